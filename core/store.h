@@ -1,0 +1,130 @@
+/* store: durable state in SQLite (WAL): sessions, their configuration and
+ * history. One connection guarded by a mutex; every function is
+ * thread-safe. A function that returns STORE_OK has committed its write
+ * (synchronous=FULL), so acknowledged data survives kill -9 and power loss.
+ *
+ * Strings in and out are NUL-terminated UTF-8. Structs returned through out
+ * parameters own their strings; free them with the matching *_clear. */
+#ifndef COMFYD_STORE_H
+#define COMFYD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = -1,
+    /* A unique key already exists (e.g. a client_message_id). */
+    STORE_CONFLICT = -2,
+    STORE_EIO = -3,
+    STORE_ENOMEM = -4,
+    /* The database file is not ours or is from a newer schema. */
+    STORE_ESCHEMA = -5,
+    STORE_EINVAL = -6,
+} store_err;
+
+const char *store_strerror(int err);
+
+/* Values of store_message.role and .state mirror comfyd.v1.Role and
+ * comfyd.v1.MessageState. */
+typedef enum { STORE_ROLE_USER = 1, STORE_ROLE_ASSISTANT = 2, STORE_ROLE_SYSTEM = 3 } store_role;
+typedef enum {
+    STORE_MSG_QUEUED = 1,
+    STORE_MSG_RUNNING = 2,
+    STORE_MSG_DONE = 3,
+    STORE_MSG_CANCELLED = 4,
+    STORE_MSG_FAILED = 5,
+    STORE_MSG_INTERRUPTED = 6,
+} store_msg_state;
+
+typedef struct store_session {
+    char id[40];
+    char *title;
+    char *provider;
+    char *model;
+    char *base_url;
+    char *system_prompt;
+    char **skills; /* active skills, in order */
+    size_t n_skills;
+    uint32_t token_delay_ms;
+    int api_key_set; /* output only; the key itself is never read back here */
+    int64_t created_ms;
+    int64_t updated_ms;
+    /* Highest event sequence number that may have been handed out; a
+     * restarted service continues above it so numbers are never reused. */
+    uint64_t seq_reserved;
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    uint32_t message_count; /* output only */
+} store_session;
+
+typedef struct store_message {
+    uint64_t id; /* assigned by store_message_insert */
+    char session_id[40];
+    store_role role;
+    char *skill;   /* may be NULL */
+    char *content; /* never NULL */
+    store_msg_state state;
+    char *error;   /* may be NULL */
+    uint64_t turn_id; /* user messages: their own id */
+    int64_t created_ms;
+    char *client_id; /* user messages: client_message_id, may be NULL */
+} store_message;
+
+typedef struct store store;
+
+/* Opens or creates the database at path (creating the schema, enabling WAL
+ * and foreign keys). Returns STORE_OK, STORE_EIO or STORE_ESCHEMA. */
+int store_open(store **out, const char *path);
+void store_close(store *st);
+
+void store_session_clear(store_session *s);
+void store_message_clear(store_message *m);
+void store_messages_free(store_message *list, size_t n);
+void store_sessions_free(store_session *list, size_t n);
+
+/* Inserts a new session (s->id set by the caller). api_key may be NULL.
+ * STORE_CONFLICT when the id exists. */
+int store_session_insert(store *st, const store_session *s, const char *api_key);
+/* Rewrites title, provider, model, base_url, system_prompt, skills,
+ * token_delay_ms and updated_ms. STORE_NOT_FOUND when absent. */
+int store_session_update(store *st, const store_session *s);
+/* Sets (or with NULL/"" removes) the write-only API key. */
+int store_session_set_api_key(store *st, const char *id, const char *api_key);
+/* Reads the key for a provider call; *out is NULL when none is set.
+ * Caller frees *out (and should wipe it). */
+int store_session_get_api_key(store *st, const char *id, char **out);
+int store_session_get(store *st, const char *id, store_session *out);
+/* All sessions, for loading at start. */
+int store_session_list_all(store *st, store_session **out, size_t *n);
+/* Sessions ordered by updated_ms DESC, id DESC, starting strictly after
+ * the cursor (after_updated_ms, after_id) when after_id is non-NULL. */
+int store_session_page(store *st, int64_t after_updated_ms, const char *after_id, size_t limit,
+                       store_session **out, size_t *n);
+/* Deletes the session and its messages. STORE_NOT_FOUND when absent. */
+int store_session_delete(store *st, const char *id);
+int store_session_set_seq_reserved(store *st, const char *id, uint64_t seq_reserved);
+int store_session_add_usage(store *st, const char *id, uint64_t prompt, uint64_t completion);
+
+/* Inserts m (m->id and, for user messages, m->turn_id are assigned and
+ * written back). A user message with a client_id that already exists in
+ * the session gives STORE_CONFLICT. Also bumps the session's updated_ms. */
+int store_message_insert(store *st, store_message *m);
+/* Changes state (and content/error when non-NULL). */
+int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,
+                         const char *error);
+int store_message_find_client_id(store *st, const char *session_id, const char *client_id,
+                                 store_message *out);
+/* The newest `limit` messages of a session, returned oldest first;
+ * *truncated tells whether older ones exist. */
+int store_messages_load(store *st, const char *session_id, size_t limit, store_message **out,
+                        size_t *n, int *truncated);
+/* At start: marks every RUNNING user message INTERRUPTED with the given
+ * error text (its turn may have had side effects, so it is not rerun);
+ * returns the number changed through *changed. */
+int store_recover_interrupted(store *st, const char *error, size_t *changed);
+/* Every QUEUED user message of every session, ordered by id: acknowledged
+ * turns that had not started before a stop, to be queued again. */
+int store_messages_queued(store *st, store_message **out, size_t *n);
+
+#endif

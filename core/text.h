@@ -1,0 +1,33 @@
+/* text: small helpers for outside strings: UTF-8 validation, ids, clocks.
+ * Every function here is pure or thread-safe. */
+#ifndef COMFYD_TEXT_H
+#define COMFYD_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length of a UUID text form plus its NUL. */
+#define TEXT_UUID_LEN 37
+
+/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF, no NUL bytes), else 0. */
+int text_utf8_valid(const char *s, size_t len);
+
+/* Writes a random (version 4) UUID, lower-case, into out. Uses
+ * getrandom(2); returns 0, or -1 when the kernel has no randomness. */
+int text_uuid(char out[TEXT_UUID_LEN]);
+
+/* 1 when s looks like a UUID produced by text_uuid (36 chars, hex, dashes). */
+int text_is_uuid(const char *s);
+
+/* Milliseconds since the epoch (wall clock) and a monotonic clock. */
+int64_t text_now_ms(void);
+int64_t text_mono_ms(void);
+
+/* strdup that accepts NULL (returns NULL) and aborts on out-of-memory:
+ * small control-plane strings only, never sizes chosen by a peer. */
+char *text_dup(const char *s);
+/* Copies n bytes and adds a NUL. */
+char *text_dupn(const char *s, size_t n);
+
+#endif
