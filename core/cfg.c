@@ -1,1 +1,267 @@
-/* placeholder until the module lands */
+#include "cfg.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "text.h"
+
+#ifndef COMFYD_BUILTIN_SKILLS_DIR
+#define COMFYD_BUILTIN_SKILLS_DIR "skills"
+#endif
+#ifndef COMFYD_VERSION
+#define COMFYD_VERSION "0.1.0"
+#endif
+
+enum {
+    OPT_DATA = 'd',
+    OPT_LISTEN = 'l',
+    OPT_SKILLS = 's',
+    OPT_HELP = 'h',
+    OPT_VERSION = 'V',
+    OPT_BUILTIN = 1000,
+    OPT_ECHO_DELAY,
+    OPT_LOG_LEVEL,
+    OPT_CQ_THREADS,
+    OPT_HANDLER_THREADS,
+};
+
+static const struct option long_opts[] = {
+    {"data", required_argument, NULL, OPT_DATA},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"skills", required_argument, NULL, OPT_SKILLS},
+    {"builtin-skills", required_argument, NULL, OPT_BUILTIN},
+    {"echo-delay-ms", required_argument, NULL, OPT_ECHO_DELAY},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"cq-threads", required_argument, NULL, OPT_CQ_THREADS},
+    {"handler-threads", required_argument, NULL, OPT_HANDLER_THREADS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+void cfg_usage(FILE *f, const char *prog)
+{
+    fprintf(
+        f,
+        "Usage: %s [options]\n"
+        "comfyd, the core service of the ComfyUI agent backend: agent sessions, skills and\n"
+        "live graph control over gRPC (package comfyd.v1).\n"
+        "\n"
+        "Options (each has an environment twin; a flag wins over its twin):\n"
+        "  --data DIR             data directory: comfyd.db, comfyd.sock, lock file\n"
+        "                         [COMFYD_DATA, default %s]\n"
+        "  --listen ADDR          gRPC address, repeatable: unix:PATH or HOST:PORT\n"
+        "                         [COMFYD_LISTEN, comma-separated; default\n"
+        "                         unix:DIR/comfyd.sock and %s]\n"
+        "  --skills DIR           a folder of user skills (DIR/<name>/SKILL.md), repeatable\n"
+        "                         [COMFYD_SKILLS, colon-separated]\n"
+        "  --builtin-skills DIR   the built-in skills folder\n"
+        "                         [COMFYD_BUILTIN_SKILLS, default %s]\n"
+        "  --echo-delay-ms N      pace of the offline echo provider between tokens\n"
+        "                         [COMFYD_ECHO_DELAY_MS, default %d]\n"
+        "  --log-level LEVEL      debug, info, warn or error [COMFYD_LOG_LEVEL, default info]\n"
+        "  --cq-threads N         gRPC completion-queue threads [COMFYD_CQ_THREADS, default 1]\n"
+        "  --handler-threads N    request handler threads [COMFYD_HANDLER_THREADS, default 4]\n"
+        "  -h, --help             show this help and exit\n"
+        "  -V, --version          show the version and exit\n"
+        "\n"
+        "The gRPC endpoints have no authentication: keep them on a unix socket or loopback.\n"
+        "Stop with SIGINT or SIGTERM; open streams end with UNAVAILABLE.\n",
+        prog, CFG_DEFAULT_DATA, CFG_DEFAULT_TCP, COMFYD_BUILTIN_SKILLS_DIR,
+        CFG_DEFAULT_ECHO_DELAY_MS);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return CFG_EINVAL;
+}
+
+static int parse_uint(const char *name, const char *v, long max, long *out, char *err,
+                      size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 0 || n > max)
+        return fail(err, errlen, "%s: '%s' is not a number between 0 and %ld", name, v, max);
+    *out = n;
+    return CFG_OK;
+}
+
+static int check_listen(const char *a, char *err, size_t errlen)
+{
+    if (strncmp(a, "unix:", 5) == 0) {
+        if (!a[5]) return fail(err, errlen, "--listen: '%s' has an empty socket path", a);
+        return CFG_OK;
+    }
+    const char *colon = strrchr(a, ':');
+    long port;
+    if (!colon || colon == a)
+        return fail(err, errlen, "--listen: '%s' is neither unix:PATH nor HOST:PORT", a);
+    if (parse_uint("--listen port", colon + 1, 65535, &port, err, errlen) != CFG_OK)
+        return CFG_EINVAL;
+    return CFG_OK;
+}
+
+static int add_list(char **arr, size_t *n, size_t max, const char *v, const char *name, char *err,
+                    size_t errlen)
+{
+    if (*n >= max) return fail(err, errlen, "%s: at most %zu values", name, max);
+    arr[(*n)++] = text_dup(v);
+    return CFG_OK;
+}
+
+/* Splits an environment value on sep into a list. */
+static int add_split(char **arr, size_t *n, size_t max, const char *v, char sep, const char *name,
+                     char *err, size_t errlen)
+{
+    char *copy = text_dup(v), *save = NULL;
+    char seps[2] = {sep, 0};
+    int rc = CFG_OK;
+    for (char *t = strtok_r(copy, seps, &save); t && rc == CFG_OK; t = strtok_r(NULL, seps, &save))
+        if (*t) rc = add_list(arr, n, max, t, name, err, errlen);
+    free(copy);
+    return rc;
+}
+
+static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
+{
+    long n;
+    switch (opt) {
+    case OPT_DATA:
+        if (!*v) return fail(err, errlen, "--data must not be empty");
+        free(c->data_dir);
+        c->data_dir = text_dup(v);
+        return CFG_OK;
+    case OPT_LISTEN:
+        if (check_listen(v, err, errlen) != CFG_OK) return CFG_EINVAL;
+        return add_list(c->listen, &c->n_listen, CFG_MAX_LISTEN, v, "--listen", err, errlen);
+    case OPT_SKILLS:
+        return add_list(c->skill_dirs, &c->n_skill_dirs, CFG_MAX_SKILL_DIRS, v, "--skills", err,
+                        errlen);
+    case OPT_BUILTIN:
+        free(c->builtin_skills);
+        c->builtin_skills = text_dup(v);
+        return CFG_OK;
+    case OPT_ECHO_DELAY:
+        if (parse_uint("--echo-delay-ms", v, 10000, &n, err, errlen)) return CFG_EINVAL;
+        c->echo_delay_ms = (uint32_t)n;
+        return CFG_OK;
+    case OPT_LOG_LEVEL:
+        if ((c->log_level = log_parse_level(v)) < 0)
+            return fail(err, errlen, "--log-level: '%s' is not debug, info, warn or error", v);
+        return CFG_OK;
+    case OPT_CQ_THREADS:
+        if (parse_uint("--cq-threads", v, 16, &n, err, errlen) || n < 1)
+            return fail(err, errlen, "--cq-threads: '%s' is not a number between 1 and 16", v);
+        c->cq_threads = (int)n;
+        return CFG_OK;
+    case OPT_HANDLER_THREADS:
+        if (parse_uint("--handler-threads", v, 64, &n, err, errlen) || n < 1)
+            return fail(err, errlen, "--handler-threads: '%s' is not a number between 1 and 64", v);
+        c->handler_threads = (int)n;
+        return CFG_OK;
+    }
+    return fail(err, errlen, "unknown option");
+}
+
+int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->echo_delay_ms = CFG_DEFAULT_ECHO_DELAY_MS;
+    c->log_level = LOG_INFO;
+    c->cq_threads = 1;
+    c->handler_threads = 4;
+
+    /* Flags first, remembering which were given, then fill the rest from
+     * the environment. */
+    int given_listen = 0, given_skills = 0;
+    int given[8] = {0};
+    optind = 1;
+    opterr = 0;
+    int opt, rc;
+    while ((opt = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
+        if (opt == OPT_HELP) return CFG_HELP;
+        if (opt == OPT_VERSION) return CFG_VERSION;
+        if (opt == '?')
+            return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+        if (opt == ':') return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        if ((rc = apply(c, opt, optarg, err, errlen)) != CFG_OK) return rc;
+        if (opt == OPT_LISTEN) given_listen = 1;
+        if (opt == OPT_SKILLS) given_skills = 1;
+        if (opt >= OPT_BUILTIN && opt < OPT_BUILTIN + 8) given[opt - OPT_BUILTIN] = 1;
+        if (opt == OPT_DATA) given[7] = 1;
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+
+    static const struct {
+        const char *env;
+        int opt;
+    } twins[] = {
+        {"COMFYD_BUILTIN_SKILLS", OPT_BUILTIN},
+        {"COMFYD_ECHO_DELAY_MS", OPT_ECHO_DELAY},
+        {"COMFYD_LOG_LEVEL", OPT_LOG_LEVEL},
+        {"COMFYD_CQ_THREADS", OPT_CQ_THREADS},
+        {"COMFYD_HANDLER_THREADS", OPT_HANDLER_THREADS},
+    };
+    for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
+        const char *v = getenv(twins[i].env);
+        if (v && !given[twins[i].opt - OPT_BUILTIN] &&
+            (rc = apply(c, twins[i].opt, v, err, errlen)) != CFG_OK)
+            return rc;
+    }
+    const char *v;
+    if (!given[7] && (v = getenv("COMFYD_DATA")) && (rc = apply(c, OPT_DATA, v, err, errlen)))
+        return rc;
+    if (!given_listen && (v = getenv("COMFYD_LISTEN"))) {
+        char *copy = text_dup(v), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (*t && (rc = apply(c, OPT_LISTEN, t, err, errlen)) != CFG_OK) {
+                free(copy);
+                return rc;
+            }
+        }
+        free(copy);
+    }
+    if (!given_skills && (v = getenv("COMFYD_SKILLS")) &&
+        (rc = add_split(c->skill_dirs, &c->n_skill_dirs, CFG_MAX_SKILL_DIRS, v, ':', "--skills",
+                        err, errlen)))
+        return rc;
+
+    if (!c->data_dir) c->data_dir = text_dup(CFG_DEFAULT_DATA);
+    if (!c->builtin_skills) c->builtin_skills = text_dup(COMFYD_BUILTIN_SKILLS_DIR);
+    if (c->n_listen == 0) {
+        char buf[4096];
+        snprintf(buf, sizeof buf, "unix:%s/comfyd.sock", c->data_dir);
+        c->listen[c->n_listen++] = text_dup(buf);
+        c->listen[c->n_listen++] = text_dup(CFG_DEFAULT_TCP);
+    }
+    return CFG_OK;
+}
+
+void cfg_clear(cfg *c)
+{
+    free(c->data_dir);
+    for (size_t i = 0; i < c->n_listen; i++)
+        free(c->listen[i]);
+    for (size_t i = 0; i < c->n_skill_dirs; i++)
+        free(c->skill_dirs[i]);
+    free(c->builtin_skills);
+    memset(c, 0, sizeof *c);
+}
+
+const char *cfg_version(void)
+{
+    return COMFYD_VERSION;
+}

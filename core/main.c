@@ -1,1 +1,180 @@
-int main(void){return 0;}
+/* comfyd: the core service. Wires configuration, the data directory lock,
+ * the store, the skill registry, the session manager and the gRPC server,
+ * then waits for SIGINT/SIGTERM and shuts down in order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "rpcs.h"
+#include "session.h"
+#include "skills.h"
+#include "store.h"
+#include "svc.h"
+
+#define MOD "comfyd"
+
+/* Creates dir and its parents (mode 0700 for what it creates). */
+static int mkdirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return -1;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* Takes DIR/comfyd.lock with flock so that two instances never share a data
+ * directory (gRPC would silently take over the other's unix socket). The
+ * descriptor stays open for the life of the process. */
+static int lock_data_dir(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/comfyd.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        LOG_E(MOD, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        if (n > 0) pid[strcspn(pid, "\n")] = 0;
+        LOG_E(MOD, "data directory %s is in use by another comfyd (pid %s); stop it or use --data",
+              dir, n > 0 ? pid : "unknown");
+        close(fd);
+        return -1;
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, len, 0) != len)
+        LOG_W(MOD, "cannot write the pid into %s", path);
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    cfg c;
+    char err[512] = "";
+    int rc = cfg_parse(&c, argc, argv, err, sizeof err);
+    if (rc == CFG_HELP) {
+        cfg_usage(stdout, argv[0]);
+        cfg_clear(&c);
+        return 0;
+    }
+    if (rc == CFG_VERSION) {
+        printf("comfyd %s\n", cfg_version());
+        cfg_clear(&c);
+        return 0;
+    }
+    if (rc != CFG_OK) {
+        fprintf(stderr, "comfyd: %s\n", err);
+        cfg_clear(&c);
+        return 2;
+    }
+    log_set_level(c.log_level);
+
+    /* Signals are taken synchronously by the main thread (sigwait); every
+     * thread created from here on inherits the blocked mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 1;
+    int lock_fd = -1;
+    store *st = NULL;
+    skills *reg = NULL;
+    sess_mgr *sm = NULL;
+    rpcs *server = NULL;
+    svc_ctx ctx = {0};
+    pthread_mutex_init(&ctx.reload_mu, NULL);
+
+    if (mkdirs(c.data_dir) != 0) {
+        LOG_E(MOD, "cannot create data directory %s: %s", c.data_dir, strerror(errno));
+        goto out;
+    }
+    if ((lock_fd = lock_data_dir(c.data_dir)) < 0) goto out;
+
+    char dbpath[4096];
+    snprintf(dbpath, sizeof dbpath, "%s/comfyd.db", c.data_dir);
+    if ((rc = store_open(&st, dbpath)) != STORE_OK) {
+        LOG_E(MOD, "cannot open the store %s: %s", dbpath, store_strerror(rc));
+        goto out;
+    }
+
+    skills_root roots[1 + CFG_MAX_SKILL_DIRS];
+    size_t n_roots = 0;
+    roots[n_roots++] = (skills_root){c.builtin_skills, SKILL_SOURCE_BUILTIN};
+    for (size_t i = 0; i < c.n_skill_dirs; i++)
+        roots[n_roots++] = (skills_root){c.skill_dirs[i], SKILL_SOURCE_USER};
+    if (skills_load(&reg, roots, n_roots) != SKILLS_OK) {
+        LOG_E(MOD, "cannot load skills: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < skills_error_count(reg); i++) {
+        const skills_error *e = skills_error_at(reg, i);
+        LOG_W("skills", "skipped %s: %s", e->path, e->message);
+    }
+    LOG_I("skills", "%zu skill(s) loaded", skills_count(reg));
+
+    sess_mgr_opts so = {.st = st, .skills = reg, .default_delay_ms = c.echo_delay_ms};
+    if ((rc = sess_mgr_create(&sm, &so)) != SESS_OK) {
+        LOG_E(MOD, "cannot start the session manager");
+        goto out;
+    }
+
+    ctx.sm = sm;
+    ctx.roots = roots;
+    ctx.n_roots = n_roots;
+    rpcs_method methods[32];
+    size_t nm = svc_session_methods(&ctx, methods, 32);
+    nm += svc_skill_methods(&ctx, methods + nm, 32 - nm);
+    rpcs_opts ro = {.listen = (const char *const *)c.listen,
+                    .n_listen = c.n_listen,
+                    .cq_threads = c.cq_threads,
+                    .handler_threads = c.handler_threads};
+    if ((rc = rpcs_create(&server, &ro, methods, nm)) != RPCS_OK) {
+        LOG_E(MOD, "cannot start the gRPC server: %s", rpcs_strerror(rc));
+        goto out;
+    }
+    char where[1024] = "";
+    for (size_t i = 0; i < c.n_listen; i++) {
+        strncat(where, i ? ", " : "", sizeof where - strlen(where) - 1);
+        strncat(where, c.listen[i], sizeof where - strlen(where) - 1);
+    }
+    LOG_I(MOD, "ready: comfyd %s listening on %s (data %s)", cfg_version(), where, c.data_dir);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    LOG_I(MOD, "%s received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    exit_code = 0;
+
+out:
+    /* Order: end the streams and stop the turns, then the server (grace
+     * period for what is left), then the state. */
+    if (sm) sess_mgr_shutdown(sm);
+    if (server) rpcs_destroy(server);
+    sess_mgr_destroy(sm);
+    skills_unref(reg);
+    store_close(st);
+    if (lock_fd >= 0) close(lock_fd);
+    pthread_mutex_destroy(&ctx.reload_mu);
+    if (exit_code == 0) LOG_I(MOD, "stopped");
+    cfg_clear(&c);
+    return exit_code;
+}

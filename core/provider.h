@@ -47,7 +47,7 @@ typedef struct prov_turn {
     const char *model;
     const char *base_url;
     const char *api_key;
-    uint32_t token_delay_ms; /* pace between deltas; providers may ignore it */
+    uint32_t token_delay_ms;  /* pace between deltas; providers may ignore it */
     const atomic_int *cancel; /* non-zero: stop as soon as possible */
 } prov_turn;
 
@@ -71,7 +71,26 @@ typedef struct provider {
 } provider;
 
 /* The built-in offline provider: streams back a reply derived from the
- * input, word by word, and says plainly that it is an echo. */
+ * input, word by word, and says plainly that it is an echo:
+ *
+ *   "[echo provider · skill <skill_name>] You said: <user_text>"
+ *
+ * followed by " (N earlier messages in this conversation)" when the history
+ * holds user messages. Deltas are tokens (a word plus the whitespace after
+ * it) and concatenate to the reply exactly; token_delay_ms is waited between
+ * two deltas, looking at *cancel at least every 10 ms. usage() reports words
+ * as tokens: prompt = words of system prompt, instructions, history and
+ * user text; completion = tokens streamed (also after a cancel; not after
+ * an abort). Returns PROV_OK, PROV_CANCELLED, PROV_ABORTED (delta() returned
+ * non-zero) or PROV_FAILED.
+ *
+ * Test hook: a user_text containing PROVIDER_ECHO_FAIL_MARKER fails at once
+ * with PROV_FAILED and "echo provider: failure requested by the message",
+ * so that callers can exercise their error path without a real model. */
+#define PROVIDER_ECHO_FAIL_MARKER "[echo:fail]"
+/* Bytes of user text said back; the rest is cut with " [...truncated]"
+ * (the reply is a demonstration, not a copy service). */
+#define PROVIDER_ECHO_MAX_ECHO (16 * 1024)
 const provider *provider_echo(void);
 
 /* Looks a provider up by name ("echo"); NULL when unknown. */

@@ -1,1 +1,1639 @@
-/* placeholder until the module lands */
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evring.h"
+#include "log.h"
+#include "provider.h"
+#include "text.h"
+
+#define MOD "session"
+
+typedef struct sub {
+    struct sub *next;
+    const sess_sub_ops *ops;
+    void *ud;
+} sub;
+
+/* A user message waiting for its turn. */
+typedef struct pending {
+    struct pending *next;
+    uint64_t msg_id;
+    char *content;
+    char **skills; /* explicit skills for this message (skill_execute), or NULL */
+    size_t n_skills;
+} pending;
+
+typedef struct session session;
+
+/* One skill's part of a running turn. */
+typedef struct skill_run {
+    session *s;
+    struct turn *t;
+    char *name;
+    char *instructions;
+    char *buf; /* reply so far */
+    size_t len, cap;
+    uint32_t deltas;
+    int rc; /* prov_err */
+    char err[256];
+    uint64_t prompt_tokens, completion_tokens;
+    pthread_t thread;
+} skill_run;
+
+typedef struct turn {
+    uint64_t msg_id;
+    char *user_text;
+    atomic_int cancel;
+    int interrupted; /* stopped by shutdown rather than by Cancel */
+    skill_run *runs;
+    size_t n_runs;
+} turn;
+
+struct session {
+    sess_mgr *m;
+    atomic_int refs;
+    pthread_mutex_t mu;
+    store_session meta;
+    int status;
+    int deleted;
+    uint64_t seq;
+    uint64_t seq_reserved;
+    evring *ring;
+    sub *subs;
+    pending *qhead, *qtail;
+    uint32_t qlen;
+    turn *cur;
+    int runner_active;
+    int runner_joinable;
+    pthread_t runner;
+    session *next_in_map;
+};
+
+struct sess_mgr {
+    store *st;
+    pthread_mutex_t mu;
+    skills *skills;
+    session **buckets;
+    size_t nbuckets;
+    size_t count;
+    int shutting_down;
+    uint32_t default_delay_ms;
+    size_t ring_events, ring_bytes;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int store_to_sess(int rc)
+{
+    switch (rc) {
+    case STORE_OK:
+        return SESS_OK;
+    case STORE_NOT_FOUND:
+        return SESS_NOT_FOUND;
+    case STORE_ENOMEM:
+        return SESS_ENOMEM;
+    default:
+        return SESS_EIO;
+    }
+}
+
+/* ---- map ---------------------------------------------------------------- */
+
+static size_t hash_id(const char *id)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return h;
+}
+
+static session *map_find_locked(sess_mgr *m, const char *id)
+{
+    for (session *s = m->buckets[hash_id(id) % m->nbuckets]; s; s = s->next_in_map)
+        if (strcmp(s->meta.id, id) == 0) return s;
+    return NULL;
+}
+
+static void map_grow_locked(sess_mgr *m)
+{
+    size_t nb = m->nbuckets * 2;
+    session **b = calloc(nb, sizeof *b);
+    if (!b) return; /* keep the old table: lookups stay correct, only slower */
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        session *s = m->buckets[i];
+        while (s) {
+            session *next = s->next_in_map;
+            size_t k = hash_id(s->meta.id) % nb;
+            s->next_in_map = b[k];
+            b[k] = s;
+            s = next;
+        }
+    }
+    free(m->buckets);
+    m->buckets = b;
+    m->nbuckets = nb;
+}
+
+static void map_insert_locked(sess_mgr *m, session *s)
+{
+    if (m->count + 1 > m->nbuckets) map_grow_locked(m);
+    size_t k = hash_id(s->meta.id) % m->nbuckets;
+    s->next_in_map = m->buckets[k];
+    m->buckets[k] = s;
+    m->count++;
+}
+
+static void map_remove_locked(sess_mgr *m, session *s)
+{
+    session **pp = &m->buckets[hash_id(s->meta.id) % m->nbuckets];
+    for (; *pp; pp = &(*pp)->next_in_map) {
+        if (*pp == s) {
+            *pp = s->next_in_map;
+            m->count--;
+            return;
+        }
+    }
+}
+
+/* ---- session lifetime ----------------------------------------------------- */
+
+static void pending_free(pending *p)
+{
+    if (!p) return;
+    free(p->content);
+    for (size_t i = 0; i < p->n_skills; i++)
+        free(p->skills[i]);
+    free(p->skills);
+    free(p);
+}
+
+static void session_ref(session *s)
+{
+    atomic_fetch_add(&s->refs, 1);
+}
+
+static void session_unref(session *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) != 1) return;
+    while (s->qhead) {
+        pending *p = s->qhead;
+        s->qhead = p->next;
+        pending_free(p);
+    }
+    evring_destroy(s->ring);
+    store_session_clear(&s->meta);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static session *session_new(sess_mgr *m, const store_session *meta)
+{
+    session *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (evring_create(&s->ring, m->ring_events, m->ring_bytes) != EVRING_OK) {
+        free(s);
+        return NULL;
+    }
+    s->m = m;
+    atomic_init(&s->refs, 1);
+    pthread_mutex_init(&s->mu, NULL);
+    s->meta = *meta; /* takes ownership of the strings */
+    s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
+    /* Every number up to seq_reserved may have been handed out before. */
+    s->seq = meta->seq_reserved;
+    s->seq_reserved = meta->seq_reserved;
+    evring_set_base(s->ring, s->seq);
+    return s;
+}
+
+/* Looks a session up and returns it with a reference. */
+static session *acquire(sess_mgr *m, const char *id)
+{
+    pthread_mutex_lock(&m->mu);
+    session *s = map_find_locked(m, id);
+    if (s) session_ref(s);
+    pthread_mutex_unlock(&m->mu);
+    return s;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void sub_drop(sub *u)
+{
+    u->ops->release(u->ud);
+    free(u);
+}
+
+/* Assigns the next seq, keeps the event for replay and pushes it to every
+ * subscriber. Called with s->mu held. ev->seq and ev->time_ms are set here. */
+static void publish_locked(session *s, Comfyd__V1__SessionEvent *ev)
+{
+    uint64_t seq = s->seq + 1;
+    if (seq > s->seq_reserved) {
+        /* Reserve the next block before handing out any number of it, so a
+         * restart continues above every number a client may have seen. */
+        uint64_t want = s->seq_reserved + SESS_SEQ_BLOCK;
+        if (store_session_set_seq_reserved(s->m->st, s->meta.id, want) != STORE_OK)
+            LOG_E(MOD, "session %s: cannot reserve event numbers; continuing in memory",
+                  s->meta.id);
+        s->seq_reserved = want;
+    }
+    s->seq = seq;
+    ev->seq = seq;
+    ev->time_ms = text_now_ms();
+    ev->session_id = s->meta.id;
+
+    Comfyd__V1__SubscribeResponse resp = COMFYD__V1__SUBSCRIBE_RESPONSE__INIT;
+    resp.event = ev;
+    size_t len = comfyd__v1__subscribe_response__get_packed_size(&resp);
+    uint8_t stackbuf[1024];
+    uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
+    if (!buf) {
+        LOG_E(MOD, "session %s: out of memory packing event %" PRIu64, s->meta.id, seq);
+        return;
+    }
+    comfyd__v1__subscribe_response__pack(&resp, buf);
+    if (evring_push(s->ring, seq, buf, len) != EVRING_OK) {
+        /* The event is too big for the ring: a replay cannot cover it. */
+        evring_set_base(s->ring, seq);
+    }
+    sub **pp = &s->subs;
+    while (*pp) {
+        sub *u = *pp;
+        if (u->ops->gone(u->ud)) {
+            *pp = u->next;
+            sub_drop(u);
+            continue;
+        }
+        if (u->ops->push(u->ud, buf, len) != 0) {
+            u->ops->end(u->ud, 8 /* RESOURCE_EXHAUSTED */,
+                        "subscriber too slow: events were not read in time; resubscribe with "
+                        "after_seq set to the last seq received");
+            *pp = u->next;
+            sub_drop(u);
+            continue;
+        }
+        pp = &u->next;
+    }
+    if (buf != stackbuf) free(buf);
+}
+
+static void publish_status_locked(session *s, uint64_t turn_id, const char *skill,
+                                  const char *detail)
+{
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__StatusUpdate su = COMFYD__V1__STATUS_UPDATE__INIT;
+    su.status = s->status;
+    su.turn_id = turn_id;
+    su.queued_turns = s->qlen;
+    su.detail = (char *)(detail ? detail : "");
+    su.skill = (char *)(skill ? skill : "");
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_STATUS_UPDATE;
+    ev.status_update = &su;
+    publish_locked(s, &ev);
+}
+
+static void publish_log_locked(session *s, int level, uint64_t turn_id, const char *skill,
+                               const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void publish_log_locked(session *s, int level, uint64_t turn_id, const char *skill,
+                               const char *module, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__DebugLog dl = COMFYD__V1__DEBUG_LOG__INIT;
+    dl.level = level;
+    dl.module = (char *)module;
+    dl.message = msg;
+    dl.turn_id = turn_id;
+    dl.skill = (char *)(skill ? skill : "");
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_DEBUG_LOG;
+    ev.debug_log = &dl;
+    publish_locked(s, &ev);
+}
+
+void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb)
+{
+    comfyd__v1__chat_message__init(pb);
+    pb->id = m->id;
+    pb->role = (Comfyd__V1__Role)m->role;
+    pb->skill = m->skill ? m->skill : "";
+    pb->content = m->content ? m->content : "";
+    pb->created_at_ms = m->created_ms;
+    pb->turn_id = m->turn_id;
+    pb->state = (Comfyd__V1__MessageState)m->state;
+    pb->error = m->error ? m->error : "";
+}
+
+static void publish_message_locked(session *s, const store_message *m)
+{
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__MessageAdded ma = COMFYD__V1__MESSAGE_ADDED__INIT;
+    Comfyd__V1__ChatMessage cm;
+    sess_message_to_pb(m, &cm);
+    ma.message = &cm;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED;
+    ev.message_added = &ma;
+    publish_locked(s, &ev);
+}
+
+static void publish_error_locked(session *s, const char *code, const char *message,
+                                 uint64_t turn_id, const char *skill)
+{
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__ErrorEvent ee = COMFYD__V1__ERROR_EVENT__INIT;
+    ee.code = (char *)code;
+    ee.message = (char *)message;
+    ee.turn_id = turn_id;
+    ee.skill = (char *)(skill ? skill : "");
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_ERROR;
+    ev.error = &ee;
+    publish_locked(s, &ev);
+}
+
+/* ---- info ----------------------------------------------------------------- */
+
+static char *dup_or_empty(const char *s)
+{
+    return text_dup(s ? s : "");
+}
+
+static void meta_copy(store_session *dst, const store_session *src)
+{
+    *dst = *src;
+    dst->title = dup_or_empty(src->title);
+    dst->provider = dup_or_empty(src->provider);
+    dst->model = dup_or_empty(src->model);
+    dst->base_url = dup_or_empty(src->base_url);
+    dst->system_prompt = dup_or_empty(src->system_prompt);
+    dst->skills = src->n_skills ? calloc(src->n_skills, sizeof(char *)) : NULL;
+    if (src->n_skills && !dst->skills) abort();
+    for (size_t i = 0; i < src->n_skills; i++)
+        dst->skills[i] = text_dup(src->skills[i]);
+}
+
+static void info_fill_locked(session *s, sess_info *out)
+{
+    memset(out, 0, sizeof *out);
+    meta_copy(&out->meta, &s->meta);
+    out->status = s->status;
+    out->last_seq = s->seq;
+    out->queued_turns = s->qlen;
+}
+
+void sess_info_clear(sess_info *i)
+{
+    if (!i) return;
+    store_session_clear(&i->meta);
+    memset(i, 0, sizeof *i);
+}
+
+void sess_infos_free(sess_info *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sess_info_clear(&list[i]);
+    free(list);
+}
+
+void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1__SessionConfig *cfg,
+                     Comfyd__V1__Usage *usage)
+{
+    comfyd__v1__session__init(pb);
+    comfyd__v1__session_config__init(cfg);
+    comfyd__v1__usage__init(usage);
+    const store_session *m = &info->meta;
+    cfg->provider = m->provider ? m->provider : "";
+    cfg->model = m->model ? m->model : "";
+    cfg->base_url = m->base_url ? m->base_url : "";
+    cfg->system_prompt = m->system_prompt ? m->system_prompt : "";
+    cfg->active_skills = m->skills;
+    cfg->n_active_skills = m->n_skills;
+    cfg->api_key_set = m->api_key_set;
+    cfg->token_delay_ms = m->token_delay_ms;
+    usage->prompt_tokens = m->prompt_tokens;
+    usage->completion_tokens = m->completion_tokens;
+    pb->id = (char *)m->id;
+    pb->title = m->title ? m->title : "";
+    pb->config = cfg;
+    pb->status = info->status;
+    pb->created_at_ms = m->created_ms;
+    pb->updated_at_ms = m->updated_ms;
+    pb->last_seq = info->last_seq;
+    pb->message_count = m->message_count;
+    pb->queued_turns = info->queued_turns;
+    pb->usage = usage;
+}
+
+/* ---- validation ----------------------------------------------------------- */
+
+static int check_text(const char *field, const char *v, size_t max, int allow_empty, char *err,
+                      size_t errlen)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (!allow_empty && n == 0) {
+        seterr(err, errlen, "%s must not be empty", field);
+        return SESS_EINVAL;
+    }
+    if (n > max) {
+        seterr(err, errlen, "%s is too long (%zu bytes, at most %zu)", field, n, max);
+        return SESS_EINVAL;
+    }
+    if (n && !text_utf8_valid(v, n)) {
+        seterr(err, errlen, "%s is not valid UTF-8", field);
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_session_id(const char *id, char *err, size_t errlen)
+{
+    if (!id || !*id) {
+        seterr(err, errlen, "session_id must not be empty");
+        return SESS_EINVAL;
+    }
+    if (!text_is_uuid(id)) {
+        seterr(err, errlen, "session_id is not a valid session id (expected a UUID)");
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t errlen)
+{
+    if (n > SESS_MAX_SKILLS) {
+        seterr(err, errlen, "too many skills (%zu, at most %d)", n, SESS_MAX_SKILLS);
+        return SESS_EINVAL;
+    }
+    skills *reg = sess_mgr_skills(m);
+    int rc = SESS_OK;
+    for (size_t i = 0; i < n && rc == SESS_OK; i++) {
+        if (check_text("skill name", names[i], SKILLS_MAX_NAME, 0, err, errlen) != SESS_OK) {
+            rc = SESS_EINVAL;
+            break;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(names[i], names[j]) == 0) {
+                seterr(err, errlen, "skill '%s' is listed twice", names[i]);
+                rc = SESS_EINVAL;
+                break;
+            }
+        }
+        if (rc == SESS_OK && !skills_find(reg, names[i])) {
+            int loaderr = 0;
+            for (size_t k = 0; k < skills_error_count(reg); k++) {
+                const skills_error *e = skills_error_at(reg, k);
+                const char *base = strrchr(e->path, '/');
+                base = base ? base + 1 : e->path;
+                if (strcmp(base, names[i]) == 0) {
+                    seterr(err, errlen, "skill '%s' failed to load: %s", names[i], e->message);
+                    loaderr = 1;
+                    break;
+                }
+            }
+            if (!loaderr) seterr(err, errlen, "unknown skill '%s' (see ListSkills)", names[i]);
+            rc = SESS_EINVAL;
+        }
+    }
+    skills_unref(reg);
+    return rc;
+}
+
+static int check_base_url(const char *url, char *err, size_t errlen)
+{
+    if (check_text("base_url", url, SESS_MAX_URL, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
+    if (url && *url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        seterr(err, errlen, "base_url must start with http:// or https://");
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_provider(const char *name, char *err, size_t errlen)
+{
+    if (check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
+    if (name && *name && !provider_find(name)) {
+        seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_delay(uint32_t ms, char *err, size_t errlen)
+{
+    if (ms > SESS_MAX_TOKEN_DELAY_MS) {
+        seterr(err, errlen, "token_delay_ms is too large (%u, at most %d)", ms,
+               SESS_MAX_TOKEN_DELAY_MS);
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+/* ---- manager -------------------------------------------------------------- */
+
+static void enqueue_locked(session *s, pending *p)
+{
+    if (s->qtail)
+        s->qtail->next = p;
+    else
+        s->qhead = p;
+    s->qtail = p;
+    s->qlen++;
+}
+
+static void start_runner_locked(session *s);
+
+int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
+{
+    sess_mgr *m = calloc(1, sizeof *m);
+    if (!m) return SESS_ENOMEM;
+    m->st = opts->st;
+    pthread_mutex_init(&m->mu, NULL);
+    m->skills = opts->skills;
+    skills_ref(m->skills);
+    m->default_delay_ms = opts->default_delay_ms;
+    m->ring_events = opts->ring_events ? opts->ring_events : SESS_RING_EVENTS;
+    m->ring_bytes = opts->ring_bytes ? opts->ring_bytes : SESS_RING_BYTES;
+    m->nbuckets = 64;
+    m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
+    if (!m->buckets) {
+        sess_mgr_destroy(m);
+        return SESS_ENOMEM;
+    }
+
+    size_t changed = 0;
+    int rc = store_recover_interrupted(m->st, "interrupted: the service stopped during this turn",
+                                       &changed);
+    if (rc != STORE_OK) {
+        LOG_E(MOD, "cannot recover interrupted turns: %s", store_strerror(rc));
+        sess_mgr_destroy(m);
+        return SESS_EIO;
+    }
+    if (changed)
+        LOG_W(MOD, "%zu turn(s) were running at the last stop; marked interrupted", changed);
+
+    store_session *all = NULL;
+    size_t n = 0;
+    rc = store_session_list_all(m->st, &all, &n);
+    if (rc != STORE_OK) {
+        LOG_E(MOD, "cannot load sessions: %s", store_strerror(rc));
+        sess_mgr_destroy(m);
+        return SESS_EIO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        session *s = session_new(m, &all[i]);
+        if (!s) {
+            for (size_t j = i; j < n; j++)
+                store_session_clear(&all[j]);
+            free(all);
+            sess_mgr_destroy(m);
+            return SESS_ENOMEM;
+        }
+        map_insert_locked(m, s);
+    }
+    free(all); /* the strings now belong to the sessions */
+
+    store_message *queued = NULL;
+    size_t nq = 0;
+    rc = store_messages_queued(m->st, &queued, &nq);
+    if (rc != STORE_OK) {
+        LOG_E(MOD, "cannot load queued turns: %s", store_strerror(rc));
+        sess_mgr_destroy(m);
+        return SESS_EIO;
+    }
+    for (size_t i = 0; i < nq; i++) {
+        session *s = map_find_locked(m, queued[i].session_id);
+        if (!s) continue;
+        pending *p = calloc(1, sizeof *p);
+        if (!p) break;
+        p->msg_id = queued[i].id;
+        p->content = text_dup(queued[i].content);
+        pthread_mutex_lock(&s->mu);
+        enqueue_locked(s, p);
+        start_runner_locked(s);
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (nq) LOG_I(MOD, "%zu queued turn(s) resumed", nq);
+    store_messages_free(queued, nq);
+    LOG_I(MOD, "%zu session(s) loaded", n);
+    *out = m;
+    return SESS_OK;
+}
+
+skills *sess_mgr_skills(sess_mgr *m)
+{
+    pthread_mutex_lock(&m->mu);
+    skills *r = m->skills;
+    skills_ref(r);
+    pthread_mutex_unlock(&m->mu);
+    return r;
+}
+
+void sess_mgr_set_skills(sess_mgr *m, skills *reg)
+{
+    skills_ref(reg);
+    pthread_mutex_lock(&m->mu);
+    skills *old = m->skills;
+    m->skills = reg;
+    pthread_mutex_unlock(&m->mu);
+    skills_unref(old);
+}
+
+/* Collects every session with a reference, for shutdown. */
+static session **snapshot_sessions(sess_mgr *m, size_t *n)
+{
+    pthread_mutex_lock(&m->mu);
+    session **list = calloc(m->count ? m->count : 1, sizeof *list);
+    size_t k = 0;
+    if (list) {
+        for (size_t i = 0; i < m->nbuckets; i++)
+            for (session *s = m->buckets[i]; s; s = s->next_in_map) {
+                session_ref(s);
+                list[k++] = s;
+            }
+    }
+    pthread_mutex_unlock(&m->mu);
+    *n = k;
+    return list;
+}
+
+void sess_mgr_shutdown(sess_mgr *m)
+{
+    pthread_mutex_lock(&m->mu);
+    int already = m->shutting_down;
+    m->shutting_down = 1;
+    pthread_mutex_unlock(&m->mu);
+    if (already) return;
+
+    size_t n = 0;
+    session **list = snapshot_sessions(m, &n);
+    for (size_t i = 0; i < n; i++) {
+        session *s = list[i];
+        pthread_mutex_lock(&s->mu);
+        if (s->cur) {
+            s->cur->interrupted = 1;
+            atomic_store(&s->cur->cancel, 1);
+        }
+        while (s->subs) {
+            sub *u = s->subs;
+            s->subs = u->next;
+            u->ops->end(u->ud, 14 /* UNAVAILABLE */, "server shutting down");
+            sub_drop(u);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    for (size_t i = 0; i < n; i++) {
+        session *s = list[i];
+        pthread_mutex_lock(&s->mu);
+        int join = s->runner_joinable;
+        pthread_t th = s->runner;
+        s->runner_joinable = 0;
+        pthread_mutex_unlock(&s->mu);
+        if (join) pthread_join(th, NULL);
+        session_unref(s);
+    }
+    free(list);
+}
+
+void sess_mgr_destroy(sess_mgr *m)
+{
+    if (!m) return;
+    if (m->buckets) {
+        sess_mgr_shutdown(m);
+        for (size_t i = 0; i < m->nbuckets; i++) {
+            session *s = m->buckets[i];
+            while (s) {
+                session *next = s->next_in_map;
+                session_unref(s);
+                s = next;
+            }
+        }
+    }
+    free(m->buckets);
+    skills_unref(m->skills);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+/* ---- turns ---------------------------------------------------------------- */
+
+static int run_delta(void *ud, const char *text, size_t len)
+{
+    skill_run *r = ud;
+    session *s = r->s;
+    if (r->len + len > SESS_MAX_REPLY) {
+        snprintf(r->err, sizeof r->err, "reply exceeds %d bytes", SESS_MAX_REPLY);
+        return 1;
+    }
+    if (len && !text_utf8_valid(text, len)) {
+        snprintf(r->err, sizeof r->err, "provider produced invalid UTF-8");
+        return 1;
+    }
+    if (r->len + len + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 256;
+        while (cap < r->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(r->buf, cap);
+        if (!nb) return 1;
+        r->buf = nb;
+        r->cap = cap;
+    }
+    pthread_mutex_lock(&s->mu);
+    memcpy(r->buf + r->len, text, len);
+    r->len += len;
+    r->buf[r->len] = 0;
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__StreamDelta sd = COMFYD__V1__STREAM_DELTA__INIT;
+    sd.turn_id = r->t->msg_id;
+    sd.skill = r->name;
+    char *piece = text_dupn(text, len);
+    sd.delta = piece;
+    sd.index = r->deltas++;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_STREAM_DELTA;
+    ev.stream_delta = &sd;
+    publish_locked(s, &ev);
+    pthread_mutex_unlock(&s->mu);
+    free(piece);
+    return 0;
+}
+
+static void run_log(void *ud, int level, const char *message)
+{
+    skill_run *r = ud;
+    pthread_mutex_lock(&r->s->mu);
+    publish_log_locked(r->s, level, r->t->msg_id, r->name, "provider", "%s", message);
+    pthread_mutex_unlock(&r->s->mu);
+}
+
+static void run_usage(void *ud, uint64_t prompt, uint64_t completion)
+{
+    skill_run *r = ud;
+    r->prompt_tokens += prompt;
+    r->completion_tokens += completion;
+}
+
+typedef struct turn_ctx {
+    const provider *prov;
+    prov_turn base;
+} turn_ctx;
+
+typedef struct run_arg {
+    skill_run *r;
+    const turn_ctx *ctx;
+} run_arg;
+
+static void *skill_thread(void *arg)
+{
+    run_arg *a = arg;
+    skill_run *r = a->r;
+    prov_turn t = a->ctx->base;
+    t.skill_name = r->name;
+    t.skill_instructions = r->instructions;
+    t.cancel = &r->t->cancel;
+    prov_sink sink = {.ud = r, .delta = run_delta, .log = run_log, .usage = run_usage};
+    r->rc = a->ctx->prov->run(a->ctx->prov, &t, &sink, r->err, sizeof r->err);
+    if (r->rc == PROV_ABORTED && !r->err[0])
+        snprintf(r->err, sizeof r->err, "the reply was stopped");
+    free(a);
+    return NULL;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+    return strcmp(((const skill_run *)a)->name, ((const skill_run *)b)->name);
+}
+
+static prov_msg *load_provider_history(sess_mgr *m, const char *sid, uint64_t before_id,
+                                       store_message **rows_out, size_t *n_rows, size_t *n_out)
+{
+    store_message *rows = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    *rows_out = NULL;
+    *n_rows = 0;
+    *n_out = 0;
+    if (store_messages_load(m->st, sid, SESS_PROVIDER_HISTORY + SESS_MAX_SKILLS + 1, &rows, &n,
+                            &trunc) != STORE_OK)
+        return NULL;
+    prov_msg *h = calloc(n ? n : 1, sizeof *h);
+    size_t k = 0;
+    for (size_t i = 0; h && i < n; i++) {
+        if (rows[i].turn_id >= before_id) continue; /* this turn and later ones */
+        if (rows[i].state != STORE_MSG_DONE && rows[i].role != STORE_ROLE_USER) continue;
+        h[k].role = (prov_role)rows[i].role;
+        h[k].skill = rows[i].skill;
+        h[k].content = rows[i].content ? rows[i].content : "";
+        k++;
+    }
+    if (h && k > SESS_PROVIDER_HISTORY) {
+        memmove(h, h + (k - SESS_PROVIDER_HISTORY), SESS_PROVIDER_HISTORY * sizeof *h);
+        k = SESS_PROVIDER_HISTORY;
+    }
+    *rows_out = rows;
+    *n_rows = n;
+    *n_out = k;
+    return h;
+}
+
+/* Runs one turn: every skill concurrently, then stores the replies in
+ * skill-name order. Called on the session's runner thread without locks. */
+static void run_turn(session *s, pending *p)
+{
+    sess_mgr *m = s->m;
+    turn *t = calloc(1, sizeof *t);
+    if (!t) abort();
+    t->msg_id = p->msg_id;
+    t->user_text = p->content;
+    atomic_init(&t->cancel, 0);
+
+    /* Resolve skills and configuration under the lock. */
+    skills *reg = sess_mgr_skills(m);
+    pthread_mutex_lock(&s->mu);
+    char **names = p->skills ? p->skills : s->meta.skills;
+    size_t n = p->skills ? p->n_skills : s->meta.n_skills;
+    t->runs = calloc(n ? n : 1, sizeof *t->runs);
+    if (!t->runs) abort();
+    for (size_t i = 0; i < n; i++) {
+        const skill *sk = skills_find(reg, names[i]);
+        t->runs[t->n_runs].s = s;
+        t->runs[t->n_runs].t = t;
+        t->runs[t->n_runs].name = text_dup(names[i]);
+        t->runs[t->n_runs].instructions = text_dup(sk ? sk->instructions : "");
+        if (!sk)
+            snprintf(t->runs[t->n_runs].err, sizeof t->runs[t->n_runs].err,
+                     "skill '%s' is no longer loaded", names[i]);
+        t->n_runs++;
+    }
+    qsort(t->runs, t->n_runs, sizeof *t->runs, cmp_run);
+    char *provider_name = text_dup(s->meta.provider);
+    char *model = text_dup(s->meta.model ? s->meta.model : "");
+    char *base_url = text_dup(s->meta.base_url ? s->meta.base_url : "");
+    char *system_prompt = text_dup(s->meta.system_prompt ? s->meta.system_prompt : "");
+    uint32_t delay = s->meta.token_delay_ms ? s->meta.token_delay_ms : m->default_delay_ms;
+    s->cur = t;
+    s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
+    store_message_finish(m->st, t->msg_id, STORE_MSG_RUNNING, NULL, NULL);
+    char detail[64];
+    snprintf(detail, sizeof detail, "running %zu skill%s", t->n_runs, t->n_runs == 1 ? "" : "s");
+    publish_status_locked(s, t->msg_id, NULL, detail);
+    pthread_mutex_unlock(&s->mu);
+    skills_unref(reg);
+
+    const provider *prov = provider_find(provider_name);
+    char *api_key = NULL;
+    store_session_get_api_key(m->st, s->meta.id, &api_key);
+    store_message *hist_rows = NULL;
+    size_t n_hist_rows = 0, n_hist = 0;
+    prov_msg *hist =
+        load_provider_history(m, s->meta.id, t->msg_id, &hist_rows, &n_hist_rows, &n_hist);
+
+    turn_ctx ctx = {.prov = prov};
+    ctx.base.system_prompt = system_prompt;
+    ctx.base.history = hist;
+    ctx.base.n_history = n_hist;
+    ctx.base.user_text = t->user_text;
+    ctx.base.model = model;
+    ctx.base.base_url = base_url;
+    ctx.base.api_key = api_key;
+    ctx.base.token_delay_ms = delay;
+
+    if (t->n_runs == 0) {
+        pthread_mutex_lock(&s->mu);
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, t->msg_id, NULL, "session",
+                           "no active skills: nothing to run (configure active_skills)");
+        pthread_mutex_unlock(&s->mu);
+    }
+    size_t started = 0;
+    for (size_t i = 0; i < t->n_runs; i++) {
+        skill_run *r = &t->runs[i];
+        if (r->err[0] || !prov) {
+            r->rc = PROV_FAILED;
+            if (!prov) snprintf(r->err, sizeof r->err, "unknown provider '%s'", provider_name);
+            continue;
+        }
+        pthread_mutex_lock(&s->mu);
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, r->name, "skill",
+                           "skill %s started (provider %s)", r->name, prov->name);
+        pthread_mutex_unlock(&s->mu);
+        run_arg *a = malloc(sizeof *a);
+        if (!a) abort();
+        a->r = r;
+        a->ctx = &ctx;
+        if (pthread_create(&r->thread, NULL, skill_thread, a) != 0) {
+            free(a);
+            r->rc = PROV_FAILED;
+            snprintf(r->err, sizeof r->err, "cannot start a worker thread");
+            r->thread = 0;
+            continue;
+        }
+        started++;
+    }
+    for (size_t i = 0; i < t->n_runs; i++)
+        if (t->runs[i].thread) pthread_join(t->runs[i].thread, NULL);
+    (void)started;
+
+    if (api_key) {
+        memset(api_key, 0, strlen(api_key));
+        free(api_key);
+    }
+    free(hist);
+    store_messages_free(hist_rows, n_hist_rows);
+
+    /* Store the replies in a stable (name) order, each with its event. */
+    pthread_mutex_lock(&s->mu);
+    int cancelled = atomic_load(&t->cancel) != 0;
+    int failed = 0;
+    uint64_t ptok = 0, ctok = 0;
+    for (size_t i = 0; i < t->n_runs && !s->deleted; i++) {
+        skill_run *r = &t->runs[i];
+        ptok += r->prompt_tokens;
+        ctok += r->completion_tokens;
+        store_message am = {0};
+        memcpy(am.session_id, s->meta.id, sizeof am.session_id);
+        am.role = STORE_ROLE_ASSISTANT;
+        am.skill = r->name;
+        am.content = r->buf ? r->buf : "";
+        am.turn_id = t->msg_id;
+        am.created_ms = text_now_ms();
+        if (r->rc == PROV_OK) {
+            am.state = STORE_MSG_DONE;
+        } else if (r->rc == PROV_CANCELLED || (r->rc == PROV_ABORTED && cancelled)) {
+            am.state = t->interrupted ? STORE_MSG_INTERRUPTED : STORE_MSG_CANCELLED;
+            am.error =
+                t->interrupted ? "interrupted: the service stopped during this turn" : "cancelled";
+        } else {
+            am.state = STORE_MSG_FAILED;
+            am.error = r->err[0] ? r->err : "the provider failed";
+            failed++;
+        }
+        int rc = store_message_insert(m->st, &am);
+        if (rc != STORE_OK) {
+            LOG_E(MOD, "session %s: cannot store the reply of %s: %s", s->meta.id, r->name,
+                  store_strerror(rc));
+            publish_error_locked(s, "store_error", "the reply could not be stored", t->msg_id,
+                                 r->name);
+            failed++;
+            continue;
+        }
+        if (am.state == STORE_MSG_FAILED) {
+            publish_error_locked(s, "provider_error", am.error, t->msg_id, r->name);
+            publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_ERROR, t->msg_id, r->name,
+                               "skill", "skill %s failed: %s", r->name, am.error);
+        }
+        s->meta.message_count++;
+        publish_message_locked(s, &am);
+    }
+    if ((ptok || ctok) && !s->deleted) {
+        store_session_add_usage(m->st, s->meta.id, ptok, ctok);
+        s->meta.prompt_tokens += ptok;
+        s->meta.completion_tokens += ctok;
+    }
+    store_msg_state ust = t->interrupted ? STORE_MSG_INTERRUPTED
+                          : cancelled    ? STORE_MSG_CANCELLED
+                          : failed       ? STORE_MSG_FAILED
+                                         : STORE_MSG_DONE;
+    /* An interrupted turn stays RUNNING in the store so the next start marks
+     * it interrupted, exactly as after a crash. */
+    if (!t->interrupted && !s->deleted) store_message_finish(m->st, t->msg_id, ust, NULL, NULL);
+    if (cancelled && !t->interrupted)
+        publish_error_locked(s, "cancelled", "the turn was cancelled", t->msg_id, NULL);
+    s->cur = NULL;
+    s->status = failed ? COMFYD__V1__SESSION_STATUS__SESSION_STATUS_ERROR
+                       : COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
+    if (!t->interrupted)
+        publish_status_locked(s, t->msg_id, NULL,
+                              failed      ? "turn failed"
+                              : cancelled ? "turn cancelled"
+                                          : "turn finished");
+    pthread_mutex_unlock(&s->mu);
+
+    for (size_t i = 0; i < t->n_runs; i++) {
+        free(t->runs[i].name);
+        free(t->runs[i].instructions);
+        free(t->runs[i].buf);
+    }
+    free(t->runs);
+    free(t);
+    free(provider_name);
+    free(model);
+    free(base_url);
+    free(system_prompt);
+}
+
+static void *runner_main(void *arg)
+{
+    session *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        pthread_mutex_lock(&s->m->mu);
+        int stop = s->m->shutting_down;
+        pthread_mutex_unlock(&s->m->mu);
+        pending *p = (stop || s->deleted) ? NULL : s->qhead;
+        if (!p) {
+            s->runner_active = 0;
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        s->qhead = p->next;
+        if (!s->qhead) s->qtail = NULL;
+        s->qlen--;
+        pthread_mutex_unlock(&s->mu);
+        run_turn(s, p);
+        pending_free(p);
+    }
+    session_unref(s);
+    return NULL;
+}
+
+/* Starts the runner thread if none is active. Called with s->mu held. */
+static void start_runner_locked(session *s)
+{
+    if (s->runner_active) return;
+    if (s->runner_joinable) {
+        /* The previous runner has finished its loop (runner_active is 0), so
+         * this join returns at once. */
+        pthread_join(s->runner, NULL);
+        s->runner_joinable = 0;
+    }
+    session_ref(s);
+    s->runner_active = 1;
+    if (pthread_create(&s->runner, NULL, runner_main, s) != 0) {
+        LOG_E(MOD, "session %s: cannot start the runner thread", s->meta.id);
+        s->runner_active = 0;
+        atomic_fetch_sub(&s->refs, 1);
+        return;
+    }
+    s->runner_joinable = 1;
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static int shutting_down(sess_mgr *m, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&m->mu);
+    int sd = m->shutting_down;
+    pthread_mutex_unlock(&m->mu);
+    if (sd) seterr(err, errlen, "server shutting down");
+    return sd;
+}
+
+int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_info *out, char *err,
+                size_t errlen)
+{
+    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    const Comfyd__V1__SessionConfig *c = req->config;
+    int rc;
+    if ((rc = check_text("title", req->title, SESS_MAX_TITLE, 1, err, errlen))) return rc;
+    if ((rc = check_text("api_key", req->api_key, SESS_MAX_API_KEY, 1, err, errlen))) return rc;
+    if (c) {
+        if ((rc = check_provider(c->provider, err, errlen))) return rc;
+        if ((rc = check_text("model", c->model, SESS_MAX_SHORT, 1, err, errlen))) return rc;
+        if ((rc = check_base_url(c->base_url, err, errlen))) return rc;
+        if ((rc = check_text("system_prompt", c->system_prompt, SESS_MAX_SYSTEM_PROMPT, 1, err,
+                             errlen)))
+            return rc;
+        if ((rc = check_skills(m, c->active_skills, c->n_active_skills, err, errlen))) return rc;
+        if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
+    }
+    store_session meta = {0};
+    if (text_uuid(meta.id) != 0) {
+        seterr(err, errlen, "no randomness available for a session id");
+        return SESS_EIO;
+    }
+    meta.title = text_dup(req->title ? req->title : "");
+    meta.provider = text_dup(c && c->provider && *c->provider ? c->provider : "echo");
+    meta.model = dup_or_empty(c ? c->model : NULL);
+    meta.base_url = dup_or_empty(c ? c->base_url : NULL);
+    meta.system_prompt = dup_or_empty(c ? c->system_prompt : NULL);
+    if (c && c->n_active_skills) {
+        meta.skills = calloc(c->n_active_skills, sizeof(char *));
+        if (!meta.skills) abort();
+        for (size_t i = 0; i < c->n_active_skills; i++)
+            meta.skills[i] = text_dup(c->active_skills[i]);
+        meta.n_skills = c->n_active_skills;
+    }
+    meta.token_delay_ms = c ? c->token_delay_ms : 0;
+    meta.created_ms = meta.updated_ms = text_now_ms();
+    meta.api_key_set = req->api_key && *req->api_key;
+
+    pthread_mutex_lock(&m->mu);
+    rc = store_session_insert(m->st, &meta, meta.api_key_set ? req->api_key : NULL);
+    if (rc != STORE_OK) {
+        pthread_mutex_unlock(&m->mu);
+        store_session_clear(&meta);
+        seterr(err, errlen, "cannot store the session: %s", store_strerror(rc));
+        return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : store_to_sess(rc);
+    }
+    session *s = session_new(m, &meta);
+    if (!s) {
+        pthread_mutex_unlock(&m->mu);
+        store_session_clear(&meta);
+        return SESS_ENOMEM;
+    }
+    map_insert_locked(m, s);
+    pthread_mutex_lock(&s->mu);
+    info_fill_locked(s, out);
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&m->mu);
+    LOG_I(MOD, "session %s created (provider %s, %zu skill(s))", out->meta.id, out->meta.provider,
+          out->meta.n_skills);
+    return SESS_OK;
+}
+
+static session *find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen)
+{
+    if ((*rc = check_session_id(id, err, errlen)) != SESS_OK) return NULL;
+    session *s = acquire(m, id);
+    if (!s) {
+        seterr(err, errlen, "session %s not found", id);
+        *rc = SESS_NOT_FOUND;
+    }
+    return s;
+}
+
+int sess_get(sess_mgr *m, const char *id, sess_info *out, char *err, size_t errlen)
+{
+    int rc;
+    session *s = find_or_err(m, id, &rc, err, errlen);
+    if (!s) return rc;
+    pthread_mutex_lock(&s->mu);
+    info_fill_locked(s, out);
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+    return SESS_OK;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = text_dup(v);
+}
+
+int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, sess_info *out,
+                   char *err, size_t errlen)
+{
+    int rc;
+    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = find_or_err(m, req->session_id, &rc, err, errlen);
+    if (!s) return rc;
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if ((rc = (cond)) != SESS_OK) goto done_unref;                                             \
+    } while (0)
+    if (req->title) CHECK(check_text("title", req->title->value, SESS_MAX_TITLE, 1, err, errlen));
+    if (req->provider) CHECK(check_provider(req->provider->value, err, errlen));
+    if (req->model) CHECK(check_text("model", req->model->value, SESS_MAX_SHORT, 1, err, errlen));
+    if (req->base_url) CHECK(check_base_url(req->base_url->value, err, errlen));
+    if (req->system_prompt)
+        CHECK(check_text("system_prompt", req->system_prompt->value, SESS_MAX_SYSTEM_PROMPT, 1, err,
+                         errlen));
+    if (req->api_key)
+        CHECK(check_text("api_key", req->api_key->value, SESS_MAX_API_KEY, 1, err, errlen));
+    if (req->active_skills)
+        CHECK(check_skills(m, req->active_skills->names, req->active_skills->n_names, err, errlen));
+    if (req->token_delay_ms) CHECK(check_delay(req->token_delay_ms->value, err, errlen));
+#undef CHECK
+
+    pthread_mutex_lock(&s->mu);
+    if (s->deleted) {
+        pthread_mutex_unlock(&s->mu);
+        seterr(err, errlen, "session %s not found", req->session_id);
+        rc = SESS_NOT_FOUND;
+        goto done_unref;
+    }
+    store_session next;
+    meta_copy(&next, &s->meta);
+    if (req->title) set_str(&next.title, req->title->value);
+    if (req->provider)
+        set_str(&next.provider, *req->provider->value ? req->provider->value : "echo");
+    if (req->model) set_str(&next.model, req->model->value);
+    if (req->base_url) set_str(&next.base_url, req->base_url->value);
+    if (req->system_prompt) set_str(&next.system_prompt, req->system_prompt->value);
+    if (req->token_delay_ms) next.token_delay_ms = req->token_delay_ms->value;
+    if (req->active_skills) {
+        for (size_t i = 0; i < next.n_skills; i++)
+            free(next.skills[i]);
+        free(next.skills);
+        next.n_skills = req->active_skills->n_names;
+        next.skills = next.n_skills ? calloc(next.n_skills, sizeof(char *)) : NULL;
+        for (size_t i = 0; i < next.n_skills; i++)
+            next.skills[i] = text_dup(req->active_skills->names[i]);
+    }
+    next.updated_ms = text_now_ms();
+    rc = store_session_update(m->st, &next);
+    if (rc == STORE_OK && req->api_key)
+        rc = store_session_set_api_key(m->st, s->meta.id,
+                                       *req->api_key->value ? req->api_key->value : NULL);
+    if (rc != STORE_OK) {
+        pthread_mutex_unlock(&s->mu);
+        store_session_clear(&next);
+        seterr(err, errlen, "cannot store the configuration: %s", store_strerror(rc));
+        rc = SESS_EIO;
+        goto done_unref;
+    }
+    if (req->api_key) next.api_key_set = *req->api_key->value != 0;
+    store_session_clear(&s->meta);
+    s->meta = next;
+
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__ConfigUpdated cu = COMFYD__V1__CONFIG_UPDATED__INIT;
+    sess_info tmp = {.meta = s->meta};
+    Comfyd__V1__Session spb;
+    Comfyd__V1__SessionConfig cpb;
+    Comfyd__V1__Usage upb;
+    sess_info_to_pb(&tmp, &spb, &cpb, &upb);
+    cu.config = &cpb;
+    cu.title = s->meta.title;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
+    ev.config_updated = &cu;
+    publish_locked(s, &ev);
+    info_fill_locked(s, out);
+    pthread_mutex_unlock(&s->mu);
+    /* Never log the key itself, only that it changed. */
+    LOG_I(MOD, "session %s configured%s", s->meta.id, req->api_key ? " (api key changed)" : "");
+    rc = SESS_OK;
+done_unref:
+    session_unref(s);
+    return rc;
+}
+
+int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
+{
+    int rc;
+    if ((rc = check_session_id(id, err, errlen)) != SESS_OK) return rc;
+    pthread_mutex_lock(&m->mu);
+    session *s = map_find_locked(m, id);
+    if (!s) {
+        pthread_mutex_unlock(&m->mu);
+        seterr(err, errlen, "session %s not found", id);
+        return SESS_NOT_FOUND;
+    }
+    rc = store_session_delete(m->st, id);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        pthread_mutex_unlock(&m->mu);
+        seterr(err, errlen, "cannot delete the session: %s", store_strerror(rc));
+        return SESS_EIO;
+    }
+    map_remove_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+
+    pthread_mutex_lock(&s->mu);
+    s->deleted = 1;
+    if (s->cur) atomic_store(&s->cur->cancel, 1);
+    while (s->subs) {
+        sub *u = s->subs;
+        s->subs = u->next;
+        u->ops->end(u->ud, 5 /* NOT_FOUND */, "session deleted");
+        sub_drop(u);
+    }
+    pthread_mutex_unlock(&s->mu);
+    LOG_I(MOD, "session %s deleted", id);
+    session_unref(s); /* the map's reference; a running turn holds its own */
+    return SESS_OK;
+}
+
+void sess_send_result_clear(sess_send_result *r)
+{
+    if (!r) return;
+    store_message_clear(&r->message);
+    memset(r, 0, sizeof *r);
+}
+
+int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_result *out,
+              char *err, size_t errlen)
+{
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    if ((rc = check_session_id(req->session_id, err, errlen))) return rc;
+    if ((rc = check_text("content", req->content, SESS_MAX_CONTENT, 0, err, errlen))) return rc;
+    if ((rc = check_text("client_message_id", req->client_message_id, SESS_MAX_CLIENT_ID, 1, err,
+                         errlen)))
+        return rc;
+    if (req->n_skills && (rc = check_skills(m, req->skills, req->n_skills, err, errlen))) return rc;
+    session *s = find_or_err(m, req->session_id, &rc, err, errlen);
+    if (!s) return rc;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->deleted) {
+        seterr(err, errlen, "session %s not found", req->session_id);
+        rc = SESS_NOT_FOUND;
+        goto out_unlock;
+    }
+    const char *cid =
+        req->client_message_id && *req->client_message_id ? req->client_message_id : NULL;
+    if (cid && store_message_find_client_id(m->st, s->meta.id, cid, &out->message) == STORE_OK) {
+        out->duplicate = 1;
+        out->queued = out->message.state == STORE_MSG_QUEUED;
+        rc = SESS_OK;
+        goto out_unlock;
+    }
+    if (s->qlen >= SESS_MAX_QUEUED) {
+        seterr(err, errlen, "too many queued messages (%d); wait for the current turns or cancel",
+               SESS_MAX_QUEUED);
+        rc = SESS_EFULL;
+        goto out_unlock;
+    }
+    store_message *msg = &out->message;
+    memcpy(msg->session_id, s->meta.id, sizeof msg->session_id);
+    msg->role = STORE_ROLE_USER;
+    msg->content = text_dup(req->content);
+    msg->state = STORE_MSG_QUEUED;
+    msg->created_ms = text_now_ms();
+    msg->client_id = cid ? text_dup(cid) : NULL;
+    rc = store_message_insert(m->st, msg);
+    if (rc != STORE_OK) {
+        seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
+        rc = SESS_EIO;
+        goto out_unlock;
+    }
+    s->meta.message_count++;
+    s->meta.updated_ms = msg->created_ms;
+    out->queued = s->cur != NULL || s->qlen > 0;
+    out->queue_position = s->qlen + (s->cur ? 1 : 0);
+    pending *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    p->msg_id = msg->id;
+    p->content = text_dup(req->content);
+    if (req->n_skills) {
+        p->skills = calloc(req->n_skills, sizeof(char *));
+        if (!p->skills) abort();
+        for (size_t i = 0; i < req->n_skills; i++)
+            p->skills[i] = text_dup(req->skills[i]);
+        p->n_skills = req->n_skills;
+    }
+    publish_message_locked(s, msg);
+    enqueue_locked(s, p);
+    if (out->queued) publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
+    start_runner_locked(s);
+    rc = SESS_OK;
+out_unlock:
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+    return rc;
+}
+
+int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
+                char *err, size_t errlen)
+{
+    int rc;
+    *cancelled = 0;
+    *dropped = 0;
+    session *s = find_or_err(m, id, &rc, err, errlen);
+    if (!s) return rc;
+    pthread_mutex_lock(&s->mu);
+    if (s->cur && !atomic_load(&s->cur->cancel)) {
+        atomic_store(&s->cur->cancel, 1);
+        *cancelled = 1;
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, s->cur->msg_id, NULL,
+                           "session", "cancel requested");
+    }
+    if (clear_queue) {
+        while (s->qhead) {
+            pending *p = s->qhead;
+            s->qhead = p->next;
+            s->qlen--;
+            store_message_finish(m->st, p->msg_id, STORE_MSG_CANCELLED, NULL, "cancelled");
+            store_message msg = {0};
+            /* Tell subscribers the queued message's new state. */
+            memcpy(msg.session_id, s->meta.id, sizeof msg.session_id);
+            msg.id = msg.turn_id = p->msg_id;
+            msg.role = STORE_ROLE_USER;
+            msg.content = p->content;
+            msg.state = STORE_MSG_CANCELLED;
+            msg.error = "cancelled";
+            publish_message_locked(s, &msg);
+            pending_free(p);
+            (*dropped)++;
+        }
+        s->qtail = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+    return SESS_OK;
+}
+
+/* ---- subscribe ------------------------------------------------------------ */
+
+typedef struct replay_ctx {
+    const sess_sub_ops *ops;
+    void *ud;
+} replay_ctx;
+
+static int replay_one(void *ud, uint64_t seq, const void *data, size_t len)
+{
+    (void)seq;
+    replay_ctx *c = ud;
+    return c->ops->push(c->ud, data, len);
+}
+
+/* Builds and pushes a sync_state snapshot. Called with s->mu held. */
+static int push_snapshot_locked(session *s, const sess_sub_ops *ops, void *ud, const char *reason)
+{
+    store_message *rows = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    int rc = store_messages_load(s->m->st, s->meta.id, SESS_HISTORY_LIMIT, &rows, &n, &trunc);
+    if (rc != STORE_OK) return SESS_EIO;
+    Comfyd__V1__ChatMessage *msgs = calloc(n ? n : 1, sizeof *msgs);
+    Comfyd__V1__ChatMessage **pm = calloc(n ? n : 1, sizeof *pm);
+    size_t np = s->cur ? s->cur->n_runs : 0;
+    Comfyd__V1__PartialReply *parts = calloc(np ? np : 1, sizeof *parts);
+    Comfyd__V1__PartialReply **pp = calloc(np ? np : 1, sizeof *pp);
+    if (!msgs || !pm || !parts || !pp) {
+        free(msgs), free(pm), free(parts), free(pp);
+        store_messages_free(rows, n);
+        return SESS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sess_message_to_pb(&rows[i], &msgs[i]);
+        pm[i] = &msgs[i];
+    }
+    for (size_t i = 0; i < np; i++) {
+        skill_run *r = &s->cur->runs[i];
+        comfyd__v1__partial_reply__init(&parts[i]);
+        parts[i].turn_id = s->cur->msg_id;
+        parts[i].skill = r->name;
+        parts[i].content = r->buf ? r->buf : "";
+        parts[i].delta_count = r->deltas;
+        pp[i] = &parts[i];
+    }
+    sess_info info;
+    info_fill_locked(s, &info);
+    Comfyd__V1__Session spb;
+    Comfyd__V1__SessionConfig cpb;
+    Comfyd__V1__Usage upb;
+    sess_info_to_pb(&info, &spb, &cpb, &upb);
+
+    Comfyd__V1__SyncState ss = COMFYD__V1__SYNC_STATE__INIT;
+    ss.session = &spb;
+    ss.history = pm;
+    ss.n_history = n;
+    ss.history_truncated = trunc;
+    ss.partials = pp;
+    ss.n_partials = np;
+    ss.reason = (char *)reason;
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    ev.seq = s->seq; /* a snapshot as of the newest event; live events follow */
+    ev.time_ms = text_now_ms();
+    ev.session_id = s->meta.id;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_SYNC_STATE;
+    ev.sync_state = &ss;
+    Comfyd__V1__SubscribeResponse resp = COMFYD__V1__SUBSCRIBE_RESPONSE__INIT;
+    resp.event = &ev;
+    size_t len = comfyd__v1__subscribe_response__get_packed_size(&resp);
+    uint8_t *buf = malloc(len ? len : 1);
+    rc = SESS_ENOMEM;
+    if (buf) {
+        comfyd__v1__subscribe_response__pack(&resp, buf);
+        rc = ops->push(ud, buf, len) == 0 ? SESS_OK : SESS_EFULL;
+        free(buf);
+    }
+    sess_info_clear(&info);
+    free(msgs), free(pm), free(parts), free(pp);
+    store_messages_free(rows, n);
+    return rc;
+}
+
+int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_sub_ops *ops,
+                   void *ud, char *err, size_t errlen)
+{
+    int rc;
+    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = find_or_err(m, id, &rc, err, errlen);
+    if (!s) return rc;
+    sub *u = calloc(1, sizeof *u);
+    if (!u) {
+        session_unref(s);
+        return SESS_ENOMEM;
+    }
+    u->ops = ops;
+    u->ud = ud;
+    pthread_mutex_lock(&s->mu);
+    if (s->deleted) {
+        rc = SESS_NOT_FOUND;
+        seterr(err, errlen, "session %s not found", id);
+    } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq)) {
+        replay_ctx rc_ctx = {ops, ud};
+        int r = evring_replay(s->ring, after_seq, replay_one, &rc_ctx);
+        rc = r == EVRING_OK ? SESS_OK : SESS_EFULL;
+        if (rc == SESS_EFULL)
+            seterr(err, errlen,
+                   "too many missed events to replay at once; resubscribe with "
+                   "after_seq 0");
+    } else {
+        rc = push_snapshot_locked(s, ops, ud, after_seq == 0 ? "fresh" : "gap");
+        if (rc != SESS_OK) seterr(err, errlen, "cannot build the session snapshot");
+    }
+    if (rc == SESS_OK) {
+        /* Drop subscribers whose peers left, so reconnect loops stay bounded. */
+        sub **pp = &s->subs;
+        while (*pp) {
+            if ((*pp)->ops->gone((*pp)->ud)) {
+                sub *dead = *pp;
+                *pp = dead->next;
+                sub_drop(dead);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+        u->next = s->subs;
+        s->subs = u;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc != SESS_OK) free(u);
+    session_unref(s);
+    return rc;
+}
+
+/* ---- list ----------------------------------------------------------------- */
+
+/* Page tokens are "<updated_ms>:<id>" of the last session of the previous
+ * page; keyset paging stays correct while sessions are added. */
+int sess_list(sess_mgr *m, const char *token, size_t page_size, sess_info **out, size_t *n,
+              char **next, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    *next = NULL;
+    int64_t after_ms = 0;
+    char after_id[40] = {0};
+    int have_cursor = 0;
+    if (token && *token) {
+        const char *colon = strchr(token, ':');
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(token, &end, 10);
+        if (!colon || end != colon || errno || !text_is_uuid(colon + 1)) {
+            seterr(err, errlen, "page_token is not a token returned by ListSessions");
+            return SESS_EINVAL;
+        }
+        after_ms = v;
+        snprintf(after_id, sizeof after_id, "%s", colon + 1);
+        have_cursor = 1;
+    }
+    if (page_size == 0) page_size = 50;
+    if (page_size > 500) page_size = 500;
+    store_session *rows = NULL;
+    size_t nr = 0;
+    int rc = store_session_page(m->st, after_ms, have_cursor ? after_id : NULL, page_size + 1,
+                                &rows, &nr);
+    if (rc != STORE_OK) {
+        seterr(err, errlen, "cannot list sessions: %s", store_strerror(rc));
+        return SESS_EIO;
+    }
+    size_t k = nr > page_size ? page_size : nr;
+    sess_info *list = calloc(k ? k : 1, sizeof *list);
+    if (!list) {
+        store_sessions_free(rows, nr);
+        return SESS_ENOMEM;
+    }
+    for (size_t i = 0; i < k; i++) {
+        session *s = acquire(m, rows[i].id);
+        if (s) {
+            pthread_mutex_lock(&s->mu);
+            info_fill_locked(s, &list[i]);
+            pthread_mutex_unlock(&s->mu);
+            session_unref(s);
+        } else {
+            meta_copy(&list[i].meta, &rows[i]);
+            list[i].status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
+        }
+    }
+    if (nr > page_size) {
+        char buf[80];
+        snprintf(buf, sizeof buf, "%lld:%s", (long long)rows[k - 1].updated_ms, rows[k - 1].id);
+        *next = text_dup(buf);
+    }
+    store_sessions_free(rows, nr);
+    *out = list;
+    *n = k;
+    return SESS_OK;
+}
+
+int sess_history(sess_mgr *m, const char *id, size_t limit, store_message **out, size_t *n,
+                 int *truncated)
+{
+    int rc = store_messages_load(m->st, id, limit, out, n, truncated);
+    return store_to_sess(rc);
+}

@@ -17,8 +17,11 @@
 #define SKILLS_MAX_FILE_BYTES (256 * 1024) /* a SKILL.md is prose, not data */
 #define SKILLS_MAX_NAME 64                 /* Claude Code's own limit */
 #define SKILLS_MAX_DESCRIPTION 1024        /* Claude Code's own limit */
-#define SKILLS_MAX_TOOLS 64
-#define SKILLS_MAX_COUNT 512 /* per registry; more is a misconfiguration */
+#define SKILLS_MAX_TOOLS 64                /* allowed-tools entries; tool sets are small */
+#define SKILLS_MAX_TOOL_NAME 128           /* one entry, e.g. "Bash(git add:*)" */
+#define SKILLS_MAX_KEYS 256                /* front matter keys; keeps duplicate checks cheap */
+#define SKILLS_MAX_COUNT 512               /* per registry; more is a misconfiguration */
+#define SKILLS_MAX_DIR_ENTRIES 4096        /* per root; a skills folder is curated by hand */
 
 typedef enum {
     SKILLS_OK = 0,
@@ -34,19 +37,22 @@ typedef enum {
     SKILL_SOURCE_USER = 2,
 } skill_source;
 
+/* Every string is owned by the skill (skill_clear frees them), NUL
+ * terminated and valid UTF-8. */
 typedef struct skill {
-    char *name;        /* [a-z0-9-]+, at most SKILLS_MAX_NAME */
-    char *description; /* non-empty */
-    char *instructions; /* body after the front matter, may be empty */
-    char *path;        /* folder */
+    char *name;        /* [a-z0-9-]+, at most SKILLS_MAX_NAME, no leading, trailing or double '-' */
+    char *description; /* non-empty, surrounding whitespace trimmed */
+    char *instructions; /* body after the front matter, blank lines around it trimmed; may be "" */
+    char *path;         /* folder (the path given to skill_parse) */
     skill_source source;
-    char **allowed_tools; /* empty: all tools */
+    char **allowed_tools; /* empty: all tools; repeats removed, order kept */
     size_t n_allowed_tools;
 } skill;
 
+/* A folder (or root) that could not be loaded. Owned by the registry. */
 typedef struct skills_error {
-    char *path;
-    char *message;
+    char *path;    /* the skill folder, or the root folder */
+    char *message; /* one line */
 } skills_error;
 
 typedef struct skills skills;
@@ -56,27 +62,44 @@ typedef struct skills_root {
     skill_source source;
 } skills_root;
 
-/* Parses one SKILL.md held in text[0..len). path is recorded in the skill.
- * On success fills *out (free with skill_clear). On SKILLS_EPARSE writes a
- * one-line reason into err[0..errlen) such as "front matter: missing
- * 'description'". */
+/* Parses one SKILL.md held in text[0..len) (borrowed; need not be NUL
+ * terminated). path (borrowed, may be NULL) is copied into the skill.
+ *
+ * Format: an optional UTF-8 byte order mark, a "---" line, a YAML mapping, a
+ * "---" line, then the instructions. Delimiter lines may carry trailing
+ * spaces or a CR. Keys: `name` and `description` (required), `allowed-tools`
+ * (a YAML list, or one string split on commas and whitespace outside
+ * parentheses); other keys are ignored. Duplicate keys are an error.
+ *
+ * Returns SKILLS_OK and fills *out (free with skill_clear); SKILLS_EPARSE
+ * with a one-line reason in err[0..errlen) such as "front matter: missing
+ * 'description'" (YAML syntax errors name libyaml's problem and the file
+ * line); SKILLS_ENOMEM. On error *out is left zeroed. */
 int skill_parse(const char *text, size_t len, const char *path, skill_source source, skill *out,
                 char *err, size_t errlen);
 void skill_clear(skill *s);
 
-/* Scans the roots in order. Folders whose SKILL.md fails to parse, or whose
- * name repeats an earlier skill's, are recorded as errors and skipped; a
- * missing root is an error entry too. Returns SKILLS_OK (even with error
- * entries) or SKILLS_ENOMEM. *out starts with one reference. */
+/* Scans the roots (borrowed for the call) in order. Each root's entries are
+ * visited in byte order of their names; hidden entries and plain files are
+ * skipped, every other folder must hold a SKILL.md. Folders whose SKILL.md
+ * is missing or fails to parse, or whose name repeats an earlier skill's
+ * (the earlier root, or folder, wins), are recorded as errors and skipped; a
+ * missing or unreadable root is an error entry too. Returns SKILLS_OK (even
+ * with error entries) or SKILLS_ENOMEM (*out NULL). *out starts with one
+ * reference, owned by the caller. */
 int skills_load(skills **out, const skills_root *roots, size_t n_roots);
 
+/* The reference count is atomic: any thread may take or drop a reference.
+ * The last skills_unref frees the registry. Both accept NULL. */
 void skills_ref(skills *r);
 void skills_unref(skills *r);
 
 size_t skills_count(const skills *r);
-/* Sorted by name. Valid while the caller holds a reference. */
+/* Sorted by name. Valid while the caller holds a reference; NULL when i is
+ * out of range or the name is unknown. */
 const skill *skills_at(const skills *r, size_t i);
 const skill *skills_find(const skills *r, const char *name);
+/* Errors in the order they were found. */
 size_t skills_error_count(const skills *r);
 const skills_error *skills_error_at(const skills *r, size_t i);
 

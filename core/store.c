@@ -1,1 +1,1127 @@
-/* placeholder until the module lands */
+/* store: sessions and messages in one SQLite database (see store.h).
+ *
+ * One connection, opened with SQLITE_OPEN_NOMUTEX: st->mu serialises every
+ * call, which both makes the API thread-safe and keeps multi-statement
+ * writes (BEGIN ... COMMIT) from interleaving. Statements are prepared once
+ * at open and reset after each use. */
+#include "store.h"
+
+#include "log.h"
+#include "text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MOD "store"
+
+/* Bumped by each entry added to migrations[]. */
+#define STORE_SCHEMA_VERSION 1
+/* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
+#define STORE_APP_ID 0x636d6664
+
+/* The SQL below spells these states as numbers (the partial index must
+ * match the queries' text), so pin them. */
+_Static_assert(STORE_MSG_QUEUED == 1 && STORE_MSG_RUNNING == 2 && STORE_MSG_INTERRUPTED == 6,
+               "message states are spelled as numbers in SQL");
+_Static_assert(STORE_ROLE_USER == 1, "roles are spelled as numbers in SQL");
+
+/* migrations[v] upgrades schema version v to v + 1, inside one transaction
+ * together with the user_version bump. */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+    "CREATE TABLE sessions("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " title TEXT NOT NULL DEFAULT '',"
+    " provider TEXT NOT NULL DEFAULT '',"
+    " model TEXT NOT NULL DEFAULT '',"
+    " base_url TEXT NOT NULL DEFAULT '',"
+    " system_prompt TEXT NOT NULL DEFAULT '',"
+    " skills TEXT NOT NULL DEFAULT ''," /* names joined by '\n' */
+    " token_delay_ms INTEGER NOT NULL DEFAULT 0,"
+    " api_key TEXT," /* NULL: none; never selected with the rest */
+    " created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL,"
+    " seq_reserved INTEGER NOT NULL DEFAULT 0,"
+    " prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+    " completion_tokens INTEGER NOT NULL DEFAULT 0);"
+    /* Keyset pagination walks this index backwards. */
+    "CREATE INDEX sessions_by_updated ON sessions(updated_ms, id);"
+    "CREATE TABLE messages("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reuses ids of deleted rows */
+    " session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    " role INTEGER NOT NULL,"
+    " skill TEXT,"
+    " content TEXT NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " error TEXT,"
+    " turn_id INTEGER NOT NULL DEFAULT 0,"
+    " created_ms INTEGER NOT NULL,"
+    " client_id TEXT,"
+    /* NULLs are distinct here, so only real client ids collide. The
+     * implied index also serves store_message_find_client_id. */
+    " UNIQUE(session_id, client_id));"
+    /* History loads and the cascade on session delete. */
+    "CREATE INDEX messages_by_session ON messages(session_id, id);"
+    /* Only QUEUED and RUNNING rows, which are few: recovery and requeue at
+     * start. SQLite uses a partial index only when the query repeats its
+     * WHERE term, hence "state IN (1, 2) AND ..." below. */
+    "CREATE INDEX messages_pending ON messages(state, id) WHERE state IN (1, 2);",
+};
+
+#define SESSION_COLS                                                                               \
+    "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
+    " api_key IS NOT NULL, created_ms, updated_ms, seq_reserved, prompt_tokens,"                   \
+    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id)"              \
+    " FROM sessions s "
+#define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
+#define MESSAGE_COLS                                                                               \
+    "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id"    \
+    " FROM messages "
+#define I64_MAX_SQL "9223372036854775807"
+
+enum {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_S_INSERT,
+    Q_S_UPDATE,
+    Q_S_SET_KEY,
+    Q_S_GET_KEY,
+    Q_S_GET,
+    Q_S_ALL,
+    Q_S_FIRST,
+    Q_S_AFTER,
+    Q_S_DELETE,
+    Q_S_SET_SEQ,
+    Q_S_ADD_USAGE,
+    Q_S_TOUCH,
+    Q_M_INSERT,
+    Q_M_SET_TURN,
+    Q_M_FINISH,
+    Q_M_FIND_CLIENT,
+    Q_M_NEWEST,
+    Q_M_RECOVER,
+    Q_M_QUEUED,
+    Q_COUNT
+};
+
+static const char *const query_sql[Q_COUNT] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE", /* take the write lock up front: no upgrade deadlock */
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_S_INSERT] = "INSERT INTO sessions(id, title, provider, model, base_url, system_prompt,"
+                   " skills, token_delay_ms, api_key, created_ms, updated_ms, seq_reserved,"
+                   " prompt_tokens, completion_tokens)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [Q_S_UPDATE] = "UPDATE sessions SET title = ?2, provider = ?3, model = ?4, base_url = ?5,"
+                   " system_prompt = ?6, skills = ?7, token_delay_ms = ?8, updated_ms = ?9"
+                   " WHERE id = ?1",
+    [Q_S_SET_KEY] = "UPDATE sessions SET api_key = ?2 WHERE id = ?1",
+    [Q_S_GET_KEY] = "SELECT api_key FROM sessions WHERE id = ?1",
+    [Q_S_GET] = SESSION_COLS "WHERE id = ?1",
+    [Q_S_ALL] = SESSION_COLS SESSION_ORDER,
+    [Q_S_FIRST] = SESSION_COLS SESSION_ORDER " LIMIT ?1",
+    [Q_S_AFTER] = SESSION_COLS "WHERE (updated_ms, id) < (?1, ?2)" SESSION_ORDER " LIMIT ?3",
+    [Q_S_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+    [Q_S_SET_SEQ] = "UPDATE sessions SET seq_reserved = ?2 WHERE id = ?1",
+    /* Saturating adds: an overflowing integer sum would turn into a REAL. */
+    [Q_S_ADD_USAGE] = "UPDATE sessions SET"
+                      " prompt_tokens = CASE WHEN prompt_tokens > " I64_MAX_SQL
+                      " - ?2 THEN " I64_MAX_SQL " ELSE prompt_tokens + ?2 END,"
+                      " completion_tokens = CASE WHEN completion_tokens > " I64_MAX_SQL
+                      " - ?3 THEN " I64_MAX_SQL " ELSE completion_tokens + ?3 END"
+                      " WHERE id = ?1",
+    [Q_S_TOUCH] = "UPDATE sessions SET updated_ms = max(updated_ms, ?2) WHERE id = ?1",
+    [Q_M_INSERT] = "INSERT INTO messages(session_id, role, skill, content, state, error, turn_id,"
+                   " created_ms, client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_M_SET_TURN] = "UPDATE messages SET turn_id = ?2 WHERE id = ?1",
+    [Q_M_FINISH] = "UPDATE messages SET state = ?2, content = coalesce(?3, content),"
+                   " error = coalesce(?4, error) WHERE id = ?1",
+    [Q_M_FIND_CLIENT] = MESSAGE_COLS "WHERE session_id = ?1 AND client_id = ?2",
+    [Q_M_NEWEST] = MESSAGE_COLS "WHERE session_id = ?1 ORDER BY id DESC LIMIT ?2",
+    [Q_M_RECOVER] = "UPDATE messages SET state = 6, error = ?1"
+                    " WHERE state IN (1, 2) AND state = 2",
+    [Q_M_QUEUED] = MESSAGE_COLS "WHERE state IN (1, 2) AND state = 1 AND role = 1 ORDER BY id",
+};
+
+struct store {
+    pthread_mutex_t mu;
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_COUNT];
+    char *path; /* for log lines */
+};
+
+const char *store_strerror(int err)
+{
+    switch (err) {
+    case STORE_OK:
+        return "ok";
+    case STORE_NOT_FOUND:
+        return "not found";
+    case STORE_CONFLICT:
+        return "already exists";
+    case STORE_EIO:
+        return "storage I/O error";
+    case STORE_ENOMEM:
+        return "out of memory";
+    case STORE_ESCHEMA:
+        return "not a comfyd database or a newer schema";
+    case STORE_EINVAL:
+        return "invalid argument";
+    }
+    return "unknown error";
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return STORE_OK;
+    case SQLITE_CONSTRAINT:
+        return STORE_CONFLICT;
+    case SQLITE_NOMEM:
+        return STORE_ENOMEM;
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+        return STORE_EINVAL;
+    case SQLITE_NOTADB:
+        return STORE_ESCHEMA;
+    default: /* FULL, IOERR, CANTOPEN, BUSY, LOCKED, READONLY, CORRUPT, ... */
+        return STORE_EIO;
+    }
+}
+
+/* Logs a failed SQLite call and maps it. SQLite's messages name tables and
+ * columns, never bound values, so nothing secret reaches the log. */
+static int sql_fail(store *st, int rc, const char *what)
+{
+    int err = map_rc(rc);
+    if (err == STORE_CONFLICT)
+        LOG_D(MOD, "%s: %s", what, sqlite3_errmsg(st->db));
+    else
+        LOG_E(MOD, "%s: %s (sqlite %d)", what, sqlite3_errmsg(st->db), rc);
+    return err;
+}
+
+static void q_done(sqlite3_stmt *q)
+{
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+}
+
+/* Runs a statement that returns no rows. */
+static int q_exec(store *st, sqlite3_stmt *q, const char *what)
+{
+    int rc = sqlite3_step(q);
+    int err = rc == SQLITE_DONE ? STORE_OK : sql_fail(st, rc, what);
+    q_done(q);
+    return err;
+}
+
+/* Like q_exec, and STORE_NOT_FOUND when no row changed. */
+static int q_exec_one(store *st, sqlite3_stmt *q, const char *what)
+{
+    int err = q_exec(st, q, what);
+    if (err == STORE_OK && sqlite3_changes(st->db) == 0) err = STORE_NOT_FOUND;
+    return err;
+}
+
+static void tx_rollback(store *st)
+{
+    /* A failed COMMIT may already have rolled back (e.g. on an I/O error). */
+    if (sqlite3_get_autocommit(st->db)) return;
+    int rc = sqlite3_step(st->q[Q_ROLLBACK]);
+    if (rc != SQLITE_DONE) sql_fail(st, rc, "rollback");
+    q_done(st->q[Q_ROLLBACK]);
+}
+
+static int tx_begin(store *st)
+{
+    return q_exec(st, st->q[Q_BEGIN], "begin");
+}
+
+static int tx_commit(store *st)
+{
+    int err = q_exec(st, st->q[Q_COMMIT], "commit");
+    if (err != STORE_OK) tx_rollback(st);
+    return err;
+}
+
+/* ---- argument checks ---------------------------------------------------- */
+
+static int id_ok(const char *id)
+{
+    if (!id) return 0;
+    size_t len = strnlen(id, STORE_ID_MAX + 1);
+    return len >= 1 && len <= STORE_ID_MAX && text_utf8_valid(id, len);
+}
+
+/* NULL passes (callers decide what NULL means). */
+static int text_ok(const char *s, size_t max)
+{
+    if (!s) return 1;
+    size_t len = strnlen(s, max + 1);
+    return len <= max && text_utf8_valid(s, len);
+}
+
+static int u63_ok(uint64_t v)
+{
+    return v <= (uint64_t)INT64_MAX;
+}
+
+static int session_fields_ok(const store_session *s)
+{
+    if (!s || !id_ok(s->id)) return 0;
+    const char *texts[] = {s->title, s->provider, s->model, s->base_url, s->system_prompt};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (!text_ok(texts[i], STORE_TEXT_MAX)) return 0;
+    if (s->n_skills > STORE_SKILLS_MAX || (s->n_skills && !s->skills)) return 0;
+    for (size_t i = 0; i < s->n_skills; i++) {
+        const char *k = s->skills[i];
+        if (!k || !*k || !text_ok(k, STORE_TEXT_MAX) || strchr(k, '\n')) return 0;
+    }
+    return 1;
+}
+
+/* ---- binding and reading ------------------------------------------------- */
+
+/* Bound strings use SQLITE_STATIC: every statement is reset before the
+ * public call returns, while the caller's strings are still alive. */
+static int bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(q, i);
+}
+
+static int bind_text_nn(sqlite3_stmt *q, int i, const char *s)
+{
+    return sqlite3_bind_text(q, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+/* Joins skill names with '\n' (they never contain one). *out is malloc'd. */
+static int skills_join(const store_session *s, char **out)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < s->n_skills; i++)
+        len += strlen(s->skills[i]) + 1;
+    char *buf = malloc(len), *p = buf;
+    if (!buf) return STORE_ENOMEM;
+    for (size_t i = 0; i < s->n_skills; i++) {
+        size_t n = strlen(s->skills[i]);
+        if (i) *p++ = '\n';
+        memcpy(p, s->skills[i], n);
+        p += n;
+    }
+    *p = '\0';
+    *out = buf;
+    return STORE_OK;
+}
+
+static int skills_split(const char *text, size_t len, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (len == 0) return STORE_OK;
+    size_t count = 1;
+    for (size_t i = 0; i < len; i++)
+        count += text[i] == '\n';
+    char **list = calloc(count, sizeof *list);
+    if (!list) return STORE_ENOMEM;
+    size_t k = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && text[i] != '\n') continue;
+        if (i > start) { /* a hand-edited file may hold empty names: skip them */
+            list[k] = malloc(i - start + 1);
+            if (!list[k]) {
+                for (size_t j = 0; j < k; j++)
+                    free(list[j]);
+                free(list);
+                return STORE_ENOMEM;
+            }
+            memcpy(list[k], text + start, i - start);
+            list[k][i - start] = '\0';
+            k++;
+        }
+        start = i + 1;
+    }
+    *out = list;
+    *n = k;
+    return STORE_OK;
+}
+
+/* Copies column i; NULL stays NULL unless nonnull, which gives "". */
+static int col_dup(sqlite3_stmt *q, int i, int nonnull, char **out)
+{
+    *out = NULL;
+    const unsigned char *t = (const unsigned char *)"";
+    size_t len = 0;
+    if (sqlite3_column_type(q, i) != SQLITE_NULL) {
+        t = sqlite3_column_text(q, i);
+        if (!t) return STORE_ENOMEM; /* converting the value failed */
+        len = (size_t)sqlite3_column_bytes(q, i);
+    } else if (!nonnull) {
+        return STORE_OK;
+    }
+    char *s = malloc(len + 1);
+    if (!s) return STORE_ENOMEM;
+    memcpy(s, t, len);
+    s[len] = '\0';
+    *out = s;
+    return STORE_OK;
+}
+
+/* Copies an id column into a char[40]; a missing or oversized id means the
+ * row was not written by us. */
+static int col_id(sqlite3_stmt *q, int i, char dst[STORE_ID_MAX + 1])
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    int len = sqlite3_column_bytes(q, i);
+    if (!t || len < 1 || len > STORE_ID_MAX) return STORE_EIO;
+    memcpy(dst, t, (size_t)len);
+    dst[len] = '\0';
+    return STORE_OK;
+}
+
+static int read_session(sqlite3_stmt *q, store_session *s)
+{
+    memset(s, 0, sizeof *s);
+    int err = col_id(q, 0, s->id);
+    char **fields[] = {&s->title, &s->provider, &s->model, &s->base_url, &s->system_prompt};
+    for (int i = 0; err == STORE_OK && i < 5; i++)
+        err = col_dup(q, 1 + i, 1, fields[i]);
+    if (err == STORE_OK) {
+        const char *sk = (const char *)sqlite3_column_text(q, 6);
+        err = skills_split(sk ? sk : "", sk ? (size_t)sqlite3_column_bytes(q, 6) : 0, &s->skills,
+                           &s->n_skills);
+    }
+    if (err != STORE_OK) {
+        store_session_clear(s);
+        return err;
+    }
+    int64_t delay = sqlite3_column_int64(q, 7);
+    s->token_delay_ms = delay < 0 ? 0 : delay > UINT32_MAX ? UINT32_MAX : (uint32_t)delay;
+    s->api_key_set = sqlite3_column_int(q, 8) != 0;
+    s->created_ms = sqlite3_column_int64(q, 9);
+    s->updated_ms = sqlite3_column_int64(q, 10);
+    s->seq_reserved = (uint64_t)sqlite3_column_int64(q, 11);
+    s->prompt_tokens = (uint64_t)sqlite3_column_int64(q, 12);
+    s->completion_tokens = (uint64_t)sqlite3_column_int64(q, 13);
+    int64_t count = sqlite3_column_int64(q, 14);
+    s->message_count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    return STORE_OK;
+}
+
+static int read_message(sqlite3_stmt *q, store_message *m)
+{
+    memset(m, 0, sizeof *m);
+    int64_t role = sqlite3_column_int64(q, 2), state = sqlite3_column_int64(q, 5);
+    int err = col_id(q, 1, m->session_id);
+    if (err == STORE_OK && (role < STORE_ROLE_USER || role > STORE_ROLE_SYSTEM ||
+                            state < STORE_MSG_QUEUED || state > STORE_MSG_INTERRUPTED))
+        err = STORE_EIO;
+    if (err == STORE_OK) err = col_dup(q, 3, 0, &m->skill);
+    if (err == STORE_OK) err = col_dup(q, 4, 1, &m->content);
+    if (err == STORE_OK) err = col_dup(q, 6, 0, &m->error);
+    if (err == STORE_OK) err = col_dup(q, 9, 0, &m->client_id);
+    if (err != STORE_OK) {
+        store_message_clear(m);
+        return err;
+    }
+    m->id = (uint64_t)sqlite3_column_int64(q, 0);
+    m->role = (store_role)role;
+    m->state = (store_msg_state)state;
+    m->turn_id = (uint64_t)sqlite3_column_int64(q, 7);
+    m->created_ms = sqlite3_column_int64(q, 8);
+    return STORE_OK;
+}
+
+/* Grows *arr (of elem-sized items) so that it holds at least need. */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return STORE_OK;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    if (ncap < need) ncap = need;
+    if (ncap > SIZE_MAX / elem) return STORE_ENOMEM;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p) return STORE_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return STORE_OK;
+}
+
+/* Steps q to the end, reading every row; q is reset. */
+static int collect_sessions(store *st, sqlite3_stmt *q, const char *what, store_session **out,
+                            size_t *n)
+{
+    store_session *list = NULL;
+    size_t len = 0, cap = 0;
+    int err = STORE_OK, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err == STORE_OK) err = read_session(q, &list[len]);
+        if (err != STORE_OK) break;
+        len++;
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, what);
+    if (err == STORE_EIO && rc == SQLITE_ROW) LOG_E(MOD, "%s: malformed session row", what);
+    q_done(q);
+    if (err != STORE_OK) {
+        store_sessions_free(list, len);
+        return err;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+static int collect_messages(store *st, sqlite3_stmt *q, const char *what, store_message **out,
+                            size_t *n)
+{
+    store_message *list = NULL;
+    size_t len = 0, cap = 0;
+    int err = STORE_OK, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err == STORE_OK) err = read_message(q, &list[len]);
+        if (err != STORE_OK) break;
+        len++;
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, what);
+    if (err == STORE_EIO && rc == SQLITE_ROW) LOG_E(MOD, "%s: malformed message row", what);
+    q_done(q);
+    if (err != STORE_OK) {
+        store_messages_free(list, len);
+        return err;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+/* ---- open and close ------------------------------------------------------ */
+
+/* Reads the single integer a PRAGMA or query yields. */
+static int db_int(sqlite3 *db, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            *v = sqlite3_column_int64(q, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Checks that the file is empty or ours and not from a newer build. */
+static int check_identity(store *st, int64_t *version)
+{
+    int64_t app = 0, objects = 0;
+    int rc = db_int(st->db, "PRAGMA application_id", &app);
+    if (rc == SQLITE_OK) rc = db_int(st->db, "PRAGMA user_version", version);
+    if (rc == SQLITE_OK) rc = db_int(st->db, "SELECT count(*) FROM sqlite_schema", &objects);
+    if ((rc & 0xff) == SQLITE_NOTADB) {
+        LOG_E(MOD, "%s is not a SQLite database; refusing to use it", st->path);
+        return STORE_ESCHEMA;
+    }
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "reading the schema version");
+    if (app != 0 && app != STORE_APP_ID) {
+        LOG_E(MOD, "%s belongs to another application (application_id %#llx)", st->path,
+              (unsigned long long)app);
+        return STORE_ESCHEMA;
+    }
+    if (*version == 0 && objects > 0) {
+        LOG_E(MOD, "%s holds tables but no comfyd schema; refusing to use it", st->path);
+        return STORE_ESCHEMA;
+    }
+    if (*version < 0 || *version > STORE_SCHEMA_VERSION) {
+        LOG_E(MOD, "%s has schema version %lld, newer than this build's %d; upgrade comfyd",
+              st->path, (long long)*version, STORE_SCHEMA_VERSION);
+        return STORE_ESCHEMA;
+    }
+    if (*version > 0 && app != STORE_APP_ID) {
+        LOG_E(MOD, "%s has schema version %lld but no comfyd application_id", st->path,
+              (long long)*version);
+        return STORE_ESCHEMA;
+    }
+    return STORE_OK;
+}
+
+static int set_pragmas(store *st)
+{
+    /* journal_mode answers with the mode in force, which stays "delete"
+     * when WAL cannot be used (e.g. no shared memory on this filesystem). */
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
+    int wal = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(q, 0);
+        wal = mode && strcmp(mode, "wal") == 0;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "enabling WAL");
+    if (!wal) {
+        LOG_E(MOD, "%s: the filesystem does not support WAL mode", st->path);
+        return STORE_EIO;
+    }
+    /* FULL: each commit syncs the WAL, so an acknowledged write survives
+     * power loss, not only a crash of this process. secure_delete zeroes
+     * freed content, such as a replaced API key. */
+    rc = sqlite3_exec(st->db,
+                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      " PRAGMA secure_delete=ON;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "setting pragmas");
+    int64_t fk = 0, sync = 0;
+    rc = db_int(st->db, "PRAGMA foreign_keys", &fk);
+    if (rc == SQLITE_OK) rc = db_int(st->db, "PRAGMA synchronous", &sync);
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "reading pragmas");
+    if (fk != 1 || sync != 2) {
+        LOG_E(MOD, "this SQLite build cannot enforce foreign keys or synchronous=FULL");
+        return STORE_EIO;
+    }
+    return STORE_OK;
+}
+
+static int migrate(store *st, int64_t from)
+{
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "begin schema transaction");
+    /* Another process may have created the schema while we waited. */
+    int64_t now = 0;
+    rc = db_int(st->db, "PRAGMA user_version", &now);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "reading the schema version");
+    if (err == STORE_OK && now != from) {
+        LOG_E(MOD, "%s changed schema version while opening; retry", st->path);
+        err = STORE_ESCHEMA;
+    }
+    for (int64_t v = from; err == STORE_OK && v < STORE_SCHEMA_VERSION; v++) {
+        rc = sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL);
+        if (rc != SQLITE_OK) err = sql_fail(st, rc, "creating the schema");
+    }
+    if (err == STORE_OK) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
+                 STORE_SCHEMA_VERSION, STORE_APP_ID);
+        rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) err = sql_fail(st, rc, "setting the schema version");
+    }
+    if (err == STORE_OK) {
+        rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) err = sql_fail(st, rc, "commit schema");
+    }
+    if (err != STORE_OK && !sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (err == STORE_OK)
+        LOG_I(MOD, "%s: schema version %lld -> %d", st->path, (long long)from,
+              STORE_SCHEMA_VERSION);
+    return err;
+}
+
+/* The file holds API keys: create it private, and make an existing one
+ * private once we know it is ours (-wal and -shm copy its mode). */
+static int create_private(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return STORE_OK;
+    }
+    if (errno == EEXIST) return STORE_OK;
+    LOG_E(MOD, "cannot create %s: %s", path, strerror(errno));
+    return errno == ENOMEM ? STORE_ENOMEM : STORE_EIO;
+}
+
+static void make_private(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(sb.st_mode & 077)) return;
+    if (chmod(path, sb.st_mode & 0700) == 0)
+        LOG_W(MOD, "%s was readable by others; changed its mode to %04o", path,
+              (unsigned)(sb.st_mode & 0700));
+    else
+        LOG_W(MOD, "%s is readable by others and chmod failed: %s", path, strerror(errno));
+}
+
+int store_open(store **out, const char *path)
+{
+    if (!out) return STORE_EINVAL;
+    *out = NULL;
+    /* ":memory:" cannot do WAL and would not be durable. */
+    if (!path || !*path || strcmp(path, ":memory:") == 0) return STORE_EINVAL;
+    store *st = calloc(1, sizeof *st);
+    if (!st) return STORE_ENOMEM;
+    int err = STORE_ENOMEM;
+    if (pthread_mutex_init(&st->mu, NULL) != 0) {
+        free(st);
+        return STORE_ENOMEM;
+    }
+    st->path = strdup(path);
+    if (!st->path) goto fail;
+    err = create_private(path);
+    if (err != STORE_OK) goto fail;
+    /* No SQLITE_OPEN_CREATE: the file exists, and if it vanished meanwhile
+     * we would rather fail than create one with default permissions. */
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        LOG_E(MOD, "cannot open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        err = map_rc(rc);
+        if (err == STORE_OK || err == STORE_CONFLICT) err = STORE_EIO;
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+
+    int64_t version = 0;
+    err = check_identity(st, &version);
+    if (err == STORE_OK) err = set_pragmas(st);
+    if (err == STORE_OK && version < STORE_SCHEMA_VERSION) err = migrate(st, version);
+    if (err != STORE_OK) goto fail;
+    make_private(path);
+
+    for (int i = 0; i < Q_COUNT; i++) {
+        rc = sqlite3_prepare_v3(st->db, query_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            err = sql_fail(st, rc, "preparing statements");
+            goto fail;
+        }
+    }
+    LOG_I(MOD, "opened %s (schema v%d, WAL, synchronous=FULL)", path, STORE_SCHEMA_VERSION);
+    *out = st;
+    return STORE_OK;
+
+fail:
+    store_close(st);
+    return err;
+}
+
+void store_close(store *st)
+{
+    if (!st) return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(st->q[i]);
+    if (st->db) {
+        int rc = sqlite3_close(st->db);
+        if (rc != SQLITE_OK) LOG_E(MOD, "closing %s: %s", st->path, sqlite3_errstr(rc));
+    }
+    pthread_mutex_destroy(&st->mu);
+    free(st->path);
+    free(st);
+}
+
+/* ---- structs ------------------------------------------------------------- */
+
+void store_session_clear(store_session *s)
+{
+    if (!s) return;
+    free(s->title);
+    free(s->provider);
+    free(s->model);
+    free(s->base_url);
+    free(s->system_prompt);
+    for (size_t i = 0; i < s->n_skills; i++)
+        free(s->skills[i]);
+    free(s->skills);
+    memset(s, 0, sizeof *s);
+}
+
+void store_message_clear(store_message *m)
+{
+    if (!m) return;
+    free(m->skill);
+    free(m->content);
+    free(m->error);
+    free(m->client_id);
+    memset(m, 0, sizeof *m);
+}
+
+void store_messages_free(store_message *list, size_t n)
+{
+    if (!list) return;
+    for (size_t i = 0; i < n; i++)
+        store_message_clear(&list[i]);
+    free(list);
+}
+
+void store_sessions_free(store_session *list, size_t n)
+{
+    if (!list) return;
+    for (size_t i = 0; i < n; i++)
+        store_session_clear(&list[i]);
+    free(list);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+int store_session_insert(store *st, const store_session *s, const char *api_key)
+{
+    if (!st || !session_fields_ok(s) || !text_ok(api_key, STORE_API_KEY_MAX) ||
+        !u63_ok(s->seq_reserved) || !u63_ok(s->prompt_tokens) || !u63_ok(s->completion_tokens))
+        return STORE_EINVAL;
+    char *skills = NULL;
+    int err = skills_join(s, &skills);
+    if (err != STORE_OK) return err;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_INSERT];
+    bind_text(q, 1, s->id);
+    bind_text_nn(q, 2, s->title);
+    bind_text_nn(q, 3, s->provider);
+    bind_text_nn(q, 4, s->model);
+    bind_text_nn(q, 5, s->base_url);
+    bind_text_nn(q, 6, s->system_prompt);
+    bind_text(q, 7, skills);
+    sqlite3_bind_int64(q, 8, s->token_delay_ms);
+    bind_text(q, 9, api_key && *api_key ? api_key : NULL);
+    sqlite3_bind_int64(q, 10, s->created_ms);
+    sqlite3_bind_int64(q, 11, s->updated_ms);
+    sqlite3_bind_int64(q, 12, (int64_t)s->seq_reserved);
+    sqlite3_bind_int64(q, 13, (int64_t)s->prompt_tokens);
+    sqlite3_bind_int64(q, 14, (int64_t)s->completion_tokens);
+    err = q_exec(st, q, "insert session");
+    pthread_mutex_unlock(&st->mu);
+    free(skills);
+    return err;
+}
+
+int store_session_update(store *st, const store_session *s)
+{
+    if (!st || !session_fields_ok(s)) return STORE_EINVAL;
+    char *skills = NULL;
+    int err = skills_join(s, &skills);
+    if (err != STORE_OK) return err;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_UPDATE];
+    bind_text(q, 1, s->id);
+    bind_text_nn(q, 2, s->title);
+    bind_text_nn(q, 3, s->provider);
+    bind_text_nn(q, 4, s->model);
+    bind_text_nn(q, 5, s->base_url);
+    bind_text_nn(q, 6, s->system_prompt);
+    bind_text(q, 7, skills);
+    sqlite3_bind_int64(q, 8, s->token_delay_ms);
+    sqlite3_bind_int64(q, 9, s->updated_ms);
+    err = q_exec_one(st, q, "update session");
+    pthread_mutex_unlock(&st->mu);
+    free(skills);
+    return err;
+}
+
+int store_session_set_api_key(store *st, const char *id, const char *api_key)
+{
+    if (!st || !id_ok(id) || !text_ok(api_key, STORE_API_KEY_MAX)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_SET_KEY];
+    bind_text(q, 1, id);
+    bind_text(q, 2, api_key && *api_key ? api_key : NULL);
+    int err = q_exec_one(st, q, "set api key");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_get_api_key(store *st, const char *id, char **out)
+{
+    if (!out) return STORE_EINVAL;
+    *out = NULL;
+    if (!st || !id_ok(id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_GET_KEY];
+    bind_text(q, 1, id);
+    int rc = sqlite3_step(q), err;
+    if (rc == SQLITE_ROW)
+        err = col_dup(q, 0, 0, out);
+    else if (rc == SQLITE_DONE)
+        err = STORE_NOT_FOUND;
+    else
+        err = sql_fail(st, rc, "get api key");
+    q_done(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_get(store *st, const char *id, store_session *out)
+{
+    if (!out) return STORE_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!st || !id_ok(id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_GET];
+    bind_text(q, 1, id);
+    int rc = sqlite3_step(q), err;
+    if (rc == SQLITE_ROW) {
+        err = read_session(q, out);
+        if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed row", id);
+    } else if (rc == SQLITE_DONE) {
+        err = STORE_NOT_FOUND;
+    } else {
+        err = sql_fail(st, rc, "get session");
+    }
+    q_done(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_list_all(store *st, store_session **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    int err = collect_sessions(st, st->q[Q_S_ALL], "list sessions", out, n);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_page(store *st, int64_t after_updated_ms, const char *after_id, size_t limit,
+                       store_session **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st || (after_id && !id_ok(after_id))) return STORE_EINVAL;
+    if (limit == 0) return STORE_OK;
+    int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q;
+    if (after_id) {
+        q = st->q[Q_S_AFTER];
+        sqlite3_bind_int64(q, 1, after_updated_ms);
+        bind_text(q, 2, after_id);
+        sqlite3_bind_int64(q, 3, lim);
+    } else {
+        q = st->q[Q_S_FIRST];
+        sqlite3_bind_int64(q, 1, lim);
+    }
+    int err = collect_sessions(st, q, "page sessions", out, n);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_delete(store *st, const char *id)
+{
+    if (!st || !id_ok(id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_DELETE];
+    bind_text(q, 1, id);
+    /* One statement: the cascade runs inside its implicit transaction. */
+    int err = q_exec_one(st, q, "delete session");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_set_seq_reserved(store *st, const char *id, uint64_t seq_reserved)
+{
+    if (!st || !id_ok(id) || !u63_ok(seq_reserved)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_SET_SEQ];
+    bind_text(q, 1, id);
+    sqlite3_bind_int64(q, 2, (int64_t)seq_reserved);
+    int err = q_exec_one(st, q, "set seq_reserved");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_add_usage(store *st, const char *id, uint64_t prompt, uint64_t completion)
+{
+    if (!st || !id_ok(id) || !u63_ok(prompt) || !u63_ok(completion)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_S_ADD_USAGE];
+    bind_text(q, 1, id);
+    sqlite3_bind_int64(q, 2, (int64_t)prompt);
+    sqlite3_bind_int64(q, 3, (int64_t)completion);
+    int err = q_exec_one(st, q, "add usage");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static int message_ok(const store_message *m)
+{
+    return m && id_ok(m->session_id) && m->role >= STORE_ROLE_USER &&
+           m->role <= STORE_ROLE_SYSTEM && m->state >= STORE_MSG_QUEUED &&
+           m->state <= STORE_MSG_INTERRUPTED && m->content && text_ok(m->content, STORE_TEXT_MAX) &&
+           text_ok(m->skill, STORE_TEXT_MAX) && text_ok(m->error, STORE_TEXT_MAX) &&
+           text_ok(m->client_id, STORE_TEXT_MAX) && u63_ok(m->turn_id);
+}
+
+int store_message_insert(store *st, store_message *m)
+{
+    if (!st || !message_ok(m)) return STORE_EINVAL;
+    int64_t created = m->created_ms ? m->created_ms : text_now_ms();
+    pthread_mutex_lock(&st->mu);
+    int err = tx_begin(st);
+    if (err != STORE_OK) goto out;
+
+    /* The touch doubles as the existence check: a missing session would
+     * otherwise surface as a foreign-key failure, mapped to CONFLICT. */
+    sqlite3_stmt *q = st->q[Q_S_TOUCH];
+    bind_text(q, 1, m->session_id);
+    sqlite3_bind_int64(q, 2, created);
+    err = q_exec_one(st, q, "touch session");
+
+    if (err == STORE_OK) {
+        q = st->q[Q_M_INSERT];
+        bind_text(q, 1, m->session_id);
+        sqlite3_bind_int(q, 2, (int)m->role);
+        bind_text(q, 3, m->skill);
+        bind_text(q, 4, m->content);
+        sqlite3_bind_int(q, 5, (int)m->state);
+        bind_text(q, 6, m->error);
+        sqlite3_bind_int64(q, 7, (int64_t)m->turn_id);
+        sqlite3_bind_int64(q, 8, created);
+        bind_text(q, 9, m->client_id);
+        err = q_exec(st, q, "insert message");
+    }
+    int64_t id = err == STORE_OK ? sqlite3_last_insert_rowid(st->db) : 0;
+    uint64_t turn = m->turn_id;
+    if (err == STORE_OK && m->role == STORE_ROLE_USER && turn == 0) {
+        turn = (uint64_t)id;
+        q = st->q[Q_M_SET_TURN];
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, id);
+        err = q_exec(st, q, "set turn id");
+    }
+    if (err == STORE_OK)
+        err = tx_commit(st);
+    else
+        tx_rollback(st);
+    if (err == STORE_OK) {
+        m->id = (uint64_t)id;
+        m->turn_id = turn;
+        m->created_ms = created;
+    }
+out:
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,
+                         const char *error)
+{
+    if (!st || id == 0 || !u63_ok(id) || state < STORE_MSG_QUEUED ||
+        state > STORE_MSG_INTERRUPTED || !text_ok(content, STORE_TEXT_MAX) ||
+        !text_ok(error, STORE_TEXT_MAX))
+        return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_M_FINISH];
+    sqlite3_bind_int64(q, 1, (int64_t)id);
+    sqlite3_bind_int(q, 2, (int)state);
+    bind_text(q, 3, content);
+    bind_text(q, 4, error);
+    int err = q_exec_one(st, q, "finish message");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_message_find_client_id(store *st, const char *session_id, const char *client_id,
+                                 store_message *out)
+{
+    if (!out) return STORE_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!st || !id_ok(session_id) || !client_id || !text_ok(client_id, STORE_TEXT_MAX))
+        return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_M_FIND_CLIENT];
+    bind_text(q, 1, session_id);
+    bind_text(q, 2, client_id);
+    int rc = sqlite3_step(q), err;
+    if (rc == SQLITE_ROW) {
+        err = read_message(q, out);
+        if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed message row", session_id);
+    } else if (rc == SQLITE_DONE) {
+        err = STORE_NOT_FOUND;
+    } else {
+        err = sql_fail(st, rc, "find client id");
+    }
+    q_done(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_messages_load(store *st, const char *session_id, size_t limit, store_message **out,
+                        size_t *n, int *truncated)
+{
+    if (!out || !n || !truncated) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    *truncated = 0;
+    if (!st || !id_ok(session_id)) return STORE_EINVAL;
+    /* One row beyond the limit tells whether older messages exist. */
+    int64_t lim = limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_M_NEWEST];
+    bind_text(q, 1, session_id);
+    sqlite3_bind_int64(q, 2, lim);
+    store_message *list = NULL;
+    size_t len = 0;
+    int err = collect_messages(st, q, "load messages", &list, &len);
+    pthread_mutex_unlock(&st->mu);
+    if (err != STORE_OK) return err;
+    if (len > limit) {
+        *truncated = 1;
+        store_message_clear(&list[--len]); /* the oldest of them */
+    }
+    for (size_t i = 0; i < len / 2; i++) { /* newest first -> oldest first */
+        store_message t = list[i];
+        list[i] = list[len - 1 - i];
+        list[len - 1 - i] = t;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+int store_recover_interrupted(store *st, const char *error, size_t *changed)
+{
+    if (changed) *changed = 0;
+    if (!st || !changed || !text_ok(error, STORE_TEXT_MAX)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_M_RECOVER];
+    bind_text(q, 1, error);
+    int err = q_exec(st, q, "recover interrupted");
+    if (err == STORE_OK) *changed = (size_t)sqlite3_changes64(st->db);
+    pthread_mutex_unlock(&st->mu);
+    if (err == STORE_OK && *changed)
+        LOG_I(MOD, "marked %zu running messages interrupted", *changed);
+    return err;
+}
+
+int store_messages_queued(store *st, store_message **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    int err = collect_messages(st, st->q[Q_M_QUEUED], "queued messages", out, n);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}

@@ -4,12 +4,28 @@
  * (synchronous=FULL), so acknowledged data survives kill -9 and power loss.
  *
  * Strings in and out are NUL-terminated UTF-8. Structs returned through out
- * parameters own their strings; free them with the matching *_clear. */
+ * parameters own their strings; free them with the matching *_clear.
+ *
+ * Errors common to every call: STORE_EINVAL (a bad argument: NULL handle,
+ * id longer than STORE_ID_MAX, text over its limit or not UTF-8, enum out
+ * of range; nothing was changed, fix the caller), STORE_EIO (disk full, I/O
+ * error, database locked by another process beyond the busy timeout, or a
+ * malformed row; nothing was changed, the call may be retried) and
+ * STORE_ENOMEM. No call leaves a partial write behind.
+ *
+ * A store handle must not be used across fork(): a child opens its own. */
 #ifndef COMFYD_STORE_H
 #define COMFYD_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Named limits (each with its reason). */
+#define STORE_ID_MAX 39                   /* a session id fits store_session.id; UUIDs are 36 */
+#define STORE_TEXT_MAX (16 * 1024 * 1024) /* per text field; far above any reply we keep */
+#define STORE_SKILLS_MAX 512       /* active skills per session: no more than a registry holds */
+#define STORE_API_KEY_MAX 4096     /* real keys are < 300 bytes; bounds a secret held in memory */
+#define STORE_BUSY_TIMEOUT_MS 5000 /* waiting on another process (e.g. a backup) */
 
 typedef enum {
     STORE_OK = 0,
@@ -23,6 +39,7 @@ typedef enum {
     STORE_EINVAL = -6,
 } store_err;
 
+/* A static string naming err ("unknown error" for other values). */
 const char *store_strerror(int err);
 
 /* Values of store_message.role and .state mirror comfyd.v1.Role and
@@ -37,21 +54,24 @@ typedef enum {
     STORE_MSG_INTERRUPTED = 6,
 } store_msg_state;
 
+/* On input a NULL string means empty. On output every string is non-NULL
+ * (empty when unset) and owned by the struct. */
 typedef struct store_session {
-    char id[40];
+    char id[40]; /* 1..STORE_ID_MAX bytes */
     char *title;
     char *provider;
     char *model;
     char *base_url;
     char *system_prompt;
-    char **skills; /* active skills, in order */
+    char **skills; /* active skills, in order; names are non-empty, no '\n' */
     size_t n_skills;
     uint32_t token_delay_ms;
     int api_key_set; /* output only; the key itself is never read back here */
     int64_t created_ms;
     int64_t updated_ms;
     /* Highest event sequence number that may have been handed out; a
-     * restarted service continues above it so numbers are never reused. */
+     * restarted service continues above it so numbers are never reused.
+     * This and the token counters are at most INT64_MAX. */
     uint64_t seq_reserved;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
@@ -65,7 +85,7 @@ typedef struct store_message {
     char *skill;   /* may be NULL */
     char *content; /* never NULL */
     store_msg_state state;
-    char *error;   /* may be NULL */
+    char *error;      /* may be NULL */
     uint64_t turn_id; /* user messages: their own id */
     int64_t created_ms;
     char *client_id; /* user messages: client_message_id, may be NULL */
@@ -73,58 +93,85 @@ typedef struct store_message {
 
 typedef struct store store;
 
-/* Opens or creates the database at path (creating the schema, enabling WAL
- * and foreign keys). Returns STORE_OK, STORE_EIO or STORE_ESCHEMA. */
+/* Opens or creates the database at path (a file name; it is created with
+ * mode 0600 since it holds API keys), creating the schema in one
+ * transaction and enabling WAL, synchronous=FULL and foreign keys.
+ * Returns STORE_OK with *out owned by the caller (store_close), or
+ * STORE_ESCHEMA (not a SQLite file, another application's database, or a
+ * newer schema; the file is left untouched), STORE_EIO (cannot open or
+ * create), STORE_EINVAL, STORE_ENOMEM. */
 int store_open(store **out, const char *path);
+/* Finalizes and closes. NULL is a no-op. */
 void store_close(store *st);
 
+/* Free the strings a struct owns and zero it; NULL is a no-op. */
 void store_session_clear(store_session *s);
 void store_message_clear(store_message *m);
+/* Clear every element and free the array itself. */
 void store_messages_free(store_message *list, size_t n);
 void store_sessions_free(store_session *list, size_t n);
 
-/* Inserts a new session (s->id set by the caller). api_key may be NULL.
+/* Inserts a new session (s->id set by the caller; api_key_set and
+ * message_count are ignored). api_key may be NULL.
  * STORE_CONFLICT when the id exists. */
 int store_session_insert(store *st, const store_session *s, const char *api_key);
 /* Rewrites title, provider, model, base_url, system_prompt, skills,
  * token_delay_ms and updated_ms. STORE_NOT_FOUND when absent. */
 int store_session_update(store *st, const store_session *s);
-/* Sets (or with NULL/"" removes) the write-only API key. */
+/* Sets (or with NULL/"" removes) the write-only API key.
+ * STORE_NOT_FOUND when the session is absent. */
 int store_session_set_api_key(store *st, const char *id, const char *api_key);
 /* Reads the key for a provider call; *out is NULL when none is set.
- * Caller frees *out (and should wipe it). */
+ * Caller frees *out (and should wipe it). STORE_NOT_FOUND when the
+ * session is absent. */
 int store_session_get_api_key(store *st, const char *id, char **out);
+/* Fills *out (overwritten, so clear it first if it holds data; left empty
+ * on error), including message_count. STORE_NOT_FOUND when absent. */
 int store_session_get(store *st, const char *id, store_session *out);
-/* All sessions, for loading at start. */
+/* All sessions (ordered as store_session_page), for loading at start.
+ * *out is owned by the caller (store_sessions_free); NULL when *n is 0. */
 int store_session_list_all(store *st, store_session **out, size_t *n);
 /* Sessions ordered by updated_ms DESC, id DESC, starting strictly after
- * the cursor (after_updated_ms, after_id) when after_id is non-NULL. */
+ * the cursor (after_updated_ms, after_id) when after_id is non-NULL; at
+ * most limit of them. *out as for store_session_list_all. */
 int store_session_page(store *st, int64_t after_updated_ms, const char *after_id, size_t limit,
                        store_session **out, size_t *n);
 /* Deletes the session and its messages. STORE_NOT_FOUND when absent. */
 int store_session_delete(store *st, const char *id);
+/* Sets seq_reserved (at most INT64_MAX). STORE_NOT_FOUND when absent. */
 int store_session_set_seq_reserved(store *st, const char *id, uint64_t seq_reserved);
+/* Adds to the token counters (each argument at most INT64_MAX; the sums
+ * saturate at INT64_MAX). STORE_NOT_FOUND when absent. */
 int store_session_add_usage(store *st, const char *id, uint64_t prompt, uint64_t completion);
 
-/* Inserts m (m->id and, for user messages, m->turn_id are assigned and
- * written back). A user message with a client_id that already exists in
- * the session gives STORE_CONFLICT. Also bumps the session's updated_ms. */
+/* Inserts m (m->id and, for user messages with turn_id 0, m->turn_id are
+ * assigned and written back; created_ms 0 is set to now and written back).
+ * A message with a client_id that already exists in the session gives
+ * STORE_CONFLICT with nothing inserted. Also raises the session's
+ * updated_ms to m->created_ms. STORE_NOT_FOUND when the session is absent. */
 int store_message_insert(store *st, store_message *m);
-/* Changes state (and content/error when non-NULL). */
+/* Changes state (and content/error when non-NULL). STORE_NOT_FOUND when no
+ * message has that id. */
 int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,
                          const char *error);
+/* Fills *out (as store_session_get) with the session's message whose
+ * client_id matches. STORE_NOT_FOUND when none. */
 int store_message_find_client_id(store *st, const char *session_id, const char *client_id,
                                  store_message *out);
 /* The newest `limit` messages of a session, returned oldest first;
- * *truncated tells whether older ones exist. */
+ * *truncated tells whether older ones exist. An unknown session gives no
+ * messages. *out is owned by the caller (store_messages_free); NULL when
+ * *n is 0. */
 int store_messages_load(store *st, const char *session_id, size_t limit, store_message **out,
                         size_t *n, int *truncated);
-/* At start: marks every RUNNING user message INTERRUPTED with the given
- * error text (its turn may have had side effects, so it is not rerun);
- * returns the number changed through *changed. */
+/* At start: marks every RUNNING message INTERRUPTED with the given error
+ * text (may be NULL). A user turn may have had side effects, so it is not
+ * rerun; a partial assistant reply has no writer left. QUEUED messages are
+ * left alone. Returns the number changed through *changed. */
 int store_recover_interrupted(store *st, const char *error, size_t *changed);
 /* Every QUEUED user message of every session, ordered by id: acknowledged
- * turns that had not started before a stop, to be queued again. */
+ * turns that had not started before a stop, to be queued again. *out as
+ * for store_messages_load. */
 int store_messages_queued(store *st, store_message **out, size_t *n);
 
 #endif

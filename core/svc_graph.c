@@ -1,1 +1,1 @@
-/* placeholder until the module lands */
+/* GraphService lands with the graph mirror; until then its methods are answered UNIMPLEMENTED by the server's catch-all. */

@@ -1,0 +1,47 @@
+/* cfg: comfyd's configuration from command-line flags and their COMFYD_*
+ * environment twins (a flag wins over its twin). Pure: no I/O besides
+ * reading the environment, so it is unit-tested directly. */
+#ifndef COMFYD_CFG_H
+#define COMFYD_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_MAX_LISTEN 8
+#define CFG_MAX_SKILL_DIRS 16
+#define CFG_DEFAULT_DATA "./var"
+#define CFG_DEFAULT_TCP "127.0.0.1:50051"
+#define CFG_DEFAULT_ECHO_DELAY_MS 30 /* readable streaming in the panel */
+
+typedef enum {
+    CFG_OK = 0,
+    /* --help or --version was given: print and exit 0. */
+    CFG_HELP = 1,
+    CFG_VERSION = 2,
+    /* A flag or value is invalid; err says which. */
+    CFG_EINVAL = -1,
+} cfg_err;
+
+typedef struct cfg {
+    char *data_dir;
+    char *listen[CFG_MAX_LISTEN];
+    size_t n_listen;
+    char *skill_dirs[CFG_MAX_SKILL_DIRS]; /* user folders (--skills) */
+    size_t n_skill_dirs;
+    char *builtin_skills; /* the built-in skills/ folder */
+    uint32_t echo_delay_ms;
+    int log_level; /* log_level */
+    int cq_threads;
+    int handler_threads;
+} cfg;
+
+/* Parses argv (and the environment through getenv). Fills defaults. On
+ * CFG_EINVAL writes a one-line reason into err. Free with cfg_clear in
+ * every case. */
+int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen);
+void cfg_clear(cfg *c);
+void cfg_usage(FILE *f, const char *prog);
+const char *cfg_version(void);
+
+#endif

@@ -1,0 +1,151 @@
+/* session: the session manager. Holds every session's state (configuration,
+ * status, queued turns, event stream) on top of the store, runs turns (each
+ * active skill of a turn concurrently on its own worker thread through a
+ * provider), and fans events out to subscribers.
+ *
+ * Events: every event of a session gets the next per-session sequence
+ * number, is packed once as a comfyd.v1.SubscribeResponse, kept in the
+ * session's ring for replay, and pushed to every subscriber. Sequence
+ * numbers are reserved in blocks in the store so that a restarted service
+ * never reuses a number a client may have seen.
+ *
+ * Locking: one mutex per session (state, ring, subscribers, and the store
+ * writes that must be atomic with their events) and one for the manager's
+ * map. Subscriber callbacks are called with the session mutex held and must
+ * not call back into this module. All functions are thread-safe. */
+#ifndef COMFYD_SESSION_H
+#define COMFYD_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comfyd/v1/session.pb-c.h"
+#include "skills.h"
+#include "store.h"
+
+/* Named limits; each bounds what one caller can make the service hold. */
+#define SESS_MAX_TITLE 200           /* bytes; a label, not a document */
+#define SESS_MAX_CONTENT (64 * 1024) /* bytes per user message */
+#define SESS_MAX_SYSTEM_PROMPT (32 * 1024)
+#define SESS_MAX_SHORT 256 /* provider and model names */
+#define SESS_MAX_URL 2048
+#define SESS_MAX_API_KEY 4096
+#define SESS_MAX_SKILLS 16           /* concurrent roles per message */
+#define SESS_MAX_QUEUED 64           /* turns waiting per session */
+#define SESS_MAX_REPLY (1024 * 1024) /* bytes per skill reply */
+#define SESS_MAX_TOKEN_DELAY_MS 10000
+#define SESS_MAX_CLIENT_ID 128
+#define SESS_HISTORY_LIMIT 500   /* messages in a snapshot or GetSession */
+#define SESS_PROVIDER_HISTORY 50 /* earlier messages given to a provider */
+#define SESS_RING_EVENTS 4096    /* replay window per session */
+#define SESS_RING_BYTES (4 * 1024 * 1024)
+#define SESS_SEQ_BLOCK 4096 /* sequence numbers reserved per store write */
+
+typedef enum {
+    SESS_OK = 0,
+    SESS_NOT_FOUND = -1,
+    /* A field is invalid; the message names it. */
+    SESS_EINVAL = -2,
+    /* A bound was hit (queue full, too many subscribers). */
+    SESS_EFULL = -3,
+    SESS_EIO = -4,
+    /* The service is shutting down. */
+    SESS_ESHUTDOWN = -5,
+    SESS_ENOMEM = -6,
+} sess_err;
+
+typedef struct sess_mgr sess_mgr;
+
+typedef struct sess_mgr_opts {
+    store *st;                 /* borrowed; outlives the manager */
+    skills *skills;            /* the manager takes its own reference */
+    uint32_t default_delay_ms; /* echo pace when a session sets none */
+    size_t ring_events;        /* 0: SESS_RING_EVENTS */
+    size_t ring_bytes;         /* 0: SESS_RING_BYTES */
+} sess_mgr_opts;
+
+/* Loads every session from the store, marks turns that were running at the
+ * last stop as interrupted and queues again the turns that had not started.
+ * Returns SESS_OK, SESS_EIO or SESS_ENOMEM. */
+int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts);
+/* Refuses new work, stops running turns (marked interrupted; queued turns
+ * stay queued in the store), ends every subscription with UNAVAILABLE and
+ * joins the worker threads. Safe to call twice. */
+void sess_mgr_shutdown(sess_mgr *m);
+/* Shuts down if needed and frees everything. */
+void sess_mgr_destroy(sess_mgr *m);
+
+/* The current skill registry, with a reference for the caller. */
+skills *sess_mgr_skills(sess_mgr *m);
+/* Replaces the registry (takes a new reference; running turns keep theirs). */
+void sess_mgr_set_skills(sess_mgr *m, skills *reg);
+
+/* A session's state as a response can show it. Owns its strings. */
+typedef struct sess_info {
+    store_session meta;
+    int status; /* Comfyd__V1__SessionStatus */
+    uint64_t last_seq;
+    uint32_t queued_turns;
+} sess_info;
+void sess_info_clear(sess_info *i);
+
+/* Fills pb (and cfg, which pb->config points to) with pointers into info;
+ * pb is valid while info is. */
+void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1__SessionConfig *cfg,
+                     Comfyd__V1__Usage *usage);
+
+/* Requests: errors write a one-line reason naming the field into err. */
+int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_info *out, char *err,
+                size_t errlen);
+int sess_get(sess_mgr *m, const char *id, sess_info *out, char *err, size_t errlen);
+int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, sess_info *out,
+                   char *err, size_t errlen);
+int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen);
+/* Stores the message durably, then queues or starts its turn. out->message
+ * must be freed with sess_send_result_clear. */
+typedef struct sess_send_result {
+    store_message message;
+    int queued;
+    uint32_t queue_position;
+    int duplicate;
+} sess_send_result;
+void sess_send_result_clear(sess_send_result *r);
+int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_result *out,
+              char *err, size_t errlen);
+int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
+                char *err, size_t errlen);
+
+/* A subscriber. push() queues packed SubscribeResponse bytes and returns 0,
+ * or non-zero when it cannot take more (the session then ends it with
+ * RESOURCE_EXHAUSTED: a client that cannot keep up resubscribes with its
+ * last seq). end() finishes the subscription with a gRPC status code.
+ * gone() is 1 once the peer has left. release() drops the session's
+ * reference to ud; it is the last callback. */
+typedef struct sess_sub_ops {
+    int (*push)(void *ud, const void *bytes, size_t len);
+    void (*end)(void *ud, int grpc_code, const char *message);
+    int (*gone)(void *ud);
+    void (*release)(void *ud);
+} sess_sub_ops;
+
+/* Sends a snapshot or the missed events, then attaches the subscriber for
+ * live events, atomically. On error nothing is attached and ops->release is
+ * not called. */
+int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_sub_ops *ops,
+                   void *ud, char *err, size_t errlen);
+
+/* Pages through sessions (most recently updated first). token is the
+ * previous next_page_token or "". *next receives a new token or NULL. */
+int sess_list(sess_mgr *m, const char *token, size_t page_size, sess_info **out, size_t *n,
+              char **next, char *err, size_t errlen);
+void sess_infos_free(sess_info *list, size_t n);
+
+/* The newest `limit` messages of a session, oldest first (free with
+ * store_messages_free). */
+int sess_history(sess_mgr *m, const char *id, size_t limit, store_message **out, size_t *n,
+                 int *truncated);
+
+/* Fills a ChatMessage pointing into m. */
+void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb);
+
+#endif

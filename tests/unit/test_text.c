@@ -1,0 +1,195 @@
+/* Unit tests for core/text: UTF-8 validation edge cases, UUIDs, clocks and
+ * string copies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VALID(lit) assert_int_equal(text_utf8_valid(lit, sizeof(lit) - 1), 1)
+#define INVALID(lit) assert_int_equal(text_utf8_valid(lit, sizeof(lit) - 1), 0)
+
+static void utf8_accepts_empty_and_ascii(void **state)
+{
+    (void)state;
+    assert_int_equal(text_utf8_valid("", 0), 1);
+    assert_int_equal(text_utf8_valid(NULL, 0), 1);
+    VALID("plain ASCII, with punctuation!\t\r\n\x7f");
+}
+
+static void utf8_accepts_every_sequence_length(void **state)
+{
+    (void)state;
+    VALID("\xC2\x80");         /* U+0080, smallest two-byte */
+    VALID("caf\xC3\xA9");      /* é */
+    VALID("\xDF\xBF");         /* U+07FF */
+    VALID("\xE0\xA0\x80");     /* U+0800, smallest three-byte */
+    VALID("\xE2\x82\xAC");     /* € */
+    VALID("\xED\x9F\xBF");     /* U+D7FF, just below the surrogates */
+    VALID("\xEE\x80\x80");     /* U+E000, just above them */
+    VALID("\xEF\xBF\xBF");     /* U+FFFF */
+    VALID("\xF0\x90\x80\x80"); /* U+10000, smallest four-byte */
+    VALID("\xF0\x9F\x98\x80"); /* an emoji */
+    VALID("\xF4\x8F\xBF\xBF"); /* U+10FFFF, the last code point */
+    VALID("\xEF\xBB\xBF"
+          "bom");
+}
+
+static void utf8_rejects_overlong_forms(void **state)
+{
+    (void)state;
+    INVALID("\xC0\x80"); /* NUL in two bytes */
+    INVALID("\xC1\xBF");
+    INVALID("\xE0\x80\x80");
+    INVALID("\xE0\x9F\xBF"); /* U+07FF in three bytes */
+    INVALID("\xF0\x80\x80\x80");
+    INVALID("\xF0\x8F\xBF\xBF"); /* U+FFFF in four bytes */
+    INVALID("\xC0\xAF");         /* the classic overlong '/' */
+}
+
+static void utf8_rejects_surrogates(void **state)
+{
+    (void)state;
+    INVALID("\xED\xA0\x80");             /* U+D800 */
+    INVALID("\xED\xAF\xBF");             /* U+DBFF */
+    INVALID("\xED\xB0\x80");             /* U+DC00 */
+    INVALID("\xED\xBF\xBF");             /* U+DFFF */
+    INVALID("\xED\xA0\xBD\xED\xB8\x80"); /* a CESU-8 pair */
+}
+
+static void utf8_rejects_code_points_above_10ffff(void **state)
+{
+    (void)state;
+    INVALID("\xF4\x90\x80\x80"); /* U+110000 */
+    INVALID("\xF5\x80\x80\x80");
+    INVALID("\xF7\xBF\xBF\xBF");
+    INVALID("\xF8\x88\x80\x80\x80"); /* old five-byte form */
+    INVALID("\xFC\x84\x80\x80\x80\x80");
+    INVALID("\xFE");
+    INVALID("\xFF");
+}
+
+static void utf8_rejects_truncated_sequences(void **state)
+{
+    (void)state;
+    INVALID("\xC3");
+    INVALID("ab\xE2\x82");
+    INVALID("\xF0\x9F\x98");
+    INVALID("\xE2\x82"
+            "A"); /* interrupted by ASCII */
+    INVALID("\xF0\x9F"
+            "\xC3\xA9");
+}
+
+static void utf8_rejects_stray_continuation_bytes(void **state)
+{
+    (void)state;
+    INVALID("\x80");
+    INVALID("a\xBF"
+            "b");
+    INVALID("\xC3\xA9\xA9"); /* one continuation too many */
+}
+
+static void utf8_rejects_nul_bytes(void **state)
+{
+    (void)state;
+    INVALID("a\0b");
+    INVALID("\0");
+}
+
+static void utf8_reads_only_len_bytes(void **state)
+{
+    (void)state;
+    /* The sequence is complete in memory, but len cuts it. */
+    const char s[] = "x\xE2\x82\xAC";
+    assert_int_equal(text_utf8_valid(s, 3), 0);
+    assert_int_equal(text_utf8_valid(s, 4), 1);
+    /* A NUL past len does not count. */
+    const char t[] = "ok\0";
+    assert_int_equal(text_utf8_valid(t, 2), 1);
+}
+
+static void uuid_is_version_4_lowercase_and_unique(void **state)
+{
+    (void)state;
+    char a[TEXT_UUID_LEN], b[TEXT_UUID_LEN];
+    assert_int_equal(text_uuid(a), 0);
+    assert_int_equal(text_uuid(b), 0);
+    assert_int_equal(strlen(a), 36);
+    assert_true(text_is_uuid(a));
+    assert_true(text_is_uuid(b));
+    assert_string_not_equal(a, b);
+    assert_int_equal(a[8], '-');
+    assert_int_equal(a[13], '-');
+    assert_int_equal(a[18], '-');
+    assert_int_equal(a[23], '-');
+    assert_int_equal(a[14], '4');           /* version */
+    assert_non_null(strchr("89ab", a[19])); /* RFC 4122 variant */
+    for (int i = 0; i < 36; i++)
+        assert_null(strchr("ABCDEF", a[i]));
+}
+
+static void uuid_check_rejects_malformed_text(void **state)
+{
+    (void)state;
+    assert_true(text_is_uuid("123e4567-e89b-42d3-a456-426614174000"));
+    assert_false(text_is_uuid(NULL));
+    assert_false(text_is_uuid(""));
+    assert_false(text_is_uuid("123E4567-E89B-42D3-A456-426614174000"));  /* upper case */
+    assert_false(text_is_uuid("123e4567-e89b-42d3-a456-42661417400"));   /* short */
+    assert_false(text_is_uuid("123e4567-e89b-42d3-a456-4266141740000")); /* long */
+    assert_false(text_is_uuid("123e4567e-89b-42d3-a456-426614174000"));  /* dash moved */
+    assert_false(text_is_uuid("123e4567-e89b-42d3-a456-42661417400g"));  /* not hex */
+    assert_false(text_is_uuid("{23e4567-e89b-42d3-a456-426614174000"));
+    assert_false(text_is_uuid("../../../../etc/passwd/aaaaaaaaaaaaaa"));
+}
+
+static void clocks_are_plausible_and_monotonic(void **state)
+{
+    (void)state;
+    assert_true(text_now_ms() > INT64_C(1577836800000)); /* after 2020-01-01 */
+    int64_t a = text_mono_ms();
+    int64_t b = text_mono_ms();
+    assert_true(b >= a);
+}
+
+static void dup_copies_and_terminates(void **state)
+{
+    (void)state;
+    assert_null(text_dup(NULL));
+    char *d = text_dup("hello");
+    assert_string_equal(d, "hello");
+    free(d);
+    d = text_dupn("hello world", 5);
+    assert_string_equal(d, "hello");
+    free(d);
+    d = text_dupn("", 0);
+    assert_string_equal(d, "");
+    free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(utf8_accepts_empty_and_ascii),
+        cmocka_unit_test(utf8_accepts_every_sequence_length),
+        cmocka_unit_test(utf8_rejects_overlong_forms),
+        cmocka_unit_test(utf8_rejects_surrogates),
+        cmocka_unit_test(utf8_rejects_code_points_above_10ffff),
+        cmocka_unit_test(utf8_rejects_truncated_sequences),
+        cmocka_unit_test(utf8_rejects_stray_continuation_bytes),
+        cmocka_unit_test(utf8_rejects_nul_bytes),
+        cmocka_unit_test(utf8_reads_only_len_bytes),
+        cmocka_unit_test(uuid_is_version_4_lowercase_and_unique),
+        cmocka_unit_test(uuid_check_rejects_malformed_text),
+        cmocka_unit_test(clocks_are_plausible_and_monotonic),
+        cmocka_unit_test(dup_copies_and_terminates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
