@@ -1,0 +1,238 @@
+/* graph: the typed mirror of one canvas (a workflow open in a ComfyUI tab),
+ * validation of command batches against it, and the operation log.
+ *
+ * The tab is authoritative: the mirror is only ever replaced by a workflow
+ * the tab sent (graph_parse_workflow on attach, graph_apply_workflow after a
+ * patch or a user edit), and the difference is recorded as operations.
+ * Commands are never applied here; graph_validate simulates a batch on a
+ * scratch copy to find every error and predict the ids the tab will assign.
+ *
+ * Pure logic: no I/O, no locks. A graph is not thread-safe; its owner (the
+ * canvas) serialises access. It holds a reference to its schema.
+ *
+ * Workflow JSON is LiteGraph's serialisation as ComfyUI writes it:
+ *   nodes[]: id, type, pos ([x, y] or {"0": x, "1": y}), size, title, mode,
+ *            inputs[] {name, type, link, widget {name}},
+ *            outputs[] {name, type, links[]}, widgets_values;
+ *   links[]: [id, from_id, from_slot, to_id, to_slot, type] (or objects with
+ *            id, origin_id, origin_slot, target_id, target_slot, type);
+ *   last_node_id, last_link_id (or state.lastNodeId, state.lastLinkId).
+ * Everything else (groups, extra, definitions, properties) is kept only in
+ * the raw JSON.
+ *
+ * widgets_values: an array is mapped to the node type's widget inputs in
+ * schema order (see nodeinfo.h). After a widget with control_after_generate,
+ * the next value is taken as the "control_after_generate" widget when it is
+ * one of fixed/increment/decrement/randomize (older or foreign workflows may
+ * lack it). Values left over (extension widgets, an upload button's "image")
+ * and all values of types the schema does not know are kept by position as
+ * widgets named "#0", "#1", ... (the index in widgets_values). An object is
+ * taken as name -> value. Arrays and objects inside are kept as JSON text. */
+#ifndef COMFYD_GRAPH_H
+#define COMFYD_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nodeinfo.h"
+
+/* Largest workflow accepted: real ones are < 1 MB; pasted images or big
+ * embedded data can make them a few MB. */
+#define GRAPH_MAX_WORKFLOW_BYTES (32u << 20)
+/* Subgraph definitions nest workflows; 128 levels is far beyond real ones
+ * and far below what the recursive yajl_tree_free can take. */
+#define GRAPH_MAX_DEPTH 128
+/* JSON values in one workflow: bounds the parse tree's memory. */
+#define GRAPH_MAX_VALUES (4u << 20)
+/* Nodes and links on one canvas: the largest real workflows have ~2000. */
+#define GRAPH_MAX_NODES 10000
+#define GRAPH_MAX_LINKS 100000
+/* Input or output slots, and widgets, of one node. */
+#define GRAPH_MAX_SLOTS 1024
+#define GRAPH_MAX_WIDGETS 1024
+/* Type names, slot names, widget names and titles. */
+#define GRAPH_MAX_NAME 1024
+/* Commands in one batch: a whole workflow built at once is ~200. */
+#define GRAPH_MAX_BATCH 1000
+/* Length of a create_node ref. */
+#define GRAPH_MAX_REF 128
+/* Canvas coordinates accepted from commands (LiteGraph has no bound; this
+ * keeps nodes reachable and the numbers exact). */
+#define GRAPH_MAX_COORD 1e7
+/* Operations kept for graph_diff_since; older diffs get the whole graph. */
+#define GRAPH_OPLOG_MAX 1024
+
+typedef enum {
+    GRAPH_OK = 0,
+    /* Not JSON, not a workflow, or a bad argument (message in err). */
+    GRAPH_EINVAL = -1,
+    /* A GRAPH_MAX_* limit was exceeded. */
+    GRAPH_ETOOBIG = -2,
+    GRAPH_ENOMEM = -3,
+    /* graph_apply_workflow: the revision is not above the current one. */
+    GRAPH_EREVISION = -4,
+    /* graph_diff_since: the log no longer reaches that revision. */
+    GRAPH_ETRUNCATED = -5,
+} graph_err;
+
+const char *graph_strerror(int err);
+
+/* Read-only views of the mirror. Owned by the graph; valid until the next
+ * graph_apply_workflow or graph_destroy. */
+typedef struct {
+    char *name;
+    char *type;
+    int64_t link; /* 0 when unconnected */
+    char *widget; /* the widget this socket belongs to, or NULL */
+} graph_input;
+
+typedef struct {
+    char *name;
+    char *type;
+    int64_t *links;
+    size_t n_links;
+} graph_output;
+
+typedef struct {
+    char *name;
+    nodeinfo_value value;
+} graph_widget;
+
+typedef struct {
+    int64_t id;
+    char *type;
+    char *title; /* NULL: the type's display name (LiteGraph omits it then) */
+    double x, y, w, h;
+    int mode; /* 0 always, 2 never (muted), 4 bypassed */
+    graph_input *inputs;
+    size_t n_inputs;
+    graph_output *outputs;
+    size_t n_outputs;
+    graph_widget *widgets;
+    size_t n_widgets;
+} graph_node;
+
+typedef struct {
+    int64_t id;
+    int64_t from_id;
+    uint32_t from_slot;
+    int64_t to_id;
+    uint32_t to_slot;
+    char *type;
+} graph_link;
+
+typedef struct graph graph;
+
+/* Parses a workflow into a new mirror at the given revision (the log starts
+ * empty and reaches back to it). schema may be NULL (every type unknown);
+ * the graph takes its own reference. Returns GRAPH_OK and *out (free with
+ * graph_destroy), GRAPH_EINVAL, GRAPH_ETOOBIG or GRAPH_ENOMEM with a
+ * one-line message in err (may be NULL). */
+int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *schema,
+                         uint64_t revision, char *err, size_t errlen);
+void graph_destroy(graph *g);
+
+uint64_t graph_revision(const graph *g);
+/* The schema the mirror was parsed with (may be NULL); borrowed. */
+nodeinfo *graph_schema(const graph *g);
+/* The workflow JSON the mirror was parsed from, NUL-terminated; *len (may be
+ * NULL) gets its length. Valid until the next apply or destroy. */
+const char *graph_workflow_json(const graph *g, size_t *len);
+
+/* Nodes sorted by id, and links sorted by id. */
+size_t graph_node_count(const graph *g);
+const graph_node *graph_node_at(const graph *g, size_t i);
+const graph_node *graph_find_node(const graph *g, int64_t id);
+size_t graph_link_count(const graph *g);
+const graph_link *graph_link_at(const graph *g, size_t i);
+const graph_link *graph_find_link(const graph *g, int64_t id);
+/* The ids the tab assigns next: last id + 1 (never below the largest id in
+ * use, in case last_node_id is stale). */
+int64_t graph_next_node_id(const graph *g);
+int64_t graph_next_link_id(const graph *g);
+
+/* Builds a newly allocated Graph message with the nodes, links and
+ * revision (canvas_id, title and stale are left for the caller; assign
+ * malloc'd strings). Free with protobuf_c_message_free_unpacked(&m->base,
+ * NULL). NULL on out of memory. Titles are the explicit title or else the
+ * type's display name. */
+Comfyd__V1__Graph *graph_to_proto(const graph *g);
+/* The same for one node (for CommandResult.node). */
+Comfyd__V1__Node *graph_node_to_proto(const graph *g, const graph_node *n);
+
+/* The outcome of graph_validate. Everything is malloc'd and owned by the
+ * struct until graph_check_clear (take pointers out and zero the counts to
+ * move them into a response). */
+typedef struct {
+    int ok; /* every command is valid */
+    /* One per command, in order: index, ok, node_id (created, removed,
+     * moved or changed; for connect the target), link_id (made by connect,
+     * removed by disconnect), error (the command's first error). */
+    Comfyd__V1__CommandResult **results;
+    size_t n_results;
+    /* Every error of the batch, in command order. */
+    Comfyd__V1__GraphError **errors;
+    size_t n_errors;
+    /* Ids the tab is expected to assign to the batch's valid create_node
+     * commands, in order, and ref -> id for those with a ref. Both are empty
+     * when an atomic batch has errors (nothing would be applied). */
+    int64_t *expected_ids;
+    size_t n_expected_ids;
+    Comfyd__V1__ExecuteBatchResponse__RefsEntry **refs;
+    size_t n_refs;
+} graph_check;
+
+/* Frees everything in c and zeroes it. */
+void graph_check_clear(graph_check *c);
+
+/* Validates cmds[0..n) as one batch against the mirror and schema (NULL:
+ * the mirror's schema). The batch is simulated in order on a scratch copy,
+ * so later commands may use refs (NodeRef.ref = CreateNodeCommand.ref) and
+ * links made earlier; an invalid command is not simulated. Every error is
+ * reported (codes: INVALID_COMMAND, UNKNOWN_NODE_TYPE and WIDGET_NOT_FOUND,
+ * SLOT_NOT_FOUND and REF_NOT_FOUND with suggestions, NODE_NOT_FOUND,
+ * TYPE_MISMATCH, VALUE_INVALID). Id prediction follows LiteGraph: each
+ * create_node takes last_node_id + 1, each connect last_link_id + 1, and
+ * clear_graph resets both to 0.
+ * Slots: an index or name of the node's sockets as the tab has them; for a
+ * node created in the batch, its schema sockets in order (on canvases whose
+ * nodes carry a socket for every widget, as newer frontends do, every input;
+ * otherwise the non-widget inputs). Names also match the widget a socket
+ * belongs to. Nodes of types the schema does not know are checked only for
+ * existence and slots, and so are the run-time widgets of a PrimitiveNode:
+ * the tab judges those. Disconnecting an input that has no link is valid
+ * (link_id 0): the state asked for already holds. A node cannot be linked
+ * to itself; longer cycles are not looked for (ComfyUI reports them when
+ * the prompt is queued).
+ * Batches over GRAPH_MAX_BATCH get one INVALID_COMMAND error with index -1
+ * and no results. mode: ATOMIC (or UNSPECIFIED) or PARTIAL.
+ * Returns GRAPH_OK (look at out->ok) or GRAPH_ENOMEM; out is always left
+ * safe to clear. */
+int graph_validate(const graph *g, const nodeinfo *schema, const Comfyd__V1__Command *const *cmds,
+                   size_t n, Comfyd__V1__BatchMode mode, graph_check *out);
+
+/* Replaces the mirror with the tab's workflow at revision (> the current
+ * one) and logs the difference as operations stamped with revision, origin
+ * and time_ms: node added (create_node with type, position, title and
+ * widgets), removed, moved, widget changed (set_widget), link added
+ * (connect) and removed (disconnect; links that go with a removed node or
+ * are replaced by a new link into the same input are implied). Title and
+ * mode changes have no command in the contract: their ops carry only the
+ * summary. Each op has a one-line summary such as
+ * "moved #3 KSampler to (400, 200)".
+ * When ops is not NULL, *ops gets a malloc'd array of the new operations
+ * (free with graph_ops_free) and *n_ops its length.
+ * Returns GRAPH_OK; GRAPH_EREVISION; or the errors of graph_parse_workflow.
+ * On error the mirror is unchanged. */
+int graph_apply_workflow(graph *g, const char *json, size_t len, uint64_t revision,
+                         Comfyd__V1__GraphOrigin origin, int64_t time_ms,
+                         Comfyd__V1__GraphOp ***ops, size_t *n_ops, char *err, size_t errlen);
+
+/* The logged operations after revision since, oldest first, as a malloc'd
+ * array of messages (free with graph_ops_free). Returns GRAPH_OK (possibly
+ * zero ops), GRAPH_ETRUNCATED when operations after since are no longer in
+ * the log (send the whole graph instead), or GRAPH_ENOMEM. */
+int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops);
+void graph_ops_free(Comfyd__V1__GraphOp **ops, size_t n_ops);
+
+#endif
