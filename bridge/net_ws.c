@@ -1,0 +1,372 @@
+#include "net_ws.h"
+
+#include <openssl/evp.h>
+#include <wslay/wslay.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+struct net_ws {
+    wslay_event_context_ptr ctx;
+    net_ws_limits lim;
+    const net_ws_callbacks *cb;
+    void *ud;
+    const uint8_t *in; /* bytes being fed; wslay pulls them via ws_recv */
+    size_t in_len;
+    int failed;
+    /* wslay sends control frames ahead of queued data and nothing after a
+     * close, so an application close waits here until the data is out. */
+    int close_pending;
+    /* wslay failed the connection on a framing error (it queued a close
+     * without a code); reported as 1002. */
+    int proto_error;
+    /* Close bookkeeping for net_ws_close_code. */
+    int peer_closed, we_closed;
+    uint16_t peer_code, our_code;
+    char peer_reason[NET_WS_MAX_REASON + 1], our_reason[NET_WS_MAX_REASON + 1];
+    size_t peer_reason_len, our_reason_len;
+};
+
+void net_ws_limits_default(net_ws_limits *l)
+{
+    l->max_msg = NET_WS_MAX_MSG;
+    l->max_queue = NET_WS_MAX_QUEUE;
+}
+
+int net_ws_utf8_valid(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned min, cp;
+        if ((c & 0xE0) == 0xC0) {
+            n = 1, min = 0x80, cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, min = 0x800, cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i <= n) return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* ---- opening handshake ---- */
+
+static int b64_val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* A key is base64 of 16 bytes: 22 data characters then "==", and the last
+ * data character carries no stray bits. */
+static int key_valid(net_str k)
+{
+    if (k.len != 24 || k.p[22] != '=' || k.p[23] != '=') return 0;
+    for (size_t i = 0; i < 22; i++)
+        if (b64_val((unsigned char)k.p[i]) < 0) return 0;
+    return (b64_val((unsigned char)k.p[21]) & 0x0F) == 0;
+}
+
+int net_ws_handshake_check(const net_msg *m, net_str *key)
+{
+    unsigned fl = net_msg_flags(m);
+    if (strcmp(net_msg_method(m), "GET") != 0 || (fl & (NET_MSG_HTTP10 | NET_MSG_H2))) return 400;
+    if (!(fl & NET_MSG_UPGRADE) || !net_msg_header_has_token(m, "upgrade", "websocket") ||
+        !net_msg_header_has_token(m, "connection", "upgrade"))
+        return 426;
+    net_str v = net_msg_header(m, "sec-websocket-version");
+    if (net_msg_header_n(m, "sec-websocket-version") != 1 || !net_str_ieq(v, "13")) return 426;
+    net_str k = net_msg_header(m, "sec-websocket-key");
+    if (net_msg_header_n(m, "sec-websocket-key") != 1 || !key_valid(k)) return 400;
+    *key = k;
+    return 0;
+}
+
+int net_ws_accept_key(const char *key, size_t len, char out[NET_WS_ACCEPT_LEN + 1])
+{
+    if (len == 0 || len > 64) return NET_WS_E_ARG;
+    char buf[64 + sizeof WS_GUID];
+    memcpy(buf, key, len);
+    memcpy(buf + len, WS_GUID, sizeof WS_GUID - 1);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(buf, len + sizeof WS_GUID - 1, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+        return NET_WS_E_FATAL;
+    EVP_EncodeBlock((unsigned char *)out, md, 20);
+    out[NET_WS_ACCEPT_LEN] = '\0';
+    return 0;
+}
+
+int net_ws_write_101(net_buf *out, const char *key, size_t len)
+{
+    char accept[NET_WS_ACCEPT_LEN + 1];
+    int r = net_ws_accept_key(key, len, accept);
+    if (r) return r;
+    if (net_buf_printf(out,
+                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                       accept))
+        return NET_WS_E_NOMEM;
+    return 0;
+}
+
+/* ---- data transfer over wslay ---- */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
+{
+    (void)flags;
+    net_ws *w = ud;
+    if (w->in_len == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > w->in_len) len = w->in_len;
+    memcpy(buf, w->in, len);
+    w->in += len;
+    w->in_len -= len;
+    return (ssize_t)len;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *ud)
+{
+    (void)flags;
+    net_ws *w = ud;
+    if (w->cb->send(data, len, w->ud) != 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                      void *ud)
+{
+    (void)ctx;
+    net_ws *w = ud;
+    if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
+        /* wslay has validated the code and the reason's UTF-8 already. */
+        w->peer_closed = 1;
+        w->peer_code = arg->status_code ? arg->status_code : 1005;
+        size_t n = arg->msg_length > 2 ? arg->msg_length - 2 : 0;
+        if (n > NET_WS_MAX_REASON) n = NET_WS_MAX_REASON;
+        if (n) memcpy(w->peer_reason, arg->msg + 2, n);
+        w->peer_reason[n] = '\0';
+        w->peer_reason_len = n;
+        return;
+    }
+    if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME) return;
+    if (w->cb->on_message)
+        w->cb->on_message(arg->opcode == WSLAY_BINARY_FRAME, arg->msg, arg->msg_length, w->ud);
+}
+
+int net_ws_create(net_ws **out, const net_ws_limits *limits, const net_ws_callbacks *cb, void *ud)
+{
+    net_ws *w = calloc(1, sizeof *w);
+    if (!w) return NET_WS_E_NOMEM;
+    if (limits)
+        w->lim = *limits;
+    else
+        net_ws_limits_default(&w->lim);
+    w->cb = cb;
+    w->ud = ud;
+    struct wslay_event_callbacks wcb = {
+        .recv_callback = ws_recv,
+        .send_callback = ws_send,
+        .on_msg_recv_callback = ws_on_msg,
+    };
+    if (wslay_event_context_server_init(&w->ctx, &wcb, w) != 0) {
+        free(w);
+        return NET_WS_E_NOMEM;
+    }
+    wslay_event_config_set_max_recv_msg_length(w->ctx, w->lim.max_msg);
+    *out = w;
+    return 0;
+}
+
+void net_ws_destroy(net_ws *w)
+{
+    if (!w) return;
+    wslay_event_context_free(w->ctx);
+    free(w);
+}
+
+static int map_wslay(int r)
+{
+    if (r == 0) return 0;
+    if (r == WSLAY_ERR_NOMEM) return NET_WS_E_NOMEM;
+    if (r == WSLAY_ERR_NO_MORE_MSG) return NET_WS_E_CLOSED;
+    if (r == WSLAY_ERR_INVALID_ARGUMENT) return NET_WS_E_ARG;
+    return NET_WS_E_FATAL;
+}
+
+int net_ws_feed(net_ws *w, const uint8_t *data, size_t len)
+{
+    if (w->failed) return NET_WS_E_FATAL;
+    w->in = data;
+    w->in_len = len;
+    int r = wslay_event_recv(w->ctx);
+    w->in = NULL;
+    w->in_len = 0;
+    if (r == WSLAY_ERR_CALLBACK_FAILURE) {
+        /* Our callbacks cannot fail, so this is a frame wslay rejected
+         * (control frame over 125 bytes or fragmented, bad length). It
+         * disabled reading and queued a close; let flush send it. */
+        w->proto_error = 1;
+        return 0;
+    }
+    if (r != 0) w->failed = 1;
+    return map_wslay(r);
+}
+
+static void record_close(net_ws *w, uint16_t code, const char *reason, size_t len)
+{
+    w->we_closed = 1;
+    w->our_code = code;
+    if (len) memcpy(w->our_reason, reason, len);
+    w->our_reason[len] = '\0';
+    w->our_reason_len = len;
+}
+
+static int queue_close(net_ws *w, uint16_t code, const char *reason, size_t len)
+{
+    int r = wslay_event_queue_close(w->ctx, code, (const uint8_t *)reason, len);
+    if (r) return map_wslay(r);
+    record_close(w, code, reason, len);
+    return 0;
+}
+
+int net_ws_flush(net_ws *w)
+{
+    if (w->failed) return NET_WS_E_FATAL;
+    int r = wslay_event_send(w->ctx);
+    if (r == 0 && w->close_pending && wslay_event_get_queued_msg_count(w->ctx) == 0) {
+        w->close_pending = 0;
+        /* NO_MORE_MSG: the peer's close arrived first and wslay answers it. */
+        int q = wslay_event_queue_close(w->ctx, w->our_code, (const uint8_t *)w->our_reason,
+                                        w->our_reason_len);
+        if (q == 0)
+            r = wslay_event_send(w->ctx);
+        else if (q != WSLAY_ERR_NO_MORE_MSG)
+            r = q;
+    }
+    if (r != 0) w->failed = 1;
+    return map_wslay(r);
+}
+
+int net_ws_send(net_ws *w, int binary, const void *data, size_t len)
+{
+    if (!binary && !net_ws_utf8_valid(data, len)) return NET_WS_E_ARG;
+    if (net_ws_closing(w)) return NET_WS_E_CLOSED;
+    size_t queued = wslay_event_get_queued_msg_length(w->ctx);
+    if (len > w->lim.max_queue || queued > w->lim.max_queue - len) {
+        static const char why[] = "send queue full";
+        queue_close(w, 1008, why, sizeof why - 1);
+        /* Reading on stops: the peer is not reading us either. */
+        wslay_event_shutdown_read(w->ctx);
+        return NET_WS_E_QUEUE_FULL;
+    }
+    struct wslay_event_msg msg = {binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len};
+    return map_wslay(wslay_event_queue_msg(w->ctx, &msg));
+}
+
+static int code_valid(uint16_t c)
+{
+    return (c >= 1000 && c <= 1011 && c != 1004 && c != 1005 && c != 1006) ||
+           (c >= 3000 && c <= 4999);
+}
+
+int net_ws_close(net_ws *w, uint16_t code, const char *reason, size_t len)
+{
+    if (!code_valid(code)) return NET_WS_E_ARG;
+    if (!reason) len = 0;
+    if (len && !net_ws_utf8_valid((const uint8_t *)reason, len)) return NET_WS_E_ARG;
+    if (len > NET_WS_MAX_REASON) {
+        len = NET_WS_MAX_REASON;
+        /* Back off continuation bytes so the cut stays valid UTF-8. */
+        while (len && ((unsigned char)reason[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if (net_ws_closing(w)) return NET_WS_E_CLOSED;
+    if (wslay_event_get_queued_msg_count(w->ctx) > 0) {
+        /* Data first: the close goes out once the queue is empty. */
+        record_close(w, code, reason, len);
+        w->close_pending = 1;
+        return 0;
+    }
+    return queue_close(w, code, reason, len);
+}
+
+int net_ws_ping(net_ws *w)
+{
+    struct wslay_event_msg msg = {WSLAY_PING, NULL, 0};
+    return map_wslay(wslay_event_queue_msg(w->ctx, &msg));
+}
+
+int net_ws_want_read(const net_ws *w)
+{
+    return !w->failed && wslay_event_want_read(w->ctx);
+}
+
+int net_ws_want_write(const net_ws *w)
+{
+    return !w->failed && (w->close_pending || wslay_event_want_write(w->ctx));
+}
+
+int net_ws_finished(const net_ws *w)
+{
+    return !net_ws_want_read(w) && !net_ws_want_write(w);
+}
+
+int net_ws_closing(const net_ws *w)
+{
+    return w->we_closed || w->peer_closed || wslay_event_get_close_received(w->ctx) ||
+           wslay_event_get_close_sent(w->ctx) || !wslay_event_get_read_enabled(w->ctx);
+}
+
+size_t net_ws_queued(const net_ws *w)
+{
+    return wslay_event_get_queued_msg_length(w->ctx);
+}
+
+uint16_t net_ws_close_code(const net_ws *w, net_str *reason)
+{
+    net_str r = {"", 0};
+    uint16_t code = 1006;
+    if (w->peer_closed) {
+        code = w->peer_code;
+        r = (net_str){w->peer_reason, w->peer_reason_len};
+    } else if (w->we_closed) {
+        code = w->our_code;
+        r = (net_str){w->our_reason, w->our_reason_len};
+    } else if (w->proto_error) {
+        code = 1002;
+        r = (net_str){"protocol error", 14};
+    } else {
+        uint16_t sent = wslay_event_get_status_code_sent(w->ctx);
+        if (sent != WSLAY_CODE_ABNORMAL_CLOSURE && sent != WSLAY_CODE_NO_STATUS_RCVD) code = sent;
+    }
+    if (reason) *reason = r;
+    return code;
+}
