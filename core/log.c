@@ -25,7 +25,7 @@ int log_parse_level(const char *name)
 
 void log_msg(log_level level, const char *module, const char *fmt, ...)
 {
-    static const char *tags[] = {"", "DEBUG", "INFO ", "WARN ", "ERROR"};
+    static const char *tags[] = {"", "DEBUG", "INFO ", "WARN ", "ERROR", "NOTE "};
     if ((int)level < min_level) return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -42,6 +42,6 @@ void log_msg(log_level level, const char *module, const char *fmt, ...)
     /* One fprintf under a lock keeps lines from interleaving. */
     pthread_mutex_lock(&log_mu);
     fprintf(stderr, "%s.%03ldZ %s %s: %s\n", when, ts.tv_nsec / 1000000L,
-            tags[level >= 1 && level <= 4 ? level : 2], module, line);
+            tags[level >= 1 && level <= 5 ? level : 2], module, line);
     pthread_mutex_unlock(&log_mu);
 }

@@ -9,6 +9,9 @@ typedef enum {
     LOG_INFO = 2,
     LOG_WARN = 3,
     LOG_ERROR = 4,
+    /* Lifecycle lines (ready, stopped) that launchers wait for: printed
+     * whatever the level. */
+    LOG_NOTICE = 5,
 } log_level;
 
 /* Lines below this level are dropped (default LOG_INFO). */
@@ -23,5 +26,6 @@ void log_msg(log_level level, const char *module, const char *fmt, ...)
 #define LOG_I(mod, ...) log_msg(LOG_INFO, mod, __VA_ARGS__)
 #define LOG_W(mod, ...) log_msg(LOG_WARN, mod, __VA_ARGS__)
 #define LOG_E(mod, ...) log_msg(LOG_ERROR, mod, __VA_ARGS__)
+#define LOG_N(mod, ...) log_msg(LOG_NOTICE, mod, __VA_ARGS__)
 
 #endif

@@ -1021,7 +1021,7 @@ static void run_turn(session *s, pending *p)
     s->status = failed ? COMFYD__V1__SESSION_STATUS__SESSION_STATUS_ERROR
                        : COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
     if (!t->interrupted)
-        publish_status_locked(s, t->msg_id, NULL,
+        publish_status_locked(s, failed ? t->msg_id : 0, NULL,
                               failed      ? "turn failed"
                               : cancelled ? "turn cancelled"
                                           : "turn finished");
@@ -1382,6 +1382,9 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
             p->skills[i] = text_dup(req->skills[i]);
         p->n_skills = req->n_skills;
     }
+    /* Nothing ahead: the turn starts now. The row stays QUEUED until the
+     * runner marks it, so a crash before that reruns it at the next start. */
+    if (!out->queued) msg->state = STORE_MSG_RUNNING;
     publish_message_locked(s, msg);
     enqueue_locked(s, p);
     if (out->queued) publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");

@@ -15,7 +15,7 @@ PACKAGES=(
   libuv1-dev node-llhttp libnghttp2-dev libwslay-dev libssl-dev
   # tests
   libcmocka-dev valgrind clang-format python3 python3-grpcio python3-protobuf python3-pytest
-  python3-websockets nodejs npm
+  python3-websockets python3-h2 nghttp2-client nodejs npm
 )
 
 missing=()
