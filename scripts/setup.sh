@@ -15,8 +15,12 @@ PACKAGES=(
   libuv1-dev node-llhttp libnghttp2-dev libwslay-dev libssl-dev
   # tests
   libcmocka-dev valgrind clang-format python3 python3-grpcio python3-protobuf python3-pytest
-  python3-websockets python3-h2 nghttp2-client nodejs npm
+  python3-websockets python3-h2 nghttp2-client
 )
+# Node and npm: keep the machine's own (it may be newer than Debian's and
+# ship npm itself); install Debian's only when there is none.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,8 +34,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Node is only needed for tools and tests; a machine that already has a newer
-# Node keeps it (the dpkg check above accepts Debian's as well).
 if [ ! -x tools/node_modules/.bin/buf ]; then
   echo "setup: installing buf into tools/"
   (cd tools && npm install --no-audit --no-fund --loglevel=error)
