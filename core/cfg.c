@@ -27,7 +27,11 @@ enum {
     OPT_LOG_LEVEL,
     OPT_CQ_THREADS,
     OPT_HANDLER_THREADS,
+    OPT_OBJECT_INFO,
+    OPT_EDITOR_TIMEOUT,
 };
+/* cfg_parse's given[] has slots 0..6 for OPT_BUILTIN.. and 7 for --data. */
+_Static_assert(OPT_EDITOR_TIMEOUT - OPT_BUILTIN < 7, "given[] is too small");
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -38,6 +42,8 @@ static const struct option long_opts[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"cq-threads", required_argument, NULL, OPT_CQ_THREADS},
     {"handler-threads", required_argument, NULL, OPT_HANDLER_THREADS},
+    {"object-info", required_argument, NULL, OPT_OBJECT_INFO},
+    {"editor-timeout-ms", required_argument, NULL, OPT_EDITOR_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -66,13 +72,21 @@ void cfg_usage(FILE *f, const char *prog)
         "  --log-level LEVEL      debug, info, warn or error [COMFYD_LOG_LEVEL, default info]\n"
         "  --cq-threads N         gRPC completion-queue threads [COMFYD_CQ_THREADS, default 1]\n"
         "  --handler-threads N    request handler threads [COMFYD_HANDLER_THREADS, default 4]\n"
+        "  --object-info FILE|URL node types (ComfyUI's /object_info): a file read at start,\n"
+        "                         or a URL such as http://127.0.0.1:8188/object_info fetched\n"
+        "                         in the background, refreshed every minute and cached in\n"
+        "                         DIR/object_info.json [COMFYD_OBJECT_INFO; default: the node\n"
+        "                         types the browser tabs send]\n"
+        "  --editor-timeout-ms N  how long a graph request waits for the browser tab unless\n"
+        "                         it asks otherwise, 1..%d\n"
+        "                         [COMFYD_EDITOR_TIMEOUT_MS, default %d]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
         "The gRPC endpoints have no authentication: keep them on a unix socket or loopback.\n"
         "Stop with SIGINT or SIGTERM; open streams end with UNAVAILABLE.\n",
         prog, CFG_DEFAULT_DATA, CFG_DEFAULT_TCP, COMFYD_BUILTIN_SKILLS_DIR,
-        CFG_DEFAULT_ECHO_DELAY_MS);
+        CFG_DEFAULT_ECHO_DELAY_MS, CFG_MAX_EDITOR_TIMEOUT_MS, CFG_DEFAULT_EDITOR_TIMEOUT_MS);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -136,7 +150,7 @@ static int add_split(char **arr, size_t *n, size_t max, const char *v, char sep,
 
 static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
 {
-    long n;
+    long n = 0;
     switch (opt) {
     case OPT_DATA:
         if (!*v) return fail(err, errlen, "--data must not be empty");
@@ -171,6 +185,18 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
             return fail(err, errlen, "--handler-threads: '%s' is not a number between 1 and 64", v);
         c->handler_threads = (int)n;
         return CFG_OK;
+    case OPT_OBJECT_INFO:
+        if (!*v) return fail(err, errlen, "--object-info must not be empty");
+        free(c->object_info);
+        c->object_info = text_dup(v);
+        return CFG_OK;
+    case OPT_EDITOR_TIMEOUT:
+        if (parse_uint("--editor-timeout-ms", v, CFG_MAX_EDITOR_TIMEOUT_MS, &n, err, errlen) ||
+            n < 1)
+            return fail(err, errlen, "--editor-timeout-ms: '%s' is not a number between 1 and %d",
+                        v, CFG_MAX_EDITOR_TIMEOUT_MS);
+        c->editor_timeout_ms = (uint32_t)n;
+        return CFG_OK;
     }
     return fail(err, errlen, "unknown option");
 }
@@ -182,6 +208,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
     c->log_level = LOG_INFO;
     c->cq_threads = 1;
     c->handler_threads = 4;
+    c->editor_timeout_ms = CFG_DEFAULT_EDITOR_TIMEOUT_MS;
 
     /* Flags first, remembering which were given, then fill the rest from
      * the environment. */
@@ -214,6 +241,8 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         {"COMFYD_LOG_LEVEL", OPT_LOG_LEVEL},
         {"COMFYD_CQ_THREADS", OPT_CQ_THREADS},
         {"COMFYD_HANDLER_THREADS", OPT_HANDLER_THREADS},
+        {"COMFYD_OBJECT_INFO", OPT_OBJECT_INFO},
+        {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
     };
     for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
         const char *v = getenv(twins[i].env);
@@ -258,6 +287,7 @@ void cfg_clear(cfg *c)
     for (size_t i = 0; i < c->n_skill_dirs; i++)
         free(c->skill_dirs[i]);
     free(c->builtin_skills);
+    free(c->object_info);
     memset(c, 0, sizeof *c);
 }
 

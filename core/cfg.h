@@ -13,6 +13,9 @@
 #define CFG_DEFAULT_DATA "./var"
 #define CFG_DEFAULT_TCP "127.0.0.1:50051"
 #define CFG_DEFAULT_ECHO_DELAY_MS 30 /* readable streaming in the panel */
+/* How long a graph request waits for the tab by default; at most this max. */
+#define CFG_DEFAULT_EDITOR_TIMEOUT_MS 5000
+#define CFG_MAX_EDITOR_TIMEOUT_MS 60000
 
 typedef enum {
     CFG_OK = 0,
@@ -34,6 +37,8 @@ typedef struct cfg {
     int log_level; /* log_level */
     int cq_threads;
     int handler_threads;
+    char *object_info; /* --object-info FILE or URL; NULL when not given */
+    uint32_t editor_timeout_ms;
 } cfg;
 
 /* Parses argv (and the environment through getenv). Fills defaults. On

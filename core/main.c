@@ -1,6 +1,7 @@
 /* comfyd: the core service. Wires configuration, the data directory lock,
- * the store, the skill registry, the session manager and the gRPC server,
- * then waits for SIGINT/SIGTERM and shuts down in order. */
+ * the store, the skill registry, the session manager, the canvas manager
+ * (with the workflow store and --object-info) and the gRPC server, then
+ * waits for SIGINT/SIGTERM and shuts down in order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "canvas.h"
 #include "cfg.h"
 #include "log.h"
 #include "rpcs.h"
@@ -18,6 +20,7 @@
 #include "skills.h"
 #include "store.h"
 #include "svc.h"
+#include "wfstore.h"
 
 #define MOD "comfyd"
 
@@ -100,6 +103,9 @@ int main(int argc, char **argv)
     store *st = NULL;
     skills *reg = NULL;
     sess_mgr *sm = NULL;
+    wfstore *wfs = NULL;
+    canvas_mgr *cm = NULL;
+    svc_objinfo *oi = NULL;
     rpcs *server = NULL;
     svc_ctx ctx = {0};
     pthread_mutex_init(&ctx.reload_mu, NULL);
@@ -138,16 +144,34 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    char wfdir[4096], werr[512] = "";
+    snprintf(wfdir, sizeof wfdir, "%s/workflows", c.data_dir);
+    if (wfstore_open(&wfs, wfdir, werr, sizeof werr) != WFSTORE_OK) {
+        LOG_E(MOD, "cannot open the workflow store: %s", werr);
+        goto out;
+    }
+    canvas_mgr_opts co = {.store = wfs, .default_timeout_ms = c.editor_timeout_ms};
+    if (canvas_mgr_create(&cm, &co) != CANVAS_OK) {
+        LOG_E(MOD, "cannot start the canvas manager");
+        goto out;
+    }
+    if (c.object_info && svc_objinfo_start(&oi, cm, c.object_info, c.data_dir) != 0) goto out;
+
     ctx.sm = sm;
     ctx.roots = roots;
     ctx.n_roots = n_roots;
-    rpcs_method methods[32];
-    size_t nm = svc_session_methods(&ctx, methods, 32);
-    nm += svc_skill_methods(&ctx, methods + nm, 32 - nm);
+    ctx.cm = cm;
+    rpcs_method methods[48];
+    size_t nm = svc_session_methods(&ctx, methods, 48);
+    nm += svc_skill_methods(&ctx, methods + nm, 48 - nm);
+    nm += svc_graph_methods(&ctx, methods + nm, 48 - nm);
     rpcs_opts ro = {.listen = (const char *const *)c.listen,
                     .n_listen = c.n_listen,
                     .cq_threads = c.cq_threads,
-                    .handler_threads = c.handler_threads};
+                    .handler_threads = c.handler_threads,
+                    /* Room for a burst of small deltas per subscriber; the
+                     * byte budget still bounds memory. */
+                    .max_queued = 8192};
     if ((rc = rpcs_create(&server, &ro, methods, nm)) != RPCS_OK) {
         LOG_E(MOD, "cannot start the gRPC server: %s", rpcs_strerror(rc));
         goto out;
@@ -157,7 +181,7 @@ int main(int argc, char **argv)
         strncat(where, i ? ", " : "", sizeof where - strlen(where) - 1);
         strncat(where, c.listen[i], sizeof where - strlen(where) - 1);
     }
-    LOG_I(MOD, "ready: comfyd %s listening on %s (data %s)", cfg_version(), where, c.data_dir);
+    LOG_N(MOD, "ready: comfyd %s listening on %s (data %s)", cfg_version(), where, c.data_dir);
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -165,16 +189,21 @@ int main(int argc, char **argv)
     exit_code = 0;
 
 out:
-    /* Order: end the streams and stop the turns, then the server (grace
-     * period for what is left), then the state. */
+    /* Order: end the streams and stop the turns, fail the requests waiting
+     * for tabs and end the canvas streams, then the server (grace period
+     * for what is left), then the state. */
+    svc_objinfo_stop(oi);
     if (sm) sess_mgr_shutdown(sm);
+    if (cm) canvas_mgr_shutdown(cm);
     if (server) rpcs_destroy(server);
+    canvas_mgr_destroy(cm);
+    wfstore_close(wfs);
     sess_mgr_destroy(sm);
     skills_unref(reg);
     store_close(st);
     if (lock_fd >= 0) close(lock_fd);
     pthread_mutex_destroy(&ctx.reload_mu);
-    if (exit_code == 0) LOG_I(MOD, "stopped");
+    if (exit_code == 0) LOG_N(MOD, "stopped");
     cfg_clear(&c);
     return exit_code;
 }

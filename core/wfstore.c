@@ -1,0 +1,321 @@
+#include "wfstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "text.h"
+
+#define SUFFIX ".json"
+#define SUFFIX_LEN 5
+/* ".<name>.json.<uuid>.tmp" fits comfortably. */
+#define PATH_BUF (WFSTORE_MAX_NAME + 64)
+
+struct wfstore {
+    char *dir;
+    int dfd; /* the directory, for *at() calls: immune to a renamed cwd */
+};
+
+const char *wfstore_strerror(int err)
+{
+    switch (err) {
+    case WFSTORE_OK:
+        return "ok";
+    case WFSTORE_EINVAL:
+        return "invalid workflow name";
+    case WFSTORE_ENOENT:
+        return "no such workflow";
+    case WFSTORE_EEXIST:
+        return "workflow exists";
+    case WFSTORE_ETOOBIG:
+        return "workflow too large";
+    case WFSTORE_EIO:
+        return "i/o error";
+    case WFSTORE_ENOMEM:
+        return "out of memory";
+    }
+    return "unknown error";
+}
+
+static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+int wfstore_open(wfstore **out, const char *dir, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return set_err(err, errlen, WFSTORE_EIO, "cannot create %s: %s", dir, strerror(errno));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return set_err(err, errlen, WFSTORE_EIO, "cannot open %s: %s", dir, strerror(errno));
+    wfstore *ws = malloc(sizeof *ws);
+    if (!ws) {
+        close(dfd);
+        return set_err(err, errlen, WFSTORE_ENOMEM, "out of memory");
+    }
+    ws->dir = text_dup(dir);
+    ws->dfd = dfd;
+    *out = ws;
+    return WFSTORE_OK;
+}
+
+void wfstore_close(wfstore *ws)
+{
+    if (!ws) return;
+    close(ws->dfd);
+    free(ws->dir);
+    free(ws);
+}
+
+const char *wfstore_dir(const wfstore *ws)
+{
+    return ws->dir;
+}
+
+static int name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == '-' || c == '_' || c == '.';
+}
+
+int wfstore_check_name(const char *name, char *err, size_t errlen)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0) return set_err(err, errlen, WFSTORE_EINVAL, "the name is empty");
+    if (len > WFSTORE_MAX_NAME)
+        return set_err(err, errlen, WFSTORE_EINVAL, "the name is longer than %d bytes",
+                       WFSTORE_MAX_NAME);
+    if (name[0] == '.')
+        return set_err(err, errlen, WFSTORE_EINVAL, "the name must not start with '.'");
+    if (strstr(name, ".."))
+        return set_err(err, errlen, WFSTORE_EINVAL, "the name must not contain \"..\"");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '/') return set_err(err, errlen, WFSTORE_EINVAL, "the name must not contain '/'");
+        if (!name_char(c))
+            return set_err(err, errlen, WFSTORE_EINVAL,
+                           "the name may only hold ASCII letters, digits, space, '-', '_' and "
+                           "'.' (byte 0x%02x at %zu)",
+                           c, i);
+    }
+    return WFSTORE_OK;
+}
+
+/* write(2) until done. */
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Places tmp under final without replacing an existing file. */
+static int link_noreplace(int dfd, const char *tmp, const char *final)
+{
+    if (renameat2(dfd, tmp, dfd, final, RENAME_NOREPLACE) == 0) return 0;
+    /* File systems without RENAME_NOREPLACE: link() also refuses to
+     * replace, then the temporary name goes. */
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
+    if (linkat(dfd, tmp, dfd, final, 0) != 0) return -1;
+    unlinkat(dfd, tmp, 0);
+    return 0;
+}
+
+int wfstore_save(wfstore *ws, const char *name, const char *json, size_t len, int overwrite,
+                 char *err, size_t errlen)
+{
+    int rc = wfstore_check_name(name, err, errlen);
+    if (rc) return rc;
+    if (len > WFSTORE_MAX_BYTES)
+        return set_err(err, errlen, WFSTORE_ETOOBIG, "the workflow is larger than %u bytes",
+                       WFSTORE_MAX_BYTES);
+    char final[PATH_BUF], tmp[PATH_BUF + TEXT_UUID_LEN + 8], uuid[TEXT_UUID_LEN];
+    if (text_uuid(uuid) != 0)
+        return set_err(err, errlen, WFSTORE_EIO, "no randomness for a temporary name");
+    snprintf(final, sizeof final, "%s" SUFFIX, name);
+    snprintf(tmp, sizeof tmp, ".%s.%s.tmp", final, uuid);
+    if (!overwrite && faccessat(ws->dfd, final, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return set_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
+    int fd = openat(ws->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return set_err(err, errlen, WFSTORE_EIO, "cannot create a file in %s: %s", ws->dir,
+                       strerror(errno));
+    if (write_all(fd, json, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlinkat(ws->dfd, tmp, 0);
+        return set_err(err, errlen, WFSTORE_EIO, "cannot write %s/%s: %s", ws->dir, final,
+                       strerror(e));
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlinkat(ws->dfd, tmp, 0);
+        return set_err(err, errlen, WFSTORE_EIO, "cannot write %s/%s: %s", ws->dir, final,
+                       strerror(e));
+    }
+    int placed =
+        overwrite ? renameat(ws->dfd, tmp, ws->dfd, final) : link_noreplace(ws->dfd, tmp, final);
+    if (placed != 0) {
+        int e = errno;
+        unlinkat(ws->dfd, tmp, 0);
+        if (e == EEXIST)
+            return set_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
+        return set_err(err, errlen, WFSTORE_EIO, "cannot store %s/%s: %s", ws->dir, final,
+                       strerror(e));
+    }
+    /* The rename is durable once the directory is. */
+    if (fsync(ws->dfd) != 0)
+        return set_err(err, errlen, WFSTORE_EIO, "cannot sync %s: %s", ws->dir, strerror(errno));
+    return WFSTORE_OK;
+}
+
+int wfstore_load(wfstore *ws, const char *name, char **json, size_t *len, char *err, size_t errlen)
+{
+    *json = NULL;
+    *len = 0;
+    int rc = wfstore_check_name(name, err, errlen);
+    if (rc) return rc;
+    char final[PATH_BUF];
+    snprintf(final, sizeof final, "%s" SUFFIX, name);
+    int fd = openat(ws->dfd, final, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return set_err(err, errlen, WFSTORE_ENOENT, "no workflow called \"%s\"", name);
+        return set_err(err, errlen, WFSTORE_EIO, "cannot open %s/%s: %s", ws->dir, final,
+                       strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return set_err(err, errlen, WFSTORE_EIO, "%s/%s is not a regular file", ws->dir, final);
+    }
+    if ((uint64_t)st.st_size > WFSTORE_MAX_BYTES) {
+        close(fd);
+        return set_err(err, errlen, WFSTORE_ETOOBIG, "%s/%s is larger than %u bytes", ws->dir,
+                       final, WFSTORE_MAX_BYTES);
+    }
+    size_t cap = (size_t)st.st_size;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        close(fd);
+        return set_err(err, errlen, WFSTORE_ENOMEM, "out of memory");
+    }
+    size_t got = 0;
+    /* Read what fstat promised; a file that grew meanwhile is cut there
+     * (the writer renames whole files in, so that only happens to files
+     * someone edits in place). */
+    while (got < cap) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return set_err(err, errlen, WFSTORE_EIO, "cannot read %s/%s: %s", ws->dir, final,
+                           strerror(e));
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = 0;
+    *json = buf;
+    *len = got;
+    return WFSTORE_OK;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const wfstore_entry *)a)->name, ((const wfstore_entry *)b)->name);
+}
+
+int wfstore_list(wfstore *ws, wfstore_entry **out, size_t *n, int *truncated)
+{
+    *out = NULL;
+    *n = 0;
+    if (truncated) *truncated = 0;
+    int fd = openat(ws->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return WFSTORE_EIO;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return WFSTORE_EIO;
+    }
+    wfstore_entry *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = WFSTORE_OK;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len <= SUFFIX_LEN || strcmp(de->d_name + len - SUFFIX_LEN, SUFFIX) != 0) continue;
+        char stem[PATH_BUF];
+        if (len - SUFFIX_LEN >= sizeof stem) continue;
+        memcpy(stem, de->d_name, len - SUFFIX_LEN);
+        stem[len - SUFFIX_LEN] = 0;
+        if (wfstore_check_name(stem, NULL, 0) != WFSTORE_OK) continue;
+        struct stat st;
+        if (fstatat(ws->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (cnt == WFSTORE_MAX_LIST) {
+            if (truncated) *truncated = 1;
+            break;
+        }
+        if (cnt == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            wfstore_entry *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = WFSTORE_ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        if (!(v[cnt].name = strdup(stem))) {
+            rc = WFSTORE_ENOMEM;
+            break;
+        }
+        v[cnt].bytes = (uint64_t)st.st_size;
+        v[cnt].modified_at_ms =
+            (int64_t)st.st_mtim.tv_sec * 1000 + (int64_t)st.st_mtim.tv_nsec / 1000000;
+        cnt++;
+    }
+    closedir(d);
+    if (rc != WFSTORE_OK) {
+        wfstore_entries_free(v, cnt);
+        return rc;
+    }
+    if (cnt) qsort(v, cnt, sizeof *v, cmp_entry);
+    *out = v;
+    *n = cnt;
+    return WFSTORE_OK;
+}
+
+void wfstore_entries_free(wfstore_entry *e, size_t n)
+{
+    for (size_t i = 0; e && i < n; i++)
+        free(e[i].name);
+    free(e);
+}
