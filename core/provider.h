@@ -1,15 +1,31 @@
-/* provider: the interface between a skill's turn and a language model.
+/* provider: the interface between an agent and a language model.
  *
- * A provider runs one skill's reply to one user message on the calling
- * (worker) thread, streaming text through the sink until it finishes, fails
- * or sees the cancel flag. The offline "echo" provider is the default; an
- * OpenAI-compatible provider plugs in through the same table. */
+ * One call of run() is one model call: it sends a conversation (system,
+ * user, assistant and tool messages) and the tools the model may call,
+ * streams the text of the answer through the sink as it arrives, and
+ * returns the assistant's turn: its text, the tool calls it asked for, why
+ * it stopped and the tokens it used. It runs on the calling (worker) thread
+ * until it finishes, fails or sees the cancel flag. The agent loop
+ * (agent.h) calls it again with the tool results.
+ *
+ * Providers: "echo" (offline, the default: says the user's text back and
+ * never calls tools) and "openai" (any OpenAI-compatible chat-completions
+ * endpoint: OpenAI, OpenRouter, Ollama, LM Studio, llama.cpp, vLLM). */
 #ifndef COMFYD_PROVIDER_H
 #define COMFYD_PROVIDER_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Bounds on what one model call may return; each keeps a misbehaving or
+ * hostile server from making the service hold unbounded memory. */
+#define PROV_MAX_CONTENT (1024 * 1024)  /* bytes of answer text per call */
+#define PROV_MAX_TOOL_CALLS 32          /* per call; models ask for a handful */
+#define PROV_MAX_TOOL_ARGS (256 * 1024) /* bytes of one call's arguments */
+#define PROV_MAX_TOOL_NAME 128          /* OpenAI allows 64 */
+#define PROV_MAX_CALL_ID 256            /* ids are short opaque tokens */
+#define PROV_MAX_JSON_DEPTH 64          /* nesting of tool schemas and arguments */
 
 typedef enum {
     PROV_OK = 0,
@@ -25,66 +41,106 @@ typedef enum {
     PROV_ROLE_USER = 1,
     PROV_ROLE_ASSISTANT = 2,
     PROV_ROLE_SYSTEM = 3,
+    PROV_ROLE_TOOL = 4,
 } prov_role;
 
-/* One earlier message of the conversation. Borrowed for the call. */
+/* A tool call the model asked for. In a prov_reply the strings are owned
+ * by the reply; in a prov_msg of a request they are borrowed. */
+typedef struct prov_tool_call {
+    char *id;             /* unique within the reply; never empty */
+    char *name;           /* never empty */
+    char *arguments_json; /* as the model sent it ("" allowed); valid UTF-8 */
+} prov_tool_call;
+
+/* One message of the conversation. Borrowed for the call. */
 typedef struct prov_msg {
     prov_role role;
-    const char *skill; /* assistant replies: the skill that wrote it, or NULL */
-    const char *content;
+    const char *skill;   /* assistant: the skill that wrote it, or NULL */
+    const char *content; /* may be "" (an assistant turn of tool calls only) */
+    /* Assistant: the calls it made (their results follow as TOOL messages). */
+    const prov_tool_call *tool_calls;
+    size_t n_tool_calls;
+    const char *tool_call_id; /* TOOL: the call this result answers */
 } prov_msg;
 
-/* Everything a provider needs for one skill's reply. All pointers are
+/* A tool offered to the model. Borrowed for the call. */
+typedef struct prov_tool {
+    const char *name;
+    const char *description;
+    const char *parameters_json; /* a JSON Schema object, as JSON text */
+} prov_tool;
+
+/* Everything a provider needs for one model call. All pointers are
  * borrowed and stay valid until run() returns. Strings may be empty, never
  * NULL, except api_key (NULL when none is set). */
-typedef struct prov_turn {
-    const char *skill_name;
-    const char *skill_instructions;
-    const char *system_prompt;
-    const prov_msg *history; /* oldest first, excludes user_text */
-    size_t n_history;
-    const char *user_text;
+typedef struct prov_request {
+    const char *skill_name;   /* for logs (and the echo provider's reply) */
+    const prov_msg *messages; /* oldest first; the system message first */
+    size_t n_messages;
+    const prov_tool *tools;
+    size_t n_tools;
     const char *model;
-    const char *base_url;
+    const char *base_url; /* "" : the provider's default */
     const char *api_key;
-    uint32_t token_delay_ms;  /* pace between deltas; providers may ignore it */
-    const atomic_int *cancel; /* non-zero: stop as soon as possible */
-} prov_turn;
+    uint32_t connect_timeout_ms; /* 0: the provider's default */
+    uint32_t idle_timeout_ms;    /* no byte for this long fails the call; 0: default */
+    uint32_t token_delay_ms;     /* pace between deltas; providers may ignore it */
+    const atomic_int *cancel;    /* non-zero: stop as soon as possible; may be NULL */
+} prov_request;
+
+/* The assistant's turn. Filled on every return of run(), also on errors
+ * (then holding what arrived before), and freed with prov_reply_clear.
+ * Strings are owned, NUL terminated and valid UTF-8. */
+typedef struct prov_reply {
+    char *content; /* the text streamed through the sink, joined; NULL when none */
+    size_t content_len;
+    prov_tool_call *tool_calls;
+    size_t n_tool_calls;
+    char *finish_reason; /* "stop", "tool_calls", "length", ... or "" */
+    uint64_t prompt_tokens, completion_tokens;
+    int usage_reported; /* 1 when the counts above came from the model server */
+} prov_reply;
+
+/* Frees what a reply owns and zeroes it; accepts a zeroed reply. */
+void prov_reply_clear(prov_reply *r);
 
 /* Where a provider reports progress. Callbacks run on the provider's thread.
- * delta() returns 0, or non-zero to make the provider stop with
- * PROV_ABORTED. */
+ * delta() gets a piece of the answer text (never empty, always whole UTF-8
+ * characters) and returns 0, or non-zero to make the provider stop with
+ * PROV_ABORTED. log() may be NULL. */
 typedef struct prov_sink {
     void *ud;
     int (*delta)(void *ud, const char *text, size_t len);
     void (*log)(void *ud, int level /* log_level */, const char *message);
-    void (*usage)(void *ud, uint64_t prompt_tokens, uint64_t completion_tokens);
 } prov_sink;
 
 typedef struct provider {
     const char *name;
-    /* Runs one reply. Returns a prov_err; on PROV_FAILED writes a message
-     * into err[0..errlen). Must return promptly once *turn->cancel != 0. */
-    int (*run)(const struct provider *p, const prov_turn *turn, const prov_sink *sink, char *err,
-               size_t errlen);
+    /* Runs one model call. Returns a prov_err and fills *out (zeroed by the
+     * provider first; the caller clears it in every case); on PROV_FAILED
+     * writes a one-line message into err[0..errlen) that never holds the
+     * API key. Must return promptly once *req->cancel != 0. */
+    int (*run)(const struct provider *p, const prov_request *req, const prov_sink *sink,
+               prov_reply *out, char *err, size_t errlen);
     void *impl;
 } provider;
 
 /* The built-in offline provider: streams back a reply derived from the
  * input, word by word, and says plainly that it is an echo:
  *
- *   "[echo provider · skill <skill_name>] You said: <user_text>"
+ *   "[echo provider · skill <skill_name>] You said: <user text>"
  *
- * followed by " (N earlier messages in this conversation)" when the history
- * holds user messages. Deltas are tokens (a word plus the whitespace after
- * it) and concatenate to the reply exactly; token_delay_ms is waited between
- * two deltas, looking at *cancel at least every 10 ms. usage() reports words
- * as tokens: prompt = words of system prompt, instructions, history and
- * user text; completion = tokens streamed (also after a cancel; not after
- * an abort). Returns PROV_OK, PROV_CANCELLED, PROV_ABORTED (delta() returned
- * non-zero) or PROV_FAILED.
+ * where <user text> is the newest user message, followed by " (N earlier
+ * messages in this conversation)" when user messages come before it. It
+ * never calls tools. Deltas are tokens (a word plus the whitespace after
+ * it) and concatenate to the reply exactly; token_delay_ms is waited
+ * between two deltas, looking at *cancel at least every 10 ms. The reply's
+ * usage counts words as tokens: prompt = words of every message; completion
+ * = tokens streamed (also after a cancel or an abort). finish_reason is
+ * "stop" when it ran to the end. Returns PROV_OK, PROV_CANCELLED,
+ * PROV_ABORTED (delta() returned non-zero) or PROV_FAILED.
  *
- * Test hook: a user_text containing PROVIDER_ECHO_FAIL_MARKER fails at once
+ * Test hook: a user text containing PROVIDER_ECHO_FAIL_MARKER fails at once
  * with PROV_FAILED and "echo provider: failure requested by the message",
  * so that callers can exercise their error path without a real model. */
 #define PROVIDER_ECHO_FAIL_MARKER "[echo:fail]"
@@ -93,9 +149,53 @@ typedef struct provider {
 #define PROVIDER_ECHO_MAX_ECHO (16 * 1024)
 const provider *provider_echo(void);
 
-/* Looks a provider up by name ("echo"); NULL when unknown. */
+/* The OpenAI-compatible provider: POST {base_url}/chat/completions with
+ * "stream": true (and usage requested), "Authorization: Bearer <key>" when
+ * a key is set. base_url "" means PROVIDER_OPENAI_DEFAULT_URL.
+ *
+ * - Answer text is streamed as it arrives; tool calls are assembled from
+ *   their streamed pieces by index (several calls may stream in
+ *   parallel). A server that answers with one JSON body instead of a
+ *   stream is understood too.
+ * - 408, 429 and 5xx answers are retried up to PROVIDER_OPENAI_RETRIES
+ *   times, after the server's Retry-After (seconds, capped at
+ *   PROVIDER_OPENAI_MAX_RETRY_WAIT_MS) or an exponential backoff; nothing
+ *   has been streamed at that point.
+ * - Failures have one-line messages: refused key (401/403), unknown model
+ *   (404, naming the model), other HTTP statuses with the server's message,
+ *   no connection, no data for idle_timeout_ms, a malformed JSON chunk, an
+ *   error object in the stream, invalid UTF-8, a response over the bounds
+ *   above, and "stream ended early" (the stream closed without [DONE] and
+ *   without a finish_reason). The key is removed from every message.
+ * - Cancellation is seen within PROVIDER_OPENAI_POLL_MS and closes the
+ *   connection at once.
+ * Needs libcurl; safe to run on many threads at once. */
+#define PROVIDER_OPENAI_DEFAULT_URL "https://api.openai.com/v1"
+#define PROVIDER_OPENAI_CONNECT_TIMEOUT_MS                                                         \
+    10000                                     /* a server that exists answers in well under this */
+#define PROVIDER_OPENAI_IDLE_TIMEOUT_MS 60000 /* local models may think long before a token */
+#define PROVIDER_OPENAI_RETRIES 3             /* then the error is the user's to see */
+#define PROVIDER_OPENAI_BACKOFF_MS 500        /* first wait without Retry-After; doubles */
+#define PROVIDER_OPENAI_MAX_RETRY_WAIT_MS 30000 /* a turn should not stall for minutes */
+#define PROVIDER_OPENAI_MAX_BODY                                                                   \
+    (16 * 1024 * 1024) /* bytes of one response, all framing included */
+#define PROVIDER_OPENAI_MAX_ERROR_BODY                                                             \
+    (16 * 1024)                    /* bytes of an error body kept for its message                  \
+                                    */
+#define PROVIDER_OPENAI_POLL_MS 20 /* longest wait between looks at the cancel flag */
+const provider *provider_openai(void);
+
+/* Looks a provider up by name ("echo", "openai"; NULL or "" is "echo");
+ * NULL when unknown. */
 const provider *provider_find(const char *name);
 /* Comma-separated list of known provider names, for error messages. */
 const char *provider_names(void);
+
+/* JSON helper shared by providers and the agent: checks that
+ * text[0..len) is one JSON value, nested at most PROV_MAX_JSON_DEPTH deep,
+ * with valid UTF-8 strings, and writes it re-encoded without insignificant
+ * whitespace into *out (malloc'd, NUL terminated, owned by the caller).
+ * Returns 0, or -1 with a one-line reason in err (*out NULL). */
+int prov_json_canonical(const char *text, size_t len, char **out, char *err, size_t errlen);
 
 #endif

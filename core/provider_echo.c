@@ -34,14 +34,22 @@ static uint64_t count_words(const char *s)
     return n;
 }
 
-static int cancelled(const prov_turn *t)
+static int cancelled(const prov_request *t)
 {
     return t->cancel && atomic_load_explicit(t->cancel, memory_order_acquire) != 0;
 }
 
+/* The newest user message (the one being answered), or NULL. */
+static const prov_msg *last_user(const prov_request *t)
+{
+    for (size_t i = t->n_messages; i > 0; i--)
+        if (t->messages[i - 1].role == PROV_ROLE_USER) return &t->messages[i - 1];
+    return NULL;
+}
+
 /* Sleeps ms milliseconds in slices, returning 1 as soon as the turn is
  * cancelled (0 when the time ran out). */
-static int wait_ms(const prov_turn *t, uint32_t ms)
+static int wait_ms(const prov_request *t, uint32_t ms)
 {
     int64_t deadline = text_mono_ms() + ms;
     for (;;) {
@@ -59,11 +67,12 @@ static int wait_ms(const prov_turn *t, uint32_t ms)
  * mistakes it for a model's answer, and says the user's text back (cut to
  * PROVIDER_ECHO_MAX_ECHO bytes at a character boundary). NULL when out of
  * memory. */
-static char *build_reply(const prov_turn *t, size_t *out_len)
+static char *build_reply(const prov_request *t, size_t *out_len)
 {
     static const char cut[] = " [...truncated]";
     const char *skill = t->skill_name ? t->skill_name : "";
-    const char *user = t->user_text ? t->user_text : "";
+    const prov_msg *last = last_user(t);
+    const char *user = last && last->content ? last->content : "";
     size_t ulen = strlen(user), keep = ulen;
     if (keep > PROVIDER_ECHO_MAX_ECHO) {
         keep = PROVIDER_ECHO_MAX_ECHO;
@@ -71,8 +80,8 @@ static char *build_reply(const prov_turn *t, size_t *out_len)
             keep--;
     }
     size_t prior = 0;
-    for (size_t i = 0; i < t->n_history; i++)
-        if (t->history[i].role == PROV_ROLE_USER) prior++;
+    for (size_t i = 0; i < t->n_messages && &t->messages[i] != last; i++)
+        if (t->messages[i].role == PROV_ROLE_USER) prior++;
 
     char head[128], tail[80] = "";
     /* U+00B7 MIDDLE DOT separates the provider from the skill. */
@@ -97,12 +106,14 @@ static char *build_reply(const prov_turn *t, size_t *out_len)
     return buf;
 }
 
-static int echo_run(const provider *p, const prov_turn *t, const prov_sink *sink, char *err,
-                    size_t errlen)
+static int echo_run(const provider *p, const prov_request *t, const prov_sink *sink,
+                    prov_reply *out, char *err, size_t errlen)
 {
     (void)p;
+    memset(out, 0, sizeof *out);
     if (err && errlen) err[0] = 0;
-    if (t->user_text && strstr(t->user_text, PROVIDER_ECHO_FAIL_MARKER)) {
+    const prov_msg *last = last_user(t);
+    if (last && last->content && strstr(last->content, PROVIDER_ECHO_FAIL_MARKER)) {
         if (err && errlen) snprintf(err, errlen, "echo provider: failure requested by the message");
         return PROV_FAILED;
     }
@@ -115,10 +126,9 @@ static int echo_run(const provider *p, const prov_turn *t, const prov_sink *sink
         return PROV_FAILED;
     }
 
-    uint64_t prompt = count_words(t->system_prompt) + count_words(t->skill_instructions) +
-                      count_words(t->user_text);
-    for (size_t i = 0; i < t->n_history; i++)
-        prompt += count_words(t->history[i].content);
+    uint64_t prompt = 0;
+    for (size_t i = 0; i < t->n_messages; i++)
+        prompt += count_words(t->messages[i].content);
 
     if (sink->log) {
         char msg[128];
@@ -131,7 +141,7 @@ static int echo_run(const provider *p, const prov_turn *t, const prov_sink *sink
      * concatenate to the reply exactly. */
     int rc = PROV_OK;
     uint64_t sent = 0;
-    size_t i = 0;
+    size_t i = 0, streamed = 0;
     while (i < len) {
         if (sent > 0 && t->token_delay_ms > 0 && wait_ms(t, t->token_delay_ms)) {
             rc = PROV_CANCELLED;
@@ -153,11 +163,17 @@ static int echo_run(const provider *p, const prov_turn *t, const prov_sink *sink
             break;
         }
         sent++;
+        streamed = i;
     }
-    free(reply);
-    /* Tokens already streamed were produced, whether or not the turn ran
-     * to the end; an aborted sink is going away and is told nothing more. */
-    if (rc != PROV_ABORTED && sink->usage) sink->usage(sink->ud, prompt, sent);
+    /* The reply holds exactly what was streamed; tokens already streamed
+     * were produced, whether or not the call ran to the end. */
+    reply[streamed] = 0;
+    out->content = reply;
+    out->content_len = streamed;
+    out->finish_reason = text_dup(rc == PROV_OK ? "stop" : "");
+    out->prompt_tokens = prompt;
+    out->completion_tokens = sent;
+    out->usage_reported = 1;
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "evring.h"
 #include "log.h"
 #include "provider.h"
@@ -39,12 +40,15 @@ typedef struct skill_run {
     struct turn *t;
     char *name;
     char *instructions;
+    char **allowed_tools; /* the skill's allowed-tools, copied */
+    size_t n_allowed_tools;
     char *buf; /* reply so far */
     size_t len, cap;
     uint32_t deltas;
-    int rc; /* prov_err */
+    int rc; /* agent_err */
     char err[256];
     uint64_t prompt_tokens, completion_tokens;
+    agent_stats stats;
     pthread_t thread;
 } skill_run;
 
@@ -87,6 +91,14 @@ struct sess_mgr {
     int shutting_down;
     uint32_t default_delay_ms;
     size_t ring_events, ring_bytes;
+    uint32_t llm_connect_timeout_ms, llm_idle_timeout_ms;
+    /* Tools for the agent loop (a shallow copy of the caller's table) and
+     * the canvas note; guarded by mu, copied by each turn at its start. */
+    agent_tool *tools;
+    size_t n_tools;
+    void *tools_ud;
+    sess_note_fn note;
+    void *note_ud;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -572,6 +584,8 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
     m->skills = opts->skills;
     skills_ref(m->skills);
     m->default_delay_ms = opts->default_delay_ms;
+    m->llm_connect_timeout_ms = opts->llm_connect_timeout_ms;
+    m->llm_idle_timeout_ms = opts->llm_idle_timeout_ms;
     m->ring_events = opts->ring_events ? opts->ring_events : SESS_RING_EVENTS;
     m->ring_bytes = opts->ring_bytes ? opts->ring_bytes : SESS_RING_BYTES;
     m->nbuckets = 64;
@@ -731,8 +745,35 @@ void sess_mgr_destroy(sess_mgr *m)
     }
     free(m->buckets);
     skills_unref(m->skills);
+    free(m->tools);
     pthread_mutex_destroy(&m->mu);
     free(m);
+}
+
+int sess_mgr_set_tools(sess_mgr *m, const agent_tool *tools, size_t n, void *ud)
+{
+    agent_tool *copy = NULL;
+    if (n) {
+        copy = malloc(n * sizeof *copy);
+        if (!copy) return SESS_ENOMEM;
+        memcpy(copy, tools, n * sizeof *copy);
+    }
+    pthread_mutex_lock(&m->mu);
+    agent_tool *old = m->tools;
+    m->tools = copy;
+    m->n_tools = n;
+    m->tools_ud = ud;
+    pthread_mutex_unlock(&m->mu);
+    free(old);
+    return SESS_OK;
+}
+
+void sess_mgr_set_note(sess_mgr *m, sess_note_fn fn, void *ud)
+{
+    pthread_mutex_lock(&m->mu);
+    m->note = fn;
+    m->note_ud = ud;
+    pthread_mutex_unlock(&m->mu);
 }
 
 /* ---- turns ---------------------------------------------------------------- */
@@ -785,6 +826,70 @@ static void run_log(void *ud, int level, const char *message)
     pthread_mutex_unlock(&r->s->mu);
 }
 
+/* Bytes of tool arguments or results quoted in a debug_log line; the full
+ * text is in the ToolCall / ToolResult event. */
+#define SESS_LOG_QUOTE 200
+
+static void run_tool_call(void *ud, const char *call_id, const char *name, const char *args)
+{
+    skill_run *r = ud;
+    session *s = r->s;
+    pthread_mutex_lock(&s->mu);
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__ToolCall tc = COMFYD__V1__TOOL_CALL__INIT;
+    tc.turn_id = r->t->msg_id;
+    tc.skill = r->name;
+    tc.call_id = (char *)call_id;
+    tc.name = (char *)name;
+    tc.arguments_json = (char *)args;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_TOOL_CALL;
+    ev.tool_call = &tc;
+    publish_locked(s, &ev);
+    size_t n = strlen(args);
+    int cut = n > SESS_LOG_QUOTE;
+    if (cut) {
+        n = SESS_LOG_QUOTE;
+        while (n > 0 && ((unsigned char)args[n] & 0xC0) == 0x80)
+            n--;
+    }
+    publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, r->t->msg_id, r->name, "agent",
+                       "tool call %s %.*s%s", name, (int)n, args, cut ? "..." : "");
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void run_tool_result(void *ud, const char *call_id, const char *name, int ok,
+                            const char *result)
+{
+    skill_run *r = ud;
+    session *s = r->s;
+    pthread_mutex_lock(&s->mu);
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__ToolResult tr = COMFYD__V1__TOOL_RESULT__INIT;
+    tr.turn_id = r->t->msg_id;
+    tr.skill = r->name;
+    tr.call_id = (char *)call_id;
+    tr.ok = ok != 0;
+    tr.result_json = (char *)result;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_TOOL_RESULT;
+    ev.tool_result = &tr;
+    publish_locked(s, &ev);
+    if (ok) {
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, r->t->msg_id, r->name, "agent",
+                           "tool %s ok (%zu bytes)", name, strlen(result));
+    } else {
+        size_t n = strlen(result);
+        int cut = n > SESS_LOG_QUOTE;
+        if (cut) {
+            n = SESS_LOG_QUOTE;
+            while (n > 0 && ((unsigned char)result[n] & 0xC0) == 0x80)
+                n--;
+        }
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, r->t->msg_id, r->name, "agent",
+                           "tool %s failed: %.*s%s", name, (int)n, result, cut ? "..." : "");
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void run_usage(void *ud, uint64_t prompt, uint64_t completion)
 {
     skill_run *r = ud;
@@ -793,8 +898,7 @@ static void run_usage(void *ud, uint64_t prompt, uint64_t completion)
 }
 
 typedef struct turn_ctx {
-    const provider *prov;
-    prov_turn base;
+    agent_turn base; /* everything but the skill */
 } turn_ctx;
 
 typedef struct run_arg {
@@ -806,13 +910,30 @@ static void *skill_thread(void *arg)
 {
     run_arg *a = arg;
     skill_run *r = a->r;
-    prov_turn t = a->ctx->base;
-    t.skill_name = r->name;
-    t.skill_instructions = r->instructions;
+    agent_turn t = a->ctx->base;
+    agent_skill sk = {
+        .name = r->name,
+        .instructions = r->instructions,
+        .allowed_tools = r->allowed_tools,
+        .n_allowed_tools = r->n_allowed_tools,
+        /* SKILL.md has no read-only key yet: allowed-tools is the bound. */
+        .read_only = 0,
+    };
+    t.skill = &sk;
     t.cancel = &r->t->cancel;
-    prov_sink sink = {.ud = r, .delta = run_delta, .log = run_log, .usage = run_usage};
-    r->rc = a->ctx->prov->run(a->ctx->prov, &t, &sink, r->err, sizeof r->err);
-    if (r->rc == PROV_ABORTED && !r->err[0])
+    agent_sink sink = {
+        .ud = r,
+        .delta = run_delta,
+        .log = run_log,
+        .tool_call = run_tool_call,
+        .tool_result = run_tool_result,
+        .usage = run_usage,
+    };
+    char aerr[sizeof r->err];
+    r->rc = agent_run(&t, &sink, &r->stats, aerr, sizeof aerr);
+    /* run_delta may have set the reason for a refusal; keep it then. */
+    if (r->rc != AGENT_ABORTED || !r->err[0]) snprintf(r->err, sizeof r->err, "%s", aerr);
+    if (r->rc == AGENT_ABORTED && !r->err[0])
         snprintf(r->err, sizeof r->err, "the reply was stopped");
     free(a);
     return NULL;
@@ -855,6 +976,13 @@ static prov_msg *load_provider_history(sess_mgr *m, const char *sid, uint64_t be
     return h;
 }
 
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* Runs one turn: every skill concurrently, then stores the replies in
  * skill-name order. Called on the session's runner thread without locks. */
 static void run_turn(session *s, pending *p)
@@ -866,6 +994,17 @@ static void run_turn(session *s, pending *p)
     t->user_text = p->content;
     atomic_init(&t->cancel, 0);
 
+    /* The tool table and the note callback as they are now. */
+    pthread_mutex_lock(&m->mu);
+    size_t n_tools = m->n_tools;
+    agent_tool *tools = n_tools ? malloc(n_tools * sizeof *tools) : NULL;
+    if (n_tools && !tools) abort();
+    if (n_tools) memcpy(tools, m->tools, n_tools * sizeof *tools);
+    void *tools_ud = m->tools_ud;
+    sess_note_fn note_fn = m->note;
+    void *note_ud = m->note_ud;
+    pthread_mutex_unlock(&m->mu);
+
     /* Resolve skills and configuration under the lock. */
     skills *reg = sess_mgr_skills(m);
     pthread_mutex_lock(&s->mu);
@@ -875,13 +1014,19 @@ static void run_turn(session *s, pending *p)
     if (!t->runs) abort();
     for (size_t i = 0; i < n; i++) {
         const skill *sk = skills_find(reg, names[i]);
-        t->runs[t->n_runs].s = s;
-        t->runs[t->n_runs].t = t;
-        t->runs[t->n_runs].name = text_dup(names[i]);
-        t->runs[t->n_runs].instructions = text_dup(sk ? sk->instructions : "");
-        if (!sk)
-            snprintf(t->runs[t->n_runs].err, sizeof t->runs[t->n_runs].err,
-                     "skill '%s' is no longer loaded", names[i]);
+        skill_run *r = &t->runs[t->n_runs];
+        r->s = s;
+        r->t = t;
+        r->name = text_dup(names[i]);
+        r->instructions = text_dup(sk ? sk->instructions : "");
+        if (sk && sk->n_allowed_tools) {
+            r->allowed_tools = calloc(sk->n_allowed_tools, sizeof(char *));
+            if (!r->allowed_tools) abort();
+            for (size_t j = 0; j < sk->n_allowed_tools; j++)
+                r->allowed_tools[j] = text_dup(sk->allowed_tools[j]);
+            r->n_allowed_tools = sk->n_allowed_tools;
+        }
+        if (!sk) snprintf(r->err, sizeof r->err, "skill '%s' is no longer loaded", names[i]);
         t->n_runs++;
     }
     qsort(t->runs, t->n_runs, sizeof *t->runs, cmp_run);
@@ -906,16 +1051,28 @@ static void run_turn(session *s, pending *p)
     size_t n_hist_rows = 0, n_hist = 0;
     prov_msg *hist =
         load_provider_history(m, s->meta.id, t->msg_id, &hist_rows, &n_hist_rows, &n_hist);
+    /* One note per turn, shared by its skills: the callback may report
+     * "changes since the last turn" and so must not be asked twice. */
+    char *note = note_fn && t->n_runs ? note_fn(note_ud, s->meta.id) : NULL;
 
-    turn_ctx ctx = {.prov = prov};
+    turn_ctx ctx = {0};
+    ctx.base.prov = prov;
     ctx.base.system_prompt = system_prompt;
+    ctx.base.context_note = note;
     ctx.base.history = hist;
     ctx.base.n_history = n_hist;
     ctx.base.user_text = t->user_text;
+    ctx.base.tools = tools;
+    ctx.base.n_tools = n_tools;
+    ctx.base.tools_ud = tools_ud;
     ctx.base.model = model;
     ctx.base.base_url = base_url;
     ctx.base.api_key = api_key;
     ctx.base.token_delay_ms = delay;
+    ctx.base.connect_timeout_ms = m->llm_connect_timeout_ms;
+    ctx.base.idle_timeout_ms = m->llm_idle_timeout_ms;
+    ctx.base.session_id = s->meta.id;
+    ctx.base.turn_id = t->msg_id;
 
     if (t->n_runs == 0) {
         pthread_mutex_lock(&s->mu);
@@ -923,11 +1080,10 @@ static void run_turn(session *s, pending *p)
                            "no active skills: nothing to run (configure active_skills)");
         pthread_mutex_unlock(&s->mu);
     }
-    size_t started = 0;
     for (size_t i = 0; i < t->n_runs; i++) {
         skill_run *r = &t->runs[i];
         if (r->err[0] || !prov) {
-            r->rc = PROV_FAILED;
+            r->rc = AGENT_FAILED;
             if (!prov) snprintf(r->err, sizeof r->err, "unknown provider '%s'", provider_name);
             continue;
         }
@@ -941,21 +1097,21 @@ static void run_turn(session *s, pending *p)
         a->ctx = &ctx;
         if (pthread_create(&r->thread, NULL, skill_thread, a) != 0) {
             free(a);
-            r->rc = PROV_FAILED;
+            r->rc = AGENT_FAILED;
             snprintf(r->err, sizeof r->err, "cannot start a worker thread");
             r->thread = 0;
             continue;
         }
-        started++;
     }
     for (size_t i = 0; i < t->n_runs; i++)
         if (t->runs[i].thread) pthread_join(t->runs[i].thread, NULL);
-    (void)started;
 
     if (api_key) {
         memset(api_key, 0, strlen(api_key));
         free(api_key);
     }
+    free(note);
+    free(tools);
     free(hist);
     store_messages_free(hist_rows, n_hist_rows);
 
@@ -975,15 +1131,18 @@ static void run_turn(session *s, pending *p)
         am.content = r->buf ? r->buf : "";
         am.turn_id = t->msg_id;
         am.created_ms = text_now_ms();
-        if (r->rc == PROV_OK) {
+        const char *code = "provider_error";
+        if (r->rc == AGENT_OK) {
             am.state = STORE_MSG_DONE;
-        } else if (r->rc == PROV_CANCELLED || (r->rc == PROV_ABORTED && cancelled)) {
+        } else if (r->rc == AGENT_CANCELLED || (r->rc == AGENT_ABORTED && cancelled)) {
             am.state = t->interrupted ? STORE_MSG_INTERRUPTED : STORE_MSG_CANCELLED;
             am.error =
                 t->interrupted ? "interrupted: the service stopped during this turn" : "cancelled";
         } else {
             am.state = STORE_MSG_FAILED;
             am.error = r->err[0] ? r->err : "the provider failed";
+            if (r->rc == AGENT_ESTEPS) code = "agent_step_limit";
+            if (r->rc == AGENT_ELOOP) code = "agent_loop";
             failed++;
         }
         int rc = store_message_insert(m->st, &am);
@@ -996,10 +1155,17 @@ static void run_turn(session *s, pending *p)
             continue;
         }
         if (am.state == STORE_MSG_FAILED) {
-            publish_error_locked(s, "provider_error", am.error, t->msg_id, r->name);
+            publish_error_locked(s, code, am.error, t->msg_id, r->name);
             publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_ERROR, t->msg_id, r->name,
                                "skill", "skill %s failed: %s", r->name, am.error);
         }
+        if (r->stats.steps)
+            publish_log_locked(
+                s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_DEBUG, t->msg_id, r->name, "skill",
+                "skill %s: %u model call%s, %u tool call%s, %" PRIu64 " prompt + %" PRIu64
+                " completion tokens",
+                r->name, r->stats.steps, r->stats.steps == 1 ? "" : "s", r->stats.tool_calls,
+                r->stats.tool_calls == 1 ? "" : "s", r->prompt_tokens, r->completion_tokens);
         s->meta.message_count++;
         publish_message_locked(s, &am);
     }
@@ -1007,6 +1173,10 @@ static void run_turn(session *s, pending *p)
         store_session_add_usage(m->st, s->meta.id, ptok, ctok);
         s->meta.prompt_tokens += ptok;
         s->meta.completion_tokens += ctok;
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, NULL, "session",
+                           "turn usage: %" PRIu64 " prompt + %" PRIu64
+                           " completion tokens (session total %" PRIu64 " + %" PRIu64 ")",
+                           ptok, ctok, s->meta.prompt_tokens, s->meta.completion_tokens);
     }
     store_msg_state ust = t->interrupted ? STORE_MSG_INTERRUPTED
                           : cancelled    ? STORE_MSG_CANCELLED
@@ -1030,6 +1200,7 @@ static void run_turn(session *s, pending *p)
     for (size_t i = 0; i < t->n_runs; i++) {
         free(t->runs[i].name);
         free(t->runs[i].instructions);
+        free_strv(t->runs[i].allowed_tools, t->runs[i].n_allowed_tools);
         free(t->runs[i].buf);
     }
     free(t->runs);

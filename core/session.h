@@ -1,7 +1,8 @@
 /* session: the session manager. Holds every session's state (configuration,
  * status, queued turns, event stream) on top of the store, runs turns (each
- * active skill of a turn concurrently on its own worker thread through a
- * provider), and fans events out to subscribers.
+ * active skill of a turn concurrently on its own worker thread through the
+ * agent loop of agent.h: model calls, tool calls and their results, each
+ * published as an event), and fans events out to subscribers.
  *
  * Events: every event of a session gets the next per-session sequence
  * number, is packed once as a comfyd.v1.SubscribeResponse, kept in the
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "skills.h"
 #include "store.h"
@@ -62,6 +64,10 @@ typedef struct sess_mgr_opts {
     uint32_t default_delay_ms; /* echo pace when a session sets none */
     size_t ring_events;        /* 0: SESS_RING_EVENTS */
     size_t ring_bytes;         /* 0: SESS_RING_BYTES */
+    /* Model server timeouts for every model call (0: the provider's
+     * defaults, PROVIDER_OPENAI_CONNECT_TIMEOUT_MS and _IDLE_TIMEOUT_MS). */
+    uint32_t llm_connect_timeout_ms;
+    uint32_t llm_idle_timeout_ms;
 } sess_mgr_opts;
 
 /* Loads every session from the store, marks turns that were running at the
@@ -79,6 +85,21 @@ void sess_mgr_destroy(sess_mgr *m);
 skills *sess_mgr_skills(sess_mgr *m);
 /* Replaces the registry (takes a new reference; running turns keep theirs). */
 void sess_mgr_set_skills(sess_mgr *m, skills *reg);
+
+/* Sets the tools the skills' agent loops may call (agent.h): the array is
+ * copied, but the strings, functions and ud it points to are borrowed and
+ * must stay valid until the manager is destroyed. Each turn uses the table
+ * set when it started; n == 0 removes every tool. Tool functions run on
+ * skill worker threads, several at once. Returns SESS_OK or SESS_ENOMEM. */
+int sess_mgr_set_tools(sess_mgr *m, const agent_tool *tools, size_t n, void *ud);
+
+/* Returns a short note for the skills' system prompt, e.g. what changed on
+ * the canvas since the session's previous turn, as malloc'd UTF-8 text
+ * (freed by the caller), or NULL for none. Called once per turn on the
+ * session's runner thread, without locks held. */
+typedef char *(*sess_note_fn)(void *ud, const char *session_id);
+/* Sets (fn NULL: removes) the note callback; ud is borrowed like the tools'. */
+void sess_mgr_set_note(sess_mgr *m, sess_note_fn fn, void *ud);
 
 /* A session's state as a response can show it. Owns its strings. */
 typedef struct sess_info {

@@ -1,5 +1,5 @@
-/* Unit tests for the offline echo provider: streaming, pacing, cancel,
- * failure marker and a refusing sink. */
+/* Unit tests for the offline echo provider: streaming, the reply it returns,
+ * pacing, cancel, failure marker and a refusing sink. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,14 +52,6 @@ static int on_delta(void *ud, const char *text, size_t len)
     return 0;
 }
 
-static void on_usage(void *ud, uint64_t p, uint64_t c)
-{
-    rec *r = ud;
-    r->usage_calls++;
-    r->prompt_tokens = p;
-    r->completion_tokens = c;
-}
-
 static void on_log(void *ud, int level, const char *message)
 {
     rec *r = ud;
@@ -70,33 +62,66 @@ static void on_log(void *ud, int level, const char *message)
 
 static prov_sink sink_for(rec *r)
 {
-    prov_sink s = {.ud = r, .delta = on_delta, .log = on_log, .usage = on_usage};
+    prov_sink s = {.ud = r, .delta = on_delta, .log = on_log};
     return s;
 }
 
-static prov_turn turn_for(const char *skill, const char *user, atomic_int *cancel)
+/* One model call: a system message with the skill's instructions, then the
+ * user's text. */
+typedef struct tcase {
+    prov_msg msgs[8];
+    prov_request req;
+} tcase;
+
+static void turn_for(tcase *t, const char *skill, const char *user, atomic_int *cancel)
 {
-    prov_turn t = {
+    memset(t, 0, sizeof *t);
+    t->msgs[0] = (prov_msg){.role = PROV_ROLE_SYSTEM, .content = "Be helpful here."};
+    t->msgs[1] = (prov_msg){.role = PROV_ROLE_USER, .content = user};
+    t->req = (prov_request){
         .skill_name = skill,
-        .skill_instructions = "Be helpful here.",
-        .system_prompt = "",
-        .history = NULL,
-        .n_history = 0,
-        .user_text = user,
+        .messages = t->msgs,
+        .n_messages = 2,
         .model = "",
         .base_url = "",
         .api_key = NULL,
         .token_delay_ms = 0,
         .cancel = cancel,
     };
-    return t;
 }
 
-static int run(const prov_turn *t, rec *r, char *err, size_t errlen)
+static void set_user(tcase *t, const char *user)
+{
+    t->msgs[t->req.n_messages - 1].content = user;
+}
+
+/* Runs the call; the reply's usage lands in r, and its content must be
+ * exactly what was streamed. */
+static int run_with(tcase *t, rec *r, const prov_sink *s, char *err, size_t errlen)
+{
+    const provider *p = provider_echo();
+    prov_reply reply;
+    memset(&reply, 0x5a, sizeof reply); /* the provider must zero it */
+    int rc = p->run(p, &t->req, s, &reply, err, errlen);
+    if (reply.usage_reported) {
+        r->usage_calls++;
+        r->prompt_tokens = reply.prompt_tokens;
+        r->completion_tokens = reply.completion_tokens;
+    }
+    assert_int_equal(reply.n_tool_calls, 0);
+    if (r->refuse_at == 0) {
+        assert_int_equal(reply.content_len, r->len);
+        if (r->len) assert_memory_equal(reply.content, r->text, r->len);
+    }
+    if (rc == PROV_OK) assert_string_equal(reply.finish_reason, "stop");
+    prov_reply_clear(&reply);
+    return rc;
+}
+
+static int run(tcase *t, rec *r, char *err, size_t errlen)
 {
     prov_sink s = sink_for(r);
-    const provider *p = provider_echo();
-    return p->run(p, t, &s, err, errlen);
+    return run_with(t, r, &s, err, errlen);
 }
 
 static void echo_is_found_by_name(void **state)
@@ -111,7 +136,8 @@ static void deltas_concatenate_to_the_full_reply(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("workflow-builder", "Build me  a\tSDXL workflow\n please", &cancel);
+    tcase t;
+    turn_for(&t, "workflow-builder", "Build me  a\tSDXL workflow\n please", &cancel);
     rec *r = calloc(1, sizeof *r);
     char err[128];
     assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
@@ -133,16 +159,17 @@ static void reply_depends_on_the_skill(void **state)
     atomic_int cancel = 0;
     rec *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
     char err[128];
-    prov_turn t = turn_for("prompt-writer", "a red fox", &cancel);
+    tcase t;
+    turn_for(&t, "prompt-writer", "a red fox", &cancel);
     assert_int_equal(run(&t, a, err, sizeof err), PROV_OK);
-    t.skill_name = "graph-doctor";
+    t.req.skill_name = "graph-doctor";
     assert_int_equal(run(&t, b, err, sizeof err), PROV_OK);
     assert_string_not_equal(a->text, b->text);
     assert_non_null(strstr(a->text, "skill prompt-writer]"));
     assert_non_null(strstr(b->text, "skill graph-doctor]"));
     /* Without a skill name it still says what it is. */
     rec *c = calloc(1, sizeof *c);
-    t.skill_name = "";
+    t.req.skill_name = "";
     assert_int_equal(run(&t, c, err, sizeof err), PROV_OK);
     assert_string_equal(c->text, "[echo provider] You said: a red fox");
     free(a);
@@ -154,7 +181,8 @@ static void empty_message_says_so(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("x", "", &cancel);
+    tcase t;
+    turn_for(&t, "x", "", &cancel);
     rec *r = calloc(1, sizeof *r);
     char err[128];
     assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
@@ -166,15 +194,14 @@ static void history_is_counted_in_reply_and_prompt_tokens(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_msg h[] = {
-        {PROV_ROLE_USER, NULL, "first question here"},
-        {PROV_ROLE_ASSISTANT, "x", "an answer"},
-        {PROV_ROLE_USER, NULL, "second"},
-    };
-    prov_turn t = turn_for("x", "third", &cancel);
-    t.history = h;
-    t.n_history = 3;
-    t.system_prompt = "You are comfyd.";
+    tcase t;
+    turn_for(&t, "x", "third", &cancel);
+    t.msgs[0].content = "You are comfyd.\n\nBe helpful here.";
+    t.msgs[1] = (prov_msg){.role = PROV_ROLE_USER, .content = "first question here"};
+    t.msgs[2] = (prov_msg){.role = PROV_ROLE_ASSISTANT, .skill = "x", .content = "an answer"};
+    t.msgs[3] = (prov_msg){.role = PROV_ROLE_USER, .content = "second"};
+    t.msgs[4] = (prov_msg){.role = PROV_ROLE_USER, .content = "third"};
+    t.req.n_messages = 5;
     rec *r = calloc(1, sizeof *r);
     char err[128];
     assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
@@ -198,7 +225,8 @@ static void long_message_is_cut_at_a_character_boundary(void **state)
     }
     msg[n - 1] = 'y';
     msg[n] = 0;
-    prov_turn t = turn_for("x", msg, &cancel);
+    tcase t;
+    turn_for(&t, "x", msg, &cancel);
     rec *r = calloc(1, sizeof *r);
     char err[128];
     assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
@@ -215,14 +243,15 @@ static void fail_marker_fails_with_message(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("x", "please [echo:fail] now", &cancel);
+    tcase t;
+    turn_for(&t, "x", "please [echo:fail] now", &cancel);
     rec *r = calloc(1, sizeof *r);
     char err[128] = "";
     assert_int_equal(run(&t, r, err, sizeof err), PROV_FAILED);
     assert_string_equal(err, "echo provider: failure requested by the message");
     assert_int_equal(r->n_deltas, 0);
     /* Only the exact marker counts. */
-    t.user_text = "please [echo:FAIL] now";
+    set_user(&t, "please [echo:FAIL] now");
     assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
     free(r);
 }
@@ -231,13 +260,16 @@ static void refusing_sink_aborts(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("x", "one two three four five", &cancel);
+    tcase t;
+    turn_for(&t, "x", "one two three four five", &cancel);
     rec *r = calloc(1, sizeof *r);
     r->refuse_at = 3;
     char err[128];
     assert_int_equal(run(&t, r, err, sizeof err), PROV_ABORTED);
     assert_int_equal(r->n_deltas, 3); /* nothing after the refusal */
-    assert_int_equal(r->usage_calls, 0);
+    /* The two tokens taken count as produced. */
+    assert_int_equal(r->usage_calls, 1);
+    assert_int_equal(r->completion_tokens, 2);
     free(r);
 }
 
@@ -245,7 +277,8 @@ static void cancel_before_start_streams_nothing(void **state)
 {
     (void)state;
     atomic_int cancel = 1;
-    prov_turn t = turn_for("x", "hello", &cancel);
+    tcase t;
+    turn_for(&t, "x", "hello", &cancel);
     rec *r = calloc(1, sizeof *r);
     char err[128];
     assert_int_equal(run(&t, r, err, sizeof err), PROV_CANCELLED);
@@ -257,8 +290,9 @@ static void token_delay_paces_the_deltas(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("", "a b", &cancel); /* 6 tokens: 5 waits */
-    t.token_delay_ms = 20;
+    tcase t;
+    turn_for(&t, "", "a b", &cancel); /* 6 tokens: 5 waits */
+    t.req.token_delay_ms = 20;
     rec *r = calloc(1, sizeof *r);
     char err[128];
     int64_t t0 = text_mono_ms();
@@ -289,8 +323,9 @@ static void cancel_stops_a_slow_reply_within_50_ms(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("x", "this reply would take many seconds", &cancel);
-    t.token_delay_ms = 1000;
+    tcase t;
+    turn_for(&t, "x", "this reply would take many seconds", &cancel);
+    t.req.token_delay_ms = 1000;
     rec *r = calloc(1, sizeof *r);
     char err[128];
     canceller c = {.flag = &cancel};
@@ -312,14 +347,37 @@ static void sink_without_log_or_usage_works(void **state)
 {
     (void)state;
     atomic_int cancel = 0;
-    prov_turn t = turn_for("x", "hi", &cancel);
-    t.cancel = NULL; /* no flag: never cancelled */
+    tcase t;
+    turn_for(&t, "x", "hi", &cancel);
+    t.req.cancel = NULL; /* no flag: never cancelled */
     rec *r = calloc(1, sizeof *r);
     prov_sink s = {.ud = r, .delta = on_delta};
     char err[128];
-    const provider *p = provider_echo();
-    assert_int_equal(p->run(p, &t, &s, err, sizeof err), PROV_OK);
+    assert_int_equal(run_with(&t, r, &s, err, sizeof err), PROV_OK);
     assert_string_equal(r->text, "[echo provider \xc2\xb7 skill x] You said: hi");
+    free(r);
+}
+
+static void answers_tool_offers_with_text_only(void **state)
+{
+    (void)state;
+    atomic_int cancel = 0;
+    tcase t;
+    turn_for(&t, "x", "build it", &cancel);
+    prov_tool tools[] = {{"get_graph", "Returns the canvas.", "{\"type\":\"object\"}"}};
+    t.req.tools = tools;
+    t.req.n_tools = 1;
+    /* A tool result after the user's text: the user's text is still what
+     * is said back. */
+    prov_tool_call tc = {.id = "call_1", .name = "get_graph", .arguments_json = "{}"};
+    t.msgs[2] = (prov_msg){
+        .role = PROV_ROLE_ASSISTANT, .content = "", .tool_calls = &tc, .n_tool_calls = 1};
+    t.msgs[3] = (prov_msg){.role = PROV_ROLE_TOOL, .content = "{}", .tool_call_id = "call_1"};
+    t.req.n_messages = 4;
+    rec *r = calloc(1, sizeof *r);
+    char err[128];
+    assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
+    assert_string_equal(r->text, "[echo provider \xc2\xb7 skill x] You said: build it");
     free(r);
 }
 
@@ -338,6 +396,7 @@ int main(void)
         cmocka_unit_test(token_delay_paces_the_deltas),
         cmocka_unit_test(cancel_stops_a_slow_reply_within_50_ms),
         cmocka_unit_test(sink_without_log_or_usage_works),
+        cmocka_unit_test(answers_tool_offers_with_text_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

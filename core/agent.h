@@ -1,0 +1,147 @@
+/* agent: one skill's turn as a tool-using loop over a provider.
+ *
+ * The loop sends the conversation (a system message made of the session's
+ * system prompt, the skill's instructions and a note about the canvas; the
+ * history; the user's text) with the tools the skill may use, runs the tool
+ * calls the model asks for, sends their results back, and repeats until the
+ * model answers without tool calls. It stops early after AGENT_MAX_STEPS
+ * model calls, when the model repeats the same call (same name and
+ * arguments) AGENT_MAX_REPEATS times, on cancel, or when the provider fails.
+ *
+ * Tools: a table of agent_tool, filtered per skill by its allowed-tools
+ * (empty: every tool) and, for a read-only skill, to read-only tools. The
+ * model only sees those; a call to any other name, or with arguments that
+ * are not a JSON object, is not run and the model gets an error result so
+ * that it can correct itself. */
+#ifndef COMFYD_AGENT_H
+#define COMFYD_AGENT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "provider.h"
+
+/* Named limits. */
+#define AGENT_MAX_STEPS 12                 /* model calls per turn: a plan, a few edits, checks */
+#define AGENT_MAX_REPEATS 3                /* identical calls before the loop is judged stuck */
+#define AGENT_MAX_TOOLS 64                 /* tools offered at once; more only confuse a model */
+#define AGENT_MAX_TOOL_RESULT (256 * 1024) /* bytes of one result sent back to the model */
+#define AGENT_MAX_NOTE (8 * 1024)          /* bytes of the canvas note in the system prompt */
+
+typedef enum {
+    AGENT_OK = 0,
+    /* The cancel flag was seen. */
+    AGENT_CANCELLED = -1,
+    /* The provider failed (err says why). */
+    AGENT_FAILED = -2,
+    /* The sink refused a delta (the session is going away). */
+    AGENT_ABORTED = -3,
+    /* AGENT_MAX_STEPS model calls and still no final answer. */
+    AGENT_ESTEPS = -4,
+    /* The model repeated one call AGENT_MAX_REPEATS times. */
+    AGENT_ELOOP = -5,
+    AGENT_ENOMEM = -6,
+} agent_err;
+
+/* Return values of a tool function. */
+#define AGENT_TOOL_OK 0
+#define AGENT_TOOL_ERROR (-1)
+
+/* What a tool function learns about the call. Valid during the call. */
+typedef struct agent_call_ctx {
+    const char *session_id; /* "" when not run for a session */
+    uint64_t turn_id;
+    const char *skill;
+    const char *call_id;      /* unique within the turn: with turn_id, an idempotency key */
+    const atomic_int *cancel; /* may be NULL */
+} agent_call_ctx;
+
+/* Runs one tool. args_json is a JSON object (already checked), borrowed.
+ * Sets *result_json to malloc'd text (JSON preferred; the agent frees it)
+ * and returns AGENT_TOOL_OK, or AGENT_TOOL_ERROR with *result_json
+ * explaining the error to the model (NULL: a generic message is sent).
+ * Called on the skill's worker thread; several skills may call the same
+ * tool at once, so it must be thread-safe. */
+typedef int (*agent_tool_fn)(void *ud, const agent_call_ctx *ctx, const char *args_json,
+                             char **result_json);
+
+/* A tool. Every pointer is borrowed and must stay valid while any turn may
+ * use the table. */
+typedef struct agent_tool {
+    const char *name;            /* [a-zA-Z0-9_-], as the model will call it */
+    const char *description;     /* for the model */
+    const char *parameters_json; /* a JSON Schema object ("" : no parameters) */
+    int read_only;               /* 1: never changes anything */
+    agent_tool_fn fn;
+} agent_tool;
+
+/* The skill being run. Borrowed. */
+typedef struct agent_skill {
+    const char *name;
+    const char *instructions;
+    char *const *allowed_tools; /* names; none: every tool */
+    size_t n_allowed_tools;
+    int read_only; /* 1: only tools with read_only set, whatever allowed_tools says */
+} agent_skill;
+
+/* Where the loop reports progress; callbacks run on the calling thread.
+ * Every callback but delta may be NULL. */
+typedef struct agent_sink {
+    void *ud;
+    /* Answer text, across all model calls (a blank line is put between the
+     * texts of two calls). Non-zero stops the loop with AGENT_ABORTED. */
+    int (*delta)(void *ud, const char *text, size_t len);
+    void (*log)(void *ud, int level /* log_level */, const char *message);
+    /* Before a tool runs (also for calls that are refused). */
+    void (*tool_call)(void *ud, const char *call_id, const char *name, const char *arguments_json);
+    /* After it ran, or was refused (ok 0). result_json is JSON text. */
+    void (*tool_result)(void *ud, const char *call_id, const char *name, int ok,
+                        const char *result_json);
+    /* After every model call, with the tokens that call used. */
+    void (*usage)(void *ud, uint64_t prompt_tokens, uint64_t completion_tokens);
+} agent_sink;
+
+/* One skill's turn. All pointers are borrowed for the call; strings may be
+ * empty, never NULL, except api_key and context_note (NULL: none). */
+typedef struct agent_turn {
+    const provider *prov;
+    const agent_skill *skill;
+    const char *system_prompt;
+    const char *context_note; /* e.g. what changed on the canvas; cut to AGENT_MAX_NOTE */
+    const prov_msg *history;  /* earlier user and assistant messages, oldest first */
+    size_t n_history;
+    const char *user_text;
+    const agent_tool *tools; /* the full table; filtered here per skill */
+    size_t n_tools;
+    void *tools_ud; /* passed to every tool function */
+    const char *model;
+    const char *base_url;
+    const char *api_key;
+    uint32_t token_delay_ms;
+    uint32_t connect_timeout_ms; /* 0: the provider's default */
+    uint32_t idle_timeout_ms;    /* 0: the provider's default */
+    uint32_t max_steps;          /* 0: AGENT_MAX_STEPS; never above it */
+    const char *session_id;      /* for tools; may be "" */
+    uint64_t turn_id;
+    const atomic_int *cancel; /* may be NULL */
+} agent_turn;
+
+/* What a run did, also when it failed. */
+typedef struct agent_stats {
+    uint32_t steps;      /* model calls made */
+    uint32_t tool_calls; /* calls run or refused */
+    uint64_t prompt_tokens, completion_tokens;
+} agent_stats;
+
+/* Runs the loop. Returns AGENT_OK when the model gave a final answer;
+ * AGENT_CANCELLED; AGENT_ABORTED; AGENT_FAILED, AGENT_ESTEPS or AGENT_ELOOP
+ * with a one-line reason in err[0..errlen) (never the API key);
+ * AGENT_ENOMEM. stats (may be NULL) is filled in every case. */
+int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, char *err,
+              size_t errlen);
+
+/* 1 when the skill may use the tool named name under the rules above. */
+int agent_tool_allowed(const agent_skill *skill, const agent_tool *tool);
+
+#endif
