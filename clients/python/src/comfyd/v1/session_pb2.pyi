@@ -1,0 +1,421 @@
+from google.protobuf import wrappers_pb2 as _wrappers_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+LOG_LEVEL_DEBUG: LogLevel
+LOG_LEVEL_ERROR: LogLevel
+LOG_LEVEL_INFO: LogLevel
+LOG_LEVEL_UNSPECIFIED: LogLevel
+LOG_LEVEL_WARN: LogLevel
+MESSAGE_STATE_CANCELLED: MessageState
+MESSAGE_STATE_DONE: MessageState
+MESSAGE_STATE_FAILED: MessageState
+MESSAGE_STATE_INTERRUPTED: MessageState
+MESSAGE_STATE_QUEUED: MessageState
+MESSAGE_STATE_RUNNING: MessageState
+MESSAGE_STATE_UNSPECIFIED: MessageState
+ROLE_ASSISTANT: Role
+ROLE_SYSTEM: Role
+ROLE_TOOL: Role
+ROLE_UNSPECIFIED: Role
+ROLE_USER: Role
+SESSION_STATUS_ERROR: SessionStatus
+SESSION_STATUS_IDLE: SessionStatus
+SESSION_STATUS_UNSPECIFIED: SessionStatus
+SESSION_STATUS_WORKING: SessionStatus
+
+class CancelRequest(_message.Message):
+    __slots__ = ["clear_queue", "session_id"]
+    CLEAR_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    clear_queue: bool
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ..., clear_queue: bool = ...) -> None: ...
+
+class CancelResponse(_message.Message):
+    __slots__ = ["cancelled", "dropped_queued"]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_QUEUED_FIELD_NUMBER: _ClassVar[int]
+    cancelled: bool
+    dropped_queued: int
+    def __init__(self, cancelled: bool = ..., dropped_queued: _Optional[int] = ...) -> None: ...
+
+class ChatMessage(_message.Message):
+    __slots__ = ["content", "created_at_ms", "error", "id", "role", "skill", "state", "turn_id"]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    created_at_ms: int
+    error: str
+    id: int
+    role: Role
+    skill: str
+    state: MessageState
+    turn_id: int
+    def __init__(self, id: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., turn_id: _Optional[int] = ..., state: _Optional[_Union[MessageState, str]] = ..., error: _Optional[str] = ...) -> None: ...
+
+class ConfigUpdated(_message.Message):
+    __slots__ = ["config", "title"]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    config: SessionConfig
+    title: str
+    def __init__(self, config: _Optional[_Union[SessionConfig, _Mapping]] = ..., title: _Optional[str] = ...) -> None: ...
+
+class ConfigureSessionRequest(_message.Message):
+    __slots__ = ["active_skills", "api_key", "base_url", "model", "provider", "session_id", "system_prompt", "title", "token_delay_ms"]
+    ACTIVE_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    active_skills: SkillList
+    api_key: _wrappers_pb2.StringValue
+    base_url: _wrappers_pb2.StringValue
+    model: _wrappers_pb2.StringValue
+    provider: _wrappers_pb2.StringValue
+    session_id: str
+    system_prompt: _wrappers_pb2.StringValue
+    title: _wrappers_pb2.StringValue
+    token_delay_ms: _wrappers_pb2.UInt32Value
+    def __init__(self, session_id: _Optional[str] = ..., title: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., provider: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., model: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., base_url: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., system_prompt: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., api_key: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., active_skills: _Optional[_Union[SkillList, _Mapping]] = ..., token_delay_ms: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ...) -> None: ...
+
+class ConfigureSessionResponse(_message.Message):
+    __slots__ = ["session"]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ...) -> None: ...
+
+class CreateSessionRequest(_message.Message):
+    __slots__ = ["api_key", "config", "title"]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    api_key: str
+    config: SessionConfig
+    title: str
+    def __init__(self, title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., api_key: _Optional[str] = ...) -> None: ...
+
+class CreateSessionResponse(_message.Message):
+    __slots__ = ["session"]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ...) -> None: ...
+
+class DebugLog(_message.Message):
+    __slots__ = ["level", "message", "module", "skill", "turn_id"]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    level: LogLevel
+    message: str
+    module: str
+    skill: str
+    turn_id: int
+    def __init__(self, level: _Optional[_Union[LogLevel, str]] = ..., module: _Optional[str] = ..., message: _Optional[str] = ..., turn_id: _Optional[int] = ..., skill: _Optional[str] = ...) -> None: ...
+
+class DeleteSessionRequest(_message.Message):
+    __slots__ = ["session_id"]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSessionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ErrorEvent(_message.Message):
+    __slots__ = ["code", "message", "skill", "turn_id"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    skill: str
+    turn_id: int
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., turn_id: _Optional[int] = ..., skill: _Optional[str] = ...) -> None: ...
+
+class GetSessionRequest(_message.Message):
+    __slots__ = ["history_limit", "include_history", "session_id"]
+    HISTORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    history_limit: int
+    include_history: bool
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ..., include_history: bool = ..., history_limit: _Optional[int] = ...) -> None: ...
+
+class GetSessionResponse(_message.Message):
+    __slots__ = ["history", "history_truncated", "session"]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    history: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    history_truncated: bool
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., history: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., history_truncated: bool = ...) -> None: ...
+
+class GraphChanged(_message.Message):
+    __slots__ = ["canvas_id", "revision", "summary"]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    canvas_id: str
+    revision: int
+    summary: str
+    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSessionsResponse(_message.Message):
+    __slots__ = ["next_page_token", "sessions"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
+    sessions: _containers.RepeatedCompositeFieldContainer[Session]
+    def __init__(self, sessions: _Optional[_Iterable[_Union[Session, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class MessageAdded(_message.Message):
+    __slots__ = ["message"]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    message: ChatMessage
+    def __init__(self, message: _Optional[_Union[ChatMessage, _Mapping]] = ...) -> None: ...
+
+class PartialReply(_message.Message):
+    __slots__ = ["content", "delta_count", "skill", "turn_id"]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    DELTA_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    delta_count: int
+    skill: str
+    turn_id: int
+    def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., delta_count: _Optional[int] = ...) -> None: ...
+
+class SendMessageRequest(_message.Message):
+    __slots__ = ["client_message_id", "content", "session_id", "skills"]
+    CLIENT_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SKILLS_FIELD_NUMBER: _ClassVar[int]
+    client_message_id: str
+    content: str
+    session_id: str
+    skills: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, session_id: _Optional[str] = ..., content: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., client_message_id: _Optional[str] = ...) -> None: ...
+
+class SendMessageResponse(_message.Message):
+    __slots__ = ["duplicate", "message", "queue_position", "queued"]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_POSITION_FIELD_NUMBER: _ClassVar[int]
+    duplicate: bool
+    message: ChatMessage
+    queue_position: int
+    queued: bool
+    def __init__(self, message: _Optional[_Union[ChatMessage, _Mapping]] = ..., queued: bool = ..., queue_position: _Optional[int] = ..., duplicate: bool = ...) -> None: ...
+
+class Session(_message.Message):
+    __slots__ = ["config", "created_at_ms", "id", "last_seq", "message_count", "queued_turns", "status", "title", "updated_at_ms", "usage"]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_TURNS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    config: SessionConfig
+    created_at_ms: int
+    id: str
+    last_seq: int
+    message_count: int
+    queued_turns: int
+    status: SessionStatus
+    title: str
+    updated_at_ms: int
+    usage: Usage
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., last_seq: _Optional[int] = ..., message_count: _Optional[int] = ..., queued_turns: _Optional[int] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class SessionConfig(_message.Message):
+    __slots__ = ["active_skills", "api_key_set", "base_url", "model", "provider", "system_prompt", "token_delay_ms"]
+    ACTIVE_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_SET_FIELD_NUMBER: _ClassVar[int]
+    BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    active_skills: _containers.RepeatedScalarFieldContainer[str]
+    api_key_set: bool
+    base_url: str
+    model: str
+    provider: str
+    system_prompt: str
+    token_delay_ms: int
+    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ...) -> None: ...
+
+class SessionEvent(_message.Message):
+    __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result"]
+    CONFIG_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    DEBUG_LOG_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    GRAPH_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ADDED_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    STREAM_DELTA_FIELD_NUMBER: _ClassVar[int]
+    SYNC_STATE_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALL_FIELD_NUMBER: _ClassVar[int]
+    TOOL_RESULT_FIELD_NUMBER: _ClassVar[int]
+    config_updated: ConfigUpdated
+    debug_log: DebugLog
+    error: ErrorEvent
+    graph_changed: GraphChanged
+    message_added: MessageAdded
+    seq: int
+    session_id: str
+    status_update: StatusUpdate
+    stream_delta: StreamDelta
+    sync_state: SyncState
+    time_ms: int
+    tool_call: ToolCall
+    tool_result: ToolResult
+    def __init__(self, seq: _Optional[int] = ..., time_ms: _Optional[int] = ..., session_id: _Optional[str] = ..., sync_state: _Optional[_Union[SyncState, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., stream_delta: _Optional[_Union[StreamDelta, _Mapping]] = ..., debug_log: _Optional[_Union[DebugLog, _Mapping]] = ..., message_added: _Optional[_Union[MessageAdded, _Mapping]] = ..., error: _Optional[_Union[ErrorEvent, _Mapping]] = ..., config_updated: _Optional[_Union[ConfigUpdated, _Mapping]] = ..., tool_call: _Optional[_Union[ToolCall, _Mapping]] = ..., tool_result: _Optional[_Union[ToolResult, _Mapping]] = ..., graph_changed: _Optional[_Union[GraphChanged, _Mapping]] = ...) -> None: ...
+
+class SkillList(_message.Message):
+    __slots__ = ["names"]
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StatusUpdate(_message.Message):
+    __slots__ = ["detail", "queued_turns", "skill", "status", "turn_id"]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_TURNS_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    detail: str
+    queued_turns: int
+    skill: str
+    status: SessionStatus
+    turn_id: int
+    def __init__(self, status: _Optional[_Union[SessionStatus, str]] = ..., turn_id: _Optional[int] = ..., queued_turns: _Optional[int] = ..., detail: _Optional[str] = ..., skill: _Optional[str] = ...) -> None: ...
+
+class StreamDelta(_message.Message):
+    __slots__ = ["delta", "index", "skill", "turn_id"]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    delta: str
+    index: int
+    skill: str
+    turn_id: int
+    def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., delta: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+
+class SubscribeRequest(_message.Message):
+    __slots__ = ["after_seq", "session_id"]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    after_seq: int
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ..., after_seq: _Optional[int] = ...) -> None: ...
+
+class SubscribeResponse(_message.Message):
+    __slots__ = ["event"]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: SessionEvent
+    def __init__(self, event: _Optional[_Union[SessionEvent, _Mapping]] = ...) -> None: ...
+
+class SyncState(_message.Message):
+    __slots__ = ["history", "history_truncated", "partials", "reason", "session"]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    PARTIALS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    history: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    history_truncated: bool
+    partials: _containers.RepeatedCompositeFieldContainer[PartialReply]
+    reason: str
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., history: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., history_truncated: bool = ..., partials: _Optional[_Iterable[_Union[PartialReply, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ToolCall(_message.Message):
+    __slots__ = ["arguments_json", "call_id", "name", "skill", "turn_id"]
+    ARGUMENTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    arguments_json: str
+    call_id: str
+    name: str
+    skill: str
+    turn_id: int
+    def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., call_id: _Optional[str] = ..., name: _Optional[str] = ..., arguments_json: _Optional[str] = ...) -> None: ...
+
+class ToolResult(_message.Message):
+    __slots__ = ["call_id", "ok", "result_json", "skill", "turn_id"]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    ok: bool
+    result_json: str
+    skill: str
+    turn_id: int
+    def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., call_id: _Optional[str] = ..., ok: bool = ..., result_json: _Optional[str] = ...) -> None: ...
+
+class Usage(_message.Message):
+    __slots__ = ["completion_tokens", "prompt_tokens"]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    completion_tokens: int
+    prompt_tokens: int
+    def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ...) -> None: ...
+
+class SessionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class MessageState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class LogLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

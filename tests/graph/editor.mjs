@@ -1,0 +1,733 @@
+// Headless editor: a ComfyUI tab without a browser. It holds a real
+// LiteGraph graph (@comfyorg/litegraph) whose node types are built from an
+// /object_info document the way ComfyUI's frontend builds them, attaches it
+// as a canvas on comfyd-bridge's WS /comfy/editor/ws, and applies every
+// patch the core sends to that graph, answering with per-command results
+// and the serialized post-state (docs/bridge-protocol.md).
+//
+// As a library: import { HeadlessEditor, loadLiteGraph, ... }.
+// As a program (runs until killed, for the benchmark and the tests that
+// kill an editor mid-request):
+//   node editor.mjs --url ws://127.0.0.1:8189 --token-file DIR/token \
+//        --object-info tests/fixtures/object_info.json --canvas-id tab-1 \
+//        [--title T] [--workflow FILE] [--unfocused] [--delay-ms N] [--silent]
+//        [--skip-types A,B] [--no-reconnect]
+// It prints "editor: attached CANVAS REVISION" each time it is attached.
+
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+
+// ---------------------------------------------------------------- LiteGraph
+
+let litegraphModule = null;
+
+// LiteGraph touches a few browser globals at import and when nodes are
+// created; these are the smallest stand-ins that let it run in Node (no
+// canvas is ever drawn).
+function installBrowserStubs() {
+  if (!globalThis.window) globalThis.window = globalThis;
+  if (!globalThis.document) {
+    globalThis.document = {
+      createElement: () => ({ getContext: () => null, style: {} }),
+      addEventListener() {},
+      removeEventListener() {},
+    };
+  }
+  if (!globalThis.localStorage) {
+    const store = new Map();
+    globalThis.localStorage = {
+      getItem: (k) => (store.has(k) ? store.get(k) : null),
+      setItem: (k, v) => store.set(k, String(v)),
+      removeItem: (k) => store.delete(k),
+    };
+  }
+}
+
+export async function loadLiteGraph() {
+  if (litegraphModule) return litegraphModule;
+  installBrowserStubs();
+  litegraphModule = await import("@comfyorg/litegraph");
+  return litegraphModule;
+}
+
+// ------------------------------------------------------- object_info → types
+
+const WIDGET_TYPES = new Set(["INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"]);
+export const CONTROL_VALUES = ["fixed", "increment", "decrement", "randomize"];
+const UPLOAD_KEYS = ["image_upload", "audio_upload", "video_upload", "file_upload"];
+
+// The inputs of a node type in the order the frontend creates them:
+// required then optional, each in "input_order" when given (names it does
+// not list follow in object order); hidden inputs never appear.
+export function orderedInputs(info) {
+  const out = [];
+  for (const group of ["required", "optional"]) {
+    const specs = info.input?.[group] ?? {};
+    const order = info.input_order?.[group] ?? [];
+    const names = [...order.filter((n) => n in specs), ...Object.keys(specs).filter((n) => !order.includes(n))];
+    for (const name of names) {
+      const spec = specs[name];
+      const type = spec[0];
+      const opts = (spec.length > 1 && spec[1]) || {};
+      const combo = Array.isArray(type) ? type : type === "COMBO" ? (opts.options ?? []) : null;
+      const kind = combo ? "COMBO" : String(type);
+      const isWidget = WIDGET_TYPES.has(kind) && !opts.forceInput;
+      out.push({ name, kind, type: combo ? "COMBO" : String(type), opts, combo, isWidget, optional: group === "optional" });
+    }
+  }
+  return out;
+}
+
+function decimalsOf(x) {
+  const s = String(x);
+  const i = s.indexOf(".");
+  return i < 0 ? 0 : s.length - i - 1;
+}
+
+// The value a widget takes after the user (or an agent) sets it: ComfyUI's
+// INT widgets round to whole numbers, FLOAT widgets to their "round"
+// option; LiteGraph's number widget then clamps to min/max.
+function widgetCallback(inp) {
+  if (inp.kind === "INT") {
+    return function (v) {
+      this.value = Math.round(Number(v));
+    };
+  }
+  if (inp.kind === "FLOAT") {
+    const round = inp.opts.round ?? inp.opts.step;
+    if (typeof round === "number" && round > 0) {
+      const digits = decimalsOf(round);
+      return function (v) {
+        this.value = Number((Math.round(Number(v) / round) * round).toFixed(digits));
+      };
+    }
+  }
+  return function () {};
+}
+
+function defaultValue(inp) {
+  const d = inp.opts.default;
+  switch (inp.kind) {
+    case "INT":
+    case "FLOAT":
+      return typeof d === "number" ? d : typeof inp.opts.min === "number" ? inp.opts.min : 0;
+    case "STRING":
+      return typeof d === "string" ? d : "";
+    case "BOOLEAN":
+      return typeof d === "boolean" ? d : false;
+    case "COMBO":
+      return d !== undefined && inp.combo.includes(d) ? d : (inp.combo[0] ?? "");
+    default:
+      return d;
+  }
+}
+
+function hasControlAfterGenerate(inp) {
+  if (inp.kind !== "INT" && inp.kind !== "COMBO") return false;
+  if (inp.opts.control_after_generate === false) return false;
+  if (inp.opts.control_after_generate) return true;
+  return inp.kind === "INT" && (inp.name === "seed" || inp.name === "noise_seed");
+}
+
+// Registers one LiteGraph node class per object_info entry. skip: names
+// not to register (a tab without some custom node pack). Returns the count.
+export function registerObjectInfo(lg, objectInfo, { skip = [] } = {}) {
+  const { LiteGraph, LGraphNode } = lg;
+  const skipped = new Set(skip);
+  let n = 0;
+  for (const [name, info] of Object.entries(objectInfo)) {
+    if (skipped.has(name)) continue;
+    const inputs = orderedInputs(info);
+    const outTypes = info.output ?? [];
+    const outNames = info.output_name ?? [];
+    const outLists = info.output_is_list ?? [];
+    const displayName = info.display_name || name;
+    class ComfyNode extends LGraphNode {
+      static comfyClass = name;
+      static title = displayName;
+      static category = info.category ?? "";
+      static nodeData = info;
+      constructor(title) {
+        super(title ?? displayName);
+        this.comfyClass = name;
+        this.serialize_widgets = true;
+        this.properties = { "Node name for S&R": name };
+        for (const inp of inputs) {
+          if (!inp.isWidget) {
+            this.addInput(inp.name, inp.type, inp.optional ? { shape: LiteGraph.CIRCLE_SHAPE } : undefined);
+            continue;
+          }
+          const value = defaultValue(inp);
+          const cb = widgetCallback(inp);
+          switch (inp.kind) {
+            case "INT":
+            case "FLOAT": {
+              const o = { min: inp.opts.min, max: inp.opts.max, step: 10 * (inp.opts.step ?? 1) };
+              o.precision = inp.kind === "INT" ? 0 : decimalsOf(inp.opts.round ?? inp.opts.step ?? 0.01);
+              this.addWidget("number", inp.name, value, cb, o);
+              break;
+            }
+            case "STRING":
+              this.addWidget("text", inp.name, value, cb, { multiline: !!inp.opts.multiline });
+              break;
+            case "BOOLEAN":
+              this.addWidget("toggle", inp.name, value, cb, { on: inp.opts.label_on, off: inp.opts.label_off });
+              break;
+            case "COMBO":
+              this.addWidget("combo", inp.name, value, cb, { values: inp.combo.slice() });
+              break;
+          }
+          if (hasControlAfterGenerate(inp)) {
+            this.addWidget("combo", "control_after_generate", "randomize", () => {}, { values: CONTROL_VALUES.slice() });
+          }
+          if (inp.kind === "COMBO" && UPLOAD_KEYS.some((k) => inp.opts[k])) {
+            // ComfyUI's upload button; its value ("image") is serialized.
+            const b = this.addWidget("button", "upload", "image", () => {}, {});
+            b.serialize = true;
+          }
+        }
+        outTypes.forEach((t, i) => {
+          const type = Array.isArray(t) ? "COMBO" : String(t === "" ? "*" : t);
+          this.addOutput(outNames[i] ?? type, type, outLists[i] ? { shape: LiteGraph.GRID_SHAPE } : undefined);
+        });
+        const size = this.computeSize();
+        this.size = [Math.max(size[0], 220), size[1]];
+      }
+    }
+    LiteGraph.registerNodeType(name, ComfyNode);
+    n++;
+  }
+  return n;
+}
+
+// ------------------------------------------------------------- the applier
+
+export class PatchError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// A stand-in for LGraphCanvas where widget code expects one.
+const NO_CANVAS = { graph_mouse: [0, 0], setDirty() {} };
+
+function isRef(v) {
+  return typeof v === "string";
+}
+
+// Applies commands (the flat JSON form) to a LiteGraph graph.
+export class GraphApplier {
+  constructor(lg, graph) {
+    this.lg = lg;
+    this.graph = graph;
+  }
+
+  node(idOrRef, refs) {
+    let id = idOrRef;
+    if (isRef(idOrRef)) {
+      if (!(idOrRef in refs)) throw new PatchError("REF_NOT_FOUND", `no node with ref '${idOrRef}' in this patch`);
+      id = refs[idOrRef];
+    }
+    const n = this.graph.getNodeById(Number(id));
+    if (!n) throw new PatchError("NODE_NOT_FOUND", `node ${idOrRef} not found`);
+    return n;
+  }
+
+  inputSlot(node, slot) {
+    if (typeof slot === "number") {
+      if (!node.inputs || slot < 0 || slot >= node.inputs.length)
+        throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no input ${slot}`);
+      return slot;
+    }
+    const i = (node.inputs ?? []).findIndex((s) => s.name === slot || s.widget?.name === slot);
+    if (i < 0) throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no input '${slot}'`);
+    return i;
+  }
+
+  outputSlot(node, slot) {
+    if (typeof slot === "number") {
+      if (!node.outputs || slot < 0 || slot >= node.outputs.length)
+        throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no output ${slot}`);
+      return slot;
+    }
+    const i = (node.outputs ?? []).findIndex((s) => s.name === slot);
+    if (i < 0) throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no output '${slot}'`);
+    return i;
+  }
+
+  setWidget(node, name, value) {
+    const w = node.widgets?.find((x) => x.name === name);
+    if (!w) throw new PatchError("WIDGET_NOT_FOUND", `#${node.id} has no widget '${name}'`);
+    if (w.type === "combo") {
+      const values = w.options?.values ?? [];
+      if (!values.includes(value)) throw new PatchError("VALUE_INVALID", `'${value}' is not an option of ${name}`);
+    }
+    if (typeof w.setValue === "function") w.setValue(value, { e: undefined, node, canvas: NO_CANVAS });
+    else {
+      w.value = value;
+      w.callback?.call(w, value, NO_CANVAS, node);
+    }
+    return w.value;
+  }
+
+  // One command; returns the CommandResult fields (without index/ok).
+  apply(cmd, refs) {
+    const { LiteGraph } = this.lg;
+    const g = this.graph;
+    switch (cmd.type) {
+      case "create_node": {
+        const node = LiteGraph.createNode(cmd.node_type);
+        if (!node) throw new PatchError("UNKNOWN_NODE_TYPE", `node type '${cmd.node_type}' is not registered in this tab`);
+        if (cmd.title) node.title = cmd.title;
+        node.pos = [cmd.x ?? 0, cmd.y ?? 0];
+        g.add(node);
+        for (const [name, value] of Object.entries(cmd.widgets ?? {})) this.setWidget(node, name, value);
+        if (cmd.ref) refs[cmd.ref] = node.id;
+        return { node_id: node.id };
+      }
+      case "remove_node": {
+        const node = this.node(cmd.node_id, refs);
+        const id = node.id;
+        g.remove(node);
+        if (g.getNodeById(id)) throw new PatchError("EDITOR_FAILED", `node ${id} cannot be removed`);
+        return { node_id: id };
+      }
+      case "connect": {
+        const from = this.node(cmd.from_id, refs);
+        const to = this.node(cmd.to_id, refs);
+        const os = this.outputSlot(from, cmd.from_slot);
+        const is = this.inputSlot(to, cmd.to_slot);
+        const ot = from.outputs[os].type;
+        const it = to.inputs[is].type;
+        if (!LiteGraph.isValidConnection(ot, it))
+          throw new PatchError("TYPE_MISMATCH", `${ot} output cannot feed ${it} input`);
+        const link = from.connect(os, to, is);
+        if (!link) throw new PatchError("TYPE_MISMATCH", `LiteGraph refused ${from.id}:${os} -> ${to.id}:${is}`);
+        return { node_id: to.id, link_id: link.id };
+      }
+      case "disconnect": {
+        const node = this.node(cmd.node_id, refs);
+        const slot = this.inputSlot(node, cmd.slot);
+        const linkId = node.inputs[slot].link ?? 0;
+        if (linkId) node.disconnectInput(slot);
+        return { node_id: node.id, link_id: linkId };
+      }
+      case "set_widget": {
+        const node = this.node(cmd.node_id, refs);
+        return { node_id: node.id, value: this.setWidget(node, cmd.name, cmd.value) };
+      }
+      case "move_node": {
+        const node = this.node(cmd.node_id, refs);
+        node.pos = [cmd.x ?? 0, cmd.y ?? 0];
+        return { node_id: node.id };
+      }
+      case "clear_graph":
+        g.clear();
+        return {};
+      case "get_graph":
+        return {};
+      default:
+        throw new PatchError("INVALID_COMMAND", `unknown command '${cmd.type}'`);
+    }
+  }
+
+  // A patch as one undo step: atomic patches are rolled back to the
+  // serialized pre-state when a command fails half-way; partial ones keep
+  // what worked. Returns { ok, error, results }.
+  applyPatch(commands, mode) {
+    const partial = String(mode ?? "").toUpperCase().endsWith("PARTIAL");
+    const before = this.graph.serialize();
+    const refs = {};
+    const results = [];
+    let failure = null;
+    commands.forEach((cmd, index) => {
+      if (failure && !partial) {
+        results.push({ index, ok: false, error: { code: "SKIPPED", message: "an earlier command failed", index } });
+        return;
+      }
+      try {
+        results.push({ index, ok: true, ...this.apply(cmd, refs) });
+      } catch (e) {
+        const code = e instanceof PatchError ? e.code : "EDITOR_FAILED";
+        const message = String(e?.message ?? e);
+        results.push({ index, ok: false, error: { code, message, index } });
+        failure ??= `command ${index} (${cmd.type}): ${message}`;
+      }
+    });
+    if (failure && !partial) {
+      this.graph.configure(before);
+      return { ok: false, error: failure, results };
+    }
+    return { ok: true, results };
+  }
+}
+
+// ------------------------------------------------------- the editor (a tab)
+
+export function blankWorkflow() {
+  return { last_node_id: 0, last_link_id: 0, nodes: [], links: [], groups: [], config: {}, extra: {}, version: 0.4 };
+}
+
+// Loads an object_info file and registers its types, once per process
+// (LiteGraph keeps one registry per process; a tab that lacks some types
+// is HeadlessEditor's skipTypes).
+const registered = new Set();
+export async function prepareLiteGraph(objectInfoPath) {
+  const lg = await loadLiteGraph();
+  if (!registered.has(objectInfoPath)) {
+    registerObjectInfo(lg, JSON.parse(readFileSync(objectInfoPath, "utf8")));
+    registered.add(objectInfoPath);
+  }
+  return lg;
+}
+
+// HeadlessEditor: one tab's canvas, attached over WebSocket.
+//
+// options: url (ws://host:port), token, canvasId, title, workflow (object),
+// focused (default true), objectInfoJson (sent in attach; default "" = the
+// service's schema), delayMs (before answering patches/queue/load), silent
+// (receive but never answer), skipTypes (types this tab lacks: create_node
+// of them fails in the tab), reconnect (re-attach after the socket ends),
+// headers (extra handshake headers).
+// Events: "attached" (revision), "patch" (msg), "queue" (msg), "load" (msg),
+// "ack" (revision), "close" (code, reason), "message" (msg).
+export class HeadlessEditor extends EventEmitter {
+  constructor(lg, opts) {
+    super();
+    this.lg = lg;
+    this.opts = { focused: true, objectInfoJson: "", delayMs: 0, silent: false, skipTypes: [], reconnect: false, ...opts };
+    this.graph = new lg.LGraph();
+    if (this.opts.workflow) this.graph.configure(structuredClone(this.opts.workflow));
+    this.applier = new GraphApplier(lg, this.graph);
+    this.tabRevision = 0;
+    this.revision = 0;
+    this.patches = [];
+    this.queued = [];
+    this.loads = [];
+    this.attachedCount = 0;
+    this.ws = null;
+    this.stopped = false;
+    this.skip = new Set(this.opts.skipTypes);
+    this.promptNumber = 0;
+    this.setMaxListeners(100);
+  }
+
+  get canvasId() {
+    return this.opts.canvasId;
+  }
+
+  serialize() {
+    return this.graph.serialize();
+  }
+
+  workflowJson() {
+    return JSON.stringify(this.graph.serialize());
+  }
+
+  // Resolves with the revision once attached.
+  connect({ timeoutMs = 10000 } = {}) {
+    const url = `${this.opts.url}/comfy/editor/ws?token=${encodeURIComponent(this.opts.token)}`;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers: this.opts.headers ?? {}, maxPayload: 64 << 20 });
+      this.ws = ws;
+      let settled = false;
+      const timer = setTimeout(() => finish(new Error(`not attached within ${timeoutMs} ms`)), timeoutMs);
+      const finish = (err, rev) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          ws.terminate();
+          reject(err);
+        } else resolve(rev);
+      };
+      ws.on("open", () => {
+        ws.send(
+          JSON.stringify({
+            type: "attach",
+            canvas_id: this.opts.canvasId,
+            title: this.opts.title ?? this.opts.canvasId,
+            workflow_json: this.workflowJson(),
+            object_info_json: this.opts.objectInfoJson,
+            focused: this.opts.focused,
+            tab_revision: this.tabRevision,
+          }),
+        );
+      });
+      ws.on("message", (data, isBinary) => {
+        let msg;
+        try {
+          msg = JSON.parse(isBinary ? data.toString("utf8") : data.toString());
+        } catch {
+          return;
+        }
+        if (msg.type === "attached") {
+          this.revision = Number(msg.revision ?? 0);
+          this.attachedCount++;
+          this.emit("attached", this.revision);
+          finish(null, this.revision);
+          return;
+        }
+        this.onMessage(msg);
+      });
+      ws.on("unexpected-response", (_req, res) => {
+        finish(new Error(`editor handshake refused: HTTP ${res.statusCode}`));
+      });
+      ws.on("error", (e) => finish(e));
+      ws.on("close", (code, reason) => {
+        finish(new Error(`editor socket closed before attach: ${code} ${reason}`));
+        if (this.ws === ws) this.ws = null;
+        this.emit("close", code, String(reason));
+        if (this.opts.reconnect && !this.stopped) this.scheduleReconnect();
+      });
+    });
+  }
+
+  scheduleReconnect() {
+    if (this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = null;
+      if (this.stopped) return;
+      try {
+        await this.connect({ timeoutMs: 5000 });
+      } catch {
+        // connect's close handler schedules the next attempt
+        if (!this.ws && !this.stopped) this.scheduleReconnect();
+      }
+    }, 200);
+  }
+
+  send(obj) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(obj));
+    return true;
+  }
+
+  later(fn) {
+    if (this.opts.delayMs > 0) setTimeout(fn, this.opts.delayMs);
+    else fn();
+  }
+
+  onMessage(msg) {
+    this.emit("message", msg);
+    switch (msg.type) {
+      case "patch":
+        this.patches.push(msg);
+        this.emit("patch", msg);
+        if (!this.opts.silent) this.later(() => this.answerPatch(msg));
+        break;
+      case "queue":
+        this.emit("queue", msg);
+        if (!this.opts.silent) this.later(() => this.answerQueue(msg));
+        break;
+      case "load":
+        this.loads.push(msg);
+        this.emit("load", msg);
+        if (!this.opts.silent) this.later(() => this.answerLoad(msg));
+        break;
+      case "report_ack":
+        this.revision = Number(msg.revision ?? this.revision);
+        this.emit("ack", this.revision);
+        break;
+      default:
+        break;
+    }
+  }
+
+  answerPatch(msg) {
+    const commands = msg.commands ?? [];
+    // A tab that lacks a node type: LiteGraph.createNode returns null.
+    const { LiteGraph } = this.lg;
+    const saved = [];
+    for (const t of this.skip) {
+      if (LiteGraph.registered_node_types[t]) {
+        saved.push([t, LiteGraph.registered_node_types[t]]);
+        delete LiteGraph.registered_node_types[t];
+      }
+    }
+    let out;
+    try {
+      out = this.applier.applyPatch(commands, msg.mode);
+    } finally {
+      for (const [t, cls] of saved) LiteGraph.registered_node_types[t] = cls;
+    }
+    if (out.ok) this.tabRevision++;
+    const reply = {
+      type: "patch_result",
+      request_id: msg.request_id,
+      ok: out.ok,
+      results: out.results,
+      workflow_json: this.workflowJson(),
+      tab_revision: this.tabRevision,
+    };
+    if (!out.ok) reply.error = out.error;
+    this.send(reply);
+    this.emit("patched", out, msg);
+  }
+
+  answerQueue(msg) {
+    const promptId = randomUUID();
+    const number = this.promptNumber++;
+    this.queued.push({ prompt_id: promptId, number, batch_count: msg.batch_count ?? 1, workflow: this.serialize() });
+    this.send({ type: "queue_result", request_id: msg.request_id, ok: true, prompt_id: promptId, number });
+  }
+
+  answerLoad(msg) {
+    try {
+      const wf = JSON.parse(msg.workflow_json);
+      this.graph.configure(wf);
+      this.tabRevision++;
+      this.send({
+        type: "load_result",
+        request_id: msg.request_id,
+        ok: true,
+        workflow_json: this.workflowJson(),
+        tab_revision: this.tabRevision,
+      });
+    } catch (e) {
+      this.send({ type: "load_result", request_id: msg.request_id, ok: false, error: String(e?.message ?? e) });
+    }
+  }
+
+  // Waits for the next report_ack (resolves with its revision).
+  nextAck(timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off("ack", on);
+        reject(new Error(`no report_ack within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = (rev) => {
+        clearTimeout(t);
+        resolve(rev);
+      };
+      this.once("ack", on);
+    });
+  }
+
+  // A local edit (the user dragging a node, typing a value): fn changes the
+  // graph, then the tab reports its workflow. Resolves with the acked
+  // revision.
+  async userEdit(fn, { waitAck = true } = {}) {
+    fn(this.graph, this.applier);
+    this.tabRevision++;
+    const ack = waitAck ? this.nextAck() : null;
+    this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
+    return ack;
+  }
+
+  async focus(focused = true, { waitAck = true } = {}) {
+    this.opts.focused = focused;
+    const ack = waitAck ? this.nextAck() : null;
+    this.send({ type: "focus", focused });
+    return ack;
+  }
+
+  // Closes the socket with a close frame (a tab being closed).
+  close() {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    return new Promise((resolve) => {
+      const ws = this.ws;
+      if (!ws || ws.readyState === WebSocket.CLOSED) return resolve();
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2000);
+      ws.once("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.close(1000, "tab closed");
+    });
+  }
+
+  // Drops the TCP connection without a close frame (a crashed tab).
+  kill() {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.ws?.terminate();
+  }
+
+  // Node widgets by name (what the tab shows).
+  widgetsOf(id) {
+    const n = this.graph.getNodeById(Number(id));
+    const out = {};
+    for (const w of n?.widgets ?? []) out[w.name] = w.value;
+    return out;
+  }
+}
+
+// ------------------------------------------------------------------ the CLI
+
+function parseArgs(argv) {
+  const a = { delayMs: 0, silent: false, focused: true, reconnect: true, skipTypes: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      if (i + 1 >= argv.length) throw new Error(`${k} needs a value`);
+      return argv[++i];
+    };
+    switch (k) {
+      case "--url": a.url = v(); break;
+      case "--token": a.token = v(); break;
+      case "--token-file": a.token = readFileSync(v(), "utf8").trim(); break;
+      case "--object-info": a.objectInfo = v(); break;
+      case "--canvas-id": a.canvasId = v(); break;
+      case "--title": a.title = v(); break;
+      case "--workflow": a.workflow = JSON.parse(readFileSync(v(), "utf8")); break;
+      case "--unfocused": a.focused = false; break;
+      case "--delay-ms": a.delayMs = Number(v()); break;
+      case "--silent": a.silent = true; break;
+      case "--skip-types": a.skipTypes = v().split(",").filter(Boolean); break;
+      case "--no-reconnect": a.reconnect = false; break;
+      default: throw new Error(`unknown argument ${k}`);
+    }
+  }
+  for (const req of ["url", "token", "objectInfo", "canvasId"]) {
+    if (!a[req]) throw new Error(`--${req.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} is required`);
+  }
+  return a;
+}
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`editor: ${e.message}\n`);
+    process.exit(2);
+  }
+  const lg = await prepareLiteGraph(args.objectInfo);
+  const ed = new HeadlessEditor(lg, args);
+  ed.on("attached", (rev) => process.stdout.write(`editor: attached ${args.canvasId} ${rev}\n`));
+  ed.on("patch", (msg) => process.stdout.write(`editor: patch ${msg.request_id}\n`));
+  ed.on("patched", (out) => {
+    if (!out.ok) process.stdout.write(`editor: patch failed: ${out.error}\n`);
+  });
+  ed.on("close", (code, reason) => {
+    process.stdout.write(`editor: closed ${code} ${reason}\n`);
+    // Without reconnecting, a socket that never attached is a failure.
+    if (!args.reconnect) process.exit(ed.attachedCount ? 0 : 1);
+  });
+  for (const sig of ["SIGTERM", "SIGINT"]) {
+    process.on(sig, async () => {
+      await ed.close();
+      process.exit(0);
+    });
+  }
+  try {
+    await ed.connect();
+  } catch (e) {
+    // With reconnect on, the socket's close handler keeps retrying.
+    process.stdout.write(`editor: ${e.message}\n`);
+    if (!args.reconnect) process.exit(1);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main();
+}
