@@ -1,7 +1,8 @@
 /* comfyd: the core service. Wires configuration, the data directory lock,
  * the store, the skill registry, the session manager, the canvas manager
- * (with the workflow store and --object-info) and the gRPC server, then
- * waits for SIGINT/SIGTERM and shuts down in order. */
+ * (with the workflow store and --object-info), the skills' graph tools
+ * and the gRPC server, then waits for SIGINT/SIGTERM and shuts down in
+ * order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "skills.h"
 #include "store.h"
 #include "svc.h"
+#include "tools.h"
 #include "wfstore.h"
 
 #define MOD "comfyd"
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
     sess_mgr *sm = NULL;
     wfstore *wfs = NULL;
     canvas_mgr *cm = NULL;
+    tools *tl = NULL;
     svc_objinfo *oi = NULL;
     rpcs *server = NULL;
     svc_ctx ctx = {0};
@@ -156,6 +159,17 @@ int main(int argc, char **argv)
         goto out;
     }
     if (c.object_info && svc_objinfo_start(&oi, cm, c.object_info, c.data_dir) != 0) goto out;
+    /* The skills' graph tools and the canvas note go through the canvas
+     * manager like any GraphService caller. */
+    tools_opts to = {.cm = cm};
+    size_t n_tools = 0;
+    const agent_tool *tool_table = tools_table(&n_tools);
+    if (tools_create(&tl, &to) != TOOLS_OK ||
+        sess_mgr_set_tools(sm, tool_table, n_tools, tl) != SESS_OK) {
+        LOG_E(MOD, "cannot set up the agent tools: out of memory");
+        goto out;
+    }
+    sess_mgr_set_note(sm, tools_note, tl);
 
     ctx.sm = sm;
     ctx.roots = roots;
@@ -199,6 +213,8 @@ out:
     canvas_mgr_destroy(cm);
     wfstore_close(wfs);
     sess_mgr_destroy(sm);
+    /* After the session manager: no turn calls a tool any more. */
+    tools_destroy(tl);
     skills_unref(reg);
     store_close(st);
     if (lock_fd >= 0) close(lock_fd);

@@ -1,0 +1,134 @@
+/* tools: the graph tools of the skills' agent loops (agent.h), bound to the
+ * canvas manager (canvas.h), and the canvas note given to the model before
+ * each turn.
+ *
+ * Every tool goes through the same validated path as any GraphService
+ * caller: get_graph, search_node_types and get_node_schema answer from the
+ * mirror and the schema; validate_patch and apply_patch are an
+ * ExecuteBatch (validate_only for the first) with the seed's commands;
+ * queue is a Queue. Arguments are JSON objects checked against the tool's
+ * keys and decoded into comfyd.v1 requests with the generic codec
+ * (jsonpb.h), so the model gets the same path-named errors
+ * ("commands[2].node_id: ...") a client does. Results are compact JSON:
+ *
+ *   get_graph        {canvas_id, title, revision, stale, node_count,
+ *                     link_count, nodes: ["#3 KSampler steps=20 ... | in:
+ *                     model<-#4.MODEL ... | out: LATENT->#8.samples", ...]}
+ *                    or, with detail "full", the Graph message (jsonpb) of
+ *                    the nodes asked for and their links;
+ *   search_node_types {total, node_types: [{name, display_name, category,
+ *                     description, outputs}]};
+ *   get_node_schema  {name, ..., inputs: [{name, type, required, widget,
+ *                     default, min, max, step, options}], outputs: [{slot,
+ *                     name, type}]};
+ *   validate_patch,
+ *   apply_patch      {ok, canvas_id, revision, refs, results, errors:
+ *                     [{index, code, message, suggestions}], hint};
+ *   queue            the QueueResponse (jsonpb).
+ *
+ * Errors are results too: {error, code, hint} with the GraphErrorCode name
+ * (NO_LIVE_CANVAS, ...) or INVALID_ARGUMENT for bad arguments, returned as
+ * AGENT_TOOL_ERROR. A refused apply_patch (ok false) is AGENT_TOOL_ERROR;
+ * validate_patch returns its findings as AGENT_TOOL_OK.
+ *
+ * Revisions. Each (session, skill) remembers the canvas and revision it
+ * last saw in the current turn (its get_graph, or its own applied patch).
+ * A patch without base_revision is sent with that revision, and to that
+ * canvas when it names none, so two skills' patches never overwrite each
+ * other: a patch built on a state that changed meanwhile is refused with
+ * STALE_REVISION and a hint telling the model to read the graph again. A
+ * skill that saw nothing yet in the turn uses what the turn's note told the
+ * model (its canvas and revision); without a note no revision is checked
+ * and the request names the canvas that has focus now, so that a retry of
+ * the call reaches the same canvas.
+ *
+ * Idempotency. apply_patch and queue carry a key made of the session, the
+ * turn, the skill and the call id (hashed when longer than
+ * CANVAS_MAX_KEY), so a call is never applied twice.
+ *
+ * The note (tools_note, a sess_note_fn). Per session the module remembers a
+ * canvas and a mark: the last revision the session's model was shown (the
+ * previous note, a get_graph, or a patch applied on a known revision).
+ * Before each turn the note names the canvas (the most recently focused
+ * one) and lists what the user changed since the mark (USER ops of
+ * canvas_get_diff, at most TOOLS_NOTE_MAX_OPS lines), or just its revision
+ * and size the first time; then the mark moves to the current revision.
+ *
+ * Threads. Tool functions run on skill worker threads, several at once;
+ * the state above is guarded by one mutex, never held while calling the
+ * canvas manager. A call that waits for a tab waits on its own condition
+ * variable, polling the turn's cancel flag every TOOLS_CANCEL_POLL_MS: on
+ * cancel it returns at once and the canvas manager's later completion (at
+ * the latest canvas_mgr_shutdown) frees what the call left behind. */
+#ifndef COMFYD_TOOLS_H
+#define COMFYD_TOOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "canvas.h"
+
+/* Cancel latency of a call waiting for a tab: the flag is a plain atomic
+ * without a wake-up, so it is polled. */
+#define TOOLS_CANCEL_POLL_MS 10
+/* (session, skill) pairs and sessions remembered; the least recently used
+ * go first (a forgotten skill just gets no automatic base revision). */
+#define TOOLS_MAX_SEEN 1024
+#define TOOLS_MAX_SESSIONS 1024
+/* get_graph: outline lines per call (a big workflow has ~300 nodes), node
+ * ids per call, widgets shown per line, and bytes of a text value shown in
+ * the outline (prompts are long; the full detail has them whole). */
+#define TOOLS_MAX_OUTLINE_NODES 500
+#define TOOLS_MAX_NODE_IDS 200
+#define TOOLS_OUTLINE_WIDGETS 16
+#define TOOLS_OUTLINE_TEXT 80
+/* Bytes of one result: below AGENT_MAX_TOOL_RESULT with room to spare. */
+#define TOOLS_MAX_RESULT (200 * 1024)
+/* search_node_types: the default and the largest limit (a model reads
+ * every entry; more is noise). */
+#define TOOLS_SEARCH_DEFAULT 20
+#define TOOLS_SEARCH_MAX 100
+/* get_node_schema: combo options listed (checkpoint folders hold
+ * thousands); options_total says how many there are. */
+#define TOOLS_MAX_OPTIONS 100
+/* Bytes of a description or tooltip passed on. */
+#define TOOLS_MAX_DESCRIPTION 300
+/* The note: user ops listed and its size (below AGENT_MAX_NOTE). */
+#define TOOLS_NOTE_MAX_OPS 20
+#define TOOLS_NOTE_MAX_BYTES 2048
+
+typedef enum {
+    TOOLS_OK = 0,
+    TOOLS_EINVAL = -1, /* opts or opts->cm missing */
+    TOOLS_ENOMEM = -2,
+} tools_err;
+
+typedef struct tools tools;
+
+typedef struct tools_opts {
+    canvas_mgr *cm; /* borrowed; must outlive every tool call and the note */
+    /* Caps each wait for a tab (canvas_execute_batch's limit_ms); 0: the
+     * canvas manager's timeout alone. */
+    uint32_t wait_ms;
+} tools_opts;
+
+/* Creates the module. Returns TOOLS_OK and *out, TOOLS_EINVAL or
+ * TOOLS_ENOMEM (*out NULL). */
+int tools_create(tools **out, const tools_opts *opts);
+/* Frees it. No tool call or note may be running (shut the session manager
+ * down first), and the canvas manager must have been shut down: it
+ * completes the requests cancelled calls left, and those completions use
+ * this object. NULL is a no-op. */
+void tools_destroy(tools *t);
+
+/* The tool table (static, n entries) for sess_mgr_set_tools with ud = the
+ * tools object: get_graph, search_node_types, get_node_schema,
+ * validate_patch (read-only) and apply_patch, queue. */
+const agent_tool *tools_table(size_t *n);
+
+/* The note callback (sess_note_fn) with ud = the tools object: malloc'd
+ * text (at most TOOLS_NOTE_MAX_BYTES) or NULL when out of memory. */
+char *tools_note(void *ud, const char *session_id);
+
+#endif
