@@ -291,9 +291,11 @@ int net_ws_send(net_ws *w, int binary, const void *data, size_t len)
     return map_wslay(wslay_event_queue_msg(w->ctx, &msg));
 }
 
+/* Codes an endpoint may send: RFC 6455 section 7.4.1 plus the IANA-registered
+ * 1012 (service restart), 1013 (try again later) and 1014 (bad gateway). */
 static int code_valid(uint16_t c)
 {
-    return (c >= 1000 && c <= 1011 && c != 1004 && c != 1005 && c != 1006) ||
+    return (c >= 1000 && c <= 1014 && c != 1004 && c != 1005 && c != 1006) ||
            (c >= 3000 && c <= 4999);
 }
 

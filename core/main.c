@@ -170,6 +170,7 @@ int main(int argc, char **argv)
         goto out;
     }
     sess_mgr_set_note(sm, tools_note, tl);
+    sess_mgr_start(sm);
 
     ctx.sm = sm;
     ctx.roots = roots;

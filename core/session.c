@@ -89,6 +89,7 @@ struct sess_mgr {
     size_t nbuckets;
     size_t count;
     int shutting_down;
+    atomic_int started_flag; /* sess_mgr_start was called: runners may start */
     uint32_t default_delay_ms;
     size_t ring_events, ring_bytes;
     uint32_t llm_connect_timeout_ms, llm_idle_timeout_ms;
@@ -647,7 +648,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
         start_runner_locked(s);
         pthread_mutex_unlock(&s->mu);
     }
-    if (nq) LOG_I(MOD, "%zu queued turn(s) resumed", nq);
+    if (nq) LOG_I(MOD, "%zu queued turn(s) will run again", nq);
     store_messages_free(queued, nq);
     LOG_I(MOD, "%zu session(s) loaded", n);
     *out = m;
@@ -689,6 +690,20 @@ static session **snapshot_sessions(sess_mgr *m, size_t *n)
     pthread_mutex_unlock(&m->mu);
     *n = k;
     return list;
+}
+
+void sess_mgr_start(sess_mgr *m)
+{
+    atomic_store(&m->started_flag, 1);
+    size_t n = 0;
+    session **list = snapshot_sessions(m, &n);
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&list[i]->mu);
+        if (list[i]->qhead) start_runner_locked(list[i]);
+        pthread_mutex_unlock(&list[i]->mu);
+        session_unref(list[i]);
+    }
+    free(list);
 }
 
 void sess_mgr_shutdown(sess_mgr *m)
@@ -1239,7 +1254,7 @@ static void *runner_main(void *arg)
 /* Starts the runner thread if none is active. Called with s->mu held. */
 static void start_runner_locked(session *s)
 {
-    if (s->runner_active) return;
+    if (s->runner_active || !atomic_load(&s->m->started_flag)) return;
     if (s->runner_joinable) {
         /* The previous runner has finished its loop (runner_active is 0), so
          * this join returns at once. */

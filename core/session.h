@@ -74,6 +74,10 @@ typedef struct sess_mgr_opts {
  * last stop as interrupted and queues again the turns that had not started.
  * Returns SESS_OK, SESS_EIO or SESS_ENOMEM. */
 int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts);
+/* Starts running turns: those queued again by sess_mgr_create and any sent
+ * since. Call it once the tools and note are set, so that no turn runs
+ * without them. Before it, messages are stored and queued only. */
+void sess_mgr_start(sess_mgr *m);
 /* Refuses new work, stops running turns (marked interrupted; queued turns
  * stay queued in the store), ends every subscription with UNAVAILABLE and
  * joins the worker threads. Safe to call twice. */

@@ -755,6 +755,7 @@ static e2e *e2e_start_with(const char *model, const char *skill_name, uint32_t i
     assert_int_equal(skills_load(&x->reg, &root, 1), SKILLS_OK);
     sess_mgr_opts o = {.st = x->st, .skills = x->reg, .llm_idle_timeout_ms = idle_ms};
     assert_int_equal(sess_mgr_create(&x->m, &o), SESS_OK);
+    sess_mgr_start(x->m);
     assert_int_equal(sess_mgr_set_tools(x->m, TOOLS, N_TOOLS, &x->u), SESS_OK);
     sess_mgr_set_note(x->m, note_fn, x);
 

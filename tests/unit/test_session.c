@@ -145,6 +145,7 @@ static void fx_start(fixture *f)
     assert_int_equal(skills_load(&f->reg, &root, 1), SKILLS_OK);
     sess_mgr_opts o = {.st = f->st, .skills = f->reg, .default_delay_ms = 0, .ring_events = 256};
     assert_int_equal(sess_mgr_create(&f->m, &o), SESS_OK);
+    sess_mgr_start(f->m);
 }
 
 static void fx_stop(fixture *f)
@@ -605,6 +606,51 @@ static void list_pages_cover_every_session_once(void **state)
     assert_int_equal(sess_list(f->m, "garbage", 3, &list, &n, &next, err, sizeof err), SESS_EINVAL);
 }
 
+static void queued_turns_survive_a_stop_and_run_after_start(void **state)
+{
+    fixture *f = *state;
+    char id[40];
+    const char *one[] = {"graph-doctor"};
+    make_session(f, one, 1, 200, id);
+    sink *s = sink_new();
+    char err[256];
+    assert_int_equal(sess_subscribe(f->m, id, 0, &ops, s, err, sizeof err), SESS_OK);
+    int queued = 0;
+    uint64_t first = send_text(f, id, "a slow first turn with words", &queued);
+    assert_true(sink_wait(s, 1, is_status, &WORKING, 5000) > 0);
+    uint64_t second = send_text(f, id, "the second turn", &queued);
+    assert_true(queued);
+    fx_stop(f); /* the first turn is interrupted, the second stays queued */
+
+    /* Restart without starting: nothing runs yet. */
+    assert_int_equal(store_open(&f->st, f->db), STORE_OK);
+    skills_root root = {COMFYD_SOURCE_DIR "/skills", SKILL_SOURCE_BUILTIN};
+    assert_int_equal(skills_load(&f->reg, &root, 1), SKILLS_OK);
+    sess_mgr_opts o = {.st = f->st, .skills = f->reg, .default_delay_ms = 0, .ring_events = 256};
+    assert_int_equal(sess_mgr_create(&f->m, &o), SESS_OK);
+    store_message *rows;
+    size_t n;
+    int trunc;
+    assert_int_equal(sess_history(f->m, id, 100, &rows, &n, &trunc), SESS_OK);
+    int saw_first = 0, saw_second = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].id == first && rows[i].state == STORE_MSG_INTERRUPTED) saw_first = 1;
+        if (rows[i].id == second && rows[i].state == STORE_MSG_QUEUED) saw_second = 1;
+    }
+    store_messages_free(rows, n);
+    assert_true(saw_first);
+    assert_true(saw_second);
+
+    sink *b = sink_new();
+    assert_int_equal(sess_subscribe(f->m, id, 0, &ops, b, err, sizeof err), SESS_OK);
+    sess_mgr_start(f->m);
+    assert_true(sink_wait(b, 1, is_status, &IDLE, 10000) > 0);
+    assert_int_equal(sess_history(f->m, id, 100, &rows, &n, &trunc), SESS_OK);
+    assert_int_equal(rows[n - 1].turn_id, second);
+    assert_int_equal(rows[n - 1].state, STORE_MSG_DONE);
+    store_messages_free(rows, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +676,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(delete_ends_subscribers_and_forgets_the_session, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(list_pages_cover_every_session_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(queued_turns_survive_a_stop_and_run_after_start, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
