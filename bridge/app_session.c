@@ -1,0 +1,485 @@
+/* app_session: WS /comfy/session/ws, the agent panel's socket (seed 000).
+ * Client events become SessionService/SkillService calls answered on the
+ * socket; "join" subscribes the socket to one session (a room) with manual
+ * flow control, and every event of the session is forwarded in the seed's
+ * shape {"event": kind, "seq": N, "data": {...}}. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "comfyd/v1/skill.pb-c.h"
+#include "log.h"
+#include "text.h"
+
+#define MOD "comfyd-bridge"
+
+/* How a renamed key's value is written. */
+enum { W_AS_IS = 0, W_NAMES = 1 /* array -> {"names": array} */, W_ARRAY = 2 /* x -> [x] */ };
+
+typedef struct key_rename {
+    const char *from, *to;
+    int wrap;
+} key_rename;
+
+static const key_rename r_join[] = {{"last_seq", "after_seq", W_AS_IS}};
+static const key_rename r_configure[] = {{"active_skills", "active_skills", W_NAMES},
+                                         {"skills", "active_skills", W_NAMES}};
+static const key_rename r_skill[] = {{"prompt", "content", W_AS_IS},
+                                     {"skill_id", "skills", W_ARRAY}};
+
+static const struct {
+    const char *event;
+    app_method method;
+    const ProtobufCMessageDescriptor *req;
+    const char *answer;
+    const key_rename *renames;
+    size_t n_renames;
+} kinds[APP_SESS__COUNT] = {
+    [APP_SESS_CREATE] = {"create", APP_M_CREATE_SESSION,
+                         &comfyd__v1__create_session_request__descriptor, "created", NULL, 0},
+    [APP_SESS_LIST] = {"list", APP_M_LIST_SESSIONS, &comfyd__v1__list_sessions_request__descriptor,
+                       "sessions", NULL, 0},
+    [APP_SESS_LIST_SKILLS] = {"list_skills", APP_M_LIST_SKILLS,
+                              &comfyd__v1__list_skills_request__descriptor, "skills", NULL, 0},
+    [APP_SESS_JOIN] = {"join", APP_M_SUBSCRIBE, &comfyd__v1__subscribe_request__descriptor, NULL,
+                       r_join, 1},
+    [APP_SESS_CONFIGURE] = {"configure", APP_M_CONFIGURE_SESSION,
+                            &comfyd__v1__configure_session_request__descriptor, "configured",
+                            r_configure, 2},
+    [APP_SESS_UPDATE_SKILLS] = {"update_skills", APP_M_CONFIGURE_SESSION,
+                                &comfyd__v1__configure_session_request__descriptor, "configured",
+                                r_configure, 2},
+    [APP_SESS_USER_MESSAGE] = {"user_message", APP_M_SEND_MESSAGE,
+                               &comfyd__v1__send_message_request__descriptor, "ack", NULL, 0},
+    [APP_SESS_SKILL_EXECUTE] = {"skill_execute", APP_M_SEND_MESSAGE,
+                                &comfyd__v1__send_message_request__descriptor, "ack", r_skill, 2},
+    [APP_SESS_CANCEL] = {"cancel", APP_M_CANCEL, &comfyd__v1__cancel_request__descriptor,
+                         "cancelled", NULL, 0},
+};
+
+const char *app_session_method(app_sess_kind kind)
+{
+    return (unsigned)kind < APP_SESS__COUNT ? app_method_name(kinds[kind].method) : "unknown";
+}
+
+const char *app_session_answer_event(app_sess_kind kind)
+{
+    return (unsigned)kind < APP_SESS__COUNT ? kinds[kind].answer : NULL;
+}
+
+void app_session_req_clear(app_session_req *r)
+{
+    if (r->msg) protobuf_c_message_free_unpacked(r->msg, NULL);
+    free(r->request_id);
+    memset(r, 0, sizeof *r);
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *msg)
+{
+    if (err && errlen) snprintf(err, errlen, "%s", msg);
+    return rc;
+}
+
+static const key_rename *find_rename(app_sess_kind k, const char *key)
+{
+    for (size_t i = 0; i < kinds[k].n_renames; i++)
+        if (!strcmp(kinds[k].renames[i].from, key)) return &kinds[k].renames[i];
+    return NULL;
+}
+
+static int emit_renamed(yajl_gen g, const key_rename *rn, yajl_val v)
+{
+    if (app__gen_cstr(g, rn->to)) return -1;
+    if (rn->wrap == W_NAMES && YAJL_IS_ARRAY(v))
+        return yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "names") ||
+                       app__json_emit(g, v) || yajl_gen_map_close(g) != yajl_gen_status_ok
+                   ? -1
+                   : 0;
+    if (rn->wrap == W_ARRAY && !YAJL_IS_ARRAY(v))
+        return yajl_gen_array_open(g) != yajl_gen_status_ok || app__json_emit(g, v) ||
+                       yajl_gen_array_close(g) != yajl_gen_status_ok
+                   ? -1
+                   : 0;
+    return app__json_emit(g, v);
+}
+
+/* data (an object, or NULL for {}) -> the request of kind, keys renamed. */
+static int decode_data(app_sess_kind k, yajl_val data, ProtobufCMessage **out, char *err,
+                       size_t errlen)
+{
+    yajl_gen g = app__gen();
+    if (!g) return fail(err, errlen, APP_E_NOMEM, "out of memory");
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
+    /* ListSkills takes nothing; a panel may still send data. */
+    size_t n = data && k != APP_SESS_LIST_SKILLS ? data->u.object.len : 0;
+    for (size_t i = 0; !bad && i < n; i++) {
+        const char *key = data->u.object.keys[i];
+        yajl_val v = data->u.object.values[i];
+        const key_rename *rn = find_rename(k, key);
+        if (rn && YAJL_IS_NULL(v)) continue;
+        bad = rn ? emit_renamed(g, rn, v) : app__gen_cstr(g, key) || app__json_emit(g, v);
+    }
+    if (!bad) bad = yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad) {
+        yajl_gen_free(g);
+        return fail(err, errlen, APP_E_NOMEM, "cannot re-encode the request");
+    }
+    /* Seed 000 sends extras (client_version, attachments): ignore them. */
+    return app__decode_gen(g, kinds[k].req, 1, out, err, errlen);
+}
+
+int app_session_parse(const char *json, size_t len, app_session_req *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    yajl_val v = NULL;
+    int rc = app__json_parse(json, len, &v, err, errlen);
+    if (rc) return rc;
+    if (!YAJL_IS_OBJECT(v)) {
+        rc = fail(err, errlen, APP_E_INPUT, "expected a JSON object");
+        goto out;
+    }
+    yajl_val rid = app__json_get(v, "request_id");
+    if (rid && !YAJL_IS_NULL(rid)) {
+        if (!YAJL_IS_STRING(rid) && !YAJL_IS_NUMBER(rid)) {
+            rc = fail(err, errlen, APP_E_INPUT, "request_id: expected a string or a number");
+            goto out;
+        }
+        yajl_gen g = app__gen();
+        size_t n = 0;
+        if (!g || app__json_emit(g, rid)) {
+            if (g) yajl_gen_free(g);
+            rc = fail(err, errlen, APP_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if (app__gen_finish(g, &out->request_id, &n)) {
+            rc = fail(err, errlen, APP_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if (n > APP_MAX_REQUEST_ID) {
+            free(out->request_id);
+            out->request_id = NULL;
+            rc = fail(err, errlen, APP_E_INPUT, "request_id: too long");
+            goto out;
+        }
+    }
+    yajl_val ev = app__json_get(v, "event");
+    if (!ev) {
+        rc = fail(err, errlen, APP_E_INPUT, "missing field: event");
+        goto out;
+    }
+    if (!YAJL_IS_STRING(ev)) {
+        rc = fail(err, errlen, APP_E_INPUT, "event: expected a string");
+        goto out;
+    }
+    int k = 0;
+    while (k < APP_SESS__COUNT && strcmp(kinds[k].event, ev->u.string))
+        k++;
+    if (k == APP_SESS__COUNT) {
+        if (err && errlen) {
+            size_t n = (size_t)snprintf(
+                err, errlen, "event: unknown event '%.64s'; expected one of ", ev->u.string);
+            for (int i = 0; i < APP_SESS__COUNT && n < errlen; i++)
+                n += (size_t)snprintf(err + n, errlen - n, "%s%s", kinds[i].event,
+                                      i + 1 < APP_SESS__COUNT ? ", " : "");
+        }
+        rc = APP_E_INPUT;
+        goto out;
+    }
+    out->kind = (app_sess_kind)k;
+    yajl_val data = app__json_get(v, "data");
+    if (data && YAJL_IS_NULL(data)) data = NULL;
+    if (data && !YAJL_IS_OBJECT(data)) {
+        rc = fail(err, errlen, APP_E_INPUT, "data: expected an object");
+        goto out;
+    }
+    if (k == APP_SESS_UPDATE_SKILLS && !app__json_get(data, "skills") &&
+        !app__json_get(data, "active_skills")) {
+        rc = fail(err, errlen, APP_E_INPUT, "data: missing field: skills");
+        goto out;
+    }
+    rc = decode_data(out->kind, data, &out->msg, err, errlen);
+    if (rc == APP_OK && k == APP_SESS_UPDATE_SKILLS) {
+        /* Only the skills change, whatever else was sent. */
+        Comfyd__V1__ConfigureSessionRequest *c = (Comfyd__V1__ConfigureSessionRequest *)out->msg;
+        Comfyd__V1__ConfigureSessionRequest keep = COMFYD__V1__CONFIGURE_SESSION_REQUEST__INIT;
+        keep.session_id = c->session_id;
+        keep.active_skills = c->active_skills;
+        c->session_id = (char *)protobuf_c_empty_string;
+        c->active_skills = NULL;
+        protobuf_c_message_free_unpacked(out->msg, NULL);
+        Comfyd__V1__ConfigureSessionRequest *n = malloc(sizeof *n);
+        if (!n) {
+            out->msg = NULL;
+            if (keep.session_id != protobuf_c_empty_string) free(keep.session_id);
+            if (keep.active_skills)
+                protobuf_c_message_free_unpacked(&keep.active_skills->base, NULL);
+            rc = fail(err, errlen, APP_E_NOMEM, "out of memory");
+            goto out;
+        }
+        *n = keep;
+        out->msg = &n->base;
+    }
+out:
+    yajl_tree_free(v);
+    return rc;
+}
+
+/* ---- answers and events ---- */
+
+static int head(yajl_gen g, const char *event, const char *request_id)
+{
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "event") ||
+        app__gen_cstr(g, event))
+        return -1;
+    if (request_id && (app__gen_cstr(g, "request_id") || app__gen_raw_value(g, request_id)))
+        return -1;
+    return 0;
+}
+
+static int gen_u64(yajl_gen g, uint64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return yajl_gen_number(g, num, (size_t)n) == yajl_gen_status_ok ? 0 : -1;
+}
+
+static int gen_i64(yajl_gen g, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld", (long long)v);
+    return yajl_gen_number(g, num, (size_t)n) == yajl_gen_status_ok ? 0 : -1;
+}
+
+int app_session_answer_json(const char *event, const char *request_id, const ProtobufCMessage *resp,
+                            char **out, size_t *len)
+{
+    yajl_gen g = app__gen();
+    if (!g) return APP_E_NOMEM;
+    int bad = head(g, event, request_id) || app__gen_cstr(g, "data") ||
+              app__encode(g, resp, app__style_session, 0) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad) {
+        yajl_gen_free(g);
+        return APP_E_NOMEM;
+    }
+    return app__gen_finish(g, out, len);
+}
+
+int app_session_error_json(const char *request_id, const char *code, const char *message,
+                           char **out, size_t *len)
+{
+    yajl_gen g = app__gen();
+    if (!g) return APP_E_NOMEM;
+    int bad = head(g, "error", request_id) || app__gen_cstr(g, "data") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "code") ||
+              app__gen_str(g, code) || app__gen_cstr(g, "message") || app__gen_str(g, message) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad) {
+        yajl_gen_free(g);
+        return APP_E_NOMEM;
+    }
+    return app__gen_finish(g, out, len);
+}
+
+/* "idle" for SESSION_STATUS_IDLE. */
+static int gen_status(yajl_gen g, Comfyd__V1__SessionStatus st)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&comfyd__v1__session_status__descriptor, (int)st);
+    const char *pfx = "SESSION_STATUS_";
+    char buf[32];
+    snprintf(buf, sizeof buf, "%s", v ? v->name + strlen(pfx) : "unspecified");
+    for (char *p = buf; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    return app__gen_cstr(g, buf);
+}
+
+int app_session_event_json(const Comfyd__V1__SessionEvent *ev, char **out, size_t *len)
+{
+    const ProtobufCFieldDescriptor *f =
+        ev->kind_case
+            ? protobuf_c_message_descriptor_get_field(ev->base.descriptor, (unsigned)ev->kind_case)
+            : NULL;
+    const ProtobufCMessage *member =
+        f ? *(const ProtobufCMessage *const *)((const char *)ev + f->offset) : NULL;
+    yajl_gen g = app__gen();
+    if (!g) return APP_E_NOMEM;
+    int bad = head(g, f ? f->name : "unknown", NULL) || app__gen_cstr(g, "seq") ||
+              gen_u64(g, ev->seq) || app__gen_cstr(g, "time_ms") || gen_i64(g, ev->time_ms) ||
+              app__gen_cstr(g, "data") || yajl_gen_map_open(g) != yajl_gen_status_ok ||
+              app__gen_cstr(g, "session_id") || app__gen_str(g, ev->session_id);
+    if (!bad && member) bad = app__encode(g, member, app__style_session, 1);
+    if (!bad && ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_SYNC_STATE && ev->sync_state &&
+        ev->sync_state->session)
+        bad = app__gen_cstr(g, "status") || gen_status(g, ev->sync_state->session->status);
+    if (!bad)
+        bad = yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad) {
+        yajl_gen_free(g);
+        return APP_E_NOMEM;
+    }
+    return app__gen_finish(g, out, len);
+}
+
+/* ---- the WebSocket ---- */
+
+typedef struct session_ws {
+    app_ws base;
+    unsigned inflight; /* unary requests */
+    app_stream *room;  /* the joined session's event stream */
+    char *room_id;
+    char *join_rid; /* request_id of the join, for its failure */
+} session_ws;
+
+static void send_error(session_ws *w, const char *rid, const char *code, const char *message)
+{
+    char *json = NULL;
+    size_t len = 0;
+    if (app_session_error_json(rid, code, message, &json, &len) == APP_OK)
+        app__ws_send(&w->base, json, len);
+}
+
+static void leave(session_ws *w)
+{
+    if (w->room) app__stream_detach(w->room);
+    w->room = NULL;
+    free(w->room_id);
+    free(w->join_rid);
+    w->room_id = w->join_rid = NULL;
+}
+
+static void call_done(app_call *c)
+{
+    bnet_ws *ws = bnet_ws_find(c->a->net, c->ws_id);
+    if (!ws) return;
+    session_ws *w = bnet_ws_data(ws);
+    if (w->inflight) w->inflight--;
+    if (c->code != GRPC_STATUS_OK) {
+        const char *code;
+        char msg[RPCC_MAX_DETAILS_BYTES + 64];
+        app__call_outcome(c, &code, msg, sizeof msg);
+        send_error(w, c->rid, code, msg);
+        return;
+    }
+    char *json = NULL;
+    size_t len = 0;
+    if (app_session_answer_json(kinds[c->tag].answer, c->rid, c->resp, &json, &len) != APP_OK) {
+        send_error(w, c->rid, "INTERNAL", "the core's answer cannot be encoded");
+        return;
+    }
+    app__ws_send(&w->base, json, len);
+}
+
+static void room_msg(void *owner, app_stream *s, ProtobufCMessage *m)
+{
+    session_ws *w = owner;
+    const Comfyd__V1__SubscribeResponse *r = (const Comfyd__V1__SubscribeResponse *)m;
+    char *json = NULL;
+    size_t len = 0;
+    int rc = r->event ? app_session_event_json(r->event, &json, &len) : APP_E_INPUT;
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (rc != APP_OK) {
+        app__stream_credit(s, 1); /* an empty or unencodable event: skip it */
+        return;
+    }
+    /* Credit only for what the WebSocket queue took: a panel that stops
+     * reading stops its stream (bnet closes it with 1008). */
+    if (app__ws_send(&w->base, json, len) == BNET_OK) app__stream_credit(s, 1);
+}
+
+static void room_end(void *owner, app_stream *s, grpc_status_code code, const char *details)
+{
+    session_ws *w = owner;
+    uint64_t delivered = app__stream_delivered(s);
+    char msg[RPCC_MAX_DETAILS_BYTES + 64];
+    snprintf(msg, sizeof msg, "%s%s", code == GRPC_STATUS_UNAVAILABLE ? "core unavailable: " : "",
+             details && details[0] ? details : "the session's event stream ended");
+    LOG_D(MOD, "session %s: stream ended (%s: %s)", w->room_id ? w->room_id : "?",
+          app_grpc_code_name(code), msg);
+    send_error(w, w->join_rid, app_grpc_code_name(code), msg);
+    leave(w);
+    /* The core went away (or dropped a slow subscriber) after the room was
+     * live: close so the client reconnects and joins with its last seq. */
+    if (delivered && (code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_OK ||
+                      code == GRPC_STATUS_RESOURCE_EXHAUSTED || code == GRPC_STATUS_CANCELLED))
+        app__ws_close(&w->base, 1012, "session stream ended: join again with the last seq");
+}
+
+static void join(app *a, session_ws *w, app_session_req *r)
+{
+    const Comfyd__V1__SubscribeRequest *q = (const Comfyd__V1__SubscribeRequest *)r->msg;
+    leave(w); /* one room per socket: a new join switches */
+    int rc = app__stream_start(a, APP_M_SUBSCRIBE, r->msg, w, room_msg, room_end, &w->room);
+    if (rc != RPCC_OK) {
+        send_error(w, r->request_id, "UNAVAILABLE", rpcc_strerror(rc));
+        return;
+    }
+    w->room_id = text_dup(q->session_id);
+    w->join_rid = r->request_id;
+    r->request_id = NULL;
+}
+
+static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
+{
+    (void)req;
+    session_ws *w = calloc(1, sizeof *w);
+    if (!w) {
+        bnet_ws_close(ws, 1011, "out of memory");
+        return;
+    }
+    app__ws_opened(ud, &w->base, ws, APP_WS_SESSION);
+}
+
+static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
+{
+    app *a = ud;
+    session_ws *w = bnet_ws_data(ws);
+    if (!w) return;
+    a->m.ws_in[APP_WS_SESSION]++;
+    if (binary) {
+        send_error(w, NULL, "INVALID_ARGUMENT", "binary messages are not accepted");
+        return;
+    }
+    app_session_req r;
+    char err[1024];
+    int rc = app_session_parse(data, len, &r, err, sizeof err);
+    if (rc != APP_OK) {
+        send_error(w, r.request_id, rc == APP_E_NOMEM ? "INTERNAL" : "INVALID_ARGUMENT", err);
+        app_session_req_clear(&r);
+        return;
+    }
+    if (a->draining) {
+        send_error(w, r.request_id, "UNAVAILABLE", "shutting down");
+    } else if (r.kind == APP_SESS_JOIN) {
+        join(a, w, &r);
+    } else if (w->inflight >= APP_WS_MAX_INFLIGHT) {
+        send_error(w, r.request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+    } else {
+        w->inflight++;
+        app_call *c = app__call_new(a, kinds[r.kind].method, call_done);
+        c->ws_id = bnet_ws_id(ws);
+        c->tag = (int)r.kind;
+        c->rid = r.request_id;
+        r.request_id = NULL;
+        app__call_start(c, r.msg, APP_UNARY_TIMEOUT_MS);
+    }
+    app_session_req_clear(&r);
+}
+
+static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen, void *ud)
+{
+    (void)code, (void)reason, (void)rlen, (void)ud;
+    session_ws *w = bnet_ws_data(ws);
+    if (!w) return;
+    leave(w); /* cancels the room's stream */
+    app__ws_closed(&w->base);
+    free(w);
+}
+
+int app__session_routes(app *a)
+{
+    bnet_ws_handlers h = {app__ws_upgrade, ws_open, ws_message, ws_close};
+    return bnet_route_ws(a->net, "/comfy/session/ws", 0, &h, a) == BNET_OK ? 0 : -1;
+}
