@@ -40,4 +40,7 @@ for t in build/tests/test_*; do
     { cat "build/$(basename "$t").valgrind.log"; exit 1; }
 done
 
+step "fuzz targets (bounded run)"
+fuzz/run.sh build "${COMFYD_FUZZ_SECONDS:-15}"
+
 step "all tests passed"

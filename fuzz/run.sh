@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target with clang (ASan + UBSan) and runs each for a
+# bounded time. Usage: fuzz/run.sh BUILD_DIR [SECONDS_PER_TARGET]
+# BUILD_DIR is a configured build tree (for the generated protobuf-c code).
+# Exits non-zero when a target crashes; the crashing input is left in
+# BUILD_DIR/fuzz/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B="$(cd "${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}" && pwd)"
+secs="${2:-15}"
+if ! command -v clang >/dev/null 2>&1; then
+  echo "fuzz: clang is not installed; skipping"
+  exit 0
+fi
+out="$B/fuzz"
+mkdir -p "$out"
+CC=(clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+    -D_GNU_SOURCE -Icore -Ibridge -I"$B/gen" -I/usr/share/include/llhttp)
+PB=("$B"/gen/comfyd/v1/*.pb-c.c "$B"/gen/google/protobuf/wrappers.pb-c.c)
+LL=(/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c)
+
+build() { # name sources... -- libs...
+  local name=$1; shift
+  echo "fuzz: building $name"
+  "${CC[@]}" "$@" -o "$out/$name"
+}
+
+build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/text.c core/log.c -lyaml -lpthread
+build fuzz_sse fuzz/fuzz_sse.c core/sse.c
+build fuzz_jsonpb fuzz/fuzz_jsonpb.c bridge/jsonpb.c core/text.c "${PB[@]}" -lprotobuf-c -lyajl
+build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/graph.c core/text.c core/log.c "${PB[@]}" \
+  -lprotobuf-c -lyajl -lpthread
+build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
+  bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
+build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c -lwslay -lcrypto
+if [ -f fuzz/fuzz_mcp.c ]; then
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c bridge/jsonpb.c core/text.c core/log.c "${PB[@]}" \
+    -lprotobuf-c -lyajl -lpthread
+fi
+
+status=0
+for t in "$out"/fuzz_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  corpus="fuzz/corpus/$name"
+  mkdir -p "$out/corpus-$name"
+  args=("$out/corpus-$name")
+  [ -d "$corpus" ] && args+=("$corpus")
+  echo "fuzz: running $name for ${secs}s"
+  if ! (cd "$out" && "$t" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=0 \
+        "${args[@]}" >"$out/$name.log" 2>&1); then
+    echo "fuzz: $name FAILED"; tail -40 "$out/$name.log"; status=1
+  fi
+done
+exit $status
