@@ -1333,8 +1333,9 @@ static void end_jobs(canvas *cv, int err, Comfyd__V1__GraphErrorCode inflight_co
 static void cv_detach(canvas *cv, int end_code, const char *end_msg)
 {
     if (!cv->ops) return;
-    if (end_code) cv->ops->end(cv->ud, end_code, end_msg);
-    cv->ops->release(cv->ud);
+    const canvas_tab_ops *ops = cv->ops;
+    void *ud = cv->ud;
+    if (end_code) ops->end(ud, end_code, end_msg);
     cv->ops = NULL;
     cv->ud = NULL;
     cv->tab_id = 0;
@@ -1344,6 +1345,9 @@ static void cv_detach(canvas *cv, int end_code, const char *end_msg)
     cv->focused = 0;
     cv->last_used = mono();
     pthread_mutex_unlock(&cv->m->mu);
+    /* Last: once the tab is released the canvas already counts as
+     * detached, so a new attachment finds the room. */
+    ops->release(ud);
 }
 
 /* ---- the worker: deadlines and departed tabs ---- */
