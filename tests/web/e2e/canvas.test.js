@@ -1,0 +1,213 @@
+// The canvas executor in the stock ComfyUI frontend, driven through the real
+// comfyd-bridge and comfyd by an outside caller (bearer token).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { bridge, canvasIdOf, env, graphOf, launch, openComfy, txt2imgCommands, until, waitAttached } from "./helpers.js";
+
+let browser;
+let page;
+
+const nodeTypes = (wf) => wf.nodes.map((n) => n.type).sort();
+const TXT2IMG_TYPES = ["CLIPTextEncode", "CLIPTextEncode", "CheckpointLoaderSimple", "EmptyLatentImage", "KSampler", "SaveImage", "VAEDecode"];
+
+/** Link shapes by node type: "KSampler.0->VAEDecode.0:LATENT". */
+function linkShapes(wf) {
+  const type = (id) => wf.nodes.find((n) => n.id === id)?.type;
+  return wf.links.map((l) => (Array.isArray(l) ? l : [l.id, l.origin_id, l.origin_slot, l.target_id, l.target_slot, l.type]))
+    .map((l) => `${type(l[1])}.${l[2]}->${type(l[3])}.${l[4]}:${l[5]}`)
+    .sort();
+}
+
+async function batch(commands, extra = {}) {
+  const r = await bridge("POST", "/comfy/graph/batch", { commands, ...extra });
+  return r;
+}
+
+async function revisionOf(canvasId) {
+  const r = await bridge("GET", `/comfy/graph/diff?canvas_id=${encodeURIComponent(canvasId)}&since=0`);
+  return Number(r.body.to_revision);
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  page = await openComfy(browser.context);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the canvas executor in the stock frontend", () => {
+  it("builds txt2img from an outside caller's batch, on the canvas", async () => {
+    const cleared = await batch([{ type: "clear_graph" }]);
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    expect((await graphOf(page)).nodes).toHaveLength(0);
+
+    const r = await batch(txt2imgCommands());
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.ok).toBe(true);
+    expect(Object.keys(r.body.refs).sort()).toEqual(["ckpt", "decode", "latent", "neg", "pos", "sampler", "save"]);
+
+    const wf = await graphOf(page);
+    expect(nodeTypes(wf)).toEqual(TXT2IMG_TYPES);
+    expect(linkShapes(wf)).toEqual([
+      "CLIPTextEncode.0->KSampler.1:CONDITIONING",
+      "CLIPTextEncode.0->KSampler.2:CONDITIONING",
+      "CheckpointLoaderSimple.0->KSampler.0:MODEL",
+      "CheckpointLoaderSimple.1->CLIPTextEncode.0:CLIP",
+      "CheckpointLoaderSimple.1->CLIPTextEncode.0:CLIP",
+      "CheckpointLoaderSimple.2->VAEDecode.1:VAE",
+      "EmptyLatentImage.0->KSampler.3:LATENT",
+      "KSampler.0->VAEDecode.0:LATENT",
+      "VAEDecode.0->SaveImage.0:IMAGE",
+    ]);
+    const sampler = wf.nodes.find((n) => n.id === r.body.refs.sampler);
+    expect(sampler.type).toBe("KSampler");
+    // seed, control_after_generate (the extra value), steps, cfg, sampler, scheduler, denoise
+    expect(sampler.widgets_values).toEqual([156680208700286, "fixed", 20, 8, "euler", "normal", 1]);
+    expect(Array.from(sampler.pos)).toEqual([863, 186]);
+
+    // The core's mirror agrees with the canvas.
+    const g = await bridge("GET", `/comfy/graph/diff?canvas_id=${encodeURIComponent(await canvasIdOf(page))}&since=0`);
+    expect(g.status).toBe(200);
+    const mirror = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: await canvasIdOf(page) });
+    expect(mirror.body.graph.nodes.map((n) => n.type).sort()).toEqual(TXT2IMG_TYPES);
+
+    await page.evaluate(() => window.comfyAPI.app.app.canvas.setDirty(true, true));
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(env().artifacts, "canvas-txt2img.png") });
+  });
+
+  it("undoes the whole patch with one Ctrl+Z", async () => {
+    await batch([{ type: "clear_graph" }]);
+    const r = await batch(txt2imgCommands());
+    expect(r.body.ok).toBe(true);
+    expect((await graphOf(page)).nodes).toHaveLength(7);
+    // Focus the page on an empty spot of the canvas, then undo.
+    await page.mouse.click(700, 860);
+    await page.keyboard.press("Control+z");
+    await until(async () => (await graphOf(page)).nodes.length === 0, "the patch to be undone");
+    await page.keyboard.press("Control+y");
+    await until(async () => (await graphOf(page)).nodes.length === 7, "the patch to be redone");
+  });
+
+  it("reports the user's own edit: the revision goes up and the core's diff shows it", async () => {
+    await batch([{ type: "clear_graph" }]);
+    const r = await batch(txt2imgCommands());
+    const id = r.body.refs.sampler;
+    const canvasId = await canvasIdOf(page);
+    const before = await revisionOf(canvasId);
+    // Drag the KSampler by its title bar.
+    const at = await page.evaluate((nid) => {
+      const app = window.comfyAPI.app.app;
+      const n = app.rootGraph.getNodeById(nid);
+      const rect = app.canvas.canvas.getBoundingClientRect();
+      const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + 60, n.pos[1] - 15]);
+      return { x: rect.left + x, y: rect.top + y, pos: Array.from(n.pos) };
+    }, id);
+    await page.mouse.move(at.x, at.y);
+    await page.mouse.down();
+    await page.mouse.move(at.x + 60, at.y + 40, { steps: 8 });
+    await page.mouse.move(at.x + 120, at.y + 80, { steps: 8 });
+    await page.mouse.up();
+    const moved = await page.evaluate((nid) => Array.from(window.comfyAPI.app.app.rootGraph.getNodeById(nid).pos), id);
+    expect(moved).not.toEqual(at.pos);
+    // The tab reports the edit; the core's diff since then shows the move
+    // (the frontend may also report its own later touches, e.g. sizes).
+    const isMove = (o) => o.command?.type === "move_node" && Number(o.command.node_id) === id;
+    // A report may catch the node half-way; the last one has where it ended.
+    const endsAt = (d) => {
+      const m = (d.ops ?? []).filter(isMove).at(-1);
+      return m && m.command.x === moved[0] && m.command.y === moved[1];
+    };
+    const diff = await until(async () => {
+      const d = await bridge("GET", `/comfy/graph/diff?canvas_id=${encodeURIComponent(canvasId)}&since=${before}`);
+      return d.status === 200 && endsAt(d.body) ? d.body : null;
+    }, "the move to show in the core's diff");
+    expect(Number(diff.to_revision)).toBeGreaterThan(before);
+    expect(await revisionOf(canvasId)).toBeGreaterThan(before);
+    expect(diff.ops.every((o) => o.origin === "GRAPH_ORIGIN_USER")).toBe(true);
+  });
+
+  it("queues the workflow: the prompt reaches the host", async () => {
+    const before = (await (await fetch(`${env().origin}/__test__/prompts`)).json()).length;
+    const q = await bridge("POST", "/comfy/graph/queue", { batch_count: 1 });
+    expect(q.status, JSON.stringify(q.body)).toBe(200);
+    const prompts = await (await fetch(`${env().origin}/__test__/prompts`)).json();
+    expect(prompts).toHaveLength(before + 1);
+    const last = prompts.at(-1);
+    expect(q.body.prompt_id).toBe(last.prompt_id);
+    const classes = Object.values(last.body.prompt).map((n) => n.class_type).sort();
+    expect(classes).toEqual(TXT2IMG_TYPES);
+    const sampler = Object.values(last.body.prompt).find((n) => n.class_type === "KSampler");
+    expect(sampler.inputs).toMatchObject({ seed: 156680208700286, steps: 20, cfg: 8, sampler_name: "euler", scheduler: "normal", denoise: 1 });
+    expect(last.body.extra_data.extra_pnginfo.workflow.nodes).toHaveLength(7);
+  });
+
+  it("resynchronises after a page reload", async () => {
+    const idBefore = await canvasIdOf(page);
+    await page.reload({ waitUntil: "domcontentloaded" });
+    await waitAttached(page);
+    // The same tab and workflow: the same canvas.
+    expect(await canvasIdOf(page)).toBe(idBefore);
+    const wf = await graphOf(page);
+    const mirror = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: idBefore });
+    expect(mirror.body.graph.stale).toBeFalsy();
+    expect(mirror.body.graph.nodes.map((n) => n.id).sort()).toEqual(wf.nodes.map((n) => n.id).sort());
+    // Commands work again.
+    const r = await batch([{ type: "create_node", node_type: "PreviewImage", x: 1450, y: 500, ref: "p" }]);
+    expect(r.body.ok, JSON.stringify(r.body)).toBe(true);
+    expect((await graphOf(page)).nodes.some((n) => n.id === r.body.refs.p && n.type === "PreviewImage")).toBe(true);
+  });
+
+  it("follows the focused tab when two are open", async () => {
+    const second = await openComfy(browser.context);
+    try {
+      const id1 = await canvasIdOf(page);
+      const id2 = await canvasIdOf(second);
+      expect(id2).not.toBe(id1);
+      const focus = async (p) => {
+        await p.bringToFront();
+        await p.mouse.click(700, 860);
+      };
+      const hasNode = async (p, id) => (await graphOf(p)).nodes.some((n) => n.id === id && n.type === "EmptyLatentImage");
+      await focus(second);
+      await until(async () => (await bridge("GET", "/comfy/graph/canvases")).body.canvases?.[0]?.canvas_id === id2, "tab 2 to be the focused canvas");
+      const a = await batch([{ type: "create_node", node_type: "EmptyLatentImage", x: 100, y: 100, ref: "a" }]);
+      expect(a.body.ok, JSON.stringify(a.body)).toBe(true);
+      expect(a.body.canvas_id).toBe(id2);
+      expect(await hasNode(second, a.body.refs.a)).toBe(true);
+
+      const secondBefore = await graphOf(second);
+      await focus(page);
+      await until(async () => (await bridge("GET", "/comfy/graph/canvases")).body.canvases?.[0]?.canvas_id === id1, "tab 1 to be the focused canvas");
+      const b = await batch([{ type: "create_node", node_type: "EmptyLatentImage", x: 100, y: 300, ref: "b" }]);
+      expect(b.body.canvas_id).toBe(id1);
+      expect(await hasNode(page, b.body.refs.b)).toBe(true);
+      // Tab 2 did not change.
+      expect((await graphOf(second)).nodes.length).toBe(secondBefore.nodes.length);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("attaches the other workflow after a switch", async () => {
+    const first = await canvasIdOf(page);
+    await page.evaluate(() => window.comfyAPI.app.app.extensionManager.command.execute("Comfy.NewBlankWorkflow"));
+    const second = await until(async () => {
+      const id = await canvasIdOf(page);
+      return id !== first && (await page.evaluate(() => window.comfyd.editor.status)) === "attached" ? id : null;
+    }, "the new workflow to be attached");
+    await page.mouse.click(700, 860);
+    await until(async () => (await bridge("GET", "/comfy/graph/canvases")).body.canvases?.[0]?.canvas_id === second, "the new canvas to be the focused one");
+    const r = await batch([{ type: "create_node", node_type: "VAEDecode", x: 200, y: 200, ref: "v" }]);
+    expect(r.body.canvas_id).toBe(second);
+    expect((await graphOf(page)).nodes.map((n) => n.type)).toEqual(["VAEDecode"]);
+    const canvases = (await bridge("GET", "/comfy/graph/canvases")).body.canvases;
+    expect(canvases.find((c) => c.canvas_id === first)?.attached).toBeFalsy();
+  });
+
+  it("raised no errors of the extension in the page", () => {
+    expect(page.comfydErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,243 @@
+// The agent panel node in the stock frontend, against the real comfyd (its
+// offline echo provider) through comfyd-bridge's session WebSocket.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bridge, env, graphOf, launch, openComfy, txt2imgCommands, until, waitAttached } from "./helpers.js";
+
+const SECRET = "sk-test-DO-NOT-SAVE-4242";
+const SKILLS = ["prompt-writer", "workflow-builder"];
+const DOCS_IMAGES = fileURLToPath(new URL("../../../docs/images/", import.meta.url));
+
+let browser;
+let page;
+let panelId;
+
+const panel = () => page.locator(".comfyd-panel");
+const status = () => panel().locator("[data-test=status]").innerText();
+
+/** The replies shown, per turn: [[skill, text], ...]. */
+const replies = () =>
+  page.evaluate(() =>
+    Array.from(document.querySelectorAll(".comfyd-panel .cd-turn")).map((t) =>
+      Array.from(t.querySelectorAll(".cd-reply")).map((r) => [r.dataset.skill, r.querySelector(".cd-text").textContent]),
+    ),
+  );
+
+/** The status line and the replies, read at one moment. */
+const view = () =>
+  page.evaluate(() => ({
+    status: document.querySelector(".comfyd-panel [data-test=status]")?.textContent ?? "",
+    replies: Array.from(document.querySelectorAll(".comfyd-panel .cd-turn")).map((t) =>
+      Array.from(t.querySelectorAll(".cd-reply")).map((r) => [r.dataset.skill, r.querySelector(".cd-text").textContent]),
+    ),
+  }));
+
+async function waitIdleWithReplies(turns) {
+  return until(async () => {
+    const { status: st, replies: r } = await view();
+    const done = st.startsWith("idle") && r.length === turns && r.at(-1).length === SKILLS.length && r.at(-1).every(([, t]) => t.length > 0);
+    return done ? r : null;
+  }, `${turns} turn(s) with a reply of each skill`, 30000);
+}
+
+async function panelWidgets() {
+  return page.evaluate((id) => {
+    const n = window.comfyAPI.app.app.rootGraph.getNodeById(id);
+    return Object.fromEntries(n.widgets.filter((w) => w.name !== "comfyd_panel").map((w) => [w.name, w.value]));
+  }, panelId);
+}
+
+async function send(text) {
+  const input = panel().locator("[data-test=input]");
+  await input.click();
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  page = await openComfy(browser.context);
+  await bridge("POST", "/comfy/graph/batch", { commands: [{ type: "clear_graph" }] });
+  // The panel node is created like any node type, by an outside caller.
+  const r = await bridge("POST", "/comfy/graph/batch", {
+    commands: [...txt2imgCommands(), { type: "create_node", node_type: "ComfydAgentPanel", ref: "panel", x: 1230, y: 540 }],
+  });
+  expect(r.body.ok, JSON.stringify(r.body)).toBe(true);
+  panelId = r.body.refs.panel;
+  await page.evaluate((id) => {
+    const app = window.comfyAPI.app.app;
+    app.rootGraph.getNodeById(id).setSize([620, 440]);
+    app.canvas.ds.scale = 0.62;
+    app.canvas.ds.offset = [40, 30];
+    app.canvas.setDirty(true, true);
+  }, panelId);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the agent panel node", () => {
+  it("mounts, connects and lists the skills", async () => {
+    await panel().waitFor();
+    await until(async () => (await status()) === "no session", "the panel to connect");
+    const chips = await panel().locator(".cd-chip").allInnerTexts();
+    expect(chips.map((c) => c.trim())).toEqual(expect.arrayContaining(["graph-doctor", ...SKILLS]));
+    // The config widgets are saved with the node but not drawn.
+    const w = await panelWidgets();
+    expect(Object.keys(w)).toEqual(["session_id", "provider", "model", "base_url", "system_prompt", "skills"]);
+  });
+
+  it("creates a session, selects two skills and streams both replies side by side", async () => {
+    await panel().locator("[data-test=session]").selectOption("__new__");
+    await until(async () => (await panelWidgets()).session_id, "a session to be created");
+    await until(async () => (await status()) === "idle", "the session to be joined");
+    for (const k of SKILLS) await panel().locator(`input[data-skill=${k}]`).check();
+    await until(async () => (await panelWidgets()).skills === SKILLS.join(","), "the skills to be saved");
+
+    await send("Build me a txt2img workflow for a cat on a sofa");
+    // While the reply streams, both skills write at the same time.
+    const during = await until(async () => {
+      const { status: st, replies: r } = await view();
+      return r.length === 1 && r[0].length === 2 && r[0].every(([, t]) => t.length > 0) && st === "working" ? r : null;
+    }, "both skills to be streaming", 20000);
+    expect(during[0].map(([k]) => k)).toEqual(SKILLS);
+
+    const r = await waitIdleWithReplies(1);
+    expect(r[0].map(([k]) => k)).toEqual(SKILLS);
+    expect(r[0][0][1]).not.toBe(r[0][1][1]);
+    const boxes = await panel().locator(".cd-reply").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+    expect(boxes).toHaveLength(2);
+    expect(Math.abs(boxes[0].top - boxes[1].top)).toBeLessThan(2);
+    expect(boxes[1].left).toBeGreaterThan(boxes[0].right - 1);
+
+    await panel().locator("[data-test=log-toggle]").click();
+    // The debug log shows what the core logged for this turn.
+    const logText = await until(async () => {
+      const t = await panel().locator("[data-test=log]").innerText();
+      return t.includes("prompt-writer") && t.includes("workflow-builder") ? t : null;
+    }, "debug lines of both skills");
+    expect(logText).toMatch(/INFO|DEBUG/);
+    await page.screenshot({ path: join(env().artifacts, "panel.png") });
+  });
+
+  it("stores the API key in the core only, never in the workflow", async () => {
+    await panel().locator("[data-test=settings]").click();
+    await panel().locator("[data-test=api-key]").fill(SECRET);
+    await panel().locator("[data-test=api-key-set]").click();
+    await until(async () => (await panel().locator("[data-test=settings-pane]").innerText()).includes("stored in comfyd"), "the key to be stored");
+    expect(await panel().locator("[data-test=api-key]").inputValue()).toBe("");
+    // Everything the page saves or sends: the workflow, the prompt,
+    // ComfyUI's own persistence in localStorage and sessionStorage.
+    await page.mouse.click(400, 780); // an empty spot: the change tracker captures on mouseup
+    const saved = await page.evaluate(async () => {
+      const app = window.comfyAPI.app.app;
+      const p = await app.graphToPrompt();
+      const store = (s) => Object.keys(s).map((k) => `${k}=${s.getItem(k)}`).join("\n");
+      return JSON.stringify([app.rootGraph.serialize(), p.workflow, p.output, store(localStorage), store(sessionStorage)]);
+    });
+    expect(saved).toContain("ComfydAgentPanel");
+    expect(saved).not.toContain(SECRET);
+    // The panel is not part of the generation.
+    const prompt = await page.evaluate(async () => (await window.comfyAPI.app.app.graphToPrompt()).output);
+    expect(Object.values(prompt).map((n) => n.class_type)).not.toContain("ComfydAgentPanel");
+    await panel().locator("[data-test=settings]").click();
+  });
+
+  it("survives a dropped socket mid-stream without a duplicate or a lost token", async () => {
+    // Keep what the panel receives, to show it when this fails.
+    await page.evaluate((id) => {
+      const c = window.comfyAPI.app.app.rootGraph.getNodeById(id).__comfydPanel.client;
+      const orig = c.onMessage.bind(c);
+      window.__events = [];
+      c.onMessage = (d) => {
+        const m = JSON.parse(d);
+        window.__events.push(`${m.event}:${m.seq ?? ""}${m.event === "stream_delta" ? `:${m.data.skill}#${m.data.index}` : ""}${m.event === "status_update" ? `:${m.data.status}` : ""}`);
+        orig(d);
+      };
+    }, panelId);
+    await send("Now describe the lighting of the scene in some detail please");
+    await until(async () => {
+      const r = await replies();
+      return r.length === 2 && r[1].some(([, t]) => t.length > 0);
+    }, "the second reply to start");
+    // The network drops the panel's socket; it reconnects and joins with
+    // the last seq it saw.
+    const seqAtDrop = await page.evaluate((id) => {
+      const ctl = window.comfyAPI.app.app.rootGraph.getNodeById(id).__comfydPanel;
+      window.__droppedSocket = ctl.client.socket;
+      ctl.client.socket.close();
+      return ctl.state.lastSeq;
+    }, panelId);
+    expect(seqAtDrop).toBeGreaterThan(0);
+    const live = await waitIdleWithReplies(2);
+    const events = await page.evaluate(() => window.__events.join(" "));
+    const after = await page.evaluate((id) => {
+      const ctl = window.comfyAPI.app.app.rootGraph.getNodeById(id).__comfydPanel;
+      return { reconnected: !!ctl.client.socket && ctl.client.socket !== window.__droppedSocket, lastSeq: ctl.state.lastSeq };
+    }, panelId);
+    expect(after.reconnected).toBe(true);
+    expect(after.lastSeq).toBeGreaterThan(seqAtDrop);
+    // The core's stored replies (a fresh page gets them from sync_state)
+    // are exactly what the panel showed.
+    await page.reload({ waitUntil: "domcontentloaded" });
+    await waitAttached(page);
+    await panel().waitFor();
+    const reloaded = await waitIdleWithReplies(2);
+    expect(reloaded, `events the panel received: ${events}`).toEqual(live);
+  });
+
+  it("reconnects to the same session after a reload, from the saved workflow", async () => {
+    const w = await panelWidgets();
+    expect(w.session_id).toMatch(/\S/);
+    expect(w.skills).toBe(SKILLS.join(","));
+    expect(await panel().locator("[data-test=session]").inputValue()).toBe(w.session_id);
+    expect(await panel().locator("input[data-skill=prompt-writer]").isChecked()).toBe(true);
+    const turns = await replies();
+    expect(turns).toHaveLength(2);
+    expect(turns.every((t) => t.length === 2)).toBe(true);
+  });
+
+  it("looks like part of ComfyUI (screenshots for the docs)", async () => {
+    const view = (scale, offset) =>
+      page.evaluate(([sc, off]) => {
+        const c = window.comfyAPI.app.app.canvas;
+        c.deselectAll?.();
+        c.ds.scale = sc;
+        c.ds.offset = off;
+        c.setDirty(true, true);
+      }, [scale, offset]);
+    // The whole workflow with the panel beside it.
+    await view(0.68, [90, 30]);
+    await page.waitForTimeout(400);
+    const shot = join(env().artifacts, "canvas-and-panel.png");
+    await page.screenshot({ path: shot });
+    // The panel at 100 %, with its debug log open during a turn.
+    if (!(await panel().locator("[data-test=log]").count())) await panel().locator("[data-test=log-toggle]").click();
+    await send("Make the cat orange");
+    await waitIdleWithReplies(3);
+    await view(1, [-1020, -420]);
+    await page.waitForTimeout(400);
+    const box = await panel().boundingBox();
+    const panelShot = join(env().artifacts, "panel-node.png");
+    await page.screenshot({ path: panelShot, clip: { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 44), width: box.width + 24, height: box.height + 56 } });
+    if (process.env.COMFYD_UPDATE_DOCS_IMAGES === "1") {
+      mkdirSync(DOCS_IMAGES, { recursive: true });
+      copyFileSync(shot, join(DOCS_IMAGES, "canvas.png"));
+      copyFileSync(panelShot, join(DOCS_IMAGES, "panel.png"));
+    }
+    expect(page.comfydErrors).toEqual([]);
+    expect((await graphOf(page)).nodes.some((n) => n.type === "ComfydAgentPanel")).toBe(true);
+  });
+  it("queues a prompt without the panel and without the key", async () => {
+    const q = await bridge("POST", "/comfy/graph/queue", {});
+    expect(q.status, JSON.stringify(q.body)).toBe(200);
+    const prompts = await (await fetch(`${env().origin}/__test__/prompts`)).json();
+    const body = JSON.stringify(prompts.at(-1).body);
+    expect(body).not.toContain(SECRET);
+    expect(Object.values(prompts.at(-1).body.prompt).map((n) => n.class_type)).not.toContain("ComfydAgentPanel");
+    expect(body).toContain("ComfydAgentPanel"); // in the workflow kept with the prompt
+  });
+});

@@ -1,0 +1,422 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { LiteGraph, fakeApp, newGraph, objectInfo, txt2imgBatch } from "./harness.js";
+import { FakeSocket, ManualTimers, fakeConnection, flush } from "./fakes.js";
+import { EditorClient, canvasIdFor, compactObjectInfo, tabId } from "../../../web/src/executor/editor.js";
+import { inUndoStep } from "../../../web/src/executor/transaction.js";
+import { nodesOf } from "../../../web/src/executor/graphops.js";
+
+function setup({ graph = newGraph(), info = objectInfo } = {}) {
+  FakeSocket.reset();
+  const app = fakeApp(graph);
+  const prompts = [];
+  app.api = {
+    async queuePrompt(number, p) {
+      prompts.push({ number, p });
+      return { prompt_id: `p-${prompts.length}`, number: prompts.length, node_errors: {} };
+    },
+  };
+  const timers = new ManualTimers();
+  const logs = [];
+  const client = new EditorClient({
+    app,
+    api: app.api,
+    LiteGraph,
+    connection: fakeConnection(),
+    WebSocket: FakeSocket,
+    tabId: "tab1",
+    objectInfo: async () => info,
+    timers,
+    hasFocus: () => true,
+    log: (level, text) => logs.push([level, text]),
+    isPanelNode: (n) => n.type === "ComfydAgentPanel",
+  });
+  return { app, client, timers, prompts, logs, graph };
+}
+
+async function attached(env) {
+  env.client.start();
+  await flush();
+  const s = FakeSocket.last();
+  s.open();
+  s.receive({ type: "attached", canvas_id: env.client.canvasId, revision: 1 });
+  return s;
+}
+
+describe("attach", () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it("opens /comfy/editor/ws with the token and attaches the open workflow", async () => {
+    const env = setup();
+    env.client.start();
+    await flush();
+    const s = FakeSocket.last();
+    expect(s.url).toBe("ws://127.0.0.1:8189/comfy/editor/ws?token=tok%20en%2F1");
+    s.open();
+    const [a] = s.ofType("attach");
+    expect(a).toMatchObject({ type: "attach", canvas_id: canvasIdFor("tab1", "workflows/Unsaved Workflow.json"), title: "Unsaved Workflow", focused: true, tab_revision: 1 });
+    expect(JSON.parse(a.workflow_json).nodes).toEqual([]);
+    const info = JSON.parse(a.object_info_json);
+    expect(Object.keys(info)).toHaveLength(Object.keys(objectInfo).length);
+    expect(JSON.stringify(info)).not.toContain("tooltip");
+  });
+
+  it("attaches without node types when /object_info cannot be read, and asks again next time", async () => {
+    const env = setup();
+    let calls = 0;
+    env.client.d.objectInfo = async () => {
+      calls++;
+      throw new Error("HTTP 500");
+    };
+    env.client.start();
+    await flush();
+    const s = FakeSocket.last();
+    s.open();
+    expect(s.ofType("attach")[0].object_info_json).toBe("");
+    s.drop(1012);
+    env.timers.advance(20000);
+    await flush();
+    expect(calls).toBe(2);
+  });
+
+  it("waits for the frontend's first workflow before attaching", async () => {
+    const env = setup();
+    const wf = env.app.extensionManager.workflow;
+    const opened = wf.activeWorkflow;
+    wf.activeWorkflow = null;
+    env.client.start();
+    await flush();
+    env.timers.advance(1000);
+    await flush();
+    expect(FakeSocket.all).toHaveLength(0);
+    wf.activeWorkflow = opened;
+    env.timers.advance(250);
+    await flush();
+    const s = FakeSocket.last();
+    s.open();
+    expect(s.ofType("attach")[0].canvas_id).toBe(canvasIdFor("tab1", "workflows/Unsaved Workflow.json"));
+  });
+
+  it("keeps canvas ids bounded and distinct per workflow", () => {
+    const a = canvasIdFor("tab1", "workflows/a.json");
+    const b = canvasIdFor("tab1", "workflows/b.json");
+    expect(a).not.toBe(b);
+    expect(a.startsWith("tab1:a.json~")).toBe(true);
+    expect(canvasIdFor("tab1", "x".repeat(5000)).length).toBeLessThanOrEqual(128);
+  });
+
+  it("drops the object_info when even the compact form is too large", () => {
+    expect(compactObjectInfo(objectInfo, 1000)).toBe("");
+    expect(compactObjectInfo(null)).toBe("");
+    expect(compactObjectInfo(objectInfo).length).toBeGreaterThan(1000);
+  });
+
+  it("keeps one tab id in sessionStorage across reloads", () => {
+    const store = new Map();
+    const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+    const id = tabId(storage, () => "abc123");
+    expect(id).toBe("abc123");
+    expect(tabId(storage, () => "zzz999")).toBe("abc123");
+  });
+});
+
+describe("patches", () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it("applies a patch as one undo step and answers with the post-state", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 3, commands: txt2imgBatch(), expected_node_ids: [1, 2, 3, 4, 5, 6, 7], mode: "BATCH_MODE_ATOMIC" });
+    await flush();
+    const [r] = s.ofType("patch_result");
+    expect(r).toMatchObject({ request_id: 3, ok: true, error: "", tab_revision: 2 });
+    expect(r.results).toHaveLength(16);
+    expect(r.results.slice(0, 7).map((x) => x.node_id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(r.results[4]).toEqual({ index: 4, ok: true, node_id: 5 });
+    const wf = JSON.parse(r.workflow_json);
+    expect(wf.nodes).toHaveLength(7);
+    expect(wf.links).toHaveLength(9);
+    // One undo step: the flush pair (no change) and the patch's bracket.
+    expect(env.app.tracker.events).toEqual(["before", "after", "before", "after"]);
+    expect(env.app.tracker.undoQueue).toHaveLength(1);
+    env.app.tracker.undo();
+    expect(nodesOf(env.graph)).toHaveLength(0);
+  });
+
+  it("reports the failure and the rolled-back graph of a failing patch", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 4, commands: [{ type: "create_node", node_type: "VAEDecode" }, { type: "remove_node", node_id: 99 }] });
+    await flush();
+    const [r] = s.ofType("patch_result");
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/no node #99/);
+    expect(r.results[1].error).toEqual({ code: "NODE_NOT_FOUND", message: "node_id: no node #99", index: 1 });
+    expect(r.results[0].error.code).toBe("SKIPPED");
+    expect(JSON.parse(r.workflow_json).nodes).toEqual([]);
+    expect(env.app.tracker.undoQueue).toHaveLength(0);
+  });
+
+  it("runs requests one at a time in arrival order", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: [{ type: "create_node", node_type: "VAEDecode", ref: "a" }] });
+    s.receive({ type: "patch", request_id: 2, commands: [{ type: "move_node", node_id: 1, x: 7, y: 8 }] });
+    await flush();
+    expect(s.ofType("patch_result").map((r) => [r.request_id, r.ok, r.tab_revision])).toEqual([[1, true, 2], [2, true, 3]]);
+  });
+
+  it("ignores message types outside the protocol", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "eval", code: "globalThis.pwned = 1" });
+    s.receive("not json");
+    await flush();
+    expect(globalThis.pwned).toBeUndefined();
+    expect(s.sent.filter((m) => m.type !== "attach")).toEqual([]);
+    expect(env.logs.some(([, t]) => t.includes("unknown message type"))).toBe(true);
+  });
+});
+
+describe("queue and load", () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it("queues through the frontend and returns the prompt id", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 9, batch_count: 2 });
+    await flush();
+    expect(env.prompts).toHaveLength(2);
+    expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 9, ok: true, error: "", prompt_id: "p-2", number: 2 });
+  });
+
+  it("reports a refused prompt with the server's reason", async () => {
+    const env = setup();
+    env.app.api.queuePrompt = async () => {
+      const e = new Error("400");
+      e.response = { error: { message: "Prompt outputs failed validation" }, node_errors: { 3: {} } };
+      throw e;
+    };
+    env.app.queuePrompt = async function () {
+      try {
+        await this.api.queuePrompt(0, {});
+      } catch {
+        return false;
+      }
+      return true;
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 10, batch_count: 1 });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: false, error: "Prompt outputs failed validation (nodes 3)", prompt_id: "" });
+  });
+
+  it("loads a workflow and answers with what the graph holds", async () => {
+    const env = setup();
+    const s = await attached(env);
+    const g2 = newGraph();
+    const { applyPatch } = await import("../../../web/src/executor/commands.js");
+    applyPatch({ graph: g2, LiteGraph }, { commands: txt2imgBatch() });
+    s.receive({ type: "load", request_id: 11, workflow_json: JSON.stringify(g2.serialize()) });
+    await flush();
+    const [r] = s.ofType("load_result");
+    expect(r.ok).toBe(true);
+    expect(JSON.parse(r.workflow_json).nodes).toHaveLength(7);
+    expect(nodesOf(env.graph)).toHaveLength(7);
+    // A load is not reported again as the user's edit.
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(0);
+    s.receive({ type: "load", request_id: 12, workflow_json: "{nope" });
+    await flush();
+    expect(s.ofType("load_result")[1]).toMatchObject({ ok: false, workflow_json: "" });
+  });
+});
+
+describe("user edits and focus", () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it("reports the user's edit once, and not the executor's own patch", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: [{ type: "create_node", node_type: "VAEDecode" }] });
+    await flush();
+    env.timers.advance(3000);
+    expect(s.ofType("user_edit")).toHaveLength(0);
+    // The user moves the node.
+    nodesOf(env.graph)[0].pos = [400, 400];
+    env.client.graphChanged();
+    env.client.graphChanged();
+    env.timers.advance(200);
+    const edits = s.ofType("user_edit");
+    expect(edits).toHaveLength(1);
+    expect(edits[0].tab_revision).toBe(3);
+    expect(JSON.parse(edits[0].workflow_json).nodes[0].pos).toEqual([400, 400]);
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+  });
+
+  it("does not report the states in between of a drag, only where it ends", async () => {
+    const env = setup();
+    const s = await attached(env);
+    const n = LiteGraph.createNode("VAEDecode");
+    inUndoStep(env.app, () => env.graph.add(n));
+    env.timers.advance(1600);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    env.client.setPointerDown(true);
+    n.pos = [50, 50];
+    env.timers.advance(1600);
+    n.pos = [90, 90];
+    env.timers.advance(1600);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    env.client.setPointerDown(false);
+    env.timers.advance(200);
+    const edits = s.ofType("user_edit");
+    expect(edits).toHaveLength(2);
+    expect(JSON.parse(edits[1].workflow_json).nodes[0].pos).toEqual([90, 90]);
+  });
+
+  it("finds edits that raised no event by polling", async () => {
+    const env = setup();
+    const s = await attached(env);
+    inUndoStep(env.app, () => env.graph.add(LiteGraph.createNode("VAEDecode")));
+    env.timers.advance(1600);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+  });
+
+  it("sends focus changes", async () => {
+    const env = setup();
+    const s = await attached(env);
+    env.client.setFocus(false);
+    env.client.setFocus(false);
+    env.client.setFocus(true);
+    expect(s.ofType("focus").map((m) => m.focused)).toEqual([false, true]);
+  });
+
+  it("re-announces focus when the user works in the tab, at most once a second", async () => {
+    const env = setup();
+    const s = await attached(env);
+    env.timers.advance(5000);
+    env.client.touched();
+    env.client.touched();
+    expect(s.ofType("focus")).toHaveLength(1);
+    env.timers.advance(1001);
+    env.client.touched();
+    expect(s.ofType("focus").map((m) => m.focused)).toEqual([true, true]);
+  });
+});
+
+describe("reconnecting", () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it("reconnects with backoff after the bridge goes away and re-attaches the current graph", async () => {
+    const env = setup();
+    const s = await attached(env);
+    env.graph.add(LiteGraph.createNode("VAEDecode"));
+    s.drop(1012);
+    expect(FakeSocket.all).toHaveLength(1);
+    env.timers.advance(10000);
+    await flush();
+    expect(FakeSocket.all.length).toBeGreaterThanOrEqual(2);
+    const s2 = FakeSocket.last();
+    s2.open();
+    const [a] = s2.ofType("attach");
+    expect(a.canvas_id).toBe(env.client.canvasId);
+    expect(JSON.parse(a.workflow_json).nodes).toHaveLength(1);
+    expect(a.tab_revision).toBeGreaterThan(1);
+  });
+
+  it("keeps retrying while the connection info is not available", async () => {
+    const env = setup();
+    let fail = 2;
+    const conn = env.client.d.connection;
+    const real = conn.get.bind(conn);
+    conn.get = async () => {
+      if (fail-- > 0) throw new Error("comfyd is starting");
+      return real();
+    };
+    env.client.start();
+    await flush();
+    expect(FakeSocket.all).toHaveLength(0);
+    for (let i = 0; i < 3; i++) {
+      env.timers.advance(20000);
+      await flush();
+    }
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(conn.invalidated).toBe(2);
+  });
+
+  it("stays away after being replaced (1000) until the tab is focused again", async () => {
+    const env = setup();
+    const s = await attached(env);
+    env.client.setFocus(false);
+    s.drop(1000);
+    env.timers.advance(60000);
+    await flush();
+    expect(FakeSocket.all).toHaveLength(1);
+    env.client.setFocus(true);
+    await flush();
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it("re-attaches as another canvas when the open workflow changes", async () => {
+    const env = setup();
+    const s = await attached(env);
+    const first = env.client.canvasId;
+    env.app.extensionManager.workflow.activeWorkflow = { path: "workflows/other.json", filename: "other" };
+    env.client.graphChanged();
+    env.timers.advance(200);
+    await flush();
+    expect(s.closed).toBeTruthy();
+    const s2 = FakeSocket.last();
+    s2.open();
+    const [a] = s2.ofType("attach");
+    expect(a.canvas_id).not.toBe(first);
+    expect(a.title).toBe("other");
+  });
+});
+
+describe("a switched workflow", () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it("refuses a patch meant for the workflow the user left, and attaches the open one", async () => {
+    const env = setup();
+    const s = await attached(env);
+    env.app.extensionManager.workflow.activeWorkflow = { path: "workflows/other.json", filename: "other" };
+    s.receive({ type: "patch", request_id: 5, commands: [{ type: "create_node", node_type: "VAEDecode" }] });
+    await flush();
+    expect(s.ofType("patch_result")[0]).toMatchObject({ request_id: 5, ok: false, error: expect.stringMatching(/switched/) });
+    expect(nodesOf(env.graph)).toHaveLength(0);
+    await flush();
+    const s2 = FakeSocket.last();
+    expect(s2).not.toBe(s);
+    s2.open();
+    expect(s2.ofType("attach")[0].title).toBe("other");
+  });
+});
+
+describe("inUndoStep", () => {
+  it("closes its bracket when the work throws", () => {
+    const app = fakeApp(newGraph());
+    expect(() => inUndoStep(app, () => {
+      throw new Error("boom");
+    })).toThrow("boom");
+    expect(app.tracker.changeCount).toBe(0);
+    expect(app.tracker.events).toEqual(["before", "after", "before", "after"]);
+  });
+
+  it("puts a pending user edit into its own step before the patch", () => {
+    const g = newGraph();
+    const app = fakeApp(g);
+    g.add(LiteGraph.createNode("VAEDecode")); // the user's, not captured yet
+    inUndoStep(app, () => g.add(LiteGraph.createNode("SaveImage")));
+    expect(app.tracker.undoQueue).toHaveLength(2);
+    app.tracker.undo();
+    expect(nodesOf(g).map((n) => n.type)).toEqual(["VAEDecode"]);
+  });
+
+  it("falls back to the graph's hooks without a canvas", () => {
+    const calls = [];
+    const app = { rootGraph: { beforeChange: () => calls.push("b"), afterChange: () => calls.push("a") } };
+    expect(inUndoStep(app, () => 7)).toBe(7);
+    expect(calls).toEqual(["b", "a", "b", "a"]);
+  });
+});

@@ -1,0 +1,292 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeSocket, ManualTimers, fakeConnection, flush } from "./fakes.js";
+import {
+  MAX_LOG_LINES,
+  ackPendingTurn,
+  addPendingTurn,
+  applyEvent,
+  columnsOf,
+  createState,
+  shortEnum,
+} from "../../../web/src/panel/session-store.js";
+import { PanelController, parseSkills } from "../../../web/src/panel/controller.js";
+import { parseConnection, backoffDelay } from "../../../web/src/connection.js";
+
+const ev = (event, seq, data) => ({ event, seq, data: { session_id: "s1", ...data } });
+const delta = (seq, skill, index, text, turn = 10) => ev("stream_delta", seq, { turn_id: turn, skill, index, delta: text });
+const sync = (seq, extra = {}) =>
+  ev("sync_state", seq, {
+    session: { id: "s1", title: "t", status: "idle", config: { provider: "echo", active_skills: ["a", "b"] } },
+    history: [],
+    partials: [],
+    status: "idle",
+    ...extra,
+  });
+
+describe("session store", () => {
+  let s;
+  beforeEach(() => {
+    s = createState();
+    s.sessionId = "s1";
+  });
+
+  it("builds turns with one reply per skill from streamed deltas", () => {
+    applyEvent(s, sync(1));
+    applyEvent(s, ev("message_added", 2, { message: { id: 10, role: "user", content: "hi", state: "running" } }));
+    applyEvent(s, ev("status_update", 3, { status: "working", turn_id: 10 }));
+    applyEvent(s, delta(4, "a", 0, "Hel"));
+    applyEvent(s, delta(5, "b", 0, "Wor"));
+    applyEvent(s, delta(6, "a", 1, "lo"));
+    applyEvent(s, delta(7, "b", 1, "ld"));
+    expect(s.status).toBe("working");
+    expect(s.turns).toHaveLength(1);
+    expect(s.turns[0].content).toBe("hi");
+    expect(columnsOf(s.turns[0], ["a", "b"]).map((r) => [r.skill, r.content])).toEqual([["a", "Hello"], ["b", "World"]]);
+    applyEvent(s, ev("status_update", 8, { status: "idle" }));
+    expect(s.turns[0].replies.a.state).toBe("done");
+    expect(s.lastSeq).toBe(8);
+  });
+
+  it("drops events it has seen (a replay after a reconnect)", () => {
+    applyEvent(s, sync(1));
+    applyEvent(s, delta(2, "a", 0, "x"));
+    applyEvent(s, delta(3, "a", 1, "y"));
+    // The replay starts again at seq 2.
+    expect(applyEvent(s, delta(2, "a", 0, "x"))).toBe(false);
+    expect(applyEvent(s, delta(3, "a", 1, "y"))).toBe(false);
+    applyEvent(s, delta(4, "a", 2, "z"));
+    expect(s.turns[0].replies.a.content).toBe("xyz");
+    // Events without an index of their own are caught by seq alone.
+    applyEvent(s, ev("debug_log", 5, { level: "INFO", module: "m", message: "once" }));
+    expect(applyEvent(s, ev("debug_log", 5, { level: "INFO", module: "m", message: "once" }))).toBe(false);
+    expect(s.logs.map((l) => l.message)).toEqual(["once"]);
+  });
+
+  it("drops a delta repeated within a reply and asks for a snapshot on a gap", () => {
+    applyEvent(s, sync(1));
+    applyEvent(s, delta(2, "a", 0, "x"));
+    expect(applyEvent(s, delta(3, "a", 0, "x"))).toBe(false);
+    expect(s.needsResync).toBe(false);
+    applyEvent(s, delta(4, "a", 5, "q"));
+    expect(s.needsResync).toBe(true);
+    expect(s.turns[0].replies.a.content).toBe("x");
+  });
+
+  it("replaces the view with a snapshot, partial replies included", () => {
+    applyEvent(s, sync(1));
+    applyEvent(s, delta(2, "a", 0, "stale"));
+    applyEvent(
+      s,
+      sync(40, {
+        history: [
+          { id: 10, role: "ROLE_USER", content: "hi", state: "MESSAGE_STATE_DONE" },
+          { id: 11, role: "assistant", skill: "a", turn_id: 10, content: "Hello", state: "done" },
+          { id: 12, role: "user", content: "more", state: "running" },
+        ],
+        partials: [{ turn_id: 12, skill: "b", content: "par", delta_count: 2 }],
+        status: "working",
+      }),
+    );
+    expect(s.lastSeq).toBe(40);
+    expect(s.status).toBe("working");
+    expect(s.turns.map((t) => t.id)).toEqual([10, 12]);
+    expect(s.turns[0].replies.a).toMatchObject({ content: "Hello", final: true });
+    expect(s.turns[1].replies.b).toMatchObject({ content: "par", next: 2 });
+    // The stream goes on from the snapshot without a duplicate.
+    applyEvent(s, delta(41, "b", 1, "x", 12));
+    applyEvent(s, delta(42, "b", 2, "tial", 12));
+    expect(s.turns[1].replies.b.content).toBe("partial");
+  });
+
+  it("keeps a stored reply over a partial of it in the same snapshot", () => {
+    applyEvent(
+      s,
+      sync(9, {
+        history: [
+          { id: 10, role: "user", content: "hi", state: "done" },
+          { id: 11, role: "assistant", skill: "a", turn_id: 10, content: "Hello world", state: "done" },
+        ],
+        partials: [{ turn_id: 10, skill: "a", content: "Hello", delta_count: 1 }],
+      }),
+    );
+    expect(s.turns[0].replies.a).toMatchObject({ content: "Hello world", final: true });
+  });
+
+  it("keeps the final message over streamed text", () => {
+    applyEvent(s, sync(1));
+    applyEvent(s, delta(2, "a", 0, "Hel"));
+    applyEvent(s, ev("message_added", 3, { message: { id: 11, role: "assistant", skill: "a", turn_id: 10, content: "Hello!", state: "done" } }));
+    applyEvent(s, delta(4, "a", 1, "lo"));
+    expect(s.turns[0].replies.a.content).toBe("Hello!");
+  });
+
+  it("records errors, debug lines (bounded) and config changes", () => {
+    applyEvent(s, sync(1));
+    applyEvent(s, ev("error", 2, { code: "provider_error", message: "boom", turn_id: 10, skill: "a" }));
+    expect(s.lastError).toMatchObject({ code: "provider_error", message: "boom" });
+    expect(s.turns[0].replies.a.state).toBe("failed");
+    for (let i = 0; i < MAX_LOG_LINES + 10; i++) applyEvent(s, ev("debug_log", 3 + i, { level: "LOG_LEVEL_INFO", module: "m", message: `l${i}` }));
+    expect(s.logs).toHaveLength(MAX_LOG_LINES);
+    expect(s.logs.at(-1)).toMatchObject({ level: "INFO", message: `l${MAX_LOG_LINES + 9}` });
+    applyEvent(s, ev("config_updated", 1000, { config: { provider: "openai", api_key_set: true }, title: "new" }));
+    expect(s.config.api_key_set).toBe(true);
+    expect(s.title).toBe("new");
+  });
+
+  it("ignores events of another session", () => {
+    applyEvent(s, sync(1));
+    expect(applyEvent(s, { event: "stream_delta", seq: 2, data: { session_id: "other", turn_id: 1, skill: "a", index: 0, delta: "x" } })).toBe(false);
+    expect(s.turns).toHaveLength(0);
+  });
+
+  it("shows a sent message at once and gives it its id on ack", () => {
+    applyEvent(s, sync(1));
+    addPendingTurn(s, "c1", "hello");
+    expect(s.turns.at(-1)).toMatchObject({ pending: true, content: "hello" });
+    applyEvent(s, ev("message_added", 2, { message: { id: 10, role: "user", content: "hello", state: "running" } }));
+    ackPendingTurn(s, "c1", { id: 10, content: "hello", state: "running" });
+    expect(s.turns).toHaveLength(1);
+    expect(s.turns[0]).toMatchObject({ id: 10, content: "hello" });
+  });
+
+  it("normalises enum spellings", () => {
+    expect(shortEnum("SESSION_STATUS_WORKING", "SESSION_STATUS_")).toBe("working");
+    expect(shortEnum("idle", "SESSION_STATUS_")).toBe("idle");
+    expect(parseSkills(" a, b ,,c")).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("connection info", () => {
+  it("builds the WebSocket base from the route's answer", () => {
+    expect(parseConnection({ status: "ready", bridge_url: "http://127.0.0.1:8189", token: "abc" }, { hostname: "localhost" })).toEqual({
+      wsBase: "ws://localhost:8189",
+      token: "abc",
+      bridgeUrl: "http://localhost:8189",
+    });
+    expect(() => parseConnection({ status: "starting" })).toThrow(/starting/);
+    expect(() => parseConnection({ status: "ready", bridge_url: "javascript:alert(1)", token: "a" })).toThrow(/scheme/);
+    expect(() => parseConnection({ status: "ready", bridge_url: "http://x", token: "a b" })).toThrow(/token/);
+  });
+
+  it("backs off up to ten seconds", () => {
+    expect(backoffDelay(0, () => 0.5)).toBe(500);
+    expect(backoffDelay(3, () => 0.5)).toBe(4000);
+    expect(backoffDelay(30, () => 0.5)).toBe(10000);
+  });
+});
+
+describe("panel controller", () => {
+  function setup(config = {}) {
+    FakeSocket.reset();
+    const saved = { session_id: "", provider: "echo", model: "", base_url: "", system_prompt: "", skills: "", ...config };
+    const writes = [];
+    const timers = new ManualTimers();
+    const ctl = new PanelController({
+      connection: fakeConnection(),
+      WebSocket: FakeSocket,
+      timers,
+      readConfig: () => ({ ...saved }),
+      writeConfig: (k, v) => {
+        saved[k] = v;
+        writes.push([k, v]);
+      },
+    });
+    return { ctl, saved, writes, timers };
+  }
+
+  async function opened(env) {
+    env.ctl.start();
+    await flush();
+    const s = FakeSocket.last();
+    s.open();
+    await flush();
+    return s;
+  }
+
+  const answer = (s, event, data) => {
+    const req = s.sent.filter((m) => m.event === event).at(-1);
+    s.receive({ event: { create: "created", list: "sessions", list_skills: "skills", configure: "configured", update_skills: "configured", user_message: "ack", cancel: "cancelled" }[event], request_id: req.request_id, data });
+  };
+
+  it("lists skills and sessions when connected", async () => {
+    const env = setup();
+    const s = await opened(env);
+    answer(s, "list_skills", { skills: [{ name: "prompt-writer", description: "d" }, { name: "workflow-builder" }] });
+    answer(s, "list", { sessions: [{ id: "s9", title: "old" }] });
+    await flush();
+    expect(env.ctl.ui.skills.map((k) => k.name)).toEqual(["prompt-writer", "workflow-builder"]);
+    expect(env.ctl.ui.sessions).toEqual([{ id: "s9", title: "old" }]);
+    expect(env.ctl.ui.connected).toBe(true);
+  });
+
+  it("creates a session with the form's config, sends the key to the core only, and joins", async () => {
+    const env = setup({ model: "m1", skills: "a,b" });
+    const s = await opened(env);
+    env.ctl.ui.apiKey = "sk-secret";
+    const p = env.ctl.createSession("demo");
+    await flush();
+    const [req] = s.ofType("create");
+    expect(req.data).toMatchObject({ title: "demo", api_key: "sk-secret", config: { provider: "echo", model: "m1", active_skills: ["a", "b"] } });
+    answer(s, "create", { session: { id: "s1" } });
+    await flush();
+    answer(s, "list", { sessions: [] });
+    await p;
+    expect(env.ctl.ui.apiKey).toBe("");
+    expect(env.saved.session_id).toBe("s1");
+    expect(JSON.stringify(env.writes)).not.toContain("sk-secret");
+    expect(s.ofType("join").at(-1).data).toEqual({ session_id: "s1", last_seq: 0 });
+  });
+
+  it("saves config and skills into the widgets and the core", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    env.ctl.ui.skills = [{ name: "a" }, { name: "b" }, { name: "c" }];
+    env.ctl.toggleSkill("c", true);
+    env.ctl.toggleSkill("a", true);
+    await flush();
+    expect(env.saved.skills).toBe("a,c");
+    expect(s.ofType("update_skills").at(-1).data).toEqual({ session_id: "s1", skills: ["a", "c"] });
+    env.ctl.ui.form.model = "llama3";
+    env.ctl.saveConfig();
+    await flush();
+    expect(env.saved.model).toBe("llama3");
+    expect(s.ofType("configure").at(-1).data).toMatchObject({ session_id: "s1", model: "llama3", provider: "echo" });
+    env.ctl.ui.apiKey = "sk-2";
+    env.ctl.setApiKey();
+    await flush();
+    expect(s.ofType("configure").at(-1).data).toEqual({ session_id: "s1", api_key: "sk-2" });
+    expect(JSON.stringify(env.saved)).not.toContain("sk-2");
+  });
+
+  it("sends a message with a client id and rejoins with the last seq after a reconnect", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    expect(s.ofType("join")[0].data).toEqual({ session_id: "s1", last_seq: 0 });
+    s.receive(sync(5));
+    s.receive(delta(6, "a", 0, "x"));
+    env.ctl.ui.draft = "hello";
+    const p = env.ctl.send();
+    await flush();
+    const [m] = s.ofType("user_message");
+    expect(m.data).toMatchObject({ session_id: "s1", content: "hello" });
+    expect(m.data.client_message_id).toMatch(/^panel-/);
+    answer(s, "user_message", { message: { id: 12, role: "user", content: "hello" }, queued: false });
+    await p;
+    expect(env.ctl.state.turns.map((t) => t.id)).toContain(12);
+    s.drop(1012);
+    env.timers.advance(20000);
+    await flush();
+    const s2 = FakeSocket.last();
+    expect(s2).not.toBe(s);
+    s2.open();
+    expect(s2.ofType("join")[0].data).toEqual({ session_id: "s1", last_seq: 6 });
+  });
+
+  it("follows a session change made by reloading the workflow", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    env.saved.session_id = "s2";
+    env.ctl.reloadConfig();
+    expect(s.ofType("join").at(-1).data).toEqual({ session_id: "s2", last_seq: 0 });
+  });
+});

@@ -1,0 +1,436 @@
+// The canvas executor's command set: the graph commands of the core's
+// PatchRequest (create_node, remove_node, connect, disconnect, set_widget,
+// move_node, clear_graph, get_graph) applied to a live LiteGraph graph.
+//
+// Only these commands exist: a command is looked up in a fixed table and
+// its fields are checked and copied into a plain object before anything
+// touches the graph. Nothing is evaluated, no method is called by a name
+// that came over the wire.
+//
+// A patch is applied in order. Commands may name nodes created earlier in
+// the same patch by their ref. In ATOMIC mode (the default) the first
+// failure rolls the graph back to its state before the patch (the rollback
+// reloads the snapshot with graph.configure, so ids and counters come back
+// too) and every command is reported as not applied. In PARTIAL mode a
+// failed command is undone on its own and the others stay.
+
+import {
+  closest,
+  comboValues,
+  inputIndex,
+  nodeById,
+  nodesOf,
+  outputIndex,
+  widgetByName,
+  widgetNames,
+  workflowSignature,
+} from "./graphops.js";
+
+/** Limits of what a patch may ask for (the core's limits, repeated so a
+ * misbehaving peer cannot make the tab do unbounded work). */
+export const LIMITS = Object.freeze({
+  // GRAPH_MAX_BATCH of the core.
+  commands: 1000,
+  // GRAPH_MAX_NAME: type, slot, widget names and titles.
+  name: 1024,
+  // CANVAS_MAX_TEXT: text widget values (long prompts are a few KB).
+  text: 256 * 1024,
+  // GRAPH_MAX_COORD: keeps nodes reachable and coordinates exact.
+  coord: 1e7,
+  // GRAPH_MAX_WIDGETS: widgets set by one create_node.
+  widgets: 1024,
+  // GRAPH_MAX_REF.
+  ref: 128,
+});
+
+export class CommandError extends Error {
+  constructor(code, message, suggestions = []) {
+    super(message);
+    this.code = code;
+    this.suggestions = suggestions;
+  }
+}
+
+const fail = (code, message, suggestions) => {
+  throw new CommandError(code, message, suggestions);
+};
+
+const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function str(v, what, max = LIMITS.name, { optional = false } = {}) {
+  if (v === undefined || v === null) {
+    if (optional) return "";
+    fail("INVALID_COMMAND", `${what} is required`);
+  }
+  if (typeof v !== "string") fail("INVALID_COMMAND", `${what} must be a string`);
+  if (v.length > max) fail("INVALID_COMMAND", `${what} is longer than ${max} characters`);
+  return v;
+}
+
+function coord(v, what, { optional = false } = {}) {
+  if (v === undefined || v === null) return optional ? null : 0;
+  if (typeof v !== "number" || !Number.isFinite(v) || Math.abs(v) > LIMITS.coord)
+    fail("INVALID_COMMAND", `${what} must be a number within ±${LIMITS.coord}`);
+  return v;
+}
+
+/** NodeRef: an id (integer) or a ref (string); {"id": n} / {"ref": s} too. */
+function nodeRef(v, what) {
+  if (isObj(v)) {
+    if ("id" in v) v = v.id;
+    else if ("ref" in v) v = v.ref;
+  }
+  if (typeof v === "number" && Number.isSafeInteger(v)) return { id: v };
+  if (typeof v === "string" && v.length > 0 && v.length <= LIMITS.ref) {
+    // A decimal string is an id written as a string (64-bit ids may come so).
+    if (/^-?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return { id: Number(v), ref: v };
+    return { ref: v };
+  }
+  return fail("INVALID_COMMAND", `${what} must be a node id or a ref`);
+}
+
+/** SlotRef: an index (integer) or a name (string); absent means 0. */
+function slotRef(v, what) {
+  if (v === undefined || v === null) return 0;
+  if (isObj(v)) {
+    if ("index" in v) v = v.index;
+    else if ("name" in v) v = v.name;
+    else return 0;
+  }
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 1 << 16) return v;
+  if (typeof v === "string" && v.length > 0 && v.length <= LIMITS.name) return v;
+  return fail("INVALID_COMMAND", `${what} must be a slot index or name`);
+}
+
+/** Value: a bare scalar, or the object form of the proto oneof. */
+function scalar(v, what) {
+  if (isObj(v)) {
+    const keys = ["number", "integer", "text", "boolean"].filter((k) => k in v);
+    if (keys.length !== 1) fail("INVALID_COMMAND", `${what} must be a number, a string or a boolean`);
+    v = v[keys[0]];
+  }
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) fail("VALUE_INVALID", `${what} must be a finite number`);
+    return v;
+  }
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string") {
+    if (v.length > LIMITS.text) fail("VALUE_INVALID", `${what} is longer than ${LIMITS.text} characters`);
+    return v;
+  }
+  return fail("INVALID_COMMAND", `${what} must be a number, a string or a boolean`);
+}
+
+// The command table: type -> field parser. Anything else is refused.
+const PARSERS = {
+  create_node(c) {
+    const out = {
+      node_type: str(c.node_type, "node_type"),
+      x: coord(c.x, "x", { optional: true }),
+      y: coord(c.y, "y", { optional: true }),
+      ref: str(c.ref, "ref", LIMITS.ref, { optional: true }),
+      title: str(c.title, "title", LIMITS.name, { optional: true }),
+      widgets: [],
+    };
+    if (!out.node_type) fail("INVALID_COMMAND", "node_type is required");
+    if (c.widgets !== undefined && c.widgets !== null) {
+      if (!isObj(c.widgets)) fail("INVALID_COMMAND", "widgets must be an object of name: value");
+      const names = Object.keys(c.widgets);
+      if (names.length > LIMITS.widgets) fail("INVALID_COMMAND", `more than ${LIMITS.widgets} widgets`);
+      for (const n of names) out.widgets.push([str(n, "widget name"), scalar(c.widgets[n], `widgets.${n}`)]);
+    }
+    return out;
+  },
+  remove_node: (c) => ({ node_id: nodeRef(c.node_id, "node_id") }),
+  connect: (c) => ({
+    from_id: nodeRef(c.from_id, "from_id"),
+    from_slot: slotRef(c.from_slot, "from_slot"),
+    to_id: nodeRef(c.to_id, "to_id"),
+    to_slot: slotRef(c.to_slot, "to_slot"),
+  }),
+  disconnect: (c) => ({ node_id: nodeRef(c.node_id, "node_id"), slot: slotRef(c.slot, "slot") }),
+  set_widget: (c) => ({
+    node_id: nodeRef(c.node_id, "node_id"),
+    name: str(c.name, "name"),
+    value: scalar(c.value, "value"),
+  }),
+  move_node: (c) => ({ node_id: nodeRef(c.node_id, "node_id"), x: coord(c.x, "x"), y: coord(c.y, "y") }),
+  clear_graph: () => ({}),
+  get_graph: () => ({}),
+};
+
+export const COMMAND_TYPES = Object.freeze(Object.keys(PARSERS));
+const MUTATING = new Set(COMMAND_TYPES.filter((t) => t !== "get_graph"));
+
+/** Checks a command in the flat form ({"type": ..., fields}) or the nested
+ * one ({"create_node": {...}}) and returns {type, ...fields}. Throws
+ * CommandError INVALID_COMMAND. */
+export function normalizeCommand(raw) {
+  if (!isObj(raw)) fail("INVALID_COMMAND", "a command must be an object");
+  let type = raw.type;
+  let fields = raw;
+  if (type === undefined) {
+    const nested = Object.keys(raw).filter((k) => Object.hasOwn(PARSERS, k));
+    if (nested.length !== 1) fail("INVALID_COMMAND", "missing field: type");
+    type = nested[0];
+    fields = isObj(raw[type]) ? raw[type] : {};
+  }
+  if (typeof type !== "string" || !Object.hasOwn(PARSERS, type))
+    fail("INVALID_COMMAND", `unknown type '${String(type).slice(0, 64)}'; expected one of ${COMMAND_TYPES.join(", ")}`);
+  return { type, ...PARSERS[type](fields) };
+}
+
+const NUMBER_WIDGETS = new Set(["number", "slider", "knob"]);
+const TEXT_WIDGETS = new Set(["text", "string", "customtext", "textarea", "markdown"]);
+
+/** Checks v against the widget's kind and options; returns the value to set. */
+export function checkWidgetValue(w, node, v) {
+  const type = String(w.type ?? "");
+  const o = w.options ?? {};
+  if (type === "combo") {
+    const values = comboValues(w, node);
+    if (values && !values.some((x) => x === v))
+      fail("VALUE_INVALID", `${JSON.stringify(v)} is not one of the ${values.length} options of ${w.name}`, closest(v, values.filter((x) => typeof x === "string")));
+    return v;
+  }
+  if (NUMBER_WIDGETS.has(type)) {
+    if (typeof v !== "number") fail("VALUE_INVALID", `${w.name} takes a number`);
+    if (o.precision === 0 && !Number.isInteger(v)) fail("VALUE_INVALID", `${w.name} takes an integer`);
+    if (typeof o.min === "number" && v < o.min) fail("VALUE_INVALID", `${w.name}: ${v} is below the minimum ${o.min}`);
+    if (typeof o.max === "number" && v > o.max) fail("VALUE_INVALID", `${w.name}: ${v} is above the maximum ${o.max}`);
+    return v;
+  }
+  if (type === "toggle" || type === "boolean") {
+    if (typeof v !== "boolean") fail("VALUE_INVALID", `${w.name} takes true or false`);
+    return v;
+  }
+  if (TEXT_WIDGETS.has(type)) {
+    if (typeof v !== "string") fail("VALUE_INVALID", `${w.name} takes a string`);
+    return v;
+  }
+  if (type === "button") fail("VALUE_INVALID", `${w.name} is a button, it has no value`);
+  return v;
+}
+
+/** The value a widget holds now, as a scalar for the reply (or undefined). */
+export function readWidget(w) {
+  const v = w.value;
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" || typeof v === "boolean") return v;
+  return undefined;
+}
+
+/** Sets a widget the way a user edit does: value, then its callback (which
+ * may round or clamp it), then the node's onWidgetChanged. */
+export function setWidget(ctx, node, name, value) {
+  const w = widgetByName(node, name);
+  if (!w) fail("WIDGET_NOT_FOUND", `node #${node.id} (${node.type}) has no widget "${name}"`, closest(name, widgetNames(node)));
+  const v = checkWidgetValue(w, node, value);
+  const old = w.value;
+  w.value = v;
+  try {
+    w.callback?.call(w, w.value, ctx.canvas ?? null, node, undefined, undefined);
+    node.onWidgetChanged?.(w.name, w.value, old, w);
+  } catch (e) {
+    // The value is set; a callback that fails (an upload preview, say) does
+    // not undo it.
+    ctx.log?.("warn", `widget callback of ${name} failed: ${e?.message ?? e}`);
+  }
+  return readWidget(w);
+}
+
+function resolveNode(ctx, ref, what) {
+  if (ref.ref !== undefined && ctx.refs.has(ref.ref)) return nodeById(ctx.graph, ctx.refs.get(ref.ref));
+  if (ref.id !== undefined) {
+    const n = nodeById(ctx.graph, ref.id);
+    if (n) return n;
+    fail("NODE_NOT_FOUND", `${what}: no node #${ref.id}`);
+  }
+  return fail("REF_NOT_FOUND", `${what}: no node was created with ref "${ref.ref}" earlier in this patch`);
+}
+
+function defaultPosition(ctx) {
+  if (typeof ctx.place === "function") {
+    const p = ctx.place(ctx.placed++);
+    if (Array.isArray(p)) return p;
+  }
+  const k = ctx.placed++;
+  return [100 + 40 * k, 100 + 40 * k];
+}
+
+const APPLY = {
+  create_node(ctx, c) {
+    const { graph, LiteGraph } = ctx;
+    const node = LiteGraph.createNode(c.node_type);
+    if (!node) {
+      const known = Object.keys(LiteGraph.registered_node_types ?? {});
+      fail("UNKNOWN_NODE_TYPE", `unknown node type "${c.node_type}"`, closest(c.node_type, known));
+    }
+    if (c.title) node.title = c.title;
+    node.pos = c.x !== null && c.y !== null ? [c.x, c.y] : defaultPosition(ctx);
+    const want = ctx.expectedId;
+    if (Number.isSafeInteger(want) && want > 0 && !nodeById(graph, want)) node.id = want;
+    graph.add(node);
+    if (!nodeById(graph, node.id)) fail("EDITOR_FAILED", `the graph did not accept the ${c.node_type} node`);
+    try {
+      for (const [name, value] of c.widgets) setWidget(ctx, node, name, value);
+    } catch (e) {
+      graph.remove(node);
+      throw e;
+    }
+    if (c.ref) ctx.refs.set(c.ref, node.id);
+    return { node_id: node.id };
+  },
+  remove_node(ctx, c) {
+    const node = resolveNode(ctx, c.node_id, "node_id");
+    const id = node.id;
+    ctx.graph.remove(node);
+    if (nodeById(ctx.graph, id)) fail("EDITOR_FAILED", `node #${id} cannot be removed`);
+    return { node_id: id };
+  },
+  connect(ctx, c) {
+    const src = resolveNode(ctx, c.from_id, "from_id");
+    const dst = resolveNode(ctx, c.to_id, "to_id");
+    const o = outputIndex(src, c.from_slot);
+    if (o < 0)
+      fail("SLOT_NOT_FOUND", `node #${src.id} (${src.type}) has no output ${JSON.stringify(c.from_slot)}`,
+        typeof c.from_slot === "string" ? closest(c.from_slot, (src.outputs ?? []).map((s) => s.name)) : []);
+    const i = inputIndex(dst, c.to_slot);
+    if (i < 0)
+      fail("SLOT_NOT_FOUND", `node #${dst.id} (${dst.type}) has no input ${JSON.stringify(c.to_slot)}`,
+        typeof c.to_slot === "string" ? closest(c.to_slot, (dst.inputs ?? []).map((s) => s.name)) : []);
+    if (src === dst) fail("INVALID_COMMAND", `node #${src.id} cannot be linked to itself`);
+    const ot = src.outputs[o].type;
+    const it = dst.inputs[i].type;
+    if (!ctx.LiteGraph.isValidConnection(ot, it))
+      fail("TYPE_MISMATCH", `output ${o} of #${src.id} is ${ot}, input ${JSON.stringify(dst.inputs[i].name)} of #${dst.id} takes ${it}`);
+    const link = src.connect(o, dst, i);
+    if (!link) fail("EDITOR_FAILED", `LiteGraph refused the link #${src.id}:${o} -> #${dst.id}:${i}`);
+    return { node_id: dst.id, link_id: link.id };
+  },
+  disconnect(ctx, c) {
+    const node = resolveNode(ctx, c.node_id, "node_id");
+    const i = inputIndex(node, c.slot);
+    if (i < 0)
+      fail("SLOT_NOT_FOUND", `node #${node.id} (${node.type}) has no input ${JSON.stringify(c.slot)}`,
+        typeof c.slot === "string" ? closest(c.slot, (node.inputs ?? []).map((s) => s.name)) : []);
+    const linkId = node.inputs[i].link;
+    if (linkId === null || linkId === undefined) return { node_id: node.id, link_id: 0 };
+    node.disconnectInput(i);
+    if (node.inputs[i].link !== null && node.inputs[i].link !== undefined)
+      fail("EDITOR_FAILED", `input ${i} of #${node.id} could not be disconnected`);
+    return { node_id: node.id, link_id: linkId };
+  },
+  set_widget(ctx, c) {
+    const node = resolveNode(ctx, c.node_id, "node_id");
+    const value = setWidget(ctx, node, c.name, c.value);
+    return value === undefined ? { node_id: node.id } : { node_id: node.id, value };
+  },
+  move_node(ctx, c) {
+    const node = resolveNode(ctx, c.node_id, "node_id");
+    node.pos = [c.x, c.y];
+    return { node_id: node.id };
+  },
+  clear_graph(ctx) {
+    // The agent panel stays: clearing the canvas from a chat must not close
+    // the chat. Everything else goes, groups included.
+    const keep = ctx.keepOnClear ?? (() => false);
+    for (const n of nodesOf(ctx.graph)) if (!keep(n)) ctx.graph.remove(n);
+    for (const g of Array.from(ctx.graph._groups ?? ctx.graph.groups ?? [])) ctx.graph.remove(g);
+    return {};
+  },
+  get_graph() {
+    return {};
+  },
+};
+
+export const BATCH_MODE_PARTIAL = "BATCH_MODE_PARTIAL";
+
+function isPartial(mode) {
+  return mode === BATCH_MODE_PARTIAL || mode === 2 || String(mode).toLowerCase() === "partial";
+}
+
+function errorResult(index, e) {
+  const code = e instanceof CommandError ? e.code : "EDITOR_FAILED";
+  const message = e instanceof CommandError ? e.message : `command failed: ${e?.message ?? String(e)}`;
+  const error = { code, message: message.slice(0, 1000), index };
+  if (e?.suggestions?.length) error.suggestions = e.suggestions;
+  return { index, ok: false, error };
+}
+
+/**
+ * Applies the commands of a PatchRequest to ctx.graph.
+ * ctx: {graph, LiteGraph, canvas?, place?(k) -> [x, y], keepOnClear?(node),
+ *       log?(level, text)}.
+ * patch: {commands, expected_node_ids, mode}.
+ * Returns {ok, error, results, applied}: results[i] is the CommandResult of
+ * commands[i] ({index, ok, node_id, link_id, value, error}); applied is
+ * true when the graph changed.
+ */
+export function applyPatch(ctx, patch) {
+  const commands = Array.isArray(patch?.commands) ? patch.commands : [];
+  if (commands.length > LIMITS.commands)
+    return { ok: false, error: `more than ${LIMITS.commands} commands`, results: [], applied: false };
+  const graph = ctx.graph;
+  const partial = isPartial(patch?.mode);
+  const expected = Array.isArray(patch?.expected_node_ids) ? patch.expected_node_ids.map(Number) : [];
+  const run = { ...ctx, refs: new Map(), placed: 0, expectedId: undefined };
+  const before = graph.serialize();
+  const beforeSig = workflowSignature(before);
+  const results = new Array(commands.length);
+  let created = 0;
+  let failedAt = -1;
+
+  for (let i = 0; i < commands.length; i++) {
+    let cmd;
+    try {
+      cmd = normalizeCommand(commands[i]);
+    } catch (e) {
+      results[i] = errorResult(i, e);
+      if (!partial) {
+        failedAt = i;
+        break;
+      }
+      continue;
+    }
+    run.expectedId = cmd.type === "create_node" ? expected[created++] : undefined;
+    const snapshot = partial && MUTATING.has(cmd.type) && i > 0 ? graph.serialize() : null;
+    try {
+      results[i] = { index: i, ok: true, ...APPLY[cmd.type](run, cmd) };
+    } catch (e) {
+      results[i] = errorResult(i, e);
+      if (!partial) {
+        failedAt = i;
+        break;
+      }
+      const base = snapshot ?? before;
+      if (workflowSignature(graph.serialize()) !== workflowSignature(base)) restore(graph, base);
+    }
+  }
+
+  if (failedAt >= 0) {
+    if (workflowSignature(graph.serialize()) !== beforeSig) restore(graph, before);
+    const why = `not applied: command ${failedAt} failed and the patch is atomic (the graph was rolled back)`;
+    for (let i = 0; i < commands.length; i++) {
+      if (i === failedAt) continue;
+      results[i] = { index: i, ok: false, error: { code: "SKIPPED", message: why, index: i } };
+    }
+    graph.setDirtyCanvas?.(true, true);
+    return { ok: false, error: results[failedAt].error.message, results, applied: false };
+  }
+  graph.setDirtyCanvas?.(true, true);
+  const ok = results.every((r) => r.ok);
+  const firstErr = results.find((r) => !r.ok);
+  return {
+    ok,
+    error: ok ? "" : firstErr.error.message,
+    results,
+    applied: workflowSignature(graph.serialize()) !== beforeSig,
+  };
+}
+
+/** Puts the graph back to a serialised state. */
+export function restore(graph, state) {
+  graph.configure(structuredClone(state));
+  graph.setDirtyCanvas?.(true, true);
+}

@@ -1,0 +1,119 @@
+// Version-tolerant access to a LiteGraph graph as ComfyUI's frontend has it.
+// Older frontends expose graph._nodes, the object-index form of graph.links
+// and graph.last_node_id; newer ones graph.nodes, a Map of links and
+// graph.state.lastNodeId. Everything here reads both forms.
+
+export const nodesOf = (g) => Array.from(g?.nodes ?? g?._nodes ?? []);
+
+export function nodeById(g, id) {
+  if (id === null || id === undefined) return null;
+  const n = g.getNodeById?.(id);
+  if (n) return n;
+  return nodesOf(g).find((x) => String(x.id) === String(id)) ?? null;
+}
+
+export function linkById(g, id) {
+  if (id === null || id === undefined) return null;
+  const links = g.links ?? g._links;
+  if (!links) return null;
+  if (typeof links.get === "function") return links.get(id) ?? null;
+  return links[id] ?? null;
+}
+
+export function lastNodeId(g) {
+  return g.state?.lastNodeId ?? g.last_node_id ?? 0;
+}
+
+/** The index of an input slot named by index or by name, or -1. */
+export function inputIndex(node, slot) {
+  const inputs = node.inputs ?? [];
+  if (typeof slot === "number") return Number.isInteger(slot) && slot >= 0 && slot < inputs.length ? slot : -1;
+  return inputs.findIndex((s) => s?.name === slot);
+}
+
+/** The index of an output slot named by index or by name, or -1. */
+export function outputIndex(node, slot) {
+  const outputs = node.outputs ?? [];
+  if (typeof slot === "number") return Number.isInteger(slot) && slot >= 0 && slot < outputs.length ? slot : -1;
+  return outputs.findIndex((s) => s?.name === slot);
+}
+
+export function widgetByName(node, name) {
+  return (node.widgets ?? []).find((w) => w?.name === name) ?? null;
+}
+
+export function widgetNames(node) {
+  return (node.widgets ?? []).map((w) => w?.name).filter((n) => typeof n === "string");
+}
+
+/** Values of a combo widget (an array, or a function returning one). */
+export function comboValues(w, node) {
+  let v = w.options?.values;
+  if (typeof v === "function") {
+    try {
+      v = v(w, node);
+    } catch {
+      v = null;
+    }
+  }
+  if (Array.isArray(v)) return v;
+  if (v && typeof v === "object") return Object.keys(v);
+  return null;
+}
+
+/** The serialised workflow of the graph (LiteGraph JSON). */
+export function serializeGraph(g) {
+  return g.serialize();
+}
+
+/** A comparable text of a workflow: everything but the view (extra.ds) and
+ * the derived execution order of the nodes, close to how ComfyUI's change
+ * tracker compares states. */
+export function workflowSignature(wf) {
+  if (!wf || typeof wf !== "object") return "";
+  const { extra, nodes, ...rest } = wf;
+  let e = extra;
+  if (e && typeof e === "object" && "ds" in e) {
+    const { ds, ...others } = e; // eslint-disable-line no-unused-vars
+    e = others;
+  }
+  const n = Array.isArray(nodes)
+    ? nodes.map((x) => {
+        if (!x || typeof x !== "object") return x;
+        const { order, ...keep } = x; // eslint-disable-line no-unused-vars
+        return keep;
+      })
+    : nodes;
+  return JSON.stringify({ ...rest, nodes: n, extra: e ?? null });
+}
+
+/** Suggestions for a misspelt name: the closest few by edit distance. */
+export function closest(name, candidates, max = 3) {
+  const a = String(name).toLowerCase();
+  const scored = [];
+  for (const c of candidates) {
+    const b = String(c).toLowerCase();
+    let d = editDistance(a, b);
+    if (b.includes(a) || a.includes(b)) d = Math.min(d, 1);
+    if (d <= Math.max(2, Math.floor(a.length / 3))) scored.push([d, c]);
+  }
+  scored.sort((x, y) => x[0] - y[0] || String(x[1]).localeCompare(String(y[1])));
+  return scored.slice(0, max).map((x) => x[1]);
+}
+
+// Names are short (widget and slot names); a quadratic DP is fine, but bound
+// it so a hostile name costs nothing.
+const MAX_DISTANCE_INPUT = 128;
+
+function editDistance(a, b) {
+  if (a.length > MAX_DISTANCE_INPUT || b.length > MAX_DISTANCE_INPUT) return Infinity;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}

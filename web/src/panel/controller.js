@@ -1,0 +1,263 @@
+// What the agent panel does, without the view: it keeps the node's saved
+// configuration (hidden widgets: session, provider, model, base URL, system
+// prompt, skills), talks to the session socket, and exposes the actions
+// the Vue view binds to. The API key goes to the core only: it is never
+// put into a widget, a property or anything else the workflow saves.
+
+import { SessionClient } from "./session-client.js";
+import { ackPendingTurn, addPendingTurn, createState, failPendingTurn } from "./session-store.js";
+
+/** The node's saved configuration: widget name -> default. Order matters:
+ * it is the order of widgets_values in saved workflows. */
+export const CONFIG_WIDGETS = Object.freeze([
+  ["session_id", ""],
+  ["provider", "echo"],
+  ["model", ""],
+  ["base_url", ""],
+  ["system_prompt", ""],
+  ["skills", ""],
+]);
+
+export const PROVIDERS = Object.freeze(["echo", "openai"]);
+
+/** Bounds of what the panel sends (the core checks them again). */
+const MAX_MESSAGE = 64 * 1024;
+const MAX_FIELD = 4096;
+const MAX_PROMPT = 64 * 1024;
+
+export function parseSkills(text) {
+  if (Array.isArray(text)) return text.map(String).filter(Boolean);
+  return String(text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+let counter = 0;
+function clientMessageId() {
+  const rnd = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  counter += 1;
+  return `panel-${rnd}-${counter}`;
+}
+
+export class PanelController {
+  /**
+   * deps: {connection, WebSocket, reactive, timers?, log?,
+   *        readConfig(): {name: value}, writeConfig(name, value)}
+   */
+  constructor(deps) {
+    this.d = deps;
+    const reactive = deps.reactive ?? ((x) => x);
+    this.state = reactive(createState());
+    this.ui = reactive({
+      connected: false,
+      sessions: [],
+      skills: [],
+      skillErrors: [],
+      form: this.formFromConfig(deps.readConfig()),
+      apiKey: "",
+      showSettings: false,
+      showLog: false,
+      notice: "",
+      draft: "",
+      busy: false,
+    });
+    this.client = new SessionClient({
+      connection: deps.connection,
+      WebSocket: deps.WebSocket,
+      timers: deps.timers,
+      log: deps.log,
+      state: this.state,
+      onOpen: () => this.onOpen(),
+      onClose: () => {
+        this.ui.connected = false;
+      },
+      onChange: () => this.onChange(),
+    });
+  }
+
+  formFromConfig(cfg) {
+    const c = cfg ?? {};
+    return {
+      session_id: String(c.session_id ?? ""),
+      provider: String(c.provider || "echo"),
+      model: String(c.model ?? ""),
+      base_url: String(c.base_url ?? ""),
+      system_prompt: String(c.system_prompt ?? ""),
+      skills: parseSkills(c.skills),
+    };
+  }
+
+  start() {
+    if (this.ui.form.session_id) this.client.join(this.ui.form.session_id);
+    this.client.start();
+  }
+
+  stop() {
+    this.client.stop();
+  }
+
+  /** The workflow was reloaded into the node (undo, load): follow it. */
+  reloadConfig() {
+    const f = this.formFromConfig(this.d.readConfig());
+    const switched = f.session_id !== this.ui.form.session_id;
+    this.ui.form = f;
+    if (switched) this.client.join(f.session_id);
+  }
+
+  async onOpen() {
+    this.ui.connected = true;
+    this.ui.notice = "";
+    await Promise.allSettled([this.refreshSkills(), this.refreshSessions()]);
+  }
+
+  onChange() {
+    // The core's configuration wins over the form for what it knows.
+    const c = this.state.config;
+    if (!c) return;
+    const f = this.ui.form;
+    const set = (k, v) => {
+      if (v !== undefined && f[k] !== v) {
+        f[k] = v;
+        this.d.writeConfig(k, k === "skills" ? v.join(",") : v);
+      }
+    };
+    set("provider", c.provider || "echo");
+    set("model", c.model ?? "");
+    set("base_url", c.base_url ?? "");
+    set("system_prompt", c.system_prompt ?? "");
+    if (Array.isArray(c.active_skills)) set("skills", c.active_skills.map(String));
+  }
+
+  async refreshSkills() {
+    try {
+      const r = await this.client.request("list_skills", {});
+      this.ui.skills = (r.skills ?? []).map((s) => ({ name: String(s.name), description: String(s.description ?? "") }));
+      this.ui.skillErrors = (r.errors ?? []).map((e) => `${e.path}: ${e.message}`);
+    } catch (e) {
+      this.ui.notice = `skills: ${e.message}`;
+    }
+  }
+
+  async refreshSessions() {
+    try {
+      const r = await this.client.request("list", { page_size: 50 });
+      this.ui.sessions = (r.sessions ?? []).map((s) => ({ id: String(s.id), title: String(s.title || s.id) }));
+    } catch (e) {
+      this.ui.notice = `sessions: ${e.message}`;
+    }
+  }
+
+  configFields() {
+    const f = this.ui.form;
+    return {
+      provider: f.provider.slice(0, MAX_FIELD),
+      model: f.model.slice(0, MAX_FIELD),
+      base_url: f.base_url.slice(0, MAX_FIELD),
+      system_prompt: f.system_prompt.slice(0, MAX_PROMPT),
+    };
+  }
+
+  async createSession(title = "") {
+    this.ui.busy = true;
+    try {
+      const data = {
+        title: String(title || `ComfyUI ${new Date().toISOString().slice(0, 16).replace("T", " ")}`).slice(0, 200),
+        config: { ...this.configFields(), active_skills: [...this.ui.form.skills] },
+      };
+      if (this.ui.apiKey) data.api_key = this.ui.apiKey;
+      const r = await this.client.request("create", data);
+      this.ui.apiKey = "";
+      const id = r.session?.id;
+      if (!id) throw new Error("the core answered without a session id");
+      this.selectSession(String(id));
+      await this.refreshSessions();
+    } catch (e) {
+      this.ui.notice = `create: ${e.message}`;
+    } finally {
+      this.ui.busy = false;
+    }
+  }
+
+  selectSession(id) {
+    this.ui.form.session_id = id;
+    this.d.writeConfig("session_id", id);
+    this.client.join(id);
+  }
+
+  /** Saves provider, model, base URL and system prompt (workflow + core). */
+  async saveConfig() {
+    const fields = this.configFields();
+    for (const [k, v] of Object.entries(fields)) this.d.writeConfig(k, v);
+    if (!this.ui.form.session_id) return;
+    try {
+      await this.client.request("configure", { session_id: this.ui.form.session_id, ...fields });
+      this.ui.notice = "";
+    } catch (e) {
+      this.ui.notice = `configure: ${e.message}`;
+    }
+  }
+
+  /** Sends the API key to the core and forgets it. */
+  async setApiKey() {
+    const key = this.ui.apiKey;
+    this.ui.apiKey = "";
+    if (!this.ui.form.session_id) {
+      this.ui.notice = "create or choose a session first";
+      return;
+    }
+    try {
+      await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: key });
+      this.ui.notice = key ? "API key stored in comfyd" : "API key removed";
+    } catch (e) {
+      this.ui.notice = `API key: ${e.message}`;
+    }
+  }
+
+  async toggleSkill(name, on) {
+    const set = new Set(this.ui.form.skills);
+    if (on) set.add(name);
+    else set.delete(name);
+    // Keep the registry's order, so columns do not jump around.
+    const known = this.ui.skills.map((s) => s.name);
+    const list = [...known.filter((n) => set.has(n)), ...[...set].filter((n) => !known.includes(n))];
+    this.ui.form.skills = list;
+    this.d.writeConfig("skills", list.join(","));
+    if (!this.ui.form.session_id) return;
+    try {
+      await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: list });
+    } catch (e) {
+      this.ui.notice = `skills: ${e.message}`;
+    }
+  }
+
+  async send() {
+    const content = this.ui.draft.trim();
+    if (!content) return;
+    if (content.length > MAX_MESSAGE) {
+      this.ui.notice = `a message is at most ${MAX_MESSAGE} characters`;
+      return;
+    }
+    if (!this.ui.form.session_id) await this.createSession();
+    const sid = this.ui.form.session_id;
+    if (!sid) return;
+    this.ui.draft = "";
+    const cid = clientMessageId();
+    addPendingTurn(this.state, cid, content);
+    try {
+      const r = await this.client.request("user_message", { session_id: sid, content, client_message_id: cid });
+      ackPendingTurn(this.state, cid, r.message);
+    } catch (e) {
+      failPendingTurn(this.state, cid, e.message);
+    }
+  }
+
+  async cancel() {
+    if (!this.ui.form.session_id) return;
+    try {
+      await this.client.request("cancel", { session_id: this.ui.form.session_id, clear_queue: false });
+    } catch (e) {
+      this.ui.notice = `cancel: ${e.message}`;
+    }
+  }
+}
