@@ -40,6 +40,10 @@ for t in build/tests/test_*; do
     { cat "build/$(basename "$t").valgrind.log"; exit 1; }
 done
 
+step "comfyd under valgrind: session scenarios (exit 0, no leaks at shutdown)"
+COMFYD_IT_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9" \
+  COMFYD_IT_START_GUARD_S=60 tests/integration/run.sh build test_stream.py test_durability.py
+
 step "fuzz targets (bounded run)"
 fuzz/run.sh build "${COMFYD_FUZZ_SECONDS:-15}"
 
