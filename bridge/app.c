@@ -754,127 +754,44 @@ int app__decode_obj(yajl_val obj, const char *const *skip, size_t n_skip,
 
 /* ---- encoding with enum styles ---- */
 
-/* Length of the common prefix of an enum's value names ("SESSION_STATUS_"),
- * from its zero value "..._UNSPECIFIED"; 0 when it has none. */
-static size_t enum_prefix_len(const ProtobufCEnumDescriptor *e)
-{
-    const ProtobufCEnumValue *z = protobuf_c_enum_descriptor_get_value(e, 0);
-    if (!z) return 0;
-    size_t n = strlen(z->name), u = strlen("UNSPECIFIED");
-    if (n <= u || strcmp(z->name + n - u, "UNSPECIFIED")) return 0;
-    return n - u;
-}
+struct app_enum_styles {
+    jsonpb_enum_style style;
+    const jsonpb_enum_override *over;
+    size_t n_over;
+};
 
-static int emit_enum(yajl_gen g, yajl_val v, const ProtobufCEnumDescriptor *e, app_enum_style st)
-{
-    int style = st ? st(e) : 0;
-    if (!style || !YAJL_IS_STRING(v)) return app__json_emit(g, v);
-    size_t p = enum_prefix_len(e);
-    const char *s = v->u.string;
-    if (!p || strlen(s) <= p || strncmp(s, protobuf_c_enum_descriptor_get_value(e, 0)->name, p))
-        return app__json_emit(g, v);
-    char buf[128];
-    size_t n = strlen(s + p);
-    if (n >= sizeof buf) return app__json_emit(g, v);
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[p + i];
-        buf[i] = style == 1 && ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-    }
-    buf[n] = '\0';
-    return app__gen_cstr(g, buf);
-}
+static const jsonpb_enum_override graph_over[] = {
+    {&comfyd__v1__graph_error_code__descriptor, JSONPB_ENUM_SHORT},
+};
+static const struct app_enum_styles graph_styles = {JSONPB_ENUM_FULL, graph_over, 1};
+const app_enum_style app__style_graph = &graph_styles;
 
-static int emit_guided(yajl_gen g, yajl_val v, const ProtobufCMessageDescriptor *d,
-                       app_enum_style st, int open);
+static const jsonpb_enum_override session_over[] = {
+    {&comfyd__v1__log_level__descriptor, JSONPB_ENUM_SHORT},
+};
+static const struct app_enum_styles session_styles = {JSONPB_ENUM_LOWER, session_over, 1};
+const app_enum_style app__style_session = &session_styles;
 
-static int emit_field(yajl_gen g, yajl_val v, const ProtobufCFieldDescriptor *f, app_enum_style st)
+static void encode_opts(jsonpb_opts *o, app_enum_style style)
 {
-    if (f->type == PROTOBUF_C_TYPE_ENUM) {
-        if (!YAJL_IS_ARRAY(v)) return emit_enum(g, v, f->descriptor, st);
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (emit_enum(g, v->u.array.values[i], f->descriptor, st)) return -1;
-        return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
+    memset(o, 0, sizeof *o);
+    o->emit_defaults = 1;
+    o->flatten = flatten_list;
+    o->n_flatten = sizeof flatten_list / sizeof flatten_list[0];
+    if (style) {
+        o->enum_style = style->style;
+        o->enum_overrides = style->over;
+        o->n_enum_overrides = style->n_over;
     }
-    if (f->type != PROTOBUF_C_TYPE_MESSAGE) return app__json_emit(g, v);
-    const ProtobufCMessageDescriptor *md = f->descriptor;
-    if (f->label == PROTOBUF_C_LABEL_REPEATED && YAJL_IS_OBJECT(v)) {
-        /* A map: an object of entries; their "value" field says the type. */
-        const ProtobufCFieldDescriptor *vf =
-            protobuf_c_message_descriptor_get_field_by_name(md, "value");
-        if (!vf) return app__json_emit(g, v);
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.object.len; i++)
-            if (app__gen_cstr(g, v->u.object.keys[i]) ||
-                emit_field(g, v->u.object.values[i], vf, st))
-                return -1;
-        return yajl_gen_map_close(g) == yajl_gen_status_ok ? 0 : -1;
-    }
-    if (YAJL_IS_ARRAY(v)) {
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (emit_guided(g, v->u.array.values[i], md, st, 1)) return -1;
-        return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
-    }
-    return emit_guided(g, v, md, st, 1);
-}
-
-/* Writes the object v of message type d, rewriting enum values by style.
- * Keys of a flattened member are looked up in the member named by "type".
- * open = 0 writes only the members (into a map the caller opened). */
-static int emit_guided(yajl_gen g, yajl_val v, const ProtobufCMessageDescriptor *d,
-                       app_enum_style st, int open)
-{
-    if (!YAJL_IS_OBJECT(v)) return app__json_emit(g, v);
-    const ProtobufCMessageDescriptor *member = NULL;
-    yajl_val t = app__json_get(v, JSONPB_DEFAULT_TYPE_KEY);
-    if (YAJL_IS_STRING(t)) {
-        const ProtobufCFieldDescriptor *mf =
-            protobuf_c_message_descriptor_get_field_by_name(d, t->u.string);
-        if (mf && mf->type == PROTOBUF_C_TYPE_MESSAGE && (mf->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-            member = mf->descriptor;
-    }
-    if (open && yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
-    for (size_t i = 0; i < v->u.object.len; i++) {
-        const char *k = v->u.object.keys[i];
-        yajl_val val = v->u.object.values[i];
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, k);
-        if (!f && member) f = protobuf_c_message_descriptor_get_field_by_name(member, k);
-        if (app__gen_cstr(g, k) || (f ? emit_field(g, val, f, st) : app__json_emit(g, val)))
-            return -1;
-    }
-    if (open && yajl_gen_map_close(g) != yajl_gen_status_ok) return -1;
-    return 0;
-}
-
-int app__style_graph(const ProtobufCEnumDescriptor *e)
-{
-    return e == &comfyd__v1__graph_error_code__descriptor ? 2 : 0;
-}
-
-int app__style_session(const ProtobufCEnumDescriptor *e)
-{
-    return e == &comfyd__v1__log_level__descriptor ? 2 : 1;
 }
 
 int app__encode(yajl_gen g, const ProtobufCMessage *m, app_enum_style style, int inside_map)
 {
-    jsonpb_opts o = {0};
-    o.emit_defaults = 1;
-    o.flatten = flatten_list;
-    o.n_flatten = sizeof flatten_list / sizeof flatten_list[0];
-    if (!style && !inside_map) return jsonpb_encode_gen(g, m, &o, NULL, 0) ? -1 : 0;
-    char *text = NULL;
-    size_t len = 0;
-    if (jsonpb_encode(m, &o, &text, &len, NULL, 0)) return -1;
-    yajl_val v = NULL;
-    /* Our own output: only the depth and size bounds can refuse it. */
-    int rc = app__json_parse(text, len, &v, NULL, 0);
-    free(text);
-    if (rc) return -1;
-    rc = emit_guided(g, v, m->descriptor, style, !inside_map);
-    yajl_tree_free(v);
-    return rc;
+    jsonpb_opts o;
+    encode_opts(&o, style);
+    int rc = inside_map ? jsonpb_encode_fields_gen(g, m, &o, NULL, 0)
+                        : jsonpb_encode_gen(g, m, &o, NULL, 0);
+    return rc ? -1 : 0;
 }
 
 /* ==== answers ==== */
@@ -979,11 +896,13 @@ void app__respond_call(app_call *c, bnet_req *r)
     char *body = NULL;
     size_t len = 0;
     if (status == 200) {
-        yajl_gen g = app__gen();
-        if (g && app__encode(g, c->resp, app__style_graph, 0) == 0) {
-            app__gen_finish(g, &body, &len);
-        } else {
-            if (g) yajl_gen_free(g);
+        /* The answer is the message alone: jsonpb's own buffer, no copy. */
+        jsonpb_opts o;
+        encode_opts(&o, app__style_graph);
+        int rc = jsonpb_encode(c->resp, &o, &body, &len, NULL, 0);
+        if (rc == JSONPB_ENOMEM) {
+            body = NULL; /* app__respond_json answers 500 */
+        } else if (rc) {
             app__respond_error(c->a, r, c->route, 502, "the core's answer cannot be encoded", NULL);
             return;
         }
@@ -1167,6 +1086,7 @@ struct app_stream {
     app_stream_msg_fn on_msg;
     app_stream_end_fn on_end;
     uint64_t delivered;
+    uint32_t held; /* credits held back while the WebSocket is congested */
 };
 
 typedef struct stream_item {
@@ -1259,6 +1179,24 @@ void app__stream_credit(app_stream *s, uint32_t n)
     if (s && s->h) rpcc_stream_next(s->h, n);
 }
 
+void app__stream_paced_credit(app_stream *s, const bnet_ws *ws)
+{
+    if (!s) return;
+    if (ws && bnet_ws_queued(ws) >= BNET_WS_HIGH_WATER) {
+        s->held++; /* at most APP_STREAM_WINDOW: one per message delivered */
+        return;
+    }
+    app__stream_credit(s, 1 + s->held);
+    s->held = 0;
+}
+
+void app__stream_resume(app_stream *s)
+{
+    if (!s || !s->held) return;
+    app__stream_credit(s, s->held);
+    s->held = 0;
+}
+
 uint64_t app__stream_delivered(const app_stream *s)
 {
     return s ? s->delivered : 0;
@@ -1278,8 +1216,8 @@ void app__stream_detach(app_stream *s)
 /* ==== metrics ==== */
 
 static const char *const route_names[APP_ROUTE__HTTP] = {
-    "command",    "batch",    "queue", "save",      "load",    "state",
-    "node_types", "canvases", "diff",  "workflows", "healthz", "metrics",
+    "command",  "batch", "queue",     "save",    "load",    "state", "node_types",
+    "canvases", "diff",  "workflows", "healthz", "metrics", "mcp",
 };
 static const char *const ws_names[APP_WS__COUNT] = {"graph", "editor", "session"};
 
@@ -1485,6 +1423,7 @@ static void stop_now(app *a);
 static void on_tick(uv_timer_t *t)
 {
     app *a = t->data;
+    app__mcp_tick(a);
     if (a->draining) {
         if (atomic_load(&a->inflight) == 0 || uv_now(a->loop) >= a->drain_deadline) {
             unsigned left = atomic_load(&a->inflight);
@@ -1606,7 +1545,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     }
     if (bnet_route(a->net, "GET", "/healthz", BNET_ROUTE_PUBLIC, h_healthz, a) ||
         bnet_route(a->net, "GET", "/metrics", 0, h_metrics, a) || app__graph_routes(a) ||
-        app__editor_routes(a) || app__session_routes(a)) {
+        app__editor_routes(a) || app__session_routes(a) || app__mcp_routes(a)) {
         LOG_E(MOD, "cannot register the routes");
         goto fail;
     }
@@ -1639,6 +1578,7 @@ void app_destroy(app *a)
     if (a->net) bnet_destroy(a->net);
     while (a->tick_on)
         uv_run(a->loop, UV_RUN_NOWAIT);
+    app__mcp_destroy(a);
     free(a->core_target);
     free(a->token_file);
     free(a);

@@ -7,7 +7,8 @@
  *   app_graph.c    POST/GET /comfy/graph/... and WS /comfy/graph/ws;
  *   app_editor.c   WS /comfy/editor/ws <-> GraphService.AttachCanvas and
  *                  ReportEditor (a browser tab's canvas);
- *   app_session.c  WS /comfy/session/ws <-> SessionService (seed 000).
+ *   app_session.c  WS /comfy/session/ws <-> SessionService (seed 000);
+ *   app_mcp.c      POST/DELETE /mcp: MCP over Streamable HTTP (docs/mcp.md).
  *
  * Threads: everything runs on the libuv loop thread except rpcc's
  * callbacks, which only copy the result and bnet_post it to the loop. Only
@@ -323,6 +324,7 @@ typedef enum {
     APP_ROUTE_WORKFLOWS,
     APP_ROUTE_HEALTHZ,
     APP_ROUTE_METRICS,
+    APP_ROUTE_MCP,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -427,6 +429,7 @@ struct app {
     rpcc_state_t core_state;
     app_ws *ws_list;
     app_metrics m;
+    struct app_mcp *mcp; /* app_mcp.c's state */
 };
 
 /* -- JSON helpers (app.c) -- */
@@ -471,19 +474,19 @@ int app__gen_cstr(yajl_gen g, const char *k);
 /* Maps a jsonpb error to APP_E_*. */
 int app__from_jsonpb(int rc);
 
-/* How enums are written: 0 full name, 1 short lower-case ("idle"), 2 short
- * upper-case ("INFO"). */
-typedef int (*app_enum_style)(const ProtobufCEnumDescriptor *e);
-/* Writes m into g as JSON (emit_defaults, the flattened messages above),
- * enums per style (NULL: full names). When inside_map is set, only the
+/* How enums are written: a jsonpb enum style with per-enum exceptions
+ * (static tables in app.c); NULL writes full names. */
+typedef const struct app_enum_styles *app_enum_style;
+/* Writes m into g as JSON in one pass (emit_defaults, the flattened
+ * messages above), enums per style. When inside_map is set, only the
  * fields are written into a map the caller has open. */
 int app__encode(yajl_gen g, const ProtobufCMessage *m, app_enum_style style, int inside_map);
 /* Graph answers: GraphErrorCode short upper-case ("TYPE_MISMATCH"), other
  * enums by full name (as the protocol shows "BATCH_MODE_ATOMIC"). */
-int app__style_graph(const ProtobufCEnumDescriptor *e);
+extern const app_enum_style app__style_graph;
 /* Session answers: every enum short lower-case ("idle", "user"), LogLevel
  * short upper-case ("INFO"), as seed 000 writes them. */
-int app__style_session(const ProtobufCEnumDescriptor *e);
+extern const app_enum_style app__style_session;
 
 /* -- calls to the core (app.c) -- */
 
@@ -531,6 +534,12 @@ int app__stream_start(struct app *a, app_method method, const ProtobufCMessage *
 /* Grants n more messages (call after a message was queued on the
  * WebSocket without BNET_E_FULL). */
 void app__stream_credit(app_stream *s, uint32_t n);
+/* Back-pressure for a stream feeding ws: grants one message for one the
+ * owner has handled, at once while bnet_ws_queued(ws) is below
+ * BNET_WS_HIGH_WATER, else holds it back for app__stream_resume. */
+void app__stream_paced_credit(app_stream *s, const bnet_ws *ws);
+/* Grants what app__stream_paced_credit held back (call from on_drain). */
+void app__stream_resume(app_stream *s);
 /* Messages delivered so far. */
 uint64_t app__stream_delivered(const app_stream *s);
 /* The owner gives the stream up: cancels it if running; no callback runs
@@ -570,5 +579,11 @@ int app__ws_upgrade(const bnet_req *req, void *ud);
 int app__graph_routes(struct app *a);
 int app__editor_routes(struct app *a);
 int app__session_routes(struct app *a);
+/* /mcp: allocates a->mcp (freed by app__mcp_destroy, also after a failed
+ * start); app__mcp_tick runs with the app's tick (timeouts, keep-alives,
+ * session expiry). */
+int app__mcp_routes(struct app *a);
+void app__mcp_tick(struct app *a);
+void app__mcp_destroy(struct app *a);
 
 #endif

@@ -253,9 +253,10 @@ static void stream_msg(void *owner, app_stream *s, ProtobufCMessage *m)
         app__ws_close(&w->base, 1011, "cannot encode a message of the core");
         return;
     }
-    /* Credit only for what the WebSocket queue took: a tab that stops
-     * reading stops the stream (and is closed with 1008 by bnet). */
-    if (app__ws_send(&w->base, json, len) == BNET_OK) app__stream_credit(s, 1);
+    /* Credit only for what the WebSocket queue took, and only while it is
+     * below the high mark (else on drain): a tab that reads slowly slows
+     * the stream down; the core's own deadlines handle a tab that stops. */
+    if (app__ws_send(&w->base, json, len) == BNET_OK) app__stream_paced_credit(s, w->base.ws);
     if (first) {
         w->ready = 1;
         pump(w);
@@ -278,6 +279,14 @@ static void stream_end(void *owner, app_stream *s, grpc_status_code code, const 
     if (close != 1012 && close != 1000)
         send_error(w, "error", NULL, app_grpc_code_name(code), reason);
     app__ws_close(&w->base, close, reason);
+}
+
+/* The socket's queue fell below the low mark: the stream may go on. */
+static void ws_drain(bnet_ws *ws, void *ud)
+{
+    (void)ud;
+    editor_ws *w = bnet_ws_data(ws);
+    if (w && w->stream) app__stream_resume(w->stream);
 }
 
 static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
@@ -362,6 +371,10 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
 
 int app__editor_routes(app *a)
 {
-    bnet_ws_handlers h = {app__ws_upgrade, ws_open, ws_message, ws_close};
+    bnet_ws_handlers h = {.on_upgrade = app__ws_upgrade,
+                          .on_open = ws_open,
+                          .on_message = ws_message,
+                          .on_close = ws_close,
+                          .on_drain = ws_drain};
     return bnet_route_ws(a->net, "/comfy/editor/ws", 0, &h, a) == BNET_OK ? 0 : -1;
 }

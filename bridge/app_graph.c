@@ -654,6 +654,9 @@ int app__graph_routes(app *a)
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (bnet_route(a->net, routes[i].method, routes[i].path, 0, routes[i].fn, a) != BNET_OK)
             return -1;
-    bnet_ws_handlers h = {app__ws_upgrade, ws_open, ws_message, ws_close};
+    bnet_ws_handlers h = {.on_upgrade = app__ws_upgrade,
+                          .on_open = ws_open,
+                          .on_message = ws_message,
+                          .on_close = ws_close};
     return bnet_route_ws(a->net, "/comfy/graph/ws", 0, &h, a) == BNET_OK ? 0 : -1;
 }

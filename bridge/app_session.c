@@ -330,7 +330,11 @@ typedef struct session_ws {
     unsigned inflight; /* unary requests */
     app_stream *room;  /* the joined session's event stream */
     char *room_id;
-    char *join_rid; /* request_id of the join, for its failure */
+    char *join_rid;    /* request_id of the join, for its failure */
+    uint64_t last_seq; /* seq of the last event queued on the socket */
+    int resumed;       /* the room's stream is the bridge's resubscription */
+    int fresh_tried;   /* a resubscription from seq 0 was made without progress */
+    int resume_due;    /* a resubscription waits for the socket to drain */
 } session_ws;
 
 static void send_error(session_ws *w, const char *rid, const char *code, const char *message)
@@ -341,13 +345,21 @@ static void send_error(session_ws *w, const char *rid, const char *code, const c
         app__ws_send(&w->base, json, len);
 }
 
-static void leave(session_ws *w)
+static void drop_stream(session_ws *w)
 {
     if (w->room) app__stream_detach(w->room);
     w->room = NULL;
+    w->resume_due = 0;
+}
+
+static void leave(session_ws *w)
+{
+    drop_stream(w);
     free(w->room_id);
     free(w->join_rid);
     w->room_id = w->join_rid = NULL;
+    w->last_seq = 0;
+    w->resumed = w->fresh_tried = 0;
 }
 
 static void call_done(app_call *c)
@@ -378,32 +390,101 @@ static void room_msg(void *owner, app_stream *s, ProtobufCMessage *m)
     const Comfyd__V1__SubscribeResponse *r = (const Comfyd__V1__SubscribeResponse *)m;
     char *json = NULL;
     size_t len = 0;
+    uint64_t seq = r->event ? r->event->seq : 0;
     int rc = r->event ? app_session_event_json(r->event, &json, &len) : APP_E_INPUT;
     protobuf_c_message_free_unpacked(m, NULL);
     if (rc != APP_OK) {
-        app__stream_credit(s, 1); /* an empty or unencodable event: skip it */
+        /* An empty or unencodable event: skip it. */
+        app__stream_paced_credit(s, w->base.ws);
         return;
     }
-    /* Credit only for what the WebSocket queue took: a panel that stops
-     * reading stops its stream (bnet closes it with 1008). */
-    if (app__ws_send(&w->base, json, len) == BNET_OK) app__stream_credit(s, 1);
+    /* The next message is asked for only while the socket's queue is below
+     * the high mark (else on drain): a panel that reads slowly slows its
+     * stream down instead of filling the bridge. A send that fails means
+     * the socket is closing. */
+    if (app__ws_send(&w->base, json, len) != BNET_OK) return;
+    if (seq > w->last_seq) w->last_seq = seq;
+    app__stream_paced_credit(s, w->base.ws);
+}
+
+static void room_end(void *owner, app_stream *s, grpc_status_code code, const char *details);
+
+/* Subscribes the room again after the core dropped this socket as too
+ * slow: from the last seq queued on it, so the panel sees no gap (the core
+ * replays what it missed, or sends a sync_state when it no longer holds
+ * those events). Waits until the socket's queue is below the high mark. */
+static void resume(session_ws *w)
+{
+    app *a = w->base.a;
+    if (!w->base.ws || a->draining || !w->room_id) return;
+    if (bnet_ws_queued(w->base.ws) >= BNET_WS_HIGH_WATER) {
+        w->resume_due = 1; /* on_drain follows */
+        return;
+    }
+    w->resume_due = 0;
+    Comfyd__V1__SubscribeRequest q = COMFYD__V1__SUBSCRIBE_REQUEST__INIT;
+    q.session_id = w->room_id;
+    q.after_seq = w->last_seq;
+    LOG_I(MOD, "session %s: socket %llu fell behind the core's queue; resubscribing after seq %llu",
+          w->room_id, (unsigned long long)bnet_ws_id(w->base.ws), (unsigned long long)w->last_seq);
+    int rc = app__stream_start(a, APP_M_SUBSCRIBE, &q.base, w, room_msg, room_end, &w->room);
+    if (rc != RPCC_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot resubscribe: %s; join again with last_seq %llu",
+                 rpcc_strerror(rc), (unsigned long long)w->last_seq);
+        send_error(w, w->join_rid, "UNAVAILABLE", msg);
+        leave(w);
+        app__ws_close(&w->base, 1013, "session stream ended: join again with the last seq");
+        return;
+    }
+    w->resumed = 1;
 }
 
 static void room_end(void *owner, app_stream *s, grpc_status_code code, const char *details)
 {
     session_ws *w = owner;
     uint64_t delivered = app__stream_delivered(s);
-    char msg[RPCC_MAX_DETAILS_BYTES + 64];
+    drop_stream(w);
+    if (code == GRPC_STATUS_RESOURCE_EXHAUSTED && w->base.ws && !w->base.a->draining) {
+        /* The core's queue for this subscriber filled (the socket fell too
+         * far behind) or a replay was too long for it. */
+        if (delivered) {
+            w->fresh_tried = 0;
+            resume(w);
+            return;
+        }
+        if (w->resumed && !w->fresh_tried) {
+            /* Too many missed events to replay at once: start from a
+             * sync_state snapshot, which replaces the panel's state. */
+            LOG_I(MOD, "session %s: replay refused (%s); resubscribing from a snapshot",
+                  w->room_id ? w->room_id : "?", details ? details : "");
+            w->fresh_tried = 1;
+            w->last_seq = 0;
+            resume(w);
+            return;
+        }
+    }
+    char msg[RPCC_MAX_DETAILS_BYTES + 128];
     snprintf(msg, sizeof msg, "%s%s", code == GRPC_STATUS_UNAVAILABLE ? "core unavailable: " : "",
              details && details[0] ? details : "the session's event stream ended");
     LOG_D(MOD, "session %s: stream ended (%s: %s)", w->room_id ? w->room_id : "?",
           app_grpc_code_name(code), msg);
+    int live = delivered || w->resumed;
+    uint64_t last = w->last_seq;
+    if (code == GRPC_STATUS_RESOURCE_EXHAUSTED && live) {
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof msg - n, "; join again with last_seq %llu",
+                 (unsigned long long)last);
+    }
     send_error(w, w->join_rid, app_grpc_code_name(code), msg);
     leave(w);
-    /* The core went away (or dropped a slow subscriber) after the room was
-     * live: close so the client reconnects and joins with its last seq. */
-    if (delivered && (code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_OK ||
-                      code == GRPC_STATUS_RESOURCE_EXHAUSTED || code == GRPC_STATUS_CANCELLED))
+    /* The core went away (or dropped a slow subscriber twice without
+     * progress) after the room was live: close so the client reconnects and
+     * joins with its last seq. */
+    if (code == GRPC_STATUS_RESOURCE_EXHAUSTED && live)
+        app__ws_close(&w->base, 1013, "session stream ended: join again with the last seq");
+    else if (live && (code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_OK ||
+                      code == GRPC_STATUS_CANCELLED))
         app__ws_close(&w->base, 1012, "session stream ended: join again with the last seq");
 }
 
@@ -417,8 +498,19 @@ static void join(app *a, session_ws *w, app_session_req *r)
         return;
     }
     w->room_id = text_dup(q->session_id);
+    w->last_seq = q->after_seq;
     w->join_rid = r->request_id;
     r->request_id = NULL;
+}
+
+/* The socket's queue fell below the low mark: the stream may go on. */
+static void ws_drain(bnet_ws *ws, void *ud)
+{
+    (void)ud;
+    session_ws *w = bnet_ws_data(ws);
+    if (!w) return;
+    if (w->room) app__stream_resume(w->room);
+    if (w->resume_due) resume(w);
 }
 
 static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
@@ -480,6 +572,10 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
 
 int app__session_routes(app *a)
 {
-    bnet_ws_handlers h = {app__ws_upgrade, ws_open, ws_message, ws_close};
+    bnet_ws_handlers h = {.on_upgrade = app__ws_upgrade,
+                          .on_open = ws_open,
+                          .on_message = ws_message,
+                          .on_close = ws_close,
+                          .on_drain = ws_drain};
     return bnet_route_ws(a->net, "/comfy/session/ws", 0, &h, a) == BNET_OK ? 0 : -1;
 }

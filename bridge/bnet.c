@@ -126,6 +126,7 @@ struct conn {
     int h1_stop;  /* parse no further requests */
     int h2_dying; /* GOAWAY queued after a protocol error */
     int ws_heard, ws_pinged;
+    int ws_congested; /* output reached BNET_WS_HIGH_WATER: on_drain is owed */
     /* Decision of h1_on_head for the head being parsed. */
     const char *reject_text;
     int reject_auth;
@@ -1368,6 +1369,29 @@ static void ws_on_message(int binary, const uint8_t *data, size_t len, void *ud)
 
 static const net_ws_callbacks ws_callbacks = {ws_on_message, core_send};
 
+/* What a WebSocket's peer has yet to read from us: unsent frames, the
+ * connection's output and the write in flight. */
+static size_t ws_pending(const conn *c)
+{
+    return c->out.len + c->inflight + (c->ws ? net_ws_queued(c->ws) : 0);
+}
+
+/* Tells the application once a congested WebSocket drained; at the end of
+ * pump, so that it may send again. Control frames queued here (pongs,
+ * close) count towards congestion too: whoever saw bnet_ws_queued at the
+ * high mark is owed an on_drain. */
+static void ws_drain_check(conn *c)
+{
+    if (c->state != S_OPEN || c->proto != P_WS || !c->wsobj) return;
+    size_t pending = ws_pending(c);
+    if (pending >= BNET_WS_HIGH_WATER) c->ws_congested = 1;
+    if (!c->ws_congested || pending >= BNET_WS_LOW_WATER) return;
+    c->ws_congested = 0;
+    if (net_ws_closing(c->ws)) return;
+    bnet_ws *w = c->wsobj;
+    if (w->rt->wsh.on_drain) w->rt->wsh.on_drain(w, w->rt->ud);
+}
+
 static void ws_pump(conn *c)
 {
     if (net_ws_flush(c->ws)) {
@@ -1391,6 +1415,7 @@ int bnet_ws_send(bnet_ws *w, int binary, const void *data, size_t len)
     switch (e) {
     case 0:
         c->srv->st.ws_messages_out++;
+        if (ws_pending(c) >= BNET_WS_HIGH_WATER) c->ws_congested = 1;
         return BNET_OK;
     case NET_WS_E_QUEUE_FULL:
         return BNET_E_FULL;
@@ -1413,6 +1438,11 @@ int bnet_ws_close(bnet_ws *w, uint16_t code, const char *reason)
     if (e) return BNET_E_CLOSED;
     schedule(c);
     return BNET_OK;
+}
+
+size_t bnet_ws_queued(const bnet_ws *w)
+{
+    return ws_pending(w->c);
 }
 
 uint64_t bnet_ws_id(const bnet_ws *w)
@@ -1585,6 +1615,7 @@ static void pump(conn *c)
     } while (c->again);
     c->busy = 0;
     update_reading(c);
+    ws_drain_check(c);
 }
 
 static void on_idle(uv_idle_t *h)

@@ -47,7 +47,8 @@ typedef enum {
      * the call is not allowed in this callback. */
     BNET_E_STATE = -200,
     /* A per-connection or per-stream output limit was reached: nothing was
-     * queued (a WebSocket is being closed with 1008). */
+     * queued (a WebSocket is being closed with 1008: its hard limit,
+     * ws_max_queue, above the back-pressure marks below). */
     BNET_E_FULL = -201,
     /* The connection or WebSocket is closing or gone. */
     BNET_E_CLOSED = -202,
@@ -155,6 +156,17 @@ typedef enum {
 int bnet_route(bnet *s, const char *method, const char *path, unsigned flags, bnet_handler fn,
                void *ud);
 
+/* Back-pressure on a WebSocket whose peer reads slowly. Once the bytes
+ * waiting to be written to it (bnet_ws_queued) reach BNET_WS_HIGH_WATER, a
+ * producer should hold back (stop granting stream credit) until on_drain,
+ * which comes once they fall below BNET_WS_LOW_WATER. The hard limit
+ * (ws_max_queue, 1008) stays for producers that do not hold back. */
+/* A few large events or one large answer: bursts pass without pausing. */
+#define BNET_WS_HIGH_WATER (256 * 1024)
+/* A quarter of the high mark: resuming refills before the peer runs dry,
+ * without waking the producer for every frame written. */
+#define BNET_WS_LOW_WATER (64 * 1024)
+
 typedef struct bnet_ws_handlers {
     /* Optional: decide before the 101 (req is valid during the call).
      * Return 0 to accept or an HTTP status >= 400 to refuse with it. */
@@ -170,6 +182,11 @@ typedef struct bnet_ws_handlers {
      * queue full, 1009 too big, 1001 server stopping, or the application's),
      * or 1006 when the connection dropped. ws is freed after the call. */
     void (*on_close)(bnet_ws *ws, uint16_t code, const char *reason, size_t reason_len, void *ud);
+    /* Optional: the output queued for ws, having reached
+     * BNET_WS_HIGH_WATER, fell below BNET_WS_LOW_WATER (once per such
+     * episode, on the loop, outside other bnet calls; bnet_ws_send and
+     * bnet_ws_close may be called). Not called once ws is closing. */
+    void (*on_drain)(bnet_ws *ws, void *ud);
 } bnet_ws_handlers;
 
 /* Registers a WebSocket endpoint at path (flags: BNET_ROUTE_PREFIX,
@@ -246,6 +263,9 @@ int bnet_ws_send(bnet_ws *ws, int binary, const void *data, size_t len);
  * bytes). on_close follows once the peer answers or after linger_ms.
  * Returns BNET_OK, BNET_E_CLOSED or BNET_E_ARG (invalid code). */
 int bnet_ws_close(bnet_ws *ws, uint16_t code, const char *reason);
+/* Bytes queued for the peer and not yet written to the socket: messages
+ * and frames of ws plus the connection's pending output. */
+size_t bnet_ws_queued(const bnet_ws *ws);
 uint64_t bnet_ws_id(const bnet_ws *ws);
 /* The open WebSocket with this id, or NULL. */
 bnet_ws *bnet_ws_find(bnet *s, uint64_t id);

@@ -17,9 +17,12 @@
  *   "-Infinity" (and are written so). Strings are UTF-8 without NUL; escaped
  *   lone surrogates ("\ud800") are rejected. bytes are base64 (decode also
  *   takes the URL-safe alphabet and missing padding).
- * - Enums are written as value names ("BATCH_MODE_ATOMIC"); decode also takes
- *   the name without the enum's prefix in any case ("atomic", "INFO") and the
- *   number of a known value.
+ * - Enums are written as value names ("BATCH_MODE_ATOMIC") unless
+ *   opts->enum_style (or an entry of opts->enum_overrides for that enum)
+ *   asks for the name without the enum's UPPER_SNAKE prefix ("ATOMIC") or
+ *   that lower-cased ("atomic"); decode takes all of these, the short name
+ *   in any case, and the number of a known value. Unknown numbers are
+ *   written as numbers.
  * - repeated -> arrays; map<K,V> -> objects (integer and bool keys as strings).
  * - google.protobuf.*Value wrappers are the bare JSON value; an absent key
  *   leaves the pointer NULL, so presence survives a round trip.
@@ -98,6 +101,23 @@ enum jsonpb_error {
     JSONPB_ENOMEM = -500,
 };
 
+/* How encode writes enum values; decode accepts every style. */
+typedef enum jsonpb_enum_style {
+    /* The value's name, as proto3 JSON: "BATCH_MODE_ATOMIC". */
+    JSONPB_ENUM_FULL = 0,
+    /* Without the UPPER_SNAKE form of the enum's name and "_" (BatchMode ->
+     * "BATCH_MODE_"): "ATOMIC". A name without that prefix is written whole. */
+    JSONPB_ENUM_SHORT = 1,
+    /* JSONPB_ENUM_SHORT lower-cased: "atomic". */
+    JSONPB_ENUM_LOWER = 2,
+} jsonpb_enum_style;
+
+/* A style for one enum type, winning over jsonpb_opts.enum_style. */
+typedef struct jsonpb_enum_override {
+    const ProtobufCEnumDescriptor *e;
+    jsonpb_enum_style style;
+} jsonpb_enum_override;
+
 /* Options. A zeroed struct (or a NULL pointer) gives the defaults. The
  * struct and what it points to are only read during a call. */
 typedef struct jsonpb_opts {
@@ -119,6 +139,12 @@ typedef struct jsonpb_opts {
     int flatten_all;
     /* Discriminator key of flattened oneofs; NULL = "type". */
     const char *type_key;
+    /* Encode: how enum values are written, and exceptions by enum type
+     * (the first entry for a type wins). A style outside the enum or an
+     * entry without a type is JSONPB_EINVAL. */
+    jsonpb_enum_style enum_style;
+    const jsonpb_enum_override *enum_overrides;
+    size_t n_enum_overrides;
     /* Decode: allocator for the message and for scratch memory (NULL =
      * malloc/free, which is what protobuf_c_message_free_unpacked(m, NULL)
      * uses). yajl's own small parser state always uses malloc. */
@@ -144,7 +170,9 @@ int jsonpb_decode(const ProtobufCMessageDescriptor *d, const char *json, size_t 
 
 /* Encodes m as one JSON object (or a bare value for wrappers and scalar
  * unions). On success *out is a NUL-terminated string of *len bytes
- * (compact, no spaces) that the caller frees with free(). err as above (may
+ * (compact, no spaces) that the caller frees with free(). The text is the
+ * one jsonpb_encode_gen writes through a compact yajl generator, written
+ * straight into the string (several times faster). err as above (may
  * be NULL). Returns 0, or:
  *   JSONPB_EUTF8: a string field of m is not valid UTF-8 (path in err);
  *   JSONPB_ELIMIT: m nests deeper than max_depth;
@@ -161,6 +189,15 @@ int jsonpb_encode(const ProtobufCMessage *m, const jsonpb_opts *opts, char **out
  * here. After a failure g holds a partial document: discard it. */
 int jsonpb_encode_gen(yajl_gen g, const ProtobufCMessage *m, const jsonpb_opts *opts, char *err,
                       size_t errlen);
+
+/* Writes the fields of m (not a wrapper or scalar union) as members of the
+ * map the caller has open in g, without braces: for envelopes that put
+ * their own keys beside the message's ({"error": ..., fields of m}). A
+ * flattened m writes its type key and member fields. Returns what
+ * jsonpb_encode_gen returns; JSONPB_EINVAL also for a wrapper or a scalar
+ * union, which have no fields of their own in JSON. */
+int jsonpb_encode_fields_gen(yajl_gen g, const ProtobufCMessage *m, const jsonpb_opts *opts,
+                             char *err, size_t errlen);
 
 /* A static English description of code ("unknown field", ...). */
 const char *jsonpb_strerror(int code);

@@ -15,8 +15,14 @@
 #include "log.h"
 #include "nodeinfo.h"
 #include "text.h"
+#include "toolspec.h"
 
 #define MOD "tools"
+
+/* The shared definitions check against the limits of this side. */
+_Static_assert(TOOLSPEC_MAX_CANVAS_ID == CANVAS_MAX_ID, "canvas id limit");
+_Static_assert(TOOLSPEC_MAX_TYPE_NAME == NODEINFO_MAX_NAME, "node type name limit");
+_Static_assert(TOOLSPEC_MAX_SUGGESTIONS == NODEINFO_MAX_SUGGESTIONS, "suggestions");
 
 /* Arguments are small JSON objects; a patch of GRAPH_MAX_BATCH commands
  * with long prompts stays far below these. */
@@ -61,22 +67,6 @@ typedef struct mark {
 } mark;
 
 /* ---- small helpers ---- */
-
-static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_alloc(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 /* Length of s cut to at most max bytes on a UTF-8 character boundary. */
 static size_t utf8_cut(const char *s, size_t len, size_t max)
@@ -132,125 +122,6 @@ static void sb_addf(sbuf *b, const char *fmt, ...)
     sb_addn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* Shortest text of d that reads back as d. */
-static void fmt_double(char *buf, size_t len, double d)
-{
-    if (!isfinite(d)) {
-        snprintf(buf, len, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d) return;
-    }
-}
-
-/* ---- JSON output ---- */
-
-static int g_str(yajl_gen g, const char *s)
-{
-    s = s ? s : "";
-    return yajl_gen_string(g, (const unsigned char *)s, strlen(s)) != yajl_gen_status_ok;
-}
-
-static int g_strn(yajl_gen g, const char *s, size_t n)
-{
-    return yajl_gen_string(g, (const unsigned char *)s, n) != yajl_gen_status_ok;
-}
-
-static int g_kv(yajl_gen g, const char *k, const char *v)
-{
-    return g_str(g, k) || g_str(g, v);
-}
-
-static int g_u64(yajl_gen g, uint64_t v)
-{
-    char num[24];
-    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-    return yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok;
-}
-
-static int g_i64(yajl_gen g, int64_t v)
-{
-    char num[24];
-    int n = snprintf(num, sizeof num, "%lld", (long long)v);
-    return yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok;
-}
-
-static int g_double(yajl_gen g, double d)
-{
-    char num[40];
-    if (!isfinite(d)) return g_str(g, d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
-    fmt_double(num, sizeof num, d);
-    return yajl_gen_number(g, num, strlen(num)) != yajl_gen_status_ok;
-}
-
-static int g_bool(yajl_gen g, int b)
-{
-    return yajl_gen_bool(g, b != 0) != yajl_gen_status_ok;
-}
-
-/* A text cut to max bytes (with "..." when cut). */
-static int g_cut(yajl_gen g, const char *s, size_t max)
-{
-    s = s ? s : "";
-    size_t len = strlen(s), n = utf8_cut(s, len, max);
-    if (n == len) return g_strn(g, s, len);
-    char *t = fmt_alloc("%.*s...", (int)n, s);
-    int rc = !t || g_str(g, t);
-    free(t);
-    return rc;
-}
-
-static int g_value(yajl_gen g, const Comfyd__V1__Value *v)
-{
-    if (!v) return yajl_gen_null(g) != yajl_gen_status_ok;
-    return jsonpb_encode_gen(g, &v->base, NULL, NULL, 0) != JSONPB_OK;
-}
-
-static yajl_gen gen_new(void)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (g) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-    return g;
-}
-
-/* The generated text (malloc'd) and frees g; NULL when bad or out of memory. */
-static char *gen_done(yajl_gen g, int bad)
-{
-    char *out = NULL;
-    if (!bad) {
-        const unsigned char *b;
-        size_t n;
-        if (yajl_gen_get_buf(g, &b, &n) == yajl_gen_status_ok) out = text_dupn((const char *)b, n);
-    }
-    yajl_gen_free(g);
-    return out;
-}
-
-/* {"error": message, "code": code, "hint": hint} (code, hint may be NULL). */
-static char *err_json(const char *code, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static char *err_json(const char *code, const char *hint, const char *fmt, ...)
-{
-    char msg[CANVAS_ERRLEN + 256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* vsnprintf may have cut a character in two. */
-    size_t len = strlen(msg);
-    while (len && !text_utf8_valid(msg, len))
-        msg[--len] = 0;
-    yajl_gen g = gen_new();
-    if (!g) return NULL;
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "error", msg);
-    if (!bad && code) bad = g_kv(g, "code", code);
-    if (!bad && hint) bad = g_kv(g, "hint", hint);
-    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    return gen_done(g, bad);
-}
-
 static int fail(char **res, char *json)
 {
     *res = json;
@@ -260,65 +131,21 @@ static int fail(char **res, char *json)
 /* ---- arguments ---- */
 
 /* Parses args (an object, as the agent checked) and checks that every key
- * is one of keys. Returns the tree or NULL with *res set. */
-static yajl_val parse_args(const char *args, const char *const *keys, size_t n_keys, char **res)
+ * is a parameter of tool id. Returns the tree or NULL with *res set. */
+static yajl_val parse_args(const char *args, toolspec_id id, char **res)
 {
     nodeinfo_json_limits lim = {ARGS_MAX_BYTES, ARGS_MAX_DEPTH, ARGS_MAX_VALUES};
     yajl_val v = NULL;
     char err[256] = "";
     if (nodeinfo_json_parse(args, strlen(args), &lim, &v, err, sizeof err) != NODEINFO_OK) {
-        *res = err_json("INVALID_ARGUMENT", NULL, "arguments: %s", err);
+        *res = toolspec_error("INVALID_ARGUMENT", NULL, "arguments: %s", err);
         return NULL;
     }
-    if (!YAJL_IS_OBJECT(v)) {
-        yajl_tree_free(v);
-        *res = err_json("INVALID_ARGUMENT", NULL, "arguments must be a JSON object");
-        return NULL;
-    }
-    for (size_t i = 0; i < v->u.object.len; i++) {
-        const char *k = v->u.object.keys[i];
-        size_t j = 0;
-        while (j < n_keys && strcmp(keys[j], k) != 0)
-            j++;
-        if (j < n_keys) continue;
-        char list[256] = "";
-        for (size_t m = 0; m < n_keys; m++) {
-            strncat(list, m ? ", " : "", sizeof list - strlen(list) - 1);
-            strncat(list, keys[m], sizeof list - strlen(list) - 1);
-        }
-        *res = err_json("INVALID_ARGUMENT", NULL, "unknown argument '%.64s'; expected %s%s", k,
-                        n_keys ? "one of " : "none", list);
+    if (toolspec_check_args(id, v, res) != 0) {
         yajl_tree_free(v);
         return NULL;
     }
     return v;
-}
-
-static yajl_val arg(yajl_val v, const char *key)
-{
-    for (size_t i = 0; i < v->u.object.len; i++)
-        if (strcmp(v->u.object.keys[i], key) == 0)
-            return YAJL_IS_NULL(v->u.object.values[i]) ? NULL : v->u.object.values[i];
-    return NULL;
-}
-
-/* An optional string argument: *out borrowed from the tree ("" when absent).
- * Returns 0, or -1 with *res set. */
-static int arg_str(yajl_val v, const char *key, size_t max, const char **out, char **res)
-{
-    yajl_val s = arg(v, key);
-    *out = "";
-    if (!s) return 0;
-    if (!YAJL_IS_STRING(s)) {
-        *res = err_json("INVALID_ARGUMENT", NULL, "%s: expected a string", key);
-        return -1;
-    }
-    if (strlen(s->u.string) > max) {
-        *res = err_json("INVALID_ARGUMENT", NULL, "%s: longer than %zu bytes", key, max);
-        return -1;
-    }
-    *out = s->u.string;
-    return 0;
 }
 
 static const ProtobufCMessageDescriptor *const flatten_cmd[] = {&comfyd__v1__command__descriptor};
@@ -333,11 +160,11 @@ static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, const char 
     char err[512] = "";
     int rc = jsonpb_decode(d, args, strlen(args), &o, &m, err, sizeof err);
     if (rc == JSONPB_ENOMEM) {
-        *res = err_json("INTERNAL", NULL, "out of memory");
+        *res = toolspec_error("INTERNAL", NULL, "out of memory");
         return NULL;
     }
     if (rc != JSONPB_OK) {
-        *res = err_json("INVALID_ARGUMENT", NULL, "%s", err);
+        *res = toolspec_error("INVALID_ARGUMENT", NULL, "%s", err);
         return NULL;
     }
     return m;
@@ -633,9 +460,10 @@ static int wait_for(waiter *w, const atomic_int *cancel, outcome *o)
 static char *wait_error(int wr)
 {
     return wr == WAIT_CANCELLED
-               ? err_json("CANCELLED", NULL,
-                          "cancelled while waiting for the tab; the request may still complete")
-               : err_json("INTERNAL", NULL, "no answer from the canvas manager");
+               ? toolspec_error(
+                     "CANCELLED", NULL,
+                     "cancelled while waiting for the tab; the request may still complete")
+               : toolspec_error("INTERNAL", NULL, "no answer from the canvas manager");
 }
 
 /* The idempotency key of a mutating call: readable when it fits, else the
@@ -680,33 +508,13 @@ static const char *code_of(const canvas_error *e, int rc)
     }
 }
 
-/* A hint for a graph-level error code (NULL: none). */
-static const char *hint_of(Comfyd__V1__GraphErrorCode code)
-{
-    switch (code) {
-    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NO_LIVE_CANVAS:
-        return "No ComfyUI tab has this canvas open: tell the user to open the workflow in "
-               "ComfyUI; do not pretend a change was made.";
-    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_AMBIGUOUS_CANVAS:
-        return "Several canvases are open and none has focus: pass canvas_id.";
-    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_CANVAS_NOT_FOUND:
-        return "No canvas has that id; call get_graph without canvas_id for the focused one.";
-    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_TIMEOUT:
-    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_GONE:
-    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_FAILED:
-        return "The tab did not confirm the change: call get_graph to see what the canvas holds "
-               "now before trying again.";
-    default:
-        return NULL;
-    }
-}
-
 /* The error result of a request that did not complete with a response. */
 static char *outcome_error(const outcome *o)
 {
     canvas_error ce = {.code = o->code};
-    return err_json(code_of(&ce, o->err), o->err == CANVAS_EGRAPH ? hint_of(o->code) : NULL, "%s",
-                    o->msg[0] ? o->msg : canvas_strerror(o->err));
+    return toolspec_error(code_of(&ce, o->err),
+                          o->err == CANVAS_EGRAPH ? toolspec_hint(o->code) : NULL, "%s",
+                          o->msg[0] ? o->msg : canvas_strerror(o->err));
 }
 
 /* Submits req (an ExecuteBatchRequest or a QueueRequest, owned from here
@@ -718,7 +526,7 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
     waiter *w = waiter_new(t, req);
     if (!w) {
         protobuf_c_message_free_unpacked(req, NULL);
-        *res = err_json("INTERNAL", NULL, "out of memory");
+        *res = toolspec_error("INTERNAL", NULL, "out of memory");
         return -1;
     }
     canvas_error e = {0};
@@ -730,7 +538,7 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
         pthread_mutex_lock(w->mu);
         w->refs = 1; /* no completion will come */
         waiter_unref_locked(w);
-        *res = err_json(code_of(&e, crc), NULL, "%s", e.message);
+        *res = toolspec_error(code_of(&e, crc), NULL, "%s", e.message);
         return -1;
     }
     int wr = wait_for(w, ctx->cancel, o);
@@ -747,361 +555,44 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
 
 /* ---- get_graph ---- */
 
-typedef struct gindex {
-    const Comfyd__V1__Node **nodes; /* by id */
-    const Comfyd__V1__Link **links; /* by id */
-    size_t n_nodes, n_links;
-} gindex;
-
-static int cmp_node(const void *a, const void *b)
-{
-    int64_t x = (*(const Comfyd__V1__Node *const *)a)->id;
-    int64_t y = (*(const Comfyd__V1__Node *const *)b)->id;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_link(const void *a, const void *b)
-{
-    int64_t x = (*(const Comfyd__V1__Link *const *)a)->id;
-    int64_t y = (*(const Comfyd__V1__Link *const *)b)->id;
-    return x < y ? -1 : x > y;
-}
-
-static int gindex_build(gindex *ix, const Comfyd__V1__Graph *g)
-{
-    memset(ix, 0, sizeof *ix);
-    ix->nodes = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof *ix->nodes);
-    ix->links = malloc((g->n_links ? g->n_links : 1) * sizeof *ix->links);
-    if (!ix->nodes || !ix->links) {
-        free(ix->nodes);
-        free(ix->links);
-        return -1;
-    }
-    for (size_t i = 0; i < g->n_nodes; i++)
-        ix->nodes[i] = g->nodes[i];
-    for (size_t i = 0; i < g->n_links; i++)
-        ix->links[i] = g->links[i];
-    ix->n_nodes = g->n_nodes;
-    ix->n_links = g->n_links;
-    qsort(ix->nodes, ix->n_nodes, sizeof *ix->nodes, cmp_node);
-    qsort(ix->links, ix->n_links, sizeof *ix->links, cmp_link);
-    return 0;
-}
-
-static void gindex_free(gindex *ix)
-{
-    free(ix->nodes);
-    free(ix->links);
-}
-
-static const Comfyd__V1__Node *ix_node(const gindex *ix, int64_t id)
-{
-    size_t lo = 0, hi = ix->n_nodes;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->nodes[mid]->id == id) return ix->nodes[mid];
-        if (ix->nodes[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-static const Comfyd__V1__Link *ix_link(const gindex *ix, int64_t id)
-{
-    size_t lo = 0, hi = ix->n_links;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->links[mid]->id == id) return ix->links[mid];
-        if (ix->links[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* A widget value as outline text: numbers and booleans bare, text quoted
- * with \" \\ \n escapes and cut at TOOLS_OUTLINE_TEXT bytes. */
-static void sb_value(sbuf *b, const Comfyd__V1__Value *v)
-{
-    char num[40];
-    if (!v) {
-        sb_add(b, "null");
-        return;
-    }
-    switch (v->kind_case) {
-    case COMFYD__V1__VALUE__KIND_INTEGER:
-        sb_addf(b, "%lld", (long long)v->integer);
-        return;
-    case COMFYD__V1__VALUE__KIND_NUMBER:
-        fmt_double(num, sizeof num, v->number);
-        sb_add(b, num);
-        return;
-    case COMFYD__V1__VALUE__KIND_BOOLEAN:
-        sb_add(b, v->boolean ? "true" : "false");
-        return;
-    case COMFYD__V1__VALUE__KIND_TEXT: {
-        const char *s = v->text ? v->text : "";
-        size_t len = strlen(s), n = utf8_cut(s, len, TOOLS_OUTLINE_TEXT);
-        sb_add(b, "\"");
-        for (size_t i = 0; i < n; i++) {
-            char c = s[i];
-            if (c == '"' || c == '\\') {
-                char e[2] = {'\\', c};
-                sb_addn(b, e, 2);
-            } else if (c == '\n') {
-                sb_add(b, "\\n");
-            } else if ((unsigned char)c < 0x20) {
-                sb_add(b, " ");
-            } else {
-                sb_addn(b, &c, 1);
-            }
-        }
-        sb_add(b, n < len ? "...\"" : "\"");
-        return;
-    }
-    default:
-        sb_add(b, "null");
-    }
-}
-
-/* One outline line for node n. */
-static void outline_line(sbuf *b, const gindex *ix, const Comfyd__V1__Node *n)
-{
-    sb_addf(b, "#%lld %s", (long long)n->id, n->type ? n->type : "?");
-    if (n->title && *n->title && strcmp(n->title, n->type ? n->type : "") != 0) {
-        Comfyd__V1__Value tv = COMFYD__V1__VALUE__INIT;
-        tv.kind_case = COMFYD__V1__VALUE__KIND_TEXT;
-        tv.text = n->title;
-        sb_add(b, " ");
-        sb_value(b, &tv);
-    }
-    if (n->mode == 2) sb_add(b, " [muted]");
-    if (n->mode == 4) sb_add(b, " [bypassed]");
-    for (size_t i = 0; i < n->n_widgets && i < TOOLS_OUTLINE_WIDGETS; i++) {
-        sb_addf(b, " %s=", n->widgets[i]->name ? n->widgets[i]->name : "?");
-        sb_value(b, n->widgets[i]->value);
-    }
-    if (n->n_widgets > TOOLS_OUTLINE_WIDGETS)
-        sb_addf(b, " (+%zu widgets)", n->n_widgets - TOOLS_OUTLINE_WIDGETS);
-    int first = 1;
-    for (size_t i = 0; i < n->n_inputs; i++) {
-        const Comfyd__V1__NodeInput *in = n->inputs[i];
-        const char *name = in->name ? in->name : "?";
-        if (!in->link) {
-            /* A widget's socket is shown by its value; a bare socket left
-             * open is worth seeing (a missing required link). */
-            if (in->widget && *in->widget) continue;
-            sb_addf(b, "%s%s<-none", first ? " | in: " : " ", name);
-            first = 0;
-            continue;
-        }
-        const Comfyd__V1__Link *l = ix_link(ix, in->link);
-        const Comfyd__V1__Node *from = l ? ix_node(ix, l->from_id) : NULL;
-        const char *slot =
-            from && l->from_slot < from->n_outputs && from->outputs[l->from_slot]->name
-                ? from->outputs[l->from_slot]->name
-                : NULL;
-        if (l && slot)
-            sb_addf(b, "%s%s<-#%lld.%s", first ? " | in: " : " ", name, (long long)l->from_id,
-                    slot);
-        else if (l)
-            sb_addf(b, "%s%s<-#%lld.%u", first ? " | in: " : " ", name, (long long)l->from_id,
-                    l->from_slot);
-        else
-            sb_addf(b, "%s%s<-link%lld?", first ? " | in: " : " ", name, (long long)in->link);
-        first = 0;
-    }
-    first = 1;
-    for (size_t i = 0; i < n->n_outputs; i++) {
-        const Comfyd__V1__NodeOutput *out = n->outputs[i];
-        if (!out->n_links) continue;
-        sb_addf(b, "%s%s->", first ? " | out: " : " ", out->name ? out->name : "?");
-        first = 0;
-        for (size_t k = 0; k < out->n_links; k++) {
-            const Comfyd__V1__Link *l = ix_link(ix, out->links[k]);
-            const Comfyd__V1__Node *to = l ? ix_node(ix, l->to_id) : NULL;
-            const char *slot = to && l->to_slot < to->n_inputs && to->inputs[l->to_slot]->name
-                                   ? to->inputs[l->to_slot]->name
-                                   : NULL;
-            if (k) sb_add(b, ",");
-            if (l && slot)
-                sb_addf(b, "#%lld.%s", (long long)l->to_id, slot);
-            else if (l)
-                sb_addf(b, "#%lld.%u", (long long)l->to_id, l->to_slot);
-            else
-                sb_addf(b, "link%lld?", (long long)out->links[k]);
-        }
-    }
-}
-
-static int id_wanted(const int64_t *ids, size_t n, int64_t id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id) return 1;
-    return 0;
-}
-
-static char *graph_outline(const Comfyd__V1__Graph *g, const int64_t *ids, size_t n_ids)
-{
-    gindex ix;
-    if (gindex_build(&ix, g) != 0) return NULL;
-    yajl_gen gen = gen_new();
-    if (!gen) {
-        gindex_free(&ix);
-        return NULL;
-    }
-    int bad = yajl_gen_map_open(gen) != yajl_gen_status_ok || g_kv(gen, "canvas_id", g->canvas_id);
-    if (!bad && g->title && *g->title) bad = g_kv(gen, "title", g->title);
-    bad = bad || g_str(gen, "revision") || g_u64(gen, g->revision) || g_str(gen, "stale") ||
-          g_bool(gen, g->stale) || g_str(gen, "node_count") || g_u64(gen, g->n_nodes) ||
-          g_str(gen, "link_count") || g_u64(gen, g->n_links) || g_str(gen, "nodes") ||
-          yajl_gen_array_open(gen) != yajl_gen_status_ok;
-    size_t shown = 0, left = 0, bytes = 0;
-    for (size_t i = 0; !bad && i < ix.n_nodes; i++) {
-        const Comfyd__V1__Node *n = ix.nodes[i];
-        if (n_ids && !id_wanted(ids, n_ids, n->id)) continue;
-        if (shown >= TOOLS_MAX_OUTLINE_NODES || bytes > TOOLS_MAX_RESULT - 4096) {
-            left++;
-            continue;
-        }
-        sbuf line = {0};
-        outline_line(&line, &ix, n);
-        if (line.oom) {
-            free(line.p);
-            bad = 1;
-            break;
-        }
-        bad = g_strn(gen, line.p, line.n);
-        bytes += line.n + 4;
-        free(line.p);
-        shown++;
-    }
-    bad = bad || yajl_gen_array_close(gen) != yajl_gen_status_ok;
-    if (!bad && left) {
-        char more[160];
-        snprintf(more, sizeof more, "%zu more nodes not shown: ask for them with node_ids", left);
-        bad = g_kv(gen, "more", more);
-    }
-    if (!bad && n_ids) {
-        int any = 0;
-        for (size_t i = 0; !bad && i < n_ids; i++) {
-            if (ix_node(&ix, ids[i])) continue;
-            if (!any) bad = g_str(gen, "not_found") || yajl_gen_array_open(gen);
-            any = 1;
-            bad = bad || g_i64(gen, ids[i]);
-        }
-        if (any && !bad) bad = yajl_gen_array_close(gen) != yajl_gen_status_ok;
-    }
-    if (!bad && g->stale)
-        bad = g_kv(gen, "hint",
-                   "No tab is attached: this mirror may be out of date and cannot be changed.");
-    bad = bad || yajl_gen_map_close(gen) != yajl_gen_status_ok;
-    gindex_free(&ix);
-    return gen_done(gen, bad);
-}
-
-/* The Graph message restricted to the nodes asked for (all when none) and
- * the links touching them, as JSON; NULL when out of memory. */
-static char *graph_full(const Comfyd__V1__Graph *g, const int64_t *ids, size_t n_ids)
-{
-    Comfyd__V1__Graph view = *g;
-    Comfyd__V1__Node **nodes = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof *nodes);
-    Comfyd__V1__Link **links = malloc((g->n_links ? g->n_links : 1) * sizeof *links);
-    char *out = NULL;
-    if (!nodes || !links) goto done;
-    view.n_nodes = 0;
-    view.n_links = 0;
-    for (size_t i = 0; i < g->n_nodes; i++)
-        if (!n_ids || id_wanted(ids, n_ids, g->nodes[i]->id)) nodes[view.n_nodes++] = g->nodes[i];
-    for (size_t i = 0; i < g->n_links; i++) {
-        const Comfyd__V1__Link *l = g->links[i];
-        if (!n_ids || id_wanted(ids, n_ids, l->from_id) || id_wanted(ids, n_ids, l->to_id))
-            links[view.n_links++] = g->links[i];
-    }
-    view.nodes = nodes;
-    view.links = links;
-    size_t len = 0;
-    jsonpb_encode(&view.base, NULL, &out, &len, NULL, 0);
-done:
-    free(nodes);
-    free(links);
-    return out;
-}
-
 static int tool_get_graph(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
 {
     tools *t = ud;
-    static const char *const keys[] = {"canvas_id", "detail", "node_ids"};
-    yajl_val v = parse_args(args, keys, 3, res);
+    yajl_val v = parse_args(args, TOOLSPEC_GET_GRAPH, res);
     if (!v) return AGENT_TOOL_ERROR;
-    const char *canvas_id, *detail;
-    int64_t ids[TOOLS_MAX_NODE_IDS];
+    const char *canvas_id;
+    int full;
+    int64_t ids[TOOLSPEC_MAX_NODE_IDS];
     size_t n_ids = 0;
     int rc = AGENT_TOOL_ERROR;
     Comfyd__V1__GetGraphResponse *resp = NULL;
-    if (arg_str(v, "canvas_id", CANVAS_MAX_ID, &canvas_id, res) ||
-        arg_str(v, "detail", 16, &detail, res))
-        goto out;
-    int full = strcmp(detail, "full") == 0;
-    if (!full && *detail && strcmp(detail, "outline") != 0) {
-        *res = err_json("INVALID_ARGUMENT", NULL, "detail: expected \"outline\" or \"full\"");
-        goto out;
-    }
-    yajl_val idv = arg(v, "node_ids");
-    if (idv) {
-        if (!YAJL_IS_ARRAY(idv) || idv->u.array.len > TOOLS_MAX_NODE_IDS) {
-            *res =
-                err_json("INVALID_ARGUMENT", NULL,
-                         "node_ids: expected an array of at most %d node ids", TOOLS_MAX_NODE_IDS);
-            goto out;
-        }
-        for (size_t i = 0; i < idv->u.array.len; i++) {
-            yajl_val e = idv->u.array.values[i];
-            if (!YAJL_IS_INTEGER(e)) {
-                *res = err_json("INVALID_ARGUMENT", NULL, "node_ids[%zu]: expected an integer", i);
-                goto out;
-            }
-            ids[n_ids++] = YAJL_GET_INTEGER(e);
-        }
-    }
+    if (toolspec_get_graph_args(v, &canvas_id, &full, ids, &n_ids, res)) goto out;
     Comfyd__V1__GetGraphRequest req = COMFYD__V1__GET_GRAPH_REQUEST__INIT;
     req.canvas_id = (char *)canvas_id;
     canvas_error e = {0};
     int crc = canvas_get_graph(t->cm, &req, &resp, &e);
     if (crc != CANVAS_OK) {
-        *res = err_json(code_of(&e, crc), crc == CANVAS_EGRAPH ? hint_of(e.code) : NULL, "%s",
-                        e.message);
+        *res = toolspec_error(code_of(&e, crc), crc == CANVAS_EGRAPH ? toolspec_hint(e.code) : NULL,
+                              "%s", e.message);
         goto out;
     }
     const Comfyd__V1__Graph *g = resp->graph;
     if (!g) {
-        *res = err_json("INTERNAL", NULL, "the canvas manager returned no graph");
+        *res = toolspec_error("INTERNAL", NULL, "the canvas manager returned no graph");
         goto out;
     }
     if (full) {
-        *res = graph_full(g, ids, n_ids);
-        if (*res && strlen(*res) > TOOLS_MAX_RESULT) {
-            size_t len = strlen(*res);
-            free(*res);
-            *res = err_json("TOO_LARGE", NULL,
-                            "the full graph is %zu bytes; ask for fewer nodes with node_ids (the "
-                            "outline lists them)",
-                            len);
-            goto out;
-        }
+        if (toolspec_graph_full(g, ids, n_ids, res) != 0) goto out_nomem;
     } else {
-        *res = graph_outline(g, ids, n_ids);
+        *res = toolspec_graph_outline(g, ids, n_ids);
     }
-    if (!*res) {
-        *res = err_json("INTERNAL", NULL, "out of memory");
-        goto out;
-    }
+    if (!*res) goto out_nomem;
     /* A read of the whole canvas is what later patches are based on. */
     if (!n_ids) observe(t, ctx, g->canvas_id, g->revision, 1);
     rc = AGENT_TOOL_OK;
+    goto out;
+out_nomem:
+    if (!*res) *res = toolspec_error("INTERNAL", NULL, "out of memory");
 out:
     if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
     yajl_tree_free(v);
@@ -1139,104 +630,24 @@ static int list_types(tools *t, const agent_call_ctx *ctx, Comfyd__V1__ListNodeT
 static int tool_search(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
 {
     tools *t = ud;
-    static const char *const keys[] = {"query", "category", "limit"};
-    yajl_val v = parse_args(args, keys, 3, res);
+    yajl_val v = parse_args(args, TOOLSPEC_SEARCH_NODE_TYPES, res);
     if (!v) return AGENT_TOOL_ERROR;
     yajl_tree_free(v);
     Comfyd__V1__ListNodeTypesRequest *req = (Comfyd__V1__ListNodeTypesRequest *)decode(
         &comfyd__v1__list_node_types_request__descriptor, args, res);
     if (!req) return AGENT_TOOL_ERROR;
-    uint32_t limit = req->limit ? req->limit : TOOLS_SEARCH_DEFAULT;
-    if (limit > TOOLS_SEARCH_MAX) limit = TOOLS_SEARCH_MAX;
+    uint32_t limit = req->limit ? req->limit : TOOLSPEC_SEARCH_DEFAULT;
+    if (limit > TOOLSPEC_SEARCH_MAX) limit = TOOLSPEC_SEARCH_MAX;
     req->limit = limit;
     Comfyd__V1__ListNodeTypesResponse *resp = NULL;
     canvas_error e = {0};
     int crc = list_types(t, ctx, req, &resp, &e);
     protobuf_c_message_free_unpacked(&req->base, NULL);
-    if (crc != CANVAS_OK) return fail(res, err_json(code_of(&e, crc), NULL, "%s", e.message));
-    yajl_gen g = gen_new();
-    int bad = !g;
-    bad = bad || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "total") ||
-          g_u64(g, resp->total) || g_str(g, "node_types") ||
-          yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (size_t i = 0; !bad && i < resp->n_node_types; i++) {
-        const Comfyd__V1__NodeType *nt = resp->node_types[i];
-        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", nt->name);
-        if (!bad && nt->display_name && *nt->display_name && strcmp(nt->display_name, nt->name))
-            bad = g_kv(g, "display_name", nt->display_name);
-        bad = bad || g_kv(g, "category", nt->category);
-        if (!bad && nt->description && *nt->description)
-            bad = g_str(g, "description") || g_cut(g, nt->description, TOOLS_MAX_DESCRIPTION);
-        bad = bad || g_str(g, "outputs") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (size_t k = 0; !bad && k < nt->n_outputs; k++)
-            bad = g_str(g, nt->outputs[k]->type);
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-        if (!bad && nt->output_node) bad = g_str(g, "output_node") || g_bool(g, 1);
-        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    }
-    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-    if (!bad && resp->total > resp->n_node_types) {
-        char more[160];
-        snprintf(more, sizeof more, "%u more matches: narrow the query or raise limit (at most %d)",
-                 (unsigned)(resp->total - resp->n_node_types), TOOLS_SEARCH_MAX);
-        bad = g_kv(g, "more", more);
-    }
-    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (crc != CANVAS_OK) return fail(res, toolspec_error(code_of(&e, crc), NULL, "%s", e.message));
+    *res = toolspec_search_result(resp);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
-    *res = g ? gen_done(g, bad) : NULL;
-    if (!*res) return fail(res, err_json("INTERNAL", NULL, "out of memory"));
+    if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
     return AGENT_TOOL_OK;
-}
-
-static int g_opt_num(yajl_gen g, const char *key, const Google__Protobuf__DoubleValue *d)
-{
-    if (!d) return 0;
-    return g_str(g, key) || g_double(g, d->value);
-}
-
-static char *schema_json(const Comfyd__V1__NodeType *nt)
-{
-    yajl_gen g = gen_new();
-    if (!g) return NULL;
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", nt->name) ||
-              g_kv(g, "display_name", nt->display_name) || g_kv(g, "category", nt->category);
-    if (!bad && nt->description && *nt->description)
-        bad = g_str(g, "description") || g_cut(g, nt->description, TOOLS_MAX_DESCRIPTION);
-    bad = bad || g_str(g, "output_node") || g_bool(g, nt->output_node) || g_str(g, "inputs") ||
-          yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (size_t i = 0; !bad && i < nt->n_inputs; i++) {
-        const Comfyd__V1__InputSpec *in = nt->inputs[i];
-        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", in->name) ||
-              g_kv(g, "type", in->type) || g_str(g, "required") || g_bool(g, in->required);
-        if (!bad && in->is_widget) bad = g_str(g, "widget") || g_bool(g, 1);
-        if (!bad && in->default_value) bad = g_str(g, "default") || g_value(g, in->default_value);
-        bad = bad || g_opt_num(g, "min", in->min) || g_opt_num(g, "max", in->max) ||
-              g_opt_num(g, "step", in->step);
-        if (!bad && in->n_options) {
-            bad = g_str(g, "options") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-            for (size_t k = 0; !bad && k < in->n_options && k < TOOLS_MAX_OPTIONS; k++)
-                bad = g_str(g, in->options[k]);
-            bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-            if (!bad && in->n_options > TOOLS_MAX_OPTIONS)
-                bad = g_str(g, "options_total") || g_u64(g, in->n_options);
-        }
-        if (!bad && in->multiline) bad = g_str(g, "multiline") || g_bool(g, 1);
-        if (!bad && in->tooltip && *in->tooltip)
-            bad = g_str(g, "tooltip") || g_cut(g, in->tooltip, TOOLS_MAX_DESCRIPTION);
-        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    }
-    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok || g_str(g, "outputs") ||
-          yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (size_t i = 0; !bad && i < nt->n_outputs; i++) {
-        const Comfyd__V1__OutputSpec *o = nt->outputs[i];
-        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "slot") || g_u64(g, i) ||
-              g_kv(g, "name", o->name) || g_kv(g, "type", o->type);
-        if (!bad && o->is_list) bad = g_str(g, "is_list") || g_bool(g, 1);
-        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    }
-    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok ||
-          yajl_gen_map_close(g) != yajl_gen_status_ok;
-    return gen_done(g, bad);
 }
 
 /* An UNKNOWN_NODE_TYPE error with close names: edit distance on the
@@ -1258,21 +669,7 @@ static char *unknown_type(tools *t, const agent_call_ctx *ctx, const char *name)
             for (size_t i = 0; i < resp->n_node_types && n < NODEINFO_MAX_SUGGESTIONS; i++)
                 sugg[n++] = resp->node_types[i]->name;
     }
-    yajl_gen g = gen_new();
-    char *out = NULL;
-    if (g) {
-        char msg[NODEINFO_MAX_NAME + 64];
-        snprintf(msg, sizeof msg, "unknown node type '%s'", name);
-        int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "error", msg) ||
-                  g_kv(g, "code", "UNKNOWN_NODE_TYPE") || g_str(g, "suggestions") ||
-                  yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (size_t i = 0; !bad && i < n; i++)
-            bad = g_str(g, sugg[i]);
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok ||
-              g_kv(g, "hint", "Names are exact and case-sensitive; use search_node_types.") ||
-              yajl_gen_map_close(g) != yajl_gen_status_ok;
-        out = gen_done(g, bad);
-    }
+    char *out = toolspec_unknown_type(name, sugg, n);
     if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
     nodeinfo_unref(ni);
     return out;
@@ -1281,17 +678,12 @@ static char *unknown_type(tools *t, const agent_call_ctx *ctx, const char *name)
 static int tool_schema(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
 {
     tools *t = ud;
-    static const char *const keys[] = {"node_type"};
-    yajl_val v = parse_args(args, keys, 1, res);
+    yajl_val v = parse_args(args, TOOLSPEC_GET_NODE_SCHEMA, res);
     if (!v) return AGENT_TOOL_ERROR;
     const char *name;
     int rc = AGENT_TOOL_ERROR;
     Comfyd__V1__ListNodeTypesResponse *resp = NULL;
-    if (arg_str(v, "node_type", NODEINFO_MAX_NAME, &name, res)) goto out;
-    if (!*name) {
-        *res = err_json("INVALID_ARGUMENT", NULL, "node_type is required");
-        goto out;
-    }
+    if (toolspec_schema_args(v, &name, res)) goto out;
     Comfyd__V1__ListNodeTypesRequest req = COMFYD__V1__LIST_NODE_TYPES_REQUEST__INIT;
     char *names[1] = {(char *)name};
     req.names = names;
@@ -1299,17 +691,17 @@ static int tool_schema(void *ud, const agent_call_ctx *ctx, const char *args, ch
     canvas_error e = {0};
     int crc = list_types(t, ctx, &req, &resp, &e);
     if (crc != CANVAS_OK) {
-        *res = err_json(code_of(&e, crc), NULL, "%s", e.message);
+        *res = toolspec_error(code_of(&e, crc), NULL, "%s", e.message);
         goto out;
     }
     if (resp->n_node_types == 0) {
         *res = unknown_type(t, ctx, name);
-        if (!*res) *res = err_json("UNKNOWN_NODE_TYPE", NULL, "unknown node type");
+        if (!*res) *res = toolspec_error("UNKNOWN_NODE_TYPE", NULL, "unknown node type");
         goto out;
     }
-    *res = schema_json(resp->node_types[0]);
+    *res = toolspec_schema_result(resp->node_types[0]);
     if (!*res) {
-        *res = err_json("INTERNAL", NULL, "out of memory");
+        *res = toolspec_error("INTERNAL", NULL, "out of memory");
         goto out;
     }
     rc = AGENT_TOOL_OK;
@@ -1321,73 +713,11 @@ out:
 
 /* ---- patches ---- */
 
-static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_only,
-                        const char *hint)
-{
-    yajl_gen g = gen_new();
-    if (!g) return NULL;
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "ok") || g_bool(g, r->ok);
-    if (!bad && validate_only) bad = g_str(g, "validate_only") || g_bool(g, 1);
-    bad =
-        bad || g_kv(g, "canvas_id", r->canvas_id) || g_str(g, "revision") || g_u64(g, r->revision);
-    if (!bad && r->replayed) bad = g_str(g, "replayed") || g_bool(g, 1);
-    if (!bad && r->n_refs) {
-        bad = g_str(g, "refs") || yajl_gen_map_open(g) != yajl_gen_status_ok;
-        for (size_t i = 0; !bad && i < r->n_refs; i++)
-            bad = g_str(g, r->refs[i]->key) || g_i64(g, r->refs[i]->value);
-        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    }
-    /* Results of commands that did something; errors are listed below. */
-    int any = 0;
-    for (size_t i = 0; !bad && i < r->n_results; i++) {
-        const Comfyd__V1__CommandResult *c = r->results[i];
-        if (!c->ok || (!c->node_id && !c->link_id && !c->value)) continue;
-        if (!any) bad = g_str(g, "results") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-        any = 1;
-        bad = bad || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "index") ||
-              g_i64(g, c->index);
-        if (!bad && c->node_id) bad = g_str(g, "node_id") || g_i64(g, c->node_id);
-        if (!bad && c->link_id) bad = g_str(g, "link_id") || g_i64(g, c->link_id);
-        if (!bad && c->value) bad = g_str(g, "value") || g_value(g, c->value);
-        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    }
-    if (any && !bad) bad = yajl_gen_array_close(g) != yajl_gen_status_ok;
-    if (!bad && r->n_errors) {
-        bad = g_str(g, "errors") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (size_t i = 0; !bad && i < r->n_errors; i++) {
-            const Comfyd__V1__GraphError *e = r->errors[i];
-            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "index") ||
-                  g_i64(g, e->index) || g_kv(g, "code", canvas_code_name(e->code)) ||
-                  g_kv(g, "message", e->message);
-            if (!bad && e->n_suggestions) {
-                bad = g_str(g, "suggestions") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-                for (size_t k = 0; !bad && k < e->n_suggestions; k++)
-                    bad = g_str(g, e->suggestions[k]);
-                bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-            }
-            bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-        }
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-    }
-    if (!bad && hint) bad = g_kv(g, "hint", hint);
-    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    return gen_done(g, bad);
-}
-
-/* The first request-level error code of a response (index -1), or the
- * first error's. */
-static Comfyd__V1__GraphErrorCode first_code(const Comfyd__V1__ExecuteBatchResponse *r)
-{
-    for (size_t i = 0; i < r->n_errors; i++)
-        if (r->errors[i]->index < 0) return r->errors[i]->code;
-    return r->n_errors ? r->errors[0]->code : 0;
-}
-
 static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int validate_only,
                       char **res)
 {
-    static const char *const keys[] = {"commands", "base_revision", "mode", "canvas_id"};
-    yajl_val v = parse_args(args, keys, 4, res);
+    yajl_val v =
+        parse_args(args, validate_only ? TOOLSPEC_VALIDATE_PATCH : TOOLSPEC_APPLY_PATCH, res);
     if (!v) return AGENT_TOOL_ERROR;
     yajl_tree_free(v);
     Comfyd__V1__ExecuteBatchRequest *req = (Comfyd__V1__ExecuteBatchRequest *)decode(
@@ -1395,10 +725,7 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     if (!req) return AGENT_TOOL_ERROR;
     if (req->n_commands == 0) {
         protobuf_c_message_free_unpacked(&req->base, NULL);
-        return fail(res, err_json("INVALID_ARGUMENT", NULL,
-                                  "commands: give at least one command, e.g. {\"type\": "
-                                  "\"set_widget\", \"node_id\": 3, \"name\": \"steps\", "
-                                  "\"value\": 20}"));
+        return fail(res, toolspec_no_commands());
     }
     /* Without a base the patch is checked against what the skill saw (and
      * sent to that canvas when it names none). */
@@ -1410,7 +737,7 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
         req->base_revision = malloc(sizeof *req->base_revision);
         if (!req->base_revision) {
             protobuf_c_message_free_unpacked(&req->base, NULL);
-            return fail(res, err_json("INTERNAL", NULL, "out of memory"));
+            return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
         }
         google__protobuf__uint64_value__init(req->base_revision);
         req->base_revision->value = rev;
@@ -1430,28 +757,7 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     outcome o;
     if (submit_wait(t, ctx, &req->base, &o, res) != 0) return AGENT_TOOL_ERROR;
     const Comfyd__V1__ExecuteBatchResponse *r = (const Comfyd__V1__ExecuteBatchResponse *)o.resp;
-    const char *hint = NULL;
-    char stale[320];
-    if (!r->ok) {
-        Comfyd__V1__GraphErrorCode code = first_code(r);
-        if (code == COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_STALE_REVISION) {
-            snprintf(stale, sizeof stale,
-                     "The canvas changed after the state this patch was built on (base revision "
-                     "%llu, now %llu). Nothing was %s. Call get_graph, rebuild the patch on the "
-                     "current graph, then send it again.",
-                     (unsigned long long)base, (unsigned long long)r->revision,
-                     validate_only ? "checked" : "applied");
-            hint = stale;
-        } else if (hint_of(code)) {
-            hint = hint_of(code);
-        } else if (validate_only) {
-            hint = "Fix every error (see the suggestions) and validate again.";
-        } else {
-            hint = "Fix every error (see the suggestions) and send the whole patch again; an "
-                   "atomic patch applies nothing when a command is invalid.";
-        }
-    }
-    *res = patch_json(r, validate_only, hint);
+    *res = toolspec_patch_result(r, validate_only, has_base, base);
     /* The skill knows the state after its own patch; the session's mark
      * moves only when it also knew the state before. */
     if (!validate_only && r->ok && r->canvas_id)
@@ -1459,7 +765,7 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     /* validate_patch reports errors as its result; apply_patch fails. */
     int rc = r->ok || validate_only ? AGENT_TOOL_OK : AGENT_TOOL_ERROR;
     protobuf_c_message_free_unpacked(o.resp, NULL);
-    if (!*res) return fail(res, err_json("INTERNAL", NULL, "out of memory"));
+    if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
     return rc;
 }
 
@@ -1478,8 +784,7 @@ static int tool_apply(void *ud, const agent_call_ctx *ctx, const char *args, cha
 static int tool_queue(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
 {
     tools *t = ud;
-    static const char *const keys[] = {"canvas_id"};
-    yajl_val v = parse_args(args, keys, 1, res);
+    yajl_val v = parse_args(args, TOOLSPEC_QUEUE, res);
     if (!v) return AGENT_TOOL_ERROR;
     yajl_tree_free(v);
     Comfyd__V1__QueueRequest *req =
@@ -1499,107 +804,34 @@ static int tool_queue(void *ud, const agent_call_ctx *ctx, const char *args, cha
     size_t len;
     if (jsonpb_encode(o.resp, NULL, res, &len, NULL, 0) != JSONPB_OK) *res = NULL;
     protobuf_c_message_free_unpacked(o.resp, NULL);
-    if (!*res) return fail(res, err_json("INTERNAL", NULL, "out of memory"));
+    if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
     return AGENT_TOOL_OK;
 }
 
 /* ---- the table ---- */
 
-#define NODE_REF                                                                                   \
-    "{\"type\":[\"integer\",\"string\"],\"description\":\"A node id on the canvas, or the ref of " \
-    "a create_node earlier in this patch.\"}"
-#define SLOT_REF                                                                                   \
-    "{\"type\":[\"integer\",\"string\"],\"description\":\"A slot index (0-based) or name.\"}"
-#define VALUE "{\"type\":[\"string\",\"number\",\"integer\",\"boolean\"]}"
-#define CMD(name, props, req)                                                                      \
-    "{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"" name "\"}" props                 \
-    "},\"required\":[\"type\"" req "],\"additionalProperties\":false}"
-
-#define CMD_CREATE                                                                                 \
-    CMD("create_node",                                                                             \
-        ",\"node_type\":{\"type\":\"string\",\"description\":\"Exact class name, e.g. "            \
-        "KSampler.\"},\"ref\":{\"type\":\"string\",\"description\":\"A name later commands of "    \
-        "this patch use instead of the new node's id.\"},\"title\":{\"type\":\"string\"},"         \
-        "\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"},\"widgets\":{\"type\":"           \
-        "\"object\",\"description\":\"Widget name -> value.\",\"additionalProperties\":" VALUE     \
-        "}",                                                                                       \
-        ",\"node_type\"")
-#define CMD_REMOVE CMD("remove_node", ",\"node_id\":" NODE_REF, ",\"node_id\"")
-#define CMD_CONNECT                                                                                \
-    CMD("connect",                                                                                 \
-        ",\"from_id\":" NODE_REF ",\"from_slot\":" SLOT_REF ",\"to_id\":" NODE_REF                 \
-        ",\"to_slot\":" SLOT_REF,                                                                  \
-        ",\"from_id\",\"from_slot\",\"to_id\",\"to_slot\"")
-#define CMD_DISCONNECT                                                                             \
-    CMD("disconnect", ",\"node_id\":" NODE_REF ",\"slot\":" SLOT_REF, ",\"node_id\",\"slot\"")
-#define CMD_SET                                                                                    \
-    CMD("set_widget", ",\"node_id\":" NODE_REF ",\"name\":{\"type\":\"string\"},\"value\":" VALUE, \
-        ",\"node_id\",\"name\",\"value\"")
-#define CMD_MOVE                                                                                   \
-    CMD("move_node",                                                                               \
-        ",\"node_id\":" NODE_REF ",\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"}",       \
-        ",\"node_id\",\"x\",\"y\"")
-#define CMD_CLEAR CMD("clear_graph", "", "")
-#define COMMANDS                                                                                   \
-    "{\"type\":\"array\",\"minItems\":1,\"maxItems\":1000,\"description\":\"Graph commands, "      \
-    "applied in order as one step.\",\"items\":{\"anyOf\":[" CMD_CREATE "," CMD_REMOVE             \
-    "," CMD_CONNECT "," CMD_DISCONNECT "," CMD_SET "," CMD_MOVE "," CMD_CLEAR "]}}"
-
-#define CANVAS_ID_PROP                                                                             \
-    "\"canvas_id\":{\"type\":\"string\",\"description\":\"The canvas; omit it for the one you "    \
-    "last read (or the focused one).\"}"
-
-#define PATCH_PARAMS                                                                               \
-    "{\"type\":\"object\",\"properties\":{\"commands\":" COMMANDS                                  \
-    ",\"base_revision\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Refuse the patch "   \
-    "when the canvas is no longer at this revision. Default: the revision of your last "           \
-    "get_graph in this turn.\"},\"mode\":{\"enum\":[\"atomic\",\"partial\"],\"description\":"      \
-    "\"atomic (default): nothing is applied when any command is invalid; partial: the valid "      \
-    "ones are.\"}," CANVAS_ID_PROP "},\"required\":[\"commands\"],\"additionalProperties\":false}"
-
-static const agent_tool table[] = {
-    {"get_graph",
-     "Reads the live canvas. detail \"outline\" (default): one line per node with id, type, "
-     "title, widget values and links (in: input<-#node.output, out: output->#node.input), plus "
-     "the revision and whether the mirror is stale. detail \"full\": every field of the nodes "
-     "asked for in node_ids (all when omitted).",
-     "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP
-     ",\"detail\":{\"enum\":[\"outline\",\"full\"]},\"node_ids\":{\"type\":\"array\",\"items\":{"
-     "\"type\":\"integer\"},\"maxItems\":200,\"description\":\"Only these nodes.\"}},"
-     "\"additionalProperties\":false}",
-     1, tool_get_graph},
-    {"search_node_types",
-     "Finds node classes whose name, display name or category contains query (case-insensitive), "
-     "best matches first, optionally within a category.",
-     "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"category\":{"
-     "\"type\":\"string\",\"description\":\"e.g. sampling, loaders, image/upscaling\"},\"limit\":{"
-     "\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"description\":\"Default 20.\"}},"
-     "\"required\":[\"query\"],\"additionalProperties\":false}",
-     1, tool_search},
-    {"get_node_schema",
-     "One node class: its inputs (type, required, widget default, min, max, step, allowed "
-     "options) and its outputs with their slot indexes.",
-     "{\"type\":\"object\",\"properties\":{\"node_type\":{\"type\":\"string\",\"description\":"
-     "\"Exact class name, e.g. KSampler.\"}},\"required\":[\"node_type\"],"
-     "\"additionalProperties\":false}",
-     1, tool_schema},
-    {"validate_patch",
-     "Checks a patch against the canvas and the node schema without changing anything and "
-     "returns every error at once, with suggestions for misspelled names.",
-     PATCH_PARAMS, 1, tool_validate},
-    {"apply_patch",
-     "Applies a patch to the live canvas as one undoable step and returns what the tab "
-     "confirmed: node ids for refs, link ids, values read back and the new revision. Refused "
-     "with STALE_REVISION when the canvas changed since you read it.",
-     PATCH_PARAMS, 0, tool_apply},
-    {"queue", "Queues the canvas's workflow in ComfyUI and returns the prompt id.",
-     "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP "},\"additionalProperties\":false}", 0,
-     tool_queue},
+/* The agent's table: the shared definitions (toolspec.h) bound to this
+ * module's functions, in the same order. */
+static const agent_tool_fn fns[TOOLSPEC__COUNT] = {
+    [TOOLSPEC_GET_GRAPH] = tool_get_graph,    [TOOLSPEC_SEARCH_NODE_TYPES] = tool_search,
+    [TOOLSPEC_GET_NODE_SCHEMA] = tool_schema, [TOOLSPEC_VALIDATE_PATCH] = tool_validate,
+    [TOOLSPEC_APPLY_PATCH] = tool_apply,      [TOOLSPEC_QUEUE] = tool_queue,
 };
+static agent_tool table[TOOLSPEC__COUNT];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void)
+{
+    for (int i = 0; i < TOOLSPEC__COUNT; i++) {
+        const toolspec_def *d = toolspec_get((toolspec_id)i);
+        table[i] = (agent_tool){d->name, d->description, d->parameters_json, d->read_only, fns[i]};
+    }
+}
 
 const agent_tool *tools_table(size_t *n)
 {
-    if (n) *n = sizeof table / sizeof table[0];
+    pthread_once(&table_once, table_init);
+    if (n) *n = TOOLSPEC__COUNT;
     return table;
 }
 

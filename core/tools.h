@@ -9,22 +9,10 @@
  * queue is a Queue. Arguments are JSON objects checked against the tool's
  * keys and decoded into comfyd.v1 requests with the generic codec
  * (jsonpb.h), so the model gets the same path-named errors
- * ("commands[2].node_id: ...") a client does. Results are compact JSON:
- *
- *   get_graph        {canvas_id, title, revision, stale, node_count,
- *                     link_count, nodes: ["#3 KSampler steps=20 ... | in:
- *                     model<-#4.MODEL ... | out: LATENT->#8.samples", ...]}
- *                    or, with detail "full", the Graph message (jsonpb) of
- *                    the nodes asked for and their links;
- *   search_node_types {total, node_types: [{name, display_name, category,
- *                     description, outputs}]};
- *   get_node_schema  {name, ..., inputs: [{name, type, required, widget,
- *                     default, min, max, step, options}], outputs: [{slot,
- *                     name, type}]};
- *   validate_patch,
- *   apply_patch      {ok, canvas_id, revision, refs, results, errors:
- *                     [{index, code, message, suggestions}], hint};
- *   queue            the QueueResponse (jsonpb).
+ * ("commands[2].node_id: ...") a client does. The tools' names,
+ * descriptions, argument schemas and checks and their compact JSON results
+ * are shared with the bridge's MCP endpoint (toolspec.h); queue returns the
+ * QueueResponse (jsonpb).
  *
  * Errors are results too: {error, code, hint} with the GraphErrorCode name
  * (NO_LIVE_CANVAS, ...) or INVALID_ARGUMENT for bad arguments, returned as
@@ -68,6 +56,7 @@
 
 #include "agent.h"
 #include "canvas.h"
+#include "toolspec.h"
 
 /* Cancel latency of a call waiting for a tab: the flag is a plain atomic
  * without a wake-up, so it is polled. */
@@ -76,24 +65,9 @@
  * go first (a forgotten skill just gets no automatic base revision). */
 #define TOOLS_MAX_SEEN 1024
 #define TOOLS_MAX_SESSIONS 1024
-/* get_graph: outline lines per call (a big workflow has ~300 nodes), node
- * ids per call, widgets shown per line, and bytes of a text value shown in
- * the outline (prompts are long; the full detail has them whole). */
-#define TOOLS_MAX_OUTLINE_NODES 500
-#define TOOLS_MAX_NODE_IDS 200
-#define TOOLS_OUTLINE_WIDGETS 16
-#define TOOLS_OUTLINE_TEXT 80
-/* Bytes of one result: below AGENT_MAX_TOOL_RESULT with room to spare. */
-#define TOOLS_MAX_RESULT (200 * 1024)
-/* search_node_types: the default and the largest limit (a model reads
- * every entry; more is noise). */
-#define TOOLS_SEARCH_DEFAULT 20
-#define TOOLS_SEARCH_MAX 100
-/* get_node_schema: combo options listed (checkpoint folders hold
- * thousands); options_total says how many there are. */
-#define TOOLS_MAX_OPTIONS 100
-/* Bytes of a description or tooltip passed on. */
-#define TOOLS_MAX_DESCRIPTION 300
+/* search_node_types's default and largest limit (toolspec.h). */
+#define TOOLS_SEARCH_DEFAULT TOOLSPEC_SEARCH_DEFAULT
+#define TOOLS_SEARCH_MAX TOOLSPEC_SEARCH_MAX
 /* The note: user ops listed and its size (below AGENT_MAX_NOTE). */
 #define TOOLS_NOTE_MAX_OPS 20
 #define TOOLS_NOTE_MAX_BYTES 2048

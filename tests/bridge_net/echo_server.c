@@ -284,7 +284,7 @@ int main(int argc, char **argv)
     bnet_route(srv, "GET", "/healthz", BNET_ROUTE_PUBLIC, healthz, NULL);
     bnet_route(srv, "GET", "/stats", 0, stats, NULL);
     bnet_route(srv, "GET", "/big", 0, big, NULL);
-    bnet_ws_handlers wsh = {NULL, ws_open, ws_message, ws_close};
+    bnet_ws_handlers wsh = {NULL, ws_open, ws_message, ws_close, NULL};
     bnet_route_ws(srv, "/ws", 0, &wsh, NULL);
 
     uv_signal_init(loop, &sigterm);

@@ -48,7 +48,25 @@ static void expect_err(const ProtobufCMessageDescriptor *d, const char *json, co
     if (msg) assert_string_equal(errbuf, msg);
 }
 
-/* Encodes m, checks the text and returns nothing (the text is freed). */
+/* jsonpb_encode_gen's text for m through a plain yajl generator (malloc'd). */
+static char *encode_via_yajl(const ProtobufCMessage *m, const jsonpb_opts *o)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    int r = jsonpb_encode_gen(g, m, o, errbuf, sizeof errbuf);
+    if (r) fail_msg("encode_gen: %d %s", r, errbuf);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    char *s = malloc(len + 1);
+    memcpy(s, buf, len);
+    s[len] = '\0';
+    yajl_gen_free(g);
+    return s;
+}
+
+/* Encodes m, checks the text (from jsonpb_encode's own writer and from
+ * jsonpb_encode_gen through yajl: the two must agree byte for byte) and
+ * returns nothing (the text is freed). */
 static void expect_json(const ProtobufCMessage *m, const jsonpb_opts *o, const char *want)
 {
     char *out = NULL;
@@ -57,6 +75,9 @@ static void expect_json(const ProtobufCMessage *m, const jsonpb_opts *o, const c
     if (r) fail_msg("encode: %d %s", r, errbuf);
     assert_int_equal(len, strlen(out));
     assert_string_equal(out, want);
+    char *via = encode_via_yajl(m, o);
+    assert_string_equal(via, want);
+    free(via);
     free(out);
 }
 
@@ -952,6 +973,191 @@ static void every_allocation_failure_is_enomem_without_leaks(void **state)
     }
 }
 
+static void enum_styles_strip_the_prefix_and_lowercase_with_overrides(void **state)
+{
+    (void)state;
+    Comfyd__V1__ExecuteBatchRequest b = COMFYD__V1__EXECUTE_BATCH_REQUEST__INIT;
+    b.mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
+    jsonpb_opts o = {.enum_style = JSONPB_ENUM_SHORT};
+    expect_json(&b.base, &o, "{\"mode\":\"ATOMIC\"}");
+    assert_round_trip(&b.base, &o);
+    o.enum_style = JSONPB_ENUM_LOWER;
+    expect_json(&b.base, &o, "{\"mode\":\"atomic\"}");
+    assert_round_trip(&b.base, &o);
+    /* Unknown numbers stay numbers whatever the style. */
+    b.mode = 7;
+    expect_json(&b.base, &o, "{\"mode\":7}");
+
+    /* Mixed: every enum lower-case, LogLevel upper-case, as the session
+     * socket writes them; the first override for a type wins. */
+    const jsonpb_enum_override over[] = {
+        {&comfyd__v1__log_level__descriptor, JSONPB_ENUM_SHORT},
+        {&comfyd__v1__log_level__descriptor, JSONPB_ENUM_FULL},
+    };
+    Comfyd__V1__DebugLog l = COMFYD__V1__DEBUG_LOG__INIT;
+    l.level = COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN;
+    Comfyd__V1__StatusUpdate su = COMFYD__V1__STATUS_UPDATE__INIT;
+    su.status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
+    jsonpb_opts mixed = {
+        .enum_style = JSONPB_ENUM_LOWER, .enum_overrides = over, .n_enum_overrides = 2};
+    expect_json(&l.base, &mixed, "{\"level\":\"WARN\"}");
+    expect_json(&su.base, &mixed, "{\"status\":\"working\"}");
+    assert_round_trip(&su.base, &mixed);
+    mixed.n_enum_overrides = 0; /* NULL-free list of none: the default style */
+    expect_json(&l.base, &mixed, "{\"level\":\"warn\"}");
+    /* With emit_defaults the zero value is written too. */
+    su.status = 0;
+    jsonpb_opts def = {.emit_defaults = 1, .enum_style = JSONPB_ENUM_SHORT};
+    char *out = NULL;
+    size_t len;
+    assert_int_equal(jsonpb_encode(&su.base, &def, &out, &len, errbuf, sizeof errbuf), 0);
+    assert_non_null(strstr(out, "\"status\":\"UNSPECIFIED\""));
+    free(out);
+
+    /* Bad styles and overrides without a type are the caller's mistake. */
+    jsonpb_opts bad = {.enum_style = (jsonpb_enum_style)3};
+    assert_int_equal(jsonpb_encode(&l.base, &bad, &out, &len, errbuf, sizeof errbuf),
+                     JSONPB_EINVAL);
+    const jsonpb_enum_override none[] = {{NULL, JSONPB_ENUM_SHORT}};
+    bad = (jsonpb_opts){.enum_overrides = none, .n_enum_overrides = 1};
+    assert_int_equal(jsonpb_encode(&l.base, &bad, &out, &len, errbuf, sizeof errbuf),
+                     JSONPB_EINVAL);
+    assert_null(out);
+}
+
+static void encode_fields_gen_writes_members_into_an_open_map(void **state)
+{
+    (void)state;
+    Comfyd__V1__ExecuteBatchResponse r = COMFYD__V1__EXECUTE_BATCH_RESPONSE__INIT;
+    r.canvas_id = "c1";
+    r.revision = 4;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    yajl_gen_map_open(g);
+    yajl_gen_string(g, (const unsigned char *)"error", 5);
+    yajl_gen_string(g, (const unsigned char *)"boom", 4);
+    assert_int_equal(jsonpb_encode_fields_gen(g, &r.base, NULL, errbuf, sizeof errbuf), 0);
+    yajl_gen_map_close(g);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    const char *want = "{\"error\":\"boom\",\"canvas_id\":\"c1\",\"revision\":4}";
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(buf, want, len);
+    yajl_gen_free(g);
+
+    /* A flattened message writes its type key and the member's fields. */
+    Comfyd__V1__SetWidgetCommand sw = COMFYD__V1__SET_WIDGET_COMMAND__INIT;
+    sw.name = "steps";
+    Comfyd__V1__Command cmd = COMFYD__V1__COMMAND__INIT;
+    cmd.command_case = COMFYD__V1__COMMAND__COMMAND_SET_WIDGET;
+    cmd.set_widget = &sw;
+    jsonpb_opts o = flat_opts();
+    g = yajl_gen_alloc(NULL);
+    yajl_gen_map_open(g);
+    assert_int_equal(jsonpb_encode_fields_gen(g, &cmd.base, &o, errbuf, sizeof errbuf), 0);
+    yajl_gen_map_close(g);
+    yajl_gen_get_buf(g, &buf, &len);
+    want = "{\"type\":\"set_widget\",\"name\":\"steps\"}";
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(buf, want, len);
+    yajl_gen_free(g);
+
+    /* Wrappers and scalar unions are bare values: no fields to write. */
+    Google__Protobuf__Int64Value w = GOOGLE__PROTOBUF__INT64_VALUE__INIT;
+    Comfyd__V1__NodeRef ref = COMFYD__V1__NODE_REF__INIT;
+    g = yajl_gen_alloc(NULL);
+    yajl_gen_map_open(g);
+    assert_int_equal(jsonpb_encode_fields_gen(g, &w.base, NULL, errbuf, sizeof errbuf),
+                     JSONPB_EINVAL);
+    assert_int_equal(jsonpb_encode_fields_gen(g, &ref.base, NULL, errbuf, sizeof errbuf),
+                     JSONPB_EINVAL);
+    assert_int_equal(jsonpb_encode_fields_gen(NULL, &ref.base, NULL, errbuf, sizeof errbuf),
+                     JSONPB_EINVAL);
+    yajl_gen_free(g);
+}
+
+/* jsonpb_encode writes without yajl: strings with every escape, long
+ * texts (buffer growth), map keys and integral floating values must come
+ * out exactly as yajl and printf write them. */
+static void own_writer_matches_yajl_byte_for_byte(void **state)
+{
+    (void)state;
+    char all[200];
+    size_t n = 0;
+    for (int c = 1; c < 128; c++)
+        all[n++] = (char)c;
+    memcpy(all + n, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 9); /* é € emoji */
+    n += 9;
+    all[n] = '\0';
+    Comfyd__V1__SetWidgetCommand sw = COMFYD__V1__SET_WIDGET_COMMAND__INIT;
+    sw.name = all;
+    char *want = encode_via_yajl(&sw.base, NULL);
+    assert_non_null(strstr(want, "\\u0001"));
+    assert_non_null(strstr(want, "\\t\\n\\u000B\\f\\r"));
+    expect_json(&sw.base, NULL, want);
+    free(want);
+
+    /* 100 KiB with an escape every 97 bytes: many reallocations. */
+    size_t big = 100 * 1024;
+    char *s = malloc(big + 1);
+    for (size_t i = 0; i < big; i++)
+        s[i] = i % 97 == 0 ? '"' : (char)('a' + i % 26);
+    s[big] = '\0';
+    sw.name = s;
+    want = encode_via_yajl(&sw.base, NULL);
+    expect_json(&sw.base, NULL, want);
+    free(want);
+    free(s);
+
+    /* Map keys that need escapes, next to scalar-union values. */
+    Comfyd__V1__Value v1 = COMFYD__V1__VALUE__INIT, v2 = COMFYD__V1__VALUE__INIT;
+    v1.kind_case = COMFYD__V1__VALUE__KIND_NUMBER;
+    v1.number = 3;
+    v2.kind_case = COMFYD__V1__VALUE__KIND_TEXT;
+    v2.text = "x\ny";
+    Comfyd__V1__CreateNodeCommand__WidgetsEntry e1 =
+        COMFYD__V1__CREATE_NODE_COMMAND__WIDGETS_ENTRY__INIT;
+    Comfyd__V1__CreateNodeCommand__WidgetsEntry e2 =
+        COMFYD__V1__CREATE_NODE_COMMAND__WIDGETS_ENTRY__INIT;
+    e1.key = "a\"b";
+    e1.value = &v1;
+    e2.key = "tab\there";
+    e2.value = &v2;
+    Comfyd__V1__CreateNodeCommand__WidgetsEntry *es[] = {&e1, &e2};
+    Comfyd__V1__CreateNodeCommand cn = COMFYD__V1__CREATE_NODE_COMMAND__INIT;
+    cn.node_type = "K";
+    cn.n_widgets = 2;
+    cn.widgets = es;
+    expect_json(&cn.base, NULL,
+                "{\"node_type\":\"K\",\"widgets\":{\"a\\\"b\":3.0,"
+                "\"tab\\there\":\"x\\ny\"}}");
+    Comfyd__V1__Position pos = COMFYD__V1__POSITION__INIT;
+    pos.x = -0.0;
+    pos.y = 1e15;
+    expect_json(&pos.base, NULL, "{\"x\":-0,\"y\":1e+15}");
+
+    /* Integral values take a shortcut past printf: same digits. */
+    const double dv[] = {0,    1,    -1,  220,   249.5, 999999, 1e6, -1e6, 123456789012345.0,
+                         1e15, 1e16, 0.1, 2.5e-3};
+    for (size_t i = 0; i < sizeof dv / sizeof dv[0]; i++) {
+        Google__Protobuf__DoubleValue d = GOOGLE__PROTOBUF__DOUBLE_VALUE__INIT;
+        Google__Protobuf__FloatValue f = GOOGLE__PROTOBUF__FLOAT_VALUE__INIT;
+        d.value = dv[i];
+        f.value = (float)dv[i];
+        char ref[48];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(ref, sizeof ref, "%.*g", prec, d.value);
+            if (strtod(ref, NULL) == d.value) break;
+        }
+        expect_json(&d.base, NULL, ref);
+        for (int prec = 6; prec <= 9; prec++) {
+            snprintf(ref, sizeof ref, "%.*g", prec, (double)f.value);
+            if (strtof(ref, NULL) == f.value) break;
+        }
+        expect_json(&f.base, NULL, ref);
+    }
+}
+
 /* Generic conversion needs no per-message code: every message type of the
  * contract encodes from its default instance and decodes back. */
 static void every_contract_message_round_trips_its_default(void **state)
@@ -1010,6 +1216,9 @@ int main(void)
         cmocka_unit_test(flattening_is_refused_when_keys_could_collide),
         cmocka_unit_test(every_allocation_failure_is_enomem_without_leaks),
         cmocka_unit_test(every_contract_message_round_trips_its_default),
+        cmocka_unit_test(enum_styles_strip_the_prefix_and_lowercase_with_overrides),
+        cmocka_unit_test(encode_fields_gen_writes_members_into_an_open_map),
+        cmocka_unit_test(own_writer_matches_yajl_byte_for_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,11 +4,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "bnet.h"
 #include "net_ws.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct {
     net_ws *w;
@@ -434,6 +441,280 @@ static void full_send_queue_closes_with_1008(void **state)
     assert_int_equal(net_ws_close_code(f->w, &reason), 1008);
 }
 
+static void queued_counts_bytes_until_the_output_takes_them(void **state)
+{
+    fixture *f = *state;
+    f->refuse = 1;
+    assert_int_equal(net_ws_queued(f->w), 0);
+    char p[300];
+    memset(p, 'z', sizeof p);
+    assert_int_equal(net_ws_send(f->w, 1, p, sizeof p), 0);
+    assert_int_equal(net_ws_send(f->w, 1, p, 100), 0);
+    assert_int_equal(net_ws_flush(f->w), 0);
+    assert_int_equal(net_ws_queued(f->w), 400);
+    f->refuse = 0;
+    assert_int_equal(net_ws_flush(f->w), 0);
+    assert_int_equal(net_ws_queued(f->w), 0);
+    assert_int_equal(f->out.len, (2 + 2 + 300) + (2 + 100));
+}
+
+/* ---- bnet: back-pressure on a real socket whose peer stops reading ---- */
+
+#define BN_TOKEN "0123456789abcdef0123456789abcdef"
+/* Hang guard for each wait, not a performance limit. */
+#define BN_GUARD_NS (20ull * 1000 * 1000 * 1000)
+/* Message size: a 16-bit extended length, so each frame is 4 + BN_MSG. */
+#define BN_MSG 60000
+
+typedef struct bn {
+    uv_loop_t loop;
+    bnet *s;
+    bnet_ws *ws;
+    int opened, closed, drains;
+    int want_drains; /* what bn_drained waits for */
+    uint16_t close_code;
+    size_t queued_at_drain;
+    int fd;          /* the client's socket */
+    size_t got;      /* bytes the client read after the 101 */
+    char head[4096]; /* the 101 response */
+    size_t head_len;
+    int head_done;
+    uint8_t last[32]; /* the last bytes read (to find a close frame) */
+} bn;
+
+static void bn_open(bnet_ws *ws, const bnet_req *req, void *ud)
+{
+    (void)req;
+    bn *b = ud;
+    b->ws = ws;
+    b->opened++;
+}
+
+static void bn_msg(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
+{
+    (void)ws, (void)binary, (void)data, (void)len, (void)ud;
+}
+
+static void bn_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen, void *ud)
+{
+    (void)ws, (void)reason, (void)rlen;
+    bn *b = ud;
+    b->closed++;
+    b->close_code = code;
+    b->ws = NULL;
+}
+
+static void bn_drain(bnet_ws *ws, void *ud)
+{
+    bn *b = ud;
+    b->drains++;
+    b->queued_at_drain = bnet_ws_queued(ws);
+}
+
+/* Reads what the client socket has (non-blocking). */
+static void bn_read(bn *b)
+{
+    uint8_t buf[65536];
+    for (;;) {
+        ssize_t n = recv(b->fd, buf, sizeof buf, 0);
+        if (n <= 0) return;
+        size_t off = 0;
+        if (!b->head_done) {
+            while (off < (size_t)n && !b->head_done) {
+                if (b->head_len + 1 < sizeof b->head) b->head[b->head_len++] = (char)buf[off];
+                off++;
+                b->head[b->head_len] = '\0';
+                if (b->head_len >= 4 && !memcmp(b->head + b->head_len - 4, "\r\n\r\n", 4))
+                    b->head_done = 1;
+            }
+        }
+        size_t k = (size_t)n - off;
+        b->got += k;
+        if (k >= sizeof b->last)
+            memcpy(b->last, buf + n - sizeof b->last, sizeof b->last);
+        else if (k) {
+            memmove(b->last, b->last + k, sizeof b->last - k);
+            memcpy(b->last + sizeof b->last - k, buf + off, k);
+        }
+    }
+}
+
+/* Runs the loop (and the client's reads when reading) until done(b). */
+static int bn_spin(bn *b, int reading, int (*done)(const bn *b))
+{
+    uint64_t end = uv_hrtime() + BN_GUARD_NS;
+    while (!done(b)) {
+        if (uv_hrtime() > end) return -1;
+        int busy = uv_run(&b->loop, UV_RUN_NOWAIT);
+        if (reading) bn_read(b);
+        if (!busy)
+            usleep(1000);
+        else
+            usleep(100);
+    }
+    return 0;
+}
+
+static int bn_is_open(const bn *b)
+{
+    return b->opened && b->head_done;
+}
+
+static int bn_drained(const bn *b)
+{
+    return b->drains >= b->want_drains;
+}
+
+static int bn_is_closed(const bn *b)
+{
+    return b->closed > 0;
+}
+
+static size_t bn_expect;
+static int bn_got_all(const bn *b)
+{
+    return b->got >= bn_expect;
+}
+
+static void bn_start(bn *b, size_t ws_max_queue)
+{
+    memset(b, 0, sizeof *b);
+    assert_int_equal(uv_loop_init(&b->loop), 0);
+    bnet_opts o;
+    bnet_opts_init(&o);
+    o.port = 0;
+    o.token = BN_TOKEN;
+    o.limits.linger_ms = 200;
+    if (ws_max_queue) o.limits.ws_max_queue = ws_max_queue;
+    assert_int_equal(bnet_create(&b->s, &b->loop, &o), BNET_OK);
+    bnet_ws_handlers h = {
+        .on_open = bn_open, .on_message = bn_msg, .on_close = bn_close, .on_drain = bn_drain};
+    assert_int_equal(bnet_route_ws(b->s, "/ws", 0, &h, b), BNET_OK);
+
+    b->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(b->fd >= 0);
+    int small = 4096; /* a slow reader: little room in the kernel for us */
+    setsockopt(b->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)bnet_port(b->s));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(b->fd, (struct sockaddr *)&a, sizeof a), 0);
+    fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " BN_TOKEN "\r\n\r\n",
+                     bnet_port(b->s));
+    assert_int_equal(send(b->fd, req, (size_t)n, 0), n);
+    assert_int_equal(bn_spin(b, 1, bn_is_open), 0);
+    assert_non_null(strstr(b->head, "101 Switching Protocols"));
+    assert_int_equal(b->got, 0);
+}
+
+static void bn_stop(bn *b)
+{
+    close(b->fd);
+    bnet_destroy(b->s);
+    uv_run(&b->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&b->loop), 0);
+}
+
+/* Sends BN_MSG-byte messages while the client does not read, until the
+ * queue reaches the high mark; returns how many were sent. */
+static size_t bn_congest(bn *b, const uint8_t *msg)
+{
+    size_t sent = 0;
+    while (bnet_ws_queued(b->ws) < BNET_WS_HIGH_WATER) {
+        assert_true(sent < 2000); /* 120 MB: the kernel would have filled long before */
+        assert_int_equal(bnet_ws_send(b->ws, 1, msg, BN_MSG), BNET_OK);
+        sent++;
+        for (int i = 0; i < 5; i++) /* let bnet write what the kernel takes */
+            uv_run(&b->loop, UV_RUN_NOWAIT);
+    }
+    return sent;
+}
+
+static void ws_queued_rises_and_on_drain_follows_the_low_mark(void **state)
+{
+    (void)state;
+    bn b;
+    bn_start(&b, 0);
+    uint8_t *msg = malloc(BN_MSG);
+    memset(msg, 'm', BN_MSG);
+    /* Small traffic that the peer reads never congests. */
+    assert_int_equal(bnet_ws_send(b.ws, 0, "hi", 2), BNET_OK);
+    bn_expect = 4;
+    assert_int_equal(bn_spin(&b, 1, bn_got_all), 0);
+    assert_int_equal(bnet_ws_queued(b.ws), 0);
+    assert_int_equal(b.drains, 0);
+
+    size_t sent = bn_congest(&b, msg);
+    assert_true(bnet_ws_queued(b.ws) >= BNET_WS_HIGH_WATER);
+    assert_int_equal(b.drains, 0);
+    /* Still congested while nothing is read. */
+    for (int i = 0; i < 50; i++)
+        uv_run(&b.loop, UV_RUN_NOWAIT);
+    assert_int_equal(b.drains, 0);
+
+    /* The client reads: on_drain comes once the queue is below the low mark. */
+    b.want_drains = 1;
+    assert_int_equal(bn_spin(&b, 1, bn_drained), 0);
+    assert_int_equal(b.drains, 1);
+    assert_true(b.queued_at_drain < BNET_WS_LOW_WATER);
+    /* Everything arrives, and nothing more is signalled. */
+    bn_expect = 4 + sent * (4 + BN_MSG);
+    assert_int_equal(bn_spin(&b, 1, bn_got_all), 0);
+    assert_int_equal(b.got, bn_expect);
+    assert_int_equal(bnet_ws_queued(b.ws), 0);
+    assert_int_equal(b.drains, 1);
+
+    /* A second episode signals again. */
+    size_t before = b.got;
+    sent = bn_congest(&b, msg);
+    b.want_drains = 2;
+    assert_int_equal(bn_spin(&b, 1, bn_drained), 0);
+    assert_true(b.queued_at_drain < BNET_WS_LOW_WATER);
+    bn_expect = before + sent * (4 + BN_MSG);
+    assert_int_equal(bn_spin(&b, 1, bn_got_all), 0);
+    assert_int_equal(b.drains, 2);
+    free(msg);
+    bn_stop(&b);
+    assert_int_equal(b.closed, 1);
+}
+
+static void ws_hard_limit_still_closes_with_1008_and_no_drain(void **state)
+{
+    (void)state;
+    bn b;
+    bn_start(&b, 1024 * 1024);
+    uint8_t *msg = malloc(BN_MSG);
+    memset(msg, 'm', BN_MSG);
+    /* A producer that ignores the marks: sending fails once the queue is
+     * over ws_max_queue, and the socket is being closed with 1008. */
+    int rc = BNET_OK;
+    for (int i = 0; i < 2000 && rc == BNET_OK; i++) {
+        rc = bnet_ws_send(b.ws, 1, msg, BN_MSG);
+        uv_run(&b.loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(rc, BNET_E_FULL);
+    assert_true(bnet_ws_queued(b.ws) >= BNET_WS_HIGH_WATER);
+    assert_int_equal(bnet_ws_send(b.ws, 0, "x", 1), BNET_E_CLOSED);
+    /* The client reads all of it, close frame last; the queue drains but
+     * a closing socket gets no on_drain. */
+    assert_int_equal(bn_spin(&b, 1, bn_is_closed), 0);
+    assert_int_equal(b.close_code, 1008);
+    assert_int_equal(b.drains, 0);
+    /* The close frame: FIN+close opcode, 2+15 bytes, code 1008. */
+    const uint8_t *t = b.last + sizeof b.last - (2 + 2 + 15);
+    assert_int_equal(t[0], 0x88);
+    assert_int_equal(t[1], 17);
+    assert_int_equal((t[2] << 8) | t[3], 1008);
+    free(msg);
+    bn_stop(&b);
+}
+
 static void invalid_text_and_close_arguments_are_refused(void **state)
 {
     fixture *f = *state;
@@ -511,10 +792,13 @@ int main(void)
         T(connection_drop_is_reported_as_1006),
         T(application_close_follows_queued_messages),
         T(full_send_queue_closes_with_1008),
+        T(queued_counts_bytes_until_the_output_takes_them),
         T(invalid_text_and_close_arguments_are_refused),
         T(long_close_reason_is_cut_at_a_character_boundary),
 #undef T
         cmocka_unit_test(utf8_validator_follows_rfc3629),
+        cmocka_unit_test(ws_queued_rises_and_on_drain_follows_the_low_mark),
+        cmocka_unit_test(ws_hard_limit_still_closes_with_1008_and_no_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

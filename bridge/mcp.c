@@ -1,0 +1,1136 @@
+/* mcp: JSON-RPC and MCP messages, schemas from descriptors, HTTP helpers
+ * and sessions, without I/O (see mcp.h). */
+#include "mcp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "text.h"
+
+const char *mcp_strerror(int err)
+{
+    switch (err) {
+    case MCP_OK:
+        return "ok";
+    case MCP_E_PARSE:
+        return "parse error";
+    case MCP_E_INVALID:
+        return "invalid request";
+    case MCP_E_TOOBIG:
+        return "message too large";
+    case MCP_E_PARAMS:
+        return "invalid params";
+    case MCP_E_FULL:
+        return "too many sessions";
+    case MCP_E_AGAIN:
+        return "need more input";
+    case MCP_E_ARG:
+        return "invalid argument";
+    case MCP_E_NOMEM:
+        return "out of memory";
+    }
+    return "unknown error";
+}
+
+static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* ==== versions ==== */
+
+/* Oldest first; the last is the newest. */
+static const char *const versions[] = {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"};
+#define N_VERSIONS (sizeof versions / sizeof versions[0])
+
+/* Index of v in versions, -1 when not served. */
+static int version_index(const char *v, size_t len)
+{
+    if (!v) return -1;
+    for (size_t i = 0; i < N_VERSIONS; i++)
+        if (strlen(versions[i]) == len && memcmp(versions[i], v, len) == 0) return (int)i;
+    return -1;
+}
+
+const char *mcp_latest_version(void)
+{
+    return versions[N_VERSIONS - 1];
+}
+
+int mcp_version_supported(const char *v, size_t len)
+{
+    return version_index(v, len) >= 0;
+}
+
+const char *mcp_negotiate(const char *requested)
+{
+    int i = requested ? version_index(requested, strlen(requested)) : -1;
+    return i >= 0 ? versions[i] : mcp_latest_version();
+}
+
+int mcp_version_batches(const char *v)
+{
+    return v && strcmp(v, "2025-03-26") == 0;
+}
+
+int mcp_version_annotations(const char *v)
+{
+    return v && version_index(v, strlen(v)) >= 1;
+}
+
+int mcp_version_structured(const char *v)
+{
+    return v && version_index(v, strlen(v)) >= 2;
+}
+
+/* ==== parsing ==== */
+
+static int hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = s[i];
+        v <<= 4;
+        if (ch >= '0' && ch <= '9')
+            v |= (unsigned)(ch - '0');
+        else if (ch >= 'a' && ch <= 'f')
+            v |= (unsigned)(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F')
+            v |= (unsigned)(ch - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Bounds what yajl_tree builds and refuses what it would accept but JSON
+ * does not (comments) or what would not survive a re-emit (NUL, lone
+ * surrogates). Syntax errors are left to yajl. */
+static int scan(const char *s, size_t len, char *err, size_t errlen)
+{
+    unsigned depth = 0;
+    size_t values = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '\0') return set_err(err, errlen, MCP_E_PARSE, "NUL byte");
+        if (in_str) {
+            if (ch == '"') {
+                in_str = 0;
+            } else if (ch == '\\' && i + 1 < len) {
+                i++;
+                if (s[i] != 'u' || i + 4 >= len) continue;
+                unsigned cp, lo;
+                if (hex4(s + i + 1, &cp)) continue;
+                i += 4;
+                if (cp == 0) return set_err(err, errlen, MCP_E_PARSE, "NUL in a string");
+                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                    return set_err(err, errlen, MCP_E_PARSE, "lone surrogate escape");
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (i + 6 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+                        hex4(s + i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return set_err(err, errlen, MCP_E_PARSE, "lone surrogate escape");
+                    i += 6;
+                }
+            }
+            continue;
+        }
+        switch (ch) {
+        case '"':
+            in_str = 1;
+            values++;
+            break;
+        case '{':
+        case '[':
+            if (++depth > MCP_MAX_DEPTH)
+                return set_err(err, errlen, MCP_E_TOOBIG, "nested deeper than %d levels",
+                               MCP_MAX_DEPTH);
+            values++;
+            break;
+        case '}':
+        case ']':
+            if (depth) depth--;
+            break;
+        case ',':
+            values++;
+            break;
+        case '/':
+            return set_err(err, errlen, MCP_E_PARSE, "comments are not JSON");
+        default:
+            break;
+        }
+        if (values > MCP_MAX_VALUES)
+            return set_err(err, errlen, MCP_E_TOOBIG, "more than %d values", MCP_MAX_VALUES);
+    }
+    return MCP_OK;
+}
+
+int mcp_parse(const char *json, size_t len, yajl_val *out, char *err, size_t errlen)
+{
+    if (!out) return MCP_E_ARG;
+    *out = NULL;
+    if (!json && len) return MCP_E_ARG;
+    if (len > MCP_MAX_MESSAGE_BYTES)
+        return set_err(err, errlen, MCP_E_TOOBIG, "message larger than %d bytes",
+                       MCP_MAX_MESSAGE_BYTES);
+    int rc = scan(json, len, err, errlen);
+    if (rc) return rc;
+    if (!text_utf8_valid(json, len)) return set_err(err, errlen, MCP_E_PARSE, "invalid UTF-8");
+    char *copy = malloc(len + 1);
+    if (!copy) return set_err(err, errlen, MCP_E_NOMEM, "out of memory");
+    if (len) memcpy(copy, json, len);
+    copy[len] = '\0';
+    char ebuf[256] = "";
+    yajl_val v = yajl_tree_parse(copy, ebuf, sizeof ebuf);
+    free(copy);
+    if (!v) {
+        if (!strcmp(ebuf, "out of memory")) return set_err(err, errlen, MCP_E_NOMEM, "%s", ebuf);
+        ebuf[strcspn(ebuf, "\n")] = '\0'; /* yajl adds the input around the error */
+        const char *m = ebuf;
+        if (!strncmp(m, "parse error: ", 13)) m += 13;
+        if (!*m) m = len ? "syntax error" : "empty message";
+        return set_err(err, errlen, MCP_E_PARSE, "%s", m);
+    }
+    *out = v;
+    return MCP_OK;
+}
+
+static yajl_val get(yajl_val o, const char *key)
+{
+    if (!YAJL_IS_OBJECT(o)) return NULL;
+    for (size_t i = 0; i < o->u.object.len; i++)
+        if (!strcmp(o->u.object.keys[i], key)) return o->u.object.values[i];
+    return NULL;
+}
+
+static int has_key(yajl_val o, const char *key)
+{
+    if (!YAJL_IS_OBJECT(o)) return 0;
+    for (size_t i = 0; i < o->u.object.len; i++)
+        if (!strcmp(o->u.object.keys[i], key)) return 1;
+    return 0;
+}
+
+static yajl_gen gen_new(void)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    return g;
+}
+
+/* Copies g's text to *out and frees g; bad (a failed write) gives
+ * MCP_E_NOMEM. */
+static int gen_finish(yajl_gen g, int bad, char **out, size_t *len)
+{
+    *out = NULL;
+    if (len) *len = 0;
+    if (!g) return MCP_E_NOMEM;
+    const unsigned char *b;
+    size_t n;
+    int rc = MCP_E_NOMEM;
+    if (!bad && yajl_gen_get_buf(g, &b, &n) == yajl_gen_status_ok) {
+        *out = text_dupn((const char *)b, n);
+        if (*out) {
+            if (len) *len = n;
+            rc = MCP_OK;
+        }
+    }
+    yajl_gen_free(g);
+    return rc;
+}
+
+static int g_str(yajl_gen g, const char *s)
+{
+    s = s ? s : "";
+    return yajl_gen_string(g, (const unsigned char *)s, strlen(s)) != yajl_gen_status_ok;
+}
+
+static int g_kv(yajl_gen g, const char *k, const char *v)
+{
+    return g_str(g, k) || g_str(g, v);
+}
+
+static int g_bool(yajl_gen g, int b)
+{
+    return yajl_gen_bool(g, b != 0) != yajl_gen_status_ok;
+}
+
+static int g_u64(yajl_gen g, uint64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok;
+}
+
+/* Writes v (a parsed value) into g; numbers verbatim. */
+static int g_value(yajl_gen g, yajl_val v)
+{
+    if (!v) return yajl_gen_null(g) != yajl_gen_status_ok;
+    switch (v->type) {
+    case yajl_t_string:
+        return g_str(g, v->u.string);
+    case yajl_t_number:
+        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) != yajl_gen_status_ok;
+    case yajl_t_true:
+        return g_bool(g, 1);
+    case yajl_t_false:
+        return g_bool(g, 0);
+    case yajl_t_null:
+        return yajl_gen_null(g) != yajl_gen_status_ok;
+    case yajl_t_object:
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return 1;
+        for (size_t i = 0; i < v->u.object.len; i++)
+            if (g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i])) return 1;
+        return yajl_gen_map_close(g) != yajl_gen_status_ok;
+    case yajl_t_array:
+        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return 1;
+        for (size_t i = 0; i < v->u.array.len; i++)
+            if (g_value(g, v->u.array.values[i])) return 1;
+        return yajl_gen_array_close(g) != yajl_gen_status_ok;
+    default:
+        return 1;
+    }
+}
+
+int mcp_json_text(yajl_val v, char **out, size_t *len)
+{
+    if (!out || !v) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    return gen_finish(g, !g || g_value(g, v), out, len);
+}
+
+/* The JSON text of an id (a string or an integer; JSON-RPC also allows
+ * null, which MCP forbids) into out. Returns 0 or -1. */
+static int id_text(yajl_val id, char out[MCP_MAX_ID_BYTES + 1])
+{
+    if (!YAJL_IS_STRING(id) && !YAJL_IS_INTEGER(id)) return -1;
+    yajl_gen g = gen_new();
+    char *t = NULL;
+    size_t n = 0;
+    if (gen_finish(g, !g || g_value(g, id), &t, &n) != MCP_OK) return -1;
+    int rc = -1;
+    if (n <= MCP_MAX_ID_BYTES) {
+        memcpy(out, t, n + 1);
+        rc = 0;
+    }
+    free(t);
+    return rc;
+}
+
+int mcp_message(yajl_val v, mcp_msg *out, char *err, size_t errlen)
+{
+    if (!out) return MCP_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!YAJL_IS_OBJECT(v))
+        return set_err(err, errlen, MCP_E_INVALID, "a JSON-RPC message is a JSON object");
+    yajl_val id = get(v, "id");
+    int id_ok = id && id_text(id, out->id) == 0;
+    if (!id_ok) out->id[0] = '\0';
+    yajl_val jr = get(v, "jsonrpc");
+    if (!YAJL_IS_STRING(jr) || strcmp(jr->u.string, "2.0") != 0)
+        return set_err(err, errlen, MCP_E_INVALID, "jsonrpc must be \"2.0\"");
+    if (id && !id_ok)
+        return set_err(err, errlen, MCP_E_INVALID,
+                       "id must be a string or an integer (at most %d bytes)", MCP_MAX_ID_BYTES);
+    yajl_val method = get(v, "method");
+    if (method) {
+        if (!YAJL_IS_STRING(method) || !method->u.string[0] ||
+            strlen(method->u.string) > MCP_MAX_METHOD_BYTES)
+            return set_err(err, errlen, MCP_E_INVALID, "method must be a non-empty string");
+        if (has_key(v, "result") || has_key(v, "error"))
+            return set_err(err, errlen, MCP_E_INVALID, "a request has no result or error member");
+        yajl_val params = get(v, "params");
+        if (params && !YAJL_IS_OBJECT(params) && !YAJL_IS_NULL(params))
+            return set_err(err, errlen, MCP_E_INVALID, "params must be an object");
+        out->method = method->u.string;
+        out->params = YAJL_IS_OBJECT(params) ? params : NULL;
+        out->kind = id ? MCP_MSG_REQUEST : MCP_MSG_NOTIFICATION;
+        return MCP_OK;
+    }
+    int has_result = has_key(v, "result"), has_error = has_key(v, "error");
+    if (has_result + has_error != 1)
+        return set_err(err, errlen, MCP_E_INVALID,
+                       "a message needs a method, or exactly one of result and error");
+    if (has_error) {
+        yajl_val e = get(v, "error");
+        if (!YAJL_IS_OBJECT(e) || !YAJL_IS_INTEGER(get(e, "code")) ||
+            !YAJL_IS_STRING(get(e, "message")))
+            return set_err(err, errlen, MCP_E_INVALID,
+                           "error must be an object with an integer code and a message");
+    } else if (!id) {
+        return set_err(err, errlen, MCP_E_INVALID, "a result needs an id");
+    }
+    out->kind = MCP_MSG_RESPONSE;
+    return MCP_OK;
+}
+
+/* ==== answers ==== */
+
+/* Writes JSON text t (trusted) as a value. */
+static int g_raw(yajl_gen g, const char *t)
+{
+    /* yajl has no raw insert; parse and re-emit (t is ours: small and
+     * well-formed). */
+    char ebuf[64];
+    yajl_val v = yajl_tree_parse(t, ebuf, sizeof ebuf);
+    if (!v) return 1;
+    int bad = g_value(g, v);
+    yajl_tree_free(v);
+    return bad;
+}
+
+/* The envelope head {"jsonrpc":"2.0","id":ID (NULL: none; "": null). */
+static int head(yajl_gen g, const char *id, int with_id)
+{
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "jsonrpc", "2.0");
+    if (!bad && with_id) {
+        bad = g_str(g, "id");
+        if (!bad) bad = id && *id ? g_raw(g, id) : yajl_gen_null(g) != yajl_gen_status_ok;
+    }
+    return bad;
+}
+
+int mcp_result(const char *id, const char *result, char **out, size_t *len)
+{
+    if (!out || !id || !*id || !result) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    int bad = !g || head(g, id, 1) || g_str(g, "result") || g_raw(g, result) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_error(const char *id, int code, const char *message, const char *data, char **out,
+              size_t *len)
+{
+    if (!out) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    int bad = !g || head(g, id, 1) || g_str(g, "error") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "code") ||
+              yajl_gen_integer(g, code) != yajl_gen_status_ok ||
+              g_kv(g, "message", message ? message : "");
+    if (!bad && data) bad = g_str(g, "data") || g_raw(g, data);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad && g && message) {
+        /* A message that is not UTF-8 (from a peer): say so instead. */
+        yajl_gen_free(g);
+        return mcp_error(id, code, NULL, data, out, len);
+    }
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_notification(const char *method, const char *params, char **out, size_t *len)
+{
+    if (!out || !method) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    int bad = !g || head(g, NULL, 0) || g_kv(g, "method", method);
+    if (!bad && params) bad = g_str(g, "params") || g_raw(g, params);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_progress(const char *token, uint64_t progress, uint64_t total, const char *message,
+                 char **out, size_t *len)
+{
+    if (!out || !token || !*token) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    int bad = !g || head(g, NULL, 0) || g_kv(g, "method", "notifications/progress") ||
+              g_str(g, "params") || yajl_gen_map_open(g) != yajl_gen_status_ok ||
+              g_str(g, "progressToken") || g_raw(g, token) || g_str(g, "progress") ||
+              g_u64(g, progress);
+    if (!bad && total) bad = g_str(g, "total") || g_u64(g, total);
+    if (!bad && message) bad = g_kv(g, "message", message);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_initialize_params(yajl_val params, const char **version, char *client, size_t client_cap,
+                          char *err, size_t errlen)
+{
+    if (!version || !client || !client_cap) return MCP_E_ARG;
+    *version = NULL;
+    client[0] = '\0';
+    if (!YAJL_IS_OBJECT(params))
+        return set_err(err, errlen, MCP_E_PARAMS, "initialize needs params");
+    yajl_val pv = get(params, "protocolVersion");
+    if (!YAJL_IS_STRING(pv))
+        return set_err(err, errlen, MCP_E_PARAMS, "params.protocolVersion must be a string");
+    yajl_val caps = get(params, "capabilities");
+    if (caps && !YAJL_IS_OBJECT(caps))
+        return set_err(err, errlen, MCP_E_PARAMS, "params.capabilities must be an object");
+    yajl_val info = get(params, "clientInfo");
+    if (info && !YAJL_IS_OBJECT(info))
+        return set_err(err, errlen, MCP_E_PARAMS, "params.clientInfo must be an object");
+    yajl_val name = get(info, "name");
+    if (name && !YAJL_IS_STRING(name))
+        return set_err(err, errlen, MCP_E_PARAMS, "params.clientInfo.name must be a string");
+    if (name) {
+        /* Printable ASCII only: it goes into log lines. */
+        size_t k = 0;
+        for (const char *p = name->u.string; *p && k + 1 < client_cap; p++)
+            client[k++] = *p >= 0x20 && *p < 0x7f ? *p : '?';
+        client[k] = '\0';
+    }
+    *version = mcp_negotiate(pv->u.string);
+    return MCP_OK;
+}
+
+int mcp_initialize_result(const char *version, const mcp_server_info *info, char **out, size_t *len)
+{
+    if (!out || !version || !info || !info->name || !info->version) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    int bad = !g || yajl_gen_map_open(g) != yajl_gen_status_ok ||
+              g_kv(g, "protocolVersion", version) || g_str(g, "capabilities") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "tools") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "listChanged") ||
+              g_bool(g, 0) || yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok || g_str(g, "serverInfo") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", info->name);
+    if (!bad && info->title && mcp_version_structured(version)) bad = g_kv(g, "title", info->title);
+    bad = bad || g_kv(g, "version", info->version) || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (!bad && info->instructions) bad = g_kv(g, "instructions", info->instructions);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_tools_list_result(const mcp_tool *tools, size_t n, const char *version, char **out,
+                          size_t *len)
+{
+    if (!out || (!tools && n)) return MCP_E_ARG;
+    int structured = mcp_version_structured(version);
+    int annotations = mcp_version_annotations(version);
+    yajl_gen g = gen_new();
+    int bad = !g || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "tools") ||
+              yajl_gen_array_open(g) != yajl_gen_status_ok;
+    for (size_t i = 0; !bad && i < n; i++) {
+        const mcp_tool *t = &tools[i];
+        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", t->name);
+        if (!bad && structured && t->title) bad = g_kv(g, "title", t->title);
+        bad = bad || g_kv(g, "description", t->description) || g_str(g, "inputSchema") ||
+              g_raw(g, t->input_schema);
+        if (!bad && structured && t->output_schema)
+            bad = g_str(g, "outputSchema") || g_raw(g, t->output_schema);
+        if (!bad && annotations) {
+            bad = g_str(g, "annotations") || yajl_gen_map_open(g) != yajl_gen_status_ok;
+            if (!bad && structured && t->title) bad = g_kv(g, "title", t->title);
+            bad = bad || g_str(g, "readOnlyHint") || g_bool(g, t->read_only);
+            if (!bad && !t->read_only)
+                bad = g_str(g, "destructiveHint") || g_bool(g, t->destructive) ||
+                      g_str(g, "idempotentHint") || g_bool(g, t->idempotent);
+            bad = bad || g_str(g, "openWorldHint") || g_bool(g, t->open_world) ||
+                  yajl_gen_map_close(g) != yajl_gen_status_ok;
+        }
+        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_call_params(yajl_val params, const char **name, yajl_val *arguments, char *token,
+                    size_t token_cap, char *err, size_t errlen)
+{
+    if (!name || !arguments || !token || !token_cap) return MCP_E_ARG;
+    *name = NULL;
+    *arguments = NULL;
+    token[0] = '\0';
+    if (!YAJL_IS_OBJECT(params))
+        return set_err(err, errlen, MCP_E_PARAMS, "tools/call needs params with a name");
+    yajl_val nv = get(params, "name");
+    if (!YAJL_IS_STRING(nv) || !nv->u.string[0])
+        return set_err(err, errlen, MCP_E_PARAMS, "params.name must be a tool name");
+    yajl_val av = get(params, "arguments");
+    if (av && !YAJL_IS_OBJECT(av) && !YAJL_IS_NULL(av))
+        return set_err(err, errlen, MCP_E_PARAMS, "params.arguments must be an object");
+    yajl_val meta = get(params, "_meta");
+    if (meta && !YAJL_IS_OBJECT(meta) && !YAJL_IS_NULL(meta))
+        return set_err(err, errlen, MCP_E_PARAMS, "params._meta must be an object");
+    yajl_val pt = get(meta, "progressToken");
+    if (pt && !YAJL_IS_NULL(pt)) {
+        char t[MCP_MAX_ID_BYTES + 1];
+        if (id_text(pt, t) != 0 || strlen(t) >= token_cap)
+            return set_err(err, errlen, MCP_E_PARAMS,
+                           "params._meta.progressToken must be a short string or an integer");
+        memcpy(token, t, strlen(t) + 1);
+    }
+    *name = nv->u.string;
+    *arguments = YAJL_IS_OBJECT(av) ? av : NULL;
+    return MCP_OK;
+}
+
+int mcp_tool_result(const char *text, const char *structured, int is_error, const char *version,
+                    char **out, size_t *len)
+{
+    if (!out || !text) return MCP_E_ARG;
+    yajl_gen g = gen_new();
+    int bad = !g || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "content") ||
+              yajl_gen_array_open(g) != yajl_gen_status_ok ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "text") ||
+              g_kv(g, "text", text) || yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_array_close(g) != yajl_gen_status_ok;
+    if (!bad && structured && mcp_version_structured(version))
+        bad = g_str(g, "structuredContent") || g_raw(g, structured);
+    bad = bad || g_str(g, "isError") || g_bool(g, is_error) ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_finish(g, bad, out, len);
+}
+
+int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len)
+{
+    static const char pre[] = "event: message\ndata: ";
+    if (!out || !json || memchr(json, '\n', json_len) || memchr(json, '\r', json_len))
+        return MCP_E_ARG;
+    size_t n = sizeof pre - 1 + json_len + 2;
+    char *b = malloc(n + 1);
+    if (!b) return MCP_E_NOMEM;
+    memcpy(b, pre, sizeof pre - 1);
+    memcpy(b + sizeof pre - 1, json, json_len);
+    memcpy(b + sizeof pre - 1 + json_len, "\n\n", 3);
+    *out = b;
+    if (len) *len = n;
+    return MCP_OK;
+}
+
+/* ==== schemas from descriptors ==== */
+
+typedef struct schema_ctx {
+    const mcp_schema_opts *o;
+    char path[512];
+    int no_doc; /* the items of an array: the array has the description */
+} schema_ctx;
+
+static int path_listed(const char *path, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] && !strcmp(list[i], path)) return 1;
+    return 0;
+}
+
+static const char *doc_of(const schema_ctx *c)
+{
+    if (c->no_doc) return NULL;
+    for (size_t i = 0; c->o && i < c->o->n_docs; i++)
+        if (!strcmp(c->o->docs[i].path, c->path)) return c->o->docs[i].description;
+    return NULL;
+}
+
+/* The same tests jsonpb applies (a wrapper is the bare JSON value, a map
+ * an object). */
+static int is_wrapper(const ProtobufCMessageDescriptor *d)
+{
+    size_t n = strlen(d->name);
+    return d->n_fields == 1 && strncmp(d->name, "google.protobuf.", 16) == 0 && n > 21 &&
+           strcmp(d->name + n - 5, "Value") == 0 && strcmp(d->fields[0].name, "value") == 0 &&
+           d->fields[0].label != PROTOBUF_C_LABEL_REPEATED &&
+           d->fields[0].type != PROTOBUF_C_TYPE_MESSAGE &&
+           d->fields[0].type != PROTOBUF_C_TYPE_ENUM;
+}
+
+static int is_map(const ProtobufCFieldDescriptor *f)
+{
+    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE) return 0;
+    const ProtobufCMessageDescriptor *e = f->descriptor;
+    size_t n = strlen(e->name);
+    return e->n_fields == 2 && e->fields[0].id == 1 && e->fields[1].id == 2 &&
+           !strcmp(e->fields[0].name, "key") && !strcmp(e->fields[1].name, "value") && n > 5 &&
+           !strcmp(e->name + n - 5, "Entry");
+}
+
+static int schema_msg(yajl_gen g, schema_ctx *c, const ProtobufCMessageDescriptor *d,
+                      unsigned depth, int top);
+
+/* Writes the members of the JSON object text "{" members "}" (trusted)
+ * into the map g has open. */
+static int g_raw_members(yajl_gen g, const char *members)
+{
+    size_t n = strlen(members);
+    char *t = malloc(n + 3);
+    if (!t) return 1;
+    t[0] = '{';
+    memcpy(t + 1, members, n);
+    memcpy(t + 1 + n, "}", 2);
+    char ebuf[64];
+    yajl_val v = yajl_tree_parse(t, ebuf, sizeof ebuf);
+    free(t);
+    int bad = !YAJL_IS_OBJECT(v);
+    for (size_t i = 0; !bad && i < v->u.object.len; i++)
+        bad = g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i]);
+    yajl_tree_free(v);
+    return bad;
+}
+
+/* The schema of one value of field f (not its repetition); nullable for
+ * the value of a wrapper, where null means absent. */
+static int schema_value(yajl_gen g, schema_ctx *c, const ProtobufCFieldDescriptor *f,
+                        unsigned depth, int nullable)
+{
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const ProtobufCMessageDescriptor *d = f->descriptor;
+        if (is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
+        return schema_msg(g, c, d, depth + 1, 0);
+    }
+    const char *type = NULL, *min = NULL, *max = NULL;
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        type = "integer";
+        min = "-2147483648";
+        max = "2147483647";
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        type = "integer";
+        min = "0";
+        max = "4294967295";
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        type = "integer";
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        type = "integer";
+        min = "0";
+        break;
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        type = "number";
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        type = "boolean";
+        break;
+    case PROTOBUF_C_TYPE_STRING:
+        type = "string";
+        break;
+    case PROTOBUF_C_TYPE_BYTES:
+        type = "string";
+        bad = bad || g_kv(g, "contentEncoding", "base64");
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumDescriptor *e = f->descriptor;
+        /* The short lower-case names jsonpb accepts ("atomic" for
+         * BATCH_MODE_ATOMIC): the prefix is what precedes UNSPECIFIED in
+         * the zero value, which means "unset" and is left out. */
+        size_t plen = 0;
+        const char *zero = NULL;
+        for (unsigned i = 0; i < e->n_values; i++)
+            if (e->values[i].value == 0) zero = e->values[i].name;
+        const char *u = zero ? strstr(zero, "UNSPECIFIED") : NULL;
+        if (u) plen = (size_t)(u - zero);
+        bad = bad || g_kv(g, "type", "string") || g_str(g, "enum") ||
+              yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (unsigned i = 0; !bad && i < e->n_values; i++) {
+            if (e->values[i].value == 0) continue;
+            char lower[128];
+            const char *nm = e->values[i].name;
+            if (plen && !strncmp(nm, zero, plen)) nm += plen;
+            size_t k = 0;
+            for (; nm[k] && k + 1 < sizeof lower; k++)
+                lower[k] = nm[k] >= 'A' && nm[k] <= 'Z' ? (char)(nm[k] - 'A' + 'a') : nm[k];
+            lower[k] = '\0';
+            bad = g_str(g, lower);
+        }
+        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+        break;
+    }
+    default:
+        return 1;
+    }
+    if (!bad && type) {
+        if (nullable)
+            bad = g_str(g, "type") || yajl_gen_array_open(g) != yajl_gen_status_ok ||
+                  g_str(g, type) || g_str(g, "null") ||
+                  yajl_gen_array_close(g) != yajl_gen_status_ok;
+        else
+            bad = g_kv(g, "type", type);
+    }
+    if (!bad && min) bad = g_str(g, "minimum") || yajl_gen_number(g, min, strlen(min));
+    if (!bad && max) bad = g_str(g, "maximum") || yajl_gen_number(g, max, strlen(max));
+    const char *doc = doc_of(c);
+    if (!bad && doc) bad = g_kv(g, "description", doc);
+    return bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+}
+
+/* Writes the object schema of d. */
+static int schema_msg(yajl_gen g, schema_ctx *c, const ProtobufCMessageDescriptor *d,
+                      unsigned depth, int top)
+{
+    if (depth > MCP_SCHEMA_MAX_DEPTH) return 1;
+    size_t plen = strlen(c->path);
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "object");
+    const char *doc = top ? NULL : doc_of(c);
+    if (!bad && doc) bad = g_kv(g, "description", doc);
+    bad = bad || g_str(g, "properties") || yajl_gen_map_open(g) != yajl_gen_status_ok;
+    for (unsigned i = 0; !bad && i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        int n = snprintf(c->path + plen, sizeof c->path - plen, "%s%s", plen ? "." : "", f->name);
+        if (n < 0 || (size_t)n >= sizeof c->path - plen) return 1;
+        if (c->o && path_listed(c->path, c->o->skip, c->o->n_skip)) continue;
+        bad = g_str(g, f->name);
+        if (bad) break;
+        if (is_map(f)) {
+            const ProtobufCMessageDescriptor *e = f->descriptor;
+            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "object");
+            const char *mdoc = doc_of(c);
+            if (!bad && mdoc) bad = g_kv(g, "description", mdoc);
+            bad = bad || g_str(g, "additionalProperties") ||
+                  schema_value(g, c, &e->fields[1], depth, 0) ||
+                  yajl_gen_map_close(g) != yajl_gen_status_ok;
+        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            const char *adoc = doc_of(c);
+            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "array");
+            if (!bad && adoc) bad = g_kv(g, "description", adoc);
+            c->no_doc = 1;
+            bad = bad || g_str(g, "items") || schema_value(g, c, f, depth, 0);
+            c->no_doc = 0;
+            bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+        } else {
+            bad = schema_value(g, c, f, depth, 0);
+        }
+        c->path[plen] = '\0';
+    }
+    c->path[plen] = '\0';
+    bad = bad || (top && c->o && c->o->extra_properties && *c->o->extra_properties &&
+                  g_raw_members(g, c->o->extra_properties));
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (!bad && top && c->o && c->o->n_required) {
+        bad = g_str(g, "required") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (size_t i = 0; !bad && i < c->o->n_required; i++)
+            bad = g_str(g, c->o->required[i]);
+        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+    }
+    bad = bad || g_str(g, "additionalProperties") || g_bool(g, 0) ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return bad;
+}
+
+int mcp_schema_from_descriptor(const ProtobufCMessageDescriptor *d, const mcp_schema_opts *opts,
+                               char **out, size_t *len)
+{
+    if (!out) return MCP_E_ARG;
+    *out = NULL;
+    if (!d || d->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC) return MCP_E_ARG;
+    schema_ctx c = {opts, "", 0};
+    yajl_gen g = gen_new();
+    if (!g) return MCP_E_NOMEM;
+    if (schema_msg(g, &c, d, 0, 1)) {
+        /* Writing into a generator fails only on out-of-memory or on a
+         * nesting deeper than the limit. */
+        yajl_gen_free(g);
+        return MCP_E_ARG;
+    }
+    return gen_finish(g, 0, out, len);
+}
+
+/* ==== HTTP helpers ==== */
+
+/* 1 when the media range r[0..n) (parameters stripped, trimmed) matches
+ * type/subtype. */
+static int range_matches(const char *r, size_t n, const char *type)
+{
+    size_t tl = strlen(type);
+    if (n == tl && !strncasecmp(r, type, n)) return 1;
+    if (n == 3 && !strncmp(r, "*/*", 3)) return 1;
+    const char *slash = strchr(type, '/');
+    size_t major = (size_t)(slash - type);
+    return n == major + 2 && !strncasecmp(r, type, major + 1) && r[major + 1] == '*';
+}
+
+void mcp_accept(const char *accept, size_t len, int *json, int *sse)
+{
+    *json = *sse = 0;
+    if (!accept) {
+        *json = *sse = 1;
+        return;
+    }
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && accept[j] != ',')
+            j++;
+        /* One element: range *(; param). */
+        size_t a = i, semi;
+        while (a < j && (accept[a] == ' ' || accept[a] == '\t'))
+            a++;
+        semi = a;
+        while (semi < j && accept[semi] != ';')
+            semi++;
+        size_t b = semi;
+        while (b > a && (accept[b - 1] == ' ' || accept[b - 1] == '\t'))
+            b--;
+        /* q=0 means "not acceptable". */
+        int refused = 0;
+        for (size_t p = semi; p < j; p++) {
+            if (accept[p] != ';') continue;
+            size_t q = p + 1;
+            while (q < j && (accept[q] == ' ' || accept[q] == '\t'))
+                q++;
+            if (q + 1 < j && (accept[q] == 'q' || accept[q] == 'Q') && accept[q + 1] == '=') {
+                q += 2;
+                int zero = q < j && accept[q] == '0';
+                for (size_t k = q + 1; zero && k < j && accept[k] != ';'; k++)
+                    if (accept[k] != '.' && accept[k] != '0' && accept[k] != ' ') zero = 0;
+                refused = zero;
+            }
+        }
+        if (!refused) {
+            if (range_matches(accept + a, b - a, "application/json")) *json = 1;
+            if (range_matches(accept + a, b - a, "text/event-stream")) *sse = 1;
+        }
+        i = j + 1;
+    }
+}
+
+int mcp_session_id_valid(const char *s, size_t len)
+{
+    if (!s || len != MCP_SESSION_ID_LEN) return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* ==== Server-Sent Events parser ==== */
+
+/* A line longer than the largest event cannot belong to a usable one. */
+struct mcp_sse_parser {
+    char *line; /* the current line, without its end */
+    size_t line_len, line_cap;
+    int skip_lf; /* the previous line ended with CR: a following LF is its */
+    char *data;  /* data lines of the current event, joined by '\n' */
+    size_t data_len, data_cap;
+    int has_data;
+    char event[64];
+};
+
+int mcp_sse_parser_create(mcp_sse_parser **out)
+{
+    if (!out) return MCP_E_ARG;
+    *out = calloc(1, sizeof **out);
+    return *out ? MCP_OK : MCP_E_NOMEM;
+}
+
+void mcp_sse_parser_destroy(mcp_sse_parser *p)
+{
+    if (!p) return;
+    free(p->line);
+    free(p->data);
+    free(p);
+}
+
+static int grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    char *nb = realloc(*buf, c);
+    if (!nb) return -1;
+    *buf = nb;
+    *cap = c;
+    return 0;
+}
+
+/* One complete line (the SSE field grammar). */
+static int sse_line(mcp_sse_parser *p, mcp_sse_fn fn, void *ud)
+{
+    const char *l = p->line ? p->line : "";
+    size_t n = p->line_len;
+    if (n == 0) {
+        /* Dispatch. */
+        int rc = 0;
+        if (p->has_data) {
+            if (grow(&p->data, &p->data_cap, p->data_len + 1)) return MCP_E_NOMEM;
+            p->data[p->data_len] = '\0';
+            rc = fn(ud, p->event, p->data, p->data_len);
+        }
+        p->data_len = 0;
+        p->has_data = 0;
+        p->event[0] = '\0';
+        return rc;
+    }
+    if (l[0] == ':') return MCP_OK; /* a comment */
+    size_t colon = 0;
+    while (colon < n && l[colon] != ':')
+        colon++;
+    const char *v = l + colon;
+    size_t vn = 0;
+    if (colon < n) {
+        v = l + colon + 1;
+        vn = n - colon - 1;
+        if (vn && *v == ' ') {
+            v++;
+            vn--;
+        }
+    }
+    if (colon == 4 && !memcmp(l, "data", 4)) {
+        size_t need = p->data_len + (p->has_data ? 1 : 0) + vn + 1;
+        if (need > MCP_SSE_MAX_EVENT) return MCP_E_TOOBIG;
+        if (grow(&p->data, &p->data_cap, need)) return MCP_E_NOMEM;
+        if (p->has_data) p->data[p->data_len++] = '\n';
+        memcpy(p->data + p->data_len, v, vn);
+        p->data_len += vn;
+        p->has_data = 1;
+    } else if (colon == 5 && !memcmp(l, "event", 5)) {
+        size_t k = vn < sizeof p->event - 1 ? vn : sizeof p->event - 1;
+        memcpy(p->event, v, k);
+        p->event[k] = '\0';
+    }
+    /* id, retry and unknown fields: nothing to do for a proxy. */
+    return MCP_OK;
+}
+
+int mcp_sse_feed(mcp_sse_parser *p, const char *data, size_t len, mcp_sse_fn on_event, void *ud)
+{
+    if (!p || !on_event || (!data && len)) return MCP_E_ARG;
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+        if (p->skip_lf) {
+            p->skip_lf = 0;
+            if (ch == '\n') continue;
+        }
+        if (ch == '\r' || ch == '\n') {
+            p->skip_lf = ch == '\r';
+            int rc = sse_line(p, on_event, ud);
+            p->line_len = 0;
+            if (rc) return rc;
+            continue;
+        }
+        if (p->line_len + 1 > MCP_SSE_MAX_EVENT) return MCP_E_TOOBIG;
+        if (grow(&p->line, &p->line_cap, p->line_len + 1)) return MCP_E_NOMEM;
+        p->line[p->line_len++] = ch;
+    }
+    return MCP_OK;
+}
+
+/* ==== sessions ==== */
+
+struct mcp_sessions {
+    mcp_session *s; /* max slots; id[0] == 0 marks a free one */
+    size_t max, count;
+    int64_t idle_ms;
+};
+
+int mcp_sessions_create(mcp_sessions **out, size_t max, int64_t idle_ms)
+{
+    if (!out) return MCP_E_ARG;
+    *out = NULL;
+    if (!max || idle_ms <= 0) return MCP_E_ARG;
+    mcp_sessions *t = calloc(1, sizeof *t);
+    if (!t) return MCP_E_NOMEM;
+    t->s = calloc(max, sizeof *t->s);
+    if (!t->s) {
+        free(t);
+        return MCP_E_NOMEM;
+    }
+    t->max = max;
+    t->idle_ms = idle_ms;
+    *out = t;
+    return MCP_OK;
+}
+
+void mcp_sessions_destroy(mcp_sessions *t)
+{
+    if (!t) return;
+    free(t->s);
+    free(t);
+}
+
+static void drop(mcp_sessions *t, mcp_session *s)
+{
+    memset(s, 0, sizeof *s);
+    t->count--;
+}
+
+int mcp_sessions_add(mcp_sessions *t, const uint8_t random[MCP_SESSION_ID_BYTES],
+                     const char *version, int64_t now_ms, mcp_session **out)
+{
+    if (!t || !random || !version || !out || strlen(version) > MCP_MAX_VERSION_BYTES)
+        return MCP_E_ARG;
+    *out = NULL;
+    mcp_session *slot = NULL;
+    for (size_t i = 0; i < t->max && !slot; i++)
+        if (!t->s[i].id[0]) slot = &t->s[i];
+    if (!slot) {
+        /* Full: the least recently used session that is not busy goes. */
+        for (size_t i = 0; i < t->max; i++) {
+            mcp_session *s = &t->s[i];
+            if (s->inflight) continue;
+            if (!slot || s->last_used_ms < slot->last_used_ms) slot = s;
+        }
+        if (!slot) return MCP_E_FULL;
+        drop(t, slot);
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < MCP_SESSION_ID_BYTES; i++) {
+        slot->id[2 * i] = hex[random[i] >> 4];
+        slot->id[2 * i + 1] = hex[random[i] & 15];
+    }
+    slot->id[MCP_SESSION_ID_LEN] = '\0';
+    snprintf(slot->version, sizeof slot->version, "%s", version);
+    slot->last_used_ms = now_ms;
+    t->count++;
+    *out = slot;
+    return MCP_OK;
+}
+
+static mcp_session *lookup(mcp_sessions *t, const char *id, size_t len)
+{
+    if (!t || !mcp_session_id_valid(id, len)) return NULL;
+    for (size_t i = 0; i < t->max; i++)
+        if (t->s[i].id[0] && !memcmp(t->s[i].id, id, len)) return &t->s[i];
+    return NULL;
+}
+
+mcp_session *mcp_sessions_find(mcp_sessions *t, const char *id, size_t len, int64_t now_ms)
+{
+    mcp_session *s = lookup(t, id, len);
+    if (!s) return NULL;
+    if (!s->inflight && now_ms - s->last_used_ms > t->idle_ms) {
+        drop(t, s);
+        return NULL;
+    }
+    s->last_used_ms = now_ms;
+    return s;
+}
+
+int mcp_sessions_remove(mcp_sessions *t, const char *id, size_t len)
+{
+    mcp_session *s = lookup(t, id, len);
+    if (!s) return 0;
+    drop(t, s);
+    return 1;
+}
+
+size_t mcp_sessions_expire(mcp_sessions *t, int64_t now_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; t && i < t->max; i++) {
+        mcp_session *s = &t->s[i];
+        if (s->id[0] && !s->inflight && now_ms - s->last_used_ms > t->idle_ms) {
+            drop(t, s);
+            n++;
+        }
+    }
+    return n;
+}
+
+size_t mcp_sessions_count(const mcp_sessions *t)
+{
+    return t ? t->count : 0;
+}

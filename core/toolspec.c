@@ -1,0 +1,968 @@
+/* toolspec: the graph tools' definitions, argument checks and results,
+ * shared by the agent's tools and the bridge's MCP endpoint (see
+ * toolspec.h). */
+#include "toolspec.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "jsonpb.h"
+#include "text.h"
+
+/* ---- small helpers ---- */
+
+static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_alloc(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Length of s cut to at most max bytes on a UTF-8 character boundary. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max) return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* A growable string; oom is sticky and checked once at the end. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_addn(sbuf *b, const char *s, size_t len)
+{
+    if (b->oom) return;
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + len + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = 0;
+}
+
+static void sb_add(sbuf *b, const char *s)
+{
+    sb_addn(b, s, strlen(s));
+}
+
+static void sb_addf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_addf(sbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    sb_addn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Shortest text of d that reads back as d. */
+static void fmt_double(char *buf, size_t len, double d)
+{
+    if (!isfinite(d)) {
+        snprintf(buf, len, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) return;
+    }
+}
+
+/* ---- JSON output ---- */
+
+static int g_str(yajl_gen g, const char *s)
+{
+    s = s ? s : "";
+    return yajl_gen_string(g, (const unsigned char *)s, strlen(s)) != yajl_gen_status_ok;
+}
+
+static int g_strn(yajl_gen g, const char *s, size_t n)
+{
+    return yajl_gen_string(g, (const unsigned char *)s, n) != yajl_gen_status_ok;
+}
+
+static int g_kv(yajl_gen g, const char *k, const char *v)
+{
+    return g_str(g, k) || g_str(g, v);
+}
+
+static int g_u64(yajl_gen g, uint64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok;
+}
+
+static int g_i64(yajl_gen g, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld", (long long)v);
+    return yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok;
+}
+
+static int g_double(yajl_gen g, double d)
+{
+    char num[40];
+    if (!isfinite(d)) return g_str(g, d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+    fmt_double(num, sizeof num, d);
+    return yajl_gen_number(g, num, strlen(num)) != yajl_gen_status_ok;
+}
+
+static int g_bool(yajl_gen g, int b)
+{
+    return yajl_gen_bool(g, b != 0) != yajl_gen_status_ok;
+}
+
+/* A text cut to max bytes (with "..." when cut). */
+static int g_cut(yajl_gen g, const char *s, size_t max)
+{
+    s = s ? s : "";
+    size_t len = strlen(s), n = utf8_cut(s, len, max);
+    if (n == len) return g_strn(g, s, len);
+    char *t = fmt_alloc("%.*s...", (int)n, s);
+    int rc = !t || g_str(g, t);
+    free(t);
+    return rc;
+}
+
+static int g_value(yajl_gen g, const Comfyd__V1__Value *v)
+{
+    if (!v) return yajl_gen_null(g) != yajl_gen_status_ok;
+    return jsonpb_encode_gen(g, &v->base, NULL, NULL, 0) != JSONPB_OK;
+}
+
+static yajl_gen gen_new(void)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    return g;
+}
+
+/* The generated text (malloc'd) and frees g; NULL when bad or out of memory. */
+static char *gen_done(yajl_gen g, int bad)
+{
+    char *out = NULL;
+    if (!bad) {
+        const unsigned char *b;
+        size_t n;
+        if (yajl_gen_get_buf(g, &b, &n) == yajl_gen_status_ok) out = text_dupn((const char *)b, n);
+    }
+    yajl_gen_free(g);
+    return out;
+}
+
+/* ---- node types ---- */
+
+static int g_opt_num(yajl_gen g, const char *key, const Google__Protobuf__DoubleValue *d)
+{
+    if (!d) return 0;
+    return g_str(g, key) || g_double(g, d->value);
+}
+
+char *toolspec_schema_result(const Comfyd__V1__NodeType *nt)
+{
+    yajl_gen g = gen_new();
+    if (!g) return NULL;
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", nt->name) ||
+              g_kv(g, "display_name", nt->display_name) || g_kv(g, "category", nt->category);
+    if (!bad && nt->description && *nt->description)
+        bad = g_str(g, "description") || g_cut(g, nt->description, TOOLSPEC_MAX_DESCRIPTION);
+    bad = bad || g_str(g, "output_node") || g_bool(g, nt->output_node) || g_str(g, "inputs") ||
+          yajl_gen_array_open(g) != yajl_gen_status_ok;
+    for (size_t i = 0; !bad && i < nt->n_inputs; i++) {
+        const Comfyd__V1__InputSpec *in = nt->inputs[i];
+        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", in->name) ||
+              g_kv(g, "type", in->type) || g_str(g, "required") || g_bool(g, in->required);
+        if (!bad && in->is_widget) bad = g_str(g, "widget") || g_bool(g, 1);
+        if (!bad && in->default_value) bad = g_str(g, "default") || g_value(g, in->default_value);
+        bad = bad || g_opt_num(g, "min", in->min) || g_opt_num(g, "max", in->max) ||
+              g_opt_num(g, "step", in->step);
+        if (!bad && in->n_options) {
+            bad = g_str(g, "options") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+            for (size_t k = 0; !bad && k < in->n_options && k < TOOLSPEC_MAX_OPTIONS; k++)
+                bad = g_str(g, in->options[k]);
+            bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+            if (!bad && in->n_options > TOOLSPEC_MAX_OPTIONS)
+                bad = g_str(g, "options_total") || g_u64(g, in->n_options);
+        }
+        if (!bad && in->multiline) bad = g_str(g, "multiline") || g_bool(g, 1);
+        if (!bad && in->tooltip && *in->tooltip)
+            bad = g_str(g, "tooltip") || g_cut(g, in->tooltip, TOOLSPEC_MAX_DESCRIPTION);
+        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok || g_str(g, "outputs") ||
+          yajl_gen_array_open(g) != yajl_gen_status_ok;
+    for (size_t i = 0; !bad && i < nt->n_outputs; i++) {
+        const Comfyd__V1__OutputSpec *o = nt->outputs[i];
+        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "slot") || g_u64(g, i) ||
+              g_kv(g, "name", o->name) || g_kv(g, "type", o->type);
+        if (!bad && o->is_list) bad = g_str(g, "is_list") || g_bool(g, 1);
+        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_done(g, bad);
+}
+
+char *toolspec_search_result(const Comfyd__V1__ListNodeTypesResponse *resp)
+{
+    yajl_gen g = gen_new();
+    int bad = !g;
+    bad = bad || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "total") ||
+          g_u64(g, resp->total) || g_str(g, "node_types") ||
+          yajl_gen_array_open(g) != yajl_gen_status_ok;
+    for (size_t i = 0; !bad && i < resp->n_node_types; i++) {
+        const Comfyd__V1__NodeType *nt = resp->node_types[i];
+        bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "name", nt->name);
+        if (!bad && nt->display_name && *nt->display_name && strcmp(nt->display_name, nt->name))
+            bad = g_kv(g, "display_name", nt->display_name);
+        bad = bad || g_kv(g, "category", nt->category);
+        if (!bad && nt->description && *nt->description)
+            bad = g_str(g, "description") || g_cut(g, nt->description, TOOLSPEC_MAX_DESCRIPTION);
+        bad = bad || g_str(g, "outputs") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (size_t k = 0; !bad && k < nt->n_outputs; k++)
+            bad = g_str(g, nt->outputs[k]->type);
+        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+        if (!bad && nt->output_node) bad = g_str(g, "output_node") || g_bool(g, 1);
+        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+    if (!bad && resp->total > resp->n_node_types) {
+        char more[160];
+        snprintf(more, sizeof more, "%u more matches: narrow the query or raise limit (at most %d)",
+                 (unsigned)(resp->total - resp->n_node_types), TOOLSPEC_SEARCH_MAX);
+        bad = g_kv(g, "more", more);
+    }
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return g ? gen_done(g, bad) : NULL;
+}
+
+char *toolspec_unknown_type(const char *name, const char *const *sugg, size_t n)
+{
+    yajl_gen g = gen_new();
+    char *out = NULL;
+    if (g) {
+        char msg[TOOLSPEC_MAX_TYPE_NAME + 64];
+        snprintf(msg, sizeof msg, "unknown node type '%s'", name);
+        size_t len = strlen(msg);
+        while (len && !text_utf8_valid(msg, len))
+            msg[--len] = 0;
+        int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "error", msg) ||
+                  g_kv(g, "code", "UNKNOWN_NODE_TYPE") || g_str(g, "suggestions") ||
+                  yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (size_t i = 0; !bad && i < n; i++)
+            bad = g_str(g, sugg[i]);
+        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok ||
+              g_kv(g, "hint", "Names are exact and case-sensitive; use search_node_types.") ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+        out = gen_done(g, bad);
+    }
+    return out;
+}
+
+/* ---- get_graph ---- */
+
+typedef struct gindex {
+    const Comfyd__V1__Node **nodes; /* by id */
+    const Comfyd__V1__Link **links; /* by id */
+    size_t n_nodes, n_links;
+} gindex;
+
+static int cmp_node(const void *a, const void *b)
+{
+    int64_t x = (*(const Comfyd__V1__Node *const *)a)->id;
+    int64_t y = (*(const Comfyd__V1__Node *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_link(const void *a, const void *b)
+{
+    int64_t x = (*(const Comfyd__V1__Link *const *)a)->id;
+    int64_t y = (*(const Comfyd__V1__Link *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int gindex_build(gindex *ix, const Comfyd__V1__Graph *g)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->nodes = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof *ix->nodes);
+    ix->links = malloc((g->n_links ? g->n_links : 1) * sizeof *ix->links);
+    if (!ix->nodes || !ix->links) {
+        free(ix->nodes);
+        free(ix->links);
+        return -1;
+    }
+    for (size_t i = 0; i < g->n_nodes; i++)
+        ix->nodes[i] = g->nodes[i];
+    for (size_t i = 0; i < g->n_links; i++)
+        ix->links[i] = g->links[i];
+    ix->n_nodes = g->n_nodes;
+    ix->n_links = g->n_links;
+    qsort(ix->nodes, ix->n_nodes, sizeof *ix->nodes, cmp_node);
+    qsort(ix->links, ix->n_links, sizeof *ix->links, cmp_link);
+    return 0;
+}
+
+static void gindex_free(gindex *ix)
+{
+    free(ix->nodes);
+    free(ix->links);
+}
+
+static const Comfyd__V1__Node *ix_node(const gindex *ix, int64_t id)
+{
+    size_t lo = 0, hi = ix->n_nodes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->nodes[mid]->id == id) return ix->nodes[mid];
+        if (ix->nodes[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static const Comfyd__V1__Link *ix_link(const gindex *ix, int64_t id)
+{
+    size_t lo = 0, hi = ix->n_links;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->links[mid]->id == id) return ix->links[mid];
+        if (ix->links[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* A widget value as outline text: numbers and booleans bare, text quoted
+ * with \" \\ \n escapes and cut at TOOLSPEC_OUTLINE_TEXT bytes. */
+static void sb_value(sbuf *b, const Comfyd__V1__Value *v)
+{
+    char num[40];
+    if (!v) {
+        sb_add(b, "null");
+        return;
+    }
+    switch (v->kind_case) {
+    case COMFYD__V1__VALUE__KIND_INTEGER:
+        sb_addf(b, "%lld", (long long)v->integer);
+        return;
+    case COMFYD__V1__VALUE__KIND_NUMBER:
+        fmt_double(num, sizeof num, v->number);
+        sb_add(b, num);
+        return;
+    case COMFYD__V1__VALUE__KIND_BOOLEAN:
+        sb_add(b, v->boolean ? "true" : "false");
+        return;
+    case COMFYD__V1__VALUE__KIND_TEXT: {
+        const char *s = v->text ? v->text : "";
+        size_t len = strlen(s), n = utf8_cut(s, len, TOOLSPEC_OUTLINE_TEXT);
+        sb_add(b, "\"");
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            if (c == '"' || c == '\\') {
+                char e[2] = {'\\', c};
+                sb_addn(b, e, 2);
+            } else if (c == '\n') {
+                sb_add(b, "\\n");
+            } else if ((unsigned char)c < 0x20) {
+                sb_add(b, " ");
+            } else {
+                sb_addn(b, &c, 1);
+            }
+        }
+        sb_add(b, n < len ? "...\"" : "\"");
+        return;
+    }
+    default:
+        sb_add(b, "null");
+    }
+}
+
+/* One outline line for node n. */
+static void outline_line(sbuf *b, const gindex *ix, const Comfyd__V1__Node *n)
+{
+    sb_addf(b, "#%lld %s", (long long)n->id, n->type ? n->type : "?");
+    if (n->title && *n->title && strcmp(n->title, n->type ? n->type : "") != 0) {
+        Comfyd__V1__Value tv = COMFYD__V1__VALUE__INIT;
+        tv.kind_case = COMFYD__V1__VALUE__KIND_TEXT;
+        tv.text = n->title;
+        sb_add(b, " ");
+        sb_value(b, &tv);
+    }
+    if (n->mode == 2) sb_add(b, " [muted]");
+    if (n->mode == 4) sb_add(b, " [bypassed]");
+    for (size_t i = 0; i < n->n_widgets && i < TOOLSPEC_OUTLINE_WIDGETS; i++) {
+        sb_addf(b, " %s=", n->widgets[i]->name ? n->widgets[i]->name : "?");
+        sb_value(b, n->widgets[i]->value);
+    }
+    if (n->n_widgets > TOOLSPEC_OUTLINE_WIDGETS)
+        sb_addf(b, " (+%zu widgets)", n->n_widgets - TOOLSPEC_OUTLINE_WIDGETS);
+    int first = 1;
+    for (size_t i = 0; i < n->n_inputs; i++) {
+        const Comfyd__V1__NodeInput *in = n->inputs[i];
+        const char *name = in->name ? in->name : "?";
+        if (!in->link) {
+            /* A widget's socket is shown by its value; a bare socket left
+             * open is worth seeing (a missing required link). */
+            if (in->widget && *in->widget) continue;
+            sb_addf(b, "%s%s<-none", first ? " | in: " : " ", name);
+            first = 0;
+            continue;
+        }
+        const Comfyd__V1__Link *l = ix_link(ix, in->link);
+        const Comfyd__V1__Node *from = l ? ix_node(ix, l->from_id) : NULL;
+        const char *slot =
+            from && l->from_slot < from->n_outputs && from->outputs[l->from_slot]->name
+                ? from->outputs[l->from_slot]->name
+                : NULL;
+        if (l && slot)
+            sb_addf(b, "%s%s<-#%lld.%s", first ? " | in: " : " ", name, (long long)l->from_id,
+                    slot);
+        else if (l)
+            sb_addf(b, "%s%s<-#%lld.%u", first ? " | in: " : " ", name, (long long)l->from_id,
+                    l->from_slot);
+        else
+            sb_addf(b, "%s%s<-link%lld?", first ? " | in: " : " ", name, (long long)in->link);
+        first = 0;
+    }
+    first = 1;
+    for (size_t i = 0; i < n->n_outputs; i++) {
+        const Comfyd__V1__NodeOutput *out = n->outputs[i];
+        if (!out->n_links) continue;
+        sb_addf(b, "%s%s->", first ? " | out: " : " ", out->name ? out->name : "?");
+        first = 0;
+        for (size_t k = 0; k < out->n_links; k++) {
+            const Comfyd__V1__Link *l = ix_link(ix, out->links[k]);
+            const Comfyd__V1__Node *to = l ? ix_node(ix, l->to_id) : NULL;
+            const char *slot = to && l->to_slot < to->n_inputs && to->inputs[l->to_slot]->name
+                                   ? to->inputs[l->to_slot]->name
+                                   : NULL;
+            if (k) sb_add(b, ",");
+            if (l && slot)
+                sb_addf(b, "#%lld.%s", (long long)l->to_id, slot);
+            else if (l)
+                sb_addf(b, "#%lld.%u", (long long)l->to_id, l->to_slot);
+            else
+                sb_addf(b, "link%lld?", (long long)out->links[k]);
+        }
+    }
+}
+
+static int id_wanted(const int64_t *ids, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id) return 1;
+    return 0;
+}
+
+char *toolspec_graph_outline(const Comfyd__V1__Graph *g, const int64_t *ids, size_t n_ids)
+{
+    gindex ix;
+    if (gindex_build(&ix, g) != 0) return NULL;
+    yajl_gen gen = gen_new();
+    if (!gen) {
+        gindex_free(&ix);
+        return NULL;
+    }
+    int bad = yajl_gen_map_open(gen) != yajl_gen_status_ok || g_kv(gen, "canvas_id", g->canvas_id);
+    if (!bad && g->title && *g->title) bad = g_kv(gen, "title", g->title);
+    bad = bad || g_str(gen, "revision") || g_u64(gen, g->revision) || g_str(gen, "stale") ||
+          g_bool(gen, g->stale) || g_str(gen, "node_count") || g_u64(gen, g->n_nodes) ||
+          g_str(gen, "link_count") || g_u64(gen, g->n_links) || g_str(gen, "nodes") ||
+          yajl_gen_array_open(gen) != yajl_gen_status_ok;
+    size_t shown = 0, left = 0, bytes = 0;
+    for (size_t i = 0; !bad && i < ix.n_nodes; i++) {
+        const Comfyd__V1__Node *n = ix.nodes[i];
+        if (n_ids && !id_wanted(ids, n_ids, n->id)) continue;
+        if (shown >= TOOLSPEC_MAX_OUTLINE_NODES || bytes > TOOLSPEC_MAX_RESULT - 4096) {
+            left++;
+            continue;
+        }
+        sbuf line = {0};
+        outline_line(&line, &ix, n);
+        if (line.oom) {
+            free(line.p);
+            bad = 1;
+            break;
+        }
+        bad = g_strn(gen, line.p, line.n);
+        bytes += line.n + 4;
+        free(line.p);
+        shown++;
+    }
+    bad = bad || yajl_gen_array_close(gen) != yajl_gen_status_ok;
+    if (!bad && left) {
+        char more[160];
+        snprintf(more, sizeof more, "%zu more nodes not shown: ask for them with node_ids", left);
+        bad = g_kv(gen, "more", more);
+    }
+    if (!bad && n_ids) {
+        int any = 0;
+        for (size_t i = 0; !bad && i < n_ids; i++) {
+            if (ix_node(&ix, ids[i])) continue;
+            if (!any) bad = g_str(gen, "not_found") || yajl_gen_array_open(gen);
+            any = 1;
+            bad = bad || g_i64(gen, ids[i]);
+        }
+        if (any && !bad) bad = yajl_gen_array_close(gen) != yajl_gen_status_ok;
+    }
+    if (!bad && g->stale)
+        bad = g_kv(gen, "hint",
+                   "No tab is attached: this mirror may be out of date and cannot be changed.");
+    bad = bad || yajl_gen_map_close(gen) != yajl_gen_status_ok;
+    gindex_free(&ix);
+    return gen_done(gen, bad);
+}
+
+/* The Graph message restricted to the nodes asked for (all when none) and
+ * the links touching them, as JSON; NULL when out of memory. */
+static char *graph_full(const Comfyd__V1__Graph *g, const int64_t *ids, size_t n_ids)
+{
+    Comfyd__V1__Graph view = *g;
+    Comfyd__V1__Node **nodes = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof *nodes);
+    Comfyd__V1__Link **links = malloc((g->n_links ? g->n_links : 1) * sizeof *links);
+    char *out = NULL;
+    if (!nodes || !links) goto done;
+    view.n_nodes = 0;
+    view.n_links = 0;
+    for (size_t i = 0; i < g->n_nodes; i++)
+        if (!n_ids || id_wanted(ids, n_ids, g->nodes[i]->id)) nodes[view.n_nodes++] = g->nodes[i];
+    for (size_t i = 0; i < g->n_links; i++) {
+        const Comfyd__V1__Link *l = g->links[i];
+        if (!n_ids || id_wanted(ids, n_ids, l->from_id) || id_wanted(ids, n_ids, l->to_id))
+            links[view.n_links++] = g->links[i];
+    }
+    view.nodes = nodes;
+    view.links = links;
+    size_t len = 0;
+    jsonpb_encode(&view.base, NULL, &out, &len, NULL, 0);
+done:
+    free(nodes);
+    free(links);
+    return out;
+}
+
+/* ---- patches ---- */
+
+static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_only,
+                        const char *hint)
+{
+    yajl_gen g = gen_new();
+    if (!g) return NULL;
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "ok") || g_bool(g, r->ok);
+    if (!bad && validate_only) bad = g_str(g, "validate_only") || g_bool(g, 1);
+    bad =
+        bad || g_kv(g, "canvas_id", r->canvas_id) || g_str(g, "revision") || g_u64(g, r->revision);
+    if (!bad && r->replayed) bad = g_str(g, "replayed") || g_bool(g, 1);
+    if (!bad && r->n_refs) {
+        bad = g_str(g, "refs") || yajl_gen_map_open(g) != yajl_gen_status_ok;
+        for (size_t i = 0; !bad && i < r->n_refs; i++)
+            bad = g_str(g, r->refs[i]->key) || g_i64(g, r->refs[i]->value);
+        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    /* Results of commands that did something; errors are listed below. */
+    int any = 0;
+    for (size_t i = 0; !bad && i < r->n_results; i++) {
+        const Comfyd__V1__CommandResult *c = r->results[i];
+        if (!c->ok || (!c->node_id && !c->link_id && !c->value)) continue;
+        if (!any) bad = g_str(g, "results") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+        any = 1;
+        bad = bad || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "index") ||
+              g_i64(g, c->index);
+        if (!bad && c->node_id) bad = g_str(g, "node_id") || g_i64(g, c->node_id);
+        if (!bad && c->link_id) bad = g_str(g, "link_id") || g_i64(g, c->link_id);
+        if (!bad && c->value) bad = g_str(g, "value") || g_value(g, c->value);
+        bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    if (any && !bad) bad = yajl_gen_array_close(g) != yajl_gen_status_ok;
+    if (!bad && r->n_errors) {
+        bad = g_str(g, "errors") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (size_t i = 0; !bad && i < r->n_errors; i++) {
+            const Comfyd__V1__GraphError *e = r->errors[i];
+            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "index") ||
+                  g_i64(g, e->index) || g_kv(g, "code", toolspec_code_name(e->code)) ||
+                  g_kv(g, "message", e->message);
+            if (!bad && e->n_suggestions) {
+                bad = g_str(g, "suggestions") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+                for (size_t k = 0; !bad && k < e->n_suggestions; k++)
+                    bad = g_str(g, e->suggestions[k]);
+                bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+            }
+            bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+        }
+        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+    }
+    if (!bad && hint) bad = g_kv(g, "hint", hint);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_done(g, bad);
+}
+
+/* The first request-level error code of a response (index -1), or the
+ * first error's. */
+static Comfyd__V1__GraphErrorCode first_code(const Comfyd__V1__ExecuteBatchResponse *r)
+{
+    for (size_t i = 0; i < r->n_errors; i++)
+        if (r->errors[i]->index < 0) return r->errors[i]->code;
+    return r->n_errors ? r->errors[0]->code : 0;
+}
+
+/* A hint for a graph-level error code (NULL: none). */
+const char *toolspec_hint(Comfyd__V1__GraphErrorCode code)
+{
+    switch (code) {
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NO_LIVE_CANVAS:
+        return "No ComfyUI tab has this canvas open: tell the user to open the workflow in "
+               "ComfyUI; do not pretend a change was made.";
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_AMBIGUOUS_CANVAS:
+        return "Several canvases are open and none has focus: pass canvas_id.";
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_CANVAS_NOT_FOUND:
+        return "No canvas has that id; call get_graph without canvas_id for the focused one.";
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_TIMEOUT:
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_GONE:
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_FAILED:
+        return "The tab did not confirm the change: call get_graph to see what the canvas holds "
+               "now before trying again.";
+    default:
+        return NULL;
+    }
+}
+
+/* ---- the definitions ---- */
+
+#define NODE_REF                                                                                   \
+    "{\"type\":[\"integer\",\"string\"],\"description\":\"A node id on the canvas, or the ref of " \
+    "a create_node earlier in this patch.\"}"
+#define SLOT_REF                                                                                   \
+    "{\"type\":[\"integer\",\"string\"],\"description\":\"A slot index (0-based) or name.\"}"
+#define VALUE "{\"type\":[\"string\",\"number\",\"integer\",\"boolean\"]}"
+#define CMD(name, props, req)                                                                      \
+    "{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"" name "\"}" props                 \
+    "},\"required\":[\"type\"" req "],\"additionalProperties\":false}"
+
+#define CMD_CREATE                                                                                 \
+    CMD("create_node",                                                                             \
+        ",\"node_type\":{\"type\":\"string\",\"description\":\"Exact class name, e.g. "            \
+        "KSampler.\"},\"ref\":{\"type\":\"string\",\"description\":\"A name later commands of "    \
+        "this patch use instead of the new node's id.\"},\"title\":{\"type\":\"string\"},"         \
+        "\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"},\"widgets\":{\"type\":"           \
+        "\"object\",\"description\":\"Widget name -> value.\",\"additionalProperties\":" VALUE     \
+        "}",                                                                                       \
+        ",\"node_type\"")
+#define CMD_REMOVE CMD("remove_node", ",\"node_id\":" NODE_REF, ",\"node_id\"")
+#define CMD_CONNECT                                                                                \
+    CMD("connect",                                                                                 \
+        ",\"from_id\":" NODE_REF ",\"from_slot\":" SLOT_REF ",\"to_id\":" NODE_REF                 \
+        ",\"to_slot\":" SLOT_REF,                                                                  \
+        ",\"from_id\",\"from_slot\",\"to_id\",\"to_slot\"")
+#define CMD_DISCONNECT                                                                             \
+    CMD("disconnect", ",\"node_id\":" NODE_REF ",\"slot\":" SLOT_REF, ",\"node_id\",\"slot\"")
+#define CMD_SET                                                                                    \
+    CMD("set_widget", ",\"node_id\":" NODE_REF ",\"name\":{\"type\":\"string\"},\"value\":" VALUE, \
+        ",\"node_id\",\"name\",\"value\"")
+#define CMD_MOVE                                                                                   \
+    CMD("move_node",                                                                               \
+        ",\"node_id\":" NODE_REF ",\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"}",       \
+        ",\"node_id\",\"x\",\"y\"")
+#define CMD_CLEAR CMD("clear_graph", "", "")
+#define COMMANDS                                                                                   \
+    "{\"type\":\"array\",\"minItems\":1,\"maxItems\":1000,\"description\":\"Graph commands, "      \
+    "applied in order as one step.\",\"items\":{\"anyOf\":[" CMD_CREATE "," CMD_REMOVE             \
+    "," CMD_CONNECT "," CMD_DISCONNECT "," CMD_SET "," CMD_MOVE "," CMD_CLEAR "]}}"
+
+#define CANVAS_ID_PROP                                                                             \
+    "\"canvas_id\":{\"type\":\"string\",\"description\":\"The canvas; omit it for the one you "    \
+    "last read (or the focused one).\"}"
+
+#define PATCH_PARAMS                                                                               \
+    "{\"type\":\"object\",\"properties\":{\"commands\":" COMMANDS                                  \
+    ",\"base_revision\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Refuse the patch "   \
+    "when the canvas is no longer at this revision. Default: the revision of the state you "       \
+    "last saw (your last get_graph or applied "                                                    \
+    "patch).\"},\"mode\":{\"enum\":[\"atomic\",\"partial\"],\"description\":"                      \
+    "\"atomic (default): nothing is applied when any command is invalid; partial: the valid "      \
+    "ones are.\"}," CANVAS_ID_PROP "},\"required\":[\"commands\"],\"additionalProperties\":false}"
+
+static const toolspec_def defs[TOOLSPEC__COUNT] = {
+    {"get_graph",
+     "Reads the live canvas. detail \"outline\" (default): one line per node with id, type, "
+     "title, widget values and links (in: input<-#node.output, out: output->#node.input), plus "
+     "the revision and whether the mirror is stale. detail \"full\": every field of the nodes "
+     "asked for in node_ids (all when omitted).",
+     "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP
+     ",\"detail\":{\"enum\":[\"outline\",\"full\"]},\"node_ids\":{\"type\":\"array\",\"items\":{"
+     "\"type\":\"integer\"},\"maxItems\":200,\"description\":\"Only these nodes.\"}},"
+     "\"additionalProperties\":false}",
+     1},
+    {"search_node_types",
+     "Finds node classes whose name, display name or category contains query (case-insensitive), "
+     "best matches first, optionally within a category.",
+     "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"category\":{"
+     "\"type\":\"string\",\"description\":\"e.g. sampling, loaders, image/upscaling\"},\"limit\":{"
+     "\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"description\":\"Default 20.\"}},"
+     "\"required\":[\"query\"],\"additionalProperties\":false}",
+     1},
+    {"get_node_schema",
+     "One node class: its inputs (type, required, widget default, min, max, step, allowed "
+     "options) and its outputs with their slot indexes.",
+     "{\"type\":\"object\",\"properties\":{\"node_type\":{\"type\":\"string\",\"description\":"
+     "\"Exact class name, e.g. KSampler.\"}},\"required\":[\"node_type\"],"
+     "\"additionalProperties\":false}",
+     1},
+    {"validate_patch",
+     "Checks a patch against the canvas and the node schema without changing anything and "
+     "returns every error at once, with suggestions for misspelled names.",
+     PATCH_PARAMS, 1},
+    {"apply_patch",
+     "Applies a patch to the live canvas as one undoable step and returns what the tab "
+     "confirmed: node ids for refs, link ids, values read back and the new revision. Refused "
+     "with STALE_REVISION when the canvas changed since you read it.",
+     PATCH_PARAMS, 0},
+    {
+        "queue",
+        "Queues the canvas's workflow in ComfyUI and returns the prompt id.",
+        "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP "},\"additionalProperties\":false}",
+        0,
+    },
+};
+
+/* Argument names of each tool, as its schema lists them. */
+static const char *const keys_get_graph[] = {"canvas_id", "detail", "node_ids"};
+static const char *const keys_search[] = {"query", "category", "limit"};
+static const char *const keys_schema[] = {"node_type"};
+static const char *const keys_patch[] = {"commands", "base_revision", "mode", "canvas_id"};
+static const char *const keys_queue[] = {"canvas_id"};
+
+static const struct {
+    const char *const *keys;
+    size_t n;
+} arg_keys[TOOLSPEC__COUNT] = {
+    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1},
+    {keys_patch, 4},     {keys_patch, 4},  {keys_queue, 1},
+};
+
+const toolspec_def *toolspec_get(toolspec_id id)
+{
+    return (unsigned)id < TOOLSPEC__COUNT ? &defs[id] : NULL;
+}
+
+const char *toolspec_code_name(Comfyd__V1__GraphErrorCode code)
+{
+    static const char prefix[] = "GRAPH_ERROR_CODE_";
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&comfyd__v1__graph_error_code__descriptor, code);
+    if (!v) return "UNSPECIFIED";
+    if (strncmp(v->name, prefix, sizeof prefix - 1) == 0) return v->name + sizeof prefix - 1;
+    return v->name;
+}
+
+char *toolspec_error(const char *code, const char *hint, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* vsnprintf may have cut a character in two. */
+    size_t len = strlen(msg);
+    while (len && !text_utf8_valid(msg, len))
+        msg[--len] = 0;
+    yajl_gen g = gen_new();
+    if (!g) return NULL;
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "error", msg);
+    if (!bad && code) bad = g_kv(g, "code", code);
+    if (!bad && hint) bad = g_kv(g, "hint", hint);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_done(g, bad);
+}
+
+int toolspec_check_args(toolspec_id id, yajl_val v, char **err)
+{
+    *err = NULL;
+    if ((unsigned)id >= TOOLSPEC__COUNT) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "unknown tool");
+        return -1;
+    }
+    if (!YAJL_IS_OBJECT(v)) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "arguments must be a JSON object");
+        return -1;
+    }
+    const char *const *keys = arg_keys[id].keys;
+    size_t n_keys = arg_keys[id].n;
+    for (size_t i = 0; i < v->u.object.len; i++) {
+        const char *k = v->u.object.keys[i];
+        size_t j = 0;
+        while (j < n_keys && strcmp(keys[j], k) != 0)
+            j++;
+        if (j < n_keys) continue;
+        char list[256] = "";
+        for (size_t m = 0; m < n_keys; m++) {
+            strncat(list, m ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, keys[m], sizeof list - strlen(list) - 1);
+        }
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "unknown argument '%.64s'; expected %s%s",
+                              k, n_keys ? "one of " : "none", list);
+        return -1;
+    }
+    return 0;
+}
+
+/* The value of key, NULL when absent or null. */
+static yajl_val arg(yajl_val v, const char *key)
+{
+    for (size_t i = 0; i < v->u.object.len; i++)
+        if (strcmp(v->u.object.keys[i], key) == 0)
+            return YAJL_IS_NULL(v->u.object.values[i]) ? NULL : v->u.object.values[i];
+    return NULL;
+}
+
+/* An optional string argument: *out borrowed from the tree ("" when
+ * absent). Returns 0, or -1 with *err set. */
+static int arg_str(yajl_val v, const char *key, size_t max, const char **out, char **err)
+{
+    yajl_val s = arg(v, key);
+    *out = "";
+    if (!s) return 0;
+    if (!YAJL_IS_STRING(s)) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "%s: expected a string", key);
+        return -1;
+    }
+    if (strlen(s->u.string) > max) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "%s: longer than %zu bytes", key, max);
+        return -1;
+    }
+    *out = s->u.string;
+    return 0;
+}
+
+int toolspec_get_graph_args(yajl_val v, const char **canvas_id, int *full,
+                            int64_t ids[TOOLSPEC_MAX_NODE_IDS], size_t *n_ids, char **err)
+{
+    const char *detail;
+    *n_ids = 0;
+    *full = 0;
+    if (arg_str(v, "canvas_id", TOOLSPEC_MAX_CANVAS_ID, canvas_id, err) ||
+        arg_str(v, "detail", 16, &detail, err))
+        return -1;
+    *full = strcmp(detail, "full") == 0;
+    if (!*full && *detail && strcmp(detail, "outline") != 0) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "detail: expected \"outline\" or \"full\"");
+        return -1;
+    }
+    yajl_val idv = arg(v, "node_ids");
+    if (!idv) return 0;
+    if (!YAJL_IS_ARRAY(idv) || idv->u.array.len > TOOLSPEC_MAX_NODE_IDS) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL,
+                              "node_ids: expected an array of at most %d node ids",
+                              TOOLSPEC_MAX_NODE_IDS);
+        return -1;
+    }
+    for (size_t i = 0; i < idv->u.array.len; i++) {
+        yajl_val e = idv->u.array.values[i];
+        if (!YAJL_IS_INTEGER(e)) {
+            *err =
+                toolspec_error("INVALID_ARGUMENT", NULL, "node_ids[%zu]: expected an integer", i);
+            return -1;
+        }
+        ids[(*n_ids)++] = YAJL_GET_INTEGER(e);
+    }
+    return 0;
+}
+
+int toolspec_schema_args(yajl_val v, const char **node_type, char **err)
+{
+    if (arg_str(v, "node_type", TOOLSPEC_MAX_TYPE_NAME, node_type, err)) return -1;
+    if (!**node_type) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "node_type is required");
+        return -1;
+    }
+    return 0;
+}
+
+char *toolspec_no_commands(void)
+{
+    return toolspec_error("INVALID_ARGUMENT", NULL,
+                          "commands: give at least one command, e.g. {\"type\": \"set_widget\", "
+                          "\"node_id\": 3, \"name\": \"steps\", \"value\": 20}");
+}
+
+int toolspec_graph_full(const Comfyd__V1__Graph *g, const int64_t *ids, size_t n_ids, char **out)
+{
+    *out = graph_full(g, ids, n_ids);
+    if (!*out) return -1;
+    size_t len = strlen(*out);
+    if (len <= TOOLSPEC_MAX_RESULT) return 0;
+    free(*out);
+    *out = toolspec_error("TOO_LARGE", NULL,
+                          "the full graph is %zu bytes; ask for fewer nodes with node_ids (the "
+                          "outline lists them)",
+                          len);
+    return -1;
+}
+
+char *toolspec_patch_result(const Comfyd__V1__ExecuteBatchResponse *r, int validate_only,
+                            int has_base, uint64_t base)
+{
+    const char *hint = NULL;
+    char stale[320];
+    if (!r->ok) {
+        Comfyd__V1__GraphErrorCode code = first_code(r);
+        if (code == COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_STALE_REVISION) {
+            if (has_base)
+                snprintf(stale, sizeof stale,
+                         "The canvas changed after the state this patch was built on (base "
+                         "revision %llu, now %llu). Nothing was %s. Call get_graph, rebuild the "
+                         "patch on the current graph, then send it again.",
+                         (unsigned long long)base, (unsigned long long)r->revision,
+                         validate_only ? "checked" : "applied");
+            else
+                snprintf(stale, sizeof stale,
+                         "The canvas changed (now at revision %llu). Nothing was %s. Call "
+                         "get_graph, rebuild the patch on the current graph, then send it again.",
+                         (unsigned long long)r->revision, validate_only ? "checked" : "applied");
+            hint = stale;
+        } else if (toolspec_hint(code)) {
+            hint = toolspec_hint(code);
+        } else if (validate_only) {
+            hint = "Fix every error (see the suggestions) and validate again.";
+        } else {
+            hint = "Fix every error (see the suggestions) and send the whole patch again; an "
+                   "atomic patch applies nothing when a command is invalid.";
+        }
+    }
+    return patch_json(r, validate_only, hint);
+}

@@ -1,0 +1,209 @@
+// The official TypeScript SDK over Streamable HTTP: it connects, lists the
+// tools and builds the txt2img workflow on a headless canvas, then uses
+// the other tools and an agent session with progress.
+
+import assert from "node:assert/strict";
+import { describe } from "node:test";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
+import { txt2imgCommands } from "../../graph/lib/graph.mjs";
+import { TOOL_NAMES, httpClient, call, assertTxt2img, rawPost } from "../lib/mcp.mjs";
+
+const CANVAS = "tab-1:mcp-http";
+
+describe("TypeScript SDK over Streamable HTTP", () => {
+  const h = useStack();
+  const it = itWithLogs(h);
+  let ed, client, transport, r0, built;
+
+  it("connects: the newest protocol version, a session, the server's name", async () => {
+    ed = await h.stack.editor({ canvasId: CANVAS, title: "mcp over http" });
+    ({ client, transport } = await httpClient(h.stack));
+    assert.equal(transport.protocolVersion, "2025-11-25");
+    assert.match(transport.sessionId, /^[0-9a-f]{64}$/);
+    assert.equal(client.getServerVersion().name, "comfyd");
+    assert.deepEqual(client.getServerCapabilities().tools, { listChanged: false });
+    assert.match(client.getInstructions(), /apply_patch/);
+  });
+
+  it("lists the twelve tools with schemas and annotations", async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name), TOOL_NAMES);
+    const by = Object.fromEntries(tools.map((t) => [t.name, t]));
+    for (const t of tools) {
+      assert.equal(t.inputSchema.type, "object", t.name);
+      assert.equal(t.inputSchema.additionalProperties, false, t.name);
+      assert.ok(t.description.length > 20, t.name);
+      assert.equal(typeof t.annotations.readOnlyHint, "boolean", t.name);
+    }
+    // The patch schema names every command of the contract, as the skills see it.
+    const kinds = by.apply_patch.inputSchema.properties.commands.items.anyOf.map((c) => c.properties.type.const);
+    assert.deepEqual(kinds, ["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph"]);
+    assert.deepEqual(by.apply_patch.inputSchema.required, ["commands"]);
+    assert.equal(by.apply_patch.annotations.readOnlyHint, false);
+    assert.equal(by.get_graph.annotations.readOnlyHint, true);
+    // Generated from the request messages the bridge decodes.
+    assert.deepEqual(Object.keys(by.save_workflow.inputSchema.properties), ["canvas_id", "name", "overwrite"]);
+    assert.deepEqual(Object.keys(by.send_message.inputSchema.properties), ["session_id", "content", "skills", "client_message_id", "wait_ms"]);
+    assert.ok(!("api_key" in by.create_session.inputSchema.properties));
+  });
+
+  it("reads the empty canvas: structured content with the revision", async () => {
+    const r = await call(client, "get_graph", { canvas_id: CANVAS });
+    assert.equal(r.isError, false, r.text);
+    assert.equal(r.data.canvas_id, CANVAS);
+    assert.equal(r.data.node_count, 0);
+    r0 = r.data.revision;
+    assert.ok(r0 >= 1);
+    assert.deepEqual(JSON.parse(r.text), r.data);
+  });
+
+  it("builds txt2img in one apply_patch with refs: the editor holds the workflow", async () => {
+    const r = await call(client, "apply_patch", { canvas_id: CANVAS, commands: txt2imgCommands() });
+    assert.equal(r.isError, false, r.text);
+    assert.equal(r.data.ok, true);
+    assert.ok(r.data.revision > r0);
+    assert.deepEqual(Object.keys(r.data.refs).sort(), ["ckpt", "decode", "latent", "neg", "pos", "sampler", "save"]);
+    assert.equal(ed.patches.length, 1, "one patch, one undo step");
+    built = r.data;
+    assertTxt2img(ed, built.refs);
+    const g = await call(client, "get_graph", { canvas_id: CANVAS });
+    assert.equal(g.data.node_count, 7);
+    assert.equal(g.data.link_count, 9);
+    assert.equal(g.data.revision, built.revision);
+    assert.ok(g.data.nodes.some((l) => l.startsWith(`#${built.refs.sampler} KSampler seed=123456789`)), g.text);
+    const full = await call(client, "get_graph", { canvas_id: CANVAS, detail: "full", node_ids: [built.refs.sampler] });
+    assert.equal(full.data.nodes.length, 1);
+  });
+
+  it("a patch on an old base revision is a tool error with STALE_REVISION and a hint", async () => {
+    const r = await call(client, "apply_patch", {
+      canvas_id: CANVAS, base_revision: r0,
+      commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "steps", value: 10 }],
+    });
+    assert.equal(r.isError, true);
+    assert.equal(r.data.ok, false);
+    assert.equal(r.data.errors[0].code, "STALE_REVISION");
+    assert.match(r.data.hint, /get_graph/);
+  });
+
+  it("a patch without base_revision is checked against what the session last saw", async () => {
+    // The session saw its own patch's revision: this one applies.
+    const ok = await call(client, "apply_patch", {
+      canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "steps", value: 30 }],
+    });
+    assert.equal(ok.isError, false, ok.text);
+    assert.equal(ed.widgetsOf(Number(built.refs.sampler)).steps, 30);
+    // The user edits the canvas: the next patch on the old view is refused.
+    await ed.userEdit((g) => {
+      g.getNodeById(Number(built.refs.sampler)).widgets.find((w) => w.name === "cfg").value = 7;
+    });
+    const stale = await call(client, "apply_patch", {
+      canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "steps", value: 31 }],
+    });
+    assert.equal(stale.isError, true, stale.text);
+    assert.equal(stale.data.errors[0].code, "STALE_REVISION");
+    // After reading the graph again it applies.
+    await call(client, "get_graph", { canvas_id: CANVAS });
+    const again = await call(client, "apply_patch", {
+      canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "steps", value: 31 }],
+    });
+    assert.equal(again.isError, false, again.text);
+    built.revision = again.data.revision;
+  });
+
+  it("validate_patch reports every error with suggestions and changes nothing", async () => {
+    const before = ed.patches.length;
+    const r = await call(client, "validate_patch", {
+      canvas_id: CANVAS,
+      commands: [{ type: "create_node", node_type: "KSamplr" }, { type: "set_widget", node_id: 999, name: "x", value: 1 }],
+    });
+    assert.equal(r.isError, false, "findings are a result");
+    assert.equal(r.data.ok, false);
+    assert.equal(r.data.validate_only, true);
+    assert.deepEqual(r.data.errors.map((e) => e.code), ["UNKNOWN_NODE_TYPE", "NODE_NOT_FOUND"]);
+    assert.ok(r.data.errors[0].suggestions.includes("KSampler"));
+    assert.equal(ed.patches.length, before);
+  });
+
+  it("searches node types and reads a schema; an unknown type gets close names", async () => {
+    const s = await call(client, "search_node_types", { query: "ksampler", limit: 5 });
+    assert.equal(s.isError, false);
+    assert.ok(s.data.node_types.some((t) => t.name === "KSampler"));
+    const k = await call(client, "get_node_schema", { node_type: "KSampler" });
+    assert.equal(k.isError, false);
+    assert.deepEqual(k.data.outputs, [{ slot: 0, name: "LATENT", type: "LATENT" }]);
+    assert.ok(k.data.inputs.some((i) => i.name === "seed" && i.widget === true));
+    const u = await call(client, "get_node_schema", { node_type: "KSamplr" });
+    assert.equal(u.isError, true);
+    assert.equal(u.data.code, "UNKNOWN_NODE_TYPE");
+    assert.ok(u.data.suggestions.includes("KSampler"), u.text);
+  });
+
+  it("queues, saves and loads the workflow; lists canvases", async () => {
+    const q = await call(client, "queue", { canvas_id: CANVAS });
+    assert.equal(q.isError, false, q.text);
+    assert.ok(q.data.prompt_id);
+    assert.equal(ed.queued.length, 1);
+    const s = await call(client, "save_workflow", { canvas_id: CANVAS, name: "mcp t2i" });
+    assert.equal(s.isError, false, s.text);
+    assert.equal(s.data.name, "mcp t2i");
+    const again = await call(client, "save_workflow", { canvas_id: CANVAS, name: "mcp t2i" });
+    assert.equal(again.isError, true, "no overwrite without asking");
+    const l = await call(client, "load_workflow", { canvas_id: CANVAS, name: "mcp t2i" });
+    assert.equal(l.isError, false, l.text);
+    assert.equal(l.data.node_count, 7);
+    assert.ok(l.data.revision > built.revision);
+    const c = await call(client, "list_canvases");
+    const me = c.data.canvases.find((x) => x.canvas_id === CANVAS);
+    assert.ok(me && me.attached, c.text);
+  });
+
+  it("tool failures are results with a clear message; protocol failures are JSON-RPC errors", async () => {
+    const nf = await call(client, "get_graph", { canvas_id: "no-such-canvas" });
+    assert.equal(nf.isError, true);
+    assert.equal(nf.data.code, "CANVAS_NOT_FOUND");
+    assert.ok(nf.data.error.length > 5 && nf.data.hint);
+    const bad = await call(client, "apply_patch", { canvas_id: CANVAS, commands: [], colour: 1 });
+    assert.equal(bad.isError, true);
+    assert.match(bad.data.error, /unknown argument 'colour'/);
+    const none = await call(client, "apply_patch", { canvas_id: CANVAS, commands: [] });
+    assert.match(none.data.error, /at least one command/);
+    await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), (e) => e instanceof McpError && e.code === -32602);
+    await assert.rejects(client.request({ method: "resources/list" }, (await import("@modelcontextprotocol/sdk/types.js")).ListResourcesResultSchema), (e) => e.code === -32601);
+  });
+
+  it("talks to an agent session: send_message streams progress, then the replies per skill", async () => {
+    const cs = await call(client, "create_session", { title: "from mcp", config: { provider: "echo", active_skills: ["graph-doctor"], token_delay_ms: 1 } });
+    assert.equal(cs.isError, false, cs.text);
+    const sid = cs.data.session.id;
+    assert.equal(cs.data.session.status, "idle");
+    const progress = [];
+    const r = await call(client, "send_message", { session_id: sid, content: "check my graph" }, { onprogress: (p) => progress.push(p) });
+    assert.equal(r.isError, false, r.text);
+    assert.equal(r.data.status, "done");
+    assert.equal(r.data.session_id, sid);
+    assert.equal(r.data.replies.length, 1);
+    assert.equal(r.data.replies[0].skill, "graph-doctor");
+    assert.match(r.data.replies[0].content, /check my graph/);
+    assert.ok(progress.length >= 2, JSON.stringify(progress));
+    assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1].progress), "progress increases");
+    assert.ok(progress.some((p) => /graph-doctor replied/.test(p.message)), JSON.stringify(progress));
+    const ls = await call(client, "list_sessions");
+    assert.ok(ls.data.sessions.some((s) => s.id === sid && s.message_count >= 2), ls.text);
+    const missing = await call(client, "send_message", { session_id: "00000000-0000-4000-8000-000000000000", content: "x" });
+    assert.equal(missing.isError, true);
+    assert.equal(missing.data.code, "NOT_FOUND", missing.text);
+    const malformed = await call(client, "send_message", { session_id: "nope", content: "x" });
+    assert.equal(malformed.isError, true);
+    assert.equal(malformed.data.code, "INVALID_ARGUMENT", malformed.text);
+  });
+
+  it("closing ends the session: the bridge forgets it (404)", async () => {
+    const id = transport.sessionId;
+    await transport.terminateSession();
+    await client.close();
+    const r = await rawPost(h.stack, { jsonrpc: "2.0", id: 5, method: "ping" }, { headers: { "mcp-session-id": id } });
+    assert.equal(r.status, 404);
+  });
+});
