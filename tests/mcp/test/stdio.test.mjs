@@ -34,11 +34,12 @@ describe("TypeScript SDK over stdio (comfyd-mcp)", () => {
   });
 
   it("relays progress notifications of send_message", async () => {
-    const cs = await call(client, "create_session", { config: { provider: "echo", active_skills: ["prompt-writer"], token_delay_ms: 1 } });
+    const cs = await call(client, "create_session", { config: { provider: "echo", active_skills: ["prompt-writer", "workflow-builder"], token_delay_ms: 5 } });
     const progress = [];
     const r = await call(client, "send_message", { session_id: cs.data.session.id, content: "over stdio" }, { onprogress: (p) => progress.push(p) });
     assert.equal(r.isError, false, r.text);
     assert.equal(r.data.replies[0].skill, "prompt-writer");
+    assert.equal(r.data.replies[1].skill, "workflow-builder");
     assert.ok(progress.length >= 2, JSON.stringify(progress));
   });
 
