@@ -27,14 +27,14 @@ build() { # name sources... -- libs...
 
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/text.c core/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c core/sse.c
-build fuzz_jsonpb fuzz/fuzz_jsonpb.c bridge/jsonpb.c core/text.c "${PB[@]}" -lprotobuf-c -lyajl
+build fuzz_jsonpb fuzz/fuzz_jsonpb.c core/jsonpb.c core/text.c "${PB[@]}" -lprotobuf-c -lyajl
 build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/graph.c core/text.c core/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
 build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c -lwslay -lcrypto
 if [ -f fuzz/fuzz_mcp.c ]; then
-  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c bridge/jsonpb.c core/text.c core/log.c "${PB[@]}" \
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c core/jsonpb.c core/text.c core/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread
 fi
 
