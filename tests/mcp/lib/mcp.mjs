@@ -49,9 +49,14 @@ export async function stdioClient(stack, { name = "comfyd-mcp-tests-stdio" } = {
   });
   const logs = [];
   transport.stderr?.on("data", (d) => logs.push(String(d)));
+  // Every message comfyd-mcp wrote to stdout, in order, as the transport
+  // parsed it (the SDK chains this handler before its own): what the relay
+  // delivered, independent of how the SDK dispatches it afterwards.
+  const raw = [];
+  transport.onmessage = (m) => raw.push(m);
   const client = new Client({ name, version: "1.0.0" });
   await client.connect(transport);
-  return { client, transport, logs };
+  return { client, transport, logs, raw };
 }
 
 // A raw POST /mcp. Returns {status, headers, text, json}.
