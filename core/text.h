@@ -30,4 +30,22 @@ char *text_dup(const char *s);
 /* Copies n bytes and adds a NUL. */
 char *text_dupn(const char *s, size_t n);
 
+/* Length of s[0..len) cut to at most max bytes on a UTF-8 character
+ * boundary. */
+size_t text_utf8_cut(const char *s, size_t len, size_t max);
+
+/* A growable NUL-terminated string for building replies. Starts zeroed;
+ * the caller frees p. Out-of-memory is sticky in oom and checked once at
+ * the end, so building code needs no error path per append. */
+typedef struct text_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} text_buf;
+
+void text_buf_addn(text_buf *b, const char *s, size_t len);
+void text_buf_add(text_buf *b, const char *s);
+/* Appends a formatted piece of at most 511 bytes (longer ones are cut). */
+void text_buf_addf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -68,60 +68,6 @@ typedef struct mark {
 
 /* ---- small helpers ---- */
 
-/* Length of s cut to at most max bytes on a UTF-8 character boundary. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-    if (len <= max) return len;
-    size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
-/* A growable string; oom is sticky and checked once at the end. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_addn(sbuf *b, const char *s, size_t len)
-{
-    if (b->oom) return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = 0;
-}
-
-static void sb_add(sbuf *b, const char *s)
-{
-    sb_addn(b, s, strlen(s));
-}
-
-static void sb_addf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_addf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    sb_addn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 static int fail(char **res, char *json)
 {
     *res = json;
@@ -858,40 +804,42 @@ char *tools_note(void *ud, const char *session_id)
     Comfyd__V1__GetGraphResponse *gr = NULL;
     canvas_error e = {0};
     int rc = canvas_get_graph(t->cm, &greq, &gr, &e);
-    sbuf b = {0};
+    text_buf b = {0};
     if (rc != CANVAS_OK) {
         if (rc == CANVAS_EGRAPH &&
             e.code == COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NO_LIVE_CANVAS)
-            sb_add(&b, "No ComfyUI canvas is attached: the graph tools will answer NO_LIVE_CANVAS "
-                       "until the user opens a workflow tab.");
+            text_buf_add(
+                &b, "No ComfyUI canvas is attached: the graph tools will answer NO_LIVE_CANVAS "
+                    "until the user opens a workflow tab.");
         else
-            sb_addf(&b, "The canvas cannot be reached without canvas_id: %s", e.message);
+            text_buf_addf(&b, "The canvas cannot be reached without canvas_id: %s", e.message);
         goto done;
     }
     const Comfyd__V1__Graph *g = gr->graph;
     uint64_t now = g->revision;
     const char *cid = g->canvas_id ? g->canvas_id : "";
-    sb_addf(&b, "Canvas \"%.128s\"", cid);
-    if (g->title && *g->title) sb_addf(&b, " (%.200s)", g->title);
-    sb_addf(&b, " is at revision %llu with %zu node%s and %zu link%s.", (unsigned long long)now,
-            g->n_nodes, g->n_nodes == 1 ? "" : "s", g->n_links, g->n_links == 1 ? "" : "s");
-    if (g->stale) sb_add(&b, " No tab is attached: it cannot be changed until one is.");
+    text_buf_addf(&b, "Canvas \"%.128s\"", cid);
+    if (g->title && *g->title) text_buf_addf(&b, " (%.200s)", g->title);
+    text_buf_addf(&b, " is at revision %llu with %zu node%s and %zu link%s.",
+                  (unsigned long long)now, g->n_nodes, g->n_nodes == 1 ? "" : "s", g->n_links,
+                  g->n_links == 1 ? "" : "s");
+    if (g->stale) text_buf_add(&b, " No tab is attached: it cannot be changed until one is.");
     if (!known || strcmp(canvas, cid) != 0) {
-        sb_add(&b, " Call get_graph to see it.");
+        text_buf_add(&b, " Call get_graph to see it.");
     } else if (since >= now) {
-        sb_add(&b, " The user did not change it since you last saw it.");
+        text_buf_add(&b, " The user did not change it since you last saw it.");
     } else {
         Comfyd__V1__GetDiffRequest dreq = COMFYD__V1__GET_DIFF_REQUEST__INIT;
         dreq.canvas_id = (char *)cid;
         dreq.since_revision = since;
         Comfyd__V1__GetDiffResponse *d = NULL;
         if (canvas_get_diff(t->cm, &dreq, &d, &e) != CANVAS_OK) {
-            sb_add(&b, " Call get_graph to see it.");
+            text_buf_add(&b, " Call get_graph to see it.");
         } else if (d->truncated) {
-            sb_addf(&b,
-                    " It changed too much since revision %llu to list here: call get_graph "
-                    "before editing.",
-                    (unsigned long long)since);
+            text_buf_addf(&b,
+                          " It changed too much since revision %llu to list here: call get_graph "
+                          "before editing.",
+                          (unsigned long long)since);
         } else {
             size_t user = 0, load = 0, listed = 0;
             for (size_t i = 0; i < d->n_ops; i++) {
@@ -899,28 +847,28 @@ char *tools_note(void *ud, const char *session_id)
                 if (d->ops[i]->origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_LOAD) load++;
             }
             if (!user && !load) {
-                sb_add(&b, " The user did not change it since you last saw it.");
+                text_buf_add(&b, " The user did not change it since you last saw it.");
             } else {
-                sb_addf(&b, "\nSince you last saw it (revision %llu) the user",
-                        (unsigned long long)since);
-                if (load) sb_add(&b, " loaded or reloaded the workflow");
-                if (load && user) sb_add(&b, " and");
+                text_buf_addf(&b, "\nSince you last saw it (revision %llu) the user",
+                              (unsigned long long)since);
+                if (load) text_buf_add(&b, " loaded or reloaded the workflow");
+                if (load && user) text_buf_add(&b, " and");
                 if (user)
-                    sb_addf(&b, " made %zu change%s:", user, user == 1 ? "" : "s");
+                    text_buf_addf(&b, " made %zu change%s:", user, user == 1 ? "" : "s");
                 else
-                    sb_add(&b, ".");
+                    text_buf_add(&b, ".");
                 for (size_t i = 0; i < d->n_ops && !b.oom; i++) {
                     const Comfyd__V1__GraphOp *op = d->ops[i];
                     if (op->origin != COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER) continue;
                     if (listed == TOOLS_NOTE_MAX_OPS || b.n + 240 > TOOLS_NOTE_MAX_BYTES - 120) {
-                        sb_addf(&b, "\n- ... and %zu more", user - listed);
+                        text_buf_addf(&b, "\n- ... and %zu more", user - listed);
                         break;
                     }
                     const char *s = op->summary ? op->summary : "";
-                    sb_addf(&b, "\n- %.*s", (int)utf8_cut(s, strlen(s), 200), s);
+                    text_buf_addf(&b, "\n- %.*s", (int)text_utf8_cut(s, strlen(s), 200), s);
                     listed++;
                 }
-                sb_add(&b, "\nTake these edits into account; call get_graph for details.");
+                text_buf_add(&b, "\nTake these edits into account; call get_graph for details.");
             }
         }
         if (d) protobuf_c_message_free_unpacked(&d->base, NULL);
@@ -946,7 +894,7 @@ done:
         free(b.p);
         return NULL;
     }
-    if (b.p && b.n > TOOLS_NOTE_MAX_BYTES) b.p[utf8_cut(b.p, b.n, TOOLS_NOTE_MAX_BYTES)] = 0;
+    if (b.p && b.n > TOOLS_NOTE_MAX_BYTES) b.p[text_utf8_cut(b.p, b.n, TOOLS_NOTE_MAX_BYTES)] = 0;
     return b.p;
 }
 

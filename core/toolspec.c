@@ -32,60 +32,6 @@ static char *fmt_alloc(const char *fmt, ...)
     return s;
 }
 
-/* Length of s cut to at most max bytes on a UTF-8 character boundary. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-    if (len <= max) return len;
-    size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
-/* A growable string; oom is sticky and checked once at the end. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_addn(sbuf *b, const char *s, size_t len)
-{
-    if (b->oom) return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = 0;
-}
-
-static void sb_add(sbuf *b, const char *s)
-{
-    sb_addn(b, s, strlen(s));
-}
-
-static void sb_addf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_addf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    sb_addn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 /* Shortest text of d that reads back as d. */
 static void fmt_double(char *buf, size_t len, double d)
 {
@@ -148,7 +94,7 @@ static int g_bool(yajl_gen g, int b)
 static int g_cut(yajl_gen g, const char *s, size_t max)
 {
     s = s ? s : "";
-    size_t len = strlen(s), n = utf8_cut(s, len, max);
+    size_t len = strlen(s), n = text_utf8_cut(s, len, max);
     if (n == len) return g_strn(g, s, len);
     char *t = fmt_alloc("%.*s...", (int)n, s);
     int rc = !t || g_str(g, t);
@@ -370,68 +316,68 @@ static const Comfyd__V1__Link *ix_link(const gindex *ix, int64_t id)
 
 /* A widget value as outline text: numbers and booleans bare, text quoted
  * with \" \\ \n escapes and cut at TOOLSPEC_OUTLINE_TEXT bytes. */
-static void sb_value(sbuf *b, const Comfyd__V1__Value *v)
+static void sb_value(text_buf *b, const Comfyd__V1__Value *v)
 {
     char num[40];
     if (!v) {
-        sb_add(b, "null");
+        text_buf_add(b, "null");
         return;
     }
     switch (v->kind_case) {
     case COMFYD__V1__VALUE__KIND_INTEGER:
-        sb_addf(b, "%lld", (long long)v->integer);
+        text_buf_addf(b, "%lld", (long long)v->integer);
         return;
     case COMFYD__V1__VALUE__KIND_NUMBER:
         fmt_double(num, sizeof num, v->number);
-        sb_add(b, num);
+        text_buf_add(b, num);
         return;
     case COMFYD__V1__VALUE__KIND_BOOLEAN:
-        sb_add(b, v->boolean ? "true" : "false");
+        text_buf_add(b, v->boolean ? "true" : "false");
         return;
     case COMFYD__V1__VALUE__KIND_TEXT: {
         const char *s = v->text ? v->text : "";
-        size_t len = strlen(s), n = utf8_cut(s, len, TOOLSPEC_OUTLINE_TEXT);
-        sb_add(b, "\"");
+        size_t len = strlen(s), n = text_utf8_cut(s, len, TOOLSPEC_OUTLINE_TEXT);
+        text_buf_add(b, "\"");
         for (size_t i = 0; i < n; i++) {
             char c = s[i];
             if (c == '"' || c == '\\') {
                 char e[2] = {'\\', c};
-                sb_addn(b, e, 2);
+                text_buf_addn(b, e, 2);
             } else if (c == '\n') {
-                sb_add(b, "\\n");
+                text_buf_add(b, "\\n");
             } else if ((unsigned char)c < 0x20) {
-                sb_add(b, " ");
+                text_buf_add(b, " ");
             } else {
-                sb_addn(b, &c, 1);
+                text_buf_addn(b, &c, 1);
             }
         }
-        sb_add(b, n < len ? "...\"" : "\"");
+        text_buf_add(b, n < len ? "...\"" : "\"");
         return;
     }
     default:
-        sb_add(b, "null");
+        text_buf_add(b, "null");
     }
 }
 
 /* One outline line for node n. */
-static void outline_line(sbuf *b, const gindex *ix, const Comfyd__V1__Node *n)
+static void outline_line(text_buf *b, const gindex *ix, const Comfyd__V1__Node *n)
 {
-    sb_addf(b, "#%lld %s", (long long)n->id, n->type ? n->type : "?");
+    text_buf_addf(b, "#%lld %s", (long long)n->id, n->type ? n->type : "?");
     if (n->title && *n->title && strcmp(n->title, n->type ? n->type : "") != 0) {
         Comfyd__V1__Value tv = COMFYD__V1__VALUE__INIT;
         tv.kind_case = COMFYD__V1__VALUE__KIND_TEXT;
         tv.text = n->title;
-        sb_add(b, " ");
+        text_buf_add(b, " ");
         sb_value(b, &tv);
     }
-    if (n->mode == 2) sb_add(b, " [muted]");
-    if (n->mode == 4) sb_add(b, " [bypassed]");
+    if (n->mode == 2) text_buf_add(b, " [muted]");
+    if (n->mode == 4) text_buf_add(b, " [bypassed]");
     for (size_t i = 0; i < n->n_widgets && i < TOOLSPEC_OUTLINE_WIDGETS; i++) {
-        sb_addf(b, " %s=", n->widgets[i]->name ? n->widgets[i]->name : "?");
+        text_buf_addf(b, " %s=", n->widgets[i]->name ? n->widgets[i]->name : "?");
         sb_value(b, n->widgets[i]->value);
     }
     if (n->n_widgets > TOOLSPEC_OUTLINE_WIDGETS)
-        sb_addf(b, " (+%zu widgets)", n->n_widgets - TOOLSPEC_OUTLINE_WIDGETS);
+        text_buf_addf(b, " (+%zu widgets)", n->n_widgets - TOOLSPEC_OUTLINE_WIDGETS);
     int first = 1;
     for (size_t i = 0; i < n->n_inputs; i++) {
         const Comfyd__V1__NodeInput *in = n->inputs[i];
@@ -440,7 +386,7 @@ static void outline_line(sbuf *b, const gindex *ix, const Comfyd__V1__Node *n)
             /* A widget's socket is shown by its value; a bare socket left
              * open is worth seeing (a missing required link). */
             if (in->widget && *in->widget) continue;
-            sb_addf(b, "%s%s<-none", first ? " | in: " : " ", name);
+            text_buf_addf(b, "%s%s<-none", first ? " | in: " : " ", name);
             first = 0;
             continue;
         }
@@ -451,20 +397,20 @@ static void outline_line(sbuf *b, const gindex *ix, const Comfyd__V1__Node *n)
                 ? from->outputs[l->from_slot]->name
                 : NULL;
         if (l && slot)
-            sb_addf(b, "%s%s<-#%lld.%s", first ? " | in: " : " ", name, (long long)l->from_id,
-                    slot);
+            text_buf_addf(b, "%s%s<-#%lld.%s", first ? " | in: " : " ", name, (long long)l->from_id,
+                          slot);
         else if (l)
-            sb_addf(b, "%s%s<-#%lld.%u", first ? " | in: " : " ", name, (long long)l->from_id,
-                    l->from_slot);
+            text_buf_addf(b, "%s%s<-#%lld.%u", first ? " | in: " : " ", name, (long long)l->from_id,
+                          l->from_slot);
         else
-            sb_addf(b, "%s%s<-link%lld?", first ? " | in: " : " ", name, (long long)in->link);
+            text_buf_addf(b, "%s%s<-link%lld?", first ? " | in: " : " ", name, (long long)in->link);
         first = 0;
     }
     first = 1;
     for (size_t i = 0; i < n->n_outputs; i++) {
         const Comfyd__V1__NodeOutput *out = n->outputs[i];
         if (!out->n_links) continue;
-        sb_addf(b, "%s%s->", first ? " | out: " : " ", out->name ? out->name : "?");
+        text_buf_addf(b, "%s%s->", first ? " | out: " : " ", out->name ? out->name : "?");
         first = 0;
         for (size_t k = 0; k < out->n_links; k++) {
             const Comfyd__V1__Link *l = ix_link(ix, out->links[k]);
@@ -472,13 +418,13 @@ static void outline_line(sbuf *b, const gindex *ix, const Comfyd__V1__Node *n)
             const char *slot = to && l->to_slot < to->n_inputs && to->inputs[l->to_slot]->name
                                    ? to->inputs[l->to_slot]->name
                                    : NULL;
-            if (k) sb_add(b, ",");
+            if (k) text_buf_add(b, ",");
             if (l && slot)
-                sb_addf(b, "#%lld.%s", (long long)l->to_id, slot);
+                text_buf_addf(b, "#%lld.%s", (long long)l->to_id, slot);
             else if (l)
-                sb_addf(b, "#%lld.%u", (long long)l->to_id, l->to_slot);
+                text_buf_addf(b, "#%lld.%u", (long long)l->to_id, l->to_slot);
             else
-                sb_addf(b, "link%lld?", (long long)out->links[k]);
+                text_buf_addf(b, "link%lld?", (long long)out->links[k]);
         }
     }
 }
@@ -513,7 +459,7 @@ char *toolspec_graph_outline(const Comfyd__V1__Graph *g, const int64_t *ids, siz
             left++;
             continue;
         }
-        sbuf line = {0};
+        text_buf line = {0};
         outline_line(&line, &ix, n);
         if (line.oom) {
             free(line.p);

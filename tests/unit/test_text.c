@@ -174,6 +174,25 @@ static void dup_copies_and_terminates(void **state)
     free(d);
 }
 
+static void buf_appends_grow_and_cut_on_character_boundaries(void **state)
+{
+    (void)state;
+    text_buf b = {0};
+    text_buf_add(&b, "node ");
+    text_buf_addf(&b, "#%d %s", 3, "KSampler");
+    for (int i = 0; i < 100; i++)
+        text_buf_addn(&b, "xyz", 2);
+    assert_false(b.oom);
+    assert_int_equal(b.n, strlen("node #3 KSampler") + 200);
+    assert_int_equal(strncmp(b.p, "node #3 KSampler", 16), 0);
+    assert_int_equal(b.p[b.n], 0);
+    free(b.p);
+    /* "é" is two bytes: a cut inside it moves back to its first byte. */
+    assert_int_equal(text_utf8_cut("ab\xc3\xa9", 4, 3), 2);
+    assert_int_equal(text_utf8_cut("ab\xc3\xa9", 4, 4), 4);
+    assert_int_equal(text_utf8_cut("abc", 3, 10), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +209,7 @@ int main(void)
         cmocka_unit_test(uuid_check_rejects_malformed_text),
         cmocka_unit_test(clocks_are_plausible_and_monotonic),
         cmocka_unit_test(dup_copies_and_terminates),
+        cmocka_unit_test(buf_appends_grow_and_cut_on_character_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
