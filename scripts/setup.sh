@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   # the contract and the gRPC C core
-  libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler protobuf-compiler-grpc
+  libgrpc-dev libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler protobuf-compiler-grpc
   # core: storage, skills, providers
   libsqlite3-dev sqlite3 libyaml-dev libyajl-dev libcurl4-openssl-dev
   # bridge: event loop, HTTP/1.1, HTTP/2, WebSocket, hashes
   libuv1-dev node-llhttp libnghttp2-dev libwslay-dev libssl-dev
   # tests
-  libcmocka-dev valgrind clang clang-format python3 python3-grpcio python3-protobuf python3-pytest
+  libcmocka-dev valgrind clang libclang-rt-14-dev clang-format python3 python3-grpcio python3-protobuf python3-pytest
   python3-websockets python3-h2 nghttp2-client
 )
 # Node and npm: keep the machine's own (it may be newer than Debian's and
@@ -36,6 +36,6 @@ fi
 
 if [ ! -x tools/node_modules/.bin/buf ]; then
   echo "setup: installing buf into tools/"
-  (cd tools && npm install --no-audit --no-fund --loglevel=error)
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"
