@@ -27,10 +27,14 @@ key=$({
 } | sha256sum | cut -c1-16)
 venv="$CACHE/comfyui-venv-$key"
 
+mkdir -p "$CACHE"
+# One builder at a time: a second caller waits for the first instead of
+# deleting a venv that is still being filled.
+exec 9>"$CACHE/.lock"
+flock 9
 if [ ! -f "$venv/.complete" ]; then
   echo "comfyui-venv: building $venv (first time: several minutes)" >&2
   rm -rf "$venv"
-  mkdir -p "$CACHE"
   "$PY" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$COMFYUI_DIR/requirements.txt" requests >&2
   touch "$venv/.complete"
