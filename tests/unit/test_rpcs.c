@@ -641,7 +641,7 @@ static void blocking_handler_does_not_stall_other_calls(void **state)
     free(rb);
 }
 
-static void unknown_method_is_unimplemented_within_100ms(void **state)
+static void unknown_method_is_unimplemented_at_once(void **state)
 {
     fx *f = *state;
     fx_start(f);
@@ -654,8 +654,12 @@ static void unknown_method_is_unimplemented_within_100ms(void **state)
         int64_t t0 = now_ms();
         client_unary(f->ch, paths[i], bb_msg(&req.base), 5000 * SLOW, &r);
         int64_t dt = now_ms() - t0;
+        /* Answered by the catch-all, not left to run into the deadline:
+         * the status tells the two apart; the clock only guards against a
+         * reply that comes just before the deadline, with room for a loaded
+         * machine (this is not a speed test). */
         assert_int_equal(r.status, GRPC_STATUS_UNIMPLEMENTED);
-        assert_true(dt < 100 * SLOW);
+        assert_true(dt < 2500 * SLOW);
         free(r.resp);
     }
 }
@@ -1043,7 +1047,7 @@ int main(void)
         T(unary_reply_later_from_another_thread_works),
         T(unary_handler_without_reply_or_ref_ends_internal),
         T(blocking_handler_does_not_stall_other_calls),
-        T(unknown_method_is_unimplemented_within_100ms),
+        T(unknown_method_is_unimplemented_at_once),
         T(malformed_payload_is_invalid_argument),
         T(oversized_request_is_resource_exhausted),
         T(stream_of_10000_messages_arrives_in_order),
