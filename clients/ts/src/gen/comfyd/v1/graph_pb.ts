@@ -1,6 +1,5 @@
 // Live graph control: the commands of seed 004 (create_node, remove_node,
-// connect, disconnect, set_widget, move_node, clear_graph, get_graph) and
-// arrange,
+// connect, disconnect, set_widget, move_node, clear_graph, get_graph),
 // batches (patches), node types, queue, save and load, and the editor side
 // through which a browser tab attaches its canvas.
 
@@ -380,8 +379,9 @@ export const GetGraphCommandSchema: GenMessage<GetGraphCommand> = /*@__PURE__*/
 export type ArrangeCommand = Message<"comfyd.v1.ArrangeCommand"> & {
   /**
    * The nodes to arrange, by id or by the ref of a create_node earlier in
-   * the batch (empty: every node of the canvas). Links to nodes outside the
-   * set order the columns but those nodes stay where they are.
+   * the batch (empty: every node of the canvas but the agent panel). Only
+   * links between them count; other nodes stay where they are, and no
+   * arranged node lands on one (it moves down below it instead).
    *
    * @generated from field: repeated comfyd.v1.NodeRef node_ids = 1;
    */
