@@ -4180,7 +4180,7 @@ function vc(e, t, n = {}) {
     const v = Ac(u), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let A = null;
     if (w) {
-      A = [w[0] + (w[2] - E.width) / 2, w[1] + (w[3] - E.height) / 2];
+      A = [w[0] + Math.max(o, (w[2] - E.width) / 2), w[1] + Math.max(o, (w[3] - E.height) / 2)];
       const U = { x: A[0], y: A[1], w: E.width, h: E.height };
       u.some((le) => wc(U, le, o / 2)) && (A = null);
     }

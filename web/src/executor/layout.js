@@ -358,7 +358,8 @@ export function arrangeNodes(graph, ids, opts = {}) {
  * Places nodes that were created without coordinates (ids, in creation
  * order): laid out among themselves along their links; to the right of the
  * existing nodes that feed them, else centred in the view (opts.view: [x, y,
- * w, h] in canvas units) when that is free, else to the right of the graph's
+ * w, h] in canvas units; from its top-left corner when the layout is larger)
+ * when that is free, else to the right of the graph's
  * bounding box; and never on another node (a node that would land on one
  * moves down below it).
  */
@@ -393,7 +394,9 @@ export function placeNewNodes(graph, ids, opts = {}) {
     const view = Array.isArray(opts.view) && opts.view.length === 4 && opts.view.every(Number.isFinite) ? opts.view : null;
     let spot = null;
     if (view) {
-      spot = [view[0] + (view[2] - rel.width) / 2, view[1] + (view[3] - rel.height) / 2];
+      // Centred; a layout larger than the view starts at its top-left, so
+      // the beginning of the flow is in sight.
+      spot = [view[0] + Math.max(gap, (view[2] - rel.width) / 2), view[1] + Math.max(gap, (view[3] - rel.height) / 2)];
       const block = { x: spot[0], y: spot[1], w: rel.width, h: rel.height };
       if (fixed.some((b) => overlaps(block, b, gap / 2))) spot = null;
     }
