@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { useStack, itWithLogs, expectGraphOk, expectOk, expectStatus } from "../lib/harness.mjs";
-import { post, get } from "../lib/clients.mjs";
+import { post, get, GraphWs } from "../lib/clients.mjs";
 import { txt2imgCommands, TXT2IMG_LINKS, TXT2IMG_TYPES, assertSameGraph, nodeBox, overlappingPairs } from "../lib/graph.mjs";
 
 const CANVAS = "tab-1:arrange";
@@ -134,6 +134,28 @@ describe("layout of agents' nodes and the arrange command", () => {
     assert.deepEqual(nodeBox(img).slice(0, 2), [5000, 5000]);
     assert.ok(img.pos[0] + img.size[0] < scale.pos[0]);
     assert.deepEqual(overlappingPairs(ed.graph), []);
+  });
+
+  it("arrange over WS /comfy/graph/ws, nested form and h2 too", async () => {
+    await ed.userEdit((g) => {
+      for (const n of g.nodes) n.pos = [0, 0];
+    });
+    const gws = await GraphWs.open(h.stack);
+    try {
+      const a = await gws.request({ type: "arrange", canvas_id: CANVAS, spacing: 80 });
+      assert.equal(a.status, "ok", JSON.stringify(a));
+    } finally {
+      gws.close();
+    }
+    assert.deepEqual(overlappingPairs(ed.graph), []);
+    assert.deepEqual(linksGoRight(ed), []);
+    await ed.userEdit((g) => {
+      for (const n of g.nodes) n.pos = [0, 0];
+    });
+    const r = await post(h.stack, "/comfy/graph/batch", { canvas_id: CANVAS, commands: [{ arrange: { node_ids: [] } }] }, { h2: true });
+    expectGraphOk(r);
+    assert.deepEqual(overlappingPairs(ed.graph), []);
+    assertSameGraph((await graphNow()).graph, ed);
   });
 
   it("an invalid arrange is refused by the core and never reaches the tab", async () => {
