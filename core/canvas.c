@@ -1866,6 +1866,18 @@ static int check_slot_ref(const Comfyd__V1__SlotRef *r, canvas_error *err, const
     return CANVAS_OK;
 }
 
+/* arrange: the node list's length and its refs. */
+static int check_arrange(const Comfyd__V1__ArrangeCommand *x, canvas_error *err, size_t i)
+{
+    if (x->n_node_ids > GRAPH_MAX_NODES)
+        return EINVALF(err, "commands[%zu].arrange.node_ids: more than %d", i, GRAPH_MAX_NODES);
+    for (size_t k = 0; k < x->n_node_ids; k++) {
+        int rc = check_node_ref(x->node_ids[k], err, "arrange.node_ids", i);
+        if (rc) return rc;
+    }
+    return CANVAS_OK;
+}
+
 /* Request-level checks of a batch: sizes and encodings. Graph-level ones
  * are graph_validate's. */
 static int check_cmds(const Comfyd__V1__Command *const *cmds, size_t n, canvas_error *err)
@@ -1937,12 +1949,17 @@ static int check_cmds(const Comfyd__V1__Command *const *cmds, size_t n, canvas_e
         case COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH:
         case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:
             continue;
+        case COMFYD__V1__COMMAND__COMMAND_ARRANGE:
+            if (!c->arrange) break;
+            if ((rc = check_arrange(c->arrange, err, i))) return rc;
+            continue;
         default:
             break;
         }
         return EINVALF(err,
                        "commands[%zu] is empty: set one of create_node, remove_node, "
-                       "connect, disconnect, set_widget, move_node, clear_graph, get_graph",
+                       "connect, disconnect, set_widget, move_node, clear_graph, get_graph, "
+                       "arrange",
                        i);
     }
     return CANVAS_OK;
@@ -2078,7 +2095,7 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
         if (req->command->command_case == COMFYD__V1__COMMAND__COMMAND__NOT_SET)
             snprintf(err->message, sizeof err->message,
                      "command is empty: set one of create_node, remove_node, connect, "
-                     "disconnect, set_widget, move_node, clear_graph, get_graph");
+                     "disconnect, set_widget, move_node, clear_graph, get_graph, arrange");
         return CANVAS_EINVAL;
     }
     job *j = job_new(m, JOB_PATCH, RK_EXECUTE, req->canvas_id, req->timeout_ms, limit_ms, done, ud);

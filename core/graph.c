@@ -1003,6 +1003,8 @@ static const char *cmd_name(const Comfyd__V1__Command *c)
         return "clear_graph";
     case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:
         return "get_graph";
+    case COMFYD__V1__COMMAND__COMMAND_ARRANGE:
+        return "arrange";
     default:
         return "empty command";
     }
@@ -1653,6 +1655,22 @@ static void v_move(scratch *s, size_t idx, const Comfyd__V1__MoveNodeCommand *c,
     if (a >= 0 && s->nodes[a].id > 0) res->node_id = s->nodes[a].id;
 }
 
+/* arrange moves the nodes it names (all when none): they must exist; where
+ * they go is the tab's to compute, nothing else changes. */
+static void v_arrange(scratch *s, size_t idx, const Comfyd__V1__ArrangeCommand *c)
+{
+    for (size_t k = 0; k < c->n_node_ids && !s->oom; k++) {
+        char field[32];
+        snprintf(field, sizeof field, "node_ids[%zu]", k);
+        resolve_node(s, idx, c->node_ids[k], field);
+    }
+    if (c->x) check_coord(s, idx, "x", c->x->value);
+    if (c->y) check_coord(s, idx, "y", c->y->value);
+    if (c->spacing && !(c->spacing->value >= 0 && c->spacing->value <= GRAPH_MAX_SPACING))
+        add_error(s, (long)idx, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_INVALID_COMMAND,
+                  NULL, 0, "spacing must be a number from 0 to %.0f", GRAPH_MAX_SPACING);
+}
+
 static void v_clear(scratch *s, size_t idx)
 {
     for (size_t i = 0; i < s->n_nodes; i++)
@@ -1698,6 +1716,9 @@ static void validate_one(scratch *s, size_t idx, const Comfyd__V1__Command *c,
         return v_clear(s, idx);
     case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:
         return;
+    case COMFYD__V1__COMMAND__COMMAND_ARRANGE:
+        if (c->arrange) return v_arrange(s, idx, c->arrange);
+        break;
     default:
         break;
     }

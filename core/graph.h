@@ -59,6 +59,9 @@
 /* Canvas coordinates accepted from commands (LiteGraph has no bound; this
  * keeps nodes reachable and the numbers exact). */
 #define GRAPH_MAX_COORD 1e7
+/* Largest gap an arrange may ask for between columns and nodes: a few
+ * node widths; more only scatters the graph. */
+#define GRAPH_MAX_SPACING 1e4
 /* Operations kept for graph_diff_since; older diffs get the whole graph. */
 #define GRAPH_OPLOG_MAX 1024
 
@@ -204,6 +207,11 @@ void graph_check_clear(graph_check *c);
  * (link_id 0): the state asked for already holds. A node cannot be linked
  * to itself; longer cycles are not looked for (ComfyUI reports them when
  * the prompt is queued).
+ * arrange: every node named must exist at that point of the batch (by id,
+ * or by the ref of an earlier create_node); its origin must be within
+ * GRAPH_MAX_COORD and its spacing within 0..GRAPH_MAX_SPACING. The layout
+ * itself is the tab's (it has the node sizes): its moves come back in the
+ * post-state and are logged as moves.
  * Batches over GRAPH_MAX_BATCH get one INVALID_COMMAND error with index -1
  * and no results. mode: ATOMIC (or UNSPECIFIED) or PARTIAL.
  * Returns GRAPH_OK (look at out->ok) or GRAPH_ENOMEM; out is always left

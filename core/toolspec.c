@@ -625,7 +625,9 @@ const char *toolspec_hint(Comfyd__V1__GraphErrorCode code)
         ",\"node_type\":{\"type\":\"string\",\"description\":\"Exact class name, e.g. "            \
         "KSampler.\"},\"ref\":{\"type\":\"string\",\"description\":\"A name later commands of "    \
         "this patch use instead of the new node's id.\"},\"title\":{\"type\":\"string\"},"         \
-        "\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"},\"widgets\":{\"type\":"           \
+        "\"x\":{\"type\":\"number\",\"description\":\"Omit x and y: the canvas places the node "   \
+        "right of what feeds it, without overlaps.\"},\"y\":{\"type\":\"number\"},"                \
+        "\"widgets\":{\"type\":"                                                                   \
         "\"object\",\"description\":\"Widget name -> value.\",\"additionalProperties\":" VALUE     \
         "}",                                                                                       \
         ",\"node_type\"")
@@ -645,10 +647,20 @@ const char *toolspec_hint(Comfyd__V1__GraphErrorCode code)
         ",\"node_id\":" NODE_REF ",\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"}",       \
         ",\"node_id\",\"x\",\"y\"")
 #define CMD_CLEAR CMD("clear_graph", "", "")
+#define CMD_ARRANGE                                                                                \
+    CMD("arrange",                                                                                 \
+        ",\"node_ids\":{\"type\":\"array\",\"items\":" NODE_REF                                    \
+        ",\"maxItems\":10000,\"description\":\"The nodes to lay out; omit for the whole graph.\"}" \
+        ",\"x\":{\"type\":\"number\",\"description\":\"Left edge of the layout (default: the "     \
+        "nodes' current one).\"},\"y\":{\"type\":\"number\",\"description\":\"Top edge.\"},"       \
+        "\"spacing\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10000,\"description\":"        \
+        "\"Gap between columns and nodes (default 60).\"}",                                        \
+        "")
 #define COMMANDS                                                                                   \
     "{\"type\":\"array\",\"minItems\":1,\"maxItems\":1000,\"description\":\"Graph commands, "      \
     "applied in order as one step.\",\"items\":{\"anyOf\":[" CMD_CREATE "," CMD_REMOVE             \
-    "," CMD_CONNECT "," CMD_DISCONNECT "," CMD_SET "," CMD_MOVE "," CMD_CLEAR "]}}"
+    "," CMD_CONNECT "," CMD_DISCONNECT "," CMD_SET "," CMD_MOVE "," CMD_CLEAR "," CMD_ARRANGE      \
+    "]}}"
 
 #define CANVAS_ID_PROP                                                                             \
     "\"canvas_id\":{\"type\":\"string\",\"description\":\"The canvas; omit it for the one you "    \

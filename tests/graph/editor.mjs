@@ -19,6 +19,9 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+// The tab's own layout code: arrange and the placement of nodes created
+// without coordinates are computed by the same module in both executors.
+import { arrangeNodes, placeNewNodes } from "../../web/src/executor/layout.js";
 
 // ---------------------------------------------------------------- LiteGraph
 
@@ -275,7 +278,8 @@ export class GraphApplier {
   }
 
   // One command; returns the CommandResult fields (without index/ok).
-  apply(cmd, refs) {
+  // pending: ids of nodes created without coordinates, placed at the end.
+  apply(cmd, refs, pending = new Set()) {
     const { LiteGraph } = this.lg;
     const g = this.graph;
     switch (cmd.type) {
@@ -283,10 +287,13 @@ export class GraphApplier {
         const node = LiteGraph.createNode(cmd.node_type);
         if (!node) throw new PatchError("UNKNOWN_NODE_TYPE", `node type '${cmd.node_type}' is not registered in this tab`);
         if (cmd.title) node.title = cmd.title;
-        node.pos = [cmd.x ?? 0, cmd.y ?? 0];
+        // Without coordinates the node is placed when the patch has run.
+        const auto = cmd.x === undefined || cmd.x === null || cmd.y === undefined || cmd.y === null;
+        node.pos = auto ? [0, 0] : [cmd.x, cmd.y];
         g.add(node);
         for (const [name, value] of Object.entries(cmd.widgets ?? {})) this.setWidget(node, name, value);
         if (cmd.ref) refs[cmd.ref] = node.id;
+        if (auto) pending.add(node.id);
         return { node_id: node.id };
       }
       case "remove_node": {
@@ -323,7 +330,20 @@ export class GraphApplier {
       case "move_node": {
         const node = this.node(cmd.node_id, refs);
         node.pos = [cmd.x ?? 0, cmd.y ?? 0];
+        pending.delete(node.id);
         return { node_id: node.id };
+      }
+      case "arrange": {
+        const ids = (cmd.node_ids ?? []).map((r) => this.node(r, refs).id);
+        const placed = arrangeNodes(g, ids, {
+          LiteGraph,
+          x: cmd.x ?? undefined,
+          y: cmd.y ?? undefined,
+          spacing: cmd.spacing ?? undefined,
+          ignore: pending,
+        });
+        for (const id of placed) pending.delete(id);
+        return {};
       }
       case "clear_graph":
         g.clear();
@@ -342,6 +362,7 @@ export class GraphApplier {
     const partial = String(mode ?? "").toUpperCase().endsWith("PARTIAL");
     const before = this.graph.serialize();
     const refs = {};
+    const pending = new Set();
     const results = [];
     let failure = null;
     commands.forEach((cmd, index) => {
@@ -350,7 +371,7 @@ export class GraphApplier {
         return;
       }
       try {
-        results.push({ index, ok: true, ...this.apply(cmd, refs) });
+        results.push({ index, ok: true, ...this.apply(cmd, refs, pending) });
       } catch (e) {
         const code = e instanceof PatchError ? e.code : "EDITOR_FAILED";
         const message = String(e?.message ?? e);
@@ -362,6 +383,8 @@ export class GraphApplier {
       this.graph.configure(before);
       return { ok: false, error: failure, results };
     }
+    const placeIds = [...pending].filter((id) => this.graph.getNodeById(id));
+    if (placeIds.length) placeNewNodes(this.graph, placeIds, { LiteGraph: this.lg.LiteGraph });
     return { ok: true, results };
   }
 }

@@ -1729,6 +1729,42 @@ static void node_types_come_from_the_schema_or_the_union_of_the_tabs(void **stat
     tab_free(tb);
 }
 
+/* arrange's request-level checks: the length of its node list and its refs. */
+static void arrange_node_lists_are_bounded(void **state)
+{
+    canvas_mgr *m = ((fx *)*state)->m;
+    canvas_error e = {0};
+    exec x;
+    Comfyd__V1__ArrangeCommand *a = alloc(sizeof *a);
+    comfyd__v1__arrange_command__init(a);
+    a->n_node_ids = GRAPH_MAX_NODES + 1;
+    a->node_ids = alloc(a->n_node_ids * sizeof *a->node_ids);
+    for (size_t i = 0; i < a->n_node_ids; i++)
+        a->node_ids[i] = nid((int64_t)i + 1);
+    exec_init(&x, "c1", wrap(COMFYD__V1__COMMAND__COMMAND_ARRANGE, a));
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, NULL, &e), CANVAS_EINVAL);
+    assert_non_null(strstr(e.message, "commands[0].arrange.node_ids: more than 10000"));
+    exec_clear(&x);
+
+    a = alloc(sizeof *a);
+    comfyd__v1__arrange_command__init(a);
+    a->n_node_ids = 2;
+    a->node_ids = alloc(2 * sizeof *a->node_ids);
+    a->node_ids[0] = nid(1);
+    a->node_ids[1] = nref("bad\xff");
+    exec_init(&x, "c1", wrap(COMFYD__V1__COMMAND__COMMAND_ARRANGE, a));
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, NULL, &e), CANVAS_EINVAL);
+    assert_non_null(strstr(e.message, "arrange.node_ids.ref"));
+    exec_clear(&x);
+
+    /* A Command whose case is arrange but without its message. */
+    Comfyd__V1__Command empty = COMFYD__V1__COMMAND__INIT;
+    empty.command_case = COMFYD__V1__COMMAND__COMMAND_ARRANGE;
+    x.req.command = &empty;
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, NULL, &e), CANVAS_EINVAL);
+    assert_non_null(strstr(e.message, "get_graph, arrange"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1769,6 +1805,7 @@ int main(void)
             each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(a_dropped_canvas_comes_back_above_its_old_revisions,
                                         each_setup, each_teardown),
+        cmocka_unit_test_setup_teardown(arrange_node_lists_are_bounded, each_setup, each_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

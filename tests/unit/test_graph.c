@@ -11,6 +11,7 @@
 
 #include "graph.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,33 @@ static Comfyd__V1__Command *c_clear(void)
     Comfyd__V1__ClearGraphCommand *p = alloc(sizeof *p);
     comfyd__v1__clear_graph_command__init(p);
     return wrap(COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH, p);
+}
+
+static Google__Protobuf__DoubleValue *dbl(double d)
+{
+    Google__Protobuf__DoubleValue *v = alloc(sizeof *v);
+    google__protobuf__double_value__init(v);
+    v->value = d;
+    return v;
+}
+
+/* arrange of n nodes (0: the whole graph); x, y, spacing may be NULL. */
+static Comfyd__V1__Command *c_arrange(Comfyd__V1__NodeRef **ids, size_t n,
+                                      Google__Protobuf__DoubleValue *x,
+                                      Google__Protobuf__DoubleValue *y,
+                                      Google__Protobuf__DoubleValue *spacing)
+{
+    Comfyd__V1__ArrangeCommand *p = alloc(sizeof *p);
+    comfyd__v1__arrange_command__init(p);
+    if (n) {
+        p->node_ids = alloc(n * sizeof *p->node_ids);
+        memcpy(p->node_ids, ids, n * sizeof *ids);
+        p->n_node_ids = n;
+    }
+    p->x = x;
+    p->y = y;
+    p->spacing = spacing;
+    return wrap(COMFYD__V1__COMMAND__COMMAND_ARRANGE, p);
 }
 
 #define MAX_BATCH 32
@@ -950,6 +978,58 @@ static void clear_graph_restarts_ids(void **state)
     graph_destroy(g);
 }
 
+static void arrange_names_existing_nodes_and_bounded_numbers(void **state)
+{
+    (void)state;
+    graph *g = parse(default_wf, 1);
+    batch b = {0};
+    /* The whole graph, and a subset by id with every option. */
+    assert_null(one(&b, g, c_arrange(NULL, 0, NULL, NULL, NULL)));
+    assert_true(b.check.ok);
+    assert_int_equal(b.check.results[0]->node_id, 0);
+    batch_free(&b);
+    Comfyd__V1__NodeRef *some[] = {nid(3), nid(4), nid(3)};
+    assert_null(one(&b, g, c_arrange(some, 3, dbl(-500), dbl(1e6), dbl(0))));
+    batch_free(&b);
+
+    /* Nodes created earlier in the batch, by ref. */
+    add(&b, c_create("VAEDecode", "d"));
+    add(&b, c_create("SaveImage", "s"));
+    Comfyd__V1__NodeRef *refs[] = {nref("d"), nref("s"), nid(8)};
+    add(&b, c_arrange(refs, 3, NULL, NULL, dbl(40)));
+    run(&b, g, COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC);
+    assert_true(b.check.ok);
+    batch_free(&b);
+
+    /* Every unknown or removed node is an error, and so are numbers out of
+     * range; the other commands stay valid. */
+    add(&b, c_remove(nid(4)));
+    Comfyd__V1__NodeRef *bad[] = {nid(3), nid(99), nid(4), nref("nope")};
+    add(&b, c_arrange(bad, 4, dbl(2e7), dbl(NAN), dbl(10001)));
+    run(&b, g, COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC);
+    assert_false(b.check.ok);
+    assert_true(b.check.results[0]->ok);
+    assert_false(b.check.results[1]->ok);
+    assert_int_equal(b.check.n_errors, 6);
+    assert_int_equal(b.check.errors[0]->code,
+                     COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NODE_NOT_FOUND);
+    assert_non_null(strstr(b.check.errors[0]->message, "node_ids[1]"));
+    assert_non_null(strstr(b.check.errors[1]->message, "removed by command 0"));
+    assert_int_equal(b.check.errors[2]->code,
+                     COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_REF_NOT_FOUND);
+    assert_non_null(strstr(b.check.errors[3]->message, "x must be"));
+    assert_non_null(strstr(b.check.errors[4]->message, "y must be"));
+    assert_non_null(strstr(b.check.errors[5]->message, "spacing"));
+    for (size_t i = 0; i < b.check.n_errors; i++)
+        assert_int_equal(b.check.errors[i]->index, 1);
+    batch_free(&b);
+
+    assert_non_null(strstr(one(&b, g, c_arrange(NULL, 0, NULL, NULL, dbl(-1)))->message,
+                           "spacing must be a number from 0 to 10000"));
+    batch_free(&b);
+    graph_destroy(g);
+}
+
 /* A canvas from a newer frontend: every widget input has a socket. */
 static const char sockets_wf[] =
     "{\"last_node_id\": 2, \"last_link_id\": 0, \"nodes\": ["
@@ -1244,6 +1324,7 @@ int main(void)
         cmocka_unit_test(validate_only_returns_every_error_of_a_batch),
         cmocka_unit_test(commands_on_an_invalid_create_are_still_checked),
         cmocka_unit_test(clear_graph_restarts_ids),
+        cmocka_unit_test(arrange_names_existing_nodes_and_bounded_numbers),
         cmocka_unit_test(widget_sockets_follow_the_canvas_style),
         cmocka_unit_test(apply_workflow_returns_the_difference_as_ops),
         cmocka_unit_test(replaced_link_is_one_connect_op),

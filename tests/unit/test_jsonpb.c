@@ -868,7 +868,8 @@ static void flattened_command_errors(void **state)
     expect_err(d, "{\"commands\":[{}]}", &o, JSONPB_EMISSING, "commands[0]: missing field: type");
     expect_err(d, "{\"commands\":[{\"type\":\"foo\"}]}", &o, JSONPB_EUNKNOWN_VALUE,
                "commands[0].type: unknown type 'foo'; expected one of create_node, "
-               "remove_node, connect, disconnect, set_widget, move_node, clear_graph, get_graph");
+               "remove_node, connect, disconnect, set_widget, move_node, clear_graph, get_graph, "
+               "arrange");
     expect_err(cd, "{\"type\":7}", &o, JSONPB_ETYPE, "type: expected a string");
     expect_err(cd, "{\"type\":\"get_graph\",\"type\":\"get_graph\"}", &o, JSONPB_EDUPLICATE,
                "type: field given more than once");

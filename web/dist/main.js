@@ -1,152 +1,152 @@
 // @__NO_SIDE_EFFECTS__
-function rs(e) {
+function xs(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const J = {}, Ze = [], tt = () => {
-}, Ii = () => !1, mn = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), yn = (e) => e.startsWith("onUpdate:"), he = Object.assign, Ti = (e, t) => {
+const ee = {}, pt = [], mt = () => {
+}, Fi = () => !1, Dn = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Rn = (e) => e.startsWith("onUpdate:"), Se = Object.assign, Vi = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Ur = Object.prototype.hasOwnProperty, U = (e, t) => Ur.call(e, t), R = Array.isArray, We = (e) => Kt(e) === "[object Map]", rt = (e) => Kt(e) === "[object Set]", Es = (e) => Kt(e) === "[object Date]", W = (e) => typeof e == "function", X = (e) => typeof e == "string", Ee = (e) => typeof e == "symbol", z = (e) => e !== null && typeof e == "object", ki = (e) => (z(e) || W(e)) && W(e.then) && W(e.catch), Ei = Object.prototype.toString, Kt = (e) => Ei.call(e), qr = (e) => Kt(e).slice(8, -1), Oi = (e) => Kt(e) === "[object Object]", os = (e) => X(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Ot = /* @__PURE__ */ rs(
+}, Qo = Object.prototype.hasOwnProperty, G = (e, t) => Qo.call(e, t), P = Array.isArray, et = (e) => ln(e) === "[object Map]", St = (e) => ln(e) === "[object Set]", Us = (e) => ln(e) === "[object Date]", J = (e) => typeof e == "function", ie = (e) => typeof e == "string", Pe = (e) => typeof e == "symbol", te = (e) => e !== null && typeof e == "object", Ui = (e) => (te(e) || J(e)) && J(e.then) && J(e.catch), Wi = Object.prototype.toString, ln = (e) => Wi.call(e), Zo = (e) => ln(e).slice(8, -1), qi = (e) => ln(e) === "[object Object]", vs = (e) => ie(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Gt = /* @__PURE__ */ xs(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), _n = (e) => {
+), Ln = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Wr = /-\w/g, _e = /* @__PURE__ */ _n((e) => e.replace(Wr, (t) => t.slice(1).toUpperCase())), Kr = /\B([A-Z])/g, ot = /* @__PURE__ */ _n(
-  (e) => e.replace(Kr, "-$1").toLowerCase()
-), Ni = /* @__PURE__ */ _n((e) => e.charAt(0).toUpperCase() + e.slice(1)), On = /* @__PURE__ */ _n((e) => e ? `on${Ni(e)}` : ""), ke = (e, t) => !Object.is(e, t), tn = (e, ...t) => {
+}, er = /-\w/g, ke = /* @__PURE__ */ Ln((e) => e.replace(er, (t) => t.slice(1).toUpperCase())), tr = /\B([A-Z])/g, xt = /* @__PURE__ */ Ln(
+  (e) => e.replace(tr, "-$1").toLowerCase()
+), Ki = /* @__PURE__ */ Ln((e) => e.charAt(0).toUpperCase() + e.slice(1)), Bn = /* @__PURE__ */ Ln((e) => e ? `on${Ki(e)}` : ""), Le = (e, t) => !Object.is(e, t), _n = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Mi = (e, t, n, s = !1) => {
+}, Hi = (e, t, n, s = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: s,
     value: n
   });
-}, Ht = (e) => {
+}, cn = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let Os;
-const bn = () => Os || (Os = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function wn(e) {
-  if (R(e)) {
+let Ws;
+const Pn = () => Ws || (Ws = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function jn(e) {
+  if (P(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const s = e[n], i = X(s) ? Jr(s) : wn(s);
+      const s = e[n], i = ie(s) ? or(s) : jn(s);
       if (i)
-        for (const r in i)
-          t[r] = i[r];
+        for (const o in i)
+          t[o] = i[o];
     }
     return t;
-  } else if (X(e) || z(e))
+  } else if (ie(e) || te(e))
     return e;
 }
-const Hr = /;(?![^(]*\))/g, Br = /:([^]+)/, Gr = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Jr(e) {
+const nr = /;(?![^(]*\))/g, sr = /:([^]+)/, ir = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function or(e) {
   const t = {};
-  return e.replace(Gr, (n) => n.startsWith("/*") ? "" : n).split(Hr).forEach((n) => {
+  return e.replace(ir, (n) => n.startsWith("/*") ? "" : n).split(nr).forEach((n) => {
     if (n) {
-      const s = n.split(Br);
+      const s = n.split(sr);
       s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
 }
-function Ae(e) {
+function Me(e) {
   let t = "";
-  if (X(e))
+  if (ie(e))
     t = e;
-  else if (R(e))
+  else if (P(e))
     for (let n = 0; n < e.length; n++) {
-      const s = Ae(e[n]);
+      const s = Me(e[n]);
       s && (t += s + " ");
     }
-  else if (z(e))
+  else if (te(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const zr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Yr = /* @__PURE__ */ rs(zr);
-function $i(e) {
+const rr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", lr = /* @__PURE__ */ xs(rr);
+function Bi(e) {
   return !!e || e === "";
 }
-function Xr(e, t, n) {
+function cr(e, t, n) {
   if (e.length !== t.length) return !1;
   let s = !0;
   for (let i = 0; s && i < e.length; i++)
-    s = He(e[i], t[i], n);
+    s = nt(e[i], t[i], n);
   return s;
 }
-function Ns(e, t, n) {
+function qs(e, t, n) {
   if (e.size !== t.size) return !1;
   const s = Array.from(t), i = new Uint8Array(s.length);
-  for (const r of e) {
-    let o = -1;
+  for (const o of e) {
+    let r = -1;
     for (let l = 0; l < s.length; l++)
-      if (!i[l] && He(r, s[l], n)) {
-        o = l;
+      if (!i[l] && nt(o, s[l], n)) {
+        r = l;
         break;
       }
-    if (o < 0) return !1;
-    i[o] = 1;
+    if (r < 0) return !1;
+    i[r] = 1;
   }
   return !0;
 }
-function Qr(e, t, n) {
-  let s = We(e), i = We(t);
-  if (s || i || (s = rt(e), i = rt(t), s || i))
-    return s && i ? Ns(e, t, n) : !1;
-  const r = Object.keys(e).length, o = Object.keys(t).length;
-  if (r !== o)
+function ar(e, t, n) {
+  let s = et(e), i = et(t);
+  if (s || i || (s = St(e), i = St(t), s || i))
+    return s && i ? qs(e, t, n) : !1;
+  const o = Object.keys(e).length, r = Object.keys(t).length;
+  if (o !== r)
     return !1;
   for (const l in e) {
-    const c = e.hasOwnProperty(l), d = t.hasOwnProperty(l);
-    if (c && !d || !c && d || !He(e[l], t[l], n))
+    const c = e.hasOwnProperty(l), u = t.hasOwnProperty(l);
+    if (c && !u || !c && u || !nt(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function Ms(e, t, n, s) {
+function Ks(e, t, n, s) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
-  const [i, r] = n;
-  if (i.has(e) || r.has(t))
-    return i.get(e) === t && r.get(t) === e;
-  i.set(e, t), r.set(t, e);
-  const o = s(e, t, n);
-  return i.delete(e), r.delete(t), o;
+  const [i, o] = n;
+  if (i.has(e) || o.has(t))
+    return i.get(e) === t && o.get(t) === e;
+  i.set(e, t), o.set(t, e);
+  const r = s(e, t, n);
+  return i.delete(e), o.delete(t), r;
 }
-function He(e, t, n) {
+function nt(e, t, n) {
   if (e === t) return !0;
-  let s = Es(e), i = Es(t);
-  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Ee(e), i = Ee(t), s || i ? e === t : (s = R(e), i = R(t), s || i ? s && i ? Ms(e, t, n, Xr) : !1 : (s = z(e), i = z(t), s || i ? !s || !i ? !1 : Ms(e, t, n, Qr) : String(e) === String(t))));
+  let s = Us(e), i = Us(t);
+  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Pe(e), i = Pe(t), s || i ? e === t : (s = P(e), i = P(t), s || i ? s && i ? Ks(e, t, n, cr) : !1 : (s = te(e), i = te(t), s || i ? !s || !i ? !1 : Ks(e, t, n, ar) : String(e) === String(t))));
 }
-function Zr(e, t) {
-  return e.findIndex((n) => He(n, t));
+function fr(e, t) {
+  return e.findIndex((n) => nt(n, t));
 }
-const Di = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ? "" : R(e) || z(e) && (e.toString === Ei || !W(e.toString)) ? Di(e) ? Q(e.value) : JSON.stringify(e, Ri, 2) : String(e), Ri = (e, t) => Di(t) ? Ri(e, t.value) : We(t) ? {
+const Gi = (e) => !!(e && e.__v_isRef === !0), oe = (e) => ie(e) ? e : e == null ? "" : P(e) || te(e) && (e.toString === Wi || !J(e.toString)) ? Gi(e) ? oe(e.value) : JSON.stringify(e, zi, 2) : String(e), zi = (e, t) => Gi(t) ? zi(e, t.value) : et(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [s, i], r) => (n[Nn(s, r) + " =>"] = i, n),
+    (n, [s, i], o) => (n[Gn(s, o) + " =>"] = i, n),
     {}
   )
-} : rt(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => Nn(n))
-} : Ee(t) ? Nn(t) : z(t) && !R(t) && !Oi(t) ? String(t) : t, Nn = (e, t = "") => {
+} : St(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => Gn(n))
+} : Pe(t) ? Gn(t) : te(t) && !P(t) && !qi(t) ? String(t) : t, Gn = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Ee(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    Pe(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let te;
-class eo {
+let ae;
+class ur {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && te && (te.active ? (this.parent = te, this.index = (te.scopes || (te.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && ae && (ae.active ? (this.parent = ae, this.index = (ae.scopes || (ae.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class eo {
   }
   run(t) {
     if (this._active) {
-      const n = te;
+      const n = ae;
       try {
-        return te = this, t();
+        return ae = this, t();
       } finally {
-        te = n;
+        ae = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class eo {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = te, te = this);
+    ++this._on === 1 && (this.prevScope = ae, ae = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class eo {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (te === this)
-        te = this.prevScope;
+      if (ae === this)
+        ae = this.prevScope;
       else {
-        let t = te;
+        let t = ae;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,84 +243,84 @@ class eo {
     }
   }
 }
-function to() {
-  return te;
+function dr() {
+  return ae;
 }
-let K;
-const Mn = /* @__PURE__ */ new WeakSet();
-class Pi {
+let Y;
+const zn = /* @__PURE__ */ new WeakSet();
+class Ji {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, te && (te.active ? te.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, ae && (ae.active ? ae.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, Mn.has(this) && (Mn.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, zn.has(this) && (zn.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ji(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Xi(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, $s(this), Fi(this);
-    const t = K, n = be;
-    K = this, be = !0;
+    this.flags |= 2, Hs(this), Qi(this);
+    const t = Y, n = Ce;
+    Y = this, Ce = !0;
     try {
       return this.fn();
     } finally {
-      Vi(this), K = t, be = n, this.flags &= -3;
+      Zi(this), Y = t, Ce = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        as(t);
-      this.deps = this.depsTail = void 0, $s(this), this.onStop && this.onStop(), this.flags &= -2;
+        ks(t);
+      this.deps = this.depsTail = void 0, Hs(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? Mn.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? zn.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Gn(this) && this.run();
+    as(this) && this.run();
   }
   get dirty() {
-    return Gn(this);
+    return as(this);
   }
 }
-let Li = 0, Nt, Mt;
-function ji(e, t = !1) {
+let Yi = 0, zt, Jt;
+function Xi(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = Mt, Mt = e;
+    e.next = Jt, Jt = e;
     return;
   }
-  e.next = Nt, Nt = e;
+  e.next = zt, zt = e;
 }
-function ls() {
-  Li++;
+function As() {
+  Yi++;
 }
-function cs() {
-  if (--Li > 0)
+function Is() {
+  if (--Yi > 0)
     return;
-  if (Mt) {
-    let t = Mt;
-    for (Mt = void 0; t; ) {
+  if (Jt) {
+    let t = Jt;
+    for (Jt = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; Nt; ) {
-    let t = Nt;
-    for (Nt = void 0; t; ) {
+  for (; zt; ) {
+    let t = zt;
+    for (zt = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
@@ -333,387 +333,387 @@ function cs() {
   }
   if (e) throw e;
 }
-function Fi(e) {
+function Qi(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function Vi(e) {
+function Zi(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const i = s.prevDep;
-    s.version === -1 ? (s === n && (n = i), as(s), no(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
+    s.version === -1 ? (s === n && (n = i), ks(s), hr(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Gn(e) {
+function as(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (Ui(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (eo(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function Ui(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ft) || (e.globalVersion = Ft, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gn(e))))
+function eo(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === tn) || (e.globalVersion = tn, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !as(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = K, s = be;
-  K = e, be = !0;
+  const t = e.dep, n = Y, s = Ce;
+  Y = e, Ce = !0;
   try {
-    Fi(e);
+    Qi(e);
     const i = e.fn(e._value);
-    (t.version === 0 || ke(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || Le(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    K = n, be = s, Vi(e), e.flags &= -3;
+    Y = n, Ce = s, Zi(e), e.flags &= -3;
   }
 }
-function as(e, t = !1) {
+function ks(e, t = !1) {
   const { dep: n, prevSub: s, nextSub: i } = e;
   if (s && (s.nextSub = i, e.prevSub = void 0), i && (i.prevSub = s, e.nextSub = void 0), n.subs === e && (n.subs = s, !s && n.computed)) {
     n.computed.flags &= -5;
-    for (let r = n.computed.deps; r; r = r.nextDep)
-      as(r, !0);
+    for (let o = n.computed.deps; o; o = o.nextDep)
+      ks(o, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function no(e) {
+function hr(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let be = !0;
-const qi = [];
-function Be() {
-  qi.push(be), be = !1;
+let Ce = !0;
+const to = [];
+function st() {
+  to.push(Ce), Ce = !1;
 }
-function Ge() {
-  const e = qi.pop();
-  be = e === void 0 ? !0 : e;
+function it() {
+  const e = to.pop();
+  Ce = e === void 0 ? !0 : e;
 }
-function $s(e) {
+function Hs(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = K;
-    K = void 0;
+    const n = Y;
+    Y = void 0;
     try {
       t();
     } finally {
-      K = n;
+      Y = n;
     }
   }
 }
-let Ft = 0;
-class so {
+let tn = 0;
+class pr {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class fs {
+class Cs {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!K || !be || K === this.computed)
+    if (!Y || !Ce || Y === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== K)
-      n = this.activeLink = new so(K, this), K.deps ? (n.prevDep = K.depsTail, K.depsTail.nextDep = n, K.depsTail = n) : K.deps = K.depsTail = n, Wi(n);
+    if (n === void 0 || n.sub !== Y)
+      n = this.activeLink = new pr(Y, this), Y.deps ? (n.prevDep = Y.depsTail, Y.depsTail.nextDep = n, Y.depsTail = n) : Y.deps = Y.depsTail = n, no(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
-      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = K.depsTail, n.nextDep = void 0, K.depsTail.nextDep = n, K.depsTail = n, K.deps === n && (K.deps = s);
+      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Y.depsTail, n.nextDep = void 0, Y.depsTail.nextDep = n, Y.depsTail = n, Y.deps === n && (Y.deps = s);
     }
     return n;
   }
   trigger(t) {
-    this.version++, Ft++, this.notify(t);
+    this.version++, tn++, this.notify(t);
   }
   notify(t) {
-    ls();
+    As();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      cs();
+      Is();
     }
   }
 }
-function Wi(e) {
+function no(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let s = t.deps; s; s = s.nextDep)
-        Wi(s);
+        no(s);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Jn = /* @__PURE__ */ new WeakMap(), nt = /* @__PURE__ */ Symbol(
+const fs = /* @__PURE__ */ new WeakMap(), yt = /* @__PURE__ */ Symbol(
   ""
-), zn = /* @__PURE__ */ Symbol(
+), us = /* @__PURE__ */ Symbol(
   ""
-), Vt = /* @__PURE__ */ Symbol(
+), nn = /* @__PURE__ */ Symbol(
   ""
 );
-function se(e, t, n) {
-  if (be && K) {
-    let s = Jn.get(e);
-    s || Jn.set(e, s = /* @__PURE__ */ new Map());
+function fe(e, t, n) {
+  if (Ce && Y) {
+    let s = fs.get(e);
+    s || fs.set(e, s = /* @__PURE__ */ new Map());
     let i = s.get(n);
-    i || (s.set(n, i = new fs()), i.map = s, i.key = n), i.track();
+    i || (s.set(n, i = new Cs()), i.map = s, i.key = n), i.track();
   }
 }
-function Pe(e, t, n, s, i, r) {
-  const o = Jn.get(e);
-  if (!o) {
-    Ft++;
+function Ke(e, t, n, s, i, o) {
+  const r = fs.get(e);
+  if (!r) {
+    tn++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (ls(), t === "clear")
-    o.forEach(l);
+  if (As(), t === "clear")
+    r.forEach(l);
   else {
-    const c = R(e), d = c && os(n);
+    const c = P(e), u = c && vs(n);
     if (c && n === "length") {
-      const u = Number(s);
-      o.forEach((p, C) => {
-        (C === "length" || C === Vt || !Ee(C) && C >= u) && l(p);
+      const d = Number(s);
+      r.forEach((p, T) => {
+        (T === "length" || T === nn || !Pe(T) && T >= d) && l(p);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), d && l(o.get(Vt)), t) {
+      switch ((n !== void 0 || r.has(void 0)) && l(r.get(n)), u && l(r.get(nn)), t) {
         case "add":
-          c ? d && l(o.get("length")) : (l(o.get(nt)), We(e) && l(o.get(zn)));
+          c ? u && l(r.get("length")) : (l(r.get(yt)), et(e) && l(r.get(us)));
           break;
         case "delete":
-          c || (l(o.get(nt)), We(e) && l(o.get(zn)));
+          c || (l(r.get(yt)), et(e) && l(r.get(us)));
           break;
         case "set":
-          We(e) && l(o.get(nt));
+          et(e) && l(r.get(yt));
           break;
       }
   }
-  cs();
+  Is();
 }
-function at(e) {
-  const t = /* @__PURE__ */ F(e);
-  return t === e || (se(t, "iterate", Vt), /* @__PURE__ */ de(e)) ? t : /* @__PURE__ */ Oe(e) ? /* @__PURE__ */ Ke(e) ? t.map((n) => Je(pe(n))) : t.map(Je) : t.map(pe);
+function At(e) {
+  const t = /* @__PURE__ */ K(e);
+  return t === e || (fe(t, "iterate", nn), /* @__PURE__ */ we(e)) ? t : /* @__PURE__ */ je(e) ? /* @__PURE__ */ tt(e) ? t.map((n) => ot(xe(n))) : t.map(ot) : t.map(xe);
 }
-function Sn(e) {
-  return se(e = /* @__PURE__ */ F(e), "iterate", Vt), e;
+function Fn(e) {
+  return fe(e = /* @__PURE__ */ K(e), "iterate", nn), e;
 }
-function Ce(e, t) {
-  return /* @__PURE__ */ Oe(e) ? Je(/* @__PURE__ */ Ke(e) ? pe(t) : t) : pe(t);
+function $e(e, t) {
+  return /* @__PURE__ */ je(e) ? ot(/* @__PURE__ */ tt(e) ? xe(t) : t) : xe(t);
 }
-const io = {
+const gr = {
   __proto__: null,
   [Symbol.iterator]() {
-    return $n(this, Symbol.iterator, (e) => Ce(this, e));
+    return Jn(this, Symbol.iterator, (e) => $e(this, e));
   },
   concat(...e) {
-    return at(this).concat(
-      ...e.map((t) => R(t) ? at(t) : t)
+    return At(this).concat(
+      ...e.map((t) => P(t) ? At(t) : t)
     );
   },
   entries() {
-    return $n(this, "entries", (e) => (e[1] = Ce(this, e[1]), e));
+    return Jn(this, "entries", (e) => (e[1] = $e(this, e[1]), e));
   },
   every(e, t) {
-    return $e(this, "every", e, t, void 0, arguments);
+    return Ue(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return $e(
+    return Ue(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((s) => Ce(this, s)),
+      (n) => n.map((s) => $e(this, s)),
       arguments
     );
   },
   find(e, t) {
-    return $e(
+    return Ue(
       this,
       "find",
       e,
       t,
-      (n) => Ce(this, n),
+      (n) => $e(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return $e(this, "findIndex", e, t, void 0, arguments);
+    return Ue(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return $e(
+    return Ue(
       this,
       "findLast",
       e,
       t,
-      (n) => Ce(this, n),
+      (n) => $e(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return $e(this, "findLastIndex", e, t, void 0, arguments);
+    return Ue(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return $e(this, "forEach", e, t, void 0, arguments);
+    return Ue(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return Dn(this, "includes", e);
+    return Yn(this, "includes", e);
   },
   indexOf(...e) {
-    return Dn(this, "indexOf", e);
+    return Yn(this, "indexOf", e);
   },
   join(e) {
-    return at(this).join(e);
+    return At(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return Dn(this, "lastIndexOf", e);
+    return Yn(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return $e(this, "map", e, t, void 0, arguments);
+    return Ue(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return vt(this, "pop");
+    return Vt(this, "pop");
   },
   push(...e) {
-    return vt(this, "push", e);
+    return Vt(this, "push", e);
   },
   reduce(e, ...t) {
-    return Rs(this, "reduce", e, t);
+    return Gs(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return Rs(this, "reduceRight", e, t);
+    return Gs(this, "reduceRight", e, t);
   },
   shift() {
-    return vt(this, "shift");
+    return Vt(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return $e(this, "some", e, t, void 0, arguments);
+    return Ue(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return vt(this, "splice", e);
+    return Vt(this, "splice", e);
   },
   toReversed() {
-    return at(this).toReversed();
+    return At(this).toReversed();
   },
   toSorted(e) {
-    return at(this).toSorted(e);
+    return At(this).toSorted(e);
   },
   toSpliced(...e) {
-    return at(this).toSpliced(...e);
+    return At(this).toSpliced(...e);
   },
   unshift(...e) {
-    return vt(this, "unshift", e);
+    return Vt(this, "unshift", e);
   },
   values() {
-    return $n(this, "values", (e) => Ce(this, e));
+    return Jn(this, "values", (e) => $e(this, e));
   }
 };
-function $n(e, t, n) {
-  const s = Sn(e), i = s[t], r = i.call(s);
-  if (s !== e && !/* @__PURE__ */ de(e)) {
-    if (r[Symbol.toStringTag] === "Array Iterator") {
-      const o = Object.create(Object.getPrototypeOf(r));
-      return o.next = () => Ds(r.next(), n), i !== Ki[t] && Object.defineProperties(o, {
+function Jn(e, t, n) {
+  const s = Fn(e), i = s[t], o = i.call(s);
+  if (s !== e && !/* @__PURE__ */ we(e)) {
+    if (o[Symbol.toStringTag] === "Array Iterator") {
+      const r = Object.create(Object.getPrototypeOf(o));
+      return r.next = () => Bs(o.next(), n), i !== so[t] && Object.defineProperties(r, {
         return: {
           get() {
-            const l = r.return;
-            return typeof l == "function" ? l.bind(r) : l;
+            const l = o.return;
+            return typeof l == "function" ? l.bind(o) : l;
           }
         },
         throw: {
           get() {
-            const l = r.throw;
-            return typeof l == "function" ? l.bind(r) : l;
+            const l = o.throw;
+            return typeof l == "function" ? l.bind(o) : l;
           }
         }
-      }), o;
+      }), r;
     }
-    r._next = r.next, r.next = () => Ds(r._next(), n);
+    o._next = o.next, o.next = () => Bs(o._next(), n);
   }
-  return r;
+  return o;
 }
-function Ds(e, t) {
+function Bs(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Ki = Array.prototype;
-function $e(e, t, n, s, i, r) {
-  const o = Sn(e), l = o !== e && !/* @__PURE__ */ de(e), c = o[t];
-  if (c !== Ki[t]) {
-    const p = c.apply(e, r);
-    return l ? pe(p) : p;
+const so = Array.prototype;
+function Ue(e, t, n, s, i, o) {
+  const r = Fn(e), l = r !== e && !/* @__PURE__ */ we(e), c = r[t];
+  if (c !== so[t]) {
+    const p = c.apply(e, o);
+    return l ? xe(p) : p;
   }
-  let d = n;
-  o !== e && (l ? d = function(p, C) {
-    return n.call(this, Ce(e, p), C, e);
-  } : n.length > 2 && (d = function(p, C) {
-    return n.call(this, p, C, e);
+  let u = n;
+  r !== e && (l ? u = function(p, T) {
+    return n.call(this, $e(e, p), T, e);
+  } : n.length > 2 && (u = function(p, T) {
+    return n.call(this, p, T, e);
   }));
-  const u = c.call(o, d, s);
-  return l && i ? i(u) : u;
+  const d = c.call(r, u, s);
+  return l && i ? i(d) : d;
 }
-function Rs(e, t, n, s) {
-  const i = Sn(e), r = i !== e && !/* @__PURE__ */ de(e);
-  let o = n, l = !1;
-  i !== e && (r ? (l = s.length === 0, o = function(d, u, p) {
-    return l && (l = !1, d = Ce(e, d)), n.call(this, d, Ce(e, u), p, e);
-  }) : n.length > 3 && (o = function(d, u, p) {
-    return n.call(this, d, u, p, e);
+function Gs(e, t, n, s) {
+  const i = Fn(e), o = i !== e && !/* @__PURE__ */ we(e);
+  let r = n, l = !1;
+  i !== e && (o ? (l = s.length === 0, r = function(u, d, p) {
+    return l && (l = !1, u = $e(e, u)), n.call(this, u, $e(e, d), p, e);
+  }) : n.length > 3 && (r = function(u, d, p) {
+    return n.call(this, u, d, p, e);
   }));
-  const c = i[t](o, ...s);
-  return l ? Ce(e, c) : c;
+  const c = i[t](r, ...s);
+  return l ? $e(e, c) : c;
 }
-function Dn(e, t, n) {
-  const s = /* @__PURE__ */ F(e);
-  se(s, "iterate", Vt);
+function Yn(e, t, n) {
+  const s = /* @__PURE__ */ K(e);
+  fe(s, "iterate", nn);
   const i = s[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ ps(n[0]) ? (n[0] = /* @__PURE__ */ F(n[0]), s[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ns(n[0]) ? (n[0] = /* @__PURE__ */ K(n[0]), s[t](...n)) : i;
 }
-function vt(e, t, n = []) {
-  Be(), ls();
-  const s = (/* @__PURE__ */ F(e))[t].apply(e, n);
-  return cs(), Ge(), s;
+function Vt(e, t, n = []) {
+  st(), As();
+  const s = (/* @__PURE__ */ K(e))[t].apply(e, n);
+  return Is(), it(), s;
 }
-const ro = /* @__PURE__ */ rs("__proto__,__v_isRef,__isVue"), Hi = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ee)
+const mr = /* @__PURE__ */ xs("__proto__,__v_isRef,__isVue"), io = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Pe)
 );
-function oo(e) {
-  Ee(e) || (e = String(e));
-  const t = /* @__PURE__ */ F(this);
-  return se(t, "has", e), t.hasOwnProperty(e);
+function yr(e) {
+  Pe(e) || (e = String(e));
+  const t = /* @__PURE__ */ K(this);
+  return fe(t, "has", e), t.hasOwnProperty(e);
 }
-class Bi {
+class oo {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
   get(t, n, s) {
     if (n === "__v_skip") return t.__v_skip;
-    const i = this._isReadonly, r = this._isShallow;
+    const i = this._isReadonly, o = this._isShallow;
     if (n === "__v_isReactive")
       return !i;
     if (n === "__v_isReadonly")
       return i;
     if (n === "__v_isShallow")
-      return r;
+      return o;
     if (n === "__v_raw")
-      return s === (i ? r ? yo : Yi : r ? zi : Ji).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (i ? o ? Cr : ao : o ? co : lo).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
-    const o = R(t);
+    const r = P(t);
     if (!i) {
       let c;
-      if (o && (c = io[n]))
+      if (r && (c = gr[n]))
         return c;
       if (n === "hasOwnProperty")
-        return oo;
+        return yr;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class Bi {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ oe(t) ? t : s
+      /* @__PURE__ */ pe(t) ? t : s
     );
-    if ((Ee(n) ? Hi.has(n) : ro(n)) || (i || se(t, "get", n), r))
+    if ((Pe(n) ? io.has(n) : mr(n)) || (i || fe(t, "get", n), o))
       return l;
-    if (/* @__PURE__ */ oe(l)) {
-      const c = o && os(n) ? l : l.value;
-      return i && z(c) ? /* @__PURE__ */ Xn(c) : c;
+    if (/* @__PURE__ */ pe(l)) {
+      const c = r && vs(n) ? l : l.value;
+      return i && te(c) ? /* @__PURE__ */ hs(c) : c;
     }
-    return z(l) ? i ? /* @__PURE__ */ Xn(l) : /* @__PURE__ */ ds(l) : l;
+    return te(l) ? i ? /* @__PURE__ */ hs(l) : /* @__PURE__ */ Es(l) : l;
   }
 }
-class Gi extends Bi {
+class ro extends oo {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, s, i) {
-    let r = t[n];
-    const o = R(t) && os(n);
+    let o = t[n];
+    const r = P(t) && vs(n);
     if (!this._isShallow) {
-      const d = /* @__PURE__ */ Oe(r);
-      if (!/* @__PURE__ */ de(s) && !/* @__PURE__ */ Oe(s) && (r = /* @__PURE__ */ F(r), s = /* @__PURE__ */ F(s)), !o && /* @__PURE__ */ oe(r) && !/* @__PURE__ */ oe(s))
-        return d || (r.value = s), !0;
+      const u = /* @__PURE__ */ je(o);
+      if (!/* @__PURE__ */ we(s) && !/* @__PURE__ */ je(s) && (o = /* @__PURE__ */ K(o), s = /* @__PURE__ */ K(s)), !r && /* @__PURE__ */ pe(o) && !/* @__PURE__ */ pe(s))
+        return u || (o.value = s), !0;
     }
-    const l = o ? Number(n) < t.length : U(t, n), c = Reflect.set(
+    const l = r ? Number(n) < t.length : G(t, n), c = Reflect.set(
       t,
       n,
       s,
-      /* @__PURE__ */ oe(t) ? t : i
+      /* @__PURE__ */ pe(t) ? t : i
     );
-    return t === /* @__PURE__ */ F(i) && c && (l ? ke(s, r) && Pe(t, "set", n, s) : Pe(t, "add", n, s)), c;
+    return t === /* @__PURE__ */ K(i) && c && (l ? Le(s, o) && Ke(t, "set", n, s) : Ke(t, "add", n, s)), c;
   }
   deleteProperty(t, n) {
-    const s = U(t, n);
+    const s = G(t, n);
     t[n];
     const i = Reflect.deleteProperty(t, n);
-    return i && s && Pe(t, "delete", n, void 0), i;
+    return i && s && Ke(t, "delete", n, void 0), i;
   }
   has(t, n) {
     const s = Reflect.has(t, n);
-    return (!Ee(n) || !Hi.has(n)) && se(t, "has", n), s;
+    return (!Pe(n) || !io.has(n)) && fe(t, "has", n), s;
   }
   ownKeys(t) {
-    return se(
+    return fe(
       t,
       "iterate",
-      R(t) ? "length" : nt
+      P(t) ? "length" : yt
     ), Reflect.ownKeys(t);
   }
 }
-class lo extends Bi {
+class _r extends oo {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,96 +781,96 @@ class lo extends Bi {
     return !0;
   }
 }
-const co = /* @__PURE__ */ new Gi(), ao = /* @__PURE__ */ new lo(), fo = /* @__PURE__ */ new Gi(!0);
-const Yn = (e) => e, zt = (e) => Reflect.getPrototypeOf(e);
-function uo(e, t, n) {
+const br = /* @__PURE__ */ new ro(), wr = /* @__PURE__ */ new _r(), Sr = /* @__PURE__ */ new ro(!0);
+const ds = (e) => e, hn = (e) => Reflect.getPrototypeOf(e);
+function xr(e, t, n) {
   return function(...s) {
-    const i = this.__v_raw, r = /* @__PURE__ */ F(i), o = We(r), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, d = i[e](...s), u = n ? Yn : t ? Je : pe;
-    return !t && se(
-      r,
+    const i = this.__v_raw, o = /* @__PURE__ */ K(i), r = et(o), l = e === "entries" || e === Symbol.iterator && r, c = e === "keys" && r, u = i[e](...s), d = n ? ds : t ? ot : xe;
+    return !t && fe(
+      o,
       "iterate",
-      c ? zn : nt
-    ), he(
+      c ? us : yt
+    ), Se(
       // inheriting all iterator properties
-      Object.create(d),
+      Object.create(u),
       {
         // iterator protocol
         next() {
-          const { value: p, done: C } = d.next();
-          return C ? { value: p, done: C } : {
-            value: l ? [u(p[0]), u(p[1])] : u(p),
-            done: C
+          const { value: p, done: T } = u.next();
+          return T ? { value: p, done: T } : {
+            value: l ? [d(p[0]), d(p[1])] : d(p),
+            done: T
           };
         }
       }
     );
   };
 }
-function Yt(e) {
+function pn(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function ho(e, t) {
+function vr(e, t) {
   const n = {
     get(i) {
-      const r = this.__v_raw, o = /* @__PURE__ */ F(r), l = /* @__PURE__ */ F(i);
-      e || (ke(i, l) && se(o, "get", i), se(o, "get", l));
-      const { has: c } = zt(o), d = t ? Yn : e ? Je : pe;
-      if (c.call(o, i))
-        return d(r.get(i));
-      if (c.call(o, l))
-        return d(r.get(l));
-      r !== o && r.get(i);
+      const o = this.__v_raw, r = /* @__PURE__ */ K(o), l = /* @__PURE__ */ K(i);
+      e || (Le(i, l) && fe(r, "get", i), fe(r, "get", l));
+      const { has: c } = hn(r), u = t ? ds : e ? ot : xe;
+      if (c.call(r, i))
+        return u(o.get(i));
+      if (c.call(r, l))
+        return u(o.get(l));
+      o !== r && o.get(i);
     },
     get size() {
       const i = this.__v_raw;
-      return !e && se(/* @__PURE__ */ F(i), "iterate", nt), i.size;
+      return !e && fe(/* @__PURE__ */ K(i), "iterate", yt), i.size;
     },
     has(i) {
-      const r = this.__v_raw, o = /* @__PURE__ */ F(r), l = /* @__PURE__ */ F(i);
-      return e || (ke(i, l) && se(o, "has", i), se(o, "has", l)), i === l ? r.has(i) : r.has(i) || r.has(l);
+      const o = this.__v_raw, r = /* @__PURE__ */ K(o), l = /* @__PURE__ */ K(i);
+      return e || (Le(i, l) && fe(r, "has", i), fe(r, "has", l)), i === l ? o.has(i) : o.has(i) || o.has(l);
     },
-    forEach(i, r) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ F(l), d = t ? Yn : e ? Je : pe;
-      return !e && se(c, "iterate", nt), l.forEach((u, p) => i.call(r, d(u), d(p), o));
+    forEach(i, o) {
+      const r = this, l = r.__v_raw, c = /* @__PURE__ */ K(l), u = t ? ds : e ? ot : xe;
+      return !e && fe(c, "iterate", yt), l.forEach((d, p) => i.call(o, u(d), u(p), r));
     }
   };
-  return he(
+  return Se(
     n,
     e ? {
-      add: Yt("add"),
-      set: Yt("set"),
-      delete: Yt("delete"),
-      clear: Yt("clear")
+      add: pn("add"),
+      set: pn("set"),
+      delete: pn("delete"),
+      clear: pn("clear")
     } : {
       add(i) {
-        const r = /* @__PURE__ */ F(this), o = zt(r), l = /* @__PURE__ */ F(i), c = !t && !/* @__PURE__ */ de(i) && !/* @__PURE__ */ Oe(i) ? l : i;
-        return o.has.call(r, c) || ke(i, c) && o.has.call(r, i) || ke(l, c) && o.has.call(r, l) || (r.add(c), Pe(r, "add", c, c)), this;
+        const o = /* @__PURE__ */ K(this), r = hn(o), l = /* @__PURE__ */ K(i), c = !t && !/* @__PURE__ */ we(i) && !/* @__PURE__ */ je(i) ? l : i;
+        return r.has.call(o, c) || Le(i, c) && r.has.call(o, i) || Le(l, c) && r.has.call(o, l) || (o.add(c), Ke(o, "add", c, c)), this;
       },
-      set(i, r) {
-        !t && !/* @__PURE__ */ de(r) && !/* @__PURE__ */ Oe(r) && (r = /* @__PURE__ */ F(r));
-        const o = /* @__PURE__ */ F(this), { has: l, get: c } = zt(o);
-        let d = l.call(o, i);
-        d || (i = /* @__PURE__ */ F(i), d = l.call(o, i));
-        const u = c.call(o, i);
-        return o.set(i, r), d ? ke(r, u) && Pe(o, "set", i, r) : Pe(o, "add", i, r), this;
+      set(i, o) {
+        !t && !/* @__PURE__ */ we(o) && !/* @__PURE__ */ je(o) && (o = /* @__PURE__ */ K(o));
+        const r = /* @__PURE__ */ K(this), { has: l, get: c } = hn(r);
+        let u = l.call(r, i);
+        u || (i = /* @__PURE__ */ K(i), u = l.call(r, i));
+        const d = c.call(r, i);
+        return r.set(i, o), u ? Le(o, d) && Ke(r, "set", i, o) : Ke(r, "add", i, o), this;
       },
       delete(i) {
-        const r = /* @__PURE__ */ F(this), { has: o, get: l } = zt(r);
-        let c = o.call(r, i);
-        c || (i = /* @__PURE__ */ F(i), c = o.call(r, i)), l && l.call(r, i);
-        const d = r.delete(i);
-        return c && Pe(r, "delete", i, void 0), d;
+        const o = /* @__PURE__ */ K(this), { has: r, get: l } = hn(o);
+        let c = r.call(o, i);
+        c || (i = /* @__PURE__ */ K(i), c = r.call(o, i)), l && l.call(o, i);
+        const u = o.delete(i);
+        return c && Ke(o, "delete", i, void 0), u;
       },
       clear() {
-        const i = /* @__PURE__ */ F(this), r = i.size !== 0, o = i.clear();
-        return r && Pe(
+        const i = /* @__PURE__ */ K(this), o = i.size !== 0, r = i.clear();
+        return o && Ke(
           i,
           "clear",
           void 0,
           void 0
-        ), o;
+        ), r;
       }
     }
   ), [
@@ -879,26 +879,26 @@ function ho(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = uo(i, e, t);
+    n[i] = xr(i, e, t);
   }), n;
 }
-function us(e, t) {
-  const n = ho(e, t);
-  return (s, i, r) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? s : Reflect.get(
-    U(n, i) && i in s ? n : s,
+function Ts(e, t) {
+  const n = vr(e, t);
+  return (s, i, o) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? s : Reflect.get(
+    G(n, i) && i in s ? n : s,
     i,
-    r
+    o
   );
 }
-const po = {
-  get: /* @__PURE__ */ us(!1, !1)
-}, go = {
-  get: /* @__PURE__ */ us(!1, !0)
-}, mo = {
-  get: /* @__PURE__ */ us(!0, !1)
+const Ar = {
+  get: /* @__PURE__ */ Ts(!1, !1)
+}, Ir = {
+  get: /* @__PURE__ */ Ts(!1, !0)
+}, kr = {
+  get: /* @__PURE__ */ Ts(!0, !1)
 };
-const Ji = /* @__PURE__ */ new WeakMap(), zi = /* @__PURE__ */ new WeakMap(), Yi = /* @__PURE__ */ new WeakMap(), yo = /* @__PURE__ */ new WeakMap();
-function _o(e) {
+const lo = /* @__PURE__ */ new WeakMap(), co = /* @__PURE__ */ new WeakMap(), ao = /* @__PURE__ */ new WeakMap(), Cr = /* @__PURE__ */ new WeakMap();
+function Tr(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,435 +913,435 @@ function _o(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ds(e) {
-  return /* @__PURE__ */ Oe(e) ? e : hs(
+function Es(e) {
+  return /* @__PURE__ */ je(e) ? e : Os(
     e,
     !1,
-    co,
-    po,
-    Ji
+    br,
+    Ar,
+    lo
   );
 }
 // @__NO_SIDE_EFFECTS__
-function bo(e) {
-  return hs(
+function Er(e) {
+  return Os(
     e,
     !1,
-    fo,
-    go,
-    zi
+    Sr,
+    Ir,
+    co
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Xn(e) {
-  return hs(
+function hs(e) {
+  return Os(
     e,
     !0,
-    ao,
-    mo,
-    Yi
+    wr,
+    kr,
+    ao
   );
 }
-function hs(e, t, n, s, i) {
-  if (!z(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+function Os(e, t, n, s, i) {
+  if (!te(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
-  const r = i.get(e);
-  if (r)
-    return r;
-  const o = _o(qr(e));
-  if (o === 0)
+  const o = i.get(e);
+  if (o)
+    return o;
+  const r = Tr(Zo(e));
+  if (r === 0)
     return e;
   const l = new Proxy(
     e,
-    o === 2 ? s : n
+    r === 2 ? s : n
   );
   return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function Ke(e) {
-  return /* @__PURE__ */ Oe(e) ? /* @__PURE__ */ Ke(e.__v_raw) : !!(e && e.__v_isReactive);
+function tt(e) {
+  return /* @__PURE__ */ je(e) ? /* @__PURE__ */ tt(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Oe(e) {
+function je(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function de(e) {
+function we(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function ps(e) {
+function Ns(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function F(e) {
+function K(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ F(t) : e;
+  return t ? /* @__PURE__ */ K(t) : e;
 }
-function wo(e) {
-  return !U(e, "__v_skip") && Object.isExtensible(e) && Mi(e, "__v_skip", !0), e;
+function Or(e) {
+  return !G(e, "__v_skip") && Object.isExtensible(e) && Hi(e, "__v_skip", !0), e;
 }
-const pe = (e) => z(e) ? /* @__PURE__ */ ds(e) : e, Je = (e) => z(e) ? /* @__PURE__ */ Xn(e) : e;
+const xe = (e) => te(e) ? /* @__PURE__ */ Es(e) : e, ot = (e) => te(e) ? /* @__PURE__ */ hs(e) : e;
 // @__NO_SIDE_EFFECTS__
-function oe(e) {
+function pe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function Ps(e) {
-  return So(e, !1);
+function zs(e) {
+  return Nr(e, !1);
 }
-function So(e, t) {
-  return /* @__PURE__ */ oe(e) ? e : new xo(e, t);
+function Nr(e, t) {
+  return /* @__PURE__ */ pe(e) ? e : new Mr(e, t);
 }
-class xo {
+class Mr {
   constructor(t, n) {
-    this.dep = new fs(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ F(t), this._value = n ? t : pe(t), this.__v_isShallow = n;
+    this.dep = new Cs(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ K(t), this._value = n ? t : xe(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, s = this.__v_isShallow || /* @__PURE__ */ de(t) || /* @__PURE__ */ Oe(t);
-    t = s ? t : /* @__PURE__ */ F(t), ke(t, n) && (this._rawValue = t, this._value = s ? t : pe(t), this.dep.trigger());
+    const n = this._rawValue, s = this.__v_isShallow || /* @__PURE__ */ we(t) || /* @__PURE__ */ je(t);
+    t = s ? t : /* @__PURE__ */ K(t), Le(t, n) && (this._rawValue = t, this._value = s ? t : xe(t), this.dep.trigger());
   }
 }
-function N(e) {
-  return /* @__PURE__ */ oe(e) ? e.value : e;
+function R(e) {
+  return /* @__PURE__ */ pe(e) ? e.value : e;
 }
-const vo = {
-  get: (e, t, n) => t === "__v_raw" ? e : N(Reflect.get(e, t, n)),
+const $r = {
+  get: (e, t, n) => t === "__v_raw" ? e : R(Reflect.get(e, t, n)),
   set: (e, t, n, s) => {
     const i = e[t];
-    return /* @__PURE__ */ oe(i) && !/* @__PURE__ */ oe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, s);
+    return /* @__PURE__ */ pe(i) && !/* @__PURE__ */ pe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, s);
   }
 };
-function Xi(e) {
-  return /* @__PURE__ */ Ke(e) ? e : new Proxy(e, vo);
+function fo(e) {
+  return /* @__PURE__ */ tt(e) ? e : new Proxy(e, $r);
 }
-class Ao {
+class Dr {
   constructor(t, n, s) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new fs(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ft - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Cs(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = tn - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    K !== this)
-      return ji(this, !0), !0;
+    Y !== this)
+      return Xi(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return Ui(this), t && (t.version = this.dep.version), this._value;
+    return eo(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Co(e, t, n = !1) {
+function Rr(e, t, n = !1) {
   let s, i;
-  return W(e) ? s = e : (s = e.get, i = e.set), new Ao(s, i, n);
+  return J(e) ? s = e : (s = e.get, i = e.set), new Dr(s, i, n);
 }
-const Xt = {}, on = /* @__PURE__ */ new WeakMap();
-let Xe;
-function Io(e, t = !1, n = Xe) {
+const gn = {}, xn = /* @__PURE__ */ new WeakMap();
+let dt;
+function Lr(e, t = !1, n = dt) {
   if (n) {
-    let s = on.get(n);
-    s || on.set(n, s = []), s.push(e);
+    let s = xn.get(n);
+    s || xn.set(n, s = []), s.push(e);
   }
 }
-function To(e, t, n = J) {
-  const { immediate: s, deep: i, once: r, scheduler: o, augmentJob: l, call: c } = n, d = ($) => i ? $ : /* @__PURE__ */ de($) || i === !1 || i === 0 ? Le($, 1) : Le($);
-  let u, p, C, T, O = !1, I = !1;
-  if (/* @__PURE__ */ oe(e) ? (p = () => e.value, O = /* @__PURE__ */ de(e)) : /* @__PURE__ */ Ke(e) ? (p = () => d(e), O = !0) : R(e) ? (I = !0, O = e.some(($) => /* @__PURE__ */ Ke($) || /* @__PURE__ */ de($)), p = () => e.map(($) => {
-    if (/* @__PURE__ */ oe($))
-      return $.value;
-    if (/* @__PURE__ */ Ke($))
-      return d($);
-    if (W($))
-      return c ? c($, 2) : $();
-  })) : W(e) ? t ? p = c ? () => c(e, 2) : e : p = () => {
-    if (C) {
-      Be();
+function Pr(e, t, n = ee) {
+  const { immediate: s, deep: i, once: o, scheduler: r, augmentJob: l, call: c } = n, u = (A) => i ? A : /* @__PURE__ */ we(A) || i === !1 || i === 0 ? He(A, 1) : He(A);
+  let d, p, T, E, M = !1, x = !1;
+  if (/* @__PURE__ */ pe(e) ? (p = () => e.value, M = /* @__PURE__ */ we(e)) : /* @__PURE__ */ tt(e) ? (p = () => u(e), M = !0) : P(e) ? (x = !0, M = e.some((A) => /* @__PURE__ */ tt(A) || /* @__PURE__ */ we(A)), p = () => e.map((A) => {
+    if (/* @__PURE__ */ pe(A))
+      return A.value;
+    if (/* @__PURE__ */ tt(A))
+      return u(A);
+    if (J(A))
+      return c ? c(A, 2) : A();
+  })) : J(e) ? t ? p = c ? () => c(e, 2) : e : p = () => {
+    if (T) {
+      st();
       try {
-        C();
+        T();
       } finally {
-        Ge();
+        it();
       }
     }
-    const $ = Xe;
-    Xe = u;
+    const A = dt;
+    dt = d;
     try {
-      return c ? c(e, 3, [T]) : e(T);
+      return c ? c(e, 3, [E]) : e(E);
     } finally {
-      Xe = $;
+      dt = A;
     }
-  } : p = tt, t && i) {
-    const $ = p, ne = i === !0 ? 1 / 0 : i;
-    p = () => Le($(), ne);
+  } : p = mt, t && i) {
+    const A = p, U = i === !0 ? 1 / 0 : i;
+    p = () => He(A(), U);
   }
-  const v = to(), w = () => {
-    u.stop(), v && v.active && Ti(v.effects, u);
+  const S = dr(), b = () => {
+    d.stop(), S && S.active && Vi(S.effects, d);
   };
-  if (r && t) {
-    const $ = t;
-    t = (...ne) => {
+  if (o && t) {
+    const A = t;
+    t = (...U) => {
       try {
-        return $(...ne);
+        return A(...U);
       } finally {
-        w();
+        b();
       }
     };
   }
-  let M = I ? new Array(e.length).fill(Xt) : Xt;
-  const B = ($) => {
-    if (!(!(u.flags & 1) || !u.dirty && !$))
+  let v = x ? new Array(e.length).fill(gn) : gn;
+  const w = (A) => {
+    if (!(!(d.flags & 1) || !d.dirty && !A))
       if (t) {
-        const ne = u.run();
-        if ($ || i || O || (I ? ne.some((lt, Ue) => ke(lt, M[Ue])) : ke(ne, M))) {
-          const lt = Xe;
-          Be();
+        const U = d.run();
+        if (A || i || M || (x ? U.some((le, _e) => Le(le, v[_e])) : Le(U, v))) {
+          const le = dt;
+          st();
           try {
-            C && C(), Xe = u;
-            const Ue = [
-              ne,
+            T && T(), dt = d;
+            const _e = [
+              U,
               // pass undefined as the old value when it's changed for the first time
-              M === Xt ? void 0 : I && M[0] === Xt ? [] : M,
-              T
+              v === gn ? void 0 : x && v[0] === gn ? [] : v,
+              E
             ];
-            M = ne, c ? c(t, 3, Ue) : (
+            v = U, c ? c(t, 3, _e) : (
               // @ts-expect-error
-              t(...Ue)
+              t(..._e)
             );
           } finally {
-            Xe = lt, Ge();
+            dt = le, it();
           }
         }
       } else
-        u.run();
+        d.run();
   };
-  return l && l(B), u = new Pi(p), u.scheduler = o ? () => o(B, !1) : B, T = ($) => Io($, !1, u), C = u.onStop = () => {
-    const $ = on.get(u);
-    if ($) {
+  return l && l(w), d = new Ji(p), d.scheduler = r ? () => r(w, !1) : w, E = (A) => Lr(A, !1, d), T = d.onStop = () => {
+    const A = xn.get(d);
+    if (A) {
       if (c)
-        c($, 4);
+        c(A, 4);
       else
-        for (const ne of $) ne();
-      on.delete(u);
+        for (const U of A) U();
+      xn.delete(d);
     }
-  }, t ? s ? B(!0) : M = u.run() : o ? o(B.bind(null, !0), !0) : u.run(), w.pause = u.pause.bind(u), w.resume = u.resume.bind(u), w.stop = w, w;
+  }, t ? s ? w(!0) : v = d.run() : r ? r(w.bind(null, !0), !0) : d.run(), b.pause = d.pause.bind(d), b.resume = d.resume.bind(d), b.stop = b, b;
 }
-function Le(e, t = 1 / 0, n) {
-  if (t <= 0 || !z(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+function He(e, t = 1 / 0, n) {
+  if (t <= 0 || !te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ oe(e))
-    Le(e.value, t, n);
-  else if (R(e))
+  if (n.set(e, t), t--, /* @__PURE__ */ pe(e))
+    He(e.value, t, n);
+  else if (P(e))
     for (let s = 0; s < e.length; s++)
-      Le(e[s], t, n);
-  else if (rt(e) || We(e))
+      He(e[s], t, n);
+  else if (St(e) || et(e))
     e.forEach((s) => {
-      Le(s, t, n);
+      He(s, t, n);
     });
-  else if (Oi(e)) {
+  else if (qi(e)) {
     for (const s in e)
-      Le(e[s], t, n);
+      He(e[s], t, n);
     for (const s of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, s) && Le(e[s], t, n);
+      Object.prototype.propertyIsEnumerable.call(e, s) && He(e[s], t, n);
   }
   return e;
 }
-function Bt(e, t, n, s) {
+function an(e, t, n, s) {
   try {
     return s ? e(...s) : e();
   } catch (i) {
-    xn(i, t, n);
+    Vn(i, t, n);
   }
 }
-function Ve(e, t, n, s) {
-  if (W(e)) {
-    const i = Bt(e, t, n, s);
-    return i && ki(i) && i.catch((r) => {
-      xn(r, t, n, void 0, !0);
+function Je(e, t, n, s) {
+  if (J(e)) {
+    const i = an(e, t, n, s);
+    return i && Ui(i) && i.catch((o) => {
+      Vn(o, t, n, void 0, !0);
     }), i;
   }
-  if (R(e)) {
+  if (P(e)) {
     const i = [];
-    for (let r = 0; r < e.length; r++)
-      i.push(Ve(e[r], t, n, s));
+    for (let o = 0; o < e.length; o++)
+      i.push(Je(e[o], t, n, s));
     return i;
   }
 }
-function xn(e, t, n, s = !0, i = !1) {
-  const r = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || J;
+function Vn(e, t, n, s = !0, i = !1) {
+  const o = t ? t.vnode : null, { errorHandler: r, throwUnhandledErrorInProduction: l } = t && t.appContext.config || ee;
   if (t) {
     let c = t.parent;
-    const d = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
+    const u = t.proxy, d = `https://vuejs.org/error-reference/#runtime-${n}`;
     for (; c; ) {
       const p = c.ec;
       if (p && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!i || c.scope.active)) {
-        for (let C = 0; C < p.length; C++)
-          if (p[C](e, d, u) === !1)
+        for (let T = 0; T < p.length; T++)
+          if (p[T](e, u, d) === !1)
             return;
       }
       c = c.parent;
     }
-    if (o) {
-      Be(), Bt(o, null, 10, [
+    if (r) {
+      st(), an(r, null, 10, [
         e,
-        d,
-        u
-      ]), Ge();
+        u,
+        d
+      ]), it();
       return;
     }
   }
-  ko(e, n, r, s, l);
+  jr(e, n, o, s, l);
 }
-function ko(e, t, n, s = !0, i = !1) {
+function jr(e, t, n, s = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
-const re = [];
-let ye = -1;
-const Ie = [];
-let qe = null, pt = 0;
-const Qi = /* @__PURE__ */ Promise.resolve();
-let ln = null;
-function cn(e) {
-  const t = ln || Qi;
+const de = [];
+let Ie = -1;
+const De = [];
+let Ze = null, Ct = 0;
+const uo = /* @__PURE__ */ Promise.resolve();
+let vn = null;
+function An(e) {
+  const t = vn || uo;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Eo(e) {
-  let t = ye + 1, n = re.length;
+function Fr(e) {
+  let t = Ie + 1, n = de.length;
   for (; t < n; ) {
-    const s = t + n >>> 1, i = re[s], r = Ut(i);
-    r < e || r === e && i.flags & 2 ? t = s + 1 : n = s;
+    const s = t + n >>> 1, i = de[s], o = sn(i);
+    o < e || o === e && i.flags & 2 ? t = s + 1 : n = s;
   }
   return t;
 }
-function gs(e) {
+function Ms(e) {
   if (!(e.flags & 1)) {
-    const t = Ut(e), n = re[re.length - 1];
+    const t = sn(e), n = de[de.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Ut(n) ? re.push(e) : re.splice(Eo(t), 0, e), e.flags |= 1, Zi();
+    !(e.flags & 2) && t >= sn(n) ? de.push(e) : de.splice(Fr(t), 0, e), e.flags |= 1, ho();
   }
 }
-function Zi() {
-  ln || (ln = Qi.then(nr));
+function ho() {
+  vn || (vn = uo.then(mo));
 }
-function Oo(e) {
-  if (!R(e))
-    qe && e.id === -1 ? qe.splice(pt + 1, 0, e) : e.flags & 1 || (Ie.push(e), e.flags |= 1);
+function Vr(e) {
+  if (!P(e))
+    Ze && e.id === -1 ? Ze.splice(Ct + 1, 0, e) : e.flags & 1 || (De.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Ie.push(e[t]);
-  Zi();
+      De.push(e[t]);
+  ho();
 }
-function er(e, t, n, s = ye + 1) {
-  for (; s < re.length; s++) {
-    const i = re[s];
+function po(e, t, n, s = Ie + 1) {
+  for (; s < de.length; s++) {
+    const i = de[s];
     if (i && i.flags & 2) {
       if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      re.splice(s, 1), s = e ? s - 1 : ye, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      de.splice(s, 1), s = e ? s - 1 : Ie, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
-function tr(e, t, n = 0) {
-  if (Ie.length) {
-    let s = Ie, i = 0;
+function go(e, t, n = 0) {
+  if (De.length) {
+    let s = De, i = 0;
     if (t) {
       s = [];
-      for (let o = 0; o < Ie.length; o++) {
-        const l = Ie[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ie[i++] = l : s.push(l);
+      for (let r = 0; r < De.length; r++) {
+        const l = De[r];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? De[i++] = l : s.push(l);
       }
     }
-    const r = [...new Set(s)].sort((o, l) => Ut(o) - Ut(l));
-    if (Ie.length = i, qe) {
-      for (let o = 0; o < r.length; o++)
-        qe.push(r[o]);
+    const o = [...new Set(s)].sort((r, l) => sn(r) - sn(l));
+    if (De.length = i, Ze) {
+      for (let r = 0; r < o.length; r++)
+        Ze.push(o[r]);
       return;
     }
-    for (qe = r, pt = 0; pt < qe.length; pt++) {
-      const o = qe[pt];
-      o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
+    for (Ze = o, Ct = 0; Ct < Ze.length; Ct++) {
+      const r = Ze[Ct];
+      r.flags & 4 && (r.flags &= -2), r.flags & 8 || r(), r.flags &= -2;
     }
-    qe = null, pt = 0;
+    Ze = null, Ct = 0;
   }
 }
-let Rn = !1;
-function No(e, t) {
-  if (Rn) {
+let Xn = !1;
+function Ur(e, t) {
+  if (Xn) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Ie);
-  e(), Rn = !0;
+  const n = t === void 0 ? void 0 : new Set(De);
+  e(), Xn = !0;
   try {
-    er(void 0, t), tr(void 0, n, t);
+    po(void 0, t), go(void 0, n, t);
   } finally {
-    Rn = !1;
+    Xn = !1;
   }
 }
-const Ut = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function nr(e) {
+const sn = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function mo(e) {
   try {
-    for (ye = 0; ye < re.length; ye++) {
-      const t = re[ye];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Bt(
+    for (Ie = 0; Ie < de.length; Ie++) {
+      const t = de[Ie];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), an(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; ye < re.length; ye++) {
-      const t = re[ye];
+    for (; Ie < de.length; Ie++) {
+      const t = de[Ie];
       t && (t.flags &= -2);
     }
-    ye = -1, re.length = 0, tr(), ln = null, (re.length || Ie.length) && nr();
+    Ie = -1, de.length = 0, go(), vn = null, (de.length || De.length) && mo();
   }
 }
-let ue = null, sr = null;
-function an(e) {
-  const t = ue;
-  return ue = e, sr = e && e.type.__scopeId || null, t;
+let be = null, yo = null;
+function In(e) {
+  const t = be;
+  return be = e, yo = e && e.type.__scopeId || null, t;
 }
-function Mo(e, t = ue, n) {
+function Wr(e, t = be, n) {
   if (!t || e._n)
     return e;
   const s = (...i) => {
-    s._d && Ks(-1);
-    const r = an(t), o = st.length;
+    s._d && ni(-1);
+    const o = In(t), r = _t.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = st.length; c > o; c--) br();
-      an(r), s._d && Ks(1);
+      for (let c = _t.length; c > r; c--) $o();
+      In(o), s._d && ni(1);
     }
     return l;
   };
   return s._n = !0, s._c = !0, s._d = !0, s;
 }
-function ft(e, t) {
-  if (ue === null)
+function It(e, t) {
+  if (be === null)
     return e;
-  const n = In(ue), s = e.dirs || (e.dirs = []);
+  const n = Kn(be), s = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [r, o, l, c = J] = t[i];
-    r && (W(r) && (r = {
-      mounted: r,
-      updated: r
-    }), r.deep && Le(o), s.push({
-      dir: r,
+    let [o, r, l, c = ee] = t[i];
+    o && (J(o) && (o = {
+      mounted: o,
+      updated: o
+    }), o.deep && He(r), s.push({
+      dir: o,
       instance: n,
-      value: o,
+      value: r,
       oldValue: void 0,
       arg: l,
       modifiers: c
@@ -1349,7 +1349,7 @@ function ft(e, t) {
   }
   return e;
 }
-function ze(e, t, n, s) {
+function lt(e, t, n, s) {
   let i = e;
   if (s === "beforeMount")
     e._mount = e;
@@ -1360,128 +1360,128 @@ function ze(e, t, n, s) {
     const l = e._latest;
     e._mount = e._latest = void 0, l && (i = l, l._mount = void 0);
   }
-  const r = i.dirs, o = t && t.dirs;
-  for (let l = 0; l < r.length; l++) {
-    let c = r[l];
-    o ? c.oldValue = o[l].value : s === "mounted" && c.oldValue !== void 0 && (c = he({}, c, { oldValue: void 0 }));
-    let d = c.dir[s];
-    d && (Be(), Ve(d, n, 8, [
+  const o = i.dirs, r = t && t.dirs;
+  for (let l = 0; l < o.length; l++) {
+    let c = o[l];
+    r ? c.oldValue = r[l].value : s === "mounted" && c.oldValue !== void 0 && (c = Se({}, c, { oldValue: void 0 }));
+    let u = c.dir[s];
+    u && (st(), Je(u, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), Ge());
+    ]), it());
   }
 }
-function $o(e, t, n = !1) {
-  const s = ml();
-  if (s || mt) {
-    let i = mt ? mt._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
+function qr(e, t, n = !1) {
+  const s = kl();
+  if (s || Et) {
+    let i = Et ? Et._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && W(t) ? t.call(s && s.proxy) : t;
+      return n && J(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Do = /* @__PURE__ */ Symbol.for("v-scx"), Ro = () => $o(Do);
-function Ls(e, t, n) {
-  return Po(e, t, n);
+const Kr = /* @__PURE__ */ Symbol.for("v-scx"), Hr = () => qr(Kr);
+function Js(e, t, n) {
+  return Br(e, t, n);
 }
-function Po(e, t, n = J) {
-  const { immediate: s, deep: i, flush: r, once: o } = n, l = he({}, n), c = t && s || !t && r !== "post";
-  let d;
-  if (hn) {
-    if (r === "sync") {
-      const T = Ro();
-      d = T.__watcherHandles || (T.__watcherHandles = []);
+function Br(e, t, n = ee) {
+  const { immediate: s, deep: i, flush: o, once: r } = n, l = Se({}, n), c = t && s || !t && o !== "post";
+  let u;
+  if (En) {
+    if (o === "sync") {
+      const E = Hr();
+      u = E.__watcherHandles || (E.__watcherHandles = []);
     } else if (!c) {
-      const T = () => {
+      const E = () => {
       };
-      return T.stop = tt, T.resume = tt, T.pause = tt, T;
+      return E.stop = mt, E.resume = mt, E.pause = mt, E;
     }
   }
-  const u = bt;
-  l.call = (T, O, I) => Ve(T, u, O, I);
+  const d = Mt;
+  l.call = (E, M, x) => Je(E, d, M, x);
   let p = !1;
-  r === "post" ? l.scheduler = (T) => {
-    T.i = u, ie(T, u && u.suspense);
-  } : r !== "sync" && (p = !0, l.scheduler = (T, O) => {
-    O ? T() : gs(T);
-  }), l.augmentJob = (T) => {
-    t && (T.flags |= 4), p && (T.flags |= 2, u && (T.id = u.uid, T.i = u));
+  o === "post" ? l.scheduler = (E) => {
+    E.i = d, ue(E, d && d.suspense);
+  } : o !== "sync" && (p = !0, l.scheduler = (E, M) => {
+    M ? E() : Ms(E);
+  }), l.augmentJob = (E) => {
+    t && (E.flags |= 4), p && (E.flags |= 2, d && (E.id = d.uid, E.i = d));
   };
-  const C = To(e, t, l);
-  return hn && (d ? d.push(C) : c && C()), C;
+  const T = Pr(e, t, l);
+  return En && (u ? u.push(T) : c && T()), T;
 }
-const Lo = /* @__PURE__ */ Symbol("_vte"), vn = (e) => e.__isTeleport, Pn = /* @__PURE__ */ Symbol("_leaveCb");
-function jo(e) {
+const Gr = /* @__PURE__ */ Symbol("_vte"), Un = (e) => e.__isTeleport, Qn = /* @__PURE__ */ Symbol("_leaveCb");
+function zr(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== we) {
+      if (n.type !== Te) {
         t = n;
         break;
       }
   }
   return t;
 }
-function ir(e) {
-  if (!rr(e))
-    return vn(e.type) && e.children ? jo(e.children) : e;
+function _o(e) {
+  if (!bo(e))
+    return Un(e.type) && e.children ? zr(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && W(n.default))
+    if (t & 32 && J(n.default))
       return n.default();
   }
 }
-function $t(e, t) {
+function Yt(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    $t(
-      vn(n.type) && ir(n) || n,
+    Yt(
+      Un(n.type) && _o(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const s = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      s && $t(s, t.clone(s));
+      s && Yt(s, t.clone(s));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === Z && R(e.children)) {
-    const n = lr(e.children, !1);
-    n && $t(n, t);
+  } else if (e.transition = t, e.type === re && P(e.children)) {
+    const n = So(e.children, !1);
+    n && Yt(n, t);
   }
 }
-function Qn(e) {
+function ps(e) {
   if (e.component)
-    return Qn(e.component.subTree);
-  if (e.type === Z) {
-    const t = R(e.children) && lr(e.children, !1);
-    return t ? Qn(t) : void 0;
+    return ps(e.component.subTree);
+  if (e.type === re) {
+    const t = P(e.children) && So(e.children, !1);
+    return t ? ps(t) : void 0;
   }
-  if (e.type !== we)
+  if (e.type !== Te)
     return e;
 }
-function Fo(e) {
+function Jr(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function js(e, t) {
+function Ys(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const fn = /* @__PURE__ */ new WeakMap();
-function Dt(e, t, n, s, i = !1) {
-  if (R(e)) {
+const kn = /* @__PURE__ */ new WeakMap();
+function Xt(e, t, n, s, i = !1) {
+  if (P(e)) {
     e.forEach(
-      (I, v) => Dt(
-        I,
-        t && (R(t) ? t[v] : t),
+      (x, S) => Xt(
+        x,
+        t && (P(t) ? t[S] : t),
         n,
         s,
         i
@@ -1489,69 +1489,69 @@ function Dt(e, t, n, s, i = !1) {
     );
     return;
   }
-  if (Rt(s) && !i) {
-    s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Dt(e, t, n, s.component.subTree);
+  if (Qt(s) && !i) {
+    s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Xt(e, t, n, s.component.subTree);
     return;
   }
-  const r = s.shapeFlag & 4 ? In(s.component) : s.el, o = i ? null : r, { i: l, r: c } = e, d = t && t.r, u = l.refs === J ? l.refs = {} : l.refs, p = l.setupState, C = /* @__PURE__ */ F(p), T = p === J ? Ii : (I) => js(u, I) ? !1 : U(C, I), O = (I, v) => !(v && js(u, v));
-  if (d != null && d !== c) {
-    if (Fs(t), X(d))
-      u[d] = null, T(d) && (p[d] = null);
-    else if (/* @__PURE__ */ oe(d)) {
-      const I = t;
-      O(d, I.k) && (d.value = null), I.k && (u[I.k] = null);
+  const o = s.shapeFlag & 4 ? Kn(s.component) : s.el, r = i ? null : o, { i: l, r: c } = e, u = t && t.r, d = l.refs === ee ? l.refs = {} : l.refs, p = l.setupState, T = /* @__PURE__ */ K(p), E = p === ee ? Fi : (x) => Ys(d, x) ? !1 : G(T, x), M = (x, S) => !(S && Ys(d, S));
+  if (u != null && u !== c) {
+    if (Xs(t), ie(u))
+      d[u] = null, E(u) && (p[u] = null);
+    else if (/* @__PURE__ */ pe(u)) {
+      const x = t;
+      M(u, x.k) && (u.value = null), x.k && (d[x.k] = null);
     }
   }
-  if (W(c))
-    Bt(c, l, 12, [o, u]);
+  if (J(c))
+    an(c, l, 12, [r, d]);
   else {
-    const I = X(c), v = /* @__PURE__ */ oe(c);
-    if (I || v) {
-      const w = () => {
+    const x = ie(c), S = /* @__PURE__ */ pe(c);
+    if (x || S) {
+      const b = () => {
         if (e.f) {
-          const M = I ? T(c) ? p[c] : u[c] : O() || !e.k ? c.value : u[e.k];
+          const v = x ? E(c) ? p[c] : d[c] : M() || !e.k ? c.value : d[e.k];
           if (i)
-            R(M) && Ti(M, r);
-          else if (R(M))
-            M.includes(r) || M.push(r);
-          else if (I)
-            u[c] = [r], T(c) && (p[c] = u[c]);
+            P(v) && Vi(v, o);
+          else if (P(v))
+            v.includes(o) || v.push(o);
+          else if (x)
+            d[c] = [o], E(c) && (p[c] = d[c]);
           else {
-            const B = [r];
-            O(c, e.k) && (c.value = B), e.k && (u[e.k] = B);
+            const w = [o];
+            M(c, e.k) && (c.value = w), e.k && (d[e.k] = w);
           }
-        } else I ? (u[c] = o, T(c) && (p[c] = o)) : v && (O(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else x ? (d[c] = r, E(c) && (p[c] = r)) : S && (M(c, e.k) && (c.value = r), e.k && (d[e.k] = r));
       };
-      if (o) {
-        const M = () => {
-          w(), fn.delete(e);
+      if (r) {
+        const v = () => {
+          b(), kn.delete(e);
         };
-        M.id = -1, fn.set(e, M), ie(M, n);
+        v.id = -1, kn.set(e, v), ue(v, n);
       } else
-        Fs(e), w();
+        Xs(e), b();
     }
   }
 }
-function Fs(e) {
-  const t = fn.get(e);
-  t && (t.flags |= 8, fn.delete(e));
+function Xs(e) {
+  const t = kn.get(e);
+  t && (t.flags |= 8, kn.delete(e));
 }
-bn().requestIdleCallback;
-bn().cancelIdleCallback;
-const Rt = (e) => !!e.type.__asyncLoader, rr = (e) => e.type.__isKeepAlive, Vo = /* @__PURE__ */ Symbol.for("v-ndc");
-function ut(e, t, n, s) {
+Pn().requestIdleCallback;
+Pn().cancelIdleCallback;
+const Qt = (e) => !!e.type.__asyncLoader, bo = (e) => e.type.__isKeepAlive, Yr = /* @__PURE__ */ Symbol.for("v-ndc");
+function kt(e, t, n, s) {
   let i;
-  const r = n, o = R(e);
-  if (o || X(e)) {
-    const l = o && /* @__PURE__ */ Ke(e);
-    let c = !1, d = !1;
-    l && (c = !/* @__PURE__ */ de(e), d = /* @__PURE__ */ Oe(e), e = Sn(e)), i = new Array(e.length);
-    for (let u = 0, p = e.length; u < p; u++)
-      i[u] = t(
-        c ? d ? Je(pe(e[u])) : pe(e[u]) : e[u],
-        u,
+  const o = n, r = P(e);
+  if (r || ie(e)) {
+    const l = r && /* @__PURE__ */ tt(e);
+    let c = !1, u = !1;
+    l && (c = !/* @__PURE__ */ we(e), u = /* @__PURE__ */ je(e), e = Fn(e)), i = new Array(e.length);
+    for (let d = 0, p = e.length; d < p; d++)
+      i[d] = t(
+        c ? u ? ot(xe(e[d])) : xe(e[d]) : e[d],
+        d,
         void 0,
-        r
+        o
       );
   } else if (typeof e == "number")
     if (!Number.isInteger(e) || e < 0)
@@ -1559,30 +1559,30 @@ function ut(e, t, n, s) {
     else {
       i = new Array(e);
       for (let l = 0; l < e; l++)
-        i[l] = t(l + 1, l, void 0, r);
+        i[l] = t(l + 1, l, void 0, o);
     }
-  else if (z(e))
+  else if (te(e))
     if (e[Symbol.iterator])
       i = Array.from(
         e,
-        (l, c) => t(l, c, void 0, r)
+        (l, c) => t(l, c, void 0, o)
       );
     else {
       const l = Object.keys(e);
       i = new Array(l.length);
-      for (let c = 0, d = l.length; c < d; c++) {
-        const u = l[c];
-        i[c] = t(e[u], u, c, r);
+      for (let c = 0, u = l.length; c < u; c++) {
+        const d = l[c];
+        i[c] = t(e[d], d, c, o);
       }
     }
   else
     i = [];
   return i;
 }
-const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
+const gs = (e) => e ? jo(e) ? Kn(e) : gs(e.parent) : null, Zt = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ he(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ Se(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1590,26 +1590,26 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => Zn(e.parent),
-    $root: (e) => Zn(e.root),
+    $parent: (e) => gs(e.parent),
+    $root: (e) => gs(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      gs(e.update);
+      Ms(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = cn.bind(e.proxy)),
-    $watch: (e) => tt
+    $nextTick: (e) => e.n || (e.n = An.bind(e.proxy)),
+    $watch: (e) => mt
   })
-), Ln = (e, t) => e !== J && !e.__isScriptSetup && U(e, t), Uo = {
+), Zn = (e, t) => e !== ee && !e.__isScriptSetup && G(e, t), Xr = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
-    const { ctx: n, setupState: s, data: i, props: r, accessCache: o, type: l, appContext: c } = e;
+    const { ctx: n, setupState: s, data: i, props: o, accessCache: r, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const C = o[t];
-      if (C !== void 0)
-        switch (C) {
+      const T = r[t];
+      if (T !== void 0)
+        switch (T) {
           case 1:
             return s[t];
           case 2:
@@ -1617,54 +1617,54 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
           case 4:
             return n[t];
           case 3:
-            return r[t];
+            return o[t];
         }
       else {
-        if (Ln(s, t))
-          return o[t] = 1, s[t];
-        if (U(r, t))
-          return o[t] = 3, r[t];
-        if (n !== J && U(n, t))
-          return o[t] = 4, n[t];
-        o[t] = 0;
+        if (Zn(s, t))
+          return r[t] = 1, s[t];
+        if (G(o, t))
+          return r[t] = 3, o[t];
+        if (n !== ee && G(n, t))
+          return r[t] = 4, n[t];
+        r[t] = 0;
       }
     }
-    const d = Pt[t];
-    let u, p;
-    if (d)
-      return t === "$attrs" && se(e.attrs, "get", ""), d(e);
+    const u = Zt[t];
+    let d, p;
+    if (u)
+      return t === "$attrs" && fe(e.attrs, "get", ""), u(e);
     if (
       // css module (injected by vue-loader)
-      (u = l.__cssModules) && (u = u[t])
+      (d = l.__cssModules) && (d = d[t])
     )
-      return u;
-    if (n !== J && U(n, t))
-      return o[t] = 4, n[t];
+      return d;
+    if (n !== ee && G(n, t))
+      return r[t] = 4, n[t];
     if (
       // global properties
-      p = c.config.globalProperties, U(p, t)
+      p = c.config.globalProperties, G(p, t)
     )
       return p[t];
   },
   set({ _: e }, t, n) {
-    const { data: s, setupState: i, ctx: r } = e;
-    return Ln(i, t) ? (i[t] = n, !0) : U(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (r[t] = n, !0);
+    const { data: s, setupState: i, ctx: o } = e;
+    return Zn(i, t) ? (i[t] = n, !0) : G(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (o[t] = n, !0);
   },
   has({
-    _: { data: e, setupState: t, accessCache: n, ctx: s, appContext: i, props: r, type: o }
+    _: { data: e, setupState: t, accessCache: n, ctx: s, appContext: i, props: o, type: r }
   }, l) {
     let c;
-    return !!(n[l] || Ln(t, l) || U(r, l) || U(s, l) || U(Pt, l) || U(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || Zn(t, l) || G(o, l) || G(s, l) || G(Zt, l) || G(i.config.globalProperties, l) || (c = r.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : U(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : G(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function or() {
+function wo() {
   return {
     app: null,
     config: {
-      isNativeTag: Ii,
+      isNativeTag: Fi,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1681,178 +1681,178 @@ function or() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let qo = 0;
-function Wo(e, t) {
+let Qr = 0;
+function Zr(e, t) {
   return function(s, i = null) {
-    W(s) || (s = he({}, s)), i != null && !z(i) && (i = null);
-    const r = or(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    J(s) || (s = Se({}, s)), i != null && !te(i) && (i = null);
+    const o = wo(), r = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
-    const d = r.app = {
-      _uid: qo++,
+    const u = o.app = {
+      _uid: Qr++,
       _component: s,
       _props: i,
       _container: null,
-      _context: r,
+      _context: o,
       _instance: null,
-      version: xl,
+      version: Ml,
       get config() {
-        return r.config;
+        return o.config;
       },
-      set config(u) {
+      set config(d) {
       },
-      use(u, ...p) {
-        return o.has(u) || (u && W(u.install) ? (o.add(u), u.install(d, ...p)) : W(u) && (o.add(u), u(d, ...p))), d;
+      use(d, ...p) {
+        return r.has(d) || (d && J(d.install) ? (r.add(d), d.install(u, ...p)) : J(d) && (r.add(d), d(u, ...p))), u;
       },
-      mixin(u) {
-        return d;
+      mixin(d) {
+        return u;
       },
-      component(u, p) {
-        return p ? (r.components[u] = p, d) : r.components[u];
+      component(d, p) {
+        return p ? (o.components[d] = p, u) : o.components[d];
       },
-      directive(u, p) {
-        return p ? (r.directives[u] = p, d) : r.directives[u];
+      directive(d, p) {
+        return p ? (o.directives[d] = p, u) : o.directives[d];
       },
-      mount(u, p, C) {
+      mount(d, p, T) {
         if (!c) {
-          const T = d._ceVNode || Fe(s, i);
-          return T.appContext = r, C === !0 ? C = "svg" : C === !1 && (C = void 0), e(T, u, C), c = !0, d._container = u, u.__vue_app__ = d, In(T.component);
+          const E = u._ceVNode || Ge(s, i);
+          return E.appContext = o, T === !0 ? T = "svg" : T === !1 && (T = void 0), e(E, d, T), c = !0, u._container = d, d.__vue_app__ = u, Kn(E.component);
         }
       },
-      onUnmount(u) {
-        l.push(u);
+      onUnmount(d) {
+        l.push(d);
       },
       unmount() {
-        c && (Ve(
+        c && (Je(
           l,
-          d._instance,
+          u._instance,
           16
-        ), e(null, d._container), delete d._container.__vue_app__);
+        ), e(null, u._container), delete u._container.__vue_app__);
       },
-      provide(u, p) {
-        return r.provides[u] = p, d;
+      provide(d, p) {
+        return o.provides[d] = p, u;
       },
-      runWithContext(u) {
-        const p = mt;
-        mt = d;
+      runWithContext(d) {
+        const p = Et;
+        Et = u;
         try {
-          return u();
+          return d();
         } finally {
-          mt = p;
+          Et = p;
         }
       }
     };
-    return d;
+    return u;
   };
 }
-let mt = null;
-const Ko = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_e(t)}Modifiers`] || e[`${ot(t)}Modifiers`];
-function Ho(e, t, ...n) {
+let Et = null;
+const el = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ke(t)}Modifiers`] || e[`${xt(t)}Modifiers`];
+function tl(e, t, ...n) {
   if (e.isUnmounted) return;
-  const s = e.vnode.props || J;
+  const s = e.vnode.props || ee;
   let i = n;
-  const r = t.startsWith("update:"), o = r && Ko(s, t.slice(7));
-  o && (o.trim && (i = n.map((u) => X(u) ? u.trim() : u)), o.number && (i = i.map(Ht)));
-  let l, c = s[l = On(t)] || // also try camelCase event handler (#2249)
-  s[l = On(_e(t))];
-  !c && r && (c = s[l = On(ot(t))]), c && Ve(
+  const o = t.startsWith("update:"), r = o && el(s, t.slice(7));
+  r && (r.trim && (i = n.map((d) => ie(d) ? d.trim() : d)), r.number && (i = i.map(cn)));
+  let l, c = s[l = Bn(t)] || // also try camelCase event handler (#2249)
+  s[l = Bn(ke(t))];
+  !c && o && (c = s[l = Bn(xt(t))]), c && Je(
     c,
     e,
     6,
     i
   );
-  const d = s[l + "Once"];
-  if (d) {
+  const u = s[l + "Once"];
+  if (u) {
     if (!e.emitted)
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Ve(
-      d,
+    e.emitted[l] = !0, Je(
+      u,
       e,
       6,
       i
     );
   }
 }
-function Bo(e, t, n = !1) {
+function nl(e, t, n = !1) {
   const s = t.emitsCache, i = s.get(e);
   if (i !== void 0)
     return i;
-  const r = e.emits;
-  let o = {};
-  return r ? (R(r) ? r.forEach((l) => o[l] = null) : he(o, r), z(e) && s.set(e, o), o) : (z(e) && s.set(e, null), null);
+  const o = e.emits;
+  let r = {};
+  return o ? (P(o) ? o.forEach((l) => r[l] = null) : Se(r, o), te(e) && s.set(e, r), r) : (te(e) && s.set(e, null), null);
 }
-function An(e, t) {
-  return !e || !mn(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), U(e, t[0].toLowerCase() + t.slice(1)) || U(e, ot(t)) || U(e, t));
+function Wn(e, t) {
+  return !e || !Dn(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), G(e, t[0].toLowerCase() + t.slice(1)) || G(e, xt(t)) || G(e, t));
 }
-function Vs(e) {
+function Qs(e) {
   const {
     type: t,
     vnode: n,
     proxy: s,
     withProxy: i,
-    propsOptions: [r],
-    slots: o,
+    propsOptions: [o],
+    slots: r,
     attrs: l,
     emit: c,
-    render: d,
-    renderCache: u,
+    render: u,
+    renderCache: d,
     props: p,
-    data: C,
-    setupState: T,
-    ctx: O,
-    inheritAttrs: I
-  } = e, v = an(e);
-  let w, M;
+    data: T,
+    setupState: E,
+    ctx: M,
+    inheritAttrs: x
+  } = e, S = In(e);
+  let b, v;
   try {
     if (n.shapeFlag & 4) {
-      const $ = i || s, ne = $;
-      w = Te(
-        d.call(
-          ne,
-          $,
-          u,
+      const A = i || s, U = A;
+      b = Re(
+        u.call(
+          U,
+          A,
+          d,
           p,
+          E,
           T,
-          C,
-          O
+          M
         )
-      ), M = l;
+      ), v = l;
     } else {
-      const $ = t;
-      w = Te(
-        $.length > 1 ? $(
+      const A = t;
+      b = Re(
+        A.length > 1 ? A(
           p,
-          { attrs: l, slots: o, emit: c }
-        ) : $(
+          { attrs: l, slots: r, emit: c }
+        ) : A(
           p,
           null
         )
-      ), M = t.props ? l : Go(l);
+      ), v = t.props ? l : sl(l);
     }
-  } catch ($) {
-    st.length = 0, xn($, e, 1), w = Fe(we);
+  } catch (A) {
+    _t.length = 0, Vn(A, e, 1), b = Ge(Te);
   }
-  let B = w;
-  if (M && I !== !1) {
-    const $ = Object.keys(M), { shapeFlag: ne } = B;
-    $.length && ne & 7 && (r && $.some(yn) && (M = Jo(
-      M,
-      r
-    )), B = _t(B, M, !1, !0));
+  let w = b;
+  if (v && x !== !1) {
+    const A = Object.keys(v), { shapeFlag: U } = w;
+    A.length && U & 7 && (o && A.some(Rn) && (v = il(
+      v,
+      o
+    )), w = Nt(w, v, !1, !0));
   }
-  if (n.dirs && (B = _t(B, null, !1, !0), B.dirs = B.dirs ? B.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const $ = vn(B.type) && ir(B) || B;
-    $t($, n.transition);
+  if (n.dirs && (w = Nt(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const A = Un(w.type) && _o(w) || w;
+    Yt(A, n.transition);
   }
-  return w = B, an(v), w;
+  return b = w, In(S), b;
 }
-function lr(e, t = !0) {
+function So(e, t = !0) {
   let n;
   for (let s = 0; s < e.length; s++) {
     const i = e[s];
-    if (_s(i)) {
-      if (i.type !== we || i.children === "v-if") {
+    if (Rs(i)) {
+      if (i.type !== Te || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -1862,54 +1862,54 @@ function lr(e, t = !0) {
   }
   return n;
 }
-const Go = (e) => {
+const sl = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || mn(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Dn(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Jo = (e, t) => {
+}, il = (e, t) => {
   const n = {};
   for (const s in e)
-    (!yn(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
+    (!Rn(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function zo(e, t, n) {
-  const { props: s, children: i, component: r } = e, { props: o, children: l, patchFlag: c } = t, d = r.emitsOptions;
+function ol(e, t, n) {
+  const { props: s, children: i, component: o } = e, { props: r, children: l, patchFlag: c } = t, u = o.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
   if (n && c >= 0) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return s ? Us(s, o, d) : !!o;
+      return s ? Zs(s, r, u) : !!r;
     if (c & 8) {
-      const u = t.dynamicProps;
-      for (let p = 0; p < u.length; p++) {
-        const C = u[p];
-        if (cr(o, s, C) && !An(d, C))
+      const d = t.dynamicProps;
+      for (let p = 0; p < d.length; p++) {
+        const T = d[p];
+        if (xo(r, s, T) && !Wn(u, T))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? Us(s, o, d) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : s === r ? !1 : s ? r ? Zs(s, r, u) : !0 : !!r;
   return !1;
 }
-function Us(e, t, n) {
+function Zs(e, t, n) {
   const s = Object.keys(t);
   if (s.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < s.length; i++) {
-    const r = s[i];
-    if (!U(e, r) || cr(t, e, r) && !An(n, r))
+    const o = s[i];
+    if (!G(e, o) || xo(t, e, o) && !Wn(n, o))
       return !0;
   }
   return !1;
 }
-function cr(e, t, n) {
+function xo(e, t, n) {
   const s = e[n], i = t[n];
-  return n === "style" && z(s) && z(i) ? !He(s, i) : s !== i;
+  return n === "style" && te(s) && te(i) ? !nt(s, i) : s !== i;
 }
-function Yo({ vnode: e, parent: t, suspense: n }, s) {
+function rl({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = s, e = i), i === e)
@@ -1919,62 +1919,62 @@ function Yo({ vnode: e, parent: t, suspense: n }, s) {
   }
   n && n.activeBranch === e && (n.vnode.el = s);
 }
-const ar = {}, fr = () => Object.create(ar), ur = (e) => Object.getPrototypeOf(e) === ar;
-function Xo(e, t, n, s = !1) {
-  const i = {}, r = fr();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), dr(e, t, i, r);
-  for (const o in e.propsOptions[0])
-    o in i || (i[o] = void 0);
-  n ? e.props = s ? i : /* @__PURE__ */ bo(i) : e.type.props ? e.props = i : e.props = r, e.attrs = r;
+const vo = {}, Ao = () => Object.create(vo), Io = (e) => Object.getPrototypeOf(e) === vo;
+function ll(e, t, n, s = !1) {
+  const i = {}, o = Ao();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), ko(e, t, i, o);
+  for (const r in e.propsOptions[0])
+    r in i || (i[r] = void 0);
+  n ? e.props = s ? i : /* @__PURE__ */ Er(i) : e.type.props ? e.props = i : e.props = o, e.attrs = o;
 }
-function Qo(e, t, n, s) {
+function cl(e, t, n, s) {
   const {
     props: i,
-    attrs: r,
-    vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ F(i), [c] = e.propsOptions;
-  let d = !1;
+    attrs: o,
+    vnode: { patchFlag: r }
+  } = e, l = /* @__PURE__ */ K(i), [c] = e.propsOptions;
+  let u = !1;
   if (
     // always force full diff in dev
     // - #1942 if hmr is enabled with sfc component
     // - vite#872 non-sfc component used by sfc component
-    (s || o > 0) && !(o & 16)
+    (s || r > 0) && !(r & 16)
   ) {
-    if (o & 8) {
-      const u = e.vnode.dynamicProps;
-      for (let p = 0; p < u.length; p++) {
-        let C = u[p];
-        if (An(e.emitsOptions, C))
+    if (r & 8) {
+      const d = e.vnode.dynamicProps;
+      for (let p = 0; p < d.length; p++) {
+        let T = d[p];
+        if (Wn(e.emitsOptions, T))
           continue;
-        const T = t[C];
+        const E = t[T];
         if (c)
-          if (U(r, C))
-            T !== r[C] && (r[C] = T, d = !0);
+          if (G(o, T))
+            E !== o[T] && (o[T] = E, u = !0);
           else {
-            const O = _e(C);
-            i[O] = es(
+            const M = ke(T);
+            i[M] = ms(
               c,
               l,
-              O,
-              T,
+              M,
+              E,
               e,
               !1
             );
           }
         else
-          T !== r[C] && (r[C] = T, d = !0);
+          E !== o[T] && (o[T] = E, u = !0);
       }
     }
   } else {
-    dr(e, t, i, r) && (d = !0);
-    let u;
+    ko(e, t, i, o) && (u = !0);
+    let d;
     for (const p in l)
       (!t || // for camelCase
-      !U(t, p) && // it's possible the original props was passed in as kebab-case
+      !G(t, p) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = ot(p)) === p || !U(t, u))) && (c ? n && // for camelCase
+      ((d = xt(p)) === p || !G(t, d))) && (c ? n && // for camelCase
       (n[p] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[p] = es(
+      n[d] !== void 0) && (i[p] = ms(
         c,
         l,
         p,
@@ -1982,236 +1982,236 @@ function Qo(e, t, n, s) {
         e,
         !0
       )) : delete i[p]);
-    if (r !== l)
-      for (const p in r)
-        (!t || !U(t, p)) && (delete r[p], d = !0);
+    if (o !== l)
+      for (const p in o)
+        (!t || !G(t, p)) && (delete o[p], u = !0);
   }
-  d && Pe(e.attrs, "set", "");
+  u && Ke(e.attrs, "set", "");
 }
-function dr(e, t, n, s) {
-  const [i, r] = e.propsOptions;
-  let o = !1, l;
+function ko(e, t, n, s) {
+  const [i, o] = e.propsOptions;
+  let r = !1, l;
   if (t)
     for (let c in t) {
-      if (Ot(c))
+      if (Gt(c))
         continue;
-      const d = t[c];
-      let u;
-      i && U(i, u = _e(c)) ? !r || !r.includes(u) ? n[u] = d : (l || (l = {}))[u] = d : An(e.emitsOptions, c) || (!(c in s) || d !== s[c]) && (s[c] = d, o = !0);
+      const u = t[c];
+      let d;
+      i && G(i, d = ke(c)) ? !o || !o.includes(d) ? n[d] = u : (l || (l = {}))[d] = u : Wn(e.emitsOptions, c) || (!(c in s) || u !== s[c]) && (s[c] = u, r = !0);
     }
-  if (r) {
-    const c = /* @__PURE__ */ F(n), d = l || J;
-    for (let u = 0; u < r.length; u++) {
-      const p = r[u];
-      n[p] = es(
+  if (o) {
+    const c = /* @__PURE__ */ K(n), u = l || ee;
+    for (let d = 0; d < o.length; d++) {
+      const p = o[d];
+      n[p] = ms(
         i,
         c,
         p,
-        d[p],
+        u[p],
         e,
-        !U(d, p)
+        !G(u, p)
       );
     }
   }
-  return o;
+  return r;
 }
-function es(e, t, n, s, i, r) {
-  const o = e[n];
-  if (o != null) {
-    const l = U(o, "default");
+function ms(e, t, n, s, i, o) {
+  const r = e[n];
+  if (r != null) {
+    const l = G(r, "default");
     if (l && s === void 0) {
-      const c = o.default;
-      if (o.type !== Function && !o.skipFactory && W(c)) {
-        const { propsDefaults: d } = i;
-        if (n in d)
-          s = d[n];
+      const c = r.default;
+      if (r.type !== Function && !r.skipFactory && J(c)) {
+        const { propsDefaults: u } = i;
+        if (n in u)
+          s = u[n];
         else {
-          const u = vr(i);
-          s = d[n] = c.call(
+          const d = Po(i);
+          s = u[n] = c.call(
             null,
             t
-          ), u();
+          ), d();
         }
       } else
         s = c;
       i.ce && i.ce._setProp(n, s);
     }
-    o[
+    r[
       0
       /* shouldCast */
-    ] && (r && !l ? s = !1 : o[
+    ] && (o && !l ? s = !1 : r[
       1
       /* shouldCastTrue */
-    ] && (s === "" || s === ot(n)) && (s = !0));
+    ] && (s === "" || s === xt(n)) && (s = !0));
   }
   return s;
 }
-function Zo(e, t, n = !1) {
+function al(e, t, n = !1) {
   const s = t.propsCache, i = s.get(e);
   if (i)
     return i;
-  const r = e.props, o = {}, l = [];
-  if (!r)
-    return z(e) && s.set(e, Ze), Ze;
-  if (R(r))
-    for (let d = 0; d < r.length; d++) {
-      const u = _e(r[d]);
-      qs(u) && (o[u] = J);
+  const o = e.props, r = {}, l = [];
+  if (!o)
+    return te(e) && s.set(e, pt), pt;
+  if (P(o))
+    for (let u = 0; u < o.length; u++) {
+      const d = ke(o[u]);
+      ei(d) && (r[d] = ee);
     }
-  else if (r)
-    for (const d in r) {
-      const u = _e(d);
-      if (qs(u)) {
-        const p = r[d], C = o[u] = R(p) || W(p) ? { type: p } : he({}, p), T = C.type;
-        let O = !1, I = !0;
-        if (R(T))
-          for (let v = 0; v < T.length; ++v) {
-            const w = T[v], M = W(w) && w.name;
-            if (M === "Boolean") {
-              O = !0;
+  else if (o)
+    for (const u in o) {
+      const d = ke(u);
+      if (ei(d)) {
+        const p = o[u], T = r[d] = P(p) || J(p) ? { type: p } : Se({}, p), E = T.type;
+        let M = !1, x = !0;
+        if (P(E))
+          for (let S = 0; S < E.length; ++S) {
+            const b = E[S], v = J(b) && b.name;
+            if (v === "Boolean") {
+              M = !0;
               break;
-            } else M === "String" && (I = !1);
+            } else v === "String" && (x = !1);
           }
         else
-          O = W(T) && T.name === "Boolean";
-        C[
+          M = J(E) && E.name === "Boolean";
+        T[
           0
           /* shouldCast */
-        ] = O, C[
+        ] = M, T[
           1
           /* shouldCastTrue */
-        ] = I, (O || U(C, "default")) && l.push(u);
+        ] = x, (M || G(T, "default")) && l.push(d);
       }
     }
-  const c = [o, l];
-  return z(e) && s.set(e, c), c;
+  const c = [r, l];
+  return te(e) && s.set(e, c), c;
 }
-function qs(e) {
-  return e[0] !== "$" && !Ot(e);
+function ei(e) {
+  return e[0] !== "$" && !Gt(e);
 }
-const ms = (e) => e === "_" || e === "_ctx" || e === "$stable", ys = (e) => R(e) ? e.map(Te) : [Te(e)], el = (e, t, n) => {
+const $s = (e) => e === "_" || e === "_ctx" || e === "$stable", Ds = (e) => P(e) ? e.map(Re) : [Re(e)], fl = (e, t, n) => {
   if (t._n)
     return t;
-  const s = Mo((...i) => ys(t(...i)), n);
+  const s = Wr((...i) => Ds(t(...i)), n);
   return s._c = !1, s;
-}, hr = (e, t, n) => {
+}, Co = (e, t, n) => {
   const s = e._ctx;
   for (const i in e) {
-    if (ms(i)) continue;
-    const r = e[i];
-    if (W(r))
-      t[i] = el(i, r, s);
-    else if (r != null) {
-      const o = ys(r);
-      t[i] = () => o;
+    if ($s(i)) continue;
+    const o = e[i];
+    if (J(o))
+      t[i] = fl(i, o, s);
+    else if (o != null) {
+      const r = Ds(o);
+      t[i] = () => r;
     }
   }
-}, pr = (e, t) => {
-  const n = ys(t);
+}, To = (e, t) => {
+  const n = Ds(t);
   e.slots.default = () => n;
-}, gr = (e, t, n) => {
+}, Eo = (e, t, n) => {
   for (const s in t)
-    (n || !ms(s)) && (e[s] = t[s]);
-}, tl = (e, t, n) => {
-  const s = e.slots = fr();
+    (n || !$s(s)) && (e[s] = t[s]);
+}, ul = (e, t, n) => {
+  const s = e.slots = Ao();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (gr(s, t, n), n && Mi(s, "_", i, !0)) : hr(t, s);
-  } else t && pr(e, t);
-}, nl = (e, t, n) => {
+    i ? (Eo(s, t, n), n && Hi(s, "_", i, !0)) : Co(t, s);
+  } else t && To(e, t);
+}, dl = (e, t, n) => {
   const { vnode: s, slots: i } = e;
-  let r = !0, o = J;
+  let o = !0, r = ee;
   if (s.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? r = !1 : gr(i, t, n) : (r = !t.$stable, hr(t, i)), o = t;
-  } else t && (pr(e, t), o = { default: 1 });
-  if (r)
+    l ? n && l === 1 ? o = !1 : Eo(i, t, n) : (o = !t.$stable, Co(t, i)), r = t;
+  } else t && (To(e, t), r = { default: 1 });
+  if (o)
     for (const l in i)
-      !ms(l) && o[l] == null && delete i[l];
-}, ie = cl;
-function sl(e) {
-  return il(e);
+      !$s(l) && r[l] == null && delete i[l];
+}, ue = _l;
+function hl(e) {
+  return pl(e);
 }
-function il(e, t) {
-  const n = bn();
+function pl(e, t) {
+  const n = Pn();
   n.__VUE__ = !0;
   const {
     insert: s,
     remove: i,
-    patchProp: r,
-    createElement: o,
+    patchProp: o,
+    createElement: r,
     createText: l,
     createComment: c,
-    setText: d,
-    setElementText: u,
+    setText: u,
+    setElementText: d,
     parentNode: p,
-    nextSibling: C,
-    setScopeId: T = tt,
-    insertStaticContent: O
-  } = e, I = (a, f, h, _ = null, g = null, y = null, x = void 0, S = null, b = !!f.dynamicChildren) => {
+    nextSibling: T,
+    setScopeId: E = mt,
+    insertStaticContent: M
+  } = e, x = (a, f, h, _ = null, g = null, y = null, C = void 0, k = null, I = !!f.dynamicChildren) => {
     if (a === f)
       return;
-    a && !At(a, f) && (_ = Jt(a), Ne(a, g, y, !0), a = null), f.patchFlag === -2 && (b = !1, f.dynamicChildren = null), f.dynamicChildren && a && a.dynamicChildren && a.dynamicChildren.hasOnce && (f.dynamicChildren === Ze && (f.dynamicChildren = []), f.dynamicChildren.hasOnce = !0);
-    const { type: m, ref: k, shapeFlag: A } = f;
+    a && !Ut(a, f) && (_ = dn(a), Q(a, g, y, !0), a = null), f.patchFlag === -2 && (I = !1, f.dynamicChildren = null), f.dynamicChildren && a && a.dynamicChildren && a.dynamicChildren.hasOnce && (f.dynamicChildren === pt && (f.dynamicChildren = []), f.dynamicChildren.hasOnce = !0);
+    const { type: m, ref: $, shapeFlag: O } = f;
     switch (m) {
-      case Cn:
-        v(a, f, h, _);
+      case qn:
+        S(a, f, h, _);
         break;
-      case we:
-        w(a, f, h, _);
+      case Te:
+        b(a, f, h, _);
         break;
-      case Fn:
-        a == null && M(f, h, _, x);
+      case ts:
+        a == null && v(f, h, _, C);
         break;
-      case Z:
-        Pr(
+      case re:
+        Rt(
           a,
           f,
           h,
           _,
           g,
           y,
-          x,
-          S,
-          b
+          C,
+          k,
+          I
         );
         break;
       default:
-        A & 1 ? ne(
+        O & 1 ? U(
           a,
           f,
           h,
           _,
           g,
           y,
-          x,
-          S,
-          b
-        ) : A & 6 ? Lr(
+          C,
+          k,
+          I
+        ) : O & 6 ? Lt(
           a,
           f,
           h,
           _,
           g,
           y,
-          x,
-          S,
-          b
-        ) : (A & 64 || A & 128) && m.process(
+          C,
+          k,
+          I
+        ) : (O & 64 || O & 128) && m.process(
           a,
           f,
           h,
           _,
           g,
           y,
-          x,
-          S,
-          b,
-          xt
+          C,
+          k,
+          I,
+          Ft
         );
     }
-    k != null && g ? Dt(k, a && a.ref, y, f || a, !f) : k == null && a && a.ref != null && Dt(a.ref, null, y, a, !0);
-  }, v = (a, f, h, _) => {
+    $ != null && g ? Xt($, a && a.ref, y, f || a, !f) : $ == null && a && a.ref != null && Xt(a.ref, null, y, a, !0);
+  }, S = (a, f, h, _) => {
     if (a == null)
       s(
         f.el = l(f.children),
@@ -2220,16 +2220,16 @@ function il(e, t) {
       );
     else {
       const g = f.el = a.el;
-      f.children !== a.children && d(g, f.children);
+      f.children !== a.children && u(g, f.children);
     }
-  }, w = (a, f, h, _) => {
+  }, b = (a, f, h, _) => {
     a == null ? s(
       f.el = c(f.children || ""),
       h,
       _
     ) : f.el = a.el;
-  }, M = (a, f, h, _) => {
-    [a.el, a.anchor] = O(
+  }, v = (a, f, h, _) => {
+    [a.el, a.anchor] = M(
       a.children,
       f,
       h,
@@ -2237,177 +2237,177 @@ function il(e, t) {
       a.el,
       a.anchor
     );
-  }, B = ({ el: a, anchor: f }, h, _) => {
+  }, w = ({ el: a, anchor: f }, h, _) => {
     let g;
     for (; a && a !== f; )
-      g = C(a), s(a, h, _), a = g;
+      g = T(a), s(a, h, _), a = g;
     s(f, h, _);
-  }, $ = ({ el: a, anchor: f }) => {
+  }, A = ({ el: a, anchor: f }) => {
     let h;
     for (; a && a !== f; )
-      h = C(a), i(a), a = h;
+      h = T(a), i(a), a = h;
     i(f);
-  }, ne = (a, f, h, _, g, y, x, S, b) => {
-    if (f.type === "svg" ? x = "svg" : f.type === "math" && (x = "mathml"), a == null)
-      lt(
+  }, U = (a, f, h, _, g, y, C, k, I) => {
+    if (f.type === "svg" ? C = "svg" : f.type === "math" && (C = "mathml"), a == null)
+      le(
         f,
         h,
         _,
         g,
         y,
-        x,
-        S,
-        b
+        C,
+        k,
+        I
       );
     else {
       const m = a.el && a.el._isVueCE ? a.el : null;
       try {
-        m && m._beginPatch(), Rr(
+        m && m._beginPatch(), fn(
           a,
           f,
           g,
           y,
-          x,
-          S,
-          b
+          C,
+          k,
+          I
         );
       } finally {
         m && m._endPatch();
       }
     }
-  }, lt = (a, f, h, _, g, y, x, S) => {
-    let b, m;
-    const { props: k, shapeFlag: A, transition: E, dirs: D } = a;
-    if (b = a.el = o(
+  }, le = (a, f, h, _, g, y, C, k) => {
+    let I, m;
+    const { props: $, shapeFlag: O, transition: D, dirs: L } = a;
+    if (I = a.el = r(
       a.type,
       y,
-      k && k.is,
-      k
-    ), A & 8 ? u(b, a.children) : A & 16 && ct(
+      $ && $.is,
+      $
+    ), O & 8 ? d(I, a.children) : O & 16 && Fe(
       a.children,
-      b,
+      I,
       null,
       _,
       g,
-      jn(a, y),
-      x,
-      S
-    ), D && ze(a, null, _, "created"), Ue(b, a, a.scopeId, x, _), k) {
-      for (const q in k)
-        q !== "value" && !Ot(q) && r(b, q, null, k[q], y, _);
-      "value" in k && r(b, "value", null, k.value, y), (m = k.onVnodeBeforeMount) && ve(m, _, a);
+      es(a, y),
+      C,
+      k
+    ), L && lt(a, null, _, "created"), _e(I, a, a.scopeId, C, _), $) {
+      for (const z in $)
+        z !== "value" && !Gt(z) && o(I, z, null, $[z], y, _);
+      "value" in $ && o(I, "value", null, $.value, y), (m = $.onVnodeBeforeMount) && Ne(m, _, a);
     }
-    D && ze(a, null, _, "beforeMount");
-    const j = rl(g, E);
-    j ? E.beforeEnter(b) : E && !E.persisted && (b[ll] = !0), s(b, f, h), ((m = k && k.onVnodeMounted) || j || D) && ie(() => {
-      m && ve(m, _, a), j && E.enter(b), D && ze(a, null, _, "mounted");
+    L && lt(a, null, _, "beforeMount");
+    const q = gl(g, D);
+    q ? D.beforeEnter(I) : D && !D.persisted && (I[yl] = !0), s(I, f, h), ((m = $ && $.onVnodeMounted) || q || L) && ue(() => {
+      m && Ne(m, _, a), q && D.enter(I), L && lt(a, null, _, "mounted");
     }, g);
-  }, Ue = (a, f, h, _, g) => {
-    if (h && T(a, h), _)
+  }, _e = (a, f, h, _, g) => {
+    if (h && E(a, h), _)
       for (let y = 0; y < _.length; y++)
-        T(a, _[y]);
+        E(a, _[y]);
     if (g) {
       let y = g.subTree;
-      if (f === y || _r(y.type) && (y.ssContent === f || y.ssFallback === f)) {
-        const x = g.vnode;
-        Ue(
+      if (f === y || Mo(y.type) && (y.ssContent === f || y.ssFallback === f)) {
+        const C = g.vnode;
+        _e(
           a,
-          x,
-          x.scopeId,
-          x.slotScopeIds,
+          C,
+          C.scopeId,
+          C.slotScopeIds,
           g.parent
         );
       }
     }
-  }, ct = (a, f, h, _, g, y, x, S, b = 0) => {
-    for (let m = b; m < a.length; m++) {
-      const k = a[m] = S ? Re(a[m]) : Te(a[m]);
-      I(
+  }, Fe = (a, f, h, _, g, y, C, k, I = 0) => {
+    for (let m = I; m < a.length; m++) {
+      const $ = a[m] = k ? qe(a[m]) : Re(a[m]);
+      x(
         null,
-        k,
+        $,
         f,
         h,
         _,
         g,
         y,
-        x,
-        S
+        C,
+        k
       );
     }
-  }, Rr = (a, f, h, _, g, y, x) => {
-    const S = f.el = a.el;
-    let { patchFlag: b, dynamicChildren: m, dirs: k } = f;
-    b |= a.patchFlag & 16;
-    const A = a.props || J, E = f.props || J;
-    let D;
-    if (h && Ye(h, !1), (D = E.onVnodeBeforeUpdate) && ve(D, h, f, a), k && ze(f, a, h, "beforeUpdate"), h && Ye(h, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+  }, fn = (a, f, h, _, g, y, C) => {
+    const k = f.el = a.el;
+    let { patchFlag: I, dynamicChildren: m, dirs: $ } = f;
+    I |= a.patchFlag & 16;
+    const O = a.props || ee, D = f.props || ee;
+    let L;
+    if (h && ct(h, !1), (L = D.onVnodeBeforeUpdate) && Ne(L, h, f, a), $ && lt(f, a, h, "beforeUpdate"), h && ct(h, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    m && (!a.dynamicChildren || a.dynamicChildren.length !== m.length) && (b = 0, x = !1, m = null), (A.innerHTML && E.innerHTML == null || A.textContent && E.textContent == null) && u(S, ""), m ? Tn(
+    m && (!a.dynamicChildren || a.dynamicChildren.length !== m.length) && (I = 0, C = !1, m = null), (O.innerHTML && D.innerHTML == null || O.textContent && D.textContent == null) && d(k, ""), m ? rt(
       a.dynamicChildren,
       m,
-      S,
+      k,
       h,
       _,
-      jn(f, g),
+      es(f, g),
       y
-    ) : x || En(
+    ) : C || j(
       a,
       f,
-      S,
+      k,
       null,
       h,
       _,
-      jn(f, g),
+      es(f, g),
       y,
       !1
-    ), b > 0) {
-      if (b & 16)
-        bs(S, A, E, h, g);
-      else if (b & 2 && A.class !== E.class && r(S, "class", null, E.class, g), b & 4 && r(S, "style", A.style, E.style, g), b & 8) {
-        const j = f.dynamicProps;
-        for (let q = 0; q < j.length; q++) {
-          const V = j[q], Y = A[V], ee = E[V];
-          (ee !== Y || V === "value") && r(S, V, Y, ee, g, h);
+    ), I > 0) {
+      if (I & 16)
+        Dt(k, O, D, h, g);
+      else if (I & 2 && O.class !== D.class && o(k, "class", null, D.class, g), I & 4 && o(k, "style", O.style, D.style, g), I & 8) {
+        const q = f.dynamicProps;
+        for (let z = 0; z < q.length; z++) {
+          const B = q[z], se = O[B], ce = D[B];
+          (ce !== se || B === "value") && o(k, B, se, ce, g, h);
         }
       }
-      b & 1 && a.children !== f.children && u(S, f.children);
-    } else !x && m == null && bs(S, A, E, h, g);
-    ((D = E.onVnodeUpdated) || k) && ie(() => {
-      D && ve(D, h, f, a), k && ze(f, a, h, "updated");
+      I & 1 && a.children !== f.children && d(k, f.children);
+    } else !C && m == null && Dt(k, O, D, h, g);
+    ((L = D.onVnodeUpdated) || $) && ue(() => {
+      L && Ne(L, h, f, a), $ && lt(f, a, h, "updated");
     }, _);
-  }, Tn = (a, f, h, _, g, y, x) => {
-    for (let S = 0; S < f.length; S++) {
-      const b = a[S], m = f[S], k = b.el || Lt(b), A = (
+  }, rt = (a, f, h, _, g, y, C) => {
+    for (let k = 0; k < f.length; k++) {
+      const I = a[k], m = f[k], $ = I.el || en(I), O = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        k && // - In the case of a Fragment, we need to provide the actual parent
+        $ && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (b.type === Z || // - In the case of different nodes, there is going to be a replacement
+        (I.type === re || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !At(b, m) || // - In the case of a component, it could contain anything.
-        b.shapeFlag & 198) ? p(k) : (
+        !Ut(I, m) || // - In the case of a component, it could contain anything.
+        I.shapeFlag & 198) ? p($) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           h
         )
       );
-      I(
-        b,
+      x(
+        I,
         m,
-        A,
+        O,
         null,
         _,
         g,
         y,
-        x,
+        C,
         !0
       );
     }
-  }, bs = (a, f, h, _, g) => {
+  }, Dt = (a, f, h, _, g) => {
     if (f !== h) {
-      if (f !== J)
+      if (f !== ee)
         for (const y in f)
-          !Ot(y) && !(y in h) && r(
+          !Gt(y) && !(y in h) && o(
             a,
             y,
             f[y],
@@ -2416,392 +2416,392 @@ function il(e, t) {
             _
           );
       for (const y in h) {
-        if (Ot(y)) continue;
-        const x = h[y], S = f[y];
-        x !== S && y !== "value" && r(a, y, S, x, g, _);
+        if (Gt(y)) continue;
+        const C = h[y], k = f[y];
+        C !== k && y !== "value" && o(a, y, k, C, g, _);
       }
-      "value" in h && r(a, "value", f.value, h.value, g);
+      "value" in h && o(a, "value", f.value, h.value, g);
     }
-  }, Pr = (a, f, h, _, g, y, x, S, b) => {
-    const m = f.el = a ? a.el : l(""), k = f.anchor = a ? a.anchor : l("");
-    let { patchFlag: A, dynamicChildren: E, slotScopeIds: D } = f;
-    D && (S = S ? S.concat(D) : D), a == null ? (s(m, h, _), s(k, h, _), ct(
+  }, Rt = (a, f, h, _, g, y, C, k, I) => {
+    const m = f.el = a ? a.el : l(""), $ = f.anchor = a ? a.anchor : l("");
+    let { patchFlag: O, dynamicChildren: D, slotScopeIds: L } = f;
+    L && (k = k ? k.concat(L) : L), a == null ? (s(m, h, _), s($, h, _), Fe(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       f.children || [],
       h,
-      k,
+      $,
       g,
       y,
-      x,
-      S,
-      b
-    )) : A > 0 && A & 64 && E && // #2715 the previous fragment could've been a BAILed one as a result
+      C,
+      k,
+      I
+    )) : O > 0 && O & 64 && D && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    a.dynamicChildren && a.dynamicChildren.length === E.length ? (Tn(
+    a.dynamicChildren && a.dynamicChildren.length === D.length ? (rt(
       a.dynamicChildren,
-      E,
+      D,
       h,
       g,
       y,
-      x,
-      S
+      C,
+      k
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (f.key != null || g && f === g.subTree) && mr(
+    (f.key != null || g && f === g.subTree) && Oo(
       a,
       f,
       !0
       /* shallow */
-    )) : En(
+    )) : j(
       a,
       f,
       h,
+      $,
+      g,
+      y,
+      C,
       k,
-      g,
-      y,
-      x,
-      S,
-      b
+      I
     );
-  }, Lr = (a, f, h, _, g, y, x, S, b) => {
-    f.slotScopeIds = S, a == null ? f.shapeFlag & 512 ? g.ctx.activate(
+  }, Lt = (a, f, h, _, g, y, C, k, I) => {
+    f.slotScopeIds = k, a == null ? f.shapeFlag & 512 ? g.ctx.activate(
       f,
       h,
       _,
-      x,
-      b
-    ) : ws(
+      C,
+      I
+    ) : vt(
       f,
       h,
       _,
       g,
       y,
-      x,
-      b
-    ) : jr(a, f, b);
-  }, ws = (a, f, h, _, g, y, x) => {
-    const S = a.component = gl(
+      C,
+      I
+    ) : un(a, f, I);
+  }, vt = (a, f, h, _, g, y, C) => {
+    const k = a.component = Il(
       a,
       _,
       g
     );
-    if (rr(a) && (S.ctx.renderer = xt), yl(S, !1, x), S.asyncDep) {
+    if (bo(a) && (k.ctx.renderer = Ft), Cl(k, !1, C), k.asyncDep) {
       if (g && g.registerDep(
-        S,
-        Ss,
-        x,
+        k,
+        Pt,
+        C,
         y
       ), !a.el) {
-        const b = S.subTree = Fe(we);
-        w(null, b, f, h), a.placeholder = b.el;
+        const I = k.subTree = Ge(Te);
+        b(null, I, f, h), a.placeholder = I.el;
       }
     } else
-      Ss(
-        S,
+      Pt(
+        k,
         a,
         f,
         h,
         g,
         y,
-        x
+        C
       );
-  }, jr = (a, f, h) => {
+  }, un = (a, f, h) => {
     const _ = f.component = a.component;
-    if (zo(a, f, h))
+    if (ol(a, f, h))
       if (_.asyncDep && !_.asyncResolved) {
-        f.el = a.el, f.placeholder = a.placeholder, kn(_, f, h);
+        f.el = a.el, f.placeholder = a.placeholder, N(_, f, h);
         return;
       } else
         _.next = f, _.update();
     else
       f.el = a.el, f.placeholder = a.placeholder, _.vnode = f;
-  }, Ss = (a, f, h, _, g, y, x) => {
-    const S = () => {
+  }, Pt = (a, f, h, _, g, y, C) => {
+    const k = () => {
       if (a.isMounted) {
-        let { next: A, bu: E, u: D, parent: j, vnode: q } = a;
+        let { next: O, bu: D, u: L, parent: q, vnode: z } = a;
         {
-          const Se = yr(a);
-          if (Se) {
-            A && (A.el = q.el, kn(a, A, x)), Se.asyncDep.then(() => {
-              const Me = () => {
-                a.job.flags & 8 || (g && g.pendingBranch ? ie(Me, g) : m());
+          const Ee = No(a);
+          if (Ee) {
+            O && (O.el = z.el, N(a, O, C)), Ee.asyncDep.then(() => {
+              const Ve = () => {
+                a.job.flags & 8 || (g && g.pendingBranch ? ue(Ve, g) : m());
               };
-              Me.flags = 48, ie(Me, g);
+              Ve.flags = 48, ue(Ve, g);
             });
             return;
           }
         }
-        let V = A, Y;
-        Ye(a, !1), A ? (A.el = q.el, kn(a, A, x)) : A = q, E && tn(E), (Y = A.props && A.props.onVnodeBeforeUpdate) && ve(Y, j, A, q), Ye(a, !0);
-        const ee = Vs(a), ge = a.subTree;
-        a.subTree = ee, I(
-          ge,
-          ee,
+        let B = O, se;
+        ct(a, !1), O ? (O.el = z.el, N(a, O, C)) : O = z, D && _n(D), (se = O.props && O.props.onVnodeBeforeUpdate) && Ne(se, q, O, z), ct(a, !0);
+        const ce = Qs(a), ve = a.subTree;
+        a.subTree = ce, x(
+          ve,
+          ce,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           p(
-            ge.el || Lt(ge)
+            ve.el || en(ve)
           ),
           // anchor may have changed if it's in a fragment
-          Jt(ge),
+          dn(ve),
           a,
           g,
           y
-        ), A.el = ee.el, V === null && Yo(a, ee.el), D && ie(D, g), (Y = A.props && A.props.onVnodeUpdated) && ie(
-          () => ve(Y, j, A, q),
+        ), O.el = ce.el, B === null && rl(a, ce.el), L && ue(L, g), (se = O.props && O.props.onVnodeUpdated) && ue(
+          () => Ne(se, q, O, z),
           g
         );
       } else {
-        let A;
-        const { el: E, props: D } = f, { bm: j, m: q, parent: V, root: Y, type: ee } = a, ge = Rt(f);
-        Ye(a, !1), j && tn(j), !ge && (A = D && D.onVnodeBeforeMount) && ve(A, V, f), Ye(a, !0);
+        let O;
+        const { el: D, props: L } = f, { bm: q, m: z, parent: B, root: se, type: ce } = a, ve = Qt(f);
+        ct(a, !1), q && _n(q), !ve && (O = L && L.onVnodeBeforeMount) && Ne(O, B, f), ct(a, !0);
         {
-          Y.ce && Y.ce._hasShadowRoot() && Y.ce._injectChildStyle(
-            ee,
+          se.ce && se.ce._hasShadowRoot() && se.ce._injectChildStyle(
+            ce,
             a.parent ? a.parent.type : void 0
           );
-          const Se = a.subTree = Vs(a);
-          I(
+          const Ee = a.subTree = Qs(a);
+          x(
             null,
-            Se,
+            Ee,
             h,
             _,
             a,
             g,
             y
-          ), f.el = Se.el;
+          ), f.el = Ee.el;
         }
-        if (q && ie(q, g), !ge && (A = D && D.onVnodeMounted)) {
-          const Se = f;
-          ie(
-            () => ve(A, V, Se),
+        if (z && ue(z, g), !ve && (O = L && L.onVnodeMounted)) {
+          const Ee = f;
+          ue(
+            () => Ne(O, B, Ee),
             g
           );
         }
-        (f.shapeFlag & 256 || V && Rt(V.vnode) && V.vnode.shapeFlag & 256) && a.a && ie(a.a, g), a.isMounted = !0, f = h = _ = null;
+        (f.shapeFlag & 256 || B && Qt(B.vnode) && B.vnode.shapeFlag & 256) && a.a && ue(a.a, g), a.isMounted = !0, f = h = _ = null;
       }
     };
     a.scope.on();
-    const b = a.effect = new Pi(S);
+    const I = a.effect = new Ji(k);
     a.scope.off();
-    const m = a.update = b.run.bind(b), k = a.job = b.runIfDirty.bind(b);
-    k.i = a, k.id = a.uid, b.scheduler = () => gs(k), Ye(a, !0), m();
-  }, kn = (a, f, h) => {
+    const m = a.update = I.run.bind(I), $ = a.job = I.runIfDirty.bind(I);
+    $.i = a, $.id = a.uid, I.scheduler = () => Ms($), ct(a, !0), m();
+  }, N = (a, f, h) => {
     f.component = a;
     const _ = a.vnode.props;
-    a.vnode = f, a.next = null, Qo(a, f.props, _, h), nl(a, f.children, h), Be(), er(a), Ge();
-  }, En = (a, f, h, _, g, y, x, S, b = !1) => {
-    const m = a && a.children, k = a ? a.shapeFlag : 0, A = f.children, { patchFlag: E, shapeFlag: D } = f;
-    if (E > 0) {
-      if (E & 128) {
-        xs(
+    a.vnode = f, a.next = null, cl(a, f.props, _, h), dl(a, f.children, h), st(), po(a), it();
+  }, j = (a, f, h, _, g, y, C, k, I = !1) => {
+    const m = a && a.children, $ = a ? a.shapeFlag : 0, O = f.children, { patchFlag: D, shapeFlag: L } = f;
+    if (D > 0) {
+      if (D & 128) {
+        H(
           m,
-          A,
+          O,
           h,
           _,
           g,
           y,
-          x,
-          S,
-          b
+          C,
+          k,
+          I
         );
         return;
-      } else if (E & 256) {
-        Fr(
+      } else if (D & 256) {
+        F(
           m,
-          A,
+          O,
           h,
           _,
           g,
           y,
-          x,
-          S,
-          b
+          C,
+          k,
+          I
         );
         return;
       }
     }
-    D & 8 ? (k & 16 && St(m, g, y), A !== m && u(h, A)) : k & 16 ? D & 16 ? xs(
+    L & 8 ? ($ & 16 && jt(m, g, y), O !== m && d(h, O)) : $ & 16 ? L & 16 ? H(
       m,
-      A,
+      O,
       h,
       _,
       g,
       y,
-      x,
-      S,
-      b
-    ) : St(m, g, y, !0) : (k & 8 && u(h, ""), D & 16 && ct(
-      A,
+      C,
+      k,
+      I
+    ) : jt(m, g, y, !0) : ($ & 8 && d(h, ""), L & 16 && Fe(
+      O,
       h,
       _,
       g,
       y,
-      x,
-      S,
-      b
+      C,
+      k,
+      I
     ));
-  }, Fr = (a, f, h, _, g, y, x, S, b) => {
-    a = a || Ze, f = f || Ze;
-    const m = a.length, k = f.length, A = Math.min(m, k);
-    let E;
-    for (E = 0; E < A; E++) {
-      const D = f[E] = b ? Re(f[E]) : Te(f[E]);
-      I(
-        a[E],
-        D,
+  }, F = (a, f, h, _, g, y, C, k, I) => {
+    a = a || pt, f = f || pt;
+    const m = a.length, $ = f.length, O = Math.min(m, $);
+    let D;
+    for (D = 0; D < O; D++) {
+      const L = f[D] = I ? qe(f[D]) : Re(f[D]);
+      x(
+        a[D],
+        L,
         h,
         null,
         g,
         y,
-        x,
-        S,
-        b
+        C,
+        k,
+        I
       );
     }
-    m > k ? St(
+    m > $ ? jt(
       a,
       g,
       y,
       !0,
       !1,
-      A
-    ) : ct(
+      O
+    ) : Fe(
       f,
       h,
       _,
       g,
       y,
-      x,
-      S,
-      b,
-      A
+      C,
+      k,
+      I,
+      O
     );
-  }, xs = (a, f, h, _, g, y, x, S, b) => {
+  }, H = (a, f, h, _, g, y, C, k, I) => {
     let m = 0;
-    const k = f.length;
-    let A = a.length - 1, E = k - 1;
-    for (; m <= A && m <= E; ) {
-      const D = a[m], j = f[m] = b ? Re(f[m]) : Te(f[m]);
-      if (At(D, j))
-        I(
-          D,
-          j,
+    const $ = f.length;
+    let O = a.length - 1, D = $ - 1;
+    for (; m <= O && m <= D; ) {
+      const L = a[m], q = f[m] = I ? qe(f[m]) : Re(f[m]);
+      if (Ut(L, q))
+        x(
+          L,
+          q,
           h,
           null,
           g,
           y,
-          x,
-          S,
-          b
+          C,
+          k,
+          I
         );
       else
         break;
       m++;
     }
-    for (; m <= A && m <= E; ) {
-      const D = a[A], j = f[E] = b ? Re(f[E]) : Te(f[E]);
-      if (At(D, j))
-        I(
-          D,
-          j,
+    for (; m <= O && m <= D; ) {
+      const L = a[O], q = f[D] = I ? qe(f[D]) : Re(f[D]);
+      if (Ut(L, q))
+        x(
+          L,
+          q,
           h,
           null,
           g,
           y,
-          x,
-          S,
-          b
+          C,
+          k,
+          I
         );
       else
         break;
-      A--, E--;
+      O--, D--;
     }
-    if (m > A) {
-      if (m <= E) {
-        const D = E + 1, j = D < k ? f[D].el : _;
-        for (; m <= E; )
-          I(
+    if (m > O) {
+      if (m <= D) {
+        const L = D + 1, q = L < $ ? f[L].el : _;
+        for (; m <= D; )
+          x(
             null,
-            f[m] = b ? Re(f[m]) : Te(f[m]),
+            f[m] = I ? qe(f[m]) : Re(f[m]),
             h,
-            j,
+            q,
             g,
             y,
-            x,
-            S,
-            b
+            C,
+            k,
+            I
           ), m++;
       }
-    } else if (m > E)
-      for (; m <= A; )
-        Ne(a[m], g, y, !0), m++;
+    } else if (m > D)
+      for (; m <= O; )
+        Q(a[m], g, y, !0), m++;
     else {
-      const D = m, j = m, q = /* @__PURE__ */ new Map();
-      for (m = j; m <= E; m++) {
-        const ce = f[m] = b ? Re(f[m]) : Te(f[m]);
-        ce.key != null && q.set(ce.key, m);
+      const L = m, q = m, z = /* @__PURE__ */ new Map();
+      for (m = q; m <= D; m++) {
+        const me = f[m] = I ? qe(f[m]) : Re(f[m]);
+        me.key != null && z.set(me.key, m);
       }
-      let V, Y = 0;
-      const ee = E - j + 1;
-      let ge = !1, Se = 0;
-      const Me = new Array(ee);
-      for (m = 0; m < ee; m++) Me[m] = 0;
-      for (m = D; m <= A; m++) {
-        const ce = a[m];
-        if (Y >= ee) {
-          Ne(ce, g, y, !0);
+      let B, se = 0;
+      const ce = D - q + 1;
+      let ve = !1, Ee = 0;
+      const Ve = new Array(ce);
+      for (m = 0; m < ce; m++) Ve[m] = 0;
+      for (m = L; m <= O; m++) {
+        const me = a[m];
+        if (se >= ce) {
+          Q(me, g, y, !0);
           continue;
         }
-        let xe;
-        if (ce.key != null)
-          xe = q.get(ce.key);
+        let Oe;
+        if (me.key != null)
+          Oe = z.get(me.key);
         else
-          for (V = j; V <= E; V++)
-            if (Me[V - j] === 0 && At(ce, f[V])) {
-              xe = V;
+          for (B = q; B <= D; B++)
+            if (Ve[B - q] === 0 && Ut(me, f[B])) {
+              Oe = B;
               break;
             }
-        xe === void 0 ? Ne(ce, g, y, !0) : (Me[xe - j] = m + 1, xe >= Se ? Se = xe : ge = !0, I(
-          ce,
-          f[xe],
+        Oe === void 0 ? Q(me, g, y, !0) : (Ve[Oe - q] = m + 1, Oe >= Ee ? Ee = Oe : ve = !0, x(
+          me,
+          f[Oe],
           h,
           null,
           g,
           y,
-          x,
-          S,
-          b
-        ), Y++);
+          C,
+          k,
+          I
+        ), se++);
       }
-      const Is = ge ? ol(Me) : Ze;
-      for (V = Is.length - 1, m = ee - 1; m >= 0; m--) {
-        const ce = j + m, xe = f[ce], Ts = f[ce + 1], ks = ce + 1 < k ? (
+      const js = ve ? ml(Ve) : pt;
+      for (B = js.length - 1, m = ce - 1; m >= 0; m--) {
+        const me = q + m, Oe = f[me], Fs = f[me + 1], Vs = me + 1 < $ ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ts.el || Lt(Ts)
+          Fs.el || en(Fs)
         ) : _;
-        Me[m] === 0 ? I(
+        Ve[m] === 0 ? x(
           null,
-          xe,
+          Oe,
           h,
-          ks,
+          Vs,
           g,
           y,
-          x,
-          S,
-          b
-        ) : ge && (V < 0 || m !== Is[V] ? Gt(xe, h, ks, 2) : V--);
+          C,
+          k,
+          I
+        ) : ve && (B < 0 || m !== js[B] ? ne(Oe, h, Vs, 2) : B--);
       }
     }
-  }, Gt = (a, f, h, _, g = null) => {
-    const { el: y, type: x, transition: S, children: b, shapeFlag: m } = a;
+  }, ne = (a, f, h, _, g = null) => {
+    const { el: y, type: C, transition: k, children: I, shapeFlag: m } = a;
     if (m & 6) {
-      Gt(a.component.subTree, f, h, _);
+      ne(a.component.subTree, f, h, _);
       return;
     }
     if (m & 128) {
@@ -2809,68 +2809,68 @@ function il(e, t) {
       return;
     }
     if (m & 64) {
-      x.move(a, f, h, xt);
+      C.move(a, f, h, Ft);
       return;
     }
-    if (x === Z) {
+    if (C === re) {
       s(y, f, h);
-      for (let A = 0; A < b.length; A++)
-        Gt(b[A], f, h, _);
+      for (let O = 0; O < I.length; O++)
+        ne(I[O], f, h, _);
       s(a.anchor, f, h);
       return;
     }
-    if (x === Fn) {
-      B(a, f, h);
+    if (C === ts) {
+      w(a, f, h);
       return;
     }
-    if (_ !== 2 && m & 1 && S)
+    if (_ !== 2 && m & 1 && k)
       if (_ === 0)
-        S.persisted && !y[Pn] ? s(y, f, h) : (S.beforeEnter(y), s(y, f, h), ie(() => S.enter(y), g));
+        k.persisted && !y[Qn] ? s(y, f, h) : (k.beforeEnter(y), s(y, f, h), ue(() => k.enter(y), g));
       else {
-        const { leave: A, delayLeave: E, afterLeave: D } = S, j = () => {
+        const { leave: O, delayLeave: D, afterLeave: L } = k, q = () => {
           a.ctx.isUnmounted ? i(y) : s(y, f, h);
-        }, q = () => {
-          const V = y._isLeaving || !!y[Pn];
-          y._isLeaving && y[Pn](
+        }, z = () => {
+          const B = y._isLeaving || !!y[Qn];
+          y._isLeaving && y[Qn](
             !0
             /* cancelled */
-          ), S.persisted && !V ? j() : A(y, () => {
-            j(), D && D();
+          ), k.persisted && !B ? q() : O(y, () => {
+            q(), L && L();
           });
         };
-        E ? E(y, j, q) : q();
+        D ? D(y, q, z) : z();
       }
     else
       s(y, f, h);
-  }, Ne = (a, f, h, _ = !1, g = !1) => {
+  }, Q = (a, f, h, _ = !1, g = !1) => {
     const {
       type: y,
-      props: x,
-      ref: S,
-      children: b,
+      props: C,
+      ref: k,
+      children: I,
       dynamicChildren: m,
-      shapeFlag: k,
-      patchFlag: A,
-      dirs: E,
-      cacheIndex: D,
-      memo: j
+      shapeFlag: $,
+      patchFlag: O,
+      dirs: D,
+      cacheIndex: L,
+      memo: q
     } = a;
-    if ((A === -2 || m && m.hasOnce) && (g = !1), S != null && (Be(), Dt(S, null, h, a, !0), Ge()), D != null && (!a.ctx || a.ctx === f) && (f.renderCache[D] = void 0), k & 256 && f.ctx.deactivate(a))
+    if ((O === -2 || m && m.hasOnce) && (g = !1), k != null && (st(), Xt(k, null, h, a, !0), it()), L != null && (!a.ctx || a.ctx === f) && (f.renderCache[L] = void 0), $ & 256 && f.ctx.deactivate(a))
       return;
-    const q = k & 1 && E, V = !Rt(a);
-    let Y;
-    if (V && (Y = x && x.onVnodeBeforeUnmount) && ve(Y, f, a), k & 6)
-      Vr(a.component, h, _);
+    const z = $ & 1 && D, B = !Qt(a);
+    let se;
+    if (B && (se = C && C.onVnodeBeforeUnmount) && Ne(se, f, a), $ & 6)
+      Hn(a.component, h, _);
     else {
-      if (k & 128) {
+      if ($ & 128) {
         a.suspense.unmount(h, _);
         return;
       }
-      q && ze(a, null, f, "beforeUnmount"), k & 64 ? a.type.remove(
+      z && lt(a, null, f, "beforeUnmount"), $ & 64 ? a.type.remove(
         a,
         f,
         h,
-        xt,
+        Ft,
         _
       ) : m && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -2878,62 +2878,62 @@ function il(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !m.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (y !== Z || A > 0 && A & 64) ? St(
+      (y !== re || O > 0 && O & 64) ? jt(
         m,
         f,
         h,
         !1,
         !0
-      ) : (y === Z && A & 384 || !g && k & 16) && St(b, f, h), _ && vs(a);
+      ) : (y === re && O & 384 || !g && $ & 16) && jt(I, f, h), _ && Xe(a);
     }
-    const ee = j != null && D == null;
-    (V && (Y = x && x.onVnodeUnmounted) || q || ee) && ie(() => {
-      Y && ve(Y, f, a), q && ze(a, null, f, "unmounted"), ee && (a.el = null);
+    const ce = q != null && L == null;
+    (B && (se = C && C.onVnodeUnmounted) || z || ce) && ue(() => {
+      se && Ne(se, f, a), z && lt(a, null, f, "unmounted"), ce && (a.el = null);
     }, h);
-  }, vs = (a) => {
-    const { type: f, el: h, anchor: _, transition: g } = a, y = f === Z;
+  }, Xe = (a) => {
+    const { type: f, el: h, anchor: _, transition: g } = a, y = f === re;
     if (y && !g) {
-      As(h, _);
+      Qe(h, _);
       return;
     }
-    if (f === Fn) {
-      $(a), g && !g.persisted && g.afterLeave && g.afterLeave();
+    if (f === ts) {
+      A(a), g && !g.persisted && g.afterLeave && g.afterLeave();
       return;
     }
-    const x = y ? Qn(a) : a, S = () => {
-      y ? p(h) && As(h, _) : i(h), g && !g.persisted && g.afterLeave && g.afterLeave();
+    const C = y ? ps(a) : a, k = () => {
+      y ? p(h) && Qe(h, _) : i(h), g && !g.persisted && g.afterLeave && g.afterLeave();
     };
-    if (x && x.shapeFlag & 1 && g && !g.persisted) {
-      const { leave: b, delayLeave: m } = g, k = x.el, A = () => b(k, S);
-      m ? m(k, S, A) : A();
+    if (C && C.shapeFlag & 1 && g && !g.persisted) {
+      const { leave: I, delayLeave: m } = g, $ = C.el, O = () => I($, k);
+      m ? m($, k, O) : O();
     } else
-      S();
-  }, As = (a, f) => {
+      k();
+  }, Qe = (a, f) => {
     let h;
     for (; a !== f; )
-      h = C(a), i(a), a = h;
+      h = T(a), i(a), a = h;
     i(f);
-  }, Vr = (a, f, h) => {
-    const { bum: _, scope: g, job: y, subTree: x, um: S, m: b, a: m } = a;
-    Ws(b), Ws(m), _ && tn(_), g.stop(), y ? (y.flags |= 8, Ne(x, a, f, h)) : x && (x.transition = a.vnode.transition, Ne(x, a, f, h)), S && ie(S, f);
-    const k = () => {
+  }, Hn = (a, f, h) => {
+    const { bum: _, scope: g, job: y, subTree: C, um: k, m: I, a: m } = a;
+    ti(I), ti(m), _ && _n(_), g.stop(), y ? (y.flags |= 8, Q(C, a, f, h)) : C && (C.transition = a.vnode.transition, Q(C, a, f, h)), k && ue(k, f);
+    const $ = () => {
       a.isUnmounted = !0;
     };
-    k.flags = 16, ie(k, f);
-  }, St = (a, f, h, _ = !1, g = !1, y = 0) => {
-    for (let x = y; x < a.length; x++)
-      Ne(a[x], f, h, _, g);
-  }, Jt = (a) => {
+    $.flags = 16, ue($, f);
+  }, jt = (a, f, h, _ = !1, g = !1, y = 0) => {
+    for (let C = y; C < a.length; C++)
+      Q(a[C], f, h, _, g);
+  }, dn = (a) => {
     if (a.shapeFlag & 6)
-      return Jt(a.component.subTree);
+      return dn(a.component.subTree);
     if (a.shapeFlag & 128)
       return a.suspense.next();
-    const f = C(a.anchor || a.el), h = f && f[Lo];
-    return h ? C(h) : f;
-  }, Cs = (a, f, h) => {
-    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : pl();
-    No(() => {
-      a == null ? f._vnode && Ne(f._vnode, null, null, !0) : I(
+    const f = T(a.anchor || a.el), h = f && f[Gr];
+    return h ? T(h) : f;
+  }, Ps = (a, f, h) => {
+    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : Al();
+    Ur(() => {
+      a == null ? f._vnode && Q(f._vnode, null, null, !0) : x(
         f._vnode || null,
         a,
         f,
@@ -2943,116 +2943,116 @@ function il(e, t) {
         h
       ), f._vnode = a;
     }, _);
-  }, xt = {
-    p: I,
-    um: Ne,
-    m: Gt,
-    r: vs,
-    mt: ws,
-    mc: ct,
-    pc: En,
-    pbc: Tn,
-    n: Jt,
+  }, Ft = {
+    p: x,
+    um: Q,
+    m: ne,
+    r: Xe,
+    mt: vt,
+    mc: Fe,
+    pc: j,
+    pbc: rt,
+    n: dn,
     o: e
   };
   return {
-    render: Cs,
+    render: Ps,
     hydrate: void 0,
-    createApp: Wo(Cs)
+    createApp: Zr(Ps)
   };
 }
-function jn({ type: e, props: t }, n) {
+function es({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function Ye({ effect: e, job: t }, n) {
+function ct({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function rl(e, t) {
+function gl(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function mr(e, t, n = !1) {
+function Oo(e, t, n = !1) {
   const s = e.children, i = t.children;
-  if (R(s) && R(i))
-    for (let r = 0; r < s.length; r++) {
-      const o = s[r];
-      let l = i[r];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[r] = Re(i[r]), l.el = o.el), !n && l.patchFlag !== -2 && mr(o, l)), l.type === Cn && (l.patchFlag === -1 && (l = i[r] = Re(l)), l.el = o.el), l.type === we && !l.el && (l.el = o.el);
+  if (P(s) && P(i))
+    for (let o = 0; o < s.length; o++) {
+      const r = s[o];
+      let l = i[o];
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[o] = qe(i[o]), l.el = r.el), !n && l.patchFlag !== -2 && Oo(r, l)), l.type === qn && (l.patchFlag === -1 && (l = i[o] = qe(l)), l.el = r.el), l.type === Te && !l.el && (l.el = r.el);
     }
 }
-function ol(e) {
+function ml(e) {
   const t = e.slice(), n = [0];
-  let s, i, r, o, l;
+  let s, i, o, r, l;
   const c = e.length;
   for (s = 0; s < c; s++) {
-    const d = e[s];
-    if (d !== 0) {
-      if (i = n[n.length - 1], e[i] < d) {
+    const u = e[s];
+    if (u !== 0) {
+      if (i = n[n.length - 1], e[i] < u) {
         t[s] = i, n.push(s);
         continue;
       }
-      for (r = 0, o = n.length - 1; r < o; )
-        l = r + o >> 1, e[n[l]] < d ? r = l + 1 : o = l;
-      d < e[n[r]] && (r > 0 && (t[s] = n[r - 1]), n[r] = s);
+      for (o = 0, r = n.length - 1; o < r; )
+        l = o + r >> 1, e[n[l]] < u ? o = l + 1 : r = l;
+      u < e[n[o]] && (o > 0 && (t[s] = n[o - 1]), n[o] = s);
     }
   }
-  for (r = n.length, o = n[r - 1]; r-- > 0; )
-    n[r] = o, o = t[o];
+  for (o = n.length, r = n[o - 1]; o-- > 0; )
+    n[o] = r, r = t[r];
   return n;
 }
-function yr(e) {
+function No(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : yr(t);
+    return t.asyncDep && !t.asyncResolved ? t : No(t);
 }
-function Ws(e) {
+function ti(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function Lt(e) {
+function en(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return Lt(t.subTree);
+    return en(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? Lt(n.activeBranch) : null;
+  return n && n.activeBranch ? en(n.activeBranch) : null;
 }
-const _r = (e) => e.__isSuspense, ll = /* @__PURE__ */ Symbol("_deferredEnter");
-function cl(e, t) {
-  t && t.pendingBranch ? R(e) ? t.effects.push(...e) : t.effects.push(e) : Oo(e);
+const Mo = (e) => e.__isSuspense, yl = /* @__PURE__ */ Symbol("_deferredEnter");
+function _l(e, t) {
+  t && t.pendingBranch ? P(e) ? t.effects.push(...e) : t.effects.push(e) : Vr(e);
 }
-const Z = /* @__PURE__ */ Symbol.for("v-fgt"), Cn = /* @__PURE__ */ Symbol.for("v-txt"), we = /* @__PURE__ */ Symbol.for("v-cmt"), Fn = /* @__PURE__ */ Symbol.for("v-stc"), st = [];
-let ae = null;
-function H(e = !1) {
-  st.push(ae = e ? null : []);
+const re = /* @__PURE__ */ Symbol.for("v-fgt"), qn = /* @__PURE__ */ Symbol.for("v-txt"), Te = /* @__PURE__ */ Symbol.for("v-cmt"), ts = /* @__PURE__ */ Symbol.for("v-stc"), _t = [];
+let ye = null;
+function X(e = !1) {
+  _t.push(ye = e ? null : []);
 }
-function br() {
-  st.pop(), ae = st[st.length - 1] || null;
+function $o() {
+  _t.pop(), ye = _t[_t.length - 1] || null;
 }
-let qt = 1;
-function Ks(e, t = !1) {
-  qt += e, e < 0 && ae && t && (ae.hasOnce = !0);
+let on = 1;
+function ni(e, t = !1) {
+  on += e, e < 0 && ye && t && (ye.hasOnce = !0);
 }
-function wr(e) {
-  return e.dynamicChildren = qt > 0 ? ae || Ze : null, br(), qt > 0 && ae && ae.push(e), e;
+function Do(e) {
+  return e.dynamicChildren = on > 0 ? ye || pt : null, $o(), on > 0 && ye && ye.push(e), e;
 }
-function G(e, t, n, s, i, r) {
-  return wr(
-    P(
+function Z(e, t, n, s, i, o) {
+  return Do(
+    W(
       e,
       t,
       n,
       s,
       i,
-      r,
+      o,
       !0
     )
   );
 }
-function al(e, t, n, s, i) {
-  return wr(
-    Fe(
+function bl(e, t, n, s, i) {
+  return Do(
+    Ge(
       e,
       t,
       n,
@@ -3062,26 +3062,26 @@ function al(e, t, n, s, i) {
     )
   );
 }
-function _s(e) {
+function Rs(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function At(e, t) {
+function Ut(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Sr = ({ key: e }) => e ?? null, nn = ({
+const Ro = ({ key: e }) => e ?? null, bn = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? X(e) || /* @__PURE__ */ oe(e) || W(e) ? { i: ue, r: e, k: t, f: !!n } : e : null);
-function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? ie(e) || /* @__PURE__ */ pe(e) || J(e) ? { i: be, r: e, k: t, f: !!n } : e : null);
+function W(e, t = null, n = null, s = 0, i = null, o = e === re ? 0 : 1, r = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Sr(t),
-    ref: t && nn(t),
-    scopeId: sr,
+    key: t && Ro(t),
+    ref: t && bn(t),
+    scopeId: yo,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3096,67 +3096,67 @@ function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, 
     targetStart: null,
     targetAnchor: null,
     staticCount: 0,
-    shapeFlag: r,
+    shapeFlag: o,
     patchFlag: s,
     dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: ue
+    ctx: be
   };
-  return l ? (un(c, n), r & 128 && e.normalize(c)) : n && (c.shapeFlag |= X(n) ? 8 : 16), qt > 0 && // avoid a block node from tracking itself
-  !o && // has current parent block
-  ae && // presence of a patch flag indicates this node needs patching on updates.
+  return l ? (Cn(c, n), o & 128 && e.normalize(c)) : n && (c.shapeFlag |= ie(n) ? 8 : 16), on > 0 && // avoid a block node from tracking itself
+  !r && // has current parent block
+  ye && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
-  (c.patchFlag > 0 || r & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
+  (c.patchFlag > 0 || o & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && ae.push(c), c;
+  c.patchFlag !== 32 && ye.push(c), c;
 }
-const Fe = fl;
-function fl(e, t = null, n = null, s = 0, i = null, r = !1) {
-  if ((!e || e === Vo) && (e = we), _s(e)) {
-    const l = _t(
+const Ge = wl;
+function wl(e, t = null, n = null, s = 0, i = null, o = !1) {
+  if ((!e || e === Yr) && (e = Te), Rs(e)) {
+    const l = Nt(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && un(l, n), qt > 0 && !r && ae && (l.shapeFlag & 6 ? ae[ae.indexOf(e)] = l : ae.push(l)), l.patchFlag = -2, l;
+    return n && Cn(l, n), on > 0 && !o && ye && (l.shapeFlag & 6 ? ye[ye.indexOf(e)] = l : ye.push(l)), l.patchFlag = -2, l;
   }
-  if (Sl(e) && (e = e.__vccOpts), t) {
-    t = ul(t);
+  if (Nl(e) && (e = e.__vccOpts), t) {
+    t = Sl(t);
     let { class: l, style: c } = t;
-    l && !X(l) && (t.class = Ae(l)), z(c) && (/* @__PURE__ */ ps(c) && !R(c) && (c = he({}, c)), t.style = wn(c));
+    l && !ie(l) && (t.class = Me(l)), te(c) && (/* @__PURE__ */ Ns(c) && !P(c) && (c = Se({}, c)), t.style = jn(c));
   }
-  const o = X(e) ? 1 : _r(e) ? 128 : vn(e) ? 64 : z(e) ? 4 : W(e) ? 2 : 0;
-  return P(
+  const r = ie(e) ? 1 : Mo(e) ? 128 : Un(e) ? 64 : te(e) ? 4 : J(e) ? 2 : 0;
+  return W(
     e,
     t,
     n,
     s,
     i,
-    o,
     r,
+    o,
     !0
   );
 }
-function ul(e) {
-  return e ? /* @__PURE__ */ ps(e) ? he({}, e) : ur(e) ? he({}, e[Ir] || e) : e : null;
+function Sl(e) {
+  return e ? /* @__PURE__ */ Ns(e) ? Se({}, e) : Io(e) ? Se({}, e[Vo] || e) : e : null;
 }
-function _t(e, t, n = !1, s = !1) {
-  const { props: i, ref: r, patchFlag: o, children: l, transition: c } = e, d = t ? dl(i || {}, t) : i, u = {
+function Nt(e, t, n = !1, s = !1) {
+  const { props: i, ref: o, patchFlag: r, children: l, transition: c } = e, u = t ? xl(i || {}, t) : i, d = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
-    props: d,
-    key: d && Sr(d),
+    props: u,
+    key: u && Ro(u),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && r ? R(r) ? r.concat(nn(t)) : [r, nn(t)] : nn(t)
-    ) : r,
+      n && o ? P(o) ? o.concat(bn(t)) : [o, bn(t)] : bn(t)
+    ) : o,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
     children: l,
@@ -3169,7 +3169,7 @@ function _t(e, t, n = !1, s = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== Z ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== re ? r === -1 ? 16 : r | 16 : r,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3181,8 +3181,8 @@ function _t(e, t, n = !1, s = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && _t(e.ssContent),
-    ssFallback: e.ssFallback && _t(e.ssFallback),
+    ssContent: e.ssContent && Nt(e.ssContent),
+    ssFallback: e.ssFallback && Nt(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3190,87 +3190,87 @@ function _t(e, t, n = !1, s = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && s && $t(
-    u,
-    c.clone(u)
-  ), u;
+  return c && s && Yt(
+    d,
+    c.clone(d)
+  ), d;
 }
-function le(e = " ", t = 0) {
-  return Fe(Cn, null, e, t);
+function ge(e = " ", t = 0) {
+  return Ge(qn, null, e, t);
 }
-function me(e = "", t = !1) {
-  return t ? (H(), al(we, null, e)) : Fe(we, null, e);
+function Ae(e = "", t = !1) {
+  return t ? (X(), bl(Te, null, e)) : Ge(Te, null, e);
 }
-function Te(e) {
-  return e == null || typeof e == "boolean" ? Fe(we) : R(e) ? Fe(
-    Z,
+function Re(e) {
+  return e == null || typeof e == "boolean" ? Ge(Te) : P(e) ? Ge(
+    re,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : _s(e) ? Re(e) : Fe(Cn, null, String(e));
+  ) : Rs(e) ? qe(e) : Ge(qn, null, String(e));
 }
-function Re(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : _t(e);
+function qe(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Nt(e);
 }
-function un(e, t) {
+function Cn(e, t) {
   let n = 0;
   const { shapeFlag: s } = e;
   if (t == null)
     t = null;
-  else if (R(t))
+  else if (P(t))
     n = 16;
   else if (typeof t == "object")
     if (s & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), un(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), Cn(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !ur(t) ? t._ctx = ue : i === 3 && ue && (ue.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Io(t) ? t._ctx = be : i === 3 && be && (be.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (W(t)) {
+  else if (J(t)) {
     if (s & 65) {
-      un(e, { default: t });
+      Cn(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: ue }, n = 32;
+    t = { default: t, _ctx: be }, n = 32;
   } else
-    t = String(t), s & 64 ? (n = 16, t = [le(t)]) : n = 8;
+    t = String(t), s & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function dl(...e) {
+function xl(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const s = e[n];
     for (const i in s)
       if (i === "class")
-        t.class !== s.class && (t.class = Ae([t.class, s.class]));
+        t.class !== s.class && (t.class = Me([t.class, s.class]));
       else if (i === "style")
-        t.style = wn([t.style, s.style]);
-      else if (mn(i)) {
-        const r = t[i], o = s[i];
-        o && r !== o && !(R(r) && r.includes(o)) ? t[i] = r ? [].concat(r, o) : o : o == null && r == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        t.style = jn([t.style, s.style]);
+      else if (Dn(i)) {
+        const o = t[i], r = s[i];
+        r && o !== r && !(P(o) && o.includes(r)) ? t[i] = o ? [].concat(o, r) : r : r == null && o == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !yn(i) && (t[i] = o);
+        !Rn(i) && (t[i] = r);
       } else i !== "" && (t[i] = s[i]);
   }
   return t;
 }
-function ve(e, t, n, s = null) {
-  Ve(e, t, 7, [
+function Ne(e, t, n, s = null) {
+  Je(e, t, 7, [
     n,
     s
   ]);
 }
-const hl = /* @__PURE__ */ or();
-let xr = 0;
-function pl() {
-  return xr;
+const vl = /* @__PURE__ */ wo();
+let Lo = 0;
+function Al() {
+  return Lo;
 }
-function gl(e, t, n) {
-  const s = e.type, i = (t ? t.appContext : e.appContext) || hl, r = {
-    uid: xr++,
+function Il(e, t, n) {
+  const s = e.type, i = (t ? t.appContext : e.appContext) || vl, o = {
+    uid: Lo++,
     vnode: e,
     type: s,
     parent: t,
@@ -3284,7 +3284,7 @@ function gl(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new eo(
+    scope: new ur(
       !0
       /* detached */
     ),
@@ -3301,24 +3301,24 @@ function gl(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Zo(s, i),
-    emitsOptions: Bo(s, i),
+    propsOptions: al(s, i),
+    emitsOptions: nl(s, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: J,
+    propsDefaults: ee,
     // inheritAttrs
     inheritAttrs: s.inheritAttrs,
     // state
-    ctx: J,
-    data: J,
-    props: J,
-    attrs: J,
-    slots: J,
-    refs: J,
-    setupState: J,
+    ctx: ee,
+    data: ee,
+    props: ee,
+    attrs: ee,
+    slots: ee,
+    refs: ee,
+    setupState: ee,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3345,52 +3345,52 @@ function gl(e, t, n) {
     ec: null,
     sp: null
   };
-  return r.ctx = { _: r }, r.root = t ? t.root : r, r.emit = Ho.bind(null, r), e.ce && e.ce(r), r;
+  return o.ctx = { _: o }, o.root = t ? t.root : o, o.emit = tl.bind(null, o), e.ce && e.ce(o), o;
 }
-let bt = null;
-const ml = () => bt || ue;
-let dn, Wt;
+let Mt = null;
+const kl = () => Mt || be;
+let Tn, rn;
 {
-  const e = bn(), t = (n, s) => {
+  const e = Pn(), t = (n, s) => {
     let i;
-    return (i = e[n]) || (i = e[n] = []), i.push(s), (r) => {
-      i.length > 1 ? i.forEach((o) => o(r)) : i[0](r);
+    return (i = e[n]) || (i = e[n] = []), i.push(s), (o) => {
+      i.length > 1 ? i.forEach((r) => r(o)) : i[0](o);
     };
   };
-  dn = t(
+  Tn = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => bt = n
-  ), Wt = t(
+    (n) => Mt = n
+  ), rn = t(
     "__VUE_SSR_SETTERS__",
-    (n) => hn = n
+    (n) => En = n
   );
 }
-const vr = (e) => {
-  const t = bt;
-  return dn(e), e.scope.on(), () => {
-    e.scope.off(), dn(t);
+const Po = (e) => {
+  const t = Mt;
+  return Tn(e), e.scope.on(), () => {
+    e.scope.off(), Tn(t);
   };
-}, Hs = () => {
-  bt && bt.scope.off(), dn(null);
+}, si = () => {
+  Mt && Mt.scope.off(), Tn(null);
 };
-function Ar(e) {
+function jo(e) {
   return e.vnode.shapeFlag & 4;
 }
-let hn = !1;
-function yl(e, t = !1, n = !1) {
-  t && Wt(t);
-  const { props: s, children: i } = e.vnode, r = Ar(e);
-  Xo(e, s, r, t), tl(e, i, n || t);
-  const o = r ? _l(e, t) : void 0;
-  return t && Wt(!1), o;
+let En = !1;
+function Cl(e, t = !1, n = !1) {
+  t && rn(t);
+  const { props: s, children: i } = e.vnode, o = jo(e);
+  ll(e, s, o, t), ul(e, i, n || t);
+  const r = o ? Tl(e, t) : void 0;
+  return t && rn(!1), r;
 }
-function _l(e, t) {
+function Tl(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Uo);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Xr);
   const { setup: s } = n;
   if (s) {
-    Be();
-    const i = e.setupContext = s.length > 1 ? wl(e) : null, r = vr(e), o = Bt(
+    st();
+    const i = e.setupContext = s.length > 1 ? Ol(e) : null, o = Po(e), r = an(
       s,
       e,
       0,
@@ -3398,75 +3398,75 @@ function _l(e, t) {
         e.props,
         i
       ]
-    ), l = ki(o);
-    if (Ge(), r(), (l || e.sp) && !Rt(e) && Fo(e), l) {
-      if (o.then(Hs, Hs), t)
-        return o.then((c) => {
-          Wt(!0);
+    ), l = Ui(r);
+    if (it(), o(), (l || e.sp) && !Qt(e) && Jr(e), l) {
+      if (r.then(si, si), t)
+        return r.then((c) => {
+          rn(!0);
           try {
-            Bs(e, c, t);
+            ii(e, c, t);
           } finally {
-            Wt(!1);
+            rn(!1);
           }
         }).catch((c) => {
-          xn(c, e, 0, void 0, !0), e.ssrRender = (d, u) => u("<!---->");
+          Vn(c, e, 0, void 0, !0), e.ssrRender = (u, d) => d("<!---->");
         });
-      e.asyncDep = o;
+      e.asyncDep = r;
     } else
-      Bs(e, o);
+      ii(e, r);
   } else
-    Cr(e);
+    Fo(e);
 }
-function Bs(e, t, n) {
-  W(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : z(t) && (e.setupState = Xi(t)), Cr(e);
+function ii(e, t, n) {
+  J(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : te(t) && (e.setupState = fo(t)), Fo(e);
 }
-function Cr(e, t, n) {
+function Fo(e, t, n) {
   const s = e.type;
-  e.render || (e.render = s.render || tt);
+  e.render || (e.render = s.render || mt);
 }
-const Ir = /* @__PURE__ */ Symbol(), bl = {
+const Vo = /* @__PURE__ */ Symbol(), El = {
   get(e, t) {
-    return se(e, "get", ""), t === Ir ? e : e[t];
+    return fe(e, "get", ""), t === Vo ? e : e[t];
   }
 };
-function wl(e) {
+function Ol(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, bl),
+    attrs: new Proxy(e.attrs, El),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function In(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Xi(wo(e.exposed)), {
+function Kn(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(fo(Or(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Pt)
-        return Pt[n](e);
+      if (n in Zt)
+        return Zt[n](e);
     },
     has(t, n) {
-      return n in t || n in Pt;
+      return n in t || n in Zt;
     }
   })) : e.proxy;
 }
-function Sl(e) {
-  return W(e) && "__vccOpts" in e;
+function Nl(e) {
+  return J(e) && "__vccOpts" in e;
 }
-const Ct = (e, t) => /* @__PURE__ */ Co(e, t, hn), xl = "3.5.45";
-let ts;
-const Gs = typeof window < "u" && window.trustedTypes;
-if (Gs)
+const Wt = (e, t) => /* @__PURE__ */ Rr(e, t, En), Ml = "3.5.45";
+let ys;
+const oi = typeof window < "u" && window.trustedTypes;
+if (oi)
   try {
-    ts = /* @__PURE__ */ Gs.createPolicy("vue", {
+    ys = /* @__PURE__ */ oi.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000/svg", Al = "http://www.w3.org/1998/Math/MathML", De = typeof document < "u" ? document : null, Js = De && /* @__PURE__ */ De.createElement("template"), Cl = {
+const Uo = ys ? (e) => ys.createHTML(e) : (e) => e, $l = "http://www.w3.org/2000/svg", Dl = "http://www.w3.org/1998/Math/MathML", We = typeof document < "u" ? document : null, ri = We && /* @__PURE__ */ We.createElement("template"), Rl = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3475,11 +3475,11 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, s) => {
-    const i = t === "svg" ? De.createElementNS(vl, e) : t === "mathml" ? De.createElementNS(Al, e) : n ? De.createElement(e, { is: n }) : De.createElement(e);
+    const i = t === "svg" ? We.createElementNS($l, e) : t === "mathml" ? We.createElementNS(Dl, e) : n ? We.createElement(e, { is: n }) : We.createElement(e);
     return e === "select" && s && s.multiple != null && i.setAttribute("multiple", s.multiple), i;
   },
-  createText: (e) => De.createTextNode(e),
-  createComment: (e) => De.createComment(e),
+  createText: (e) => We.createTextNode(e),
+  createComment: (e) => We.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3488,7 +3488,7 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => De.querySelector(e),
+  querySelector: (e) => We.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3496,16 +3496,16 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
   // Reason: innerHTML.
   // Static content here can only come from compiled templates.
   // As long as the user only uses trusted templates, this is safe.
-  insertStaticContent(e, t, n, s, i, r) {
-    const o = n ? n.previousSibling : t.lastChild;
-    if (i && (i === r || i.nextSibling))
-      for (; t.insertBefore(i.cloneNode(!0), n), !(i === r || !(i = i.nextSibling)); )
+  insertStaticContent(e, t, n, s, i, o) {
+    const r = n ? n.previousSibling : t.lastChild;
+    if (i && (i === o || i.nextSibling))
+      for (; t.insertBefore(i.cloneNode(!0), n), !(i === o || !(i = i.nextSibling)); )
         ;
     else {
-      Js.innerHTML = Tr(
+      ri.innerHTML = Uo(
         s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Js.content;
+      const l = ri.content;
       if (s === "svg" || s === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3516,98 +3516,98 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
     }
     return [
       // first
-      o ? o.nextSibling : t.firstChild,
+      r ? r.nextSibling : t.firstChild,
       // last
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Il = /* @__PURE__ */ Symbol("_vtc");
-function Tl(e, t, n) {
-  const s = e[Il];
+}, Ll = /* @__PURE__ */ Symbol("_vtc");
+function Pl(e, t, n) {
+  const s = e[Ll];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const zs = /* @__PURE__ */ Symbol("_vod"), kl = /* @__PURE__ */ Symbol("_vsh"), El = /* @__PURE__ */ Symbol(""), Ol = /(?:^|;)\s*display\s*:/;
-function Nl(e, t, n) {
-  const s = e.style, i = X(n);
-  let r = !1;
+const li = /* @__PURE__ */ Symbol("_vod"), jl = /* @__PURE__ */ Symbol("_vsh"), Fl = /* @__PURE__ */ Symbol(""), Vl = /(?:^|;)\s*display\s*:/;
+function Ul(e, t, n) {
+  const s = e.style, i = ie(n);
+  let o = !1;
   if (n && !i) {
     if (t)
-      if (X(t))
-        for (const o of t.split(";")) {
-          const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && Et(s, l, "");
+      if (ie(t))
+        for (const r of t.split(";")) {
+          const l = r.slice(0, r.indexOf(":")).trim();
+          n[l] == null && Bt(s, l, "");
         }
       else
-        for (const o in t)
-          n[o] == null && Et(s, o, "");
-    for (const o in n) {
-      o === "display" && (r = !0);
-      const l = n[o];
-      l != null ? $l(
+        for (const r in t)
+          n[r] == null && Bt(s, r, "");
+    for (const r in n) {
+      r === "display" && (o = !0);
+      const l = n[r];
+      l != null ? ql(
         e,
-        o,
-        !X(t) && t ? t[o] : void 0,
+        r,
+        !ie(t) && t ? t[r] : void 0,
         l
-      ) || Et(s, o, l) : Et(s, o, "");
+      ) || Bt(s, r, l) : Bt(s, r, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = s[El];
-      o && (n += ";" + o), s.cssText = n, r = Ol.test(n);
+      const r = s[Fl];
+      r && (n += ";" + r), s.cssText = n, o = Vl.test(n);
     }
   } else t && e.removeAttribute("style");
-  zs in e && ((!i || t !== n) && (e[zs] = r ? s.display : ""), e[kl] && (s.display = "none"));
+  li in e && ((!i || t !== n) && (e[li] = o ? s.display : ""), e[jl] && (s.display = "none"));
 }
-const Qt = /\s*!important$/;
-function Et(e, t, n) {
-  if (R(n))
-    n.forEach((s) => Et(e, t, s));
+const mn = /\s*!important$/;
+function Bt(e, t, n) {
+  if (P(n))
+    n.forEach((s) => Bt(e, t, s));
   else if (n == null && (n = ""), t.startsWith("--"))
-    Qt.test(n) ? e.setProperty(t, n.replace(Qt, ""), "important") : e.setProperty(t, n);
+    mn.test(n) ? e.setProperty(t, n.replace(mn, ""), "important") : e.setProperty(t, n);
   else {
-    const s = Ml(e, t);
-    Qt.test(n) ? e.setProperty(
-      ot(s),
-      n.replace(Qt, ""),
+    const s = Wl(e, t);
+    mn.test(n) ? e.setProperty(
+      xt(s),
+      n.replace(mn, ""),
       "important"
     ) : e[s] = n;
   }
 }
-const Ys = ["Webkit", "Moz", "ms"], Vn = {};
-function Ml(e, t) {
-  const n = Vn[t];
+const ci = ["Webkit", "Moz", "ms"], ns = {};
+function Wl(e, t) {
+  const n = ns[t];
   if (n)
     return n;
-  let s = _e(t);
+  let s = ke(t);
   if (s !== "filter" && s in e)
-    return Vn[t] = s;
-  s = Ni(s);
-  for (let i = 0; i < Ys.length; i++) {
-    const r = Ys[i] + s;
-    if (r in e)
-      return Vn[t] = r;
+    return ns[t] = s;
+  s = Ki(s);
+  for (let i = 0; i < ci.length; i++) {
+    const o = ci[i] + s;
+    if (o in e)
+      return ns[t] = o;
   }
   return t;
 }
-function $l(e, t, n, s) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && X(s) && n === s;
+function ql(e, t, n, s) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && ie(s) && n === s;
 }
-const Xs = "http://www.w3.org/1999/xlink";
-function Qs(e, t, n, s, i, r = Yr(t)) {
-  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Xs, t.slice(6, t.length)) : e.setAttributeNS(Xs, t, n) : n == null || r && !$i(n) ? e.removeAttribute(t) : e.setAttribute(
+const ai = "http://www.w3.org/1999/xlink";
+function fi(e, t, n, s, i, o = lr(t)) {
+  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(ai, t.slice(6, t.length)) : e.setAttributeNS(ai, t, n) : n == null || o && !Bi(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    r ? "" : Ee(n) ? String(n) : n
+    o ? "" : Pe(n) ? String(n) : n
   );
 }
-function Zs(e, t, n, s, i) {
+function ui(e, t, n, s, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Tr(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Uo(n) : n);
     return;
   }
-  const r = e.tagName;
-  if (t === "value" && r !== "PROGRESS" && // custom elements may use _value internally
-  !r.includes("-")) {
-    const l = r === "OPTION" ? e.getAttribute("value") || "" : e.value, c = n == null ? (
+  const o = e.tagName;
+  if (t === "value" && o !== "PROGRESS" && // custom elements may use _value internally
+  !o.includes("-")) {
+    const l = o === "OPTION" ? e.getAttribute("value") || "" : e.value, c = n == null ? (
       // #11647: value should be set as empty string for null and undefined,
       // but <input type="checkbox"> should be set as 'on'.
       e.type === "checkbox" ? "on" : ""
@@ -3615,90 +3615,90 @@ function Zs(e, t, n, s, i) {
     (l !== c || !("_value" in e)) && (e.value = c), n == null && e.removeAttribute(t), e._value = n;
     return;
   }
-  let o = !1;
+  let r = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = $i(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Bi(n) : n == null && l === "string" ? (n = "", r = !0) : l === "number" && (n = 0, r = !0);
   }
   try {
     e[t] = n;
   } catch {
   }
-  o && e.removeAttribute(i || t);
+  r && e.removeAttribute(i || t);
 }
-function Qe(e, t, n, s) {
+function ht(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Dl(e, t, n, s) {
+function Kl(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
-const ei = /* @__PURE__ */ Symbol("_vei");
-function Rl(e, t, n, s, i = null) {
-  const r = e[ei] || (e[ei] = {}), o = r[t];
-  if (s && o)
-    o.value = s;
+const di = /* @__PURE__ */ Symbol("_vei");
+function Hl(e, t, n, s, i = null) {
+  const o = e[di] || (e[di] = {}), r = o[t];
+  if (s && r)
+    r.value = s;
   else {
-    const [l, c] = jl(t);
+    const [l, c] = zl(t);
     if (s) {
-      const d = r[t] = Ul(
+      const u = o[t] = Xl(
         s,
         i
       );
-      Qe(e, l, d, c);
-    } else o && (Dl(e, l, o, c), r[t] = void 0);
+      ht(e, l, u, c);
+    } else r && (Kl(e, l, r, c), o[t] = void 0);
   }
 }
-const Pl = /(Once|Passive|Capture)$/, Ll = /^on:?(?:Once|Passive|Capture)$/;
-function jl(e) {
+const Bl = /(Once|Passive|Capture)$/, Gl = /^on:?(?:Once|Passive|Capture)$/;
+function zl(e) {
   let t, n;
-  for (; (n = e.match(Pl)) && !Ll.test(e); )
+  for (; (n = e.match(Bl)) && !Gl.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : ot(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : xt(e.slice(2)), t];
 }
-let Un = 0;
-const Fl = /* @__PURE__ */ Promise.resolve(), Vl = () => Un || (Fl.then(() => Un = 0), Un = Date.now());
-function Ul(e, t) {
+let ss = 0;
+const Jl = /* @__PURE__ */ Promise.resolve(), Yl = () => ss || (Jl.then(() => ss = 0), ss = Date.now());
+function Xl(e, t) {
   const n = (s) => {
     if (!s._vts)
       s._vts = Date.now();
     else if (s._vts <= n.attached)
       return;
     const i = n.value;
-    if (R(i)) {
-      const r = s.stopImmediatePropagation;
+    if (P(i)) {
+      const o = s.stopImmediatePropagation;
       s.stopImmediatePropagation = () => {
-        r.call(s), s._stopped = !0;
+        o.call(s), s._stopped = !0;
       };
-      const o = i.slice(), l = [s];
-      for (let c = 0; c < o.length && !s._stopped; c++) {
-        const d = o[c];
-        d && Ve(
-          d,
+      const r = i.slice(), l = [s];
+      for (let c = 0; c < r.length && !s._stopped; c++) {
+        const u = r[c];
+        u && Je(
+          u,
           t,
           5,
           l
         );
       }
     } else
-      Ve(
+      Je(
         i,
         t,
         5,
         [s]
       );
   };
-  return n.value = e, n.attached = Vl(), n;
+  return n.value = e, n.attached = Yl(), n;
 }
-const ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ql = (e, t, n, s, i, r) => {
-  const o = i === "svg";
-  t === "class" ? Tl(e, s, o) : t === "style" ? Nl(e, n, s) : mn(t) ? yn(t) || Rl(e, t, n, s, r) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Wl(e, t, s, o)) ? (Zs(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Qs(e, t, s, o, r, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Kl(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !X(s))) ? Zs(e, _e(t), s, r, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Qs(e, t, s, o));
+const hi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ql = (e, t, n, s, i, o) => {
+  const r = i === "svg";
+  t === "class" ? Pl(e, s, r) : t === "style" ? Ul(e, n, s) : Dn(t) ? Rn(t) || Hl(e, t, n, s, o) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Zl(e, t, s, r)) ? (ui(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && fi(e, t, s, r, o, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (ec(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !ie(s))) ? ui(e, ke(t), s, o, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), fi(e, t, s, r));
 };
-function Wl(e, t, n, s) {
+function Zl(e, t, n, s) {
   if (s)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && ti(t) && W(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && hi(t) && J(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3706,93 +3706,93 @@ function Wl(e, t, n, s) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return ti(t) && X(n) ? !1 : t in e;
+  return hi(t) && ie(n) ? !1 : t in e;
 }
-function Kl(e, t) {
+function ec(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const s = _e(t);
-  return Array.isArray(n) ? n.some((i) => _e(i) === s) : Object.keys(n).some((i) => _e(i) === s);
+  const s = ke(t);
+  return Array.isArray(n) ? n.some((i) => ke(i) === s) : Object.keys(n).some((i) => ke(i) === s);
 }
-const pn = (e) => {
+const On = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return R(t) ? (n) => tn(t, n) : t;
+  return P(t) ? (n) => _n(t, n) : t;
 };
-function Hl(e) {
+function tc(e) {
   e.target.composing = !0;
 }
-function ni(e) {
+function pi(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const et = /* @__PURE__ */ Symbol("_assign"), Zt = /* @__PURE__ */ Symbol("_initialValue");
-function qn(e, t, n) {
-  return t && (e = e.trim()), n && (e = Ht(e)), e;
+const gt = /* @__PURE__ */ Symbol("_assign"), yn = /* @__PURE__ */ Symbol("_initialValue");
+function is(e, t, n) {
+  return t && (e = e.trim()), n && (e = cn(e)), e;
 }
-const It = {
+const qt = {
   created(e, { modifiers: { lazy: t, trim: n, number: s } }, i) {
-    e.parentNode && (e.type === "text" ? e[Zt] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[Zt] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[et] = pn(i);
-    const r = s || i.props && i.props.type === "number";
-    Qe(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[et](qn(e.value, n, r));
-    }), (n || r) && Qe(e, "change", () => {
-      e.value = qn(e.value, n, r);
-    }), t || (Qe(e, "compositionstart", Hl), Qe(e, "compositionend", ni), Qe(e, "change", ni));
+    e.parentNode && (e.type === "text" ? e[yn] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[yn] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[gt] = On(i);
+    const o = s || i.props && i.props.type === "number";
+    ht(e, t ? "change" : "input", (r) => {
+      r.target.composing || e[gt](is(e.value, n, o));
+    }), (n || o) && ht(e, "change", () => {
+      e.value = is(e.value, n, o);
+    }), t || (ht(e, "compositionstart", tc), ht(e, "compositionend", pi), ht(e, "change", pi));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
-    const i = t ?? "", r = e[Zt];
-    delete e[Zt], r !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== r ? e[et](qn(e.value, n, s)) : e.value = i;
+    const i = t ?? "", o = e[yn];
+    delete e[yn], o !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== o ? e[gt](is(e.value, n, s)) : e.value = i;
   },
-  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: i, number: r } }, o) {
-    if (e[et] = pn(o), e.composing) return;
-    const l = (r || e.type === "number") && !/^0\d/.test(e.value) ? Ht(e.value) : e.value, c = t ?? "";
+  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: i, number: o } }, r) {
+    if (e[gt] = On(r), e.composing) return;
+    const l = (o || e.type === "number") && !/^0\d/.test(e.value) ? cn(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
-    const d = e.getRootNode();
-    (d instanceof Document || d instanceof ShadowRoot) && d.activeElement === e && e.type !== "range" && (s && t === n || i && e.value.trim() === c) || (e.value = c);
+    const u = e.getRootNode();
+    (u instanceof Document || u instanceof ShadowRoot) && u.activeElement === e && e.type !== "range" && (s && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Bl = {
+}, nc = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
-    e._modelValue = t, Qe(e, "change", () => {
+    e._modelValue = t, ht(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ht(gn(c)) : gn(c)
-      ), r = e.multiple, o = r ? rt(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
-        r,
-        r ? R(o) ? i.slice() : i : o
+        (c) => n ? cn(Nn(c)) : Nn(c)
+      ), o = e.multiple, r = o ? St(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+        o,
+        o ? P(r) ? i.slice() : i : r
       ];
       try {
-        e[et](o);
+        e[gt](r);
       } finally {
-        cn(() => {
+        An(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[et] = pn(s);
+    }), e[gt] = On(s);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    si(e, t, n);
+    gi(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[et] = pn(n);
+    e._modelValue = t, e[gt] = On(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Gl(t, s[1], s[0])) && si(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !sc(t, s[1], s[0])) && gi(e, t, n);
   }
 };
-function Gl(e, t, n) {
-  if (!n || R(e)) return He(e, t);
-  if (rt(e)) {
+function sc(e, t, n) {
+  if (!n || P(e)) return nt(e, t);
+  if (St(e)) {
     if (e.size !== t.length) return !1;
     for (const s of t)
       if (!e.has(s)) return !1;
@@ -3800,29 +3800,29 @@ function Gl(e, t, n) {
   }
   return !1;
 }
-function si(e, t, n = !1) {
-  const s = e.multiple, i = R(t);
-  if (!(s && !i && !rt(t))) {
-    for (let r = 0, o = e.options.length; r < o; r++) {
-      const l = e.options[r], c = gn(l);
+function gi(e, t, n = !1) {
+  const s = e.multiple, i = P(t);
+  if (!(s && !i && !St(t))) {
+    for (let o = 0, r = e.options.length; o < r; o++) {
+      const l = e.options[o], c = Nn(l);
       if (s)
         if (i) {
-          const d = typeof c;
-          d === "string" || d === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Zr(t, c) > -1;
+          const u = typeof c;
+          u === "string" || u === "number" ? l.selected = t.some((d) => String(d) === String(c)) : l.selected = fr(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(Ht(c));
-      else if (He(gn(l), t)) {
-        e.selectedIndex !== r && (e.selectedIndex = r);
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(cn(c));
+      else if (nt(Nn(l), t)) {
+        e.selectedIndex !== o && (e.selectedIndex = o);
         return;
       }
     }
     !s && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function gn(e) {
+function Nn(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Jl = ["ctrl", "shift", "alt", "meta"], zl = {
+const ic = ["ctrl", "shift", "alt", "meta"], oc = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,44 +3833,44 @@ const Jl = ["ctrl", "shift", "alt", "meta"], zl = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Jl.some((n) => e[`${n}Key`] && !t.includes(n))
-}, ii = (e, t) => {
+  exact: (e, t) => ic.some((n) => e[`${n}Key`] && !t.includes(n))
+}, mi = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), s = t.join(".");
-  return n[s] || (n[s] = ((i, ...r) => {
-    for (let o = 0; o < t.length; o++) {
-      const l = zl[t[o]];
+  return n[s] || (n[s] = ((i, ...o) => {
+    for (let r = 0; r < t.length; r++) {
+      const l = oc[t[r]];
       if (l && l(i, t)) return;
     }
-    return e(i, ...r);
+    return e(i, ...o);
   }));
-}, Yl = /* @__PURE__ */ he({ patchProp: ql }, Cl);
-let ri;
-function Xl() {
-  return ri || (ri = sl(Yl));
+}, rc = /* @__PURE__ */ Se({ patchProp: Ql }, Rl);
+let yi;
+function lc() {
+  return yi || (yi = hl(rc));
 }
-const Ql = ((...e) => {
-  const t = Xl().createApp(...e), { mount: n } = t;
+const cc = ((...e) => {
+  const t = lc().createApp(...e), { mount: n } = t;
   return t.mount = (s) => {
-    const i = ec(s);
+    const i = fc(s);
     if (!i) return;
-    const r = t._component;
-    !W(r) && !r.render && !r.template && (r.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Zl(i));
-    return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
+    const o = t._component;
+    !J(o) && !o.render && !o.template && (o.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const r = n(i, !1, ac(i));
+    return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), r;
   }, t;
 });
-function Zl(e) {
+function ac(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function ec(e) {
-  return X(e) ? document.querySelector(e) : e;
+function fc(e) {
+  return ie(e) ? document.querySelector(e) : e;
 }
-const tc = "/comfyd/connection";
-function nc(e, t) {
+const uc = "/comfyd/connection";
+function dc(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -3885,16 +3885,16 @@ function nc(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(s.hostname) && i.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-function kr(e, t) {
+function Wo(e, t) {
   return `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-class sc {
+class hc {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(tc).then(
-      (t) => nc(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(uc).then(
+      (t) => dc(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3906,31 +3906,36 @@ class sc {
     this.pending = null;
   }
 }
-function Er(e, t = Math.random) {
+function qo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Or = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function jt(e, t) {
+const bt = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function ze(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Or(e).find((s) => String(s.id) === String(t)) ?? null);
+  return n || (bt(e).find((s) => String(s.id) === String(t)) ?? null);
 }
-function oi(e, t) {
+function pc(e, t) {
+  if (t == null) return null;
+  const n = e.links ?? e._links;
+  return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
+}
+function _i(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function ic(e, t) {
+function gc(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function rc(e, t) {
+function mc(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function oc(e) {
+function yc(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function lc(e, t) {
+function _c(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3940,43 +3945,262 @@ function lc(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function je(e) {
+function Be(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...s } = e;
   let i = t;
   if (i && typeof i == "object" && "ds" in i) {
-    const { ds: o, ...l } = i;
+    const { ds: r, ...l } = i;
     i = l;
   }
-  const r = Array.isArray(n) ? n.map((o) => {
-    if (!o || typeof o != "object") return o;
-    const { order: l, ...c } = o;
+  const o = Array.isArray(n) ? n.map((r) => {
+    if (!r || typeof r != "object") return r;
+    const { order: l, ...c } = r;
     return c;
   }) : n;
-  return JSON.stringify({ ...s, nodes: r, extra: i ?? null });
+  return JSON.stringify({ ...s, nodes: o, extra: i ?? null });
 }
-function gt(e, t, n = 3) {
+function Tt(e, t, n = 3) {
   const s = String(e).toLowerCase(), i = [];
-  for (const r of t) {
-    const o = String(r).toLowerCase();
-    let l = cc(s, o);
-    (o.includes(s) || s.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && i.push([l, r]);
+  for (const o of t) {
+    const r = String(o).toLowerCase();
+    let l = bc(s, r);
+    (r.includes(s) || s.includes(r)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && i.push([l, o]);
   }
-  return i.sort((r, o) => r[0] - o[0] || String(r[1]).localeCompare(String(o[1]))), i.slice(0, n).map((r) => r[1]);
+  return i.sort((o, r) => o[0] - r[0] || String(o[1]).localeCompare(String(r[1]))), i.slice(0, n).map((o) => o[1]);
 }
-const li = 128;
-function cc(e, t) {
-  if (e.length > li || t.length > li) return 1 / 0;
+const bi = 128;
+function bc(e, t) {
+  if (e.length > bi || t.length > bi) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, i) => i);
   for (let s = 1; s <= e.length; s++) {
     const i = [s];
-    for (let r = 1; r <= t.length; r++)
-      i[r] = Math.min(n[r] + 1, i[r - 1] + 1, n[r - 1] + (e[s - 1] === t[r - 1] ? 0 : 1));
+    for (let o = 1; o <= t.length; o++)
+      i[o] = Math.min(n[o] + 1, i[o - 1] + 1, n[o - 1] + (e[s - 1] === t[o - 1] ? 0 : 1));
     n = i;
   }
   return n[t.length];
 }
-const fe = Object.freeze({
+const Ye = Object.freeze({
+  // Gap between columns and between the nodes of a column.
+  spacing: 60,
+  // The largest spacing a command may ask for (ArrangeCommand.spacing).
+  maxSpacing: 1e4,
+  // LiteGraph draws a node's title above node.pos; its height when the
+  // LiteGraph in use does not say.
+  titleHeight: 30,
+  // Barycenter sweeps (each one down and one up): real graphs settle in 2-3.
+  sweeps: 4,
+  // Where a node goes on an empty canvas without a view.
+  origin: [100, 100]
+}), Mn = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function Ko(e, t, n = {}) {
+  const s = n.x ?? 0, i = n.y ?? 0, o = n.spacing ?? Ye.spacing, r = e.length, l = /* @__PURE__ */ new Map();
+  e.forEach((N, j) => l.set(N.id, j));
+  const c = Array.from({ length: r }, () => []), u = Array.from({ length: r }, () => []), d = /* @__PURE__ */ new Set();
+  for (const [N, j] of t) {
+    const F = l.get(N), H = l.get(j);
+    if (F === void 0 || H === void 0 || F === H) continue;
+    const ne = F * r + H;
+    d.has(ne) || (d.add(ne), c[F].push(H), u[H].push(F));
+  }
+  const p = new Uint8Array(r), T = /* @__PURE__ */ new Set();
+  for (let N = 0; N < r; N++) {
+    if (p[N]) continue;
+    const j = [[N, 0]];
+    for (p[N] = 1; j.length; ) {
+      const F = j[j.length - 1], [H, ne] = F;
+      if (ne < c[H].length) {
+        F[1]++;
+        const Q = c[H][ne];
+        p[Q] === 1 ? T.add(H * r + Q) : p[Q] === 0 && (p[Q] = 1, j.push([Q, 0]));
+      } else
+        p[H] = 2, j.pop();
+    }
+  }
+  const E = (N, j) => !T.has(N * r + j), M = u.map((N, j) => N.filter((F) => E(F, j))), x = c.map((N, j) => N.filter((F) => E(j, F))), S = M.map((N) => N.length), b = [], v = [];
+  for (let N = 0; N < r; N++) S[N] || v.push(N);
+  for (let N = 0; N < v.length; N++) {
+    const j = v[N];
+    b.push(j);
+    for (const F of x[j]) --S[F] === 0 && v.push(F);
+  }
+  const w = new Int32Array(r);
+  for (const N of b) for (const j of x[N]) w[j] = Math.max(w[j], w[N] + 1);
+  for (const N of b) {
+    if (M[N].length || !x[N].length) continue;
+    let j = 1 / 0;
+    for (const F of x[N]) j = Math.min(j, w[F]);
+    w[N] = Math.max(0, j - 1);
+  }
+  let A = 0;
+  for (let N = 0; N < r; N++) A = Math.max(A, w[N] + 1);
+  const U = Array.from({ length: A }, () => []);
+  for (let N = 0; N < r; N++) U[w[N]].push(N);
+  const le = new Float64Array(r), _e = () => {
+    for (const N of U) N.forEach((j, F) => le[j] = N.length > 1 ? F / (N.length - 1) : 0.5);
+  };
+  _e();
+  const Fe = (N, j) => {
+    const F = N.map((H, ne) => {
+      const Q = j[H];
+      let Xe = le[H];
+      if (Q.length) {
+        let Qe = 0;
+        for (const Hn of Q) Qe += le[Hn];
+        Xe = Qe / Q.length;
+      }
+      return [Xe, ne, H];
+    });
+    return F.sort((H, ne) => Mn(H[0], ne[0]) || H[1] - ne[1]), F.map((H) => H[2]);
+  };
+  let fn = U.map((N) => N.slice()), rt = wi(U, x, w, r);
+  for (let N = 0; N < Ye.sweeps && rt > 0; N++) {
+    for (let F = 1; F < A; F++)
+      U[F] = Fe(U[F], M), _e();
+    for (let F = A - 2; F >= 0; F--)
+      U[F] = Fe(U[F], x), _e();
+    const j = wi(U, x, w, r);
+    j < rt && (rt = j, fn = U.map((F) => F.slice()));
+  }
+  const Dt = new Float64Array(r), Rt = new Float64Array(r);
+  let Lt = s, vt = i;
+  for (let N = 0; N < A; N++) {
+    let j = 0, F = i;
+    for (const H of fn[N]) {
+      const ne = e[H];
+      let Q = F;
+      if (M[H].length) {
+        let Xe = 0;
+        for (const Qe of M[H]) Xe += Rt[Qe] + e[Qe].h / 2;
+        Q = Math.max(F, Xe / M[H].length - ne.h / 2);
+      }
+      Dt[H] = Lt, Rt[H] = Q, F = Q + ne.h + o, j = Math.max(j, ne.w), vt = Math.max(vt, Q + ne.h);
+    }
+    Lt += j + o;
+  }
+  const un = /* @__PURE__ */ new Map(), Pt = /* @__PURE__ */ new Map();
+  for (let N = 0; N < r; N++)
+    un.set(e[N].id, [Dt[N], Rt[N]]), Pt.set(e[N].id, w[N]);
+  return { pos: un, layer: Pt, width: A ? Lt - o - s : 0, height: vt - i };
+}
+function wi(e, t, n, s) {
+  const i = new Float64Array(s);
+  for (const l of e) l.forEach((c, u) => i[c] = u);
+  const o = /* @__PURE__ */ new Map();
+  for (let l = 0; l < s; l++)
+    for (const c of t[l]) {
+      const u = n[l] * 65536 + n[c];
+      let d = o.get(u);
+      d || o.set(u, d = []), d.push([i[l], i[c]]);
+    }
+  let r = 0;
+  for (const l of o.values())
+    l.sort((c, u) => c[0] - u[0] || c[1] - u[1]), r += _s(l.map((c) => c[1]));
+  return r;
+}
+function _s(e) {
+  if (e.length < 2) return 0;
+  const t = e.length >> 1, n = e.slice(0, t), s = e.slice(t);
+  let i = _s(n) + _s(s), o = 0, r = 0, l = 0;
+  for (; o < n.length && r < s.length; )
+    n[o] <= s[r] ? e[l++] = n[o++] : (e[l++] = s[r++], i += n.length - o);
+  for (; o < n.length; ) e[l++] = n[o++];
+  for (; r < s.length; ) e[l++] = s[r++];
+  return i;
+}
+function wc(e, t, n = 0) {
+  return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
+}
+function Ho(e, t, n = Ye.spacing) {
+  const s = n / 2, i = t.filter((r) => e.x < r.x + r.w + s && r.x < e.x + e.w + s);
+  i.sort((r, l) => r.y - l.y || r.x - l.x);
+  let o = e.y;
+  for (const r of i) o < r.y + r.h + s && r.y < o + e.h + s && (o = r.y + r.h + n);
+  return o;
+}
+function Ls(e) {
+  const t = e?.NODE_TITLE_HEIGHT;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Ye.titleHeight;
+}
+function $n(e, t) {
+  const n = Ls(t), s = Number(e.size?.[0]), i = Number(e.size?.[1]), o = !!e.flags?.collapsed;
+  return {
+    id: e.id,
+    x: Number(e.pos?.[0]) || 0,
+    y: (Number(e.pos?.[1]) || 0) - n,
+    w: Number.isFinite(s) && s > 0 ? s : 200,
+    h: o ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
+  };
+}
+function Bo(e) {
+  const t = [];
+  for (const n of bt(e))
+    for (const s of n.inputs ?? []) {
+      if (s?.link === null || s?.link === void 0) continue;
+      const i = pc(e, s.link);
+      if (!i) continue;
+      const o = i.origin_id ?? i[1];
+      o != null && t.push([i.id ?? i[0], o, n.id]);
+    }
+  return t.sort((n, s) => Mn(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
+}
+const Sc = (e, t) => Mn(Number(e.id), Number(t.id)) || Mn(String(e.id), String(t.id));
+function Go(e, t, n, s) {
+  const i = [Math.round(t), Math.round(n + s)];
+  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
+}
+function xc(e, t, n = {}) {
+  const s = n.LiteGraph, i = Ls(s), o = n.spacing ?? Ye.spacing, r = n.exclude ?? (() => !1);
+  let l;
+  if (t && t.length) {
+    const w = new Set(t.map(String));
+    l = bt(e).filter((A) => w.has(String(A.id)));
+  } else l = bt(e).filter((w) => !r(w));
+  if (!l.length) return [];
+  const c = new Set(l.map((w) => String(w.id))), u = l.map((w) => $n(w, s));
+  u.sort((w, A) => w.y - A.y || w.x - A.x || Sc(w, A));
+  const d = n.x ?? Math.min(...u.map((w) => w.x)), p = n.y ?? Math.min(...u.map((w) => w.y)), T = Bo(e).filter(([w, A]) => c.has(String(w)) && c.has(String(A))), { pos: E, layer: M } = Ko(u, T, { x: d, y: p, spacing: o }), x = new Set([...n.ignore ?? []].map(String)), S = bt(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => $n(w, s)), b = u.slice().sort((w, A) => M.get(w.id) - M.get(A.id) || E.get(w.id)[1] - E.get(A.id)[1]), v = [];
+  for (const w of b) {
+    const [A, U] = E.get(w.id), le = { ...w, x: A, y: U };
+    S.length && (le.y = Ho(le, S.concat(v), o)), v.push(le), Go(ze(e, w.id), le.x, le.y, i);
+  }
+  return b.map((w) => w.id);
+}
+function vc(e, t, n = {}) {
+  const s = n.LiteGraph, i = Ls(s), o = n.spacing ?? Ye.spacing, r = new Set(t.map(String)), l = t.map((v) => ze(e, v)).filter(Boolean);
+  if (!l.length) return [];
+  const c = l.map((v) => $n(v, s)), u = bt(e).filter((v) => !r.has(String(v.id))).map((v) => $n(v, s)), d = new Map(u.map((v) => [String(v.id), v])), p = Bo(e), T = p.filter(([v, w]) => r.has(String(v)) && r.has(String(w))), E = Ko(c, T, { x: 0, y: 0, spacing: o });
+  let M = -1 / 0, x = 1 / 0;
+  for (const [v, w] of p) {
+    const A = d.get(String(v));
+    !A || !r.has(String(w)) || (M = Math.max(M, A.x + A.w + o - E.pos.get(w)[0]), x = Math.min(x, A.y));
+  }
+  if (M === -1 / 0) {
+    const v = Ac(u), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    let A = null;
+    if (w) {
+      A = [w[0] + Math.max(o, (w[2] - E.width) / 2), w[1] + Math.max(o, (w[3] - E.height) / 2)];
+      const U = { x: A[0], y: A[1], w: E.width, h: E.height };
+      u.some((le) => wc(U, le, o / 2)) && (A = null);
+    }
+    A || (A = v ? [v.x + v.w + o, v.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Ye.origin), [M, x] = A;
+  }
+  const S = c.slice().sort((v, w) => E.layer.get(v.id) - E.layer.get(w.id) || E.pos.get(v.id)[1] - E.pos.get(w.id)[1]), b = u.slice();
+  for (const v of S) {
+    const [w, A] = E.pos.get(v.id), U = { ...v, x: M + w, y: x + A };
+    U.y = Ho(U, b, o), b.push(U), Go(ze(e, v.id), U.x, U.y, i);
+  }
+  return S.map((v) => v.id);
+}
+function Ac(e) {
+  if (!e.length) return null;
+  let t = 1 / 0, n = 1 / 0, s = -1 / 0, i = -1 / 0;
+  for (const o of e)
+    t = Math.min(t, o.x), n = Math.min(n, o.y), s = Math.max(s, o.x + o.w), i = Math.max(i, o.y + o.h);
+  return { x: t, y: n, w: s - t, h: i - n };
+}
+const he = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -3988,254 +4212,281 @@ const fe = Object.freeze({
   // GRAPH_MAX_WIDGETS: widgets set by one create_node.
   widgets: 1024,
   // GRAPH_MAX_REF.
-  ref: 128
+  ref: 128,
+  // GRAPH_MAX_NODES: node_ids of one arrange.
+  nodes: 1e4
 });
-class ns extends Error {
+class bs extends Error {
   constructor(t, n, s = []) {
     super(n), this.code = t, this.suggestions = s;
   }
 }
-const L = (e, t, n) => {
-  throw new ns(e, t, n);
-}, wt = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Tt(e, t, n = fe.name, { optional: s = !1 } = {}) {
+const V = (e, t, n) => {
+  throw new bs(e, t, n);
+}, $t = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Kt(e, t, n = he.name, { optional: s = !1 } = {}) {
   if (e == null) {
     if (s) return "";
-    L("INVALID_COMMAND", `${t} is required`);
+    V("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && L("INVALID_COMMAND", `${t} must be a string`), e.length > n && L("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && V("INVALID_COMMAND", `${t} must be a string`), e.length > n && V("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function en(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > fe.coord) && L("INVALID_COMMAND", `${t} must be a number within ±${fe.coord}`), e);
+function at(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > he.coord) && V("INVALID_COMMAND", `${t} must be a number within ±${he.coord}`), e);
 }
-function dt(e, t) {
-  return wt(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= fe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : L("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function ft(e, t) {
+  return $t(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= he.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : V("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Wn(e, t) {
+function os(e, t) {
   if (e == null) return 0;
-  if (wt(e))
+  if ($t(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= fe.name ? e : L("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= he.name ? e : V("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function ci(e, t) {
-  if (wt(e)) {
+function Si(e, t) {
+  if ($t(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((s) => s in e);
-    n.length !== 1 && L("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && V("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || L("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > fe.text && L("VALUE_INVALID", `${t} is longer than ${fe.text} characters`), e) : L("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || V("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > he.text && V("VALUE_INVALID", `${t} is longer than ${he.text} characters`), e) : V("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const sn = {
+const wn = {
   create_node(e) {
     const t = {
-      node_type: Tt(e.node_type, "node_type"),
-      x: en(e.x, "x", { optional: !0 }),
-      y: en(e.y, "y", { optional: !0 }),
-      ref: Tt(e.ref, "ref", fe.ref, { optional: !0 }),
-      title: Tt(e.title, "title", fe.name, { optional: !0 }),
+      node_type: Kt(e.node_type, "node_type"),
+      x: at(e.x, "x", { optional: !0 }),
+      y: at(e.y, "y", { optional: !0 }),
+      ref: Kt(e.ref, "ref", he.ref, { optional: !0 }),
+      title: Kt(e.title, "title", he.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || L("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      wt(e.widgets) || L("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || V("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      $t(e.widgets) || V("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > fe.widgets && L("INVALID_COMMAND", `more than ${fe.widgets} widgets`);
-      for (const s of n) t.widgets.push([Tt(s, "widget name"), ci(e.widgets[s], `widgets.${s}`)]);
+      n.length > he.widgets && V("INVALID_COMMAND", `more than ${he.widgets} widgets`);
+      for (const s of n) t.widgets.push([Kt(s, "widget name"), Si(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: dt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: ft(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: dt(e.from_id, "from_id"),
-    from_slot: Wn(e.from_slot, "from_slot"),
-    to_id: dt(e.to_id, "to_id"),
-    to_slot: Wn(e.to_slot, "to_slot")
+    from_id: ft(e.from_id, "from_id"),
+    from_slot: os(e.from_slot, "from_slot"),
+    to_id: ft(e.to_id, "to_id"),
+    to_slot: os(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: dt(e.node_id, "node_id"), slot: Wn(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: ft(e.node_id, "node_id"), slot: os(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: dt(e.node_id, "node_id"),
-    name: Tt(e.name, "name"),
-    value: ci(e.value, "value")
+    node_id: ft(e.node_id, "node_id"),
+    name: Kt(e.name, "name"),
+    value: Si(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: dt(e.node_id, "node_id"), x: en(e.x, "x"), y: en(e.y, "y") }),
+  move_node: (e) => ({ node_id: ft(e.node_id, "node_id"), x: at(e.x, "x"), y: at(e.y, "y") }),
   clear_graph: () => ({}),
-  get_graph: () => ({})
-}, Nr = Object.freeze(Object.keys(sn)), ac = new Set(Nr.filter((e) => e !== "get_graph"));
-function fc(e) {
-  wt(e) || L("INVALID_COMMAND", "a command must be an object");
+  get_graph: () => ({}),
+  arrange(e) {
+    const t = e.node_ids ?? [];
+    Array.isArray(t) || V("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > he.nodes && V("INVALID_COMMAND", `node_ids: more than ${he.nodes}`);
+    const n = at(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Ye.maxSpacing) && V("INVALID_COMMAND", `spacing must be between 0 and ${Ye.maxSpacing}`), {
+      node_ids: t.map((s, i) => ft(s, `node_ids[${i}]`)),
+      x: at(e.x, "x", { optional: !0 }),
+      y: at(e.y, "y", { optional: !0 }),
+      spacing: n
+    };
+  }
+}, zo = Object.freeze(Object.keys(wn)), Ic = new Set(zo.filter((e) => e !== "get_graph"));
+function kc(e) {
+  $t(e) || V("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const s = Object.keys(e).filter((i) => Object.hasOwn(sn, i));
-    s.length !== 1 && L("INVALID_COMMAND", "missing field: type"), t = s[0], n = wt(e[t]) ? e[t] : {};
+    const s = Object.keys(e).filter((i) => Object.hasOwn(wn, i));
+    s.length !== 1 && V("INVALID_COMMAND", "missing field: type"), t = s[0], n = $t(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(sn, t)) && L("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Nr.join(", ")}`), { type: t, ...sn[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(wn, t)) && V("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${zo.join(", ")}`), { type: t, ...wn[t](n) };
 }
-const uc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), dc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function hc(e, t, n) {
+const Cc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Tc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Ec(e, t, n) {
   const s = String(e.type ?? ""), i = e.options ?? {};
   if (s === "combo") {
-    const r = lc(e, t);
-    return r && !r.some((o) => o === n) && L("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${r.length} options of ${e.name}`, gt(n, r.filter((o) => typeof o == "string"))), n;
+    const o = _c(e, t);
+    return o && !o.some((r) => r === n) && V("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${o.length} options of ${e.name}`, Tt(n, o.filter((r) => typeof r == "string"))), n;
   }
-  return uc.has(s) ? (typeof n != "number" && L("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && L("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && L("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && L("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && L("VALUE_INVALID", `${e.name} takes true or false`), n) : dc.has(s) ? (typeof n != "string" && L("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && L("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Cc.has(s) ? (typeof n != "number" && V("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && V("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && V("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && V("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && V("VALUE_INVALID", `${e.name} takes true or false`), n) : Tc.has(s) ? (typeof n != "string" && V("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && V("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function pc(e) {
+function Oc(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function ai(e, t, n, s) {
-  const i = rc(t, n);
-  i || L("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, gt(n, oc(t)));
-  const r = hc(i, t, s), o = i.value;
-  i.value = r;
+function xi(e, t, n, s) {
+  const i = mc(t, n);
+  i || V("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Tt(n, yc(t)));
+  const o = Ec(i, t, s), r = i.value;
+  i.value = o;
   try {
-    i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
+    i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, r, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return pc(i);
+  return Oc(i);
 }
-function ht(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return jt(e.graph, e.refs.get(t.ref));
+function ut(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return ze(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const s = jt(e.graph, t.id);
+    const s = ze(e.graph, t.id);
     if (s) return s;
-    L("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    V("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return L("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return V("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function gc(e) {
-  if (typeof e.place == "function") {
-    const n = e.place(e.placed++);
-    if (Array.isArray(n)) return n;
-  }
-  const t = e.placed++;
-  return [100 + 40 * t, 100 + 40 * t];
+function Nc(e) {
+  const t = typeof e.view == "function" ? e.view() : null;
+  return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-const mc = {
+function Mc(e) {
+  const t = [...e.pending].filter((n) => ze(e.graph, n));
+  e.pending.clear(), t.length && vc(e.graph, t, { LiteGraph: e.LiteGraph, view: Nc(e) });
+}
+const $c = {
   create_node(e, t) {
     const { graph: n, LiteGraph: s } = e, i = s.createNode(t.node_type);
     if (!i) {
-      const o = Object.keys(s.registered_node_types ?? {});
-      L("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, gt(t.node_type, o));
+      const l = Object.keys(s.registered_node_types ?? {});
+      V("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Tt(t.node_type, l));
     }
-    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : gc(e);
+    t.title && (i.title = t.title);
+    const o = t.x === null || t.y === null;
+    i.pos = o ? [0, 0] : [t.x, t.y];
     const r = e.expectedId;
-    Number.isSafeInteger(r) && r > 0 && !jt(n, r) && (i.id = r), n.add(i), jt(n, i.id) || L("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(r) && r > 0 && !ze(n, r) && (i.id = r), n.add(i), ze(n, i.id) || V("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [o, l] of t.widgets) ai(e, i, o, l);
-    } catch (o) {
-      throw n.remove(i), o;
+      for (const [l, c] of t.widgets) xi(e, i, l, c);
+    } catch (l) {
+      throw n.remove(i), l;
     }
-    return t.ref && e.refs.set(t.ref, i.id), { node_id: i.id };
+    return t.ref && e.refs.set(t.ref, i.id), o && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = ht(e, t.node_id, "node_id"), s = n.id;
-    return e.graph.remove(n), jt(e.graph, s) && L("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
+    const n = ut(e, t.node_id, "node_id"), s = n.id;
+    return e.graph.remove(n), ze(e.graph, s) && V("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = ht(e, t.from_id, "from_id"), s = ht(e, t.to_id, "to_id"), i = ic(n, t.from_slot);
-    i < 0 && L(
+    const n = ut(e, t.from_id, "from_id"), s = ut(e, t.to_id, "to_id"), i = gc(n, t.from_slot);
+    i < 0 && V(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? gt(t.from_slot, (n.outputs ?? []).map((d) => d.name)) : []
+      typeof t.from_slot == "string" ? Tt(t.from_slot, (n.outputs ?? []).map((u) => u.name)) : []
     );
-    const r = oi(s, t.to_slot);
-    r < 0 && L(
+    const o = _i(s, t.to_slot);
+    o < 0 && V(
       "SLOT_NOT_FOUND",
       `node #${s.id} (${s.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? gt(t.to_slot, (s.inputs ?? []).map((d) => d.name)) : []
-    ), n === s && L("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
-    const o = n.outputs[i].type, l = s.inputs[r].type;
-    e.LiteGraph.isValidConnection(o, l) || L("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(s.inputs[r].name)} of #${s.id} takes ${l}`);
-    const c = n.connect(i, s, r);
-    return c || L("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${s.id}:${r}`), { node_id: s.id, link_id: c.id };
+      typeof t.to_slot == "string" ? Tt(t.to_slot, (s.inputs ?? []).map((u) => u.name)) : []
+    ), n === s && V("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+    const r = n.outputs[i].type, l = s.inputs[o].type;
+    e.LiteGraph.isValidConnection(r, l) || V("TYPE_MISMATCH", `output ${i} of #${n.id} is ${r}, input ${JSON.stringify(s.inputs[o].name)} of #${s.id} takes ${l}`);
+    const c = n.connect(i, s, o);
+    return c || V("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${s.id}:${o}`), { node_id: s.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = ht(e, t.node_id, "node_id"), s = oi(n, t.slot);
-    s < 0 && L(
+    const n = ut(e, t.node_id, "node_id"), s = _i(n, t.slot);
+    s < 0 && V(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? gt(t.slot, (n.inputs ?? []).map((r) => r.name)) : []
+      typeof t.slot == "string" ? Tt(t.slot, (n.inputs ?? []).map((o) => o.name)) : []
     );
     const i = n.inputs[s].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && L("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && V("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = ht(e, t.node_id, "node_id"), s = ai(e, n, t.name, t.value);
+    const n = ut(e, t.node_id, "node_id"), s = xi(e, n, t.name, t.value);
     return s === void 0 ? { node_id: n.id } : { node_id: n.id, value: s };
   },
   move_node(e, t) {
-    const n = ht(e, t.node_id, "node_id");
-    return n.pos = [t.x, t.y], { node_id: n.id };
+    const n = ut(e, t.node_id, "node_id");
+    return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Or(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of bt(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
   get_graph() {
     return {};
+  },
+  arrange(e, t) {
+    const n = t.node_ids.map((i, o) => ut(e, i, `node_ids[${o}]`).id), s = xc(e.graph, n, {
+      LiteGraph: e.LiteGraph,
+      x: t.x ?? void 0,
+      y: t.y ?? void 0,
+      spacing: t.spacing ?? void 0,
+      exclude: e.keepOnClear,
+      ignore: e.pending
+    });
+    for (const i of s) e.pending.delete(i);
+    return {};
   }
-}, yc = "BATCH_MODE_PARTIAL";
-function _c(e) {
-  return e === yc || e === 2 || String(e).toLowerCase() === "partial";
+}, Dc = "BATCH_MODE_PARTIAL";
+function Rc(e) {
+  return e === Dc || e === 2 || String(e).toLowerCase() === "partial";
 }
-function fi(e, t) {
-  const n = t instanceof ns ? t.code : "EDITOR_FAILED", s = t instanceof ns ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: s.slice(0, 1e3), index: e };
+function vi(e, t) {
+  const n = t instanceof bs ? t.code : "EDITOR_FAILED", s = t instanceof bs ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function bc(e, t) {
+function Lc(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > fe.commands)
-    return { ok: !1, error: `more than ${fe.commands} commands`, results: [], applied: !1 };
-  const s = e.graph, i = _c(t?.mode), r = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = s.serialize(), c = je(l), d = new Array(n.length);
-  let u = 0, p = -1;
-  for (let O = 0; O < n.length; O++) {
-    let I;
+  if (n.length > he.commands)
+    return { ok: !1, error: `more than ${he.commands} commands`, results: [], applied: !1 };
+  const s = e.graph, i = Rc(t?.mode), o = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], r = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = Be(l), u = new Array(n.length);
+  let d = 0, p = -1;
+  for (let M = 0; M < n.length; M++) {
+    let x;
     try {
-      I = fc(n[O]);
-    } catch (w) {
-      if (d[O] = fi(O, w), !i) {
-        p = O;
+      x = kc(n[M]);
+    } catch (b) {
+      if (u[M] = vi(M, b), !i) {
+        p = M;
         break;
       }
       continue;
     }
-    o.expectedId = I.type === "create_node" ? r[u++] : void 0;
-    const v = i && ac.has(I.type) && O > 0 ? s.serialize() : null;
+    r.expectedId = x.type === "create_node" ? o[d++] : void 0;
+    const S = i && Ic.has(x.type) && M > 0 ? s.serialize() : null;
     try {
-      d[O] = { index: O, ok: !0, ...mc[I.type](o, I) };
-    } catch (w) {
-      if (d[O] = fi(O, w), !i) {
-        p = O;
+      u[M] = { index: M, ok: !0, ...$c[x.type](r, x) };
+    } catch (b) {
+      if (u[M] = vi(M, b), !i) {
+        p = M;
         break;
       }
-      const M = v ?? l;
-      je(s.serialize()) !== je(M) && ui(s, M);
+      const v = S ?? l;
+      Be(s.serialize()) !== Be(v) && Ai(s, v);
     }
   }
   if (p >= 0) {
-    je(s.serialize()) !== c && ui(s, l);
-    const O = `not applied: command ${p} failed and the patch is atomic (the graph was rolled back)`;
-    for (let I = 0; I < n.length; I++)
-      I !== p && (d[I] = { index: I, ok: !1, error: { code: "SKIPPED", message: O, index: I } });
-    return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: d[p].error.message, results: d, applied: !1 };
+    Be(s.serialize()) !== c && Ai(s, l);
+    const M = `not applied: command ${p} failed and the patch is atomic (the graph was rolled back)`;
+    for (let x = 0; x < n.length; x++)
+      x !== p && (u[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: M, index: x } });
+    return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: u[p].error.message, results: u, applied: !1 };
   }
-  s.setDirtyCanvas?.(!0, !0);
-  const C = d.every((O) => O.ok), T = d.find((O) => !O.ok);
+  Mc(r), s.setDirtyCanvas?.(!0, !0);
+  const T = u.every((M) => M.ok), E = u.find((M) => !M.ok);
   return {
-    ok: C,
-    error: C ? "" : T.error.message,
-    results: d,
-    applied: je(s.serialize()) !== c
+    ok: T,
+    error: T ? "" : E.error.message,
+    results: u,
+    applied: Be(s.serialize()) !== c
   };
 }
-function ui(e, t) {
+function Ai(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function wc(e) {
+function Pc(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4244,8 +4495,8 @@ function wc(e) {
   }, end() {
   } };
 }
-function Sc(e, t) {
-  const n = wc(e);
+function jc(e, t) {
+  const n = Pc(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4257,31 +4508,31 @@ function Sc(e, t) {
     }
   }
 }
-const xc = 1e3, vc = 1500, Ac = 120, Cc = 480 * 1024, Kn = "the tab has switched to another workflow; this canvas is no longer open in it", Ic = 200, Tc = 50, kc = 1e4, Ec = 1e3, Oc = 128, di = 1024 * 1024 - 1024;
-function Nc(e) {
+const Fc = 1e3, Vc = 1500, Uc = 120, Wc = 480 * 1024, rs = "the tab has switched to another workflow; this canvas is no longer open in it", qc = 200, Kc = 50, Hc = 1e4, Bc = 1e3, Gc = 128, Ii = 1024 * 1024 - 1024;
+function zc(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Hn(e, t) {
+function ls(e, t) {
   const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${s}~${Nc(n)}`.slice(0, Oc);
+  return `${e}:${s}~${zc(n)}`.slice(0, Gc);
 }
-function Mc(e, t = Cc) {
+function Jc(e, t = Wc) {
   if (!e || typeof e != "object") return "";
-  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (r) => {
-    if (Array.isArray(r)) return r.map(s);
-    if (r && typeof r == "object") {
-      const o = {};
-      for (const l of Object.keys(r)) n.has(l) || (o[l] = s(r[l]));
-      return o;
+  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (o) => {
+    if (Array.isArray(o)) return o.map(s);
+    if (o && typeof o == "object") {
+      const r = {};
+      for (const l of Object.keys(o)) n.has(l) || (r[l] = s(o[l]));
+      return r;
     }
-    return r;
+    return o;
   }, i = JSON.stringify(s(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function $c(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Yc(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let s = null;
   try {
@@ -4298,7 +4549,7 @@ function $c(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return s;
 }
-class Dc {
+class Xc {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4336,7 +4587,7 @@ class Dc {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), vc), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Vc), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4356,7 +4607,7 @@ class Dc {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = Er(this.attempt++);
+    const t = qo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4366,20 +4617,20 @@ class Dc {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Tc : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Kc : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Ic);
+      }, qc);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Mc(await this.d.objectInfo?.());
+        this.objectInfoJson = Jc(await this.d.objectInfo?.());
       } catch (s) {
         this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
@@ -4392,7 +4643,7 @@ class Dc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(kr(t, "/comfy/editor/ws"));
+      n = new this.d.WebSocket(Wo(t, "/comfy/editor/ws"));
     } catch (s) {
       this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
@@ -4400,7 +4651,7 @@ class Dc {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (s?.code === xc) {
+        if (s?.code === Fc) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4410,7 +4661,7 @@ class Dc {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Hn(this.d.tabId, this.workflowKey()), this.lastSig = je(t), this.tabRevision += 1;
+    this.canvasId = ls(this.d.tabId, this.workflowKey()), this.lastSig = Be(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4426,7 +4677,7 @@ class Dc {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const s = JSON.stringify(t);
-    return s.length > di && new TextEncoder().encode(s).length > di ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
+    return s.length > Ii && new TextEncoder().encode(s).length > Ii ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
   }
   onMessage(t) {
     let n;
@@ -4465,107 +4716,108 @@ class Dc {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Hn(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return ls(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Kn, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: rs, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
       canvas: this.d.app.canvas,
       keepOnClear: this.d.isPanelNode,
-      place: (r) => this.placement(r),
+      view: () => this.view(),
       log: this.log
     };
     let s;
     this.busy++;
     try {
-      s = Sc(this.d.app, () => bc(n, t));
-    } catch (r) {
-      s = { ok: !1, error: `the patch failed: ${r?.message ?? r}`, results: [] };
+      s = jc(this.d.app, () => Lc(n, t));
+    } catch (o) {
+      s = { ok: !1, error: `the patch failed: ${o?.message ?? o}`, results: [] };
     } finally {
       this.busy--;
     }
     const i = this.serialize();
-    this.lastSig = je(i), this.tabRevision += 1, this.send({
+    this.lastSig = Be(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!s.ok,
       error: s.error ?? "",
-      results: (s.results ?? []).filter(Boolean).map(Rc),
+      results: (s.results ?? []).filter(Boolean).map(Qc),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
   }
-  /** Where a node without coordinates goes: the middle of the view. */
-  placement(t) {
-    const n = this.d.app.canvas, s = n?.ds, i = n?.canvas;
-    if (s && i && s.scale) {
-      const r = -s.offset[0] + i.width / 2 / s.scale, o = -s.offset[1] + i.height / 2 / s.scale;
-      return [Math.round(r - 150 + 40 * t), Math.round(o - 100 + 40 * t)];
-    }
-    return [100 + 40 * t, 100 + 40 * t];
+  /** The visible part of the canvas in canvas units ([x, y, w, h]), where
+   * nodes created without coordinates go when it is free; null when the
+   * canvas has no size yet. */
+  view() {
+    const t = this.d.app.canvas, n = t?.ds, s = t?.canvas, i = n?.visible_area;
+    if (i && i[2] > 0 && i[3] > 0) return [i[0], i[1], i[2], i[3]].map(Number);
+    if (!n || !s || !n.scale || !s.width || !s.height) return null;
+    const o = globalThis.devicePixelRatio || 1, r = (s.clientWidth || s.width / o) / n.scale, l = (s.clientHeight || s.height / o) / n.scale;
+    return [-n.offset[0], -n.offset[1], r, l];
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Kn, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: rs, prompt_id: "", number: 0 });
     const { app: n, api: s } = this.d, i = [];
-    let r = "";
-    const o = s.queuePrompt;
-    s.queuePrompt = async function(...d) {
+    let o = "";
+    const r = s.queuePrompt;
+    s.queuePrompt = async function(...u) {
       try {
-        const u = await o.apply(this, d);
-        return i.push(u), u;
-      } catch (u) {
-        throw r = hi(u), u;
+        const d = await r.apply(this, u);
+        return i.push(d), d;
+      } catch (d) {
+        throw o = ki(d), d;
       }
     };
     let l = !1;
     try {
-      const d = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
-      l = await n.queuePrompt(0, d) !== !1;
-    } catch (d) {
-      r = r || hi(d);
+      const u = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
+      l = await n.queuePrompt(0, u) !== !1;
+    } catch (u) {
+      o = o || ki(u);
     } finally {
-      s.queuePrompt = o;
+      s.queuePrompt = r;
     }
     const c = i[i.length - 1];
-    l = l && !!c?.prompt_id && !r, this.send({
+    l = l && !!c?.prompt_id && !o, this.send({
       type: "queue_result",
       request_id: t.request_id,
       ok: l,
-      error: l ? "" : r || "the frontend did not queue the workflow",
+      error: l ? "" : o || "the frontend did not queue the workflow",
       prompt_id: c?.prompt_id ? String(c.prompt_id) : "",
       number: Number.isSafeInteger(c?.number) ? c.number : 0
     });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Kn, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: rs, workflow_json: "", tab_revision: this.tabRevision });
     let n, s = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
-    } catch (o) {
-      i = `cannot load: ${o?.message ?? o}`;
+    } catch (r) {
+      i = `cannot load: ${r?.message ?? r}`;
     }
     if (!i) {
       this.busy++;
       try {
         await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0), s = !0;
-      } catch (o) {
-        i = `loading failed: ${o?.message ?? o}`;
+      } catch (r) {
+        i = `loading failed: ${r?.message ?? r}`;
       } finally {
         this.busy--;
       }
     }
-    const r = this.serialize();
-    this.lastSig = je(r), this.tabRevision += 1, this.send({
+    const o = this.serialize();
+    this.lastSig = Be(o), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: s,
       error: i,
-      workflow_json: s ? JSON.stringify(r) : "",
+      workflow_json: s ? JSON.stringify(o) : "",
       tab_revision: this.tabRevision
     });
   }
@@ -4574,13 +4826,13 @@ class Dc {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Ac);
+    }, Uc);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < kc || this.d.app.configuringGraph) return;
-    if (Hn(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Hc || this.d.app.configuringGraph) return;
+    if (ls(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -4590,7 +4842,7 @@ class Dc {
     } catch {
       return;
     }
-    const s = je(n);
+    const s = Be(n);
     s !== this.lastSig && (this.lastSig = s, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
   }
   /** The open workflow changed: attach it on a new socket. */
@@ -4616,7 +4868,7 @@ class Dc {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Ec)) {
+    if (!(this.focused && t - this.focusSentAt < Bc)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4625,7 +4877,7 @@ class Dc {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function hi(e) {
+function ki(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, s = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -4633,17 +4885,17 @@ function hi(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Rc(e) {
+function Qc(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const pi = 500, gi = 200;
-function it(e, t) {
+const Ci = 500, Ti = 200;
+function wt(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Mr() {
+function Jo() {
   return {
     sessionId: "",
     session: null,
@@ -4664,139 +4916,139 @@ function Mr() {
     needsResync: !1
   };
 }
-function $r(e, t = "") {
-  Object.assign(e, Mr(), { sessionId: t });
+function Yo(e, t = "") {
+  Object.assign(e, Jo(), { sessionId: t });
 }
-function mi(e, t) {
+function Ei(e, t) {
   const n = Number(t) || 0;
   for (let s = e.turns.length - 1; s >= 0; s--) if (e.turns[s].id === n) return e.turns[s];
   return null;
 }
-function yt(e, t) {
-  let n = mi(e, t);
+function Ot(e, t) {
+  let n = Ei(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let s = e.turns.length;
   for (; s > 0 && e.turns[s - 1].id > n.id; ) s--;
-  return e.turns.splice(s, 0, n), e.turns.length > gi && e.turns.splice(0, e.turns.length - gi), mi(e, n.id) ?? n;
+  return e.turns.splice(s, 0, n), e.turns.length > Ti && e.turns.splice(0, e.turns.length - Ti), Ei(e, n.id) ?? n;
 }
-function rn(e, t) {
+function Sn(e, t) {
   const n = t || "assistant";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function kt(e, t) {
-  e.logs.push(t), e.logs.length > pi && e.logs.splice(0, e.logs.length - pi);
+function Ht(e, t) {
+  e.logs.push(t), e.logs.length > Ci && e.logs.splice(0, e.logs.length - Ci);
 }
-function yi(e, t) {
+function Oi(e, t) {
   if (!t || typeof t != "object") return;
-  const n = it(t.role, "ROLE_"), s = it(t.state, "MESSAGE_STATE_");
+  const n = wt(t.role, "ROLE_"), s = wt(t.state, "MESSAGE_STATE_");
   if (n === "user") {
-    const i = yt(e, t.id);
+    const i = Ot(e, t.id);
     i.content = String(t.content ?? ""), i.state = s, i.error = String(t.error ?? ""), i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = yt(e, t.turn_id), r = rn(i, t.skill);
-    r.content = String(t.content ?? ""), r.state = s || "done", r.error = String(t.error ?? ""), r.final = !0;
+    const i = Ot(e, t.turn_id), o = Sn(i, t.skill);
+    o.content = String(t.content ?? ""), o.state = s || "done", o.error = String(t.error ?? ""), o.final = !0;
   }
 }
-function _i(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = it(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function Ni(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = wt(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Pc(e) {
+function Zc(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Lc(e, t) {
+function ea(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Pc(t);
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Zc(t);
   if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
-    const r = e.logs, o = s.session?.id ?? e.sessionId;
-    $r(e, o), e.logs = r, _i(e, s.session), s.status !== void 0 && (e.status = it(s.status, "SESSION_STATUS_") || e.status);
-    for (const l of Array.isArray(s.history) ? s.history : []) yi(e, l);
+    const o = e.logs, r = s.session?.id ?? e.sessionId;
+    Yo(e, r), e.logs = o, Ni(e, s.session), s.status !== void 0 && (e.status = wt(s.status, "SESSION_STATUS_") || e.status);
+    for (const l of Array.isArray(s.history) ? s.history : []) Oi(e, l);
     for (const l of Array.isArray(s.partials) ? s.partials : []) {
-      const c = rn(yt(e, l.turn_id), l.skill);
+      const c = Sn(Ot(e, l.turn_id), l.skill);
       c.final || (c.content = String(l.content ?? ""), c.next = Number(l.delta_count) || 0, c.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, !0;
   }
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && s.session && _i(e, s.session), !1;
+    return n === "configured" && s.session && Ni(e, s.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = it(s.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(s.detail ?? ""), e.queuedTurns = Number(s.queued_turns) || 0, e.status === "idle")
-        for (const r of e.turns)
-          for (const o of r.order) r.replies[o].state === "streaming" && (r.replies[o].state = "done");
+      if (e.status = wt(s.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(s.detail ?? ""), e.queuedTurns = Number(s.queued_turns) || 0, e.status === "idle")
+        for (const o of e.turns)
+          for (const r of o.order) o.replies[r].state === "streaming" && (o.replies[r].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const r = yt(e, s.turn_id), o = rn(r, s.skill), l = Number(s.index);
-      if (o.final) return !1;
+      const o = Ot(e, s.turn_id), r = Sn(o, s.skill), l = Number(s.index);
+      if (r.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
-        if (l < o.next) return !1;
-        if (l > o.next)
+        if (l < r.next) return !1;
+        if (l > r.next)
           return e.needsResync = !0, !1;
       }
-      return o.content += String(s.delta ?? ""), o.next += 1, o.state = "streaming", !0;
+      return r.content += String(s.delta ?? ""), r.next += 1, r.state = "streaming", !0;
     }
     case "message_added":
-      return yi(e, s.message), !0;
+      return Oi(e, s.message), !0;
     case "debug_log":
-      return kt(e, {
+      return Ht(e, {
         seq: i,
-        level: it(s.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: wt(s.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(s.module ?? ""),
         skill: String(s.skill ?? ""),
         message: String(s.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(s.code ?? ""), message: String(s.message ?? ""), skill: String(s.skill ?? "") }, s.turn_id) {
-        const r = yt(e, s.turn_id);
+        const o = Ot(e, s.turn_id);
         if (s.skill) {
-          const o = rn(r, s.skill);
-          o.error = e.lastError.message, o.final || (o.state = s.code === "cancelled" ? "cancelled" : "failed");
+          const r = Sn(o, s.skill);
+          r.error = e.lastError.message, r.final || (r.state = s.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return kt(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return Ht(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return s.config && (e.config = s.config), typeof s.title == "string" && (e.title = s.title), !0;
     case "tool_call":
-      return kt(e, { seq: i, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return Ht(e, { seq: i, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return kt(e, { seq: i, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
+      return Ht(e, { seq: i, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
-      return kt(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
+      return Ht(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function jc(e, t, n) {
+function ta(e, t, n) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function Fc(e, t, n) {
-  const s = e.turns.findIndex((o) => o.pending && o.clientId === t), i = s >= 0 ? e.turns.splice(s, 1)[0] : null;
+function na(e, t, n) {
+  const s = e.turns.findIndex((r) => r.pending && r.clientId === t), i = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
-  const r = yt(e, n.id);
-  r.content || (r.content = String(n.content ?? i?.content ?? "")), r.state || (r.state = it(n.state, "MESSAGE_STATE_"));
+  const o = Ot(e, n.id);
+  o.content || (o.content = String(n.content ?? i?.content ?? "")), o.state || (o.state = wt(n.state, "MESSAGE_STATE_"));
 }
-function Vc(e, t, n) {
+function sa(e, t, n) {
   const s = e.turns.find((i) => i.pending && i.clientId === t);
   s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
-function bi(e, t = []) {
+function Mi(e, t = []) {
   const n = [];
   for (const s of t) e.replies[s] && n.push(s);
   for (const s of e.order) n.includes(s) || n.push(s);
   return n.map((s) => e.replies[s]);
 }
-const Uc = 15e3;
-class qc {
+const ia = 15e3;
+class oa {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?()}
@@ -4835,7 +5087,7 @@ class qc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(kr(t, "/comfy/session/ws"));
+      n = new this.d.WebSocket(Wo(t, "/comfy/session/ws"));
     } catch {
       return this.retry();
     }
@@ -4849,7 +5101,7 @@ class qc {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, Er(this.attempt++)));
+    }, qo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -4857,20 +5109,20 @@ class qc {
   /** Sends {event, data, request_id}; resolves with the answer's data. */
   request(t, n = {}) {
     const s = this.nextId++;
-    return new Promise((i, r) => {
+    return new Promise((i, o) => {
       if (!this.send({ event: t, data: n, request_id: s })) {
-        r(new Error("not connected to comfyd"));
+        o(new Error("not connected to comfyd"));
         return;
       }
-      const o = this.t.setTimeout(() => {
-        this.pending.delete(s), r(new Error(`${t}: no answer from comfyd`));
-      }, Uc);
-      this.pending.set(s, { resolve: i, reject: r, timer: o });
+      const r = this.t.setTimeout(() => {
+        this.pending.delete(s), o(new Error(`${t}: no answer from comfyd`));
+      }, ia);
+      this.pending.set(s, { resolve: i, reject: o, timer: r });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && $r(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Yo(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -4892,32 +5144,32 @@ class qc {
     if (s !== void 0 && this.pending.has(s)) {
       const i = this.pending.get(s);
       if (this.pending.delete(s), this.t.clearTimeout(i.timer), n.event === "error") {
-        const r = new Error(n.data?.message ?? "request failed");
-        r.code = n.data?.code ?? "error", i.reject(r);
+        const o = new Error(n.data?.message ?? "request failed");
+        o.code = n.data?.code ?? "error", i.reject(o);
       } else
         i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Lc(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    ea(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
 }
-const Dr = Object.freeze([
+const Xo = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Wc = Object.freeze(["echo", "openai"]), wi = 64 * 1024, Bn = 4096, Kc = 64 * 1024;
-function Hc(e) {
+]), ra = Object.freeze(["echo", "openai"]), $i = 64 * 1024, cs = 4096, la = 64 * 1024;
+function ca(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Si = 0;
-function Bc() {
+let Di = 0;
+function aa() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Si += 1, `panel-${e}-${Si}`;
+  return Di += 1, `panel-${e}-${Di}`;
 }
-class Gc {
+class fa {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value)}
@@ -4925,7 +5177,7 @@ class Gc {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((s) => s);
-    this.state = n(Mr()), this.ui = n({
+    this.state = n(Jo()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -4937,7 +5189,7 @@ class Gc {
       notice: "",
       draft: "",
       busy: !1
-    }), this.client = new qc({
+    }), this.client = new oa({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -4958,7 +5210,7 @@ class Gc {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Hc(n.skills)
+      skills: ca(n.skills)
     };
   }
   start() {
@@ -4978,8 +5230,8 @@ class Gc {
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = this.ui.form, s = (i, r) => {
-      r !== void 0 && n[i] !== r && (n[i] = r, this.d.writeConfig(i, i === "skills" ? r.join(",") : r));
+    const n = this.ui.form, s = (i, o) => {
+      o !== void 0 && n[i] !== o && (n[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     };
     s("provider", t.provider || "echo"), s("model", t.model ?? ""), s("base_url", t.base_url ?? ""), s("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && s("skills", t.active_skills.map(String));
   }
@@ -5002,10 +5254,10 @@ class Gc {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Bn),
-      model: t.model.slice(0, Bn),
-      base_url: t.base_url.slice(0, Bn),
-      system_prompt: t.system_prompt.slice(0, Kc)
+      provider: t.provider.slice(0, cs),
+      model: t.model.slice(0, cs),
+      base_url: t.base_url.slice(0, cs),
+      system_prompt: t.system_prompt.slice(0, la)
     };
   }
   async createSession(t = "") {
@@ -5057,32 +5309,32 @@ class Gc {
   async toggleSkill(t, n) {
     const s = new Set(this.ui.form.skills);
     n ? s.add(t) : s.delete(t);
-    const i = this.ui.skills.map((o) => o.name), r = [...i.filter((o) => s.has(o)), ...[...s].filter((o) => !i.includes(o))];
-    if (this.ui.form.skills = r, this.d.writeConfig("skills", r.join(",")), !!this.ui.form.session_id)
+    const i = this.ui.skills.map((r) => r.name), o = [...i.filter((r) => s.has(r)), ...[...s].filter((r) => !i.includes(r))];
+    if (this.ui.form.skills = o, this.d.writeConfig("skills", o.join(",")), !!this.ui.form.session_id)
       try {
-        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: r });
-      } catch (o) {
-        this.ui.notice = `skills: ${o.message}`;
+        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: o });
+      } catch (r) {
+        this.ui.notice = `skills: ${r.message}`;
       }
   }
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > wi) {
-      this.ui.notice = `a message is at most ${wi} characters`;
+    if (t.length > $i) {
+      this.ui.notice = `a message is at most ${$i} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const s = Bc();
-    jc(this.state, s, t);
+    const s = aa();
+    ta(this.state, s, t);
     try {
       const i = await this.client.request("user_message", { session_id: n, content: t, client_message_id: s });
-      Fc(this.state, s, i.message);
+      na(this.state, s, i.message);
     } catch (i) {
-      Vc(this.state, s, i.message);
+      sa(this.state, s, i.message);
     }
   }
   async cancel() {
@@ -5094,435 +5346,435 @@ class Gc {
       }
   }
 }
-const ss = "ComfydAgentPanel", xi = "comfyd-panel-style", vi = [560, 520], Jc = 320, Ai = (e) => e?.comfyClass === ss || e?.type === ss;
-function zc(e, t) {
-  if (e.getElementById(xi)) return;
+const ws = "ComfydAgentPanel", Ri = "comfyd-panel-style", Li = [560, 520], ua = 320, Pi = (e) => e?.comfyClass === ws || e?.type === ws;
+function da(e, t) {
+  if (e.getElementById(Ri)) return;
   const n = e.createElement("style");
-  n.id = xi, n.textContent = t, e.head.appendChild(n);
+  n.id = Ri, n.textContent = t, e.head.appendChild(n);
 }
-function Yc(e) {
+function ha(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function Xc(e) {
-  for (const [t, n] of Dr) {
+function pa(e) {
+  for (const [t, n] of Xo) {
     let s = (e.widgets ?? []).find((i) => i.name === t);
     s || (s = e.addWidget("text", t, n, () => {
-    }, {})), Yc(s);
+    }, {})), ha(s);
   }
 }
-function Qc(e) {
+function ga(e) {
   const t = {};
-  for (const [n, s] of Dr) {
-    const r = (e.widgets ?? []).find((o) => o.name === n)?.value;
-    t[n] = typeof r == "string" ? r : s;
+  for (const [n, s] of Xo) {
+    const o = (e.widgets ?? []).find((r) => r.name === n)?.value;
+    t[n] = typeof o == "string" ? o : s;
   }
   return t;
 }
-function Zc(e, t) {
+function ma(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: s } = t;
-  zc(s, t.css), Xc(e);
-  const i = (u, p) => {
-    const C = (e.widgets ?? []).find((T) => T.name === u);
-    !C || C.value === p || (C.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, r = new Gc({
+  da(s, t.css), pa(e);
+  const i = (d, p) => {
+    const T = (e.widgets ?? []).find((E) => E.name === d);
+    !T || T.value === p || (T.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, o = new fa({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Qc(e),
+    readConfig: () => ga(e),
     writeConfig: i
-  }), o = s.createElement("div");
-  o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
-  const l = t.createApp(t.component, { ctl: r });
-  if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const u = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+  }), r = s.createElement("div");
+  r.className = "comfyd-panel-host", r.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
+  const l = t.createApp(t.component, { ctl: o });
+  if (l.mount(r), typeof e.addDOMWidget == "function") {
+    const d = e.addDOMWidget("comfyd_panel", "comfyd_panel", r, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Jc,
+      getMinHeight: () => ua,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    u.serialize = !1;
+    d.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
-  Array.isArray(e.size) && e.setSize?.([Math.max(e.size[0], vi[0]), Math.max(e.size[1], vi[1])]);
+  Array.isArray(e.size) && e.setSize?.([Math.max(e.size[0], Li[0]), Math.max(e.size[1], Li[1])]);
   const c = e.onConfigure;
-  e.onConfigure = function(...u) {
-    const p = c?.apply(this, u);
-    return r.reloadConfig(), p;
+  e.onConfigure = function(...d) {
+    const p = c?.apply(this, d);
+    return o.reloadConfig(), p;
   };
-  const d = e.onRemoved;
-  return e.onRemoved = function(...u) {
-    r.stop();
+  const u = e.onRemoved;
+  return e.onRemoved = function(...d) {
+    o.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, u);
+    return e.__comfydPanel = null, u?.apply(this, d);
   }, setTimeout(() => {
-    e.__comfydPanel && (r.reloadConfig(), r.start());
-  }, 0), e.__comfydPanel = r, r;
+    e.__comfydPanel && (o.reloadConfig(), o.start());
+  }, 0), e.__comfydPanel = o, o;
 }
-const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa = ["value"], ia = {
+const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa = ["value"], Sa = {
   class: "cd-status",
   "data-test": "status"
-}, ra = ["disabled"], oa = {
+}, xa = ["disabled"], va = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, la = ["value"], ca = { class: "cd-wide" }, aa = { class: "cd-wide" }, fa = { class: "cd-hint" }, ua = { class: "cd-row" }, da = ["disabled"], ha = {
+}, Aa = ["value"], Ia = { class: "cd-wide" }, ka = { class: "cd-wide" }, Ca = { class: "cd-hint" }, Ta = { class: "cd-row" }, Ea = ["disabled"], Oa = {
   class: "cd-skills",
   "data-test": "skills"
-}, pa = ["title"], ga = ["checked", "onChange", "data-skill"], ma = {
+}, Na = ["title"], Ma = ["checked", "onChange", "data-skill"], $a = {
   key: 0,
   class: "cd-hint"
-}, ya = { class: "cd-main" }, _a = {
+}, Da = { class: "cd-main" }, Ra = {
   key: 0,
   class: "cd-err"
-}, ba = ["data-skill"], wa = { class: "cd-skill" }, Sa = {
+}, La = ["data-skill"], Pa = { class: "cd-skill" }, ja = {
   key: 0,
   class: "cd-typing"
-}, xa = { class: "cd-text" }, va = {
+}, Fa = { class: "cd-text" }, Va = {
   key: 0,
   class: "cd-err"
-}, Aa = {
+}, Ua = {
   key: 0,
   class: "cd-empty"
-}, Ca = {
+}, Wa = {
   key: 0,
   class: "cd-hint"
-}, Ia = {
+}, qa = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, Ta = { class: "cd-input" }, ka = ["disabled"], Ea = ["disabled"], Oa = {
+}, Ka = { class: "cd-input" }, Ha = ["disabled"], Ba = ["disabled"], Ga = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, s = t.ctl.ui, i = Ct(() => s.connected ? s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), r = Ct(() => s.connected && n.status === "working"), o = Ct(() => s.form.skills), l = Ct(() => !!n.config?.api_key_set), c = Ct(() => {
-      const I = [...s.sessions];
-      return s.form.session_id && !I.some((v) => v.id === s.form.session_id) && I.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), I;
-    }), d = /* @__PURE__ */ Ps(null), u = /* @__PURE__ */ Ps(null), p = (I) => {
-      I && (I.scrollTop = I.scrollHeight);
+    const t = e, n = t.ctl.state, s = t.ctl.ui, i = Wt(() => s.connected ? s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), o = Wt(() => s.connected && n.status === "working"), r = Wt(() => s.form.skills), l = Wt(() => !!n.config?.api_key_set), c = Wt(() => {
+      const x = [...s.sessions];
+      return s.form.session_id && !x.some((S) => S.id === s.form.session_id) && x.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), x;
+    }), u = /* @__PURE__ */ zs(null), d = /* @__PURE__ */ zs(null), p = (x) => {
+      x && (x.scrollTop = x.scrollHeight);
     };
-    Ls(
+    Js(
       () => [n.turns.length, n.lastSeq],
-      () => cn(() => p(d.value))
-    ), Ls(
+      () => An(() => p(u.value))
+    ), Js(
       () => n.logs.length,
-      () => cn(() => p(u.value))
+      () => An(() => p(d.value))
     );
-    function C(I) {
-      const v = I.target.value;
-      v === "__new__" ? t.ctl.createSession() : v && t.ctl.selectSession(v);
+    function T(x) {
+      const S = x.target.value;
+      S === "__new__" ? t.ctl.createSession() : S && t.ctl.selectSession(S);
     }
-    function T(I) {
-      I.key === "Enter" && !I.shiftKey && !I.isComposing && (I.preventDefault(), t.ctl.send());
+    function E(x) {
+      x.key === "Enter" && !x.shiftKey && !x.isComposing && (x.preventDefault(), t.ctl.send());
     }
-    function O(I) {
-      I.stopPropagation();
+    function M(x) {
+      x.stopPropagation();
     }
-    return (I, v) => (H(), G("div", {
+    return (x, S) => (X(), Z("div", {
       class: "comfyd-panel",
-      onKeydown: O,
-      onKeyup: O,
-      onWheel: v[15] || (v[15] = ii(() => {
+      onKeydown: M,
+      onKeyup: M,
+      onWheel: S[15] || (S[15] = mi(() => {
       }, ["stop"])),
-      onContextmenu: v[16] || (v[16] = ii(() => {
+      onContextmenu: S[16] || (S[16] = mi(() => {
       }, ["stop"]))
     }, [
-      P("div", ea, [
-        P("span", {
-          class: Ae(["cd-dot", "cd-" + i.value.replace(" ", "-")]),
-          title: N(n).statusDetail || i.value
-        }, null, 10, ta),
-        P("select", {
+      W("div", ya, [
+        W("span", {
+          class: Me(["cd-dot", "cd-" + i.value.replace(" ", "-")]),
+          title: R(n).statusDetail || i.value
+        }, null, 10, _a),
+        W("select", {
           class: "cd-session",
-          value: N(s).form.session_id,
-          disabled: !N(s).connected || N(s).busy,
-          onChange: C,
+          value: R(s).form.session_id,
+          disabled: !R(s).connected || R(s).busy,
+          onChange: T,
           "data-test": "session"
         }, [
-          v[17] || (v[17] = P("option", {
+          S[17] || (S[17] = W("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (H(!0), G(Z, null, ut(c.value, (w) => (H(), G("option", {
-            key: w.id,
-            value: w.id
-          }, Q(w.title), 9, sa))), 128)),
-          v[18] || (v[18] = P("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, na),
-        P("span", ia, [
-          le(Q(i.value), 1),
-          N(n).queuedTurns ? (H(), G(Z, { key: 0 }, [
-            le(" · " + Q(N(n).queuedTurns) + " queued", 1)
-          ], 64)) : me("", !0)
+          (X(!0), Z(re, null, kt(c.value, (b) => (X(), Z("option", {
+            key: b.id,
+            value: b.id
+          }, oe(b.title), 9, wa))), 128)),
+          S[18] || (S[18] = W("option", { value: "__new__" }, "+ new session", -1))
+        ], 40, ba),
+        W("span", Sa, [
+          ge(oe(i.value), 1),
+          R(n).queuedTurns ? (X(), Z(re, { key: 0 }, [
+            ge(" · " + oe(R(n).queuedTurns) + " queued", 1)
+          ], 64)) : Ae("", !0)
         ]),
-        P("button", {
+        W("button", {
           class: "cd-btn",
-          disabled: !r.value,
-          onClick: v[0] || (v[0] = (w) => e.ctl.cancel()),
+          disabled: !o.value,
+          onClick: S[0] || (S[0] = (b) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, ra),
-        P("button", {
-          class: Ae(["cd-btn", { "cd-on": N(s).showSettings }]),
-          onClick: v[1] || (v[1] = (w) => N(s).showSettings = !N(s).showSettings),
+        }, "■", 8, xa),
+        W("button", {
+          class: Me(["cd-btn", { "cd-on": R(s).showSettings }]),
+          onClick: S[1] || (S[1] = (b) => R(s).showSettings = !R(s).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        P("button", {
-          class: Ae(["cd-btn", { "cd-on": N(s).showLog }]),
-          onClick: v[2] || (v[2] = (w) => N(s).showLog = !N(s).showLog),
+        W("button", {
+          class: Me(["cd-btn", { "cd-on": R(s).showLog }]),
+          onClick: S[2] || (S[2] = (b) => R(s).showLog = !R(s).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      N(s).showSettings ? (H(), G("div", oa, [
-        P("label", null, [
-          v[19] || (v[19] = le("Provider ", -1)),
-          ft(P("select", {
-            "onUpdate:modelValue": v[3] || (v[3] = (w) => N(s).form.provider = w),
-            onChange: v[4] || (v[4] = (w) => e.ctl.saveConfig()),
+      R(s).showSettings ? (X(), Z("div", va, [
+        W("label", null, [
+          S[19] || (S[19] = ge("Provider ", -1)),
+          It(W("select", {
+            "onUpdate:modelValue": S[3] || (S[3] = (b) => R(s).form.provider = b),
+            onChange: S[4] || (S[4] = (b) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (H(!0), G(Z, null, ut(N(Wc), (w) => (H(), G("option", {
-              key: w,
-              value: w
-            }, Q(w), 9, la))), 128))
+            (X(!0), Z(re, null, kt(R(ra), (b) => (X(), Z("option", {
+              key: b,
+              value: b
+            }, oe(b), 9, Aa))), 128))
           ], 544), [
-            [Bl, N(s).form.provider]
+            [nc, R(s).form.provider]
           ])
         ]),
-        P("label", null, [
-          v[20] || (v[20] = le("Model ", -1)),
-          ft(P("input", {
-            "onUpdate:modelValue": v[5] || (v[5] = (w) => N(s).form.model = w),
-            onChange: v[6] || (v[6] = (w) => e.ctl.saveConfig()),
+        W("label", null, [
+          S[20] || (S[20] = ge("Model ", -1)),
+          It(W("input", {
+            "onUpdate:modelValue": S[5] || (S[5] = (b) => R(s).form.model = b),
+            onChange: S[6] || (S[6] = (b) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [It, N(s).form.model]
+            [qt, R(s).form.model]
           ])
         ]),
-        P("label", null, [
-          v[21] || (v[21] = le("Base URL ", -1)),
-          ft(P("input", {
-            "onUpdate:modelValue": v[7] || (v[7] = (w) => N(s).form.base_url = w),
-            onChange: v[8] || (v[8] = (w) => e.ctl.saveConfig()),
+        W("label", null, [
+          S[21] || (S[21] = ge("Base URL ", -1)),
+          It(W("input", {
+            "onUpdate:modelValue": S[7] || (S[7] = (b) => R(s).form.base_url = b),
+            onChange: S[8] || (S[8] = (b) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [It, N(s).form.base_url]
+            [qt, R(s).form.base_url]
           ])
         ]),
-        P("label", ca, [
-          v[22] || (v[22] = le("System prompt ", -1)),
-          ft(P("textarea", {
-            "onUpdate:modelValue": v[9] || (v[9] = (w) => N(s).form.system_prompt = w),
+        W("label", Ia, [
+          S[22] || (S[22] = ge("System prompt ", -1)),
+          It(W("textarea", {
+            "onUpdate:modelValue": S[9] || (S[9] = (b) => R(s).form.system_prompt = b),
             rows: "2",
-            onChange: v[10] || (v[10] = (w) => e.ctl.saveConfig()),
+            onChange: S[10] || (S[10] = (b) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [It, N(s).form.system_prompt]
+            [qt, R(s).form.system_prompt]
           ])
         ]),
-        P("label", aa, [
-          v[23] || (v[23] = le("API key ", -1)),
-          P("span", fa, Q(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          P("span", ua, [
-            ft(P("input", {
-              "onUpdate:modelValue": v[11] || (v[11] = (w) => N(s).apiKey = w),
+        W("label", ka, [
+          S[23] || (S[23] = ge("API key ", -1)),
+          W("span", Ca, oe(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          W("span", Ta, [
+            It(W("input", {
+              "onUpdate:modelValue": S[11] || (S[11] = (b) => R(s).apiKey = b),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [It, N(s).apiKey]
+              [qt, R(s).apiKey]
             ]),
-            P("button", {
+            W("button", {
               class: "cd-btn",
-              onClick: v[12] || (v[12] = (w) => e.ctl.setApiKey()),
-              disabled: !N(s).form.session_id,
+              onClick: S[12] || (S[12] = (b) => e.ctl.setApiKey()),
+              disabled: !R(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, da)
+            }, "set", 8, Ea)
           ])
         ])
-      ])) : me("", !0),
-      P("div", ha, [
-        (H(!0), G(Z, null, ut(N(s).skills, (w) => (H(), G("label", {
-          key: w.name,
-          class: Ae(["cd-chip", { "cd-on": o.value.includes(w.name) }]),
-          title: w.description
+      ])) : Ae("", !0),
+      W("div", Oa, [
+        (X(!0), Z(re, null, kt(R(s).skills, (b) => (X(), Z("label", {
+          key: b.name,
+          class: Me(["cd-chip", { "cd-on": r.value.includes(b.name) }]),
+          title: b.description
         }, [
-          P("input", {
+          W("input", {
             type: "checkbox",
-            checked: o.value.includes(w.name),
-            onChange: (M) => e.ctl.toggleSkill(w.name, M.target.checked),
-            "data-skill": w.name
-          }, null, 40, ga),
-          le(" " + Q(w.name), 1)
-        ], 10, pa))), 128)),
-        N(s).skills.length ? me("", !0) : (H(), G("span", ma, Q(N(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
+            checked: r.value.includes(b.name),
+            onChange: (v) => e.ctl.toggleSkill(b.name, v.target.checked),
+            "data-skill": b.name
+          }, null, 40, Ma),
+          ge(" " + oe(b.name), 1)
+        ], 10, Na))), 128)),
+        R(s).skills.length ? Ae("", !0) : (X(), Z("span", $a, oe(R(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
       ]),
-      P("div", ya, [
-        P("div", {
+      W("div", Da, [
+        W("div", {
           ref_key: "chat",
-          ref: d,
+          ref: u,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (H(!0), G(Z, null, ut(N(n).turns, (w) => (H(), G("div", {
-            key: w.pending ? w.clientId : w.id,
+          (X(!0), Z(re, null, kt(R(n).turns, (b) => (X(), Z("div", {
+            key: b.pending ? b.clientId : b.id,
             class: "cd-turn"
           }, [
-            P("div", {
-              class: Ae(["cd-user", { "cd-failed": w.state === "failed" }])
+            W("div", {
+              class: Me(["cd-user", { "cd-failed": b.state === "failed" }])
             }, [
-              v[24] || (v[24] = P("span", { class: "cd-who" }, "you", -1)),
-              le(Q(w.content) + " ", 1),
-              w.error ? (H(), G("span", _a, " — " + Q(w.error), 1)) : me("", !0)
+              S[24] || (S[24] = W("span", { class: "cd-who" }, "you", -1)),
+              ge(oe(b.content) + " ", 1),
+              b.error ? (X(), Z("span", Ra, " — " + oe(b.error), 1)) : Ae("", !0)
             ], 2),
-            P("div", {
+            W("div", {
               class: "cd-replies",
-              style: wn({ "--cols": Math.max(1, N(bi)(w, o.value).length) })
+              style: jn({ "--cols": Math.max(1, R(Mi)(b, r.value).length) })
             }, [
-              (H(!0), G(Z, null, ut(N(bi)(w, o.value), (M) => (H(), G("div", {
-                key: M.skill,
-                class: Ae(["cd-reply", "cd-" + M.state]),
-                "data-skill": M.skill
+              (X(!0), Z(re, null, kt(R(Mi)(b, r.value), (v) => (X(), Z("div", {
+                key: v.skill,
+                class: Me(["cd-reply", "cd-" + v.state]),
+                "data-skill": v.skill
               }, [
-                P("div", wa, [
-                  le(Q(M.skill), 1),
-                  M.state === "streaming" ? (H(), G("span", Sa, "…")) : me("", !0)
+                W("div", Pa, [
+                  ge(oe(v.skill), 1),
+                  v.state === "streaming" ? (X(), Z("span", ja, "…")) : Ae("", !0)
                 ]),
-                P("div", xa, Q(M.content), 1),
-                M.error ? (H(), G("div", va, Q(M.error), 1)) : me("", !0)
-              ], 10, ba))), 128))
+                W("div", Fa, oe(v.content), 1),
+                v.error ? (X(), Z("div", Va, oe(v.error), 1)) : Ae("", !0)
+              ], 10, La))), 128))
             ], 4)
           ]))), 128)),
-          N(n).turns.length ? me("", !0) : (H(), G("div", Aa, Q(N(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          R(n).turns.length ? Ae("", !0) : (X(), Z("div", Ua, oe(R(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        N(s).showLog ? (H(), G("div", {
+        R(s).showLog ? (X(), Z("div", {
           key: 0,
           ref_key: "logBox",
-          ref: u,
+          ref: d,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (H(!0), G(Z, null, ut(N(n).logs, (w, M) => (H(), G("div", {
-            key: w.seq + ":" + M,
-            class: Ae("cd-l-" + w.level)
+          (X(!0), Z(re, null, kt(R(n).logs, (b, v) => (X(), Z("div", {
+            key: b.seq + ":" + v,
+            class: Me("cd-l-" + b.level)
           }, [
-            P("b", null, Q(w.level), 1),
-            le(" " + Q(w.module), 1),
-            w.skill ? (H(), G(Z, { key: 0 }, [
-              le(" [" + Q(w.skill) + "]", 1)
-            ], 64)) : me("", !0),
-            le(": " + Q(w.message), 1)
+            W("b", null, oe(b.level), 1),
+            ge(" " + oe(b.module), 1),
+            b.skill ? (X(), Z(re, { key: 0 }, [
+              ge(" [" + oe(b.skill) + "]", 1)
+            ], 64)) : Ae("", !0),
+            ge(": " + oe(b.message), 1)
           ], 2))), 128)),
-          N(n).logs.length ? me("", !0) : (H(), G("div", Ca, "no debug output yet"))
-        ], 512)) : me("", !0)
+          R(n).logs.length ? Ae("", !0) : (X(), Z("div", Wa, "no debug output yet"))
+        ], 512)) : Ae("", !0)
       ]),
-      N(s).notice || N(n).lastError ? (H(), G("div", Ia, Q(N(s).notice || N(n).lastError.code + ": " + N(n).lastError.message), 1)) : me("", !0),
-      P("div", Ta, [
-        ft(P("textarea", {
-          "onUpdate:modelValue": v[13] || (v[13] = (w) => N(s).draft = w),
+      R(s).notice || R(n).lastError ? (X(), Z("div", qa, oe(R(s).notice || R(n).lastError.code + ": " + R(n).lastError.message), 1)) : Ae("", !0),
+      W("div", Ka, [
+        It(W("textarea", {
+          "onUpdate:modelValue": S[13] || (S[13] = (b) => R(s).draft = b),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !N(s).connected,
-          onKeydown: T,
+          disabled: !R(s).connected,
+          onKeydown: E,
           "data-test": "input"
-        }, null, 40, ka), [
-          [It, N(s).draft]
+        }, null, 40, Ha), [
+          [qt, R(s).draft]
         ]),
-        P("button", {
+        W("button", {
           class: "cd-btn cd-send",
-          disabled: !N(s).connected || !N(s).draft.trim(),
-          onClick: v[14] || (v[14] = (w) => e.ctl.send()),
+          disabled: !R(s).connected || !R(s).draft.trim(),
+          onClick: S[14] || (S[14] = (b) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Ea)
+        }, "send", 8, Ba)
       ])
     ], 32));
   }
-}, Na = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", Ma = "comfyd.canvas", $a = 1500;
-function Ci() {
+}, za = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", Ja = "comfyd.canvas", Ya = 1500;
+function ji() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function is(e, t) {
+function Ss(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Da(e) {
-  const t = Ci();
+function Xa(e) {
+  const t = ji();
   if (t) return e(t, !1);
   let n = 0;
   const s = setInterval(() => {
-    const i = Ci();
-    (i || ++n > $a) && (clearInterval(s), i ? e(i, !0) : is("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = ji();
+    (i || ++n > Ya) && (clearInterval(s), i ? e(i, !0) : Ss("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Ra({ app: e, api: t }, n) {
-  const s = new sc({
+function Qa({ app: e, api: t }, n) {
+  const s = new hc({
     fetchJson: async (c) => {
-      const d = await t.fetchApi(c);
-      let u = null;
+      const u = await t.fetchApi(c);
+      let d = null;
       try {
-        u = await d.json();
+        d = await u.json();
       } catch {
-        u = null;
+        d = null;
       }
-      if (!d.ok) throw new Error(u?.error ?? `${c}: HTTP ${d.status}`);
-      return u;
+      if (!u.ok) throw new Error(d?.error ?? `${c}: HTTP ${u.status}`);
+      return d;
     },
     location: window.location
-  }), i = new Dc({
+  }), i = new Xc({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: s,
     WebSocket: window.WebSocket,
-    tabId: $c(window.sessionStorage),
+    tabId: Yc(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: is,
-    isPanelNode: Ai
-  }), r = {
+    log: Ss,
+    isPanelNode: Pi
+  }), o = {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
-    createApp: Ql,
-    reactive: ds,
-    component: Oa,
-    css: Na,
+    createApp: cc,
+    reactive: Es,
+    component: Ga,
+    css: za,
     document,
-    log: is
+    log: Ss
   };
-  let o = !1;
+  let r = !1;
   const l = () => {
-    o || (o = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
+    r || (r = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       i.touched(), i.setPointerDown(!0);
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Ma,
+    name: Ja,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
-    beforeRegisterNodeDef(c, d) {
-      d?.name === ss && (c.prototype.isVirtualNode = !0);
+    beforeRegisterNodeDef(c, u) {
+      u?.name === ws && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Ai(c) && Zc(c, r);
+      Pi(c) && ma(c, o);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Da(Ra);
+Xa(Qa);

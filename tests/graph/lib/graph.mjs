@@ -136,3 +136,23 @@ export function assertSameGraph(coreGraph, ed, msg = "core mirror vs editor") {
   }
   assert.deepEqual(c.links, e.links, `${msg}: links`);
 }
+
+// The box a node takes on a LiteGraph canvas, its title included (what
+// LGraphNode.measure computes): [x, y, w, h].
+export function nodeBox(n, titleHeight = 30) {
+  return [n.pos[0], n.pos[1] - titleHeight, n.size[0], n.size[1] + titleHeight];
+}
+
+// Pairs of nodes of a graph whose boxes overlap, as "#a/#b" strings.
+export function overlappingPairs(graph) {
+  const nodes = graph.nodes ?? graph._nodes;
+  const out = [];
+  for (let i = 0; i < nodes.length; i++)
+    for (let j = i + 1; j < nodes.length; j++) {
+      const a = nodeBox(nodes[i]);
+      const b = nodeBox(nodes[j]);
+      if (a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3])
+        out.push(`#${nodes[i].id}/#${nodes[j].id}`);
+    }
+  return out;
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
-import { txt2imgCommands } from "../../graph/lib/graph.mjs";
+import { overlappingPairs, txt2imgCommands } from "../../graph/lib/graph.mjs";
 import { TOOL_NAMES, httpClient, call, assertTxt2img, rawPost } from "../lib/mcp.mjs";
 
 const CANVAS = "tab-1:mcp-http";
@@ -38,7 +38,10 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     }
     // The patch schema names every command of the contract, as the skills see it.
     const kinds = by.apply_patch.inputSchema.properties.commands.items.anyOf.map((c) => c.properties.type.const);
-    assert.deepEqual(kinds, ["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph"]);
+    assert.deepEqual(kinds, ["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "arrange"]);
+    const arrange = by.apply_patch.inputSchema.properties.commands.items.anyOf.find((c) => c.properties.type.const === "arrange");
+    assert.deepEqual(Object.keys(arrange.properties), ["type", "node_ids", "x", "y", "spacing"]);
+    assert.deepEqual(arrange.required, ["type"]);
     assert.deepEqual(by.apply_patch.inputSchema.required, ["commands"]);
     assert.equal(by.apply_patch.annotations.readOnlyHint, false);
     assert.equal(by.get_graph.annotations.readOnlyHint, true);
@@ -110,6 +113,16 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     });
     assert.equal(again.isError, false, again.text);
     built.revision = again.data.revision;
+  });
+
+  it("arrange in apply_patch lays the workflow out left to right, without overlaps", async () => {
+    const r = await call(client, "apply_patch", { canvas_id: CANVAS, commands: [{ type: "arrange", spacing: 40 }] });
+    assert.equal(r.isError, false, r.text);
+    built.revision = r.data.revision;
+    const at = (ref) => ed.graph.getNodeById(Number(built.refs[ref])).pos[0];
+    for (const [a, b] of [["ckpt", "pos"], ["pos", "sampler"], ["latent", "sampler"], ["sampler", "decode"], ["decode", "save"]])
+      assert.ok(at(a) < at(b), `${a} (${at(a)}) is left of ${b} (${at(b)})`);
+    assert.deepEqual(overlappingPairs(ed.graph), []);
   });
 
   it("validate_patch reports every error with suggestions and changes nothing", async () => {

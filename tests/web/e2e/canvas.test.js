@@ -207,6 +207,67 @@ describe("the canvas executor in the stock frontend", () => {
     expect(canvases.find((c) => c.canvas_id === first)?.attached).toBeFalsy();
   });
 
+  it("places nodes created without coordinates apart, left to right, and arranges as one undo step", async () => {
+    await batch([{ type: "clear_graph" }]);
+    const unplaced = txt2imgCommands().map((c) => {
+      if (c.type !== "create_node") return c;
+      const { x, y, ...rest } = c; // eslint-disable-line no-unused-vars
+      return rest;
+    });
+    const r = await batch(unplaced);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const refs = r.body.refs;
+    // The boxes the frontend draws (title included), after a frame.
+    const boxes = async () => {
+      await page.evaluate(() => window.comfyAPI.app.app.canvas.setDirty(true, true));
+      await page.waitForTimeout(300);
+      return page.evaluate(() => {
+        const out = {};
+        for (const n of window.comfyAPI.app.app.rootGraph.nodes) {
+          const b = n.boundingRect ?? n.getBounding();
+          out[n.id] = [b[0], b[1], b[2], b[3]];
+        }
+        return out;
+      });
+    };
+    const overlapping = (bs) => {
+      const v = Object.entries(bs);
+      const out = [];
+      for (let i = 0; i < v.length; i++)
+        for (let j = i + 1; j < v.length; j++) {
+          const [a, b] = [v[i][1], v[j][1]];
+          if (a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]) out.push(`#${v[i][0]}/#${v[j][0]}`);
+        }
+      return out;
+    };
+    const leftOf = (bs, a, b) => bs[refs[a]][0] + bs[refs[a]][2] < bs[refs[b]][0];
+    const placed = await boxes();
+    await page.screenshot({ path: join(env().artifacts, "canvas-placed.png") });
+    expect(overlapping(placed)).toEqual([]);
+    for (const [a, b] of [["ckpt", "pos"], ["ckpt", "neg"], ["pos", "sampler"], ["latent", "sampler"], ["sampler", "decode"], ["decode", "save"]])
+      expect(leftOf(placed, a, b), `${a} left of ${b}: ${JSON.stringify(placed)}`).toBe(true);
+
+    // The user piles three nodes up; arrange spreads the graph again.
+    await page.evaluate((ids) => {
+      const g = window.comfyAPI.app.app.rootGraph;
+      for (const id of ids) g.getNodeById(id).pos = [0, 0];
+      g.setDirtyCanvas(true, true);
+    }, [refs.sampler, refs.decode, refs.save]);
+    await until(async () => (await bridge("POST", "/comfy/graph/command", { type: "get_graph" })).body.graph.nodes.find((n) => n.id === refs.save)?.pos?.x === 0 || null, "the pile to reach the core");
+    const piled = await boxes();
+    expect(overlapping(piled).length).toBeGreaterThan(0);
+    const a = await bridge("POST", "/comfy/graph/command", { type: "arrange" });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const arranged = await boxes();
+    await page.screenshot({ path: join(env().artifacts, "canvas-arranged.png") });
+    expect(overlapping(arranged)).toEqual([]);
+    expect(leftOf(arranged, "sampler", "decode") && leftOf(arranged, "decode", "save")).toBe(true);
+    // One Ctrl+Z takes the arrange back, and only the arrange.
+    await page.mouse.click(700, 860);
+    await page.keyboard.press("Control+z");
+    await until(async () => JSON.stringify(await boxes()) === JSON.stringify(piled) || null, "the arrange to be undone");
+  });
+
   it("raised no errors of the extension in the page", () => {
     expect(page.comfydErrors).toEqual([]);
   });

@@ -16,7 +16,7 @@ describe("normalizeCommand", () => {
     for (const type of ["eval", "run_js", "constructor", "__proto__", "toString", "queue", "load"]) {
       expect(() => normalizeCommand({ type }), type).toThrow(/unknown type/);
     }
-    expect(COMMAND_TYPES).toEqual(["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "get_graph"]);
+    expect(COMMAND_TYPES).toEqual(["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "get_graph", "arrange"]);
   });
 
   it("checks field types and limits", () => {
@@ -63,10 +63,12 @@ describe("create_node", () => {
     expect(nodesOf(g)).toHaveLength(0);
   });
 
-  it("places a node without coordinates where the context says", () => {
+  it("places a node without coordinates in the middle of the view the context gives", () => {
     const g = newGraph();
-    const out = applyPatch(ctxFor(g, { place: (k) => [500 + k, 300] }), { commands: [{ type: "create_node", node_type: "VAEDecode" }] });
-    expect(Array.from(nodeById(g, out.results[0].node_id).pos)).toEqual([500, 300]);
+    const out = applyPatch(ctxFor(g, { view: () => [400, 200, 1000, 800] }), { commands: [{ type: "create_node", node_type: "VAEDecode" }] });
+    const n = nodeById(g, out.results[0].node_id);
+    // The node's box, its title (30) included, is centred on (900, 600).
+    expect(Array.from(n.pos)).toEqual([Math.round(900 - n.size[0] / 2), Math.round(600 - (n.size[1] + 30) / 2) + 30]);
   });
 });
 

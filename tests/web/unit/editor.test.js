@@ -142,6 +142,21 @@ describe("patches", () => {
     expect(nodesOf(env.graph)).toHaveLength(0);
   });
 
+  it("places a node without coordinates in the middle of the canvas's view", async () => {
+    const env = setup();
+    // The view: 800x600 device pixels at ratio 1, scale 2, scrolled to (-100, -50).
+    env.app.canvas.ds = { offset: [-100, -50], scale: 2 };
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 5, commands: [{ type: "create_node", node_type: "VAEDecode" }] });
+    await flush();
+    const [r] = s.ofType("patch_result");
+    expect(r.ok).toBe(true);
+    const n = nodesOf(env.graph)[0];
+    // Visible: x 100..500, y 50..350; the node's box (title 30 included) is centred there.
+    expect(n.pos[0]).toBe(Math.round(300 - n.size[0] / 2));
+    expect(n.pos[1]).toBe(Math.round(200 - (n.size[1] + 30) / 2) + 30);
+  });
+
   it("reports the failure and the rolled-back graph of a failing patch", async () => {
     const env = setup();
     const s = await attached(env);

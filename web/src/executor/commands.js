@@ -1,6 +1,7 @@
 // The canvas executor's command set: the graph commands of the core's
 // PatchRequest (create_node, remove_node, connect, disconnect, set_widget,
-// move_node, clear_graph, get_graph) applied to a live LiteGraph graph.
+// move_node, clear_graph, get_graph, arrange) applied to a live LiteGraph
+// graph.
 //
 // Only these commands exist: a command is looked up in a fixed table and
 // its fields are checked and copied into a plain object before anything
@@ -13,6 +14,11 @@
 // reloads the snapshot with graph.configure, so ids and counters come back
 // too) and every command is reported as not applied. In PARTIAL mode a
 // failed command is undone on its own and the others stay.
+//
+// Nodes created without coordinates are placed when the patch's commands
+// have run, so that the links the patch makes decide where they go
+// (layout.js: to the right of what feeds them, left to right along their
+// links, never on another node).
 
 import {
   closest,
@@ -25,6 +31,7 @@ import {
   widgetNames,
   workflowSignature,
 } from "./graphops.js";
+import { LAYOUT, arrangeNodes, placeNewNodes } from "./layout.js";
 
 /** Limits of what a patch may ask for (the core's limits, repeated so a
  * misbehaving peer cannot make the tab do unbounded work). */
@@ -41,6 +48,8 @@ export const LIMITS = Object.freeze({
   widgets: 1024,
   // GRAPH_MAX_REF.
   ref: 128,
+  // GRAPH_MAX_NODES: node_ids of one arrange.
+  nodes: 10000,
 });
 
 export class CommandError extends Error {
@@ -157,6 +166,20 @@ const PARSERS = {
   move_node: (c) => ({ node_id: nodeRef(c.node_id, "node_id"), x: coord(c.x, "x"), y: coord(c.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
+  arrange(c) {
+    const ids = c.node_ids ?? [];
+    if (!Array.isArray(ids)) fail("INVALID_COMMAND", "node_ids must be an array of node ids or refs");
+    if (ids.length > LIMITS.nodes) fail("INVALID_COMMAND", `node_ids: more than ${LIMITS.nodes}`);
+    const spacing = coord(c.spacing, "spacing", { optional: true });
+    if (spacing !== null && (spacing < 0 || spacing > LAYOUT.maxSpacing))
+      fail("INVALID_COMMAND", `spacing must be between 0 and ${LAYOUT.maxSpacing}`);
+    return {
+      node_ids: ids.map((v, i) => nodeRef(v, `node_ids[${i}]`)),
+      x: coord(c.x, "x", { optional: true }),
+      y: coord(c.y, "y", { optional: true }),
+      spacing,
+    };
+  },
 };
 
 export const COMMAND_TYPES = Object.freeze(Object.keys(PARSERS));
@@ -249,13 +272,18 @@ function resolveNode(ctx, ref, what) {
   return fail("REF_NOT_FOUND", `${what}: no node was created with ref "${ref.ref}" earlier in this patch`);
 }
 
-function defaultPosition(ctx) {
-  if (typeof ctx.place === "function") {
-    const p = ctx.place(ctx.placed++);
-    if (Array.isArray(p)) return p;
-  }
-  const k = ctx.placed++;
-  return [100 + 40 * k, 100 + 40 * k];
+/** The visible part of the canvas ([x, y, w, h] in canvas units), or null. */
+function viewOf(ctx) {
+  const v = typeof ctx.view === "function" ? ctx.view() : null;
+  return Array.isArray(v) && v.length === 4 && v.every(Number.isFinite) ? v : null;
+}
+
+/** Places the nodes of this patch that were created without coordinates
+ * and not moved or arranged since (run.pending: their ids). */
+function placePending(run) {
+  const ids = [...run.pending].filter((id) => nodeById(run.graph, id));
+  run.pending.clear();
+  if (ids.length) placeNewNodes(run.graph, ids, { LiteGraph: run.LiteGraph, view: viewOf(run) });
 }
 
 const APPLY = {
@@ -267,7 +295,9 @@ const APPLY = {
       fail("UNKNOWN_NODE_TYPE", `unknown node type "${c.node_type}"`, closest(c.node_type, known));
     }
     if (c.title) node.title = c.title;
-    node.pos = c.x !== null && c.y !== null ? [c.x, c.y] : defaultPosition(ctx);
+    // Without coordinates: a place is found when the patch has run.
+    const auto = c.x === null || c.y === null;
+    node.pos = auto ? [0, 0] : [c.x, c.y];
     const want = ctx.expectedId;
     if (Number.isSafeInteger(want) && want > 0 && !nodeById(graph, want)) node.id = want;
     graph.add(node);
@@ -279,6 +309,7 @@ const APPLY = {
       throw e;
     }
     if (c.ref) ctx.refs.set(c.ref, node.id);
+    if (auto) ctx.pending.add(node.id);
     return { node_id: node.id };
   },
   remove_node(ctx, c) {
@@ -329,6 +360,7 @@ const APPLY = {
   move_node(ctx, c) {
     const node = resolveNode(ctx, c.node_id, "node_id");
     node.pos = [c.x, c.y];
+    ctx.pending.delete(node.id);
     return { node_id: node.id };
   },
   clear_graph(ctx) {
@@ -340,6 +372,21 @@ const APPLY = {
     return {};
   },
   get_graph() {
+    return {};
+  },
+  arrange(ctx, c) {
+    // Every node named must exist; an empty list is the whole graph but
+    // the agent panel.
+    const ids = c.node_ids.map((r, i) => resolveNode(ctx, r, `node_ids[${i}]`).id);
+    const placed = arrangeNodes(ctx.graph, ids, {
+      LiteGraph: ctx.LiteGraph,
+      x: c.x ?? undefined,
+      y: c.y ?? undefined,
+      spacing: c.spacing ?? undefined,
+      exclude: ctx.keepOnClear,
+      ignore: ctx.pending,
+    });
+    for (const id of placed) ctx.pending.delete(id);
     return {};
   },
 };
@@ -360,8 +407,10 @@ function errorResult(index, e) {
 
 /**
  * Applies the commands of a PatchRequest to ctx.graph.
- * ctx: {graph, LiteGraph, canvas?, place?(k) -> [x, y], keepOnClear?(node),
- *       log?(level, text)}.
+ * ctx: {graph, LiteGraph, canvas?, view?() -> [x, y, w, h] (the visible
+ *       part of the canvas, where new nodes go when it is free),
+ *       keepOnClear?(node) (the agent panel: kept by clear_graph, left
+ *       alone by a whole-graph arrange), log?(level, text)}.
  * patch: {commands, expected_node_ids, mode}.
  * Returns {ok, error, results, applied}: results[i] is the CommandResult of
  * commands[i] ({index, ok, node_id, link_id, value, error}); applied is
@@ -374,7 +423,7 @@ export function applyPatch(ctx, patch) {
   const graph = ctx.graph;
   const partial = isPartial(patch?.mode);
   const expected = Array.isArray(patch?.expected_node_ids) ? patch.expected_node_ids.map(Number) : [];
-  const run = { ...ctx, refs: new Map(), placed: 0, expectedId: undefined };
+  const run = { ...ctx, refs: new Map(), pending: new Set(), expectedId: undefined };
   const before = graph.serialize();
   const beforeSig = workflowSignature(before);
   const results = new Array(commands.length);
@@ -418,6 +467,7 @@ export function applyPatch(ctx, patch) {
     graph.setDirtyCanvas?.(true, true);
     return { ok: false, error: results[failedAt].error.message, results, applied: false };
   }
+  placePending(run);
   graph.setDirtyCanvas?.(true, true);
   const ok = results.every((r) => r.ok);
   const firstErr = results.find((r) => !r.ok);

@@ -375,7 +375,7 @@ export class EditorClient {
       LiteGraph: this.d.LiteGraph,
       canvas: this.d.app.canvas,
       keepOnClear: this.d.isPanelNode,
-      place: (k) => this.placement(k),
+      view: () => this.view(),
       log: this.log,
     };
     let out;
@@ -401,17 +401,23 @@ export class EditorClient {
     });
   }
 
-  /** Where a node without coordinates goes: the middle of the view. */
-  placement(k) {
+  /** The visible part of the canvas in canvas units ([x, y, w, h]), where
+   * nodes created without coordinates go when it is free; null when the
+   * canvas has no size yet. */
+  view() {
     const c = this.d.app.canvas;
     const ds = c?.ds;
     const el = c?.canvas;
-    if (ds && el && ds.scale) {
-      const x = -ds.offset[0] + el.width / 2 / ds.scale;
-      const y = -ds.offset[1] + el.height / 2 / ds.scale;
-      return [Math.round(x - 150 + 40 * k), Math.round(y - 100 + 40 * k)];
-    }
-    return [100 + 40 * k, 100 + 40 * k];
+    // LiteGraph keeps the area it last drew.
+    const va = ds?.visible_area;
+    if (va && va[2] > 0 && va[3] > 0) return [va[0], va[1], va[2], va[3]].map(Number);
+    if (!ds || !el || !ds.scale || !el.width || !el.height) return null;
+    // The element's CSS size: its width and height attributes are in
+    // device pixels.
+    const ratio = globalThis.devicePixelRatio || 1;
+    const w = (el.clientWidth || el.width / ratio) / ds.scale;
+    const h = (el.clientHeight || el.height / ratio) / ds.scale;
+    return [-ds.offset[0], -ds.offset[1], w, h];
   }
 
   async handleQueue(m) {

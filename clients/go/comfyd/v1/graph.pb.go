@@ -570,10 +570,15 @@ func (x *Position) GetY() float64 {
 
 // CreateNodeCommand adds a node.
 type CreateNodeCommand struct {
-	state    protoimpl.MessageState  `protogen:"open.v1"`
-	NodeType string                  `protobuf:"bytes,1,opt,name=node_type,json=nodeType,proto3" json:"node_type,omitempty"`
-	X        *wrapperspb.DoubleValue `protobuf:"bytes,2,opt,name=x,proto3" json:"x,omitempty"`
-	Y        *wrapperspb.DoubleValue `protobuf:"bytes,3,opt,name=y,proto3" json:"y,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	NodeType string                 `protobuf:"bytes,1,opt,name=node_type,json=nodeType,proto3" json:"node_type,omitempty"`
+	// Position of the node's top-left corner. Without x and y the tab places
+	// the node where it overlaps no other: to the right of the nodes that feed
+	// it in the same batch, else in free space near the view (or to the right
+	// of the graph). A batch of such nodes is laid out left to right along its
+	// links.
+	X *wrapperspb.DoubleValue `protobuf:"bytes,2,opt,name=x,proto3" json:"x,omitempty"`
+	Y *wrapperspb.DoubleValue `protobuf:"bytes,3,opt,name=y,proto3" json:"y,omitempty"`
 	// A name later commands of the same batch may use in NodeRef.ref.
 	Ref   string `protobuf:"bytes,4,opt,name=ref,proto3" json:"ref,omitempty"`
 	Title string `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
@@ -1018,6 +1023,87 @@ func (*GetGraphCommand) Descriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{11}
 }
 
+// ArrangeCommand lays nodes out left to right along their links, in one
+// undo step: each node goes into the column after the nodes that feed it
+// (longest path), nodes of a column are ordered to cross fewer links and
+// stacked without overlapping, using the node sizes the tab has. Groups are
+// not moved. The tab computes the layout; the outcome is the moves it made.
+type ArrangeCommand struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The nodes to arrange, by id or by the ref of a create_node earlier in
+	// the batch (empty: every node of the canvas but the agent panel). Only
+	// links between them count; other nodes stay where they are, and no
+	// arranged node lands on one (it moves down below it instead).
+	NodeIds []*NodeRef `protobuf:"bytes,1,rep,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	// Top-left corner of the layout (absent: the arranged nodes' current
+	// top-left corner).
+	X *wrapperspb.DoubleValue `protobuf:"bytes,2,opt,name=x,proto3" json:"x,omitempty"`
+	Y *wrapperspb.DoubleValue `protobuf:"bytes,3,opt,name=y,proto3" json:"y,omitempty"`
+	// Gap between columns and between the nodes of a column, in canvas units
+	// (absent: 60; at most 10000).
+	Spacing       *wrapperspb.DoubleValue `protobuf:"bytes,4,opt,name=spacing,proto3" json:"spacing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArrangeCommand) Reset() {
+	*x = ArrangeCommand{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArrangeCommand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArrangeCommand) ProtoMessage() {}
+
+func (x *ArrangeCommand) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArrangeCommand.ProtoReflect.Descriptor instead.
+func (*ArrangeCommand) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ArrangeCommand) GetNodeIds() []*NodeRef {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *ArrangeCommand) GetX() *wrapperspb.DoubleValue {
+	if x != nil {
+		return x.X
+	}
+	return nil
+}
+
+func (x *ArrangeCommand) GetY() *wrapperspb.DoubleValue {
+	if x != nil {
+		return x.Y
+	}
+	return nil
+}
+
+func (x *ArrangeCommand) GetSpacing() *wrapperspb.DoubleValue {
+	if x != nil {
+		return x.Spacing
+	}
+	return nil
+}
+
 // Command is one graph command of seed 004.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1031,6 +1117,7 @@ type Command struct {
 	//	*Command_MoveNode
 	//	*Command_ClearGraph
 	//	*Command_GetGraph
+	//	*Command_Arrange
 	Command       isCommand_Command `protobuf_oneof:"command"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1038,7 +1125,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[12]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1137,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[12]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1150,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{12}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Command) GetCommand() isCommand_Command {
@@ -1145,6 +1232,15 @@ func (x *Command) GetGetGraph() *GetGraphCommand {
 	return nil
 }
 
+func (x *Command) GetArrange() *ArrangeCommand {
+	if x != nil {
+		if x, ok := x.Command.(*Command_Arrange); ok {
+			return x.Arrange
+		}
+	}
+	return nil
+}
+
 type isCommand_Command interface {
 	isCommand_Command()
 }
@@ -1181,6 +1277,10 @@ type Command_GetGraph struct {
 	GetGraph *GetGraphCommand `protobuf:"bytes,8,opt,name=get_graph,json=getGraph,proto3,oneof"`
 }
 
+type Command_Arrange struct {
+	Arrange *ArrangeCommand `protobuf:"bytes,9,opt,name=arrange,proto3,oneof"`
+}
+
 func (*Command_CreateNode) isCommand_Command() {}
 
 func (*Command_RemoveNode) isCommand_Command() {}
@@ -1197,6 +1297,8 @@ func (*Command_ClearGraph) isCommand_Command() {}
 
 func (*Command_GetGraph) isCommand_Command() {}
 
+func (*Command_Arrange) isCommand_Command() {}
+
 // GraphError is one validation or execution error.
 type GraphError struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1212,7 +1314,7 @@ type GraphError struct {
 
 func (x *GraphError) Reset() {
 	*x = GraphError{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1326,7 @@ func (x *GraphError) String() string {
 func (*GraphError) ProtoMessage() {}
 
 func (x *GraphError) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1339,7 @@ func (x *GraphError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphError.ProtoReflect.Descriptor instead.
 func (*GraphError) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{13}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GraphError) GetCode() GraphErrorCode {
@@ -1288,7 +1390,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1402,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1415,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{14}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CommandResult) GetIndex() int32 {
@@ -1380,7 +1482,7 @@ type NodeInput struct {
 
 func (x *NodeInput) Reset() {
 	*x = NodeInput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1494,7 @@ func (x *NodeInput) String() string {
 func (*NodeInput) ProtoMessage() {}
 
 func (x *NodeInput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1507,7 @@ func (x *NodeInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInput.ProtoReflect.Descriptor instead.
 func (*NodeInput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{15}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *NodeInput) GetName() string {
@@ -1448,7 +1550,7 @@ type NodeOutput struct {
 
 func (x *NodeOutput) Reset() {
 	*x = NodeOutput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1562,7 @@ func (x *NodeOutput) String() string {
 func (*NodeOutput) ProtoMessage() {}
 
 func (x *NodeOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1575,7 @@ func (x *NodeOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeOutput.ProtoReflect.Descriptor instead.
 func (*NodeOutput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NodeOutput) GetName() string {
@@ -1508,7 +1610,7 @@ type Widget struct {
 
 func (x *Widget) Reset() {
 	*x = Widget{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1622,7 @@ func (x *Widget) String() string {
 func (*Widget) ProtoMessage() {}
 
 func (x *Widget) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1635,7 @@ func (x *Widget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Widget.ProtoReflect.Descriptor instead.
 func (*Widget) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Widget) GetName() string {
@@ -1569,7 +1671,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1683,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1696,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Node) GetId() int64 {
@@ -1675,7 +1777,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1789,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1802,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Link) GetId() int64 {
@@ -1761,7 +1863,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1773,7 +1875,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1786,7 +1888,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -1850,7 +1952,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +1964,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +1977,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -1937,7 +2039,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2051,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2064,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2023,7 +2125,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +2137,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2150,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2119,7 +2221,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2233,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2246,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2208,7 +2310,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2220,7 +2322,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2233,7 +2335,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2261,7 +2363,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2375,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2388,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2319,7 +2421,7 @@ type GraphOp struct {
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2331,7 +2433,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2344,7 +2446,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2393,7 +2495,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2405,7 +2507,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2418,7 +2520,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -2451,7 +2553,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2565,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2578,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -2543,7 +2645,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2555,7 +2657,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2568,7 +2670,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *InputSpec) GetName() string {
@@ -2660,7 +2762,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2672,7 +2774,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,7 +2787,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -2725,7 +2827,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2737,7 +2839,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2750,7 +2852,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *NodeType) GetName() string {
@@ -2820,7 +2922,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +2934,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +2947,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -2894,7 +2996,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3008,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3021,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -2952,7 +3054,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2964,7 +3066,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2977,7 +3079,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3038,7 +3140,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3050,7 +3152,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3063,7 +3165,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3076,7 +3178,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3190,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3203,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3125,7 +3227,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3137,7 +3239,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3150,7 +3252,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3195,7 +3297,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3207,7 +3309,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3220,7 +3322,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3271,7 +3373,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3283,7 +3385,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3398,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -3332,7 +3434,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3344,7 +3446,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3357,7 +3459,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -3396,7 +3498,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3408,7 +3510,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3421,7 +3523,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -3472,7 +3574,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3484,7 +3586,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3497,7 +3599,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -3537,7 +3639,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3549,7 +3651,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3562,7 +3664,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -3577,7 +3679,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3589,7 +3691,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3602,7 +3704,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -3636,7 +3738,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3648,7 +3750,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3661,7 +3763,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -3691,7 +3793,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3703,7 +3805,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3716,7 +3818,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -3777,7 +3879,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3789,7 +3891,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3802,7 +3904,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -3852,7 +3954,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3864,7 +3966,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3877,7 +3979,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -3913,7 +4015,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3925,7 +4027,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3938,7 +4040,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -3973,7 +4075,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3985,7 +4087,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3998,7 +4100,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4031,7 +4133,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4043,7 +4145,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4056,7 +4158,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4146,7 +4248,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4158,7 +4260,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4171,7 +4273,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4230,7 +4332,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4242,7 +4344,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4255,7 +4357,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -4307,7 +4409,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4319,7 +4421,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4332,7 +4434,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -4381,7 +4483,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4393,7 +4495,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4406,7 +4508,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -4433,7 +4535,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4445,7 +4547,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4458,7 +4560,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -4486,7 +4588,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4498,7 +4600,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4511,7 +4613,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -4617,7 +4719,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4629,7 +4731,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4642,7 +4744,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -4703,7 +4805,12 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x01x\x18\x02 \x01(\x01R\x01x\x12\f\n" +
 	"\x01y\x18\x03 \x01(\x01R\x01y\"\x13\n" +
 	"\x11ClearGraphCommand\"\x11\n" +
-	"\x0fGetGraphCommand\"\x82\x04\n" +
+	"\x0fGetGraphCommand\"\xcf\x01\n" +
+	"\x0eArrangeCommand\x12-\n" +
+	"\bnode_ids\x18\x01 \x03(\v2\x12.comfyd.v1.NodeRefR\anodeIds\x12*\n" +
+	"\x01x\x18\x02 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01x\x12*\n" +
+	"\x01y\x18\x03 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01y\x126\n" +
+	"\aspacing\x18\x04 \x01(\v2\x1c.google.protobuf.DoubleValueR\aspacing\"\xb9\x04\n" +
 	"\aCommand\x12?\n" +
 	"\vcreate_node\x18\x01 \x01(\v2\x1c.comfyd.v1.CreateNodeCommandH\x00R\n" +
 	"createNode\x12?\n" +
@@ -4718,7 +4825,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tmove_node\x18\x06 \x01(\v2\x1a.comfyd.v1.MoveNodeCommandH\x00R\bmoveNode\x12?\n" +
 	"\vclear_graph\x18\a \x01(\v2\x1c.comfyd.v1.ClearGraphCommandH\x00R\n" +
 	"clearGraph\x129\n" +
-	"\tget_graph\x18\b \x01(\v2\x1a.comfyd.v1.GetGraphCommandH\x00R\bgetGraphB\t\n" +
+	"\tget_graph\x18\b \x01(\v2\x1a.comfyd.v1.GetGraphCommandH\x00R\bgetGraph\x125\n" +
+	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrangeB\t\n" +
 	"\acommand\"\x8d\x01\n" +
 	"\n" +
 	"GraphError\x12-\n" +
@@ -5051,7 +5159,7 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
@@ -5068,63 +5176,64 @@ var file_comfyd_v1_graph_proto_goTypes = []any{
 	(*MoveNodeCommand)(nil),        // 12: comfyd.v1.MoveNodeCommand
 	(*ClearGraphCommand)(nil),      // 13: comfyd.v1.ClearGraphCommand
 	(*GetGraphCommand)(nil),        // 14: comfyd.v1.GetGraphCommand
-	(*Command)(nil),                // 15: comfyd.v1.Command
-	(*GraphError)(nil),             // 16: comfyd.v1.GraphError
-	(*CommandResult)(nil),          // 17: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 18: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 19: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 20: comfyd.v1.Widget
-	(*Node)(nil),                   // 21: comfyd.v1.Node
-	(*Link)(nil),                   // 22: comfyd.v1.Link
-	(*Graph)(nil),                  // 23: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 24: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 25: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 26: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 27: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 28: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 29: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 30: comfyd.v1.GraphOp
-	(*GetDiffRequest)(nil),         // 31: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 32: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 33: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 34: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 35: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 36: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 37: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 38: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 39: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 40: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 41: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 42: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 43: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 44: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 45: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 46: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 47: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 48: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 49: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 50: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 51: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 52: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 53: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 54: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 55: comfyd.v1.AttachCanvasResponse
-	(*PatchResult)(nil),            // 56: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 57: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 58: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 59: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 60: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 61: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 62: comfyd.v1.ReportEditorResponse
-	nil,                            // 63: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 64: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 65: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 66: google.protobuf.UInt64Value
+	(*ArrangeCommand)(nil),         // 15: comfyd.v1.ArrangeCommand
+	(*Command)(nil),                // 16: comfyd.v1.Command
+	(*GraphError)(nil),             // 17: comfyd.v1.GraphError
+	(*CommandResult)(nil),          // 18: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 19: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 20: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 21: comfyd.v1.Widget
+	(*Node)(nil),                   // 22: comfyd.v1.Node
+	(*Link)(nil),                   // 23: comfyd.v1.Link
+	(*Graph)(nil),                  // 24: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 25: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 26: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 27: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 28: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 29: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 30: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 31: comfyd.v1.GraphOp
+	(*GetDiffRequest)(nil),         // 32: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 33: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 34: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 35: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 36: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 37: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 38: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 39: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 40: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 41: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 42: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 43: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 44: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 45: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 46: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 47: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 48: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 49: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 50: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 51: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 52: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 53: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 54: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 55: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 56: comfyd.v1.AttachCanvasResponse
+	(*PatchResult)(nil),            // 57: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 58: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 59: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 60: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 61: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 62: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 63: comfyd.v1.ReportEditorResponse
+	nil,                            // 64: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 65: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 66: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 67: google.protobuf.UInt64Value
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	65, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	65, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	63, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	66, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	66, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	64, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
 	3,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
 	4,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
@@ -5135,92 +5244,97 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	3,  // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
 	5,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
 	3,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,  // 13: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	8,  // 14: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	9,  // 15: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	10, // 16: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	11, // 17: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	12, // 18: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	13, // 19: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	14, // 20: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	0,  // 21: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	16, // 22: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	5,  // 23: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	21, // 24: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	5,  // 25: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	6,  // 26: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	6,  // 27: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	18, // 28: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	19, // 29: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	20, // 30: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	21, // 31: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	22, // 32: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	15, // 33: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	66, // 34: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	17, // 35: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	23, // 36: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	15, // 37: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	66, // 38: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,  // 39: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	17, // 40: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	16, // 41: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	64, // 42: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	23, // 43: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	2,  // 44: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	15, // 45: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	30, // 46: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	23, // 47: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	5,  // 48: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	65, // 49: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	65, // 50: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	65, // 51: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	33, // 52: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	34, // 53: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	35, // 54: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	38, // 55: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	48, // 56: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	15, // 57: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 58: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	54, // 59: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	51, // 60: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	52, // 61: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	53, // 62: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	17, // 63: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	56, // 64: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	57, // 65: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	58, // 66: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	59, // 67: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	60, // 68: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 69: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	24, // 70: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	26, // 71: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	28, // 72: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	31, // 73: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	36, // 74: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	39, // 75: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	41, // 76: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	43, // 77: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	45, // 78: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	47, // 79: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	50, // 80: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	61, // 81: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	25, // 82: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	27, // 83: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	29, // 84: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	32, // 85: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	37, // 86: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	40, // 87: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	42, // 88: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	44, // 89: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	46, // 90: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	49, // 91: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	55, // 92: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	62, // 93: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	82, // [82:94] is the sub-list for method output_type
-	70, // [70:82] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	3,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	66, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	66, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	66, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	7,  // 17: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	8,  // 18: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	9,  // 19: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	10, // 20: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	11, // 21: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	12, // 22: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	13, // 23: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	14, // 24: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	15, // 25: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	0,  // 26: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
+	17, // 27: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	5,  // 28: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	22, // 29: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	5,  // 30: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	6,  // 31: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	6,  // 32: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	19, // 33: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	20, // 34: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	21, // 35: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	22, // 36: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	23, // 37: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	16, // 38: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	67, // 39: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	18, // 40: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	24, // 41: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	16, // 42: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	67, // 43: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,  // 44: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	18, // 45: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	17, // 46: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	65, // 47: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	24, // 48: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	2,  // 49: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	16, // 50: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	31, // 51: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	24, // 52: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	5,  // 53: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	66, // 54: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	66, // 55: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	66, // 56: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	34, // 57: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	35, // 58: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	36, // 59: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	39, // 60: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	49, // 61: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	16, // 62: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,  // 63: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	55, // 64: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	52, // 65: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	53, // 66: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	54, // 67: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	18, // 68: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	57, // 69: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	58, // 70: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	59, // 71: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	60, // 72: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	61, // 73: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	5,  // 74: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	25, // 75: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	27, // 76: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	29, // 77: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	32, // 78: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	37, // 79: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	40, // 80: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	42, // 81: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	44, // 82: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	46, // 83: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	48, // 84: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	51, // 85: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	62, // 86: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	26, // 87: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	28, // 88: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	30, // 89: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	33, // 90: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	38, // 91: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	41, // 92: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	43, // 93: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	45, // 94: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	47, // 95: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	50, // 96: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	56, // 97: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	63, // 98: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	87, // [87:99] is the sub-list for method output_type
+	75, // [75:87] is the sub-list for method input_type
+	75, // [75:75] is the sub-list for extension type_name
+	75, // [75:75] is the sub-list for extension extendee
+	0,  // [0:75] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5242,7 +5356,7 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Value_Boolean)(nil),
 		(*Value_Integer)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[12].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[13].OneofWrappers = []any{
 		(*Command_CreateNode)(nil),
 		(*Command_RemoveNode)(nil),
 		(*Command_Connect)(nil),
@@ -5251,14 +5365,15 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_MoveNode)(nil),
 		(*Command_ClearGraph)(nil),
 		(*Command_GetGraph)(nil),
+		(*Command_Arrange)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[52].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[53].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[58].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[59].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -5271,7 +5386,7 @@ func file_comfyd_v1_graph_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   62,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

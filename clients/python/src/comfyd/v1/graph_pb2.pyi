@@ -33,6 +33,18 @@ GRAPH_ORIGIN_LOAD: GraphOrigin
 GRAPH_ORIGIN_UNSPECIFIED: GraphOrigin
 GRAPH_ORIGIN_USER: GraphOrigin
 
+class ArrangeCommand(_message.Message):
+    __slots__ = ["node_ids", "spacing", "x", "y"]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    SPACING_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    node_ids: _containers.RepeatedCompositeFieldContainer[NodeRef]
+    spacing: _wrappers_pb2.DoubleValue
+    x: _wrappers_pb2.DoubleValue
+    y: _wrappers_pb2.DoubleValue
+    def __init__(self, node_ids: _Optional[_Iterable[_Union[NodeRef, _Mapping]]] = ..., x: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., y: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., spacing: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ...) -> None: ...
+
 class AttachCanvasRequest(_message.Message):
     __slots__ = ["canvas_id", "focused", "object_info_json", "tab_revision", "title", "workflow_json"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
@@ -92,7 +104,8 @@ class ClearGraphCommand(_message.Message):
     def __init__(self) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ["clear_graph", "connect", "create_node", "disconnect", "get_graph", "move_node", "remove_node", "set_widget"]
+    __slots__ = ["arrange", "clear_graph", "connect", "create_node", "disconnect", "get_graph", "move_node", "remove_node", "set_widget"]
+    ARRANGE_FIELD_NUMBER: _ClassVar[int]
     CLEAR_GRAPH_FIELD_NUMBER: _ClassVar[int]
     CONNECT_FIELD_NUMBER: _ClassVar[int]
     CREATE_NODE_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +114,7 @@ class Command(_message.Message):
     MOVE_NODE_FIELD_NUMBER: _ClassVar[int]
     REMOVE_NODE_FIELD_NUMBER: _ClassVar[int]
     SET_WIDGET_FIELD_NUMBER: _ClassVar[int]
+    arrange: ArrangeCommand
     clear_graph: ClearGraphCommand
     connect: ConnectCommand
     create_node: CreateNodeCommand
@@ -109,7 +123,7 @@ class Command(_message.Message):
     move_node: MoveNodeCommand
     remove_node: RemoveNodeCommand
     set_widget: SetWidgetCommand
-    def __init__(self, create_node: _Optional[_Union[CreateNodeCommand, _Mapping]] = ..., remove_node: _Optional[_Union[RemoveNodeCommand, _Mapping]] = ..., connect: _Optional[_Union[ConnectCommand, _Mapping]] = ..., disconnect: _Optional[_Union[DisconnectCommand, _Mapping]] = ..., set_widget: _Optional[_Union[SetWidgetCommand, _Mapping]] = ..., move_node: _Optional[_Union[MoveNodeCommand, _Mapping]] = ..., clear_graph: _Optional[_Union[ClearGraphCommand, _Mapping]] = ..., get_graph: _Optional[_Union[GetGraphCommand, _Mapping]] = ...) -> None: ...
+    def __init__(self, create_node: _Optional[_Union[CreateNodeCommand, _Mapping]] = ..., remove_node: _Optional[_Union[RemoveNodeCommand, _Mapping]] = ..., connect: _Optional[_Union[ConnectCommand, _Mapping]] = ..., disconnect: _Optional[_Union[DisconnectCommand, _Mapping]] = ..., set_widget: _Optional[_Union[SetWidgetCommand, _Mapping]] = ..., move_node: _Optional[_Union[MoveNodeCommand, _Mapping]] = ..., clear_graph: _Optional[_Union[ClearGraphCommand, _Mapping]] = ..., get_graph: _Optional[_Union[GetGraphCommand, _Mapping]] = ..., arrange: _Optional[_Union[ArrangeCommand, _Mapping]] = ...) -> None: ...
 
 class CommandResult(_message.Message):
     __slots__ = ["error", "index", "link_id", "node", "node_id", "ok", "value"]

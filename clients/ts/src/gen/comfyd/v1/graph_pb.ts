@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/graph.proto.
  */
 export const file_comfyd_v1_graph: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIRCg9HZXRHcmFwaENvbW1hbmQiqgMKB0NvbW1hbmQSMwoLY3JlYXRlX25vZGUYASABKAsyHC5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmRIABIzCgtyZW1vdmVfbm9kZRgCIAEoCzIcLmNvbWZ5ZC52MS5SZW1vdmVOb2RlQ29tbWFuZEgAEiwKB2Nvbm5lY3QYAyABKAsyGS5jb21meWQudjEuQ29ubmVjdENvbW1hbmRIABIyCgpkaXNjb25uZWN0GAQgASgLMhwuY29tZnlkLnYxLkRpc2Nvbm5lY3RDb21tYW5kSAASMQoKc2V0X3dpZGdldBgFIAEoCzIbLmNvbWZ5ZC52MS5TZXRXaWRnZXRDb21tYW5kSAASLwoJbW92ZV9ub2RlGAYgASgLMhouY29tZnlkLnYxLk1vdmVOb2RlQ29tbWFuZEgAEjMKC2NsZWFyX2dyYXBoGAcgASgLMhwuY29tZnlkLnYxLkNsZWFyR3JhcGhDb21tYW5kSAASLwoJZ2V0X2dyYXBoGAggASgLMhouY29tZnlkLnYxLkdldEdyYXBoQ29tbWFuZEgAQgkKB2NvbW1hbmQiagoKR3JhcGhFcnJvchInCgRjb2RlGAEgASgOMhkuY29tZnlkLnYxLkdyYXBoRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFaW5kZXgYAyABKAUSEwoLc3VnZ2VzdGlvbnMYBCADKAkisgEKDUNvbW1hbmRSZXN1bHQSDQoFaW5kZXgYASABKAUSCgoCb2sYAiABKAgSJAoFZXJyb3IYAyABKAsyFS5jb21meWQudjEuR3JhcGhFcnJvchIPCgdub2RlX2lkGAQgASgDEg8KB2xpbmtfaWQYBSABKAMSHwoFdmFsdWUYBiABKAsyEC5jb21meWQudjEuVmFsdWUSHQoEbm9kZRgHIAEoCzIPLmNvbWZ5ZC52MS5Ob2RlIkUKCU5vZGVJbnB1dBIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDAoEbGluaxgDIAEoAxIOCgZ3aWRnZXQYBCABKAkiNwoKTm9kZU91dHB1dBIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFbGlua3MYAyADKAMiNwoGV2lkZ2V0EgwKBG5hbWUYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWUi9AEKBE5vZGUSCgoCaWQYASABKAMSDAoEdHlwZRgCIAEoCRINCgV0aXRsZRgDIAEoCRIgCgNwb3MYBCABKAsyEy5jb21meWQudjEuUG9zaXRpb24SIQoEc2l6ZRgFIAEoCzITLmNvbWZ5ZC52MS5Qb3NpdGlvbhIkCgZpbnB1dHMYBiADKAsyFC5jb21meWQudjEuTm9kZUlucHV0EiYKB291dHB1dHMYByADKAsyFS5jb21meWQudjEuTm9kZU91dHB1dBIiCgd3aWRnZXRzGAggAygLMhEuY29tZnlkLnYxLldpZGdldBIMCgRtb2RlGAkgASgFImQKBExpbmsSCgoCaWQYASABKAMSDwoHZnJvbV9pZBgCIAEoAxIRCglmcm9tX3Nsb3QYAyABKA0SDQoFdG9faWQYBCABKAMSDwoHdG9fc2xvdBgFIAEoDRIMCgR0eXBlGAYgASgJIooBCgVHcmFwaBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSHgoFbm9kZXMYAyADKAsyDy5jb21meWQudjEuTm9kZRIeCgVsaW5rcxgEIAMoCzIPLmNvbWZ5ZC52MS5MaW5rEg0KBXN0YWxlGAUgASgIEg0KBXRpdGxlGAYgASgJIsEBCg5FeGVjdXRlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSIwoHY29tbWFuZBgCIAEoCzISLmNvbWZ5ZC52MS5Db21tYW5kEjMKDWJhc2VfcmV2aXNpb24YAyABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhUKDXZhbGlkYXRlX29ubHkYBSABKAgSEgoKdGltZW91dF9tcxgGIAEoDSKfAQoPRXhlY3V0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEigKBnJlc3VsdBgCIAEoCzIYLmNvbWZ5ZC52MS5Db21tYW5kUmVzdWx0EhEKCWNhbnZhc19pZBgDIAEoCRIQCghyZXZpc2lvbhgEIAEoBBIfCgVncmFwaBgFIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaBIQCghyZXBsYXllZBgGIAEoCCLrAQoTRXhlY3V0ZUJhdGNoUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSJAoIY29tbWFuZHMYAiADKAsyEi5jb21meWQudjEuQ29tbWFuZBIzCg1iYXNlX3JldmlzaW9uGAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAUgASgIEiIKBG1vZGUYBiABKA4yFC5jb21meWQudjEuQmF0Y2hNb2RlEhIKCnRpbWVvdXRfbXMYByABKA0ikQIKFEV4ZWN1dGVCYXRjaFJlc3BvbnNlEgoKAm9rGAEgASgIEikKB3Jlc3VsdHMYAiADKAsyGC5jb21meWQudjEuQ29tbWFuZFJlc3VsdBIlCgZlcnJvcnMYAyADKAsyFS5jb21meWQudjEuR3JhcGhFcnJvchIRCgljYW52YXNfaWQYBCABKAkSEAoIcmV2aXNpb24YBSABKAQSEAoIcmVwbGF5ZWQYBiABKAgSNwoEcmVmcxgHIAMoCzIpLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXNwb25zZS5SZWZzRW50cnkaKwoJUmVmc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiPgoPR2V0R3JhcGhSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIYChBpbmNsdWRlX3dvcmtmbG93GAIgASgIIkoKEEdldEdyYXBoUmVzcG9uc2USHwoFZ3JhcGgYASABKAsyEC5jb21meWQudjEuR3JhcGgSFQoNd29ya2Zsb3dfanNvbhgCIAEoCSKKAQoHR3JhcGhPcBIQCghyZXZpc2lvbhgBIAEoBBImCgZvcmlnaW4YAiABKA4yFi5jb21meWQudjEuR3JhcGhPcmlnaW4SIwoHY29tbWFuZBgDIAEoCzISLmNvbWZ5ZC52MS5Db21tYW5kEg8KB3N1bW1hcnkYBCABKAkSDwoHdGltZV9tcxgFIAEoAyI7Cg5HZXREaWZmUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSFgoOc2luY2VfcmV2aXNpb24YAiABKAQipQEKD0dldERpZmZSZXNwb25zZRIRCgljYW52YXNfaWQYASABKAkSFQoNZnJvbV9yZXZpc2lvbhgCIAEoBBITCgt0b19yZXZpc2lvbhgDIAEoBBIfCgNvcHMYBCADKAsyEi5jb21meWQudjEuR3JhcGhPcBIRCgl0cnVuY2F0ZWQYBSABKAgSHwoFZ3JhcGgYBiABKAsyEC5jb21meWQudjEuR3JhcGgirAIKCUlucHV0U3BlYxIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIcmVxdWlyZWQYAyABKAgSEQoJaXNfd2lkZ2V0GAQgASgIEicKDWRlZmF1bHRfdmFsdWUYBSABKAsyEC5jb21meWQudjEuVmFsdWUSKQoDbWluGAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEikKA21heBgHIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIqCgRzdGVwGAggASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEg8KB29wdGlvbnMYCSADKAkSEQoJbXVsdGlsaW5lGAogASgIEg8KB3Rvb2x0aXAYCyABKAkiOQoKT3V0cHV0U3BlYxIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDwoHaXNfbGlzdBgDIAEoCCK4AQoITm9kZVR5cGUSDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSJAoGaW5wdXRzGAUgAygLMhQuY29tZnlkLnYxLklucHV0U3BlYxImCgdvdXRwdXRzGAYgAygLMhUuY29tZnlkLnYxLk91dHB1dFNwZWMSEwoLb3V0cHV0X25vZGUYByABKAgiaAoUTGlzdE5vZGVUeXBlc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBXF1ZXJ5GAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEg0KBWxpbWl0GAQgASgNEg0KBW5hbWVzGAUgAygJIk8KFUxpc3ROb2RlVHlwZXNSZXNwb25zZRInCgpub2RlX3R5cGVzGAEgAygLMhMuY29tZnlkLnYxLk5vZGVUeXBlEg0KBXRvdGFsGAIgASgNIooBCgZDYW52YXMSEQoJY2FudmFzX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCHJldmlzaW9uGAMgASgEEhAKCGF0dGFjaGVkGAQgASgIEg8KB2ZvY3VzZWQYBSABKAgSFQoNZm9jdXNlZF9hdF9tcxgGIAEoAxISCgpub2RlX2NvdW50GAcgASgNIhUKE0xpc3RDYW52YXNlc1JlcXVlc3QiOwoUTGlzdENhbnZhc2VzUmVzcG9uc2USIwoIY2FudmFzZXMYASADKAsyES5jb21meWQudjEuQ2FudmFzImMKDFF1ZXVlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SEwoLYmF0Y2hfY291bnQYBCABKA0iaQoNUXVldWVSZXNwb25zZRIRCglwcm9tcHRfaWQYASABKAkSDgoGbnVtYmVyGAIgASgDEhEKCWNhbnZhc19pZBgDIAEoCRIQCghyZXZpc2lvbhgEIAEoBBIQCghyZXBsYXllZBgFIAEoCCJBCgtTYXZlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCglvdmVyd3JpdGUYAyABKAgiPQoMU2F2ZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDQoFYnl0ZXMYAyABKAQicgoLTG9hZFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSEgoKdGltZW91dF9tcxgFIAEoDSJZCgxMb2FkUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEhIKCm5vZGVfY291bnQYAyABKA0SEAoIcmVwbGF5ZWQYBCABKAgiFgoUTGlzdFdvcmtmbG93c1JlcXVlc3QiRQoOU3RvcmVkV29ya2Zsb3cSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIWCg5tb2RpZmllZF9hdF9tcxgDIAEoAyJFChVMaXN0V29ya2Zsb3dzUmVzcG9uc2USLAoJd29ya2Zsb3dzGAEgAygLMhkuY29tZnlkLnYxLlN0b3JlZFdvcmtmbG93Io8BChNBdHRhY2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIVCg13b3JrZmxvd19qc29uGAMgASgJEhgKEG9iamVjdF9pbmZvX2pzb24YBCABKAkSDwoHZm9jdXNlZBgFIAEoCBIUCgx0YWJfcmV2aXNpb24YBiABKAQinAEKDFBhdGNoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSGQoRZXhwZWN0ZWRfbm9kZV9pZHMYAyADKAMSEwoLZGVhZGxpbmVfbXMYBCABKAMSIgoEbW9kZRgFIAEoDjIULmNvbWZ5ZC52MS5CYXRjaE1vZGUiUgoSRWRpdG9yUXVldWVSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEwoLYmF0Y2hfY291bnQYAiABKA0SEwoLZGVhZGxpbmVfbXMYAyABKAMiUwoRRWRpdG9yTG9hZFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIVCg13b3JrZmxvd19qc29uGAIgASgJEhMKC2RlYWRsaW5lX21zGAMgASgDIi8KCEF0dGFjaGVkEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCLPAQoUQXR0YWNoQ2FudmFzUmVzcG9uc2USJwoIYXR0YWNoZWQYASABKAsyEy5jb21meWQudjEuQXR0YWNoZWRIABIoCgVwYXRjaBgCIAEoCzIXLmNvbWZ5ZC52MS5QYXRjaFJlcXVlc3RIABIuCgVxdWV1ZRgDIAEoCzIdLmNvbWZ5ZC52MS5FZGl0b3JRdWV1ZVJlcXVlc3RIABIsCgRsb2FkGAQgASgLMhwuY29tZnlkLnYxLkVkaXRvckxvYWRSZXF1ZXN0SABCBgoEa2luZCKUAQoLUGF0Y2hSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIpCgdyZXN1bHRzGAQgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSFQoNd29ya2Zsb3dfanNvbhgFIAEoCRIUCgx0YWJfcmV2aXNpb24YBiABKAQiZQoRRWRpdG9yUXVldWVSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIRCglwcm9tcHRfaWQYBCABKAkSDgoGbnVtYmVyGAUgASgDIm4KEEVkaXRvckxvYWRSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIVCg13b3JrZmxvd19qc29uGAQgASgJEhQKDHRhYl9yZXZpc2lvbhgFIAEoBCI3CghVc2VyRWRpdBIVCg13b3JrZmxvd19qc29uGAEgASgJEhQKDHRhYl9yZXZpc2lvbhgCIAEoBCIYCgVGb2N1cxIPCgdmb2N1c2VkGAEgASgIIpkCChNSZXBvcnRFZGl0b3JSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIuCgxwYXRjaF9yZXN1bHQYAiABKAsyFi5jb21meWQudjEuUGF0Y2hSZXN1bHRIABI0CgxxdWV1ZV9yZXN1bHQYAyABKAsyHC5jb21meWQudjEuRWRpdG9yUXVldWVSZXN1bHRIABIyCgtsb2FkX3Jlc3VsdBgEIAEoCzIbLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVzdWx0SAASKAoJdXNlcl9lZGl0GAUgASgLMhMuY29tZnlkLnYxLlVzZXJFZGl0SAASIQoFZm9jdXMYBiABKAsyEC5jb21meWQudjEuRm9jdXNIAEIICgZyZXBvcnQiKAoUUmVwb3J0RWRpdG9yUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQqygUKDkdyYXBoRXJyb3JDb2RlEiAKHEdSQVBIX0VSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIkCiBHUkFQSF9FUlJPUl9DT0RFX0lOVkFMSURfQ09NTUFORBABEiYKIkdSQVBIX0VSUk9SX0NPREVfVU5LTk9XTl9OT0RFX1RZUEUQAhIjCh9HUkFQSF9FUlJPUl9DT0RFX05PREVfTk9UX0ZPVU5EEAMSIwofR1JBUEhfRVJST1JfQ09ERV9TTE9UX05PVF9GT1VORBAEEiIKHkdSQVBIX0VSUk9SX0NPREVfVFlQRV9NSVNNQVRDSBAFEiUKIUdSQVBIX0VSUk9SX0NPREVfV0lER0VUX05PVF9GT1VORBAGEiIKHkdSQVBIX0VSUk9SX0NPREVfVkFMVUVfSU5WQUxJRBAHEiIKHkdSQVBIX0VSUk9SX0NPREVfUkVGX05PVF9GT1VORBAIEiMKH0dSQVBIX0VSUk9SX0NPREVfU1RBTEVfUkVWSVNJT04QCRIjCh9HUkFQSF9FUlJPUl9DT0RFX05PX0xJVkVfQ0FOVkFTEAoSJQohR1JBUEhfRVJST1JfQ09ERV9BTUJJR1VPVVNfQ0FOVkFTEAsSJQohR1JBUEhfRVJST1JfQ09ERV9DQU5WQVNfTk9UX0ZPVU5EEAwSIwofR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfVElNRU9VVBANEiAKHEdSQVBIX0VSUk9SX0NPREVfRURJVE9SX0dPTkUQDhIiCh5HUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9GQUlMRUQQDxIcChhHUkFQSF9FUlJPUl9DT0RFX1NLSVBQRUQQEBInCiNHUkFQSF9FUlJPUl9DT0RFX1dPUktGTE9XX05PVF9GT1VORBAREiEKHUdSQVBIX0VSUk9SX0NPREVfSU5WQUxJRF9OQU1FEBIqVgoJQmF0Y2hNb2RlEhoKFkJBVENIX01PREVfVU5TUEVDSUZJRUQQABIVChFCQVRDSF9NT0RFX0FUT01JQxABEhYKEkJBVENIX01PREVfUEFSVElBTBACKnEKC0dyYXBoT3JpZ2luEhwKGEdSQVBIX09SSUdJTl9VTlNQRUNJRklFRBAAEhYKEkdSQVBIX09SSUdJTl9BR0VOVBABEhUKEUdSQVBIX09SSUdJTl9VU0VSEAISFQoRR1JBUEhfT1JJR0lOX0xPQUQQAzLzBgoMR3JhcGhTZXJ2aWNlEkAKB0V4ZWN1dGUSGS5jb21meWQudjEuRXhlY3V0ZVJlcXVlc3QaGi5jb21meWQudjEuRXhlY3V0ZVJlc3BvbnNlEk8KDEV4ZWN1dGVCYXRjaBIeLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXF1ZXN0Gh8uY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlEkMKCEdldEdyYXBoEhouY29tZnlkLnYxLkdldEdyYXBoUmVxdWVzdBobLmNvbWZ5ZC52MS5HZXRHcmFwaFJlc3BvbnNlEkAKB0dldERpZmYSGS5jb21meWQudjEuR2V0RGlmZlJlcXVlc3QaGi5jb21meWQudjEuR2V0RGlmZlJlc3BvbnNlElIKDUxpc3ROb2RlVHlwZXMSHy5jb21meWQudjEuTGlzdE5vZGVUeXBlc1JlcXVlc3QaIC5jb21meWQudjEuTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEk8KDExpc3RDYW52YXNlcxIeLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RDYW52YXNlc1Jlc3BvbnNlEjoKBVF1ZXVlEhcuY29tZnlkLnYxLlF1ZXVlUmVxdWVzdBoYLmNvbWZ5ZC52MS5RdWV1ZVJlc3BvbnNlEjcKBFNhdmUSFi5jb21meWQudjEuU2F2ZVJlcXVlc3QaFy5jb21meWQudjEuU2F2ZVJlc3BvbnNlEjcKBExvYWQSFi5jb21meWQudjEuTG9hZFJlcXVlc3QaFy5jb21meWQudjEuTG9hZFJlc3BvbnNlElIKDUxpc3RXb3JrZmxvd3MSHy5jb21meWQudjEuTGlzdFdvcmtmbG93c1JlcXVlc3QaIC5jb21meWQudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlElEKDEF0dGFjaENhbnZhcxIeLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkF0dGFjaENhbnZhc1Jlc3BvbnNlMAESTwoMUmVwb3J0RWRpdG9yEh4uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlcXVlc3QaHy5jb21meWQudjEuUmVwb3J0RWRpdG9yUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_wrappers]);
+  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIRCg9HZXRHcmFwaENvbW1hbmQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUi2AMKB0NvbW1hbmQSMwoLY3JlYXRlX25vZGUYASABKAsyHC5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmRIABIzCgtyZW1vdmVfbm9kZRgCIAEoCzIcLmNvbWZ5ZC52MS5SZW1vdmVOb2RlQ29tbWFuZEgAEiwKB2Nvbm5lY3QYAyABKAsyGS5jb21meWQudjEuQ29ubmVjdENvbW1hbmRIABIyCgpkaXNjb25uZWN0GAQgASgLMhwuY29tZnlkLnYxLkRpc2Nvbm5lY3RDb21tYW5kSAASMQoKc2V0X3dpZGdldBgFIAEoCzIbLmNvbWZ5ZC52MS5TZXRXaWRnZXRDb21tYW5kSAASLwoJbW92ZV9ub2RlGAYgASgLMhouY29tZnlkLnYxLk1vdmVOb2RlQ29tbWFuZEgAEjMKC2NsZWFyX2dyYXBoGAcgASgLMhwuY29tZnlkLnYxLkNsZWFyR3JhcGhDb21tYW5kSAASLwoJZ2V0X2dyYXBoGAggASgLMhouY29tZnlkLnYxLkdldEdyYXBoQ29tbWFuZEgAEiwKB2FycmFuZ2UYCSABKAsyGS5jb21meWQudjEuQXJyYW5nZUNvbW1hbmRIAEIJCgdjb21tYW5kImoKCkdyYXBoRXJyb3ISJwoEY29kZRgBIAEoDjIZLmNvbWZ5ZC52MS5HcmFwaEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEg0KBWluZGV4GAMgASgFEhMKC3N1Z2dlc3Rpb25zGAQgAygJIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDIjcKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlIvQBCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBSJkCgRMaW5rEgoKAmlkGAEgASgDEg8KB2Zyb21faWQYAiABKAMSEQoJZnJvbV9zbG90GAMgASgNEg0KBXRvX2lkGAQgASgDEg8KB3RvX3Nsb3QYBSABKA0SDAoEdHlwZRgGIAEoCSKKAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCSLBAQoORXhlY3V0ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiMKB2NvbW1hbmQYAiABKAsyEi5jb21meWQudjEuQ29tbWFuZBIzCg1iYXNlX3JldmlzaW9uGAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAUgASgIEhIKCnRpbWVvdXRfbXMYBiABKA0inwEKD0V4ZWN1dGVSZXNwb25zZRIKCgJvaxgBIAEoCBIoCgZyZXN1bHQYAiABKAsyGC5jb21meWQudjEuQ29tbWFuZFJlc3VsdBIRCgljYW52YXNfaWQYAyABKAkSEAoIcmV2aXNpb24YBCABKAQSHwoFZ3JhcGgYBSABKAsyEC5jb21meWQudjEuR3JhcGgSEAoIcmVwbGF5ZWQYBiABKAgi6wEKE0V4ZWN1dGVCYXRjaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBIiCgRtb2RlGAYgASgOMhQuY29tZnlkLnYxLkJhdGNoTW9kZRISCgp0aW1lb3V0X21zGAcgASgNIpECChRFeGVjdXRlQmF0Y2hSZXNwb25zZRIKCgJvaxgBIAEoCBIpCgdyZXN1bHRzGAIgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSJQoGZXJyb3JzGAMgAygLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISEQoJY2FudmFzX2lkGAQgASgJEhAKCHJldmlzaW9uGAUgASgEEhAKCHJlcGxheWVkGAYgASgIEjcKBHJlZnMYByADKAsyKS5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVzcG9uc2UuUmVmc0VudHJ5GisKCVJlZnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIj4KD0dldEdyYXBoUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSGAoQaW5jbHVkZV93b3JrZmxvdxgCIAEoCCJKChBHZXRHcmFwaFJlc3BvbnNlEh8KBWdyYXBoGAEgASgLMhAuY29tZnlkLnYxLkdyYXBoEhUKDXdvcmtmbG93X2pzb24YAiABKAkiigEKB0dyYXBoT3ASEAoIcmV2aXNpb24YASABKAQSJgoGb3JpZ2luGAIgASgOMhYuY29tZnlkLnYxLkdyYXBoT3JpZ2luEiMKB2NvbW1hbmQYAyABKAsyEi5jb21meWQudjEuQ29tbWFuZBIPCgdzdW1tYXJ5GAQgASgJEg8KB3RpbWVfbXMYBSABKAMiOwoOR2V0RGlmZlJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhYKDnNpbmNlX3JldmlzaW9uGAIgASgEIqUBCg9HZXREaWZmUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEhUKDWZyb21fcmV2aXNpb24YAiABKAQSEwoLdG9fcmV2aXNpb24YAyABKAQSHwoDb3BzGAQgAygLMhIuY29tZnlkLnYxLkdyYXBoT3ASEQoJdHJ1bmNhdGVkGAUgASgIEh8KBWdyYXBoGAYgASgLMhAuY29tZnlkLnYxLkdyYXBoIqwCCglJbnB1dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEhAKCHJlcXVpcmVkGAMgASgIEhEKCWlzX3dpZGdldBgEIAEoCBInCg1kZWZhdWx0X3ZhbHVlGAUgASgLMhAuY29tZnlkLnYxLlZhbHVlEikKA21pbhgGIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIpCgNtYXgYByABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSKgoEc3RlcBgIIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIPCgdvcHRpb25zGAkgAygJEhEKCW11bHRpbGluZRgKIAEoCBIPCgd0b29sdGlwGAsgASgJIjkKCk91dHB1dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg8KB2lzX2xpc3QYAyABKAgiuAEKCE5vZGVUeXBlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEiQKBmlucHV0cxgFIAMoCzIULmNvbWZ5ZC52MS5JbnB1dFNwZWMSJgoHb3V0cHV0cxgGIAMoCzIVLmNvbWZ5ZC52MS5PdXRwdXRTcGVjEhMKC291dHB1dF9ub2RlGAcgASgIImgKFExpc3ROb2RlVHlwZXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgVxdWVyeRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRINCgVsaW1pdBgEIAEoDRINCgVuYW1lcxgFIAMoCSJPChVMaXN0Tm9kZVR5cGVzUmVzcG9uc2USJwoKbm9kZV90eXBlcxgBIAMoCzITLmNvbWZ5ZC52MS5Ob2RlVHlwZRINCgV0b3RhbBgCIAEoDSKKAQoGQ2FudmFzEhEKCWNhbnZhc19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBIQCghhdHRhY2hlZBgEIAEoCBIPCgdmb2N1c2VkGAUgASgIEhUKDWZvY3VzZWRfYXRfbXMYBiABKAMSEgoKbm9kZV9jb3VudBgHIAEoDSIVChNMaXN0Q2FudmFzZXNSZXF1ZXN0IjsKFExpc3RDYW52YXNlc1Jlc3BvbnNlEiMKCGNhbnZhc2VzGAEgAygLMhEuY29tZnlkLnYxLkNhbnZhcyJjCgxRdWV1ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCRISCgp0aW1lb3V0X21zGAMgASgNEhMKC2JhdGNoX2NvdW50GAQgASgNImkKDVF1ZXVlUmVzcG9uc2USEQoJcHJvbXB0X2lkGAEgASgJEg4KBm51bWJlchgCIAEoAxIRCgljYW52YXNfaWQYAyABKAkSEAoIcmV2aXNpb24YBCABKAQSEAoIcmVwbGF5ZWQYBSABKAgiQQoLU2F2ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIj0KDFNhdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEg0KBWJ5dGVzGAMgASgEInIKC0xvYWRSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKDXdvcmtmbG93X2pzb24YAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhIKCnRpbWVvdXRfbXMYBSABKA0iWQoMTG9hZFJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBISCgpub2RlX2NvdW50GAMgASgNEhAKCHJlcGxheWVkGAQgASgIIhYKFExpc3RXb3JrZmxvd3NSZXF1ZXN0IkUKDlN0b3JlZFdvcmtmbG93EgwKBG5hbWUYASABKAkSDQoFYnl0ZXMYAiABKAQSFgoObW9kaWZpZWRfYXRfbXMYAyABKAMiRQoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEiwKCXdvcmtmbG93cxgBIAMoCzIZLmNvbWZ5ZC52MS5TdG9yZWRXb3JrZmxvdyKPAQoTQXR0YWNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIYChBvYmplY3RfaW5mb19qc29uGAQgASgJEg8KB2ZvY3VzZWQYBSABKAgSFAoMdGFiX3JldmlzaW9uGAYgASgEIpwBCgxQYXRjaFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEhkKEWV4cGVjdGVkX25vZGVfaWRzGAMgAygDEhMKC2RlYWRsaW5lX21zGAQgASgDEiIKBG1vZGUYBSABKA4yFC5jb21meWQudjEuQmF0Y2hNb2RlIlIKEkVkaXRvclF1ZXVlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhMKC2JhdGNoX2NvdW50GAIgASgNEhMKC2RlYWRsaW5lX21zGAMgASgDIlMKEUVkaXRvckxvYWRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSFQoNd29ya2Zsb3dfanNvbhgCIAEoCRITCgtkZWFkbGluZV9tcxgDIAEoAyIvCghBdHRhY2hlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQizwEKFEF0dGFjaENhbnZhc1Jlc3BvbnNlEicKCGF0dGFjaGVkGAEgASgLMhMuY29tZnlkLnYxLkF0dGFjaGVkSAASKAoFcGF0Y2gYAiABKAsyFy5jb21meWQudjEuUGF0Y2hSZXF1ZXN0SAASLgoFcXVldWUYAyABKAsyHS5jb21meWQudjEuRWRpdG9yUXVldWVSZXF1ZXN0SAASLAoEbG9hZBgEIAEoCzIcLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVxdWVzdEgAQgYKBGtpbmQilAEKC1BhdGNoUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSKQoHcmVzdWx0cxgEIAMoCzIYLmNvbWZ5ZC52MS5Db21tYW5kUmVzdWx0EhUKDXdvcmtmbG93X2pzb24YBSABKAkSFAoMdGFiX3JldmlzaW9uGAYgASgEImUKEUVkaXRvclF1ZXVlUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSEQoJcHJvbXB0X2lkGAQgASgJEg4KBm51bWJlchgFIAEoAyJuChBFZGl0b3JMb2FkUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSFQoNd29ya2Zsb3dfanNvbhgEIAEoCRIUCgx0YWJfcmV2aXNpb24YBSABKAQiNwoIVXNlckVkaXQSFQoNd29ya2Zsb3dfanNvbhgBIAEoCRIUCgx0YWJfcmV2aXNpb24YAiABKAQiGAoFRm9jdXMSDwoHZm9jdXNlZBgBIAEoCCKZAgoTUmVwb3J0RWRpdG9yUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSLgoMcGF0Y2hfcmVzdWx0GAIgASgLMhYuY29tZnlkLnYxLlBhdGNoUmVzdWx0SAASNAoMcXVldWVfcmVzdWx0GAMgASgLMhwuY29tZnlkLnYxLkVkaXRvclF1ZXVlUmVzdWx0SAASMgoLbG9hZF9yZXN1bHQYBCABKAsyGy5jb21meWQudjEuRWRpdG9yTG9hZFJlc3VsdEgAEigKCXVzZXJfZWRpdBgFIAEoCzITLmNvbWZ5ZC52MS5Vc2VyRWRpdEgAEiEKBWZvY3VzGAYgASgLMhAuY29tZnlkLnYxLkZvY3VzSABCCAoGcmVwb3J0IigKFFJlcG9ydEVkaXRvclJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEKsoFCg5HcmFwaEVycm9yQ29kZRIgChxHUkFQSF9FUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASJAogR1JBUEhfRVJST1JfQ09ERV9JTlZBTElEX0NPTU1BTkQQARImCiJHUkFQSF9FUlJPUl9DT0RFX1VOS05PV05fTk9ERV9UWVBFEAISIwofR1JBUEhfRVJST1JfQ09ERV9OT0RFX05PVF9GT1VORBADEiMKH0dSQVBIX0VSUk9SX0NPREVfU0xPVF9OT1RfRk9VTkQQBBIiCh5HUkFQSF9FUlJPUl9DT0RFX1RZUEVfTUlTTUFUQ0gQBRIlCiFHUkFQSF9FUlJPUl9DT0RFX1dJREdFVF9OT1RfRk9VTkQQBhIiCh5HUkFQSF9FUlJPUl9DT0RFX1ZBTFVFX0lOVkFMSUQQBxIiCh5HUkFQSF9FUlJPUl9DT0RFX1JFRl9OT1RfRk9VTkQQCBIjCh9HUkFQSF9FUlJPUl9DT0RFX1NUQUxFX1JFVklTSU9OEAkSIwofR1JBUEhfRVJST1JfQ09ERV9OT19MSVZFX0NBTlZBUxAKEiUKIUdSQVBIX0VSUk9SX0NPREVfQU1CSUdVT1VTX0NBTlZBUxALEiUKIUdSQVBIX0VSUk9SX0NPREVfQ0FOVkFTX05PVF9GT1VORBAMEiMKH0dSQVBIX0VSUk9SX0NPREVfRURJVE9SX1RJTUVPVVQQDRIgChxHUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9HT05FEA4SIgoeR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfRkFJTEVEEA8SHAoYR1JBUEhfRVJST1JfQ09ERV9TS0lQUEVEEBASJwojR1JBUEhfRVJST1JfQ09ERV9XT1JLRkxPV19OT1RfRk9VTkQQERIhCh1HUkFQSF9FUlJPUl9DT0RFX0lOVkFMSURfTkFNRRASKlYKCUJhdGNoTW9kZRIaChZCQVRDSF9NT0RFX1VOU1BFQ0lGSUVEEAASFQoRQkFUQ0hfTU9ERV9BVE9NSUMQARIWChJCQVRDSF9NT0RFX1BBUlRJQUwQAipxCgtHcmFwaE9yaWdpbhIcChhHUkFQSF9PUklHSU5fVU5TUEVDSUZJRUQQABIWChJHUkFQSF9PUklHSU5fQUdFTlQQARIVChFHUkFQSF9PUklHSU5fVVNFUhACEhUKEUdSQVBIX09SSUdJTl9MT0FEEAMy8wYKDEdyYXBoU2VydmljZRJACgdFeGVjdXRlEhkuY29tZnlkLnYxLkV4ZWN1dGVSZXF1ZXN0GhouY29tZnlkLnYxLkV4ZWN1dGVSZXNwb25zZRJPCgxFeGVjdXRlQmF0Y2gSHi5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVxdWVzdBofLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXNwb25zZRJDCghHZXRHcmFwaBIaLmNvbWZ5ZC52MS5HZXRHcmFwaFJlcXVlc3QaGy5jb21meWQudjEuR2V0R3JhcGhSZXNwb25zZRJACgdHZXREaWZmEhkuY29tZnlkLnYxLkdldERpZmZSZXF1ZXN0GhouY29tZnlkLnYxLkdldERpZmZSZXNwb25zZRJSCg1MaXN0Tm9kZVR5cGVzEh8uY29tZnlkLnYxLkxpc3ROb2RlVHlwZXNSZXF1ZXN0GiAuY29tZnlkLnYxLkxpc3ROb2RlVHlwZXNSZXNwb25zZRJPCgxMaXN0Q2FudmFzZXMSHi5jb21meWQudjEuTGlzdENhbnZhc2VzUmVxdWVzdBofLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXNwb25zZRI6CgVRdWV1ZRIXLmNvbWZ5ZC52MS5RdWV1ZVJlcXVlc3QaGC5jb21meWQudjEuUXVldWVSZXNwb25zZRI3CgRTYXZlEhYuY29tZnlkLnYxLlNhdmVSZXF1ZXN0GhcuY29tZnlkLnYxLlNhdmVSZXNwb25zZRI3CgRMb2FkEhYuY29tZnlkLnYxLkxvYWRSZXF1ZXN0GhcuY29tZnlkLnYxLkxvYWRSZXNwb25zZRJSCg1MaXN0V29ya2Zsb3dzEh8uY29tZnlkLnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0GiAuY29tZnlkLnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZRJRCgxBdHRhY2hDYW52YXMSHi5jb21meWQudjEuQXR0YWNoQ2FudmFzUmVxdWVzdBofLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXNwb25zZTABEk8KDFJlcG9ydEVkaXRvchIeLmNvbWZ5ZC52MS5SZXBvcnRFZGl0b3JSZXF1ZXN0Gh8uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_wrappers]);
 
 /**
  * NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -160,6 +160,12 @@ export type CreateNodeCommand = Message<"comfyd.v1.CreateNodeCommand"> & {
   nodeType: string;
 
   /**
+   * Position of the node's top-left corner. Without x and y the tab places
+   * the node where it overlaps no other: to the right of the nodes that feed
+   * it in the same batch, else in free space near the view (or to the right
+   * of the graph). A batch of such nodes is laid out left to right along its
+   * links.
+   *
    * @generated from field: google.protobuf.DoubleValue x = 2;
    */
   x?: number | undefined;
@@ -362,6 +368,55 @@ export const GetGraphCommandSchema: GenMessage<GetGraphCommand> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_graph, 11);
 
 /**
+ * ArrangeCommand lays nodes out left to right along their links, in one
+ * undo step: each node goes into the column after the nodes that feed it
+ * (longest path), nodes of a column are ordered to cross fewer links and
+ * stacked without overlapping, using the node sizes the tab has. Groups are
+ * not moved. The tab computes the layout; the outcome is the moves it made.
+ *
+ * @generated from message comfyd.v1.ArrangeCommand
+ */
+export type ArrangeCommand = Message<"comfyd.v1.ArrangeCommand"> & {
+  /**
+   * The nodes to arrange, by id or by the ref of a create_node earlier in
+   * the batch (empty: every node of the canvas but the agent panel). Only
+   * links between them count; other nodes stay where they are, and no
+   * arranged node lands on one (it moves down below it instead).
+   *
+   * @generated from field: repeated comfyd.v1.NodeRef node_ids = 1;
+   */
+  nodeIds: NodeRef[];
+
+  /**
+   * Top-left corner of the layout (absent: the arranged nodes' current
+   * top-left corner).
+   *
+   * @generated from field: google.protobuf.DoubleValue x = 2;
+   */
+  x?: number | undefined;
+
+  /**
+   * @generated from field: google.protobuf.DoubleValue y = 3;
+   */
+  y?: number | undefined;
+
+  /**
+   * Gap between columns and between the nodes of a column, in canvas units
+   * (absent: 60; at most 10000).
+   *
+   * @generated from field: google.protobuf.DoubleValue spacing = 4;
+   */
+  spacing?: number | undefined;
+};
+
+/**
+ * Describes the message comfyd.v1.ArrangeCommand.
+ * Use `create(ArrangeCommandSchema)` to create a new message.
+ */
+export const ArrangeCommandSchema: GenMessage<ArrangeCommand> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 12);
+
+/**
  * Command is one graph command of seed 004.
  *
  * @generated from message comfyd.v1.Command
@@ -418,6 +473,12 @@ export type Command = Message<"comfyd.v1.Command"> & {
      */
     value: GetGraphCommand;
     case: "getGraph";
+  } | {
+    /**
+     * @generated from field: comfyd.v1.ArrangeCommand arrange = 9;
+     */
+    value: ArrangeCommand;
+    case: "arrange";
   } | { case: undefined; value?: undefined };
 };
 
@@ -426,7 +487,7 @@ export type Command = Message<"comfyd.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 12);
+  messageDesc(file_comfyd_v1_graph, 13);
 
 /**
  * GraphError is one validation or execution error.
@@ -464,7 +525,7 @@ export type GraphError = Message<"comfyd.v1.GraphError"> & {
  * Use `create(GraphErrorSchema)` to create a new message.
  */
 export const GraphErrorSchema: GenMessage<GraphError> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 13);
+  messageDesc(file_comfyd_v1_graph, 14);
 
 /**
  * CommandResult is the verified outcome of one command.
@@ -521,7 +582,7 @@ export type CommandResult = Message<"comfyd.v1.CommandResult"> & {
  * Use `create(CommandResultSchema)` to create a new message.
  */
 export const CommandResultSchema: GenMessage<CommandResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 14);
+  messageDesc(file_comfyd_v1_graph, 15);
 
 /**
  * NodeInput is an input slot of a node on the canvas.
@@ -559,7 +620,7 @@ export type NodeInput = Message<"comfyd.v1.NodeInput"> & {
  * Use `create(NodeInputSchema)` to create a new message.
  */
 export const NodeInputSchema: GenMessage<NodeInput> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 15);
+  messageDesc(file_comfyd_v1_graph, 16);
 
 /**
  * NodeOutput is an output slot of a node on the canvas.
@@ -588,7 +649,7 @@ export type NodeOutput = Message<"comfyd.v1.NodeOutput"> & {
  * Use `create(NodeOutputSchema)` to create a new message.
  */
 export const NodeOutputSchema: GenMessage<NodeOutput> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 16);
+  messageDesc(file_comfyd_v1_graph, 17);
 
 /**
  * Widget is a named widget value.
@@ -612,7 +673,7 @@ export type Widget = Message<"comfyd.v1.Widget"> & {
  * Use `create(WidgetSchema)` to create a new message.
  */
 export const WidgetSchema: GenMessage<Widget> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 17);
+  messageDesc(file_comfyd_v1_graph, 18);
 
 /**
  * Node is a node on the canvas.
@@ -673,7 +734,7 @@ export type Node = Message<"comfyd.v1.Node"> & {
  * Use `create(NodeSchema)` to create a new message.
  */
 export const NodeSchema: GenMessage<Node> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 18);
+  messageDesc(file_comfyd_v1_graph, 19);
 
 /**
  * Link connects an output slot to an input slot.
@@ -717,7 +778,7 @@ export type Link = Message<"comfyd.v1.Link"> & {
  * Use `create(LinkSchema)` to create a new message.
  */
 export const LinkSchema: GenMessage<Link> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 19);
+  messageDesc(file_comfyd_v1_graph, 20);
 
 /**
  * Graph is the mirror of a canvas.
@@ -763,7 +824,7 @@ export type Graph = Message<"comfyd.v1.Graph"> & {
  * Use `create(GraphSchema)` to create a new message.
  */
 export const GraphSchema: GenMessage<Graph> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 20);
+  messageDesc(file_comfyd_v1_graph, 21);
 
 /**
  * ExecuteRequest runs one command.
@@ -815,7 +876,7 @@ export type ExecuteRequest = Message<"comfyd.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 21);
+  messageDesc(file_comfyd_v1_graph, 22);
 
 /**
  * ExecuteResponse is the verified result.
@@ -863,7 +924,7 @@ export type ExecuteResponse = Message<"comfyd.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 22);
+  messageDesc(file_comfyd_v1_graph, 23);
 
 /**
  * ExecuteBatchRequest runs a patch.
@@ -912,7 +973,7 @@ export type ExecuteBatchRequest = Message<"comfyd.v1.ExecuteBatchRequest"> & {
  * Use `create(ExecuteBatchRequestSchema)` to create a new message.
  */
 export const ExecuteBatchRequestSchema: GenMessage<ExecuteBatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 23);
+  messageDesc(file_comfyd_v1_graph, 24);
 
 /**
  * ExecuteBatchResponse is the verified result of a patch.
@@ -967,7 +1028,7 @@ export type ExecuteBatchResponse = Message<"comfyd.v1.ExecuteBatchResponse"> & {
  * Use `create(ExecuteBatchResponseSchema)` to create a new message.
  */
 export const ExecuteBatchResponseSchema: GenMessage<ExecuteBatchResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 24);
+  messageDesc(file_comfyd_v1_graph, 25);
 
 /**
  * GetGraphRequest reads a canvas's mirror.
@@ -993,7 +1054,7 @@ export type GetGraphRequest = Message<"comfyd.v1.GetGraphRequest"> & {
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 25);
+  messageDesc(file_comfyd_v1_graph, 26);
 
 /**
  * GetGraphResponse is the mirror.
@@ -1017,7 +1078,7 @@ export type GetGraphResponse = Message<"comfyd.v1.GetGraphResponse"> & {
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 26);
+  messageDesc(file_comfyd_v1_graph, 27);
 
 /**
  * GraphOp is one entry of the operation log.
@@ -1060,7 +1121,7 @@ export type GraphOp = Message<"comfyd.v1.GraphOp"> & {
  * Use `create(GraphOpSchema)` to create a new message.
  */
 export const GraphOpSchema: GenMessage<GraphOp> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 27);
+  messageDesc(file_comfyd_v1_graph, 28);
 
 /**
  * GetDiffRequest asks what changed since a revision.
@@ -1084,7 +1145,7 @@ export type GetDiffRequest = Message<"comfyd.v1.GetDiffRequest"> & {
  * Use `create(GetDiffRequestSchema)` to create a new message.
  */
 export const GetDiffRequestSchema: GenMessage<GetDiffRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 28);
+  messageDesc(file_comfyd_v1_graph, 29);
 
 /**
  * GetDiffResponse lists the operations after since_revision.
@@ -1130,7 +1191,7 @@ export type GetDiffResponse = Message<"comfyd.v1.GetDiffResponse"> & {
  * Use `create(GetDiffResponseSchema)` to create a new message.
  */
 export const GetDiffResponseSchema: GenMessage<GetDiffResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 29);
+  messageDesc(file_comfyd_v1_graph, 30);
 
 /**
  * InputSpec is one input of a node type (from /object_info).
@@ -1203,7 +1264,7 @@ export type InputSpec = Message<"comfyd.v1.InputSpec"> & {
  * Use `create(InputSpecSchema)` to create a new message.
  */
 export const InputSpecSchema: GenMessage<InputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 30);
+  messageDesc(file_comfyd_v1_graph, 31);
 
 /**
  * OutputSpec is one output of a node type.
@@ -1232,7 +1293,7 @@ export type OutputSpec = Message<"comfyd.v1.OutputSpec"> & {
  * Use `create(OutputSpecSchema)` to create a new message.
  */
 export const OutputSpecSchema: GenMessage<OutputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 31);
+  messageDesc(file_comfyd_v1_graph, 32);
 
 /**
  * NodeType is one node class.
@@ -1281,7 +1342,7 @@ export type NodeType = Message<"comfyd.v1.NodeType"> & {
  * Use `create(NodeTypeSchema)` to create a new message.
  */
 export const NodeTypeSchema: GenMessage<NodeType> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 32);
+  messageDesc(file_comfyd_v1_graph, 33);
 
 /**
  * ListNodeTypesRequest searches node types.
@@ -1328,7 +1389,7 @@ export type ListNodeTypesRequest = Message<"comfyd.v1.ListNodeTypesRequest"> & {
  * Use `create(ListNodeTypesRequestSchema)` to create a new message.
  */
 export const ListNodeTypesRequestSchema: GenMessage<ListNodeTypesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 33);
+  messageDesc(file_comfyd_v1_graph, 34);
 
 /**
  * ListNodeTypesResponse holds the matching node types.
@@ -1352,7 +1413,7 @@ export type ListNodeTypesResponse = Message<"comfyd.v1.ListNodeTypesResponse"> &
  * Use `create(ListNodeTypesResponseSchema)` to create a new message.
  */
 export const ListNodeTypesResponseSchema: GenMessage<ListNodeTypesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 34);
+  messageDesc(file_comfyd_v1_graph, 35);
 
 /**
  * Canvas describes an attached or detached canvas.
@@ -1401,7 +1462,7 @@ export type Canvas = Message<"comfyd.v1.Canvas"> & {
  * Use `create(CanvasSchema)` to create a new message.
  */
 export const CanvasSchema: GenMessage<Canvas> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 35);
+  messageDesc(file_comfyd_v1_graph, 36);
 
 /**
  * ListCanvasesRequest lists canvases.
@@ -1416,7 +1477,7 @@ export type ListCanvasesRequest = Message<"comfyd.v1.ListCanvasesRequest"> & {
  * Use `create(ListCanvasesRequestSchema)` to create a new message.
  */
 export const ListCanvasesRequestSchema: GenMessage<ListCanvasesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 36);
+  messageDesc(file_comfyd_v1_graph, 37);
 
 /**
  * ListCanvasesResponse lists canvases, most recently focused first.
@@ -1435,7 +1496,7 @@ export type ListCanvasesResponse = Message<"comfyd.v1.ListCanvasesResponse"> & {
  * Use `create(ListCanvasesResponseSchema)` to create a new message.
  */
 export const ListCanvasesResponseSchema: GenMessage<ListCanvasesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 37);
+  messageDesc(file_comfyd_v1_graph, 38);
 
 /**
  * QueueRequest queues a canvas's workflow in ComfyUI.
@@ -1471,7 +1532,7 @@ export type QueueRequest = Message<"comfyd.v1.QueueRequest"> & {
  * Use `create(QueueRequestSchema)` to create a new message.
  */
 export const QueueRequestSchema: GenMessage<QueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 38);
+  messageDesc(file_comfyd_v1_graph, 39);
 
 /**
  * QueueResponse returns ComfyUI's prompt id.
@@ -1510,7 +1571,7 @@ export type QueueResponse = Message<"comfyd.v1.QueueResponse"> & {
  * Use `create(QueueResponseSchema)` to create a new message.
  */
 export const QueueResponseSchema: GenMessage<QueueResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 39);
+  messageDesc(file_comfyd_v1_graph, 40);
 
 /**
  * SaveRequest stores a canvas's workflow.
@@ -1541,7 +1602,7 @@ export type SaveRequest = Message<"comfyd.v1.SaveRequest"> & {
  * Use `create(SaveRequestSchema)` to create a new message.
  */
 export const SaveRequestSchema: GenMessage<SaveRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 40);
+  messageDesc(file_comfyd_v1_graph, 41);
 
 /**
  * SaveResponse confirms what was stored.
@@ -1570,7 +1631,7 @@ export type SaveResponse = Message<"comfyd.v1.SaveResponse"> & {
  * Use `create(SaveResponseSchema)` to create a new message.
  */
 export const SaveResponseSchema: GenMessage<SaveResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 41);
+  messageDesc(file_comfyd_v1_graph, 42);
 
 /**
  * LoadRequest loads a stored workflow (or the given JSON) into a canvas.
@@ -1611,7 +1672,7 @@ export type LoadRequest = Message<"comfyd.v1.LoadRequest"> & {
  * Use `create(LoadRequestSchema)` to create a new message.
  */
 export const LoadRequestSchema: GenMessage<LoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 42);
+  messageDesc(file_comfyd_v1_graph, 43);
 
 /**
  * LoadResponse is the canvas after loading.
@@ -1645,7 +1706,7 @@ export type LoadResponse = Message<"comfyd.v1.LoadResponse"> & {
  * Use `create(LoadResponseSchema)` to create a new message.
  */
 export const LoadResponseSchema: GenMessage<LoadResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 43);
+  messageDesc(file_comfyd_v1_graph, 44);
 
 /**
  * ListWorkflowsRequest lists stored workflows.
@@ -1660,7 +1721,7 @@ export type ListWorkflowsRequest = Message<"comfyd.v1.ListWorkflowsRequest"> & {
  * Use `create(ListWorkflowsRequestSchema)` to create a new message.
  */
 export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 44);
+  messageDesc(file_comfyd_v1_graph, 45);
 
 /**
  * StoredWorkflow is an entry of the workflow store.
@@ -1689,7 +1750,7 @@ export type StoredWorkflow = Message<"comfyd.v1.StoredWorkflow"> & {
  * Use `create(StoredWorkflowSchema)` to create a new message.
  */
 export const StoredWorkflowSchema: GenMessage<StoredWorkflow> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 45);
+  messageDesc(file_comfyd_v1_graph, 46);
 
 /**
  * ListWorkflowsResponse lists stored workflows by name.
@@ -1708,7 +1769,7 @@ export type ListWorkflowsResponse = Message<"comfyd.v1.ListWorkflowsResponse"> &
  * Use `create(ListWorkflowsResponseSchema)` to create a new message.
  */
 export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 46);
+  messageDesc(file_comfyd_v1_graph, 47);
 
 /**
  * AttachCanvasRequest opens a tab's canvas stream.
@@ -1761,7 +1822,7 @@ export type AttachCanvasRequest = Message<"comfyd.v1.AttachCanvasRequest"> & {
  * Use `create(AttachCanvasRequestSchema)` to create a new message.
  */
 export const AttachCanvasRequestSchema: GenMessage<AttachCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 47);
+  messageDesc(file_comfyd_v1_graph, 48);
 
 /**
  * PatchRequest asks the tab to apply validated commands as one undo step.
@@ -1803,7 +1864,7 @@ export type PatchRequest = Message<"comfyd.v1.PatchRequest"> & {
  * Use `create(PatchRequestSchema)` to create a new message.
  */
 export const PatchRequestSchema: GenMessage<PatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 48);
+  messageDesc(file_comfyd_v1_graph, 49);
 
 /**
  * EditorQueueRequest asks the tab to queue its workflow.
@@ -1832,7 +1893,7 @@ export type EditorQueueRequest = Message<"comfyd.v1.EditorQueueRequest"> & {
  * Use `create(EditorQueueRequestSchema)` to create a new message.
  */
 export const EditorQueueRequestSchema: GenMessage<EditorQueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 49);
+  messageDesc(file_comfyd_v1_graph, 50);
 
 /**
  * EditorLoadRequest asks the tab to load a workflow.
@@ -1861,7 +1922,7 @@ export type EditorLoadRequest = Message<"comfyd.v1.EditorLoadRequest"> & {
  * Use `create(EditorLoadRequestSchema)` to create a new message.
  */
 export const EditorLoadRequestSchema: GenMessage<EditorLoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 50);
+  messageDesc(file_comfyd_v1_graph, 51);
 
 /**
  * Attached confirms the attachment.
@@ -1885,7 +1946,7 @@ export type Attached = Message<"comfyd.v1.Attached"> & {
  * Use `create(AttachedSchema)` to create a new message.
  */
 export const AttachedSchema: GenMessage<Attached> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 51);
+  messageDesc(file_comfyd_v1_graph, 52);
 
 /**
  * AttachCanvasResponse is a message from the core to the tab.
@@ -1928,7 +1989,7 @@ export type AttachCanvasResponse = Message<"comfyd.v1.AttachCanvasResponse"> & {
  * Use `create(AttachCanvasResponseSchema)` to create a new message.
  */
 export const AttachCanvasResponseSchema: GenMessage<AttachCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 52);
+  messageDesc(file_comfyd_v1_graph, 53);
 
 /**
  * PatchResult is the tab's answer to a PatchRequest.
@@ -1974,7 +2035,7 @@ export type PatchResult = Message<"comfyd.v1.PatchResult"> & {
  * Use `create(PatchResultSchema)` to create a new message.
  */
 export const PatchResultSchema: GenMessage<PatchResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 53);
+  messageDesc(file_comfyd_v1_graph, 54);
 
 /**
  * EditorQueueResult is the tab's answer to an EditorQueueRequest.
@@ -2013,7 +2074,7 @@ export type EditorQueueResult = Message<"comfyd.v1.EditorQueueResult"> & {
  * Use `create(EditorQueueResultSchema)` to create a new message.
  */
 export const EditorQueueResultSchema: GenMessage<EditorQueueResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 54);
+  messageDesc(file_comfyd_v1_graph, 55);
 
 /**
  * EditorLoadResult is the tab's answer to an EditorLoadRequest.
@@ -2052,7 +2113,7 @@ export type EditorLoadResult = Message<"comfyd.v1.EditorLoadResult"> & {
  * Use `create(EditorLoadResultSchema)` to create a new message.
  */
 export const EditorLoadResultSchema: GenMessage<EditorLoadResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 55);
+  messageDesc(file_comfyd_v1_graph, 56);
 
 /**
  * UserEdit reports the tab's workflow after the user changed it.
@@ -2076,7 +2137,7 @@ export type UserEdit = Message<"comfyd.v1.UserEdit"> & {
  * Use `create(UserEditSchema)` to create a new message.
  */
 export const UserEditSchema: GenMessage<UserEdit> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 56);
+  messageDesc(file_comfyd_v1_graph, 57);
 
 /**
  * Focus reports that the tab gained or lost focus.
@@ -2095,7 +2156,7 @@ export type Focus = Message<"comfyd.v1.Focus"> & {
  * Use `create(FocusSchema)` to create a new message.
  */
 export const FocusSchema: GenMessage<Focus> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 57);
+  messageDesc(file_comfyd_v1_graph, 58);
 
 /**
  * ReportEditorRequest carries one report from a tab.
@@ -2149,7 +2210,7 @@ export type ReportEditorRequest = Message<"comfyd.v1.ReportEditorRequest"> & {
  * Use `create(ReportEditorRequestSchema)` to create a new message.
  */
 export const ReportEditorRequestSchema: GenMessage<ReportEditorRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 58);
+  messageDesc(file_comfyd_v1_graph, 59);
 
 /**
  * ReportEditorResponse tells the tab the canvas's revision.
@@ -2168,7 +2229,7 @@ export type ReportEditorResponse = Message<"comfyd.v1.ReportEditorResponse"> & {
  * Use `create(ReportEditorResponseSchema)` to create a new message.
  */
 export const ReportEditorResponseSchema: GenMessage<ReportEditorResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 59);
+  messageDesc(file_comfyd_v1_graph, 60);
 
 /**
  * GraphErrorCode is a stable machine-readable error of a graph command.
