@@ -824,7 +824,7 @@ void app__respond_json(app *a, bnet_req *r, app_route route, int status, char *b
                           sizeof fallback - 1);
     free(body);
     if (rc != BNET_OK) {
-        LOG_W(MOD, "cannot answer %s: %s", bnet_req_path(r), bnet_strerror(rc));
+        LOG_W(MOD, "cannot answer %s: %s", LOG_ESC(bnet_req_path(r)), bnet_strerror(rc));
         /* bnet keeps r: an answer that could not be queued still ends it. */
         if (bnet_respond_error(r, 500, "internal error") != BNET_OK) return;
         status = 500;

@@ -1301,7 +1301,7 @@ static void h1_upgrade(conn *c, bnet_req *r)
     }
     bnet_ws *w = calloc(1, sizeof *w);
     if (!w || net_ws_create(&c->ws, &s->wslim, &ws_callbacks, c) ||
-        net_ws_write_101(&c->out, key.p, key.len)) {
+        net_ws_write_101(&c->out, key.p, key.len, net_policy_ws_protocol(r->msg))) {
         free(w);
         req_free(r);
         close_hard(c);
