@@ -5,18 +5,18 @@ function rs(e) {
   return (n) => n in t;
 }
 const J = {}, Ze = [], tt = () => {
-}, Ii = () => !1, mn = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), yn = (e) => e.startsWith("onUpdate:"), he = Object.assign, Ti = (e, t) => {
+}, Ti = () => !1, mn = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), yn = (e) => e.startsWith("onUpdate:"), he = Object.assign, Ii = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Ur = Object.prototype.hasOwnProperty, U = (e, t) => Ur.call(e, t), R = Array.isArray, We = (e) => Kt(e) === "[object Map]", rt = (e) => Kt(e) === "[object Set]", Es = (e) => Kt(e) === "[object Date]", W = (e) => typeof e == "function", X = (e) => typeof e == "string", Ee = (e) => typeof e == "symbol", z = (e) => e !== null && typeof e == "object", ki = (e) => (z(e) || W(e)) && W(e.then) && W(e.catch), Ei = Object.prototype.toString, Kt = (e) => Ei.call(e), qr = (e) => Kt(e).slice(8, -1), Oi = (e) => Kt(e) === "[object Object]", os = (e) => X(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Ot = /* @__PURE__ */ rs(
+}, qr = Object.prototype.hasOwnProperty, U = (e, t) => qr.call(e, t), R = Array.isArray, qe = (e) => Kt(e) === "[object Map]", rt = (e) => Kt(e) === "[object Set]", Es = (e) => Kt(e) === "[object Date]", q = (e) => typeof e == "function", X = (e) => typeof e == "string", Ee = (e) => typeof e == "symbol", z = (e) => e !== null && typeof e == "object", ki = (e) => (z(e) || q(e)) && q(e.then) && q(e.catch), Ei = Object.prototype.toString, Kt = (e) => Ei.call(e), Kr = (e) => Kt(e).slice(8, -1), Oi = (e) => Kt(e) === "[object Object]", os = (e) => X(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Ot = /* @__PURE__ */ rs(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), _n = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Wr = /-\w/g, _e = /* @__PURE__ */ _n((e) => e.replace(Wr, (t) => t.slice(1).toUpperCase())), Kr = /\B([A-Z])/g, ot = /* @__PURE__ */ _n(
-  (e) => e.replace(Kr, "-$1").toLowerCase()
+}, Hr = /-\w/g, _e = /* @__PURE__ */ _n((e) => e.replace(Hr, (t) => t.slice(1).toUpperCase())), Br = /\B([A-Z])/g, ot = /* @__PURE__ */ _n(
+  (e) => e.replace(Br, "-$1").toLowerCase()
 ), Ni = /* @__PURE__ */ _n((e) => e.charAt(0).toUpperCase() + e.slice(1)), On = /* @__PURE__ */ _n((e) => e ? `on${Ni(e)}` : ""), ke = (e, t) => !Object.is(e, t), tn = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
@@ -37,7 +37,7 @@ function wn(e) {
   if (R(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const s = e[n], i = X(s) ? Jr(s) : wn(s);
+      const s = e[n], i = X(s) ? Yr(s) : wn(s);
       if (i)
         for (const r in i)
           t[r] = i[r];
@@ -46,12 +46,12 @@ function wn(e) {
   } else if (X(e) || z(e))
     return e;
 }
-const Hr = /;(?![^(]*\))/g, Br = /:([^]+)/, Gr = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Jr(e) {
+const Gr = /;(?![^(]*\))/g, Jr = /:([^]+)/, zr = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Yr(e) {
   const t = {};
-  return e.replace(Gr, (n) => n.startsWith("/*") ? "" : n).split(Hr).forEach((n) => {
+  return e.replace(zr, (n) => n.startsWith("/*") ? "" : n).split(Gr).forEach((n) => {
     if (n) {
-      const s = n.split(Br);
+      const s = n.split(Jr);
       s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function Ae(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const zr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Yr = /* @__PURE__ */ rs(zr);
+const Xr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Qr = /* @__PURE__ */ rs(Xr);
 function $i(e) {
   return !!e || e === "";
 }
-function Xr(e, t, n) {
+function Zr(e, t, n) {
   if (e.length !== t.length) return !1;
   let s = !0;
   for (let i = 0; s && i < e.length; i++)
@@ -96,8 +96,8 @@ function Ns(e, t, n) {
   }
   return !0;
 }
-function Qr(e, t, n) {
-  let s = We(e), i = We(t);
+function eo(e, t, n) {
+  let s = qe(e), i = qe(t);
   if (s || i || (s = rt(e), i = rt(t), s || i))
     return s && i ? Ns(e, t, n) : !1;
   const r = Object.keys(e).length, o = Object.keys(t).length;
@@ -122,12 +122,12 @@ function Ms(e, t, n, s) {
 function He(e, t, n) {
   if (e === t) return !0;
   let s = Es(e), i = Es(t);
-  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Ee(e), i = Ee(t), s || i ? e === t : (s = R(e), i = R(t), s || i ? s && i ? Ms(e, t, n, Xr) : !1 : (s = z(e), i = z(t), s || i ? !s || !i ? !1 : Ms(e, t, n, Qr) : String(e) === String(t))));
+  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Ee(e), i = Ee(t), s || i ? e === t : (s = R(e), i = R(t), s || i ? s && i ? Ms(e, t, n, Zr) : !1 : (s = z(e), i = z(t), s || i ? !s || !i ? !1 : Ms(e, t, n, eo) : String(e) === String(t))));
 }
-function Zr(e, t) {
+function to(e, t) {
   return e.findIndex((n) => He(n, t));
 }
-const Di = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ? "" : R(e) || z(e) && (e.toString === Ei || !W(e.toString)) ? Di(e) ? Q(e.value) : JSON.stringify(e, Ri, 2) : String(e), Ri = (e, t) => Di(t) ? Ri(e, t.value) : We(t) ? {
+const Di = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ? "" : R(e) || z(e) && (e.toString === Ei || !q(e.toString)) ? Di(e) ? Q(e.value) : JSON.stringify(e, Ri, 2) : String(e), Ri = (e, t) => Di(t) ? Ri(e, t.value) : qe(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [s, i], r) => (n[Nn(s, r) + " =>"] = i, n),
     {}
@@ -143,7 +143,7 @@ const Di = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ?
   );
 };
 let te;
-class eo {
+class no {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && te && (te.active ? (this.parent = te, this.index = (te.scopes || (te.scopes = [])).push(
@@ -243,7 +243,7 @@ class eo {
     }
   }
 }
-function to() {
+function so() {
   return te;
 }
 let K;
@@ -341,7 +341,7 @@ function Vi(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const i = s.prevDep;
-    s.version === -1 ? (s === n && (n = i), as(s), no(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
+    s.version === -1 ? (s === n && (n = i), as(s), io(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
   }
   e.deps = t, e.depsTail = n;
 }
@@ -376,17 +376,17 @@ function as(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function no(e) {
+function io(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let be = !0;
-const qi = [];
+const Wi = [];
 function Be() {
-  qi.push(be), be = !1;
+  Wi.push(be), be = !1;
 }
 function Ge() {
-  const e = qi.pop();
+  const e = Wi.pop();
   be = e === void 0 ? !0 : e;
 }
 function $s(e) {
@@ -402,7 +402,7 @@ function $s(e) {
   }
 }
 let Ft = 0;
-class so {
+class ro {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class fs {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== K)
-      n = this.activeLink = new so(K, this), K.deps ? (n.prevDep = K.depsTail, K.depsTail.nextDep = n, K.depsTail = n) : K.deps = K.depsTail = n, Wi(n);
+      n = this.activeLink = new ro(K, this), K.deps ? (n.prevDep = K.depsTail, K.depsTail.nextDep = n, K.depsTail = n) : K.deps = K.depsTail = n, qi(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
       s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = K.depsTail, n.nextDep = void 0, K.depsTail.nextDep = n, K.depsTail = n, K.deps === n && (K.deps = s);
@@ -437,13 +437,13 @@ class fs {
     }
   }
 }
-function Wi(e) {
+function qi(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let s = t.deps; s; s = s.nextDep)
-        Wi(s);
+        qi(s);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -485,13 +485,13 @@ function Pe(e, t, n, s, i, r) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), d && l(o.get(Vt)), t) {
         case "add":
-          c ? d && l(o.get("length")) : (l(o.get(nt)), We(e) && l(o.get(zn)));
+          c ? d && l(o.get("length")) : (l(o.get(nt)), qe(e) && l(o.get(zn)));
           break;
         case "delete":
-          c || (l(o.get(nt)), We(e) && l(o.get(zn)));
+          c || (l(o.get(nt)), qe(e) && l(o.get(zn)));
           break;
         case "set":
-          We(e) && l(o.get(nt));
+          qe(e) && l(o.get(nt));
           break;
       }
   }
@@ -507,7 +507,7 @@ function Sn(e) {
 function Ce(e, t) {
   return /* @__PURE__ */ Oe(e) ? Je(/* @__PURE__ */ Ke(e) ? pe(t) : t) : pe(t);
 }
-const io = {
+const oo = {
   __proto__: null,
   [Symbol.iterator]() {
     return $n(this, Symbol.iterator, (e) => Ce(this, e));
@@ -682,10 +682,10 @@ function vt(e, t, n = []) {
   const s = (/* @__PURE__ */ F(e))[t].apply(e, n);
   return cs(), Ge(), s;
 }
-const ro = /* @__PURE__ */ rs("__proto__,__v_isRef,__isVue"), Hi = /* @__PURE__ */ new Set(
+const lo = /* @__PURE__ */ rs("__proto__,__v_isRef,__isVue"), Hi = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ee)
 );
-function oo(e) {
+function co(e) {
   Ee(e) || (e = String(e));
   const t = /* @__PURE__ */ F(this);
   return se(t, "has", e), t.hasOwnProperty(e);
@@ -704,16 +704,16 @@ class Bi {
     if (n === "__v_isShallow")
       return r;
     if (n === "__v_raw")
-      return s === (i ? r ? yo : Yi : r ? zi : Ji).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (i ? r ? bo : Yi : r ? zi : Ji).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
     const o = R(t);
     if (!i) {
       let c;
-      if (o && (c = io[n]))
+      if (o && (c = oo[n]))
         return c;
       if (n === "hasOwnProperty")
-        return oo;
+        return co;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class Bi {
       // its class methods
       /* @__PURE__ */ oe(t) ? t : s
     );
-    if ((Ee(n) ? Hi.has(n) : ro(n)) || (i || se(t, "get", n), r))
+    if ((Ee(n) ? Hi.has(n) : lo(n)) || (i || se(t, "get", n), r))
       return l;
     if (/* @__PURE__ */ oe(l)) {
       const c = o && os(n) ? l : l.value;
@@ -770,7 +770,7 @@ class Gi extends Bi {
     ), Reflect.ownKeys(t);
   }
 }
-class lo extends Bi {
+class ao extends Bi {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,11 +781,11 @@ class lo extends Bi {
     return !0;
   }
 }
-const co = /* @__PURE__ */ new Gi(), ao = /* @__PURE__ */ new lo(), fo = /* @__PURE__ */ new Gi(!0);
+const fo = /* @__PURE__ */ new Gi(), uo = /* @__PURE__ */ new ao(), ho = /* @__PURE__ */ new Gi(!0);
 const Yn = (e) => e, zt = (e) => Reflect.getPrototypeOf(e);
-function uo(e, t, n) {
+function po(e, t, n) {
   return function(...s) {
-    const i = this.__v_raw, r = /* @__PURE__ */ F(i), o = We(r), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, d = i[e](...s), u = n ? Yn : t ? Je : pe;
+    const i = this.__v_raw, r = /* @__PURE__ */ F(i), o = qe(r), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, d = i[e](...s), u = n ? Yn : t ? Je : pe;
     return !t && se(
       r,
       "iterate",
@@ -811,7 +811,7 @@ function Yt(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function ho(e, t) {
+function go(e, t) {
   const n = {
     get(i) {
       const r = this.__v_raw, o = /* @__PURE__ */ F(r), l = /* @__PURE__ */ F(i);
@@ -879,26 +879,26 @@ function ho(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = uo(i, e, t);
+    n[i] = po(i, e, t);
   }), n;
 }
 function us(e, t) {
-  const n = ho(e, t);
+  const n = go(e, t);
   return (s, i, r) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? s : Reflect.get(
     U(n, i) && i in s ? n : s,
     i,
     r
   );
 }
-const po = {
+const mo = {
   get: /* @__PURE__ */ us(!1, !1)
-}, go = {
+}, yo = {
   get: /* @__PURE__ */ us(!1, !0)
-}, mo = {
+}, _o = {
   get: /* @__PURE__ */ us(!0, !1)
 };
-const Ji = /* @__PURE__ */ new WeakMap(), zi = /* @__PURE__ */ new WeakMap(), Yi = /* @__PURE__ */ new WeakMap(), yo = /* @__PURE__ */ new WeakMap();
-function _o(e) {
+const Ji = /* @__PURE__ */ new WeakMap(), zi = /* @__PURE__ */ new WeakMap(), Yi = /* @__PURE__ */ new WeakMap(), bo = /* @__PURE__ */ new WeakMap();
+function wo(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,18 +917,18 @@ function ds(e) {
   return /* @__PURE__ */ Oe(e) ? e : hs(
     e,
     !1,
-    co,
-    po,
+    fo,
+    mo,
     Ji
   );
 }
 // @__NO_SIDE_EFFECTS__
-function bo(e) {
+function So(e) {
   return hs(
     e,
     !1,
-    fo,
-    go,
+    ho,
+    yo,
     zi
   );
 }
@@ -937,8 +937,8 @@ function Xn(e) {
   return hs(
     e,
     !0,
-    ao,
-    mo,
+    uo,
+    _o,
     Yi
   );
 }
@@ -948,7 +948,7 @@ function hs(e, t, n, s, i) {
   const r = i.get(e);
   if (r)
     return r;
-  const o = _o(qr(e));
+  const o = wo(Kr(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,7 +978,7 @@ function F(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ F(t) : e;
 }
-function wo(e) {
+function xo(e) {
   return !U(e, "__v_skip") && Object.isExtensible(e) && Mi(e, "__v_skip", !0), e;
 }
 const pe = (e) => z(e) ? /* @__PURE__ */ ds(e) : e, Je = (e) => z(e) ? /* @__PURE__ */ Xn(e) : e;
@@ -988,12 +988,12 @@ function oe(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function Ps(e) {
-  return So(e, !1);
+  return vo(e, !1);
 }
-function So(e, t) {
-  return /* @__PURE__ */ oe(e) ? e : new xo(e, t);
+function vo(e, t) {
+  return /* @__PURE__ */ oe(e) ? e : new Ao(e, t);
 }
-class xo {
+class Ao {
   constructor(t, n) {
     this.dep = new fs(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ F(t), this._value = n ? t : pe(t), this.__v_isShallow = n;
   }
@@ -1008,7 +1008,7 @@ class xo {
 function N(e) {
   return /* @__PURE__ */ oe(e) ? e.value : e;
 }
-const vo = {
+const Co = {
   get: (e, t, n) => t === "__v_raw" ? e : N(Reflect.get(e, t, n)),
   set: (e, t, n, s) => {
     const i = e[t];
@@ -1016,9 +1016,9 @@ const vo = {
   }
 };
 function Xi(e) {
-  return /* @__PURE__ */ Ke(e) ? e : new Proxy(e, vo);
+  return /* @__PURE__ */ Ke(e) ? e : new Proxy(e, Co);
 }
-class Ao {
+class To {
   constructor(t, n, s) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new fs(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ft - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
@@ -1039,29 +1039,29 @@ class Ao {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Co(e, t, n = !1) {
+function Io(e, t, n = !1) {
   let s, i;
-  return W(e) ? s = e : (s = e.get, i = e.set), new Ao(s, i, n);
+  return q(e) ? s = e : (s = e.get, i = e.set), new To(s, i, n);
 }
 const Xt = {}, on = /* @__PURE__ */ new WeakMap();
 let Xe;
-function Io(e, t = !1, n = Xe) {
+function ko(e, t = !1, n = Xe) {
   if (n) {
     let s = on.get(n);
     s || on.set(n, s = []), s.push(e);
   }
 }
-function To(e, t, n = J) {
+function Eo(e, t, n = J) {
   const { immediate: s, deep: i, once: r, scheduler: o, augmentJob: l, call: c } = n, d = ($) => i ? $ : /* @__PURE__ */ de($) || i === !1 || i === 0 ? Le($, 1) : Le($);
-  let u, p, C, T, O = !1, I = !1;
-  if (/* @__PURE__ */ oe(e) ? (p = () => e.value, O = /* @__PURE__ */ de(e)) : /* @__PURE__ */ Ke(e) ? (p = () => d(e), O = !0) : R(e) ? (I = !0, O = e.some(($) => /* @__PURE__ */ Ke($) || /* @__PURE__ */ de($)), p = () => e.map(($) => {
+  let u, p, C, I, O = !1, T = !1;
+  if (/* @__PURE__ */ oe(e) ? (p = () => e.value, O = /* @__PURE__ */ de(e)) : /* @__PURE__ */ Ke(e) ? (p = () => d(e), O = !0) : R(e) ? (T = !0, O = e.some(($) => /* @__PURE__ */ Ke($) || /* @__PURE__ */ de($)), p = () => e.map(($) => {
     if (/* @__PURE__ */ oe($))
       return $.value;
     if (/* @__PURE__ */ Ke($))
       return d($);
-    if (W($))
+    if (q($))
       return c ? c($, 2) : $();
-  })) : W(e) ? t ? p = c ? () => c(e, 2) : e : p = () => {
+  })) : q(e) ? t ? p = c ? () => c(e, 2) : e : p = () => {
     if (C) {
       Be();
       try {
@@ -1073,7 +1073,7 @@ function To(e, t, n = J) {
     const $ = Xe;
     Xe = u;
     try {
-      return c ? c(e, 3, [T]) : e(T);
+      return c ? c(e, 3, [I]) : e(I);
     } finally {
       Xe = $;
     }
@@ -1081,8 +1081,8 @@ function To(e, t, n = J) {
     const $ = p, ne = i === !0 ? 1 / 0 : i;
     p = () => Le($(), ne);
   }
-  const v = to(), w = () => {
-    u.stop(), v && v.active && Ti(v.effects, u);
+  const v = so(), w = () => {
+    u.stop(), v && v.active && Ii(v.effects, u);
   };
   if (r && t) {
     const $ = t;
@@ -1094,12 +1094,12 @@ function To(e, t, n = J) {
       }
     };
   }
-  let M = I ? new Array(e.length).fill(Xt) : Xt;
+  let M = T ? new Array(e.length).fill(Xt) : Xt;
   const B = ($) => {
     if (!(!(u.flags & 1) || !u.dirty && !$))
       if (t) {
         const ne = u.run();
-        if ($ || i || O || (I ? ne.some((lt, Ue) => ke(lt, M[Ue])) : ke(ne, M))) {
+        if ($ || i || O || (T ? ne.some((lt, Ue) => ke(lt, M[Ue])) : ke(ne, M))) {
           const lt = Xe;
           Be();
           try {
@@ -1107,8 +1107,8 @@ function To(e, t, n = J) {
             const Ue = [
               ne,
               // pass undefined as the old value when it's changed for the first time
-              M === Xt ? void 0 : I && M[0] === Xt ? [] : M,
-              T
+              M === Xt ? void 0 : T && M[0] === Xt ? [] : M,
+              I
             ];
             M = ne, c ? c(t, 3, Ue) : (
               // @ts-expect-error
@@ -1121,7 +1121,7 @@ function To(e, t, n = J) {
       } else
         u.run();
   };
-  return l && l(B), u = new Pi(p), u.scheduler = o ? () => o(B, !1) : B, T = ($) => Io($, !1, u), C = u.onStop = () => {
+  return l && l(B), u = new Pi(p), u.scheduler = o ? () => o(B, !1) : B, I = ($) => ko($, !1, u), C = u.onStop = () => {
     const $ = on.get(u);
     if ($) {
       if (c)
@@ -1140,7 +1140,7 @@ function Le(e, t = 1 / 0, n) {
   else if (R(e))
     for (let s = 0; s < e.length; s++)
       Le(e[s], t, n);
-  else if (rt(e) || We(e))
+  else if (rt(e) || qe(e))
     e.forEach((s) => {
       Le(s, t, n);
     });
@@ -1160,7 +1160,7 @@ function Bt(e, t, n, s) {
   }
 }
 function Ve(e, t, n, s) {
-  if (W(e)) {
+  if (q(e)) {
     const i = Bt(e, t, n, s);
     return i && ki(i) && i.catch((r) => {
       xn(r, t, n, void 0, !0);
@@ -1198,24 +1198,24 @@ function xn(e, t, n, s = !0, i = !1) {
       return;
     }
   }
-  ko(e, n, r, s, l);
+  Oo(e, n, r, s, l);
 }
-function ko(e, t, n, s = !0, i = !1) {
+function Oo(e, t, n, s = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
 const re = [];
 let ye = -1;
-const Ie = [];
-let qe = null, pt = 0;
+const Te = [];
+let We = null, pt = 0;
 const Qi = /* @__PURE__ */ Promise.resolve();
 let ln = null;
 function cn(e) {
   const t = ln || Qi;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Eo(e) {
+function No(e) {
   let t = ye + 1, n = re.length;
   for (; t < n; ) {
     const s = t + n >>> 1, i = re[s], r = Ut(i);
@@ -1227,18 +1227,18 @@ function gs(e) {
   if (!(e.flags & 1)) {
     const t = Ut(e), n = re[re.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Ut(n) ? re.push(e) : re.splice(Eo(t), 0, e), e.flags |= 1, Zi();
+    !(e.flags & 2) && t >= Ut(n) ? re.push(e) : re.splice(No(t), 0, e), e.flags |= 1, Zi();
   }
 }
 function Zi() {
   ln || (ln = Qi.then(nr));
 }
-function Oo(e) {
+function Mo(e) {
   if (!R(e))
-    qe && e.id === -1 ? qe.splice(pt + 1, 0, e) : e.flags & 1 || (Ie.push(e), e.flags |= 1);
+    We && e.id === -1 ? We.splice(pt + 1, 0, e) : e.flags & 1 || (Te.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Ie.push(e[t]);
+      Te.push(e[t]);
   Zi();
 }
 function er(e, t, n, s = ye + 1) {
@@ -1252,35 +1252,35 @@ function er(e, t, n, s = ye + 1) {
   }
 }
 function tr(e, t, n = 0) {
-  if (Ie.length) {
-    let s = Ie, i = 0;
+  if (Te.length) {
+    let s = Te, i = 0;
     if (t) {
       s = [];
-      for (let o = 0; o < Ie.length; o++) {
-        const l = Ie[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ie[i++] = l : s.push(l);
+      for (let o = 0; o < Te.length; o++) {
+        const l = Te[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Te[i++] = l : s.push(l);
       }
     }
     const r = [...new Set(s)].sort((o, l) => Ut(o) - Ut(l));
-    if (Ie.length = i, qe) {
+    if (Te.length = i, We) {
       for (let o = 0; o < r.length; o++)
-        qe.push(r[o]);
+        We.push(r[o]);
       return;
     }
-    for (qe = r, pt = 0; pt < qe.length; pt++) {
-      const o = qe[pt];
+    for (We = r, pt = 0; pt < We.length; pt++) {
+      const o = We[pt];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    qe = null, pt = 0;
+    We = null, pt = 0;
   }
 }
 let Rn = !1;
-function No(e, t) {
+function $o(e, t) {
   if (Rn) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Ie);
+  const n = t === void 0 ? void 0 : new Set(Te);
   e(), Rn = !0;
   try {
     er(void 0, t), tr(void 0, n, t);
@@ -1304,7 +1304,7 @@ function nr(e) {
       const t = re[ye];
       t && (t.flags &= -2);
     }
-    ye = -1, re.length = 0, tr(), ln = null, (re.length || Ie.length) && nr();
+    ye = -1, re.length = 0, tr(), ln = null, (re.length || Te.length) && nr();
   }
 }
 let ue = null, sr = null;
@@ -1312,7 +1312,7 @@ function an(e) {
   const t = ue;
   return ue = e, sr = e && e.type.__scopeId || null, t;
 }
-function Mo(e, t = ue, n) {
+function Do(e, t = ue, n) {
   if (!t || e._n)
     return e;
   const s = (...i) => {
@@ -1332,10 +1332,10 @@ function Mo(e, t = ue, n) {
 function ft(e, t) {
   if (ue === null)
     return e;
-  const n = In(ue), s = e.dirs || (e.dirs = []);
+  const n = Tn(ue), s = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
     let [r, o, l, c = J] = t[i];
-    r && (W(r) && (r = {
+    r && (q(r) && (r = {
       mounted: r,
       updated: r
     }), r.deep && Le(o), s.push({
@@ -1373,48 +1373,48 @@ function ze(e, t, n, s) {
     ]), Ge());
   }
 }
-function $o(e, t, n = !1) {
-  const s = ml();
+function Ro(e, t, n = !1) {
+  const s = _l();
   if (s || mt) {
     let i = mt ? mt._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && W(t) ? t.call(s && s.proxy) : t;
+      return n && q(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Do = /* @__PURE__ */ Symbol.for("v-scx"), Ro = () => $o(Do);
+const Po = /* @__PURE__ */ Symbol.for("v-scx"), Lo = () => Ro(Po);
 function Ls(e, t, n) {
-  return Po(e, t, n);
+  return jo(e, t, n);
 }
-function Po(e, t, n = J) {
+function jo(e, t, n = J) {
   const { immediate: s, deep: i, flush: r, once: o } = n, l = he({}, n), c = t && s || !t && r !== "post";
   let d;
   if (hn) {
     if (r === "sync") {
-      const T = Ro();
-      d = T.__watcherHandles || (T.__watcherHandles = []);
+      const I = Lo();
+      d = I.__watcherHandles || (I.__watcherHandles = []);
     } else if (!c) {
-      const T = () => {
+      const I = () => {
       };
-      return T.stop = tt, T.resume = tt, T.pause = tt, T;
+      return I.stop = tt, I.resume = tt, I.pause = tt, I;
     }
   }
   const u = bt;
-  l.call = (T, O, I) => Ve(T, u, O, I);
+  l.call = (I, O, T) => Ve(I, u, O, T);
   let p = !1;
-  r === "post" ? l.scheduler = (T) => {
-    T.i = u, ie(T, u && u.suspense);
-  } : r !== "sync" && (p = !0, l.scheduler = (T, O) => {
-    O ? T() : gs(T);
-  }), l.augmentJob = (T) => {
-    t && (T.flags |= 4), p && (T.flags |= 2, u && (T.id = u.uid, T.i = u));
+  r === "post" ? l.scheduler = (I) => {
+    I.i = u, ie(I, u && u.suspense);
+  } : r !== "sync" && (p = !0, l.scheduler = (I, O) => {
+    O ? I() : gs(I);
+  }), l.augmentJob = (I) => {
+    t && (I.flags |= 4), p && (I.flags |= 2, u && (I.id = u.uid, I.i = u));
   };
-  const C = To(e, t, l);
+  const C = Eo(e, t, l);
   return hn && (d ? d.push(C) : c && C()), C;
 }
-const Lo = /* @__PURE__ */ Symbol("_vte"), vn = (e) => e.__isTeleport, Pn = /* @__PURE__ */ Symbol("_leaveCb");
-function jo(e) {
+const Fo = /* @__PURE__ */ Symbol("_vte"), vn = (e) => e.__isTeleport, Pn = /* @__PURE__ */ Symbol("_leaveCb");
+function Vo(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1427,14 +1427,14 @@ function jo(e) {
 }
 function ir(e) {
   if (!rr(e))
-    return vn(e.type) && e.children ? jo(e.children) : e;
+    return vn(e.type) && e.children ? Vo(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && W(n.default))
+    if (t & 32 && q(n.default))
       return n.default();
   }
 }
@@ -1468,7 +1468,7 @@ function Qn(e) {
   if (e.type !== we)
     return e;
 }
-function Fo(e) {
+function Uo(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function js(e, t) {
@@ -1479,8 +1479,8 @@ const fn = /* @__PURE__ */ new WeakMap();
 function Dt(e, t, n, s, i = !1) {
   if (R(e)) {
     e.forEach(
-      (I, v) => Dt(
-        I,
+      (T, v) => Dt(
+        T,
         t && (R(t) ? t[v] : t),
         n,
         s,
@@ -1493,34 +1493,34 @@ function Dt(e, t, n, s, i = !1) {
     s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Dt(e, t, n, s.component.subTree);
     return;
   }
-  const r = s.shapeFlag & 4 ? In(s.component) : s.el, o = i ? null : r, { i: l, r: c } = e, d = t && t.r, u = l.refs === J ? l.refs = {} : l.refs, p = l.setupState, C = /* @__PURE__ */ F(p), T = p === J ? Ii : (I) => js(u, I) ? !1 : U(C, I), O = (I, v) => !(v && js(u, v));
+  const r = s.shapeFlag & 4 ? Tn(s.component) : s.el, o = i ? null : r, { i: l, r: c } = e, d = t && t.r, u = l.refs === J ? l.refs = {} : l.refs, p = l.setupState, C = /* @__PURE__ */ F(p), I = p === J ? Ti : (T) => js(u, T) ? !1 : U(C, T), O = (T, v) => !(v && js(u, v));
   if (d != null && d !== c) {
     if (Fs(t), X(d))
-      u[d] = null, T(d) && (p[d] = null);
+      u[d] = null, I(d) && (p[d] = null);
     else if (/* @__PURE__ */ oe(d)) {
-      const I = t;
-      O(d, I.k) && (d.value = null), I.k && (u[I.k] = null);
+      const T = t;
+      O(d, T.k) && (d.value = null), T.k && (u[T.k] = null);
     }
   }
-  if (W(c))
+  if (q(c))
     Bt(c, l, 12, [o, u]);
   else {
-    const I = X(c), v = /* @__PURE__ */ oe(c);
-    if (I || v) {
+    const T = X(c), v = /* @__PURE__ */ oe(c);
+    if (T || v) {
       const w = () => {
         if (e.f) {
-          const M = I ? T(c) ? p[c] : u[c] : O() || !e.k ? c.value : u[e.k];
+          const M = T ? I(c) ? p[c] : u[c] : O() || !e.k ? c.value : u[e.k];
           if (i)
-            R(M) && Ti(M, r);
+            R(M) && Ii(M, r);
           else if (R(M))
             M.includes(r) || M.push(r);
-          else if (I)
-            u[c] = [r], T(c) && (p[c] = u[c]);
+          else if (T)
+            u[c] = [r], I(c) && (p[c] = u[c]);
           else {
             const B = [r];
             O(c, e.k) && (c.value = B), e.k && (u[e.k] = B);
           }
-        } else I ? (u[c] = o, T(c) && (p[c] = o)) : v && (O(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else T ? (u[c] = o, I(c) && (p[c] = o)) : v && (O(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const M = () => {
@@ -1538,7 +1538,7 @@ function Fs(e) {
 }
 bn().requestIdleCallback;
 bn().cancelIdleCallback;
-const Rt = (e) => !!e.type.__asyncLoader, rr = (e) => e.type.__isKeepAlive, Vo = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rt = (e) => !!e.type.__asyncLoader, rr = (e) => e.type.__isKeepAlive, Wo = /* @__PURE__ */ Symbol.for("v-ndc");
 function ut(e, t, n, s) {
   let i;
   const r = n, o = R(e);
@@ -1579,7 +1579,7 @@ function ut(e, t, n, s) {
     i = [];
   return i;
 }
-const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
+const Zn = (e) => e ? Ar(e) ? Tn(e) : Zn(e.parent) : null, Pt = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ he(/* @__PURE__ */ Object.create(null), {
@@ -1601,7 +1601,7 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
     $nextTick: (e) => e.n || (e.n = cn.bind(e.proxy)),
     $watch: (e) => tt
   })
-), Ln = (e, t) => e !== J && !e.__isScriptSetup && U(e, t), Uo = {
+), Ln = (e, t) => e !== J && !e.__isScriptSetup && U(e, t), qo = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1664,7 +1664,7 @@ function or() {
   return {
     app: null,
     config: {
-      isNativeTag: Ii,
+      isNativeTag: Ti,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1681,27 +1681,27 @@ function or() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let qo = 0;
-function Wo(e, t) {
+let Ko = 0;
+function Ho(e, t) {
   return function(s, i = null) {
-    W(s) || (s = he({}, s)), i != null && !z(i) && (i = null);
+    q(s) || (s = he({}, s)), i != null && !z(i) && (i = null);
     const r = or(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const d = r.app = {
-      _uid: qo++,
+      _uid: Ko++,
       _component: s,
       _props: i,
       _container: null,
       _context: r,
       _instance: null,
-      version: xl,
+      version: Al,
       get config() {
         return r.config;
       },
       set config(u) {
       },
       use(u, ...p) {
-        return o.has(u) || (u && W(u.install) ? (o.add(u), u.install(d, ...p)) : W(u) && (o.add(u), u(d, ...p))), d;
+        return o.has(u) || (u && q(u.install) ? (o.add(u), u.install(d, ...p)) : q(u) && (o.add(u), u(d, ...p))), d;
       },
       mixin(u) {
         return d;
@@ -1714,8 +1714,8 @@ function Wo(e, t) {
       },
       mount(u, p, C) {
         if (!c) {
-          const T = d._ceVNode || Fe(s, i);
-          return T.appContext = r, C === !0 ? C = "svg" : C === !1 && (C = void 0), e(T, u, C), c = !0, d._container = u, u.__vue_app__ = d, In(T.component);
+          const I = d._ceVNode || Fe(s, i);
+          return I.appContext = r, C === !0 ? C = "svg" : C === !1 && (C = void 0), e(I, u, C), c = !0, d._container = u, u.__vue_app__ = d, Tn(I.component);
         }
       },
       onUnmount(u) {
@@ -1745,12 +1745,12 @@ function Wo(e, t) {
   };
 }
 let mt = null;
-const Ko = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_e(t)}Modifiers`] || e[`${ot(t)}Modifiers`];
-function Ho(e, t, ...n) {
+const Bo = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_e(t)}Modifiers`] || e[`${ot(t)}Modifiers`];
+function Go(e, t, ...n) {
   if (e.isUnmounted) return;
   const s = e.vnode.props || J;
   let i = n;
-  const r = t.startsWith("update:"), o = r && Ko(s, t.slice(7));
+  const r = t.startsWith("update:"), o = r && Bo(s, t.slice(7));
   o && (o.trim && (i = n.map((u) => X(u) ? u.trim() : u)), o.number && (i = i.map(Ht)));
   let l, c = s[l = On(t)] || // also try camelCase event handler (#2249)
   s[l = On(_e(t))];
@@ -1774,7 +1774,7 @@ function Ho(e, t, ...n) {
     );
   }
 }
-function Bo(e, t, n = !1) {
+function Jo(e, t, n = !1) {
   const s = t.emitsCache, i = s.get(e);
   if (i !== void 0)
     return i;
@@ -1799,28 +1799,28 @@ function Vs(e) {
     renderCache: u,
     props: p,
     data: C,
-    setupState: T,
+    setupState: I,
     ctx: O,
-    inheritAttrs: I
+    inheritAttrs: T
   } = e, v = an(e);
   let w, M;
   try {
     if (n.shapeFlag & 4) {
       const $ = i || s, ne = $;
-      w = Te(
+      w = Ie(
         d.call(
           ne,
           $,
           u,
           p,
-          T,
+          I,
           C,
           O
         )
       ), M = l;
     } else {
       const $ = t;
-      w = Te(
+      w = Ie(
         $.length > 1 ? $(
           p,
           { attrs: l, slots: o, emit: c }
@@ -1828,15 +1828,15 @@ function Vs(e) {
           p,
           null
         )
-      ), M = t.props ? l : Go(l);
+      ), M = t.props ? l : zo(l);
     }
   } catch ($) {
     st.length = 0, xn($, e, 1), w = Fe(we);
   }
   let B = w;
-  if (M && I !== !1) {
+  if (M && T !== !1) {
     const $ = Object.keys(M), { shapeFlag: ne } = B;
-    $.length && ne & 7 && (r && $.some(yn) && (M = Jo(
+    $.length && ne & 7 && (r && $.some(yn) && (M = Yo(
       M,
       r
     )), B = _t(B, M, !1, !0));
@@ -1862,18 +1862,18 @@ function lr(e, t = !0) {
   }
   return n;
 }
-const Go = (e) => {
+const zo = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || mn(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Jo = (e, t) => {
+}, Yo = (e, t) => {
   const n = {};
   for (const s in e)
     (!yn(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function zo(e, t, n) {
+function Xo(e, t, n) {
   const { props: s, children: i, component: r } = e, { props: o, children: l, patchFlag: c } = t, d = r.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -1909,7 +1909,7 @@ function cr(e, t, n) {
   const s = e[n], i = t[n];
   return n === "style" && z(s) && z(i) ? !He(s, i) : s !== i;
 }
-function Yo({ vnode: e, parent: t, suspense: n }, s) {
+function Qo({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = s, e = i), i === e)
@@ -1920,14 +1920,14 @@ function Yo({ vnode: e, parent: t, suspense: n }, s) {
   n && n.activeBranch === e && (n.vnode.el = s);
 }
 const ar = {}, fr = () => Object.create(ar), ur = (e) => Object.getPrototypeOf(e) === ar;
-function Xo(e, t, n, s = !1) {
+function Zo(e, t, n, s = !1) {
   const i = {}, r = fr();
   e.propsDefaults = /* @__PURE__ */ Object.create(null), dr(e, t, i, r);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = s ? i : /* @__PURE__ */ bo(i) : e.type.props ? e.props = i : e.props = r, e.attrs = r;
+  n ? e.props = s ? i : /* @__PURE__ */ So(i) : e.type.props ? e.props = i : e.props = r, e.attrs = r;
 }
-function Qo(e, t, n, s) {
+function el(e, t, n, s) {
   const {
     props: i,
     attrs: r,
@@ -1946,23 +1946,23 @@ function Qo(e, t, n, s) {
         let C = u[p];
         if (An(e.emitsOptions, C))
           continue;
-        const T = t[C];
+        const I = t[C];
         if (c)
           if (U(r, C))
-            T !== r[C] && (r[C] = T, d = !0);
+            I !== r[C] && (r[C] = I, d = !0);
           else {
             const O = _e(C);
             i[O] = es(
               c,
               l,
               O,
-              T,
+              I,
               e,
               !1
             );
           }
         else
-          T !== r[C] && (r[C] = T, d = !0);
+          I !== r[C] && (r[C] = I, d = !0);
       }
     }
   } else {
@@ -2021,7 +2021,7 @@ function es(e, t, n, s, i, r) {
     const l = U(o, "default");
     if (l && s === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && W(c)) {
+      if (o.type !== Function && !o.skipFactory && q(c)) {
         const { propsDefaults: d } = i;
         if (n in d)
           s = d[n];
@@ -2046,7 +2046,7 @@ function es(e, t, n, s, i, r) {
   }
   return s;
 }
-function Zo(e, t, n = !1) {
+function tl(e, t, n = !1) {
   const s = t.propsCache, i = s.get(e);
   if (i)
     return i;
@@ -2056,51 +2056,51 @@ function Zo(e, t, n = !1) {
   if (R(r))
     for (let d = 0; d < r.length; d++) {
       const u = _e(r[d]);
-      qs(u) && (o[u] = J);
+      Ws(u) && (o[u] = J);
     }
   else if (r)
     for (const d in r) {
       const u = _e(d);
-      if (qs(u)) {
-        const p = r[d], C = o[u] = R(p) || W(p) ? { type: p } : he({}, p), T = C.type;
-        let O = !1, I = !0;
-        if (R(T))
-          for (let v = 0; v < T.length; ++v) {
-            const w = T[v], M = W(w) && w.name;
+      if (Ws(u)) {
+        const p = r[d], C = o[u] = R(p) || q(p) ? { type: p } : he({}, p), I = C.type;
+        let O = !1, T = !0;
+        if (R(I))
+          for (let v = 0; v < I.length; ++v) {
+            const w = I[v], M = q(w) && w.name;
             if (M === "Boolean") {
               O = !0;
               break;
-            } else M === "String" && (I = !1);
+            } else M === "String" && (T = !1);
           }
         else
-          O = W(T) && T.name === "Boolean";
+          O = q(I) && I.name === "Boolean";
         C[
           0
           /* shouldCast */
         ] = O, C[
           1
           /* shouldCastTrue */
-        ] = I, (O || U(C, "default")) && l.push(u);
+        ] = T, (O || U(C, "default")) && l.push(u);
       }
     }
   const c = [o, l];
   return z(e) && s.set(e, c), c;
 }
-function qs(e) {
+function Ws(e) {
   return e[0] !== "$" && !Ot(e);
 }
-const ms = (e) => e === "_" || e === "_ctx" || e === "$stable", ys = (e) => R(e) ? e.map(Te) : [Te(e)], el = (e, t, n) => {
+const ms = (e) => e === "_" || e === "_ctx" || e === "$stable", ys = (e) => R(e) ? e.map(Ie) : [Ie(e)], nl = (e, t, n) => {
   if (t._n)
     return t;
-  const s = Mo((...i) => ys(t(...i)), n);
+  const s = Do((...i) => ys(t(...i)), n);
   return s._c = !1, s;
 }, hr = (e, t, n) => {
   const s = e._ctx;
   for (const i in e) {
     if (ms(i)) continue;
     const r = e[i];
-    if (W(r))
-      t[i] = el(i, r, s);
+    if (q(r))
+      t[i] = nl(i, r, s);
     else if (r != null) {
       const o = ys(r);
       t[i] = () => o;
@@ -2112,13 +2112,13 @@ const ms = (e) => e === "_" || e === "_ctx" || e === "$stable", ys = (e) => R(e)
 }, gr = (e, t, n) => {
   for (const s in t)
     (n || !ms(s)) && (e[s] = t[s]);
-}, tl = (e, t, n) => {
+}, sl = (e, t, n) => {
   const s = e.slots = fr();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
     i ? (gr(s, t, n), n && Mi(s, "_", i, !0)) : hr(t, s);
   } else t && pr(e, t);
-}, nl = (e, t, n) => {
+}, il = (e, t, n) => {
   const { vnode: s, slots: i } = e;
   let r = !0, o = J;
   if (s.shapeFlag & 32) {
@@ -2128,11 +2128,11 @@ const ms = (e) => e === "_" || e === "_ctx" || e === "$stable", ys = (e) => R(e)
   if (r)
     for (const l in i)
       !ms(l) && o[l] == null && delete i[l];
-}, ie = cl;
-function sl(e) {
-  return il(e);
+}, ie = fl;
+function rl(e) {
+  return ol(e);
 }
-function il(e, t) {
+function ol(e, t) {
   const n = bn();
   n.__VUE__ = !0;
   const {
@@ -2146,9 +2146,9 @@ function il(e, t) {
     setElementText: u,
     parentNode: p,
     nextSibling: C,
-    setScopeId: T = tt,
+    setScopeId: I = tt,
     insertStaticContent: O
-  } = e, I = (a, f, h, _ = null, g = null, y = null, x = void 0, S = null, b = !!f.dynamicChildren) => {
+  } = e, T = (a, f, h, _ = null, g = null, y = null, x = void 0, S = null, b = !!f.dynamicChildren) => {
     if (a === f)
       return;
     a && !At(a, f) && (_ = Jt(a), Ne(a, g, y, !0), a = null), f.patchFlag === -2 && (b = !1, f.dynamicChildren = null), f.dynamicChildren && a && a.dynamicChildren && a.dynamicChildren.hasOnce && (f.dynamicChildren === Ze && (f.dynamicChildren = []), f.dynamicChildren.hasOnce = !0);
@@ -2164,7 +2164,7 @@ function il(e, t) {
         a == null && M(f, h, _, x);
         break;
       case Z:
-        Pr(
+        jr(
           a,
           f,
           h,
@@ -2187,7 +2187,7 @@ function il(e, t) {
           x,
           S,
           b
-        ) : A & 6 ? Lr(
+        ) : A & 6 ? Fr(
           a,
           f,
           h,
@@ -2262,7 +2262,7 @@ function il(e, t) {
     else {
       const m = a.el && a.el._isVueCE ? a.el : null;
       try {
-        m && m._beginPatch(), Rr(
+        m && m._beginPatch(), Lr(
           a,
           f,
           g,
@@ -2293,19 +2293,19 @@ function il(e, t) {
       x,
       S
     ), D && ze(a, null, _, "created"), Ue(b, a, a.scopeId, x, _), k) {
-      for (const q in k)
-        q !== "value" && !Ot(q) && r(b, q, null, k[q], y, _);
+      for (const W in k)
+        W !== "value" && !Ot(W) && r(b, W, null, k[W], y, _);
       "value" in k && r(b, "value", null, k.value, y), (m = k.onVnodeBeforeMount) && ve(m, _, a);
     }
     D && ze(a, null, _, "beforeMount");
-    const j = rl(g, E);
-    j ? E.beforeEnter(b) : E && !E.persisted && (b[ll] = !0), s(b, f, h), ((m = k && k.onVnodeMounted) || j || D) && ie(() => {
+    const j = ll(g, E);
+    j ? E.beforeEnter(b) : E && !E.persisted && (b[al] = !0), s(b, f, h), ((m = k && k.onVnodeMounted) || j || D) && ie(() => {
       m && ve(m, _, a), j && E.enter(b), D && ze(a, null, _, "mounted");
     }, g);
   }, Ue = (a, f, h, _, g) => {
-    if (h && T(a, h), _)
+    if (h && I(a, h), _)
       for (let y = 0; y < _.length; y++)
-        T(a, _[y]);
+        I(a, _[y]);
     if (g) {
       let y = g.subTree;
       if (f === y || _r(y.type) && (y.ssContent === f || y.ssFallback === f)) {
@@ -2321,8 +2321,8 @@ function il(e, t) {
     }
   }, ct = (a, f, h, _, g, y, x, S, b = 0) => {
     for (let m = b; m < a.length; m++) {
-      const k = a[m] = S ? Re(a[m]) : Te(a[m]);
-      I(
+      const k = a[m] = S ? Re(a[m]) : Ie(a[m]);
+      T(
         null,
         k,
         f,
@@ -2334,7 +2334,7 @@ function il(e, t) {
         S
       );
     }
-  }, Rr = (a, f, h, _, g, y, x) => {
+  }, Lr = (a, f, h, _, g, y, x) => {
     const S = f.el = a.el;
     let { patchFlag: b, dynamicChildren: m, dirs: k } = f;
     b |= a.patchFlag & 16;
@@ -2342,7 +2342,7 @@ function il(e, t) {
     let D;
     if (h && Ye(h, !1), (D = E.onVnodeBeforeUpdate) && ve(D, h, f, a), k && ze(f, a, h, "beforeUpdate"), h && Ye(h, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    m && (!a.dynamicChildren || a.dynamicChildren.length !== m.length) && (b = 0, x = !1, m = null), (A.innerHTML && E.innerHTML == null || A.textContent && E.textContent == null) && u(S, ""), m ? Tn(
+    m && (!a.dynamicChildren || a.dynamicChildren.length !== m.length) && (b = 0, x = !1, m = null), (A.innerHTML && E.innerHTML == null || A.textContent && E.textContent == null) && u(S, ""), m ? In(
       a.dynamicChildren,
       m,
       S,
@@ -2365,8 +2365,8 @@ function il(e, t) {
         bs(S, A, E, h, g);
       else if (b & 2 && A.class !== E.class && r(S, "class", null, E.class, g), b & 4 && r(S, "style", A.style, E.style, g), b & 8) {
         const j = f.dynamicProps;
-        for (let q = 0; q < j.length; q++) {
-          const V = j[q], Y = A[V], ee = E[V];
+        for (let W = 0; W < j.length; W++) {
+          const V = j[W], Y = A[V], ee = E[V];
           (ee !== Y || V === "value") && r(S, V, Y, ee, g, h);
         }
       }
@@ -2375,7 +2375,7 @@ function il(e, t) {
     ((D = E.onVnodeUpdated) || k) && ie(() => {
       D && ve(D, h, f, a), k && ze(f, a, h, "updated");
     }, _);
-  }, Tn = (a, f, h, _, g, y, x) => {
+  }, In = (a, f, h, _, g, y, x) => {
     for (let S = 0; S < f.length; S++) {
       const b = a[S], m = f[S], k = b.el || Lt(b), A = (
         // oldVNode may be an errored async setup() component inside Suspense
@@ -2391,7 +2391,7 @@ function il(e, t) {
           h
         )
       );
-      I(
+      T(
         b,
         m,
         A,
@@ -2422,7 +2422,7 @@ function il(e, t) {
       }
       "value" in h && r(a, "value", f.value, h.value, g);
     }
-  }, Pr = (a, f, h, _, g, y, x, S, b) => {
+  }, jr = (a, f, h, _, g, y, x, S, b) => {
     const m = f.el = a ? a.el : l(""), k = f.anchor = a ? a.anchor : l("");
     let { patchFlag: A, dynamicChildren: E, slotScopeIds: D } = f;
     D && (S = S ? S.concat(D) : D), a == null ? (s(m, h, _), s(k, h, _), ct(
@@ -2440,7 +2440,7 @@ function il(e, t) {
       b
     )) : A > 0 && A & 64 && E && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    a.dynamicChildren && a.dynamicChildren.length === E.length ? (Tn(
+    a.dynamicChildren && a.dynamicChildren.length === E.length ? (In(
       a.dynamicChildren,
       E,
       h,
@@ -2468,7 +2468,7 @@ function il(e, t) {
       S,
       b
     );
-  }, Lr = (a, f, h, _, g, y, x, S, b) => {
+  }, Fr = (a, f, h, _, g, y, x, S, b) => {
     f.slotScopeIds = S, a == null ? f.shapeFlag & 512 ? g.ctx.activate(
       f,
       h,
@@ -2483,14 +2483,14 @@ function il(e, t) {
       y,
       x,
       b
-    ) : jr(a, f, b);
+    ) : Vr(a, f, b);
   }, ws = (a, f, h, _, g, y, x) => {
-    const S = a.component = gl(
+    const S = a.component = yl(
       a,
       _,
       g
     );
-    if (rr(a) && (S.ctx.renderer = xt), yl(S, !1, x), S.asyncDep) {
+    if (rr(a) && (S.ctx.renderer = xt), bl(S, !1, x), S.asyncDep) {
       if (g && g.registerDep(
         S,
         Ss,
@@ -2510,9 +2510,9 @@ function il(e, t) {
         y,
         x
       );
-  }, jr = (a, f, h) => {
+  }, Vr = (a, f, h) => {
     const _ = f.component = a.component;
-    if (zo(a, f, h))
+    if (Xo(a, f, h))
       if (_.asyncDep && !_.asyncResolved) {
         f.el = a.el, f.placeholder = a.placeholder, kn(_, f, h);
         return;
@@ -2523,11 +2523,11 @@ function il(e, t) {
   }, Ss = (a, f, h, _, g, y, x) => {
     const S = () => {
       if (a.isMounted) {
-        let { next: A, bu: E, u: D, parent: j, vnode: q } = a;
+        let { next: A, bu: E, u: D, parent: j, vnode: W } = a;
         {
           const Se = yr(a);
           if (Se) {
-            A && (A.el = q.el, kn(a, A, x)), Se.asyncDep.then(() => {
+            A && (A.el = W.el, kn(a, A, x)), Se.asyncDep.then(() => {
               const Me = () => {
                 a.job.flags & 8 || (g && g.pendingBranch ? ie(Me, g) : m());
               };
@@ -2537,9 +2537,9 @@ function il(e, t) {
           }
         }
         let V = A, Y;
-        Ye(a, !1), A ? (A.el = q.el, kn(a, A, x)) : A = q, E && tn(E), (Y = A.props && A.props.onVnodeBeforeUpdate) && ve(Y, j, A, q), Ye(a, !0);
+        Ye(a, !1), A ? (A.el = W.el, kn(a, A, x)) : A = W, E && tn(E), (Y = A.props && A.props.onVnodeBeforeUpdate) && ve(Y, j, A, W), Ye(a, !0);
         const ee = Vs(a), ge = a.subTree;
-        a.subTree = ee, I(
+        a.subTree = ee, T(
           ge,
           ee,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2552,13 +2552,13 @@ function il(e, t) {
           a,
           g,
           y
-        ), A.el = ee.el, V === null && Yo(a, ee.el), D && ie(D, g), (Y = A.props && A.props.onVnodeUpdated) && ie(
-          () => ve(Y, j, A, q),
+        ), A.el = ee.el, V === null && Qo(a, ee.el), D && ie(D, g), (Y = A.props && A.props.onVnodeUpdated) && ie(
+          () => ve(Y, j, A, W),
           g
         );
       } else {
         let A;
-        const { el: E, props: D } = f, { bm: j, m: q, parent: V, root: Y, type: ee } = a, ge = Rt(f);
+        const { el: E, props: D } = f, { bm: j, m: W, parent: V, root: Y, type: ee } = a, ge = Rt(f);
         Ye(a, !1), j && tn(j), !ge && (A = D && D.onVnodeBeforeMount) && ve(A, V, f), Ye(a, !0);
         {
           Y.ce && Y.ce._hasShadowRoot() && Y.ce._injectChildStyle(
@@ -2566,7 +2566,7 @@ function il(e, t) {
             a.parent ? a.parent.type : void 0
           );
           const Se = a.subTree = Vs(a);
-          I(
+          T(
             null,
             Se,
             h,
@@ -2576,7 +2576,7 @@ function il(e, t) {
             y
           ), f.el = Se.el;
         }
-        if (q && ie(q, g), !ge && (A = D && D.onVnodeMounted)) {
+        if (W && ie(W, g), !ge && (A = D && D.onVnodeMounted)) {
           const Se = f;
           ie(
             () => ve(A, V, Se),
@@ -2594,7 +2594,7 @@ function il(e, t) {
   }, kn = (a, f, h) => {
     f.component = a;
     const _ = a.vnode.props;
-    a.vnode = f, a.next = null, Qo(a, f.props, _, h), nl(a, f.children, h), Be(), er(a), Ge();
+    a.vnode = f, a.next = null, el(a, f.props, _, h), il(a, f.children, h), Be(), er(a), Ge();
   }, En = (a, f, h, _, g, y, x, S, b = !1) => {
     const m = a && a.children, k = a ? a.shapeFlag : 0, A = f.children, { patchFlag: E, shapeFlag: D } = f;
     if (E > 0) {
@@ -2612,7 +2612,7 @@ function il(e, t) {
         );
         return;
       } else if (E & 256) {
-        Fr(
+        Ur(
           m,
           A,
           h,
@@ -2646,13 +2646,13 @@ function il(e, t) {
       S,
       b
     ));
-  }, Fr = (a, f, h, _, g, y, x, S, b) => {
+  }, Ur = (a, f, h, _, g, y, x, S, b) => {
     a = a || Ze, f = f || Ze;
     const m = a.length, k = f.length, A = Math.min(m, k);
     let E;
     for (E = 0; E < A; E++) {
-      const D = f[E] = b ? Re(f[E]) : Te(f[E]);
-      I(
+      const D = f[E] = b ? Re(f[E]) : Ie(f[E]);
+      T(
         a[E],
         D,
         h,
@@ -2687,9 +2687,9 @@ function il(e, t) {
     const k = f.length;
     let A = a.length - 1, E = k - 1;
     for (; m <= A && m <= E; ) {
-      const D = a[m], j = f[m] = b ? Re(f[m]) : Te(f[m]);
+      const D = a[m], j = f[m] = b ? Re(f[m]) : Ie(f[m]);
       if (At(D, j))
-        I(
+        T(
           D,
           j,
           h,
@@ -2705,9 +2705,9 @@ function il(e, t) {
       m++;
     }
     for (; m <= A && m <= E; ) {
-      const D = a[A], j = f[E] = b ? Re(f[E]) : Te(f[E]);
+      const D = a[A], j = f[E] = b ? Re(f[E]) : Ie(f[E]);
       if (At(D, j))
-        I(
+        T(
           D,
           j,
           h,
@@ -2726,9 +2726,9 @@ function il(e, t) {
       if (m <= E) {
         const D = E + 1, j = D < k ? f[D].el : _;
         for (; m <= E; )
-          I(
+          T(
             null,
-            f[m] = b ? Re(f[m]) : Te(f[m]),
+            f[m] = b ? Re(f[m]) : Ie(f[m]),
             h,
             j,
             g,
@@ -2742,10 +2742,10 @@ function il(e, t) {
       for (; m <= A; )
         Ne(a[m], g, y, !0), m++;
     else {
-      const D = m, j = m, q = /* @__PURE__ */ new Map();
+      const D = m, j = m, W = /* @__PURE__ */ new Map();
       for (m = j; m <= E; m++) {
-        const ce = f[m] = b ? Re(f[m]) : Te(f[m]);
-        ce.key != null && q.set(ce.key, m);
+        const ce = f[m] = b ? Re(f[m]) : Ie(f[m]);
+        ce.key != null && W.set(ce.key, m);
       }
       let V, Y = 0;
       const ee = E - j + 1;
@@ -2760,14 +2760,14 @@ function il(e, t) {
         }
         let xe;
         if (ce.key != null)
-          xe = q.get(ce.key);
+          xe = W.get(ce.key);
         else
           for (V = j; V <= E; V++)
             if (Me[V - j] === 0 && At(ce, f[V])) {
               xe = V;
               break;
             }
-        xe === void 0 ? Ne(ce, g, y, !0) : (Me[xe - j] = m + 1, xe >= Se ? Se = xe : ge = !0, I(
+        xe === void 0 ? Ne(ce, g, y, !0) : (Me[xe - j] = m + 1, xe >= Se ? Se = xe : ge = !0, T(
           ce,
           f[xe],
           h,
@@ -2779,13 +2779,13 @@ function il(e, t) {
           b
         ), Y++);
       }
-      const Is = ge ? ol(Me) : Ze;
-      for (V = Is.length - 1, m = ee - 1; m >= 0; m--) {
-        const ce = j + m, xe = f[ce], Ts = f[ce + 1], ks = ce + 1 < k ? (
+      const Ts = ge ? cl(Me) : Ze;
+      for (V = Ts.length - 1, m = ee - 1; m >= 0; m--) {
+        const ce = j + m, xe = f[ce], Is = f[ce + 1], ks = ce + 1 < k ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ts.el || Lt(Ts)
+          Is.el || Lt(Is)
         ) : _;
-        Me[m] === 0 ? I(
+        Me[m] === 0 ? T(
           null,
           xe,
           h,
@@ -2795,7 +2795,7 @@ function il(e, t) {
           x,
           S,
           b
-        ) : ge && (V < 0 || m !== Is[V] ? Gt(xe, h, ks, 2) : V--);
+        ) : ge && (V < 0 || m !== Ts[V] ? Gt(xe, h, ks, 2) : V--);
       }
     }
   }, Gt = (a, f, h, _, g = null) => {
@@ -2829,7 +2829,7 @@ function il(e, t) {
       else {
         const { leave: A, delayLeave: E, afterLeave: D } = S, j = () => {
           a.ctx.isUnmounted ? i(y) : s(y, f, h);
-        }, q = () => {
+        }, W = () => {
           const V = y._isLeaving || !!y[Pn];
           y._isLeaving && y[Pn](
             !0
@@ -2838,7 +2838,7 @@ function il(e, t) {
             j(), D && D();
           });
         };
-        E ? E(y, j, q) : q();
+        E ? E(y, j, W) : W();
       }
     else
       s(y, f, h);
@@ -2857,16 +2857,16 @@ function il(e, t) {
     } = a;
     if ((A === -2 || m && m.hasOnce) && (g = !1), S != null && (Be(), Dt(S, null, h, a, !0), Ge()), D != null && (!a.ctx || a.ctx === f) && (f.renderCache[D] = void 0), k & 256 && f.ctx.deactivate(a))
       return;
-    const q = k & 1 && E, V = !Rt(a);
+    const W = k & 1 && E, V = !Rt(a);
     let Y;
     if (V && (Y = x && x.onVnodeBeforeUnmount) && ve(Y, f, a), k & 6)
-      Vr(a.component, h, _);
+      Wr(a.component, h, _);
     else {
       if (k & 128) {
         a.suspense.unmount(h, _);
         return;
       }
-      q && ze(a, null, f, "beforeUnmount"), k & 64 ? a.type.remove(
+      W && ze(a, null, f, "beforeUnmount"), k & 64 ? a.type.remove(
         a,
         f,
         h,
@@ -2887,8 +2887,8 @@ function il(e, t) {
       ) : (y === Z && A & 384 || !g && k & 16) && St(b, f, h), _ && vs(a);
     }
     const ee = j != null && D == null;
-    (V && (Y = x && x.onVnodeUnmounted) || q || ee) && ie(() => {
-      Y && ve(Y, f, a), q && ze(a, null, f, "unmounted"), ee && (a.el = null);
+    (V && (Y = x && x.onVnodeUnmounted) || W || ee) && ie(() => {
+      Y && ve(Y, f, a), W && ze(a, null, f, "unmounted"), ee && (a.el = null);
     }, h);
   }, vs = (a) => {
     const { type: f, el: h, anchor: _, transition: g } = a, y = f === Z;
@@ -2913,9 +2913,9 @@ function il(e, t) {
     for (; a !== f; )
       h = C(a), i(a), a = h;
     i(f);
-  }, Vr = (a, f, h) => {
+  }, Wr = (a, f, h) => {
     const { bum: _, scope: g, job: y, subTree: x, um: S, m: b, a: m } = a;
-    Ws(b), Ws(m), _ && tn(_), g.stop(), y ? (y.flags |= 8, Ne(x, a, f, h)) : x && (x.transition = a.vnode.transition, Ne(x, a, f, h)), S && ie(S, f);
+    qs(b), qs(m), _ && tn(_), g.stop(), y ? (y.flags |= 8, Ne(x, a, f, h)) : x && (x.transition = a.vnode.transition, Ne(x, a, f, h)), S && ie(S, f);
     const k = () => {
       a.isUnmounted = !0;
     };
@@ -2928,12 +2928,12 @@ function il(e, t) {
       return Jt(a.component.subTree);
     if (a.shapeFlag & 128)
       return a.suspense.next();
-    const f = C(a.anchor || a.el), h = f && f[Lo];
+    const f = C(a.anchor || a.el), h = f && f[Fo];
     return h ? C(h) : f;
   }, Cs = (a, f, h) => {
-    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : pl();
-    No(() => {
-      a == null ? f._vnode && Ne(f._vnode, null, null, !0) : I(
+    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : ml();
+    $o(() => {
+      a == null ? f._vnode && Ne(f._vnode, null, null, !0) : T(
         f._vnode || null,
         a,
         f,
@@ -2944,21 +2944,21 @@ function il(e, t) {
       ), f._vnode = a;
     }, _);
   }, xt = {
-    p: I,
+    p: T,
     um: Ne,
     m: Gt,
     r: vs,
     mt: ws,
     mc: ct,
     pc: En,
-    pbc: Tn,
+    pbc: In,
     n: Jt,
     o: e
   };
   return {
     render: Cs,
     hydrate: void 0,
-    createApp: Wo(Cs)
+    createApp: Ho(Cs)
   };
 }
 function jn({ type: e, props: t }, n) {
@@ -2967,7 +2967,7 @@ function jn({ type: e, props: t }, n) {
 function Ye({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function rl(e, t) {
+function ll(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function mr(e, t, n = !1) {
@@ -2979,7 +2979,7 @@ function mr(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[r] = Re(i[r]), l.el = o.el), !n && l.patchFlag !== -2 && mr(o, l)), l.type === Cn && (l.patchFlag === -1 && (l = i[r] = Re(l)), l.el = o.el), l.type === we && !l.el && (l.el = o.el);
     }
 }
-function ol(e) {
+function cl(e) {
   const t = e.slice(), n = [0];
   let s, i, r, o, l;
   const c = e.length;
@@ -3004,7 +3004,7 @@ function yr(e) {
   if (t)
     return t.asyncDep && !t.asyncResolved ? t : yr(t);
 }
-function Ws(e) {
+function qs(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3018,9 +3018,9 @@ function Lt(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Lt(n.activeBranch) : null;
 }
-const _r = (e) => e.__isSuspense, ll = /* @__PURE__ */ Symbol("_deferredEnter");
-function cl(e, t) {
-  t && t.pendingBranch ? R(e) ? t.effects.push(...e) : t.effects.push(e) : Oo(e);
+const _r = (e) => e.__isSuspense, al = /* @__PURE__ */ Symbol("_deferredEnter");
+function fl(e, t) {
+  t && t.pendingBranch ? R(e) ? t.effects.push(...e) : t.effects.push(e) : Mo(e);
 }
 const Z = /* @__PURE__ */ Symbol.for("v-fgt"), Cn = /* @__PURE__ */ Symbol.for("v-txt"), we = /* @__PURE__ */ Symbol.for("v-cmt"), Fn = /* @__PURE__ */ Symbol.for("v-stc"), st = [];
 let ae = null;
@@ -3030,12 +3030,12 @@ function H(e = !1) {
 function br() {
   st.pop(), ae = st[st.length - 1] || null;
 }
-let qt = 1;
+let Wt = 1;
 function Ks(e, t = !1) {
-  qt += e, e < 0 && ae && t && (ae.hasOnce = !0);
+  Wt += e, e < 0 && ae && t && (ae.hasOnce = !0);
 }
 function wr(e) {
-  return e.dynamicChildren = qt > 0 ? ae || Ze : null, br(), qt > 0 && ae && ae.push(e), e;
+  return e.dynamicChildren = Wt > 0 ? ae || Ze : null, br(), Wt > 0 && ae && ae.push(e), e;
 }
 function G(e, t, n, s, i, r) {
   return wr(
@@ -3050,7 +3050,7 @@ function G(e, t, n, s, i, r) {
     )
   );
 }
-function al(e, t, n, s, i) {
+function ul(e, t, n, s, i) {
   return wr(
     Fe(
       e,
@@ -3072,7 +3072,7 @@ const Sr = ({ key: e }) => e ?? null, nn = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? X(e) || /* @__PURE__ */ oe(e) || W(e) ? { i: ue, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? X(e) || /* @__PURE__ */ oe(e) || q(e) ? { i: ue, r: e, k: t, f: !!n } : e : null);
 function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
@@ -3103,7 +3103,7 @@ function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, 
     appContext: null,
     ctx: ue
   };
-  return l ? (un(c, n), r & 128 && e.normalize(c)) : n && (c.shapeFlag |= X(n) ? 8 : 16), qt > 0 && // avoid a block node from tracking itself
+  return l ? (un(c, n), r & 128 && e.normalize(c)) : n && (c.shapeFlag |= X(n) ? 8 : 16), Wt > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   ae && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3113,23 +3113,23 @@ function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, 
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ae.push(c), c;
 }
-const Fe = fl;
-function fl(e, t = null, n = null, s = 0, i = null, r = !1) {
-  if ((!e || e === Vo) && (e = we), _s(e)) {
+const Fe = dl;
+function dl(e, t = null, n = null, s = 0, i = null, r = !1) {
+  if ((!e || e === Wo) && (e = we), _s(e)) {
     const l = _t(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && un(l, n), qt > 0 && !r && ae && (l.shapeFlag & 6 ? ae[ae.indexOf(e)] = l : ae.push(l)), l.patchFlag = -2, l;
+    return n && un(l, n), Wt > 0 && !r && ae && (l.shapeFlag & 6 ? ae[ae.indexOf(e)] = l : ae.push(l)), l.patchFlag = -2, l;
   }
-  if (Sl(e) && (e = e.__vccOpts), t) {
-    t = ul(t);
+  if (vl(e) && (e = e.__vccOpts), t) {
+    t = hl(t);
     let { class: l, style: c } = t;
     l && !X(l) && (t.class = Ae(l)), z(c) && (/* @__PURE__ */ ps(c) && !R(c) && (c = he({}, c)), t.style = wn(c));
   }
-  const o = X(e) ? 1 : _r(e) ? 128 : vn(e) ? 64 : z(e) ? 4 : W(e) ? 2 : 0;
+  const o = X(e) ? 1 : _r(e) ? 128 : vn(e) ? 64 : z(e) ? 4 : q(e) ? 2 : 0;
   return P(
     e,
     t,
@@ -3141,11 +3141,11 @@ function fl(e, t = null, n = null, s = 0, i = null, r = !1) {
     !0
   );
 }
-function ul(e) {
-  return e ? /* @__PURE__ */ ps(e) ? he({}, e) : ur(e) ? he({}, e[Ir] || e) : e : null;
+function hl(e) {
+  return e ? /* @__PURE__ */ ps(e) ? he({}, e) : ur(e) ? he({}, e[Tr] || e) : e : null;
 }
 function _t(e, t, n = !1, s = !1) {
-  const { props: i, ref: r, patchFlag: o, children: l, transition: c } = e, d = t ? dl(i || {}, t) : i, u = {
+  const { props: i, ref: r, patchFlag: o, children: l, transition: c } = e, d = t ? pl(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
@@ -3199,9 +3199,9 @@ function le(e = " ", t = 0) {
   return Fe(Cn, null, e, t);
 }
 function me(e = "", t = !1) {
-  return t ? (H(), al(we, null, e)) : Fe(we, null, e);
+  return t ? (H(), ul(we, null, e)) : Fe(we, null, e);
 }
-function Te(e) {
+function Ie(e) {
   return e == null || typeof e == "boolean" ? Fe(we) : R(e) ? Fe(
     Z,
     null,
@@ -3229,7 +3229,7 @@ function un(e, t) {
       const i = t._;
       !i && !ur(t) ? t._ctx = ue : i === 3 && ue && (ue.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (W(t)) {
+  else if (q(t)) {
     if (s & 65) {
       un(e, { default: t });
       return;
@@ -3239,7 +3239,7 @@ function un(e, t) {
     t = String(t), s & 64 ? (n = 16, t = [le(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function dl(...e) {
+function pl(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const s = e[n];
@@ -3263,13 +3263,13 @@ function ve(e, t, n, s = null) {
     s
   ]);
 }
-const hl = /* @__PURE__ */ or();
+const gl = /* @__PURE__ */ or();
 let xr = 0;
-function pl() {
+function ml() {
   return xr;
 }
-function gl(e, t, n) {
-  const s = e.type, i = (t ? t.appContext : e.appContext) || hl, r = {
+function yl(e, t, n) {
+  const s = e.type, i = (t ? t.appContext : e.appContext) || gl, r = {
     uid: xr++,
     vnode: e,
     type: s,
@@ -3284,7 +3284,7 @@ function gl(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new eo(
+    scope: new no(
       !0
       /* detached */
     ),
@@ -3301,8 +3301,8 @@ function gl(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Zo(s, i),
-    emitsOptions: Bo(s, i),
+    propsOptions: tl(s, i),
+    emitsOptions: Jo(s, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3345,11 +3345,11 @@ function gl(e, t, n) {
     ec: null,
     sp: null
   };
-  return r.ctx = { _: r }, r.root = t ? t.root : r, r.emit = Ho.bind(null, r), e.ce && e.ce(r), r;
+  return r.ctx = { _: r }, r.root = t ? t.root : r, r.emit = Go.bind(null, r), e.ce && e.ce(r), r;
 }
 let bt = null;
-const ml = () => bt || ue;
-let dn, Wt;
+const _l = () => bt || ue;
+let dn, qt;
 {
   const e = bn(), t = (n, s) => {
     let i;
@@ -3360,7 +3360,7 @@ let dn, Wt;
   dn = t(
     "__VUE_INSTANCE_SETTERS__",
     (n) => bt = n
-  ), Wt = t(
+  ), qt = t(
     "__VUE_SSR_SETTERS__",
     (n) => hn = n
   );
@@ -3377,20 +3377,20 @@ function Ar(e) {
   return e.vnode.shapeFlag & 4;
 }
 let hn = !1;
-function yl(e, t = !1, n = !1) {
-  t && Wt(t);
+function bl(e, t = !1, n = !1) {
+  t && qt(t);
   const { props: s, children: i } = e.vnode, r = Ar(e);
-  Xo(e, s, r, t), tl(e, i, n || t);
-  const o = r ? _l(e, t) : void 0;
-  return t && Wt(!1), o;
+  Zo(e, s, r, t), sl(e, i, n || t);
+  const o = r ? wl(e, t) : void 0;
+  return t && qt(!1), o;
 }
-function _l(e, t) {
+function wl(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Uo);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, qo);
   const { setup: s } = n;
   if (s) {
     Be();
-    const i = e.setupContext = s.length > 1 ? wl(e) : null, r = vr(e), o = Bt(
+    const i = e.setupContext = s.length > 1 ? xl(e) : null, r = vr(e), o = Bt(
       s,
       e,
       0,
@@ -3399,14 +3399,14 @@ function _l(e, t) {
         i
       ]
     ), l = ki(o);
-    if (Ge(), r(), (l || e.sp) && !Rt(e) && Fo(e), l) {
+    if (Ge(), r(), (l || e.sp) && !Rt(e) && Uo(e), l) {
       if (o.then(Hs, Hs), t)
         return o.then((c) => {
-          Wt(!0);
+          qt(!0);
           try {
             Bs(e, c, t);
           } finally {
-            Wt(!1);
+            qt(!1);
           }
         }).catch((c) => {
           xn(c, e, 0, void 0, !0), e.ssrRender = (d, u) => u("<!---->");
@@ -3418,30 +3418,30 @@ function _l(e, t) {
     Cr(e);
 }
 function Bs(e, t, n) {
-  W(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : z(t) && (e.setupState = Xi(t)), Cr(e);
+  q(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : z(t) && (e.setupState = Xi(t)), Cr(e);
 }
 function Cr(e, t, n) {
   const s = e.type;
   e.render || (e.render = s.render || tt);
 }
-const Ir = /* @__PURE__ */ Symbol(), bl = {
+const Tr = /* @__PURE__ */ Symbol(), Sl = {
   get(e, t) {
-    return se(e, "get", ""), t === Ir ? e : e[t];
+    return se(e, "get", ""), t === Tr ? e : e[t];
   }
 };
-function wl(e) {
+function xl(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, bl),
+    attrs: new Proxy(e.attrs, Sl),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function In(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Xi(wo(e.exposed)), {
+function Tn(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Xi(xo(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3453,10 +3453,10 @@ function In(e) {
     }
   })) : e.proxy;
 }
-function Sl(e) {
-  return W(e) && "__vccOpts" in e;
+function vl(e) {
+  return q(e) && "__vccOpts" in e;
 }
-const Ct = (e, t) => /* @__PURE__ */ Co(e, t, hn), xl = "3.5.45";
+const Ct = (e, t) => /* @__PURE__ */ Io(e, t, hn), Al = "3.5.45";
 let ts;
 const Gs = typeof window < "u" && window.trustedTypes;
 if (Gs)
@@ -3466,7 +3466,7 @@ if (Gs)
     });
   } catch {
   }
-const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000/svg", Al = "http://www.w3.org/1998/Math/MathML", De = typeof document < "u" ? document : null, Js = De && /* @__PURE__ */ De.createElement("template"), Cl = {
+const Ir = ts ? (e) => ts.createHTML(e) : (e) => e, Cl = "http://www.w3.org/2000/svg", Tl = "http://www.w3.org/1998/Math/MathML", De = typeof document < "u" ? document : null, Js = De && /* @__PURE__ */ De.createElement("template"), Il = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3475,7 +3475,7 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, s) => {
-    const i = t === "svg" ? De.createElementNS(vl, e) : t === "mathml" ? De.createElementNS(Al, e) : n ? De.createElement(e, { is: n }) : De.createElement(e);
+    const i = t === "svg" ? De.createElementNS(Cl, e) : t === "mathml" ? De.createElementNS(Tl, e) : n ? De.createElement(e, { is: n }) : De.createElement(e);
     return e === "select" && s && s.multiple != null && i.setAttribute("multiple", s.multiple), i;
   },
   createText: (e) => De.createTextNode(e),
@@ -3502,7 +3502,7 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === r || !(i = i.nextSibling)); )
         ;
     else {
-      Js.innerHTML = Tr(
+      Js.innerHTML = Ir(
         s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Js.content;
@@ -3521,13 +3521,13 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Il = /* @__PURE__ */ Symbol("_vtc");
-function Tl(e, t, n) {
-  const s = e[Il];
+}, kl = /* @__PURE__ */ Symbol("_vtc");
+function El(e, t, n) {
+  const s = e[kl];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const zs = /* @__PURE__ */ Symbol("_vod"), kl = /* @__PURE__ */ Symbol("_vsh"), El = /* @__PURE__ */ Symbol(""), Ol = /(?:^|;)\s*display\s*:/;
-function Nl(e, t, n) {
+const zs = /* @__PURE__ */ Symbol("_vod"), Ol = /* @__PURE__ */ Symbol("_vsh"), Nl = /* @__PURE__ */ Symbol(""), Ml = /(?:^|;)\s*display\s*:/;
+function $l(e, t, n) {
   const s = e.style, i = X(n);
   let r = !1;
   if (n && !i) {
@@ -3543,7 +3543,7 @@ function Nl(e, t, n) {
     for (const o in n) {
       o === "display" && (r = !0);
       const l = n[o];
-      l != null ? $l(
+      l != null ? Rl(
         e,
         o,
         !X(t) && t ? t[o] : void 0,
@@ -3552,11 +3552,11 @@ function Nl(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = s[El];
-      o && (n += ";" + o), s.cssText = n, r = Ol.test(n);
+      const o = s[Nl];
+      o && (n += ";" + o), s.cssText = n, r = Ml.test(n);
     }
   } else t && e.removeAttribute("style");
-  zs in e && ((!i || t !== n) && (e[zs] = r ? s.display : ""), e[kl] && (s.display = "none"));
+  zs in e && ((!i || t !== n) && (e[zs] = r ? s.display : ""), e[Ol] && (s.display = "none"));
 }
 const Qt = /\s*!important$/;
 function Et(e, t, n) {
@@ -3565,7 +3565,7 @@ function Et(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     Qt.test(n) ? e.setProperty(t, n.replace(Qt, ""), "important") : e.setProperty(t, n);
   else {
-    const s = Ml(e, t);
+    const s = Dl(e, t);
     Qt.test(n) ? e.setProperty(
       ot(s),
       n.replace(Qt, ""),
@@ -3574,7 +3574,7 @@ function Et(e, t, n) {
   }
 }
 const Ys = ["Webkit", "Moz", "ms"], Vn = {};
-function Ml(e, t) {
+function Dl(e, t) {
   const n = Vn[t];
   if (n)
     return n;
@@ -3589,11 +3589,11 @@ function Ml(e, t) {
   }
   return t;
 }
-function $l(e, t, n, s) {
+function Rl(e, t, n, s) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && X(s) && n === s;
 }
 const Xs = "http://www.w3.org/1999/xlink";
-function Qs(e, t, n, s, i, r = Yr(t)) {
+function Qs(e, t, n, s, i, r = Qr(t)) {
   s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Xs, t.slice(6, t.length)) : e.setAttributeNS(Xs, t, n) : n == null || r && !$i(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     r ? "" : Ee(n) ? String(n) : n
@@ -3601,7 +3601,7 @@ function Qs(e, t, n, s, i, r = Yr(t)) {
 }
 function Zs(e, t, n, s, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Tr(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ir(n) : n);
     return;
   }
   const r = e.tagName;
@@ -3629,35 +3629,35 @@ function Zs(e, t, n, s, i) {
 function Qe(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Dl(e, t, n, s) {
+function Pl(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
 const ei = /* @__PURE__ */ Symbol("_vei");
-function Rl(e, t, n, s, i = null) {
+function Ll(e, t, n, s, i = null) {
   const r = e[ei] || (e[ei] = {}), o = r[t];
   if (s && o)
     o.value = s;
   else {
-    const [l, c] = jl(t);
+    const [l, c] = Vl(t);
     if (s) {
-      const d = r[t] = Ul(
+      const d = r[t] = ql(
         s,
         i
       );
       Qe(e, l, d, c);
-    } else o && (Dl(e, l, o, c), r[t] = void 0);
+    } else o && (Pl(e, l, o, c), r[t] = void 0);
   }
 }
-const Pl = /(Once|Passive|Capture)$/, Ll = /^on:?(?:Once|Passive|Capture)$/;
-function jl(e) {
+const jl = /(Once|Passive|Capture)$/, Fl = /^on:?(?:Once|Passive|Capture)$/;
+function Vl(e) {
   let t, n;
-  for (; (n = e.match(Pl)) && !Ll.test(e); )
+  for (; (n = e.match(jl)) && !Fl.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : ot(e.slice(2)), t];
 }
 let Un = 0;
-const Fl = /* @__PURE__ */ Promise.resolve(), Vl = () => Un || (Fl.then(() => Un = 0), Un = Date.now());
-function Ul(e, t) {
+const Ul = /* @__PURE__ */ Promise.resolve(), Wl = () => Un || (Ul.then(() => Un = 0), Un = Date.now());
+function ql(e, t) {
   const n = (s) => {
     if (!s._vts)
       s._vts = Date.now();
@@ -3687,18 +3687,18 @@ function Ul(e, t) {
         [s]
       );
   };
-  return n.value = e, n.attached = Vl(), n;
+  return n.value = e, n.attached = Wl(), n;
 }
 const ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ql = (e, t, n, s, i, r) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Kl = (e, t, n, s, i, r) => {
   const o = i === "svg";
-  t === "class" ? Tl(e, s, o) : t === "style" ? Nl(e, n, s) : mn(t) ? yn(t) || Rl(e, t, n, s, r) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Wl(e, t, s, o)) ? (Zs(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Qs(e, t, s, o, r, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Kl(e, t) || // @ts-expect-error _def is private
+  t === "class" ? El(e, s, o) : t === "style" ? $l(e, n, s) : mn(t) ? yn(t) || Ll(e, t, n, s, r) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Hl(e, t, s, o)) ? (Zs(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Qs(e, t, s, o, r, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Bl(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !X(s))) ? Zs(e, _e(t), s, r, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Qs(e, t, s, o));
 };
-function Wl(e, t, n, s) {
+function Hl(e, t, n, s) {
   if (s)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && ti(t) && W(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && ti(t) && q(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3708,7 +3708,7 @@ function Wl(e, t, n, s) {
   }
   return ti(t) && X(n) ? !1 : t in e;
 }
-function Kl(e, t) {
+function Bl(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3722,7 +3722,7 @@ const pn = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return R(t) ? (n) => tn(t, n) : t;
 };
-function Hl(e) {
+function Gl(e) {
   e.target.composing = !0;
 }
 function ni(e) {
@@ -3730,24 +3730,24 @@ function ni(e) {
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
 const et = /* @__PURE__ */ Symbol("_assign"), Zt = /* @__PURE__ */ Symbol("_initialValue");
-function qn(e, t, n) {
+function Wn(e, t, n) {
   return t && (e = e.trim()), n && (e = Ht(e)), e;
 }
-const It = {
+const Tt = {
   created(e, { modifiers: { lazy: t, trim: n, number: s } }, i) {
     e.parentNode && (e.type === "text" ? e[Zt] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[Zt] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[et] = pn(i);
     const r = s || i.props && i.props.type === "number";
     Qe(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[et](qn(e.value, n, r));
+      o.target.composing || e[et](Wn(e.value, n, r));
     }), (n || r) && Qe(e, "change", () => {
-      e.value = qn(e.value, n, r);
-    }), t || (Qe(e, "compositionstart", Hl), Qe(e, "compositionend", ni), Qe(e, "change", ni));
+      e.value = Wn(e.value, n, r);
+    }), t || (Qe(e, "compositionstart", Gl), Qe(e, "compositionend", ni), Qe(e, "change", ni));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
     const i = t ?? "", r = e[Zt];
-    delete e[Zt], r !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== r ? e[et](qn(e.value, n, s)) : e.value = i;
+    delete e[Zt], r !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== r ? e[et](Wn(e.value, n, s)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: i, number: r } }, o) {
     if (e[et] = pn(o), e.composing) return;
@@ -3757,7 +3757,7 @@ const It = {
     const d = e.getRootNode();
     (d instanceof Document || d instanceof ShadowRoot) && d.activeElement === e && e.type !== "range" && (s && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Bl = {
+}, Jl = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
@@ -3787,10 +3787,10 @@ const It = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Gl(t, s[1], s[0])) && si(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !zl(t, s[1], s[0])) && si(e, t, n);
   }
 };
-function Gl(e, t, n) {
+function zl(e, t, n) {
   if (!n || R(e)) return He(e, t);
   if (rt(e)) {
     if (e.size !== t.length) return !1;
@@ -3808,7 +3808,7 @@ function si(e, t, n = !1) {
       if (s)
         if (i) {
           const d = typeof c;
-          d === "string" || d === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Zr(t, c) > -1;
+          d === "string" || d === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = to(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ht(c));
       else if (He(gn(l), t)) {
@@ -3822,7 +3822,7 @@ function si(e, t, n = !1) {
 function gn(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Jl = ["ctrl", "shift", "alt", "meta"], zl = {
+const Yl = ["ctrl", "shift", "alt", "meta"], Xl = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,44 +3833,44 @@ const Jl = ["ctrl", "shift", "alt", "meta"], zl = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Jl.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Yl.some((n) => e[`${n}Key`] && !t.includes(n))
 }, ii = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), s = t.join(".");
   return n[s] || (n[s] = ((i, ...r) => {
     for (let o = 0; o < t.length; o++) {
-      const l = zl[t[o]];
+      const l = Xl[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...r);
   }));
-}, Yl = /* @__PURE__ */ he({ patchProp: ql }, Cl);
+}, Ql = /* @__PURE__ */ he({ patchProp: Kl }, Il);
 let ri;
-function Xl() {
-  return ri || (ri = sl(Yl));
+function Zl() {
+  return ri || (ri = rl(Ql));
 }
-const Ql = ((...e) => {
-  const t = Xl().createApp(...e), { mount: n } = t;
+const ec = ((...e) => {
+  const t = Zl().createApp(...e), { mount: n } = t;
   return t.mount = (s) => {
-    const i = ec(s);
+    const i = nc(s);
     if (!i) return;
     const r = t._component;
-    !W(r) && !r.render && !r.template && (r.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Zl(i));
+    !q(r) && !r.render && !r.template && (r.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, tc(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Zl(e) {
+function tc(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function ec(e) {
+function nc(e) {
   return X(e) ? document.querySelector(e) : e;
 }
-const tc = "/comfyd/connection";
-function nc(e, t) {
+const sc = "/comfyd/connection";
+function ic(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -3885,16 +3885,23 @@ function nc(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(s.hostname) && i.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-function kr(e, t) {
-  return `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+const rc = "comfyd", oc = "comfyd.token.", lc = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function kr(e) {
+  return lc.test(e.token);
 }
-class sc {
+function Er(e, t) {
+  return kr(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function Or(e) {
+  return kr(e) ? [rc, oc + e.token] : [];
+}
+class cc {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(tc).then(
-      (t) => nc(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(sc).then(
+      (t) => ic(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3906,31 +3913,31 @@ class sc {
     this.pending = null;
   }
 }
-function Er(e, t = Math.random) {
+function Nr(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Or = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+const Mr = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
 function jt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Or(e).find((s) => String(s.id) === String(t)) ?? null);
+  return n || (Mr(e).find((s) => String(s.id) === String(t)) ?? null);
 }
 function oi(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function ic(e, t) {
+function ac(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function rc(e, t) {
+function fc(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function oc(e) {
+function uc(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function lc(e, t) {
+function dc(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3959,13 +3966,13 @@ function gt(e, t, n = 3) {
   const s = String(e).toLowerCase(), i = [];
   for (const r of t) {
     const o = String(r).toLowerCase();
-    let l = cc(s, o);
+    let l = hc(s, o);
     (o.includes(s) || s.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && i.push([l, r]);
   }
   return i.sort((r, o) => r[0] - o[0] || String(r[1]).localeCompare(String(o[1]))), i.slice(0, n).map((r) => r[1]);
 }
 const li = 128;
-function cc(e, t) {
+function hc(e, t) {
   if (e.length > li || t.length > li) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, i) => i);
   for (let s = 1; s <= e.length; s++) {
@@ -3998,7 +4005,7 @@ class ns extends Error {
 const L = (e, t, n) => {
   throw new ns(e, t, n);
 }, wt = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Tt(e, t, n = fe.name, { optional: s = !1 } = {}) {
+function It(e, t, n = fe.name, { optional: s = !1 } = {}) {
   if (e == null) {
     if (s) return "";
     L("INVALID_COMMAND", `${t} is required`);
@@ -4011,7 +4018,7 @@ function en(e, t, { optional: n = !1 } = {}) {
 function dt(e, t) {
   return wt(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= fe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : L("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Wn(e, t) {
+function qn(e, t) {
   if (e == null) return 0;
   if (wt(e))
     if ("index" in e) e = e.index;
@@ -4029,71 +4036,71 @@ function ci(e, t) {
 const sn = {
   create_node(e) {
     const t = {
-      node_type: Tt(e.node_type, "node_type"),
+      node_type: It(e.node_type, "node_type"),
       x: en(e.x, "x", { optional: !0 }),
       y: en(e.y, "y", { optional: !0 }),
-      ref: Tt(e.ref, "ref", fe.ref, { optional: !0 }),
-      title: Tt(e.title, "title", fe.name, { optional: !0 }),
+      ref: It(e.ref, "ref", fe.ref, { optional: !0 }),
+      title: It(e.title, "title", fe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || L("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
       wt(e.widgets) || L("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > fe.widgets && L("INVALID_COMMAND", `more than ${fe.widgets} widgets`);
-      for (const s of n) t.widgets.push([Tt(s, "widget name"), ci(e.widgets[s], `widgets.${s}`)]);
+      for (const s of n) t.widgets.push([It(s, "widget name"), ci(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: dt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: dt(e.from_id, "from_id"),
-    from_slot: Wn(e.from_slot, "from_slot"),
+    from_slot: qn(e.from_slot, "from_slot"),
     to_id: dt(e.to_id, "to_id"),
-    to_slot: Wn(e.to_slot, "to_slot")
+    to_slot: qn(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: dt(e.node_id, "node_id"), slot: Wn(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: dt(e.node_id, "node_id"), slot: qn(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: dt(e.node_id, "node_id"),
-    name: Tt(e.name, "name"),
+    name: It(e.name, "name"),
     value: ci(e.value, "value")
   }),
   move_node: (e) => ({ node_id: dt(e.node_id, "node_id"), x: en(e.x, "x"), y: en(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({})
-}, Nr = Object.freeze(Object.keys(sn)), ac = new Set(Nr.filter((e) => e !== "get_graph"));
-function fc(e) {
+}, $r = Object.freeze(Object.keys(sn)), pc = new Set($r.filter((e) => e !== "get_graph"));
+function gc(e) {
   wt(e) || L("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const s = Object.keys(e).filter((i) => Object.hasOwn(sn, i));
     s.length !== 1 && L("INVALID_COMMAND", "missing field: type"), t = s[0], n = wt(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(sn, t)) && L("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Nr.join(", ")}`), { type: t, ...sn[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(sn, t)) && L("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${$r.join(", ")}`), { type: t, ...sn[t](n) };
 }
-const uc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), dc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function hc(e, t, n) {
+const mc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), yc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function _c(e, t, n) {
   const s = String(e.type ?? ""), i = e.options ?? {};
   if (s === "combo") {
-    const r = lc(e, t);
+    const r = dc(e, t);
     return r && !r.some((o) => o === n) && L("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${r.length} options of ${e.name}`, gt(n, r.filter((o) => typeof o == "string"))), n;
   }
-  return uc.has(s) ? (typeof n != "number" && L("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && L("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && L("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && L("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && L("VALUE_INVALID", `${e.name} takes true or false`), n) : dc.has(s) ? (typeof n != "string" && L("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && L("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return mc.has(s) ? (typeof n != "number" && L("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && L("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && L("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && L("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && L("VALUE_INVALID", `${e.name} takes true or false`), n) : yc.has(s) ? (typeof n != "string" && L("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && L("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function pc(e) {
+function bc(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function ai(e, t, n, s) {
-  const i = rc(t, n);
-  i || L("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, gt(n, oc(t)));
-  const r = hc(i, t, s), o = i.value;
+  const i = fc(t, n);
+  i || L("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, gt(n, uc(t)));
+  const r = _c(i, t, s), o = i.value;
   i.value = r;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return pc(i);
+  return bc(i);
 }
 function ht(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return jt(e.graph, e.refs.get(t.ref));
@@ -4104,7 +4111,7 @@ function ht(e, t, n) {
   }
   return L("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function gc(e) {
+function wc(e) {
   if (typeof e.place == "function") {
     const n = e.place(e.placed++);
     if (Array.isArray(n)) return n;
@@ -4112,14 +4119,14 @@ function gc(e) {
   const t = e.placed++;
   return [100 + 40 * t, 100 + 40 * t];
 }
-const mc = {
+const Sc = {
   create_node(e, t) {
     const { graph: n, LiteGraph: s } = e, i = s.createNode(t.node_type);
     if (!i) {
       const o = Object.keys(s.registered_node_types ?? {});
       L("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, gt(t.node_type, o));
     }
-    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : gc(e);
+    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : wc(e);
     const r = e.expectedId;
     Number.isSafeInteger(r) && r > 0 && !jt(n, r) && (i.id = r), n.add(i), jt(n, i.id) || L("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
@@ -4134,7 +4141,7 @@ const mc = {
     return e.graph.remove(n), jt(e.graph, s) && L("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = ht(e, t.from_id, "from_id"), s = ht(e, t.to_id, "to_id"), i = ic(n, t.from_slot);
+    const n = ht(e, t.from_id, "from_id"), s = ht(e, t.to_id, "to_id"), i = ac(n, t.from_slot);
     i < 0 && L(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4171,31 +4178,31 @@ const mc = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Or(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Mr(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
   get_graph() {
     return {};
   }
-}, yc = "BATCH_MODE_PARTIAL";
-function _c(e) {
-  return e === yc || e === 2 || String(e).toLowerCase() === "partial";
+}, xc = "BATCH_MODE_PARTIAL";
+function vc(e) {
+  return e === xc || e === 2 || String(e).toLowerCase() === "partial";
 }
 function fi(e, t) {
   const n = t instanceof ns ? t.code : "EDITOR_FAILED", s = t instanceof ns ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function bc(e, t) {
+function Ac(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > fe.commands)
     return { ok: !1, error: `more than ${fe.commands} commands`, results: [], applied: !1 };
-  const s = e.graph, i = _c(t?.mode), r = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = s.serialize(), c = je(l), d = new Array(n.length);
+  const s = e.graph, i = vc(t?.mode), r = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = s.serialize(), c = je(l), d = new Array(n.length);
   let u = 0, p = -1;
   for (let O = 0; O < n.length; O++) {
-    let I;
+    let T;
     try {
-      I = fc(n[O]);
+      T = gc(n[O]);
     } catch (w) {
       if (d[O] = fi(O, w), !i) {
         p = O;
@@ -4203,10 +4210,10 @@ function bc(e, t) {
       }
       continue;
     }
-    o.expectedId = I.type === "create_node" ? r[u++] : void 0;
-    const v = i && ac.has(I.type) && O > 0 ? s.serialize() : null;
+    o.expectedId = T.type === "create_node" ? r[u++] : void 0;
+    const v = i && pc.has(T.type) && O > 0 ? s.serialize() : null;
     try {
-      d[O] = { index: O, ok: !0, ...mc[I.type](o, I) };
+      d[O] = { index: O, ok: !0, ...Sc[T.type](o, T) };
     } catch (w) {
       if (d[O] = fi(O, w), !i) {
         p = O;
@@ -4219,15 +4226,15 @@ function bc(e, t) {
   if (p >= 0) {
     je(s.serialize()) !== c && ui(s, l);
     const O = `not applied: command ${p} failed and the patch is atomic (the graph was rolled back)`;
-    for (let I = 0; I < n.length; I++)
-      I !== p && (d[I] = { index: I, ok: !1, error: { code: "SKIPPED", message: O, index: I } });
+    for (let T = 0; T < n.length; T++)
+      T !== p && (d[T] = { index: T, ok: !1, error: { code: "SKIPPED", message: O, index: T } });
     return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: d[p].error.message, results: d, applied: !1 };
   }
   s.setDirtyCanvas?.(!0, !0);
-  const C = d.every((O) => O.ok), T = d.find((O) => !O.ok);
+  const C = d.every((O) => O.ok), I = d.find((O) => !O.ok);
   return {
     ok: C,
-    error: C ? "" : T.error.message,
+    error: C ? "" : I.error.message,
     results: d,
     applied: je(s.serialize()) !== c
   };
@@ -4235,7 +4242,7 @@ function bc(e, t) {
 function ui(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function wc(e) {
+function Cc(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4244,8 +4251,8 @@ function wc(e) {
   }, end() {
   } };
 }
-function Sc(e, t) {
-  const n = wc(e);
+function Tc(e, t) {
+  const n = Cc(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4257,8 +4264,8 @@ function Sc(e, t) {
     }
   }
 }
-const xc = 1e3, vc = 1500, Ac = 120, Cc = 480 * 1024, Kn = "the tab has switched to another workflow; this canvas is no longer open in it", Ic = 200, Tc = 50, kc = 1e4, Ec = 1e3, Oc = 128, di = 1024 * 1024 - 1024;
-function Nc(e) {
+const Ic = 1e3, kc = 1500, Ec = 120, Oc = 480 * 1024, Kn = "the tab has switched to another workflow; this canvas is no longer open in it", Nc = 200, Mc = 50, $c = 1e4, Dc = 1e3, Rc = 128, di = 1024 * 1024 - 1024;
+function Pc(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4266,9 +4273,9 @@ function Nc(e) {
 }
 function Hn(e, t) {
   const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${s}~${Nc(n)}`.slice(0, Oc);
+  return `${e}:${s}~${Pc(n)}`.slice(0, Rc);
 }
-function Mc(e, t = Cc) {
+function Lc(e, t = Oc) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (r) => {
     if (Array.isArray(r)) return r.map(s);
@@ -4281,7 +4288,7 @@ function Mc(e, t = Cc) {
   }, i = JSON.stringify(s(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function $c(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function jc(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let s = null;
   try {
@@ -4298,7 +4305,7 @@ function $c(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return s;
 }
-class Dc {
+class Fc {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4336,7 +4343,7 @@ class Dc {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), vc), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), kc), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4356,7 +4363,7 @@ class Dc {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = Er(this.attempt++);
+    const t = Nr(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4366,20 +4373,20 @@ class Dc {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Tc : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Mc : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Ic);
+      }, Nc);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Mc(await this.d.objectInfo?.());
+        this.objectInfoJson = Lc(await this.d.objectInfo?.());
       } catch (s) {
         this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
@@ -4392,7 +4399,7 @@ class Dc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(kr(t, "/comfy/editor/ws"));
+      n = new this.d.WebSocket(Er(t, "/comfy/editor/ws"), Or(t));
     } catch (s) {
       this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
@@ -4400,7 +4407,7 @@ class Dc {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (s?.code === xc) {
+        if (s?.code === Ic) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4481,7 +4488,7 @@ class Dc {
     let s;
     this.busy++;
     try {
-      s = Sc(this.d.app, () => bc(n, t));
+      s = Tc(this.d.app, () => Ac(n, t));
     } catch (r) {
       s = { ok: !1, error: `the patch failed: ${r?.message ?? r}`, results: [] };
     } finally {
@@ -4493,7 +4500,7 @@ class Dc {
       request_id: t.request_id,
       ok: !!s.ok,
       error: s.error ?? "",
-      results: (s.results ?? []).filter(Boolean).map(Rc),
+      results: (s.results ?? []).filter(Boolean).map(Vc),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4574,12 +4581,12 @@ class Dc {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Ac);
+    }, Ec);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < kc || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < $c || this.d.app.configuringGraph) return;
     if (Hn(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -4616,7 +4623,7 @@ class Dc {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Ec)) {
+    if (!(this.focused && t - this.focusSentAt < Dc)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4633,7 +4640,7 @@ function hi(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Rc(e) {
+function Vc(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
@@ -4643,7 +4650,7 @@ function it(e, t) {
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Mr() {
+function Dr() {
   return {
     sessionId: "",
     session: null,
@@ -4664,8 +4671,8 @@ function Mr() {
     needsResync: !1
   };
 }
-function $r(e, t = "") {
-  Object.assign(e, Mr(), { sessionId: t });
+function Rr(e, t = "") {
+  Object.assign(e, Dr(), { sessionId: t });
 }
 function mi(e, t) {
   const n = Number(t) || 0;
@@ -4701,18 +4708,18 @@ function yi(e, t) {
 function _i(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = it(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Pc(e) {
+function Uc(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Lc(e, t) {
+function Wc(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Pc(t);
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Uc(t);
   if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const r = e.logs, o = s.session?.id ?? e.sessionId;
-    $r(e, o), e.logs = r, _i(e, s.session), s.status !== void 0 && (e.status = it(s.status, "SESSION_STATUS_") || e.status);
+    Rr(e, o), e.logs = r, _i(e, s.session), s.status !== void 0 && (e.status = it(s.status, "SESSION_STATUS_") || e.status);
     for (const l of Array.isArray(s.history) ? s.history : []) yi(e, l);
     for (const l of Array.isArray(s.partials) ? s.partials : []) {
       const c = rn(yt(e, l.turn_id), l.skill);
@@ -4775,17 +4782,17 @@ function Lc(e, t) {
       return !1;
   }
 }
-function jc(e, t, n) {
+function qc(e, t, n) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function Fc(e, t, n) {
+function Kc(e, t, n) {
   const s = e.turns.findIndex((o) => o.pending && o.clientId === t), i = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
   const r = yt(e, n.id);
   r.content || (r.content = String(n.content ?? i?.content ?? "")), r.state || (r.state = it(n.state, "MESSAGE_STATE_"));
 }
-function Vc(e, t, n) {
+function Hc(e, t, n) {
   const s = e.turns.find((i) => i.pending && i.clientId === t);
   s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
@@ -4795,8 +4802,8 @@ function bi(e, t = []) {
   for (const s of e.order) n.includes(s) || n.push(s);
   return n.map((s) => e.replies[s]);
 }
-const Uc = 15e3;
-class qc {
+const Bc = 15e3;
+class Gc {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?()}
@@ -4835,7 +4842,7 @@ class qc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(kr(t, "/comfy/session/ws"));
+      n = new this.d.WebSocket(Er(t, "/comfy/session/ws"), Or(t));
     } catch {
       return this.retry();
     }
@@ -4849,7 +4856,7 @@ class qc {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, Er(this.attempt++)));
+    }, Nr(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -4864,13 +4871,13 @@ class qc {
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(s), r(new Error(`${t}: no answer from comfyd`));
-      }, Uc);
+      }, Bc);
       this.pending.set(s, { resolve: i, reject: r, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && $r(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Rr(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -4898,26 +4905,26 @@ class qc {
         i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Lc(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    Wc(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
 }
-const Dr = Object.freeze([
+const Pr = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Wc = Object.freeze(["echo", "openai"]), wi = 64 * 1024, Bn = 4096, Kc = 64 * 1024;
-function Hc(e) {
+]), Jc = Object.freeze(["echo", "openai"]), wi = 64 * 1024, Bn = 4096, zc = 64 * 1024;
+function Yc(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let Si = 0;
-function Bc() {
+function Xc() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return Si += 1, `panel-${e}-${Si}`;
 }
-class Gc {
+class Qc {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value)}
@@ -4925,7 +4932,7 @@ class Gc {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((s) => s);
-    this.state = n(Mr()), this.ui = n({
+    this.state = n(Dr()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -4937,7 +4944,7 @@ class Gc {
       notice: "",
       draft: "",
       busy: !1
-    }), this.client = new qc({
+    }), this.client = new Gc({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -4958,7 +4965,7 @@ class Gc {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Hc(n.skills)
+      skills: Yc(n.skills)
     };
   }
   start() {
@@ -5005,7 +5012,7 @@ class Gc {
       provider: t.provider.slice(0, Bn),
       model: t.model.slice(0, Bn),
       base_url: t.base_url.slice(0, Bn),
-      system_prompt: t.system_prompt.slice(0, Kc)
+      system_prompt: t.system_prompt.slice(0, zc)
     };
   }
   async createSession(t = "") {
@@ -5076,13 +5083,13 @@ class Gc {
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const s = Bc();
-    jc(this.state, s, t);
+    const s = Xc();
+    qc(this.state, s, t);
     try {
       const i = await this.client.request("user_message", { session_id: n, content: t, client_message_id: s });
-      Fc(this.state, s, i.message);
+      Kc(this.state, s, i.message);
     } catch (i) {
-      Vc(this.state, s, i.message);
+      Hc(this.state, s, i.message);
     }
   }
   async cancel() {
@@ -5094,43 +5101,43 @@ class Gc {
       }
   }
 }
-const ss = "ComfydAgentPanel", xi = "comfyd-panel-style", vi = [560, 520], Jc = 320, Ai = (e) => e?.comfyClass === ss || e?.type === ss;
-function zc(e, t) {
+const ss = "ComfydAgentPanel", xi = "comfyd-panel-style", vi = [560, 520], Zc = 320, Ai = (e) => e?.comfyClass === ss || e?.type === ss;
+function ea(e, t) {
   if (e.getElementById(xi)) return;
   const n = e.createElement("style");
   n.id = xi, n.textContent = t, e.head.appendChild(n);
 }
-function Yc(e) {
+function ta(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function Xc(e) {
-  for (const [t, n] of Dr) {
+function na(e) {
+  for (const [t, n] of Pr) {
     let s = (e.widgets ?? []).find((i) => i.name === t);
     s || (s = e.addWidget("text", t, n, () => {
-    }, {})), Yc(s);
+    }, {})), ta(s);
   }
 }
-function Qc(e) {
+function sa(e) {
   const t = {};
-  for (const [n, s] of Dr) {
+  for (const [n, s] of Pr) {
     const r = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof r == "string" ? r : s;
   }
   return t;
 }
-function Zc(e, t) {
+function ia(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: s } = t;
-  zc(s, t.css), Xc(e);
+  ea(s, t.css), na(e);
   const i = (u, p) => {
-    const C = (e.widgets ?? []).find((T) => T.name === u);
+    const C = (e.widgets ?? []).find((I) => I.name === u);
     !C || C.value === p || (C.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, r = new Gc({
+  }, r = new Qc({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Qc(e),
+    readConfig: () => sa(e),
     writeConfig: i
   }), o = s.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
@@ -5139,7 +5146,7 @@ function Zc(e, t) {
     const u = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Jc,
+      getMinHeight: () => Zc,
       getValue: () => {
       },
       setValue: () => {
@@ -5166,47 +5173,47 @@ function Zc(e, t) {
     e.__comfydPanel && (r.reloadConfig(), r.start());
   }, 0), e.__comfydPanel = r, r;
 }
-const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa = ["value"], ia = {
+const ra = { class: "cd-bar" }, oa = ["title"], la = ["value", "disabled"], ca = ["value"], aa = {
   class: "cd-status",
   "data-test": "status"
-}, ra = ["disabled"], oa = {
+}, fa = ["disabled"], ua = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, la = ["value"], ca = { class: "cd-wide" }, aa = { class: "cd-wide" }, fa = { class: "cd-hint" }, ua = { class: "cd-row" }, da = ["disabled"], ha = {
+}, da = ["value"], ha = { class: "cd-wide" }, pa = { class: "cd-wide" }, ga = { class: "cd-hint" }, ma = { class: "cd-row" }, ya = ["disabled"], _a = {
   class: "cd-skills",
   "data-test": "skills"
-}, pa = ["title"], ga = ["checked", "onChange", "data-skill"], ma = {
+}, ba = ["title"], wa = ["checked", "onChange", "data-skill"], Sa = {
   key: 0,
   class: "cd-hint"
-}, ya = { class: "cd-main" }, _a = {
+}, xa = { class: "cd-main" }, va = {
   key: 0,
   class: "cd-err"
-}, ba = ["data-skill"], wa = { class: "cd-skill" }, Sa = {
+}, Aa = ["data-skill"], Ca = { class: "cd-skill" }, Ta = {
   key: 0,
   class: "cd-typing"
-}, xa = { class: "cd-text" }, va = {
+}, Ia = { class: "cd-text" }, ka = {
   key: 0,
   class: "cd-err"
-}, Aa = {
+}, Ea = {
   key: 0,
   class: "cd-empty"
-}, Ca = {
+}, Oa = {
   key: 0,
   class: "cd-hint"
-}, Ia = {
+}, Na = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, Ta = { class: "cd-input" }, ka = ["disabled"], Ea = ["disabled"], Oa = {
+}, Ma = { class: "cd-input" }, $a = ["disabled"], Da = ["disabled"], Ra = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, s = t.ctl.ui, i = Ct(() => s.connected ? s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), r = Ct(() => s.connected && n.status === "working"), o = Ct(() => s.form.skills), l = Ct(() => !!n.config?.api_key_set), c = Ct(() => {
-      const I = [...s.sessions];
-      return s.form.session_id && !I.some((v) => v.id === s.form.session_id) && I.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), I;
-    }), d = /* @__PURE__ */ Ps(null), u = /* @__PURE__ */ Ps(null), p = (I) => {
-      I && (I.scrollTop = I.scrollHeight);
+      const T = [...s.sessions];
+      return s.form.session_id && !T.some((v) => v.id === s.form.session_id) && T.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), T;
+    }), d = /* @__PURE__ */ Ps(null), u = /* @__PURE__ */ Ps(null), p = (T) => {
+      T && (T.scrollTop = T.scrollHeight);
     };
     Ls(
       () => [n.turns.length, n.lastSeq],
@@ -5215,17 +5222,17 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
       () => n.logs.length,
       () => cn(() => p(u.value))
     );
-    function C(I) {
-      const v = I.target.value;
+    function C(T) {
+      const v = T.target.value;
       v === "__new__" ? t.ctl.createSession() : v && t.ctl.selectSession(v);
     }
-    function T(I) {
-      I.key === "Enter" && !I.shiftKey && !I.isComposing && (I.preventDefault(), t.ctl.send());
+    function I(T) {
+      T.key === "Enter" && !T.shiftKey && !T.isComposing && (T.preventDefault(), t.ctl.send());
     }
-    function O(I) {
-      I.stopPropagation();
+    function O(T) {
+      T.stopPropagation();
     }
-    return (I, v) => (H(), G("div", {
+    return (T, v) => (H(), G("div", {
       class: "comfyd-panel",
       onKeydown: O,
       onKeyup: O,
@@ -5234,11 +5241,11 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
       onContextmenu: v[16] || (v[16] = ii(() => {
       }, ["stop"]))
     }, [
-      P("div", ea, [
+      P("div", ra, [
         P("span", {
           class: Ae(["cd-dot", "cd-" + i.value.replace(" ", "-")]),
           title: N(n).statusDetail || i.value
-        }, null, 10, ta),
+        }, null, 10, oa),
         P("select", {
           class: "cd-session",
           value: N(s).form.session_id,
@@ -5253,10 +5260,10 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
           (H(!0), G(Z, null, ut(c.value, (w) => (H(), G("option", {
             key: w.id,
             value: w.id
-          }, Q(w.title), 9, sa))), 128)),
+          }, Q(w.title), 9, ca))), 128)),
           v[18] || (v[18] = P("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, na),
-        P("span", ia, [
+        ], 40, la),
+        P("span", aa, [
           le(Q(i.value), 1),
           N(n).queuedTurns ? (H(), G(Z, { key: 0 }, [
             le(" · " + Q(N(n).queuedTurns) + " queued", 1)
@@ -5268,7 +5275,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
           onClick: v[0] || (v[0] = (w) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, ra),
+        }, "■", 8, fa),
         P("button", {
           class: Ae(["cd-btn", { "cd-on": N(s).showSettings }]),
           onClick: v[1] || (v[1] = (w) => N(s).showSettings = !N(s).showSettings),
@@ -5282,7 +5289,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
           title: "Debug log"
         }, "≡", 2)
       ]),
-      N(s).showSettings ? (H(), G("div", oa, [
+      N(s).showSettings ? (H(), G("div", ua, [
         P("label", null, [
           v[19] || (v[19] = le("Provider ", -1)),
           ft(P("select", {
@@ -5290,12 +5297,12 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             onChange: v[4] || (v[4] = (w) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (H(!0), G(Z, null, ut(N(Wc), (w) => (H(), G("option", {
+            (H(!0), G(Z, null, ut(N(Jc), (w) => (H(), G("option", {
               key: w,
               value: w
-            }, Q(w), 9, la))), 128))
+            }, Q(w), 9, da))), 128))
           ], 544), [
-            [Bl, N(s).form.provider]
+            [Jl, N(s).form.provider]
           ])
         ]),
         P("label", null, [
@@ -5306,7 +5313,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [It, N(s).form.model]
+            [Tt, N(s).form.model]
           ])
         ]),
         P("label", null, [
@@ -5317,10 +5324,10 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [It, N(s).form.base_url]
+            [Tt, N(s).form.base_url]
           ])
         ]),
-        P("label", ca, [
+        P("label", ha, [
           v[22] || (v[22] = le("System prompt ", -1)),
           ft(P("textarea", {
             "onUpdate:modelValue": v[9] || (v[9] = (w) => N(s).form.system_prompt = w),
@@ -5328,13 +5335,13 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             onChange: v[10] || (v[10] = (w) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [It, N(s).form.system_prompt]
+            [Tt, N(s).form.system_prompt]
           ])
         ]),
-        P("label", aa, [
+        P("label", pa, [
           v[23] || (v[23] = le("API key ", -1)),
-          P("span", fa, Q(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          P("span", ua, [
+          P("span", ga, Q(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          P("span", ma, [
             ft(P("input", {
               "onUpdate:modelValue": v[11] || (v[11] = (w) => N(s).apiKey = w),
               type: "password",
@@ -5342,18 +5349,18 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [It, N(s).apiKey]
+              [Tt, N(s).apiKey]
             ]),
             P("button", {
               class: "cd-btn",
               onClick: v[12] || (v[12] = (w) => e.ctl.setApiKey()),
               disabled: !N(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, da)
+            }, "set", 8, ya)
           ])
         ])
       ])) : me("", !0),
-      P("div", ha, [
+      P("div", _a, [
         (H(!0), G(Z, null, ut(N(s).skills, (w) => (H(), G("label", {
           key: w.name,
           class: Ae(["cd-chip", { "cd-on": o.value.includes(w.name) }]),
@@ -5364,12 +5371,12 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             checked: o.value.includes(w.name),
             onChange: (M) => e.ctl.toggleSkill(w.name, M.target.checked),
             "data-skill": w.name
-          }, null, 40, ga),
+          }, null, 40, wa),
           le(" " + Q(w.name), 1)
-        ], 10, pa))), 128)),
-        N(s).skills.length ? me("", !0) : (H(), G("span", ma, Q(N(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
+        ], 10, ba))), 128)),
+        N(s).skills.length ? me("", !0) : (H(), G("span", Sa, Q(N(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
       ]),
-      P("div", ya, [
+      P("div", xa, [
         P("div", {
           ref_key: "chat",
           ref: d,
@@ -5385,7 +5392,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             }, [
               v[24] || (v[24] = P("span", { class: "cd-who" }, "you", -1)),
               le(Q(w.content) + " ", 1),
-              w.error ? (H(), G("span", _a, " — " + Q(w.error), 1)) : me("", !0)
+              w.error ? (H(), G("span", va, " — " + Q(w.error), 1)) : me("", !0)
             ], 2),
             P("div", {
               class: "cd-replies",
@@ -5396,16 +5403,16 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
                 class: Ae(["cd-reply", "cd-" + M.state]),
                 "data-skill": M.skill
               }, [
-                P("div", wa, [
+                P("div", Ca, [
                   le(Q(M.skill), 1),
-                  M.state === "streaming" ? (H(), G("span", Sa, "…")) : me("", !0)
+                  M.state === "streaming" ? (H(), G("span", Ta, "…")) : me("", !0)
                 ]),
-                P("div", xa, Q(M.content), 1),
-                M.error ? (H(), G("div", va, Q(M.error), 1)) : me("", !0)
-              ], 10, ba))), 128))
+                P("div", Ia, Q(M.content), 1),
+                M.error ? (H(), G("div", ka, Q(M.error), 1)) : me("", !0)
+              ], 10, Aa))), 128))
             ], 4)
           ]))), 128)),
-          N(n).turns.length ? me("", !0) : (H(), G("div", Aa, Q(N(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          N(n).turns.length ? me("", !0) : (H(), G("div", Ea, Q(N(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         N(s).showLog ? (H(), G("div", {
           key: 0,
@@ -5425,31 +5432,31 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             ], 64)) : me("", !0),
             le(": " + Q(w.message), 1)
           ], 2))), 128)),
-          N(n).logs.length ? me("", !0) : (H(), G("div", Ca, "no debug output yet"))
+          N(n).logs.length ? me("", !0) : (H(), G("div", Oa, "no debug output yet"))
         ], 512)) : me("", !0)
       ]),
-      N(s).notice || N(n).lastError ? (H(), G("div", Ia, Q(N(s).notice || N(n).lastError.code + ": " + N(n).lastError.message), 1)) : me("", !0),
-      P("div", Ta, [
+      N(s).notice || N(n).lastError ? (H(), G("div", Na, Q(N(s).notice || N(n).lastError.code + ": " + N(n).lastError.message), 1)) : me("", !0),
+      P("div", Ma, [
         ft(P("textarea", {
           "onUpdate:modelValue": v[13] || (v[13] = (w) => N(s).draft = w),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !N(s).connected,
-          onKeydown: T,
+          onKeydown: I,
           "data-test": "input"
-        }, null, 40, ka), [
-          [It, N(s).draft]
+        }, null, 40, $a), [
+          [Tt, N(s).draft]
         ]),
         P("button", {
           class: "cd-btn cd-send",
           disabled: !N(s).connected || !N(s).draft.trim(),
           onClick: v[14] || (v[14] = (w) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Ea)
+        }, "send", 8, Da)
       ])
     ], 32));
   }
-}, Na = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", Ma = "comfyd.canvas", $a = 1500;
+}, Pa = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", La = "comfyd.canvas", ja = 1500;
 function Ci() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
@@ -5457,17 +5464,17 @@ function Ci() {
 function is(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Da(e) {
+function Fa(e) {
   const t = Ci();
   if (t) return e(t, !1);
   let n = 0;
   const s = setInterval(() => {
     const i = Ci();
-    (i || ++n > $a) && (clearInterval(s), i ? e(i, !0) : is("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (i || ++n > ja) && (clearInterval(s), i ? e(i, !0) : is("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Ra({ app: e, api: t }, n) {
-  const s = new sc({
+function Va({ app: e, api: t }, n) {
+  const s = new cc({
     fetchJson: async (c) => {
       const d = await t.fetchApi(c);
       let u = null;
@@ -5480,13 +5487,13 @@ function Ra({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Dc({
+  }), i = new Fc({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: s,
     WebSocket: window.WebSocket,
-    tabId: $c(window.sessionStorage),
+    tabId: jc(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
@@ -5498,10 +5505,10 @@ function Ra({ app: e, api: t }, n) {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
-    createApp: Ql,
+    createApp: ec,
     reactive: ds,
-    component: Oa,
-    css: Na,
+    component: Ra,
+    css: Pa,
     document,
     log: is
   };
@@ -5512,7 +5519,7 @@ function Ra({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Ma,
+    name: La,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -5521,8 +5528,8 @@ function Ra({ app: e, api: t }, n) {
       d?.name === ss && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Ai(c) && Zc(c, r);
+      Ai(c) && ia(c, r);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Da(Ra);
+Fa(Va);
