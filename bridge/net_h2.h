@@ -94,8 +94,11 @@ int net_h2_upgrade(net_h2 *h, net_str settings, net_msg *req);
  * NET_H2_E_PROTO (flush the GOAWAY, then close), NET_H2_E_NOMEM or
  * NET_H2_E_FATAL. Besides nghttp2's own checks, a HEADERS frame that
  * would open a stream numerically below one the client already opened is
- * a connection error PROTOCOL_ERROR (RFC 9113 section 5.1.1; nghttp2
- * ignores it). */
+ * a connection error PROTOCOL_ERROR (RFC 9113 section 5.1.1). nghttp2
+ * ignores such frames on purpose, because a client may still send trailers
+ * for a stream the server already reset; the bridge's clients send no
+ * trailers, so a HEADERS frame for a stream that is not open any more is
+ * treated as the error the RFC names. */
 int net_h2_feed(net_h2 *h, const uint8_t *data, size_t len);
 /* Sends queued frames through the send callback until it refuses. Returns
  * 0, NET_H2_E_NOMEM or NET_H2_E_FATAL. */
