@@ -5,9 +5,8 @@
 #   tests/graph/run.sh BUILD_DIR [node --test args: --test-name-pattern=queue,
 #                                 or test files such as test/live.test.mjs]
 # Needs node (>= 18) with npm, curl with HTTP/2 and /usr/bin/python3 with
-# python3-h2. Installs the Node
-# packages from package-lock.json when they are missing. Exits non-zero on
-# any failure.
+# python3-h2. Installs the Node packages from package-lock.json when they
+# are missing. Exits non-zero on any failure.
 set -eu
 
 if [ $# -lt 1 ]; then
