@@ -95,6 +95,19 @@ if command -v nghttp >/dev/null; then
 else
     echo "skip h2 multiplexing (nghttp not installed)"
 fi
+# The h2spec conformance suite, when installed (a Go program:
+# github.com/summerwind/h2spec); requests without the token get 401,
+# which is all it needs.
+H2SPEC=${H2SPEC:-$(command -v h2spec || true)}
+if [ -n "$H2SPEC" ]; then
+    summary=$(timeout 300 "$H2SPEC" -h 127.0.0.1 -p "$PORT" -P /hello -o 3 2>&1 | grep 'tests, ')
+    case "$summary" in
+    *" 0 failed"*) ok "h2spec: $summary" ;;
+    *) fail "h2spec" "$summary" ;;
+    esac
+else
+    echo "skip h2spec (not installed)"
+fi
 
 # ---- limits ----
 head -c $((2 * 1024 * 1024)) /dev/zero >"$TMP/2m"
