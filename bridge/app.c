@@ -67,6 +67,9 @@ enum {
     OPT_ALLOW_ORIGIN,
     OPT_ALLOW_HOST,
     OPT_LOG_LEVEL,
+    OPT_MAX_CONNECTIONS,
+    OPT_MAX_UNAUTH,
+    OPT_HANDSHAKE_TIMEOUT,
     OPT__END,
     OPT_HELP = 'h',
     OPT_VERSION = 'V',
@@ -80,6 +83,9 @@ static const struct option long_opts[] = {
     {"allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN},
     {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"max-unauth-connections", required_argument, NULL, OPT_MAX_UNAUTH},
+    {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -97,6 +103,9 @@ static const struct {
     {"COMFYD_BRIDGE_ALLOW_ORIGIN", OPT_ALLOW_ORIGIN},
     {"COMFYD_BRIDGE_ALLOW_HOST", OPT_ALLOW_HOST},
     {"COMFYD_BRIDGE_LOG_LEVEL", OPT_LOG_LEVEL},
+    {"COMFYD_BRIDGE_MAX_CONNECTIONS", OPT_MAX_CONNECTIONS},
+    {"COMFYD_BRIDGE_MAX_UNAUTH_CONNECTIONS", OPT_MAX_UNAUTH},
+    {"COMFYD_BRIDGE_HANDSHAKE_TIMEOUT_MS", OPT_HANDSHAKE_TIMEOUT},
 };
 
 void app_cfg_usage(FILE *f, const char *prog)
@@ -122,12 +131,24 @@ void app_cfg_usage(FILE *f, const char *prog)
             "                         [COMFYD_BRIDGE_ALLOW_HOST, comma-separated]\n"
             "  --log-level LEVEL      debug, info, warn or error\n"
             "                         [COMFYD_BRIDGE_LOG_LEVEL, default info]\n"
+            "  --max-connections N    open connections at most; one more is answered 503\n"
+            "                         [COMFYD_BRIDGE_MAX_CONNECTIONS, default %d]\n"
+            "  --max-unauth-connections N\n"
+            "                         of those, connections that have not yet sent a valid token;\n"
+            "                         the oldest idle one is closed to make room for a newcomer\n"
+            "                         [COMFYD_BRIDGE_MAX_UNAUTH_CONNECTIONS, default %d]\n"
+            "  --handshake-timeout-ms MS\n"
+            "                         a connection without a valid token is closed after this\n"
+            "                         [COMFYD_BRIDGE_HANDSHAKE_TIMEOUT_MS, default %d]\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
-            "Callers without an allowed Origin must send \"Authorization: Bearer <token>\" with\n"
-            "the token from the token file. Stop with SIGINT or SIGTERM (graceful).\n",
-            prog, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA);
+            "Every caller must send \"Authorization: Bearer <token>\" with the token from the\n"
+            "token file (WebSockets may send it as ?token= or the subprotocol\n"
+            "comfyd.token.<token>); an allowed Origin does not replace it. See docs/security.md.\n"
+            "Stop with SIGINT or SIGTERM (graceful).\n",
+            prog, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA, APP_DEFAULT_MAX_CONNECTIONS,
+            APP_DEFAULT_MAX_UNAUTH, APP_DEFAULT_HANDSHAKE_TIMEOUT_MS);
 }
 
 static int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -208,9 +229,42 @@ static int add_name(char **arr, size_t *n, const char *v, const char *flag, char
     return APP_OK;
 }
 
+/* A decimal integer in [lo, hi]. */
+static int parse_count(const char *v, long lo, long hi, long *out)
+{
+    if (!*v || strlen(v) > 9) return -1;
+    long n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        n = n * 10 + (*p - '0');
+    }
+    if (n < lo || n > hi) return -1;
+    *out = n;
+    return 0;
+}
+
 static int cfg_apply(app_cfg *c, int opt, const char *v, char *err, size_t errlen)
 {
+    long n;
     switch (opt) {
+    case OPT_MAX_CONNECTIONS:
+        if (parse_count(v, 1, APP_MAX_MAX_CONNECTIONS, &n))
+            return cfg_fail(err, errlen, "--max-connections: '%s' is not a number in 1..%d", v,
+                            APP_MAX_MAX_CONNECTIONS);
+        c->max_connections = (size_t)n;
+        return APP_OK;
+    case OPT_MAX_UNAUTH:
+        if (parse_count(v, 1, APP_MAX_MAX_CONNECTIONS, &n))
+            return cfg_fail(err, errlen, "--max-unauth-connections: '%s' is not a number in 1..%d",
+                            v, APP_MAX_MAX_CONNECTIONS);
+        c->max_unauth_connections = (size_t)n;
+        return APP_OK;
+    case OPT_HANDSHAKE_TIMEOUT:
+        if (parse_count(v, APP_MIN_HANDSHAKE_TIMEOUT_MS, APP_MAX_HANDSHAKE_TIMEOUT_MS, &n))
+            return cfg_fail(err, errlen, "--handshake-timeout-ms: '%s' is not a number in %d..%d",
+                            v, APP_MIN_HANDSHAKE_TIMEOUT_MS, APP_MAX_HANDSHAKE_TIMEOUT_MS);
+        c->handshake_timeout_ms = (uint64_t)n;
+        return APP_OK;
     case OPT_LISTEN:
         return parse_listen(c, v, err, errlen);
     case OPT_CORE:
@@ -258,6 +312,9 @@ int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
     c->listen_host = text_dup(DEFAULT_HOST);
     c->listen_port = DEFAULT_PORT;
     c->log_level = LOG_INFO;
+    c->max_connections = APP_DEFAULT_MAX_CONNECTIONS;
+    c->max_unauth_connections = APP_DEFAULT_MAX_UNAUTH;
+    c->handshake_timeout_ms = APP_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (err && errlen) err[0] = '\0';
 
     int given[OPT__END - OPT_LISTEN] = {0};
@@ -284,6 +341,10 @@ int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
             return rc;
         }
     }
+    if (c->max_unauth_connections > c->max_connections)
+        return cfg_fail(err, errlen,
+                        "--max-unauth-connections (%zu) is more than --max-connections (%zu)",
+                        c->max_unauth_connections, c->max_connections);
     if (!c->data_dir) c->data_dir = text_dup(DEFAULT_DATA);
     char path[MAX_PATH];
     if (!c->core) {
@@ -824,7 +885,7 @@ void app__respond_json(app *a, bnet_req *r, app_route route, int status, char *b
                           sizeof fallback - 1);
     free(body);
     if (rc != BNET_OK) {
-        LOG_W(MOD, "cannot answer %s: %s", bnet_req_path(r), bnet_strerror(rc));
+        LOG_W(MOD, "cannot answer %s: %s", LOG_ESC(bnet_req_path(r)), bnet_strerror(rc));
         /* bnet keeps r: an answer that could not be queued still ends it. */
         if (bnet_respond_error(r, 500, "internal error") != BNET_OK) return;
         status = 500;
@@ -1023,6 +1084,7 @@ static void call_deliver(void *ud)
     app_call *c = ud;
     app *a = c->a;
     app_metrics_grpc(&a->m, c->method, c->code);
+    if (c->conn) bnet_discharge(a->net, c->conn);
     c->done(c);
     call_free(c);
     atomic_fetch_sub(&a->inflight, 1);
@@ -1047,6 +1109,16 @@ void app__call_start(app_call *c, const ProtobufCMessage *req, int64_t timeout_m
 {
     app *a = c->a;
     atomic_fetch_add(&a->inflight, 1);
+    /* The call counts against its connection until it finishes, also when
+     * the client resets the request first: one connection cannot take all
+     * of rpcc's calls. */
+    bnet_req *r = c->req_id ? bnet_req_find(a->net, c->req_id) : NULL;
+    if (r && bnet_req_charge(r, &c->conn) != BNET_OK) {
+        c->code = GRPC_STATUS_UNAVAILABLE;
+        snprintf(c->details, sizeof c->details, "too many calls in flight on this connection");
+        call_deliver(c);
+        return;
+    }
     int rc = rpcc_unary(a->core, methods[c->method].svc, methods[c->method].name, req, timeout_ms,
                         0, call_cb, c);
     if (rc == RPCC_OK) return;
@@ -1402,6 +1474,18 @@ static void h_metrics(bnet_req *r, void *ud)
         {"net_bytes_out_total", "Bytes sent.", st.bytes_out, 0},
         {"net_bytes_queued", "Output not yet written.", st.bytes_queued, 1},
         {"net_timeouts_total", "Connections closed by a timeout.", st.timeouts, 0},
+        {"net_connections_unauth", "Open connections that have not sent a valid token yet.",
+         st.connections_unauth, 1},
+        {"net_connections_evicted_total",
+         "Unauthenticated connections closed to make room for new ones.", st.connections_evicted,
+         0},
+        {"net_handshake_timeouts_total",
+         "Connections closed for sending no valid token within the handshake deadline.",
+         st.handshake_timeouts, 0},
+        {"net_h2_calmed_total", "HTTP/2 connections closed for resetting streams too fast.",
+         st.h2_calmed, 0},
+        {"net_calls_refused_total", "Calls refused: the connection had too many in flight.",
+         st.charges_refused, 0},
     };
     /* Counted before rendering so that this scrape is included. */
     app_metrics_http(&a->m, APP_ROUTE_METRICS, 200);
@@ -1537,6 +1621,9 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     o.n_allow_origins = cfg->n_allow_origins;
     o.allow_hosts = (const char *const *)cfg->allow_hosts;
     o.n_allow_hosts = cfg->n_allow_hosts;
+    o.limits.max_connections = cfg->max_connections;
+    o.limits.max_unauth_connections = cfg->max_unauth_connections;
+    o.limits.handshake_timeout_ms = cfg->handshake_timeout_ms;
     if ((e = bnet_create(&a->net, loop, &o)) != BNET_OK) {
         LOG_E(MOD, "cannot serve on %s port %d: %s", cfg->listen_host, cfg->listen_port,
               bnet_strerror(e));

@@ -60,6 +60,14 @@
 #define APP_MAX_QUERY_VALUE 16384
 /* Node type names in one names= parameter (the core's CANVAS_MAX_NAMES). */
 #define APP_MAX_NAMES_PARAM 1000
+/* Connection limits (docs/security.md): bnet's defaults, and the bounds of
+ * --max-connections, --max-unauth-connections, --handshake-timeout-ms. */
+#define APP_DEFAULT_MAX_CONNECTIONS 256
+#define APP_DEFAULT_MAX_UNAUTH 64
+#define APP_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define APP_MAX_MAX_CONNECTIONS 65536
+#define APP_MIN_HANDSHAKE_TIMEOUT_MS 100
+#define APP_MAX_HANDSHAKE_TIMEOUT_MS 600000
 
 /* ---- errors ---- */
 
@@ -95,7 +103,10 @@ typedef struct app_cfg {
     size_t n_allow_origins;
     char *allow_hosts[APP_MAX_NAMES];
     size_t n_allow_hosts;
-    int log_level; /* log.h's log_level */
+    int log_level;                 /* log.h's log_level */
+    size_t max_connections;        /* bnet_limits.max_connections */
+    size_t max_unauth_connections; /* bnet_limits.max_unauth_connections */
+    uint64_t handshake_timeout_ms; /* bnet_limits.handshake_timeout_ms */
 } app_cfg;
 
 /* Parses argv (flags win over their COMFYD_BRIDGE_* environment twins) and
@@ -500,6 +511,7 @@ struct app_call {
     app_call_done done;
     uint64_t req_id; /* HTTP request (bnet_req_find), 0: none */
     uint64_t ws_id;  /* WebSocket (bnet_ws_find), 0: none */
+    uint64_t conn;   /* bnet connection charged for the call (bnet_discharge), 0: none */
     app_route route;
     int tag;    /* caller's small value (op, event kind) */
     char *rid;  /* caller's request_id JSON (owned, freed with the call) */

@@ -189,7 +189,8 @@ static void report_done(app_call *c)
         const char *code;
         char msg[RPCC_MAX_DETAILS_BYTES + 64];
         app__call_outcome(c, &code, msg, sizeof msg);
-        LOG_D(MOD, "editor %s: %s refused: %s", w->canvas_id, c->text, msg);
+        LOG_D(MOD, "editor %s: %s refused: %s", LOG_ESC(w->canvas_id), LOG_ESC(c->text),
+              LOG_ESC(msg));
         send_error(w, "report_error", c->text, code, msg);
     }
     if (w->base.ws) pump(w);
@@ -274,8 +275,8 @@ static void stream_end(void *owner, app_stream *s, grpc_status_code code, const 
         snprintf(reason, sizeof reason, "%s", details);
     else
         snprintf(reason, sizeof reason, "core stream ended: %s", app_grpc_code_name(code));
-    LOG_I(MOD, "editor %s: stream ended (%s: %s); closing with %u", w->canvas_id,
-          app_grpc_code_name(code), details ? details : "", close);
+    LOG_I(MOD, "editor %s: stream ended (%s: %s); closing with %u", LOG_ESC(w->canvas_id),
+          app_grpc_code_name(code), LOG_ESC(details ? details : ""), close);
     if (close != 1012 && close != 1000)
         send_error(w, "error", NULL, app_grpc_code_name(code), reason);
     app__ws_close(&w->base, close, reason);
@@ -322,7 +323,7 @@ static void attach(app *a, editor_ws *w, const char *data, size_t len)
     }
     w->attaching = 1;
     w->canvas_id = text_dup(req->canvas_id);
-    LOG_D(MOD, "editor %s attaching from %s", w->canvas_id, bnet_ws_peer(w->base.ws));
+    LOG_D(MOD, "editor %s attaching from %s", LOG_ESC(w->canvas_id), bnet_ws_peer(w->base.ws));
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
@@ -357,7 +358,7 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
     (void)reason, (void)rlen, (void)ud;
     editor_ws *w = bnet_ws_data(ws);
     if (!w) return;
-    if (w->canvas_id) LOG_D(MOD, "editor %s closed (%u)", w->canvas_id, code);
+    if (w->canvas_id) LOG_D(MOD, "editor %s closed (%u)", LOG_ESC(w->canvas_id), code);
     if (w->stream) app__stream_detach(w->stream); /* cancels: the core sees the tab gone */
     for (report *it = w->head, *next; it; it = next) {
         next = it->next;

@@ -1390,7 +1390,7 @@ static void dispatch(op *o, const mcp_msg *msg)
             return;
         }
     }
-    LOG_D(MOD, "session %.8s: tools/call %s", x->session, name);
+    LOG_D(MOD, "session %.8s: tools/call %s", x->session, LOG_ESC(name));
     switch (o->tool) {
     case T_GET_GRAPH:
         tool_get_graph(o);
@@ -1441,7 +1441,7 @@ static void cancelled(app *a, const char *session, yajl_val params)
     for (wait *w = a->mcp->waits; w; w = w->next) {
         op *o = w->o;
         if (!o || strcmp(o->x->session, session) || strcmp(o->id, id)) continue;
-        LOG_D(MOD, "session %.8s: request %s cancelled", session, id);
+        LOG_D(MOD, "session %.8s: request %s cancelled", session, LOG_ESC(id));
         o->w = NULL;
         w->o = NULL;
         mcp_session *s = session_of(a, session);
@@ -1548,8 +1548,8 @@ static void initialize(mcp_x *x, const mcp_msg *msg)
         return;
     }
     free(res);
-    LOG_I(MOD, "session %.8s: %s, protocol %s", s->id, *client ? client : "(unnamed client)",
-          version);
+    LOG_I(MOD, "session %.8s: %s, protocol %s", s->id,
+          *client ? LOG_ESC(client) : "(unnamed client)", LOG_ESC(version));
     op_finish(o, json);
 }
 

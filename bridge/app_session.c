@@ -426,7 +426,8 @@ static void resume(session_ws *w)
     q.session_id = w->room_id;
     q.after_seq = w->last_seq;
     LOG_I(MOD, "session %s: socket %llu fell behind the core's queue; resubscribing after seq %llu",
-          w->room_id, (unsigned long long)bnet_ws_id(w->base.ws), (unsigned long long)w->last_seq);
+          LOG_ESC(w->room_id), (unsigned long long)bnet_ws_id(w->base.ws),
+          (unsigned long long)w->last_seq);
     int rc = app__stream_start(a, APP_M_SUBSCRIBE, &q.base, w, room_msg, room_end, &w->room);
     if (rc != RPCC_OK) {
         char msg[256];
@@ -457,7 +458,7 @@ static void room_end(void *owner, app_stream *s, grpc_status_code code, const ch
             /* Too many missed events to replay at once: start from a
              * sync_state snapshot, which replaces the panel's state. */
             LOG_I(MOD, "session %s: replay refused (%s); resubscribing from a snapshot",
-                  w->room_id ? w->room_id : "?", details ? details : "");
+                  LOG_ESC(w->room_id), LOG_ESC(details ? details : ""));
             w->fresh_tried = 1;
             w->last_seq = 0;
             resume(w);
@@ -467,8 +468,8 @@ static void room_end(void *owner, app_stream *s, grpc_status_code code, const ch
     char msg[RPCC_MAX_DETAILS_BYTES + 128];
     snprintf(msg, sizeof msg, "%s%s", code == GRPC_STATUS_UNAVAILABLE ? "core unavailable: " : "",
              details && details[0] ? details : "the session's event stream ended");
-    LOG_D(MOD, "session %s: stream ended (%s: %s)", w->room_id ? w->room_id : "?",
-          app_grpc_code_name(code), msg);
+    LOG_D(MOD, "session %s: stream ended (%s: %s)", LOG_ESC(w->room_id), app_grpc_code_name(code),
+          LOG_ESC(msg));
     int live = delivered || w->resumed;
     uint64_t last = w->last_seq;
     if (code == GRPC_STATUS_RESOURCE_EXHAUSTED && live) {

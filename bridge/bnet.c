@@ -29,6 +29,15 @@
  * few; 256 leaves room without letting a runaway client exhaust fds. */
 #define BNET_DEFAULT_PORT 8189
 #define BNET_DEFAULT_MAX_CONNECTIONS 256
+/* Connections without a valid token yet: a browser's few plus agents
+ * connecting at once fit; a flood of idle sockets gets no more. */
+#define BNET_DEFAULT_MAX_UNAUTH 64
+/* A client that connects sends its request at once; 10 s covers a loaded
+ * machine, not a socket held open for nothing. */
+#define BNET_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+/* Calls one connection may have running: HTTP/2's concurrent streams,
+ * so only requests reset before their answer can go beyond them. */
+#define BNET_DEFAULT_CONN_MAX_CHARGES 100
 /* Output per connection before we stop reading from it. */
 #define BNET_DEFAULT_WRITE_HIGH_WATER (1024 * 1024)
 /* Unsent bytes per streamed response: an event stream that falls this far
@@ -53,6 +62,11 @@
 #define MAX_REFUSING 64
 /* Backlog of the listening socket. */
 #define LISTEN_BACKLOG 128
+/* "PRI ": no HTTP/1.1 method; input that starts so is a broken h2 preface. */
+#define H2_PREFACE_METHOD_LEN 4
+/* How far into a connection's first bytes the request line is looked for
+ * when it does not parse (see not_http_line). */
+#define FIRST_LINE_SCAN 8192
 
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define H2_PREFACE_LEN 24
@@ -109,7 +123,13 @@ struct bnet_ws {
 struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uv_timer_t hs_timer; /* handshake deadline while unauthenticated */
     int handles_open;
+    int authed;    /* a request presented a valid token */
+    int on_unauth; /* linked on bnet.unauth_head */
+    conn *uprev, *unext;
+    size_t charges;  /* bnet_req_charge units held */
+    size_t h1_count; /* HTTP/1.1 requests parsed */
     bnet *srv;
     uint64_t id;
     int proto, state, timer_kind;
@@ -168,6 +188,9 @@ struct bnet {
     size_t nroutes;
     conn *conns;
     size_t nopen, nrefusing;
+    conn *unauth_head, *unauth_tail; /* oldest first */
+    size_t nunauth;
+    idmap conn_ids; /* connection id -> conn, for bnet_discharge */
     conn *dirty;
     uint64_t next_id;
     idmap reqs, wss;
@@ -516,6 +539,71 @@ int bnet_route_ws(bnet *s, const char *path, unsigned flags, const bnet_ws_handl
     return add_route(s, NULL, path, flags, 1, NULL, h, ud);
 }
 
+/* ---- unauthenticated connections ---- */
+
+static void unauth_remove(conn *c)
+{
+    if (!c->on_unauth) return;
+    bnet *s = c->srv;
+    if (c->uprev)
+        c->uprev->unext = c->unext;
+    else
+        s->unauth_head = c->unext;
+    if (c->unext)
+        c->unext->uprev = c->uprev;
+    else
+        s->unauth_tail = c->uprev;
+    c->uprev = c->unext = NULL;
+    c->on_unauth = 0;
+    s->nunauth--;
+    s->st.connections_unauth = s->nunauth;
+}
+
+static void unauth_add(conn *c)
+{
+    bnet *s = c->srv;
+    c->uprev = s->unauth_tail;
+    c->unext = NULL;
+    if (s->unauth_tail)
+        s->unauth_tail->unext = c;
+    else
+        s->unauth_head = c;
+    s->unauth_tail = c;
+    c->on_unauth = 1;
+    s->nunauth++;
+    s->st.connections_unauth = s->nunauth;
+}
+
+static void conn_authenticated(conn *c)
+{
+    if (c->authed) return;
+    c->authed = 1;
+    unauth_remove(c);
+    uv_timer_stop(&c->hs_timer);
+}
+
+static void on_hs_timer(uv_timer_t *t)
+{
+    conn *c = t->data;
+    if (c->authed || c->state == S_CLOSING) return;
+    c->srv->st.timeouts++;
+    c->srv->st.handshake_timeouts++;
+    close_hard(c);
+}
+
+/* Closes the oldest unauthenticated connection that has no request in
+ * progress. Returns 1 when one was closed. */
+static int evict_unauth(bnet *s)
+{
+    for (conn *v = s->unauth_head; v; v = v->unext) {
+        if (v->state != S_OPEN || v->live || v->qhead || v->busy) continue;
+        s->st.connections_evicted++;
+        close_hard(v);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- policy ---- */
 
 /* 0 when m may proceed; else the HTTP status, with text and whether the
@@ -530,7 +618,12 @@ static int check_policy(conn *c, const net_msg *m, int ws, const char **text, in
     net_policy_req_from_msg(&pr, m, ws);
     pr.public_route = rt && (rt->flags & BNET_ROUTE_PUBLIC);
     int e = net_policy_check(s->policy, &pr);
-    if (e == NET_POLICY_OK) return 0;
+    if (e == NET_POLICY_OK) {
+        /* Passing a public route without a token proves nothing. */
+        if (!pr.public_route || pr.nauthorization || pr.has_query_token || pr.has_proto_token)
+            conn_authenticated(c);
+        return 0;
+    }
     *text = net_policy_message(e);
     *auth = e == NET_POLICY_E_TOKEN;
     return net_policy_status(e);
@@ -804,6 +897,25 @@ void bnet_req_set_abort(bnet_req *r, void (*fn)(bnet_req *, void *), void *ud)
 {
     r->abort_fn = fn;
     r->abort_ud = ud;
+}
+
+int bnet_req_charge(bnet_req *r, uint64_t *conn_id)
+{
+    conn *c = r->c;
+    if (c->state == S_CLOSING) return BNET_E_CLOSED;
+    if (c->charges >= c->srv->lim.conn_max_charges) {
+        c->srv->st.charges_refused++;
+        return BNET_E_FULL;
+    }
+    c->charges++;
+    *conn_id = c->id;
+    return BNET_OK;
+}
+
+void bnet_discharge(bnet *s, uint64_t conn_id)
+{
+    conn *c = conn_id ? idmap_get(&s->conn_ids, conn_id) : NULL;
+    if (c && c->charges) c->charges--;
 }
 
 /* ---- dispatch ---- */
@@ -1106,8 +1218,12 @@ static void close_hard(conn *c)
     else
         s->nopen--;
     s->st.connections_open = s->nopen;
+    unauth_remove(c);
+    idmap_del(&s->conn_ids, c->id);
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->hs_timer);
     uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
+    uv_close((uv_handle_t *)&c->hs_timer, on_conn_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 }
 
@@ -1179,6 +1295,7 @@ static void h1_request(conn *c, net_msg *m)
     }
     disarm(c);
     enqueue(c, r);
+    c->h1_count++;
     if (!r->keep_alive) c->h1_stop = 1;
     if (net_msg_flags(m) & NET_MSG_UPGRADE) {
         if (is_ws_upgrade(c->srv, m)) {
@@ -1191,6 +1308,23 @@ static void h1_request(conn *c, net_msg *m)
     }
     /* Upgrades wait until every earlier answer is out (h1_output). */
     if (!r->upgrade) dispatch(r);
+}
+
+/* 1 when the first line of d (the connection's first bytes) is complete
+ * and does not end in an HTTP version ("HTTP/..."). A line that has not
+ * fully arrived here gives 0: the parser's answer stands. */
+static int not_http_line(const uint8_t *d, size_t n)
+{
+    if (n > FIRST_LINE_SCAN) n = FIRST_LINE_SCAN;
+    const uint8_t *nl = memchr(d, '\n', n);
+    if (!nl) return 0;
+    size_t len = (size_t)(nl - d);
+    if (len && d[len - 1] == '\r') len--;
+    size_t sp = len;
+    while (sp > 0 && d[sp - 1] != ' ')
+        sp--;
+    if (sp == 0) return 1;
+    return !(len - sp >= 5 && memcmp(d + sp, "HTTP/", 5) == 0);
 }
 
 static void h1_parse(conn *c)
@@ -1212,6 +1346,14 @@ static void h1_parse(conn *c)
             net_field au = {"WWW-Authenticate", "Bearer"};
             h1_fail(c, net_http1_error_status(c->h1), c->reject_text ? c->reject_text : "rejected",
                     &au, c->reject_auth ? 1 : 0);
+        } else if (e == NET_HTTP1_E_PARSE && c->h1_count == 0 &&
+                   not_http_line(c->in.data, c->in.len)) {
+            /* Not an HTTP/1.x client at all (h2spec 3.5/2 sends "INVALID
+             * CONNECTION PREFACE"): an HTTP/1.1 answer would be noise to
+             * it, so the connection just ends. */
+            c->srv->st.requests_rejected++;
+            c->h1_stop = 1;
+            begin_close(c);
         } else if (e == NET_HTTP1_E_PARSE) {
             h1_fail(c, net_http1_error_status(c->h1), net_http1_error_text(c->h1), NULL, 0);
         } else {
@@ -1301,7 +1443,7 @@ static void h1_upgrade(conn *c, bnet_req *r)
     }
     bnet_ws *w = calloc(1, sizeof *w);
     if (!w || net_ws_create(&c->ws, &s->wslim, &ws_callbacks, c) ||
-        net_ws_write_101(&c->out, key.p, key.len)) {
+        net_ws_write_101(&c->out, key.p, key.len, net_policy_ws_protocol(r->msg))) {
         free(w);
         req_free(r);
         close_hard(c);
@@ -1530,6 +1672,15 @@ static void feed_h2(conn *c, const uint8_t *d, size_t n)
         c->srv->st.requests_rejected++;
     } else if (e) {
         close_hard(c);
+        return;
+    }
+    if (!c->h2_dying && net_h2_calmed(c->h2)) {
+        c->h2_dying = 1;
+        c->srv->st.h2_calmed++;
+        LOG_W("bnet",
+              "%s: HTTP/2 streams reset faster than they complete; closing with "
+              "ENHANCE_YOUR_CALM",
+              c->peer);
     }
 }
 
@@ -1543,6 +1694,21 @@ static void conn_input(conn *c, const uint8_t *d, size_t n)
         memcpy(c->sniff + c->sniff_len, d, take);
         c->sniff_len += take;
         if (memcmp(c->sniff, h2_preface, c->sniff_len) != 0) {
+            size_t same = 0;
+            while (same < c->sniff_len && c->sniff[same] == (uint8_t)h2_preface[same])
+                same++;
+            if (same >= H2_PREFACE_METHOD_LEN) {
+                /* An HTTP/2 preface gone wrong, not an HTTP/1.1 request:
+                 * a connection error PROTOCOL_ERROR (RFC 9113 section
+                 * 3.4), never an HTTP/1.1 answer. */
+                c->srv->st.requests_rejected++;
+                if (net_buf_append(&c->out, net_h2_preface_goaway, NET_H2_PREFACE_GOAWAY_LEN)) {
+                    close_hard(c);
+                    return;
+                }
+                begin_close(c);
+                return;
+            }
             if (net_http1_create(&c->h1, &c->srv->h1lim, &h1_callbacks, c) ||
                 net_buf_append(&c->in, c->sniff, c->sniff_len) ||
                 net_buf_append(&c->in, d + take, n - take)) {
@@ -1716,14 +1882,20 @@ static void on_connection(uv_stream_t *server, int status)
     net_buf_init(&c->out);
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
+    uv_timer_init(s->loop, &c->hs_timer);
     c->tcp.data = c;
     c->timer.data = c;
-    c->handles_open = 2;
+    c->hs_timer.data = c;
+    c->handles_open = 3;
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
     c->id = ++s->next_id;
-    int over = s->nopen >= s->lim.max_connections;
+    /* Room for the newcomer: idle connections without the token give way
+     * (the oldest first) before anyone is refused. */
+    if (s->nopen >= s->lim.max_connections || s->nunauth >= s->lim.max_unauth_connections)
+        evict_unauth(s);
+    int over = s->nopen >= s->lim.max_connections || s->nunauth >= s->lim.max_unauth_connections;
     if (over)
         s->nrefusing++, c->refused = 1;
     else
@@ -1746,6 +1918,12 @@ static void on_connection(uv_stream_t *server, int status)
         begin_close(c);
         return;
     }
+    if (idmap_put(&s->conn_ids, c->id, c)) {
+        close_hard(c);
+        return;
+    }
+    unauth_add(c);
+    uv_timer_start(&c->hs_timer, on_hs_timer, s->lim.handshake_timeout_ms, 0);
     c->proto = P_SNIFF;
     arm(c, T_IDLE, s->lim.idle_timeout_ms);
     update_reading(c);
@@ -1808,6 +1986,9 @@ void bnet_opts_init(bnet_opts *o)
     o->port = BNET_DEFAULT_PORT;
     bnet_limits *l = &o->limits;
     l->max_connections = BNET_DEFAULT_MAX_CONNECTIONS;
+    l->max_unauth_connections = BNET_DEFAULT_MAX_UNAUTH;
+    l->handshake_timeout_ms = BNET_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    l->conn_max_charges = BNET_DEFAULT_CONN_MAX_CHARGES;
     l->max_header_bytes = NET_HTTP1_MAX_HEADER_BYTES;
     l->max_headers = NET_HTTP1_MAX_HEADERS;
     l->max_url = NET_HTTP1_MAX_URL;
@@ -1839,7 +2020,8 @@ static void free_handle(uv_handle_t *h)
 
 static int limits_valid(const bnet_limits *l)
 {
-    return l->max_connections > 0 && l->max_header_bytes >= 256 && l->max_headers > 0 &&
+    return l->max_connections > 0 && l->max_unauth_connections > 0 && l->handshake_timeout_ms > 0 &&
+           l->conn_max_charges > 0 && l->max_header_bytes >= 256 && l->max_headers > 0 &&
            l->max_url >= 16 && l->ws_max_message > 0 && l->ws_max_queue > 0 &&
            l->write_high_water >= 1024 && l->max_pipeline > 0 && l->h2_max_streams > 0 &&
            l->header_timeout_ms > 0 && l->body_timeout_ms > 0 && l->idle_timeout_ms > 0 &&
@@ -1906,6 +2088,8 @@ int bnet_create(bnet **out, uv_loop_t *loop, const bnet_opts *o)
     if (!s) return BNET_E_NOMEM;
     s->loop = loop;
     s->lim = o->limits;
+    if (s->lim.max_unauth_connections > s->lim.max_connections)
+        s->lim.max_unauth_connections = s->lim.max_connections;
     pthread_mutex_init(&s->mu, NULL);
     s->h1lim = (net_http1_limits){s->lim.max_header_bytes, s->lim.max_headers, s->lim.max_url,
                                   s->lim.max_body};
@@ -2004,6 +2188,7 @@ void bnet_destroy(bnet *s)
     free(s->routes);
     idmap_free(&s->reqs);
     idmap_free(&s->wss);
+    idmap_free(&s->conn_ids);
     net_policy_destroy(s->policy);
     pthread_mutex_destroy(&s->mu);
     free(s);

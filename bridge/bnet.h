@@ -79,8 +79,23 @@ typedef struct bnet_header {
 #define BNET_MAX_EXTRA_HEADERS 32
 
 typedef struct bnet_limits {
-    /* Open connections; one more is answered 503 and closed. */
+    /* Open connections; one more is answered 503 and closed (unless an
+     * unauthenticated one can make room, see below). */
     size_t max_connections;
+    /* Connections that have not yet presented a valid token (the budget
+     * is part of max_connections, and is cut to it). When a new connection
+     * finds the budget or the total full, the oldest unauthenticated
+     * connection with no request in progress is closed to make room; when
+     * none can be, the newcomer is answered 503. So idle sockets opened
+     * without the token cannot starve callers that have it. */
+    size_t max_unauth_connections;
+    /* An unauthenticated connection is closed this long after it was
+     * accepted: a valid request with the token must come first. */
+    uint64_t handshake_timeout_ms;
+    /* Work an application runs for one connection's requests beyond their
+     * answers (calls to the core, bnet_req_charge), also after the client
+     * reset them: one connection cannot hold more. */
+    size_t conn_max_charges;
     size_t max_header_bytes;    /* request line + headers; HTTP/2 header list */
     size_t max_headers;         /* header fields per request */
     size_t max_url;             /* request-target bytes */
@@ -113,8 +128,10 @@ typedef struct bnet_opts {
 } bnet_opts;
 
 /* Fills o with the defaults (limits from the BNET_DEFAULT_* values in
- * bnet.c: 256 connections, 16 KiB headers, 1 MiB bodies and messages, 4 MiB
- * WebSocket queue, 10 s header timeout, 60 s body and idle timeouts). */
+ * bnet.c: 256 connections of which 64 unauthenticated, a 10 s handshake
+ * deadline, 100 charges per connection, 16 KiB headers, 1 MiB bodies and
+ * messages, 4 MiB WebSocket queue, 10 s header timeout, 60 s body and idle
+ * timeouts). */
 void bnet_opts_init(bnet_opts *o);
 
 /* Loads the token, binds and listens on loop (not owned). opts is copied.
@@ -229,6 +246,15 @@ void *bnet_req_data(const bnet_req *r);
  * is freed when fn returns and no bnet_respond* call may be made in fn. */
 void bnet_req_set_abort(bnet_req *r, void (*fn)(bnet_req *r, void *ud), void *ud);
 
+/* Charges one unit of work (a call to the core) to r's connection, which
+ * holds at most conn_max_charges. Returns BNET_OK and *conn (hand it to
+ * bnet_discharge when the work is done, whatever became of r), or
+ * BNET_E_FULL: the connection has that much work running already (answer
+ * 503). */
+int bnet_req_charge(bnet_req *r, uint64_t *conn);
+/* Releases a charge; a no-op when the connection is gone. */
+void bnet_discharge(bnet *s, uint64_t conn);
+
 /* Sends a complete response and frees r. content_type may be NULL; extra
  * may be NULL (at most BNET_MAX_EXTRA_HEADERS); Content-Length, Date and
  * connection headers are set by bnet. body is copied (NULL when len 0).
@@ -286,7 +312,12 @@ int bnet_post(bnet *s, void (*fn)(void *ud), void *ud);
 typedef struct bnet_stats {
     uint64_t connections_open;    /* gauge */
     uint64_t connections_total;   /* accepted */
-    uint64_t connections_refused; /* over max_connections */
+    uint64_t connections_refused; /* over max_connections or the unauthenticated budget */
+    uint64_t connections_evicted; /* unauthenticated, closed to make room */
+    uint64_t connections_unauth;  /* gauge: open without a valid token yet */
+    uint64_t handshake_timeouts;  /* unauthenticated past handshake_timeout_ms */
+    uint64_t h2_calmed;           /* HTTP/2 connections ended for rapid reset */
+    uint64_t charges_refused;     /* work refused: conn_max_charges reached */
     uint64_t requests_total;      /* handed to handlers or answered by bnet */
     uint64_t requests_h2;
     uint64_t requests_rejected; /* policy, limit or parse failures */

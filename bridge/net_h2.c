@@ -23,8 +23,23 @@ typedef struct h2_stream {
     struct h2_stream *prev, *next;
 } h2_stream;
 
+/* Frame types and sizes the input scanner needs (RFC 9113 section 4.1). */
+#define FRAME_HEADER_LEN 9
+#define FRAME_HEADERS 0x1
+#define PREFACE_LEN 24
+
 struct net_h2 {
     nghttp2_session *s;
+    /* Input scanner: follows frame boundaries ahead of nghttp2 to catch
+     * stream ids that go backwards. */
+    size_t scan_preface; /* preface bytes still to pass */
+    size_t scan_skip;    /* payload bytes of the current frame still to pass */
+    uint8_t scan_hdr[FRAME_HEADER_LEN];
+    size_t scan_hdr_len;
+    int32_t scan_max_sid; /* highest client stream id opened by HEADERS */
+    uint64_t resets;      /* RST_STREAM frames received */
+    uint64_t completed;   /* streams closed without error */
+    int calmed;           /* ENHANCE_YOUR_CALM sent: deliver nothing more */
     net_h2_limits lim;
     const net_h2_callbacks *cb;
     void *ud;
@@ -275,6 +290,8 @@ static int cb_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
 {
     net_h2 *h = ud;
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    /* Ending for abuse: streams still arriving are left undelivered. */
+    if (h->calmed) return 0;
     h2_stream *st = stream_new(h, f->hd.stream_id);
     if (!st) return NGHTTP2_ERR_CALLBACK_FAILURE;
     nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st);
@@ -323,9 +340,14 @@ static int cb_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     return r == NET_MSG_OK ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
+static int same_authority(net_str a, net_str b)
+{
+    return a.len == b.len && strncasecmp(a.p, b.p, a.len) == 0;
+}
+
 static void deliver(net_h2 *h, h2_stream *st)
 {
-    if (st->reject_status || st->delivered || !st->msg) return;
+    if (st->reject_status || st->delivered || !st->msg || h->calmed) return;
     net_msg *m = st->msg;
     st->msg = NULL;
     st->delivered = 1;
@@ -346,12 +368,17 @@ static void head_complete(net_h2 *h, h2_stream *st)
         reject(h, st, 501, "method not implemented");
         return;
     }
+    net_str host = net_msg_header(m, "host");
     if (!net_msg_authority(m).p) {
-        net_str host = net_msg_header(m, "host");
         if (host.p && net_msg_set_authority(m, host.p, host.len)) {
             reject(h, st, 500, "out of memory");
             return;
         }
+    } else if (host.p && !same_authority(host, net_msg_authority(m))) {
+        /* RFC 9113 section 8.3.1: a host that differs from :authority makes
+         * the request malformed; the policy checks only one of them. */
+        reject(h, st, 400, "host header differs from :authority");
+        return;
     }
     net_str cl = net_msg_header(m, "content-length");
     if (cl.p) {
@@ -379,6 +406,12 @@ static int cb_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
             h->upgrade_stream = NULL;
             deliver(h, st);
         }
+        return 0;
+    }
+    if (f->hd.type == NGHTTP2_RST_STREAM) {
+        h->resets++;
+        if (!h->calmed && h->resets > NET_H2_RESET_ALLOWANCE && h->resets > h->completed)
+            net_h2_calm(h);
         return 0;
     }
     if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
@@ -420,8 +453,9 @@ static int cb_data_chunk(nghttp2_session *s, uint8_t flags, int32_t sid, const u
 
 static int cb_stream_close(nghttp2_session *s, int32_t sid, uint32_t err, void *ud)
 {
-    (void)s, (void)err;
+    (void)s;
     net_h2 *h = ud;
+    if (err == NGHTTP2_NO_ERROR) h->completed++;
     h2_stream *st = find(h, sid);
     if (!st) return 0;
     nghttp2_session_set_stream_user_data(h->s, sid, NULL);
@@ -443,6 +477,7 @@ int net_h2_create(net_h2 **out, const net_h2_limits *limits, const net_h2_callba
         net_h2_limits_default(&h->lim);
     h->cb = cb;
     h->ud = ud;
+    h->scan_preface = PREFACE_LEN;
 
     nghttp2_session_callbacks *cbs = NULL;
     nghttp2_option *opt = NULL;
@@ -565,11 +600,13 @@ int net_h2_upgrade(net_h2 *h, net_str settings, net_msg *req)
     h->nstreams++;
     nghttp2_session_set_stream_user_data(h->s, 1, st);
     h->upgrade_stream = st;
+    h->scan_max_sid = 1;
     return 0;
 }
 
-int net_h2_feed(net_h2 *h, const uint8_t *data, size_t len)
+static int recv_bytes(net_h2 *h, const uint8_t *data, size_t len)
 {
+    if (len == 0) return 0;
     ssize_t r = nghttp2_session_mem_recv(h->s, data, len);
     if (r >= 0) return 0;
     if (r == NGHTTP2_ERR_NOMEM) return NET_H2_E_NOMEM;
@@ -577,6 +614,63 @@ int net_h2_feed(net_h2 *h, const uint8_t *data, size_t len)
     /* Bad preface, flooding and other protocol errors: nghttp2 has queued
      * GOAWAY where one is due. */
     return NET_H2_E_PROTO;
+}
+
+/* 1 when sid is a stream nghttp2 has open (trailers may come for it). */
+static int stream_open(net_h2 *h, int32_t sid)
+{
+    nghttp2_stream *s = nghttp2_session_find_stream(h->s, sid);
+    if (!s) return 0;
+    nghttp2_stream_proto_state st = nghttp2_stream_get_state(s);
+    return st != NGHTTP2_STREAM_STATE_IDLE && st != NGHTTP2_STREAM_STATE_CLOSED;
+}
+
+int net_h2_feed(net_h2 *h, const uint8_t *data, size_t len)
+{
+    /* Walks the frame headers; bytes go to nghttp2 in runs, split before a
+     * HEADERS frame whose stream id went backwards so that nghttp2's state
+     * reflects every earlier frame when it is judged. */
+    size_t off = 0, fed = 0;
+    while (off < len) {
+        if (h->scan_preface) {
+            size_t n = len - off < h->scan_preface ? len - off : h->scan_preface;
+            h->scan_preface -= n;
+            off += n;
+            continue;
+        }
+        if (h->scan_skip) {
+            size_t n = len - off < h->scan_skip ? len - off : h->scan_skip;
+            h->scan_skip -= n;
+            off += n;
+            continue;
+        }
+        size_t begin = h->scan_hdr_len ? 0 : off; /* where this header starts here */
+        size_t n = FRAME_HEADER_LEN - h->scan_hdr_len;
+        if (n > len - off) n = len - off;
+        memcpy(h->scan_hdr + h->scan_hdr_len, data + off, n);
+        h->scan_hdr_len += n;
+        off += n;
+        if (h->scan_hdr_len < FRAME_HEADER_LEN) break;
+        h->scan_hdr_len = 0;
+        const uint8_t *fh = h->scan_hdr;
+        h->scan_skip = ((size_t)fh[0] << 16) | ((size_t)fh[1] << 8) | fh[2];
+        int32_t sid = (int32_t)((((uint32_t)fh[5] & 0x7f) << 24) | ((uint32_t)fh[6] << 16) |
+                                ((uint32_t)fh[7] << 8) | fh[8]);
+        if (fh[3] != FRAME_HEADERS || sid <= 0 || !(sid & 1)) continue;
+        if (sid > h->scan_max_sid) {
+            h->scan_max_sid = sid;
+            continue;
+        }
+        if (sid == h->scan_max_sid) continue; /* nghttp2 judges reuse itself */
+        int r = recv_bytes(h, data + fed, begin - fed);
+        if (r) return r;
+        fed = begin;
+        if (!stream_open(h, sid)) {
+            nghttp2_session_terminate_session(h->s, NGHTTP2_PROTOCOL_ERROR);
+            return NET_H2_E_PROTO;
+        }
+    }
+    return recv_bytes(h, data + fed, len - fed);
 }
 
 int net_h2_flush(net_h2 *h)
@@ -592,6 +686,23 @@ int net_h2_goaway(net_h2 *h)
     int r = nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE, last, NGHTTP2_NO_ERROR, NULL, 0);
     return r == NGHTTP2_ERR_NOMEM ? NET_H2_E_NOMEM : 0;
 }
+
+int net_h2_calm(net_h2 *h)
+{
+    h->calmed = 1;
+    int r = nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
+    return r == NGHTTP2_ERR_NOMEM ? NET_H2_E_NOMEM : 0;
+}
+
+int net_h2_calmed(const net_h2 *h)
+{
+    return h->calmed;
+}
+
+/* GOAWAY: length 8, type 7, flags 0, stream 0; last stream 0,
+ * PROTOCOL_ERROR (1). */
+const uint8_t net_h2_preface_goaway[NET_H2_PREFACE_GOAWAY_LEN] = {0, 0, 8, 7, 0, 0, 0, 0, 0,
+                                                                  0, 0, 0, 0, 0, 0, 0, 1};
 
 int net_h2_finished(const net_h2 *h)
 {

@@ -92,7 +92,13 @@ int net_h2_upgrade(net_h2 *h, net_str settings, net_msg *req);
 
 /* Processes received bytes. Callbacks run from inside. Returns 0,
  * NET_H2_E_PROTO (flush the GOAWAY, then close), NET_H2_E_NOMEM or
- * NET_H2_E_FATAL. */
+ * NET_H2_E_FATAL. Besides nghttp2's own checks, a HEADERS frame that
+ * would open a stream numerically below one the client already opened is
+ * a connection error PROTOCOL_ERROR (RFC 9113 section 5.1.1). nghttp2
+ * ignores such frames on purpose, because a client may still send trailers
+ * for a stream the server already reset; the bridge's clients send no
+ * trailers, so a HEADERS frame for a stream that is not open any more is
+ * treated as the error the RFC names. */
 int net_h2_feed(net_h2 *h, const uint8_t *data, size_t len);
 /* Sends queued frames through the send callback until it refuses. Returns
  * 0, NET_H2_E_NOMEM or NET_H2_E_FATAL. */
@@ -122,6 +128,25 @@ void net_h2_detach(net_h2 *h, int32_t sid);
 /* Graceful shutdown: GOAWAY with the last processed stream; open streams
  * finish. Returns 0 or NET_H2_E_NOMEM. */
 int net_h2_goaway(net_h2 *h);
+/* Rapid reset (CVE-2023-44487): a client that resets streams faster than
+ * they complete makes the server start work it never finishes. Once more
+ * than NET_H2_RESET_ALLOWANCE RST_STREAM frames arrived on a connection
+ * and they outnumber the streams that completed, the session ends with
+ * GOAWAY ENHANCE_YOUR_CALM and no further request is delivered. A client
+ * that cancels now and then never gets near it. */
+#define NET_H2_RESET_ALLOWANCE 100
+
+/* Ends the session for abuse: GOAWAY ENHANCE_YOUR_CALM, no further
+ * request is delivered; flush, then close. Returns 0 or NET_H2_E_NOMEM. */
+int net_h2_calm(net_h2 *h);
+/* 1 once the session was ended with ENHANCE_YOUR_CALM. */
+int net_h2_calmed(const net_h2 *h);
+
+/* Bytes of the GOAWAY (last stream 0, PROTOCOL_ERROR) written raw to a
+ * peer whose connection preface is broken (RFC 9113 section 3.4), before
+ * any session exists. */
+#define NET_H2_PREFACE_GOAWAY_LEN 17
+extern const uint8_t net_h2_preface_goaway[NET_H2_PREFACE_GOAWAY_LEN];
 /* 1 when nghttp2 wants neither to read nor to write: close the connection
  * once the output is written. */
 int net_h2_finished(const net_h2 *h);

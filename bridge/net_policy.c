@@ -203,6 +203,55 @@ int net_policy_bearer_ok(const net_policy *p, net_str a)
     return net_policy_token_ok(p, (net_str){a.p + i, a.len - i});
 }
 
+/* Calls fn on each comma-separated, trimmed element of every
+ * Sec-WebSocket-Protocol header of m until it returns non-zero; returns
+ * that value or 0. */
+static int each_ws_protocol(const net_msg *m, int (*fn)(net_str v, void *ud), void *ud)
+{
+    net_str name, value;
+    for (size_t i = 0; net_msg_header_at(m, i, &name, &value) == 0; i++) {
+        if (!net_str_ieq(name, "sec-websocket-protocol")) continue;
+        size_t a = 0;
+        while (a <= value.len) {
+            size_t b = a;
+            while (b < value.len && value.p[b] != ',')
+                b++;
+            size_t s = a, e = b;
+            while (s < e && (value.p[s] == ' ' || value.p[s] == '\t'))
+                s++;
+            while (e > s && (value.p[e - 1] == ' ' || value.p[e - 1] == '\t'))
+                e--;
+            if (e > s) {
+                int r = fn((net_str){value.p + s, e - s}, ud);
+                if (r) return r;
+            }
+            a = b + 1;
+        }
+    }
+    return 0;
+}
+
+static int is_token_proto(net_str v)
+{
+    size_t n = sizeof NET_POLICY_WS_TOKEN_PROTO - 1;
+    return v.len >= n && memcmp(v.p, NET_POLICY_WS_TOKEN_PROTO, n) == 0;
+}
+
+static int find_token_proto(net_str v, void *ud)
+{
+    net_policy_req *r = ud;
+    if (!is_token_proto(v)) return 0;
+    size_t n = sizeof NET_POLICY_WS_TOKEN_PROTO - 1;
+    /* Two token subprotocols: the check refuses the request. */
+    if (r->has_proto_token) {
+        r->proto_token = (net_str){NULL, 0};
+        return 1;
+    }
+    r->has_proto_token = 1;
+    r->proto_token = (net_str){v.p + n, v.len - n};
+    return 0;
+}
+
 void net_policy_req_from_msg(net_policy_req *r, const net_msg *m, int ws)
 {
     memset(r, 0, sizeof *r);
@@ -215,28 +264,57 @@ void net_policy_req_from_msg(net_policy_req *r, const net_msg *m, int ws)
     r->norigin = net_msg_header_n(m, "origin");
     r->authorization = net_msg_header(m, "authorization");
     r->nauthorization = net_msg_header_n(m, "authorization");
-    if (ws) r->has_query_token = net_msg_query_param(m, "token", &r->query_token);
+    if (ws) {
+        r->has_query_token = net_msg_query_param(m, "token", &r->query_token);
+        each_ws_protocol(m, find_token_proto, r);
+    }
+}
+
+typedef struct {
+    net_str plain, token;
+} proto_pick;
+
+static int pick_proto(net_str v, void *ud)
+{
+    proto_pick *p = ud;
+    if (v.len == sizeof NET_POLICY_WS_PROTO - 1 && !memcmp(v.p, NET_POLICY_WS_PROTO, v.len)) {
+        p->plain = v;
+        return 1;
+    }
+    if (!p->token.p && is_token_proto(v)) p->token = v;
+    return 0;
+}
+
+net_str net_policy_ws_protocol(const net_msg *m)
+{
+    proto_pick p = {{NULL, 0}, {NULL, 0}};
+    each_ws_protocol(m, pick_proto, &p);
+    return p.plain.p ? p.plain : p.token;
 }
 
 int net_policy_check(const net_policy *p, const net_policy_req *r)
 {
     if (r->nhost != 1 || !net_policy_host_ok(p, r->host)) return NET_POLICY_E_HOST;
-    int origin_ok = 0;
+    /* The Origin is a second wall against browsers on other sites; it
+     * never replaces the token. */
     if (r->norigin > 1) return NET_POLICY_E_ORIGIN;
-    if (r->norigin == 1) {
-        if (!net_policy_origin_ok(p, r->origin)) return NET_POLICY_E_ORIGIN;
-        origin_ok = 1;
-    }
+    if (r->norigin == 1 && !net_policy_origin_ok(p, r->origin)) return NET_POLICY_E_ORIGIN;
+    /* Every token presented must be valid; one valid token is enough. */
+    int presented = 0;
     if (r->nauthorization > 1) return NET_POLICY_E_TOKEN;
     if (r->nauthorization == 1) {
         if (!net_policy_bearer_ok(p, r->authorization)) return NET_POLICY_E_TOKEN;
-        return NET_POLICY_OK;
+        presented = 1;
     }
     if (r->has_query_token) {
         if (!net_policy_token_ok(p, r->query_token)) return NET_POLICY_E_TOKEN;
-        return NET_POLICY_OK;
+        presented = 1;
     }
-    if (origin_ok || r->public_route) return NET_POLICY_OK;
+    if (r->has_proto_token) {
+        if (!net_policy_token_ok(p, r->proto_token)) return NET_POLICY_E_TOKEN;
+        presented = 1;
+    }
+    if (presented || r->public_route) return NET_POLICY_OK;
     return NET_POLICY_E_TOKEN;
 }
 

@@ -11,14 +11,17 @@
  *    http://localhost:8188 (ComfyUI) plus configured origins. "null" (sandboxed
  *    frames, file: pages) is always refused, as is more than one Origin.
  *    Failure: 403 {"error":"origin not allowed"}.
- * 3. Token: a caller without an allowed Origin (MCP clients, scripts,
- *    services) must send "Authorization: Bearer <token>". WebSocket upgrades
- *    may carry it as the query parameter ?token=<token> instead, because
- *    browsers cannot set headers on a WebSocket; such URLs must not be
- *    logged. A present Authorization header must be valid even when the
- *    Origin is allowed. Tokens are compared in constant time. Failure: 401
- *    {"error":"missing or invalid token"} with WWW-Authenticate: Bearer.
- *    Routes registered as public skip only this third check.
+ * 3. Token: every caller, browser pages included, must present the token
+ *    ("Authorization: Bearer <token>"). An allowed Origin does not waive it:
+ *    any local process can send any Origin header, so the Origin only
+ *    proves something about browsers. WebSocket upgrades may carry it
+ *    instead as the query parameter ?token=<token> or as the subprotocol
+ *    "comfyd.token.<token>" in Sec-WebSocket-Protocol, because browsers
+ *    cannot set headers on a WebSocket; such URLs and headers must not be
+ *    logged. Every token presented must be valid. Tokens are compared in
+ *    constant time. Failure: 401 {"error":"missing or invalid token"} with
+ *    WWW-Authenticate: Bearer. Routes registered as public skip only this
+ *    third check.
  *
  * The token lives in a file created on first start with mode 0600 (32
  * random bytes from getrandom, hex); a token file that group or others can
@@ -82,11 +85,13 @@ typedef struct net_policy_req {
     size_t nauthorization;
     int has_query_token; /* WebSocket upgrades only: ?token= was present */
     net_str query_token;
+    int has_proto_token; /* WebSocket upgrades only: a comfyd.token.* subprotocol */
+    net_str proto_token;
     int public_route; /* the route needs no token */
 } net_policy_req;
 
 /* Fills r from m: host from the authority, origin and authorization from
- * headers; the query token only when ws is set. */
+ * headers; the query and subprotocol tokens only when ws is set. */
 void net_policy_req_from_msg(net_policy_req *r, const net_msg *m, int ws);
 
 /* Applies the three rules above. Returns NET_POLICY_OK, NET_POLICY_E_HOST,
@@ -99,6 +104,17 @@ int net_policy_origin_ok(const net_policy *p, net_str origin);
 /* authorization is the whole header value ("Bearer <token>"). */
 int net_policy_bearer_ok(const net_policy *p, net_str authorization);
 int net_policy_token_ok(const net_policy *p, net_str token);
+
+/* The subprotocol that carries the token on a WebSocket upgrade, and the
+ * plain one a client may offer beside it for the server to echo. */
+#define NET_POLICY_WS_PROTO "comfyd"
+#define NET_POLICY_WS_TOKEN_PROTO "comfyd.token."
+
+/* Which offered subprotocol (the Sec-WebSocket-Protocol values of m) the
+ * 101 should echo, per RFC 6455 (the server picks one the client
+ * offered): NET_POLICY_WS_PROTO when offered, else the token subprotocol
+ * itself, else none ({NULL, 0}). The view points into m. */
+net_str net_policy_ws_protocol(const net_msg *m);
 
 /* HTTP status and JSON error text for a check failure. */
 int net_policy_status(int err);

@@ -118,15 +118,23 @@ int net_ws_accept_key(const char *key, size_t len, char out[NET_WS_ACCEPT_LEN + 
     return 0;
 }
 
-int net_ws_write_101(net_buf *out, const char *key, size_t len)
+int net_ws_write_101(net_buf *out, const char *key, size_t len, net_str proto)
 {
     char accept[NET_WS_ACCEPT_LEN + 1];
     int r = net_ws_accept_key(key, len, accept);
     if (r) return r;
+    if (proto.p) {
+        for (size_t i = 0; i < proto.len; i++)
+            if ((unsigned char)proto.p[i] <= ' ' || proto.p[i] == ',' || proto.p[i] == 0x7f)
+                return NET_WS_E_ARG;
+    }
     if (net_buf_printf(out,
                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-                       accept))
+                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
+                       accept) ||
+        (proto.p &&
+         net_buf_printf(out, "Sec-WebSocket-Protocol: %.*s\r\n", (int)proto.len, proto.p)) ||
+        net_buf_append_str(out, "\r\n"))
         return NET_WS_E_NOMEM;
     return 0;
 }

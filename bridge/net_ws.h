@@ -69,9 +69,11 @@ int net_ws_handshake_check(const net_msg *m, net_str *key);
 /* Sec-WebSocket-Accept for key: base64(SHA-1(key + RFC 6455 GUID)), NUL
  * terminated. Returns 0, or NET_WS_E_ARG for an empty or oversized key. */
 int net_ws_accept_key(const char *key, size_t len, char out[NET_WS_ACCEPT_LEN + 1]);
-/* Appends the 101 Switching Protocols response for key. Returns 0,
+/* Appends the 101 Switching Protocols response for key, with
+ * Sec-WebSocket-Protocol: proto when proto.p is set (one of the
+ * subprotocols the client offered, taken from its request). Returns 0,
  * NET_WS_E_ARG or NET_WS_E_NOMEM. */
-int net_ws_write_101(net_buf *out, const char *key, size_t len);
+int net_ws_write_101(net_buf *out, const char *key, size_t len, net_str proto);
 
 /* Creates a server context. limits may be NULL (defaults); cb and ud are
  * borrowed for the lifetime of the context. Returns 0 or NET_WS_E_NOMEM. */

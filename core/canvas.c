@@ -502,7 +502,8 @@ static void cv_sync_schema(canvas *cv, nodeinfo *ni)
     graph *g2 = NULL;
     char e[256] = "";
     if (graph_parse_workflow(&g2, json, len, ni, graph_revision(cv->g), e, sizeof e)) {
-        LOG_W(MOD, "canvas %s: cannot re-read the mirror with new node types: %s", cv->id, e);
+        LOG_W(MOD, "canvas %s: cannot re-read the mirror with new node types: %s", LOG_ESC(cv->id),
+              e);
         return;
     }
     graph_destroy(cv->g);
@@ -1404,7 +1405,7 @@ static void process_gone(canvas_mgr *m, uint64_t tab_id)
                  GE(NO_LIVE_CANVAS), "the canvas's tab went away before the request was sent",
                  &fin);
         cv_detach(cv, 0, NULL);
-        LOG_I(MOD, "canvas %s detached (revision %llu kept as a stale mirror)", cv->id,
+        LOG_I(MOD, "canvas %s detached (revision %llu kept as a stale mirror)", LOG_ESC(cv->id),
               (unsigned long long)graph_revision(cv->g));
     }
     pthread_mutex_unlock(&cv->mu);
@@ -1501,7 +1502,7 @@ static int insert_locked(canvas_mgr *m, canvas *cv, canvas_error *err)
             return fail(err, CANVAS_EFULL, 0, "%zu canvases are attached, the most comfyd keeps",
                         m->o.max_canvases);
         canvas *old = m->cvs[victim];
-        LOG_I(MOD, "dropping the detached canvas %s to make room", old->id);
+        LOG_I(MOD, "dropping the detached canvas %s to make room", LOG_ESC(old->id));
         m->cvs[victim] = m->cvs[--m->n_cvs];
         canvas_unref(old);
     }
@@ -1617,8 +1618,9 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
     msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_ATTACHED;
     msg.attached = &a;
-    if (send_tab(cv, &msg)) LOG_W(MOD, "canvas %s: the tab's stream took no Attached", cv->id);
-    LOG_I(MOD, "canvas %s attached: revision %llu, %zu node(s)%s", cv->id,
+    if (send_tab(cv, &msg))
+        LOG_W(MOD, "canvas %s: the tab's stream took no Attached", LOG_ESC(cv->id));
+    LOG_I(MOD, "canvas %s attached: revision %llu, %zu node(s)%s", LOG_ESC(cv->id),
           (unsigned long long)graph_revision(cv->g), graph_node_count(cv->g),
           tab_ni ? "" : ", global node types");
     pump(cv, &fin);
@@ -1653,7 +1655,7 @@ static int report_patch(canvas *cv, const Comfyd__V1__PatchResult *r, jlist *fin
                        e, sizeof e);
         if (rc != GRAPH_OK) return EINVALF(err, "patch_result.workflow_json: %s", e);
         tab_rev_seen(cv, r->tab_revision);
-        LOG_I(MOD, "canvas %s: late result of request %llu committed", cv->id,
+        LOG_I(MOD, "canvas %s: late result of request %llu committed", LOG_ESC(cv->id),
               (unsigned long long)r->request_id);
         return CANVAS_OK;
     }

@@ -23,6 +23,115 @@ int log_parse_level(const char *name)
     return -1;
 }
 
+static int needs_scrub(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
+static void scrub(const char *in, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (; *in; in++) {
+        unsigned char c = (unsigned char)*in;
+        int ctl = c < 0x20 || c == 0x7f;
+        if (o + (ctl ? 4 : 1) >= cap) break;
+        if (ctl) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+const char *log_esc_n(char *out, size_t cap, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!out || cap < 8) return "";
+    if (!s) {
+        snprintf(out, cap, "(null)");
+        return out;
+    }
+    /* Room kept for the closing quote, "..." and the NUL. */
+    size_t limit = cap - 5, o = 0, i = 0;
+    out[o++] = '"';
+    const unsigned char *u = (const unsigned char *)s;
+    while (i < len) {
+        unsigned char c = u[i];
+        char esc[5];
+        size_t elen = 0, take = 1;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\', esc[1] = (char)c, elen = 2;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', elen = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            esc[0] = '\\', esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15], elen = 4;
+        } else if (c >= 0x80) {
+            take = utf8_seq(u + i, len - i);
+            /* C1 controls (NEL) and U+2028/2029 end lines in some viewers. */
+            int breaks = (take == 2 && c == 0xc2 && u[i + 1] < 0xa0) ||
+                         (take == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
+                          (u[i + 2] == 0xa8 || u[i + 2] == 0xa9));
+            if (take == 0 || breaks) {
+                esc[0] = '\\', esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15];
+                elen = 4, take = 1;
+            }
+        }
+        size_t need = elen ? elen : take;
+        if (o + need > limit) break;
+        if (elen) {
+            memcpy(out + o, esc, elen);
+        } else {
+            memcpy(out + o, u + i, take);
+        }
+        o += need;
+        i += take;
+    }
+    out[o++] = '"';
+    if (i < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *log_esc(char *out, size_t cap, const char *s)
+{
+    return log_esc_n(out, cap, s, s ? strlen(s) : 0);
+}
+
 void log_msg(log_level level, const char *module, const char *fmt, ...)
 {
     static const char *tags[] = {"", "DEBUG", "INFO ", "WARN ", "ERROR", "NOTE "};
@@ -39,9 +148,18 @@ void log_msg(log_level level, const char *module, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    /* A control character that slipped past LOG_ESC must not start a line
+     * of its own: each becomes \xHH (the line is cut where it would not
+     * fit, never wrapped). */
+    char safe[sizeof line * 4];
+    const char *text = line;
+    if (needs_scrub(line)) {
+        scrub(line, safe, sizeof safe);
+        text = safe;
+    }
     /* One fprintf under a lock keeps lines from interleaving. */
     pthread_mutex_lock(&log_mu);
     fprintf(stderr, "%s.%03ldZ %s %s: %s\n", when, ts.tv_nsec / 1000000L,
-            tags[level >= 1 && level <= 5 ? level : 2], module, line);
+            tags[level >= 1 && level <= 5 ? level : 2], module, text);
     pthread_mutex_unlock(&log_mu);
 }

@@ -50,7 +50,7 @@ static void handshake(const uint8_t *d, size_t n)
     if (net_ws_handshake_check(m, &key) == 0) {
         net_buf b;
         net_buf_init(&b);
-        if (net_ws_write_101(&b, key.p, key.len)) abort();
+        if (net_ws_write_101(&b, key.p, key.len, (net_str){NULL, 0})) abort();
         net_buf_free(&b);
     }
     net_msg_destroy(m);

@@ -227,7 +227,8 @@ static void usage(void)
     fprintf(stderr, "usage: bnet_echo_server [--port N] (--token-file PATH | --token T)\n"
                     "  [--allow-origin O]... [--allow-host H]... [--max-connections N]\n"
                     "  [--header-timeout-ms N] [--idle-timeout-ms N] [--ws-max-queue N]\n"
-                    "  [--max-body N] [--max-header-bytes N]\n");
+                    "  [--max-body N] [--max-header-bytes N] [--max-unauth-connections N]\n"
+                    "  [--handshake-timeout-ms N]\n");
     exit(2);
 }
 
@@ -253,6 +254,10 @@ int main(int argc, char **argv)
             hosts[nhosts++] = v;
         else if (!strcmp(a, "--max-connections"))
             o.limits.max_connections = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--max-unauth-connections"))
+            o.limits.max_unauth_connections = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--handshake-timeout-ms"))
+            o.limits.handshake_timeout_ms = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--header-timeout-ms"))
             o.limits.header_timeout_ms = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--idle-timeout-ms"))

@@ -7,7 +7,8 @@
 # number of failures (0 = all passed).
 #
 # usage: run.sh [path/to/bnet_echo_server]
-# Needs: curl (with HTTP/2), /usr/bin/python3 with python3-websockets.
+# Needs: curl (with HTTP/2), /usr/bin/python3 with python3-websockets and
+# python3-h2.
 set -u
 
 SERVER=${1:-${BNET_ECHO_SERVER:-}}
@@ -20,6 +21,7 @@ fi
 [ -x "$SERVER" ] || { echo "bnet_echo_server not found (pass its path)"; exit 1; }
 PY=/usr/bin/python3
 $PY -c 'import websockets' 2>/dev/null || { echo "python3-websockets missing"; exit 1; }
+$PY -c 'import h2' 2>/dev/null || { echo "python3-h2 missing"; exit 1; }
 
 TMP=$(mktemp -d)
 SRV_PID=
@@ -93,6 +95,19 @@ if command -v nghttp >/dev/null; then
 else
     echo "skip h2 multiplexing (nghttp not installed)"
 fi
+# The h2spec conformance suite, when installed (a Go program:
+# github.com/summerwind/h2spec); requests without the token get 401,
+# which is all it needs.
+H2SPEC=${H2SPEC:-$(command -v h2spec || true)}
+if [ -n "$H2SPEC" ]; then
+    summary=$(timeout 300 "$H2SPEC" -h 127.0.0.1 -p "$PORT" -P /hello -o 3 2>&1 | grep 'tests, ')
+    case "$summary" in
+    *" 0 failed"*) ok "h2spec: $summary" ;;
+    *) fail "h2spec" "$summary" ;;
+    esac
+else
+    echo "skip h2spec (not installed)"
+fi
 
 # ---- limits ----
 head -c $((2 * 1024 * 1024)) /dev/zero >"$TMP/2m"
@@ -111,8 +126,12 @@ check "no Origin, no token: 401" "401" "$(code $BASE/hello)"
 wa=$(curl -s -i $BASE/hello | tr -d '\r' | awk -F': ' 'tolower($1)=="www-authenticate"{print $2}')
 check "401 carries WWW-Authenticate: Bearer" "Bearer" "$wa"
 check "wrong token: 401" "401" "$(code -H 'Authorization: Bearer 0000000000000000000000000000000000000000' $BASE/hello)"
-check "allowed Origin without token: 200" "200" "$(code -H 'Origin: http://localhost:8188' $BASE/hello)"
-check "configured Origin: 200" "200" "$(code -H 'Origin: http://localhost:5173' $BASE/hello)"
+check "allowed Origin without token: 401 (an Origin waives nothing)" "401" \
+    "$(code -H 'Origin: http://localhost:8188' $BASE/hello)"
+check "h2: allowed Origin without token: 401" "401" \
+    "$(code --http2-prior-knowledge -H 'Origin: http://127.0.0.1:8188' $BASE/hello)"
+check "allowed Origin with token: 200" "200" "$(code -H "$AUTH" -H 'Origin: http://localhost:8188' $BASE/hello)"
+check "configured Origin with token: 200" "200" "$(code -H "$AUTH" -H 'Origin: http://localhost:5173' $BASE/hello)"
 check "foreign Origin: 403" "403" "$(code -H "$AUTH" -H 'Origin: http://evil.example' $BASE/hello)"
 check "403 body" '{"error":"origin not allowed"}' "$(cat "$TMP/body")"
 check "Origin null: 403" "403" "$(code -H "$AUTH" -H 'Origin: null' $BASE/hello)"
@@ -434,9 +453,24 @@ async def main():
             res("websockets: server close", False, "no close")
         except websockets.ConnectionClosed as e:
             res("websockets: server close 1000 bye", e.rcvd is not None and e.rcvd.code == 1000 and e.rcvd.reason == "bye", e)
-    async with websockets.connect(URL, origin="http://localhost:8188") as ws:
+    try:
+        async with websockets.connect(URL, origin="http://localhost:8188") as ws:
+            res("websockets: allowed Origin without token is refused", False, "opened")
+    except websockets.InvalidStatusCode as e:
+        res("websockets: allowed Origin without token is refused (401)", e.status_code == 401, e)
+    async with websockets.connect(URL, origin="http://localhost:8188",
+                                  subprotocols=["comfyd", "comfyd.token." + TOK]) as ws:
         await ws.send("from comfy")
-        res("websockets: allowed Origin without token", await ws.recv() == "from comfy")
+        res("websockets: token as subprotocol, 'comfyd' echoed",
+            await ws.recv() == "from comfy" and ws.subprotocol == "comfyd", ws.subprotocol)
+    async with websockets.connect(URL, subprotocols=["comfyd.token." + TOK]) as ws:
+        res("websockets: a lone token subprotocol is echoed", ws.subprotocol == "comfyd.token." + TOK,
+            ws.subprotocol)
+    try:
+        async with websockets.connect(URL, subprotocols=["comfyd", "comfyd.token.nope"]) as ws:
+            res("websockets: wrong subprotocol token is refused", False, "opened")
+    except websockets.InvalidStatusCode as e:
+        res("websockets: wrong subprotocol token is refused (401)", e.status_code == 401, e)
     async with websockets.connect(URL, extra_headers={"Authorization": "Bearer " + TOK}) as ws:
         await ws.send("hdr")
         res("websockets: token in Authorization header", await ws.recv() == "hdr")
@@ -468,7 +502,18 @@ sleep 2.5
 $PY - <<'EOF'
 import os, socket, time, sys
 PORT = int(os.environ["PORT"])
-held = [socket.create_connection(("127.0.0.1", PORT)) for _ in range(24)]
+TOK = os.environ["TOK"]
+# Connections that presented the token hold every slot: the next one is
+# refused (idle ones without the token would give way instead).
+held = []
+for _ in range(24):
+    h = socket.create_connection(("127.0.0.1", PORT), timeout=3)
+    h.sendall(("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (PORT, TOK)).encode())
+    got = b""
+    while b"hello" not in got:
+        got += h.recv(4096)
+    held.append(h)
 time.sleep(0.3)
 s = socket.create_connection(("127.0.0.1", PORT), timeout=3)
 d = b""
@@ -545,8 +590,23 @@ kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 check "second server exits 0" "0" "$?"
 SRV_PID=
-if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' "$TMP/err" "$TMP/err2"; then
-    fail "sanitizer report" "$(grep -m3 'ERROR\|runtime error' "$TMP/err" "$TMP/err2")"
+
+# ---- abuse: idle sockets without the token, broken h2, rapid reset ----
+# A third server: 16 connections of which 4 unauthenticated, a 1.5 s
+# handshake deadline (tests/bridge_net/abuse.py).
+"$SERVER" --port 0 --token-file "$TMP/token" --max-connections 16 --max-unauth-connections 4 \
+    --handshake-timeout-ms 1500 >"$TMP/out3" 2>"$TMP/err3" &
+SRV_PID=$!
+for _ in $(seq 100); do grep -q '^port ' "$TMP/out3" 2>/dev/null && break; sleep 0.05; done
+PORT3=$(awk '/^port /{print $2}' "$TMP/out3")
+PORT3=$PORT3 TOK=$TOK $PY "$(dirname "$0")/abuse.py"
+FAILS=$((FAILS + $?))
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+check "third server exits 0" "0" "$?"
+SRV_PID=
+if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' "$TMP/err" "$TMP/err2" "$TMP/err3"; then
+    fail "sanitizer report" "$(grep -m3 'ERROR\|runtime error' "$TMP/err" "$TMP/err2" "$TMP/err3")"
 fi
 
 echo "bridge_net: $FAILS failure(s)"

@@ -4,9 +4,9 @@
 # WebSocket clients, raw sockets and a headless editor on a real LiteGraph.
 #   tests/graph/run.sh BUILD_DIR [node --test args: --test-name-pattern=queue,
 #                                 or test files such as test/live.test.mjs]
-# Needs node (>= 18) with npm, and curl with HTTP/2. Installs the Node
-# packages from package-lock.json when they are missing. Exits non-zero on
-# any failure.
+# Needs node (>= 18) with npm, curl with HTTP/2 and /usr/bin/python3 with
+# python3-h2. Installs the Node packages from package-lock.json when they
+# are missing. Exits non-zero on any failure.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -20,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v node >/dev/null || { echo "run.sh: node not found (apt-get install nodejs npm)" >&2; exit 2; }
 command -v curl >/dev/null || { echo "run.sh: curl not found" >&2; exit 2; }
 curl --version | grep -q HTTP2 || { echo "run.sh: curl lacks HTTP/2" >&2; exit 2; }
+/usr/bin/python3 -c 'import h2' 2>/dev/null || { echo "run.sh: python3-h2 missing (apt-get install python3-h2)" >&2; exit 2; }
 
 COMFYD_BIN="$build/core/comfyd"
 COMFYD_BRIDGE_BIN="$build/bridge/comfyd-bridge"

@@ -21,10 +21,16 @@ static int parse(app_cfg *c, char **argv, char *err)
 
 static void clear_env(void)
 {
-    static const char *const names[] = {"COMFYD_BRIDGE_LISTEN",       "COMFYD_BRIDGE_CORE",
-                                        "COMFYD_BRIDGE_DATA",         "COMFYD_BRIDGE_TOKEN_FILE",
-                                        "COMFYD_BRIDGE_ALLOW_ORIGIN", "COMFYD_BRIDGE_ALLOW_HOST",
-                                        "COMFYD_BRIDGE_LOG_LEVEL"};
+    static const char *const names[] = {"COMFYD_BRIDGE_LISTEN",
+                                        "COMFYD_BRIDGE_CORE",
+                                        "COMFYD_BRIDGE_DATA",
+                                        "COMFYD_BRIDGE_TOKEN_FILE",
+                                        "COMFYD_BRIDGE_ALLOW_ORIGIN",
+                                        "COMFYD_BRIDGE_ALLOW_HOST",
+                                        "COMFYD_BRIDGE_LOG_LEVEL",
+                                        "COMFYD_BRIDGE_MAX_CONNECTIONS",
+                                        "COMFYD_BRIDGE_MAX_UNAUTH_CONNECTIONS",
+                                        "COMFYD_BRIDGE_HANDSHAKE_TIMEOUT_MS"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unsetenv(names[i]);
 }
@@ -149,6 +155,57 @@ static void cfg_bad_values_are_refused_with_the_flag_named(void **state)
     app_cfg_clear(&c);
     char *ver[] = {"b", "-V", NULL};
     assert_int_equal(parse(&c, ver, err), APP_VERSION);
+    app_cfg_clear(&c);
+}
+
+static void cfg_connection_limits_have_flags_and_twins(void **state)
+{
+    (void)state;
+    clear_env();
+    app_cfg c;
+    char err[256];
+    char *argv[] = {"b", NULL};
+    assert_int_equal(parse(&c, argv, err), APP_OK);
+    assert_int_equal(c.max_connections, APP_DEFAULT_MAX_CONNECTIONS);
+    assert_int_equal(c.max_unauth_connections, APP_DEFAULT_MAX_UNAUTH);
+    assert_int_equal(c.handshake_timeout_ms, APP_DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    app_cfg_clear(&c);
+
+    char *argv2[] = {"b", "--max-connections",      "32",   "--max-unauth-connections",
+                     "8", "--handshake-timeout-ms", "1500", NULL};
+    assert_int_equal(parse(&c, argv2, err), APP_OK);
+    assert_int_equal(c.max_connections, 32);
+    assert_int_equal(c.max_unauth_connections, 8);
+    assert_int_equal(c.handshake_timeout_ms, 1500);
+    app_cfg_clear(&c);
+
+    setenv("COMFYD_BRIDGE_MAX_CONNECTIONS", "40", 1);
+    setenv("COMFYD_BRIDGE_MAX_UNAUTH_CONNECTIONS", "4", 1);
+    setenv("COMFYD_BRIDGE_HANDSHAKE_TIMEOUT_MS", "2000", 1);
+    char *argv3[] = {"b", "--max-unauth-connections", "5", NULL};
+    assert_int_equal(parse(&c, argv3, err), APP_OK);
+    assert_int_equal(c.max_connections, 40);
+    assert_int_equal(c.max_unauth_connections, 5);
+    assert_int_equal(c.handshake_timeout_ms, 2000);
+    app_cfg_clear(&c);
+    clear_env();
+
+    char *bad[][4] = {
+        {"b", "--max-connections", "0", NULL},
+        {"b", "--max-connections", "12x", NULL},
+        {"b", "--max-unauth-connections", "", NULL},
+        {"b", "--handshake-timeout-ms", "5", NULL},
+        {"b", "--handshake-timeout-ms", "99999999", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(&c, bad[i], err), APP_E_ARG);
+        assert_non_null(strstr(err, bad[i][1]));
+        app_cfg_clear(&c);
+    }
+    /* The unauthenticated budget is part of the total. */
+    char *over[] = {"b", "--max-connections", "8", "--max-unauth-connections", "9", NULL};
+    assert_int_equal(parse(&c, over, err), APP_E_ARG);
+    assert_non_null(strstr(err, "--max-unauth-connections"));
     app_cfg_clear(&c);
 }
 
@@ -295,6 +352,7 @@ int main(void)
         cmocka_unit_test(cfg_flags_are_parsed_and_repeatable),
         cmocka_unit_test(cfg_env_twins_apply_and_flags_win),
         cmocka_unit_test(cfg_bad_values_are_refused_with_the_flag_named),
+        cmocka_unit_test(cfg_connection_limits_have_flags_and_twins),
         cmocka_unit_test(grpc_codes_map_to_http_statuses),
         cmocka_unit_test(graph_codes_map_to_http_statuses),
         cmocka_unit_test(graph_code_in_details_needs_a_known_name_and_colon),

@@ -35,6 +35,8 @@ typedef struct {
     net_buf body[MAXS];
     int ended[MAXS];
     uint32_t rst[MAXS];
+    int goaway;          /* a GOAWAY arrived */
+    uint32_t goaway_err; /* its error code */
     /* request body for the data provider */
     const uint8_t *up;
     size_t up_len, up_off;
@@ -115,6 +117,17 @@ static int cli_close(nghttp2_session *s, int32_t sid, uint32_t err, void *ud)
     return 0;
 }
 
+static int cli_frame(nghttp2_session *s, const nghttp2_frame *fr, void *ud)
+{
+    (void)s;
+    fx *f = ud;
+    if (fr->hd.type == NGHTTP2_GOAWAY) {
+        f->goaway = 1;
+        f->goaway_err = fr->goaway.error_code;
+    }
+    return 0;
+}
+
 static int make(void **state, const net_h2_limits *lim, int upgrade_client)
 {
     fx *f = calloc(1, sizeof *f);
@@ -129,6 +142,7 @@ static int make(void **state, const net_h2_limits *lim, int upgrade_client)
     nghttp2_session_callbacks_set_on_header_callback(cb, cli_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, cli_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, cli_close);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, cli_frame);
     assert_int_equal(nghttp2_session_client_new(&f->cli, cb, f), 0);
     nghttp2_session_callbacks_del(cb);
     if (!upgrade_client) nghttp2_submit_settings(f->cli, NGHTTP2_FLAG_NONE, NULL, 0);
@@ -404,6 +418,98 @@ static void bad_preface_is_a_protocol_error(void **state)
     assert_int_equal(net_h2_feed(f->srv, (const uint8_t *)h1, strlen(h1)), NET_H2_E_PROTO);
 }
 
+static void host_differing_from_authority_is_400(void **state)
+{
+    fx *f = *state;
+    nghttp2_nv other[] = {NV("host", "other.example:8189")};
+    int32_t sid = request(f, "GET", "/", other, 1, NULL, 0);
+    pump(f);
+    assert_int_equal(f->status[sid], 400);
+    assert_int_equal(f->nreq, 0);
+    /* The same name in another case is the same authority. */
+    nghttp2_nv same[] = {NV("host", "127.0.0.1:8189")};
+    request(f, "GET", "/", same, 1, NULL, 0);
+    assert_int_equal(f->nreq, 1);
+}
+
+static void lower_stream_id_is_a_connection_error(void **state)
+{
+    fx *f = *state;
+    int32_t a = request(f, "GET", "/1", NULL, 0, NULL, 0);
+    int32_t b = request(f, "GET", "/2", NULL, 0, NULL, 0);
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 3);
+    assert_int_equal(net_h2_respond(f->srv, a, 204, NULL, 0, NULL, 0), 0);
+    pump(f);
+    assert_true(f->ended[a]);
+    /* HEADERS (END_STREAM | END_HEADERS) on stream 1 again, which the
+     * client's stream 3 closed for good; the block is static-table
+     * indexes (:method GET, :scheme http, :path /). */
+    static const uint8_t fr[] = {0, 0, 3, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84};
+    assert_int_equal(net_h2_feed(f->srv, fr, sizeof fr), NET_H2_E_PROTO);
+    assert_int_equal(net_h2_flush(f->srv), 0);
+    nghttp2_session_mem_recv(f->cli, f->to_cli.data, f->to_cli.len);
+    net_buf_reset(&f->to_cli);
+    assert_true(f->goaway);
+    assert_int_equal(f->goaway_err, NGHTTP2_PROTOCOL_ERROR);
+    assert_int_equal(f->nreq, 2);
+}
+
+static void frames_split_anywhere_are_followed(void **state)
+{
+    fx *f = *state;
+    pump(f);
+    /* Two requests fed one byte at a time: the scanner keeps its place in
+     * the frame headers across calls and nothing is refused. */
+    nghttp2_nv nv[] = {NV(":method", "GET"), NV(":path", "/x"), NV(":scheme", "http"),
+                       NV(":authority", "127.0.0.1:8189")};
+    nghttp2_submit_request(f->cli, NULL, nv, 4, NULL, NULL);
+    nghttp2_submit_request(f->cli, NULL, nv, 4, NULL, NULL);
+    assert_int_equal(nghttp2_session_send(f->cli), 0);
+    for (size_t i = 0; i < f->to_srv.len; i++)
+        assert_int_equal(net_h2_feed(f->srv, f->to_srv.data + i, 1), 0);
+    net_buf_reset(&f->to_srv);
+    assert_int_equal(f->nreq, 2);
+}
+
+static void rapid_reset_ends_the_session_with_enhance_your_calm(void **state)
+{
+    fx *f = *state;
+    f->head_reject = 401; /* answered at once, never delivered */
+    nghttp2_nv nv[] = {NV(":method", "GET"), NV(":path", "/"), NV(":scheme", "http"),
+                       NV(":authority", "127.0.0.1:8189")};
+    for (int i = 0; i < NET_H2_RESET_ALLOWANCE + 20 && !f->goaway; i++) {
+        int32_t sid = nghttp2_submit_request(f->cli, NULL, nv, 4, NULL, NULL);
+        assert_true(sid > 0);
+        /* HEADERS out first: a reset before it would cancel it unsent. */
+        assert_int_equal(nghttp2_session_send(f->cli), 0);
+        nghttp2_submit_rst_stream(f->cli, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+        if (i % 10 == 9) pump(f);
+    }
+    pump(f);
+    assert_true(net_h2_calmed(f->srv));
+    assert_true(f->goaway);
+    assert_int_equal(f->goaway_err, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+static void occasional_resets_are_fine(void **state)
+{
+    fx *f = *state;
+    f->head_reject = 401;
+    nghttp2_nv nv[] = {NV(":method", "GET"), NV(":path", "/"), NV(":scheme", "http"),
+                       NV(":authority", "127.0.0.1:8189")};
+    /* Three completed for one reset, well past the allowance. */
+    for (int i = 0; i < 4 * (NET_H2_RESET_ALLOWANCE + 20); i++) {
+        int32_t sid = nghttp2_submit_request(f->cli, NULL, nv, 4, NULL, NULL);
+        assert_int_equal(nghttp2_session_send(f->cli), 0);
+        if (i % 4 == 0) nghttp2_submit_rst_stream(f->cli, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+        if (i % 10 == 9) pump(f);
+    }
+    pump(f);
+    assert_false(net_h2_calmed(f->srv));
+    assert_false(f->goaway);
+}
+
 static void b64url(const uint8_t *in, size_t n, char *out)
 {
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -477,6 +583,11 @@ int main(void)
         T(destroy_reports_streams_still_open),
         T(settings_advertise_the_limits),
         T(forbidden_response_fields_are_refused),
+        T(host_differing_from_authority_is_400),
+        T(lower_stream_id_is_a_connection_error),
+        T(frames_split_anywhere_are_followed),
+        T(rapid_reset_ends_the_session_with_enhance_your_calm),
+        T(occasional_resets_are_fine),
         T(bad_preface_is_a_protocol_error),
         T(upgrade_delivers_stream_1_after_the_client_preface),
         T(upgrade_with_bad_settings_is_refused),

@@ -146,17 +146,69 @@ static void check_requires_a_token_without_an_allowed_origin(void **state)
     assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
 }
 
-static void check_accepts_an_allowed_origin_without_a_token(void **state)
+static void check_requires_a_token_even_with_an_allowed_origin(void **state)
 {
     net_policy *p = *state;
     net_policy_req r = base_req();
     r.origin = S("http://localhost:8188");
     r.norigin = 1;
-    assert_int_equal(net_policy_check(p, &r), NET_POLICY_OK);
-    /* A token that is sent must be right even then. */
+    /* Any local process can send ComfyUI's Origin: it waives nothing. */
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
+    r.origin = S("http://127.0.0.1:8188");
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
     r.authorization = S("Bearer wrong");
     r.nauthorization = 1;
     assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
+    r.authorization = S("Bearer " TOKEN);
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_OK);
+}
+
+static void subprotocol_token_counts_on_upgrades(void **state)
+{
+    net_policy *p = *state;
+    net_msg *m;
+    net_msg_create(&m);
+    net_msg_set_method(m, "GET", 3);
+    net_msg_set_target(m, "/ws", 3);
+    net_msg_set_authority(m, "127.0.0.1:8189", 14);
+    net_msg_add_header(m, "Origin", 6, "http://127.0.0.1:8188", 21);
+    const char *v = "comfyd, comfyd.token." TOKEN;
+    net_msg_add_header(m, "Sec-WebSocket-Protocol", 22, v, strlen(v));
+    net_policy_req r;
+    net_policy_req_from_msg(&r, m, 1);
+    assert_int_equal(r.has_proto_token, 1);
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_OK);
+    /* Not on plain requests. */
+    net_policy_req_from_msg(&r, m, 0);
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
+    /* The plain subprotocol is the one echoed when offered. */
+    net_str pr = net_policy_ws_protocol(m);
+    assert_int_equal(pr.len, 6);
+    assert_memory_equal(pr.p, "comfyd", 6);
+    net_msg_destroy(m);
+
+    net_msg_create(&m);
+    net_msg_set_method(m, "GET", 3);
+    net_msg_set_target(m, "/ws", 3);
+    net_msg_set_authority(m, "127.0.0.1:8189", 14);
+    v = "x, comfyd.token.nope";
+    net_msg_add_header(m, "Sec-WebSocket-Protocol", 22, v, strlen(v));
+    net_policy_req_from_msg(&r, m, 1);
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
+    pr = net_policy_ws_protocol(m);
+    assert_int_equal(pr.len, strlen("comfyd.token.nope"));
+    net_msg_destroy(m);
+
+    /* Two token subprotocols are refused, even if one is right. */
+    net_msg_create(&m);
+    net_msg_set_method(m, "GET", 3);
+    net_msg_set_target(m, "/ws", 3);
+    net_msg_set_authority(m, "127.0.0.1:8189", 14);
+    v = "comfyd.token." TOKEN ",comfyd.token.x";
+    net_msg_add_header(m, "Sec-WebSocket-Protocol", 22, v, strlen(v));
+    net_policy_req_from_msg(&r, m, 1);
+    assert_int_equal(net_policy_check(p, &r), NET_POLICY_E_TOKEN);
+    net_msg_destroy(m);
 }
 
 static void check_refuses_foreign_origin_even_with_a_token(void **state)
@@ -276,7 +328,7 @@ static void bad_configuration_is_refused(void **state)
     assert_int_equal(net_policy_create(&p, &o), NET_POLICY_E_ARG);
     o.token = NULL;
     assert_int_equal(net_policy_create(&p, &o), 0);
-    /* Without a token nothing but an allowed Origin gets in. */
+    /* Without a token nothing but a public route gets in. */
     net_policy_req r = base_req();
     r.has_query_token = 1;
     r.query_token = S("");
@@ -397,7 +449,8 @@ int main(void)
         T(foreign_and_null_origins_fail),
         T(bearer_token_rules),
         T(check_requires_a_token_without_an_allowed_origin),
-        T(check_accepts_an_allowed_origin_without_a_token),
+        T(check_requires_a_token_even_with_an_allowed_origin),
+        T(subprotocol_token_counts_on_upgrades),
         T(check_refuses_foreign_origin_even_with_a_token),
         T(check_tests_host_first),
         T(query_token_counts_only_when_offered),

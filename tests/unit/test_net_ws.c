@@ -208,12 +208,23 @@ static void switching_protocols_response_is_exact(void **state)
     (void)state;
     net_buf b;
     net_buf_init(&b);
-    assert_int_equal(net_ws_write_101(&b, "dGhlIHNhbXBsZSBub25jZQ==", 24), 0);
+    assert_int_equal(net_ws_write_101(&b, "dGhlIHNhbXBsZSBub25jZQ==", 24, (net_str){NULL, 0}), 0);
     net_buf_append(&b, "", 1);
     assert_string_equal((char *)b.data,
                         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                         "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
                         "\r\n\r\n");
+    net_buf_reset(&b);
+    assert_int_equal(net_ws_write_101(&b, "dGhlIHNhbXBsZSBub25jZQ==", 24, (net_str){"comfyd", 6}),
+                     0);
+    net_buf_append(&b, "", 1);
+    assert_string_equal((char *)b.data,
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+                        "\r\nSec-WebSocket-Protocol: comfyd\r\n\r\n");
+    net_buf_reset(&b);
+    assert_int_equal(net_ws_write_101(&b, "dGhlIHNhbXBsZSBub25jZQ==", 24, (net_str){"a b", 3}),
+                     NET_WS_E_ARG);
     net_buf_free(&b);
 }
 

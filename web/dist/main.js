@@ -9,14 +9,14 @@ const ee = {}, pt = [], mt = () => {
 (e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Rn = (e) => e.startsWith("onUpdate:"), Se = Object.assign, Vi = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Qo = Object.prototype.hasOwnProperty, G = (e, t) => Qo.call(e, t), P = Array.isArray, et = (e) => ln(e) === "[object Map]", St = (e) => ln(e) === "[object Set]", Us = (e) => ln(e) === "[object Date]", J = (e) => typeof e == "function", ie = (e) => typeof e == "string", Pe = (e) => typeof e == "symbol", te = (e) => e !== null && typeof e == "object", Ui = (e) => (te(e) || J(e)) && J(e.then) && J(e.catch), Wi = Object.prototype.toString, ln = (e) => Wi.call(e), Zo = (e) => ln(e).slice(8, -1), qi = (e) => ln(e) === "[object Object]", vs = (e) => ie(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Gt = /* @__PURE__ */ xs(
+}, er = Object.prototype.hasOwnProperty, G = (e, t) => er.call(e, t), P = Array.isArray, et = (e) => ln(e) === "[object Map]", St = (e) => ln(e) === "[object Set]", Us = (e) => ln(e) === "[object Date]", J = (e) => typeof e == "function", ie = (e) => typeof e == "string", Pe = (e) => typeof e == "symbol", te = (e) => e !== null && typeof e == "object", Ui = (e) => (te(e) || J(e)) && J(e.then) && J(e.catch), Wi = Object.prototype.toString, ln = (e) => Wi.call(e), tr = (e) => ln(e).slice(8, -1), qi = (e) => ln(e) === "[object Object]", vs = (e) => ie(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Gt = /* @__PURE__ */ xs(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ln = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, er = /-\w/g, ke = /* @__PURE__ */ Ln((e) => e.replace(er, (t) => t.slice(1).toUpperCase())), tr = /\B([A-Z])/g, xt = /* @__PURE__ */ Ln(
-  (e) => e.replace(tr, "-$1").toLowerCase()
+}, nr = /-\w/g, ke = /* @__PURE__ */ Ln((e) => e.replace(nr, (t) => t.slice(1).toUpperCase())), sr = /\B([A-Z])/g, xt = /* @__PURE__ */ Ln(
+  (e) => e.replace(sr, "-$1").toLowerCase()
 ), Ki = /* @__PURE__ */ Ln((e) => e.charAt(0).toUpperCase() + e.slice(1)), Bn = /* @__PURE__ */ Ln((e) => e ? `on${Ki(e)}` : ""), Le = (e, t) => !Object.is(e, t), _n = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
@@ -37,7 +37,7 @@ function jn(e) {
   if (P(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const s = e[n], i = ie(s) ? or(s) : jn(s);
+      const s = e[n], i = ie(s) ? lr(s) : jn(s);
       if (i)
         for (const o in i)
           t[o] = i[o];
@@ -46,12 +46,12 @@ function jn(e) {
   } else if (ie(e) || te(e))
     return e;
 }
-const nr = /;(?![^(]*\))/g, sr = /:([^]+)/, ir = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function or(e) {
+const ir = /;(?![^(]*\))/g, or = /:([^]+)/, rr = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function lr(e) {
   const t = {};
-  return e.replace(ir, (n) => n.startsWith("/*") ? "" : n).split(nr).forEach((n) => {
+  return e.replace(rr, (n) => n.startsWith("/*") ? "" : n).split(ir).forEach((n) => {
     if (n) {
-      const s = n.split(sr);
+      const s = n.split(or);
       s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function Me(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const rr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", lr = /* @__PURE__ */ xs(rr);
+const cr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", ar = /* @__PURE__ */ xs(cr);
 function Bi(e) {
   return !!e || e === "";
 }
-function cr(e, t, n) {
+function fr(e, t, n) {
   if (e.length !== t.length) return !1;
   let s = !0;
   for (let i = 0; s && i < e.length; i++)
@@ -96,7 +96,7 @@ function qs(e, t, n) {
   }
   return !0;
 }
-function ar(e, t, n) {
+function ur(e, t, n) {
   let s = et(e), i = et(t);
   if (s || i || (s = St(e), i = St(t), s || i))
     return s && i ? qs(e, t, n) : !1;
@@ -122,9 +122,9 @@ function Ks(e, t, n, s) {
 function nt(e, t, n) {
   if (e === t) return !0;
   let s = Us(e), i = Us(t);
-  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Pe(e), i = Pe(t), s || i ? e === t : (s = P(e), i = P(t), s || i ? s && i ? Ks(e, t, n, cr) : !1 : (s = te(e), i = te(t), s || i ? !s || !i ? !1 : Ks(e, t, n, ar) : String(e) === String(t))));
+  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Pe(e), i = Pe(t), s || i ? e === t : (s = P(e), i = P(t), s || i ? s && i ? Ks(e, t, n, fr) : !1 : (s = te(e), i = te(t), s || i ? !s || !i ? !1 : Ks(e, t, n, ur) : String(e) === String(t))));
 }
-function fr(e, t) {
+function dr(e, t) {
   return e.findIndex((n) => nt(n, t));
 }
 const Gi = (e) => !!(e && e.__v_isRef === !0), oe = (e) => ie(e) ? e : e == null ? "" : P(e) || te(e) && (e.toString === Wi || !J(e.toString)) ? Gi(e) ? oe(e.value) : JSON.stringify(e, zi, 2) : String(e), zi = (e, t) => Gi(t) ? zi(e, t.value) : et(t) ? {
@@ -143,7 +143,7 @@ const Gi = (e) => !!(e && e.__v_isRef === !0), oe = (e) => ie(e) ? e : e == null
   );
 };
 let ae;
-class ur {
+class hr {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && ae && (ae.active ? (this.parent = ae, this.index = (ae.scopes || (ae.scopes = [])).push(
@@ -243,7 +243,7 @@ class ur {
     }
   }
 }
-function dr() {
+function pr() {
   return ae;
 }
 let Y;
@@ -341,7 +341,7 @@ function Zi(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const i = s.prevDep;
-    s.version === -1 ? (s === n && (n = i), ks(s), hr(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
+    s.version === -1 ? (s === n && (n = i), ks(s), gr(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
   }
   e.deps = t, e.depsTail = n;
 }
@@ -376,7 +376,7 @@ function ks(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function hr(e) {
+function gr(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
@@ -402,7 +402,7 @@ function Hs(e) {
   }
 }
 let tn = 0;
-class pr {
+class mr {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class Cs {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Y)
-      n = this.activeLink = new pr(Y, this), Y.deps ? (n.prevDep = Y.depsTail, Y.depsTail.nextDep = n, Y.depsTail = n) : Y.deps = Y.depsTail = n, no(n);
+      n = this.activeLink = new mr(Y, this), Y.deps ? (n.prevDep = Y.depsTail, Y.depsTail.nextDep = n, Y.depsTail = n) : Y.deps = Y.depsTail = n, no(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
       s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Y.depsTail, n.nextDep = void 0, Y.depsTail.nextDep = n, Y.depsTail = n, Y.deps === n && (Y.deps = s);
@@ -507,7 +507,7 @@ function Fn(e) {
 function $e(e, t) {
   return /* @__PURE__ */ je(e) ? ot(/* @__PURE__ */ tt(e) ? xe(t) : t) : xe(t);
 }
-const gr = {
+const yr = {
   __proto__: null,
   [Symbol.iterator]() {
     return Jn(this, Symbol.iterator, (e) => $e(this, e));
@@ -682,10 +682,10 @@ function Vt(e, t, n = []) {
   const s = (/* @__PURE__ */ K(e))[t].apply(e, n);
   return Is(), it(), s;
 }
-const mr = /* @__PURE__ */ xs("__proto__,__v_isRef,__isVue"), io = /* @__PURE__ */ new Set(
+const _r = /* @__PURE__ */ xs("__proto__,__v_isRef,__isVue"), io = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Pe)
 );
-function yr(e) {
+function br(e) {
   Pe(e) || (e = String(e));
   const t = /* @__PURE__ */ K(this);
   return fe(t, "has", e), t.hasOwnProperty(e);
@@ -704,16 +704,16 @@ class oo {
     if (n === "__v_isShallow")
       return o;
     if (n === "__v_raw")
-      return s === (i ? o ? Cr : ao : o ? co : lo).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (i ? o ? Er : ao : o ? co : lo).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
     const r = P(t);
     if (!i) {
       let c;
-      if (r && (c = gr[n]))
+      if (r && (c = yr[n]))
         return c;
       if (n === "hasOwnProperty")
-        return yr;
+        return br;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class oo {
       // its class methods
       /* @__PURE__ */ pe(t) ? t : s
     );
-    if ((Pe(n) ? io.has(n) : mr(n)) || (i || fe(t, "get", n), o))
+    if ((Pe(n) ? io.has(n) : _r(n)) || (i || fe(t, "get", n), o))
       return l;
     if (/* @__PURE__ */ pe(l)) {
       const c = r && vs(n) ? l : l.value;
@@ -770,7 +770,7 @@ class ro extends oo {
     ), Reflect.ownKeys(t);
   }
 }
-class _r extends oo {
+class wr extends oo {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class _r extends oo {
     return !0;
   }
 }
-const br = /* @__PURE__ */ new ro(), wr = /* @__PURE__ */ new _r(), Sr = /* @__PURE__ */ new ro(!0);
+const Sr = /* @__PURE__ */ new ro(), xr = /* @__PURE__ */ new wr(), vr = /* @__PURE__ */ new ro(!0);
 const ds = (e) => e, hn = (e) => Reflect.getPrototypeOf(e);
-function xr(e, t, n) {
+function Ar(e, t, n) {
   return function(...s) {
     const i = this.__v_raw, o = /* @__PURE__ */ K(i), r = et(o), l = e === "entries" || e === Symbol.iterator && r, c = e === "keys" && r, u = i[e](...s), d = n ? ds : t ? ot : xe;
     return !t && fe(
@@ -811,7 +811,7 @@ function pn(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function vr(e, t) {
+function Ir(e, t) {
   const n = {
     get(i) {
       const o = this.__v_raw, r = /* @__PURE__ */ K(o), l = /* @__PURE__ */ K(i);
@@ -879,26 +879,26 @@ function vr(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = xr(i, e, t);
+    n[i] = Ar(i, e, t);
   }), n;
 }
 function Ts(e, t) {
-  const n = vr(e, t);
+  const n = Ir(e, t);
   return (s, i, o) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? s : Reflect.get(
     G(n, i) && i in s ? n : s,
     i,
     o
   );
 }
-const Ar = {
+const kr = {
   get: /* @__PURE__ */ Ts(!1, !1)
-}, Ir = {
+}, Cr = {
   get: /* @__PURE__ */ Ts(!1, !0)
-}, kr = {
+}, Tr = {
   get: /* @__PURE__ */ Ts(!0, !1)
 };
-const lo = /* @__PURE__ */ new WeakMap(), co = /* @__PURE__ */ new WeakMap(), ao = /* @__PURE__ */ new WeakMap(), Cr = /* @__PURE__ */ new WeakMap();
-function Tr(e) {
+const lo = /* @__PURE__ */ new WeakMap(), co = /* @__PURE__ */ new WeakMap(), ao = /* @__PURE__ */ new WeakMap(), Er = /* @__PURE__ */ new WeakMap();
+function Or(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,18 +917,18 @@ function Es(e) {
   return /* @__PURE__ */ je(e) ? e : Os(
     e,
     !1,
-    br,
-    Ar,
+    Sr,
+    kr,
     lo
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Er(e) {
+function Nr(e) {
   return Os(
     e,
     !1,
-    Sr,
-    Ir,
+    vr,
+    Cr,
     co
   );
 }
@@ -937,8 +937,8 @@ function hs(e) {
   return Os(
     e,
     !0,
-    wr,
-    kr,
+    xr,
+    Tr,
     ao
   );
 }
@@ -948,7 +948,7 @@ function Os(e, t, n, s, i) {
   const o = i.get(e);
   if (o)
     return o;
-  const r = Tr(Zo(e));
+  const r = Or(tr(e));
   if (r === 0)
     return e;
   const l = new Proxy(
@@ -978,7 +978,7 @@ function K(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ K(t) : e;
 }
-function Or(e) {
+function Mr(e) {
   return !G(e, "__v_skip") && Object.isExtensible(e) && Hi(e, "__v_skip", !0), e;
 }
 const xe = (e) => te(e) ? /* @__PURE__ */ Es(e) : e, ot = (e) => te(e) ? /* @__PURE__ */ hs(e) : e;
@@ -988,12 +988,12 @@ function pe(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function zs(e) {
-  return Nr(e, !1);
+  return $r(e, !1);
 }
-function Nr(e, t) {
-  return /* @__PURE__ */ pe(e) ? e : new Mr(e, t);
+function $r(e, t) {
+  return /* @__PURE__ */ pe(e) ? e : new Dr(e, t);
 }
-class Mr {
+class Dr {
   constructor(t, n) {
     this.dep = new Cs(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ K(t), this._value = n ? t : xe(t), this.__v_isShallow = n;
   }
@@ -1008,7 +1008,7 @@ class Mr {
 function R(e) {
   return /* @__PURE__ */ pe(e) ? e.value : e;
 }
-const $r = {
+const Rr = {
   get: (e, t, n) => t === "__v_raw" ? e : R(Reflect.get(e, t, n)),
   set: (e, t, n, s) => {
     const i = e[t];
@@ -1016,9 +1016,9 @@ const $r = {
   }
 };
 function fo(e) {
-  return /* @__PURE__ */ tt(e) ? e : new Proxy(e, $r);
+  return /* @__PURE__ */ tt(e) ? e : new Proxy(e, Rr);
 }
-class Dr {
+class Lr {
   constructor(t, n, s) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new Cs(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = tn - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
@@ -1039,19 +1039,19 @@ class Dr {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Rr(e, t, n = !1) {
+function Pr(e, t, n = !1) {
   let s, i;
-  return J(e) ? s = e : (s = e.get, i = e.set), new Dr(s, i, n);
+  return J(e) ? s = e : (s = e.get, i = e.set), new Lr(s, i, n);
 }
 const gn = {}, xn = /* @__PURE__ */ new WeakMap();
 let dt;
-function Lr(e, t = !1, n = dt) {
+function jr(e, t = !1, n = dt) {
   if (n) {
     let s = xn.get(n);
     s || xn.set(n, s = []), s.push(e);
   }
 }
-function Pr(e, t, n = ee) {
+function Fr(e, t, n = ee) {
   const { immediate: s, deep: i, once: o, scheduler: r, augmentJob: l, call: c } = n, u = (A) => i ? A : /* @__PURE__ */ we(A) || i === !1 || i === 0 ? He(A, 1) : He(A);
   let d, p, T, E, M = !1, x = !1;
   if (/* @__PURE__ */ pe(e) ? (p = () => e.value, M = /* @__PURE__ */ we(e)) : /* @__PURE__ */ tt(e) ? (p = () => u(e), M = !0) : P(e) ? (x = !0, M = e.some((A) => /* @__PURE__ */ tt(A) || /* @__PURE__ */ we(A)), p = () => e.map((A) => {
@@ -1081,7 +1081,7 @@ function Pr(e, t, n = ee) {
     const A = p, U = i === !0 ? 1 / 0 : i;
     p = () => He(A(), U);
   }
-  const S = dr(), b = () => {
+  const S = pr(), b = () => {
     d.stop(), S && S.active && Vi(S.effects, d);
   };
   if (o && t) {
@@ -1121,7 +1121,7 @@ function Pr(e, t, n = ee) {
       } else
         d.run();
   };
-  return l && l(w), d = new Ji(p), d.scheduler = r ? () => r(w, !1) : w, E = (A) => Lr(A, !1, d), T = d.onStop = () => {
+  return l && l(w), d = new Ji(p), d.scheduler = r ? () => r(w, !1) : w, E = (A) => jr(A, !1, d), T = d.onStop = () => {
     const A = xn.get(d);
     if (A) {
       if (c)
@@ -1198,9 +1198,9 @@ function Vn(e, t, n, s = !0, i = !1) {
       return;
     }
   }
-  jr(e, n, o, s, l);
+  Vr(e, n, o, s, l);
 }
-function jr(e, t, n, s = !0, i = !1) {
+function Vr(e, t, n, s = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1215,7 +1215,7 @@ function An(e) {
   const t = vn || uo;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Fr(e) {
+function Ur(e) {
   let t = Ie + 1, n = de.length;
   for (; t < n; ) {
     const s = t + n >>> 1, i = de[s], o = sn(i);
@@ -1227,13 +1227,13 @@ function Ms(e) {
   if (!(e.flags & 1)) {
     const t = sn(e), n = de[de.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= sn(n) ? de.push(e) : de.splice(Fr(t), 0, e), e.flags |= 1, ho();
+    !(e.flags & 2) && t >= sn(n) ? de.push(e) : de.splice(Ur(t), 0, e), e.flags |= 1, ho();
   }
 }
 function ho() {
   vn || (vn = uo.then(mo));
 }
-function Vr(e) {
+function Wr(e) {
   if (!P(e))
     Ze && e.id === -1 ? Ze.splice(Ct + 1, 0, e) : e.flags & 1 || (De.push(e), e.flags |= 1);
   else
@@ -1275,7 +1275,7 @@ function go(e, t, n = 0) {
   }
 }
 let Xn = !1;
-function Ur(e, t) {
+function qr(e, t) {
   if (Xn) {
     e();
     return;
@@ -1312,7 +1312,7 @@ function In(e) {
   const t = be;
   return be = e, yo = e && e.type.__scopeId || null, t;
 }
-function Wr(e, t = be, n) {
+function Kr(e, t = be, n) {
   if (!t || e._n)
     return e;
   const s = (...i) => {
@@ -1373,8 +1373,8 @@ function lt(e, t, n, s) {
     ]), it());
   }
 }
-function qr(e, t, n = !1) {
-  const s = kl();
+function Hr(e, t, n = !1) {
+  const s = Tl();
   if (s || Et) {
     let i = Et ? Et._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
     if (i && e in i)
@@ -1383,16 +1383,16 @@ function qr(e, t, n = !1) {
       return n && J(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Kr = /* @__PURE__ */ Symbol.for("v-scx"), Hr = () => qr(Kr);
+const Br = /* @__PURE__ */ Symbol.for("v-scx"), Gr = () => Hr(Br);
 function Js(e, t, n) {
-  return Br(e, t, n);
+  return zr(e, t, n);
 }
-function Br(e, t, n = ee) {
+function zr(e, t, n = ee) {
   const { immediate: s, deep: i, flush: o, once: r } = n, l = Se({}, n), c = t && s || !t && o !== "post";
   let u;
   if (En) {
     if (o === "sync") {
-      const E = Hr();
+      const E = Gr();
       u = E.__watcherHandles || (E.__watcherHandles = []);
     } else if (!c) {
       const E = () => {
@@ -1410,11 +1410,11 @@ function Br(e, t, n = ee) {
   }), l.augmentJob = (E) => {
     t && (E.flags |= 4), p && (E.flags |= 2, d && (E.id = d.uid, E.i = d));
   };
-  const T = Pr(e, t, l);
+  const T = Fr(e, t, l);
   return En && (u ? u.push(T) : c && T()), T;
 }
-const Gr = /* @__PURE__ */ Symbol("_vte"), Un = (e) => e.__isTeleport, Qn = /* @__PURE__ */ Symbol("_leaveCb");
-function zr(e) {
+const Jr = /* @__PURE__ */ Symbol("_vte"), Un = (e) => e.__isTeleport, Qn = /* @__PURE__ */ Symbol("_leaveCb");
+function Yr(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1427,7 +1427,7 @@ function zr(e) {
 }
 function _o(e) {
   if (!bo(e))
-    return Un(e.type) && e.children ? zr(e.children) : e;
+    return Un(e.type) && e.children ? Yr(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1468,7 +1468,7 @@ function ps(e) {
   if (e.type !== Te)
     return e;
 }
-function Jr(e) {
+function Xr(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function Ys(e, t) {
@@ -1538,7 +1538,7 @@ function Xs(e) {
 }
 Pn().requestIdleCallback;
 Pn().cancelIdleCallback;
-const Qt = (e) => !!e.type.__asyncLoader, bo = (e) => e.type.__isKeepAlive, Yr = /* @__PURE__ */ Symbol.for("v-ndc");
+const Qt = (e) => !!e.type.__asyncLoader, bo = (e) => e.type.__isKeepAlive, Qr = /* @__PURE__ */ Symbol.for("v-ndc");
 function kt(e, t, n, s) {
   let i;
   const o = n, r = P(e);
@@ -1601,7 +1601,7 @@ const gs = (e) => e ? jo(e) ? Kn(e) : gs(e.parent) : null, Zt = (
     $nextTick: (e) => e.n || (e.n = An.bind(e.proxy)),
     $watch: (e) => mt
   })
-), Zn = (e, t) => e !== ee && !e.__isScriptSetup && G(e, t), Xr = {
+), Zn = (e, t) => e !== ee && !e.__isScriptSetup && G(e, t), Zr = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1681,20 +1681,20 @@ function wo() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Qr = 0;
-function Zr(e, t) {
+let el = 0;
+function tl(e, t) {
   return function(s, i = null) {
     J(s) || (s = Se({}, s)), i != null && !te(i) && (i = null);
     const o = wo(), r = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const u = o.app = {
-      _uid: Qr++,
+      _uid: el++,
       _component: s,
       _props: i,
       _container: null,
       _context: o,
       _instance: null,
-      version: Ml,
+      version: Dl,
       get config() {
         return o.config;
       },
@@ -1745,12 +1745,12 @@ function Zr(e, t) {
   };
 }
 let Et = null;
-const el = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ke(t)}Modifiers`] || e[`${xt(t)}Modifiers`];
-function tl(e, t, ...n) {
+const nl = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ke(t)}Modifiers`] || e[`${xt(t)}Modifiers`];
+function sl(e, t, ...n) {
   if (e.isUnmounted) return;
   const s = e.vnode.props || ee;
   let i = n;
-  const o = t.startsWith("update:"), r = o && el(s, t.slice(7));
+  const o = t.startsWith("update:"), r = o && nl(s, t.slice(7));
   r && (r.trim && (i = n.map((d) => ie(d) ? d.trim() : d)), r.number && (i = i.map(cn)));
   let l, c = s[l = Bn(t)] || // also try camelCase event handler (#2249)
   s[l = Bn(ke(t))];
@@ -1774,7 +1774,7 @@ function tl(e, t, ...n) {
     );
   }
 }
-function nl(e, t, n = !1) {
+function il(e, t, n = !1) {
   const s = t.emitsCache, i = s.get(e);
   if (i !== void 0)
     return i;
@@ -1828,7 +1828,7 @@ function Qs(e) {
           p,
           null
         )
-      ), v = t.props ? l : sl(l);
+      ), v = t.props ? l : ol(l);
     }
   } catch (A) {
     _t.length = 0, Vn(A, e, 1), b = Ge(Te);
@@ -1836,7 +1836,7 @@ function Qs(e) {
   let w = b;
   if (v && x !== !1) {
     const A = Object.keys(v), { shapeFlag: U } = w;
-    A.length && U & 7 && (o && A.some(Rn) && (v = il(
+    A.length && U & 7 && (o && A.some(Rn) && (v = rl(
       v,
       o
     )), w = Nt(w, v, !1, !0));
@@ -1862,18 +1862,18 @@ function So(e, t = !0) {
   }
   return n;
 }
-const sl = (e) => {
+const ol = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Dn(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, il = (e, t) => {
+}, rl = (e, t) => {
   const n = {};
   for (const s in e)
     (!Rn(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function ol(e, t, n) {
+function ll(e, t, n) {
   const { props: s, children: i, component: o } = e, { props: r, children: l, patchFlag: c } = t, u = o.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -1909,7 +1909,7 @@ function xo(e, t, n) {
   const s = e[n], i = t[n];
   return n === "style" && te(s) && te(i) ? !nt(s, i) : s !== i;
 }
-function rl({ vnode: e, parent: t, suspense: n }, s) {
+function cl({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = s, e = i), i === e)
@@ -1920,14 +1920,14 @@ function rl({ vnode: e, parent: t, suspense: n }, s) {
   n && n.activeBranch === e && (n.vnode.el = s);
 }
 const vo = {}, Ao = () => Object.create(vo), Io = (e) => Object.getPrototypeOf(e) === vo;
-function ll(e, t, n, s = !1) {
+function al(e, t, n, s = !1) {
   const i = {}, o = Ao();
   e.propsDefaults = /* @__PURE__ */ Object.create(null), ko(e, t, i, o);
   for (const r in e.propsOptions[0])
     r in i || (i[r] = void 0);
-  n ? e.props = s ? i : /* @__PURE__ */ Er(i) : e.type.props ? e.props = i : e.props = o, e.attrs = o;
+  n ? e.props = s ? i : /* @__PURE__ */ Nr(i) : e.type.props ? e.props = i : e.props = o, e.attrs = o;
 }
-function cl(e, t, n, s) {
+function fl(e, t, n, s) {
   const {
     props: i,
     attrs: o,
@@ -2046,7 +2046,7 @@ function ms(e, t, n, s, i, o) {
   }
   return s;
 }
-function al(e, t, n = !1) {
+function ul(e, t, n = !1) {
   const s = t.propsCache, i = s.get(e);
   if (i)
     return i;
@@ -2089,10 +2089,10 @@ function al(e, t, n = !1) {
 function ei(e) {
   return e[0] !== "$" && !Gt(e);
 }
-const $s = (e) => e === "_" || e === "_ctx" || e === "$stable", Ds = (e) => P(e) ? e.map(Re) : [Re(e)], fl = (e, t, n) => {
+const $s = (e) => e === "_" || e === "_ctx" || e === "$stable", Ds = (e) => P(e) ? e.map(Re) : [Re(e)], dl = (e, t, n) => {
   if (t._n)
     return t;
-  const s = Wr((...i) => Ds(t(...i)), n);
+  const s = Kr((...i) => Ds(t(...i)), n);
   return s._c = !1, s;
 }, Co = (e, t, n) => {
   const s = e._ctx;
@@ -2100,7 +2100,7 @@ const $s = (e) => e === "_" || e === "_ctx" || e === "$stable", Ds = (e) => P(e)
     if ($s(i)) continue;
     const o = e[i];
     if (J(o))
-      t[i] = fl(i, o, s);
+      t[i] = dl(i, o, s);
     else if (o != null) {
       const r = Ds(o);
       t[i] = () => r;
@@ -2112,13 +2112,13 @@ const $s = (e) => e === "_" || e === "_ctx" || e === "$stable", Ds = (e) => P(e)
 }, Eo = (e, t, n) => {
   for (const s in t)
     (n || !$s(s)) && (e[s] = t[s]);
-}, ul = (e, t, n) => {
+}, hl = (e, t, n) => {
   const s = e.slots = Ao();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
     i ? (Eo(s, t, n), n && Hi(s, "_", i, !0)) : Co(t, s);
   } else t && To(e, t);
-}, dl = (e, t, n) => {
+}, pl = (e, t, n) => {
   const { vnode: s, slots: i } = e;
   let o = !0, r = ee;
   if (s.shapeFlag & 32) {
@@ -2128,11 +2128,11 @@ const $s = (e) => e === "_" || e === "_ctx" || e === "$stable", Ds = (e) => P(e)
   if (o)
     for (const l in i)
       !$s(l) && r[l] == null && delete i[l];
-}, ue = _l;
-function hl(e) {
-  return pl(e);
+}, ue = wl;
+function gl(e) {
+  return ml(e);
 }
-function pl(e, t) {
+function ml(e, t) {
   const n = Pn();
   n.__VUE__ = !0;
   const {
@@ -2298,8 +2298,8 @@ function pl(e, t) {
       "value" in $ && o(I, "value", null, $.value, y), (m = $.onVnodeBeforeMount) && Ne(m, _, a);
     }
     L && lt(a, null, _, "beforeMount");
-    const q = gl(g, D);
-    q ? D.beforeEnter(I) : D && !D.persisted && (I[yl] = !0), s(I, f, h), ((m = $ && $.onVnodeMounted) || q || L) && ue(() => {
+    const q = yl(g, D);
+    q ? D.beforeEnter(I) : D && !D.persisted && (I[bl] = !0), s(I, f, h), ((m = $ && $.onVnodeMounted) || q || L) && ue(() => {
       m && Ne(m, _, a), q && D.enter(I), L && lt(a, null, _, "mounted");
     }, g);
   }, _e = (a, f, h, _, g) => {
@@ -2485,12 +2485,12 @@ function pl(e, t) {
       I
     ) : un(a, f, I);
   }, vt = (a, f, h, _, g, y, C) => {
-    const k = a.component = Il(
+    const k = a.component = Cl(
       a,
       _,
       g
     );
-    if (bo(a) && (k.ctx.renderer = Ft), Cl(k, !1, C), k.asyncDep) {
+    if (bo(a) && (k.ctx.renderer = Ft), El(k, !1, C), k.asyncDep) {
       if (g && g.registerDep(
         k,
         Pt,
@@ -2512,7 +2512,7 @@ function pl(e, t) {
       );
   }, un = (a, f, h) => {
     const _ = f.component = a.component;
-    if (ol(a, f, h))
+    if (ll(a, f, h))
       if (_.asyncDep && !_.asyncResolved) {
         f.el = a.el, f.placeholder = a.placeholder, N(_, f, h);
         return;
@@ -2552,7 +2552,7 @@ function pl(e, t) {
           a,
           g,
           y
-        ), O.el = ce.el, B === null && rl(a, ce.el), L && ue(L, g), (se = O.props && O.props.onVnodeUpdated) && ue(
+        ), O.el = ce.el, B === null && cl(a, ce.el), L && ue(L, g), (se = O.props && O.props.onVnodeUpdated) && ue(
           () => Ne(se, q, O, z),
           g
         );
@@ -2594,7 +2594,7 @@ function pl(e, t) {
   }, N = (a, f, h) => {
     f.component = a;
     const _ = a.vnode.props;
-    a.vnode = f, a.next = null, cl(a, f.props, _, h), dl(a, f.children, h), st(), po(a), it();
+    a.vnode = f, a.next = null, fl(a, f.props, _, h), pl(a, f.children, h), st(), po(a), it();
   }, j = (a, f, h, _, g, y, C, k, I = !1) => {
     const m = a && a.children, $ = a ? a.shapeFlag : 0, O = f.children, { patchFlag: D, shapeFlag: L } = f;
     if (D > 0) {
@@ -2779,7 +2779,7 @@ function pl(e, t) {
           I
         ), se++);
       }
-      const js = ve ? ml(Ve) : pt;
+      const js = ve ? _l(Ve) : pt;
       for (B = js.length - 1, m = ce - 1; m >= 0; m--) {
         const me = q + m, Oe = f[me], Fs = f[me + 1], Vs = me + 1 < $ ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -2928,11 +2928,11 @@ function pl(e, t) {
       return dn(a.component.subTree);
     if (a.shapeFlag & 128)
       return a.suspense.next();
-    const f = T(a.anchor || a.el), h = f && f[Gr];
+    const f = T(a.anchor || a.el), h = f && f[Jr];
     return h ? T(h) : f;
   }, Ps = (a, f, h) => {
-    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : Al();
-    Ur(() => {
+    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : kl();
+    qr(() => {
       a == null ? f._vnode && Q(f._vnode, null, null, !0) : x(
         f._vnode || null,
         a,
@@ -2958,7 +2958,7 @@ function pl(e, t) {
   return {
     render: Ps,
     hydrate: void 0,
-    createApp: Zr(Ps)
+    createApp: tl(Ps)
   };
 }
 function es({ type: e, props: t }, n) {
@@ -2967,7 +2967,7 @@ function es({ type: e, props: t }, n) {
 function ct({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function gl(e, t) {
+function yl(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function Oo(e, t, n = !1) {
@@ -2979,7 +2979,7 @@ function Oo(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[o] = qe(i[o]), l.el = r.el), !n && l.patchFlag !== -2 && Oo(r, l)), l.type === qn && (l.patchFlag === -1 && (l = i[o] = qe(l)), l.el = r.el), l.type === Te && !l.el && (l.el = r.el);
     }
 }
-function ml(e) {
+function _l(e) {
   const t = e.slice(), n = [0];
   let s, i, o, r, l;
   const c = e.length;
@@ -3018,9 +3018,9 @@ function en(e) {
   const n = e.suspense;
   return n && n.activeBranch ? en(n.activeBranch) : null;
 }
-const Mo = (e) => e.__isSuspense, yl = /* @__PURE__ */ Symbol("_deferredEnter");
-function _l(e, t) {
-  t && t.pendingBranch ? P(e) ? t.effects.push(...e) : t.effects.push(e) : Vr(e);
+const Mo = (e) => e.__isSuspense, bl = /* @__PURE__ */ Symbol("_deferredEnter");
+function wl(e, t) {
+  t && t.pendingBranch ? P(e) ? t.effects.push(...e) : t.effects.push(e) : Wr(e);
 }
 const re = /* @__PURE__ */ Symbol.for("v-fgt"), qn = /* @__PURE__ */ Symbol.for("v-txt"), Te = /* @__PURE__ */ Symbol.for("v-cmt"), ts = /* @__PURE__ */ Symbol.for("v-stc"), _t = [];
 let ye = null;
@@ -3050,7 +3050,7 @@ function Z(e, t, n, s, i, o) {
     )
   );
 }
-function bl(e, t, n, s, i) {
+function Sl(e, t, n, s, i) {
   return Do(
     Ge(
       e,
@@ -3113,9 +3113,9 @@ function W(e, t = null, n = null, s = 0, i = null, o = e === re ? 0 : 1, r = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ye.push(c), c;
 }
-const Ge = wl;
-function wl(e, t = null, n = null, s = 0, i = null, o = !1) {
-  if ((!e || e === Yr) && (e = Te), Rs(e)) {
+const Ge = xl;
+function xl(e, t = null, n = null, s = 0, i = null, o = !1) {
+  if ((!e || e === Qr) && (e = Te), Rs(e)) {
     const l = Nt(
       e,
       t,
@@ -3124,8 +3124,8 @@ function wl(e, t = null, n = null, s = 0, i = null, o = !1) {
     );
     return n && Cn(l, n), on > 0 && !o && ye && (l.shapeFlag & 6 ? ye[ye.indexOf(e)] = l : ye.push(l)), l.patchFlag = -2, l;
   }
-  if (Nl(e) && (e = e.__vccOpts), t) {
-    t = Sl(t);
+  if ($l(e) && (e = e.__vccOpts), t) {
+    t = vl(t);
     let { class: l, style: c } = t;
     l && !ie(l) && (t.class = Me(l)), te(c) && (/* @__PURE__ */ Ns(c) && !P(c) && (c = Se({}, c)), t.style = jn(c));
   }
@@ -3141,11 +3141,11 @@ function wl(e, t = null, n = null, s = 0, i = null, o = !1) {
     !0
   );
 }
-function Sl(e) {
+function vl(e) {
   return e ? /* @__PURE__ */ Ns(e) ? Se({}, e) : Io(e) ? Se({}, e[Vo] || e) : e : null;
 }
 function Nt(e, t, n = !1, s = !1) {
-  const { props: i, ref: o, patchFlag: r, children: l, transition: c } = e, u = t ? xl(i || {}, t) : i, d = {
+  const { props: i, ref: o, patchFlag: r, children: l, transition: c } = e, u = t ? Al(i || {}, t) : i, d = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
@@ -3199,7 +3199,7 @@ function ge(e = " ", t = 0) {
   return Ge(qn, null, e, t);
 }
 function Ae(e = "", t = !1) {
-  return t ? (X(), bl(Te, null, e)) : Ge(Te, null, e);
+  return t ? (X(), Sl(Te, null, e)) : Ge(Te, null, e);
 }
 function Re(e) {
   return e == null || typeof e == "boolean" ? Ge(Te) : P(e) ? Ge(
@@ -3239,7 +3239,7 @@ function Cn(e, t) {
     t = String(t), s & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function xl(...e) {
+function Al(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const s = e[n];
@@ -3263,13 +3263,13 @@ function Ne(e, t, n, s = null) {
     s
   ]);
 }
-const vl = /* @__PURE__ */ wo();
+const Il = /* @__PURE__ */ wo();
 let Lo = 0;
-function Al() {
+function kl() {
   return Lo;
 }
-function Il(e, t, n) {
-  const s = e.type, i = (t ? t.appContext : e.appContext) || vl, o = {
+function Cl(e, t, n) {
+  const s = e.type, i = (t ? t.appContext : e.appContext) || Il, o = {
     uid: Lo++,
     vnode: e,
     type: s,
@@ -3284,7 +3284,7 @@ function Il(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new ur(
+    scope: new hr(
       !0
       /* detached */
     ),
@@ -3301,8 +3301,8 @@ function Il(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: al(s, i),
-    emitsOptions: nl(s, i),
+    propsOptions: ul(s, i),
+    emitsOptions: il(s, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3345,10 +3345,10 @@ function Il(e, t, n) {
     ec: null,
     sp: null
   };
-  return o.ctx = { _: o }, o.root = t ? t.root : o, o.emit = tl.bind(null, o), e.ce && e.ce(o), o;
+  return o.ctx = { _: o }, o.root = t ? t.root : o, o.emit = sl.bind(null, o), e.ce && e.ce(o), o;
 }
 let Mt = null;
-const kl = () => Mt || be;
+const Tl = () => Mt || be;
 let Tn, rn;
 {
   const e = Pn(), t = (n, s) => {
@@ -3377,20 +3377,20 @@ function jo(e) {
   return e.vnode.shapeFlag & 4;
 }
 let En = !1;
-function Cl(e, t = !1, n = !1) {
+function El(e, t = !1, n = !1) {
   t && rn(t);
   const { props: s, children: i } = e.vnode, o = jo(e);
-  ll(e, s, o, t), ul(e, i, n || t);
-  const r = o ? Tl(e, t) : void 0;
+  al(e, s, o, t), hl(e, i, n || t);
+  const r = o ? Ol(e, t) : void 0;
   return t && rn(!1), r;
 }
-function Tl(e, t) {
+function Ol(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Xr);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Zr);
   const { setup: s } = n;
   if (s) {
     st();
-    const i = e.setupContext = s.length > 1 ? Ol(e) : null, o = Po(e), r = an(
+    const i = e.setupContext = s.length > 1 ? Ml(e) : null, o = Po(e), r = an(
       s,
       e,
       0,
@@ -3399,7 +3399,7 @@ function Tl(e, t) {
         i
       ]
     ), l = Ui(r);
-    if (it(), o(), (l || e.sp) && !Qt(e) && Jr(e), l) {
+    if (it(), o(), (l || e.sp) && !Qt(e) && Xr(e), l) {
       if (r.then(si, si), t)
         return r.then((c) => {
           rn(!0);
@@ -3424,24 +3424,24 @@ function Fo(e, t, n) {
   const s = e.type;
   e.render || (e.render = s.render || mt);
 }
-const Vo = /* @__PURE__ */ Symbol(), El = {
+const Vo = /* @__PURE__ */ Symbol(), Nl = {
   get(e, t) {
     return fe(e, "get", ""), t === Vo ? e : e[t];
   }
 };
-function Ol(e) {
+function Ml(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, El),
+    attrs: new Proxy(e.attrs, Nl),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function Kn(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(fo(Or(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(fo(Mr(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3453,10 +3453,10 @@ function Kn(e) {
     }
   })) : e.proxy;
 }
-function Nl(e) {
+function $l(e) {
   return J(e) && "__vccOpts" in e;
 }
-const Wt = (e, t) => /* @__PURE__ */ Rr(e, t, En), Ml = "3.5.45";
+const Wt = (e, t) => /* @__PURE__ */ Pr(e, t, En), Dl = "3.5.45";
 let ys;
 const oi = typeof window < "u" && window.trustedTypes;
 if (oi)
@@ -3466,7 +3466,7 @@ if (oi)
     });
   } catch {
   }
-const Uo = ys ? (e) => ys.createHTML(e) : (e) => e, $l = "http://www.w3.org/2000/svg", Dl = "http://www.w3.org/1998/Math/MathML", We = typeof document < "u" ? document : null, ri = We && /* @__PURE__ */ We.createElement("template"), Rl = {
+const Uo = ys ? (e) => ys.createHTML(e) : (e) => e, Rl = "http://www.w3.org/2000/svg", Ll = "http://www.w3.org/1998/Math/MathML", We = typeof document < "u" ? document : null, ri = We && /* @__PURE__ */ We.createElement("template"), Pl = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3475,7 +3475,7 @@ const Uo = ys ? (e) => ys.createHTML(e) : (e) => e, $l = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, s) => {
-    const i = t === "svg" ? We.createElementNS($l, e) : t === "mathml" ? We.createElementNS(Dl, e) : n ? We.createElement(e, { is: n }) : We.createElement(e);
+    const i = t === "svg" ? We.createElementNS(Rl, e) : t === "mathml" ? We.createElementNS(Ll, e) : n ? We.createElement(e, { is: n }) : We.createElement(e);
     return e === "select" && s && s.multiple != null && i.setAttribute("multiple", s.multiple), i;
   },
   createText: (e) => We.createTextNode(e),
@@ -3521,13 +3521,13 @@ const Uo = ys ? (e) => ys.createHTML(e) : (e) => e, $l = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Ll = /* @__PURE__ */ Symbol("_vtc");
-function Pl(e, t, n) {
-  const s = e[Ll];
+}, jl = /* @__PURE__ */ Symbol("_vtc");
+function Fl(e, t, n) {
+  const s = e[jl];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const li = /* @__PURE__ */ Symbol("_vod"), jl = /* @__PURE__ */ Symbol("_vsh"), Fl = /* @__PURE__ */ Symbol(""), Vl = /(?:^|;)\s*display\s*:/;
-function Ul(e, t, n) {
+const li = /* @__PURE__ */ Symbol("_vod"), Vl = /* @__PURE__ */ Symbol("_vsh"), Ul = /* @__PURE__ */ Symbol(""), Wl = /(?:^|;)\s*display\s*:/;
+function ql(e, t, n) {
   const s = e.style, i = ie(n);
   let o = !1;
   if (n && !i) {
@@ -3543,7 +3543,7 @@ function Ul(e, t, n) {
     for (const r in n) {
       r === "display" && (o = !0);
       const l = n[r];
-      l != null ? ql(
+      l != null ? Hl(
         e,
         r,
         !ie(t) && t ? t[r] : void 0,
@@ -3552,11 +3552,11 @@ function Ul(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const r = s[Fl];
-      r && (n += ";" + r), s.cssText = n, o = Vl.test(n);
+      const r = s[Ul];
+      r && (n += ";" + r), s.cssText = n, o = Wl.test(n);
     }
   } else t && e.removeAttribute("style");
-  li in e && ((!i || t !== n) && (e[li] = o ? s.display : ""), e[jl] && (s.display = "none"));
+  li in e && ((!i || t !== n) && (e[li] = o ? s.display : ""), e[Vl] && (s.display = "none"));
 }
 const mn = /\s*!important$/;
 function Bt(e, t, n) {
@@ -3565,7 +3565,7 @@ function Bt(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     mn.test(n) ? e.setProperty(t, n.replace(mn, ""), "important") : e.setProperty(t, n);
   else {
-    const s = Wl(e, t);
+    const s = Kl(e, t);
     mn.test(n) ? e.setProperty(
       xt(s),
       n.replace(mn, ""),
@@ -3574,7 +3574,7 @@ function Bt(e, t, n) {
   }
 }
 const ci = ["Webkit", "Moz", "ms"], ns = {};
-function Wl(e, t) {
+function Kl(e, t) {
   const n = ns[t];
   if (n)
     return n;
@@ -3589,11 +3589,11 @@ function Wl(e, t) {
   }
   return t;
 }
-function ql(e, t, n, s) {
+function Hl(e, t, n, s) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && ie(s) && n === s;
 }
 const ai = "http://www.w3.org/1999/xlink";
-function fi(e, t, n, s, i, o = lr(t)) {
+function fi(e, t, n, s, i, o = ar(t)) {
   s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(ai, t.slice(6, t.length)) : e.setAttributeNS(ai, t, n) : n == null || o && !Bi(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     o ? "" : Pe(n) ? String(n) : n
@@ -3629,35 +3629,35 @@ function ui(e, t, n, s, i) {
 function ht(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Kl(e, t, n, s) {
+function Bl(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
 const di = /* @__PURE__ */ Symbol("_vei");
-function Hl(e, t, n, s, i = null) {
+function Gl(e, t, n, s, i = null) {
   const o = e[di] || (e[di] = {}), r = o[t];
   if (s && r)
     r.value = s;
   else {
-    const [l, c] = zl(t);
+    const [l, c] = Yl(t);
     if (s) {
-      const u = o[t] = Xl(
+      const u = o[t] = Zl(
         s,
         i
       );
       ht(e, l, u, c);
-    } else r && (Kl(e, l, r, c), o[t] = void 0);
+    } else r && (Bl(e, l, r, c), o[t] = void 0);
   }
 }
-const Bl = /(Once|Passive|Capture)$/, Gl = /^on:?(?:Once|Passive|Capture)$/;
-function zl(e) {
+const zl = /(Once|Passive|Capture)$/, Jl = /^on:?(?:Once|Passive|Capture)$/;
+function Yl(e) {
   let t, n;
-  for (; (n = e.match(Bl)) && !Gl.test(e); )
+  for (; (n = e.match(zl)) && !Jl.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : xt(e.slice(2)), t];
 }
 let ss = 0;
-const Jl = /* @__PURE__ */ Promise.resolve(), Yl = () => ss || (Jl.then(() => ss = 0), ss = Date.now());
-function Xl(e, t) {
+const Xl = /* @__PURE__ */ Promise.resolve(), Ql = () => ss || (Xl.then(() => ss = 0), ss = Date.now());
+function Zl(e, t) {
   const n = (s) => {
     if (!s._vts)
       s._vts = Date.now();
@@ -3687,16 +3687,16 @@ function Xl(e, t) {
         [s]
       );
   };
-  return n.value = e, n.attached = Yl(), n;
+  return n.value = e, n.attached = Ql(), n;
 }
 const hi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ql = (e, t, n, s, i, o) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ec = (e, t, n, s, i, o) => {
   const r = i === "svg";
-  t === "class" ? Pl(e, s, r) : t === "style" ? Ul(e, n, s) : Dn(t) ? Rn(t) || Hl(e, t, n, s, o) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Zl(e, t, s, r)) ? (ui(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && fi(e, t, s, r, o, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (ec(e, t) || // @ts-expect-error _def is private
+  t === "class" ? Fl(e, s, r) : t === "style" ? ql(e, n, s) : Dn(t) ? Rn(t) || Gl(e, t, n, s, o) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : tc(e, t, s, r)) ? (ui(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && fi(e, t, s, r, o, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (nc(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !ie(s))) ? ui(e, ke(t), s, o, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), fi(e, t, s, r));
 };
-function Zl(e, t, n, s) {
+function tc(e, t, n, s) {
   if (s)
     return !!(t === "innerHTML" || t === "textContent" || t in e && hi(t) && J(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
@@ -3708,7 +3708,7 @@ function Zl(e, t, n, s) {
   }
   return hi(t) && ie(n) ? !1 : t in e;
 }
-function ec(e, t) {
+function nc(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3722,7 +3722,7 @@ const On = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return P(t) ? (n) => _n(t, n) : t;
 };
-function tc(e) {
+function sc(e) {
   e.target.composing = !0;
 }
 function pi(e) {
@@ -3742,7 +3742,7 @@ const qt = {
       r.target.composing || e[gt](is(e.value, n, o));
     }), (n || o) && ht(e, "change", () => {
       e.value = is(e.value, n, o);
-    }), t || (ht(e, "compositionstart", tc), ht(e, "compositionend", pi), ht(e, "change", pi));
+    }), t || (ht(e, "compositionstart", sc), ht(e, "compositionend", pi), ht(e, "change", pi));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
@@ -3757,7 +3757,7 @@ const qt = {
     const u = e.getRootNode();
     (u instanceof Document || u instanceof ShadowRoot) && u.activeElement === e && e.type !== "range" && (s && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, nc = {
+}, ic = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
@@ -3787,10 +3787,10 @@ const qt = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !sc(t, s[1], s[0])) && gi(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !oc(t, s[1], s[0])) && gi(e, t, n);
   }
 };
-function sc(e, t, n) {
+function oc(e, t, n) {
   if (!n || P(e)) return nt(e, t);
   if (St(e)) {
     if (e.size !== t.length) return !1;
@@ -3808,7 +3808,7 @@ function gi(e, t, n = !1) {
       if (s)
         if (i) {
           const u = typeof c;
-          u === "string" || u === "number" ? l.selected = t.some((d) => String(d) === String(c)) : l.selected = fr(t, c) > -1;
+          u === "string" || u === "number" ? l.selected = t.some((d) => String(d) === String(c)) : l.selected = dr(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(cn(c));
       else if (nt(Nn(l), t)) {
@@ -3822,7 +3822,7 @@ function gi(e, t, n = !1) {
 function Nn(e) {
   return "_value" in e ? e._value : e.value;
 }
-const ic = ["ctrl", "shift", "alt", "meta"], oc = {
+const rc = ["ctrl", "shift", "alt", "meta"], lc = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,44 +3833,44 @@ const ic = ["ctrl", "shift", "alt", "meta"], oc = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => ic.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => rc.some((n) => e[`${n}Key`] && !t.includes(n))
 }, mi = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), s = t.join(".");
   return n[s] || (n[s] = ((i, ...o) => {
     for (let r = 0; r < t.length; r++) {
-      const l = oc[t[r]];
+      const l = lc[t[r]];
       if (l && l(i, t)) return;
     }
     return e(i, ...o);
   }));
-}, rc = /* @__PURE__ */ Se({ patchProp: Ql }, Rl);
+}, cc = /* @__PURE__ */ Se({ patchProp: ec }, Pl);
 let yi;
-function lc() {
-  return yi || (yi = hl(rc));
+function ac() {
+  return yi || (yi = gl(cc));
 }
-const cc = ((...e) => {
-  const t = lc().createApp(...e), { mount: n } = t;
+const fc = ((...e) => {
+  const t = ac().createApp(...e), { mount: n } = t;
   return t.mount = (s) => {
-    const i = fc(s);
+    const i = dc(s);
     if (!i) return;
     const o = t._component;
     !J(o) && !o.render && !o.template && (o.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const r = n(i, !1, ac(i));
+    const r = n(i, !1, uc(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), r;
   }, t;
 });
-function ac(e) {
+function uc(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function fc(e) {
+function dc(e) {
   return ie(e) ? document.querySelector(e) : e;
 }
-const uc = "/comfyd/connection";
-function dc(e, t) {
+const hc = "/comfyd/connection";
+function pc(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -3885,16 +3885,23 @@ function dc(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(s.hostname) && i.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-function Wo(e, t) {
-  return `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+const gc = "comfyd", mc = "comfyd.token.", yc = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Wo(e) {
+  return yc.test(e.token);
 }
-class hc {
+function qo(e, t) {
+  return Wo(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function Ko(e) {
+  return Wo(e) ? [gc, mc + e.token] : [];
+}
+class _c {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(uc).then(
-      (t) => dc(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(hc).then(
+      (t) => pc(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3906,7 +3913,7 @@ class hc {
     this.pending = null;
   }
 }
-function qo(e, t = Math.random) {
+function Ho(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -3916,7 +3923,7 @@ function ze(e, t) {
   const n = e.getNodeById?.(t);
   return n || (bt(e).find((s) => String(s.id) === String(t)) ?? null);
 }
-function pc(e, t) {
+function bc(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -3925,17 +3932,17 @@ function _i(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function gc(e, t) {
+function wc(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function mc(e, t) {
+function Sc(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function yc(e) {
+function xc(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function _c(e, t) {
+function vc(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3964,13 +3971,13 @@ function Tt(e, t, n = 3) {
   const s = String(e).toLowerCase(), i = [];
   for (const o of t) {
     const r = String(o).toLowerCase();
-    let l = bc(s, r);
+    let l = Ac(s, r);
     (r.includes(s) || s.includes(r)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && i.push([l, o]);
   }
   return i.sort((o, r) => o[0] - r[0] || String(o[1]).localeCompare(String(r[1]))), i.slice(0, n).map((o) => o[1]);
 }
 const bi = 128;
-function bc(e, t) {
+function Ac(e, t) {
   if (e.length > bi || t.length > bi) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, i) => i);
   for (let s = 1; s <= e.length; s++) {
@@ -3994,7 +4001,7 @@ const Ye = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Mn = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Ko(e, t, n = {}) {
+function Bo(e, t, n = {}) {
   const s = n.x ?? 0, i = n.y ?? 0, o = n.spacing ?? Ye.spacing, r = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((N, j) => l.set(N.id, j));
   const c = Array.from({ length: r }, () => []), u = Array.from({ length: r }, () => []), d = /* @__PURE__ */ new Set();
@@ -4109,10 +4116,10 @@ function _s(e) {
   for (; r < s.length; ) e[l++] = s[r++];
   return i;
 }
-function wc(e, t, n = 0) {
+function Ic(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Ho(e, t, n = Ye.spacing) {
+function Go(e, t, n = Ye.spacing) {
   const s = n / 2, i = t.filter((r) => e.x < r.x + r.w + s && r.x < e.x + e.w + s);
   i.sort((r, l) => r.y - l.y || r.x - l.x);
   let o = e.y;
@@ -4133,24 +4140,24 @@ function $n(e, t) {
     h: o ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Bo(e) {
+function zo(e) {
   const t = [];
   for (const n of bt(e))
     for (const s of n.inputs ?? []) {
       if (s?.link === null || s?.link === void 0) continue;
-      const i = pc(e, s.link);
+      const i = bc(e, s.link);
       if (!i) continue;
       const o = i.origin_id ?? i[1];
       o != null && t.push([i.id ?? i[0], o, n.id]);
     }
   return t.sort((n, s) => Mn(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
 }
-const Sc = (e, t) => Mn(Number(e.id), Number(t.id)) || Mn(String(e.id), String(t.id));
-function Go(e, t, n, s) {
+const kc = (e, t) => Mn(Number(e.id), Number(t.id)) || Mn(String(e.id), String(t.id));
+function Jo(e, t, n, s) {
   const i = [Math.round(t), Math.round(n + s)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function xc(e, t, n = {}) {
+function Cc(e, t, n = {}) {
   const s = n.LiteGraph, i = Ls(s), o = n.spacing ?? Ye.spacing, r = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4159,41 +4166,41 @@ function xc(e, t, n = {}) {
   } else l = bt(e).filter((w) => !r(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), u = l.map((w) => $n(w, s));
-  u.sort((w, A) => w.y - A.y || w.x - A.x || Sc(w, A));
-  const d = n.x ?? Math.min(...u.map((w) => w.x)), p = n.y ?? Math.min(...u.map((w) => w.y)), T = Bo(e).filter(([w, A]) => c.has(String(w)) && c.has(String(A))), { pos: E, layer: M } = Ko(u, T, { x: d, y: p, spacing: o }), x = new Set([...n.ignore ?? []].map(String)), S = bt(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => $n(w, s)), b = u.slice().sort((w, A) => M.get(w.id) - M.get(A.id) || E.get(w.id)[1] - E.get(A.id)[1]), v = [];
+  u.sort((w, A) => w.y - A.y || w.x - A.x || kc(w, A));
+  const d = n.x ?? Math.min(...u.map((w) => w.x)), p = n.y ?? Math.min(...u.map((w) => w.y)), T = zo(e).filter(([w, A]) => c.has(String(w)) && c.has(String(A))), { pos: E, layer: M } = Bo(u, T, { x: d, y: p, spacing: o }), x = new Set([...n.ignore ?? []].map(String)), S = bt(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => $n(w, s)), b = u.slice().sort((w, A) => M.get(w.id) - M.get(A.id) || E.get(w.id)[1] - E.get(A.id)[1]), v = [];
   for (const w of b) {
     const [A, U] = E.get(w.id), le = { ...w, x: A, y: U };
-    S.length && (le.y = Ho(le, S.concat(v), o)), v.push(le), Go(ze(e, w.id), le.x, le.y, i);
+    S.length && (le.y = Go(le, S.concat(v), o)), v.push(le), Jo(ze(e, w.id), le.x, le.y, i);
   }
   return b.map((w) => w.id);
 }
-function vc(e, t, n = {}) {
+function Tc(e, t, n = {}) {
   const s = n.LiteGraph, i = Ls(s), o = n.spacing ?? Ye.spacing, r = new Set(t.map(String)), l = t.map((v) => ze(e, v)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((v) => $n(v, s)), u = bt(e).filter((v) => !r.has(String(v.id))).map((v) => $n(v, s)), d = new Map(u.map((v) => [String(v.id), v])), p = Bo(e), T = p.filter(([v, w]) => r.has(String(v)) && r.has(String(w))), E = Ko(c, T, { x: 0, y: 0, spacing: o });
+  const c = l.map((v) => $n(v, s)), u = bt(e).filter((v) => !r.has(String(v.id))).map((v) => $n(v, s)), d = new Map(u.map((v) => [String(v.id), v])), p = zo(e), T = p.filter(([v, w]) => r.has(String(v)) && r.has(String(w))), E = Bo(c, T, { x: 0, y: 0, spacing: o });
   let M = -1 / 0, x = 1 / 0;
   for (const [v, w] of p) {
     const A = d.get(String(v));
     !A || !r.has(String(w)) || (M = Math.max(M, A.x + A.w + o - E.pos.get(w)[0]), x = Math.min(x, A.y));
   }
   if (M === -1 / 0) {
-    const v = Ac(u), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const v = Ec(u), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let A = null;
     if (w) {
       A = [w[0] + Math.max(o, (w[2] - E.width) / 2), w[1] + Math.max(o, (w[3] - E.height) / 2)];
       const U = { x: A[0], y: A[1], w: E.width, h: E.height };
-      u.some((le) => wc(U, le, o / 2)) && (A = null);
+      u.some((le) => Ic(U, le, o / 2)) && (A = null);
     }
     A || (A = v ? [v.x + v.w + o, v.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Ye.origin), [M, x] = A;
   }
   const S = c.slice().sort((v, w) => E.layer.get(v.id) - E.layer.get(w.id) || E.pos.get(v.id)[1] - E.pos.get(w.id)[1]), b = u.slice();
   for (const v of S) {
     const [w, A] = E.pos.get(v.id), U = { ...v, x: M + w, y: x + A };
-    U.y = Ho(U, b, o), b.push(U), Go(ze(e, v.id), U.x, U.y, i);
+    U.y = Go(U, b, o), b.push(U), Jo(ze(e, v.id), U.x, U.y, i);
   }
   return S.map((v) => v.id);
 }
-function Ac(e) {
+function Ec(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, s = -1 / 0, i = -1 / 0;
   for (const o of e)
@@ -4297,40 +4304,40 @@ const wn = {
       spacing: n
     };
   }
-}, zo = Object.freeze(Object.keys(wn)), Ic = new Set(zo.filter((e) => e !== "get_graph"));
-function kc(e) {
+}, Yo = Object.freeze(Object.keys(wn)), Oc = new Set(Yo.filter((e) => e !== "get_graph"));
+function Nc(e) {
   $t(e) || V("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const s = Object.keys(e).filter((i) => Object.hasOwn(wn, i));
     s.length !== 1 && V("INVALID_COMMAND", "missing field: type"), t = s[0], n = $t(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(wn, t)) && V("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${zo.join(", ")}`), { type: t, ...wn[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(wn, t)) && V("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Yo.join(", ")}`), { type: t, ...wn[t](n) };
 }
-const Cc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Tc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Ec(e, t, n) {
+const Mc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), $c = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Dc(e, t, n) {
   const s = String(e.type ?? ""), i = e.options ?? {};
   if (s === "combo") {
-    const o = _c(e, t);
+    const o = vc(e, t);
     return o && !o.some((r) => r === n) && V("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${o.length} options of ${e.name}`, Tt(n, o.filter((r) => typeof r == "string"))), n;
   }
-  return Cc.has(s) ? (typeof n != "number" && V("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && V("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && V("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && V("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && V("VALUE_INVALID", `${e.name} takes true or false`), n) : Tc.has(s) ? (typeof n != "string" && V("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && V("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Mc.has(s) ? (typeof n != "number" && V("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && V("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && V("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && V("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && V("VALUE_INVALID", `${e.name} takes true or false`), n) : $c.has(s) ? (typeof n != "string" && V("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && V("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Oc(e) {
+function Rc(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function xi(e, t, n, s) {
-  const i = mc(t, n);
-  i || V("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Tt(n, yc(t)));
-  const o = Ec(i, t, s), r = i.value;
+  const i = Sc(t, n);
+  i || V("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Tt(n, xc(t)));
+  const o = Dc(i, t, s), r = i.value;
   i.value = o;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, r, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Oc(i);
+  return Rc(i);
 }
 function ut(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return ze(e.graph, e.refs.get(t.ref));
@@ -4341,15 +4348,15 @@ function ut(e, t, n) {
   }
   return V("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Nc(e) {
+function Lc(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Mc(e) {
+function Pc(e) {
   const t = [...e.pending].filter((n) => ze(e.graph, n));
-  e.pending.clear(), t.length && vc(e.graph, t, { LiteGraph: e.LiteGraph, view: Nc(e) });
+  e.pending.clear(), t.length && Tc(e.graph, t, { LiteGraph: e.LiteGraph, view: Lc(e) });
 }
-const $c = {
+const jc = {
   create_node(e, t) {
     const { graph: n, LiteGraph: s } = e, i = s.createNode(t.node_type);
     if (!i) {
@@ -4373,7 +4380,7 @@ const $c = {
     return e.graph.remove(n), ze(e.graph, s) && V("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = ut(e, t.from_id, "from_id"), s = ut(e, t.to_id, "to_id"), i = gc(n, t.from_slot);
+    const n = ut(e, t.from_id, "from_id"), s = ut(e, t.to_id, "to_id"), i = wc(n, t.from_slot);
     i < 0 && V(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4418,7 +4425,7 @@ const $c = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, o) => ut(e, i, `node_ids[${o}]`).id), s = xc(e.graph, n, {
+    const n = t.node_ids.map((i, o) => ut(e, i, `node_ids[${o}]`).id), s = Cc(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4429,24 +4436,24 @@ const $c = {
     for (const i of s) e.pending.delete(i);
     return {};
   }
-}, Dc = "BATCH_MODE_PARTIAL";
-function Rc(e) {
-  return e === Dc || e === 2 || String(e).toLowerCase() === "partial";
+}, Fc = "BATCH_MODE_PARTIAL";
+function Vc(e) {
+  return e === Fc || e === 2 || String(e).toLowerCase() === "partial";
 }
 function vi(e, t) {
   const n = t instanceof bs ? t.code : "EDITOR_FAILED", s = t instanceof bs ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function Lc(e, t) {
+function Uc(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > he.commands)
     return { ok: !1, error: `more than ${he.commands} commands`, results: [], applied: !1 };
-  const s = e.graph, i = Rc(t?.mode), o = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], r = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = Be(l), u = new Array(n.length);
+  const s = e.graph, i = Vc(t?.mode), o = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], r = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = Be(l), u = new Array(n.length);
   let d = 0, p = -1;
   for (let M = 0; M < n.length; M++) {
     let x;
     try {
-      x = kc(n[M]);
+      x = Nc(n[M]);
     } catch (b) {
       if (u[M] = vi(M, b), !i) {
         p = M;
@@ -4455,9 +4462,9 @@ function Lc(e, t) {
       continue;
     }
     r.expectedId = x.type === "create_node" ? o[d++] : void 0;
-    const S = i && Ic.has(x.type) && M > 0 ? s.serialize() : null;
+    const S = i && Oc.has(x.type) && M > 0 ? s.serialize() : null;
     try {
-      u[M] = { index: M, ok: !0, ...$c[x.type](r, x) };
+      u[M] = { index: M, ok: !0, ...jc[x.type](r, x) };
     } catch (b) {
       if (u[M] = vi(M, b), !i) {
         p = M;
@@ -4474,7 +4481,7 @@ function Lc(e, t) {
       x !== p && (u[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: M, index: x } });
     return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: u[p].error.message, results: u, applied: !1 };
   }
-  Mc(r), s.setDirtyCanvas?.(!0, !0);
+  Pc(r), s.setDirtyCanvas?.(!0, !0);
   const T = u.every((M) => M.ok), E = u.find((M) => !M.ok);
   return {
     ok: T,
@@ -4486,7 +4493,7 @@ function Lc(e, t) {
 function Ai(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function Pc(e) {
+function Wc(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4495,8 +4502,8 @@ function Pc(e) {
   }, end() {
   } };
 }
-function jc(e, t) {
-  const n = Pc(e);
+function qc(e, t) {
+  const n = Wc(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4508,8 +4515,8 @@ function jc(e, t) {
     }
   }
 }
-const Fc = 1e3, Vc = 1500, Uc = 120, Wc = 480 * 1024, rs = "the tab has switched to another workflow; this canvas is no longer open in it", qc = 200, Kc = 50, Hc = 1e4, Bc = 1e3, Gc = 128, Ii = 1024 * 1024 - 1024;
-function zc(e) {
+const Kc = 1e3, Hc = 1500, Bc = 120, Gc = 480 * 1024, rs = "the tab has switched to another workflow; this canvas is no longer open in it", zc = 200, Jc = 50, Yc = 1e4, Xc = 1e3, Qc = 128, Ii = 1024 * 1024 - 1024;
+function Zc(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4517,9 +4524,9 @@ function zc(e) {
 }
 function ls(e, t) {
   const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${s}~${zc(n)}`.slice(0, Gc);
+  return `${e}:${s}~${Zc(n)}`.slice(0, Qc);
 }
-function Jc(e, t = Wc) {
+function ea(e, t = Gc) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (o) => {
     if (Array.isArray(o)) return o.map(s);
@@ -4532,7 +4539,7 @@ function Jc(e, t = Wc) {
   }, i = JSON.stringify(s(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function Yc(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function ta(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let s = null;
   try {
@@ -4549,7 +4556,7 @@ function Yc(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return s;
 }
-class Xc {
+class na {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4587,7 +4594,7 @@ class Xc {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Vc), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Hc), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4607,7 +4614,7 @@ class Xc {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = qo(this.attempt++);
+    const t = Ho(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4617,20 +4624,20 @@ class Xc {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Kc : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Jc : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, qc);
+      }, zc);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Jc(await this.d.objectInfo?.());
+        this.objectInfoJson = ea(await this.d.objectInfo?.());
       } catch (s) {
         this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
@@ -4643,7 +4650,7 @@ class Xc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Wo(t, "/comfy/editor/ws"));
+      n = new this.d.WebSocket(qo(t, "/comfy/editor/ws"), Ko(t));
     } catch (s) {
       this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
@@ -4651,7 +4658,7 @@ class Xc {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (s?.code === Fc) {
+        if (s?.code === Kc) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4732,7 +4739,7 @@ class Xc {
     let s;
     this.busy++;
     try {
-      s = jc(this.d.app, () => Lc(n, t));
+      s = qc(this.d.app, () => Uc(n, t));
     } catch (o) {
       s = { ok: !1, error: `the patch failed: ${o?.message ?? o}`, results: [] };
     } finally {
@@ -4744,7 +4751,7 @@ class Xc {
       request_id: t.request_id,
       ok: !!s.ok,
       error: s.error ?? "",
-      results: (s.results ?? []).filter(Boolean).map(Qc),
+      results: (s.results ?? []).filter(Boolean).map(sa),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4826,12 +4833,12 @@ class Xc {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Uc);
+    }, Bc);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Hc || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Yc || this.d.app.configuringGraph) return;
     if (ls(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -4868,7 +4875,7 @@ class Xc {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Bc)) {
+    if (!(this.focused && t - this.focusSentAt < Xc)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4885,7 +4892,7 @@ function ki(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Qc(e) {
+function sa(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
@@ -4895,7 +4902,7 @@ function wt(e, t) {
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Jo() {
+function Xo() {
   return {
     sessionId: "",
     session: null,
@@ -4916,8 +4923,8 @@ function Jo() {
     needsResync: !1
   };
 }
-function Yo(e, t = "") {
-  Object.assign(e, Jo(), { sessionId: t });
+function Qo(e, t = "") {
+  Object.assign(e, Xo(), { sessionId: t });
 }
 function Ei(e, t) {
   const n = Number(t) || 0;
@@ -4953,18 +4960,18 @@ function Oi(e, t) {
 function Ni(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = wt(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Zc(e) {
+function ia(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function ea(e, t) {
+function oa(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Zc(t);
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = ia(t);
   if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const o = e.logs, r = s.session?.id ?? e.sessionId;
-    Yo(e, r), e.logs = o, Ni(e, s.session), s.status !== void 0 && (e.status = wt(s.status, "SESSION_STATUS_") || e.status);
+    Qo(e, r), e.logs = o, Ni(e, s.session), s.status !== void 0 && (e.status = wt(s.status, "SESSION_STATUS_") || e.status);
     for (const l of Array.isArray(s.history) ? s.history : []) Oi(e, l);
     for (const l of Array.isArray(s.partials) ? s.partials : []) {
       const c = Sn(Ot(e, l.turn_id), l.skill);
@@ -5027,17 +5034,17 @@ function ea(e, t) {
       return !1;
   }
 }
-function ta(e, t, n) {
+function ra(e, t, n) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function na(e, t, n) {
+function la(e, t, n) {
   const s = e.turns.findIndex((r) => r.pending && r.clientId === t), i = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
   const o = Ot(e, n.id);
   o.content || (o.content = String(n.content ?? i?.content ?? "")), o.state || (o.state = wt(n.state, "MESSAGE_STATE_"));
 }
-function sa(e, t, n) {
+function ca(e, t, n) {
   const s = e.turns.find((i) => i.pending && i.clientId === t);
   s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
@@ -5047,8 +5054,8 @@ function Mi(e, t = []) {
   for (const s of e.order) n.includes(s) || n.push(s);
   return n.map((s) => e.replies[s]);
 }
-const ia = 15e3;
-class oa {
+const aa = 15e3;
+class fa {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?()}
@@ -5087,7 +5094,7 @@ class oa {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Wo(t, "/comfy/session/ws"));
+      n = new this.d.WebSocket(qo(t, "/comfy/session/ws"), Ko(t));
     } catch {
       return this.retry();
     }
@@ -5101,7 +5108,7 @@ class oa {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, qo(this.attempt++)));
+    }, Ho(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5116,13 +5123,13 @@ class oa {
       }
       const r = this.t.setTimeout(() => {
         this.pending.delete(s), o(new Error(`${t}: no answer from comfyd`));
-      }, ia);
+      }, aa);
       this.pending.set(s, { resolve: i, reject: o, timer: r });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && Yo(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Qo(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5150,26 +5157,26 @@ class oa {
         i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    ea(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    oa(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
 }
-const Xo = Object.freeze([
+const Zo = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ra = Object.freeze(["echo", "openai"]), $i = 64 * 1024, cs = 4096, la = 64 * 1024;
-function ca(e) {
+]), ua = Object.freeze(["echo", "openai"]), $i = 64 * 1024, cs = 4096, da = 64 * 1024;
+function ha(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let Di = 0;
-function aa() {
+function pa() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return Di += 1, `panel-${e}-${Di}`;
 }
-class fa {
+class ga {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value)}
@@ -5177,7 +5184,7 @@ class fa {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((s) => s);
-    this.state = n(Jo()), this.ui = n({
+    this.state = n(Xo()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5189,7 +5196,7 @@ class fa {
       notice: "",
       draft: "",
       busy: !1
-    }), this.client = new oa({
+    }), this.client = new fa({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5210,7 +5217,7 @@ class fa {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: ca(n.skills)
+      skills: ha(n.skills)
     };
   }
   start() {
@@ -5257,7 +5264,7 @@ class fa {
       provider: t.provider.slice(0, cs),
       model: t.model.slice(0, cs),
       base_url: t.base_url.slice(0, cs),
-      system_prompt: t.system_prompt.slice(0, la)
+      system_prompt: t.system_prompt.slice(0, da)
     };
   }
   async createSession(t = "") {
@@ -5328,13 +5335,13 @@ class fa {
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const s = aa();
-    ta(this.state, s, t);
+    const s = pa();
+    ra(this.state, s, t);
     try {
       const i = await this.client.request("user_message", { session_id: n, content: t, client_message_id: s });
-      na(this.state, s, i.message);
+      la(this.state, s, i.message);
     } catch (i) {
-      sa(this.state, s, i.message);
+      ca(this.state, s, i.message);
     }
   }
   async cancel() {
@@ -5346,43 +5353,43 @@ class fa {
       }
   }
 }
-const ws = "ComfydAgentPanel", Ri = "comfyd-panel-style", Li = [560, 520], ua = 320, Pi = (e) => e?.comfyClass === ws || e?.type === ws;
-function da(e, t) {
+const ws = "ComfydAgentPanel", Ri = "comfyd-panel-style", Li = [560, 520], ma = 320, Pi = (e) => e?.comfyClass === ws || e?.type === ws;
+function ya(e, t) {
   if (e.getElementById(Ri)) return;
   const n = e.createElement("style");
   n.id = Ri, n.textContent = t, e.head.appendChild(n);
 }
-function ha(e) {
+function _a(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function pa(e) {
-  for (const [t, n] of Xo) {
+function ba(e) {
+  for (const [t, n] of Zo) {
     let s = (e.widgets ?? []).find((i) => i.name === t);
     s || (s = e.addWidget("text", t, n, () => {
-    }, {})), ha(s);
+    }, {})), _a(s);
   }
 }
-function ga(e) {
+function wa(e) {
   const t = {};
-  for (const [n, s] of Xo) {
+  for (const [n, s] of Zo) {
     const o = (e.widgets ?? []).find((r) => r.name === n)?.value;
     t[n] = typeof o == "string" ? o : s;
   }
   return t;
 }
-function ma(e, t) {
+function Sa(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: s } = t;
-  da(s, t.css), pa(e);
+  ya(s, t.css), ba(e);
   const i = (d, p) => {
     const T = (e.widgets ?? []).find((E) => E.name === d);
     !T || T.value === p || (T.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, o = new fa({
+  }, o = new ga({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => ga(e),
+    readConfig: () => wa(e),
     writeConfig: i
   }), r = s.createElement("div");
   r.className = "comfyd-panel-host", r.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
@@ -5391,7 +5398,7 @@ function ma(e, t) {
     const d = e.addDOMWidget("comfyd_panel", "comfyd_panel", r, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => ua,
+      getMinHeight: () => ma,
       getValue: () => {
       },
       setValue: () => {
@@ -5418,39 +5425,39 @@ function ma(e, t) {
     e.__comfydPanel && (o.reloadConfig(), o.start());
   }, 0), e.__comfydPanel = o, o;
 }
-const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa = ["value"], Sa = {
+const xa = { class: "cd-bar" }, va = ["title"], Aa = ["value", "disabled"], Ia = ["value"], ka = {
   class: "cd-status",
   "data-test": "status"
-}, xa = ["disabled"], va = {
+}, Ca = ["disabled"], Ta = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, Aa = ["value"], Ia = { class: "cd-wide" }, ka = { class: "cd-wide" }, Ca = { class: "cd-hint" }, Ta = { class: "cd-row" }, Ea = ["disabled"], Oa = {
+}, Ea = ["value"], Oa = { class: "cd-wide" }, Na = { class: "cd-wide" }, Ma = { class: "cd-hint" }, $a = { class: "cd-row" }, Da = ["disabled"], Ra = {
   class: "cd-skills",
   "data-test": "skills"
-}, Na = ["title"], Ma = ["checked", "onChange", "data-skill"], $a = {
+}, La = ["title"], Pa = ["checked", "onChange", "data-skill"], ja = {
   key: 0,
   class: "cd-hint"
-}, Da = { class: "cd-main" }, Ra = {
+}, Fa = { class: "cd-main" }, Va = {
   key: 0,
   class: "cd-err"
-}, La = ["data-skill"], Pa = { class: "cd-skill" }, ja = {
+}, Ua = ["data-skill"], Wa = { class: "cd-skill" }, qa = {
   key: 0,
   class: "cd-typing"
-}, Fa = { class: "cd-text" }, Va = {
+}, Ka = { class: "cd-text" }, Ha = {
   key: 0,
   class: "cd-err"
-}, Ua = {
+}, Ba = {
   key: 0,
   class: "cd-empty"
-}, Wa = {
+}, Ga = {
   key: 0,
   class: "cd-hint"
-}, qa = {
+}, za = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, Ka = { class: "cd-input" }, Ha = ["disabled"], Ba = ["disabled"], Ga = {
+}, Ja = { class: "cd-input" }, Ya = ["disabled"], Xa = ["disabled"], Qa = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
@@ -5486,11 +5493,11 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
       onContextmenu: S[16] || (S[16] = mi(() => {
       }, ["stop"]))
     }, [
-      W("div", ya, [
+      W("div", xa, [
         W("span", {
           class: Me(["cd-dot", "cd-" + i.value.replace(" ", "-")]),
           title: R(n).statusDetail || i.value
-        }, null, 10, _a),
+        }, null, 10, va),
         W("select", {
           class: "cd-session",
           value: R(s).form.session_id,
@@ -5505,10 +5512,10 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
           (X(!0), Z(re, null, kt(c.value, (b) => (X(), Z("option", {
             key: b.id,
             value: b.id
-          }, oe(b.title), 9, wa))), 128)),
+          }, oe(b.title), 9, Ia))), 128)),
           S[18] || (S[18] = W("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, ba),
-        W("span", Sa, [
+        ], 40, Aa),
+        W("span", ka, [
           ge(oe(i.value), 1),
           R(n).queuedTurns ? (X(), Z(re, { key: 0 }, [
             ge(" · " + oe(R(n).queuedTurns) + " queued", 1)
@@ -5520,7 +5527,7 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
           onClick: S[0] || (S[0] = (b) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, xa),
+        }, "■", 8, Ca),
         W("button", {
           class: Me(["cd-btn", { "cd-on": R(s).showSettings }]),
           onClick: S[1] || (S[1] = (b) => R(s).showSettings = !R(s).showSettings),
@@ -5534,7 +5541,7 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
           title: "Debug log"
         }, "≡", 2)
       ]),
-      R(s).showSettings ? (X(), Z("div", va, [
+      R(s).showSettings ? (X(), Z("div", Ta, [
         W("label", null, [
           S[19] || (S[19] = ge("Provider ", -1)),
           It(W("select", {
@@ -5542,12 +5549,12 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
             onChange: S[4] || (S[4] = (b) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (X(!0), Z(re, null, kt(R(ra), (b) => (X(), Z("option", {
+            (X(!0), Z(re, null, kt(R(ua), (b) => (X(), Z("option", {
               key: b,
               value: b
-            }, oe(b), 9, Aa))), 128))
+            }, oe(b), 9, Ea))), 128))
           ], 544), [
-            [nc, R(s).form.provider]
+            [ic, R(s).form.provider]
           ])
         ]),
         W("label", null, [
@@ -5572,7 +5579,7 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
             [qt, R(s).form.base_url]
           ])
         ]),
-        W("label", Ia, [
+        W("label", Oa, [
           S[22] || (S[22] = ge("System prompt ", -1)),
           It(W("textarea", {
             "onUpdate:modelValue": S[9] || (S[9] = (b) => R(s).form.system_prompt = b),
@@ -5583,10 +5590,10 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
             [qt, R(s).form.system_prompt]
           ])
         ]),
-        W("label", ka, [
+        W("label", Na, [
           S[23] || (S[23] = ge("API key ", -1)),
-          W("span", Ca, oe(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          W("span", Ta, [
+          W("span", Ma, oe(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          W("span", $a, [
             It(W("input", {
               "onUpdate:modelValue": S[11] || (S[11] = (b) => R(s).apiKey = b),
               type: "password",
@@ -5601,11 +5608,11 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
               onClick: S[12] || (S[12] = (b) => e.ctl.setApiKey()),
               disabled: !R(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Ea)
+            }, "set", 8, Da)
           ])
         ])
       ])) : Ae("", !0),
-      W("div", Oa, [
+      W("div", Ra, [
         (X(!0), Z(re, null, kt(R(s).skills, (b) => (X(), Z("label", {
           key: b.name,
           class: Me(["cd-chip", { "cd-on": r.value.includes(b.name) }]),
@@ -5616,12 +5623,12 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
             checked: r.value.includes(b.name),
             onChange: (v) => e.ctl.toggleSkill(b.name, v.target.checked),
             "data-skill": b.name
-          }, null, 40, Ma),
+          }, null, 40, Pa),
           ge(" " + oe(b.name), 1)
-        ], 10, Na))), 128)),
-        R(s).skills.length ? Ae("", !0) : (X(), Z("span", $a, oe(R(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
+        ], 10, La))), 128)),
+        R(s).skills.length ? Ae("", !0) : (X(), Z("span", ja, oe(R(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
       ]),
-      W("div", Da, [
+      W("div", Fa, [
         W("div", {
           ref_key: "chat",
           ref: u,
@@ -5637,7 +5644,7 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
             }, [
               S[24] || (S[24] = W("span", { class: "cd-who" }, "you", -1)),
               ge(oe(b.content) + " ", 1),
-              b.error ? (X(), Z("span", Ra, " — " + oe(b.error), 1)) : Ae("", !0)
+              b.error ? (X(), Z("span", Va, " — " + oe(b.error), 1)) : Ae("", !0)
             ], 2),
             W("div", {
               class: "cd-replies",
@@ -5648,16 +5655,16 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
                 class: Me(["cd-reply", "cd-" + v.state]),
                 "data-skill": v.skill
               }, [
-                W("div", Pa, [
+                W("div", Wa, [
                   ge(oe(v.skill), 1),
-                  v.state === "streaming" ? (X(), Z("span", ja, "…")) : Ae("", !0)
+                  v.state === "streaming" ? (X(), Z("span", qa, "…")) : Ae("", !0)
                 ]),
-                W("div", Fa, oe(v.content), 1),
-                v.error ? (X(), Z("div", Va, oe(v.error), 1)) : Ae("", !0)
-              ], 10, La))), 128))
+                W("div", Ka, oe(v.content), 1),
+                v.error ? (X(), Z("div", Ha, oe(v.error), 1)) : Ae("", !0)
+              ], 10, Ua))), 128))
             ], 4)
           ]))), 128)),
-          R(n).turns.length ? Ae("", !0) : (X(), Z("div", Ua, oe(R(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          R(n).turns.length ? Ae("", !0) : (X(), Z("div", Ba, oe(R(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         R(s).showLog ? (X(), Z("div", {
           key: 0,
@@ -5677,11 +5684,11 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
             ], 64)) : Ae("", !0),
             ge(": " + oe(b.message), 1)
           ], 2))), 128)),
-          R(n).logs.length ? Ae("", !0) : (X(), Z("div", Wa, "no debug output yet"))
+          R(n).logs.length ? Ae("", !0) : (X(), Z("div", Ga, "no debug output yet"))
         ], 512)) : Ae("", !0)
       ]),
-      R(s).notice || R(n).lastError ? (X(), Z("div", qa, oe(R(s).notice || R(n).lastError.code + ": " + R(n).lastError.message), 1)) : Ae("", !0),
-      W("div", Ka, [
+      R(s).notice || R(n).lastError ? (X(), Z("div", za, oe(R(s).notice || R(n).lastError.code + ": " + R(n).lastError.message), 1)) : Ae("", !0),
+      W("div", Ja, [
         It(W("textarea", {
           "onUpdate:modelValue": S[13] || (S[13] = (b) => R(s).draft = b),
           rows: "2",
@@ -5689,7 +5696,7 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
           disabled: !R(s).connected,
           onKeydown: E,
           "data-test": "input"
-        }, null, 40, Ha), [
+        }, null, 40, Ya), [
           [qt, R(s).draft]
         ]),
         W("button", {
@@ -5697,11 +5704,11 @@ const ya = { class: "cd-bar" }, _a = ["title"], ba = ["value", "disabled"], wa =
           disabled: !R(s).connected || !R(s).draft.trim(),
           onClick: S[14] || (S[14] = (b) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Ba)
+        }, "send", 8, Xa)
       ])
     ], 32));
   }
-}, za = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", Ja = "comfyd.canvas", Ya = 1500;
+}, Za = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", ef = "comfyd.canvas", tf = 1500;
 function ji() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
@@ -5709,17 +5716,17 @@ function ji() {
 function Ss(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Xa(e) {
+function nf(e) {
   const t = ji();
   if (t) return e(t, !1);
   let n = 0;
   const s = setInterval(() => {
     const i = ji();
-    (i || ++n > Ya) && (clearInterval(s), i ? e(i, !0) : Ss("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (i || ++n > tf) && (clearInterval(s), i ? e(i, !0) : Ss("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Qa({ app: e, api: t }, n) {
-  const s = new hc({
+function sf({ app: e, api: t }, n) {
+  const s = new _c({
     fetchJson: async (c) => {
       const u = await t.fetchApi(c);
       let d = null;
@@ -5732,13 +5739,13 @@ function Qa({ app: e, api: t }, n) {
       return d;
     },
     location: window.location
-  }), i = new Xc({
+  }), i = new na({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: s,
     WebSocket: window.WebSocket,
-    tabId: Yc(window.sessionStorage),
+    tabId: ta(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
@@ -5750,10 +5757,10 @@ function Qa({ app: e, api: t }, n) {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
-    createApp: cc,
+    createApp: fc,
     reactive: Es,
-    component: Ga,
-    css: za,
+    component: Qa,
+    css: Za,
     document,
     log: Ss
   };
@@ -5764,7 +5771,7 @@ function Qa({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Ja,
+    name: ef,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -5773,8 +5780,8 @@ function Qa({ app: e, api: t }, n) {
       u?.name === ws && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Pi(c) && ma(c, o);
+      Pi(c) && Sa(c, o);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Xa(Qa);
+nf(sf);

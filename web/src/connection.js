@@ -27,8 +27,28 @@ export function parseConnection(body, pageLocation) {
   return { wsBase, token, bridgeUrl: url.origin };
 }
 
+// The bridge wants the token from every caller (docs/security.md). A
+// browser cannot set headers on a WebSocket, so the token travels as the
+// subprotocol "comfyd.token.<token>" (next to "comfyd", which the bridge
+// echoes), which keeps it out of URLs; a token with characters a
+// subprotocol cannot hold (RFC 7230 tchar) goes as ?token= instead.
+export const WS_PROTOCOL = "comfyd";
+export const WS_TOKEN_PROTOCOL = "comfyd.token.";
+const TCHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function tokenAsProtocol(conn) {
+  return TCHARS.test(conn.token);
+}
+
+/** The URL of a bridge WebSocket; open it with wsProtocols(conn). */
 export function wsUrl(conn, path) {
+  if (tokenAsProtocol(conn)) return `${conn.wsBase}${path}`;
   return `${conn.wsBase}${path}?token=${encodeURIComponent(conn.token)}`;
+}
+
+/** The subprotocols to offer on a bridge WebSocket (they may carry the token). */
+export function wsProtocols(conn) {
+  return tokenAsProtocol(conn) ? [WS_PROTOCOL, WS_TOKEN_PROTOCOL + conn.token] : [];
 }
 
 /** Fetches the connection once and shares it; invalidate() after a failed

@@ -84,7 +84,8 @@ export const get = (stack, path, opts = {}) => curl(stack, "GET", path, opts);
 // ------------------------------------------------------------- WebSocket
 
 // Opens a WebSocket; resolves once open. opts: token (default the stack's;
-// false: none), query (extra), headers, origin.
+// false: none), query (extra), headers, origin, protocols (subprotocols
+// offered; the token then travels only if given here or in the query).
 export function openWs(stack, path, opts = {}) {
   const token = opts.token === undefined ? stack.token : opts.token;
   const q = new URLSearchParams(opts.query ?? {});
@@ -92,7 +93,7 @@ export function openWs(stack, path, opts = {}) {
   const qs = q.toString();
   const url = `${stack.wsBase}${path}${qs ? "?" + qs : ""}`;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: opts.headers ?? {}, origin: opts.origin, maxPayload: 64 << 20 });
+    const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers ?? {}, origin: opts.origin, maxPayload: 64 << 20 });
     ws.once("open", () => resolve(ws));
     ws.once("unexpected-response", (_req, res) => {
       const e = new Error(`WebSocket upgrade refused: HTTP ${res.statusCode}`);

@@ -227,13 +227,30 @@ describe("bad input", () => {
     });
   }
 
-  it("ComfyUI's own origin needs no token (the browser path)", async () => {
+  it("ComfyUI's own origin needs the token too, on every endpoint and WebSocket", async () => {
     const s = h.stack;
     for (const origin of ["http://127.0.0.1:8188", "http://localhost:8188"]) {
+      // Any local process can send this Origin: it waives nothing.
       const r = await post(s, "/comfy/graph/command", { type: "get_graph" }, { headers: { origin }, token: false });
-      expectGraphOk(r);
-      const ws = await openWs(s, "/comfy/graph/ws", { token: false, origin });
+      assert.equal(r.status, 401, `HTTP: ${r.status} ${r.text.slice(0, 200)}`);
+      assert.equal(r.headers["www-authenticate"], "Bearer");
+      const r2 = await get(s, "/comfy/graph/canvases", { headers: { origin }, token: false, h2: true });
+      assert.equal(r2.status, 401, `h2: ${r2.status}`);
+      const r3 = await post(s, "/mcp", { jsonrpc: "2.0", id: 1, method: "ping" }, { headers: { origin, accept: "application/json, text/event-stream" }, token: false });
+      assert.equal(r3.status, 401, `mcp: ${r3.status}`);
+      for (const path of ["/comfy/graph/ws", "/comfy/editor/ws", "/comfy/session/ws"]) {
+        await assert.rejects(openWs(s, path, { token: false, origin }), (e) => e.status === 401, path);
+      }
+      // With the token the browser path works: header, query or subprotocol.
+      expectGraphOk(await post(s, "/comfy/graph/command", { type: "get_graph" }, { headers: { origin } }));
+      (await openWs(s, "/comfy/graph/ws", { origin })).close();
+      const ws = await openWs(s, "/comfy/session/ws", { token: false, origin, protocols: ["comfyd", `comfyd.token.${s.token}`] });
+      assert.equal(ws.protocol, "comfyd", "the plain subprotocol is echoed");
       ws.close();
+      const ws2 = await openWs(s, "/comfy/graph/ws", { token: false, origin, protocols: [`comfyd.token.${s.token}`] });
+      assert.equal(ws2.protocol, `comfyd.token.${s.token}`, "a lone token subprotocol is echoed");
+      ws2.close();
+      await assert.rejects(openWs(s, "/comfy/editor/ws", { token: false, origin, protocols: ["comfyd", "comfyd.token.wrong"] }), (e) => e.status === 401);
     }
     // Host names the bridge accepts: localhost and the IPv4 literal.
     const r = await get(s, "/comfy/graph/canvases", { headers: { host: `localhost:${s.port}` } });

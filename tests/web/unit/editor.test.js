@@ -51,6 +51,7 @@ describe("attach", () => {
     await flush();
     const s = FakeSocket.last();
     expect(s.url).toBe("ws://127.0.0.1:8189/comfy/editor/ws?token=tok%20en%2F1");
+    expect(s.protocols).toEqual([]);
     s.open();
     const [a] = s.ofType("attach");
     expect(a).toMatchObject({ type: "attach", canvas_id: canvasIdFor("tab1", "workflows/Unsaved Workflow.json"), title: "Unsaved Workflow", focused: true, tab_revision: 1 });

@@ -3,8 +3,9 @@
 
 export class FakeSocket {
   static all = [];
-  constructor(url) {
+  constructor(url, protocols = []) {
     this.url = url;
+    this.protocols = protocols;
     this.readyState = 0;
     this.sent = [];
     this.closed = null;
@@ -83,13 +84,13 @@ export class ManualTimers {
   }
 }
 
-export function fakeConnection() {
+export function fakeConnection(token = "tok en/1") {
   return {
     gets: 0,
     invalidated: 0,
     async get() {
       this.gets++;
-      return { wsBase: "ws://127.0.0.1:8189", token: "tok en/1", bridgeUrl: "http://127.0.0.1:8189" };
+      return { wsBase: "ws://127.0.0.1:8189", token, bridgeUrl: "http://127.0.0.1:8189" };
     },
     invalidate() {
       this.invalidated++;

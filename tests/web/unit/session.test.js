@@ -10,7 +10,7 @@ import {
   shortEnum,
 } from "../../../web/src/panel/session-store.js";
 import { PanelController, parseSkills } from "../../../web/src/panel/controller.js";
-import { parseConnection, backoffDelay } from "../../../web/src/connection.js";
+import { parseConnection, backoffDelay, wsProtocols, wsUrl } from "../../../web/src/connection.js";
 
 const ev = (event, seq, data) => ({ event, seq, data: { session_id: "s1", ...data } });
 const delta = (seq, skill, index, text, turn = 10) => ev("stream_delta", seq, { turn_id: turn, skill, index, delta: text });
@@ -168,6 +168,16 @@ describe("connection info", () => {
     expect(() => parseConnection({ status: "ready", bridge_url: "http://x", token: "a b" })).toThrow(/token/);
   });
 
+  it("carries the token as a subprotocol, or in the query when it cannot be one", () => {
+    const hex = "0123456789abcdef".repeat(4);
+    const conn = parseConnection({ status: "ready", bridge_url: "http://127.0.0.1:8189", token: hex });
+    expect(wsUrl(conn, "/comfy/session/ws")).toBe("ws://127.0.0.1:8189/comfy/session/ws");
+    expect(wsProtocols(conn)).toEqual(["comfyd", `comfyd.token.${hex}`]);
+    const odd = parseConnection({ status: "ready", bridge_url: "http://127.0.0.1:8189", token: "a/b=c" });
+    expect(wsUrl(odd, "/comfy/editor/ws")).toBe("ws://127.0.0.1:8189/comfy/editor/ws?token=a%2Fb%3Dc");
+    expect(wsProtocols(odd)).toEqual([]);
+  });
+
   it("backs off up to ten seconds", () => {
     expect(backoffDelay(0, () => 0.5)).toBe(500);
     expect(backoffDelay(3, () => 0.5)).toBe(4000);
@@ -193,6 +203,23 @@ describe("panel controller", () => {
     });
     return { ctl, saved, writes, timers };
   }
+
+  it("opens the session socket with the token as a subprotocol, not in the URL", async () => {
+    FakeSocket.reset();
+    const hex = "ab".repeat(32);
+    const ctl = new PanelController({
+      connection: fakeConnection(hex),
+      WebSocket: FakeSocket,
+      timers: new ManualTimers(),
+      readConfig: () => ({ session_id: "", provider: "echo", model: "", base_url: "", system_prompt: "", skills: "" }),
+      writeConfig: () => {},
+    });
+    ctl.start();
+    await flush();
+    const s = FakeSocket.last();
+    expect(s.url).toBe("ws://127.0.0.1:8189/comfy/session/ws");
+    expect(s.protocols).toEqual(["comfyd", `comfyd.token.${hex}`]);
+  });
 
   async function opened(env) {
     env.ctl.start();

@@ -11,7 +11,7 @@
 //   core -> attached | patch | queue | load | report_ack | error
 //   tab  -> patch_result | queue_result | load_result | user_edit | focus
 
-import { backoffDelay, wsUrl } from "../connection.js";
+import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
 import { workflowSignature } from "./graphops.js";
 import { inUndoStep } from "./transaction.js";
@@ -252,7 +252,7 @@ export class EditorClient {
     if (this.stopped) return;
     let s;
     try {
-      s = new this.d.WebSocket(wsUrl(conn, "/comfy/editor/ws"));
+      s = new this.d.WebSocket(wsUrl(conn, "/comfy/editor/ws"), wsProtocols(conn));
     } catch (e) {
       this.log("warn", `comfyd: cannot open the editor socket (${e?.message ?? e})`);
       this.scheduleReconnect();

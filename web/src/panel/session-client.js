@@ -4,7 +4,7 @@
 // has, so the core replays exactly the missed events (or sends a fresh
 // sync_state when they are gone).
 
-import { backoffDelay, wsUrl } from "../connection.js";
+import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyEvent, resetState } from "./session-store.js";
 
 /** How long a request waits for its answer. */
@@ -75,7 +75,7 @@ export class SessionClient {
     if (this.stopped) return;
     let s;
     try {
-      s = new this.d.WebSocket(wsUrl(conn, "/comfy/session/ws"));
+      s = new this.d.WebSocket(wsUrl(conn, "/comfy/session/ws"), wsProtocols(conn));
     } catch {
       return this.retry();
     }
