@@ -153,6 +153,9 @@ int main(int argc, char **argv)
         LOG_E(MOD, "cannot open the workflow store: %s", werr);
         goto out;
     }
+    if (wfstore_cleaned(wfs))
+        LOG_I(MOD, "removed %zu temporary file(s) of interrupted workflow saves from %s",
+              wfstore_cleaned(wfs), wfdir);
     canvas_mgr_opts co = {.store = wfs, .default_timeout_ms = c.editor_timeout_ms};
     if (canvas_mgr_create(&cm, &co) != CANVAS_OK) {
         LOG_E(MOD, "cannot start the canvas manager");
