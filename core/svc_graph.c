@@ -12,7 +12,7 @@
  *   have no error fields, so their graph errors are gRPC statuses whose
  *   message starts with the GraphErrorCode name ("NO_LIVE_CANVAS: ..."):
  *   FAILED_PRECONDITION for NO_LIVE_CANVAS, AMBIGUOUS_CANVAS and
- *   STALE_REVISION; NOT_FOUND for CANVAS_NOT_FOUND and WORKFLOW_NOT_FOUND;
+ *   STALE_REVISION and IDEMPOTENCY_KEY_REUSED; NOT_FOUND for CANVAS_NOT_FOUND and WORKFLOW_NOT_FOUND;
  *   INVALID_ARGUMENT for INVALID_NAME; DEADLINE_EXCEEDED for
  *   EDITOR_TIMEOUT; UNAVAILABLE for EDITOR_GONE; ABORTED for EDITOR_FAILED.
  * - Everywhere: INVALID_ARGUMENT for a malformed request (an empty command,

@@ -183,6 +183,7 @@ static void graph_codes_map_to_http_statuses(void **state)
         {"STALE_REVISION", 409},   {"NO_LIVE_CANVAS", 409},     {"AMBIGUOUS_CANVAS", 409},
         {"CANVAS_NOT_FOUND", 404}, {"WORKFLOW_NOT_FOUND", 404}, {"INVALID_NAME", 400},
         {"EDITOR_TIMEOUT", 504},   {"EDITOR_GONE", 502},        {"EDITOR_FAILED", 502},
+        {"IDEMPOTENCY_KEY_REUSED", 409},
     };
     const ProtobufCEnumDescriptor *d = &comfyd__v1__graph_error_code__descriptor;
     /* Every code of the contract is in the table. */
