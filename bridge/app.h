@@ -209,6 +209,11 @@ int app_graph_parse_body(app_op op, const char *json, size_t len, app_graph_req 
  * is still set so the answer can carry it (free with app_graph_req_clear
  * in every case). Returns as above. */
 int app_graph_parse_ws(const char *json, size_t len, app_graph_req *out, char *err, size_t errlen);
+/* An unsigned decimal query value (`?since=`, `?limit=`): 1..20 digits,
+ * nothing else (no sign, space, hex or exponent), at most max. Values
+ * beyond max, including beyond 64 bits, are refused, never capped.
+ * Returns 0 with *out set, or -1. */
+int app_graph_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* Frees what r holds and zeroes it. */
 void app_graph_req_clear(app_graph_req *r);
 /* Sets the idempotency_key of an Execute, ExecuteBatch, Queue or Load

@@ -425,6 +425,24 @@ static int query_str(app *a, bnet_req *r, app_route route, const char *name, cha
 }
 
 /* An unsigned integer parameter (absent: 0). Returns 0 or -1 (answered). */
+int app_graph_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    /* By hand rather than strtoull, which saturates at ULLONG_MAX on
+     * overflow (a 30-digit since= became the largest revision) and skips
+     * leading spaces and signs. */
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (i == 0 || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
 static int query_uint(app *a, bnet_req *r, app_route route, const char *name, uint64_t max,
                       uint64_t *out)
 {
@@ -432,9 +450,8 @@ static int query_uint(app *a, bnet_req *r, app_route route, const char *name, ui
     *out = 0;
     long n = bnet_req_query_param(r, name, buf, sizeof buf);
     if (n == -1) return 0;
-    char *end = NULL;
-    unsigned long long v = n > 0 && buf[0] >= '0' && buf[0] <= '9' ? strtoull(buf, &end, 10) : 0;
-    if (n <= 0 || !end || *end || v > max) {
+    uint64_t v = 0;
+    if (n <= 0 || app_graph_parse_uint(buf, max, &v) != 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "query parameter %s: expected an integer from 0 to %llu", name,
                  (unsigned long long)max);

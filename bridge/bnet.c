@@ -54,6 +54,11 @@
 #define BNET_DEFAULT_WS_PING_MS 30000
 /* Lingering close: long enough for the peer to read our last bytes. */
 #define BNET_DEFAULT_LINGER_MS 2000
+/* A WebSocket closing with output still queued before its close frame: how
+ * long a peer that does not read is waited for, and how long one that
+ * reads slowly may take at most. */
+#define BNET_WS_CLOSE_GRACE_MS 10000
+#define BNET_WS_CLOSE_MAX_MS 60000
 
 /* One read; the cores consume input synchronously, so one buffer serves
  * every connection. */
@@ -146,6 +151,12 @@ struct conn {
     int h1_stop;  /* parse no further requests */
     int h2_dying; /* GOAWAY queued after a protocol error */
     int ws_heard, ws_pinged;
+    /* Bytes the kernel took for the peer: a peer that reads is alive even
+     * while its pongs wait unread behind our back-pressure. */
+    uint64_t bytes_written, ping_bytes;
+    /* When our close frame was queued (loop ms) and the bytes written then:
+     * the close linger waits longer for a peer that still drains. */
+    uint64_t close_started, close_bytes;
     int ws_congested; /* output reached BNET_WS_HIGH_WATER: on_drain is owed */
     /* Decision of h1_on_head for the head being parsed. */
     const char *reject_text;
@@ -979,6 +990,7 @@ static void on_write(uv_write_t *wr, int status)
     c->writing = 0;
     c->inflight = 0;
     if (status == 0) c->srv->st.bytes_out += len;
+    if (status == 0) c->bytes_written += len;
     if (c->state == S_CLOSING) return;
     if (status < 0) {
         close_hard(c);
@@ -1129,19 +1141,44 @@ static void on_timer(uv_timer_t *t)
         }
         break;
     case T_PING:
-        if (c->ws_pinged && !c->ws_heard) {
-            /* A whole interval without a byte, pong included: gone. */
+        /* Our own ping (2 bytes) is not the peer reading. */
+        if (c->ws_pinged && !c->ws_heard && c->bytes_written <= c->ping_bytes + 2) {
+            /* A whole interval without a byte from the peer, pong included,
+             * and nothing read by it either: gone or stuck. It is told why
+             * (if it ever reads again) before the connection ends. */
+            static const char why[] = "no answer to ping and nothing read: closing";
             s->st.timeouts++;
-            close_hard(c);
+            LOG_I("bnet", "WebSocket from %s dropped: %s", c->peer, why);
+            if (net_ws_close_now(c->ws, 1008, why, sizeof why - 1) != 0) {
+                close_hard(c);
+                break;
+            }
+            pump(c);
             break;
         }
         c->ws_heard = 0;
         c->ws_pinged = 1;
+        c->ping_bytes = c->bytes_written;
         net_ws_ping(c->ws);
         arm(c, T_PING, s->lim.ws_ping_ms);
         pump(c);
         break;
-    case T_WS_CLOSE:
+    case T_WS_CLOSE: {
+        /* Our close frame (or what is queued before it) has not reached
+         * the kernel yet: a slow reader would lose it. Wait on while it
+         * drains, or within BNET_WS_CLOSE_GRACE_MS of the close for a
+         * peer that paused, never past BNET_WS_CLOSE_MAX_MS. */
+        uint64_t now = uv_now(s->loop), since = now - c->close_started;
+        int unsent = c->ws && (!net_ws_close_sent(c->ws) || c->out.len + c->inflight > 0);
+        int moving = c->bytes_written != c->close_bytes;
+        if (unsent && since < BNET_WS_CLOSE_MAX_MS && (moving || since < BNET_WS_CLOSE_GRACE_MS)) {
+            c->close_bytes = c->bytes_written;
+            arm(c, T_WS_CLOSE, s->lim.linger_ms);
+            break;
+        }
+        close_hard(c);
+        break;
+    }
     case T_LINGER:
         close_hard(c);
         break;
@@ -1543,6 +1580,8 @@ static void ws_pump(conn *c)
     if (net_ws_finished(c->ws)) {
         begin_close(c);
     } else if (net_ws_closing(c->ws) && c->timer_kind != T_WS_CLOSE) {
+        c->close_started = uv_now(c->srv->loop);
+        c->close_bytes = c->bytes_written;
         arm(c, T_WS_CLOSE, c->srv->lim.linger_ms);
     }
 }

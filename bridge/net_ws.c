@@ -328,6 +328,24 @@ int net_ws_close(net_ws *w, uint16_t code, const char *reason, size_t len)
     return queue_close(w, code, reason, len);
 }
 
+int net_ws_close_now(net_ws *w, uint16_t code, const char *reason, size_t len)
+{
+    if (!code_valid(code)) return NET_WS_E_ARG;
+    if (!reason) len = 0;
+    if (len && !net_ws_utf8_valid((const uint8_t *)reason, len)) return NET_WS_E_ARG;
+    if (len > NET_WS_MAX_REASON) {
+        len = NET_WS_MAX_REASON;
+        while (len && ((unsigned char)reason[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if (net_ws_closing(w)) return NET_WS_E_CLOSED;
+    /* wslay sends control frames before queued messages (after the frame
+     * in progress, if any); reading stops: the peer is being dropped. */
+    int r = queue_close(w, code, reason, len);
+    if (r == 0) wslay_event_shutdown_read(w->ctx);
+    return r;
+}
+
 int net_ws_ping(net_ws *w)
 {
     struct wslay_event_msg msg = {WSLAY_PING, NULL, 0};
@@ -353,6 +371,11 @@ int net_ws_closing(const net_ws *w)
 {
     return w->we_closed || w->peer_closed || wslay_event_get_close_received(w->ctx) ||
            wslay_event_get_close_sent(w->ctx) || !wslay_event_get_read_enabled(w->ctx);
+}
+
+int net_ws_close_sent(const net_ws *w)
+{
+    return wslay_event_get_close_sent(w->ctx) != 0;
 }
 
 size_t net_ws_queued(const net_ws *w)

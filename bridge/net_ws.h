@@ -102,6 +102,11 @@ int net_ws_send(net_ws *w, int binary, const void *data, size_t len);
  * drop them). No message can be queued afterwards. Returns 0,
  * NET_WS_E_CLOSED (already closing), NET_WS_E_ARG or NET_WS_E_NOMEM. */
 int net_ws_close(net_ws *w, uint16_t code, const char *reason, size_t len);
+/* Closes at once, ahead of the messages still queued (which are dropped):
+ * for a peer being dropped, which would otherwise see its close frame only
+ * after data it is not reading. Same arguments and returns as
+ * net_ws_close. */
+int net_ws_close_now(net_ws *w, uint16_t code, const char *reason, size_t len);
 /* Queues a ping with an empty payload. Returns 0, NET_WS_E_CLOSED or
  * NET_WS_E_NOMEM. */
 int net_ws_ping(net_ws *w);
@@ -111,6 +116,8 @@ int net_ws_want_write(const net_ws *w);
 /* 1 when the close handshake is over (or failed): neither reading nor
  * writing is wanted and the TCP connection can be shut down. */
 int net_ws_finished(const net_ws *w);
+/* 1 once our close frame was handed to the send callback. */
+int net_ws_close_sent(const net_ws *w);
 /* 1 once a close frame was queued or received. */
 int net_ws_closing(const net_ws *w);
 /* Bytes of queued messages not yet handed to the send callback. */

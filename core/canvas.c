@@ -8,9 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <yajl/yajl_gen.h>
 
 #include "log.h"
+#include "store.h"
 #include "text.h"
 
 #define MOD "canvas"
@@ -209,7 +211,9 @@ typedef struct idem {
     uint8_t *packed;
     size_t packed_len;
     req_kind rk;
-    waiter *waiters; /* retries waiting for the first */
+    waiter *waiters;                       /* retries waiting for the first */
+    uint8_t req_hash[STORE_IDEM_HASH_LEN]; /* the request the key was first used with */
+    int64_t created_ms;                    /* wall clock, for the age limit */
 } idem;
 
 typedef struct canvas canvas;
@@ -292,6 +296,10 @@ struct canvas_mgr {
     uint64_t focus_counter;
     int shutdown;
     atomic_uint_fast64_t rev_high; /* above every revision handed out */
+    /* Revisions up to this one may be handed out: the store holds it (see
+     * rev_reserve). Written under rev_mu, read without. */
+    atomic_uint_fast64_t rev_reserved;
+    pthread_mutex_t rev_mu;
     atomic_uint_fast64_t next_tab_id;
     atomic_uint_fast64_t next_request_id;
     /* Schemas. */
@@ -321,6 +329,31 @@ struct canvas_mgr {
 static int64_t mono(void)
 {
     return text_mono_ms();
+}
+
+/* Revisions are persisted as a reservation rather than per canvas: before
+ * a revision above the reservation is handed out, the store's counter is
+ * raised to it plus CANVAS_REV_BLOCK (one durable write per block, not one
+ * per edit), and a restarted manager starts every canvas above the stored
+ * counter. So revisions never go back across a restart or a crash, and a
+ * base_revision read before one can never equal a revision handed out
+ * after it (the tab's re-attachment is already above it). A store that
+ * cannot be written is logged and the revision handed out anyway: the tab
+ * is authoritative and its state must be committed. */
+static void rev_reserve(canvas_mgr *m, uint64_t rev)
+{
+    if (!m->o.db || rev <= atomic_load(&m->rev_reserved)) return;
+    pthread_mutex_lock(&m->rev_mu);
+    if (rev > atomic_load(&m->rev_reserved)) {
+        uint64_t upto = rev + CANVAS_REV_BLOCK;
+        int rc = store_counter_raise(m->o.db, CANVAS_REV_COUNTER, upto);
+        if (rc == STORE_OK)
+            atomic_store(&m->rev_reserved, upto);
+        else
+            LOG_E(MOD, "cannot reserve canvas revisions up to %llu: %s", (unsigned long long)upto,
+                  store_strerror(rc));
+    }
+    pthread_mutex_unlock(&m->rev_mu);
 }
 
 static void note_rev(canvas_mgr *m, uint64_t rev)
@@ -523,6 +556,7 @@ static int cv_commit(canvas *cv, const char *json, size_t len, Comfyd__V1__Graph
     const char *cur = graph_workflow_json(cv->g, &cur_len);
     if (cur_len == len && memcmp(cur, json, len) == 0) return GRAPH_OK;
     uint64_t rev = graph_revision(cv->g) + 1;
+    rev_reserve(cv->m, rev);
     int rc =
         graph_apply_workflow(cv->g, json, len, rev, origin, text_now_ms(), NULL, NULL, e, elen);
     if (rc == GRAPH_OK) {
@@ -591,9 +625,16 @@ static void idem_free(idem *e)
     free(e);
 }
 
-/* Removes e from the table and the LRU list and frees it. */
-static void idem_drop(canvas_mgr *m, idem *e)
+/* Removes e from the table and the LRU list and frees it; forget also
+ * removes a stored outcome from the store (eviction, expiry), which a
+ * shutdown does not. */
+static void idem_drop(canvas_mgr *m, idem *e, int forget)
 {
+    if (forget && e->done && m->o.db) {
+        int rc = store_idem_delete(m->o.db, e->scope, e->scope_len);
+        if (rc != STORE_OK)
+            LOG_W(MOD, "cannot remove an idempotency key from the store: %s", store_strerror(rc));
+    }
     idem **pp = &m->buckets[e->hash & (m->n_buckets - 1)];
     while (*pp && *pp != e)
         pp = &(*pp)->hnext;
@@ -612,13 +653,13 @@ static int idem_evict(canvas_mgr *m, const idem *keep)
     idem *e = m->lru_tail;
     while (e && (m->n_idem >= m->o.idem_max_keys || m->idem_bytes > CANVAS_IDEM_MAX_BYTES)) {
         idem *prev = e->lprev;
-        if (e->done && e != keep) idem_drop(m, e);
+        if (e->done && e != keep) idem_drop(m, e, 1);
         e = prev;
     }
     return m->n_idem < m->o.idem_max_keys;
 }
 
-typedef enum { IDEM_NEW, IDEM_WAIT, IDEM_REPLAY, IDEM_FULL } idem_state;
+typedef enum { IDEM_NEW, IDEM_WAIT, IDEM_REPLAY, IDEM_FULL, IDEM_MISMATCH } idem_state;
 
 /* A stored outcome copied out for a replay. */
 typedef struct {
@@ -630,8 +671,14 @@ typedef struct {
     req_kind rk;
 } idem_copy;
 
+static int idem_expired(const canvas_mgr *m, const idem *e, int64_t now)
+{
+    return e->done && now - e->created_ms > (int64_t)m->o.idem_max_age_ms;
+}
+
 static idem_state idem_begin(canvas_mgr *m, req_kind rk, const char *canvas_id, const char *key,
-                             canvas_done_fn done, void *ud, idem **out, idem_copy *copy)
+                             const uint8_t *hash, canvas_done_fn done, void *ud, idem **out,
+                             idem_copy *copy)
 {
     size_t cl = strlen(canvas_id), kl = strlen(key);
     size_t sl = 1 + cl + 1 + kl;
@@ -644,8 +691,18 @@ static idem_state idem_begin(canvas_mgr *m, req_kind rk, const char *canvas_id, 
     idem *e = m->buckets[h & (m->n_buckets - 1)];
     while (e && !(e->hash == h && e->scope_len == sl && memcmp(e->scope, scope, sl) == 0))
         e = e->hnext;
+    int64_t now = text_now_ms();
+    if (e && idem_expired(m, e, now)) {
+        idem_drop(m, e, 1);
+        e = NULL;
+    }
     idem_state st;
-    if (e && e->done) {
+    if (e && memcmp(e->req_hash, hash, STORE_IDEM_HASH_LEN) != 0) {
+        /* The same key for another request: answering it with the first
+         * one's outcome would tell the caller something was done that was
+         * not (and running it would break the key's promise). */
+        st = IDEM_MISMATCH;
+    } else if (e && e->done) {
         lru_unlink(m, e);
         lru_front(m, e);
         copy->err = e->err;
@@ -671,6 +728,8 @@ static idem_state idem_begin(canvas_mgr *m, req_kind rk, const char *canvas_id, 
         e->scope = scope;
         e->scope_len = sl;
         e->rk = rk;
+        memcpy(e->req_hash, hash, STORE_IDEM_HASH_LEN);
+        e->created_ms = now;
         scope = NULL;
         idem **b = &m->buckets[h & (m->n_buckets - 1)];
         e->hnext = *b;
@@ -713,6 +772,27 @@ static waiter *idem_complete(canvas_mgr *m, idem *e, const job *j)
         packed = xcalloc(1, len);
         protobuf_c_message_pack(j->resp, packed);
     }
+    /* Durable before anyone is answered: a retry after a restart (or a
+     * kill -9 right after the answer) gets this outcome, not a second
+     * application. e's scope and hash do not change while it is in
+     * flight, so they are read without the lock. */
+    if (keep && m->o.db) {
+        store_idem row = {
+            .scope = e->scope,
+            .scope_len = e->scope_len,
+            .err = j->err,
+            .code = (int)j->code,
+            .message = j->msg,
+            .resp = packed,
+            .resp_len = len,
+            .created_ms = e->created_ms,
+        };
+        memcpy(row.req_hash, e->req_hash, STORE_IDEM_HASH_LEN);
+        int rc = store_idem_put(m->o.db, &row);
+        if (rc != STORE_OK)
+            LOG_W(MOD, "cannot store an idempotency key (it holds until a restart only): %s",
+                  store_strerror(rc));
+    }
     pthread_mutex_lock(&m->idem_mu);
     waiter *w = e->waiters;
     e->waiters = NULL;
@@ -726,10 +806,191 @@ static waiter *idem_complete(canvas_mgr *m, idem *e, const job *j)
         m->idem_bytes += len;
         idem_evict(m, e);
     } else {
-        idem_drop(m, e);
+        idem_drop(m, e, 0);
     }
     pthread_mutex_unlock(&m->idem_mu);
     return w;
+}
+
+/* ---- request hashes ----
+ * A key's first request is remembered by a SHA-256 of its canonical form:
+ * the packed request without the key itself, the wait (timeout_ms) and
+ * base_revision, defaults spelled out (mode ATOMIC, batch_count 1) and each
+ * create_node's widgets in key order, since JSON object order is not
+ * meaningful. base_revision is a precondition checked when the request is
+ * applied, not part of what it does: a retry that carries the revision its
+ * sender saw since (the agent tools add the one they last observed) is the
+ * same request. */
+
+typedef struct {
+    ProtobufCBuffer base;
+    EVP_MD_CTX *md;
+} hash_buf;
+
+static void hash_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+    EVP_DigestUpdate(((hash_buf *)b)->md, data, len);
+}
+
+static void hash_msg(hash_buf *hb, const ProtobufCMessage *msg)
+{
+    uint64_t len = protobuf_c_message_get_packed_size(msg);
+    EVP_DigestUpdate(hb->md, &len, sizeof len); /* separates one message from the next */
+    protobuf_c_message_pack_to_buffer(msg, &hb->base);
+}
+
+static int cmp_widget(const void *a, const void *b)
+{
+    const Comfyd__V1__CreateNodeCommand__WidgetsEntry *x =
+        *(const Comfyd__V1__CreateNodeCommand__WidgetsEntry *const *)a;
+    const Comfyd__V1__CreateNodeCommand__WidgetsEntry *y =
+        *(const Comfyd__V1__CreateNodeCommand__WidgetsEntry *const *)b;
+    return strcmp(x->key ? x->key : "", y->key ? y->key : "");
+}
+
+static void hash_command(hash_buf *hb, const Comfyd__V1__Command *c)
+{
+    if (c->command_case != COMFYD__V1__COMMAND__COMMAND_CREATE_NODE || !c->create_node ||
+        c->create_node->n_widgets < 2) {
+        hash_msg(hb, &c->base);
+        return;
+    }
+    Comfyd__V1__Command cc = *c;
+    Comfyd__V1__CreateNodeCommand cn = *c->create_node;
+    Comfyd__V1__CreateNodeCommand__WidgetsEntry **sorted = xcalloc(cn.n_widgets, sizeof *sorted);
+    memcpy(sorted, cn.widgets, cn.n_widgets * sizeof *sorted);
+    qsort(sorted, cn.n_widgets, sizeof *sorted, cmp_widget);
+    cn.widgets = sorted;
+    cc.create_node = &cn;
+    hash_msg(hb, &cc.base);
+    free(sorted);
+}
+
+/* head: the request with key, wait and commands cleared by the caller. */
+static void req_hash(req_kind rk, const ProtobufCMessage *head,
+                     const Comfyd__V1__Command *const *cmds, size_t n,
+                     uint8_t out[STORE_IDEM_HASH_LEN])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
+    hash_buf hb = {{hash_append}, md};
+    uint8_t kind = (uint8_t)rk;
+    EVP_DigestUpdate(md, &kind, 1);
+    hash_msg(&hb, head);
+    for (size_t i = 0; i < n; i++)
+        hash_command(&hb, cmds[i]);
+    unsigned int len = 0;
+    if (!EVP_DigestFinal_ex(md, out, &len) || len != STORE_IDEM_HASH_LEN) abort();
+    EVP_MD_CTX_free(md);
+}
+
+static void hash_execute(const Comfyd__V1__ExecuteRequest *req, uint8_t *out)
+{
+    Comfyd__V1__ExecuteRequest h = *req;
+    h.idempotency_key = (char *)"";
+    h.timeout_ms = 0;
+    h.base_revision = NULL;
+    h.command = NULL;
+    const Comfyd__V1__Command *const one[1] = {req->command};
+    req_hash(RK_EXECUTE, &h.base, one, req->command ? 1 : 0, out);
+}
+
+static void hash_batch(const Comfyd__V1__ExecuteBatchRequest *req, uint8_t *out)
+{
+    Comfyd__V1__ExecuteBatchRequest h = *req;
+    h.idempotency_key = (char *)"";
+    h.timeout_ms = 0;
+    h.base_revision = NULL;
+    h.n_commands = 0;
+    h.commands = NULL;
+    if (h.mode == COMFYD__V1__BATCH_MODE__BATCH_MODE_UNSPECIFIED)
+        h.mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
+    req_hash(RK_BATCH, &h.base, (const Comfyd__V1__Command *const *)req->commands, req->n_commands,
+             out);
+}
+
+static void hash_queue(const Comfyd__V1__QueueRequest *req, uint8_t *out)
+{
+    Comfyd__V1__QueueRequest h = *req;
+    h.idempotency_key = (char *)"";
+    h.timeout_ms = 0;
+    if (!h.batch_count) h.batch_count = 1;
+    req_hash(RK_QUEUE, &h.base, NULL, 0, out);
+}
+
+static void hash_load(const Comfyd__V1__LoadRequest *req, uint8_t *out)
+{
+    Comfyd__V1__LoadRequest h = *req;
+    h.idempotency_key = (char *)"";
+    h.timeout_ms = 0;
+    req_hash(RK_LOAD, &h.base, NULL, 0, out);
+}
+
+/* At start: the stored keys, newest first, within the count, age and byte
+ * limits; rows that do not fit or do not read back are removed. */
+static void idem_restore(canvas_mgr *m)
+{
+    store_idem *v = NULL;
+    size_t n = 0;
+    int64_t now = text_now_ms();
+    int rc =
+        store_idem_load(m->o.db, now - (int64_t)m->o.idem_max_age_ms, m->o.idem_max_keys, &v, &n);
+    if (rc != STORE_OK) {
+        LOG_E(MOD, "cannot read the stored idempotency keys: %s", store_strerror(rc));
+        return;
+    }
+    size_t dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        store_idem *r = &v[i];
+        int ok = r->scope_len >= 2 && r->scope[0] >= '0' + RK_EXECUTE &&
+                 r->scope[0] <= '0' + RK_LOAD && m->n_idem < m->o.idem_max_keys &&
+                 m->idem_bytes + r->resp_len <= CANVAS_IDEM_MAX_BYTES &&
+                 (r->err == CANVAS_OK || r->err == CANVAS_EGRAPH);
+        req_kind rk = ok ? (req_kind)(r->scope[0] - '0') : RK_EXECUTE;
+        if (ok && r->err == CANVAS_OK) {
+            /* A replay unpacks it: make sure now that it can. */
+            ProtobufCMessage *resp =
+                protobuf_c_message_unpack(resp_desc(rk), NULL, r->resp_len, r->resp);
+            ok = resp != NULL;
+            pb_free(resp);
+        }
+        if (!ok) {
+            store_idem_delete(m->o.db, r->scope, r->scope_len);
+            dropped++;
+            continue;
+        }
+        idem *e = xcalloc(1, sizeof *e);
+        e->scope = r->scope;
+        e->scope_len = r->scope_len;
+        e->hash = fnv1a(e->scope, e->scope_len, 0xcbf29ce484222325ull);
+        e->done = 1;
+        e->err = r->err;
+        e->code = (Comfyd__V1__GraphErrorCode)r->code;
+        e->message = r->message;
+        e->packed = r->resp;
+        e->packed_len = r->resp_len;
+        e->rk = rk;
+        memcpy(e->req_hash, r->req_hash, STORE_IDEM_HASH_LEN);
+        e->created_ms = r->created_ms;
+        r->scope = r->message = NULL;
+        r->resp = NULL;
+        idem **b = &m->buckets[e->hash & (m->n_buckets - 1)];
+        e->hnext = *b;
+        *b = e;
+        /* Newest first: each older one goes behind the ones before. */
+        e->lprev = m->lru_tail;
+        if (m->lru_tail)
+            m->lru_tail->lnext = e;
+        else
+            m->lru_head = e;
+        m->lru_tail = e;
+        m->n_idem++;
+        m->idem_bytes += e->packed_len;
+    }
+    store_idems_free(v, n);
+    if (m->n_idem || dropped)
+        LOG_I(MOD, "%zu idempotency key(s) restored%s", m->n_idem,
+              dropped ? " (some over the limits or unreadable were dropped)" : "");
 }
 
 /* ---- canvases ---- */
@@ -1540,6 +1801,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
         /* Parsed before taking the manager's lock: workflows can be large. */
         nodeinfo *ni = tab_ni ? nodeinfo_ref(tab_ni) : canvas_mgr_schema(m);
         uint64_t rev = atomic_fetch_add(&m->rev_high, 1) + 1;
+        rev_reserve(m, rev);
         graph *g = NULL;
         rc = graph_parse_workflow(&g, wf, wf_len, ni, rev, e, sizeof e);
         nodeinfo_unref(ni);
@@ -1993,12 +2255,21 @@ static job *job_new(canvas_mgr *m, job_kind kind, req_kind rk, const char *canva
 /* Takes the idempotency key of a mutating request: 0 to go on (with
  * j->idem set when there is a key), 1 when the request was answered or
  * joined a retry in flight (j freed), or an error (j freed). */
-static int begin_key(canvas_mgr *m, job *j, const char *key, canvas_error *err)
+static int begin_key(canvas_mgr *m, job *j, const char *key, const uint8_t *hash, canvas_error *err)
 {
     if (!key || !*key) return 0;
     idem_copy copy = {0};
-    idem_state st = idem_begin(m, j->rk, j->req_canvas, key, j->done, j->ud, &j->idem, &copy);
+    idem_state st = idem_begin(m, j->rk, j->req_canvas, key, hash, j->done, j->ud, &j->idem, &copy);
     if (st == IDEM_NEW) return 0;
+    if (st == IDEM_MISMATCH) {
+        jlist fin = {0};
+        job_refuse(NULL, j, GE(IDEMPOTENCY_KEY_REUSED), &fin,
+                   "idempotency_key \"%s\" was first used with a different request; a key names "
+                   "one request (use a new key for a new request)",
+                   key);
+        fin_run(m, &fin);
+        return 1;
+    }
     canvas_done_fn done = j->done;
     void *ud = j->ud;
     job_free(j);
@@ -2065,8 +2336,8 @@ static int shutting_down(canvas_mgr *m, canvas_error *err)
     return s ? fail(err, CANVAS_ESHUTDOWN, 0, "server shutting down") : CANVAS_OK;
 }
 
-static int submit_patch(canvas_mgr *m, job *j, const char *key, int validate_only,
-                        canvas_error *err)
+static int submit_patch(canvas_mgr *m, job *j, const char *key, const uint8_t *hash,
+                        int validate_only, canvas_error *err)
 {
     int read_only = validate_only;
     if (!read_only) {
@@ -2080,7 +2351,7 @@ static int submit_patch(canvas_mgr *m, job *j, const char *key, int validate_onl
         return rc;
     }
     /* Keys only matter where something could be applied twice. */
-    if (!read_only && (rc = begin_key(m, j, key, err))) return rc < 0 ? rc : CANVAS_OK;
+    if (!read_only && (rc = begin_key(m, j, key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
     submit(m, j, read_only, validate_only);
     return CANVAS_OK;
 }
@@ -2108,7 +2379,9 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
     j->has_base = req->base_revision != NULL;
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
-    return submit_patch(m, j, req->idempotency_key, req->validate_only, err);
+    uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
+    if (req->idempotency_key && *req->idempotency_key) hash_execute(req, hash);
+    return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
 }
 
 int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *req,
@@ -2127,7 +2400,9 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
     j->has_base = req->base_revision != NULL;
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->mode = req->mode;
-    return submit_patch(m, j, req->idempotency_key, req->validate_only, err);
+    uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
+    if (req->idempotency_key && *req->idempotency_key) hash_batch(req, hash);
+    return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
 }
 
 int canvas_queue(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
@@ -2141,7 +2416,9 @@ int canvas_queue(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t li
     if (rc) return rc;
     job *j = job_new(m, JOB_QUEUE, RK_QUEUE, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
     j->batch_count = req->batch_count ? req->batch_count : 1;
-    if ((rc = begin_key(m, j, req->idempotency_key, err))) return rc < 0 ? rc : CANVAS_OK;
+    uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
+    if (req->idempotency_key && *req->idempotency_key) hash_queue(req, hash);
+    if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
     submit(m, j, 0, 0);
     return CANVAS_OK;
 }
@@ -2163,7 +2440,9 @@ int canvas_load(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, uint32_t limi
     int rc = shutting_down(m, err);
     if (rc) return rc;
     job *j = job_new(m, JOB_LOAD, RK_LOAD, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
-    if ((rc = begin_key(m, j, req->idempotency_key, err))) return rc < 0 ? rc : CANVAS_OK;
+    uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
+    if (req->idempotency_key && *req->idempotency_key) hash_load(req, hash);
+    if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
     jlist fin = {0};
     if (direct) {
         j->json = req->workflow_json;
@@ -2441,6 +2720,7 @@ int canvas_mgr_create(canvas_mgr **out, const canvas_mgr_opts *opts)
     if (!m->o.max_canvases) m->o.max_canvases = CANVAS_MAX_CANVASES;
     if (!m->o.max_queued) m->o.max_queued = CANVAS_MAX_QUEUED;
     if (!m->o.idem_max_keys) m->o.idem_max_keys = CANVAS_IDEM_MAX_KEYS;
+    if (!m->o.idem_max_age_ms) m->o.idem_max_age_ms = CANVAS_IDEM_MAX_AGE_MS;
     m->cvs = xcalloc(m->o.max_canvases, sizeof *m->cvs);
     for (m->n_buckets = 16; m->n_buckets < 2 * m->o.idem_max_keys; m->n_buckets *= 2) {
     }
@@ -2449,6 +2729,7 @@ int canvas_mgr_create(canvas_mgr **out, const canvas_mgr_opts *opts)
     pthread_mutex_init(&m->schema_mu, NULL);
     pthread_mutex_init(&m->union_mu, NULL);
     pthread_mutex_init(&m->idem_mu, NULL);
+    pthread_mutex_init(&m->rev_mu, NULL);
     pthread_mutex_init(&m->wmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -2456,7 +2737,21 @@ int canvas_mgr_create(canvas_mgr **out, const canvas_mgr_opts *opts)
     pthread_cond_init(&m->wcv, &ca);
     pthread_condattr_destroy(&ca);
     m->next_wake = INT64_MAX;
-    atomic_init(&m->rev_high, 0);
+    uint64_t reserved = 0;
+    if (m->o.db) {
+        int rc = store_counter_get(m->o.db, CANVAS_REV_COUNTER, &reserved);
+        if (rc != STORE_OK) {
+            /* Refuse to start rather than hand out revisions that may repeat. */
+            LOG_E(MOD, "cannot read the canvas revision counter: %s", store_strerror(rc));
+            canvas_mgr_destroy(m);
+            return CANVAS_EIO;
+        }
+        if (reserved)
+            LOG_I(MOD, "canvas revisions continue above %llu", (unsigned long long)reserved);
+        idem_restore(m);
+    }
+    atomic_init(&m->rev_high, reserved);
+    atomic_init(&m->rev_reserved, reserved);
     atomic_init(&m->next_tab_id, 0);
     atomic_init(&m->next_request_id, 0);
     if (pthread_create(&m->worker, NULL, worker_main, m) != 0) {
@@ -2508,7 +2803,7 @@ void canvas_mgr_destroy(canvas_mgr *m)
         canvas_unref(m->cvs[i]);
     free(m->cvs);
     while (m->lru_head)
-        idem_drop(m, m->lru_head);
+        idem_drop(m, m->lru_head, 0);
     free(m->buckets);
     free(m->gone);
     nodeinfo_unref(m->configured);
@@ -2518,6 +2813,7 @@ void canvas_mgr_destroy(canvas_mgr *m)
     pthread_mutex_destroy(&m->schema_mu);
     pthread_mutex_destroy(&m->union_mu);
     pthread_mutex_destroy(&m->idem_mu);
+    pthread_mutex_destroy(&m->rev_mu);
     pthread_mutex_destroy(&m->wmu);
     pthread_cond_destroy(&m->wcv);
     free(m);

@@ -14,12 +14,17 @@
  * reads still work, mutations get NO_LIVE_CANVAS.
  *
  * Revisions are assigned here, one step per committed change, strictly
- * increasing per canvas_id for the life of the process: a canvas_id that is
- * dropped (CANVAS_MAX_CANVASES) and comes back starts above every revision
- * handed out before. A workflow byte-identical to the mirror's is not a
- * change. A change of the node-type schema under a mirror re-reads the
- * mirror at the same revision and restarts its operation log (diffs from
- * before then are answered truncated, with the whole graph).
+ * increasing per canvas_id: a canvas_id that is dropped
+ * (CANVAS_MAX_CANVASES) and comes back starts above every revision handed
+ * out before, and so does every canvas after a restart, also after a
+ * crash: with a store (opts.db) the highest revision that may have been
+ * handed out is reserved there in blocks of CANVAS_REV_BLOCK before it is
+ * used, and a new manager starts above the reservation. A base_revision
+ * read before a restart is therefore never the revision of a canvas after
+ * it (STALE_REVISION), and revisions never go back. A workflow byte-identical to the mirror's is
+ * not a change. A change of the node-type schema under a mirror re-reads the mirror at the same
+ * revision and restarts its operation log (diffs from before then are answered truncated, with the
+ * whole graph).
  *
  * Addressing. A request names a canvas_id, or leaves it empty for the most
  * recently focused attached canvas: none attached is NO_LIVE_CANVAS, one
@@ -66,7 +71,15 @@
  * NO_LIVE_CANVAS, STALE_REVISION, ...) are handed to the waiting retries
  * but not kept, so a later retry is evaluated afresh: nothing was applied.
  * The store keeps CANVAS_IDEM_MAX_KEYS keys and CANVAS_IDEM_MAX_BYTES of
- * responses, least recently used out first.
+ * responses, least recently used out first, each for at most
+ * idem_max_age_ms. With opts.db every kept outcome is written there before
+ * the request is answered and restored at the next start (a retry after a
+ * restart or a kill -9 is replayed, never applied again). A key remembers
+ * a SHA-256 of its request's canonical form (without the key, timeout_ms
+ * and base_revision, defaults spelled out, widgets in key order): the same key
+ * with another request is refused with IDEMPOTENCY_KEY_REUSED (a graph
+ * error: in the response for Execute and ExecuteBatch, CANVAS_EGRAPH for
+ * Queue and Load), while that key's outcome stays as it was.
  *
  * Node types. The schema of a canvas is the one its tab sent or else the
  * global one: the schema set with canvas_mgr_set_schema (--object-info) or,
@@ -97,6 +110,8 @@
 #include "nodeinfo.h"
 #include "wfstore.h"
 
+struct store; /* store.h */
+
 /* Canvases kept, attached or not: a person has a handful of tabs open; the
  * least recently used detached mirror makes room for a new one. */
 #define CANVAS_MAX_CANVASES 64
@@ -109,9 +124,16 @@
 #define CANVAS_MAX_TITLE 1024
 /* idempotency_key: a UUID or a client's request id. */
 #define CANVAS_MAX_KEY 128
-/* Idempotency store: keys and bytes of stored responses. */
+/* Idempotency store: keys and bytes of stored responses, and how long a
+ * key is kept (a client retries within minutes; a day covers a client
+ * that retries after a restart of its own). */
 #define CANVAS_IDEM_MAX_KEYS 4096
 #define CANVAS_IDEM_MAX_BYTES (64u << 20)
+#define CANVAS_IDEM_MAX_AGE_MS (24ull * 3600 * 1000)
+/* Canvas revisions are reserved in the store this many at a time (one
+ * durable write per block), under this counter name. */
+#define CANVAS_REV_BLOCK 1024
+#define CANVAS_REV_COUNTER "canvas_rev_reserved"
 /* Tab round trip: the default wait, and the most a request may ask for
  * (a tab that needs longer is not applying a patch, it is stuck). */
 #define CANVAS_DEFAULT_TIMEOUT_MS 5000
@@ -182,10 +204,17 @@ typedef struct canvas_mgr_opts {
     size_t max_canvases;         /* 0: CANVAS_MAX_CANVASES */
     size_t max_queued;           /* 0: CANVAS_MAX_QUEUED */
     size_t idem_max_keys;        /* 0: CANVAS_IDEM_MAX_KEYS */
+    uint64_t idem_max_age_ms;    /* 0: CANVAS_IDEM_MAX_AGE_MS */
+    /* Durable state (revision reservation, idempotency keys); borrowed,
+     * must outlive the manager. NULL: both live in memory only, and
+     * revisions start at 1 again with the next process. */
+    struct store *db;
 } canvas_mgr_opts;
 
-/* Creates the manager and starts its worker thread. Returns CANVAS_OK and
- * *out, or CANVAS_ENOMEM (*out NULL). */
+/* Creates the manager and starts its worker thread; with opts->db it
+ * first reads the revision reservation and restores the idempotency keys
+ * kept there. Returns CANVAS_OK and *out, CANVAS_ENOMEM, or CANVAS_EIO
+ * (the store cannot be read; *out NULL). */
 int canvas_mgr_create(canvas_mgr **out, const canvas_mgr_opts *opts);
 /* Refuses new work (CANVAS_ESHUTDOWN), stops the worker, ends every
  * attached tab's stream with UNAVAILABLE "server shutting down" and

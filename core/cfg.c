@@ -29,9 +29,12 @@ enum {
     OPT_HANDLER_THREADS,
     OPT_OBJECT_INFO,
     OPT_EDITOR_TIMEOUT,
+    OPT_IDEM_KEYS,
+    OPT_IDEM_TTL,
 };
-/* cfg_parse's given[] has slots 0..6 for OPT_BUILTIN.. and 7 for --data. */
-_Static_assert(OPT_EDITOR_TIMEOUT - OPT_BUILTIN < 7, "given[] is too small");
+/* cfg_parse's given[] has slots 0..8 for OPT_BUILTIN.. and 9 for --data. */
+#define GIVEN_DATA 9
+_Static_assert(OPT_IDEM_TTL - OPT_BUILTIN < GIVEN_DATA, "given[] is too small");
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -44,6 +47,8 @@ static const struct option long_opts[] = {
     {"handler-threads", required_argument, NULL, OPT_HANDLER_THREADS},
     {"object-info", required_argument, NULL, OPT_OBJECT_INFO},
     {"editor-timeout-ms", required_argument, NULL, OPT_EDITOR_TIMEOUT},
+    {"idempotency-keys", required_argument, NULL, OPT_IDEM_KEYS},
+    {"idempotency-ttl-s", required_argument, NULL, OPT_IDEM_TTL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -80,13 +85,19 @@ void cfg_usage(FILE *f, const char *prog)
         "  --editor-timeout-ms N  how long a graph request waits for the browser tab unless\n"
         "                         it asks otherwise, 1..%d\n"
         "                         [COMFYD_EDITOR_TIMEOUT_MS, default %d]\n"
+        "  --idempotency-keys N   idempotency keys kept with their outcome (in memory and in\n"
+        "                         comfyd.db, across restarts), 1..%d\n"
+        "                         [COMFYD_IDEMPOTENCY_KEYS, default %d]\n"
+        "  --idempotency-ttl-s N  how long a key is kept, in seconds, 1..%d\n"
+        "                         [COMFYD_IDEMPOTENCY_TTL_S, default %d]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
         "The gRPC endpoints have no authentication: keep them on a unix socket or loopback.\n"
         "Stop with SIGINT or SIGTERM; open streams end with UNAVAILABLE.\n",
         prog, CFG_DEFAULT_DATA, CFG_DEFAULT_TCP, COMFYD_BUILTIN_SKILLS_DIR,
-        CFG_DEFAULT_ECHO_DELAY_MS, CFG_MAX_EDITOR_TIMEOUT_MS, CFG_DEFAULT_EDITOR_TIMEOUT_MS);
+        CFG_DEFAULT_ECHO_DELAY_MS, CFG_MAX_EDITOR_TIMEOUT_MS, CFG_DEFAULT_EDITOR_TIMEOUT_MS,
+        CFG_MAX_IDEM_KEYS, CFG_DEFAULT_IDEM_KEYS, CFG_MAX_IDEM_TTL_S, CFG_DEFAULT_IDEM_TTL_S);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -197,6 +208,18 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
                         v, CFG_MAX_EDITOR_TIMEOUT_MS);
         c->editor_timeout_ms = (uint32_t)n;
         return CFG_OK;
+    case OPT_IDEM_KEYS:
+        if (parse_uint("--idempotency-keys", v, CFG_MAX_IDEM_KEYS, &n, err, errlen) || n < 1)
+            return fail(err, errlen, "--idempotency-keys: '%s' is not a number between 1 and %d", v,
+                        CFG_MAX_IDEM_KEYS);
+        c->idem_max_keys = (uint32_t)n;
+        return CFG_OK;
+    case OPT_IDEM_TTL:
+        if (parse_uint("--idempotency-ttl-s", v, CFG_MAX_IDEM_TTL_S, &n, err, errlen) || n < 1)
+            return fail(err, errlen, "--idempotency-ttl-s: '%s' is not a number between 1 and %d",
+                        v, CFG_MAX_IDEM_TTL_S);
+        c->idem_ttl_s = (uint32_t)n;
+        return CFG_OK;
     }
     return fail(err, errlen, "unknown option");
 }
@@ -209,11 +232,13 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
     c->cq_threads = 1;
     c->handler_threads = 4;
     c->editor_timeout_ms = CFG_DEFAULT_EDITOR_TIMEOUT_MS;
+    c->idem_max_keys = CFG_DEFAULT_IDEM_KEYS;
+    c->idem_ttl_s = CFG_DEFAULT_IDEM_TTL_S;
 
     /* Flags first, remembering which were given, then fill the rest from
      * the environment. */
     int given_listen = 0, given_skills = 0;
-    int given[8] = {0};
+    int given[GIVEN_DATA + 1] = {0};
     optind = 1;
     opterr = 0;
     int opt, rc;
@@ -226,8 +251,8 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         if ((rc = apply(c, opt, optarg, err, errlen)) != CFG_OK) return rc;
         if (opt == OPT_LISTEN) given_listen = 1;
         if (opt == OPT_SKILLS) given_skills = 1;
-        if (opt >= OPT_BUILTIN && opt < OPT_BUILTIN + 8) given[opt - OPT_BUILTIN] = 1;
-        if (opt == OPT_DATA) given[7] = 1;
+        if (opt >= OPT_BUILTIN && opt < OPT_BUILTIN + GIVEN_DATA) given[opt - OPT_BUILTIN] = 1;
+        if (opt == OPT_DATA) given[GIVEN_DATA] = 1;
     }
     if (optind < argc)
         return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -243,6 +268,8 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         {"COMFYD_HANDLER_THREADS", OPT_HANDLER_THREADS},
         {"COMFYD_OBJECT_INFO", OPT_OBJECT_INFO},
         {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
+        {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
+        {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
     };
     for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
         const char *v = getenv(twins[i].env);
@@ -251,7 +278,8 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
             return rc;
     }
     const char *v;
-    if (!given[7] && (v = getenv("COMFYD_DATA")) && (rc = apply(c, OPT_DATA, v, err, errlen)))
+    if (!given[GIVEN_DATA] && (v = getenv("COMFYD_DATA")) &&
+        (rc = apply(c, OPT_DATA, v, err, errlen)))
         return rc;
     if (!given_listen && (v = getenv("COMFYD_LISTEN"))) {
         char *copy = text_dup(v), *save = NULL;

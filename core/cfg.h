@@ -16,6 +16,12 @@
 /* How long a graph request waits for the tab by default; at most this max. */
 #define CFG_DEFAULT_EDITOR_TIMEOUT_MS 5000
 #define CFG_MAX_EDITOR_TIMEOUT_MS 60000
+/* Idempotency keys kept with their outcome, and for how long (the canvas
+ * manager's CANVAS_IDEM_MAX_KEYS and CANVAS_IDEM_MAX_AGE_MS). */
+#define CFG_DEFAULT_IDEM_KEYS 4096
+#define CFG_MAX_IDEM_KEYS 65536
+#define CFG_DEFAULT_IDEM_TTL_S 86400
+#define CFG_MAX_IDEM_TTL_S (30 * 86400)
 
 typedef enum {
     CFG_OK = 0,
@@ -39,6 +45,8 @@ typedef struct cfg {
     int handler_threads;
     char *object_info; /* --object-info FILE or URL; NULL when not given */
     uint32_t editor_timeout_ms;
+    uint32_t idem_max_keys; /* --idempotency-keys */
+    uint32_t idem_ttl_s;    /* --idempotency-ttl-s */
 } cfg;
 
 /* Parses argv (and the environment through getenv). Fills defaults. On

@@ -153,7 +153,14 @@ int main(int argc, char **argv)
         LOG_E(MOD, "cannot open the workflow store: %s", werr);
         goto out;
     }
-    canvas_mgr_opts co = {.store = wfs, .default_timeout_ms = c.editor_timeout_ms};
+    if (wfstore_cleaned(wfs))
+        LOG_I(MOD, "removed %zu temporary file(s) of interrupted workflow saves from %s",
+              wfstore_cleaned(wfs), wfdir);
+    canvas_mgr_opts co = {.store = wfs,
+                          .default_timeout_ms = c.editor_timeout_ms,
+                          .idem_max_keys = c.idem_max_keys,
+                          .idem_max_age_ms = (uint64_t)c.idem_ttl_s * 1000,
+                          .db = st};
     if (canvas_mgr_create(&cm, &co) != CANVAS_OK) {
         LOG_E(MOD, "cannot start the canvas manager");
         goto out;

@@ -308,12 +308,25 @@ static void publish_locked(session *s, Comfyd__V1__SessionEvent *ev)
     if (buf != stackbuf) free(buf);
 }
 
+/* The status callers see. A session with turns waiting is working even
+ * between two of them (the runner has not picked the next one up yet, or
+ * the first has not started): reporting idle there makes a panel flicker
+ * and tells a client it may go on while the queue still runs. A failed
+ * turn stays ERROR on its own status_update; the next one reports working
+ * when it starts. */
+static Comfyd__V1__SessionStatus reported_status_locked(const session *s)
+{
+    if (s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE && s->qlen > 0)
+        return COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
+    return s->status;
+}
+
 static void publish_status_locked(session *s, uint64_t turn_id, const char *skill,
                                   const char *detail)
 {
     Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
     Comfyd__V1__StatusUpdate su = COMFYD__V1__STATUS_UPDATE__INIT;
-    su.status = s->status;
+    su.status = reported_status_locked(s);
     su.turn_id = turn_id;
     su.queued_turns = s->qlen;
     su.detail = (char *)(detail ? detail : "");
@@ -410,7 +423,7 @@ static void info_fill_locked(session *s, sess_info *out)
 {
     memset(out, 0, sizeof *out);
     meta_copy(&out->meta, &s->meta);
-    out->status = s->status;
+    out->status = reported_status_locked(s);
     out->last_seq = s->seq;
     out->queued_turns = s->qlen;
 }
@@ -1056,12 +1069,15 @@ static void run_turn(session *s, pending *p)
     char detail[64];
     snprintf(detail, sizeof detail, "running %zu skill%s", t->n_runs, t->n_runs == 1 ? "" : "s");
     publish_status_locked(s, t->msg_id, NULL, detail);
+    /* The key is read under the same lock as base_url and provider: a
+     * configure in between could otherwise pair a new key with the old
+     * host (configure writes both with the lock held). */
+    char *api_key = NULL;
+    store_session_get_api_key(m->st, s->meta.id, &api_key);
     pthread_mutex_unlock(&s->mu);
     skills_unref(reg);
 
     const provider *prov = provider_find(provider_name);
-    char *api_key = NULL;
-    store_session_get_api_key(m->st, s->meta.id, &api_key);
     store_message *hist_rows = NULL;
     size_t n_hist_rows = 0, n_hist = 0;
     prov_msg *hist =
@@ -1426,7 +1442,20 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
             next.skills[i] = text_dup(req->active_skills->names[i]);
     }
     next.updated_ms = text_now_ms();
-    rc = store_session_update(m->st, &next);
+    /* A key is bound to the provider and base URL it was given with: it
+     * never follows a change of either, or a configure of base_url alone
+     * would send the stored key to any host (the next turn's
+     * Authorization header). Without a new key in this request the stored
+     * one is dropped, and the answer says so. The old key goes first, in
+     * its own commit: a crash between the writes then leaves no key, never
+     * the old key beside the new host. */
+    int rebind =
+        strcmp(next.provider ? next.provider : "", s->meta.provider ? s->meta.provider : "") ||
+        strcmp(next.base_url ? next.base_url : "", s->meta.base_url ? s->meta.base_url : "");
+    int cleared = rebind && s->meta.api_key_set && !(req->api_key && *req->api_key->value);
+    rc = rebind && s->meta.api_key_set ? store_session_set_api_key(m->st, s->meta.id, NULL)
+                                       : STORE_OK;
+    if (rc == STORE_OK) rc = store_session_update(m->st, &next);
     if (rc == STORE_OK && req->api_key)
         rc = store_session_set_api_key(m->st, s->meta.id,
                                        *req->api_key->value ? req->api_key->value : NULL);
@@ -1437,7 +1466,24 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
         rc = SESS_EIO;
         goto done_unref;
     }
-    if (req->api_key) next.api_key_set = *req->api_key->value != 0;
+    if (req->api_key)
+        next.api_key_set = *req->api_key->value != 0;
+    else if (rebind)
+        next.api_key_set = 0;
+    char notice[SESS_NOTICE_MAX] = "";
+    if (cleared) {
+        const char *what =
+            strcmp(next.provider ? next.provider : "", s->meta.provider ? s->meta.provider : "")
+                ? (strcmp(next.base_url ? next.base_url : "",
+                          s->meta.base_url ? s->meta.base_url : "")
+                       ? "provider and base_url"
+                       : "provider")
+                : "base_url";
+        snprintf(notice, sizeof notice,
+                 "the stored API key was removed because %s changed without a new api_key; a key "
+                 "is only sent to the provider and base URL it was given with: set api_key again",
+                 what);
+    }
     store_session_clear(&s->meta);
     s->meta = next;
 
@@ -1453,10 +1499,18 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
     ev.config_updated = &cu;
     publish_locked(s, &ev);
+    if (cleared)
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "session", "%s",
+                           notice);
     info_fill_locked(s, out);
+    out->api_key_cleared = cleared;
+    memcpy(out->notice, notice, sizeof notice);
     pthread_mutex_unlock(&s->mu);
     /* Never log the key itself, only that it changed. */
-    LOG_I(MOD, "session %s configured%s", s->meta.id, req->api_key ? " (api key changed)" : "");
+    LOG_I(MOD, "session %s configured%s", s->meta.id,
+          req->api_key ? " (api key changed)"
+          : cleared    ? " (api key removed: rebound)"
+                       : "");
     rc = SESS_OK;
 done_unref:
     session_unref(s);
@@ -1616,6 +1670,10 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
             (*dropped)++;
         }
         s->qtail = NULL;
+        /* Between two turns the session was reported working for its queue
+         * alone: say that it is idle now (a running turn says so itself
+         * when it ends). */
+        if (*dropped && !s->cur) publish_status_locked(s, 0, NULL, "queue cleared");
     }
     pthread_mutex_unlock(&s->mu);
     session_unref(s);

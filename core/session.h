@@ -36,6 +36,7 @@
 #define SESS_MAX_QUEUED 64           /* turns waiting per session */
 #define SESS_MAX_REPLY (1024 * 1024) /* bytes per skill reply */
 #define SESS_MAX_TOKEN_DELAY_MS 10000
+#define SESS_NOTICE_MAX 256 /* a one-sentence notice in a configure answer */
 #define SESS_MAX_CLIENT_ID 128
 #define SESS_HISTORY_LIMIT 500   /* messages in a snapshot or GetSession */
 #define SESS_PROVIDER_HISTORY 50 /* earlier messages given to a provider */
@@ -111,6 +112,11 @@ typedef struct sess_info {
     int status; /* Comfyd__V1__SessionStatus */
     uint64_t last_seq;
     uint32_t queued_turns;
+    /* sess_configure only: the request dropped the stored API key (it
+     * changed provider or base_url without a new key), and notice says so
+     * in a sentence (empty otherwise). */
+    int api_key_cleared;
+    char notice[SESS_NOTICE_MAX];
 } sess_info;
 void sess_info_clear(sess_info *i);
 

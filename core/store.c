@@ -22,7 +22,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -72,6 +72,19 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
      * start. SQLite uses a partial index only when the query repeats its
      * WHERE term, hence "state IN (1, 2) AND ..." below. */
     "CREATE INDEX messages_pending ON messages(state, id) WHERE state IN (1, 2);",
+    /* 1 -> 2: state of the graph service that must outlive a restart. */
+    /* Named counters; "canvas_rev_reserved": see store_counter_raise. */
+    "CREATE TABLE counters(name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"
+    /* Idempotency keys with their outcome (see store_idem). */
+    "CREATE TABLE idem_keys("
+    " scope BLOB PRIMARY KEY NOT NULL,"
+    " req_hash BLOB NOT NULL,"
+    " err INTEGER NOT NULL,"
+    " code INTEGER NOT NULL,"
+    " message TEXT,"
+    " resp BLOB,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
 };
 
 #define SESSION_COLS                                                                               \
@@ -108,6 +121,13 @@ enum {
     Q_M_NEWEST,
     Q_M_RECOVER,
     Q_M_QUEUED,
+    Q_C_GET,
+    Q_C_RAISE,
+    Q_I_PUT,
+    Q_I_DELETE,
+    Q_I_PRUNE_AGE,
+    Q_I_PRUNE_COUNT,
+    Q_I_LOAD,
     Q_COUNT
 };
 
@@ -148,6 +168,17 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_M_RECOVER] = "UPDATE messages SET state = 6, error = ?1"
                     " WHERE state IN (1, 2) AND state = 2",
     [Q_M_QUEUED] = MESSAGE_COLS "WHERE state IN (1, 2) AND state = 1 AND role = 1 ORDER BY id",
+    [Q_C_GET] = "SELECT value FROM counters WHERE name = ?1",
+    [Q_C_RAISE] = "INSERT INTO counters(name, value) VALUES(?1, ?2)"
+                  " ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
+    [Q_I_PUT] = "INSERT OR REPLACE INTO idem_keys(scope, req_hash, err, code, message, resp,"
+                " created_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_I_DELETE] = "DELETE FROM idem_keys WHERE scope = ?1",
+    [Q_I_PRUNE_AGE] = "DELETE FROM idem_keys WHERE created_ms < ?1",
+    [Q_I_PRUNE_COUNT] = "DELETE FROM idem_keys WHERE scope IN (SELECT scope FROM idem_keys"
+                        " ORDER BY created_ms DESC, rowid DESC LIMIT -1 OFFSET ?1)",
+    [Q_I_LOAD] = "SELECT scope, req_hash, err, code, message, resp, created_ms FROM idem_keys"
+                 " ORDER BY created_ms DESC, rowid DESC",
 };
 
 struct store {
@@ -1124,4 +1155,190 @@ int store_messages_queued(store *st, store_message **out, size_t *n)
     int err = collect_messages(st, st->q[Q_M_QUEUED], "queued messages", out, n);
     pthread_mutex_unlock(&st->mu);
     return err;
+}
+
+/* ---- counters and idempotency keys (the graph service) ------------------- */
+
+int store_counter_get(store *st, const char *name, uint64_t *out)
+{
+    if (!out) return STORE_EINVAL;
+    *out = 0;
+    if (!st || !name || !text_ok(name, STORE_ID_MAX)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_C_GET];
+    bind_text(q, 1, name);
+    int rc = sqlite3_step(q), err = STORE_OK;
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(q, 0);
+        *out = v > 0 ? (uint64_t)v : 0;
+    } else if (rc != SQLITE_DONE) {
+        err = sql_fail(st, rc, "get counter");
+    }
+    q_done(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_counter_raise(store *st, const char *name, uint64_t value)
+{
+    if (!st || !name || !text_ok(name, STORE_ID_MAX) || !u63_ok(value)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_C_RAISE];
+    bind_text(q, 1, name);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)value);
+    int err = q_exec(st, q, "raise counter");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+static int idem_ok(const store_idem *e)
+{
+    return e && e->scope && e->scope_len >= 1 && e->scope_len <= STORE_IDEM_SCOPE_MAX &&
+           (e->resp || !e->resp_len) && e->resp_len <= STORE_TEXT_MAX &&
+           text_ok(e->message, STORE_TEXT_MAX);
+}
+
+int store_idem_put(store *st, const store_idem *e)
+{
+    if (!st || !idem_ok(e)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_I_PUT];
+    sqlite3_bind_blob(q, 1, e->scope, (int)e->scope_len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 2, e->req_hash, STORE_IDEM_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, e->err);
+    sqlite3_bind_int(q, 4, e->code);
+    bind_text(q, 5, e->message);
+    if (e->resp_len)
+        sqlite3_bind_blob(q, 6, e->resp, (int)e->resp_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 6);
+    sqlite3_bind_int64(q, 7, e->created_ms);
+    int err = q_exec(st, q, "put idempotency key");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_idem_delete(store *st, const void *scope, size_t len)
+{
+    if (!st || !scope || len < 1 || len > STORE_IDEM_SCOPE_MAX) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_I_DELETE];
+    sqlite3_bind_blob(q, 1, scope, (int)len, SQLITE_STATIC);
+    int err = q_exec(st, q, "delete idempotency key");
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+void store_idem_clear(store_idem *e)
+{
+    if (!e) return;
+    free(e->scope);
+    free(e->message);
+    free(e->resp);
+    memset(e, 0, sizeof *e);
+}
+
+void store_idems_free(store_idem *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        store_idem_clear(&list[i]);
+    free(list);
+}
+
+static int col_blob(sqlite3_stmt *q, int i, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    int n = sqlite3_column_bytes(q, i);
+    const void *b = sqlite3_column_blob(q, i);
+    if (n <= 0 || !b) return STORE_OK;
+    *out = malloc((size_t)n);
+    if (!*out) return STORE_ENOMEM;
+    memcpy(*out, b, (size_t)n);
+    *len = (size_t)n;
+    return STORE_OK;
+}
+
+/* One idem_keys row; STORE_EIO for a row we did not write. */
+static int read_idem(sqlite3_stmt *q, store_idem *e)
+{
+    memset(e, 0, sizeof *e);
+    uint8_t *scope = NULL;
+    size_t sl = 0;
+    int err = col_blob(q, 0, &scope, &sl);
+    e->scope = (char *)scope;
+    e->scope_len = sl;
+    if (err == STORE_OK && (sl < 1 || sl > STORE_IDEM_SCOPE_MAX)) err = STORE_EIO;
+    if (err == STORE_OK && sqlite3_column_bytes(q, 1) != STORE_IDEM_HASH_LEN) err = STORE_EIO;
+    if (err == STORE_OK) memcpy(e->req_hash, sqlite3_column_blob(q, 1), STORE_IDEM_HASH_LEN);
+    e->err = sqlite3_column_int(q, 2);
+    e->code = sqlite3_column_int(q, 3);
+    if (err == STORE_OK) err = col_dup(q, 4, 0, &e->message);
+    if (err == STORE_OK) err = col_blob(q, 5, &e->resp, &e->resp_len);
+    e->created_ms = sqlite3_column_int64(q, 6);
+    if (err != STORE_OK) store_idem_clear(e);
+    return err;
+}
+
+int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st || max_keys > (size_t)INT32_MAX) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    int err = tx_begin(st);
+    if (err == STORE_OK) {
+        sqlite3_bind_int64(st->q[Q_I_PRUNE_AGE], 1, min_created_ms);
+        err = q_exec(st, st->q[Q_I_PRUNE_AGE], "prune idempotency keys by age");
+    }
+    if (err == STORE_OK) {
+        sqlite3_bind_int64(st->q[Q_I_PRUNE_COUNT], 1, (sqlite3_int64)max_keys);
+        err = q_exec(st, st->q[Q_I_PRUNE_COUNT], "prune idempotency keys by count");
+    }
+    if (err == STORE_OK)
+        err = tx_commit(st);
+    else
+        tx_rollback(st);
+    store_idem *list = NULL;
+    size_t len = 0, cap = 0, bad = 0;
+    sqlite3_stmt *q = st->q[Q_I_LOAD];
+    while (err == STORE_OK) {
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+            err = sql_fail(st, rc, "load idempotency keys");
+            break;
+        }
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            store_idem *nl = realloc(list, nc * sizeof *nl);
+            if (!nl) {
+                err = STORE_ENOMEM;
+                break;
+            }
+            list = nl;
+            cap = nc;
+        }
+        int e = read_idem(q, &list[len]);
+        if (e == STORE_EIO) {
+            bad++; /* a hand-edited row: skipped, the key is simply unknown */
+            continue;
+        }
+        if (e != STORE_OK) {
+            err = e;
+            break;
+        }
+        len++;
+    }
+    q_done(q);
+    pthread_mutex_unlock(&st->mu);
+    if (bad) LOG_W(MOD, "%zu malformed idempotency key row(s) ignored", bad);
+    if (err != STORE_OK) {
+        store_idems_free(list, len);
+        return err;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
 }

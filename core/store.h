@@ -1,6 +1,6 @@
 /* store: durable state in SQLite (WAL): sessions, their configuration and
- * history. One connection guarded by a mutex; every function is
- * thread-safe. A function that returns STORE_OK has committed its write
+ * history, and the graph service's revision counter and idempotency keys. One connection guarded by
+ * a mutex; every function is thread-safe. A function that returns STORE_OK has committed its write
  * (synchronous=FULL), so acknowledged data survives kill -9 and power loss.
  *
  * Strings in and out are NUL-terminated UTF-8. Structs returned through out
@@ -173,5 +173,48 @@ int store_recover_interrupted(store *st, const char *error, size_t *changed);
  * turns that had not started before a stop, to be queued again. *out as
  * for store_messages_load. */
 int store_messages_queued(store *st, store_message **out, size_t *n);
+
+/* ---- the graph service's state ----
+ *
+ * Named counters: non-negative integers that only ever rise. The canvas
+ * manager keeps "canvas_rev_reserved" here: the highest canvas revision it
+ * may hand out before writing a higher one, so that revisions continue
+ * above every earlier one after a restart or a crash. */
+
+/* *out is the counter's value, 0 when it was never set. */
+int store_counter_get(store *st, const char *name, uint64_t *out);
+/* Sets the counter to max(its value, value) (value at most INT64_MAX). */
+int store_counter_raise(store *st, const char *name, uint64_t value);
+
+/* An idempotency key with the outcome of its first request: scope is the
+ * key with its method and canvas (opaque bytes, 1..STORE_IDEM_SCOPE_MAX),
+ * req_hash a hash of the request it was first used with, err/code/message
+ * the outcome and resp the packed response (may be empty). */
+#define STORE_IDEM_SCOPE_MAX 512
+#define STORE_IDEM_HASH_LEN 32
+typedef struct store_idem {
+    char *scope;
+    size_t scope_len;
+    uint8_t req_hash[STORE_IDEM_HASH_LEN];
+    int err;
+    int code;
+    char *message; /* may be NULL */
+    uint8_t *resp; /* may be NULL */
+    size_t resp_len;
+    int64_t created_ms;
+} store_idem;
+
+/* Inserts or replaces the key. */
+int store_idem_put(store *st, const store_idem *e);
+/* Removes the key (no error when absent). */
+int store_idem_delete(store *st, const void *scope, size_t len);
+/* At start: deletes keys created before min_created_ms and all but the
+ * newest max_keys, then returns the rest, newest first. *out is owned by
+ * the caller (store_idems_free); NULL when *n is 0. Rows that are not ours
+ * are skipped with a warning. */
+int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out,
+                    size_t *n);
+void store_idem_clear(store_idem *e);
+void store_idems_free(store_idem *list, size_t n);
 
 #endif

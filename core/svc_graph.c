@@ -11,10 +11,11 @@
  * - Queue, Load, Save, GetGraph, GetDiff, ListNodeTypes and ReportEditor
  *   have no error fields, so their graph errors are gRPC statuses whose
  *   message starts with the GraphErrorCode name ("NO_LIVE_CANVAS: ..."):
- *   FAILED_PRECONDITION for NO_LIVE_CANVAS, AMBIGUOUS_CANVAS and
- *   STALE_REVISION; NOT_FOUND for CANVAS_NOT_FOUND and WORKFLOW_NOT_FOUND;
- *   INVALID_ARGUMENT for INVALID_NAME; DEADLINE_EXCEEDED for
- *   EDITOR_TIMEOUT; UNAVAILABLE for EDITOR_GONE; ABORTED for EDITOR_FAILED.
+ *   FAILED_PRECONDITION for NO_LIVE_CANVAS, AMBIGUOUS_CANVAS,
+ *   STALE_REVISION and IDEMPOTENCY_KEY_REUSED; NOT_FOUND for
+ *   CANVAS_NOT_FOUND and WORKFLOW_NOT_FOUND; INVALID_ARGUMENT for
+ *   INVALID_NAME; DEADLINE_EXCEEDED for EDITOR_TIMEOUT; UNAVAILABLE for
+ *   EDITOR_GONE; ABORTED for EDITOR_FAILED.
  * - Everywhere: INVALID_ARGUMENT for a malformed request (an empty command,
  *   too many commands, strings too long or not UTF-8); RESOURCE_EXHAUSTED
  *   for a limit (canvases, a canvas's queue, idempotency keys in flight) or

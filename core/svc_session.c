@@ -43,6 +43,8 @@ static void reply_session(rpcs_call *call, const sess_info *info, int which)
     } else {
         Comfyd__V1__ConfigureSessionResponse r = COMFYD__V1__CONFIGURE_SESSION_RESPONSE__INIT;
         r.session = &spb;
+        r.api_key_cleared = info->api_key_cleared;
+        r.notice = (char *)info->notice;
         rpcs_call_reply(call, &r.base);
     }
 }

@@ -19,8 +19,12 @@
 
 struct wfstore {
     char *dir;
-    int dfd; /* the directory, for *at() calls: immune to a renamed cwd */
+    int dfd;        /* the directory, for *at() calls: immune to a renamed cwd */
+    size_t cleaned; /* temporary files removed by wfstore_open */
 };
+
+/* Longest random part of a temporary name we recognise: a UUID is 36. */
+#define TMP_TAG_MAX 64
 
 const char *wfstore_strerror(int err)
 {
@@ -56,6 +60,61 @@ static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* Is name one of our temporary files, ".<name>.json.<hex and '-'>.tmp"? */
+static int is_tmp_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len < 2 || name[0] != '.' || len < 4 || strcmp(name + len - 4, ".tmp") != 0) return 0;
+    /* The random part: back from ".tmp" to the '.' before it. */
+    size_t end = len - 4, start = end;
+    while (start > 1 && name[start - 1] != '.')
+        start--;
+    if (start == end || end - start > TMP_TAG_MAX || start < 2) return 0;
+    for (size_t i = start; i < end; i++) {
+        char c = name[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+              c == '-'))
+            return 0;
+    }
+    /* Before it: "<name>.json." with a valid name. */
+    size_t stem_end = start - 1; /* the '.' before the random part */
+    if (stem_end < 1 + SUFFIX_LEN || memcmp(name + stem_end - SUFFIX_LEN, SUFFIX, SUFFIX_LEN) != 0)
+        return 0;
+    size_t nlen = stem_end - SUFFIX_LEN - 1;
+    if (nlen == 0 || nlen > WFSTORE_MAX_NAME) return 0;
+    char stem[WFSTORE_MAX_NAME + 1];
+    memcpy(stem, name + 1, nlen);
+    stem[nlen] = 0;
+    return wfstore_check_name(stem, NULL, 0) == WFSTORE_OK;
+}
+
+/* Removes the temporary files of saves that never finished (a kill -9 or a
+ * power loss between creating and renaming one). Only at open: the data
+ * directory is locked to one comfyd, so no save of ours is running, and a
+ * workflow is never a temporary file (names cannot start with '.'). Only
+ * regular files are removed. Returns how many. */
+static size_t remove_stale_tmp(int dfd)
+{
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!is_tmp_name(de->d_name)) continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dfd, de->d_name, 0) == 0) n++;
+    }
+    closedir(d);
+    return n;
+}
+
 int wfstore_open(wfstore **out, const char *dir, char *err, size_t errlen)
 {
     *out = NULL;
@@ -71,6 +130,7 @@ int wfstore_open(wfstore **out, const char *dir, char *err, size_t errlen)
     }
     ws->dir = text_dup(dir);
     ws->dfd = dfd;
+    ws->cleaned = remove_stale_tmp(dfd);
     *out = ws;
     return WFSTORE_OK;
 }
@@ -88,6 +148,11 @@ const char *wfstore_dir(const wfstore *ws)
     return ws->dir;
 }
 
+size_t wfstore_cleaned(const wfstore *ws)
+{
+    return ws->cleaned;
+}
+
 static int name_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
@@ -103,6 +168,9 @@ int wfstore_check_name(const char *name, char *err, size_t errlen)
                        WFSTORE_MAX_NAME);
     if (name[0] == '.')
         return set_err(err, errlen, WFSTORE_EINVAL, "the name must not start with '.'");
+    /* "flow" and "flow " would look the same in every list. */
+    if (name[0] == ' ' || name[len - 1] == ' ')
+        return set_err(err, errlen, WFSTORE_EINVAL, "the name must not start or end with a space");
     if (strstr(name, ".."))
         return set_err(err, errlen, WFSTORE_EINVAL, "the name must not contain \"..\"");
     for (size_t i = 0; i < len; i++) {
@@ -161,19 +229,19 @@ int wfstore_save(wfstore *ws, const char *name, const char *json, size_t len, in
         return set_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
     int fd = openat(ws->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return set_err(err, errlen, WFSTORE_EIO, "cannot create a file in %s: %s", ws->dir,
-                       strerror(errno));
+        return set_err(err, errlen, WFSTORE_EIO, "cannot create a temporary file for \"%s\": %s",
+                       name, strerror(errno));
     if (write_all(fd, json, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlinkat(ws->dfd, tmp, 0);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot write %s/%s: %s", ws->dir, final,
+        return set_err(err, errlen, WFSTORE_EIO, "cannot write workflow \"%s\": %s", name,
                        strerror(e));
     }
     if (close(fd) != 0) {
         int e = errno;
         unlinkat(ws->dfd, tmp, 0);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot write %s/%s: %s", ws->dir, final,
+        return set_err(err, errlen, WFSTORE_EIO, "cannot write workflow \"%s\": %s", name,
                        strerror(e));
     }
     int placed =
@@ -183,12 +251,13 @@ int wfstore_save(wfstore *ws, const char *name, const char *json, size_t len, in
         unlinkat(ws->dfd, tmp, 0);
         if (e == EEXIST)
             return set_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot store %s/%s: %s", ws->dir, final,
+        return set_err(err, errlen, WFSTORE_EIO, "cannot store workflow \"%s\": %s", name,
                        strerror(e));
     }
     /* The rename is durable once the directory is. */
     if (fsync(ws->dfd) != 0)
-        return set_err(err, errlen, WFSTORE_EIO, "cannot sync %s: %s", ws->dir, strerror(errno));
+        return set_err(err, errlen, WFSTORE_EIO, "cannot sync the workflow directory: %s",
+                       strerror(errno));
     return WFSTORE_OK;
 }
 
@@ -204,18 +273,25 @@ int wfstore_load(wfstore *ws, const char *name, char **json, size_t *len, char *
     if (fd < 0) {
         if (errno == ENOENT)
             return set_err(err, errlen, WFSTORE_ENOENT, "no workflow called \"%s\"", name);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot open %s/%s: %s", ws->dir, final,
+        /* O_NOFOLLOW on a symlink: not one of ours (listing skips it). */
+        if (errno == ELOOP)
+            return set_err(err, errlen, WFSTORE_ENOENT,
+                           "no workflow called \"%s\": its file is a symbolic link, which is "
+                           "never followed",
+                           name);
+        return set_err(err, errlen, WFSTORE_EIO, "cannot open workflow \"%s\": %s", name,
                        strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return set_err(err, errlen, WFSTORE_EIO, "%s/%s is not a regular file", ws->dir, final);
+        return set_err(err, errlen, WFSTORE_ENOENT,
+                       "no workflow called \"%s\": its file is not a regular file", name);
     }
     if ((uint64_t)st.st_size > WFSTORE_MAX_BYTES) {
         close(fd);
-        return set_err(err, errlen, WFSTORE_ETOOBIG, "%s/%s is larger than %u bytes", ws->dir,
-                       final, WFSTORE_MAX_BYTES);
+        return set_err(err, errlen, WFSTORE_ETOOBIG, "workflow \"%s\" is larger than %u bytes",
+                       name, WFSTORE_MAX_BYTES);
     }
     size_t cap = (size_t)st.st_size;
     char *buf = malloc(cap + 1);
@@ -234,7 +310,7 @@ int wfstore_load(wfstore *ws, const char *name, char **json, size_t *len, char *
             int e = errno;
             free(buf);
             close(fd);
-            return set_err(err, errlen, WFSTORE_EIO, "cannot read %s/%s: %s", ws->dir, final,
+            return set_err(err, errlen, WFSTORE_EIO, "cannot read workflow \"%s\": %s", name,
                            strerror(e));
         }
         if (n == 0) break;

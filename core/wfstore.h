@@ -4,7 +4,8 @@
  * Names are what a user types into a "save as" box and what ends up in a
  * path, so they are checked strictly: 1..WFSTORE_MAX_NAME ASCII letters,
  * digits, space, '-', '_' and '.', not starting with '.' (no hidden files,
- * no "." or ".."), never containing ".." or '/'. A name cannot leave the
+ * no "." or ".."), not starting or ending with a space, never containing
+ * ".." or '/'. A name cannot leave the
  * directory, and the store's own temporary files (which start with '.')
  * can never be named.
  *
@@ -16,7 +17,10 @@
  * listing and loading ignore.
  *
  * Files are opened with O_NOFOLLOW: a symlink planted in the directory is
- * refused. Thread-safe: every call works on the file system alone. */
+ * refused (WFSTORE_ENOENT, like any file that is not a regular one). Error
+ * messages name the workflow, never the directory: they reach clients.
+ * wfstore_open removes the temporary files a crash left behind. Thread-safe: every call works on
+ * the file system alone. */
 #ifndef COMFYD_WFSTORE_H
 #define COMFYD_WFSTORE_H
 
@@ -57,6 +61,10 @@ int wfstore_open(wfstore **out, const char *dir, char *err, size_t errlen);
 void wfstore_close(wfstore *ws);
 /* The directory; valid until wfstore_close. */
 const char *wfstore_dir(const wfstore *ws);
+/* How many temporary files of interrupted saves wfstore_open removed
+ * (".<name>.json.<random>.tmp" regular files: a kill -9 between writing
+ * one and renaming it leaves it behind). */
+size_t wfstore_cleaned(const wfstore *ws);
 
 /* Checks a name against the rules. WFSTORE_OK or WFSTORE_EINVAL with a
  * one-line reason in err (may be NULL). */

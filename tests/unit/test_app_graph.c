@@ -328,6 +328,26 @@ static void ws_answers_have_the_seed_envelope(void **state)
     free(out);
 }
 
+static void query_integers_are_decimal_and_never_capped(void **state)
+{
+    (void)state;
+    uint64_t v = 7;
+    assert_int_equal(app_graph_parse_uint("0", UINT64_MAX, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(app_graph_parse_uint("18446744073709551615", UINT64_MAX, &v), 0);
+    assert_true(v == UINT64_MAX);
+    v = 7;
+    /* One past 64 bits, and far past: refused, not the largest value. */
+    assert_int_equal(app_graph_parse_uint("18446744073709551616", UINT64_MAX, &v), -1);
+    assert_int_equal(app_graph_parse_uint("99999999999999999999999999999", UINT64_MAX, &v), -1);
+    assert_int_equal(v, 7);
+    assert_int_equal(app_graph_parse_uint("4294967296", UINT32_MAX, &v), -1);
+    assert_int_equal(app_graph_parse_uint("4294967295", UINT32_MAX, &v), 0);
+    const char *bad[] = {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "1.0", "abc", "1a"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(app_graph_parse_uint(bad[i], UINT64_MAX, &v), -1);
+}
+
 static void graph_responses_flatten_commands(void **state)
 {
     (void)state;
@@ -375,6 +395,7 @@ int main(void)
         cmocka_unit_test(batch_first_error_decides),
         cmocka_unit_test(ws_answers_have_the_seed_envelope),
         cmocka_unit_test(graph_responses_flatten_commands),
+        cmocka_unit_test(query_integers_are_decimal_and_never_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

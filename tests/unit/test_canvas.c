@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "canvas.h"
+#include "store.h"
 #include "text.h"
 
 #define FIXTURES COMFYD_SOURCE_DIR "/tests/fixtures/"
@@ -32,7 +33,7 @@ static nodeinfo *schema;
 static char *txt2img;
 static size_t txt2img_len;
 static char tmpdir[256];
-static wfstore *store;
+static wfstore *wfs;
 
 static const char empty_wf[] = "{\"last_node_id\": 0, \"last_link_id\": 0, \"nodes\": [], "
                                "\"links\": [], \"version\": 0.4}";
@@ -654,7 +655,7 @@ typedef struct {
 
 static canvas_mgr *mgr_new(size_t max_queued)
 {
-    canvas_mgr_opts o = {.store = store, .max_queued = max_queued};
+    canvas_mgr_opts o = {.store = wfs, .max_queued = max_queued};
     canvas_mgr *m = NULL;
     assert_int_equal(canvas_mgr_create(&m, &o), CANVAS_OK);
     return m;
@@ -677,7 +678,7 @@ static int setup(void **state)
     if (!txt2img || !mkdtemp(tmpdir)) return -1;
     char dir[300];
     snprintf(dir, sizeof dir, "%s/workflows", tmpdir);
-    return wfstore_open(&store, dir, err, sizeof err) == WFSTORE_OK ? 0 : -1;
+    return wfstore_open(&wfs, dir, err, sizeof err) == WFSTORE_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -688,7 +689,7 @@ static int teardown(void **state)
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) return -1;
-    wfstore_close(store);
+    wfstore_close(wfs);
     return 0;
 }
 
@@ -1065,6 +1066,83 @@ static void idempotent_retry_returns_the_stored_response_and_the_tab_sees_one_pa
     exec_clear(&x);
     canvas_mgr_shutdown(m);
     tab_free(t);
+}
+
+/* With a store, a new manager (a restarted comfyd) continues revisions
+ * above every earlier one and answers keys from before from the store; a
+ * key reused for another request is refused, before and after. */
+static void keys_and_revisions_outlive_the_manager_with_a_store(void **state)
+{
+    (void)state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/canvas.db", tmpdir);
+    store *db = NULL;
+    assert_int_equal(store_open(&db, path), STORE_OK);
+    canvas_mgr_opts o = {.store = wfs, .db = db};
+    canvas_mgr *m = NULL;
+    assert_int_equal(canvas_mgr_create(&m, &o), CANVAS_OK);
+    canvas_mgr_set_schema(m, schema);
+    tab *t = tab_new();
+    uint64_t r0 = attach(m, t, "c1", txt2img);
+    exec x, y, z;
+    exec_init(&x, "c1", c_move(nid(3), 100, 100));
+    x.req.idempotency_key = "keep-1";
+    exec_init(&y, "c1", c_move(nid(3), 5, 5));
+    y.req.idempotency_key = "keep-1";
+    canvas_error e = {0};
+    reply *p = reply_new();
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, p, &e), CANVAS_OK);
+    Comfyd__V1__PatchRequest *pr = tab_next_patch(t);
+    char *wf = replace_once(txt2img, "[863, 186]", "[100, 100]");
+    results rs = {0};
+    result_add(&rs, 3, 0);
+    assert_int_equal(report_patch(m, "c1", pr->request_id, 1, NULL, wf, &rs, 0, NULL), CANVAS_OK);
+    uint64_t r1 = exec_resp(p)->revision;
+    assert_int_equal(r1, r0 + 1);
+    reply_free(p);
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &y.req, 0, on_done, p, &e), CANVAS_OK);
+    assert_false(exec_resp(p)->ok);
+    assert_int_equal(exec_resp(p)->result->error->code, GE(IDEMPOTENCY_KEY_REUSED));
+    assert_int_equal(tab_pending(t), 0);
+    reply_free(p);
+    canvas_mgr_shutdown(m);
+    tab_free(t);
+    canvas_mgr_destroy(m);
+
+    m = NULL;
+    assert_int_equal(canvas_mgr_create(&m, &o), CANVAS_OK);
+    canvas_mgr_set_schema(m, schema);
+    t = tab_new();
+    uint64_t r2 = attach(m, t, "c1", wf);
+    assert_true(r2 > r1);
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, p, &e), CANVAS_OK);
+    assert_true(exec_resp(p)->replayed);
+    assert_int_equal(exec_resp(p)->revision, r1);
+    assert_int_equal(exec_resp(p)->result->node_id, 3);
+    assert_int_equal(tab_pending(t), 0);
+    reply_free(p);
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &y.req, 0, on_done, p, &e), CANVAS_OK);
+    assert_int_equal(exec_resp(p)->result->error->code, GE(IDEMPOTENCY_KEY_REUSED));
+    reply_free(p);
+    /* A base revision from before is stale, whatever the number. */
+    exec_init(&z, "c1", c_move(nid(3), 7, 7));
+    z.base.value = r1;
+    z.req.base_revision = &z.base;
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &z.req, 0, on_done, p, &e), CANVAS_OK);
+    assert_int_equal(exec_resp(p)->result->error->code, GE(STALE_REVISION));
+    reply_free(p);
+    free(wf);
+    exec_clear(&x);
+    exec_clear(&y);
+    exec_clear(&z);
+    canvas_mgr_shutdown(m);
+    tab_free(t);
+    canvas_mgr_destroy(m);
+    store_close(db);
 }
 
 static void tab_silence_is_editor_timeout_and_the_mirror_stays(void **state)
@@ -1600,7 +1678,7 @@ static void a_dropped_canvas_comes_back_above_its_old_revisions(void **state)
 {
     canvas_mgr *m = ((fx *)*state)->m;
     canvas_mgr_destroy(m);
-    canvas_mgr_opts o = {.store = store, .max_canvases = 1};
+    canvas_mgr_opts o = {.store = wfs, .max_canvases = 1};
     assert_int_equal(canvas_mgr_create(&m, &o), CANVAS_OK);
     ((fx *)*state)->m = m;
     tab *ta = tab_new(), *tb = tab_new(), *ta2 = tab_new(), *tc = tab_new();
@@ -1781,6 +1859,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             idempotent_retry_returns_the_stored_response_and_the_tab_sees_one_patch, each_setup,
             each_teardown),
+        cmocka_unit_test(keys_and_revisions_outlive_the_manager_with_a_store),
         cmocka_unit_test_setup_teardown(tab_silence_is_editor_timeout_and_the_mirror_stays,
                                         each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(tab_gone_mid_request_is_editor_gone, each_setup,

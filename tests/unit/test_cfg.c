@@ -28,6 +28,8 @@ static void clear_env(void)
     unsetenv("COMFYD_SKILLS");
     unsetenv("COMFYD_ECHO_DELAY_MS");
     unsetenv("COMFYD_LOG_LEVEL");
+    unsetenv("COMFYD_IDEMPOTENCY_KEYS");
+    unsetenv("COMFYD_IDEMPOTENCY_TTL_S");
 }
 
 static void defaults_listen_on_socket_in_data_dir_and_loopback(void **state)
@@ -59,6 +61,30 @@ static void flags_override_environment_twins(void **state)
     assert_int_equal(c.echo_delay_ms, 5);
     assert_int_equal(c.n_listen, 2);
     assert_string_equal(c.listen[0], "unix:/tmp/a.sock");
+    cfg_clear(&c);
+    clear_env();
+}
+
+static void idempotency_limits_are_flags_with_twins(void **state)
+{
+    (void)state;
+    clear_env();
+    cfg c;
+    char err[256];
+    assert_int_equal(parse(&c, err, sizeof err, 1), CFG_OK);
+    assert_int_equal(c.idem_max_keys, CFG_DEFAULT_IDEM_KEYS);
+    assert_int_equal(c.idem_ttl_s, CFG_DEFAULT_IDEM_TTL_S);
+    cfg_clear(&c);
+    setenv("COMFYD_IDEMPOTENCY_TTL_S", "60", 1);
+    assert_int_equal(parse(&c, err, sizeof err, 3, "--idempotency-keys", "10"), CFG_OK);
+    assert_int_equal(c.idem_max_keys, 10);
+    assert_int_equal(c.idem_ttl_s, 60);
+    cfg_clear(&c);
+    assert_int_equal(parse(&c, err, sizeof err, 3, "--idempotency-keys", "0"), CFG_EINVAL);
+    assert_non_null(strstr(err, "--idempotency-keys"));
+    cfg_clear(&c);
+    assert_int_equal(parse(&c, err, sizeof err, 3, "--idempotency-ttl-s", "99999999"), CFG_EINVAL);
+    assert_non_null(strstr(err, "--idempotency-ttl-s"));
     cfg_clear(&c);
     clear_env();
 }
@@ -134,6 +160,7 @@ int main(void)
         cmocka_unit_test(defaults_listen_on_socket_in_data_dir_and_loopback),
         cmocka_unit_test(flags_override_environment_twins),
         cmocka_unit_test(listen_is_repeatable),
+        cmocka_unit_test(idempotency_limits_are_flags_with_twins),
         cmocka_unit_test(bad_values_are_refused_with_the_flag_named),
         cmocka_unit_test(help_and_version_are_reported),
         cmocka_unit_test(skills_env_is_colon_separated),

@@ -119,6 +119,12 @@ static int is_status(const Comfyd__V1__SessionEvent *e, const void *arg)
            strcmp(e->status_update->detail, "message queued") != 0;
 }
 
+static int is_detail(const Comfyd__V1__SessionEvent *e, const void *arg)
+{
+    return e->kind_case == COMFYD__V1__SESSION_EVENT__KIND_STATUS_UPDATE &&
+           strcmp(e->status_update->detail, (const char *)arg) == 0;
+}
+
 static int is_kind(const Comfyd__V1__SessionEvent *e, const void *arg)
 {
     return (int)e->kind_case == *(const int *)arg;
@@ -354,12 +360,18 @@ static void a_message_sent_while_busy_is_queued_and_runs_after(void **state)
     uint64_t second = send_text(f, id, "second", &queued);
     assert_true(queued);
     assert_true(second > first);
-    /* Two turns finish, in order. */
-    long i1 = sink_wait(s, 1, is_status, &IDLE, 10000);
+    /* Two turns finish, in order. While the second waits the session is
+     * working, also between the two turns: idle only once the queue is
+     * empty. */
+    long i1 = sink_wait(s, 1, is_detail, "turn finished", 10000);
     assert_true(i1 > 0);
+    assert_int_equal(s->ev[i1]->status_update->status, WORKING);
     long i2 = sink_wait(s, (size_t)i1 + 1, is_status, &IDLE, 10000);
     assert_true(i2 > i1);
-    /* An idle status names no turn; the replies tell the order. */
+    assert_int_equal(sink_wait(s, 1, is_status, &IDLE, 1), i2);
+    assert_int_equal(s->ev[i2]->status_update->queued_turns, 0);
+    /* A status names no turn at the end of one; the replies tell the
+     * order. */
     assert_int_equal(s->ev[i1]->status_update->turn_id, 0);
     uint64_t order[2] = {0, 0};
     size_t k = 0;

@@ -147,7 +147,7 @@ static void test_open_creates_schema_with_wal_private_file(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
     assert_int_not_equal(raw_int(db, "PRAGMA application_id"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                  " ('sessions', 'messages', 'sessions_by_updated',"
@@ -180,7 +180,7 @@ static void test_reopen_keeps_schema_version(void **state)
     fixture *f = opened(state);
     reopen(f);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
     sqlite3_close(db);
 }
 
@@ -225,7 +225,7 @@ static void test_newer_schema_version_gives_eschema(void **state)
     fixture *f = opened(state);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "PRAGMA user_version = 2");
+    raw_exec(f->path, "PRAGMA user_version = 3");
     assert_int_equal(store_open(&f->st, f->path), STORE_ESCHEMA);
     assert_null(f->st);
 }
@@ -1054,6 +1054,93 @@ static void test_strerror_names_every_code(void **state)
     assert_string_equal(store_strerror(-999), "unknown error");
 }
 
+/* A version 1 database (sessions only) gains the graph tables and keeps
+ * its sessions. */
+static void test_version_1_database_is_upgraded_in_place(void **state)
+{
+    fixture *f = opened(state);
+    add_session(f->st, "s-old", 5);
+    store_close(f->st);
+    f->st = NULL;
+    raw_exec(f->path, "DROP TABLE counters; DROP TABLE idem_keys; PRAGMA user_version = 1");
+    assert_int_equal(store_open(&f->st, f->path), STORE_OK);
+    store_session s = {0};
+    assert_int_equal(store_session_get(f->st, "s-old", &s), STORE_OK);
+    store_session_clear(&s);
+    assert_int_equal(store_counter_raise(f->st, "c", 7), STORE_OK);
+    sqlite3 *db = raw_open(f->path);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    sqlite3_close(db);
+}
+
+static void test_counters_only_rise_and_persist(void **state)
+{
+    fixture *f = opened(state);
+    uint64_t v = 99;
+    assert_int_equal(store_counter_get(f->st, "canvas_rev_reserved", &v), STORE_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(store_counter_raise(f->st, "canvas_rev_reserved", 1024), STORE_OK);
+    assert_int_equal(store_counter_raise(f->st, "canvas_rev_reserved", 10), STORE_OK);
+    assert_int_equal(store_counter_get(f->st, "canvas_rev_reserved", &v), STORE_OK);
+    assert_int_equal(v, 1024);
+    assert_int_equal(store_counter_raise(f->st, "canvas_rev_reserved", (uint64_t)INT64_MAX + 1),
+                     STORE_EINVAL);
+    reopen(f);
+    assert_int_equal(store_counter_get(f->st, "canvas_rev_reserved", &v), STORE_OK);
+    assert_int_equal(v, 1024);
+}
+
+static void put_idem(store *st, const char *scope, int64_t created, size_t resp_len)
+{
+    store_idem e = {0};
+    e.scope = (char *)scope;
+    e.scope_len = strlen(scope) + 1; /* scopes are bytes: a NUL inside is fine */
+    memset(e.req_hash, scope[0], sizeof e.req_hash);
+    e.err = 0;
+    e.code = 9;
+    e.message = resp_len ? NULL : "refused";
+    uint8_t resp[64];
+    memset(resp, 'r', sizeof resp);
+    e.resp = resp_len ? resp : NULL;
+    e.resp_len = resp_len;
+    e.created_ms = created;
+    assert_int_equal(store_idem_put(st, &e), STORE_OK);
+}
+
+static void test_idempotency_keys_persist_bounded_by_age_and_count(void **state)
+{
+    fixture *f = opened(state);
+    put_idem(f->st, "a-old", 100, 10);
+    put_idem(f->st, "b", 1000, 0);
+    put_idem(f->st, "c", 2000, 64);
+    put_idem(f->st, "d", 3000, 1);
+    put_idem(f->st, "e", 4000, 2);
+    assert_int_equal(store_idem_delete(f->st, "e", 2), STORE_OK);
+    assert_int_equal(store_idem_delete(f->st, "nothing", 8), STORE_OK);
+    reopen(f);
+    store_idem *v = NULL;
+    size_t n = 0;
+    /* a-old is too old; of the rest only the newest 2 stay. */
+    assert_int_equal(store_idem_load(f->st, 500, 2, &v, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].scope, "d");
+    assert_int_equal(v[0].scope_len, 2);
+    assert_int_equal(v[0].resp_len, 1);
+    assert_int_equal(v[0].created_ms, 3000);
+    assert_int_equal(v[0].code, 9);
+    assert_int_equal(v[0].req_hash[31], 'd');
+    assert_string_equal(v[1].scope, "c");
+    assert_int_equal(v[1].resp_len, 64);
+    assert_int_equal(v[1].resp[63], 'r');
+    store_idems_free(v, n);
+    /* The pruned rows are gone for good. */
+    assert_int_equal(store_idem_load(f->st, 0, 100, &v, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    store_idems_free(v, n);
+    store_idem bad = {0};
+    assert_int_equal(store_idem_put(f->st, &bad), STORE_EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1081,6 +1168,9 @@ int main(void)
         T(test_concurrent_inserts_from_4_threads_all_land_with_unique_ids),
         T(test_child_exit_without_close_after_ack_keeps_row),
         T(test_child_sigkill_after_ack_keeps_row),
+        T(test_version_1_database_is_upgraded_in_place),
+        T(test_counters_only_rise_and_persist),
+        T(test_idempotency_keys_persist_bounded_by_age_and_count),
         cmocka_unit_test(test_strerror_names_every_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,11 @@ static void names_cannot_leave_the_directory(void **state)
     assert_false(name_ok("a\nb"));
     assert_false(name_ok("a:b"));
     assert_false(name_ok("a*"));
+    /* Spaces at either end look like another name in every list. */
+    assert_false(name_ok(" lead"));
+    assert_false(name_ok("trail "));
+    assert_false(name_ok(" "));
+    assert_true(name_ok("in between"));
     char err[256] = "";
     assert_int_equal(wfstore_check_name("../x", err, sizeof err), WFSTORE_EINVAL);
     assert_non_null(strstr(err, "'.'"));
@@ -172,10 +177,66 @@ static void load_refuses_missing_names_and_symlinks(void **state)
     char path[400];
     snprintf(path, sizeof path, "%s/link.json", dir);
     assert_int_equal(symlink("/etc/passwd", path), 0);
-    assert_int_equal(wfstore_load(ws, "link", &json, &len, err, sizeof err), WFSTORE_EIO);
+    /* Not found (it is not a stored workflow, and listing skips it), said
+     * plainly, without the server's path. */
+    err[0] = 0;
+    assert_int_equal(wfstore_load(ws, "link", &json, &len, err, sizeof err), WFSTORE_ENOENT);
     assert_null(json);
+    assert_non_null(strstr(err, "symbolic link"));
+    assert_null(strstr(err, root));
+    assert_null(strstr(err, "/"));
+    /* A directory under a workflow's name: the same. */
+    snprintf(path, sizeof path, "%s/dir.json", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    err[0] = 0;
+    assert_int_equal(wfstore_load(ws, "dir", &json, &len, err, sizeof err), WFSTORE_ENOENT);
+    assert_null(strstr(err, root));
     /* Saving over the symlink without overwrite is refused too. */
     assert_int_equal(wfstore_save(ws, "link", "{}", 2, 0, err, sizeof err), WFSTORE_EEXIST);
+}
+
+static void touch(const char *name)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"half", f);
+    fclose(f);
+}
+
+/* What kill -9 during saves leaves behind goes at the next start; nothing
+ * else in the directory is touched. */
+static void open_removes_temporary_files_of_interrupted_saves(void **state)
+{
+    wfstore *ws = *state;
+    char err[256] = "";
+    assert_int_equal(wfstore_save(ws, "keep", "{}", 2, 0, err, sizeof err), WFSTORE_OK);
+    touch(".keep.json.7d0f4a52-2c7e-4d4b-9a41-2f6c1f0e8b11.tmp");
+    touch(".other name.json.0123.tmp");
+    touch(".hidden");
+    touch("notes.tmp");
+    touch(".x.json.not-hex!.tmp");
+    char path[400];
+    snprintf(path, sizeof path, "%s/.dir.json.abcd.tmp", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    wfstore_close(ws);
+    *state = NULL;
+    size_t removed = 99;
+    assert_int_equal(wfstore_open(&ws, dir, err, sizeof err), WFSTORE_OK);
+    *state = ws;
+    removed = wfstore_cleaned(ws);
+    assert_int_equal(removed, 2);
+    snprintf(path, sizeof path, "%s/.keep.json.7d0f4a52-2c7e-4d4b-9a41-2f6c1f0e8b11.tmp", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/.other name.json.0123.tmp", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    const char *kept[] = {"keep.json", ".hidden", "notes.tmp", ".x.json.not-hex!.tmp",
+                          ".dir.json.abcd.tmp"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, kept[i]);
+        assert_int_equal(access(path, F_OK), 0);
+    }
 }
 
 static void list_shows_valid_workflows_sorted_with_sizes(void **state)
@@ -212,6 +273,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             a_crash_before_rename_leaves_the_old_file_and_an_invisible_temp, setup, teardown),
         cmocka_unit_test_setup_teardown(load_refuses_missing_names_and_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_removes_temporary_files_of_interrupted_saves, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(list_shows_valid_workflows_sorted_with_sizes, setup,
                                         teardown),
     };

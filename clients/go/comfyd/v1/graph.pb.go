@@ -50,6 +50,9 @@ const (
 	GraphErrorCode_GRAPH_ERROR_CODE_SKIPPED            GraphErrorCode = 16
 	GraphErrorCode_GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND GraphErrorCode = 17
 	GraphErrorCode_GRAPH_ERROR_CODE_INVALID_NAME       GraphErrorCode = 18
+	// The idempotency_key was first used with a different request (another
+	// body, canvas or method); a key names exactly one request.
+	GraphErrorCode_GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED GraphErrorCode = 19
 )
 
 // Enum value maps for GraphErrorCode.
@@ -74,27 +77,29 @@ var (
 		16: "GRAPH_ERROR_CODE_SKIPPED",
 		17: "GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND",
 		18: "GRAPH_ERROR_CODE_INVALID_NAME",
+		19: "GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED",
 	}
 	GraphErrorCode_value = map[string]int32{
-		"GRAPH_ERROR_CODE_UNSPECIFIED":        0,
-		"GRAPH_ERROR_CODE_INVALID_COMMAND":    1,
-		"GRAPH_ERROR_CODE_UNKNOWN_NODE_TYPE":  2,
-		"GRAPH_ERROR_CODE_NODE_NOT_FOUND":     3,
-		"GRAPH_ERROR_CODE_SLOT_NOT_FOUND":     4,
-		"GRAPH_ERROR_CODE_TYPE_MISMATCH":      5,
-		"GRAPH_ERROR_CODE_WIDGET_NOT_FOUND":   6,
-		"GRAPH_ERROR_CODE_VALUE_INVALID":      7,
-		"GRAPH_ERROR_CODE_REF_NOT_FOUND":      8,
-		"GRAPH_ERROR_CODE_STALE_REVISION":     9,
-		"GRAPH_ERROR_CODE_NO_LIVE_CANVAS":     10,
-		"GRAPH_ERROR_CODE_AMBIGUOUS_CANVAS":   11,
-		"GRAPH_ERROR_CODE_CANVAS_NOT_FOUND":   12,
-		"GRAPH_ERROR_CODE_EDITOR_TIMEOUT":     13,
-		"GRAPH_ERROR_CODE_EDITOR_GONE":        14,
-		"GRAPH_ERROR_CODE_EDITOR_FAILED":      15,
-		"GRAPH_ERROR_CODE_SKIPPED":            16,
-		"GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND": 17,
-		"GRAPH_ERROR_CODE_INVALID_NAME":       18,
+		"GRAPH_ERROR_CODE_UNSPECIFIED":            0,
+		"GRAPH_ERROR_CODE_INVALID_COMMAND":        1,
+		"GRAPH_ERROR_CODE_UNKNOWN_NODE_TYPE":      2,
+		"GRAPH_ERROR_CODE_NODE_NOT_FOUND":         3,
+		"GRAPH_ERROR_CODE_SLOT_NOT_FOUND":         4,
+		"GRAPH_ERROR_CODE_TYPE_MISMATCH":          5,
+		"GRAPH_ERROR_CODE_WIDGET_NOT_FOUND":       6,
+		"GRAPH_ERROR_CODE_VALUE_INVALID":          7,
+		"GRAPH_ERROR_CODE_REF_NOT_FOUND":          8,
+		"GRAPH_ERROR_CODE_STALE_REVISION":         9,
+		"GRAPH_ERROR_CODE_NO_LIVE_CANVAS":         10,
+		"GRAPH_ERROR_CODE_AMBIGUOUS_CANVAS":       11,
+		"GRAPH_ERROR_CODE_CANVAS_NOT_FOUND":       12,
+		"GRAPH_ERROR_CODE_EDITOR_TIMEOUT":         13,
+		"GRAPH_ERROR_CODE_EDITOR_GONE":            14,
+		"GRAPH_ERROR_CODE_EDITOR_FAILED":          15,
+		"GRAPH_ERROR_CODE_SKIPPED":                16,
+		"GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND":     17,
+		"GRAPH_ERROR_CODE_INVALID_NAME":           18,
+		"GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED": 19,
 	}
 )
 
@@ -5101,7 +5106,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05focus\x18\x06 \x01(\v2\x10.comfyd.v1.FocusH\x00R\x05focusB\b\n" +
 	"\x06report\"2\n" +
 	"\x14ReportEditorResponse\x12\x1a\n" +
-	"\brevision\x18\x01 \x01(\x04R\brevision*\xca\x05\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision*\xf7\x05\n" +
 	"\x0eGraphErrorCode\x12 \n" +
 	"\x1cGRAPH_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n" +
 	" GRAPH_ERROR_CODE_INVALID_COMMAND\x10\x01\x12&\n" +
@@ -5122,7 +5127,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x1eGRAPH_ERROR_CODE_EDITOR_FAILED\x10\x0f\x12\x1c\n" +
 	"\x18GRAPH_ERROR_CODE_SKIPPED\x10\x10\x12'\n" +
 	"#GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND\x10\x11\x12!\n" +
-	"\x1dGRAPH_ERROR_CODE_INVALID_NAME\x10\x12*V\n" +
+	"\x1dGRAPH_ERROR_CODE_INVALID_NAME\x10\x12\x12+\n" +
+	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13*V\n" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +

@@ -1195,7 +1195,9 @@ type ConfigureSessionRequest struct {
 	Model        *wrapperspb.StringValue `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
 	BaseUrl      *wrapperspb.StringValue `protobuf:"bytes,5,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
 	SystemPrompt *wrapperspb.StringValue `protobuf:"bytes,6,opt,name=system_prompt,json=systemPrompt,proto3" json:"system_prompt,omitempty"`
-	// Write-only; an empty string removes the stored key.
+	// Write-only; an empty string removes the stored key. A request that
+	// changes provider or base_url without api_key removes the stored key
+	// (see ConfigureSessionResponse.api_key_cleared).
 	ApiKey *wrapperspb.StringValue `protobuf:"bytes,7,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
 	// Replaces the active skills (seed 000's update_skills).
 	ActiveSkills  *SkillList              `protobuf:"bytes,8,opt,name=active_skills,json=activeSkills,proto3" json:"active_skills,omitempty"`
@@ -1299,8 +1301,16 @@ func (x *ConfigureSessionRequest) GetTokenDelayMs() *wrapperspb.UInt32Value {
 
 // ConfigureSessionResponse returns the updated session.
 type ConfigureSessionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Session       *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Session *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	// An API key is bound to the provider and base URL it was given with.
+	// True when this request changed provider or base_url without setting
+	// api_key, so the stored key was removed (session.config.api_key_set is
+	// then false): set it again for the new endpoint.
+	ApiKeyCleared bool `protobuf:"varint,2,opt,name=api_key_cleared,json=apiKeyCleared,proto3" json:"api_key_cleared,omitempty"`
+	// A sentence for a person about what this request did beyond the fields,
+	// e.g. why the key was removed; empty when there is nothing to say.
+	Notice        string `protobuf:"bytes,3,opt,name=notice,proto3" json:"notice,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1340,6 +1350,20 @@ func (x *ConfigureSessionResponse) GetSession() *Session {
 		return x.Session
 	}
 	return nil
+}
+
+func (x *ConfigureSessionResponse) GetApiKeyCleared() bool {
+	if x != nil {
+		return x.ApiKeyCleared
+	}
+	return false
+}
+
+func (x *ConfigureSessionResponse) GetNotice() string {
+	if x != nil {
+		return x.Notice
+	}
+	return ""
 }
 
 // SendMessageRequest is a user message (seed 000's user_message, or
@@ -2707,9 +2731,11 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rsystem_prompt\x18\x06 \x01(\v2\x1c.google.protobuf.StringValueR\fsystemPrompt\x125\n" +
 	"\aapi_key\x18\a \x01(\v2\x1c.google.protobuf.StringValueR\x06apiKey\x129\n" +
 	"\ractive_skills\x18\b \x01(\v2\x14.comfyd.v1.SkillListR\factiveSkills\x12B\n" +
-	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\"H\n" +
+	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\"\x88\x01\n" +
 	"\x18ConfigureSessionResponse\x12,\n" +
-	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\"\x91\x01\n" +
+	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12&\n" +
+	"\x0fapi_key_cleared\x18\x02 \x01(\bR\rapiKeyCleared\x12\x16\n" +
+	"\x06notice\x18\x03 \x01(\tR\x06notice\"\x91\x01\n" +
 	"\x12SendMessageRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x18\n" +

@@ -95,10 +95,14 @@ class ConfigureSessionRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., title: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., provider: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., model: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., base_url: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., system_prompt: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., api_key: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., active_skills: _Optional[_Union[SkillList, _Mapping]] = ..., token_delay_ms: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ...) -> None: ...
 
 class ConfigureSessionResponse(_message.Message):
-    __slots__ = ["session"]
+    __slots__ = ["api_key_cleared", "notice", "session"]
+    API_KEY_CLEARED_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
+    api_key_cleared: bool
+    notice: str
     session: Session
-    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ...) -> None: ...
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., api_key_cleared: bool = ..., notice: _Optional[str] = ...) -> None: ...
 
 class CreateSessionRequest(_message.Message):
     __slots__ = ["api_key", "config", "title"]
