@@ -4513,31 +4513,32 @@ class Cd {
     const { app: n, api: r } = this.d, i = [];
     let s = "";
     const o = r.queuePrompt;
-    r.queuePrompt = async function(...a) {
+    r.queuePrompt = async function(...u) {
       try {
-        const u = await o.apply(this, a);
-        return i.push(u), u;
-      } catch (u) {
-        throw s = bl(u), u;
+        const h = await o.apply(this, u);
+        return i.push(h), h;
+      } catch (h) {
+        throw s = bl(h), h;
       }
     };
-    let l = !1;
     try {
-      const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
-      l = await n.queuePrompt(0, a) !== !1;
-    } catch (a) {
-      s = s || bl(a);
+      const u = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
+      await n.queuePrompt(0, u);
+    } catch (u) {
+      s = s || bl(u);
     } finally {
       r.queuePrompt = o;
     }
-    const c = i[i.length - 1];
-    l = l && !!c?.prompt_id && !s, this.send({
+    const l = i[i.length - 1], c = l?.node_errors && typeof l.node_errors == "object" ? Object.keys(l.node_errors) : [];
+    !s && c.length && (s = `the server reported errors in nodes ${c.join(", ")}`);
+    const a = !!l?.prompt_id && !s;
+    this.send({
       type: "queue_result",
       request_id: t.request_id,
-      ok: l,
-      error: l ? "" : s || "the frontend did not queue the workflow",
-      prompt_id: c?.prompt_id ? String(c.prompt_id) : "",
-      number: Number.isSafeInteger(c?.number) ? c.number : 0
+      ok: a,
+      error: a ? "" : s || "the frontend did not queue the workflow",
+      prompt_id: l?.prompt_id ? String(l.prompt_id) : "",
+      number: Number.isSafeInteger(l?.number) ? l.number : 0
     });
   }
   async handleLoad(t) {
@@ -10915,7 +10916,7 @@ function K_({ app: e, api: t }, n) {
       } catch {
         u = null;
       }
-      if (!a.ok) throw new Error(u?.error ?? `${c}: HTTP ${a.status}`);
+      if (!a.ok) throw new Error(u?.error || u?.detail || `${c}: HTTP ${a.status}`);
       return u;
     },
     location: window.location
