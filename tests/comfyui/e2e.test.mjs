@@ -344,18 +344,20 @@ test("an outside caller edits the real page and queues a real prompt", async () 
 });
 
 test("screenshots of the real ComfyUI (docs/images with --screenshots)", async () => {
-  // A txt2img workflow by an outside caller (no checkpoint is installed
-  // here: the loader keeps its empty choice), the panel beside it.
+  // A txt2img workflow by an outside caller, the panel beside it. (With
+  // --screenshots, run.sh puts an empty placeholder checkpoint file into the
+  // copy so that the loader shows a name; nothing here runs it.)
+  const ckpt = E.screenshots ? { ckpt_name: "sd_xl_base_1.0.safetensors" } : undefined;
   await bridge("POST", "/comfy/graph/batch", { commands: [{ type: "clear_graph" }] });
   const r = await bridge("POST", "/comfy/graph/batch", {
     commands: [
-      { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", x: 26, y: 474 },
-      { type: "create_node", node_type: "CLIPTextEncode", ref: "pos", x: 415, y: 186, widgets: { text: "a cat asleep on a velvet sofa, soft window light" } },
-      { type: "create_node", node_type: "CLIPTextEncode", ref: "neg", x: 415, y: 430, widgets: { text: "text, watermark" } },
-      { type: "create_node", node_type: "EmptyLatentImage", ref: "latent", x: 473, y: 660, widgets: { width: 1024, height: 1024, batch_size: 1 } },
-      { type: "create_node", node_type: "KSampler", ref: "sampler", x: 863, y: 186, widgets: { seed: 42, steps: 25, cfg: 6.5, sampler_name: "euler", scheduler: "normal", denoise: 1 } },
-      { type: "create_node", node_type: "VAEDecode", ref: "decode", x: 1209, y: 188 },
-      { type: "create_node", node_type: "SaveImage", ref: "save", x: 1451, y: 189, widgets: { filename_prefix: "cat" } },
+      { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", x: 20, y: 420, widgets: ckpt },
+      { type: "create_node", node_type: "CLIPTextEncode", ref: "pos", x: 420, y: 130, widgets: { text: "a cat asleep on a velvet sofa, soft window light" } },
+      { type: "create_node", node_type: "CLIPTextEncode", ref: "neg", x: 420, y: 450, widgets: { text: "text, watermark" } },
+      { type: "create_node", node_type: "EmptyLatentImage", ref: "latent", x: 470, y: 760, widgets: { width: 1024, height: 1024, batch_size: 1 } },
+      { type: "create_node", node_type: "KSampler", ref: "sampler", x: 900, y: 130, widgets: { seed: 42, control_after_generate: "fixed", steps: 25, cfg: 6.5, sampler_name: "euler", scheduler: "normal", denoise: 1 } },
+      { type: "create_node", node_type: "VAEDecode", ref: "decode", x: 1250, y: 130 },
+      { type: "create_node", node_type: "SaveImage", ref: "save", x: 1480, y: 130, widgets: { filename_prefix: "cat" } },
       { type: "connect", from_id: "ckpt", from_slot: 0, to_id: "sampler", to_slot: "model" },
       { type: "connect", from_id: "latent", from_slot: 0, to_id: "sampler", to_slot: "latent_image" },
       { type: "connect", from_id: "ckpt", from_slot: 1, to_id: "pos", to_slot: "clip" },
@@ -368,33 +370,42 @@ test("screenshots of the real ComfyUI (docs/images with --screenshots)", async (
     ],
   });
   assert.equal(r.body.ok, true, JSON.stringify(r.body));
-  // The panel (kept by clear_graph) goes beside the workflow; a short
-  // conversation with Markdown in it.
-  await page.evaluate(() => {
-    const app = window.comfyAPI.app.app;
-    const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
-    p.pos = [1240, 330];
-    app.canvas.deselectAll?.();
-    app.canvas.ds.scale = 0.62;
-    app.canvas.ds.offset = [40, 20];
-    app.canvas.setDirty(true, true);
-  });
+  const view = (scale, at) =>
+    page.evaluate(
+      ([sc, where]) => {
+        const app = window.comfyAPI.app.app;
+        const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
+        if (where === "panel") {
+          app.canvas.ds.offset = [-p.pos[0] + 420, -p.pos[1] + 110];
+        } else {
+          p.pos = [1290, 400];
+          app.canvas.ds.offset = [60, 10];
+        }
+        app.canvas.ds.scale = sc;
+        app.canvas.deselectAll?.();
+        app.canvas.setDirty(true, true);
+      },
+      [scale, at],
+    );
+  await view(0.6, "all");
+  // A new session, a first message with the default skill, then a second
+  // skill ticked: each answers in its own column.
   await panel().locator("[data-test=session]").selectOption("__new__");
   await until(async () => (await status()) === "idle", "a new session");
-  await send("Build a txt2img workflow for a cat on a sofa:\n\n1. **SDXL** checkpoint\n2. 1024×1024 latent\n3. `euler`, 25 steps");
+  await send("Build a txt2img workflow for a cat on a sofa:\n1. an **SDXL** checkpoint\n2. a 1024×1024 latent\n3. `euler`, 25 steps");
   await replyOf(1, "euler");
-  await page.waitForTimeout(500);
+  await panel().locator("input[data-skill=prompt-writer]").check();
+  await send("Make the light warmer, late afternoon");
+  await until(async () => {
+    const t = await turns();
+    return t[1]?.replies.length === 2 && (await status()) === "idle";
+  }, "both skills to answer");
+  await view(0.6, "all");
+  await page.mouse.move(5, 500); // no hover highlight
+  await page.waitForTimeout(600);
   const canvasShot = await shot("canvas.png");
-  // The panel at 100 %, debug log open.
-  await panel().locator("[data-test=log-toggle]").click();
-  await page.evaluate(() => {
-    const app = window.comfyAPI.app.app;
-    const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
-    app.canvas.ds.scale = 1;
-    app.canvas.ds.offset = [-p.pos[0] + 380, -p.pos[1] + 80];
-    app.canvas.setDirty(true, true);
-  });
-  await page.waitForTimeout(500);
+  await view(1, "panel");
+  await page.waitForTimeout(600);
   const box = await panel().boundingBox();
   const panelShot = await shot("panel.png", { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 44), width: box.width + 24, height: box.height + 56 });
   if (E.screenshots) {

@@ -79,6 +79,12 @@ chmod -R u+w "$work/ComfyUI"
 mkdir -p "$work/ComfyUI/custom_nodes"
 ln -s "$repo" "$work/ComfyUI/custom_nodes/comfyd"
 mkdir -p "$work/data"
+if [ $shots = 1 ]; then
+  # The pictures show a txt2img workflow: an empty placeholder file gives
+  # the checkpoint loader a name to show (nothing runs it).
+  mkdir -p "$work/ComfyUI/models/checkpoints"
+  : >"$work/ComfyUI/models/checkpoints/sd_xl_base_1.0.safetensors"
+fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
