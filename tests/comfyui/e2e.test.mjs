@@ -218,6 +218,7 @@ test("a message to a session without a skill is answered with why", async () => 
   await until(async () => !(await panel().locator("input[data-skill=workflow-builder]").isChecked()), "the skill to be unticked");
   await send("is anyone there?");
   const { reply } = await replyOf(2, "no skill is active");
+  assert.equal(reply.skill, "comfyd");
   assert.match(reply.error, /tick a skill \(for example workflow-builder\)/);
   await panel().locator("input[data-skill=workflow-builder]").check();
   await until(async () => (await status()) !== "working", "the panel to settle");

@@ -4682,7 +4682,7 @@ function Mn(e, t) {
   return e.turns.splice(r, 0, n), e.turns.length > wl && e.turns.splice(0, e.turns.length - wl), kl(e, n.id) ?? n;
 }
 function Xr(e, t) {
-  const n = t || "assistant";
+  const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function Kn(e, t) {
@@ -5067,7 +5067,7 @@ class $d {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.ui.skills.some((n) => n.name === cs) && (t.skills = [cs], this.d.writeConfig("skills", cs));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === cs) && (t.skills = [cs], this.d.writeConfig("skills", cs));
   }
   async refreshSessions() {
     try {
@@ -5133,6 +5133,7 @@ class $d {
     }
   }
   async toggleSkill(t, n) {
+    this.skillsChosen = !0;
     const r = new Set(this.ui.form.skills);
     n ? r.add(t) : r.delete(t);
     const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];

@@ -431,6 +431,19 @@ describe("panel controller", () => {
     answer(s, "list", { sessions: [{ id: "s1", title: "first" }] });
     await p;
 
+    // Unticked by the user before a session exists: stays unticked when
+    // the skills are listed again (a reconnect).
+    const env3 = setup();
+    const s3 = await opened(env3);
+    answer(s3, "list_skills", { skills: [{ name: DEFAULT_SKILL }] });
+    await flush();
+    env3.ctl.toggleSkill(DEFAULT_SKILL, false);
+    const again = env3.ctl.refreshSkills();
+    await flush();
+    answer(s3, "list_skills", { skills: [{ name: DEFAULT_SKILL }] });
+    await again;
+    expect(env3.ctl.ui.form.skills).toEqual([]);
+
     const env2 = setup({ skills: "prompt-writer" });
     const s2 = await opened(env2);
     answer(s2, "list_skills", { skills: [{ name: "prompt-writer" }, { name: DEFAULT_SKILL }] });

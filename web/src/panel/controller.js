@@ -192,7 +192,7 @@ export class PanelController {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const f = this.ui.form;
-    if (f.session_id || f.skills.length) return;
+    if (f.session_id || f.skills.length || this.skillsChosen) return;
     if (!this.ui.skills.some((k) => k.name === DEFAULT_SKILL)) return;
     f.skills = [DEFAULT_SKILL];
     this.d.writeConfig("skills", DEFAULT_SKILL);
@@ -274,6 +274,7 @@ export class PanelController {
   }
 
   async toggleSkill(name, on) {
+    this.skillsChosen = true; // the user's choice, even none, wins over the default
     const set = new Set(this.ui.form.skills);
     if (on) set.add(name);
     else set.delete(name);

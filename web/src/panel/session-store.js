@@ -64,7 +64,8 @@ function ensureTurn(s, id) {
 }
 
 function ensureReply(t, skill) {
-  const k = skill || "assistant";
+  // A reply without a skill is comfyd's own (why nothing ran, say).
+  const k = skill || "comfyd";
   if (!t.replies[k]) {
     t.replies[k] = { skill: k, content: "", next: 0, state: "streaming", error: "" };
     t.order.push(k);
