@@ -307,6 +307,13 @@ test("after comfyd is killed (-9) the panel shows the outage, recovers, and answ
   // Nothing is shown twice: one turn per message sent.
   const users = (await turns()).map((t) => t.user);
   assert.equal(new Set(users).size, users.length, users.join(" | "));
+  // The tab's canvas is attached to the new core too, with the page's graph.
+  const id = await page.evaluate(() => window.comfyd.editor.canvasId);
+  await until(async () => {
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: id });
+    const nodes = await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.length);
+    return g.status === 200 && !g.body.graph?.stale && g.body.graph?.nodes?.length === nodes;
+  }, "the new core to have the tab's graph", 40000);
 });
 
 test("an outside caller edits the real page and queues a real prompt", async () => {
