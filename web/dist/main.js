@@ -1,43 +1,43 @@
 // @__NO_SIDE_EFFECTS__
-function qs(e) {
+function Hs(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const me = {}, fn = [], dn = () => {
-}, _c = () => !1, di = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), pi = (e) => e.startsWith("onUpdate:"), et = Object.assign, bc = (e, t) => {
+}, bc = () => !1, pi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), gi = (e) => e.startsWith("onUpdate:"), et = Object.assign, yc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Mu = Object.prototype.hasOwnProperty, oe = (e, t) => Mu.call(e, t), K = Array.isArray, Jt = (e) => xr(e) === "[object Map]", bn = (e) => xr(e) === "[object Set]", Mo = (e) => xr(e) === "[object Date]", fe = (e) => typeof e == "function", xe = (e) => typeof e == "string", yt = (e) => typeof e == "symbol", _e = (e) => e !== null && typeof e == "object", yc = (e) => (_e(e) || fe(e)) && fe(e.then) && fe(e.catch), wc = Object.prototype.toString, xr = (e) => wc.call(e), Nu = (e) => xr(e).slice(8, -1), kc = (e) => xr(e) === "[object Object]", Hs = (e) => xe(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, nr = /* @__PURE__ */ qs(
+}, Nu = Object.prototype.hasOwnProperty, oe = (e, t) => Nu.call(e, t), K = Array.isArray, Jt = (e) => Rr(e) === "[object Map]", bn = (e) => Rr(e) === "[object Set]", No = (e) => Rr(e) === "[object Date]", fe = (e) => typeof e == "function", xe = (e) => typeof e == "string", yt = (e) => typeof e == "symbol", _e = (e) => e !== null && typeof e == "object", wc = (e) => (_e(e) || fe(e)) && fe(e.then) && fe(e.catch), kc = Object.prototype.toString, Rr = (e) => kc.call(e), Lu = (e) => Rr(e).slice(8, -1), Ac = (e) => Rr(e) === "[object Object]", Vs = (e) => xe(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, rr = /* @__PURE__ */ Hs(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), gi = (e) => {
+), mi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Lu = /-\w/g, lt = /* @__PURE__ */ gi((e) => e.replace(Lu, (t) => t.slice(1).toUpperCase())), Pu = /\B([A-Z])/g, yn = /* @__PURE__ */ gi(
-  (e) => e.replace(Pu, "-$1").toLowerCase()
-), Ac = /* @__PURE__ */ gi((e) => e.charAt(0).toUpperCase() + e.slice(1)), Hi = /* @__PURE__ */ gi((e) => e ? `on${Ac(e)}` : ""), mt = (e, t) => !Object.is(e, t), Kr = (e, ...t) => {
+}, Pu = /-\w/g, lt = /* @__PURE__ */ mi((e) => e.replace(Pu, (t) => t.slice(1).toUpperCase())), Bu = /\B([A-Z])/g, yn = /* @__PURE__ */ mi(
+  (e) => e.replace(Bu, "-$1").toLowerCase()
+), xc = /* @__PURE__ */ mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), Vi = /* @__PURE__ */ mi((e) => e ? `on${xc(e)}` : ""), mt = (e, t) => !Object.is(e, t), Gr = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, xc = (e, t, n, r = !1) => {
+}, Rc = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: r,
     value: n
   });
-}, Rr = (e) => {
+}, vr = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let No;
-const mi = () => No || (No = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function _i(e) {
+let Lo;
+const _i = () => Lo || (Lo = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function bi(e) {
   if (K(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = xe(r) ? $u(r) : _i(r);
+      const r = e[n], i = xe(r) ? Uu(r) : bi(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function _i(e) {
   } else if (xe(e) || _e(e))
     return e;
 }
-const Bu = /;(?![^(]*\))/g, ju = /:([^]+)/, zu = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function $u(e) {
+const ju = /;(?![^(]*\))/g, zu = /:([^]+)/, $u = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Uu(e) {
   const t = {};
-  return e.replace(zu, (n) => n.startsWith("/*") ? "" : n).split(Bu).forEach((n) => {
+  return e.replace($u, (n) => n.startsWith("/*") ? "" : n).split(ju).forEach((n) => {
     if (n) {
-      const r = n.split(ju);
+      const r = n.split(zu);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,18 +70,18 @@ function st(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Uu = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Wu = /* @__PURE__ */ qs(Uu);
-function Rc(e) {
+const Wu = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Ju = /* @__PURE__ */ Hs(Wu);
+function vc(e) {
   return !!e || e === "";
 }
-function Ju(e, t, n) {
+function qu(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
     r = Ht(e[i], t[i], n);
   return r;
 }
-function Lo(e, t, n) {
+function Po(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
@@ -96,10 +96,10 @@ function Lo(e, t, n) {
   }
   return !0;
 }
-function qu(e, t, n) {
+function Hu(e, t, n) {
   let r = Jt(e), i = Jt(t);
   if (r || i || (r = bn(e), i = bn(t), r || i))
-    return r && i ? Lo(e, t, n) : !1;
+    return r && i ? Po(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
@@ -110,7 +110,7 @@ function qu(e, t, n) {
   }
   return String(e) === String(t);
 }
-function Po(e, t, n, r) {
+function Bo(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -121,20 +121,20 @@ function Po(e, t, n, r) {
 }
 function Ht(e, t, n) {
   if (e === t) return !0;
-  let r = Mo(e), i = Mo(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = yt(e), i = yt(t), r || i ? e === t : (r = K(e), i = K(t), r || i ? r && i ? Po(e, t, n, Ju) : !1 : (r = _e(e), i = _e(t), r || i ? !r || !i ? !1 : Po(e, t, n, qu) : String(e) === String(t))));
+  let r = No(e), i = No(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = yt(e), i = yt(t), r || i ? e === t : (r = K(e), i = K(t), r || i ? r && i ? Bo(e, t, n, qu) : !1 : (r = _e(e), i = _e(t), r || i ? !r || !i ? !1 : Bo(e, t, n, Hu) : String(e) === String(t))));
 }
-function Hu(e, t) {
+function Vu(e, t) {
   return e.findIndex((n) => Ht(n, t));
 }
-const vc = (e) => !!(e && e.__v_isRef === !0), Ce = (e) => xe(e) ? e : e == null ? "" : K(e) || _e(e) && (e.toString === wc || !fe(e.toString)) ? vc(e) ? Ce(e.value) : JSON.stringify(e, Ec, 2) : String(e), Ec = (e, t) => vc(t) ? Ec(e, t.value) : Jt(t) ? {
+const Ec = (e) => !!(e && e.__v_isRef === !0), Ce = (e) => xe(e) ? e : e == null ? "" : K(e) || _e(e) && (e.toString === kc || !fe(e.toString)) ? Ec(e) ? Ce(e.value) : JSON.stringify(e, Cc, 2) : String(e), Cc = (e, t) => Ec(t) ? Cc(e, t.value) : Jt(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[Vi(r, s) + " =>"] = i, n),
+    (n, [r, i], s) => (n[Ki(r, s) + " =>"] = i, n),
     {}
   )
 } : bn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => Vi(n))
-} : yt(t) ? Vi(t) : _e(t) && !K(t) && !kc(t) ? String(t) : t, Vi = (e, t = "") => {
+  [`Set(${t.size})`]: [...t.values()].map((n) => Ki(n))
+} : yt(t) ? Ki(t) : _e(t) && !K(t) && !Ac(t) ? String(t) : t, Ki = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const vc = (e) => !!(e && e.__v_isRef === !0), Ce = (e) => xe(e) ? e : e == null
   );
 };
 let Le;
-class Vu {
+class Ku {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Le && (Le.active ? (this.parent = Le, this.index = (Le.scopes || (Le.scopes = [])).push(
@@ -243,12 +243,12 @@ class Vu {
     }
   }
 }
-function Ku() {
+function Gu() {
   return Le;
 }
 let de;
-const Ki = /* @__PURE__ */ new WeakSet();
-class Cc {
+const Gi = /* @__PURE__ */ new WeakSet();
+class Dc {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Le && (Le.active ? Le.effects.push(this) : this.flags &= -2);
   }
@@ -256,71 +256,71 @@ class Cc {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, Ki.has(this) && (Ki.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, Gi.has(this) && (Gi.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Sc(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Tc(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, Bo(this), Tc(this);
+    this.flags |= 2, jo(this), Fc(this);
     const t = de, n = ct;
     de = this, ct = !0;
     try {
       return this.fn();
     } finally {
-      Fc(this), de = t, ct = n, this.flags &= -3;
+      Ic(this), de = t, ct = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        Gs(t);
-      this.deps = this.depsTail = void 0, Bo(this), this.onStop && this.onStop(), this.flags &= -2;
+        Ys(t);
+      this.deps = this.depsTail = void 0, jo(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? Ki.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? Gi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Ds(this) && this.run();
+    Ss(this) && this.run();
   }
   get dirty() {
-    return Ds(this);
+    return Ss(this);
   }
 }
-let Dc = 0, rr, ir;
-function Sc(e, t = !1) {
+let Sc = 0, ir, sr;
+function Tc(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = ir, ir = e;
+    e.next = sr, sr = e;
     return;
   }
-  e.next = rr, rr = e;
-}
-function Vs() {
-  Dc++;
+  e.next = ir, ir = e;
 }
 function Ks() {
-  if (--Dc > 0)
+  Sc++;
+}
+function Gs() {
+  if (--Sc > 0)
     return;
-  if (ir) {
-    let t = ir;
-    for (ir = void 0; t; ) {
+  if (sr) {
+    let t = sr;
+    for (sr = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; rr; ) {
-    let t = rr;
-    for (rr = void 0; t; ) {
+  for (; ir; ) {
+    let t = ir;
+    for (ir = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
@@ -333,63 +333,63 @@ function Ks() {
   }
   if (e) throw e;
 }
-function Tc(e) {
+function Fc(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function Fc(e) {
+function Ic(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), Gs(r), Gu(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), Ys(r), Yu(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ds(e) {
+function Ss(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (Ic(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (Oc(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function Ic(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === fr) || (e.globalVersion = fr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ds(e))))
+function Oc(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === hr) || (e.globalVersion = hr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ss(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = de, r = ct;
   de = e, ct = !0;
   try {
-    Tc(e);
+    Fc(e);
     const i = e.fn(e._value);
     (t.version === 0 || mt(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    de = n, ct = r, Fc(e), e.flags &= -3;
+    de = n, ct = r, Ic(e), e.flags &= -3;
   }
 }
-function Gs(e, t = !1) {
+function Ys(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      Gs(s, !0);
+      Ys(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Gu(e) {
+function Yu(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let ct = !0;
-const Oc = [];
+const Mc = [];
 function Vt() {
-  Oc.push(ct), ct = !1;
+  Mc.push(ct), ct = !1;
 }
 function Kt() {
-  const e = Oc.pop();
+  const e = Mc.pop();
   ct = e === void 0 ? !0 : e;
 }
-function Bo(e) {
+function jo(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = de;
@@ -401,13 +401,13 @@ function Bo(e) {
     }
   }
 }
-let fr = 0;
-class Yu {
+let hr = 0;
+class Xu {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class Ys {
+class Xs {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class Ys {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== de)
-      n = this.activeLink = new Yu(de, this), de.deps ? (n.prevDep = de.depsTail, de.depsTail.nextDep = n, de.depsTail = n) : de.deps = de.depsTail = n, Mc(n);
+      n = this.activeLink = new Xu(de, this), de.deps ? (n.prevDep = de.depsTail, de.depsTail.nextDep = n, de.depsTail = n) : de.deps = de.depsTail = n, Nc(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = de.depsTail, n.nextDep = void 0, de.depsTail.nextDep = n, de.depsTail = n, de.deps === n && (de.deps = r);
@@ -425,92 +425,92 @@ class Ys {
     return n;
   }
   trigger(t) {
-    this.version++, fr++, this.notify(t);
+    this.version++, hr++, this.notify(t);
   }
   notify(t) {
-    Vs();
+    Ks();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      Ks();
+      Gs();
     }
   }
 }
-function Mc(e) {
+function Nc(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        Mc(r);
+        Nc(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ss = /* @__PURE__ */ new WeakMap(), pn = /* @__PURE__ */ Symbol(
+const Ts = /* @__PURE__ */ new WeakMap(), pn = /* @__PURE__ */ Symbol(
   ""
-), Ts = /* @__PURE__ */ Symbol(
+), Fs = /* @__PURE__ */ Symbol(
   ""
-), hr = /* @__PURE__ */ Symbol(
+), dr = /* @__PURE__ */ Symbol(
   ""
 );
 function je(e, t, n) {
   if (ct && de) {
-    let r = Ss.get(e);
-    r || Ss.set(e, r = /* @__PURE__ */ new Map());
+    let r = Ts.get(e);
+    r || Ts.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new Ys()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new Xs()), i.map = r, i.key = n), i.track();
   }
 }
 function It(e, t, n, r, i, s) {
-  const o = Ss.get(e);
+  const o = Ts.get(e);
   if (!o) {
-    fr++;
+    hr++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (Vs(), t === "clear")
+  if (Ks(), t === "clear")
     o.forEach(l);
   else {
-    const c = K(e), a = c && Hs(n);
+    const c = K(e), a = c && Vs(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((h, y) => {
-        (y === "length" || y === hr || !yt(y) && y >= u) && l(h);
+        (y === "length" || y === dr || !yt(y) && y >= u) && l(h);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(hr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(dr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(pn)), Jt(e) && l(o.get(Ts)));
+          c ? a && l(o.get("length")) : (l(o.get(pn)), Jt(e) && l(o.get(Fs)));
           break;
         case "delete":
-          c || (l(o.get(pn)), Jt(e) && l(o.get(Ts)));
+          c || (l(o.get(pn)), Jt(e) && l(o.get(Fs)));
           break;
         case "set":
           Jt(e) && l(o.get(pn));
           break;
       }
   }
-  Ks();
+  Gs();
 }
 function En(e) {
   const t = /* @__PURE__ */ ie(e);
-  return t === e || (je(t, "iterate", hr), /* @__PURE__ */ Qe(e)) ? t : /* @__PURE__ */ wt(e) ? /* @__PURE__ */ qt(e) ? t.map((n) => Gt(tt(n))) : t.map(Gt) : t.map(tt);
+  return t === e || (je(t, "iterate", dr), /* @__PURE__ */ Qe(e)) ? t : /* @__PURE__ */ wt(e) ? /* @__PURE__ */ qt(e) ? t.map((n) => Gt(tt(n))) : t.map(Gt) : t.map(tt);
 }
-function bi(e) {
-  return je(e = /* @__PURE__ */ ie(e), "iterate", hr), e;
+function yi(e) {
+  return je(e = /* @__PURE__ */ ie(e), "iterate", dr), e;
 }
 function dt(e, t) {
   return /* @__PURE__ */ wt(e) ? Gt(/* @__PURE__ */ qt(e) ? tt(t) : t) : tt(t);
 }
-const Xu = {
+const Zu = {
   __proto__: null,
   [Symbol.iterator]() {
-    return Gi(this, Symbol.iterator, (e) => dt(this, e));
+    return Yi(this, Symbol.iterator, (e) => dt(this, e));
   },
   concat(...e) {
     return En(this).concat(
@@ -518,7 +518,7 @@ const Xu = {
     );
   },
   entries() {
-    return Gi(this, "entries", (e) => (e[1] = dt(this, e[1]), e));
+    return Yi(this, "entries", (e) => (e[1] = dt(this, e[1]), e));
   },
   every(e, t) {
     return Ct(this, "every", e, t, void 0, arguments);
@@ -564,42 +564,42 @@ const Xu = {
     return Ct(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return Yi(this, "includes", e);
+    return Xi(this, "includes", e);
   },
   indexOf(...e) {
-    return Yi(this, "indexOf", e);
+    return Xi(this, "indexOf", e);
   },
   join(e) {
     return En(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return Yi(this, "lastIndexOf", e);
+    return Xi(this, "lastIndexOf", e);
   },
   map(e, t) {
     return Ct(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return Jn(this, "pop");
+    return qn(this, "pop");
   },
   push(...e) {
-    return Jn(this, "push", e);
+    return qn(this, "push", e);
   },
   reduce(e, ...t) {
-    return zo(this, "reduce", e, t);
+    return $o(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return zo(this, "reduceRight", e, t);
+    return $o(this, "reduceRight", e, t);
   },
   shift() {
-    return Jn(this, "shift");
+    return qn(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
     return Ct(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return Jn(this, "splice", e);
+    return qn(this, "splice", e);
   },
   toReversed() {
     return En(this).toReversed();
@@ -611,18 +611,18 @@ const Xu = {
     return En(this).toSpliced(...e);
   },
   unshift(...e) {
-    return Jn(this, "unshift", e);
+    return qn(this, "unshift", e);
   },
   values() {
-    return Gi(this, "values", (e) => dt(this, e));
+    return Yi(this, "values", (e) => dt(this, e));
   }
 };
-function Gi(e, t, n) {
-  const r = bi(e), i = r[t], s = i.call(r);
+function Yi(e, t, n) {
+  const r = yi(e), i = r[t], s = i.call(r);
   if (r !== e && !/* @__PURE__ */ Qe(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => jo(s.next(), n), i !== Nc[t] && Object.defineProperties(o, {
+      return o.next = () => zo(s.next(), n), i !== Lc[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,17 +637,17 @@ function Gi(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => jo(s._next(), n);
+    s._next = s.next, s.next = () => zo(s._next(), n);
   }
   return s;
 }
-function jo(e, t) {
+function zo(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Nc = Array.prototype;
+const Lc = Array.prototype;
 function Ct(e, t, n, r, i, s) {
-  const o = bi(e), l = o !== e && !/* @__PURE__ */ Qe(e), c = o[t];
-  if (c !== Nc[t]) {
+  const o = yi(e), l = o !== e && !/* @__PURE__ */ Qe(e), c = o[t];
+  if (c !== Lc[t]) {
     const h = c.apply(e, s);
     return l ? tt(h) : h;
   }
@@ -660,8 +660,8 @@ function Ct(e, t, n, r, i, s) {
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function zo(e, t, n, r) {
-  const i = bi(e), s = i !== e && !/* @__PURE__ */ Qe(e);
+function $o(e, t, n, r) {
+  const i = yi(e), s = i !== e && !/* @__PURE__ */ Qe(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, h) {
     return l && (l = !1, a = dt(e, a)), n.call(this, a, dt(e, u), h, e);
@@ -671,26 +671,26 @@ function zo(e, t, n, r) {
   const c = i[t](o, ...r);
   return l ? dt(e, c) : c;
 }
-function Yi(e, t, n) {
+function Xi(e, t, n) {
   const r = /* @__PURE__ */ ie(e);
-  je(r, "iterate", hr);
+  je(r, "iterate", dr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ eo(n[0]) ? (n[0] = /* @__PURE__ */ ie(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ to(n[0]) ? (n[0] = /* @__PURE__ */ ie(n[0]), r[t](...n)) : i;
 }
-function Jn(e, t, n = []) {
-  Vt(), Vs();
+function qn(e, t, n = []) {
+  Vt(), Ks();
   const r = (/* @__PURE__ */ ie(e))[t].apply(e, n);
-  return Ks(), Kt(), r;
+  return Gs(), Kt(), r;
 }
-const Zu = /* @__PURE__ */ qs("__proto__,__v_isRef,__isVue"), Lc = /* @__PURE__ */ new Set(
+const Qu = /* @__PURE__ */ Hs("__proto__,__v_isRef,__isVue"), Pc = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(yt)
 );
-function Qu(e) {
+function ef(e) {
   yt(e) || (e = String(e));
   const t = /* @__PURE__ */ ie(this);
   return je(t, "has", e), t.hasOwnProperty(e);
 }
-class Pc {
+class Bc {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class Pc {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? uf : $c : s ? zc : jc).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? ff : Uc : s ? $c : zc).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = K(t);
     if (!i) {
       let c;
-      if (o && (c = Xu[n]))
+      if (o && (c = Zu[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Qu;
+        return ef;
     }
     const l = Reflect.get(
       t,
@@ -723,22 +723,22 @@ class Pc {
       // its class methods
       /* @__PURE__ */ Ue(t) ? t : r
     );
-    if ((yt(n) ? Lc.has(n) : Zu(n)) || (i || je(t, "get", n), s))
+    if ((yt(n) ? Pc.has(n) : Qu(n)) || (i || je(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Ue(l)) {
-      const c = o && Hs(n) ? l : l.value;
-      return i && _e(c) ? /* @__PURE__ */ Is(c) : c;
+      const c = o && Vs(n) ? l : l.value;
+      return i && _e(c) ? /* @__PURE__ */ Os(c) : c;
     }
-    return _e(l) ? i ? /* @__PURE__ */ Is(l) : /* @__PURE__ */ Zs(l) : l;
+    return _e(l) ? i ? /* @__PURE__ */ Os(l) : /* @__PURE__ */ Qs(l) : l;
   }
 }
-class Bc extends Pc {
+class jc extends Bc {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = K(t) && Hs(n);
+    const o = K(t) && Vs(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ wt(s);
       if (!/* @__PURE__ */ Qe(r) && !/* @__PURE__ */ wt(r) && (s = /* @__PURE__ */ ie(s), r = /* @__PURE__ */ ie(r)), !o && /* @__PURE__ */ Ue(s) && !/* @__PURE__ */ Ue(r))
@@ -760,7 +760,7 @@ class Bc extends Pc {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!yt(n) || !Lc.has(n)) && je(t, "has", n), r;
+    return (!yt(n) || !Pc.has(n)) && je(t, "has", n), r;
   }
   ownKeys(t) {
     return je(
@@ -770,7 +770,7 @@ class Bc extends Pc {
     ), Reflect.ownKeys(t);
   }
 }
-class ef extends Pc {
+class tf extends Bc {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class ef extends Pc {
     return !0;
   }
 }
-const tf = /* @__PURE__ */ new Bc(), nf = /* @__PURE__ */ new ef(), rf = /* @__PURE__ */ new Bc(!0);
-const Fs = (e) => e, Pr = (e) => Reflect.getPrototypeOf(e);
-function sf(e, t, n) {
+const nf = /* @__PURE__ */ new jc(), rf = /* @__PURE__ */ new tf(), sf = /* @__PURE__ */ new jc(!0);
+const Is = (e) => e, Br = (e) => Reflect.getPrototypeOf(e);
+function of(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ ie(i), o = Jt(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Fs : t ? Gt : tt;
+    const i = this.__v_raw, s = /* @__PURE__ */ ie(i), o = Jt(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Is : t ? Gt : tt;
     return !t && je(
       s,
       "iterate",
-      c ? Ts : pn
+      c ? Fs : pn
     ), et(
       // inheriting all iterator properties
       Object.create(a),
@@ -806,17 +806,17 @@ function sf(e, t, n) {
     );
   };
 }
-function Br(e) {
+function jr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function of(e, t) {
+function lf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ ie(s), l = /* @__PURE__ */ ie(i);
       e || (mt(i, l) && je(o, "get", i), je(o, "get", l));
-      const { has: c } = Pr(o), a = t ? Fs : e ? Gt : tt;
+      const { has: c } = Br(o), a = t ? Is : e ? Gt : tt;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -832,32 +832,32 @@ function of(e, t) {
       return e || (mt(i, l) && je(o, "has", i), je(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ie(l), a = t ? Fs : e ? Gt : tt;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ie(l), a = t ? Is : e ? Gt : tt;
       return !e && je(c, "iterate", pn), l.forEach((u, h) => i.call(s, a(u), a(h), o));
     }
   };
   return et(
     n,
     e ? {
-      add: Br("add"),
-      set: Br("set"),
-      delete: Br("delete"),
-      clear: Br("clear")
+      add: jr("add"),
+      set: jr("set"),
+      delete: jr("delete"),
+      clear: jr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ ie(this), o = Pr(s), l = /* @__PURE__ */ ie(i), c = !t && !/* @__PURE__ */ Qe(i) && !/* @__PURE__ */ wt(i) ? l : i;
+        const s = /* @__PURE__ */ ie(this), o = Br(s), l = /* @__PURE__ */ ie(i), c = !t && !/* @__PURE__ */ Qe(i) && !/* @__PURE__ */ wt(i) ? l : i;
         return o.has.call(s, c) || mt(i, c) && o.has.call(s, i) || mt(l, c) && o.has.call(s, l) || (s.add(c), It(s, "add", c, c)), this;
       },
       set(i, s) {
         !t && !/* @__PURE__ */ Qe(s) && !/* @__PURE__ */ wt(s) && (s = /* @__PURE__ */ ie(s));
-        const o = /* @__PURE__ */ ie(this), { has: l, get: c } = Pr(o);
+        const o = /* @__PURE__ */ ie(this), { has: l, get: c } = Br(o);
         let a = l.call(o, i);
         a || (i = /* @__PURE__ */ ie(i), a = l.call(o, i));
         const u = c.call(o, i);
         return o.set(i, s), a ? mt(s, u) && It(o, "set", i, s) : It(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ ie(this), { has: o, get: l } = Pr(s);
+        const s = /* @__PURE__ */ ie(this), { has: o, get: l } = Br(s);
         let c = o.call(s, i);
         c || (i = /* @__PURE__ */ ie(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
@@ -879,26 +879,26 @@ function of(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = sf(i, e, t);
+    n[i] = of(i, e, t);
   }), n;
 }
-function Xs(e, t) {
-  const n = of(e, t);
+function Zs(e, t) {
+  const n = lf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     oe(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const lf = {
-  get: /* @__PURE__ */ Xs(!1, !1)
-}, cf = {
-  get: /* @__PURE__ */ Xs(!1, !0)
+const cf = {
+  get: /* @__PURE__ */ Zs(!1, !1)
 }, af = {
-  get: /* @__PURE__ */ Xs(!0, !1)
+  get: /* @__PURE__ */ Zs(!1, !0)
+}, uf = {
+  get: /* @__PURE__ */ Zs(!0, !1)
 };
-const jc = /* @__PURE__ */ new WeakMap(), zc = /* @__PURE__ */ new WeakMap(), $c = /* @__PURE__ */ new WeakMap(), uf = /* @__PURE__ */ new WeakMap();
-function ff(e) {
+const zc = /* @__PURE__ */ new WeakMap(), $c = /* @__PURE__ */ new WeakMap(), Uc = /* @__PURE__ */ new WeakMap(), ff = /* @__PURE__ */ new WeakMap();
+function hf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function ff(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Zs(e) {
-  return /* @__PURE__ */ wt(e) ? e : Qs(
+function Qs(e) {
+  return /* @__PURE__ */ wt(e) ? e : eo(
     e,
     !1,
-    tf,
-    lf,
-    jc
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function hf(e) {
-  return Qs(
-    e,
-    !1,
-    rf,
+    nf,
     cf,
     zc
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Is(e) {
-  return Qs(
+function df(e) {
+  return eo(
     e,
-    !0,
-    nf,
+    !1,
+    sf,
     af,
     $c
   );
 }
-function Qs(e, t, n, r, i) {
+// @__NO_SIDE_EFFECTS__
+function Os(e) {
+  return eo(
+    e,
+    !0,
+    rf,
+    uf,
+    Uc
+  );
+}
+function eo(e, t, n, r, i) {
   if (!_e(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = ff(Nu(e));
+  const o = hf(Lu(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -970,7 +970,7 @@ function Qe(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function eo(e) {
+function to(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function ie(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ie(t) : e;
 }
-function df(e) {
-  return !oe(e, "__v_skip") && Object.isExtensible(e) && xc(e, "__v_skip", !0), e;
+function pf(e) {
+  return !oe(e, "__v_skip") && Object.isExtensible(e) && Rc(e, "__v_skip", !0), e;
 }
-const tt = (e) => _e(e) ? /* @__PURE__ */ Zs(e) : e, Gt = (e) => _e(e) ? /* @__PURE__ */ Is(e) : e;
+const tt = (e) => _e(e) ? /* @__PURE__ */ Qs(e) : e, Gt = (e) => _e(e) ? /* @__PURE__ */ Os(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Ue(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function $o(e) {
-  return pf(e, !1);
+function Uo(e) {
+  return gf(e, !1);
 }
-function pf(e, t) {
-  return /* @__PURE__ */ Ue(e) ? e : new gf(e, t);
+function gf(e, t) {
+  return /* @__PURE__ */ Ue(e) ? e : new mf(e, t);
 }
-class gf {
+class mf {
   constructor(t, n) {
-    this.dep = new Ys(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ie(t), this._value = n ? t : tt(t), this.__v_isShallow = n;
+    this.dep = new Xs(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ie(t), this._value = n ? t : tt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1008,19 +1008,19 @@ class gf {
 function H(e) {
   return /* @__PURE__ */ Ue(e) ? e.value : e;
 }
-const mf = {
+const _f = {
   get: (e, t, n) => t === "__v_raw" ? e : H(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Ue(i) && !/* @__PURE__ */ Ue(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Uc(e) {
-  return /* @__PURE__ */ qt(e) ? e : new Proxy(e, mf);
+function Wc(e) {
+  return /* @__PURE__ */ qt(e) ? e : new Proxy(e, _f);
 }
-class _f {
+class bf {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Ys(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = fr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Xs(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = hr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,30 +1028,30 @@ class _f {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     de !== this)
-      return Sc(this, !0), !0;
+      return Tc(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return Ic(this), t && (t.version = this.dep.version), this._value;
+    return Oc(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function bf(e, t, n = !1) {
+function yf(e, t, n = !1) {
   let r, i;
-  return fe(e) ? r = e : (r = e.get, i = e.set), new _f(r, i, n);
+  return fe(e) ? r = e : (r = e.get, i = e.set), new bf(r, i, n);
 }
-const jr = {}, Qr = /* @__PURE__ */ new WeakMap();
+const zr = {}, ei = /* @__PURE__ */ new WeakMap();
 let cn;
-function yf(e, t = !1, n = cn) {
+function wf(e, t = !1, n = cn) {
   if (n) {
-    let r = Qr.get(n);
-    r || Qr.set(n, r = []), r.push(e);
+    let r = ei.get(n);
+    r || ei.set(n, r = []), r.push(e);
   }
 }
-function wf(e, t, n = me) {
+function kf(e, t, n = me) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ Qe(b) || i === !1 || i === 0 ? Ot(b, 1) : Ot(b);
   let u, h, y, _, p = !1, E = !1;
   if (/* @__PURE__ */ Ue(e) ? (h = () => e.value, p = /* @__PURE__ */ Qe(e)) : /* @__PURE__ */ qt(e) ? (h = () => a(e), p = !0) : K(e) ? (E = !0, p = e.some((b) => /* @__PURE__ */ qt(b) || /* @__PURE__ */ Qe(b)), h = () => e.map((b) => {
@@ -1081,8 +1081,8 @@ function wf(e, t, n = me) {
     const b = h, N = i === !0 ? 1 / 0 : i;
     h = () => Ot(b(), N);
   }
-  const F = Ku(), M = () => {
-    u.stop(), F && F.active && bc(F.effects, u);
+  const F = Gu(), M = () => {
+    u.stop(), F && F.active && yc(F.effects, u);
   };
   if (s && t) {
     const b = t;
@@ -1094,7 +1094,7 @@ function wf(e, t, n = me) {
       }
     };
   }
-  let v = E ? new Array(e.length).fill(jr) : jr;
+  let v = E ? new Array(e.length).fill(zr) : zr;
   const w = (b) => {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
@@ -1107,7 +1107,7 @@ function wf(e, t, n = me) {
             const W = [
               N,
               // pass undefined as the old value when it's changed for the first time
-              v === jr ? void 0 : E && v[0] === jr ? [] : v,
+              v === zr ? void 0 : E && v[0] === zr ? [] : v,
               _
             ];
             v = N, c ? c(t, 3, W) : (
@@ -1121,14 +1121,14 @@ function wf(e, t, n = me) {
       } else
         u.run();
   };
-  return l && l(w), u = new Cc(h), u.scheduler = o ? () => o(w, !1) : w, _ = (b) => yf(b, !1, u), y = u.onStop = () => {
-    const b = Qr.get(u);
+  return l && l(w), u = new Dc(h), u.scheduler = o ? () => o(w, !1) : w, _ = (b) => wf(b, !1, u), y = u.onStop = () => {
+    const b = ei.get(u);
     if (b) {
       if (c)
         c(b, 4);
       else
         for (const N of b) N();
-      Qr.delete(u);
+      ei.delete(u);
     }
   }, t ? r ? w(!0) : v = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), M.pause = u.pause.bind(u), M.resume = u.resume.bind(u), M.stop = M, M;
 }
@@ -1144,7 +1144,7 @@ function Ot(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Ot(r, t, n);
     });
-  else if (kc(e)) {
+  else if (Ac(e)) {
     for (const r in e)
       Ot(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1152,18 +1152,18 @@ function Ot(e, t = 1 / 0, n) {
   }
   return e;
 }
-function vr(e, t, n, r) {
+function Er(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
-    yi(i, t, n);
+    wi(i, t, n);
   }
 }
 function Pt(e, t, n, r) {
   if (fe(e)) {
-    const i = vr(e, t, n, r);
-    return i && yc(i) && i.catch((s) => {
-      yi(s, t, n, void 0, !0);
+    const i = Er(e, t, n, r);
+    return i && wc(i) && i.catch((s) => {
+      wi(s, t, n, void 0, !0);
     }), i;
   }
   if (K(e)) {
@@ -1173,7 +1173,7 @@ function Pt(e, t, n, r) {
     return i;
   }
 }
-function yi(e, t, n, r = !0, i = !1) {
+function wi(e, t, n, r = !0, i = !1) {
   const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || me;
   if (t) {
     let c = t.parent;
@@ -1190,7 +1190,7 @@ function yi(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      Vt(), vr(o, null, 10, [
+      Vt(), Er(o, null, 10, [
         e,
         a,
         u
@@ -1198,9 +1198,9 @@ function yi(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  kf(e, n, s, r, l);
+  Af(e, n, s, r, l);
 }
-function kf(e, t, n, r = !0, i = !1) {
+function Af(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1208,40 +1208,40 @@ function kf(e, t, n, r = !0, i = !1) {
 const $e = [];
 let ot = -1;
 const pt = [];
-let $t = null, Fn = 0;
-const Wc = /* @__PURE__ */ Promise.resolve();
-let ei = null;
-function ti(e) {
-  const t = ei || Wc;
+let $t = null, In = 0;
+const Jc = /* @__PURE__ */ Promise.resolve();
+let ti = null;
+function ni(e) {
+  const t = ti || Jc;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Af(e) {
+function xf(e) {
   let t = ot + 1, n = $e.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = $e[r], s = dr(i);
+    const r = t + n >>> 1, i = $e[r], s = pr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function to(e) {
+function no(e) {
   if (!(e.flags & 1)) {
-    const t = dr(e), n = $e[$e.length - 1];
+    const t = pr(e), n = $e[$e.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= dr(n) ? $e.push(e) : $e.splice(Af(t), 0, e), e.flags |= 1, Jc();
+    !(e.flags & 2) && t >= pr(n) ? $e.push(e) : $e.splice(xf(t), 0, e), e.flags |= 1, qc();
   }
 }
-function Jc() {
-  ei || (ei = Wc.then(Vc));
+function qc() {
+  ti || (ti = Jc.then(Kc));
 }
-function xf(e) {
+function Rf(e) {
   if (!K(e))
-    $t && e.id === -1 ? $t.splice(Fn + 1, 0, e) : e.flags & 1 || (pt.push(e), e.flags |= 1);
+    $t && e.id === -1 ? $t.splice(In + 1, 0, e) : e.flags & 1 || (pt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       pt.push(e[t]);
-  Jc();
+  qc();
 }
-function qc(e, t, n, r = ot + 1) {
+function Hc(e, t, n, r = ot + 1) {
   for (; r < $e.length; r++) {
     const i = $e[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function qc(e, t, n, r = ot + 1) {
     }
   }
 }
-function Hc(e, t, n = 0) {
+function Vc(e, t, n = 0) {
   if (pt.length) {
     let r = pt, i = 0;
     if (t) {
@@ -1261,39 +1261,39 @@ function Hc(e, t, n = 0) {
         (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? pt[i++] = l : r.push(l);
       }
     }
-    const s = [...new Set(r)].sort((o, l) => dr(o) - dr(l));
+    const s = [...new Set(r)].sort((o, l) => pr(o) - pr(l));
     if (pt.length = i, $t) {
       for (let o = 0; o < s.length; o++)
         $t.push(s[o]);
       return;
     }
-    for ($t = s, Fn = 0; Fn < $t.length; Fn++) {
-      const o = $t[Fn];
+    for ($t = s, In = 0; In < $t.length; In++) {
+      const o = $t[In];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    $t = null, Fn = 0;
+    $t = null, In = 0;
   }
 }
-let Xi = !1;
-function Rf(e, t) {
-  if (Xi) {
+let Zi = !1;
+function vf(e, t) {
+  if (Zi) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(pt);
-  e(), Xi = !0;
+  e(), Zi = !0;
   try {
-    qc(void 0, t), Hc(void 0, n, t);
+    Hc(void 0, t), Vc(void 0, n, t);
   } finally {
-    Xi = !1;
+    Zi = !1;
   }
 }
-const dr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Vc(e) {
+const pr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function Kc(e) {
   try {
     for (ot = 0; ot < $e.length; ot++) {
       const t = $e[ot];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), vr(
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Er(
         t,
         t.i,
         t.i ? 15 : 14
@@ -1304,26 +1304,26 @@ function Vc(e) {
       const t = $e[ot];
       t && (t.flags &= -2);
     }
-    ot = -1, $e.length = 0, Hc(), ei = null, ($e.length || pt.length) && Vc();
+    ot = -1, $e.length = 0, Vc(), ti = null, ($e.length || pt.length) && Kc();
   }
 }
-let Ze = null, Kc = null;
-function ni(e) {
+let Ze = null, Gc = null;
+function ri(e) {
   const t = Ze;
-  return Ze = e, Kc = e && e.type.__scopeId || null, t;
+  return Ze = e, Gc = e && e.type.__scopeId || null, t;
 }
-function vf(e, t = Ze, n) {
+function Ef(e, t = Ze, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && Go(-1);
-    const s = ni(t), o = gn.length;
+    r._d && Yo(-1);
+    const s = ri(t), o = gn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = gn.length; c > o; c--) ua();
-      ni(s), r._d && Go(1);
+      for (let c = gn.length; c > o; c--) fa();
+      ri(s), r._d && Yo(1);
     }
     return l;
   };
@@ -1332,7 +1332,7 @@ function vf(e, t = Ze, n) {
 function Cn(e, t) {
   if (Ze === null)
     return e;
-  const n = xi(Ze), r = e.dirs || (e.dirs = []);
+  const n = Ri(Ze), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
     let [s, o, l, c = me] = t[i];
     s && (fe(s) && (s = {
@@ -1373,26 +1373,26 @@ function sn(e, t, n, r) {
     ]), Kt());
   }
 }
-function Ef(e, t, n = !1) {
-  const r = ah();
-  if (r || On) {
-    let i = On ? On._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function Cf(e, t, n = !1) {
+  const r = uh();
+  if (r || Mn) {
+    let i = Mn ? Mn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
       return n && fe(t) ? t.call(r && r.proxy) : t;
   }
 }
-const Cf = /* @__PURE__ */ Symbol.for("v-scx"), Df = () => Ef(Cf);
-function Uo(e, t, n) {
-  return Sf(e, t, n);
+const Df = /* @__PURE__ */ Symbol.for("v-scx"), Sf = () => Cf(Df);
+function Wo(e, t, n) {
+  return Tf(e, t, n);
 }
-function Sf(e, t, n = me) {
+function Tf(e, t, n = me) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = et({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (oi) {
+  if (li) {
     if (s === "sync") {
-      const _ = Df();
+      const _ = Sf();
       a = _.__watcherHandles || (_.__watcherHandles = []);
     } else if (!c) {
       const _ = () => {
@@ -1400,21 +1400,21 @@ function Sf(e, t, n = me) {
       return _.stop = dn, _.resume = dn, _.pause = dn, _;
     }
   }
-  const u = Bn;
+  const u = jn;
   l.call = (_, p, E) => Pt(_, u, p, E);
   let h = !1;
   s === "post" ? l.scheduler = (_) => {
     _.i = u, ze(_, u && u.suspense);
   } : s !== "sync" && (h = !0, l.scheduler = (_, p) => {
-    p ? _() : to(_);
+    p ? _() : no(_);
   }), l.augmentJob = (_) => {
     t && (_.flags |= 4), h && (_.flags |= 2, u && (_.id = u.uid, _.i = u));
   };
-  const y = wf(e, t, l);
-  return oi && (a ? a.push(y) : c && y()), y;
+  const y = kf(e, t, l);
+  return li && (a ? a.push(y) : c && y()), y;
 }
-const Tf = /* @__PURE__ */ Symbol("_vte"), wi = (e) => e.__isTeleport, Zi = /* @__PURE__ */ Symbol("_leaveCb");
-function Ff(e) {
+const Ff = /* @__PURE__ */ Symbol("_vte"), ki = (e) => e.__isTeleport, Qi = /* @__PURE__ */ Symbol("_leaveCb");
+function If(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1425,9 +1425,9 @@ function Ff(e) {
   }
   return t;
 }
-function Gc(e) {
-  if (!Yc(e))
-    return wi(e.type) && e.children ? Ff(e.children) : e;
+function Yc(e) {
+  if (!Xc(e))
+    return ki(e.type) && e.children ? If(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1438,48 +1438,48 @@ function Gc(e) {
       return n.default();
   }
 }
-function sr(e, t) {
+function or(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    sr(
-      wi(n.type) && Gc(n) || n,
+    or(
+      ki(n.type) && Yc(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && sr(r, t.clone(r));
+      r && or(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === Ae && K(e.children)) {
-    const n = Zc(e.children, !1);
-    n && sr(n, t);
+    const n = Qc(e.children, !1);
+    n && or(n, t);
   }
 }
-function Os(e) {
+function Ms(e) {
   if (e.component)
-    return Os(e.component.subTree);
+    return Ms(e.component.subTree);
   if (e.type === Ae) {
-    const t = K(e.children) && Zc(e.children, !1);
-    return t ? Os(t) : void 0;
+    const t = K(e.children) && Qc(e.children, !1);
+    return t ? Ms(t) : void 0;
   }
   if (e.type !== at)
     return e;
 }
-function If(e) {
+function Of(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function Wo(e, t) {
+function Jo(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const ri = /* @__PURE__ */ new WeakMap();
-function or(e, t, n, r, i = !1) {
+const ii = /* @__PURE__ */ new WeakMap();
+function lr(e, t, n, r, i = !1) {
   if (K(e)) {
     e.forEach(
-      (E, F) => or(
+      (E, F) => lr(
         E,
         t && (K(t) ? t[F] : t),
         n,
@@ -1489,13 +1489,13 @@ function or(e, t, n, r, i = !1) {
     );
     return;
   }
-  if (lr(r) && !i) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && or(e, t, n, r.component.subTree);
+  if (cr(r) && !i) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && lr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? xi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === me ? l.refs = {} : l.refs, h = l.setupState, y = /* @__PURE__ */ ie(h), _ = h === me ? _c : (E) => Wo(u, E) ? !1 : oe(y, E), p = (E, F) => !(F && Wo(u, F));
+  const s = r.shapeFlag & 4 ? Ri(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === me ? l.refs = {} : l.refs, h = l.setupState, y = /* @__PURE__ */ ie(h), _ = h === me ? bc : (E) => Jo(u, E) ? !1 : oe(y, E), p = (E, F) => !(F && Jo(u, F));
   if (a != null && a !== c) {
-    if (Jo(t), xe(a))
+    if (qo(t), xe(a))
       u[a] = null, _(a) && (h[a] = null);
     else if (/* @__PURE__ */ Ue(a)) {
       const E = t;
@@ -1503,7 +1503,7 @@ function or(e, t, n, r, i = !1) {
     }
   }
   if (fe(c))
-    vr(c, l, 12, [o, u]);
+    Er(c, l, 12, [o, u]);
   else {
     const E = xe(c), F = /* @__PURE__ */ Ue(c);
     if (E || F) {
@@ -1511,7 +1511,7 @@ function or(e, t, n, r, i = !1) {
         if (e.f) {
           const v = E ? _(c) ? h[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            K(v) && bc(v, s);
+            K(v) && yc(v, s);
           else if (K(v))
             v.includes(s) || v.push(s);
           else if (E)
@@ -1524,28 +1524,28 @@ function or(e, t, n, r, i = !1) {
       };
       if (o) {
         const v = () => {
-          M(), ri.delete(e);
+          M(), ii.delete(e);
         };
-        v.id = -1, ri.set(e, v), ze(v, n);
+        v.id = -1, ii.set(e, v), ze(v, n);
       } else
-        Jo(e), M();
+        qo(e), M();
     }
   }
 }
-function Jo(e) {
-  const t = ri.get(e);
-  t && (t.flags |= 8, ri.delete(e));
+function qo(e) {
+  const t = ii.get(e);
+  t && (t.flags |= 8, ii.delete(e));
 }
-mi().requestIdleCallback;
-mi().cancelIdleCallback;
-const lr = (e) => !!e.type.__asyncLoader, Yc = (e) => e.type.__isKeepAlive, Of = /* @__PURE__ */ Symbol.for("v-ndc");
+_i().requestIdleCallback;
+_i().cancelIdleCallback;
+const cr = (e) => !!e.type.__asyncLoader, Xc = (e) => e.type.__isKeepAlive, Mf = /* @__PURE__ */ Symbol.for("v-ndc");
 function Dn(e, t, n, r) {
   let i;
   const s = n, o = K(e);
   if (o || xe(e)) {
     const l = o && /* @__PURE__ */ qt(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ Qe(e), a = /* @__PURE__ */ wt(e), e = bi(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ Qe(e), a = /* @__PURE__ */ wt(e), e = yi(e)), i = new Array(e.length);
     for (let u = 0, h = e.length; u < h; u++)
       i[u] = t(
         c ? a ? Gt(tt(e[u])) : tt(e[u]) : e[u],
@@ -1579,7 +1579,7 @@ function Dn(e, t, n, r) {
     i = [];
   return i;
 }
-const Ms = (e) => e ? ga(e) ? xi(e) : Ms(e.parent) : null, cr = (
+const Ns = (e) => e ? ma(e) ? Ri(e) : Ns(e.parent) : null, ar = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ et(/* @__PURE__ */ Object.create(null), {
@@ -1590,18 +1590,18 @@ const Ms = (e) => e ? ga(e) ? xi(e) : Ms(e.parent) : null, cr = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => Ms(e.parent),
-    $root: (e) => Ms(e.root),
+    $parent: (e) => Ns(e.parent),
+    $root: (e) => Ns(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      to(e.update);
+      no(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = ti.bind(e.proxy)),
+    $nextTick: (e) => e.n || (e.n = ni.bind(e.proxy)),
     $watch: (e) => dn
   })
-), Qi = (e, t) => e !== me && !e.__isScriptSetup && oe(e, t), Mf = {
+), es = (e, t) => e !== me && !e.__isScriptSetup && oe(e, t), Nf = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1620,7 +1620,7 @@ const Ms = (e) => e ? ga(e) ? xi(e) : Ms(e.parent) : null, cr = (
             return s[t];
         }
       else {
-        if (Qi(r, t))
+        if (es(r, t))
           return o[t] = 1, r[t];
         if (oe(s, t))
           return o[t] = 3, s[t];
@@ -1629,7 +1629,7 @@ const Ms = (e) => e ? ga(e) ? xi(e) : Ms(e.parent) : null, cr = (
         o[t] = 0;
       }
     }
-    const a = cr[t];
+    const a = ar[t];
     let u, h;
     if (a)
       return t === "$attrs" && je(e.attrs, "get", ""), a(e);
@@ -1648,23 +1648,23 @@ const Ms = (e) => e ? ga(e) ? xi(e) : Ms(e.parent) : null, cr = (
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return Qi(i, t) ? (i[t] = n, !0) : oe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return es(i, t) ? (i[t] = n, !0) : oe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || Qi(t, l) || oe(s, l) || oe(r, l) || oe(cr, l) || oe(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || es(t, l) || oe(s, l) || oe(r, l) || oe(ar, l) || oe(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : oe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Xc() {
+function Zc() {
   return {
     app: null,
     config: {
-      isNativeTag: _c,
+      isNativeTag: bc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1681,20 +1681,20 @@ function Xc() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Nf = 0;
-function Lf(e, t) {
+let Lf = 0;
+function Pf(e, t) {
   return function(r, i = null) {
     fe(r) || (r = et({}, r)), i != null && !_e(i) && (i = null);
-    const s = Xc(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Zc(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: Nf++,
+      _uid: Lf++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: gh,
+      version: mh,
       get config() {
         return s.config;
       },
@@ -1715,7 +1715,7 @@ function Lf(e, t) {
       mount(u, h, y) {
         if (!c) {
           const _ = a._ceVNode || Lt(r, i);
-          return _.appContext = s, y === !0 ? y = "svg" : y === !1 && (y = void 0), e(_, u, y), c = !0, a._container = u, u.__vue_app__ = a, xi(_.component);
+          return _.appContext = s, y === !0 ? y = "svg" : y === !1 && (y = void 0), e(_, u, y), c = !0, a._container = u, u.__vue_app__ = a, Ri(_.component);
         }
       },
       onUnmount(u) {
@@ -1732,29 +1732,29 @@ function Lf(e, t) {
         return s.provides[u] = h, a;
       },
       runWithContext(u) {
-        const h = On;
-        On = a;
+        const h = Mn;
+        Mn = a;
         try {
           return u();
         } finally {
-          On = h;
+          Mn = h;
         }
       }
     };
     return a;
   };
 }
-let On = null;
-const Pf = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${lt(t)}Modifiers`] || e[`${yn(t)}Modifiers`];
-function Bf(e, t, ...n) {
+let Mn = null;
+const Bf = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${lt(t)}Modifiers`] || e[`${yn(t)}Modifiers`];
+function jf(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || me;
   let i = n;
-  const s = t.startsWith("update:"), o = s && Pf(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => xe(u) ? u.trim() : u)), o.number && (i = i.map(Rr)));
-  let l, c = r[l = Hi(t)] || // also try camelCase event handler (#2249)
-  r[l = Hi(lt(t))];
-  !c && s && (c = r[l = Hi(yn(t))]), c && Pt(
+  const s = t.startsWith("update:"), o = s && Bf(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => xe(u) ? u.trim() : u)), o.number && (i = i.map(vr)));
+  let l, c = r[l = Vi(t)] || // also try camelCase event handler (#2249)
+  r[l = Vi(lt(t))];
+  !c && s && (c = r[l = Vi(yn(t))]), c && Pt(
     c,
     e,
     6,
@@ -1774,7 +1774,7 @@ function Bf(e, t, ...n) {
     );
   }
 }
-function jf(e, t, n = !1) {
+function zf(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -1782,10 +1782,10 @@ function jf(e, t, n = !1) {
   let o = {};
   return s ? (K(s) ? s.forEach((l) => o[l] = null) : et(o, s), _e(e) && r.set(e, o), o) : (_e(e) && r.set(e, null), null);
 }
-function ki(e, t) {
-  return !e || !di(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), oe(e, t[0].toLowerCase() + t.slice(1)) || oe(e, yn(t)) || oe(e, t));
+function Ai(e, t) {
+  return !e || !pi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), oe(e, t[0].toLowerCase() + t.slice(1)) || oe(e, yn(t)) || oe(e, t));
 }
-function qo(e) {
+function Ho(e) {
   const {
     type: t,
     vnode: n,
@@ -1802,7 +1802,7 @@ function qo(e) {
     setupState: _,
     ctx: p,
     inheritAttrs: E
-  } = e, F = ni(e);
+  } = e, F = ri(e);
   let M, v;
   try {
     if (n.shapeFlag & 4) {
@@ -1828,30 +1828,30 @@ function qo(e) {
           h,
           null
         )
-      ), v = t.props ? l : zf(l);
+      ), v = t.props ? l : $f(l);
     }
   } catch (b) {
-    gn.length = 0, yi(b, e, 1), M = Lt(at);
+    gn.length = 0, wi(b, e, 1), M = Lt(at);
   }
   let w = M;
   if (v && E !== !1) {
     const b = Object.keys(v), { shapeFlag: N } = w;
-    b.length && N & 7 && (s && b.some(pi) && (v = $f(
+    b.length && N & 7 && (s && b.some(gi) && (v = Uf(
       v,
       s
-    )), w = Pn(w, v, !1, !0));
+    )), w = Bn(w, v, !1, !0));
   }
-  if (n.dirs && (w = Pn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = wi(w.type) && Gc(w) || w;
-    sr(b, n.transition);
+  if (n.dirs && (w = Bn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const b = ki(w.type) && Yc(w) || w;
+    or(b, n.transition);
   }
-  return M = w, ni(F), M;
+  return M = w, ri(F), M;
 }
-function Zc(e, t = !0) {
+function Qc(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (io(i)) {
+    if (so(i)) {
       if (i.type !== at || i.children === "v-if") {
         if (n)
           return;
@@ -1862,18 +1862,18 @@ function Zc(e, t = !0) {
   }
   return n;
 }
-const zf = (e) => {
+const $f = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || di(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || pi(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, $f = (e, t) => {
+}, Uf = (e, t) => {
   const n = {};
   for (const r in e)
-    (!pi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!gi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Uf(e, t, n) {
+function Wf(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -1881,35 +1881,35 @@ function Uf(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? Ho(r, o, a) : !!o;
+      return r ? Vo(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let h = 0; h < u.length; h++) {
         const y = u[h];
-        if (Qc(o, r, y) && !ki(a, y))
+        if (ea(o, r, y) && !Ai(a, y))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? Ho(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? Vo(r, o, a) : !0 : !!o;
   return !1;
 }
-function Ho(e, t, n) {
+function Vo(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!oe(e, s) || Qc(t, e, s) && !ki(n, s))
+    if (!oe(e, s) || ea(t, e, s) && !Ai(n, s))
       return !0;
   }
   return !1;
 }
-function Qc(e, t, n) {
+function ea(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && _e(r) && _e(i) ? !Ht(r, i) : r !== i;
 }
-function Wf({ vnode: e, parent: t, suspense: n }, r) {
+function Jf({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -1919,15 +1919,15 @@ function Wf({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const ea = {}, ta = () => Object.create(ea), na = (e) => Object.getPrototypeOf(e) === ea;
-function Jf(e, t, n, r = !1) {
-  const i = {}, s = ta();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), ra(e, t, i, s);
+const ta = {}, na = () => Object.create(ta), ra = (e) => Object.getPrototypeOf(e) === ta;
+function qf(e, t, n, r = !1) {
+  const i = {}, s = na();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), ia(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ hf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ df(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function qf(e, t, n, r) {
+function Hf(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -1944,7 +1944,7 @@ function qf(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let h = 0; h < u.length; h++) {
         let y = u[h];
-        if (ki(e.emitsOptions, y))
+        if (Ai(e.emitsOptions, y))
           continue;
         const _ = t[y];
         if (c)
@@ -1952,7 +1952,7 @@ function qf(e, t, n, r) {
             _ !== s[y] && (s[y] = _, a = !0);
           else {
             const p = lt(y);
-            i[p] = Ns(
+            i[p] = Ls(
               c,
               l,
               p,
@@ -1966,7 +1966,7 @@ function qf(e, t, n, r) {
       }
     }
   } else {
-    ra(e, t, i, s) && (a = !0);
+    ia(e, t, i, s) && (a = !0);
     let u;
     for (const h in l)
       (!t || // for camelCase
@@ -1974,7 +1974,7 @@ function qf(e, t, n, r) {
       // and converted to camelCase (#955)
       ((u = yn(h)) === h || !oe(t, u))) && (c ? n && // for camelCase
       (n[h] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[h] = Ns(
+      n[u] !== void 0) && (i[h] = Ls(
         c,
         l,
         h,
@@ -1988,22 +1988,22 @@ function qf(e, t, n, r) {
   }
   a && It(e.attrs, "set", "");
 }
-function ra(e, t, n, r) {
+function ia(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (nr(c))
+      if (rr(c))
         continue;
       const a = t[c];
       let u;
-      i && oe(i, u = lt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : ki(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && oe(i, u = lt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Ai(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
     const c = /* @__PURE__ */ ie(n), a = l || me;
     for (let u = 0; u < s.length; u++) {
       const h = s[u];
-      n[h] = Ns(
+      n[h] = Ls(
         i,
         c,
         h,
@@ -2015,7 +2015,7 @@ function ra(e, t, n, r) {
   }
   return o;
 }
-function Ns(e, t, n, r, i, s) {
+function Ls(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
     const l = oe(o, "default");
@@ -2026,7 +2026,7 @@ function Ns(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = pa(i);
+          const u = ga(i);
           r = a[n] = c.call(
             null,
             t
@@ -2046,7 +2046,7 @@ function Ns(e, t, n, r, i, s) {
   }
   return r;
 }
-function Hf(e, t, n = !1) {
+function Vf(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
@@ -2056,12 +2056,12 @@ function Hf(e, t, n = !1) {
   if (K(s))
     for (let a = 0; a < s.length; a++) {
       const u = lt(s[a]);
-      Vo(u) && (o[u] = me);
+      Ko(u) && (o[u] = me);
     }
   else if (s)
     for (const a in s) {
       const u = lt(a);
-      if (Vo(u)) {
+      if (Ko(u)) {
         const h = s[a], y = o[u] = K(h) || fe(h) ? { type: h } : et({}, h), _ = y.type;
         let p = !1, E = !0;
         if (K(_))
@@ -2086,54 +2086,54 @@ function Hf(e, t, n = !1) {
   const c = [o, l];
   return _e(e) && r.set(e, c), c;
 }
-function Vo(e) {
-  return e[0] !== "$" && !nr(e);
+function Ko(e) {
+  return e[0] !== "$" && !rr(e);
 }
-const no = (e) => e === "_" || e === "_ctx" || e === "$stable", ro = (e) => K(e) ? e.map(gt) : [gt(e)], Vf = (e, t, n) => {
+const ro = (e) => e === "_" || e === "_ctx" || e === "$stable", io = (e) => K(e) ? e.map(gt) : [gt(e)], Kf = (e, t, n) => {
   if (t._n)
     return t;
-  const r = vf((...i) => ro(t(...i)), n);
+  const r = Ef((...i) => io(t(...i)), n);
   return r._c = !1, r;
-}, ia = (e, t, n) => {
+}, sa = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (no(i)) continue;
+    if (ro(i)) continue;
     const s = e[i];
     if (fe(s))
-      t[i] = Vf(i, s, r);
+      t[i] = Kf(i, s, r);
     else if (s != null) {
-      const o = ro(s);
+      const o = io(s);
       t[i] = () => o;
     }
   }
-}, sa = (e, t) => {
-  const n = ro(t);
+}, oa = (e, t) => {
+  const n = io(t);
   e.slots.default = () => n;
-}, oa = (e, t, n) => {
+}, la = (e, t, n) => {
   for (const r in t)
-    (n || !no(r)) && (e[r] = t[r]);
-}, Kf = (e, t, n) => {
-  const r = e.slots = ta();
+    (n || !ro(r)) && (e[r] = t[r]);
+}, Gf = (e, t, n) => {
+  const r = e.slots = na();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (oa(r, t, n), n && xc(r, "_", i, !0)) : ia(t, r);
-  } else t && sa(e, t);
-}, Gf = (e, t, n) => {
+    i ? (la(r, t, n), n && Rc(r, "_", i, !0)) : sa(t, r);
+  } else t && oa(e, t);
+}, Yf = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = me;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : oa(i, t, n) : (s = !t.$stable, ia(t, i)), o = t;
-  } else t && (sa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : la(i, t, n) : (s = !t.$stable, sa(t, i)), o = t;
+  } else t && (oa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !no(l) && o[l] == null && delete i[l];
-}, ze = th;
-function Yf(e) {
-  return Xf(e);
+      !ro(l) && o[l] == null && delete i[l];
+}, ze = nh;
+function Xf(e) {
+  return Zf(e);
 }
-function Xf(e, t) {
-  const n = mi();
+function Zf(e, t) {
+  const n = _i();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2151,16 +2151,16 @@ function Xf(e, t) {
   } = e, E = (d, g, k, O = null, x = null, C = null, T = void 0, L = null, S = !!g.dynamicChildren) => {
     if (d === g)
       return;
-    d && !qn(d, g) && (O = ce(d), qe(d, x, C, !0), d = null), g.patchFlag === -2 && (S = !1, g.dynamicChildren = null), g.dynamicChildren && d && d.dynamicChildren && d.dynamicChildren.hasOnce && (g.dynamicChildren === fn && (g.dynamicChildren = []), g.dynamicChildren.hasOnce = !0);
+    d && !Hn(d, g) && (O = ce(d), qe(d, x, C, !0), d = null), g.patchFlag === -2 && (S = !1, g.dynamicChildren = null), g.dynamicChildren && d && d.dynamicChildren && d.dynamicChildren.hasOnce && (g.dynamicChildren === fn && (g.dynamicChildren = []), g.dynamicChildren.hasOnce = !0);
     const { type: R, ref: B, shapeFlag: P } = g;
     switch (R) {
-      case Ai:
+      case xi:
         F(d, g, k, O);
         break;
       case at:
         M(d, g, k, O);
         break;
-      case ts:
+      case ns:
         d == null && v(g, k, O, T);
         break;
       case Ae:
@@ -2210,7 +2210,7 @@ function Xf(e, t) {
           Qt
         );
     }
-    B != null && x ? or(B, d && d.ref, C, g || d, !g) : B == null && d && d.ref != null && or(d.ref, null, C, d, !0);
+    B != null && x ? lr(B, d && d.ref, C, g || d, !g) : B == null && d && d.ref != null && lr(d.ref, null, C, d, !0);
   }, F = (d, g, k, O) => {
     if (d == null)
       r(
@@ -2289,17 +2289,17 @@ function Xf(e, t) {
       null,
       O,
       x,
-      es(d, C),
+      ts(d, C),
       T,
       L
     ), J && sn(d, null, O, "created"), W(S, d, d.scopeId, T, O), B) {
       for (const te in B)
-        te !== "value" && !nr(te) && s(S, te, null, B[te], C, O);
+        te !== "value" && !rr(te) && s(S, te, null, B[te], C, O);
       "value" in B && s(S, "value", null, B.value, C), (R = B.onVnodeBeforeMount) && ht(R, O, d);
     }
     J && sn(d, null, O, "beforeMount");
-    const ee = Zf(x, $);
-    ee ? $.beforeEnter(S) : $ && !$.persisted && (S[eh] = !0), r(S, g, k), ((R = B && B.onVnodeMounted) || ee || J) && ze(() => {
+    const ee = Qf(x, $);
+    ee ? $.beforeEnter(S) : $ && !$.persisted && (S[th] = !0), r(S, g, k), ((R = B && B.onVnodeMounted) || ee || J) && ze(() => {
       R && ht(R, O, d), ee && $.enter(S), J && sn(d, null, O, "mounted");
     }, x);
   }, W = (d, g, k, O, x) => {
@@ -2308,7 +2308,7 @@ function Xf(e, t) {
         _(d, O[C]);
     if (x) {
       let C = x.subTree;
-      if (g === C || aa(C.type) && (C.ssContent === g || C.ssFallback === g)) {
+      if (g === C || ua(C.type) && (C.ssContent === g || C.ssFallback === g)) {
         const T = x.vnode;
         W(
           d,
@@ -2348,7 +2348,7 @@ function Xf(e, t) {
       L,
       k,
       O,
-      es(g, x),
+      ts(g, x),
       C
     ) : T || wn(
       d,
@@ -2357,7 +2357,7 @@ function Xf(e, t) {
       null,
       k,
       O,
-      es(g, x),
+      ts(g, x),
       C,
       !1
     ), S > 0) {
@@ -2377,14 +2377,14 @@ function Xf(e, t) {
     }, O);
   }, se = (d, g, k, O, x, C, T) => {
     for (let L = 0; L < g.length; L++) {
-      const S = d[L], R = g[L], B = S.el || ar(S), P = (
+      const S = d[L], R = g[L], B = S.el || ur(S), P = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         B && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
         (S.type === Ae || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !qn(S, R) || // - In the case of a component, it could contain anything.
+        !Hn(S, R) || // - In the case of a component, it could contain anything.
         S.shapeFlag & 198) ? h(B) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
@@ -2407,7 +2407,7 @@ function Xf(e, t) {
     if (g !== k) {
       if (g !== me)
         for (const C in g)
-          !nr(C) && !(C in k) && s(
+          !rr(C) && !(C in k) && s(
             d,
             C,
             g[C],
@@ -2416,7 +2416,7 @@ function Xf(e, t) {
             O
           );
       for (const C in k) {
-        if (nr(C)) continue;
+        if (rr(C)) continue;
         const T = k[C], L = g[C];
         T !== L && C !== "value" && s(d, C, L, T, x, O);
       }
@@ -2452,7 +2452,7 @@ function Xf(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (g.key != null || x && g === x.subTree) && la(
+    (g.key != null || x && g === x.subTree) && ca(
       d,
       g,
       !0
@@ -2485,12 +2485,12 @@ function Xf(e, t) {
       S
     ) : ye(d, g, S);
   }, De = (d, g, k, O, x, C, T) => {
-    const L = d.component = ch(
+    const L = d.component = ah(
       d,
       O,
       x
     );
-    if (Yc(d) && (L.ctx.renderer = Qt), uh(L, !1, T), L.asyncDep) {
+    if (Xc(d) && (L.ctx.renderer = Qt), fh(L, !1, T), L.asyncDep) {
       if (x && x.registerDep(
         L,
         Xt,
@@ -2512,7 +2512,7 @@ function Xf(e, t) {
       );
   }, ye = (d, g, k) => {
     const O = g.component = d.component;
-    if (Uf(d, g, k))
+    if (Wf(d, g, k))
       if (O.asyncDep && !O.asyncResolved) {
         g.el = d.el, g.placeholder = d.placeholder, xt(O, g, k);
         return;
@@ -2525,7 +2525,7 @@ function Xf(e, t) {
       if (d.isMounted) {
         let { next: P, bu: $, u: J, parent: ee, vnode: te } = d;
         {
-          const Se = ca(d);
+          const Se = aa(d);
           if (Se) {
             P && (P.el = te.el, xt(d, P, T)), Se.asyncDep.then(() => {
               const He = () => {
@@ -2537,35 +2537,35 @@ function Xf(e, t) {
           }
         }
         let ne = P, ge;
-        on(d, !1), P ? (P.el = te.el, xt(d, P, T)) : P = te, $ && Kr($), (ge = P.props && P.props.onVnodeBeforeUpdate) && ht(ge, ee, P, te), on(d, !0);
-        const ae = qo(d), ve = d.subTree;
+        on(d, !1), P ? (P.el = te.el, xt(d, P, T)) : P = te, $ && Gr($), (ge = P.props && P.props.onVnodeBeforeUpdate) && ht(ge, ee, P, te), on(d, !0);
+        const ae = Ho(d), ve = d.subTree;
         d.subTree = ae, E(
           ve,
           ae,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           h(
-            ve.el || ar(ve)
+            ve.el || ur(ve)
           ),
           // anchor may have changed if it's in a fragment
           ce(ve),
           d,
           x,
           C
-        ), P.el = ae.el, ne === null && Wf(d, ae.el), J && ze(J, x), (ge = P.props && P.props.onVnodeUpdated) && ze(
+        ), P.el = ae.el, ne === null && Jf(d, ae.el), J && ze(J, x), (ge = P.props && P.props.onVnodeUpdated) && ze(
           () => ht(ge, ee, P, te),
           x
         );
       } else {
         let P;
-        const { el: $, props: J } = g, { bm: ee, m: te, parent: ne, root: ge, type: ae } = d, ve = lr(g);
-        on(d, !1), ee && Kr(ee), !ve && (P = J && J.onVnodeBeforeMount) && ht(P, ne, g), on(d, !0);
+        const { el: $, props: J } = g, { bm: ee, m: te, parent: ne, root: ge, type: ae } = d, ve = cr(g);
+        on(d, !1), ee && Gr(ee), !ve && (P = J && J.onVnodeBeforeMount) && ht(P, ne, g), on(d, !0);
         {
           ge.ce && ge.ce._hasShadowRoot() && ge.ce._injectChildStyle(
             ae,
             d.parent ? d.parent.type : void 0
           );
-          const Se = d.subTree = qo(d);
+          const Se = d.subTree = Ho(d);
           E(
             null,
             Se,
@@ -2583,23 +2583,23 @@ function Xf(e, t) {
             x
           );
         }
-        (g.shapeFlag & 256 || ne && lr(ne.vnode) && ne.vnode.shapeFlag & 256) && d.a && ze(d.a, x), d.isMounted = !0, g = k = O = null;
+        (g.shapeFlag & 256 || ne && cr(ne.vnode) && ne.vnode.shapeFlag & 256) && d.a && ze(d.a, x), d.isMounted = !0, g = k = O = null;
       }
     };
     d.scope.on();
-    const S = d.effect = new Cc(L);
+    const S = d.effect = new Dc(L);
     d.scope.off();
     const R = d.update = S.run.bind(S), B = d.job = S.runIfDirty.bind(S);
-    B.i = d, B.id = d.uid, S.scheduler = () => to(B), on(d, !0), R();
+    B.i = d, B.id = d.uid, S.scheduler = () => no(B), on(d, !0), R();
   }, xt = (d, g, k) => {
     g.component = d;
     const O = d.vnode.props;
-    d.vnode = g, d.next = null, qf(d, g.props, O, k), Gf(d, g.children, k), Vt(), qc(d), Kt();
+    d.vnode = g, d.next = null, Hf(d, g.props, O, k), Yf(d, g.children, k), Vt(), Hc(d), Kt();
   }, wn = (d, g, k, O, x, C, T, L, S = !1) => {
     const R = d && d.children, B = d ? d.shapeFlag : 0, P = g.children, { patchFlag: $, shapeFlag: J } = g;
     if ($ > 0) {
       if ($ & 128) {
-        Cr(
+        Dr(
           R,
           P,
           k,
@@ -2612,7 +2612,7 @@ function Xf(e, t) {
         );
         return;
       } else if ($ & 256) {
-        Ei(
+        Ci(
           R,
           P,
           k,
@@ -2626,7 +2626,7 @@ function Xf(e, t) {
         return;
       }
     }
-    J & 8 ? (B & 16 && Zt(R, x, C), P !== R && u(k, P)) : B & 16 ? J & 16 ? Cr(
+    J & 8 ? (B & 16 && Zt(R, x, C), P !== R && u(k, P)) : B & 16 ? J & 16 ? Dr(
       R,
       P,
       k,
@@ -2646,7 +2646,7 @@ function Xf(e, t) {
       L,
       S
     ));
-  }, Ei = (d, g, k, O, x, C, T, L, S) => {
+  }, Ci = (d, g, k, O, x, C, T, L, S) => {
     d = d || fn, g = g || fn;
     const R = d.length, B = g.length, P = Math.min(R, B);
     let $;
@@ -2682,13 +2682,13 @@ function Xf(e, t) {
       S,
       P
     );
-  }, Cr = (d, g, k, O, x, C, T, L, S) => {
+  }, Dr = (d, g, k, O, x, C, T, L, S) => {
     let R = 0;
     const B = g.length;
     let P = d.length - 1, $ = B - 1;
     for (; R <= P && R <= $; ) {
       const J = d[R], ee = g[R] = S ? Ft(g[R]) : gt(g[R]);
-      if (qn(J, ee))
+      if (Hn(J, ee))
         E(
           J,
           ee,
@@ -2706,7 +2706,7 @@ function Xf(e, t) {
     }
     for (; R <= P && R <= $; ) {
       const J = d[P], ee = g[$] = S ? Ft(g[$]) : gt(g[$]);
-      if (qn(J, ee))
+      if (Hn(J, ee))
         E(
           J,
           ee,
@@ -2763,7 +2763,7 @@ function Xf(e, t) {
           We = te.get(Te.key);
         else
           for (ne = ee; ne <= $; ne++)
-            if (He[ne - ee] === 0 && qn(Te, g[ne])) {
+            if (He[ne - ee] === 0 && Hn(Te, g[ne])) {
               We = ne;
               break;
             }
@@ -2779,11 +2779,11 @@ function Xf(e, t) {
           S
         ), ge++);
       }
-      const en = ve ? Qf(He) : fn;
+      const en = ve ? eh(He) : fn;
       for (ne = en.length - 1, R = ae - 1; R >= 0; R--) {
         const Te = ee + R, We = g[Te], vt = g[Te + 1], tn = Te + 1 < B ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          vt.el || ar(vt)
+          vt.el || ur(vt)
         ) : O;
         He[R] === 0 ? E(
           null,
@@ -2819,19 +2819,19 @@ function Xf(e, t) {
       r(d.anchor, g, k);
       return;
     }
-    if (T === ts) {
+    if (T === ns) {
       w(d, g, k);
       return;
     }
     if (O !== 2 && R & 1 && L)
       if (O === 0)
-        L.persisted && !C[Zi] ? r(C, g, k) : (L.beforeEnter(C), r(C, g, k), ze(() => L.enter(C), x));
+        L.persisted && !C[Qi] ? r(C, g, k) : (L.beforeEnter(C), r(C, g, k), ze(() => L.enter(C), x));
       else {
         const { leave: P, delayLeave: $, afterLeave: J } = L, ee = () => {
           d.ctx.isUnmounted ? i(C) : r(C, g, k);
         }, te = () => {
-          const ne = C._isLeaving || !!C[Zi];
-          C._isLeaving && C[Zi](
+          const ne = C._isLeaving || !!C[Qi];
+          C._isLeaving && C[Qi](
             !0
             /* cancelled */
           ), L.persisted && !ne ? ee() : P(C, () => {
@@ -2855,12 +2855,12 @@ function Xf(e, t) {
       cacheIndex: J,
       memo: ee
     } = d;
-    if ((P === -2 || R && R.hasOnce) && (x = !1), L != null && (Vt(), or(L, null, k, d, !0), Kt()), J != null && (!d.ctx || d.ctx === g) && (g.renderCache[J] = void 0), B & 256 && g.ctx.deactivate(d))
+    if ((P === -2 || R && R.hasOnce) && (x = !1), L != null && (Vt(), lr(L, null, k, d, !0), Kt()), J != null && (!d.ctx || d.ctx === g) && (g.renderCache[J] = void 0), B & 256 && g.ctx.deactivate(d))
       return;
-    const te = B & 1 && $, ne = !lr(d);
+    const te = B & 1 && $, ne = !cr(d);
     let ge;
     if (ne && (ge = T && T.onVnodeBeforeUnmount) && ht(ge, g, d), B & 6)
-      Ci(d.component, k, O);
+      Di(d.component, k, O);
     else {
       if (B & 128) {
         d.suspense.unmount(k, O);
@@ -2884,38 +2884,38 @@ function Xf(e, t) {
         k,
         !1,
         !0
-      ) : (C === Ae && P & 384 || !x && B & 16) && Zt(S, g, k), O && Dr(d);
+      ) : (C === Ae && P & 384 || !x && B & 16) && Zt(S, g, k), O && Sr(d);
     }
     const ae = ee != null && J == null;
     (ne && (ge = T && T.onVnodeUnmounted) || te || ae) && ze(() => {
       ge && ht(ge, g, d), te && sn(d, null, g, "unmounted"), ae && (d.el = null);
     }, k);
-  }, Dr = (d) => {
+  }, Sr = (d) => {
     const { type: g, el: k, anchor: O, transition: x } = d, C = g === Ae;
     if (C && !x) {
-      Sr(k, O);
+      Tr(k, O);
       return;
     }
-    if (g === ts) {
+    if (g === ns) {
       b(d), x && !x.persisted && x.afterLeave && x.afterLeave();
       return;
     }
-    const T = C ? Os(d) : d, L = () => {
-      C ? h(k) && Sr(k, O) : i(k), x && !x.persisted && x.afterLeave && x.afterLeave();
+    const T = C ? Ms(d) : d, L = () => {
+      C ? h(k) && Tr(k, O) : i(k), x && !x.persisted && x.afterLeave && x.afterLeave();
     };
     if (T && T.shapeFlag & 1 && x && !x.persisted) {
       const { leave: S, delayLeave: R } = x, B = T.el, P = () => S(B, L);
       R ? R(B, L, P) : P();
     } else
       L();
-  }, Sr = (d, g) => {
+  }, Tr = (d, g) => {
     let k;
     for (; d !== g; )
       k = y(d), i(d), d = k;
     i(g);
-  }, Ci = (d, g, k) => {
+  }, Di = (d, g, k) => {
     const { bum: O, scope: x, job: C, subTree: T, um: L, m: S, a: R } = d;
-    Ko(S), Ko(R), O && Kr(O), x.stop(), C ? (C.flags |= 8, qe(T, d, g, k)) : T && (T.transition = d.vnode.transition, qe(T, d, g, k)), L && ze(L, g);
+    Go(S), Go(R), O && Gr(O), x.stop(), C ? (C.flags |= 8, qe(T, d, g, k)) : T && (T.transition = d.vnode.transition, qe(T, d, g, k)), L && ze(L, g);
     const B = () => {
       d.isUnmounted = !0;
     };
@@ -2928,11 +2928,11 @@ function Xf(e, t) {
       return ce(d.component.subTree);
     if (d.shapeFlag & 128)
       return d.suspense.next();
-    const g = y(d.anchor || d.el), k = g && g[Tf];
+    const g = y(d.anchor || d.el), k = g && g[Ff];
     return k ? y(k) : g;
-  }, Tr = (d, g, k) => {
-    const O = d && g._vnode ? void 0 : d && d.component ? d.component.uid : lh();
-    Rf(() => {
+  }, Fr = (d, g, k) => {
+    const O = d && g._vnode ? void 0 : d && d.component ? d.component.uid : ch();
+    vf(() => {
       d == null ? g._vnode && qe(g._vnode, null, null, !0) : E(
         g._vnode || null,
         d,
@@ -2947,7 +2947,7 @@ function Xf(e, t) {
     p: E,
     um: qe,
     m: Rt,
-    r: Dr,
+    r: Sr,
     mt: De,
     mc: Z,
     pc: wn,
@@ -2956,30 +2956,30 @@ function Xf(e, t) {
     o: e
   };
   return {
-    render: Tr,
+    render: Fr,
     hydrate: void 0,
-    createApp: Lf(Tr)
+    createApp: Pf(Fr)
   };
 }
-function es({ type: e, props: t }, n) {
+function ts({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function on({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Zf(e, t) {
+function Qf(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function la(e, t, n = !1) {
+function ca(e, t, n = !1) {
   const r = e.children, i = t.children;
   if (K(r) && K(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = Ft(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && la(o, l)), l.type === Ai && (l.patchFlag === -1 && (l = i[s] = Ft(l)), l.el = o.el), l.type === at && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = Ft(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && ca(o, l)), l.type === xi && (l.patchFlag === -1 && (l = i[s] = Ft(l)), l.el = o.el), l.type === at && !l.el && (l.el = o.el);
     }
 }
-function Qf(e) {
+function eh(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -2999,46 +2999,46 @@ function Qf(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function ca(e) {
+function aa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : ca(t);
+    return t.asyncDep && !t.asyncResolved ? t : aa(t);
 }
-function Ko(e) {
+function Go(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function ar(e) {
+function ur(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return ar(t.subTree);
+    return ur(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? ar(n.activeBranch) : null;
+  return n && n.activeBranch ? ur(n.activeBranch) : null;
 }
-const aa = (e) => e.__isSuspense, eh = /* @__PURE__ */ Symbol("_deferredEnter");
-function th(e, t) {
-  t && t.pendingBranch ? K(e) ? t.effects.push(...e) : t.effects.push(e) : xf(e);
+const ua = (e) => e.__isSuspense, th = /* @__PURE__ */ Symbol("_deferredEnter");
+function nh(e, t) {
+  t && t.pendingBranch ? K(e) ? t.effects.push(...e) : t.effects.push(e) : Rf(e);
 }
-const Ae = /* @__PURE__ */ Symbol.for("v-fgt"), Ai = /* @__PURE__ */ Symbol.for("v-txt"), at = /* @__PURE__ */ Symbol.for("v-cmt"), ts = /* @__PURE__ */ Symbol.for("v-stc"), gn = [];
+const Ae = /* @__PURE__ */ Symbol.for("v-fgt"), xi = /* @__PURE__ */ Symbol.for("v-txt"), at = /* @__PURE__ */ Symbol.for("v-cmt"), ns = /* @__PURE__ */ Symbol.for("v-stc"), gn = [];
 let Ge = null;
 function ue(e = !1) {
   gn.push(Ge = e ? null : []);
 }
-function ua() {
+function fa() {
   gn.pop(), Ge = gn[gn.length - 1] || null;
 }
-let pr = 1;
-function Go(e, t = !1) {
-  pr += e, e < 0 && Ge && t && (Ge.hasOnce = !0);
+let gr = 1;
+function Yo(e, t = !1) {
+  gr += e, e < 0 && Ge && t && (Ge.hasOnce = !0);
 }
-function fa(e) {
-  return e.dynamicChildren = pr > 0 ? Ge || fn : null, ua(), pr > 0 && Ge && Ge.push(e), e;
+function ha(e) {
+  return e.dynamicChildren = gr > 0 ? Ge || fn : null, fa(), gr > 0 && Ge && Ge.push(e), e;
 }
 function he(e, t, n, r, i, s) {
-  return fa(
+  return ha(
     Y(
       e,
       t,
@@ -3050,8 +3050,8 @@ function he(e, t, n, r, i, s) {
     )
   );
 }
-function nh(e, t, n, r, i) {
-  return fa(
+function rh(e, t, n, r, i) {
+  return ha(
     Lt(
       e,
       t,
@@ -3062,13 +3062,13 @@ function nh(e, t, n, r, i) {
     )
   );
 }
-function io(e) {
+function so(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function qn(e, t) {
+function Hn(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const ha = ({ key: e }) => e ?? null, Gr = ({
+const da = ({ key: e }) => e ?? null, Yr = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3079,9 +3079,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === Ae ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && ha(t),
-    ref: t && Gr(t),
-    scopeId: Kc,
+    key: t && da(t),
+    ref: t && Yr(t),
+    scopeId: Gc,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3103,7 +3103,7 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === Ae ? 0 : 1, o = !1,
     appContext: null,
     ctx: Ze
   };
-  return l ? (ii(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= xe(n) ? 8 : 16), pr > 0 && // avoid a block node from tracking itself
+  return l ? (si(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= xe(n) ? 8 : 16), gr > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   Ge && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3113,23 +3113,23 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === Ae ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && Ge.push(c), c;
 }
-const Lt = rh;
-function rh(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === Of) && (e = at), io(e)) {
-    const l = Pn(
+const Lt = ih;
+function ih(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === Mf) && (e = at), so(e)) {
+    const l = Bn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && ii(l, n), pr > 0 && !s && Ge && (l.shapeFlag & 6 ? Ge[Ge.indexOf(e)] = l : Ge.push(l)), l.patchFlag = -2, l;
+    return n && si(l, n), gr > 0 && !s && Ge && (l.shapeFlag & 6 ? Ge[Ge.indexOf(e)] = l : Ge.push(l)), l.patchFlag = -2, l;
   }
-  if (ph(e) && (e = e.__vccOpts), t) {
-    t = ih(t);
+  if (gh(e) && (e = e.__vccOpts), t) {
+    t = sh(t);
     let { class: l, style: c } = t;
-    l && !xe(l) && (t.class = st(l)), _e(c) && (/* @__PURE__ */ eo(c) && !K(c) && (c = et({}, c)), t.style = _i(c));
+    l && !xe(l) && (t.class = st(l)), _e(c) && (/* @__PURE__ */ to(c) && !K(c) && (c = et({}, c)), t.style = bi(c));
   }
-  const o = xe(e) ? 1 : aa(e) ? 128 : wi(e) ? 64 : _e(e) ? 4 : fe(e) ? 2 : 0;
+  const o = xe(e) ? 1 : ua(e) ? 128 : ki(e) ? 64 : _e(e) ? 4 : fe(e) ? 2 : 0;
   return Y(
     e,
     t,
@@ -3141,21 +3141,21 @@ function rh(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function ih(e) {
-  return e ? /* @__PURE__ */ eo(e) ? et({}, e) : na(e) ? et({}, e[_a] || e) : e : null;
+function sh(e) {
+  return e ? /* @__PURE__ */ to(e) ? et({}, e) : ra(e) ? et({}, e[ba] || e) : e : null;
 }
-function Pn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? sh(i || {}, t) : i, u = {
+function Bn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? oh(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && ha(a),
+    key: a && da(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? K(s) ? s.concat(Gr(t)) : [s, Gr(t)] : Gr(t)
+      n && s ? K(s) ? s.concat(Yr(t)) : [s, Yr(t)] : Yr(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3181,8 +3181,8 @@ function Pn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Pn(e.ssContent),
-    ssFallback: e.ssFallback && Pn(e.ssFallback),
+    ssContent: e.ssContent && Bn(e.ssContent),
+    ssFallback: e.ssFallback && Bn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3190,16 +3190,16 @@ function Pn(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && sr(
+  return c && r && or(
     u,
     c.clone(u)
   ), u;
 }
 function Pe(e = " ", t = 0) {
-  return Lt(Ai, null, e, t);
+  return Lt(xi, null, e, t);
 }
 function Ke(e = "", t = !1) {
-  return t ? (ue(), nh(at, null, e)) : Lt(at, null, e);
+  return t ? (ue(), rh(at, null, e)) : Lt(at, null, e);
 }
 function gt(e) {
   return e == null || typeof e == "boolean" ? Lt(at) : K(e) ? Lt(
@@ -3207,12 +3207,12 @@ function gt(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : io(e) ? Ft(e) : Lt(Ai, null, String(e));
+  ) : so(e) ? Ft(e) : Lt(xi, null, String(e));
 }
 function Ft(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Pn(e);
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Bn(e);
 }
-function ii(e, t) {
+function si(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
@@ -3222,16 +3222,16 @@ function ii(e, t) {
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), ii(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), si(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !na(t) ? t._ctx = Ze : i === 3 && Ze && (Ze.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !ra(t) ? t._ctx = Ze : i === 3 && Ze && (Ze.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (fe(t)) {
     if (r & 65) {
-      ii(e, { default: t });
+      si(e, { default: t });
       return;
     }
     t = { default: t, _ctx: Ze }, n = 32;
@@ -3239,7 +3239,7 @@ function ii(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [Pe(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function sh(...e) {
+function oh(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3247,12 +3247,12 @@ function sh(...e) {
       if (i === "class")
         t.class !== r.class && (t.class = st([t.class, r.class]));
       else if (i === "style")
-        t.style = _i([t.style, r.style]);
-      else if (di(i)) {
+        t.style = bi([t.style, r.style]);
+      else if (pi(i)) {
         const s = t[i], o = r[i];
         o && s !== o && !(K(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !pi(i) && (t[i] = o);
+        !gi(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
@@ -3263,14 +3263,14 @@ function ht(e, t, n, r = null) {
     r
   ]);
 }
-const oh = /* @__PURE__ */ Xc();
-let da = 0;
-function lh() {
-  return da;
+const lh = /* @__PURE__ */ Zc();
+let pa = 0;
+function ch() {
+  return pa;
 }
-function ch(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || oh, s = {
-    uid: da++,
+function ah(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || lh, s = {
+    uid: pa++,
     vnode: e,
     type: r,
     parent: t,
@@ -3284,7 +3284,7 @@ function ch(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Vu(
+    scope: new Ku(
       !0
       /* detached */
     ),
@@ -3301,8 +3301,8 @@ function ch(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Hf(r, i),
-    emitsOptions: jf(r, i),
+    propsOptions: Vf(r, i),
+    emitsOptions: zf(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3345,52 +3345,52 @@ function ch(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Bf.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = jf.bind(null, s), e.ce && e.ce(s), s;
 }
-let Bn = null;
-const ah = () => Bn || Ze;
-let si, gr;
+let jn = null;
+const uh = () => jn || Ze;
+let oi, mr;
 {
-  const e = mi(), t = (n, r) => {
+  const e = _i(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  si = t(
+  oi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Bn = n
-  ), gr = t(
+    (n) => jn = n
+  ), mr = t(
     "__VUE_SSR_SETTERS__",
-    (n) => oi = n
+    (n) => li = n
   );
 }
-const pa = (e) => {
-  const t = Bn;
-  return si(e), e.scope.on(), () => {
-    e.scope.off(), si(t);
+const ga = (e) => {
+  const t = jn;
+  return oi(e), e.scope.on(), () => {
+    e.scope.off(), oi(t);
   };
-}, Yo = () => {
-  Bn && Bn.scope.off(), si(null);
+}, Xo = () => {
+  jn && jn.scope.off(), oi(null);
 };
-function ga(e) {
+function ma(e) {
   return e.vnode.shapeFlag & 4;
 }
-let oi = !1;
-function uh(e, t = !1, n = !1) {
-  t && gr(t);
-  const { props: r, children: i } = e.vnode, s = ga(e);
-  Jf(e, r, s, t), Kf(e, i, n || t);
-  const o = s ? fh(e, t) : void 0;
-  return t && gr(!1), o;
+let li = !1;
+function fh(e, t = !1, n = !1) {
+  t && mr(t);
+  const { props: r, children: i } = e.vnode, s = ma(e);
+  qf(e, r, s, t), Gf(e, i, n || t);
+  const o = s ? hh(e, t) : void 0;
+  return t && mr(!1), o;
 }
-function fh(e, t) {
+function hh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Mf);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Nf);
   const { setup: r } = n;
   if (r) {
     Vt();
-    const i = e.setupContext = r.length > 1 ? dh(e) : null, s = pa(e), o = vr(
+    const i = e.setupContext = r.length > 1 ? ph(e) : null, s = ga(e), o = Er(
       r,
       e,
       0,
@@ -3398,75 +3398,75 @@ function fh(e, t) {
         e.props,
         i
       ]
-    ), l = yc(o);
-    if (Kt(), s(), (l || e.sp) && !lr(e) && If(e), l) {
-      if (o.then(Yo, Yo), t)
+    ), l = wc(o);
+    if (Kt(), s(), (l || e.sp) && !cr(e) && Of(e), l) {
+      if (o.then(Xo, Xo), t)
         return o.then((c) => {
-          gr(!0);
+          mr(!0);
           try {
-            Xo(e, c, t);
+            Zo(e, c, t);
           } finally {
-            gr(!1);
+            mr(!1);
           }
         }).catch((c) => {
-          yi(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          wi(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      Xo(e, o);
+      Zo(e, o);
   } else
-    ma(e);
+    _a(e);
 }
-function Xo(e, t, n) {
-  fe(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : _e(t) && (e.setupState = Uc(t)), ma(e);
+function Zo(e, t, n) {
+  fe(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : _e(t) && (e.setupState = Wc(t)), _a(e);
 }
-function ma(e, t, n) {
+function _a(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || dn);
 }
-const _a = /* @__PURE__ */ Symbol(), hh = {
+const ba = /* @__PURE__ */ Symbol(), dh = {
   get(e, t) {
-    return je(e, "get", ""), t === _a ? e : e[t];
+    return je(e, "get", ""), t === ba ? e : e[t];
   }
 };
-function dh(e) {
+function ph(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, hh),
+    attrs: new Proxy(e.attrs, dh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function xi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Uc(df(e.exposed)), {
+function Ri(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Wc(pf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in cr)
-        return cr[n](e);
+      if (n in ar)
+        return ar[n](e);
     },
     has(t, n) {
-      return n in t || n in cr;
+      return n in t || n in ar;
     }
   })) : e.proxy;
 }
-function ph(e) {
+function gh(e) {
   return fe(e) && "__vccOpts" in e;
 }
-const jt = (e, t) => /* @__PURE__ */ bf(e, t, oi), gh = "3.5.45";
-let Ls;
-const Zo = typeof window < "u" && window.trustedTypes;
-if (Zo)
+const jt = (e, t) => /* @__PURE__ */ yf(e, t, li), mh = "3.5.45";
+let Ps;
+const Qo = typeof window < "u" && window.trustedTypes;
+if (Qo)
   try {
-    Ls = /* @__PURE__ */ Zo.createPolicy("vue", {
+    Ps = /* @__PURE__ */ Qo.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const ba = Ls ? (e) => Ls.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000/svg", _h = "http://www.w3.org/1998/Math/MathML", Tt = typeof document < "u" ? document : null, Qo = Tt && /* @__PURE__ */ Tt.createElement("template"), bh = {
+const ya = Ps ? (e) => Ps.createHTML(e) : (e) => e, _h = "http://www.w3.org/2000/svg", bh = "http://www.w3.org/1998/Math/MathML", Tt = typeof document < "u" ? document : null, el = Tt && /* @__PURE__ */ Tt.createElement("template"), yh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3475,7 +3475,7 @@ const ba = Ls ? (e) => Ls.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Tt.createElementNS(mh, e) : t === "mathml" ? Tt.createElementNS(_h, e) : n ? Tt.createElement(e, { is: n }) : Tt.createElement(e);
+    const i = t === "svg" ? Tt.createElementNS(_h, e) : t === "mathml" ? Tt.createElementNS(bh, e) : n ? Tt.createElement(e, { is: n }) : Tt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Tt.createTextNode(e),
@@ -3502,10 +3502,10 @@ const ba = Ls ? (e) => Ls.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Qo.innerHTML = ba(
+      el.innerHTML = ya(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Qo.content;
+      const l = el.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3521,13 +3521,13 @@ const ba = Ls ? (e) => Ls.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, yh = /* @__PURE__ */ Symbol("_vtc");
-function wh(e, t, n) {
-  const r = e[yh];
+}, wh = /* @__PURE__ */ Symbol("_vtc");
+function kh(e, t, n) {
+  const r = e[wh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const el = /* @__PURE__ */ Symbol("_vod"), kh = /* @__PURE__ */ Symbol("_vsh"), Ah = /* @__PURE__ */ Symbol(""), xh = /(?:^|;)\s*display\s*:/;
-function Rh(e, t, n) {
+const tl = /* @__PURE__ */ Symbol("_vod"), Ah = /* @__PURE__ */ Symbol("_vsh"), xh = /* @__PURE__ */ Symbol(""), Rh = /(?:^|;)\s*display\s*:/;
+function vh(e, t, n) {
   const r = e.style, i = xe(n);
   let s = !1;
   if (n && !i) {
@@ -3535,73 +3535,73 @@ function Rh(e, t, n) {
       if (xe(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && er(r, l, "");
+          n[l] == null && tr(r, l, "");
         }
       else
         for (const o in t)
-          n[o] == null && er(r, o, "");
+          n[o] == null && tr(r, o, "");
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? Eh(
+      l != null ? Ch(
         e,
         o,
         !xe(t) && t ? t[o] : void 0,
         l
-      ) || er(r, o, l) : er(r, o, "");
+      ) || tr(r, o, l) : tr(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[Ah];
-      o && (n += ";" + o), r.cssText = n, s = xh.test(n);
+      const o = r[xh];
+      o && (n += ";" + o), r.cssText = n, s = Rh.test(n);
     }
   } else t && e.removeAttribute("style");
-  el in e && ((!i || t !== n) && (e[el] = s ? r.display : ""), e[kh] && (r.display = "none"));
+  tl in e && ((!i || t !== n) && (e[tl] = s ? r.display : ""), e[Ah] && (r.display = "none"));
 }
-const zr = /\s*!important$/;
-function er(e, t, n) {
+const $r = /\s*!important$/;
+function tr(e, t, n) {
   if (K(n))
-    n.forEach((r) => er(e, t, r));
+    n.forEach((r) => tr(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    zr.test(n) ? e.setProperty(t, n.replace(zr, ""), "important") : e.setProperty(t, n);
+    $r.test(n) ? e.setProperty(t, n.replace($r, ""), "important") : e.setProperty(t, n);
   else {
-    const r = vh(e, t);
-    zr.test(n) ? e.setProperty(
+    const r = Eh(e, t);
+    $r.test(n) ? e.setProperty(
       yn(r),
-      n.replace(zr, ""),
+      n.replace($r, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const tl = ["Webkit", "Moz", "ms"], ns = {};
-function vh(e, t) {
-  const n = ns[t];
+const nl = ["Webkit", "Moz", "ms"], rs = {};
+function Eh(e, t) {
+  const n = rs[t];
   if (n)
     return n;
   let r = lt(t);
   if (r !== "filter" && r in e)
-    return ns[t] = r;
-  r = Ac(r);
-  for (let i = 0; i < tl.length; i++) {
-    const s = tl[i] + r;
+    return rs[t] = r;
+  r = xc(r);
+  for (let i = 0; i < nl.length; i++) {
+    const s = nl[i] + r;
     if (s in e)
-      return ns[t] = s;
+      return rs[t] = s;
   }
   return t;
 }
-function Eh(e, t, n, r) {
+function Ch(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && xe(r) && n === r;
 }
-const nl = "http://www.w3.org/1999/xlink";
-function rl(e, t, n, r, i, s = Wu(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(nl, t.slice(6, t.length)) : e.setAttributeNS(nl, t, n) : n == null || s && !Rc(n) ? e.removeAttribute(t) : e.setAttribute(
+const rl = "http://www.w3.org/1999/xlink";
+function il(e, t, n, r, i, s = Ju(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(rl, t.slice(6, t.length)) : e.setAttributeNS(rl, t, n) : n == null || s && !vc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : yt(n) ? String(n) : n
   );
 }
-function il(e, t, n, r, i) {
+function sl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? ba(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? ya(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3618,7 +3618,7 @@ function il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Rc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = vc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3629,35 +3629,35 @@ function il(e, t, n, r, i) {
 function un(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function Ch(e, t, n, r) {
+function Dh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const sl = /* @__PURE__ */ Symbol("_vei");
-function Dh(e, t, n, r, i = null) {
-  const s = e[sl] || (e[sl] = {}), o = s[t];
+const ol = /* @__PURE__ */ Symbol("_vei");
+function Sh(e, t, n, r, i = null) {
+  const s = e[ol] || (e[ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Fh(t);
+    const [l, c] = Ih(t);
     if (r) {
-      const a = s[t] = Mh(
+      const a = s[t] = Nh(
         r,
         i
       );
       un(e, l, a, c);
-    } else o && (Ch(e, l, o, c), s[t] = void 0);
+    } else o && (Dh(e, l, o, c), s[t] = void 0);
   }
 }
-const Sh = /(Once|Passive|Capture)$/, Th = /^on:?(?:Once|Passive|Capture)$/;
-function Fh(e) {
+const Th = /(Once|Passive|Capture)$/, Fh = /^on:?(?:Once|Passive|Capture)$/;
+function Ih(e) {
   let t, n;
-  for (; (n = e.match(Sh)) && !Th.test(e); )
+  for (; (n = e.match(Th)) && !Fh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : yn(e.slice(2)), t];
 }
-let rs = 0;
-const Ih = /* @__PURE__ */ Promise.resolve(), Oh = () => rs || (Ih.then(() => rs = 0), rs = Date.now());
-function Mh(e, t) {
+let is = 0;
+const Oh = /* @__PURE__ */ Promise.resolve(), Mh = () => is || (Oh.then(() => is = 0), is = Date.now());
+function Nh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3687,18 +3687,18 @@ function Mh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = Oh(), n;
+  return n.value = e, n.attached = Mh(), n;
 }
-const ol = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Nh = (e, t, n, r, i, s) => {
+const ll = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Lh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? wh(e, r, o) : t === "style" ? Rh(e, n, r) : di(t) ? pi(t) || Dh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Lh(e, t, r, o)) ? (il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && rl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Ph(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !xe(r))) ? il(e, lt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), rl(e, t, r, o));
+  t === "class" ? kh(e, r, o) : t === "style" ? vh(e, n, r) : pi(t) ? gi(t) || Sh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ph(e, t, r, o)) ? (sl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && il(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Bh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !xe(r))) ? sl(e, lt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), il(e, t, r, o));
 };
-function Lh(e, t, n, r) {
+function Ph(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && ol(t) && fe(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && ll(t) && fe(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3706,9 +3706,9 @@ function Lh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return ol(t) && xe(n) ? !1 : t in e;
+  return ll(t) && xe(n) ? !1 : t in e;
 }
-function Ph(e, t) {
+function Bh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3718,52 +3718,52 @@ function Ph(e, t) {
   const r = lt(t);
   return Array.isArray(n) ? n.some((i) => lt(i) === r) : Object.keys(n).some((i) => lt(i) === r);
 }
-const li = (e) => {
+const ci = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return K(t) ? (n) => Kr(t, n) : t;
+  return K(t) ? (n) => Gr(t, n) : t;
 };
-function Bh(e) {
+function jh(e) {
   e.target.composing = !0;
 }
-function ll(e) {
+function cl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const hn = /* @__PURE__ */ Symbol("_assign"), $r = /* @__PURE__ */ Symbol("_initialValue");
-function is(e, t, n) {
-  return t && (e = e.trim()), n && (e = Rr(e)), e;
+const hn = /* @__PURE__ */ Symbol("_assign"), Ur = /* @__PURE__ */ Symbol("_initialValue");
+function ss(e, t, n) {
+  return t && (e = e.trim()), n && (e = vr(e)), e;
 }
-const Hn = {
+const Vn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
-    e.parentNode && (e.type === "text" ? e[$r] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[$r] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[hn] = li(i);
+    e.parentNode && (e.type === "text" ? e[Ur] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[Ur] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[hn] = ci(i);
     const s = r || i.props && i.props.type === "number";
     un(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[hn](is(e.value, n, s));
+      o.target.composing || e[hn](ss(e.value, n, s));
     }), (n || s) && un(e, "change", () => {
-      e.value = is(e.value, n, s);
-    }), t || (un(e, "compositionstart", Bh), un(e, "compositionend", ll), un(e, "change", ll));
+      e.value = ss(e.value, n, s);
+    }), t || (un(e, "compositionstart", jh), un(e, "compositionend", cl), un(e, "change", cl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const i = t ?? "", s = e[$r];
-    delete e[$r], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[hn](is(e.value, n, r)) : e.value = i;
+    const i = t ?? "", s = e[Ur];
+    delete e[Ur], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[hn](ss(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[hn] = li(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Rr(e.value) : e.value, c = t ?? "";
+    if (e[hn] = ci(o), e.composing) return;
+    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? vr(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, jh = {
+}, zh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, un(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Rr(ci(c)) : ci(c)
+        (c) => n ? vr(ai(c)) : ai(c)
       ), s = e.multiple, o = s ? bn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? K(o) ? i.slice() : i : o
@@ -3771,26 +3771,26 @@ const Hn = {
       try {
         e[hn](o);
       } finally {
-        ti(() => {
+        ni(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[hn] = li(r);
+    }), e[hn] = ci(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    cl(e, t, n);
+    al(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[hn] = li(n);
+    e._modelValue = t, e[hn] = ci(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !zh(t, r[1], r[0])) && cl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !$h(t, r[1], r[0])) && al(e, t, n);
   }
 };
-function zh(e, t, n) {
+function $h(e, t, n) {
   if (!n || K(e)) return Ht(e, t);
   if (bn(e)) {
     if (e.size !== t.length) return !1;
@@ -3800,18 +3800,18 @@ function zh(e, t, n) {
   }
   return !1;
 }
-function cl(e, t, n = !1) {
+function al(e, t, n = !1) {
   const r = e.multiple, i = K(t);
   if (!(r && !i && !bn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = ci(l);
+      const l = e.options[s], c = ai(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Hu(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Vu(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(Rr(c));
-      else if (Ht(ci(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(vr(c));
+      else if (Ht(ai(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -3819,10 +3819,10 @@ function cl(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function ci(e) {
+function ai(e) {
   return "_value" in e ? e._value : e.value;
 }
-const $h = ["ctrl", "shift", "alt", "meta"], Uh = {
+const Uh = ["ctrl", "shift", "alt", "meta"], Wh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,44 +3833,44 @@ const $h = ["ctrl", "shift", "alt", "meta"], Uh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => $h.some((n) => e[`${n}Key`] && !t.includes(n))
-}, al = (e, t) => {
+  exact: (e, t) => Uh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, ul = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Uh[t[o]];
+      const l = Wh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Wh = /* @__PURE__ */ et({ patchProp: Nh }, bh);
-let ul;
-function Jh() {
-  return ul || (ul = Yf(Wh));
+}, Jh = /* @__PURE__ */ et({ patchProp: Lh }, yh);
+let fl;
+function qh() {
+  return fl || (fl = Xf(Jh));
 }
-const qh = ((...e) => {
-  const t = Jh().createApp(...e), { mount: n } = t;
+const Hh = ((...e) => {
+  const t = qh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Vh(r);
+    const i = Kh(r);
     if (!i) return;
     const s = t._component;
     !fe(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Hh(i));
+    const o = n(i, !1, Vh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Hh(e) {
+function Vh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Vh(e) {
+function Kh(e) {
   return xe(e) ? document.querySelector(e) : e;
 }
-const Kh = "/comfyd/connection";
-function Gh(e, t) {
+const Gh = "/comfyd/connection";
+function Yh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -3885,16 +3885,16 @@ function Gh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-function ya(e, t) {
+function wa(e, t) {
   return `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-class Yh {
+class Xh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Kh).then(
-      (t) => Gh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Gh).then(
+      (t) => Yh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3906,31 +3906,31 @@ class Yh {
     this.pending = null;
   }
 }
-function Ps(e, t = Math.random) {
+function Bs(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const wa = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function ur(e, t) {
+const ka = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function fr(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (wa(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (ka(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function fl(e, t) {
+function hl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Xh(e, t) {
+function Zh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Zh(e, t) {
+function Qh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Qh(e) {
+function ed(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function ed(e, t) {
+function td(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3955,18 +3955,18 @@ function Mt(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function In(e, t, n = 3) {
+function On(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = td(r, o);
+    let l = nd(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const hl = 128;
-function td(e, t) {
-  if (e.length > hl || t.length > hl) return 1 / 0;
+const dl = 128;
+function nd(e, t) {
+  if (e.length > dl || t.length > dl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -3990,121 +3990,121 @@ const Ye = Object.freeze({
   // GRAPH_MAX_REF.
   ref: 128
 });
-class Bs extends Error {
+class js extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const X = (e, t, n) => {
-  throw new Bs(e, t, n);
-}, jn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Vn(e, t, n = Ye.name, { optional: r = !1 } = {}) {
+  throw new js(e, t, n);
+}, zn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Kn(e, t, n = Ye.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
     X("INVALID_COMMAND", `${t} is required`);
   }
   return typeof e != "string" && X("INVALID_COMMAND", `${t} must be a string`), e.length > n && X("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function Ur(e, t, { optional: n = !1 } = {}) {
+function Wr(e, t, { optional: n = !1 } = {}) {
   return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ye.coord) && X("INVALID_COMMAND", `${t} must be a number within ±${Ye.coord}`), e);
 }
 function Sn(e, t) {
-  return jn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ye.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : X("INVALID_COMMAND", `${t} must be a node id or a ref`);
+  return zn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ye.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : X("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function ss(e, t) {
+function os(e, t) {
   if (e == null) return 0;
-  if (jn(e))
+  if (zn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ye.name ? e : X("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function dl(e, t) {
-  if (jn(e)) {
+function pl(e, t) {
+  if (zn(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && X("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || X("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ye.text && X("VALUE_INVALID", `${t} is longer than ${Ye.text} characters`), e) : X("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const Yr = {
+const Xr = {
   create_node(e) {
     const t = {
-      node_type: Vn(e.node_type, "node_type"),
-      x: Ur(e.x, "x", { optional: !0 }),
-      y: Ur(e.y, "y", { optional: !0 }),
-      ref: Vn(e.ref, "ref", Ye.ref, { optional: !0 }),
-      title: Vn(e.title, "title", Ye.name, { optional: !0 }),
+      node_type: Kn(e.node_type, "node_type"),
+      x: Wr(e.x, "x", { optional: !0 }),
+      y: Wr(e.y, "y", { optional: !0 }),
+      ref: Kn(e.ref, "ref", Ye.ref, { optional: !0 }),
+      title: Kn(e.title, "title", Ye.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || X("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      jn(e.widgets) || X("INVALID_COMMAND", "widgets must be an object of name: value");
+      zn(e.widgets) || X("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Ye.widgets && X("INVALID_COMMAND", `more than ${Ye.widgets} widgets`);
-      for (const r of n) t.widgets.push([Vn(r, "widget name"), dl(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([Kn(r, "widget name"), pl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Sn(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Sn(e.from_id, "from_id"),
-    from_slot: ss(e.from_slot, "from_slot"),
+    from_slot: os(e.from_slot, "from_slot"),
     to_id: Sn(e.to_id, "to_id"),
-    to_slot: ss(e.to_slot, "to_slot")
+    to_slot: os(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Sn(e.node_id, "node_id"), slot: ss(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Sn(e.node_id, "node_id"), slot: os(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Sn(e.node_id, "node_id"),
-    name: Vn(e.name, "name"),
-    value: dl(e.value, "value")
+    name: Kn(e.name, "name"),
+    value: pl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Sn(e.node_id, "node_id"), x: Ur(e.x, "x"), y: Ur(e.y, "y") }),
+  move_node: (e) => ({ node_id: Sn(e.node_id, "node_id"), x: Wr(e.x, "x"), y: Wr(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({})
-}, ka = Object.freeze(Object.keys(Yr)), nd = new Set(ka.filter((e) => e !== "get_graph"));
-function rd(e) {
-  jn(e) || X("INVALID_COMMAND", "a command must be an object");
+}, Aa = Object.freeze(Object.keys(Xr)), rd = new Set(Aa.filter((e) => e !== "get_graph"));
+function id(e) {
+  zn(e) || X("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(Yr, i));
-    r.length !== 1 && X("INVALID_COMMAND", "missing field: type"), t = r[0], n = jn(e[t]) ? e[t] : {};
+    const r = Object.keys(e).filter((i) => Object.hasOwn(Xr, i));
+    r.length !== 1 && X("INVALID_COMMAND", "missing field: type"), t = r[0], n = zn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(Yr, t)) && X("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ka.join(", ")}`), { type: t, ...Yr[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(Xr, t)) && X("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Aa.join(", ")}`), { type: t, ...Xr[t](n) };
 }
-const id = /* @__PURE__ */ new Set(["number", "slider", "knob"]), sd = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function od(e, t, n) {
+const sd = /* @__PURE__ */ new Set(["number", "slider", "knob"]), od = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function ld(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = ed(e, t);
-    return s && !s.some((o) => o === n) && X("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, In(n, s.filter((o) => typeof o == "string"))), n;
+    const s = td(e, t);
+    return s && !s.some((o) => o === n) && X("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, On(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return id.has(r) ? (typeof n != "number" && X("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && X("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && X("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && X("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && X("VALUE_INVALID", `${e.name} takes true or false`), n) : sd.has(r) ? (typeof n != "string" && X("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && X("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return sd.has(r) ? (typeof n != "number" && X("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && X("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && X("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && X("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && X("VALUE_INVALID", `${e.name} takes true or false`), n) : od.has(r) ? (typeof n != "string" && X("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && X("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function ld(e) {
+function cd(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function pl(e, t, n, r) {
-  const i = Zh(t, n);
-  i || X("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, In(n, Qh(t)));
-  const s = od(i, t, r), o = i.value;
+function gl(e, t, n, r) {
+  const i = Qh(t, n);
+  i || X("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, On(n, ed(t)));
+  const s = ld(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return ld(i);
+  return cd(i);
 }
 function Tn(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return ur(e.graph, e.refs.get(t.ref));
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return fr(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = ur(e.graph, t.id);
+    const r = fr(e.graph, t.id);
     if (r) return r;
     X("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
   return X("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function cd(e) {
+function ad(e) {
   if (typeof e.place == "function") {
     const n = e.place(e.placed++);
     if (Array.isArray(n)) return n;
@@ -4112,18 +4112,18 @@ function cd(e) {
   const t = e.placed++;
   return [100 + 40 * t, 100 + 40 * t];
 }
-const ad = {
+const ud = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const o = Object.keys(r.registered_node_types ?? {});
-      X("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, In(t.node_type, o));
+      X("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, On(t.node_type, o));
     }
-    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : cd(e);
+    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : ad(e);
     const s = e.expectedId;
-    Number.isSafeInteger(s) && s > 0 && !ur(n, s) && (i.id = s), n.add(i), ur(n, i.id) || X("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(s) && s > 0 && !fr(n, s) && (i.id = s), n.add(i), fr(n, i.id) || X("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [o, l] of t.widgets) pl(e, i, o, l);
+      for (const [o, l] of t.widgets) gl(e, i, o, l);
     } catch (o) {
       throw n.remove(i), o;
     }
@@ -4131,20 +4131,20 @@ const ad = {
   },
   remove_node(e, t) {
     const n = Tn(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), ur(e.graph, r) && X("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    return e.graph.remove(n), fr(e.graph, r) && X("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Tn(e, t.from_id, "from_id"), r = Tn(e, t.to_id, "to_id"), i = Xh(n, t.from_slot);
+    const n = Tn(e, t.from_id, "from_id"), r = Tn(e, t.to_id, "to_id"), i = Zh(n, t.from_slot);
     i < 0 && X(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? In(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? On(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = fl(r, t.to_slot);
+    const s = hl(r, t.to_slot);
     s < 0 && X(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? In(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+      typeof t.to_slot == "string" ? On(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
     ), n === r && X("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
     e.LiteGraph.isValidConnection(o, l) || X("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
@@ -4152,17 +4152,17 @@ const ad = {
     return c || X("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Tn(e, t.node_id, "node_id"), r = fl(n, t.slot);
+    const n = Tn(e, t.node_id, "node_id"), r = hl(n, t.slot);
     r < 0 && X(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? In(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? On(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
     return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && X("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Tn(e, t.node_id, "node_id"), r = pl(e, n, t.name, t.value);
+    const n = Tn(e, t.node_id, "node_id"), r = gl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4171,53 +4171,53 @@ const ad = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of wa(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of ka(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
   get_graph() {
     return {};
   }
-}, ud = "BATCH_MODE_PARTIAL";
-function fd(e) {
-  return e === ud || e === 2 || String(e).toLowerCase() === "partial";
+}, fd = "BATCH_MODE_PARTIAL";
+function hd(e) {
+  return e === fd || e === 2 || String(e).toLowerCase() === "partial";
 }
-function gl(e, t) {
-  const n = t instanceof Bs ? t.code : "EDITOR_FAILED", r = t instanceof Bs ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+function ml(e, t) {
+  const n = t instanceof js ? t.code : "EDITOR_FAILED", r = t instanceof js ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function hd(e, t) {
+function dd(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Ye.commands)
     return { ok: !1, error: `more than ${Ye.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = fd(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = r.serialize(), c = Mt(l), a = new Array(n.length);
+  const r = e.graph, i = hd(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = r.serialize(), c = Mt(l), a = new Array(n.length);
   let u = 0, h = -1;
   for (let p = 0; p < n.length; p++) {
     let E;
     try {
-      E = rd(n[p]);
+      E = id(n[p]);
     } catch (M) {
-      if (a[p] = gl(p, M), !i) {
+      if (a[p] = ml(p, M), !i) {
         h = p;
         break;
       }
       continue;
     }
     o.expectedId = E.type === "create_node" ? s[u++] : void 0;
-    const F = i && nd.has(E.type) && p > 0 ? r.serialize() : null;
+    const F = i && rd.has(E.type) && p > 0 ? r.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...ad[E.type](o, E) };
+      a[p] = { index: p, ok: !0, ...ud[E.type](o, E) };
     } catch (M) {
-      if (a[p] = gl(p, M), !i) {
+      if (a[p] = ml(p, M), !i) {
         h = p;
         break;
       }
       const v = F ?? l;
-      Mt(r.serialize()) !== Mt(v) && ml(r, v);
+      Mt(r.serialize()) !== Mt(v) && _l(r, v);
     }
   }
   if (h >= 0) {
-    Mt(r.serialize()) !== c && ml(r, l);
+    Mt(r.serialize()) !== c && _l(r, l);
     const p = `not applied: command ${h} failed and the patch is atomic (the graph was rolled back)`;
     for (let E = 0; E < n.length; E++)
       E !== h && (a[E] = { index: E, ok: !1, error: { code: "SKIPPED", message: p, index: E } });
@@ -4232,10 +4232,10 @@ function hd(e, t) {
     applied: Mt(r.serialize()) !== c
   };
 }
-function ml(e, t) {
+function _l(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function dd(e) {
+function pd(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4244,8 +4244,8 @@ function dd(e) {
   }, end() {
   } };
 }
-function pd(e, t) {
-  const n = dd(e);
+function gd(e, t) {
+  const n = pd(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4257,18 +4257,18 @@ function pd(e, t) {
     }
   }
 }
-const gd = 1e3, md = 1500, _d = 120, bd = 480 * 1024, os = "the tab has switched to another workflow; this canvas is no longer open in it", yd = 200, wd = 50, kd = 1e4, Ad = 1e3, xd = 128, _l = 1024 * 1024 - 1024;
-function Rd(e) {
+const md = 1e3, _d = 1500, bd = 120, yd = 480 * 1024, ls = "the tab has switched to another workflow; this canvas is no longer open in it", wd = 200, kd = 50, Ad = 1e4, xd = 1e3, Rd = 128, bl = 1024 * 1024 - 1024;
+function vd(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function ls(e, t) {
+function cs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Rd(n)}`.slice(0, xd);
+  return `${e}:${r}~${vd(n)}`.slice(0, Rd);
 }
-function vd(e, t = bd) {
+function Ed(e, t = yd) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4281,7 +4281,7 @@ function vd(e, t = bd) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function Ed(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Cd(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4298,7 +4298,7 @@ function Ed(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Cd {
+class Dd {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4336,7 +4336,7 @@ class Cd {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), md), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), _d), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4356,7 +4356,7 @@ class Cd {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = Ps(this.attempt++);
+    const t = Bs(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4366,20 +4366,20 @@ class Cd {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > wd : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > kd : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, yd);
+      }, wd);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = vd(await this.d.objectInfo?.());
+        this.objectInfoJson = Ed(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4392,7 +4392,7 @@ class Cd {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ya(t, "/comfy/editor/ws"));
+      n = new this.d.WebSocket(wa(t, "/comfy/editor/ws"));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4400,7 +4400,7 @@ class Cd {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === gd) {
+        if (r?.code === md) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4410,7 +4410,7 @@ class Cd {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = ls(this.d.tabId, this.workflowKey()), this.lastSig = Mt(t), this.tabRevision += 1;
+    this.canvasId = cs(this.d.tabId, this.workflowKey()), this.lastSig = Mt(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4426,7 +4426,7 @@ class Cd {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > _l && new TextEncoder().encode(r).length > _l ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > bl && new TextEncoder().encode(r).length > bl ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -4465,11 +4465,11 @@ class Cd {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return ls(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return cs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: os, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: ls, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4481,7 +4481,7 @@ class Cd {
     let r;
     this.busy++;
     try {
-      r = pd(this.d.app, () => hd(n, t));
+      r = gd(this.d.app, () => dd(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4493,7 +4493,7 @@ class Cd {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Dd),
+      results: (r.results ?? []).filter(Boolean).map(Sd),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4509,7 +4509,7 @@ class Cd {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: os, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: ls, prompt_id: "", number: 0 });
     const { app: n, api: r } = this.d, i = [];
     let s = "";
     const o = r.queuePrompt;
@@ -4518,14 +4518,14 @@ class Cd {
         const h = await o.apply(this, u);
         return i.push(h), h;
       } catch (h) {
-        throw s = bl(h), h;
+        throw s = yl(h), h;
       }
     };
     try {
       const u = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, u);
     } catch (u) {
-      s = s || bl(u);
+      s = s || yl(u);
     } finally {
       r.queuePrompt = o;
     }
@@ -4543,7 +4543,7 @@ class Cd {
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: os, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: ls, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -4575,13 +4575,13 @@ class Cd {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, _d);
+    }, bd);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < kd || this.d.app.configuringGraph) return;
-    if (ls(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ad || this.d.app.configuringGraph) return;
+    if (cs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -4617,7 +4617,7 @@ class Cd {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Ad)) {
+    if (!(this.focused && t - this.focusSentAt < xd)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4626,7 +4626,7 @@ class Cd {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function bl(e) {
+function yl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -4634,17 +4634,17 @@ function bl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Dd(e) {
+function Sd(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const yl = 500, wl = 200;
+const wl = 500, kl = 200;
 function mn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Aa() {
+function xa() {
   return {
     sessionId: "",
     session: null,
@@ -4665,64 +4665,64 @@ function Aa() {
     needsResync: !1
   };
 }
-function xa(e, t = "") {
-  Object.assign(e, Aa(), { sessionId: t });
+function Ra(e, t = "") {
+  Object.assign(e, xa(), { sessionId: t });
 }
-function kl(e, t) {
+function Al(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Mn(e, t) {
-  let n = kl(e, t);
+function Nn(e, t) {
+  let n = Al(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > wl && e.turns.splice(0, e.turns.length - wl), kl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > kl && e.turns.splice(0, e.turns.length - kl), Al(e, n.id) ?? n;
 }
-function Xr(e, t) {
+function Zr(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function Kn(e, t) {
-  e.logs.push(t), e.logs.length > yl && e.logs.splice(0, e.logs.length - yl);
+function Gn(e, t) {
+  e.logs.push(t), e.logs.length > wl && e.logs.splice(0, e.logs.length - wl);
 }
-function Al(e, t) {
+function xl(e, t) {
   if (!t || typeof t != "object") return;
   const n = mn(t.role, "ROLE_"), r = mn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
-    const i = Mn(e, t.id);
+    const i = Nn(e, t.id);
     i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Mn(e, t.turn_id), s = Xr(i, t.skill);
+    const i = Nn(e, t.turn_id), s = Zr(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.final = !0;
   }
 }
-function xl(e, t) {
+function Rl(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = mn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Ra(e) {
+function va(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Sd(e, t) {
+function Td(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = Ra(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = va(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = e.turns.filter((c) => c.pending), l = r.session?.id ?? e.sessionId;
-    xa(e, l), e.logs = s, xl(e, r.session), r.status !== void 0 && (e.status = mn(r.status, "SESSION_STATUS_") || e.status);
-    for (const c of Array.isArray(r.history) ? r.history : []) Al(e, c);
+    Ra(e, l), e.logs = s, Rl(e, r.session), r.status !== void 0 && (e.status = mn(r.status, "SESSION_STATUS_") || e.status);
+    for (const c of Array.isArray(r.history) ? r.history : []) xl(e, c);
     for (const c of Array.isArray(r.partials) ? r.partials : []) {
-      const a = Xr(Mn(e, c.turn_id), c.skill);
+      const a = Zr(Nn(e, c.turn_id), c.skill);
       a.final || (a.content = String(c.content ?? ""), a.next = Number(c.delta_count) || 0, a.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...o), !0;
   }
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && xl(e, r.session), !1;
+    return n === "configured" && r.session && Rl(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -4735,7 +4735,7 @@ function Sd(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Mn(e, r.turn_id), o = Xr(s, r.skill), l = Number(r.index);
+      const s = Nn(e, r.turn_id), o = Zr(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -4745,9 +4745,9 @@ function Sd(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Al(e, r.message), !0;
+      return xl(e, r.message), !0;
     case "debug_log":
-      return Kn(e, {
+      return Gn(e, {
         seq: i,
         level: mn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
@@ -4756,59 +4756,59 @@ function Sd(e, t) {
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Mn(e, r.turn_id);
+        const s = Nn(e, r.turn_id);
         if (r.skill) {
-          const o = Xr(s, r.skill);
+          const o = Zr(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return Kn(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return Gn(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return Kn(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return Gn(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Kn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Gn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
-      return Kn(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return Gn(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Td(e, t, n) {
+function Fd(e, t, n) {
   const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(r), r;
 }
-function Fd(e, t, n) {
+function Id(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Mn(e, n.id);
+  const s = Nn(e, n.id);
   s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = mn(n.state, "MESSAGE_STATE_"));
 }
-function Rl(e, t) {
+function vl(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Id(e, t, n) {
+function Od(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function vl(e, t = []) {
+function El(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Od = 15e3, Md = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Nd = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function Zr(e) {
-  return Nd.has(String(e?.code ?? ""));
+const Md = 15e3, Nd = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Ld = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function Qr(e) {
+  return Ld.has(String(e?.code ?? ""));
 }
-function Gn(e, t) {
+function Yn(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Ld {
+class Pd {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -4822,7 +4822,7 @@ class Ld {
     this.stopped && (this.stopped = !1, this.connect());
   }
   stop() {
-    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(Gn("panel closed", "CLOSED"));
+    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(Yn("panel closed", "CLOSED"));
     const t = this.socket;
     if (this.socket = null, t) {
       t.onopen = t.onmessage = t.onclose = t.onerror = null;
@@ -4848,7 +4848,7 @@ class Ld {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ya(t, "/comfy/session/ws"));
+      n = new this.d.WebSocket(wa(t, "/comfy/session/ws"));
     } catch {
       return this.retry();
     }
@@ -4856,13 +4856,13 @@ class Ld {
       this.open = !0, this.attempt = 0, this.joined && this.sendJoin(this.joined), this.outage && this.scheduleProbe(0), this.d.onOpen?.();
     }, n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
-      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(Gn("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
+      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(Yn("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
     };
   }
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, Ps(this.attempt++)));
+    }, Bs(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -4872,20 +4872,20 @@ class Ld {
     const r = this.nextId++;
     return new Promise((i, s) => {
       if (!this.send({ event: t, data: n, request_id: r })) {
-        s(Gn("not connected to comfyd", "DISCONNECTED"));
+        s(Yn("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(r);
-        const l = Gn(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        const l = Yn(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Od);
+      }, Md);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && xa(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Ra(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -4902,7 +4902,7 @@ class Ld {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Md.has(i)) {
+      if (Nd.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -4912,13 +4912,13 @@ class Ld {
     if (r !== void 0 && this.pending.has(r)) {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
-        const s = Gn(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        Zr(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        const s = Yn(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        Qr(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Ra(n) && n.event !== "error" && this.coreBack(), Sd(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    va(n) && n.event !== "error" && this.coreBack(), Td(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -4926,7 +4926,7 @@ class Ld {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? Ps(this.probeAttempt++);
+    const n = t ?? Bs(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -4943,23 +4943,23 @@ class Ld {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const va = Object.freeze([
+const Ea = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Pd = Object.freeze(["echo", "openai"]), cs = "workflow-builder", El = 64 * 1024, as = 4096, Bd = 64 * 1024;
-function jd(e) {
+]), Bd = Object.freeze(["echo", "openai"]), as = "workflow-builder", Cl = 64 * 1024, us = 4096, jd = 64 * 1024;
+function zd(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Cl = 0;
-function zd() {
+let Dl = 0;
+function $d() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Cl += 1, `panel-${e}-${Cl}`;
+  return Dl += 1, `panel-${e}-${Dl}`;
 }
-class $d {
+class Ud {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value)}
@@ -4967,7 +4967,7 @@ class $d {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(Aa()), this.ui = n({
+    this.state = n(xa()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -4983,7 +4983,7 @@ class $d {
       // why the bridge cannot be reached (the supervisor's word)
       outage: ""
       // why the core is away while the bridge answers
-    }), this.outbox = [], this.client = new Ld({
+    }), this.outbox = [], this.client = new Pd({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5011,7 +5011,7 @@ class $d {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: jd(n.skills)
+      skills: zd(n.skills)
     };
   }
   start() {
@@ -5042,9 +5042,9 @@ class $d {
   async deliver(t) {
     try {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
-      t.sid === this.state.sessionId && Fd(this.state, t.cid, n.message);
+      t.sid === this.state.sessionId && Id(this.state, t.cid, n.message);
     } catch (n) {
-      Zr(n) && !this.client.stopped ? (Rl(this.state, t.cid), this.outbox.push(t)) : Id(this.state, t.cid, n.message);
+      Qr(n) && !this.client.stopped ? (vl(this.state, t.cid), this.outbox.push(t)) : Od(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5060,30 +5060,30 @@ class $d {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      Zr(t) || (this.ui.notice = `skills: ${t.message}`);
+      Qr(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === cs) && (t.skills = [cs], this.d.writeConfig("skills", cs));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === as) && (t.skills = [as], this.d.writeConfig("skills", as));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      Zr(t) || (this.ui.notice = `sessions: ${t.message}`);
+      Qr(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, as),
-      model: t.model.slice(0, as),
-      base_url: t.base_url.slice(0, as),
-      system_prompt: t.system_prompt.slice(0, Bd)
+      provider: t.provider.slice(0, us),
+      model: t.model.slice(0, us),
+      base_url: t.base_url.slice(0, us),
+      system_prompt: t.system_prompt.slice(0, jd)
     };
   }
   async createSession(t = "") {
@@ -5147,17 +5147,17 @@ class $d {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > El) {
-      this.ui.notice = `a message is at most ${El} characters`;
+    if (t.length > Cl) {
+      this.ui.notice = `a message is at most ${Cl} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const r = { cid: zd(), sid: n, content: t };
-    if (Td(this.state, r.cid, t), this.client.outage) {
-      Rl(this.state, r.cid), this.outbox.push(r);
+    const r = { cid: $d(), sid: n, content: t };
+    if (Fd(this.state, r.cid, t), this.client.outage) {
+      vl(this.state, r.cid), this.outbox.push(r);
       return;
     }
     await this.deliver(r);
@@ -5171,43 +5171,43 @@ class $d {
       }
   }
 }
-const js = "ComfydAgentPanel", Dl = "comfyd-panel-style", Sl = Object.freeze([440, 560]), Ud = 320, Tl = (e) => e?.comfyClass === js || e?.type === js;
-function Wd(e, t) {
-  if (e.getElementById(Dl)) return;
+const zs = "ComfydAgentPanel", Sl = "comfyd-panel-style", Tl = Object.freeze([440, 560]), Wd = 320, Fl = (e) => e?.comfyClass === zs || e?.type === zs;
+function Jd(e, t) {
+  if (e.getElementById(Sl)) return;
   const n = e.createElement("style");
-  n.id = Dl, n.textContent = t, e.head.appendChild(n);
-}
-function Jd(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = Sl, n.textContent = t, e.head.appendChild(n);
 }
 function qd(e) {
-  for (const [t, n] of va) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Jd(r);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function Hd(e) {
+  for (const [t, n] of Ea) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), qd(r);
+  }
+}
+function Vd(e) {
   const t = {};
-  for (const [n, r] of va) {
+  for (const [n, r] of Ea) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function Vd(e, t) {
+function Kd(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Wd(r, t.css), qd(e);
+  Jd(r, t.css), Hd(e);
   const i = (y, _) => {
     const p = (e.widgets ?? []).find((E) => E.name === y);
     !p || p.value === _ || (p.value = _, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new $d({
+  }, s = new Ud({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Hd(e),
+    readConfig: () => Vd(e),
     writeConfig: i
   }), o = r.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
@@ -5216,7 +5216,7 @@ function Vd(e, t) {
     const y = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Ud,
+      getMinHeight: () => Wd,
       getValue: () => {
       },
       setValue: () => {
@@ -5226,7 +5226,7 @@ function Vd(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Sl[0]), Math.max(e.size[1], Sl[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Tl[0]), Math.max(e.size[1], Tl[1])]);
   };
   c();
   let a = !1;
@@ -5248,15 +5248,15 @@ function Vd(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function Fl(e, t) {
+function Il(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Kd(e) {
+function Gd(e) {
   if (Array.isArray(e)) return e;
 }
-function Gd(e, t) {
+function Yd(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -5274,135 +5274,135 @@ function Gd(e, t) {
     return l;
   }
 }
-function Yd() {
+function Xd() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Xd(e, t) {
-  return Kd(e) || Gd(e, t) || Zd(e, t) || Yd();
-}
 function Zd(e, t) {
+  return Gd(e) || Yd(e, t) || Qd(e, t) || Xd();
+}
+function Qd(e, t) {
   if (e) {
-    if (typeof e == "string") return Fl(e, t);
+    if (typeof e == "string") return Il(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? Fl(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? Il(e, t) : void 0;
   }
 }
-const Ea = Object.entries, Qd = Object.keys, Il = Object.setPrototypeOf, ep = Object.isFrozen, Ca = Object.getPrototypeOf, Da = Object.getOwnPropertyDescriptor;
-let Oe = Object.freeze, Re = Object.seal, Ut = Object.create, Sa = typeof Reflect < "u" && Reflect, ai = Sa.apply, zs = Sa.construct;
+const Ca = Object.entries, ep = Object.keys, Ol = Object.setPrototypeOf, tp = Object.isFrozen, Da = Object.getPrototypeOf, Sa = Object.getOwnPropertyDescriptor;
+let Oe = Object.freeze, Re = Object.seal, Ut = Object.create, Ta = typeof Reflect < "u" && Reflect, ui = Ta.apply, $s = Ta.construct;
 Oe || (Oe = function(t) {
   return t;
 });
 Re || (Re = function(t) {
   return t;
 });
-ai || (ai = function(t, n) {
+ui || (ui = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-zs || (zs = function(t) {
+$s || ($s = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Dt = be(Array.prototype.forEach), tp = be(Array.prototype.lastIndexOf), Ol = be(Array.prototype.pop), Yn = be(Array.prototype.push), np = be(Array.prototype.slice), rp = be(Array.prototype.splice), Nn = Array.isArray, us = Ta(Set), fs = be(Set.prototype.add), Xn = be(Set.prototype.has), an = be(String.prototype.toLowerCase), hs = be(String.prototype.toString), ip = be(String.prototype.match), Wr = be(String.prototype.replace), ds = be(String.prototype.indexOf), sp = be(String.prototype.trim), op = be(Number.prototype.toString), lp = be(Boolean.prototype.toString), Ml = typeof BigInt > "u" ? null : be(BigInt.prototype.toString), Nl = typeof Symbol > "u" ? null : be(Symbol.prototype.toString), Be = be(Object.prototype.hasOwnProperty), Zn = be(Object.prototype.toString), cp = RegExp.prototype.test, Fe = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), ai(cp, t, [n]);
-}, St = Ta(TypeError);
+const Dt = be(Array.prototype.forEach), np = be(Array.prototype.lastIndexOf), Ml = be(Array.prototype.pop), Xn = be(Array.prototype.push), rp = be(Array.prototype.slice), ip = be(Array.prototype.splice), Ln = Array.isArray, fs = Fa(Set), hs = be(Set.prototype.add), Zn = be(Set.prototype.has), an = be(String.prototype.toLowerCase), ds = be(String.prototype.toString), sp = be(String.prototype.match), Jr = be(String.prototype.replace), ps = be(String.prototype.indexOf), op = be(String.prototype.trim), lp = be(Number.prototype.toString), cp = be(Boolean.prototype.toString), Nl = typeof BigInt > "u" ? null : be(BigInt.prototype.toString), Ll = typeof Symbol > "u" ? null : be(Symbol.prototype.toString), Be = be(Object.prototype.hasOwnProperty), Qn = be(Object.prototype.toString), ap = RegExp.prototype.test, Fe = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), ui(ap, t, [n]);
+}, St = Fa(TypeError);
 function be(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return ai(e, t, r);
+    return ui(e, t, r);
   };
 }
-function Ta(e) {
+function Fa(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return zs(e, n);
+    return $s(e, n);
   };
 }
 function re(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : an;
-  if (Il && Il(e, null), !Nn(t)) return e;
+  if (Ol && Ol(e, null), !Ln(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (ep(t) || (t[r] = s), i = s);
+      s !== i && (tp(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function ap(e) {
+function up(e) {
   for (let t = 0; t < e.length; t++) Be(e, t) || (e[t] = null);
   return e;
 }
-function ui(e) {
+function fi(e) {
   const t = Ut(null);
-  for (const r of Ea(e)) {
-    var n = Xd(r, 2);
+  for (const r of Ca(e)) {
+    var n = Zd(r, 2);
     const i = n[0], s = n[1];
-    Be(e, i) && (Nn(s) ? t[i] = ap(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = ui(s) : t[i] = s);
+    Be(e, i) && (Ln(s) ? t[i] = up(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = fi(s) : t[i] = s);
   }
   return t;
 }
-function tr(e) {
-  const t = Ut(null), n = Qd(e);
+function nr(e) {
+  const t = Ut(null), n = ep(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function up(e) {
+function fp(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return op(e);
-    case "boolean":
       return lp(e);
+    case "boolean":
+      return cp(e);
     case "bigint":
-      return Ml ? Ml(e) : "0";
+      return Nl ? Nl(e) : "0";
     case "symbol":
-      return Nl ? Nl(e) : "Symbol()";
+      return Ll ? Ll(e) : "Symbol()";
     case "undefined":
-      return Zn(e);
+      return Qn(e);
     case "function":
     case "object": {
-      if (e === null) return Zn(e);
+      if (e === null) return Qn(e);
       const t = e, n = Xe(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
-        return typeof r == "string" ? r : Zn(r);
+        return typeof r == "string" ? r : Qn(r);
       }
-      return Zn(e);
+      return Qn(e);
     }
     default:
-      return Zn(e);
+      return Qn(e);
   }
 }
 function Xe(e, t) {
   for (; e !== null; ) {
-    const r = Da(e, t);
+    const r = Sa(e, t);
     if (r) {
       if (r.get) return be(r.get);
       if (typeof r.value == "function") return be(r.value);
     }
-    e = Ca(e);
+    e = Da(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function fp(e, t) {
+function hp(e, t) {
   for (; e !== null; ) {
-    const n = Da(e, t);
+    const n = Sa(e, t);
     if (n) return n.get ? be(n.get) : null;
-    e = Ca(e);
+    e = Da(e);
   }
   return null;
 }
-function hp(e) {
+function dp(e) {
   if (!e) return !1;
   try {
     return Fe(e, ""), !0;
@@ -5410,7 +5410,7 @@ function hp(e) {
     return !1;
   }
 }
-const Ll = Oe([
+const Pl = Oe([
   "a",
   "abbr",
   "acronym",
@@ -5530,7 +5530,7 @@ const Ll = Oe([
   "var",
   "video",
   "wbr"
-]), ps = Oe([
+]), gs = Oe([
   "svg",
   "a",
   "altglyph",
@@ -5574,7 +5574,7 @@ const Ll = Oe([
   "tspan",
   "view",
   "vkern"
-]), gs = Oe([
+]), ms = Oe([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -5600,7 +5600,7 @@ const Ll = Oe([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), dp = Oe([
+]), pp = Oe([
   "animate",
   "color-profile",
   "cursor",
@@ -5623,7 +5623,7 @@ const Ll = Oe([
   "solidcolor",
   "unknown",
   "use"
-]), ms = Oe([
+]), _s = Oe([
   "math",
   "menclose",
   "merror",
@@ -5654,7 +5654,7 @@ const Ll = Oe([
   "munder",
   "munderover",
   "mprescripts"
-]), pp = Oe([
+]), gp = Oe([
   "maction",
   "maligngroup",
   "malignmark",
@@ -5670,7 +5670,7 @@ const Ll = Oe([
   "annotation-xml",
   "mprescripts",
   "none"
-]), Pl = Oe(["#text"]), Bl = Oe([
+]), Bl = Oe(["#text"]), jl = Oe([
   "accept",
   "action",
   "align",
@@ -5789,7 +5789,7 @@ const Ll = Oe([
   "width",
   "wrap",
   "xmlns"
-]), _s = Oe([
+]), bs = Oe([
   "accent-height",
   "accumulate",
   "additive",
@@ -5982,7 +5982,7 @@ const Ll = Oe([
   "y2",
   "z",
   "zoomandpan"
-]), jl = Oe([
+]), zl = Oe([
   "accent",
   "accentunder",
   "align",
@@ -6037,20 +6037,20 @@ const Ll = Oe([
   "voffset",
   "width",
   "xmlns"
-]), Jr = Oe([
+]), qr = Oe([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), gp = Re(/{{[\w\W]*|^[\w\W]*}}/g), mp = Re(/<%[\w\W]*|^[\w\W]*%>/g), _p = Re(/\${[\w\W]*/g), bp = Re(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), yp = Re(/^data-[\-\w.\u00B7-\uFFFF]+$/), wp = Re(/^aria-[\-\w]+$/), zl = Re(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), kp = Re(/^(?:\w+script|data):/i), Ap = Re(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), xp = Re(/^html$/i), Rp = Re(/^[a-z][.\w]*(-[.\w]+)+$/i), bs = Re(/<[/\w!]/g), $l = Re(/<[/\w]/g), vp = Re(/<\/no(script|embed|frames)/i), Ul = Re(/\/>/i), Ep = Re(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Cp = Re(/^[\r\n\t ]+/), ke = {
+]), mp = Re(/{{[\w\W]*|^[\w\W]*}}/g), _p = Re(/<%[\w\W]*|^[\w\W]*%>/g), bp = Re(/\${[\w\W]*/g), yp = Re(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), wp = Re(/^data-[\-\w.\u00B7-\uFFFF]+$/), kp = Re(/^aria-[\-\w]+$/), $l = Re(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Ap = Re(/^(?:\w+script|data):/i), xp = Re(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Rp = Re(/^html$/i), vp = Re(/^[a-z][.\w]*(-[.\w]+)+$/i), ys = Re(/<[/\w!]/g), Ul = Re(/<[/\w]/g), Ep = Re(/<\/no(script|embed|frames)/i), Wl = Re(/\/>/i), Cp = Re(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Dp = Re(/^[\r\n\t ]+/), ke = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Dp = Oe(re({}, [
+}, Sp = Oe(re({}, [
   "style",
   "script",
   "xmp",
@@ -6059,9 +6059,9 @@ const Ll = Oe([
   "noframes",
   "plaintext",
   "noscript"
-])), Sp = function() {
+])), Tp = function() {
   return typeof window > "u" ? null : window;
-}, Tp = function(t, n) {
+}, Fp = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6079,7 +6079,7 @@ const Ll = Oe([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, Wl = function() {
+}, Jl = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6092,14 +6092,14 @@ const Ll = Oe([
     uponSanitizeShadowNode: []
   };
 }, zt = function(t, n, r, i) {
-  return Be(t, n) && Nn(t[n]) ? re(i.base ? tr(i.base) : {}, t[n], i.transform) : r;
-}, ys = function(t, n, r) {
+  return Be(t, n) && Ln(t[n]) ? re(i.base ? nr(i.base) : {}, t[n], i.transform) : r;
+}, ws = function(t, n, r) {
   const i = Be(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? ui(i) : r;
+  return i && typeof i == "object" ? fi(i) : r;
 };
-function Fa() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Sp();
-  const t = (D) => Fa(D);
+function Ia() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Tp();
+  const t = (D) => Ia(D);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== ke.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6107,7 +6107,7 @@ function Fa() {
     return b ? b(f) : f.nodeType;
   }, Z = function(f) {
     return N ? N(f) : f.nodeName;
-  }, Q = fp(h, "namespaceURI"), se = function(f) {
+  }, Q = hp(h, "namespaceURI"), se = function(f) {
     return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
@@ -6125,34 +6125,34 @@ function Fa() {
       ye--;
     }
   }, wn = function(f) {
-    return V && Di ? xt(f) : f;
-  }, Ei = function(f) {
+    return V && Si ? xt(f) : f;
+  }, Ci = function(f) {
     Xt(), ye++;
     try {
       return V.createScriptURL(f);
     } finally {
       ye--;
     }
-  }, Cr = function() {
-    return De || (Me = Tp(u, i), De = !0), Me;
-  }, Rt = n, qe = Rt.implementation, Dr = Rt.createNodeIterator, Sr = Rt.createDocumentFragment, Ci = Rt.getElementsByTagName, Zt = r.importNode;
-  let ce = Wl();
-  t.isSupported = typeof Ea == "function" && typeof M == "function" && qe && qe.createHTMLDocument !== void 0;
-  const Tr = gp, Qt = mp, uo = _p, d = yp, g = wp, k = kp, O = Ap, x = Rp;
-  let C = zl, T = null;
+  }, Dr = function() {
+    return De || (Me = Fp(u, i), De = !0), Me;
+  }, Rt = n, qe = Rt.implementation, Sr = Rt.createNodeIterator, Tr = Rt.createDocumentFragment, Di = Rt.getElementsByTagName, Zt = r.importNode;
+  let ce = Jl();
+  t.isSupported = typeof Ca == "function" && typeof M == "function" && qe && qe.createHTMLDocument !== void 0;
+  const Fr = mp, Qt = _p, fo = bp, d = wp, g = kp, k = Ap, O = xp, x = vp;
+  let C = $l, T = null;
   const L = re({}, [
-    ...Ll,
-    ...ps,
+    ...Pl,
     ...gs,
     ...ms,
-    ...Pl
+    ..._s,
+    ...Bl
   ]);
   let S = null;
   const R = re({}, [
-    ...Bl,
-    ..._s,
     ...jl,
-    ...Jr
+    ...bs,
+    ...zl,
+    ...qr
   ]);
   let B = null, P = null, $ = null;
   const J = Object.seal(Ut(null, {
@@ -6169,10 +6169,10 @@ function Fa() {
       value: null
     }
   }));
-  let ee = !0, te = !0, ne = !1, ge = !0, ae = !1, ve = !0, Se = !1, He = !1, en = null, Te = null, We = !1, vt = !1, tn = !1, Di = !1, fo = !0, ho = !1;
-  const po = "user-content-";
-  let Si = !0, Ti = !1, nn = null, kn = !1, rn = null;
-  const go = re({}, [
+  let ee = !0, te = !0, ne = !1, ge = !0, ae = !1, ve = !0, Se = !1, He = !1, en = null, Te = null, We = !1, vt = !1, tn = !1, Si = !1, ho = !0, po = !1;
+  const go = "user-content-";
+  let Ti = !0, Fi = !1, nn = null, kn = !1, rn = null;
+  const mo = re({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6200,8 +6200,8 @@ function Fa() {
     "video",
     "xmp"
   ]);
-  let mo = null;
-  const _o = re({}, [
+  let _o = null;
+  const bo = re({}, [
     "audio",
     "video",
     "img",
@@ -6209,8 +6209,8 @@ function Fa() {
     "image",
     "track"
   ]);
-  let bo = null;
-  const yo = re({}, [
+  let yo = null;
+  const wo = re({}, [
     "alt",
     "class",
     "for",
@@ -6225,45 +6225,45 @@ function Fa() {
     "value",
     "style",
     "xmlns"
-  ]), Fr = "http://www.w3.org/1998/Math/MathML", Ir = "http://www.w3.org/2000/svg", ut = "http://www.w3.org/1999/xhtml";
-  let An = ut, Fi = !1, wo = null;
-  const au = re({}, [
-    Fr,
+  ]), Ir = "http://www.w3.org/1998/Math/MathML", Or = "http://www.w3.org/2000/svg", ut = "http://www.w3.org/1999/xhtml";
+  let An = ut, Ii = !1, ko = null;
+  const uu = re({}, [
     Ir,
+    Or,
     ut
-  ], hs), uu = Oe(re({}, [
+  ], ds), fu = Oe(re({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Ii = null;
-  const fu = Oe(re({}, ["annotation-xml"]));
   let Oi = null;
-  const hu = Oe(Ut(null)), du = re({}, [
+  const hu = Oe(re({}, ["annotation-xml"]));
+  let Mi = null;
+  const du = Oe(Ut(null)), pu = re({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let Un = null;
-  const pu = ["application/xhtml+xml", "text/html"], gu = "text/html";
-  let we = null, Or = null;
-  const mu = n.createElement("form"), ko = function(f) {
+  let Wn = null;
+  const gu = ["application/xhtml+xml", "text/html"], mu = "text/html";
+  let we = null, Mr = null;
+  const _u = n.createElement("form"), Ao = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Mi = function() {
+  }, Ni = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = ui(f), Un = pu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? gu : f.PARSER_MEDIA_TYPE, we = Un === "application/xhtml+xml" ? hs : an, T = zt(f, "ALLOWED_TAGS", L, { transform: we }), S = zt(f, "ALLOWED_ATTR", R, { transform: we }), wo = zt(f, "ALLOWED_NAMESPACES", au, { transform: hs }), bo = zt(f, "ADD_URI_SAFE_ATTR", yo, {
+    (!f || typeof f != "object") && (f = {}), f = fi(f), Wn = gu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? mu : f.PARSER_MEDIA_TYPE, we = Wn === "application/xhtml+xml" ? ds : an, T = zt(f, "ALLOWED_TAGS", L, { transform: we }), S = zt(f, "ALLOWED_ATTR", R, { transform: we }), ko = zt(f, "ALLOWED_NAMESPACES", uu, { transform: ds }), yo = zt(f, "ADD_URI_SAFE_ATTR", wo, {
       transform: we,
-      base: yo
-    }), mo = zt(f, "ADD_DATA_URI_TAGS", _o, {
+      base: wo
+    }), _o = zt(f, "ADD_DATA_URI_TAGS", bo, {
       transform: we,
-      base: _o
-    }), rn = zt(f, "FORBID_CONTENTS", go, { transform: we }), P = zt(f, "FORBID_TAGS", Ut(null), { transform: we }), $ = zt(f, "FORBID_ATTR", Ut(null), { transform: we }), kn = Be(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? ui(f.USE_PROFILES) : f.USE_PROFILES : !1, ee = f.ALLOW_ARIA_ATTR !== !1, te = f.ALLOW_DATA_ATTR !== !1, ne = f.ALLOW_UNKNOWN_PROTOCOLS || !1, ge = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, ae = f.SAFE_FOR_TEMPLATES || !1, ve = f.SAFE_FOR_XML !== !1, Se = f.WHOLE_DOCUMENT || !1, vt = f.RETURN_DOM || !1, tn = f.RETURN_DOM_FRAGMENT || !1, Di = f.RETURN_TRUSTED_TYPE || !1, We = f.FORCE_BODY || !1, fo = f.SANITIZE_DOM !== !1, ho = f.SANITIZE_NAMED_PROPS || !1, Si = f.KEEP_CONTENT !== !1, Ti = f.IN_PLACE || !1, C = hp(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : zl, An = typeof f.NAMESPACE == "string" ? f.NAMESPACE : ut, Ii = ys(f, "MATHML_TEXT_INTEGRATION_POINTS", uu), Oi = ys(f, "HTML_INTEGRATION_POINTS", fu);
-    const m = ys(f, "CUSTOM_ELEMENT_HANDLING", hu);
-    if (B = Ut(null), Be(m, "tagNameCheck") && ko(m.tagNameCheck) && (B.tagNameCheck = m.tagNameCheck), Be(m, "attributeNameCheck") && ko(m.attributeNameCheck) && (B.attributeNameCheck = m.attributeNameCheck), Be(m, "allowCustomizedBuiltInElements") && typeof m.allowCustomizedBuiltInElements == "boolean" && (B.allowCustomizedBuiltInElements = m.allowCustomizedBuiltInElements), Re(B), ae && (te = !1), tn && (vt = !0), kn && ((Be(f, "ALLOWED_TAGS") || Be(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), T = re({}, Pl), S = Ut(null), kn.html === !0 && (re(T, Ll), re(S, Bl)), kn.svg === !0 && (re(T, ps), re(S, _s), re(S, Jr)), kn.svgFilters === !0 && (re(T, gs), re(S, _s), re(S, Jr)), kn.mathMl === !0 && (re(T, ms), re(S, jl), re(S, Jr))), J.tagCheck = null, J.attributeCheck = null, Be(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? J.tagCheck = f.ADD_TAGS : Nn(f.ADD_TAGS) && (T === L && (T = tr(T)), re(T, f.ADD_TAGS, we))), Be(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? J.attributeCheck = f.ADD_ATTR : Nn(f.ADD_ATTR) && (S === R && (S = tr(S)), re(S, f.ADD_ATTR, we))), Be(f, "ADD_FORBID_CONTENTS") && Nn(f.ADD_FORBID_CONTENTS) && (rn === go && (rn = tr(rn)), re(rn, f.ADD_FORBID_CONTENTS, we)), Si && (T["#text"] = !0), Se && re(T, [
+      base: bo
+    }), rn = zt(f, "FORBID_CONTENTS", mo, { transform: we }), P = zt(f, "FORBID_TAGS", Ut(null), { transform: we }), $ = zt(f, "FORBID_ATTR", Ut(null), { transform: we }), kn = Be(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? fi(f.USE_PROFILES) : f.USE_PROFILES : !1, ee = f.ALLOW_ARIA_ATTR !== !1, te = f.ALLOW_DATA_ATTR !== !1, ne = f.ALLOW_UNKNOWN_PROTOCOLS || !1, ge = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, ae = f.SAFE_FOR_TEMPLATES || !1, ve = f.SAFE_FOR_XML !== !1, Se = f.WHOLE_DOCUMENT || !1, vt = f.RETURN_DOM || !1, tn = f.RETURN_DOM_FRAGMENT || !1, Si = f.RETURN_TRUSTED_TYPE || !1, We = f.FORCE_BODY || !1, ho = f.SANITIZE_DOM !== !1, po = f.SANITIZE_NAMED_PROPS || !1, Ti = f.KEEP_CONTENT !== !1, Fi = f.IN_PLACE || !1, C = dp(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : $l, An = typeof f.NAMESPACE == "string" ? f.NAMESPACE : ut, Oi = ws(f, "MATHML_TEXT_INTEGRATION_POINTS", fu), Mi = ws(f, "HTML_INTEGRATION_POINTS", hu);
+    const m = ws(f, "CUSTOM_ELEMENT_HANDLING", du);
+    if (B = Ut(null), Be(m, "tagNameCheck") && Ao(m.tagNameCheck) && (B.tagNameCheck = m.tagNameCheck), Be(m, "attributeNameCheck") && Ao(m.attributeNameCheck) && (B.attributeNameCheck = m.attributeNameCheck), Be(m, "allowCustomizedBuiltInElements") && typeof m.allowCustomizedBuiltInElements == "boolean" && (B.allowCustomizedBuiltInElements = m.allowCustomizedBuiltInElements), Re(B), ae && (te = !1), tn && (vt = !0), kn && ((Be(f, "ALLOWED_TAGS") || Be(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), T = re({}, Bl), S = Ut(null), kn.html === !0 && (re(T, Pl), re(S, jl)), kn.svg === !0 && (re(T, gs), re(S, bs), re(S, qr)), kn.svgFilters === !0 && (re(T, ms), re(S, bs), re(S, qr)), kn.mathMl === !0 && (re(T, _s), re(S, zl), re(S, qr))), J.tagCheck = null, J.attributeCheck = null, Be(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? J.tagCheck = f.ADD_TAGS : Ln(f.ADD_TAGS) && (T === L && (T = nr(T)), re(T, f.ADD_TAGS, we))), Be(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? J.attributeCheck = f.ADD_ATTR : Ln(f.ADD_ATTR) && (S === R && (S = nr(S)), re(S, f.ADD_ATTR, we))), Be(f, "ADD_FORBID_CONTENTS") && Ln(f.ADD_FORBID_CONTENTS) && (rn === mo && (rn = nr(rn)), re(rn, f.ADD_FORBID_CONTENTS, we)), Ti && (T["#text"] = !0), Se && re(T, [
       "html",
       "head",
       "body"
@@ -6277,30 +6277,30 @@ function Fa() {
       } catch (I) {
         throw V = A, I;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (V = void 0, le = "") : (V === void 0 && (V = Cr()), V && typeof le == "string" && (le = xt("")));
-    Or = Oe(f);
-  }, Ao = re({}, [
-    ...ps,
+    } else f.TRUSTED_TYPES_POLICY === null ? (V = void 0, le = "") : (V === void 0 && (V = Dr()), V && typeof le == "string" && (le = xt("")));
+    Mr = Oe(f);
+  }, xo = re({}, [
     ...gs,
-    ...dp
-  ]), xo = re({}, [...ms, ...pp]), _u = function(f, m, A) {
-    return m === ut ? f === "svg" : m === Fr ? f === "svg" && (A === "annotation-xml" || Ii[A]) : !!Ao[f];
-  }, bu = function(f, m, A) {
-    return m === ut ? f === "math" : m === Ir ? f === "math" && Oi[A] : !!xo[f];
+    ...ms,
+    ...pp
+  ]), Ro = re({}, [..._s, ...gp]), bu = function(f, m, A) {
+    return m === ut ? f === "svg" : m === Ir ? f === "svg" && (A === "annotation-xml" || Oi[A]) : !!xo[f];
   }, yu = function(f, m, A) {
-    return m === Ir && !Oi[A] || m === Fr && !Ii[A] ? !1 : !xo[f] && (du[f] || !Ao[f]);
-  }, wu = function(f) {
+    return m === ut ? f === "math" : m === Or ? f === "math" && Mi[A] : !!Ro[f];
+  }, wu = function(f, m, A) {
+    return m === Or && !Mi[A] || m === Ir && !Oi[A] ? !1 : !Ro[f] && (pu[f] || !xo[f]);
+  }, ku = function(f) {
     const m = se(f), A = an(Z(f)), I = M(f);
     let U = An, q = "template";
-    return I && W(I) === ke.element && (U = se(I), q = an(Z(I))), wo[m] ? m === Ir ? _u(A, U, q) : m === Fr ? bu(A, U, q) : m === ut ? yu(A, U, q) : Un === "application/xhtml+xml" : !1;
+    return I && W(I) === ke.element && (U = se(I), q = an(Z(I))), ko[m] ? m === Or ? bu(A, U, q) : m === Ir ? yu(A, U, q) : m === ut ? wu(A, U, q) : Wn === "application/xhtml+xml" : !1;
   }, Bt = function(f) {
-    Yn(t.removed, { element: f });
+    Xn(t.removed, { element: f });
     try {
       M(f).removeChild(f);
     } catch {
       if (_(f), !M(f)) throw St("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Ro = function(f, m, A) {
+  }, vo = function(f, m, A) {
     try {
       p(f, m);
     } catch {
@@ -6309,25 +6309,25 @@ function Fa() {
       } catch {
       }
     }
-  }, Ni = function(f) {
-    Bi(f);
+  }, Li = function(f) {
+    ji(f);
     const m = F(f);
-    m && Dt(np(m), (A) => {
+    m && Dt(rp(m), (A) => {
       try {
         _(A);
       } catch {
       }
-    }), W(f) === ke.element && Li(f, !1);
+    }), W(f) === ke.element && Pi(f, !1);
   }, xn = function(f, m, A) {
     if (!A) try {
       A = m.getAttributeNode(f);
     } catch {
       A = null;
     }
-    if (Yn(t.removed, {
+    if (Xn(t.removed, {
       attribute: A || null,
       from: m
-    }), A) Ro(m, A, f);
+    }), A) vo(m, A, f);
     else try {
       m.removeAttribute(f);
     } catch {
@@ -6341,14 +6341,14 @@ function Fa() {
         m.setAttribute(f, "");
       } catch {
       }
-  }, Li = function(f, m) {
+  }, Pi = function(f, m) {
     const A = w(f);
     if (A)
       for (let I = A.length - 1; I >= 0; --I) {
         const U = A[I], q = U && U.name;
-        typeof q == "string" && !(m && S[we(q)]) && Ro(f, U, q);
+        typeof q == "string" && !(m && S[we(q)]) && vo(f, U, q);
       }
-  }, Pi = function(f, m) {
+  }, Bi = function(f, m) {
     let A = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const I = [f];
     for (; I.length > 0; ) {
@@ -6361,57 +6361,57 @@ function Fa() {
       const q = F(U);
       if (q) for (let G = q.length - 1; G >= 0; --G) I.push(q[G]);
     }
-  }, Bi = function(f) {
-    Pi(f, (m) => {
-      W(m) === ke.element && Li(m, !0);
-    });
   }, ji = function(f) {
+    Bi(f, (m) => {
+      W(m) === ke.element && Pi(m, !0);
+    });
+  }, zi = function(f) {
     const m = [];
-    return Pi(f, (A) => {
+    return Bi(f, (A) => {
       m.push(A);
     }, !0), m;
-  }, ku = function(f, m) {
-    const A = us();
-    Dt(ji(f), (I) => {
-      W(I) === ke.element && fs(A, I);
+  }, Au = function(f, m) {
+    const A = fs();
+    Dt(zi(f), (I) => {
+      W(I) === ke.element && hs(A, I);
     }), Dt(m, (I) => {
-      W(I) === ke.element && !Xn(A, I) && Li(I, !0);
+      W(I) === ke.element && !Zn(A, I) && Pi(I, !0);
     });
-  }, vo = function(f, m) {
+  }, Eo = function(f, m) {
     let A = !1;
     return Dt(t.removed, (I) => {
-      I.element && (A = A || I.element === f, Bi(I.element));
-    }), ku(f, m), A;
-  }, Au = 8, xu = function(f, m) {
+      I.element && (A = A || I.element === f, ji(I.element));
+    }), Au(f, m), A;
+  }, xu = 8, Ru = function(f, m) {
     const A = nn;
     let I = null;
-    const U = () => (I || (I = us(), Dt(m, (q) => {
-      fs(I, q);
+    const U = () => (I || (I = fs(), Dt(m, (q) => {
+      hs(I, q);
     })), I);
     for (let q = 0; ; q++) {
-      const G = ji(f), Ee = [f];
+      const G = zi(f), Ee = [f];
       let Et = !1;
       if (Dt(G, (rt) => {
-        W(rt) === ke.documentFragment ? Yn(Ee, rt) : !Et && !Xn(A, rt) && (Et = Xn(U(), rt));
+        W(rt) === ke.documentFragment ? Xn(Ee, rt) : !Et && !Zn(A, rt) && (Et = Zn(U(), rt));
       }), !Et) return;
-      if (q >= Au) throw St("the tree kept changing during in-place sanitization; refusing to return it");
+      if (q >= xu) throw St("the tree kept changing during in-place sanitization; refusing to return it");
       Dt(Ee, (rt, Ve) => {
-        Ru(rt, Ve > 0, f, U());
+        vu(rt, Ve > 0, f, U());
       });
     }
-  }, Ru = function(f, m, A, I) {
-    const U = Mr(f);
+  }, vu = function(f, m, A, I) {
+    const U = Nr(f);
     let q;
     for (; q = U.nextNode(); )
-      !Xn(I, q) || Xn(nn, q) || (m && nt(ce.uponSanitizeShadowNode, q, null), Wi(q, A));
-  }, vu = function(f) {
-    nn && fs(nn, f);
-  }, Eo = function(f, m) {
-    return ve ? f === "patchsrc" ? !0 : f === "for" && m !== "label" && m !== "output" : !1;
+      !Zn(I, q) || Zn(nn, q) || (m && nt(ce.uponSanitizeShadowNode, q, null), Ji(q, A));
   }, Eu = function(f) {
-    ve && Pi(f, (m) => {
+    nn && hs(nn, f);
+  }, Co = function(f, m) {
+    return ve ? f === "patchsrc" ? !0 : f === "for" && m !== "label" && m !== "output" : !1;
+  }, Cu = function(f) {
+    ve && Bi(f, (m) => {
       const A = W(m);
-      if (A === ke.processingInstruction || A === ke.comment && Fe($l, m.data)) {
+      if (A === ke.processingInstruction || A === ke.comment && Fe(Ul, m.data)) {
         try {
           _(m);
         } catch {
@@ -6421,57 +6421,57 @@ function Fa() {
       if (A === ke.element) {
         const I = m, U = we(Z(m));
         try {
-          I.hasAttribute && I.hasAttribute("patchsrc") && I.removeAttribute("patchsrc"), I.hasAttribute && I.hasAttribute("for") && Eo("for", U) && I.removeAttribute("for");
+          I.hasAttribute && I.hasAttribute("patchsrc") && I.removeAttribute("patchsrc"), I.hasAttribute && I.hasAttribute("for") && Co("for", U) && I.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Co = function(f) {
+  }, Do = function(f) {
     let m = null, A = null;
     if (We) f = "<remove></remove>" + f;
     else {
-      const q = ip(f, Cp);
+      const q = sp(f, Dp);
       A = q && q[0];
     }
-    Un === "application/xhtml+xml" && An === ut && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    Wn === "application/xhtml+xml" && An === ut && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const I = V ? xt(f) : f;
     if (An === ut) try {
-      m = new a().parseFromString(I, Un);
+      m = new a().parseFromString(I, Wn);
     } catch {
     }
     if (!m || !m.documentElement) {
       m = qe.createDocument(An, "template", null);
       try {
-        m.documentElement.innerHTML = Fi ? le : I;
+        m.documentElement.innerHTML = Ii ? le : I;
       } catch {
       }
     }
     const U = m.body || m.documentElement;
-    return f && A && U.insertBefore(n.createTextNode(A), U.childNodes[0] || null), An === ut ? Ci.call(m, Se ? "html" : "body")[0] : Se ? m.documentElement : U;
-  }, Mr = function(f) {
+    return f && A && U.insertBefore(n.createTextNode(A), U.childNodes[0] || null), An === ut ? Di.call(m, Se ? "html" : "body")[0] : Se ? m.documentElement : U;
+  }, Nr = function(f) {
     let m = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const A = j ? j(f) : f.ownerDocument;
-    return Dr.call(A || f, f, (m ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, zi = function(f) {
-    return f = Wr(f, Tr, " "), f = Wr(f, Qt, " "), f = Wr(f, uo, " "), f;
+    return Sr.call(A || f, f, (m ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, $i = function(f) {
+    return f = Jr(f, Fr, " "), f = Jr(f, Qt, " "), f = Jr(f, fo, " "), f;
+  }, Ui = function(f) {
     var m;
-    Ui(f);
+    Wi(f);
     const A = (m = f.querySelectorAll) === null || m === void 0 ? void 0 : m.call(f, "template");
     A && Dt(A, (I) => {
-      Rn(I.content) && $i(I.content);
+      Rn(I.content) && Ui(I.content);
     });
-  }, Ui = function(f) {
+  }, Wi = function(f) {
     f.normalize();
-    const m = Mr(f, !0);
+    const m = Nr(f, !0);
     let A = m.nextNode();
     for (; A; )
-      A.data = zi(A.data), A = m.nextNode();
-  }, Nr = function(f) {
+      A.data = $i(A.data), A = m.nextNode();
+  }, Lr = function(f) {
     const m = N ? N(f) : null;
     return typeof m != "string" || we(m) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== F(f);
-  }, Do = function(f) {
+  }, So = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
       const m = b(f);
@@ -6480,27 +6480,27 @@ function Fa() {
       return null;
     }
   }, Rn = function(f) {
-    return Do(f) === ke.documentFragment;
-  }, Wn = function(f) {
-    return Do(f) !== null;
+    return So(f) === ke.documentFragment;
+  }, Jn = function(f) {
+    return So(f) !== null;
   };
   function nt(D, f, m) {
     D.length !== 0 && Dt(D, (A) => {
-      A.call(t, f, m, Or);
+      A.call(t, f, m, Mr);
     });
   }
-  const Cu = function(f, m, A) {
-    return !!(ve && A === ke.element && f.hasChildNodes() && !Wn(f.firstElementChild) && Fe(bs, f.textContent) && Fe(bs, f.innerHTML) || ve && Dp[m] && A === ke.element && se(f) === ut && (Wn(f.firstElementChild) || typeof f.textContent == "string" && Fe(bs, f.textContent)) || A === ke.processingInstruction || ve && A === ke.comment && Fe($l, f.data));
-  }, Lr = function(f, m) {
+  const Du = function(f, m, A) {
+    return !!(ve && A === ke.element && f.hasChildNodes() && !Jn(f.firstElementChild) && Fe(ys, f.textContent) && Fe(ys, f.innerHTML) || ve && Sp[m] && A === ke.element && se(f) === ut && (Jn(f.firstElementChild) || typeof f.textContent == "string" && Fe(ys, f.textContent)) || A === ke.processingInstruction || ve && A === ke.comment && Fe(Ul, f.data));
+  }, Pr = function(f, m) {
     if (f instanceof RegExp) return Fe(f, m);
     if (f instanceof Function) {
       for (var A = arguments.length, I = new Array(A > 2 ? A - 2 : 0), U = 2; U < A; U++) I[U - 2] = arguments[U];
       return !!f(m, ...I);
     }
     return !1;
-  }, Du = function(f, m, A) {
-    if (!P[m] && Fo(m) && Lr(B.tagNameCheck, m)) return !1;
-    if (Si && !rn[m] && !rn[an(m)]) {
+  }, Su = function(f, m, A) {
+    if (!P[m] && Io(m) && Pr(B.tagNameCheck, m)) return !1;
+    if (Ti && !rn[m] && !rn[an(m)]) {
       const I = M(f), U = F(f);
       if (U && I) {
         const q = U.length;
@@ -6511,41 +6511,41 @@ function Fa() {
       }
     }
     return Bt(f), !0;
-  }, So = function(f, m, A, I) {
-    return f.length === 0 ? m : m === A || m === I ? tr(m) : m;
+  }, To = function(f, m, A, I) {
+    return f.length === 0 ? m : m === A || m === I ? nr(m) : m;
   }, vn = function(f, m) {
-    return f === m || M(f) !== null ? !1 : (Ti && Bi(f), !0);
-  }, Su = function(f, m) {
-    if (vu(f), nt(ce.beforeSanitizeElements, f, null), vn(f, m)) return !0;
-    if (Nr(f))
+    return f === m || M(f) !== null ? !1 : (Fi && ji(f), !0);
+  }, Tu = function(f, m) {
+    if (Eu(f), nt(ce.beforeSanitizeElements, f, null), vn(f, m)) return !0;
+    if (Lr(f))
       return Bt(f), !0;
     const A = we(Z(f)), I = W(f);
-    if (T = So(ce.uponSanitizeElement, T, L, en), nt(ce.uponSanitizeElement, f, {
+    if (T = To(ce.uponSanitizeElement, T, L, en), nt(ce.uponSanitizeElement, f, {
       tagName: A,
       allowedTags: T
     }), vn(f, m)) return !0;
-    if (Cu(f, A, I))
+    if (Du(f, A, I))
       return Bt(f), !0;
     if (P[A] || !(J.tagCheck instanceof Function && J.tagCheck(A)) && !T[A]) {
-      const U = Du(f, A, m);
+      const U = Su(f, A, m);
       return U === !1 && (nt(ce.afterSanitizeElements, f, null), vn(f, m)) ? !0 : U;
     }
-    if (I === ke.element && !wu(f) || (A === "noscript" || A === "noembed" || A === "noframes") && Fe(vp, f.innerHTML))
+    if (I === ke.element && !ku(f) || (A === "noscript" || A === "noembed" || A === "noframes") && Fe(Ep, f.innerHTML))
       return Bt(f), !0;
     if (ae && I === ke.text) {
-      const U = f.textContent, q = zi(U);
-      U !== q && (Yn(t.removed, { element: f.cloneNode() }), f.textContent = q);
+      const U = f.textContent, q = $i(U);
+      U !== q && (Xn(t.removed, { element: f.cloneNode() }), f.textContent = q);
     }
     return nt(ce.afterSanitizeElements, f, null), vn(f, m);
-  }, To = function(f, m, A) {
-    if ($[m] || Eo(m, f) || fo && (m === "id" || m === "name") && (A in n || A in mu)) return !1;
+  }, Fo = function(f, m, A) {
+    if ($[m] || Co(m, f) || ho && (m === "id" || m === "name") && (A in n || A in _u)) return !1;
     const I = S[m] || J.attributeCheck instanceof Function && J.attributeCheck(m, f);
     if (te && Fe(d, m) || ee && Fe(g, m)) return !0;
-    if (!I) return Fo(f) && Lr(B.tagNameCheck, f) && Lr(B.attributeNameCheck, m, f) || m === "is" && B.allowCustomizedBuiltInElements && Lr(B.tagNameCheck, A);
-    if (bo[m]) return !0;
-    const U = Wr(A, O, "");
-    return Fe(C, U) || (m === "src" || m === "xlink:href" || m === "href") && f !== "script" && ds(A, "data:") === 0 && mo[f] || ne && !Fe(k, U) ? !0 : !A;
-  }, Tu = re({}, [
+    if (!I) return Io(f) && Pr(B.tagNameCheck, f) && Pr(B.attributeNameCheck, m, f) || m === "is" && B.allowCustomizedBuiltInElements && Pr(B.tagNameCheck, A);
+    if (yo[m]) return !0;
+    const U = Jr(A, O, "");
+    return Fe(C, U) || (m === "src" || m === "xlink:href" || m === "href") && f !== "script" && ps(A, "data:") === 0 && _o[f] || ne && !Fe(k, U) ? !0 : !A;
+  }, Fu = re({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -6554,29 +6554,29 @@ function Fa() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), Fo = function(f) {
-    return !Tu[an(f)] && Fe(x, f);
-  }, Fu = function(f, m, A, I) {
+  ]), Io = function(f) {
+    return !Fu[an(f)] && Fe(x, f);
+  }, Iu = function(f, m, A, I) {
     if (V && typeof u == "object" && typeof u.getAttributeType == "function" && !A) switch (u.getAttributeType(f, m)) {
       case "TrustedHTML":
         return xt(I);
       case "TrustedScriptURL":
-        return Ei(I);
+        return Ci(I);
     }
     return I;
-  }, Iu = function(f, m, A, I) {
+  }, Ou = function(f, m, A, I) {
     try {
-      return A ? f.setAttributeNS(A, m, I) : f.setAttribute(m, I), Nr(f) ? (Bt(f), !1) : !0;
+      return A ? f.setAttributeNS(A, m, I) : f.setAttribute(m, I), Lr(f) ? (Bt(f), !1) : !0;
     } catch {
       return xn(m, f), !1;
     }
-  }, Io = function(f, m) {
-    return ve && Fe(Ep, m) ? !0 : an(f) === "attributename" && ds(m, "href") !== -1;
-  }, Ou = function(f, m) {
+  }, Oo = function(f, m) {
+    return ve && Fe(Cp, m) ? !0 : an(f) === "attributename" && ps(m, "href") !== -1;
+  }, Mu = function(f, m) {
     if (nt(ce.beforeSanitizeAttributes, f, null), vn(f, m)) return;
     const A = f.attributes;
-    if (!A || Nr(f)) return;
-    S = So(ce.uponSanitizeAttribute, S, R, Te);
+    if (!A || Lr(f)) return;
+    S = To(ce.uponSanitizeAttribute, S, R, Te);
     const I = {
       attrName: "",
       attrValue: "",
@@ -6588,8 +6588,8 @@ function Fa() {
     const q = we(Z(f));
     for (; U--; ) {
       const G = A[U], Ee = G.name, Et = G.namespaceURI, rt = G.value, Ve = we(Ee), ft = rt;
-      let Ne = Ee === "value" ? ft : sp(ft), Oo = !1;
-      if (I.attrName = Ve, I.attrValue = Ne, I.keepAttr = !0, I.forceKeepAttr = void 0, nt(ce.uponSanitizeAttribute, f, I), Ne = I.attrValue, ho && (Ve === "id" || Ve === "name") && ds(Ne, po) !== 0 && (xn(Ee, f, G), Ne = po + Ne, Oo = !0), Io(Ee, Ne)) {
+      let Ne = Ee === "value" ? ft : op(ft), Mo = !1;
+      if (I.attrName = Ve, I.attrValue = Ne, I.keepAttr = !0, I.forceKeepAttr = void 0, nt(ce.uponSanitizeAttribute, f, I), Ne = I.attrValue, po && (Ve === "id" || Ve === "name") && ps(Ne, go) !== 0 && (xn(Ee, f, G), Ne = go + Ne, Mo = !0), Oo(Ee, Ne)) {
         xn(Ee, f, G);
         continue;
       }
@@ -6598,30 +6598,30 @@ function Fa() {
           xn(Ee, f, G);
           continue;
         }
-        if (!ge && Fe(Ul, Ne)) {
+        if (!ge && Fe(Wl, Ne)) {
           xn(Ee, f, G);
           continue;
         }
-        if (ae && (Ne = zi(Ne)), !To(q, Ve, Ne)) {
+        if (ae && (Ne = $i(Ne)), !Fo(q, Ve, Ne)) {
           xn(Ee, f, G);
           continue;
         }
-        Ne = Fu(q, Ve, Et, Ne), Ne !== ft && Iu(f, Ee, Et, Ne) && Oo && Ol(t.removed);
+        Ne = Iu(q, Ve, Et, Ne), Ne !== ft && Ou(f, Ee, Et, Ne) && Mo && Ml(t.removed);
       }
     }
     nt(ce.afterSanitizeAttributes, f, null), vn(f, m);
-  }, Wi = function(f, m) {
-    Su(f, m), Ou(f, m), Rn(f.content) && Ji(f.content);
-  }, Ji = function(f) {
-    let m = null;
-    const A = Mr(f);
-    for (nt(ce.beforeSanitizeShadowDOM, f, null); m = A.nextNode(); )
-      if (nt(ce.uponSanitizeShadowNode, m, null), Wi(m, f), W(m) === ke.element) {
-        const I = v(m);
-        Rn(I) && (qi(I), Ji(I));
-      }
-    ae && Ui(f), nt(ce.afterSanitizeShadowDOM, f, null);
+  }, Ji = function(f, m) {
+    Tu(f, m), Mu(f, m), Rn(f.content) && qi(f.content);
   }, qi = function(f) {
+    let m = null;
+    const A = Nr(f);
+    for (nt(ce.beforeSanitizeShadowDOM, f, null); m = A.nextNode(); )
+      if (nt(ce.uponSanitizeShadowNode, m, null), Ji(m, f), W(m) === ke.element) {
+        const I = v(m);
+        Rn(I) && (Hi(I), qi(I));
+      }
+    ae && Wi(f), nt(ce.afterSanitizeShadowDOM, f, null);
+  }, Hi = function(f) {
     const m = [{
       node: f,
       shadow: null
@@ -6629,7 +6629,7 @@ function Fa() {
     for (; m.length > 0; ) {
       const A = m.pop();
       if (A.shadow) {
-        Ji(A.shadow);
+        qi(A.shadow);
         continue;
       }
       const I = A.node, U = W(I) === ke.element, q = F(I);
@@ -6661,88 +6661,88 @@ function Fa() {
   };
   return t.sanitize = function(D) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, m = null, A = null, I = null, U = null;
-    if (Fi = !D, Fi && (D = "<!-->"), typeof D != "string" && !Wn(D) && (D = up(D), typeof D != "string"))
+    if (Ii = !D, Ii && (D = "<!-->"), typeof D != "string" && !Jn(D) && (D = fp(D), typeof D != "string"))
       throw St("dirty is not a string, aborting");
     if (!t.isSupported) return D;
-    He ? (T = en, S = Te) : Mi(f), t.removed = [];
-    const q = Ti && typeof D != "string" && Wn(D);
+    He ? (T = en, S = Te) : Ni(f), t.removed = [];
+    const q = Fi && typeof D != "string" && Jn(D);
     let G = [];
     const Ee = nn;
     if (q) {
-      Eu(D);
+      Cu(D);
       const ft = Z(D);
       if (typeof ft == "string") {
         const Ne = we(ft);
         if (!T[Ne] || P[Ne])
-          throw Ni(D), St("root node is forbidden and cannot be sanitized in-place");
+          throw Li(D), St("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Nr(D))
-        throw Ni(D), St("root node is clobbered and cannot be sanitized in-place");
-      G = ji(D), nn = us();
-    } else if (Wn(D))
-      m = Co("<!---->"), A = m.ownerDocument.importNode(D, !0), A.nodeType === ke.element && A.nodeName === "BODY" || A.nodeName === "HTML" ? m = A : m.appendChild(A), qi(m);
+      if (Lr(D))
+        throw Li(D), St("root node is clobbered and cannot be sanitized in-place");
+      G = zi(D), nn = fs();
+    } else if (Jn(D))
+      m = Do("<!---->"), A = m.ownerDocument.importNode(D, !0), A.nodeType === ke.element && A.nodeName === "BODY" || A.nodeName === "HTML" ? m = A : m.appendChild(A), Hi(m);
     else {
       if (!vt && !ae && !Se && D.indexOf("<") === -1) return wn(D);
-      if (m = Co(D), !m) return vt ? null : Di ? le : "";
+      if (m = Do(D), !m) return vt ? null : Si ? le : "";
     }
     m && We && Bt(m.firstChild);
     const Et = q ? D : m;
     try {
-      q && qi(D);
-      const ft = Mr(Et);
-      for (; I = ft.nextNode(); ) Wi(I, Et);
-      q && xu(D, G);
+      q && Hi(D);
+      const ft = Nr(Et);
+      for (; I = ft.nextNode(); ) Ji(I, Et);
+      q && Ru(D, G);
     } catch (ft) {
-      throw q && (Ni(D), vo(D, G)), ft;
+      throw q && (Li(D), Eo(D, G)), ft;
     } finally {
       nn = Ee;
     }
     if (q) {
-      if (vo(D, G)) throw St("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return ae && $i(D), D;
+      if (Eo(D, G)) throw St("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return ae && Ui(D), D;
     }
     if (vt) {
-      if (ae && $i(m), tn)
-        for (U = Sr.call(m.ownerDocument); m.firstChild; ) U.appendChild(m.firstChild);
+      if (ae && Ui(m), tn)
+        for (U = Tr.call(m.ownerDocument); m.firstChild; ) U.appendChild(m.firstChild);
       else U = m;
       return (S.shadowroot || S.shadowrootmode) && (U = Zt.call(r, U, !0)), U;
     }
     const rt = () => Se ? m.outerHTML : m.innerHTML;
     let Ve = rt();
-    return ae && Fe(bp, Ve) && (Ui(m), Ve = rt()), Se && T["!doctype"] && m.ownerDocument && m.ownerDocument.doctype && m.ownerDocument.doctype.name && Fe(xp, m.ownerDocument.doctype.name) && (Ve = "<!DOCTYPE " + m.ownerDocument.doctype.name + `>
+    return ae && Fe(yp, Ve) && (Wi(m), Ve = rt()), Se && T["!doctype"] && m.ownerDocument && m.ownerDocument.doctype && m.ownerDocument.doctype.name && Fe(Rp, m.ownerDocument.doctype.name) && (Ve = "<!DOCTYPE " + m.ownerDocument.doctype.name + `>
 ` + Ve), wn(Ve);
   }, t.setConfig = function() {
     let D = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Mi(D), He = !0, en = T, Te = S;
+    Ni(D), He = !0, en = T, Te = S;
   }, t.clearConfig = function() {
-    Or = null, He = !1, en = null, Te = null, V = Me, le = "";
+    Mr = null, He = !1, en = null, Te = null, V = Me, le = "";
   }, t.isValidAttribute = function(D, f, m) {
-    Or || Mi({});
+    Mr || Ni({});
     const A = we(D), I = we(f);
-    return typeof m == "string" && (Io(f, m) || !ge && Fe(Ul, m)) ? !1 : To(A, I, m);
+    return typeof m == "string" && (Oo(f, m) || !ge && Fe(Wl, m)) ? !1 : Fo(A, I, m);
   }, t.addHook = function(D, f) {
-    typeof f == "function" && Be(ce, D) && Yn(ce[D], f);
+    typeof f == "function" && Be(ce, D) && Xn(ce[D], f);
   }, t.removeHook = function(D, f) {
     if (Be(ce, D)) {
       if (f !== void 0) {
-        const m = tp(ce[D], f);
-        return m === -1 ? void 0 : rp(ce[D], m, 1)[0];
+        const m = np(ce[D], f);
+        return m === -1 ? void 0 : ip(ce[D], m, 1)[0];
       }
-      return Ol(ce[D]);
+      return Ml(ce[D]);
     }
   }, t.removeHooks = function(D) {
     Be(ce, D) && (ce[D] = []);
   }, t.removeAllHooks = function() {
-    ce = Wl();
+    ce = Jl();
   }, t;
 }
-var Fp = Fa();
-const Jl = {};
-function Ip(e) {
-  let t = Jl[e];
+var Ip = Ia();
+const ql = {};
+function Op(e) {
+  let t = ql[e];
   if (t)
     return t;
-  t = Jl[e] = [];
+  t = ql[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -6753,9 +6753,9 @@ function Ip(e) {
   }
   return t;
 }
-function zn(e, t) {
-  typeof t != "string" && (t = zn.defaultChars);
-  const n = Ip(t);
+function $n(e, t) {
+  typeof t != "string" && (t = $n.defaultChars);
+  const n = Op(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -6793,14 +6793,14 @@ function zn(e, t) {
     return i;
   });
 }
-zn.defaultChars = ";/?:@&=+$,#";
-zn.componentChars = "";
-const ql = {};
-function Op(e) {
-  let t = ql[e];
+$n.defaultChars = ";/?:@&=+$,#";
+$n.componentChars = "";
+const Hl = {};
+function Mp(e) {
+  let t = Hl[e];
   if (t)
     return t;
-  t = ql[e] = [];
+  t = Hl[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -6811,7 +6811,7 @@ function Op(e) {
 }
 function Nt(e, t, n) {
   typeof t != "string" && (n = t, t = Nt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Op(t);
+  const r = Mp(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -6840,18 +6840,18 @@ function Nt(e, t, n) {
 }
 Nt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Nt.componentChars = "-_.!~*'()";
-function $s(e) {
+function Us(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function fi() {
+function hi() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Mp = /^([a-z0-9.+-]+:)/i, Np = /:[0-9]*$/, Lp = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Pp = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Bp = ["{", "}", "|", "\\", "^", "`"].concat(Pp), jp = ["'"].concat(Bp), Hl = ["%", "/", "?", ";", "#"].concat(jp), Vl = ["/", "?", "#"], zp = 255, Kl = /^[+a-z0-9A-Z_-]{0,63}$/, $p = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Gl = {
+const Np = /^([a-z0-9.+-]+:)/i, Lp = /:[0-9]*$/, Pp = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Bp = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], jp = ["{", "}", "|", "\\", "^", "`"].concat(Bp), zp = ["'"].concat(jp), Vl = ["%", "/", "?", ";", "#"].concat(zp), Kl = ["/", "?", "#"], $p = 255, Gl = /^[+a-z0-9A-Z_-]{0,63}$/, Up = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Yl = {
   javascript: !0,
   "javascript:": !0
-}, Yl = {
+}, Xl = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -6863,27 +6863,27 @@ const Mp = /^([a-z0-9.+-]+:)/i, Np = /:[0-9]*$/, Lp = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function Us(e, t) {
-  if (e && e instanceof fi) return e;
-  const n = new fi();
+function Ws(e, t) {
+  if (e && e instanceof hi) return e;
+  const n = new hi();
   return n.parse(e, t), n;
 }
-fi.prototype.parse = function(e, t) {
+hi.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Lp.exec(s);
+    const a = Pp.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Mp.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Gl[o]) && (s = s.substr(2), this.slashes = !0)), !Gl[o] && (i || o && !Yl[o])) {
+  let o = Np.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Yl[o]) && (s = s.substr(2), this.slashes = !0)), !Yl[o] && (i || o && !Xl[o])) {
     let a = -1;
-    for (let p = 0; p < Vl.length; p++)
-      r = s.indexOf(Vl[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Kl.length; p++)
+      r = s.indexOf(Kl[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, h;
     a === -1 ? h = s.lastIndexOf("@") : h = s.lastIndexOf("@", a), h !== -1 && (u = s.slice(0, h), s = s.slice(h + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Hl.length; p++)
-      r = s.indexOf(Hl[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Vl.length; p++)
+      r = s.indexOf(Vl[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const y = s.slice(0, a);
     s = s.slice(a), this.parseHost(y), this.hostname = this.hostname || "";
@@ -6892,44 +6892,44 @@ fi.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let E = 0, F = p.length; E < F; E++) {
         const M = p[E];
-        if (M && !M.match(Kl)) {
+        if (M && !M.match(Gl)) {
           let v = "";
           for (let w = 0, b = M.length; w < b; w++)
             M.charCodeAt(w) > 127 ? v += "x" : v += M[w];
-          if (!v.match(Kl)) {
-            const w = p.slice(0, E), b = p.slice(E + 1), N = M.match($p);
+          if (!v.match(Gl)) {
+            const w = p.slice(0, E), b = p.slice(E + 1), N = M.match(Up);
             N && (w.push(N[1]), b.unshift(N[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > zp && (this.hostname = ""), _ && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > $p && (this.hostname = ""), _ && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Yl[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Xl[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-fi.prototype.parseHost = function(e) {
-  let t = Np.exec(e);
+hi.prototype.parseHost = function(e) {
+  let t = Lp.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Up = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Wp = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: zn,
+  decode: $n,
   encode: Nt,
-  format: $s,
-  parse: Us
-}, Symbol.toStringTag, { value: "Module" })), Ia = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Oa = /[\0-\x1F\x7F-\x9F]/, Wp = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, so = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Ma = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Na = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Jp = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: Us,
+  parse: Ws
+}, Symbol.toStringTag, { value: "Module" })), Oa = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Ma = /[\0-\x1F\x7F-\x9F]/, Jp = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, oo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Na = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, La = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, qp = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Ia,
-  Cc: Oa,
-  Cf: Wp,
-  P: so,
-  S: Ma,
-  Z: Na
-}, Symbol.toStringTag, { value: "Module" })), qp = [
+  Any: Oa,
+  Cc: Ma,
+  Cf: Jp,
+  P: oo,
+  S: Na,
+  Z: La
+}, Symbol.toStringTag, { value: "Module" })), Hp = [
   8364,
   0,
   8218,
@@ -6963,14 +6963,14 @@ const Up = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Hp(e) {
+function Vp(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Vp(e) {
-  return Hp(e) ? 65533 : e >= 128 && e <= 159 && qp[e - 128] || e;
-}
 function Kp(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Vp(e));
+  return Vp(e) ? 65533 : e >= 128 && e <= 159 && Hp[e - 128] || e;
+}
+function Gp(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Kp(e));
 }
 const it = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -6979,7 +6979,7 @@ const it = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Gp(e, t, n, r, i, s) {
+function Yp(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7047,7 +7047,7 @@ function Gp(e, t, n, r, i, s) {
   }
   return W;
 }
-const Yp = /* @__PURE__ */ Gp("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Xp = /* @__PURE__ */ Yp("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var Ie;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7056,30 +7056,30 @@ var Je;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(Je || (Je = {}));
-const hi = 32, La = 21, Xp = 2097151, Ws = 2047;
-let Pa = 0;
-function Zp(e) {
-  const t = e >>> La;
-  return t === Ws ? Pa : t;
-}
+const di = 32, Pa = 21, Zp = 2097151, Js = 2047;
+let Ba = 0;
 function Qp(e) {
-  return e - Je.ZERO >>> 0 <= 9;
+  const t = e >>> Pa;
+  return t === Js ? Ba : t;
 }
 function eg(e) {
-  return (e | hi) - Je.LOWER_A >>> 0 <= 5;
+  return e - Je.ZERO >>> 0 <= 9;
 }
 function tg(e) {
-  return (e | hi) - Je.LOWER_A >>> 0 <= 25;
+  return (e | di) - Je.LOWER_A >>> 0 <= 5;
 }
-var Xl;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Xl || (Xl = {}));
+function ng(e) {
+  return (e | di) - Je.LOWER_A >>> 0 <= 25;
+}
 var Zl;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(Zl || (Zl = {}));
-function ng(e, t, n, r) {
+var Ql;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(Ql || (Ql = {}));
+function rg(e, t, n, r) {
   const i = (t & Ie.BRANCH_LENGTH) >> 7, s = t & Ie.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7104,18 +7104,18 @@ function ng(e, t, n, r) {
   }
   return -1;
 }
-function Ql(e, t, n) {
+function ec(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & Ie.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function rg(e, t, n) {
+function ig(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | hi) === Je.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | di) === Je.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Qp(l))
+      if (eg(l))
         i = i * 16 + (l - Je.ZERO);
-      else if (eg(l))
-        i = i * 16 + ((l | hi) - Je.LOWER_A + 10);
+      else if (tg(l))
+        i = i * 16 + ((l | di) - Je.LOWER_A + 10);
       else
         break;
       r += 1;
@@ -7131,10 +7131,10 @@ function rg(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === Je.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= Ws && (Pa = o, o = Ws), o << La | i;
+  return o >= Js && (Ba = o, o = Js), o << Pa | i;
 }
-function ig(e, t, n) {
-  const r = Yp;
+function sg(e, t, n) {
+  const r = Xp;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7145,9 +7145,9 @@ function ig(e, t, n) {
     const h = i + 1, y = e.charCodeAt(h);
     let _, p;
     if (y === Je.NUM) {
-      const E = rg(e, h, s);
-      _ = Zp(E), _ > 0 && e.charCodeAt(h + _ - 1) !== Je.SEMI && (_ = 0), p = _ === 0 ? "" : Kp(E & Xp);
-    } else if (tg(y)) {
+      const E = ig(e, h, s);
+      _ = Qp(E), _ > 0 && e.charCodeAt(h + _ - 1) !== Je.SEMI && (_ = 0), p = _ === 0 ? "" : Gp(E & Zp);
+    } else if (ng(y)) {
       _ = 0, p = "";
       const E = y - a;
       let F;
@@ -7204,32 +7204,32 @@ function ig(e, t, n) {
         const N = w >>> 14, j = e.charCodeAt(b);
         if (N !== 0) {
           if (j === Je.SEMI) {
-            _ = b - h + 1, p = N === 1 ? String.fromCharCode(w & Ie.VALUE_MASK) : Ql(r, F, N);
+            _ = b - h + 1, p = N === 1 ? String.fromCharCode(w & Ie.VALUE_MASK) : ec(r, F, N);
             break;
           }
           if (N === 1)
             break;
         }
-        const W = ng(r, w, F + (N || 1), j);
+        const W = rg(r, w, F + (N || 1), j);
         if (W < 0)
           break;
         F = W, w = r[F], b += 1;
       }
-      p === "" && _ > 0 && (p = Ql(r, M, v));
+      p === "" && _ > 0 && (p = ec(r, M, v));
     } else
       _ = 0, p = "";
     _ === 0 || n ? i = h : (o < i && (l += e.slice(o, i)), l += p, i = o = h + _), e.charCodeAt(i) !== Je.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function Ba(e) {
-  return ig(e, !0, !1);
+function ja(e) {
+  return sg(e, !0, !1);
 }
-var sg = class {
-  src_Any = Ia.source;
-  src_Cc = Oa.source;
-  src_Z = Na.source;
-  src_P = so.source;
+var og = class {
+  src_Any = Oa.source;
+  src_Cc = Ma.source;
+  src_Z = La.source;
+  src_P = oo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -7356,7 +7356,7 @@ var sg = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, ws = {
+}, ks = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -7364,10 +7364,10 @@ var sg = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, og = {
-  "http:": ws,
-  "https:": ws,
-  "ftp:": ws,
+}, lg = {
+  "http:": ks,
+  "https:": ks,
+  "ftp:": ks,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -7386,23 +7386,23 @@ var sg = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, lg = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", cg = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function ag() {
-  const e = cg.split("|");
-  return lg.split("|").forEach((t) => {
+}, cg = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", ag = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function ug() {
+  const e = ag.split("|");
+  return cg.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var ug = {
+var fg = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: ag(),
+  tlds: ug(),
   urlAuth: !1,
   maxLength: 1e4
-}, ec = class {
+}, tc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -7419,7 +7419,7 @@ var ug = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, fg = class {
+}, hg = class {
   __opts__;
   __schemas__;
   re;
@@ -7454,9 +7454,9 @@ var ug = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...ug,
+      ...fg,
       ...n
-    }, this.__schemas__ = { ...og }, this.re = t || new sg(), this.re.set({
+    }, this.__schemas__ = { ...lg }, this.re = t || new og(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -7616,7 +7616,7 @@ var ug = {
       let F = E;
       if ((!F || l && (l.index < F.index || l.index === F.index && l.lastIndex > F.lastIndex)) && (F = l), (!F || o && (o.index < F.index || o.index === F.index && o.lastIndex > F.lastIndex)) && (F = o), !F) break;
       F === l ? l = void 0 : F === o && (o = void 0);
-      const M = new ec(e, F.schema, F.index, F.lastIndex);
+      const M = new tc(e, F.schema, F.index, F.lastIndex);
       M.schema ? this.__schemas__[M.schema].normalize(M, this) : this.normalize(M), t.push(M), y = F.lastIndex;
     }
     return t.length ? t : null;
@@ -7633,7 +7633,7 @@ var ug = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new ec(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new tc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -7665,29 +7665,29 @@ var ug = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Ln = 2147483647, _t = 36, oo = 1, mr = 26, hg = 38, dg = 700, ja = 72, za = 128, $a = "-", pg = /^xn--/, gg = /[^\0-\x7F]/, mg = /[\x2E\u3002\uFF0E\uFF61]/g, _g = {
+const Pn = 2147483647, _t = 36, lo = 1, _r = 26, dg = 38, pg = 700, za = 72, $a = 128, Ua = "-", gg = /^xn--/, mg = /[^\0-\x7F]/, _g = /[\x2E\u3002\uFF0E\uFF61]/g, bg = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, ks = _t - oo, bt = Math.floor, As = String.fromCharCode;
+}, As = _t - lo, bt = Math.floor, xs = String.fromCharCode;
 function Wt(e) {
-  throw new RangeError(_g[e]);
+  throw new RangeError(bg[e]);
 }
-function bg(e, t) {
+function yg(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Ua(e, t) {
+function Wa(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(mg, ".");
-  const i = e.split("."), s = bg(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(_g, ".");
+  const i = e.split("."), s = yg(i, t).join(".");
   return r + s;
 }
-function Wa(e) {
+function Ja(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -7701,18 +7701,18 @@ function Wa(e) {
   }
   return t;
 }
-const yg = (e) => String.fromCodePoint(...e), wg = function(e) {
+const wg = (e) => String.fromCodePoint(...e), kg = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : _t;
-}, tc = function(e, t) {
+}, nc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Ja = function(e, t, n) {
+}, qa = function(e, t, n) {
   let r = 0;
-  for (e = n ? bt(e / dg) : e >> 1, e += bt(e / t); e > ks * mr >> 1; r += _t)
-    e = bt(e / ks);
-  return bt(r + (ks + 1) * e / (e + hg));
-}, qa = function(e) {
+  for (e = n ? bt(e / pg) : e >> 1, e += bt(e / t); e > As * _r >> 1; r += _t)
+    e = bt(e / As);
+  return bt(r + (As + 1) * e / (e + dg));
+}, Ha = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = za, s = ja, o = e.lastIndexOf($a);
+  let r = 0, i = $a, s = za, o = e.lastIndexOf(Ua);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && Wt("not-basic"), t.push(e.charCodeAt(l));
@@ -7720,59 +7720,59 @@ const yg = (e) => String.fromCodePoint(...e), wg = function(e) {
     const c = r;
     for (let u = 1, h = _t; ; h += _t) {
       l >= n && Wt("invalid-input");
-      const y = wg(e.charCodeAt(l++));
-      y >= _t && Wt("invalid-input"), y > bt((Ln - r) / u) && Wt("overflow"), r += y * u;
-      const _ = h <= s ? oo : h >= s + mr ? mr : h - s;
+      const y = kg(e.charCodeAt(l++));
+      y >= _t && Wt("invalid-input"), y > bt((Pn - r) / u) && Wt("overflow"), r += y * u;
+      const _ = h <= s ? lo : h >= s + _r ? _r : h - s;
       if (y < _)
         break;
       const p = _t - _;
-      u > bt(Ln / p) && Wt("overflow"), u *= p;
+      u > bt(Pn / p) && Wt("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Ja(r - c, a, c == 0), bt(r / a) > Ln - i && Wt("overflow"), i += bt(r / a), r %= a, t.splice(r++, 0, i);
+    s = qa(r - c, a, c == 0), bt(r / a) > Pn - i && Wt("overflow"), i += bt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Ha = function(e) {
+}, Va = function(e) {
   const t = [];
-  e = Wa(e);
+  e = Ja(e);
   const n = e.length;
-  let r = za, i = 0, s = ja;
+  let r = $a, i = 0, s = za;
   for (const c of e)
-    c < 128 && t.push(As(c));
+    c < 128 && t.push(xs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push($a); l < n; ) {
-    let c = Ln;
+  for (o && t.push(Ua); l < n; ) {
+    let c = Pn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > bt((Ln - i) / a) && Wt("overflow"), i += (c - r) * a, r = c;
+    c - r > bt((Pn - i) / a) && Wt("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Ln && Wt("overflow"), u === r) {
+      if (u < r && ++i > Pn && Wt("overflow"), u === r) {
         let h = i;
         for (let y = _t; ; y += _t) {
-          const _ = y <= s ? oo : y >= s + mr ? mr : y - s;
+          const _ = y <= s ? lo : y >= s + _r ? _r : y - s;
           if (h < _)
             break;
           const p = h - _, E = _t - _;
           t.push(
-            As(tc(_ + p % E, 0))
+            xs(nc(_ + p % E, 0))
           ), h = bt(p / E);
         }
-        t.push(As(tc(h, 0))), s = Ja(i, a, l === o), i = 0, ++l;
+        t.push(xs(nc(h, 0))), s = qa(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, kg = function(e) {
-  return Ua(e, function(t) {
-    return pg.test(t) ? qa(t.slice(4).toLowerCase()) : t;
-  });
 }, Ag = function(e) {
-  return Ua(e, function(t) {
-    return gg.test(t) ? "xn--" + Ha(t) : t;
+  return Wa(e, function(t) {
+    return gg.test(t) ? Ha(t.slice(4).toLowerCase()) : t;
   });
-}, nc = {
+}, xg = function(e) {
+  return Wa(e, function(t) {
+    return mg.test(t) ? "xn--" + Va(t) : t;
+  });
+}, rc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -7787,52 +7787,52 @@ const yg = (e) => String.fromCodePoint(...e), wg = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Wa,
-    encode: yg
+    decode: Ja,
+    encode: wg
   },
-  decode: qa,
-  encode: Ha,
-  toASCII: Ag,
-  toUnicode: kg
+  decode: Ha,
+  encode: Va,
+  toASCII: xg,
+  toUnicode: Ag
 };
-var rc = Object.defineProperty, Va = (e, t) => {
+var ic = Object.defineProperty, Ka = (e, t) => {
   let n = {};
-  for (var r in e) rc(n, r, {
+  for (var r in e) ic(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return rc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, xg = /* @__PURE__ */ Va({
-  arrayReplaceAt: () => Rg,
-  asciiTrim: () => vi,
-  callable: () => Ka,
+  return ic(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Rg = /* @__PURE__ */ Ka({
+  arrayReplaceAt: () => vg,
+  asciiTrim: () => Ei,
+  callable: () => Ga,
   escapeHtml: () => Yt,
-  escapeRE: () => Mg,
-  fromCodePoint: () => _r,
-  isMdAsciiPunct: () => wr,
-  isPunctChar: () => Ya,
-  isPunctCharCode: () => yr,
+  escapeRE: () => Ng,
+  fromCodePoint: () => br,
+  isMdAsciiPunct: () => kr,
+  isPunctChar: () => Xa,
+  isPunctCharCode: () => wr,
   isSpace: () => pe,
-  isValidEntityCode: () => lo,
-  isWhiteSpace: () => br,
-  lib: () => Ng,
-  normalizeReference: () => Ri,
-  unescapeAll: () => $n,
-  unescapeMd: () => Dg
+  isValidEntityCode: () => co,
+  isWhiteSpace: () => yr,
+  lib: () => Lg,
+  normalizeReference: () => vi,
+  unescapeAll: () => Un,
+  unescapeMd: () => Sg
 });
-function Ka(e) {
+function Ga(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Rg(e, t, n) {
+function vg(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function lo(e) {
+function co(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function _r(e) {
+function br(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -7840,38 +7840,38 @@ function _r(e) {
   }
   return String.fromCharCode(e);
 }
-var Ga = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, vg = new RegExp(`${Ga.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Eg = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Cg(e, t) {
-  if (t.charCodeAt(0) === 35 && Eg.test(t)) {
+var Ya = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Eg = new RegExp(`${Ya.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Cg = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Dg(e, t) {
+  if (t.charCodeAt(0) === 35 && Cg.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return lo(r) ? _r(r) : e;
+    return co(r) ? br(r) : e;
   }
-  const n = Ba(e);
+  const n = ja(e);
   return n !== e ? n : e;
 }
-function Dg(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Ga, "$1");
+function Sg(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Ya, "$1");
 }
-function $n(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(vg, function(t, n, r) {
-    return n || Cg(t, r);
+function Un(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Eg, function(t, n, r) {
+    return n || Dg(t, r);
   });
 }
-var Sg = /[&<>"]/, Tg = /[&<>"]/g, Fg = {
+var Tg = /[&<>"]/, Fg = /[&<>"]/g, Ig = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Ig(e) {
-  return Fg[e];
+function Og(e) {
+  return Ig[e];
 }
 function Yt(e) {
-  return Sg.test(e) ? e.replace(Tg, Ig) : e;
+  return Tg.test(e) ? e.replace(Fg, Og) : e;
 }
-var Og = /[.?*+^$[\]\\(){}|-]/g;
-function Mg(e) {
-  return e.replace(Og, "\\$&");
+var Mg = /[.?*+^$[\]\\(){}|-]/g;
+function Ng(e) {
+  return e.replace(Mg, "\\$&");
 }
 function pe(e) {
   switch (e) {
@@ -7881,7 +7881,7 @@ function pe(e) {
   }
   return !1;
 }
-function br(e) {
+function yr(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -7899,13 +7899,13 @@ function br(e) {
   }
   return !1;
 }
-function Ya(e) {
-  return so.test(e) || Ma.test(e);
-}
-function yr(e) {
-  return Ya(_r(e));
+function Xa(e) {
+  return oo.test(e) || Na.test(e);
 }
 function wr(e) {
+  return Xa(br(e));
+}
+function kr(e) {
   switch (e) {
     case 33:
     case 34:
@@ -7944,24 +7944,24 @@ function wr(e) {
       return !1;
   }
 }
-function Ri(e) {
+function vi(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function ic(e) {
+function sc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function vi(e) {
+function Ei(e) {
   let t = 0;
-  for (; t < e.length && ic(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && sc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && ic(e.charCodeAt(n)); n--) ;
+  for (; n >= t && sc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Ng = {
-  mdurl: Up,
-  ucmicro: Jp
+var Lg = {
+  mdurl: Wp,
+  ucmicro: qp
 };
-function Lg(e, t, n) {
+function Pg(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -7978,7 +7978,7 @@ function Lg(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Pg(e, t, n) {
+function Bg(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -7989,7 +7989,7 @@ function Pg(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = $n(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = Un(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8016,9 +8016,9 @@ function Pg(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = $n(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = Un(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Bg(e, t, n, r) {
+function jg(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8037,41 +8037,41 @@ function Bg(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += $n(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += Un(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += $n(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += Un(e.slice(t, s)), o;
 }
-var jg = /* @__PURE__ */ Va({
-  parseLinkDestination: () => Pg,
-  parseLinkLabel: () => Lg,
-  parseLinkTitle: () => Bg
+var zg = /* @__PURE__ */ Ka({
+  parseLinkDestination: () => Bg,
+  parseLinkLabel: () => Pg,
+  parseLinkTitle: () => jg
 });
-function kr(e) {
+function Ar(e) {
   "@babel/helpers - typeof";
-  return kr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Ar = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, kr(e);
+  }, Ar(e);
 }
-function zg(e, t) {
-  if (kr(e) != "object" || !e) return e;
+function $g(e, t) {
+  if (Ar(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (kr(r) != "object") return r;
+    if (Ar(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function $g(e) {
-  var t = zg(e, "string");
-  return kr(t) == "symbol" ? t : t + "";
+function Ug(e) {
+  var t = $g(e, "string");
+  return Ar(t) == "symbol" ? t : t + "";
 }
 function z(e, t, n) {
-  return (t = $g(t)) in e ? Object.defineProperty(e, t, {
+  return (t = Ug(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -8183,7 +8183,7 @@ var _n = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Ar = class {
+}, xr = class {
   constructor() {
     z(
       this,
@@ -8378,7 +8378,7 @@ kt.code_block = function(e, t, n, r, i) {
 `;
 };
 kt.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? $n(s.info).trim() : "";
+  const s = e[t], o = s.info ? Un(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
@@ -8421,7 +8421,7 @@ kt.html_block = function(e, t) {
 kt.html_inline = function(e, t) {
   return e[t].content;
 };
-var Xa = class {
+var Za = class {
   constructor() {
     z(
       this,
@@ -8538,41 +8538,41 @@ var Xa = class {
     }
     return r;
   }
-}, Za = class {
+}, Qa = class {
   constructor(e, t, n) {
     z(this, "tokens", []), z(this, "inlineMode", !1), z(this, "Token", _n), this.src = e, this.env = n, this.md = t;
   }
-}, Ug = /\r\n?/g, Wg = /\0/g;
-function Jg(e) {
-  let t;
-  t = e.src.replace(Ug, `
-`), t = t.replace(Wg, "�"), e.src = t;
-}
+}, Wg = /\r\n?/g, Jg = /\0/g;
 function qg(e) {
+  let t;
+  t = e.src.replace(Wg, `
+`), t = t.replace(Jg, "�"), e.src = t;
+}
+function Hg(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function Hg(e) {
+function Vg(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function Vg(e) {
+function Kg(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function Kg(e) {
+function Gg(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Gg(e) {
+function Yg(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Yg(e) {
+function Xg(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -8585,7 +8585,7 @@ function Yg(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (Kg(c.content) && o > 0 && o--, Gg(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (Gg(c.content) && o > 0 && o--, Yg(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const h = [];
@@ -8635,48 +8635,48 @@ function Yg(e) {
       }
     }
 }
-var Qa = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Xg = /\((c|tm|r)\)/i, Zg = /\((c|tm|r)\)/gi, Qg = {
+var eu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Zg = /\((c|tm|r)\)/i, Qg = /\((c|tm|r)\)/gi, em = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function em(e, t) {
-  return Qg[t.toLowerCase()];
-}
-function tm(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(Zg, em)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function tm(e, t) {
+  return em[t.toLowerCase()];
 }
 function nm(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Qa.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(Qg, tm)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function rm(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && eu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function im(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (Xg.test(e.tokens[t].content) && tm(e.tokens[t].children), Qa.test(e.tokens[t].content) && nm(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (Zg.test(e.tokens[t].content) && nm(e.tokens[t].children), eu.test(e.tokens[t].content) && rm(e.tokens[t].children));
 }
-var im = /['"]/, sc = /['"]/g, oc = "’", sm = 1e3;
-function lc(e, t, n) {
+var sm = /['"]/, oc = /['"]/g, lc = "’", om = 1e3;
+function cc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function qr(e, t, n, r) {
+function Hr(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function om(e, t) {
+function lm(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -8685,7 +8685,7 @@ function om(e, t) {
   }
   return n + e.slice(r);
 }
-function lm(e, t) {
+function cm(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -8694,13 +8694,13 @@ function lm(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (lc(r, i, n + 1), l.type !== "text") continue;
+    if (cc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const h = a.length;
     e: for (; u < h; ) {
-      sc.lastIndex = u;
-      const y = sc.exec(a);
+      oc.lastIndex = u;
+      const y = oc.exec(a);
       if (!y) break;
       let _ = !0, p = !0;
       u = y.index + 1;
@@ -8719,19 +8719,19 @@ function lm(e, t) {
           M = e[n].content.charCodeAt(0);
           break;
         }
-      const v = wr(F) || yr(F), w = wr(M) || yr(M), b = br(F), N = br(M);
+      const v = kr(F) || wr(F), w = kr(M) || wr(M), b = yr(F), N = yr(M);
       if (N ? _ = !1 : w && (b || v || (_ = !1)), b ? p = !1 : v && (N || w || (p = !1)), M === 34 && y[0] === '"' && F >= 48 && F <= 57 && (p = _ = !1), _ && p && (_ = v, p = w), !_ && !p) {
-        E && qr(s, o, y.index, oc);
+        E && Hr(s, o, y.index, lc);
         continue;
       }
       if (p && (n = E ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const j = r[n];
         let W, Z;
-        E ? (W = t.md.options.quotes[2], Z = t.md.options.quotes[3]) : (W = t.md.options.quotes[0], Z = t.md.options.quotes[1]), qr(s, o, y.index, Z), qr(s, j.tokenIdx, j.contentPos, W), lc(r, i, n);
+        E ? (W = t.md.options.quotes[2], Z = t.md.options.quotes[3]) : (W = t.md.options.quotes[0], Z = t.md.options.quotes[1]), Hr(s, o, y.index, Z), Hr(s, j.tokenIdx, j.contentPos, W), cc(r, i, n);
         continue e;
       }
       if (_) {
-        if (r.length >= sm) return;
+        if (r.length >= om) return;
         r.push({
           tokenIdx: o,
           contentPos: y.index,
@@ -8739,48 +8739,48 @@ function lm(e, t) {
           level: c,
           prevSameQuoteIdx: E ? i.single : i.double
         }), E ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && E && qr(s, o, y.index, oc);
+      } else p && E && Hr(s, o, y.index, lc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = om(e[l].content, s[o]);
+    e[l].content = lm(e[l].content, s[o]);
   });
 }
-function cm(e) {
+function am(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !im.test(e.tokens[t].content) || lm(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !sm.test(e.tokens[t].content) || cm(e.tokens[t].children, e);
 }
-function am(e) {
+function um(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function um(e) {
+function fm(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && am(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && um(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var xs = [
-  ["normalize", Jg],
-  ["block", qg],
-  ["strip_references", Hg],
-  ["inline", Vg],
-  ["linkify", Yg],
-  ["replacements", rm],
-  ["smartquotes", cm],
-  ["text_join", um]
-], eu = class {
+var Rs = [
+  ["normalize", qg],
+  ["block", Hg],
+  ["strip_references", Vg],
+  ["inline", Kg],
+  ["linkify", Xg],
+  ["replacements", im],
+  ["smartquotes", am],
+  ["text_join", fm]
+], tu = class {
   constructor() {
     z(
       this,
@@ -8788,9 +8788,9 @@ var xs = [
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Ar()
-    ), z(this, "State", Za);
-    for (let e = 0; e < xs.length; e++) this.ruler.push(xs[e][0], xs[e][1]);
+      new xr()
+    ), z(this, "State", Qa);
+    for (let e = 0; e < Rs.length; e++) this.ruler.push(Rs[e][0], Rs[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -8799,7 +8799,7 @@ var xs = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, tu = class {
+}, nu = class {
   constructor(e, t, n, r) {
     z(this, "bMarks", []), z(this, "eMarks", []), z(this, "tShift", []), z(this, "sCount", []), z(this, "bsCount", []), z(this, "blkIndent", 0), z(this, "line", 0), z(this, "lineMax", 0), z(this, "tight", !1), z(this, "listIndent", -1), z(this, "parentType", "root"), z(this, "level", 0), z(this, "Token", _n), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -8862,19 +8862,19 @@ var xs = [
     }
     return i.join("");
   }
-}, fm = 65536;
-function Rs(e, t) {
+}, hm = 65536;
+function vs(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function cc(e) {
+function ac(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function hm(e, t, n, r) {
+function dm(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -8889,7 +8889,7 @@ function hm(e, t, n, r) {
     if (b !== 124 && b !== 45 && b !== 58 && !pe(b)) return !1;
     s++;
   }
-  let c = Rs(e, t + 1), a = c.split("|");
+  let c = vs(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const N = a[b].trim();
@@ -8900,8 +8900,8 @@ function hm(e, t, n, r) {
     if (!/^:?-+:?$/.test(N)) return !1;
     N.charCodeAt(N.length - 1) === 58 ? u.push(N.charCodeAt(0) === 58 ? "center" : "right") : N.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Rs(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = cc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = vs(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = ac(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const h = a.length;
   if (h === 0 || h !== u.length) return !1;
   if (r) return !0;
@@ -8927,7 +8927,7 @@ function hm(e, t, n, r) {
       b = !0;
       break;
     }
-    if (b || (c = Rs(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = cc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += h - a.length, w > fm)) break;
+    if (b || (c = vs(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = ac(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += h - a.length, w > hm)) break;
     if (i === t + 2) {
       const j = e.push("tbody_open", "tbody", 1);
       j.map = v = [t + 2, 0];
@@ -8944,7 +8944,7 @@ function hm(e, t, n, r) {
   }
   return v && (e.push("tbody_close", "tbody", -1), v[1] = i), e.push("table_close", "table", -1), E[1] = i, e.parentType = y, e.line = i, !0;
 }
-function dm(e, t, n) {
+function pm(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -8963,7 +8963,7 @@ function dm(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function pm(e, t, n, r) {
+function gm(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -8986,7 +8986,7 @@ function pm(e, t, n, r) {
   const _ = e.push("fence", "code", 0);
   return _.info = u, _.content = e.getLines(t + 1, h, c, !0), _.markup = a, _.map = [t, e.line], !0;
 }
-function gm(e, t, n, r) {
+function mm(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9035,7 +9035,7 @@ function gm(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = E, !0;
 }
-function mm(e, t, n, r) {
+function _m(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9053,13 +9053,13 @@ function mm(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function ac(e, t) {
+function uc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !pe(e.src.charCodeAt(r)) ? -1 : r;
 }
-function uc(e, t) {
+function fc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9076,19 +9076,19 @@ function uc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !pe(s)) ? -1 : i;
 }
-function _m(e, t) {
+function bm(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function bm(e, t, n, r) {
+function ym(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let h, y, _;
-  if ((_ = uc(e, c)) >= 0) {
+  if ((_ = fc(e, c)) >= 0) {
     if (h = !0, o = e.bMarks[c] + e.tShift[c], y = Number(e.src.slice(o, _ - 1)), u && y !== 1) return !1;
-  } else if ((_ = ac(e, c)) >= 0) h = !1;
+  } else if ((_ = uc(e, c)) >= 0) h = !1;
   else return !1;
   if (u && e.skipSpaces(_) >= e.eMarks[c])
     return !1;
@@ -9126,15 +9126,15 @@ function bm(e, t, n, r) {
     }
     if (De) break;
     if (h) {
-      if (_ = uc(e, c), _ < 0) break;
+      if (_ = fc(e, c), _ < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (_ = ac(e, c), _ < 0) break;
+    } else if (_ = uc(e, c), _ < 0) break;
     if (p !== e.src.charCodeAt(_ - 1)) break;
   }
-  return h ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), F[1] = c, e.line = c, e.parentType = w, a && _m(e, E), !0;
+  return h ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), F[1] = c, e.line = c, e.parentType = w, a && bm(e, E), !0;
 }
-var vs = 999;
-function ym(e) {
+var Es = 999;
+function wm(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9144,10 +9144,10 @@ function ym(e) {
   }
   return t;
 }
-function Qn(e, t) {
+function er(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function Hr(e, t) {
+function Vr(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -9163,13 +9163,13 @@ function Hr(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function wm(e, t, n, r) {
+function km(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
-  let l = Qn(e, t), c = "", a = -1, u = ++s;
+  let l = er(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > vs * 2) return !1;
+    if (c.length + s - u > Es * 2) return !1;
     let j = i.charCodeAt(s);
     if (j === 91) return !1;
     if (j === 93) {
@@ -9177,20 +9177,20 @@ function wm(e, t, n, r) {
       break;
     }
     if (j === 92 && (j = i.charCodeAt(++s)), j === 10 && s < l) {
-      const W = Hr(e, o);
+      const W = Vr(e, o);
       if (W < 0) return !1;
-      c += i.slice(u, l), s = u = W, l = Qn(e, o++);
+      c += i.slice(u, l), s = u = W, l = er(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > vs && ym(c) > vs)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Es && wm(c) > Es)) return !1;
   for (s = a + 2; s < l; ) {
     const j = i.charCodeAt(s);
     if (j === 10) {
-      const W = Hr(e, o);
+      const W = Vr(e, o);
       if (W < 0) break;
-      s = W, l = Qn(e, o++);
+      s = W, l = er(e, o++);
     } else if (pe(j)) s++;
     else break;
   }
@@ -9203,18 +9203,18 @@ function wm(e, t, n, r) {
   for (; s < l; ) {
     const j = i.charCodeAt(s);
     if (j === 10) {
-      const W = Hr(e, o);
+      const W = Vr(e, o);
       if (W < 0) break;
-      s = W, l = Qn(e, o++);
+      s = W, l = er(e, o++);
     } else if (pe(j)) s++;
     else break;
   }
   const F = s;
   let M = e.md.helpers.parseLinkTitle(i, s, l);
   for (; M.can_continue; ) {
-    const j = Hr(e, o);
+    const j = Vr(e, o);
     if (j < 0) break;
-    s = j, l = Qn(e, o++), M = e.md.helpers.parseLinkTitle(i, s, l, M);
+    s = j, l = er(e, o++), M = e.md.helpers.parseLinkTitle(i, s, l, M);
   }
   let v;
   for (F !== _ && M.ok ? (v = M.str, s = M.pos) : (v = "", s = _, l = p, o = E); s < l && pe(i.charCodeAt(s)); )
@@ -9223,7 +9223,7 @@ function wm(e, t, n, r) {
     for (v = "", s = _, l = p, o = E; s < l && pe(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = Ri(c);
+  const w = vi(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
@@ -9235,7 +9235,7 @@ function wm(e, t, n, r) {
   const N = /* @__PURE__ */ Object.create(null);
   return N.label = w, b.meta = N, e.line = o, !0;
 }
-var km = [
+var Am = [
   "address",
   "article",
   "aside",
@@ -9298,7 +9298,7 @@ var km = [
   "tr",
   "track",
   "ul"
-], Am = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, xm = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", nu = new RegExp(`^(?:${Am}|${xm})`), ln = [
+], xm = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Rm = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", ru = new RegExp(`^(?:${xm}|${Rm})`), ln = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -9325,17 +9325,17 @@ var km = [
     !0
   ],
   [
-    new RegExp(`^</?(${km.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${Am.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${nu.source}\\s*$`),
+    new RegExp(`${ru.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function Rm(e, t, n, r) {
+function vm(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -9355,7 +9355,7 @@ function Rm(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function vm(e, t, n, r) {
+function Em(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -9371,11 +9371,11 @@ function vm(e, t, n, r) {
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = vi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = Ei(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
   const h = e.push("heading_close", `h${l}`, -1);
   return h.markup = "########".slice(0, l), !0;
 }
-function Em(e, t, n) {
+function Cm(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -9401,7 +9401,7 @@ function Em(e, t, n) {
   }
   if (!s)
     return e.parentType = i, !1;
-  const c = vi(e.getLines(t, l, e.blkIndent, !1));
+  const c = Ei(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -9410,7 +9410,7 @@ function Em(e, t, n) {
   const h = e.push("heading_close", `h${s}`, -1);
   return h.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function Cm(e, t, n) {
+function Dm(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -9422,32 +9422,22 @@ function Cm(e, t, n) {
     }
     if (a) break;
   }
-  const o = vi(e.getLines(t, s, e.blkIndent, !1));
+  const o = Ei(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var Vr = [
+var Kr = [
   [
     "table",
-    hm,
+    dm,
     ["paragraph", "reference"]
   ],
-  ["code", dm],
+  ["code", pm],
   [
     "fence",
-    pm,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
     gm,
     [
       "paragraph",
@@ -9457,7 +9447,7 @@ var Vr = [
     ]
   ],
   [
-    "hr",
+    "blockquote",
     mm,
     [
       "paragraph",
@@ -9467,18 +9457,28 @@ var Vr = [
     ]
   ],
   [
+    "hr",
+    _m,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
     "list",
-    bm,
+    ym,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", wm],
+  ["reference", km],
   [
     "html_block",
-    Rm,
+    vm,
     [
       "paragraph",
       "reference",
@@ -9487,16 +9487,16 @@ var Vr = [
   ],
   [
     "heading",
-    vm,
+    Em,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", Em],
-  ["paragraph", Cm]
-], ru = class {
+  ["lheading", Cm],
+  ["paragraph", Dm]
+], iu = class {
   constructor() {
     z(
       this,
@@ -9504,9 +9504,9 @@ var Vr = [
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Ar()
-    ), z(this, "State", tu);
-    for (let e = 0; e < Vr.length; e++) this.ruler.push(Vr[e][0], Vr[e][1], { alt: (Vr[e][2] || []).slice() });
+      new xr()
+    ), z(this, "State", nu);
+    for (let e = 0; e < Kr.length; e++) this.ruler.push(Kr[e][0], Kr[e][1], { alt: (Kr[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
@@ -9535,7 +9535,7 @@ var Vr = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, iu = class {
+}, su = class {
   constructor(e, t, n, r) {
     z(this, "pos", 0), z(this, "level", 0), z(this, "pending", ""), z(this, "pendingLevel", 0), z(this, "cache", {}), z(this, "backticks", {}), z(this, "backticksScanned", !1), z(this, "skipHtmlSpecial", !1), z(this, "linkLevel", 0), z(this, "delimiters", []), z(this, "_prev_delimiters", []), z(this, "Token", _n), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -9567,7 +9567,7 @@ var Vr = [
       const p = this.src.charCodeAt(s + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = wr(i) || yr(i), a = wr(l) || yr(l), u = br(i), h = br(l), y = !h && (!a || u || c), _ = !u && (!c || h || a);
+    const c = kr(i) || wr(i), a = kr(l) || wr(l), u = yr(i), h = yr(l), y = !h && (!a || u || c), _ = !u && (!c || h || a);
     return {
       can_open: y && (t || !_ || c),
       can_close: _ && (t || !y || a),
@@ -9575,7 +9575,7 @@ var Vr = [
     };
   }
 };
-function Dm(e) {
+function Sm(e) {
   switch (e) {
     case 10:
     case 33:
@@ -9605,25 +9605,25 @@ function Dm(e) {
       return !1;
   }
 }
-function Sm(e, t) {
+function Tm(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !Dm(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !Sm(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function Tm(e) {
+function Fm(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function Fm(e) {
+function Im(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function Im(e, t) {
+function Om(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && Fm(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !Tm(e.src.charCodeAt(s))) return !1;
+  for (; s > i && Im(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !Fm(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -9644,7 +9644,7 @@ function Im(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function Om(e, t) {
+function Mm(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -9660,12 +9660,12 @@ function Om(e, t) {
   for (n++; n < i && pe(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var co = [];
-for (let e = 0; e < 256; e++) co.push(0);
+var ao = [];
+for (let e = 0; e < 256; e++) ao.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  co[e.charCodeAt(0)] = 1;
+  ao[e.charCodeAt(0)] = 1;
 });
-function Mm(e, t) {
+function Nm(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -9690,11 +9690,11 @@ function Mm(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && co[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && ao[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function Nm(e) {
+function Lm(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -9704,7 +9704,7 @@ function Nm(e) {
   }
   return t;
 }
-function Lm(e, t) {
+function Pm(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -9712,7 +9712,7 @@ function Lm(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = Nm(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = Lm(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -9730,7 +9730,7 @@ function Lm(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function Pm(e, t) {
+function Bm(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -9750,7 +9750,7 @@ function Pm(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function fc(e, t) {
+function hc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -9766,20 +9766,20 @@ function fc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function Bm(e) {
+function jm(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  fc(e, e.delimiters);
+  hc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && fc(e, s);
+    s && hc(e, s);
   }
 }
-var su = {
-  tokenize: Pm,
-  postProcess: Bm
+var ou = {
+  tokenize: Bm,
+  postProcess: jm
 };
-function jm(e, t) {
+function zm(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -9796,7 +9796,7 @@ function jm(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function hc(e, t) {
+function dc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -9807,20 +9807,20 @@ function hc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function zm(e) {
+function $m(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  hc(e, e.delimiters);
+  dc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && hc(e, s);
+    s && dc(e, s);
   }
 }
-var ou = {
-  tokenize: jm,
-  postProcess: zm
+var lu = {
+  tokenize: zm,
+  postProcess: $m
 };
-function $m(e, t) {
+function Um(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, h = e.posMax, y = e.pos + 1, _ = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -9841,7 +9841,7 @@ function $m(e, t) {
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < h && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = _ + 1) : p = _ + 1, r || (r = e.src.slice(y, _)), r = Ri(r), s = e.env.references[r], !s)
+    if (p < h && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = _ + 1) : p = _ + 1, r || (r = e.src.slice(y, _)), r = vi(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
@@ -9856,7 +9856,7 @@ function $m(e, t) {
   }
   return e.pos = p, e.posMax = h, !0;
 }
-function Um(e, t) {
+function Wm(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const h = e.pos, y = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -9877,7 +9877,7 @@ function Um(e, t) {
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < y && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(_, p)), i = Ri(i), o = e.env.references[i], !o)
+    if (s < y && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(_, p)), i = vi(i), o = e.env.references[i], !o)
       return e.pos = h, !1;
     u = o.href, c = o.title;
   }
@@ -9893,8 +9893,8 @@ function Um(e, t) {
   }
   return e.pos = s, e.posMax = y, !0;
 }
-var Wm = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, Jm = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function qm(e, t) {
+var Jm = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, qm = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function Hm(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -9905,7 +9905,7 @@ function qm(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (Jm.test(s)) {
+  if (qm.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -9918,7 +9918,7 @@ function qm(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (Wm.test(s)) {
+  if (Jm.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -9933,17 +9933,17 @@ function qm(e, t) {
   }
   return !1;
 }
-function Hm(e) {
+function Vm(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Vm(e) {
+function Km(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function lu(e) {
+function cu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function Km(e, t) {
+function Gm(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -9954,48 +9954,48 @@ function Km(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (lu(n.charCodeAt(t + 2)))
+  else if (cu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function Gm(e, t) {
+function Ym(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = Km(e, r);
-  else if (s === 47 || lu(s)) {
-    const o = e.src.slice(r).match(nu);
+  if (s === 33 || s === 63) i = Gm(e, r);
+  else if (s === 47 || cu(s)) {
+    const o = e.src.slice(r).match(ru);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), Hm(o.content) && e.linkLevel++, Vm(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), Vm(o.content) && e.linkLevel++, Km(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var Ym = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, Xm = /^&([a-z][a-z0-9]{1,31});/i;
-function Zm(e, t) {
+var Xm = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, Zm = /^&([a-z][a-z0-9]{1,31});/i;
+function Qm(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(Ym);
+    const i = e.src.slice(n).match(Xm);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = lo(s) ? _r(s) : _r(65533), o.markup = i[0], o.info = "entity";
+        o.content = co(s) ? br(s) : br(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(Xm);
+    const i = e.src.slice(n).match(Zm);
     if (i) {
-      const s = Ba(i[0]);
+      const s = ja(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10007,7 +10007,7 @@ function Zm(e, t) {
   }
   return !1;
 }
-function dc(e) {
+function pc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10039,41 +10039,41 @@ function dc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function Qm(e) {
+function e_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  dc(e.delimiters);
+  pc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && dc(s);
+    s && pc(s);
   }
 }
-function e_(e) {
+function t_(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
     i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
   t !== n && (i.length = n);
 }
-var Es = [
-  ["text", Sm],
-  ["linkify", Im],
-  ["newline", Om],
-  ["escape", Mm],
-  ["backticks", Lm],
-  ["strikethrough", su.tokenize],
-  ["emphasis", ou.tokenize],
-  ["link", $m],
-  ["image", Um],
-  ["autolink", qm],
-  ["html_inline", Gm],
-  ["entity", Zm]
-], Cs = [
-  ["balance_pairs", Qm],
-  ["strikethrough", su.postProcess],
-  ["emphasis", ou.postProcess],
-  ["fragments_join", e_]
-], cu = class {
+var Cs = [
+  ["text", Tm],
+  ["linkify", Om],
+  ["newline", Mm],
+  ["escape", Nm],
+  ["backticks", Pm],
+  ["strikethrough", ou.tokenize],
+  ["emphasis", lu.tokenize],
+  ["link", Um],
+  ["image", Wm],
+  ["autolink", Hm],
+  ["html_inline", Ym],
+  ["entity", Qm]
+], Ds = [
+  ["balance_pairs", e_],
+  ["strikethrough", ou.postProcess],
+  ["emphasis", lu.postProcess],
+  ["fragments_join", t_]
+], au = class {
   constructor() {
     z(
       this,
@@ -10081,7 +10081,7 @@ var Es = [
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Ar()
+      new xr()
     ), z(
       this,
       /**
@@ -10089,10 +10089,10 @@ var Es = [
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Ar()
-    ), z(this, "State", iu);
-    for (let e = 0; e < Es.length; e++) this.ruler.push(Es[e][0], Es[e][1]);
-    for (let e = 0; e < Cs.length; e++) this.ruler2.push(Cs[e][0], Cs[e][1]);
+      new xr()
+    ), z(this, "State", su);
+    for (let e = 0; e < Cs.length; e++) this.ruler.push(Cs[e][0], Cs[e][1]);
+    for (let e = 0; e < Ds.length; e++) this.ruler2.push(Ds[e][0], Ds[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10139,7 +10139,7 @@ var Es = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, t_ = {
+}, n_ = {
   default: {
     options: {
       html: !1,
@@ -10238,7 +10238,7 @@ var Es = [
       }
     }
   }
-}, n_ = /^(vbscript|javascript|file|data):/, r_ = /^data:image\/(gif|png|jpeg|webp);/, pc = [
+}, r_ = /^(vbscript|javascript|file|data):/, i_ = /^data:image\/(gif|png|jpeg|webp);/, gc = [
   "http:",
   "https:",
   "mailto:"
@@ -10261,32 +10261,32 @@ var Es = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return n_.test(t) ? r_.test(t) : !0;
+    return r_.test(t) ? i_.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = Us(e, !0);
-    if (t.hostname && (!t.protocol || pc.indexOf(t.protocol) >= 0))
+    const t = Ws(e, !0);
+    if (t.hostname && (!t.protocol || gc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = nc.toASCII(t.hostname);
+        t.hostname = rc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Nt(t.auth)), t.hostname && (t.hostname = Nt(t.hostname)), t.pathname && (t.pathname = Nt(t.pathname)), t.search && (t.search = Nt(t.search)), t.hash && (t.hash = Nt(t.hash)), $s(t);
+    return t.auth && (t.auth = Nt(t.auth)), t.hostname && (t.hostname = Nt(t.hostname)), t.pathname && (t.pathname = Nt(t.pathname)), t.search && (t.search = Nt(t.search)), t.hash && (t.hash = Nt(t.hash)), Us(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = Us(e, !0);
-    if (t.hostname && (!t.protocol || pc.indexOf(t.protocol) >= 0))
+    const t = Ws(e, !0);
+    if (t.hostname && (!t.protocol || gc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = nc.toUnicode(t.hostname);
+        t.hostname = rc.toUnicode(t.hostname);
       } catch {
       }
-    return zn($s(t), zn.defaultChars + "%");
+    return $n(Us(t), $n.defaultChars + "%");
   }
   constructor(...e) {
     z(
@@ -10297,7 +10297,7 @@ var Es = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new cu()
+      new au()
     ), z(
       this,
       /**
@@ -10306,7 +10306,7 @@ var Es = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new ru()
+      new iu()
     ), z(
       this,
       /**
@@ -10315,7 +10315,7 @@ var Es = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new eu()
+      new tu()
     ), z(
       this,
       /**
@@ -10339,7 +10339,7 @@ var Es = [
       * ```
       */
       "renderer",
-      new Xa()
+      new Za()
     ), z(
       this,
       /**
@@ -10348,7 +10348,7 @@ var Es = [
       * rule.
       */
       "linkify",
-      new fg()
+      new hg()
     ), z(
       this,
       /**
@@ -10356,7 +10356,7 @@ var Es = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      xg
+      Rg
     ), z(
       this,
       /**
@@ -10364,7 +10364,7 @@ var Es = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, jg)
+      Object.assign({}, zg)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -10402,7 +10402,7 @@ var Es = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = t_[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = n_[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -10528,16 +10528,16 @@ var Es = [
   }
 };
 z(At, "Token", _n);
-z(At, "Ruler", Ar);
-z(At, "Renderer", Xa);
-z(At, "ParserCore", eu);
-z(At, "StateCore", Za);
-z(At, "ParserBlock", ru);
-z(At, "StateBlock", tu);
-z(At, "ParserInline", cu);
-z(At, "StateInline", iu);
-var i_ = Ka(At);
-const s_ = 200 * 1024, ao = /^(?:https?:\/\/|mailto:)/i, o_ = [
+z(At, "Ruler", xr);
+z(At, "Renderer", Za);
+z(At, "ParserCore", tu);
+z(At, "StateCore", Qa);
+z(At, "ParserBlock", iu);
+z(At, "StateBlock", nu);
+z(At, "ParserInline", au);
+z(At, "StateInline", su);
+var s_ = Ga(At);
+const o_ = 200 * 1024, uo = /^(?:https?:\/\/|mailto:)/i, l_ = [
   "a",
   "blockquote",
   "br",
@@ -10564,84 +10564,90 @@ const s_ = 200 * 1024, ao = /^(?:https?:\/\/|mailto:)/i, o_ = [
   "thead",
   "tr",
   "ul"
-], l_ = ["href", "title", "target", "rel", "start", "class"], Er = new i_({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Er.disable(["image"]);
-Er.validateLink = (e) => ao.test(String(e).trim());
-const c_ = Er.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Er.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), c_(e, t, n, r, i));
-function a_(e) {
+], c_ = ["href", "title", "target", "rel", "start", "class"], Cr = new s_({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Cr.disable(["image"]);
+Cr.validateLink = (e) => uo.test(String(e).trim());
+const a_ = Cr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Cr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), a_(e, t, n, r, i));
+function u_(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let gc = null;
-function u_(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (gc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let mc = null;
+function f_(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (mc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !ao.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), gc = e), e);
+    n !== null && !uo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), mc = e), e);
 }
-function f_(e, t = Fp) {
-  const n = String(e ?? "").slice(0, s_), r = u_(t);
-  if (!r) return `<p>${a_(n)}</p>`;
-  const i = Er.render(n);
+function h_(e, t = Ip) {
+  const n = String(e ?? "").slice(0, o_), r = f_(t);
+  if (!r) return `<p>${u_(n)}</p>`;
+  const i = Cr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: o_,
-    ALLOWED_ATTR: l_,
-    ALLOWED_URI_REGEXP: ao,
+    ALLOWED_TAGS: l_,
+    ALLOWED_ATTR: c_,
+    ALLOWED_URI_REGEXP: uo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ = ["value"], m_ = ["title"], __ = ["disabled"], b_ = {
+const d_ = 300, Fn = /* @__PURE__ */ new Map();
+function p_(e) {
+  const t = String(e ?? "");
+  let n = Fn.get(t);
+  return n !== void 0 ? Fn.delete(t) : (n = h_(t), Fn.size >= d_ && Fn.delete(Fn.keys().next().value)), Fn.set(t, n), n;
+}
+const g_ = { class: "cd-bar" }, m_ = ["title"], __ = ["value", "disabled"], b_ = ["value"], y_ = ["title"], w_ = ["disabled"], k_ = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, y_ = ["value"], w_ = { class: "cd-wide" }, k_ = { class: "cd-wide" }, A_ = { class: "cd-hint" }, x_ = { class: "cd-row" }, R_ = ["disabled"], v_ = {
+}, A_ = ["value"], x_ = { class: "cd-wide" }, R_ = { class: "cd-wide" }, v_ = { class: "cd-hint" }, E_ = { class: "cd-row" }, C_ = ["disabled"], D_ = {
   class: "cd-skills",
   "data-test": "skills"
-}, E_ = ["title"], C_ = ["checked", "onChange", "data-skill"], D_ = {
+}, S_ = ["title"], T_ = ["checked", "onChange", "data-skill"], F_ = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, S_ = { class: "cd-main" }, T_ = {
+}, I_ = { class: "cd-main" }, O_ = {
   key: 0,
   class: "cd-hint",
   "data-test": "waiting"
-}, F_ = {
+}, M_ = {
   key: 1,
   class: "cd-err"
-}, I_ = ["data-skill"], O_ = { class: "cd-skill" }, M_ = {
+}, N_ = ["data-skill"], L_ = { class: "cd-skill" }, P_ = {
   key: 0,
   class: "cd-typing"
-}, N_ = ["innerHTML"], L_ = {
+}, B_ = ["innerHTML"], j_ = {
   key: 0,
   class: "cd-err"
-}, P_ = {
+}, z_ = {
   key: 0,
   class: "cd-empty"
-}, B_ = {
+}, $_ = {
   key: 0,
   class: "cd-hint"
-}, j_ = {
+}, U_ = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, z_ = { class: "cd-input" }, $_ = ["disabled"], U_ = ["disabled"], W_ = {
+}, W_ = { class: "cd-input" }, J_ = ["disabled"], q_ = ["disabled"], H_ = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = jt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = jt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = jt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = jt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = jt(() => r.connected && !r.outage && n.status === "working"), a = jt(() => r.form.skills), u = jt(() => !!n.config?.api_key_set), h = jt(() => {
       const v = [...r.sessions];
       return r.form.session_id && !v.some((w) => w.id === r.form.session_id) && v.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), v;
-    }), y = /* @__PURE__ */ $o(null), _ = /* @__PURE__ */ $o(null), p = (v) => {
+    }), y = /* @__PURE__ */ Uo(null), _ = /* @__PURE__ */ Uo(null), p = (v) => {
       v && (v.scrollTop = v.scrollHeight);
     };
-    Uo(
+    Wo(
       () => [n.turns.length, n.lastSeq],
-      () => ti(() => p(y.value))
-    ), Uo(
+      () => ni(() => p(y.value))
+    ), Wo(
       () => n.logs.length,
-      () => ti(() => p(_.value))
+      () => ni(() => p(_.value))
     );
     function E(v) {
       const w = v.target.value;
@@ -10657,16 +10663,16 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
       class: "comfyd-panel",
       onKeydown: M,
       onKeyup: M,
-      onWheel: w[15] || (w[15] = al(() => {
+      onWheel: w[15] || (w[15] = ul(() => {
       }, ["stop"])),
-      onContextmenu: w[16] || (w[16] = al(() => {
+      onContextmenu: w[16] || (w[16] = ul(() => {
       }, ["stop"]))
     }, [
-      Y("div", h_, [
+      Y("div", g_, [
         Y("span", {
           class: st(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, d_),
+        }, null, 10, m_),
         Y("select", {
           class: "cd-session",
           value: H(r).form.session_id,
@@ -10681,9 +10687,9 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
           (ue(!0), he(Ae, null, Dn(h.value, (b) => (ue(), he("option", {
             key: b.id,
             value: b.id
-          }, Ce(b.title), 9, g_))), 128)),
+          }, Ce(b.title), 9, b_))), 128)),
           w[18] || (w[18] = Y("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, p_),
+        ], 40, __),
         Y("span", {
           class: st(["cd-status", { "cd-status-outage": H(r).connected && H(r).outage }]),
           title: o.value,
@@ -10693,14 +10699,14 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
           H(n).queuedTurns ? (ue(), he(Ae, { key: 0 }, [
             Pe(" · " + Ce(H(n).queuedTurns) + " queued", 1)
           ], 64)) : Ke("", !0)
-        ], 10, m_),
+        ], 10, y_),
         Y("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: w[0] || (w[0] = (b) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, __),
+        }, "■", 8, w_),
         Y("button", {
           class: st(["cd-btn", { "cd-on": H(r).showSettings }]),
           onClick: w[1] || (w[1] = (b) => H(r).showSettings = !H(r).showSettings),
@@ -10714,7 +10720,7 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
           title: "Debug log"
         }, "≡", 2)
       ]),
-      H(r).showSettings ? (ue(), he("div", b_, [
+      H(r).showSettings ? (ue(), he("div", k_, [
         Y("label", null, [
           w[19] || (w[19] = Pe("Provider ", -1)),
           Cn(Y("select", {
@@ -10722,12 +10728,12 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             onChange: w[4] || (w[4] = (b) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (ue(!0), he(Ae, null, Dn(H(Pd), (b) => (ue(), he("option", {
+            (ue(!0), he(Ae, null, Dn(H(Bd), (b) => (ue(), he("option", {
               key: b,
               value: b
-            }, Ce(b), 9, y_))), 128))
+            }, Ce(b), 9, A_))), 128))
           ], 544), [
-            [jh, H(r).form.provider]
+            [zh, H(r).form.provider]
           ])
         ]),
         Y("label", null, [
@@ -10738,7 +10744,7 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Hn, H(r).form.model]
+            [Vn, H(r).form.model]
           ])
         ]),
         Y("label", null, [
@@ -10749,10 +10755,10 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Hn, H(r).form.base_url]
+            [Vn, H(r).form.base_url]
           ])
         ]),
-        Y("label", w_, [
+        Y("label", x_, [
           w[22] || (w[22] = Pe("System prompt ", -1)),
           Cn(Y("textarea", {
             "onUpdate:modelValue": w[9] || (w[9] = (b) => H(r).form.system_prompt = b),
@@ -10760,13 +10766,13 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             onChange: w[10] || (w[10] = (b) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Hn, H(r).form.system_prompt]
+            [Vn, H(r).form.system_prompt]
           ])
         ]),
-        Y("label", k_, [
+        Y("label", R_, [
           w[23] || (w[23] = Pe("API key ", -1)),
-          Y("span", A_, Ce(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", x_, [
+          Y("span", v_, Ce(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", E_, [
             Cn(Y("input", {
               "onUpdate:modelValue": w[11] || (w[11] = (b) => H(r).apiKey = b),
               type: "password",
@@ -10774,18 +10780,18 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Hn, H(r).apiKey]
+              [Vn, H(r).apiKey]
             ]),
             Y("button", {
               class: "cd-btn",
               onClick: w[12] || (w[12] = (b) => e.ctl.setApiKey()),
               disabled: !H(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, R_)
+            }, "set", 8, C_)
           ])
         ])
       ])) : Ke("", !0),
-      Y("div", v_, [
+      Y("div", D_, [
         (ue(!0), he(Ae, null, Dn(H(r).skills, (b) => (ue(), he("label", {
           key: b.name,
           class: st(["cd-chip", { "cd-on": a.value.includes(b.name) }]),
@@ -10796,17 +10802,17 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             checked: a.value.includes(b.name),
             onChange: (N) => e.ctl.toggleSkill(b.name, N.target.checked),
             "data-skill": b.name
-          }, null, 40, C_),
+          }, null, 40, T_),
           Pe(" " + Ce(b.name), 1)
-        ], 10, E_))), 128)),
-        H(r).skills.length ? Ke("", !0) : (ue(), he("span", D_, [
+        ], 10, S_))), 128)),
+        H(r).skills.length ? Ke("", !0) : (ue(), he("span", F_, [
           Pe(Ce(H(r).connected ? H(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !H(r).connected && H(r).offlineReason ? (ue(), he(Ae, { key: 0 }, [
             Pe(" (" + Ce(H(r).offlineReason) + ")", 1)
           ], 64)) : Ke("", !0)
         ]))
       ]),
-      Y("div", S_, [
+      Y("div", I_, [
         Y("div", {
           ref_key: "chat",
           ref: y,
@@ -10822,31 +10828,31 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             }, [
               w[24] || (w[24] = Y("span", { class: "cd-who" }, "you", -1)),
               Pe(Ce(b.content) + " ", 1),
-              b.state === "waiting" ? (ue(), he("span", T_, " — waiting for comfyd, sent when it is back")) : Ke("", !0),
-              b.error ? (ue(), he("span", F_, " — " + Ce(b.error), 1)) : Ke("", !0)
+              b.state === "waiting" ? (ue(), he("span", O_, " — waiting for comfyd, sent when it is back")) : Ke("", !0),
+              b.error ? (ue(), he("span", M_, " — " + Ce(b.error), 1)) : Ke("", !0)
             ], 2),
             Y("div", {
               class: "cd-replies",
-              style: _i({ "--cols": Math.max(1, H(vl)(b, a.value).length) })
+              style: bi({ "--cols": Math.max(1, H(El)(b, a.value).length) })
             }, [
-              (ue(!0), he(Ae, null, Dn(H(vl)(b, a.value), (N) => (ue(), he("div", {
+              (ue(!0), he(Ae, null, Dn(H(El)(b, a.value), (N) => (ue(), he("div", {
                 key: N.skill,
                 class: st(["cd-reply", "cd-" + N.state]),
                 "data-skill": N.skill
               }, [
-                Y("div", O_, [
+                Y("div", L_, [
                   Pe(Ce(N.skill), 1),
-                  N.state === "streaming" ? (ue(), he("span", M_, "…")) : Ke("", !0)
+                  N.state === "streaming" ? (ue(), he("span", P_, "…")) : Ke("", !0)
                 ]),
                 Y("div", {
                   class: "cd-text cd-md",
-                  innerHTML: H(f_)(N.content)
-                }, null, 8, N_),
-                N.error ? (ue(), he("div", L_, Ce(N.error), 1)) : Ke("", !0)
-              ], 10, I_))), 128))
+                  innerHTML: H(p_)(N.content)
+                }, null, 8, B_),
+                N.error ? (ue(), he("div", j_, Ce(N.error), 1)) : Ke("", !0)
+              ], 10, N_))), 128))
             ], 4)
           ]))), 128)),
-          H(n).turns.length ? Ke("", !0) : (ue(), he("div", P_, Ce(H(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          H(n).turns.length ? Ke("", !0) : (ue(), he("div", z_, Ce(H(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         H(r).showLog ? (ue(), he("div", {
           key: 0,
@@ -10866,11 +10872,11 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
             ], 64)) : Ke("", !0),
             Pe(": " + Ce(b.message), 1)
           ], 2))), 128)),
-          H(n).logs.length ? Ke("", !0) : (ue(), he("div", B_, "no debug output yet"))
+          H(n).logs.length ? Ke("", !0) : (ue(), he("div", $_, "no debug output yet"))
         ], 512)) : Ke("", !0)
       ]),
-      l.value ? (ue(), he("div", j_, Ce(l.value), 1)) : Ke("", !0),
-      Y("div", z_, [
+      l.value ? (ue(), he("div", U_, Ce(l.value), 1)) : Ke("", !0),
+      Y("div", W_, [
         Cn(Y("textarea", {
           "onUpdate:modelValue": w[13] || (w[13] = (b) => H(r).draft = b),
           rows: "2",
@@ -10878,37 +10884,37 @@ const h_ = { class: "cd-bar" }, d_ = ["title"], p_ = ["value", "disabled"], g_ =
           disabled: !H(r).connected,
           onKeydown: F,
           "data-test": "input"
-        }, null, 40, $_), [
-          [Hn, H(r).draft]
+        }, null, 40, J_), [
+          [Vn, H(r).draft]
         ]),
         Y("button", {
           class: "cd-btn cd-send",
           disabled: !H(r).connected || !H(r).draft.trim(),
           onClick: w[14] || (w[14] = (b) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, U_)
+        }, "send", 8, q_)
       ])
     ], 32));
   }
-}, J_ = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", q_ = "comfyd.canvas", H_ = 1500;
-function mc() {
+}, V_ = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", K_ = "comfyd.canvas", G_ = 1500;
+function _c() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function Js(e, t) {
+function qs(e, t) {
   (console[e] ?? console.log)(t);
 }
-function V_(e) {
-  const t = mc();
+function Y_(e) {
+  const t = _c();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = mc();
-    (i || ++n > H_) && (clearInterval(r), i ? e(i, !0) : Js("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = _c();
+    (i || ++n > G_) && (clearInterval(r), i ? e(i, !0) : qs("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function K_({ app: e, api: t }, n) {
-  const r = new Yh({
+function X_({ app: e, api: t }, n) {
+  const r = new Xh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -10921,30 +10927,30 @@ function K_({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Cd({
+  }), i = new Dd({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: Ed(window.sessionStorage),
+    tabId: Cd(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: Js,
-    isPanelNode: Tl
+    log: qs,
+    isPanelNode: Fl
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: qh,
-    reactive: Zs,
-    component: W_,
-    css: J_,
+    createApp: Hh,
+    reactive: Qs,
+    component: H_,
+    css: V_,
     document,
-    log: Js
+    log: qs
   };
   let o = !1;
   const l = () => {
@@ -10953,17 +10959,17 @@ function K_({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: q_,
+    name: K_,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === js && (c.prototype.isVirtualNode = !0);
+      a?.name === zs && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Tl(c) && Vd(c, s);
+      Fl(c) && Kd(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-V_(K_);
+Y_(X_);

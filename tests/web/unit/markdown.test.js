@@ -4,7 +4,7 @@
 // host does not. Rendered into a real DOM (jsdom) the way Vue's v-html
 // does, then inspected as elements, not as strings.
 import { describe, expect, it } from "vitest";
-import { escapeHtml, renderMarkdown } from "../../../web/src/panel/markdown.js";
+import { MARKDOWN_CACHE_ENTRIES, escapeHtml, markdownHtml, renderMarkdown } from "../../../web/src/panel/markdown.js";
 
 function dom(markdown) {
   const el = document.createElement("div");
@@ -84,5 +84,13 @@ describe("Markdown of replies", () => {
     const html = renderMarkdown("<script>x</script> **b**", { isSupported: false });
     expect(html).toBe(`<p>${escapeHtml("<script>x</script> **b**")}</p>`);
     expect(html).not.toContain("<script");
+  });
+
+  it("remembers recent renderings, bounded, with the same sanitized result", () => {
+    const text = "**x** <script>y</script> [a](javascript:z)";
+    expect(markdownHtml(text)).toBe(renderMarkdown(text));
+    expect(markdownHtml(text)).toBe(renderMarkdown(text));
+    for (let i = 0; i < MARKDOWN_CACHE_ENTRIES + 10; i++) markdownHtml(`line ${i}`);
+    expect(markdownHtml(text)).toBe(renderMarkdown(text));
   });
 });

@@ -82,3 +82,23 @@ export function renderMarkdown(text, purify = DOMPurify) {
     ALLOW_ARIA_ATTR: false,
   });
 }
+
+/** Rendered replies kept, by text: the panel renders again on every
+ * streamed delta, and only the reply that grew needs parsing. */
+export const MARKDOWN_CACHE_ENTRIES = 300;
+const cache = new Map();
+
+/** renderMarkdown with the page's DOMPurify, remembering recent results
+ * (least recently used dropped first). */
+export function markdownHtml(text) {
+  const key = String(text ?? "");
+  let html = cache.get(key);
+  if (html !== undefined) {
+    cache.delete(key);
+  } else {
+    html = renderMarkdown(key);
+    if (cache.size >= MARKDOWN_CACHE_ENTRIES) cache.delete(cache.keys().next().value);
+  }
+  cache.set(key, html);
+  return html;
+}
