@@ -1200,6 +1200,25 @@ static void run_turn(session *s, pending *p)
         s->meta.message_count++;
         publish_message_locked(s, &am);
     }
+    if (t->n_runs == 0 && !s->deleted && !cancelled && !t->interrupted) {
+        /* Nothing ran: answer the turn with a reply that says why, so no
+         * surface (panel, MCP, HTTP) shows a message left without an answer.
+         * It is stored FAILED, so it never enters a provider's history. */
+        store_message am = {0};
+        memcpy(am.session_id, s->meta.id, sizeof am.session_id);
+        am.role = STORE_ROLE_ASSISTANT;
+        am.content = "";
+        am.turn_id = t->msg_id;
+        am.created_ms = text_now_ms();
+        am.state = STORE_MSG_FAILED;
+        am.error = SESS_NO_SKILLS_NOTICE;
+        if (store_message_insert(m->st, &am) == STORE_OK) {
+            s->meta.message_count++;
+            publish_message_locked(s, &am);
+        }
+        publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
+        failed++;
+    }
     if ((ptok || ctok) && !s->deleted) {
         store_session_add_usage(m->st, s->meta.id, ptok, ctok);
         s->meta.prompt_tokens += ptok;

@@ -44,6 +44,11 @@
 #define SESS_RING_BYTES (4 * 1024 * 1024)
 #define SESS_SEQ_BLOCK 4096 /* sequence numbers reserved per store write */
 
+/* The reply a turn gets when the session has no active skill. */
+#define SESS_NO_SKILLS_NOTICE                                                                      \
+    "no skill is active in this session, so nothing answered: tick a skill (for example "          \
+    "workflow-builder) or set active_skills, then send the message again"
+
 typedef enum {
     SESS_OK = 0,
     SESS_NOT_FOUND = -1,

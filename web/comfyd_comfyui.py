@@ -5,7 +5,11 @@ the browser extension (dist/main.js) fills; the supervisor finds or starts
 ``comfyd`` and ``comfyd-bridge`` when ComfyUI starts, stops the ones it
 started when ComfyUI stops, and answers ``GET /comfyd/connection`` (also
 ``/api/comfyd/connection``) with the bridge's URL and token, so the page can
-open its WebSockets to the bridge.
+open its WebSockets to the bridge. A checkout linked before it was built is
+built in the background (scripts/build.sh, log in DATA/build.log) when the
+build tools are there; otherwise the route says what to run. Either way the
+supervisor keeps looking for the binaries and starts them once they exist,
+without a ComfyUI restart.
 
 Configuration (environment):
   COMFYD_BIN_DIR        folder with comfyd and comfyd-bridge, or a CMake
@@ -16,6 +20,7 @@ Configuration (environment):
                         (ComfyUI's own origins are added from its --listen
                         and --port)
   COMFYD_NO_START=1     only use comfyd and a bridge that already run
+  COMFYD_NO_BUILD=1     never build the checkout; only say what to run
 """
 
 import atexit
@@ -23,6 +28,8 @@ import http.client
 import json
 import logging
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -52,6 +59,21 @@ MAX_RESTARTS = 5
 RESTART_MAX_DELAY_S = 30.0
 # Largest token file read (the bridge writes a short random token).
 MAX_TOKEN_BYTES = 512
+# While the binaries are missing, how often to look for them again (a build
+# of ours, or one the user runs, makes them appear).
+BINARY_POLL_S = 2.0
+# A binary must stay unchanged this long before it is started: a linker may
+# still be writing it.
+BINARY_SETTLE_S = 1.0
+# Longest build waited for before it is stopped (a slow machine takes
+# minutes; a hung one must not hold the supervisor forever).
+BUILD_TIMEOUT_S = 1800.0
+# Lines of the build log quoted when a build fails.
+BUILD_LOG_TAIL_LINES = 6
+# What scripts/build.sh needs on PATH (scripts/setup.sh installs them).
+BUILD_TOOLS = ("cmake", "ninja", "pkg-config", "cc")
+# The only targets the package needs.
+BUILD_TARGETS = "comfyd comfyd-bridge"
 
 
 class ComfydAgentPanel:
@@ -95,6 +117,46 @@ def find_binary(name, env=os.environ):
         if os.path.isfile(c) and os.access(c, os.X_OK):
             return c
     return shutil.which(name, path=env.get("PATH"))
+
+
+def build_command():
+    """What a user runs to build the checkout (quoted for a shell)."""
+    return f"cd {shlex.quote(CHECKOUT)} && scripts/setup.sh && scripts/build.sh"
+
+
+def build_plan(env=os.environ):
+    """(argv, None) to build the checkout here, or (None, why it cannot)."""
+    script = os.path.join(CHECKOUT, "scripts", "build.sh")
+    if not (os.path.isfile(script) and os.path.isfile(os.path.join(CHECKOUT, "CMakeLists.txt"))):
+        return None, f"{CHECKOUT} is not a comfyd checkout (set COMFYD_BIN_DIR to a folder with the binaries)"
+    if env.get("COMFYD_NO_BUILD") == "1":
+        return None, "COMFYD_NO_BUILD=1"
+    missing = [t for t in BUILD_TOOLS if not shutil.which(t, path=env.get("PATH"))]
+    if missing:
+        return None, f"missing build tools: {', '.join(missing)}"
+    if not os.access(CHECKOUT, os.W_OK):
+        return None, f"{CHECKOUT} is not writable"
+    return ["bash", script, "build"], None
+
+
+def build_failure(path, lines=BUILD_LOG_TAIL_LINES, max_bytes=65536):
+    """Why a build failed, from its log (bounded read): the lines that name
+    a missing package or an error, else the last lines; joined with ' | '."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_bytes))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    # Only this build's part of the log (it is appended to).
+    text = text.rsplit("\n== ", 1)[-1]
+    rows = [r.strip() for r in text.splitlines()[1:] if r.strip()]
+    telling = []
+    for r in rows:
+        if re.search(r"not found|no package|error:|fatal|cannot find|No such file", r, re.I) and r not in telling:
+            telling.append(r)
+    return " | ".join((telling or rows)[-lines:])[:2000]
 
 
 def data_dir(env=os.environ):
@@ -208,12 +270,21 @@ def _die_with_parent():
 # ---- the supervisor ----
 
 
+class MissingBinaries(RuntimeError):
+    def __init__(self, names):
+        super().__init__(f"{' and '.join(names)} not found: build the checkout or set COMFYD_BIN_DIR")
+        self.names = list(names)
+
+
 class Supervisor:
     def __init__(self, env=None):
         self.env = dict(os.environ if env is None else env)
         self.lock = threading.Lock()
-        self.state = "starting"  # starting | ready | error
+        self.state = "starting"  # starting | building | ready | error
         self.error = ""
+        self.detail = ""  # what is going on while starting or building
+        self.build = None  # the build process, while one runs
+        self.build_failed = False  # a build of ours failed: not tried again
         self.token = None
         self.children = {}  # name -> Popen, only the ones started here
         self.restarts = {}
@@ -233,8 +304,14 @@ class Supervisor:
 
     def _fail(self, msg):
         with self.lock:
-            self.state, self.error = "error", msg
+            self.state, self.error, self.detail = "error", msg, ""
         LOG.error("comfyd: %s", msg)
+        self.ready.set()
+
+    def _set(self, state, error="", detail=""):
+        with self.lock:
+            self.state, self.error, self.detail = state, error, detail
+        (LOG.error if error else LOG.info)("comfyd: %s", error or detail)
         self.ready.set()
 
     def info(self):
@@ -244,6 +321,8 @@ class Supervisor:
                 out["token"] = self.token
             if self.error:
                 out["error"] = self.error
+            if self.detail:
+                out["detail"] = self.detail
             out["started"] = sorted(self.children)
             return out
 
@@ -314,7 +393,7 @@ class Supervisor:
             raise RuntimeError(f"comfyd is not running on {self.core_socket} and COMFYD_NO_START=1")
         binary = find_binary("comfyd", self.env)
         if not binary:
-            raise RuntimeError("comfyd not found: build it (cmake, ninja) or set COMFYD_BIN_DIR")
+            raise MissingBinaries(["comfyd"])
         p = self._spawn("comfyd", self._core_argv(binary))
         self._wait("comfyd", lambda: unix_socket_alive(self.core_socket), p)
 
@@ -329,7 +408,7 @@ class Supervisor:
                 raise RuntimeError(f"comfyd-bridge is not running on {self.url} and COMFYD_NO_START=1")
             binary = find_binary("comfyd-bridge", self.env)
             if not binary:
-                raise RuntimeError("comfyd-bridge not found: build it (cmake, ninja) or set COMFYD_BIN_DIR")
+                raise MissingBinaries(["comfyd-bridge"])
             p = self._spawn("comfyd-bridge", self._bridge_argv(binary))
             self._wait(
                 "comfyd-bridge",
@@ -342,25 +421,145 @@ class Supervisor:
         with self.lock:
             self.token = tok
 
+    def _missing(self):
+        """The binaries that would have to be started but cannot be found."""
+        if self.env.get("COMFYD_NO_START") == "1":
+            return []
+        need = []
+        if not unix_socket_alive(self.core_socket):
+            need.append("comfyd")
+        if bridge_health(self.host, self.port, read_token(self.token_file)) == "down":
+            need.append("comfyd-bridge")
+        return [n for n in need if not find_binary(n, self.env)]
+
     def _bring_up(self):
         # A port held by something else is a configuration error: say so
         # before starting anything.
         if bridge_health(self.host, self.port, read_token(self.token_file)) == "other":
             raise RuntimeError(f"{self.host}:{self.port} is taken by something that is not comfyd-bridge")
+        # Both binaries or none: a core started without a bridge to reach it
+        # helps nobody.
+        missing = self._missing()
+        if missing:
+            raise MissingBinaries(missing)
         self._ensure_core()
         self._ensure_bridge()
         with self.lock:
-            self.state, self.error = "ready", ""
+            self.state, self.error, self.detail = "ready", "", ""
         self.ready.set()
         LOG.info("comfyd: bridge ready at %s", self.url)
 
-    def run(self):
-        """The supervisor thread: brings both up, then restarts a child of
-        ours that died (the page reconnects by itself)."""
+    # -- an unbuilt checkout --
+
+    def _start_build(self, argv, names):
+        os.makedirs(self.data, mode=0o700, exist_ok=True)
+        log_path = os.path.join(self.data, "build.log")
+        env = {**self.env, "COMFYD_BUILD_TARGETS": BUILD_TARGETS}
+        with open(log_path, "ab") as logf:
+            logf.write(f"\n== {time.strftime('%Y-%m-%d %H:%M:%S')} building {BUILD_TARGETS} in {CHECKOUT}: {' '.join(argv)}\n".encode())
+            logf.flush()
+
+            def child():
+                os.nice(10)  # a build must not starve ComfyUI
+                _die_with_parent()
+
+            self.build = subprocess.Popen(
+                argv,
+                cwd=CHECKOUT,
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=child if sys.platform.startswith("linux") else None,
+                start_new_session=True,  # stop() ends cmake and ninja with it
+                close_fds=True,
+            )
+        self.build_log = log_path
+        self.build_started = time.monotonic()
+        self._set(
+            "building",
+            detail=f"{' and '.join(names)} not built yet: building the checkout {CHECKOUT} "
+            f"(scripts/build.sh, in the background; log {log_path}); the panel connects when it is done",
+        )
+
+    def _stop_build(self):
+        b, self.build = self.build, None
+        if b is None or b.poll() is not None:
+            return
         try:
-            self._bring_up()
-        except Exception as e:
-            self._fail(str(e))
+            os.killpg(b.pid, signal.SIGTERM)
+            b.wait(timeout=STOP_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(b.pid, signal.SIGKILL)
+                b.wait(timeout=STOP_TIMEOUT_S)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+
+    def _binaries_settled(self, names):
+        """All of names found and not growing any more (a linker may still
+        be writing one)."""
+        paths = [find_binary(n, self.env) for n in names]
+        if not all(paths):
+            return False
+        try:
+            before = [(os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths]
+            time.sleep(BINARY_SETTLE_S)
+            return before == [(os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths]
+        except OSError:
+            return False
+
+    def _await_binaries(self, names):
+        """The binaries are missing: build them when possible, else say what
+        to run; either way return once they exist (or when stopping)."""
+        argv, why = build_plan(self.env)
+        if argv and not self.build_failed:
+            self._start_build(argv, names)
+        else:
+            why = why or "the last build failed"
+            self._set(
+                "error",
+                error=f"{' and '.join(names)} not built ({why}). Run: `{build_command()}` "
+                "(ComfyUI picks the binaries up without a restart)",
+            )
+        while not self.stopping:
+            b = self.build
+            if b is not None and b.poll() is not None:
+                self.build = None
+                if b.returncode != 0:
+                    self.build_failed = True
+                    self._set(
+                        "error",
+                        error=f"building the checkout failed (exit {b.returncode}): {build_failure(self.build_log)}. "
+                        f"Install what is missing and build: `{build_command()}` (log {self.build_log}); "
+                        "ComfyUI picks the binaries up without a restart",
+                    )
+                else:
+                    LOG.info("comfyd: the build finished (log %s)", self.build_log)
+            elif b is not None and time.monotonic() - self.build_started > BUILD_TIMEOUT_S:
+                self._stop_build()
+                self.build_failed = True
+                self._set("error", error=f"the build took longer than {BUILD_TIMEOUT_S:.0f} s and was stopped (log {self.build_log}). Run: `{build_command()}`")
+            if self.build is None and self._binaries_settled(names):
+                with self.lock:
+                    self.state, self.error, self.detail = "starting", "", "starting the binaries just built"
+                    self.ready.clear()
+                return
+            time.sleep(BINARY_POLL_S)
+
+    def run(self):
+        """The supervisor thread: brings both up (building them first when
+        needed), then restarts a child of ours that died (the page
+        reconnects by itself)."""
+        while not self.stopping:
+            try:
+                self._bring_up()
+            except MissingBinaries as e:
+                self._await_binaries(e.names)
+                continue
+            except Exception as e:
+                self._fail(str(e))
+            break
         while not self.stopping:
             time.sleep(1.0)
             for name, p in list(self.children.items()):
@@ -388,8 +587,10 @@ class Supervisor:
         self.thread.start()
 
     def stop(self):
-        """Stops the children this supervisor started (bridge first)."""
+        """Stops the children this supervisor started (bridge first), and a
+        build in progress."""
         self.stopping = True
+        self._stop_build()
         for name in ("comfyd-bridge", "comfyd"):
             p = self.children.get(name)
             if p is None or p.poll() is not None:

@@ -432,6 +432,43 @@ static void provider_failure_sets_error_status_and_failed_message(void **state)
     assert_string_equal(s->ev[e]->error->skill, "graph-doctor");
 }
 
+/* A message to a session without an active skill is answered, in the
+ * conversation, with why nothing ran (a stored reply and an error event),
+ * never left without an answer. */
+static void a_turn_without_active_skills_gets_a_reply_saying_why(void **state)
+{
+    fixture *f = *state;
+    char id[40];
+    make_session(f, NULL, 0, 0, id);
+    sink *s = sink_new();
+    char err[256];
+    assert_int_equal(sess_subscribe(f->m, id, 0, &ops, s, err, sizeof err), SESS_OK);
+    uint64_t mid = send_text(f, id, "hello, anyone?", NULL);
+    assert_true(sink_wait(s, 1, is_status, &ERROR_ST, 5000) > 0);
+    int kind = COMFYD__V1__SESSION_EVENT__KIND_ERROR;
+    long e = sink_wait(s, 1, is_kind, &kind, 100);
+    assert_true(e > 0);
+    assert_string_equal(s->ev[e]->error->code, "no_active_skills");
+    assert_int_equal(s->ev[e]->error->turn_id, mid);
+    assert_non_null(strstr(s->ev[e]->error->message, "workflow-builder"));
+    /* The reply is stored, so every surface and a later snapshot show it. */
+    store_message *hist = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    assert_int_equal(sess_history(f->m, id, 50, &hist, &n, &trunc), SESS_OK);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        const store_message *m = &hist[i];
+        if (m->role == STORE_ROLE_ASSISTANT && m->turn_id == mid) {
+            assert_int_equal(m->state, STORE_MSG_FAILED);
+            assert_non_null(strstr(m->error, "no skill is active"));
+            found++;
+        }
+    }
+    assert_int_equal(found, 1);
+    store_messages_free(hist, n);
+}
+
 static void a_subscriber_that_cannot_keep_up_is_ended_and_others_continue(void **state)
 {
     fixture *f = *state;
@@ -678,6 +715,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(provider_failure_sets_error_status_and_failed_message,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(a_turn_without_active_skills_gets_a_reply_saying_why, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             a_subscriber_that_cannot_keep_up_is_ended_and_others_continue, setup, teardown),
         cmocka_unit_test_setup_teardown(sessions_history_and_numbering_survive_a_restart, setup,

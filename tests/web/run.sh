@@ -10,8 +10,8 @@
 #
 #   tests/web/run.sh BUILD_DIR
 #
-# Screenshots land in tests/artifacts/web/. With COMFYD_UPDATE_DOCS_IMAGES=1
-# the e2e run also refreshes docs/images/canvas.png and panel.png.
+# Screenshots land in tests/artifacts/web/ (the docs' pictures come from the
+# real ComfyUI: tests/comfyui/run.sh BUILD_DIR --screenshots).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

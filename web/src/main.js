@@ -53,7 +53,9 @@ function register({ app, api }, late) {
       } catch {
         body = null;
       }
-      if (!r.ok) throw new Error(body?.error ?? `${route}: HTTP ${r.status}`);
+      // The supervisor's reason (not built, building, a port taken, ...)
+      // is what the panel shows while it cannot connect.
+      if (!r.ok) throw new Error(body?.error || body?.detail || `${route}: HTTP ${r.status}`);
       return body;
     },
     location: window.location,

@@ -1,14 +1,11 @@
 // The agent panel node in the stock frontend, against the real comfyd (its
 // offline echo provider) through comfyd-bridge's session WebSocket.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { bridge, env, graphOf, launch, openComfy, txt2imgCommands, until, waitAttached } from "./helpers.js";
 
 const SECRET = "sk-test-DO-NOT-SAVE-4242";
 const SKILLS = ["prompt-writer", "workflow-builder"];
-const DOCS_IMAGES = fileURLToPath(new URL("../../../docs/images/", import.meta.url));
 
 let browser;
 let page;
@@ -223,11 +220,7 @@ describe("the agent panel node", () => {
     const box = await panel().boundingBox();
     const panelShot = join(env().artifacts, "panel-node.png");
     await page.screenshot({ path: panelShot, clip: { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 44), width: box.width + 24, height: box.height + 56 } });
-    if (process.env.COMFYD_UPDATE_DOCS_IMAGES === "1") {
-      mkdirSync(DOCS_IMAGES, { recursive: true });
-      copyFileSync(shot, join(DOCS_IMAGES, "canvas.png"));
-      copyFileSync(panelShot, join(DOCS_IMAGES, "panel.png"));
-    }
+    // The docs' pictures come from the real ComfyUI (tests/comfyui/run.sh --screenshots).
     expect(page.comfydErrors).toEqual([]);
     expect((await graphOf(page)).nodes.some((n) => n.type === "ComfydAgentPanel")).toBe(true);
   });

@@ -205,6 +205,21 @@ describe("queue and load", () => {
     expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 9, ok: true, error: "", prompt_id: "p-2", number: 2 });
   });
 
+  it("takes the server's answer over app.queuePrompt's return value (frontend 1.27 returns false on success)", async () => {
+    const env = setup();
+    // ComfyUI frontend 1.27.10: `return !executionStore.lastNodeErrors`,
+    // where lastNodeErrors is the answer's node_errors ({} on success).
+    env.app.queuePrompt = async function (number, batchCount) {
+      let lastNodeErrors = null;
+      for (let i = 0; i < batchCount; i++) lastNodeErrors = (await this.api.queuePrompt(number, {})).node_errors ?? null;
+      return !lastNodeErrors;
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 13, batch_count: 1 });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 13, ok: true, error: "", prompt_id: "p-1", number: 1 });
+  });
+
   it("reports a refused prompt with the server's reason", async () => {
     const env = setup();
     env.app.api.queuePrompt = async () => {

@@ -9,7 +9,7 @@ import {
   createState,
   shortEnum,
 } from "../../../web/src/panel/session-store.js";
-import { PanelController, parseSkills } from "../../../web/src/panel/controller.js";
+import { DEFAULT_SKILL, PanelController, parseSkills } from "../../../web/src/panel/controller.js";
 import { parseConnection, backoffDelay, wsProtocols, wsUrl } from "../../../web/src/connection.js";
 
 const ev = (event, seq, data) => ({ event, seq, data: { session_id: "s1", ...data } });
@@ -307,6 +307,175 @@ describe("panel controller", () => {
     expect(s2).not.toBe(s);
     s2.open();
     expect(s2.ofType("join")[0].data).toEqual({ session_id: "s1", last_seq: 6 });
+  });
+
+  const joinError = (s, code, message) => s.receive({ event: "error", request_id: s.ofType("join").at(-1).request_id, data: { code, message } });
+  const fail = (s, event, code, message) => {
+    const req = s.sent.filter((m) => m.event === event).at(-1);
+    s.receive({ event: "error", request_id: req.request_id, data: { code, message } });
+  };
+
+  it("shows a core outage, probes with backoff, rejoins from the last seq and sends what was written meanwhile", async () => {
+    const env = setup({ session_id: "s1", skills: "a" });
+    const s = await opened(env);
+    s.receive(sync(5));
+    s.receive(delta(6, "a", 0, "x"));
+    expect(env.ctl.ui.outage).toBe("");
+    // comfyd crashed: the bridge ends the session's stream.
+    joinError(s, "UNAVAILABLE", "core unavailable: failed to connect to all addresses");
+    expect(env.ctl.ui.outage).toMatch(/core unavailable/);
+    expect(env.ctl.state.lastError).toBeNull(); // an outage, not an error of the session
+
+    // A message written now waits, visibly, instead of failing.
+    env.ctl.ui.draft = "still there?";
+    await env.ctl.send();
+    expect(s.ofType("user_message")).toHaveLength(0);
+    const waiting = env.ctl.state.turns.find((t) => t.pending);
+    expect(waiting.state).toBe("waiting");
+
+    // Probes with growing delays while the core is away.
+    const probesAt = [];
+    for (let i = 0; i < 4; i++) {
+      const before = s.ofType("list").length;
+      const t0 = env.timers.now();
+      while (s.ofType("list").length === before && env.timers.now() - t0 < 30000) env.timers.advance(100);
+      expect(s.ofType("list").length).toBe(before + 1);
+      probesAt.push(env.timers.now() - t0);
+      fail(s, "list", "UNAVAILABLE", "core unavailable: failed to connect to all addresses");
+      await flush();
+      expect(env.ctl.ui.outage).not.toBe("");
+    }
+    expect(probesAt[3]).toBeGreaterThan(probesAt[0]);
+    expect(s.ofType("join")).toHaveLength(1);
+
+    // The core is back: the next probe is answered.
+    env.timers.advance(20000);
+    answer(s, "list", { sessions: [{ id: "s1", title: "t" }] });
+    await flush();
+    expect(env.ctl.ui.outage).toBe("");
+    expect(s.ofType("join").at(-1).data).toEqual({ session_id: "s1", last_seq: 6 });
+    const [m] = s.ofType("user_message");
+    expect(m.data).toMatchObject({ session_id: "s1", content: "still there?", client_message_id: waiting.clientId });
+    // The snapshot after the restart keeps the message that is still on its way.
+    // (A restarted core numbers its events above everything handed out.)
+    s.receive(sync(1000, { history: [{ id: 3, role: "ROLE_USER", content: "before" }] }));
+    expect(env.ctl.state.turns.map((t) => t.content)).toEqual(["before", "still there?"]);
+    answer(s, "user_message", { message: { id: 12, role: "user", content: "still there?" } });
+    await flush();
+    s.receive(ev("message_added", 1001, { message: { id: 13, turn_id: 12, role: "ROLE_ASSISTANT", skill: "a", content: "yes", state: "MESSAGE_STATE_DONE" } }));
+    const t = env.ctl.state.turns.find((x) => x.id === 12);
+    expect(t.replies.a.content).toBe("yes");
+    expect(env.ctl.state.turns.some((x) => x.pending)).toBe(false);
+  });
+
+  it("after the bridge closes the socket for a core restart, reconnects and keeps the outage until the core answers", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    s.receive(sync(5));
+    joinError(s, "UNAVAILABLE", "core unavailable: the session's event stream ended");
+    s.drop(1012);
+    await flush();
+    env.timers.advance(20000);
+    await flush();
+    const s2 = FakeSocket.last();
+    expect(s2).not.toBe(s);
+    s2.open();
+    await flush();
+    expect(s2.ofType("join")[0].data).toEqual({ session_id: "s1", last_seq: 5 });
+    expect(env.ctl.ui.outage).not.toBe("");
+    // Still down: the join fails again, the listing too, and no notice
+    // hides the outage.
+    joinError(s2, "UNAVAILABLE", "failed to connect to all addresses");
+    fail(s2, "list", "UNAVAILABLE", "core unavailable: failed to connect to all addresses");
+    fail(s2, "list_skills", "UNAVAILABLE", "core unavailable: failed to connect to all addresses");
+    await flush();
+    expect(env.ctl.ui.notice).toBe("");
+    expect(env.ctl.ui.outage).not.toBe("");
+    // A message in flight when the socket went away is sent again (same
+    // client id) instead of being shown as failed.
+    env.ctl.ui.draft = "hello";
+    const p = env.ctl.send();
+    await flush();
+    expect(s2.ofType("user_message")).toHaveLength(0);
+    await p;
+    // Back: the stream itself answers the join.
+    env.timers.advance(20000);
+    await flush();
+    answer(s2, "list", { sessions: [] });
+    await flush();
+    expect(env.ctl.ui.outage).toBe("");
+    expect(s2.ofType("join").at(-1).data).toEqual({ session_id: "s1", last_seq: 5 });
+    expect(s2.ofType("user_message").map((m) => m.data.content)).toEqual(["hello"]);
+  });
+
+  it("reports why comfyd cannot be reached while offline", async () => {
+    FakeSocket.reset();
+    const timers = new ManualTimers();
+    const reasons = ["comfyd-bridge not found: build the checkout: run `scripts/setup.sh && scripts/build.sh`"];
+    const ctl = new PanelController({
+      connection: {
+        async get() {
+          throw new Error(reasons[0]);
+        },
+        invalidate() {},
+      },
+      WebSocket: FakeSocket,
+      timers,
+      readConfig: () => ({}),
+      writeConfig: () => {},
+    });
+    ctl.start();
+    await flush();
+    expect(ctl.ui.connected).toBe(false);
+    expect(ctl.ui.offlineReason).toBe(reasons[0]);
+    ctl.stop();
+  });
+
+  it("does not retry a join the core refused for good", async () => {
+    const env = setup({ session_id: "gone" });
+    const s = await opened(env);
+    answer(s, "list_skills", { skills: [] });
+    answer(s, "list", { sessions: [] });
+    joinError(s, "NOT_FOUND", "session gone not found");
+    expect(env.ctl.ui.outage).toBe("");
+    expect(env.ctl.state.lastError).toMatchObject({ code: "NOT_FOUND" });
+    env.timers.advance(60000);
+    expect(s.ofType("list")).toHaveLength(1); // only the listing at connect
+  });
+
+  it("ticks the workflow builder for a new panel, not over a saved choice", async () => {
+    const env = setup();
+    const s = await opened(env);
+    answer(s, "list_skills", { skills: [{ name: "prompt-writer" }, { name: DEFAULT_SKILL }] });
+    await flush();
+    expect(env.ctl.ui.form.skills).toEqual([DEFAULT_SKILL]);
+    expect(env.saved.skills).toBe(DEFAULT_SKILL);
+    const p = env.ctl.createSession("first");
+    await flush();
+    expect(s.ofType("create")[0].data.config.active_skills).toEqual([DEFAULT_SKILL]);
+    answer(s, "create", { session: { id: "s1" } });
+    await flush();
+    answer(s, "list", { sessions: [{ id: "s1", title: "first" }] });
+    await p;
+
+    // Unticked by the user before a session exists: stays unticked when
+    // the skills are listed again (a reconnect).
+    const env3 = setup();
+    const s3 = await opened(env3);
+    answer(s3, "list_skills", { skills: [{ name: DEFAULT_SKILL }] });
+    await flush();
+    env3.ctl.toggleSkill(DEFAULT_SKILL, false);
+    const again = env3.ctl.refreshSkills();
+    await flush();
+    answer(s3, "list_skills", { skills: [{ name: DEFAULT_SKILL }] });
+    await again;
+    expect(env3.ctl.ui.form.skills).toEqual([]);
+
+    const env2 = setup({ skills: "prompt-writer" });
+    const s2 = await opened(env2);
+    answer(s2, "list_skills", { skills: [{ name: "prompt-writer" }, { name: DEFAULT_SKILL }] });
+    await flush();
+    expect(env2.ctl.ui.form.skills).toEqual(["prompt-writer"]);
   });
 
   it("follows a session change made by reloading the workflow", async () => {

@@ -437,17 +437,21 @@ export class EditorClient {
         throw e;
       }
     };
-    let ok = false;
     try {
       const n = Math.max(1, Math.min(100, Number(m.batch_count) || 1));
-      ok = (await app.queuePrompt(0, n)) !== false;
+      // The server's answers decide, not app.queuePrompt's return value:
+      // frontends up to 1.27 return false after a successful queue (they
+      // test the answer's empty node_errors object for truth).
+      await app.queuePrompt(0, n);
     } catch (e) {
       error = error || describeQueueError(e);
     } finally {
       api.queuePrompt = orig;
     }
     const last = captured[captured.length - 1];
-    ok = ok && !!last?.prompt_id && !error;
+    const nodeErrors = last?.node_errors && typeof last.node_errors === "object" ? Object.keys(last.node_errors) : [];
+    if (!error && nodeErrors.length) error = `the server reported errors in nodes ${nodeErrors.join(", ")}`;
+    const ok = !!last?.prompt_id && !error;
     this.send({
       type: "queue_result",
       request_id: m.request_id,

@@ -4,8 +4,8 @@
 // the Vue view binds to. The API key goes to the core only: it is never
 // put into a widget, a property or anything else the workflow saves.
 
-import { SessionClient } from "./session-client.js";
-import { ackPendingTurn, addPendingTurn, createState, failPendingTurn } from "./session-store.js";
+import { isOutageError, SessionClient } from "./session-client.js";
+import { ackPendingTurn, addPendingTurn, createState, failPendingTurn, waitPendingTurn } from "./session-store.js";
 
 /** The node's saved configuration: widget name -> default. Order matters:
  * it is the order of widgets_values in saved workflows. */
@@ -19,6 +19,10 @@ export const CONFIG_WIDGETS = Object.freeze([
 ]);
 
 export const PROVIDERS = Object.freeze(["echo", "openai"]);
+
+/** The skill a new panel starts with ticked, when the core has it: a first
+ * message then gets an answer without a trip to the skill chips. */
+export const DEFAULT_SKILL = "workflow-builder";
 
 /** Bounds of what the panel sends (the core checks them again). */
 const MAX_MESSAGE = 64 * 1024;
@@ -61,7 +65,12 @@ export class PanelController {
       notice: "",
       draft: "",
       busy: false,
+      offlineReason: "", // why the bridge cannot be reached (the supervisor's word)
+      outage: "", // why the core is away while the bridge answers
     });
+    // Messages written while the core was away, sent again (same client
+    // id, so the core keeps one) once it answers: [{cid, sid, content}].
+    this.outbox = [];
     this.client = new SessionClient({
       connection: deps.connection,
       WebSocket: deps.WebSocket,
@@ -73,6 +82,13 @@ export class PanelController {
         this.ui.connected = false;
       },
       onChange: () => this.onChange(),
+      onOffline: (reason) => {
+        this.ui.offlineReason = reason;
+      },
+      onOutage: (reason) => {
+        this.ui.outage = reason;
+      },
+      onRecovered: () => this.onRecovered(),
     });
   }
 
@@ -107,8 +123,40 @@ export class PanelController {
 
   async onOpen() {
     this.ui.connected = true;
+    this.ui.offlineReason = "";
     this.ui.notice = "";
     await Promise.allSettled([this.refreshSkills(), this.refreshSessions()]);
+    if (!this.client.outage) this.flushOutbox();
+  }
+
+  /** The core answers again after an outage: refresh what failed and
+   * deliver the messages written meanwhile. */
+  async onRecovered() {
+    this.ui.outage = "";
+    this.ui.notice = "";
+    this.flushOutbox();
+    await Promise.allSettled([this.refreshSkills(), this.refreshSessions()]);
+  }
+
+  flushOutbox() {
+    const list = this.outbox;
+    this.outbox = [];
+    for (const m of list) this.deliver(m);
+  }
+
+  /** Sends one user message; an outage keeps it for the recovery. */
+  async deliver(m) {
+    try {
+      const r = await this.client.request("user_message", { session_id: m.sid, content: m.content, client_message_id: m.cid });
+      if (m.sid === this.state.sessionId) ackPendingTurn(this.state, m.cid, r.message);
+    } catch (e) {
+      if (isOutageError(e) && !this.client.stopped) {
+        waitPendingTurn(this.state, m.cid);
+        this.outbox.push(m);
+      } else {
+        failPendingTurn(this.state, m.cid, e.message);
+      }
+    }
   }
 
   onChange() {
@@ -134,9 +182,20 @@ export class PanelController {
       const r = await this.client.request("list_skills", {});
       this.ui.skills = (r.skills ?? []).map((s) => ({ name: String(s.name), description: String(s.description ?? "") }));
       this.ui.skillErrors = (r.errors ?? []).map((e) => `${e.path}: ${e.message}`);
+      this.tickDefaultSkill();
     } catch (e) {
-      this.ui.notice = `skills: ${e.message}`;
+      if (!isOutageError(e)) this.ui.notice = `skills: ${e.message}`;
     }
+  }
+
+  /** A panel without a session and without a chosen skill starts with the
+   * default skill ticked (when the core has it). */
+  tickDefaultSkill() {
+    const f = this.ui.form;
+    if (f.session_id || f.skills.length || this.skillsChosen) return;
+    if (!this.ui.skills.some((k) => k.name === DEFAULT_SKILL)) return;
+    f.skills = [DEFAULT_SKILL];
+    this.d.writeConfig("skills", DEFAULT_SKILL);
   }
 
   async refreshSessions() {
@@ -144,7 +203,7 @@ export class PanelController {
       const r = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (r.sessions ?? []).map((s) => ({ id: String(s.id), title: String(s.title || s.id) }));
     } catch (e) {
-      this.ui.notice = `sessions: ${e.message}`;
+      if (!isOutageError(e)) this.ui.notice = `sessions: ${e.message}`;
     }
   }
 
@@ -215,6 +274,7 @@ export class PanelController {
   }
 
   async toggleSkill(name, on) {
+    this.skillsChosen = true; // the user's choice, even none, wins over the default
     const set = new Set(this.ui.form.skills);
     if (on) set.add(name);
     else set.delete(name);
@@ -242,14 +302,15 @@ export class PanelController {
     const sid = this.ui.form.session_id;
     if (!sid) return;
     this.ui.draft = "";
-    const cid = clientMessageId();
-    addPendingTurn(this.state, cid, content);
-    try {
-      const r = await this.client.request("user_message", { session_id: sid, content, client_message_id: cid });
-      ackPendingTurn(this.state, cid, r.message);
-    } catch (e) {
-      failPendingTurn(this.state, cid, e.message);
+    const m = { cid: clientMessageId(), sid, content };
+    addPendingTurn(this.state, m.cid, content);
+    if (this.client.outage) {
+      // Nothing to try now: it goes out when the core is back.
+      waitPendingTurn(this.state, m.cid);
+      this.outbox.push(m);
+      return;
     }
+    await this.deliver(m);
   }
 
   async cancel() {

@@ -6,8 +6,9 @@ import { CONFIG_WIDGETS, PanelController } from "./controller.js";
 
 export const PANEL_TYPE = "ComfydAgentPanel";
 const STYLE_ID = "comfyd-panel-style";
-/** Default size of a new panel node: wide enough for two skill columns. */
-const DEFAULT_SIZE = [560, 520];
+/** Default size of a new panel node: replies of a sentence or two per line
+ * and a few turns visible at 100 % zoom. */
+export const DEFAULT_SIZE = Object.freeze([440, 560]);
 /** The panel's smallest useful height inside the node. */
 const MIN_BODY_HEIGHT = 320;
 
@@ -96,10 +97,20 @@ export function mountPanel(node, deps) {
   } else {
     deps.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   }
-  if (Array.isArray(node.size)) node.setSize?.([Math.max(node.size[0], DEFAULT_SIZE[0]), Math.max(node.size[1], DEFAULT_SIZE[1])]);
+  // The frontend sizes a new node to its widgets after nodeCreated (a few
+  // hidden text widgets: about 190x300), so the default size is applied
+  // now and again once the node is in place, unless a workflow being
+  // loaded gave the node a size of its own.
+  const grow = () => {
+    if (Array.isArray(node.size) || ArrayBuffer.isView(node.size))
+      node.setSize?.([Math.max(node.size[0], DEFAULT_SIZE[0]), Math.max(node.size[1], DEFAULT_SIZE[1])]);
+  };
+  grow();
 
+  let configured = false;
   const onConfigure = node.onConfigure;
   node.onConfigure = function (...args) {
+    configured = true;
     const r = onConfigure?.apply(this, args);
     ctl.reloadConfig();
     return r;
@@ -120,6 +131,10 @@ export function mountPanel(node, deps) {
   // start once they are in.
   setTimeout(() => {
     if (!node.__comfydPanel) return;
+    if (!configured) {
+      grow();
+      node.setDirtyCanvas?.(true, true);
+    }
     ctl.reloadConfig();
     ctl.start();
   }, 0);

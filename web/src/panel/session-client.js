@@ -3,17 +3,44 @@
 // the session store. After a reconnect it joins again with the last seq it
 // has, so the core replays exactly the missed events (or sends a fresh
 // sync_state when they are gone).
+//
+// The bridge can be up while the core is not (comfyd crashed or restarts):
+// a join or a request then fails with UNAVAILABLE. The client reports the
+// outage (onOutage), probes the core with backoff through the same socket,
+// and when the core answers again it joins once more with the last seq and
+// reports the recovery (onRecovered), so the panel's caller can resend what
+// it could not deliver.
 
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
-import { applyEvent, resetState } from "./session-store.js";
+import { applyEvent, resetState, seqOf } from "./session-store.js";
 
 /** How long a request waits for its answer. */
 export const REQUEST_TIMEOUT_MS = 15000;
 
+/** Join failures that trying again cannot fix (the session is gone, the
+ * request is wrong): shown as an error, not retried. Every other failure
+ * of a join means the core is away for now. */
+const FATAL_JOIN_CODES = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]);
+
+/** Codes of a request that failed because the core (or the socket) is
+ * away, not because of the request: such a request can be sent again. */
+const OUTAGE_CODES = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+
+export function isOutageError(e) {
+  return OUTAGE_CODES.has(String(e?.code ?? ""));
+}
+
+function requestError(message, code) {
+  const e = new Error(message);
+  e.code = code;
+  return e;
+}
+
 export class SessionClient {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
-   *        onOpen?(), onClose?(), onChange?()}
+   *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
+   *        onOutage?(reason), onRecovered?()}
    */
   constructor(deps) {
     this.d = deps;
@@ -29,6 +56,10 @@ export class SessionClient {
     this.attempt = 0;
     this.stopped = true;
     this.reconnectTimer = null;
+    this.outage = ""; // why the core is away ("" while it answers)
+    this.probeTimer = null;
+    this.probeAttempt = 0;
+    this.joinFailed = false; // the last join was refused for an outage
   }
 
   start() {
@@ -41,7 +72,9 @@ export class SessionClient {
     this.stopped = true;
     this.t.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    this.drop(new Error("panel closed"));
+    this.t.clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.drop(requestError("panel closed", "CLOSED"));
     const s = this.socket;
     this.socket = null;
     if (s) {
@@ -69,6 +102,7 @@ export class SessionClient {
       conn = await this.d.connection.get();
     } catch (e) {
       this.log("warn", `comfyd: no connection info (${e?.message ?? e})`);
+      this.d.onOffline?.(String(e?.message ?? e));
       this.d.connection.invalidate?.();
       return this.retry();
     }
@@ -84,16 +118,21 @@ export class SessionClient {
       this.open = true;
       this.attempt = 0;
       if (this.joined) this.sendJoin(this.joined);
+      // Still away as far as we know: ask at once whether it is back.
+      if (this.outage) this.scheduleProbe(0);
       this.d.onOpen?.();
     };
     s.onmessage = (ev) => this.onMessage(ev.data);
     s.onerror = () => {};
     s.onclose = (ev) => {
       if (this.socket !== s) return;
+      if (!this.open) this.d.onOffline?.(`comfyd-bridge does not answer at ${conn.bridgeUrl ?? conn.wsBase}`);
       this.socket = null;
       this.open = false;
-      this.drop(new Error("connection lost"));
-      this.d.onClose?.();
+      this.drop(requestError("connection lost", "DISCONNECTED"));
+      this.t.clearTimeout(this.probeTimer);
+      this.probeTimer = null;
+      this.d.onClose?.(ev?.code);
       if (ev?.code === 1008 || ev?.code === 1006) this.d.connection.invalidate?.();
       this.retry();
     };
@@ -118,12 +157,14 @@ export class SessionClient {
     const request_id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (!this.send({ event, data, request_id })) {
-        reject(new Error("not connected to comfyd"));
+        reject(requestError("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const timer = this.t.setTimeout(() => {
         this.pending.delete(request_id);
-        reject(new Error(`${event}: no answer from comfyd`));
+        const e = requestError(`${event}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        this.coreAway(e.message);
+        reject(e);
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(request_id, { resolve, reject, timer });
     });
@@ -140,6 +181,7 @@ export class SessionClient {
     // join is answered by the stream itself (sync_state or the replay),
     // only a failure comes back with its request_id.
     const last = fresh || this.state.sessionId !== sessionId ? 0 : this.state.lastSeq;
+    this.joinFailed = false;
     this.joinRid = this.nextId++;
     this.send({ event: "join", data: { session_id: sessionId, last_seq: last }, request_id: this.joinRid });
   }
@@ -154,8 +196,17 @@ export class SessionClient {
     if (!m || typeof m !== "object") return;
     const rid = m.request_id;
     if (rid !== undefined && rid === this.joinRid && m.event === "error") {
-      this.state.lastError = { code: String(m.data?.code ?? "join_failed"), message: String(m.data?.message ?? ""), skill: "" };
-      this.d.onChange?.();
+      const code = String(m.data?.code ?? "join_failed");
+      const message = String(m.data?.message ?? "");
+      if (FATAL_JOIN_CODES.has(code)) {
+        this.state.lastError = { code, message, skill: "" };
+        this.d.onChange?.();
+        return;
+      }
+      // The session's stream ended or could not start: the core is away
+      // (or restarting). Join again, with the last seq, once it answers.
+      this.joinFailed = true;
+      this.coreAway(message || code);
       return;
     }
     if (rid !== undefined && this.pending.has(rid)) {
@@ -163,18 +214,62 @@ export class SessionClient {
       this.pending.delete(rid);
       this.t.clearTimeout(p.timer);
       if (m.event === "error") {
-        const err = new Error(m.data?.message ?? "request failed");
-        err.code = m.data?.code ?? "error";
+        const err = requestError(m.data?.message ?? "request failed", m.data?.code ?? "error");
+        if (isOutageError(err)) this.coreAway(err.message);
+        else this.coreBack();
         p.reject(err);
       } else {
+        this.coreBack();
         p.resolve(m.data ?? {});
       }
       if (m.event !== "configured") return;
     }
+    if (seqOf(m) && m.event !== "error") this.coreBack();
     if (applyEvent(this.state, m)) this.d.onChange?.();
     if (this.state.needsResync && this.joined) {
       this.state.needsResync = false;
       this.sendJoin(this.joined, true);
     }
+  }
+
+  /** The core is away: say so once, and probe it with backoff. */
+  coreAway(reason) {
+    if (this.stopped) return;
+    if (!this.outage) {
+      this.outage = String(reason || "core unavailable");
+      this.probeAttempt = 0;
+      this.log("warn", `comfyd: core unavailable (${this.outage}); reconnecting`);
+      this.d.onOutage?.(this.outage);
+    }
+    this.scheduleProbe();
+  }
+
+  scheduleProbe(delay) {
+    if (this.stopped || this.probeTimer || !this.open) return;
+    const ms = delay ?? backoffDelay(this.probeAttempt++);
+    this.probeTimer = this.t.setTimeout(() => {
+      this.probeTimer = null;
+      this.probe();
+    }, ms);
+  }
+
+  /** One cheap request through the bridge: an answer means the core is
+   * back (coreBack runs from onMessage), an outage error schedules the
+   * next probe (coreAway). */
+  probe() {
+    if (this.stopped || !this.outage || !this.open) return;
+    this.request("list", { page_size: 1 }).catch(() => {});
+  }
+
+  /** The core answered: end the outage, join again from the last seq. */
+  coreBack() {
+    if (!this.outage) return;
+    this.outage = "";
+    this.probeAttempt = 0;
+    this.t.clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.log("info", "comfyd: core available again");
+    if (this.joined && this.joinFailed && this.open) this.sendJoin(this.joined);
+    this.d.onRecovered?.();
   }
 }

@@ -64,7 +64,8 @@ function ensureTurn(s, id) {
 }
 
 function ensureReply(t, skill) {
-  const k = skill || "assistant";
+  // A reply without a skill is comfyd's own (why nothing ran, say).
+  const k = skill || "comfyd";
   if (!t.replies[k]) {
     t.replies[k] = { skill: k, content: "", next: 0, state: "streaming", error: "" };
     t.order.push(k);
@@ -130,6 +131,9 @@ export function applyEvent(s, ev) {
   if (name === "sync_state") {
     if (seq && seq < s.lastSeq) return false;
     const keepLogs = s.logs;
+    // Messages written here and not acknowledged yet are not in the
+    // snapshot: they stay (and go out when the core takes them).
+    const keepPending = s.turns.filter((t) => t.pending);
     const id = d.session?.id ?? s.sessionId;
     resetState(s, id);
     s.logs = keepLogs;
@@ -147,6 +151,7 @@ export function applyEvent(s, ev) {
     }
     s.lastSeq = seq || s.lastSeq;
     s.needsResync = false;
+    s.turns.push(...keepPending);
     return true;
   }
 
@@ -249,6 +254,15 @@ export function ackPendingTurn(s, clientId, message) {
   const t = ensureTurn(s, message.id);
   if (!t.content) t.content = String(message.content ?? pending?.content ?? "");
   if (!t.state) t.state = shortEnum(message.state, "MESSAGE_STATE_");
+}
+
+/** The core is away: the pending turn waits to be sent again. */
+export function waitPendingTurn(s, clientId) {
+  const t = s.turns.find((x) => x.pending && x.clientId === clientId);
+  if (t) {
+    t.state = "waiting";
+    t.error = "";
+  }
 }
 
 /** The message was refused: the pending turn shows why. */
