@@ -99,9 +99,15 @@ static void fuzz_schema(const char *json, size_t len)
     }
     const nodeinfo_type *found[8];
     size_t total;
-    char q[4] = {0};
-    memcpy(q, json, len < 3 ? len : 3);
-    check(nodeinfo_search(ni, q, NULL, found, 8, &total) <= 8);
+    /* Queries from the input's bytes: the word splitter, the fuzzy match
+     * and the category filter see arbitrary text. */
+    char q[48] = {0};
+    size_t ql = len < sizeof q - 1 ? len : sizeof q - 1;
+    memcpy(q, json + len - ql, ql);
+    check(nodeinfo_search(ni, q, NULL, found, 8, &total) <= 8 && total <= n);
+    memcpy(q, json, ql);
+    q[ql] = 0;
+    check(nodeinfo_search(ni, q, q + ql / 2, found, 8, &total) <= 8 && total <= n);
     nodeinfo_unref(ni);
 }
 
