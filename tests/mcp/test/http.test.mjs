@@ -130,6 +130,13 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     const s = await call(client, "search_node_types", { query: "ksampler", limit: 5 });
     assert.equal(s.isError, false);
     assert.ok(s.data.node_types.some((t) => t.name === "KSampler"));
+    // Agents search with words.
+    const w = await call(client, "search_node_types", { query: "apply controlnet", limit: 5 });
+    assert.equal(w.isError, false);
+    const names = w.data.node_types.map((t) => t.name);
+    assert.ok(names.includes("ControlNetApply") && names.includes("ControlNetApplyAdvanced"), w.text);
+    const l = await call(client, "search_node_types", { query: "upscale latent", limit: 1 });
+    assert.equal(l.data.node_types[0].name, "LatentUpscale", l.text);
     const k = await call(client, "get_node_schema", { node_type: "KSampler" });
     assert.equal(k.isError, false);
     assert.deepEqual(k.data.outputs, [{ slot: 0, name: "LATENT", type: "LATENT" }]);
