@@ -426,7 +426,16 @@ typedef struct session_ws {
     int create_tried;  /* the room's session was unknown: CreateSession was asked */
     int token_events;  /* joined by "connect": deltas go out as stream_token */
     unsigned join_gen; /* counts joins, so a late CreateSession answer is dropped */
+    /* The joined session is known to exist (an event came, or the join
+     * created it). Until then requests for it wait in held, in order: the
+     * seed's client sends skill_execute right after connect, and a session
+     * the join is still creating would answer NOT_FOUND. */
+    int room_known;
+    app_session_req held[APP_WS_MAX_INFLIGHT];
+    size_t n_held;
 } session_ws;
+
+static void release_held(session_ws *w);
 
 static void send_error(session_ws *w, const char *rid, const char *code, const char *message)
 {
@@ -445,12 +454,13 @@ static void drop_stream(session_ws *w)
 
 static void leave(session_ws *w)
 {
+    release_held(w); /* they go to the core as sent */
     drop_stream(w);
     free(w->room_id);
     free(w->join_rid);
     w->room_id = w->join_rid = NULL;
     w->last_seq = 0;
-    w->resumed = w->fresh_tried = w->create_tried = 0;
+    w->resumed = w->fresh_tried = w->create_tried = w->room_known = 0;
     w->join_gen++;
 }
 
@@ -483,6 +493,10 @@ static void room_msg(void *owner, app_stream *s, ProtobufCMessage *m)
     char *json = NULL;
     size_t len = 0;
     uint64_t seq = r->event ? r->event->seq : 0;
+    if (!w->room_known) {
+        w->room_known = 1;
+        release_held(w);
+    }
     int rc =
         r->event ? app_session_event_json_as(r->event, w->token_events, &json, &len) : APP_E_INPUT;
     protobuf_c_message_free_unpacked(m, NULL);
@@ -609,6 +623,8 @@ static void room_created(app_call *c)
     if (c->code == GRPC_STATUS_OK)
         LOG_I(MOD, "session %s created by a join on socket %llu", w->room_id,
               (unsigned long long)bnet_ws_id(ws));
+    w->room_known = 1;
+    release_held(w);
     Comfyd__V1__SubscribeRequest q = COMFYD__V1__SUBSCRIBE_REQUEST__INIT;
     q.session_id = w->room_id;
     w->last_seq = 0;
@@ -686,6 +702,47 @@ static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
     app__ws_opened(ud, &w->base, ws, APP_WS_SESSION);
 }
 
+/* Starts the unary call of r (its request_id moves to the call). */
+static void dispatch(session_ws *w, app_session_req *r)
+{
+    if (w->inflight >= APP_WS_MAX_INFLIGHT) {
+        send_error(w, r->request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+        return;
+    }
+    w->inflight++;
+    app_call *c = app__call_new(w->base.a, kinds[r->kind].method, call_done);
+    c->ws_id = bnet_ws_id(w->base.ws);
+    c->tag = (int)r->kind;
+    c->rid = r->request_id;
+    r->request_id = NULL;
+    app__call_start(c, r->msg, APP_UNARY_TIMEOUT_MS);
+}
+
+static void release_held(session_ws *w)
+{
+    /* dispatch may finish a call at once; held is emptied first so that
+     * nothing re-enters it. */
+    size_t n = w->n_held;
+    app_session_req held[APP_WS_MAX_INFLIGHT];
+    memcpy(held, w->held, n * sizeof *held);
+    w->n_held = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w->base.ws && !w->base.a->draining)
+            dispatch(w, &held[i]);
+        else
+            send_error(w, held[i].request_id, "UNAVAILABLE", "shutting down");
+        app_session_req_clear(&held[i]);
+    }
+}
+
+/* r is about the joined session before it is known to exist. */
+static int waits_for_room(session_ws *w, app_session_req *r)
+{
+    if (!w->room_id || w->room_known || r->kind == APP_SESS_CREATE) return 0;
+    char **id = session_id_field(r->msg);
+    return id && *id && !strcmp(*id, w->room_id);
+}
+
 static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
 {
     app *a = ud;
@@ -710,16 +767,15 @@ static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, vo
         /* answered */
     } else if (r.kind == APP_SESS_JOIN) {
         join(a, w, &r);
-    } else if (w->inflight >= APP_WS_MAX_INFLIGHT) {
-        send_error(w, r.request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+    } else if (waits_for_room(w, &r)) {
+        if (w->n_held + w->inflight >= APP_WS_MAX_INFLIGHT) {
+            send_error(w, r.request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+        } else {
+            w->held[w->n_held++] = r; /* moved */
+            return;
+        }
     } else {
-        w->inflight++;
-        app_call *c = app__call_new(a, kinds[r.kind].method, call_done);
-        c->ws_id = bnet_ws_id(ws);
-        c->tag = (int)r.kind;
-        c->rid = r.request_id;
-        r.request_id = NULL;
-        app__call_start(c, r.msg, APP_UNARY_TIMEOUT_MS);
+        dispatch(w, &r);
     }
     app_session_req_clear(&r);
 }
@@ -729,6 +785,9 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
     (void)code, (void)reason, (void)rlen, (void)ud;
     session_ws *w = bnet_ws_data(ws);
     if (!w) return;
+    for (size_t i = 0; i < w->n_held; i++) /* nobody to answer */
+        app_session_req_clear(&w->held[i]);
+    w->n_held = 0;
     leave(w); /* cancels the room's stream */
     app__ws_closed(&w->base);
     free(w);

@@ -125,6 +125,22 @@ describe("seed 000's session handshake as written", () => {
     c.close();
   });
 
+  it("the seed's own test: connect, then skill_execute at once, gets stream_token", async () => {
+    // socket_client.emit('connect', {'session_id': ...}); socket_client.emit('skill_execute',
+    // {'prompt': 'Hello'}): nothing waited for in between, the session is new.
+    const c = await seedClient(h.stack);
+    const sid = randomUUID();
+    c.emit("connect", { session_id: sid });
+    c.emit("skill_execute", { prompt: "Hello", skill_id: "prompt-writer" });
+    const ack = await c.next((m) => m.event === "ack" || m.event === "error", "ack of skill_execute");
+    assert.equal(ack.event, "ack", JSON.stringify(ack));
+    const tok = await c.next(ev("stream_token"), "stream_token");
+    assert.equal(tok.data.session_id, sid);
+    assert.equal(c.received.filter(ev("sync_state")).length, 1);
+    assert.ok(c.received.indexOf(c.received.find(ev("sync_state"))) < c.received.indexOf(tok));
+    c.close();
+  });
+
   it("two panels join the same new id at once: one session, both follow it", async () => {
     const sid = randomUUID();
     const a = await seedClient(h.stack);
