@@ -426,10 +426,11 @@ typedef struct session_ws {
     int create_tried;  /* the room's session was unknown: CreateSession was asked */
     int token_events;  /* joined by "connect": deltas go out as stream_token */
     unsigned join_gen; /* counts joins, so a late CreateSession answer is dropped */
-    /* The joined session is known to exist (an event came, or the join
-     * created it). Until then requests for it wait in held, in order: the
+    /* The joined session's first event came: it exists and this socket is
+     * subscribed. Until then requests for it wait in held, in order: the
      * seed's client sends skill_execute right after connect, and a session
-     * the join is still creating would answer NOT_FOUND. */
+     * the join is still creating would answer NOT_FOUND (or, just created,
+     * stream its reply before the subscription is in place). */
     int room_known;
     app_session_req held[APP_WS_MAX_INFLIGHT];
     size_t n_held;
@@ -623,8 +624,6 @@ static void room_created(app_call *c)
     if (c->code == GRPC_STATUS_OK)
         LOG_I(MOD, "session %s created by a join on socket %llu", w->room_id,
               (unsigned long long)bnet_ws_id(ws));
-    w->room_known = 1;
-    release_held(w);
     Comfyd__V1__SubscribeRequest q = COMFYD__V1__SUBSCRIBE_REQUEST__INIT;
     q.session_id = w->room_id;
     w->last_seq = 0;
