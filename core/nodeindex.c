@@ -17,6 +17,7 @@ enum { Q_EQUAL = 4, Q_PREFIX = 3, Q_FUZZY1 = 2, Q_FUZZY2 = 1, Q_INSIDE = 2 };
 
 /* One indexed word: text in the pool, its postings. */
 typedef struct {
+    uint64_t chars; /* see char_mask */
     uint32_t off, first, count;
     uint16_t len;
     uint8_t fields; /* union of its postings' fields */
@@ -30,7 +31,8 @@ typedef struct {
 
 /* Per type: folded forms for the tiers and the category filter. */
 typedef struct {
-    uint32_t name, display, category; /* offsets in the pool */
+    uint64_t name_chars, display_chars; /* see char_mask */
+    uint32_t name, display, category;   /* offsets in the pool */
     uint16_t name_len, display_len;
     uint8_t core, deprecated;
 } tinfo;
@@ -179,6 +181,28 @@ static size_t osa(const char *a, size_t la, const char *b, size_t lb, size_t cap
     return prev[lb] <= cap ? prev[lb] : cap + 1;
 }
 
+/* The set of characters of s[0..len) as bits (letters and digits their
+ * own, other bytes folded into the rest). One edit changes at most two
+ * bits, so two strings whose sets differ in more than 2 * k bits are more
+ * than k edits apart: a cheap test before osa. */
+static uint64_t char_mask(const char *s, size_t len)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned bit = c >= 'a' && c <= 'z'   ? (unsigned)(c - 'a')
+                       : c >= '0' && c <= '9' ? 26u + (unsigned)(c - '0')
+                                              : 36u + c % 28u;
+        m |= (uint64_t)1 << bit;
+    }
+    return m;
+}
+
+static int maybe_near(uint64_t a, uint64_t b, size_t cap)
+{
+    return (size_t)__builtin_popcountll(a ^ b) <= 2 * cap;
+}
+
 /* Edits allowed for a word of len characters. */
 static size_t fuzzy_cap(size_t len)
 {
@@ -298,9 +322,11 @@ static int fill_tinfo(nodeindex *ix, size_t i)
     size_t n = squash(t->name, buf, sizeof buf);
     if (pool_add(ix, buf, n, &ti->name)) return -1;
     ti->name_len = (uint16_t)n;
+    ti->name_chars = char_mask(buf, n);
     n = squash(t->display_name, buf, sizeof buf);
     if (pool_add(ix, buf, n, &ti->display)) return -1;
     ti->display_len = (uint16_t)n;
+    ti->display_chars = char_mask(buf, n);
     n = 0;
     for (const char *c = t->category; *c && n < NODEINFO_MAX_NAME; c++)
         buf[n++] = fold((unsigned char)*c);
@@ -337,6 +363,7 @@ int nodeindex_create(nodeindex **out, const nodeinfo_type *types, size_t n)
         vword *v = &ix->words[ix->n_words++];
         if (pool_add(ix, w->s, w->len, &v->off)) goto oom;
         v->len = w->len;
+        v->chars = char_mask(w->s, w->len);
         v->first = (uint32_t)ix->n_posts;
         v->fields = 0;
         size_t j = i;
@@ -459,9 +486,10 @@ static void match_word(const nodeindex *ix, const qword *q, acc *a)
     /* Fuzzy: every word of the names, categories and types. */
     size_t cap = fuzzy_cap(q->len);
     if (cap) {
+        uint64_t qc = char_mask(q->text, q->len);
         for (size_t i = 0; i < ix->n_words; i++) {
             const vword *v = &ix->words[i];
-            if (!(v->fields & F_FUZZY)) continue;
+            if (!(v->fields & F_FUZZY) || !maybe_near(qc, v->chars, cap)) continue;
             size_t d = osa(q->text, q->len, ix->pool + v->off, v->len, cap);
             if (d == 0 || d > cap) continue;
             offer(a, ix, v, d == 1 ? Q_FUZZY1 : Q_FUZZY2, F_FUZZY, 0);
@@ -544,6 +572,7 @@ size_t nodeindex_search(const nodeindex *ix, const char *query, const char *cate
     for (size_t i = 0; i < q.n; i++)
         match_word(ix, &q.w[i], a);
     size_t wcap = fuzzy_cap(wlen);
+    uint64_t wchars = char_mask(whole, wlen);
     size_t n = 0;
     for (size_t i = 0; i < ix->n; i++) {
         const tinfo *t = &ix->t[i];
@@ -564,8 +593,12 @@ size_t nodeindex_search(const nodeindex *ix, const char *query, const char *cate
         else
             tier = 4;
         if (tier == 4 && wcap) {
-            size_t d = osa(whole, wlen, nm, t->name_len, wcap);
-            size_t d2 = osa(whole, wlen, dn, t->display_len, wcap);
+            size_t d = maybe_near(wchars, t->name_chars, wcap)
+                           ? osa(whole, wlen, nm, t->name_len, wcap)
+                           : wcap + 1;
+            size_t d2 = maybe_near(wchars, t->display_chars, wcap)
+                            ? osa(whole, wlen, dn, t->display_len, wcap)
+                            : wcap + 1;
             if (d2 < d) d = d2;
             if (d <= wcap) a[i].score += (uint32_t)((wcap - d + 1) * WHOLE_FUZZY_POINTS * q.n);
             a[i].whole = d <= wcap;
