@@ -433,7 +433,6 @@ typedef struct {
 typedef struct {
     qword w[NODEINDEX_MAX_WORDS];
     size_t n;
-    int all_stop;
 } qwords;
 
 static void emit_qword(void *ud, const char *w, size_t len)
