@@ -427,11 +427,15 @@ typedef struct session_ws {
     int token_events;  /* joined by "connect": deltas go out as stream_token */
     unsigned join_gen; /* counts joins, so a late CreateSession answer is dropped */
     /* The joined session's first event came: it exists and this socket is
-     * subscribed. Until then requests for it wait in held, in order: the
-     * seed's client sends skill_execute right after connect, and a session
-     * the join is still creating would answer NOT_FOUND (or, just created,
-     * stream its reply before the subscription is in place). */
+     * subscribed. Until then, when that first event is sure to come (a
+     * fresh join is answered by sync_state; a join that creates the session
+     * too), requests for it wait in held, in order: the seed's client sends
+     * skill_execute right after connect, and a session the join is still
+     * creating would answer NOT_FOUND (or, just created, stream its reply
+     * before the subscription is in place). A join with a last_seq may get
+     * no event until something happens, so nothing waits for it. */
     int room_known;
+    int hold;
     app_session_req held[APP_WS_MAX_INFLIGHT];
     size_t n_held;
 } session_ws;
@@ -461,7 +465,7 @@ static void leave(session_ws *w)
     free(w->join_rid);
     w->room_id = w->join_rid = NULL;
     w->last_seq = 0;
-    w->resumed = w->fresh_tried = w->create_tried = w->room_known = 0;
+    w->resumed = w->fresh_tried = w->create_tried = w->room_known = w->hold = 0;
     w->join_gen++;
 }
 
@@ -559,7 +563,7 @@ static void room_end(void *owner, app_stream *s, grpc_status_code code, const ch
         w->base.ws && !w->base.a->draining && w->room_id) {
         /* Seed 000's handshake: the client made the id up; the join
          * creates that session, then follows it from its sync_state. */
-        w->create_tried = 1;
+        w->create_tried = w->hold = 1;
         create_room(w);
         return;
     }
@@ -656,6 +660,7 @@ static void join(app *a, session_ws *w, app_session_req *r)
     }
     w->room_id = text_dup(q->session_id);
     w->last_seq = q->after_seq;
+    w->hold = q->after_seq == 0;
     w->token_events = r->token_events;
     w->join_rid = r->request_id;
     r->request_id = NULL;
@@ -737,7 +742,7 @@ static void release_held(session_ws *w)
 /* r is about the joined session before it is known to exist. */
 static int waits_for_room(session_ws *w, app_session_req *r)
 {
-    if (!w->room_id || w->room_known || r->kind == APP_SESS_CREATE) return 0;
+    if (!w->room_id || !w->hold || w->room_known || r->kind == APP_SESS_CREATE) return 0;
     char **id = session_id_field(r->msg);
     return id && *id && !strcmp(*id, w->room_id);
 }

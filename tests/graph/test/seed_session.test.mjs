@@ -141,6 +141,26 @@ describe("seed 000's session handshake as written", () => {
     c.close();
   });
 
+  it("a panel that rejoins with its last seq and sends at once is answered (nothing to wait for)", async () => {
+    const c = await seedClient(h.stack);
+    const sid = randomUUID();
+    c.emit("join", { session_id: sid });
+    await c.next(ev("sync_state"), "sync_state");
+    c.emit("user_message", { content: "first" });
+    await c.next((m) => m.event === "status_update" && m.data.status === "idle" && c.received.some(ev("ack")), "idle");
+    const last = Math.max(...c.received.filter((m) => m.seq !== undefined).map((m) => m.seq));
+    c.close();
+    // The reload: join with the last seq (no event is due), then send.
+    const r = await seedClient(h.stack);
+    r.emit("join", { session_id: sid, last_seq: last });
+    r.emit("user_message", { content: "second" });
+    const ack = await r.next((m) => m.event === "ack" || m.event === "error", "ack after a rejoin");
+    assert.equal(ack.event, "ack", JSON.stringify(ack));
+    await r.next((m) => m.event === "message_added" && m.data.message?.content === "second", "the new message");
+    assert.equal(r.received.filter(ev("sync_state")).length, 0, "no snapshot: nothing was missed");
+    r.close();
+  });
+
   it("two panels join the same new id at once: one session, both follow it", async () => {
     const sid = randomUUID();
     const a = await seedClient(h.stack);
