@@ -649,6 +649,14 @@ static const nodeinfo_type frontend_types[] = {
 
 /* ---- create / destroy ---- */
 
+/* The reasons quote names from the JSON and end up in the log: control
+ * characters (a newline would forge a log line) become '?'. */
+static void log_safe(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 typedef struct {
     nodeinfo_type t;
     size_t seq;
@@ -724,6 +732,7 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
             if (!ni->odd_reason) {
                 char line[400];
                 snprintf(line, sizeof line, "node type \"%.80s\": %s", name, oddity);
+                log_safe(line);
                 if (!(ni->odd_reason = strdup(line))) {
                     rc = NODEINFO_ENOMEM;
                     goto fail;
@@ -735,6 +744,7 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
             if (!ni->skip_reason) {
                 char line[400];
                 snprintf(line, sizeof line, "node type \"%.80s\": %s", name, why);
+                log_safe(line);
                 if (!(ni->skip_reason = strdup(line))) {
                     rc = NODEINFO_ENOMEM;
                     goto fail;

@@ -334,6 +334,14 @@ static void broken_entries_are_skipped_with_a_reason(void **state)
     assert_int_equal(nodeinfo_oddities(ni), 1);
     assert_non_null(strstr(nodeinfo_odd_reason(ni), "\"Odd\""));
     assert_non_null(strstr(nodeinfo_odd_reason(ni), "input \"x\""));
+    nodeinfo_unref(ni);
+    /* Names in the reasons cannot forge a log line. */
+    ni = parse_ok("{\"A\\nforged line\": [1], \"B\\r\": {\"output\": 5}}", 0);
+    assert_null(strpbrk(nodeinfo_skip_reason(ni), "\r\n"));
+    assert_non_null(strstr(nodeinfo_skip_reason(ni), "A?forged line"));
+    assert_null(strpbrk(nodeinfo_odd_reason(ni), "\r\n"));
+    nodeinfo_unref(ni);
+    ni = parse_ok(json, 0);
     const nodeinfo_type *t = nodeinfo_find(ni, "Odd");
     assert_int_equal(t->n_inputs, 1);
     assert_string_equal(t->inputs[0].type, "*");
