@@ -42,7 +42,7 @@ status=0
 for t in "$out"/fuzz_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  corpus="fuzz/corpus/$name"
+  corpus="$PWD/fuzz/corpus/$name" # the target runs in $out
   mkdir -p "$out/corpus-$name"
   args=("$out/corpus-$name")
   [ -d "$corpus" ] && args+=("$corpus")
