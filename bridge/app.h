@@ -293,7 +293,13 @@ typedef struct app_session_req {
     app_sess_kind kind;
     ProtobufCMessage *msg; /* the gRPC request (owned) */
     char *request_id;      /* JSON text (owned) or NULL */
+    /* Spelled "connect" (seed 000's event table): the socket then gets
+     * stream deltas as "stream_token" events, as that table names them. */
+    int token_events;
 } app_session_req;
+
+/* Longest session id: a UUID's 36 characters. */
+#define APP_SESSION_ID_MAX 36
 
 /* Parses {"event": name, "data": {...}, "request_id": ...} into the gRPC
  * request of the event (unknown keys in data are ignored, as the seed
@@ -303,8 +309,14 @@ typedef struct app_session_req {
  * ConfigureSessionRequest (active_skills or skills as an array),
  * update_skills -> ConfigureSessionRequest of active_skills, user_message
  * -> SendMessageRequest, skill_execute -> SendMessageRequest (prompt ->
- * content, skill_id -> skills), cancel -> CancelRequest. request_id is set
- * even when the rest fails. Returns as app_graph_parse_command. */
+ * content, skill_id -> skills), cancel -> CancelRequest. The seed's other
+ * spellings are aliases: connect -> join, config_update -> configure,
+ * chat_message -> user_message. A session_id that is a UUID in any case is
+ * lower-cased (UUIDs are case-insensitive; comfyd's ids are lower-case);
+ * join needs one (a session the client made up is created on join). A
+ * missing session_id elsewhere is left empty for the socket to fill with
+ * the joined session. request_id is set even when the rest fails. Returns
+ * as app_graph_parse_command. */
 int app_session_parse(const char *json, size_t len, app_session_req *out, char *err, size_t errlen);
 void app_session_req_clear(app_session_req *r);
 /* The gRPC method of kind ("CreateSession", ...) and the event name of its
@@ -316,6 +328,10 @@ const char *app_session_answer_event(app_sess_kind kind);
  * words (status "idle"/"working"/"error", role "user", level "INFO");
  * sync_state also gets "status" from its session. */
 int app_session_event_json(const Comfyd__V1__SessionEvent *ev, char **out, size_t *len);
+/* The same; with token_events a stream_delta is written as seed 000's
+ * "stream_token" with the text also under "token". */
+int app_session_event_json_as(const Comfyd__V1__SessionEvent *ev, int token_events, char **out,
+                              size_t *len);
 /* An answer {"event": event, "request_id": ..., "data": resp} (enums as
  * above). request_id is JSON text or NULL (omitted). */
 int app_session_answer_json(const char *event, const char *request_id, const ProtobufCMessage *resp,

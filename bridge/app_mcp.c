@@ -169,6 +169,9 @@ static const mcp_field_doc docs_create[] = {
     {"config.system_prompt", "Instructions put before every turn."},
     {"config.active_skills", "Skills that answer each message."},
     {"config.token_delay_ms", "Echo provider: delay between streamed tokens."},
+    {"session_id",
+     "Optional: the id to give the session, a lower-case UUID of your choice (refused with "
+     "ALREADY_EXISTS when taken). Omitted: a new one."},
 };
 static const char *const skip_create[] = {"api_key", "config.api_key_set"};
 

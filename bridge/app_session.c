@@ -57,6 +57,16 @@ static const struct {
                          "cancelled", NULL, 0},
 };
 
+/* The seed's other spellings of the same events. */
+static const struct {
+    const char *event;
+    app_sess_kind kind;
+} aliases[] = {
+    {"connect", APP_SESS_JOIN},              /* seed 000's event table */
+    {"config_update", APP_SESS_CONFIGURE},   /* its Vue watcher */
+    {"chat_message", APP_SESS_USER_MESSAGE}, /* its room example */
+};
+
 const char *app_session_method(app_sess_kind kind)
 {
     return (unsigned)kind < APP_SESS__COUNT ? app_method_name(kinds[kind].method) : "unknown";
@@ -128,6 +138,58 @@ static int decode_data(app_sess_kind k, yajl_val data, ProtobufCMessage **out, c
     return app__decode_gen(g, kinds[k].req, 1, out, err, errlen);
 }
 
+/* The request's session_id field (NULL for requests without one). */
+static char **session_id_field(ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "session_id");
+    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    return (char **)((char *)m + f->offset);
+}
+
+/* 8-4-4-4-12 hex digits, any case. */
+static int uuid_shaped(const char *s)
+{
+    if (strlen(s) != APP_SESSION_ID_MAX) return 0;
+    for (int i = 0; i < APP_SESSION_ID_MAX; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Lower-cases a UUID session id; join needs one, since an unknown id
+ * creates that session. */
+static int check_session_id(app_session_req *r, char err[], size_t errlen)
+{
+    char **id = session_id_field(r->msg);
+    if (!id) return APP_OK;
+    const char *v = *id ? *id : "";
+    if (uuid_shaped(v)) {
+        for (char *p = *id; *p; p++)
+            if (*p >= 'A' && *p <= 'F') *p = (char)(*p - 'A' + 'a');
+        return APP_OK;
+    }
+    if (r->kind != APP_SESS_JOIN) return APP_OK; /* the core names a bad one */
+    if (!v[0]) return fail(err, errlen, APP_E_INPUT, "data: missing field: session_id");
+    char shown[65];
+    size_t n = text_utf8_cut(v, strlen(v), 64);
+    memcpy(shown, v, n);
+    shown[n] = 0;
+    if (err && errlen)
+        snprintf(err, errlen,
+                 "session_id: '%s'%s is not a session id: use a UUID (36 characters, 8-4-4-4-12 "
+                 "hex digits, e.g. 0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a01); a new one creates "
+                 "that session",
+                 shown, n < strlen(v) ? "..." : "");
+    return APP_E_INPUT;
+}
+
 int app_session_parse(const char *json, size_t len, app_session_req *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -174,13 +236,24 @@ int app_session_parse(const char *json, size_t len, app_session_req *out, char *
     int k = 0;
     while (k < APP_SESS__COUNT && strcmp(kinds[k].event, ev->u.string))
         k++;
+    for (size_t i = 0; k == APP_SESS__COUNT && i < sizeof aliases / sizeof *aliases; i++)
+        if (!strcmp(aliases[i].event, ev->u.string)) {
+            k = (int)aliases[i].kind;
+            out->token_events = k == APP_SESS_JOIN;
+        }
     if (k == APP_SESS__COUNT) {
         if (err && errlen) {
-            size_t n = (size_t)snprintf(
-                err, errlen, "event: unknown event '%.64s'; expected one of ", ev->u.string);
+            char shown[65];
+            size_t sl = text_utf8_cut(ev->u.string, strlen(ev->u.string), 64);
+            memcpy(shown, ev->u.string, sl);
+            shown[sl] = 0;
+            size_t n =
+                (size_t)snprintf(err, errlen, "event: unknown event '%s'; expected one of ", shown);
             for (int i = 0; i < APP_SESS__COUNT && n < errlen; i++)
-                n += (size_t)snprintf(err + n, errlen - n, "%s%s", kinds[i].event,
-                                      i + 1 < APP_SESS__COUNT ? ", " : "");
+                n += (size_t)snprintf(err + n, errlen - n, "%s, ", kinds[i].event);
+            for (size_t i = 0; i < sizeof aliases / sizeof *aliases && n < errlen; i++)
+                n += (size_t)snprintf(err + n, errlen - n, "%s%s", aliases[i].event,
+                                      i + 1 < sizeof aliases / sizeof *aliases ? ", " : "");
         }
         rc = APP_E_INPUT;
         goto out;
@@ -198,6 +271,7 @@ int app_session_parse(const char *json, size_t len, app_session_req *out, char *
         goto out;
     }
     rc = decode_data(out->kind, data, &out->msg, err, errlen);
+    if (rc == APP_OK) rc = check_session_id(out, err, errlen);
     if (rc == APP_OK && k == APP_SESS_UPDATE_SKILLS) {
         /* Only the skills change, whatever else was sent. */
         Comfyd__V1__ConfigureSessionRequest *c = (Comfyd__V1__ConfigureSessionRequest *)out->msg;
@@ -297,6 +371,12 @@ static int gen_status(yajl_gen g, Comfyd__V1__SessionStatus st)
 
 int app_session_event_json(const Comfyd__V1__SessionEvent *ev, char **out, size_t *len)
 {
+    return app_session_event_json_as(ev, 0, out, len);
+}
+
+int app_session_event_json_as(const Comfyd__V1__SessionEvent *ev, int token_events, char **out,
+                              size_t *len)
+{
     const ProtobufCFieldDescriptor *f =
         ev->kind_case
             ? protobuf_c_message_descriptor_get_field(ev->base.descriptor, (unsigned)ev->kind_case)
@@ -305,11 +385,19 @@ int app_session_event_json(const Comfyd__V1__SessionEvent *ev, char **out, size_
         f ? *(const ProtobufCMessage *const *)((const char *)ev + f->offset) : NULL;
     yajl_gen g = app__gen();
     if (!g) return APP_E_NOMEM;
-    int bad = head(g, f ? f->name : "unknown", NULL) || app__gen_cstr(g, "seq") ||
-              gen_u64(g, ev->seq) || app__gen_cstr(g, "time_ms") || gen_i64(g, ev->time_ms) ||
-              app__gen_cstr(g, "data") || yajl_gen_map_open(g) != yajl_gen_status_ok ||
-              app__gen_cstr(g, "session_id") || app__gen_str(g, ev->session_id);
+    int token = token_events && ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_STREAM_DELTA &&
+                ev->stream_delta;
+    int bad = head(g,
+                   token ? "stream_token"
+                   : f   ? f->name
+                         : "unknown",
+                   NULL) ||
+              app__gen_cstr(g, "seq") || gen_u64(g, ev->seq) || app__gen_cstr(g, "time_ms") ||
+              gen_i64(g, ev->time_ms) || app__gen_cstr(g, "data") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "session_id") ||
+              app__gen_str(g, ev->session_id);
     if (!bad && member) bad = app__encode(g, member, app__style_session, 1);
+    if (!bad && token) bad = app__gen_cstr(g, "token") || app__gen_str(g, ev->stream_delta->delta);
     if (!bad && ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_SYNC_STATE && ev->sync_state &&
         ev->sync_state->session)
         bad = app__gen_cstr(g, "status") || gen_status(g, ev->sync_state->session->status);
@@ -335,7 +423,24 @@ typedef struct session_ws {
     int resumed;       /* the room's stream is the bridge's resubscription */
     int fresh_tried;   /* a resubscription from seq 0 was made without progress */
     int resume_due;    /* a resubscription waits for the socket to drain */
+    int create_tried;  /* the room's session was unknown: CreateSession was asked */
+    int token_events;  /* joined by "connect": deltas go out as stream_token */
+    unsigned join_gen; /* counts joins, so a late CreateSession answer is dropped */
+    /* The joined session's first event came: it exists and this socket is
+     * subscribed. Until then, when that first event is sure to come (a
+     * fresh join is answered by sync_state; a join that creates the session
+     * too), requests for it wait in held, in order: the seed's client sends
+     * skill_execute right after connect, and a session the join is still
+     * creating would answer NOT_FOUND (or, just created, stream its reply
+     * before the subscription is in place). A join with a last_seq may get
+     * no event until something happens, so nothing waits for it. */
+    int room_known;
+    int hold;
+    app_session_req held[APP_WS_MAX_INFLIGHT];
+    size_t n_held;
 } session_ws;
+
+static void release_held(session_ws *w);
 
 static void send_error(session_ws *w, const char *rid, const char *code, const char *message)
 {
@@ -354,12 +459,14 @@ static void drop_stream(session_ws *w)
 
 static void leave(session_ws *w)
 {
+    release_held(w); /* they go to the core as sent */
     drop_stream(w);
     free(w->room_id);
     free(w->join_rid);
     w->room_id = w->join_rid = NULL;
     w->last_seq = 0;
-    w->resumed = w->fresh_tried = 0;
+    w->resumed = w->fresh_tried = w->create_tried = w->room_known = w->hold = 0;
+    w->join_gen++;
 }
 
 static void call_done(app_call *c)
@@ -391,7 +498,12 @@ static void room_msg(void *owner, app_stream *s, ProtobufCMessage *m)
     char *json = NULL;
     size_t len = 0;
     uint64_t seq = r->event ? r->event->seq : 0;
-    int rc = r->event ? app_session_event_json(r->event, &json, &len) : APP_E_INPUT;
+    if (!w->room_known) {
+        w->room_known = 1;
+        release_held(w);
+    }
+    int rc =
+        r->event ? app_session_event_json_as(r->event, w->token_events, &json, &len) : APP_E_INPUT;
     protobuf_c_message_free_unpacked(m, NULL);
     if (rc != APP_OK) {
         /* An empty or unencodable event: skip it. */
@@ -441,11 +553,21 @@ static void resume(session_ws *w)
     w->resumed = 1;
 }
 
+static void create_room(session_ws *w);
+
 static void room_end(void *owner, app_stream *s, grpc_status_code code, const char *details)
 {
     session_ws *w = owner;
     uint64_t delivered = app__stream_delivered(s);
     drop_stream(w);
+    if (code == GRPC_STATUS_NOT_FOUND && !delivered && !w->resumed && !w->create_tried &&
+        w->base.ws && !w->base.a->draining && w->room_id) {
+        /* Seed 000's handshake: the client made the id up; the join
+         * creates that session, then follows it from its sync_state. */
+        w->create_tried = w->hold = 1;
+        create_room(w);
+        return;
+    }
     if (code == GRPC_STATUS_RESOURCE_EXHAUSTED && w->base.ws && !w->base.a->draining) {
         /* The core's queue for this subscriber filled (the socket fell too
          * far behind) or a replay was too long for it. */
@@ -489,6 +611,45 @@ static void room_end(void *owner, app_stream *s, grpc_status_code code, const ch
         app__ws_close(&w->base, 1012, "session stream ended: join again with the last seq");
 }
 
+static void room_created(app_call *c)
+{
+    bnet_ws *ws = bnet_ws_find(c->a->net, c->ws_id);
+    if (!ws) return;
+    session_ws *w = bnet_ws_data(ws);
+    if (!w || (unsigned)c->tag != w->join_gen || !w->room_id || w->room) return; /* joined again */
+    if (c->code != GRPC_STATUS_OK && c->code != GRPC_STATUS_ALREADY_EXISTS) {
+        /* ALREADY_EXISTS: another socket created it first; join it. */
+        const char *code;
+        char msg[RPCC_MAX_DETAILS_BYTES + 64];
+        app__call_outcome(c, &code, msg, sizeof msg);
+        send_error(w, w->join_rid, code, msg);
+        leave(w);
+        return;
+    }
+    if (c->code == GRPC_STATUS_OK)
+        LOG_I(MOD, "session %s created by a join on socket %llu", w->room_id,
+              (unsigned long long)bnet_ws_id(ws));
+    Comfyd__V1__SubscribeRequest q = COMFYD__V1__SUBSCRIBE_REQUEST__INIT;
+    q.session_id = w->room_id;
+    w->last_seq = 0;
+    int rc = app__stream_start(c->a, APP_M_SUBSCRIBE, &q.base, w, room_msg, room_end, &w->room);
+    if (rc != RPCC_OK) {
+        send_error(w, w->join_rid, "UNAVAILABLE", rpcc_strerror(rc));
+        leave(w);
+    }
+}
+
+/* CreateSession with the joined id; room_created joins it. */
+static void create_room(session_ws *w)
+{
+    Comfyd__V1__CreateSessionRequest q = COMFYD__V1__CREATE_SESSION_REQUEST__INIT;
+    q.session_id = w->room_id;
+    app_call *c = app__call_new(w->base.a, APP_M_CREATE_SESSION, room_created);
+    c->ws_id = bnet_ws_id(w->base.ws);
+    c->tag = (int)w->join_gen;
+    app__call_start(c, &q.base, APP_UNARY_TIMEOUT_MS);
+}
+
 static void join(app *a, session_ws *w, app_session_req *r)
 {
     const Comfyd__V1__SubscribeRequest *q = (const Comfyd__V1__SubscribeRequest *)r->msg;
@@ -500,8 +661,29 @@ static void join(app *a, session_ws *w, app_session_req *r)
     }
     w->room_id = text_dup(q->session_id);
     w->last_seq = q->after_seq;
+    w->hold = q->after_seq == 0;
+    w->token_events = r->token_events;
     w->join_rid = r->request_id;
     r->request_id = NULL;
+}
+
+/* Requests about one session name it, or mean the joined one (seed 000's
+ * skill_execute sends none). 0, or -1 after answering an error. */
+static int default_session(session_ws *w, app_session_req *r)
+{
+    if (r->kind == APP_SESS_CREATE || r->kind == APP_SESS_JOIN) return 0;
+    char **id = session_id_field(r->msg);
+    if (!id || (*id && **id)) return 0;
+    if (!w->room_id) {
+        send_error(w, r->request_id, "INVALID_ARGUMENT",
+                   "session_id: missing; name the session or join it first");
+        return -1;
+    }
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(r->msg->descriptor, "session_id");
+    if (*id && *id != (char *)f->default_value) free(*id);
+    *id = text_dup(w->room_id);
+    return 0;
 }
 
 /* The socket's queue fell below the low mark: the stream may go on. */
@@ -525,6 +707,47 @@ static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
     app__ws_opened(ud, &w->base, ws, APP_WS_SESSION);
 }
 
+/* Starts the unary call of r (its request_id moves to the call). */
+static void dispatch(session_ws *w, app_session_req *r)
+{
+    if (w->inflight >= APP_WS_MAX_INFLIGHT) {
+        send_error(w, r->request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+        return;
+    }
+    w->inflight++;
+    app_call *c = app__call_new(w->base.a, kinds[r->kind].method, call_done);
+    c->ws_id = bnet_ws_id(w->base.ws);
+    c->tag = (int)r->kind;
+    c->rid = r->request_id;
+    r->request_id = NULL;
+    app__call_start(c, r->msg, APP_UNARY_TIMEOUT_MS);
+}
+
+static void release_held(session_ws *w)
+{
+    /* dispatch may finish a call at once; held is emptied first so that
+     * nothing re-enters it. */
+    size_t n = w->n_held;
+    app_session_req held[APP_WS_MAX_INFLIGHT];
+    memcpy(held, w->held, n * sizeof *held);
+    w->n_held = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w->base.ws && !w->base.a->draining)
+            dispatch(w, &held[i]);
+        else
+            send_error(w, held[i].request_id, "UNAVAILABLE", "shutting down");
+        app_session_req_clear(&held[i]);
+    }
+}
+
+/* r is about the joined session before it is known to exist. */
+static int waits_for_room(session_ws *w, app_session_req *r)
+{
+    if (!w->room_id || !w->hold || w->room_known || r->kind == APP_SESS_CREATE) return 0;
+    char **id = session_id_field(r->msg);
+    return id && *id && !strcmp(*id, w->room_id);
+}
+
 static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
 {
     app *a = ud;
@@ -545,18 +768,19 @@ static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, vo
     }
     if (a->draining) {
         send_error(w, r.request_id, "UNAVAILABLE", "shutting down");
+    } else if (default_session(w, &r)) {
+        /* answered */
     } else if (r.kind == APP_SESS_JOIN) {
         join(a, w, &r);
-    } else if (w->inflight >= APP_WS_MAX_INFLIGHT) {
-        send_error(w, r.request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+    } else if (waits_for_room(w, &r)) {
+        if (w->n_held + w->inflight >= APP_WS_MAX_INFLIGHT) {
+            send_error(w, r.request_id, "RESOURCE_EXHAUSTED", "too many requests in flight");
+        } else {
+            w->held[w->n_held++] = r; /* moved */
+            return;
+        }
     } else {
-        w->inflight++;
-        app_call *c = app__call_new(a, kinds[r.kind].method, call_done);
-        c->ws_id = bnet_ws_id(ws);
-        c->tag = (int)r.kind;
-        c->rid = r.request_id;
-        r.request_id = NULL;
-        app__call_start(c, r.msg, APP_UNARY_TIMEOUT_MS);
+        dispatch(w, &r);
     }
     app_session_req_clear(&r);
 }
@@ -566,6 +790,9 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
     (void)code, (void)reason, (void)rlen, (void)ud;
     session_ws *w = bnet_ws_data(ws);
     if (!w) return;
+    for (size_t i = 0; i < w->n_held; i++) /* nobody to answer */
+        app_session_req_clear(&w->held[i]);
+    w->n_held = 0;
     leave(w); /* cancels the room's stream */
     app__ws_closed(&w->base);
     free(w);

@@ -492,6 +492,13 @@ static int tab_schema(canvas_mgr *m, const char *json, size_t len, nodeinfo **ou
         if (rc == NODEINFO_ENOMEM) return fail(err, CANVAS_ENOMEM, 0, "out of memory");
         return EINVALF(err, "object_info_json: %s", e);
     }
+    /* Once per new document: what of it was repaired or left out. */
+    if (nodeinfo_oddities(ni))
+        LOG_I(MOD, "a tab's object_info: %zu node type(s) kept with odd shapes, the first: %s",
+              nodeinfo_oddities(ni), nodeinfo_odd_reason(ni));
+    if (nodeinfo_skipped(ni))
+        LOG_W(MOD, "a tab's object_info: %zu node type(s) skipped, the first because %s",
+              nodeinfo_skipped(ni), nodeinfo_skip_reason(ni));
     char *uj = NULL;
     size_t ulen = 0;
     nodeinfo *uni = NULL;

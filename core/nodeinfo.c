@@ -1,5 +1,7 @@
 #include "nodeinfo.h"
 
+#include "nodeindex.h"
+
 #include <ctype.h>
 #include <math.h> /* isfinite, NAN: macros only */
 #include <stdarg.h>
@@ -35,19 +37,16 @@ typedef struct arena_chunk {
     max_align_t data[];
 } arena_chunk;
 
-/* Lower-case copies for case-insensitive search, parallel to types. */
-typedef struct {
-    const char *name, *display, *category;
-} lower_names;
-
 struct nodeinfo {
     atomic_ulong refs;
     arena_chunk *arena;
     nodeinfo_type *types; /* sorted by name */
-    lower_names *lower;
+    nodeindex *index;     /* the words of types, for nodeinfo_search */
     size_t n_types;
     size_t skipped;
     char *skip_reason;
+    size_t odd;
+    char *odd_reason;
 };
 
 const char *nodeinfo_strerror(int err)
@@ -105,15 +104,6 @@ static char *arena_strdup(arena_chunk **head, const char *s)
     size_t n = strlen(s);
     char *p = arena_alloc(head, n + 1);
     if (p) memcpy(p, s, n + 1);
-    return p;
-}
-
-static char *arena_lower(arena_chunk **head, const char *s)
-{
-    char *p = arena_strdup(head, s);
-    if (p)
-        for (char *q = p; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
     return p;
 }
 
@@ -325,8 +315,10 @@ static int scalar_value(arena_chunk **a, yajl_val v, int with_text, nodeinfo_val
 
 typedef struct {
     arena_chunk **arena;
-    char *why;
+    char *why; /* why the entry is skipped */
     size_t whylen;
+    char *odd; /* the first repair made to the entry ("" when none) */
+    size_t oddlen;
 } type_ctx;
 
 static int bad(type_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -337,6 +329,17 @@ static int bad(type_ctx *c, const char *fmt, ...)
     vsnprintf(c->why, c->whylen, fmt, ap);
     va_end(ap);
     return NODEINFO_EINVAL;
+}
+
+/* Notes a repaired shape; the entry is kept. */
+static void odd(type_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void odd(type_ctx *c, const char *fmt, ...)
+{
+    if (c->odd[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->odd, c->oddlen, fmt, ap);
+    va_end(ap);
 }
 
 static nodeinfo_kind kind_of(const char *t)
@@ -380,8 +383,7 @@ static int parse_input(type_ctx *c, const char *name, yajl_val spec, int require
 
     yajl_val t = spec, opts = NULL;
     if (YAJL_IS_ARRAY(spec)) {
-        if (spec->u.array.len == 0) return bad(c, "input \"%s\" has an empty spec", name);
-        t = spec->u.array.values[0];
+        t = spec->u.array.len ? spec->u.array.values[0] : NULL;
         if (spec->u.array.len > 1 && YAJL_IS_OBJECT(spec->u.array.values[1]))
             opts = spec->u.array.values[1];
     }
@@ -396,7 +398,11 @@ static int parse_input(type_ctx *c, const char *name, yajl_val spec, int require
         in->kind = NODEINFO_KIND_COMBO;
         in->type = arena_strdup(c->arena, "COMBO");
     } else {
-        return bad(c, "input \"%s\": the type must be a string or a list of options", name);
+        /* The frontend makes such an input a plain socket. */
+        odd(c, "input \"%s\": the type is neither a string nor a list of options; kept as \"*\"",
+            name);
+        in->kind = NODEINFO_KIND_LINK;
+        in->type = arena_strdup(c->arena, "*");
     }
     if (!in->type) return NODEINFO_ENOMEM;
 
@@ -468,11 +474,11 @@ static int parse_inputs(type_ctx *c, yajl_val v, nodeinfo_type *t)
     yajl_val g[2] = {NULL, NULL};
     size_t total = 0;
     if (input && !YAJL_IS_NULL(input) && !YAJL_IS_OBJECT(input))
-        return bad(c, "\"input\" is not an object");
+        odd(c, "\"input\" is not an object; no inputs kept");
     for (int i = 0; i < 2; i++) {
         g[i] = obj_get(input, groups[i]);
         if (g[i] && !YAJL_IS_NULL(g[i]) && !YAJL_IS_OBJECT(g[i]))
-            return bad(c, "\"input.%s\" is not an object", groups[i]);
+            odd(c, "\"input.%s\" is not an object; ignored", groups[i]);
         if (YAJL_IS_OBJECT(g[i])) total += g[i]->u.object.len;
     }
     if (total > NODEINFO_MAX_INPUTS)
@@ -496,41 +502,60 @@ static int parse_inputs(type_ctx *c, yajl_val v, nodeinfo_type *t)
     return NODEINFO_OK;
 }
 
+/* Element i of a per-output list; a single value stands for a list of one
+ * (some custom nodes write "output": "STRING"). */
+static yajl_val per_output(yajl_val list, size_t i)
+{
+    if (YAJL_IS_ARRAY(list)) return i < list->u.array.len ? list->u.array.values[i] : NULL;
+    return i == 0 ? list : NULL;
+}
+
 static int parse_outputs(type_ctx *c, yajl_val v, nodeinfo_type *t)
 {
     yajl_val out = obj_get(v, "output");
     if (!out || YAJL_IS_NULL(out)) return NODEINFO_OK;
-    if (!YAJL_IS_ARRAY(out)) return bad(c, "\"output\" is not a list");
-    size_t n = out->u.array.len;
+    size_t n;
+    if (YAJL_IS_ARRAY(out)) {
+        n = out->u.array.len;
+    } else if (YAJL_IS_STRING(out)) {
+        odd(c, "\"output\" is a string, not a list; kept as one output");
+        n = 1;
+    } else {
+        odd(c, "\"output\" is neither a list nor a type; no outputs kept");
+        return NODEINFO_OK;
+    }
     if (n > NODEINFO_MAX_OUTPUTS) return bad(c, "%zu outputs (limit %u)", n, NODEINFO_MAX_OUTPUTS);
     yajl_val names = obj_get(v, "output_name");
     yajl_val lists = obj_get(v, "output_is_list");
     nodeinfo_output *outs = arena_alloc(c->arena, (n ? n : 1) * sizeof *outs);
     if (!outs) return NODEINFO_ENOMEM;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        yajl_val o = out->u.array.values[i];
+        yajl_val o = per_output(out, i);
         const char *type;
         if (YAJL_IS_STRING(o)) {
             type = o->u.string[0] ? o->u.string : "*";
         } else if (YAJL_IS_ARRAY(o)) {
             type = "COMBO";
         } else {
-            return bad(c, "output %zu is neither a type nor a list", i);
+            /* Keeps the later outputs' slot numbers: the frontend shows a
+             * socket of any type. */
+            odd(c, "output %zu is neither a type nor a list; kept as \"*\"", i);
+            type = "*";
         }
         const char *name = type;
-        if (YAJL_IS_ARRAY(names) && i < names->u.array.len &&
-            YAJL_IS_STRING(names->u.array.values[i]))
-            name = names->u.array.values[i]->u.string;
+        yajl_val nm = per_output(names, i);
+        if (YAJL_IS_STRING(nm) && nm->u.string[0]) name = nm->u.string;
         if (strlen(type) > NODEINFO_MAX_NAME || strlen(name) > NODEINFO_MAX_NAME)
             return bad(c, "output %zu has a name that is too long", i);
-        outs[i].type = arena_strdup(c->arena, type);
-        outs[i].name = arena_strdup(c->arena, name);
-        if (!outs[i].type || !outs[i].name) return NODEINFO_ENOMEM;
-        outs[i].is_list = YAJL_IS_ARRAY(lists) && i < lists->u.array.len &&
-                          YAJL_IS_TRUE(lists->u.array.values[i]);
+        outs[k].type = arena_strdup(c->arena, type);
+        outs[k].name = arena_strdup(c->arena, name);
+        if (!outs[k].type || !outs[k].name) return NODEINFO_ENOMEM;
+        outs[k].is_list = YAJL_IS_TRUE(per_output(lists, i));
+        k++;
     }
     t->outputs = outs;
-    t->n_outputs = n;
+    t->n_outputs = k;
     return NODEINFO_OK;
 }
 
@@ -552,10 +577,12 @@ static int parse_type(type_ctx *c, const char *name, yajl_val v, nodeinfo_type *
     int rc;
     if ((rc = text_field(c, v, "display_name", name, &t->display_name)) ||
         (rc = text_field(c, v, "category", "", &t->category)) ||
-        (rc = text_field(c, v, "description", "", &t->description)))
+        (rc = text_field(c, v, "description", "", &t->description)) ||
+        (rc = text_field(c, v, "python_module", "", &t->python_module)))
         return rc;
     if (!t->display_name[0]) t->display_name = t->name;
-    if (strlen(t->category) > NODEINFO_MAX_NAME || strlen(t->display_name) > NODEINFO_MAX_NAME)
+    if (strlen(t->category) > NODEINFO_MAX_NAME || strlen(t->display_name) > NODEINFO_MAX_NAME ||
+        strlen(t->python_module) > NODEINFO_MAX_NAME)
         return bad(c, "display name or category too long");
     t->output_node = truthy(obj_get(v, "output_node"));
     t->deprecated = truthy(obj_get(v, "deprecated"));
@@ -589,6 +616,7 @@ static const nodeinfo_type frontend_types[] = {
      .description = "A text note on the canvas (frontend only).",
      .inputs = note_inputs,
      .n_inputs = 1,
+     .python_module = "",
      .frontend_only = 1},
     {.name = "MarkdownNote",
      .display_name = "Markdown Note",
@@ -596,6 +624,7 @@ static const nodeinfo_type frontend_types[] = {
      .description = "A Markdown note on the canvas (frontend only).",
      .inputs = note_inputs,
      .n_inputs = 1,
+     .python_module = "",
      .frontend_only = 1},
     {.name = "Reroute",
      .display_name = "Reroute",
@@ -605,6 +634,7 @@ static const nodeinfo_type frontend_types[] = {
      .n_inputs = 1,
      .outputs = reroute_outputs,
      .n_outputs = 1,
+     .python_module = "",
      .frontend_only = 1},
     {.name = "PrimitiveNode",
      .display_name = "Primitive",
@@ -612,11 +642,20 @@ static const nodeinfo_type frontend_types[] = {
      .description = "Drives a widget input from one value (frontend only).",
      .outputs = primitive_outputs,
      .n_outputs = 1,
+     .python_module = "",
      .frontend_only = 1,
      .dynamic_widgets = 1},
 };
 
 /* ---- create / destroy ---- */
+
+/* The reasons quote names from the JSON and end up in the log: control
+ * characters (a newline would forge a log line) become '?'. */
+static void log_safe(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
 
 typedef struct {
     nodeinfo_type t;
@@ -635,8 +674,9 @@ static void nodeinfo_free(nodeinfo *ni)
 {
     if (!ni) return;
     free(ni->types);
-    free(ni->lower);
+    nodeindex_destroy(ni->index);
     free(ni->skip_reason);
+    free(ni->odd_reason);
     arena_free(ni->arena);
     free(ni);
 }
@@ -677,17 +717,34 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
         goto fail;
     }
     size_t k = 0;
-    char why[256];
+    char why[256], oddity[256];
     for (size_t i = 0; i < n; i++) {
-        type_ctx c = {.arena = &ni->arena, .why = why, .whylen = sizeof why};
-        why[0] = 0;
+        type_ctx c = {.arena = &ni->arena,
+                      .why = why,
+                      .whylen = sizeof why,
+                      .odd = oddity,
+                      .oddlen = sizeof oddity};
+        why[0] = oddity[0] = 0;
         const char *name = root->u.object.keys[i];
         rc = parse_type(&c, name, root->u.object.values[i], &tmp[k].t);
         if (rc == NODEINFO_ENOMEM) goto fail;
+        if (!rc && oddity[0]) {
+            if (!ni->odd_reason) {
+                char line[400];
+                snprintf(line, sizeof line, "node type \"%.80s\": %s", name, oddity);
+                log_safe(line);
+                if (!(ni->odd_reason = strdup(line))) {
+                    rc = NODEINFO_ENOMEM;
+                    goto fail;
+                }
+            }
+            ni->odd++;
+        }
         if (rc) {
             if (!ni->skip_reason) {
                 char line[400];
                 snprintf(line, sizeof line, "node type \"%.80s\": %s", name, why);
+                log_safe(line);
                 if (!(ni->skip_reason = strdup(line))) {
                     rc = NODEINFO_ENOMEM;
                     goto fail;
@@ -720,23 +777,15 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
     if (m > before) qsort(tmp, m, sizeof *tmp, cmp_seq_type);
 
     ni->types = malloc((m ? m : 1) * sizeof *ni->types);
-    ni->lower = malloc((m ? m : 1) * sizeof *ni->lower);
-    if (!ni->types || !ni->lower) {
+    if (!ni->types) {
         rc = NODEINFO_ENOMEM;
         goto fail;
     }
-    for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; i < m; i++)
         ni->types[i] = tmp[i].t;
-        lower_names *l = &ni->lower[i];
-        l->name = arena_lower(&ni->arena, tmp[i].t.name);
-        l->display = arena_lower(&ni->arena, tmp[i].t.display_name);
-        l->category = arena_lower(&ni->arena, tmp[i].t.category);
-        if (!l->name || !l->display || !l->category) {
-            rc = NODEINFO_ENOMEM;
-            goto fail;
-        }
-    }
     ni->n_types = m;
+    /* Built once here so that each search is one pass, not a parse. */
+    if ((rc = nodeindex_create(&ni->index, ni->types, m)) != NODEINFO_OK) goto fail;
     free(tmp);
     yajl_tree_free(root);
     *out = ni;
@@ -797,72 +846,31 @@ const char *nodeinfo_skip_reason(const nodeinfo *ni)
     return ni->skip_reason;
 }
 
+size_t nodeinfo_oddities(const nodeinfo *ni)
+{
+    return ni->odd;
+}
+
+const char *nodeinfo_odd_reason(const nodeinfo *ni)
+{
+    return ni->odd_reason;
+}
+
 /* ---- search ---- */
-
-static int istarts(const char *lower_s, const char *lower_q)
-{
-    return strncmp(lower_s, lower_q, strlen(lower_q)) == 0;
-}
-
-typedef struct {
-    const nodeinfo_type *t;
-    int rank;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->rank != y->rank) return x->rank - y->rank;
-    return strcmp(x->t->name, y->t->name);
-}
-
-static char *lower_dup(const char *s)
-{
-    char *p = strdup(s ? s : "");
-    if (p)
-        for (char *q = p; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-    return p;
-}
 
 size_t nodeinfo_search(const nodeinfo *ni, const char *query, const char *category,
                        const nodeinfo_type **out, size_t max, size_t *total)
 {
-    if (total) *total = 0;
-    char *q = lower_dup(query), *cat = lower_dup(category);
-    ranked *r = malloc((ni->n_types ? ni->n_types : 1) * sizeof *r);
-    if (!q || !cat || !r) {
-        free(q), free(cat), free(r);
+    size_t *idx = malloc((max ? max : 1) * sizeof *idx);
+    if (!idx) {
+        if (total) *total = 0;
         return 0;
     }
-    size_t n = 0, catlen = strlen(cat);
-    for (size_t i = 0; i < ni->n_types; i++) {
-        const lower_names *l = &ni->lower[i];
-        if (catlen && !(istarts(l->category, cat) &&
-                        (l->category[catlen] == 0 || l->category[catlen] == '/')))
-            continue;
-        int rank;
-        if (!q[0])
-            rank = 2;
-        else if (strcmp(l->name, q) == 0 || strcmp(l->display, q) == 0)
-            rank = 0;
-        else if (istarts(l->name, q) || istarts(l->display, q))
-            rank = 1;
-        else if (strstr(l->name, q) || strstr(l->display, q) || strstr(l->category, q))
-            rank = 2;
-        else
-            continue;
-        r[n].t = &ni->types[i];
-        r[n].rank = rank;
-        n++;
-    }
-    qsort(r, n, sizeof *r, cmp_ranked);
-    size_t w = n < max ? n : max;
-    for (size_t i = 0; i < w; i++)
-        out[i] = r[i].t;
-    if (total) *total = n;
-    free(q), free(cat), free(r);
-    return w;
+    size_t n = nodeindex_search(ni->index, query, category, idx, max, total);
+    for (size_t i = 0; i < n; i++)
+        out[i] = &ni->types[idx[i]];
+    free(idx);
+    return n;
 }
 
 /* ---- suggestions ---- */

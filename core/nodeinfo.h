@@ -135,6 +135,9 @@ typedef struct {
     const char *display_name; /* the name when absent */
     const char *category;     /* "" when absent */
     const char *description;  /* "" when absent */
+    /* Where the node comes from: "nodes" and "comfy_extras.*" ship with
+     * ComfyUI, "custom_nodes.*" are installed packs; "" when absent. */
+    const char *python_module;
     const nodeinfo_input *inputs;
     size_t n_inputs;
     const nodeinfo_output *outputs;
@@ -160,9 +163,17 @@ enum {
     NODEINFO_FRONTEND_TYPES = 1,
 };
 
-/* Parses json[0..len) (the object of GET /object_info). A node type whose
- * entry has an unexpected shape is skipped (see nodeinfo_skipped) so that one
- * broken custom node does not make the whole install unusable.
+/* Parses json[0..len) (the object of GET /object_info). Real installs list
+ * node types in shapes the frontend tolerates, and so does this parser: an
+ * "output" (or "output_name", "output_is_list") that is a single value
+ * rather than a list is a list of one; an input spec that is an empty list,
+ * or whose type is neither a string nor a list of options, is a link input
+ * of type "*"; an "input" or input group that is not an object, or an
+ * output that is neither a type nor a list, contributes nothing. Such
+ * repairs are counted (nodeinfo_oddities) and the node type is kept. Only an
+ * entry that is not an object, or that exceeds a NODEINFO_MAX_* limit, is
+ * skipped (nodeinfo_skipped), so that one broken custom node does not make
+ * the whole install unusable.
  * Returns NODEINFO_OK and *out (refcount 1, release with nodeinfo_unref);
  * NODEINFO_EINVAL (not JSON or not an object), NODEINFO_ETOOBIG (a limit),
  * NODEINFO_ENOMEM. On error *out is NULL and err (may be NULL) holds one line
@@ -185,14 +196,18 @@ const nodeinfo_type *nodeinfo_find(const nodeinfo *ni, const char *name);
  * when none was). */
 size_t nodeinfo_skipped(const nodeinfo *ni);
 const char *nodeinfo_skip_reason(const nodeinfo *ni);
+/* Node types kept after a repair of an odd shape (see nodeinfo_create), and
+ * what the first one was (NULL when none was), for one log line. */
+size_t nodeinfo_oddities(const nodeinfo *ni);
+const char *nodeinfo_odd_reason(const nodeinfo *ni);
 
-/* Searches types whose name, display name or category contains query
- * (ASCII case-insensitive; NULL or "" matches all), restricted to category
- * when it is non-empty (case-insensitive, the category itself or below it:
- * "sampling" matches "sampling/custom_sampling"). Ranked: exact name or
- * display name first, then prefix, then substring; by name within a rank.
- * Writes up to max types to out and returns how many; *total (may be NULL)
- * gets the number of matches. */
+/* Searches node types by words (NULL or "" matches all), restricted to
+ * category when it is non-empty (case-insensitive, the category itself or
+ * below it: "sampling" matches "sampling/custom_sampling"). Matching and
+ * ranking are described in nodeindex.h: exact name or display name, then
+ * name prefix, then all words, some words, fuzzy; core nodes first on ties.
+ * The word index is built by nodeinfo_create. Writes up to max types to out
+ * and returns how many; *total (may be NULL) gets the number of matches. */
 size_t nodeinfo_search(const nodeinfo *ni, const char *query, const char *category,
                        const nodeinfo_type **out, size_t max, size_t *total);
 

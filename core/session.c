@@ -1337,7 +1337,12 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
         if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
     }
     store_session meta = {0};
-    if (text_uuid(meta.id) != 0) {
+    const char *want = req->session_id;
+    if (want && *want) {
+        /* A client-chosen id (seed 000's join): the same form as ours. */
+        if ((rc = check_session_id(want, err, errlen))) return rc;
+        memcpy(meta.id, want, TEXT_UUID_LEN);
+    } else if (text_uuid(meta.id) != 0) {
         seterr(err, errlen, "no randomness available for a session id");
         return SESS_EIO;
     }
@@ -1358,9 +1363,20 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
     meta.api_key_set = req->api_key && *req->api_key;
 
     pthread_mutex_lock(&m->mu);
+    if (map_find_locked(m, meta.id)) {
+        pthread_mutex_unlock(&m->mu);
+        seterr(err, errlen, "session %s already exists", meta.id);
+        store_session_clear(&meta);
+        return SESS_EEXIST;
+    }
     rc = store_session_insert(m->st, &meta, meta.api_key_set ? req->api_key : NULL);
     if (rc != STORE_OK) {
         pthread_mutex_unlock(&m->mu);
+        if (rc == STORE_CONFLICT) {
+            seterr(err, errlen, "session %s already exists", meta.id);
+            store_session_clear(&meta);
+            return SESS_EEXIST;
+        }
         store_session_clear(&meta);
         seterr(err, errlen, "cannot store the session: %s", store_strerror(rc));
         return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : store_to_sess(rc);

@@ -60,6 +60,8 @@ typedef enum {
     /* The service is shutting down. */
     SESS_ESHUTDOWN = -5,
     SESS_ENOMEM = -6,
+    /* CreateSession with a session_id that is taken. */
+    SESS_EEXIST = -7,
 } sess_err;
 
 typedef struct sess_mgr sess_mgr;

@@ -401,6 +401,9 @@ static int use_document(svc_objinfo *oi, canvas_mgr *cm, const char *json, size_
     if (nodeinfo_skipped(ni))
         LOG_W(MOD, "object_info from %s: %zu node type(s) skipped, the first because %s", from,
               nodeinfo_skipped(ni), nodeinfo_skip_reason(ni));
+    if (nodeinfo_oddities(ni))
+        LOG_I(MOD, "object_info from %s: %zu node type(s) kept with odd shapes, the first: %s",
+              from, nodeinfo_oddities(ni), nodeinfo_odd_reason(ni));
     LOG_I(MOD, "object_info: %zu node types loaded from %s", nodeinfo_count(ni), from);
     nodeinfo_unref(ni);
     if (oi) {

@@ -20,6 +20,8 @@ grpc_status_code svc_status(int rc)
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
     case SESS_ESHUTDOWN:
         return GRPC_STATUS_UNAVAILABLE;
+    case SESS_EEXIST:
+        return GRPC_STATUS_ALREADY_EXISTS;
     default:
         return GRPC_STATUS_INTERNAL;
     }

@@ -687,8 +687,10 @@ static const toolspec_def defs[TOOLSPEC__COUNT] = {
      "\"additionalProperties\":false}",
      1},
     {"search_node_types",
-     "Finds node classes whose name, display name or category contains query (case-insensitive), "
-     "best matches first, optionally within a category.",
+     "Finds node classes by words (\"controlnet apply\", \"face detailer\", \"lora\"): "
+     "matched against names (CamelCase split), display names, categories, descriptions and "
+     "input/output types, misspellings tolerated; exact names first, core nodes first on ties, "
+     "optionally within a category.",
      "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"category\":{"
      "\"type\":\"string\",\"description\":\"e.g. sampling, loaders, image/upscaling\"},\"limit\":{"
      "\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"description\":\"Default 20.\"}},"

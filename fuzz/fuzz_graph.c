@@ -6,7 +6,7 @@
  * the generated protobuf-c sources); -max_len=65536 keeps inputs near real
  * workflow sizes. */
 // clang-format off
-/* clang -g -fsanitize=fuzzer,address,undefined -Icore -IBUILD/gen fuzz/fuzz_graph.c core/nodeinfo.c core/graph.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_graph */
+/* clang -g -fsanitize=fuzzer,address,undefined -Icore -IBUILD/gen fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_graph */
 // clang-format on
 #include "graph.h"
 #include "nodeinfo.h"
@@ -99,9 +99,15 @@ static void fuzz_schema(const char *json, size_t len)
     }
     const nodeinfo_type *found[8];
     size_t total;
-    char q[4] = {0};
-    memcpy(q, json, len < 3 ? len : 3);
-    check(nodeinfo_search(ni, q, NULL, found, 8, &total) <= 8);
+    /* Queries from the input's bytes: the word splitter, the fuzzy match
+     * and the category filter see arbitrary text. */
+    char q[48] = {0};
+    size_t ql = len < sizeof q - 1 ? len : sizeof q - 1;
+    memcpy(q, json + len - ql, ql);
+    check(nodeinfo_search(ni, q, NULL, found, 8, &total) <= 8 && total <= n);
+    memcpy(q, json, ql);
+    q[ql] = 0;
+    check(nodeinfo_search(ni, q, q + ql / 2, found, 8, &total) <= 8 && total <= n);
     nodeinfo_unref(ni);
 }
 

@@ -28,7 +28,7 @@ build() { # name sources... -- libs...
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/text.c core/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c core/sse.c
 build fuzz_jsonpb fuzz/fuzz_jsonpb.c core/jsonpb.c core/text.c "${PB[@]}" -lprotobuf-c -lyajl
-build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/graph.c core/text.c core/log.c "${PB[@]}" \
+build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c core/text.c core/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
@@ -42,7 +42,7 @@ status=0
 for t in "$out"/fuzz_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  corpus="fuzz/corpus/$name"
+  corpus="$PWD/fuzz/corpus/$name" # the target runs in $out
   mkdir -p "$out/corpus-$name"
   args=("$out/corpus-$name")
   [ -d "$corpus" ] && args+=("$corpus")

@@ -1,6 +1,7 @@
 """Session lifecycle: create defaults, ListSessions paging, DeleteSession."""
 
 import time
+import uuid
 
 import grpc
 import pytest
@@ -113,3 +114,22 @@ def test_delete_removes_the_session_and_ends_its_streams(comfyd):
         get_session(stub, s.id)
     assert ei.value.code() == grpc.StatusCode.NOT_FOUND
     assert get_session(stub, keep.id).session.title == "keep"
+
+
+def test_create_with_a_client_chosen_id_makes_that_session_once(comfyd):
+    """Seed 000's handshake needs a session whose id the client made up."""
+    stub = comfyd.sessions()
+    sid = str(uuid.uuid4())
+    s = stub.CreateSession(spb.CreateSessionRequest(session_id=sid, title="mine"), timeout=10).session
+    assert s.id == sid and s.title == "mine" and s.status == IDLE
+    assert get_session(stub, sid).session.id == sid
+    with pytest.raises(grpc.RpcError) as e:
+        stub.CreateSession(spb.CreateSessionRequest(session_id=sid, title="theirs"), timeout=10)
+    assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert "already exists" in e.value.details()
+    assert get_session(stub, sid).session.title == "mine"
+    for bad in ("test_sess_001", sid.upper(), sid + "0", "../" + sid[3:]):
+        with pytest.raises(grpc.RpcError) as e:
+            stub.CreateSession(spb.CreateSessionRequest(session_id=bad), timeout=10)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+        assert "session_id" in e.value.details()

@@ -126,18 +126,119 @@ static void join_maps_last_seq_and_ignores_extras(void **state)
     app_session_req r;
     char err[512];
     assert_int_equal(app_session_parse(S("{\"event\":\"join\",\"request_id\":\"j\",\"data\":{"
-                                         "\"session_id\":\"abc\",\"client_version\":\"1.0.0\","
-                                         "\"last_seq\":17}}"),
+                                         "\"session_id\":\"0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a01\","
+                                         "\"client_version\":\"1.0.0\",\"last_seq\":17}}"),
                                        &r, err, sizeof err),
                      APP_OK);
     assert_int_equal(r.kind, APP_SESS_JOIN);
     assert_string_equal(r.request_id, "\"j\"");
     const Comfyd__V1__SubscribeRequest *s = (const Comfyd__V1__SubscribeRequest *)r.msg;
-    assert_string_equal(s->session_id, "abc");
+    assert_string_equal(s->session_id, "0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a01");
     assert_int_equal(s->after_seq, 17);
+    assert_false(r.token_events);
     assert_null(app_session_answer_event(r.kind));
     assert_string_equal(app_session_method(r.kind), "Subscribe");
     app_session_req_clear(&r);
+}
+
+/* Seed 000 spells join "connect" in its event table (with stream_token for
+ * the deltas) and the configuration "config_update" in its Vue code. */
+static void the_seeds_other_spellings_are_aliases(void **state)
+{
+    (void)state;
+    app_session_req r;
+    char err[512];
+    assert_int_equal(app_session_parse(S("{\"event\":\"connect\",\"data\":{\"session_id\":"
+                                         "\"0F8B8C52-7D1E-4C3A-9B2F-5E6D7C8B9A01\"}}"),
+                                       &r, err, sizeof err),
+                     APP_OK);
+    assert_int_equal(r.kind, APP_SESS_JOIN);
+    assert_true(r.token_events);
+    /* UUIDs are case-insensitive; comfyd's are lower-case. */
+    assert_string_equal(((Comfyd__V1__SubscribeRequest *)r.msg)->session_id,
+                        "0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a01");
+    app_session_req_clear(&r);
+    assert_int_equal(app_session_parse(S("{\"event\":\"config_update\",\"data\":{"
+                                         "\"session_id\":\"s\",\"api_key\":\"sk-1\"}}"),
+                                       &r, err, sizeof err),
+                     APP_OK);
+    assert_int_equal(r.kind, APP_SESS_CONFIGURE);
+    const Comfyd__V1__ConfigureSessionRequest *c =
+        (const Comfyd__V1__ConfigureSessionRequest *)r.msg;
+    assert_string_equal(c->api_key->value, "sk-1");
+    assert_null(c->model);
+    assert_string_equal(app_session_answer_event(r.kind), "configured");
+    app_session_req_clear(&r);
+    assert_int_equal(app_session_parse(S("{\"event\":\"chat_message\",\"data\":{"
+                                         "\"content\":\"hi\"}}"),
+                                       &r, err, sizeof err),
+                     APP_OK);
+    assert_int_equal(r.kind, APP_SESS_USER_MESSAGE);
+    /* No session_id: left empty for the socket's joined session. */
+    assert_string_equal(((Comfyd__V1__SendMessageRequest *)r.msg)->session_id, "");
+    app_session_req_clear(&r);
+}
+
+static void join_needs_a_uuid_and_says_so(void **state)
+{
+    (void)state;
+    app_session_req r;
+    char err[512];
+    static const char *const bad[] = {
+        "{\"event\":\"join\",\"request_id\":1,\"data\":{\"session_id\":\"test_sess_001\"}}",
+        "{\"event\":\"connect\",\"data\":{\"session_id\":\"0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a0\"}}",
+        "{\"event\":\"join\",\"data\":{\"session_id\":\"0f8b8c52x7d1e-4c3a-9b2f-5e6d7c8b9a01\"}}",
+        "{\"event\":\"join\",\"data\":{\"session_id\":\"0g8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a01\"}}",
+        "{\"event\":\"join\",\"data\":{\"session_id\":\"../../../etc/passwd\"}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(app_session_parse(S(bad[i]), &r, err, sizeof err), APP_E_INPUT);
+        assert_non_null(strstr(err, "session_id: '"));
+        assert_non_null(strstr(err, "use a UUID"));
+        app_session_req_clear(&r);
+    }
+    /* Long ids are cut in the message, on a character boundary. */
+    char big[400];
+    snprintf(big, sizeof big, "{\"event\":\"join\",\"data\":{\"session_id\":\"%0200d\xc3\xa9\"}}",
+             7);
+    assert_int_equal(app_session_parse(S(big), &r, err, sizeof err), APP_E_INPUT);
+    assert_non_null(strstr(err, "'... is not a session id"));
+    assert_true(strlen(err) < 300);
+    app_session_req_clear(&r);
+    assert_int_equal(app_session_parse(S("{\"event\":\"join\",\"data\":{}}"), &r, err, sizeof err),
+                     APP_E_INPUT);
+    assert_string_equal(err, "data: missing field: session_id");
+    app_session_req_clear(&r);
+}
+
+static void connect_sockets_get_stream_token(void **state)
+{
+    (void)state;
+    Comfyd__V1__StreamDelta d = COMFYD__V1__STREAM_DELTA__INIT;
+    d.turn_id = 3;
+    d.skill = "coder";
+    d.delta = "Hel";
+    d.index = 0;
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    ev.seq = 5;
+    ev.time_ms = 1000;
+    ev.session_id = "s-1";
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_STREAM_DELTA;
+    ev.stream_delta = &d;
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(app_session_event_json_as(&ev, 1, &out, &len), APP_OK);
+    assert_string_equal(out, "{\"event\":\"stream_token\",\"seq\":5,\"time_ms\":1000,\"data\":{"
+                             "\"session_id\":\"s-1\",\"turn_id\":3,\"skill\":\"coder\","
+                             "\"delta\":\"Hel\",\"index\":0,\"token\":\"Hel\"}}");
+    free(out);
+    /* Other events keep their names. */
+    Comfyd__V1__StatusUpdate st = COMFYD__V1__STATUS_UPDATE__INIT;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_STATUS_UPDATE;
+    ev.status_update = &st;
+    assert_int_equal(app_session_event_json_as(&ev, 1, &out, &len), APP_OK);
+    assert_non_null(strstr(out, "\"event\":\"status_update\""));
+    free(out);
 }
 
 static void configure_takes_the_seed_skill_array(void **state)
@@ -270,6 +371,9 @@ int main(void)
         cmocka_unit_test(status_and_level_use_the_seed_words),
         cmocka_unit_test(sync_state_carries_history_and_status),
         cmocka_unit_test(join_maps_last_seq_and_ignores_extras),
+        cmocka_unit_test(the_seeds_other_spellings_are_aliases),
+        cmocka_unit_test(join_needs_a_uuid_and_says_so),
+        cmocka_unit_test(connect_sockets_get_stream_token),
         cmocka_unit_test(configure_takes_the_seed_skill_array),
         cmocka_unit_test(messages_and_skill_execute_become_send_message),
         cmocka_unit_test(bad_events_are_refused_with_the_request_id),

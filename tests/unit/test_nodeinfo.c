@@ -316,14 +316,77 @@ static void custom_schema_covers_new_combo_order_and_flags(void **state)
 static void broken_entries_are_skipped_with_a_reason(void **state)
 {
     (void)state;
-    nodeinfo *ni = parse_ok("{\"Good\": {\"input\": {}, \"output\": []},"
-                            " \"Bad\": {\"input\": {\"required\": {\"x\": [42]}}},"
-                            " \"Worse\": [1, 2]}",
-                            0);
-    assert_int_equal(nodeinfo_count(ni), 1);
+    /* An odd input type is repaired and the node kept; an entry that is
+     * not an object, or over a limit, is skipped. */
+    char json[2048], longcat[NODEINFO_MAX_NAME + 2];
+    memset(longcat, 'c', sizeof longcat - 1);
+    longcat[sizeof longcat - 1] = 0;
+    snprintf(json, sizeof json,
+             "{\"Good\": {\"input\": {}, \"output\": []},"
+             " \"Odd\": {\"input\": {\"required\": {\"x\": [42]}}},"
+             " \"Worse\": [1, 2],"
+             " \"Long\": {\"output\": [\"A\"], \"category\": \"%s\"}}",
+             longcat);
+    nodeinfo *ni = parse_ok(json, 0);
+    assert_int_equal(nodeinfo_count(ni), 2);
     assert_int_equal(nodeinfo_skipped(ni), 2);
-    assert_non_null(strstr(nodeinfo_skip_reason(ni), "\"Bad\""));
-    assert_non_null(strstr(nodeinfo_skip_reason(ni), "input \"x\""));
+    assert_non_null(strstr(nodeinfo_skip_reason(ni), "\"Worse\""));
+    assert_int_equal(nodeinfo_oddities(ni), 1);
+    assert_non_null(strstr(nodeinfo_odd_reason(ni), "\"Odd\""));
+    assert_non_null(strstr(nodeinfo_odd_reason(ni), "input \"x\""));
+    nodeinfo_unref(ni);
+    /* Names in the reasons cannot forge a log line. */
+    ni = parse_ok("{\"A\\nforged line\": [1], \"B\\r\": {\"output\": 5}}", 0);
+    assert_null(strpbrk(nodeinfo_skip_reason(ni), "\r\n"));
+    assert_non_null(strstr(nodeinfo_skip_reason(ni), "A?forged line"));
+    assert_null(strpbrk(nodeinfo_odd_reason(ni), "\r\n"));
+    nodeinfo_unref(ni);
+    ni = parse_ok(json, 0);
+    const nodeinfo_type *t = nodeinfo_find(ni, "Odd");
+    assert_int_equal(t->n_inputs, 1);
+    assert_string_equal(t->inputs[0].type, "*");
+    assert_false(t->inputs[0].is_widget);
+    nodeinfo_unref(ni);
+}
+
+static void odd_output_shapes_are_kept(void **state)
+{
+    (void)state;
+    /* WAS's "Text Find": RETURN_TYPES = ("STRING") is a string. */
+    nodeinfo *ni = parse_ok(
+        "{\"Text Find\": {\"input\": {\"required\": {\"text\": [\"STRING\"]}},"
+        "  \"output\": \"STRING\", \"output_is_list\": [false, false, false, false, false, false],"
+        "  \"output_name\": \"STRING\", \"python_module\": \"custom_nodes.was\"},"
+        " \"NoNames\": {\"output\": [\"IMAGE\", \"MASK\"], \"output_is_list\": true},"
+        " \"NumOut\": {\"output\": [\"IMAGE\", 3, {\"x\": 1}], \"output_name\": [\"img\", null]},"
+        " \"ObjOut\": {\"output\": {\"IMAGE\": 1}, \"input\": {\"required\": [\"a\"],"
+        "  \"optional\": {\"b\": [], \"c\": [{\"default\": 1}], \"d\": \"INT\"}}}}",
+        0);
+    assert_int_equal(nodeinfo_count(ni), 4);
+    assert_int_equal(nodeinfo_skipped(ni), 0);
+    assert_int_equal(nodeinfo_oddities(ni), 3);
+    const nodeinfo_type *t = nodeinfo_find(ni, "Text Find");
+    assert_int_equal(t->n_outputs, 1);
+    assert_string_equal(t->outputs[0].type, "STRING");
+    assert_string_equal(t->outputs[0].name, "STRING");
+    assert_string_equal(t->python_module, "custom_nodes.was");
+    t = nodeinfo_find(ni, "NoNames");
+    assert_int_equal(t->n_outputs, 2);
+    assert_string_equal(t->outputs[1].name, "MASK");
+    assert_true(t->outputs[0].is_list); /* a single true stands for the first */
+    assert_false(t->outputs[1].is_list);
+    t = nodeinfo_find(ni, "NumOut");
+    assert_int_equal(t->n_outputs, 3);
+    assert_string_equal(t->outputs[0].name, "img");
+    assert_string_equal(t->outputs[1].type, "*");
+    assert_string_equal(t->outputs[2].type, "*");
+    t = nodeinfo_find(ni, "ObjOut");
+    assert_int_equal(t->n_outputs, 0);
+    assert_int_equal(t->n_inputs, 3);
+    assert_string_equal(t->inputs[0].type, "*");
+    assert_string_equal(t->inputs[1].type, "*");
+    assert_string_equal(t->inputs[2].type, "INT");
+    assert_true(t->inputs[2].is_widget);
     nodeinfo_unref(ni);
 }
 
@@ -381,12 +444,14 @@ static void search_ranks_exact_then_prefix_then_substring(void **state)
     assert_true(n >= 3);
     assert_int_equal(n, total);
     assert_string_equal(out[0]->name, "KSampler");
-    assert_string_equal(out[1]->name, "KSamplerAdvanced"); /* prefix */
-    for (size_t i = 2; i < n; i++) {
-        /* The rest merely contain the text somewhere. */
-        assert_true(strncasecmp(out[i]->name, "ksampler", 8) != 0 ||
-                    strncasecmp(out[i]->display_name, "ksampler", 8) == 0);
-    }
+    /* Then the names that start with it (KSamplerAdvanced, KSamplerSelect),
+     * then the rest, which have it as a word or close to one. */
+    size_t prefixed = 1;
+    while (prefixed < n && strncasecmp(out[prefixed]->name, "ksampler", 8) == 0)
+        prefixed++;
+    assert_true(prefixed >= 3);
+    for (size_t i = prefixed; i < n; i++)
+        assert_true(strncasecmp(out[i]->name, "ksampler", 8) != 0);
     /* Prefix matches ("SamplerCustom") come before names that only contain
      * the text ("KSampler"), although "K" sorts first. */
     n = nodeinfo_search(ni, "sampler", NULL, out, 64, &total);
@@ -408,7 +473,7 @@ static void search_ranks_exact_then_prefix_then_substring(void **state)
     n = nodeinfo_search(ni, "", NULL, out, 5, &total);
     assert_int_equal(n, 5);
     assert_int_equal(total, 568);
-    assert_int_equal(nodeinfo_search(ni, "no such node anywhere", NULL, out, 64, &total), 0);
+    assert_int_equal(nodeinfo_search(ni, "qqqzzz xxxyyy", NULL, out, 64, &total), 0);
     assert_int_equal(total, 0);
 }
 
@@ -670,6 +735,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(custom_schema_covers_new_combo_order_and_flags),
         cmocka_unit_test(broken_entries_are_skipped_with_a_reason),
+        cmocka_unit_test(odd_output_shapes_are_kept),
         cmocka_unit_test(bad_json_is_refused_with_a_message),
         cmocka_unit_test(json_limits_bound_values_and_bytes),
         cmocka_unit_test(closest_ranks_near_names_over_containing_ones),

@@ -626,6 +626,53 @@ static void delete_ends_subscribers_and_forgets_the_session(void **state)
     assert_int_equal(sess_delete(f->m, id, err, sizeof err), SESS_NOT_FOUND);
 }
 
+/* Seed 000's handshake: the client makes up the id and joins with it. */
+static void a_client_chosen_id_creates_that_session_once(void **state)
+{
+    fixture *f = *state;
+    const char *id = "0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a01";
+    Comfyd__V1__CreateSessionRequest req = COMFYD__V1__CREATE_SESSION_REQUEST__INIT;
+    req.session_id = (char *)id;
+    sess_info info;
+    char err[256] = "";
+    assert_int_equal(sess_create(f->m, &req, &info, err, sizeof err), SESS_OK);
+    assert_string_equal(info.meta.id, id);
+    sess_info_clear(&info);
+    sink *a = sink_new();
+    assert_int_equal(sess_subscribe(f->m, id, 0, &ops, a, err, sizeof err), SESS_OK);
+    assert_int_equal(a->ev[0]->kind_case, COMFYD__V1__SESSION_EVENT__KIND_SYNC_STATE);
+    /* Taken: refused, the session unchanged. */
+    req.title = "other";
+    err[0] = 0;
+    assert_int_equal(sess_create(f->m, &req, &info, err, sizeof err), SESS_EEXIST);
+    assert_non_null(strstr(err, "already exists"));
+    /* Not our id form: named, nothing created. */
+    static const char *const bad[] = {
+        "test_sess_001",
+        "0F8B8C52-7D1E-4C3A-9B2F-5E6D7C8B9A01",
+        "0f8b8c52-7d1e-4c3a-9b2f-5e6d7c8b9a011",
+        "0f8b8c52_7d1e_4c3a_9b2f_5e6d7c8b9a01",
+        "../../etc/passwd",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        req.session_id = (char *)bad[i];
+        err[0] = 0;
+        assert_int_equal(sess_create(f->m, &req, &info, err, sizeof err), SESS_EINVAL);
+        assert_non_null(strstr(err, "session_id"));
+    }
+    /* It is an ordinary session: kept over a restart, deletable, and its
+     * id is free again after a delete. */
+    fx_stop(f);
+    fx_start(f);
+    assert_int_equal(sess_get(f->m, id, &info, err, sizeof err), SESS_OK);
+    assert_string_equal(info.meta.title, "");
+    sess_info_clear(&info);
+    assert_int_equal(sess_delete(f->m, id, err, sizeof err), SESS_OK);
+    req.session_id = (char *)id;
+    assert_int_equal(sess_create(f->m, &req, &info, err, sizeof err), SESS_OK);
+    sess_info_clear(&info);
+}
+
 static void list_pages_cover_every_session_once(void **state)
 {
     fixture *f = *state;
@@ -725,6 +772,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(configure_changes_only_present_fields_and_key_is_write_only,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(delete_ends_subscribers_and_forgets_the_session, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_client_chosen_id_creates_that_session_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(list_pages_cover_every_session_once, setup, teardown),
         cmocka_unit_test_setup_teardown(queued_turns_survive_a_stop_and_run_after_start, setup,

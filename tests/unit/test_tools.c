@@ -712,6 +712,15 @@ static void search_and_schema_read_the_node_types(void **state)
     assert_string_equal(get(types->u.array.values[0], "outputs")->u.array.values[0]->u.string,
                         "LATENT");
     yajl_tree_free(v);
+    /* Agents search with words. */
+    assert_int_equal(
+        call(f, &c, "search_node_types", "{\"query\":\"controlnet apply\",\"limit\":2}", &v, NULL),
+        AGENT_TOOL_OK);
+    types = get(v, "node_types");
+    assert_int_equal(types->u.array.len, 2);
+    assert_string_equal(get_str(types->u.array.values[0], "name"), "ControlNetApply");
+    assert_string_equal(get_str(types->u.array.values[1], "name"), "ControlNetApplyAdvanced");
+    yajl_tree_free(v);
     /* limit is capped; total still counts every match. */
     assert_int_equal(call(f, &c, "search_node_types", "{\"query\":\"\",\"limit\":1000}", &v, NULL),
                      AGENT_TOOL_OK);

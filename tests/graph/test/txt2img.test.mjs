@@ -221,6 +221,13 @@ describe("txt2img through the bridge", () => {
     assert.ok(body.node_types.length >= 1 && body.node_types.length <= 5);
     assert.ok(body.node_types.some((t) => t.name === "KSampler"), JSON.stringify(body.node_types.map((t) => t.name)));
     assert.ok(Number(body.total) >= body.node_types.length);
+    // Words, in any order, CamelCase split; a misspelling still finds it.
+    const top = async (q) =>
+      expectOk(await get(h.stack, `/comfy/graph/node_types?query=${encodeURIComponent(q)}&limit=3`)).node_types.map((t) => t.name);
+    assert.deepEqual((await top("controlnet apply")).slice(0, 2), ["ControlNetApply", "ControlNetApplyAdvanced"]);
+    assert.equal((await top("latent upscale"))[0], "LatentUpscale");
+    assert.ok((await top("lora")).includes("LoraLoader"));
+    assert.equal((await top("ksampeler"))[0], "KSampler");
     body = expectOk(await get(h.stack, "/comfy/graph/node_types?names=KSampler"));
     const ks = body.node_types[0];
     assert.equal(ks.name, "KSampler");

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe } from "node:test";
+import { randomUUID } from "node:crypto";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
 import { overlappingPairs, txt2imgCommands } from "../../graph/lib/graph.mjs";
@@ -49,6 +50,7 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.deepEqual(Object.keys(by.save_workflow.inputSchema.properties), ["canvas_id", "name", "overwrite"]);
     assert.deepEqual(Object.keys(by.send_message.inputSchema.properties), ["session_id", "content", "skills", "client_message_id", "wait_ms"]);
     assert.ok(!("api_key" in by.create_session.inputSchema.properties));
+    assert.match(by.create_session.inputSchema.properties.session_id.description, /UUID/);
   });
 
   it("reads the empty canvas: structured content with the revision", async () => {
@@ -143,6 +145,13 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     const s = await call(client, "search_node_types", { query: "ksampler", limit: 5 });
     assert.equal(s.isError, false);
     assert.ok(s.data.node_types.some((t) => t.name === "KSampler"));
+    // Agents search with words.
+    const w = await call(client, "search_node_types", { query: "apply controlnet", limit: 5 });
+    assert.equal(w.isError, false);
+    const names = w.data.node_types.map((t) => t.name);
+    assert.ok(names.includes("ControlNetApply") && names.includes("ControlNetApplyAdvanced"), w.text);
+    const l = await call(client, "search_node_types", { query: "upscale latent", limit: 1 });
+    assert.equal(l.data.node_types[0].name, "LatentUpscale", l.text);
     const k = await call(client, "get_node_schema", { node_type: "KSampler" });
     assert.equal(k.isError, false);
     assert.deepEqual(k.data.outputs, [{ slot: 0, name: "LATENT", type: "LATENT" }]);
@@ -191,6 +200,14 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.equal(cs.isError, false, cs.text);
     const sid = cs.data.session.id;
     assert.equal(cs.data.session.status, "idle");
+    // An id of the caller's choice, once.
+    const mine = randomUUID();
+    const own = await call(client, "create_session", { session_id: mine });
+    assert.equal(own.isError, false, own.text);
+    assert.equal(own.data.session.id, mine);
+    const again = await call(client, "create_session", { session_id: mine });
+    assert.equal(again.isError, true);
+    assert.match(again.text, /ALREADY_EXISTS|already exists/);
     const progress = [];
     const r = await call(client, "send_message", { session_id: sid, content: "check my graph" }, { onprogress: (p) => progress.push(p) });
     assert.equal(r.isError, false, r.text);

@@ -722,7 +722,12 @@ type CreateSessionRequest struct {
 	// Initial configuration; unset fields take the defaults (echo provider).
 	Config *SessionConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
 	// Optional API key, stored write-only.
-	ApiKey        string `protobuf:"bytes,3,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	ApiKey string `protobuf:"bytes,3,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	// Optional id chosen by the client (seed 000: the panel makes up a UUID
+	// v4 and joins with it): a UUID in lower-case hex with dashes
+	// (8-4-4-4-12). Empty: the service makes one. ALREADY_EXISTS when a
+	// session has that id.
+	SessionId     string `protobuf:"bytes,4,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -774,6 +779,13 @@ func (x *CreateSessionRequest) GetConfig() *SessionConfig {
 func (x *CreateSessionRequest) GetApiKey() string {
 	if x != nil {
 		return x.ApiKey
+	}
+	return ""
+}
+
+func (x *CreateSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
 	}
 	return ""
 }
@@ -2692,11 +2704,13 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x05skill\x18\x02 \x01(\tR\x05skill\x12\x18\n" +
 	"\acontent\x18\x03 \x01(\tR\acontent\x12\x1f\n" +
 	"\vdelta_count\x18\x04 \x01(\rR\n" +
-	"deltaCount\"w\n" +
+	"deltaCount\"\x96\x01\n" +
 	"\x14CreateSessionRequest\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x120\n" +
 	"\x06config\x18\x02 \x01(\v2\x18.comfyd.v1.SessionConfigR\x06config\x12\x17\n" +
-	"\aapi_key\x18\x03 \x01(\tR\x06apiKey\"E\n" +
+	"\aapi_key\x18\x03 \x01(\tR\x06apiKey\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x04 \x01(\tR\tsessionId\"E\n" +
 	"\x15CreateSessionResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\"\x80\x01\n" +
 	"\x11GetSessionRequest\x12\x1d\n" +

@@ -105,14 +105,16 @@ class ConfigureSessionResponse(_message.Message):
     def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., api_key_cleared: bool = ..., notice: _Optional[str] = ...) -> None: ...
 
 class CreateSessionRequest(_message.Message):
-    __slots__ = ["api_key", "config", "title"]
+    __slots__ = ["api_key", "config", "session_id", "title"]
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     api_key: str
     config: SessionConfig
+    session_id: str
     title: str
-    def __init__(self, title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., api_key: _Optional[str] = ...) -> None: ...
+    def __init__(self, title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., api_key: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class CreateSessionResponse(_message.Message):
     __slots__ = ["session"]
