@@ -6,7 +6,7 @@
 # comfyd, by the same drivers through the adapters of peers/comfyd/.
 #
 #   bench/compare.sh [BUILD_DIR] [--reps N] [--requests N] [--conc-seconds S]
-#                    [--lat-turns N] [--big-requests N] [--idle N] [--quick]
+#                    [--lat-turns N] [--big-requests N] [--quick]
 #
 # BUILD_DIR (default: build) holds comfyd and comfyd-bridge; build it with
 # -DCMAKE_BUILD_TYPE=RelWithDebInfo or Release. The peers are copied from
@@ -32,7 +32,10 @@ WARMUP=300
 CONC_SECONDS=5      # the 16-caller closed loop (after 1 s of warm-up)
 LAT_TURNS=300       # user_message turns timed (after 100 warm-up turns)
 BIG_REQUESTS=200    # round trips on the 500-node canvas
-IDLE=200            # idle WebSockets (the bridge serves at most 256 connections)
+# Idle WebSockets: the memory per connection is the slope between FROM and
+# TO open connections (the bridge serves at most 256 connections).
+IDLE_PEER="400 1200"
+IDLE_COMFYD="50 240"
 SUBSCRIBERS=100
 while [ $# -gt 0 ]; do
     case $1 in
@@ -41,8 +44,7 @@ while [ $# -gt 0 ]; do
     --conc-seconds) CONC_SECONDS=$2; shift 2 ;;
     --lat-turns) LAT_TURNS=$2; shift 2 ;;
     --big-requests) BIG_REQUESTS=$2; shift 2 ;;
-    --idle) IDLE=$2; shift 2 ;;
-    --quick) REPS=1 REQUESTS=300 WARMUP=100 CONC_SECONDS=2 LAT_TURNS=100 BIG_REQUESTS=50 IDLE=50; shift ;;
+    --quick) REPS=1 REQUESTS=300 WARMUP=100 CONC_SECONDS=2 LAT_TURNS=100 BIG_REQUESTS=50; shift ;;
     -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
@@ -143,6 +145,10 @@ run_peer() { # rep
     local sp=$!
     PIDS+=("$sp")
     wait_http "http://127.0.0.1:$gport/comfy/graph/node_types" 30
+    # First, on the fresh process: memory freed by earlier load would be
+    # reused and hide what the connections cost.
+    echo "  idle WebSockets (fresh process)"
+    (cd "$PEERS_DIR" && node comfyd/idle_ws.mjs "ws://127.0.0.1:$gport/comfy/graph/ws" $IDLE_PEER "$sp" "$d/idle.json") | sed 's/^/    /'
     if [ "$1" = 1 ]; then
         (cd "$PEERS_DIR" && node check_graph.mjs --base "http://127.0.0.1:$gport" --timeout-s 2) >"$d/check_graph.log" 2>&1 ||
             { cat "$d/check_graph.log" >&2; fail "the aiohttp peer's check failed"; }
@@ -168,8 +174,6 @@ run_peer() { # rep
     graph_driver "http://127.0.0.1:$gport" "$d/big_mix.json" ./comfyd/peer_proto.mjs -- \
         --phases seq --warmup 20 --requests "$BIG_REQUESTS"
     stop_pid "$ep"
-    echo "  idle WebSockets"
-    (cd "$PEERS_DIR" && node comfyd/idle_ws.mjs "ws://127.0.0.1:$gport/comfy/graph/ws" "$IDLE" "$sp" "$d/idle.json") | sed 's/^/    /'
     stop_pid "$sp"
 
     (cd "$PEERS_DIR" && exec $PY session_flask_socketio.py --port "$sport" --max-seconds 900) >"$d/session_server.log" 2>&1 &
@@ -209,6 +213,9 @@ run_comfyd() { # rep
     for _ in $(seq 1 300); do [ -s "$tok" ] && break; sleep 0.1; done
     [ -s "$tok" ] || fail "the bridge wrote no token file"
     wait_http "$base/healthz" 30 -H "Authorization: Bearer $(cat "$tok")"
+    echo "  idle WebSockets (fresh processes)"
+    (cd "$PEERS_DIR" && node comfyd/idle_ws.mjs "ws://127.0.0.1:$port/comfy/graph/ws?token=$(cat "$tok")" $IDLE_COMFYD \
+        "$bp,$cp" "$d/idle.json") | sed 's/^/    /'
     local wf=$PEERS_DIR/comfyd/wf.json
     node "$EDITOR" --url "ws://127.0.0.1:$port" --token-file "$tok" --object-info "$OBJECT_INFO" \
         --canvas-id bench:txt2img --workflow "$wf" >"$d/editor.log" 2>&1 &
@@ -246,9 +253,6 @@ run_comfyd() { # rep
         --phases seq --warmup 20 --requests "$BIG_REQUESTS"
     stop_pid "$ep"
 
-    echo "  idle WebSockets"
-    (cd "$PEERS_DIR" && node comfyd/idle_ws.mjs "ws://127.0.0.1:$port/comfy/graph/ws?token=$(cat "$tok")" "$IDLE" \
-        "$bp,$cp" "$d/idle.json") | sed 's/^/    /'
     echo "  session (echo provider, unpaced)"
     (cd "$PEERS_DIR" && node comfyd/session_comfyd.mjs "$port" "$tok" "$LAT_TURNS" "$SUBSCRIBERS") >"$d/session.log" 2>&1 ||
         { cat "$d/session.log" >&2; fail "session_comfyd.mjs failed"; }

@@ -1,12 +1,16 @@
-// Memory of idle WebSocket connections: the resident set of the server's
-// processes before and after N connections are open and idle, per
-// connection. Also a check: every connection must open and stay open.
-//   node idle_ws.mjs WS_URL N PID[,PID...] OUT.json
+// Memory of idle WebSocket connections: the marginal resident memory of
+// the server's processes per connection, the slope between FROM and TO open
+// idle connections (a fresh process first fills memory its start-up freed,
+// which hides the first few hundred connections of a Python server). Also a
+// check: every connection must open and stay open.
+//   node idle_ws.mjs WS_URL FROM TO PID[,PID...] OUT.json
 import { readFileSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 
-const [url, nArg, pidList, out] = process.argv.slice(2);
-const N = Number(nArg);
+const [url, fromArg, toArg, pidList, out] = process.argv.slice(2);
+const FROM = Number(fromArg);
+const N = Number(toArg);
+if (!(FROM >= 1 && N > FROM)) throw new Error("idle_ws: need 1 <= FROM < TO");
 const pids = pidList.split(",").map(Number);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // smaps_rollup walks the page tables: exact, where VmRSS of /proc/PID/status
@@ -34,17 +38,18 @@ function open() {
     });
   });
 }
-// One connection first, so what every server allocates once is not counted.
-const first = await open();
-await sleep(500);
-const before = rssKb();
 const socks = [];
-for (let i = 0; i < N; i += 20) socks.push(...(await Promise.all(Array.from({ length: Math.min(20, N - i) }, open))));
-await sleep(1500);
+async function openUpTo(n) {
+  while (socks.length < n) socks.push(...(await Promise.all(Array.from({ length: Math.min(20, n - socks.length) }, open))));
+  await sleep(1000);
+}
+await openUpTo(FROM);
+const before = rssKb();
+await openUpTo(N);
 const after = rssKb();
 const stillOpen = socks.filter((w) => w.readyState === WebSocket.OPEN).length;
-for (const w of [first, ...socks]) w.terminate();
-const r = { connections: N, open: stillOpen, rssBeforeKb: before, rssAfterKb: after, kbPerConn: (after - before) / N };
-console.log(`idle ws: ${N} connections (${stillOpen} open), rss ${before} -> ${after} kB, ${r.kbPerConn.toFixed(1)} kB each`);
+for (const w of socks) w.terminate();
+const r = { from: FROM, connections: N, open: stillOpen, rssBeforeKb: before, rssAfterKb: after, kbPerConn: (after - before) / (N - FROM) };
+console.log(`idle ws: ${FROM} -> ${N} connections (${stillOpen} open), rss ${before} -> ${after} kB, ${r.kbPerConn.toFixed(1)} kB each`);
 writeFileSync(out, JSON.stringify(r));
 process.exit(stillOpen === N ? 0 : 1);

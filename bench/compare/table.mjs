@@ -62,7 +62,7 @@ const ROWS = [
     (r) => seqP50(load(r, "peer", "big_get")), (r) => seqP50(load(r, "comfyd", "big_get"))],
   ["set_widget/move_node round trip p50, 500-node canvas", "ms", true,
     (r) => seqP50(load(r, "peer", "big_mix")), (r) => seqP50(load(r, "comfyd", "big_mix"))],
-  ["idle WebSocket connection (resident memory each)", "KB", true,
+  ["idle WebSocket connection, resident memory each (slope: peer 400→1200, comfyd 50→240 connections)", "KB", true,
     (r) => load(r, "peer", "idle")?.kbPerConn, (r) => load(r, "comfyd", "idle")?.kbPerConn],
 ];
 
