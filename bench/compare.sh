@@ -68,9 +68,10 @@ $PY -c 'import aiohttp, flask_socketio, eventlet' 2>/dev/null ||
 
 # ---- the peers, copied into the build folder
 mkdir -p "$PEERS_DIR"
-cp -r "$PEERS_SRC"/. "$PEERS_DIR"/
-chmod -R u+w "$PEERS_DIR"
-cp "$here"/compare/*.mjs "$PEERS_DIR"/comfyd/
+# (The source may be read-only: the copies get the default mode, so a later
+# run can overwrite them.)
+cp -r --no-preserve=mode "$PEERS_SRC"/. "$PEERS_DIR"/
+cp --no-preserve=mode "$here"/compare/*.mjs "$PEERS_DIR"/comfyd/
 (cd "$PEERS_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 if [ ! -f "$repo/tests/graph/node_modules/@comfyorg/litegraph/package.json" ]; then
     (cd "$repo/tests/graph" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
