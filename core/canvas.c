@@ -1397,14 +1397,30 @@ static void patch_commit(canvas *cv, job *j, const Comfyd__V1__PatchResult *pr, 
     take_check(j, r, j->n_sent);
     const Comfyd__V1__CommandResult **tabr = match_tab_results(j, pr);
     size_t missing = 0;
+    /* A tab that failed (a partial patch) without a result for a command
+     * gives no ground to predict that it applied. */
+    char *why = pr->ok ? NULL : tab_text(pr->error);
+    size_t tab_failed = 0;
     for (size_t k = 0; k < j->n_sent; k++) {
         size_t i = j->sent_idx[k];
-        if (!tabr[k]) missing++;
+        if (!tabr[k]) {
+            missing++;
+            if (!pr->ok)
+                set_result_error(r->results[i], GE(EDITOR_FAILED),
+                                 why ? why : "the tab failed without a result for this command");
+        }
         fill_result(cv, r->results[i], tabr[k], j->cmds[i]);
-        if (!r->results[i]->ok && r->results[i]->error)
+        if (!r->results[i]->ok && r->results[i]->error) {
+            tab_failed++;
             r->errors[r->n_errors++] =
                 (Comfyd__V1__GraphError *)pb_dup(&r->results[i]->error->base);
+        }
     }
+    /* Room is left: take_check reserved one error per sent command. */
+    if (!pr->ok && !tab_failed)
+        r->errors[r->n_errors++] =
+            mk_gerr(GE(EDITOR_FAILED), why ? why : "the tab reported a failure", -1);
+    free(why);
     free(tabr);
     if (missing)
         LOG_W(MOD,
@@ -1425,7 +1441,7 @@ static void patch_commit(canvas *cv, job *j, const Comfyd__V1__PatchResult *pr, 
         e->value = res->node_id;
         r->refs[r->n_refs++] = e;
     }
-    r->ok = ok;
+    r->ok = ok && pr->ok;
     patch_end(cv, j, r, fin);
 }
 
@@ -1918,8 +1934,10 @@ static int report_patch(canvas *cv, const Comfyd__V1__PatchResult *r, jlist *fin
     char e[256] = "";
     int changed = 0, rc;
     if (!j || j->kind != JOB_PATCH || j->request_id != r->request_id) {
-        /* Late (after a timeout) or unknown: the tab's state still counts. */
-        if (!r->ok || !*wf || tab_rev_stale(cv, r->tab_revision)) return CANVAS_OK;
+        /* Late (after a timeout) or unknown: the tab's state still counts,
+         * even when a command failed (partial patches keep the others; an
+         * atomic one sends the state it rolled back to). */
+        if (!*wf || tab_rev_stale(cv, r->tab_revision)) return CANVAS_OK;
         rc = cv_commit(cv, wf, strlen(wf), COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, &changed,
                        e, sizeof e);
         if (rc != GRAPH_OK) return EINVALF(err, "patch_result.workflow_json: %s", e);
@@ -1929,7 +1947,13 @@ static int report_patch(canvas *cv, const Comfyd__V1__PatchResult *r, jlist *fin
         return CANVAS_OK;
     }
     cv->inflight = NULL;
-    if (!r->ok) {
+    /* ok is "every command applied". An atomic patch that failed was rolled
+     * back in the tab, so the mirror stays. A partial one kept the commands
+     * that worked: the tab's workflow is the truth whatever ok says, and
+     * the tab will not report that state again, so it is committed and
+     * each command answered. */
+    int partial = j->mode == COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL;
+    if (!r->ok && !(partial && *wf)) {
         char *m = tab_text(r->error);
         job_refuse(cv, j, GE(EDITOR_FAILED), fin, "the tab could not apply the patch: %s",
                    m ? m : "no reason given");

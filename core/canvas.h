@@ -45,11 +45,15 @@
  * (node ids, link ids, values read back), the refs and the new revision.
  * validate_only, get_graph and batches without mutating commands answer
  * from the mirror at once, attached or not. The tab not answering in time
- * is EDITOR_TIMEOUT, its stream ending first EDITOR_GONE, ok=false
+ * is EDITOR_TIMEOUT, its stream ending first EDITOR_GONE, ok=false (some
+ * command did not apply) of an ATOMIC patch, which the tab rolled back,
  * EDITOR_FAILED with its message; in each case the mirror is unchanged. A
- * late PatchResult (after a timeout) still commits its post-state, since
- * the tab is authoritative; a report whose tab_revision is below one
- * already seen from that tab is not committed (a newer state is in).
+ * PARTIAL patch keeps what worked in the tab, so its post-state is
+ * committed whatever ok says and each command is answered: the tab's
+ * failures with their errors, the others ok. A late PatchResult (after a
+ * timeout) still commits its post-state, failed or not, since the tab is
+ * authoritative; a report whose tab_revision is below one already seen
+ * from that tab is not committed (a newer state is in).
  *
  * How errors reach a caller. Graph-level outcomes of Execute and
  * ExecuteBatch are responses, not failures: ok=false with every error in

@@ -16,6 +16,8 @@ PACKAGES=(
   # tests
   libcmocka-dev valgrind clang libclang-rt-14-dev clang-format python3 python3-grpcio python3-protobuf python3-pytest
   python3-websockets python3-h2 nghttp2-client
+  # benchmarks: the Python peers of bench/compare.sh (run with /usr/bin/python3)
+  python3-aiohttp python3-flask-socketio python3-eventlet
 )
 # Node and npm: keep the machine's own (it may be newer than Debian's and
 # ship npm itself); install Debian's only when there is none.

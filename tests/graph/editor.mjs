@@ -224,9 +224,14 @@ function isRef(v) {
 
 // Applies commands (the flat JSON form) to a LiteGraph graph.
 export class GraphApplier {
-  constructor(lg, graph) {
+  // refuse: an optional test hook, (cmd) => a message or null; a command it
+  // names fails with VALUE_INVALID before it touches the graph, the way the
+  // real tab refuses what the core let through (a value its widget will not
+  // take).
+  constructor(lg, graph, { refuse = null } = {}) {
     this.lg = lg;
     this.graph = graph;
+    this.refuse = refuse;
   }
 
   node(idOrRef, refs) {
@@ -282,6 +287,8 @@ export class GraphApplier {
   apply(cmd, refs, pending = new Set()) {
     const { LiteGraph } = this.lg;
     const g = this.graph;
+    const refused = this.refuse?.(cmd);
+    if (refused) throw new PatchError("VALUE_INVALID", String(refused));
     switch (cmd.type) {
       case "create_node": {
         const node = LiteGraph.createNode(cmd.node_type);
@@ -357,7 +364,8 @@ export class GraphApplier {
 
   // A patch as one undo step: atomic patches are rolled back to the
   // serialized pre-state when a command fails half-way; partial ones keep
-  // what worked. Returns { ok, error, results }.
+  // what worked. Returns { ok, error, results }; ok is "every command
+  // applied", as the real tab reports it (web/src/executor/commands.js).
   applyPatch(commands, mode) {
     const partial = String(mode ?? "").toUpperCase().endsWith("PARTIAL");
     const before = this.graph.serialize();
@@ -385,7 +393,7 @@ export class GraphApplier {
     }
     const placeIds = [...pending].filter((id) => this.graph.getNodeById(id));
     if (placeIds.length) placeNewNodes(this.graph, placeIds, { LiteGraph: this.lg.LiteGraph });
-    return { ok: true, results };
+    return failure ? { ok: false, error: failure, results } : { ok: true, results };
   }
 }
 
@@ -414,8 +422,9 @@ export async function prepareLiteGraph(objectInfoPath) {
 // focused (default true), objectInfoJson (sent in attach; default "" = the
 // service's schema), delayMs (before answering patches/queue/load), silent
 // (receive but never answer), skipTypes (types this tab lacks: create_node
-// of them fails in the tab), reconnect (re-attach after the socket ends),
-// headers (extra handshake headers).
+// of them fails in the tab), refuse ((cmd) => message or null: commands
+// the tab fails, see GraphApplier), reconnect (re-attach after the socket
+// ends), headers (extra handshake headers).
 // Events: "attached" (revision), "patch" (msg), "queue" (msg), "load" (msg),
 // "ack" (revision), "close" (code, reason), "message" (msg).
 export class HeadlessEditor extends EventEmitter {
@@ -425,7 +434,7 @@ export class HeadlessEditor extends EventEmitter {
     this.opts = { focused: true, objectInfoJson: "", delayMs: 0, silent: false, skipTypes: [], reconnect: false, ...opts };
     this.graph = new lg.LGraph();
     if (this.opts.workflow) this.graph.configure(structuredClone(this.opts.workflow));
-    this.applier = new GraphApplier(lg, this.graph);
+    this.applier = new GraphApplier(lg, this.graph, { refuse: this.opts.refuse });
     this.tabRevision = 0;
     this.revision = 0;
     this.patches = [];
@@ -578,7 +587,9 @@ export class HeadlessEditor extends EventEmitter {
     } finally {
       for (const [t, cls] of saved) LiteGraph.registered_node_types[t] = cls;
     }
-    if (out.ok) this.tabRevision++;
+    // Like the real tab: every answer is a new state of the tab (a partial
+    // patch keeps what worked even when a command failed).
+    this.tabRevision++;
     const reply = {
       type: "patch_result",
       request_id: msg.request_id,

@@ -3,7 +3,7 @@ import { LiteGraph, fakeApp, newGraph, objectInfo, txt2imgBatch } from "./harnes
 import { FakeSocket, ManualTimers, fakeConnection, flush } from "./fakes.js";
 import { EditorClient, canvasIdFor, compactObjectInfo, tabId } from "../../../web/src/executor/editor.js";
 import { inUndoStep } from "../../../web/src/executor/transaction.js";
-import { nodesOf } from "../../../web/src/executor/graphops.js";
+import { nodesOf, workflowSignature } from "../../../web/src/executor/graphops.js";
 
 function setup({ graph = newGraph(), info = objectInfo } = {}) {
   FakeSocket.reset();
@@ -170,6 +170,62 @@ describe("patches", () => {
     expect(r.results[0].error.code).toBe("SKIPPED");
     expect(JSON.parse(r.workflow_json).nodes).toEqual([]);
     expect(env.app.tracker.undoQueue).toHaveLength(0);
+  });
+
+  // The patch of the next two tests: command 1 is valid for the core but
+  // not for this tab (an INT widget takes no 12.6), the others are fine.
+  const oneRefused = () => [
+    { type: "move_node", node_id: 4, x: 40, y: 900 },
+    { type: "set_widget", node_id: 5, name: "steps", value: 12.6 },
+    { type: "set_widget", node_id: 5, name: "cfg", value: 5.5 },
+    { type: "create_node", node_type: "VAEDecode", x: 1800, y: 0 },
+  ];
+  const widgetsOf = (wf, id) => wf.nodes.find((n) => n.id === id)?.widgets_values;
+
+  it("reports a partial patch's failed command and the post-state that kept the others", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
+    await flush();
+    s.receive({ type: "patch", request_id: 2, commands: oneRefused(), expected_node_ids: [8], mode: "BATCH_MODE_PARTIAL" });
+    await flush();
+    const r = s.ofType("patch_result")[1];
+    // ok is "every command applied"; the post-state is what the core commits.
+    expect(r).toMatchObject({ request_id: 2, ok: false, tab_revision: 3 });
+    expect(r.error).toMatch(/steps takes an integer/);
+    expect(r.results.map((x) => x.ok)).toEqual([true, false, true, true]);
+    expect(r.results[1].error).toEqual({ code: "VALUE_INVALID", message: "steps takes an integer", index: 1 });
+    expect(r.results[0]).toEqual({ index: 0, ok: true, node_id: 4 });
+    expect(r.results[2]).toEqual({ index: 2, ok: true, node_id: 5, value: 5.5 });
+    expect(r.results[3]).toEqual({ index: 3, ok: true, node_id: 8 });
+    const wf = JSON.parse(r.workflow_json);
+    expect(wf.nodes.find((n) => n.id === 4).pos).toEqual([40, 900]);
+    expect(widgetsOf(wf, 5)).toEqual([42, "fixed", 20, 5.5, "euler", "normal", 1]);
+    expect(wf.nodes.find((n) => n.id === 8)).toMatchObject({ type: "VAEDecode", pos: [1800, 0] });
+    // The report is the tab's state: nothing is left to report as an edit.
+    expect(JSON.stringify(env.graph.serialize())).toBe(r.workflow_json);
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(0);
+    expect(env.app.tracker.undoQueue).toHaveLength(2);
+  });
+
+  it("rolls an atomic patch with a failed command back and reports the state before it", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
+    await flush();
+    const before = s.ofType("patch_result")[0].workflow_json;
+    s.receive({ type: "patch", request_id: 2, commands: oneRefused(), expected_node_ids: [8], mode: "BATCH_MODE_ATOMIC" });
+    await flush();
+    const r = s.ofType("patch_result")[1];
+    expect(r).toMatchObject({ request_id: 2, ok: false });
+    expect(r.results[1].error.code).toBe("VALUE_INVALID");
+    for (const i of [0, 2, 3]) expect(r.results[i]).toMatchObject({ ok: false, error: { code: "SKIPPED" } });
+    expect(workflowSignature(JSON.parse(r.workflow_json))).toBe(workflowSignature(JSON.parse(before)));
+    expect(workflowSignature(env.graph.serialize())).toBe(workflowSignature(JSON.parse(before)));
+    expect(nodesOf(env.graph)).toHaveLength(7);
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(0);
   });
 
   it("runs requests one at a time in arrival order", async () => {

@@ -414,7 +414,9 @@ function errorResult(index, e) {
  * patch: {commands, expected_node_ids, mode}.
  * Returns {ok, error, results, applied}: results[i] is the CommandResult of
  * commands[i] ({index, ok, node_id, link_id, value, error}); applied is
- * true when the graph changed.
+ * true when the graph changed. ok is "every command applied": a PARTIAL
+ * patch with a failed command is ok=false and still keeps the others, so
+ * the graph afterwards is what the tab reports and the core commits.
  */
 export function applyPatch(ctx, patch) {
   const commands = Array.isArray(patch?.commands) ? patch.commands : [];
