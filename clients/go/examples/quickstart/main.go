@@ -344,6 +344,12 @@ func (e *editor) run(ctx context.Context, stream grpc.ServerStreamingClient[comf
 			once.Do(func() { close(attached) })
 		case *comfydv1.AttachCanvasResponse_Patch:
 			if err := e.onPatch(ctx, k.Patch); err != nil {
+				// The caller may have its answer (the core answers it as
+				// soon as our report arrives) and stop the editor while the
+				// report's own reply is still on its way: not a failure.
+				if ctx.Err() != nil {
+					return nil
+				}
 				return err
 			}
 		case *comfydv1.AttachCanvasResponse_Queue:
