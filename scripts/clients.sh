@@ -49,8 +49,8 @@ have=$(protoc --version | awk '{print $2}')
 
 # buf and protoc-gen-es from tools/.
 if [ ! -x tools/node_modules/.bin/buf ] || [ ! -x tools/node_modules/.bin/protoc-gen-es ]; then
-    echo "clients.sh: installing tools/ (npm install, as scripts/setup.sh does)"
-    (cd tools && npm install --no-audit --no-fund --loglevel=error)
+    echo "clients.sh: installing tools/ (npm ci, as scripts/setup.sh does)"
+    (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # protoc-gen-go and protoc-gen-go-grpc at the pinned versions.

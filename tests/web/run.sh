@@ -27,11 +27,10 @@ AIOHTTP_PKG="aiohttp==3.14.5"
 step() { printf '\n== %s\n' "$*"; }
 
 step "npm packages"
-# web/ uses `npm install`: the registry lacks some of rollup's optional
-# per-platform packages, which leaves their entries out of the lockfile and
-# makes `npm ci` refuse it; `npm install` keeps the locked versions (and the
-# lockfile unchanged) and skips the missing optional packages.
-(cd "$repo/web" && npm install --no-audit --no-fund --loglevel=error)
+# Both lockfiles record every optional per-platform package (rollup,
+# esbuild), so `npm ci` installs exactly what is locked and never rewrites
+# the lockfile.
+(cd "$repo/web" && npm ci --no-audit --no-fund --loglevel=error)
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 step "Python venv for the test host ($FRONTEND_PKG, $AIOHTTP_PKG)"
