@@ -14,7 +14,7 @@ PACKAGES=(
   # bridge: event loop, HTTP/1.1, HTTP/2, WebSocket, hashes
   libuv1-dev node-llhttp libnghttp2-dev libwslay-dev libssl-dev
   # tests
-  libcmocka-dev valgrind clang libclang-rt-14-dev clang-format python3 python3-grpcio python3-protobuf python3-pytest
+  libcmocka-dev valgrind clang libclang-rt-14-dev clang-format python3 python3-venv python3-grpcio python3-protobuf python3-pytest
   python3-websockets python3-h2 nghttp2-client
 )
 # Node and npm: keep the machine's own (it may be newer than Debian's and

@@ -37,9 +37,12 @@ step "Python venv for the test host ($FRONTEND_PKG, $AIOHTTP_PKG)"
 venv="$here/.venv"
 want="${FRONTEND_PKG#*==} ${AIOHTTP_PKG#*==}"
 have=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("comfyui-frontend-package"), m.version("aiohttp"))' 2>/dev/null || true)
+# Built on Debian's interpreter (python3-venv), whatever python3 is first
+# on PATH, so the run is the same as on a fresh Debian.
+grep -qx 'home = /usr/bin' "$venv/pyvenv.cfg" 2>/dev/null || have=""
 if [ "$have" != "$want" ]; then
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "$FRONTEND_PKG" "$AIOHTTP_PKG"
 fi
 
