@@ -53,7 +53,7 @@ EXPECT = [
         "*": [(r"editor: attached demo \d+", "the editor attaches as canvas demo")]}),
     ("one command", r'"type":"create_node","node_type":"KSampler"', {
         "*": [(r'^\{"ok":true,', "ok"), (r'"type":"KSampler"', "a KSampler on the canvas")]}),
-    ("model-free batch", r'"node_type": "EmptyImage"', {
+    ("model-free batch", r"/comfy/graph/batch <<'EOF'$", {
         "*": [(r'^\{"ok":true,', "ok"),
               (r'"refs":\{"image":\d+,"invert":\d+,"save":\d+\}', "refs of the three nodes")]}),
     ("txt2img with a checkpoint from node_types", r"names=CheckpointLoaderSimple", {
