@@ -11,7 +11,11 @@
 # build/fuzz (fuzz/run.sh's output). --python-log is the COMFYD_DEPS_PYLOG
 # folder of a test run (scripts/deps/pyhook records every imported module
 # there). -v lists every file with its package. Exits 1 naming each file
-# whose package setup.sh does not install; details in scripts/deps/check_deps.py.
+# whose package setup.sh does not install, each package whose installed
+# release is not the one Debian's archive has (a fresh Debian 12 would get
+# another; COMFYD_DEPS_NOT_DEBIAN_OK="pkg ..." lists such packages instead of
+# failing), each Node package whose engines the installed node does not meet,
+# and each import not declared and locked; details in scripts/deps/check_deps.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=("$@")

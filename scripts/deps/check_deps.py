@@ -19,10 +19,15 @@ pyproject.toml or a pinned `name==version` in a tracked script, or be a
 dependency of one that is; the venv's base interpreter must itself come from
 the closure.
 
+Packages: the installed release of every package used must be one the
+configured Debian archives have (a package from a third-party repository is
+not what a fresh Debian 12 installs).
+
 Node: every package that a tracked JavaScript/TypeScript/Vue file imports
 is declared in the nearest package.json and locked in the package-lock.json
 next to it; when installed, node_modules matches the lock exactly (what
-`npm ci` does); and no tracked script runs `npm install`.
+`npm ci` does); the node that runs the suites meets every locked package's
+`engines`; and no tracked script runs `npm install`.
 """
 import argparse
 import glob
@@ -157,6 +162,50 @@ class Dpkg:
                     self.cache[f] = pkg.split(",")[0].split(":")[0].strip()
         return {p: next((self.cache[c] for c in cs if self.cache.get(c)), None)
                 for p, cs in want.items()}
+
+
+def release_line(version):
+    """"2:20.20.2-1nodesource1" -> "20.20": the upstream major.minor."""
+    m = re.match(r"^(?:\d+:)?(\d+)\.(\d+)", version)
+    return m.groups() if m else version
+
+
+def not_from_archive(names):
+    """name -> (installed version, the archive's version) for each package
+    whose installed version comes from no configured apt source and whose
+    upstream release line (major.minor) none of them offers: it came from
+    elsewhere (a third-party repository since removed, a .deb by hand), and
+    a fresh Debian gets another release. (An older Debian update of the
+    same release line, superseded in the archive, is not reported.)"""
+    res = {}
+    names = sorted(names)
+    for i in range(0, len(names), DPKG_BATCH):
+        out = subprocess.run(["apt-cache", "policy"] + names[i:i + DPKG_BATCH],
+                             capture_output=True, text=True).stdout
+        pkg = installed = None
+        sources = {}  # version -> [source lines]
+        cur = None
+
+        def flush():
+            if pkg and installed and installed in sources and \
+                    all("/var/lib/dpkg/status" in s for s in sources[installed]):
+                others = [v for v in sources if v != installed]
+                if not any(release_line(v) == release_line(installed) for v in others):
+                    res[pkg] = (installed, others[0] if others else "none")
+
+        for line in out.splitlines():
+            if not line.startswith(" "):
+                flush()
+                pkg, installed, sources, cur = line.rstrip(":"), None, {}, None
+            elif line.strip().startswith("Installed:"):
+                installed = line.split(":", 1)[1].strip()
+            elif re.match(r"^ (\*\*\*| {3}) \S", line):
+                cur = line[5:].split()[0]
+                sources[cur] = []
+            elif cur and re.match(r"^ {8}\d+ ", line):
+                sources[cur].append(line.strip())
+        flush()
+    return res
 
 
 # ------------------------------------------------------------- build inputs
@@ -432,6 +481,48 @@ def node_builtins():
     return set(out.split())
 
 
+def _ver(text):
+    parts = re.findall(r"\d+", text)[:3]
+    return tuple(int(x) for x in parts + ["0"] * (3 - len(parts))) if parts else None
+
+
+def satisfies(version, rng):
+    """Whether version (a tuple) meets an npm engines range such as
+    "^20.19.0 || >=22.12.0"; None when the range is not understood."""
+    for alt in rng.split("||"):
+        alt = re.sub(r"(>=|<=|>|<|=|\^|~)\s+", r"\1", alt.strip())
+        ok = True
+        for comp in alt.split():
+            m = re.match(r"^(>=|<=|>|<|=|\^|~)?v?(\d+(?:\.(?:\d+|x|\*))*)$", comp)
+            if comp in ("*", "x", ""):
+                continue
+            if not m:
+                return None
+            op, v = m.group(1) or "", m.group(2)
+            exact = [int(p) for p in v.split(".") if p.isdigit()]
+            base = _ver(v)
+            if op == ">=":
+                ok &= version >= base
+            elif op == ">":
+                ok &= version > base
+            elif op == "<=":
+                ok &= version <= base
+            elif op == "<":
+                ok &= version < base
+            elif op == "^":
+                top = next((i for i, p in enumerate(base) if p), 2)
+                upper = base[:top] + (base[top] + 1,) + (0,) * (2 - top)
+                ok &= base <= version < upper
+            elif op == "~":
+                upper = (base[0], base[1] + 1, 0) if len(exact) > 1 else (base[0] + 1, 0, 0)
+                ok &= base <= version < upper
+            else:  # "=" or a bare version: every given part matches
+                ok &= tuple(version[:len(exact)]) == tuple(exact)
+        if ok:
+            return True
+    return False
+
+
 def check_node(problems):
     files = git_files()
     builtins = node_builtins()
@@ -477,6 +568,18 @@ def check_node(problems):
                 problems.add(f, "imports %s; %s has no package-lock.json for npm ci" % (name, rel))
             elif "node_modules/" + name not in lock.get("packages", {}):
                 problems.add(f, "imports %s, missing from %s/package-lock.json" % (name, rel))
+    # The Node that runs the suites meets every locked package's engines.
+    node_version = _ver(subprocess.run(["node", "--version"], capture_output=True,
+                                       text=True).stdout)
+    for d, (_, _, lock) in sorted(manifests.items()):
+        for k, v in (lock or {}).get("packages", {}).items():
+            rng = (v.get("engines") or {}).get("node") if isinstance(v.get("engines"), dict) else None
+            if not k or v.get("optional") or not rng:
+                continue
+            if satisfies(node_version, rng) is False:
+                problems.add(os.path.relpath(os.path.join(d, k), REPO),
+                             "%s needs Node %s; node is %s" % (v.get("version"), rng,
+                                                              ".".join(map(str, node_version))))
     # Installed trees must be exactly the lock (npm ci), when present.
     for d, (_, _, lock) in sorted(manifests.items()):
         hidden = os.path.join(d, "node_modules", ".package-lock.json")
@@ -609,6 +712,11 @@ def main():
             if exe and find_venv(exe) is None:
                 use([os.path.realpath(exe)], "Python interpreter of the tests")
 
+    if not args.no_node:
+        for tool in ("node", "npm"):
+            p = shutil.which(tool)
+            if p:
+                use([os.path.realpath(p)], "the test suites' " + tool)
     owners = Dpkg().lookup(sorted(used))
     bad_pkgs = {}
     for path, pkg in sorted(owners.items()):
@@ -616,6 +724,20 @@ def main():
             problems.add(path, "no Debian package provides it (%s)" % used[path])
         elif pkg not in allowed:
             bad_pkgs.setdefault(pkg, []).append(path)
+    # The right package, but not Debian's version: what a fresh Debian 12
+    # installs differs from what the tests ran with.
+    # COMFYD_DEPS_NOT_DEBIAN_OK names packages a machine deliberately takes
+    # from elsewhere (e.g. nodejs from a newer Node repository); they are
+    # listed, not failed. scripts/test.sh does not set it.
+    not_debian_ok = set(os.environ.get("COMFYD_DEPS_NOT_DEBIAN_OK", "").split())
+    for pkg, (have, debian) in sorted(not_from_archive(set(owners.values()) - {None}).items()):
+        paths = [p for p, o in owners.items() if o == pkg]
+        if pkg in not_debian_ok:
+            print("check-deps: note: %s %s is not Debian's (%s), allowed by "
+                  "COMFYD_DEPS_NOT_DEBIAN_OK" % (pkg, have, debian))
+            continue
+        problems.add(pkg, "installed %s is from no configured Debian archive (a fresh Debian "
+                     "gets %s); used for %s (%s)" % (have, debian, paths[0], used[paths[0]]))
     for pkg, paths in sorted(bad_pkgs.items()):
         problems.add(pkg, "not in setup.sh's PACKAGES nor pulled in by one; needed for %s (%s)%s"
                      % (paths[0], used[paths[0]],
@@ -624,8 +746,12 @@ def main():
     node_count = 0 if args.no_node else check_node(problems)
 
     if args.verbose:
-        for path, pkg in sorted(owners.items()):
-            print("%s\t%s\t%s" % (pkg, path, used[path]))
+        try:
+            for path, pkg in sorted(owners.items()):
+                print("%s\t%s\t%s" % (pkg, path, used[path]))
+        except BrokenPipeError:  # -v | head
+            sys.stderr.close()
+            return 0
     if problems.items:
         for p in problems.items:
             print("check-deps: FAIL %s" % p, file=sys.stderr)
