@@ -429,7 +429,21 @@ class Venv:
                     if f:
                         self.owner[os.path.normpath(os.path.join(site, f))] = name
 
+    def local_roots(self):
+        """Requirements a suite copied into the venv it built from them
+        (tests/mcp, scripts/comfyui-venv.sh: files outside the checkout)."""
+        roots = set()
+        for f in glob.glob(os.path.join(self.path, "requirements*.txt")):
+            for line in open(f, encoding="utf-8", errors="replace"):
+                line = line.split("#", 1)[0].strip()
+                if line and not line.startswith("-"):
+                    n = req_name(line)
+                    if n:
+                        roots.add(n)
+        return roots
+
     def allowed(self, roots):
+        roots = set(roots) | self.local_roots()
         seen, todo = set(), [r for r in roots if r in self.requires]
         while todo:
             n = todo.pop()
