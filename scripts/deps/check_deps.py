@@ -353,6 +353,12 @@ def req_name(spec):
     return norm(m.group(1)) if m else None
 
 
+def req_extras(spec):
+    """"pyjwt[crypto]>=2" -> {"crypto"}"""
+    m = re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[([^\]]*)\]", spec)
+    return {norm(e) for e in m.group(1).split(",") if e.strip()} if m else set()
+
+
 def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -414,11 +420,14 @@ class Venv:
                     if line.startswith("Name:"):
                         name = norm(line[5:].strip())
                     elif line.startswith("Requires-Dist:"):
+                        # (name, extras it asks for, the extra of ours it
+                        # belongs to or None)
                         spec = line[14:].strip()
-                        if "extra ==" not in spec:
-                            n = req_name(spec)
-                            if n:
-                                reqs.append(n)
+                        m = re.search(r"""extra\s*==\s*['"]([^'"]+)['"]""", spec)
+                        n = req_name(spec)
+                        if n:
+                            reqs.append((n, req_extras(spec.split(";")[0]),
+                                         norm(m.group(1)) if m else None))
             if not name:
                 continue
             self.requires[name] = reqs
@@ -443,15 +452,26 @@ class Venv:
         return roots
 
     def allowed(self, roots):
+        """Installed distributions reachable from roots through
+        Requires-Dist, following the extras each requirement asks for
+        (pyjwt[crypto] brings cryptography). Environment markers other than
+        extras are not evaluated: a distribution installed in this venv and
+        required under some marker counts."""
         roots = set(roots) | self.local_roots()
-        seen, todo = set(), [r for r in roots if r in self.requires]
+        done, todo = set(), [(r, None) for r in roots if r in self.requires]
         while todo:
-            n = todo.pop()
-            if n in seen:
+            key = todo.pop()
+            if key in done:
                 continue
-            seen.add(n)
-            todo.extend(r for r in self.requires.get(n, []) if r in self.requires)
-        return seen
+            done.add(key)
+            name, extra = key
+            for dep, extras, under in self.requires.get(name, []):
+                if under is not None and under != extra:
+                    continue
+                if dep in self.requires:
+                    todo.append((dep, None))
+                    todo.extend((dep, e) for e in extras)
+        return {n for n, _ in done}
 
     def base_interpreter(self):
         for line in open(os.path.join(self.path, "pyvenv.cfg"), encoding="utf-8"):
@@ -697,6 +717,7 @@ def main():
             problems.add(args.python_log, "no Python imports recorded (hook not active?)")
         py_roots = python_roots()
         venvs = {}
+        stray = {}  # (venv, distribution) -> files imported from it
         for origin, exe in sorted(mods.items()):
             if not os.path.exists(origin):
                 continue  # a temporary file of a test, gone since
@@ -716,12 +737,15 @@ def main():
                     problems.add(origin, "imported from the venv %s but installed by no pip "
                                  "distribution" % v)
                 elif dist is not None and dist not in ve.ok:
-                    problems.add(origin, "distribution %s in %s is named by no requirements "
-                                 "file, pyproject.toml or pinned spec in a script, nor required "
-                                 "by one" % (dist, v))
+                    stray.setdefault((v, dist), []).append(origin)
                 continue
             if outside(origin, skip):
                 use([origin], "Python module imported by the tests")
+        for (v, dist), files in sorted(stray.items()):
+            problems.add(files[0], "distribution %s in %s is named by no requirements file, "
+                         "pyproject.toml or pinned spec in a script, nor required by one%s"
+                         % (dist, v, " (and %d more file(s))" % (len(files) - 1)
+                            if len(files) > 1 else ""))
         for exe in sorted(set(mods.values())):
             if exe and find_venv(exe) is None:
                 use([os.path.realpath(exe)], "Python interpreter of the tests")
