@@ -40,6 +40,7 @@ import subprocess
 import sys
 
 REPO = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SELF = REPO  # the checkout this script is in: its files are its own, whatever --repo says
 DPKG_BATCH = 400  # paths per `dpkg -S` call: bounded command lines
 
 
@@ -672,7 +673,7 @@ def main():
 
     # path -> what used it
     used = {}
-    skip = [REPO] + [os.path.realpath(b) for b in args.build + args.fuzz] + ["/tmp", "/proc", "/dev"]
+    skip = sorted({REPO, SELF}) + [os.path.realpath(b) for b in args.build + args.fuzz] + ["/tmp", "/proc", "/dev"]
 
     def use(paths, why):
         for p in paths:

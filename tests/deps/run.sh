@@ -62,6 +62,33 @@ else
 fi
 expect_fail "python without python3-grpcio" python3-grpcio --build "$build" --no-node --python-log "$tmp/pylog"
 
+# Python from a venv: a distribution no requirements file names fails; named
+# in the checkout's requirements file it passes. (A venv made by hand: the
+# check reads pyvenv.cfg and the dist-info records, as pip leaves them.)
+site="$tmp/venv/lib/python3.11/site-packages"
+mkdir -p "$site/strayx" "$site/strayx-1.0.dist-info" "$tmp/pylog-venv" "$tmp/pyrepo"
+printf 'home = /usr/bin\n' >"$tmp/venv/pyvenv.cfg"
+: >"$site/strayx/__init__.py"
+printf 'Metadata-Version: 2.1\nName: strayx\nVersion: 1.0\n' >"$site/strayx-1.0.dist-info/METADATA"
+printf 'strayx/__init__.py,,\n' >"$site/strayx-1.0.dist-info/RECORD"
+printf '%s\t%s\n' "$site/strayx/__init__.py" "$tmp/venv/bin/python" >"$tmp/pylog-venv/1.log"
+git -C "$tmp/pyrepo" init -q
+echo "# nothing" >"$tmp/pyrepo/requirements.txt"
+git -C "$tmp/pyrepo" add -A
+if "$check" --repo "$tmp/pyrepo" --build "$build" --no-node --python-log "$tmp/pylog-venv" >"$tmp/out" 2>&1; then
+  bad "python: a venv distribution named by no requirements file passed"
+elif grep -q "distribution strayx in $tmp/venv is named by no requirements file" "$tmp/out"; then
+  ok "python: a venv distribution named by no requirements file fails"
+else
+  bad "python: stray venv distribution not reported"; cat "$tmp/out"
+fi
+echo "strayx==1.0" >"$tmp/pyrepo/requirements.txt"
+if "$check" --repo "$tmp/pyrepo" --build "$build" --no-node --python-log "$tmp/pylog-venv" >"$tmp/out" 2>&1; then
+  ok "python: the same distribution named in requirements.txt passes"
+else
+  bad "python: a required venv distribution fails"; cat "$tmp/out"
+fi
+
 # Node: a checkout whose script imports a package its package.json lacks,
 # and one whose script rewrites the lockfile.
 mkdir -p "$tmp/repo/app"
