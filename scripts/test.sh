@@ -7,7 +7,15 @@ cd "$(dirname "$0")/.."
 
 # What the checkout looks like before the run: the run must not change it
 # (tracked files, and untracked files that .gitignore does not cover).
-checkout_state() { git status --porcelain=v1 --untracked-files=all; git diff HEAD --binary | sha256sum; }
+# (Not checked in a copy without git metadata, e.g. an unpacked archive.)
+checkout_state() {
+  if command -v git >/dev/null && git rev-parse --verify -q HEAD >/dev/null; then
+    git status --porcelain=v1 --untracked-files=all
+    git diff HEAD --binary | sha256sum
+  else
+    echo "not a git checkout"
+  fi
+}
 state_before=$(checkout_state)
 
 scripts/setup.sh
@@ -60,12 +68,12 @@ COMFYD_IT_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definit
 step "fuzz targets (bounded run)"
 fuzz/run.sh build "${COMFYD_FUZZ_SECONDS:-15}"
 
+step "README examples against the real binaries"
+tests/readme/run.sh build
+
 step "dependencies: every package the builds and the suites used comes from setup.sh"
 scripts/check-deps.sh --build build --build build-asan --fuzz build/fuzz --python-log "$COMFYD_DEPS_PYLOG"
 tests/deps/run.sh build
-
-step "README examples against the real binaries"
-tests/readme/run.sh build
 
 step "the run left the checkout unchanged"
 state_after=$(checkout_state)
