@@ -505,9 +505,17 @@ IMPORT_RE = re.compile(
 
 
 def git_files():
-    out = subprocess.run(["git", "-C", REPO, "ls-files", "-z"], check=True,
-                         capture_output=True, text=True).stdout
-    return [f for f in out.split("\0") if f]
+    """The checkout's files: git's list, or in a copy without git metadata
+    every file outside the folders the builds and installs make."""
+    r = subprocess.run(["git", "-C", REPO, "ls-files", "-z"], capture_output=True, text=True)
+    if r.returncode == 0:
+        return [f for f in r.stdout.split("\0") if f]
+    res = []
+    for dirpath, dirnames, filenames in os.walk(REPO):
+        dirnames[:] = [d for d in dirnames if d not in ("node_modules", ".git", ".venv", "var")
+                       and not (dirpath == REPO and d.startswith("build"))]
+        res.extend(os.path.relpath(os.path.join(dirpath, n), REPO) for n in filenames)
+    return res
 
 
 def node_builtins():
