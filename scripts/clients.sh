@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The Node of tools/node when scripts/setup.sh installed it (protoc-gen-es
 # needs Node >= 20).
-[ -x tools/node/node_modules/.bin/node ] && export PATH="$PWD/tools/node/node_modules/.bin:$PATH"
+if [ -x tools/node/bin/node ]; then export PATH="$PWD/tools/node/bin:$PATH"; fi
 repo=$(pwd)
 
 # Generator versions. The output depends on them, so they are pinned:

