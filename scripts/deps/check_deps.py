@@ -58,12 +58,11 @@ class Problems:
 def setup_packages(setup_path):
     """The package names setup.sh installs: PACKAGES=( ... ) and every
     PACKAGES+=( ... ) (the conditional nodejs/npm)."""
-    text = open(setup_path, encoding="utf-8").read()
+    lines = open(setup_path, encoding="utf-8").read().splitlines()
+    text = "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in lines)  # comments out
     names = []
-    for m in re.finditer(r"^\s*PACKAGES\+?=\((.*?)\)", text, re.S | re.M):
-        for line in m.group(1).splitlines():
-            line = line.split("#", 1)[0]
-            names.extend(w for w in line.split() if w)
+    for m in re.finditer(r"\bPACKAGES\+?=\((.*?)\)", text, re.S):
+        names.extend(m.group(1).split())
     if not names:
         sys.exit("check-deps: no PACKAGES=( ... ) in %s" % setup_path)
     return names
