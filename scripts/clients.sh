@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 # The Node of tools/node when scripts/setup.sh installed it (protoc-gen-es
 # needs Node >= 20).
 if [ -x tools/node/bin/node ]; then export PATH="$PWD/tools/node/bin:$PATH"; fi
+if [ -x tools/go/bin/go ]; then export PATH="$PWD/tools/go/bin:$PATH"; fi
 repo=$(pwd)
 
 # Generator versions. The output depends on them, so they are pinned:

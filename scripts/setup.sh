@@ -16,6 +16,8 @@ PACKAGES=(
   # tests
   libcmocka-dev valgrind clang libclang-rt-14-dev clang-format python3 python3-venv python3-grpcio python3-protobuf python3-pytest
   python3-websockets python3-h2 nghttp2-client
+  # Go 1.19: only fetches the Go toolchain clients/go needs (below)
+  golang-go
 )
 # Node and npm: keep the machine's own (it may be newer than Debian's and
 # ship npm itself); install Debian's only when there is none.
@@ -47,6 +49,23 @@ if [ "$(tools/node/bin/node --version 2>/dev/null)" != "v$(sed -n 's/.*"node-lin
   tools/node/bin/node --version >/dev/null
 fi
 export PATH="$PWD/tools/node/bin:$PATH"
+
+# Go >= 1.25 for clients/go (its go.mod; Debian 12's Go is 1.19): Debian's
+# go fetches Go's release toolchain as the module golang.org/toolchain (what
+# GOTOOLCHAIN does in newer Go, verified against Go's checksum database)
+# into tools/go/. scripts/test.sh and clients.sh put tools/go/bin first on
+# PATH.
+GO_TOOLCHAIN=go1.25.0
+if [ "$(tools/go/bin/go env GOVERSION 2>/dev/null)" != "$GO_TOOLCHAIN" ]; then
+  echo "setup: installing $GO_TOOLCHAIN into tools/go"
+  gopath="$PWD/tools/go/path"
+  mod="golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$(dpkg --print-architecture)"
+  dir=$(cd / && GOPATH="$gopath" GOFLAGS=-modcacherw GO111MODULE=on GOTOOLCHAIN=local \
+    /usr/bin/go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/* # module zips keep no file modes
+  ln -sfn "${dir#"$PWD"/tools/go/}/bin" tools/go/bin
+  [ "$(tools/go/bin/go env GOVERSION)" = "$GO_TOOLCHAIN" ]
+fi
 
 if [ ! -x tools/node_modules/.bin/buf ]; then
   echo "setup: installing buf into tools/"

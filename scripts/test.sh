@@ -20,7 +20,7 @@ state_before=$(checkout_state)
 
 scripts/setup.sh
 # The Node that setup.sh installed (tools/node) for every suite.
-export PATH="$PWD/tools/node/bin:$PATH"
+export PATH="$PWD/tools/node/bin:$PWD/tools/go/bin:$PATH" # and the Go of tools/go
 
 step() { printf '\n==> %s\n' "$*"; }
 
