@@ -19,10 +19,13 @@ CC=(clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undef
 PB=("$B"/gen/comfyd/v1/*.pb-c.c "$B"/gen/google/protobuf/wrappers.pb-c.c)
 LL=(/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c)
 
-build() { # name sources... -- libs...
+build() { # name sources-and-libs...
   local name=$1; shift
   echo "fuzz: building $name"
-  "${CC[@]}" "$@" -o "$out/$name"
+  # The linker's input files (ld --trace) and the headers (clang -M) go next
+  # to the target for scripts/check-deps.sh.
+  "${CC[@]}" "$@" -o "$out/$name" -Wl,--trace >"$out/$name.inputs"
+  "${CC[@]}" -M -Wno-unused-command-line-argument "$@" >"$out/$name.d"
 }
 
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/text.c core/log.c -lyaml -lpthread

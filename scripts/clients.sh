@@ -12,6 +12,10 @@
 # $COMFYD_TOOLS_BIN (default build/tools/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Node of tools/node when scripts/setup.sh installed it (protoc-gen-es
+# needs Node >= 20).
+if [ -x tools/node/bin/node ]; then export PATH="$PWD/tools/node/bin:$PATH"; fi
+if [ -x tools/go/bin/go ]; then export PATH="$PWD/tools/go/bin:$PATH"; fi
 repo=$(pwd)
 
 # Generator versions. The output depends on them, so they are pinned:
@@ -49,8 +53,8 @@ have=$(protoc --version | awk '{print $2}')
 
 # buf and protoc-gen-es from tools/.
 if [ ! -x tools/node_modules/.bin/buf ] || [ ! -x tools/node_modules/.bin/protoc-gen-es ]; then
-    echo "clients.sh: installing tools/ (npm install, as scripts/setup.sh does)"
-    (cd tools && npm install --no-audit --no-fund --loglevel=error)
+    echo "clients.sh: installing tools/ (npm ci, as scripts/setup.sh does)"
+    (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # protoc-gen-go and protoc-gen-go-grpc at the pinned versions.

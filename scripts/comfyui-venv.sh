@@ -39,4 +39,9 @@ if [ ! -f "$venv/.complete" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$COMFYUI_DIR/requirements.txt" requests >&2
   touch "$venv/.complete"
 fi
+# What the venv was built from, for scripts/check-deps.sh (ComfyUI's
+# requirements are outside the checkout).
+if [ ! -f "$venv/requirements.txt" ]; then
+  { cat "$COMFYUI_DIR/requirements.txt"; echo requests; } >"$venv/requirements.txt"
+fi
 echo "$venv"

@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build
+export PATH="$PWD/tools/node/bin:$PATH" # the Node of tools/node
 
 data="${COMFYD_DATA:-./var}"
 if [ "${1:-}" = "--core-only" ]; then

@@ -4,9 +4,32 @@
 # tests against the real binaries. Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What the checkout looks like before the run: the run must not change it
+# (tracked files, and untracked files that .gitignore does not cover).
+# (Not checked in a copy without git metadata, e.g. an unpacked archive.)
+checkout_state() {
+  if command -v git >/dev/null && git rev-parse --verify -q HEAD >/dev/null; then
+    git status --porcelain=v1 --untracked-files=all
+    git diff HEAD --binary | sha256sum
+  else
+    echo "not a git checkout"
+  fi
+}
+state_before=$(checkout_state)
+
 scripts/setup.sh
+# The Node that setup.sh installed (tools/node) for every suite.
+export PATH="$PWD/tools/node/bin:$PWD/tools/go/bin:$PATH" # and the Go of tools/go
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Every Python process of the suites records the modules it imports
+# (scripts/deps/pyhook) for the dependency check at the end.
+export COMFYD_DEPS_PYLOG="$PWD/build/deps-pylog"
+rm -rf "$COMFYD_DEPS_PYLOG"
+mkdir -p "$COMFYD_DEPS_PYLOG"
+export PYTHONPATH="$PWD/scripts/deps/pyhook${PYTHONPATH:+:$PYTHONPATH}"
 
 step "contract: buf lint"
 tools/node_modules/.bin/buf lint
@@ -49,5 +72,21 @@ tests/comfyui/run.sh build
 
 step "fuzz targets (bounded run)"
 fuzz/run.sh build "${COMFYD_FUZZ_SECONDS:-15}"
+
+step "README examples against the real binaries"
+tests/readme/run.sh build
+
+step "dependencies: every package the builds and the suites used comes from setup.sh"
+scripts/check-deps.sh --build build --build build-asan --fuzz build/fuzz --python-log "$COMFYD_DEPS_PYLOG"
+tests/deps/run.sh build
+
+step "the run left the checkout unchanged"
+state_after=$(checkout_state)
+if [ "$state_after" != "$state_before" ]; then
+  echo "scripts/test.sh changed the checkout (git status before, then after):"
+  printf '%s\n---\n%s\n' "$state_before" "$state_after"
+  git status --short
+  exit 1
+fi
 
 step "all tests passed"

@@ -43,7 +43,10 @@ mkdir -p "$work/python-src"
 cp -r "$repo/clients/python/pyproject.toml" "$repo/clients/python/README.md" "$repo/clients/python/src" \
     "$work/python-src/"
 find "$work/python-src" -name __pycache__ -prune -exec rm -rf {} +
-[ -x "$work/venv/bin/python" ] || python3 -m venv "$work/venv"
+# Built on Debian's interpreter (python3-venv), whatever python3 is first
+# on PATH, so the run is the same as on a fresh Debian.
+grep -qx 'home = /usr/bin' "$work/venv/pyvenv.cfg" 2>/dev/null || rm -rf "$work/venv"
+[ -x "$work/venv/bin/python" ] || /usr/bin/python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q --disable-pip-version-check \
     -c "$repo/clients/python/constraints.txt" "$work/python-src"
 "$work/venv/bin/python" -c 'import grpc, google.protobuf; print("grpcio", grpc.__version__, "protobuf", google.protobuf.__version__)'

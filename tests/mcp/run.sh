@@ -38,9 +38,12 @@ fi
 # The Python SDK in a venv of the build dir (reinstalled when the pinned
 # requirements change).
 venv="$build/mcp-venv"
-if [ ! -x "$venv/bin/python" ] || ! cmp -s "$here/python/requirements.txt" "$venv/requirements.txt"; then
+# Built on Debian's interpreter (python3-venv), whatever python3 is first
+# on PATH, so the run is the same as on a fresh Debian.
+if [ ! -x "$venv/bin/python" ] || ! cmp -s "$here/python/requirements.txt" "$venv/requirements.txt" ||
+    ! grep -qx 'home = /usr/bin' "$venv/pyvenv.cfg"; then
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
     cp "$here/python/requirements.txt" "$venv/requirements.txt"
 fi

@@ -27,20 +27,22 @@ AIOHTTP_PKG="aiohttp==3.14.5"
 step() { printf '\n== %s\n' "$*"; }
 
 step "npm packages"
-# web/ uses `npm install`: the registry lacks some of rollup's optional
-# per-platform packages, which leaves their entries out of the lockfile and
-# makes `npm ci` refuse it; `npm install` keeps the locked versions (and the
-# lockfile unchanged) and skips the missing optional packages.
-(cd "$repo/web" && npm install --no-audit --no-fund --loglevel=error)
+# Both lockfiles record every optional per-platform package (rollup,
+# esbuild), so `npm ci` installs exactly what is locked and never rewrites
+# the lockfile.
+(cd "$repo/web" && npm ci --no-audit --no-fund --loglevel=error)
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 step "Python venv for the test host ($FRONTEND_PKG, $AIOHTTP_PKG)"
 venv="$here/.venv"
 want="${FRONTEND_PKG#*==} ${AIOHTTP_PKG#*==}"
 have=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("comfyui-frontend-package"), m.version("aiohttp"))' 2>/dev/null || true)
+# Built on Debian's interpreter (python3-venv), whatever python3 is first
+# on PATH, so the run is the same as on a fresh Debian.
+grep -qx 'home = /usr/bin' "$venv/pyvenv.cfg" 2>/dev/null || have=""
 if [ "$have" != "$want" ]; then
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "$FRONTEND_PKG" "$AIOHTTP_PKG"
 fi
 
