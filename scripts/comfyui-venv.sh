@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COMFYUI_DIR=${COMFYUI_DIR:-$(cd .. && pwd)/shared/vendor/ComfyUI}
-PY=${COMFYD_PYTHON:-python3}
+# Debian's Python (python3-venv from scripts/setup.sh), not whatever python3
+# comes first on PATH: the venv's base must be a package setup.sh installs.
+PY=${COMFYD_PYTHON:-/usr/bin/python3}
 CACHE=${COMFYD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/comfyd}
 
 [ -f "$COMFYUI_DIR/requirements.txt" ] || {
