@@ -4521,23 +4521,22 @@ class Dc {
         throw r = hi(u), u;
       }
     };
-    let l = !1;
     try {
       const d = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
-      l = await n.queuePrompt(0, d) !== !1;
+      await n.queuePrompt(0, d);
     } catch (d) {
       r = r || hi(d);
     } finally {
       s.queuePrompt = o;
     }
-    const c = i[i.length - 1];
-    l = l && !!c?.prompt_id && !r, this.send({
+    const l = i[i.length - 1], c = !!l?.prompt_id && !r;
+    this.send({
       type: "queue_result",
       request_id: t.request_id,
-      ok: l,
-      error: l ? "" : r || "the frontend did not queue the workflow",
-      prompt_id: c?.prompt_id ? String(c.prompt_id) : "",
-      number: Number.isSafeInteger(c?.number) ? c.number : 0
+      ok: c,
+      error: c ? "" : r || "the frontend did not queue the workflow",
+      prompt_id: l?.prompt_id ? String(l.prompt_id) : "",
+      number: Number.isSafeInteger(l?.number) ? l.number : 0
     });
   }
   async handleLoad(t) {

@@ -189,6 +189,54 @@ describe("queue and load", () => {
     expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 9, ok: true, error: "", prompt_id: "p-2", number: 2 });
   });
 
+  // ComfyUI answers a good prompt with "node_errors": {}; frontend 1.27.10's
+  // app.queuePrompt() returns !lastNodeErrors, which is false for {}. The
+  // run is judged from ComfyUI's answer, whatever the frontend returns.
+  for (const [version, ret] of [
+    ["1.27.10", (errs) => !errs],
+    ["newest", () => true],
+    ["one that returns nothing", () => undefined],
+  ]) {
+    it(`judges a queued prompt from ComfyUI's answer (frontend ${version})`, async () => {
+      const env = setup();
+      env.app.queuePrompt = async function (number, batchCount) {
+        let lastNodeErrors = null;
+        for (let i = 0; i < batchCount; i++) {
+          const res = await this.api.queuePrompt(number, { output: {}, workflow: {} });
+          lastNodeErrors = res.node_errors ?? null;
+        }
+        return ret(lastNodeErrors);
+      };
+      const s = await attached(env);
+      s.receive({ type: "queue", request_id: 21, batch_count: 1 });
+      await flush();
+      expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 21, ok: true, error: "", prompt_id: "p-1", number: 1 });
+    });
+  }
+
+  it("reports a prompt ComfyUI queued with some outputs refused as queued", async () => {
+    const env = setup();
+    env.app.api.queuePrompt = async () => ({ prompt_id: "p-x", number: 4, node_errors: { 7: { errors: [{ message: "bad" }] } } });
+    env.app.queuePrompt = async function () {
+      const res = await this.api.queuePrompt(0, {});
+      return !res.node_errors;
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 22, batch_count: 1 });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: true, prompt_id: "p-x", number: 4 });
+  });
+
+  it("reports a frontend that queued nothing (busy with another queue)", async () => {
+    const env = setup();
+    env.app.queuePrompt = async () => false;
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 23, batch_count: 1 });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: false, prompt_id: "" });
+    expect(s.ofType("queue_result")[0].error).toMatch(/did not queue/);
+  });
+
   it("reports a refused prompt with the server's reason", async () => {
     const env = setup();
     env.app.api.queuePrompt = async () => {

@@ -431,17 +431,22 @@ export class EditorClient {
         throw e;
       }
     };
-    let ok = false;
     try {
       const n = Math.max(1, Math.min(100, Number(m.batch_count) || 1));
-      ok = (await app.queuePrompt(0, n)) !== false;
+      // What app.queuePrompt() returns is not the verdict: frontend 1.27
+      // returns !lastNodeErrors, false for a good prompt's "node_errors": {},
+      // and false too while it is busy with an earlier queue. ComfyUI's own
+      // answers (captured above) decide.
+      await app.queuePrompt(0, n);
     } catch (e) {
       error = error || describeQueueError(e);
     } finally {
       api.queuePrompt = orig;
     }
     const last = captured[captured.length - 1];
-    ok = ok && !!last?.prompt_id && !error;
+    // A prompt id means ComfyUI queued it (even with some outputs refused in
+    // node_errors): reporting that as a failure makes a caller queue twice.
+    const ok = !!last?.prompt_id && !error;
     this.send({
       type: "queue_result",
       request_id: m.request_id,
