@@ -29,9 +29,10 @@ enum {
     OPT_HANDLER_THREADS,
     OPT_OBJECT_INFO,
     OPT_EDITOR_TIMEOUT,
+    OPT_COMFYUI,
 };
-/* cfg_parse's given[] has slots 0..6 for OPT_BUILTIN.. and 7 for --data. */
-_Static_assert(OPT_EDITOR_TIMEOUT - OPT_BUILTIN < 7, "given[] is too small");
+/* cfg_parse's given[] has slots 0..7 for OPT_BUILTIN.. and 8 for --data. */
+_Static_assert(OPT_COMFYUI - OPT_BUILTIN < 8, "given[] is too small");
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
     {"handler-threads", required_argument, NULL, OPT_HANDLER_THREADS},
     {"object-info", required_argument, NULL, OPT_OBJECT_INFO},
     {"editor-timeout-ms", required_argument, NULL, OPT_EDITOR_TIMEOUT},
+    {"comfyui", required_argument, NULL, OPT_COMFYUI},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -80,6 +82,10 @@ void cfg_usage(FILE *f, const char *prog)
         "  --editor-timeout-ms N  how long a graph request waits for the browser tab unless\n"
         "                         it asks otherwise, 1..%d\n"
         "                         [COMFYD_EDITOR_TIMEOUT_MS, default %d]\n"
+        "  --comfyui URL          ComfyUI's base URL, e.g. http://127.0.0.1:8188: the core\n"
+        "                         posts queued prompts there and follows their runs\n"
+        "                         (docs/runs.md) [COMFYD_COMFYUI; default: none, the tab\n"
+        "                         posts and runs are not followed]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
@@ -197,6 +203,15 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
                         v, CFG_MAX_EDITOR_TIMEOUT_MS);
         c->editor_timeout_ms = (uint32_t)n;
         return CFG_OK;
+    case OPT_COMFYUI:
+        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+            return fail(err, errlen, "--comfyui: '%s' is not an http:// or https:// URL", v);
+        if (strlen(v) > CFG_MAX_COMFYUI_URL)
+            return fail(err, errlen, "--comfyui: the URL is longer than %d bytes",
+                        CFG_MAX_COMFYUI_URL);
+        free(c->comfyui);
+        c->comfyui = text_dup(v);
+        return CFG_OK;
     }
     return fail(err, errlen, "unknown option");
 }
@@ -213,7 +228,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
     /* Flags first, remembering which were given, then fill the rest from
      * the environment. */
     int given_listen = 0, given_skills = 0;
-    int given[8] = {0};
+    int given[9] = {0};
     optind = 1;
     opterr = 0;
     int opt, rc;
@@ -227,7 +242,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         if (opt == OPT_LISTEN) given_listen = 1;
         if (opt == OPT_SKILLS) given_skills = 1;
         if (opt >= OPT_BUILTIN && opt < OPT_BUILTIN + 8) given[opt - OPT_BUILTIN] = 1;
-        if (opt == OPT_DATA) given[7] = 1;
+        if (opt == OPT_DATA) given[8] = 1;
     }
     if (optind < argc)
         return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
@@ -243,6 +258,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         {"COMFYD_HANDLER_THREADS", OPT_HANDLER_THREADS},
         {"COMFYD_OBJECT_INFO", OPT_OBJECT_INFO},
         {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
+        {"COMFYD_COMFYUI", OPT_COMFYUI},
     };
     for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
         const char *v = getenv(twins[i].env);
@@ -251,7 +267,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
             return rc;
     }
     const char *v;
-    if (!given[7] && (v = getenv("COMFYD_DATA")) && (rc = apply(c, OPT_DATA, v, err, errlen)))
+    if (!given[8] && (v = getenv("COMFYD_DATA")) && (rc = apply(c, OPT_DATA, v, err, errlen)))
         return rc;
     if (!given_listen && (v = getenv("COMFYD_LISTEN"))) {
         char *copy = text_dup(v), *save = NULL;
@@ -288,6 +304,7 @@ void cfg_clear(cfg *c)
         free(c->skill_dirs[i]);
     free(c->builtin_skills);
     free(c->object_info);
+    free(c->comfyui);
     memset(c, 0, sizeof *c);
 }
 

@@ -16,6 +16,8 @@
 /* How long a graph request waits for the tab by default; at most this max. */
 #define CFG_DEFAULT_EDITOR_TIMEOUT_MS 5000
 #define CFG_MAX_EDITOR_TIMEOUT_MS 60000
+/* --comfyui: a base URL (the run client's limit, COMFY_HTTP_MAX_URL). */
+#define CFG_MAX_COMFYUI_URL 2048
 
 typedef enum {
     CFG_OK = 0,
@@ -38,6 +40,7 @@ typedef struct cfg {
     int cq_threads;
     int handler_threads;
     char *object_info; /* --object-info FILE or URL; NULL when not given */
+    char *comfyui;     /* --comfyui URL; NULL when not given */
     uint32_t editor_timeout_ms;
 } cfg;
 
