@@ -237,6 +237,35 @@ describe("queue and load", () => {
     expect(s.ofType("queue_result")[0].error).toMatch(/did not queue/);
   });
 
+  it("hands the converted prompt to the core when asked (prompt_only)", async () => {
+    const env = setup();
+    const calls = [];
+    env.app.graphToPrompt = async (g) => {
+      calls.push(g === env.graph);
+      return { output: { 1: { class_type: "EmptyImage", inputs: { width: 64 } } }, workflow: { nodes: [] } };
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 24, batch_count: 1, prompt_only: true });
+    await flush();
+    expect(env.prompts).toHaveLength(0);
+    expect(calls).toEqual([true]);
+    const [r] = s.ofType("queue_result");
+    expect(r).toMatchObject({ ok: true, prompt_id: "", request_id: 24 });
+    expect(JSON.parse(r.prompt_json)).toEqual({ 1: { class_type: "EmptyImage", inputs: { width: 64 } } });
+    expect(JSON.parse(r.workflow_json)).toEqual({ nodes: [] });
+  });
+
+  it("reports a conversion failure (prompt_only)", async () => {
+    const env = setup();
+    env.app.graphToPrompt = async () => {
+      throw new Error("boom");
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 25, prompt_only: true });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: false, error: "cannot convert the workflow: boom" });
+  });
+
   it("reports a refused prompt with the server's reason", async () => {
     const env = setup();
     env.app.api.queuePrompt = async () => {
