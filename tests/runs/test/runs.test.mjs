@@ -1,0 +1,262 @@
+// Runs against the real ComfyUI server: comfyd started with --comfyui
+// posts the prompt a headless editor converted (graphToPrompt), follows
+// ComfyUI's /ws events and /history, and the bridge serves the run, its
+// live events on WS /comfy/graph/ws and its output image.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { inflateSync } from "node:zlib";
+import { HeadlessEditor, prepareLiteGraph } from "../../graph/editor.mjs";
+import { get, openWs, post } from "../../graph/lib/clients.mjs";
+import { sleep, Stack } from "../../graph/lib/stack.mjs";
+import { ComfyUI } from "../lib/comfyui.mjs";
+
+const CANVAS = "tab-1:runs";
+const RUN_GUARD_MS = Number(process.env.COMFYD_RUN_GUARD_MS ?? 120000);
+
+// The image's size and pixels from a PNG: IHDR, then the inflated IDAT
+// stream must hold height rows of (filter byte + width * channels).
+function decodePng(buf) {
+  assert.equal(buf.subarray(0, 8).toString("hex"), "89504e470d0a1a0a", "PNG signature");
+  let off = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.subarray(off + 4, off + 8).toString("latin1");
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === "IHDR") {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      assert.equal(data[8], 8, "bit depth 8");
+      channels = { 2: 3, 6: 4, 0: 1 }[data[9]];
+    } else if (type === "IDAT") idat.push(data);
+    off += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  assert.equal(raw.length, height * (1 + width * channels), "pixel data size");
+  return { width, height, channels, raw };
+}
+
+describe("runs on the real ComfyUI", () => {
+  let cui;
+  let stack;
+  let ed;
+  let ws;
+  const events = [];
+  let ids = {};
+
+  const logs = () => `${stack?.logs() ?? ""}\n---- ComfyUI ----\n${cui?.tail() ?? ""}`;
+
+  // The first run event of prompt id pid for which pred holds.
+  async function waitRun(pid, pred, what, guard = RUN_GUARD_MS) {
+    const deadline = Date.now() + guard;
+    while (Date.now() < deadline) {
+      const e = events.find((m) => m.data.prompt_id === pid && pred(m.data));
+      if (e) return e.data;
+      await sleep(50);
+    }
+    const seen = events.filter((m) => m.data.prompt_id === pid).map((m) => `${m.data.status} ${m.data.reason}`);
+    throw new Error(`${what}: not within ${guard} ms; saw ${JSON.stringify(seen)}\n${logs()}`);
+  }
+
+  async function build(commands) {
+    const r = await post(stack, "/comfy/graph/batch", { commands: [{ type: "clear_graph" }, ...commands], canvas_id: CANVAS });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.ok, true, r.text);
+    return r.json.refs;
+  }
+
+  const invertGraph = (w, h, color) => [
+    { type: "create_node", node_type: "EmptyImage", ref: "img", widgets: { width: w, height: h, batch_size: 1, color } },
+    { type: "create_node", node_type: "ImageInvert", ref: "inv", title: "Invert it" },
+    { type: "create_node", node_type: "SaveImage", ref: "save", widgets: { filename_prefix: "runs" } },
+    { type: "connect", from_id: "img", from_slot: 0, to_id: "inv", to_slot: 0 },
+    { type: "connect", from_id: "inv", from_slot: 0, to_id: "save", to_slot: 0 },
+  ];
+
+  // Slow without a model: blurs of a 512x512 image, one after the other
+  // (ComfyUI checks for an interrupt between nodes). color varies the
+  // image so that nothing is answered from ComfyUI's cache.
+  const slowGraph = (color, n = 6) => {
+    const cmds = [{ type: "create_node", node_type: "EmptyImage", ref: "img", widgets: { width: 512, height: 512, batch_size: 1, color } }];
+    let prev = "img";
+    for (let i = 0; i < n; i++) {
+      cmds.push({ type: "create_node", node_type: "ImageBlur", ref: `b${i}`, widgets: { blur_radius: 31, sigma: 5 } });
+      cmds.push({ type: "connect", from_id: prev, from_slot: 0, to_id: `b${i}`, to_slot: 0 });
+      prev = `b${i}`;
+    }
+    cmds.push({ type: "create_node", node_type: "PreviewImage", ref: "prev" });
+    cmds.push({ type: "connect", from_id: prev, from_slot: 0, to_id: "prev", to_slot: 0 });
+    return cmds;
+  };
+
+  before(async () => {
+    cui = await new ComfyUI().start();
+    const info = await cui.objectInfoFile();
+    stack = await new Stack({ coreArgs: ["--comfyui", cui.base], objectInfo: info }).start();
+    const lg = await prepareLiteGraph(info);
+    ed = new HeadlessEditor(lg, { url: stack.wsBase, token: stack.token, canvasId: CANVAS, title: "runs" });
+    stack.editors.push(ed);
+    await ed.connect();
+    ws = await openWs(stack, "/comfy/graph/ws");
+    ws.on("message", (d) => {
+      const m = JSON.parse(String(d));
+      if (m.type === "run") events.push(m);
+    });
+    ws.send(JSON.stringify({ type: "watch_run", prompt_id: "", request_id: "all" }));
+    await sleep(200);
+  });
+
+  after(async () => {
+    ws?.close();
+    const codes = stack ? await stack.stop() : [];
+    await cui?.stop();
+    for (const [name, code] of codes) assert.equal(code, 0, `${name} exit code on SIGTERM`);
+  });
+
+  it("EmptyImage -> ImageInvert -> SaveImage succeeds; events in order; the PNG comes through the bridge", async () => {
+    const refs = await build(invertGraph(96, 64, 0));
+    ids = refs;
+    const q = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q.status, 200, `${q.text}\n${logs()}`);
+    const run = q.json.run;
+    assert.ok(run, q.text);
+    assert.equal(q.json.prompt_id, run.prompt_id);
+    assert.equal(run.canvas_id, CANVAS);
+    assert.ok(Number(run.revision) >= 1);
+    assert.equal(ed.queued.at(-1).prompt_only, true, "the tab converted, the core posted");
+    const done = await waitRun(run.prompt_id, (r) => r.status === "RUN_STATUS_SUCCEEDED", "run succeeded");
+
+    // In order: seq increases, the status never goes back, the nodes run
+    // in graph order and the output arrives before the success.
+    const mine = events.filter((m) => m.data.prompt_id === run.prompt_id).map((m) => m.data);
+    const rank = { RUN_STATUS_QUEUED: 0, RUN_STATUS_RUNNING: 1, RUN_STATUS_SUCCEEDED: 2 };
+    for (let i = 1; i < mine.length; i++) {
+      assert.ok(Number(mine[i].seq) > Number(mine[i - 1].seq), "seq increases");
+      assert.ok(rank[mine[i].status] >= rank[mine[i - 1].status], `status order ${mine[i - 1].status} -> ${mine[i].status}`);
+    }
+    assert.ok(mine.some((r) => r.status === "RUN_STATUS_RUNNING"), "a running state was seen");
+    const executing = [...new Set(mine.map((r) => r.executing_node).filter(Boolean))];
+    assert.deepEqual(executing, [String(refs.img), String(refs.inv), String(refs.save)].filter((n) => executing.includes(n)));
+    assert.ok(executing.includes(String(refs.save)), `executing nodes ${executing}`);
+    const firstOutput = mine.findIndex((r) => r.outputs.length > 0);
+    const success = mine.findIndex((r) => r.status === "RUN_STATUS_SUCCEEDED");
+    assert.ok(firstOutput >= 0 && firstOutput <= success, "output before or with success");
+    assert.ok(Number(done.started_at_ms) > 0 && Number(done.ended_at_ms) >= Number(done.started_at_ms));
+
+    // The bridge serves the run and its image.
+    const g = await get(stack, `/comfy/runs/${run.prompt_id}`);
+    assert.equal(g.status, 200, g.text);
+    assert.equal(g.json.run.status, "RUN_STATUS_SUCCEEDED");
+    const out = g.json.run.outputs.find((o) => o.node_id === String(refs.save));
+    assert.ok(out, g.text);
+    assert.equal(out.files[0].type, "output");
+    assert.match(out.files[0].filename, /^runs_\d+_\.png$/);
+    const img = await fetch(`${stack.base}/comfy/runs/${run.prompt_id}/outputs/${refs.save}/0`, {
+      headers: { authorization: `Bearer ${stack.token}` },
+    });
+    assert.equal(img.status, 200);
+    assert.equal(img.headers.get("content-type"), "image/png");
+    const png = decodePng(Buffer.from(await img.arrayBuffer()));
+    assert.equal(png.width, 96);
+    assert.equal(png.height, 64);
+    // Black inverted is white: the first row's pixels (filter type 0 or
+    // "sub", whose deltas are 0 for a flat row) start at 255.
+    assert.equal(png.raw[1], 255);
+    assert.deepEqual(await cui.history(run.prompt_id).then((h) => h.status.status_str), "success");
+
+    const list = await get(stack, `/comfy/runs?canvas_id=${encodeURIComponent(CANVAS)}`);
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.json.runs[0].prompt_id, run.prompt_id);
+  });
+
+  it("outputs that are not the run's are refused; unknown runs are 404", async () => {
+    const last = events.at(-1).data;
+    const bad = await get(stack, `/comfy/runs/${last.prompt_id}/outputs/${ids.save}/7`);
+    assert.equal(bad.status, 404, bad.text);
+    const other = await get(stack, `/comfy/runs/${last.prompt_id}/outputs/..%2F..%2Fetc/0`);
+    assert.equal(other.status, 400, other.text);
+    const none = await get(stack, "/comfy/runs/00000000-0000-4000-8000-000000000000");
+    assert.equal(none.status, 404, none.text);
+  });
+
+  it("a CheckpointLoaderSimple without models fails with node_errors naming that node", async () => {
+    const refs = await build([
+      { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", title: "Load the model" },
+      { type: "create_node", node_type: "EmptyLatentImage", ref: "lat" },
+      { type: "create_node", node_type: "VAEDecode", ref: "dec" },
+      { type: "create_node", node_type: "SaveImage", ref: "save" },
+      { type: "connect", from_id: "lat", from_slot: 0, to_id: "dec", to_slot: 0 },
+      { type: "connect", from_id: "ckpt", from_slot: 2, to_id: "dec", to_slot: 1 },
+      { type: "connect", from_id: "dec", from_slot: 0, to_id: "save", to_slot: 0 },
+    ]);
+    const q = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q.status, 200, q.text);
+    const run = q.json.run;
+    assert.equal(run.status, "RUN_STATUS_FAILED", q.text);
+    assert.ok(run.prompt_error.length > 0, q.text);
+    const ne = run.node_errors.find((e) => e.node_id === String(refs.ckpt));
+    assert.ok(ne, `node_errors name the checkpoint loader: ${q.text}`);
+    assert.equal(ne.node_type, "CheckpointLoaderSimple");
+    assert.equal(ne.title, "Load the model");
+    assert.equal(ne.input_name, "ckpt_name");
+    assert.ok(ne.message.length > 0);
+    const g = await get(stack, `/comfy/runs/${run.prompt_id}`);
+    assert.equal(g.json.run.status, "RUN_STATUS_FAILED");
+  });
+
+  it("an interrupt ends a running run as interrupted; a queued one is cancelled", async () => {
+    await build(slowGraph(0x112233));
+    const q1 = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q1.status, 200, q1.text);
+    await build(slowGraph(0x445566));
+    const q2 = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q2.status, 200, q2.text);
+    const p1 = q1.json.run.prompt_id;
+    const p2 = q2.json.run.prompt_id;
+    await waitRun(p1, (r) => r.status === "RUN_STATUS_RUNNING" && r.executing_node, "first run executing");
+    const c2 = await post(stack, `/comfy/runs/${p2}/cancel`, {});
+    assert.equal(c2.status, 200, c2.text);
+    assert.equal(c2.json.run.status, "RUN_STATUS_CANCELLED", c2.text);
+    const c1 = await post(stack, `/comfy/runs/${p1}/cancel`, {});
+    assert.equal(c1.status, 200, c1.text);
+    const r1 = await waitRun(p1, (r) => r.status === "RUN_STATUS_INTERRUPTED", "first run interrupted");
+    assert.match(r1.reason, /interrupted at node/);
+    const again = await post(stack, `/comfy/runs/${p1}/cancel`, {});
+    assert.equal(again.status, 409, again.text);
+    assert.equal((await cui.history(p1)).status.status_str, "error");
+  });
+
+  it("ComfyUI killed during a run leaves it unknown with the reason; the next run is followed", async () => {
+    await build(slowGraph(0x778899));
+    const q = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q.status, 200, q.text);
+    const pid = q.json.run.prompt_id;
+    await waitRun(pid, (r) => r.status === "RUN_STATUS_RUNNING", "slow run running");
+    await cui.kill("SIGKILL");
+    const lost = await waitRun(pid, (r) => r.status === "RUN_STATUS_UNKNOWN", "run unknown after the kill");
+    assert.match(lost.reason, /lost contact with ComfyUI/);
+    await cui.start();
+    // Reconnected: ComfyUI restarted without the prompt, and says so.
+    const gone = await waitRun(pid, (r) => r.status === "RUN_STATUS_UNKNOWN" && /no record/.test(r.reason), "run reconciled");
+    assert.match(gone.reason, /restarted/);
+    await build(invertGraph(32, 48, 0x0000ff));
+    const n = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(n.status, 200, n.text);
+    const ok = await waitRun(n.json.run.prompt_id, (r) => r.status === "RUN_STATUS_SUCCEEDED", "next run succeeded");
+    assert.ok(ok.outputs.length > 0);
+  });
+
+  it("runs survive a core restart", async () => {
+    const last = events.filter((m) => m.data.status === "RUN_STATUS_SUCCEEDED").at(-1).data;
+    await stack.core.stop();
+    await stack.startCore();
+    const g = await get(stack, `/comfy/runs/${last.prompt_id}`);
+    assert.equal(g.status, 200, g.text);
+    assert.equal(g.json.run.status, "RUN_STATUS_SUCCEEDED");
+    assert.deepEqual(g.json.run.outputs, last.outputs);
+  });
+});
