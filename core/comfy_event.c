@@ -311,6 +311,23 @@ static Comfyd__V1__RunNodeError **node_errors_of(yajl_val ne, size_t *n)
             r->type = str_at(e, "type", COMFY_MAX_ID);
             r->message = str_at(e, "message", COMFY_MAX_TEXT);
             r->details = str_at(e, "details", COMFY_MAX_TEXT);
+            /* extra_info.input_config: [[allowed values...], {options}] for a
+             * combo. */
+            yajl_val ic = get(get(e, "extra_info"), "input_config");
+            yajl_val opts =
+                ic && YAJL_IS_ARRAY(ic) && ic->u.array.len ? ic->u.array.values[0] : NULL;
+            if (opts && YAJL_IS_ARRAY(opts) && opts->u.array.len) {
+                size_t k = 0;
+                for (size_t j = 0; j < opts->u.array.len; j++)
+                    k += YAJL_IS_STRING(opts->u.array.values[j]);
+                if (k > COMFY_MAX_ALLOWED) k = COMFY_MAX_ALLOWED;
+                r->allowed_values = k ? calloc(k, sizeof *r->allowed_values) : NULL;
+                for (size_t j = 0;
+                     r->allowed_values && j < opts->u.array.len && r->n_allowed_values < k; j++)
+                    if (YAJL_IS_STRING(opts->u.array.values[j]))
+                        r->allowed_values[r->n_allowed_values++] =
+                            str_of(opts->u.array.values[j], COMFY_MAX_TEXT);
+            }
             out[cnt++] = r;
         }
     }

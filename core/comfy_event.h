@@ -36,6 +36,8 @@
 #define COMFY_MAX_FILES 256
 /* A node's output object as passed through (output_json). */
 #define COMFY_MAX_OUTPUT_JSON (64u << 10)
+/* A combo's allowed values kept with a node error (a model reads no more). */
+#define COMFY_MAX_ALLOWED 100
 /* History messages kept from one entry. */
 #define COMFY_MAX_MESSAGES 1024
 

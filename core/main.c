@@ -172,7 +172,7 @@ int main(int argc, char **argv)
     }
     /* The skills' graph tools and the canvas note go through the canvas
      * manager like any GraphService caller. */
-    tools_opts to = {.cm = cm};
+    tools_opts to = {.cm = cm, .runs = rn};
     size_t n_tools = 0;
     const agent_tool *tool_table = tools_table(&n_tools);
     if (tools_create(&tl, &to) != TOOLS_OK ||

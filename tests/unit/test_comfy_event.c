@@ -179,7 +179,7 @@ static void test_prompt_answer(void **state)
         "validation\",\"details\":\"\",\"extra_info\":{}},\"node_errors\":{\"4\":{\"errors\":"
         "[{\"type\":\"value_not_in_list\",\"message\":\"Value not in "
         "list\",\"details\":\"ckpt_name: "
-        "'' not in []\",\"extra_info\":{\"input_name\":\"ckpt_name\",\"input_config\":[[]],"
+        "'' not in []\",\"extra_info\":{\"input_name\":\"ckpt_name\",\"input_config\":[[\"a.safetensors\",\"b.ckpt\",3],{}],"
         "\"received_value\":\"\"}}],\"dependent_outputs\":[\"9\"],\"class_type\":"
         "\"CheckpointLoaderSimple\"}}}";
     comfy_prompt_answer a;
@@ -194,6 +194,8 @@ static void test_prompt_answer(void **state)
     assert_string_equal(a.node_errors[0]->input_name, "ckpt_name");
     assert_string_equal(a.node_errors[0]->type, "value_not_in_list");
     assert_string_equal(a.node_errors[0]->message, "Value not in list");
+    assert_int_equal(a.node_errors[0]->n_allowed_values, 2);
+    assert_string_equal(a.node_errors[0]->allowed_values[1], "b.ckpt");
     comfy_prompt_answer_clear(&a);
     const char *ok = "{\"prompt_id\":\"abc\",\"number\":7,\"node_errors\":{}}";
     assert_int_equal(comfy_prompt_answer_parse(ok, strlen(ok), &a, err, sizeof err), 0);
