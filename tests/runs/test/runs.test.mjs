@@ -208,6 +208,114 @@ describe("runs on the real ComfyUI", () => {
     assert.equal(g.json.run.status, "RUN_STATUS_FAILED");
   });
 
+  // MCP over Streamable HTTP, raw JSON-RPC: the answers are JSON or an
+  // event stream (progress notifications, then the result).
+  async function mcp(session, body) {
+    const r = await fetch(`${stack.base}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${stack.token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...(session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    const msgs = (r.headers.get("content-type") ?? "").startsWith("text/event-stream")
+      ? text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)))
+      : text ? [JSON.parse(text)] : [];
+    return { status: r.status, session: r.headers.get("mcp-session-id"), msgs };
+  }
+
+  it("MCP: run waits with progress and returns the outputs; view_output is the image; a failure names the node", async () => {
+    const init = await mcp(null, {
+      jsonrpc: "2.0", id: 1, method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "runs-test", version: "1" } },
+    });
+    assert.equal(init.status, 200);
+    const sid = init.session;
+    assert.ok(sid);
+    await mcp(sid, { jsonrpc: "2.0", method: "notifications/initialized" });
+    const list = await mcp(sid, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const names = list.msgs[0].result.tools.map((t) => t.name);
+    for (const n of ["run", "get_run", "cancel_run", "view_output"]) assert.ok(names.includes(n), `${n} in ${names}`);
+
+    const refs = await build(invertGraph(80, 48, 0x00ff00));
+    const call = await mcp(sid, {
+      jsonrpc: "2.0", id: 3, method: "tools/call",
+      params: { name: "run", arguments: { canvas_id: CANVAS, wait_ms: 60000 }, _meta: { progressToken: "p1" } },
+    });
+    const progress = call.msgs.filter((m) => m.method === "notifications/progress");
+    const done = call.msgs.find((m) => m.id === 3);
+    assert.ok(done, JSON.stringify(call.msgs));
+    const res = done.result.structuredContent ?? JSON.parse(done.result.content[0].text);
+    assert.equal(res.status, "succeeded", JSON.stringify(res));
+    assert.equal(res.timed_out, false);
+    assert.ok(progress.length >= 1, `progress notifications: ${JSON.stringify(progress)}`);
+    assert.ok(progress.every((m, i) => i === 0 || m.params.progress > progress[i - 1].params.progress));
+    const out = res.outputs.find((o) => o.node_id === String(refs.save));
+    assert.ok(out, JSON.stringify(res));
+
+    const view = await mcp(sid, {
+      jsonrpc: "2.0", id: 4, method: "tools/call",
+      params: { name: "view_output", arguments: { prompt_id: res.prompt_id, node_id: out.node_id, index: out.index } },
+    });
+    const img = view.msgs[0].result.content.find((c) => c.type === "image");
+    assert.ok(img, JSON.stringify(view.msgs[0]).slice(0, 500));
+    assert.equal(img.mimeType, "image/png");
+    const png = decodePng(Buffer.from(img.data, "base64"));
+    assert.deepEqual([png.width, png.height], [80, 48]);
+
+    const bad = await build([
+      { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", title: "My checkpoint" },
+      { type: "create_node", node_type: "EmptyLatentImage", ref: "lat" },
+      { type: "create_node", node_type: "VAEDecode", ref: "dec" },
+      { type: "create_node", node_type: "SaveImage", ref: "save" },
+      { type: "connect", from_id: "lat", from_slot: 0, to_id: "dec", to_slot: 0 },
+      { type: "connect", from_id: "ckpt", from_slot: 2, to_id: "dec", to_slot: 1 },
+      { type: "connect", from_id: "dec", from_slot: 0, to_id: "save", to_slot: 0 },
+    ]);
+    const fail = await mcp(sid, {
+      jsonrpc: "2.0", id: 5, method: "tools/call",
+      params: { name: "run", arguments: { canvas_id: CANVAS } },
+    });
+    const fres = JSON.parse(fail.msgs.find((m) => m.id === 5).result.content[0].text);
+    assert.equal(fres.status, "failed", JSON.stringify(fres));
+    const fe = fres.failure.errors.find((e) => e.node_id === String(bad.ckpt));
+    assert.ok(fe, JSON.stringify(fres));
+    assert.equal(fe.title, "My checkpoint");
+    assert.equal(fe.input, "ckpt_name");
+    assert.ok(fres.hint);
+
+    const got = await mcp(sid, { jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "get_run", arguments: { prompt_id: res.prompt_id } } });
+    assert.equal(JSON.parse(got.msgs[0].result.content[0].text).status, "succeeded");
+    const none = await mcp(sid, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "get_run", arguments: { prompt_id: "nope" } } });
+    assert.equal(none.msgs[0].result.isError, true);
+  });
+
+  it("MCP: a run still going when wait_ms passes is a timed_out result", async () => {
+    const init = await mcp(null, {
+      jsonrpc: "2.0", id: 1, method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "runs-test", version: "1" } },
+    });
+    const sid = init.session;
+    await mcp(sid, { jsonrpc: "2.0", method: "notifications/initialized" });
+    await build(slowGraph(0x13579b, 4));
+    const call = await mcp(sid, {
+      jsonrpc: "2.0", id: 2, method: "tools/call",
+      params: { name: "run", arguments: { canvas_id: CANVAS, wait_ms: 1000 } },
+    });
+    const res = JSON.parse(call.msgs.find((m) => m.id === 2).result.content[0].text);
+    assert.equal(res.timed_out, true, JSON.stringify(res));
+    assert.ok(["queued", "running"].includes(res.status));
+    assert.match(res.hint, /get_run/);
+    // Not left running for the tests after this one.
+    const c = await post(stack, `/comfy/runs/${res.prompt_id}/cancel`, {});
+    assert.equal(c.status, 200, c.text);
+    await waitRun(res.prompt_id, (r) => ["RUN_STATUS_INTERRUPTED", "RUN_STATUS_CANCELLED"].includes(r.status), "timed-out run stopped");
+  });
+
   it("an interrupt ends a running run as interrupted; a queued one is cancelled", async () => {
     await build(slowGraph(0x112233));
     const q1 = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
