@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function rs(e) {
+function os(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const J = {}, Ze = [], tt = () => {
-}, Ii = () => !1, mn = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), yn = (e) => e.startsWith("onUpdate:"), he = Object.assign, Ti = (e, t) => {
+const G = {}, Ze = [], tt = () => {
+}, ki = () => !1, mn = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), yn = (e) => e.startsWith("onUpdate:"), he = Object.assign, Ii = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Ur = Object.prototype.hasOwnProperty, U = (e, t) => Ur.call(e, t), R = Array.isArray, We = (e) => Kt(e) === "[object Map]", rt = (e) => Kt(e) === "[object Set]", Es = (e) => Kt(e) === "[object Date]", W = (e) => typeof e == "function", X = (e) => typeof e == "string", Ee = (e) => typeof e == "symbol", z = (e) => e !== null && typeof e == "object", ki = (e) => (z(e) || W(e)) && W(e.then) && W(e.catch), Ei = Object.prototype.toString, Kt = (e) => Ei.call(e), qr = (e) => Kt(e).slice(8, -1), Oi = (e) => Kt(e) === "[object Object]", os = (e) => X(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Ot = /* @__PURE__ */ rs(
+}, qr = Object.prototype.hasOwnProperty, U = (e, t) => qr.call(e, t), R = Array.isArray, We = (e) => Kt(e) === "[object Map]", rt = (e) => Kt(e) === "[object Set]", Os = (e) => Kt(e) === "[object Date]", W = (e) => typeof e == "function", X = (e) => typeof e == "string", Ee = (e) => typeof e == "symbol", z = (e) => e !== null && typeof e == "object", Ei = (e) => (z(e) || W(e)) && W(e.then) && W(e.catch), Oi = Object.prototype.toString, Kt = (e) => Oi.call(e), Wr = (e) => Kt(e).slice(8, -1), Ni = (e) => Kt(e) === "[object Object]", ls = (e) => X(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, Ot = /* @__PURE__ */ os(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), _n = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Wr = /-\w/g, _e = /* @__PURE__ */ _n((e) => e.replace(Wr, (t) => t.slice(1).toUpperCase())), Kr = /\B([A-Z])/g, ot = /* @__PURE__ */ _n(
-  (e) => e.replace(Kr, "-$1").toLowerCase()
-), Ni = /* @__PURE__ */ _n((e) => e.charAt(0).toUpperCase() + e.slice(1)), On = /* @__PURE__ */ _n((e) => e ? `on${Ni(e)}` : ""), ke = (e, t) => !Object.is(e, t), tn = (e, ...t) => {
+}, Kr = /-\w/g, _e = /* @__PURE__ */ _n((e) => e.replace(Kr, (t) => t.slice(1).toUpperCase())), Hr = /\B([A-Z])/g, ot = /* @__PURE__ */ _n(
+  (e) => e.replace(Hr, "-$1").toLowerCase()
+), Mi = /* @__PURE__ */ _n((e) => e.charAt(0).toUpperCase() + e.slice(1)), On = /* @__PURE__ */ _n((e) => e ? `on${Mi(e)}` : ""), Ie = (e, t) => !Object.is(e, t), tn = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Mi = (e, t, n, s = !1) => {
+}, $i = (e, t, n, s = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const J = {}, Ze = [], tt = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let Os;
-const bn = () => Os || (Os = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let Ns;
+const bn = () => Ns || (Ns = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function wn(e) {
   if (R(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const s = e[n], i = X(s) ? Jr(s) : wn(s);
+      const s = e[n], i = X(s) ? zr(s) : wn(s);
       if (i)
         for (const r in i)
           t[r] = i[r];
@@ -46,12 +46,12 @@ function wn(e) {
   } else if (X(e) || z(e))
     return e;
 }
-const Hr = /;(?![^(]*\))/g, Br = /:([^]+)/, Gr = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Jr(e) {
+const Br = /;(?![^(]*\))/g, Jr = /:([^]+)/, Gr = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function zr(e) {
   const t = {};
-  return e.replace(Gr, (n) => n.startsWith("/*") ? "" : n).split(Hr).forEach((n) => {
+  return e.replace(Gr, (n) => n.startsWith("/*") ? "" : n).split(Br).forEach((n) => {
     if (n) {
-      const s = n.split(Br);
+      const s = n.split(Jr);
       s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
@@ -70,18 +70,18 @@ function Ae(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const zr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Yr = /* @__PURE__ */ rs(zr);
-function $i(e) {
+const Yr = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Xr = /* @__PURE__ */ os(Yr);
+function Di(e) {
   return !!e || e === "";
 }
-function Xr(e, t, n) {
+function Qr(e, t, n) {
   if (e.length !== t.length) return !1;
   let s = !0;
   for (let i = 0; s && i < e.length; i++)
     s = He(e[i], t[i], n);
   return s;
 }
-function Ns(e, t, n) {
+function Ms(e, t, n) {
   if (e.size !== t.size) return !1;
   const s = Array.from(t), i = new Uint8Array(s.length);
   for (const r of e) {
@@ -96,10 +96,10 @@ function Ns(e, t, n) {
   }
   return !0;
 }
-function Qr(e, t, n) {
+function Zr(e, t, n) {
   let s = We(e), i = We(t);
   if (s || i || (s = rt(e), i = rt(t), s || i))
-    return s && i ? Ns(e, t, n) : !1;
+    return s && i ? Ms(e, t, n) : !1;
   const r = Object.keys(e).length, o = Object.keys(t).length;
   if (r !== o)
     return !1;
@@ -110,7 +110,7 @@ function Qr(e, t, n) {
   }
   return String(e) === String(t);
 }
-function Ms(e, t, n, s) {
+function $s(e, t, n, s) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, r] = n;
   if (i.has(e) || r.has(t))
@@ -121,20 +121,20 @@ function Ms(e, t, n, s) {
 }
 function He(e, t, n) {
   if (e === t) return !0;
-  let s = Es(e), i = Es(t);
-  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Ee(e), i = Ee(t), s || i ? e === t : (s = R(e), i = R(t), s || i ? s && i ? Ms(e, t, n, Xr) : !1 : (s = z(e), i = z(t), s || i ? !s || !i ? !1 : Ms(e, t, n, Qr) : String(e) === String(t))));
+  let s = Os(e), i = Os(t);
+  return s || i ? s && i ? e.getTime() === t.getTime() : !1 : (s = Ee(e), i = Ee(t), s || i ? e === t : (s = R(e), i = R(t), s || i ? s && i ? $s(e, t, n, Qr) : !1 : (s = z(e), i = z(t), s || i ? !s || !i ? !1 : $s(e, t, n, Zr) : String(e) === String(t))));
 }
-function Zr(e, t) {
+function eo(e, t) {
   return e.findIndex((n) => He(n, t));
 }
-const Di = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ? "" : R(e) || z(e) && (e.toString === Ei || !W(e.toString)) ? Di(e) ? Q(e.value) : JSON.stringify(e, Ri, 2) : String(e), Ri = (e, t) => Di(t) ? Ri(e, t.value) : We(t) ? {
+const Ri = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ? "" : R(e) || z(e) && (e.toString === Oi || !W(e.toString)) ? Ri(e) ? Q(e.value) : JSON.stringify(e, Pi, 2) : String(e), Pi = (e, t) => Ri(t) ? Pi(e, t.value) : We(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [s, i], r) => (n[Nn(s, r) + " =>"] = i, n),
     {}
   )
 } : rt(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => Nn(n))
-} : Ee(t) ? Nn(t) : z(t) && !R(t) && !Oi(t) ? String(t) : t, Nn = (e, t = "") => {
+} : Ee(t) ? Nn(t) : z(t) && !R(t) && !Ni(t) ? String(t) : t, Nn = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const Di = (e) => !!(e && e.__v_isRef === !0), Q = (e) => X(e) ? e : e == null ?
   );
 };
 let te;
-class eo {
+class to {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && te && (te.active ? (this.parent = te, this.index = (te.scopes || (te.scopes = [])).push(
@@ -243,12 +243,12 @@ class eo {
     }
   }
 }
-function to() {
+function no() {
   return te;
 }
 let K;
 const Mn = /* @__PURE__ */ new WeakSet();
-class Pi {
+class Li {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, te && (te.active ? te.effects.push(this) : this.flags &= -2);
   }
@@ -262,25 +262,25 @@ class Pi {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ji(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Fi(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, $s(this), Fi(this);
+    this.flags |= 2, Ds(this), Vi(this);
     const t = K, n = be;
     K = this, be = !0;
     try {
       return this.fn();
     } finally {
-      Vi(this), K = t, be = n, this.flags &= -3;
+      Ui(this), K = t, be = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        as(t);
-      this.deps = this.depsTail = void 0, $s(this), this.onStop && this.onStop(), this.flags &= -2;
+        fs(t);
+      this.deps = this.depsTail = void 0, Ds(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -296,19 +296,19 @@ class Pi {
     return Gn(this);
   }
 }
-let Li = 0, Nt, Mt;
-function ji(e, t = !1) {
+let ji = 0, Nt, Mt;
+function Fi(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = Mt, Mt = e;
     return;
   }
   e.next = Nt, Nt = e;
 }
-function ls() {
-  Li++;
-}
 function cs() {
-  if (--Li > 0)
+  ji++;
+}
+function as() {
+  if (--ji > 0)
     return;
   if (Mt) {
     let t = Mt;
@@ -333,63 +333,63 @@ function cs() {
   }
   if (e) throw e;
 }
-function Fi(e) {
+function Vi(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function Vi(e) {
+function Ui(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const i = s.prevDep;
-    s.version === -1 ? (s === n && (n = i), as(s), no(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
+    s.version === -1 ? (s === n && (n = i), fs(s), so(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Gn(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (Ui(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (qi(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function Ui(e) {
+function qi(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ft) || (e.globalVersion = Ft, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gn(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = K, s = be;
   K = e, be = !0;
   try {
-    Fi(e);
+    Vi(e);
     const i = e.fn(e._value);
-    (t.version === 0 || ke(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || Ie(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    K = n, be = s, Vi(e), e.flags &= -3;
+    K = n, be = s, Ui(e), e.flags &= -3;
   }
 }
-function as(e, t = !1) {
+function fs(e, t = !1) {
   const { dep: n, prevSub: s, nextSub: i } = e;
   if (s && (s.nextSub = i, e.prevSub = void 0), i && (i.prevSub = s, e.nextSub = void 0), n.subs === e && (n.subs = s, !s && n.computed)) {
     n.computed.flags &= -5;
     for (let r = n.computed.deps; r; r = r.nextDep)
-      as(r, !0);
+      fs(r, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function no(e) {
+function so(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let be = !0;
-const qi = [];
+const Wi = [];
 function Be() {
-  qi.push(be), be = !1;
+  Wi.push(be), be = !1;
 }
-function Ge() {
-  const e = qi.pop();
+function Je() {
+  const e = Wi.pop();
   be = e === void 0 ? !0 : e;
 }
-function $s(e) {
+function Ds(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = K;
@@ -402,12 +402,12 @@ function $s(e) {
   }
 }
 let Ft = 0;
-class so {
+class io {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class fs {
+class us {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class fs {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== K)
-      n = this.activeLink = new so(K, this), K.deps ? (n.prevDep = K.depsTail, K.depsTail.nextDep = n, K.depsTail = n) : K.deps = K.depsTail = n, Wi(n);
+      n = this.activeLink = new io(K, this), K.deps ? (n.prevDep = K.depsTail, K.depsTail.nextDep = n, K.depsTail = n) : K.deps = K.depsTail = n, Ki(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
       s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = K.depsTail, n.nextDep = void 0, K.depsTail.nextDep = n, K.depsTail = n, K.deps === n && (K.deps = s);
@@ -428,44 +428,44 @@ class fs {
     this.version++, Ft++, this.notify(t);
   }
   notify(t) {
-    ls();
+    cs();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      cs();
+      as();
     }
   }
 }
-function Wi(e) {
+function Ki(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let s = t.deps; s; s = s.nextDep)
-        Wi(s);
+        Ki(s);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Jn = /* @__PURE__ */ new WeakMap(), nt = /* @__PURE__ */ Symbol(
+const zn = /* @__PURE__ */ new WeakMap(), nt = /* @__PURE__ */ Symbol(
   ""
-), zn = /* @__PURE__ */ Symbol(
+), Yn = /* @__PURE__ */ Symbol(
   ""
 ), Vt = /* @__PURE__ */ Symbol(
   ""
 );
 function se(e, t, n) {
   if (be && K) {
-    let s = Jn.get(e);
-    s || Jn.set(e, s = /* @__PURE__ */ new Map());
+    let s = zn.get(e);
+    s || zn.set(e, s = /* @__PURE__ */ new Map());
     let i = s.get(n);
-    i || (s.set(n, i = new fs()), i.map = s, i.key = n), i.track();
+    i || (s.set(n, i = new us()), i.map = s, i.key = n), i.track();
   }
 }
 function Pe(e, t, n, s, i, r) {
-  const o = Jn.get(e);
+  const o = zn.get(e);
   if (!o) {
     Ft++;
     return;
@@ -473,10 +473,10 @@ function Pe(e, t, n, s, i, r) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (ls(), t === "clear")
+  if (cs(), t === "clear")
     o.forEach(l);
   else {
-    const c = R(e), d = c && os(n);
+    const c = R(e), d = c && ls(n);
     if (c && n === "length") {
       const u = Number(s);
       o.forEach((p, C) => {
@@ -485,29 +485,29 @@ function Pe(e, t, n, s, i, r) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), d && l(o.get(Vt)), t) {
         case "add":
-          c ? d && l(o.get("length")) : (l(o.get(nt)), We(e) && l(o.get(zn)));
+          c ? d && l(o.get("length")) : (l(o.get(nt)), We(e) && l(o.get(Yn)));
           break;
         case "delete":
-          c || (l(o.get(nt)), We(e) && l(o.get(zn)));
+          c || (l(o.get(nt)), We(e) && l(o.get(Yn)));
           break;
         case "set":
           We(e) && l(o.get(nt));
           break;
       }
   }
-  cs();
+  as();
 }
 function at(e) {
   const t = /* @__PURE__ */ F(e);
-  return t === e || (se(t, "iterate", Vt), /* @__PURE__ */ de(e)) ? t : /* @__PURE__ */ Oe(e) ? /* @__PURE__ */ Ke(e) ? t.map((n) => Je(pe(n))) : t.map(Je) : t.map(pe);
+  return t === e || (se(t, "iterate", Vt), /* @__PURE__ */ de(e)) ? t : /* @__PURE__ */ Oe(e) ? /* @__PURE__ */ Ke(e) ? t.map((n) => Ge(pe(n))) : t.map(Ge) : t.map(pe);
 }
 function Sn(e) {
   return se(e = /* @__PURE__ */ F(e), "iterate", Vt), e;
 }
 function Ce(e, t) {
-  return /* @__PURE__ */ Oe(e) ? Je(/* @__PURE__ */ Ke(e) ? pe(t) : t) : pe(t);
+  return /* @__PURE__ */ Oe(e) ? Ge(/* @__PURE__ */ Ke(e) ? pe(t) : t) : pe(t);
 }
-const io = {
+const ro = {
   __proto__: null,
   [Symbol.iterator]() {
     return $n(this, Symbol.iterator, (e) => Ce(this, e));
@@ -586,10 +586,10 @@ const io = {
     return vt(this, "push", e);
   },
   reduce(e, ...t) {
-    return Rs(this, "reduce", e, t);
+    return Ps(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return Rs(this, "reduceRight", e, t);
+    return Ps(this, "reduceRight", e, t);
   },
   shift() {
     return vt(this, "shift");
@@ -622,7 +622,7 @@ function $n(e, t, n) {
   if (s !== e && !/* @__PURE__ */ de(e)) {
     if (r[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(r));
-      return o.next = () => Ds(r.next(), n), i !== Ki[t] && Object.defineProperties(o, {
+      return o.next = () => Rs(r.next(), n), i !== Hi[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = r.return;
@@ -637,17 +637,17 @@ function $n(e, t, n) {
         }
       }), o;
     }
-    r._next = r.next, r.next = () => Ds(r._next(), n);
+    r._next = r.next, r.next = () => Rs(r._next(), n);
   }
   return r;
 }
-function Ds(e, t) {
+function Rs(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Ki = Array.prototype;
+const Hi = Array.prototype;
 function $e(e, t, n, s, i, r) {
   const o = Sn(e), l = o !== e && !/* @__PURE__ */ de(e), c = o[t];
-  if (c !== Ki[t]) {
+  if (c !== Hi[t]) {
     const p = c.apply(e, r);
     return l ? pe(p) : p;
   }
@@ -660,7 +660,7 @@ function $e(e, t, n, s, i, r) {
   const u = c.call(o, d, s);
   return l && i ? i(u) : u;
 }
-function Rs(e, t, n, s) {
+function Ps(e, t, n, s) {
   const i = Sn(e), r = i !== e && !/* @__PURE__ */ de(e);
   let o = n, l = !1;
   i !== e && (r ? (l = s.length === 0, o = function(d, u, p) {
@@ -675,22 +675,22 @@ function Dn(e, t, n) {
   const s = /* @__PURE__ */ F(e);
   se(s, "iterate", Vt);
   const i = s[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ ps(n[0]) ? (n[0] = /* @__PURE__ */ F(n[0]), s[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ gs(n[0]) ? (n[0] = /* @__PURE__ */ F(n[0]), s[t](...n)) : i;
 }
 function vt(e, t, n = []) {
-  Be(), ls();
+  Be(), cs();
   const s = (/* @__PURE__ */ F(e))[t].apply(e, n);
-  return cs(), Ge(), s;
+  return as(), Je(), s;
 }
-const ro = /* @__PURE__ */ rs("__proto__,__v_isRef,__isVue"), Hi = /* @__PURE__ */ new Set(
+const oo = /* @__PURE__ */ os("__proto__,__v_isRef,__isVue"), Bi = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ee)
 );
-function oo(e) {
+function lo(e) {
   Ee(e) || (e = String(e));
   const t = /* @__PURE__ */ F(this);
   return se(t, "has", e), t.hasOwnProperty(e);
 }
-class Bi {
+class Ji {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class Bi {
     if (n === "__v_isShallow")
       return r;
     if (n === "__v_raw")
-      return s === (i ? r ? yo : Yi : r ? zi : Ji).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (i ? r ? _o : Xi : r ? Yi : zi).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
     const o = R(t);
     if (!i) {
       let c;
-      if (o && (c = io[n]))
+      if (o && (c = ro[n]))
         return c;
       if (n === "hasOwnProperty")
-        return oo;
+        return lo;
     }
     const l = Reflect.get(
       t,
@@ -723,22 +723,22 @@ class Bi {
       // its class methods
       /* @__PURE__ */ oe(t) ? t : s
     );
-    if ((Ee(n) ? Hi.has(n) : ro(n)) || (i || se(t, "get", n), r))
+    if ((Ee(n) ? Bi.has(n) : oo(n)) || (i || se(t, "get", n), r))
       return l;
     if (/* @__PURE__ */ oe(l)) {
-      const c = o && os(n) ? l : l.value;
-      return i && z(c) ? /* @__PURE__ */ Xn(c) : c;
+      const c = o && ls(n) ? l : l.value;
+      return i && z(c) ? /* @__PURE__ */ Qn(c) : c;
     }
-    return z(l) ? i ? /* @__PURE__ */ Xn(l) : /* @__PURE__ */ ds(l) : l;
+    return z(l) ? i ? /* @__PURE__ */ Qn(l) : /* @__PURE__ */ hs(l) : l;
   }
 }
-class Gi extends Bi {
+class Gi extends Ji {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, s, i) {
     let r = t[n];
-    const o = R(t) && os(n);
+    const o = R(t) && ls(n);
     if (!this._isShallow) {
       const d = /* @__PURE__ */ Oe(r);
       if (!/* @__PURE__ */ de(s) && !/* @__PURE__ */ Oe(s) && (r = /* @__PURE__ */ F(r), s = /* @__PURE__ */ F(s)), !o && /* @__PURE__ */ oe(r) && !/* @__PURE__ */ oe(s))
@@ -750,7 +750,7 @@ class Gi extends Bi {
       s,
       /* @__PURE__ */ oe(t) ? t : i
     );
-    return t === /* @__PURE__ */ F(i) && c && (l ? ke(s, r) && Pe(t, "set", n, s) : Pe(t, "add", n, s)), c;
+    return t === /* @__PURE__ */ F(i) && c && (l ? Ie(s, r) && Pe(t, "set", n, s) : Pe(t, "add", n, s)), c;
   }
   deleteProperty(t, n) {
     const s = U(t, n);
@@ -760,7 +760,7 @@ class Gi extends Bi {
   }
   has(t, n) {
     const s = Reflect.has(t, n);
-    return (!Ee(n) || !Hi.has(n)) && se(t, "has", n), s;
+    return (!Ee(n) || !Bi.has(n)) && se(t, "has", n), s;
   }
   ownKeys(t) {
     return se(
@@ -770,7 +770,7 @@ class Gi extends Bi {
     ), Reflect.ownKeys(t);
   }
 }
-class lo extends Bi {
+class co extends Ji {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class lo extends Bi {
     return !0;
   }
 }
-const co = /* @__PURE__ */ new Gi(), ao = /* @__PURE__ */ new lo(), fo = /* @__PURE__ */ new Gi(!0);
-const Yn = (e) => e, zt = (e) => Reflect.getPrototypeOf(e);
-function uo(e, t, n) {
+const ao = /* @__PURE__ */ new Gi(), fo = /* @__PURE__ */ new co(), uo = /* @__PURE__ */ new Gi(!0);
+const Xn = (e) => e, zt = (e) => Reflect.getPrototypeOf(e);
+function ho(e, t, n) {
   return function(...s) {
-    const i = this.__v_raw, r = /* @__PURE__ */ F(i), o = We(r), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, d = i[e](...s), u = n ? Yn : t ? Je : pe;
+    const i = this.__v_raw, r = /* @__PURE__ */ F(i), o = We(r), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, d = i[e](...s), u = n ? Xn : t ? Ge : pe;
     return !t && se(
       r,
       "iterate",
-      c ? zn : nt
+      c ? Yn : nt
     ), he(
       // inheriting all iterator properties
       Object.create(d),
@@ -811,12 +811,12 @@ function Yt(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function ho(e, t) {
+function po(e, t) {
   const n = {
     get(i) {
       const r = this.__v_raw, o = /* @__PURE__ */ F(r), l = /* @__PURE__ */ F(i);
-      e || (ke(i, l) && se(o, "get", i), se(o, "get", l));
-      const { has: c } = zt(o), d = t ? Yn : e ? Je : pe;
+      e || (Ie(i, l) && se(o, "get", i), se(o, "get", l));
+      const { has: c } = zt(o), d = t ? Xn : e ? Ge : pe;
       if (c.call(o, i))
         return d(r.get(i));
       if (c.call(o, l))
@@ -829,10 +829,10 @@ function ho(e, t) {
     },
     has(i) {
       const r = this.__v_raw, o = /* @__PURE__ */ F(r), l = /* @__PURE__ */ F(i);
-      return e || (ke(i, l) && se(o, "has", i), se(o, "has", l)), i === l ? r.has(i) : r.has(i) || r.has(l);
+      return e || (Ie(i, l) && se(o, "has", i), se(o, "has", l)), i === l ? r.has(i) : r.has(i) || r.has(l);
     },
     forEach(i, r) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ F(l), d = t ? Yn : e ? Je : pe;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ F(l), d = t ? Xn : e ? Ge : pe;
       return !e && se(c, "iterate", nt), l.forEach((u, p) => i.call(r, d(u), d(p), o));
     }
   };
@@ -846,7 +846,7 @@ function ho(e, t) {
     } : {
       add(i) {
         const r = /* @__PURE__ */ F(this), o = zt(r), l = /* @__PURE__ */ F(i), c = !t && !/* @__PURE__ */ de(i) && !/* @__PURE__ */ Oe(i) ? l : i;
-        return o.has.call(r, c) || ke(i, c) && o.has.call(r, i) || ke(l, c) && o.has.call(r, l) || (r.add(c), Pe(r, "add", c, c)), this;
+        return o.has.call(r, c) || Ie(i, c) && o.has.call(r, i) || Ie(l, c) && o.has.call(r, l) || (r.add(c), Pe(r, "add", c, c)), this;
       },
       set(i, r) {
         !t && !/* @__PURE__ */ de(r) && !/* @__PURE__ */ Oe(r) && (r = /* @__PURE__ */ F(r));
@@ -854,7 +854,7 @@ function ho(e, t) {
         let d = l.call(o, i);
         d || (i = /* @__PURE__ */ F(i), d = l.call(o, i));
         const u = c.call(o, i);
-        return o.set(i, r), d ? ke(r, u) && Pe(o, "set", i, r) : Pe(o, "add", i, r), this;
+        return o.set(i, r), d ? Ie(r, u) && Pe(o, "set", i, r) : Pe(o, "add", i, r), this;
       },
       delete(i) {
         const r = /* @__PURE__ */ F(this), { has: o, get: l } = zt(r);
@@ -879,26 +879,26 @@ function ho(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = uo(i, e, t);
+    n[i] = ho(i, e, t);
   }), n;
 }
-function us(e, t) {
-  const n = ho(e, t);
+function ds(e, t) {
+  const n = po(e, t);
   return (s, i, r) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? s : Reflect.get(
     U(n, i) && i in s ? n : s,
     i,
     r
   );
 }
-const po = {
-  get: /* @__PURE__ */ us(!1, !1)
-}, go = {
-  get: /* @__PURE__ */ us(!1, !0)
+const go = {
+  get: /* @__PURE__ */ ds(!1, !1)
 }, mo = {
-  get: /* @__PURE__ */ us(!0, !1)
+  get: /* @__PURE__ */ ds(!1, !0)
+}, yo = {
+  get: /* @__PURE__ */ ds(!0, !1)
 };
-const Ji = /* @__PURE__ */ new WeakMap(), zi = /* @__PURE__ */ new WeakMap(), Yi = /* @__PURE__ */ new WeakMap(), yo = /* @__PURE__ */ new WeakMap();
-function _o(e) {
+const zi = /* @__PURE__ */ new WeakMap(), Yi = /* @__PURE__ */ new WeakMap(), Xi = /* @__PURE__ */ new WeakMap(), _o = /* @__PURE__ */ new WeakMap();
+function bo(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function _o(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ds(e) {
-  return /* @__PURE__ */ Oe(e) ? e : hs(
+function hs(e) {
+  return /* @__PURE__ */ Oe(e) ? e : ps(
     e,
     !1,
-    co,
-    po,
-    Ji
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function bo(e) {
-  return hs(
-    e,
-    !1,
-    fo,
+    ao,
     go,
     zi
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Xn(e) {
-  return hs(
+function wo(e) {
+  return ps(
     e,
-    !0,
-    ao,
+    !1,
+    uo,
     mo,
     Yi
   );
 }
-function hs(e, t, n, s, i) {
+// @__NO_SIDE_EFFECTS__
+function Qn(e) {
+  return ps(
+    e,
+    !0,
+    fo,
+    yo,
+    Xi
+  );
+}
+function ps(e, t, n, s, i) {
   if (!z(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const r = i.get(e);
   if (r)
     return r;
-  const o = _o(qr(e));
+  const o = bo(Wr(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -970,7 +970,7 @@ function de(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function ps(e) {
+function gs(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,49 +978,49 @@ function F(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ F(t) : e;
 }
-function wo(e) {
-  return !U(e, "__v_skip") && Object.isExtensible(e) && Mi(e, "__v_skip", !0), e;
+function So(e) {
+  return !U(e, "__v_skip") && Object.isExtensible(e) && $i(e, "__v_skip", !0), e;
 }
-const pe = (e) => z(e) ? /* @__PURE__ */ ds(e) : e, Je = (e) => z(e) ? /* @__PURE__ */ Xn(e) : e;
+const pe = (e) => z(e) ? /* @__PURE__ */ hs(e) : e, Ge = (e) => z(e) ? /* @__PURE__ */ Qn(e) : e;
 // @__NO_SIDE_EFFECTS__
 function oe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function Ps(e) {
-  return So(e, !1);
+function Ls(e) {
+  return xo(e, !1);
 }
-function So(e, t) {
-  return /* @__PURE__ */ oe(e) ? e : new xo(e, t);
+function xo(e, t) {
+  return /* @__PURE__ */ oe(e) ? e : new vo(e, t);
 }
-class xo {
+class vo {
   constructor(t, n) {
-    this.dep = new fs(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ F(t), this._value = n ? t : pe(t), this.__v_isShallow = n;
+    this.dep = new us(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ F(t), this._value = n ? t : pe(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
     const n = this._rawValue, s = this.__v_isShallow || /* @__PURE__ */ de(t) || /* @__PURE__ */ Oe(t);
-    t = s ? t : /* @__PURE__ */ F(t), ke(t, n) && (this._rawValue = t, this._value = s ? t : pe(t), this.dep.trigger());
+    t = s ? t : /* @__PURE__ */ F(t), Ie(t, n) && (this._rawValue = t, this._value = s ? t : pe(t), this.dep.trigger());
   }
 }
 function N(e) {
   return /* @__PURE__ */ oe(e) ? e.value : e;
 }
-const vo = {
+const Ao = {
   get: (e, t, n) => t === "__v_raw" ? e : N(Reflect.get(e, t, n)),
   set: (e, t, n, s) => {
     const i = e[t];
     return /* @__PURE__ */ oe(i) && !/* @__PURE__ */ oe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, s);
   }
 };
-function Xi(e) {
-  return /* @__PURE__ */ Ke(e) ? e : new Proxy(e, vo);
+function Qi(e) {
+  return /* @__PURE__ */ Ke(e) ? e : new Proxy(e, Ao);
 }
-class Ao {
+class Co {
   constructor(t, n, s) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new fs(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ft - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new us(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ft - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
   /**
    * @internal
@@ -1028,33 +1028,33 @@ class Ao {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     K !== this)
-      return ji(this, !0), !0;
+      return Fi(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return Ui(this), t && (t.version = this.dep.version), this._value;
+    return qi(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Co(e, t, n = !1) {
+function To(e, t, n = !1) {
   let s, i;
-  return W(e) ? s = e : (s = e.get, i = e.set), new Ao(s, i, n);
+  return W(e) ? s = e : (s = e.get, i = e.set), new Co(s, i, n);
 }
 const Xt = {}, on = /* @__PURE__ */ new WeakMap();
 let Xe;
-function Io(e, t = !1, n = Xe) {
+function ko(e, t = !1, n = Xe) {
   if (n) {
     let s = on.get(n);
     s || on.set(n, s = []), s.push(e);
   }
 }
-function To(e, t, n = J) {
+function Io(e, t, n = G) {
   const { immediate: s, deep: i, once: r, scheduler: o, augmentJob: l, call: c } = n, d = ($) => i ? $ : /* @__PURE__ */ de($) || i === !1 || i === 0 ? Le($, 1) : Le($);
-  let u, p, C, T, O = !1, I = !1;
-  if (/* @__PURE__ */ oe(e) ? (p = () => e.value, O = /* @__PURE__ */ de(e)) : /* @__PURE__ */ Ke(e) ? (p = () => d(e), O = !0) : R(e) ? (I = !0, O = e.some(($) => /* @__PURE__ */ Ke($) || /* @__PURE__ */ de($)), p = () => e.map(($) => {
+  let u, p, C, k, O = !1, T = !1;
+  if (/* @__PURE__ */ oe(e) ? (p = () => e.value, O = /* @__PURE__ */ de(e)) : /* @__PURE__ */ Ke(e) ? (p = () => d(e), O = !0) : R(e) ? (T = !0, O = e.some(($) => /* @__PURE__ */ Ke($) || /* @__PURE__ */ de($)), p = () => e.map(($) => {
     if (/* @__PURE__ */ oe($))
       return $.value;
     if (/* @__PURE__ */ Ke($))
@@ -1067,13 +1067,13 @@ function To(e, t, n = J) {
       try {
         C();
       } finally {
-        Ge();
+        Je();
       }
     }
     const $ = Xe;
     Xe = u;
     try {
-      return c ? c(e, 3, [T]) : e(T);
+      return c ? c(e, 3, [k]) : e(k);
     } finally {
       Xe = $;
     }
@@ -1081,8 +1081,8 @@ function To(e, t, n = J) {
     const $ = p, ne = i === !0 ? 1 / 0 : i;
     p = () => Le($(), ne);
   }
-  const v = to(), w = () => {
-    u.stop(), v && v.active && Ti(v.effects, u);
+  const v = no(), w = () => {
+    u.stop(), v && v.active && Ii(v.effects, u);
   };
   if (r && t) {
     const $ = t;
@@ -1094,12 +1094,12 @@ function To(e, t, n = J) {
       }
     };
   }
-  let M = I ? new Array(e.length).fill(Xt) : Xt;
+  let M = T ? new Array(e.length).fill(Xt) : Xt;
   const B = ($) => {
     if (!(!(u.flags & 1) || !u.dirty && !$))
       if (t) {
         const ne = u.run();
-        if ($ || i || O || (I ? ne.some((lt, Ue) => ke(lt, M[Ue])) : ke(ne, M))) {
+        if ($ || i || O || (T ? ne.some((lt, Ue) => Ie(lt, M[Ue])) : Ie(ne, M))) {
           const lt = Xe;
           Be();
           try {
@@ -1107,21 +1107,21 @@ function To(e, t, n = J) {
             const Ue = [
               ne,
               // pass undefined as the old value when it's changed for the first time
-              M === Xt ? void 0 : I && M[0] === Xt ? [] : M,
-              T
+              M === Xt ? void 0 : T && M[0] === Xt ? [] : M,
+              k
             ];
             M = ne, c ? c(t, 3, Ue) : (
               // @ts-expect-error
               t(...Ue)
             );
           } finally {
-            Xe = lt, Ge();
+            Xe = lt, Je();
           }
         }
       } else
         u.run();
   };
-  return l && l(B), u = new Pi(p), u.scheduler = o ? () => o(B, !1) : B, T = ($) => Io($, !1, u), C = u.onStop = () => {
+  return l && l(B), u = new Li(p), u.scheduler = o ? () => o(B, !1) : B, k = ($) => ko($, !1, u), C = u.onStop = () => {
     const $ = on.get(u);
     if ($) {
       if (c)
@@ -1144,7 +1144,7 @@ function Le(e, t = 1 / 0, n) {
     e.forEach((s) => {
       Le(s, t, n);
     });
-  else if (Oi(e)) {
+  else if (Ni(e)) {
     for (const s in e)
       Le(e[s], t, n);
     for (const s of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Bt(e, t, n, s) {
 function Ve(e, t, n, s) {
   if (W(e)) {
     const i = Bt(e, t, n, s);
-    return i && ki(i) && i.catch((r) => {
+    return i && Ei(i) && i.catch((r) => {
       xn(r, t, n, void 0, !0);
     }), i;
   }
@@ -1174,7 +1174,7 @@ function Ve(e, t, n, s) {
   }
 }
 function xn(e, t, n, s = !0, i = !1) {
-  const r = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || J;
+  const r = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || G;
   if (t) {
     let c = t.parent;
     const d = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1194,28 +1194,28 @@ function xn(e, t, n, s = !0, i = !1) {
         e,
         d,
         u
-      ]), Ge();
+      ]), Je();
       return;
     }
   }
-  ko(e, n, r, s, l);
+  Eo(e, n, r, s, l);
 }
-function ko(e, t, n, s = !0, i = !1) {
+function Eo(e, t, n, s = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
 const re = [];
 let ye = -1;
-const Ie = [];
+const Te = [];
 let qe = null, pt = 0;
-const Qi = /* @__PURE__ */ Promise.resolve();
+const Zi = /* @__PURE__ */ Promise.resolve();
 let ln = null;
 function cn(e) {
-  const t = ln || Qi;
+  const t = ln || Zi;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Eo(e) {
+function Oo(e) {
   let t = ye + 1, n = re.length;
   for (; t < n; ) {
     const s = t + n >>> 1, i = re[s], r = Ut(i);
@@ -1223,25 +1223,25 @@ function Eo(e) {
   }
   return t;
 }
-function gs(e) {
+function ms(e) {
   if (!(e.flags & 1)) {
     const t = Ut(e), n = re[re.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Ut(n) ? re.push(e) : re.splice(Eo(t), 0, e), e.flags |= 1, Zi();
+    !(e.flags & 2) && t >= Ut(n) ? re.push(e) : re.splice(Oo(t), 0, e), e.flags |= 1, er();
   }
 }
-function Zi() {
-  ln || (ln = Qi.then(nr));
+function er() {
+  ln || (ln = Zi.then(sr));
 }
-function Oo(e) {
+function No(e) {
   if (!R(e))
-    qe && e.id === -1 ? qe.splice(pt + 1, 0, e) : e.flags & 1 || (Ie.push(e), e.flags |= 1);
+    qe && e.id === -1 ? qe.splice(pt + 1, 0, e) : e.flags & 1 || (Te.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Ie.push(e[t]);
-  Zi();
+      Te.push(e[t]);
+  er();
 }
-function er(e, t, n, s = ye + 1) {
+function tr(e, t, n, s = ye + 1) {
   for (; s < re.length; s++) {
     const i = re[s];
     if (i && i.flags & 2) {
@@ -1251,18 +1251,18 @@ function er(e, t, n, s = ye + 1) {
     }
   }
 }
-function tr(e, t, n = 0) {
-  if (Ie.length) {
-    let s = Ie, i = 0;
+function nr(e, t, n = 0) {
+  if (Te.length) {
+    let s = Te, i = 0;
     if (t) {
       s = [];
-      for (let o = 0; o < Ie.length; o++) {
-        const l = Ie[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ie[i++] = l : s.push(l);
+      for (let o = 0; o < Te.length; o++) {
+        const l = Te[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Te[i++] = l : s.push(l);
       }
     }
     const r = [...new Set(s)].sort((o, l) => Ut(o) - Ut(l));
-    if (Ie.length = i, qe) {
+    if (Te.length = i, qe) {
       for (let o = 0; o < r.length; o++)
         qe.push(r[o]);
       return;
@@ -1275,21 +1275,21 @@ function tr(e, t, n = 0) {
   }
 }
 let Rn = !1;
-function No(e, t) {
+function Mo(e, t) {
   if (Rn) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Ie);
+  const n = t === void 0 ? void 0 : new Set(Te);
   e(), Rn = !0;
   try {
-    er(void 0, t), tr(void 0, n, t);
+    tr(void 0, t), nr(void 0, n, t);
   } finally {
     Rn = !1;
   }
 }
 const Ut = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function nr(e) {
+function sr(e) {
   try {
     for (ye = 0; ye < re.length; ye++) {
       const t = re[ye];
@@ -1304,26 +1304,26 @@ function nr(e) {
       const t = re[ye];
       t && (t.flags &= -2);
     }
-    ye = -1, re.length = 0, tr(), ln = null, (re.length || Ie.length) && nr();
+    ye = -1, re.length = 0, nr(), ln = null, (re.length || Te.length) && sr();
   }
 }
-let ue = null, sr = null;
+let ue = null, ir = null;
 function an(e) {
   const t = ue;
-  return ue = e, sr = e && e.type.__scopeId || null, t;
+  return ue = e, ir = e && e.type.__scopeId || null, t;
 }
-function Mo(e, t = ue, n) {
+function $o(e, t = ue, n) {
   if (!t || e._n)
     return e;
   const s = (...i) => {
-    s._d && Ks(-1);
+    s._d && Hs(-1);
     const r = an(t), o = st.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = st.length; c > o; c--) br();
-      an(r), s._d && Ks(1);
+      for (let c = st.length; c > o; c--) wr();
+      an(r), s._d && Hs(1);
     }
     return l;
   };
@@ -1332,9 +1332,9 @@ function Mo(e, t = ue, n) {
 function ft(e, t) {
   if (ue === null)
     return e;
-  const n = In(ue), s = e.dirs || (e.dirs = []);
+  const n = Tn(ue), s = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [r, o, l, c = J] = t[i];
+    let [r, o, l, c = G] = t[i];
     r && (W(r) && (r = {
       mounted: r,
       updated: r
@@ -1370,11 +1370,11 @@ function ze(e, t, n, s) {
       c,
       i,
       t
-    ]), Ge());
+    ]), Je());
   }
 }
-function $o(e, t, n = !1) {
-  const s = ml();
+function Do(e, t, n = !1) {
+  const s = yl();
   if (s || mt) {
     let i = mt ? mt._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
     if (i && e in i)
@@ -1383,38 +1383,38 @@ function $o(e, t, n = !1) {
       return n && W(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Do = /* @__PURE__ */ Symbol.for("v-scx"), Ro = () => $o(Do);
-function Ls(e, t, n) {
-  return Po(e, t, n);
+const Ro = /* @__PURE__ */ Symbol.for("v-scx"), Po = () => Do(Ro);
+function js(e, t, n) {
+  return Lo(e, t, n);
 }
-function Po(e, t, n = J) {
+function Lo(e, t, n = G) {
   const { immediate: s, deep: i, flush: r, once: o } = n, l = he({}, n), c = t && s || !t && r !== "post";
   let d;
   if (hn) {
     if (r === "sync") {
-      const T = Ro();
-      d = T.__watcherHandles || (T.__watcherHandles = []);
+      const k = Po();
+      d = k.__watcherHandles || (k.__watcherHandles = []);
     } else if (!c) {
-      const T = () => {
+      const k = () => {
       };
-      return T.stop = tt, T.resume = tt, T.pause = tt, T;
+      return k.stop = tt, k.resume = tt, k.pause = tt, k;
     }
   }
   const u = bt;
-  l.call = (T, O, I) => Ve(T, u, O, I);
+  l.call = (k, O, T) => Ve(k, u, O, T);
   let p = !1;
-  r === "post" ? l.scheduler = (T) => {
-    T.i = u, ie(T, u && u.suspense);
-  } : r !== "sync" && (p = !0, l.scheduler = (T, O) => {
-    O ? T() : gs(T);
-  }), l.augmentJob = (T) => {
-    t && (T.flags |= 4), p && (T.flags |= 2, u && (T.id = u.uid, T.i = u));
+  r === "post" ? l.scheduler = (k) => {
+    k.i = u, ie(k, u && u.suspense);
+  } : r !== "sync" && (p = !0, l.scheduler = (k, O) => {
+    O ? k() : ms(k);
+  }), l.augmentJob = (k) => {
+    t && (k.flags |= 4), p && (k.flags |= 2, u && (k.id = u.uid, k.i = u));
   };
-  const C = To(e, t, l);
+  const C = Io(e, t, l);
   return hn && (d ? d.push(C) : c && C()), C;
 }
-const Lo = /* @__PURE__ */ Symbol("_vte"), vn = (e) => e.__isTeleport, Pn = /* @__PURE__ */ Symbol("_leaveCb");
-function jo(e) {
+const jo = /* @__PURE__ */ Symbol("_vte"), vn = (e) => e.__isTeleport, Pn = /* @__PURE__ */ Symbol("_leaveCb");
+function Fo(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1425,9 +1425,9 @@ function jo(e) {
   }
   return t;
 }
-function ir(e) {
-  if (!rr(e))
-    return vn(e.type) && e.children ? jo(e.children) : e;
+function rr(e) {
+  if (!or(e))
+    return vn(e.type) && e.children ? Fo(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1443,7 +1443,7 @@ function $t(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     $t(
-      vn(n.type) && ir(n) || n,
+      vn(n.type) && rr(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1454,24 +1454,24 @@ function $t(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === Z && R(e.children)) {
-    const n = lr(e.children, !1);
+    const n = cr(e.children, !1);
     n && $t(n, t);
   }
 }
-function Qn(e) {
+function Zn(e) {
   if (e.component)
-    return Qn(e.component.subTree);
+    return Zn(e.component.subTree);
   if (e.type === Z) {
-    const t = R(e.children) && lr(e.children, !1);
-    return t ? Qn(t) : void 0;
+    const t = R(e.children) && cr(e.children, !1);
+    return t ? Zn(t) : void 0;
   }
   if (e.type !== we)
     return e;
 }
-function Fo(e) {
+function Vo(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function js(e, t) {
+function Fs(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
@@ -1479,8 +1479,8 @@ const fn = /* @__PURE__ */ new WeakMap();
 function Dt(e, t, n, s, i = !1) {
   if (R(e)) {
     e.forEach(
-      (I, v) => Dt(
-        I,
+      (T, v) => Dt(
+        T,
         t && (R(t) ? t[v] : t),
         n,
         s,
@@ -1493,34 +1493,34 @@ function Dt(e, t, n, s, i = !1) {
     s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Dt(e, t, n, s.component.subTree);
     return;
   }
-  const r = s.shapeFlag & 4 ? In(s.component) : s.el, o = i ? null : r, { i: l, r: c } = e, d = t && t.r, u = l.refs === J ? l.refs = {} : l.refs, p = l.setupState, C = /* @__PURE__ */ F(p), T = p === J ? Ii : (I) => js(u, I) ? !1 : U(C, I), O = (I, v) => !(v && js(u, v));
+  const r = s.shapeFlag & 4 ? Tn(s.component) : s.el, o = i ? null : r, { i: l, r: c } = e, d = t && t.r, u = l.refs === G ? l.refs = {} : l.refs, p = l.setupState, C = /* @__PURE__ */ F(p), k = p === G ? ki : (T) => Fs(u, T) ? !1 : U(C, T), O = (T, v) => !(v && Fs(u, v));
   if (d != null && d !== c) {
-    if (Fs(t), X(d))
-      u[d] = null, T(d) && (p[d] = null);
+    if (Vs(t), X(d))
+      u[d] = null, k(d) && (p[d] = null);
     else if (/* @__PURE__ */ oe(d)) {
-      const I = t;
-      O(d, I.k) && (d.value = null), I.k && (u[I.k] = null);
+      const T = t;
+      O(d, T.k) && (d.value = null), T.k && (u[T.k] = null);
     }
   }
   if (W(c))
     Bt(c, l, 12, [o, u]);
   else {
-    const I = X(c), v = /* @__PURE__ */ oe(c);
-    if (I || v) {
+    const T = X(c), v = /* @__PURE__ */ oe(c);
+    if (T || v) {
       const w = () => {
         if (e.f) {
-          const M = I ? T(c) ? p[c] : u[c] : O() || !e.k ? c.value : u[e.k];
+          const M = T ? k(c) ? p[c] : u[c] : O() || !e.k ? c.value : u[e.k];
           if (i)
-            R(M) && Ti(M, r);
+            R(M) && Ii(M, r);
           else if (R(M))
             M.includes(r) || M.push(r);
-          else if (I)
-            u[c] = [r], T(c) && (p[c] = u[c]);
+          else if (T)
+            u[c] = [r], k(c) && (p[c] = u[c]);
           else {
             const B = [r];
             O(c, e.k) && (c.value = B), e.k && (u[e.k] = B);
           }
-        } else I ? (u[c] = o, T(c) && (p[c] = o)) : v && (O(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else T ? (u[c] = o, k(c) && (p[c] = o)) : v && (O(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const M = () => {
@@ -1528,17 +1528,17 @@ function Dt(e, t, n, s, i = !1) {
         };
         M.id = -1, fn.set(e, M), ie(M, n);
       } else
-        Fs(e), w();
+        Vs(e), w();
     }
   }
 }
-function Fs(e) {
+function Vs(e) {
   const t = fn.get(e);
   t && (t.flags |= 8, fn.delete(e));
 }
 bn().requestIdleCallback;
 bn().cancelIdleCallback;
-const Rt = (e) => !!e.type.__asyncLoader, rr = (e) => e.type.__isKeepAlive, Vo = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rt = (e) => !!e.type.__asyncLoader, or = (e) => e.type.__isKeepAlive, Uo = /* @__PURE__ */ Symbol.for("v-ndc");
 function ut(e, t, n, s) {
   let i;
   const r = n, o = R(e);
@@ -1548,7 +1548,7 @@ function ut(e, t, n, s) {
     l && (c = !/* @__PURE__ */ de(e), d = /* @__PURE__ */ Oe(e), e = Sn(e)), i = new Array(e.length);
     for (let u = 0, p = e.length; u < p; u++)
       i[u] = t(
-        c ? d ? Je(pe(e[u])) : pe(e[u]) : e[u],
+        c ? d ? Ge(pe(e[u])) : pe(e[u]) : e[u],
         u,
         void 0,
         r
@@ -1579,7 +1579,7 @@ function ut(e, t, n, s) {
     i = [];
   return i;
 }
-const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
+const es = (e) => e ? Cr(e) ? Tn(e) : es(e.parent) : null, Pt = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ he(/* @__PURE__ */ Object.create(null), {
@@ -1590,18 +1590,18 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => Zn(e.parent),
-    $root: (e) => Zn(e.root),
+    $parent: (e) => es(e.parent),
+    $root: (e) => es(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      gs(e.update);
+      ms(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = cn.bind(e.proxy)),
     $watch: (e) => tt
   })
-), Ln = (e, t) => e !== J && !e.__isScriptSetup && U(e, t), Uo = {
+), Ln = (e, t) => e !== G && !e.__isScriptSetup && U(e, t), qo = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1624,7 +1624,7 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
           return o[t] = 1, s[t];
         if (U(r, t))
           return o[t] = 3, r[t];
-        if (n !== J && U(n, t))
+        if (n !== G && U(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
@@ -1638,7 +1638,7 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== J && U(n, t))
+    if (n !== G && U(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
@@ -1660,11 +1660,11 @@ const Zn = (e) => e ? Ar(e) ? In(e) : Zn(e.parent) : null, Pt = (
     return n.get != null ? e._.accessCache[t] = 0 : U(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function or() {
+function lr() {
   return {
     app: null,
     config: {
-      isNativeTag: Ii,
+      isNativeTag: ki,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1681,20 +1681,20 @@ function or() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let qo = 0;
-function Wo(e, t) {
+let Wo = 0;
+function Ko(e, t) {
   return function(s, i = null) {
     W(s) || (s = he({}, s)), i != null && !z(i) && (i = null);
-    const r = or(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const r = lr(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const d = r.app = {
-      _uid: qo++,
+      _uid: Wo++,
       _component: s,
       _props: i,
       _container: null,
       _context: r,
       _instance: null,
-      version: xl,
+      version: vl,
       get config() {
         return r.config;
       },
@@ -1714,8 +1714,8 @@ function Wo(e, t) {
       },
       mount(u, p, C) {
         if (!c) {
-          const T = d._ceVNode || Fe(s, i);
-          return T.appContext = r, C === !0 ? C = "svg" : C === !1 && (C = void 0), e(T, u, C), c = !0, d._container = u, u.__vue_app__ = d, In(T.component);
+          const k = d._ceVNode || Fe(s, i);
+          return k.appContext = r, C === !0 ? C = "svg" : C === !1 && (C = void 0), e(k, u, C), c = !0, d._container = u, u.__vue_app__ = d, Tn(k.component);
         }
       },
       onUnmount(u) {
@@ -1745,12 +1745,12 @@ function Wo(e, t) {
   };
 }
 let mt = null;
-const Ko = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_e(t)}Modifiers`] || e[`${ot(t)}Modifiers`];
-function Ho(e, t, ...n) {
+const Ho = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_e(t)}Modifiers`] || e[`${ot(t)}Modifiers`];
+function Bo(e, t, ...n) {
   if (e.isUnmounted) return;
-  const s = e.vnode.props || J;
+  const s = e.vnode.props || G;
   let i = n;
-  const r = t.startsWith("update:"), o = r && Ko(s, t.slice(7));
+  const r = t.startsWith("update:"), o = r && Ho(s, t.slice(7));
   o && (o.trim && (i = n.map((u) => X(u) ? u.trim() : u)), o.number && (i = i.map(Ht)));
   let l, c = s[l = On(t)] || // also try camelCase event handler (#2249)
   s[l = On(_e(t))];
@@ -1774,7 +1774,7 @@ function Ho(e, t, ...n) {
     );
   }
 }
-function Bo(e, t, n = !1) {
+function Jo(e, t, n = !1) {
   const s = t.emitsCache, i = s.get(e);
   if (i !== void 0)
     return i;
@@ -1785,7 +1785,7 @@ function Bo(e, t, n = !1) {
 function An(e, t) {
   return !e || !mn(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), U(e, t[0].toLowerCase() + t.slice(1)) || U(e, ot(t)) || U(e, t));
 }
-function Vs(e) {
+function Us(e) {
   const {
     type: t,
     vnode: n,
@@ -1799,28 +1799,28 @@ function Vs(e) {
     renderCache: u,
     props: p,
     data: C,
-    setupState: T,
+    setupState: k,
     ctx: O,
-    inheritAttrs: I
+    inheritAttrs: T
   } = e, v = an(e);
   let w, M;
   try {
     if (n.shapeFlag & 4) {
       const $ = i || s, ne = $;
-      w = Te(
+      w = ke(
         d.call(
           ne,
           $,
           u,
           p,
-          T,
+          k,
           C,
           O
         )
       ), M = l;
     } else {
       const $ = t;
-      w = Te(
+      w = ke(
         $.length > 1 ? $(
           p,
           { attrs: l, slots: o, emit: c }
@@ -1834,24 +1834,24 @@ function Vs(e) {
     st.length = 0, xn($, e, 1), w = Fe(we);
   }
   let B = w;
-  if (M && I !== !1) {
+  if (M && T !== !1) {
     const $ = Object.keys(M), { shapeFlag: ne } = B;
-    $.length && ne & 7 && (r && $.some(yn) && (M = Jo(
+    $.length && ne & 7 && (r && $.some(yn) && (M = zo(
       M,
       r
     )), B = _t(B, M, !1, !0));
   }
   if (n.dirs && (B = _t(B, null, !1, !0), B.dirs = B.dirs ? B.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const $ = vn(B.type) && ir(B) || B;
+    const $ = vn(B.type) && rr(B) || B;
     $t($, n.transition);
   }
   return w = B, an(v), w;
 }
-function lr(e, t = !0) {
+function cr(e, t = !0) {
   let n;
   for (let s = 0; s < e.length; s++) {
     const i = e[s];
-    if (_s(i)) {
+    if (bs(i)) {
       if (i.type !== we || i.children === "v-if") {
         if (n)
           return;
@@ -1867,13 +1867,13 @@ const Go = (e) => {
   for (const n in e)
     (n === "class" || n === "style" || mn(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Jo = (e, t) => {
+}, zo = (e, t) => {
   const n = {};
   for (const s in e)
     (!yn(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function zo(e, t, n) {
+function Yo(e, t, n) {
   const { props: s, children: i, component: r } = e, { props: o, children: l, patchFlag: c } = t, d = r.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -1881,35 +1881,35 @@ function zo(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return s ? Us(s, o, d) : !!o;
+      return s ? qs(s, o, d) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let p = 0; p < u.length; p++) {
         const C = u[p];
-        if (cr(o, s, C) && !An(d, C))
+        if (ar(o, s, C) && !An(d, C))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? Us(s, o, d) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? qs(s, o, d) : !0 : !!o;
   return !1;
 }
-function Us(e, t, n) {
+function qs(e, t, n) {
   const s = Object.keys(t);
   if (s.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < s.length; i++) {
     const r = s[i];
-    if (!U(e, r) || cr(t, e, r) && !An(n, r))
+    if (!U(e, r) || ar(t, e, r) && !An(n, r))
       return !0;
   }
   return !1;
 }
-function cr(e, t, n) {
+function ar(e, t, n) {
   const s = e[n], i = t[n];
   return n === "style" && z(s) && z(i) ? !He(s, i) : s !== i;
 }
-function Yo({ vnode: e, parent: t, suspense: n }, s) {
+function Xo({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = s, e = i), i === e)
@@ -1919,15 +1919,15 @@ function Yo({ vnode: e, parent: t, suspense: n }, s) {
   }
   n && n.activeBranch === e && (n.vnode.el = s);
 }
-const ar = {}, fr = () => Object.create(ar), ur = (e) => Object.getPrototypeOf(e) === ar;
-function Xo(e, t, n, s = !1) {
-  const i = {}, r = fr();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), dr(e, t, i, r);
+const fr = {}, ur = () => Object.create(fr), dr = (e) => Object.getPrototypeOf(e) === fr;
+function Qo(e, t, n, s = !1) {
+  const i = {}, r = ur();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), hr(e, t, i, r);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = s ? i : /* @__PURE__ */ bo(i) : e.type.props ? e.props = i : e.props = r, e.attrs = r;
+  n ? e.props = s ? i : /* @__PURE__ */ wo(i) : e.type.props ? e.props = i : e.props = r, e.attrs = r;
 }
-function Qo(e, t, n, s) {
+function Zo(e, t, n, s) {
   const {
     props: i,
     attrs: r,
@@ -1946,27 +1946,27 @@ function Qo(e, t, n, s) {
         let C = u[p];
         if (An(e.emitsOptions, C))
           continue;
-        const T = t[C];
+        const k = t[C];
         if (c)
           if (U(r, C))
-            T !== r[C] && (r[C] = T, d = !0);
+            k !== r[C] && (r[C] = k, d = !0);
           else {
             const O = _e(C);
-            i[O] = es(
+            i[O] = ts(
               c,
               l,
               O,
-              T,
+              k,
               e,
               !1
             );
           }
         else
-          T !== r[C] && (r[C] = T, d = !0);
+          k !== r[C] && (r[C] = k, d = !0);
       }
     }
   } else {
-    dr(e, t, i, r) && (d = !0);
+    hr(e, t, i, r) && (d = !0);
     let u;
     for (const p in l)
       (!t || // for camelCase
@@ -1974,7 +1974,7 @@ function Qo(e, t, n, s) {
       // and converted to camelCase (#955)
       ((u = ot(p)) === p || !U(t, u))) && (c ? n && // for camelCase
       (n[p] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[p] = es(
+      n[u] !== void 0) && (i[p] = ts(
         c,
         l,
         p,
@@ -1988,7 +1988,7 @@ function Qo(e, t, n, s) {
   }
   d && Pe(e.attrs, "set", "");
 }
-function dr(e, t, n, s) {
+function hr(e, t, n, s) {
   const [i, r] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2000,10 +2000,10 @@ function dr(e, t, n, s) {
       i && U(i, u = _e(c)) ? !r || !r.includes(u) ? n[u] = d : (l || (l = {}))[u] = d : An(e.emitsOptions, c) || (!(c in s) || d !== s[c]) && (s[c] = d, o = !0);
     }
   if (r) {
-    const c = /* @__PURE__ */ F(n), d = l || J;
+    const c = /* @__PURE__ */ F(n), d = l || G;
     for (let u = 0; u < r.length; u++) {
       const p = r[u];
-      n[p] = es(
+      n[p] = ts(
         i,
         c,
         p,
@@ -2015,7 +2015,7 @@ function dr(e, t, n, s) {
   }
   return o;
 }
-function es(e, t, n, s, i, r) {
+function ts(e, t, n, s, i, r) {
   const o = e[n];
   if (o != null) {
     const l = U(o, "default");
@@ -2026,7 +2026,7 @@ function es(e, t, n, s, i, r) {
         if (n in d)
           s = d[n];
         else {
-          const u = vr(i);
+          const u = Ar(i);
           s = d[n] = c.call(
             null,
             t
@@ -2046,7 +2046,7 @@ function es(e, t, n, s, i, r) {
   }
   return s;
 }
-function Zo(e, t, n = !1) {
+function el(e, t, n = !1) {
   const s = t.propsCache, i = s.get(e);
   if (i)
     return i;
@@ -2056,83 +2056,83 @@ function Zo(e, t, n = !1) {
   if (R(r))
     for (let d = 0; d < r.length; d++) {
       const u = _e(r[d]);
-      qs(u) && (o[u] = J);
+      Ws(u) && (o[u] = G);
     }
   else if (r)
     for (const d in r) {
       const u = _e(d);
-      if (qs(u)) {
-        const p = r[d], C = o[u] = R(p) || W(p) ? { type: p } : he({}, p), T = C.type;
-        let O = !1, I = !0;
-        if (R(T))
-          for (let v = 0; v < T.length; ++v) {
-            const w = T[v], M = W(w) && w.name;
+      if (Ws(u)) {
+        const p = r[d], C = o[u] = R(p) || W(p) ? { type: p } : he({}, p), k = C.type;
+        let O = !1, T = !0;
+        if (R(k))
+          for (let v = 0; v < k.length; ++v) {
+            const w = k[v], M = W(w) && w.name;
             if (M === "Boolean") {
               O = !0;
               break;
-            } else M === "String" && (I = !1);
+            } else M === "String" && (T = !1);
           }
         else
-          O = W(T) && T.name === "Boolean";
+          O = W(k) && k.name === "Boolean";
         C[
           0
           /* shouldCast */
         ] = O, C[
           1
           /* shouldCastTrue */
-        ] = I, (O || U(C, "default")) && l.push(u);
+        ] = T, (O || U(C, "default")) && l.push(u);
       }
     }
   const c = [o, l];
   return z(e) && s.set(e, c), c;
 }
-function qs(e) {
+function Ws(e) {
   return e[0] !== "$" && !Ot(e);
 }
-const ms = (e) => e === "_" || e === "_ctx" || e === "$stable", ys = (e) => R(e) ? e.map(Te) : [Te(e)], el = (e, t, n) => {
+const ys = (e) => e === "_" || e === "_ctx" || e === "$stable", _s = (e) => R(e) ? e.map(ke) : [ke(e)], tl = (e, t, n) => {
   if (t._n)
     return t;
-  const s = Mo((...i) => ys(t(...i)), n);
+  const s = $o((...i) => _s(t(...i)), n);
   return s._c = !1, s;
-}, hr = (e, t, n) => {
+}, pr = (e, t, n) => {
   const s = e._ctx;
   for (const i in e) {
-    if (ms(i)) continue;
+    if (ys(i)) continue;
     const r = e[i];
     if (W(r))
-      t[i] = el(i, r, s);
+      t[i] = tl(i, r, s);
     else if (r != null) {
-      const o = ys(r);
+      const o = _s(r);
       t[i] = () => o;
     }
   }
-}, pr = (e, t) => {
-  const n = ys(t);
+}, gr = (e, t) => {
+  const n = _s(t);
   e.slots.default = () => n;
-}, gr = (e, t, n) => {
+}, mr = (e, t, n) => {
   for (const s in t)
-    (n || !ms(s)) && (e[s] = t[s]);
-}, tl = (e, t, n) => {
-  const s = e.slots = fr();
+    (n || !ys(s)) && (e[s] = t[s]);
+}, nl = (e, t, n) => {
+  const s = e.slots = ur();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (gr(s, t, n), n && Mi(s, "_", i, !0)) : hr(t, s);
-  } else t && pr(e, t);
-}, nl = (e, t, n) => {
+    i ? (mr(s, t, n), n && $i(s, "_", i, !0)) : pr(t, s);
+  } else t && gr(e, t);
+}, sl = (e, t, n) => {
   const { vnode: s, slots: i } = e;
-  let r = !0, o = J;
+  let r = !0, o = G;
   if (s.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? r = !1 : gr(i, t, n) : (r = !t.$stable, hr(t, i)), o = t;
-  } else t && (pr(e, t), o = { default: 1 });
+    l ? n && l === 1 ? r = !1 : mr(i, t, n) : (r = !t.$stable, pr(t, i)), o = t;
+  } else t && (gr(e, t), o = { default: 1 });
   if (r)
     for (const l in i)
-      !ms(l) && o[l] == null && delete i[l];
-}, ie = cl;
-function sl(e) {
-  return il(e);
+      !ys(l) && o[l] == null && delete i[l];
+}, ie = al;
+function il(e) {
+  return rl(e);
 }
-function il(e, t) {
+function rl(e, t) {
   const n = bn();
   n.__VUE__ = !0;
   const {
@@ -2146,13 +2146,13 @@ function il(e, t) {
     setElementText: u,
     parentNode: p,
     nextSibling: C,
-    setScopeId: T = tt,
+    setScopeId: k = tt,
     insertStaticContent: O
-  } = e, I = (a, f, h, _ = null, g = null, y = null, x = void 0, S = null, b = !!f.dynamicChildren) => {
+  } = e, T = (a, f, h, _ = null, g = null, y = null, x = void 0, S = null, b = !!f.dynamicChildren) => {
     if (a === f)
       return;
-    a && !At(a, f) && (_ = Jt(a), Ne(a, g, y, !0), a = null), f.patchFlag === -2 && (b = !1, f.dynamicChildren = null), f.dynamicChildren && a && a.dynamicChildren && a.dynamicChildren.hasOnce && (f.dynamicChildren === Ze && (f.dynamicChildren = []), f.dynamicChildren.hasOnce = !0);
-    const { type: m, ref: k, shapeFlag: A } = f;
+    a && !At(a, f) && (_ = Gt(a), Ne(a, g, y, !0), a = null), f.patchFlag === -2 && (b = !1, f.dynamicChildren = null), f.dynamicChildren && a && a.dynamicChildren && a.dynamicChildren.hasOnce && (f.dynamicChildren === Ze && (f.dynamicChildren = []), f.dynamicChildren.hasOnce = !0);
+    const { type: m, ref: I, shapeFlag: A } = f;
     switch (m) {
       case Cn:
         v(a, f, h, _);
@@ -2164,7 +2164,7 @@ function il(e, t) {
         a == null && M(f, h, _, x);
         break;
       case Z:
-        Pr(
+        Lr(
           a,
           f,
           h,
@@ -2187,7 +2187,7 @@ function il(e, t) {
           x,
           S,
           b
-        ) : A & 6 ? Lr(
+        ) : A & 6 ? jr(
           a,
           f,
           h,
@@ -2210,7 +2210,7 @@ function il(e, t) {
           xt
         );
     }
-    k != null && g ? Dt(k, a && a.ref, y, f || a, !f) : k == null && a && a.ref != null && Dt(a.ref, null, y, a, !0);
+    I != null && g ? Dt(I, a && a.ref, y, f || a, !f) : I == null && a && a.ref != null && Dt(a.ref, null, y, a, !0);
   }, v = (a, f, h, _) => {
     if (a == null)
       s(
@@ -2262,7 +2262,7 @@ function il(e, t) {
     else {
       const m = a.el && a.el._isVueCE ? a.el : null;
       try {
-        m && m._beginPatch(), Rr(
+        m && m._beginPatch(), Pr(
           a,
           f,
           g,
@@ -2277,12 +2277,12 @@ function il(e, t) {
     }
   }, lt = (a, f, h, _, g, y, x, S) => {
     let b, m;
-    const { props: k, shapeFlag: A, transition: E, dirs: D } = a;
+    const { props: I, shapeFlag: A, transition: E, dirs: D } = a;
     if (b = a.el = o(
       a.type,
       y,
-      k && k.is,
-      k
+      I && I.is,
+      I
     ), A & 8 ? u(b, a.children) : A & 16 && ct(
       a.children,
       b,
@@ -2292,23 +2292,23 @@ function il(e, t) {
       jn(a, y),
       x,
       S
-    ), D && ze(a, null, _, "created"), Ue(b, a, a.scopeId, x, _), k) {
-      for (const q in k)
-        q !== "value" && !Ot(q) && r(b, q, null, k[q], y, _);
-      "value" in k && r(b, "value", null, k.value, y), (m = k.onVnodeBeforeMount) && ve(m, _, a);
+    ), D && ze(a, null, _, "created"), Ue(b, a, a.scopeId, x, _), I) {
+      for (const q in I)
+        q !== "value" && !Ot(q) && r(b, q, null, I[q], y, _);
+      "value" in I && r(b, "value", null, I.value, y), (m = I.onVnodeBeforeMount) && ve(m, _, a);
     }
     D && ze(a, null, _, "beforeMount");
-    const j = rl(g, E);
-    j ? E.beforeEnter(b) : E && !E.persisted && (b[ll] = !0), s(b, f, h), ((m = k && k.onVnodeMounted) || j || D) && ie(() => {
+    const j = ol(g, E);
+    j ? E.beforeEnter(b) : E && !E.persisted && (b[cl] = !0), s(b, f, h), ((m = I && I.onVnodeMounted) || j || D) && ie(() => {
       m && ve(m, _, a), j && E.enter(b), D && ze(a, null, _, "mounted");
     }, g);
   }, Ue = (a, f, h, _, g) => {
-    if (h && T(a, h), _)
+    if (h && k(a, h), _)
       for (let y = 0; y < _.length; y++)
-        T(a, _[y]);
+        k(a, _[y]);
     if (g) {
       let y = g.subTree;
-      if (f === y || _r(y.type) && (y.ssContent === f || y.ssFallback === f)) {
+      if (f === y || br(y.type) && (y.ssContent === f || y.ssFallback === f)) {
         const x = g.vnode;
         Ue(
           a,
@@ -2321,10 +2321,10 @@ function il(e, t) {
     }
   }, ct = (a, f, h, _, g, y, x, S, b = 0) => {
     for (let m = b; m < a.length; m++) {
-      const k = a[m] = S ? Re(a[m]) : Te(a[m]);
-      I(
+      const I = a[m] = S ? Re(a[m]) : ke(a[m]);
+      T(
         null,
-        k,
+        I,
         f,
         h,
         _,
@@ -2334,15 +2334,15 @@ function il(e, t) {
         S
       );
     }
-  }, Rr = (a, f, h, _, g, y, x) => {
+  }, Pr = (a, f, h, _, g, y, x) => {
     const S = f.el = a.el;
-    let { patchFlag: b, dynamicChildren: m, dirs: k } = f;
+    let { patchFlag: b, dynamicChildren: m, dirs: I } = f;
     b |= a.patchFlag & 16;
-    const A = a.props || J, E = f.props || J;
+    const A = a.props || G, E = f.props || G;
     let D;
-    if (h && Ye(h, !1), (D = E.onVnodeBeforeUpdate) && ve(D, h, f, a), k && ze(f, a, h, "beforeUpdate"), h && Ye(h, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (h && Ye(h, !1), (D = E.onVnodeBeforeUpdate) && ve(D, h, f, a), I && ze(f, a, h, "beforeUpdate"), h && Ye(h, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    m && (!a.dynamicChildren || a.dynamicChildren.length !== m.length) && (b = 0, x = !1, m = null), (A.innerHTML && E.innerHTML == null || A.textContent && E.textContent == null) && u(S, ""), m ? Tn(
+    m && (!a.dynamicChildren || a.dynamicChildren.length !== m.length) && (b = 0, x = !1, m = null), (A.innerHTML && E.innerHTML == null || A.textContent && E.textContent == null) && u(S, ""), m ? kn(
       a.dynamicChildren,
       m,
       S,
@@ -2362,7 +2362,7 @@ function il(e, t) {
       !1
     ), b > 0) {
       if (b & 16)
-        bs(S, A, E, h, g);
+        ws(S, A, E, h, g);
       else if (b & 2 && A.class !== E.class && r(S, "class", null, E.class, g), b & 4 && r(S, "style", A.style, E.style, g), b & 8) {
         const j = f.dynamicProps;
         for (let q = 0; q < j.length; q++) {
@@ -2371,27 +2371,27 @@ function il(e, t) {
         }
       }
       b & 1 && a.children !== f.children && u(S, f.children);
-    } else !x && m == null && bs(S, A, E, h, g);
-    ((D = E.onVnodeUpdated) || k) && ie(() => {
-      D && ve(D, h, f, a), k && ze(f, a, h, "updated");
+    } else !x && m == null && ws(S, A, E, h, g);
+    ((D = E.onVnodeUpdated) || I) && ie(() => {
+      D && ve(D, h, f, a), I && ze(f, a, h, "updated");
     }, _);
-  }, Tn = (a, f, h, _, g, y, x) => {
+  }, kn = (a, f, h, _, g, y, x) => {
     for (let S = 0; S < f.length; S++) {
-      const b = a[S], m = f[S], k = b.el || Lt(b), A = (
+      const b = a[S], m = f[S], I = b.el || Lt(b), A = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        k && // - In the case of a Fragment, we need to provide the actual parent
+        I && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
         (b.type === Z || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
         !At(b, m) || // - In the case of a component, it could contain anything.
-        b.shapeFlag & 198) ? p(k) : (
+        b.shapeFlag & 198) ? p(I) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           h
         )
       );
-      I(
+      T(
         b,
         m,
         A,
@@ -2403,9 +2403,9 @@ function il(e, t) {
         !0
       );
     }
-  }, bs = (a, f, h, _, g) => {
+  }, ws = (a, f, h, _, g) => {
     if (f !== h) {
-      if (f !== J)
+      if (f !== G)
         for (const y in f)
           !Ot(y) && !(y in h) && r(
             a,
@@ -2422,17 +2422,17 @@ function il(e, t) {
       }
       "value" in h && r(a, "value", f.value, h.value, g);
     }
-  }, Pr = (a, f, h, _, g, y, x, S, b) => {
-    const m = f.el = a ? a.el : l(""), k = f.anchor = a ? a.anchor : l("");
+  }, Lr = (a, f, h, _, g, y, x, S, b) => {
+    const m = f.el = a ? a.el : l(""), I = f.anchor = a ? a.anchor : l("");
     let { patchFlag: A, dynamicChildren: E, slotScopeIds: D } = f;
-    D && (S = S ? S.concat(D) : D), a == null ? (s(m, h, _), s(k, h, _), ct(
+    D && (S = S ? S.concat(D) : D), a == null ? (s(m, h, _), s(I, h, _), ct(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       f.children || [],
       h,
-      k,
+      I,
       g,
       y,
       x,
@@ -2440,7 +2440,7 @@ function il(e, t) {
       b
     )) : A > 0 && A & 64 && E && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    a.dynamicChildren && a.dynamicChildren.length === E.length ? (Tn(
+    a.dynamicChildren && a.dynamicChildren.length === E.length ? (kn(
       a.dynamicChildren,
       E,
       h,
@@ -2452,7 +2452,7 @@ function il(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (f.key != null || g && f === g.subTree) && mr(
+    (f.key != null || g && f === g.subTree) && yr(
       a,
       f,
       !0
@@ -2461,21 +2461,21 @@ function il(e, t) {
       a,
       f,
       h,
-      k,
+      I,
       g,
       y,
       x,
       S,
       b
     );
-  }, Lr = (a, f, h, _, g, y, x, S, b) => {
+  }, jr = (a, f, h, _, g, y, x, S, b) => {
     f.slotScopeIds = S, a == null ? f.shapeFlag & 512 ? g.ctx.activate(
       f,
       h,
       _,
       x,
       b
-    ) : ws(
+    ) : Ss(
       f,
       h,
       _,
@@ -2483,17 +2483,17 @@ function il(e, t) {
       y,
       x,
       b
-    ) : jr(a, f, b);
-  }, ws = (a, f, h, _, g, y, x) => {
-    const S = a.component = gl(
+    ) : Fr(a, f, b);
+  }, Ss = (a, f, h, _, g, y, x) => {
+    const S = a.component = ml(
       a,
       _,
       g
     );
-    if (rr(a) && (S.ctx.renderer = xt), yl(S, !1, x), S.asyncDep) {
+    if (or(a) && (S.ctx.renderer = xt), _l(S, !1, x), S.asyncDep) {
       if (g && g.registerDep(
         S,
-        Ss,
+        xs,
         x,
         y
       ), !a.el) {
@@ -2501,7 +2501,7 @@ function il(e, t) {
         w(null, b, f, h), a.placeholder = b.el;
       }
     } else
-      Ss(
+      xs(
         S,
         a,
         f,
@@ -2510,24 +2510,24 @@ function il(e, t) {
         y,
         x
       );
-  }, jr = (a, f, h) => {
+  }, Fr = (a, f, h) => {
     const _ = f.component = a.component;
-    if (zo(a, f, h))
+    if (Yo(a, f, h))
       if (_.asyncDep && !_.asyncResolved) {
-        f.el = a.el, f.placeholder = a.placeholder, kn(_, f, h);
+        f.el = a.el, f.placeholder = a.placeholder, In(_, f, h);
         return;
       } else
         _.next = f, _.update();
     else
       f.el = a.el, f.placeholder = a.placeholder, _.vnode = f;
-  }, Ss = (a, f, h, _, g, y, x) => {
+  }, xs = (a, f, h, _, g, y, x) => {
     const S = () => {
       if (a.isMounted) {
         let { next: A, bu: E, u: D, parent: j, vnode: q } = a;
         {
-          const Se = yr(a);
+          const Se = _r(a);
           if (Se) {
-            A && (A.el = q.el, kn(a, A, x)), Se.asyncDep.then(() => {
+            A && (A.el = q.el, In(a, A, x)), Se.asyncDep.then(() => {
               const Me = () => {
                 a.job.flags & 8 || (g && g.pendingBranch ? ie(Me, g) : m());
               };
@@ -2537,9 +2537,9 @@ function il(e, t) {
           }
         }
         let V = A, Y;
-        Ye(a, !1), A ? (A.el = q.el, kn(a, A, x)) : A = q, E && tn(E), (Y = A.props && A.props.onVnodeBeforeUpdate) && ve(Y, j, A, q), Ye(a, !0);
-        const ee = Vs(a), ge = a.subTree;
-        a.subTree = ee, I(
+        Ye(a, !1), A ? (A.el = q.el, In(a, A, x)) : A = q, E && tn(E), (Y = A.props && A.props.onVnodeBeforeUpdate) && ve(Y, j, A, q), Ye(a, !0);
+        const ee = Us(a), ge = a.subTree;
+        a.subTree = ee, T(
           ge,
           ee,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2548,11 +2548,11 @@ function il(e, t) {
             ge.el || Lt(ge)
           ),
           // anchor may have changed if it's in a fragment
-          Jt(ge),
+          Gt(ge),
           a,
           g,
           y
-        ), A.el = ee.el, V === null && Yo(a, ee.el), D && ie(D, g), (Y = A.props && A.props.onVnodeUpdated) && ie(
+        ), A.el = ee.el, V === null && Xo(a, ee.el), D && ie(D, g), (Y = A.props && A.props.onVnodeUpdated) && ie(
           () => ve(Y, j, A, q),
           g
         );
@@ -2565,8 +2565,8 @@ function il(e, t) {
             ee,
             a.parent ? a.parent.type : void 0
           );
-          const Se = a.subTree = Vs(a);
-          I(
+          const Se = a.subTree = Us(a);
+          T(
             null,
             Se,
             h,
@@ -2587,19 +2587,19 @@ function il(e, t) {
       }
     };
     a.scope.on();
-    const b = a.effect = new Pi(S);
+    const b = a.effect = new Li(S);
     a.scope.off();
-    const m = a.update = b.run.bind(b), k = a.job = b.runIfDirty.bind(b);
-    k.i = a, k.id = a.uid, b.scheduler = () => gs(k), Ye(a, !0), m();
-  }, kn = (a, f, h) => {
+    const m = a.update = b.run.bind(b), I = a.job = b.runIfDirty.bind(b);
+    I.i = a, I.id = a.uid, b.scheduler = () => ms(I), Ye(a, !0), m();
+  }, In = (a, f, h) => {
     f.component = a;
     const _ = a.vnode.props;
-    a.vnode = f, a.next = null, Qo(a, f.props, _, h), nl(a, f.children, h), Be(), er(a), Ge();
+    a.vnode = f, a.next = null, Zo(a, f.props, _, h), sl(a, f.children, h), Be(), tr(a), Je();
   }, En = (a, f, h, _, g, y, x, S, b = !1) => {
-    const m = a && a.children, k = a ? a.shapeFlag : 0, A = f.children, { patchFlag: E, shapeFlag: D } = f;
+    const m = a && a.children, I = a ? a.shapeFlag : 0, A = f.children, { patchFlag: E, shapeFlag: D } = f;
     if (E > 0) {
       if (E & 128) {
-        xs(
+        vs(
           m,
           A,
           h,
@@ -2612,7 +2612,7 @@ function il(e, t) {
         );
         return;
       } else if (E & 256) {
-        Fr(
+        Vr(
           m,
           A,
           h,
@@ -2626,7 +2626,7 @@ function il(e, t) {
         return;
       }
     }
-    D & 8 ? (k & 16 && St(m, g, y), A !== m && u(h, A)) : k & 16 ? D & 16 ? xs(
+    D & 8 ? (I & 16 && St(m, g, y), A !== m && u(h, A)) : I & 16 ? D & 16 ? vs(
       m,
       A,
       h,
@@ -2636,7 +2636,7 @@ function il(e, t) {
       x,
       S,
       b
-    ) : St(m, g, y, !0) : (k & 8 && u(h, ""), D & 16 && ct(
+    ) : St(m, g, y, !0) : (I & 8 && u(h, ""), D & 16 && ct(
       A,
       h,
       _,
@@ -2646,13 +2646,13 @@ function il(e, t) {
       S,
       b
     ));
-  }, Fr = (a, f, h, _, g, y, x, S, b) => {
+  }, Vr = (a, f, h, _, g, y, x, S, b) => {
     a = a || Ze, f = f || Ze;
-    const m = a.length, k = f.length, A = Math.min(m, k);
+    const m = a.length, I = f.length, A = Math.min(m, I);
     let E;
     for (E = 0; E < A; E++) {
-      const D = f[E] = b ? Re(f[E]) : Te(f[E]);
-      I(
+      const D = f[E] = b ? Re(f[E]) : ke(f[E]);
+      T(
         a[E],
         D,
         h,
@@ -2664,7 +2664,7 @@ function il(e, t) {
         b
       );
     }
-    m > k ? St(
+    m > I ? St(
       a,
       g,
       y,
@@ -2682,14 +2682,14 @@ function il(e, t) {
       b,
       A
     );
-  }, xs = (a, f, h, _, g, y, x, S, b) => {
+  }, vs = (a, f, h, _, g, y, x, S, b) => {
     let m = 0;
-    const k = f.length;
-    let A = a.length - 1, E = k - 1;
+    const I = f.length;
+    let A = a.length - 1, E = I - 1;
     for (; m <= A && m <= E; ) {
-      const D = a[m], j = f[m] = b ? Re(f[m]) : Te(f[m]);
+      const D = a[m], j = f[m] = b ? Re(f[m]) : ke(f[m]);
       if (At(D, j))
-        I(
+        T(
           D,
           j,
           h,
@@ -2705,9 +2705,9 @@ function il(e, t) {
       m++;
     }
     for (; m <= A && m <= E; ) {
-      const D = a[A], j = f[E] = b ? Re(f[E]) : Te(f[E]);
+      const D = a[A], j = f[E] = b ? Re(f[E]) : ke(f[E]);
       if (At(D, j))
-        I(
+        T(
           D,
           j,
           h,
@@ -2724,11 +2724,11 @@ function il(e, t) {
     }
     if (m > A) {
       if (m <= E) {
-        const D = E + 1, j = D < k ? f[D].el : _;
+        const D = E + 1, j = D < I ? f[D].el : _;
         for (; m <= E; )
-          I(
+          T(
             null,
-            f[m] = b ? Re(f[m]) : Te(f[m]),
+            f[m] = b ? Re(f[m]) : ke(f[m]),
             h,
             j,
             g,
@@ -2744,7 +2744,7 @@ function il(e, t) {
     else {
       const D = m, j = m, q = /* @__PURE__ */ new Map();
       for (m = j; m <= E; m++) {
-        const ce = f[m] = b ? Re(f[m]) : Te(f[m]);
+        const ce = f[m] = b ? Re(f[m]) : ke(f[m]);
         ce.key != null && q.set(ce.key, m);
       }
       let V, Y = 0;
@@ -2767,7 +2767,7 @@ function il(e, t) {
               xe = V;
               break;
             }
-        xe === void 0 ? Ne(ce, g, y, !0) : (Me[xe - j] = m + 1, xe >= Se ? Se = xe : ge = !0, I(
+        xe === void 0 ? Ne(ce, g, y, !0) : (Me[xe - j] = m + 1, xe >= Se ? Se = xe : ge = !0, T(
           ce,
           f[xe],
           h,
@@ -2779,29 +2779,29 @@ function il(e, t) {
           b
         ), Y++);
       }
-      const Is = ge ? ol(Me) : Ze;
-      for (V = Is.length - 1, m = ee - 1; m >= 0; m--) {
-        const ce = j + m, xe = f[ce], Ts = f[ce + 1], ks = ce + 1 < k ? (
+      const ks = ge ? ll(Me) : Ze;
+      for (V = ks.length - 1, m = ee - 1; m >= 0; m--) {
+        const ce = j + m, xe = f[ce], Is = f[ce + 1], Es = ce + 1 < I ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ts.el || Lt(Ts)
+          Is.el || Lt(Is)
         ) : _;
-        Me[m] === 0 ? I(
+        Me[m] === 0 ? T(
           null,
           xe,
           h,
-          ks,
+          Es,
           g,
           y,
           x,
           S,
           b
-        ) : ge && (V < 0 || m !== Is[V] ? Gt(xe, h, ks, 2) : V--);
+        ) : ge && (V < 0 || m !== ks[V] ? Jt(xe, h, Es, 2) : V--);
       }
     }
-  }, Gt = (a, f, h, _, g = null) => {
+  }, Jt = (a, f, h, _, g = null) => {
     const { el: y, type: x, transition: S, children: b, shapeFlag: m } = a;
     if (m & 6) {
-      Gt(a.component.subTree, f, h, _);
+      Jt(a.component.subTree, f, h, _);
       return;
     }
     if (m & 128) {
@@ -2815,7 +2815,7 @@ function il(e, t) {
     if (x === Z) {
       s(y, f, h);
       for (let A = 0; A < b.length; A++)
-        Gt(b[A], f, h, _);
+        Jt(b[A], f, h, _);
       s(a.anchor, f, h);
       return;
     }
@@ -2849,24 +2849,24 @@ function il(e, t) {
       ref: S,
       children: b,
       dynamicChildren: m,
-      shapeFlag: k,
+      shapeFlag: I,
       patchFlag: A,
       dirs: E,
       cacheIndex: D,
       memo: j
     } = a;
-    if ((A === -2 || m && m.hasOnce) && (g = !1), S != null && (Be(), Dt(S, null, h, a, !0), Ge()), D != null && (!a.ctx || a.ctx === f) && (f.renderCache[D] = void 0), k & 256 && f.ctx.deactivate(a))
+    if ((A === -2 || m && m.hasOnce) && (g = !1), S != null && (Be(), Dt(S, null, h, a, !0), Je()), D != null && (!a.ctx || a.ctx === f) && (f.renderCache[D] = void 0), I & 256 && f.ctx.deactivate(a))
       return;
-    const q = k & 1 && E, V = !Rt(a);
+    const q = I & 1 && E, V = !Rt(a);
     let Y;
-    if (V && (Y = x && x.onVnodeBeforeUnmount) && ve(Y, f, a), k & 6)
-      Vr(a.component, h, _);
+    if (V && (Y = x && x.onVnodeBeforeUnmount) && ve(Y, f, a), I & 6)
+      Ur(a.component, h, _);
     else {
-      if (k & 128) {
+      if (I & 128) {
         a.suspense.unmount(h, _);
         return;
       }
-      q && ze(a, null, f, "beforeUnmount"), k & 64 ? a.type.remove(
+      q && ze(a, null, f, "beforeUnmount"), I & 64 ? a.type.remove(
         a,
         f,
         h,
@@ -2884,56 +2884,56 @@ function il(e, t) {
         h,
         !1,
         !0
-      ) : (y === Z && A & 384 || !g && k & 16) && St(b, f, h), _ && vs(a);
+      ) : (y === Z && A & 384 || !g && I & 16) && St(b, f, h), _ && As(a);
     }
     const ee = j != null && D == null;
     (V && (Y = x && x.onVnodeUnmounted) || q || ee) && ie(() => {
       Y && ve(Y, f, a), q && ze(a, null, f, "unmounted"), ee && (a.el = null);
     }, h);
-  }, vs = (a) => {
+  }, As = (a) => {
     const { type: f, el: h, anchor: _, transition: g } = a, y = f === Z;
     if (y && !g) {
-      As(h, _);
+      Cs(h, _);
       return;
     }
     if (f === Fn) {
       $(a), g && !g.persisted && g.afterLeave && g.afterLeave();
       return;
     }
-    const x = y ? Qn(a) : a, S = () => {
-      y ? p(h) && As(h, _) : i(h), g && !g.persisted && g.afterLeave && g.afterLeave();
+    const x = y ? Zn(a) : a, S = () => {
+      y ? p(h) && Cs(h, _) : i(h), g && !g.persisted && g.afterLeave && g.afterLeave();
     };
     if (x && x.shapeFlag & 1 && g && !g.persisted) {
-      const { leave: b, delayLeave: m } = g, k = x.el, A = () => b(k, S);
-      m ? m(k, S, A) : A();
+      const { leave: b, delayLeave: m } = g, I = x.el, A = () => b(I, S);
+      m ? m(I, S, A) : A();
     } else
       S();
-  }, As = (a, f) => {
+  }, Cs = (a, f) => {
     let h;
     for (; a !== f; )
       h = C(a), i(a), a = h;
     i(f);
-  }, Vr = (a, f, h) => {
+  }, Ur = (a, f, h) => {
     const { bum: _, scope: g, job: y, subTree: x, um: S, m: b, a: m } = a;
-    Ws(b), Ws(m), _ && tn(_), g.stop(), y ? (y.flags |= 8, Ne(x, a, f, h)) : x && (x.transition = a.vnode.transition, Ne(x, a, f, h)), S && ie(S, f);
-    const k = () => {
+    Ks(b), Ks(m), _ && tn(_), g.stop(), y ? (y.flags |= 8, Ne(x, a, f, h)) : x && (x.transition = a.vnode.transition, Ne(x, a, f, h)), S && ie(S, f);
+    const I = () => {
       a.isUnmounted = !0;
     };
-    k.flags = 16, ie(k, f);
+    I.flags = 16, ie(I, f);
   }, St = (a, f, h, _ = !1, g = !1, y = 0) => {
     for (let x = y; x < a.length; x++)
       Ne(a[x], f, h, _, g);
-  }, Jt = (a) => {
+  }, Gt = (a) => {
     if (a.shapeFlag & 6)
-      return Jt(a.component.subTree);
+      return Gt(a.component.subTree);
     if (a.shapeFlag & 128)
       return a.suspense.next();
-    const f = C(a.anchor || a.el), h = f && f[Lo];
+    const f = C(a.anchor || a.el), h = f && f[jo];
     return h ? C(h) : f;
-  }, Cs = (a, f, h) => {
-    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : pl();
-    No(() => {
-      a == null ? f._vnode && Ne(f._vnode, null, null, !0) : I(
+  }, Ts = (a, f, h) => {
+    const _ = a && f._vnode ? void 0 : a && a.component ? a.component.uid : gl();
+    Mo(() => {
+      a == null ? f._vnode && Ne(f._vnode, null, null, !0) : T(
         f._vnode || null,
         a,
         f,
@@ -2944,21 +2944,21 @@ function il(e, t) {
       ), f._vnode = a;
     }, _);
   }, xt = {
-    p: I,
+    p: T,
     um: Ne,
-    m: Gt,
-    r: vs,
-    mt: ws,
+    m: Jt,
+    r: As,
+    mt: Ss,
     mc: ct,
     pc: En,
-    pbc: Tn,
-    n: Jt,
+    pbc: kn,
+    n: Gt,
     o: e
   };
   return {
-    render: Cs,
+    render: Ts,
     hydrate: void 0,
-    createApp: Wo(Cs)
+    createApp: Ko(Ts)
   };
 }
 function jn({ type: e, props: t }, n) {
@@ -2967,19 +2967,19 @@ function jn({ type: e, props: t }, n) {
 function Ye({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function rl(e, t) {
+function ol(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function mr(e, t, n = !1) {
+function yr(e, t, n = !1) {
   const s = e.children, i = t.children;
   if (R(s) && R(i))
     for (let r = 0; r < s.length; r++) {
       const o = s[r];
       let l = i[r];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[r] = Re(i[r]), l.el = o.el), !n && l.patchFlag !== -2 && mr(o, l)), l.type === Cn && (l.patchFlag === -1 && (l = i[r] = Re(l)), l.el = o.el), l.type === we && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[r] = Re(i[r]), l.el = o.el), !n && l.patchFlag !== -2 && yr(o, l)), l.type === Cn && (l.patchFlag === -1 && (l = i[r] = Re(l)), l.el = o.el), l.type === we && !l.el && (l.el = o.el);
     }
 }
-function ol(e) {
+function ll(e) {
   const t = e.slice(), n = [0];
   let s, i, r, o, l;
   const c = e.length;
@@ -2999,12 +2999,12 @@ function ol(e) {
     n[r] = o, o = t[o];
   return n;
 }
-function yr(e) {
+function _r(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : yr(t);
+    return t.asyncDep && !t.asyncResolved ? t : _r(t);
 }
-function Ws(e) {
+function Ks(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3018,27 +3018,27 @@ function Lt(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Lt(n.activeBranch) : null;
 }
-const _r = (e) => e.__isSuspense, ll = /* @__PURE__ */ Symbol("_deferredEnter");
-function cl(e, t) {
-  t && t.pendingBranch ? R(e) ? t.effects.push(...e) : t.effects.push(e) : Oo(e);
+const br = (e) => e.__isSuspense, cl = /* @__PURE__ */ Symbol("_deferredEnter");
+function al(e, t) {
+  t && t.pendingBranch ? R(e) ? t.effects.push(...e) : t.effects.push(e) : No(e);
 }
 const Z = /* @__PURE__ */ Symbol.for("v-fgt"), Cn = /* @__PURE__ */ Symbol.for("v-txt"), we = /* @__PURE__ */ Symbol.for("v-cmt"), Fn = /* @__PURE__ */ Symbol.for("v-stc"), st = [];
 let ae = null;
 function H(e = !1) {
   st.push(ae = e ? null : []);
 }
-function br() {
+function wr() {
   st.pop(), ae = st[st.length - 1] || null;
 }
 let qt = 1;
-function Ks(e, t = !1) {
+function Hs(e, t = !1) {
   qt += e, e < 0 && ae && t && (ae.hasOnce = !0);
 }
-function wr(e) {
-  return e.dynamicChildren = qt > 0 ? ae || Ze : null, br(), qt > 0 && ae && ae.push(e), e;
+function Sr(e) {
+  return e.dynamicChildren = qt > 0 ? ae || Ze : null, wr(), qt > 0 && ae && ae.push(e), e;
 }
-function G(e, t, n, s, i, r) {
-  return wr(
+function J(e, t, n, s, i, r) {
+  return Sr(
     P(
       e,
       t,
@@ -3050,8 +3050,8 @@ function G(e, t, n, s, i, r) {
     )
   );
 }
-function al(e, t, n, s, i) {
-  return wr(
+function fl(e, t, n, s, i) {
+  return Sr(
     Fe(
       e,
       t,
@@ -3062,13 +3062,13 @@ function al(e, t, n, s, i) {
     )
   );
 }
-function _s(e) {
+function bs(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function At(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Sr = ({ key: e }) => e ?? null, nn = ({
+const xr = ({ key: e }) => e ?? null, nn = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3079,9 +3079,9 @@ function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, 
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Sr(t),
+    key: t && xr(t),
     ref: t && nn(t),
-    scopeId: sr,
+    scopeId: ir,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3113,9 +3113,9 @@ function P(e, t = null, n = null, s = 0, i = null, r = e === Z ? 0 : 1, o = !1, 
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ae.push(c), c;
 }
-const Fe = fl;
-function fl(e, t = null, n = null, s = 0, i = null, r = !1) {
-  if ((!e || e === Vo) && (e = we), _s(e)) {
+const Fe = ul;
+function ul(e, t = null, n = null, s = 0, i = null, r = !1) {
+  if ((!e || e === Uo) && (e = we), bs(e)) {
     const l = _t(
       e,
       t,
@@ -3124,12 +3124,12 @@ function fl(e, t = null, n = null, s = 0, i = null, r = !1) {
     );
     return n && un(l, n), qt > 0 && !r && ae && (l.shapeFlag & 6 ? ae[ae.indexOf(e)] = l : ae.push(l)), l.patchFlag = -2, l;
   }
-  if (Sl(e) && (e = e.__vccOpts), t) {
-    t = ul(t);
+  if (xl(e) && (e = e.__vccOpts), t) {
+    t = dl(t);
     let { class: l, style: c } = t;
-    l && !X(l) && (t.class = Ae(l)), z(c) && (/* @__PURE__ */ ps(c) && !R(c) && (c = he({}, c)), t.style = wn(c));
+    l && !X(l) && (t.class = Ae(l)), z(c) && (/* @__PURE__ */ gs(c) && !R(c) && (c = he({}, c)), t.style = wn(c));
   }
-  const o = X(e) ? 1 : _r(e) ? 128 : vn(e) ? 64 : z(e) ? 4 : W(e) ? 2 : 0;
+  const o = X(e) ? 1 : br(e) ? 128 : vn(e) ? 64 : z(e) ? 4 : W(e) ? 2 : 0;
   return P(
     e,
     t,
@@ -3141,16 +3141,16 @@ function fl(e, t = null, n = null, s = 0, i = null, r = !1) {
     !0
   );
 }
-function ul(e) {
-  return e ? /* @__PURE__ */ ps(e) ? he({}, e) : ur(e) ? he({}, e[Ir] || e) : e : null;
+function dl(e) {
+  return e ? /* @__PURE__ */ gs(e) ? he({}, e) : dr(e) ? he({}, e[kr] || e) : e : null;
 }
 function _t(e, t, n = !1, s = !1) {
-  const { props: i, ref: r, patchFlag: o, children: l, transition: c } = e, d = t ? dl(i || {}, t) : i, u = {
+  const { props: i, ref: r, patchFlag: o, children: l, transition: c } = e, d = t ? hl(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: d,
-    key: d && Sr(d),
+    key: d && xr(d),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3199,15 +3199,15 @@ function le(e = " ", t = 0) {
   return Fe(Cn, null, e, t);
 }
 function me(e = "", t = !1) {
-  return t ? (H(), al(we, null, e)) : Fe(we, null, e);
+  return t ? (H(), fl(we, null, e)) : Fe(we, null, e);
 }
-function Te(e) {
+function ke(e) {
   return e == null || typeof e == "boolean" ? Fe(we) : R(e) ? Fe(
     Z,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : _s(e) ? Re(e) : Fe(Cn, null, String(e));
+  ) : bs(e) ? Re(e) : Fe(Cn, null, String(e));
 }
 function Re(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : _t(e);
@@ -3227,7 +3227,7 @@ function un(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !ur(t) ? t._ctx = ue : i === 3 && ue && (ue.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !dr(t) ? t._ctx = ue : i === 3 && ue && (ue.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (W(t)) {
     if (s & 65) {
@@ -3239,7 +3239,7 @@ function un(e, t) {
     t = String(t), s & 64 ? (n = 16, t = [le(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function dl(...e) {
+function hl(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const s = e[n];
@@ -3263,14 +3263,14 @@ function ve(e, t, n, s = null) {
     s
   ]);
 }
-const hl = /* @__PURE__ */ or();
-let xr = 0;
-function pl() {
-  return xr;
+const pl = /* @__PURE__ */ lr();
+let vr = 0;
+function gl() {
+  return vr;
 }
-function gl(e, t, n) {
-  const s = e.type, i = (t ? t.appContext : e.appContext) || hl, r = {
-    uid: xr++,
+function ml(e, t, n) {
+  const s = e.type, i = (t ? t.appContext : e.appContext) || pl, r = {
+    uid: vr++,
     vnode: e,
     type: s,
     parent: t,
@@ -3284,7 +3284,7 @@ function gl(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new eo(
+    scope: new to(
       !0
       /* detached */
     ),
@@ -3301,24 +3301,24 @@ function gl(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Zo(s, i),
-    emitsOptions: Bo(s, i),
+    propsOptions: el(s, i),
+    emitsOptions: Jo(s, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: J,
+    propsDefaults: G,
     // inheritAttrs
     inheritAttrs: s.inheritAttrs,
     // state
-    ctx: J,
-    data: J,
-    props: J,
-    attrs: J,
-    slots: J,
-    refs: J,
-    setupState: J,
+    ctx: G,
+    data: G,
+    props: G,
+    attrs: G,
+    slots: G,
+    refs: G,
+    setupState: G,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3345,10 +3345,10 @@ function gl(e, t, n) {
     ec: null,
     sp: null
   };
-  return r.ctx = { _: r }, r.root = t ? t.root : r, r.emit = Ho.bind(null, r), e.ce && e.ce(r), r;
+  return r.ctx = { _: r }, r.root = t ? t.root : r, r.emit = Bo.bind(null, r), e.ce && e.ce(r), r;
 }
 let bt = null;
-const ml = () => bt || ue;
+const yl = () => bt || ue;
 let dn, Wt;
 {
   const e = bn(), t = (n, s) => {
@@ -3365,32 +3365,32 @@ let dn, Wt;
     (n) => hn = n
   );
 }
-const vr = (e) => {
+const Ar = (e) => {
   const t = bt;
   return dn(e), e.scope.on(), () => {
     e.scope.off(), dn(t);
   };
-}, Hs = () => {
+}, Bs = () => {
   bt && bt.scope.off(), dn(null);
 };
-function Ar(e) {
+function Cr(e) {
   return e.vnode.shapeFlag & 4;
 }
 let hn = !1;
-function yl(e, t = !1, n = !1) {
+function _l(e, t = !1, n = !1) {
   t && Wt(t);
-  const { props: s, children: i } = e.vnode, r = Ar(e);
-  Xo(e, s, r, t), tl(e, i, n || t);
-  const o = r ? _l(e, t) : void 0;
+  const { props: s, children: i } = e.vnode, r = Cr(e);
+  Qo(e, s, r, t), nl(e, i, n || t);
+  const o = r ? bl(e, t) : void 0;
   return t && Wt(!1), o;
 }
-function _l(e, t) {
+function bl(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Uo);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, qo);
   const { setup: s } = n;
   if (s) {
     Be();
-    const i = e.setupContext = s.length > 1 ? wl(e) : null, r = vr(e), o = Bt(
+    const i = e.setupContext = s.length > 1 ? Sl(e) : null, r = Ar(e), o = Bt(
       s,
       e,
       0,
@@ -3398,13 +3398,13 @@ function _l(e, t) {
         e.props,
         i
       ]
-    ), l = ki(o);
-    if (Ge(), r(), (l || e.sp) && !Rt(e) && Fo(e), l) {
-      if (o.then(Hs, Hs), t)
+    ), l = Ei(o);
+    if (Je(), r(), (l || e.sp) && !Rt(e) && Vo(e), l) {
+      if (o.then(Bs, Bs), t)
         return o.then((c) => {
           Wt(!0);
           try {
-            Bs(e, c, t);
+            Js(e, c, t);
           } finally {
             Wt(!1);
           }
@@ -3413,35 +3413,35 @@ function _l(e, t) {
         });
       e.asyncDep = o;
     } else
-      Bs(e, o);
+      Js(e, o);
   } else
-    Cr(e);
+    Tr(e);
 }
-function Bs(e, t, n) {
-  W(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : z(t) && (e.setupState = Xi(t)), Cr(e);
+function Js(e, t, n) {
+  W(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : z(t) && (e.setupState = Qi(t)), Tr(e);
 }
-function Cr(e, t, n) {
+function Tr(e, t, n) {
   const s = e.type;
   e.render || (e.render = s.render || tt);
 }
-const Ir = /* @__PURE__ */ Symbol(), bl = {
+const kr = /* @__PURE__ */ Symbol(), wl = {
   get(e, t) {
-    return se(e, "get", ""), t === Ir ? e : e[t];
+    return se(e, "get", ""), t === kr ? e : e[t];
   }
 };
-function wl(e) {
+function Sl(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, bl),
+    attrs: new Proxy(e.attrs, wl),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function In(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Xi(wo(e.exposed)), {
+function Tn(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Qi(So(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3453,20 +3453,20 @@ function In(e) {
     }
   })) : e.proxy;
 }
-function Sl(e) {
+function xl(e) {
   return W(e) && "__vccOpts" in e;
 }
-const Ct = (e, t) => /* @__PURE__ */ Co(e, t, hn), xl = "3.5.45";
-let ts;
+const Ct = (e, t) => /* @__PURE__ */ To(e, t, hn), vl = "3.5.45";
+let ns;
 const Gs = typeof window < "u" && window.trustedTypes;
 if (Gs)
   try {
-    ts = /* @__PURE__ */ Gs.createPolicy("vue", {
+    ns = /* @__PURE__ */ Gs.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000/svg", Al = "http://www.w3.org/1998/Math/MathML", De = typeof document < "u" ? document : null, Js = De && /* @__PURE__ */ De.createElement("template"), Cl = {
+const Ir = ns ? (e) => ns.createHTML(e) : (e) => e, Al = "http://www.w3.org/2000/svg", Cl = "http://www.w3.org/1998/Math/MathML", De = typeof document < "u" ? document : null, zs = De && /* @__PURE__ */ De.createElement("template"), Tl = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3475,7 +3475,7 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, s) => {
-    const i = t === "svg" ? De.createElementNS(vl, e) : t === "mathml" ? De.createElementNS(Al, e) : n ? De.createElement(e, { is: n }) : De.createElement(e);
+    const i = t === "svg" ? De.createElementNS(Al, e) : t === "mathml" ? De.createElementNS(Cl, e) : n ? De.createElement(e, { is: n }) : De.createElement(e);
     return e === "select" && s && s.multiple != null && i.setAttribute("multiple", s.multiple), i;
   },
   createText: (e) => De.createTextNode(e),
@@ -3502,10 +3502,10 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === r || !(i = i.nextSibling)); )
         ;
     else {
-      Js.innerHTML = Tr(
+      zs.innerHTML = Ir(
         s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Js.content;
+      const l = zs.content;
       if (s === "svg" || s === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3521,13 +3521,13 @@ const Tr = ts ? (e) => ts.createHTML(e) : (e) => e, vl = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Il = /* @__PURE__ */ Symbol("_vtc");
-function Tl(e, t, n) {
-  const s = e[Il];
+}, kl = /* @__PURE__ */ Symbol("_vtc");
+function Il(e, t, n) {
+  const s = e[kl];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const zs = /* @__PURE__ */ Symbol("_vod"), kl = /* @__PURE__ */ Symbol("_vsh"), El = /* @__PURE__ */ Symbol(""), Ol = /(?:^|;)\s*display\s*:/;
-function Nl(e, t, n) {
+const Ys = /* @__PURE__ */ Symbol("_vod"), El = /* @__PURE__ */ Symbol("_vsh"), Ol = /* @__PURE__ */ Symbol(""), Nl = /(?:^|;)\s*display\s*:/;
+function Ml(e, t, n) {
   const s = e.style, i = X(n);
   let r = !1;
   if (n && !i) {
@@ -3543,7 +3543,7 @@ function Nl(e, t, n) {
     for (const o in n) {
       o === "display" && (r = !0);
       const l = n[o];
-      l != null ? $l(
+      l != null ? Dl(
         e,
         o,
         !X(t) && t ? t[o] : void 0,
@@ -3552,11 +3552,11 @@ function Nl(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = s[El];
-      o && (n += ";" + o), s.cssText = n, r = Ol.test(n);
+      const o = s[Ol];
+      o && (n += ";" + o), s.cssText = n, r = Nl.test(n);
     }
   } else t && e.removeAttribute("style");
-  zs in e && ((!i || t !== n) && (e[zs] = r ? s.display : ""), e[kl] && (s.display = "none"));
+  Ys in e && ((!i || t !== n) && (e[Ys] = r ? s.display : ""), e[El] && (s.display = "none"));
 }
 const Qt = /\s*!important$/;
 function Et(e, t, n) {
@@ -3565,7 +3565,7 @@ function Et(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     Qt.test(n) ? e.setProperty(t, n.replace(Qt, ""), "important") : e.setProperty(t, n);
   else {
-    const s = Ml(e, t);
+    const s = $l(e, t);
     Qt.test(n) ? e.setProperty(
       ot(s),
       n.replace(Qt, ""),
@@ -3573,35 +3573,35 @@ function Et(e, t, n) {
     ) : e[s] = n;
   }
 }
-const Ys = ["Webkit", "Moz", "ms"], Vn = {};
-function Ml(e, t) {
+const Xs = ["Webkit", "Moz", "ms"], Vn = {};
+function $l(e, t) {
   const n = Vn[t];
   if (n)
     return n;
   let s = _e(t);
   if (s !== "filter" && s in e)
     return Vn[t] = s;
-  s = Ni(s);
-  for (let i = 0; i < Ys.length; i++) {
-    const r = Ys[i] + s;
+  s = Mi(s);
+  for (let i = 0; i < Xs.length; i++) {
+    const r = Xs[i] + s;
     if (r in e)
       return Vn[t] = r;
   }
   return t;
 }
-function $l(e, t, n, s) {
+function Dl(e, t, n, s) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && X(s) && n === s;
 }
-const Xs = "http://www.w3.org/1999/xlink";
-function Qs(e, t, n, s, i, r = Yr(t)) {
-  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Xs, t.slice(6, t.length)) : e.setAttributeNS(Xs, t, n) : n == null || r && !$i(n) ? e.removeAttribute(t) : e.setAttribute(
+const Qs = "http://www.w3.org/1999/xlink";
+function Zs(e, t, n, s, i, r = Xr(t)) {
+  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Qs, t.slice(6, t.length)) : e.setAttributeNS(Qs, t, n) : n == null || r && !Di(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     r ? "" : Ee(n) ? String(n) : n
   );
 }
-function Zs(e, t, n, s, i) {
+function ei(e, t, n, s, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Tr(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ir(n) : n);
     return;
   }
   const r = e.tagName;
@@ -3618,7 +3618,7 @@ function Zs(e, t, n, s, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = $i(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Di(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3629,35 +3629,35 @@ function Zs(e, t, n, s, i) {
 function Qe(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Dl(e, t, n, s) {
+function Rl(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
-const ei = /* @__PURE__ */ Symbol("_vei");
-function Rl(e, t, n, s, i = null) {
-  const r = e[ei] || (e[ei] = {}), o = r[t];
+const ti = /* @__PURE__ */ Symbol("_vei");
+function Pl(e, t, n, s, i = null) {
+  const r = e[ti] || (e[ti] = {}), o = r[t];
   if (s && o)
     o.value = s;
   else {
-    const [l, c] = jl(t);
+    const [l, c] = Fl(t);
     if (s) {
-      const d = r[t] = Ul(
+      const d = r[t] = ql(
         s,
         i
       );
       Qe(e, l, d, c);
-    } else o && (Dl(e, l, o, c), r[t] = void 0);
+    } else o && (Rl(e, l, o, c), r[t] = void 0);
   }
 }
-const Pl = /(Once|Passive|Capture)$/, Ll = /^on:?(?:Once|Passive|Capture)$/;
-function jl(e) {
+const Ll = /(Once|Passive|Capture)$/, jl = /^on:?(?:Once|Passive|Capture)$/;
+function Fl(e) {
   let t, n;
-  for (; (n = e.match(Pl)) && !Ll.test(e); )
+  for (; (n = e.match(Ll)) && !jl.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : ot(e.slice(2)), t];
 }
 let Un = 0;
-const Fl = /* @__PURE__ */ Promise.resolve(), Vl = () => Un || (Fl.then(() => Un = 0), Un = Date.now());
-function Ul(e, t) {
+const Vl = /* @__PURE__ */ Promise.resolve(), Ul = () => Un || (Vl.then(() => Un = 0), Un = Date.now());
+function ql(e, t) {
   const n = (s) => {
     if (!s._vts)
       s._vts = Date.now();
@@ -3687,18 +3687,18 @@ function Ul(e, t) {
         [s]
       );
   };
-  return n.value = e, n.attached = Vl(), n;
+  return n.value = e, n.attached = Ul(), n;
 }
-const ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ql = (e, t, n, s, i, r) => {
+const ni = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Wl = (e, t, n, s, i, r) => {
   const o = i === "svg";
-  t === "class" ? Tl(e, s, o) : t === "style" ? Nl(e, n, s) : mn(t) ? yn(t) || Rl(e, t, n, s, r) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Wl(e, t, s, o)) ? (Zs(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Qs(e, t, s, o, r, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Kl(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !X(s))) ? Zs(e, _e(t), s, r, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Qs(e, t, s, o));
+  t === "class" ? Il(e, s, o) : t === "style" ? Ml(e, n, s) : mn(t) ? yn(t) || Pl(e, t, n, s, r) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Kl(e, t, s, o)) ? (ei(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Zs(e, t, s, o, r, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Hl(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !X(s))) ? ei(e, _e(t), s, r, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Zs(e, t, s, o));
 };
-function Wl(e, t, n, s) {
+function Kl(e, t, n, s) {
   if (s)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && ti(t) && W(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && ni(t) && W(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3706,9 +3706,9 @@ function Wl(e, t, n, s) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return ti(t) && X(n) ? !1 : t in e;
+  return ni(t) && X(n) ? !1 : t in e;
 }
-function Kl(e, t) {
+function Hl(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3722,10 +3722,10 @@ const pn = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return R(t) ? (n) => tn(t, n) : t;
 };
-function Hl(e) {
+function Bl(e) {
   e.target.composing = !0;
 }
-function ni(e) {
+function si(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
@@ -3733,7 +3733,7 @@ const et = /* @__PURE__ */ Symbol("_assign"), Zt = /* @__PURE__ */ Symbol("_init
 function qn(e, t, n) {
   return t && (e = e.trim()), n && (e = Ht(e)), e;
 }
-const It = {
+const Tt = {
   created(e, { modifiers: { lazy: t, trim: n, number: s } }, i) {
     e.parentNode && (e.type === "text" ? e[Zt] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[Zt] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[et] = pn(i);
@@ -3742,7 +3742,7 @@ const It = {
       o.target.composing || e[et](qn(e.value, n, r));
     }), (n || r) && Qe(e, "change", () => {
       e.value = qn(e.value, n, r);
-    }), t || (Qe(e, "compositionstart", Hl), Qe(e, "compositionend", ni), Qe(e, "change", ni));
+    }), t || (Qe(e, "compositionstart", Bl), Qe(e, "compositionend", si), Qe(e, "change", si));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
@@ -3757,7 +3757,7 @@ const It = {
     const d = e.getRootNode();
     (d instanceof Document || d instanceof ShadowRoot) && d.activeElement === e && e.type !== "range" && (s && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Bl = {
+}, Jl = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
@@ -3780,14 +3780,14 @@ const It = {
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    si(e, t, n);
+    ii(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
     e._modelValue = t, e[et] = pn(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Gl(t, s[1], s[0])) && si(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Gl(t, s[1], s[0])) && ii(e, t, n);
   }
 };
 function Gl(e, t, n) {
@@ -3800,7 +3800,7 @@ function Gl(e, t, n) {
   }
   return !1;
 }
-function si(e, t, n = !1) {
+function ii(e, t, n = !1) {
   const s = e.multiple, i = R(t);
   if (!(s && !i && !rt(t))) {
     for (let r = 0, o = e.options.length; r < o; r++) {
@@ -3808,7 +3808,7 @@ function si(e, t, n = !1) {
       if (s)
         if (i) {
           const d = typeof c;
-          d === "string" || d === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Zr(t, c) > -1;
+          d === "string" || d === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = eo(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ht(c));
       else if (He(gn(l), t)) {
@@ -3822,7 +3822,7 @@ function si(e, t, n = !1) {
 function gn(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Jl = ["ctrl", "shift", "alt", "meta"], zl = {
+const zl = ["ctrl", "shift", "alt", "meta"], Yl = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,44 +3833,44 @@ const Jl = ["ctrl", "shift", "alt", "meta"], zl = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Jl.some((n) => e[`${n}Key`] && !t.includes(n))
-}, ii = (e, t) => {
+  exact: (e, t) => zl.some((n) => e[`${n}Key`] && !t.includes(n))
+}, ri = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), s = t.join(".");
   return n[s] || (n[s] = ((i, ...r) => {
     for (let o = 0; o < t.length; o++) {
-      const l = zl[t[o]];
+      const l = Yl[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...r);
   }));
-}, Yl = /* @__PURE__ */ he({ patchProp: ql }, Cl);
-let ri;
-function Xl() {
-  return ri || (ri = sl(Yl));
+}, Xl = /* @__PURE__ */ he({ patchProp: Wl }, Tl);
+let oi;
+function Ql() {
+  return oi || (oi = il(Xl));
 }
-const Ql = ((...e) => {
-  const t = Xl().createApp(...e), { mount: n } = t;
+const Zl = ((...e) => {
+  const t = Ql().createApp(...e), { mount: n } = t;
   return t.mount = (s) => {
-    const i = ec(s);
+    const i = tc(s);
     if (!i) return;
     const r = t._component;
     !W(r) && !r.render && !r.template && (r.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Zl(i));
+    const o = n(i, !1, ec(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Zl(e) {
+function ec(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function ec(e) {
+function tc(e) {
   return X(e) ? document.querySelector(e) : e;
 }
-const tc = "/comfyd/connection";
-function nc(e, t) {
+const nc = "/comfyd/connection";
+function sc(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -3885,16 +3885,16 @@ function nc(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(s.hostname) && i.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-function kr(e, t) {
+function Er(e, t) {
   return `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-class sc {
+class ic {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(tc).then(
-      (t) => nc(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(nc).then(
+      (t) => sc(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3906,31 +3906,31 @@ class sc {
     this.pending = null;
   }
 }
-function Er(e, t = Math.random) {
+function Or(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Or = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+const Nr = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
 function jt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Or(e).find((s) => String(s.id) === String(t)) ?? null);
+  return n || (Nr(e).find((s) => String(s.id) === String(t)) ?? null);
 }
-function oi(e, t) {
+function li(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function ic(e, t) {
+function rc(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function rc(e, t) {
+function oc(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function oc(e) {
+function lc(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function lc(e, t) {
+function cc(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3959,14 +3959,14 @@ function gt(e, t, n = 3) {
   const s = String(e).toLowerCase(), i = [];
   for (const r of t) {
     const o = String(r).toLowerCase();
-    let l = cc(s, o);
+    let l = ac(s, o);
     (o.includes(s) || s.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && i.push([l, r]);
   }
   return i.sort((r, o) => r[0] - o[0] || String(r[1]).localeCompare(String(o[1]))), i.slice(0, n).map((r) => r[1]);
 }
-const li = 128;
-function cc(e, t) {
-  if (e.length > li || t.length > li) return 1 / 0;
+const ci = 128;
+function ac(e, t) {
+  if (e.length > ci || t.length > ci) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, i) => i);
   for (let s = 1; s <= e.length; s++) {
     const i = [s];
@@ -3990,15 +3990,15 @@ const fe = Object.freeze({
   // GRAPH_MAX_REF.
   ref: 128
 });
-class ns extends Error {
+class ss extends Error {
   constructor(t, n, s = []) {
     super(n), this.code = t, this.suggestions = s;
   }
 }
 const L = (e, t, n) => {
-  throw new ns(e, t, n);
+  throw new ss(e, t, n);
 }, wt = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Tt(e, t, n = fe.name, { optional: s = !1 } = {}) {
+function kt(e, t, n = fe.name, { optional: s = !1 } = {}) {
   if (e == null) {
     if (s) return "";
     L("INVALID_COMMAND", `${t} is required`);
@@ -4019,7 +4019,7 @@ function Wn(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= fe.name ? e : L("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function ci(e, t) {
+function ai(e, t) {
   if (wt(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((s) => s in e);
     n.length !== 1 && L("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
@@ -4029,18 +4029,18 @@ function ci(e, t) {
 const sn = {
   create_node(e) {
     const t = {
-      node_type: Tt(e.node_type, "node_type"),
+      node_type: kt(e.node_type, "node_type"),
       x: en(e.x, "x", { optional: !0 }),
       y: en(e.y, "y", { optional: !0 }),
-      ref: Tt(e.ref, "ref", fe.ref, { optional: !0 }),
-      title: Tt(e.title, "title", fe.name, { optional: !0 }),
+      ref: kt(e.ref, "ref", fe.ref, { optional: !0 }),
+      title: kt(e.title, "title", fe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || L("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
       wt(e.widgets) || L("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > fe.widgets && L("INVALID_COMMAND", `more than ${fe.widgets} widgets`);
-      for (const s of n) t.widgets.push([Tt(s, "widget name"), ci(e.widgets[s], `widgets.${s}`)]);
+      for (const s of n) t.widgets.push([kt(s, "widget name"), ai(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
@@ -4054,46 +4054,46 @@ const sn = {
   disconnect: (e) => ({ node_id: dt(e.node_id, "node_id"), slot: Wn(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: dt(e.node_id, "node_id"),
-    name: Tt(e.name, "name"),
-    value: ci(e.value, "value")
+    name: kt(e.name, "name"),
+    value: ai(e.value, "value")
   }),
   move_node: (e) => ({ node_id: dt(e.node_id, "node_id"), x: en(e.x, "x"), y: en(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({})
-}, Nr = Object.freeze(Object.keys(sn)), ac = new Set(Nr.filter((e) => e !== "get_graph"));
-function fc(e) {
+}, Mr = Object.freeze(Object.keys(sn)), fc = new Set(Mr.filter((e) => e !== "get_graph"));
+function uc(e) {
   wt(e) || L("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const s = Object.keys(e).filter((i) => Object.hasOwn(sn, i));
     s.length !== 1 && L("INVALID_COMMAND", "missing field: type"), t = s[0], n = wt(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(sn, t)) && L("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Nr.join(", ")}`), { type: t, ...sn[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(sn, t)) && L("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Mr.join(", ")}`), { type: t, ...sn[t](n) };
 }
-const uc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), dc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function hc(e, t, n) {
+const dc = /* @__PURE__ */ new Set(["number", "slider", "knob"]), hc = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function pc(e, t, n) {
   const s = String(e.type ?? ""), i = e.options ?? {};
   if (s === "combo") {
-    const r = lc(e, t);
+    const r = cc(e, t);
     return r && !r.some((o) => o === n) && L("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${r.length} options of ${e.name}`, gt(n, r.filter((o) => typeof o == "string"))), n;
   }
-  return uc.has(s) ? (typeof n != "number" && L("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && L("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && L("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && L("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && L("VALUE_INVALID", `${e.name} takes true or false`), n) : dc.has(s) ? (typeof n != "string" && L("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && L("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return dc.has(s) ? (typeof n != "number" && L("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && L("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && L("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && L("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && L("VALUE_INVALID", `${e.name} takes true or false`), n) : hc.has(s) ? (typeof n != "string" && L("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && L("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function pc(e) {
+function gc(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function ai(e, t, n, s) {
-  const i = rc(t, n);
-  i || L("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, gt(n, oc(t)));
-  const r = hc(i, t, s), o = i.value;
+function fi(e, t, n, s) {
+  const i = oc(t, n);
+  i || L("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, gt(n, lc(t)));
+  const r = pc(i, t, s), o = i.value;
   i.value = r;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return pc(i);
+  return gc(i);
 }
 function ht(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return jt(e.graph, e.refs.get(t.ref));
@@ -4104,7 +4104,7 @@ function ht(e, t, n) {
   }
   return L("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function gc(e) {
+function mc(e) {
   if (typeof e.place == "function") {
     const n = e.place(e.placed++);
     if (Array.isArray(n)) return n;
@@ -4112,18 +4112,18 @@ function gc(e) {
   const t = e.placed++;
   return [100 + 40 * t, 100 + 40 * t];
 }
-const mc = {
+const yc = {
   create_node(e, t) {
     const { graph: n, LiteGraph: s } = e, i = s.createNode(t.node_type);
     if (!i) {
       const o = Object.keys(s.registered_node_types ?? {});
       L("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, gt(t.node_type, o));
     }
-    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : gc(e);
+    t.title && (i.title = t.title), i.pos = t.x !== null && t.y !== null ? [t.x, t.y] : mc(e);
     const r = e.expectedId;
     Number.isSafeInteger(r) && r > 0 && !jt(n, r) && (i.id = r), n.add(i), jt(n, i.id) || L("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [o, l] of t.widgets) ai(e, i, o, l);
+      for (const [o, l] of t.widgets) fi(e, i, o, l);
     } catch (o) {
       throw n.remove(i), o;
     }
@@ -4134,13 +4134,13 @@ const mc = {
     return e.graph.remove(n), jt(e.graph, s) && L("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = ht(e, t.from_id, "from_id"), s = ht(e, t.to_id, "to_id"), i = ic(n, t.from_slot);
+    const n = ht(e, t.from_id, "from_id"), s = ht(e, t.to_id, "to_id"), i = rc(n, t.from_slot);
     i < 0 && L(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? gt(t.from_slot, (n.outputs ?? []).map((d) => d.name)) : []
     );
-    const r = oi(s, t.to_slot);
+    const r = li(s, t.to_slot);
     r < 0 && L(
       "SLOT_NOT_FOUND",
       `node #${s.id} (${s.type}) has no input ${JSON.stringify(t.to_slot)}`,
@@ -4152,7 +4152,7 @@ const mc = {
     return c || L("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${s.id}:${r}`), { node_id: s.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = ht(e, t.node_id, "node_id"), s = oi(n, t.slot);
+    const n = ht(e, t.node_id, "node_id"), s = li(n, t.slot);
     s < 0 && L(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4162,7 +4162,7 @@ const mc = {
     return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && L("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = ht(e, t.node_id, "node_id"), s = ai(e, n, t.name, t.value);
+    const n = ht(e, t.node_id, "node_id"), s = fi(e, n, t.name, t.value);
     return s === void 0 ? { node_id: n.id } : { node_id: n.id, value: s };
   },
   move_node(e, t) {
@@ -4171,71 +4171,71 @@ const mc = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Or(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Nr(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
   get_graph() {
     return {};
   }
-}, yc = "BATCH_MODE_PARTIAL";
-function _c(e) {
-  return e === yc || e === 2 || String(e).toLowerCase() === "partial";
+}, _c = "BATCH_MODE_PARTIAL";
+function bc(e) {
+  return e === _c || e === 2 || String(e).toLowerCase() === "partial";
 }
-function fi(e, t) {
-  const n = t instanceof ns ? t.code : "EDITOR_FAILED", s = t instanceof ns ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: s.slice(0, 1e3), index: e };
+function ui(e, t) {
+  const n = t instanceof ss ? t.code : "EDITOR_FAILED", s = t instanceof ss ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function bc(e, t) {
+function wc(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > fe.commands)
     return { ok: !1, error: `more than ${fe.commands} commands`, results: [], applied: !1 };
-  const s = e.graph, i = _c(t?.mode), r = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = s.serialize(), c = je(l), d = new Array(n.length);
+  const s = e.graph, i = bc(t?.mode), r = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), placed: 0, expectedId: void 0 }, l = s.serialize(), c = je(l), d = new Array(n.length);
   let u = 0, p = -1;
   for (let O = 0; O < n.length; O++) {
-    let I;
+    let T;
     try {
-      I = fc(n[O]);
+      T = uc(n[O]);
     } catch (w) {
-      if (d[O] = fi(O, w), !i) {
+      if (d[O] = ui(O, w), !i) {
         p = O;
         break;
       }
       continue;
     }
-    o.expectedId = I.type === "create_node" ? r[u++] : void 0;
-    const v = i && ac.has(I.type) && O > 0 ? s.serialize() : null;
+    o.expectedId = T.type === "create_node" ? r[u++] : void 0;
+    const v = i && fc.has(T.type) && O > 0 ? s.serialize() : null;
     try {
-      d[O] = { index: O, ok: !0, ...mc[I.type](o, I) };
+      d[O] = { index: O, ok: !0, ...yc[T.type](o, T) };
     } catch (w) {
-      if (d[O] = fi(O, w), !i) {
+      if (d[O] = ui(O, w), !i) {
         p = O;
         break;
       }
       const M = v ?? l;
-      je(s.serialize()) !== je(M) && ui(s, M);
+      je(s.serialize()) !== je(M) && di(s, M);
     }
   }
   if (p >= 0) {
-    je(s.serialize()) !== c && ui(s, l);
+    je(s.serialize()) !== c && di(s, l);
     const O = `not applied: command ${p} failed and the patch is atomic (the graph was rolled back)`;
-    for (let I = 0; I < n.length; I++)
-      I !== p && (d[I] = { index: I, ok: !1, error: { code: "SKIPPED", message: O, index: I } });
+    for (let T = 0; T < n.length; T++)
+      T !== p && (d[T] = { index: T, ok: !1, error: { code: "SKIPPED", message: O, index: T } });
     return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: d[p].error.message, results: d, applied: !1 };
   }
   s.setDirtyCanvas?.(!0, !0);
-  const C = d.every((O) => O.ok), T = d.find((O) => !O.ok);
+  const C = d.every((O) => O.ok), k = d.find((O) => !O.ok);
   return {
     ok: C,
-    error: C ? "" : T.error.message,
+    error: C ? "" : k.error.message,
     results: d,
     applied: je(s.serialize()) !== c
   };
 }
-function ui(e, t) {
+function di(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function wc(e) {
+function Sc(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4244,8 +4244,8 @@ function wc(e) {
   }, end() {
   } };
 }
-function Sc(e, t) {
-  const n = wc(e);
+function xc(e, t) {
+  const n = Sc(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4257,18 +4257,18 @@ function Sc(e, t) {
     }
   }
 }
-const xc = 1e3, vc = 1500, Ac = 120, Cc = 480 * 1024, Kn = "the tab has switched to another workflow; this canvas is no longer open in it", Ic = 200, Tc = 50, kc = 1e4, Ec = 1e3, Oc = 128, di = 1024 * 1024 - 1024;
-function Nc(e) {
+const vc = 1e3, Ac = 1500, Cc = 120, Tc = 480 * 1024, Kn = "the tab has switched to another workflow; this canvas is no longer open in it", kc = 200, Ic = 50, Ec = 1e4, Oc = 1e3, Nc = 128, Hn = 1024 * 1024 - 1024;
+function Mc(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Hn(e, t) {
+function Bn(e, t) {
   const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${s}~${Nc(n)}`.slice(0, Oc);
+  return `${e}:${s}~${Mc(n)}`.slice(0, Nc);
 }
-function Mc(e, t = Cc) {
+function $c(e, t = Tc) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (r) => {
     if (Array.isArray(r)) return r.map(s);
@@ -4281,7 +4281,7 @@ function Mc(e, t = Cc) {
   }, i = JSON.stringify(s(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function $c(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Dc(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let s = null;
   try {
@@ -4298,7 +4298,7 @@ function $c(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return s;
 }
-class Dc {
+class Rc {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4336,7 +4336,7 @@ class Dc {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), vc), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Ac), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4356,7 +4356,7 @@ class Dc {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = Er(this.attempt++);
+    const t = Or(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4366,20 +4366,20 @@ class Dc {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Tc : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Ic : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Ic);
+      }, kc);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Mc(await this.d.objectInfo?.());
+        this.objectInfoJson = $c(await this.d.objectInfo?.());
       } catch (s) {
         this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
@@ -4392,7 +4392,7 @@ class Dc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(kr(t, "/comfy/editor/ws"));
+      n = new this.d.WebSocket(Er(t, "/comfy/editor/ws"));
     } catch (s) {
       this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
@@ -4400,7 +4400,7 @@ class Dc {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (s?.code === xc) {
+        if (s?.code === vc) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4410,7 +4410,7 @@ class Dc {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Hn(this.d.tabId, this.workflowKey()), this.lastSig = je(t), this.tabRevision += 1;
+    this.canvasId = Bn(this.d.tabId, this.workflowKey()), this.lastSig = je(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4426,7 +4426,7 @@ class Dc {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const s = JSON.stringify(t);
-    return s.length > di && new TextEncoder().encode(s).length > di ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
+    return s.length > Hn && new TextEncoder().encode(s).length > Hn ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
   }
   onMessage(t) {
     let n;
@@ -4465,7 +4465,7 @@ class Dc {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Hn(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Bn(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
@@ -4481,7 +4481,7 @@ class Dc {
     let s;
     this.busy++;
     try {
-      s = Sc(this.d.app, () => bc(n, t));
+      s = xc(this.d.app, () => wc(n, t));
     } catch (r) {
       s = { ok: !1, error: `the patch failed: ${r?.message ?? r}`, results: [] };
     } finally {
@@ -4493,7 +4493,7 @@ class Dc {
       request_id: t.request_id,
       ok: !!s.ok,
       error: s.error ?? "",
-      results: (s.results ?? []).filter(Boolean).map(Rc),
+      results: (s.results ?? []).filter(Boolean).map(Pc),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4510,6 +4510,7 @@ class Dc {
   async handleQueue(t) {
     if (this.switchedAway())
       return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Kn, prompt_id: "", number: 0 });
+    if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: s } = this.d, i = [];
     let r = "";
     const o = s.queuePrompt;
@@ -4518,14 +4519,14 @@ class Dc {
         const u = await o.apply(this, d);
         return i.push(u), u;
       } catch (u) {
-        throw r = hi(u), u;
+        throw r = pi(u), u;
       }
     };
     try {
       const d = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, d);
     } catch (d) {
-      r = r || hi(d);
+      r = r || pi(d);
     } finally {
       s.queuePrompt = o;
     }
@@ -4538,6 +4539,28 @@ class Dc {
       prompt_id: l?.prompt_id ? String(l.prompt_id) : "",
       number: Number.isSafeInteger(l?.number) ? l.number : 0
     });
+  }
+  /** The core posts the prompt itself (to follow the run's events, which
+   * ComfyUI sends only to the client id that queued): convert the canvas
+   * with the frontend's own graphToPrompt and hand over the API prompt and
+   * the workflow. The widgets' beforeQueued/afterQueued callbacks run as
+   * around app.queuePrompt (a seed set to "randomize" changes after). */
+  async handlePromptOnly(t) {
+    const { app: n } = this.d, s = n.rootGraph ?? n.graph, i = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
+    if (typeof n.graphToPrompt != "function")
+      return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
+    let r;
+    try {
+      hi(s, "beforeQueued");
+      const o = await n.graphToPrompt(s);
+      if (r = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
+      hi(s, "afterQueued");
+    } catch (o) {
+      return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
+    }
+    if (r.prompt_json.length + r.workflow_json.length > Hn)
+      return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
+    this.send({ ...i, ok: !0, error: "", ...r });
   }
   async handleLoad(t) {
     if (this.switchedAway())
@@ -4573,13 +4596,13 @@ class Dc {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Ac);
+    }, Cc);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < kc || this.d.app.configuringGraph) return;
-    if (Hn(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ec || this.d.app.configuringGraph) return;
+    if (Bn(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -4615,7 +4638,7 @@ class Dc {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Ec)) {
+    if (!(this.focused && t - this.focusSentAt < Oc)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4624,7 +4647,11 @@ class Dc {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function hi(e) {
+function hi(e, t) {
+  const n = e?._nodes ?? e?.nodes ?? [];
+  for (const s of n) for (const i of s.widgets ?? []) i[t]?.();
+}
+function pi(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, s = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -4632,17 +4659,17 @@ function hi(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Rc(e) {
+function Pc(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const pi = 500, gi = 200;
+const gi = 500, mi = 200;
 function it(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Mr() {
+function $r() {
   return {
     sessionId: "",
     session: null,
@@ -4663,30 +4690,30 @@ function Mr() {
     needsResync: !1
   };
 }
-function $r(e, t = "") {
-  Object.assign(e, Mr(), { sessionId: t });
+function Dr(e, t = "") {
+  Object.assign(e, $r(), { sessionId: t });
 }
-function mi(e, t) {
+function yi(e, t) {
   const n = Number(t) || 0;
   for (let s = e.turns.length - 1; s >= 0; s--) if (e.turns[s].id === n) return e.turns[s];
   return null;
 }
 function yt(e, t) {
-  let n = mi(e, t);
+  let n = yi(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let s = e.turns.length;
   for (; s > 0 && e.turns[s - 1].id > n.id; ) s--;
-  return e.turns.splice(s, 0, n), e.turns.length > gi && e.turns.splice(0, e.turns.length - gi), mi(e, n.id) ?? n;
+  return e.turns.splice(s, 0, n), e.turns.length > mi && e.turns.splice(0, e.turns.length - mi), yi(e, n.id) ?? n;
 }
 function rn(e, t) {
   const n = t || "assistant";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function kt(e, t) {
-  e.logs.push(t), e.logs.length > pi && e.logs.splice(0, e.logs.length - pi);
+function It(e, t) {
+  e.logs.push(t), e.logs.length > gi && e.logs.splice(0, e.logs.length - gi);
 }
-function yi(e, t) {
+function _i(e, t) {
   if (!t || typeof t != "object") return;
   const n = it(t.role, "ROLE_"), s = it(t.state, "MESSAGE_STATE_");
   if (n === "user") {
@@ -4697,22 +4724,22 @@ function yi(e, t) {
     r.content = String(t.content ?? ""), r.state = s || "done", r.error = String(t.error ?? ""), r.final = !0;
   }
 }
-function _i(e, t) {
+function bi(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = it(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Pc(e) {
+function Lc(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Lc(e, t) {
+function jc(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Pc(t);
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, i = Lc(t);
   if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const r = e.logs, o = s.session?.id ?? e.sessionId;
-    $r(e, o), e.logs = r, _i(e, s.session), s.status !== void 0 && (e.status = it(s.status, "SESSION_STATUS_") || e.status);
-    for (const l of Array.isArray(s.history) ? s.history : []) yi(e, l);
+    Dr(e, o), e.logs = r, bi(e, s.session), s.status !== void 0 && (e.status = it(s.status, "SESSION_STATUS_") || e.status);
+    for (const l of Array.isArray(s.history) ? s.history : []) _i(e, l);
     for (const l of Array.isArray(s.partials) ? s.partials : []) {
       const c = rn(yt(e, l.turn_id), l.skill);
       c.final || (c.content = String(l.content ?? ""), c.next = Number(l.delta_count) || 0, c.state = "streaming");
@@ -4720,7 +4747,7 @@ function Lc(e, t) {
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, !0;
   }
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && s.session && _i(e, s.session), !1;
+    return n === "configured" && s.session && bi(e, s.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -4743,9 +4770,9 @@ function Lc(e, t) {
       return o.content += String(s.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return yi(e, s.message), !0;
+      return _i(e, s.message), !0;
     case "debug_log":
-      return kt(e, {
+      return It(e, {
         seq: i,
         level: it(s.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(s.module ?? ""),
@@ -4760,42 +4787,42 @@ function Lc(e, t) {
           o.error = e.lastError.message, o.final || (o.state = s.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return kt(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return It(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return s.config && (e.config = s.config), typeof s.title == "string" && (e.title = s.title), !0;
     case "tool_call":
-      return kt(e, { seq: i, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return It(e, { seq: i, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return kt(e, { seq: i, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
+      return It(e, { seq: i, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
-      return kt(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
+      return It(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function jc(e, t, n) {
+function Fc(e, t, n) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function Fc(e, t, n) {
+function Vc(e, t, n) {
   const s = e.turns.findIndex((o) => o.pending && o.clientId === t), i = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
   const r = yt(e, n.id);
   r.content || (r.content = String(n.content ?? i?.content ?? "")), r.state || (r.state = it(n.state, "MESSAGE_STATE_"));
 }
-function Vc(e, t, n) {
+function Uc(e, t, n) {
   const s = e.turns.find((i) => i.pending && i.clientId === t);
   s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
-function bi(e, t = []) {
+function wi(e, t = []) {
   const n = [];
   for (const s of t) e.replies[s] && n.push(s);
   for (const s of e.order) n.includes(s) || n.push(s);
   return n.map((s) => e.replies[s]);
 }
-const Uc = 15e3;
-class qc {
+const qc = 15e3;
+class Wc {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?()}
@@ -4834,7 +4861,7 @@ class qc {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(kr(t, "/comfy/session/ws"));
+      n = new this.d.WebSocket(Er(t, "/comfy/session/ws"));
     } catch {
       return this.retry();
     }
@@ -4848,7 +4875,7 @@ class qc {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, Er(this.attempt++)));
+    }, Or(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -4863,13 +4890,13 @@ class qc {
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(s), r(new Error(`${t}: no answer from comfyd`));
-      }, Uc);
+      }, qc);
       this.pending.set(s, { resolve: i, reject: r, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && $r(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Dr(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -4897,24 +4924,24 @@ class qc {
         i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Lc(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    jc(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
 }
-const Dr = Object.freeze([
+const Rr = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Wc = Object.freeze(["echo", "openai"]), wi = 64 * 1024, Bn = 4096, Kc = 64 * 1024;
-function Hc(e) {
+]), Kc = Object.freeze(["echo", "openai"]), Si = 64 * 1024, Jn = 4096, Hc = 64 * 1024;
+function Bc(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Si = 0;
-function Bc() {
+let xi = 0;
+function Jc() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Si += 1, `panel-${e}-${Si}`;
+  return xi += 1, `panel-${e}-${xi}`;
 }
 class Gc {
   /**
@@ -4924,7 +4951,7 @@ class Gc {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((s) => s);
-    this.state = n(Mr()), this.ui = n({
+    this.state = n($r()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -4936,7 +4963,7 @@ class Gc {
       notice: "",
       draft: "",
       busy: !1
-    }), this.client = new qc({
+    }), this.client = new Wc({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -4957,7 +4984,7 @@ class Gc {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Hc(n.skills)
+      skills: Bc(n.skills)
     };
   }
   start() {
@@ -5001,10 +5028,10 @@ class Gc {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Bn),
-      model: t.model.slice(0, Bn),
-      base_url: t.base_url.slice(0, Bn),
-      system_prompt: t.system_prompt.slice(0, Kc)
+      provider: t.provider.slice(0, Jn),
+      model: t.model.slice(0, Jn),
+      base_url: t.base_url.slice(0, Jn),
+      system_prompt: t.system_prompt.slice(0, Hc)
     };
   }
   async createSession(t = "") {
@@ -5067,21 +5094,21 @@ class Gc {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > wi) {
-      this.ui.notice = `a message is at most ${wi} characters`;
+    if (t.length > Si) {
+      this.ui.notice = `a message is at most ${Si} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const s = Bc();
-    jc(this.state, s, t);
+    const s = Jc();
+    Fc(this.state, s, t);
     try {
       const i = await this.client.request("user_message", { session_id: n, content: t, client_message_id: s });
-      Fc(this.state, s, i.message);
-    } catch (i) {
       Vc(this.state, s, i.message);
+    } catch (i) {
+      Uc(this.state, s, i.message);
     }
   }
   async cancel() {
@@ -5093,43 +5120,43 @@ class Gc {
       }
   }
 }
-const ss = "ComfydAgentPanel", xi = "comfyd-panel-style", vi = [560, 520], Jc = 320, Ai = (e) => e?.comfyClass === ss || e?.type === ss;
-function zc(e, t) {
-  if (e.getElementById(xi)) return;
+const is = "ComfydAgentPanel", vi = "comfyd-panel-style", Ai = [560, 520], zc = 320, Ci = (e) => e?.comfyClass === is || e?.type === is;
+function Yc(e, t) {
+  if (e.getElementById(vi)) return;
   const n = e.createElement("style");
-  n.id = xi, n.textContent = t, e.head.appendChild(n);
-}
-function Yc(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = vi, n.textContent = t, e.head.appendChild(n);
 }
 function Xc(e) {
-  for (const [t, n] of Dr) {
-    let s = (e.widgets ?? []).find((i) => i.name === t);
-    s || (s = e.addWidget("text", t, n, () => {
-    }, {})), Yc(s);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function Qc(e) {
+  for (const [t, n] of Rr) {
+    let s = (e.widgets ?? []).find((i) => i.name === t);
+    s || (s = e.addWidget("text", t, n, () => {
+    }, {})), Xc(s);
+  }
+}
+function Zc(e) {
   const t = {};
-  for (const [n, s] of Dr) {
+  for (const [n, s] of Rr) {
     const r = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof r == "string" ? r : s;
   }
   return t;
 }
-function Zc(e, t) {
+function ea(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: s } = t;
-  zc(s, t.css), Xc(e);
+  Yc(s, t.css), Qc(e);
   const i = (u, p) => {
-    const C = (e.widgets ?? []).find((T) => T.name === u);
+    const C = (e.widgets ?? []).find((k) => k.name === u);
     !C || C.value === p || (C.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
   }, r = new Gc({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Qc(e),
+    readConfig: () => Zc(e),
     writeConfig: i
   }), o = s.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
@@ -5138,7 +5165,7 @@ function Zc(e, t) {
     const u = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Jc,
+      getMinHeight: () => zc,
       getValue: () => {
       },
       setValue: () => {
@@ -5147,7 +5174,7 @@ function Zc(e, t) {
     u.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
-  Array.isArray(e.size) && e.setSize?.([Math.max(e.size[0], vi[0]), Math.max(e.size[1], vi[1])]);
+  Array.isArray(e.size) && e.setSize?.([Math.max(e.size[0], Ai[0]), Math.max(e.size[1], Ai[1])]);
   const c = e.onConfigure;
   e.onConfigure = function(...u) {
     const p = c?.apply(this, u);
@@ -5165,79 +5192,79 @@ function Zc(e, t) {
     e.__comfydPanel && (r.reloadConfig(), r.start());
   }, 0), e.__comfydPanel = r, r;
 }
-const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa = ["value"], ia = {
+const ta = { class: "cd-bar" }, na = ["title"], sa = ["value", "disabled"], ia = ["value"], ra = {
   class: "cd-status",
   "data-test": "status"
-}, ra = ["disabled"], oa = {
+}, oa = ["disabled"], la = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, la = ["value"], ca = { class: "cd-wide" }, aa = { class: "cd-wide" }, fa = { class: "cd-hint" }, ua = { class: "cd-row" }, da = ["disabled"], ha = {
+}, ca = ["value"], aa = { class: "cd-wide" }, fa = { class: "cd-wide" }, ua = { class: "cd-hint" }, da = { class: "cd-row" }, ha = ["disabled"], pa = {
   class: "cd-skills",
   "data-test": "skills"
-}, pa = ["title"], ga = ["checked", "onChange", "data-skill"], ma = {
+}, ga = ["title"], ma = ["checked", "onChange", "data-skill"], ya = {
   key: 0,
   class: "cd-hint"
-}, ya = { class: "cd-main" }, _a = {
+}, _a = { class: "cd-main" }, ba = {
   key: 0,
   class: "cd-err"
-}, ba = ["data-skill"], wa = { class: "cd-skill" }, Sa = {
+}, wa = ["data-skill"], Sa = { class: "cd-skill" }, xa = {
   key: 0,
   class: "cd-typing"
-}, xa = { class: "cd-text" }, va = {
+}, va = { class: "cd-text" }, Aa = {
   key: 0,
   class: "cd-err"
-}, Aa = {
-  key: 0,
-  class: "cd-empty"
 }, Ca = {
   key: 0,
+  class: "cd-empty"
+}, Ta = {
+  key: 0,
   class: "cd-hint"
-}, Ia = {
+}, ka = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, Ta = { class: "cd-input" }, ka = ["disabled"], Ea = ["disabled"], Oa = {
+}, Ia = { class: "cd-input" }, Ea = ["disabled"], Oa = ["disabled"], Na = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, s = t.ctl.ui, i = Ct(() => s.connected ? s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), r = Ct(() => s.connected && n.status === "working"), o = Ct(() => s.form.skills), l = Ct(() => !!n.config?.api_key_set), c = Ct(() => {
-      const I = [...s.sessions];
-      return s.form.session_id && !I.some((v) => v.id === s.form.session_id) && I.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), I;
-    }), d = /* @__PURE__ */ Ps(null), u = /* @__PURE__ */ Ps(null), p = (I) => {
-      I && (I.scrollTop = I.scrollHeight);
+      const T = [...s.sessions];
+      return s.form.session_id && !T.some((v) => v.id === s.form.session_id) && T.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), T;
+    }), d = /* @__PURE__ */ Ls(null), u = /* @__PURE__ */ Ls(null), p = (T) => {
+      T && (T.scrollTop = T.scrollHeight);
     };
-    Ls(
+    js(
       () => [n.turns.length, n.lastSeq],
       () => cn(() => p(d.value))
-    ), Ls(
+    ), js(
       () => n.logs.length,
       () => cn(() => p(u.value))
     );
-    function C(I) {
-      const v = I.target.value;
+    function C(T) {
+      const v = T.target.value;
       v === "__new__" ? t.ctl.createSession() : v && t.ctl.selectSession(v);
     }
-    function T(I) {
-      I.key === "Enter" && !I.shiftKey && !I.isComposing && (I.preventDefault(), t.ctl.send());
+    function k(T) {
+      T.key === "Enter" && !T.shiftKey && !T.isComposing && (T.preventDefault(), t.ctl.send());
     }
-    function O(I) {
-      I.stopPropagation();
+    function O(T) {
+      T.stopPropagation();
     }
-    return (I, v) => (H(), G("div", {
+    return (T, v) => (H(), J("div", {
       class: "comfyd-panel",
       onKeydown: O,
       onKeyup: O,
-      onWheel: v[15] || (v[15] = ii(() => {
+      onWheel: v[15] || (v[15] = ri(() => {
       }, ["stop"])),
-      onContextmenu: v[16] || (v[16] = ii(() => {
+      onContextmenu: v[16] || (v[16] = ri(() => {
       }, ["stop"]))
     }, [
-      P("div", ea, [
+      P("div", ta, [
         P("span", {
           class: Ae(["cd-dot", "cd-" + i.value.replace(" ", "-")]),
           title: N(n).statusDetail || i.value
-        }, null, 10, ta),
+        }, null, 10, na),
         P("select", {
           class: "cd-session",
           value: N(s).form.session_id,
@@ -5249,15 +5276,15 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (H(!0), G(Z, null, ut(c.value, (w) => (H(), G("option", {
+          (H(!0), J(Z, null, ut(c.value, (w) => (H(), J("option", {
             key: w.id,
             value: w.id
-          }, Q(w.title), 9, sa))), 128)),
+          }, Q(w.title), 9, ia))), 128)),
           v[18] || (v[18] = P("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, na),
-        P("span", ia, [
+        ], 40, sa),
+        P("span", ra, [
           le(Q(i.value), 1),
-          N(n).queuedTurns ? (H(), G(Z, { key: 0 }, [
+          N(n).queuedTurns ? (H(), J(Z, { key: 0 }, [
             le(" · " + Q(N(n).queuedTurns) + " queued", 1)
           ], 64)) : me("", !0)
         ]),
@@ -5267,7 +5294,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
           onClick: v[0] || (v[0] = (w) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, ra),
+        }, "■", 8, oa),
         P("button", {
           class: Ae(["cd-btn", { "cd-on": N(s).showSettings }]),
           onClick: v[1] || (v[1] = (w) => N(s).showSettings = !N(s).showSettings),
@@ -5281,7 +5308,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
           title: "Debug log"
         }, "≡", 2)
       ]),
-      N(s).showSettings ? (H(), G("div", oa, [
+      N(s).showSettings ? (H(), J("div", la, [
         P("label", null, [
           v[19] || (v[19] = le("Provider ", -1)),
           ft(P("select", {
@@ -5289,12 +5316,12 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             onChange: v[4] || (v[4] = (w) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (H(!0), G(Z, null, ut(N(Wc), (w) => (H(), G("option", {
+            (H(!0), J(Z, null, ut(N(Kc), (w) => (H(), J("option", {
               key: w,
               value: w
-            }, Q(w), 9, la))), 128))
+            }, Q(w), 9, ca))), 128))
           ], 544), [
-            [Bl, N(s).form.provider]
+            [Jl, N(s).form.provider]
           ])
         ]),
         P("label", null, [
@@ -5305,7 +5332,7 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [It, N(s).form.model]
+            [Tt, N(s).form.model]
           ])
         ]),
         P("label", null, [
@@ -5316,10 +5343,10 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [It, N(s).form.base_url]
+            [Tt, N(s).form.base_url]
           ])
         ]),
-        P("label", ca, [
+        P("label", aa, [
           v[22] || (v[22] = le("System prompt ", -1)),
           ft(P("textarea", {
             "onUpdate:modelValue": v[9] || (v[9] = (w) => N(s).form.system_prompt = w),
@@ -5327,13 +5354,13 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             onChange: v[10] || (v[10] = (w) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [It, N(s).form.system_prompt]
+            [Tt, N(s).form.system_prompt]
           ])
         ]),
-        P("label", aa, [
+        P("label", fa, [
           v[23] || (v[23] = le("API key ", -1)),
-          P("span", fa, Q(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          P("span", ua, [
+          P("span", ua, Q(l.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          P("span", da, [
             ft(P("input", {
               "onUpdate:modelValue": v[11] || (v[11] = (w) => N(s).apiKey = w),
               type: "password",
@@ -5341,19 +5368,19 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [It, N(s).apiKey]
+              [Tt, N(s).apiKey]
             ]),
             P("button", {
               class: "cd-btn",
               onClick: v[12] || (v[12] = (w) => e.ctl.setApiKey()),
               disabled: !N(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, da)
+            }, "set", 8, ha)
           ])
         ])
       ])) : me("", !0),
-      P("div", ha, [
-        (H(!0), G(Z, null, ut(N(s).skills, (w) => (H(), G("label", {
+      P("div", pa, [
+        (H(!0), J(Z, null, ut(N(s).skills, (w) => (H(), J("label", {
           key: w.name,
           class: Ae(["cd-chip", { "cd-on": o.value.includes(w.name) }]),
           title: w.description
@@ -5363,19 +5390,19 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             checked: o.value.includes(w.name),
             onChange: (M) => e.ctl.toggleSkill(w.name, M.target.checked),
             "data-skill": w.name
-          }, null, 40, ga),
+          }, null, 40, ma),
           le(" " + Q(w.name), 1)
-        ], 10, pa))), 128)),
-        N(s).skills.length ? me("", !0) : (H(), G("span", ma, Q(N(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
+        ], 10, ga))), 128)),
+        N(s).skills.length ? me("", !0) : (H(), J("span", ya, Q(N(s).connected ? "no skills loaded" : "connecting to comfyd…"), 1))
       ]),
-      P("div", ya, [
+      P("div", _a, [
         P("div", {
           ref_key: "chat",
           ref: d,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (H(!0), G(Z, null, ut(N(n).turns, (w) => (H(), G("div", {
+          (H(!0), J(Z, null, ut(N(n).turns, (w) => (H(), J("div", {
             key: w.pending ? w.clientId : w.id,
             class: "cd-turn"
           }, [
@@ -5384,89 +5411,89 @@ const ea = { class: "cd-bar" }, ta = ["title"], na = ["value", "disabled"], sa =
             }, [
               v[24] || (v[24] = P("span", { class: "cd-who" }, "you", -1)),
               le(Q(w.content) + " ", 1),
-              w.error ? (H(), G("span", _a, " — " + Q(w.error), 1)) : me("", !0)
+              w.error ? (H(), J("span", ba, " — " + Q(w.error), 1)) : me("", !0)
             ], 2),
             P("div", {
               class: "cd-replies",
-              style: wn({ "--cols": Math.max(1, N(bi)(w, o.value).length) })
+              style: wn({ "--cols": Math.max(1, N(wi)(w, o.value).length) })
             }, [
-              (H(!0), G(Z, null, ut(N(bi)(w, o.value), (M) => (H(), G("div", {
+              (H(!0), J(Z, null, ut(N(wi)(w, o.value), (M) => (H(), J("div", {
                 key: M.skill,
                 class: Ae(["cd-reply", "cd-" + M.state]),
                 "data-skill": M.skill
               }, [
-                P("div", wa, [
+                P("div", Sa, [
                   le(Q(M.skill), 1),
-                  M.state === "streaming" ? (H(), G("span", Sa, "…")) : me("", !0)
+                  M.state === "streaming" ? (H(), J("span", xa, "…")) : me("", !0)
                 ]),
-                P("div", xa, Q(M.content), 1),
-                M.error ? (H(), G("div", va, Q(M.error), 1)) : me("", !0)
-              ], 10, ba))), 128))
+                P("div", va, Q(M.content), 1),
+                M.error ? (H(), J("div", Aa, Q(M.error), 1)) : me("", !0)
+              ], 10, wa))), 128))
             ], 4)
           ]))), 128)),
-          N(n).turns.length ? me("", !0) : (H(), G("div", Aa, Q(N(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          N(n).turns.length ? me("", !0) : (H(), J("div", Ca, Q(N(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        N(s).showLog ? (H(), G("div", {
+        N(s).showLog ? (H(), J("div", {
           key: 0,
           ref_key: "logBox",
           ref: u,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (H(!0), G(Z, null, ut(N(n).logs, (w, M) => (H(), G("div", {
+          (H(!0), J(Z, null, ut(N(n).logs, (w, M) => (H(), J("div", {
             key: w.seq + ":" + M,
             class: Ae("cd-l-" + w.level)
           }, [
             P("b", null, Q(w.level), 1),
             le(" " + Q(w.module), 1),
-            w.skill ? (H(), G(Z, { key: 0 }, [
+            w.skill ? (H(), J(Z, { key: 0 }, [
               le(" [" + Q(w.skill) + "]", 1)
             ], 64)) : me("", !0),
             le(": " + Q(w.message), 1)
           ], 2))), 128)),
-          N(n).logs.length ? me("", !0) : (H(), G("div", Ca, "no debug output yet"))
+          N(n).logs.length ? me("", !0) : (H(), J("div", Ta, "no debug output yet"))
         ], 512)) : me("", !0)
       ]),
-      N(s).notice || N(n).lastError ? (H(), G("div", Ia, Q(N(s).notice || N(n).lastError.code + ": " + N(n).lastError.message), 1)) : me("", !0),
-      P("div", Ta, [
+      N(s).notice || N(n).lastError ? (H(), J("div", ka, Q(N(s).notice || N(n).lastError.code + ": " + N(n).lastError.message), 1)) : me("", !0),
+      P("div", Ia, [
         ft(P("textarea", {
           "onUpdate:modelValue": v[13] || (v[13] = (w) => N(s).draft = w),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !N(s).connected,
-          onKeydown: T,
+          onKeydown: k,
           "data-test": "input"
-        }, null, 40, ka), [
-          [It, N(s).draft]
+        }, null, 40, Ea), [
+          [Tt, N(s).draft]
         ]),
         P("button", {
           class: "cd-btn cd-send",
           disabled: !N(s).connected || !N(s).draft.trim(),
           onClick: v[14] || (v[14] = (w) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Ea)
+        }, "send", 8, Oa)
       ])
     ], 32));
   }
-}, Na = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", Ma = "comfyd.canvas", $a = 1500;
-function Ci() {
+}, Ma = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline{background:#c84a4a}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", $a = "comfyd.canvas", Da = 1500;
+function Ti() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function is(e, t) {
+function rs(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Da(e) {
-  const t = Ci();
+function Ra(e) {
+  const t = Ti();
   if (t) return e(t, !1);
   let n = 0;
   const s = setInterval(() => {
-    const i = Ci();
-    (i || ++n > $a) && (clearInterval(s), i ? e(i, !0) : is("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Ti();
+    (i || ++n > Da) && (clearInterval(s), i ? e(i, !0) : rs("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Ra({ app: e, api: t }, n) {
-  const s = new sc({
+function Pa({ app: e, api: t }, n) {
+  const s = new ic({
     fetchJson: async (c) => {
       const d = await t.fetchApi(c);
       let u = null;
@@ -5479,30 +5506,30 @@ function Ra({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Dc({
+  }), i = new Rc({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: s,
     WebSocket: window.WebSocket,
-    tabId: $c(window.sessionStorage),
+    tabId: Dc(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: is,
-    isPanelNode: Ai
+    log: rs,
+    isPanelNode: Ci
   }), r = {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
-    createApp: Ql,
-    reactive: ds,
-    component: Oa,
-    css: Na,
+    createApp: Zl,
+    reactive: hs,
+    component: Na,
+    css: Ma,
     document,
-    log: is
+    log: rs
   };
   let o = !1;
   const l = () => {
@@ -5511,17 +5538,17 @@ function Ra({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Ma,
+    name: $a,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, d) {
-      d?.name === ss && (c.prototype.isVirtualNode = !0);
+      d?.name === is && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Ai(c) && Zc(c, r);
+      Ci(c) && ea(c, r);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Da(Ra);
+Ra(Pa);
