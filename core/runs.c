@@ -857,7 +857,8 @@ static char *prompt_body(const runs *r, const char *pid, const char *prompt, con
 /* Posts one prompt for a new run and records the outcome in it. Returns a
  * copy of the run. */
 static Comfyd__V1__Run *post_one(runs *r, const sub *s, const Comfyd__V1__QueueResponse *q,
-                                 yajl_val prompt_tree, const char *prompt, const char *workflow)
+                                 yajl_val prompt_tree, const char *prompt, const char *workflow,
+                                 const char *idem)
 {
     char pid[TEXT_UUID_LEN];
     if (text_uuid(pid)) return NULL;
@@ -867,7 +868,7 @@ static Comfyd__V1__Run *post_one(runs *r, const sub *s, const Comfyd__V1__QueueR
     read_titles(e, prompt_tree);
     /* Stored before posting: ComfyUI's first events may come before its
      * answer, and they must find the run. */
-    runstore_put(r->st, run, s->idem);
+    runstore_put(r->st, run, idem);
     pthread_mutex_unlock(&r->mu);
 
     size_t blen = 0;
@@ -995,7 +996,9 @@ static void on_converted(void *ud, const canvas_result *cr)
             int full = r->n_act >= RUNS_MAX_ACTIVE;
             pthread_mutex_unlock(&r->mu);
             if (full) break;
-            Comfyd__V1__Run *run = post_one(r, s, q, tree, cr->prompt_json, cr->workflow_json);
+            /* The key names the first run of a batch (a replay answers it). */
+            Comfyd__V1__Run *run =
+                post_one(r, s, q, tree, cr->prompt_json, cr->workflow_json, i ? NULL : s->idem);
             if (!run) break;
             msg_free(last);
             last = run;

@@ -183,6 +183,24 @@ describe("runs on the real ComfyUI", () => {
     assert.equal(none.status, 404, none.text);
   });
 
+  it("an idempotency key queues once; batch_count queues several runs", async () => {
+    await build(invertGraph(16, 16, 0x101010));
+    const a = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS, idempotency_key: "k-1", batch_count: 2 });
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.json.prompt_ids.length, 2, a.text);
+    const b = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS, idempotency_key: "k-1" });
+    assert.equal(b.status, 200, b.text);
+    assert.equal(b.json.replayed, true);
+    assert.equal(b.json.prompt_id, a.json.prompt_ids[0]);
+    for (const id of a.json.prompt_ids) await waitRun(id, (r) => r.status === "RUN_STATUS_SUCCEEDED", `batch run ${id}`);
+    const list = await get(stack, `/comfy/runs?canvas_id=${encodeURIComponent(CANVAS)}&page_size=1`);
+    assert.equal(list.json.runs.length, 1);
+    assert.ok(list.json.next_page_token, list.text);
+    const next = await get(stack, `/comfy/runs?canvas_id=${encodeURIComponent(CANVAS)}&page_size=1&page_token=${encodeURIComponent(list.json.next_page_token)}`);
+    assert.equal(next.status, 200, next.text);
+    assert.notEqual(next.json.runs[0].prompt_id, list.json.runs[0].prompt_id);
+  });
+
   it("a CheckpointLoaderSimple without models fails with node_errors naming that node", async () => {
     const refs = await build([
       { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", title: "Load the model" },
