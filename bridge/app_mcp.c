@@ -1351,8 +1351,9 @@ static void run_finish(wait *w, int timed_out)
 }
 
 /* Takes run (owned) as the latest state; a progress notification when the
- * line it makes changed; the end when it is over. */
-static void run_update(wait *w, Comfyd__V1__Run *run)
+ * line it makes changed; the end when it is over. Returns 1 when the wait
+ * ended (w and its op are gone). */
+static int run_update(wait *w, Comfyd__V1__Run *run)
 {
     if (w->last_run) protobuf_c_message_free_unpacked(&w->last_run->base, NULL);
     w->last_run = run;
@@ -1362,7 +1363,9 @@ static void run_update(wait *w, Comfyd__V1__Run *run)
         snprintf(w->last_line, sizeof w->last_line, "%s", line);
         progress(w, "%s", line);
     }
-    if (run_over(run->status)) run_finish(w, 0);
+    if (!run_over(run->status)) return 0;
+    run_finish(w, 0);
+    return 1;
 }
 
 static void on_run_msg(void *owner, app_stream *st, ProtobufCMessage *m)
@@ -1414,13 +1417,12 @@ static void done_run_queue(app_call *c)
     Comfyd__V1__Run *run = qm->run;
     qm->run = NULL;
     uint64_t seq = run->seq;
-    run_update(w, run);
-    if (!o->w) return; /* over already */
+    if (run_update(w, run)) return; /* over already */
     Comfyd__V1__WatchRunRequest wr = COMFYD__V1__WATCH_RUN_REQUEST__INIT;
     wr.prompt_id = w->prompt_id;
     wr.after_seq = seq;
-    int rc = app__stream_start(o->x->a, APP_M_WATCH_RUN, &wr.base, w, on_run_msg, on_run_end,
-                               &w->stream);
+    int rc =
+        app__stream_start(c->a, APP_M_WATCH_RUN, &wr.base, w, on_run_msg, on_run_end, &w->stream);
     if (rc != RPCC_OK)
         send_error(
             w, toolspec_error("UNAVAILABLE", NULL, "cannot follow the run: %s", rpcc_strerror(rc)));

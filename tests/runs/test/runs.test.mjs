@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { inflateSync } from "node:zlib";
 import { HeadlessEditor, prepareLiteGraph } from "../../graph/editor.mjs";
 import { get, openWs, post } from "../../graph/lib/clients.mjs";
-import { sleep, Stack } from "../../graph/lib/stack.mjs";
+import { sleep, Stack, START_GUARD_MS, waitFor } from "../../graph/lib/stack.mjs";
 import { ComfyUI } from "../lib/comfyui.mjs";
 
 const CANVAS = "tab-1:runs";
@@ -380,6 +380,8 @@ describe("runs on the real ComfyUI", () => {
     const last = events.filter((m) => m.data.status === "RUN_STATUS_SUCCEEDED").at(-1).data;
     await stack.core.stop();
     await stack.startCore();
+    // The bridge reconnects to the new core by itself.
+    await waitFor(() => stack.healthy(), START_GUARD_MS, "bridge healthy after the core restart");
     const g = await get(stack, `/comfy/runs/${last.prompt_id}`);
     assert.equal(g.status, 200, g.text);
     assert.equal(g.json.run.status, "RUN_STATUS_SUCCEEDED");
