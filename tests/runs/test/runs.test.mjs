@@ -201,6 +201,32 @@ describe("runs on the real ComfyUI", () => {
     assert.notEqual(next.json.runs[0].prompt_id, list.json.runs[0].prompt_id);
   });
 
+  it("a session's socket gets run_update events for the runs its agent queued", async () => {
+    const sws = await openWs(stack, "/comfy/session/ws");
+    const msgs = [];
+    sws.on("message", (d) => msgs.push(JSON.parse(String(d))));
+    sws.send(JSON.stringify({ event: "create", request_id: "c1", data: { title: "runs", config: { provider: "echo" } } }));
+    const created = await waitFor(() => msgs.find((m) => m.request_id === "c1"), 20000, "created");
+    const sid = created.data.session.id;
+    sws.send(JSON.stringify({ event: "join", request_id: "j1", data: { session_id: sid } }));
+    await waitFor(() => msgs.some((m) => m.event === "sync_state"), 20000, "joined");
+    await build(invertGraph(24, 24, 0x202020));
+    // Another session's run is not this socket's business.
+    const other = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS, session_id: "someone-else", origin: "RUN_ORIGIN_SESSION" });
+    assert.equal(other.status, 200, other.text);
+    const q = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS, session_id: sid, origin: "RUN_ORIGIN_SESSION", queued_by: "workflow-builder" });
+    assert.equal(q.status, 200, q.text);
+    const pid = q.json.run.prompt_id;
+    const done = await waitFor(
+      () => msgs.find((m) => m.event === "run_update" && m.data.run.prompt_id === pid && m.data.run.status === "succeeded"),
+      RUN_GUARD_MS, "run_update succeeded");
+    assert.equal(done.data.session_id, sid);
+    assert.equal(done.data.run.origin, "session");
+    assert.equal(done.data.run.queued_by, "workflow-builder");
+    assert.ok(!msgs.some((m) => m.event === "run_update" && m.data.run.prompt_id === other.json.run.prompt_id));
+    sws.close();
+  });
+
   it("a CheckpointLoaderSimple without models fails with node_errors naming that node", async () => {
     const refs = await build([
       { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", title: "Load the model" },
