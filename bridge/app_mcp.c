@@ -1530,8 +1530,8 @@ static void done_view(app_call *c)
     char *res = NULL, *json = NULL;
     size_t len = 0;
     char meta[1024];
-    snprintf(meta, sizeof meta, "%s (%s, %zu bytes)", r->file ? r->file->filename : "",
-             r->content_type, r->data.len);
+    snprintf(meta, sizeof meta, "%s (%s, %ux%u%s, %zu bytes)", r->file ? r->file->filename : "",
+             r->content_type, r->width, r->height, r->scaled ? ", scaled down" : "", r->data.len);
     size_t ml = strlen(meta);
     while (ml && !text_utf8_valid(meta, ml))
         meta[--ml] = 0;
@@ -1558,6 +1558,7 @@ static void tool_view(op *o)
     q.prompt_id = (char *)pid;
     q.node_id = (char *)node;
     q.index = index;
+    q.max_side = TOOLSPEC_VIEW_MAX_SIDE;
     start(o, APP_M_GET_RUN_OUTPUT, done_view, &q.base, APP_UNARY_TIMEOUT_MS);
 }
 

@@ -170,6 +170,22 @@ static void h_run(bnet_req *r, void *ud)
         q.prompt_id = seg[0];
         q.node_id = seg[2];
         q.index = (uint32_t)idx;
+        /* ?max_side=N: a PNG scaled down to fit N pixels (the core checks
+         * the bound). */
+        char ms[16];
+        long nm = bnet_req_query_param(r, "max_side", ms, sizeof ms);
+        if (nm >= 0) {
+            char *mend = NULL;
+            unsigned long v = nm > 0 && ms[0] >= '0' && ms[0] <= '9' ? strtoul(ms, &mend, 10) : 0;
+            if (!mend || *mend || !v || v > UINT32_MAX) {
+                app__respond_error(a, r, route, 400, "max_side: expected a positive integer", NULL);
+                return;
+            }
+            q.max_side = (uint32_t)v;
+        } else if (nm < -1) {
+            app__respond_error(a, r, route, 400, "max_side: too long or badly escaped", NULL);
+            return;
+        }
         app_call *c = app__call_new(a, APP_M_GET_RUN_OUTPUT, output_done);
         c->req_id = bnet_req_id(r);
         c->route = route;

@@ -12,6 +12,7 @@
 #include "comfy_event.h"
 #include "comfy_http.h"
 #include "comfy_ws.h"
+#include "imgscale.h"
 #include "log.h"
 #include "nodeinfo.h"
 #include "runstore.h"
@@ -1242,7 +1243,7 @@ static int safe_rel(const char *p, int allow_slash)
 }
 
 int runs_output(runs *r, const char *prompt_id, const char *node_id, uint32_t index,
-                Comfyd__V1__GetRunOutputResponse **out, char *err, size_t errlen)
+                uint32_t max_side, Comfyd__V1__GetRunOutputResponse **out, char *err, size_t errlen)
 {
     *out = NULL;
     Comfyd__V1__Run *run = runs_get(r, prompt_id);
@@ -1308,6 +1309,26 @@ int runs_output(runs *r, const char *prompt_id, const char *node_id, uint32_t in
     o->data.data = (uint8_t *)resp.body;
     o->data.len = resp.len;
     resp.body = NULL;
+    if (!strncmp(o->content_type, "image/png", 9)) {
+        void *small = NULL;
+        size_t small_len = 0;
+        char e2[256];
+        int sc = imgscale_png(o->data.data, o->data.len, max_side ? max_side : IMGSCALE_MAX_SIDE,
+                              &small, &small_len, &o->width, &o->height, e2, sizeof e2);
+        if (sc == 1) {
+            free(o->data.data);
+            o->data.data = small;
+            o->data.len = small_len;
+            o->scaled = 1;
+        } else if (sc < 0 && max_side) {
+            /* Asked for a bounded image and it cannot be made one. */
+            snprintf(err, errlen, "%s", e2);
+            protobuf_c_message_free_unpacked(&o->base, NULL);
+            comfy_http_resp_clear(&resp);
+            msg_free(run);
+            return RUNS_EINVAL;
+        }
+    }
     comfy_http_resp_clear(&resp);
     msg_free(run);
     *out = o;

@@ -88,11 +88,14 @@ int runs_list(runs *r, const Comfyd__V1__ListRunsRequest *req, Comfyd__V1__ListR
  * RUNS_CANCEL_WAIT_MS). *out: the run afterwards. */
 int runs_cancel(runs *r, const char *prompt_id, Comfyd__V1__Run **out, char *err, size_t errlen);
 /* The bytes of file `index` of node_id's outputs in the run, fetched from
+ * ComfyUI's /view; a PNG larger than max_side (0: no bound) is scaled down
+ * (imgscale.h) and its size is reported either way.
  * ComfyUI's /view. Only files the run's record lists, with a filename and
  * subfolder that stay inside ComfyUI's folder; at most
  * RUNS_MAX_OUTPUT_BYTES (RUNS_EFULL beyond). */
 int runs_output(runs *r, const char *prompt_id, const char *node_id, uint32_t index,
-                Comfyd__V1__GetRunOutputResponse **out, char *err, size_t errlen);
+                uint32_t max_side, Comfyd__V1__GetRunOutputResponse **out, char *err,
+                size_t errlen);
 
 /* Called with a run after each change, under the module's lock; run is
  * NULL for a liveness check. Return non-zero to stop watching (release is

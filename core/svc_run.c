@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "comfy_event.h"
+#include "imgscale.h"
 #include "svc.h"
 
 static grpc_status_code runs_status(int rc)
@@ -124,8 +125,13 @@ static void h_output(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
         return;
     Comfyd__V1__GetRunOutputResponse *resp = NULL;
     char err[512] = "";
-    int rc =
-        runs_output(ctx->runs, req->prompt_id, req->node_id, req->index, &resp, err, sizeof err);
+    if (req->max_side > IMGSCALE_MAX_SIDE) {
+        rpcs_call_finishf(call, GRPC_STATUS_INVALID_ARGUMENT, "max_side is at most %d",
+                          IMGSCALE_MAX_SIDE);
+        return;
+    }
+    int rc = runs_output(ctx->runs, req->prompt_id, req->node_id, req->index, req->max_side, &resp,
+                         err, sizeof err);
     if (rc != RUNS_OK) {
         rpcs_call_finish(call, runs_status(rc), err);
         return;

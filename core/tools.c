@@ -902,16 +902,6 @@ static int tool_cancel_run(void *ud, const agent_call_ctx *ctx, const char *args
     return *res ? AGENT_TOOL_OK : fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
 }
 
-/* The size of a PNG from its IHDR (0 when it is not one). */
-static void png_size(const uint8_t *p, size_t n, uint32_t *w, uint32_t *h)
-{
-    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    *w = *h = 0;
-    if (n < 24 || memcmp(p, sig, 8) || memcmp(p + 12, "IHDR", 4)) return;
-    *w = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
-    *h = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
-}
-
 /* The skills' models get text: what the image is (a vision-capable model
  * would get it as an image part, which the agent loop does not send yet). */
 static int tool_view_output(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
@@ -929,11 +919,10 @@ static int tool_view_output(void *ud, const agent_call_ctx *ctx, const char *arg
     }
     Comfyd__V1__GetRunOutputResponse *o = NULL;
     char err[512] = "";
-    int rc = runs_output(t->runs, pid, node, index, &o, err, sizeof err);
+    int rc = runs_output(t->runs, pid, node, index, 0, &o, err, sizeof err);
     yajl_tree_free(v);
     if (rc != RUNS_OK) return fail(res, toolspec_error(runs_code(rc), NULL, "%s", err));
-    uint32_t w, h;
-    png_size(o->data.data, o->data.len, &w, &h);
+    uint32_t w = o->width, h = o->height;
     yajl_gen g = yajl_gen_alloc(NULL);
     int bad = !g;
 #define GS(k, v)                                                                                   \

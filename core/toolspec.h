@@ -72,6 +72,9 @@
 /* view_output: the largest image handed to a model or an MCP client (the
  * bytes travel base64 in one message). */
 #define TOOLSPEC_MAX_IMAGE_BYTES (2u << 20)
+/* view_output: a PNG's longer side is scaled down to this for MCP clients
+ * (a model sees no more detail, and the message stays small). */
+#define TOOLSPEC_VIEW_MAX_SIDE 1024
 
 /* The graph tools, in the order the agent's table lists them. */
 typedef enum {

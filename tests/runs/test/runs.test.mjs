@@ -167,6 +167,15 @@ describe("runs on the real ComfyUI", () => {
     // "sub", whose deltas are 0 for a flat row) start at 255.
     assert.equal(png.raw[1], 255);
     assert.deepEqual(await cui.history(run.prompt_id).then((h) => h.status.status_str), "success");
+    // Scaled down on request, aspect ratio kept.
+    const small = await fetch(`${stack.base}/comfy/runs/${run.prompt_id}/outputs/${refs.save}/0?max_side=32`, {
+      headers: { authorization: `Bearer ${stack.token}` },
+    });
+    assert.equal(small.status, 200);
+    const sp = decodePng(Buffer.from(await small.arrayBuffer()));
+    assert.deepEqual([sp.width, sp.height], [32, 22]);
+    const badSide = await get(stack, `/comfy/runs/${run.prompt_id}/outputs/${refs.save}/0?max_side=99999`);
+    assert.equal(badSide.status, 400, badSide.text);
 
     const list = await get(stack, `/comfy/runs?canvas_id=${encodeURIComponent(CANVAS)}`);
     assert.equal(list.status, 200, list.text);
