@@ -179,7 +179,9 @@ static void test_prompt_answer(void **state)
         "validation\",\"details\":\"\",\"extra_info\":{}},\"node_errors\":{\"4\":{\"errors\":"
         "[{\"type\":\"value_not_in_list\",\"message\":\"Value not in "
         "list\",\"details\":\"ckpt_name: "
-        "'' not in []\",\"extra_info\":{\"input_name\":\"ckpt_name\",\"input_config\":[[\"a.safetensors\",\"b.ckpt\",3],{}],"
+        "'' not in "
+        "[]\",\"extra_info\":{\"input_name\":\"ckpt_name\",\"input_config\":[[\"a.safetensors\","
+        "\"b.ckpt\",3],{}],"
         "\"received_value\":\"\"}}],\"dependent_outputs\":[\"9\"],\"class_type\":"
         "\"CheckpointLoaderSimple\"}}}";
     comfy_prompt_answer a;

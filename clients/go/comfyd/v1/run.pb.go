@@ -1182,7 +1182,10 @@ type GetRunOutputRequest struct {
 	PromptId string                 `protobuf:"bytes,1,opt,name=prompt_id,json=promptId,proto3" json:"prompt_id,omitempty"`
 	NodeId   string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	// Index in the node's files.
-	Index         uint32 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	Index uint32 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	// The longest side of the image answered: a larger PNG is scaled down to
+	// it (0: as ComfyUI stored it).
+	MaxSide       uint32 `protobuf:"varint,4,opt,name=max_side,json=maxSide,proto3" json:"max_side,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1238,12 +1241,24 @@ func (x *GetRunOutputRequest) GetIndex() uint32 {
 	return 0
 }
 
+func (x *GetRunOutputRequest) GetMaxSide() uint32 {
+	if x != nil {
+		return x.MaxSide
+	}
+	return 0
+}
+
 // GetRunOutputResponse is the file.
 type GetRunOutputResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	File          *OutputFile            `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
-	ContentType   string                 `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	File        *OutputFile            `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	ContentType string                 `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Data        []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	// The size of the image answered (PNG; 0 when not known).
+	Width  uint32 `protobuf:"varint,4,opt,name=width,proto3" json:"width,omitempty"`
+	Height uint32 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
+	// The image was scaled down to max_side.
+	Scaled        bool `protobuf:"varint,6,opt,name=scaled,proto3" json:"scaled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1297,6 +1312,27 @@ func (x *GetRunOutputResponse) GetData() []byte {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *GetRunOutputResponse) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *GetRunOutputResponse) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *GetRunOutputResponse) GetScaled() bool {
+	if x != nil {
+		return x.Scaled
+	}
+	return false
 }
 
 var File_comfyd_v1_run_proto protoreflect.FileDescriptor
@@ -1385,15 +1421,19 @@ const file_comfyd_v1_run_proto_rawDesc = "" +
 	"\x10CancelRunRequest\x12\x1b\n" +
 	"\tprompt_id\x18\x01 \x01(\tR\bpromptId\"5\n" +
 	"\x11CancelRunResponse\x12 \n" +
-	"\x03run\x18\x01 \x01(\v2\x0e.comfyd.v1.RunR\x03run\"a\n" +
+	"\x03run\x18\x01 \x01(\v2\x0e.comfyd.v1.RunR\x03run\"|\n" +
 	"\x13GetRunOutputRequest\x12\x1b\n" +
 	"\tprompt_id\x18\x01 \x01(\tR\bpromptId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x14\n" +
-	"\x05index\x18\x03 \x01(\rR\x05index\"x\n" +
+	"\x05index\x18\x03 \x01(\rR\x05index\x12\x19\n" +
+	"\bmax_side\x18\x04 \x01(\rR\amaxSide\"\xbe\x01\n" +
 	"\x14GetRunOutputResponse\x12)\n" +
 	"\x04file\x18\x01 \x01(\v2\x15.comfyd.v1.OutputFileR\x04file\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data*\xd5\x01\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12\x14\n" +
+	"\x05width\x18\x04 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x05 \x01(\rR\x06height\x12\x16\n" +
+	"\x06scaled\x18\x06 \x01(\bR\x06scaled*\xd5\x01\n" +
 	"\tRunStatus\x12\x1a\n" +
 	"\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RUN_STATUS_QUEUED\x10\x01\x12\x16\n" +

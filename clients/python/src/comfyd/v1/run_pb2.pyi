@@ -33,24 +33,32 @@ class CancelRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
 
 class GetRunOutputRequest(_message.Message):
-    __slots__ = ["index", "node_id", "prompt_id"]
+    __slots__ = ["index", "max_side", "node_id", "prompt_id"]
     INDEX_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIDE_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     PROMPT_ID_FIELD_NUMBER: _ClassVar[int]
     index: int
+    max_side: int
     node_id: str
     prompt_id: str
-    def __init__(self, prompt_id: _Optional[str] = ..., node_id: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+    def __init__(self, prompt_id: _Optional[str] = ..., node_id: _Optional[str] = ..., index: _Optional[int] = ..., max_side: _Optional[int] = ...) -> None: ...
 
 class GetRunOutputResponse(_message.Message):
-    __slots__ = ["content_type", "data", "file"]
+    __slots__ = ["content_type", "data", "file", "height", "scaled", "width"]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SCALED_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
     content_type: str
     data: bytes
     file: OutputFile
-    def __init__(self, file: _Optional[_Union[OutputFile, _Mapping]] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+    height: int
+    scaled: bool
+    width: int
+    def __init__(self, file: _Optional[_Union[OutputFile, _Mapping]] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., scaled: bool = ...) -> None: ...
 
 class GetRunRequest(_message.Message):
     __slots__ = ["prompt_id"]
