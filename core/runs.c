@@ -782,6 +782,11 @@ typedef struct sub {
      * on_converted), with its own copy of the canvas id. */
     Comfyd__V1__QueueRequest req;
     char *canvas_id;
+    uint32_t limit_ms;
+    /* The runs made so far. */
+    Comfyd__V1__Run *last;
+    char **ids;
+    size_t n_ids;
 } sub;
 
 static void sub_free(sub *s)
@@ -790,6 +795,10 @@ static void sub_free(sub *s)
     free(s->queued_by);
     free(s->idem);
     free(s->canvas_id);
+    msg_free(s->last);
+    for (size_t i = 0; i < s->n_ids; i++)
+        free(s->ids[i]);
+    free(s->ids);
     free(s);
 }
 
@@ -942,36 +951,65 @@ static void answer(sub *s, int err, Comfyd__V1__GraphErrorCode code, const char 
     s->done(s->ud, &res);
 }
 
+/* Answers the queue with the runs made so far (or with the error when
+ * there are none) and frees s. */
+static void sub_finish(sub *s, int err, Comfyd__V1__GraphErrorCode code, const char *msg)
+{
+    if (!s->last) {
+        if (err == CANVAS_OK) {
+            err = CANVAS_EFULL;
+            msg = "too many unfinished runs are followed; wait for some to finish";
+        }
+        answer(s, err, code, msg, NULL);
+    } else {
+        Comfyd__V1__QueueResponse out = COMFYD__V1__QUEUE_RESPONSE__INIT;
+        out.canvas_id = s->last->canvas_id;
+        out.revision = s->last->revision;
+        out.prompt_id = s->last->prompt_id;
+        out.number = (int64_t)s->last->number;
+        out.run = s->last;
+        out.prompt_ids = s->ids;
+        out.n_prompt_ids = s->n_ids;
+        answer(s, CANVAS_OK, 0, NULL, &out);
+    }
+    sub_free(s);
+}
+
+static void sub_add(sub *s, Comfyd__V1__Run *run)
+{
+    msg_free(s->last);
+    s->last = run;
+    s->ids = xrealloc(s->ids, (s->n_ids + 1) * sizeof *s->ids);
+    s->ids[s->n_ids++] = text_dup(run->prompt_id);
+}
+
+/* One conversion by the tab: one run. With batch_count > 1 the tab is asked
+ * again for each run, so that its widgets' afterQueued callbacks (a seed
+ * set to "randomize") change the prompt between runs, as in the frontend. */
 static void on_converted(void *ud, const canvas_result *cr)
 {
     sub *s = ud;
     runs *r = s->r;
     if (cr->err != CANVAS_OK) {
-        answer(s, cr->err, cr->code, cr->message, NULL);
-        sub_free(s);
+        sub_finish(s, cr->err, cr->code, cr->message);
         return;
     }
     const Comfyd__V1__QueueResponse *q = (const Comfyd__V1__QueueResponse *)cr->resp;
-    Comfyd__V1__QueueResponse out = COMFYD__V1__QUEUE_RESPONSE__INIT;
-    out.canvas_id = q->canvas_id;
-    out.revision = q->revision;
-    Comfyd__V1__Run *last = NULL;
-    char **ids = NULL;
-    size_t n_ids = 0;
+    int more = 1;
     if (!cr->prompt_json) {
         /* An older tab posted it with its own client id: followed by
          * polling /history. */
+        more = 0;
         if (*q->prompt_id) {
             Comfyd__V1__Run *run = new_run(q, s, q->prompt_id);
             run->number = (double)q->number;
             pthread_mutex_lock(&r->mu);
             entry *e = add_entry(r, run);
             e->foreign = 1;
-            runstore_put(r->st, run, s->idem);
-            last = run_copy(run);
+            runstore_put(r->st, run, s->n_ids ? NULL : s->idem);
+            Comfyd__V1__Run *copy = run_copy(run);
             pthread_mutex_unlock(&r->mu);
-            ids = xrealloc(NULL, sizeof *ids);
-            ids[n_ids++] = text_dup(q->prompt_id);
+            sub_add(s, copy);
         }
     } else {
         yajl_val tree = NULL;
@@ -986,46 +1024,29 @@ static void on_converted(void *ud, const canvas_result *cr)
             char msg[512];
             snprintf(msg, sizeof msg, "the tab's prompt is not a JSON object: %s", e);
             if (tree) yajl_tree_free(tree);
-            answer(s, CANVAS_EGRAPH, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_FAILED,
-                   msg, NULL);
-            sub_free(s);
+            sub_finish(s, CANVAS_EGRAPH,
+                       COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_FAILED, msg);
             return;
         }
         if (wtree) yajl_tree_free(wtree);
-        for (uint32_t i = 0; i < s->batch_count; i++) {
-            pthread_mutex_lock(&r->mu);
-            int full = r->n_act >= RUNS_MAX_ACTIVE;
-            pthread_mutex_unlock(&r->mu);
-            if (full) break;
-            /* The key names the first run of a batch (a replay answers it). */
-            Comfyd__V1__Run *run =
-                post_one(r, s, q, tree, cr->prompt_json, cr->workflow_json, i ? NULL : s->idem);
-            if (!run) break;
-            msg_free(last);
-            last = run;
-            ids = xrealloc(ids, (n_ids + 1) * sizeof *ids);
-            ids[n_ids++] = text_dup(run->prompt_id);
-            /* A refused prompt is refused every time. */
-            if (run->status == RS(FAILED) || run->status == RS(UNKNOWN)) break;
-        }
+        pthread_mutex_lock(&r->mu);
+        int full = r->n_act >= RUNS_MAX_ACTIVE;
+        pthread_mutex_unlock(&r->mu);
+        /* The key names the first run of a batch (a replay answers it). */
+        Comfyd__V1__Run *run = full ? NULL
+                                    : post_one(r, s, q, tree, cr->prompt_json, cr->workflow_json,
+                                               s->n_ids ? NULL : s->idem);
         yajl_tree_free(tree);
+        if (run) sub_add(s, run);
+        /* A refused prompt is refused every time. */
+        more = run && run->status != RS(FAILED) && run->status != RS(UNKNOWN);
     }
-    if (!last) {
-        answer(s, CANVAS_EFULL, 0, "too many unfinished runs are followed; wait for some to finish",
-               NULL);
-    } else {
-        out.prompt_id = last->prompt_id;
-        out.number = (int64_t)last->number;
-        out.run = last;
-        out.prompt_ids = ids;
-        out.n_prompt_ids = n_ids;
-        answer(s, CANVAS_OK, 0, NULL, &out);
+    if (more && s->n_ids < s->batch_count) {
+        canvas_error ce = {0};
+        if (canvas_queue_prompt(r->cm, &s->req, s->limit_ms, on_converted, s, &ce) == CANVAS_OK)
+            return; /* s lives on in the next conversion */
     }
-    msg_free(last);
-    for (size_t i = 0; i < n_ids; i++)
-        free(ids[i]);
-    free(ids);
-    sub_free(s);
+    sub_finish(s, CANVAS_OK, 0, NULL);
 }
 
 int runs_queue(runs *r, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms, canvas_done_fn done,
@@ -1072,6 +1093,7 @@ int runs_queue(runs *r, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms, 
     s->req.idempotency_key = "";
     s->req.timeout_ms = req->timeout_ms;
     s->req.batch_count = 1;
+    s->limit_ms = limit_ms;
     int rc = canvas_queue_prompt(r->cm, &s->req, limit_ms, on_converted, s, err);
     if (rc != CANVAS_OK) sub_free(s);
     return rc;

@@ -100,10 +100,12 @@ int runstore_put(runstore *s, const Comfyd__V1__Run *r, const char *idem_key)
     sqlite3_finalize(q);
     if (rc == SQLITE_DONE && !is_active(r->status)) {
         /* Room: the oldest finished runs go. */
-        sqlite3_exec(s->db,
-                     "DELETE FROM runs WHERE prompt_id IN (SELECT prompt_id FROM runs"
-                     " WHERE status NOT IN (1, 2) ORDER BY created_ms DESC LIMIT -1 OFFSET 10000)",
-                     NULL, NULL, NULL);
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM runs WHERE prompt_id IN (SELECT prompt_id FROM runs"
+                 " WHERE status NOT IN (1, 2) ORDER BY created_ms DESC LIMIT -1 OFFSET %d)",
+                 RUNSTORE_MAX_RUNS);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     }
     if (rc != SQLITE_DONE)
         LOG_W(MOD, "cannot store run %s: %s", r->prompt_id, sqlite3_errmsg(s->db));
