@@ -369,6 +369,27 @@ describe("runs on the real ComfyUI", () => {
     await waitRun(res.prompt_id, (r) => ["RUN_STATUS_INTERRUPTED", "RUN_STATUS_CANCELLED"].includes(r.status), "timed-out run stopped");
   });
 
+  it("an exception while executing fails the run with execution_error naming the node", async () => {
+    // SaveImage refuses to write outside ComfyUI's output folder: a real
+    // exception at execution time, without any model.
+    const refs = await build([
+      { type: "create_node", node_type: "EmptyImage", ref: "img", widgets: { width: 8, height: 8, batch_size: 1, color: 0x303030 } },
+      { type: "create_node", node_type: "SaveImage", ref: "save", title: "Escaping save", widgets: { filename_prefix: "../../escape/x" } },
+      { type: "connect", from_id: "img", from_slot: 0, to_id: "save", to_slot: 0 },
+    ]);
+    const q = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q.status, 200, q.text);
+    const run = await waitRun(q.json.run.prompt_id, (r) => r.status === "RUN_STATUS_FAILED", "run failed");
+    const x = run.execution_error;
+    assert.ok(x, JSON.stringify(run));
+    assert.equal(x.node_id, String(refs.save));
+    assert.equal(x.node_type, "SaveImage");
+    assert.equal(x.title, "Escaping save");
+    assert.match(x.exception_message, /outside the output folder/);
+    assert.ok(x.traceback.length > 0 && x.traceback.length <= 16);
+    assert.match(run.reason, /outside the output folder/);
+  });
+
   it("an interrupt ends a running run as interrupted; a queued one is cancelled", async () => {
     await build(slowGraph(0x112233));
     const q1 = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
