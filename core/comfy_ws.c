@@ -35,7 +35,8 @@ struct comfy_ws {
 /* ---- the URL ---- */
 
 typedef struct {
-    char host[256];
+    char host[256];     /* for getaddrinfo: an IPv6 address without brackets */
+    char host_hdr[260]; /* for the Host header: as in the URL */
     char port[8];
     char path[1024]; /* the base's path prefix, without a trailing '/' */
 } target;
@@ -61,6 +62,7 @@ static int parse_base(const char *base, target *t, char *err, size_t errlen)
             snprintf(t->host, sizeof t->host, "%.*s", (int)(hl - 2), host + 1);
         else
             snprintf(t->host, sizeof t->host, "%s", host);
+        snprintf(t->host_hdr, sizeof t->host_hdr, "%s", host);
         snprintf(t->port, sizeof t->port, "%s", port);
         snprintf(t->path, sizeof t->path, "%s", path);
         size_t n = strlen(t->path);
@@ -300,7 +302,7 @@ int comfy_ws_connect(comfy_ws **out, const char *base_url, const char *client_id
                      "GET %s/ws?clientId=%s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
                      "\r\n",
-                     t.path, cid ? cid : "", t.host, t.port, key);
+                     t.path, cid ? cid : "", t.host_hdr, t.port, key);
     curl_free(cid);
     if (n >= (int)sizeof req || send_all(fd, req, (size_t)n, deadline)) {
         snprintf(err, errlen, "cannot send the WebSocket handshake to %s:%s", t.host, t.port);
