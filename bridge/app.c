@@ -1055,6 +1055,11 @@ static const struct {
     [APP_M_CONFIGURE_SESSION] = {&comfyd__v1__session_service__descriptor, "ConfigureSession"},
     [APP_M_SEND_MESSAGE] = {&comfyd__v1__session_service__descriptor, "SendMessage"},
     [APP_M_CANCEL] = {&comfyd__v1__session_service__descriptor, "Cancel"},
+    [APP_M_GET_RUN] = {&comfyd__v1__run_service__descriptor, "GetRun"},
+    [APP_M_LIST_RUNS] = {&comfyd__v1__run_service__descriptor, "ListRuns"},
+    [APP_M_WATCH_RUN] = {&comfyd__v1__run_service__descriptor, "WatchRun"},
+    [APP_M_CANCEL_RUN] = {&comfyd__v1__run_service__descriptor, "CancelRun"},
+    [APP_M_GET_RUN_OUTPUT] = {&comfyd__v1__run_service__descriptor, "GetRunOutput"},
 };
 
 const char *app_method_name(app_method m)
@@ -1289,8 +1294,8 @@ void app__stream_detach(app_stream *s)
 /* ==== metrics ==== */
 
 static const char *const route_names[APP_ROUTE__HTTP] = {
-    "command",  "batch", "queue",     "save",    "load",    "state", "node_types",
-    "canvases", "diff",  "workflows", "healthz", "metrics", "mcp",
+    "command", "batch",     "queue",   "save",    "load", "state", "node_types", "canvases",
+    "diff",    "workflows", "healthz", "metrics", "mcp",  "runs",  "run_output",
 };
 static const char *const ws_names[APP_WS__COUNT] = {"graph", "editor", "session"};
 
@@ -1633,7 +1638,8 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     }
     if (bnet_route(a->net, "GET", "/healthz", BNET_ROUTE_PUBLIC, h_healthz, a) ||
         bnet_route(a->net, "GET", "/metrics", 0, h_metrics, a) || app__graph_routes(a) ||
-        app__editor_routes(a) || app__session_routes(a) || app__mcp_routes(a)) {
+        app__editor_routes(a) || app__session_routes(a) || app__mcp_routes(a) ||
+        app__runs_routes(a)) {
         LOG_E(MOD, "cannot register the routes");
         goto fail;
     }

@@ -30,6 +30,7 @@
 
 #include "comfyd/v1/graph.pb-c.h"
 #include "comfyd/v1/session.pb-c.h"
+#include "comfyd/v1/run.pb-c.h"
 
 /* ---- limits ---- */
 
@@ -357,6 +358,8 @@ typedef enum {
     APP_ROUTE_HEALTHZ,
     APP_ROUTE_METRICS,
     APP_ROUTE_MCP,
+    APP_ROUTE_RUNS,
+    APP_ROUTE_RUN_OUTPUT,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -387,6 +390,11 @@ typedef enum {
     APP_M_CONFIGURE_SESSION,
     APP_M_SEND_MESSAGE,
     APP_M_CANCEL,
+    APP_M_GET_RUN,
+    APP_M_LIST_RUNS,
+    APP_M_WATCH_RUN,
+    APP_M_CANCEL_RUN,
+    APP_M_GET_RUN_OUTPUT,
     APP_M__COUNT,
 } app_method;
 
@@ -616,6 +624,8 @@ int app__session_routes(struct app *a);
  * start); app__mcp_tick runs with the app's tick (timeouts, keep-alives,
  * session expiry). */
 int app__mcp_routes(struct app *a);
+/* /comfy/runs (app_runs.c). */
+int app__runs_routes(struct app *a);
 void app__mcp_tick(struct app *a);
 void app__mcp_destroy(struct app *a);
 

@@ -562,6 +562,9 @@ static void h_diff(bnet_req *r, void *ud)
 typedef struct graph_ws {
     app_ws base;
     unsigned inflight;
+    /* watch_run: one RunService.WatchRun stream per socket. */
+    app_stream *runs;
+    char *runs_rid; /* the watch_run's request_id JSON, or NULL */
 } graph_ws;
 
 static void ws_send_error(graph_ws *w, const char *rid, const char *code, const char *message)
@@ -594,6 +597,133 @@ static void ws_done(app_call *c)
     app__ws_send(&w->base, json, len);
 }
 
+/* ---- run events: {"type": "watch_run", "prompt_id": ID (empty: every
+ * run), "after_seq": N, "request_id": R} starts RunService.WatchRun; each
+ * state comes as {"type": "run", "request_id": R, "data": Run}, its end as
+ * {"type": "run_end", "request_id": R, "code": "OK"|..., "message": ...}.
+ * {"type": "unwatch_run"} stops it. ---- */
+
+static void runs_stop(graph_ws *w)
+{
+    if (w->runs) app__stream_detach(w->runs);
+    w->runs = NULL;
+    free(w->runs_rid);
+    w->runs_rid = NULL;
+}
+
+static int gen_head(yajl_gen g, const char *type, const char *rid)
+{
+    return yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "type") ||
+           app__gen_str(g, type) ||
+           (rid && (app__gen_cstr(g, "request_id") || app__gen_raw_value(g, rid)));
+}
+
+static void runs_msg(void *owner, app_stream *s, ProtobufCMessage *m)
+{
+    graph_ws *w = owner;
+    const Comfyd__V1__WatchRunResponse *r = (const Comfyd__V1__WatchRunResponse *)m;
+    yajl_gen g = app__gen();
+    char *json = NULL;
+    size_t len = 0;
+    int bad = !g || !r->run || gen_head(g, "run", w->runs_rid) || app__gen_cstr(g, "data") ||
+              app__encode(g, &r->run->base, app__style_graph, 0) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (bad) {
+        if (g) yajl_gen_free(g);
+        app__stream_paced_credit(s, w->base.ws);
+        return;
+    }
+    if (app__gen_finish(g, &json, &len) != APP_OK) return;
+    if (app__ws_send(&w->base, json, len) != BNET_OK) return;
+    app__stream_paced_credit(s, w->base.ws);
+}
+
+static void runs_end(void *owner, app_stream *s, grpc_status_code code, const char *details)
+{
+    (void)s;
+    graph_ws *w = owner;
+    yajl_gen g = app__gen();
+    char *json = NULL;
+    size_t len = 0;
+    char *rid = w->runs_rid;
+    w->runs_rid = NULL;
+    if (w->runs) app__stream_detach(w->runs);
+    w->runs = NULL;
+    int bad = !g || gen_head(g, "run_end", rid) || app__gen_cstr(g, "code") ||
+              app__gen_str(g, app_grpc_code_name(code)) || app__gen_cstr(g, "message") ||
+              app__gen_str(g, details ? details : "") ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    free(rid);
+    if (bad) {
+        if (g) yajl_gen_free(g);
+        return;
+    }
+    if (app__gen_finish(g, &json, &len) == APP_OK) app__ws_send(&w->base, json, len);
+}
+
+/* Handles watch_run / unwatch_run; 0 when data is another message. */
+static int runs_ws_message(app *a, graph_ws *w, const char *data, size_t len)
+{
+    if (!memmem(data, len, "watch_run\"", 10)) return 0;
+    yajl_val root = NULL;
+    char err[256];
+    if (app__json_parse(data, len, &root, err, sizeof err) != APP_OK) return 0;
+    yajl_val type = app__json_get(root, "type");
+    const char *t = type && YAJL_IS_STRING(type) ? type->u.string : "";
+    int watch = !strcmp(t, "watch_run"), unwatch = !strcmp(t, "unwatch_run");
+    if (!watch && !unwatch) {
+        yajl_tree_free(root);
+        return 0;
+    }
+    yajl_val rid = app__json_get(root, "request_id");
+    char *rid_json = NULL;
+    if (rid) {
+        yajl_gen g = app__gen();
+        size_t n = 0;
+        if (g && !app__json_emit(g, rid))
+            app__gen_finish(g, &rid_json, &n);
+        else if (g)
+            yajl_gen_free(g);
+    }
+    runs_stop(w);
+    if (unwatch) {
+        free(rid_json);
+        yajl_tree_free(root);
+        return 1;
+    }
+    Comfyd__V1__WatchRunRequest q = COMFYD__V1__WATCH_RUN_REQUEST__INIT;
+    yajl_val pid = app__json_get(root, "prompt_id");
+    yajl_val after = app__json_get(root, "after_seq");
+    if ((pid && !YAJL_IS_STRING(pid)) || (after && !YAJL_IS_INTEGER(after)) ||
+        (after && YAJL_GET_INTEGER(after) < 0)) {
+        ws_send_error(w, rid_json, "INVALID_ARGUMENT",
+                      "watch_run: prompt_id is a string, after_seq a non-negative integer");
+        free(rid_json);
+        yajl_tree_free(root);
+        return 1;
+    }
+    if (pid) q.prompt_id = pid->u.string;
+    if (after) q.after_seq = (uint64_t)YAJL_GET_INTEGER(after);
+    int rc = app__stream_start(a, APP_M_WATCH_RUN, &q.base, w, runs_msg, runs_end, &w->runs);
+    yajl_tree_free(root);
+    if (rc != RPCC_OK) {
+        ws_send_error(w, rid_json, "UNAVAILABLE", rpcc_strerror(rc));
+        free(rid_json);
+        w->runs = NULL;
+        return 1;
+    }
+    w->runs_rid = rid_json;
+    return 1;
+}
+
+static void ws_drain(bnet_ws *ws, void *ud)
+{
+    (void)ud;
+    graph_ws *w = bnet_ws_data(ws);
+    if (w && w->runs) app__stream_resume(w->runs);
+}
+
 static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
 {
     (void)req;
@@ -615,6 +745,7 @@ static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, vo
         ws_send_error(w, NULL, "INVALID_ARGUMENT", "binary messages are not accepted");
         return;
     }
+    if (runs_ws_message(a, w, data, len)) return;
     app_graph_req gr;
     char err[1024];
     int rc = app_graph_parse_ws(data, len, &gr, err, sizeof err);
@@ -647,6 +778,7 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
     (void)code, (void)reason, (void)rlen, (void)ud;
     graph_ws *w = bnet_ws_data(ws);
     if (!w) return;
+    runs_stop(w);
     app__ws_closed(&w->base);
     free(w);
 }
@@ -674,6 +806,7 @@ int app__graph_routes(app *a)
     bnet_ws_handlers h = {.on_upgrade = app__ws_upgrade,
                           .on_open = ws_open,
                           .on_message = ws_message,
-                          .on_close = ws_close};
+                          .on_close = ws_close,
+                          .on_drain = ws_drain};
     return bnet_route_ws(a->net, "/comfy/graph/ws", 0, &h, a) == BNET_OK ? 0 : -1;
 }

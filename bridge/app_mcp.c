@@ -72,6 +72,10 @@ typedef enum {
     T_SESSIONS,
     T_CREATE_SESSION,
     T_SEND,
+    T_RUN,
+    T_GET_RUN,
+    T_CANCEL_RUN,
+    T_VIEW_OUTPUT,
     T__COUNT,
 } tool_id;
 
@@ -130,6 +134,11 @@ struct wait {
     size_t n_replies;
     char *errors; /* JSON array members text, "" when none */
     unsigned tool_calls;
+    /* run: the run followed (WatchRun) and its latest state */
+    int run;
+    char prompt_id[TOOLSPEC_MAX_RUN_ID + 1];
+    Comfyd__V1__Run *last_run;
+    char last_line[256];
 };
 
 typedef struct app_mcp {
@@ -275,6 +284,10 @@ static const tool_info tools[T__COUNT] = {
                 1,
                 &comfyd__v1__send_message_request__descriptor,
                 {DOCS(docs_send), NULL, 0, req_send, 2, WAIT_PROP}},
+    [T_RUN] = {NULL, "Run the workflow", NULL, 0, 0, 0, 1, 1, NULL, {0}},
+    [T_GET_RUN] = {NULL, "Read a run", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_CANCEL_RUN] = {NULL, "Cancel a run", NULL, 0, 1, 1, 0, 0, NULL, {0}},
+    [T_VIEW_OUTPUT] = {NULL, "View an output image", NULL, 1, 0, 1, 0, 0, NULL, {0}},
 };
 
 static const toolspec_id spec_of[T__COUNT] = {
@@ -290,6 +303,10 @@ static const toolspec_id spec_of[T__COUNT] = {
     [T_SESSIONS] = TOOLSPEC__COUNT,
     [T_CREATE_SESSION] = TOOLSPEC__COUNT,
     [T_SEND] = TOOLSPEC__COUNT,
+    [T_RUN] = TOOLSPEC_RUN,
+    [T_GET_RUN] = TOOLSPEC_GET_RUN,
+    [T_CANCEL_RUN] = TOOLSPEC_CANCEL_RUN,
+    [T_VIEW_OUTPUT] = TOOLSPEC_VIEW_OUTPUT,
 };
 
 static const char *tool_name(tool_id t)
@@ -967,6 +984,7 @@ static void wait_free(app_mcp *m, wait *w)
         protobuf_c_message_free_unpacked(w->replies[i], NULL);
     free(w->replies);
     free(w->errors);
+    if (w->last_run) protobuf_c_message_free_unpacked(&w->last_run->base, NULL);
     if (w->o) {
         mcp_session *s = session_of(w->o->x->a, w->o->x->session);
         if (s && s->inflight) s->inflight--;
@@ -1309,6 +1327,244 @@ static void tool_send(op *o, const char *token)
                                      rpcc_strerror(rc)));
 }
 
+/* -- runs: run, get_run, cancel_run, view_output -- */
+
+static int run_over(Comfyd__V1__RunStatus st)
+{
+    return st == COMFYD__V1__RUN_STATUS__RUN_STATUS_SUCCEEDED ||
+           st == COMFYD__V1__RUN_STATUS__RUN_STATUS_FAILED ||
+           st == COMFYD__V1__RUN_STATUS__RUN_STATUS_INTERRUPTED ||
+           st == COMFYD__V1__RUN_STATUS__RUN_STATUS_CANCELLED ||
+           st == COMFYD__V1__RUN_STATUS__RUN_STATUS_UNKNOWN;
+}
+
+/* Ends a run's wait with its latest state (timed_out when it is not over). */
+static void run_finish(wait *w, int timed_out)
+{
+    op *o = w->o;
+    app_mcp *m = o->x->a->mcp;
+    char *res = w->last_run ? toolspec_run_result(w->last_run, 1, timed_out)
+                            : toolspec_error("UNAVAILABLE", NULL, "no state of the run arrived");
+    o->w = NULL;
+    w->o = NULL;
+    mcp_session *s = session_of(o->x->a, o->x->session);
+    if (s && s->inflight) s->inflight--;
+    wait_free(m, w);
+    op_tool_result(o, res, 0);
+}
+
+/* Takes run (owned) as the latest state; a progress notification when the
+ * line it makes changed; the end when it is over. Returns 1 when the wait
+ * ended (w and its op are gone). */
+static int run_update(wait *w, Comfyd__V1__Run *run)
+{
+    if (w->last_run) protobuf_c_message_free_unpacked(&w->last_run->base, NULL);
+    w->last_run = run;
+    char line[256];
+    toolspec_run_line(run, line, sizeof line);
+    if (strcmp(line, w->last_line)) {
+        snprintf(w->last_line, sizeof w->last_line, "%s", line);
+        progress(w, "%s", line);
+    }
+    if (!run_over(run->status)) return 0;
+    run_finish(w, 0);
+    return 1;
+}
+
+static void on_run_msg(void *owner, app_stream *st, ProtobufCMessage *m)
+{
+    wait *w = owner;
+    app__stream_credit(st, 1);
+    Comfyd__V1__WatchRunResponse *r = (Comfyd__V1__WatchRunResponse *)m;
+    Comfyd__V1__Run *run = r->run;
+    r->run = NULL;
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (run && w->o)
+        run_update(w, run);
+    else if (run)
+        protobuf_c_message_free_unpacked(&run->base, NULL);
+}
+
+static void on_run_end(void *owner, app_stream *st, grpc_status_code code, const char *details)
+{
+    wait *w = owner;
+    app__stream_detach(st);
+    w->stream = NULL;
+    if (!w->o) return;
+    if (w->last_run && run_over(w->last_run->status)) {
+        run_finish(w, 0);
+        return;
+    }
+    send_error(w, toolspec_error(code == GRPC_STATUS_OK ? "UNAVAILABLE" : app_grpc_code_name(code),
+                                 NULL, "following the run ended: %s",
+                                 details && *details ? details : "the stream ended"));
+}
+
+static void done_run_queue(app_call *c)
+{
+    op *o = call_end(c, NULL);
+    wait *w = o ? o->w : NULL;
+    if (!w) return;
+    const Comfyd__V1__QueueResponse *q = (const Comfyd__V1__QueueResponse *)c->resp;
+    if (c->code != GRPC_STATUS_OK || !q) {
+        send_error(w, call_error(c));
+        return;
+    }
+    if (!q->run) {
+        send_error(w, toolspec_error("FAILED_PRECONDITION", "Use queue instead.",
+                                     "runs are not followed: comfyd runs without --comfyui"));
+        return;
+    }
+    snprintf(w->prompt_id, sizeof w->prompt_id, "%s", q->run->prompt_id);
+    Comfyd__V1__QueueResponse *qm = (Comfyd__V1__QueueResponse *)c->resp;
+    Comfyd__V1__Run *run = qm->run;
+    qm->run = NULL;
+    uint64_t seq = run->seq;
+    if (run_update(w, run)) return; /* over already */
+    Comfyd__V1__WatchRunRequest wr = COMFYD__V1__WATCH_RUN_REQUEST__INIT;
+    wr.prompt_id = w->prompt_id;
+    wr.after_seq = seq;
+    int rc =
+        app__stream_start(c->a, APP_M_WATCH_RUN, &wr.base, w, on_run_msg, on_run_end, &w->stream);
+    if (rc != RPCC_OK)
+        send_error(
+            w, toolspec_error("UNAVAILABLE", NULL, "cannot follow the run: %s", rpcc_strerror(rc)));
+}
+
+static void tool_run(op *o, mcp_session *s, const char *token)
+{
+    const char *cid;
+    uint32_t wait_ms;
+    char *err = NULL;
+    if (toolspec_run_args(o->args, &cid, &wait_ms, &err)) {
+        op_tool_error(o, err);
+        return;
+    }
+    app *a = o->x->a;
+    wait *w = calloc(1, sizeof *w);
+    if (!w) {
+        op_tool_error(o, toolspec_error("INTERNAL", NULL, "out of memory"));
+        return;
+    }
+    w->o = o;
+    w->run = 1;
+    o->w = w;
+    snprintf(w->token, sizeof w->token, "%s", token);
+    w->deadline = uv_now(a->loop) + wait_ms;
+    w->last_write = uv_now(a->loop);
+    w->next = a->mcp->waits;
+    if (w->next) w->next->prev = w;
+    a->mcp->waits = w;
+    mcp_session *ss = session_of(a, o->x->session);
+    if (ss) ss->inflight++;
+    if (o->x->accept_sse && !o->x->batch) x_start_sse(o->x);
+    Comfyd__V1__QueueRequest q = COMFYD__V1__QUEUE_REQUEST__INIT;
+    char canvas[MCP_MAX_CANVAS_ID + 1];
+    snprintf(canvas, sizeof canvas, "%s", *cid ? cid : (s && s->has_view ? s->canvas : ""));
+    q.canvas_id = canvas;
+    q.origin = COMFYD__V1__RUN_ORIGIN__RUN_ORIGIN_MCP;
+    char who[64];
+    snprintf(who, sizeof who, "mcp session %.8s", o->x->session);
+    q.queued_by = who;
+    app_call *c = app__call_new(a, APP_M_QUEUE, done_run_queue);
+    call_begin(o, c);
+    app__call_start(c, &q.base, tab_deadline(APP_OP_QUEUE, &q.base));
+}
+
+static void done_run_read(app_call *c)
+{
+    op *o = call_end(c, NULL);
+    if (!o) return;
+    if (c->code != GRPC_STATUS_OK || !c->resp) {
+        op_tool_error(o, call_error(c));
+        return;
+    }
+    /* GetRunResponse and CancelRunResponse both hold the run first. */
+    const Comfyd__V1__Run *run = c->method == APP_M_GET_RUN
+                                     ? ((const Comfyd__V1__GetRunResponse *)c->resp)->run
+                                     : ((const Comfyd__V1__CancelRunResponse *)c->resp)->run;
+    op_tool_result(
+        o, run ? toolspec_run_result(run, 0, 0) : toolspec_error("NOT_FOUND", NULL, "no such run"),
+        !run);
+}
+
+static void tool_run_read(op *o)
+{
+    const char *pid;
+    char *err = NULL;
+    if (toolspec_run_id_args(o->args, 0, &pid, NULL, NULL, &err)) {
+        op_tool_error(o, err);
+        return;
+    }
+    if (o->tool == T_GET_RUN) {
+        Comfyd__V1__GetRunRequest q = COMFYD__V1__GET_RUN_REQUEST__INIT;
+        q.prompt_id = (char *)pid;
+        start(o, APP_M_GET_RUN, done_run_read, &q.base, APP_UNARY_TIMEOUT_MS);
+    } else {
+        Comfyd__V1__CancelRunRequest q = COMFYD__V1__CANCEL_RUN_REQUEST__INIT;
+        q.prompt_id = (char *)pid;
+        start(o, APP_M_CANCEL_RUN, done_run_read, &q.base, APP_UNARY_TIMEOUT_MS);
+    }
+}
+
+static void done_view(app_call *c)
+{
+    op *o = call_end(c, NULL);
+    if (!o) return;
+    if (c->code != GRPC_STATUS_OK || !c->resp) {
+        op_tool_error(o, call_error(c));
+        return;
+    }
+    const Comfyd__V1__GetRunOutputResponse *r = (const Comfyd__V1__GetRunOutputResponse *)c->resp;
+    if (strncmp(r->content_type, "image/", 6)) {
+        op_tool_error(o, toolspec_error("INVALID_ARGUMENT", NULL, "the output is %s, not an image",
+                                        r->content_type));
+        return;
+    }
+    if (r->data.len > TOOLSPEC_MAX_IMAGE_BYTES) {
+        op_tool_error(o,
+                      toolspec_error(
+                          "RESOURCE_EXHAUSTED",
+                          "Fetch it over HTTP: GET /comfy/runs/{prompt_id}/outputs/{node}/{index}.",
+                          "the image has %zu bytes; images are shown up to %u", r->data.len,
+                          TOOLSPEC_MAX_IMAGE_BYTES));
+        return;
+    }
+    char *res = NULL, *json = NULL;
+    size_t len = 0;
+    char meta[1024];
+    snprintf(meta, sizeof meta, "%s (%s, %ux%u%s, %zu bytes)", r->file ? r->file->filename : "",
+             r->content_type, r->width, r->height, r->scaled ? ", scaled down" : "", r->data.len);
+    size_t ml = strlen(meta);
+    while (ml && !text_utf8_valid(meta, ml))
+        meta[--ml] = 0;
+    if (mcp_image_result(r->data.data, r->data.len, r->content_type, meta, &res, &len) != MCP_OK ||
+        mcp_result(o->id, res, &json, &len) != MCP_OK) {
+        free(res);
+        op_error(o, MCP_RPC_INTERNAL_ERROR, "the image cannot be encoded");
+        return;
+    }
+    free(res);
+    op_finish(o, json);
+}
+
+static void tool_view(op *o)
+{
+    const char *pid, *node;
+    uint32_t index;
+    char *err = NULL;
+    if (toolspec_run_id_args(o->args, 1, &pid, &node, &index, &err)) {
+        op_tool_error(o, err);
+        return;
+    }
+    Comfyd__V1__GetRunOutputRequest q = COMFYD__V1__GET_RUN_OUTPUT_REQUEST__INIT;
+    q.prompt_id = (char *)pid;
+    q.node_id = (char *)node;
+    q.index = index;
+    q.max_side = TOOLSPEC_VIEW_MAX_SIDE;
+    start(o, APP_M_GET_RUN_OUTPUT, done_view, &q.base, APP_UNARY_TIMEOUT_MS);
+}
+
 /* ==== dispatch ==== */
 
 static const mcp_server_info server_info = {
@@ -1408,6 +1664,16 @@ static void dispatch(op *o, const mcp_msg *msg)
         break;
     case T_SEND:
         tool_send(o, token);
+        break;
+    case T_RUN:
+        tool_run(o, s, token);
+        break;
+    case T_GET_RUN:
+    case T_CANCEL_RUN:
+        tool_run_read(o);
+        break;
+    case T_VIEW_OUTPUT:
+        tool_view(o);
         break;
     default:
         tool_message(o, s);
@@ -1738,6 +2004,11 @@ void app__mcp_tick(app *a)
     for (wait *w = m->waits, *next; w; w = next) {
         next = w->next;
         if (!w->o) continue;
+        if (w->run && (a->draining || now >= w->deadline)) {
+            /* A run still going is a result: timed_out. */
+            run_finish(w, 1);
+            continue;
+        }
         if (a->draining) {
             send_finish(w, "interrupted", "the bridge is shutting down; the turn goes on");
             continue;

@@ -438,6 +438,7 @@ typedef struct session_ws {
     int hold;
     app_session_req held[APP_WS_MAX_INFLIGHT];
     size_t n_held;
+    app_stream *runs;  /* RunService.WatchRun of every run: run_update events */
 } session_ws;
 
 static void release_held(session_ws *w);
@@ -457,10 +458,17 @@ static void drop_stream(session_ws *w)
     w->resume_due = 0;
 }
 
+static void runs_stop(session_ws *w)
+{
+    if (w->runs) app__stream_detach(w->runs);
+    w->runs = NULL;
+}
+
 static void leave(session_ws *w)
 {
     release_held(w); /* they go to the core as sent */
     drop_stream(w);
+    runs_stop(w);
     free(w->room_id);
     free(w->join_rid);
     w->room_id = w->join_rid = NULL;
@@ -650,6 +658,50 @@ static void create_room(session_ws *w)
     app__call_start(c, &q.base, APP_UNARY_TIMEOUT_MS);
 }
 
+/* run_update: {"event": "run_update", "data": {"session_id": ..., "run":
+ * Run}} for the runs the joined session's agent queued (enums short and
+ * lower-case, as the other session events). */
+static void runs_msg(void *owner, app_stream *s, ProtobufCMessage *m)
+{
+    session_ws *w = owner;
+    const Comfyd__V1__WatchRunResponse *r = (const Comfyd__V1__WatchRunResponse *)m;
+    if (!r->run || !w->room_id || strcmp(r->run->session_id, w->room_id)) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        app__stream_paced_credit(s, w->base.ws);
+        return;
+    }
+    yajl_gen g = app__gen();
+    char *json = NULL;
+    size_t len = 0;
+    int bad = !g || yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "event") ||
+              app__gen_str(g, "run_update") || app__gen_cstr(g, "data") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "session_id") ||
+              app__gen_str(g, w->room_id) || app__gen_cstr(g, "run") ||
+              app__encode(g, &r->run->base, app__style_session, 0) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (bad) {
+        if (g) yajl_gen_free(g);
+        app__stream_paced_credit(s, w->base.ws);
+        return;
+    }
+    if (app__gen_finish(g, &json, &len) != APP_OK) return;
+    if (app__ws_send(&w->base, json, len) != BNET_OK) return;
+    app__stream_paced_credit(s, w->base.ws);
+}
+
+/* Without --comfyui (FAILED_PRECONDITION) or when the core goes away there
+ * are no run updates; the next join asks again. */
+static void runs_end(void *owner, app_stream *s, grpc_status_code code, const char *details)
+{
+    (void)s, (void)details;
+    session_ws *w = owner;
+    if (code != GRPC_STATUS_FAILED_PRECONDITION)
+        LOG_D(MOD, "run updates ended: %s", app_grpc_code_name(code));
+    runs_stop(w);
+}
+
 static void join(app *a, session_ws *w, app_session_req *r)
 {
     const Comfyd__V1__SubscribeRequest *q = (const Comfyd__V1__SubscribeRequest *)r->msg;
@@ -665,6 +717,9 @@ static void join(app *a, session_ws *w, app_session_req *r)
     w->token_events = r->token_events;
     w->join_rid = r->request_id;
     r->request_id = NULL;
+    Comfyd__V1__WatchRunRequest wr = COMFYD__V1__WATCH_RUN_REQUEST__INIT;
+    if (app__stream_start(a, APP_M_WATCH_RUN, &wr.base, w, runs_msg, runs_end, &w->runs) != RPCC_OK)
+        w->runs = NULL;
 }
 
 /* Requests about one session name it, or mean the joined one (seed 000's
@@ -693,6 +748,7 @@ static void ws_drain(bnet_ws *ws, void *ud)
     session_ws *w = bnet_ws_data(ws);
     if (!w) return;
     if (w->room) app__stream_resume(w->room);
+    if (w->runs) app__stream_resume(w->runs);
     if (w->resume_due) resume(w);
 }
 

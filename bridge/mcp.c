@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
 #include <yajl/yajl_gen.h>
 
 #include "text.h"
@@ -586,6 +587,28 @@ int mcp_tool_result(const char *text, const char *structured, int is_error, cons
     bad = bad || g_str(g, "isError") || g_bool(g, is_error) ||
           yajl_gen_map_close(g) != yajl_gen_status_ok;
     return gen_finish(g, bad, out, len);
+}
+
+int mcp_image_result(const void *data, size_t len, const char *mime, const char *text, char **out,
+                     size_t *out_len)
+{
+    if (!out || !data || !mime || !text || len > MCP_MAX_IMAGE_BYTES) return MCP_E_ARG;
+    size_t b64_len = 4 * ((len + 2) / 3);
+    char *b64 = malloc(b64_len + 1);
+    if (!b64) return MCP_E_NOMEM;
+    EVP_EncodeBlock((unsigned char *)b64, data, (int)len);
+    yajl_gen g = gen_new();
+    int bad = !g || yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "content") ||
+              yajl_gen_array_open(g) != yajl_gen_status_ok ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "image") ||
+              g_kv(g, "data", b64) || g_kv(g, "mimeType", mime) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "text") ||
+              g_kv(g, "text", text) || yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_array_close(g) != yajl_gen_status_ok || g_str(g, "isError") ||
+              g_bool(g, 0) || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    free(b64);
+    return gen_finish(g, bad, out, out_len);
 }
 
 int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len)

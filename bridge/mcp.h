@@ -211,6 +211,13 @@ int mcp_call_params(yajl_val params, const char **name, yajl_val *arguments, cha
 int mcp_tool_result(const char *text, const char *structured, int is_error, const char *version,
                     char **out, size_t *len);
 
+/* A tools/call result holding an image: {"content":[{"type":"image",
+ * "data": base64 of data[0..len), "mimeType": mime}, {"type":"text","text":
+ * text}], "isError": false}. MCP_E_ARG above MCP_MAX_IMAGE_BYTES. */
+#define MCP_MAX_IMAGE_BYTES (4u << 20)
+int mcp_image_result(const void *data, size_t len, const char *mime, const char *text, char **out,
+                     size_t *out_len);
+
 /* One Server-Sent Event carrying json (which holds no newline):
  * "event: message\ndata: JSON\n\n". */
 int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len);

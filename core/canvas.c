@@ -247,6 +247,8 @@ struct job {
     size_t n_sent;
     /* Queue. */
     uint32_t batch_count;
+    int prompt_only; /* canvas_queue_prompt: the tab converts, the core posts */
+    char *prompt_json, *workflow_json;
     /* Load. */
     const char *json;
     size_t json_len;
@@ -753,7 +755,7 @@ static idem_state idem_begin(canvas_mgr *m, req_kind rk, const char *canvas_id, 
 
 static void idem_replay(const idem_copy *c, canvas_done_fn done, void *ud)
 {
-    canvas_result r = {c->err, c->code, c->message, NULL};
+    canvas_result r = {c->err, c->code, c->message, NULL, NULL, NULL};
     ProtobufCMessage *resp = NULL;
     if (c->err == CANVAS_OK) {
         resp = protobuf_c_message_unpack(resp_desc(c->rk), NULL, c->len, c->packed);
@@ -1130,6 +1132,8 @@ static void job_free(job *j)
     free(j->sent_idx);
     free(j->json_owned);
     free(j->msg);
+    free(j->prompt_json);
+    free(j->workflow_json);
     pb_free(j->resp);
     canvas_unref(j->cv);
     free(j);
@@ -1143,7 +1147,7 @@ static void fin_run(canvas_mgr *m, jlist *l)
     while (j) {
         job *next = j->next;
         waiter *w = j->idem ? idem_complete(m, j->idem, j) : NULL;
-        canvas_result r = {j->err, j->code, j->msg, j->resp};
+        canvas_result r = {j->err, j->code, j->msg, j->resp, j->prompt_json, j->workflow_json};
         j->done(j->ud, &r);
         if (w) set_replayed(j->resp, 1);
         while (w) {
@@ -1557,6 +1561,7 @@ static void dispatch(canvas *cv, job *j, jlist *fin)
         q.request_id = j->request_id;
         q.batch_count = j->batch_count;
         q.deadline_ms = j->deadline_wall;
+        q.prompt_only = j->prompt_only;
         msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_QUEUE;
         msg.queue = &q;
     } else {
@@ -2081,6 +2086,12 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
                 if (r->ok) {
                     j->err = CANVAS_OK;
                     j->resp = &queue_resp(cv, r)->base;
+                    /* A tab that predates prompt_only queued it itself and
+                     * sends no prompt: the run is then known by its id. */
+                    if (j->prompt_only && r->prompt_json && *r->prompt_json) {
+                        j->prompt_json = xstrdup(r->prompt_json);
+                        j->workflow_json = xstrdup(r->workflow_json ? r->workflow_json : "");
+                    }
                     jl_push(&fin, j);
                 } else {
                     char *msg = tab_text(r->error);
@@ -2436,8 +2447,8 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
 }
 
-int canvas_queue(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
-                 canvas_done_fn done, void *ud, canvas_error *err)
+static int queue_job(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
+                     canvas_done_fn done, void *ud, canvas_error *err, int prompt_only)
 {
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err))
         return CANVAS_EINVAL;
@@ -2449,9 +2460,22 @@ int canvas_queue(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t li
     j->batch_count = req->batch_count ? req->batch_count : 1;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) hash_queue(req, hash);
+    j->prompt_only = prompt_only;
     if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
     submit(m, j, 0, 0);
     return CANVAS_OK;
+}
+
+int canvas_queue(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
+                 canvas_done_fn done, void *ud, canvas_error *err)
+{
+    return queue_job(m, req, limit_ms, done, ud, err, 0);
+}
+
+int canvas_queue_prompt(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
+                        canvas_done_fn done, void *ud, canvas_error *err)
+{
+    return queue_job(m, req, limit_ms, done, ud, err, 1);
 }
 
 int canvas_load(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, uint32_t limit_ms,

@@ -298,6 +298,10 @@ typedef struct canvas_result {
     /* The ExecuteResponse, ExecuteBatchResponse, QueueResponse or
      * LoadResponse (replayed set for a retry answered from the store). */
     const ProtobufCMessage *resp;
+    /* canvas_queue_prompt: the API-format prompt and the workflow the tab
+     * converted (NULL when the tab queued the prompt itself). */
+    const char *prompt_json;
+    const char *workflow_json;
 } canvas_result;
 
 /* Called exactly once per accepted request, with no lock held (see the
@@ -328,6 +332,13 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
  * EDITOR_TIMEOUT, EDITOR_GONE, EDITOR_FAILED). */
 int canvas_queue(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
                  canvas_done_fn done, void *ud, canvas_error *err);
+/* Queue without posting: the tab converts the workflow to ComfyUI's API
+ * format (EditorQueueRequest.prompt_only) and the result carries it in
+ * prompt_json/workflow_json for the caller to post (runs.h). A tab that
+ * does not know prompt_only queues the prompt itself: the QueueResponse
+ * then has its prompt_id and prompt_json is NULL. Errors as canvas_queue. */
+int canvas_queue_prompt(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_t limit_ms,
+                        canvas_done_fn done, void *ud, canvas_error *err);
 /* Load: req->workflow_json, or else the stored workflow req->name, is sent
  * to the tab (EditorLoadRequest); its EditorLoadResult's workflow (or the
  * one sent, when it reports none) is committed with origin LOAD. A

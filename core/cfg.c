@@ -31,10 +31,11 @@ enum {
     OPT_EDITOR_TIMEOUT,
     OPT_IDEM_KEYS,
     OPT_IDEM_TTL,
+    OPT_COMFYUI,
 };
-/* cfg_parse's given[] has slots 0..8 for OPT_BUILTIN.. and 9 for --data. */
-#define GIVEN_DATA 9
-_Static_assert(OPT_IDEM_TTL - OPT_BUILTIN < GIVEN_DATA, "given[] is too small");
+/* cfg_parse's given[] has slots 0..9 for OPT_BUILTIN.. and 10 for --data. */
+#define GIVEN_DATA 10
+_Static_assert(OPT_COMFYUI - OPT_BUILTIN < GIVEN_DATA, "given[] is too small");
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
     {"editor-timeout-ms", required_argument, NULL, OPT_EDITOR_TIMEOUT},
     {"idempotency-keys", required_argument, NULL, OPT_IDEM_KEYS},
     {"idempotency-ttl-s", required_argument, NULL, OPT_IDEM_TTL},
+    {"comfyui", required_argument, NULL, OPT_COMFYUI},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -90,6 +92,10 @@ void cfg_usage(FILE *f, const char *prog)
         "                         [COMFYD_IDEMPOTENCY_KEYS, default %d]\n"
         "  --idempotency-ttl-s N  how long a key is kept, in seconds, 1..%d\n"
         "                         [COMFYD_IDEMPOTENCY_TTL_S, default %d]\n"
+        "  --comfyui URL          ComfyUI's base URL, e.g. http://127.0.0.1:8188: the core\n"
+        "                         posts queued prompts there and follows their runs\n"
+        "                         (docs/runs.md) [COMFYD_COMFYUI; default: none, the tab\n"
+        "                         posts and runs are not followed]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
@@ -220,6 +226,15 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
                         v, CFG_MAX_IDEM_TTL_S);
         c->idem_ttl_s = (uint32_t)n;
         return CFG_OK;
+    case OPT_COMFYUI:
+        if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+            return fail(err, errlen, "--comfyui: '%s' is not an http:// or https:// URL", v);
+        if (strlen(v) > CFG_MAX_COMFYUI_URL)
+            return fail(err, errlen, "--comfyui: the URL is longer than %d bytes",
+                        CFG_MAX_COMFYUI_URL);
+        free(c->comfyui);
+        c->comfyui = text_dup(v);
+        return CFG_OK;
     }
     return fail(err, errlen, "unknown option");
 }
@@ -316,6 +331,7 @@ void cfg_clear(cfg *c)
         free(c->skill_dirs[i]);
     free(c->builtin_skills);
     free(c->object_info);
+    free(c->comfyui);
     memset(c, 0, sizeof *c);
 }
 

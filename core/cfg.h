@@ -22,6 +22,8 @@
 #define CFG_MAX_IDEM_KEYS 65536
 #define CFG_DEFAULT_IDEM_TTL_S 86400
 #define CFG_MAX_IDEM_TTL_S (30 * 86400)
+/* --comfyui: a base URL (the run client's limit, COMFY_HTTP_MAX_URL). */
+#define CFG_MAX_COMFYUI_URL 2048
 
 typedef enum {
     CFG_OK = 0,
@@ -44,6 +46,7 @@ typedef struct cfg {
     int cq_threads;
     int handler_threads;
     char *object_info; /* --object-info FILE or URL; NULL when not given */
+    char *comfyui;     /* --comfyui URL; NULL when not given */
     uint32_t editor_timeout_ms;
     uint32_t idem_max_keys; /* --idempotency-keys */
     uint32_t idem_ttl_s;    /* --idempotency-ttl-s */

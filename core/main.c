@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "rpcs.h"
+#include "runs.h"
 #include "session.h"
 #include "skills.h"
 #include "store.h"
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
     canvas_mgr *cm = NULL;
     tools *tl = NULL;
     svc_objinfo *oi = NULL;
+    runs *rn = NULL;
     rpcs *server = NULL;
     svc_ctx ctx = {0};
     pthread_mutex_init(&ctx.reload_mu, NULL);
@@ -166,9 +168,18 @@ int main(int argc, char **argv)
         goto out;
     }
     if (c.object_info && svc_objinfo_start(&oi, cm, c.object_info, c.data_dir) != 0) goto out;
+    if (c.comfyui) {
+        char rpath[4096], rerr[512] = "";
+        snprintf(rpath, sizeof rpath, "%s/runs.db", c.data_dir);
+        runs_opts ro = {.comfyui_url = c.comfyui, .db_path = rpath, .cm = cm};
+        if (runs_create(&rn, &ro, rerr, sizeof rerr) != 0) {
+            LOG_E(MOD, "cannot follow runs: %s", rerr);
+            goto out;
+        }
+    }
     /* The skills' graph tools and the canvas note go through the canvas
      * manager like any GraphService caller. */
-    tools_opts to = {.cm = cm};
+    tools_opts to = {.cm = cm, .runs = rn};
     size_t n_tools = 0;
     const agent_tool *tool_table = tools_table(&n_tools);
     if (tools_create(&tl, &to) != TOOLS_OK ||
@@ -183,10 +194,12 @@ int main(int argc, char **argv)
     ctx.roots = roots;
     ctx.n_roots = n_roots;
     ctx.cm = cm;
+    ctx.runs = rn;
     rpcs_method methods[48];
     size_t nm = svc_session_methods(&ctx, methods, 48);
     nm += svc_skill_methods(&ctx, methods + nm, 48 - nm);
     nm += svc_graph_methods(&ctx, methods + nm, 48 - nm);
+    nm += svc_run_methods(&ctx, methods + nm, 48 - nm);
     rpcs_opts ro = {.listen = (const char *const *)c.listen,
                     .n_listen = c.n_listen,
                     .cq_threads = c.cq_threads,
@@ -217,7 +230,10 @@ out:
     svc_objinfo_stop(oi);
     if (sm) sess_mgr_shutdown(sm);
     if (cm) canvas_mgr_shutdown(cm);
+    /* Ends the WatchRun streams before the server waits for them. */
+    runs_shutdown(rn);
     if (server) rpcs_destroy(server);
+    runs_destroy(rn);
     canvas_mgr_destroy(cm);
     wfstore_close(wfs);
     sess_mgr_destroy(sm);

@@ -12,6 +12,7 @@
 
 #include "canvas.h"
 #include "rpcs.h"
+#include "runs.h"
 #include "session.h"
 #include "skills.h"
 
@@ -21,6 +22,7 @@ typedef struct svc_ctx {
     size_t n_roots;
     pthread_mutex_t reload_mu;
     canvas_mgr *cm; /* borrowed: GraphService */
+    runs *runs;     /* borrowed: RunService and Queue; NULL without --comfyui */
 } svc_ctx;
 
 /* Fills out[0..max) with the method table (handlers get ctx as ud) and
@@ -28,6 +30,9 @@ typedef struct svc_ctx {
 size_t svc_session_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 size_t svc_skill_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
+/* RunService: without --comfyui every method answers FAILED_PRECONDITION
+ * saying so. */
+size_t svc_run_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 
 /* Node types from --object-info (svc_graph.c). A file is read now. A URL
  * (http:// or https://) is loaded now from the cache DATA/object_info.json

@@ -151,8 +151,10 @@ static void h_queue(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     svc_ctx *ctx = ud;
     canvas_error e = {0};
     rpcs_call_ref(call);
-    int rc = canvas_queue(ctx->cm, (const Comfyd__V1__QueueRequest *)msg, limit_of(call), on_result,
-                          call, &e);
+    const Comfyd__V1__QueueRequest *req = (const Comfyd__V1__QueueRequest *)msg;
+    /* With --comfyui the core posts the prompt and follows the run. */
+    int rc = ctx->runs ? runs_queue(ctx->runs, req, limit_of(call), on_result, call, &e)
+                       : canvas_queue(ctx->cm, req, limit_of(call), on_result, call, &e);
     submitted(call, rc, &e);
 }
 

@@ -35,6 +35,7 @@ _Static_assert(TOOLSPEC_MAX_SUGGESTIONS == NODEINFO_MAX_SUGGESTIONS, "suggestion
 
 struct tools {
     canvas_mgr *cm;
+    runs *runs; /* NULL without --comfyui */
     uint32_t wait_ms;
     pthread_mutex_t mu;      /* the state below */
     pthread_mutex_t wait_mu; /* every waiter's condition variable */
@@ -476,7 +477,11 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
         return -1;
     }
     canvas_error e = {0};
-    int crc = req->descriptor == &comfyd__v1__queue_request__descriptor
+    int is_queue = req->descriptor == &comfyd__v1__queue_request__descriptor;
+    /* With --comfyui a queue is a run the core posts and follows. */
+    int crc = is_queue && t->runs
+                  ? runs_queue(t->runs, (Comfyd__V1__QueueRequest *)req, t->wait_ms, on_done, w, &e)
+              : is_queue
                   ? canvas_queue(t->cm, (Comfyd__V1__QueueRequest *)req, t->wait_ms, on_done, w, &e)
                   : canvas_execute_batch(t->cm, (Comfyd__V1__ExecuteBatchRequest *)req, t->wait_ms,
                                          on_done, w, &e);
@@ -745,6 +750,9 @@ static int tool_queue(void *ud, const agent_call_ctx *ctx, const char *args, cha
     char key[CANVAS_MAX_KEY + 1];
     idem_key(ctx, key);
     set_field_str(&req->idempotency_key, key);
+    req->origin = COMFYD__V1__RUN_ORIGIN__RUN_ORIGIN_SESSION;
+    set_field_str(&req->session_id, ctx->session_id ? ctx->session_id : "");
+    set_field_str(&req->queued_by, ctx->skill ? ctx->skill : "");
     outcome o;
     if (submit_wait(t, ctx, &req->base, &o, res) != 0) return AGENT_TOOL_ERROR;
     size_t len;
@@ -754,14 +762,210 @@ static int tool_queue(void *ud, const agent_call_ctx *ctx, const char *args, cha
     return AGENT_TOOL_OK;
 }
 
+/* ---- runs ---- */
+
+static int no_runs(char **res)
+{
+    return fail(res, toolspec_error("FAILED_PRECONDITION", "Use queue instead.",
+                                    "runs are not followed: comfyd runs without --comfyui"));
+}
+
+static int sleep_or_cancel(const agent_call_ctx *ctx, int ms)
+{
+    for (int waited = 0; waited < ms; waited += TOOLS_CANCEL_POLL_MS) {
+        if (ctx->cancel && atomic_load(ctx->cancel)) return -1;
+        struct timespec ts = {0, TOOLS_CANCEL_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static int tool_run(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    tools *t = ud;
+    if (!t->runs) return no_runs(res);
+    yajl_val v = parse_args(args, TOOLSPEC_RUN, res);
+    if (!v) return AGENT_TOOL_ERROR;
+    const char *cid;
+    uint32_t wait_ms;
+    if (toolspec_run_args(v, &cid, &wait_ms, res)) {
+        yajl_tree_free(v);
+        return AGENT_TOOL_ERROR;
+    }
+    Comfyd__V1__QueueRequest *req = calloc(1, sizeof *req);
+    if (!req) {
+        yajl_tree_free(v);
+        return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
+    }
+    comfyd__v1__queue_request__init(req);
+    char canvas[CANVAS_MAX_ID + 1];
+    uint64_t rev;
+    snprintf(canvas, sizeof canvas, "%s", cid);
+    yajl_tree_free(v);
+    if (!*canvas && !view_of(t, ctx, canvas, &rev)) resolve_default(t, canvas);
+    req->canvas_id = text_dup(canvas);
+    char key[CANVAS_MAX_KEY + 1];
+    idem_key(ctx, key);
+    req->idempotency_key = text_dup(key);
+    req->origin = COMFYD__V1__RUN_ORIGIN__RUN_ORIGIN_SESSION;
+    req->session_id = text_dup(ctx->session_id ? ctx->session_id : "");
+    req->queued_by = text_dup(ctx->skill ? ctx->skill : "");
+    outcome o;
+    if (submit_wait(t, ctx, &req->base, &o, res) != 0) return AGENT_TOOL_ERROR;
+    const Comfyd__V1__QueueResponse *q = (const Comfyd__V1__QueueResponse *)o.resp;
+    char pid[TOOLSPEC_MAX_RUN_ID + 1];
+    snprintf(pid, sizeof pid, "%s", q->run ? q->run->prompt_id : q->prompt_id);
+    protobuf_c_message_free_unpacked(o.resp, NULL);
+    /* Until it is over, the wait passes or the turn is cancelled. */
+    int64_t until = text_mono_ms() + wait_ms;
+    Comfyd__V1__Run *run = NULL;
+    for (;;) {
+        if (run) protobuf_c_message_free_unpacked(&run->base, NULL);
+        run = runs_get(t->runs, pid);
+        if (!run) return fail(res, toolspec_error("NOT_FOUND", NULL, "run %s vanished", pid));
+        if (runs_status_final(run->status) || text_mono_ms() >= until) break;
+        if (sleep_or_cancel(ctx, TOOLS_RUN_POLL_MS)) {
+            protobuf_c_message_free_unpacked(&run->base, NULL);
+            return fail(res, toolspec_error("CANCELLED", NULL,
+                                            "the turn was cancelled; the run goes on (%s)", pid));
+        }
+    }
+    int timed_out = !runs_status_final(run->status);
+    *res = toolspec_run_result(run, 1, timed_out);
+    protobuf_c_message_free_unpacked(&run->base, NULL);
+    if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
+    /* A failed run is a result the model acts on, not a tool error. */
+    return AGENT_TOOL_OK;
+}
+
+static int tool_get_run(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    (void)ctx;
+    tools *t = ud;
+    if (!t->runs) return no_runs(res);
+    yajl_val v = parse_args(args, TOOLSPEC_GET_RUN, res);
+    if (!v) return AGENT_TOOL_ERROR;
+    const char *pid;
+    if (toolspec_run_id_args(v, 0, &pid, NULL, NULL, res)) {
+        yajl_tree_free(v);
+        return AGENT_TOOL_ERROR;
+    }
+    Comfyd__V1__Run *run = runs_get(t->runs, pid);
+    if (!run) {
+        *res = toolspec_error("NOT_FOUND", NULL, "no run with prompt_id \"%s\"", pid);
+        yajl_tree_free(v);
+        return AGENT_TOOL_ERROR;
+    }
+    yajl_tree_free(v);
+    *res = toolspec_run_result(run, 0, 0);
+    protobuf_c_message_free_unpacked(&run->base, NULL);
+    return *res ? AGENT_TOOL_OK : fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
+}
+
+static const char *runs_code(int rc)
+{
+    switch (rc) {
+    case RUNS_EINVAL:
+        return "INVALID_ARGUMENT";
+    case RUNS_ENOTFOUND:
+        return "NOT_FOUND";
+    case RUNS_EOVER:
+        return "FAILED_PRECONDITION";
+    case RUNS_EFULL:
+        return "RESOURCE_EXHAUSTED";
+    case RUNS_EUNAVAIL:
+        return "UNAVAILABLE";
+    default:
+        return "INTERNAL";
+    }
+}
+
+static int tool_cancel_run(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    (void)ctx;
+    tools *t = ud;
+    if (!t->runs) return no_runs(res);
+    yajl_val v = parse_args(args, TOOLSPEC_CANCEL_RUN, res);
+    if (!v) return AGENT_TOOL_ERROR;
+    const char *pid;
+    if (toolspec_run_id_args(v, 0, &pid, NULL, NULL, res)) {
+        yajl_tree_free(v);
+        return AGENT_TOOL_ERROR;
+    }
+    Comfyd__V1__Run *run = NULL;
+    char err[512] = "";
+    int rc = runs_cancel(t->runs, pid, &run, err, sizeof err);
+    yajl_tree_free(v);
+    if (rc != RUNS_OK) return fail(res, toolspec_error(runs_code(rc), NULL, "%s", err));
+    *res = run ? toolspec_run_result(run, 0, 0) : toolspec_error("NOT_FOUND", NULL, "no run");
+    if (run) protobuf_c_message_free_unpacked(&run->base, NULL);
+    return *res ? AGENT_TOOL_OK : fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
+}
+
+/* The skills' models get text: what the image is (a vision-capable model
+ * would get it as an image part, which the agent loop does not send yet). */
+static int tool_view_output(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    (void)ctx;
+    tools *t = ud;
+    if (!t->runs) return no_runs(res);
+    yajl_val v = parse_args(args, TOOLSPEC_VIEW_OUTPUT, res);
+    if (!v) return AGENT_TOOL_ERROR;
+    const char *pid, *node;
+    uint32_t index;
+    if (toolspec_run_id_args(v, 1, &pid, &node, &index, res)) {
+        yajl_tree_free(v);
+        return AGENT_TOOL_ERROR;
+    }
+    Comfyd__V1__GetRunOutputResponse *o = NULL;
+    char err[512] = "";
+    int rc = runs_output(t->runs, pid, node, index, 0, &o, err, sizeof err);
+    yajl_tree_free(v);
+    if (rc != RUNS_OK) return fail(res, toolspec_error(runs_code(rc), NULL, "%s", err));
+    uint32_t w = o->width, h = o->height;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    int bad = !g;
+#define GS(k, v)                                                                                   \
+    (yajl_gen_string(g, (const unsigned char *)(k), strlen(k)) != yajl_gen_status_ok ||            \
+     yajl_gen_string(g, (const unsigned char *)(v), strlen(v)) != yajl_gen_status_ok)
+#define GN(k, v)                                                                                   \
+    (yajl_gen_string(g, (const unsigned char *)(k), strlen(k)) != yajl_gen_status_ok ||            \
+     yajl_gen_integer(g, (long long)(v)) != yajl_gen_status_ok)
+    bad = bad || yajl_gen_map_open(g) != yajl_gen_status_ok || GS("prompt_id", pid) ||
+          GS("node_id", node) || GN("index", index) || GS("filename", o->file->filename) ||
+          GS("subfolder", o->file->subfolder) || GS("type", o->file->type) ||
+          GS("content_type", o->content_type) || GN("bytes", o->data.len) || GN("width", w) ||
+          GN("height", h) ||
+          GS("note", "This model receives a description of the image, not the image.") ||
+          yajl_gen_map_close(g) != yajl_gen_status_ok;
+#undef GS
+#undef GN
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    if (!bad) {
+        const unsigned char *buf;
+        size_t len;
+        yajl_gen_get_buf(g, &buf, &len);
+        *res = text_dupn((const char *)buf, len);
+    }
+    if (g) yajl_gen_free(g);
+    return bad ? fail(res, toolspec_error("INTERNAL", NULL, "out of memory")) : AGENT_TOOL_OK;
+}
+
 /* ---- the table ---- */
 
 /* The agent's table: the shared definitions (toolspec.h) bound to this
  * module's functions, in the same order. */
 static const agent_tool_fn fns[TOOLSPEC__COUNT] = {
-    [TOOLSPEC_GET_GRAPH] = tool_get_graph,    [TOOLSPEC_SEARCH_NODE_TYPES] = tool_search,
-    [TOOLSPEC_GET_NODE_SCHEMA] = tool_schema, [TOOLSPEC_VALIDATE_PATCH] = tool_validate,
-    [TOOLSPEC_APPLY_PATCH] = tool_apply,      [TOOLSPEC_QUEUE] = tool_queue,
+    [TOOLSPEC_GET_GRAPH] = tool_get_graph,
+    [TOOLSPEC_SEARCH_NODE_TYPES] = tool_search,
+    [TOOLSPEC_GET_NODE_SCHEMA] = tool_schema,
+    [TOOLSPEC_VALIDATE_PATCH] = tool_validate,
+    [TOOLSPEC_APPLY_PATCH] = tool_apply,
+    [TOOLSPEC_QUEUE] = tool_queue,
+    [TOOLSPEC_RUN] = tool_run,
+    [TOOLSPEC_GET_RUN] = tool_get_run,
+    [TOOLSPEC_CANCEL_RUN] = tool_cancel_run,
+    [TOOLSPEC_VIEW_OUTPUT] = tool_view_output,
 };
 static agent_tool table[TOOLSPEC__COUNT];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -907,6 +1111,7 @@ int tools_create(tools **out, const tools_opts *opts)
     tools *t = calloc(1, sizeof *t);
     if (!t) return TOOLS_ENOMEM;
     t->cm = opts->cm;
+    t->runs = opts->runs;
     t->wait_ms = opts->wait_ms;
     pthread_mutex_init(&t->mu, NULL);
     pthread_mutex_init(&t->wait_mu, NULL);

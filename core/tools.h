@@ -56,6 +56,7 @@
 
 #include "agent.h"
 #include "canvas.h"
+#include "runs.h"
 #include "toolspec.h"
 
 /* Cancel latency of a call waiting for a tab: the flag is a plain atomic
@@ -68,6 +69,8 @@
 /* search_node_types's default and largest limit (toolspec.h). */
 #define TOOLS_SEARCH_DEFAULT TOOLSPEC_SEARCH_DEFAULT
 #define TOOLS_SEARCH_MAX TOOLSPEC_SEARCH_MAX
+/* run: how often a waiting call looks at its run (and at the cancel flag). */
+#define TOOLS_RUN_POLL_MS 100
 /* The note: user ops listed and its size (below AGENT_MAX_NOTE). */
 #define TOOLS_NOTE_MAX_OPS 20
 #define TOOLS_NOTE_MAX_BYTES 2048
@@ -85,6 +88,10 @@ typedef struct tools_opts {
     /* Caps each wait for a tab (canvas_execute_batch's limit_ms); 0: the
      * canvas manager's timeout alone. */
     uint32_t wait_ms;
+    /* Runs (--comfyui), borrowed; NULL: queue goes to the tab alone and
+     * run, get_run, cancel_run and view_output answer that runs are not
+     * followed. */
+    runs *runs;
 } tools_opts;
 
 /* Creates the module. Returns TOOLS_OK and *out, TOOLS_EINVAL or

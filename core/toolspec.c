@@ -718,6 +718,34 @@ static const toolspec_def defs[TOOLSPEC__COUNT] = {
         "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP "},\"additionalProperties\":false}",
         0,
     },
+    {"run",
+     "Queues the canvas's workflow in ComfyUI and waits for it (up to wait_ms): returns the run "
+     "with its status (succeeded, failed, interrupted, cancelled, unknown), its outputs (images "
+     "by node and index, see view_output) or a failure report naming each failing node, its "
+     "title, the input and what ComfyUI said (with the allowed values of a combo). A run still "
+     "going when wait_ms passes is answered with timed_out true: follow it with get_run.",
+     "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP
+     ",\"wait_ms\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":600000,\"description\":"
+     "\"How long to wait for the run (default 60000). The run goes on after a timeout.\"}},"
+     "\"additionalProperties\":false}",
+     0},
+    {"get_run",
+     "The state of a run by prompt id: status, the node executing, progress, outputs or the "
+     "failure report.",
+     "{\"type\":\"object\",\"properties\":{\"prompt_id\":{\"type\":\"string\"}},\"required\":"
+     "[\"prompt_id\"],\"additionalProperties\":false}",
+     1},
+    {"cancel_run",
+     "Cancels a run: removes it from ComfyUI's queue, or interrupts it when it is running.",
+     "{\"type\":\"object\",\"properties\":{\"prompt_id\":{\"type\":\"string\"}},\"required\":"
+     "[\"prompt_id\"],\"additionalProperties\":false}",
+     0},
+    {"view_output",
+     "Looks at an output image of a run (node_id and index as get_run lists them in outputs).",
+     "{\"type\":\"object\",\"properties\":{\"prompt_id\":{\"type\":\"string\"},\"node_id\":{"
+     "\"type\":\"string\"},\"index\":{\"type\":\"integer\",\"minimum\":0,\"description\":"
+     "\"Default 0.\"}},\"required\":[\"prompt_id\",\"node_id\"],\"additionalProperties\":false}",
+     1},
 };
 
 /* Argument names of each tool, as its schema lists them. */
@@ -726,13 +754,16 @@ static const char *const keys_search[] = {"query", "category", "limit"};
 static const char *const keys_schema[] = {"node_type"};
 static const char *const keys_patch[] = {"commands", "base_revision", "mode", "canvas_id"};
 static const char *const keys_queue[] = {"canvas_id"};
+static const char *const keys_run[] = {"canvas_id", "wait_ms"};
+static const char *const keys_run_id[] = {"prompt_id"};
+static const char *const keys_output[] = {"prompt_id", "node_id", "index"};
 
 static const struct {
     const char *const *keys;
     size_t n;
 } arg_keys[TOOLSPEC__COUNT] = {
-    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1},
-    {keys_patch, 4},     {keys_patch, 4},  {keys_queue, 1},
+    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 4},  {keys_patch, 4},
+    {keys_queue, 1},     {keys_run, 2},    {keys_run_id, 1}, {keys_run_id, 1}, {keys_output, 3},
 };
 
 const toolspec_def *toolspec_get(toolspec_id id)
@@ -925,4 +956,238 @@ char *toolspec_patch_result(const Comfyd__V1__ExecuteBatchResponse *r, int valid
         }
     }
     return patch_json(r, validate_only, hint);
+}
+
+/* ---- runs ---- */
+
+static yajl_val run_arg(yajl_val args, const char *key)
+{
+    return args && YAJL_IS_OBJECT(args) ? arg(args, key) : NULL;
+}
+
+int toolspec_run_args(yajl_val args, const char **canvas_id, uint32_t *wait_ms, char **err)
+{
+    *err = NULL;
+    *canvas_id = "";
+    *wait_ms = TOOLSPEC_RUN_WAIT_DEFAULT_MS;
+    yajl_val c = run_arg(args, "canvas_id"), w = run_arg(args, "wait_ms");
+    if (c && !YAJL_IS_NULL(c)) {
+        if (!YAJL_IS_STRING(c) || strlen(c->u.string) > TOOLSPEC_MAX_CANVAS_ID) {
+            *err =
+                toolspec_error("INVALID_ARGUMENT", NULL, "canvas_id: a string of at most %d bytes",
+                               TOOLSPEC_MAX_CANVAS_ID);
+            return -1;
+        }
+        *canvas_id = c->u.string;
+    }
+    if (w && !YAJL_IS_NULL(w)) {
+        if (!YAJL_IS_INTEGER(w) || YAJL_GET_INTEGER(w) < 1000 ||
+            YAJL_GET_INTEGER(w) > TOOLSPEC_RUN_WAIT_MAX_MS) {
+            *err = toolspec_error("INVALID_ARGUMENT", NULL,
+                                  "wait_ms: expected an integer from 1000 to %d",
+                                  TOOLSPEC_RUN_WAIT_MAX_MS);
+            return -1;
+        }
+        *wait_ms = (uint32_t)YAJL_GET_INTEGER(w);
+    }
+    return 0;
+}
+
+static int id_arg(yajl_val args, const char *key, const char **out, char **err)
+{
+    yajl_val v = run_arg(args, key);
+    if (!v || !YAJL_IS_STRING(v) || !*v->u.string || strlen(v->u.string) > TOOLSPEC_MAX_RUN_ID) {
+        *err = toolspec_error("INVALID_ARGUMENT", NULL, "%s is required: a string of 1..%d bytes",
+                              key, TOOLSPEC_MAX_RUN_ID);
+        return -1;
+    }
+    *out = v->u.string;
+    return 0;
+}
+
+int toolspec_run_id_args(yajl_val args, int output, const char **prompt_id, const char **node_id,
+                         uint32_t *index, char **err)
+{
+    *err = NULL;
+    if (node_id) *node_id = "";
+    if (index) *index = 0;
+    if (id_arg(args, "prompt_id", prompt_id, err)) return -1;
+    if (!output) return 0;
+    if (id_arg(args, "node_id", node_id, err)) return -1;
+    yajl_val i = run_arg(args, "index");
+    if (i && !YAJL_IS_NULL(i)) {
+        if (!YAJL_IS_INTEGER(i) || YAJL_GET_INTEGER(i) < 0 || YAJL_GET_INTEGER(i) > 100000) {
+            *err = toolspec_error("INVALID_ARGUMENT", NULL, "index: a non-negative integer");
+            return -1;
+        }
+        *index = (uint32_t)YAJL_GET_INTEGER(i);
+    }
+    return 0;
+}
+
+const char *toolspec_run_status(Comfyd__V1__RunStatus s)
+{
+    switch (s) {
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_QUEUED:
+        return "queued";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_RUNNING:
+        return "running";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_SUCCEEDED:
+        return "succeeded";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_FAILED:
+        return "failed";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_INTERRUPTED:
+        return "interrupted";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_CANCELLED:
+        return "cancelled";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_UNKNOWN:
+        return "unknown";
+    default:
+        return "unspecified";
+    }
+}
+
+void toolspec_run_line(const Comfyd__V1__Run *r, char *out, size_t len)
+{
+    const char *st = toolspec_run_status(r->status);
+    if (r->status == COMFYD__V1__RUN_STATUS__RUN_STATUS_QUEUED && r->queue_position) {
+        snprintf(out, len, "queued (position %u)", r->queue_position);
+        return;
+    }
+    if (r->status == COMFYD__V1__RUN_STATUS__RUN_STATUS_RUNNING && r->executing_node &&
+        *r->executing_node) {
+        const Comfyd__V1__NodeProgress *p = NULL;
+        for (size_t i = 0; i < r->n_progress; i++)
+            if (!strcmp(r->progress[i]->node_id, r->executing_node)) p = r->progress[i];
+        if (p && p->max > 0)
+            snprintf(out, len, "running node %s (%.0f/%.0f)", r->executing_node, p->value, p->max);
+        else
+            snprintf(out, len, "running node %s", r->executing_node);
+        return;
+    }
+    if (r->reason && *r->reason)
+        snprintf(out, len, "%s: %s", st, r->reason);
+    else
+        snprintf(out, len, "%s", st);
+}
+
+static int g_strs(yajl_gen g, const char *key, char *const *v, size_t n)
+{
+    if (g_str(g, key) || yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (g_cut(g, v[i], TOOLSPEC_MAX_DESCRIPTION)) return -1;
+    return yajl_gen_array_close(g) != yajl_gen_status_ok;
+}
+
+/* The failure report: what a model needs to fix the workflow. */
+static int g_failure(yajl_gen g, const Comfyd__V1__Run *r)
+{
+    if (g_str(g, "failure") || yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
+    char summary[512];
+    if (r->n_node_errors)
+        snprintf(summary, sizeof summary, "ComfyUI refused the prompt: %s (%zu node error%s)",
+                 r->prompt_error && *r->prompt_error ? r->prompt_error : "validation failed",
+                 r->n_node_errors, r->n_node_errors == 1 ? "" : "s");
+    else
+        snprintf(summary, sizeof summary, "%s", r->reason ? r->reason : "");
+    size_t sl = strlen(summary);
+    while (sl && !text_utf8_valid(summary, sl))
+        summary[--sl] = 0;
+    if (g_kv(g, "summary", summary) || g_str(g, "errors") ||
+        yajl_gen_array_open(g) != yajl_gen_status_ok)
+        return -1;
+    for (size_t i = 0; i < r->n_node_errors; i++) {
+        const Comfyd__V1__RunNodeError *e = r->node_errors[i];
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "node_id", e->node_id) ||
+            g_kv(g, "title", e->title) || g_kv(g, "node_type", e->node_type) ||
+            g_kv(g, "input", e->input_name) || g_kv(g, "type", e->type) ||
+            g_kv(g, "message", e->message) || g_str(g, "details") ||
+            g_cut(g, e->details, TOOLSPEC_MAX_DESCRIPTION))
+            return -1;
+        if (e->n_allowed_values &&
+            g_strs(g, "allowed_values", e->allowed_values, e->n_allowed_values))
+            return -1;
+        if (yajl_gen_map_close(g) != yajl_gen_status_ok) return -1;
+    }
+    if (yajl_gen_array_close(g) != yajl_gen_status_ok) return -1;
+    const Comfyd__V1__RunExecutionError *x = r->execution_error;
+    if (x) {
+        if (g_str(g, "exception") || yajl_gen_map_open(g) != yajl_gen_status_ok ||
+            g_kv(g, "node_id", x->node_id) || g_kv(g, "title", x->title) ||
+            g_kv(g, "node_type", x->node_type) || g_kv(g, "type", x->exception_type) ||
+            g_str(g, "message") || g_cut(g, x->exception_message, 2 * TOOLSPEC_MAX_DESCRIPTION))
+            return -1;
+        /* The last lines say where it was raised. */
+        size_t from = x->n_traceback > 4 ? x->n_traceback - 4 : 0;
+        if (g_strs(g, "traceback", x->traceback + from, x->n_traceback - from) ||
+            yajl_gen_map_close(g) != yajl_gen_status_ok)
+            return -1;
+    }
+    return yajl_gen_map_close(g) != yajl_gen_status_ok;
+}
+
+static const char *run_hint(const Comfyd__V1__Run *r, int timed_out)
+{
+    if (timed_out)
+        return "The run goes on in ComfyUI; call get_run with this prompt_id to follow it.";
+    switch (r->status) {
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_FAILED:
+        if (r->n_node_errors)
+            return "Fix each input named in failure.errors (set_widget to one of allowed_values, "
+                   "or connect the missing input), then run again.";
+        return "Read failure.exception: change the failing node's inputs or replace the node, "
+               "then run again.";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_UNKNOWN:
+        return "ComfyUI lost track of the run (see reason); run again once it answers.";
+    case COMFYD__V1__RUN_STATUS__RUN_STATUS_SUCCEEDED:
+        return r->n_outputs ? "Look at an output with view_output (prompt_id, node_id, index)."
+                            : NULL;
+    default:
+        return NULL;
+    }
+}
+
+char *toolspec_run_result(const Comfyd__V1__Run *r, int with_timed_out, int timed_out)
+{
+    yajl_gen g = gen_new();
+    if (!g) return NULL;
+    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "prompt_id", r->prompt_id) ||
+              g_kv(g, "status", toolspec_run_status(r->status)) ||
+              g_kv(g, "canvas_id", r->canvas_id) || g_str(g, "revision") || g_u64(g, r->revision);
+    if (!bad && with_timed_out) bad = g_str(g, "timed_out") || g_bool(g, timed_out);
+    if (!bad && r->reason && *r->reason) bad = g_str(g, "reason") || g_cut(g, r->reason, 1024);
+    if (!bad && r->queue_position) bad = g_str(g, "queue_position") || g_u64(g, r->queue_position);
+    if (!bad && r->executing_node && *r->executing_node)
+        bad = g_kv(g, "executing_node", r->executing_node);
+    if (!bad && r->n_progress && r->status == COMFYD__V1__RUN_STATUS__RUN_STATUS_RUNNING) {
+        bad = g_str(g, "progress") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (size_t i = 0; !bad && i < r->n_progress; i++)
+            bad = yajl_gen_map_open(g) != yajl_gen_status_ok ||
+                  g_kv(g, "node_id", r->progress[i]->node_id) || g_str(g, "value") ||
+                  g_double(g, r->progress[i]->value) || g_str(g, "max") ||
+                  g_double(g, r->progress[i]->max) || yajl_gen_map_close(g) != yajl_gen_status_ok;
+        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+    }
+    if (!bad && r->started_at_ms) {
+        int64_t end = r->ended_at_ms ? r->ended_at_ms : 0;
+        if (end) bad = g_str(g, "elapsed_ms") || g_i64(g, end - r->started_at_ms);
+    }
+    if (!bad) bad = g_str(g, "outputs") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+    for (size_t i = 0; !bad && i < r->n_outputs; i++) {
+        const Comfyd__V1__RunNodeOutput *o = r->outputs[i];
+        for (size_t k = 0; !bad && k < o->n_files; k++)
+            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "node_id", o->node_id) ||
+                  g_str(g, "index") || g_u64(g, k) || g_kv(g, "kind", o->files[k]->kind) ||
+                  g_kv(g, "filename", o->files[k]->filename) ||
+                  g_kv(g, "subfolder", o->files[k]->subfolder) ||
+                  g_kv(g, "type", o->files[k]->type) || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
+    bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+    if (!bad && (r->status == COMFYD__V1__RUN_STATUS__RUN_STATUS_FAILED || r->n_node_errors ||
+                 r->execution_error))
+        bad = g_failure(g, r);
+    const char *hint = run_hint(r, timed_out);
+    if (!bad && hint) bad = g_kv(g, "hint", hint);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
+    return gen_done(g, bad);
 }

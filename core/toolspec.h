@@ -36,6 +36,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "comfyd/v1/graph.pb-c.h"
+#include "comfyd/v1/run.pb-c.h"
 
 /* get_graph: outline lines per call (a big workflow has ~300 nodes), node
  * ids per call, widgets shown per line, and bytes of a text value shown in
@@ -62,6 +63,18 @@
 #define TOOLSPEC_MAX_TYPE_NAME 512
 /* Close names offered for an unknown node type (NODEINFO_MAX_SUGGESTIONS). */
 #define TOOLSPEC_MAX_SUGGESTIONS 5
+/* run: how long to wait for the run by default and at most; a run still
+ * going then is answered {"timed_out": true, ...}, not an error. */
+#define TOOLSPEC_RUN_WAIT_DEFAULT_MS 60000
+#define TOOLSPEC_RUN_WAIT_MAX_MS 600000
+/* A prompt id or node id argument (COMFY_MAX_ID). */
+#define TOOLSPEC_MAX_RUN_ID 256
+/* view_output: the largest image handed to a model or an MCP client (the
+ * bytes travel base64 in one message). */
+#define TOOLSPEC_MAX_IMAGE_BYTES (2u << 20)
+/* view_output: a PNG's longer side is scaled down to this for MCP clients
+ * (a model sees no more detail, and the message stays small). */
+#define TOOLSPEC_VIEW_MAX_SIDE 1024
 
 /* The graph tools, in the order the agent's table lists them. */
 typedef enum {
@@ -71,6 +84,11 @@ typedef enum {
     TOOLSPEC_VALIDATE_PATCH,
     TOOLSPEC_APPLY_PATCH,
     TOOLSPEC_QUEUE,
+    /* Runs (docs/runs.md): need the core's --comfyui. */
+    TOOLSPEC_RUN,
+    TOOLSPEC_GET_RUN,
+    TOOLSPEC_CANCEL_RUN,
+    TOOLSPEC_VIEW_OUTPUT,
     TOOLSPEC__COUNT,
 } toolspec_id;
 
@@ -135,5 +153,30 @@ char *toolspec_unknown_type(const char *name, const char *const *suggestions, si
  * next when r is not ok (STALE_REVISION: read the graph again). */
 char *toolspec_patch_result(const Comfyd__V1__ExecuteBatchResponse *r, int validate_only,
                             int has_base, uint64_t base);
+
+/* ---- runs ---- */
+
+/* run's arguments (after toolspec_check_args): canvas_id points into args
+ * ("" when absent), *wait_ms TOOLSPEC_RUN_WAIT_DEFAULT_MS unless given
+ * (1000..TOOLSPEC_RUN_WAIT_MAX_MS). Returns 0, or -1 with *err. */
+int toolspec_run_args(yajl_val args, const char **canvas_id, uint32_t *wait_ms, char **err);
+/* get_run's, cancel_run's and view_output's arguments: prompt_id
+ * (required), and for view_output node_id (required) and index (default
+ * 0). Strings point into args. Returns 0, or -1 with *err. */
+int toolspec_run_id_args(yajl_val args, int output, const char **prompt_id, const char **node_id,
+                         uint32_t *index, char **err);
+/* A run as a compact result: {prompt_id, status ("succeeded", ...),
+ * canvas_id, revision, timed_out (run only, when set), reason,
+ * queue_position, executing_node, progress, elapsed_ms, outputs: [{node_id,
+ * index, kind, filename, subfolder, type}], failure: {summary, errors:
+ * [{node_id, title, node_type, input, message, details, allowed_values}],
+ * exception: {node_id, title, node_type, type, message, traceback}}, hint}.
+ * with_timed_out: write timed_out (the run tool). */
+char *toolspec_run_result(const Comfyd__V1__Run *r, int with_timed_out, int timed_out);
+/* One line for a progress notification: "running node 3 (5/20)",
+ * "queued (position 2)", "succeeded", ... */
+void toolspec_run_line(const Comfyd__V1__Run *r, char *out, size_t len);
+/* "succeeded", "failed", ... */
+const char *toolspec_run_status(Comfyd__V1__RunStatus s);
 
 #endif

@@ -354,16 +354,22 @@ class Supervisor:
         skills = os.path.join(CHECKOUT, "skills")
         if os.path.isdir(skills) and not self.env.get("COMFYD_BUILTIN_SKILLS"):
             argv += ["--builtin-skills", skills]
-        if not self.env.get("COMFYD_OBJECT_INFO"):
+        port = None
+        try:
+            from comfy.cli_args import args  # ComfyUI's own arguments
+
+            port = int(args.port)
+        except Exception:  # not inside ComfyUI: the tabs send their node types
+            pass
+        if port and not self.env.get("COMFYD_OBJECT_INFO"):
             # The core fetches ComfyUI's node types itself (in the background,
             # retrying until ComfyUI serves), so it can validate commands even
             # before a tab attaches.
-            try:
-                from comfy.cli_args import args  # ComfyUI's own arguments
-
-                argv += ["--object-info", f"http://127.0.0.1:{int(args.port)}/object_info"]
-            except Exception:  # not inside ComfyUI: the tabs send their node types
-                pass
+            argv += ["--object-info", f"http://127.0.0.1:{port}/object_info"]
+        if port and not self.env.get("COMFYD_COMFYUI"):
+            # The core posts queued prompts and follows their runs itself
+            # (docs/runs.md).
+            argv += ["--comfyui", f"http://127.0.0.1:{port}"]
         return argv
 
     def _bridge_argv(self, binary):

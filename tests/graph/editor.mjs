@@ -416,6 +416,34 @@ export async function prepareLiteGraph(objectInfoPath) {
   return lg;
 }
 
+// ComfyUI's API format of a LiteGraph graph, as the frontend's
+// graphToPrompt builds it: every node that is not muted (mode 2) or
+// bypassed (mode 4), its serialized widget values by name (the
+// control_after_generate and upload widgets are not inputs), and each
+// linked input as [origin node id, origin slot]. Keys are node ids as
+// strings; _meta.title carries the node's title.
+export function graphToPrompt(graph) {
+  const workflow = graph.serialize();
+  const output = {};
+  for (const node of graph._nodes ?? graph.nodes ?? []) {
+    if (node.mode === 2 || node.mode === 4) continue;
+    const inputs = {};
+    for (const w of node.widgets ?? []) {
+      if (!w.name || w.name === "control_after_generate" || w.type === "button") continue;
+      if (w.options?.serialize === false) continue;
+      inputs[w.name] = w.value;
+    }
+    for (const inp of node.inputs ?? []) {
+      if (inp.link == null) continue;
+      const link = graph.links instanceof Map ? graph.links.get(inp.link) : graph.links?.[inp.link];
+      if (!link) continue;
+      inputs[inp.name] = [String(link.origin_id), link.origin_slot];
+    }
+    output[String(node.id)] = { inputs, class_type: node.comfyClass ?? node.type, _meta: { title: node.title } };
+  }
+  return { output, workflow };
+}
+
 // HeadlessEditor: one tab's canvas, attached over WebSocket.
 //
 // options: url (ws://host:port), token, canvasId, title, workflow (object),
@@ -604,6 +632,21 @@ export class HeadlessEditor extends EventEmitter {
   }
 
   answerQueue(msg) {
+    if (msg.prompt_only) {
+      // The core posts the prompt itself: hand over the API format.
+      const p = graphToPrompt(this.graph);
+      this.queued.push({ prompt_only: true, prompt: p.output, workflow: p.workflow });
+      this.send({
+        type: "queue_result",
+        request_id: msg.request_id,
+        ok: true,
+        prompt_id: "",
+        number: 0,
+        prompt_json: JSON.stringify(p.output),
+        workflow_json: JSON.stringify(p.workflow),
+      });
+      return;
+    }
     const promptId = randomUUID();
     const number = this.promptNumber++;
     this.queued.push({ prompt_id: promptId, number, batch_count: msg.batch_count ?? 1, workflow: this.serialize() });

@@ -154,6 +154,33 @@ static void skills_env_is_colon_separated(void **state)
     clear_env();
 }
 
+/* --comfyui and its twin; the flag wins, and --data given as a flag still
+ * wins over COMFYD_DATA now that the option slots grew. */
+static void comfyui_url_flag_and_env(void **state)
+{
+    (void)state;
+    clear_env();
+    cfg c;
+    char err[256];
+    assert_int_equal(parse(&c, err, sizeof err, 1), CFG_OK);
+    assert_null(c.comfyui);
+    cfg_clear(&c);
+    setenv("COMFYD_COMFYUI", "http://127.0.0.1:8188", 1);
+    setenv("COMFYD_DATA", "/tmp/from-env", 1);
+    assert_int_equal(parse(&c, err, sizeof err, 3, "--data", "/tmp/flag"), CFG_OK);
+    assert_string_equal(c.comfyui, "http://127.0.0.1:8188");
+    assert_string_equal(c.data_dir, "/tmp/flag");
+    cfg_clear(&c);
+    assert_int_equal(parse(&c, err, sizeof err, 3, "--comfyui", "http://[::1]:9000/base"), CFG_OK);
+    assert_string_equal(c.comfyui, "http://[::1]:9000/base");
+    cfg_clear(&c);
+    unsetenv("COMFYD_COMFYUI");
+    assert_int_equal(parse(&c, err, sizeof err, 3, "--comfyui", "ftp://x"), CFG_EINVAL);
+    assert_non_null(strstr(err, "--comfyui"));
+    cfg_clear(&c);
+    clear_env();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +191,7 @@ int main(void)
         cmocka_unit_test(bad_values_are_refused_with_the_flag_named),
         cmocka_unit_test(help_and_version_are_reported),
         cmocka_unit_test(skills_env_is_colon_separated),
+        cmocka_unit_test(comfyui_url_flag_and_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -505,13 +505,20 @@ static void builtin_skills_load_without_errors(void **state)
     assert_string_equal(skills_at(r, 1)->name, "prompt-writer");
     assert_string_equal(skills_at(r, 2)->name, "workflow-builder");
 
-    static const char *tools[] = {"get_graph",      "search_node_types", "get_node_schema",
-                                  "validate_patch", "apply_patch",       "queue"};
+    static const char *tools[] = {"get_graph",
+                                  "search_node_types",
+                                  "get_node_schema",
+                                  "validate_patch",
+                                  "apply_patch",
+                                  "queue",
+                                  "run",
+                                  "get_run",
+                                  "view_output"};
     const skill *wb = skills_find(r, "workflow-builder");
     assert_non_null(wb);
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 9; i++)
         assert_non_null(strstr(wb->instructions, tools[i]));
-    assert_int_equal(wb->n_allowed_tools, 6);
+    assert_int_equal(wb->n_allowed_tools, 9);
 
     /* The doctor is read-only; the prompt writer cannot queue. */
     const skill *gd = skills_find(r, "graph-doctor");

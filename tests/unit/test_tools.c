@@ -507,10 +507,18 @@ static void table_names_flags_and_schemas_are_what_the_skills_use(void **state)
     (void)state;
     size_t n;
     const agent_tool *t = tools_table(&n);
-    static const char *const names[] = {"get_graph",      "search_node_types", "get_node_schema",
-                                        "validate_patch", "apply_patch",       "queue"};
-    static const int ro[] = {1, 1, 1, 1, 0, 0};
-    assert_int_equal(n, 6);
+    static const char *const names[] = {"get_graph",
+                                        "search_node_types",
+                                        "get_node_schema",
+                                        "validate_patch",
+                                        "apply_patch",
+                                        "queue",
+                                        "run",
+                                        "get_run",
+                                        "cancel_run",
+                                        "view_output"};
+    static const int ro[] = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1};
+    assert_int_equal(n, 10);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(t[i].name, names[i]);
         assert_int_equal(t[i].read_only, ro[i]);
@@ -557,7 +565,8 @@ static void builtin_skills_get_exactly_their_allowed_tools_and_read_only_cannot_
         {"graph-doctor", "get_graph search_node_types get_node_schema validate_patch"},
         {"prompt-writer", "get_graph get_node_schema validate_patch apply_patch"},
         {"workflow-builder",
-         "get_graph search_node_types get_node_schema validate_patch apply_patch queue"},
+         "get_graph search_node_types get_node_schema validate_patch apply_patch queue run "
+         "get_run view_output"},
     };
     for (size_t i = 0; i < 3; i++) {
         const skill *sk = skills_find(reg, want[i].skill);
@@ -566,7 +575,7 @@ static void builtin_skills_get_exactly_their_allowed_tools_and_read_only_cannot_
                           .instructions = sk->instructions,
                           .allowed_tools = sk->allowed_tools,
                           .n_allowed_tools = sk->n_allowed_tools};
-        const char *got[8];
+        const char *got[16];
         size_t k = offered(&as, got);
         char line[256] = "";
         for (size_t j = 0; j < k; j++) {
@@ -590,14 +599,74 @@ static void builtin_skills_get_exactly_their_allowed_tools_and_read_only_cannot_
                       .allowed_tools = wb->allowed_tools,
                       .n_allowed_tools = wb->n_allowed_tools,
                       .read_only = 1};
-    const char *got[8];
+    const char *got[16];
     size_t k = offered(&ro, got);
-    assert_int_equal(k, 4);
+    assert_int_equal(k, 6); /* the four graph reads, get_run and view_output */
     for (size_t j = 0; j < k; j++) {
         assert_string_not_equal(got[j], "apply_patch");
         assert_string_not_equal(got[j], "queue");
+        assert_string_not_equal(got[j], "run");
     }
     skills_unref(reg);
+}
+
+/* Without --comfyui the run tools say so; their arguments are checked
+ * first. */
+static void run_tools_without_runs_say_so(void **state)
+{
+    fx *f = *state;
+    agent_call_ctx c = ctx_of("s1", 1, "workflow-builder", "call_r", NULL);
+    yajl_val v;
+    assert_int_equal(call(f, &c, "run", "{}", &v, NULL), AGENT_TOOL_ERROR);
+    assert_string_equal(get_str(v, "code"), "FAILED_PRECONDITION");
+    assert_non_null(strstr(get_str(v, "error"), "--comfyui"));
+    yajl_tree_free(v);
+    assert_int_equal(call(f, &c, "get_run", "{\"prompt_id\":\"x\"}", &v, NULL), AGENT_TOOL_ERROR);
+    assert_string_equal(get_str(v, "code"), "FAILED_PRECONDITION");
+    yajl_tree_free(v);
+    assert_int_equal(
+        call(f, &c, "view_output", "{\"prompt_id\":\"x\",\"node_id\":\"3\"}", &v, NULL),
+        AGENT_TOOL_ERROR);
+    yajl_tree_free(v);
+}
+
+/* The run result: a failure report a model can act on. */
+static void run_result_reports_failures_by_node(void **state)
+{
+    (void)state;
+    Comfyd__V1__Run r = COMFYD__V1__RUN__INIT;
+    r.prompt_id = "p1";
+    r.canvas_id = "c1";
+    r.status = COMFYD__V1__RUN_STATUS__RUN_STATUS_FAILED;
+    r.prompt_error = "Prompt outputs failed validation";
+    Comfyd__V1__RunNodeError e = COMFYD__V1__RUN_NODE_ERROR__INIT;
+    e.node_id = "4";
+    e.node_type = "CheckpointLoaderSimple";
+    e.title = "Load Checkpoint";
+    e.input_name = "ckpt_name";
+    e.message = "Value not in list";
+    char *allowed[] = {"a.safetensors", "b.safetensors"};
+    e.allowed_values = allowed;
+    e.n_allowed_values = 2;
+    Comfyd__V1__RunNodeError *errs[] = {&e};
+    r.node_errors = errs;
+    r.n_node_errors = 1;
+    char *res = toolspec_run_result(&r, 1, 0);
+    assert_non_null(res);
+    char err[256];
+    yajl_val v = yajl_tree_parse(res, err, sizeof err);
+    assert_non_null(v);
+    assert_string_equal(get_str(v, "status"), "failed");
+    assert_true(YAJL_IS_FALSE(get(v, "timed_out")));
+    yajl_val f = get(v, "failure");
+    yajl_val e0 = get(f, "errors")->u.array.values[0];
+    assert_string_equal(get_str(e0, "node_id"), "4");
+    assert_string_equal(get_str(e0, "title"), "Load Checkpoint");
+    assert_string_equal(get_str(e0, "input"), "ckpt_name");
+    assert_int_equal(get(e0, "allowed_values")->u.array.len, 2);
+    assert_non_null(strstr(get_str(v, "hint"), "allowed_values"));
+    yajl_tree_free(v);
+    free(res);
 }
 
 static void get_graph_outline_has_one_line_per_node_with_widgets_and_links(void **state)
@@ -1173,6 +1242,8 @@ int main(void)
         cmocka_unit_test(table_names_flags_and_schemas_are_what_the_skills_use),
         cmocka_unit_test(builtin_skills_get_exactly_their_allowed_tools_and_read_only_cannot_patch),
         cmocka_unit_test(create_refuses_missing_options),
+        cmocka_unit_test(run_result_reports_failures_by_node),
+        cmocka_unit_test_setup_teardown(run_tools_without_runs_say_so, each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(
             get_graph_outline_has_one_line_per_node_with_widgets_and_links, each_setup,
             each_teardown),

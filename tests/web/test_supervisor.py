@@ -99,6 +99,30 @@ class SupervisorTest(unittest.TestCase):
         self.assertTrue(s.wait_ready(30), "the supervisor did not finish starting")
         return s
 
+    def test_core_follows_the_comfyui_it_runs_in(self):
+        # Inside ComfyUI, comfy.cli_args names its port: the core gets
+        # --object-info and --comfyui for it (unless the environment sets them).
+        import types
+
+        comfy = types.ModuleType("comfy")
+        cli = types.ModuleType("comfy.cli_args")
+        cli.args = types.SimpleNamespace(port=8321)
+        saved = {k: sys.modules.get(k) for k in ("comfy", "comfy.cli_args")}
+        sys.modules["comfy"], sys.modules["comfy.cli_args"] = comfy, cli
+        try:
+            argv = cc.Supervisor(dict(self.env))._core_argv("comfyd")
+            self.assertIn("--comfyui", argv)
+            self.assertEqual(argv[argv.index("--comfyui") + 1], "http://127.0.0.1:8321")
+            self.assertEqual(argv[argv.index("--object-info") + 1], "http://127.0.0.1:8321/object_info")
+            argv = cc.Supervisor({**self.env, "COMFYD_COMFYUI": "http://elsewhere:1"})._core_argv("comfyd")
+            self.assertNotIn("--comfyui", argv)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    sys.modules.pop(k, None)
+                else:
+                    sys.modules[k] = v
+
     def test_starts_both_then_a_second_one_reuses_them(self):
         first = self.supervisor()
         info = first.info()

@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function Xs(e) {
+function Zs(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const xe = {}, kn = [], xn = () => {
-}, vc = () => !1, wr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), kr = (e) => e.startsWith("onUpdate:"), st = Object.assign, Ec = (e, t) => {
+}, Ec = () => !1, wr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), kr = (e) => e.startsWith("onUpdate:"), st = Object.assign, Cc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Vu = Object.prototype.hasOwnProperty, he = (e, t) => Vu.call(e, t), X = Array.isArray, Zt = (e) => Ii(e) === "[object Map]", Sn = (e) => Ii(e) === "[object Set]", $o = (e) => Ii(e) === "[object Date]", me = (e) => typeof e == "function", Fe = (e) => typeof e == "string", Ct = (e) => typeof e == "symbol", Re = (e) => e !== null && typeof e == "object", Cc = (e) => (Re(e) || me(e)) && me(e.then) && me(e.catch), Dc = Object.prototype.toString, Ii = (e) => Dc.call(e), Ku = (e) => Ii(e).slice(8, -1), Sc = (e) => Ii(e) === "[object Object]", Zs = (e) => Fe(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, hi = /* @__PURE__ */ Xs(
+}, Gu = Object.prototype.hasOwnProperty, he = (e, t) => Gu.call(e, t), X = Array.isArray, Zt = (e) => Ii(e) === "[object Map]", Sn = (e) => Ii(e) === "[object Set]", Uo = (e) => Ii(e) === "[object Date]", me = (e) => typeof e == "function", Fe = (e) => typeof e == "string", Ct = (e) => typeof e == "symbol", Re = (e) => e !== null && typeof e == "object", Dc = (e) => (Re(e) || me(e)) && me(e.then) && me(e.catch), Sc = Object.prototype.toString, Ii = (e) => Sc.call(e), Ku = (e) => Ii(e).slice(8, -1), Tc = (e) => Ii(e) === "[object Object]", Qs = (e) => Fe(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, hi = /* @__PURE__ */ Zs(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ar = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Gu = /-\w/g, ht = /* @__PURE__ */ Ar((e) => e.replace(Gu, (t) => t.slice(1).toUpperCase())), Yu = /\B([A-Z])/g, Tn = /* @__PURE__ */ Ar(
-  (e) => e.replace(Yu, "-$1").toLowerCase()
-), Tc = /* @__PURE__ */ Ar((e) => e.charAt(0).toUpperCase() + e.slice(1)), Xr = /* @__PURE__ */ Ar((e) => e ? `on${Tc(e)}` : ""), Rt = (e, t) => !Object.is(e, t), Qi = (e, ...t) => {
+}, Yu = /-\w/g, ht = /* @__PURE__ */ Ar((e) => e.replace(Yu, (t) => t.slice(1).toUpperCase())), Xu = /\B([A-Z])/g, Tn = /* @__PURE__ */ Ar(
+  (e) => e.replace(Xu, "-$1").toLowerCase()
+), Fc = /* @__PURE__ */ Ar((e) => e.charAt(0).toUpperCase() + e.slice(1)), Xr = /* @__PURE__ */ Ar((e) => e ? `on${Fc(e)}` : ""), Rt = (e, t) => !Object.is(e, t), Qi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Fc = (e, t, n, i = !1) => {
+}, Ic = (e, t, n, i = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const xe = {}, kn = [], xn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let Uo;
-const xr = () => Uo || (Uo = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let Wo;
+const xr = () => Wo || (Wo = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Rr(e) {
   if (X(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const i = e[n], r = Fe(i) ? ef(i) : Rr(i);
+      const i = e[n], r = Fe(i) ? tf(i) : Rr(i);
       if (r)
         for (const s in r)
           t[s] = r[s];
@@ -46,12 +46,12 @@ function Rr(e) {
   } else if (Fe(e) || Re(e))
     return e;
 }
-const Xu = /;(?![^(]*\))/g, Zu = /:([^]+)/, Qu = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function ef(e) {
+const Zu = /;(?![^(]*\))/g, Qu = /:([^]+)/, ef = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function tf(e) {
   const t = {};
-  return e.replace(Qu, (n) => n.startsWith("/*") ? "" : n).split(Xu).forEach((n) => {
+  return e.replace(ef, (n) => n.startsWith("/*") ? "" : n).split(Zu).forEach((n) => {
     if (n) {
-      const i = n.split(Zu);
+      const i = n.split(Qu);
       i.length > 1 && (t[i[0].trim()] = i[1].trim());
     }
   }), t;
@@ -70,18 +70,18 @@ function ut(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const tf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", nf = /* @__PURE__ */ Xs(tf);
-function Ic(e) {
+const nf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", rf = /* @__PURE__ */ Zs(nf);
+function Oc(e) {
   return !!e || e === "";
 }
-function rf(e, t, n) {
+function sf(e, t, n) {
   if (e.length !== t.length) return !1;
   let i = !0;
   for (let r = 0; i && r < e.length; r++)
     i = en(e[r], t[r], n);
   return i;
 }
-function Wo(e, t, n) {
+function Jo(e, t, n) {
   if (e.size !== t.size) return !1;
   const i = Array.from(t), r = new Uint8Array(i.length);
   for (const s of e) {
@@ -96,10 +96,10 @@ function Wo(e, t, n) {
   }
   return !0;
 }
-function sf(e, t, n) {
+function of(e, t, n) {
   let i = Zt(e), r = Zt(t);
   if (i || r || (i = Sn(e), r = Sn(t), i || r))
-    return i && r ? Wo(e, t, n) : !1;
+    return i && r ? Jo(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
@@ -110,7 +110,7 @@ function sf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function Jo(e, t, n, i) {
+function qo(e, t, n, i) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [r, s] = n;
   if (r.has(e) || s.has(t))
@@ -121,20 +121,20 @@ function Jo(e, t, n, i) {
 }
 function en(e, t, n) {
   if (e === t) return !0;
-  let i = $o(e), r = $o(t);
-  return i || r ? i && r ? e.getTime() === t.getTime() : !1 : (i = Ct(e), r = Ct(t), i || r ? e === t : (i = X(e), r = X(t), i || r ? i && r ? Jo(e, t, n, rf) : !1 : (i = Re(e), r = Re(t), i || r ? !i || !r ? !1 : Jo(e, t, n, sf) : String(e) === String(t))));
+  let i = Uo(e), r = Uo(t);
+  return i || r ? i && r ? e.getTime() === t.getTime() : !1 : (i = Ct(e), r = Ct(t), i || r ? e === t : (i = X(e), r = X(t), i || r ? i && r ? qo(e, t, n, sf) : !1 : (i = Re(e), r = Re(t), i || r ? !i || !r ? !1 : qo(e, t, n, of) : String(e) === String(t))));
 }
-function of(e, t) {
+function lf(e, t) {
   return e.findIndex((n) => en(n, t));
 }
-const Oc = (e) => !!(e && e.__v_isRef === !0), Ne = (e) => Fe(e) ? e : e == null ? "" : X(e) || Re(e) && (e.toString === Dc || !me(e.toString)) ? Oc(e) ? Ne(e.value) : JSON.stringify(e, Mc, 2) : String(e), Mc = (e, t) => Oc(t) ? Mc(e, t.value) : Zt(t) ? {
+const Mc = (e) => !!(e && e.__v_isRef === !0), Ne = (e) => Fe(e) ? e : e == null ? "" : X(e) || Re(e) && (e.toString === Sc || !me(e.toString)) ? Mc(e) ? Ne(e.value) : JSON.stringify(e, Nc, 2) : String(e), Nc = (e, t) => Mc(t) ? Nc(e, t.value) : Zt(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [i, r], s) => (n[Zr(i, s) + " =>"] = r, n),
     {}
   )
 } : Sn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => Zr(n))
-} : Ct(t) ? Zr(t) : Re(t) && !X(t) && !Sc(t) ? String(t) : t, Zr = (e, t = "") => {
+} : Ct(t) ? Zr(t) : Re(t) && !X(t) && !Tc(t) ? String(t) : t, Zr = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const Oc = (e) => !!(e && e.__v_isRef === !0), Ne = (e) => Fe(e) ? e : e == null
   );
 };
 let Ue;
-class lf {
+class cf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Ue && (Ue.active ? (this.parent = Ue, this.index = (Ue.scopes || (Ue.scopes = [])).push(
@@ -243,12 +243,12 @@ class lf {
     }
   }
 }
-function cf() {
+function af() {
   return Ue;
 }
 let be;
 const Qr = /* @__PURE__ */ new WeakSet();
-class Nc {
+class Lc {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Ue && (Ue.active ? Ue.effects.push(this) : this.flags &= -2);
   }
@@ -262,25 +262,25 @@ class Nc {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Pc(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Bc(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, qo(this), Bc(this);
+    this.flags |= 2, Ho(this), jc(this);
     const t = be, n = dt;
     be = this, dt = !0;
     try {
       return this.fn();
     } finally {
-      jc(this), be = t, dt = n, this.flags &= -3;
+      zc(this), be = t, dt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        to(t);
-      this.deps = this.depsTail = void 0, qo(this), this.onStop && this.onStop(), this.flags &= -2;
+        no(t);
+      this.deps = this.depsTail = void 0, Ho(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -290,25 +290,25 @@ class Nc {
    * @internal
    */
   runIfDirty() {
-    Os(this) && this.run();
+    Ms(this) && this.run();
   }
   get dirty() {
-    return Os(this);
+    return Ms(this);
   }
 }
-let Lc = 0, di, pi;
-function Pc(e, t = !1) {
+let Pc = 0, di, pi;
+function Bc(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = pi, pi = e;
     return;
   }
   e.next = di, di = e;
 }
-function Qs() {
-  Lc++;
-}
 function eo() {
-  if (--Lc > 0)
+  Pc++;
+}
+function to() {
+  if (--Pc > 0)
     return;
   if (pi) {
     let t = pi;
@@ -333,63 +333,63 @@ function eo() {
   }
   if (e) throw e;
 }
-function Bc(e) {
+function jc(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function jc(e) {
+function zc(e) {
   let t, n = e.depsTail, i = n;
   for (; i; ) {
     const r = i.prevDep;
-    i.version === -1 ? (i === n && (n = r), to(i), af(i)) : t = i, i.dep.activeLink = i.prevActiveLink, i.prevActiveLink = void 0, i = r;
+    i.version === -1 ? (i === n && (n = r), no(i), uf(i)) : t = i, i.dep.activeLink = i.prevActiveLink, i.prevActiveLink = void 0, i = r;
   }
   e.deps = t, e.depsTail = n;
 }
-function Os(e) {
+function Ms(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (zc(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && ($c(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function zc(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === wi) || (e.globalVersion = wi, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Os(e))))
+function $c(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === wi) || (e.globalVersion = wi, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ms(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = be, i = dt;
   be = e, dt = !0;
   try {
-    Bc(e);
+    jc(e);
     const r = e.fn(e._value);
     (t.version === 0 || Rt(r, e._value)) && (e.flags |= 128, e._value = r, t.version++);
   } catch (r) {
     throw t.version++, r;
   } finally {
-    be = n, dt = i, jc(e), e.flags &= -3;
+    be = n, dt = i, zc(e), e.flags &= -3;
   }
 }
-function to(e, t = !1) {
+function no(e, t = !1) {
   const { dep: n, prevSub: i, nextSub: r } = e;
   if (i && (i.nextSub = r, e.prevSub = void 0), r && (r.prevSub = i, e.nextSub = void 0), n.subs === e && (n.subs = i, !i && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      to(s, !0);
+      no(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function af(e) {
+function uf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let dt = !0;
-const $c = [];
+const Uc = [];
 function tn() {
-  $c.push(dt), dt = !1;
+  Uc.push(dt), dt = !1;
 }
 function nn() {
-  const e = $c.pop();
+  const e = Uc.pop();
   dt = e === void 0 ? !0 : e;
 }
-function qo(e) {
+function Ho(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = be;
@@ -402,12 +402,12 @@ function qo(e) {
   }
 }
 let wi = 0;
-class uf {
+class ff {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class no {
+class io {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class no {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== be)
-      n = this.activeLink = new uf(be, this), be.deps ? (n.prevDep = be.depsTail, be.depsTail.nextDep = n, be.depsTail = n) : be.deps = be.depsTail = n, Uc(n);
+      n = this.activeLink = new ff(be, this), be.deps ? (n.prevDep = be.depsTail, be.depsTail.nextDep = n, be.depsTail = n) : be.deps = be.depsTail = n, Wc(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const i = n.nextDep;
       i.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = i), n.prevDep = be.depsTail, n.nextDep = void 0, be.depsTail.nextDep = n, be.depsTail = n, be.deps === n && (be.deps = i);
@@ -428,44 +428,44 @@ class no {
     this.version++, wi++, this.notify(t);
   }
   notify(t) {
-    Qs();
+    eo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      eo();
+      to();
     }
   }
 }
-function Uc(e) {
+function Wc(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let i = t.deps; i; i = i.nextDep)
-        Uc(i);
+        Wc(i);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ms = /* @__PURE__ */ new WeakMap(), Rn = /* @__PURE__ */ Symbol(
+const Ns = /* @__PURE__ */ new WeakMap(), Rn = /* @__PURE__ */ Symbol(
   ""
-), Ns = /* @__PURE__ */ Symbol(
+), Ls = /* @__PURE__ */ Symbol(
   ""
 ), ki = /* @__PURE__ */ Symbol(
   ""
 );
 function qe(e, t, n) {
   if (dt && be) {
-    let i = Ms.get(e);
-    i || Ms.set(e, i = /* @__PURE__ */ new Map());
+    let i = Ns.get(e);
+    i || Ns.set(e, i = /* @__PURE__ */ new Map());
     let r = i.get(n);
-    r || (i.set(n, r = new no()), r.map = i, r.key = n), r.track();
+    r || (i.set(n, r = new io()), r.map = i, r.key = n), r.track();
   }
 }
 function Bt(e, t, n, i, r, s) {
-  const o = Ms.get(e);
+  const o = Ns.get(e);
   if (!o) {
     wi++;
     return;
@@ -473,10 +473,10 @@ function Bt(e, t, n, i, r, s) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (Qs(), t === "clear")
+  if (eo(), t === "clear")
     o.forEach(l);
   else {
-    const c = X(e), a = c && Zs(n);
+    const c = X(e), a = c && Qs(n);
     if (c && n === "length") {
       const u = Number(i);
       o.forEach((h, w) => {
@@ -485,17 +485,17 @@ function Bt(e, t, n, i, r, s) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(ki)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Rn)), Zt(e) && l(o.get(Ns)));
+          c ? a && l(o.get("length")) : (l(o.get(Rn)), Zt(e) && l(o.get(Ls)));
           break;
         case "delete":
-          c || (l(o.get(Rn)), Zt(e) && l(o.get(Ns)));
+          c || (l(o.get(Rn)), Zt(e) && l(o.get(Ls)));
           break;
         case "set":
           Zt(e) && l(o.get(Rn));
           break;
       }
   }
-  eo();
+  to();
 }
 function Ln(e) {
   const t = /* @__PURE__ */ ue(e);
@@ -507,7 +507,7 @@ function vr(e) {
 function kt(e, t) {
   return /* @__PURE__ */ Dt(e) ? rn(/* @__PURE__ */ Qt(e) ? ot(t) : t) : ot(t);
 }
-const ff = {
+const hf = {
   __proto__: null,
   [Symbol.iterator]() {
     return es(this, Symbol.iterator, (e) => kt(this, e));
@@ -586,10 +586,10 @@ const ff = {
     return ei(this, "push", e);
   },
   reduce(e, ...t) {
-    return Vo(this, "reduce", e, t);
+    return Go(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return Vo(this, "reduceRight", e, t);
+    return Go(this, "reduceRight", e, t);
   },
   shift() {
     return ei(this, "shift");
@@ -622,7 +622,7 @@ function es(e, t, n) {
   if (i !== e && !/* @__PURE__ */ rt(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => Ho(s.next(), n), r !== Wc[t] && Object.defineProperties(o, {
+      return o.next = () => Vo(s.next(), n), r !== Jc[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,17 +637,17 @@ function es(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => Ho(s._next(), n);
+    s._next = s.next, s.next = () => Vo(s._next(), n);
   }
   return s;
 }
-function Ho(e, t) {
+function Vo(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Wc = Array.prototype;
+const Jc = Array.prototype;
 function Ot(e, t, n, i, r, s) {
   const o = vr(e), l = o !== e && !/* @__PURE__ */ rt(e), c = o[t];
-  if (c !== Wc[t]) {
+  if (c !== Jc[t]) {
     const h = c.apply(e, s);
     return l ? ot(h) : h;
   }
@@ -660,7 +660,7 @@ function Ot(e, t, n, i, r, s) {
   const u = c.call(o, a, i);
   return l && r ? r(u) : u;
 }
-function Vo(e, t, n, i) {
+function Go(e, t, n, i) {
   const r = vr(e), s = r !== e && !/* @__PURE__ */ rt(e);
   let o = n, l = !1;
   r !== e && (s ? (l = i.length === 0, o = function(a, u, h) {
@@ -675,22 +675,22 @@ function ts(e, t, n) {
   const i = /* @__PURE__ */ ue(e);
   qe(i, "iterate", ki);
   const r = i[t](...n);
-  return (r === -1 || r === !1) && /* @__PURE__ */ oo(n[0]) ? (n[0] = /* @__PURE__ */ ue(n[0]), i[t](...n)) : r;
+  return (r === -1 || r === !1) && /* @__PURE__ */ lo(n[0]) ? (n[0] = /* @__PURE__ */ ue(n[0]), i[t](...n)) : r;
 }
 function ei(e, t, n = []) {
-  tn(), Qs();
+  tn(), eo();
   const i = (/* @__PURE__ */ ue(e))[t].apply(e, n);
-  return eo(), nn(), i;
+  return to(), nn(), i;
 }
-const hf = /* @__PURE__ */ Xs("__proto__,__v_isRef,__isVue"), Jc = /* @__PURE__ */ new Set(
+const df = /* @__PURE__ */ Zs("__proto__,__v_isRef,__isVue"), qc = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ct)
 );
-function df(e) {
+function pf(e) {
   Ct(e) || (e = String(e));
   const t = /* @__PURE__ */ ue(this);
   return qe(t, "has", e), t.hasOwnProperty(e);
 }
-class qc {
+class Hc {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class qc {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return i === (r ? s ? xf : Gc : s ? Kc : Vc).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return i === (r ? s ? Rf : Yc : s ? Kc : Gc).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(i) ? t : void 0;
     const o = X(t);
     if (!r) {
       let c;
-      if (o && (c = ff[n]))
+      if (o && (c = hf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return df;
+        return pf;
     }
     const l = Reflect.get(
       t,
@@ -721,34 +721,34 @@ class qc {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ Ge(t) ? t : i
+      /* @__PURE__ */ Ke(t) ? t : i
     );
-    if ((Ct(n) ? Jc.has(n) : hf(n)) || (r || qe(t, "get", n), s))
+    if ((Ct(n) ? qc.has(n) : df(n)) || (r || qe(t, "get", n), s))
       return l;
-    if (/* @__PURE__ */ Ge(l)) {
-      const c = o && Zs(n) ? l : l.value;
-      return r && Re(c) ? /* @__PURE__ */ Ps(c) : c;
+    if (/* @__PURE__ */ Ke(l)) {
+      const c = o && Qs(n) ? l : l.value;
+      return r && Re(c) ? /* @__PURE__ */ Bs(c) : c;
     }
-    return Re(l) ? r ? /* @__PURE__ */ Ps(l) : /* @__PURE__ */ ro(l) : l;
+    return Re(l) ? r ? /* @__PURE__ */ Bs(l) : /* @__PURE__ */ so(l) : l;
   }
 }
-class Hc extends qc {
+class Vc extends Hc {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, i, r) {
     let s = t[n];
-    const o = X(t) && Zs(n);
+    const o = X(t) && Qs(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Dt(s);
-      if (!/* @__PURE__ */ rt(i) && !/* @__PURE__ */ Dt(i) && (s = /* @__PURE__ */ ue(s), i = /* @__PURE__ */ ue(i)), !o && /* @__PURE__ */ Ge(s) && !/* @__PURE__ */ Ge(i))
+      if (!/* @__PURE__ */ rt(i) && !/* @__PURE__ */ Dt(i) && (s = /* @__PURE__ */ ue(s), i = /* @__PURE__ */ ue(i)), !o && /* @__PURE__ */ Ke(s) && !/* @__PURE__ */ Ke(i))
         return a || (s.value = i), !0;
     }
     const l = o ? Number(n) < t.length : he(t, n), c = Reflect.set(
       t,
       n,
       i,
-      /* @__PURE__ */ Ge(t) ? t : r
+      /* @__PURE__ */ Ke(t) ? t : r
     );
     return t === /* @__PURE__ */ ue(r) && c && (l ? Rt(i, s) && Bt(t, "set", n, i) : Bt(t, "add", n, i)), c;
   }
@@ -760,7 +760,7 @@ class Hc extends qc {
   }
   has(t, n) {
     const i = Reflect.has(t, n);
-    return (!Ct(n) || !Jc.has(n)) && qe(t, "has", n), i;
+    return (!Ct(n) || !qc.has(n)) && qe(t, "has", n), i;
   }
   ownKeys(t) {
     return qe(
@@ -770,7 +770,7 @@ class Hc extends qc {
     ), Reflect.ownKeys(t);
   }
 }
-class pf extends qc {
+class gf extends Hc {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class pf extends qc {
     return !0;
   }
 }
-const gf = /* @__PURE__ */ new Hc(), mf = /* @__PURE__ */ new pf(), _f = /* @__PURE__ */ new Hc(!0);
-const Ls = (e) => e, Wi = (e) => Reflect.getPrototypeOf(e);
-function bf(e, t, n) {
+const mf = /* @__PURE__ */ new Vc(), _f = /* @__PURE__ */ new gf(), bf = /* @__PURE__ */ new Vc(!0);
+const Ps = (e) => e, Wi = (e) => Reflect.getPrototypeOf(e);
+function yf(e, t, n) {
   return function(...i) {
-    const r = this.__v_raw, s = /* @__PURE__ */ ue(r), o = Zt(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...i), u = n ? Ls : t ? rn : ot;
+    const r = this.__v_raw, s = /* @__PURE__ */ ue(r), o = Zt(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...i), u = n ? Ps : t ? rn : ot;
     return !t && qe(
       s,
       "iterate",
-      c ? Ns : Rn
+      c ? Ls : Rn
     ), st(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function Ji(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function yf(e, t) {
+function wf(e, t) {
   const n = {
     get(r) {
       const s = this.__v_raw, o = /* @__PURE__ */ ue(s), l = /* @__PURE__ */ ue(r);
       e || (Rt(r, l) && qe(o, "get", r), qe(o, "get", l));
-      const { has: c } = Wi(o), a = t ? Ls : e ? rn : ot;
+      const { has: c } = Wi(o), a = t ? Ps : e ? rn : ot;
       if (c.call(o, r))
         return a(s.get(r));
       if (c.call(o, l))
@@ -832,7 +832,7 @@ function yf(e, t) {
       return e || (Rt(r, l) && qe(o, "has", r), qe(o, "has", l)), r === l ? s.has(r) : s.has(r) || s.has(l);
     },
     forEach(r, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ue(l), a = t ? Ls : e ? rn : ot;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ue(l), a = t ? Ps : e ? rn : ot;
       return !e && qe(c, "iterate", Rn), l.forEach((u, h) => r.call(s, a(u), a(h), o));
     }
   };
@@ -879,26 +879,26 @@ function yf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((r) => {
-    n[r] = bf(r, e, t);
+    n[r] = yf(r, e, t);
   }), n;
 }
-function io(e, t) {
-  const n = yf(e, t);
+function ro(e, t) {
+  const n = wf(e, t);
   return (i, r, s) => r === "__v_isReactive" ? !e : r === "__v_isReadonly" ? e : r === "__v_isShallow" ? t : r === "__v_raw" ? i : Reflect.get(
     he(n, r) && r in i ? n : i,
     r,
     s
   );
 }
-const wf = {
-  get: /* @__PURE__ */ io(!1, !1)
-}, kf = {
-  get: /* @__PURE__ */ io(!1, !0)
+const kf = {
+  get: /* @__PURE__ */ ro(!1, !1)
 }, Af = {
-  get: /* @__PURE__ */ io(!0, !1)
+  get: /* @__PURE__ */ ro(!1, !0)
+}, xf = {
+  get: /* @__PURE__ */ ro(!0, !1)
 };
-const Vc = /* @__PURE__ */ new WeakMap(), Kc = /* @__PURE__ */ new WeakMap(), Gc = /* @__PURE__ */ new WeakMap(), xf = /* @__PURE__ */ new WeakMap();
-function Rf(e) {
+const Gc = /* @__PURE__ */ new WeakMap(), Kc = /* @__PURE__ */ new WeakMap(), Yc = /* @__PURE__ */ new WeakMap(), Rf = /* @__PURE__ */ new WeakMap();
+function vf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function Rf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ro(e) {
-  return /* @__PURE__ */ Dt(e) ? e : so(
+function so(e) {
+  return /* @__PURE__ */ Dt(e) ? e : oo(
     e,
     !1,
-    gf,
-    wf,
-    Vc
+    mf,
+    kf,
+    Gc
   );
 }
 // @__NO_SIDE_EFFECTS__
-function vf(e) {
-  return so(
+function Ef(e) {
+  return oo(
     e,
     !1,
-    _f,
-    kf,
+    bf,
+    Af,
     Kc
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Ps(e) {
-  return so(
+function Bs(e) {
+  return oo(
     e,
     !0,
-    mf,
-    Af,
-    Gc
+    _f,
+    xf,
+    Yc
   );
 }
-function so(e, t, n, i, r) {
+function oo(e, t, n, i, r) {
   if (!Re(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = r.get(e);
   if (s)
     return s;
-  const o = Rf(Ku(e));
+  const o = vf(Ku(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -970,7 +970,7 @@ function rt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function oo(e) {
+function lo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function ue(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ue(t) : e;
 }
-function Ef(e) {
-  return !he(e, "__v_skip") && Object.isExtensible(e) && Fc(e, "__v_skip", !0), e;
+function Cf(e) {
+  return !he(e, "__v_skip") && Object.isExtensible(e) && Ic(e, "__v_skip", !0), e;
 }
-const ot = (e) => Re(e) ? /* @__PURE__ */ ro(e) : e, rn = (e) => Re(e) ? /* @__PURE__ */ Ps(e) : e;
+const ot = (e) => Re(e) ? /* @__PURE__ */ so(e) : e, rn = (e) => Re(e) ? /* @__PURE__ */ Bs(e) : e;
 // @__NO_SIDE_EFFECTS__
-function Ge(e) {
+function Ke(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function Ko(e) {
-  return Cf(e, !1);
+  return Df(e, !1);
 }
-function Cf(e, t) {
-  return /* @__PURE__ */ Ge(e) ? e : new Df(e, t);
+function Df(e, t) {
+  return /* @__PURE__ */ Ke(e) ? e : new Sf(e, t);
 }
-class Df {
+class Sf {
   constructor(t, n) {
-    this.dep = new no(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ue(t), this._value = n ? t : ot(t), this.__v_isShallow = n;
+    this.dep = new io(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ue(t), this._value = n ? t : ot(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1006,21 +1006,21 @@ class Df {
   }
 }
 function V(e) {
-  return /* @__PURE__ */ Ge(e) ? e.value : e;
+  return /* @__PURE__ */ Ke(e) ? e.value : e;
 }
-const Sf = {
+const Tf = {
   get: (e, t, n) => t === "__v_raw" ? e : V(Reflect.get(e, t, n)),
   set: (e, t, n, i) => {
     const r = e[t];
-    return /* @__PURE__ */ Ge(r) && !/* @__PURE__ */ Ge(n) ? (r.value = n, !0) : Reflect.set(e, t, n, i);
+    return /* @__PURE__ */ Ke(r) && !/* @__PURE__ */ Ke(n) ? (r.value = n, !0) : Reflect.set(e, t, n, i);
   }
 };
-function Yc(e) {
-  return /* @__PURE__ */ Qt(e) ? e : new Proxy(e, Sf);
+function Xc(e) {
+  return /* @__PURE__ */ Qt(e) ? e : new Proxy(e, Tf);
 }
-class Tf {
+class Ff {
   constructor(t, n, i) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new no(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = wi - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = i;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new io(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = wi - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = i;
   }
   /**
    * @internal
@@ -1028,34 +1028,34 @@ class Tf {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     be !== this)
-      return Pc(this, !0), !0;
+      return Bc(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return zc(this), t && (t.version = this.dep.version), this._value;
+    return $c(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ff(e, t, n = !1) {
+function If(e, t, n = !1) {
   let i, r;
-  return me(e) ? i = e : (i = e.get, r = e.set), new Tf(i, r, n);
+  return me(e) ? i = e : (i = e.get, r = e.set), new Ff(i, r, n);
 }
 const qi = {}, rr = /* @__PURE__ */ new WeakMap();
 let bn;
-function If(e, t = !1, n = bn) {
+function Of(e, t = !1, n = bn) {
   if (n) {
     let i = rr.get(n);
     i || rr.set(n, i = []), i.push(e);
   }
 }
-function Of(e, t, n = xe) {
+function Mf(e, t, n = xe) {
   const { immediate: i, deep: r, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (g) => r ? g : /* @__PURE__ */ rt(g) || r === !1 || r === 0 ? jt(g, 1) : jt(g);
   let u, h, w, _, p = !1, x = !1;
-  if (/* @__PURE__ */ Ge(e) ? (h = () => e.value, p = /* @__PURE__ */ rt(e)) : /* @__PURE__ */ Qt(e) ? (h = () => a(e), p = !0) : X(e) ? (x = !0, p = e.some((g) => /* @__PURE__ */ Qt(g) || /* @__PURE__ */ rt(g)), h = () => e.map((g) => {
-    if (/* @__PURE__ */ Ge(g))
+  if (/* @__PURE__ */ Ke(e) ? (h = () => e.value, p = /* @__PURE__ */ rt(e)) : /* @__PURE__ */ Qt(e) ? (h = () => a(e), p = !0) : X(e) ? (x = !0, p = e.some((g) => /* @__PURE__ */ Qt(g) || /* @__PURE__ */ rt(g)), h = () => e.map((g) => {
+    if (/* @__PURE__ */ Ke(g))
       return g.value;
     if (/* @__PURE__ */ Qt(g))
       return a(g);
@@ -1081,8 +1081,8 @@ function Of(e, t, n = xe) {
     const g = h, v = r === !0 ? 1 / 0 : r;
     h = () => jt(g(), v);
   }
-  const D = cf(), I = () => {
-    u.stop(), D && D.active && Ec(D.effects, u);
+  const D = af(), I = () => {
+    u.stop(), D && D.active && Cc(D.effects, u);
   };
   if (s && t) {
     const g = t;
@@ -1121,7 +1121,7 @@ function Of(e, t, n = xe) {
       } else
         u.run();
   };
-  return l && l(m), u = new Nc(h), u.scheduler = o ? () => o(m, !1) : m, _ = (g) => If(g, !1, u), w = u.onStop = () => {
+  return l && l(m), u = new Lc(h), u.scheduler = o ? () => o(m, !1) : m, _ = (g) => Of(g, !1, u), w = u.onStop = () => {
     const g = rr.get(u);
     if (g) {
       if (c)
@@ -1135,7 +1135,7 @@ function Of(e, t, n = xe) {
 function jt(e, t = 1 / 0, n) {
   if (t <= 0 || !Re(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ Ge(e))
+  if (n.set(e, t), t--, /* @__PURE__ */ Ke(e))
     jt(e.value, t, n);
   else if (X(e))
     for (let i = 0; i < e.length; i++)
@@ -1144,7 +1144,7 @@ function jt(e, t = 1 / 0, n) {
     e.forEach((i) => {
       jt(i, t, n);
     });
-  else if (Sc(e)) {
+  else if (Tc(e)) {
     for (const i in e)
       jt(e[i], t, n);
     for (const i of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Mi(e, t, n, i) {
 function Jt(e, t, n, i) {
   if (me(e)) {
     const r = Mi(e, t, n, i);
-    return r && Cc(r) && r.catch((s) => {
+    return r && Dc(r) && r.catch((s) => {
       Er(s, t, n, void 0, !0);
     }), r;
   }
@@ -1198,9 +1198,9 @@ function Er(e, t, n, i = !0, r = !1) {
       return;
     }
   }
-  Mf(e, n, s, i, l);
+  Nf(e, n, s, i, l);
 }
-function Mf(e, t, n, i = !0, r = !1) {
+function Nf(e, t, n, i = !0, r = !1) {
   if (r)
     throw e;
   console.error(e);
@@ -1208,14 +1208,14 @@ function Mf(e, t, n, i = !0, r = !1) {
 const Ve = [];
 let ft = -1;
 const At = [];
-let Gt = null, zn = 0;
-const Xc = /* @__PURE__ */ Promise.resolve();
+let Kt = null, zn = 0;
+const Zc = /* @__PURE__ */ Promise.resolve();
 let sr = null;
 function or(e) {
-  const t = sr || Xc;
+  const t = sr || Zc;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Nf(e) {
+function Lf(e) {
   let t = ft + 1, n = Ve.length;
   for (; t < n; ) {
     const i = t + n >>> 1, r = Ve[i], s = Ai(r);
@@ -1223,25 +1223,25 @@ function Nf(e) {
   }
   return t;
 }
-function lo(e) {
+function co(e) {
   if (!(e.flags & 1)) {
     const t = Ai(e), n = Ve[Ve.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Ai(n) ? Ve.push(e) : Ve.splice(Nf(t), 0, e), e.flags |= 1, Zc();
+    !(e.flags & 2) && t >= Ai(n) ? Ve.push(e) : Ve.splice(Lf(t), 0, e), e.flags |= 1, Qc();
   }
 }
-function Zc() {
-  sr || (sr = Xc.then(ta));
+function Qc() {
+  sr || (sr = Zc.then(na));
 }
-function Lf(e) {
+function Pf(e) {
   if (!X(e))
-    Gt && e.id === -1 ? Gt.splice(zn + 1, 0, e) : e.flags & 1 || (At.push(e), e.flags |= 1);
+    Kt && e.id === -1 ? Kt.splice(zn + 1, 0, e) : e.flags & 1 || (At.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       At.push(e[t]);
-  Zc();
+  Qc();
 }
-function Qc(e, t, n, i = ft + 1) {
+function ea(e, t, n, i = ft + 1) {
   for (; i < Ve.length; i++) {
     const r = Ve[i];
     if (r && r.flags & 2) {
@@ -1251,7 +1251,7 @@ function Qc(e, t, n, i = ft + 1) {
     }
   }
 }
-function ea(e, t, n = 0) {
+function ta(e, t, n = 0) {
   if (At.length) {
     let i = At, r = 0;
     if (t) {
@@ -1262,20 +1262,20 @@ function ea(e, t, n = 0) {
       }
     }
     const s = [...new Set(i)].sort((o, l) => Ai(o) - Ai(l));
-    if (At.length = r, Gt) {
+    if (At.length = r, Kt) {
       for (let o = 0; o < s.length; o++)
-        Gt.push(s[o]);
+        Kt.push(s[o]);
       return;
     }
-    for (Gt = s, zn = 0; zn < Gt.length; zn++) {
-      const o = Gt[zn];
+    for (Kt = s, zn = 0; zn < Kt.length; zn++) {
+      const o = Kt[zn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Gt = null, zn = 0;
+    Kt = null, zn = 0;
   }
 }
 let ns = !1;
-function Pf(e, t) {
+function Bf(e, t) {
   if (ns) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function Pf(e, t) {
   const n = t === void 0 ? void 0 : new Set(At);
   e(), ns = !0;
   try {
-    Qc(void 0, t), ea(void 0, n, t);
+    ea(void 0, t), ta(void 0, n, t);
   } finally {
     ns = !1;
   }
 }
 const Ai = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function ta(e) {
+function na(e) {
   try {
     for (ft = 0; ft < Ve.length; ft++) {
       const t = Ve[ft];
@@ -1304,26 +1304,26 @@ function ta(e) {
       const t = Ve[ft];
       t && (t.flags &= -2);
     }
-    ft = -1, Ve.length = 0, ea(), sr = null, (Ve.length || At.length) && ta();
+    ft = -1, Ve.length = 0, ta(), sr = null, (Ve.length || At.length) && na();
   }
 }
-let it = null, na = null;
+let it = null, ia = null;
 function lr(e) {
   const t = it;
-  return it = e, na = e && e.type.__scopeId || null, t;
+  return it = e, ia = e && e.type.__scopeId || null, t;
 }
-function Bf(e, t = it, n) {
+function jf(e, t = it, n) {
   if (!t || e._n)
     return e;
   const i = (...r) => {
-    i._d && nl(-1);
+    i._d && il(-1);
     const s = lr(t), o = vn.length;
     let l;
     try {
       l = e(...r);
     } finally {
-      for (let c = vn.length; c > o; c--) ba();
-      lr(s), i._d && nl(1);
+      for (let c = vn.length; c > o; c--) ya();
+      lr(s), i._d && il(1);
     }
     return l;
   };
@@ -1373,8 +1373,8 @@ function hn(e, t, n, i) {
     ]), nn());
   }
 }
-function jf(e, t, n = !1) {
-  const i = Ah();
+function zf(e, t, n = !1) {
+  const i = xh();
   if (i || Un) {
     let r = Un ? Un._context.provides : i ? i.parent == null || i.ce ? i.vnode.appContext && i.vnode.appContext.provides : i.parent.provides : void 0;
     if (r && e in r)
@@ -1383,16 +1383,16 @@ function jf(e, t, n = !1) {
       return n && me(t) ? t.call(i && i.proxy) : t;
   }
 }
-const zf = /* @__PURE__ */ Symbol.for("v-scx"), $f = () => jf(zf);
-function Go(e, t, n) {
-  return Uf(e, t, n);
+const $f = /* @__PURE__ */ Symbol.for("v-scx"), Uf = () => zf($f);
+function Yo(e, t, n) {
+  return Wf(e, t, n);
 }
-function Uf(e, t, n = xe) {
+function Wf(e, t, n = xe) {
   const { immediate: i, deep: r, flush: s, once: o } = n, l = st({}, n), c = t && i || !t && s !== "post";
   let a;
   if (fr) {
     if (s === "sync") {
-      const _ = $f();
+      const _ = Uf();
       a = _.__watcherHandles || (_.__watcherHandles = []);
     } else if (!c) {
       const _ = () => {
@@ -1406,15 +1406,15 @@ function Uf(e, t, n = xe) {
   s === "post" ? l.scheduler = (_) => {
     _.i = u, He(_, u && u.suspense);
   } : s !== "sync" && (h = !0, l.scheduler = (_, p) => {
-    p ? _() : lo(_);
+    p ? _() : co(_);
   }), l.augmentJob = (_) => {
     t && (_.flags |= 4), h && (_.flags |= 2, u && (_.id = u.uid, _.i = u));
   };
-  const w = Of(e, t, l);
+  const w = Mf(e, t, l);
   return fr && (a ? a.push(w) : c && w()), w;
 }
-const Wf = /* @__PURE__ */ Symbol("_vte"), Cr = (e) => e.__isTeleport, is = /* @__PURE__ */ Symbol("_leaveCb");
-function Jf(e) {
+const Jf = /* @__PURE__ */ Symbol("_vte"), Cr = (e) => e.__isTeleport, is = /* @__PURE__ */ Symbol("_leaveCb");
+function qf(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1425,9 +1425,9 @@ function Jf(e) {
   }
   return t;
 }
-function ia(e) {
-  if (!ra(e))
-    return Cr(e.type) && e.children ? Jf(e.children) : e;
+function ra(e) {
+  if (!sa(e))
+    return Cr(e.type) && e.children ? qf(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1443,7 +1443,7 @@ function gi(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     gi(
-      Cr(n.type) && ia(n) || n,
+      Cr(n.type) && ra(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1454,24 +1454,24 @@ function gi(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === Te && X(e.children)) {
-    const n = oa(e.children, !1);
+    const n = la(e.children, !1);
     n && gi(n, t);
   }
 }
-function Bs(e) {
+function js(e) {
   if (e.component)
-    return Bs(e.component.subTree);
+    return js(e.component.subTree);
   if (e.type === Te) {
-    const t = X(e.children) && oa(e.children, !1);
-    return t ? Bs(t) : void 0;
+    const t = X(e.children) && la(e.children, !1);
+    return t ? js(t) : void 0;
   }
   if (e.type !== pt)
     return e;
 }
-function qf(e) {
+function Hf(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function Yo(e, t) {
+function Xo(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
@@ -1493,11 +1493,11 @@ function mi(e, t, n, i, r = !1) {
     i.shapeFlag & 512 && i.type.__asyncResolved && i.component.subTree.component && mi(e, t, n, i.component.subTree);
     return;
   }
-  const s = i.shapeFlag & 4 ? Tr(i.component) : i.el, o = r ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === xe ? l.refs = {} : l.refs, h = l.setupState, w = /* @__PURE__ */ ue(h), _ = h === xe ? vc : (x) => Yo(u, x) ? !1 : he(w, x), p = (x, D) => !(D && Yo(u, D));
+  const s = i.shapeFlag & 4 ? Tr(i.component) : i.el, o = r ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === xe ? l.refs = {} : l.refs, h = l.setupState, w = /* @__PURE__ */ ue(h), _ = h === xe ? Ec : (x) => Xo(u, x) ? !1 : he(w, x), p = (x, D) => !(D && Xo(u, D));
   if (a != null && a !== c) {
-    if (Xo(t), Fe(a))
+    if (Zo(t), Fe(a))
       u[a] = null, _(a) && (h[a] = null);
-    else if (/* @__PURE__ */ Ge(a)) {
+    else if (/* @__PURE__ */ Ke(a)) {
       const x = t;
       p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
     }
@@ -1505,13 +1505,13 @@ function mi(e, t, n, i, r = !1) {
   if (me(c))
     Mi(c, l, 12, [o, u]);
   else {
-    const x = Fe(c), D = /* @__PURE__ */ Ge(c);
+    const x = Fe(c), D = /* @__PURE__ */ Ke(c);
     if (x || D) {
       const I = () => {
         if (e.f) {
           const k = x ? _(c) ? h[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (r)
-            X(k) && Ec(k, s);
+            X(k) && Cc(k, s);
           else if (X(k))
             k.includes(s) || k.push(s);
           else if (x)
@@ -1528,17 +1528,17 @@ function mi(e, t, n, i, r = !1) {
         };
         k.id = -1, cr.set(e, k), He(k, n);
       } else
-        Xo(e), I();
+        Zo(e), I();
     }
   }
 }
-function Xo(e) {
+function Zo(e) {
   const t = cr.get(e);
   t && (t.flags |= 8, cr.delete(e));
 }
 xr().requestIdleCallback;
 xr().cancelIdleCallback;
-const _i = (e) => !!e.type.__asyncLoader, ra = (e) => e.type.__isKeepAlive, Hf = /* @__PURE__ */ Symbol.for("v-ndc");
+const _i = (e) => !!e.type.__asyncLoader, sa = (e) => e.type.__isKeepAlive, Vf = /* @__PURE__ */ Symbol.for("v-ndc");
 function Bn(e, t, n, i) {
   let r;
   const s = n, o = X(e);
@@ -1579,7 +1579,7 @@ function Bn(e, t, n, i) {
     r = [];
   return r;
 }
-const js = (e) => e ? xa(e) ? Tr(e) : js(e.parent) : null, bi = (
+const zs = (e) => e ? Ra(e) ? Tr(e) : zs(e.parent) : null, bi = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ st(/* @__PURE__ */ Object.create(null), {
@@ -1590,18 +1590,18 @@ const js = (e) => e ? xa(e) ? Tr(e) : js(e.parent) : null, bi = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => js(e.parent),
-    $root: (e) => js(e.root),
+    $parent: (e) => zs(e.parent),
+    $root: (e) => zs(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      lo(e.update);
+      co(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = or.bind(e.proxy)),
     $watch: (e) => xn
   })
-), rs = (e, t) => e !== xe && !e.__isScriptSetup && he(e, t), Vf = {
+), rs = (e, t) => e !== xe && !e.__isScriptSetup && he(e, t), Gf = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1660,11 +1660,11 @@ const js = (e) => e ? xa(e) ? Tr(e) : js(e.parent) : null, bi = (
     return n.get != null ? e._.accessCache[t] = 0 : he(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function sa() {
+function oa() {
   return {
     app: null,
     config: {
-      isNativeTag: vc,
+      isNativeTag: Ec,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1682,10 +1682,10 @@ function sa() {
   };
 }
 let Kf = 0;
-function Gf(e, t) {
+function Yf(e, t) {
   return function(i, r = null) {
     me(i) || (i = st({}, i)), r != null && !Re(r) && (r = null);
-    const s = sa(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = oa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
       _uid: Kf++,
@@ -1694,7 +1694,7 @@ function Gf(e, t) {
       _container: null,
       _context: s,
       _instance: null,
-      version: Dh,
+      version: Sh,
       get config() {
         return s.config;
       },
@@ -1745,12 +1745,12 @@ function Gf(e, t) {
   };
 }
 let Un = null;
-const Yf = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Tn(t)}Modifiers`];
-function Xf(e, t, ...n) {
+const Xf = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Tn(t)}Modifiers`];
+function Zf(e, t, ...n) {
   if (e.isUnmounted) return;
   const i = e.vnode.props || xe;
   let r = n;
-  const s = t.startsWith("update:"), o = s && Yf(i, t.slice(7));
+  const s = t.startsWith("update:"), o = s && Xf(i, t.slice(7));
   o && (o.trim && (r = n.map((u) => Fe(u) ? u.trim() : u)), o.number && (r = r.map(Oi)));
   let l, c = i[l = Xr(t)] || // also try camelCase event handler (#2249)
   i[l = Xr(ht(t))];
@@ -1774,7 +1774,7 @@ function Xf(e, t, ...n) {
     );
   }
 }
-function Zf(e, t, n = !1) {
+function Qf(e, t, n = !1) {
   const i = t.emitsCache, r = i.get(e);
   if (r !== void 0)
     return r;
@@ -1785,7 +1785,7 @@ function Zf(e, t, n = !1) {
 function Dr(e, t) {
   return !e || !wr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), he(e, t[0].toLowerCase() + t.slice(1)) || he(e, Tn(t)) || he(e, t));
 }
-function Zo(e) {
+function Qo(e) {
   const {
     type: t,
     vnode: n,
@@ -1828,7 +1828,7 @@ function Zo(e) {
           h,
           null
         )
-      ), k = t.props ? l : Qf(l);
+      ), k = t.props ? l : eh(l);
     }
   } catch (g) {
     vn.length = 0, Er(g, e, 1), I = Ut(pt);
@@ -1836,22 +1836,22 @@ function Zo(e) {
   let m = I;
   if (k && x !== !1) {
     const g = Object.keys(k), { shapeFlag: v } = m;
-    g.length && v & 7 && (s && g.some(kr) && (k = eh(
+    g.length && v & 7 && (s && g.some(kr) && (k = th(
       k,
       s
     )), m = Hn(m, k, !1, !0));
   }
   if (n.dirs && (m = Hn(m, null, !1, !0), m.dirs = m.dirs ? m.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const g = Cr(m.type) && ia(m) || m;
+    const g = Cr(m.type) && ra(m) || m;
     gi(g, n.transition);
   }
   return I = m, lr(D), I;
 }
-function oa(e, t = !0) {
+function la(e, t = !0) {
   let n;
   for (let i = 0; i < e.length; i++) {
     const r = e[i];
-    if (uo(r)) {
+    if (fo(r)) {
       if (r.type !== pt || r.children === "v-if") {
         if (n)
           return;
@@ -1862,18 +1862,18 @@ function oa(e, t = !0) {
   }
   return n;
 }
-const Qf = (e) => {
+const eh = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || wr(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, eh = (e, t) => {
+}, th = (e, t) => {
   const n = {};
   for (const i in e)
     (!kr(i) || !(i.slice(9) in t)) && (n[i] = e[i]);
   return n;
 };
-function th(e, t, n) {
+function nh(e, t, n) {
   const { props: i, children: r, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -1881,35 +1881,35 @@ function th(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return i ? Qo(i, o, a) : !!o;
+      return i ? el(i, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let h = 0; h < u.length; h++) {
         const w = u[h];
-        if (la(o, i, w) && !Dr(a, w))
+        if (ca(o, i, w) && !Dr(a, w))
           return !0;
       }
     }
   } else
-    return (r || l) && (!l || !l.$stable) ? !0 : i === o ? !1 : i ? o ? Qo(i, o, a) : !0 : !!o;
+    return (r || l) && (!l || !l.$stable) ? !0 : i === o ? !1 : i ? o ? el(i, o, a) : !0 : !!o;
   return !1;
 }
-function Qo(e, t, n) {
+function el(e, t, n) {
   const i = Object.keys(t);
   if (i.length !== Object.keys(e).length)
     return !0;
   for (let r = 0; r < i.length; r++) {
     const s = i[r];
-    if (!he(e, s) || la(t, e, s) && !Dr(n, s))
+    if (!he(e, s) || ca(t, e, s) && !Dr(n, s))
       return !0;
   }
   return !1;
 }
-function la(e, t, n) {
+function ca(e, t, n) {
   const i = e[n], r = t[n];
   return n === "style" && Re(i) && Re(r) ? !en(i, r) : i !== r;
 }
-function nh({ vnode: e, parent: t, suspense: n }, i) {
+function ih({ vnode: e, parent: t, suspense: n }, i) {
   for (; t; ) {
     const r = t.subTree;
     if (r.suspense && r.suspense.activeBranch === e && (r.suspense.vnode.el = r.el = i, e = r), r === e)
@@ -1919,15 +1919,15 @@ function nh({ vnode: e, parent: t, suspense: n }, i) {
   }
   n && n.activeBranch === e && (n.vnode.el = i);
 }
-const ca = {}, aa = () => Object.create(ca), ua = (e) => Object.getPrototypeOf(e) === ca;
-function ih(e, t, n, i = !1) {
-  const r = {}, s = aa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), fa(e, t, r, s);
+const aa = {}, ua = () => Object.create(aa), fa = (e) => Object.getPrototypeOf(e) === aa;
+function rh(e, t, n, i = !1) {
+  const r = {}, s = ua();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), ha(e, t, r, s);
   for (const o in e.propsOptions[0])
     o in r || (r[o] = void 0);
-  n ? e.props = i ? r : /* @__PURE__ */ vf(r) : e.type.props ? e.props = r : e.props = s, e.attrs = s;
+  n ? e.props = i ? r : /* @__PURE__ */ Ef(r) : e.type.props ? e.props = r : e.props = s, e.attrs = s;
 }
-function rh(e, t, n, i) {
+function sh(e, t, n, i) {
   const {
     props: r,
     attrs: s,
@@ -1952,7 +1952,7 @@ function rh(e, t, n, i) {
             _ !== s[w] && (s[w] = _, a = !0);
           else {
             const p = ht(w);
-            r[p] = zs(
+            r[p] = $s(
               c,
               l,
               p,
@@ -1966,7 +1966,7 @@ function rh(e, t, n, i) {
       }
     }
   } else {
-    fa(e, t, r, s) && (a = !0);
+    ha(e, t, r, s) && (a = !0);
     let u;
     for (const h in l)
       (!t || // for camelCase
@@ -1974,7 +1974,7 @@ function rh(e, t, n, i) {
       // and converted to camelCase (#955)
       ((u = Tn(h)) === h || !he(t, u))) && (c ? n && // for camelCase
       (n[h] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (r[h] = zs(
+      n[u] !== void 0) && (r[h] = $s(
         c,
         l,
         h,
@@ -1988,7 +1988,7 @@ function rh(e, t, n, i) {
   }
   a && Bt(e.attrs, "set", "");
 }
-function fa(e, t, n, i) {
+function ha(e, t, n, i) {
   const [r, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2003,7 +2003,7 @@ function fa(e, t, n, i) {
     const c = /* @__PURE__ */ ue(n), a = l || xe;
     for (let u = 0; u < s.length; u++) {
       const h = s[u];
-      n[h] = zs(
+      n[h] = $s(
         r,
         c,
         h,
@@ -2015,7 +2015,7 @@ function fa(e, t, n, i) {
   }
   return o;
 }
-function zs(e, t, n, i, r, s) {
+function $s(e, t, n, i, r, s) {
   const o = e[n];
   if (o != null) {
     const l = he(o, "default");
@@ -2026,7 +2026,7 @@ function zs(e, t, n, i, r, s) {
         if (n in a)
           i = a[n];
         else {
-          const u = Aa(r);
+          const u = xa(r);
           i = a[n] = c.call(
             null,
             t
@@ -2046,7 +2046,7 @@ function zs(e, t, n, i, r, s) {
   }
   return i;
 }
-function sh(e, t, n = !1) {
+function oh(e, t, n = !1) {
   const i = t.propsCache, r = i.get(e);
   if (r)
     return r;
@@ -2056,12 +2056,12 @@ function sh(e, t, n = !1) {
   if (X(s))
     for (let a = 0; a < s.length; a++) {
       const u = ht(s[a]);
-      el(u) && (o[u] = xe);
+      tl(u) && (o[u] = xe);
     }
   else if (s)
     for (const a in s) {
       const u = ht(a);
-      if (el(u)) {
+      if (tl(u)) {
         const h = s[a], w = o[u] = X(h) || me(h) ? { type: h } : st({}, h), _ = w.type;
         let p = !1, x = !0;
         if (X(_))
@@ -2086,53 +2086,53 @@ function sh(e, t, n = !1) {
   const c = [o, l];
   return Re(e) && i.set(e, c), c;
 }
-function el(e) {
+function tl(e) {
   return e[0] !== "$" && !hi(e);
 }
-const co = (e) => e === "_" || e === "_ctx" || e === "$stable", ao = (e) => X(e) ? e.map(xt) : [xt(e)], oh = (e, t, n) => {
+const ao = (e) => e === "_" || e === "_ctx" || e === "$stable", uo = (e) => X(e) ? e.map(xt) : [xt(e)], lh = (e, t, n) => {
   if (t._n)
     return t;
-  const i = Bf((...r) => ao(t(...r)), n);
+  const i = jf((...r) => uo(t(...r)), n);
   return i._c = !1, i;
-}, ha = (e, t, n) => {
+}, da = (e, t, n) => {
   const i = e._ctx;
   for (const r in e) {
-    if (co(r)) continue;
+    if (ao(r)) continue;
     const s = e[r];
     if (me(s))
-      t[r] = oh(r, s, i);
+      t[r] = lh(r, s, i);
     else if (s != null) {
-      const o = ao(s);
+      const o = uo(s);
       t[r] = () => o;
     }
   }
-}, da = (e, t) => {
-  const n = ao(t);
+}, pa = (e, t) => {
+  const n = uo(t);
   e.slots.default = () => n;
-}, pa = (e, t, n) => {
+}, ga = (e, t, n) => {
   for (const i in t)
-    (n || !co(i)) && (e[i] = t[i]);
-}, lh = (e, t, n) => {
-  const i = e.slots = aa();
+    (n || !ao(i)) && (e[i] = t[i]);
+}, ch = (e, t, n) => {
+  const i = e.slots = ua();
   if (e.vnode.shapeFlag & 32) {
     const r = t._;
-    r ? (pa(i, t, n), n && Fc(i, "_", r, !0)) : ha(t, i);
-  } else t && da(e, t);
-}, ch = (e, t, n) => {
+    r ? (ga(i, t, n), n && Ic(i, "_", r, !0)) : da(t, i);
+  } else t && pa(e, t);
+}, ah = (e, t, n) => {
   const { vnode: i, slots: r } = e;
   let s = !0, o = xe;
   if (i.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : pa(r, t, n) : (s = !t.$stable, ha(t, r)), o = t;
-  } else t && (da(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : ga(r, t, n) : (s = !t.$stable, da(t, r)), o = t;
+  } else t && (pa(e, t), o = { default: 1 });
   if (s)
     for (const l in r)
-      !co(l) && o[l] == null && delete r[l];
-}, He = ph;
-function ah(e) {
-  return uh(e);
+      !ao(l) && o[l] == null && delete r[l];
+}, He = gh;
+function uh(e) {
+  return fh(e);
 }
-function uh(e, t) {
+function fh(e, t) {
   const n = xr();
   n.__VUE__ = !0;
   const {
@@ -2298,8 +2298,8 @@ function uh(e, t) {
       "value" in z && s(F, "value", null, z.value, S), (C = z.onVnodeBeforeMount) && wt(C, N, d);
     }
     q && hn(d, null, N, "beforeMount");
-    const ie = fh(E, W);
-    ie ? W.beforeEnter(F) : W && !W.persisted && (F[dh] = !0), i(F, b, A), ((C = z && z.onVnodeMounted) || ie || q) && He(() => {
+    const ie = hh(E, W);
+    ie ? W.beforeEnter(F) : W && !W.persisted && (F[ph] = !0), i(F, b, A), ((C = z && z.onVnodeMounted) || ie || q) && He(() => {
       C && wt(C, N, d), ie && W.enter(F), q && hn(d, null, N, "mounted");
     }, E);
   }, U = (d, b, A, N, E) => {
@@ -2308,7 +2308,7 @@ function uh(e, t) {
         _(d, N[S]);
     if (E) {
       let S = E.subTree;
-      if (b === S || _a(S.type) && (S.ssContent === b || S.ssFallback === b)) {
+      if (b === S || ba(S.type) && (S.ssContent === b || S.ssFallback === b)) {
         const O = E.vnode;
         U(
           d,
@@ -2350,7 +2350,7 @@ function uh(e, t) {
       N,
       ss(b, E),
       S
-    ) : O || G(
+    ) : O || K(
       d,
       b,
       L,
@@ -2362,7 +2362,7 @@ function uh(e, t) {
       !1
     ), F > 0) {
       if (F & 16)
-        K(L, P, W, A, E);
+        G(L, P, W, A, E);
       else if (F & 2 && P.class !== W.class && s(L, "class", null, W.class, E), F & 4 && s(L, "style", P.style, W.style, E), F & 8) {
         const ie = b.dynamicProps;
         for (let le = 0; le < ie.length; le++) {
@@ -2371,7 +2371,7 @@ function uh(e, t) {
         }
       }
       F & 1 && d.children !== b.children && u(L, b.children);
-    } else !O && C == null && K(L, P, W, A, E);
+    } else !O && C == null && G(L, P, W, A, E);
     ((q = W.onVnodeUpdated) || z) && He(() => {
       q && wt(q, A, b, d), z && hn(b, d, A, "updated");
     }, N);
@@ -2403,7 +2403,7 @@ function uh(e, t) {
         !0
       );
     }
-  }, K = (d, b, A, N, E) => {
+  }, G = (d, b, A, N, E) => {
     if (b !== A) {
       if (b !== xe)
         for (const S in b)
@@ -2452,12 +2452,12 @@ function uh(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (b.key != null || E && b === E.subTree) && ga(
+    (b.key != null || E && b === E.subTree) && ma(
       d,
       b,
       !0
       /* shallow */
-    )) : G(
+    )) : K(
       d,
       b,
       A,
@@ -2485,12 +2485,12 @@ function uh(e, t) {
       F
     ) : we(d, b, F);
   }, Ee = (d, b, A, N, E, S, O) => {
-    const L = d.component = kh(
+    const L = d.component = Ah(
       d,
       N,
       E
     );
-    if (ra(d) && (L.ctx.renderer = ln), xh(L, !1, O), L.asyncDep) {
+    if (sa(d) && (L.ctx.renderer = ln), Rh(L, !1, O), L.asyncDep) {
       if (E && E.registerDep(
         L,
         gt,
@@ -2512,7 +2512,7 @@ function uh(e, t) {
       );
   }, we = (d, b, A) => {
     const N = b.component = d.component;
-    if (th(d, b, A))
+    if (nh(d, b, A))
       if (N.asyncDep && !N.asyncResolved) {
         b.el = d.el, b.placeholder = d.placeholder, j(N, b, A);
         return;
@@ -2525,7 +2525,7 @@ function uh(e, t) {
       if (d.isMounted) {
         let { next: P, bu: W, u: q, parent: ie, vnode: le } = d;
         {
-          const Le = ma(d);
+          const Le = _a(d);
           if (Le) {
             P && (P.el = le.el, j(d, P, O)), Le.asyncDep.then(() => {
               const Ze = () => {
@@ -2538,7 +2538,7 @@ function uh(e, t) {
         }
         let ce = P, Ae;
         dn(d, !1), P ? (P.el = le.el, j(d, P, O)) : P = le, W && Qi(W), (Ae = P.props && P.props.onVnodeBeforeUpdate) && wt(Ae, ie, P, le), dn(d, !0);
-        const pe = Zo(d), Oe = d.subTree;
+        const pe = Qo(d), Oe = d.subTree;
         d.subTree = pe, x(
           Oe,
           pe,
@@ -2552,7 +2552,7 @@ function uh(e, t) {
           d,
           E,
           S
-        ), P.el = pe.el, ce === null && nh(d, pe.el), q && He(q, E), (Ae = P.props && P.props.onVnodeUpdated) && He(
+        ), P.el = pe.el, ce === null && ih(d, pe.el), q && He(q, E), (Ae = P.props && P.props.onVnodeUpdated) && He(
           () => wt(Ae, ie, P, le),
           E
         );
@@ -2565,7 +2565,7 @@ function uh(e, t) {
             pe,
             d.parent ? d.parent.type : void 0
           );
-          const Le = d.subTree = Zo(d);
+          const Le = d.subTree = Qo(d);
           x(
             null,
             Le,
@@ -2587,15 +2587,15 @@ function uh(e, t) {
       }
     };
     d.scope.on();
-    const F = d.effect = new Nc(L);
+    const F = d.effect = new Lc(L);
     d.scope.off();
     const C = d.update = F.run.bind(F), z = d.job = F.runIfDirty.bind(F);
-    z.i = d, z.id = d.uid, F.scheduler = () => lo(z), dn(d, !0), C();
+    z.i = d, z.id = d.uid, F.scheduler = () => co(z), dn(d, !0), C();
   }, j = (d, b, A) => {
     b.component = d;
     const N = d.vnode.props;
-    d.vnode = b, d.next = null, rh(d, b.props, N, A), ch(d, b.children, A), tn(), Qc(d), nn();
-  }, G = (d, b, A, N, E, S, O, L, F = !1) => {
+    d.vnode = b, d.next = null, sh(d, b.props, N, A), ah(d, b.children, A), tn(), ea(d), nn();
+  }, K = (d, b, A, N, E, S, O, L, F = !1) => {
     const C = d && d.children, z = d ? d.shapeFlag : 0, P = b.children, { patchFlag: W, shapeFlag: q } = b;
     if (W > 0) {
       if (W & 128) {
@@ -2779,7 +2779,7 @@ function uh(e, t) {
           F
         ), Ae++);
       }
-      const cn = Oe ? hh(Ze) : kn;
+      const cn = Oe ? dh(Ze) : kn;
       for (ce = cn.length - 1, C = pe - 1; C >= 0; C--) {
         const Pe = ie + C, Ye = b[Pe], Ft = b[Pe + 1], an = Pe + 1 < z ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -2900,7 +2900,7 @@ function uh(e, t) {
       g(d), E && !E.persisted && E.afterLeave && E.afterLeave();
       return;
     }
-    const O = S ? Bs(d) : d, L = () => {
+    const O = S ? js(d) : d, L = () => {
       S ? h(A) && _t(A, N) : r(A), E && !E.persisted && E.afterLeave && E.afterLeave();
     };
     if (O && O.shapeFlag & 1 && E && !E.persisted) {
@@ -2915,7 +2915,7 @@ function uh(e, t) {
     r(b);
   }, Xn = (d, b, A) => {
     const { bum: N, scope: E, job: S, subTree: O, um: L, m: F, a: C } = d;
-    tl(F), tl(C), N && Qi(N), E.stop(), S ? (S.flags |= 8, fe(O, d, b, A)) : O && (O.transition = d.vnode.transition, fe(O, d, b, A)), L && He(L, b);
+    nl(F), nl(C), N && Qi(N), E.stop(), S ? (S.flags |= 8, fe(O, d, b, A)) : O && (O.transition = d.vnode.transition, fe(O, d, b, A)), L && He(L, b);
     const z = () => {
       d.isUnmounted = !0;
     };
@@ -2928,11 +2928,11 @@ function uh(e, t) {
       return de(d.component.subTree);
     if (d.shapeFlag & 128)
       return d.suspense.next();
-    const b = w(d.anchor || d.el), A = b && b[Wf];
+    const b = w(d.anchor || d.el), A = b && b[Jf];
     return A ? w(A) : b;
   }, Li = (d, b, A) => {
-    const N = d && b._vnode ? void 0 : d && d.component ? d.component.uid : wh();
-    Pf(() => {
+    const N = d && b._vnode ? void 0 : d && d.component ? d.component.uid : kh();
+    Bf(() => {
       d == null ? b._vnode && fe(b._vnode, null, null, !0) : x(
         b._vnode || null,
         d,
@@ -2950,7 +2950,7 @@ function uh(e, t) {
     r: mt,
     mt: Ee,
     mc: Q,
-    pc: G,
+    pc: K,
     pbc: re,
     n: de,
     o: e
@@ -2958,7 +2958,7 @@ function uh(e, t) {
   return {
     render: Li,
     hydrate: void 0,
-    createApp: Gf(Li)
+    createApp: Yf(Li)
   };
 }
 function ss({ type: e, props: t }, n) {
@@ -2967,19 +2967,19 @@ function ss({ type: e, props: t }, n) {
 function dn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function fh(e, t) {
+function hh(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function ga(e, t, n = !1) {
+function ma(e, t, n = !1) {
   const i = e.children, r = t.children;
   if (X(i) && X(r))
     for (let s = 0; s < i.length; s++) {
       const o = i[s];
       let l = r[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[s] = Pt(r[s]), l.el = o.el), !n && l.patchFlag !== -2 && ga(o, l)), l.type === Sr && (l.patchFlag === -1 && (l = r[s] = Pt(l)), l.el = o.el), l.type === pt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[s] = Pt(r[s]), l.el = o.el), !n && l.patchFlag !== -2 && ma(o, l)), l.type === Sr && (l.patchFlag === -1 && (l = r[s] = Pt(l)), l.el = o.el), l.type === pt && !l.el && (l.el = o.el);
     }
 }
-function hh(e) {
+function dh(e) {
   const t = e.slice(), n = [0];
   let i, r, s, o, l;
   const c = e.length;
@@ -2999,12 +2999,12 @@ function hh(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function ma(e) {
+function _a(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : ma(t);
+    return t.asyncDep && !t.asyncResolved ? t : _a(t);
 }
-function tl(e) {
+function nl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3018,27 +3018,27 @@ function yi(e) {
   const n = e.suspense;
   return n && n.activeBranch ? yi(n.activeBranch) : null;
 }
-const _a = (e) => e.__isSuspense, dh = /* @__PURE__ */ Symbol("_deferredEnter");
-function ph(e, t) {
-  t && t.pendingBranch ? X(e) ? t.effects.push(...e) : t.effects.push(e) : Lf(e);
+const ba = (e) => e.__isSuspense, ph = /* @__PURE__ */ Symbol("_deferredEnter");
+function gh(e, t) {
+  t && t.pendingBranch ? X(e) ? t.effects.push(...e) : t.effects.push(e) : Pf(e);
 }
 const Te = /* @__PURE__ */ Symbol.for("v-fgt"), Sr = /* @__PURE__ */ Symbol.for("v-txt"), pt = /* @__PURE__ */ Symbol.for("v-cmt"), os = /* @__PURE__ */ Symbol.for("v-stc"), vn = [];
 let tt = null;
 function ge(e = !1) {
   vn.push(tt = e ? null : []);
 }
-function ba() {
+function ya() {
   vn.pop(), tt = vn[vn.length - 1] || null;
 }
 let xi = 1;
-function nl(e, t = !1) {
+function il(e, t = !1) {
   xi += e, e < 0 && tt && t && (tt.hasOnce = !0);
 }
-function ya(e) {
-  return e.dynamicChildren = xi > 0 ? tt || kn : null, ba(), xi > 0 && tt && tt.push(e), e;
+function wa(e) {
+  return e.dynamicChildren = xi > 0 ? tt || kn : null, ya(), xi > 0 && tt && tt.push(e), e;
 }
 function _e(e, t, n, i, r, s) {
-  return ya(
+  return wa(
     ne(
       e,
       t,
@@ -3050,8 +3050,8 @@ function _e(e, t, n, i, r, s) {
     )
   );
 }
-function gh(e, t, n, i, r) {
-  return ya(
+function mh(e, t, n, i, r) {
+  return wa(
     Ut(
       e,
       t,
@@ -3062,26 +3062,26 @@ function gh(e, t, n, i, r) {
     )
   );
 }
-function uo(e) {
+function fo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function ti(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const wa = ({ key: e }) => e ?? null, er = ({
+const ka = ({ key: e }) => e ?? null, er = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Fe(e) || /* @__PURE__ */ Ge(e) || me(e) ? { i: it, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Fe(e) || /* @__PURE__ */ Ke(e) || me(e) ? { i: it, r: e, k: t, f: !!n } : e : null);
 function ne(e, t = null, n = null, i = 0, r = null, s = e === Te ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && wa(t),
+    key: t && ka(t),
     ref: t && er(t),
-    scopeId: na,
+    scopeId: ia,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3113,9 +3113,9 @@ function ne(e, t = null, n = null, i = 0, r = null, s = e === Te ? 0 : 1, o = !1
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && tt.push(c), c;
 }
-const Ut = mh;
-function mh(e, t = null, n = null, i = 0, r = null, s = !1) {
-  if ((!e || e === Hf) && (e = pt), uo(e)) {
+const Ut = _h;
+function _h(e, t = null, n = null, i = 0, r = null, s = !1) {
+  if ((!e || e === Vf) && (e = pt), fo(e)) {
     const l = Hn(
       e,
       t,
@@ -3124,12 +3124,12 @@ function mh(e, t = null, n = null, i = 0, r = null, s = !1) {
     );
     return n && ar(l, n), xi > 0 && !s && tt && (l.shapeFlag & 6 ? tt[tt.indexOf(e)] = l : tt.push(l)), l.patchFlag = -2, l;
   }
-  if (Ch(e) && (e = e.__vccOpts), t) {
-    t = _h(t);
+  if (Dh(e) && (e = e.__vccOpts), t) {
+    t = bh(t);
     let { class: l, style: c } = t;
-    l && !Fe(l) && (t.class = ut(l)), Re(c) && (/* @__PURE__ */ oo(c) && !X(c) && (c = st({}, c)), t.style = Rr(c));
+    l && !Fe(l) && (t.class = ut(l)), Re(c) && (/* @__PURE__ */ lo(c) && !X(c) && (c = st({}, c)), t.style = Rr(c));
   }
-  const o = Fe(e) ? 1 : _a(e) ? 128 : Cr(e) ? 64 : Re(e) ? 4 : me(e) ? 2 : 0;
+  const o = Fe(e) ? 1 : ba(e) ? 128 : Cr(e) ? 64 : Re(e) ? 4 : me(e) ? 2 : 0;
   return ne(
     e,
     t,
@@ -3141,16 +3141,16 @@ function mh(e, t = null, n = null, i = 0, r = null, s = !1) {
     !0
   );
 }
-function _h(e) {
-  return e ? /* @__PURE__ */ oo(e) ? st({}, e) : ua(e) ? st({}, e[va] || e) : e : null;
+function bh(e) {
+  return e ? /* @__PURE__ */ lo(e) ? st({}, e) : fa(e) ? st({}, e[Ea] || e) : e : null;
 }
 function Hn(e, t, n = !1, i = !1) {
-  const { props: r, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? bh(r || {}, t) : r, u = {
+  const { props: r, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? yh(r || {}, t) : r, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && wa(a),
+    key: a && ka(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3199,7 +3199,7 @@ function We(e = " ", t = 0) {
   return Ut(Sr, null, e, t);
 }
 function et(e = "", t = !1) {
-  return t ? (ge(), gh(pt, null, e)) : Ut(pt, null, e);
+  return t ? (ge(), mh(pt, null, e)) : Ut(pt, null, e);
 }
 function xt(e) {
   return e == null || typeof e == "boolean" ? Ut(pt) : X(e) ? Ut(
@@ -3207,7 +3207,7 @@ function xt(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : uo(e) ? Pt(e) : Ut(Sr, null, String(e));
+  ) : fo(e) ? Pt(e) : Ut(Sr, null, String(e));
 }
 function Pt(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : Hn(e);
@@ -3227,7 +3227,7 @@ function ar(e, t) {
     } else {
       n = 32;
       const r = t._;
-      !r && !ua(t) ? t._ctx = it : r === 3 && it && (it.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !r && !fa(t) ? t._ctx = it : r === 3 && it && (it.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (me(t)) {
     if (i & 65) {
@@ -3239,7 +3239,7 @@ function ar(e, t) {
     t = String(t), i & 64 ? (n = 16, t = [We(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function bh(...e) {
+function yh(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const i = e[n];
@@ -3263,14 +3263,14 @@ function wt(e, t, n, i = null) {
     i
   ]);
 }
-const yh = /* @__PURE__ */ sa();
-let ka = 0;
-function wh() {
-  return ka;
+const wh = /* @__PURE__ */ oa();
+let Aa = 0;
+function kh() {
+  return Aa;
 }
-function kh(e, t, n) {
-  const i = e.type, r = (t ? t.appContext : e.appContext) || yh, s = {
-    uid: ka++,
+function Ah(e, t, n) {
+  const i = e.type, r = (t ? t.appContext : e.appContext) || wh, s = {
+    uid: Aa++,
     vnode: e,
     type: i,
     parent: t,
@@ -3284,7 +3284,7 @@ function kh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new lf(
+    scope: new cf(
       !0
       /* detached */
     ),
@@ -3301,8 +3301,8 @@ function kh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: sh(i, r),
-    emitsOptions: Zf(i, r),
+    propsOptions: oh(i, r),
+    emitsOptions: Qf(i, r),
     // emit
     emit: null,
     // to be set immediately
@@ -3345,10 +3345,10 @@ function kh(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Xf.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Zf.bind(null, s), e.ce && e.ce(s), s;
 }
 let Vn = null;
-const Ah = () => Vn || it;
+const xh = () => Vn || it;
 let ur, Ri;
 {
   const e = xr(), t = (n, i) => {
@@ -3365,32 +3365,32 @@ let ur, Ri;
     (n) => fr = n
   );
 }
-const Aa = (e) => {
+const xa = (e) => {
   const t = Vn;
   return ur(e), e.scope.on(), () => {
     e.scope.off(), ur(t);
   };
-}, il = () => {
+}, rl = () => {
   Vn && Vn.scope.off(), ur(null);
 };
-function xa(e) {
+function Ra(e) {
   return e.vnode.shapeFlag & 4;
 }
 let fr = !1;
-function xh(e, t = !1, n = !1) {
+function Rh(e, t = !1, n = !1) {
   t && Ri(t);
-  const { props: i, children: r } = e.vnode, s = xa(e);
-  ih(e, i, s, t), lh(e, r, n || t);
-  const o = s ? Rh(e, t) : void 0;
+  const { props: i, children: r } = e.vnode, s = Ra(e);
+  rh(e, i, s, t), ch(e, r, n || t);
+  const o = s ? vh(e, t) : void 0;
   return t && Ri(!1), o;
 }
-function Rh(e, t) {
+function vh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Vf);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Gf);
   const { setup: i } = n;
   if (i) {
     tn();
-    const r = e.setupContext = i.length > 1 ? Eh(e) : null, s = Aa(e), o = Mi(
+    const r = e.setupContext = i.length > 1 ? Ch(e) : null, s = xa(e), o = Mi(
       i,
       e,
       0,
@@ -3398,13 +3398,13 @@ function Rh(e, t) {
         e.props,
         r
       ]
-    ), l = Cc(o);
-    if (nn(), s(), (l || e.sp) && !_i(e) && qf(e), l) {
-      if (o.then(il, il), t)
+    ), l = Dc(o);
+    if (nn(), s(), (l || e.sp) && !_i(e) && Hf(e), l) {
+      if (o.then(rl, rl), t)
         return o.then((c) => {
           Ri(!0);
           try {
-            rl(e, c, t);
+            sl(e, c, t);
           } finally {
             Ri(!1);
           }
@@ -3413,35 +3413,35 @@ function Rh(e, t) {
         });
       e.asyncDep = o;
     } else
-      rl(e, o);
+      sl(e, o);
   } else
-    Ra(e);
+    va(e);
 }
-function rl(e, t, n) {
-  me(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Re(t) && (e.setupState = Yc(t)), Ra(e);
+function sl(e, t, n) {
+  me(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Re(t) && (e.setupState = Xc(t)), va(e);
 }
-function Ra(e, t, n) {
+function va(e, t, n) {
   const i = e.type;
   e.render || (e.render = i.render || xn);
 }
-const va = /* @__PURE__ */ Symbol(), vh = {
+const Ea = /* @__PURE__ */ Symbol(), Eh = {
   get(e, t) {
-    return qe(e, "get", ""), t === va ? e : e[t];
+    return qe(e, "get", ""), t === Ea ? e : e[t];
   }
 };
-function Eh(e) {
+function Ch(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, vh),
+    attrs: new Proxy(e.attrs, Eh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function Tr(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Yc(Ef(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Xc(Cf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3453,20 +3453,20 @@ function Tr(e) {
     }
   })) : e.proxy;
 }
-function Ch(e) {
+function Dh(e) {
   return me(e) && "__vccOpts" in e;
 }
-const Vt = (e, t) => /* @__PURE__ */ Ff(e, t, fr), Dh = "3.5.45";
-let $s;
-const sl = typeof window < "u" && window.trustedTypes;
-if (sl)
+const Vt = (e, t) => /* @__PURE__ */ If(e, t, fr), Sh = "3.5.45";
+let Us;
+const ol = typeof window < "u" && window.trustedTypes;
+if (ol)
   try {
-    $s = /* @__PURE__ */ sl.createPolicy("vue", {
+    Us = /* @__PURE__ */ ol.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Ea = $s ? (e) => $s.createHTML(e) : (e) => e, Sh = "http://www.w3.org/2000/svg", Th = "http://www.w3.org/1998/Math/MathML", Lt = typeof document < "u" ? document : null, ol = Lt && /* @__PURE__ */ Lt.createElement("template"), Fh = {
+const Ca = Us ? (e) => Us.createHTML(e) : (e) => e, Th = "http://www.w3.org/2000/svg", Fh = "http://www.w3.org/1998/Math/MathML", Lt = typeof document < "u" ? document : null, ll = Lt && /* @__PURE__ */ Lt.createElement("template"), Ih = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3475,7 +3475,7 @@ const Ea = $s ? (e) => $s.createHTML(e) : (e) => e, Sh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, i) => {
-    const r = t === "svg" ? Lt.createElementNS(Sh, e) : t === "mathml" ? Lt.createElementNS(Th, e) : n ? Lt.createElement(e, { is: n }) : Lt.createElement(e);
+    const r = t === "svg" ? Lt.createElementNS(Th, e) : t === "mathml" ? Lt.createElementNS(Fh, e) : n ? Lt.createElement(e, { is: n }) : Lt.createElement(e);
     return e === "select" && i && i.multiple != null && r.setAttribute("multiple", i.multiple), r;
   },
   createText: (e) => Lt.createTextNode(e),
@@ -3502,10 +3502,10 @@ const Ea = $s ? (e) => $s.createHTML(e) : (e) => e, Sh = "http://www.w3.org/2000
       for (; t.insertBefore(r.cloneNode(!0), n), !(r === s || !(r = r.nextSibling)); )
         ;
     else {
-      ol.innerHTML = Ea(
+      ll.innerHTML = Ca(
         i === "svg" ? `<svg>${e}</svg>` : i === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = ol.content;
+      const l = ll.content;
       if (i === "svg" || i === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3521,13 +3521,13 @@ const Ea = $s ? (e) => $s.createHTML(e) : (e) => e, Sh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Ih = /* @__PURE__ */ Symbol("_vtc");
-function Oh(e, t, n) {
-  const i = e[Ih];
+}, Oh = /* @__PURE__ */ Symbol("_vtc");
+function Mh(e, t, n) {
+  const i = e[Oh];
   i && (t = (t ? [t, ...i] : [...i]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const ll = /* @__PURE__ */ Symbol("_vod"), Mh = /* @__PURE__ */ Symbol("_vsh"), Nh = /* @__PURE__ */ Symbol(""), Lh = /(?:^|;)\s*display\s*:/;
-function Ph(e, t, n) {
+const cl = /* @__PURE__ */ Symbol("_vod"), Nh = /* @__PURE__ */ Symbol("_vsh"), Lh = /* @__PURE__ */ Symbol(""), Ph = /(?:^|;)\s*display\s*:/;
+function Bh(e, t, n) {
   const i = e.style, r = Fe(n);
   let s = !1;
   if (n && !r) {
@@ -3543,7 +3543,7 @@ function Ph(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? jh(
+      l != null ? zh(
         e,
         o,
         !Fe(t) && t ? t[o] : void 0,
@@ -3552,11 +3552,11 @@ function Ph(e, t, n) {
     }
   } else if (r) {
     if (t !== n) {
-      const o = i[Nh];
-      o && (n += ";" + o), i.cssText = n, s = Lh.test(n);
+      const o = i[Lh];
+      o && (n += ";" + o), i.cssText = n, s = Ph.test(n);
     }
   } else t && e.removeAttribute("style");
-  ll in e && ((!r || t !== n) && (e[ll] = s ? i.display : ""), e[Mh] && (i.display = "none"));
+  cl in e && ((!r || t !== n) && (e[cl] = s ? i.display : ""), e[Nh] && (i.display = "none"));
 }
 const Hi = /\s*!important$/;
 function ui(e, t, n) {
@@ -3565,7 +3565,7 @@ function ui(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     Hi.test(n) ? e.setProperty(t, n.replace(Hi, ""), "important") : e.setProperty(t, n);
   else {
-    const i = Bh(e, t);
+    const i = jh(e, t);
     Hi.test(n) ? e.setProperty(
       Tn(i),
       n.replace(Hi, ""),
@@ -3573,35 +3573,35 @@ function ui(e, t, n) {
     ) : e[i] = n;
   }
 }
-const cl = ["Webkit", "Moz", "ms"], ls = {};
-function Bh(e, t) {
+const al = ["Webkit", "Moz", "ms"], ls = {};
+function jh(e, t) {
   const n = ls[t];
   if (n)
     return n;
   let i = ht(t);
   if (i !== "filter" && i in e)
     return ls[t] = i;
-  i = Tc(i);
-  for (let r = 0; r < cl.length; r++) {
-    const s = cl[r] + i;
+  i = Fc(i);
+  for (let r = 0; r < al.length; r++) {
+    const s = al[r] + i;
     if (s in e)
       return ls[t] = s;
   }
   return t;
 }
-function jh(e, t, n, i) {
+function zh(e, t, n, i) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Fe(i) && n === i;
 }
-const al = "http://www.w3.org/1999/xlink";
-function ul(e, t, n, i, r, s = nf(t)) {
-  i && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(al, t.slice(6, t.length)) : e.setAttributeNS(al, t, n) : n == null || s && !Ic(n) ? e.removeAttribute(t) : e.setAttribute(
+const ul = "http://www.w3.org/1999/xlink";
+function fl(e, t, n, i, r, s = rf(t)) {
+  i && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(ul, t.slice(6, t.length)) : e.setAttributeNS(ul, t, n) : n == null || s && !Oc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Ct(n) ? String(n) : n
   );
 }
-function fl(e, t, n, i, r) {
+function hl(e, t, n, i, r) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ea(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ca(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3618,7 +3618,7 @@ function fl(e, t, n, i, r) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Ic(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Oc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3629,35 +3629,35 @@ function fl(e, t, n, i, r) {
 function wn(e, t, n, i) {
   e.addEventListener(t, n, i);
 }
-function zh(e, t, n, i) {
+function $h(e, t, n, i) {
   e.removeEventListener(t, n, i);
 }
-const hl = /* @__PURE__ */ Symbol("_vei");
-function $h(e, t, n, i, r = null) {
-  const s = e[hl] || (e[hl] = {}), o = s[t];
+const dl = /* @__PURE__ */ Symbol("_vei");
+function Uh(e, t, n, i, r = null) {
+  const s = e[dl] || (e[dl] = {}), o = s[t];
   if (i && o)
     o.value = i;
   else {
-    const [l, c] = Jh(t);
+    const [l, c] = qh(t);
     if (i) {
-      const a = s[t] = Vh(
+      const a = s[t] = Gh(
         i,
         r
       );
       wn(e, l, a, c);
-    } else o && (zh(e, l, o, c), s[t] = void 0);
+    } else o && ($h(e, l, o, c), s[t] = void 0);
   }
 }
-const Uh = /(Once|Passive|Capture)$/, Wh = /^on:?(?:Once|Passive|Capture)$/;
-function Jh(e) {
+const Wh = /(Once|Passive|Capture)$/, Jh = /^on:?(?:Once|Passive|Capture)$/;
+function qh(e) {
   let t, n;
-  for (; (n = e.match(Uh)) && !Wh.test(e); )
+  for (; (n = e.match(Wh)) && !Jh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Tn(e.slice(2)), t];
 }
 let cs = 0;
-const qh = /* @__PURE__ */ Promise.resolve(), Hh = () => cs || (qh.then(() => cs = 0), cs = Date.now());
-function Vh(e, t) {
+const Hh = /* @__PURE__ */ Promise.resolve(), Vh = () => cs || (Hh.then(() => cs = 0), cs = Date.now());
+function Gh(e, t) {
   const n = (i) => {
     if (!i._vts)
       i._vts = Date.now();
@@ -3687,18 +3687,18 @@ function Vh(e, t) {
         [i]
       );
   };
-  return n.value = e, n.attached = Hh(), n;
+  return n.value = e, n.attached = Vh(), n;
 }
-const dl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+const pl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
 e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Kh = (e, t, n, i, r, s) => {
   const o = r === "svg";
-  t === "class" ? Oh(e, i, o) : t === "style" ? Ph(e, n, i) : wr(t) ? kr(t) || $h(e, t, n, i, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Gh(e, t, i, o)) ? (fl(e, t, i), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && ul(e, t, i, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Yh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Fe(i))) ? fl(e, ht(t), i, s, t) : (t === "true-value" ? e._trueValue = i : t === "false-value" && (e._falseValue = i), ul(e, t, i, o));
+  t === "class" ? Mh(e, i, o) : t === "style" ? Bh(e, n, i) : wr(t) ? kr(t) || Uh(e, t, n, i, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Yh(e, t, i, o)) ? (hl(e, t, i), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && fl(e, t, i, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Xh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Fe(i))) ? hl(e, ht(t), i, s, t) : (t === "true-value" ? e._trueValue = i : t === "false-value" && (e._falseValue = i), fl(e, t, i, o));
 };
-function Gh(e, t, n, i) {
+function Yh(e, t, n, i) {
   if (i)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && dl(t) && me(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && pl(t) && me(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3706,9 +3706,9 @@ function Gh(e, t, n, i) {
     if (r === "IMG" || r === "VIDEO" || r === "CANVAS" || r === "SOURCE")
       return !1;
   }
-  return dl(t) && Fe(n) ? !1 : t in e;
+  return pl(t) && Fe(n) ? !1 : t in e;
 }
-function Yh(e, t) {
+function Xh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3722,10 +3722,10 @@ const hr = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return X(t) ? (n) => Qi(t, n) : t;
 };
-function Xh(e) {
+function Zh(e) {
   e.target.composing = !0;
 }
-function pl(e) {
+function gl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
@@ -3742,7 +3742,7 @@ const ni = {
       o.target.composing || e[An](as(e.value, n, s));
     }), (n || s) && wn(e, "change", () => {
       e.value = as(e.value, n, s);
-    }), t || (wn(e, "compositionstart", Xh), wn(e, "compositionend", pl), wn(e, "change", pl));
+    }), t || (wn(e, "compositionstart", Zh), wn(e, "compositionend", gl), wn(e, "change", gl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: i } }) {
@@ -3757,7 +3757,7 @@ const ni = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (i && t === n || r && e.value.trim() === c) || (e.value = c);
   }
-}, Zh = {
+}, Qh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, i) {
@@ -3780,17 +3780,17 @@ const ni = {
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    gl(e, t, n);
+    ml(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
     e._modelValue = t, e[An] = hr(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const i = e._pendingValue;
-    e._pendingValue = void 0, (!i || i[0] !== e.multiple || !Qh(t, i[1], i[0])) && gl(e, t, n);
+    e._pendingValue = void 0, (!i || i[0] !== e.multiple || !ed(t, i[1], i[0])) && ml(e, t, n);
   }
 };
-function Qh(e, t, n) {
+function ed(e, t, n) {
   if (!n || X(e)) return en(e, t);
   if (Sn(e)) {
     if (e.size !== t.length) return !1;
@@ -3800,7 +3800,7 @@ function Qh(e, t, n) {
   }
   return !1;
 }
-function gl(e, t, n = !1) {
+function ml(e, t, n = !1) {
   const i = e.multiple, r = X(t);
   if (!(i && !r && !Sn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
@@ -3808,7 +3808,7 @@ function gl(e, t, n = !1) {
       if (i)
         if (r) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = of(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = lf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Oi(c));
       else if (en(dr(l), t)) {
@@ -3822,7 +3822,7 @@ function gl(e, t, n = !1) {
 function dr(e) {
   return "_value" in e ? e._value : e.value;
 }
-const ed = ["ctrl", "shift", "alt", "meta"], td = {
+const td = ["ctrl", "shift", "alt", "meta"], nd = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,44 +3833,44 @@ const ed = ["ctrl", "shift", "alt", "meta"], td = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => ed.some((n) => e[`${n}Key`] && !t.includes(n))
-}, ml = (e, t) => {
+  exact: (e, t) => td.some((n) => e[`${n}Key`] && !t.includes(n))
+}, _l = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), i = t.join(".");
   return n[i] || (n[i] = ((r, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = td[t[o]];
+      const l = nd[t[o]];
       if (l && l(r, t)) return;
     }
     return e(r, ...s);
   }));
-}, nd = /* @__PURE__ */ st({ patchProp: Kh }, Fh);
-let _l;
-function id() {
-  return _l || (_l = ah(nd));
+}, id = /* @__PURE__ */ st({ patchProp: Kh }, Ih);
+let bl;
+function rd() {
+  return bl || (bl = uh(id));
 }
-const rd = ((...e) => {
-  const t = id().createApp(...e), { mount: n } = t;
+const sd = ((...e) => {
+  const t = rd().createApp(...e), { mount: n } = t;
   return t.mount = (i) => {
-    const r = od(i);
+    const r = ld(i);
     if (!r) return;
     const s = t._component;
     !me(s) && !s.render && !s.template && (s.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
-    const o = n(r, !1, sd(r));
+    const o = n(r, !1, od(r));
     return r instanceof Element && (r.removeAttribute("v-cloak"), r.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function sd(e) {
+function od(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function od(e) {
+function ld(e) {
   return Fe(e) ? document.querySelector(e) : e;
 }
-const ld = "/comfyd/connection";
-function cd(e, t) {
+const cd = "/comfyd/connection";
+function ad(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -3885,23 +3885,23 @@ function cd(e, t) {
   const r = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && r.has(i.hostname) && r.has(t.hostname) && (i.hostname = t.hostname), { wsBase: `${i.protocol === "https:" ? "wss:" : "ws:"}//${i.host}`, token: n, bridgeUrl: i.origin };
 }
-const ad = "comfyd", ud = "comfyd.token.", fd = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Ca(e) {
-  return fd.test(e.token);
+const ud = "comfyd", fd = "comfyd.token.", hd = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Da(e) {
+  return hd.test(e.token);
 }
-function Da(e, t) {
-  return Ca(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function Sa(e, t) {
+  return Da(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Sa(e) {
-  return Ca(e) ? [ad, ud + e.token] : [];
+function Ta(e) {
+  return Da(e) ? [ud, fd + e.token] : [];
 }
-class hd {
+class dd {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(ld).then(
-      (t) => cd(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(cd).then(
+      (t) => ad(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3913,7 +3913,7 @@ class hd {
     this.pending = null;
   }
 }
-function Us(e, t = Math.random) {
+function Ws(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -3923,26 +3923,26 @@ function Wt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (En(e).find((i) => String(i.id) === String(t)) ?? null);
 }
-function dd(e, t) {
+function pd(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function bl(e, t) {
+function yl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((i) => i?.name === t);
 }
-function pd(e, t) {
+function gd(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((i) => i?.name === t);
 }
-function gd(e, t) {
+function md(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function md(e) {
+function _d(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function _d(e, t) {
+function bd(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3971,14 +3971,14 @@ function $n(e, t, n = 3) {
   const i = String(e).toLowerCase(), r = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = bd(i, o);
+    let l = yd(i, o);
     (o.includes(i) || i.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(i.length / 3)) && r.push([l, s]);
   }
   return r.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), r.slice(0, n).map((s) => s[1]);
 }
-const yl = 128;
-function bd(e, t) {
-  if (e.length > yl || t.length > yl) return 1 / 0;
+const wl = 128;
+function yd(e, t) {
+  if (e.length > wl || t.length > wl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (i, r) => r);
   for (let i = 1; i <= e.length; i++) {
     const r = [i];
@@ -4001,12 +4001,12 @@ const qt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), pr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Ta(e, t, n = {}) {
+function Fa(e, t, n = {}) {
   const i = n.x ?? 0, r = n.y ?? 0, s = n.spacing ?? qt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((j, G) => l.set(j.id, G));
+  e.forEach((j, K) => l.set(j.id, K));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [j, G] of t) {
-    const Y = l.get(j), oe = l.get(G);
+  for (const [j, K] of t) {
+    const Y = l.get(j), oe = l.get(K);
     if (Y === void 0 || oe === void 0 || Y === oe) continue;
     const ke = Y * o + oe;
     u.has(ke) || (u.add(ke), c[Y].push(oe), a[oe].push(Y));
@@ -4014,43 +4014,43 @@ function Ta(e, t, n = {}) {
   const h = new Uint8Array(o), w = /* @__PURE__ */ new Set();
   for (let j = 0; j < o; j++) {
     if (h[j]) continue;
-    const G = [[j, 0]];
-    for (h[j] = 1; G.length; ) {
-      const Y = G[G.length - 1], [oe, ke] = Y;
+    const K = [[j, 0]];
+    for (h[j] = 1; K.length; ) {
+      const Y = K[K.length - 1], [oe, ke] = Y;
       if (ke < c[oe].length) {
         Y[1]++;
         const fe = c[oe][ke];
-        h[fe] === 1 ? w.add(oe * o + fe) : h[fe] === 0 && (h[fe] = 1, G.push([fe, 0]));
+        h[fe] === 1 ? w.add(oe * o + fe) : h[fe] === 0 && (h[fe] = 1, K.push([fe, 0]));
       } else
-        h[oe] = 2, G.pop();
+        h[oe] = 2, K.pop();
     }
   }
-  const _ = (j, G) => !w.has(j * o + G), p = a.map((j, G) => j.filter((Y) => _(Y, G))), x = c.map((j, G) => j.filter((Y) => _(G, Y))), D = p.map((j) => j.length), I = [], k = [];
+  const _ = (j, K) => !w.has(j * o + K), p = a.map((j, K) => j.filter((Y) => _(Y, K))), x = c.map((j, K) => j.filter((Y) => _(K, Y))), D = p.map((j) => j.length), I = [], k = [];
   for (let j = 0; j < o; j++) D[j] || k.push(j);
   for (let j = 0; j < k.length; j++) {
-    const G = k[j];
-    I.push(G);
-    for (const Y of x[G]) --D[Y] === 0 && k.push(Y);
+    const K = k[j];
+    I.push(K);
+    for (const Y of x[K]) --D[Y] === 0 && k.push(Y);
   }
   const m = new Int32Array(o);
-  for (const j of I) for (const G of x[j]) m[G] = Math.max(m[G], m[j] + 1);
+  for (const j of I) for (const K of x[j]) m[K] = Math.max(m[K], m[j] + 1);
   for (const j of I) {
     if (p[j].length || !x[j].length) continue;
-    let G = 1 / 0;
-    for (const Y of x[j]) G = Math.min(G, m[Y]);
-    m[j] = Math.max(0, G - 1);
+    let K = 1 / 0;
+    for (const Y of x[j]) K = Math.min(K, m[Y]);
+    m[j] = Math.max(0, K - 1);
   }
   let g = 0;
   for (let j = 0; j < o; j++) g = Math.max(g, m[j] + 1);
   const v = Array.from({ length: g }, () => []);
   for (let j = 0; j < o; j++) v[m[j]].push(j);
   const B = new Float64Array(o), U = () => {
-    for (const j of v) j.forEach((G, Y) => B[G] = j.length > 1 ? Y / (j.length - 1) : 0.5);
+    for (const j of v) j.forEach((K, Y) => B[K] = j.length > 1 ? Y / (j.length - 1) : 0.5);
   };
   U();
-  const Q = (j, G) => {
+  const Q = (j, K) => {
     const Y = j.map((oe, ke) => {
-      const fe = G[oe];
+      const fe = K[oe];
       let mt = B[oe];
       if (fe.length) {
         let _t = 0;
@@ -4061,19 +4061,19 @@ function Ta(e, t, n = {}) {
     });
     return Y.sort((oe, ke) => pr(oe[0], ke[0]) || oe[1] - ke[1]), Y.map((oe) => oe[2]);
   };
-  let ee = v.map((j) => j.slice()), re = wl(v, x, m, o);
+  let ee = v.map((j) => j.slice()), re = kl(v, x, m, o);
   for (let j = 0; j < qt.sweeps && re > 0; j++) {
     for (let Y = 1; Y < g; Y++)
       v[Y] = Q(v[Y], p), U();
     for (let Y = g - 2; Y >= 0; Y--)
       v[Y] = Q(v[Y], x), U();
-    const G = wl(v, x, m, o);
-    G < re && (re = G, ee = v.map((Y) => Y.slice()));
+    const K = kl(v, x, m, o);
+    K < re && (re = K, ee = v.map((Y) => Y.slice()));
   }
-  const K = new Float64Array(o), se = new Float64Array(o);
+  const G = new Float64Array(o), se = new Float64Array(o);
   let Ce = i, Ee = r;
   for (let j = 0; j < g; j++) {
-    let G = 0, Y = r;
+    let K = 0, Y = r;
     for (const oe of ee[j]) {
       const ke = e[oe];
       let fe = Y;
@@ -4082,16 +4082,16 @@ function Ta(e, t, n = {}) {
         for (const _t of p[oe]) mt += se[_t] + e[_t].h / 2;
         fe = Math.max(Y, mt / p[oe].length - ke.h / 2);
       }
-      K[oe] = Ce, se[oe] = fe, Y = fe + ke.h + s, G = Math.max(G, ke.w), Ee = Math.max(Ee, fe + ke.h);
+      G[oe] = Ce, se[oe] = fe, Y = fe + ke.h + s, K = Math.max(K, ke.w), Ee = Math.max(Ee, fe + ke.h);
     }
-    Ce += G + s;
+    Ce += K + s;
   }
   const we = /* @__PURE__ */ new Map(), gt = /* @__PURE__ */ new Map();
   for (let j = 0; j < o; j++)
-    we.set(e[j].id, [K[j], se[j]]), gt.set(e[j].id, m[j]);
+    we.set(e[j].id, [G[j], se[j]]), gt.set(e[j].id, m[j]);
   return { pos: we, layer: gt, width: g ? Ce - s - i : 0, height: Ee - r };
 }
-function wl(e, t, n, i) {
+function kl(e, t, n, i) {
   const r = new Float64Array(i);
   for (const l of e) l.forEach((c, a) => r[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4103,35 +4103,35 @@ function wl(e, t, n, i) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += Ws(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += Js(l.map((c) => c[1]));
   return o;
 }
-function Ws(e) {
+function Js(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), i = e.slice(t);
-  let r = Ws(n) + Ws(i), s = 0, o = 0, l = 0;
+  let r = Js(n) + Js(i), s = 0, o = 0, l = 0;
   for (; s < n.length && o < i.length; )
     n[s] <= i[o] ? e[l++] = n[s++] : (e[l++] = i[o++], r += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
   for (; o < i.length; ) e[l++] = i[o++];
   return r;
 }
-function yd(e, t, n = 0) {
+function wd(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Fa(e, t, n = qt.spacing) {
+function Ia(e, t, n = qt.spacing) {
   const i = n / 2, r = t.filter((o) => e.x < o.x + o.w + i && o.x < e.x + e.w + i);
   r.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
   for (const o of r) s < o.y + o.h + i && o.y < s + e.h + i && (s = o.y + o.h + n);
   return s;
 }
-function fo(e) {
+function ho(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : qt.titleHeight;
 }
 function gr(e, t) {
-  const n = fo(t), i = Number(e.size?.[0]), r = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+  const n = ho(t), i = Number(e.size?.[0]), r = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4140,25 +4140,25 @@ function gr(e, t) {
     h: s ? n : (Number.isFinite(r) && r > 0 ? r : 100) + n
   };
 }
-function Ia(e) {
+function Oa(e) {
   const t = [];
   for (const n of En(e))
     for (const i of n.inputs ?? []) {
       if (i?.link === null || i?.link === void 0) continue;
-      const r = dd(e, i.link);
+      const r = pd(e, i.link);
       if (!r) continue;
       const s = r.origin_id ?? r[1];
       s != null && t.push([r.id ?? r[0], s, n.id]);
     }
   return t.sort((n, i) => pr(Number(n[0]), Number(i[0]))), t.map(([, n, i]) => [n, i]);
 }
-const wd = (e, t) => pr(Number(e.id), Number(t.id)) || pr(String(e.id), String(t.id));
-function Oa(e, t, n, i) {
+const kd = (e, t) => pr(Number(e.id), Number(t.id)) || pr(String(e.id), String(t.id));
+function Ma(e, t, n, i) {
   const r = [Math.round(t), Math.round(n + i)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = r[0], e.pos[1] = r[1]) : e.pos = r;
 }
-function kd(e, t, n = {}) {
-  const i = n.LiteGraph, r = fo(i), s = n.spacing ?? qt.spacing, o = n.exclude ?? (() => !1);
+function Ad(e, t, n = {}) {
+  const i = n.LiteGraph, r = ho(i), s = n.spacing ?? qt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const m = new Set(t.map(String));
@@ -4166,48 +4166,48 @@ function kd(e, t, n = {}) {
   } else l = En(e).filter((m) => !o(m));
   if (!l.length) return [];
   const c = new Set(l.map((m) => String(m.id))), a = l.map((m) => gr(m, i));
-  a.sort((m, g) => m.y - g.y || m.x - g.x || wd(m, g));
-  const u = n.x ?? Math.min(...a.map((m) => m.x)), h = n.y ?? Math.min(...a.map((m) => m.y)), w = Ia(e).filter(([m, g]) => c.has(String(m)) && c.has(String(g))), { pos: _, layer: p } = Ta(a, w, { x: u, y: h, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), D = En(e).filter((m) => !c.has(String(m.id)) && !x.has(String(m.id))).map((m) => gr(m, i)), I = a.slice().sort((m, g) => p.get(m.id) - p.get(g.id) || _.get(m.id)[1] - _.get(g.id)[1]), k = [];
+  a.sort((m, g) => m.y - g.y || m.x - g.x || kd(m, g));
+  const u = n.x ?? Math.min(...a.map((m) => m.x)), h = n.y ?? Math.min(...a.map((m) => m.y)), w = Oa(e).filter(([m, g]) => c.has(String(m)) && c.has(String(g))), { pos: _, layer: p } = Fa(a, w, { x: u, y: h, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), D = En(e).filter((m) => !c.has(String(m.id)) && !x.has(String(m.id))).map((m) => gr(m, i)), I = a.slice().sort((m, g) => p.get(m.id) - p.get(g.id) || _.get(m.id)[1] - _.get(g.id)[1]), k = [];
   for (const m of I) {
     const [g, v] = _.get(m.id), B = { ...m, x: g, y: v };
-    D.length && (B.y = Fa(B, D.concat(k), s)), k.push(B), Oa(Wt(e, m.id), B.x, B.y, r);
+    D.length && (B.y = Ia(B, D.concat(k), s)), k.push(B), Ma(Wt(e, m.id), B.x, B.y, r);
   }
   return I.map((m) => m.id);
 }
-function Ad(e, t, n = {}) {
-  const i = n.LiteGraph, r = fo(i), s = n.spacing ?? qt.spacing, o = new Set(t.map(String)), l = t.map((k) => Wt(e, k)).filter(Boolean);
+function xd(e, t, n = {}) {
+  const i = n.LiteGraph, r = ho(i), s = n.spacing ?? qt.spacing, o = new Set(t.map(String)), l = t.map((k) => Wt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => gr(k, i)), a = En(e).filter((k) => !o.has(String(k.id))).map((k) => gr(k, i)), u = new Map(a.map((k) => [String(k.id), k])), h = Ia(e), w = h.filter(([k, m]) => o.has(String(k)) && o.has(String(m))), _ = Ta(c, w, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => gr(k, i)), a = En(e).filter((k) => !o.has(String(k.id))).map((k) => gr(k, i)), u = new Map(a.map((k) => [String(k.id), k])), h = Oa(e), w = h.filter(([k, m]) => o.has(String(k)) && o.has(String(m))), _ = Fa(c, w, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, x = 1 / 0;
   for (const [k, m] of h) {
     const g = u.get(String(k));
     !g || !o.has(String(m)) || (p = Math.max(p, g.x + g.w + s - _.pos.get(m)[0]), x = Math.min(x, g.y));
   }
   if (p === -1 / 0) {
-    const k = xd(a), m = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Rd(a), m = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let g = null;
     if (m) {
       g = [m[0] + Math.max(s, (m[2] - _.width) / 2), m[1] + Math.max(s, (m[3] - _.height) / 2)];
       const v = { x: g[0], y: g[1], w: _.width, h: _.height };
-      a.some((B) => yd(v, B, s / 2)) && (g = null);
+      a.some((B) => wd(v, B, s / 2)) && (g = null);
     }
     g || (g = k ? [k.x + k.w + s, k.y] : m ? [m[0] + m[2] / 4, m[1] + m[3] / 4] : qt.origin), [p, x] = g;
   }
   const D = c.slice().sort((k, m) => _.layer.get(k.id) - _.layer.get(m.id) || _.pos.get(k.id)[1] - _.pos.get(m.id)[1]), I = a.slice();
   for (const k of D) {
     const [m, g] = _.pos.get(k.id), v = { ...k, x: p + m, y: x + g };
-    v.y = Fa(v, I, s), I.push(v), Oa(Wt(e, k.id), v.x, v.y, r);
+    v.y = Ia(v, I, s), I.push(v), Ma(Wt(e, k.id), v.x, v.y, r);
   }
   return D.map((k) => k.id);
 }
-function xd(e) {
+function Rd(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, i = -1 / 0, r = -1 / 0;
   for (const s of e)
     t = Math.min(t, s.x), n = Math.min(n, s.y), i = Math.max(i, s.x + s.w), r = Math.max(r, s.y + s.h);
   return { x: t, y: n, w: i - t, h: r - n };
 }
-const Ke = Object.freeze({
+const Ge = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4223,15 +4223,15 @@ const Ke = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
 });
-class Js extends Error {
+class qs extends Error {
   constructor(t, n, i = []) {
     super(n), this.code = t, this.suggestions = i;
   }
 }
 const Z = (e, t, n) => {
-  throw new Js(e, t, n);
-}, Kn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function ii(e, t, n = Ke.name, { optional: i = !1 } = {}) {
+  throw new qs(e, t, n);
+}, Gn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function ii(e, t, n = Ge.name, { optional: i = !1 } = {}) {
   if (e == null) {
     if (i) return "";
     Z("INVALID_COMMAND", `${t} is required`);
@@ -4239,25 +4239,25 @@ function ii(e, t, n = Ke.name, { optional: i = !1 } = {}) {
   return typeof e != "string" && Z("INVALID_COMMAND", `${t} must be a string`), e.length > n && Z("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
 function pn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && Z("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ge.coord) && Z("INVALID_COMMAND", `${t} must be a number within ±${Ge.coord}`), e);
 }
 function gn(e, t) {
-  return Kn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : Z("INVALID_COMMAND", `${t} must be a node id or a ref`);
+  return Gn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ge.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : Z("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
 function us(e, t) {
   if (e == null) return 0;
-  if (Kn(e))
+  if (Gn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : Z("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ge.name ? e : Z("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function kl(e, t) {
-  if (Kn(e)) {
+function Al(e, t) {
+  if (Gn(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((i) => i in e);
     n.length !== 1 && Z("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || Z("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && Z("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : Z("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || Z("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ge.text && Z("VALUE_INVALID", `${t} is longer than ${Ge.text} characters`), e) : Z("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
 const tr = {
   create_node(e) {
@@ -4265,15 +4265,15 @@ const tr = {
       node_type: ii(e.node_type, "node_type"),
       x: pn(e.x, "x", { optional: !0 }),
       y: pn(e.y, "y", { optional: !0 }),
-      ref: ii(e.ref, "ref", Ke.ref, { optional: !0 }),
-      title: ii(e.title, "title", Ke.name, { optional: !0 }),
+      ref: ii(e.ref, "ref", Ge.ref, { optional: !0 }),
+      title: ii(e.title, "title", Ge.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || Z("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Kn(e.widgets) || Z("INVALID_COMMAND", "widgets must be an object of name: value");
+      Gn(e.widgets) || Z("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ke.widgets && Z("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
-      for (const i of n) t.widgets.push([ii(i, "widget name"), kl(e.widgets[i], `widgets.${i}`)]);
+      n.length > Ge.widgets && Z("INVALID_COMMAND", `more than ${Ge.widgets} widgets`);
+      for (const i of n) t.widgets.push([ii(i, "widget name"), Al(e.widgets[i], `widgets.${i}`)]);
     }
     return t;
   },
@@ -4288,14 +4288,14 @@ const tr = {
   set_widget: (e) => ({
     node_id: gn(e.node_id, "node_id"),
     name: ii(e.name, "name"),
-    value: kl(e.value, "value")
+    value: Al(e.value, "value")
   }),
   move_node: (e) => ({ node_id: gn(e.node_id, "node_id"), x: pn(e.x, "x"), y: pn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || Z("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && Z("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
+    Array.isArray(t) || Z("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ge.nodes && Z("INVALID_COMMAND", `node_ids: more than ${Ge.nodes}`);
     const n = pn(e.spacing, "spacing", { optional: !0 });
     return n !== null && (n < 0 || n > qt.maxSpacing) && Z("INVALID_COMMAND", `spacing must be between 0 and ${qt.maxSpacing}`), {
       node_ids: t.map((i, r) => gn(i, `node_ids[${r}]`)),
@@ -4304,40 +4304,40 @@ const tr = {
       spacing: n
     };
   }
-}, Ma = Object.freeze(Object.keys(tr)), Rd = new Set(Ma.filter((e) => e !== "get_graph"));
-function vd(e) {
-  Kn(e) || Z("INVALID_COMMAND", "a command must be an object");
+}, Na = Object.freeze(Object.keys(tr)), vd = new Set(Na.filter((e) => e !== "get_graph"));
+function Ed(e) {
+  Gn(e) || Z("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const i = Object.keys(e).filter((r) => Object.hasOwn(tr, r));
-    i.length !== 1 && Z("INVALID_COMMAND", "missing field: type"), t = i[0], n = Kn(e[t]) ? e[t] : {};
+    i.length !== 1 && Z("INVALID_COMMAND", "missing field: type"), t = i[0], n = Gn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(tr, t)) && Z("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Ma.join(", ")}`), { type: t, ...tr[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(tr, t)) && Z("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Na.join(", ")}`), { type: t, ...tr[t](n) };
 }
-const Ed = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Cd = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Dd(e, t, n) {
+const Cd = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Dd = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Sd(e, t, n) {
   const i = String(e.type ?? ""), r = e.options ?? {};
   if (i === "combo") {
-    const s = _d(e, t);
+    const s = bd(e, t);
     return s && !s.some((o) => o === n) && Z("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, $n(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Ed.has(i) ? (typeof n != "number" && Z("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && Z("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && Z("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && Z("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : i === "toggle" || i === "boolean" ? (typeof n != "boolean" && Z("VALUE_INVALID", `${e.name} takes true or false`), n) : Cd.has(i) ? (typeof n != "string" && Z("VALUE_INVALID", `${e.name} takes a string`), n) : (i === "button" && Z("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Cd.has(i) ? (typeof n != "number" && Z("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && Z("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && Z("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && Z("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : i === "toggle" || i === "boolean" ? (typeof n != "boolean" && Z("VALUE_INVALID", `${e.name} takes true or false`), n) : Dd.has(i) ? (typeof n != "string" && Z("VALUE_INVALID", `${e.name} takes a string`), n) : (i === "button" && Z("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Sd(e) {
+function Td(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Al(e, t, n, i) {
-  const r = gd(t, n);
-  r || Z("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, $n(n, md(t)));
-  const s = Dd(r, t, i), o = r.value;
+function xl(e, t, n, i) {
+  const r = md(t, n);
+  r || Z("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, $n(n, _d(t)));
+  const s = Sd(r, t, i), o = r.value;
   r.value = s;
   try {
     r.callback?.call(r, r.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(r.name, r.value, o, r);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Sd(r);
+  return Td(r);
 }
 function mn(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Wt(e.graph, e.refs.get(t.ref));
@@ -4348,15 +4348,15 @@ function mn(e, t, n) {
   }
   return Z("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Td(e) {
+function Fd(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Fd(e) {
+function Id(e) {
   const t = [...e.pending].filter((n) => Wt(e.graph, n));
-  e.pending.clear(), t.length && Ad(e.graph, t, { LiteGraph: e.LiteGraph, view: Td(e) });
+  e.pending.clear(), t.length && xd(e.graph, t, { LiteGraph: e.LiteGraph, view: Fd(e) });
 }
-const Id = {
+const Od = {
   create_node(e, t) {
     const { graph: n, LiteGraph: i } = e, r = i.createNode(t.node_type);
     if (!r) {
@@ -4369,7 +4369,7 @@ const Id = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !Wt(n, o) && (r.id = o), n.add(r), Wt(n, r.id) || Z("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Al(e, r, l, c);
+      for (const [l, c] of t.widgets) xl(e, r, l, c);
     } catch (l) {
       throw n.remove(r), l;
     }
@@ -4380,13 +4380,13 @@ const Id = {
     return e.graph.remove(n), Wt(e.graph, i) && Z("EDITOR_FAILED", `node #${i} cannot be removed`), { node_id: i };
   },
   connect(e, t) {
-    const n = mn(e, t.from_id, "from_id"), i = mn(e, t.to_id, "to_id"), r = pd(n, t.from_slot);
+    const n = mn(e, t.from_id, "from_id"), i = mn(e, t.to_id, "to_id"), r = gd(n, t.from_slot);
     r < 0 && Z(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? $n(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = bl(i, t.to_slot);
+    const s = yl(i, t.to_slot);
     s < 0 && Z(
       "SLOT_NOT_FOUND",
       `node #${i.id} (${i.type}) has no input ${JSON.stringify(t.to_slot)}`,
@@ -4398,7 +4398,7 @@ const Id = {
     return c || Z("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${r} -> #${i.id}:${s}`), { node_id: i.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = mn(e, t.node_id, "node_id"), i = bl(n, t.slot);
+    const n = mn(e, t.node_id, "node_id"), i = yl(n, t.slot);
     i < 0 && Z(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4408,7 +4408,7 @@ const Id = {
     return r == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(i), n.inputs[i].link !== null && n.inputs[i].link !== void 0 && Z("EDITOR_FAILED", `input ${i} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: r });
   },
   set_widget(e, t) {
-    const n = mn(e, t.node_id, "node_id"), i = Al(e, n, t.name, t.value);
+    const n = mn(e, t.node_id, "node_id"), i = xl(e, n, t.name, t.value);
     return i === void 0 ? { node_id: n.id } : { node_id: n.id, value: i };
   },
   move_node(e, t) {
@@ -4425,7 +4425,7 @@ const Id = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((r, s) => mn(e, r, `node_ids[${s}]`).id), i = kd(e.graph, n, {
+    const n = t.node_ids.map((r, s) => mn(e, r, `node_ids[${s}]`).id), i = Ad(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4436,52 +4436,52 @@ const Id = {
     for (const r of i) e.pending.delete(r);
     return {};
   }
-}, Od = "BATCH_MODE_PARTIAL";
-function Md(e) {
-  return e === Od || e === 2 || String(e).toLowerCase() === "partial";
+}, Md = "BATCH_MODE_PARTIAL";
+function Nd(e) {
+  return e === Md || e === 2 || String(e).toLowerCase() === "partial";
 }
-function xl(e, t) {
-  const n = t instanceof Js ? t.code : "EDITOR_FAILED", i = t instanceof Js ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: i.slice(0, 1e3), index: e };
+function Rl(e, t) {
+  const n = t instanceof qs ? t.code : "EDITOR_FAILED", i = t instanceof qs ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: i.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (r.suggestions = t.suggestions), { index: e, ok: !1, error: r };
 }
-function Nd(e, t) {
+function Ld(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Ke.commands)
-    return { ok: !1, error: `more than ${Ke.commands} commands`, results: [], applied: !1 };
-  const i = e.graph, r = Md(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = i.serialize(), c = zt(l), a = new Array(n.length);
+  if (n.length > Ge.commands)
+    return { ok: !1, error: `more than ${Ge.commands} commands`, results: [], applied: !1 };
+  const i = e.graph, r = Nd(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = i.serialize(), c = zt(l), a = new Array(n.length);
   let u = 0, h = -1;
   for (let p = 0; p < n.length; p++) {
     let x;
     try {
-      x = vd(n[p]);
+      x = Ed(n[p]);
     } catch (I) {
-      if (a[p] = xl(p, I), !r) {
+      if (a[p] = Rl(p, I), !r) {
         h = p;
         break;
       }
       continue;
     }
     o.expectedId = x.type === "create_node" ? s[u++] : void 0;
-    const D = r && Rd.has(x.type) && p > 0 ? i.serialize() : null;
+    const D = r && vd.has(x.type) && p > 0 ? i.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...Id[x.type](o, x) };
+      a[p] = { index: p, ok: !0, ...Od[x.type](o, x) };
     } catch (I) {
-      if (a[p] = xl(p, I), !r) {
+      if (a[p] = Rl(p, I), !r) {
         h = p;
         break;
       }
       const k = D ?? l;
-      zt(i.serialize()) !== zt(k) && Rl(i, k);
+      zt(i.serialize()) !== zt(k) && vl(i, k);
     }
   }
   if (h >= 0) {
-    zt(i.serialize()) !== c && Rl(i, l);
+    zt(i.serialize()) !== c && vl(i, l);
     const p = `not applied: command ${h} failed and the patch is atomic (the graph was rolled back)`;
     for (let x = 0; x < n.length; x++)
       x !== h && (a[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return i.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[h].error.message, results: a, applied: !1 };
   }
-  Fd(o), i.setDirtyCanvas?.(!0, !0);
+  Id(o), i.setDirtyCanvas?.(!0, !0);
   const w = a.every((p) => p.ok), _ = a.find((p) => !p.ok);
   return {
     ok: w,
@@ -4490,10 +4490,10 @@ function Nd(e, t) {
     applied: zt(i.serialize()) !== c
   };
 }
-function Rl(e, t) {
+function vl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function Ld(e) {
+function Pd(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4502,8 +4502,8 @@ function Ld(e) {
   }, end() {
   } };
 }
-function Pd(e, t) {
-  const n = Ld(e);
+function Bd(e, t) {
+  const n = Pd(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4515,18 +4515,18 @@ function Pd(e, t) {
     }
   }
 }
-const Bd = 1e3, jd = 1500, zd = 120, $d = 480 * 1024, fs = "the tab has switched to another workflow; this canvas is no longer open in it", Ud = 200, Wd = 50, Jd = 1e4, qd = 1e3, Hd = 128, vl = 1024 * 1024 - 1024;
-function Vd(e) {
+const jd = 1e3, zd = 1500, $d = 120, Ud = 480 * 1024, fs = "the tab has switched to another workflow; this canvas is no longer open in it", Wd = 200, Jd = 50, qd = 1e4, Hd = 1e3, Vd = 128, hs = 1024 * 1024 - 1024;
+function Gd(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function hs(e, t) {
+function ds(e, t) {
   const n = String(t || "workflow"), i = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${i}~${Vd(n)}`.slice(0, Hd);
+  return `${e}:${i}~${Gd(n)}`.slice(0, Vd);
 }
-function Kd(e, t = $d) {
+function Kd(e, t = Ud) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), i = (s) => {
     if (Array.isArray(s)) return s.map(i);
@@ -4539,7 +4539,7 @@ function Kd(e, t = $d) {
   }, r = JSON.stringify(i(e));
   return new TextEncoder().encode(r).length <= t ? r : "";
 }
-function Gd(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Yd(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let i = null;
   try {
@@ -4556,7 +4556,7 @@ function Gd(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return i;
 }
-class Yd {
+class Xd {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4594,7 +4594,7 @@ class Yd {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), jd), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), zd), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4614,7 +4614,7 @@ class Yd {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = Us(this.attempt++);
+    const t = Ws(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4624,14 +4624,14 @@ class Yd {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Wd : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Jd : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Ud);
+      }, Wd);
       return;
     }
     let t;
@@ -4650,7 +4650,7 @@ class Yd {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Da(t, "/comfy/editor/ws"), Sa(t));
+      n = new this.d.WebSocket(Sa(t, "/comfy/editor/ws"), Ta(t));
     } catch (i) {
       this.log("warn", `comfyd: cannot open the editor socket (${i?.message ?? i})`), this.scheduleReconnect();
       return;
@@ -4658,7 +4658,7 @@ class Yd {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (i) => this.onMessage(i.data), n.onerror = () => {
     }, n.onclose = (i) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (i?.code === Bd) {
+        if (i?.code === jd) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4668,7 +4668,7 @@ class Yd {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = hs(this.d.tabId, this.workflowKey()), this.lastSig = zt(t), this.tabRevision += 1;
+    this.canvasId = ds(this.d.tabId, this.workflowKey()), this.lastSig = zt(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4684,7 +4684,7 @@ class Yd {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const i = JSON.stringify(t);
-    return i.length > vl && new TextEncoder().encode(i).length > vl ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(i), !0);
+    return i.length > hs && new TextEncoder().encode(i).length > hs ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(i), !0);
   }
   onMessage(t) {
     let n;
@@ -4723,7 +4723,7 @@ class Yd {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return hs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return ds(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
@@ -4739,7 +4739,7 @@ class Yd {
     let i;
     this.busy++;
     try {
-      i = Pd(this.d.app, () => Nd(n, t));
+      i = Bd(this.d.app, () => Ld(n, t));
     } catch (s) {
       i = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4751,7 +4751,7 @@ class Yd {
       request_id: t.request_id,
       ok: !!i.ok,
       error: i.error ?? "",
-      results: (i.results ?? []).filter(Boolean).map(Xd),
+      results: (i.results ?? []).filter(Boolean).map(Zd),
       workflow_json: JSON.stringify(r),
       tab_revision: this.tabRevision
     });
@@ -4769,36 +4769,57 @@ class Yd {
   async handleQueue(t) {
     if (this.switchedAway())
       return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: fs, prompt_id: "", number: 0 });
+    if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: i } = this.d, r = [];
     let s = "";
     const o = i.queuePrompt;
-    i.queuePrompt = async function(...u) {
+    i.queuePrompt = async function(...a) {
       try {
-        const h = await o.apply(this, u);
-        return r.push(h), h;
-      } catch (h) {
-        throw s = El(h), h;
+        const u = await o.apply(this, a);
+        return r.push(u), u;
+      } catch (u) {
+        throw s = Cl(u), u;
       }
     };
     try {
-      const u = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
-      await n.queuePrompt(0, u);
-    } catch (u) {
-      s = s || El(u);
+      const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
+      await n.queuePrompt(0, a);
+    } catch (a) {
+      s = s || Cl(a);
     } finally {
       i.queuePrompt = o;
     }
-    const l = r[r.length - 1], c = l?.node_errors && typeof l.node_errors == "object" ? Object.keys(l.node_errors) : [];
-    !s && c.length && (s = `the server reported errors in nodes ${c.join(", ")}`);
-    const a = !!l?.prompt_id && !s;
+    const l = r[r.length - 1], c = !!l?.prompt_id && !s;
     this.send({
       type: "queue_result",
       request_id: t.request_id,
-      ok: a,
-      error: a ? "" : s || "the frontend did not queue the workflow",
+      ok: c,
+      error: c ? "" : s || "the frontend did not queue the workflow",
       prompt_id: l?.prompt_id ? String(l.prompt_id) : "",
       number: Number.isSafeInteger(l?.number) ? l.number : 0
     });
+  }
+  /** The core posts the prompt itself (to follow the run's events, which
+   * ComfyUI sends only to the client id that queued): convert the canvas
+   * with the frontend's own graphToPrompt and hand over the API prompt and
+   * the workflow. The widgets' beforeQueued/afterQueued callbacks run as
+   * around app.queuePrompt (a seed set to "randomize" changes after). */
+  async handlePromptOnly(t) {
+    const { app: n } = this.d, i = n.rootGraph ?? n.graph, r = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
+    if (typeof n.graphToPrompt != "function")
+      return this.send({ ...r, ok: !1, error: "this frontend has no graphToPrompt" });
+    let s;
+    try {
+      El(i, "beforeQueued");
+      const o = await n.graphToPrompt(i);
+      if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
+      El(i, "afterQueued");
+    } catch (o) {
+      return this.send({ ...r, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
+    }
+    if (s.prompt_json.length + s.workflow_json.length > hs)
+      return this.send({ ...r, ok: !1, error: "the workflow is too large to hand over" });
+    this.send({ ...r, ok: !0, error: "", ...s });
   }
   async handleLoad(t) {
     if (this.switchedAway())
@@ -4834,13 +4855,13 @@ class Yd {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, zd);
+    }, $d);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Jd || this.d.app.configuringGraph) return;
-    if (hs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < qd || this.d.app.configuringGraph) return;
+    if (ds(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -4876,7 +4897,7 @@ class Yd {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < qd)) {
+    if (!(this.focused && t - this.focusSentAt < Hd)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4885,7 +4906,11 @@ class Yd {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function El(e) {
+function El(e, t) {
+  const n = e?._nodes ?? e?.nodes ?? [];
+  for (const i of n) for (const r of i.widgets ?? []) r[t]?.();
+}
+function Cl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, i = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -4893,17 +4918,17 @@ function El(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Xd(e) {
+function Zd(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Cl = 500, Dl = 200;
+const Dl = 500, Sl = 200;
 function Cn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Na() {
+function La() {
   return {
     sessionId: "",
     session: null,
@@ -4924,30 +4949,30 @@ function Na() {
     needsResync: !1
   };
 }
-function La(e, t = "") {
-  Object.assign(e, Na(), { sessionId: t });
+function Pa(e, t = "") {
+  Object.assign(e, La(), { sessionId: t });
 }
-function Sl(e, t) {
+function Tl(e, t) {
   const n = Number(t) || 0;
   for (let i = e.turns.length - 1; i >= 0; i--) if (e.turns[i].id === n) return e.turns[i];
   return null;
 }
 function Wn(e, t) {
-  let n = Sl(e, t);
+  let n = Tl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let i = e.turns.length;
   for (; i > 0 && e.turns[i - 1].id > n.id; ) i--;
-  return e.turns.splice(i, 0, n), e.turns.length > Dl && e.turns.splice(0, e.turns.length - Dl), Sl(e, n.id) ?? n;
+  return e.turns.splice(i, 0, n), e.turns.length > Sl && e.turns.splice(0, e.turns.length - Sl), Tl(e, n.id) ?? n;
 }
 function nr(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ri(e, t) {
-  e.logs.push(t), e.logs.length > Cl && e.logs.splice(0, e.logs.length - Cl);
+  e.logs.push(t), e.logs.length > Dl && e.logs.splice(0, e.logs.length - Dl);
 }
-function Tl(e, t) {
+function Fl(e, t) {
   if (!t || typeof t != "object") return;
   const n = Cn(t.role, "ROLE_"), i = Cn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
@@ -4958,22 +4983,22 @@ function Tl(e, t) {
     s.content = String(t.content ?? ""), s.state = i || "done", s.error = String(t.error ?? ""), s.final = !0;
   }
 }
-function Fl(e, t) {
+function Il(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Cn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Pa(e) {
+function Ba(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Zd(e, t) {
+function Qd(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, i = t.data && typeof t.data == "object" ? t.data : {}, r = Pa(t);
+  const n = t.event, i = t.data && typeof t.data == "object" ? t.data : {}, r = Ba(t);
   if (i.session_id && e.sessionId && i.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (r && r < e.lastSeq) return !1;
     const s = e.logs, o = e.turns.filter((c) => c.pending), l = i.session?.id ?? e.sessionId;
-    La(e, l), e.logs = s, Fl(e, i.session), i.status !== void 0 && (e.status = Cn(i.status, "SESSION_STATUS_") || e.status);
-    for (const c of Array.isArray(i.history) ? i.history : []) Tl(e, c);
+    Pa(e, l), e.logs = s, Il(e, i.session), i.status !== void 0 && (e.status = Cn(i.status, "SESSION_STATUS_") || e.status);
+    for (const c of Array.isArray(i.history) ? i.history : []) Fl(e, c);
     for (const c of Array.isArray(i.partials) ? i.partials : []) {
       const a = nr(Wn(e, c.turn_id), c.skill);
       a.final || (a.content = String(c.content ?? ""), a.next = Number(c.delta_count) || 0, a.state = "streaming");
@@ -4981,7 +5006,7 @@ function Zd(e, t) {
     return e.lastSeq = r || e.lastSeq, e.needsResync = !1, e.turns.push(...o), !0;
   }
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && i.session && Fl(e, i.session), !1;
+    return n === "configured" && i.session && Il(e, i.session), !1;
   if (r) {
     if (r <= e.lastSeq) return !1;
     e.lastSeq = r;
@@ -5004,7 +5029,7 @@ function Zd(e, t) {
       return o.content += String(i.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Tl(e, i.message), !0;
+      return Fl(e, i.message), !0;
     case "debug_log":
       return ri(e, {
         seq: r,
@@ -5035,39 +5060,39 @@ function Zd(e, t) {
       return !1;
   }
 }
-function Qd(e, t, n) {
+function ep(e, t, n) {
   const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function ep(e, t, n) {
+function tp(e, t, n) {
   const i = e.turns.findIndex((o) => o.pending && o.clientId === t), r = i >= 0 ? e.turns.splice(i, 1)[0] : null;
   if (!n?.id) return;
   const s = Wn(e, n.id);
   s.content || (s.content = String(n.content ?? r?.content ?? "")), s.state || (s.state = Cn(n.state, "MESSAGE_STATE_"));
 }
-function Il(e, t) {
+function Ol(e, t) {
   const n = e.turns.find((i) => i.pending && i.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function tp(e, t, n) {
+function np(e, t, n) {
   const i = e.turns.find((r) => r.pending && r.clientId === t);
   i && (i.state = "failed", i.error = String(n ?? "not sent"));
 }
-function Ol(e, t = []) {
+function Ml(e, t = []) {
   const n = [];
   for (const i of t) e.replies[i] && n.push(i);
   for (const i of e.order) n.includes(i) || n.push(i);
   return n.map((i) => e.replies[i]);
 }
-const np = 15e3, ip = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), rp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const ip = 15e3, rp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), sp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function ir(e) {
-  return rp.has(String(e?.code ?? ""));
+  return sp.has(String(e?.code ?? ""));
 }
 function si(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class sp {
+class op {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5107,7 +5132,7 @@ class sp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Da(t, "/comfy/session/ws"), Sa(t));
+      n = new this.d.WebSocket(Sa(t, "/comfy/session/ws"), Ta(t));
     } catch {
       return this.retry();
     }
@@ -5121,7 +5146,7 @@ class sp {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, Us(this.attempt++)));
+    }, Ws(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5138,13 +5163,13 @@ class sp {
         this.pending.delete(i);
         const l = si(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, np);
+      }, ip);
       this.pending.set(i, { resolve: r, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && La(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Pa(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const i = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5161,7 +5186,7 @@ class sp {
     const i = n.request_id;
     if (i !== void 0 && i === this.joinRid && n.event === "error") {
       const r = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (ip.has(r)) {
+      if (rp.has(r)) {
         this.state.lastError = { code: r, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5177,7 +5202,7 @@ class sp {
         this.coreBack(), r.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Pa(n) && n.event !== "error" && this.coreBack(), Zd(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    Ba(n) && n.event !== "error" && this.coreBack(), Qd(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5185,7 +5210,7 @@ class sp {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? Us(this.probeAttempt++);
+    const n = t ?? Ws(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5202,23 +5227,23 @@ class sp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const Ba = Object.freeze([
+const ja = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), op = Object.freeze(["echo", "openai"]), ds = "workflow-builder", Ml = 64 * 1024, ps = 4096, lp = 64 * 1024;
-function cp(e) {
+]), lp = Object.freeze(["echo", "openai"]), ps = "workflow-builder", Nl = 64 * 1024, gs = 4096, cp = 64 * 1024;
+function ap(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Nl = 0;
-function ap() {
+let Ll = 0;
+function up() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Nl += 1, `panel-${e}-${Nl}`;
+  return Ll += 1, `panel-${e}-${Ll}`;
 }
-class up {
+class fp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value)}
@@ -5226,7 +5251,7 @@ class up {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((i) => i);
-    this.state = n(Na()), this.ui = n({
+    this.state = n(La()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5242,7 +5267,7 @@ class up {
       // why the bridge cannot be reached (the supervisor's word)
       outage: ""
       // why the core is away while the bridge answers
-    }), this.outbox = [], this.client = new sp({
+    }), this.outbox = [], this.client = new op({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5270,7 +5295,7 @@ class up {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: cp(n.skills)
+      skills: ap(n.skills)
     };
   }
   start() {
@@ -5301,9 +5326,9 @@ class up {
   async deliver(t) {
     try {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
-      t.sid === this.state.sessionId && ep(this.state, t.cid, n.message);
+      t.sid === this.state.sessionId && tp(this.state, t.cid, n.message);
     } catch (n) {
-      ir(n) && !this.client.stopped ? (Il(this.state, t.cid), this.outbox.push(t)) : tp(this.state, t.cid, n.message);
+      ir(n) && !this.client.stopped ? (Ol(this.state, t.cid), this.outbox.push(t)) : np(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5326,7 +5351,7 @@ class up {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === ds) && (t.skills = [ds], this.d.writeConfig("skills", ds));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === ps) && (t.skills = [ps], this.d.writeConfig("skills", ps));
   }
   async refreshSessions() {
     try {
@@ -5339,10 +5364,10 @@ class up {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, ps),
-      model: t.model.slice(0, ps),
-      base_url: t.base_url.slice(0, ps),
-      system_prompt: t.system_prompt.slice(0, lp)
+      provider: t.provider.slice(0, gs),
+      model: t.model.slice(0, gs),
+      base_url: t.base_url.slice(0, gs),
+      system_prompt: t.system_prompt.slice(0, cp)
     };
   }
   async createSession(t = "") {
@@ -5406,17 +5431,17 @@ class up {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > Ml) {
-      this.ui.notice = `a message is at most ${Ml} characters`;
+    if (t.length > Nl) {
+      this.ui.notice = `a message is at most ${Nl} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const i = { cid: ap(), sid: n, content: t };
-    if (Qd(this.state, i.cid, t), this.client.outage) {
-      Il(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: up(), sid: n, content: t };
+    if (ep(this.state, i.cid, t), this.client.outage) {
+      Ol(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -5430,43 +5455,43 @@ class up {
       }
   }
 }
-const qs = "ComfydAgentPanel", Ll = "comfyd-panel-style", Pl = Object.freeze([440, 560]), fp = 320, Bl = (e) => e?.comfyClass === qs || e?.type === qs;
-function hp(e, t) {
-  if (e.getElementById(Ll)) return;
+const Hs = "ComfydAgentPanel", Pl = "comfyd-panel-style", Bl = Object.freeze([440, 560]), hp = 320, jl = (e) => e?.comfyClass === Hs || e?.type === Hs;
+function dp(e, t) {
+  if (e.getElementById(Pl)) return;
   const n = e.createElement("style");
-  n.id = Ll, n.textContent = t, e.head.appendChild(n);
-}
-function dp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = Pl, n.textContent = t, e.head.appendChild(n);
 }
 function pp(e) {
-  for (const [t, n] of Ba) {
-    let i = (e.widgets ?? []).find((r) => r.name === t);
-    i || (i = e.addWidget("text", t, n, () => {
-    }, {})), dp(i);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function gp(e) {
+  for (const [t, n] of ja) {
+    let i = (e.widgets ?? []).find((r) => r.name === t);
+    i || (i = e.addWidget("text", t, n, () => {
+    }, {})), pp(i);
+  }
+}
+function mp(e) {
   const t = {};
-  for (const [n, i] of Ba) {
+  for (const [n, i] of ja) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : i;
   }
   return t;
 }
-function mp(e, t) {
+function _p(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: i } = t;
-  hp(i, t.css), pp(e);
+  dp(i, t.css), gp(e);
   const r = (w, _) => {
     const p = (e.widgets ?? []).find((x) => x.name === w);
     !p || p.value === _ || (p.value = _, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new up({
+  }, s = new fp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => gp(e),
+    readConfig: () => mp(e),
     writeConfig: r
   }), o = i.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
@@ -5475,7 +5500,7 @@ function mp(e, t) {
     const w = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => fp,
+      getMinHeight: () => hp,
       getValue: () => {
       },
       setValue: () => {
@@ -5485,7 +5510,7 @@ function mp(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Pl[0]), Math.max(e.size[1], Pl[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Bl[0]), Math.max(e.size[1], Bl[1])]);
   };
   c();
   let a = !1;
@@ -5507,15 +5532,15 @@ function mp(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function jl(e, t) {
+function zl(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, i = Array(t); n < t; n++) i[n] = e[n];
   return i;
 }
-function _p(e) {
+function bp(e) {
   if (Array.isArray(e)) return e;
 }
-function bp(e, t) {
+function yp(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var i, r, s, o, l = [], c = !0, a = !1;
@@ -5533,22 +5558,22 @@ function bp(e, t) {
     return l;
   }
 }
-function yp() {
+function wp() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function wp(e, t) {
-  return _p(e) || bp(e, t) || kp(e, t) || yp();
-}
 function kp(e, t) {
+  return bp(e) || yp(e, t) || Ap(e, t) || wp();
+}
+function Ap(e, t) {
   if (e) {
-    if (typeof e == "string") return jl(e, t);
+    if (typeof e == "string") return zl(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? jl(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? zl(e, t) : void 0;
   }
 }
-const ja = Object.entries, Ap = Object.keys, zl = Object.setPrototypeOf, xp = Object.isFrozen, za = Object.getPrototypeOf, $a = Object.getOwnPropertyDescriptor;
-let ze = Object.freeze, Ie = Object.seal, Yt = Object.create, Ua = typeof Reflect < "u" && Reflect, mr = Ua.apply, Hs = Ua.construct;
+const za = Object.entries, xp = Object.keys, $l = Object.setPrototypeOf, Rp = Object.isFrozen, $a = Object.getPrototypeOf, Ua = Object.getOwnPropertyDescriptor;
+let ze = Object.freeze, Ie = Object.seal, Yt = Object.create, Wa = typeof Reflect < "u" && Reflect, mr = Wa.apply, Vs = Wa.construct;
 ze || (ze = function(t) {
   return t;
 });
@@ -5559,70 +5584,70 @@ mr || (mr = function(t, n) {
   for (var i = arguments.length, r = new Array(i > 2 ? i - 2 : 0), s = 2; s < i; s++) r[s - 2] = arguments[s];
   return t.apply(n, r);
 });
-Hs || (Hs = function(t) {
+Vs || (Vs = function(t) {
   for (var n = arguments.length, i = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) i[r - 1] = arguments[r];
   return new t(...i);
 });
-const Mt = ve(Array.prototype.forEach), Rp = ve(Array.prototype.lastIndexOf), $l = ve(Array.prototype.pop), oi = ve(Array.prototype.push), vp = ve(Array.prototype.slice), Ep = ve(Array.prototype.splice), Jn = Array.isArray, gs = Wa(Set), ms = ve(Set.prototype.add), li = ve(Set.prototype.has), yn = ve(String.prototype.toLowerCase), _s = ve(String.prototype.toString), Cp = ve(String.prototype.match), Ki = ve(String.prototype.replace), bs = ve(String.prototype.indexOf), Dp = ve(String.prototype.trim), Sp = ve(Number.prototype.toString), Tp = ve(Boolean.prototype.toString), Ul = typeof BigInt > "u" ? null : ve(BigInt.prototype.toString), Wl = typeof Symbol > "u" ? null : ve(Symbol.prototype.toString), Je = ve(Object.prototype.hasOwnProperty), ci = ve(Object.prototype.toString), Fp = RegExp.prototype.test, Be = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), mr(Fp, t, [n]);
-}, Nt = Wa(TypeError);
+const Mt = ve(Array.prototype.forEach), vp = ve(Array.prototype.lastIndexOf), Ul = ve(Array.prototype.pop), oi = ve(Array.prototype.push), Ep = ve(Array.prototype.slice), Cp = ve(Array.prototype.splice), Jn = Array.isArray, ms = Ja(Set), _s = ve(Set.prototype.add), li = ve(Set.prototype.has), yn = ve(String.prototype.toLowerCase), bs = ve(String.prototype.toString), Dp = ve(String.prototype.match), Gi = ve(String.prototype.replace), ys = ve(String.prototype.indexOf), Sp = ve(String.prototype.trim), Tp = ve(Number.prototype.toString), Fp = ve(Boolean.prototype.toString), Wl = typeof BigInt > "u" ? null : ve(BigInt.prototype.toString), Jl = typeof Symbol > "u" ? null : ve(Symbol.prototype.toString), Je = ve(Object.prototype.hasOwnProperty), ci = ve(Object.prototype.toString), Ip = RegExp.prototype.test, Be = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), mr(Ip, t, [n]);
+}, Nt = Ja(TypeError);
 function ve(e) {
   return function(t) {
     for (var n = arguments.length, i = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) i[r - 1] = arguments[r];
     return mr(e, t, i);
   };
 }
-function Wa(e) {
+function Ja(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), i = 0; i < t; i++) n[i] = arguments[i];
-    return Hs(e, n);
+    return Vs(e, n);
   };
 }
 function ae(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : yn;
-  if (zl && zl(e, null), !Jn(t)) return e;
+  if ($l && $l(e, null), !Jn(t)) return e;
   let i = t.length;
   for (; i--; ) {
     let r = t[i];
     if (typeof r == "string") {
       const s = n(r);
-      s !== r && (xp(t) || (t[i] = s), r = s);
+      s !== r && (Rp(t) || (t[i] = s), r = s);
     }
     e[r] = !0;
   }
   return e;
 }
-function Ip(e) {
+function Op(e) {
   for (let t = 0; t < e.length; t++) Je(e, t) || (e[t] = null);
   return e;
 }
 function _r(e) {
   const t = Yt(null);
-  for (const i of ja(e)) {
-    var n = wp(i, 2);
+  for (const i of za(e)) {
+    var n = kp(i, 2);
     const r = n[0], s = n[1];
-    Je(e, r) && (Jn(s) ? t[r] = Ip(s) : s && typeof s == "object" && s.constructor === Object ? t[r] = _r(s) : t[r] = s);
+    Je(e, r) && (Jn(s) ? t[r] = Op(s) : s && typeof s == "object" && s.constructor === Object ? t[r] = _r(s) : t[r] = s);
   }
   return t;
 }
 function fi(e) {
-  const t = Yt(null), n = Ap(e);
+  const t = Yt(null), n = xp(e);
   let i = n.length;
   for (; i--; ) t[n[i]] = e[n[i]];
   return t;
 }
-function Op(e) {
+function Mp(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Sp(e);
-    case "boolean":
       return Tp(e);
+    case "boolean":
+      return Fp(e);
     case "bigint":
-      return Ul ? Ul(e) : "0";
+      return Wl ? Wl(e) : "0";
     case "symbol":
-      return Wl ? Wl(e) : "Symbol()";
+      return Jl ? Jl(e) : "Symbol()";
     case "undefined":
       return ci(e);
     case "function":
@@ -5641,27 +5666,27 @@ function Op(e) {
 }
 function nt(e, t) {
   for (; e !== null; ) {
-    const i = $a(e, t);
+    const i = Ua(e, t);
     if (i) {
       if (i.get) return ve(i.get);
       if (typeof i.value == "function") return ve(i.value);
     }
-    e = za(e);
+    e = $a(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Mp(e, t) {
+function Np(e, t) {
   for (; e !== null; ) {
-    const n = $a(e, t);
+    const n = Ua(e, t);
     if (n) return n.get ? ve(n.get) : null;
-    e = za(e);
+    e = $a(e);
   }
   return null;
 }
-function Np(e) {
+function Lp(e) {
   if (!e) return !1;
   try {
     return Be(e, ""), !0;
@@ -5669,7 +5694,7 @@ function Np(e) {
     return !1;
   }
 }
-const Jl = ze([
+const ql = ze([
   "a",
   "abbr",
   "acronym",
@@ -5789,7 +5814,7 @@ const Jl = ze([
   "var",
   "video",
   "wbr"
-]), ys = ze([
+]), ws = ze([
   "svg",
   "a",
   "altglyph",
@@ -5833,7 +5858,7 @@ const Jl = ze([
   "tspan",
   "view",
   "vkern"
-]), ws = ze([
+]), ks = ze([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -5859,7 +5884,7 @@ const Jl = ze([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Lp = ze([
+]), Pp = ze([
   "animate",
   "color-profile",
   "cursor",
@@ -5882,7 +5907,7 @@ const Jl = ze([
   "solidcolor",
   "unknown",
   "use"
-]), ks = ze([
+]), As = ze([
   "math",
   "menclose",
   "merror",
@@ -5913,7 +5938,7 @@ const Jl = ze([
   "munder",
   "munderover",
   "mprescripts"
-]), Pp = ze([
+]), Bp = ze([
   "maction",
   "maligngroup",
   "malignmark",
@@ -5929,7 +5954,7 @@ const Jl = ze([
   "annotation-xml",
   "mprescripts",
   "none"
-]), ql = ze(["#text"]), Hl = ze([
+]), Hl = ze(["#text"]), Vl = ze([
   "accept",
   "action",
   "align",
@@ -6048,7 +6073,7 @@ const Jl = ze([
   "width",
   "wrap",
   "xmlns"
-]), As = ze([
+]), xs = ze([
   "accent-height",
   "accumulate",
   "additive",
@@ -6241,7 +6266,7 @@ const Jl = ze([
   "y2",
   "z",
   "zoomandpan"
-]), Vl = ze([
+]), Gl = ze([
   "accent",
   "accentunder",
   "align",
@@ -6296,20 +6321,20 @@ const Jl = ze([
   "voffset",
   "width",
   "xmlns"
-]), Gi = ze([
+]), Ki = ze([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Bp = Ie(/{{[\w\W]*|^[\w\W]*}}/g), jp = Ie(/<%[\w\W]*|^[\w\W]*%>/g), zp = Ie(/\${[\w\W]*/g), $p = Ie(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Up = Ie(/^data-[\-\w.\u00B7-\uFFFF]+$/), Wp = Ie(/^aria-[\-\w]+$/), Kl = Ie(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Jp = Ie(/^(?:\w+script|data):/i), qp = Ie(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Hp = Ie(/^html$/i), Vp = Ie(/^[a-z][.\w]*(-[.\w]+)+$/i), xs = Ie(/<[/\w!]/g), Gl = Ie(/<[/\w]/g), Kp = Ie(/<\/no(script|embed|frames)/i), Yl = Ie(/\/>/i), Gp = Ie(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Yp = Ie(/^[\r\n\t ]+/), Se = {
+]), jp = Ie(/{{[\w\W]*|^[\w\W]*}}/g), zp = Ie(/<%[\w\W]*|^[\w\W]*%>/g), $p = Ie(/\${[\w\W]*/g), Up = Ie(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Wp = Ie(/^data-[\-\w.\u00B7-\uFFFF]+$/), Jp = Ie(/^aria-[\-\w]+$/), Kl = Ie(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), qp = Ie(/^(?:\w+script|data):/i), Hp = Ie(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Vp = Ie(/^html$/i), Gp = Ie(/^[a-z][.\w]*(-[.\w]+)+$/i), Rs = Ie(/<[/\w!]/g), Yl = Ie(/<[/\w]/g), Kp = Ie(/<\/no(script|embed|frames)/i), Xl = Ie(/\/>/i), Yp = Ie(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Xp = Ie(/^[\r\n\t ]+/), Se = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Xp = ze(ae({}, [
+}, Zp = ze(ae({}, [
   "style",
   "script",
   "xmp",
@@ -6318,9 +6343,9 @@ const Jl = ze([
   "noframes",
   "plaintext",
   "noscript"
-])), Zp = function() {
+])), Qp = function() {
   return typeof window > "u" ? null : window;
-}, Qp = function(t, n) {
+}, eg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let i = null;
   const r = "data-tt-policy-suffix";
@@ -6338,7 +6363,7 @@ const Jl = ze([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, Xl = function() {
+}, Zl = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6350,15 +6375,15 @@ const Jl = ze([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Kt = function(t, n, i, r) {
+}, Gt = function(t, n, i, r) {
   return Je(t, n) && Jn(t[n]) ? ae(r.base ? fi(r.base) : {}, t[n], r.transform) : i;
-}, Rs = function(t, n, i) {
+}, vs = function(t, n, i) {
   const r = Je(t, n) ? t[n] : void 0;
   return r && typeof r == "object" ? _r(r) : i;
 };
-function Ja() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Zp();
-  const t = (T) => Ja(T);
+function qa() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Qp();
+  const t = (T) => qa(T);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Se.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6366,52 +6391,52 @@ function Ja() {
     return g ? g(f) : f.nodeType;
   }, Q = function(f) {
     return v ? v(f) : f.nodeName;
-  }, ee = Mp(h, "namespaceURI"), re = function(f) {
+  }, ee = Np(h, "namespaceURI"), re = function(f) {
     return ee ? ee(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
     const T = n.createElement("template");
     T.content && T.content.ownerDocument && (n = T.content.ownerDocument);
   }
-  let K, se = "", Ce, Ee = !1, we = 0;
+  let G, se = "", Ce, Ee = !1, we = 0;
   const gt = function() {
     if (we > 0) throw Nt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, j = function(f) {
     gt(), we++;
     try {
-      return K.createHTML(f);
+      return G.createHTML(f);
     } finally {
       we--;
     }
-  }, G = function(f) {
-    return K && Or ? j(f) : f;
+  }, K = function(f) {
+    return G && Or ? j(f) : f;
   }, Y = function(f) {
     gt(), we++;
     try {
-      return K.createScriptURL(f);
+      return G.createScriptURL(f);
     } finally {
       we--;
     }
   }, oe = function() {
-    return Ee || (Ce = Qp(u, r), Ee = !0), Ce;
+    return Ee || (Ce = eg(u, r), Ee = !0), Ce;
   }, ke = n, fe = ke.implementation, mt = ke.createNodeIterator, _t = ke.createDocumentFragment, Xn = ke.getElementsByTagName, on = i.importNode;
-  let de = Xl();
-  t.isSupported = typeof ja == "function" && typeof I == "function" && fe && fe.createHTMLDocument !== void 0;
-  const Li = Bp, ln = jp, bo = zp, d = Up, b = Wp, A = Jp, N = qp, E = Vp;
+  let de = Zl();
+  t.isSupported = typeof za == "function" && typeof I == "function" && fe && fe.createHTMLDocument !== void 0;
+  const Li = jp, ln = zp, yo = $p, d = Wp, b = Jp, A = qp, N = Hp, E = Gp;
   let S = Kl, O = null;
   const L = ae({}, [
-    ...Jl,
-    ...ys,
+    ...ql,
     ...ws,
     ...ks,
-    ...ql
+    ...As,
+    ...Hl
   ]);
   let F = null;
   const C = ae({}, [
-    ...Hl,
-    ...As,
     ...Vl,
-    ...Gi
+    ...xs,
+    ...Gl,
+    ...Ki
   ]);
   let z = null, P = null, W = null;
   const q = Object.seal(Yt(null, {
@@ -6428,10 +6453,10 @@ function Ja() {
       value: null
     }
   }));
-  let ie = !0, le = !0, ce = !1, Ae = !0, pe = !1, Oe = !0, Le = !1, Ze = !1, cn = null, Pe = null, Ye = !1, Ft = !1, an = !1, Or = !1, yo = !0, wo = !1;
-  const ko = "user-content-";
+  let ie = !0, le = !0, ce = !1, Ae = !0, pe = !1, Oe = !0, Le = !1, Ze = !1, cn = null, Pe = null, Ye = !1, Ft = !1, an = !1, Or = !1, wo = !0, ko = !1;
+  const Ao = "user-content-";
   let Mr = !0, Nr = !1, un = null, Fn = !1, fn = null;
-  const Ao = ae({}, [
+  const xo = ae({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6459,8 +6484,8 @@ function Ja() {
     "video",
     "xmp"
   ]);
-  let xo = null;
-  const Ro = ae({}, [
+  let Ro = null;
+  const vo = ae({}, [
     "audio",
     "video",
     "img",
@@ -6468,8 +6493,8 @@ function Ja() {
     "image",
     "track"
   ]);
-  let vo = null;
-  const Eo = ae({}, [
+  let Eo = null;
+  const Co = ae({}, [
     "alt",
     "class",
     "for",
@@ -6485,12 +6510,12 @@ function Ja() {
     "style",
     "xmlns"
   ]), Pi = "http://www.w3.org/1998/Math/MathML", Bi = "http://www.w3.org/2000/svg", bt = "http://www.w3.org/1999/xhtml";
-  let In = bt, Lr = !1, Co = null;
-  const Au = ae({}, [
+  let In = bt, Lr = !1, Do = null;
+  const xu = ae({}, [
     Pi,
     Bi,
     bt
-  ], _s), xu = ze(ae({}, [
+  ], bs), Ru = ze(ae({}, [
     "mi",
     "mo",
     "mn",
@@ -6498,9 +6523,9 @@ function Ja() {
     "mtext"
   ]));
   let Pr = null;
-  const Ru = ze(ae({}, ["annotation-xml"]));
+  const vu = ze(ae({}, ["annotation-xml"]));
   let Br = null;
-  const vu = ze(Yt(null)), Eu = ae({}, [
+  const Eu = ze(Yt(null)), Cu = ae({}, [
     "title",
     "style",
     "font",
@@ -6508,50 +6533,50 @@ function Ja() {
     "script"
   ]);
   let Zn = null;
-  const Cu = ["application/xhtml+xml", "text/html"], Du = "text/html";
+  const Du = ["application/xhtml+xml", "text/html"], Su = "text/html";
   let De = null, ji = null;
-  const Su = n.createElement("form"), Do = function(f) {
+  const Tu = n.createElement("form"), So = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, jr = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = _r(f), Zn = Cu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Du : f.PARSER_MEDIA_TYPE, De = Zn === "application/xhtml+xml" ? _s : yn, O = Kt(f, "ALLOWED_TAGS", L, { transform: De }), F = Kt(f, "ALLOWED_ATTR", C, { transform: De }), Co = Kt(f, "ALLOWED_NAMESPACES", Au, { transform: _s }), vo = Kt(f, "ADD_URI_SAFE_ATTR", Eo, {
+    (!f || typeof f != "object") && (f = {}), f = _r(f), Zn = Du.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Su : f.PARSER_MEDIA_TYPE, De = Zn === "application/xhtml+xml" ? bs : yn, O = Gt(f, "ALLOWED_TAGS", L, { transform: De }), F = Gt(f, "ALLOWED_ATTR", C, { transform: De }), Do = Gt(f, "ALLOWED_NAMESPACES", xu, { transform: bs }), Eo = Gt(f, "ADD_URI_SAFE_ATTR", Co, {
       transform: De,
-      base: Eo
-    }), xo = Kt(f, "ADD_DATA_URI_TAGS", Ro, {
+      base: Co
+    }), Ro = Gt(f, "ADD_DATA_URI_TAGS", vo, {
       transform: De,
-      base: Ro
-    }), fn = Kt(f, "FORBID_CONTENTS", Ao, { transform: De }), P = Kt(f, "FORBID_TAGS", Yt(null), { transform: De }), W = Kt(f, "FORBID_ATTR", Yt(null), { transform: De }), Fn = Je(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? _r(f.USE_PROFILES) : f.USE_PROFILES : !1, ie = f.ALLOW_ARIA_ATTR !== !1, le = f.ALLOW_DATA_ATTR !== !1, ce = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ae = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, pe = f.SAFE_FOR_TEMPLATES || !1, Oe = f.SAFE_FOR_XML !== !1, Le = f.WHOLE_DOCUMENT || !1, Ft = f.RETURN_DOM || !1, an = f.RETURN_DOM_FRAGMENT || !1, Or = f.RETURN_TRUSTED_TYPE || !1, Ye = f.FORCE_BODY || !1, yo = f.SANITIZE_DOM !== !1, wo = f.SANITIZE_NAMED_PROPS || !1, Mr = f.KEEP_CONTENT !== !1, Nr = f.IN_PLACE || !1, S = Np(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Kl, In = typeof f.NAMESPACE == "string" ? f.NAMESPACE : bt, Pr = Rs(f, "MATHML_TEXT_INTEGRATION_POINTS", xu), Br = Rs(f, "HTML_INTEGRATION_POINTS", Ru);
-    const y = Rs(f, "CUSTOM_ELEMENT_HANDLING", vu);
-    if (z = Yt(null), Je(y, "tagNameCheck") && Do(y.tagNameCheck) && (z.tagNameCheck = y.tagNameCheck), Je(y, "attributeNameCheck") && Do(y.attributeNameCheck) && (z.attributeNameCheck = y.attributeNameCheck), Je(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (z.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Ie(z), pe && (le = !1), an && (Ft = !0), Fn && ((Je(f, "ALLOWED_TAGS") || Je(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), O = ae({}, ql), F = Yt(null), Fn.html === !0 && (ae(O, Jl), ae(F, Hl)), Fn.svg === !0 && (ae(O, ys), ae(F, As), ae(F, Gi)), Fn.svgFilters === !0 && (ae(O, ws), ae(F, As), ae(F, Gi)), Fn.mathMl === !0 && (ae(O, ks), ae(F, Vl), ae(F, Gi))), q.tagCheck = null, q.attributeCheck = null, Je(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? q.tagCheck = f.ADD_TAGS : Jn(f.ADD_TAGS) && (O === L && (O = fi(O)), ae(O, f.ADD_TAGS, De))), Je(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? q.attributeCheck = f.ADD_ATTR : Jn(f.ADD_ATTR) && (F === C && (F = fi(F)), ae(F, f.ADD_ATTR, De))), Je(f, "ADD_FORBID_CONTENTS") && Jn(f.ADD_FORBID_CONTENTS) && (fn === Ao && (fn = fi(fn)), ae(fn, f.ADD_FORBID_CONTENTS, De)), Mr && (O["#text"] = !0), Le && ae(O, [
+      base: vo
+    }), fn = Gt(f, "FORBID_CONTENTS", xo, { transform: De }), P = Gt(f, "FORBID_TAGS", Yt(null), { transform: De }), W = Gt(f, "FORBID_ATTR", Yt(null), { transform: De }), Fn = Je(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? _r(f.USE_PROFILES) : f.USE_PROFILES : !1, ie = f.ALLOW_ARIA_ATTR !== !1, le = f.ALLOW_DATA_ATTR !== !1, ce = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ae = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, pe = f.SAFE_FOR_TEMPLATES || !1, Oe = f.SAFE_FOR_XML !== !1, Le = f.WHOLE_DOCUMENT || !1, Ft = f.RETURN_DOM || !1, an = f.RETURN_DOM_FRAGMENT || !1, Or = f.RETURN_TRUSTED_TYPE || !1, Ye = f.FORCE_BODY || !1, wo = f.SANITIZE_DOM !== !1, ko = f.SANITIZE_NAMED_PROPS || !1, Mr = f.KEEP_CONTENT !== !1, Nr = f.IN_PLACE || !1, S = Lp(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Kl, In = typeof f.NAMESPACE == "string" ? f.NAMESPACE : bt, Pr = vs(f, "MATHML_TEXT_INTEGRATION_POINTS", Ru), Br = vs(f, "HTML_INTEGRATION_POINTS", vu);
+    const y = vs(f, "CUSTOM_ELEMENT_HANDLING", Eu);
+    if (z = Yt(null), Je(y, "tagNameCheck") && So(y.tagNameCheck) && (z.tagNameCheck = y.tagNameCheck), Je(y, "attributeNameCheck") && So(y.attributeNameCheck) && (z.attributeNameCheck = y.attributeNameCheck), Je(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (z.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Ie(z), pe && (le = !1), an && (Ft = !0), Fn && ((Je(f, "ALLOWED_TAGS") || Je(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), O = ae({}, Hl), F = Yt(null), Fn.html === !0 && (ae(O, ql), ae(F, Vl)), Fn.svg === !0 && (ae(O, ws), ae(F, xs), ae(F, Ki)), Fn.svgFilters === !0 && (ae(O, ks), ae(F, xs), ae(F, Ki)), Fn.mathMl === !0 && (ae(O, As), ae(F, Gl), ae(F, Ki))), q.tagCheck = null, q.attributeCheck = null, Je(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? q.tagCheck = f.ADD_TAGS : Jn(f.ADD_TAGS) && (O === L && (O = fi(O)), ae(O, f.ADD_TAGS, De))), Je(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? q.attributeCheck = f.ADD_ATTR : Jn(f.ADD_ATTR) && (F === C && (F = fi(F)), ae(F, f.ADD_ATTR, De))), Je(f, "ADD_FORBID_CONTENTS") && Jn(f.ADD_FORBID_CONTENTS) && (fn === xo && (fn = fi(fn)), ae(fn, f.ADD_FORBID_CONTENTS, De)), Mr && (O["#text"] = !0), Le && ae(O, [
       "html",
       "head",
       "body"
     ]), O.table && (O.tbody = !0, delete P.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Nt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Nt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const R = K;
-      K = f.TRUSTED_TYPES_POLICY;
+      const R = G;
+      G = f.TRUSTED_TYPES_POLICY;
       try {
         se = j("");
       } catch (M) {
-        throw K = R, M;
+        throw G = R, M;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, se = "") : (K === void 0 && (K = oe()), K && typeof se == "string" && (se = j("")));
+    } else f.TRUSTED_TYPES_POLICY === null ? (G = void 0, se = "") : (G === void 0 && (G = oe()), G && typeof se == "string" && (se = j("")));
     ji = ze(f);
-  }, So = ae({}, [
-    ...ys,
+  }, To = ae({}, [
     ...ws,
-    ...Lp
-  ]), To = ae({}, [...ks, ...Pp]), Tu = function(f, y, R) {
-    return y === bt ? f === "svg" : y === Pi ? f === "svg" && (R === "annotation-xml" || Pr[R]) : !!So[f];
-  }, Fu = function(f, y, R) {
-    return y === bt ? f === "math" : y === Bi ? f === "math" && Br[R] : !!To[f];
+    ...ks,
+    ...Pp
+  ]), Fo = ae({}, [...As, ...Bp]), Fu = function(f, y, R) {
+    return y === bt ? f === "svg" : y === Pi ? f === "svg" && (R === "annotation-xml" || Pr[R]) : !!To[f];
   }, Iu = function(f, y, R) {
-    return y === Bi && !Br[R] || y === Pi && !Pr[R] ? !1 : !To[f] && (Eu[f] || !So[f]);
-  }, Ou = function(f) {
+    return y === bt ? f === "math" : y === Bi ? f === "math" && Br[R] : !!Fo[f];
+  }, Ou = function(f, y, R) {
+    return y === Bi && !Br[R] || y === Pi && !Pr[R] ? !1 : !Fo[f] && (Cu[f] || !To[f]);
+  }, Mu = function(f) {
     const y = re(f), R = yn(Q(f)), M = I(f);
     let J = In, H = "template";
-    return M && U(M) === Se.element && (J = re(M), H = yn(Q(M))), Co[y] ? y === Bi ? Tu(R, J, H) : y === Pi ? Fu(R, J, H) : y === bt ? Iu(R, J, H) : Zn === "application/xhtml+xml" : !1;
+    return M && U(M) === Se.element && (J = re(M), H = yn(Q(M))), Do[y] ? y === Bi ? Fu(R, J, H) : y === Pi ? Iu(R, J, H) : y === bt ? Ou(R, J, H) : Zn === "application/xhtml+xml" : !1;
   }, Ht = function(f) {
     oi(t.removed, { element: f });
     try {
@@ -6559,7 +6584,7 @@ function Ja() {
     } catch {
       if (_(f), !I(f)) throw Nt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Fo = function(f, y, R) {
+  }, Io = function(f, y, R) {
     try {
       p(f, y);
     } catch {
@@ -6571,7 +6596,7 @@ function Ja() {
   }, zr = function(f) {
     Wr(f);
     const y = D(f);
-    y && Mt(vp(y), (R) => {
+    y && Mt(Ep(y), (R) => {
       try {
         _(R);
       } catch {
@@ -6586,7 +6611,7 @@ function Ja() {
     if (oi(t.removed, {
       attribute: R || null,
       from: y
-    }), R) Fo(y, R, f);
+    }), R) Io(y, R, f);
     else try {
       y.removeAttribute(f);
     } catch {
@@ -6605,7 +6630,7 @@ function Ja() {
     if (R)
       for (let M = R.length - 1; M >= 0; --M) {
         const J = R[M], H = J && J.name;
-        typeof H == "string" && !(y && F[De(H)]) && Fo(f, J, H);
+        typeof H == "string" && !(y && F[De(H)]) && Io(f, J, H);
       }
   }, Ur = function(f, y) {
     let R = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
@@ -6629,23 +6654,23 @@ function Ja() {
     return Ur(f, (R) => {
       y.push(R);
     }, !0), y;
-  }, Mu = function(f, y) {
-    const R = gs();
+  }, Nu = function(f, y) {
+    const R = ms();
     Mt(Jr(f), (M) => {
-      U(M) === Se.element && ms(R, M);
+      U(M) === Se.element && _s(R, M);
     }), Mt(y, (M) => {
       U(M) === Se.element && !li(R, M) && $r(M, !0);
     });
-  }, Io = function(f, y) {
+  }, Oo = function(f, y) {
     let R = !1;
     return Mt(t.removed, (M) => {
       M.element && (R = R || M.element === f, Wr(M.element));
-    }), Mu(f, y), R;
-  }, Nu = 8, Lu = function(f, y) {
+    }), Nu(f, y), R;
+  }, Lu = 8, Pu = function(f, y) {
     const R = un;
     let M = null;
-    const J = () => (M || (M = gs(), Mt(y, (H) => {
-      ms(M, H);
+    const J = () => (M || (M = ms(), Mt(y, (H) => {
+      _s(M, H);
     })), M);
     for (let H = 0; ; H++) {
       const te = Jr(f), Me = [f];
@@ -6653,24 +6678,24 @@ function Ja() {
       if (Mt(te, (ct) => {
         U(ct) === Se.documentFragment ? oi(Me, ct) : !It && !li(R, ct) && (It = li(J(), ct));
       }), !It) return;
-      if (H >= Nu) throw Nt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (H >= Lu) throw Nt("the tree kept changing during in-place sanitization; refusing to return it");
       Mt(Me, (ct, Qe) => {
-        Pu(ct, Qe > 0, f, J());
+        Bu(ct, Qe > 0, f, J());
       });
     }
-  }, Pu = function(f, y, R, M) {
+  }, Bu = function(f, y, R, M) {
     const J = zi(f);
     let H;
     for (; H = J.nextNode(); )
-      !li(M, H) || li(un, H) || (y && lt(de.uponSanitizeShadowNode, H, null), Kr(H, R));
-  }, Bu = function(f) {
-    un && ms(un, f);
-  }, Oo = function(f, y) {
-    return Oe ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+      !li(M, H) || li(un, H) || (y && lt(de.uponSanitizeShadowNode, H, null), Gr(H, R));
   }, ju = function(f) {
+    un && _s(un, f);
+  }, Mo = function(f, y) {
+    return Oe ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+  }, zu = function(f) {
     Oe && Ur(f, (y) => {
       const R = U(y);
-      if (R === Se.processingInstruction || R === Se.comment && Be(Gl, y.data)) {
+      if (R === Se.processingInstruction || R === Se.comment && Be(Yl, y.data)) {
         try {
           _(y);
         } catch {
@@ -6680,21 +6705,21 @@ function Ja() {
       if (R === Se.element) {
         const M = y, J = De(Q(y));
         try {
-          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Oo("for", J) && M.removeAttribute("for");
+          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Mo("for", J) && M.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Mo = function(f) {
+  }, No = function(f) {
     let y = null, R = null;
     if (Ye) f = "<remove></remove>" + f;
     else {
-      const H = Cp(f, Yp);
+      const H = Dp(f, Xp);
       R = H && H[0];
     }
     Zn === "application/xhtml+xml" && In === bt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const M = K ? j(f) : f;
+    const M = G ? j(f) : f;
     if (In === bt) try {
       y = new a().parseFromString(M, Zn);
     } catch {
@@ -6713,7 +6738,7 @@ function Ja() {
     const R = B ? B(f) : f.ownerDocument;
     return mt.call(R || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, qr = function(f) {
-    return f = Ki(f, Li, " "), f = Ki(f, ln, " "), f = Ki(f, bo, " "), f;
+    return f = Gi(f, Li, " "), f = Gi(f, ln, " "), f = Gi(f, yo, " "), f;
   }, Hr = function(f) {
     var y;
     Vr(f);
@@ -6730,7 +6755,7 @@ function Ja() {
   }, $i = function(f) {
     const y = v ? v(f) : null;
     return typeof y != "string" || De(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== m(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== g(f) || f.childNodes !== D(f);
-  }, No = function(f) {
+  }, Lo = function(f) {
     if (!g || typeof f != "object" || f === null) return null;
     try {
       const y = g(f);
@@ -6739,17 +6764,17 @@ function Ja() {
       return null;
     }
   }, Mn = function(f) {
-    return No(f) === Se.documentFragment;
+    return Lo(f) === Se.documentFragment;
   }, Qn = function(f) {
-    return No(f) !== null;
+    return Lo(f) !== null;
   };
   function lt(T, f, y) {
     T.length !== 0 && Mt(T, (R) => {
       R.call(t, f, y, ji);
     });
   }
-  const zu = function(f, y, R) {
-    return !!(Oe && R === Se.element && f.hasChildNodes() && !Qn(f.firstElementChild) && Be(xs, f.textContent) && Be(xs, f.innerHTML) || Oe && Xp[y] && R === Se.element && re(f) === bt && (Qn(f.firstElementChild) || typeof f.textContent == "string" && Be(xs, f.textContent)) || R === Se.processingInstruction || Oe && R === Se.comment && Be(Gl, f.data));
+  const $u = function(f, y, R) {
+    return !!(Oe && R === Se.element && f.hasChildNodes() && !Qn(f.firstElementChild) && Be(Rs, f.textContent) && Be(Rs, f.innerHTML) || Oe && Zp[y] && R === Se.element && re(f) === bt && (Qn(f.firstElementChild) || typeof f.textContent == "string" && Be(Rs, f.textContent)) || R === Se.processingInstruction || Oe && R === Se.comment && Be(Yl, f.data));
   }, Ui = function(f, y) {
     if (f instanceof RegExp) return Be(f, y);
     if (f instanceof Function) {
@@ -6757,8 +6782,8 @@ function Ja() {
       return !!f(y, ...M);
     }
     return !1;
-  }, $u = function(f, y, R) {
-    if (!P[y] && Bo(y) && Ui(z.tagNameCheck, y)) return !1;
+  }, Uu = function(f, y, R) {
+    if (!P[y] && jo(y) && Ui(z.tagNameCheck, y)) return !1;
     if (Mr && !fn[y] && !fn[yn(y)]) {
       const M = I(f), J = D(f);
       if (J && M) {
@@ -6770,41 +6795,41 @@ function Ja() {
       }
     }
     return Ht(f), !0;
-  }, Lo = function(f, y, R, M) {
+  }, Po = function(f, y, R, M) {
     return f.length === 0 ? y : y === R || y === M ? fi(y) : y;
   }, Nn = function(f, y) {
     return f === y || I(f) !== null ? !1 : (Nr && Wr(f), !0);
-  }, Uu = function(f, y) {
-    if (Bu(f), lt(de.beforeSanitizeElements, f, null), Nn(f, y)) return !0;
+  }, Wu = function(f, y) {
+    if (ju(f), lt(de.beforeSanitizeElements, f, null), Nn(f, y)) return !0;
     if ($i(f))
       return Ht(f), !0;
     const R = De(Q(f)), M = U(f);
-    if (O = Lo(de.uponSanitizeElement, O, L, cn), lt(de.uponSanitizeElement, f, {
+    if (O = Po(de.uponSanitizeElement, O, L, cn), lt(de.uponSanitizeElement, f, {
       tagName: R,
       allowedTags: O
     }), Nn(f, y)) return !0;
-    if (zu(f, R, M))
+    if ($u(f, R, M))
       return Ht(f), !0;
     if (P[R] || !(q.tagCheck instanceof Function && q.tagCheck(R)) && !O[R]) {
-      const J = $u(f, R, y);
+      const J = Uu(f, R, y);
       return J === !1 && (lt(de.afterSanitizeElements, f, null), Nn(f, y)) ? !0 : J;
     }
-    if (M === Se.element && !Ou(f) || (R === "noscript" || R === "noembed" || R === "noframes") && Be(Kp, f.innerHTML))
+    if (M === Se.element && !Mu(f) || (R === "noscript" || R === "noembed" || R === "noframes") && Be(Kp, f.innerHTML))
       return Ht(f), !0;
     if (pe && M === Se.text) {
       const J = f.textContent, H = qr(J);
       J !== H && (oi(t.removed, { element: f.cloneNode() }), f.textContent = H);
     }
     return lt(de.afterSanitizeElements, f, null), Nn(f, y);
-  }, Po = function(f, y, R) {
-    if (W[y] || Oo(y, f) || yo && (y === "id" || y === "name") && (R in n || R in Su)) return !1;
+  }, Bo = function(f, y, R) {
+    if (W[y] || Mo(y, f) || wo && (y === "id" || y === "name") && (R in n || R in Tu)) return !1;
     const M = F[y] || q.attributeCheck instanceof Function && q.attributeCheck(y, f);
     if (le && Be(d, y) || ie && Be(b, y)) return !0;
-    if (!M) return Bo(f) && Ui(z.tagNameCheck, f) && Ui(z.attributeNameCheck, y, f) || y === "is" && z.allowCustomizedBuiltInElements && Ui(z.tagNameCheck, R);
-    if (vo[y]) return !0;
-    const J = Ki(R, N, "");
-    return Be(S, J) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && bs(R, "data:") === 0 && xo[f] || ce && !Be(A, J) ? !0 : !R;
-  }, Wu = ae({}, [
+    if (!M) return jo(f) && Ui(z.tagNameCheck, f) && Ui(z.attributeNameCheck, y, f) || y === "is" && z.allowCustomizedBuiltInElements && Ui(z.tagNameCheck, R);
+    if (Eo[y]) return !0;
+    const J = Gi(R, N, "");
+    return Be(S, J) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && ys(R, "data:") === 0 && Ro[f] || ce && !Be(A, J) ? !0 : !R;
+  }, Ju = ae({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -6813,29 +6838,29 @@ function Ja() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), Bo = function(f) {
-    return !Wu[yn(f)] && Be(E, f);
-  }, Ju = function(f, y, R, M) {
-    if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !R) switch (u.getAttributeType(f, y)) {
+  ]), jo = function(f) {
+    return !Ju[yn(f)] && Be(E, f);
+  }, qu = function(f, y, R, M) {
+    if (G && typeof u == "object" && typeof u.getAttributeType == "function" && !R) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return j(M);
       case "TrustedScriptURL":
         return Y(M);
     }
     return M;
-  }, qu = function(f, y, R, M) {
+  }, Hu = function(f, y, R, M) {
     try {
       return R ? f.setAttributeNS(R, y, M) : f.setAttribute(y, M), $i(f) ? (Ht(f), !1) : !0;
     } catch {
       return On(y, f), !1;
     }
-  }, jo = function(f, y) {
-    return Oe && Be(Gp, y) ? !0 : yn(f) === "attributename" && bs(y, "href") !== -1;
-  }, Hu = function(f, y) {
+  }, zo = function(f, y) {
+    return Oe && Be(Yp, y) ? !0 : yn(f) === "attributename" && ys(y, "href") !== -1;
+  }, Vu = function(f, y) {
     if (lt(de.beforeSanitizeAttributes, f, null), Nn(f, y)) return;
     const R = f.attributes;
     if (!R || $i(f)) return;
-    F = Lo(de.uponSanitizeAttribute, F, C, Pe);
+    F = Po(de.uponSanitizeAttribute, F, C, Pe);
     const M = {
       attrName: "",
       attrValue: "",
@@ -6847,8 +6872,8 @@ function Ja() {
     const H = De(Q(f));
     for (; J--; ) {
       const te = R[J], Me = te.name, It = te.namespaceURI, ct = te.value, Qe = De(Me), yt = ct;
-      let $e = Me === "value" ? yt : Dp(yt), zo = !1;
-      if (M.attrName = Qe, M.attrValue = $e, M.keepAttr = !0, M.forceKeepAttr = void 0, lt(de.uponSanitizeAttribute, f, M), $e = M.attrValue, wo && (Qe === "id" || Qe === "name") && bs($e, ko) !== 0 && (On(Me, f, te), $e = ko + $e, zo = !0), jo(Me, $e)) {
+      let $e = Me === "value" ? yt : Sp(yt), $o = !1;
+      if (M.attrName = Qe, M.attrValue = $e, M.keepAttr = !0, M.forceKeepAttr = void 0, lt(de.uponSanitizeAttribute, f, M), $e = M.attrValue, ko && (Qe === "id" || Qe === "name") && ys($e, Ao) !== 0 && (On(Me, f, te), $e = Ao + $e, $o = !0), zo(Me, $e)) {
         On(Me, f, te);
         continue;
       }
@@ -6857,27 +6882,27 @@ function Ja() {
           On(Me, f, te);
           continue;
         }
-        if (!Ae && Be(Yl, $e)) {
+        if (!Ae && Be(Xl, $e)) {
           On(Me, f, te);
           continue;
         }
-        if (pe && ($e = qr($e)), !Po(H, Qe, $e)) {
+        if (pe && ($e = qr($e)), !Bo(H, Qe, $e)) {
           On(Me, f, te);
           continue;
         }
-        $e = Ju(H, Qe, It, $e), $e !== yt && qu(f, Me, It, $e) && zo && $l(t.removed);
+        $e = qu(H, Qe, It, $e), $e !== yt && Hu(f, Me, It, $e) && $o && Ul(t.removed);
       }
     }
     lt(de.afterSanitizeAttributes, f, null), Nn(f, y);
-  }, Kr = function(f, y) {
-    Uu(f, y), Hu(f, y), Mn(f.content) && Gr(f.content);
-  }, Gr = function(f) {
+  }, Gr = function(f, y) {
+    Wu(f, y), Vu(f, y), Mn(f.content) && Kr(f.content);
+  }, Kr = function(f) {
     let y = null;
     const R = zi(f);
     for (lt(de.beforeSanitizeShadowDOM, f, null); y = R.nextNode(); )
-      if (lt(de.uponSanitizeShadowNode, y, null), Kr(y, f), U(y) === Se.element) {
+      if (lt(de.uponSanitizeShadowNode, y, null), Gr(y, f), U(y) === Se.element) {
         const M = k(y);
-        Mn(M) && (Yr(M), Gr(M));
+        Mn(M) && (Yr(M), Kr(M));
       }
     pe && Vr(f), lt(de.afterSanitizeShadowDOM, f, null);
   }, Yr = function(f) {
@@ -6888,7 +6913,7 @@ function Ja() {
     for (; y.length > 0; ) {
       const R = y.pop();
       if (R.shadow) {
-        Gr(R.shadow);
+        Kr(R.shadow);
         continue;
       }
       const M = R.node, J = U(M) === Se.element, H = D(M);
@@ -6920,7 +6945,7 @@ function Ja() {
   };
   return t.sanitize = function(T) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, R = null, M = null, J = null;
-    if (Lr = !T, Lr && (T = "<!-->"), typeof T != "string" && !Qn(T) && (T = Op(T), typeof T != "string"))
+    if (Lr = !T, Lr && (T = "<!-->"), typeof T != "string" && !Qn(T) && (T = Mp(T), typeof T != "string"))
       throw Nt("dirty is not a string, aborting");
     if (!t.isSupported) return T;
     Ze ? (O = cn, F = Pe) : jr(f), t.removed = [];
@@ -6928,7 +6953,7 @@ function Ja() {
     let te = [];
     const Me = un;
     if (H) {
-      ju(T);
+      zu(T);
       const yt = Q(T);
       if (typeof yt == "string") {
         const $e = De(yt);
@@ -6937,27 +6962,27 @@ function Ja() {
       }
       if ($i(T))
         throw zr(T), Nt("root node is clobbered and cannot be sanitized in-place");
-      te = Jr(T), un = gs();
+      te = Jr(T), un = ms();
     } else if (Qn(T))
-      y = Mo("<!---->"), R = y.ownerDocument.importNode(T, !0), R.nodeType === Se.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? y = R : y.appendChild(R), Yr(y);
+      y = No("<!---->"), R = y.ownerDocument.importNode(T, !0), R.nodeType === Se.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? y = R : y.appendChild(R), Yr(y);
     else {
-      if (!Ft && !pe && !Le && T.indexOf("<") === -1) return G(T);
-      if (y = Mo(T), !y) return Ft ? null : Or ? se : "";
+      if (!Ft && !pe && !Le && T.indexOf("<") === -1) return K(T);
+      if (y = No(T), !y) return Ft ? null : Or ? se : "";
     }
     y && Ye && Ht(y.firstChild);
     const It = H ? T : y;
     try {
       H && Yr(T);
       const yt = zi(It);
-      for (; M = yt.nextNode(); ) Kr(M, It);
-      H && Lu(T, te);
+      for (; M = yt.nextNode(); ) Gr(M, It);
+      H && Pu(T, te);
     } catch (yt) {
-      throw H && (zr(T), Io(T, te)), yt;
+      throw H && (zr(T), Oo(T, te)), yt;
     } finally {
       un = Me;
     }
     if (H) {
-      if (Io(T, te)) throw Nt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      if (Oo(T, te)) throw Nt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return pe && Hr(T), T;
     }
     if (Ft) {
@@ -6968,40 +6993,40 @@ function Ja() {
     }
     const ct = () => Le ? y.outerHTML : y.innerHTML;
     let Qe = ct();
-    return pe && Be($p, Qe) && (Vr(y), Qe = ct()), Le && O["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Be(Hp, y.ownerDocument.doctype.name) && (Qe = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + Qe), G(Qe);
+    return pe && Be(Up, Qe) && (Vr(y), Qe = ct()), Le && O["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Be(Vp, y.ownerDocument.doctype.name) && (Qe = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + Qe), K(Qe);
   }, t.setConfig = function() {
     let T = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
     jr(T), Ze = !0, cn = O, Pe = F;
   }, t.clearConfig = function() {
-    ji = null, Ze = !1, cn = null, Pe = null, K = Ce, se = "";
+    ji = null, Ze = !1, cn = null, Pe = null, G = Ce, se = "";
   }, t.isValidAttribute = function(T, f, y) {
     ji || jr({});
     const R = De(T), M = De(f);
-    return typeof y == "string" && (jo(f, y) || !Ae && Be(Yl, y)) ? !1 : Po(R, M, y);
+    return typeof y == "string" && (zo(f, y) || !Ae && Be(Xl, y)) ? !1 : Bo(R, M, y);
   }, t.addHook = function(T, f) {
     typeof f == "function" && Je(de, T) && oi(de[T], f);
   }, t.removeHook = function(T, f) {
     if (Je(de, T)) {
       if (f !== void 0) {
-        const y = Rp(de[T], f);
-        return y === -1 ? void 0 : Ep(de[T], y, 1)[0];
+        const y = vp(de[T], f);
+        return y === -1 ? void 0 : Cp(de[T], y, 1)[0];
       }
-      return $l(de[T]);
+      return Ul(de[T]);
     }
   }, t.removeHooks = function(T) {
     Je(de, T) && (de[T] = []);
   }, t.removeAllHooks = function() {
-    de = Xl();
+    de = Zl();
   }, t;
 }
-var eg = Ja();
-const Zl = {};
-function tg(e) {
-  let t = Zl[e];
+var tg = qa();
+const Ql = {};
+function ng(e) {
+  let t = Ql[e];
   if (t)
     return t;
-  t = Zl[e] = [];
+  t = Ql[e] = [];
   for (let n = 0; n < 128; n++) {
     const i = String.fromCharCode(n);
     t.push(i);
@@ -7012,9 +7037,9 @@ function tg(e) {
   }
   return t;
 }
-function Gn(e, t) {
-  typeof t != "string" && (t = Gn.defaultChars);
-  const n = tg(t);
+function Kn(e, t) {
+  typeof t != "string" && (t = Kn.defaultChars);
+  const n = ng(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(i) {
     let r = "";
     for (let s = 0, o = i.length; s < o; s += 3) {
@@ -7052,14 +7077,14 @@ function Gn(e, t) {
     return r;
   });
 }
-Gn.defaultChars = ";/?:@&=+$,#";
-Gn.componentChars = "";
-const Ql = {};
-function ng(e) {
-  let t = Ql[e];
+Kn.defaultChars = ";/?:@&=+$,#";
+Kn.componentChars = "";
+const ec = {};
+function ig(e) {
+  let t = ec[e];
   if (t)
     return t;
-  t = Ql[e] = [];
+  t = ec[e] = [];
   for (let n = 0; n < 128; n++) {
     const i = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(i) ? t.push(i) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7070,7 +7095,7 @@ function ng(e) {
 }
 function $t(e, t, n) {
   typeof t != "string" && (n = t, t = $t.defaultChars), typeof n > "u" && (n = !0);
-  const i = ng(t);
+  const i = ig(t);
   let r = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7099,18 +7124,18 @@ function $t(e, t, n) {
 }
 $t.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 $t.componentChars = "-_.!~*'()";
-function Vs(e) {
+function Gs(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
 function br() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const ig = /^([a-z0-9.+-]+:)/i, rg = /:[0-9]*$/, sg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, og = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], lg = ["{", "}", "|", "\\", "^", "`"].concat(og), cg = ["'"].concat(lg), ec = ["%", "/", "?", ";", "#"].concat(cg), tc = ["/", "?", "#"], ag = 255, nc = /^[+a-z0-9A-Z_-]{0,63}$/, ug = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, ic = {
+const rg = /^([a-z0-9.+-]+:)/i, sg = /:[0-9]*$/, og = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, lg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], cg = ["{", "}", "|", "\\", "^", "`"].concat(lg), ag = ["'"].concat(cg), tc = ["%", "/", "?", ";", "#"].concat(ag), nc = ["/", "?", "#"], ug = 255, ic = /^[+a-z0-9A-Z_-]{0,63}$/, fg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, rc = {
   javascript: !0,
   "javascript:": !0
-}, rc = {
+}, sc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7130,19 +7155,19 @@ function Ks(e, t) {
 br.prototype.parse = function(e, t) {
   let n, i, r, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = sg.exec(s);
+    const a = og.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = ig.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = s.substr(0, 2) === "//", r && !(o && ic[o]) && (s = s.substr(2), this.slashes = !0)), !ic[o] && (r || o && !rc[o])) {
+  let o = rg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = s.substr(0, 2) === "//", r && !(o && rc[o]) && (s = s.substr(2), this.slashes = !0)), !rc[o] && (r || o && !sc[o])) {
     let a = -1;
-    for (let p = 0; p < tc.length; p++)
-      i = s.indexOf(tc[p]), i !== -1 && (a === -1 || i < a) && (a = i);
+    for (let p = 0; p < nc.length; p++)
+      i = s.indexOf(nc[p]), i !== -1 && (a === -1 || i < a) && (a = i);
     let u, h;
     a === -1 ? h = s.lastIndexOf("@") : h = s.lastIndexOf("@", a), h !== -1 && (u = s.slice(0, h), s = s.slice(h + 1), this.auth = u), a = -1;
-    for (let p = 0; p < ec.length; p++)
-      i = s.indexOf(ec[p]), i !== -1 && (a === -1 || i < a) && (a = i);
+    for (let p = 0; p < tc.length; p++)
+      i = s.indexOf(tc[p]), i !== -1 && (a === -1 || i < a) && (a = i);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const w = s.slice(0, a);
     s = s.slice(a), this.parseHost(w), this.hostname = this.hostname || "";
@@ -7151,44 +7176,44 @@ br.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let x = 0, D = p.length; x < D; x++) {
         const I = p[x];
-        if (I && !I.match(nc)) {
+        if (I && !I.match(ic)) {
           let k = "";
           for (let m = 0, g = I.length; m < g; m++)
             I.charCodeAt(m) > 127 ? k += "x" : k += I[m];
-          if (!k.match(nc)) {
-            const m = p.slice(0, x), g = p.slice(x + 1), v = I.match(ug);
+          if (!k.match(ic)) {
+            const m = p.slice(0, x), g = p.slice(x + 1), v = I.match(fg);
             v && (m.push(v[1]), g.unshift(v[2])), g.length && (s = g.join(".") + s), this.hostname = m.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > ag && (this.hostname = ""), _ && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > ug && (this.hostname = ""), _ && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), rc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), sc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 br.prototype.parseHost = function(e) {
-  let t = rg.exec(e);
+  let t = sg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const fg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const hg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: Gn,
+  decode: Kn,
   encode: $t,
-  format: Vs,
+  format: Gs,
   parse: Ks
-}, Symbol.toStringTag, { value: "Module" })), qa = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Ha = /[\0-\x1F\x7F-\x9F]/, hg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, ho = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Va = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ka = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, dg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), Ha = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Va = /[\0-\x1F\x7F-\x9F]/, dg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, po = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Ga = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ka = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, pg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: qa,
-  Cc: Ha,
-  Cf: hg,
-  P: ho,
-  S: Va,
+  Any: Ha,
+  Cc: Va,
+  Cf: dg,
+  P: po,
+  S: Ga,
   Z: Ka
-}, Symbol.toStringTag, { value: "Module" })), pg = [
+}, Symbol.toStringTag, { value: "Module" })), gg = [
   8364,
   0,
   8218,
@@ -7222,14 +7247,14 @@ const fg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function gg(e) {
+function mg(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function mg(e) {
-  return gg(e) ? 65533 : e >= 128 && e <= 159 && pg[e - 128] || e;
-}
 function _g(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(mg(e));
+  return mg(e) ? 65533 : e >= 128 && e <= 159 && gg[e - 128] || e;
+}
+function bg(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(_g(e));
 }
 const at = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7238,7 +7263,7 @@ const at = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function bg(e, t, n, i, r, s) {
+function yg(e, t, n, i, r, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7248,20 +7273,20 @@ function bg(e, t, n, i, r, s) {
   _.fill(-1, i, s), _.fill(-1, s + h, w);
   const p = new Int32Array(w), x = new Int32Array(w);
   function D(ee, re) {
-    let K = 0, se = re;
+    let G = 0, se = re;
     const Ce = re + ee;
     for (; se < Ce; ) {
       const Ee = at[e.charCodeAt(a++)];
       if (Ee < 89)
-        K += Ee, _[se++] = K;
+        G += Ee, _[se++] = G;
       else if (Ee === 89) {
         let we = at[e.charCodeAt(a++)] + 2;
         for (; we--; )
-          _[se++] = ++K;
+          _[se++] = ++G;
       } else {
         const we = at[e.charCodeAt(a++)];
-        K += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (we < 90 ? we * 91 + at[e.charCodeAt(a++)] : at[e.charCodeAt(a++)] * 8281 + at[e.charCodeAt(a++)] * 91 + at[e.charCodeAt(a++)]), _[se++] = K;
+        G += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
+        (we < 90 ? we * 91 + at[e.charCodeAt(a++)] : at[e.charCodeAt(a++)] * 8281 + at[e.charCodeAt(a++)] * 91 + at[e.charCodeAt(a++)]), _[se++] = G;
       }
     }
   }
@@ -7269,8 +7294,8 @@ function bg(e, t, n, i, r, s) {
   const I = new Int32Array(r * 2);
   let k = 0, m = 0;
   function g(ee, re) {
-    for (let K = 0; K < ee; K++) {
-      const se = re + K, Ce = u(), Ee = u();
+    for (let G = 0; G < ee; G++) {
+      const se = re + G, Ce = u(), Ee = u();
       I[m * 2] = Ce, I[m * 2 + 1] = Ee, m += 1, p[se] = k;
       const we = (_[Ce] < 0 ? x[Ce] : 1) + (_[Ee] < 0 ? x[Ee] : 1);
       x[se] = we, k += we;
@@ -7281,10 +7306,10 @@ function bg(e, t, n, i, r, s) {
   let B = 0;
   for (let ee = 0; ee < m; ee++)
     for (let re = 0; re < 2; re++) {
-      const K = I[ee * 2 + re], se = _[K];
+      const G = I[ee * 2 + re], se = _[G];
       if (se < 0) {
-        let Ce = p[K];
-        const Ee = Ce + x[K];
+        let Ce = p[G];
+        const Ee = Ce + x[G];
         for (; Ce < Ee; )
           v[B++] = v[Ce++];
       } else
@@ -7297,16 +7322,16 @@ function bg(e, t, n, i, r, s) {
     ee >= s && (ee = ee * 91 - c + at[e.charCodeAt(a++)]);
     const re = _[ee];
     if (re < 0) {
-      let K = p[ee];
-      const se = K + x[ee];
-      for (; K < se; )
-        U[Q++] = v[K++];
+      let G = p[ee];
+      const se = G + x[ee];
+      for (; G < se; )
+        U[Q++] = v[G++];
     } else
       U[Q++] = re;
   }
   return U;
 }
-const yg = /* @__PURE__ */ bg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const wg = /* @__PURE__ */ yg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var je;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7315,30 +7340,30 @@ var Xe;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(Xe || (Xe = {}));
-const yr = 32, Ga = 21, wg = 2097151, Gs = 2047;
-let Ya = 0;
-function kg(e) {
-  const t = e >>> Ga;
-  return t === Gs ? Ya : t;
-}
+const yr = 32, Ya = 21, kg = 2097151, Ys = 2047;
+let Xa = 0;
 function Ag(e) {
-  return e - Xe.ZERO >>> 0 <= 9;
+  const t = e >>> Ya;
+  return t === Ys ? Xa : t;
 }
 function xg(e) {
-  return (e | yr) - Xe.LOWER_A >>> 0 <= 5;
+  return e - Xe.ZERO >>> 0 <= 9;
 }
 function Rg(e) {
+  return (e | yr) - Xe.LOWER_A >>> 0 <= 5;
+}
+function vg(e) {
   return (e | yr) - Xe.LOWER_A >>> 0 <= 25;
 }
-var sc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(sc || (sc = {}));
 var oc;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(oc || (oc = {}));
-function vg(e, t, n, i) {
+var lc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(lc || (lc = {}));
+function Eg(e, t, n, i) {
   const r = (t & je.BRANCH_LENGTH) >> 7, s = t & je.JUMP_TABLE;
   if (s) {
     if (r === 0)
@@ -7363,17 +7388,17 @@ function vg(e, t, n, i) {
   }
   return -1;
 }
-function lc(e, t, n) {
+function cc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & je.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Eg(e, t, n) {
+function Cg(e, t, n) {
   let i = t + 1, r = 0, s = i;
   if (i < n && (e.charCodeAt(i) | yr) === Xe.LOWER_X)
     for (i += 1, s = i; i < n; ) {
       const l = e.charCodeAt(i);
-      if (Ag(l))
+      if (xg(l))
         r = r * 16 + (l - Xe.ZERO);
-      else if (xg(l))
+      else if (Rg(l))
         r = r * 16 + ((l | yr) - Xe.LOWER_A + 10);
       else
         break;
@@ -7390,10 +7415,10 @@ function Eg(e, t, n) {
     return 0;
   i < n && e.charCodeAt(i) === Xe.SEMI && (i += 1), r > 1114111 && (r = 1114112);
   let o = i - t;
-  return o >= Gs && (Ya = o, o = Gs), o << Ga | r;
+  return o >= Ys && (Xa = o, o = Ys), o << Ya | r;
 }
-function Cg(e, t, n) {
-  const i = yg;
+function Dg(e, t, n) {
+  const i = wg;
   let r = e.indexOf("&");
   if (r < 0)
     return e;
@@ -7404,9 +7429,9 @@ function Cg(e, t, n) {
     const h = r + 1, w = e.charCodeAt(h);
     let _, p;
     if (w === Xe.NUM) {
-      const x = Eg(e, h, s);
-      _ = kg(x), _ > 0 && e.charCodeAt(h + _ - 1) !== Xe.SEMI && (_ = 0), p = _ === 0 ? "" : _g(x & wg);
-    } else if (Rg(w)) {
+      const x = Cg(e, h, s);
+      _ = Ag(x), _ > 0 && e.charCodeAt(h + _ - 1) !== Xe.SEMI && (_ = 0), p = _ === 0 ? "" : bg(x & kg);
+    } else if (vg(w)) {
       _ = 0, p = "";
       const x = w - a;
       let D;
@@ -7431,10 +7456,10 @@ function Cg(e, t, n) {
             const re = e.charCodeAt(g) - Q;
             if (re >>> 0 >= ee)
               break e;
-            const K = i[D + 1 + re];
-            if (K === 0)
+            const G = i[D + 1 + re];
+            if (G === 0)
               break e;
-            D = D + ee + K & 65535;
+            D = D + ee + G & 65535;
           }
           if (m = i[D], g += 1, g >= s)
             break e;
@@ -7445,14 +7470,14 @@ function Cg(e, t, n) {
             break;
           g += 1;
           const ee = Q - 1;
-          let re = D + 1, K = 0;
-          for (; K + 1 < ee; K += 2) {
+          let re = D + 1, G = 0;
+          for (; G + 1 < ee; G += 2) {
             const se = i[re];
             if (e.charCodeAt(g) !== (se & 255) || (g += 1, e.charCodeAt(g) !== (se >> 8 & 255)))
               break e;
             g += 1, re += 1;
           }
-          if (K < ee) {
+          if (G < ee) {
             if (e.charCodeAt(g) !== (i[re] & 255))
               break;
             g += 1;
@@ -7463,32 +7488,32 @@ function Cg(e, t, n) {
         const v = m >>> 14, B = e.charCodeAt(g);
         if (v !== 0) {
           if (B === Xe.SEMI) {
-            _ = g - h + 1, p = v === 1 ? String.fromCharCode(m & je.VALUE_MASK) : lc(i, D, v);
+            _ = g - h + 1, p = v === 1 ? String.fromCharCode(m & je.VALUE_MASK) : cc(i, D, v);
             break;
           }
           if (v === 1)
             break;
         }
-        const U = vg(i, m, D + (v || 1), B);
+        const U = Eg(i, m, D + (v || 1), B);
         if (U < 0)
           break;
         D = U, m = i[D], g += 1;
       }
-      p === "" && _ > 0 && (p = lc(i, I, k));
+      p === "" && _ > 0 && (p = cc(i, I, k));
     } else
       _ = 0, p = "";
     _ === 0 || n ? r = h : (o < r && (l += e.slice(o, r)), l += p, r = o = h + _), e.charCodeAt(r) !== Xe.AMP && (r = e.indexOf("&", r));
   } while (r >= 0);
   return l + e.slice(o);
 }
-function Xa(e) {
-  return Cg(e, !0, !1);
+function Za(e) {
+  return Dg(e, !0, !1);
 }
-var Dg = class {
-  src_Any = qa.source;
-  src_Cc = Ha.source;
+var Sg = class {
+  src_Any = Ha.source;
+  src_Cc = Va.source;
   src_Z = Ka.source;
-  src_P = ho.source;
+  src_P = po.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -7615,7 +7640,7 @@ var Dg = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, vs = {
+}, Es = {
   validate: (e, t, n) => {
     const i = n.re.get_http_validator();
     i.lastIndex = t;
@@ -7623,10 +7648,10 @@ var Dg = class {
     return r ? r[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Sg = {
-  "http:": vs,
-  "https:": vs,
-  "ftp:": vs,
+}, Tg = {
+  "http:": Es,
+  "https:": Es,
+  "ftp:": Es,
   "//": {
     validate: function(e, t, n) {
       const i = n.re.get_relative_proto_validator();
@@ -7645,23 +7670,23 @@ var Dg = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Tg = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Fg = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Ig() {
-  const e = Fg.split("|");
-  return Tg.split("|").forEach((t) => {
+}, Fg = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Ig = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Og() {
+  const e = Ig.split("|");
+  return Fg.split("|").forEach((t) => {
     const n = t.indexOf(":"), i = t.slice(0, n);
     for (const r of t.slice(n + 1)) e.push(i + r);
   }), e;
 }
-var Og = {
+var Mg = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Ig(),
+  tlds: Og(),
   urlAuth: !1,
   maxLength: 1e4
-}, cc = class {
+}, ac = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -7678,7 +7703,7 @@ var Og = {
     const r = e.slice(n, i);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = i, this.raw = r, this.text = r, this.url = r;
   }
-}, Mg = class {
+}, Ng = class {
   __opts__;
   __schemas__;
   re;
@@ -7713,9 +7738,9 @@ var Og = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Og,
+      ...Mg,
       ...n
-    }, this.__schemas__ = { ...Sg }, this.re = t || new Dg(), this.re.set({
+    }, this.__schemas__ = { ...Tg }, this.re = t || new Sg(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -7875,7 +7900,7 @@ var Og = {
       let D = x;
       if ((!D || l && (l.index < D.index || l.index === D.index && l.lastIndex > D.lastIndex)) && (D = l), (!D || o && (o.index < D.index || o.index === D.index && o.lastIndex > D.lastIndex)) && (D = o), !D) break;
       D === l ? l = void 0 : D === o && (o = void 0);
-      const I = new cc(e, D.schema, D.index, D.lastIndex);
+      const I = new ac(e, D.schema, D.index, D.lastIndex);
       I.schema ? this.__schemas__[I.schema].normalize(I, this) : this.normalize(I), t.push(I), w = D.lastIndex;
     }
     return t.length ? t : null;
@@ -7892,7 +7917,7 @@ var Og = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const i = new cc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const i = new ac(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[i.schema].normalize(i, this), i;
   }
   /**
@@ -7924,29 +7949,29 @@ var Og = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const qn = 2147483647, vt = 36, po = 1, vi = 26, Ng = 38, Lg = 700, Za = 72, Qa = 128, eu = "-", Pg = /^xn--/, Bg = /[^\0-\x7F]/, jg = /[\x2E\u3002\uFF0E\uFF61]/g, zg = {
+const qn = 2147483647, vt = 36, go = 1, vi = 26, Lg = 38, Pg = 700, Qa = 72, eu = 128, tu = "-", Bg = /^xn--/, jg = /[^\0-\x7F]/, zg = /[\x2E\u3002\uFF0E\uFF61]/g, $g = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Es = vt - po, Et = Math.floor, Cs = String.fromCharCode;
+}, Cs = vt - go, Et = Math.floor, Ds = String.fromCharCode;
 function Xt(e) {
-  throw new RangeError(zg[e]);
+  throw new RangeError($g[e]);
 }
-function $g(e, t) {
+function Ug(e, t) {
   const n = [];
   let i = e.length;
   for (; i--; )
     n[i] = t(e[i]);
   return n;
 }
-function tu(e, t) {
+function nu(e, t) {
   const n = e.split("@");
   let i = "";
-  n.length > 1 && (i = n[0] + "@", e = n[1]), e = e.replace(jg, ".");
-  const r = e.split("."), s = $g(r, t).join(".");
+  n.length > 1 && (i = n[0] + "@", e = n[1]), e = e.replace(zg, ".");
+  const r = e.split("."), s = Ug(r, t).join(".");
   return i + s;
 }
-function nu(e) {
+function iu(e) {
   const t = [];
   let n = 0;
   const i = e.length;
@@ -7960,18 +7985,18 @@ function nu(e) {
   }
   return t;
 }
-const Ug = (e) => String.fromCodePoint(...e), Wg = function(e) {
+const Wg = (e) => String.fromCodePoint(...e), Jg = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : vt;
-}, ac = function(e, t) {
+}, uc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, iu = function(e, t, n) {
+}, ru = function(e, t, n) {
   let i = 0;
-  for (e = n ? Et(e / Lg) : e >> 1, e += Et(e / t); e > Es * vi >> 1; i += vt)
-    e = Et(e / Es);
-  return Et(i + (Es + 1) * e / (e + Ng));
-}, ru = function(e) {
+  for (e = n ? Et(e / Pg) : e >> 1, e += Et(e / t); e > Cs * vi >> 1; i += vt)
+    e = Et(e / Cs);
+  return Et(i + (Cs + 1) * e / (e + Lg));
+}, su = function(e) {
   const t = [], n = e.length;
-  let i = 0, r = Qa, s = Za, o = e.lastIndexOf(eu);
+  let i = 0, r = eu, s = Qa, o = e.lastIndexOf(tu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && Xt("not-basic"), t.push(e.charCodeAt(l));
@@ -7979,28 +8004,28 @@ const Ug = (e) => String.fromCodePoint(...e), Wg = function(e) {
     const c = i;
     for (let u = 1, h = vt; ; h += vt) {
       l >= n && Xt("invalid-input");
-      const w = Wg(e.charCodeAt(l++));
+      const w = Jg(e.charCodeAt(l++));
       w >= vt && Xt("invalid-input"), w > Et((qn - i) / u) && Xt("overflow"), i += w * u;
-      const _ = h <= s ? po : h >= s + vi ? vi : h - s;
+      const _ = h <= s ? go : h >= s + vi ? vi : h - s;
       if (w < _)
         break;
       const p = vt - _;
       u > Et(qn / p) && Xt("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = iu(i - c, a, c == 0), Et(i / a) > qn - r && Xt("overflow"), r += Et(i / a), i %= a, t.splice(i++, 0, r);
+    s = ru(i - c, a, c == 0), Et(i / a) > qn - r && Xt("overflow"), r += Et(i / a), i %= a, t.splice(i++, 0, r);
   }
   return String.fromCodePoint(...t);
-}, su = function(e) {
+}, ou = function(e) {
   const t = [];
-  e = nu(e);
+  e = iu(e);
   const n = e.length;
-  let i = Qa, r = 0, s = Za;
+  let i = eu, r = 0, s = Qa;
   for (const c of e)
-    c < 128 && t.push(Cs(c));
+    c < 128 && t.push(Ds(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(eu); l < n; ) {
+  for (o && t.push(tu); l < n; ) {
     let c = qn;
     for (const u of e)
       u >= i && u < c && (c = u);
@@ -8010,28 +8035,28 @@ const Ug = (e) => String.fromCodePoint(...e), Wg = function(e) {
       if (u < i && ++r > qn && Xt("overflow"), u === i) {
         let h = r;
         for (let w = vt; ; w += vt) {
-          const _ = w <= s ? po : w >= s + vi ? vi : w - s;
+          const _ = w <= s ? go : w >= s + vi ? vi : w - s;
           if (h < _)
             break;
           const p = h - _, x = vt - _;
           t.push(
-            Cs(ac(_ + p % x, 0))
+            Ds(uc(_ + p % x, 0))
           ), h = Et(p / x);
         }
-        t.push(Cs(ac(h, 0))), s = iu(r, a, l === o), r = 0, ++l;
+        t.push(Ds(uc(h, 0))), s = ru(r, a, l === o), r = 0, ++l;
       }
     ++r, ++i;
   }
   return t.join("");
-}, Jg = function(e) {
-  return tu(e, function(t) {
-    return Pg.test(t) ? ru(t.slice(4).toLowerCase()) : t;
-  });
 }, qg = function(e) {
-  return tu(e, function(t) {
-    return Bg.test(t) ? "xn--" + su(t) : t;
+  return nu(e, function(t) {
+    return Bg.test(t) ? su(t.slice(4).toLowerCase()) : t;
   });
-}, uc = {
+}, Hg = function(e) {
+  return nu(e, function(t) {
+    return jg.test(t) ? "xn--" + ou(t) : t;
+  });
+}, fc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8046,49 +8071,49 @@ const Ug = (e) => String.fromCodePoint(...e), Wg = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: nu,
-    encode: Ug
+    decode: iu,
+    encode: Wg
   },
-  decode: ru,
-  encode: su,
-  toASCII: qg,
-  toUnicode: Jg
+  decode: su,
+  encode: ou,
+  toASCII: Hg,
+  toUnicode: qg
 };
-var fc = Object.defineProperty, ou = (e, t) => {
+var hc = Object.defineProperty, lu = (e, t) => {
   let n = {};
-  for (var i in e) fc(n, i, {
+  for (var i in e) hc(n, i, {
     get: e[i],
     enumerable: !0
   });
-  return fc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Hg = /* @__PURE__ */ ou({
-  arrayReplaceAt: () => Vg,
+  return hc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Vg = /* @__PURE__ */ lu({
+  arrayReplaceAt: () => Gg,
   asciiTrim: () => Ir,
-  callable: () => lu,
+  callable: () => cu,
   escapeHtml: () => sn,
-  escapeRE: () => im,
+  escapeRE: () => rm,
   fromCodePoint: () => Ei,
   isMdAsciiPunct: () => Si,
-  isPunctChar: () => au,
+  isPunctChar: () => uu,
   isPunctCharCode: () => Di,
   isSpace: () => ye,
-  isValidEntityCode: () => go,
+  isValidEntityCode: () => mo,
   isWhiteSpace: () => Ci,
-  lib: () => rm,
+  lib: () => sm,
   normalizeReference: () => Fr,
   unescapeAll: () => Yn,
-  unescapeMd: () => Xg
+  unescapeMd: () => Zg
 });
-function lu(e) {
+function cu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Vg(e, t, n) {
+function Gg(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function go(e) {
+function mo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Ei(e) {
@@ -8099,38 +8124,38 @@ function Ei(e) {
   }
   return String.fromCharCode(e);
 }
-var cu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Kg = new RegExp(`${cu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Gg = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Yg(e, t) {
-  if (t.charCodeAt(0) === 35 && Gg.test(t)) {
+var au = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Kg = new RegExp(`${au.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Yg = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Xg(e, t) {
+  if (t.charCodeAt(0) === 35 && Yg.test(t)) {
     const i = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return go(i) ? Ei(i) : e;
+    return mo(i) ? Ei(i) : e;
   }
-  const n = Xa(e);
+  const n = Za(e);
   return n !== e ? n : e;
 }
-function Xg(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(cu, "$1");
+function Zg(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(au, "$1");
 }
 function Yn(e) {
   return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Kg, function(t, n, i) {
-    return n || Yg(t, i);
+    return n || Xg(t, i);
   });
 }
-var Zg = /[&<>"]/, Qg = /[&<>"]/g, em = {
+var Qg = /[&<>"]/, em = /[&<>"]/g, tm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function tm(e) {
-  return em[e];
+function nm(e) {
+  return tm[e];
 }
 function sn(e) {
-  return Zg.test(e) ? e.replace(Qg, tm) : e;
+  return Qg.test(e) ? e.replace(em, nm) : e;
 }
-var nm = /[.?*+^$[\]\\(){}|-]/g;
-function im(e) {
-  return e.replace(nm, "\\$&");
+var im = /[.?*+^$[\]\\(){}|-]/g;
+function rm(e) {
+  return e.replace(im, "\\$&");
 }
 function ye(e) {
   switch (e) {
@@ -8158,11 +8183,11 @@ function Ci(e) {
   }
   return !1;
 }
-function au(e) {
-  return ho.test(e) || Va.test(e);
+function uu(e) {
+  return po.test(e) || Ga.test(e);
 }
 function Di(e) {
-  return au(Ei(e));
+  return uu(Ei(e));
 }
 function Si(e) {
   switch (e) {
@@ -8206,21 +8231,21 @@ function Si(e) {
 function Fr(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function hc(e) {
+function dc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Ir(e) {
   let t = 0;
-  for (; t < e.length && hc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && dc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && hc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && dc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var rm = {
-  mdurl: fg,
-  ucmicro: dg
+var sm = {
+  mdurl: hg,
+  ucmicro: pg
 };
-function sm(e, t, n) {
+function om(e, t, n) {
   let i, r, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, i = 1; e.pos < l; ) {
@@ -8237,7 +8262,7 @@ function sm(e, t, n) {
   let a = -1;
   return r && (a = e.pos), e.pos = c, a;
 }
-function om(e, t, n) {
+function lm(e, t, n) {
   let i, r = t;
   const s = {
     ok: !1,
@@ -8277,7 +8302,7 @@ function om(e, t, n) {
   }
   return t === r || o !== 0 || (s.str = Yn(e.slice(t, r)), s.pos = r, s.ok = !0), s;
 }
-function lm(e, t, n, i) {
+function cm(e, t, n, i) {
   let r, s = t;
   const o = {
     ok: !1,
@@ -8302,10 +8327,10 @@ function lm(e, t, n, i) {
   }
   return o.can_continue = !0, o.str += Yn(e.slice(t, s)), o;
 }
-var cm = /* @__PURE__ */ ou({
-  parseLinkDestination: () => om,
-  parseLinkLabel: () => sm,
-  parseLinkTitle: () => lm
+var am = /* @__PURE__ */ lu({
+  parseLinkDestination: () => lm,
+  parseLinkLabel: () => om,
+  parseLinkTitle: () => cm
 });
 function Ti(e) {
   "@babel/helpers - typeof";
@@ -8315,7 +8340,7 @@ function Ti(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Ti(e);
 }
-function am(e, t) {
+function um(e, t) {
   if (Ti(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8325,12 +8350,12 @@ function am(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function um(e) {
-  var t = am(e, "string");
+function fm(e) {
+  var t = um(e, "string");
   return Ti(t) == "symbol" ? t : t + "";
 }
 function $(e, t, n) {
-  return (t = um(t)) in e ? Object.defineProperty(e, t, {
+  return (t = fm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -8680,7 +8705,7 @@ St.html_block = function(e, t) {
 St.html_inline = function(e, t) {
   return e[t].content;
 };
-var uu = class {
+var fu = class {
   constructor() {
     $(
       this,
@@ -8797,41 +8822,41 @@ var uu = class {
     }
     return i;
   }
-}, fu = class {
+}, hu = class {
   constructor(e, t, n) {
     $(this, "tokens", []), $(this, "inlineMode", !1), $(this, "Token", Dn), this.src = e, this.env = n, this.md = t;
   }
-}, fm = /\r\n?/g, hm = /\0/g;
-function dm(e) {
-  let t;
-  t = e.src.replace(fm, `
-`), t = t.replace(hm, "�"), e.src = t;
-}
+}, hm = /\r\n?/g, dm = /\0/g;
 function pm(e) {
+  let t;
+  t = e.src.replace(hm, `
+`), t = t.replace(dm, "�"), e.src = t;
+}
+function gm(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function gm(e) {
+function mm(e) {
   const t = e.tokens;
   let n = 0;
   for (let i = 0; i < t.length; i++)
     t[i].type !== "reference_definition" && (i !== n && (t[n] = t[i]), n++);
   t.length !== n && (t.length = n);
 }
-function mm(e) {
+function _m(e) {
   const t = e.tokens;
   for (let n = 0, i = t.length; n < i; n++) {
     const r = t[n];
     r.type === "inline" && e.md.inline.parse(r.content, e.md, e.env, r.children);
   }
 }
-function _m(e) {
+function bm(e) {
   return /^<a[>\s]/i.test(e);
 }
-function bm(e) {
+function ym(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function ym(e) {
+function wm(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, i = t.length; n < i; n++) {
@@ -8844,7 +8869,7 @@ function ym(e) {
           for (l--; r[l].level !== c.level && r[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (_m(c.content) && o > 0 && o--, bm(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (bm(c.content) && o > 0 && o--, ym(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const h = [];
@@ -8894,36 +8919,36 @@ function ym(e) {
       }
     }
 }
-var hu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, wm = /\((c|tm|r)\)/i, km = /\((c|tm|r)\)/gi, Am = {
+var du = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, km = /\((c|tm|r)\)/i, Am = /\((c|tm|r)\)/gi, xm = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function xm(e, t) {
-  return Am[t.toLowerCase()];
-}
-function Rm(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const i = e[n];
-    i.type === "text" && !t && (i.content = i.content.replace(km, xm)), i.type === "link_open" && i.info === "auto" && t--, i.type === "link_close" && i.info === "auto" && t++;
-  }
+function Rm(e, t) {
+  return xm[t.toLowerCase()];
 }
 function vm(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const i = e[n];
-    i.type === "text" && !t && hu.test(i.content) && (i.content = i.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), i.type === "link_open" && i.info === "auto" && t--, i.type === "link_close" && i.info === "auto" && t++;
+    i.type === "text" && !t && (i.content = i.content.replace(Am, Rm)), i.type === "link_open" && i.info === "auto" && t--, i.type === "link_close" && i.info === "auto" && t++;
   }
 }
 function Em(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const i = e[n];
+    i.type === "text" && !t && du.test(i.content) && (i.content = i.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), i.type === "link_open" && i.info === "auto" && t--, i.type === "link_close" && i.info === "auto" && t++;
+  }
+}
+function Cm(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (wm.test(e.tokens[t].content) && Rm(e.tokens[t].children), hu.test(e.tokens[t].content) && vm(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (km.test(e.tokens[t].content) && vm(e.tokens[t].children), du.test(e.tokens[t].content) && Em(e.tokens[t].children));
 }
-var Cm = /['"]/, dc = /['"]/g, pc = "’", Dm = 1e3;
-function gc(e, t, n) {
+var Dm = /['"]/, pc = /['"]/g, gc = "’", Sm = 1e3;
+function mc(e, t, n) {
   for (; e.length > n; ) {
     const i = e.pop();
     i.isSingleQuote ? t.single = i.prevSameQuoteIdx : t.double = i.prevSameQuoteIdx;
@@ -8935,7 +8960,7 @@ function Yi(e, t, n, i) {
     ch: i
   });
 }
-function Sm(e, t) {
+function Tm(e, t) {
   let n = "", i = 0;
   t.sort((r, s) => r.pos - s.pos);
   for (let r = 0; r < t.length; r++) {
@@ -8944,7 +8969,7 @@ function Sm(e, t) {
   }
   return n + e.slice(i);
 }
-function Tm(e, t) {
+function Fm(e, t) {
   let n;
   const i = [], r = {
     single: -1,
@@ -8953,13 +8978,13 @@ function Tm(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = i.length - 1; n >= 0 && !(i[n].level <= c); n--) ;
-    if (gc(i, r, n + 1), l.type !== "text") continue;
+    if (mc(i, r, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const h = a.length;
     e: for (; u < h; ) {
-      dc.lastIndex = u;
-      const w = dc.exec(a);
+      pc.lastIndex = u;
+      const w = pc.exec(a);
       if (!w) break;
       let _ = !0, p = !0;
       u = w.index + 1;
@@ -8980,17 +9005,17 @@ function Tm(e, t) {
         }
       const k = Si(D) || Di(D), m = Si(I) || Di(I), g = Ci(D), v = Ci(I);
       if (v ? _ = !1 : m && (g || k || (_ = !1)), g ? p = !1 : k && (v || m || (p = !1)), I === 34 && w[0] === '"' && D >= 48 && D <= 57 && (p = _ = !1), _ && p && (_ = k, p = m), !_ && !p) {
-        x && Yi(s, o, w.index, pc);
+        x && Yi(s, o, w.index, gc);
         continue;
       }
       if (p && (n = x ? r.single : r.double, n >= 0 && i[n].level === c)) {
         const B = i[n];
         let U, Q;
-        x ? (U = t.md.options.quotes[2], Q = t.md.options.quotes[3]) : (U = t.md.options.quotes[0], Q = t.md.options.quotes[1]), Yi(s, o, w.index, Q), Yi(s, B.tokenIdx, B.contentPos, U), gc(i, r, n);
+        x ? (U = t.md.options.quotes[2], Q = t.md.options.quotes[3]) : (U = t.md.options.quotes[0], Q = t.md.options.quotes[1]), Yi(s, o, w.index, Q), Yi(s, B.tokenIdx, B.contentPos, U), mc(i, r, n);
         continue e;
       }
       if (_) {
-        if (i.length >= Dm) return;
+        if (i.length >= Sm) return;
         i.push({
           tokenIdx: o,
           contentPos: w.index,
@@ -8998,48 +9023,48 @@ function Tm(e, t) {
           level: c,
           prevSameQuoteIdx: x ? r.single : r.double
         }), x ? r.single = i.length - 1 : r.double = i.length - 1;
-      } else p && x && Yi(s, o, w.index, pc);
+      } else p && x && Yi(s, o, w.index, gc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = Sm(e[l].content, s[o]);
+    e[l].content = Tm(e[l].content, s[o]);
   });
 }
-function Fm(e) {
+function Im(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !Cm.test(e.tokens[t].content) || Tm(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !Dm.test(e.tokens[t].content) || Fm(e.tokens[t].children, e);
 }
-function Im(e) {
+function Om(e) {
   let t, n;
   const i = e.length;
   for (t = 0; t < i; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < i; t++) e[t].type === "text" && t + 1 < i && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function Om(e) {
+function Mm(e) {
   let t, n;
   const i = e.tokens, r = i.length;
   for (let s = 0; s < r; s++) {
     if (i[s].type !== "inline") continue;
     const o = i[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && Im(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && Om(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Ds = [
-  ["normalize", dm],
-  ["block", pm],
-  ["strip_references", gm],
-  ["inline", mm],
-  ["linkify", ym],
-  ["replacements", Em],
-  ["smartquotes", Fm],
-  ["text_join", Om]
-], du = class {
+var Ss = [
+  ["normalize", pm],
+  ["block", gm],
+  ["strip_references", mm],
+  ["inline", _m],
+  ["linkify", wm],
+  ["replacements", Cm],
+  ["smartquotes", Im],
+  ["text_join", Mm]
+], pu = class {
   constructor() {
     $(
       this,
@@ -9048,8 +9073,8 @@ var Ds = [
       */
       "ruler",
       new Fi()
-    ), $(this, "State", fu);
-    for (let e = 0; e < Ds.length; e++) this.ruler.push(Ds[e][0], Ds[e][1]);
+    ), $(this, "State", hu);
+    for (let e = 0; e < Ss.length; e++) this.ruler.push(Ss[e][0], Ss[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9058,7 +9083,7 @@ var Ds = [
     const t = this.ruler.getRules("");
     for (let n = 0, i = t.length; n < i; n++) t[n](e);
   }
-}, pu = class {
+}, gu = class {
   constructor(e, t, n, i) {
     $(this, "bMarks", []), $(this, "eMarks", []), $(this, "tShift", []), $(this, "sCount", []), $(this, "bsCount", []), $(this, "blkIndent", 0), $(this, "line", 0), $(this, "lineMax", 0), $(this, "tight", !1), $(this, "listIndent", -1), $(this, "parentType", "root"), $(this, "level", 0), $(this, "Token", Dn), this.src = e, this.md = t, this.env = n, this.tokens = i;
     const r = this.src;
@@ -9121,19 +9146,19 @@ var Ds = [
     }
     return r.join("");
   }
-}, Mm = 65536;
-function Ss(e, t) {
+}, Nm = 65536;
+function Ts(e, t) {
   const n = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   return e.src.slice(n, i);
 }
-function mc(e) {
+function _c(e) {
   const t = [], n = e.length;
   let i = 0, r = e.charCodeAt(i), s = !1, o = 0, l = "";
   for (; i < n; )
     r === 124 && (s ? (l += e.substring(o, i - 1), o = i) : (t.push(l + e.substring(o, i)), l = "", o = i + 1)), s = r === 92, i++, r = e.charCodeAt(i);
   return t.push(l + e.substring(o)), t;
 }
-function Nm(e, t, n, i) {
+function Lm(e, t, n, i) {
   if (t + 2 > n) return !1;
   let r = t + 1;
   if (e.sCount[r] < e.blkIndent || e.sCount[r] - e.blkIndent >= 4) return !1;
@@ -9148,7 +9173,7 @@ function Nm(e, t, n, i) {
     if (g !== 124 && g !== 45 && g !== 58 && !ye(g)) return !1;
     s++;
   }
-  let c = Ss(e, t + 1), a = c.split("|");
+  let c = Ts(e, t + 1), a = c.split("|");
   const u = [];
   for (let g = 0; g < a.length; g++) {
     const v = a[g].trim();
@@ -9159,8 +9184,8 @@ function Nm(e, t, n, i) {
     if (!/^:?-+:?$/.test(v)) return !1;
     v.charCodeAt(v.length - 1) === 58 ? u.push(v.charCodeAt(0) === 58 ? "center" : "right") : v.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ss(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Ts(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = _c(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const h = a.length;
   if (h === 0 || h !== u.length) return !1;
   if (i) return !0;
@@ -9186,7 +9211,7 @@ function Nm(e, t, n, i) {
       g = !0;
       break;
     }
-    if (g || (c = Ss(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), m += h - a.length, m > Mm)) break;
+    if (g || (c = Ts(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = _c(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), m += h - a.length, m > Nm)) break;
     if (r === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = k = [t + 2, 0];
@@ -9203,7 +9228,7 @@ function Nm(e, t, n, i) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = r), e.push("table_close", "table", -1), x[1] = r, e.parentType = w, e.line = r, !0;
 }
-function Lm(e, t, n) {
+function Pm(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let i = t + 1, r = i;
   for (; i < n; ) {
@@ -9222,7 +9247,7 @@ function Lm(e, t, n) {
   return s.content = e.getLines(t, r, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function Pm(e, t, n, i) {
+function Bm(e, t, n, i) {
   let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || r + 3 > s) return !1;
   const o = e.src.charCodeAt(r);
@@ -9245,7 +9270,7 @@ function Pm(e, t, n, i) {
   const _ = e.push("fence", "code", 0);
   return _.info = u, _.content = e.getLines(t + 1, h, c, !0), _.markup = a, _.map = [t, e.line], !0;
 }
-function Bm(e, t, n, i) {
+function jm(e, t, n, i) {
   let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(r) !== 62) return !1;
@@ -9294,7 +9319,7 @@ function Bm(e, t, n, i) {
     e.bMarks[m + t] = l[m], e.tShift[m + t] = u[m], e.sCount[m + t] = a[m], e.bsCount[m + t] = c[m];
   return e.blkIndent = x, !0;
 }
-function jm(e, t, n, i) {
+function zm(e, t, n, i) {
   const r = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9312,13 +9337,13 @@ function jm(e, t, n, i) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function _c(e, t) {
+function bc(e, t) {
   const n = e.eMarks[t];
   let i = e.bMarks[t] + e.tShift[t];
   const r = e.src.charCodeAt(i++);
   return r !== 42 && r !== 45 && r !== 43 || i < n && !ye(e.src.charCodeAt(i)) ? -1 : i;
 }
-function bc(e, t) {
+function yc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   let r = n;
   if (r + 1 >= i) return -1;
@@ -9335,19 +9360,19 @@ function bc(e, t) {
   }
   return r < i && (s = e.src.charCodeAt(r), !ye(s)) ? -1 : r;
 }
-function zm(e, t) {
+function $m(e, t) {
   const n = e.level + 2;
   for (let i = t + 2, r = e.tokens.length - 2; i < r; i++) e.tokens[i].level === n && e.tokens[i].type === "paragraph_open" && (e.tokens[i + 2].hidden = !0, e.tokens[i].hidden = !0, i += 2);
 }
-function $m(e, t, n, i) {
+function Um(e, t, n, i) {
   let r, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   i && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let h, w, _;
-  if ((_ = bc(e, c)) >= 0) {
+  if ((_ = yc(e, c)) >= 0) {
     if (h = !0, o = e.bMarks[c] + e.tShift[c], w = Number(e.src.slice(o, _ - 1)), u && w !== 1) return !1;
-  } else if ((_ = _c(e, c)) >= 0) h = !1;
+  } else if ((_ = bc(e, c)) >= 0) h = !1;
   else return !1;
   if (u && e.skipSpaces(_) >= e.eMarks[c])
     return !1;
@@ -9376,8 +9401,8 @@ function $m(e, t, n, i) {
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
     const ee = [c, 0];
     l.map = ee, h && (l.info = e.src.slice(o, _ - 1));
-    const re = e.tight, K = e.tShift[c], se = e.sCount[c], Ce = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = Q, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = v, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || I) && (a = !1), I = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = K, e.sCount[c] = se, e.tight = re, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, ee[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    const re = e.tight, G = e.tShift[c], se = e.sCount[c], Ce = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = Q, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = v, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || I) && (a = !1), I = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = G, e.sCount[c] = se, e.tight = re, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, ee[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let Ee = !1;
     for (let we = 0, gt = k.length; we < gt; we++) if (k[we](e, c, n, !0)) {
       Ee = !0;
@@ -9385,15 +9410,15 @@ function $m(e, t, n, i) {
     }
     if (Ee) break;
     if (h) {
-      if (_ = bc(e, c), _ < 0) break;
+      if (_ = yc(e, c), _ < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (_ = _c(e, c), _ < 0) break;
+    } else if (_ = bc(e, c), _ < 0) break;
     if (p !== e.src.charCodeAt(_ - 1)) break;
   }
-  return h ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), D[1] = c, e.line = c, e.parentType = m, a && zm(e, x), !0;
+  return h ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), D[1] = c, e.line = c, e.parentType = m, a && $m(e, x), !0;
 }
-var Ts = 999;
-function Um(e) {
+var Fs = 999;
+function Wm(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const i = e.charCodeAt(n);
@@ -9422,13 +9447,13 @@ function Xi(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function Wm(e, t, n, i) {
+function Jm(e, t, n, i) {
   const r = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || r.charCodeAt(s) !== 91) return !1;
   let l = ai(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Ts * 2) return !1;
+    if (c.length + s - u > Fs * 2) return !1;
     let B = r.charCodeAt(s);
     if (B === 91) return !1;
     if (B === 93) {
@@ -9443,7 +9468,7 @@ function Wm(e, t, n, i) {
     }
     s++;
   }
-  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Ts && Um(c) > Ts)) return !1;
+  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Fs && Wm(c) > Fs)) return !1;
   for (s = a + 2; s < l; ) {
     const B = r.charCodeAt(s);
     if (B === 10) {
@@ -9494,7 +9519,7 @@ function Wm(e, t, n, i) {
   const v = /* @__PURE__ */ Object.create(null);
   return v.label = m, g.meta = v, e.line = o, !0;
 }
-var Jm = [
+var qm = [
   "address",
   "article",
   "aside",
@@ -9557,7 +9582,7 @@ var Jm = [
   "tr",
   "track",
   "ul"
-], qm = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Hm = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", gu = new RegExp(`^(?:${qm}|${Hm})`), _n = [
+], Hm = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Vm = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", mu = new RegExp(`^(?:${Hm}|${Vm})`), _n = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -9584,17 +9609,17 @@ var Jm = [
     !0
   ],
   [
-    new RegExp(`^</?(${Jm.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${qm.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${gu.source}\\s*$`),
+    new RegExp(`${mu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function Vm(e, t, n, i) {
+function Gm(e, t, n, i) {
   let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(r) !== 60) return !1;
   let o = e.src.slice(r, s), l = 0;
@@ -9634,7 +9659,7 @@ function Km(e, t, n, i) {
   const h = e.push("heading_close", `h${l}`, -1);
   return h.markup = "########".slice(0, l), !0;
 }
-function Gm(e, t, n) {
+function Ym(e, t, n) {
   const i = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const r = e.parentType;
@@ -9669,7 +9694,7 @@ function Gm(e, t, n) {
   const h = e.push("heading_close", `h${s}`, -1);
   return h.markup = String.fromCharCode(o), e.parentType = r, !0;
 }
-function Ym(e, t, n) {
+function Xm(e, t, n) {
   const i = e.md.block.ruler.getRules("paragraph"), r = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -9691,22 +9716,12 @@ function Ym(e, t, n) {
 var Zi = [
   [
     "table",
-    Nm,
+    Lm,
     ["paragraph", "reference"]
   ],
-  ["code", Lm],
+  ["code", Pm],
   [
     "fence",
-    Pm,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
     Bm,
     [
       "paragraph",
@@ -9716,7 +9731,7 @@ var Zi = [
     ]
   ],
   [
-    "hr",
+    "blockquote",
     jm,
     [
       "paragraph",
@@ -9726,18 +9741,28 @@ var Zi = [
     ]
   ],
   [
+    "hr",
+    zm,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
     "list",
-    $m,
+    Um,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", Wm],
+  ["reference", Jm],
   [
     "html_block",
-    Vm,
+    Gm,
     [
       "paragraph",
       "reference",
@@ -9753,9 +9778,9 @@ var Zi = [
       "blockquote"
     ]
   ],
-  ["lheading", Gm],
-  ["paragraph", Ym]
-], mu = class {
+  ["lheading", Ym],
+  ["paragraph", Xm]
+], _u = class {
   constructor() {
     $(
       this,
@@ -9764,7 +9789,7 @@ var Zi = [
       */
       "ruler",
       new Fi()
-    ), $(this, "State", pu);
+    ), $(this, "State", gu);
     for (let e = 0; e < Zi.length; e++) this.ruler.push(Zi[e][0], Zi[e][1], { alt: (Zi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -9794,7 +9819,7 @@ var Zi = [
     const r = new this.State(e, t, n, i);
     this.tokenize(r, r.line, r.lineMax);
   }
-}, _u = class {
+}, bu = class {
   constructor(e, t, n, i) {
     $(this, "pos", 0), $(this, "level", 0), $(this, "pending", ""), $(this, "pendingLevel", 0), $(this, "cache", {}), $(this, "backticks", {}), $(this, "backticksScanned", !1), $(this, "skipHtmlSpecial", !1), $(this, "linkLevel", 0), $(this, "delimiters", []), $(this, "_prev_delimiters", []), $(this, "Token", Dn), this.src = e, this.env = n, this.md = t, this.tokens = i, this.tokens_meta = Array(i.length), this.posMax = this.src.length;
   }
@@ -9834,7 +9859,7 @@ var Zi = [
     };
   }
 };
-function Xm(e) {
+function Zm(e) {
   switch (e) {
     case 10:
     case 33:
@@ -9864,25 +9889,25 @@ function Xm(e) {
       return !1;
   }
 }
-function Zm(e, t) {
+function Qm(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !Xm(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !Zm(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function Qm(e) {
+function e_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function e_(e) {
+function t_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function t_(e, t) {
+function n_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, i = e.posMax;
   if (n + 3 > i || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const r = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > r && e_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !Qm(e.src.charCodeAt(s))) return !1;
+  for (; s > r && t_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !e_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -9903,7 +9928,7 @@ function t_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function n_(e, t) {
+function i_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const i = e.pending.length - 1, r = e.posMax;
@@ -9919,12 +9944,12 @@ function n_(e, t) {
   for (n++; n < r && ye(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var mo = [];
-for (let e = 0; e < 256; e++) mo.push(0);
+var _o = [];
+for (let e = 0; e < 256; e++) _o.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  mo[e.charCodeAt(0)] = 1;
+  _o[e.charCodeAt(0)] = 1;
 });
-function i_(e, t) {
+function r_(e, t) {
   let n = e.pos;
   const i = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= i)) return !1;
@@ -9949,11 +9974,11 @@ function i_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    r < 256 && mo[r] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    r < 256 && _o[r] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function r_(e) {
+function s_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -9963,7 +9988,7 @@ function r_(e) {
   }
   return t;
 }
-function s_(e, t) {
+function o_(e, t) {
   var n;
   const i = e.pos;
   if (e.src.charCodeAt(i) !== 96) return !1;
@@ -9971,7 +9996,7 @@ function s_(e, t) {
   let s = i + 1;
   for (; s < r && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(i, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = r_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = s_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < r; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -9989,7 +10014,7 @@ function s_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function o_(e, t) {
+function l_(e, t) {
   const n = e.pos, i = e.src.charCodeAt(n);
   if (t || i !== 126) return !1;
   const r = e.scanDelims(e.pos, !0);
@@ -10009,7 +10034,7 @@ function o_(e, t) {
     });
   return e.pos += r.length, !0;
 }
-function yc(e, t) {
+function wc(e, t) {
   let n;
   const i = [], r = t.length;
   for (let s = 0; s < r; s++) {
@@ -10025,20 +10050,20 @@ function yc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function l_(e) {
+function c_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  yc(e, e.delimiters);
+  wc(e, e.delimiters);
   for (let r = 0; r < n; r++) {
     var i;
     const s = (i = t[r]) === null || i === void 0 ? void 0 : i.delimiters;
-    s && yc(e, s);
+    s && wc(e, s);
   }
 }
-var bu = {
-  tokenize: o_,
-  postProcess: l_
+var yu = {
+  tokenize: l_,
+  postProcess: c_
 };
-function c_(e, t) {
+function a_(e, t) {
   const n = e.pos, i = e.src.charCodeAt(n);
   if (t || i !== 95 && i !== 42) return !1;
   const r = e.scanDelims(e.pos, i === 42);
@@ -10055,7 +10080,7 @@ function c_(e, t) {
   }
   return e.pos += r.length, !0;
 }
-function wc(e, t) {
+function kc(e, t) {
   const n = t.length;
   for (let i = n - 1; i >= 0; i--) {
     const r = t[i];
@@ -10066,20 +10091,20 @@ function wc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[i - 1].token].content = "", e.tokens[t[r.end + 1].token].content = "", i--);
   }
 }
-function a_(e) {
+function u_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  wc(e, e.delimiters);
+  kc(e, e.delimiters);
   for (let r = 0; r < n; r++) {
     var i;
     const s = (i = t[r]) === null || i === void 0 ? void 0 : i.delimiters;
-    s && wc(e, s);
+    s && kc(e, s);
   }
 }
-var yu = {
-  tokenize: c_,
-  postProcess: a_
+var wu = {
+  tokenize: a_,
+  postProcess: u_
 };
-function u_(e, t) {
+function f_(e, t) {
   let n, i, r, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, h = e.posMax, w = e.pos + 1, _ = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10115,7 +10140,7 @@ function u_(e, t) {
   }
   return e.pos = p, e.posMax = h, !0;
 }
-function f_(e, t) {
+function h_(e, t) {
   let n, i, r, s, o, l, c, a, u = "";
   const h = e.pos, w = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10152,8 +10177,8 @@ function f_(e, t) {
   }
   return e.pos = s, e.posMax = w, !0;
 }
-var h_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, d_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function p_(e, t) {
+var d_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, p_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function g_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const i = e.pos, r = e.posMax;
@@ -10164,7 +10189,7 @@ function p_(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(i + 1, n);
-  if (d_.test(s)) {
+  if (p_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10177,7 +10202,7 @@ function p_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (h_.test(s)) {
+  if (d_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10192,17 +10217,17 @@ function p_(e, t) {
   }
   return !1;
 }
-function g_(e) {
+function m_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function m_(e) {
+function __(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function wu(e) {
+function ku(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function __(e, t) {
+function b_(e, t) {
   const n = e.src;
   let i, r;
   if (n.startsWith("<!--", t)) {
@@ -10213,48 +10238,48 @@ function __(e, t) {
     i = t + 9, r = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     i = t + 2, r = "?>";
-  else if (wu(n.charCodeAt(t + 2)))
+  else if (ku(n.charCodeAt(t + 2)))
     i = t + 3, r = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(r, i);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + r.length;
 }
-function b_(e, t) {
+function y_(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, i = e.pos;
   if (e.src.charCodeAt(i) !== 60 || i + 2 >= n) return !1;
   let r;
   const s = e.src.charCodeAt(i + 1);
-  if (s === 33 || s === 63) r = __(e, i);
-  else if (s === 47 || wu(s)) {
-    const o = e.src.slice(i).match(gu);
+  if (s === 33 || s === 63) r = b_(e, i);
+  else if (s === 47 || ku(s)) {
+    const o = e.src.slice(i).match(mu);
     r = o ? i + o[0].length : -1;
   } else return !1;
   if (r < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(i, r), g_(o.content) && e.linkLevel++, m_(o.content) && e.linkLevel--;
+    o.content = e.src.slice(i, r), m_(o.content) && e.linkLevel++, __(o.content) && e.linkLevel--;
   }
   return e.pos = r, !0;
 }
-var y_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, w_ = /^&([a-z][a-z0-9]{1,31});/i;
-function k_(e, t) {
+var w_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, k_ = /^&([a-z][a-z0-9]{1,31});/i;
+function A_(e, t) {
   const n = e.pos, i = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= i) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const r = e.src.slice(n).match(y_);
+    const r = e.src.slice(n).match(w_);
     if (r) {
       if (!t) {
         const s = r[1][0].toLowerCase() === "x" ? parseInt(r[1].slice(1), 16) : parseInt(r[1], 10), o = e.push("text_special", "", 0);
-        o.content = go(s) ? Ei(s) : Ei(65533), o.markup = r[0], o.info = "entity";
+        o.content = mo(s) ? Ei(s) : Ei(65533), o.markup = r[0], o.info = "entity";
       }
       return e.pos += r[0].length, !0;
     }
   } else {
-    const r = e.src.slice(n).match(w_);
+    const r = e.src.slice(n).match(k_);
     if (r) {
-      const s = Xa(r[0]);
+      const s = Za(r[0]);
       if (s !== r[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10266,7 +10291,7 @@ function k_(e, t) {
   }
   return !1;
 }
-function kc(e) {
+function Ac(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let i = 0, r = -2;
@@ -10298,41 +10323,41 @@ function kc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function A_(e) {
+function x_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  kc(e.delimiters);
+  Ac(e.delimiters);
   for (let r = 0; r < n; r++) {
     var i;
     const s = (i = t[r]) === null || i === void 0 ? void 0 : i.delimiters;
-    s && kc(s);
+    s && Ac(s);
   }
 }
-function x_(e) {
+function R_(e) {
   let t, n, i = 0;
   const r = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
     r[t].nesting < 0 && i--, r[t].level = i, r[t].nesting > 0 && i++, r[t].type === "text" && t + 1 < s && r[t + 1].type === "text" ? r[t + 1].content = r[t].content + r[t + 1].content : (t !== n && (r[n] = r[t]), n++);
   t !== n && (r.length = n);
 }
-var Fs = [
-  ["text", Zm],
-  ["linkify", t_],
-  ["newline", n_],
-  ["escape", i_],
-  ["backticks", s_],
-  ["strikethrough", bu.tokenize],
-  ["emphasis", yu.tokenize],
-  ["link", u_],
-  ["image", f_],
-  ["autolink", p_],
-  ["html_inline", b_],
-  ["entity", k_]
-], Is = [
-  ["balance_pairs", A_],
-  ["strikethrough", bu.postProcess],
-  ["emphasis", yu.postProcess],
-  ["fragments_join", x_]
-], ku = class {
+var Is = [
+  ["text", Qm],
+  ["linkify", n_],
+  ["newline", i_],
+  ["escape", r_],
+  ["backticks", o_],
+  ["strikethrough", yu.tokenize],
+  ["emphasis", wu.tokenize],
+  ["link", f_],
+  ["image", h_],
+  ["autolink", g_],
+  ["html_inline", y_],
+  ["entity", A_]
+], Os = [
+  ["balance_pairs", x_],
+  ["strikethrough", yu.postProcess],
+  ["emphasis", wu.postProcess],
+  ["fragments_join", R_]
+], Au = class {
   constructor() {
     $(
       this,
@@ -10349,9 +10374,9 @@ var Fs = [
       */
       "ruler2",
       new Fi()
-    ), $(this, "State", _u);
-    for (let e = 0; e < Fs.length; e++) this.ruler.push(Fs[e][0], Fs[e][1]);
-    for (let e = 0; e < Is.length; e++) this.ruler2.push(Is[e][0], Is[e][1]);
+    ), $(this, "State", bu);
+    for (let e = 0; e < Is.length; e++) this.ruler.push(Is[e][0], Is[e][1]);
+    for (let e = 0; e < Os.length; e++) this.ruler2.push(Os[e][0], Os[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), i = n.length, r = e.md.options.maxNesting, s = e.cache;
@@ -10398,7 +10423,7 @@ var Fs = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](r);
   }
-}, R_ = {
+}, v_ = {
   default: {
     options: {
       html: !1,
@@ -10497,7 +10522,7 @@ var Fs = [
       }
     }
   }
-}, v_ = /^(vbscript|javascript|file|data):/, E_ = /^data:image\/(gif|png|jpeg|webp);/, Ac = [
+}, E_ = /^(vbscript|javascript|file|data):/, C_ = /^data:image\/(gif|png|jpeg|webp);/, xc = [
   "http:",
   "https:",
   "mailto:"
@@ -10520,7 +10545,7 @@ var Fs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return v_.test(t) ? E_.test(t) : !0;
+    return E_.test(t) ? C_.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -10528,24 +10553,24 @@ var Fs = [
   */
   normalizeLink(e) {
     const t = Ks(e, !0);
-    if (t.hostname && (!t.protocol || Ac.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || xc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = uc.toASCII(t.hostname);
+        t.hostname = fc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = $t(t.auth)), t.hostname && (t.hostname = $t(t.hostname)), t.pathname && (t.pathname = $t(t.pathname)), t.search && (t.search = $t(t.search)), t.hash && (t.hash = $t(t.hash)), Vs(t);
+    return t.auth && (t.auth = $t(t.auth)), t.hostname && (t.hostname = $t(t.hostname)), t.pathname && (t.pathname = $t(t.pathname)), t.search && (t.search = $t(t.search)), t.hash && (t.hash = $t(t.hash)), Gs(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
     const t = Ks(e, !0);
-    if (t.hostname && (!t.protocol || Ac.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || xc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = uc.toUnicode(t.hostname);
+        t.hostname = fc.toUnicode(t.hostname);
       } catch {
       }
-    return Gn(Vs(t), Gn.defaultChars + "%");
+    return Kn(Gs(t), Kn.defaultChars + "%");
   }
   constructor(...e) {
     $(
@@ -10556,7 +10581,7 @@ var Fs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new ku()
+      new Au()
     ), $(
       this,
       /**
@@ -10565,7 +10590,7 @@ var Fs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new mu()
+      new _u()
     ), $(
       this,
       /**
@@ -10574,7 +10599,7 @@ var Fs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new du()
+      new pu()
     ), $(
       this,
       /**
@@ -10598,7 +10623,7 @@ var Fs = [
       * ```
       */
       "renderer",
-      new uu()
+      new fu()
     ), $(
       this,
       /**
@@ -10607,7 +10632,7 @@ var Fs = [
       * rule.
       */
       "linkify",
-      new Mg()
+      new Ng()
     ), $(
       this,
       /**
@@ -10615,7 +10640,7 @@ var Fs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Hg
+      Vg
     ), $(
       this,
       /**
@@ -10623,7 +10648,7 @@ var Fs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, cm)
+      Object.assign({}, am)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -10661,7 +10686,7 @@ var Fs = [
     let t;
     if (typeof e == "string") {
       const r = e;
-      if (t = R_[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
+      if (t = v_[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -10788,15 +10813,15 @@ var Fs = [
 };
 $(Tt, "Token", Dn);
 $(Tt, "Ruler", Fi);
-$(Tt, "Renderer", uu);
-$(Tt, "ParserCore", du);
-$(Tt, "StateCore", fu);
-$(Tt, "ParserBlock", mu);
-$(Tt, "StateBlock", pu);
-$(Tt, "ParserInline", ku);
-$(Tt, "StateInline", _u);
-var C_ = lu(Tt);
-const D_ = 200 * 1024, _o = /^(?:https?:\/\/|mailto:)/i, S_ = [
+$(Tt, "Renderer", fu);
+$(Tt, "ParserCore", pu);
+$(Tt, "StateCore", hu);
+$(Tt, "ParserBlock", _u);
+$(Tt, "StateBlock", gu);
+$(Tt, "ParserInline", Au);
+$(Tt, "StateInline", bu);
+var D_ = cu(Tt);
+const S_ = 200 * 1024, bo = /^(?:https?:\/\/|mailto:)/i, T_ = [
   "a",
   "blockquote",
   "br",
@@ -10823,75 +10848,75 @@ const D_ = 200 * 1024, _o = /^(?:https?:\/\/|mailto:)/i, S_ = [
   "thead",
   "tr",
   "ul"
-], T_ = ["href", "title", "target", "rel", "start", "class"], Ni = new C_({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], F_ = ["href", "title", "target", "rel", "start", "class"], Ni = new D_({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Ni.disable(["image"]);
-Ni.validateLink = (e) => _o.test(String(e).trim());
-const F_ = Ni.renderer.rules.link_open ?? ((e, t, n, i, r) => r.renderToken(e, t, n));
-Ni.renderer.rules.link_open = (e, t, n, i, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), F_(e, t, n, i, r));
-function I_(e) {
+Ni.validateLink = (e) => bo.test(String(e).trim());
+const I_ = Ni.renderer.rules.link_open ?? ((e, t, n, i, r) => r.renderToken(e, t, n));
+Ni.renderer.rules.link_open = (e, t, n, i, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), I_(e, t, n, i, r));
+function O_(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let xc = null;
-function O_(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (xc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Rc = null;
+function M_(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Rc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !_o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), xc = e), e);
+    n !== null && !bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), Rc = e), e);
 }
-function M_(e, t = eg) {
-  const n = String(e ?? "").slice(0, D_), i = O_(t);
-  if (!i) return `<p>${I_(n)}</p>`;
+function N_(e, t = tg) {
+  const n = String(e ?? "").slice(0, S_), i = M_(t);
+  if (!i) return `<p>${O_(n)}</p>`;
   const r = Ni.render(n);
   return i.sanitize(r, {
-    ALLOWED_TAGS: S_,
-    ALLOWED_ATTR: T_,
-    ALLOWED_URI_REGEXP: _o,
+    ALLOWED_TAGS: T_,
+    ALLOWED_ATTR: F_,
+    ALLOWED_URI_REGEXP: bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const N_ = 300, jn = /* @__PURE__ */ new Map();
-function L_(e) {
+const L_ = 300, jn = /* @__PURE__ */ new Map();
+function P_(e) {
   const t = String(e ?? "");
   let n = jn.get(t);
-  return n !== void 0 ? jn.delete(t) : (n = M_(t), jn.size >= N_ && jn.delete(jn.keys().next().value)), jn.set(t, n), n;
+  return n !== void 0 ? jn.delete(t) : (n = N_(t), jn.size >= L_ && jn.delete(jn.keys().next().value)), jn.set(t, n), n;
 }
-const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ = ["value"], $_ = ["title"], U_ = ["disabled"], W_ = {
+const B_ = { class: "cd-bar" }, j_ = ["title"], z_ = ["value", "disabled"], $_ = ["value"], U_ = ["title"], W_ = ["disabled"], J_ = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, J_ = ["value"], q_ = { class: "cd-wide" }, H_ = { class: "cd-wide" }, V_ = { class: "cd-hint" }, K_ = { class: "cd-row" }, G_ = ["disabled"], Y_ = {
+}, q_ = ["value"], H_ = { class: "cd-wide" }, V_ = { class: "cd-wide" }, G_ = { class: "cd-hint" }, K_ = { class: "cd-row" }, Y_ = ["disabled"], X_ = {
   class: "cd-skills",
   "data-test": "skills"
-}, X_ = ["title"], Z_ = ["checked", "onChange", "data-skill"], Q_ = {
+}, Z_ = ["title"], Q_ = ["checked", "onChange", "data-skill"], e0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, e0 = { class: "cd-main" }, t0 = {
+}, t0 = { class: "cd-main" }, n0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "waiting"
-}, n0 = {
+}, i0 = {
   key: 1,
   class: "cd-err"
-}, i0 = ["data-skill"], r0 = { class: "cd-skill" }, s0 = {
+}, r0 = ["data-skill"], s0 = { class: "cd-skill" }, o0 = {
   key: 0,
   class: "cd-typing"
-}, o0 = ["innerHTML"], l0 = {
+}, l0 = ["innerHTML"], c0 = {
   key: 0,
   class: "cd-err"
-}, c0 = {
-  key: 0,
-  class: "cd-empty"
 }, a0 = {
   key: 0,
-  class: "cd-hint"
+  class: "cd-empty"
 }, u0 = {
+  key: 0,
+  class: "cd-hint"
+}, f0 = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, f0 = { class: "cd-input" }, h0 = ["disabled"], d0 = ["disabled"], p0 = {
+}, h0 = { class: "cd-input" }, d0 = ["disabled"], p0 = ["disabled"], g0 = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
@@ -10901,10 +10926,10 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
     }), w = /* @__PURE__ */ Ko(null), _ = /* @__PURE__ */ Ko(null), p = (k) => {
       k && (k.scrollTop = k.scrollHeight);
     };
-    Go(
+    Yo(
       () => [n.turns.length, n.lastSeq],
       () => or(() => p(w.value))
-    ), Go(
+    ), Yo(
       () => n.logs.length,
       () => or(() => p(_.value))
     );
@@ -10922,16 +10947,16 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
       class: "comfyd-panel",
       onKeydown: I,
       onKeyup: I,
-      onWheel: m[15] || (m[15] = ml(() => {
+      onWheel: m[15] || (m[15] = _l(() => {
       }, ["stop"])),
-      onContextmenu: m[16] || (m[16] = ml(() => {
+      onContextmenu: m[16] || (m[16] = _l(() => {
       }, ["stop"]))
     }, [
-      ne("div", P_, [
+      ne("div", B_, [
         ne("span", {
           class: ut(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, B_),
+        }, null, 10, j_),
         ne("select", {
           class: "cd-session",
           value: V(i).form.session_id,
@@ -10946,9 +10971,9 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
           (ge(!0), _e(Te, null, Bn(h.value, (g) => (ge(), _e("option", {
             key: g.id,
             value: g.id
-          }, Ne(g.title), 9, z_))), 128)),
+          }, Ne(g.title), 9, $_))), 128)),
           m[18] || (m[18] = ne("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, j_),
+        ], 40, z_),
         ne("span", {
           class: ut(["cd-status", { "cd-status-outage": V(i).connected && V(i).outage }]),
           title: o.value,
@@ -10958,14 +10983,14 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
           V(n).queuedTurns ? (ge(), _e(Te, { key: 0 }, [
             We(" · " + Ne(V(n).queuedTurns) + " queued", 1)
           ], 64)) : et("", !0)
-        ], 10, $_),
+        ], 10, U_),
         ne("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: m[0] || (m[0] = (g) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, U_),
+        }, "■", 8, W_),
         ne("button", {
           class: ut(["cd-btn", { "cd-on": V(i).showSettings }]),
           onClick: m[1] || (m[1] = (g) => V(i).showSettings = !V(i).showSettings),
@@ -10979,7 +11004,7 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
           title: "Debug log"
         }, "≡", 2)
       ]),
-      V(i).showSettings ? (ge(), _e("div", W_, [
+      V(i).showSettings ? (ge(), _e("div", J_, [
         ne("label", null, [
           m[19] || (m[19] = We("Provider ", -1)),
           Pn(ne("select", {
@@ -10987,12 +11012,12 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
             onChange: m[4] || (m[4] = (g) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (ge(!0), _e(Te, null, Bn(V(op), (g) => (ge(), _e("option", {
+            (ge(!0), _e(Te, null, Bn(V(lp), (g) => (ge(), _e("option", {
               key: g,
               value: g
-            }, Ne(g), 9, J_))), 128))
+            }, Ne(g), 9, q_))), 128))
           ], 544), [
-            [Zh, V(i).form.provider]
+            [Qh, V(i).form.provider]
           ])
         ]),
         ne("label", null, [
@@ -11017,7 +11042,7 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
             [ni, V(i).form.base_url]
           ])
         ]),
-        ne("label", q_, [
+        ne("label", H_, [
           m[22] || (m[22] = We("System prompt ", -1)),
           Pn(ne("textarea", {
             "onUpdate:modelValue": m[9] || (m[9] = (g) => V(i).form.system_prompt = g),
@@ -11028,9 +11053,9 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
             [ni, V(i).form.system_prompt]
           ])
         ]),
-        ne("label", H_, [
+        ne("label", V_, [
           m[23] || (m[23] = We("API key ", -1)),
-          ne("span", V_, Ne(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          ne("span", G_, Ne(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
           ne("span", K_, [
             Pn(ne("input", {
               "onUpdate:modelValue": m[11] || (m[11] = (g) => V(i).apiKey = g),
@@ -11046,11 +11071,11 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
               onClick: m[12] || (m[12] = (g) => e.ctl.setApiKey()),
               disabled: !V(i).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, G_)
+            }, "set", 8, Y_)
           ])
         ])
       ])) : et("", !0),
-      ne("div", Y_, [
+      ne("div", X_, [
         (ge(!0), _e(Te, null, Bn(V(i).skills, (g) => (ge(), _e("label", {
           key: g.name,
           class: ut(["cd-chip", { "cd-on": a.value.includes(g.name) }]),
@@ -11061,17 +11086,17 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
             checked: a.value.includes(g.name),
             onChange: (v) => e.ctl.toggleSkill(g.name, v.target.checked),
             "data-skill": g.name
-          }, null, 40, Z_),
+          }, null, 40, Q_),
           We(" " + Ne(g.name), 1)
-        ], 10, X_))), 128)),
-        V(i).skills.length ? et("", !0) : (ge(), _e("span", Q_, [
+        ], 10, Z_))), 128)),
+        V(i).skills.length ? et("", !0) : (ge(), _e("span", e0, [
           We(Ne(V(i).connected ? V(i).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !V(i).connected && V(i).offlineReason ? (ge(), _e(Te, { key: 0 }, [
             We(" (" + Ne(V(i).offlineReason) + ")", 1)
           ], 64)) : et("", !0)
         ]))
       ]),
-      ne("div", e0, [
+      ne("div", t0, [
         ne("div", {
           ref_key: "chat",
           ref: w,
@@ -11087,31 +11112,31 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
             }, [
               m[24] || (m[24] = ne("span", { class: "cd-who" }, "you", -1)),
               We(Ne(g.content) + " ", 1),
-              g.state === "waiting" ? (ge(), _e("span", t0, " — waiting for comfyd, sent when it is back")) : et("", !0),
-              g.error ? (ge(), _e("span", n0, " — " + Ne(g.error), 1)) : et("", !0)
+              g.state === "waiting" ? (ge(), _e("span", n0, " — waiting for comfyd, sent when it is back")) : et("", !0),
+              g.error ? (ge(), _e("span", i0, " — " + Ne(g.error), 1)) : et("", !0)
             ], 2),
             ne("div", {
               class: "cd-replies",
-              style: Rr({ "--cols": Math.max(1, V(Ol)(g, a.value).length) })
+              style: Rr({ "--cols": Math.max(1, V(Ml)(g, a.value).length) })
             }, [
-              (ge(!0), _e(Te, null, Bn(V(Ol)(g, a.value), (v) => (ge(), _e("div", {
+              (ge(!0), _e(Te, null, Bn(V(Ml)(g, a.value), (v) => (ge(), _e("div", {
                 key: v.skill,
                 class: ut(["cd-reply", "cd-" + v.state]),
                 "data-skill": v.skill
               }, [
-                ne("div", r0, [
+                ne("div", s0, [
                   We(Ne(v.skill), 1),
-                  v.state === "streaming" ? (ge(), _e("span", s0, "…")) : et("", !0)
+                  v.state === "streaming" ? (ge(), _e("span", o0, "…")) : et("", !0)
                 ]),
                 ne("div", {
                   class: "cd-text cd-md",
-                  innerHTML: V(L_)(v.content)
-                }, null, 8, o0),
-                v.error ? (ge(), _e("div", l0, Ne(v.error), 1)) : et("", !0)
-              ], 10, i0))), 128))
+                  innerHTML: V(P_)(v.content)
+                }, null, 8, l0),
+                v.error ? (ge(), _e("div", c0, Ne(v.error), 1)) : et("", !0)
+              ], 10, r0))), 128))
             ], 4)
           ]))), 128)),
-          V(n).turns.length ? et("", !0) : (ge(), _e("div", c0, Ne(V(i).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          V(n).turns.length ? et("", !0) : (ge(), _e("div", a0, Ne(V(i).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         V(i).showLog ? (ge(), _e("div", {
           key: 0,
@@ -11131,11 +11156,11 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
             ], 64)) : et("", !0),
             We(": " + Ne(g.message), 1)
           ], 2))), 128)),
-          V(n).logs.length ? et("", !0) : (ge(), _e("div", a0, "no debug output yet"))
+          V(n).logs.length ? et("", !0) : (ge(), _e("div", u0, "no debug output yet"))
         ], 512)) : et("", !0)
       ]),
-      l.value ? (ge(), _e("div", u0, Ne(l.value), 1)) : et("", !0),
-      ne("div", f0, [
+      l.value ? (ge(), _e("div", f0, Ne(l.value), 1)) : et("", !0),
+      ne("div", h0, [
         Pn(ne("textarea", {
           "onUpdate:modelValue": m[13] || (m[13] = (g) => V(i).draft = g),
           rows: "2",
@@ -11143,7 +11168,7 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
           disabled: !V(i).connected,
           onKeydown: D,
           "data-test": "input"
-        }, null, 40, h0), [
+        }, null, 40, d0), [
           [ni, V(i).draft]
         ]),
         ne("button", {
@@ -11151,29 +11176,29 @@ const P_ = { class: "cd-bar" }, B_ = ["title"], j_ = ["value", "disabled"], z_ =
           disabled: !V(i).connected || !V(i).draft.trim(),
           onClick: m[14] || (m[14] = (g) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, d0)
+        }, "send", 8, p0)
       ])
     ], 32));
   }
-}, g0 = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", m0 = "comfyd.canvas", _0 = 1500;
-function Rc() {
+}, m0 = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", _0 = "comfyd.canvas", b0 = 1500;
+function vc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function Ys(e, t) {
+function Xs(e, t) {
   (console[e] ?? console.log)(t);
 }
-function b0(e) {
-  const t = Rc();
+function y0(e) {
+  const t = vc();
   if (t) return e(t, !1);
   let n = 0;
   const i = setInterval(() => {
-    const r = Rc();
-    (r || ++n > _0) && (clearInterval(i), r ? e(r, !0) : Ys("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const r = vc();
+    (r || ++n > b0) && (clearInterval(i), r ? e(r, !0) : Xs("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function y0({ app: e, api: t }, n) {
-  const i = new hd({
+function w0({ app: e, api: t }, n) {
+  const i = new dd({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11186,30 +11211,30 @@ function y0({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), r = new Yd({
+  }), r = new Xd({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: i,
     WebSocket: window.WebSocket,
-    tabId: Gd(window.sessionStorage),
+    tabId: Yd(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: Ys,
-    isPanelNode: Bl
+    log: Xs,
+    isPanelNode: jl
   }), s = {
     app: e,
     connection: i,
     WebSocket: window.WebSocket,
-    createApp: rd,
-    reactive: ro,
-    component: p0,
-    css: g0,
+    createApp: sd,
+    reactive: so,
+    component: g0,
+    css: m0,
     document,
-    log: Ys
+    log: Xs
   };
   let o = !1;
   const l = () => {
@@ -11218,17 +11243,17 @@ function y0({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => r.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => r.setPointerDown(!1), !0), window.addEventListener("keydown", () => r.touched(), !0), r.start());
   };
   e.registerExtension({
-    name: m0,
+    name: _0,
     setup: l,
     afterConfigureGraph() {
       r.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === qs && (c.prototype.isVirtualNode = !0);
+      a?.name === Hs && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Bl(c) && mp(c, s);
+      jl(c) && _p(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: r, version: "0.1.0" });
 }
-b0(y0);
+y0(w0);

@@ -12,7 +12,7 @@ import { post } from "../../graph/lib/clients.mjs";
 import { TXT2IMG_LINKS, TXT2IMG_TYPES, TXT2IMG_WIDGETS, assertSameGraph, editorView } from "../../graph/lib/graph.mjs";
 import { SessionWs, eventsOf, repliesOf, startFakeLlm, systemText, toolMessages } from "../lib.mjs";
 
-const TOOLS = ["get_graph", "search_node_types", "get_node_schema", "validate_patch", "apply_patch", "queue"];
+const TOOLS = ["get_graph", "search_node_types", "get_node_schema", "validate_patch", "apply_patch", "queue", "run", "get_run", "view_output"];
 
 describe("workflow-builder builds txt2img", () => {
   const holder = useStack();
@@ -70,7 +70,7 @@ describe("workflow-builder builds txt2img", () => {
     const g = await post(stack, "/comfy/graph/command", { type: "get_graph" });
     assertSameGraph(g.json.graph, ed);
 
-    // What the model was sent: the six tools, the canvas note, then each
+    // What the model was sent: the skill's tools, the canvas note, then each
     // result as a tool message.
     const reqs = llm.requests().filter((r) => r.model === "agent-build");
     assert.equal(reqs.length, 6);

@@ -27,7 +27,7 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.match(client.getInstructions(), /apply_patch/);
   });
 
-  it("lists the twelve tools with schemas and annotations", async () => {
+  it("lists the sixteen tools with schemas and annotations", async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name), TOOL_NAMES);
     const by = Object.fromEntries(tools.map((t) => [t.name, t]));

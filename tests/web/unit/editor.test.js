@@ -261,19 +261,81 @@ describe("queue and load", () => {
     expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 9, ok: true, error: "", prompt_id: "p-2", number: 2 });
   });
 
-  it("takes the server's answer over app.queuePrompt's return value (frontend 1.27 returns false on success)", async () => {
+  // ComfyUI answers a good prompt with "node_errors": {}; frontend 1.27.10's
+  // app.queuePrompt() returns !lastNodeErrors, which is false for {}. The
+  // run is judged from ComfyUI's answer, whatever the frontend returns.
+  for (const [version, ret] of [
+    ["1.27.10", (errs) => !errs],
+    ["newest", () => true],
+    ["one that returns nothing", () => undefined],
+  ]) {
+    it(`judges a queued prompt from ComfyUI's answer (frontend ${version})`, async () => {
+      const env = setup();
+      env.app.queuePrompt = async function (number, batchCount) {
+        let lastNodeErrors = null;
+        for (let i = 0; i < batchCount; i++) {
+          const res = await this.api.queuePrompt(number, { output: {}, workflow: {} });
+          lastNodeErrors = res.node_errors ?? null;
+        }
+        return ret(lastNodeErrors);
+      };
+      const s = await attached(env);
+      s.receive({ type: "queue", request_id: 21, batch_count: 1 });
+      await flush();
+      expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 21, ok: true, error: "", prompt_id: "p-1", number: 1 });
+    });
+  }
+
+  it("reports a prompt ComfyUI queued with some outputs refused as queued", async () => {
     const env = setup();
-    // ComfyUI frontend 1.27.10: `return !executionStore.lastNodeErrors`,
-    // where lastNodeErrors is the answer's node_errors ({} on success).
-    env.app.queuePrompt = async function (number, batchCount) {
-      let lastNodeErrors = null;
-      for (let i = 0; i < batchCount; i++) lastNodeErrors = (await this.api.queuePrompt(number, {})).node_errors ?? null;
-      return !lastNodeErrors;
+    env.app.api.queuePrompt = async () => ({ prompt_id: "p-x", number: 4, node_errors: { 7: { errors: [{ message: "bad" }] } } });
+    env.app.queuePrompt = async function () {
+      const res = await this.api.queuePrompt(0, {});
+      return !res.node_errors;
     };
     const s = await attached(env);
-    s.receive({ type: "queue", request_id: 13, batch_count: 1 });
+    s.receive({ type: "queue", request_id: 22, batch_count: 1 });
     await flush();
-    expect(s.ofType("queue_result")[0]).toEqual({ type: "queue_result", request_id: 13, ok: true, error: "", prompt_id: "p-1", number: 1 });
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: true, prompt_id: "p-x", number: 4 });
+  });
+
+  it("reports a frontend that queued nothing (busy with another queue)", async () => {
+    const env = setup();
+    env.app.queuePrompt = async () => false;
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 23, batch_count: 1 });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: false, prompt_id: "" });
+    expect(s.ofType("queue_result")[0].error).toMatch(/did not queue/);
+  });
+
+  it("hands the converted prompt to the core when asked (prompt_only)", async () => {
+    const env = setup();
+    const calls = [];
+    env.app.graphToPrompt = async (g) => {
+      calls.push(g === env.graph);
+      return { output: { 1: { class_type: "EmptyImage", inputs: { width: 64 } } }, workflow: { nodes: [] } };
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 24, batch_count: 1, prompt_only: true });
+    await flush();
+    expect(env.prompts).toHaveLength(0);
+    expect(calls).toEqual([true]);
+    const [r] = s.ofType("queue_result");
+    expect(r).toMatchObject({ ok: true, prompt_id: "", request_id: 24 });
+    expect(JSON.parse(r.prompt_json)).toEqual({ 1: { class_type: "EmptyImage", inputs: { width: 64 } } });
+    expect(JSON.parse(r.workflow_json)).toEqual({ nodes: [] });
+  });
+
+  it("reports a conversion failure (prompt_only)", async () => {
+    const env = setup();
+    env.app.graphToPrompt = async () => {
+      throw new Error("boom");
+    };
+    const s = await attached(env);
+    s.receive({ type: "queue", request_id: 25, prompt_only: true });
+    await flush();
+    expect(s.ofType("queue_result")[0]).toMatchObject({ ok: false, error: "cannot convert the workflow: boom" });
   });
 
   it("reports a refused prompt with the server's reason", async () => {

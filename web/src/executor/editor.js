@@ -423,6 +423,7 @@ export class EditorClient {
   async handleQueue(m) {
     if (this.switchedAway())
       return this.send({ type: "queue_result", request_id: m.request_id, ok: false, error: SWITCHED, prompt_id: "", number: 0 });
+    if (m.prompt_only) return this.handlePromptOnly(m);
     const { app, api } = this.d;
     const captured = [];
     let error = "";
@@ -439,9 +440,10 @@ export class EditorClient {
     };
     try {
       const n = Math.max(1, Math.min(100, Number(m.batch_count) || 1));
-      // The server's answers decide, not app.queuePrompt's return value:
-      // frontends up to 1.27 return false after a successful queue (they
-      // test the answer's empty node_errors object for truth).
+      // What app.queuePrompt() returns is not the verdict: frontend 1.27
+      // returns !lastNodeErrors, false for a good prompt's "node_errors": {},
+      // and false too while it is busy with an earlier queue. ComfyUI's own
+      // answers (captured above) decide.
       await app.queuePrompt(0, n);
     } catch (e) {
       error = error || describeQueueError(e);
@@ -449,8 +451,8 @@ export class EditorClient {
       api.queuePrompt = orig;
     }
     const last = captured[captured.length - 1];
-    const nodeErrors = last?.node_errors && typeof last.node_errors === "object" ? Object.keys(last.node_errors) : [];
-    if (!error && nodeErrors.length) error = `the server reported errors in nodes ${nodeErrors.join(", ")}`;
+    // A prompt id means ComfyUI queued it (even with some outputs refused in
+    // node_errors): reporting that as a failure makes a caller queue twice.
     const ok = !!last?.prompt_id && !error;
     this.send({
       type: "queue_result",
@@ -460,6 +462,32 @@ export class EditorClient {
       prompt_id: last?.prompt_id ? String(last.prompt_id) : "",
       number: Number.isSafeInteger(last?.number) ? last.number : 0,
     });
+  }
+
+  /** The core posts the prompt itself (to follow the run's events, which
+   * ComfyUI sends only to the client id that queued): convert the canvas
+   * with the frontend's own graphToPrompt and hand over the API prompt and
+   * the workflow. The widgets' beforeQueued/afterQueued callbacks run as
+   * around app.queuePrompt (a seed set to "randomize" changes after). */
+  async handlePromptOnly(m) {
+    const { app } = this.d;
+    const graph = app.rootGraph ?? app.graph;
+    const base = { type: "queue_result", request_id: m.request_id, prompt_id: "", number: 0 };
+    if (typeof app.graphToPrompt !== "function")
+      return this.send({ ...base, ok: false, error: "this frontend has no graphToPrompt" });
+    let out;
+    try {
+      widgetsCallback(graph, "beforeQueued");
+      const p = await app.graphToPrompt(graph);
+      out = { prompt_json: JSON.stringify(p?.output ?? null), workflow_json: JSON.stringify(p?.workflow ?? null) };
+      if (!p?.output || typeof p.output !== "object") throw new Error("graphToPrompt returned no prompt");
+      widgetsCallback(graph, "afterQueued");
+    } catch (e) {
+      return this.send({ ...base, ok: false, error: `cannot convert the workflow: ${String(e?.message ?? e).slice(0, 1000)}` });
+    }
+    if (out.prompt_json.length + out.workflow_json.length > MAX_MESSAGE_BYTES)
+      return this.send({ ...base, ok: false, error: "the workflow is too large to hand over" });
+    this.send({ ...base, ok: true, error: "", ...out });
   }
 
   async handleLoad(m) {
@@ -576,6 +604,12 @@ export class EditorClient {
     this.focusSentAt = this.t.now?.() ?? Date.now();
     this.send({ type: "focus", focused: this.focused });
   }
+}
+
+/** The frontend's executeWidgetsCallback over the graph's nodes. */
+function widgetsCallback(graph, name) {
+  const nodes = graph?._nodes ?? graph?.nodes ?? [];
+  for (const node of nodes) for (const w of node.widgets ?? []) w[name]?.();
 }
 
 function describeQueueError(e) {

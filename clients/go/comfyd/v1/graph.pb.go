@@ -3225,7 +3225,13 @@ type QueueRequest struct {
 	IdempotencyKey string                 `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	TimeoutMs      uint32                 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	// How many times to queue it (0 = 1).
-	BatchCount    uint32 `protobuf:"varint,4,opt,name=batch_count,json=batchCount,proto3" json:"batch_count,omitempty"`
+	BatchCount uint32 `protobuf:"varint,4,opt,name=batch_count,json=batchCount,proto3" json:"batch_count,omitempty"`
+	// Who queues it, recorded in the run (UNSPECIFIED: GRPC).
+	Origin RunOrigin `protobuf:"varint,5,opt,name=origin,proto3,enum=comfyd.v1.RunOrigin" json:"origin,omitempty"`
+	// The session whose agent queues it (origin SESSION).
+	SessionId string `protobuf:"bytes,6,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// Free text naming the caller.
+	QueuedBy      string `protobuf:"bytes,7,opt,name=queued_by,json=queuedBy,proto3" json:"queued_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3288,14 +3294,40 @@ func (x *QueueRequest) GetBatchCount() uint32 {
 	return 0
 }
 
+func (x *QueueRequest) GetOrigin() RunOrigin {
+	if x != nil {
+		return x.Origin
+	}
+	return RunOrigin_RUN_ORIGIN_UNSPECIFIED
+}
+
+func (x *QueueRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *QueueRequest) GetQueuedBy() string {
+	if x != nil {
+		return x.QueuedBy
+	}
+	return ""
+}
+
 // QueueResponse returns ComfyUI's prompt id.
 type QueueResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	PromptId      string                 `protobuf:"bytes,1,opt,name=prompt_id,json=promptId,proto3" json:"prompt_id,omitempty"`
-	Number        int64                  `protobuf:"varint,2,opt,name=number,proto3" json:"number,omitempty"`
-	CanvasId      string                 `protobuf:"bytes,3,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
-	Revision      uint64                 `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
-	Replayed      bool                   `protobuf:"varint,5,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PromptId string                 `protobuf:"bytes,1,opt,name=prompt_id,json=promptId,proto3" json:"prompt_id,omitempty"`
+	Number   int64                  `protobuf:"varint,2,opt,name=number,proto3" json:"number,omitempty"`
+	CanvasId string                 `protobuf:"bytes,3,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Revision uint64                 `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	Replayed bool                   `protobuf:"varint,5,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// The run, when the core follows ComfyUI (--comfyui); the last one when
+	// batch_count > 1.
+	Run *Run `protobuf:"bytes,6,opt,name=run,proto3" json:"run,omitempty"`
+	// Every run queued, in order (batch_count > 1).
+	PromptIds     []string `protobuf:"bytes,7,rep,name=prompt_ids,json=promptIds,proto3" json:"prompt_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3363,6 +3395,20 @@ func (x *QueueResponse) GetReplayed() bool {
 		return x.Replayed
 	}
 	return false
+}
+
+func (x *QueueResponse) GetRun() *Run {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+func (x *QueueResponse) GetPromptIds() []string {
+	if x != nil {
+		return x.PromptIds
+	}
+	return nil
 }
 
 // SaveRequest stores a canvas's workflow.
@@ -3949,10 +3995,14 @@ func (x *PatchRequest) GetMode() BatchMode {
 
 // EditorQueueRequest asks the tab to queue its workflow.
 type EditorQueueRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	BatchCount    uint32                 `protobuf:"varint,2,opt,name=batch_count,json=batchCount,proto3" json:"batch_count,omitempty"`
-	DeadlineMs    int64                  `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	BatchCount uint32                 `protobuf:"varint,2,opt,name=batch_count,json=batchCount,proto3" json:"batch_count,omitempty"`
+	DeadlineMs int64                  `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	// Convert the workflow to ComfyUI's API format and answer with it
+	// (EditorQueueResult.prompt_json) instead of posting it: the core posts
+	// it itself to follow the run. batch_count is then ignored.
+	PromptOnly    bool `protobuf:"varint,4,opt,name=prompt_only,json=promptOnly,proto3" json:"prompt_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4006,6 +4056,13 @@ func (x *EditorQueueRequest) GetDeadlineMs() int64 {
 		return x.DeadlineMs
 	}
 	return 0
+}
+
+func (x *EditorQueueRequest) GetPromptOnly() bool {
+	if x != nil {
+		return x.PromptOnly
+	}
+	return false
 }
 
 // EditorLoadRequest asks the tab to load a workflow.
@@ -4325,12 +4382,17 @@ func (x *PatchResult) GetTabRevision() uint64 {
 
 // EditorQueueResult is the tab's answer to an EditorQueueRequest.
 type EditorQueueResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Ok            bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
-	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	PromptId      string                 `protobuf:"bytes,4,opt,name=prompt_id,json=promptId,proto3" json:"prompt_id,omitempty"`
-	Number        int64                  `protobuf:"varint,5,opt,name=number,proto3" json:"number,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Ok        bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	Error     string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	PromptId  string                 `protobuf:"bytes,4,opt,name=prompt_id,json=promptId,proto3" json:"prompt_id,omitempty"`
+	Number    int64                  `protobuf:"varint,5,opt,name=number,proto3" json:"number,omitempty"`
+	// For prompt_only: the API-format prompt (graphToPrompt's output).
+	PromptJson string `protobuf:"bytes,6,opt,name=prompt_json,json=promptJson,proto3" json:"prompt_json,omitempty"`
+	// For prompt_only: the workflow for extra_pnginfo (graphToPrompt's
+	// workflow).
+	WorkflowJson  string `protobuf:"bytes,7,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4398,6 +4460,20 @@ func (x *EditorQueueResult) GetNumber() int64 {
 		return x.Number
 	}
 	return 0
+}
+
+func (x *EditorQueueResult) GetPromptJson() string {
+	if x != nil {
+		return x.PromptJson
+	}
+	return ""
+}
+
+func (x *EditorQueueResult) GetWorkflowJson() string {
+	if x != nil {
+		return x.WorkflowJson
+	}
+	return ""
 }
 
 // EditorLoadResult is the tab's answer to an EditorLoadRequest.
@@ -4763,7 +4839,7 @@ var File_comfyd_v1_graph_proto protoreflect.FileDescriptor
 
 const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\n" +
-	"\x15comfyd/v1/graph.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"7\n" +
+	"\x15comfyd/v1/graph.proto\x12\tcomfyd.v1\x1a\x13comfyd/v1/run.proto\x1a\x1egoogle/protobuf/wrappers.proto\"7\n" +
 	"\aNodeRef\x12\x10\n" +
 	"\x02id\x18\x01 \x01(\x03H\x00R\x02id\x12\x12\n" +
 	"\x03ref\x18\x02 \x01(\tH\x00R\x03refB\x06\n" +
@@ -4990,20 +5066,27 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"node_count\x18\a \x01(\rR\tnodeCount\"\x15\n" +
 	"\x13ListCanvasesRequest\"E\n" +
 	"\x14ListCanvasesResponse\x12-\n" +
-	"\bcanvases\x18\x01 \x03(\v2\x11.comfyd.v1.CanvasR\bcanvases\"\x94\x01\n" +
+	"\bcanvases\x18\x01 \x03(\v2\x11.comfyd.v1.CanvasR\bcanvases\"\xfe\x01\n" +
 	"\fQueueRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x03 \x01(\rR\ttimeoutMs\x12\x1f\n" +
 	"\vbatch_count\x18\x04 \x01(\rR\n" +
-	"batchCount\"\x99\x01\n" +
+	"batchCount\x12,\n" +
+	"\x06origin\x18\x05 \x01(\x0e2\x14.comfyd.v1.RunOriginR\x06origin\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x06 \x01(\tR\tsessionId\x12\x1b\n" +
+	"\tqueued_by\x18\a \x01(\tR\bqueuedBy\"\xda\x01\n" +
 	"\rQueueResponse\x12\x1b\n" +
 	"\tprompt_id\x18\x01 \x01(\tR\bpromptId\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\x03R\x06number\x12\x1b\n" +
 	"\tcanvas_id\x18\x03 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\x12\x1a\n" +
-	"\breplayed\x18\x05 \x01(\bR\breplayed\"\\\n" +
+	"\breplayed\x18\x05 \x01(\bR\breplayed\x12 \n" +
+	"\x03run\x18\x06 \x01(\v2\x0e.comfyd.v1.RunR\x03run\x12\x1d\n" +
+	"\n" +
+	"prompt_ids\x18\a \x03(\tR\tpromptIds\"\\\n" +
 	"\vSaveRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
@@ -5046,14 +5129,16 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x11expected_node_ids\x18\x03 \x03(\x03R\x0fexpectedNodeIds\x12\x1f\n" +
 	"\vdeadline_ms\x18\x04 \x01(\x03R\n" +
 	"deadlineMs\x12(\n" +
-	"\x04mode\x18\x05 \x01(\x0e2\x14.comfyd.v1.BatchModeR\x04mode\"u\n" +
+	"\x04mode\x18\x05 \x01(\x0e2\x14.comfyd.v1.BatchModeR\x04mode\"\x96\x01\n" +
 	"\x12EditorQueueRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x1f\n" +
 	"\vbatch_count\x18\x02 \x01(\rR\n" +
 	"batchCount\x12\x1f\n" +
 	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
-	"deadlineMs\"x\n" +
+	"deadlineMs\x12\x1f\n" +
+	"\vprompt_only\x18\x04 \x01(\bR\n" +
+	"promptOnly\"x\n" +
 	"\x11EditorLoadRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12#\n" +
@@ -5076,14 +5161,17 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x122\n" +
 	"\aresults\x18\x04 \x03(\v2\x18.comfyd.v1.CommandResultR\aresults\x12#\n" +
 	"\rworkflow_json\x18\x05 \x01(\tR\fworkflowJson\x12!\n" +
-	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\"\x8d\x01\n" +
+	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\"\xd3\x01\n" +
 	"\x11EditorQueueResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1b\n" +
 	"\tprompt_id\x18\x04 \x01(\tR\bpromptId\x12\x16\n" +
-	"\x06number\x18\x05 \x01(\x03R\x06number\"\x9f\x01\n" +
+	"\x06number\x18\x05 \x01(\x03R\x06number\x12\x1f\n" +
+	"\vprompt_json\x18\x06 \x01(\tR\n" +
+	"promptJson\x12#\n" +
+	"\rworkflow_json\x18\a \x01(\tR\fworkflowJson\"\x9f\x01\n" +
 	"\x10EditorLoadResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x0e\n" +
@@ -5235,6 +5323,8 @@ var file_comfyd_v1_graph_proto_goTypes = []any{
 	nil,                            // 65: comfyd.v1.ExecuteBatchResponse.RefsEntry
 	(*wrapperspb.DoubleValue)(nil), // 66: google.protobuf.DoubleValue
 	(*wrapperspb.UInt64Value)(nil), // 67: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 68: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 69: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	66, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
@@ -5298,49 +5388,51 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	35, // 58: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
 	36, // 59: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
 	39, // 60: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	49, // 61: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	16, // 62: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 63: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	55, // 64: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	52, // 65: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	53, // 66: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	54, // 67: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	18, // 68: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	57, // 69: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	58, // 70: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	59, // 71: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	60, // 72: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	61, // 73: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 74: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	25, // 75: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	27, // 76: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	29, // 77: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	32, // 78: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	37, // 79: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	40, // 80: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	42, // 81: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	44, // 82: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	46, // 83: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	48, // 84: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	51, // 85: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	62, // 86: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	26, // 87: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	28, // 88: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	30, // 89: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	33, // 90: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	38, // 91: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	41, // 92: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	43, // 93: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	45, // 94: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	47, // 95: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	50, // 96: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	56, // 97: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	63, // 98: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	87, // [87:99] is the sub-list for method output_type
-	75, // [75:87] is the sub-list for method input_type
-	75, // [75:75] is the sub-list for extension type_name
-	75, // [75:75] is the sub-list for extension extendee
-	0,  // [0:75] is the sub-list for field type_name
+	68, // 61: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	69, // 62: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	49, // 63: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	16, // 64: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,  // 65: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	55, // 66: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	52, // 67: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	53, // 68: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	54, // 69: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	18, // 70: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	57, // 71: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	58, // 72: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	59, // 73: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	60, // 74: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	61, // 75: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	5,  // 76: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	25, // 77: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	27, // 78: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	29, // 79: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	32, // 80: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	37, // 81: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	40, // 82: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	42, // 83: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	44, // 84: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	46, // 85: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	48, // 86: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	51, // 87: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	62, // 88: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	26, // 89: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	28, // 90: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	30, // 91: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	33, // 92: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	38, // 93: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	41, // 94: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	43, // 95: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	45, // 96: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	47, // 97: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	50, // 98: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	56, // 99: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	63, // 100: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	89, // [89:101] is the sub-list for method output_type
+	77, // [77:89] is the sub-list for method input_type
+	77, // [77:77] is the sub-list for extension type_name
+	77, // [77:77] is the sub-list for extension extendee
+	0,  // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5348,6 +5440,7 @@ func file_comfyd_v1_graph_proto_init() {
 	if File_comfyd_v1_graph_proto != nil {
 		return
 	}
+	file_comfyd_v1_run_proto_init()
 	file_comfyd_v1_graph_proto_msgTypes[0].OneofWrappers = []any{
 		(*NodeRef_Id)(nil),
 		(*NodeRef_Ref)(nil),

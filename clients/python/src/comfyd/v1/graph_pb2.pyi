@@ -1,3 +1,4 @@
+from comfyd.v1 import run_pb2 as _run_pb2
 from google.protobuf import wrappers_pb2 as _wrappers_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -212,28 +213,34 @@ class EditorLoadResult(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ...) -> None: ...
 
 class EditorQueueRequest(_message.Message):
-    __slots__ = ["batch_count", "deadline_ms", "request_id"]
+    __slots__ = ["batch_count", "deadline_ms", "prompt_only", "request_id"]
     BATCH_COUNT_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_ONLY_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     batch_count: int
     deadline_ms: int
+    prompt_only: bool
     request_id: int
-    def __init__(self, request_id: _Optional[int] = ..., batch_count: _Optional[int] = ..., deadline_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[int] = ..., batch_count: _Optional[int] = ..., deadline_ms: _Optional[int] = ..., prompt_only: bool = ...) -> None: ...
 
 class EditorQueueResult(_message.Message):
-    __slots__ = ["error", "number", "ok", "prompt_id", "request_id"]
+    __slots__ = ["error", "number", "ok", "prompt_id", "prompt_json", "request_id", "workflow_json"]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     PROMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_JSON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
     error: str
     number: int
     ok: bool
     prompt_id: str
+    prompt_json: str
     request_id: int
-    def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., prompt_id: _Optional[str] = ..., number: _Optional[int] = ...) -> None: ...
+    workflow_json: str
+    def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., prompt_id: _Optional[str] = ..., number: _Optional[int] = ..., prompt_json: _Optional[str] = ..., workflow_json: _Optional[str] = ...) -> None: ...
 
 class ExecuteBatchRequest(_message.Message):
     __slots__ = ["base_revision", "canvas_id", "commands", "idempotency_key", "mode", "timeout_ms", "validate_only"]
@@ -641,30 +648,40 @@ class Position(_message.Message):
     def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
 class QueueRequest(_message.Message):
-    __slots__ = ["batch_count", "canvas_id", "idempotency_key", "timeout_ms"]
+    __slots__ = ["batch_count", "canvas_id", "idempotency_key", "origin", "queued_by", "session_id", "timeout_ms"]
     BATCH_COUNT_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_BY_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     batch_count: int
     canvas_id: str
     idempotency_key: str
+    origin: _run_pb2.RunOrigin
+    queued_by: str
+    session_id: str
     timeout_ms: int
-    def __init__(self, canvas_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., batch_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., batch_count: _Optional[int] = ..., origin: _Optional[_Union[_run_pb2.RunOrigin, str]] = ..., session_id: _Optional[str] = ..., queued_by: _Optional[str] = ...) -> None: ...
 
 class QueueResponse(_message.Message):
-    __slots__ = ["canvas_id", "number", "prompt_id", "replayed", "revision"]
+    __slots__ = ["canvas_id", "number", "prompt_id", "prompt_ids", "replayed", "revision", "run"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_IDS_FIELD_NUMBER: _ClassVar[int]
     PROMPT_ID_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
     number: int
     prompt_id: str
+    prompt_ids: _containers.RepeatedScalarFieldContainer[str]
     replayed: bool
     revision: int
-    def __init__(self, prompt_id: _Optional[str] = ..., number: _Optional[int] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ...) -> None: ...
+    run: _run_pb2.Run
+    def __init__(self, prompt_id: _Optional[str] = ..., number: _Optional[int] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., prompt_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RemoveNodeCommand(_message.Message):
     __slots__ = ["node_id"]
