@@ -438,7 +438,7 @@ typedef struct session_ws {
     int hold;
     app_session_req held[APP_WS_MAX_INFLIGHT];
     size_t n_held;
-    app_stream *runs;  /* RunService.WatchRun of every run: run_update events */
+    app_stream *runs; /* RunService.WatchRun of every run: run_update events */
 } session_ws;
 
 static void release_held(session_ws *w);
