@@ -285,6 +285,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
         {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
         {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
+        {"COMFYD_COMFYUI", OPT_COMFYUI},
     };
     for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
         const char *v = getenv(twins[i].env);
