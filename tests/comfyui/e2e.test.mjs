@@ -2,8 +2,10 @@
 // loads it, the agent panel node is added from the node search and answers
 // with its default skill, a session without a skill is told why nothing
 // answered, replies render as sanitized Markdown, the panel survives a
-// crash of comfyd (kill -9) without a reload, and an outside caller edits
-// the real page and queues a real prompt. Sequential: one ComfyUI, one page.
+// crash of comfyd (kill -9) without a reload, an outside caller edits the
+// real page and queues a real prompt, and nodes it creates without
+// coordinates (and `arrange`) lay out without overlap along the links, one
+// Ctrl+Z undoing an arrange. Sequential: one ComfyUI, one page.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
