@@ -70,6 +70,9 @@ COMFYD_IT_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definit
 step "the extension in the real ComfyUI server (tests/comfyui; cached venv)"
 tests/comfyui/run.sh build
 
+step "an unbuilt checkout in the real ComfyUI server: built by the supervisor, then connected"
+tests/comfyui/run.sh build --unbuilt
+
 step "fuzz targets (bounded run)"
 fuzz/run.sh build "${COMFYD_FUZZ_SECONDS:-15}"
 

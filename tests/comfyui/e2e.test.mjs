@@ -2,8 +2,10 @@
 // loads it, the agent panel node is added from the node search and answers
 // with its default skill, a session without a skill is told why nothing
 // answered, replies render as sanitized Markdown, the panel survives a
-// crash of comfyd (kill -9) without a reload, and an outside caller edits
-// the real page and queues a real prompt. Sequential: one ComfyUI, one page.
+// crash of comfyd (kill -9) without a reload, an outside caller edits the
+// real page and queues a real prompt, and nodes it creates without
+// coordinates (and `arrange`) lay out without overlap along the links, one
+// Ctrl+Z undoing an arrange. Sequential: one ComfyUI, one page.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -349,6 +351,202 @@ test("an outside caller edits the real page and queues a real prompt", async () 
   }, "ComfyUI to run the prompt", 60000, 250);
   const images = Object.values(hist.outputs).flatMap((o) => o.images ?? []);
   assert.ok(images.some((i) => i.filename.startsWith("comfyd_e2e")), JSON.stringify(hist.outputs));
+});
+
+// ---- point 5: nodes created without coordinates, and `arrange` ----
+
+/** The txt2img graph of the README and a model-free chain beside it, all
+ * without coordinates. */
+function unplacedCommands() {
+  return [
+    { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt" },
+    { type: "create_node", node_type: "CLIPTextEncode", ref: "pos", widgets: { text: "a cat on a sofa" } },
+    { type: "create_node", node_type: "CLIPTextEncode", ref: "neg", widgets: { text: "text, watermark" } },
+    { type: "create_node", node_type: "EmptyLatentImage", ref: "latent" },
+    { type: "create_node", node_type: "KSampler", ref: "sampler" },
+    { type: "create_node", node_type: "VAEDecode", ref: "decode" },
+    { type: "create_node", node_type: "SaveImage", ref: "save" },
+    { type: "connect", from_id: "ckpt", from_slot: 0, to_id: "sampler", to_slot: "model" },
+    { type: "connect", from_id: "latent", from_slot: 0, to_id: "sampler", to_slot: "latent_image" },
+    { type: "connect", from_id: "ckpt", from_slot: 1, to_id: "pos", to_slot: "clip" },
+    { type: "connect", from_id: "pos", from_slot: 0, to_id: "sampler", to_slot: "positive" },
+    { type: "connect", from_id: "ckpt", from_slot: 1, to_id: "neg", to_slot: "clip" },
+    { type: "connect", from_id: "neg", from_slot: 0, to_id: "sampler", to_slot: "negative" },
+    { type: "connect", from_id: "sampler", from_slot: 0, to_id: "decode", to_slot: "samples" },
+    { type: "connect", from_id: "ckpt", from_slot: 2, to_id: "decode", to_slot: "vae" },
+    { type: "connect", from_id: "decode", from_slot: 0, to_id: "save", to_slot: "images" },
+    { type: "create_node", node_type: "EmptyImage", ref: "img" },
+    { type: "create_node", node_type: "ImageInvert", ref: "inv" },
+    { type: "create_node", node_type: "ImageBlur", ref: "blur" },
+    { type: "create_node", node_type: "PreviewImage", ref: "preview" },
+    { type: "connect", from_id: "img", from_slot: 0, to_id: "inv", to_slot: "image" },
+    { type: "connect", from_id: "inv", from_slot: 0, to_id: "blur", to_slot: "image" },
+    { type: "connect", from_id: "blur", from_slot: 0, to_id: "preview", to_slot: "images" },
+  ];
+}
+
+/** What the real page has, after a frame: every node's box as LiteGraph
+ * draws it (pos is the body's top-left; the title bar of
+ * LiteGraph.NODE_TITLE_HEIGHT sits above it), and every link. */
+async function pageLayout() {
+  await page.evaluate(() => window.comfyAPI.app.app.canvas.setDirty(true, true));
+  await page.waitForTimeout(250);
+  return page.evaluate(() => {
+    const g = window.comfyAPI.app.app.graph;
+    const th = window.LiteGraph.NODE_TITLE_HEIGHT;
+    const nodes = {};
+    for (const n of g.nodes) {
+      const h = n.flags?.collapsed ? 0 : n.size[1];
+      nodes[n.id] = { type: n.type, pos: [n.pos[0], n.pos[1]], box: [n.pos[0], n.pos[1] - th, n.size[0], h + th] };
+    }
+    const links = [];
+    for (const n of g.nodes)
+      for (const input of n.inputs ?? []) {
+        if (input.link == null) continue;
+        const l = g.links.get ? g.links.get(input.link) : g.links[input.link];
+        if (l) links.push([l.origin_id, n.id]);
+      }
+    return { th, nodes, links };
+  });
+}
+
+/** Pairs of nodes whose boxes (title bars included) overlap. */
+function overlapping(layout) {
+  const v = Object.entries(layout.nodes);
+  const out = [];
+  for (let i = 0; i < v.length; i++)
+    for (let j = i + 1; j < v.length; j++) {
+      const [a, b] = [v[i][1].box, v[j][1].box];
+      if (a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3])
+        out.push(`#${v[i][0]} ${v[i][1].type} ${JSON.stringify(a)} / #${v[j][0]} ${v[j][1].type} ${JSON.stringify(b)}`);
+    }
+  return out;
+}
+
+/** Links whose target does not start right of its origin's right edge. */
+function backwards(layout) {
+  return layout.links
+    .filter(([f, t]) => {
+      const a = layout.nodes[f].box;
+      const b = layout.nodes[t].box;
+      return !(a[0] + a[2] < b[0]);
+    })
+    .map(([f, t]) => `${layout.nodes[f].type}#${f} ${JSON.stringify(layout.nodes[f].box)} -> ${layout.nodes[t].type}#${t} ${JSON.stringify(layout.nodes[t].box)}`);
+}
+
+const positions = (layout) => Object.fromEntries(Object.entries(layout.nodes).map(([id, n]) => [id, n.pos]));
+
+/** Waits until the core's copy of the tab's graph has the page's positions
+ * (a programmatic move reaches it through the extension's change report). */
+async function coreHasPage() {
+  const id = await page.evaluate(() => window.comfyd.editor.canvasId);
+  await until(async () => {
+    const want = positions(await pageLayout());
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: id });
+    const got = g.body.graph?.nodes ?? [];
+    return got.length === Object.keys(want).length && got.every((n) => want[n.id] && Math.round(n.pos.x) === Math.round(want[n.id][0]) && Math.round(n.pos.y) === Math.round(want[n.id][1]));
+  }, "the core to have the page's positions", 20000, 200);
+}
+
+/** One Ctrl+Z in the page, as a user does: a click on an empty spot of the
+ * canvas (no node, no panel, no menu over it) first, for the focus. */
+async function undoOnce() {
+  const spot = await page.evaluate(() => {
+    const app = window.comfyAPI.app.app;
+    const el = app.canvas.canvas;
+    const r = el.getBoundingClientRect();
+    const th = window.LiteGraph.NODE_TITLE_HEIGHT;
+    const margin = 40;
+    for (let y = r.bottom - 30; y > r.top + 80; y -= 37)
+      for (let x = r.left + 120; x < r.right - 30; x += 53) {
+        if (document.elementFromPoint(x, y) !== el) continue;
+        const [cx, cy] = app.canvas.ds.convertOffsetToCanvas([x - r.left, y - r.top]);
+        const hit = app.graph.nodes.some((n) => cx > n.pos[0] - margin && cx < n.pos[0] + n.size[0] + margin && cy > n.pos[1] - th - margin && cy < n.pos[1] + n.size[1] + margin);
+        if (!hit) return [x, y];
+      }
+    return null;
+  });
+  assert.ok(spot, "an empty spot of the canvas to click");
+  await page.mouse.click(spot[0], spot[1]);
+  await page.keyboard.press("Control+z");
+}
+
+test("nodes an outside caller creates without coordinates do not overlap and follow the links; arrange is one undo step", async () => {
+  const cleared = await bridge("POST", "/comfy/graph/batch", { commands: [{ type: "clear_graph" }] });
+  assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+  const r = await bridge("POST", "/comfy/graph/batch", { commands: unplacedCommands() });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.ok, true, JSON.stringify(r.body));
+  const refs = r.body.refs;
+  // 11 new nodes and the agent panel (clear_graph keeps it).
+  await until(async () => Object.keys((await pageLayout()).nodes).length === 12, "the new nodes in app.graph");
+  const placed = await pageLayout();
+  assert.ok(placed.th > 0, `LiteGraph.NODE_TITLE_HEIGHT ${placed.th}`);
+  assert.equal(placed.links.length, 12);
+  await shot("layout-placed.png");
+  assert.deepEqual(overlapping(placed), []);
+  assert.deepEqual(backwards(placed), []);
+  const panelAt = Object.values(placed.nodes).find((n) => n.type === "ComfydAgentPanel").pos;
+
+  // The user piles nodes of both parts onto the checkpoint loader; arrange
+  // spreads the whole graph again, the panel stays where it is.
+  await coreHasPage();
+  await page.evaluate(([onto, ids]) => {
+    const g = window.comfyAPI.app.app.graph;
+    const at = g.getNodeById(onto).pos;
+    for (const id of ids) g.getNodeById(id).pos = [at[0] + 10, at[1] + 10];
+    g.setDirtyCanvas(true, true);
+  }, [refs.ckpt, [refs.sampler, refs.decode, refs.save, refs.inv, refs.preview]]);
+  await coreHasPage();
+  const piled = await pageLayout();
+  assert.ok(overlapping(piled).length > 0, "the pile overlaps");
+  const a = await bridge("POST", "/comfy/graph/command", { type: "arrange" });
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  const arranged = await until(async () => {
+    const l = await pageLayout();
+    return JSON.stringify(positions(l)) !== JSON.stringify(positions(piled)) ? l : null;
+  }, "the arrange to reach the page");
+  await shot("layout-arranged.png");
+  assert.deepEqual(overlapping(arranged), []);
+  assert.deepEqual(backwards(arranged), []);
+  assert.deepEqual(Object.values(arranged.nodes).find((n) => n.type === "ComfydAgentPanel").pos, panelAt);
+  // One Ctrl+Z takes the whole arrange back.
+  await undoOnce();
+  await until(async () => JSON.stringify(positions(await pageLayout())) === JSON.stringify(positions(piled)), "one Ctrl+Z to undo the arrange", 10000);
+
+  // The same arrange again gives the same layout (it is deterministic).
+  await coreHasPage();
+  const again = await bridge("POST", "/comfy/graph/command", { type: "arrange" });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  await until(async () => JSON.stringify(positions(await pageLayout())) === JSON.stringify(positions(arranged)), "the second arrange to give the same layout");
+
+  // A subset: the model-free chain, piled onto the sampler, is arranged
+  // alone; it moves clear of the other nodes, which stay.
+  await coreHasPage();
+  await page.evaluate(([onto, ids]) => {
+    const g = window.comfyAPI.app.app.graph;
+    const at = g.getNodeById(onto).pos;
+    ids.forEach((id, i) => (g.getNodeById(id).pos = [at[0] + 20 * i, at[1] + 20 * i]));
+    g.setDirtyCanvas(true, true);
+  }, [refs.sampler, [refs.img, refs.inv, refs.blur, refs.preview]]);
+  await coreHasPage();
+  const before = await pageLayout();
+  assert.ok(overlapping(before).length > 0, "the chain's pile overlaps");
+  const chain = [refs.img, refs.inv, refs.blur, refs.preview].map(String);
+  const s = await bridge("POST", "/comfy/graph/command", { type: "arrange", node_ids: chain.map(Number) });
+  assert.equal(s.status, 200, JSON.stringify(s.body));
+  const subset = await until(async () => {
+    const l = await pageLayout();
+    return JSON.stringify(positions(l)) !== JSON.stringify(positions(before)) ? l : null;
+  }, "the subset arrange to reach the page");
+  await shot("layout-arranged-subset.png");
+  for (const [id, n] of Object.entries(subset.nodes))
+    if (!chain.includes(id)) assert.deepEqual(n.pos, before.nodes[id].pos, `#${id} ${n.type} stays`);
+  assert.deepEqual(overlapping(subset), []);
+  assert.deepEqual(backwards(subset), []);
+  await undoOnce();
+  await until(async () => JSON.stringify(positions(await pageLayout())) === JSON.stringify(positions(before)), "one Ctrl+Z to undo the subset arrange", 10000);
+  assert.deepEqual(pageErrors, []);
 });
 
 test("screenshots of the real ComfyUI (docs/images with --screenshots)", async () => {

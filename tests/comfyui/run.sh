@@ -10,6 +10,11 @@
 #   tests/comfyui/run.sh BUILD_DIR                 the suite
 #   tests/comfyui/run.sh BUILD_DIR --screenshots   also retakes the README's
 #                                                  pictures (docs/images/)
+#   tests/comfyui/run.sh BUILD_DIR --unbuilt       an unbuilt checkout: a copy
+#       of the tracked files (no build/) is linked instead, without
+#       COMFYD_BIN_DIR; the supervisor builds it in the background and the
+#       panel connects afterwards without a ComfyUI restart (unbuilt.test.mjs;
+#       a few minutes: the build is a real one). BUILD_DIR is not used.
 #
 # Logs and screenshots: tests/artifacts/comfyui/. Everything started here is
 # stopped on exit (trap), whatever happens.
@@ -20,12 +25,21 @@ repo=$(cd "$here/../.." && pwd)
 build=${1:?usage: tests/comfyui/run.sh BUILD_DIR [--screenshots]}
 build=$(cd "$build" && pwd)
 shots=0
-[ "${2:-}" = "--screenshots" ] && shots=1
+unbuilt=0
+case "${2:-}" in
+  "") ;;
+  --screenshots) shots=1 ;;
+  --unbuilt) unbuilt=1 ;;
+  *) echo "usage: tests/comfyui/run.sh BUILD_DIR [--screenshots|--unbuilt]" >&2; exit 2 ;;
+esac
 
 COMFYUI_SRC=${COMFYUI_DIR:-$(cd "$repo/.." && pwd)/shared/vendor/ComfyUI}
 # Bounds of every wait (seconds).
 START_TIMEOUT_S=${COMFYD_COMFYUI_START_TIMEOUT_S:-240}
 SUITE_TIMEOUT_S=${COMFYD_COMFYUI_SUITE_TIMEOUT_S:-900}
+# The supervisor's build of the unbuilt copy (configure + comfyd and
+# comfyd-bridge; about a minute on 2 idle cores).
+BUILD_TIMEOUT_S=${COMFYD_COMFYUI_BUILD_TIMEOUT_S:-600}
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -43,7 +57,9 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 
 step "comfyd and comfyd-bridge in $build"
-if [ ! -x "$build/core/comfyd" ] || [ ! -x "$build/bridge/comfyd-bridge" ]; then
+if [ $unbuilt = 1 ]; then
+  echo "(not used: --unbuilt)"
+elif [ ! -x "$build/core/comfyd" ] || [ ! -x "$build/bridge/comfyd-bridge" ]; then
   cmake --build "$build" --target comfyd comfyd-bridge
 fi
 
@@ -62,9 +78,11 @@ cleanup() {
     kill -TERM "$comfy_pid" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$comfy_pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$comfy_pid" 2>/dev/null
-    for k in $kids; do kill -TERM "$k" 2>/dev/null; done
+    # A build the supervisor started runs in its own process group (cmake,
+    # ninja and the compilers with it): the group goes too.
+    for k in $kids; do kill -TERM "$k" "-$k" 2>/dev/null; done
     sleep 0.5
-    for k in $kids; do kill -KILL "$k" 2>/dev/null; done
+    for k in $kids; do kill -KILL "$k" "-$k" 2>/dev/null; done
   fi
   cp "$work"/data/*.log "$work/comfyui.log" "$artifacts/" 2>/dev/null
   if [ "${COMFYD_E2E_KEEP:-0}" != 1 ]; then rm -rf "$work"; else echo "kept $work"; fi
@@ -77,8 +95,35 @@ step "ComfyUI copy in $work"
 cp -a "$COMFYUI_SRC" "$work/ComfyUI"
 chmod -R u+w "$work/ComfyUI"
 mkdir -p "$work/ComfyUI/custom_nodes"
-ln -s "$repo" "$work/ComfyUI/custom_nodes/comfyd"
 mkdir -p "$work/data"
+checkout="$repo"
+if [ $unbuilt = 1 ]; then
+  # What a user gets from a clone: the tracked files as they are in this
+  # worktree, no build/ (the committed web/dist/ is among them).
+  checkout="$work/comfyd"
+  mkdir -p "$checkout"
+  git -C "$repo" ls-files -z | (cd "$repo" && tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$checkout"
+  if [ -e "$checkout/build" ] || [ ! -f "$checkout/scripts/build.sh" ] || [ ! -f "$checkout/web/dist/main.js" ]; then
+    echo "the unbuilt copy in $checkout is not what a clone gives" >&2
+    exit 1
+  fi
+  echo "unbuilt copy: $checkout ($(git -C "$repo" ls-files | wc -l) files)"
+  # A gate in front of ninja: the build (cmake's configure runs at once)
+  # compiles only once the test has seen the panel say "building", so a fast
+  # machine cannot finish before the page looks. Everything else is real.
+  mkdir -p "$work/bin"
+  real_ninja=$(command -v ninja)
+  cat >"$work/bin/ninja" <<GATE
+#!/bin/sh
+# Waits (at most ${BUILD_TIMEOUT_S} s) for the test to open the gate.
+i=0
+while [ ! -e "$work/gate" ] && [ -d "$work" ] && [ \$i -lt $((BUILD_TIMEOUT_S * 5)) ]; do sleep 0.2; i=\$((i + 1)); done
+[ -e "$work/gate" ] || exit 1
+exec "$real_ninja" "\$@"
+GATE
+  chmod +x "$work/bin/ninja"
+fi
+ln -s "$checkout" "$work/ComfyUI/custom_nodes/comfyd"
 if [ $shots = 1 ]; then
   # The pictures show a txt2img workflow: an empty placeholder file gives
   # the checkpoint loader a name to show (nothing runs it).
@@ -91,7 +136,18 @@ port=$(free_port)
 bridge_port=$(free_port)
 while [ "$bridge_port" = "$port" ]; do bridge_port=$(free_port); done
 
-export COMFYD_BIN_DIR="$build"
+if [ $unbuilt = 1 ]; then
+  # Nothing points at built binaries: the supervisor finds none (its PATH
+  # has no comfyd) and builds the copy.
+  unset COMFYD_BIN_DIR
+  export PATH="$work/bin:$PATH"
+  if command -v comfyd >/dev/null || command -v comfyd-bridge >/dev/null; then
+    echo "comfyd or comfyd-bridge is on PATH: the unbuilt case cannot be tested here" >&2
+    exit 1
+  fi
+else
+  export COMFYD_BIN_DIR="$build"
+fi
 export COMFYD_DATA="$work/data"
 export COMFYD_BRIDGE_URL="http://127.0.0.1:$bridge_port"
 # The core only on its unix socket: other suites may hold its TCP port.
@@ -104,7 +160,15 @@ step "ComfyUI on 127.0.0.1:$port (bridge on $bridge_port)"
   --disable-auto-launch >"$work/comfyui.log" 2>&1) &
 comfy_pid=$!
 end=$((SECONDS + START_TIMEOUT_S))
-until curl -fsS "http://127.0.0.1:$port/api/comfyd/connection" -o "$work/connection.json" 2>/dev/null; do
+# Ready: the route answers 200, or (unbuilt) 503 while the supervisor builds.
+ready_codes=200
+[ $unbuilt = 1 ] && ready_codes="200 503"
+answered() {
+  local code
+  code=$(curl -sS -o "$work/connection.json" -w '%{http_code}' "http://127.0.0.1:$port/api/comfyd/connection" 2>/dev/null) || return 1
+  [[ " $ready_codes " == *" $code "* ]]
+}
+until answered; do
   if ! kill -0 "$comfy_pid" 2>/dev/null; then
     echo "ComfyUI exited:" >&2
     tail -50 "$work/comfyui.log" >&2
@@ -121,6 +185,9 @@ done
 echo "ready: $(cat "$work/connection.json" | head -c 300)"
 
 step "end-to-end tests (node --test, Chromium)"
-COMFYUI_URL="http://127.0.0.1:$port" COMFYUI_PID="$comfy_pid" COMFYD_E2E_DATA="$work/data" \
+tests="$here/e2e.test.mjs"
+[ $unbuilt = 1 ] && tests="$here/unbuilt.test.mjs"
+COMFYD_E2E_CHECKOUT="$checkout" COMFYD_E2E_GATE="$work/gate" COMFYD_E2E_BUILD_TIMEOUT_S="$BUILD_TIMEOUT_S" \
+  COMFYUI_URL="http://127.0.0.1:$port" COMFYUI_PID="$comfy_pid" COMFYD_E2E_DATA="$work/data" \
   COMFYD_E2E_ARTIFACTS="$artifacts" COMFYD_E2E_SCREENSHOTS="$shots" COMFYD_E2E_DOCS="$repo/docs/images" \
-  timeout --kill-after=10 "$SUITE_TIMEOUT_S" node --test --test-concurrency=1 "$here/e2e.test.mjs"
+  timeout --kill-after=10 "$SUITE_TIMEOUT_S" node --test --test-concurrency=1 "$tests"
