@@ -5328,7 +5328,10 @@ function Dp(e, t) {
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    eu(e, c), e.logs = s, Object.assign(e, o), Vl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
+    eu(e, c), e.logs = s;
+    for (const [a, u] of Object.entries(o.runs))
+      (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
+    Vl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
     for (const a of Array.isArray(r.history) ? r.history : []) Hl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = ui(Hn(e, a.turn_id), a.skill);

@@ -148,7 +148,11 @@ export function applyEvent(s, ev) {
     const id = d.session?.id ?? s.sessionId;
     resetState(s, id);
     s.logs = keepLogs;
-    Object.assign(s, keepRuns);
+    for (const [pid, run] of Object.entries(keepRuns.runs))
+      if (!run.session_id || run.session_id === s.sessionId) {
+        s.runs[pid] = run;
+        if (keepRuns.runTurns[pid]) s.runTurns[pid] = keepRuns.runTurns[pid];
+      }
     applySession(s, d.session);
     if (d.status !== undefined) s.status = shortEnum(d.status, "SESSION_STATUS_") || s.status;
     for (const m of Array.isArray(d.history) ? d.history : []) applyMessage(s, m);
