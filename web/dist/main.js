@@ -5,19 +5,19 @@ function uo(e) {
   return (n) => n in t;
 }
 const De = {}, vn = [], Cn = () => {
-}, Uc = () => !1, Di = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Si = (e) => e.startsWith("onUpdate:"), lt = Object.assign, Wc = (e, t) => {
+}, Uc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, Wc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
 }, df = Object.prototype.hasOwnProperty, me = (e, t) => df.call(e, t), ne = Array.isArray, tn = (e) => Br(e) === "[object Map]", On = (e) => Br(e) === "[object Set]", tl = (e) => Br(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Jc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), qc = Object.prototype.toString, Br = (e) => qc.call(e), hf = (e) => Br(e).slice(8, -1), Hc = (e) => Br(e) === "[object Object]", fo = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ uo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ti = (e) => {
+), Fi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, pf = /-\w/g, ht = /* @__PURE__ */ Ti((e) => e.replace(pf, (t) => t.slice(1).toUpperCase())), gf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Ti(
+}, pf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(pf, (t) => t.slice(1).toUpperCase())), gf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
   (e) => e.replace(gf, "-$1").toLowerCase()
-), Vc = /* @__PURE__ */ Ti((e) => e.charAt(0).toUpperCase() + e.slice(1)), ss = /* @__PURE__ */ Ti((e) => e ? `on${Vc(e)}` : ""), Et = (e, t) => !Object.is(e, t), oi = (e, ...t) => {
+), Vc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Vc(e)}` : ""), Et = (e, t) => !Object.is(e, t), oi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
 }, Gc = (e, t, n, r = !1) => {
@@ -32,12 +32,12 @@ const De = {}, vn = [], Cn = () => {
   return isNaN(t) ? e : t;
 };
 let nl;
-const Fi = () => nl || (nl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Ii(e) {
+const Ii = () => nl || (nl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Oi(e) {
   if (ne(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? yf(r) : Ii(r);
+      const r = e[n], i = Me(r) ? yf(r) : Oi(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -129,12 +129,12 @@ function Rf(e, t) {
 }
 const Yc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : ne(e) || Se(e) && (e.toString === qc || !we(e.toString)) ? Yc(e) ? ae(e.value) : JSON.stringify(e, Xc, 2) : String(e), Xc = (e, t) => Yc(t) ? Xc(e, t.value) : tn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[os(r, s) + " =>"] = i, n),
+    (n, [r, i], s) => (n[ls(r, s) + " =>"] = i, n),
     {}
   )
 } : On(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => os(n))
-} : St(t) ? os(t) : Se(t) && !ne(t) && !Hc(t) ? String(t) : t, os = (e, t = "") => {
+  [`Set(${t.size})`]: [...t.values()].map((n) => ls(n))
+} : St(t) ? ls(t) : Se(t) && !ne(t) && !Hc(t) ? String(t) : t, ls = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -247,7 +247,7 @@ function Ef() {
   return Je;
 }
 let xe;
-const ls = /* @__PURE__ */ new WeakSet();
+const cs = /* @__PURE__ */ new WeakSet();
 class Zc {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
@@ -256,7 +256,7 @@ class Zc {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, ls.has(this) && (ls.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, cs.has(this) && (cs.delete(this), this.trigger()));
   }
   /**
    * @internal
@@ -284,7 +284,7 @@ class Zc {
     }
   }
   trigger() {
-    this.flags & 64 ? ls.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? cs.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
@@ -501,7 +501,7 @@ function $n(e) {
   const t = /* @__PURE__ */ pe(e);
   return t === e || (Ve(t, "iterate", Cr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e) ? t.map((n) => ln(ct(n))) : t.map(ln) : t.map(ct);
 }
-function Oi(e) {
+function Mi(e) {
   return Ve(e = /* @__PURE__ */ pe(e), "iterate", Cr), e;
 }
 function At(e, t) {
@@ -510,7 +510,7 @@ function At(e, t) {
 const Sf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return cs(this, Symbol.iterator, (e) => At(this, e));
+    return as(this, Symbol.iterator, (e) => At(this, e));
   },
   concat(...e) {
     return $n(this).concat(
@@ -518,7 +518,7 @@ const Sf = {
     );
   },
   entries() {
-    return cs(this, "entries", (e) => (e[1] = At(this, e[1]), e));
+    return as(this, "entries", (e) => (e[1] = At(this, e[1]), e));
   },
   every(e, t) {
     return Nt(this, "every", e, t, void 0, arguments);
@@ -564,17 +564,17 @@ const Sf = {
     return Nt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return as(this, "includes", e);
+    return us(this, "includes", e);
   },
   indexOf(...e) {
-    return as(this, "indexOf", e);
+    return us(this, "indexOf", e);
   },
   join(e) {
     return $n(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return as(this, "lastIndexOf", e);
+    return us(this, "lastIndexOf", e);
   },
   map(e, t) {
     return Nt(this, "map", e, t, void 0, arguments);
@@ -614,11 +614,11 @@ const Sf = {
     return sr(this, "unshift", e);
   },
   values() {
-    return cs(this, "values", (e) => At(this, e));
+    return as(this, "values", (e) => At(this, e));
   }
 };
-function cs(e, t, n) {
-  const r = Oi(e), i = r[t], s = i.call(r);
+function as(e, t, n) {
+  const r = Mi(e), i = r[t], s = i.call(r);
   if (r !== e && !/* @__PURE__ */ ot(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
@@ -646,7 +646,7 @@ function ol(e, t) {
 }
 const oa = Array.prototype;
 function Nt(e, t, n, r, i, s) {
-  const o = Oi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
+  const o = Mi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
   if (c !== oa[t]) {
     const d = c.apply(e, s);
     return l ? ct(d) : d;
@@ -661,7 +661,7 @@ function Nt(e, t, n, r, i, s) {
   return l && i ? i(u) : u;
 }
 function ll(e, t, n, r) {
-  const i = Oi(e), s = i !== e && !/* @__PURE__ */ ot(e);
+  const i = Mi(e), s = i !== e && !/* @__PURE__ */ ot(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
     return l && (l = !1, a = At(e, a)), n.call(this, a, At(e, u), d, e);
@@ -671,7 +671,7 @@ function ll(e, t, n, r) {
   const c = i[t](o, ...r);
   return l ? At(e, c) : c;
 }
-function as(e, t, n) {
+function us(e, t, n) {
   const r = /* @__PURE__ */ pe(e);
   Ve(r, "iterate", Cr);
   const i = r[t](...n);
@@ -1043,12 +1043,12 @@ function Kf(e, t, n = !1) {
   let r, i;
   return we(e) ? r = e : (r = e.get, i = e.set), new Gf(r, i, n);
 }
-const Xr = {}, di = /* @__PURE__ */ new WeakMap();
+const Xr = {}, hi = /* @__PURE__ */ new WeakMap();
 let kn;
 function Yf(e, t = !1, n = kn) {
   if (n) {
-    let r = di.get(n);
-    r || di.set(n, r = []), r.push(e);
+    let r = hi.get(n);
+    r || hi.set(n, r = []), r.push(e);
   }
 }
 function Xf(e, t, n = De) {
@@ -1122,13 +1122,13 @@ function Xf(e, t, n = De) {
         u.run();
   };
   return l && l(w), u = new Zc(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Yf(y, !1, u), b = u.onStop = () => {
-    const y = di.get(u);
+    const y = hi.get(u);
     if (y) {
       if (c)
         c(y, 4);
       else
         for (const v of y) v();
-      di.delete(u);
+      hi.delete(u);
     }
   }, t ? r ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), S.pause = u.pause.bind(u), S.resume = u.resume.bind(u), S.stop = S, S;
 }
@@ -1156,14 +1156,14 @@ function $r(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
-    Mi(i, t, n);
+    Ni(i, t, n);
   }
 }
 function Vt(e, t, n, r) {
   if (we(e)) {
     const i = $r(e, t, n, r);
     return i && Jc(i) && i.catch((s) => {
-      Mi(s, t, n, void 0, !0);
+      Ni(s, t, n, void 0, !0);
     }), i;
   }
   if (ne(e)) {
@@ -1173,7 +1173,7 @@ function Vt(e, t, n, r) {
     return i;
   }
 }
-function Mi(e, t, n, r = !0, i = !1) {
+function Ni(e, t, n, r = !0, i = !1) {
   const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || De;
   if (t) {
     let c = t.parent;
@@ -1210,9 +1210,9 @@ let dt = -1;
 const Rt = [];
 let Zt = null, Wn = 0;
 const pa = /* @__PURE__ */ Promise.resolve();
-let hi = null;
-function pi(e) {
-  const t = hi || pa;
+let pi = null;
+function gi(e) {
+  const t = pi || pa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
 function Qf(e) {
@@ -1231,7 +1231,7 @@ function ko(e) {
   }
 }
 function ga() {
-  hi || (hi = pa.then(ba));
+  pi || (pi = pa.then(ba));
 }
 function ed(e) {
   if (!ne(e))
@@ -1274,18 +1274,18 @@ function _a(e, t, n = 0) {
     Zt = null, Wn = 0;
   }
 }
-let us = !1;
+let fs = !1;
 function td(e, t) {
-  if (us) {
+  if (fs) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(Rt);
-  e(), us = !0;
+  e(), fs = !0;
   try {
     ma(void 0, t), _a(void 0, n, t);
   } finally {
-    us = !1;
+    fs = !1;
   }
 }
 const Dr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
@@ -1304,11 +1304,11 @@ function ba(e) {
       const t = Ge[dt];
       t && (t.flags &= -2);
     }
-    dt = -1, Ge.length = 0, _a(), hi = null, (Ge.length || Rt.length) && ba();
+    dt = -1, Ge.length = 0, _a(), pi = null, (Ge.length || Rt.length) && ba();
   }
 }
 let st = null, ya = null;
-function gi(e) {
+function mi(e) {
   const t = st;
   return st = e, ya = e && e.type.__scopeId || null, t;
 }
@@ -1317,13 +1317,13 @@ function nd(e, t = st, n) {
     return e;
   const r = (...i) => {
     r._d && bl(-1);
-    const s = gi(t), o = Sn.length;
+    const s = mi(t), o = Sn.length;
     let l;
     try {
       l = e(...i);
     } finally {
       for (let c = Sn.length; c > o; c--) Na();
-      gi(s), r._d && bl(1);
+      mi(s), r._d && bl(1);
     }
     return l;
   };
@@ -1332,7 +1332,7 @@ function nd(e, t = st, n) {
 function zn(e, t) {
   if (st === null)
     return e;
-  const n = Bi(st), r = e.dirs || (e.dirs = []);
+  const n = ji(st), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
     let [s, o, l, c = De] = t[i];
     s && (we(s) && (s = {
@@ -1390,7 +1390,7 @@ function al(e, t, n) {
 function od(e, t, n = De) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = lt({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (yi) {
+  if (wi) {
     if (s === "sync") {
       const g = sd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
@@ -1411,9 +1411,9 @@ function od(e, t, n = De) {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
   const b = Xf(e, t, l);
-  return yi && (a ? a.push(b) : c && b()), b;
+  return wi && (a ? a.push(b) : c && b()), b;
 }
-const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), Ni = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ld = (e) => e && (e.defer || e.defer === ""), ul = (e) => typeof SVGElement < "u" && e instanceof SVGElement, fl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Gs = (e, t) => {
+const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ld = (e) => e && (e.defer || e.defer === ""), ul = (e) => typeof SVGElement < "u" && e instanceof SVGElement, fl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Gs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
 }, cd = {
@@ -1620,7 +1620,7 @@ function Ks(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
   return s[wa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
-const fs = /* @__PURE__ */ Symbol("_leaveCb");
+const ds = /* @__PURE__ */ Symbol("_leaveCb");
 function fd(e) {
   let t = e[0];
   if (e.length > 1) {
@@ -1634,7 +1634,7 @@ function fd(e) {
 }
 function ka(e) {
   if (!xa(e))
-    return Ni(e.type) && e.children ? fd(e.children) : e;
+    return Li(e.type) && e.children ? fd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function kr(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     kr(
-      Ni(n.type) && ka(n) || n,
+      Li(n.type) && ka(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1682,7 +1682,7 @@ function dl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const mi = /* @__PURE__ */ new WeakMap();
+const _i = /* @__PURE__ */ new WeakMap();
 function xr(e, t, n, r, i = !1) {
   if (ne(e)) {
     e.forEach(
@@ -1700,7 +1700,7 @@ function xr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && xr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? Bi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Uc : (R) => dl(u, R) ? !1 : me(b, R), p = (R, C) => !(C && dl(u, C));
+  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Uc : (R) => dl(u, R) ? !1 : me(b, R), p = (R, C) => !(C && dl(u, C));
   if (a != null && a !== c) {
     if (hl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
@@ -1731,20 +1731,20 @@ function xr(e, t, n, r, i = !1) {
       };
       if (o) {
         const x = () => {
-          S(), mi.delete(e);
+          S(), _i.delete(e);
         };
-        x.id = -1, mi.set(e, x), qe(x, n);
+        x.id = -1, _i.set(e, x), qe(x, n);
       } else
         hl(e), S();
     }
   }
 }
 function hl(e) {
-  const t = mi.get(e);
-  t && (t.flags |= 8, mi.delete(e));
+  const t = _i.get(e);
+  t && (t.flags |= 8, _i.delete(e));
 }
-Fi().requestIdleCallback;
-Fi().cancelIdleCallback;
+Ii().requestIdleCallback;
+Ii().cancelIdleCallback;
 const Ar = (e) => !!e.type.__asyncLoader, xa = (e) => e.type.__isKeepAlive, hd = /* @__PURE__ */ Symbol.for("v-ndc");
 function xt(e, t, n, r) {
   let i;
@@ -1752,7 +1752,7 @@ function xt(e, t, n, r) {
   if (o || Me(e)) {
     const l = o && /* @__PURE__ */ nn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ot(e), a = /* @__PURE__ */ Tt(e), e = Oi(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ ot(e), a = /* @__PURE__ */ Tt(e), e = Mi(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
         c ? a ? ln(ct(e[u])) : ct(e[u]) : e[u],
@@ -1786,7 +1786,7 @@ function xt(e, t, n, r) {
     i = [];
   return i;
 }
-const Xs = (e) => e ? $a(e) ? Bi(e) : Xs(e.parent) : null, Rr = (
+const Xs = (e) => e ? $a(e) ? ji(e) : Xs(e.parent) : null, Rr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
@@ -1805,10 +1805,10 @@ const Xs = (e) => e ? $a(e) ? Bi(e) : Xs(e.parent) : null, Rr = (
     $forceUpdate: (e) => e.f || (e.f = () => {
       ko(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = pi.bind(e.proxy)),
+    $nextTick: (e) => e.n || (e.n = gi.bind(e.proxy)),
     $watch: (e) => Cn
   })
-), ds = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), pd = {
+), hs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), pd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1827,7 +1827,7 @@ const Xs = (e) => e ? $a(e) ? Bi(e) : Xs(e.parent) : null, Rr = (
             return s[t];
         }
       else {
-        if (ds(r, t))
+        if (hs(r, t))
           return o[t] = 1, r[t];
         if (me(s, t))
           return o[t] = 3, s[t];
@@ -1855,13 +1855,13 @@ const Xs = (e) => e ? $a(e) ? Bi(e) : Xs(e.parent) : null, Rr = (
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return ds(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return hs(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || ds(t, l) || me(s, l) || me(r, l) || me(Rr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || hs(t, l) || me(s, l) || me(r, l) || me(Rr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
@@ -1922,7 +1922,7 @@ function md(e, t) {
       mount(u, d, b) {
         if (!c) {
           const g = a._ceVNode || qt(r, i);
-          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, Bi(g.component);
+          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, ji(g.component);
         }
       },
       onUnmount(u) {
@@ -1959,9 +1959,9 @@ function bd(e, t, ...n) {
   let i = n;
   const s = t.startsWith("update:"), o = s && _d(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(jr)));
-  let l, c = r[l = ss(t)] || // also try camelCase event handler (#2249)
-  r[l = ss(ht(t))];
-  !c && s && (c = r[l = ss(Mn(t))]), c && Vt(
+  let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
+  r[l = os(ht(t))];
+  !c && s && (c = r[l = os(Mn(t))]), c && Vt(
     c,
     e,
     6,
@@ -1989,8 +1989,8 @@ function yd(e, t, n = !1) {
   let o = {};
   return s ? (ne(s) ? s.forEach((l) => o[l] = null) : lt(o, s), Se(e) && r.set(e, o), o) : (Se(e) && r.set(e, null), null);
 }
-function Li(e, t) {
-  return !e || !Di(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), me(e, t[0].toLowerCase() + t.slice(1)) || me(e, Mn(t)) || me(e, t));
+function Pi(e, t) {
+  return !e || !Si(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), me(e, t[0].toLowerCase() + t.slice(1)) || me(e, Mn(t)) || me(e, t));
 }
 function pl(e) {
   const {
@@ -2009,7 +2009,7 @@ function pl(e) {
     setupState: g,
     ctx: p,
     inheritAttrs: R
-  } = e, C = gi(e);
+  } = e, C = mi(e);
   let S, x;
   try {
     if (n.shapeFlag & 4) {
@@ -2038,21 +2038,21 @@ function pl(e) {
       ), x = t.props ? l : wd(l);
     }
   } catch (y) {
-    Sn.length = 0, Mi(y, e, 1), S = qt(gt);
+    Sn.length = 0, Ni(y, e, 1), S = qt(gt);
   }
   let w = S;
   if (x && R !== !1) {
     const y = Object.keys(x), { shapeFlag: v } = w;
-    y.length && v & 7 && (s && y.some(Si) && (x = kd(
+    y.length && v & 7 && (s && y.some(Ti) && (x = kd(
       x,
       s
     )), w = Kn(w, x, !1, !0));
   }
   if (n.dirs && (w = Kn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Ni(w.type) && ka(w) || w;
+    const y = Li(w.type) && ka(w) || w;
     kr(y, n.transition);
   }
-  return S = w, gi(C), S;
+  return S = w, mi(C), S;
 }
 function Ra(e, t = !0) {
   let n;
@@ -2072,12 +2072,12 @@ function Ra(e, t = !0) {
 const wd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Di(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Si(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
 }, kd = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Si(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Ti(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
 function xd(e, t, n) {
@@ -2093,7 +2093,7 @@ function xd(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const b = u[d];
-        if (va(o, r, b) && !Li(a, b))
+        if (va(o, r, b) && !Pi(a, b))
           return !0;
       }
     }
@@ -2107,7 +2107,7 @@ function gl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!me(e, s) || va(t, e, s) && !Li(n, s))
+    if (!me(e, s) || va(t, e, s) && !Pi(n, s))
       return !0;
   }
   return !1;
@@ -2151,7 +2151,7 @@ function vd(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         let b = u[d];
-        if (Li(e.emitsOptions, b))
+        if (Pi(e.emitsOptions, b))
           continue;
         const g = t[b];
         if (c)
@@ -2204,7 +2204,7 @@ function Sa(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      i && me(i, u = ht(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Li(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && me(i, u = ht(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Pi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
     const c = /* @__PURE__ */ pe(n), a = l || De;
@@ -2340,7 +2340,7 @@ function Td(e) {
   return Fd(e);
 }
 function Fd(e, t) {
-  const n = Fi();
+  const n = Ii();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2361,13 +2361,13 @@ function Fd(e, t) {
     h && !or(h, m) && (P = _e(h), ge(h, T, I, !0), h = null), m.patchFlag === -2 && (M = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
     const { type: F, ref: U, shapeFlag: j } = m;
     switch (F) {
-      case Pi:
+      case Bi:
         C(h, m, E, P);
         break;
       case gt:
         S(h, m, E, P);
         break;
-      case ps:
+      case gs:
         h == null && x(m, E, P, N);
         break;
       case ce:
@@ -2496,7 +2496,7 @@ function Fd(e, t) {
       null,
       P,
       T,
-      hs(h, I),
+      ps(h, I),
       N,
       B
     ), V && gn(h, null, P, "created"), k(M, h, h.scopeId, N, P), U) {
@@ -2555,7 +2555,7 @@ function Fd(e, t) {
       B,
       E,
       P,
-      hs(m, T),
+      ps(m, T),
       I
     ) : N || ee(
       h,
@@ -2564,7 +2564,7 @@ function Fd(e, t) {
       null,
       E,
       P,
-      hs(m, T),
+      ps(m, T),
       I,
       !1
     ), M > 0) {
@@ -3026,19 +3026,19 @@ function Fd(e, t) {
       r(h.anchor, m, E);
       return;
     }
-    if (N === ps) {
+    if (N === gs) {
       w(h, m, E);
       return;
     }
     if (P !== 2 && F & 1 && B)
       if (P === 0)
-        B.persisted && !I[fs] ? r(I, m, E) : (B.beforeEnter(I), r(I, m, E), qe(() => B.enter(I), T));
+        B.persisted && !I[ds] ? r(I, m, E) : (B.beforeEnter(I), r(I, m, E), qe(() => B.enter(I), T));
       else {
         const { leave: j, delayLeave: J, afterLeave: V } = B, oe = () => {
           h.ctx.isUnmounted ? i(I) : r(I, m, E);
         }, fe = () => {
-          const de = I._isLeaving || !!I[fs];
-          I._isLeaving && I[fs](
+          const de = I._isLeaving || !!I[ds];
+          I._isLeaving && I[ds](
             !0
             /* cancelled */
           ), B.persisted && !de ? oe() : j(I, () => {
@@ -3103,7 +3103,7 @@ function Fd(e, t) {
       bt(E, P);
       return;
     }
-    if (m === ps) {
+    if (m === gs) {
       y(h), T && !T.persisted && T.afterLeave && T.afterLeave();
       return;
     }
@@ -3168,7 +3168,7 @@ function Fd(e, t) {
     createApp: md(Ur)
   };
 }
-function hs({ type: e, props: t }, n) {
+function ps({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function mn({ effect: e, job: t }, n) {
@@ -3183,7 +3183,7 @@ function Ro(e, t, n = !1) {
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Ro(o, l)), l.type === Pi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Ro(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
     }
 }
 function Od(e) {
@@ -3229,7 +3229,7 @@ const Ma = (e) => e.__isSuspense, Md = /* @__PURE__ */ Symbol("_deferredEnter");
 function Nd(e, t) {
   t && t.pendingBranch ? ne(e) ? t.effects.push(...e) : t.effects.push(e) : ed(e);
 }
-const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Pi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), ps = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
+const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), gs = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
 let nt = null;
 function G(e = !1) {
   Sn.push(nt = e ? null : []);
@@ -3310,7 +3310,7 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     appContext: null,
     ctx: st
   };
-  return l ? (_i(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Sr > 0 && // avoid a block node from tracking itself
+  return l ? (bi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Sr > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   nt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3329,14 +3329,14 @@ function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
       !0
       /* mergeRef: true */
     );
-    return n && _i(l, n), Sr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
+    return n && bi(l, n), Sr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
   }
   if (Vd(e) && (e = e.__vccOpts), t) {
     t = Pd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ wo(c) && !ne(c) && (c = lt({}, c)), t.style = Ii(c));
+    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ wo(c) && !ne(c) && (c = lt({}, c)), t.style = Oi(c));
   }
-  const o = Me(e) ? 1 : Ma(e) ? 128 : Ni(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
+  const o = Me(e) ? 1 : Ma(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
   return Q(
     e,
     t,
@@ -3403,7 +3403,7 @@ function Kn(e, t, n = !1, r = !1) {
   ), u;
 }
 function ye(e = " ", t = 0) {
-  return qt(Pi, null, e, t);
+  return qt(Bi, null, e, t);
 }
 function Ce(e = "", t = !1) {
   return t ? (G(), li(gt, null, e)) : qt(gt, null, e);
@@ -3414,12 +3414,12 @@ function vt(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : vo(e) ? $t(e) : qt(Pi, null, String(e));
+  ) : vo(e) ? $t(e) : qt(Bi, null, String(e));
 }
 function $t(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : Kn(e);
 }
-function _i(e, t) {
+function bi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
@@ -3429,7 +3429,7 @@ function _i(e, t) {
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), _i(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), bi(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
@@ -3438,7 +3438,7 @@ function _i(e, t) {
     }
   else if (we(t)) {
     if (r & 65) {
-      _i(e, { default: t });
+      bi(e, { default: t });
       return;
     }
     t = { default: t, _ctx: st }, n = 32;
@@ -3454,12 +3454,12 @@ function Bd(...e) {
       if (i === "class")
         t.class !== r.class && (t.class = it([t.class, r.class]));
       else if (i === "style")
-        t.style = Ii([t.style, r.style]);
-      else if (Di(i)) {
+        t.style = Oi([t.style, r.style]);
+      else if (Si(i)) {
         const s = t[i], o = r[i];
         o && s !== o && !(ne(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Si(i) && (t[i] = o);
+        !Ti(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
@@ -3556,34 +3556,34 @@ function zd(e, t, n) {
 }
 let Yn = null;
 const Ud = () => Yn || st;
-let bi, Tr;
+let yi, Tr;
 {
-  const e = Fi(), t = (n, r) => {
+  const e = Ii(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  bi = t(
+  yi = t(
     "__VUE_INSTANCE_SETTERS__",
     (n) => Yn = n
   ), Tr = t(
     "__VUE_SSR_SETTERS__",
-    (n) => yi = n
+    (n) => wi = n
   );
 }
 const ja = (e) => {
   const t = Yn;
-  return bi(e), e.scope.on(), () => {
-    e.scope.off(), bi(t);
+  return yi(e), e.scope.on(), () => {
+    e.scope.off(), yi(t);
   };
 }, yl = () => {
-  Yn && Yn.scope.off(), bi(null);
+  Yn && Yn.scope.off(), yi(null);
 };
 function $a(e) {
   return e.vnode.shapeFlag & 4;
 }
-let yi = !1;
+let wi = !1;
 function Wd(e, t = !1, n = !1) {
   t && Tr(t);
   const { props: r, children: i } = e.vnode, s = $a(e);
@@ -3616,7 +3616,7 @@ function Jd(e, t) {
             Tr(!1);
           }
         }).catch((c) => {
-          Mi(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Ni(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
@@ -3647,7 +3647,7 @@ function Hd(e) {
     expose: t
   };
 }
-function Bi(e) {
+function ji(e) {
   return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ha(Jf(e.exposed)), {
     get(t, n) {
       if (n in t)
@@ -3663,7 +3663,7 @@ function Bi(e) {
 function Vd(e) {
   return we(e) && "__vccOpts" in e;
 }
-const Lt = (e, t) => /* @__PURE__ */ Kf(e, t, yi), Gd = "3.5.45";
+const Lt = (e, t) => /* @__PURE__ */ Kf(e, t, wi), Gd = "3.5.45";
 let Qs;
 const kl = typeof window < "u" && window.trustedTypes;
 if (kl)
@@ -3780,19 +3780,19 @@ function mr(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Rl = ["Webkit", "Moz", "ms"], gs = {};
+const Rl = ["Webkit", "Moz", "ms"], ms = {};
 function ih(e, t) {
-  const n = gs[t];
+  const n = ms[t];
   if (n)
     return n;
   let r = ht(t);
   if (r !== "filter" && r in e)
-    return gs[t] = r;
+    return ms[t] = r;
   r = Vc(r);
   for (let i = 0; i < Rl.length; i++) {
     const s = Rl[i] + r;
     if (s in e)
-      return gs[t] = s;
+      return ms[t] = s;
   }
   return t;
 }
@@ -3862,8 +3862,8 @@ function uh(e) {
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
-let ms = 0;
-const fh = /* @__PURE__ */ Promise.resolve(), dh = () => ms || (fh.then(() => ms = 0), ms = Date.now());
+let _s = 0;
+const fh = /* @__PURE__ */ Promise.resolve(), dh = () => _s || (fh.then(() => _s = 0), _s = Date.now());
 function hh(e, t) {
   const n = (r) => {
     if (!r._vts)
@@ -3899,7 +3899,7 @@ function hh(e, t) {
 const Sl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
 e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ph = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? Qd(e, r, o) : t === "style" ? rh(e, n, r) : Di(t) ? Si(t) || lh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : gh(e, t, r, o)) ? (Cl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && El(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  t === "class" ? Qd(e, r, o) : t === "style" ? rh(e, n, r) : Si(t) ? Ti(t) || lh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : gh(e, t, r, o)) ? (Cl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && El(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
   (mh(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Cl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), El(e, t, r, o));
 };
@@ -3925,7 +3925,7 @@ function mh(e, t) {
   const r = ht(t);
   return Array.isArray(n) ? n.some((i) => ht(i) === r) : Object.keys(n).some((i) => ht(i) === r);
 }
-const wi = (e) => {
+const ki = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ne(t) ? (n) => oi(t, n) : t;
 };
@@ -3937,27 +3937,27 @@ function Tl(e) {
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
 const En = /* @__PURE__ */ Symbol("_assign"), ei = /* @__PURE__ */ Symbol("_initialValue");
-function _s(e, t, n) {
+function bs(e, t, n) {
   return t && (e = e.trim()), n && (e = jr(e)), e;
 }
 const lr = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ei] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ei] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[En] = wi(i);
+`))), e[En] = ki(i);
     const s = r || i.props && i.props.type === "number";
     Rn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[En](_s(e.value, n, s));
+      o.target.composing || e[En](bs(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
-      e.value = _s(e.value, n, s);
+      e.value = bs(e.value, n, s);
     }), t || (Rn(e, "compositionstart", _h), Rn(e, "compositionend", Tl), Rn(e, "change", Tl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const i = t ?? "", s = e[ei];
-    delete e[ei], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](_s(e.value, n, r)) : e.value = i;
+    delete e[ei], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](bs(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[En] = wi(o), e.composing) return;
+    if (e[En] = ki(o), e.composing) return;
     const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? jr(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
@@ -3970,7 +3970,7 @@ const lr = {
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, Rn(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? jr(ki(c)) : ki(c)
+        (c) => n ? jr(xi(c)) : xi(c)
       ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? ne(o) ? i.slice() : i : o
@@ -3978,11 +3978,11 @@ const lr = {
       try {
         e[En](o);
       } finally {
-        pi(() => {
+        gi(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[En] = wi(r);
+    }), e[En] = ki(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
@@ -3990,7 +3990,7 @@ const lr = {
     Fl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[En] = wi(n);
+    e._modelValue = t, e[En] = ki(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
@@ -4011,14 +4011,14 @@ function Fl(e, t, n = !1) {
   const r = e.multiple, i = ne(t);
   if (!(r && !i && !On(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = ki(l);
+      const l = e.options[s], c = xi(l);
       if (r)
         if (i) {
           const a = typeof c;
           a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Rf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(jr(c));
-      else if (rn(ki(l), t)) {
+      else if (rn(xi(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4026,7 +4026,7 @@ function Fl(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function ki(e) {
+function xi(e) {
   return "_value" in e ? e._value : e.value;
 }
 const wh = ["ctrl", "shift", "alt", "meta"], kh = {
@@ -4041,7 +4041,7 @@ const wh = ["ctrl", "shift", "alt", "meta"], kh = {
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
   exact: (e, t) => wh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, bs = (e, t) => {
+}, ai = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
@@ -4207,7 +4207,7 @@ const Gt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), xi = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+}), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
 function Va(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach(($, ee) => l.set($.id, ee));
@@ -4266,7 +4266,7 @@ function Va(e, t, n = {}) {
       }
       return [_t, ve, ue];
     });
-    return te.sort((ue, ve) => xi(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
+    return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
   };
   let H = v.map(($) => $.slice()), se = Nl(v, R, w, o);
   for (let $ = 0; $ < Gt.sweeps && se > 0; $++) {
@@ -4337,7 +4337,7 @@ function Eo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
-function Ai(e, t) {
+function Ri(e, t) {
   const n = Eo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
@@ -4357,9 +4357,9 @@ function Ka(e) {
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
-  return t.sort((n, r) => xi(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ai(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const $h = (e, t) => xi(Number(e.id), Number(t.id)) || xi(String(e.id), String(t.id));
+const $h = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
 function Ya(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
@@ -4372,9 +4372,9 @@ function zh(e, t, n = {}) {
     l = Tn(e).filter((y) => w.has(String(y.id)));
   } else l = Tn(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ai(w, r));
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
   a.sort((w, y) => w.y - y.y || w.x - y.x || $h(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ka(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Va(a, b, { x: u, y: d, spacing: s }), R = new Set([...n.ignore ?? []].map(String)), C = Tn(e).filter((w) => !c.has(String(w.id)) && !R.has(String(w.id))).map((w) => Ai(w, r)), S = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), x = [];
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ka(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Va(a, b, { x: u, y: d, spacing: s }), R = new Set([...n.ignore ?? []].map(String)), C = Tn(e).filter((w) => !c.has(String(w.id)) && !R.has(String(w.id))).map((w) => Ri(w, r)), S = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), x = [];
   for (const w of S) {
     const [y, v] = g.get(w.id), A = { ...w, x: y, y: v };
     C.length && (A.y = Ga(A, C.concat(x), s)), x.push(A), Ya(Ht(e, w.id), A.x, A.y, i);
@@ -4384,7 +4384,7 @@ function zh(e, t, n = {}) {
 function Uh(e, t, n = {}) {
   const r = n.LiteGraph, i = Eo(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ai(x, r)), a = Tn(e).filter((x) => !o.has(String(x.id))).map((x) => Ai(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = Ka(e), b = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = Va(c, b, { x: 0, y: 0, spacing: s });
+  const c = l.map((x) => Ri(x, r)), a = Tn(e).filter((x) => !o.has(String(x.id))).map((x) => Ri(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = Ka(e), b = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = Va(c, b, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, R = 1 / 0;
   for (const [x, w] of d) {
     const y = u.get(String(x));
@@ -4466,7 +4466,7 @@ function Ll(e, t) {
   }
   return typeof e == "number" ? (Number.isFinite(e) || re("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && re("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : re("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const ai = {
+const ui = {
   create_node(e) {
     const t = {
       node_type: cr(e.node_type, "node_type"),
@@ -4511,15 +4511,15 @@ const ai = {
       spacing: n
     };
   }
-}, Xa = Object.freeze(Object.keys(ai)), Jh = new Set(Xa.filter((e) => e !== "get_graph"));
+}, Xa = Object.freeze(Object.keys(ui)), Jh = new Set(Xa.filter((e) => e !== "get_graph"));
 function qh(e) {
   Xn(e) || re("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(ai, i));
+    const r = Object.keys(e).filter((i) => Object.hasOwn(ui, i));
     r.length !== 1 && re("INVALID_COMMAND", "missing field: type"), t = r[0], n = Xn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(ai, t)) && re("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Xa.join(", ")}`), { type: t, ...ai[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(ui, t)) && re("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Xa.join(", ")}`), { type: t, ...ui[t](n) };
 }
 const Hh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Vh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
 function Gh(e, t, n) {
@@ -5296,7 +5296,7 @@ function Hn(e, t) {
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
   return e.turns.splice(r, 0, n), e.turns.length > Jl && e.turns.splice(0, e.turns.length - Jl), ql(e, n.id) ?? n;
 }
-function ui(e, t) {
+function fi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
@@ -5310,7 +5310,7 @@ function Hl(e, t) {
     const i = Hn(e, t.id);
     i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Hn(e, t.turn_id), s = ui(i, t.skill);
+    const i = Hn(e, t.turn_id), s = fi(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
@@ -5334,7 +5334,7 @@ function Dp(e, t) {
     Vl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
     for (const a of Array.isArray(r.history) ? r.history : []) Hl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = ui(Hn(e, a.turn_id), a.skill);
+      const u = fi(Hn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
@@ -5354,7 +5354,7 @@ function Dp(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Hn(e, r.turn_id), o = ui(s, r.skill), l = Number(r.index);
+      const s = Hn(e, r.turn_id), o = fi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5377,7 +5377,7 @@ function Dp(e, t) {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
         const s = Hn(e, r.turn_id);
         if (r.skill) {
-          const o = ui(s, r.skill);
+          const o = fi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5420,7 +5420,7 @@ function Kl(e, t = []) {
   return n.map((r) => e.replies[r]);
 }
 const Ip = 15e3, Op = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Mp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function fi(e) {
+function di(e) {
   return Mp.has(String(e?.code ?? ""));
 }
 function ur(e, t) {
@@ -5532,7 +5532,7 @@ class Np {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
         const s = ur(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        fi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        di(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
@@ -5669,7 +5669,7 @@ class $p {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
       t.sid === this.state.sessionId && Tp(this.state, t.cid, n.message);
     } catch (n) {
-      fi(n) && !this.client.stopped ? (Gl(this.state, t.cid), this.outbox.push(t)) : Fp(this.state, t.cid, n.message);
+      di(n) && !this.client.stopped ? (Gl(this.state, t.cid), this.outbox.push(t)) : Fp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5685,7 +5685,7 @@ class $p {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      fi(t) || (this.ui.notice = `skills: ${t.message}`);
+      di(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
@@ -5699,7 +5699,7 @@ class $p {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      fi(t) || (this.ui.notice = `sessions: ${t.message}`);
+      di(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
@@ -5958,14 +5958,14 @@ function Xp(e, t) {
   }
 }
 const ru = Object.entries, Zp = Object.keys, nc = Object.setPrototypeOf, Qp = Object.isFrozen, iu = Object.getPrototypeOf, su = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, Qt = Object.create, ou = typeof Reflect < "u" && Reflect, Ri = ou.apply, so = ou.construct;
+let Ue = Object.freeze, Ne = Object.seal, Qt = Object.create, ou = typeof Reflect < "u" && Reflect, vi = ou.apply, so = ou.construct;
 Ue || (Ue = function(t) {
   return t;
 });
 Ne || (Ne = function(t) {
   return t;
 });
-Ri || (Ri = function(t, n) {
+vi || (vi = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
@@ -5974,12 +5974,12 @@ so || (so = function(t) {
   return new t(...r);
 });
 const Pt = Fe(Array.prototype.forEach), eg = Fe(Array.prototype.lastIndexOf), rc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), tg = Fe(Array.prototype.slice), ng = Fe(Array.prototype.splice), Vn = Array.isArray, vs = lu(Set), Es = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Cs = Fe(String.prototype.toString), rg = Fe(String.prototype.match), ti = Fe(String.prototype.replace), Ds = Fe(String.prototype.indexOf), ig = Fe(String.prototype.trim), sg = Fe(Number.prototype.toString), og = Fe(Boolean.prototype.toString), ic = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), sc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), lg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ri(lg, t, [n]);
+  return t instanceof RegExp && (t.lastIndex = 0), vi(lg, t, [n]);
 }, Bt = lu(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Ri(e, t, r);
+    return vi(e, t, r);
   };
 }
 function lu(e) {
@@ -6006,12 +6006,12 @@ function cg(e) {
   for (let t = 0; t < e.length; t++) He(e, t) || (e[t] = null);
   return e;
 }
-function vi(e) {
+function Ei(e) {
   const t = Qt(null);
   for (const r of ru(e)) {
     var n = Yp(r, 2);
     const i = n[0], s = n[1];
-    He(e, i) && (Vn(s) ? t[i] = cg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = vi(s) : t[i] = s);
+    He(e, i) && (Vn(s) ? t[i] = cg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
   }
   return t;
 }
@@ -6764,7 +6764,7 @@ const oc = Ue([
   return He(t, n) && Vn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
 }, Ms = function(t, n, r) {
   const i = He(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? vi(i) : r;
+  return i && typeof i == "object" ? Ei(i) : r;
 };
 function cu() {
   let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Dg();
@@ -6794,7 +6794,7 @@ function cu() {
       Re--;
     }
   }, ee = function(f) {
-    return K && zi ? $(f) : f;
+    return K && Ui ? $(f) : f;
   }, te = function(f) {
     mt(), Re++;
     try {
@@ -6838,9 +6838,9 @@ function cu() {
       value: null
     }
   }));
-  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, fn = null, je = null, Ze = !1, Ot = !1, dn = !1, zi = !1, Oo = !0, Mo = !1;
+  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, fn = null, je = null, Ze = !1, Ot = !1, dn = !1, Ui = !1, Oo = !0, Mo = !1;
   const No = "user-content-";
-  let Ui = !0, Wi = !1, hn = null, Nn = !1, pn = null;
+  let Wi = !0, Ji = !1, hn = null, Nn = !1, pn = null;
   const Lo = he({}, [
     "annotation-xml",
     "audio",
@@ -6895,7 +6895,7 @@ function cu() {
     "style",
     "xmlns"
   ]), Wr = "http://www.w3.org/1998/Math/MathML", Jr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
-  let Ln = yt, Ji = !1, zo = null;
+  let Ln = yt, qi = !1, zo = null;
   const $u = he({}, [
     Wr,
     Jr,
@@ -6907,9 +6907,9 @@ function cu() {
     "ms",
     "mtext"
   ]));
-  let qi = null;
-  const Uu = Ue(he({}, ["annotation-xml"]));
   let Hi = null;
+  const Uu = Ue(he({}, ["annotation-xml"]));
+  let Vi = null;
   const Wu = Ue(Qt(null)), Ju = he({}, [
     "title",
     "style",
@@ -6922,17 +6922,17 @@ function cu() {
   let Ie = null, qr = null;
   const Vu = n.createElement("form"), Uo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Vi = function() {
+  }, Gi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = vi(f), rr = qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Hu : f.PARSER_MEDIA_TYPE, Ie = rr === "application/xhtml+xml" ? Cs : xn, N = Yt(f, "ALLOWED_TAGS", B, { transform: Ie }), M = Yt(f, "ALLOWED_ATTR", F, { transform: Ie }), zo = Yt(f, "ALLOWED_NAMESPACES", $u, { transform: Cs }), jo = Yt(f, "ADD_URI_SAFE_ATTR", $o, {
+    (!f || typeof f != "object") && (f = {}), f = Ei(f), rr = qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Hu : f.PARSER_MEDIA_TYPE, Ie = rr === "application/xhtml+xml" ? Cs : xn, N = Yt(f, "ALLOWED_TAGS", B, { transform: Ie }), M = Yt(f, "ALLOWED_ATTR", F, { transform: Ie }), zo = Yt(f, "ALLOWED_NAMESPACES", $u, { transform: Cs }), jo = Yt(f, "ADD_URI_SAFE_ATTR", $o, {
       transform: Ie,
       base: $o
     }), Po = Yt(f, "ADD_DATA_URI_TAGS", Bo, {
       transform: Ie,
       base: Bo
-    }), pn = Yt(f, "FORBID_CONTENTS", Lo, { transform: Ie }), j = Yt(f, "FORBID_TAGS", Qt(null), { transform: Ie }), J = Yt(f, "FORBID_ATTR", Qt(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? vi(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, zi = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Oo = f.SANITIZE_DOM !== !1, Mo = f.SANITIZE_NAMED_PROPS || !1, Ui = f.KEEP_CONTENT !== !1, Wi = f.IN_PLACE || !1, I = fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : uc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, qi = Ms(f, "MATHML_TEXT_INTEGRATION_POINTS", zu), Hi = Ms(f, "HTML_INTEGRATION_POINTS", Uu);
+    }), pn = Yt(f, "FORBID_CONTENTS", Lo, { transform: Ie }), j = Yt(f, "FORBID_TAGS", Qt(null), { transform: Ie }), J = Yt(f, "FORBID_ATTR", Qt(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Oo = f.SANITIZE_DOM !== !1, Mo = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, I = fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : uc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ms(f, "MATHML_TEXT_INTEGRATION_POINTS", zu), Vi = Ms(f, "HTML_INTEGRATION_POINTS", Uu);
     const _ = Ms(f, "CUSTOM_ELEMENT_HANDLING", Wu);
-    if (U = Qt(null), He(_, "tagNameCheck") && Uo(_.tagNameCheck) && (U.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && Uo(_.attributeNameCheck) && (U.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (U.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(U), be && (fe = !1), dn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = he({}, lc), M = Qt(null), Nn.html === !0 && (he(N, oc), he(M, cc)), Nn.svg === !0 && (he(N, Ss), he(M, Is), he(M, ni)), Nn.svgFilters === !0 && (he(N, Ts), he(M, Is), he(M, ni)), Nn.mathMl === !0 && (he(N, Fs), he(M, ac), he(M, ni))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Vn(f.ADD_TAGS) && (N === B && (N = _r(N)), he(N, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Vn(f.ADD_ATTR) && (M === F && (M = _r(M)), he(M, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Vn(f.ADD_FORBID_CONTENTS) && (pn === Lo && (pn = _r(pn)), he(pn, f.ADD_FORBID_CONTENTS, Ie)), Ui && (N["#text"] = !0), Be && he(N, [
+    if (U = Qt(null), He(_, "tagNameCheck") && Uo(_.tagNameCheck) && (U.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && Uo(_.attributeNameCheck) && (U.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (U.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(U), be && (fe = !1), dn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = he({}, lc), M = Qt(null), Nn.html === !0 && (he(N, oc), he(M, cc)), Nn.svg === !0 && (he(N, Ss), he(M, Is), he(M, ni)), Nn.svgFilters === !0 && (he(N, Ts), he(M, Is), he(M, ni)), Nn.mathMl === !0 && (he(N, Fs), he(M, ac), he(M, ni))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Vn(f.ADD_TAGS) && (N === B && (N = _r(N)), he(N, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Vn(f.ADD_ATTR) && (M === F && (M = _r(M)), he(M, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Vn(f.ADD_FORBID_CONTENTS) && (pn === Lo && (pn = _r(pn)), he(pn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (N["#text"] = !0), Be && he(N, [
       "html",
       "head",
       "body"
@@ -6953,11 +6953,11 @@ function cu() {
     ...Ts,
     ...dg
   ]), Jo = he({}, [...Fs, ...hg]), Gu = function(f, _, D) {
-    return _ === yt ? f === "svg" : _ === Wr ? f === "svg" && (D === "annotation-xml" || qi[D]) : !!Wo[f];
+    return _ === yt ? f === "svg" : _ === Wr ? f === "svg" && (D === "annotation-xml" || Hi[D]) : !!Wo[f];
   }, Ku = function(f, _, D) {
-    return _ === yt ? f === "math" : _ === Jr ? f === "math" && Hi[D] : !!Jo[f];
+    return _ === yt ? f === "math" : _ === Jr ? f === "math" && Vi[D] : !!Jo[f];
   }, Yu = function(f, _, D) {
-    return _ === Jr && !Hi[D] || _ === Wr && !qi[D] ? !1 : !Jo[f] && (Ju[f] || !Wo[f]);
+    return _ === Jr && !Vi[D] || _ === Wr && !Hi[D] ? !1 : !Jo[f] && (Ju[f] || !Wo[f]);
   }, Xu = function(f) {
     const _ = se(f), D = xn(z(f)), L = S(f);
     let q = Ln, Z = "template";
@@ -6978,15 +6978,15 @@ function cu() {
       } catch {
       }
     }
-  }, Gi = function(f) {
-    Xi(f);
+  }, Ki = function(f) {
+    Zi(f);
     const _ = C(f);
     _ && Pt(tg(_), (D) => {
       try {
         g(D);
       } catch {
       }
-    }), k(f) === Oe.element && Ki(f, !1);
+    }), k(f) === Oe.element && Yi(f, !1);
   }, Pn = function(f, _, D) {
     if (!D) try {
       D = _.getAttributeNode(f);
@@ -7010,14 +7010,14 @@ function cu() {
         _.setAttribute(f, "");
       } catch {
       }
-  }, Ki = function(f, _) {
+  }, Yi = function(f, _) {
     const D = w(f);
     if (D)
       for (let L = D.length - 1; L >= 0; --L) {
         const q = D[L], Z = q && q.name;
         typeof Z == "string" && !(_ && M[Ie(Z)]) && qo(f, q, Z);
       }
-  }, Yi = function(f, _) {
+  }, Xi = function(f, _) {
     let D = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
@@ -7030,26 +7030,26 @@ function cu() {
       const Z = C(q);
       if (Z) for (let ie = Z.length - 1; ie >= 0; --ie) L.push(Z[ie]);
     }
-  }, Xi = function(f) {
-    Yi(f, (_) => {
-      k(_) === Oe.element && Ki(_, !0);
-    });
   }, Zi = function(f) {
+    Xi(f, (_) => {
+      k(_) === Oe.element && Yi(_, !0);
+    });
+  }, Qi = function(f) {
     const _ = [];
-    return Yi(f, (D) => {
+    return Xi(f, (D) => {
       _.push(D);
     }, !0), _;
   }, Zu = function(f, _) {
     const D = vs();
-    Pt(Zi(f), (L) => {
+    Pt(Qi(f), (L) => {
       k(L) === Oe.element && Es(D, L);
     }), Pt(_, (L) => {
-      k(L) === Oe.element && !dr(D, L) && Ki(L, !0);
+      k(L) === Oe.element && !dr(D, L) && Yi(L, !0);
     });
   }, Ho = function(f, _) {
     let D = !1;
     return Pt(t.removed, (L) => {
-      L.element && (D = D || L.element === f, Xi(L.element));
+      L.element && (D = D || L.element === f, Zi(L.element));
     }), Zu(f, _), D;
   }, Qu = 8, ef = function(f, _) {
     const D = hn;
@@ -7058,7 +7058,7 @@ function cu() {
       Es(L, Z);
     })), L);
     for (let Z = 0; ; Z++) {
-      const ie = Zi(f), Pe = [f];
+      const ie = Qi(f), Pe = [f];
       let Mt = !1;
       if (Pt(ie, (ut) => {
         k(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(D, ut) && (Mt = dr(q(), ut));
@@ -7072,13 +7072,13 @@ function cu() {
     const q = Hr(f);
     let Z;
     for (; Z = q.nextNode(); )
-      !dr(L, Z) || dr(hn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), ns(Z, D));
+      !dr(L, Z) || dr(hn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, D));
   }, nf = function(f) {
     hn && Es(hn, f);
   }, Vo = function(f, _) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
   }, rf = function(f) {
-    Le && Yi(f, (_) => {
+    Le && Xi(f, (_) => {
       const D = k(_);
       if (D === Oe.processingInstruction || D === Oe.comment && $e(fc, _.data)) {
         try {
@@ -7112,7 +7112,7 @@ function cu() {
     if (!_ || !_.documentElement) {
       _ = ge.createDocument(Ln, "template", null);
       try {
-        _.documentElement.innerHTML = Ji ? le : L;
+        _.documentElement.innerHTML = qi ? le : L;
       } catch {
       }
     }
@@ -7122,21 +7122,21 @@ function cu() {
     let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const D = A ? A(f) : f.ownerDocument;
     return _t.call(D || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, Qi = function(f) {
-    return f = ti(f, Ur, " "), f = ti(f, un, " "), f = ti(f, Io, " "), f;
   }, es = function(f) {
+    return f = ti(f, Ur, " "), f = ti(f, un, " "), f = ti(f, Io, " "), f;
+  }, ts = function(f) {
     var _;
-    ts(f);
+    ns(f);
     const D = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
     D && Pt(D, (L) => {
-      Bn(L.content) && es(L.content);
+      Bn(L.content) && ts(L.content);
     });
-  }, ts = function(f) {
+  }, ns = function(f) {
     f.normalize();
     const _ = Hr(f, !0);
     let D = _.nextNode();
     for (; D; )
-      D.data = Qi(D.data), D = _.nextNode();
+      D.data = es(D.data), D = _.nextNode();
   }, Vr = function(f) {
     const _ = v ? v(f) : null;
     return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== C(f);
@@ -7169,7 +7169,7 @@ function cu() {
     return !1;
   }, of = function(f, _, D) {
     if (!j[_] && Zo(_) && Gr(U.tagNameCheck, _)) return !1;
-    if (Ui && !pn[_] && !pn[xn(_)]) {
+    if (Wi && !pn[_] && !pn[xn(_)]) {
       const L = S(f), q = C(f);
       if (q && L) {
         const Z = q.length;
@@ -7183,7 +7183,7 @@ function cu() {
   }, Yo = function(f, _, D, L) {
     return f.length === 0 ? _ : _ === D || _ === L ? _r(_) : _;
   }, jn = function(f, _) {
-    return f === _ || S(f) !== null ? !1 : (Wi && Xi(f), !0);
+    return f === _ || S(f) !== null ? !1 : (Ji && Zi(f), !0);
   }, lf = function(f, _) {
     if (nf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
     if (Vr(f))
@@ -7202,7 +7202,7 @@ function cu() {
     if (L === Oe.element && !Xu(f) || (D === "noscript" || D === "noembed" || D === "noframes") && $e(Rg, f.innerHTML))
       return Kt(f), !0;
     if (be && L === Oe.text) {
-      const q = f.textContent, Z = Qi(q);
+      const q = f.textContent, Z = es(q);
       q !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
     }
     return at(_e.afterSanitizeElements, f, null), jn(f, _);
@@ -7271,7 +7271,7 @@ function cu() {
           Pn(Pe, f, ie);
           continue;
         }
-        if (be && (We = Qi(We)), !Xo(Z, tt, We)) {
+        if (be && (We = es(We)), !Xo(Z, tt, We)) {
           Pn(Pe, f, ie);
           continue;
         }
@@ -7279,18 +7279,18 @@ function cu() {
       }
     }
     at(_e.afterSanitizeAttributes, f, null), jn(f, _);
-  }, ns = function(f, _) {
-    lf(f, _), ff(f, _), Bn(f.content) && rs(f.content);
-  }, rs = function(f) {
+  }, rs = function(f, _) {
+    lf(f, _), ff(f, _), Bn(f.content) && is(f.content);
+  }, is = function(f) {
     let _ = null;
     const D = Hr(f);
     for (at(_e.beforeSanitizeShadowDOM, f, null); _ = D.nextNode(); )
-      if (at(_e.uponSanitizeShadowNode, _, null), ns(_, f), k(_) === Oe.element) {
+      if (at(_e.uponSanitizeShadowNode, _, null), rs(_, f), k(_) === Oe.element) {
         const L = x(_);
-        Bn(L) && (is(L), rs(L));
+        Bn(L) && (ss(L), is(L));
       }
-    be && ts(f), at(_e.afterSanitizeShadowDOM, f, null);
-  }, is = function(f) {
+    be && ns(f), at(_e.afterSanitizeShadowDOM, f, null);
+  }, ss = function(f) {
     const _ = [{
       node: f,
       shadow: null
@@ -7298,7 +7298,7 @@ function cu() {
     for (; _.length > 0; ) {
       const D = _.pop();
       if (D.shadow) {
-        rs(D.shadow);
+        is(D.shadow);
         continue;
       }
       const L = D.node, q = k(L) === Oe.element, Z = C(L);
@@ -7330,11 +7330,11 @@ function cu() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, D = null, L = null, q = null;
-    if (Ji = !O, Ji && (O = "<!-->"), typeof O != "string" && !ir(O) && (O = ag(O), typeof O != "string"))
+    if (qi = !O, qi && (O = "<!-->"), typeof O != "string" && !ir(O) && (O = ag(O), typeof O != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    et ? (N = fn, M = je) : Vi(f), t.removed = [];
-    const Z = Wi && typeof O != "string" && ir(O);
+    et ? (N = fn, M = je) : Gi(f), t.removed = [];
+    const Z = Ji && typeof O != "string" && ir(O);
     let ie = [];
     const Pe = hn;
     if (Z) {
@@ -7343,50 +7343,50 @@ function cu() {
       if (typeof wt == "string") {
         const We = Ie(wt);
         if (!N[We] || j[We])
-          throw Gi(O), Bt("root node is forbidden and cannot be sanitized in-place");
+          throw Ki(O), Bt("root node is forbidden and cannot be sanitized in-place");
       }
       if (Vr(O))
-        throw Gi(O), Bt("root node is clobbered and cannot be sanitized in-place");
-      ie = Zi(O), hn = vs();
+        throw Ki(O), Bt("root node is clobbered and cannot be sanitized in-place");
+      ie = Qi(O), hn = vs();
     } else if (ir(O))
-      _ = Go("<!---->"), D = _.ownerDocument.importNode(O, !0), D.nodeType === Oe.element && D.nodeName === "BODY" || D.nodeName === "HTML" ? _ = D : _.appendChild(D), is(_);
+      _ = Go("<!---->"), D = _.ownerDocument.importNode(O, !0), D.nodeType === Oe.element && D.nodeName === "BODY" || D.nodeName === "HTML" ? _ = D : _.appendChild(D), ss(_);
     else {
       if (!Ot && !be && !Be && O.indexOf("<") === -1) return ee(O);
-      if (_ = Go(O), !_) return Ot ? null : zi ? le : "";
+      if (_ = Go(O), !_) return Ot ? null : Ui ? le : "";
     }
     _ && Ze && Kt(_.firstChild);
     const Mt = Z ? O : _;
     try {
-      Z && is(O);
+      Z && ss(O);
       const wt = Hr(Mt);
-      for (; L = wt.nextNode(); ) ns(L, Mt);
+      for (; L = wt.nextNode(); ) rs(L, Mt);
       Z && ef(O, ie);
     } catch (wt) {
-      throw Z && (Gi(O), Ho(O, ie)), wt;
+      throw Z && (Ki(O), Ho(O, ie)), wt;
     } finally {
       hn = Pe;
     }
     if (Z) {
       if (Ho(O, ie)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return be && es(O), O;
+      return be && ts(O), O;
     }
     if (Ot) {
-      if (be && es(_), dn)
+      if (be && ts(_), dn)
         for (q = bt.call(_.ownerDocument); _.firstChild; ) q.appendChild(_.firstChild);
       else q = _;
       return (M.shadowroot || M.shadowrootmode) && (q = an.call(r, q, !0)), q;
     }
     const ut = () => Be ? _.outerHTML : _.innerHTML;
     let tt = ut();
-    return be && $e(_g, tt) && (ts(_), tt = ut()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(xg, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+    return be && $e(_g, tt) && (ns(_), tt = ut()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(xg, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
 ` + tt), ee(tt);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Vi(O), et = !0, fn = N, je = M;
+    Gi(O), et = !0, fn = N, je = M;
   }, t.clearConfig = function() {
     qr = null, et = !1, fn = null, je = null, K = Te, le = "";
   }, t.isValidAttribute = function(O, f, _) {
-    qr || Vi({});
+    qr || Gi({});
     const D = Ie(O), L = Ie(f);
     return typeof _ == "string" && (Qo(f, _) || !Ee && $e(dc, _)) ? !1 : Xo(D, L, _);
   }, t.addHook = function(O, f) {
@@ -7513,7 +7513,7 @@ function oo(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Ei() {
+function Ci() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
 const Og = /^([a-z0-9.+-]+:)/i, Mg = /:[0-9]*$/, Ng = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Lg = ["<", ">", '"', "`", " ", "\r", `
@@ -7533,11 +7533,11 @@ const Og = /^([a-z0-9.+-]+:)/i, Mg = /:[0-9]*$/, Ng = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "file:": !0
 };
 function lo(e, t) {
-  if (e && e instanceof Ei) return e;
-  const n = new Ei();
+  if (e && e instanceof Ci) return e;
+  const n = new Ci();
   return n.parse(e, t), n;
 }
-Ei.prototype.parse = function(e, t) {
+Ci.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
     const a = Ng.exec(s);
@@ -7580,7 +7580,7 @@ Ei.prototype.parse = function(e, t) {
   const c = s.indexOf("?");
   return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), wc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Ei.prototype.parseHost = function(e) {
+Ci.prototype.parseHost = function(e) {
   let t = Mg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
@@ -7725,7 +7725,7 @@ var Qe;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(Qe || (Qe = {}));
-const Ci = 32, hu = 21, Yg = 2097151, co = 2047;
+const Di = 32, hu = 21, Yg = 2097151, co = 2047;
 let pu = 0;
 function Xg(e) {
   const t = e >>> hu;
@@ -7735,10 +7735,10 @@ function Zg(e) {
   return e - Qe.ZERO >>> 0 <= 9;
 }
 function Qg(e) {
-  return (e | Ci) - Qe.LOWER_A >>> 0 <= 5;
+  return (e | Di) - Qe.LOWER_A >>> 0 <= 5;
 }
 function em(e) {
-  return (e | Ci) - Qe.LOWER_A >>> 0 <= 25;
+  return (e | Di) - Qe.LOWER_A >>> 0 <= 25;
 }
 var kc;
 (function(e) {
@@ -7778,13 +7778,13 @@ function Ac(e, t, n) {
 }
 function nm(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Ci) === Qe.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Di) === Qe.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
       if (Zg(l))
         i = i * 16 + (l - Qe.ZERO);
       else if (Qg(l))
-        i = i * 16 + ((l | Ci) - Qe.LOWER_A + 10);
+        i = i * 16 + ((l | Di) - Qe.LOWER_A + 10);
       else
         break;
       r += 1;
@@ -8473,7 +8473,7 @@ var Cc = Object.defineProperty, Ru = (e, t) => {
   return Cc(n, Symbol.toStringTag, { value: "Module" }), n;
 }, xm = /* @__PURE__ */ Ru({
   arrayReplaceAt: () => Am,
-  asciiTrim: () => $i,
+  asciiTrim: () => zi,
   callable: () => vu,
   escapeHtml: () => cn,
   escapeRE: () => Om,
@@ -8485,7 +8485,7 @@ var Cc = Object.defineProperty, Ru = (e, t) => {
   isValidEntityCode: () => So,
   isWhiteSpace: () => Or,
   lib: () => Mm,
-  normalizeReference: () => ji,
+  normalizeReference: () => $i,
   unescapeAll: () => tr,
   unescapeMd: () => Cm
 });
@@ -8613,13 +8613,13 @@ function Nr(e) {
       return !1;
   }
 }
-function ji(e) {
+function $i(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
 function Dc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function $i(e) {
+function zi(e) {
   let t = 0;
   for (; t < e.length && Dc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
@@ -9892,7 +9892,7 @@ function y_(e, t, n, r) {
     for (x = "", s = g, l = p, o = R; s < l && Ae(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = ji(c);
+  const w = $i(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
@@ -10040,7 +10040,7 @@ function R_(e, t, n, r) {
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = $i(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = zi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
@@ -10070,7 +10070,7 @@ function v_(e, t, n) {
   }
   if (!s)
     return e.parentType = i, !1;
-  const c = $i(e.getLines(t, l, e.blkIndent, !1));
+  const c = zi(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10091,7 +10091,7 @@ function E_(e, t, n) {
     }
     if (a) break;
   }
-  const o = $i(e.getLines(t, s, e.blkIndent, !1));
+  const o = zi(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
@@ -10510,7 +10510,7 @@ function $_(e, t) {
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = ji(r), s = e.env.references[r], !s)
+    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = $i(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
@@ -10546,7 +10546,7 @@ function z_(e, t) {
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = ji(i), o = e.env.references[i], !o)
+    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = $i(i), o = e.env.references[i], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
@@ -11344,7 +11344,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           class: "cd-link",
           "data-node": o.nodeId,
           title: "Select this node on the canvas",
-          onClick: (c) => e.ctl.focusNode(o.nodeId),
+          onClick: ai((c) => e.ctl.focusNode(o.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           ye(ae(o.title), 1),
@@ -11352,7 +11352,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             ye(" · " + ae(o.input), 1)
           ], 64)) : Ce("", !0)
         ], 8, k0)) : Ce("", !0),
-        Q("span", x0, ae(o.message), 1)
+        Q("span", x0, ae((o.nodeId ? ": " : "") + o.message), 1)
       ]))), 128)),
       e.run.outputs.length ? (G(), X("div", A0, [
         (G(!0), X(ce, null, xt(e.run.outputs, (o) => (G(), X("img", {
@@ -11421,10 +11421,10 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
     };
     al(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => pi(() => S(R.value))
+      () => gi(() => S(R.value))
     ), al(
       () => n.logs.length,
-      () => pi(() => S(C.value))
+      () => gi(() => S(C.value))
     );
     function x(v) {
       const A = v.target.value;
@@ -11440,9 +11440,9 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
       class: "comfyd-panel",
       onKeydown: y,
       onKeyup: y,
-      onWheel: A[16] || (A[16] = bs(() => {
+      onWheel: A[16] || (A[16] = ai(() => {
       }, ["stop"])),
-      onContextmenu: A[17] || (A[17] = bs(() => {
+      onContextmenu: A[17] || (A[17] = ai(() => {
       }, ["stop"]))
     }, [
       Q("div", v0, [
@@ -11610,7 +11610,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             ], 2),
             Q("div", {
               class: "cd-replies",
-              style: Ii({ "--cols": Math.max(1, Y(Kl)(k, a.value).length) })
+              style: Oi({ "--cols": Math.max(1, Y(Kl)(k, a.value).length) })
             }, [
               (G(!0), X(ce, null, xt(Y(Kl)(k, a.value), (z) => (G(), X("div", {
                 key: z.skill,
@@ -11680,7 +11680,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             href: Y(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: A[13] || (A[13] = bs(() => {
+            onClick: A[13] || (A[13] = ai(() => {
             }, ["stop"]))
           }, "open in a new tab", 8, Q0)
         ], 32)) : Ce("", !0)

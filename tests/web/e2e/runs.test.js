@@ -121,27 +121,33 @@ describe("runs in the agent panel", () => {
       return s[0]?.[0]?.status === "failed" ? s : null;
     }, "the failed run");
     expect(runs[0][0].progress).toBe(null);
-    expect(runs[0][0].errors).toEqual(["Load Checkpoint · ckpt_name Value not in list: ckpt_name: 'sd_xl_base_1.0.safetensors' not in []"]);
-    // Move the view away and clear the selection, then click the error.
-    await page.evaluate(() => {
-      const app = window.comfyAPI.app.app;
-      app.canvas.deselectAll?.();
-      app.canvas.ds.offset = [-3000, -3000];
-      app.canvas.setDirty(true, true);
-    });
+    expect(runs[0][0].errors).toEqual(["Load Checkpoint · ckpt_name: Value not in list: ckpt_name: 'sd_xl_base_1.0.safetensors' not in []"]);
+    // The node is off the view's centre and not selected; then a real
+    // click on the error.
+    const where = (id) =>
+      page.evaluate((nid) => {
+        const app = window.comfyAPI.app.app;
+        const c = app.canvas;
+        const n = app.rootGraph.getNodeById(nid);
+        const sel = Object.values(c.selected_nodes ?? {}).map((x) => x.id);
+        const onScreen = c.ds.convertOffsetToCanvas([n.pos[0] + n.size[0] / 2, n.pos[1] + n.size[1] / 2]);
+        return { sel, onScreen, w: c.canvas.width / (window.devicePixelRatio || 1), h: c.canvas.height / (window.devicePixelRatio || 1) };
+      }, id);
+    await page.evaluate(() => window.comfyAPI.app.app.canvas.deselectAll?.());
+    const before = await where(ids.ckpt);
+    expect(before.sel).toEqual([]);
+    expect(Math.abs(before.onScreen[0] - before.w / 2)).toBeGreaterThan(before.w / 4);
     await panel().locator(`[data-test=run-error-node][data-node="${ids.ckpt}"]`).click();
-    const after = await page.evaluate((id) => {
-      const app = window.comfyAPI.app.app;
-      const c = app.canvas;
-      const n = app.rootGraph.getNodeById(id);
-      const sel = Object.values(c.selected_nodes ?? {}).map((x) => x.id);
-      const centre = [n.pos[0] + n.size[0] / 2, n.pos[1] + n.size[1] / 2];
-      const onScreen = c.ds.convertOffsetToCanvas(centre);
-      return { sel, onScreen, w: c.canvas.width / (window.devicePixelRatio || 1), h: c.canvas.height / (window.devicePixelRatio || 1) };
-    }, ids.ckpt);
+    const after = await where(ids.ckpt);
     expect(after.sel).toEqual([ids.ckpt]);
     expect(Math.abs(after.onScreen[0] - after.w / 2)).toBeLessThan(after.w / 4);
     expect(Math.abs(after.onScreen[1] - after.h / 2)).toBeLessThan(after.h / 4);
+    await page.evaluate(() => {
+      const app = window.comfyAPI.app.app;
+      app.canvas.ds.scale = 0.62;
+      app.canvas.ds.offset = [40, 30];
+      app.canvas.setDirty(true, true);
+    });
   });
 
   it("shows the outputs of a run that succeeded as thumbnails through the package's route; a click shows it full size", async () => {
