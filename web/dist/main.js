@@ -1,5 +1,5 @@
 // @__NO_SIDE_EFFECTS__
-function uo(e) {
+function ho(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
@@ -9,7 +9,7 @@ const De = {}, vn = [], Cn = () => {
 (e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, Wc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, df = Object.prototype.hasOwnProperty, me = (e, t) => df.call(e, t), ne = Array.isArray, tn = (e) => Br(e) === "[object Map]", On = (e) => Br(e) === "[object Set]", tl = (e) => Br(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Jc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), qc = Object.prototype.toString, Br = (e) => qc.call(e), hf = (e) => Br(e).slice(8, -1), Hc = (e) => Br(e) === "[object Object]", fo = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ uo(
+}, df = Object.prototype.hasOwnProperty, me = (e, t) => df.call(e, t), ne = Array.isArray, tn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", rl = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Jc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), qc = Object.prototype.toString, jr = (e) => qc.call(e), hf = (e) => jr(e).slice(8, -1), Hc = (e) => jr(e) === "[object Object]", po = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ ho(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Fi = (e) => {
@@ -17,7 +17,7 @@ const De = {}, vn = [], Cn = () => {
   return ((n) => t[n] || (t[n] = e(n)));
 }, pf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(pf, (t) => t.slice(1).toUpperCase())), gf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
   (e) => e.replace(gf, "-$1").toLowerCase()
-), Vc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Vc(e)}` : ""), Et = (e, t) => !Object.is(e, t), oi = (e, ...t) => {
+), Vc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Vc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
 }, Gc = (e, t, n, r = !1) => {
@@ -27,12 +27,12 @@ const De = {}, vn = [], Cn = () => {
     writable: r,
     value: n
   });
-}, jr = (e) => {
+}, $r = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let nl;
-const Ii = () => nl || (nl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let il;
+const Ii = () => il || (il = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Oi(e) {
   if (ne(e)) {
     const t = {};
@@ -70,7 +70,7 @@ function it(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const wf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", kf = /* @__PURE__ */ uo(wf);
+const wf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", kf = /* @__PURE__ */ ho(wf);
 function Kc(e) {
   return !!e || e === "";
 }
@@ -81,7 +81,7 @@ function xf(e, t, n) {
     r = rn(e[i], t[i], n);
   return r;
 }
-function rl(e, t, n) {
+function sl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
@@ -99,7 +99,7 @@ function rl(e, t, n) {
 function Af(e, t, n) {
   let r = tn(e), i = tn(t);
   if (r || i || (r = On(e), i = On(t), r || i))
-    return r && i ? rl(e, t, n) : !1;
+    return r && i ? sl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
@@ -110,7 +110,7 @@ function Af(e, t, n) {
   }
   return String(e) === String(t);
 }
-function il(e, t, n, r) {
+function ol(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -121,8 +121,8 @@ function il(e, t, n, r) {
 }
 function rn(e, t, n) {
   if (e === t) return !0;
-  let r = tl(e), i = tl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = ne(e), i = ne(t), r || i ? r && i ? il(e, t, n, xf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : il(e, t, n, Af) : String(e) === String(t))));
+  let r = rl(e), i = rl(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = ne(e), i = ne(t), r || i ? r && i ? ol(e, t, n, xf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ol(e, t, n, Af) : String(e) === String(t))));
 }
 function Rf(e, t) {
   return e.findIndex((n) => rn(n, t));
@@ -267,7 +267,7 @@ class Zc {
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, sl(this), ta(this);
+    this.flags |= 2, ll(this), ta(this);
     const t = xe, n = pt;
     xe = this, pt = !0;
     try {
@@ -279,8 +279,8 @@ class Zc {
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        go(t);
-      this.deps = this.depsTail = void 0, sl(this), this.onStop && this.onStop(), this.flags &= -2;
+        _o(t);
+      this.deps = this.depsTail = void 0, ll(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -290,10 +290,10 @@ class Zc {
    * @internal
    */
   runIfDirty() {
-    Ws(this) && this.run();
+    qs(this) && this.run();
   }
   get dirty() {
-    return Ws(this);
+    return qs(this);
   }
 }
 let Qc = 0, yr, wr;
@@ -304,10 +304,10 @@ function ea(e, t = !1) {
   }
   e.next = yr, yr = e;
 }
-function ho() {
+function go() {
   Qc++;
 }
-function po() {
+function mo() {
   if (--Qc > 0)
     return;
   if (wr) {
@@ -341,18 +341,18 @@ function na(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), go(r), Cf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), _o(r), Cf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ws(e) {
+function qs(e) {
   for (let t = e.deps; t; t = t.nextDep)
     if (t.dep.version !== t.version || t.dep.computed && (ra(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
 function ra(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Er) || (e.globalVersion = Er, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ws(e))))
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !qs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = xe, r = pt;
@@ -367,12 +367,12 @@ function ra(e) {
     xe = n, pt = r, na(e), e.flags &= -3;
   }
 }
-function go(e, t = !1) {
+function _o(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      go(s, !0);
+      _o(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
@@ -389,7 +389,7 @@ function on() {
   const e = ia.pop();
   pt = e === void 0 ? !0 : e;
 }
-function sl(e) {
+function ll(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = xe;
@@ -401,13 +401,13 @@ function sl(e) {
     }
   }
 }
-let Er = 0;
+let Cr = 0;
 class Df {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class mo {
+class bo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -425,15 +425,15 @@ class mo {
     return n;
   }
   trigger(t) {
-    this.version++, Er++, this.notify(t);
+    this.version++, Cr++, this.notify(t);
   }
   notify(t) {
-    ho();
+    go();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      po();
+      mo();
     }
   }
 }
@@ -449,60 +449,60 @@ function sa(e) {
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Js = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
+const Hs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
   ""
-), qs = /* @__PURE__ */ Symbol(
+), Vs = /* @__PURE__ */ Symbol(
   ""
-), Cr = /* @__PURE__ */ Symbol(
+), Dr = /* @__PURE__ */ Symbol(
   ""
 );
 function Ve(e, t, n) {
   if (pt && xe) {
-    let r = Js.get(e);
-    r || Js.set(e, r = /* @__PURE__ */ new Map());
+    let r = Hs.get(e);
+    r || Hs.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new mo()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new bo()), i.map = r, i.key = n), i.track();
   }
 }
 function zt(e, t, n, r, i, s) {
-  const o = Js.get(e);
+  const o = Hs.get(e);
   if (!o) {
-    Er++;
+    Cr++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (ho(), t === "clear")
+  if (go(), t === "clear")
     o.forEach(l);
   else {
-    const c = ne(e), a = c && fo(n);
+    const c = ne(e), a = c && po(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, b) => {
-        (b === "length" || b === Cr || !St(b) && b >= u) && l(d);
+        (b === "length" || b === Dr || !St(b) && b >= u) && l(d);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Cr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Dr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Dn)), tn(e) && l(o.get(qs)));
+          c ? a && l(o.get("length")) : (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
           break;
         case "delete":
-          c || (l(o.get(Dn)), tn(e) && l(o.get(qs)));
+          c || (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
           break;
         case "set":
           tn(e) && l(o.get(Dn));
           break;
       }
   }
-  po();
+  mo();
 }
 function $n(e) {
   const t = /* @__PURE__ */ pe(e);
-  return t === e || (Ve(t, "iterate", Cr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e) ? t.map((n) => ln(ct(n))) : t.map(ln) : t.map(ct);
+  return t === e || (Ve(t, "iterate", Dr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e) ? t.map((n) => ln(ct(n))) : t.map(ln) : t.map(ct);
 }
 function Mi(e) {
-  return Ve(e = /* @__PURE__ */ pe(e), "iterate", Cr), e;
+  return Ve(e = /* @__PURE__ */ pe(e), "iterate", Dr), e;
 }
 function At(e, t) {
   return /* @__PURE__ */ Tt(e) ? ln(/* @__PURE__ */ nn(e) ? ct(t) : t) : ct(t);
@@ -586,10 +586,10 @@ const Sf = {
     return sr(this, "push", e);
   },
   reduce(e, ...t) {
-    return ll(this, "reduce", e, t);
+    return al(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return ll(this, "reduceRight", e, t);
+    return al(this, "reduceRight", e, t);
   },
   shift() {
     return sr(this, "shift");
@@ -622,7 +622,7 @@ function as(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ot(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => ol(s.next(), n), i !== oa[t] && Object.defineProperties(o, {
+      return o.next = () => cl(s.next(), n), i !== oa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,11 +637,11 @@ function as(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => ol(s._next(), n);
+    s._next = s.next, s.next = () => cl(s._next(), n);
   }
   return s;
 }
-function ol(e, t) {
+function cl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
 const oa = Array.prototype;
@@ -660,7 +660,7 @@ function Nt(e, t, n, r, i, s) {
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function ll(e, t, n, r) {
+function al(e, t, n, r) {
   const i = Mi(e), s = i !== e && !/* @__PURE__ */ ot(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
@@ -673,16 +673,16 @@ function ll(e, t, n, r) {
 }
 function us(e, t, n) {
   const r = /* @__PURE__ */ pe(e);
-  Ve(r, "iterate", Cr);
+  Ve(r, "iterate", Dr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ wo(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ xo(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
 }
 function sr(e, t, n = []) {
-  sn(), ho();
+  sn(), go();
   const r = (/* @__PURE__ */ pe(e))[t].apply(e, n);
-  return po(), on(), r;
+  return mo(), on(), r;
 }
-const Tf = /* @__PURE__ */ uo("__proto__,__v_isRef,__isVue"), la = /* @__PURE__ */ new Set(
+const Tf = /* @__PURE__ */ ho("__proto__,__v_isRef,__isVue"), la = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(St)
 );
 function Ff(e) {
@@ -726,10 +726,10 @@ class ca {
     if ((St(n) ? la.has(n) : Tf(n)) || (i || Ve(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Xe(l)) {
-      const c = o && fo(n) ? l : l.value;
-      return i && Se(c) ? /* @__PURE__ */ Vs(c) : c;
+      const c = o && po(n) ? l : l.value;
+      return i && Se(c) ? /* @__PURE__ */ Ks(c) : c;
     }
-    return Se(l) ? i ? /* @__PURE__ */ Vs(l) : /* @__PURE__ */ bo(l) : l;
+    return Se(l) ? i ? /* @__PURE__ */ Ks(l) : /* @__PURE__ */ wo(l) : l;
   }
 }
 class aa extends ca {
@@ -738,7 +738,7 @@ class aa extends ca {
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = ne(t) && fo(n);
+    const o = ne(t) && po(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Tt(s);
       if (!/* @__PURE__ */ ot(r) && !/* @__PURE__ */ Tt(r) && (s = /* @__PURE__ */ pe(s), r = /* @__PURE__ */ pe(r)), !o && /* @__PURE__ */ Xe(s) && !/* @__PURE__ */ Xe(r))
@@ -782,14 +782,14 @@ class If extends ca {
   }
 }
 const Of = /* @__PURE__ */ new aa(), Mf = /* @__PURE__ */ new If(), Nf = /* @__PURE__ */ new aa(!0);
-const Hs = (e) => e, Kr = (e) => Reflect.getPrototypeOf(e);
+const Gs = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
 function Lf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = tn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Hs : t ? ln : ct;
+    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = tn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Gs : t ? ln : ct;
     return !t && Ve(
       s,
       "iterate",
-      c ? qs : Dn
+      c ? Vs : Dn
     ), lt(
       // inheriting all iterator properties
       Object.create(a),
@@ -806,7 +806,7 @@ function Lf(e, t, n) {
     );
   };
 }
-function Yr(e) {
+function Xr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
@@ -816,7 +816,7 @@ function Pf(e, t) {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
       e || (Et(i, l) && Ve(o, "get", i), Ve(o, "get", l));
-      const { has: c } = Kr(o), a = t ? Hs : e ? ln : ct;
+      const { has: c } = Yr(o), a = t ? Gs : e ? ln : ct;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -832,32 +832,32 @@ function Pf(e, t) {
       return e || (Et(i, l) && Ve(o, "has", i), Ve(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Hs : e ? ln : ct;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Gs : e ? ln : ct;
       return !e && Ve(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
   return lt(
     n,
     e ? {
-      add: Yr("add"),
-      set: Yr("set"),
-      delete: Yr("delete"),
-      clear: Yr("clear")
+      add: Xr("add"),
+      set: Xr("set"),
+      delete: Xr("delete"),
+      clear: Xr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ pe(this), o = Kr(s), l = /* @__PURE__ */ pe(i), c = !t && !/* @__PURE__ */ ot(i) && !/* @__PURE__ */ Tt(i) ? l : i;
+        const s = /* @__PURE__ */ pe(this), o = Yr(s), l = /* @__PURE__ */ pe(i), c = !t && !/* @__PURE__ */ ot(i) && !/* @__PURE__ */ Tt(i) ? l : i;
         return o.has.call(s, c) || Et(i, c) && o.has.call(s, i) || Et(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
       set(i, s) {
         !t && !/* @__PURE__ */ ot(s) && !/* @__PURE__ */ Tt(s) && (s = /* @__PURE__ */ pe(s));
-        const o = /* @__PURE__ */ pe(this), { has: l, get: c } = Kr(o);
+        const o = /* @__PURE__ */ pe(this), { has: l, get: c } = Yr(o);
         let a = l.call(o, i);
         a || (i = /* @__PURE__ */ pe(i), a = l.call(o, i));
         const u = c.call(o, i);
         return o.set(i, s), a ? Et(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ pe(this), { has: o, get: l } = Kr(s);
+        const s = /* @__PURE__ */ pe(this), { has: o, get: l } = Yr(s);
         let c = o.call(s, i);
         c || (i = /* @__PURE__ */ pe(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
@@ -882,7 +882,7 @@ function Pf(e, t) {
     n[i] = Lf(i, e, t);
   }), n;
 }
-function _o(e, t) {
+function yo(e, t) {
   const n = Pf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     me(n, i) && i in r ? n : r,
@@ -891,11 +891,11 @@ function _o(e, t) {
   );
 }
 const Bf = {
-  get: /* @__PURE__ */ _o(!1, !1)
+  get: /* @__PURE__ */ yo(!1, !1)
 }, jf = {
-  get: /* @__PURE__ */ _o(!1, !0)
+  get: /* @__PURE__ */ yo(!1, !0)
 }, $f = {
-  get: /* @__PURE__ */ _o(!0, !1)
+  get: /* @__PURE__ */ yo(!0, !1)
 };
 const ua = /* @__PURE__ */ new WeakMap(), fa = /* @__PURE__ */ new WeakMap(), da = /* @__PURE__ */ new WeakMap(), zf = /* @__PURE__ */ new WeakMap();
 function Uf(e) {
@@ -913,8 +913,8 @@ function Uf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function bo(e) {
-  return /* @__PURE__ */ Tt(e) ? e : yo(
+function wo(e) {
+  return /* @__PURE__ */ Tt(e) ? e : ko(
     e,
     !1,
     Of,
@@ -924,7 +924,7 @@ function bo(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function Wf(e) {
-  return yo(
+  return ko(
     e,
     !1,
     Nf,
@@ -933,8 +933,8 @@ function Wf(e) {
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Vs(e) {
-  return yo(
+function Ks(e) {
+  return ko(
     e,
     !0,
     Mf,
@@ -942,7 +942,7 @@ function Vs(e) {
     da
   );
 }
-function yo(e, t, n, r, i) {
+function ko(e, t, n, r, i) {
   if (!Se(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
@@ -970,7 +970,7 @@ function ot(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function wo(e) {
+function xo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -981,13 +981,13 @@ function pe(e) {
 function Jf(e) {
   return !me(e, "__v_skip") && Object.isExtensible(e) && Gc(e, "__v_skip", !0), e;
 }
-const ct = (e) => Se(e) ? /* @__PURE__ */ bo(e) : e, ln = (e) => Se(e) ? /* @__PURE__ */ Vs(e) : e;
+const ct = (e) => Se(e) ? /* @__PURE__ */ wo(e) : e, ln = (e) => Se(e) ? /* @__PURE__ */ Ks(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Xe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function cl(e) {
+function fs(e) {
   return qf(e, !1);
 }
 function qf(e, t) {
@@ -995,7 +995,7 @@ function qf(e, t) {
 }
 class Hf {
   constructor(t, n) {
-    this.dep = new mo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
+    this.dep = new bo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1020,7 +1020,7 @@ function ha(e) {
 }
 class Gf {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new mo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Er - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new bo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1043,18 +1043,18 @@ function Kf(e, t, n = !1) {
   let r, i;
   return we(e) ? r = e : (r = e.get, i = e.set), new Gf(r, i, n);
 }
-const Xr = {}, hi = /* @__PURE__ */ new WeakMap();
+const Zr = {}, pi = /* @__PURE__ */ new WeakMap();
 let kn;
 function Yf(e, t = !1, n = kn) {
   if (n) {
-    let r = hi.get(n);
-    r || hi.set(n, r = []), r.push(e);
+    let r = pi.get(n);
+    r || pi.set(n, r = []), r.push(e);
   }
 }
 function Xf(e, t, n = De) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ot(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
-  let u, d, b, g, p = !1, R = !1;
-  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ nn(e) ? (d = () => a(e), p = !0) : ne(e) ? (R = !0, p = e.some((y) => /* @__PURE__ */ nn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
+  let u, d, b, g, p = !1, A = !1;
+  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ nn(e) ? (d = () => a(e), p = !0) : ne(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ nn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
     if (/* @__PURE__ */ Xe(y))
       return y.value;
     if (/* @__PURE__ */ nn(y))
@@ -1078,59 +1078,59 @@ function Xf(e, t, n = De) {
       kn = y;
     }
   } : d = Cn, t && i) {
-    const y = d, v = i === !0 ? 1 / 0 : i;
-    d = () => Ut(y(), v);
+    const y = d, I = i === !0 ? 1 / 0 : i;
+    d = () => Ut(y(), I);
   }
-  const C = Ef(), S = () => {
-    u.stop(), C && C.active && Wc(C.effects, u);
+  const v = Ef(), D = () => {
+    u.stop(), v && v.active && Wc(v.effects, u);
   };
   if (s && t) {
     const y = t;
-    t = (...v) => {
+    t = (...I) => {
       try {
-        return y(...v);
+        return y(...I);
       } finally {
-        S();
+        D();
       }
     };
   }
-  let x = R ? new Array(e.length).fill(Xr) : Xr;
+  let k = A ? new Array(e.length).fill(Zr) : Zr;
   const w = (y) => {
     if (!(!(u.flags & 1) || !u.dirty && !y))
       if (t) {
-        const v = u.run();
-        if (y || i || p || (R ? v.some((A, k) => Et(A, x[k])) : Et(v, x))) {
-          const A = kn;
+        const I = u.run();
+        if (y || i || p || (A ? I.some((F, x) => Et(F, k[x])) : Et(I, k))) {
+          const F = kn;
           sn();
           try {
             b && b(), kn = u;
-            const k = [
-              v,
+            const x = [
+              I,
               // pass undefined as the old value when it's changed for the first time
-              x === Xr ? void 0 : R && x[0] === Xr ? [] : x,
+              k === Zr ? void 0 : A && k[0] === Zr ? [] : k,
               g
             ];
-            x = v, c ? c(t, 3, k) : (
+            k = I, c ? c(t, 3, x) : (
               // @ts-expect-error
-              t(...k)
+              t(...x)
             );
           } finally {
-            kn = A, on();
+            kn = F, on();
           }
         }
       } else
         u.run();
   };
   return l && l(w), u = new Zc(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Yf(y, !1, u), b = u.onStop = () => {
-    const y = hi.get(u);
+    const y = pi.get(u);
     if (y) {
       if (c)
         c(y, 4);
       else
-        for (const v of y) v();
-      hi.delete(u);
+        for (const I of y) I();
+      pi.delete(u);
     }
-  }, t ? r ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), S.pause = u.pause.bind(u), S.resume = u.resume.bind(u), S.stop = S, S;
+  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
 }
 function Ut(e, t = 1 / 0, n) {
   if (t <= 0 || !Se(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1152,7 +1152,7 @@ function Ut(e, t = 1 / 0, n) {
   }
   return e;
 }
-function $r(e, t, n, r) {
+function zr(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
@@ -1161,7 +1161,7 @@ function $r(e, t, n, r) {
 }
 function Vt(e, t, n, r) {
   if (we(e)) {
-    const i = $r(e, t, n, r);
+    const i = zr(e, t, n, r);
     return i && Jc(i) && i.catch((s) => {
       Ni(s, t, n, void 0, !0);
     }), i;
@@ -1190,7 +1190,7 @@ function Ni(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      sn(), $r(o, null, 10, [
+      sn(), zr(o, null, 10, [
         e,
         a,
         u
@@ -1210,28 +1210,28 @@ let dt = -1;
 const Rt = [];
 let Zt = null, Wn = 0;
 const pa = /* @__PURE__ */ Promise.resolve();
-let pi = null;
-function gi(e) {
-  const t = pi || pa;
+let gi = null;
+function kr(e) {
+  const t = gi || pa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
 function Qf(e) {
   let t = dt + 1, n = Ge.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ge[r], s = Dr(i);
+    const r = t + n >>> 1, i = Ge[r], s = Sr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function ko(e) {
+function Ao(e) {
   if (!(e.flags & 1)) {
-    const t = Dr(e), n = Ge[Ge.length - 1];
+    const t = Sr(e), n = Ge[Ge.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Dr(n) ? Ge.push(e) : Ge.splice(Qf(t), 0, e), e.flags |= 1, ga();
+    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(Qf(t), 0, e), e.flags |= 1, ga();
   }
 }
 function ga() {
-  pi || (pi = pa.then(ba));
+  gi || (gi = pa.then(ba));
 }
 function ed(e) {
   if (!ne(e))
@@ -1261,7 +1261,7 @@ function _a(e, t, n = 0) {
         (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
       }
     }
-    const s = [...new Set(r)].sort((o, l) => Dr(o) - Dr(l));
+    const s = [...new Set(r)].sort((o, l) => Sr(o) - Sr(l));
     if (Rt.length = i, Zt) {
       for (let o = 0; o < s.length; o++)
         Zt.push(s[o]);
@@ -1274,26 +1274,26 @@ function _a(e, t, n = 0) {
     Zt = null, Wn = 0;
   }
 }
-let fs = !1;
+let ds = !1;
 function td(e, t) {
-  if (fs) {
+  if (ds) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(Rt);
-  e(), fs = !0;
+  e(), ds = !0;
   try {
     ma(void 0, t), _a(void 0, n, t);
   } finally {
-    fs = !1;
+    ds = !1;
   }
 }
-const Dr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+const Sr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
 function ba(e) {
   try {
     for (dt = 0; dt < Ge.length; dt++) {
       const t = Ge[dt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), $r(
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), zr(
         t,
         t.i,
         t.i ? 15 : 14
@@ -1304,7 +1304,7 @@ function ba(e) {
       const t = Ge[dt];
       t && (t.flags &= -2);
     }
-    dt = -1, Ge.length = 0, _a(), pi = null, (Ge.length || Rt.length) && ba();
+    dt = -1, Ge.length = 0, _a(), gi = null, (Ge.length || Rt.length) && ba();
   }
 }
 let st = null, ya = null;
@@ -1384,7 +1384,7 @@ function rd(e, t, n = !1) {
   }
 }
 const id = /* @__PURE__ */ Symbol.for("v-scx"), sd = () => rd(id);
-function al(e, t, n) {
+function hs(e, t, n) {
   return od(e, t, n);
 }
 function od(e, t, n = De) {
@@ -1401,19 +1401,19 @@ function od(e, t, n = De) {
     }
   }
   const u = Yn;
-  l.call = (g, p, R) => Vt(g, u, p, R);
+  l.call = (g, p, A) => Vt(g, u, p, A);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, qe(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : ko(g);
+    p ? g() : Ao(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
   const b = Xf(e, t, l);
   return wi && (a ? a.push(b) : c && b()), b;
 }
-const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ld = (e) => e && (e.defer || e.defer === ""), ul = (e) => typeof SVGElement < "u" && e instanceof SVGElement, fl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Gs = (e, t) => {
+const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ld = (e) => e && (e.defer || e.defer === ""), ul = (e) => typeof SVGElement < "u" && e instanceof SVGElement, fl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Ys = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
 }, cd = {
@@ -1424,52 +1424,52 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
       mc: u,
       pc: d,
       pbc: b,
-      o: { insert: g, querySelector: p, createText: R, createComment: C, parentNode: S }
-    } = a, x = An(t.props);
+      o: { insert: g, querySelector: p, createText: A, createComment: v, parentNode: D }
+    } = a, k = An(t.props);
     let { dynamicChildren: w } = t;
-    const y = (k, z, H) => {
-      k.shapeFlag & 16 && u(
-        k.children,
-        z,
-        H,
+    const y = (x, C, U) => {
+      x.shapeFlag & 16 && u(
+        x.children,
+        C,
+        U,
         i,
         s,
         o,
         l,
         c
       );
-    }, v = (k = t) => {
-      const z = An(k.props), H = k.target = Gs(k.props, p), se = Ks(H, k, R, g);
-      H && (o !== "svg" && ul(H) ? o = "svg" : o !== "mathml" && fl(H) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(H), z || (y(k, H, se), gr(k, !1)));
-    }, A = (k) => {
-      const z = () => {
-        if (Xt.get(k) === z) {
-          if (Xt.delete(k), An(k.props)) {
-            const H = S(k.el) || n;
-            y(k, H, k.anchor), gr(k, !0);
+    }, I = (x = t) => {
+      const C = An(x.props), U = x.target = Ys(x.props, p), ie = Xs(U, x, A, g);
+      U && (o !== "svg" && ul(U) ? o = "svg" : o !== "mathml" && fl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
+    }, F = (x) => {
+      const C = () => {
+        if (Xt.get(x) === C) {
+          if (Xt.delete(x), An(x.props)) {
+            const U = D(x.el) || n;
+            y(x, U, x.anchor), gr(x, !0);
           }
-          v(k);
+          I(x);
         }
       };
-      Xt.set(k, z), qe(z, s);
+      Xt.set(x, C), qe(C, s);
     };
     if (e == null) {
-      const k = t.el = R(""), z = t.anchor = R("");
-      if (g(k, n, r), g(z, n, r), ld(t.props) || s && s.pendingBranch) {
-        A(t);
+      const x = t.el = A(""), C = t.anchor = A("");
+      if (g(x, n, r), g(C, n, r), ld(t.props) || s && s.pendingBranch) {
+        F(t);
         return;
       }
-      x && (y(t, n, z), gr(t, !0)), v();
+      k && (y(t, n, C), gr(t, !0)), I();
     } else {
       t.el = e.el;
-      const k = t.anchor = e.anchor, z = Xt.get(e);
-      if (z) {
-        z.flags |= 8, Xt.delete(e), A(t);
+      const x = t.anchor = e.anchor, C = Xt.get(e);
+      if (C) {
+        C.flags |= 8, Xt.delete(e), F(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const H = t.target = e.target, se = t.targetAnchor = e.targetAnchor, K = An(e.props), le = K ? n : H, Te = K ? k : se;
-      if (o === "svg" || ul(H) ? o = "svg" : (o === "mathml" || fl(H)) && (o = "mathml"), w ? (b(
+      const U = t.target = e.target, ie = t.targetAnchor = e.targetAnchor, K = An(e.props), le = K ? n : U, Te = K ? x : ie;
+      if (o === "svg" || ul(U) ? o = "svg" : (o === "mathml" || fl(U)) && (o = "mathml"), w ? (b(
         e.dynamicChildren,
         w,
         le,
@@ -1477,7 +1477,7 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
         s,
         o,
         l
-      ), Ro(e, t, !0)) : c || d(
+      ), Eo(e, t, !0)) : c || d(
         e,
         t,
         le,
@@ -1487,31 +1487,31 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
         o,
         l,
         !1
-      ), x)
-        K ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : Zr(
+      ), k)
+        K ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : Qr(
           t,
           n,
-          k,
+          x,
           a,
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ke = Gs(t.props, p);
-        ke && (t.target = ke, Zr(
+        const ke = Ys(t.props, p);
+        ke && (t.target = ke, Qr(
           t,
           ke,
           null,
           a,
           0
         ));
-      } else K && Zr(
+      } else K && Qr(
         t,
-        H,
-        se,
+        U,
+        ie,
         a,
         1
       );
-      gr(t, x);
+      gr(t, k);
     }
   },
   remove(e, t, n, { um: r, o: { remove: i } }, s) {
@@ -1523,23 +1523,23 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
       targetAnchor: u,
       target: d,
       props: b
-    } = e, g = An(b), p = s || !g, R = Xt.get(e);
-    if (R && (R.flags |= 8, Xt.delete(e)), d && (i(a), i(u)), s && i(c), !R && (g || d) && o & 16)
-      for (let C = 0; C < l.length; C++) {
-        const S = l[C];
+    } = e, g = An(b), p = s || !g, A = Xt.get(e);
+    if (A && (A.flags |= 8, Xt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
+      for (let v = 0; v < l.length; v++) {
+        const D = l[v];
         r(
-          S,
+          D,
           t,
           n,
           p,
-          !!S.dynamicChildren
+          !!D.dynamicChildren
         );
       }
   },
-  move: Zr,
+  move: Qr,
   hydrate: ad
 };
-function Zr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
+function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
   if (d && r(o, t, n), !Xt.has(e) && (!d || An(u)) && c & 16)
@@ -1555,38 +1555,38 @@ function Zr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
 function ad(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function b(C, S) {
-    let x = S;
-    for (; x; ) {
-      if (x && x.nodeType === 8) {
-        if (x.data === "teleport start anchor")
-          t.targetStart = x;
-        else if (x.data === "teleport anchor") {
-          t.targetAnchor = x, C._lpa = t.targetAnchor && o(t.targetAnchor);
+  function b(v, D) {
+    let k = D;
+    for (; k; ) {
+      if (k && k.nodeType === 8) {
+        if (k.data === "teleport start anchor")
+          t.targetStart = k;
+        else if (k.data === "teleport anchor") {
+          t.targetAnchor = k, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
-      x = o(x);
+      k = o(k);
     }
   }
-  function g(C, S) {
-    S.anchor = d(
-      o(C),
-      S,
-      l(C),
+  function g(v, D) {
+    D.anchor = d(
+      o(v),
+      D,
+      l(v),
       n,
       r,
       i,
       s
     );
   }
-  const p = t.target = Gs(
+  const p = t.target = Ys(
     t.props,
     c
-  ), R = An(t.props);
+  ), A = An(t.props);
   if (p) {
-    const C = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (R ? (g(e, t), b(p, C), t.targetAnchor || Ks(
+    const v = p._lpa || p.firstChild;
+    t.shapeFlag & 16 && (A ? (g(e, t), b(p, v), t.targetAnchor || Xs(
       p,
       t,
       u,
@@ -1594,16 +1594,16 @@ function ad(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), b(p, C), t.targetAnchor || Ks(p, t, u, a), d(
-      C && o(C),
+    )) : (t.anchor = o(e), b(p, v), t.targetAnchor || Xs(p, t, u, a), d(
+      v && o(v),
       t,
       p,
       n,
       r,
       i,
       s
-    ))), gr(t, R);
-  } else R && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+    ))), gr(t, A);
+  } else A && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
 const ud = cd;
@@ -1616,11 +1616,11 @@ function gr(e, t) {
     n.ut();
   }
 }
-function Ks(e, t, n, r, i = null) {
+function Xs(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
   return s[wa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
-const ds = /* @__PURE__ */ Symbol("_leaveCb");
+const ps = /* @__PURE__ */ Symbol("_leaveCb");
 function fd(e) {
   let t = e[0];
   if (e.length > 1) {
@@ -1645,11 +1645,11 @@ function ka(e) {
       return n.default();
   }
 }
-function kr(e, t) {
+function xr(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    kr(
+    xr(
       Li(n.type) && ka(n) || n,
       t
     );
@@ -1657,20 +1657,20 @@ function kr(e, t) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && kr(r, t.clone(r));
+      r && xr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === ce && ne(e.children)) {
     const n = Ra(e.children, !1);
-    n && kr(n, t);
+    n && xr(n, t);
   }
 }
-function Ys(e) {
+function Zs(e) {
   if (e.component)
-    return Ys(e.component.subTree);
+    return Zs(e.component.subTree);
   if (e.type === ce) {
     const t = ne(e.children) && Ra(e.children, !1);
-    return t ? Ys(t) : void 0;
+    return t ? Zs(t) : void 0;
   }
   if (e.type !== gt)
     return e;
@@ -1683,12 +1683,12 @@ function dl(e, t) {
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
 const _i = /* @__PURE__ */ new WeakMap();
-function xr(e, t, n, r, i = !1) {
+function Ar(e, t, n, r, i = !1) {
   if (ne(e)) {
     e.forEach(
-      (R, C) => xr(
-        R,
-        t && (ne(t) ? t[C] : t),
+      (A, v) => Ar(
+        A,
+        t && (ne(t) ? t[v] : t),
         n,
         r,
         i
@@ -1696,46 +1696,46 @@ function xr(e, t, n, r, i = !1) {
     );
     return;
   }
-  if (Ar(r) && !i) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && xr(e, t, n, r.component.subTree);
+  if (Rr(r) && !i) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Uc : (R) => dl(u, R) ? !1 : me(b, R), p = (R, C) => !(C && dl(u, C));
+  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Uc : (A) => dl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && dl(u, v));
   if (a != null && a !== c) {
     if (hl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Xe(a)) {
-      const R = t;
-      p(a, R.k) && (a.value = null), R.k && (u[R.k] = null);
+      const A = t;
+      p(a, A.k) && (a.value = null), A.k && (u[A.k] = null);
     }
   }
   if (we(c))
-    $r(c, l, 12, [o, u]);
+    zr(c, l, 12, [o, u]);
   else {
-    const R = Me(c), C = /* @__PURE__ */ Xe(c);
-    if (R || C) {
-      const S = () => {
+    const A = Me(c), v = /* @__PURE__ */ Xe(c);
+    if (A || v) {
+      const D = () => {
         if (e.f) {
-          const x = R ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          const k = A ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            ne(x) && Wc(x, s);
-          else if (ne(x))
-            x.includes(s) || x.push(s);
-          else if (R)
+            ne(k) && Wc(k, s);
+          else if (ne(k))
+            k.includes(s) || k.push(s);
+          else if (A)
             u[c] = [s], g(c) && (d[c] = u[c]);
           else {
             const w = [s];
             p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else R ? (u[c] = o, g(c) && (d[c] = o)) : C && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else A ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
-        const x = () => {
-          S(), _i.delete(e);
+        const k = () => {
+          D(), _i.delete(e);
         };
-        x.id = -1, _i.set(e, x), qe(x, n);
+        k.id = -1, _i.set(e, k), qe(k, n);
       } else
-        hl(e), S();
+        hl(e), D();
     }
   }
 }
@@ -1745,7 +1745,7 @@ function hl(e) {
 }
 Ii().requestIdleCallback;
 Ii().cancelIdleCallback;
-const Ar = (e) => !!e.type.__asyncLoader, xa = (e) => e.type.__isKeepAlive, hd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, xa = (e) => e.type.__isKeepAlive, hd = /* @__PURE__ */ Symbol.for("v-ndc");
 function xt(e, t, n, r) {
   let i;
   const s = n, o = ne(e);
@@ -1786,7 +1786,7 @@ function xt(e, t, n, r) {
     i = [];
   return i;
 }
-const Xs = (e) => e ? $a(e) ? ji(e) : Xs(e.parent) : null, Rr = (
+const Qs = (e) => e ? $a(e) ? ji(e) : Qs(e.parent) : null, vr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const Xs = (e) => e ? $a(e) ? ji(e) : Xs(e.parent) : null, Rr = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => Xs(e.parent),
-    $root: (e) => Xs(e.root),
+    $parent: (e) => Qs(e.parent),
+    $root: (e) => Qs(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      ko(e.update);
+      Ao(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = gi.bind(e.proxy)),
+    $nextTick: (e) => e.n || (e.n = kr.bind(e.proxy)),
     $watch: (e) => Cn
   })
-), hs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), pd = {
+), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), pd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1827,7 +1827,7 @@ const Xs = (e) => e ? $a(e) ? ji(e) : Xs(e.parent) : null, Rr = (
             return s[t];
         }
       else {
-        if (hs(r, t))
+        if (gs(r, t))
           return o[t] = 1, r[t];
         if (me(s, t))
           return o[t] = 3, s[t];
@@ -1836,7 +1836,7 @@ const Xs = (e) => e ? $a(e) ? ji(e) : Xs(e.parent) : null, Rr = (
         o[t] = 0;
       }
     }
-    const a = Rr[t];
+    const a = vr[t];
     let u, d;
     if (a)
       return t === "$attrs" && Ve(e.attrs, "get", ""), a(e);
@@ -1855,13 +1855,13 @@ const Xs = (e) => e ? $a(e) ? ji(e) : Xs(e.parent) : null, Rr = (
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return hs(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return gs(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || hs(t, l) || me(s, l) || me(r, l) || me(Rr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || gs(t, l) || me(s, l) || me(r, l) || me(vr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
@@ -1958,7 +1958,7 @@ function bd(e, t, ...n) {
   const r = e.vnode.props || De;
   let i = n;
   const s = t.startsWith("update:"), o = s && _d(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(jr)));
+  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map($r)));
   let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
   r[l = os(ht(t))];
   !c && s && (c = r[l = os(Mn(t))]), c && Vt(
@@ -2008,15 +2008,15 @@ function pl(e) {
     data: b,
     setupState: g,
     ctx: p,
-    inheritAttrs: R
-  } = e, C = mi(e);
-  let S, x;
+    inheritAttrs: A
+  } = e, v = mi(e);
+  let D, k;
   try {
     if (n.shapeFlag & 4) {
-      const y = i || r, v = y;
-      S = vt(
+      const y = i || r, I = y;
+      D = vt(
         a.call(
-          v,
+          I,
           y,
           u,
           d,
@@ -2024,10 +2024,10 @@ function pl(e) {
           b,
           p
         )
-      ), x = l;
+      ), k = l;
     } else {
       const y = t;
-      S = vt(
+      D = vt(
         y.length > 1 ? y(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,30 +2035,30 @@ function pl(e) {
           d,
           null
         )
-      ), x = t.props ? l : wd(l);
+      ), k = t.props ? l : wd(l);
     }
   } catch (y) {
-    Sn.length = 0, Ni(y, e, 1), S = qt(gt);
+    Sn.length = 0, Ni(y, e, 1), D = qt(gt);
   }
-  let w = S;
-  if (x && R !== !1) {
-    const y = Object.keys(x), { shapeFlag: v } = w;
-    y.length && v & 7 && (s && y.some(Ti) && (x = kd(
-      x,
+  let w = D;
+  if (k && A !== !1) {
+    const y = Object.keys(k), { shapeFlag: I } = w;
+    y.length && I & 7 && (s && y.some(Ti) && (k = kd(
+      k,
       s
-    )), w = Kn(w, x, !1, !0));
+    )), w = Kn(w, k, !1, !0));
   }
   if (n.dirs && (w = Kn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
     const y = Li(w.type) && ka(w) || w;
-    kr(y, n.transition);
+    xr(y, n.transition);
   }
-  return S = w, mi(C), S;
+  return D = w, mi(v), D;
 }
 function Ra(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (vo(i)) {
+    if (Co(i)) {
       if (i.type !== gt || i.children === "v-if") {
         if (n)
           return;
@@ -2159,7 +2159,7 @@ function vd(e, t, n, r) {
             g !== s[b] && (s[b] = g, a = !0);
           else {
             const p = ht(b);
-            i[p] = Zs(
+            i[p] = eo(
               c,
               l,
               p,
@@ -2181,7 +2181,7 @@ function vd(e, t, n, r) {
       // and converted to camelCase (#955)
       ((u = Mn(d)) === d || !me(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = Zs(
+      n[u] !== void 0) && (i[d] = eo(
         c,
         l,
         d,
@@ -2210,7 +2210,7 @@ function Sa(e, t, n, r) {
     const c = /* @__PURE__ */ pe(n), a = l || De;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
-      n[d] = Zs(
+      n[d] = eo(
         i,
         c,
         d,
@@ -2222,7 +2222,7 @@ function Sa(e, t, n, r) {
   }
   return o;
 }
-function Zs(e, t, n, r, i, s) {
+function eo(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
     const l = me(o, "default");
@@ -2270,14 +2270,14 @@ function Ed(e, t, n = !1) {
       const u = ht(a);
       if (ml(u)) {
         const d = s[a], b = o[u] = ne(d) || we(d) ? { type: d } : lt({}, d), g = b.type;
-        let p = !1, R = !0;
+        let p = !1, A = !0;
         if (ne(g))
-          for (let C = 0; C < g.length; ++C) {
-            const S = g[C], x = we(S) && S.name;
-            if (x === "Boolean") {
+          for (let v = 0; v < g.length; ++v) {
+            const D = g[v], k = we(D) && D.name;
+            if (k === "Boolean") {
               p = !0;
               break;
-            } else x === "String" && (R = !1);
+            } else k === "String" && (A = !1);
           }
         else
           p = we(g) && g.name === "Boolean";
@@ -2287,7 +2287,7 @@ function Ed(e, t, n = !1) {
         ] = p, b[
           1
           /* shouldCastTrue */
-        ] = R, (p || me(b, "default")) && l.push(u);
+        ] = A, (p || me(b, "default")) && l.push(u);
       }
     }
   const c = [o, l];
@@ -2296,29 +2296,29 @@ function Ed(e, t, n = !1) {
 function ml(e) {
   return e[0] !== "$" && !br(e);
 }
-const xo = (e) => e === "_" || e === "_ctx" || e === "$stable", Ao = (e) => ne(e) ? e.map(vt) : [vt(e)], Cd = (e, t, n) => {
+const Ro = (e) => e === "_" || e === "_ctx" || e === "$stable", vo = (e) => ne(e) ? e.map(vt) : [vt(e)], Cd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = nd((...i) => Ao(t(...i)), n);
+  const r = nd((...i) => vo(t(...i)), n);
   return r._c = !1, r;
 }, Ta = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (xo(i)) continue;
+    if (Ro(i)) continue;
     const s = e[i];
     if (we(s))
       t[i] = Cd(i, s, r);
     else if (s != null) {
-      const o = Ao(s);
+      const o = vo(s);
       t[i] = () => o;
     }
   }
 }, Fa = (e, t) => {
-  const n = Ao(t);
+  const n = vo(t);
   e.slots.default = () => n;
 }, Ia = (e, t, n) => {
   for (const r in t)
-    (n || !xo(r)) && (e[r] = t[r]);
+    (n || !Ro(r)) && (e[r] = t[r]);
 }, Dd = (e, t, n) => {
   const r = e.slots = Ca();
   if (e.vnode.shapeFlag & 32) {
@@ -2334,7 +2334,7 @@ const xo = (e) => e === "_" || e === "_ctx" || e === "$stable", Ao = (e) => ne(e
   } else t && (Fa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !xo(l) && o[l] == null && delete i[l];
+      !Ro(l) && o[l] == null && delete i[l];
 }, qe = Nd;
 function Td(e) {
   return Fd(e);
@@ -2355,311 +2355,311 @@ function Fd(e, t) {
     nextSibling: b,
     setScopeId: g = Cn,
     insertStaticContent: p
-  } = e, R = (h, m, E, P = null, T = null, I = null, N = void 0, B = null, M = !!m.dynamicChildren) => {
+  } = e, A = (h, m, R, B = null, S = null, O = null, L = void 0, j = null, N = !!m.dynamicChildren) => {
     if (h === m)
       return;
-    h && !or(h, m) && (P = _e(h), ge(h, T, I, !0), h = null), m.patchFlag === -2 && (M = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
-    const { type: F, ref: U, shapeFlag: j } = m;
-    switch (F) {
+    h && !or(h, m) && (B = _e(h), ge(h, S, O, !0), h = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: W, shapeFlag: $ } = m;
+    switch (T) {
       case Bi:
-        C(h, m, E, P);
+        v(h, m, R, B);
         break;
       case gt:
-        S(h, m, E, P);
+        D(h, m, R, B);
         break;
-      case gs:
-        h == null && x(m, E, P, N);
+      case _s:
+        h == null && k(m, R, B, L);
         break;
       case ce:
         le(
           h,
           m,
-          E,
-          P,
-          T,
-          I,
-          N,
+          R,
           B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         );
         break;
       default:
-        j & 1 ? v(
+        $ & 1 ? I(
           h,
           m,
-          E,
-          P,
-          T,
-          I,
-          N,
+          R,
           B,
-          M
-        ) : j & 6 ? Te(
+          S,
+          O,
+          L,
+          j,
+          N
+        ) : $ & 6 ? Te(
           h,
           m,
-          E,
-          P,
-          T,
-          I,
-          N,
+          R,
           B,
-          M
-        ) : (j & 64 || j & 128) && F.process(
+          S,
+          O,
+          L,
+          j,
+          N
+        ) : ($ & 64 || $ & 128) && T.process(
           h,
           m,
-          E,
-          P,
-          T,
-          I,
-          N,
+          R,
           B,
-          M,
+          S,
+          O,
+          L,
+          j,
+          N,
           un
         );
     }
-    U != null && T ? xr(U, h && h.ref, I, m || h, !m) : U == null && h && h.ref != null && xr(h.ref, null, I, h, !0);
-  }, C = (h, m, E, P) => {
+    W != null && S ? Ar(W, h && h.ref, O, m || h, !m) : W == null && h && h.ref != null && Ar(h.ref, null, O, h, !0);
+  }, v = (h, m, R, B) => {
     if (h == null)
       r(
         m.el = l(m.children),
-        E,
-        P
+        R,
+        B
       );
     else {
-      const T = m.el = h.el;
-      m.children !== h.children && a(T, m.children);
+      const S = m.el = h.el;
+      m.children !== h.children && a(S, m.children);
     }
-  }, S = (h, m, E, P) => {
+  }, D = (h, m, R, B) => {
     h == null ? r(
       m.el = c(m.children || ""),
-      E,
-      P
+      R,
+      B
     ) : m.el = h.el;
-  }, x = (h, m, E, P) => {
+  }, k = (h, m, R, B) => {
     [h.el, h.anchor] = p(
       h.children,
       m,
-      E,
-      P,
+      R,
+      B,
       h.el,
       h.anchor
     );
-  }, w = ({ el: h, anchor: m }, E, P) => {
-    let T;
+  }, w = ({ el: h, anchor: m }, R, B) => {
+    let S;
     for (; h && h !== m; )
-      T = b(h), r(h, E, P), h = T;
-    r(m, E, P);
+      S = b(h), r(h, R, B), h = S;
+    r(m, R, B);
   }, y = ({ el: h, anchor: m }) => {
-    let E;
+    let R;
     for (; h && h !== m; )
-      E = b(h), i(h), h = E;
+      R = b(h), i(h), h = R;
     i(m);
-  }, v = (h, m, E, P, T, I, N, B, M) => {
-    if (m.type === "svg" ? N = "svg" : m.type === "math" && (N = "mathml"), h == null)
-      A(
+  }, I = (h, m, R, B, S, O, L, j, N) => {
+    if (m.type === "svg" ? L = "svg" : m.type === "math" && (L = "mathml"), h == null)
+      F(
         m,
-        E,
-        P,
-        T,
-        I,
-        N,
+        R,
         B,
-        M
+        S,
+        O,
+        L,
+        j,
+        N
       );
     else {
-      const F = h.el && h.el._isVueCE ? h.el : null;
+      const T = h.el && h.el._isVueCE ? h.el : null;
       try {
-        F && F._beginPatch(), H(
+        T && T._beginPatch(), U(
           h,
           m,
-          T,
-          I,
-          N,
-          B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         );
       } finally {
-        F && F._endPatch();
+        T && T._endPatch();
       }
     }
-  }, A = (h, m, E, P, T, I, N, B) => {
-    let M, F;
-    const { props: U, shapeFlag: j, transition: J, dirs: V } = h;
-    if (M = h.el = o(
+  }, F = (h, m, R, B, S, O, L, j) => {
+    let N, T;
+    const { props: W, shapeFlag: $, transition: q, dirs: V } = h;
+    if (N = h.el = o(
       h.type,
-      I,
-      U && U.is,
-      U
-    ), j & 8 ? u(M, h.children) : j & 16 && z(
+      O,
+      W && W.is,
+      W
+    ), $ & 8 ? u(N, h.children) : $ & 16 && C(
       h.children,
-      M,
-      null,
-      P,
-      T,
-      ps(h, I),
       N,
-      B
-    ), V && gn(h, null, P, "created"), k(M, h, h.scopeId, N, P), U) {
-      for (const fe in U)
-        fe !== "value" && !br(fe) && s(M, fe, null, U[fe], I, P);
-      "value" in U && s(M, "value", null, U.value, I), (F = U.onVnodeBeforeMount) && kt(F, P, h);
+      null,
+      B,
+      S,
+      ms(h, O),
+      L,
+      j
+    ), V && gn(h, null, B, "created"), x(N, h, h.scopeId, L, B), W) {
+      for (const fe in W)
+        fe !== "value" && !br(fe) && s(N, fe, null, W[fe], O, B);
+      "value" in W && s(N, "value", null, W.value, O), (T = W.onVnodeBeforeMount) && kt(T, B, h);
     }
-    V && gn(h, null, P, "beforeMount");
-    const oe = Id(T, J);
-    oe ? J.beforeEnter(M) : J && !J.persisted && (M[Md] = !0), r(M, m, E), ((F = U && U.onVnodeMounted) || oe || V) && qe(() => {
-      F && kt(F, P, h), oe && J.enter(M), V && gn(h, null, P, "mounted");
-    }, T);
-  }, k = (h, m, E, P, T) => {
-    if (E && g(h, E), P)
-      for (let I = 0; I < P.length; I++)
-        g(h, P[I]);
-    if (T) {
-      let I = T.subTree;
-      if (m === I || Ma(I.type) && (I.ssContent === m || I.ssFallback === m)) {
-        const N = T.vnode;
-        k(
+    V && gn(h, null, B, "beforeMount");
+    const oe = Id(S, q);
+    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Md] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
+      T && kt(T, B, h), oe && q.enter(N), V && gn(h, null, B, "mounted");
+    }, S);
+  }, x = (h, m, R, B, S) => {
+    if (R && g(h, R), B)
+      for (let O = 0; O < B.length; O++)
+        g(h, B[O]);
+    if (S) {
+      let O = S.subTree;
+      if (m === O || Ma(O.type) && (O.ssContent === m || O.ssFallback === m)) {
+        const L = S.vnode;
+        x(
           h,
-          N,
-          N.scopeId,
-          N.slotScopeIds,
-          T.parent
+          L,
+          L.scopeId,
+          L.slotScopeIds,
+          S.parent
         );
       }
     }
-  }, z = (h, m, E, P, T, I, N, B, M = 0) => {
-    for (let F = M; F < h.length; F++) {
-      const U = h[F] = B ? $t(h[F]) : vt(h[F]);
-      R(
+  }, C = (h, m, R, B, S, O, L, j, N = 0) => {
+    for (let T = N; T < h.length; T++) {
+      const W = h[T] = j ? $t(h[T]) : vt(h[T]);
+      A(
         null,
-        U,
+        W,
         m,
-        E,
-        P,
-        T,
-        I,
-        N,
-        B
+        R,
+        B,
+        S,
+        O,
+        L,
+        j
       );
     }
-  }, H = (h, m, E, P, T, I, N) => {
-    const B = m.el = h.el;
-    let { patchFlag: M, dynamicChildren: F, dirs: U } = m;
-    M |= h.patchFlag & 16;
-    const j = h.props || De, J = m.props || De;
+  }, U = (h, m, R, B, S, O, L) => {
+    const j = m.el = h.el;
+    let { patchFlag: N, dynamicChildren: T, dirs: W } = m;
+    N |= h.patchFlag & 16;
+    const $ = h.props || De, q = m.props || De;
     let V;
-    if (E && mn(E, !1), (V = J.onVnodeBeforeUpdate) && kt(V, E, m, h), U && gn(m, h, E, "beforeUpdate"), E && mn(E, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (R && mn(R, !1), (V = q.onVnodeBeforeUpdate) && kt(V, R, m, h), W && gn(m, h, R, "beforeUpdate"), R && mn(R, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    F && (!h.dynamicChildren || h.dynamicChildren.length !== F.length) && (M = 0, N = !1, F = null), (j.innerHTML && J.innerHTML == null || j.textContent && J.textContent == null) && u(B, ""), F ? se(
+    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, L = !1, T = null), ($.innerHTML && q.innerHTML == null || $.textContent && q.textContent == null) && u(j, ""), T ? ie(
       h.dynamicChildren,
-      F,
+      T,
+      j,
+      R,
       B,
-      E,
-      P,
-      ps(m, T),
-      I
-    ) : N || ee(
+      ms(m, S),
+      O
+    ) : L || ee(
       h,
       m,
-      B,
+      j,
       null,
-      E,
-      P,
-      ps(m, T),
-      I,
+      R,
+      B,
+      ms(m, S),
+      O,
       !1
-    ), M > 0) {
-      if (M & 16)
-        K(B, j, J, E, T);
-      else if (M & 2 && j.class !== J.class && s(B, "class", null, J.class, T), M & 4 && s(B, "style", j.style, J.style, T), M & 8) {
+    ), N > 0) {
+      if (N & 16)
+        K(j, $, q, R, S);
+      else if (N & 2 && $.class !== q.class && s(j, "class", null, q.class, S), N & 4 && s(j, "style", $.style, q.style, S), N & 8) {
         const oe = m.dynamicProps;
         for (let fe = 0; fe < oe.length; fe++) {
-          const de = oe[fe], Ee = j[de], be = J[de];
-          (be !== Ee || de === "value") && s(B, de, Ee, be, T, E);
+          const de = oe[fe], Ee = $[de], be = q[de];
+          (be !== Ee || de === "value") && s(j, de, Ee, be, S, R);
         }
       }
-      M & 1 && h.children !== m.children && u(B, m.children);
-    } else !N && F == null && K(B, j, J, E, T);
-    ((V = J.onVnodeUpdated) || U) && qe(() => {
-      V && kt(V, E, m, h), U && gn(m, h, E, "updated");
-    }, P);
-  }, se = (h, m, E, P, T, I, N) => {
-    for (let B = 0; B < m.length; B++) {
-      const M = h[B], F = m[B], U = M.el || vr(M), j = (
+      N & 1 && h.children !== m.children && u(j, m.children);
+    } else !L && T == null && K(j, $, q, R, S);
+    ((V = q.onVnodeUpdated) || W) && qe(() => {
+      V && kt(V, R, m, h), W && gn(m, h, R, "updated");
+    }, B);
+  }, ie = (h, m, R, B, S, O, L) => {
+    for (let j = 0; j < m.length; j++) {
+      const N = h[j], T = m[j], W = N.el || Er(N), $ = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        U && // - In the case of a Fragment, we need to provide the actual parent
+        W && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (M.type === ce || // - In the case of different nodes, there is going to be a replacement
+        (N.type === ce || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !or(M, F) || // - In the case of a component, it could contain anything.
-        M.shapeFlag & 198) ? d(U) : (
+        !or(N, T) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? d(W) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          E
+          R
         )
       );
-      R(
-        M,
-        F,
-        j,
-        null,
-        P,
-        T,
-        I,
+      A(
         N,
+        T,
+        $,
+        null,
+        B,
+        S,
+        O,
+        L,
         !0
       );
     }
-  }, K = (h, m, E, P, T) => {
-    if (m !== E) {
+  }, K = (h, m, R, B, S) => {
+    if (m !== R) {
       if (m !== De)
-        for (const I in m)
-          !br(I) && !(I in E) && s(
+        for (const O in m)
+          !br(O) && !(O in R) && s(
             h,
-            I,
-            m[I],
+            O,
+            m[O],
             null,
-            T,
-            P
+            S,
+            B
           );
-      for (const I in E) {
-        if (br(I)) continue;
-        const N = E[I], B = m[I];
-        N !== B && I !== "value" && s(h, I, B, N, T, P);
+      for (const O in R) {
+        if (br(O)) continue;
+        const L = R[O], j = m[O];
+        L !== j && O !== "value" && s(h, O, j, L, S, B);
       }
-      "value" in E && s(h, "value", m.value, E.value, T);
+      "value" in R && s(h, "value", m.value, R.value, S);
     }
-  }, le = (h, m, E, P, T, I, N, B, M) => {
-    const F = m.el = h ? h.el : l(""), U = m.anchor = h ? h.anchor : l("");
-    let { patchFlag: j, dynamicChildren: J, slotScopeIds: V } = m;
-    V && (B = B ? B.concat(V) : V), h == null ? (r(F, E, P), r(U, E, P), z(
+  }, le = (h, m, R, B, S, O, L, j, N) => {
+    const T = m.el = h ? h.el : l(""), W = m.anchor = h ? h.anchor : l("");
+    let { patchFlag: $, dynamicChildren: q, slotScopeIds: V } = m;
+    V && (j = j ? j.concat(V) : V), h == null ? (r(T, R, B), r(W, R, B), C(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       m.children || [],
-      E,
-      U,
-      T,
-      I,
-      N,
-      B,
-      M
-    )) : j > 0 && j & 64 && J && // #2715 the previous fragment could've been a BAILed one as a result
+      R,
+      W,
+      S,
+      O,
+      L,
+      j,
+      N
+    )) : $ > 0 && $ & 64 && q && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    h.dynamicChildren && h.dynamicChildren.length === J.length ? (se(
+    h.dynamicChildren && h.dynamicChildren.length === q.length ? (ie(
       h.dynamicChildren,
-      J,
-      E,
-      T,
-      I,
-      N,
-      B
+      q,
+      R,
+      S,
+      O,
+      L,
+      j
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || T && m === T.subTree) && Ro(
+    (m.key != null || S && m === S.subTree) && Eo(
       h,
       m,
       !0
@@ -2667,508 +2667,508 @@ function Fd(e, t) {
     )) : ee(
       h,
       m,
-      E,
-      U,
-      T,
-      I,
-      N,
-      B,
-      M
+      R,
+      W,
+      S,
+      O,
+      L,
+      j,
+      N
     );
-  }, Te = (h, m, E, P, T, I, N, B, M) => {
-    m.slotScopeIds = B, h == null ? m.shapeFlag & 512 ? T.ctx.activate(
+  }, Te = (h, m, R, B, S, O, L, j, N) => {
+    m.slotScopeIds = j, h == null ? m.shapeFlag & 512 ? S.ctx.activate(
       m,
-      E,
-      P,
-      N,
-      M
+      R,
+      B,
+      L,
+      N
     ) : ke(
       m,
-      E,
-      P,
-      T,
-      I,
-      N,
-      M
-    ) : Re(h, m, M);
-  }, ke = (h, m, E, P, T, I, N) => {
-    const B = h.component = zd(
+      R,
+      B,
+      S,
+      O,
+      L,
+      N
+    ) : Re(h, m, N);
+  }, ke = (h, m, R, B, S, O, L) => {
+    const j = h.component = zd(
       h,
-      P,
-      T
+      B,
+      S
     );
-    if (xa(h) && (B.ctx.renderer = un), Wd(B, !1, N), B.asyncDep) {
-      if (T && T.registerDep(
-        B,
+    if (xa(h) && (j.ctx.renderer = un), Wd(j, !1, L), j.asyncDep) {
+      if (S && S.registerDep(
+        j,
         mt,
-        N,
-        I
+        L,
+        O
       ), !h.el) {
-        const M = B.subTree = qt(gt);
-        S(null, M, m, E), h.placeholder = M.el;
+        const N = j.subTree = qt(gt);
+        D(null, N, m, R), h.placeholder = N.el;
       }
     } else
       mt(
-        B,
+        j,
         h,
         m,
-        E,
-        T,
-        I,
-        N
+        R,
+        S,
+        O,
+        L
       );
-  }, Re = (h, m, E) => {
-    const P = m.component = h.component;
-    if (xd(h, m, E))
-      if (P.asyncDep && !P.asyncResolved) {
-        m.el = h.el, m.placeholder = h.placeholder, $(P, m, E);
+  }, Re = (h, m, R) => {
+    const B = m.component = h.component;
+    if (xd(h, m, R))
+      if (B.asyncDep && !B.asyncResolved) {
+        m.el = h.el, m.placeholder = h.placeholder, z(B, m, R);
         return;
       } else
-        P.next = m, P.update();
+        B.next = m, B.update();
     else
-      m.el = h.el, m.placeholder = h.placeholder, P.vnode = m;
-  }, mt = (h, m, E, P, T, I, N) => {
-    const B = () => {
+      m.el = h.el, m.placeholder = h.placeholder, B.vnode = m;
+  }, mt = (h, m, R, B, S, O, L) => {
+    const j = () => {
       if (h.isMounted) {
-        let { next: j, bu: J, u: V, parent: oe, vnode: fe } = h;
+        let { next: $, bu: q, u: V, parent: oe, vnode: fe } = h;
         {
           const Be = Oa(h);
           if (Be) {
-            j && (j.el = fe.el, $(h, j, N)), Be.asyncDep.then(() => {
+            $ && ($.el = fe.el, z(h, $, L)), Be.asyncDep.then(() => {
               const et = () => {
-                h.job.flags & 8 || (T && T.pendingBranch ? qe(et, T) : F());
+                h.job.flags & 8 || (S && S.pendingBranch ? qe(et, S) : T());
               };
-              et.flags = 48, qe(et, T);
+              et.flags = 48, qe(et, S);
             });
             return;
           }
         }
-        let de = j, Ee;
-        mn(h, !1), j ? (j.el = fe.el, $(h, j, N)) : j = fe, J && oi(J), (Ee = j.props && j.props.onVnodeBeforeUpdate) && kt(Ee, oe, j, fe), mn(h, !0);
+        let de = $, Ee;
+        mn(h, !1), $ ? ($.el = fe.el, z(h, $, L)) : $ = fe, q && li(q), (Ee = $.props && $.props.onVnodeBeforeUpdate) && kt(Ee, oe, $, fe), mn(h, !0);
         const be = pl(h), Le = h.subTree;
-        h.subTree = be, R(
+        h.subTree = be, A(
           Le,
           be,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            Le.el || vr(Le)
+            Le.el || Er(Le)
           ),
           // anchor may have changed if it's in a fragment
           _e(Le),
           h,
-          T,
-          I
-        ), j.el = be.el, de === null && Ad(h, be.el), V && qe(V, T), (Ee = j.props && j.props.onVnodeUpdated) && qe(
-          () => kt(Ee, oe, j, fe),
-          T
+          S,
+          O
+        ), $.el = be.el, de === null && Ad(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
+          () => kt(Ee, oe, $, fe),
+          S
         );
       } else {
-        let j;
-        const { el: J, props: V } = m, { bm: oe, m: fe, parent: de, root: Ee, type: be } = h, Le = Ar(m);
-        mn(h, !1), oe && oi(oe), !Le && (j = V && V.onVnodeBeforeMount) && kt(j, de, m), mn(h, !0);
+        let $;
+        const { el: q, props: V } = m, { bm: oe, m: fe, parent: de, root: Ee, type: be } = h, Le = Rr(m);
+        mn(h, !1), oe && li(oe), !Le && ($ = V && V.onVnodeBeforeMount) && kt($, de, m), mn(h, !0);
         {
           Ee.ce && Ee.ce._hasShadowRoot() && Ee.ce._injectChildStyle(
             be,
             h.parent ? h.parent.type : void 0
           );
           const Be = h.subTree = pl(h);
-          R(
+          A(
             null,
             Be,
-            E,
-            P,
+            R,
+            B,
             h,
-            T,
-            I
+            S,
+            O
           ), m.el = Be.el;
         }
-        if (fe && qe(fe, T), !Le && (j = V && V.onVnodeMounted)) {
+        if (fe && qe(fe, S), !Le && ($ = V && V.onVnodeMounted)) {
           const Be = m;
           qe(
-            () => kt(j, de, Be),
-            T
+            () => kt($, de, Be),
+            S
           );
         }
-        (m.shapeFlag & 256 || de && Ar(de.vnode) && de.vnode.shapeFlag & 256) && h.a && qe(h.a, T), h.isMounted = !0, m = E = P = null;
+        (m.shapeFlag & 256 || de && Rr(de.vnode) && de.vnode.shapeFlag & 256) && h.a && qe(h.a, S), h.isMounted = !0, m = R = B = null;
       }
     };
     h.scope.on();
-    const M = h.effect = new Zc(B);
+    const N = h.effect = new Zc(j);
     h.scope.off();
-    const F = h.update = M.run.bind(M), U = h.job = M.runIfDirty.bind(M);
-    U.i = h, U.id = h.uid, M.scheduler = () => ko(U), mn(h, !0), F();
-  }, $ = (h, m, E) => {
+    const T = h.update = N.run.bind(N), W = h.job = N.runIfDirty.bind(N);
+    W.i = h, W.id = h.uid, N.scheduler = () => Ao(W), mn(h, !0), T();
+  }, z = (h, m, R) => {
     m.component = h;
-    const P = h.vnode.props;
-    h.vnode = m, h.next = null, vd(h, m.props, P, E), Sd(h, m.children, E), sn(), ma(h), on();
-  }, ee = (h, m, E, P, T, I, N, B, M = !1) => {
-    const F = h && h.children, U = h ? h.shapeFlag : 0, j = m.children, { patchFlag: J, shapeFlag: V } = m;
-    if (J > 0) {
-      if (J & 128) {
+    const B = h.vnode.props;
+    h.vnode = m, h.next = null, vd(h, m.props, B, R), Sd(h, m.children, R), sn(), ma(h), on();
+  }, ee = (h, m, R, B, S, O, L, j, N = !1) => {
+    const T = h && h.children, W = h ? h.shapeFlag : 0, $ = m.children, { patchFlag: q, shapeFlag: V } = m;
+    if (q > 0) {
+      if (q & 128) {
         ue(
-          F,
-          j,
-          E,
-          P,
           T,
-          I,
-          N,
+          $,
+          R,
           B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         );
         return;
-      } else if (J & 256) {
+      } else if (q & 256) {
         te(
-          F,
-          j,
-          E,
-          P,
           T,
-          I,
-          N,
+          $,
+          R,
           B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         );
         return;
       }
     }
-    V & 8 ? (U & 16 && an(F, T, I), j !== F && u(E, j)) : U & 16 ? V & 16 ? ue(
-      F,
-      j,
-      E,
-      P,
+    V & 8 ? (W & 16 && an(T, S, O), $ !== T && u(R, $)) : W & 16 ? V & 16 ? ue(
       T,
-      I,
-      N,
+      $,
+      R,
       B,
-      M
-    ) : an(F, T, I, !0) : (U & 8 && u(E, ""), V & 16 && z(
+      S,
+      O,
+      L,
       j,
-      E,
-      P,
-      T,
-      I,
-      N,
+      N
+    ) : an(T, S, O, !0) : (W & 8 && u(R, ""), V & 16 && C(
+      $,
+      R,
       B,
-      M
+      S,
+      O,
+      L,
+      j,
+      N
     ));
-  }, te = (h, m, E, P, T, I, N, B, M) => {
+  }, te = (h, m, R, B, S, O, L, j, N) => {
     h = h || vn, m = m || vn;
-    const F = h.length, U = m.length, j = Math.min(F, U);
-    let J;
-    for (J = 0; J < j; J++) {
-      const V = m[J] = M ? $t(m[J]) : vt(m[J]);
-      R(
-        h[J],
+    const T = h.length, W = m.length, $ = Math.min(T, W);
+    let q;
+    for (q = 0; q < $; q++) {
+      const V = m[q] = N ? $t(m[q]) : vt(m[q]);
+      A(
+        h[q],
         V,
-        E,
+        R,
         null,
-        T,
-        I,
-        N,
-        B,
-        M
+        S,
+        O,
+        L,
+        j,
+        N
       );
     }
-    F > U ? an(
+    T > W ? an(
       h,
-      T,
-      I,
+      S,
+      O,
       !0,
       !1,
-      j
-    ) : z(
+      $
+    ) : C(
       m,
-      E,
-      P,
-      T,
-      I,
-      N,
+      R,
       B,
-      M,
-      j
+      S,
+      O,
+      L,
+      j,
+      N,
+      $
     );
-  }, ue = (h, m, E, P, T, I, N, B, M) => {
-    let F = 0;
-    const U = m.length;
-    let j = h.length - 1, J = U - 1;
-    for (; F <= j && F <= J; ) {
-      const V = h[F], oe = m[F] = M ? $t(m[F]) : vt(m[F]);
+  }, ue = (h, m, R, B, S, O, L, j, N) => {
+    let T = 0;
+    const W = m.length;
+    let $ = h.length - 1, q = W - 1;
+    for (; T <= $ && T <= q; ) {
+      const V = h[T], oe = m[T] = N ? $t(m[T]) : vt(m[T]);
       if (or(V, oe))
-        R(
+        A(
           V,
           oe,
-          E,
+          R,
           null,
-          T,
-          I,
-          N,
-          B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         );
       else
         break;
-      F++;
+      T++;
     }
-    for (; F <= j && F <= J; ) {
-      const V = h[j], oe = m[J] = M ? $t(m[J]) : vt(m[J]);
+    for (; T <= $ && T <= q; ) {
+      const V = h[$], oe = m[q] = N ? $t(m[q]) : vt(m[q]);
       if (or(V, oe))
-        R(
+        A(
           V,
           oe,
-          E,
+          R,
           null,
-          T,
-          I,
-          N,
-          B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         );
       else
         break;
-      j--, J--;
+      $--, q--;
     }
-    if (F > j) {
-      if (F <= J) {
-        const V = J + 1, oe = V < U ? m[V].el : P;
-        for (; F <= J; )
-          R(
+    if (T > $) {
+      if (T <= q) {
+        const V = q + 1, oe = V < W ? m[V].el : B;
+        for (; T <= q; )
+          A(
             null,
-            m[F] = M ? $t(m[F]) : vt(m[F]),
-            E,
+            m[T] = N ? $t(m[T]) : vt(m[T]),
+            R,
             oe,
-            T,
-            I,
-            N,
-            B,
-            M
-          ), F++;
+            S,
+            O,
+            L,
+            j,
+            N
+          ), T++;
       }
-    } else if (F > J)
-      for (; F <= j; )
-        ge(h[F], T, I, !0), F++;
+    } else if (T > q)
+      for (; T <= $; )
+        ge(h[T], S, O, !0), T++;
     else {
-      const V = F, oe = F, fe = /* @__PURE__ */ new Map();
-      for (F = oe; F <= J; F++) {
-        const je = m[F] = M ? $t(m[F]) : vt(m[F]);
-        je.key != null && fe.set(je.key, F);
+      const V = T, oe = T, fe = /* @__PURE__ */ new Map();
+      for (T = oe; T <= q; T++) {
+        const je = m[T] = N ? $t(m[T]) : vt(m[T]);
+        je.key != null && fe.set(je.key, T);
       }
       let de, Ee = 0;
-      const be = J - oe + 1;
+      const be = q - oe + 1;
       let Le = !1, Be = 0;
       const et = new Array(be);
-      for (F = 0; F < be; F++) et[F] = 0;
-      for (F = V; F <= j; F++) {
-        const je = h[F];
+      for (T = 0; T < be; T++) et[T] = 0;
+      for (T = V; T <= $; T++) {
+        const je = h[T];
         if (Ee >= be) {
-          ge(je, T, I, !0);
+          ge(je, S, O, !0);
           continue;
         }
         let Ze;
         if (je.key != null)
           Ze = fe.get(je.key);
         else
-          for (de = oe; de <= J; de++)
+          for (de = oe; de <= q; de++)
             if (et[de - oe] === 0 && or(je, m[de])) {
               Ze = de;
               break;
             }
-        Ze === void 0 ? ge(je, T, I, !0) : (et[Ze - oe] = F + 1, Ze >= Be ? Be = Ze : Le = !0, R(
+        Ze === void 0 ? ge(je, S, O, !0) : (et[Ze - oe] = T + 1, Ze >= Be ? Be = Ze : Le = !0, A(
           je,
           m[Ze],
-          E,
+          R,
           null,
-          T,
-          I,
-          N,
-          B,
-          M
+          S,
+          O,
+          L,
+          j,
+          N
         ), Ee++);
       }
       const fn = Le ? Od(et) : vn;
-      for (de = fn.length - 1, F = be - 1; F >= 0; F--) {
-        const je = oe + F, Ze = m[je], Ot = m[je + 1], dn = je + 1 < U ? (
+      for (de = fn.length - 1, T = be - 1; T >= 0; T--) {
+        const je = oe + T, Ze = m[je], Ot = m[je + 1], dn = je + 1 < W ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ot.el || vr(Ot)
-        ) : P;
-        et[F] === 0 ? R(
+          Ot.el || Er(Ot)
+        ) : B;
+        et[T] === 0 ? A(
           null,
           Ze,
-          E,
+          R,
           dn,
-          T,
-          I,
-          N,
-          B,
-          M
-        ) : Le && (de < 0 || F !== fn[de] ? ve(Ze, E, dn, 2) : de--);
+          S,
+          O,
+          L,
+          j,
+          N
+        ) : Le && (de < 0 || T !== fn[de] ? ve(Ze, R, dn, 2) : de--);
       }
     }
-  }, ve = (h, m, E, P, T = null) => {
-    const { el: I, type: N, transition: B, children: M, shapeFlag: F } = h;
-    if (F & 6) {
-      ve(h.component.subTree, m, E, P);
+  }, ve = (h, m, R, B, S = null) => {
+    const { el: O, type: L, transition: j, children: N, shapeFlag: T } = h;
+    if (T & 6) {
+      ve(h.component.subTree, m, R, B);
       return;
     }
-    if (F & 128) {
-      h.suspense.move(m, E, P);
+    if (T & 128) {
+      h.suspense.move(m, R, B);
       return;
     }
-    if (F & 64) {
-      N.move(h, m, E, un);
+    if (T & 64) {
+      L.move(h, m, R, un);
       return;
     }
-    if (N === ce) {
-      r(I, m, E);
-      for (let j = 0; j < M.length; j++)
-        ve(M[j], m, E, P);
-      r(h.anchor, m, E);
+    if (L === ce) {
+      r(O, m, R);
+      for (let $ = 0; $ < N.length; $++)
+        ve(N[$], m, R, B);
+      r(h.anchor, m, R);
       return;
     }
-    if (N === gs) {
-      w(h, m, E);
+    if (L === _s) {
+      w(h, m, R);
       return;
     }
-    if (P !== 2 && F & 1 && B)
-      if (P === 0)
-        B.persisted && !I[ds] ? r(I, m, E) : (B.beforeEnter(I), r(I, m, E), qe(() => B.enter(I), T));
+    if (B !== 2 && T & 1 && j)
+      if (B === 0)
+        j.persisted && !O[ps] ? r(O, m, R) : (j.beforeEnter(O), r(O, m, R), qe(() => j.enter(O), S));
       else {
-        const { leave: j, delayLeave: J, afterLeave: V } = B, oe = () => {
-          h.ctx.isUnmounted ? i(I) : r(I, m, E);
+        const { leave: $, delayLeave: q, afterLeave: V } = j, oe = () => {
+          h.ctx.isUnmounted ? i(O) : r(O, m, R);
         }, fe = () => {
-          const de = I._isLeaving || !!I[ds];
-          I._isLeaving && I[ds](
+          const de = O._isLeaving || !!O[ps];
+          O._isLeaving && O[ps](
             !0
             /* cancelled */
-          ), B.persisted && !de ? oe() : j(I, () => {
+          ), j.persisted && !de ? oe() : $(O, () => {
             oe(), V && V();
           });
         };
-        J ? J(I, oe, fe) : fe();
+        q ? q(O, oe, fe) : fe();
       }
     else
-      r(I, m, E);
-  }, ge = (h, m, E, P = !1, T = !1) => {
+      r(O, m, R);
+  }, ge = (h, m, R, B = !1, S = !1) => {
     const {
-      type: I,
-      props: N,
-      ref: B,
-      children: M,
-      dynamicChildren: F,
-      shapeFlag: U,
-      patchFlag: j,
-      dirs: J,
+      type: O,
+      props: L,
+      ref: j,
+      children: N,
+      dynamicChildren: T,
+      shapeFlag: W,
+      patchFlag: $,
+      dirs: q,
       cacheIndex: V,
       memo: oe
     } = h;
-    if ((j === -2 || F && F.hasOnce) && (T = !1), B != null && (sn(), xr(B, null, E, h, !0), on()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), U & 256 && m.ctx.deactivate(h))
+    if (($ === -2 || T && T.hasOnce) && (S = !1), j != null && (sn(), Ar(j, null, R, h, !0), on()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), W & 256 && m.ctx.deactivate(h))
       return;
-    const fe = U & 1 && J, de = !Ar(h);
+    const fe = W & 1 && q, de = !Rr(h);
     let Ee;
-    if (de && (Ee = N && N.onVnodeBeforeUnmount) && kt(Ee, m, h), U & 6)
-      nr(h.component, E, P);
+    if (de && (Ee = L && L.onVnodeBeforeUnmount) && kt(Ee, m, h), W & 6)
+      nr(h.component, R, B);
     else {
-      if (U & 128) {
-        h.suspense.unmount(E, P);
+      if (W & 128) {
+        h.suspense.unmount(R, B);
         return;
       }
-      fe && gn(h, null, m, "beforeUnmount"), U & 64 ? h.type.remove(
+      fe && gn(h, null, m, "beforeUnmount"), W & 64 ? h.type.remove(
         h,
         m,
-        E,
+        R,
         un,
-        P
-      ) : F && // #5154
+        B
+      ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !F.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== ce || j > 0 && j & 64) ? an(
-        F,
+      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (O !== ce || $ > 0 && $ & 64) ? an(
+        T,
         m,
-        E,
+        R,
         !1,
         !0
-      ) : (I === ce && j & 384 || !T && U & 16) && an(M, m, E), P && _t(h);
+      ) : (O === ce && $ & 384 || !S && W & 16) && an(N, m, R), B && _t(h);
     }
     const be = oe != null && V == null;
-    (de && (Ee = N && N.onVnodeUnmounted) || fe || be) && qe(() => {
+    (de && (Ee = L && L.onVnodeUnmounted) || fe || be) && qe(() => {
       Ee && kt(Ee, m, h), fe && gn(h, null, m, "unmounted"), be && (h.el = null);
-    }, E);
+    }, R);
   }, _t = (h) => {
-    const { type: m, el: E, anchor: P, transition: T } = h, I = m === ce;
-    if (I && !T) {
-      bt(E, P);
+    const { type: m, el: R, anchor: B, transition: S } = h, O = m === ce;
+    if (O && !S) {
+      bt(R, B);
       return;
     }
-    if (m === gs) {
-      y(h), T && !T.persisted && T.afterLeave && T.afterLeave();
+    if (m === _s) {
+      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const N = I ? Ys(h) : h, B = () => {
-      I ? d(E) && bt(E, P) : i(E), T && !T.persisted && T.afterLeave && T.afterLeave();
+    const L = O ? Zs(h) : h, j = () => {
+      O ? d(R) && bt(R, B) : i(R), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (N && N.shapeFlag & 1 && T && !T.persisted) {
-      const { leave: M, delayLeave: F } = T, U = N.el, j = () => M(U, B);
-      F ? F(U, B, j) : j();
+    if (L && L.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: T } = S, W = L.el, $ = () => N(W, j);
+      T ? T(W, j, $) : $();
     } else
-      B();
+      j();
   }, bt = (h, m) => {
-    let E;
+    let R;
     for (; h !== m; )
-      E = b(h), i(h), h = E;
+      R = b(h), i(h), h = R;
     i(m);
-  }, nr = (h, m, E) => {
-    const { bum: P, scope: T, job: I, subTree: N, um: B, m: M, a: F } = h;
-    _l(M), _l(F), P && oi(P), T.stop(), I ? (I.flags |= 8, ge(N, h, m, E)) : N && (N.transition = h.vnode.transition, ge(N, h, m, E)), B && qe(B, m);
-    const U = () => {
+  }, nr = (h, m, R) => {
+    const { bum: B, scope: S, job: O, subTree: L, um: j, m: N, a: T } = h;
+    _l(N), _l(T), B && li(B), S.stop(), O ? (O.flags |= 8, ge(L, h, m, R)) : L && (L.transition = h.vnode.transition, ge(L, h, m, R)), j && qe(j, m);
+    const W = () => {
       h.isUnmounted = !0;
     };
-    U.flags = 16, qe(U, m);
-  }, an = (h, m, E, P = !1, T = !1, I = 0) => {
-    for (let N = I; N < h.length; N++)
-      ge(h[N], m, E, P, T);
+    W.flags = 16, qe(W, m);
+  }, an = (h, m, R, B = !1, S = !1, O = 0) => {
+    for (let L = O; L < h.length; L++)
+      ge(h[L], m, R, B, S);
   }, _e = (h) => {
     if (h.shapeFlag & 6)
       return _e(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), E = m && m[wa];
-    return E ? b(E) : m;
-  }, Ur = (h, m, E) => {
-    const P = h && m._vnode ? void 0 : h && h.component ? h.component.uid : $d();
+    const m = b(h.anchor || h.el), R = m && m[wa];
+    return R ? b(R) : m;
+  }, Wr = (h, m, R) => {
+    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : $d();
     td(() => {
-      h == null ? m._vnode && ge(m._vnode, null, null, !0) : R(
+      h == null ? m._vnode && ge(m._vnode, null, null, !0) : A(
         m._vnode || null,
         h,
         m,
         null,
         null,
         null,
-        E
+        R
       ), m._vnode = h;
-    }, P);
+    }, B);
   }, un = {
-    p: R,
+    p: A,
     um: ge,
     m: ve,
     r: _t,
     mt: ke,
-    mc: z,
+    mc: C,
     pc: ee,
-    pbc: se,
+    pbc: ie,
     n: _e,
     o: e
   };
   return {
-    render: Ur,
+    render: Wr,
     hydrate: void 0,
-    createApp: md(Ur)
+    createApp: md(Wr)
   };
 }
-function ps({ type: e, props: t }, n) {
+function ms({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function mn({ effect: e, job: t }, n) {
@@ -3177,13 +3177,13 @@ function mn({ effect: e, job: t }, n) {
 function Id(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Ro(e, t, n = !1) {
+function Eo(e, t, n = !1) {
   const r = e.children, i = t.children;
   if (ne(r) && ne(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Ro(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Eo(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
     }
 }
 function Od(e) {
@@ -3216,20 +3216,20 @@ function _l(e) {
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function vr(e) {
+function Er(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return vr(t.subTree);
+    return Er(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? vr(n.activeBranch) : null;
+  return n && n.activeBranch ? Er(n.activeBranch) : null;
 }
 const Ma = (e) => e.__isSuspense, Md = /* @__PURE__ */ Symbol("_deferredEnter");
 function Nd(e, t) {
   t && t.pendingBranch ? ne(e) ? t.effects.push(...e) : t.effects.push(e) : ed(e);
 }
-const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), gs = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
+const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
 let nt = null;
 function G(e = !1) {
   Sn.push(nt = e ? null : []);
@@ -3237,12 +3237,12 @@ function G(e = !1) {
 function Na() {
   Sn.pop(), nt = Sn[Sn.length - 1] || null;
 }
-let Sr = 1;
+let Tr = 1;
 function bl(e, t = !1) {
-  Sr += e, e < 0 && nt && t && (nt.hasOnce = !0);
+  Tr += e, e < 0 && nt && t && (nt.hasOnce = !0);
 }
 function La(e) {
-  return e.dynamicChildren = Sr > 0 ? nt || vn : null, Na(), Sr > 0 && nt && nt.push(e), e;
+  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Na(), Tr > 0 && nt && nt.push(e), e;
 }
 function X(e, t, n, r, i, s) {
   return La(
@@ -3257,7 +3257,7 @@ function X(e, t, n, r, i, s) {
     )
   );
 }
-function li(e, t, n, r, i) {
+function ci(e, t, n, r, i) {
   return La(
     qt(
       e,
@@ -3269,13 +3269,13 @@ function li(e, t, n, r, i) {
     )
   );
 }
-function vo(e) {
+function Co(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function or(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Pa = ({ key: e }) => e ?? null, ci = ({
+const Pa = ({ key: e }) => e ?? null, ai = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3287,7 +3287,7 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     type: e,
     props: t,
     key: t && Pa(t),
-    ref: t && ci(t),
+    ref: t && ai(t),
     scopeId: ya,
     slotScopeIds: null,
     children: n,
@@ -3310,7 +3310,7 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     appContext: null,
     ctx: st
   };
-  return l ? (bi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Sr > 0 && // avoid a block node from tracking itself
+  return l ? (bi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Tr > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   nt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3322,19 +3322,19 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
 }
 const qt = Ld;
 function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === hd) && (e = gt), vo(e)) {
+  if ((!e || e === hd) && (e = gt), Co(e)) {
     const l = Kn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && bi(l, n), Sr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
+    return n && bi(l, n), Tr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
   }
   if (Vd(e) && (e = e.__vccOpts), t) {
     t = Pd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ wo(c) && !ne(c) && (c = lt({}, c)), t.style = Oi(c));
+    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ xo(c) && !ne(c) && (c = lt({}, c)), t.style = Oi(c));
   }
   const o = Me(e) ? 1 : Ma(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
   return Q(
@@ -3349,7 +3349,7 @@ function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
   );
 }
 function Pd(e) {
-  return e ? /* @__PURE__ */ wo(e) ? lt({}, e) : Da(e) ? lt({}, e[Ua] || e) : e : null;
+  return e ? /* @__PURE__ */ xo(e) ? lt({}, e) : Da(e) ? lt({}, e[Ua] || e) : e : null;
 }
 function Kn(e, t, n = !1, r = !1) {
   const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Bd(i || {}, t) : i, u = {
@@ -3362,7 +3362,7 @@ function Kn(e, t, n = !1, r = !1) {
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? ne(s) ? s.concat(ci(t)) : [s, ci(t)] : ci(t)
+      n && s ? ne(s) ? s.concat(ai(t)) : [s, ai(t)] : ai(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3397,7 +3397,7 @@ function Kn(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && kr(
+  return c && r && xr(
     u,
     c.clone(u)
   ), u;
@@ -3406,7 +3406,7 @@ function ye(e = " ", t = 0) {
   return qt(Bi, null, e, t);
 }
 function Ce(e = "", t = !1) {
-  return t ? (G(), li(gt, null, e)) : qt(gt, null, e);
+  return t ? (G(), ci(gt, null, e)) : qt(gt, null, e);
 }
 function vt(e) {
   return e == null || typeof e == "boolean" ? qt(gt) : ne(e) ? qt(
@@ -3414,7 +3414,7 @@ function vt(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : vo(e) ? $t(e) : qt(Bi, null, String(e));
+  ) : Co(e) ? $t(e) : qt(Bi, null, String(e));
 }
 function $t(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : Kn(e);
@@ -3556,7 +3556,7 @@ function zd(e, t, n) {
 }
 let Yn = null;
 const Ud = () => Yn || st;
-let yi, Tr;
+let yi, Fr;
 {
   const e = Ii(), t = (n, r) => {
     let i;
@@ -3567,7 +3567,7 @@ let yi, Tr;
   yi = t(
     "__VUE_INSTANCE_SETTERS__",
     (n) => Yn = n
-  ), Tr = t(
+  ), Fr = t(
     "__VUE_SSR_SETTERS__",
     (n) => wi = n
   );
@@ -3585,11 +3585,11 @@ function $a(e) {
 }
 let wi = !1;
 function Wd(e, t = !1, n = !1) {
-  t && Tr(t);
+  t && Fr(t);
   const { props: r, children: i } = e.vnode, s = $a(e);
   Rd(e, r, s, t), Dd(e, i, n || t);
   const o = s ? Jd(e, t) : void 0;
-  return t && Tr(!1), o;
+  return t && Fr(!1), o;
 }
 function Jd(e, t) {
   const n = e.type;
@@ -3597,7 +3597,7 @@ function Jd(e, t) {
   const { setup: r } = n;
   if (r) {
     sn();
-    const i = e.setupContext = r.length > 1 ? Hd(e) : null, s = ja(e), o = $r(
+    const i = e.setupContext = r.length > 1 ? Hd(e) : null, s = ja(e), o = zr(
       r,
       e,
       0,
@@ -3606,14 +3606,14 @@ function Jd(e, t) {
         i
       ]
     ), l = Jc(o);
-    if (on(), s(), (l || e.sp) && !Ar(e) && dd(e), l) {
+    if (on(), s(), (l || e.sp) && !Rr(e) && dd(e), l) {
       if (o.then(yl, yl), t)
         return o.then((c) => {
-          Tr(!0);
+          Fr(!0);
           try {
             wl(e, c, t);
           } finally {
-            Tr(!1);
+            Fr(!1);
           }
         }).catch((c) => {
           Ni(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
@@ -3652,11 +3652,11 @@ function ji(e) {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Rr)
-        return Rr[n](e);
+      if (n in vr)
+        return vr[n](e);
     },
     has(t, n) {
-      return n in t || n in Rr;
+      return n in t || n in vr;
     }
   })) : e.proxy;
 }
@@ -3664,16 +3664,16 @@ function Vd(e) {
   return we(e) && "__vccOpts" in e;
 }
 const Lt = (e, t) => /* @__PURE__ */ Kf(e, t, wi), Gd = "3.5.45";
-let Qs;
+let to;
 const kl = typeof window < "u" && window.trustedTypes;
 if (kl)
   try {
-    Qs = /* @__PURE__ */ kl.createPolicy("vue", {
+    to = /* @__PURE__ */ kl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Wa = Qs ? (e) => Qs.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000/svg", Yd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, xl = jt && /* @__PURE__ */ jt.createElement("template"), Xd = {
+const Wa = to ? (e) => to.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000/svg", Yd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, xl = jt && /* @__PURE__ */ jt.createElement("template"), Xd = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3765,34 +3765,34 @@ function rh(e, t, n) {
   } else t && e.removeAttribute("style");
   Al in e && ((!i || t !== n) && (e[Al] = s ? r.display : ""), e[eh] && (r.display = "none"));
 }
-const Qr = /\s*!important$/;
+const ei = /\s*!important$/;
 function mr(e, t, n) {
   if (ne(n))
     n.forEach((r) => mr(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    Qr.test(n) ? e.setProperty(t, n.replace(Qr, ""), "important") : e.setProperty(t, n);
+    ei.test(n) ? e.setProperty(t, n.replace(ei, ""), "important") : e.setProperty(t, n);
   else {
     const r = ih(e, t);
-    Qr.test(n) ? e.setProperty(
+    ei.test(n) ? e.setProperty(
       Mn(r),
-      n.replace(Qr, ""),
+      n.replace(ei, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const Rl = ["Webkit", "Moz", "ms"], ms = {};
+const Rl = ["Webkit", "Moz", "ms"], bs = {};
 function ih(e, t) {
-  const n = ms[t];
+  const n = bs[t];
   if (n)
     return n;
   let r = ht(t);
   if (r !== "filter" && r in e)
-    return ms[t] = r;
+    return bs[t] = r;
   r = Vc(r);
   for (let i = 0; i < Rl.length; i++) {
     const s = Rl[i] + r;
     if (s in e)
-      return ms[t] = s;
+      return bs[t] = s;
   }
   return t;
 }
@@ -3862,8 +3862,8 @@ function uh(e) {
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
-let _s = 0;
-const fh = /* @__PURE__ */ Promise.resolve(), dh = () => _s || (fh.then(() => _s = 0), _s = Date.now());
+let ys = 0;
+const fh = /* @__PURE__ */ Promise.resolve(), dh = () => ys || (fh.then(() => ys = 0), ys = Date.now());
 function hh(e, t) {
   const n = (r) => {
     if (!r._vts)
@@ -3927,7 +3927,7 @@ function mh(e, t) {
 }
 const ki = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ne(t) ? (n) => oi(t, n) : t;
+  return ne(t) ? (n) => li(t, n) : t;
 };
 function _h(e) {
   e.target.composing = !0;
@@ -3936,29 +3936,29 @@ function Tl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const En = /* @__PURE__ */ Symbol("_assign"), ei = /* @__PURE__ */ Symbol("_initialValue");
-function bs(e, t, n) {
-  return t && (e = e.trim()), n && (e = jr(e)), e;
+const En = /* @__PURE__ */ Symbol("_assign"), ti = /* @__PURE__ */ Symbol("_initialValue");
+function ws(e, t, n) {
+  return t && (e = e.trim()), n && (e = $r(e)), e;
 }
 const lr = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
-    e.parentNode && (e.type === "text" ? e[ei] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ei] = e.defaultValue.replace(/\r\n?/g, `
+    e.parentNode && (e.type === "text" ? e[ti] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ti] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[En] = ki(i);
     const s = r || i.props && i.props.type === "number";
     Rn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[En](bs(e.value, n, s));
+      o.target.composing || e[En](ws(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
-      e.value = bs(e.value, n, s);
+      e.value = ws(e.value, n, s);
     }), t || (Rn(e, "compositionstart", _h), Rn(e, "compositionend", Tl), Rn(e, "change", Tl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const i = t ?? "", s = e[ei];
-    delete e[ei], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](bs(e.value, n, r)) : e.value = i;
+    const i = t ?? "", s = e[ti];
+    delete e[ti], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](ws(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
     if (e[En] = ki(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? jr(e.value) : e.value, c = t ?? "";
+    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? $r(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
@@ -3970,7 +3970,7 @@ const lr = {
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, Rn(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? jr(xi(c)) : xi(c)
+        (c) => n ? $r(xi(c)) : xi(c)
       ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? ne(o) ? i.slice() : i : o
@@ -3978,7 +3978,7 @@ const lr = {
       try {
         e[En](o);
       } finally {
-        gi(() => {
+        kr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
@@ -4017,7 +4017,7 @@ function Fl(e, t, n = !1) {
           const a = typeof c;
           a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Rf(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(jr(c));
+          l.selected = t.has(c) || n && typeof c == "string" && t.has($r(c));
       else if (rn(xi(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
@@ -4041,7 +4041,7 @@ const wh = ["ctrl", "shift", "alt", "meta"], kh = {
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
   exact: (e, t) => wh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, ai = (e, t) => {
+}, ui = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
@@ -4120,7 +4120,7 @@ class Ih {
     this.pending = null;
   }
 }
-function eo(e, t = Math.random) {
+function no(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -4210,19 +4210,19 @@ const Gt = Object.freeze({
 }), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
 function Va(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach(($, ee) => l.set($.id, ee));
+  e.forEach((z, ee) => l.set(z.id, ee));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [$, ee] of t) {
-    const te = l.get($), ue = l.get(ee);
+  for (const [z, ee] of t) {
+    const te = l.get(z), ue = l.get(ee);
     if (te === void 0 || ue === void 0 || te === ue) continue;
     const ve = te * o + ue;
     u.has(ve) || (u.add(ve), c[te].push(ue), a[ue].push(te));
   }
   const d = new Uint8Array(o), b = /* @__PURE__ */ new Set();
-  for (let $ = 0; $ < o; $++) {
-    if (d[$]) continue;
-    const ee = [[$, 0]];
-    for (d[$] = 1; ee.length; ) {
+  for (let z = 0; z < o; z++) {
+    if (d[z]) continue;
+    const ee = [[z, 0]];
+    for (d[z] = 1; ee.length; ) {
       const te = ee[ee.length - 1], [ue, ve] = te;
       if (ve < c[ue].length) {
         te[1]++;
@@ -4232,56 +4232,56 @@ function Va(e, t, n = {}) {
         d[ue] = 2, ee.pop();
     }
   }
-  const g = ($, ee) => !b.has($ * o + ee), p = a.map(($, ee) => $.filter((te) => g(te, ee))), R = c.map(($, ee) => $.filter((te) => g(ee, te))), C = p.map(($) => $.length), S = [], x = [];
-  for (let $ = 0; $ < o; $++) C[$] || x.push($);
-  for (let $ = 0; $ < x.length; $++) {
-    const ee = x[$];
-    S.push(ee);
-    for (const te of R[ee]) --C[te] === 0 && x.push(te);
+  const g = (z, ee) => !b.has(z * o + ee), p = a.map((z, ee) => z.filter((te) => g(te, ee))), A = c.map((z, ee) => z.filter((te) => g(ee, te))), v = p.map((z) => z.length), D = [], k = [];
+  for (let z = 0; z < o; z++) v[z] || k.push(z);
+  for (let z = 0; z < k.length; z++) {
+    const ee = k[z];
+    D.push(ee);
+    for (const te of A[ee]) --v[te] === 0 && k.push(te);
   }
   const w = new Int32Array(o);
-  for (const $ of S) for (const ee of R[$]) w[ee] = Math.max(w[ee], w[$] + 1);
-  for (const $ of S) {
-    if (p[$].length || !R[$].length) continue;
+  for (const z of D) for (const ee of A[z]) w[ee] = Math.max(w[ee], w[z] + 1);
+  for (const z of D) {
+    if (p[z].length || !A[z].length) continue;
     let ee = 1 / 0;
-    for (const te of R[$]) ee = Math.min(ee, w[te]);
-    w[$] = Math.max(0, ee - 1);
+    for (const te of A[z]) ee = Math.min(ee, w[te]);
+    w[z] = Math.max(0, ee - 1);
   }
   let y = 0;
-  for (let $ = 0; $ < o; $++) y = Math.max(y, w[$] + 1);
-  const v = Array.from({ length: y }, () => []);
-  for (let $ = 0; $ < o; $++) v[w[$]].push($);
-  const A = new Float64Array(o), k = () => {
-    for (const $ of v) $.forEach((ee, te) => A[ee] = $.length > 1 ? te / ($.length - 1) : 0.5);
+  for (let z = 0; z < o; z++) y = Math.max(y, w[z] + 1);
+  const I = Array.from({ length: y }, () => []);
+  for (let z = 0; z < o; z++) I[w[z]].push(z);
+  const F = new Float64Array(o), x = () => {
+    for (const z of I) z.forEach((ee, te) => F[ee] = z.length > 1 ? te / (z.length - 1) : 0.5);
   };
-  k();
-  const z = ($, ee) => {
-    const te = $.map((ue, ve) => {
+  x();
+  const C = (z, ee) => {
+    const te = z.map((ue, ve) => {
       const ge = ee[ue];
-      let _t = A[ue];
+      let _t = F[ue];
       if (ge.length) {
         let bt = 0;
-        for (const nr of ge) bt += A[nr];
+        for (const nr of ge) bt += F[nr];
         _t = bt / ge.length;
       }
       return [_t, ve, ue];
     });
     return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
   };
-  let H = v.map(($) => $.slice()), se = Nl(v, R, w, o);
-  for (let $ = 0; $ < Gt.sweeps && se > 0; $++) {
+  let U = I.map((z) => z.slice()), ie = Nl(I, A, w, o);
+  for (let z = 0; z < Gt.sweeps && ie > 0; z++) {
     for (let te = 1; te < y; te++)
-      v[te] = z(v[te], p), k();
+      I[te] = C(I[te], p), x();
     for (let te = y - 2; te >= 0; te--)
-      v[te] = z(v[te], R), k();
-    const ee = Nl(v, R, w, o);
-    ee < se && (se = ee, H = v.map((te) => te.slice()));
+      I[te] = C(I[te], A), x();
+    const ee = Nl(I, A, w, o);
+    ee < ie && (ie = ee, U = I.map((te) => te.slice()));
   }
   const K = new Float64Array(o), le = new Float64Array(o);
   let Te = r, ke = i;
-  for (let $ = 0; $ < y; $++) {
+  for (let z = 0; z < y; z++) {
     let ee = 0, te = i;
-    for (const ue of H[$]) {
+    for (const ue of U[z]) {
       const ve = e[ue];
       let ge = te;
       if (p[ue].length) {
@@ -4294,8 +4294,8 @@ function Va(e, t, n = {}) {
     Te += ee + s;
   }
   const Re = /* @__PURE__ */ new Map(), mt = /* @__PURE__ */ new Map();
-  for (let $ = 0; $ < o; $++)
-    Re.set(e[$].id, [K[$], le[$]]), mt.set(e[$].id, w[$]);
+  for (let z = 0; z < o; z++)
+    Re.set(e[z].id, [K[z], le[z]]), mt.set(e[z].id, w[z]);
   return { pos: Re, layer: mt, width: y ? Te - s - r : 0, height: ke - i };
 }
 function Nl(e, t, n, r) {
@@ -4310,13 +4310,13 @@ function Nl(e, t, n, r) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += to(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ro(l.map((c) => c[1]));
   return o;
 }
-function to(e) {
+function ro(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = to(n) + to(r), s = 0, o = 0, l = 0;
+  let i = ro(n) + ro(r), s = 0, o = 0, l = 0;
   for (; s < n.length && o < r.length; )
     n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
@@ -4333,12 +4333,12 @@ function Ga(e, t, n = Gt.spacing) {
   for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function Eo(e) {
+function Do(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
 function Ri(e, t) {
-  const n = Eo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+  const n = Do(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4365,7 +4365,7 @@ function Ya(e, t, n, r) {
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
 function zh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Eo(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
@@ -4374,38 +4374,38 @@ function zh(e, t, n = {}) {
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
   a.sort((w, y) => w.y - y.y || w.x - y.x || $h(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ka(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Va(a, b, { x: u, y: d, spacing: s }), R = new Set([...n.ignore ?? []].map(String)), C = Tn(e).filter((w) => !c.has(String(w.id)) && !R.has(String(w.id))).map((w) => Ri(w, r)), S = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), x = [];
-  for (const w of S) {
-    const [y, v] = g.get(w.id), A = { ...w, x: y, y: v };
-    C.length && (A.y = Ga(A, C.concat(x), s)), x.push(A), Ya(Ht(e, w.id), A.x, A.y, i);
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ka(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Va(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  for (const w of D) {
+    const [y, I] = g.get(w.id), F = { ...w, x: y, y: I };
+    v.length && (F.y = Ga(F, v.concat(k), s)), k.push(F), Ya(Ht(e, w.id), F.x, F.y, i);
   }
-  return S.map((w) => w.id);
+  return D.map((w) => w.id);
 }
 function Uh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Eo(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
+  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((k) => Ht(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ri(x, r)), a = Tn(e).filter((x) => !o.has(String(x.id))).map((x) => Ri(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = Ka(e), b = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = Va(c, b, { x: 0, y: 0, spacing: s });
-  let p = -1 / 0, R = 1 / 0;
-  for (const [x, w] of d) {
-    const y = u.get(String(x));
-    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), R = Math.min(R, y.y));
+  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Ka(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Va(c, b, { x: 0, y: 0, spacing: s });
+  let p = -1 / 0, A = 1 / 0;
+  for (const [k, w] of d) {
+    const y = u.get(String(k));
+    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), A = Math.min(A, y.y));
   }
   if (p === -1 / 0) {
-    const x = Wh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Wh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
-      const v = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((A) => jh(v, A, s / 2)) && (y = null);
+      const I = { x: y[0], y: y[1], w: g.width, h: g.height };
+      a.some((F) => jh(I, F, s / 2)) && (y = null);
     }
-    y || (y = x ? [x.x + x.w + s, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [p, R] = y;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [p, A] = y;
   }
-  const C = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), S = a.slice();
-  for (const x of C) {
-    const [w, y] = g.pos.get(x.id), v = { ...x, x: p + w, y: R + y };
-    v.y = Ga(v, S, s), S.push(v), Ya(Ht(e, x.id), v.x, v.y, i);
+  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
+  for (const k of v) {
+    const [w, y] = g.pos.get(k.id), I = { ...k, x: p + w, y: A + y };
+    I.y = Ga(I, D, s), D.push(I), Ya(Ht(e, k.id), I.x, I.y, i);
   }
-  return C.map((x) => x.id);
+  return v.map((k) => k.id);
 }
 function Wh(e) {
   if (!e.length) return null;
@@ -4430,13 +4430,13 @@ const Ke = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
 });
-class no extends Error {
+class io extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const re = (e, t, n) => {
-  throw new no(e, t, n);
+  throw new io(e, t, n);
 }, Xn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
 function cr(e, t, n = Ke.name, { optional: r = !1 } = {}) {
   if (e == null) {
@@ -4451,7 +4451,7 @@ function _n(e, t, { optional: n = !1 } = {}) {
 function bn(e, t) {
   return Xn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : re("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function ys(e, t) {
+function ks(e, t) {
   if (e == null) return 0;
   if (Xn(e))
     if ("index" in e) e = e.index;
@@ -4466,7 +4466,7 @@ function Ll(e, t) {
   }
   return typeof e == "number" ? (Number.isFinite(e) || re("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && re("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : re("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const ui = {
+const fi = {
   create_node(e) {
     const t = {
       node_type: cr(e.node_type, "node_type"),
@@ -4487,11 +4487,11 @@ const ui = {
   remove_node: (e) => ({ node_id: bn(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: bn(e.from_id, "from_id"),
-    from_slot: ys(e.from_slot, "from_slot"),
+    from_slot: ks(e.from_slot, "from_slot"),
     to_id: bn(e.to_id, "to_id"),
-    to_slot: ys(e.to_slot, "to_slot")
+    to_slot: ks(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: bn(e.node_id, "node_id"), slot: ys(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: bn(e.node_id, "node_id"), slot: ks(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: bn(e.node_id, "node_id"),
     name: cr(e.name, "name"),
@@ -4511,15 +4511,15 @@ const ui = {
       spacing: n
     };
   }
-}, Xa = Object.freeze(Object.keys(ui)), Jh = new Set(Xa.filter((e) => e !== "get_graph"));
+}, Xa = Object.freeze(Object.keys(fi)), Jh = new Set(Xa.filter((e) => e !== "get_graph"));
 function qh(e) {
   Xn(e) || re("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(ui, i));
+    const r = Object.keys(e).filter((i) => Object.hasOwn(fi, i));
     r.length !== 1 && re("INVALID_COMMAND", "missing field: type"), t = r[0], n = Xn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(ui, t)) && re("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Xa.join(", ")}`), { type: t, ...ui[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(fi, t)) && re("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Xa.join(", ")}`), { type: t, ...fi[t](n) };
 }
 const Hh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Vh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
 function Gh(e, t, n) {
@@ -4648,7 +4648,7 @@ function ep(e) {
   return e === Qh || e === 2 || String(e).toLowerCase() === "partial";
 }
 function Bl(e, t) {
-  const n = t instanceof no ? t.code : "EDITOR_FAILED", r = t instanceof no ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+  const n = t instanceof io ? t.code : "EDITOR_FAILED", r = t instanceof io ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
 function tp(e, t) {
@@ -4658,34 +4658,34 @@ function tp(e, t) {
   const r = e.graph, i = ep(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = Wt(l), a = new Array(n.length);
   let u = 0, d = -1;
   for (let p = 0; p < n.length; p++) {
-    let R;
+    let A;
     try {
-      R = qh(n[p]);
-    } catch (S) {
-      if (a[p] = Bl(p, S), !i) {
+      A = qh(n[p]);
+    } catch (D) {
+      if (a[p] = Bl(p, D), !i) {
         d = p;
         break;
       }
       continue;
     }
-    o.expectedId = R.type === "create_node" ? s[u++] : void 0;
-    const C = i && Jh.has(R.type) && p > 0 ? r.serialize() : null;
+    o.expectedId = A.type === "create_node" ? s[u++] : void 0;
+    const v = i && Jh.has(A.type) && p > 0 ? r.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...Zh[R.type](o, R) };
-    } catch (S) {
-      if (a[p] = Bl(p, S), !i) {
+      a[p] = { index: p, ok: !0, ...Zh[A.type](o, A) };
+    } catch (D) {
+      if (a[p] = Bl(p, D), !i) {
         d = p;
         break;
       }
-      const x = C ?? l;
-      Wt(r.serialize()) !== Wt(x) && jl(r, x);
+      const k = v ?? l;
+      Wt(r.serialize()) !== Wt(k) && jl(r, k);
     }
   }
   if (d >= 0) {
     Wt(r.serialize()) !== c && jl(r, l);
     const p = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
-    for (let R = 0; R < n.length; R++)
-      R !== d && (a[R] = { index: R, ok: !1, error: { code: "SKIPPED", message: p, index: R } });
+    for (let A = 0; A < n.length; A++)
+      A !== d && (a[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
   }
   Xh(o), r.setDirtyCanvas?.(!0, !0);
@@ -4722,14 +4722,14 @@ function rp(e, t) {
     }
   }
 }
-const ip = 1e3, sp = 1500, op = 120, lp = 480 * 1024, ws = "the tab has switched to another workflow; this canvas is no longer open in it", cp = 200, ap = 50, up = 1e4, fp = 1e3, dp = 128, ks = 1024 * 1024 - 1024;
+const ip = 1e3, sp = 1500, op = 120, lp = 480 * 1024, xs = "the tab has switched to another workflow; this canvas is no longer open in it", cp = 200, ap = 50, up = 1e4, fp = 1e3, dp = 128, As = 1024 * 1024 - 1024;
 function hp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function xs(e, t) {
+function Rs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
   return `${e}:${r}~${hp(n)}`.slice(0, dp);
 }
@@ -4821,7 +4821,7 @@ class mp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = eo(this.attempt++);
+    const t = no(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4875,7 +4875,7 @@ class mp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = xs(this.d.tabId, this.workflowKey()), this.lastSig = Wt(t), this.tabRevision += 1;
+    this.canvasId = Rs(this.d.tabId, this.workflowKey()), this.lastSig = Wt(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4891,7 +4891,7 @@ class mp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > ks && new TextEncoder().encode(r).length > ks ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > As && new TextEncoder().encode(r).length > As ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -4930,11 +4930,11 @@ class mp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return xs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Rs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: ws, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: xs, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4975,7 +4975,7 @@ class mp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: ws, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: xs, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, i = [];
     let s = "";
@@ -5024,13 +5024,13 @@ class mp {
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (s.prompt_json.length + s.workflow_json.length > ks)
+    if (s.prompt_json.length + s.workflow_json.length > As)
       return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...i, ok: !0, error: "", ...s });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: ws, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: xs, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5068,7 +5068,7 @@ class mp {
    * attaches when the open workflow is another one. */
   checkEdits() {
     if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < up || this.d.app.configuringGraph) return;
-    if (xs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (Rs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5129,7 +5129,7 @@ function _p(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const ro = 200, bp = 16, yp = 256, wp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Zn = (e) => wp.has(e);
+const so = 200, bp = 16, yp = 256, wp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Zn = (e) => wp.has(e);
 function Qn(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5145,9 +5145,9 @@ function kp(e, t) {
 }
 function xp(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= ro) return;
+  if (t.length <= so) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Zn(Qn(i.status))) - Number(Zn(Qn(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - ro))
+  for (const r of n.slice(0, t.length - so))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
 function Za(e, t, { workingTurn: n = 0 } = {}) {
@@ -5296,7 +5296,7 @@ function Hn(e, t) {
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
   return e.turns.splice(r, 0, n), e.turns.length > Jl && e.turns.splice(0, e.turns.length - Jl), ql(e, n.id) ?? n;
 }
-function fi(e, t) {
+function di(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
@@ -5310,7 +5310,7 @@ function Hl(e, t) {
     const i = Hn(e, t.id);
     i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Hn(e, t.turn_id), s = fi(i, t.skill);
+    const i = Hn(e, t.turn_id), s = di(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
@@ -5334,7 +5334,7 @@ function Dp(e, t) {
     Vl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
     for (const a of Array.isArray(r.history) ? r.history : []) Hl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = fi(Hn(e, a.turn_id), a.skill);
+      const u = di(Hn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
@@ -5354,7 +5354,7 @@ function Dp(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Hn(e, r.turn_id), o = fi(s, r.skill), l = Number(r.index);
+      const s = Hn(e, r.turn_id), o = di(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5377,7 +5377,7 @@ function Dp(e, t) {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
         const s = Hn(e, r.turn_id);
         if (r.skill) {
-          const o = fi(s, r.skill);
+          const o = di(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5420,7 +5420,7 @@ function Kl(e, t = []) {
   return n.map((r) => e.replies[r]);
 }
 const Ip = 15e3, Op = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Mp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function di(e) {
+function hi(e) {
   return Mp.has(String(e?.code ?? ""));
 }
 function ur(e, t) {
@@ -5481,7 +5481,7 @@ class Np {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, eo(this.attempt++)));
+    }, no(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5532,7 +5532,7 @@ class Np {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
         const s = ur(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        di(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        hi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
@@ -5545,7 +5545,7 @@ class Np {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? eo(this.probeAttempt++);
+    const n = t ?? no(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5569,7 +5569,7 @@ const nu = Object.freeze([
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Lp = Object.freeze(["echo", "openai"]), As = "workflow-builder", Yl = 64 * 1024, Rs = 4096, Pp = 64 * 1024;
+]), Lp = Object.freeze(["echo", "openai"]), vs = "workflow-builder", Yl = 64 * 1024, Es = 4096, Pp = 64 * 1024;
 function Bp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
@@ -5669,7 +5669,7 @@ class $p {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
       t.sid === this.state.sessionId && Tp(this.state, t.cid, n.message);
     } catch (n) {
-      di(n) && !this.client.stopped ? (Gl(this.state, t.cid), this.outbox.push(t)) : Fp(this.state, t.cid, n.message);
+      hi(n) && !this.client.stopped ? (Gl(this.state, t.cid), this.outbox.push(t)) : Fp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5685,29 +5685,29 @@ class $p {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      di(t) || (this.ui.notice = `skills: ${t.message}`);
+      hi(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === As) && (t.skills = [As], this.d.writeConfig("skills", As));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === vs) && (t.skills = [vs], this.d.writeConfig("skills", vs));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      di(t) || (this.ui.notice = `sessions: ${t.message}`);
+      hi(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Rs),
-      model: t.model.slice(0, Rs),
-      base_url: t.base_url.slice(0, Rs),
+      provider: t.provider.slice(0, Es),
+      model: t.model.slice(0, Es),
+      base_url: t.base_url.slice(0, Es),
       system_prompt: t.system_prompt.slice(0, Pp)
     };
   }
@@ -5792,7 +5792,7 @@ class $p {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ro)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, so)}`);
         if (t !== this.state.sessionId) return;
         for (const r of Array.isArray(n?.runs) ? n.runs : []) Za(this.state, r);
       } catch (n) {
@@ -5837,7 +5837,7 @@ class $p {
       }
   }
 }
-const io = "ComfydAgentPanel", Zl = "comfyd-panel-style", Ql = Object.freeze([440, 560]), zp = 320, ec = (e) => e?.comfyClass === io || e?.type === io;
+const oo = "ComfydAgentPanel", Zl = "comfyd-panel-style", Ql = Object.freeze([440, 560]), zp = 320, ec = (e) => e?.comfyClass === oo || e?.type === oo;
 function Up(e, t) {
   if (e.getElementById(Zl)) return;
   const n = e.createElement("style");
@@ -5866,7 +5866,7 @@ function Hp(e, t) {
   const { app: n, document: r } = t;
   Up(r, t.css), Jp(e);
   const i = (b, g) => {
-    const p = (e.widgets ?? []).find((R) => R.name === b);
+    const p = (e.widgets ?? []).find((A) => A.name === b);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
   }, s = new $p({
     connection: t.connection,
@@ -5958,7 +5958,7 @@ function Xp(e, t) {
   }
 }
 const ru = Object.entries, Zp = Object.keys, nc = Object.setPrototypeOf, Qp = Object.isFrozen, iu = Object.getPrototypeOf, su = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, Qt = Object.create, ou = typeof Reflect < "u" && Reflect, vi = ou.apply, so = ou.construct;
+let Ue = Object.freeze, Ne = Object.seal, Qt = Object.create, ou = typeof Reflect < "u" && Reflect, vi = ou.apply, lo = ou.construct;
 Ue || (Ue = function(t) {
   return t;
 });
@@ -5969,11 +5969,11 @@ vi || (vi = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-so || (so = function(t) {
+lo || (lo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), eg = Fe(Array.prototype.lastIndexOf), rc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), tg = Fe(Array.prototype.slice), ng = Fe(Array.prototype.splice), Vn = Array.isArray, vs = lu(Set), Es = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Cs = Fe(String.prototype.toString), rg = Fe(String.prototype.match), ti = Fe(String.prototype.replace), Ds = Fe(String.prototype.indexOf), ig = Fe(String.prototype.trim), sg = Fe(Number.prototype.toString), og = Fe(Boolean.prototype.toString), ic = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), sc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), lg = RegExp.prototype.test, $e = function(t, n) {
+const Pt = Fe(Array.prototype.forEach), eg = Fe(Array.prototype.lastIndexOf), rc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), tg = Fe(Array.prototype.slice), ng = Fe(Array.prototype.splice), Vn = Array.isArray, Cs = lu(Set), Ds = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ss = Fe(String.prototype.toString), rg = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Ts = Fe(String.prototype.indexOf), ig = Fe(String.prototype.trim), sg = Fe(Number.prototype.toString), og = Fe(Boolean.prototype.toString), ic = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), sc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), lg = RegExp.prototype.test, $e = function(t, n) {
   return t instanceof RegExp && (t.lastIndex = 0), vi(lg, t, [n]);
 }, Bt = lu(TypeError);
 function Fe(e) {
@@ -5985,7 +5985,7 @@ function Fe(e) {
 function lu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return so(e, n);
+    return lo(e, n);
   };
 }
 function he(e, t) {
@@ -6199,7 +6199,7 @@ const oc = Ue([
   "var",
   "video",
   "wbr"
-]), Ss = Ue([
+]), Fs = Ue([
   "svg",
   "a",
   "altglyph",
@@ -6243,7 +6243,7 @@ const oc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ts = Ue([
+]), Is = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6292,7 +6292,7 @@ const oc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Fs = Ue([
+]), Os = Ue([
   "math",
   "menclose",
   "merror",
@@ -6458,7 +6458,7 @@ const oc = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Is = Ue([
+]), Ms = Ue([
   "accent-height",
   "accumulate",
   "additive",
@@ -6706,13 +6706,13 @@ const oc = Ue([
   "voffset",
   "width",
   "xmlns"
-]), ni = Ue([
+]), ri = Ue([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), pg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), gg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), mg = Ne(/\${[\w\W]*/g), _g = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), bg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), yg = Ne(/^aria-[\-\w]+$/), uc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), wg = Ne(/^(?:\w+script|data):/i), kg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), xg = Ne(/^html$/i), Ag = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Os = Ne(/<[/\w!]/g), fc = Ne(/<[/\w]/g), Rg = Ne(/<\/no(script|embed|frames)/i), dc = Ne(/\/>/i), vg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Eg = Ne(/^[\r\n\t ]+/), Oe = {
+]), pg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), gg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), mg = Ne(/\${[\w\W]*/g), _g = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), bg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), yg = Ne(/^aria-[\-\w]+$/), uc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), wg = Ne(/^(?:\w+script|data):/i), kg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), xg = Ne(/^html$/i), Ag = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ns = Ne(/<[/\w!]/g), fc = Ne(/<[/\w]/g), Rg = Ne(/<\/no(script|embed|frames)/i), dc = Ne(/\/>/i), vg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Eg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
@@ -6762,31 +6762,31 @@ const oc = Ue([
   };
 }, Yt = function(t, n, r, i) {
   return He(t, n) && Vn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
-}, Ms = function(t, n, r) {
+}, Ls = function(t, n, r) {
   const i = He(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Ei(i) : r;
 };
 function cu() {
   let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Dg();
-  const t = (O) => cu(O);
+  const t = (M) => cu(M);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = rt(d, "cloneNode"), g = rt(d, "remove"), p = rt(d, "removeAttributeNode"), R = rt(d, "nextSibling"), C = rt(d, "childNodes"), S = rt(d, "parentNode"), x = rt(d, "shadowRoot"), w = rt(d, "attributes"), y = o && o.prototype ? rt(o.prototype, "nodeType") : null, v = o && o.prototype ? rt(o.prototype, "nodeName") : null, A = o && o.prototype ? rt(o.prototype, "ownerDocument") : null, k = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = rt(d, "cloneNode"), g = rt(d, "remove"), p = rt(d, "removeAttributeNode"), A = rt(d, "nextSibling"), v = rt(d, "childNodes"), D = rt(d, "parentNode"), k = rt(d, "shadowRoot"), w = rt(d, "attributes"), y = o && o.prototype ? rt(o.prototype, "nodeType") : null, I = o && o.prototype ? rt(o.prototype, "nodeName") : null, F = o && o.prototype ? rt(o.prototype, "ownerDocument") : null, x = function(f) {
     return y ? y(f) : f.nodeType;
-  }, z = function(f) {
-    return v ? v(f) : f.nodeName;
-  }, H = ug(d, "namespaceURI"), se = function(f) {
-    return H ? H(f) : f.namespaceURI;
+  }, C = function(f) {
+    return I ? I(f) : f.nodeName;
+  }, U = ug(d, "namespaceURI"), ie = function(f) {
+    return U ? U(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
-    const O = n.createElement("template");
-    O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
+    const M = n.createElement("template");
+    M.content && M.content.ownerDocument && (n = M.content.ownerDocument);
   }
   let K, le = "", Te, ke = !1, Re = 0;
   const mt = function() {
     if (Re > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, $ = function(f) {
+  }, z = function(f) {
     mt(), Re++;
     try {
       return K.createHTML(f);
@@ -6794,7 +6794,7 @@ function cu() {
       Re--;
     }
   }, ee = function(f) {
-    return K && Ui ? $(f) : f;
+    return K && Ui ? z(f) : f;
   }, te = function(f) {
     mt(), Re++;
     try {
@@ -6806,24 +6806,24 @@ function cu() {
     return ke || (Te = Sg(u, i), ke = !0), Te;
   }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, nr = ve.getElementsByTagName, an = r.importNode;
   let _e = hc();
-  t.isSupported = typeof ru == "function" && typeof S == "function" && ge && ge.createHTMLDocument !== void 0;
-  const Ur = pg, un = gg, Io = mg, h = bg, m = yg, E = wg, P = kg, T = Ag;
-  let I = uc, N = null;
-  const B = he({}, [
+  t.isSupported = typeof ru == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
+  const Wr = pg, un = gg, Mo = mg, h = bg, m = yg, R = wg, B = kg, S = Ag;
+  let O = uc, L = null;
+  const j = he({}, [
     ...oc,
-    ...Ss,
-    ...Ts,
     ...Fs,
+    ...Is,
+    ...Os,
     ...lc
   ]);
-  let M = null;
-  const F = he({}, [
+  let N = null;
+  const T = he({}, [
     ...cc,
-    ...Is,
+    ...Ms,
     ...ac,
-    ...ni
+    ...ri
   ]);
-  let U = null, j = null, J = null;
+  let W = null, $ = null, q = null;
   const V = Object.seal(Qt(null, {
     tagCheck: {
       writable: !0,
@@ -6838,10 +6838,10 @@ function cu() {
       value: null
     }
   }));
-  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, fn = null, je = null, Ze = !1, Ot = !1, dn = !1, Ui = !1, Oo = !0, Mo = !1;
-  const No = "user-content-";
+  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, fn = null, je = null, Ze = !1, Ot = !1, dn = !1, Ui = !1, No = !0, Lo = !1;
+  const Po = "user-content-";
   let Wi = !0, Ji = !1, hn = null, Nn = !1, pn = null;
-  const Lo = he({}, [
+  const Bo = he({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6869,8 +6869,8 @@ function cu() {
     "video",
     "xmp"
   ]);
-  let Po = null;
-  const Bo = he({}, [
+  let jo = null;
+  const $o = he({}, [
     "audio",
     "video",
     "img",
@@ -6878,8 +6878,8 @@ function cu() {
     "image",
     "track"
   ]);
-  let jo = null;
-  const $o = he({}, [
+  let zo = null;
+  const Uo = he({}, [
     "alt",
     "class",
     "for",
@@ -6894,13 +6894,13 @@ function cu() {
     "value",
     "style",
     "xmlns"
-  ]), Wr = "http://www.w3.org/1998/Math/MathML", Jr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
-  let Ln = yt, qi = !1, zo = null;
+  ]), Jr = "http://www.w3.org/1998/Math/MathML", qr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
+  let Ln = yt, qi = !1, Wo = null;
   const $u = he({}, [
-    Wr,
     Jr,
+    qr,
     yt
-  ], Cs), zu = Ue(he({}, [
+  ], Ss), zu = Ue(he({}, [
     "mi",
     "mo",
     "mn",
@@ -6919,84 +6919,84 @@ function cu() {
   ]);
   let rr = null;
   const qu = ["application/xhtml+xml", "text/html"], Hu = "text/html";
-  let Ie = null, qr = null;
-  const Vu = n.createElement("form"), Uo = function(f) {
+  let Ie = null, Hr = null;
+  const Vu = n.createElement("form"), Jo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Gi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ei(f), rr = qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Hu : f.PARSER_MEDIA_TYPE, Ie = rr === "application/xhtml+xml" ? Cs : xn, N = Yt(f, "ALLOWED_TAGS", B, { transform: Ie }), M = Yt(f, "ALLOWED_ATTR", F, { transform: Ie }), zo = Yt(f, "ALLOWED_NAMESPACES", $u, { transform: Cs }), jo = Yt(f, "ADD_URI_SAFE_ATTR", $o, {
+    (!f || typeof f != "object") && (f = {}), f = Ei(f), rr = qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Hu : f.PARSER_MEDIA_TYPE, Ie = rr === "application/xhtml+xml" ? Ss : xn, L = Yt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Yt(f, "ALLOWED_ATTR", T, { transform: Ie }), Wo = Yt(f, "ALLOWED_NAMESPACES", $u, { transform: Ss }), zo = Yt(f, "ADD_URI_SAFE_ATTR", Uo, {
+      transform: Ie,
+      base: Uo
+    }), jo = Yt(f, "ADD_DATA_URI_TAGS", $o, {
       transform: Ie,
       base: $o
-    }), Po = Yt(f, "ADD_DATA_URI_TAGS", Bo, {
-      transform: Ie,
-      base: Bo
-    }), pn = Yt(f, "FORBID_CONTENTS", Lo, { transform: Ie }), j = Yt(f, "FORBID_TAGS", Qt(null), { transform: Ie }), J = Yt(f, "FORBID_ATTR", Qt(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Oo = f.SANITIZE_DOM !== !1, Mo = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, I = fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : uc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ms(f, "MATHML_TEXT_INTEGRATION_POINTS", zu), Vi = Ms(f, "HTML_INTEGRATION_POINTS", Uu);
-    const _ = Ms(f, "CUSTOM_ELEMENT_HANDLING", Wu);
-    if (U = Qt(null), He(_, "tagNameCheck") && Uo(_.tagNameCheck) && (U.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && Uo(_.attributeNameCheck) && (U.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (U.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(U), be && (fe = !1), dn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = he({}, lc), M = Qt(null), Nn.html === !0 && (he(N, oc), he(M, cc)), Nn.svg === !0 && (he(N, Ss), he(M, Is), he(M, ni)), Nn.svgFilters === !0 && (he(N, Ts), he(M, Is), he(M, ni)), Nn.mathMl === !0 && (he(N, Fs), he(M, ac), he(M, ni))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Vn(f.ADD_TAGS) && (N === B && (N = _r(N)), he(N, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Vn(f.ADD_ATTR) && (M === F && (M = _r(M)), he(M, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Vn(f.ADD_FORBID_CONTENTS) && (pn === Lo && (pn = _r(pn)), he(pn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (N["#text"] = !0), Be && he(N, [
+    }), pn = Yt(f, "FORBID_CONTENTS", Bo, { transform: Ie }), $ = Yt(f, "FORBID_TAGS", Qt(null), { transform: Ie }), q = Yt(f, "FORBID_ATTR", Qt(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, No = f.SANITIZE_DOM !== !1, Lo = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : uc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ls(f, "MATHML_TEXT_INTEGRATION_POINTS", zu), Vi = Ls(f, "HTML_INTEGRATION_POINTS", Uu);
+    const _ = Ls(f, "CUSTOM_ELEMENT_HANDLING", Wu);
+    if (W = Qt(null), He(_, "tagNameCheck") && Jo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && Jo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), dn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, lc), N = Qt(null), Nn.html === !0 && (he(L, oc), he(N, cc)), Nn.svg === !0 && (he(L, Fs), he(N, Ms), he(N, ri)), Nn.svgFilters === !0 && (he(L, Is), he(N, Ms), he(N, ri)), Nn.mathMl === !0 && (he(L, Os), he(N, ac), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Vn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Vn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Vn(f.ADD_FORBID_CONTENTS) && (pn === Bo && (pn = _r(pn)), he(pn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
       "html",
       "head",
       "body"
-    ]), N.table && (N.tbody = !0, delete j.tbody), f.TRUSTED_TYPES_POLICY) {
+    ]), L.table && (L.tbody = !0, delete $.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const D = K;
+      const E = K;
       K = f.TRUSTED_TYPES_POLICY;
       try {
-        le = $("");
-      } catch (L) {
-        throw K = D, L;
+        le = z("");
+      } catch (P) {
+        throw K = E, P;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, le = "") : (K === void 0 && (K = ue()), K && typeof le == "string" && (le = $("")));
-    qr = Ue(f);
-  }, Wo = he({}, [
-    ...Ss,
-    ...Ts,
+    } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, le = "") : (K === void 0 && (K = ue()), K && typeof le == "string" && (le = z("")));
+    Hr = Ue(f);
+  }, qo = he({}, [
+    ...Fs,
+    ...Is,
     ...dg
-  ]), Jo = he({}, [...Fs, ...hg]), Gu = function(f, _, D) {
-    return _ === yt ? f === "svg" : _ === Wr ? f === "svg" && (D === "annotation-xml" || Hi[D]) : !!Wo[f];
-  }, Ku = function(f, _, D) {
-    return _ === yt ? f === "math" : _ === Jr ? f === "math" && Vi[D] : !!Jo[f];
-  }, Yu = function(f, _, D) {
-    return _ === Jr && !Vi[D] || _ === Wr && !Hi[D] ? !1 : !Jo[f] && (Ju[f] || !Wo[f]);
+  ]), Ho = he({}, [...Os, ...hg]), Gu = function(f, _, E) {
+    return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!qo[f];
+  }, Ku = function(f, _, E) {
+    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Ho[f];
+  }, Yu = function(f, _, E) {
+    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Ho[f] && (Ju[f] || !qo[f]);
   }, Xu = function(f) {
-    const _ = se(f), D = xn(z(f)), L = S(f);
-    let q = Ln, Z = "template";
-    return L && k(L) === Oe.element && (q = se(L), Z = xn(z(L))), zo[_] ? _ === Jr ? Gu(D, q, Z) : _ === Wr ? Ku(D, q, Z) : _ === yt ? Yu(D, q, Z) : rr === "application/xhtml+xml" : !1;
+    const _ = ie(f), E = xn(C(f)), P = D(f);
+    let H = Ln, Z = "template";
+    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Wo[_] ? _ === qr ? Gu(E, H, Z) : _ === Jr ? Ku(E, H, Z) : _ === yt ? Yu(E, H, Z) : rr === "application/xhtml+xml" : !1;
   }, Kt = function(f) {
     fr(t.removed, { element: f });
     try {
-      S(f).removeChild(f);
+      D(f).removeChild(f);
     } catch {
-      if (g(f), !S(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !D(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, qo = function(f, _, D) {
+  }, Vo = function(f, _, E) {
     try {
       p(f, _);
     } catch {
       try {
-        f.removeAttribute(D);
+        f.removeAttribute(E);
       } catch {
       }
     }
   }, Ki = function(f) {
     Zi(f);
-    const _ = C(f);
-    _ && Pt(tg(_), (D) => {
+    const _ = v(f);
+    _ && Pt(tg(_), (E) => {
       try {
-        g(D);
+        g(E);
       } catch {
       }
-    }), k(f) === Oe.element && Yi(f, !1);
-  }, Pn = function(f, _, D) {
-    if (!D) try {
-      D = _.getAttributeNode(f);
+    }), x(f) === Oe.element && Yi(f, !1);
+  }, Pn = function(f, _, E) {
+    if (!E) try {
+      E = _.getAttributeNode(f);
     } catch {
-      D = null;
+      E = null;
     }
     if (fr(t.removed, {
-      attribute: D || null,
+      attribute: E || null,
       from: _
-    }), D) qo(_, D, f);
+    }), E) Vo(_, E, f);
     else try {
       _.removeAttribute(f);
     } catch {
@@ -7011,136 +7011,136 @@ function cu() {
       } catch {
       }
   }, Yi = function(f, _) {
-    const D = w(f);
-    if (D)
-      for (let L = D.length - 1; L >= 0; --L) {
-        const q = D[L], Z = q && q.name;
-        typeof Z == "string" && !(_ && M[Ie(Z)]) && qo(f, q, Z);
+    const E = w(f);
+    if (E)
+      for (let P = E.length - 1; P >= 0; --P) {
+        const H = E[P], Z = H && H.name;
+        typeof Z == "string" && !(_ && N[Ie(Z)]) && Vo(f, H, Z);
       }
   }, Xi = function(f, _) {
-    let D = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const L = [f];
-    for (; L.length > 0; ) {
-      const q = L.pop();
-      if (_(q) === !1) continue;
-      if (D && k(q) === Oe.element) {
-        const ie = x(q);
-        Bn(ie) && L.push(ie);
+    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const P = [f];
+    for (; P.length > 0; ) {
+      const H = P.pop();
+      if (_(H) === !1) continue;
+      if (E && x(H) === Oe.element) {
+        const se = k(H);
+        Bn(se) && P.push(se);
       }
-      const Z = C(q);
-      if (Z) for (let ie = Z.length - 1; ie >= 0; --ie) L.push(Z[ie]);
+      const Z = v(H);
+      if (Z) for (let se = Z.length - 1; se >= 0; --se) P.push(Z[se]);
     }
   }, Zi = function(f) {
     Xi(f, (_) => {
-      k(_) === Oe.element && Yi(_, !0);
+      x(_) === Oe.element && Yi(_, !0);
     });
   }, Qi = function(f) {
     const _ = [];
-    return Xi(f, (D) => {
-      _.push(D);
+    return Xi(f, (E) => {
+      _.push(E);
     }, !0), _;
   }, Zu = function(f, _) {
-    const D = vs();
-    Pt(Qi(f), (L) => {
-      k(L) === Oe.element && Es(D, L);
-    }), Pt(_, (L) => {
-      k(L) === Oe.element && !dr(D, L) && Yi(L, !0);
+    const E = Cs();
+    Pt(Qi(f), (P) => {
+      x(P) === Oe.element && Ds(E, P);
+    }), Pt(_, (P) => {
+      x(P) === Oe.element && !dr(E, P) && Yi(P, !0);
     });
-  }, Ho = function(f, _) {
-    let D = !1;
-    return Pt(t.removed, (L) => {
-      L.element && (D = D || L.element === f, Zi(L.element));
-    }), Zu(f, _), D;
+  }, Go = function(f, _) {
+    let E = !1;
+    return Pt(t.removed, (P) => {
+      P.element && (E = E || P.element === f, Zi(P.element));
+    }), Zu(f, _), E;
   }, Qu = 8, ef = function(f, _) {
-    const D = hn;
-    let L = null;
-    const q = () => (L || (L = vs(), Pt(_, (Z) => {
-      Es(L, Z);
-    })), L);
+    const E = hn;
+    let P = null;
+    const H = () => (P || (P = Cs(), Pt(_, (Z) => {
+      Ds(P, Z);
+    })), P);
     for (let Z = 0; ; Z++) {
-      const ie = Qi(f), Pe = [f];
+      const se = Qi(f), Pe = [f];
       let Mt = !1;
-      if (Pt(ie, (ut) => {
-        k(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(D, ut) && (Mt = dr(q(), ut));
+      if (Pt(se, (ut) => {
+        x(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(E, ut) && (Mt = dr(H(), ut));
       }), !Mt) return;
       if (Z >= Qu) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (ut, tt) => {
-        tf(ut, tt > 0, f, q());
+        tf(ut, tt > 0, f, H());
       });
     }
-  }, tf = function(f, _, D, L) {
-    const q = Hr(f);
+  }, tf = function(f, _, E, P) {
+    const H = Vr(f);
     let Z;
-    for (; Z = q.nextNode(); )
-      !dr(L, Z) || dr(hn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, D));
+    for (; Z = H.nextNode(); )
+      !dr(P, Z) || dr(hn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
   }, nf = function(f) {
-    hn && Es(hn, f);
-  }, Vo = function(f, _) {
+    hn && Ds(hn, f);
+  }, Ko = function(f, _) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
   }, rf = function(f) {
     Le && Xi(f, (_) => {
-      const D = k(_);
-      if (D === Oe.processingInstruction || D === Oe.comment && $e(fc, _.data)) {
+      const E = x(_);
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(fc, _.data)) {
         try {
           g(_);
         } catch {
         }
         return !1;
       }
-      if (D === Oe.element) {
-        const L = _, q = Ie(z(_));
+      if (E === Oe.element) {
+        const P = _, H = Ie(C(_));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && Vo("for", q) && L.removeAttribute("for");
+          P.hasAttribute && P.hasAttribute("patchsrc") && P.removeAttribute("patchsrc"), P.hasAttribute && P.hasAttribute("for") && Ko("for", H) && P.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Go = function(f) {
-    let _ = null, D = null;
+  }, Yo = function(f) {
+    let _ = null, E = null;
     if (Ze) f = "<remove></remove>" + f;
     else {
       const Z = rg(f, Eg);
-      D = Z && Z[0];
+      E = Z && Z[0];
     }
     rr === "application/xhtml+xml" && Ln === yt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const L = K ? $(f) : f;
+    const P = K ? z(f) : f;
     if (Ln === yt) try {
-      _ = new a().parseFromString(L, rr);
+      _ = new a().parseFromString(P, rr);
     } catch {
     }
     if (!_ || !_.documentElement) {
       _ = ge.createDocument(Ln, "template", null);
       try {
-        _.documentElement.innerHTML = qi ? le : L;
+        _.documentElement.innerHTML = qi ? le : P;
       } catch {
       }
     }
-    const q = _.body || _.documentElement;
-    return f && D && q.insertBefore(n.createTextNode(D), q.childNodes[0] || null), Ln === yt ? nr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : q;
-  }, Hr = function(f) {
+    const H = _.body || _.documentElement;
+    return f && E && H.insertBefore(n.createTextNode(E), H.childNodes[0] || null), Ln === yt ? nr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : H;
+  }, Vr = function(f) {
     let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const D = A ? A(f) : f.ownerDocument;
-    return _t.call(D || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    const E = F ? F(f) : f.ownerDocument;
+    return _t.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, es = function(f) {
-    return f = ti(f, Ur, " "), f = ti(f, un, " "), f = ti(f, Io, " "), f;
+    return f = ni(f, Wr, " "), f = ni(f, un, " "), f = ni(f, Mo, " "), f;
   }, ts = function(f) {
     var _;
     ns(f);
-    const D = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
-    D && Pt(D, (L) => {
-      Bn(L.content) && ts(L.content);
+    const E = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
+    E && Pt(E, (P) => {
+      Bn(P.content) && ts(P.content);
     });
   }, ns = function(f) {
     f.normalize();
-    const _ = Hr(f, !0);
-    let D = _.nextNode();
-    for (; D; )
-      D.data = es(D.data), D = _.nextNode();
-  }, Vr = function(f) {
-    const _ = v ? v(f) : null;
-    return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== C(f);
-  }, Ko = function(f) {
+    const _ = Vr(f, !0);
+    let E = _.nextNode();
+    for (; E; )
+      E.data = es(E.data), E = _.nextNode();
+  }, Gr = function(f) {
+    const _ = I ? I(f) : null;
+    return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
+  }, Xo = function(f) {
     if (!y || typeof f != "object" || f === null) return null;
     try {
       const _ = y(f);
@@ -7149,71 +7149,71 @@ function cu() {
       return null;
     }
   }, Bn = function(f) {
-    return Ko(f) === Oe.documentFragment;
+    return Xo(f) === Oe.documentFragment;
   }, ir = function(f) {
-    return Ko(f) !== null;
+    return Xo(f) !== null;
   };
-  function at(O, f, _) {
-    O.length !== 0 && Pt(O, (D) => {
-      D.call(t, f, _, qr);
+  function at(M, f, _) {
+    M.length !== 0 && Pt(M, (E) => {
+      E.call(t, f, _, Hr);
     });
   }
-  const sf = function(f, _, D) {
-    return !!(Le && D === Oe.element && f.hasChildNodes() && !ir(f.firstElementChild) && $e(Os, f.textContent) && $e(Os, f.innerHTML) || Le && Cg[_] && D === Oe.element && se(f) === yt && (ir(f.firstElementChild) || typeof f.textContent == "string" && $e(Os, f.textContent)) || D === Oe.processingInstruction || Le && D === Oe.comment && $e(fc, f.data));
-  }, Gr = function(f, _) {
+  const sf = function(f, _, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !ir(f.firstElementChild) && $e(Ns, f.textContent) && $e(Ns, f.innerHTML) || Le && Cg[_] && E === Oe.element && ie(f) === yt && (ir(f.firstElementChild) || typeof f.textContent == "string" && $e(Ns, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(fc, f.data));
+  }, Kr = function(f, _) {
     if (f instanceof RegExp) return $e(f, _);
     if (f instanceof Function) {
-      for (var D = arguments.length, L = new Array(D > 2 ? D - 2 : 0), q = 2; q < D; q++) L[q - 2] = arguments[q];
-      return !!f(_, ...L);
+      for (var E = arguments.length, P = new Array(E > 2 ? E - 2 : 0), H = 2; H < E; H++) P[H - 2] = arguments[H];
+      return !!f(_, ...P);
     }
     return !1;
-  }, of = function(f, _, D) {
-    if (!j[_] && Zo(_) && Gr(U.tagNameCheck, _)) return !1;
+  }, of = function(f, _, E) {
+    if (!$[_] && el(_) && Kr(W.tagNameCheck, _)) return !1;
     if (Wi && !pn[_] && !pn[xn(_)]) {
-      const L = S(f), q = C(f);
-      if (q && L) {
-        const Z = q.length;
-        for (let ie = Z - 1; ie >= 0; --ie) {
-          const Pe = f === D ? b(q[ie], !0) : q[ie];
-          L.insertBefore(Pe, R(f));
+      const P = D(f), H = v(f);
+      if (H && P) {
+        const Z = H.length;
+        for (let se = Z - 1; se >= 0; --se) {
+          const Pe = f === E ? b(H[se], !0) : H[se];
+          P.insertBefore(Pe, A(f));
         }
       }
     }
     return Kt(f), !0;
-  }, Yo = function(f, _, D, L) {
-    return f.length === 0 ? _ : _ === D || _ === L ? _r(_) : _;
+  }, Zo = function(f, _, E, P) {
+    return f.length === 0 ? _ : _ === E || _ === P ? _r(_) : _;
   }, jn = function(f, _) {
-    return f === _ || S(f) !== null ? !1 : (Ji && Zi(f), !0);
+    return f === _ || D(f) !== null ? !1 : (Ji && Zi(f), !0);
   }, lf = function(f, _) {
     if (nf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
-    if (Vr(f))
+    if (Gr(f))
       return Kt(f), !0;
-    const D = Ie(z(f)), L = k(f);
-    if (N = Yo(_e.uponSanitizeElement, N, B, fn), at(_e.uponSanitizeElement, f, {
-      tagName: D,
-      allowedTags: N
+    const E = Ie(C(f)), P = x(f);
+    if (L = Zo(_e.uponSanitizeElement, L, j, fn), at(_e.uponSanitizeElement, f, {
+      tagName: E,
+      allowedTags: L
     }), jn(f, _)) return !0;
-    if (sf(f, D, L))
+    if (sf(f, E, P))
       return Kt(f), !0;
-    if (j[D] || !(V.tagCheck instanceof Function && V.tagCheck(D)) && !N[D]) {
-      const q = of(f, D, _);
-      return q === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : q;
+    if ($[E] || !(V.tagCheck instanceof Function && V.tagCheck(E)) && !L[E]) {
+      const H = of(f, E, _);
+      return H === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : H;
     }
-    if (L === Oe.element && !Xu(f) || (D === "noscript" || D === "noembed" || D === "noframes") && $e(Rg, f.innerHTML))
+    if (P === Oe.element && !Xu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Rg, f.innerHTML))
       return Kt(f), !0;
-    if (be && L === Oe.text) {
-      const q = f.textContent, Z = es(q);
-      q !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
+    if (be && P === Oe.text) {
+      const H = f.textContent, Z = es(H);
+      H !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
     }
     return at(_e.afterSanitizeElements, f, null), jn(f, _);
-  }, Xo = function(f, _, D) {
-    if (J[_] || Vo(_, f) || Oo && (_ === "id" || _ === "name") && (D in n || D in Vu)) return !1;
-    const L = M[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
+  }, Qo = function(f, _, E) {
+    if (q[_] || Ko(_, f) || No && (_ === "id" || _ === "name") && (E in n || E in Vu)) return !1;
+    const P = N[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
     if (fe && $e(h, _) || oe && $e(m, _)) return !0;
-    if (!L) return Zo(f) && Gr(U.tagNameCheck, f) && Gr(U.attributeNameCheck, _, f) || _ === "is" && U.allowCustomizedBuiltInElements && Gr(U.tagNameCheck, D);
-    if (jo[_]) return !0;
-    const q = ti(D, P, "");
-    return $e(I, q) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Ds(D, "data:") === 0 && Po[f] || de && !$e(E, q) ? !0 : !D;
+    if (!P) return el(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
+    if (zo[_]) return !0;
+    const H = ni(E, B, "");
+    return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Ts(E, "data:") === 0 && jo[f] || de && !$e(R, H) ? !0 : !E;
   }, cf = he({}, [
     "annotation-xml",
     "color-profile",
@@ -7223,59 +7223,59 @@ function cu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), Zo = function(f) {
-    return !cf[xn(f)] && $e(T, f);
-  }, af = function(f, _, D, L) {
-    if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !D) switch (u.getAttributeType(f, _)) {
+  ]), el = function(f) {
+    return !cf[xn(f)] && $e(S, f);
+  }, af = function(f, _, E, P) {
+    if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
-        return $(L);
+        return z(P);
       case "TrustedScriptURL":
-        return te(L);
+        return te(P);
     }
-    return L;
-  }, uf = function(f, _, D, L) {
+    return P;
+  }, uf = function(f, _, E, P) {
     try {
-      return D ? f.setAttributeNS(D, _, L) : f.setAttribute(_, L), Vr(f) ? (Kt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Kt(f), !1) : !0;
     } catch {
       return Pn(_, f), !1;
     }
-  }, Qo = function(f, _) {
-    return Le && $e(vg, _) ? !0 : xn(f) === "attributename" && Ds(_, "href") !== -1;
+  }, tl = function(f, _) {
+    return Le && $e(vg, _) ? !0 : xn(f) === "attributename" && Ts(_, "href") !== -1;
   }, ff = function(f, _) {
     if (at(_e.beforeSanitizeAttributes, f, null), jn(f, _)) return;
-    const D = f.attributes;
-    if (!D || Vr(f)) return;
-    M = Yo(_e.uponSanitizeAttribute, M, F, je);
-    const L = {
+    const E = f.attributes;
+    if (!E || Gr(f)) return;
+    N = Zo(_e.uponSanitizeAttribute, N, T, je);
+    const P = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: M,
+      allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let q = D.length;
-    const Z = Ie(z(f));
-    for (; q--; ) {
-      const ie = D[q], Pe = ie.name, Mt = ie.namespaceURI, ut = ie.value, tt = Ie(Pe), wt = ut;
-      let We = Pe === "value" ? wt : ig(wt), el = !1;
-      if (L.attrName = tt, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, L), We = L.attrValue, Mo && (tt === "id" || tt === "name") && Ds(We, No) !== 0 && (Pn(Pe, f, ie), We = No + We, el = !0), Qo(Pe, We)) {
-        Pn(Pe, f, ie);
+    let H = E.length;
+    const Z = Ie(C(f));
+    for (; H--; ) {
+      const se = E[H], Pe = se.name, Mt = se.namespaceURI, ut = se.value, tt = Ie(Pe), wt = ut;
+      let We = Pe === "value" ? wt : ig(wt), nl = !1;
+      if (P.attrName = tt, P.attrValue = We, P.keepAttr = !0, P.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, P), We = P.attrValue, Lo && (tt === "id" || tt === "name") && Ts(We, Po) !== 0 && (Pn(Pe, f, se), We = Po + We, nl = !0), tl(Pe, We)) {
+        Pn(Pe, f, se);
         continue;
       }
-      if (!L.forceKeepAttr) {
-        if (!L.keepAttr) {
-          Pn(Pe, f, ie);
+      if (!P.forceKeepAttr) {
+        if (!P.keepAttr) {
+          Pn(Pe, f, se);
           continue;
         }
         if (!Ee && $e(dc, We)) {
-          Pn(Pe, f, ie);
+          Pn(Pe, f, se);
           continue;
         }
-        if (be && (We = es(We)), !Xo(Z, tt, We)) {
-          Pn(Pe, f, ie);
+        if (be && (We = es(We)), !Qo(Z, tt, We)) {
+          Pn(Pe, f, se);
           continue;
         }
-        We = af(Z, tt, Mt, We), We !== wt && uf(f, Pe, Mt, We) && el && rc(t.removed);
+        We = af(Z, tt, Mt, We), We !== wt && uf(f, Pe, Mt, We) && nl && rc(t.removed);
       }
     }
     at(_e.afterSanitizeAttributes, f, null), jn(f, _);
@@ -7283,11 +7283,11 @@ function cu() {
     lf(f, _), ff(f, _), Bn(f.content) && is(f.content);
   }, is = function(f) {
     let _ = null;
-    const D = Hr(f);
-    for (at(_e.beforeSanitizeShadowDOM, f, null); _ = D.nextNode(); )
-      if (at(_e.uponSanitizeShadowNode, _, null), rs(_, f), k(_) === Oe.element) {
-        const L = x(_);
-        Bn(L) && (ss(L), is(L));
+    const E = Vr(f);
+    for (at(_e.beforeSanitizeShadowDOM, f, null); _ = E.nextNode(); )
+      if (at(_e.uponSanitizeShadowNode, _, null), rs(_, f), x(_) === Oe.element) {
+        const P = k(_);
+        Bn(P) && (ss(P), is(P));
       }
     be && ns(f), at(_e.afterSanitizeShadowDOM, f, null);
   }, ss = function(f) {
@@ -7296,111 +7296,111 @@ function cu() {
       shadow: null
     }];
     for (; _.length > 0; ) {
-      const D = _.pop();
-      if (D.shadow) {
-        is(D.shadow);
+      const E = _.pop();
+      if (E.shadow) {
+        is(E.shadow);
         continue;
       }
-      const L = D.node, q = k(L) === Oe.element, Z = C(L);
-      if (Z) for (let ie = Z.length - 1; ie >= 0; --ie) _.push({
-        node: Z[ie],
+      const P = E.node, H = x(P) === Oe.element, Z = v(P);
+      if (Z) for (let se = Z.length - 1; se >= 0; --se) _.push({
+        node: Z[se],
         shadow: null
       });
-      if (q) {
-        const ie = v ? v(L) : null;
-        if (typeof ie == "string" && Ie(ie) === "template") {
-          const Pe = L.content;
+      if (H) {
+        const se = I ? I(P) : null;
+        if (typeof se == "string" && Ie(se) === "template") {
+          const Pe = P.content;
           Bn(Pe) && _.push({
             node: Pe,
             shadow: null
           });
         }
       }
-      if (q) {
-        const ie = x(L);
-        Bn(ie) && _.push({
+      if (H) {
+        const se = k(P);
+        Bn(se) && _.push({
           node: null,
-          shadow: ie
+          shadow: se
         }, {
-          node: ie,
+          node: se,
           shadow: null
         });
       }
     }
   };
-  return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, D = null, L = null, q = null;
-    if (qi = !O, qi && (O = "<!-->"), typeof O != "string" && !ir(O) && (O = ag(O), typeof O != "string"))
+  return t.sanitize = function(M) {
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, E = null, P = null, H = null;
+    if (qi = !M, qi && (M = "<!-->"), typeof M != "string" && !ir(M) && (M = ag(M), typeof M != "string"))
       throw Bt("dirty is not a string, aborting");
-    if (!t.isSupported) return O;
-    et ? (N = fn, M = je) : Gi(f), t.removed = [];
-    const Z = Ji && typeof O != "string" && ir(O);
-    let ie = [];
+    if (!t.isSupported) return M;
+    et ? (L = fn, N = je) : Gi(f), t.removed = [];
+    const Z = Ji && typeof M != "string" && ir(M);
+    let se = [];
     const Pe = hn;
     if (Z) {
-      rf(O);
-      const wt = z(O);
+      rf(M);
+      const wt = C(M);
       if (typeof wt == "string") {
         const We = Ie(wt);
-        if (!N[We] || j[We])
-          throw Ki(O), Bt("root node is forbidden and cannot be sanitized in-place");
+        if (!L[We] || $[We])
+          throw Ki(M), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Vr(O))
-        throw Ki(O), Bt("root node is clobbered and cannot be sanitized in-place");
-      ie = Qi(O), hn = vs();
-    } else if (ir(O))
-      _ = Go("<!---->"), D = _.ownerDocument.importNode(O, !0), D.nodeType === Oe.element && D.nodeName === "BODY" || D.nodeName === "HTML" ? _ = D : _.appendChild(D), ss(_);
+      if (Gr(M))
+        throw Ki(M), Bt("root node is clobbered and cannot be sanitized in-place");
+      se = Qi(M), hn = Cs();
+    } else if (ir(M))
+      _ = Yo("<!---->"), E = _.ownerDocument.importNode(M, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ss(_);
     else {
-      if (!Ot && !be && !Be && O.indexOf("<") === -1) return ee(O);
-      if (_ = Go(O), !_) return Ot ? null : Ui ? le : "";
+      if (!Ot && !be && !Be && M.indexOf("<") === -1) return ee(M);
+      if (_ = Yo(M), !_) return Ot ? null : Ui ? le : "";
     }
     _ && Ze && Kt(_.firstChild);
-    const Mt = Z ? O : _;
+    const Mt = Z ? M : _;
     try {
-      Z && ss(O);
-      const wt = Hr(Mt);
-      for (; L = wt.nextNode(); ) rs(L, Mt);
-      Z && ef(O, ie);
+      Z && ss(M);
+      const wt = Vr(Mt);
+      for (; P = wt.nextNode(); ) rs(P, Mt);
+      Z && ef(M, se);
     } catch (wt) {
-      throw Z && (Ki(O), Ho(O, ie)), wt;
+      throw Z && (Ki(M), Go(M, se)), wt;
     } finally {
       hn = Pe;
     }
     if (Z) {
-      if (Ho(O, ie)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return be && ts(O), O;
+      if (Go(M, se)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return be && ts(M), M;
     }
     if (Ot) {
       if (be && ts(_), dn)
-        for (q = bt.call(_.ownerDocument); _.firstChild; ) q.appendChild(_.firstChild);
-      else q = _;
-      return (M.shadowroot || M.shadowrootmode) && (q = an.call(r, q, !0)), q;
+        for (H = bt.call(_.ownerDocument); _.firstChild; ) H.appendChild(_.firstChild);
+      else H = _;
+      return (N.shadowroot || N.shadowrootmode) && (H = an.call(r, H, !0)), H;
     }
     const ut = () => Be ? _.outerHTML : _.innerHTML;
     let tt = ut();
-    return be && $e(_g, tt) && (ns(_), tt = ut()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(xg, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+    return be && $e(_g, tt) && (ns(_), tt = ut()), Be && L["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(xg, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
 ` + tt), ee(tt);
   }, t.setConfig = function() {
-    let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Gi(O), et = !0, fn = N, je = M;
+    let M = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    Gi(M), et = !0, fn = L, je = N;
   }, t.clearConfig = function() {
-    qr = null, et = !1, fn = null, je = null, K = Te, le = "";
-  }, t.isValidAttribute = function(O, f, _) {
-    qr || Gi({});
-    const D = Ie(O), L = Ie(f);
-    return typeof _ == "string" && (Qo(f, _) || !Ee && $e(dc, _)) ? !1 : Xo(D, L, _);
-  }, t.addHook = function(O, f) {
-    typeof f == "function" && He(_e, O) && fr(_e[O], f);
-  }, t.removeHook = function(O, f) {
-    if (He(_e, O)) {
+    Hr = null, et = !1, fn = null, je = null, K = Te, le = "";
+  }, t.isValidAttribute = function(M, f, _) {
+    Hr || Gi({});
+    const E = Ie(M), P = Ie(f);
+    return typeof _ == "string" && (tl(f, _) || !Ee && $e(dc, _)) ? !1 : Qo(E, P, _);
+  }, t.addHook = function(M, f) {
+    typeof f == "function" && He(_e, M) && fr(_e[M], f);
+  }, t.removeHook = function(M, f) {
+    if (He(_e, M)) {
       if (f !== void 0) {
-        const _ = eg(_e[O], f);
-        return _ === -1 ? void 0 : ng(_e[O], _, 1)[0];
+        const _ = eg(_e[M], f);
+        return _ === -1 ? void 0 : ng(_e[M], _, 1)[0];
       }
-      return rc(_e[O]);
+      return rc(_e[M]);
     }
-  }, t.removeHooks = function(O) {
-    He(_e, O) && (_e[O] = []);
+  }, t.removeHooks = function(M) {
+    He(_e, M) && (_e[M] = []);
   }, t.removeAllHooks = function() {
     _e = hc();
   }, t;
@@ -7509,7 +7509,7 @@ function Jt(e, t, n) {
 }
 Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Jt.componentChars = "-_.!~*'()";
-function oo(e) {
+function co(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
@@ -7532,7 +7532,7 @@ const Og = /^([a-z0-9.+-]+:)/i, Mg = /:[0-9]*$/, Ng = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function lo(e, t) {
+function ao(e, t) {
   if (e && e instanceof Ci) return e;
   const n = new Ci();
   return n.parse(e, t), n;
@@ -7559,15 +7559,15 @@ Ci.prototype.parse = function(e, t) {
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const p = this.hostname.split(/\./);
-      for (let R = 0, C = p.length; R < C; R++) {
-        const S = p[R];
-        if (S && !S.match(bc)) {
-          let x = "";
-          for (let w = 0, y = S.length; w < y; w++)
-            S.charCodeAt(w) > 127 ? x += "x" : x += S[w];
-          if (!x.match(bc)) {
-            const w = p.slice(0, R), y = p.slice(R + 1), v = S.match($g);
-            v && (w.push(v[1]), y.unshift(v[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
+      for (let A = 0, v = p.length; A < v; A++) {
+        const D = p[A];
+        if (D && !D.match(bc)) {
+          let k = "";
+          for (let w = 0, y = D.length; w < y; w++)
+            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
+          if (!k.match(bc)) {
+            const w = p.slice(0, A), y = p.slice(A + 1), I = D.match($g);
+            I && (w.push(I[1]), y.unshift(I[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
@@ -7588,14 +7588,14 @@ const zg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: er,
   encode: Jt,
-  format: oo,
-  parse: lo
-}, Symbol.toStringTag, { value: "Module" })), au = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, uu = /[\0-\x1F\x7F-\x9F]/, Ug = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Co = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, fu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Wg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: co,
+  parse: ao
+}, Symbol.toStringTag, { value: "Module" })), au = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, uu = /[\0-\x1F\x7F-\x9F]/, Ug = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, So = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, fu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Wg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   Any: au,
   Cc: uu,
   Cf: Ug,
-  P: Co,
+  P: So,
   S: fu,
   Z: du
 }, Symbol.toStringTag, { value: "Module" })), Jg = [
@@ -7652,14 +7652,14 @@ function Gg(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const H = ft[e.charCodeAt(a++)];
-    return H < s ? H : H * 91 - c + ft[e.charCodeAt(a++)];
+    const U = ft[e.charCodeAt(a++)];
+    return U < s ? U : U * 91 - c + ft[e.charCodeAt(a++)];
   }, d = n - r, b = n + i, g = new Int32Array(b);
   g.fill(-1, r, s), g.fill(-1, s + d, b);
-  const p = new Int32Array(b), R = new Int32Array(b);
-  function C(H, se) {
-    let K = 0, le = se;
-    const Te = se + H;
+  const p = new Int32Array(b), A = new Int32Array(b);
+  function v(U, ie) {
+    let K = 0, le = ie;
+    const Te = ie + U;
     for (; le < Te; ) {
       const ke = ft[e.charCodeAt(a++)];
       if (ke < 89)
@@ -7675,46 +7675,46 @@ function Gg(e, t, n, r, i, s) {
       }
     }
   }
-  C(r, 0), C(d, s);
-  const S = new Int32Array(i * 2);
-  let x = 0, w = 0;
-  function y(H, se) {
-    for (let K = 0; K < H; K++) {
-      const le = se + K, Te = u(), ke = u();
-      S[w * 2] = Te, S[w * 2 + 1] = ke, w += 1, p[le] = x;
-      const Re = (g[Te] < 0 ? R[Te] : 1) + (g[ke] < 0 ? R[ke] : 1);
-      R[le] = Re, x += Re;
+  v(r, 0), v(d, s);
+  const D = new Int32Array(i * 2);
+  let k = 0, w = 0;
+  function y(U, ie) {
+    for (let K = 0; K < U; K++) {
+      const le = ie + K, Te = u(), ke = u();
+      D[w * 2] = Te, D[w * 2 + 1] = ke, w += 1, p[le] = k;
+      const Re = (g[Te] < 0 ? A[Te] : 1) + (g[ke] < 0 ? A[ke] : 1);
+      A[le] = Re, k += Re;
     }
   }
   y(i - s + r, s + d), y(s - r, r);
-  const v = new Uint16Array(x);
-  let A = 0;
-  for (let H = 0; H < w; H++)
-    for (let se = 0; se < 2; se++) {
-      const K = S[H * 2 + se], le = g[K];
+  const I = new Uint16Array(k);
+  let F = 0;
+  for (let U = 0; U < w; U++)
+    for (let ie = 0; ie < 2; ie++) {
+      const K = D[U * 2 + ie], le = g[K];
       if (le < 0) {
         let Te = p[K];
-        const ke = Te + R[K];
+        const ke = Te + A[K];
         for (; Te < ke; )
-          v[A++] = v[Te++];
+          I[F++] = I[Te++];
       } else
-        v[A++] = le;
+        I[F++] = le;
     }
-  const k = new Uint16Array(t);
-  let z = 0;
+  const x = new Uint16Array(t);
+  let C = 0;
   for (; a < l; ) {
-    let H = ft[e.charCodeAt(a++)];
-    H >= s && (H = H * 91 - c + ft[e.charCodeAt(a++)]);
-    const se = g[H];
-    if (se < 0) {
-      let K = p[H];
-      const le = K + R[H];
+    let U = ft[e.charCodeAt(a++)];
+    U >= s && (U = U * 91 - c + ft[e.charCodeAt(a++)]);
+    const ie = g[U];
+    if (ie < 0) {
+      let K = p[U];
+      const le = K + A[U];
       for (; K < le; )
-        k[z++] = v[K++];
+        x[C++] = I[K++];
     } else
-      k[z++] = se;
+      x[C++] = ie;
   }
-  return k;
+  return x;
 }
 const Kg = /* @__PURE__ */ Gg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
@@ -7725,11 +7725,11 @@ var Qe;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(Qe || (Qe = {}));
-const Di = 32, hu = 21, Yg = 2097151, co = 2047;
+const Di = 32, hu = 21, Yg = 2097151, uo = 2047;
 let pu = 0;
 function Xg(e) {
   const t = e >>> hu;
-  return t === co ? pu : t;
+  return t === uo ? pu : t;
 }
 function Zg(e) {
   return e - Qe.ZERO >>> 0 <= 9;
@@ -7800,7 +7800,7 @@ function nm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === Qe.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= co && (pu = o, o = co), o << hu | i;
+  return o >= uo && (pu = o, o = uo), o << hu | i;
 }
 function rm(e, t, n) {
   const r = Kg;
@@ -7814,77 +7814,77 @@ function rm(e, t, n) {
     const d = i + 1, b = e.charCodeAt(d);
     let g, p;
     if (b === Qe.NUM) {
-      const R = nm(e, d, s);
-      g = Xg(R), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Vg(R & Yg);
+      const A = nm(e, d, s);
+      g = Xg(A), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Vg(A & Yg);
     } else if (em(b)) {
       g = 0, p = "";
-      const R = b - a;
-      let C;
-      if (R >>> 0 < u) {
-        const v = r[1 + R];
-        C = v === 0 ? -1 : u + v & 65535;
+      const A = b - a;
+      let v;
+      if (A >>> 0 < u) {
+        const I = r[1 + A];
+        v = I === 0 ? -1 : u + I & 65535;
       } else
-        C = -1;
-      let S = 0, x = 0, w = C < 0 ? 0 : r[C], y = d + 1;
+        v = -1;
+      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
       e: for (; y < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
           (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
         ) {
-          const z = w & ze.JUMP_TABLE, H = (w & ze.BRANCH_LENGTH) >> 7;
-          if (H === 0) {
-            if (e.charCodeAt(y) !== z)
+          const C = w & ze.JUMP_TABLE, U = (w & ze.BRANCH_LENGTH) >> 7;
+          if (U === 0) {
+            if (e.charCodeAt(y) !== C)
               break e;
-            C += 1;
+            v += 1;
           } else {
-            const se = e.charCodeAt(y) - z;
-            if (se >>> 0 >= H)
+            const ie = e.charCodeAt(y) - C;
+            if (ie >>> 0 >= U)
               break e;
-            const K = r[C + 1 + se];
+            const K = r[v + 1 + ie];
             if (K === 0)
               break e;
-            C = C + H + K & 65535;
+            v = v + U + K & 65535;
           }
-          if (w = r[C], y += 1, y >= s)
+          if (w = r[v], y += 1, y >= s)
             break e;
         }
         if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
-          const z = (w & ze.BRANCH_LENGTH) >> 7;
+          const C = (w & ze.BRANCH_LENGTH) >> 7;
           if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
             break;
           y += 1;
-          const H = z - 1;
-          let se = C + 1, K = 0;
-          for (; K + 1 < H; K += 2) {
-            const le = r[se];
+          const U = C - 1;
+          let ie = v + 1, K = 0;
+          for (; K + 1 < U; K += 2) {
+            const le = r[ie];
             if (e.charCodeAt(y) !== (le & 255) || (y += 1, e.charCodeAt(y) !== (le >> 8 & 255)))
               break e;
-            y += 1, se += 1;
+            y += 1, ie += 1;
           }
-          if (K < H) {
-            if (e.charCodeAt(y) !== (r[se] & 255))
+          if (K < U) {
+            if (e.charCodeAt(y) !== (r[ie] & 255))
               break;
             y += 1;
           }
-          C += 1 + (z >> 1), w = r[C];
+          v += 1 + (C >> 1), w = r[v];
           continue;
         }
-        const v = w >>> 14, A = e.charCodeAt(y);
-        if (v !== 0) {
-          if (A === Qe.SEMI) {
-            g = y - d + 1, p = v === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ac(r, C, v);
+        const I = w >>> 14, F = e.charCodeAt(y);
+        if (I !== 0) {
+          if (F === Qe.SEMI) {
+            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ac(r, v, I);
             break;
           }
-          if (v === 1)
+          if (I === 1)
             break;
         }
-        const k = tm(r, w, C + (v || 1), A);
-        if (k < 0)
+        const x = tm(r, w, v + (I || 1), F);
+        if (x < 0)
           break;
-        C = k, w = r[C], y += 1;
+        v = x, w = r[v], y += 1;
       }
-      p === "" && g > 0 && (p = Ac(r, S, x));
+      p === "" && g > 0 && (p = Ac(r, D, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== Qe.AMP && (i = e.indexOf("&", i));
@@ -7898,7 +7898,7 @@ var im = class {
   src_Any = au.source;
   src_Cc = uu.source;
   src_Z = du.source;
-  src_P = Co.source;
+  src_P = So.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8025,7 +8025,7 @@ var im = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Ns = {
+}, Ps = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8034,9 +8034,9 @@ var im = class {
   },
   normalize: (e, t) => t.normalize(e)
 }, sm = {
-  "http:": Ns,
-  "https:": Ns,
-  "ftp:": Ns,
+  "http:": Ps,
+  "https:": Ps,
+  "ftp:": Ps,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8219,38 +8219,38 @@ var am = {
       const g = Math.max(b - 1, 0);
       if (i && s && !d && (!l || l.index < b))
         for (i.lastIndex < g && (i.lastIndex = g); ; ) {
-          const x = i.exec(e);
-          if (!x) {
+          const k = i.exec(e);
+          if (!k) {
             d = !0, l = void 0;
             break;
           }
-          const w = s.exec(e.slice(Math.max(0, x.index - 65), x.index));
+          const w = s.exec(e.slice(Math.max(0, k.index - 65), k.index));
           if (w) {
             if (l = {
               schema: "mailto:",
-              index: x.index - w[1].length,
-              lastIndex: x.index + x[0].length
+              index: k.index - w[1].length,
+              lastIndex: k.index + k[0].length
             }, l.index >= b) break;
             i.lastIndex < g && (i.lastIndex = g);
           }
         }
       if (r && !u && (!o || o.index < b))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
-          const x = r.exec(e);
-          if (!x) {
+          const k = r.exec(e);
+          if (!k) {
             u = !0, o = void 0;
             break;
           }
           if (o = {
             schema: "",
-            index: x.index + x[1].length,
-            lastIndex: x.index + x[0].length
+            index: k.index + k[1].length,
+            lastIndex: k.index + k[0].length
           }, o.index >= b) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
       let p = l;
       (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
-      let R;
+      let A;
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
@@ -8270,23 +8270,23 @@ var am = {
           continue;
         }
         if (p && c.index > p.index) break;
-        const x = c;
+        const k = c;
         c = void 0;
-        const w = this.testSchemaAt(e, x.schema, x.lastIndex);
+        const w = this.testSchemaAt(e, k.schema, k.lastIndex);
         if (w) {
-          R = {
-            schema: x.schema,
-            index: x.index,
-            lastIndex: x.lastIndex + w
+          A = {
+            schema: k.schema,
+            index: k.index,
+            lastIndex: k.lastIndex + w
           };
           break;
         }
       }
-      let C = R;
-      if ((!C || l && (l.index < C.index || l.index === C.index && l.lastIndex > C.lastIndex)) && (C = l), (!C || o && (o.index < C.index || o.index === C.index && o.lastIndex > C.lastIndex)) && (C = o), !C) break;
-      C === l ? l = void 0 : C === o && (o = void 0);
-      const S = new Rc(e, C.schema, C.index, C.lastIndex);
-      S.schema ? this.__schemas__[S.schema].normalize(S, this) : this.normalize(S), t.push(S), b = C.lastIndex;
+      let v = A;
+      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
+      v === l ? l = void 0 : v === o && (o = void 0);
+      const D = new Rc(e, v.schema, v.index, v.lastIndex);
+      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), b = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8334,11 +8334,11 @@ var am = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Gn = 2147483647, Ct = 36, Do = 1, Fr = 26, fm = 38, dm = 700, mu = 72, _u = 128, bu = "-", hm = /^xn--/, pm = /[^\0-\x7F]/, gm = /[\x2E\u3002\uFF0E\uFF61]/g, mm = {
+const Gn = 2147483647, Ct = 36, To = 1, Ir = 26, fm = 38, dm = 700, mu = 72, _u = 128, bu = "-", hm = /^xn--/, pm = /[^\0-\x7F]/, gm = /[\x2E\u3002\uFF0E\uFF61]/g, mm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Ls = Ct - Do, Dt = Math.floor, Ps = String.fromCharCode;
+}, Bs = Ct - To, Dt = Math.floor, js = String.fromCharCode;
 function en(e) {
   throw new RangeError(mm[e]);
 }
@@ -8376,9 +8376,9 @@ const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
 }, ku = function(e, t, n) {
   let r = 0;
-  for (e = n ? Dt(e / dm) : e >> 1, e += Dt(e / t); e > Ls * Fr >> 1; r += Ct)
-    e = Dt(e / Ls);
-  return Dt(r + (Ls + 1) * e / (e + fm));
+  for (e = n ? Dt(e / dm) : e >> 1, e += Dt(e / t); e > Bs * Ir >> 1; r += Ct)
+    e = Dt(e / Bs);
+  return Dt(r + (Bs + 1) * e / (e + fm));
 }, xu = function(e) {
   const t = [], n = e.length;
   let r = 0, i = _u, s = mu, o = e.lastIndexOf(bu);
@@ -8391,7 +8391,7 @@ const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
       l >= n && en("invalid-input");
       const b = ym(e.charCodeAt(l++));
       b >= Ct && en("invalid-input"), b > Dt((Gn - r) / u) && en("overflow"), r += b * u;
-      const g = d <= s ? Do : d >= s + Fr ? Fr : d - s;
+      const g = d <= s ? To : d >= s + Ir ? Ir : d - s;
       if (b < g)
         break;
       const p = Ct - g;
@@ -8407,7 +8407,7 @@ const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
   const n = e.length;
   let r = _u, i = 0, s = mu;
   for (const c of e)
-    c < 128 && t.push(Ps(c));
+    c < 128 && t.push(js(c));
   const o = t.length;
   let l = o;
   for (o && t.push(bu); l < n; ) {
@@ -8420,15 +8420,15 @@ const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
       if (u < r && ++i > Gn && en("overflow"), u === r) {
         let d = i;
         for (let b = Ct; ; b += Ct) {
-          const g = b <= s ? Do : b >= s + Fr ? Fr : b - s;
+          const g = b <= s ? To : b >= s + Ir ? Ir : b - s;
           if (d < g)
             break;
-          const p = d - g, R = Ct - g;
+          const p = d - g, A = Ct - g;
           t.push(
-            Ps(vc(g + p % R, 0))
-          ), d = Dt(p / R);
+            js(vc(g + p % A, 0))
+          ), d = Dt(p / A);
         }
-        t.push(Ps(vc(d, 0))), s = ku(i, a, l === o), i = 0, ++l;
+        t.push(js(vc(d, 0))), s = ku(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
@@ -8477,13 +8477,13 @@ var Cc = Object.defineProperty, Ru = (e, t) => {
   callable: () => vu,
   escapeHtml: () => cn,
   escapeRE: () => Om,
-  fromCodePoint: () => Ir,
-  isMdAsciiPunct: () => Nr,
+  fromCodePoint: () => Or,
+  isMdAsciiPunct: () => Lr,
   isPunctChar: () => Cu,
-  isPunctCharCode: () => Mr,
+  isPunctCharCode: () => Nr,
   isSpace: () => Ae,
-  isValidEntityCode: () => So,
-  isWhiteSpace: () => Or,
+  isValidEntityCode: () => Fo,
+  isWhiteSpace: () => Mr,
   lib: () => Mm,
   normalizeReference: () => $i,
   unescapeAll: () => tr,
@@ -8498,10 +8498,10 @@ function vu(e) {
 function Am(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function So(e) {
+function Fo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Ir(e) {
+function Or(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8513,7 +8513,7 @@ var Eu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Rm = new RegExp(`${Eu.sou
 function Em(e, t) {
   if (t.charCodeAt(0) === 35 && vm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return So(r) ? Ir(r) : e;
+    return Fo(r) ? Or(r) : e;
   }
   const n = gu(e);
   return n !== e ? n : e;
@@ -8550,7 +8550,7 @@ function Ae(e) {
   }
   return !1;
 }
-function Or(e) {
+function Mr(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -8569,12 +8569,12 @@ function Or(e) {
   return !1;
 }
 function Cu(e) {
-  return Co.test(e) || fu.test(e);
-}
-function Mr(e) {
-  return Cu(Ir(e));
+  return So.test(e) || fu.test(e);
 }
 function Nr(e) {
+  return Cu(Or(e));
+}
+function Lr(e) {
   switch (e) {
     case 33:
     case 34:
@@ -8717,29 +8717,29 @@ var Bm = /* @__PURE__ */ Ru({
   parseLinkLabel: () => Nm,
   parseLinkTitle: () => Pm
 });
-function Lr(e) {
+function Pr(e) {
   "@babel/helpers - typeof";
-  return Lr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Pr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, Lr(e);
+  }, Pr(e);
 }
 function jm(e, t) {
-  if (Lr(e) != "object" || !e) return e;
+  if (Pr(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (Lr(r) != "object") return r;
+    if (Pr(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
 function $m(e) {
   var t = jm(e, "string");
-  return Lr(t) == "symbol" ? t : t + "";
+  return Pr(t) == "symbol" ? t : t + "";
 }
-function W(e, t, n) {
+function J(e, t, n) {
   return (t = $m(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
@@ -8749,28 +8749,28 @@ function W(e, t, n) {
 }
 var In = class {
   constructor(e, t, n) {
-    W(
+    J(
       this,
       /**
       * Source map info. Format: `[ line_begin, line_end ]`
       */
       "map",
       null
-    ), W(
+    ), J(
       this,
       /**
       * nesting level, the same as `state.level`
       */
       "level",
       0
-    ), W(
+    ), J(
       this,
       /**
       * An array of child nodes (inline and img tokens)
       */
       "children",
       null
-    ), W(
+    ), J(
       this,
       /**
       * In a case of self-closing tag (code, html, fence, etc.),
@@ -8778,14 +8778,14 @@ var In = class {
       */
       "content",
       ""
-    ), W(
+    ), J(
       this,
       /**
       * '*' or '_' for emphasis, fence string for fence, etc.
       */
       "markup",
       ""
-    ), W(
+    ), J(
       this,
       /**
       * Additional information:
@@ -8796,7 +8796,7 @@ var In = class {
       */
       "info",
       ""
-    ), W(
+    ), J(
       this,
       /**
       * True for block-level tokens, false for inline tokens.
@@ -8804,7 +8804,7 @@ var In = class {
       */
       "block",
       !1
-    ), W(
+    ), J(
       this,
       /**
       * If it's true, ignore this element when rendering. Used for tight lists
@@ -8852,14 +8852,14 @@ var In = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Pr = class {
+}, Br = class {
   constructor() {
-    W(
+    J(
       this,
       /** @internal */
       "__rules__",
       []
-    ), W(
+    ), J(
       this,
       /** @internal */
       "__cache__",
@@ -9092,7 +9092,7 @@ Ft.html_inline = function(e, t) {
 };
 var Du = class {
   constructor() {
-    W(
+    J(
       this,
       /**
       * Contains render rules for tokens. Can be updated and extended.
@@ -9209,7 +9209,7 @@ var Du = class {
   }
 }, Su = class {
   constructor(e, t, n) {
-    W(this, "tokens", []), W(this, "inlineMode", !1), W(this, "Token", In), this.src = e, this.env = n, this.md = t;
+    J(this, "tokens", []), J(this, "inlineMode", !1), J(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
 }, zm = /\r\n?/g, Um = /\0/g;
 function Wm(e) {
@@ -9261,21 +9261,21 @@ function Km(e) {
           let b = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let p = 0; p < u.length; p++) {
-            const R = u[p].url, C = e.md.normalizeLink(R);
-            if (!e.md.validateLink(C)) continue;
-            let S = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(S) ? S = e.md.normalizeLinkText(`mailto:${S}`).replace(/^mailto:/, "") : S = e.md.normalizeLinkText(S) : S = e.md.normalizeLinkText(`http://${S}`).replace(/^http:\/\//, "");
-            const x = u[p].index;
-            if (x > g) {
-              const A = new e.Token("text", "", 0);
-              A.content = a.slice(g, x), A.level = b, d.push(A);
+            const A = u[p].url, v = e.md.normalizeLink(A);
+            if (!e.md.validateLink(v)) continue;
+            let D = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
+            const k = u[p].index;
+            if (k > g) {
+              const F = new e.Token("text", "", 0);
+              F.content = a.slice(g, k), F.level = b, d.push(F);
             }
             const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", C]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
+            w.attrs = [["href", v]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
             const y = new e.Token("text", "", 0);
-            y.content = S, y.level = b, d.push(y);
-            const v = new e.Token("link_close", "a", -1);
-            v.level = --b, v.markup = "linkify", v.info = "auto", d.push(v), g = u[p].lastIndex;
+            y.content = D, y.level = b, d.push(y);
+            const I = new e.Token("link_close", "a", -1);
+            I.level = --b, I.markup = "linkify", I.info = "auto", d.push(I), g = u[p].lastIndex;
           }
           if (g < a.length) {
             const p = new e.Token("text", "", 0);
@@ -9339,7 +9339,7 @@ function Fc(e, t, n) {
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function ri(e, t, n, r) {
+function ii(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
@@ -9373,30 +9373,30 @@ function o_(e, t) {
       if (!b) break;
       let g = !0, p = !0;
       u = b.index + 1;
-      const R = b[0] === "'";
-      let C = 32;
-      if (b.index - 1 >= 0) C = a.charCodeAt(b.index - 1);
+      const A = b[0] === "'";
+      let v = 32;
+      if (b.index - 1 >= 0) v = a.charCodeAt(b.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          C = e[n].content.charCodeAt(e[n].content.length - 1);
+          v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let S = 32;
-      if (u < d) S = a.charCodeAt(u);
+      let D = 32;
+      if (u < d) D = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          S = e[n].content.charCodeAt(0);
+          D = e[n].content.charCodeAt(0);
           break;
         }
-      const x = Nr(C) || Mr(C), w = Nr(S) || Mr(S), y = Or(C), v = Or(S);
-      if (v ? g = !1 : w && (y || x || (g = !1)), y ? p = !1 : x && (v || w || (p = !1)), S === 34 && b[0] === '"' && C >= 48 && C <= 57 && (p = g = !1), g && p && (g = x, p = w), !g && !p) {
-        R && ri(s, o, b.index, Tc);
+      const k = Lr(v) || Nr(v), w = Lr(D) || Nr(D), y = Mr(v), I = Mr(D);
+      if (I ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (I || w || (p = !1)), D === 34 && b[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        A && ii(s, o, b.index, Tc);
         continue;
       }
-      if (p && (n = R ? i.single : i.double, n >= 0 && r[n].level === c)) {
-        const A = r[n];
-        let k, z;
-        R ? (k = t.md.options.quotes[2], z = t.md.options.quotes[3]) : (k = t.md.options.quotes[0], z = t.md.options.quotes[1]), ri(s, o, b.index, z), ri(s, A.tokenIdx, A.contentPos, k), Fc(r, i, n);
+      if (p && (n = A ? i.single : i.double, n >= 0 && r[n].level === c)) {
+        const F = r[n];
+        let x, C;
+        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Fc(r, i, n);
         continue e;
       }
       if (g) {
@@ -9404,11 +9404,11 @@ function o_(e, t) {
         r.push({
           tokenIdx: o,
           contentPos: b.index,
-          isSingleQuote: R,
+          isSingleQuote: A,
           level: c,
-          prevSameQuoteIdx: R ? i.single : i.double
-        }), R ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && R && ri(s, o, b.index, Tc);
+          prevSameQuoteIdx: A ? i.single : i.double
+        }), A ? i.single = r.length - 1 : i.double = r.length - 1;
+      } else p && A && ii(s, o, b.index, Tc);
     }
   }
   Object.keys(s).forEach(function(o) {
@@ -9440,7 +9440,7 @@ function a_(e) {
     t !== n && (o.length = n);
   }
 }
-var Bs = [
+var $s = [
   ["normalize", Wm],
   ["block", Jm],
   ["strip_references", qm],
@@ -9451,15 +9451,15 @@ var Bs = [
   ["text_join", a_]
 ], Fu = class {
   constructor() {
-    W(
+    J(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Pr()
-    ), W(this, "State", Su);
-    for (let e = 0; e < Bs.length; e++) this.ruler.push(Bs[e][0], Bs[e][1]);
+      new Br()
+    ), J(this, "State", Su);
+    for (let e = 0; e < $s.length; e++) this.ruler.push($s[e][0], $s[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9470,7 +9470,7 @@ var Bs = [
   }
 }, Iu = class {
   constructor(e, t, n, r) {
-    W(this, "bMarks", []), W(this, "eMarks", []), W(this, "tShift", []), W(this, "sCount", []), W(this, "bsCount", []), W(this, "blkIndent", 0), W(this, "line", 0), W(this, "lineMax", 0), W(this, "tight", !1), W(this, "listIndent", -1), W(this, "parentType", "root"), W(this, "level", 0), W(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    J(this, "bMarks", []), J(this, "eMarks", []), J(this, "tShift", []), J(this, "sCount", []), J(this, "bsCount", []), J(this, "blkIndent", 0), J(this, "line", 0), J(this, "lineMax", 0), J(this, "tight", !1), J(this, "listIndent", -1), J(this, "parentType", "root"), J(this, "level", 0), J(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
@@ -9532,7 +9532,7 @@ var Bs = [
     return i.join("");
   }
 }, u_ = 65536;
-function js(e, t) {
+function zs(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
@@ -9558,60 +9558,60 @@ function f_(e, t, n, r) {
     if (y !== 124 && y !== 45 && y !== 58 && !Ae(y)) return !1;
     s++;
   }
-  let c = js(e, t + 1), a = c.split("|");
+  let c = zs(e, t + 1), a = c.split("|");
   const u = [];
   for (let y = 0; y < a.length; y++) {
-    const v = a[y].trim();
-    if (!v) {
+    const I = a[y].trim();
+    if (!I) {
       if (y === 0 || y === a.length - 1) continue;
       return !1;
     }
-    if (!/^:?-+:?$/.test(v)) return !1;
-    v.charCodeAt(v.length - 1) === 58 ? u.push(v.charCodeAt(0) === 58 ? "center" : "right") : v.charCodeAt(0) === 58 ? u.push("left") : u.push("");
+    if (!/^:?-+:?$/.test(I)) return !1;
+    I.charCodeAt(I.length - 1) === 58 ? u.push(I.charCodeAt(0) === 58 ? "center" : "right") : I.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = js(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  if (c = zs(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
   a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
   const b = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), R = [t, 0];
-  p.map = R;
-  const C = e.push("thead_open", "thead", 1);
-  C.map = [t, t + 1];
-  const S = e.push("tr_open", "tr", 1);
-  S.map = [t, t + 1];
+  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), A = [t, 0];
+  p.map = A;
+  const v = e.push("thead_open", "thead", 1);
+  v.map = [t, t + 1];
+  const D = e.push("tr_open", "tr", 1);
+  D.map = [t, t + 1];
   for (let y = 0; y < a.length; y++) {
-    const v = e.push("th_open", "th", 1);
-    u[y] && (v.attrs = [["style", `text-align:${u[y]}`]]);
-    const A = e.push("inline", "", 0);
-    A.content = a[y].trim(), A.children = [], e.push("th_close", "th", -1);
+    const I = e.push("th_open", "th", 1);
+    u[y] && (I.attrs = [["style", `text-align:${u[y]}`]]);
+    const F = e.push("inline", "", 0);
+    F.content = a[y].trim(), F.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let x, w = 0;
+  let k, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
     let y = !1;
-    for (let A = 0, k = g.length; A < k; A++) if (g[A](e, i, n, !0)) {
+    for (let F = 0, x = g.length; F < x; F++) if (g[F](e, i, n, !0)) {
       y = !0;
       break;
     }
-    if (y || (c = js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > u_)) break;
+    if (y || (c = zs(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > u_)) break;
     if (i === t + 2) {
-      const A = e.push("tbody_open", "tbody", 1);
-      A.map = x = [t + 2, 0];
+      const F = e.push("tbody_open", "tbody", 1);
+      F.map = k = [t + 2, 0];
     }
-    const v = e.push("tr_open", "tr", 1);
-    v.map = [i, i + 1];
-    for (let A = 0; A < d; A++) {
-      const k = e.push("td_open", "td", 1);
-      u[A] && (k.attrs = [["style", `text-align:${u[A]}`]]);
-      const z = e.push("inline", "", 0);
-      z.content = a[A] ? a[A].trim() : "", z.children = [], e.push("td_close", "td", -1);
+    const I = e.push("tr_open", "tr", 1);
+    I.map = [i, i + 1];
+    for (let F = 0; F < d; F++) {
+      const x = e.push("td_open", "td", 1);
+      u[F] && (x.attrs = [["style", `text-align:${u[F]}`]]);
+      const C = e.push("inline", "", 0);
+      C.content = a[F] ? a[F].trim() : "", C.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return x && (e.push("tbody_close", "tbody", -1), x[1] = i), e.push("table_close", "table", -1), R[1] = i, e.parentType = b, e.line = i, !0;
+  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), A[1] = i, e.parentType = b, e.line = i, !0;
 }
 function d_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
@@ -9667,22 +9667,22 @@ function p_(e, t, n, r) {
     const w = e.sCount[p] < e.blkIndent;
     if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
     if (e.src.charCodeAt(i++) === 62 && !w) {
-      let v = e.sCount[p] + 1, A, k;
-      e.src.charCodeAt(i) === 32 ? (i++, v++, k = !1, A = !0) : e.src.charCodeAt(i) === 9 ? (A = !0, (e.bsCount[p] + v) % 4 === 3 ? (i++, v++, k = !1) : k = !0) : A = !1;
-      let z = v;
+      let I = e.sCount[p] + 1, F, x;
+      e.src.charCodeAt(i) === 32 ? (i++, I++, x = !1, F = !0) : e.src.charCodeAt(i) === 9 ? (F = !0, (e.bsCount[p] + I) % 4 === 3 ? (i++, I++, x = !1) : x = !0) : F = !1;
+      let C = I;
       for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
-        const H = e.src.charCodeAt(i);
-        if (Ae(H))
-          H === 9 ? z += 4 - (z + e.bsCount[p] + (k ? 1 : 0)) % 4 : z++;
+        const U = e.src.charCodeAt(i);
+        if (Ae(U))
+          U === 9 ? C += 4 - (C + e.bsCount[p] + (x ? 1 : 0)) % 4 : C++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (A ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = z - v, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (F ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = C - I, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
       continue;
     }
     if (g) break;
     let y = !1;
-    for (let v = 0, A = d.length; v < A; v++) if (d[v](e, p, n, !0)) {
+    for (let I = 0, F = d.length; I < F; I++) if (d[I](e, p, n, !0)) {
       y = !0;
       break;
     }
@@ -9692,17 +9692,17 @@ function p_(e, t, n, r) {
     }
     l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
   }
-  const R = e.blkIndent;
+  const A = e.blkIndent;
   e.blkIndent = 0;
-  const C = e.push("blockquote_open", "blockquote", 1);
-  C.markup = ">";
-  const S = [t, 0];
-  C.map = S, e.md.block.tokenize(e, t, p);
-  const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = b, S[1] = e.line;
+  const v = e.push("blockquote_open", "blockquote", 1);
+  v.markup = ">";
+  const D = [t, 0];
+  v.map = D, e.md.block.tokenize(e, t, p);
+  const k = e.push("blockquote_close", "blockquote", -1);
+  k.markup = ">", e.lineMax = o, e.parentType = b, D[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
-  return e.blkIndent = R, !0;
+  return e.blkIndent = A, !0;
 }
 function g_(e, t, n, r) {
   const i = e.eMarks[t];
@@ -9762,34 +9762,34 @@ function __(e, t, n, r) {
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const p = e.src.charCodeAt(g - 1), R = e.tokens.length;
+  const p = e.src.charCodeAt(g - 1), A = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), b !== 1 && (l.attrs = [["start", b]])) : l = e.push("bullet_list_open", "ul", 1);
-  const C = [c, 0];
-  l.map = C, l.markup = String.fromCharCode(p);
-  let S = !1;
-  const x = e.md.block.ruler.getRules("list"), w = e.parentType;
+  const v = [c, 0];
+  l.map = v, l.markup = String.fromCharCode(p);
+  let D = !1;
+  const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let v = y;
+    let I = y;
     for (; s < i; ) {
       const Re = e.src.charCodeAt(s);
-      if (Re === 9) v += 4 - (v + e.bsCount[c]) % 4;
-      else if (Re === 32) v++;
+      if (Re === 9) I += 4 - (I + e.bsCount[c]) % 4;
+      else if (Re === 32) I++;
       else break;
       s++;
     }
-    const A = s;
-    let k;
-    A >= i ? k = 1 : k = v - y, k > 4 && (k = 1);
-    const z = y + k;
+    const F = s;
+    let x;
+    F >= i ? x = 1 : x = I - y, x > 4 && (x = 1);
+    const C = y + x;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
-    const H = [c, 0];
-    l.map = H, d && (l.info = e.src.slice(o, g - 1));
-    const se = e.tight, K = e.tShift[c], le = e.sCount[c], Te = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = z, e.tight = !0, e.tShift[c] = A - e.bMarks[c], e.sCount[c] = v, A >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || S) && (a = !1), S = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Te, e.tShift[c] = K, e.sCount[c] = le, e.tight = se, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, H[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    const U = [c, 0];
+    l.map = U, d && (l.info = e.src.slice(o, g - 1));
+    const ie = e.tight, K = e.tShift[c], le = e.sCount[c], Te = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = C, e.tight = !0, e.tShift[c] = F - e.bMarks[c], e.sCount[c] = I, F >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Te, e.tShift[c] = K, e.sCount[c] = le, e.tight = ie, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, U[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let ke = !1;
-    for (let Re = 0, mt = x.length; Re < mt; Re++) if (x[Re](e, c, n, !0)) {
+    for (let Re = 0, mt = k.length; Re < mt; Re++) if (k[Re](e, c, n, !0)) {
       ke = !0;
       break;
     }
@@ -9800,9 +9800,9 @@ function __(e, t, n, r) {
     } else if (g = Oc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), C[1] = c, e.line = c, e.parentType = w, a && m_(e, R), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && m_(e, A), !0;
 }
-var $s = 999;
+var Us = 999;
 function b_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
@@ -9816,7 +9816,7 @@ function b_(e) {
 function pr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function ii(e, t) {
+function si(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -9838,29 +9838,29 @@ function y_(e, t, n, r) {
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = pr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > $s * 2) return !1;
-    let A = i.charCodeAt(s);
-    if (A === 91) return !1;
-    if (A === 93) {
+    if (c.length + s - u > Us * 2) return !1;
+    let F = i.charCodeAt(s);
+    if (F === 91) return !1;
+    if (F === 93) {
       a = s;
       break;
     }
-    if (A === 92 && (A = i.charCodeAt(++s)), A === 10 && s < l) {
-      const k = ii(e, o);
-      if (k < 0) return !1;
-      c += i.slice(u, l), s = u = k, l = pr(e, o++);
+    if (F === 92 && (F = i.charCodeAt(++s)), F === 10 && s < l) {
+      const x = si(e, o);
+      if (x < 0) return !1;
+      c += i.slice(u, l), s = u = x, l = pr(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > $s && b_(c) > $s)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Us && b_(c) > Us)) return !1;
   for (s = a + 2; s < l; ) {
-    const A = i.charCodeAt(s);
-    if (A === 10) {
-      const k = ii(e, o);
-      if (k < 0) break;
-      s = k, l = pr(e, o++);
-    } else if (Ae(A)) s++;
+    const F = i.charCodeAt(s);
+    if (F === 10) {
+      const x = si(e, o);
+      if (x < 0) break;
+      s = x, l = pr(e, o++);
+    } else if (Ae(F)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
@@ -9868,41 +9868,41 @@ function y_(e, t, n, r) {
   const b = e.md.normalizeLink(d.str);
   if (!e.md.validateLink(b)) return !1;
   s = d.pos;
-  const g = s, p = l, R = o;
+  const g = s, p = l, A = o;
   for (; s < l; ) {
-    const A = i.charCodeAt(s);
-    if (A === 10) {
-      const k = ii(e, o);
-      if (k < 0) break;
-      s = k, l = pr(e, o++);
-    } else if (Ae(A)) s++;
+    const F = i.charCodeAt(s);
+    if (F === 10) {
+      const x = si(e, o);
+      if (x < 0) break;
+      s = x, l = pr(e, o++);
+    } else if (Ae(F)) s++;
     else break;
   }
-  const C = s;
-  let S = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; S.can_continue; ) {
-    const A = ii(e, o);
-    if (A < 0) break;
-    s = A, l = pr(e, o++), S = e.md.helpers.parseLinkTitle(i, s, l, S);
+  const v = s;
+  let D = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; D.can_continue; ) {
+    const F = si(e, o);
+    if (F < 0) break;
+    s = F, l = pr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
   }
-  let x;
-  for (C !== g && S.ok ? (x = S.str, s = S.pos) : (x = "", s = g, l = p, o = R); s < l && Ae(i.charCodeAt(s)); )
+  let k;
+  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = A); s < l && Ae(i.charCodeAt(s)); )
     s++;
-  if (s < l && i.charCodeAt(s) !== 10 && x)
-    for (x = "", s = g, l = p, o = R; s < l && Ae(i.charCodeAt(s)); )
+  if (s < l && i.charCodeAt(s) !== 10 && k)
+    for (k = "", s = g, l = p, o = A; s < l && Ae(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
   const w = $i(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
-    title: x,
+    title: k,
     href: b
   });
   const y = e.push("reference_definition", "", 0);
   y.map = [t, o], y.hidden = !0;
-  const v = /* @__PURE__ */ Object.create(null);
-  return v.label = w, y.meta = v, e.line = o, !0;
+  const I = /* @__PURE__ */ Object.create(null);
+  return I.label = w, y.meta = I, e.line = o, !0;
 }
 var w_ = [
   "address",
@@ -10098,7 +10098,7 @@ function E_(e, t, n) {
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var si = [
+var oi = [
   [
     "table",
     f_,
@@ -10167,15 +10167,15 @@ var si = [
   ["paragraph", E_]
 ], Mu = class {
   constructor() {
-    W(
+    J(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Pr()
-    ), W(this, "State", Iu);
-    for (let e = 0; e < si.length; e++) this.ruler.push(si[e][0], si[e][1], { alt: (si[e][2] || []).slice() });
+      new Br()
+    ), J(this, "State", Iu);
+    for (let e = 0; e < oi.length; e++) this.ruler.push(oi[e][0], oi[e][1], { alt: (oi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
@@ -10206,7 +10206,7 @@ var si = [
   }
 }, Nu = class {
   constructor(e, t, n, r) {
-    W(this, "pos", 0), W(this, "level", 0), W(this, "pending", ""), W(this, "pendingLevel", 0), W(this, "cache", {}), W(this, "backticks", {}), W(this, "backticksScanned", !1), W(this, "skipHtmlSpecial", !1), W(this, "linkLevel", 0), W(this, "delimiters", []), W(this, "_prev_delimiters", []), W(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    J(this, "pos", 0), J(this, "level", 0), J(this, "pending", ""), J(this, "pendingLevel", 0), J(this, "cache", {}), J(this, "backticks", {}), J(this, "backticksScanned", !1), J(this, "skipHtmlSpecial", !1), J(this, "linkLevel", 0), J(this, "delimiters", []), J(this, "_prev_delimiters", []), J(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
     const e = new In("text", "", 0);
@@ -10236,7 +10236,7 @@ var si = [
       const p = this.src.charCodeAt(s + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = Nr(i) || Mr(i), a = Nr(l) || Mr(l), u = Or(i), d = Or(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = Lr(i) || Nr(i), a = Lr(l) || Nr(l), u = Mr(i), d = Mr(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
       can_open: b && (t || !g || c),
       can_close: g && (t || !b || a),
@@ -10329,10 +10329,10 @@ function I_(e, t) {
   for (n++; n < i && Ae(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var To = [];
-for (let e = 0; e < 256; e++) To.push(0);
+var Io = [];
+for (let e = 0; e < 256; e++) Io.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  To[e.charCodeAt(0)] = 1;
+  Io[e.charCodeAt(0)] = 1;
 });
 function O_(e, t) {
   let n = e.pos;
@@ -10359,7 +10359,7 @@ function O_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && To[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && Io[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
@@ -10516,10 +10516,10 @@ function $_(e, t) {
   }
   if (!t) {
     e.pos = b, e.posMax = g;
-    const R = e.push("link_open", "a", 1), C = [["href", o]];
-    if (R.attrs = C, l && C.push(["title", l]), r) {
-      const S = /* @__PURE__ */ Object.create(null);
-      S.label = r, R.meta = S;
+    const A = e.push("link_open", "a", 1), v = [["href", o]];
+    if (A.attrs = v, l && v.push(["title", l]), r) {
+      const D = /* @__PURE__ */ Object.create(null);
+      D.label = r, A.meta = D;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
@@ -10552,12 +10552,12 @@ function z_(e, t) {
   }
   if (!t) {
     r = e.src.slice(g, p);
-    const R = [];
-    e.md.inline.parse(r, e.md, e.env, R);
-    const C = e.push("image", "img", 0), S = [["src", u], ["alt", ""]];
-    if (C.attrs = S, C.children = R, C.content = r, c && S.push(["title", c]), i) {
-      const x = /* @__PURE__ */ Object.create(null);
-      x.label = i, C.meta = x;
+    const A = [];
+    e.md.inline.parse(r, e.md, e.env, A);
+    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
+    if (v.attrs = D, v.children = A, v.content = r, c && D.push(["title", c]), i) {
+      const k = /* @__PURE__ */ Object.create(null);
+      k.label = i, v.meta = k;
     }
   }
   return e.pos = s, e.posMax = b, !0;
@@ -10657,7 +10657,7 @@ function X_(e, t) {
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = So(s) ? Ir(s) : Ir(65533), o.markup = i[0], o.info = "entity";
+        o.content = Fo(s) ? Or(s) : Or(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
@@ -10724,7 +10724,7 @@ function Q_(e) {
     i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
   t !== n && (i.length = n);
 }
-var zs = [
+var Ws = [
   ["text", D_],
   ["linkify", F_],
   ["newline", I_],
@@ -10737,31 +10737,31 @@ var zs = [
   ["autolink", J_],
   ["html_inline", G_],
   ["entity", X_]
-], Us = [
+], Js = [
   ["balance_pairs", Z_],
   ["strikethrough", Lu.postProcess],
   ["emphasis", Pu.postProcess],
   ["fragments_join", Q_]
 ], ju = class {
   constructor() {
-    W(
+    J(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Pr()
-    ), W(
+      new Br()
+    ), J(
       this,
       /**
       * {@link Ruler} instance. Second ruler used for post-processing
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Pr()
-    ), W(this, "State", Nu);
-    for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
-    for (let e = 0; e < Us.length; e++) this.ruler2.push(Us[e][0], Us[e][1]);
+      new Br()
+    ), J(this, "State", Nu);
+    for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
+    for (let e = 0; e < Js.length; e++) this.ruler2.push(Js[e][0], Js[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10937,28 +10937,28 @@ var zs = [
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = lo(e, !0);
+    const t = ao(e, !0);
     if (t.hostname && (!t.protocol || Bc.indexOf(t.protocol) >= 0))
       try {
         t.hostname = Ec.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), oo(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), co(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = lo(e, !0);
+    const t = ao(e, !0);
     if (t.hostname && (!t.protocol || Bc.indexOf(t.protocol) >= 0))
       try {
         t.hostname = Ec.toUnicode(t.hostname);
       } catch {
       }
-    return er(oo(t), er.defaultChars + "%");
+    return er(co(t), er.defaultChars + "%");
   }
   constructor(...e) {
-    W(
+    J(
       this,
       /**
       * Instance of {@link ParserInline}. You may need it to add new rules when
@@ -10967,7 +10967,7 @@ var zs = [
       */
       "inline",
       new ju()
-    ), W(
+    ), J(
       this,
       /**
       * Instance of {@link ParserBlock}. You may need it to add new rules when
@@ -10976,7 +10976,7 @@ var zs = [
       */
       "block",
       new Mu()
-    ), W(
+    ), J(
       this,
       /**
       * Instance of {@link ParserCore} chain executor. You may need it to add new
@@ -10985,7 +10985,7 @@ var zs = [
       */
       "core",
       new Fu()
-    ), W(
+    ), J(
       this,
       /**
       * Instance of {@link Renderer}. Use it to modify output look. Or to add rendering
@@ -11009,7 +11009,7 @@ var zs = [
       */
       "renderer",
       new Du()
-    ), W(
+    ), J(
       this,
       /**
       * [linkify-it](https://github.com/markdown-it/linkify-it) instance.
@@ -11018,7 +11018,7 @@ var zs = [
       */
       "linkify",
       new um()
-    ), W(
+    ), J(
       this,
       /**
       * Assorted utility functions, useful to write plugins. See details
@@ -11026,7 +11026,7 @@ var zs = [
       */
       "utils",
       xm
-    ), W(
+    ), J(
       this,
       /**
       * Link components parser functions, useful to write plugins. See details
@@ -11196,17 +11196,17 @@ var zs = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-W(It, "Token", In);
-W(It, "Ruler", Pr);
-W(It, "Renderer", Du);
-W(It, "ParserCore", Fu);
-W(It, "StateCore", Su);
-W(It, "ParserBlock", Mu);
-W(It, "StateBlock", Iu);
-W(It, "ParserInline", ju);
-W(It, "StateInline", Nu);
+J(It, "Token", In);
+J(It, "Ruler", Br);
+J(It, "Renderer", Du);
+J(It, "ParserCore", Fu);
+J(It, "StateCore", Su);
+J(It, "ParserBlock", Mu);
+J(It, "StateBlock", Iu);
+J(It, "ParserInline", ju);
+J(It, "StateInline", Nu);
 var r0 = vu(It);
-const i0 = 200 * 1024, Fo = /^(?:https?:\/\/|mailto:)/i, s0 = [
+const i0 = 200 * 1024, Oo = /^(?:https?:\/\/|mailto:)/i, s0 = [
   "a",
   "blockquote",
   "br",
@@ -11233,11 +11233,11 @@ const i0 = 200 * 1024, Fo = /^(?:https?:\/\/|mailto:)/i, s0 = [
   "thead",
   "tr",
   "ul"
-], o0 = ["href", "title", "target", "rel", "start", "class"], zr = new r0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-zr.disable(["image"]);
-zr.validateLink = (e) => Fo.test(String(e).trim());
-const l0 = zr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-zr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), l0(e, t, n, r, i));
+], o0 = ["href", "title", "target", "rel", "start", "class"], Ur = new r0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Ur.disable(["image"]);
+Ur.validateLink = (e) => Oo.test(String(e).trim());
+const l0 = Ur.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), l0(e, t, n, r, i));
 function c0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
@@ -11246,17 +11246,17 @@ function a0(e) {
   return !e?.isSupported || typeof e.sanitize != "function" ? null : (jc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Fo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+    n !== null && !Oo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
   }), jc = e), e);
 }
 function u0(e, t = Tg) {
   const n = String(e ?? "").slice(0, i0), r = a0(t);
   if (!r) return `<p>${c0(n)}</p>`;
-  const i = zr.render(n);
+  const i = Ur.render(n);
   return r.sanitize(i, {
     ALLOWED_TAGS: s0,
     ALLOWED_ATTR: o0,
-    ALLOWED_URI_REGEXP: Fo,
+    ALLOWED_URI_REGEXP: Oo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
@@ -11344,7 +11344,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           class: "cd-link",
           "data-node": o.nodeId,
           title: "Select this node on the canvas",
-          onClick: ai((c) => e.ctl.focusNode(o.nodeId), ["stop"]),
+          onClick: ui((c) => e.ctl.focusNode(o.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           ye(ae(o.title), 1),
@@ -11406,43 +11406,48 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = Lt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Lt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Lt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Lt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Lt(() => r.connected && !r.outage && n.status === "working"), a = Lt(() => r.form.skills), u = Lt(() => !!n.config?.api_key_set), d = Lt(() => {
-      const v = [...r.sessions];
-      return r.form.session_id && !v.some((A) => A.id === r.form.session_id) && v.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), v;
+      const F = [...r.sessions];
+      return r.form.session_id && !F.some((x) => x.id === r.form.session_id) && F.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), F;
     }), b = Lt(() => {
-      const v = {};
-      for (const [A, k] of Object.entries(Ep(n))) v[A] = k.map((z) => Cp(z, (H) => t.ctl.titleOf(H)));
-      return v;
-    }), g = (v) => b.value[v] ?? [];
-    function p(v) {
-      (!v || v.type === "click" || v.key === "Escape") && t.ctl.showImage("");
+      const F = {};
+      for (const [x, C] of Object.entries(Ep(n))) F[x] = C.map((U) => Cp(U, (ie) => t.ctl.titleOf(ie)));
+      return F;
+    }), g = (F) => b.value[F] ?? [];
+    function p(F) {
+      (!F || F.type === "click" || F.key === "Escape") && t.ctl.showImage("");
     }
-    const R = /* @__PURE__ */ cl(null), C = /* @__PURE__ */ cl(null), S = (v) => {
-      v && (v.scrollTop = v.scrollHeight);
-    };
-    al(
-      () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => gi(() => S(R.value))
-    ), al(
-      () => n.logs.length,
-      () => gi(() => S(C.value))
+    const A = /* @__PURE__ */ fs(null);
+    hs(
+      () => r.image,
+      (F) => F && kr(() => A.value?.focus())
     );
-    function x(v) {
-      const A = v.target.value;
-      A === "__new__" ? t.ctl.createSession() : A && t.ctl.selectSession(A);
+    const v = /* @__PURE__ */ fs(null), D = /* @__PURE__ */ fs(null), k = (F) => {
+      F && (F.scrollTop = F.scrollHeight);
+    };
+    hs(
+      () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
+      () => kr(() => k(v.value))
+    ), hs(
+      () => n.logs.length,
+      () => kr(() => k(D.value))
+    );
+    function w(F) {
+      const x = F.target.value;
+      x === "__new__" ? t.ctl.createSession() : x && t.ctl.selectSession(x);
     }
-    function w(v) {
-      v.key === "Enter" && !v.shiftKey && !v.isComposing && (v.preventDefault(), t.ctl.send());
+    function y(F) {
+      F.key === "Enter" && !F.shiftKey && !F.isComposing && (F.preventDefault(), t.ctl.send());
     }
-    function y(v) {
-      v.stopPropagation();
+    function I(F) {
+      F.stopPropagation();
     }
-    return (v, A) => (G(), X("div", {
+    return (F, x) => (G(), X("div", {
       class: "comfyd-panel",
-      onKeydown: y,
-      onKeyup: y,
-      onWheel: A[16] || (A[16] = ai(() => {
+      onKeydown: I,
+      onKeyup: I,
+      onWheel: x[16] || (x[16] = ui(() => {
       }, ["stop"])),
-      onContextmenu: A[17] || (A[17] = ai(() => {
+      onContextmenu: x[17] || (x[17] = ui(() => {
       }, ["stop"]))
     }, [
       Q("div", v0, [
@@ -11454,18 +11459,18 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           class: "cd-session",
           value: Y(r).form.session_id,
           disabled: !Y(r).connected || Y(r).busy,
-          onChange: x,
+          onChange: w,
           "data-test": "session"
         }, [
-          A[18] || (A[18] = Q("option", {
+          x[18] || (x[18] = Q("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (G(!0), X(ce, null, xt(d.value, (k) => (G(), X("option", {
-            key: k.id,
-            value: k.id
-          }, ae(k.title), 9, D0))), 128)),
-          A[19] || (A[19] = Q("option", { value: "__new__" }, "+ new session", -1))
+          (G(!0), X(ce, null, xt(d.value, (C) => (G(), X("option", {
+            key: C.id,
+            value: C.id
+          }, ae(C.title), 9, D0))), 128)),
+          x[19] || (x[19] = Q("option", { value: "__new__" }, "+ new session", -1))
         ], 40, C0),
         Q("span", {
           class: it(["cd-status", { "cd-status-outage": Y(r).connected && Y(r).outage }]),
@@ -11480,44 +11485,44 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
         Q("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: A[0] || (A[0] = (k) => e.ctl.cancel()),
+          onClick: x[0] || (x[0] = (C) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
         }, "■", 8, T0),
         Q("button", {
           class: it(["cd-btn", { "cd-on": Y(r).showSettings }]),
-          onClick: A[1] || (A[1] = (k) => Y(r).showSettings = !Y(r).showSettings),
+          onClick: x[1] || (x[1] = (C) => Y(r).showSettings = !Y(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
         Q("button", {
           class: it(["cd-btn", { "cd-on": Y(r).showLog }]),
-          onClick: A[2] || (A[2] = (k) => Y(r).showLog = !Y(r).showLog),
+          onClick: x[2] || (x[2] = (C) => Y(r).showLog = !Y(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
       Y(r).showSettings ? (G(), X("div", F0, [
         Q("label", null, [
-          A[20] || (A[20] = ye("Provider ", -1)),
+          x[20] || (x[20] = ye("Provider ", -1)),
           zn(Q("select", {
-            "onUpdate:modelValue": A[3] || (A[3] = (k) => Y(r).form.provider = k),
-            onChange: A[4] || (A[4] = (k) => e.ctl.saveConfig()),
+            "onUpdate:modelValue": x[3] || (x[3] = (C) => Y(r).form.provider = C),
+            onChange: x[4] || (x[4] = (C) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (G(!0), X(ce, null, xt(Y(Lp), (k) => (G(), X("option", {
-              key: k,
-              value: k
-            }, ae(k), 9, I0))), 128))
+            (G(!0), X(ce, null, xt(Y(Lp), (C) => (G(), X("option", {
+              key: C,
+              value: C
+            }, ae(C), 9, I0))), 128))
           ], 544), [
             [bh, Y(r).form.provider]
           ])
         ]),
         Q("label", null, [
-          A[21] || (A[21] = ye("Model ", -1)),
+          x[21] || (x[21] = ye("Model ", -1)),
           zn(Q("input", {
-            "onUpdate:modelValue": A[5] || (A[5] = (k) => Y(r).form.model = k),
-            onChange: A[6] || (A[6] = (k) => e.ctl.saveConfig()),
+            "onUpdate:modelValue": x[5] || (x[5] = (C) => Y(r).form.model = C),
+            onChange: x[6] || (x[6] = (C) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
@@ -11525,10 +11530,10 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           ])
         ]),
         Q("label", null, [
-          A[22] || (A[22] = ye("Base URL ", -1)),
+          x[22] || (x[22] = ye("Base URL ", -1)),
           zn(Q("input", {
-            "onUpdate:modelValue": A[7] || (A[7] = (k) => Y(r).form.base_url = k),
-            onChange: A[8] || (A[8] = (k) => e.ctl.saveConfig()),
+            "onUpdate:modelValue": x[7] || (x[7] = (C) => Y(r).form.base_url = C),
+            onChange: x[8] || (x[8] = (C) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
@@ -11536,22 +11541,22 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           ])
         ]),
         Q("label", O0, [
-          A[23] || (A[23] = ye("System prompt ", -1)),
+          x[23] || (x[23] = ye("System prompt ", -1)),
           zn(Q("textarea", {
-            "onUpdate:modelValue": A[9] || (A[9] = (k) => Y(r).form.system_prompt = k),
+            "onUpdate:modelValue": x[9] || (x[9] = (C) => Y(r).form.system_prompt = C),
             rows: "2",
-            onChange: A[10] || (A[10] = (k) => e.ctl.saveConfig()),
+            onChange: x[10] || (x[10] = (C) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
             [lr, Y(r).form.system_prompt]
           ])
         ]),
         Q("label", M0, [
-          A[24] || (A[24] = ye("API key ", -1)),
+          x[24] || (x[24] = ye("API key ", -1)),
           Q("span", N0, ae(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
           Q("span", L0, [
             zn(Q("input", {
-              "onUpdate:modelValue": A[11] || (A[11] = (k) => Y(r).apiKey = k),
+              "onUpdate:modelValue": x[11] || (x[11] = (C) => Y(r).apiKey = C),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
@@ -11561,7 +11566,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             ]),
             Q("button", {
               class: "cd-btn",
-              onClick: A[12] || (A[12] = (k) => e.ctl.setApiKey()),
+              onClick: x[12] || (x[12] = (C) => e.ctl.setApiKey()),
               disabled: !Y(r).form.session_id,
               "data-test": "api-key-set"
             }, "set", 8, P0)
@@ -11569,18 +11574,18 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
         ])
       ])) : Ce("", !0),
       Q("div", B0, [
-        (G(!0), X(ce, null, xt(Y(r).skills, (k) => (G(), X("label", {
-          key: k.name,
-          class: it(["cd-chip", { "cd-on": a.value.includes(k.name) }]),
-          title: k.description
+        (G(!0), X(ce, null, xt(Y(r).skills, (C) => (G(), X("label", {
+          key: C.name,
+          class: it(["cd-chip", { "cd-on": a.value.includes(C.name) }]),
+          title: C.description
         }, [
           Q("input", {
             type: "checkbox",
-            checked: a.value.includes(k.name),
-            onChange: (z) => e.ctl.toggleSkill(k.name, z.target.checked),
-            "data-skill": k.name
+            checked: a.value.includes(C.name),
+            onChange: (U) => e.ctl.toggleSkill(C.name, U.target.checked),
+            "data-skill": C.name
           }, null, 40, $0),
-          ye(" " + ae(k.name), 1)
+          ye(" " + ae(C.name), 1)
         ], 10, j0))), 128)),
         Y(r).skills.length ? Ce("", !0) : (G(), X("span", z0, [
           ye(ae(Y(r).connected ? Y(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
@@ -11592,51 +11597,51 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
       Q("div", U0, [
         Q("div", {
           ref_key: "chat",
-          ref: R,
+          ref: v,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (G(!0), X(ce, null, xt(Y(n).turns, (k) => (G(), X("div", {
-            key: k.pending ? k.clientId : k.id,
+          (G(!0), X(ce, null, xt(Y(n).turns, (C) => (G(), X("div", {
+            key: C.pending ? C.clientId : C.id,
             class: "cd-turn"
           }, [
             Q("div", {
-              class: it(["cd-user", { "cd-failed": k.state === "failed", "cd-waiting": k.state === "waiting" }])
+              class: it(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
             }, [
-              A[25] || (A[25] = Q("span", { class: "cd-who" }, "you", -1)),
-              ye(ae(k.content) + " ", 1),
-              k.state === "waiting" ? (G(), X("span", W0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
-              k.error ? (G(), X("span", J0, " — " + ae(k.error), 1)) : Ce("", !0)
+              x[25] || (x[25] = Q("span", { class: "cd-who" }, "you", -1)),
+              ye(ae(C.content) + " ", 1),
+              C.state === "waiting" ? (G(), X("span", W0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
+              C.error ? (G(), X("span", J0, " — " + ae(C.error), 1)) : Ce("", !0)
             ], 2),
             Q("div", {
               class: "cd-replies",
-              style: Oi({ "--cols": Math.max(1, Y(Kl)(k, a.value).length) })
+              style: Oi({ "--cols": Math.max(1, Y(Kl)(C, a.value).length) })
             }, [
-              (G(!0), X(ce, null, xt(Y(Kl)(k, a.value), (z) => (G(), X("div", {
-                key: z.skill,
-                class: it(["cd-reply", "cd-" + z.state]),
-                "data-skill": z.skill
+              (G(!0), X(ce, null, xt(Y(Kl)(C, a.value), (U) => (G(), X("div", {
+                key: U.skill,
+                class: it(["cd-reply", "cd-" + U.state]),
+                "data-skill": U.skill
               }, [
                 Q("div", H0, [
-                  ye(ae(z.skill), 1),
-                  z.state === "streaming" ? (G(), X("span", V0, "…")) : Ce("", !0)
+                  ye(ae(U.skill), 1),
+                  U.state === "streaming" ? (G(), X("span", V0, "…")) : Ce("", !0)
                 ]),
                 Q("div", {
                   class: "cd-text cd-md",
-                  innerHTML: Y(d0)(z.content)
+                  innerHTML: Y(d0)(U.content)
                 }, null, 8, G0),
-                z.error ? (G(), X("div", K0, ae(z.error), 1)) : Ce("", !0)
+                U.error ? (G(), X("div", K0, ae(U.error), 1)) : Ce("", !0)
               ], 10, q0))), 128))
             ], 4),
-            (G(!0), X(ce, null, xt(g(k.id), (z) => (G(), li($c, {
-              key: z.id,
-              run: z,
+            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci($c, {
+              key: U.id,
+              run: U,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (G(!0), X(ce, null, xt(g(0), (k) => (G(), li($c, {
-            key: k.id,
-            run: k,
+          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci($c, {
+            key: C.id,
+            run: C,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
@@ -11645,27 +11650,29 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
         Y(r).showLog ? (G(), X("div", {
           key: 0,
           ref_key: "logBox",
-          ref: C,
+          ref: D,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (G(!0), X(ce, null, xt(Y(n).logs, (k, z) => (G(), X("div", {
-            key: k.seq + ":" + z,
-            class: it("cd-l-" + k.level)
+          (G(!0), X(ce, null, xt(Y(n).logs, (C, U) => (G(), X("div", {
+            key: C.seq + ":" + U,
+            class: it("cd-l-" + C.level)
           }, [
-            Q("b", null, ae(k.level), 1),
-            ye(" " + ae(k.module), 1),
-            k.skill ? (G(), X(ce, { key: 0 }, [
-              ye(" [" + ae(k.skill) + "]", 1)
+            Q("b", null, ae(C.level), 1),
+            ye(" " + ae(C.module), 1),
+            C.skill ? (G(), X(ce, { key: 0 }, [
+              ye(" [" + ae(C.skill) + "]", 1)
             ], 64)) : Ce("", !0),
-            ye(": " + ae(k.message), 1)
+            ye(": " + ae(C.message), 1)
           ], 2))), 128)),
           Y(n).logs.length ? Ce("", !0) : (G(), X("div", X0, "no debug output yet"))
         ], 512)) : Ce("", !0)
       ]),
-      (G(), li(ud, { to: "body" }, [
+      (G(), ci(ud, { to: "body" }, [
         Y(r).image ? (G(), X("div", {
           key: 0,
+          ref_key: "overlay",
+          ref: A,
           class: "comfyd-image-overlay",
           tabindex: "0",
           onClick: p,
@@ -11680,19 +11687,19 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             href: Y(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: A[13] || (A[13] = ai(() => {
+            onClick: x[13] || (x[13] = ui(() => {
             }, ["stop"]))
           }, "open in a new tab", 8, Q0)
-        ], 32)) : Ce("", !0)
+        ], 544)) : Ce("", !0)
       ])),
       l.value ? (G(), X("div", eb, ae(l.value), 1)) : Ce("", !0),
       Q("div", tb, [
         zn(Q("textarea", {
-          "onUpdate:modelValue": A[14] || (A[14] = (k) => Y(r).draft = k),
+          "onUpdate:modelValue": x[14] || (x[14] = (C) => Y(r).draft = C),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !Y(r).connected,
-          onKeydown: w,
+          onKeydown: y,
           "data-test": "input"
         }, null, 40, nb), [
           [lr, Y(r).draft]
@@ -11700,7 +11707,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
         Q("button", {
           class: "cd-btn cd-send",
           disabled: !Y(r).connected || !Y(r).draft.trim(),
-          onClick: A[15] || (A[15] = (k) => e.ctl.send()),
+          onClick: x[15] || (x[15] = (C) => e.ctl.send()),
           "data-test": "send"
         }, "send", 8, rb)
       ])
@@ -11711,7 +11718,7 @@ function zc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function ao(e, t) {
+function fo(e, t) {
   (console[e] ?? console.log)(t);
 }
 function cb(e) {
@@ -11720,7 +11727,7 @@ function cb(e) {
   let n = 0;
   const r = setInterval(() => {
     const i = zc();
-    (i || ++n > lb) && (clearInterval(r), i ? e(i, !0) : ao("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (i || ++n > lb) && (clearInterval(r), i ? e(i, !0) : fo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
 function ab({ app: e, api: t }, n) {
@@ -11749,18 +11756,18 @@ function ab({ app: e, api: t }, n) {
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: ao,
+    log: fo,
     isPanelNode: ec
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
     createApp: Rh,
-    reactive: bo,
+    reactive: wo,
     component: ib,
     css: sb,
     document,
-    log: ao,
+    log: fo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -11783,7 +11790,7 @@ function ab({ app: e, api: t }, n) {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === io && (c.prototype.isVirtualNode = !0);
+      a?.name === oo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
       ec(c) && Hp(c, s);

@@ -185,6 +185,11 @@ describe("runs in the agent panel", () => {
     await overlay.waitFor();
     expect(await overlay.locator("img").getAttribute("src")).toBe(`/api/comfyd/runs/run-b/outputs/${ids.save}/0`);
     await page.screenshot({ path: join(env().artifacts, "panel-runs.png") });
+    await page.keyboard.press("Escape");
+    await overlay.waitFor({ state: "detached" });
+    // A click closes it too.
+    await panel().locator("[data-test=run-thumb]").first().click();
+    await overlay.waitFor();
     await overlay.click();
     await overlay.waitFor({ state: "detached" });
     expect(seen.some((u) => u.endsWith("max_side=256"))).toBe(true);
