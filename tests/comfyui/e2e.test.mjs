@@ -368,9 +368,12 @@ test("the panel shows its session's runs: the output thumbnail, and a refused ru
   assert.deepEqual(size, [64, 64]);
   assert.match(await thumb.getAttribute("src"), new RegExp(`/api/comfyd/runs/${ok}/outputs/\\d+/0\\?max_side=256$`));
 
-  // A checkpoint loader without any model: ComfyUI refuses the prompt.
+  // A checkpoint loader without any model, and no other output (ComfyUI
+  // runs the valid outputs of a prompt and ignores the others): ComfyUI
+  // refuses the prompt.
   const r = await bridge("POST", "/comfy/graph/batch", {
     commands: [
+      { type: "clear_graph" },
       { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", x: 40, y: 900 },
       { type: "create_node", node_type: "EmptyLatentImage", ref: "latent", x: 40, y: 1100, widgets: { width: 64, height: 64, batch_size: 1 } },
       { type: "create_node", node_type: "VAEDecode", ref: "decode", x: 360, y: 900 },
