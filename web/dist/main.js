@@ -11286,15 +11286,15 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, s) => t.ctl.url(Ul(i.id, s.nodeId, s.index, yp)), r = (i, s) => t.ctl.url(Ul(i.id, s.nodeId, s.index));
-    return (i, s) => (G(), X("div", {
+    const t = e, n = (s, o) => t.ctl.url(Ul(s.id, o.nodeId, o.index, yp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Ul(s.id, o.nodeId, o.index));
+    return (s, o) => (G(), X("div", {
       class: it(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
       Q("div", p0, [
-        s[0] || (s[0] = Q("span", { class: "cd-who" }, "run", -1)),
+        o[0] || (o[0] = Q("span", { class: "cd-who" }, "run", -1)),
         Q("b", g0, ae(e.run.status), 1),
         Q("span", m0, [
           ye(ae(e.run.short), 1),
@@ -11302,7 +11302,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             ye(" · " + ae(e.run.queuedBy), 1)
           ], 64)) : Ce("", !0),
           e.run.seconds !== null ? (G(), X(ce, { key: 1 }, [
-            ye(" · " + ae(e.run.seconds.toFixed(1)) + " s", 1)
+            ye(" · " + ae(r(e.run.seconds)), 1)
           ], 64)) : Ce("", !0)
         ])
       ]),
@@ -11316,7 +11316,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
         }, null, 8, _0)) : (G(), X("progress", b0)),
         Q("div", y0, [
           e.run.status === "queued" ? (G(), X(ce, { key: 0 }, [
-            s[1] || (s[1] = ye("waiting in ComfyUI's queue", -1)),
+            o[1] || (o[1] = ye("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (G(), X(ce, { key: 0 }, [
               ye(" (position " + ae(e.run.queuePosition) + ")", 1)
             ], 64)) : Ce("", !0)
@@ -11334,34 +11334,34 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
         ])
       ], 64)),
       e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (G(), X("div", w0, ae(e.run.reason), 1)) : Ce("", !0),
-      (G(!0), X(ce, null, xt(e.run.errors, (o, l) => (G(), X("div", {
-        key: l,
+      (G(!0), X(ce, null, xt(e.run.errors, (l, c) => (G(), X("div", {
+        key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        o.nodeId ? (G(), X("button", {
+        l.nodeId ? (G(), X("button", {
           key: 0,
           class: "cd-link",
-          "data-node": o.nodeId,
+          "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: ui((c) => e.ctl.focusNode(o.nodeId), ["stop"]),
+          onClick: ui((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          ye(ae(o.title), 1),
-          o.input ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(o.input), 1)
+          ye(ae(l.title), 1),
+          l.input ? (G(), X(ce, { key: 0 }, [
+            ye(" · " + ae(l.input), 1)
           ], 64)) : Ce("", !0)
         ], 8, k0)) : Ce("", !0),
-        Q("span", x0, ae((o.nodeId ? ": " : "") + o.message), 1)
+        Q("span", x0, ae((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
       e.run.outputs.length ? (G(), X("div", A0, [
-        (G(!0), X(ce, null, xt(e.run.outputs, (o) => (G(), X("img", {
-          key: o.nodeId + "/" + o.index,
-          src: n(e.run, o),
-          alt: o.filename,
-          title: o.filename + " (click for full size)",
+        (G(!0), X(ce, null, xt(e.run.outputs, (l) => (G(), X("img", {
+          key: l.nodeId + "/" + l.index,
+          src: n(e.run, l),
+          alt: l.filename,
+          title: l.filename + " (click for full size)",
           loading: "lazy",
-          onClick: (l) => e.ctl.showImage(r(e.run, o)),
+          onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
         }, null, 8, R0))), 128))
       ])) : Ce("", !0)
