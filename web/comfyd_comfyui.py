@@ -74,6 +74,13 @@ BUILD_LOG_TAIL_LINES = 6
 BUILD_TOOLS = ("cmake", "ninja", "pkg-config", "cc")
 # The only targets the package needs.
 BUILD_TARGETS = "comfyd comfyd-bridge"
+# The run routes proxied to the bridge for the panel: the query keys of the
+# run list, the longest id in a path, the largest answer (the bridge bounds
+# an output at 4 MiB), and how long to wait for the bridge.
+RUNS_QUERY = ("session_id", "canvas_id", "page_size", "page_token")
+PROXY_MAX_ID = 256
+PROXY_MAX_BODY = 8 << 20
+PROXY_TIMEOUT_S = 30.0
 
 
 class ComfydAgentPanel:
@@ -635,6 +642,55 @@ def _register_route(sup):
         info = sup.info()
         status = 200 if info["status"] == "ready" else 503
         return web.json_response(info, status=status, headers={"Cache-Control": "no-store"})
+
+    # The panel shows runs and their output images. The bridge wants the
+    # token as a bearer header, which an <img> cannot send, and it answers
+    # no CORS preflight, so the page reads these two through its own origin:
+    # ComfyUI's server adds the header. Only GETs of the run list and of a
+    # run's outputs pass (the bridge checks the rest: only files the run's
+    # record lists, bounded in size).
+    @PromptServer.instance.routes.get("/comfyd/runs")
+    async def comfyd_runs(request):
+        query = {k: request.query[k] for k in RUNS_QUERY if k in request.query}
+        return await _proxy_get(sup, "/comfy/runs", query)
+
+    @PromptServer.instance.routes.get("/comfyd/runs/{prompt_id}/outputs/{node}/{index}")
+    async def comfyd_run_output(request):
+        m = request.match_info
+        if not m["index"].isdigit() or len(m["prompt_id"]) > PROXY_MAX_ID or len(m["node"]) > PROXY_MAX_ID:
+            return web.json_response({"error": "bad output address"}, status=400)
+        query = {"max_side": request.query["max_side"]} if "max_side" in request.query else {}
+        path = "/comfy/runs/{}/outputs/{}/{}".format(urllib.parse.quote(m["prompt_id"], safe=""), urllib.parse.quote(m["node"], safe=""), m["index"])
+        return await _proxy_get(sup, path, query)
+
+
+async def _proxy_get(sup, path, query):
+    """GET path on the bridge with the token; its answer as it is."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp import web
+
+    info = sup.info()
+    if info.get("status") != "ready":
+        return web.json_response({"error": info.get("error") or f"comfyd is {info.get('status')}"}, status=503)
+    url = info["bridge_url"].rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    headers = {"Authorization": f"Bearer {info['token']}"}
+    try:
+        timeout = aiohttp.ClientTimeout(total=PROXY_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.get(url, headers=headers) as r:
+                chunks, size = [], 0
+                async for chunk in r.content.iter_chunked(1 << 16):
+                    size += len(chunk)
+                    if size > PROXY_MAX_BODY:
+                        return web.json_response({"error": "answer too large"}, status=502)
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+                ctype = r.headers.get("Content-Type", "application/octet-stream")
+                return web.Response(body=body, status=r.status, headers={"Content-Type": ctype, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+        return web.json_response({"error": f"comfyd-bridge: {e}"}, status=502)
 
 
 def setup():

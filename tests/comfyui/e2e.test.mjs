@@ -549,6 +549,54 @@ test("nodes an outside caller creates without coordinates do not overlap and fol
   assert.deepEqual(pageErrors, []);
 });
 
+test("the panel shows its session's runs: the output thumbnail, and a refused run naming the node a click selects", async () => {
+  const sid = await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.find((n) => n.type === "ComfydAgentPanel").widgets.find((w) => w.name === "session_id").value);
+  assert.ok(sid, "the panel has a session");
+  // The canvas of the previous test (EmptyImage -> ImageInvert -> SaveImage),
+  // queued on behalf of the panel's session, as its agent's tools do.
+  const q = await bridge("POST", "/comfy/graph/queue", { origin: "RUN_ORIGIN_SESSION", session_id: sid, queued_by: "e2e" });
+  assert.equal(q.status, 200, JSON.stringify(q.body));
+  const ok = q.body.run?.prompt_id ?? q.body.prompt_id;
+  assert.ok(ok, JSON.stringify(q.body));
+  const card = (id) => panel().locator(`[data-test=run][data-prompt="${id}"]`);
+  await until(async () => (await card(ok).getAttribute("data-status").catch(() => "")) === "succeeded", "the run to show as succeeded", 60000, 200);
+  // The thumbnail comes through the package's route from the bridge and decodes.
+  const thumb = card(ok).locator("[data-test=run-thumb]").first();
+  const size = await until(() => thumb.evaluate((i) => (i.complete && i.naturalWidth ? [i.naturalWidth, i.naturalHeight] : null)), "the thumbnail to load", 20000);
+  assert.deepEqual(size, [64, 64]);
+  assert.match(await thumb.getAttribute("src"), new RegExp(`/api/comfyd/runs/${ok}/outputs/\\d+/0\\?max_side=256$`));
+
+  // A checkpoint loader without any model, and no other output (ComfyUI
+  // runs the valid outputs of a prompt and ignores the others): ComfyUI
+  // refuses the prompt.
+  const r = await bridge("POST", "/comfy/graph/batch", {
+    commands: [
+      { type: "clear_graph" },
+      { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", x: 40, y: 900 },
+      { type: "create_node", node_type: "EmptyLatentImage", ref: "latent", x: 40, y: 1100, widgets: { width: 64, height: 64, batch_size: 1 } },
+      { type: "create_node", node_type: "VAEDecode", ref: "decode", x: 360, y: 900 },
+      { type: "create_node", node_type: "SaveImage", ref: "save", x: 620, y: 900, widgets: { filename_prefix: "comfyd_e2e_fail" } },
+      { type: "connect", from_id: "latent", from_slot: 0, to_id: "decode", to_slot: "samples" },
+      { type: "connect", from_id: "ckpt", from_slot: 2, to_id: "decode", to_slot: "vae" },
+      { type: "connect", from_id: "decode", from_slot: 0, to_id: "save", to_slot: "images" },
+    ],
+  });
+  assert.equal(r.body.ok, true, JSON.stringify(r.body));
+  const ckpt = r.body.refs.ckpt;
+  const f = await bridge("POST", "/comfy/graph/queue", { origin: "RUN_ORIGIN_SESSION", session_id: sid, queued_by: "e2e" });
+  assert.equal(f.status, 200, JSON.stringify(f.body));
+  const bad = f.body.run?.prompt_id ?? f.body.prompt_id;
+  await until(async () => (await card(bad).getAttribute("data-status").catch(() => "")) === "failed", "the refused run to show as failed", 30000, 200);
+  const err = card(bad).locator(`[data-test=run-error-node][data-node="${ckpt}"]`);
+  assert.match(await err.innerText(), /Load Checkpoint/);
+  await page.evaluate(() => window.comfyAPI.app.app.canvas.deselectAll?.());
+  await err.click();
+  const sel = await page.evaluate(() => Object.values(window.comfyAPI.app.app.canvas.selected_nodes ?? {}).map((n) => n.id));
+  assert.deepEqual(sel, [ckpt]);
+  await shot("panel-runs.png");
+  assert.deepEqual(pageErrors, []);
+});
+
 test("screenshots of the real ComfyUI (docs/images with --screenshots)", async () => {
   // A txt2img workflow by an outside caller, the panel beside it. (With
   // --screenshots, run.sh puts an empty placeholder checkpoint file into the

@@ -1,152 +1,152 @@
 // @__NO_SIDE_EFFECTS__
-function Zs(e) {
+function ho(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const xe = {}, kn = [], xn = () => {
-}, Ec = () => !1, wr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), kr = (e) => e.startsWith("onUpdate:"), st = Object.assign, Cc = (e, t) => {
+const De = {}, vn = [], Cn = () => {
+}, Uc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, Wc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Gu = Object.prototype.hasOwnProperty, he = (e, t) => Gu.call(e, t), X = Array.isArray, Zt = (e) => Ii(e) === "[object Map]", Sn = (e) => Ii(e) === "[object Set]", Uo = (e) => Ii(e) === "[object Date]", me = (e) => typeof e == "function", Fe = (e) => typeof e == "string", Ct = (e) => typeof e == "symbol", Re = (e) => e !== null && typeof e == "object", Dc = (e) => (Re(e) || me(e)) && me(e.then) && me(e.catch), Sc = Object.prototype.toString, Ii = (e) => Sc.call(e), Ku = (e) => Ii(e).slice(8, -1), Tc = (e) => Ii(e) === "[object Object]", Qs = (e) => Fe(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, hi = /* @__PURE__ */ Zs(
+}, df = Object.prototype.hasOwnProperty, me = (e, t) => df.call(e, t), ne = Array.isArray, tn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", rl = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Jc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), qc = Object.prototype.toString, jr = (e) => qc.call(e), hf = (e) => jr(e).slice(8, -1), Hc = (e) => jr(e) === "[object Object]", po = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ ho(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ar = (e) => {
+), Fi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Yu = /-\w/g, ht = /* @__PURE__ */ Ar((e) => e.replace(Yu, (t) => t.slice(1).toUpperCase())), Xu = /\B([A-Z])/g, Tn = /* @__PURE__ */ Ar(
-  (e) => e.replace(Xu, "-$1").toLowerCase()
-), Fc = /* @__PURE__ */ Ar((e) => e.charAt(0).toUpperCase() + e.slice(1)), Xr = /* @__PURE__ */ Ar((e) => e ? `on${Fc(e)}` : ""), Rt = (e, t) => !Object.is(e, t), Qi = (e, ...t) => {
+}, pf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(pf, (t) => t.slice(1).toUpperCase())), gf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
+  (e) => e.replace(gf, "-$1").toLowerCase()
+), Vc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Vc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Ic = (e, t, n, i = !1) => {
+}, Gc = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
-    writable: i,
+    writable: r,
     value: n
   });
-}, Oi = (e) => {
+}, $r = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let Wo;
-const xr = () => Wo || (Wo = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Rr(e) {
-  if (X(e)) {
+let il;
+const Ii = () => il || (il = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Oi(e) {
+  if (ne(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const i = e[n], r = Fe(i) ? tf(i) : Rr(i);
-      if (r)
-        for (const s in r)
-          t[s] = r[s];
+      const r = e[n], i = Me(r) ? yf(r) : Oi(r);
+      if (i)
+        for (const s in i)
+          t[s] = i[s];
     }
     return t;
-  } else if (Fe(e) || Re(e))
+  } else if (Me(e) || Se(e))
     return e;
 }
-const Zu = /;(?![^(]*\))/g, Qu = /:([^]+)/, ef = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function tf(e) {
+const mf = /;(?![^(]*\))/g, _f = /:([^]+)/, bf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function yf(e) {
   const t = {};
-  return e.replace(ef, (n) => n.startsWith("/*") ? "" : n).split(Zu).forEach((n) => {
+  return e.replace(bf, (n) => n.startsWith("/*") ? "" : n).split(mf).forEach((n) => {
     if (n) {
-      const i = n.split(Qu);
-      i.length > 1 && (t[i[0].trim()] = i[1].trim());
+      const r = n.split(_f);
+      r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
-function ut(e) {
+function it(e) {
   let t = "";
-  if (Fe(e))
+  if (Me(e))
     t = e;
-  else if (X(e))
+  else if (ne(e))
     for (let n = 0; n < e.length; n++) {
-      const i = ut(e[n]);
-      i && (t += i + " ");
+      const r = it(e[n]);
+      r && (t += r + " ");
     }
-  else if (Re(e))
+  else if (Se(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const nf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", rf = /* @__PURE__ */ Zs(nf);
-function Oc(e) {
+const wf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", kf = /* @__PURE__ */ ho(wf);
+function Kc(e) {
   return !!e || e === "";
 }
-function sf(e, t, n) {
+function xf(e, t, n) {
   if (e.length !== t.length) return !1;
-  let i = !0;
-  for (let r = 0; i && r < e.length; r++)
-    i = en(e[r], t[r], n);
-  return i;
+  let r = !0;
+  for (let i = 0; r && i < e.length; i++)
+    r = rn(e[i], t[i], n);
+  return r;
 }
-function Jo(e, t, n) {
+function sl(e, t, n) {
   if (e.size !== t.size) return !1;
-  const i = Array.from(t), r = new Uint8Array(i.length);
+  const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
     let o = -1;
-    for (let l = 0; l < i.length; l++)
-      if (!r[l] && en(s, i[l], n)) {
+    for (let l = 0; l < r.length; l++)
+      if (!i[l] && rn(s, r[l], n)) {
         o = l;
         break;
       }
     if (o < 0) return !1;
-    r[o] = 1;
+    i[o] = 1;
   }
   return !0;
 }
-function of(e, t, n) {
-  let i = Zt(e), r = Zt(t);
-  if (i || r || (i = Sn(e), r = Sn(t), i || r))
-    return i && r ? Jo(e, t, n) : !1;
+function Af(e, t, n) {
+  let r = tn(e), i = tn(t);
+  if (r || i || (r = On(e), i = On(t), r || i))
+    return r && i ? sl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !en(e[l], t[l], n))
+    if (c && !a || !c && a || !rn(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function qo(e, t, n, i) {
+function ol(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
-  const [r, s] = n;
-  if (r.has(e) || s.has(t))
-    return r.get(e) === t && s.get(t) === e;
-  r.set(e, t), s.set(t, e);
-  const o = i(e, t, n);
-  return r.delete(e), s.delete(t), o;
+  const [i, s] = n;
+  if (i.has(e) || s.has(t))
+    return i.get(e) === t && s.get(t) === e;
+  i.set(e, t), s.set(t, e);
+  const o = r(e, t, n);
+  return i.delete(e), s.delete(t), o;
 }
-function en(e, t, n) {
+function rn(e, t, n) {
   if (e === t) return !0;
-  let i = Uo(e), r = Uo(t);
-  return i || r ? i && r ? e.getTime() === t.getTime() : !1 : (i = Ct(e), r = Ct(t), i || r ? e === t : (i = X(e), r = X(t), i || r ? i && r ? qo(e, t, n, sf) : !1 : (i = Re(e), r = Re(t), i || r ? !i || !r ? !1 : qo(e, t, n, of) : String(e) === String(t))));
+  let r = rl(e), i = rl(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = ne(e), i = ne(t), r || i ? r && i ? ol(e, t, n, xf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ol(e, t, n, Af) : String(e) === String(t))));
 }
-function lf(e, t) {
-  return e.findIndex((n) => en(n, t));
+function Rf(e, t) {
+  return e.findIndex((n) => rn(n, t));
 }
-const Mc = (e) => !!(e && e.__v_isRef === !0), Ne = (e) => Fe(e) ? e : e == null ? "" : X(e) || Re(e) && (e.toString === Sc || !me(e.toString)) ? Mc(e) ? Ne(e.value) : JSON.stringify(e, Nc, 2) : String(e), Nc = (e, t) => Mc(t) ? Nc(e, t.value) : Zt(t) ? {
+const Yc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : ne(e) || Se(e) && (e.toString === qc || !we(e.toString)) ? Yc(e) ? ae(e.value) : JSON.stringify(e, Xc, 2) : String(e), Xc = (e, t) => Yc(t) ? Xc(e, t.value) : tn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [i, r], s) => (n[Zr(i, s) + " =>"] = r, n),
+    (n, [r, i], s) => (n[ls(r, s) + " =>"] = i, n),
     {}
   )
-} : Sn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => Zr(n))
-} : Ct(t) ? Zr(t) : Re(t) && !X(t) && !Tc(t) ? String(t) : t, Zr = (e, t = "") => {
+} : On(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => ls(n))
+} : St(t) ? ls(t) : Se(t) && !ne(t) && !Hc(t) ? String(t) : t, ls = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Ct(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    St(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let Ue;
-class cf {
+let Je;
+class vf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Ue && (Ue.active ? (this.parent = Ue, this.index = (Ue.scopes || (Ue.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -158,9 +158,9 @@ class cf {
       this._isPaused = !0;
       let t, n;
       if (this.scopes) {
-        const i = this.scopes.slice();
-        for (t = 0, n = i.length; t < n; t++)
-          i[t].pause();
+        const r = this.scopes.slice();
+        for (t = 0, n = r.length; t < n; t++)
+          r[t].pause();
       }
       for (t = 0, n = this.effects.length; t < n; t++)
         this.effects[t].pause();
@@ -174,22 +174,22 @@ class cf {
       this._isPaused = !1;
       let t, n;
       if (this.scopes) {
-        const r = this.scopes.slice();
-        for (t = 0, n = r.length; t < n; t++)
-          r[t].resume();
+        const i = this.scopes.slice();
+        for (t = 0, n = i.length; t < n; t++)
+          i[t].resume();
       }
-      const i = this.effects.slice();
-      for (t = 0, n = i.length; t < n; t++)
-        i[t].resume();
+      const r = this.effects.slice();
+      for (t = 0, n = r.length; t < n; t++)
+        r[t].resume();
     }
   }
   run(t) {
     if (this._active) {
-      const n = Ue;
+      const n = Je;
       try {
-        return Ue = this, t();
+        return Je = this, t();
       } finally {
-        Ue = n;
+        Je = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class cf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = Ue, Ue = this);
+    ++this._on === 1 && (this.prevScope = Je, Je = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class cf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (Ue === this)
-        Ue = this.prevScope;
+      if (Je === this)
+        Je = this.prevScope;
       else {
-        let t = Ue;
+        let t = Je;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -224,405 +224,405 @@ class cf {
   stop(t) {
     if (this._active) {
       this._active = !1;
-      let n, i;
-      for (n = 0, i = this.effects.length; n < i; n++)
+      let n, r;
+      for (n = 0, r = this.effects.length; n < r; n++)
         this.effects[n].stop();
-      for (this.effects.length = 0, n = 0, i = this.cleanups.length; n < i; n++)
+      for (this.effects.length = 0, n = 0, r = this.cleanups.length; n < r; n++)
         this.cleanups[n]();
       if (this.cleanups.length = 0, this.scopes) {
-        const r = this.scopes.slice();
-        for (n = 0, i = r.length; n < i; n++)
-          r[n].stop(!0);
+        const i = this.scopes.slice();
+        for (n = 0, r = i.length; n < r; n++)
+          i[n].stop(!0);
         this.scopes.length = 0;
       }
       if (!this.detached && this.parent && !t) {
-        const r = this.parent.scopes.pop();
-        r && r !== this && (this.parent.scopes[this.index] = r, r.index = this.index);
+        const i = this.parent.scopes.pop();
+        i && i !== this && (this.parent.scopes[this.index] = i, i.index = this.index);
       }
       this.parent = void 0;
     }
   }
 }
-function af() {
-  return Ue;
+function Ef() {
+  return Je;
 }
-let be;
-const Qr = /* @__PURE__ */ new WeakSet();
-class Lc {
+let xe;
+const cs = /* @__PURE__ */ new WeakSet();
+class Zc {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Ue && (Ue.active ? Ue.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, Qr.has(this) && (Qr.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, cs.has(this) && (cs.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Bc(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ea(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, Ho(this), jc(this);
-    const t = be, n = dt;
-    be = this, dt = !0;
+    this.flags |= 2, ll(this), ta(this);
+    const t = xe, n = pt;
+    xe = this, pt = !0;
     try {
       return this.fn();
     } finally {
-      zc(this), be = t, dt = n, this.flags &= -3;
+      na(this), xe = t, pt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        no(t);
-      this.deps = this.depsTail = void 0, Ho(this), this.onStop && this.onStop(), this.flags &= -2;
+        _o(t);
+      this.deps = this.depsTail = void 0, ll(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? Qr.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? cs.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Ms(this) && this.run();
+    qs(this) && this.run();
   }
   get dirty() {
-    return Ms(this);
+    return qs(this);
   }
 }
-let Pc = 0, di, pi;
-function Bc(e, t = !1) {
+let Qc = 0, yr, wr;
+function ea(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = pi, pi = e;
+    e.next = wr, wr = e;
     return;
   }
-  e.next = di, di = e;
+  e.next = yr, yr = e;
 }
-function eo() {
-  Pc++;
+function go() {
+  Qc++;
 }
-function to() {
-  if (--Pc > 0)
+function mo() {
+  if (--Qc > 0)
     return;
-  if (pi) {
-    let t = pi;
-    for (pi = void 0; t; ) {
+  if (wr) {
+    let t = wr;
+    for (wr = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; di; ) {
-    let t = di;
-    for (di = void 0; t; ) {
+  for (; yr; ) {
+    let t = yr;
+    for (yr = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
           t.trigger();
-        } catch (i) {
-          e || (e = i);
+        } catch (r) {
+          e || (e = r);
         }
       t = n;
     }
   }
   if (e) throw e;
 }
-function jc(e) {
+function ta(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function zc(e) {
-  let t, n = e.depsTail, i = n;
-  for (; i; ) {
-    const r = i.prevDep;
-    i.version === -1 ? (i === n && (n = r), no(i), uf(i)) : t = i, i.dep.activeLink = i.prevActiveLink, i.prevActiveLink = void 0, i = r;
+function na(e) {
+  let t, n = e.depsTail, r = n;
+  for (; r; ) {
+    const i = r.prevDep;
+    r.version === -1 ? (r === n && (n = i), _o(r), Cf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ms(e) {
+function qs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && ($c(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ra(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function $c(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === wi) || (e.globalVersion = wi, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ms(e))))
+function ra(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !qs(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = be, i = dt;
-  be = e, dt = !0;
+  const t = e.dep, n = xe, r = pt;
+  xe = e, pt = !0;
   try {
-    jc(e);
-    const r = e.fn(e._value);
-    (t.version === 0 || Rt(r, e._value)) && (e.flags |= 128, e._value = r, t.version++);
-  } catch (r) {
-    throw t.version++, r;
+    ta(e);
+    const i = e.fn(e._value);
+    (t.version === 0 || Et(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+  } catch (i) {
+    throw t.version++, i;
   } finally {
-    be = n, dt = i, zc(e), e.flags &= -3;
+    xe = n, pt = r, na(e), e.flags &= -3;
   }
 }
-function no(e, t = !1) {
-  const { dep: n, prevSub: i, nextSub: r } = e;
-  if (i && (i.nextSub = r, e.prevSub = void 0), r && (r.prevSub = i, e.nextSub = void 0), n.subs === e && (n.subs = i, !i && n.computed)) {
+function _o(e, t = !1) {
+  const { dep: n, prevSub: r, nextSub: i } = e;
+  if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      no(s, !0);
+      _o(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function uf(e) {
+function Cf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let dt = !0;
-const Uc = [];
-function tn() {
-  Uc.push(dt), dt = !1;
+let pt = !0;
+const ia = [];
+function sn() {
+  ia.push(pt), pt = !1;
 }
-function nn() {
-  const e = Uc.pop();
-  dt = e === void 0 ? !0 : e;
+function on() {
+  const e = ia.pop();
+  pt = e === void 0 ? !0 : e;
 }
-function Ho(e) {
+function ll(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = be;
-    be = void 0;
+    const n = xe;
+    xe = void 0;
     try {
       t();
     } finally {
-      be = n;
+      xe = n;
     }
   }
 }
-let wi = 0;
-class ff {
+let Cr = 0;
+class Df {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class io {
+class bo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!be || !dt || be === this.computed)
+    if (!xe || !pt || xe === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== be)
-      n = this.activeLink = new ff(be, this), be.deps ? (n.prevDep = be.depsTail, be.depsTail.nextDep = n, be.depsTail = n) : be.deps = be.depsTail = n, Wc(n);
+    if (n === void 0 || n.sub !== xe)
+      n = this.activeLink = new Df(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, sa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
-      const i = n.nextDep;
-      i.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = i), n.prevDep = be.depsTail, n.nextDep = void 0, be.depsTail.nextDep = n, be.depsTail = n, be.deps === n && (be.deps = i);
+      const r = n.nextDep;
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = xe.depsTail, n.nextDep = void 0, xe.depsTail.nextDep = n, xe.depsTail = n, xe.deps === n && (xe.deps = r);
     }
     return n;
   }
   trigger(t) {
-    this.version++, wi++, this.notify(t);
+    this.version++, Cr++, this.notify(t);
   }
   notify(t) {
-    eo();
+    go();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      to();
+      mo();
     }
   }
 }
-function Wc(e) {
+function sa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
-      for (let i = t.deps; i; i = i.nextDep)
-        Wc(i);
+      for (let r = t.deps; r; r = r.nextDep)
+        sa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ns = /* @__PURE__ */ new WeakMap(), Rn = /* @__PURE__ */ Symbol(
+const Hs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
   ""
-), Ls = /* @__PURE__ */ Symbol(
+), Vs = /* @__PURE__ */ Symbol(
   ""
-), ki = /* @__PURE__ */ Symbol(
+), Dr = /* @__PURE__ */ Symbol(
   ""
 );
-function qe(e, t, n) {
-  if (dt && be) {
-    let i = Ns.get(e);
-    i || Ns.set(e, i = /* @__PURE__ */ new Map());
-    let r = i.get(n);
-    r || (i.set(n, r = new io()), r.map = i, r.key = n), r.track();
+function Ve(e, t, n) {
+  if (pt && xe) {
+    let r = Hs.get(e);
+    r || Hs.set(e, r = /* @__PURE__ */ new Map());
+    let i = r.get(n);
+    i || (r.set(n, i = new bo()), i.map = r, i.key = n), i.track();
   }
 }
-function Bt(e, t, n, i, r, s) {
-  const o = Ns.get(e);
+function zt(e, t, n, r, i, s) {
+  const o = Hs.get(e);
   if (!o) {
-    wi++;
+    Cr++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (eo(), t === "clear")
+  if (go(), t === "clear")
     o.forEach(l);
   else {
-    const c = X(e), a = c && Qs(n);
+    const c = ne(e), a = c && po(n);
     if (c && n === "length") {
-      const u = Number(i);
-      o.forEach((h, w) => {
-        (w === "length" || w === ki || !Ct(w) && w >= u) && l(h);
+      const u = Number(r);
+      o.forEach((d, b) => {
+        (b === "length" || b === Dr || !St(b) && b >= u) && l(d);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(ki)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Dr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Rn)), Zt(e) && l(o.get(Ls)));
+          c ? a && l(o.get("length")) : (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
           break;
         case "delete":
-          c || (l(o.get(Rn)), Zt(e) && l(o.get(Ls)));
+          c || (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
           break;
         case "set":
-          Zt(e) && l(o.get(Rn));
+          tn(e) && l(o.get(Dn));
           break;
       }
   }
-  to();
+  mo();
 }
-function Ln(e) {
-  const t = /* @__PURE__ */ ue(e);
-  return t === e || (qe(t, "iterate", ki), /* @__PURE__ */ rt(e)) ? t : /* @__PURE__ */ Dt(e) ? /* @__PURE__ */ Qt(e) ? t.map((n) => rn(ot(n))) : t.map(rn) : t.map(ot);
+function $n(e) {
+  const t = /* @__PURE__ */ pe(e);
+  return t === e || (Ve(t, "iterate", Dr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e) ? t.map((n) => ln(ct(n))) : t.map(ln) : t.map(ct);
 }
-function vr(e) {
-  return qe(e = /* @__PURE__ */ ue(e), "iterate", ki), e;
+function Mi(e) {
+  return Ve(e = /* @__PURE__ */ pe(e), "iterate", Dr), e;
 }
-function kt(e, t) {
-  return /* @__PURE__ */ Dt(e) ? rn(/* @__PURE__ */ Qt(e) ? ot(t) : t) : ot(t);
+function At(e, t) {
+  return /* @__PURE__ */ Tt(e) ? ln(/* @__PURE__ */ nn(e) ? ct(t) : t) : ct(t);
 }
-const hf = {
+const Sf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return es(this, Symbol.iterator, (e) => kt(this, e));
+    return as(this, Symbol.iterator, (e) => At(this, e));
   },
   concat(...e) {
-    return Ln(this).concat(
-      ...e.map((t) => X(t) ? Ln(t) : t)
+    return $n(this).concat(
+      ...e.map((t) => ne(t) ? $n(t) : t)
     );
   },
   entries() {
-    return es(this, "entries", (e) => (e[1] = kt(this, e[1]), e));
+    return as(this, "entries", (e) => (e[1] = At(this, e[1]), e));
   },
   every(e, t) {
-    return Ot(this, "every", e, t, void 0, arguments);
+    return Nt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Ot(
+    return Nt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((i) => kt(this, i)),
+      (n) => n.map((r) => At(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Ot(
+    return Nt(
       this,
       "find",
       e,
       t,
-      (n) => kt(this, n),
+      (n) => At(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Ot(this, "findIndex", e, t, void 0, arguments);
+    return Nt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Ot(
+    return Nt(
       this,
       "findLast",
       e,
       t,
-      (n) => kt(this, n),
+      (n) => At(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Ot(this, "findLastIndex", e, t, void 0, arguments);
+    return Nt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Ot(this, "forEach", e, t, void 0, arguments);
+    return Nt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return ts(this, "includes", e);
+    return us(this, "includes", e);
   },
   indexOf(...e) {
-    return ts(this, "indexOf", e);
+    return us(this, "indexOf", e);
   },
   join(e) {
-    return Ln(this).join(e);
+    return $n(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return ts(this, "lastIndexOf", e);
+    return us(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Ot(this, "map", e, t, void 0, arguments);
+    return Nt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return ei(this, "pop");
+    return sr(this, "pop");
   },
   push(...e) {
-    return ei(this, "push", e);
+    return sr(this, "push", e);
   },
   reduce(e, ...t) {
-    return Go(this, "reduce", e, t);
+    return al(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return Go(this, "reduceRight", e, t);
+    return al(this, "reduceRight", e, t);
   },
   shift() {
-    return ei(this, "shift");
+    return sr(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Ot(this, "some", e, t, void 0, arguments);
+    return Nt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return ei(this, "splice", e);
+    return sr(this, "splice", e);
   },
   toReversed() {
-    return Ln(this).toReversed();
+    return $n(this).toReversed();
   },
   toSorted(e) {
-    return Ln(this).toSorted(e);
+    return $n(this).toSorted(e);
   },
   toSpliced(...e) {
-    return Ln(this).toSpliced(...e);
+    return $n(this).toSpliced(...e);
   },
   unshift(...e) {
-    return ei(this, "unshift", e);
+    return sr(this, "unshift", e);
   },
   values() {
-    return es(this, "values", (e) => kt(this, e));
+    return as(this, "values", (e) => At(this, e));
   }
 };
-function es(e, t, n) {
-  const i = vr(e), r = i[t], s = r.call(i);
-  if (i !== e && !/* @__PURE__ */ rt(e)) {
+function as(e, t, n) {
+  const r = Mi(e), i = r[t], s = i.call(r);
+  if (r !== e && !/* @__PURE__ */ ot(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => Vo(s.next(), n), r !== Jc[t] && Object.defineProperties(o, {
+      return o.next = () => cl(s.next(), n), i !== oa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,83 +637,83 @@ function es(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => Vo(s._next(), n);
+    s._next = s.next, s.next = () => cl(s._next(), n);
   }
   return s;
 }
-function Vo(e, t) {
+function cl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Jc = Array.prototype;
-function Ot(e, t, n, i, r, s) {
-  const o = vr(e), l = o !== e && !/* @__PURE__ */ rt(e), c = o[t];
-  if (c !== Jc[t]) {
-    const h = c.apply(e, s);
-    return l ? ot(h) : h;
+const oa = Array.prototype;
+function Nt(e, t, n, r, i, s) {
+  const o = Mi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
+  if (c !== oa[t]) {
+    const d = c.apply(e, s);
+    return l ? ct(d) : d;
   }
   let a = n;
-  o !== e && (l ? a = function(h, w) {
-    return n.call(this, kt(e, h), w, e);
-  } : n.length > 2 && (a = function(h, w) {
-    return n.call(this, h, w, e);
+  o !== e && (l ? a = function(d, b) {
+    return n.call(this, At(e, d), b, e);
+  } : n.length > 2 && (a = function(d, b) {
+    return n.call(this, d, b, e);
   }));
-  const u = c.call(o, a, i);
-  return l && r ? r(u) : u;
+  const u = c.call(o, a, r);
+  return l && i ? i(u) : u;
 }
-function Go(e, t, n, i) {
-  const r = vr(e), s = r !== e && !/* @__PURE__ */ rt(e);
+function al(e, t, n, r) {
+  const i = Mi(e), s = i !== e && !/* @__PURE__ */ ot(e);
   let o = n, l = !1;
-  r !== e && (s ? (l = i.length === 0, o = function(a, u, h) {
-    return l && (l = !1, a = kt(e, a)), n.call(this, a, kt(e, u), h, e);
-  }) : n.length > 3 && (o = function(a, u, h) {
-    return n.call(this, a, u, h, e);
+  i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
+    return l && (l = !1, a = At(e, a)), n.call(this, a, At(e, u), d, e);
+  }) : n.length > 3 && (o = function(a, u, d) {
+    return n.call(this, a, u, d, e);
   }));
-  const c = r[t](o, ...i);
-  return l ? kt(e, c) : c;
+  const c = i[t](o, ...r);
+  return l ? At(e, c) : c;
 }
-function ts(e, t, n) {
-  const i = /* @__PURE__ */ ue(e);
-  qe(i, "iterate", ki);
-  const r = i[t](...n);
-  return (r === -1 || r === !1) && /* @__PURE__ */ lo(n[0]) ? (n[0] = /* @__PURE__ */ ue(n[0]), i[t](...n)) : r;
+function us(e, t, n) {
+  const r = /* @__PURE__ */ pe(e);
+  Ve(r, "iterate", Dr);
+  const i = r[t](...n);
+  return (i === -1 || i === !1) && /* @__PURE__ */ xo(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
 }
-function ei(e, t, n = []) {
-  tn(), eo();
-  const i = (/* @__PURE__ */ ue(e))[t].apply(e, n);
-  return to(), nn(), i;
+function sr(e, t, n = []) {
+  sn(), go();
+  const r = (/* @__PURE__ */ pe(e))[t].apply(e, n);
+  return mo(), on(), r;
 }
-const df = /* @__PURE__ */ Zs("__proto__,__v_isRef,__isVue"), qc = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ct)
+const Tf = /* @__PURE__ */ ho("__proto__,__v_isRef,__isVue"), la = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(St)
 );
-function pf(e) {
-  Ct(e) || (e = String(e));
-  const t = /* @__PURE__ */ ue(this);
-  return qe(t, "has", e), t.hasOwnProperty(e);
+function Ff(e) {
+  St(e) || (e = String(e));
+  const t = /* @__PURE__ */ pe(this);
+  return Ve(t, "has", e), t.hasOwnProperty(e);
 }
-class Hc {
+class ca {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
-  get(t, n, i) {
+  get(t, n, r) {
     if (n === "__v_skip") return t.__v_skip;
-    const r = this._isReadonly, s = this._isShallow;
+    const i = this._isReadonly, s = this._isShallow;
     if (n === "__v_isReactive")
-      return !r;
+      return !i;
     if (n === "__v_isReadonly")
-      return r;
+      return i;
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return i === (r ? s ? Rf : Yc : s ? Kc : Gc).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? zf : da : s ? fa : ua).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
-      Object.getPrototypeOf(t) === Object.getPrototypeOf(i) ? t : void 0;
-    const o = X(t);
-    if (!r) {
+      Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
+    const o = ne(t);
+    if (!i) {
       let c;
-      if (o && (c = hf[n]))
+      if (o && (c = Sf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return pf;
+        return Ff;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class Hc {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ Ke(t) ? t : i
+      /* @__PURE__ */ Xe(t) ? t : r
     );
-    if ((Ct(n) ? qc.has(n) : df(n)) || (r || qe(t, "get", n), s))
+    if ((St(n) ? la.has(n) : Tf(n)) || (i || Ve(t, "get", n), s))
       return l;
-    if (/* @__PURE__ */ Ke(l)) {
-      const c = o && Qs(n) ? l : l.value;
-      return r && Re(c) ? /* @__PURE__ */ Bs(c) : c;
+    if (/* @__PURE__ */ Xe(l)) {
+      const c = o && po(n) ? l : l.value;
+      return i && Se(c) ? /* @__PURE__ */ Ks(c) : c;
     }
-    return Re(l) ? r ? /* @__PURE__ */ Bs(l) : /* @__PURE__ */ so(l) : l;
+    return Se(l) ? i ? /* @__PURE__ */ Ks(l) : /* @__PURE__ */ wo(l) : l;
   }
 }
-class Vc extends Hc {
+class aa extends ca {
   constructor(t = !1) {
     super(!1, t);
   }
-  set(t, n, i, r) {
+  set(t, n, r, i) {
     let s = t[n];
-    const o = X(t) && Qs(n);
+    const o = ne(t) && po(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ Dt(s);
-      if (!/* @__PURE__ */ rt(i) && !/* @__PURE__ */ Dt(i) && (s = /* @__PURE__ */ ue(s), i = /* @__PURE__ */ ue(i)), !o && /* @__PURE__ */ Ke(s) && !/* @__PURE__ */ Ke(i))
-        return a || (s.value = i), !0;
+      const a = /* @__PURE__ */ Tt(s);
+      if (!/* @__PURE__ */ ot(r) && !/* @__PURE__ */ Tt(r) && (s = /* @__PURE__ */ pe(s), r = /* @__PURE__ */ pe(r)), !o && /* @__PURE__ */ Xe(s) && !/* @__PURE__ */ Xe(r))
+        return a || (s.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : he(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : me(t, n), c = Reflect.set(
       t,
       n,
-      i,
-      /* @__PURE__ */ Ke(t) ? t : r
+      r,
+      /* @__PURE__ */ Xe(t) ? t : i
     );
-    return t === /* @__PURE__ */ ue(r) && c && (l ? Rt(i, s) && Bt(t, "set", n, i) : Bt(t, "add", n, i)), c;
+    return t === /* @__PURE__ */ pe(i) && c && (l ? Et(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const i = he(t, n);
+    const r = me(t, n);
     t[n];
-    const r = Reflect.deleteProperty(t, n);
-    return r && i && Bt(t, "delete", n, void 0), r;
+    const i = Reflect.deleteProperty(t, n);
+    return i && r && zt(t, "delete", n, void 0), i;
   }
   has(t, n) {
-    const i = Reflect.has(t, n);
-    return (!Ct(n) || !qc.has(n)) && qe(t, "has", n), i;
+    const r = Reflect.has(t, n);
+    return (!St(n) || !la.has(n)) && Ve(t, "has", n), r;
   }
   ownKeys(t) {
-    return qe(
+    return Ve(
       t,
       "iterate",
-      X(t) ? "length" : Rn
+      ne(t) ? "length" : Dn
     ), Reflect.ownKeys(t);
   }
 }
-class gf extends Hc {
+class If extends ca {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,92 +781,92 @@ class gf extends Hc {
     return !0;
   }
 }
-const mf = /* @__PURE__ */ new Vc(), _f = /* @__PURE__ */ new gf(), bf = /* @__PURE__ */ new Vc(!0);
-const Ps = (e) => e, Wi = (e) => Reflect.getPrototypeOf(e);
-function yf(e, t, n) {
-  return function(...i) {
-    const r = this.__v_raw, s = /* @__PURE__ */ ue(r), o = Zt(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...i), u = n ? Ps : t ? rn : ot;
-    return !t && qe(
+const Of = /* @__PURE__ */ new aa(), Mf = /* @__PURE__ */ new If(), Nf = /* @__PURE__ */ new aa(!0);
+const Gs = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
+function Lf(e, t, n) {
+  return function(...r) {
+    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = tn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Gs : t ? ln : ct;
+    return !t && Ve(
       s,
       "iterate",
-      c ? Ls : Rn
-    ), st(
+      c ? Vs : Dn
+    ), lt(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: h, done: w } = a.next();
-          return w ? { value: h, done: w } : {
-            value: l ? [u(h[0]), u(h[1])] : u(h),
-            done: w
+          const { value: d, done: b } = a.next();
+          return b ? { value: d, done: b } : {
+            value: l ? [u(d[0]), u(d[1])] : u(d),
+            done: b
           };
         }
       }
     );
   };
 }
-function Ji(e) {
+function Xr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function wf(e, t) {
+function Pf(e, t) {
   const n = {
-    get(r) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ue(s), l = /* @__PURE__ */ ue(r);
-      e || (Rt(r, l) && qe(o, "get", r), qe(o, "get", l));
-      const { has: c } = Wi(o), a = t ? Ps : e ? rn : ot;
-      if (c.call(o, r))
-        return a(s.get(r));
+    get(i) {
+      const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
+      e || (Et(i, l) && Ve(o, "get", i), Ve(o, "get", l));
+      const { has: c } = Yr(o), a = t ? Gs : e ? ln : ct;
+      if (c.call(o, i))
+        return a(s.get(i));
       if (c.call(o, l))
         return a(s.get(l));
-      s !== o && s.get(r);
+      s !== o && s.get(i);
     },
     get size() {
-      const r = this.__v_raw;
-      return !e && qe(/* @__PURE__ */ ue(r), "iterate", Rn), r.size;
+      const i = this.__v_raw;
+      return !e && Ve(/* @__PURE__ */ pe(i), "iterate", Dn), i.size;
     },
-    has(r) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ue(s), l = /* @__PURE__ */ ue(r);
-      return e || (Rt(r, l) && qe(o, "has", r), qe(o, "has", l)), r === l ? s.has(r) : s.has(r) || s.has(l);
+    has(i) {
+      const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
+      return e || (Et(i, l) && Ve(o, "has", i), Ve(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
-    forEach(r, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ue(l), a = t ? Ps : e ? rn : ot;
-      return !e && qe(c, "iterate", Rn), l.forEach((u, h) => r.call(s, a(u), a(h), o));
+    forEach(i, s) {
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Gs : e ? ln : ct;
+      return !e && Ve(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
-  return st(
+  return lt(
     n,
     e ? {
-      add: Ji("add"),
-      set: Ji("set"),
-      delete: Ji("delete"),
-      clear: Ji("clear")
+      add: Xr("add"),
+      set: Xr("set"),
+      delete: Xr("delete"),
+      clear: Xr("clear")
     } : {
-      add(r) {
-        const s = /* @__PURE__ */ ue(this), o = Wi(s), l = /* @__PURE__ */ ue(r), c = !t && !/* @__PURE__ */ rt(r) && !/* @__PURE__ */ Dt(r) ? l : r;
-        return o.has.call(s, c) || Rt(r, c) && o.has.call(s, r) || Rt(l, c) && o.has.call(s, l) || (s.add(c), Bt(s, "add", c, c)), this;
+      add(i) {
+        const s = /* @__PURE__ */ pe(this), o = Yr(s), l = /* @__PURE__ */ pe(i), c = !t && !/* @__PURE__ */ ot(i) && !/* @__PURE__ */ Tt(i) ? l : i;
+        return o.has.call(s, c) || Et(i, c) && o.has.call(s, i) || Et(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
-      set(r, s) {
-        !t && !/* @__PURE__ */ rt(s) && !/* @__PURE__ */ Dt(s) && (s = /* @__PURE__ */ ue(s));
-        const o = /* @__PURE__ */ ue(this), { has: l, get: c } = Wi(o);
-        let a = l.call(o, r);
-        a || (r = /* @__PURE__ */ ue(r), a = l.call(o, r));
-        const u = c.call(o, r);
-        return o.set(r, s), a ? Rt(s, u) && Bt(o, "set", r, s) : Bt(o, "add", r, s), this;
+      set(i, s) {
+        !t && !/* @__PURE__ */ ot(s) && !/* @__PURE__ */ Tt(s) && (s = /* @__PURE__ */ pe(s));
+        const o = /* @__PURE__ */ pe(this), { has: l, get: c } = Yr(o);
+        let a = l.call(o, i);
+        a || (i = /* @__PURE__ */ pe(i), a = l.call(o, i));
+        const u = c.call(o, i);
+        return o.set(i, s), a ? Et(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
-      delete(r) {
-        const s = /* @__PURE__ */ ue(this), { has: o, get: l } = Wi(s);
-        let c = o.call(s, r);
-        c || (r = /* @__PURE__ */ ue(r), c = o.call(s, r)), l && l.call(s, r);
-        const a = s.delete(r);
-        return c && Bt(s, "delete", r, void 0), a;
+      delete(i) {
+        const s = /* @__PURE__ */ pe(this), { has: o, get: l } = Yr(s);
+        let c = o.call(s, i);
+        c || (i = /* @__PURE__ */ pe(i), c = o.call(s, i)), l && l.call(s, i);
+        const a = s.delete(i);
+        return c && zt(s, "delete", i, void 0), a;
       },
       clear() {
-        const r = /* @__PURE__ */ ue(this), s = r.size !== 0, o = r.clear();
-        return s && Bt(
-          r,
+        const i = /* @__PURE__ */ pe(this), s = i.size !== 0, o = i.clear();
+        return s && zt(
+          i,
           "clear",
           void 0,
           void 0
@@ -878,27 +878,27 @@ function wf(e, t) {
     "values",
     "entries",
     Symbol.iterator
-  ].forEach((r) => {
-    n[r] = yf(r, e, t);
+  ].forEach((i) => {
+    n[i] = Lf(i, e, t);
   }), n;
 }
-function ro(e, t) {
-  const n = wf(e, t);
-  return (i, r, s) => r === "__v_isReactive" ? !e : r === "__v_isReadonly" ? e : r === "__v_isShallow" ? t : r === "__v_raw" ? i : Reflect.get(
-    he(n, r) && r in i ? n : i,
-    r,
+function yo(e, t) {
+  const n = Pf(e, t);
+  return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
+    me(n, i) && i in r ? n : r,
+    i,
     s
   );
 }
-const kf = {
-  get: /* @__PURE__ */ ro(!1, !1)
-}, Af = {
-  get: /* @__PURE__ */ ro(!1, !0)
-}, xf = {
-  get: /* @__PURE__ */ ro(!0, !1)
+const Bf = {
+  get: /* @__PURE__ */ yo(!1, !1)
+}, jf = {
+  get: /* @__PURE__ */ yo(!1, !0)
+}, $f = {
+  get: /* @__PURE__ */ yo(!0, !1)
 };
-const Gc = /* @__PURE__ */ new WeakMap(), Kc = /* @__PURE__ */ new WeakMap(), Yc = /* @__PURE__ */ new WeakMap(), Rf = /* @__PURE__ */ new WeakMap();
-function vf(e) {
+const ua = /* @__PURE__ */ new WeakMap(), fa = /* @__PURE__ */ new WeakMap(), da = /* @__PURE__ */ new WeakMap(), zf = /* @__PURE__ */ new WeakMap();
+function Uf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,432 +913,432 @@ function vf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function so(e) {
-  return /* @__PURE__ */ Dt(e) ? e : oo(
+function wo(e) {
+  return /* @__PURE__ */ Tt(e) ? e : ko(
     e,
     !1,
-    mf,
-    kf,
-    Gc
+    Of,
+    Bf,
+    ua
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Ef(e) {
-  return oo(
+function Wf(e) {
+  return ko(
     e,
     !1,
-    bf,
-    Af,
-    Kc
+    Nf,
+    jf,
+    fa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Bs(e) {
-  return oo(
+function Ks(e) {
+  return ko(
     e,
     !0,
-    _f,
-    xf,
-    Yc
+    Mf,
+    $f,
+    da
   );
 }
-function oo(e, t, n, i, r) {
-  if (!Re(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+function ko(e, t, n, r, i) {
+  if (!Se(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
-  const s = r.get(e);
+  const s = i.get(e);
   if (s)
     return s;
-  const o = vf(Ku(e));
+  const o = Uf(hf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
     e,
-    o === 2 ? i : n
+    o === 2 ? r : n
   );
-  return r.set(e, l), l;
+  return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function Qt(e) {
-  return /* @__PURE__ */ Dt(e) ? /* @__PURE__ */ Qt(e.__v_raw) : !!(e && e.__v_isReactive);
+function nn(e) {
+  return /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Dt(e) {
+function Tt(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function rt(e) {
+function ot(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function lo(e) {
+function xo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function ue(e) {
+function pe(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ ue(t) : e;
+  return t ? /* @__PURE__ */ pe(t) : e;
 }
-function Cf(e) {
-  return !he(e, "__v_skip") && Object.isExtensible(e) && Ic(e, "__v_skip", !0), e;
+function Jf(e) {
+  return !me(e, "__v_skip") && Object.isExtensible(e) && Gc(e, "__v_skip", !0), e;
 }
-const ot = (e) => Re(e) ? /* @__PURE__ */ so(e) : e, rn = (e) => Re(e) ? /* @__PURE__ */ Bs(e) : e;
+const ct = (e) => Se(e) ? /* @__PURE__ */ wo(e) : e, ln = (e) => Se(e) ? /* @__PURE__ */ Ks(e) : e;
 // @__NO_SIDE_EFFECTS__
-function Ke(e) {
+function Xe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function Ko(e) {
-  return Df(e, !1);
+function fs(e) {
+  return qf(e, !1);
 }
-function Df(e, t) {
-  return /* @__PURE__ */ Ke(e) ? e : new Sf(e, t);
+function qf(e, t) {
+  return /* @__PURE__ */ Xe(e) ? e : new Hf(e, t);
 }
-class Sf {
+class Hf {
   constructor(t, n) {
-    this.dep = new io(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ue(t), this._value = n ? t : ot(t), this.__v_isShallow = n;
+    this.dep = new bo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, i = this.__v_isShallow || /* @__PURE__ */ rt(t) || /* @__PURE__ */ Dt(t);
-    t = i ? t : /* @__PURE__ */ ue(t), Rt(t, n) && (this._rawValue = t, this._value = i ? t : ot(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ot(t) || /* @__PURE__ */ Tt(t);
+    t = r ? t : /* @__PURE__ */ pe(t), Et(t, n) && (this._rawValue = t, this._value = r ? t : ct(t), this.dep.trigger());
   }
 }
-function V(e) {
-  return /* @__PURE__ */ Ke(e) ? e.value : e;
+function Y(e) {
+  return /* @__PURE__ */ Xe(e) ? e.value : e;
 }
-const Tf = {
-  get: (e, t, n) => t === "__v_raw" ? e : V(Reflect.get(e, t, n)),
-  set: (e, t, n, i) => {
-    const r = e[t];
-    return /* @__PURE__ */ Ke(r) && !/* @__PURE__ */ Ke(n) ? (r.value = n, !0) : Reflect.set(e, t, n, i);
+const Vf = {
+  get: (e, t, n) => t === "__v_raw" ? e : Y(Reflect.get(e, t, n)),
+  set: (e, t, n, r) => {
+    const i = e[t];
+    return /* @__PURE__ */ Xe(i) && !/* @__PURE__ */ Xe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Xc(e) {
-  return /* @__PURE__ */ Qt(e) ? e : new Proxy(e, Tf);
+function ha(e) {
+  return /* @__PURE__ */ nn(e) ? e : new Proxy(e, Vf);
 }
-class Ff {
-  constructor(t, n, i) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new io(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = wi - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = i;
+class Gf {
+  constructor(t, n, r) {
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new bo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    be !== this)
-      return Bc(this, !0), !0;
+    xe !== this)
+      return ea(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return $c(this), t && (t.version = this.dep.version), this._value;
+    return ra(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function If(e, t, n = !1) {
-  let i, r;
-  return me(e) ? i = e : (i = e.get, r = e.set), new Ff(i, r, n);
+function Kf(e, t, n = !1) {
+  let r, i;
+  return we(e) ? r = e : (r = e.get, i = e.set), new Gf(r, i, n);
 }
-const qi = {}, rr = /* @__PURE__ */ new WeakMap();
-let bn;
-function Of(e, t = !1, n = bn) {
+const Zr = {}, pi = /* @__PURE__ */ new WeakMap();
+let kn;
+function Yf(e, t = !1, n = kn) {
   if (n) {
-    let i = rr.get(n);
-    i || rr.set(n, i = []), i.push(e);
+    let r = pi.get(n);
+    r || pi.set(n, r = []), r.push(e);
   }
 }
-function Mf(e, t, n = xe) {
-  const { immediate: i, deep: r, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (g) => r ? g : /* @__PURE__ */ rt(g) || r === !1 || r === 0 ? jt(g, 1) : jt(g);
-  let u, h, w, _, p = !1, x = !1;
-  if (/* @__PURE__ */ Ke(e) ? (h = () => e.value, p = /* @__PURE__ */ rt(e)) : /* @__PURE__ */ Qt(e) ? (h = () => a(e), p = !0) : X(e) ? (x = !0, p = e.some((g) => /* @__PURE__ */ Qt(g) || /* @__PURE__ */ rt(g)), h = () => e.map((g) => {
-    if (/* @__PURE__ */ Ke(g))
-      return g.value;
-    if (/* @__PURE__ */ Qt(g))
-      return a(g);
-    if (me(g))
-      return c ? c(g, 2) : g();
-  })) : me(e) ? t ? h = c ? () => c(e, 2) : e : h = () => {
-    if (w) {
-      tn();
+function Xf(e, t, n = De) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ot(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
+  let u, d, b, g, p = !1, A = !1;
+  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ nn(e) ? (d = () => a(e), p = !0) : ne(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ nn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
+    if (/* @__PURE__ */ Xe(y))
+      return y.value;
+    if (/* @__PURE__ */ nn(y))
+      return a(y);
+    if (we(y))
+      return c ? c(y, 2) : y();
+  })) : we(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+    if (b) {
+      sn();
       try {
-        w();
+        b();
       } finally {
-        nn();
+        on();
       }
     }
-    const g = bn;
-    bn = u;
+    const y = kn;
+    kn = u;
     try {
-      return c ? c(e, 3, [_]) : e(_);
+      return c ? c(e, 3, [g]) : e(g);
     } finally {
-      bn = g;
+      kn = y;
     }
-  } : h = xn, t && r) {
-    const g = h, v = r === !0 ? 1 / 0 : r;
-    h = () => jt(g(), v);
+  } : d = Cn, t && i) {
+    const y = d, I = i === !0 ? 1 / 0 : i;
+    d = () => Ut(y(), I);
   }
-  const D = af(), I = () => {
-    u.stop(), D && D.active && Cc(D.effects, u);
+  const v = Ef(), D = () => {
+    u.stop(), v && v.active && Wc(v.effects, u);
   };
   if (s && t) {
-    const g = t;
-    t = (...v) => {
+    const y = t;
+    t = (...I) => {
       try {
-        return g(...v);
+        return y(...I);
       } finally {
-        I();
+        D();
       }
     };
   }
-  let k = x ? new Array(e.length).fill(qi) : qi;
-  const m = (g) => {
-    if (!(!(u.flags & 1) || !u.dirty && !g))
+  let k = A ? new Array(e.length).fill(Zr) : Zr;
+  const w = (y) => {
+    if (!(!(u.flags & 1) || !u.dirty && !y))
       if (t) {
-        const v = u.run();
-        if (g || r || p || (x ? v.some((B, U) => Rt(B, k[U])) : Rt(v, k))) {
-          const B = bn;
-          tn();
+        const I = u.run();
+        if (y || i || p || (A ? I.some((F, x) => Et(F, k[x])) : Et(I, k))) {
+          const F = kn;
+          sn();
           try {
-            w && w(), bn = u;
-            const U = [
-              v,
+            b && b(), kn = u;
+            const x = [
+              I,
               // pass undefined as the old value when it's changed for the first time
-              k === qi ? void 0 : x && k[0] === qi ? [] : k,
-              _
+              k === Zr ? void 0 : A && k[0] === Zr ? [] : k,
+              g
             ];
-            k = v, c ? c(t, 3, U) : (
+            k = I, c ? c(t, 3, x) : (
               // @ts-expect-error
-              t(...U)
+              t(...x)
             );
           } finally {
-            bn = B, nn();
+            kn = F, on();
           }
         }
       } else
         u.run();
   };
-  return l && l(m), u = new Lc(h), u.scheduler = o ? () => o(m, !1) : m, _ = (g) => Of(g, !1, u), w = u.onStop = () => {
-    const g = rr.get(u);
-    if (g) {
+  return l && l(w), u = new Zc(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Yf(y, !1, u), b = u.onStop = () => {
+    const y = pi.get(u);
+    if (y) {
       if (c)
-        c(g, 4);
+        c(y, 4);
       else
-        for (const v of g) v();
-      rr.delete(u);
+        for (const I of y) I();
+      pi.delete(u);
     }
-  }, t ? i ? m(!0) : k = u.run() : o ? o(m.bind(null, !0), !0) : u.run(), I.pause = u.pause.bind(u), I.resume = u.resume.bind(u), I.stop = I, I;
+  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
 }
-function jt(e, t = 1 / 0, n) {
-  if (t <= 0 || !Re(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+function Ut(e, t = 1 / 0, n) {
+  if (t <= 0 || !Se(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ Ke(e))
-    jt(e.value, t, n);
-  else if (X(e))
-    for (let i = 0; i < e.length; i++)
-      jt(e[i], t, n);
-  else if (Sn(e) || Zt(e))
-    e.forEach((i) => {
-      jt(i, t, n);
+  if (n.set(e, t), t--, /* @__PURE__ */ Xe(e))
+    Ut(e.value, t, n);
+  else if (ne(e))
+    for (let r = 0; r < e.length; r++)
+      Ut(e[r], t, n);
+  else if (On(e) || tn(e))
+    e.forEach((r) => {
+      Ut(r, t, n);
     });
-  else if (Tc(e)) {
-    for (const i in e)
-      jt(e[i], t, n);
-    for (const i of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, i) && jt(e[i], t, n);
+  else if (Hc(e)) {
+    for (const r in e)
+      Ut(e[r], t, n);
+    for (const r of Object.getOwnPropertySymbols(e))
+      Object.prototype.propertyIsEnumerable.call(e, r) && Ut(e[r], t, n);
   }
   return e;
 }
-function Mi(e, t, n, i) {
+function zr(e, t, n, r) {
   try {
-    return i ? e(...i) : e();
-  } catch (r) {
-    Er(r, t, n);
+    return r ? e(...r) : e();
+  } catch (i) {
+    Ni(i, t, n);
   }
 }
-function Jt(e, t, n, i) {
-  if (me(e)) {
-    const r = Mi(e, t, n, i);
-    return r && Dc(r) && r.catch((s) => {
-      Er(s, t, n, void 0, !0);
-    }), r;
+function Vt(e, t, n, r) {
+  if (we(e)) {
+    const i = zr(e, t, n, r);
+    return i && Jc(i) && i.catch((s) => {
+      Ni(s, t, n, void 0, !0);
+    }), i;
   }
-  if (X(e)) {
-    const r = [];
+  if (ne(e)) {
+    const i = [];
     for (let s = 0; s < e.length; s++)
-      r.push(Jt(e[s], t, n, i));
-    return r;
+      i.push(Vt(e[s], t, n, r));
+    return i;
   }
 }
-function Er(e, t, n, i = !0, r = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || xe;
+function Ni(e, t, n, r = !0, i = !1) {
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || De;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
     for (; c; ) {
-      const h = c.ec;
-      if (h && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
+      const d = c.ec;
+      if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
-      (!r || c.scope.active)) {
-        for (let w = 0; w < h.length; w++)
-          if (h[w](e, a, u) === !1)
+      (!i || c.scope.active)) {
+        for (let b = 0; b < d.length; b++)
+          if (d[b](e, a, u) === !1)
             return;
       }
       c = c.parent;
     }
     if (o) {
-      tn(), Mi(o, null, 10, [
+      sn(), zr(o, null, 10, [
         e,
         a,
         u
-      ]), nn();
+      ]), on();
       return;
     }
   }
-  Nf(e, n, s, i, l);
+  Zf(e, n, s, r, l);
 }
-function Nf(e, t, n, i = !0, r = !1) {
-  if (r)
+function Zf(e, t, n, r = !0, i = !1) {
+  if (i)
     throw e;
   console.error(e);
 }
-const Ve = [];
-let ft = -1;
-const At = [];
-let Kt = null, zn = 0;
-const Zc = /* @__PURE__ */ Promise.resolve();
-let sr = null;
-function or(e) {
-  const t = sr || Zc;
+const Ge = [];
+let dt = -1;
+const Rt = [];
+let Zt = null, Wn = 0;
+const pa = /* @__PURE__ */ Promise.resolve();
+let gi = null;
+function kr(e) {
+  const t = gi || pa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Lf(e) {
-  let t = ft + 1, n = Ve.length;
+function Qf(e) {
+  let t = dt + 1, n = Ge.length;
   for (; t < n; ) {
-    const i = t + n >>> 1, r = Ve[i], s = Ai(r);
-    s < e || s === e && r.flags & 2 ? t = i + 1 : n = i;
+    const r = t + n >>> 1, i = Ge[r], s = Sr(i);
+    s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function co(e) {
+function Ao(e) {
   if (!(e.flags & 1)) {
-    const t = Ai(e), n = Ve[Ve.length - 1];
+    const t = Sr(e), n = Ge[Ge.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Ai(n) ? Ve.push(e) : Ve.splice(Lf(t), 0, e), e.flags |= 1, Qc();
+    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(Qf(t), 0, e), e.flags |= 1, ga();
   }
 }
-function Qc() {
-  sr || (sr = Zc.then(na));
+function ga() {
+  gi || (gi = pa.then(ba));
 }
-function Pf(e) {
-  if (!X(e))
-    Kt && e.id === -1 ? Kt.splice(zn + 1, 0, e) : e.flags & 1 || (At.push(e), e.flags |= 1);
+function ed(e) {
+  if (!ne(e))
+    Zt && e.id === -1 ? Zt.splice(Wn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      At.push(e[t]);
-  Qc();
+      Rt.push(e[t]);
+  ga();
 }
-function ea(e, t, n, i = ft + 1) {
-  for (; i < Ve.length; i++) {
-    const r = Ve[i];
-    if (r && r.flags & 2) {
-      if (e && r.id !== e.uid || t !== void 0 && !(r.id >= t))
+function ma(e, t, n, r = dt + 1) {
+  for (; r < Ge.length; r++) {
+    const i = Ge[r];
+    if (i && i.flags & 2) {
+      if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      Ve.splice(i, 1), i = e ? i - 1 : ft, r.flags & 4 && (r.flags &= -2), r(), r.flags & 4 || (r.flags &= -2);
+      Ge.splice(r, 1), r = e ? r - 1 : dt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
-function ta(e, t, n = 0) {
-  if (At.length) {
-    let i = At, r = 0;
+function _a(e, t, n = 0) {
+  if (Rt.length) {
+    let r = Rt, i = 0;
     if (t) {
-      i = [];
-      for (let o = 0; o < At.length; o++) {
-        const l = At[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? At[r++] = l : i.push(l);
+      r = [];
+      for (let o = 0; o < Rt.length; o++) {
+        const l = Rt[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
       }
     }
-    const s = [...new Set(i)].sort((o, l) => Ai(o) - Ai(l));
-    if (At.length = r, Kt) {
+    const s = [...new Set(r)].sort((o, l) => Sr(o) - Sr(l));
+    if (Rt.length = i, Zt) {
       for (let o = 0; o < s.length; o++)
-        Kt.push(s[o]);
+        Zt.push(s[o]);
       return;
     }
-    for (Kt = s, zn = 0; zn < Kt.length; zn++) {
-      const o = Kt[zn];
+    for (Zt = s, Wn = 0; Wn < Zt.length; Wn++) {
+      const o = Zt[Wn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Kt = null, zn = 0;
+    Zt = null, Wn = 0;
   }
 }
-let ns = !1;
-function Bf(e, t) {
-  if (ns) {
+let ds = !1;
+function td(e, t) {
+  if (ds) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(At);
-  e(), ns = !0;
+  const n = t === void 0 ? void 0 : new Set(Rt);
+  e(), ds = !0;
   try {
-    ea(void 0, t), ta(void 0, n, t);
+    ma(void 0, t), _a(void 0, n, t);
   } finally {
-    ns = !1;
+    ds = !1;
   }
 }
-const Ai = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function na(e) {
+const Sr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function ba(e) {
   try {
-    for (ft = 0; ft < Ve.length; ft++) {
-      const t = Ve[ft];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Mi(
+    for (dt = 0; dt < Ge.length; dt++) {
+      const t = Ge[dt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), zr(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; ft < Ve.length; ft++) {
-      const t = Ve[ft];
+    for (; dt < Ge.length; dt++) {
+      const t = Ge[dt];
       t && (t.flags &= -2);
     }
-    ft = -1, Ve.length = 0, ta(), sr = null, (Ve.length || At.length) && na();
+    dt = -1, Ge.length = 0, _a(), gi = null, (Ge.length || Rt.length) && ba();
   }
 }
-let it = null, ia = null;
-function lr(e) {
-  const t = it;
-  return it = e, ia = e && e.type.__scopeId || null, t;
+let st = null, ya = null;
+function mi(e) {
+  const t = st;
+  return st = e, ya = e && e.type.__scopeId || null, t;
 }
-function jf(e, t = it, n) {
+function nd(e, t = st, n) {
   if (!t || e._n)
     return e;
-  const i = (...r) => {
-    i._d && il(-1);
-    const s = lr(t), o = vn.length;
+  const r = (...i) => {
+    r._d && bl(-1);
+    const s = mi(t), o = Sn.length;
     let l;
     try {
-      l = e(...r);
+      l = e(...i);
     } finally {
-      for (let c = vn.length; c > o; c--) ya();
-      lr(s), i._d && il(1);
+      for (let c = Sn.length; c > o; c--) Na();
+      mi(s), r._d && bl(1);
     }
     return l;
   };
-  return i._n = !0, i._c = !0, i._d = !0, i;
+  return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function Pn(e, t) {
-  if (it === null)
+function zn(e, t) {
+  if (st === null)
     return e;
-  const n = Tr(it), i = e.dirs || (e.dirs = []);
-  for (let r = 0; r < t.length; r++) {
-    let [s, o, l, c = xe] = t[r];
-    s && (me(s) && (s = {
+  const n = ji(st), r = e.dirs || (e.dirs = []);
+  for (let i = 0; i < t.length; i++) {
+    let [s, o, l, c = De] = t[i];
+    s && (we(s) && (s = {
       mounted: s,
       updated: s
-    }), s.deep && jt(o), i.push({
+    }), s.deep && Ut(o), r.push({
       dir: s,
       instance: n,
       value: o,
@@ -1349,240 +1349,447 @@ function Pn(e, t) {
   }
   return e;
 }
-function hn(e, t, n, i) {
-  let r = e;
-  if (i === "beforeMount")
+function gn(e, t, n, r) {
+  let i = e;
+  if (r === "beforeMount")
     e._mount = e;
-  else if (i === "beforeUpdate") {
+  else if (r === "beforeUpdate") {
     const l = t && t._mount;
     l && (l._latest = e, e._mount = l);
-  } else if (i === "mounted") {
+  } else if (r === "mounted") {
     const l = e._latest;
-    e._mount = e._latest = void 0, l && (r = l, l._mount = void 0);
+    e._mount = e._latest = void 0, l && (i = l, l._mount = void 0);
   }
-  const s = r.dirs, o = t && t.dirs;
+  const s = i.dirs, o = t && t.dirs;
   for (let l = 0; l < s.length; l++) {
     let c = s[l];
-    o ? c.oldValue = o[l].value : i === "mounted" && c.oldValue !== void 0 && (c = st({}, c, { oldValue: void 0 }));
-    let a = c.dir[i];
-    a && (tn(), Jt(a, n, 8, [
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = lt({}, c, { oldValue: void 0 }));
+    let a = c.dir[r];
+    a && (sn(), Vt(a, n, 8, [
       e.el,
       c,
-      r,
+      i,
       t
-    ]), nn());
+    ]), on());
   }
 }
-function zf(e, t, n = !1) {
-  const i = xh();
-  if (i || Un) {
-    let r = Un ? Un._context.provides : i ? i.parent == null || i.ce ? i.vnode.appContext && i.vnode.appContext.provides : i.parent.provides : void 0;
-    if (r && e in r)
-      return r[e];
+function rd(e, t, n = !1) {
+  const r = Ud();
+  if (r || qn) {
+    let i = qn ? qn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+    if (i && e in i)
+      return i[e];
     if (arguments.length > 1)
-      return n && me(t) ? t.call(i && i.proxy) : t;
+      return n && we(t) ? t.call(r && r.proxy) : t;
   }
 }
-const $f = /* @__PURE__ */ Symbol.for("v-scx"), Uf = () => zf($f);
-function Yo(e, t, n) {
-  return Wf(e, t, n);
+const id = /* @__PURE__ */ Symbol.for("v-scx"), sd = () => rd(id);
+function hs(e, t, n) {
+  return od(e, t, n);
 }
-function Wf(e, t, n = xe) {
-  const { immediate: i, deep: r, flush: s, once: o } = n, l = st({}, n), c = t && i || !t && s !== "post";
+function od(e, t, n = De) {
+  const { immediate: r, deep: i, flush: s, once: o } = n, l = lt({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (fr) {
+  if (wi) {
     if (s === "sync") {
-      const _ = Uf();
-      a = _.__watcherHandles || (_.__watcherHandles = []);
+      const g = sd();
+      a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
-      const _ = () => {
+      const g = () => {
       };
-      return _.stop = xn, _.resume = xn, _.pause = xn, _;
+      return g.stop = Cn, g.resume = Cn, g.pause = Cn, g;
     }
   }
-  const u = Vn;
-  l.call = (_, p, x) => Jt(_, u, p, x);
-  let h = !1;
-  s === "post" ? l.scheduler = (_) => {
-    _.i = u, He(_, u && u.suspense);
-  } : s !== "sync" && (h = !0, l.scheduler = (_, p) => {
-    p ? _() : co(_);
-  }), l.augmentJob = (_) => {
-    t && (_.flags |= 4), h && (_.flags |= 2, u && (_.id = u.uid, _.i = u));
+  const u = Yn;
+  l.call = (g, p, A) => Vt(g, u, p, A);
+  let d = !1;
+  s === "post" ? l.scheduler = (g) => {
+    g.i = u, qe(g, u && u.suspense);
+  } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
+    p ? g() : Ao(g);
+  }), l.augmentJob = (g) => {
+    t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const w = Mf(e, t, l);
-  return fr && (a ? a.push(w) : c && w()), w;
+  const b = Xf(e, t, l);
+  return wi && (a ? a.push(b) : c && b()), b;
 }
-const Jf = /* @__PURE__ */ Symbol("_vte"), Cr = (e) => e.__isTeleport, is = /* @__PURE__ */ Symbol("_leaveCb");
-function qf(e) {
+const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ld = (e) => e && (e.defer || e.defer === ""), ul = (e) => typeof SVGElement < "u" && e instanceof SVGElement, fl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Ys = (e, t) => {
+  const n = e && e.to;
+  return Me(n) ? t ? t(n) : null : n;
+}, cd = {
+  name: "Teleport",
+  __isTeleport: !0,
+  process(e, t, n, r, i, s, o, l, c, a) {
+    const {
+      mc: u,
+      pc: d,
+      pbc: b,
+      o: { insert: g, querySelector: p, createText: A, createComment: v, parentNode: D }
+    } = a, k = An(t.props);
+    let { dynamicChildren: w } = t;
+    const y = (x, C, U) => {
+      x.shapeFlag & 16 && u(
+        x.children,
+        C,
+        U,
+        i,
+        s,
+        o,
+        l,
+        c
+      );
+    }, I = (x = t) => {
+      const C = An(x.props), U = x.target = Ys(x.props, p), ie = Xs(U, x, A, g);
+      U && (o !== "svg" && ul(U) ? o = "svg" : o !== "mathml" && fl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
+    }, F = (x) => {
+      const C = () => {
+        if (Xt.get(x) === C) {
+          if (Xt.delete(x), An(x.props)) {
+            const U = D(x.el) || n;
+            y(x, U, x.anchor), gr(x, !0);
+          }
+          I(x);
+        }
+      };
+      Xt.set(x, C), qe(C, s);
+    };
+    if (e == null) {
+      const x = t.el = A(""), C = t.anchor = A("");
+      if (g(x, n, r), g(C, n, r), ld(t.props) || s && s.pendingBranch) {
+        F(t);
+        return;
+      }
+      k && (y(t, n, C), gr(t, !0)), I();
+    } else {
+      t.el = e.el;
+      const x = t.anchor = e.anchor, C = Xt.get(e);
+      if (C) {
+        C.flags |= 8, Xt.delete(e), F(t);
+        return;
+      }
+      t.targetStart = e.targetStart;
+      const U = t.target = e.target, ie = t.targetAnchor = e.targetAnchor, K = An(e.props), le = K ? n : U, Te = K ? x : ie;
+      if (o === "svg" || ul(U) ? o = "svg" : (o === "mathml" || fl(U)) && (o = "mathml"), w ? (b(
+        e.dynamicChildren,
+        w,
+        le,
+        i,
+        s,
+        o,
+        l
+      ), Eo(e, t, !0)) : c || d(
+        e,
+        t,
+        le,
+        Te,
+        i,
+        s,
+        o,
+        l,
+        !1
+      ), k)
+        K ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : Qr(
+          t,
+          n,
+          x,
+          a,
+          1
+        );
+      else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
+        const ke = Ys(t.props, p);
+        ke && (t.target = ke, Qr(
+          t,
+          ke,
+          null,
+          a,
+          0
+        ));
+      } else K && Qr(
+        t,
+        U,
+        ie,
+        a,
+        1
+      );
+      gr(t, k);
+    }
+  },
+  remove(e, t, n, { um: r, o: { remove: i } }, s) {
+    const {
+      shapeFlag: o,
+      children: l,
+      anchor: c,
+      targetStart: a,
+      targetAnchor: u,
+      target: d,
+      props: b
+    } = e, g = An(b), p = s || !g, A = Xt.get(e);
+    if (A && (A.flags |= 8, Xt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
+      for (let v = 0; v < l.length; v++) {
+        const D = l[v];
+        r(
+          D,
+          t,
+          n,
+          p,
+          !!D.dynamicChildren
+        );
+      }
+  },
+  move: Qr,
+  hydrate: ad
+};
+function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
+  s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
+  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
+  if (d && r(o, t, n), !Xt.has(e) && (!d || An(u)) && c & 16)
+    for (let b = 0; b < a.length; b++)
+      i(
+        a[b],
+        t,
+        n,
+        2
+      );
+  d && r(l, t, n);
+}
+function ad(e, t, n, r, i, s, {
+  o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
+}, d) {
+  function b(v, D) {
+    let k = D;
+    for (; k; ) {
+      if (k && k.nodeType === 8) {
+        if (k.data === "teleport start anchor")
+          t.targetStart = k;
+        else if (k.data === "teleport anchor") {
+          t.targetAnchor = k, v._lpa = t.targetAnchor && o(t.targetAnchor);
+          break;
+        }
+      }
+      k = o(k);
+    }
+  }
+  function g(v, D) {
+    D.anchor = d(
+      o(v),
+      D,
+      l(v),
+      n,
+      r,
+      i,
+      s
+    );
+  }
+  const p = t.target = Ys(
+    t.props,
+    c
+  ), A = An(t.props);
+  if (p) {
+    const v = p._lpa || p.firstChild;
+    t.shapeFlag & 16 && (A ? (g(e, t), b(p, v), t.targetAnchor || Xs(
+      p,
+      t,
+      u,
+      a,
+      // if target is the same as the main view, insert anchors before current node
+      // to avoid hydrating mismatch
+      l(e) === p ? e : null
+    )) : (t.anchor = o(e), b(p, v), t.targetAnchor || Xs(p, t, u, a), d(
+      v && o(v),
+      t,
+      p,
+      n,
+      r,
+      i,
+      s
+    ))), gr(t, A);
+  } else A && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+  return t.anchor && o(t.anchor);
+}
+const ud = cd;
+function gr(e, t) {
+  const n = e.ctx;
+  if (n && n.ut) {
+    let r, i;
+    for (t ? (r = e.el, i = e.anchor) : (r = e.targetStart, i = e.targetAnchor); r && r !== i; )
+      r.nodeType === 1 && r.setAttribute("data-v-owner", n.uid), r = r.nextSibling;
+    n.ut();
+  }
+}
+function Xs(e, t, n, r, i = null) {
+  const s = t.targetStart = n(""), o = t.targetAnchor = n("");
+  return s[wa] = o, e && (r(s, e, i), r(o, e, i)), o;
+}
+const ps = /* @__PURE__ */ Symbol("_leaveCb");
+function fd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== pt) {
+      if (n.type !== gt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function ra(e) {
-  if (!sa(e))
-    return Cr(e.type) && e.children ? qf(e.children) : e;
+function ka(e) {
+  if (!xa(e))
+    return Li(e.type) && e.children ? fd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && me(n.default))
+    if (t & 32 && we(n.default))
       return n.default();
   }
 }
-function gi(e, t) {
+function xr(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    gi(
-      Cr(n.type) && ra(n) || n,
+    xr(
+      Li(n.type) && ka(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
-      const i = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      i && gi(i, t.clone(i));
+      const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
+      r && xr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === Te && X(e.children)) {
-    const n = la(e.children, !1);
-    n && gi(n, t);
+  } else if (e.transition = t, e.type === ce && ne(e.children)) {
+    const n = Ra(e.children, !1);
+    n && xr(n, t);
   }
 }
-function js(e) {
+function Zs(e) {
   if (e.component)
-    return js(e.component.subTree);
-  if (e.type === Te) {
-    const t = X(e.children) && la(e.children, !1);
-    return t ? js(t) : void 0;
+    return Zs(e.component.subTree);
+  if (e.type === ce) {
+    const t = ne(e.children) && Ra(e.children, !1);
+    return t ? Zs(t) : void 0;
   }
-  if (e.type !== pt)
+  if (e.type !== gt)
     return e;
 }
-function Hf(e) {
+function dd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function Xo(e, t) {
+function dl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const cr = /* @__PURE__ */ new WeakMap();
-function mi(e, t, n, i, r = !1) {
-  if (X(e)) {
+const _i = /* @__PURE__ */ new WeakMap();
+function Ar(e, t, n, r, i = !1) {
+  if (ne(e)) {
     e.forEach(
-      (x, D) => mi(
-        x,
-        t && (X(t) ? t[D] : t),
+      (A, v) => Ar(
+        A,
+        t && (ne(t) ? t[v] : t),
         n,
-        i,
-        r
+        r,
+        i
       )
     );
     return;
   }
-  if (_i(i) && !r) {
-    i.shapeFlag & 512 && i.type.__asyncResolved && i.component.subTree.component && mi(e, t, n, i.component.subTree);
+  if (Rr(r) && !i) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = i.shapeFlag & 4 ? Tr(i.component) : i.el, o = r ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === xe ? l.refs = {} : l.refs, h = l.setupState, w = /* @__PURE__ */ ue(h), _ = h === xe ? Ec : (x) => Xo(u, x) ? !1 : he(w, x), p = (x, D) => !(D && Xo(u, D));
+  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Uc : (A) => dl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && dl(u, v));
   if (a != null && a !== c) {
-    if (Zo(t), Fe(a))
-      u[a] = null, _(a) && (h[a] = null);
-    else if (/* @__PURE__ */ Ke(a)) {
-      const x = t;
-      p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
+    if (hl(t), Me(a))
+      u[a] = null, g(a) && (d[a] = null);
+    else if (/* @__PURE__ */ Xe(a)) {
+      const A = t;
+      p(a, A.k) && (a.value = null), A.k && (u[A.k] = null);
     }
   }
-  if (me(c))
-    Mi(c, l, 12, [o, u]);
+  if (we(c))
+    zr(c, l, 12, [o, u]);
   else {
-    const x = Fe(c), D = /* @__PURE__ */ Ke(c);
-    if (x || D) {
-      const I = () => {
+    const A = Me(c), v = /* @__PURE__ */ Xe(c);
+    if (A || v) {
+      const D = () => {
         if (e.f) {
-          const k = x ? _(c) ? h[c] : u[c] : p() || !e.k ? c.value : u[e.k];
-          if (r)
-            X(k) && Cc(k, s);
-          else if (X(k))
+          const k = A ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          if (i)
+            ne(k) && Wc(k, s);
+          else if (ne(k))
             k.includes(s) || k.push(s);
-          else if (x)
-            u[c] = [s], _(c) && (h[c] = u[c]);
+          else if (A)
+            u[c] = [s], g(c) && (d[c] = u[c]);
           else {
-            const m = [s];
-            p(c, e.k) && (c.value = m), e.k && (u[e.k] = m);
+            const w = [s];
+            p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else x ? (u[c] = o, _(c) && (h[c] = o)) : D && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else A ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const k = () => {
-          I(), cr.delete(e);
+          D(), _i.delete(e);
         };
-        k.id = -1, cr.set(e, k), He(k, n);
+        k.id = -1, _i.set(e, k), qe(k, n);
       } else
-        Zo(e), I();
+        hl(e), D();
     }
   }
 }
-function Zo(e) {
-  const t = cr.get(e);
-  t && (t.flags |= 8, cr.delete(e));
+function hl(e) {
+  const t = _i.get(e);
+  t && (t.flags |= 8, _i.delete(e));
 }
-xr().requestIdleCallback;
-xr().cancelIdleCallback;
-const _i = (e) => !!e.type.__asyncLoader, sa = (e) => e.type.__isKeepAlive, Vf = /* @__PURE__ */ Symbol.for("v-ndc");
-function Bn(e, t, n, i) {
-  let r;
-  const s = n, o = X(e);
-  if (o || Fe(e)) {
-    const l = o && /* @__PURE__ */ Qt(e);
+Ii().requestIdleCallback;
+Ii().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, xa = (e) => e.type.__isKeepAlive, hd = /* @__PURE__ */ Symbol.for("v-ndc");
+function xt(e, t, n, r) {
+  let i;
+  const s = n, o = ne(e);
+  if (o || Me(e)) {
+    const l = o && /* @__PURE__ */ nn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ rt(e), a = /* @__PURE__ */ Dt(e), e = vr(e)), r = new Array(e.length);
-    for (let u = 0, h = e.length; u < h; u++)
-      r[u] = t(
-        c ? a ? rn(ot(e[u])) : ot(e[u]) : e[u],
+    l && (c = !/* @__PURE__ */ ot(e), a = /* @__PURE__ */ Tt(e), e = Mi(e)), i = new Array(e.length);
+    for (let u = 0, d = e.length; u < d; u++)
+      i[u] = t(
+        c ? a ? ln(ct(e[u])) : ct(e[u]) : e[u],
         u,
         void 0,
         s
       );
   } else if (typeof e == "number")
     if (!Number.isInteger(e) || e < 0)
-      r = [];
+      i = [];
     else {
-      r = new Array(e);
+      i = new Array(e);
       for (let l = 0; l < e; l++)
-        r[l] = t(l + 1, l, void 0, s);
+        i[l] = t(l + 1, l, void 0, s);
     }
-  else if (Re(e))
+  else if (Se(e))
     if (e[Symbol.iterator])
-      r = Array.from(
+      i = Array.from(
         e,
         (l, c) => t(l, c, void 0, s)
       );
     else {
       const l = Object.keys(e);
-      r = new Array(l.length);
+      i = new Array(l.length);
       for (let c = 0, a = l.length; c < a; c++) {
         const u = l[c];
-        r[c] = t(e[u], u, c, s);
+        i[c] = t(e[u], u, c, s);
       }
     }
   else
-    r = [];
-  return r;
+    i = [];
+  return i;
 }
-const zs = (e) => e ? Ra(e) ? Tr(e) : zs(e.parent) : null, bi = (
+const Qs = (e) => e ? $a(e) ? ji(e) : Qs(e.parent) : null, vr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ st(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1590,81 +1797,81 @@ const zs = (e) => e ? Ra(e) ? Tr(e) : zs(e.parent) : null, bi = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => zs(e.parent),
-    $root: (e) => zs(e.root),
+    $parent: (e) => Qs(e.parent),
+    $root: (e) => Qs(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      co(e.update);
+      Ao(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = or.bind(e.proxy)),
-    $watch: (e) => xn
+    $nextTick: (e) => e.n || (e.n = kr.bind(e.proxy)),
+    $watch: (e) => Cn
   })
-), rs = (e, t) => e !== xe && !e.__isScriptSetup && he(e, t), Gf = {
+), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), pd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
-    const { ctx: n, setupState: i, data: r, props: s, accessCache: o, type: l, appContext: c } = e;
+    const { ctx: n, setupState: r, data: i, props: s, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const w = o[t];
-      if (w !== void 0)
-        switch (w) {
+      const b = o[t];
+      if (b !== void 0)
+        switch (b) {
           case 1:
-            return i[t];
-          case 2:
             return r[t];
+          case 2:
+            return i[t];
           case 4:
             return n[t];
           case 3:
             return s[t];
         }
       else {
-        if (rs(i, t))
-          return o[t] = 1, i[t];
-        if (he(s, t))
+        if (gs(r, t))
+          return o[t] = 1, r[t];
+        if (me(s, t))
           return o[t] = 3, s[t];
-        if (n !== xe && he(n, t))
+        if (n !== De && me(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
     }
-    const a = bi[t];
-    let u, h;
+    const a = vr[t];
+    let u, d;
     if (a)
-      return t === "$attrs" && qe(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Ve(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== xe && he(n, t))
+    if (n !== De && me(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      h = c.config.globalProperties, he(h, t)
+      d = c.config.globalProperties, me(d, t)
     )
-      return h[t];
+      return d[t];
   },
   set({ _: e }, t, n) {
-    const { data: i, setupState: r, ctx: s } = e;
-    return rs(r, t) ? (r[t] = n, !0) : he(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    const { data: r, setupState: i, ctx: s } = e;
+    return gs(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
-    _: { data: e, setupState: t, accessCache: n, ctx: i, appContext: r, props: s, type: o }
+    _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || rs(t, l) || he(s, l) || he(i, l) || he(bi, l) || he(r.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || gs(t, l) || me(s, l) || me(r, l) || me(vr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : he(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function oa() {
+function Aa() {
   return {
     app: null,
     config: {
-      isNativeTag: Ec,
+      isNativeTag: Uc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1681,1407 +1888,1407 @@ function oa() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Kf = 0;
-function Yf(e, t) {
-  return function(i, r = null) {
-    me(i) || (i = st({}, i)), r != null && !Re(r) && (r = null);
-    const s = oa(), o = /* @__PURE__ */ new WeakSet(), l = [];
+let gd = 0;
+function md(e, t) {
+  return function(r, i = null) {
+    we(r) || (r = lt({}, r)), i != null && !Se(i) && (i = null);
+    const s = Aa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: Kf++,
-      _component: i,
-      _props: r,
+      _uid: gd++,
+      _component: r,
+      _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: Sh,
+      version: Gd,
       get config() {
         return s.config;
       },
       set config(u) {
       },
-      use(u, ...h) {
-        return o.has(u) || (u && me(u.install) ? (o.add(u), u.install(a, ...h)) : me(u) && (o.add(u), u(a, ...h))), a;
+      use(u, ...d) {
+        return o.has(u) || (u && we(u.install) ? (o.add(u), u.install(a, ...d)) : we(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
       },
-      component(u, h) {
-        return h ? (s.components[u] = h, a) : s.components[u];
+      component(u, d) {
+        return d ? (s.components[u] = d, a) : s.components[u];
       },
-      directive(u, h) {
-        return h ? (s.directives[u] = h, a) : s.directives[u];
+      directive(u, d) {
+        return d ? (s.directives[u] = d, a) : s.directives[u];
       },
-      mount(u, h, w) {
+      mount(u, d, b) {
         if (!c) {
-          const _ = a._ceVNode || Ut(i, r);
-          return _.appContext = s, w === !0 ? w = "svg" : w === !1 && (w = void 0), e(_, u, w), c = !0, a._container = u, u.__vue_app__ = a, Tr(_.component);
+          const g = a._ceVNode || qt(r, i);
+          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, ji(g.component);
         }
       },
       onUnmount(u) {
         l.push(u);
       },
       unmount() {
-        c && (Jt(
+        c && (Vt(
           l,
           a._instance,
           16
         ), e(null, a._container), delete a._container.__vue_app__);
       },
-      provide(u, h) {
-        return s.provides[u] = h, a;
+      provide(u, d) {
+        return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const h = Un;
-        Un = a;
+        const d = qn;
+        qn = a;
         try {
           return u();
         } finally {
-          Un = h;
+          qn = d;
         }
       }
     };
     return a;
   };
 }
-let Un = null;
-const Xf = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Tn(t)}Modifiers`];
-function Zf(e, t, ...n) {
+let qn = null;
+const _d = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
+function bd(e, t, ...n) {
   if (e.isUnmounted) return;
-  const i = e.vnode.props || xe;
-  let r = n;
-  const s = t.startsWith("update:"), o = s && Xf(i, t.slice(7));
-  o && (o.trim && (r = n.map((u) => Fe(u) ? u.trim() : u)), o.number && (r = r.map(Oi)));
-  let l, c = i[l = Xr(t)] || // also try camelCase event handler (#2249)
-  i[l = Xr(ht(t))];
-  !c && s && (c = i[l = Xr(Tn(t))]), c && Jt(
+  const r = e.vnode.props || De;
+  let i = n;
+  const s = t.startsWith("update:"), o = s && _d(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map($r)));
+  let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
+  r[l = os(ht(t))];
+  !c && s && (c = r[l = os(Mn(t))]), c && Vt(
     c,
     e,
     6,
-    r
+    i
   );
-  const a = i[l + "Once"];
+  const a = r[l + "Once"];
   if (a) {
     if (!e.emitted)
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Jt(
+    e.emitted[l] = !0, Vt(
       a,
       e,
       6,
-      r
+      i
     );
   }
 }
-function Qf(e, t, n = !1) {
-  const i = t.emitsCache, r = i.get(e);
-  if (r !== void 0)
-    return r;
+function yd(e, t, n = !1) {
+  const r = t.emitsCache, i = r.get(e);
+  if (i !== void 0)
+    return i;
   const s = e.emits;
   let o = {};
-  return s ? (X(s) ? s.forEach((l) => o[l] = null) : st(o, s), Re(e) && i.set(e, o), o) : (Re(e) && i.set(e, null), null);
+  return s ? (ne(s) ? s.forEach((l) => o[l] = null) : lt(o, s), Se(e) && r.set(e, o), o) : (Se(e) && r.set(e, null), null);
 }
-function Dr(e, t) {
-  return !e || !wr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), he(e, t[0].toLowerCase() + t.slice(1)) || he(e, Tn(t)) || he(e, t));
+function Pi(e, t) {
+  return !e || !Si(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), me(e, t[0].toLowerCase() + t.slice(1)) || me(e, Mn(t)) || me(e, t));
 }
-function Qo(e) {
+function pl(e) {
   const {
     type: t,
     vnode: n,
-    proxy: i,
-    withProxy: r,
+    proxy: r,
+    withProxy: i,
     propsOptions: [s],
     slots: o,
     attrs: l,
     emit: c,
     render: a,
     renderCache: u,
-    props: h,
-    data: w,
-    setupState: _,
+    props: d,
+    data: b,
+    setupState: g,
     ctx: p,
-    inheritAttrs: x
-  } = e, D = lr(e);
-  let I, k;
+    inheritAttrs: A
+  } = e, v = mi(e);
+  let D, k;
   try {
     if (n.shapeFlag & 4) {
-      const g = r || i, v = g;
-      I = xt(
+      const y = i || r, I = y;
+      D = vt(
         a.call(
-          v,
-          g,
+          I,
+          y,
           u,
-          h,
-          _,
-          w,
+          d,
+          g,
+          b,
           p
         )
       ), k = l;
     } else {
-      const g = t;
-      I = xt(
-        g.length > 1 ? g(
-          h,
+      const y = t;
+      D = vt(
+        y.length > 1 ? y(
+          d,
           { attrs: l, slots: o, emit: c }
-        ) : g(
-          h,
+        ) : y(
+          d,
           null
         )
-      ), k = t.props ? l : eh(l);
+      ), k = t.props ? l : wd(l);
     }
-  } catch (g) {
-    vn.length = 0, Er(g, e, 1), I = Ut(pt);
+  } catch (y) {
+    Sn.length = 0, Ni(y, e, 1), D = qt(gt);
   }
-  let m = I;
-  if (k && x !== !1) {
-    const g = Object.keys(k), { shapeFlag: v } = m;
-    g.length && v & 7 && (s && g.some(kr) && (k = th(
+  let w = D;
+  if (k && A !== !1) {
+    const y = Object.keys(k), { shapeFlag: I } = w;
+    y.length && I & 7 && (s && y.some(Ti) && (k = kd(
       k,
       s
-    )), m = Hn(m, k, !1, !0));
+    )), w = Kn(w, k, !1, !0));
   }
-  if (n.dirs && (m = Hn(m, null, !1, !0), m.dirs = m.dirs ? m.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const g = Cr(m.type) && ra(m) || m;
-    gi(g, n.transition);
+  if (n.dirs && (w = Kn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const y = Li(w.type) && ka(w) || w;
+    xr(y, n.transition);
   }
-  return I = m, lr(D), I;
+  return D = w, mi(v), D;
 }
-function la(e, t = !0) {
+function Ra(e, t = !0) {
   let n;
-  for (let i = 0; i < e.length; i++) {
-    const r = e[i];
-    if (fo(r)) {
-      if (r.type !== pt || r.children === "v-if") {
+  for (let r = 0; r < e.length; r++) {
+    const i = e[r];
+    if (Co(i)) {
+      if (i.type !== gt || i.children === "v-if") {
         if (n)
           return;
-        n = r;
+        n = i;
       }
     } else
       return;
   }
   return n;
 }
-const eh = (e) => {
+const wd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || wr(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Si(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, th = (e, t) => {
+}, kd = (e, t) => {
   const n = {};
-  for (const i in e)
-    (!kr(i) || !(i.slice(9) in t)) && (n[i] = e[i]);
+  for (const r in e)
+    (!Ti(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function nh(e, t, n) {
-  const { props: i, children: r, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
+function xd(e, t, n) {
+  const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
   if (n && c >= 0) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return i ? el(i, o, a) : !!o;
+      return r ? gl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
-      for (let h = 0; h < u.length; h++) {
-        const w = u[h];
-        if (ca(o, i, w) && !Dr(a, w))
+      for (let d = 0; d < u.length; d++) {
+        const b = u[d];
+        if (va(o, r, b) && !Pi(a, b))
           return !0;
       }
     }
   } else
-    return (r || l) && (!l || !l.$stable) ? !0 : i === o ? !1 : i ? o ? el(i, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? gl(r, o, a) : !0 : !!o;
   return !1;
 }
-function el(e, t, n) {
-  const i = Object.keys(t);
-  if (i.length !== Object.keys(e).length)
+function gl(e, t, n) {
+  const r = Object.keys(t);
+  if (r.length !== Object.keys(e).length)
     return !0;
-  for (let r = 0; r < i.length; r++) {
-    const s = i[r];
-    if (!he(e, s) || ca(t, e, s) && !Dr(n, s))
+  for (let i = 0; i < r.length; i++) {
+    const s = r[i];
+    if (!me(e, s) || va(t, e, s) && !Pi(n, s))
       return !0;
   }
   return !1;
 }
-function ca(e, t, n) {
-  const i = e[n], r = t[n];
-  return n === "style" && Re(i) && Re(r) ? !en(i, r) : i !== r;
+function va(e, t, n) {
+  const r = e[n], i = t[n];
+  return n === "style" && Se(r) && Se(i) ? !rn(r, i) : r !== i;
 }
-function ih({ vnode: e, parent: t, suspense: n }, i) {
+function Ad({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
-    const r = t.subTree;
-    if (r.suspense && r.suspense.activeBranch === e && (r.suspense.vnode.el = r.el = i, e = r), r === e)
-      (e = t.vnode).el = i, t = t.parent;
+    const i = t.subTree;
+    if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
+      (e = t.vnode).el = r, t = t.parent;
     else
       break;
   }
-  n && n.activeBranch === e && (n.vnode.el = i);
+  n && n.activeBranch === e && (n.vnode.el = r);
 }
-const aa = {}, ua = () => Object.create(aa), fa = (e) => Object.getPrototypeOf(e) === aa;
-function rh(e, t, n, i = !1) {
-  const r = {}, s = ua();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), ha(e, t, r, s);
+const Ea = {}, Ca = () => Object.create(Ea), Da = (e) => Object.getPrototypeOf(e) === Ea;
+function Rd(e, t, n, r = !1) {
+  const i = {}, s = Ca();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Sa(e, t, i, s);
   for (const o in e.propsOptions[0])
-    o in r || (r[o] = void 0);
-  n ? e.props = i ? r : /* @__PURE__ */ Ef(r) : e.type.props ? e.props = r : e.props = s, e.attrs = s;
+    o in i || (i[o] = void 0);
+  n ? e.props = r ? i : /* @__PURE__ */ Wf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function sh(e, t, n, i) {
+function vd(e, t, n, r) {
   const {
-    props: r,
+    props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ ue(r), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ pe(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
     // - #1942 if hmr is enabled with sfc component
     // - vite#872 non-sfc component used by sfc component
-    (i || o > 0) && !(o & 16)
+    (r || o > 0) && !(o & 16)
   ) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
-      for (let h = 0; h < u.length; h++) {
-        let w = u[h];
-        if (Dr(e.emitsOptions, w))
+      for (let d = 0; d < u.length; d++) {
+        let b = u[d];
+        if (Pi(e.emitsOptions, b))
           continue;
-        const _ = t[w];
+        const g = t[b];
         if (c)
-          if (he(s, w))
-            _ !== s[w] && (s[w] = _, a = !0);
+          if (me(s, b))
+            g !== s[b] && (s[b] = g, a = !0);
           else {
-            const p = ht(w);
-            r[p] = $s(
+            const p = ht(b);
+            i[p] = eo(
               c,
               l,
               p,
-              _,
+              g,
               e,
               !1
             );
           }
         else
-          _ !== s[w] && (s[w] = _, a = !0);
+          g !== s[b] && (s[b] = g, a = !0);
       }
     }
   } else {
-    ha(e, t, r, s) && (a = !0);
+    Sa(e, t, i, s) && (a = !0);
     let u;
-    for (const h in l)
+    for (const d in l)
       (!t || // for camelCase
-      !he(t, h) && // it's possible the original props was passed in as kebab-case
+      !me(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Tn(h)) === h || !he(t, u))) && (c ? n && // for camelCase
-      (n[h] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (r[h] = $s(
+      ((u = Mn(d)) === d || !me(t, u))) && (c ? n && // for camelCase
+      (n[d] !== void 0 || // for kebab-case
+      n[u] !== void 0) && (i[d] = eo(
         c,
         l,
-        h,
+        d,
         void 0,
         e,
         !0
-      )) : delete r[h]);
+      )) : delete i[d]);
     if (s !== l)
-      for (const h in s)
-        (!t || !he(t, h)) && (delete s[h], a = !0);
+      for (const d in s)
+        (!t || !me(t, d)) && (delete s[d], a = !0);
   }
-  a && Bt(e.attrs, "set", "");
+  a && zt(e.attrs, "set", "");
 }
-function ha(e, t, n, i) {
-  const [r, s] = e.propsOptions;
+function Sa(e, t, n, r) {
+  const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (hi(c))
+      if (br(c))
         continue;
       const a = t[c];
       let u;
-      r && he(r, u = ht(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Dr(e.emitsOptions, c) || (!(c in i) || a !== i[c]) && (i[c] = a, o = !0);
+      i && me(i, u = ht(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Pi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ ue(n), a = l || xe;
+    const c = /* @__PURE__ */ pe(n), a = l || De;
     for (let u = 0; u < s.length; u++) {
-      const h = s[u];
-      n[h] = $s(
-        r,
+      const d = s[u];
+      n[d] = eo(
+        i,
         c,
-        h,
-        a[h],
+        d,
+        a[d],
         e,
-        !he(a, h)
+        !me(a, d)
       );
     }
   }
   return o;
 }
-function $s(e, t, n, i, r, s) {
+function eo(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
-    const l = he(o, "default");
-    if (l && i === void 0) {
+    const l = me(o, "default");
+    if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && me(c)) {
-        const { propsDefaults: a } = r;
+      if (o.type !== Function && !o.skipFactory && we(c)) {
+        const { propsDefaults: a } = i;
         if (n in a)
-          i = a[n];
+          r = a[n];
         else {
-          const u = xa(r);
-          i = a[n] = c.call(
+          const u = ja(i);
+          r = a[n] = c.call(
             null,
             t
           ), u();
         }
       } else
-        i = c;
-      r.ce && r.ce._setProp(n, i);
+        r = c;
+      i.ce && i.ce._setProp(n, r);
     }
     o[
       0
       /* shouldCast */
-    ] && (s && !l ? i = !1 : o[
+    ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (i === "" || i === Tn(n)) && (i = !0));
+    ] && (r === "" || r === Mn(n)) && (r = !0));
   }
-  return i;
+  return r;
 }
-function oh(e, t, n = !1) {
-  const i = t.propsCache, r = i.get(e);
-  if (r)
-    return r;
+function Ed(e, t, n = !1) {
+  const r = t.propsCache, i = r.get(e);
+  if (i)
+    return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Re(e) && i.set(e, kn), kn;
-  if (X(s))
+    return Se(e) && r.set(e, vn), vn;
+  if (ne(s))
     for (let a = 0; a < s.length; a++) {
       const u = ht(s[a]);
-      tl(u) && (o[u] = xe);
+      ml(u) && (o[u] = De);
     }
   else if (s)
     for (const a in s) {
       const u = ht(a);
-      if (tl(u)) {
-        const h = s[a], w = o[u] = X(h) || me(h) ? { type: h } : st({}, h), _ = w.type;
-        let p = !1, x = !0;
-        if (X(_))
-          for (let D = 0; D < _.length; ++D) {
-            const I = _[D], k = me(I) && I.name;
+      if (ml(u)) {
+        const d = s[a], b = o[u] = ne(d) || we(d) ? { type: d } : lt({}, d), g = b.type;
+        let p = !1, A = !0;
+        if (ne(g))
+          for (let v = 0; v < g.length; ++v) {
+            const D = g[v], k = we(D) && D.name;
             if (k === "Boolean") {
               p = !0;
               break;
-            } else k === "String" && (x = !1);
+            } else k === "String" && (A = !1);
           }
         else
-          p = me(_) && _.name === "Boolean";
-        w[
+          p = we(g) && g.name === "Boolean";
+        b[
           0
           /* shouldCast */
-        ] = p, w[
+        ] = p, b[
           1
           /* shouldCastTrue */
-        ] = x, (p || he(w, "default")) && l.push(u);
+        ] = A, (p || me(b, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Re(e) && i.set(e, c), c;
+  return Se(e) && r.set(e, c), c;
 }
-function tl(e) {
-  return e[0] !== "$" && !hi(e);
+function ml(e) {
+  return e[0] !== "$" && !br(e);
 }
-const ao = (e) => e === "_" || e === "_ctx" || e === "$stable", uo = (e) => X(e) ? e.map(xt) : [xt(e)], lh = (e, t, n) => {
+const Ro = (e) => e === "_" || e === "_ctx" || e === "$stable", vo = (e) => ne(e) ? e.map(vt) : [vt(e)], Cd = (e, t, n) => {
   if (t._n)
     return t;
-  const i = jf((...r) => uo(t(...r)), n);
-  return i._c = !1, i;
-}, da = (e, t, n) => {
-  const i = e._ctx;
-  for (const r in e) {
-    if (ao(r)) continue;
-    const s = e[r];
-    if (me(s))
-      t[r] = lh(r, s, i);
+  const r = nd((...i) => vo(t(...i)), n);
+  return r._c = !1, r;
+}, Ta = (e, t, n) => {
+  const r = e._ctx;
+  for (const i in e) {
+    if (Ro(i)) continue;
+    const s = e[i];
+    if (we(s))
+      t[i] = Cd(i, s, r);
     else if (s != null) {
-      const o = uo(s);
-      t[r] = () => o;
+      const o = vo(s);
+      t[i] = () => o;
     }
   }
-}, pa = (e, t) => {
-  const n = uo(t);
+}, Fa = (e, t) => {
+  const n = vo(t);
   e.slots.default = () => n;
-}, ga = (e, t, n) => {
-  for (const i in t)
-    (n || !ao(i)) && (e[i] = t[i]);
-}, ch = (e, t, n) => {
-  const i = e.slots = ua();
+}, Ia = (e, t, n) => {
+  for (const r in t)
+    (n || !Ro(r)) && (e[r] = t[r]);
+}, Dd = (e, t, n) => {
+  const r = e.slots = Ca();
   if (e.vnode.shapeFlag & 32) {
-    const r = t._;
-    r ? (ga(i, t, n), n && Ic(i, "_", r, !0)) : da(t, i);
-  } else t && pa(e, t);
-}, ah = (e, t, n) => {
-  const { vnode: i, slots: r } = e;
-  let s = !0, o = xe;
-  if (i.shapeFlag & 32) {
+    const i = t._;
+    i ? (Ia(r, t, n), n && Gc(r, "_", i, !0)) : Ta(t, r);
+  } else t && Fa(e, t);
+}, Sd = (e, t, n) => {
+  const { vnode: r, slots: i } = e;
+  let s = !0, o = De;
+  if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : ga(r, t, n) : (s = !t.$stable, da(t, r)), o = t;
-  } else t && (pa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ia(i, t, n) : (s = !t.$stable, Ta(t, i)), o = t;
+  } else t && (Fa(e, t), o = { default: 1 });
   if (s)
-    for (const l in r)
-      !ao(l) && o[l] == null && delete r[l];
-}, He = gh;
-function uh(e) {
-  return fh(e);
+    for (const l in i)
+      !Ro(l) && o[l] == null && delete i[l];
+}, qe = Nd;
+function Td(e) {
+  return Fd(e);
 }
-function fh(e, t) {
-  const n = xr();
+function Fd(e, t) {
+  const n = Ii();
   n.__VUE__ = !0;
   const {
-    insert: i,
-    remove: r,
+    insert: r,
+    remove: i,
     patchProp: s,
     createElement: o,
     createText: l,
     createComment: c,
     setText: a,
     setElementText: u,
-    parentNode: h,
-    nextSibling: w,
-    setScopeId: _ = xn,
+    parentNode: d,
+    nextSibling: b,
+    setScopeId: g = Cn,
     insertStaticContent: p
-  } = e, x = (d, b, A, N = null, E = null, S = null, O = void 0, L = null, F = !!b.dynamicChildren) => {
-    if (d === b)
+  } = e, A = (h, m, R, B = null, S = null, O = null, L = void 0, j = null, N = !!m.dynamicChildren) => {
+    if (h === m)
       return;
-    d && !ti(d, b) && (N = de(d), fe(d, E, S, !0), d = null), b.patchFlag === -2 && (F = !1, b.dynamicChildren = null), b.dynamicChildren && d && d.dynamicChildren && d.dynamicChildren.hasOnce && (b.dynamicChildren === kn && (b.dynamicChildren = []), b.dynamicChildren.hasOnce = !0);
-    const { type: C, ref: z, shapeFlag: P } = b;
-    switch (C) {
-      case Sr:
-        D(d, b, A, N);
+    h && !or(h, m) && (B = _e(h), ge(h, S, O, !0), h = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: W, shapeFlag: $ } = m;
+    switch (T) {
+      case Bi:
+        v(h, m, R, B);
         break;
-      case pt:
-        I(d, b, A, N);
+      case gt:
+        D(h, m, R, B);
         break;
-      case os:
-        d == null && k(b, A, N, O);
+      case _s:
+        h == null && k(m, R, B, L);
         break;
-      case Te:
-        se(
-          d,
-          b,
-          A,
-          N,
-          E,
+      case ce:
+        le(
+          h,
+          m,
+          R,
+          B,
           S,
           O,
           L,
-          F
+          j,
+          N
         );
         break;
       default:
-        P & 1 ? v(
-          d,
-          b,
-          A,
-          N,
-          E,
+        $ & 1 ? I(
+          h,
+          m,
+          R,
+          B,
           S,
           O,
           L,
-          F
-        ) : P & 6 ? Ce(
-          d,
-          b,
-          A,
-          N,
-          E,
+          j,
+          N
+        ) : $ & 6 ? Te(
+          h,
+          m,
+          R,
+          B,
           S,
           O,
           L,
-          F
-        ) : (P & 64 || P & 128) && C.process(
-          d,
-          b,
-          A,
-          N,
-          E,
+          j,
+          N
+        ) : ($ & 64 || $ & 128) && T.process(
+          h,
+          m,
+          R,
+          B,
           S,
           O,
           L,
-          F,
-          ln
+          j,
+          N,
+          un
         );
     }
-    z != null && E ? mi(z, d && d.ref, S, b || d, !b) : z == null && d && d.ref != null && mi(d.ref, null, S, d, !0);
-  }, D = (d, b, A, N) => {
-    if (d == null)
-      i(
-        b.el = l(b.children),
-        A,
-        N
+    W != null && S ? Ar(W, h && h.ref, O, m || h, !m) : W == null && h && h.ref != null && Ar(h.ref, null, O, h, !0);
+  }, v = (h, m, R, B) => {
+    if (h == null)
+      r(
+        m.el = l(m.children),
+        R,
+        B
       );
     else {
-      const E = b.el = d.el;
-      b.children !== d.children && a(E, b.children);
+      const S = m.el = h.el;
+      m.children !== h.children && a(S, m.children);
     }
-  }, I = (d, b, A, N) => {
-    d == null ? i(
-      b.el = c(b.children || ""),
-      A,
-      N
-    ) : b.el = d.el;
-  }, k = (d, b, A, N) => {
-    [d.el, d.anchor] = p(
-      d.children,
-      b,
-      A,
-      N,
-      d.el,
-      d.anchor
+  }, D = (h, m, R, B) => {
+    h == null ? r(
+      m.el = c(m.children || ""),
+      R,
+      B
+    ) : m.el = h.el;
+  }, k = (h, m, R, B) => {
+    [h.el, h.anchor] = p(
+      h.children,
+      m,
+      R,
+      B,
+      h.el,
+      h.anchor
     );
-  }, m = ({ el: d, anchor: b }, A, N) => {
-    let E;
-    for (; d && d !== b; )
-      E = w(d), i(d, A, N), d = E;
-    i(b, A, N);
-  }, g = ({ el: d, anchor: b }) => {
-    let A;
-    for (; d && d !== b; )
-      A = w(d), r(d), d = A;
-    r(b);
-  }, v = (d, b, A, N, E, S, O, L, F) => {
-    if (b.type === "svg" ? O = "svg" : b.type === "math" && (O = "mathml"), d == null)
-      B(
-        b,
-        A,
-        N,
-        E,
+  }, w = ({ el: h, anchor: m }, R, B) => {
+    let S;
+    for (; h && h !== m; )
+      S = b(h), r(h, R, B), h = S;
+    r(m, R, B);
+  }, y = ({ el: h, anchor: m }) => {
+    let R;
+    for (; h && h !== m; )
+      R = b(h), i(h), h = R;
+    i(m);
+  }, I = (h, m, R, B, S, O, L, j, N) => {
+    if (m.type === "svg" ? L = "svg" : m.type === "math" && (L = "mathml"), h == null)
+      F(
+        m,
+        R,
+        B,
         S,
         O,
         L,
-        F
+        j,
+        N
       );
     else {
-      const C = d.el && d.el._isVueCE ? d.el : null;
+      const T = h.el && h.el._isVueCE ? h.el : null;
       try {
-        C && C._beginPatch(), ee(
-          d,
-          b,
-          E,
+        T && T._beginPatch(), U(
+          h,
+          m,
           S,
           O,
           L,
-          F
+          j,
+          N
         );
       } finally {
-        C && C._endPatch();
+        T && T._endPatch();
       }
     }
-  }, B = (d, b, A, N, E, S, O, L) => {
-    let F, C;
-    const { props: z, shapeFlag: P, transition: W, dirs: q } = d;
-    if (F = d.el = o(
-      d.type,
-      S,
-      z && z.is,
-      z
-    ), P & 8 ? u(F, d.children) : P & 16 && Q(
-      d.children,
-      F,
-      null,
-      N,
-      E,
-      ss(d, S),
+  }, F = (h, m, R, B, S, O, L, j) => {
+    let N, T;
+    const { props: W, shapeFlag: $, transition: q, dirs: V } = h;
+    if (N = h.el = o(
+      h.type,
       O,
-      L
-    ), q && hn(d, null, N, "created"), U(F, d, d.scopeId, O, N), z) {
-      for (const le in z)
-        le !== "value" && !hi(le) && s(F, le, null, z[le], S, N);
-      "value" in z && s(F, "value", null, z.value, S), (C = z.onVnodeBeforeMount) && wt(C, N, d);
+      W && W.is,
+      W
+    ), $ & 8 ? u(N, h.children) : $ & 16 && C(
+      h.children,
+      N,
+      null,
+      B,
+      S,
+      ms(h, O),
+      L,
+      j
+    ), V && gn(h, null, B, "created"), x(N, h, h.scopeId, L, B), W) {
+      for (const fe in W)
+        fe !== "value" && !br(fe) && s(N, fe, null, W[fe], O, B);
+      "value" in W && s(N, "value", null, W.value, O), (T = W.onVnodeBeforeMount) && kt(T, B, h);
     }
-    q && hn(d, null, N, "beforeMount");
-    const ie = hh(E, W);
-    ie ? W.beforeEnter(F) : W && !W.persisted && (F[ph] = !0), i(F, b, A), ((C = z && z.onVnodeMounted) || ie || q) && He(() => {
-      C && wt(C, N, d), ie && W.enter(F), q && hn(d, null, N, "mounted");
-    }, E);
-  }, U = (d, b, A, N, E) => {
-    if (A && _(d, A), N)
-      for (let S = 0; S < N.length; S++)
-        _(d, N[S]);
-    if (E) {
-      let S = E.subTree;
-      if (b === S || ba(S.type) && (S.ssContent === b || S.ssFallback === b)) {
-        const O = E.vnode;
-        U(
-          d,
-          O,
-          O.scopeId,
-          O.slotScopeIds,
-          E.parent
+    V && gn(h, null, B, "beforeMount");
+    const oe = Id(S, q);
+    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Md] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
+      T && kt(T, B, h), oe && q.enter(N), V && gn(h, null, B, "mounted");
+    }, S);
+  }, x = (h, m, R, B, S) => {
+    if (R && g(h, R), B)
+      for (let O = 0; O < B.length; O++)
+        g(h, B[O]);
+    if (S) {
+      let O = S.subTree;
+      if (m === O || Ma(O.type) && (O.ssContent === m || O.ssFallback === m)) {
+        const L = S.vnode;
+        x(
+          h,
+          L,
+          L.scopeId,
+          L.slotScopeIds,
+          S.parent
         );
       }
     }
-  }, Q = (d, b, A, N, E, S, O, L, F = 0) => {
-    for (let C = F; C < d.length; C++) {
-      const z = d[C] = L ? Pt(d[C]) : xt(d[C]);
-      x(
+  }, C = (h, m, R, B, S, O, L, j, N = 0) => {
+    for (let T = N; T < h.length; T++) {
+      const W = h[T] = j ? $t(h[T]) : vt(h[T]);
+      A(
         null,
-        z,
-        b,
-        A,
-        N,
-        E,
+        W,
+        m,
+        R,
+        B,
         S,
         O,
-        L
+        L,
+        j
       );
     }
-  }, ee = (d, b, A, N, E, S, O) => {
-    const L = b.el = d.el;
-    let { patchFlag: F, dynamicChildren: C, dirs: z } = b;
-    F |= d.patchFlag & 16;
-    const P = d.props || xe, W = b.props || xe;
-    let q;
-    if (A && dn(A, !1), (q = W.onVnodeBeforeUpdate) && wt(q, A, b, d), z && hn(b, d, A, "beforeUpdate"), A && dn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+  }, U = (h, m, R, B, S, O, L) => {
+    const j = m.el = h.el;
+    let { patchFlag: N, dynamicChildren: T, dirs: W } = m;
+    N |= h.patchFlag & 16;
+    const $ = h.props || De, q = m.props || De;
+    let V;
+    if (R && mn(R, !1), (V = q.onVnodeBeforeUpdate) && kt(V, R, m, h), W && gn(m, h, R, "beforeUpdate"), R && mn(R, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    C && (!d.dynamicChildren || d.dynamicChildren.length !== C.length) && (F = 0, O = !1, C = null), (P.innerHTML && W.innerHTML == null || P.textContent && W.textContent == null) && u(L, ""), C ? re(
-      d.dynamicChildren,
-      C,
-      L,
-      A,
-      N,
-      ss(b, E),
-      S
-    ) : O || K(
-      d,
-      b,
-      L,
+    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, L = !1, T = null), ($.innerHTML && q.innerHTML == null || $.textContent && q.textContent == null) && u(j, ""), T ? ie(
+      h.dynamicChildren,
+      T,
+      j,
+      R,
+      B,
+      ms(m, S),
+      O
+    ) : L || ee(
+      h,
+      m,
+      j,
       null,
-      A,
-      N,
-      ss(b, E),
-      S,
+      R,
+      B,
+      ms(m, S),
+      O,
       !1
-    ), F > 0) {
-      if (F & 16)
-        G(L, P, W, A, E);
-      else if (F & 2 && P.class !== W.class && s(L, "class", null, W.class, E), F & 4 && s(L, "style", P.style, W.style, E), F & 8) {
-        const ie = b.dynamicProps;
-        for (let le = 0; le < ie.length; le++) {
-          const ce = ie[le], Ae = P[ce], pe = W[ce];
-          (pe !== Ae || ce === "value") && s(L, ce, Ae, pe, E, A);
+    ), N > 0) {
+      if (N & 16)
+        K(j, $, q, R, S);
+      else if (N & 2 && $.class !== q.class && s(j, "class", null, q.class, S), N & 4 && s(j, "style", $.style, q.style, S), N & 8) {
+        const oe = m.dynamicProps;
+        for (let fe = 0; fe < oe.length; fe++) {
+          const de = oe[fe], Ee = $[de], be = q[de];
+          (be !== Ee || de === "value") && s(j, de, Ee, be, S, R);
         }
       }
-      F & 1 && d.children !== b.children && u(L, b.children);
-    } else !O && C == null && G(L, P, W, A, E);
-    ((q = W.onVnodeUpdated) || z) && He(() => {
-      q && wt(q, A, b, d), z && hn(b, d, A, "updated");
-    }, N);
-  }, re = (d, b, A, N, E, S, O) => {
-    for (let L = 0; L < b.length; L++) {
-      const F = d[L], C = b[L], z = F.el || yi(F), P = (
+      N & 1 && h.children !== m.children && u(j, m.children);
+    } else !L && T == null && K(j, $, q, R, S);
+    ((V = q.onVnodeUpdated) || W) && qe(() => {
+      V && kt(V, R, m, h), W && gn(m, h, R, "updated");
+    }, B);
+  }, ie = (h, m, R, B, S, O, L) => {
+    for (let j = 0; j < m.length; j++) {
+      const N = h[j], T = m[j], W = N.el || Er(N), $ = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        z && // - In the case of a Fragment, we need to provide the actual parent
+        W && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (F.type === Te || // - In the case of different nodes, there is going to be a replacement
+        (N.type === ce || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ti(F, C) || // - In the case of a component, it could contain anything.
-        F.shapeFlag & 198) ? h(z) : (
+        !or(N, T) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? d(W) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          A
+          R
         )
       );
-      x(
-        F,
-        C,
-        P,
-        null,
+      A(
         N,
-        E,
+        T,
+        $,
+        null,
+        B,
         S,
         O,
+        L,
         !0
       );
     }
-  }, G = (d, b, A, N, E) => {
-    if (b !== A) {
-      if (b !== xe)
-        for (const S in b)
-          !hi(S) && !(S in A) && s(
-            d,
-            S,
-            b[S],
+  }, K = (h, m, R, B, S) => {
+    if (m !== R) {
+      if (m !== De)
+        for (const O in m)
+          !br(O) && !(O in R) && s(
+            h,
+            O,
+            m[O],
             null,
-            E,
-            N
+            S,
+            B
           );
-      for (const S in A) {
-        if (hi(S)) continue;
-        const O = A[S], L = b[S];
-        O !== L && S !== "value" && s(d, S, L, O, E, N);
+      for (const O in R) {
+        if (br(O)) continue;
+        const L = R[O], j = m[O];
+        L !== j && O !== "value" && s(h, O, j, L, S, B);
       }
-      "value" in A && s(d, "value", b.value, A.value, E);
+      "value" in R && s(h, "value", m.value, R.value, S);
     }
-  }, se = (d, b, A, N, E, S, O, L, F) => {
-    const C = b.el = d ? d.el : l(""), z = b.anchor = d ? d.anchor : l("");
-    let { patchFlag: P, dynamicChildren: W, slotScopeIds: q } = b;
-    q && (L = L ? L.concat(q) : q), d == null ? (i(C, A, N), i(z, A, N), Q(
+  }, le = (h, m, R, B, S, O, L, j, N) => {
+    const T = m.el = h ? h.el : l(""), W = m.anchor = h ? h.anchor : l("");
+    let { patchFlag: $, dynamicChildren: q, slotScopeIds: V } = m;
+    V && (j = j ? j.concat(V) : V), h == null ? (r(T, R, B), r(W, R, B), C(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
-      b.children || [],
-      A,
-      z,
-      E,
+      m.children || [],
+      R,
+      W,
       S,
       O,
       L,
-      F
-    )) : P > 0 && P & 64 && W && // #2715 the previous fragment could've been a BAILed one as a result
+      j,
+      N
+    )) : $ > 0 && $ & 64 && q && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    d.dynamicChildren && d.dynamicChildren.length === W.length ? (re(
-      d.dynamicChildren,
-      W,
-      A,
-      E,
+    h.dynamicChildren && h.dynamicChildren.length === q.length ? (ie(
+      h.dynamicChildren,
+      q,
+      R,
       S,
       O,
-      L
+      L,
+      j
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (b.key != null || E && b === E.subTree) && ma(
-      d,
-      b,
+    (m.key != null || S && m === S.subTree) && Eo(
+      h,
+      m,
       !0
       /* shallow */
-    )) : K(
-      d,
-      b,
-      A,
-      z,
-      E,
+    )) : ee(
+      h,
+      m,
+      R,
+      W,
       S,
       O,
       L,
-      F
+      j,
+      N
     );
-  }, Ce = (d, b, A, N, E, S, O, L, F) => {
-    b.slotScopeIds = L, d == null ? b.shapeFlag & 512 ? E.ctx.activate(
-      b,
-      A,
-      N,
-      O,
-      F
-    ) : Ee(
-      b,
-      A,
-      N,
-      E,
+  }, Te = (h, m, R, B, S, O, L, j, N) => {
+    m.slotScopeIds = j, h == null ? m.shapeFlag & 512 ? S.ctx.activate(
+      m,
+      R,
+      B,
+      L,
+      N
+    ) : ke(
+      m,
+      R,
+      B,
       S,
       O,
-      F
-    ) : we(d, b, F);
-  }, Ee = (d, b, A, N, E, S, O) => {
-    const L = d.component = Ah(
-      d,
-      N,
-      E
+      L,
+      N
+    ) : Re(h, m, N);
+  }, ke = (h, m, R, B, S, O, L) => {
+    const j = h.component = zd(
+      h,
+      B,
+      S
     );
-    if (sa(d) && (L.ctx.renderer = ln), Rh(L, !1, O), L.asyncDep) {
-      if (E && E.registerDep(
+    if (xa(h) && (j.ctx.renderer = un), Wd(j, !1, L), j.asyncDep) {
+      if (S && S.registerDep(
+        j,
+        mt,
         L,
-        gt,
-        O,
-        S
-      ), !d.el) {
-        const F = L.subTree = Ut(pt);
-        I(null, F, b, A), d.placeholder = F.el;
+        O
+      ), !h.el) {
+        const N = j.subTree = qt(gt);
+        D(null, N, m, R), h.placeholder = N.el;
       }
     } else
-      gt(
-        L,
-        d,
-        b,
-        A,
-        E,
+      mt(
+        j,
+        h,
+        m,
+        R,
         S,
-        O
+        O,
+        L
       );
-  }, we = (d, b, A) => {
-    const N = b.component = d.component;
-    if (nh(d, b, A))
-      if (N.asyncDep && !N.asyncResolved) {
-        b.el = d.el, b.placeholder = d.placeholder, j(N, b, A);
+  }, Re = (h, m, R) => {
+    const B = m.component = h.component;
+    if (xd(h, m, R))
+      if (B.asyncDep && !B.asyncResolved) {
+        m.el = h.el, m.placeholder = h.placeholder, z(B, m, R);
         return;
       } else
-        N.next = b, N.update();
+        B.next = m, B.update();
     else
-      b.el = d.el, b.placeholder = d.placeholder, N.vnode = b;
-  }, gt = (d, b, A, N, E, S, O) => {
-    const L = () => {
-      if (d.isMounted) {
-        let { next: P, bu: W, u: q, parent: ie, vnode: le } = d;
+      m.el = h.el, m.placeholder = h.placeholder, B.vnode = m;
+  }, mt = (h, m, R, B, S, O, L) => {
+    const j = () => {
+      if (h.isMounted) {
+        let { next: $, bu: q, u: V, parent: oe, vnode: fe } = h;
         {
-          const Le = _a(d);
-          if (Le) {
-            P && (P.el = le.el, j(d, P, O)), Le.asyncDep.then(() => {
-              const Ze = () => {
-                d.job.flags & 8 || (E && E.pendingBranch ? He(Ze, E) : C());
+          const Be = Oa(h);
+          if (Be) {
+            $ && ($.el = fe.el, z(h, $, L)), Be.asyncDep.then(() => {
+              const et = () => {
+                h.job.flags & 8 || (S && S.pendingBranch ? qe(et, S) : T());
               };
-              Ze.flags = 48, He(Ze, E);
+              et.flags = 48, qe(et, S);
             });
             return;
           }
         }
-        let ce = P, Ae;
-        dn(d, !1), P ? (P.el = le.el, j(d, P, O)) : P = le, W && Qi(W), (Ae = P.props && P.props.onVnodeBeforeUpdate) && wt(Ae, ie, P, le), dn(d, !0);
-        const pe = Qo(d), Oe = d.subTree;
-        d.subTree = pe, x(
-          Oe,
-          pe,
+        let de = $, Ee;
+        mn(h, !1), $ ? ($.el = fe.el, z(h, $, L)) : $ = fe, q && li(q), (Ee = $.props && $.props.onVnodeBeforeUpdate) && kt(Ee, oe, $, fe), mn(h, !0);
+        const be = pl(h), Le = h.subTree;
+        h.subTree = be, A(
+          Le,
+          be,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
-          h(
-            Oe.el || yi(Oe)
+          d(
+            Le.el || Er(Le)
           ),
           // anchor may have changed if it's in a fragment
-          de(Oe),
-          d,
-          E,
+          _e(Le),
+          h,
+          S,
+          O
+        ), $.el = be.el, de === null && Ad(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
+          () => kt(Ee, oe, $, fe),
           S
-        ), P.el = pe.el, ce === null && ih(d, pe.el), q && He(q, E), (Ae = P.props && P.props.onVnodeUpdated) && He(
-          () => wt(Ae, ie, P, le),
-          E
         );
       } else {
-        let P;
-        const { el: W, props: q } = b, { bm: ie, m: le, parent: ce, root: Ae, type: pe } = d, Oe = _i(b);
-        dn(d, !1), ie && Qi(ie), !Oe && (P = q && q.onVnodeBeforeMount) && wt(P, ce, b), dn(d, !0);
+        let $;
+        const { el: q, props: V } = m, { bm: oe, m: fe, parent: de, root: Ee, type: be } = h, Le = Rr(m);
+        mn(h, !1), oe && li(oe), !Le && ($ = V && V.onVnodeBeforeMount) && kt($, de, m), mn(h, !0);
         {
-          Ae.ce && Ae.ce._hasShadowRoot() && Ae.ce._injectChildStyle(
-            pe,
-            d.parent ? d.parent.type : void 0
+          Ee.ce && Ee.ce._hasShadowRoot() && Ee.ce._injectChildStyle(
+            be,
+            h.parent ? h.parent.type : void 0
           );
-          const Le = d.subTree = Qo(d);
-          x(
+          const Be = h.subTree = pl(h);
+          A(
             null,
-            Le,
-            A,
-            N,
-            d,
-            E,
-            S
-          ), b.el = Le.el;
+            Be,
+            R,
+            B,
+            h,
+            S,
+            O
+          ), m.el = Be.el;
         }
-        if (le && He(le, E), !Oe && (P = q && q.onVnodeMounted)) {
-          const Le = b;
-          He(
-            () => wt(P, ce, Le),
-            E
+        if (fe && qe(fe, S), !Le && ($ = V && V.onVnodeMounted)) {
+          const Be = m;
+          qe(
+            () => kt($, de, Be),
+            S
           );
         }
-        (b.shapeFlag & 256 || ce && _i(ce.vnode) && ce.vnode.shapeFlag & 256) && d.a && He(d.a, E), d.isMounted = !0, b = A = N = null;
+        (m.shapeFlag & 256 || de && Rr(de.vnode) && de.vnode.shapeFlag & 256) && h.a && qe(h.a, S), h.isMounted = !0, m = R = B = null;
       }
     };
-    d.scope.on();
-    const F = d.effect = new Lc(L);
-    d.scope.off();
-    const C = d.update = F.run.bind(F), z = d.job = F.runIfDirty.bind(F);
-    z.i = d, z.id = d.uid, F.scheduler = () => co(z), dn(d, !0), C();
-  }, j = (d, b, A) => {
-    b.component = d;
-    const N = d.vnode.props;
-    d.vnode = b, d.next = null, sh(d, b.props, N, A), ah(d, b.children, A), tn(), ea(d), nn();
-  }, K = (d, b, A, N, E, S, O, L, F = !1) => {
-    const C = d && d.children, z = d ? d.shapeFlag : 0, P = b.children, { patchFlag: W, shapeFlag: q } = b;
-    if (W > 0) {
-      if (W & 128) {
-        oe(
-          C,
-          P,
-          A,
-          N,
-          E,
+    h.scope.on();
+    const N = h.effect = new Zc(j);
+    h.scope.off();
+    const T = h.update = N.run.bind(N), W = h.job = N.runIfDirty.bind(N);
+    W.i = h, W.id = h.uid, N.scheduler = () => Ao(W), mn(h, !0), T();
+  }, z = (h, m, R) => {
+    m.component = h;
+    const B = h.vnode.props;
+    h.vnode = m, h.next = null, vd(h, m.props, B, R), Sd(h, m.children, R), sn(), ma(h), on();
+  }, ee = (h, m, R, B, S, O, L, j, N = !1) => {
+    const T = h && h.children, W = h ? h.shapeFlag : 0, $ = m.children, { patchFlag: q, shapeFlag: V } = m;
+    if (q > 0) {
+      if (q & 128) {
+        ue(
+          T,
+          $,
+          R,
+          B,
           S,
           O,
           L,
-          F
+          j,
+          N
         );
         return;
-      } else if (W & 256) {
-        Y(
-          C,
-          P,
-          A,
-          N,
-          E,
+      } else if (q & 256) {
+        te(
+          T,
+          $,
+          R,
+          B,
           S,
           O,
           L,
-          F
+          j,
+          N
         );
         return;
       }
     }
-    q & 8 ? (z & 16 && on(C, E, S), P !== C && u(A, P)) : z & 16 ? q & 16 ? oe(
-      C,
-      P,
-      A,
-      N,
-      E,
+    V & 8 ? (W & 16 && an(T, S, O), $ !== T && u(R, $)) : W & 16 ? V & 16 ? ue(
+      T,
+      $,
+      R,
+      B,
       S,
       O,
       L,
-      F
-    ) : on(C, E, S, !0) : (z & 8 && u(A, ""), q & 16 && Q(
-      P,
-      A,
-      N,
-      E,
+      j,
+      N
+    ) : an(T, S, O, !0) : (W & 8 && u(R, ""), V & 16 && C(
+      $,
+      R,
+      B,
       S,
       O,
       L,
-      F
+      j,
+      N
     ));
-  }, Y = (d, b, A, N, E, S, O, L, F) => {
-    d = d || kn, b = b || kn;
-    const C = d.length, z = b.length, P = Math.min(C, z);
-    let W;
-    for (W = 0; W < P; W++) {
-      const q = b[W] = F ? Pt(b[W]) : xt(b[W]);
-      x(
-        d[W],
-        q,
-        A,
+  }, te = (h, m, R, B, S, O, L, j, N) => {
+    h = h || vn, m = m || vn;
+    const T = h.length, W = m.length, $ = Math.min(T, W);
+    let q;
+    for (q = 0; q < $; q++) {
+      const V = m[q] = N ? $t(m[q]) : vt(m[q]);
+      A(
+        h[q],
+        V,
+        R,
         null,
-        E,
         S,
         O,
         L,
-        F
+        j,
+        N
       );
     }
-    C > z ? on(
-      d,
-      E,
+    T > W ? an(
+      h,
       S,
+      O,
       !0,
       !1,
-      P
-    ) : Q(
-      b,
-      A,
-      N,
-      E,
+      $
+    ) : C(
+      m,
+      R,
+      B,
       S,
       O,
       L,
-      F,
-      P
+      j,
+      N,
+      $
     );
-  }, oe = (d, b, A, N, E, S, O, L, F) => {
-    let C = 0;
-    const z = b.length;
-    let P = d.length - 1, W = z - 1;
-    for (; C <= P && C <= W; ) {
-      const q = d[C], ie = b[C] = F ? Pt(b[C]) : xt(b[C]);
-      if (ti(q, ie))
-        x(
-          q,
-          ie,
-          A,
+  }, ue = (h, m, R, B, S, O, L, j, N) => {
+    let T = 0;
+    const W = m.length;
+    let $ = h.length - 1, q = W - 1;
+    for (; T <= $ && T <= q; ) {
+      const V = h[T], oe = m[T] = N ? $t(m[T]) : vt(m[T]);
+      if (or(V, oe))
+        A(
+          V,
+          oe,
+          R,
           null,
-          E,
           S,
           O,
           L,
-          F
+          j,
+          N
         );
       else
         break;
-      C++;
+      T++;
     }
-    for (; C <= P && C <= W; ) {
-      const q = d[P], ie = b[W] = F ? Pt(b[W]) : xt(b[W]);
-      if (ti(q, ie))
-        x(
-          q,
-          ie,
-          A,
+    for (; T <= $ && T <= q; ) {
+      const V = h[$], oe = m[q] = N ? $t(m[q]) : vt(m[q]);
+      if (or(V, oe))
+        A(
+          V,
+          oe,
+          R,
           null,
-          E,
           S,
           O,
           L,
-          F
+          j,
+          N
         );
       else
         break;
-      P--, W--;
+      $--, q--;
     }
-    if (C > P) {
-      if (C <= W) {
-        const q = W + 1, ie = q < z ? b[q].el : N;
-        for (; C <= W; )
-          x(
+    if (T > $) {
+      if (T <= q) {
+        const V = q + 1, oe = V < W ? m[V].el : B;
+        for (; T <= q; )
+          A(
             null,
-            b[C] = F ? Pt(b[C]) : xt(b[C]),
-            A,
-            ie,
-            E,
+            m[T] = N ? $t(m[T]) : vt(m[T]),
+            R,
+            oe,
             S,
             O,
             L,
-            F
-          ), C++;
+            j,
+            N
+          ), T++;
       }
-    } else if (C > W)
-      for (; C <= P; )
-        fe(d[C], E, S, !0), C++;
+    } else if (T > q)
+      for (; T <= $; )
+        ge(h[T], S, O, !0), T++;
     else {
-      const q = C, ie = C, le = /* @__PURE__ */ new Map();
-      for (C = ie; C <= W; C++) {
-        const Pe = b[C] = F ? Pt(b[C]) : xt(b[C]);
-        Pe.key != null && le.set(Pe.key, C);
+      const V = T, oe = T, fe = /* @__PURE__ */ new Map();
+      for (T = oe; T <= q; T++) {
+        const je = m[T] = N ? $t(m[T]) : vt(m[T]);
+        je.key != null && fe.set(je.key, T);
       }
-      let ce, Ae = 0;
-      const pe = W - ie + 1;
-      let Oe = !1, Le = 0;
-      const Ze = new Array(pe);
-      for (C = 0; C < pe; C++) Ze[C] = 0;
-      for (C = q; C <= P; C++) {
-        const Pe = d[C];
-        if (Ae >= pe) {
-          fe(Pe, E, S, !0);
+      let de, Ee = 0;
+      const be = q - oe + 1;
+      let Le = !1, Be = 0;
+      const et = new Array(be);
+      for (T = 0; T < be; T++) et[T] = 0;
+      for (T = V; T <= $; T++) {
+        const je = h[T];
+        if (Ee >= be) {
+          ge(je, S, O, !0);
           continue;
         }
-        let Ye;
-        if (Pe.key != null)
-          Ye = le.get(Pe.key);
+        let Ze;
+        if (je.key != null)
+          Ze = fe.get(je.key);
         else
-          for (ce = ie; ce <= W; ce++)
-            if (Ze[ce - ie] === 0 && ti(Pe, b[ce])) {
-              Ye = ce;
+          for (de = oe; de <= q; de++)
+            if (et[de - oe] === 0 && or(je, m[de])) {
+              Ze = de;
               break;
             }
-        Ye === void 0 ? fe(Pe, E, S, !0) : (Ze[Ye - ie] = C + 1, Ye >= Le ? Le = Ye : Oe = !0, x(
-          Pe,
-          b[Ye],
-          A,
+        Ze === void 0 ? ge(je, S, O, !0) : (et[Ze - oe] = T + 1, Ze >= Be ? Be = Ze : Le = !0, A(
+          je,
+          m[Ze],
+          R,
           null,
-          E,
           S,
           O,
           L,
-          F
-        ), Ae++);
+          j,
+          N
+        ), Ee++);
       }
-      const cn = Oe ? dh(Ze) : kn;
-      for (ce = cn.length - 1, C = pe - 1; C >= 0; C--) {
-        const Pe = ie + C, Ye = b[Pe], Ft = b[Pe + 1], an = Pe + 1 < z ? (
+      const fn = Le ? Od(et) : vn;
+      for (de = fn.length - 1, T = be - 1; T >= 0; T--) {
+        const je = oe + T, Ze = m[je], Ot = m[je + 1], dn = je + 1 < W ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ft.el || yi(Ft)
-        ) : N;
-        Ze[C] === 0 ? x(
+          Ot.el || Er(Ot)
+        ) : B;
+        et[T] === 0 ? A(
           null,
-          Ye,
-          A,
-          an,
-          E,
+          Ze,
+          R,
+          dn,
           S,
           O,
           L,
-          F
-        ) : Oe && (ce < 0 || C !== cn[ce] ? ke(Ye, A, an, 2) : ce--);
+          j,
+          N
+        ) : Le && (de < 0 || T !== fn[de] ? ve(Ze, R, dn, 2) : de--);
       }
     }
-  }, ke = (d, b, A, N, E = null) => {
-    const { el: S, type: O, transition: L, children: F, shapeFlag: C } = d;
-    if (C & 6) {
-      ke(d.component.subTree, b, A, N);
+  }, ve = (h, m, R, B, S = null) => {
+    const { el: O, type: L, transition: j, children: N, shapeFlag: T } = h;
+    if (T & 6) {
+      ve(h.component.subTree, m, R, B);
       return;
     }
-    if (C & 128) {
-      d.suspense.move(b, A, N);
+    if (T & 128) {
+      h.suspense.move(m, R, B);
       return;
     }
-    if (C & 64) {
-      O.move(d, b, A, ln);
+    if (T & 64) {
+      L.move(h, m, R, un);
       return;
     }
-    if (O === Te) {
-      i(S, b, A);
-      for (let P = 0; P < F.length; P++)
-        ke(F[P], b, A, N);
-      i(d.anchor, b, A);
+    if (L === ce) {
+      r(O, m, R);
+      for (let $ = 0; $ < N.length; $++)
+        ve(N[$], m, R, B);
+      r(h.anchor, m, R);
       return;
     }
-    if (O === os) {
-      m(d, b, A);
+    if (L === _s) {
+      w(h, m, R);
       return;
     }
-    if (N !== 2 && C & 1 && L)
-      if (N === 0)
-        L.persisted && !S[is] ? i(S, b, A) : (L.beforeEnter(S), i(S, b, A), He(() => L.enter(S), E));
+    if (B !== 2 && T & 1 && j)
+      if (B === 0)
+        j.persisted && !O[ps] ? r(O, m, R) : (j.beforeEnter(O), r(O, m, R), qe(() => j.enter(O), S));
       else {
-        const { leave: P, delayLeave: W, afterLeave: q } = L, ie = () => {
-          d.ctx.isUnmounted ? r(S) : i(S, b, A);
-        }, le = () => {
-          const ce = S._isLeaving || !!S[is];
-          S._isLeaving && S[is](
+        const { leave: $, delayLeave: q, afterLeave: V } = j, oe = () => {
+          h.ctx.isUnmounted ? i(O) : r(O, m, R);
+        }, fe = () => {
+          const de = O._isLeaving || !!O[ps];
+          O._isLeaving && O[ps](
             !0
             /* cancelled */
-          ), L.persisted && !ce ? ie() : P(S, () => {
-            ie(), q && q();
+          ), j.persisted && !de ? oe() : $(O, () => {
+            oe(), V && V();
           });
         };
-        W ? W(S, ie, le) : le();
+        q ? q(O, oe, fe) : fe();
       }
     else
-      i(S, b, A);
-  }, fe = (d, b, A, N = !1, E = !1) => {
+      r(O, m, R);
+  }, ge = (h, m, R, B = !1, S = !1) => {
     const {
-      type: S,
-      props: O,
-      ref: L,
-      children: F,
-      dynamicChildren: C,
-      shapeFlag: z,
-      patchFlag: P,
-      dirs: W,
-      cacheIndex: q,
-      memo: ie
-    } = d;
-    if ((P === -2 || C && C.hasOnce) && (E = !1), L != null && (tn(), mi(L, null, A, d, !0), nn()), q != null && (!d.ctx || d.ctx === b) && (b.renderCache[q] = void 0), z & 256 && b.ctx.deactivate(d))
+      type: O,
+      props: L,
+      ref: j,
+      children: N,
+      dynamicChildren: T,
+      shapeFlag: W,
+      patchFlag: $,
+      dirs: q,
+      cacheIndex: V,
+      memo: oe
+    } = h;
+    if (($ === -2 || T && T.hasOnce) && (S = !1), j != null && (sn(), Ar(j, null, R, h, !0), on()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), W & 256 && m.ctx.deactivate(h))
       return;
-    const le = z & 1 && W, ce = !_i(d);
-    let Ae;
-    if (ce && (Ae = O && O.onVnodeBeforeUnmount) && wt(Ae, b, d), z & 6)
-      Xn(d.component, A, N);
+    const fe = W & 1 && q, de = !Rr(h);
+    let Ee;
+    if (de && (Ee = L && L.onVnodeBeforeUnmount) && kt(Ee, m, h), W & 6)
+      nr(h.component, R, B);
     else {
-      if (z & 128) {
-        d.suspense.unmount(A, N);
+      if (W & 128) {
+        h.suspense.unmount(R, B);
         return;
       }
-      le && hn(d, null, b, "beforeUnmount"), z & 64 ? d.type.remove(
-        d,
-        b,
-        A,
-        ln,
-        N
-      ) : C && // #5154
+      fe && gn(h, null, m, "beforeUnmount"), W & 64 ? h.type.remove(
+        h,
+        m,
+        R,
+        un,
+        B
+      ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !C.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (S !== Te || P > 0 && P & 64) ? on(
-        C,
-        b,
-        A,
+      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (O !== ce || $ > 0 && $ & 64) ? an(
+        T,
+        m,
+        R,
         !1,
         !0
-      ) : (S === Te && P & 384 || !E && z & 16) && on(F, b, A), N && mt(d);
+      ) : (O === ce && $ & 384 || !S && W & 16) && an(N, m, R), B && _t(h);
     }
-    const pe = ie != null && q == null;
-    (ce && (Ae = O && O.onVnodeUnmounted) || le || pe) && He(() => {
-      Ae && wt(Ae, b, d), le && hn(d, null, b, "unmounted"), pe && (d.el = null);
-    }, A);
-  }, mt = (d) => {
-    const { type: b, el: A, anchor: N, transition: E } = d, S = b === Te;
-    if (S && !E) {
-      _t(A, N);
+    const be = oe != null && V == null;
+    (de && (Ee = L && L.onVnodeUnmounted) || fe || be) && qe(() => {
+      Ee && kt(Ee, m, h), fe && gn(h, null, m, "unmounted"), be && (h.el = null);
+    }, R);
+  }, _t = (h) => {
+    const { type: m, el: R, anchor: B, transition: S } = h, O = m === ce;
+    if (O && !S) {
+      bt(R, B);
       return;
     }
-    if (b === os) {
-      g(d), E && !E.persisted && E.afterLeave && E.afterLeave();
+    if (m === _s) {
+      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const O = S ? js(d) : d, L = () => {
-      S ? h(A) && _t(A, N) : r(A), E && !E.persisted && E.afterLeave && E.afterLeave();
+    const L = O ? Zs(h) : h, j = () => {
+      O ? d(R) && bt(R, B) : i(R), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (O && O.shapeFlag & 1 && E && !E.persisted) {
-      const { leave: F, delayLeave: C } = E, z = O.el, P = () => F(z, L);
-      C ? C(z, L, P) : P();
+    if (L && L.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: T } = S, W = L.el, $ = () => N(W, j);
+      T ? T(W, j, $) : $();
     } else
-      L();
-  }, _t = (d, b) => {
-    let A;
-    for (; d !== b; )
-      A = w(d), r(d), d = A;
-    r(b);
-  }, Xn = (d, b, A) => {
-    const { bum: N, scope: E, job: S, subTree: O, um: L, m: F, a: C } = d;
-    nl(F), nl(C), N && Qi(N), E.stop(), S ? (S.flags |= 8, fe(O, d, b, A)) : O && (O.transition = d.vnode.transition, fe(O, d, b, A)), L && He(L, b);
-    const z = () => {
-      d.isUnmounted = !0;
+      j();
+  }, bt = (h, m) => {
+    let R;
+    for (; h !== m; )
+      R = b(h), i(h), h = R;
+    i(m);
+  }, nr = (h, m, R) => {
+    const { bum: B, scope: S, job: O, subTree: L, um: j, m: N, a: T } = h;
+    _l(N), _l(T), B && li(B), S.stop(), O ? (O.flags |= 8, ge(L, h, m, R)) : L && (L.transition = h.vnode.transition, ge(L, h, m, R)), j && qe(j, m);
+    const W = () => {
+      h.isUnmounted = !0;
     };
-    z.flags = 16, He(z, b);
-  }, on = (d, b, A, N = !1, E = !1, S = 0) => {
-    for (let O = S; O < d.length; O++)
-      fe(d[O], b, A, N, E);
-  }, de = (d) => {
-    if (d.shapeFlag & 6)
-      return de(d.component.subTree);
-    if (d.shapeFlag & 128)
-      return d.suspense.next();
-    const b = w(d.anchor || d.el), A = b && b[Jf];
-    return A ? w(A) : b;
-  }, Li = (d, b, A) => {
-    const N = d && b._vnode ? void 0 : d && d.component ? d.component.uid : kh();
-    Bf(() => {
-      d == null ? b._vnode && fe(b._vnode, null, null, !0) : x(
-        b._vnode || null,
-        d,
-        b,
+    W.flags = 16, qe(W, m);
+  }, an = (h, m, R, B = !1, S = !1, O = 0) => {
+    for (let L = O; L < h.length; L++)
+      ge(h[L], m, R, B, S);
+  }, _e = (h) => {
+    if (h.shapeFlag & 6)
+      return _e(h.component.subTree);
+    if (h.shapeFlag & 128)
+      return h.suspense.next();
+    const m = b(h.anchor || h.el), R = m && m[wa];
+    return R ? b(R) : m;
+  }, Wr = (h, m, R) => {
+    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : $d();
+    td(() => {
+      h == null ? m._vnode && ge(m._vnode, null, null, !0) : A(
+        m._vnode || null,
+        h,
+        m,
         null,
         null,
         null,
-        A
-      ), b._vnode = d;
-    }, N);
-  }, ln = {
-    p: x,
-    um: fe,
-    m: ke,
-    r: mt,
-    mt: Ee,
-    mc: Q,
-    pc: K,
-    pbc: re,
-    n: de,
+        R
+      ), m._vnode = h;
+    }, B);
+  }, un = {
+    p: A,
+    um: ge,
+    m: ve,
+    r: _t,
+    mt: ke,
+    mc: C,
+    pc: ee,
+    pbc: ie,
+    n: _e,
     o: e
   };
   return {
-    render: Li,
+    render: Wr,
     hydrate: void 0,
-    createApp: Yf(Li)
+    createApp: md(Wr)
   };
 }
-function ss({ type: e, props: t }, n) {
+function ms({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function dn({ effect: e, job: t }, n) {
+function mn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function hh(e, t) {
+function Id(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function ma(e, t, n = !1) {
-  const i = e.children, r = t.children;
-  if (X(i) && X(r))
-    for (let s = 0; s < i.length; s++) {
-      const o = i[s];
-      let l = r[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[s] = Pt(r[s]), l.el = o.el), !n && l.patchFlag !== -2 && ma(o, l)), l.type === Sr && (l.patchFlag === -1 && (l = r[s] = Pt(l)), l.el = o.el), l.type === pt && !l.el && (l.el = o.el);
+function Eo(e, t, n = !1) {
+  const r = e.children, i = t.children;
+  if (ne(r) && ne(i))
+    for (let s = 0; s < r.length; s++) {
+      const o = r[s];
+      let l = i[s];
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Eo(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
     }
 }
-function dh(e) {
+function Od(e) {
   const t = e.slice(), n = [0];
-  let i, r, s, o, l;
+  let r, i, s, o, l;
   const c = e.length;
-  for (i = 0; i < c; i++) {
-    const a = e[i];
+  for (r = 0; r < c; r++) {
+    const a = e[r];
     if (a !== 0) {
-      if (r = n[n.length - 1], e[r] < a) {
-        t[i] = r, n.push(i);
+      if (i = n[n.length - 1], e[i] < a) {
+        t[r] = i, n.push(r);
         continue;
       }
       for (s = 0, o = n.length - 1; s < o; )
         l = s + o >> 1, e[n[l]] < a ? s = l + 1 : o = l;
-      a < e[n[s]] && (s > 0 && (t[i] = n[s - 1]), n[s] = i);
+      a < e[n[s]] && (s > 0 && (t[r] = n[s - 1]), n[s] = r);
     }
   }
   for (s = n.length, o = n[s - 1]; s-- > 0; )
     n[s] = o, o = t[o];
   return n;
 }
-function _a(e) {
+function Oa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : _a(t);
+    return t.asyncDep && !t.asyncResolved ? t : Oa(t);
 }
-function nl(e) {
+function _l(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function yi(e) {
+function Er(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return yi(t.subTree);
+    return Er(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? yi(n.activeBranch) : null;
+  return n && n.activeBranch ? Er(n.activeBranch) : null;
 }
-const ba = (e) => e.__isSuspense, ph = /* @__PURE__ */ Symbol("_deferredEnter");
-function gh(e, t) {
-  t && t.pendingBranch ? X(e) ? t.effects.push(...e) : t.effects.push(e) : Pf(e);
+const Ma = (e) => e.__isSuspense, Md = /* @__PURE__ */ Symbol("_deferredEnter");
+function Nd(e, t) {
+  t && t.pendingBranch ? ne(e) ? t.effects.push(...e) : t.effects.push(e) : ed(e);
 }
-const Te = /* @__PURE__ */ Symbol.for("v-fgt"), Sr = /* @__PURE__ */ Symbol.for("v-txt"), pt = /* @__PURE__ */ Symbol.for("v-cmt"), os = /* @__PURE__ */ Symbol.for("v-stc"), vn = [];
-let tt = null;
-function ge(e = !1) {
-  vn.push(tt = e ? null : []);
+const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
+let nt = null;
+function G(e = !1) {
+  Sn.push(nt = e ? null : []);
 }
-function ya() {
-  vn.pop(), tt = vn[vn.length - 1] || null;
+function Na() {
+  Sn.pop(), nt = Sn[Sn.length - 1] || null;
 }
-let xi = 1;
-function il(e, t = !1) {
-  xi += e, e < 0 && tt && t && (tt.hasOnce = !0);
+let Tr = 1;
+function bl(e, t = !1) {
+  Tr += e, e < 0 && nt && t && (nt.hasOnce = !0);
 }
-function wa(e) {
-  return e.dynamicChildren = xi > 0 ? tt || kn : null, ya(), xi > 0 && tt && tt.push(e), e;
+function La(e) {
+  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Na(), Tr > 0 && nt && nt.push(e), e;
 }
-function _e(e, t, n, i, r, s) {
-  return wa(
-    ne(
+function X(e, t, n, r, i, s) {
+  return La(
+    Q(
       e,
       t,
       n,
-      i,
       r,
+      i,
       s,
       !0
     )
   );
 }
-function mh(e, t, n, i, r) {
-  return wa(
-    Ut(
+function ci(e, t, n, r, i) {
+  return La(
+    qt(
       e,
       t,
       n,
-      i,
       r,
+      i,
       !0
     )
   );
 }
-function fo(e) {
+function Co(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function ti(e, t) {
+function or(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const ka = ({ key: e }) => e ?? null, er = ({
+const Pa = ({ key: e }) => e ?? null, ai = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Fe(e) || /* @__PURE__ */ Ke(e) || me(e) ? { i: it, r: e, k: t, f: !!n } : e : null);
-function ne(e, t = null, n = null, i = 0, r = null, s = e === Te ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Xe(e) || we(e) ? { i: st, r: e, k: t, f: !!n } : e : null);
+function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && ka(t),
-    ref: t && er(t),
-    scopeId: ia,
+    key: t && Pa(t),
+    ref: t && ai(t),
+    scopeId: ya,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3097,65 +3304,65 @@ function ne(e, t = null, n = null, i = 0, r = null, s = e === Te ? 0 : 1, o = !1
     targetAnchor: null,
     staticCount: 0,
     shapeFlag: s,
-    patchFlag: i,
-    dynamicProps: r,
+    patchFlag: r,
+    dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: it
+    ctx: st
   };
-  return l ? (ar(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Fe(n) ? 8 : 16), xi > 0 && // avoid a block node from tracking itself
+  return l ? (bi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Tr > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  tt && // presence of a patch flag indicates this node needs patching on updates.
+  nt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && tt.push(c), c;
+  c.patchFlag !== 32 && nt.push(c), c;
 }
-const Ut = _h;
-function _h(e, t = null, n = null, i = 0, r = null, s = !1) {
-  if ((!e || e === Vf) && (e = pt), fo(e)) {
-    const l = Hn(
+const qt = Ld;
+function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === hd) && (e = gt), Co(e)) {
+    const l = Kn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && ar(l, n), xi > 0 && !s && tt && (l.shapeFlag & 6 ? tt[tt.indexOf(e)] = l : tt.push(l)), l.patchFlag = -2, l;
+    return n && bi(l, n), Tr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
   }
-  if (Dh(e) && (e = e.__vccOpts), t) {
-    t = bh(t);
+  if (Vd(e) && (e = e.__vccOpts), t) {
+    t = Pd(t);
     let { class: l, style: c } = t;
-    l && !Fe(l) && (t.class = ut(l)), Re(c) && (/* @__PURE__ */ lo(c) && !X(c) && (c = st({}, c)), t.style = Rr(c));
+    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ xo(c) && !ne(c) && (c = lt({}, c)), t.style = Oi(c));
   }
-  const o = Fe(e) ? 1 : ba(e) ? 128 : Cr(e) ? 64 : Re(e) ? 4 : me(e) ? 2 : 0;
-  return ne(
+  const o = Me(e) ? 1 : Ma(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
+  return Q(
     e,
     t,
     n,
-    i,
     r,
+    i,
     o,
     s,
     !0
   );
 }
-function bh(e) {
-  return e ? /* @__PURE__ */ lo(e) ? st({}, e) : fa(e) ? st({}, e[Ea] || e) : e : null;
+function Pd(e) {
+  return e ? /* @__PURE__ */ xo(e) ? lt({}, e) : Da(e) ? lt({}, e[Ua] || e) : e : null;
 }
-function Hn(e, t, n = !1, i = !1) {
-  const { props: r, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? yh(r || {}, t) : r, u = {
+function Kn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Bd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && ka(a),
+    key: a && Pa(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? X(s) ? s.concat(er(t)) : [s, er(t)] : er(t)
+      n && s ? ne(s) ? s.concat(ai(t)) : [s, ai(t)] : ai(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3169,7 +3376,7 @@ function Hn(e, t, n = !1, i = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== Te ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== ce ? o === -1 ? 16 : o | 16 : o,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3181,8 +3388,8 @@ function Hn(e, t, n = !1, i = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Hn(e.ssContent),
-    ssFallback: e.ssFallback && Hn(e.ssFallback),
+    ssContent: e.ssContent && Kn(e.ssContent),
+    ssFallback: e.ssFallback && Kn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3190,91 +3397,91 @@ function Hn(e, t, n = !1, i = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && i && gi(
+  return c && r && xr(
     u,
     c.clone(u)
   ), u;
 }
-function We(e = " ", t = 0) {
-  return Ut(Sr, null, e, t);
+function ye(e = " ", t = 0) {
+  return qt(Bi, null, e, t);
 }
-function et(e = "", t = !1) {
-  return t ? (ge(), mh(pt, null, e)) : Ut(pt, null, e);
+function Ce(e = "", t = !1) {
+  return t ? (G(), ci(gt, null, e)) : qt(gt, null, e);
 }
-function xt(e) {
-  return e == null || typeof e == "boolean" ? Ut(pt) : X(e) ? Ut(
-    Te,
+function vt(e) {
+  return e == null || typeof e == "boolean" ? qt(gt) : ne(e) ? qt(
+    ce,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : fo(e) ? Pt(e) : Ut(Sr, null, String(e));
+  ) : Co(e) ? $t(e) : qt(Bi, null, String(e));
 }
-function Pt(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Hn(e);
+function $t(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Kn(e);
 }
-function ar(e, t) {
+function bi(e, t) {
   let n = 0;
-  const { shapeFlag: i } = e;
+  const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (X(t))
+  else if (ne(t))
     n = 16;
   else if (typeof t == "object")
-    if (i & 65) {
-      const r = t.default;
-      r && (r._c && (r._d = !1), ar(e, r()), r._c && (r._d = !0));
+    if (r & 65) {
+      const i = t.default;
+      i && (i._c && (i._d = !1), bi(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
-      const r = t._;
-      !r && !fa(t) ? t._ctx = it : r === 3 && it && (it.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      const i = t._;
+      !i && !Da(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (me(t)) {
-    if (i & 65) {
-      ar(e, { default: t });
+  else if (we(t)) {
+    if (r & 65) {
+      bi(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: it }, n = 32;
+    t = { default: t, _ctx: st }, n = 32;
   } else
-    t = String(t), i & 64 ? (n = 16, t = [We(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [ye(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function yh(...e) {
+function Bd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
-    const i = e[n];
-    for (const r in i)
-      if (r === "class")
-        t.class !== i.class && (t.class = ut([t.class, i.class]));
-      else if (r === "style")
-        t.style = Rr([t.style, i.style]);
-      else if (wr(r)) {
-        const s = t[r], o = i[r];
-        o && s !== o && !(X(s) && s.includes(o)) ? t[r] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+    const r = e[n];
+    for (const i in r)
+      if (i === "class")
+        t.class !== r.class && (t.class = it([t.class, r.class]));
+      else if (i === "style")
+        t.style = Oi([t.style, r.style]);
+      else if (Si(i)) {
+        const s = t[i], o = r[i];
+        o && s !== o && !(ne(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !kr(r) && (t[r] = o);
-      } else r !== "" && (t[r] = i[r]);
+        !Ti(i) && (t[i] = o);
+      } else i !== "" && (t[i] = r[i]);
   }
   return t;
 }
-function wt(e, t, n, i = null) {
-  Jt(e, t, 7, [
+function kt(e, t, n, r = null) {
+  Vt(e, t, 7, [
     n,
-    i
+    r
   ]);
 }
-const wh = /* @__PURE__ */ oa();
-let Aa = 0;
-function kh() {
-  return Aa;
+const jd = /* @__PURE__ */ Aa();
+let Ba = 0;
+function $d() {
+  return Ba;
 }
-function Ah(e, t, n) {
-  const i = e.type, r = (t ? t.appContext : e.appContext) || wh, s = {
-    uid: Aa++,
+function zd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || jd, s = {
+    uid: Ba++,
     vnode: e,
-    type: i,
+    type: r,
     parent: t,
-    appContext: r,
+    appContext: i,
     root: null,
     // to be immediately set
     next: null,
@@ -3284,7 +3491,7 @@ function Ah(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new cf(
+    scope: new vf(
       !0
       /* detached */
     ),
@@ -3293,7 +3500,7 @@ function Ah(e, t, n) {
     exposed: null,
     exposeProxy: null,
     withProxy: null,
-    provides: t ? t.provides : Object.create(r.provides),
+    provides: t ? t.provides : Object.create(i.provides),
     ids: t ? t.ids : ["", 0, 0],
     accessCache: null,
     renderCache: [],
@@ -3301,24 +3508,24 @@ function Ah(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: oh(i, r),
-    emitsOptions: Qf(i, r),
+    propsOptions: Ed(r, i),
+    emitsOptions: yd(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: xe,
+    propsDefaults: De,
     // inheritAttrs
-    inheritAttrs: i.inheritAttrs,
+    inheritAttrs: r.inheritAttrs,
     // state
-    ctx: xe,
-    data: xe,
-    props: xe,
-    attrs: xe,
-    slots: xe,
-    refs: xe,
-    setupState: xe,
+    ctx: De,
+    data: De,
+    props: De,
+    attrs: De,
+    slots: De,
+    refs: De,
+    setupState: De,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3345,128 +3552,128 @@ function Ah(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Zf.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = bd.bind(null, s), e.ce && e.ce(s), s;
 }
-let Vn = null;
-const xh = () => Vn || it;
-let ur, Ri;
+let Yn = null;
+const Ud = () => Yn || st;
+let yi, Fr;
 {
-  const e = xr(), t = (n, i) => {
-    let r;
-    return (r = e[n]) || (r = e[n] = []), r.push(i), (s) => {
-      r.length > 1 ? r.forEach((o) => o(s)) : r[0](s);
+  const e = Ii(), t = (n, r) => {
+    let i;
+    return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
+      i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  ur = t(
+  yi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Vn = n
-  ), Ri = t(
+    (n) => Yn = n
+  ), Fr = t(
     "__VUE_SSR_SETTERS__",
-    (n) => fr = n
+    (n) => wi = n
   );
 }
-const xa = (e) => {
-  const t = Vn;
-  return ur(e), e.scope.on(), () => {
-    e.scope.off(), ur(t);
+const ja = (e) => {
+  const t = Yn;
+  return yi(e), e.scope.on(), () => {
+    e.scope.off(), yi(t);
   };
-}, rl = () => {
-  Vn && Vn.scope.off(), ur(null);
+}, yl = () => {
+  Yn && Yn.scope.off(), yi(null);
 };
-function Ra(e) {
+function $a(e) {
   return e.vnode.shapeFlag & 4;
 }
-let fr = !1;
-function Rh(e, t = !1, n = !1) {
-  t && Ri(t);
-  const { props: i, children: r } = e.vnode, s = Ra(e);
-  rh(e, i, s, t), ch(e, r, n || t);
-  const o = s ? vh(e, t) : void 0;
-  return t && Ri(!1), o;
+let wi = !1;
+function Wd(e, t = !1, n = !1) {
+  t && Fr(t);
+  const { props: r, children: i } = e.vnode, s = $a(e);
+  Rd(e, r, s, t), Dd(e, i, n || t);
+  const o = s ? Jd(e, t) : void 0;
+  return t && Fr(!1), o;
 }
-function vh(e, t) {
+function Jd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Gf);
-  const { setup: i } = n;
-  if (i) {
-    tn();
-    const r = e.setupContext = i.length > 1 ? Ch(e) : null, s = xa(e), o = Mi(
-      i,
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, pd);
+  const { setup: r } = n;
+  if (r) {
+    sn();
+    const i = e.setupContext = r.length > 1 ? Hd(e) : null, s = ja(e), o = zr(
+      r,
       e,
       0,
       [
         e.props,
-        r
+        i
       ]
-    ), l = Dc(o);
-    if (nn(), s(), (l || e.sp) && !_i(e) && Hf(e), l) {
-      if (o.then(rl, rl), t)
+    ), l = Jc(o);
+    if (on(), s(), (l || e.sp) && !Rr(e) && dd(e), l) {
+      if (o.then(yl, yl), t)
         return o.then((c) => {
-          Ri(!0);
+          Fr(!0);
           try {
-            sl(e, c, t);
+            wl(e, c, t);
           } finally {
-            Ri(!1);
+            Fr(!1);
           }
         }).catch((c) => {
-          Er(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Ni(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      sl(e, o);
+      wl(e, o);
   } else
-    va(e);
+    za(e);
 }
-function sl(e, t, n) {
-  me(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Re(t) && (e.setupState = Xc(t)), va(e);
+function wl(e, t, n) {
+  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = ha(t)), za(e);
 }
-function va(e, t, n) {
-  const i = e.type;
-  e.render || (e.render = i.render || xn);
+function za(e, t, n) {
+  const r = e.type;
+  e.render || (e.render = r.render || Cn);
 }
-const Ea = /* @__PURE__ */ Symbol(), Eh = {
+const Ua = /* @__PURE__ */ Symbol(), qd = {
   get(e, t) {
-    return qe(e, "get", ""), t === Ea ? e : e[t];
+    return Ve(e, "get", ""), t === Ua ? e : e[t];
   }
 };
-function Ch(e) {
+function Hd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Eh),
+    attrs: new Proxy(e.attrs, qd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function Tr(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Xc(Cf(e.exposed)), {
+function ji(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ha(Jf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in bi)
-        return bi[n](e);
+      if (n in vr)
+        return vr[n](e);
     },
     has(t, n) {
-      return n in t || n in bi;
+      return n in t || n in vr;
     }
   })) : e.proxy;
 }
-function Dh(e) {
-  return me(e) && "__vccOpts" in e;
+function Vd(e) {
+  return we(e) && "__vccOpts" in e;
 }
-const Vt = (e, t) => /* @__PURE__ */ If(e, t, fr), Sh = "3.5.45";
-let Us;
-const ol = typeof window < "u" && window.trustedTypes;
-if (ol)
+const Lt = (e, t) => /* @__PURE__ */ Kf(e, t, wi), Gd = "3.5.45";
+let to;
+const kl = typeof window < "u" && window.trustedTypes;
+if (kl)
   try {
-    Us = /* @__PURE__ */ ol.createPolicy("vue", {
+    to = /* @__PURE__ */ kl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Ca = Us ? (e) => Us.createHTML(e) : (e) => e, Th = "http://www.w3.org/2000/svg", Fh = "http://www.w3.org/1998/Math/MathML", Lt = typeof document < "u" ? document : null, ll = Lt && /* @__PURE__ */ Lt.createElement("template"), Ih = {
+const Wa = to ? (e) => to.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000/svg", Yd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, xl = jt && /* @__PURE__ */ jt.createElement("template"), Xd = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3474,12 +3681,12 @@ const Ca = Us ? (e) => Us.createHTML(e) : (e) => e, Th = "http://www.w3.org/2000
     const t = e.parentNode;
     t && t.removeChild(e);
   },
-  createElement: (e, t, n, i) => {
-    const r = t === "svg" ? Lt.createElementNS(Th, e) : t === "mathml" ? Lt.createElementNS(Fh, e) : n ? Lt.createElement(e, { is: n }) : Lt.createElement(e);
-    return e === "select" && i && i.multiple != null && r.setAttribute("multiple", i.multiple), r;
+  createElement: (e, t, n, r) => {
+    const i = t === "svg" ? jt.createElementNS(Kd, e) : t === "mathml" ? jt.createElementNS(Yd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
+    return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
-  createText: (e) => Lt.createTextNode(e),
-  createComment: (e) => Lt.createComment(e),
+  createText: (e) => jt.createTextNode(e),
+  createComment: (e) => jt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3488,7 +3695,7 @@ const Ca = Us ? (e) => Us.createHTML(e) : (e) => e, Th = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => Lt.querySelector(e),
+  querySelector: (e) => jt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3496,17 +3703,17 @@ const Ca = Us ? (e) => Us.createHTML(e) : (e) => e, Th = "http://www.w3.org/2000
   // Reason: innerHTML.
   // Static content here can only come from compiled templates.
   // As long as the user only uses trusted templates, this is safe.
-  insertStaticContent(e, t, n, i, r, s) {
+  insertStaticContent(e, t, n, r, i, s) {
     const o = n ? n.previousSibling : t.lastChild;
-    if (r && (r === s || r.nextSibling))
-      for (; t.insertBefore(r.cloneNode(!0), n), !(r === s || !(r = r.nextSibling)); )
+    if (i && (i === s || i.nextSibling))
+      for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      ll.innerHTML = Ca(
-        i === "svg" ? `<svg>${e}</svg>` : i === "mathml" ? `<math>${e}</math>` : e
+      xl.innerHTML = Wa(
+        r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = ll.content;
-      if (i === "svg" || i === "mathml") {
+      const l = xl.content;
+      if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
           l.appendChild(c.firstChild);
@@ -3521,87 +3728,87 @@ const Ca = Us ? (e) => Us.createHTML(e) : (e) => e, Th = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Oh = /* @__PURE__ */ Symbol("_vtc");
-function Mh(e, t, n) {
-  const i = e[Oh];
-  i && (t = (t ? [t, ...i] : [...i]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
+}, Zd = /* @__PURE__ */ Symbol("_vtc");
+function Qd(e, t, n) {
+  const r = e[Zd];
+  r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const cl = /* @__PURE__ */ Symbol("_vod"), Nh = /* @__PURE__ */ Symbol("_vsh"), Lh = /* @__PURE__ */ Symbol(""), Ph = /(?:^|;)\s*display\s*:/;
-function Bh(e, t, n) {
-  const i = e.style, r = Fe(n);
+const Al = /* @__PURE__ */ Symbol("_vod"), eh = /* @__PURE__ */ Symbol("_vsh"), th = /* @__PURE__ */ Symbol(""), nh = /(?:^|;)\s*display\s*:/;
+function rh(e, t, n) {
+  const r = e.style, i = Me(n);
   let s = !1;
-  if (n && !r) {
+  if (n && !i) {
     if (t)
-      if (Fe(t))
+      if (Me(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && ui(i, l, "");
+          n[l] == null && mr(r, l, "");
         }
       else
         for (const o in t)
-          n[o] == null && ui(i, o, "");
+          n[o] == null && mr(r, o, "");
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? zh(
+      l != null ? sh(
         e,
         o,
-        !Fe(t) && t ? t[o] : void 0,
+        !Me(t) && t ? t[o] : void 0,
         l
-      ) || ui(i, o, l) : ui(i, o, "");
+      ) || mr(r, o, l) : mr(r, o, "");
     }
-  } else if (r) {
+  } else if (i) {
     if (t !== n) {
-      const o = i[Lh];
-      o && (n += ";" + o), i.cssText = n, s = Ph.test(n);
+      const o = r[th];
+      o && (n += ";" + o), r.cssText = n, s = nh.test(n);
     }
   } else t && e.removeAttribute("style");
-  cl in e && ((!r || t !== n) && (e[cl] = s ? i.display : ""), e[Nh] && (i.display = "none"));
+  Al in e && ((!i || t !== n) && (e[Al] = s ? r.display : ""), e[eh] && (r.display = "none"));
 }
-const Hi = /\s*!important$/;
-function ui(e, t, n) {
-  if (X(n))
-    n.forEach((i) => ui(e, t, i));
+const ei = /\s*!important$/;
+function mr(e, t, n) {
+  if (ne(n))
+    n.forEach((r) => mr(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    Hi.test(n) ? e.setProperty(t, n.replace(Hi, ""), "important") : e.setProperty(t, n);
+    ei.test(n) ? e.setProperty(t, n.replace(ei, ""), "important") : e.setProperty(t, n);
   else {
-    const i = jh(e, t);
-    Hi.test(n) ? e.setProperty(
-      Tn(i),
-      n.replace(Hi, ""),
+    const r = ih(e, t);
+    ei.test(n) ? e.setProperty(
+      Mn(r),
+      n.replace(ei, ""),
       "important"
-    ) : e[i] = n;
+    ) : e[r] = n;
   }
 }
-const al = ["Webkit", "Moz", "ms"], ls = {};
-function jh(e, t) {
-  const n = ls[t];
+const Rl = ["Webkit", "Moz", "ms"], bs = {};
+function ih(e, t) {
+  const n = bs[t];
   if (n)
     return n;
-  let i = ht(t);
-  if (i !== "filter" && i in e)
-    return ls[t] = i;
-  i = Fc(i);
-  for (let r = 0; r < al.length; r++) {
-    const s = al[r] + i;
+  let r = ht(t);
+  if (r !== "filter" && r in e)
+    return bs[t] = r;
+  r = Vc(r);
+  for (let i = 0; i < Rl.length; i++) {
+    const s = Rl[i] + r;
     if (s in e)
-      return ls[t] = s;
+      return bs[t] = s;
   }
   return t;
 }
-function zh(e, t, n, i) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Fe(i) && n === i;
+function sh(e, t, n, r) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const ul = "http://www.w3.org/1999/xlink";
-function fl(e, t, n, i, r, s = rf(t)) {
-  i && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(ul, t.slice(6, t.length)) : e.setAttributeNS(ul, t, n) : n == null || s && !Oc(n) ? e.removeAttribute(t) : e.setAttribute(
+const vl = "http://www.w3.org/1999/xlink";
+function El(e, t, n, r, i, s = kf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(vl, t.slice(6, t.length)) : e.setAttributeNS(vl, t, n) : n == null || s && !Kc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    s ? "" : Ct(n) ? String(n) : n
+    s ? "" : St(n) ? String(n) : n
   );
 }
-function hl(e, t, n, i, r) {
+function Cl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ca(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Wa(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3618,61 +3825,61 @@ function hl(e, t, n, i, r) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Oc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Kc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
   } catch {
   }
-  o && e.removeAttribute(r || t);
+  o && e.removeAttribute(i || t);
 }
-function wn(e, t, n, i) {
-  e.addEventListener(t, n, i);
+function Rn(e, t, n, r) {
+  e.addEventListener(t, n, r);
 }
-function $h(e, t, n, i) {
-  e.removeEventListener(t, n, i);
+function oh(e, t, n, r) {
+  e.removeEventListener(t, n, r);
 }
-const dl = /* @__PURE__ */ Symbol("_vei");
-function Uh(e, t, n, i, r = null) {
-  const s = e[dl] || (e[dl] = {}), o = s[t];
-  if (i && o)
-    o.value = i;
+const Dl = /* @__PURE__ */ Symbol("_vei");
+function lh(e, t, n, r, i = null) {
+  const s = e[Dl] || (e[Dl] = {}), o = s[t];
+  if (r && o)
+    o.value = r;
   else {
-    const [l, c] = qh(t);
-    if (i) {
-      const a = s[t] = Gh(
-        i,
-        r
+    const [l, c] = uh(t);
+    if (r) {
+      const a = s[t] = hh(
+        r,
+        i
       );
-      wn(e, l, a, c);
-    } else o && ($h(e, l, o, c), s[t] = void 0);
+      Rn(e, l, a, c);
+    } else o && (oh(e, l, o, c), s[t] = void 0);
   }
 }
-const Wh = /(Once|Passive|Capture)$/, Jh = /^on:?(?:Once|Passive|Capture)$/;
-function qh(e) {
+const ch = /(Once|Passive|Capture)$/, ah = /^on:?(?:Once|Passive|Capture)$/;
+function uh(e) {
   let t, n;
-  for (; (n = e.match(Wh)) && !Jh.test(e); )
+  for (; (n = e.match(ch)) && !ah.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Tn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
-let cs = 0;
-const Hh = /* @__PURE__ */ Promise.resolve(), Vh = () => cs || (Hh.then(() => cs = 0), cs = Date.now());
-function Gh(e, t) {
-  const n = (i) => {
-    if (!i._vts)
-      i._vts = Date.now();
-    else if (i._vts <= n.attached)
+let ys = 0;
+const fh = /* @__PURE__ */ Promise.resolve(), dh = () => ys || (fh.then(() => ys = 0), ys = Date.now());
+function hh(e, t) {
+  const n = (r) => {
+    if (!r._vts)
+      r._vts = Date.now();
+    else if (r._vts <= n.attached)
       return;
-    const r = n.value;
-    if (X(r)) {
-      const s = i.stopImmediatePropagation;
-      i.stopImmediatePropagation = () => {
-        s.call(i), i._stopped = !0;
+    const i = n.value;
+    if (ne(i)) {
+      const s = r.stopImmediatePropagation;
+      r.stopImmediatePropagation = () => {
+        s.call(r), r._stopped = !0;
       };
-      const o = r.slice(), l = [i];
-      for (let c = 0; c < o.length && !i._stopped; c++) {
+      const o = i.slice(), l = [r];
+      for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Jt(
+        a && Vt(
           a,
           t,
           5,
@@ -3680,149 +3887,149 @@ function Gh(e, t) {
         );
       }
     } else
-      Jt(
-        r,
+      Vt(
+        i,
         t,
         5,
-        [i]
+        [r]
       );
   };
-  return n.value = e, n.attached = Vh(), n;
+  return n.value = e, n.attached = dh(), n;
 }
-const pl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Kh = (e, t, n, i, r, s) => {
-  const o = r === "svg";
-  t === "class" ? Mh(e, i, o) : t === "style" ? Bh(e, n, i) : wr(t) ? kr(t) || Uh(e, t, n, i, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Yh(e, t, i, o)) ? (hl(e, t, i), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && fl(e, t, i, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Xh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Fe(i))) ? hl(e, ht(t), i, s, t) : (t === "true-value" ? e._trueValue = i : t === "false-value" && (e._falseValue = i), fl(e, t, i, o));
+const Sl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ph = (e, t, n, r, i, s) => {
+  const o = i === "svg";
+  t === "class" ? Qd(e, r, o) : t === "style" ? rh(e, n, r) : Si(t) ? Ti(t) || lh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : gh(e, t, r, o)) ? (Cl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && El(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (mh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Cl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), El(e, t, r, o));
 };
-function Yh(e, t, n, i) {
-  if (i)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && pl(t) && me(n));
+function gh(e, t, n, r) {
+  if (r)
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Sl(t) && we(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
-    const r = e.tagName;
-    if (r === "IMG" || r === "VIDEO" || r === "CANVAS" || r === "SOURCE")
+    const i = e.tagName;
+    if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return pl(t) && Fe(n) ? !1 : t in e;
+  return Sl(t) && Me(n) ? !1 : t in e;
 }
-function Xh(e, t) {
+function mh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const i = ht(t);
-  return Array.isArray(n) ? n.some((r) => ht(r) === i) : Object.keys(n).some((r) => ht(r) === i);
+  const r = ht(t);
+  return Array.isArray(n) ? n.some((i) => ht(i) === r) : Object.keys(n).some((i) => ht(i) === r);
 }
-const hr = (e) => {
+const ki = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return X(t) ? (n) => Qi(t, n) : t;
+  return ne(t) ? (n) => li(t, n) : t;
 };
-function Zh(e) {
+function _h(e) {
   e.target.composing = !0;
 }
-function gl(e) {
+function Tl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const An = /* @__PURE__ */ Symbol("_assign"), Vi = /* @__PURE__ */ Symbol("_initialValue");
-function as(e, t, n) {
-  return t && (e = e.trim()), n && (e = Oi(e)), e;
+const En = /* @__PURE__ */ Symbol("_assign"), ti = /* @__PURE__ */ Symbol("_initialValue");
+function ws(e, t, n) {
+  return t && (e = e.trim()), n && (e = $r(e)), e;
 }
-const ni = {
-  created(e, { modifiers: { lazy: t, trim: n, number: i } }, r) {
-    e.parentNode && (e.type === "text" ? e[Vi] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[Vi] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[An] = hr(r);
-    const s = i || r.props && r.props.type === "number";
-    wn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[An](as(e.value, n, s));
-    }), (n || s) && wn(e, "change", () => {
-      e.value = as(e.value, n, s);
-    }), t || (wn(e, "compositionstart", Zh), wn(e, "compositionend", gl), wn(e, "change", gl));
+const lr = {
+  created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
+    e.parentNode && (e.type === "text" ? e[ti] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ti] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[En] = ki(i);
+    const s = r || i.props && i.props.type === "number";
+    Rn(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[En](ws(e.value, n, s));
+    }), (n || s) && Rn(e, "change", () => {
+      e.value = ws(e.value, n, s);
+    }), t || (Rn(e, "compositionstart", _h), Rn(e, "compositionend", Tl), Rn(e, "change", Tl));
   },
   // set value on mounted so it's after min/max for type="range"
-  mounted(e, { value: t, modifiers: { trim: n, number: i } }) {
-    const r = t ?? "", s = e[Vi];
-    delete e[Vi], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[An](as(e.value, n, i)) : e.value = r;
+  mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
+    const i = t ?? "", s = e[ti];
+    delete e[ti], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](ws(e.value, n, r)) : e.value = i;
   },
-  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: i, trim: r, number: s } }, o) {
-    if (e[An] = hr(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Oi(e.value) : e.value, c = t ?? "";
+  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
+    if (e[En] = ki(o), e.composing) return;
+    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? $r(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
-    (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (i && t === n || r && e.value.trim() === c) || (e.value = c);
+    (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Qh = {
+}, bh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
-  created(e, { value: t, modifiers: { number: n } }, i) {
-    e._modelValue = t, wn(e, "change", () => {
-      const r = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Oi(dr(c)) : dr(c)
-      ), s = e.multiple, o = s ? Sn(e._modelValue) ? new Set(r) : r : r[0], l = e._pendingValue = [
+  created(e, { value: t, modifiers: { number: n } }, r) {
+    e._modelValue = t, Rn(e, "change", () => {
+      const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
+        (c) => n ? $r(xi(c)) : xi(c)
+      ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? X(o) ? r.slice() : r : o
+        s ? ne(o) ? i.slice() : i : o
       ];
       try {
-        e[An](o);
+        e[En](o);
       } finally {
-        or(() => {
+        kr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[An] = hr(i);
+    }), e[En] = ki(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    ml(e, t, n);
+    Fl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[An] = hr(n);
+    e._modelValue = t, e[En] = ki(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
-    const i = e._pendingValue;
-    e._pendingValue = void 0, (!i || i[0] !== e.multiple || !ed(t, i[1], i[0])) && ml(e, t, n);
+    const r = e._pendingValue;
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !yh(t, r[1], r[0])) && Fl(e, t, n);
   }
 };
-function ed(e, t, n) {
-  if (!n || X(e)) return en(e, t);
-  if (Sn(e)) {
+function yh(e, t, n) {
+  if (!n || ne(e)) return rn(e, t);
+  if (On(e)) {
     if (e.size !== t.length) return !1;
-    for (const i of t)
-      if (!e.has(i)) return !1;
+    for (const r of t)
+      if (!e.has(r)) return !1;
     return !0;
   }
   return !1;
 }
-function ml(e, t, n = !1) {
-  const i = e.multiple, r = X(t);
-  if (!(i && !r && !Sn(t))) {
+function Fl(e, t, n = !1) {
+  const r = e.multiple, i = ne(t);
+  if (!(r && !i && !On(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = dr(l);
-      if (i)
-        if (r) {
+      const l = e.options[s], c = xi(l);
+      if (r)
+        if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = lf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Rf(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(Oi(c));
-      else if (en(dr(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has($r(c));
+      else if (rn(xi(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
     }
-    !i && e.selectedIndex !== -1 && (e.selectedIndex = -1);
+    !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function dr(e) {
+function xi(e) {
   return "_value" in e ? e._value : e.value;
 }
-const td = ["ctrl", "shift", "alt", "meta"], nd = {
+const wh = ["ctrl", "shift", "alt", "meta"], kh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -3833,75 +4040,75 @@ const td = ["ctrl", "shift", "alt", "meta"], nd = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => td.some((n) => e[`${n}Key`] && !t.includes(n))
-}, _l = (e, t) => {
+  exact: (e, t) => wh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, ui = (e, t) => {
   if (!e) return e;
-  const n = e._withMods || (e._withMods = {}), i = t.join(".");
-  return n[i] || (n[i] = ((r, ...s) => {
+  const n = e._withMods || (e._withMods = {}), r = t.join(".");
+  return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = nd[t[o]];
-      if (l && l(r, t)) return;
+      const l = kh[t[o]];
+      if (l && l(i, t)) return;
     }
-    return e(r, ...s);
+    return e(i, ...s);
   }));
-}, id = /* @__PURE__ */ st({ patchProp: Kh }, Ih);
-let bl;
-function rd() {
-  return bl || (bl = uh(id));
+}, xh = /* @__PURE__ */ lt({ patchProp: ph }, Xd);
+let Il;
+function Ah() {
+  return Il || (Il = Td(xh));
 }
-const sd = ((...e) => {
-  const t = rd().createApp(...e), { mount: n } = t;
-  return t.mount = (i) => {
-    const r = ld(i);
-    if (!r) return;
+const Rh = ((...e) => {
+  const t = Ah().createApp(...e), { mount: n } = t;
+  return t.mount = (r) => {
+    const i = Eh(r);
+    if (!i) return;
     const s = t._component;
-    !me(s) && !s.render && !s.template && (s.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
-    const o = n(r, !1, od(r));
-    return r instanceof Element && (r.removeAttribute("v-cloak"), r.setAttribute("data-v-app", "")), o;
+    !we(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, vh(i));
+    return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function od(e) {
+function vh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function ld(e) {
-  return Fe(e) ? document.querySelector(e) : e;
+function Eh(e) {
+  return Me(e) ? document.querySelector(e) : e;
 }
-const cd = "/comfyd/connection";
-function ad(e, t) {
+const Ch = "/comfyd/connection";
+function Dh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
   if (typeof n != "string" || !/^[\x21-\x7e]{1,512}$/.test(n)) throw new Error("no bridge token");
-  let i;
+  let r;
   try {
-    i = new URL(String(e.bridge_url));
+    r = new URL(String(e.bridge_url));
   } catch {
     throw new Error("bad bridge_url");
   }
-  if (i.protocol !== "http:" && i.protocol !== "https:") throw new Error("bad bridge_url scheme");
-  const r = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
-  return t && r.has(i.hostname) && r.has(t.hostname) && (i.hostname = t.hostname), { wsBase: `${i.protocol === "https:" ? "wss:" : "ws:"}//${i.host}`, token: n, bridgeUrl: i.origin };
+  if (r.protocol !== "http:" && r.protocol !== "https:") throw new Error("bad bridge_url scheme");
+  const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+  return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const ud = "comfyd", fd = "comfyd.token.", hd = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Da(e) {
-  return hd.test(e.token);
+const Sh = "comfyd", Th = "comfyd.token.", Fh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Ja(e) {
+  return Fh.test(e.token);
 }
-function Sa(e, t) {
-  return Da(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function qa(e, t) {
+  return Ja(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Ta(e) {
-  return Da(e) ? [ud, fd + e.token] : [];
+function Ha(e) {
+  return Ja(e) ? [Sh, Th + e.token] : [];
 }
-class dd {
+class Ih {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(cd).then(
-      (t) => ad(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Ch).then(
+      (t) => Dh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -3913,36 +4120,36 @@ class dd {
     this.pending = null;
   }
 }
-function Ws(e, t = Math.random) {
+function no(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const En = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Wt(e, t) {
+const Tn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Ht(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (En(e).find((i) => String(i.id) === String(t)) ?? null);
+  return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function pd(e, t) {
+function Oh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function yl(e, t) {
+function Ol(e, t) {
   const n = e.inputs ?? [];
-  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((i) => i?.name === t);
+  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function gd(e, t) {
+function Mh(e, t) {
   const n = e.outputs ?? [];
-  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((i) => i?.name === t);
+  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function md(e, t) {
+function Nh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function _d(e) {
+function Lh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function bd(e, t) {
+function Ph(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -3952,43 +4159,43 @@ function bd(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function zt(e) {
+function Wt(e) {
   if (!e || typeof e != "object") return "";
-  const { extra: t, nodes: n, ...i } = e;
-  let r = t;
-  if (r && typeof r == "object" && "ds" in r) {
-    const { ds: o, ...l } = r;
-    r = l;
+  const { extra: t, nodes: n, ...r } = e;
+  let i = t;
+  if (i && typeof i == "object" && "ds" in i) {
+    const { ds: o, ...l } = i;
+    i = l;
   }
   const s = Array.isArray(n) ? n.map((o) => {
     if (!o || typeof o != "object") return o;
     const { order: l, ...c } = o;
     return c;
   }) : n;
-  return JSON.stringify({ ...i, nodes: s, extra: r ?? null });
+  return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function $n(e, t, n = 3) {
-  const i = String(e).toLowerCase(), r = [];
+function Jn(e, t, n = 3) {
+  const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = yd(i, o);
-    (o.includes(i) || i.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(i.length / 3)) && r.push([l, s]);
+    let l = Bh(r, o);
+    (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
-  return r.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), r.slice(0, n).map((s) => s[1]);
+  return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const wl = 128;
-function yd(e, t) {
-  if (e.length > wl || t.length > wl) return 1 / 0;
-  let n = Array.from({ length: t.length + 1 }, (i, r) => r);
-  for (let i = 1; i <= e.length; i++) {
-    const r = [i];
+const Ml = 128;
+function Bh(e, t) {
+  if (e.length > Ml || t.length > Ml) return 1 / 0;
+  let n = Array.from({ length: t.length + 1 }, (r, i) => i);
+  for (let r = 1; r <= e.length; r++) {
+    const i = [r];
     for (let s = 1; s <= t.length; s++)
-      r[s] = Math.min(n[s] + 1, r[s - 1] + 1, n[s - 1] + (e[i - 1] === t[s - 1] ? 0 : 1));
-    n = r;
+      i[s] = Math.min(n[s] + 1, i[s - 1] + 1, n[s - 1] + (e[r - 1] === t[s - 1] ? 0 : 1));
+    n = i;
   }
   return n[t.length];
 }
-const qt = Object.freeze({
+const Gt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4000,214 +4207,214 @@ const qt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), pr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Fa(e, t, n = {}) {
-  const i = n.x ?? 0, r = n.y ?? 0, s = n.spacing ?? qt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((j, K) => l.set(j.id, K));
+}), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function Va(e, t, n = {}) {
+  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+  e.forEach((z, ee) => l.set(z.id, ee));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [j, K] of t) {
-    const Y = l.get(j), oe = l.get(K);
-    if (Y === void 0 || oe === void 0 || Y === oe) continue;
-    const ke = Y * o + oe;
-    u.has(ke) || (u.add(ke), c[Y].push(oe), a[oe].push(Y));
+  for (const [z, ee] of t) {
+    const te = l.get(z), ue = l.get(ee);
+    if (te === void 0 || ue === void 0 || te === ue) continue;
+    const ve = te * o + ue;
+    u.has(ve) || (u.add(ve), c[te].push(ue), a[ue].push(te));
   }
-  const h = new Uint8Array(o), w = /* @__PURE__ */ new Set();
-  for (let j = 0; j < o; j++) {
-    if (h[j]) continue;
-    const K = [[j, 0]];
-    for (h[j] = 1; K.length; ) {
-      const Y = K[K.length - 1], [oe, ke] = Y;
-      if (ke < c[oe].length) {
-        Y[1]++;
-        const fe = c[oe][ke];
-        h[fe] === 1 ? w.add(oe * o + fe) : h[fe] === 0 && (h[fe] = 1, K.push([fe, 0]));
+  const d = new Uint8Array(o), b = /* @__PURE__ */ new Set();
+  for (let z = 0; z < o; z++) {
+    if (d[z]) continue;
+    const ee = [[z, 0]];
+    for (d[z] = 1; ee.length; ) {
+      const te = ee[ee.length - 1], [ue, ve] = te;
+      if (ve < c[ue].length) {
+        te[1]++;
+        const ge = c[ue][ve];
+        d[ge] === 1 ? b.add(ue * o + ge) : d[ge] === 0 && (d[ge] = 1, ee.push([ge, 0]));
       } else
-        h[oe] = 2, K.pop();
+        d[ue] = 2, ee.pop();
     }
   }
-  const _ = (j, K) => !w.has(j * o + K), p = a.map((j, K) => j.filter((Y) => _(Y, K))), x = c.map((j, K) => j.filter((Y) => _(K, Y))), D = p.map((j) => j.length), I = [], k = [];
-  for (let j = 0; j < o; j++) D[j] || k.push(j);
-  for (let j = 0; j < k.length; j++) {
-    const K = k[j];
-    I.push(K);
-    for (const Y of x[K]) --D[Y] === 0 && k.push(Y);
+  const g = (z, ee) => !b.has(z * o + ee), p = a.map((z, ee) => z.filter((te) => g(te, ee))), A = c.map((z, ee) => z.filter((te) => g(ee, te))), v = p.map((z) => z.length), D = [], k = [];
+  for (let z = 0; z < o; z++) v[z] || k.push(z);
+  for (let z = 0; z < k.length; z++) {
+    const ee = k[z];
+    D.push(ee);
+    for (const te of A[ee]) --v[te] === 0 && k.push(te);
   }
-  const m = new Int32Array(o);
-  for (const j of I) for (const K of x[j]) m[K] = Math.max(m[K], m[j] + 1);
-  for (const j of I) {
-    if (p[j].length || !x[j].length) continue;
-    let K = 1 / 0;
-    for (const Y of x[j]) K = Math.min(K, m[Y]);
-    m[j] = Math.max(0, K - 1);
+  const w = new Int32Array(o);
+  for (const z of D) for (const ee of A[z]) w[ee] = Math.max(w[ee], w[z] + 1);
+  for (const z of D) {
+    if (p[z].length || !A[z].length) continue;
+    let ee = 1 / 0;
+    for (const te of A[z]) ee = Math.min(ee, w[te]);
+    w[z] = Math.max(0, ee - 1);
   }
-  let g = 0;
-  for (let j = 0; j < o; j++) g = Math.max(g, m[j] + 1);
-  const v = Array.from({ length: g }, () => []);
-  for (let j = 0; j < o; j++) v[m[j]].push(j);
-  const B = new Float64Array(o), U = () => {
-    for (const j of v) j.forEach((K, Y) => B[K] = j.length > 1 ? Y / (j.length - 1) : 0.5);
+  let y = 0;
+  for (let z = 0; z < o; z++) y = Math.max(y, w[z] + 1);
+  const I = Array.from({ length: y }, () => []);
+  for (let z = 0; z < o; z++) I[w[z]].push(z);
+  const F = new Float64Array(o), x = () => {
+    for (const z of I) z.forEach((ee, te) => F[ee] = z.length > 1 ? te / (z.length - 1) : 0.5);
   };
-  U();
-  const Q = (j, K) => {
-    const Y = j.map((oe, ke) => {
-      const fe = K[oe];
-      let mt = B[oe];
-      if (fe.length) {
-        let _t = 0;
-        for (const Xn of fe) _t += B[Xn];
-        mt = _t / fe.length;
+  x();
+  const C = (z, ee) => {
+    const te = z.map((ue, ve) => {
+      const ge = ee[ue];
+      let _t = F[ue];
+      if (ge.length) {
+        let bt = 0;
+        for (const nr of ge) bt += F[nr];
+        _t = bt / ge.length;
       }
-      return [mt, ke, oe];
+      return [_t, ve, ue];
     });
-    return Y.sort((oe, ke) => pr(oe[0], ke[0]) || oe[1] - ke[1]), Y.map((oe) => oe[2]);
+    return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
   };
-  let ee = v.map((j) => j.slice()), re = kl(v, x, m, o);
-  for (let j = 0; j < qt.sweeps && re > 0; j++) {
-    for (let Y = 1; Y < g; Y++)
-      v[Y] = Q(v[Y], p), U();
-    for (let Y = g - 2; Y >= 0; Y--)
-      v[Y] = Q(v[Y], x), U();
-    const K = kl(v, x, m, o);
-    K < re && (re = K, ee = v.map((Y) => Y.slice()));
+  let U = I.map((z) => z.slice()), ie = Nl(I, A, w, o);
+  for (let z = 0; z < Gt.sweeps && ie > 0; z++) {
+    for (let te = 1; te < y; te++)
+      I[te] = C(I[te], p), x();
+    for (let te = y - 2; te >= 0; te--)
+      I[te] = C(I[te], A), x();
+    const ee = Nl(I, A, w, o);
+    ee < ie && (ie = ee, U = I.map((te) => te.slice()));
   }
-  const G = new Float64Array(o), se = new Float64Array(o);
-  let Ce = i, Ee = r;
-  for (let j = 0; j < g; j++) {
-    let K = 0, Y = r;
-    for (const oe of ee[j]) {
-      const ke = e[oe];
-      let fe = Y;
-      if (p[oe].length) {
-        let mt = 0;
-        for (const _t of p[oe]) mt += se[_t] + e[_t].h / 2;
-        fe = Math.max(Y, mt / p[oe].length - ke.h / 2);
+  const K = new Float64Array(o), le = new Float64Array(o);
+  let Te = r, ke = i;
+  for (let z = 0; z < y; z++) {
+    let ee = 0, te = i;
+    for (const ue of U[z]) {
+      const ve = e[ue];
+      let ge = te;
+      if (p[ue].length) {
+        let _t = 0;
+        for (const bt of p[ue]) _t += le[bt] + e[bt].h / 2;
+        ge = Math.max(te, _t / p[ue].length - ve.h / 2);
       }
-      G[oe] = Ce, se[oe] = fe, Y = fe + ke.h + s, K = Math.max(K, ke.w), Ee = Math.max(Ee, fe + ke.h);
+      K[ue] = Te, le[ue] = ge, te = ge + ve.h + s, ee = Math.max(ee, ve.w), ke = Math.max(ke, ge + ve.h);
     }
-    Ce += K + s;
+    Te += ee + s;
   }
-  const we = /* @__PURE__ */ new Map(), gt = /* @__PURE__ */ new Map();
-  for (let j = 0; j < o; j++)
-    we.set(e[j].id, [G[j], se[j]]), gt.set(e[j].id, m[j]);
-  return { pos: we, layer: gt, width: g ? Ce - s - i : 0, height: Ee - r };
+  const Re = /* @__PURE__ */ new Map(), mt = /* @__PURE__ */ new Map();
+  for (let z = 0; z < o; z++)
+    Re.set(e[z].id, [K[z], le[z]]), mt.set(e[z].id, w[z]);
+  return { pos: Re, layer: mt, width: y ? Te - s - r : 0, height: ke - i };
 }
-function kl(e, t, n, i) {
-  const r = new Float64Array(i);
-  for (const l of e) l.forEach((c, a) => r[c] = a);
+function Nl(e, t, n, r) {
+  const i = new Float64Array(r);
+  for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
-  for (let l = 0; l < i; l++)
+  for (let l = 0; l < r; l++)
     for (const c of t[l]) {
       const a = n[l] * 65536 + n[c];
       let u = s.get(a);
-      u || s.set(a, u = []), u.push([r[l], r[c]]);
+      u || s.set(a, u = []), u.push([i[l], i[c]]);
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += Js(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ro(l.map((c) => c[1]));
   return o;
 }
-function Js(e) {
+function ro(e) {
   if (e.length < 2) return 0;
-  const t = e.length >> 1, n = e.slice(0, t), i = e.slice(t);
-  let r = Js(n) + Js(i), s = 0, o = 0, l = 0;
-  for (; s < n.length && o < i.length; )
-    n[s] <= i[o] ? e[l++] = n[s++] : (e[l++] = i[o++], r += n.length - s);
+  const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
+  let i = ro(n) + ro(r), s = 0, o = 0, l = 0;
+  for (; s < n.length && o < r.length; )
+    n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
-  for (; o < i.length; ) e[l++] = i[o++];
-  return r;
+  for (; o < r.length; ) e[l++] = r[o++];
+  return i;
 }
-function wd(e, t, n = 0) {
+function jh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Ia(e, t, n = qt.spacing) {
-  const i = n / 2, r = t.filter((o) => e.x < o.x + o.w + i && o.x < e.x + e.w + i);
-  r.sort((o, l) => o.y - l.y || o.x - l.x);
+function Ga(e, t, n = Gt.spacing) {
+  const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
+  i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
-  for (const o of r) s < o.y + o.h + i && o.y < s + e.h + i && (s = o.y + o.h + n);
+  for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function ho(e) {
+function Do(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : qt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
-function gr(e, t) {
-  const n = ho(t), i = Number(e.size?.[0]), r = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+function Ri(e, t) {
+  const n = Do(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
     y: (Number(e.pos?.[1]) || 0) - n,
-    w: Number.isFinite(i) && i > 0 ? i : 200,
-    h: s ? n : (Number.isFinite(r) && r > 0 ? r : 100) + n
+    w: Number.isFinite(r) && r > 0 ? r : 200,
+    h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Oa(e) {
+function Ka(e) {
   const t = [];
-  for (const n of En(e))
-    for (const i of n.inputs ?? []) {
-      if (i?.link === null || i?.link === void 0) continue;
-      const r = pd(e, i.link);
-      if (!r) continue;
-      const s = r.origin_id ?? r[1];
-      s != null && t.push([r.id ?? r[0], s, n.id]);
+  for (const n of Tn(e))
+    for (const r of n.inputs ?? []) {
+      if (r?.link === null || r?.link === void 0) continue;
+      const i = Oh(e, r.link);
+      if (!i) continue;
+      const s = i.origin_id ?? i[1];
+      s != null && t.push([i.id ?? i[0], s, n.id]);
     }
-  return t.sort((n, i) => pr(Number(n[0]), Number(i[0]))), t.map(([, n, i]) => [n, i]);
+  return t.sort((n, r) => Ai(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const kd = (e, t) => pr(Number(e.id), Number(t.id)) || pr(String(e.id), String(t.id));
-function Ma(e, t, n, i) {
-  const r = [Math.round(t), Math.round(n + i)];
-  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = r[0], e.pos[1] = r[1]) : e.pos = r;
+const $h = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
+function Ya(e, t, n, r) {
+  const i = [Math.round(t), Math.round(n + r)];
+  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Ad(e, t, n = {}) {
-  const i = n.LiteGraph, r = ho(i), s = n.spacing ?? qt.spacing, o = n.exclude ?? (() => !1);
+function zh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
-    const m = new Set(t.map(String));
-    l = En(e).filter((g) => m.has(String(g.id)));
-  } else l = En(e).filter((m) => !o(m));
+    const w = new Set(t.map(String));
+    l = Tn(e).filter((y) => w.has(String(y.id)));
+  } else l = Tn(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((m) => String(m.id))), a = l.map((m) => gr(m, i));
-  a.sort((m, g) => m.y - g.y || m.x - g.x || kd(m, g));
-  const u = n.x ?? Math.min(...a.map((m) => m.x)), h = n.y ?? Math.min(...a.map((m) => m.y)), w = Oa(e).filter(([m, g]) => c.has(String(m)) && c.has(String(g))), { pos: _, layer: p } = Fa(a, w, { x: u, y: h, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), D = En(e).filter((m) => !c.has(String(m.id)) && !x.has(String(m.id))).map((m) => gr(m, i)), I = a.slice().sort((m, g) => p.get(m.id) - p.get(g.id) || _.get(m.id)[1] - _.get(g.id)[1]), k = [];
-  for (const m of I) {
-    const [g, v] = _.get(m.id), B = { ...m, x: g, y: v };
-    D.length && (B.y = Ia(B, D.concat(k), s)), k.push(B), Ma(Wt(e, m.id), B.x, B.y, r);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
+  a.sort((w, y) => w.y - y.y || w.x - y.x || $h(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ka(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Va(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  for (const w of D) {
+    const [y, I] = g.get(w.id), F = { ...w, x: y, y: I };
+    v.length && (F.y = Ga(F, v.concat(k), s)), k.push(F), Ya(Ht(e, w.id), F.x, F.y, i);
   }
-  return I.map((m) => m.id);
+  return D.map((w) => w.id);
 }
-function xd(e, t, n = {}) {
-  const i = n.LiteGraph, r = ho(i), s = n.spacing ?? qt.spacing, o = new Set(t.map(String)), l = t.map((k) => Wt(e, k)).filter(Boolean);
+function Uh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((k) => Ht(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => gr(k, i)), a = En(e).filter((k) => !o.has(String(k.id))).map((k) => gr(k, i)), u = new Map(a.map((k) => [String(k.id), k])), h = Oa(e), w = h.filter(([k, m]) => o.has(String(k)) && o.has(String(m))), _ = Fa(c, w, { x: 0, y: 0, spacing: s });
-  let p = -1 / 0, x = 1 / 0;
-  for (const [k, m] of h) {
-    const g = u.get(String(k));
-    !g || !o.has(String(m)) || (p = Math.max(p, g.x + g.w + s - _.pos.get(m)[0]), x = Math.min(x, g.y));
+  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Ka(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Va(c, b, { x: 0, y: 0, spacing: s });
+  let p = -1 / 0, A = 1 / 0;
+  for (const [k, w] of d) {
+    const y = u.get(String(k));
+    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), A = Math.min(A, y.y));
   }
   if (p === -1 / 0) {
-    const k = Rd(a), m = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
-    let g = null;
-    if (m) {
-      g = [m[0] + Math.max(s, (m[2] - _.width) / 2), m[1] + Math.max(s, (m[3] - _.height) / 2)];
-      const v = { x: g[0], y: g[1], w: _.width, h: _.height };
-      a.some((B) => wd(v, B, s / 2)) && (g = null);
+    const k = Wh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    let y = null;
+    if (w) {
+      y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
+      const I = { x: y[0], y: y[1], w: g.width, h: g.height };
+      a.some((F) => jh(I, F, s / 2)) && (y = null);
     }
-    g || (g = k ? [k.x + k.w + s, k.y] : m ? [m[0] + m[2] / 4, m[1] + m[3] / 4] : qt.origin), [p, x] = g;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [p, A] = y;
   }
-  const D = c.slice().sort((k, m) => _.layer.get(k.id) - _.layer.get(m.id) || _.pos.get(k.id)[1] - _.pos.get(m.id)[1]), I = a.slice();
-  for (const k of D) {
-    const [m, g] = _.pos.get(k.id), v = { ...k, x: p + m, y: x + g };
-    v.y = Ia(v, I, s), I.push(v), Ma(Wt(e, k.id), v.x, v.y, r);
+  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
+  for (const k of v) {
+    const [w, y] = g.pos.get(k.id), I = { ...k, x: p + w, y: A + y };
+    I.y = Ga(I, D, s), D.push(I), Ya(Ht(e, k.id), I.x, I.y, i);
   }
-  return D.map((k) => k.id);
+  return v.map((k) => k.id);
 }
-function Rd(e) {
+function Wh(e) {
   if (!e.length) return null;
-  let t = 1 / 0, n = 1 / 0, i = -1 / 0, r = -1 / 0;
+  let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
-    t = Math.min(t, s.x), n = Math.min(n, s.y), i = Math.max(i, s.x + s.w), r = Math.max(r, s.y + s.h);
-  return { x: t, y: n, w: i - t, h: r - n };
+    t = Math.min(t, s.x), n = Math.min(n, s.y), r = Math.max(r, s.x + s.w), i = Math.max(i, s.y + s.h);
+  return { x: t, y: n, w: r - t, h: i - n };
 }
-const Ge = Object.freeze({
+const Ke = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4223,201 +4430,201 @@ const Ge = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
 });
-class qs extends Error {
-  constructor(t, n, i = []) {
-    super(n), this.code = t, this.suggestions = i;
+class io extends Error {
+  constructor(t, n, r = []) {
+    super(n), this.code = t, this.suggestions = r;
   }
 }
-const Z = (e, t, n) => {
-  throw new qs(e, t, n);
-}, Gn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function ii(e, t, n = Ge.name, { optional: i = !1 } = {}) {
+const re = (e, t, n) => {
+  throw new io(e, t, n);
+}, Xn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function cr(e, t, n = Ke.name, { optional: r = !1 } = {}) {
   if (e == null) {
-    if (i) return "";
-    Z("INVALID_COMMAND", `${t} is required`);
+    if (r) return "";
+    re("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && Z("INVALID_COMMAND", `${t} must be a string`), e.length > n && Z("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && re("INVALID_COMMAND", `${t} must be a string`), e.length > n && re("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function pn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ge.coord) && Z("INVALID_COMMAND", `${t} must be a number within ±${Ge.coord}`), e);
+function _n(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && re("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
 }
-function gn(e, t) {
-  return Gn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ge.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : Z("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function bn(e, t) {
+  return Xn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : re("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function us(e, t) {
+function ks(e, t) {
   if (e == null) return 0;
-  if (Gn(e))
+  if (Xn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ge.name ? e : Z("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : re("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Al(e, t) {
-  if (Gn(e)) {
-    const n = ["number", "integer", "text", "boolean"].filter((i) => i in e);
-    n.length !== 1 && Z("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+function Ll(e, t) {
+  if (Xn(e)) {
+    const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
+    n.length !== 1 && re("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || Z("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ge.text && Z("VALUE_INVALID", `${t} is longer than ${Ge.text} characters`), e) : Z("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || re("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && re("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : re("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const tr = {
+const fi = {
   create_node(e) {
     const t = {
-      node_type: ii(e.node_type, "node_type"),
-      x: pn(e.x, "x", { optional: !0 }),
-      y: pn(e.y, "y", { optional: !0 }),
-      ref: ii(e.ref, "ref", Ge.ref, { optional: !0 }),
-      title: ii(e.title, "title", Ge.name, { optional: !0 }),
+      node_type: cr(e.node_type, "node_type"),
+      x: _n(e.x, "x", { optional: !0 }),
+      y: _n(e.y, "y", { optional: !0 }),
+      ref: cr(e.ref, "ref", Ke.ref, { optional: !0 }),
+      title: cr(e.title, "title", Ke.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || Z("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Gn(e.widgets) || Z("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || re("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      Xn(e.widgets) || re("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ge.widgets && Z("INVALID_COMMAND", `more than ${Ge.widgets} widgets`);
-      for (const i of n) t.widgets.push([ii(i, "widget name"), Al(e.widgets[i], `widgets.${i}`)]);
+      n.length > Ke.widgets && re("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
+      for (const r of n) t.widgets.push([cr(r, "widget name"), Ll(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: gn(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: bn(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: gn(e.from_id, "from_id"),
-    from_slot: us(e.from_slot, "from_slot"),
-    to_id: gn(e.to_id, "to_id"),
-    to_slot: us(e.to_slot, "to_slot")
+    from_id: bn(e.from_id, "from_id"),
+    from_slot: ks(e.from_slot, "from_slot"),
+    to_id: bn(e.to_id, "to_id"),
+    to_slot: ks(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: gn(e.node_id, "node_id"), slot: us(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: bn(e.node_id, "node_id"), slot: ks(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: gn(e.node_id, "node_id"),
-    name: ii(e.name, "name"),
-    value: Al(e.value, "value")
+    node_id: bn(e.node_id, "node_id"),
+    name: cr(e.name, "name"),
+    value: Ll(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: gn(e.node_id, "node_id"), x: pn(e.x, "x"), y: pn(e.y, "y") }),
+  move_node: (e) => ({ node_id: bn(e.node_id, "node_id"), x: _n(e.x, "x"), y: _n(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || Z("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ge.nodes && Z("INVALID_COMMAND", `node_ids: more than ${Ge.nodes}`);
-    const n = pn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > qt.maxSpacing) && Z("INVALID_COMMAND", `spacing must be between 0 and ${qt.maxSpacing}`), {
-      node_ids: t.map((i, r) => gn(i, `node_ids[${r}]`)),
-      x: pn(e.x, "x", { optional: !0 }),
-      y: pn(e.y, "y", { optional: !0 }),
+    Array.isArray(t) || re("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && re("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
+    const n = _n(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Gt.maxSpacing) && re("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
+      node_ids: t.map((r, i) => bn(r, `node_ids[${i}]`)),
+      x: _n(e.x, "x", { optional: !0 }),
+      y: _n(e.y, "y", { optional: !0 }),
       spacing: n
     };
   }
-}, Na = Object.freeze(Object.keys(tr)), vd = new Set(Na.filter((e) => e !== "get_graph"));
-function Ed(e) {
-  Gn(e) || Z("INVALID_COMMAND", "a command must be an object");
+}, Xa = Object.freeze(Object.keys(fi)), Jh = new Set(Xa.filter((e) => e !== "get_graph"));
+function qh(e) {
+  Xn(e) || re("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const i = Object.keys(e).filter((r) => Object.hasOwn(tr, r));
-    i.length !== 1 && Z("INVALID_COMMAND", "missing field: type"), t = i[0], n = Gn(e[t]) ? e[t] : {};
+    const r = Object.keys(e).filter((i) => Object.hasOwn(fi, i));
+    r.length !== 1 && re("INVALID_COMMAND", "missing field: type"), t = r[0], n = Xn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(tr, t)) && Z("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Na.join(", ")}`), { type: t, ...tr[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(fi, t)) && re("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Xa.join(", ")}`), { type: t, ...fi[t](n) };
 }
-const Cd = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Dd = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Sd(e, t, n) {
-  const i = String(e.type ?? ""), r = e.options ?? {};
-  if (i === "combo") {
-    const s = bd(e, t);
-    return s && !s.some((o) => o === n) && Z("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, $n(n, s.filter((o) => typeof o == "string"))), n;
+const Hh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Vh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Gh(e, t, n) {
+  const r = String(e.type ?? ""), i = e.options ?? {};
+  if (r === "combo") {
+    const s = Ph(e, t);
+    return s && !s.some((o) => o === n) && re("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Jn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Cd.has(i) ? (typeof n != "number" && Z("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && Z("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && Z("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && Z("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : i === "toggle" || i === "boolean" ? (typeof n != "boolean" && Z("VALUE_INVALID", `${e.name} takes true or false`), n) : Dd.has(i) ? (typeof n != "string" && Z("VALUE_INVALID", `${e.name} takes a string`), n) : (i === "button" && Z("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Hh.has(r) ? (typeof n != "number" && re("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && re("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && re("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && re("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && re("VALUE_INVALID", `${e.name} takes true or false`), n) : Vh.has(r) ? (typeof n != "string" && re("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && re("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Td(e) {
+function Kh(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function xl(e, t, n, i) {
-  const r = md(t, n);
-  r || Z("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, $n(n, _d(t)));
-  const s = Sd(r, t, i), o = r.value;
-  r.value = s;
+function Pl(e, t, n, r) {
+  const i = Nh(t, n);
+  i || re("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Jn(n, Lh(t)));
+  const s = Gh(i, t, r), o = i.value;
+  i.value = s;
   try {
-    r.callback?.call(r, r.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(r.name, r.value, o, r);
+    i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Td(r);
+  return Kh(i);
 }
-function mn(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Wt(e.graph, e.refs.get(t.ref));
+function yn(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const i = Wt(e.graph, t.id);
-    if (i) return i;
-    Z("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    const r = Ht(e.graph, t.id);
+    if (r) return r;
+    re("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return Z("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return re("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Fd(e) {
+function Yh(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Id(e) {
-  const t = [...e.pending].filter((n) => Wt(e.graph, n));
-  e.pending.clear(), t.length && xd(e.graph, t, { LiteGraph: e.LiteGraph, view: Fd(e) });
+function Xh(e) {
+  const t = [...e.pending].filter((n) => Ht(e.graph, n));
+  e.pending.clear(), t.length && Uh(e.graph, t, { LiteGraph: e.LiteGraph, view: Yh(e) });
 }
-const Od = {
+const Zh = {
   create_node(e, t) {
-    const { graph: n, LiteGraph: i } = e, r = i.createNode(t.node_type);
-    if (!r) {
-      const l = Object.keys(i.registered_node_types ?? {});
-      Z("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, $n(t.node_type, l));
+    const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
+    if (!i) {
+      const l = Object.keys(r.registered_node_types ?? {});
+      re("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Jn(t.node_type, l));
     }
-    t.title && (r.title = t.title);
+    t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
-    r.pos = s ? [0, 0] : [t.x, t.y];
+    i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Wt(n, o) && (r.id = o), n.add(r), Wt(n, r.id) || Z("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || re("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) xl(e, r, l, c);
+      for (const [l, c] of t.widgets) Pl(e, i, l, c);
     } catch (l) {
-      throw n.remove(r), l;
+      throw n.remove(i), l;
     }
-    return t.ref && e.refs.set(t.ref, r.id), s && e.pending.add(r.id), { node_id: r.id };
+    return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = mn(e, t.node_id, "node_id"), i = n.id;
-    return e.graph.remove(n), Wt(e.graph, i) && Z("EDITOR_FAILED", `node #${i} cannot be removed`), { node_id: i };
+    const n = yn(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), Ht(e.graph, r) && re("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = mn(e, t.from_id, "from_id"), i = mn(e, t.to_id, "to_id"), r = gd(n, t.from_slot);
-    r < 0 && Z(
+    const n = yn(e, t.from_id, "from_id"), r = yn(e, t.to_id, "to_id"), i = Mh(n, t.from_slot);
+    i < 0 && re(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? $n(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Jn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = yl(i, t.to_slot);
-    s < 0 && Z(
+    const s = Ol(r, t.to_slot);
+    s < 0 && re(
       "SLOT_NOT_FOUND",
-      `node #${i.id} (${i.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? $n(t.to_slot, (i.inputs ?? []).map((a) => a.name)) : []
-    ), n === i && Z("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
-    const o = n.outputs[r].type, l = i.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || Z("TYPE_MISMATCH", `output ${r} of #${n.id} is ${o}, input ${JSON.stringify(i.inputs[s].name)} of #${i.id} takes ${l}`);
-    const c = n.connect(r, i, s);
-    return c || Z("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${r} -> #${i.id}:${s}`), { node_id: i.id, link_id: c.id };
+      `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
+      typeof t.to_slot == "string" ? Jn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && re("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+    const o = n.outputs[i].type, l = r.inputs[s].type;
+    e.LiteGraph.isValidConnection(o, l) || re("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    const c = n.connect(i, r, s);
+    return c || re("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = mn(e, t.node_id, "node_id"), i = yl(n, t.slot);
-    i < 0 && Z(
+    const n = yn(e, t.node_id, "node_id"), r = Ol(n, t.slot);
+    r < 0 && re(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? $n(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Jn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
-    const r = n.inputs[i].link;
-    return r == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(i), n.inputs[i].link !== null && n.inputs[i].link !== void 0 && Z("EDITOR_FAILED", `input ${i} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: r });
+    const i = n.inputs[r].link;
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && re("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = mn(e, t.node_id, "node_id"), i = xl(e, n, t.name, t.value);
-    return i === void 0 ? { node_id: n.id } : { node_id: n.id, value: i };
+    const n = yn(e, t.node_id, "node_id"), r = Pl(e, n, t.name, t.value);
+    return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = mn(e, t.node_id, "node_id");
+    const n = yn(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of En(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Tn(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4425,7 +4632,7 @@ const Od = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((r, s) => mn(e, r, `node_ids[${s}]`).id), i = Ad(e.graph, n, {
+    const n = t.node_ids.map((i, s) => yn(e, i, `node_ids[${s}]`).id), r = zh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4433,67 +4640,67 @@ const Od = {
       exclude: e.keepOnClear,
       ignore: e.pending
     });
-    for (const r of i) e.pending.delete(r);
+    for (const i of r) e.pending.delete(i);
     return {};
   }
-}, Md = "BATCH_MODE_PARTIAL";
-function Nd(e) {
-  return e === Md || e === 2 || String(e).toLowerCase() === "partial";
+}, Qh = "BATCH_MODE_PARTIAL";
+function ep(e) {
+  return e === Qh || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Rl(e, t) {
-  const n = t instanceof qs ? t.code : "EDITOR_FAILED", i = t instanceof qs ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: i.slice(0, 1e3), index: e };
-  return t?.suggestions?.length && (r.suggestions = t.suggestions), { index: e, ok: !1, error: r };
+function Bl(e, t) {
+  const n = t instanceof io ? t.code : "EDITOR_FAILED", r = t instanceof io ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+  return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function Ld(e, t) {
+function tp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Ge.commands)
-    return { ok: !1, error: `more than ${Ge.commands} commands`, results: [], applied: !1 };
-  const i = e.graph, r = Nd(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = i.serialize(), c = zt(l), a = new Array(n.length);
-  let u = 0, h = -1;
+  if (n.length > Ke.commands)
+    return { ok: !1, error: `more than ${Ke.commands} commands`, results: [], applied: !1 };
+  const r = e.graph, i = ep(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = Wt(l), a = new Array(n.length);
+  let u = 0, d = -1;
   for (let p = 0; p < n.length; p++) {
-    let x;
+    let A;
     try {
-      x = Ed(n[p]);
-    } catch (I) {
-      if (a[p] = Rl(p, I), !r) {
-        h = p;
+      A = qh(n[p]);
+    } catch (D) {
+      if (a[p] = Bl(p, D), !i) {
+        d = p;
         break;
       }
       continue;
     }
-    o.expectedId = x.type === "create_node" ? s[u++] : void 0;
-    const D = r && vd.has(x.type) && p > 0 ? i.serialize() : null;
+    o.expectedId = A.type === "create_node" ? s[u++] : void 0;
+    const v = i && Jh.has(A.type) && p > 0 ? r.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...Od[x.type](o, x) };
-    } catch (I) {
-      if (a[p] = Rl(p, I), !r) {
-        h = p;
+      a[p] = { index: p, ok: !0, ...Zh[A.type](o, A) };
+    } catch (D) {
+      if (a[p] = Bl(p, D), !i) {
+        d = p;
         break;
       }
-      const k = D ?? l;
-      zt(i.serialize()) !== zt(k) && vl(i, k);
+      const k = v ?? l;
+      Wt(r.serialize()) !== Wt(k) && jl(r, k);
     }
   }
-  if (h >= 0) {
-    zt(i.serialize()) !== c && vl(i, l);
-    const p = `not applied: command ${h} failed and the patch is atomic (the graph was rolled back)`;
-    for (let x = 0; x < n.length; x++)
-      x !== h && (a[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
-    return i.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[h].error.message, results: a, applied: !1 };
+  if (d >= 0) {
+    Wt(r.serialize()) !== c && jl(r, l);
+    const p = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
+    for (let A = 0; A < n.length; A++)
+      A !== d && (a[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
+    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
   }
-  Id(o), i.setDirtyCanvas?.(!0, !0);
-  const w = a.every((p) => p.ok), _ = a.find((p) => !p.ok);
+  Xh(o), r.setDirtyCanvas?.(!0, !0);
+  const b = a.every((p) => p.ok), g = a.find((p) => !p.ok);
   return {
-    ok: w,
-    error: w ? "" : _.error.message,
+    ok: b,
+    error: b ? "" : g.error.message,
     results: a,
-    applied: zt(i.serialize()) !== c
+    applied: Wt(r.serialize()) !== c
   };
 }
-function vl(e, t) {
+function jl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function Pd(e) {
+function np(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4502,8 +4709,8 @@ function Pd(e) {
   }, end() {
   } };
 }
-function Bd(e, t) {
-  const n = Pd(e);
+function rp(e, t) {
+  const n = np(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4515,48 +4722,48 @@ function Bd(e, t) {
     }
   }
 }
-const jd = 1e3, zd = 1500, $d = 120, Ud = 480 * 1024, fs = "the tab has switched to another workflow; this canvas is no longer open in it", Wd = 200, Jd = 50, qd = 1e4, Hd = 1e3, Vd = 128, hs = 1024 * 1024 - 1024;
-function Gd(e) {
+const ip = 1e3, sp = 1500, op = 120, lp = 480 * 1024, xs = "the tab has switched to another workflow; this canvas is no longer open in it", cp = 200, ap = 50, up = 1e4, fp = 1e3, dp = 128, As = 1024 * 1024 - 1024;
+function hp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function ds(e, t) {
-  const n = String(t || "workflow"), i = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${i}~${Gd(n)}`.slice(0, Vd);
+function Rs(e, t) {
+  const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
+  return `${e}:${r}~${hp(n)}`.slice(0, dp);
 }
-function Kd(e, t = Ud) {
+function pp(e, t = lp) {
   if (!e || typeof e != "object") return "";
-  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), i = (s) => {
-    if (Array.isArray(s)) return s.map(i);
+  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
+    if (Array.isArray(s)) return s.map(r);
     if (s && typeof s == "object") {
       const o = {};
-      for (const l of Object.keys(s)) n.has(l) || (o[l] = i(s[l]));
+      for (const l of Object.keys(s)) n.has(l) || (o[l] = r(s[l]));
       return o;
     }
     return s;
-  }, r = JSON.stringify(i(e));
-  return new TextEncoder().encode(r).length <= t ? r : "";
+  }, i = JSON.stringify(r(e));
+  return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function Yd(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function gp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
-  let i = null;
+  let r = null;
   try {
-    i = e?.getItem(n);
+    r = e?.getItem(n);
   } catch {
-    i = null;
+    r = null;
   }
-  if (!i || !/^[a-z0-9]{4,16}$/.test(i)) {
-    i = t();
+  if (!r || !/^[a-z0-9]{4,16}$/.test(r)) {
+    r = t();
     try {
-      e?.setItem(n, i);
+      e?.setItem(n, r);
     } catch {
     }
   }
-  return i;
+  return r;
 }
-class Xd {
+class mp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4594,7 +4801,7 @@ class Xd {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), zd), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), sp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4603,18 +4810,18 @@ class Xd {
     this.status = t, this.onStatus?.(t);
   }
   closeSocket(t, n) {
-    const i = this.socket;
-    if (this.socket = null, this.attached = !1, i) {
-      i.onopen = i.onmessage = i.onclose = i.onerror = null;
+    const r = this.socket;
+    if (this.socket = null, this.attached = !1, r) {
+      r.onopen = r.onmessage = r.onclose = r.onerror = null;
       try {
-        i.close(t, n);
+        r.close(t, n);
       } catch {
       }
     }
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = Ws(this.attempt++);
+    const t = no(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4624,51 +4831,51 @@ class Xd {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Jd : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > ap : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Wd);
+      }, cp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Kd(await this.d.objectInfo?.());
-      } catch (i) {
-        this.log("warn", `comfyd: cannot read /object_info (${i?.message ?? i})`);
+        this.objectInfoJson = pp(await this.d.objectInfo?.());
+      } catch (r) {
+        this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
     try {
       t = await this.d.connection.get();
-    } catch (i) {
-      this.log("warn", `comfyd: no connection info yet (${i?.message ?? i})`), this.d.connection.invalidate?.(), this.scheduleReconnect();
+    } catch (r) {
+      this.log("warn", `comfyd: no connection info yet (${r?.message ?? r})`), this.d.connection.invalidate?.(), this.scheduleReconnect();
       return;
     }
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Sa(t, "/comfy/editor/ws"), Ta(t));
-    } catch (i) {
-      this.log("warn", `comfyd: cannot open the editor socket (${i?.message ?? i})`), this.scheduleReconnect();
+      n = new this.d.WebSocket(qa(t, "/comfy/editor/ws"), Ha(t));
+    } catch (r) {
+      this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
     }
-    this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (i) => this.onMessage(i.data), n.onerror = () => {
-    }, n.onclose = (i) => {
+    this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
+    }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (i?.code === jd) {
+        if (r?.code === ip) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
-        (i?.code === 1008 || i?.code === 1006) && this.d.connection.invalidate?.(), this.scheduleReconnect();
+        (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.scheduleReconnect();
       }
     };
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = ds(this.d.tabId, this.workflowKey()), this.lastSig = zt(t), this.tabRevision += 1;
+    this.canvasId = Rs(this.d.tabId, this.workflowKey()), this.lastSig = Wt(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4683,8 +4890,8 @@ class Xd {
   send(t) {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
-    const i = JSON.stringify(t);
-    return i.length > hs && new TextEncoder().encode(i).length > hs ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(i), !0);
+    const r = JSON.stringify(t);
+    return r.length > As && new TextEncoder().encode(r).length > As ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -4723,11 +4930,11 @@ class Xd {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return ds(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Rs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: fs, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: xs, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4736,23 +4943,23 @@ class Xd {
       view: () => this.view(),
       log: this.log
     };
-    let i;
+    let r;
     this.busy++;
     try {
-      i = Bd(this.d.app, () => Ld(n, t));
+      r = rp(this.d.app, () => tp(n, t));
     } catch (s) {
-      i = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
+      r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
       this.busy--;
     }
-    const r = this.serialize();
-    this.lastSig = zt(r), this.tabRevision += 1, this.send({
+    const i = this.serialize();
+    this.lastSig = Wt(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
-      ok: !!i.ok,
-      error: i.error ?? "",
-      results: (i.results ?? []).filter(Boolean).map(Zd),
-      workflow_json: JSON.stringify(r),
+      ok: !!r.ok,
+      error: r.error ?? "",
+      results: (r.results ?? []).filter(Boolean).map(_p),
+      workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
   }
@@ -4760,36 +4967,36 @@ class Xd {
    * nodes created without coordinates go when it is free; null when the
    * canvas has no size yet. */
   view() {
-    const t = this.d.app.canvas, n = t?.ds, i = t?.canvas, r = n?.visible_area;
-    if (r && r[2] > 0 && r[3] > 0) return [r[0], r[1], r[2], r[3]].map(Number);
-    if (!n || !i || !n.scale || !i.width || !i.height) return null;
-    const s = globalThis.devicePixelRatio || 1, o = (i.clientWidth || i.width / s) / n.scale, l = (i.clientHeight || i.height / s) / n.scale;
+    const t = this.d.app.canvas, n = t?.ds, r = t?.canvas, i = n?.visible_area;
+    if (i && i[2] > 0 && i[3] > 0) return [i[0], i[1], i[2], i[3]].map(Number);
+    if (!n || !r || !n.scale || !r.width || !r.height) return null;
+    const s = globalThis.devicePixelRatio || 1, o = (r.clientWidth || r.width / s) / n.scale, l = (r.clientHeight || r.height / s) / n.scale;
     return [-n.offset[0], -n.offset[1], o, l];
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: fs, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: xs, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
-    const { app: n, api: i } = this.d, r = [];
+    const { app: n, api: r } = this.d, i = [];
     let s = "";
-    const o = i.queuePrompt;
-    i.queuePrompt = async function(...a) {
+    const o = r.queuePrompt;
+    r.queuePrompt = async function(...a) {
       try {
         const u = await o.apply(this, a);
-        return r.push(u), u;
+        return i.push(u), u;
       } catch (u) {
-        throw s = Cl(u), u;
+        throw s = zl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Cl(a);
+      s = s || zl(a);
     } finally {
-      i.queuePrompt = o;
+      r.queuePrompt = o;
     }
-    const l = r[r.length - 1], c = !!l?.prompt_id && !s;
+    const l = i[i.length - 1], c = !!l?.prompt_id && !s;
     this.send({
       type: "queue_result",
       request_id: t.request_id,
@@ -4805,48 +5012,48 @@ class Xd {
    * the workflow. The widgets' beforeQueued/afterQueued callbacks run as
    * around app.queuePrompt (a seed set to "randomize" changes after). */
   async handlePromptOnly(t) {
-    const { app: n } = this.d, i = n.rootGraph ?? n.graph, r = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
+    const { app: n } = this.d, r = n.rootGraph ?? n.graph, i = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
     if (typeof n.graphToPrompt != "function")
-      return this.send({ ...r, ok: !1, error: "this frontend has no graphToPrompt" });
+      return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      El(i, "beforeQueued");
-      const o = await n.graphToPrompt(i);
+      $l(r, "beforeQueued");
+      const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      El(i, "afterQueued");
+      $l(r, "afterQueued");
     } catch (o) {
-      return this.send({ ...r, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
+      return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (s.prompt_json.length + s.workflow_json.length > hs)
-      return this.send({ ...r, ok: !1, error: "the workflow is too large to hand over" });
-    this.send({ ...r, ok: !0, error: "", ...s });
+    if (s.prompt_json.length + s.workflow_json.length > As)
+      return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
+    this.send({ ...i, ok: !0, error: "", ...s });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: fs, workflow_json: "", tab_revision: this.tabRevision });
-    let n, i = !1, r = "";
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: xs, workflow_json: "", tab_revision: this.tabRevision });
+    let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
     } catch (o) {
-      r = `cannot load: ${o?.message ?? o}`;
+      i = `cannot load: ${o?.message ?? o}`;
     }
-    if (!r) {
+    if (!i) {
       this.busy++;
       try {
-        await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0), i = !0;
+        await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0), r = !0;
       } catch (o) {
-        r = `loading failed: ${o?.message ?? o}`;
+        i = `loading failed: ${o?.message ?? o}`;
       } finally {
         this.busy--;
       }
     }
     const s = this.serialize();
-    this.lastSig = zt(s), this.tabRevision += 1, this.send({
+    this.lastSig = Wt(s), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
-      ok: i,
-      error: r,
-      workflow_json: i ? JSON.stringify(s) : "",
+      ok: r,
+      error: i,
+      workflow_json: r ? JSON.stringify(s) : "",
       tab_revision: this.tabRevision
     });
   }
@@ -4855,13 +5062,13 @@ class Xd {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, $d);
+    }, op);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < qd || this.d.app.configuringGraph) return;
-    if (ds(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < up || this.d.app.configuringGraph) return;
+    if (Rs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -4871,8 +5078,8 @@ class Xd {
     } catch {
       return;
     }
-    const i = zt(n);
-    i !== this.lastSig && (this.lastSig = i, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
+    const r = Wt(n);
+    r !== this.lastSig && (this.lastSig = r, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
   }
   /** The open workflow changed: attach it on a new socket. */
   reattach() {
@@ -4897,7 +5104,7 @@ class Xd {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Hd)) {
+    if (!(this.focused && t - this.focusSentAt < fp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -4906,29 +5113,147 @@ class Xd {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function El(e, t) {
+function $l(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
-  for (const i of n) for (const r of i.widgets ?? []) r[t]?.();
+  for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Cl(e) {
+function zl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
-    const n = typeof t.error == "object" ? t.error?.message : t.error, i = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
-    return `${n ?? "prompt refused"}${i.length ? ` (nodes ${i.join(", ")})` : ""}`.slice(0, 1e3);
+    const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
+    return `${n ?? "prompt refused"}${r.length ? ` (nodes ${r.join(", ")})` : ""}`.slice(0, 1e3);
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Zd(e) {
+function _p(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Dl = 500, Sl = 200;
-function Cn(e, t) {
+const so = 200, bp = 16, yp = 256, wp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Zn = (e) => wp.has(e);
+function Qn(e) {
+  let t = String(e ?? "").toLowerCase();
+  return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
+}
+const Ye = (e) => {
+  const t = Number(e);
+  return Number.isFinite(t) ? t : 0;
+};
+function kp(e, t) {
+  if (!e) return !0;
+  const n = Ye(e.seq), r = Ye(t.seq);
+  return n && r ? r > n : !(Zn(Qn(e.status)) && !Zn(Qn(t.status)));
+}
+function xp(e) {
+  const t = Object.keys(e.runs);
+  if (t.length <= so) return;
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Zn(Qn(i.status))) - Number(Zn(Qn(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
+  for (const r of n.slice(0, t.length - so))
+    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
+}
+function Za(e, t, { workingTurn: n = 0 } = {}) {
+  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
+  const r = t.prompt_id;
+  return kp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Zn(Qn(t.status)) && (e.runTurns[r] = n), xp(e), !0) : !1;
+}
+function Ap(e) {
+  let t;
+  try {
+    t = typeof e == "string" ? JSON.parse(e) : e;
+  } catch {
+    return "";
+  }
+  if (!t || typeof t != "object") return "";
+  const n = (r) => typeof r == "string" && r ? r : "";
+  return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
+}
+function Rp(e, t, n) {
+  const r = Ap(n), i = Number(t) || 0;
+  return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
+}
+function vp(e, t) {
+  const n = e.runTurns[t.prompt_id];
+  if (n && e.turns.some((o) => o.id === n)) return n;
+  const r = Ye(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
+  if (!i.length) return 0;
+  if (!r) return i.at(-1).id;
+  let s = 0;
+  for (const o of i) {
+    if (!o.createdAt || o.createdAt > r) continue;
+    s = o.id;
+    const l = o.order.map((a) => o.replies[a]).filter((a) => a.final && a.createdAt);
+    if ((l.length === o.order.length && l.length > 0 ? Math.max(...l.map((a) => a.createdAt)) : 1 / 0) >= r) return o.id;
+  }
+  return s || i[0].id;
+}
+function Ep(e) {
+  const t = {}, n = Object.values(e.runs).sort((r, i) => Ye(r.queued_at_ms) - Ye(i.queued_at_ms) || Ye(r.number) - Ye(i.number));
+  for (const r of n) {
+    const i = vp(e, r);
+    (t[i] ??= []).push(r);
+  }
+  return t;
+}
+function Cp(e, t = () => "") {
+  const n = Qn(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+    id: e.prompt_id,
+    short: String(e.prompt_id).slice(0, 8),
+    status: n,
+    final: Zn(n),
+    queuedBy: String(e.queued_by ?? ""),
+    reason: String(e.reason ?? ""),
+    queuePosition: Ye(e.queue_position),
+    node: null,
+    // {id, title} running now
+    value: 0,
+    max: 0,
+    percent: null,
+    // of the node running now, when it reports progress
+    done: 0,
+    // nodes executed or cached
+    errors: [],
+    // [{nodeId, title, input, message}]
+    outputs: [],
+    // [{nodeId, index, filename, kind}]
+    seconds: null
+  }, s = new Set([...e.executed_nodes ?? [], ...e.cached_nodes ?? []].map(String));
+  if (i.done = s.size, e.executing_node && !i.final) {
+    const a = String(e.executing_node);
+    i.node = { id: a, title: r(a) };
+    const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
+    u && Ye(u.max) > 0 && (i.value = Ye(u.value), i.max = Ye(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
+  }
+  for (const a of e.node_errors ?? [])
+    i.errors.push({
+      nodeId: String(a.node_id ?? ""),
+      title: r(a.node_id, a.title),
+      input: String(a.input_name ?? ""),
+      message: [a.message, a.details].filter(Boolean).join(": ")
+    });
+  const o = e.execution_error;
+  o && (o.node_id || o.exception_message || o.exception_type) && i.errors.push({
+    nodeId: String(o.node_id ?? ""),
+    title: r(o.node_id, o.title),
+    input: "",
+    message: [o.exception_type, o.exception_message].filter(Boolean).join(": ")
+  }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
+  for (const a of e.outputs ?? [])
+    (a.files ?? []).forEach((u, d) => {
+      i.outputs.length >= bp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+    });
+  const l = Ye(e.started_at_ms), c = Ye(e.ended_at_ms);
+  return l && c >= l && (i.seconds = (c - l) / 1e3), i;
+}
+function Ul(e, t, n, r = 0) {
+  const i = r ? `?max_side=${r}` : "";
+  return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
+}
+const Wl = 500, Jl = 200;
+function Fn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function La() {
+function Qa() {
   return {
     sessionId: "",
     session: null,
@@ -4946,157 +5271,167 @@ function La() {
     logs: [],
     // [{seq, level, module, skill, message}]
     lastError: null,
-    needsResync: !1
+    needsResync: !1,
+    runs: {},
+    // prompt_id -> Run, the newest state seen
+    runTurns: {},
+    // prompt_id -> turn id, when known exactly
+    workingTurn: 0
+    // the turn the session works on now (status_update)
   };
 }
-function Pa(e, t = "") {
-  Object.assign(e, La(), { sessionId: t });
+function eu(e, t = "") {
+  Object.assign(e, Qa(), { sessionId: t });
 }
-function Tl(e, t) {
+function ql(e, t) {
   const n = Number(t) || 0;
-  for (let i = e.turns.length - 1; i >= 0; i--) if (e.turns[i].id === n) return e.turns[i];
+  for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Wn(e, t) {
-  let n = Tl(e, t);
+function Hn(e, t) {
+  let n = ql(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
-  let i = e.turns.length;
-  for (; i > 0 && e.turns[i - 1].id > n.id; ) i--;
-  return e.turns.splice(i, 0, n), e.turns.length > Sl && e.turns.splice(0, e.turns.length - Sl), Tl(e, n.id) ?? n;
+  let r = e.turns.length;
+  for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
+  return e.turns.splice(r, 0, n), e.turns.length > Jl && e.turns.splice(0, e.turns.length - Jl), ql(e, n.id) ?? n;
 }
-function nr(e, t) {
+function di(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function ri(e, t) {
-  e.logs.push(t), e.logs.length > Dl && e.logs.splice(0, e.logs.length - Dl);
+function ar(e, t) {
+  e.logs.push(t), e.logs.length > Wl && e.logs.splice(0, e.logs.length - Wl);
 }
-function Fl(e, t) {
+function Hl(e, t) {
   if (!t || typeof t != "object") return;
-  const n = Cn(t.role, "ROLE_"), i = Cn(t.state, "MESSAGE_STATE_");
+  const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
-    const r = Wn(e, t.id);
-    r.content = String(t.content ?? ""), r.state = i, r.error = String(t.error ?? ""), r.pending = !1;
+    const i = Hn(e, t.id);
+    i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const r = Wn(e, t.turn_id), s = nr(r, t.skill);
-    s.content = String(t.content ?? ""), s.state = i || "done", s.error = String(t.error ?? ""), s.final = !0;
+    const i = Hn(e, t.turn_id), s = di(i, t.skill);
+    s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Il(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Cn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function Vl(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Ba(e) {
+function tu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Qd(e, t) {
+function Dp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, i = t.data && typeof t.data == "object" ? t.data : {}, r = Ba(t);
-  if (i.session_id && e.sessionId && i.session_id !== e.sessionId && n !== "created") return !1;
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = tu(t);
+  if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
-    if (r && r < e.lastSeq) return !1;
-    const s = e.logs, o = e.turns.filter((c) => c.pending), l = i.session?.id ?? e.sessionId;
-    Pa(e, l), e.logs = s, Il(e, i.session), i.status !== void 0 && (e.status = Cn(i.status, "SESSION_STATUS_") || e.status);
-    for (const c of Array.isArray(i.history) ? i.history : []) Fl(e, c);
-    for (const c of Array.isArray(i.partials) ? i.partials : []) {
-      const a = nr(Wn(e, c.turn_id), c.skill);
-      a.final || (a.content = String(c.content ?? ""), a.next = Number(c.delta_count) || 0, a.state = "streaming");
+    if (i && i < e.lastSeq) return !1;
+    const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
+    eu(e, c), e.logs = s;
+    for (const [a, u] of Object.entries(o.runs))
+      (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
+    Vl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Hl(e, a);
+    for (const a of Array.isArray(r.partials) ? r.partials : []) {
+      const u = di(Hn(e, a.turn_id), a.skill);
+      u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
-    return e.lastSeq = r || e.lastSeq, e.needsResync = !1, e.turns.push(...o), !0;
+    return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
+  if (n === "run_update") return Za(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && i.session && Il(e, i.session), !1;
-  if (r) {
-    if (r <= e.lastSeq) return !1;
-    e.lastSeq = r;
+    return n === "configured" && r.session && Vl(e, r.session), !1;
+  if (i) {
+    if (i <= e.lastSeq) return !1;
+    e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = Cn(i.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(i.detail ?? ""), e.queuedTurns = Number(i.queued_turns) || 0, e.status === "idle")
+      if (e.status = Fn(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const s of e.turns)
           for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const s = Wn(e, i.turn_id), o = nr(s, i.skill), l = Number(i.index);
+      const s = Hn(e, r.turn_id), o = di(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
         if (l > o.next)
           return e.needsResync = !0, !1;
       }
-      return o.content += String(i.delta ?? ""), o.next += 1, o.state = "streaming", !0;
+      return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Fl(e, i.message), !0;
+      return Hl(e, r.message), !0;
     case "debug_log":
-      return ri(e, {
-        seq: r,
-        level: Cn(i.level, "LOG_LEVEL_").toUpperCase() || "INFO",
-        module: String(i.module ?? ""),
-        skill: String(i.skill ?? ""),
-        message: String(i.message ?? "")
+      return ar(e, {
+        seq: i,
+        level: Fn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        module: String(r.module ?? ""),
+        skill: String(r.skill ?? ""),
+        message: String(r.message ?? "")
       }), !0;
     case "error": {
-      if (e.lastError = { code: String(i.code ?? ""), message: String(i.message ?? ""), skill: String(i.skill ?? "") }, i.turn_id) {
-        const s = Wn(e, i.turn_id);
-        if (i.skill) {
-          const o = nr(s, i.skill);
-          o.error = e.lastError.message, o.final || (o.state = i.code === "cancelled" ? "cancelled" : "failed");
+      if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
+        const s = Hn(e, r.turn_id);
+        if (r.skill) {
+          const o = di(s, r.skill);
+          o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return ri(e, { seq: r, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return ar(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
-      return i.config && (e.config = i.config), typeof i.title == "string" && (e.title = i.title), !0;
+      return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return ri(e, { seq: r, level: "INFO", module: "tool", skill: String(i.skill ?? ""), message: `${i.name ?? "tool"}(${String(i.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return ar(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return ri(e, { seq: r, level: i.ok ? "INFO" : "WARN", module: "tool", skill: String(i.skill ?? ""), message: `${i.call_id ?? ""} -> ${String(i.result_json ?? "").slice(0, 300)}` }), !0;
+      return Rp(e, r.turn_id, r.result_json), ar(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
-      return ri(e, { seq: r, level: "INFO", module: "graph", skill: "", message: `${i.canvas_id ?? ""} r${i.revision ?? ""}: ${i.summary ?? ""}` }), !0;
+      return ar(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function ep(e, t, n) {
-  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
-  return e.turns.push(i), i;
+function Sp(e, t, n) {
+  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
+  return e.turns.push(r), r;
 }
-function tp(e, t, n) {
-  const i = e.turns.findIndex((o) => o.pending && o.clientId === t), r = i >= 0 ? e.turns.splice(i, 1)[0] : null;
+function Tp(e, t, n) {
+  const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Wn(e, n.id);
-  s.content || (s.content = String(n.content ?? r?.content ?? "")), s.state || (s.state = Cn(n.state, "MESSAGE_STATE_"));
+  const s = Hn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
 }
-function Ol(e, t) {
-  const n = e.turns.find((i) => i.pending && i.clientId === t);
+function Gl(e, t) {
+  const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function np(e, t, n) {
-  const i = e.turns.find((r) => r.pending && r.clientId === t);
-  i && (i.state = "failed", i.error = String(n ?? "not sent"));
+function Fp(e, t, n) {
+  const r = e.turns.find((i) => i.pending && i.clientId === t);
+  r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Ml(e, t = []) {
+function Kl(e, t = []) {
   const n = [];
-  for (const i of t) e.replies[i] && n.push(i);
-  for (const i of e.order) n.includes(i) || n.push(i);
-  return n.map((i) => e.replies[i]);
+  for (const r of t) e.replies[r] && n.push(r);
+  for (const r of e.order) n.includes(r) || n.push(r);
+  return n.map((r) => e.replies[r]);
 }
-const ip = 15e3, rp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), sp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function ir(e) {
-  return sp.has(String(e?.code ?? ""));
+const Ip = 15e3, Op = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Mp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function hi(e) {
+  return Mp.has(String(e?.code ?? ""));
 }
-function si(e, t) {
+function ur(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class op {
+class Np {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
-   *        onOutage?(reason), onRecovered?()}
+   *        onOutage?(reason), onRecovered?(), onJoin?(sessionId)}
    */
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.log = t.log ?? (() => {
@@ -5106,7 +5441,7 @@ class op {
     this.stopped && (this.stopped = !1, this.connect());
   }
   stop() {
-    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(si("panel closed", "CLOSED"));
+    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(ur("panel closed", "CLOSED"));
     const t = this.socket;
     if (this.socket = null, t) {
       t.onopen = t.onmessage = t.onclose = t.onerror = null;
@@ -5126,54 +5461,54 @@ class op {
     let t;
     try {
       t = await this.d.connection.get();
-    } catch (i) {
-      return this.log("warn", `comfyd: no connection info (${i?.message ?? i})`), this.d.onOffline?.(String(i?.message ?? i)), this.d.connection.invalidate?.(), this.retry();
+    } catch (r) {
+      return this.log("warn", `comfyd: no connection info (${r?.message ?? r})`), this.d.onOffline?.(String(r?.message ?? r)), this.d.connection.invalidate?.(), this.retry();
     }
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Sa(t, "/comfy/session/ws"), Ta(t));
+      n = new this.d.WebSocket(qa(t, "/comfy/session/ws"), Ha(t));
     } catch {
       return this.retry();
     }
     this.socket = n, n.onopen = () => {
       this.open = !0, this.attempt = 0, this.joined && this.sendJoin(this.joined), this.outage && this.scheduleProbe(0), this.d.onOpen?.();
-    }, n.onmessage = (i) => this.onMessage(i.data), n.onerror = () => {
-    }, n.onclose = (i) => {
-      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(si("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(i?.code), (i?.code === 1008 || i?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
+    }, n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
+    }, n.onclose = (r) => {
+      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(ur("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
     };
   }
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, Ws(this.attempt++)));
+    }, no(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
   }
   /** Sends {event, data, request_id}; resolves with the answer's data. */
   request(t, n = {}) {
-    const i = this.nextId++;
-    return new Promise((r, s) => {
-      if (!this.send({ event: t, data: n, request_id: i })) {
-        s(si("not connected to comfyd", "DISCONNECTED"));
+    const r = this.nextId++;
+    return new Promise((i, s) => {
+      if (!this.send({ event: t, data: n, request_id: r })) {
+        s(ur("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
-        this.pending.delete(i);
-        const l = si(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        this.pending.delete(r);
+        const l = ur(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, ip);
-      this.pending.set(i, { resolve: r, reject: s, timer: o });
+      }, Ip);
+      this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && Pa(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && eu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
-    const i = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
-    this.joinFailed = !1, this.joinRid = this.nextId++, this.send({ event: "join", data: { session_id: t, last_seq: i }, request_id: this.joinRid });
+    const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
+    this.joinFailed = !1, this.joinRid = this.nextId++, this.send({ event: "join", data: { session_id: t, last_seq: r }, request_id: this.joinRid }), this.d.onJoin?.(t);
   }
   onMessage(t) {
     let n;
@@ -5183,26 +5518,26 @@ class op {
       return;
     }
     if (!n || typeof n != "object") return;
-    const i = n.request_id;
-    if (i !== void 0 && i === this.joinRid && n.event === "error") {
-      const r = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (rp.has(r)) {
-        this.state.lastError = { code: r, message: s, skill: "" }, this.d.onChange?.();
+    const r = n.request_id;
+    if (r !== void 0 && r === this.joinRid && n.event === "error") {
+      const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
+      if (Op.has(i)) {
+        this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
-      this.joinFailed = !0, this.coreAway(s || r);
+      this.joinFailed = !0, this.coreAway(s || i);
       return;
     }
-    if (i !== void 0 && this.pending.has(i)) {
-      const r = this.pending.get(i);
-      if (this.pending.delete(i), this.t.clearTimeout(r.timer), n.event === "error") {
-        const s = si(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        ir(s) ? this.coreAway(s.message) : this.coreBack(), r.reject(s);
+    if (r !== void 0 && this.pending.has(r)) {
+      const i = this.pending.get(r);
+      if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
+        const s = ur(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        hi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
-        this.coreBack(), r.resolve(n.data ?? {});
+        this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Ba(n) && n.event !== "error" && this.coreBack(), Qd(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    tu(n) && n.event !== "error" && this.coreBack(), Dp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5210,7 +5545,7 @@ class op {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? Ws(this.probeAttempt++);
+    const n = t ?? no(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5227,31 +5562,34 @@ class op {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const ja = Object.freeze([
+const nu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), lp = Object.freeze(["echo", "openai"]), ps = "workflow-builder", Nl = 64 * 1024, gs = 4096, cp = 64 * 1024;
-function ap(e) {
+]), Lp = Object.freeze(["echo", "openai"]), vs = "workflow-builder", Yl = 64 * 1024, Es = 4096, Pp = 64 * 1024;
+function Bp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Ll = 0;
-function up() {
+let Xl = 0;
+function jp() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Ll += 1, `panel-${e}-${Ll}`;
+  return Xl += 1, `panel-${e}-${Xl}`;
 }
-class fp {
+class $p {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
-   *        readConfig(): {name: value}, writeConfig(name, value)}
+   *        readConfig(): {name: value}, writeConfig(name, value),
+   *        app? (the ComfyUI app: node titles, selecting a node),
+   *        getJson?(path) (GET on ComfyUI's own server, same origin),
+   *        apiUrl?(path) (the URL of such a path, for <img>)}
    */
   constructor(t) {
     this.d = t;
-    const n = t.reactive ?? ((i) => i);
-    this.state = n(La()), this.ui = n({
+    const n = t.reactive ?? ((r) => r);
+    this.state = n(Qa()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5265,9 +5603,11 @@ class fp {
       busy: !1,
       offlineReason: "",
       // why the bridge cannot be reached (the supervisor's word)
-      outage: ""
+      outage: "",
       // why the core is away while the bridge answers
-    }), this.outbox = [], this.client = new op({
+      image: ""
+      // URL of the output shown full size ("" = none)
+    }), this.outbox = [], this.client = new Np({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5278,13 +5618,14 @@ class fp {
         this.ui.connected = !1;
       },
       onChange: () => this.onChange(),
-      onOffline: (i) => {
-        this.ui.offlineReason = i;
+      onOffline: (r) => {
+        this.ui.offlineReason = r;
       },
-      onOutage: (i) => {
-        this.ui.outage = i;
+      onOutage: (r) => {
+        this.ui.outage = r;
       },
-      onRecovered: () => this.onRecovered()
+      onRecovered: () => this.onRecovered(),
+      onJoin: (r) => this.refreshRuns(r)
     });
   }
   formFromConfig(t) {
@@ -5295,7 +5636,7 @@ class fp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: ap(n.skills)
+      skills: Bp(n.skills)
     };
   }
   start() {
@@ -5326,48 +5667,48 @@ class fp {
   async deliver(t) {
     try {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
-      t.sid === this.state.sessionId && tp(this.state, t.cid, n.message);
+      t.sid === this.state.sessionId && Tp(this.state, t.cid, n.message);
     } catch (n) {
-      ir(n) && !this.client.stopped ? (Ol(this.state, t.cid), this.outbox.push(t)) : np(this.state, t.cid, n.message);
+      hi(n) && !this.client.stopped ? (Gl(this.state, t.cid), this.outbox.push(t)) : Fp(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = this.ui.form, i = (r, s) => {
-      s !== void 0 && n[r] !== s && (n[r] = s, this.d.writeConfig(r, r === "skills" ? s.join(",") : s));
+    const n = this.ui.form, r = (i, s) => {
+      s !== void 0 && n[i] !== s && (n[i] = s, this.d.writeConfig(i, i === "skills" ? s.join(",") : s));
     };
-    i("provider", t.provider || "echo"), i("model", t.model ?? ""), i("base_url", t.base_url ?? ""), i("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && i("skills", t.active_skills.map(String));
+    r("provider", t.provider || "echo"), r("model", t.model ?? ""), r("base_url", t.base_url ?? ""), r("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && r("skills", t.active_skills.map(String));
   }
   async refreshSkills() {
     try {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      ir(t) || (this.ui.notice = `skills: ${t.message}`);
+      hi(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === ps) && (t.skills = [ps], this.d.writeConfig("skills", ps));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === vs) && (t.skills = [vs], this.d.writeConfig("skills", vs));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      ir(t) || (this.ui.notice = `sessions: ${t.message}`);
+      hi(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, gs),
-      model: t.model.slice(0, gs),
-      base_url: t.base_url.slice(0, gs),
-      system_prompt: t.system_prompt.slice(0, cp)
+      provider: t.provider.slice(0, Es),
+      model: t.model.slice(0, Es),
+      base_url: t.base_url.slice(0, Es),
+      system_prompt: t.system_prompt.slice(0, Pp)
     };
   }
   async createSession(t = "") {
@@ -5378,11 +5719,11 @@ class fp {
         config: { ...this.configFields(), active_skills: [...this.ui.form.skills] }
       };
       this.ui.apiKey && (n.api_key = this.ui.apiKey);
-      const i = await this.client.request("create", n);
+      const r = await this.client.request("create", n);
       this.ui.apiKey = "";
-      const r = i.session?.id;
-      if (!r) throw new Error("the core answered without a session id");
-      this.selectSession(String(r)), await this.refreshSessions();
+      const i = r.session?.id;
+      if (!i) throw new Error("the core answered without a session id");
+      this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -5395,7 +5736,7 @@ class fp {
   /** Saves provider, model, base URL and system prompt (workflow + core). */
   async saveConfig() {
     const t = this.configFields();
-    for (const [n, i] of Object.entries(t)) this.d.writeConfig(n, i);
+    for (const [n, r] of Object.entries(t)) this.d.writeConfig(n, r);
     if (this.ui.form.session_id)
       try {
         await this.client.request("configure", { session_id: this.ui.form.session_id, ...t }), this.ui.notice = "";
@@ -5418,9 +5759,9 @@ class fp {
   }
   async toggleSkill(t, n) {
     this.skillsChosen = !0;
-    const i = new Set(this.ui.form.skills);
-    n ? i.add(t) : i.delete(t);
-    const r = this.ui.skills.map((o) => o.name), s = [...r.filter((o) => i.has(o)), ...[...i].filter((o) => !r.includes(o))];
+    const r = new Set(this.ui.form.skills);
+    n ? r.add(t) : r.delete(t);
+    const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];
     if (this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), !!this.ui.form.session_id)
       try {
         await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: s });
@@ -5431,20 +5772,61 @@ class fp {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > Nl) {
-      this.ui.notice = `a message is at most ${Nl} characters`;
+    if (t.length > Yl) {
+      this.ui.notice = `a message is at most ${Yl} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const i = { cid: up(), sid: n, content: t };
-    if (ep(this.state, i.cid, t), this.client.outage) {
-      Ol(this.state, i.cid), this.outbox.push(i);
+    const r = { cid: jp(), sid: n, content: t };
+    if (Sp(this.state, r.cid, t), this.client.outage) {
+      Gl(this.state, r.cid), this.outbox.push(r);
       return;
     }
-    await this.deliver(i);
+    await this.deliver(r);
+  }
+  /** The runs of the session as the core has them (after a join: run
+   * updates are live only). A core without --comfyui has none. */
+  async refreshRuns(t) {
+    if (!(!this.d.getJson || !t))
+      try {
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, so)}`);
+        if (t !== this.state.sessionId) return;
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) Za(this.state, r);
+      } catch (n) {
+        this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
+      }
+  }
+  graph() {
+    const t = this.d.app;
+    return t?.rootGraph ?? t?.graph ?? null;
+  }
+  /** The canvas node of a prompt's node id ("12", or "12:5" inside a
+   * subgraph: then the subgraph node on the canvas). */
+  nodeOf(t) {
+    const n = this.graph();
+    if (!n?.getNodeById || !t) return null;
+    const r = String(t), i = (s) => n.getNodeById(/^\d+$/.test(s) ? Number(s) : s) ?? null;
+    return i(r) ?? (r.includes(":") ? i(r.split(":")[0]) : null);
+  }
+  titleOf(t) {
+    const n = this.nodeOf(t);
+    return n ? String(n.title || n.type || "") : "";
+  }
+  /** Selects and centres a node on the canvas (the failing one). */
+  focusNode(t) {
+    const n = this.nodeOf(t), r = this.d.app?.canvas;
+    return !n || !r ? (this.ui.notice = `node ${t} is not on this canvas`, !1) : (typeof r.selectNode == "function" ? r.selectNode(n, !1) : typeof r.selectItems == "function" && r.selectItems([n]), typeof r.centerOnNode == "function" && r.centerOnNode(n), r.setDirty?.(!0, !0), this.ui.notice = "", !0);
+  }
+  /** Shows an output full size ("" closes it). */
+  showImage(t) {
+    this.ui.image = String(t ?? "");
+  }
+  /** The URL of a bridge path reached through ComfyUI's server. */
+  url(t) {
+    return this.d.apiUrl ? this.d.apiUrl(t) : `/api${t}`;
   }
   async cancel() {
     if (this.ui.form.session_id)
@@ -5455,246 +5837,249 @@ class fp {
       }
   }
 }
-const Hs = "ComfydAgentPanel", Pl = "comfyd-panel-style", Bl = Object.freeze([440, 560]), hp = 320, jl = (e) => e?.comfyClass === Hs || e?.type === Hs;
-function dp(e, t) {
-  if (e.getElementById(Pl)) return;
+const oo = "ComfydAgentPanel", Zl = "comfyd-panel-style", Ql = Object.freeze([440, 560]), zp = 320, ec = (e) => e?.comfyClass === oo || e?.type === oo;
+function Up(e, t) {
+  if (e.getElementById(Zl)) return;
   const n = e.createElement("style");
-  n.id = Pl, n.textContent = t, e.head.appendChild(n);
+  n.id = Zl, n.textContent = t, e.head.appendChild(n);
 }
-function pp(e) {
+function Wp(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function gp(e) {
-  for (const [t, n] of ja) {
-    let i = (e.widgets ?? []).find((r) => r.name === t);
-    i || (i = e.addWidget("text", t, n, () => {
-    }, {})), pp(i);
+function Jp(e) {
+  for (const [t, n] of nu) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), Wp(r);
   }
 }
-function mp(e) {
+function qp(e) {
   const t = {};
-  for (const [n, i] of ja) {
+  for (const [n, r] of nu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
-    t[n] = typeof s == "string" ? s : i;
+    t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function _p(e, t) {
+function Hp(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
-  const { app: n, document: i } = t;
-  dp(i, t.css), gp(e);
-  const r = (w, _) => {
-    const p = (e.widgets ?? []).find((x) => x.name === w);
-    !p || p.value === _ || (p.value = _, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new fp({
+  const { app: n, document: r } = t;
+  Up(r, t.css), Jp(e);
+  const i = (b, g) => {
+    const p = (e.widgets ?? []).find((A) => A.name === b);
+    !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, s = new $p({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => mp(e),
-    writeConfig: r
-  }), o = i.createElement("div");
+    readConfig: () => qp(e),
+    writeConfig: i,
+    app: n,
+    getJson: t.getJson,
+    apiUrl: t.apiUrl
+  }), o = r.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: s });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const w = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => hp,
+      getMinHeight: () => zp,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    w.serialize = !1;
+    b.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Bl[0]), Math.max(e.size[1], Bl[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Ql[0]), Math.max(e.size[1], Ql[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(...w) {
+  e.onConfigure = function(...b) {
     a = !0;
-    const _ = u?.apply(this, w);
-    return s.reloadConfig(), _;
+    const g = u?.apply(this, b);
+    return s.reloadConfig(), g;
   };
-  const h = e.onRemoved;
-  return e.onRemoved = function(...w) {
+  const d = e.onRemoved;
+  return e.onRemoved = function(...b) {
     s.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, h?.apply(this, w);
+    return e.__comfydPanel = null, d?.apply(this, b);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function zl(e, t) {
+function tc(e, t) {
   (t == null || t > e.length) && (t = e.length);
-  for (var n = 0, i = Array(t); n < t; n++) i[n] = e[n];
-  return i;
+  for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
+  return r;
 }
-function bp(e) {
+function Vp(e) {
   if (Array.isArray(e)) return e;
 }
-function yp(e, t) {
+function Gp(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
-    var i, r, s, o, l = [], c = !0, a = !1;
+    var r, i, s, o, l = [], c = !0, a = !1;
     try {
-      if (s = (n = n.call(e)).next, t !== 0) for (; !(c = (i = s.call(n)).done) && (l.push(i.value), l.length !== t); c = !0) ;
+      if (s = (n = n.call(e)).next, t !== 0) for (; !(c = (r = s.call(n)).done) && (l.push(r.value), l.length !== t); c = !0) ;
     } catch (u) {
-      a = !0, r = u;
+      a = !0, i = u;
     } finally {
       try {
         if (!c && n.return != null && (o = n.return(), Object(o) !== o)) return;
       } finally {
-        if (a) throw r;
+        if (a) throw i;
       }
     }
     return l;
   }
 }
-function wp() {
+function Kp() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function kp(e, t) {
-  return bp(e) || yp(e, t) || Ap(e, t) || wp();
+function Yp(e, t) {
+  return Vp(e) || Gp(e, t) || Xp(e, t) || Kp();
 }
-function Ap(e, t) {
+function Xp(e, t) {
   if (e) {
-    if (typeof e == "string") return zl(e, t);
+    if (typeof e == "string") return tc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? zl(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? tc(e, t) : void 0;
   }
 }
-const za = Object.entries, xp = Object.keys, $l = Object.setPrototypeOf, Rp = Object.isFrozen, $a = Object.getPrototypeOf, Ua = Object.getOwnPropertyDescriptor;
-let ze = Object.freeze, Ie = Object.seal, Yt = Object.create, Wa = typeof Reflect < "u" && Reflect, mr = Wa.apply, Vs = Wa.construct;
-ze || (ze = function(t) {
+const ru = Object.entries, Zp = Object.keys, nc = Object.setPrototypeOf, Qp = Object.isFrozen, iu = Object.getPrototypeOf, su = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Ne = Object.seal, Qt = Object.create, ou = typeof Reflect < "u" && Reflect, vi = ou.apply, lo = ou.construct;
+Ue || (Ue = function(t) {
   return t;
 });
-Ie || (Ie = function(t) {
+Ne || (Ne = function(t) {
   return t;
 });
-mr || (mr = function(t, n) {
-  for (var i = arguments.length, r = new Array(i > 2 ? i - 2 : 0), s = 2; s < i; s++) r[s - 2] = arguments[s];
-  return t.apply(n, r);
+vi || (vi = function(t, n) {
+  for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
+  return t.apply(n, i);
 });
-Vs || (Vs = function(t) {
-  for (var n = arguments.length, i = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) i[r - 1] = arguments[r];
-  return new t(...i);
+lo || (lo = function(t) {
+  for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
+  return new t(...r);
 });
-const Mt = ve(Array.prototype.forEach), vp = ve(Array.prototype.lastIndexOf), Ul = ve(Array.prototype.pop), oi = ve(Array.prototype.push), Ep = ve(Array.prototype.slice), Cp = ve(Array.prototype.splice), Jn = Array.isArray, ms = Ja(Set), _s = ve(Set.prototype.add), li = ve(Set.prototype.has), yn = ve(String.prototype.toLowerCase), bs = ve(String.prototype.toString), Dp = ve(String.prototype.match), Gi = ve(String.prototype.replace), ys = ve(String.prototype.indexOf), Sp = ve(String.prototype.trim), Tp = ve(Number.prototype.toString), Fp = ve(Boolean.prototype.toString), Wl = typeof BigInt > "u" ? null : ve(BigInt.prototype.toString), Jl = typeof Symbol > "u" ? null : ve(Symbol.prototype.toString), Je = ve(Object.prototype.hasOwnProperty), ci = ve(Object.prototype.toString), Ip = RegExp.prototype.test, Be = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), mr(Ip, t, [n]);
-}, Nt = Ja(TypeError);
-function ve(e) {
+const Pt = Fe(Array.prototype.forEach), eg = Fe(Array.prototype.lastIndexOf), rc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), tg = Fe(Array.prototype.slice), ng = Fe(Array.prototype.splice), Vn = Array.isArray, Cs = lu(Set), Ds = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ss = Fe(String.prototype.toString), rg = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Ts = Fe(String.prototype.indexOf), ig = Fe(String.prototype.trim), sg = Fe(Number.prototype.toString), og = Fe(Boolean.prototype.toString), ic = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), sc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), lg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), vi(lg, t, [n]);
+}, Bt = lu(TypeError);
+function Fe(e) {
   return function(t) {
-    for (var n = arguments.length, i = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) i[r - 1] = arguments[r];
-    return mr(e, t, i);
+    for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
+    return vi(e, t, r);
   };
 }
-function Ja(e) {
+function lu(e) {
   return function() {
-    for (var t = arguments.length, n = new Array(t), i = 0; i < t; i++) n[i] = arguments[i];
-    return Vs(e, n);
+    for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
+    return lo(e, n);
   };
 }
-function ae(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : yn;
-  if ($l && $l(e, null), !Jn(t)) return e;
-  let i = t.length;
-  for (; i--; ) {
-    let r = t[i];
-    if (typeof r == "string") {
-      const s = n(r);
-      s !== r && (Rp(t) || (t[i] = s), r = s);
+function he(e, t) {
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
+  if (nc && nc(e, null), !Vn(t)) return e;
+  let r = t.length;
+  for (; r--; ) {
+    let i = t[r];
+    if (typeof i == "string") {
+      const s = n(i);
+      s !== i && (Qp(t) || (t[r] = s), i = s);
     }
-    e[r] = !0;
+    e[i] = !0;
   }
   return e;
 }
-function Op(e) {
-  for (let t = 0; t < e.length; t++) Je(e, t) || (e[t] = null);
+function cg(e) {
+  for (let t = 0; t < e.length; t++) He(e, t) || (e[t] = null);
   return e;
+}
+function Ei(e) {
+  const t = Qt(null);
+  for (const r of ru(e)) {
+    var n = Yp(r, 2);
+    const i = n[0], s = n[1];
+    He(e, i) && (Vn(s) ? t[i] = cg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
+  }
+  return t;
 }
 function _r(e) {
-  const t = Yt(null);
-  for (const i of za(e)) {
-    var n = kp(i, 2);
-    const r = n[0], s = n[1];
-    Je(e, r) && (Jn(s) ? t[r] = Op(s) : s && typeof s == "object" && s.constructor === Object ? t[r] = _r(s) : t[r] = s);
-  }
+  const t = Qt(null), n = Zp(e);
+  let r = n.length;
+  for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function fi(e) {
-  const t = Yt(null), n = xp(e);
-  let i = n.length;
-  for (; i--; ) t[n[i]] = e[n[i]];
-  return t;
-}
-function Mp(e) {
+function ag(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Tp(e);
+      return sg(e);
     case "boolean":
-      return Fp(e);
+      return og(e);
     case "bigint":
-      return Wl ? Wl(e) : "0";
+      return ic ? ic(e) : "0";
     case "symbol":
-      return Jl ? Jl(e) : "Symbol()";
+      return sc ? sc(e) : "Symbol()";
     case "undefined":
-      return ci(e);
+      return hr(e);
     case "function":
     case "object": {
-      if (e === null) return ci(e);
-      const t = e, n = nt(t, "toString");
+      if (e === null) return hr(e);
+      const t = e, n = rt(t, "toString");
       if (typeof n == "function") {
-        const i = n(t);
-        return typeof i == "string" ? i : ci(i);
+        const r = n(t);
+        return typeof r == "string" ? r : hr(r);
       }
-      return ci(e);
+      return hr(e);
     }
     default:
-      return ci(e);
+      return hr(e);
   }
 }
-function nt(e, t) {
+function rt(e, t) {
   for (; e !== null; ) {
-    const i = Ua(e, t);
-    if (i) {
-      if (i.get) return ve(i.get);
-      if (typeof i.value == "function") return ve(i.value);
+    const r = su(e, t);
+    if (r) {
+      if (r.get) return Fe(r.get);
+      if (typeof r.value == "function") return Fe(r.value);
     }
-    e = $a(e);
+    e = iu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Np(e, t) {
+function ug(e, t) {
   for (; e !== null; ) {
-    const n = Ua(e, t);
-    if (n) return n.get ? ve(n.get) : null;
-    e = $a(e);
+    const n = su(e, t);
+    if (n) return n.get ? Fe(n.get) : null;
+    e = iu(e);
   }
   return null;
 }
-function Lp(e) {
+function fg(e) {
   if (!e) return !1;
   try {
-    return Be(e, ""), !0;
+    return $e(e, ""), !0;
   } catch {
     return !1;
   }
 }
-const ql = ze([
+const oc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -5814,7 +6199,7 @@ const ql = ze([
   "var",
   "video",
   "wbr"
-]), ws = ze([
+]), Fs = Ue([
   "svg",
   "a",
   "altglyph",
@@ -5858,7 +6243,7 @@ const ql = ze([
   "tspan",
   "view",
   "vkern"
-]), ks = ze([
+]), Is = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -5884,7 +6269,7 @@ const ql = ze([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Pp = ze([
+]), dg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -5907,7 +6292,7 @@ const ql = ze([
   "solidcolor",
   "unknown",
   "use"
-]), As = ze([
+]), Os = Ue([
   "math",
   "menclose",
   "merror",
@@ -5938,7 +6323,7 @@ const ql = ze([
   "munder",
   "munderover",
   "mprescripts"
-]), Bp = ze([
+]), hg = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -5954,7 +6339,7 @@ const ql = ze([
   "annotation-xml",
   "mprescripts",
   "none"
-]), Hl = ze(["#text"]), Vl = ze([
+]), lc = Ue(["#text"]), cc = Ue([
   "accept",
   "action",
   "align",
@@ -6073,7 +6458,7 @@ const ql = ze([
   "width",
   "wrap",
   "xmlns"
-]), xs = ze([
+]), Ms = Ue([
   "accent-height",
   "accumulate",
   "additive",
@@ -6266,7 +6651,7 @@ const ql = ze([
   "y2",
   "z",
   "zoomandpan"
-]), Gl = ze([
+]), ac = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6321,20 +6706,20 @@ const ql = ze([
   "voffset",
   "width",
   "xmlns"
-]), Ki = ze([
+]), ri = Ue([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), jp = Ie(/{{[\w\W]*|^[\w\W]*}}/g), zp = Ie(/<%[\w\W]*|^[\w\W]*%>/g), $p = Ie(/\${[\w\W]*/g), Up = Ie(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Wp = Ie(/^data-[\-\w.\u00B7-\uFFFF]+$/), Jp = Ie(/^aria-[\-\w]+$/), Kl = Ie(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), qp = Ie(/^(?:\w+script|data):/i), Hp = Ie(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Vp = Ie(/^html$/i), Gp = Ie(/^[a-z][.\w]*(-[.\w]+)+$/i), Rs = Ie(/<[/\w!]/g), Yl = Ie(/<[/\w]/g), Kp = Ie(/<\/no(script|embed|frames)/i), Xl = Ie(/\/>/i), Yp = Ie(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Xp = Ie(/^[\r\n\t ]+/), Se = {
+]), pg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), gg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), mg = Ne(/\${[\w\W]*/g), _g = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), bg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), yg = Ne(/^aria-[\-\w]+$/), uc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), wg = Ne(/^(?:\w+script|data):/i), kg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), xg = Ne(/^html$/i), Ag = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ns = Ne(/<[/\w!]/g), fc = Ne(/<[/\w]/g), Rg = Ne(/<\/no(script|embed|frames)/i), dc = Ne(/\/>/i), vg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Eg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Zp = ze(ae({}, [
+}, Cg = Ue(he({}, [
   "style",
   "script",
   "xmp",
@@ -6343,14 +6728,14 @@ const ql = ze([
   "noframes",
   "plaintext",
   "noscript"
-])), Qp = function() {
+])), Dg = function() {
   return typeof window > "u" ? null : window;
-}, eg = function(t, n) {
+}, Sg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
-  let i = null;
-  const r = "data-tt-policy-suffix";
-  n && n.hasAttribute(r) && (i = n.getAttribute(r));
-  const s = "dompurify" + (i ? "#" + i : "");
+  let r = null;
+  const i = "data-tt-policy-suffix";
+  n && n.hasAttribute(i) && (r = n.getAttribute(i));
+  const s = "dompurify" + (r ? "#" + r : "");
   try {
     return t.createPolicy(s, {
       createHTML(o) {
@@ -6363,7 +6748,7 @@ const ql = ze([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, Zl = function() {
+}, hc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6375,71 +6760,71 @@ const ql = ze([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Gt = function(t, n, i, r) {
-  return Je(t, n) && Jn(t[n]) ? ae(r.base ? fi(r.base) : {}, t[n], r.transform) : i;
-}, vs = function(t, n, i) {
-  const r = Je(t, n) ? t[n] : void 0;
-  return r && typeof r == "object" ? _r(r) : i;
+}, Yt = function(t, n, r, i) {
+  return He(t, n) && Vn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
+}, Ls = function(t, n, r) {
+  const i = He(t, n) ? t[n] : void 0;
+  return i && typeof i == "object" ? Ei(i) : r;
 };
-function qa() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Qp();
-  const t = (T) => qa(T);
-  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Se.document || !e.Element)
+function cu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Dg();
+  const t = (M) => cu(M);
+  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const i = n, r = i.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, h = l.prototype, w = nt(h, "cloneNode"), _ = nt(h, "remove"), p = nt(h, "removeAttributeNode"), x = nt(h, "nextSibling"), D = nt(h, "childNodes"), I = nt(h, "parentNode"), k = nt(h, "shadowRoot"), m = nt(h, "attributes"), g = o && o.prototype ? nt(o.prototype, "nodeType") : null, v = o && o.prototype ? nt(o.prototype, "nodeName") : null, B = o && o.prototype ? nt(o.prototype, "ownerDocument") : null, U = function(f) {
-    return g ? g(f) : f.nodeType;
-  }, Q = function(f) {
-    return v ? v(f) : f.nodeName;
-  }, ee = Np(h, "namespaceURI"), re = function(f) {
-    return ee ? ee(f) : f.namespaceURI;
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = rt(d, "cloneNode"), g = rt(d, "remove"), p = rt(d, "removeAttributeNode"), A = rt(d, "nextSibling"), v = rt(d, "childNodes"), D = rt(d, "parentNode"), k = rt(d, "shadowRoot"), w = rt(d, "attributes"), y = o && o.prototype ? rt(o.prototype, "nodeType") : null, I = o && o.prototype ? rt(o.prototype, "nodeName") : null, F = o && o.prototype ? rt(o.prototype, "ownerDocument") : null, x = function(f) {
+    return y ? y(f) : f.nodeType;
+  }, C = function(f) {
+    return I ? I(f) : f.nodeName;
+  }, U = ug(d, "namespaceURI"), ie = function(f) {
+    return U ? U(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
-    const T = n.createElement("template");
-    T.content && T.content.ownerDocument && (n = T.content.ownerDocument);
+    const M = n.createElement("template");
+    M.content && M.content.ownerDocument && (n = M.content.ownerDocument);
   }
-  let G, se = "", Ce, Ee = !1, we = 0;
-  const gt = function() {
-    if (we > 0) throw Nt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, j = function(f) {
-    gt(), we++;
+  let K, le = "", Te, ke = !1, Re = 0;
+  const mt = function() {
+    if (Re > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  }, z = function(f) {
+    mt(), Re++;
     try {
-      return G.createHTML(f);
+      return K.createHTML(f);
     } finally {
-      we--;
+      Re--;
     }
-  }, K = function(f) {
-    return G && Or ? j(f) : f;
-  }, Y = function(f) {
-    gt(), we++;
+  }, ee = function(f) {
+    return K && Ui ? z(f) : f;
+  }, te = function(f) {
+    mt(), Re++;
     try {
-      return G.createScriptURL(f);
+      return K.createScriptURL(f);
     } finally {
-      we--;
+      Re--;
     }
-  }, oe = function() {
-    return Ee || (Ce = eg(u, r), Ee = !0), Ce;
-  }, ke = n, fe = ke.implementation, mt = ke.createNodeIterator, _t = ke.createDocumentFragment, Xn = ke.getElementsByTagName, on = i.importNode;
-  let de = Zl();
-  t.isSupported = typeof za == "function" && typeof I == "function" && fe && fe.createHTMLDocument !== void 0;
-  const Li = jp, ln = zp, yo = $p, d = Wp, b = Jp, A = qp, N = Hp, E = Gp;
-  let S = Kl, O = null;
-  const L = ae({}, [
-    ...ql,
-    ...ws,
-    ...ks,
-    ...As,
-    ...Hl
+  }, ue = function() {
+    return ke || (Te = Sg(u, i), ke = !0), Te;
+  }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, nr = ve.getElementsByTagName, an = r.importNode;
+  let _e = hc();
+  t.isSupported = typeof ru == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
+  const Wr = pg, un = gg, Mo = mg, h = bg, m = yg, R = wg, B = kg, S = Ag;
+  let O = uc, L = null;
+  const j = he({}, [
+    ...oc,
+    ...Fs,
+    ...Is,
+    ...Os,
+    ...lc
   ]);
-  let F = null;
-  const C = ae({}, [
-    ...Vl,
-    ...xs,
-    ...Gl,
-    ...Ki
+  let N = null;
+  const T = he({}, [
+    ...cc,
+    ...Ms,
+    ...ac,
+    ...ri
   ]);
-  let z = null, P = null, W = null;
-  const q = Object.seal(Yt(null, {
+  let W = null, $ = null, q = null;
+  const V = Object.seal(Qt(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6453,10 +6838,10 @@ function qa() {
       value: null
     }
   }));
-  let ie = !0, le = !0, ce = !1, Ae = !0, pe = !1, Oe = !0, Le = !1, Ze = !1, cn = null, Pe = null, Ye = !1, Ft = !1, an = !1, Or = !1, wo = !0, ko = !1;
-  const Ao = "user-content-";
-  let Mr = !0, Nr = !1, un = null, Fn = !1, fn = null;
-  const xo = ae({}, [
+  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, fn = null, je = null, Ze = !1, Ot = !1, dn = !1, Ui = !1, No = !0, Lo = !1;
+  const Po = "user-content-";
+  let Wi = !0, Ji = !1, hn = null, Nn = !1, pn = null;
+  const Bo = he({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6484,8 +6869,8 @@ function qa() {
     "video",
     "xmp"
   ]);
-  let Ro = null;
-  const vo = ae({}, [
+  let jo = null;
+  const $o = he({}, [
     "audio",
     "video",
     "img",
@@ -6493,8 +6878,8 @@ function qa() {
     "image",
     "track"
   ]);
-  let Eo = null;
-  const Co = ae({}, [
+  let zo = null;
+  const Uo = he({}, [
     "alt",
     "class",
     "for",
@@ -6509,327 +6894,327 @@ function qa() {
     "value",
     "style",
     "xmlns"
-  ]), Pi = "http://www.w3.org/1998/Math/MathML", Bi = "http://www.w3.org/2000/svg", bt = "http://www.w3.org/1999/xhtml";
-  let In = bt, Lr = !1, Do = null;
-  const xu = ae({}, [
-    Pi,
-    Bi,
-    bt
-  ], bs), Ru = ze(ae({}, [
+  ]), Jr = "http://www.w3.org/1998/Math/MathML", qr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
+  let Ln = yt, qi = !1, Wo = null;
+  const $u = he({}, [
+    Jr,
+    qr,
+    yt
+  ], Ss), zu = Ue(he({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Pr = null;
-  const vu = ze(ae({}, ["annotation-xml"]));
-  let Br = null;
-  const Eu = ze(Yt(null)), Cu = ae({}, [
+  let Hi = null;
+  const Uu = Ue(he({}, ["annotation-xml"]));
+  let Vi = null;
+  const Wu = Ue(Qt(null)), Ju = he({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let Zn = null;
-  const Du = ["application/xhtml+xml", "text/html"], Su = "text/html";
-  let De = null, ji = null;
-  const Tu = n.createElement("form"), So = function(f) {
+  let rr = null;
+  const qu = ["application/xhtml+xml", "text/html"], Hu = "text/html";
+  let Ie = null, Hr = null;
+  const Vu = n.createElement("form"), Jo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, jr = function() {
+  }, Gi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = _r(f), Zn = Du.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Su : f.PARSER_MEDIA_TYPE, De = Zn === "application/xhtml+xml" ? bs : yn, O = Gt(f, "ALLOWED_TAGS", L, { transform: De }), F = Gt(f, "ALLOWED_ATTR", C, { transform: De }), Do = Gt(f, "ALLOWED_NAMESPACES", xu, { transform: bs }), Eo = Gt(f, "ADD_URI_SAFE_ATTR", Co, {
-      transform: De,
-      base: Co
-    }), Ro = Gt(f, "ADD_DATA_URI_TAGS", vo, {
-      transform: De,
-      base: vo
-    }), fn = Gt(f, "FORBID_CONTENTS", xo, { transform: De }), P = Gt(f, "FORBID_TAGS", Yt(null), { transform: De }), W = Gt(f, "FORBID_ATTR", Yt(null), { transform: De }), Fn = Je(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? _r(f.USE_PROFILES) : f.USE_PROFILES : !1, ie = f.ALLOW_ARIA_ATTR !== !1, le = f.ALLOW_DATA_ATTR !== !1, ce = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ae = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, pe = f.SAFE_FOR_TEMPLATES || !1, Oe = f.SAFE_FOR_XML !== !1, Le = f.WHOLE_DOCUMENT || !1, Ft = f.RETURN_DOM || !1, an = f.RETURN_DOM_FRAGMENT || !1, Or = f.RETURN_TRUSTED_TYPE || !1, Ye = f.FORCE_BODY || !1, wo = f.SANITIZE_DOM !== !1, ko = f.SANITIZE_NAMED_PROPS || !1, Mr = f.KEEP_CONTENT !== !1, Nr = f.IN_PLACE || !1, S = Lp(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Kl, In = typeof f.NAMESPACE == "string" ? f.NAMESPACE : bt, Pr = vs(f, "MATHML_TEXT_INTEGRATION_POINTS", Ru), Br = vs(f, "HTML_INTEGRATION_POINTS", vu);
-    const y = vs(f, "CUSTOM_ELEMENT_HANDLING", Eu);
-    if (z = Yt(null), Je(y, "tagNameCheck") && So(y.tagNameCheck) && (z.tagNameCheck = y.tagNameCheck), Je(y, "attributeNameCheck") && So(y.attributeNameCheck) && (z.attributeNameCheck = y.attributeNameCheck), Je(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (z.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Ie(z), pe && (le = !1), an && (Ft = !0), Fn && ((Je(f, "ALLOWED_TAGS") || Je(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), O = ae({}, Hl), F = Yt(null), Fn.html === !0 && (ae(O, ql), ae(F, Vl)), Fn.svg === !0 && (ae(O, ws), ae(F, xs), ae(F, Ki)), Fn.svgFilters === !0 && (ae(O, ks), ae(F, xs), ae(F, Ki)), Fn.mathMl === !0 && (ae(O, As), ae(F, Gl), ae(F, Ki))), q.tagCheck = null, q.attributeCheck = null, Je(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? q.tagCheck = f.ADD_TAGS : Jn(f.ADD_TAGS) && (O === L && (O = fi(O)), ae(O, f.ADD_TAGS, De))), Je(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? q.attributeCheck = f.ADD_ATTR : Jn(f.ADD_ATTR) && (F === C && (F = fi(F)), ae(F, f.ADD_ATTR, De))), Je(f, "ADD_FORBID_CONTENTS") && Jn(f.ADD_FORBID_CONTENTS) && (fn === xo && (fn = fi(fn)), ae(fn, f.ADD_FORBID_CONTENTS, De)), Mr && (O["#text"] = !0), Le && ae(O, [
+    (!f || typeof f != "object") && (f = {}), f = Ei(f), rr = qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Hu : f.PARSER_MEDIA_TYPE, Ie = rr === "application/xhtml+xml" ? Ss : xn, L = Yt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Yt(f, "ALLOWED_ATTR", T, { transform: Ie }), Wo = Yt(f, "ALLOWED_NAMESPACES", $u, { transform: Ss }), zo = Yt(f, "ADD_URI_SAFE_ATTR", Uo, {
+      transform: Ie,
+      base: Uo
+    }), jo = Yt(f, "ADD_DATA_URI_TAGS", $o, {
+      transform: Ie,
+      base: $o
+    }), pn = Yt(f, "FORBID_CONTENTS", Bo, { transform: Ie }), $ = Yt(f, "FORBID_TAGS", Qt(null), { transform: Ie }), q = Yt(f, "FORBID_ATTR", Qt(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, No = f.SANITIZE_DOM !== !1, Lo = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : uc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ls(f, "MATHML_TEXT_INTEGRATION_POINTS", zu), Vi = Ls(f, "HTML_INTEGRATION_POINTS", Uu);
+    const _ = Ls(f, "CUSTOM_ELEMENT_HANDLING", Wu);
+    if (W = Qt(null), He(_, "tagNameCheck") && Jo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && Jo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), dn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, lc), N = Qt(null), Nn.html === !0 && (he(L, oc), he(N, cc)), Nn.svg === !0 && (he(L, Fs), he(N, Ms), he(N, ri)), Nn.svgFilters === !0 && (he(L, Is), he(N, Ms), he(N, ri)), Nn.mathMl === !0 && (he(L, Os), he(N, ac), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Vn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Vn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Vn(f.ADD_FORBID_CONTENTS) && (pn === Bo && (pn = _r(pn)), he(pn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
       "html",
       "head",
       "body"
-    ]), O.table && (O.tbody = !0, delete P.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Nt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Nt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const R = G;
-      G = f.TRUSTED_TYPES_POLICY;
+    ]), L.table && (L.tbody = !0, delete $.tbody), f.TRUSTED_TYPES_POLICY) {
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      const E = K;
+      K = f.TRUSTED_TYPES_POLICY;
       try {
-        se = j("");
-      } catch (M) {
-        throw G = R, M;
+        le = z("");
+      } catch (P) {
+        throw K = E, P;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (G = void 0, se = "") : (G === void 0 && (G = oe()), G && typeof se == "string" && (se = j("")));
-    ji = ze(f);
-  }, To = ae({}, [
-    ...ws,
-    ...ks,
-    ...Pp
-  ]), Fo = ae({}, [...As, ...Bp]), Fu = function(f, y, R) {
-    return y === bt ? f === "svg" : y === Pi ? f === "svg" && (R === "annotation-xml" || Pr[R]) : !!To[f];
-  }, Iu = function(f, y, R) {
-    return y === bt ? f === "math" : y === Bi ? f === "math" && Br[R] : !!Fo[f];
-  }, Ou = function(f, y, R) {
-    return y === Bi && !Br[R] || y === Pi && !Pr[R] ? !1 : !Fo[f] && (Cu[f] || !To[f]);
-  }, Mu = function(f) {
-    const y = re(f), R = yn(Q(f)), M = I(f);
-    let J = In, H = "template";
-    return M && U(M) === Se.element && (J = re(M), H = yn(Q(M))), Do[y] ? y === Bi ? Fu(R, J, H) : y === Pi ? Iu(R, J, H) : y === bt ? Ou(R, J, H) : Zn === "application/xhtml+xml" : !1;
-  }, Ht = function(f) {
-    oi(t.removed, { element: f });
+    } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, le = "") : (K === void 0 && (K = ue()), K && typeof le == "string" && (le = z("")));
+    Hr = Ue(f);
+  }, qo = he({}, [
+    ...Fs,
+    ...Is,
+    ...dg
+  ]), Ho = he({}, [...Os, ...hg]), Gu = function(f, _, E) {
+    return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!qo[f];
+  }, Ku = function(f, _, E) {
+    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Ho[f];
+  }, Yu = function(f, _, E) {
+    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Ho[f] && (Ju[f] || !qo[f]);
+  }, Xu = function(f) {
+    const _ = ie(f), E = xn(C(f)), P = D(f);
+    let H = Ln, Z = "template";
+    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Wo[_] ? _ === qr ? Gu(E, H, Z) : _ === Jr ? Ku(E, H, Z) : _ === yt ? Yu(E, H, Z) : rr === "application/xhtml+xml" : !1;
+  }, Kt = function(f) {
+    fr(t.removed, { element: f });
     try {
-      I(f).removeChild(f);
+      D(f).removeChild(f);
     } catch {
-      if (_(f), !I(f)) throw Nt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !D(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Io = function(f, y, R) {
+  }, Vo = function(f, _, E) {
     try {
-      p(f, y);
+      p(f, _);
     } catch {
       try {
-        f.removeAttribute(R);
+        f.removeAttribute(E);
       } catch {
       }
     }
-  }, zr = function(f) {
-    Wr(f);
-    const y = D(f);
-    y && Mt(Ep(y), (R) => {
+  }, Ki = function(f) {
+    Zi(f);
+    const _ = v(f);
+    _ && Pt(tg(_), (E) => {
       try {
-        _(R);
+        g(E);
       } catch {
       }
-    }), U(f) === Se.element && $r(f, !1);
-  }, On = function(f, y, R) {
-    if (!R) try {
-      R = y.getAttributeNode(f);
+    }), x(f) === Oe.element && Yi(f, !1);
+  }, Pn = function(f, _, E) {
+    if (!E) try {
+      E = _.getAttributeNode(f);
     } catch {
-      R = null;
+      E = null;
     }
-    if (oi(t.removed, {
-      attribute: R || null,
-      from: y
-    }), R) Io(y, R, f);
+    if (fr(t.removed, {
+      attribute: E || null,
+      from: _
+    }), E) Vo(_, E, f);
     else try {
-      y.removeAttribute(f);
+      _.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Ft || an) try {
-        Ht(y);
+      if (Ot || dn) try {
+        Kt(_);
       } catch {
       }
       else try {
-        y.setAttribute(f, "");
+        _.setAttribute(f, "");
       } catch {
       }
-  }, $r = function(f, y) {
-    const R = m(f);
-    if (R)
-      for (let M = R.length - 1; M >= 0; --M) {
-        const J = R[M], H = J && J.name;
-        typeof H == "string" && !(y && F[De(H)]) && Io(f, J, H);
+  }, Yi = function(f, _) {
+    const E = w(f);
+    if (E)
+      for (let P = E.length - 1; P >= 0; --P) {
+        const H = E[P], Z = H && H.name;
+        typeof Z == "string" && !(_ && N[Ie(Z)]) && Vo(f, H, Z);
       }
-  }, Ur = function(f, y) {
-    let R = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const M = [f];
-    for (; M.length > 0; ) {
-      const J = M.pop();
-      if (y(J) === !1) continue;
-      if (R && U(J) === Se.element) {
-        const te = k(J);
-        Mn(te) && M.push(te);
+  }, Xi = function(f, _) {
+    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const P = [f];
+    for (; P.length > 0; ) {
+      const H = P.pop();
+      if (_(H) === !1) continue;
+      if (E && x(H) === Oe.element) {
+        const se = k(H);
+        Bn(se) && P.push(se);
       }
-      const H = D(J);
-      if (H) for (let te = H.length - 1; te >= 0; --te) M.push(H[te]);
+      const Z = v(H);
+      if (Z) for (let se = Z.length - 1; se >= 0; --se) P.push(Z[se]);
     }
-  }, Wr = function(f) {
-    Ur(f, (y) => {
-      U(y) === Se.element && $r(y, !0);
+  }, Zi = function(f) {
+    Xi(f, (_) => {
+      x(_) === Oe.element && Yi(_, !0);
     });
-  }, Jr = function(f) {
-    const y = [];
-    return Ur(f, (R) => {
-      y.push(R);
-    }, !0), y;
-  }, Nu = function(f, y) {
-    const R = ms();
-    Mt(Jr(f), (M) => {
-      U(M) === Se.element && _s(R, M);
-    }), Mt(y, (M) => {
-      U(M) === Se.element && !li(R, M) && $r(M, !0);
+  }, Qi = function(f) {
+    const _ = [];
+    return Xi(f, (E) => {
+      _.push(E);
+    }, !0), _;
+  }, Zu = function(f, _) {
+    const E = Cs();
+    Pt(Qi(f), (P) => {
+      x(P) === Oe.element && Ds(E, P);
+    }), Pt(_, (P) => {
+      x(P) === Oe.element && !dr(E, P) && Yi(P, !0);
     });
-  }, Oo = function(f, y) {
-    let R = !1;
-    return Mt(t.removed, (M) => {
-      M.element && (R = R || M.element === f, Wr(M.element));
-    }), Nu(f, y), R;
-  }, Lu = 8, Pu = function(f, y) {
-    const R = un;
-    let M = null;
-    const J = () => (M || (M = ms(), Mt(y, (H) => {
-      _s(M, H);
-    })), M);
-    for (let H = 0; ; H++) {
-      const te = Jr(f), Me = [f];
-      let It = !1;
-      if (Mt(te, (ct) => {
-        U(ct) === Se.documentFragment ? oi(Me, ct) : !It && !li(R, ct) && (It = li(J(), ct));
-      }), !It) return;
-      if (H >= Lu) throw Nt("the tree kept changing during in-place sanitization; refusing to return it");
-      Mt(Me, (ct, Qe) => {
-        Bu(ct, Qe > 0, f, J());
+  }, Go = function(f, _) {
+    let E = !1;
+    return Pt(t.removed, (P) => {
+      P.element && (E = E || P.element === f, Zi(P.element));
+    }), Zu(f, _), E;
+  }, Qu = 8, ef = function(f, _) {
+    const E = hn;
+    let P = null;
+    const H = () => (P || (P = Cs(), Pt(_, (Z) => {
+      Ds(P, Z);
+    })), P);
+    for (let Z = 0; ; Z++) {
+      const se = Qi(f), Pe = [f];
+      let Mt = !1;
+      if (Pt(se, (ut) => {
+        x(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(E, ut) && (Mt = dr(H(), ut));
+      }), !Mt) return;
+      if (Z >= Qu) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      Pt(Pe, (ut, tt) => {
+        tf(ut, tt > 0, f, H());
       });
     }
-  }, Bu = function(f, y, R, M) {
-    const J = zi(f);
-    let H;
-    for (; H = J.nextNode(); )
-      !li(M, H) || li(un, H) || (y && lt(de.uponSanitizeShadowNode, H, null), Gr(H, R));
-  }, ju = function(f) {
-    un && _s(un, f);
-  }, Mo = function(f, y) {
-    return Oe ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, zu = function(f) {
-    Oe && Ur(f, (y) => {
-      const R = U(y);
-      if (R === Se.processingInstruction || R === Se.comment && Be(Yl, y.data)) {
+  }, tf = function(f, _, E, P) {
+    const H = Vr(f);
+    let Z;
+    for (; Z = H.nextNode(); )
+      !dr(P, Z) || dr(hn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
+  }, nf = function(f) {
+    hn && Ds(hn, f);
+  }, Ko = function(f, _) {
+    return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
+  }, rf = function(f) {
+    Le && Xi(f, (_) => {
+      const E = x(_);
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(fc, _.data)) {
         try {
-          _(y);
+          g(_);
         } catch {
         }
         return !1;
       }
-      if (R === Se.element) {
-        const M = y, J = De(Q(y));
+      if (E === Oe.element) {
+        const P = _, H = Ie(C(_));
         try {
-          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Mo("for", J) && M.removeAttribute("for");
+          P.hasAttribute && P.hasAttribute("patchsrc") && P.removeAttribute("patchsrc"), P.hasAttribute && P.hasAttribute("for") && Ko("for", H) && P.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, No = function(f) {
-    let y = null, R = null;
-    if (Ye) f = "<remove></remove>" + f;
+  }, Yo = function(f) {
+    let _ = null, E = null;
+    if (Ze) f = "<remove></remove>" + f;
     else {
-      const H = Dp(f, Xp);
-      R = H && H[0];
+      const Z = rg(f, Eg);
+      E = Z && Z[0];
     }
-    Zn === "application/xhtml+xml" && In === bt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const M = G ? j(f) : f;
-    if (In === bt) try {
-      y = new a().parseFromString(M, Zn);
+    rr === "application/xhtml+xml" && Ln === yt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    const P = K ? z(f) : f;
+    if (Ln === yt) try {
+      _ = new a().parseFromString(P, rr);
     } catch {
     }
-    if (!y || !y.documentElement) {
-      y = fe.createDocument(In, "template", null);
+    if (!_ || !_.documentElement) {
+      _ = ge.createDocument(Ln, "template", null);
       try {
-        y.documentElement.innerHTML = Lr ? se : M;
+        _.documentElement.innerHTML = qi ? le : P;
       } catch {
       }
     }
-    const J = y.body || y.documentElement;
-    return f && R && J.insertBefore(n.createTextNode(R), J.childNodes[0] || null), In === bt ? Xn.call(y, Le ? "html" : "body")[0] : Le ? y.documentElement : J;
-  }, zi = function(f) {
-    let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const R = B ? B(f) : f.ownerDocument;
-    return mt.call(R || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, qr = function(f) {
-    return f = Gi(f, Li, " "), f = Gi(f, ln, " "), f = Gi(f, yo, " "), f;
-  }, Hr = function(f) {
-    var y;
-    Vr(f);
-    const R = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    R && Mt(R, (M) => {
-      Mn(M.content) && Hr(M.content);
-    });
+    const H = _.body || _.documentElement;
+    return f && E && H.insertBefore(n.createTextNode(E), H.childNodes[0] || null), Ln === yt ? nr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : H;
   }, Vr = function(f) {
+    let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    const E = F ? F(f) : f.ownerDocument;
+    return _t.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, es = function(f) {
+    return f = ni(f, Wr, " "), f = ni(f, un, " "), f = ni(f, Mo, " "), f;
+  }, ts = function(f) {
+    var _;
+    ns(f);
+    const E = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
+    E && Pt(E, (P) => {
+      Bn(P.content) && ts(P.content);
+    });
+  }, ns = function(f) {
     f.normalize();
-    const y = zi(f, !0);
-    let R = y.nextNode();
-    for (; R; )
-      R.data = qr(R.data), R = y.nextNode();
-  }, $i = function(f) {
-    const y = v ? v(f) : null;
-    return typeof y != "string" || De(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== m(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== g(f) || f.childNodes !== D(f);
-  }, Lo = function(f) {
-    if (!g || typeof f != "object" || f === null) return null;
+    const _ = Vr(f, !0);
+    let E = _.nextNode();
+    for (; E; )
+      E.data = es(E.data), E = _.nextNode();
+  }, Gr = function(f) {
+    const _ = I ? I(f) : null;
+    return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
+  }, Xo = function(f) {
+    if (!y || typeof f != "object" || f === null) return null;
     try {
-      const y = g(f);
-      return typeof y == "number" ? y : null;
+      const _ = y(f);
+      return typeof _ == "number" ? _ : null;
     } catch {
       return null;
     }
-  }, Mn = function(f) {
-    return Lo(f) === Se.documentFragment;
-  }, Qn = function(f) {
-    return Lo(f) !== null;
+  }, Bn = function(f) {
+    return Xo(f) === Oe.documentFragment;
+  }, ir = function(f) {
+    return Xo(f) !== null;
   };
-  function lt(T, f, y) {
-    T.length !== 0 && Mt(T, (R) => {
-      R.call(t, f, y, ji);
+  function at(M, f, _) {
+    M.length !== 0 && Pt(M, (E) => {
+      E.call(t, f, _, Hr);
     });
   }
-  const $u = function(f, y, R) {
-    return !!(Oe && R === Se.element && f.hasChildNodes() && !Qn(f.firstElementChild) && Be(Rs, f.textContent) && Be(Rs, f.innerHTML) || Oe && Zp[y] && R === Se.element && re(f) === bt && (Qn(f.firstElementChild) || typeof f.textContent == "string" && Be(Rs, f.textContent)) || R === Se.processingInstruction || Oe && R === Se.comment && Be(Yl, f.data));
-  }, Ui = function(f, y) {
-    if (f instanceof RegExp) return Be(f, y);
+  const sf = function(f, _, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !ir(f.firstElementChild) && $e(Ns, f.textContent) && $e(Ns, f.innerHTML) || Le && Cg[_] && E === Oe.element && ie(f) === yt && (ir(f.firstElementChild) || typeof f.textContent == "string" && $e(Ns, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(fc, f.data));
+  }, Kr = function(f, _) {
+    if (f instanceof RegExp) return $e(f, _);
     if (f instanceof Function) {
-      for (var R = arguments.length, M = new Array(R > 2 ? R - 2 : 0), J = 2; J < R; J++) M[J - 2] = arguments[J];
-      return !!f(y, ...M);
+      for (var E = arguments.length, P = new Array(E > 2 ? E - 2 : 0), H = 2; H < E; H++) P[H - 2] = arguments[H];
+      return !!f(_, ...P);
     }
     return !1;
-  }, Uu = function(f, y, R) {
-    if (!P[y] && jo(y) && Ui(z.tagNameCheck, y)) return !1;
-    if (Mr && !fn[y] && !fn[yn(y)]) {
-      const M = I(f), J = D(f);
-      if (J && M) {
-        const H = J.length;
-        for (let te = H - 1; te >= 0; --te) {
-          const Me = f === R ? w(J[te], !0) : J[te];
-          M.insertBefore(Me, x(f));
+  }, of = function(f, _, E) {
+    if (!$[_] && el(_) && Kr(W.tagNameCheck, _)) return !1;
+    if (Wi && !pn[_] && !pn[xn(_)]) {
+      const P = D(f), H = v(f);
+      if (H && P) {
+        const Z = H.length;
+        for (let se = Z - 1; se >= 0; --se) {
+          const Pe = f === E ? b(H[se], !0) : H[se];
+          P.insertBefore(Pe, A(f));
         }
       }
     }
-    return Ht(f), !0;
-  }, Po = function(f, y, R, M) {
-    return f.length === 0 ? y : y === R || y === M ? fi(y) : y;
-  }, Nn = function(f, y) {
-    return f === y || I(f) !== null ? !1 : (Nr && Wr(f), !0);
-  }, Wu = function(f, y) {
-    if (ju(f), lt(de.beforeSanitizeElements, f, null), Nn(f, y)) return !0;
-    if ($i(f))
-      return Ht(f), !0;
-    const R = De(Q(f)), M = U(f);
-    if (O = Po(de.uponSanitizeElement, O, L, cn), lt(de.uponSanitizeElement, f, {
-      tagName: R,
-      allowedTags: O
-    }), Nn(f, y)) return !0;
-    if ($u(f, R, M))
-      return Ht(f), !0;
-    if (P[R] || !(q.tagCheck instanceof Function && q.tagCheck(R)) && !O[R]) {
-      const J = Uu(f, R, y);
-      return J === !1 && (lt(de.afterSanitizeElements, f, null), Nn(f, y)) ? !0 : J;
+    return Kt(f), !0;
+  }, Zo = function(f, _, E, P) {
+    return f.length === 0 ? _ : _ === E || _ === P ? _r(_) : _;
+  }, jn = function(f, _) {
+    return f === _ || D(f) !== null ? !1 : (Ji && Zi(f), !0);
+  }, lf = function(f, _) {
+    if (nf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
+    if (Gr(f))
+      return Kt(f), !0;
+    const E = Ie(C(f)), P = x(f);
+    if (L = Zo(_e.uponSanitizeElement, L, j, fn), at(_e.uponSanitizeElement, f, {
+      tagName: E,
+      allowedTags: L
+    }), jn(f, _)) return !0;
+    if (sf(f, E, P))
+      return Kt(f), !0;
+    if ($[E] || !(V.tagCheck instanceof Function && V.tagCheck(E)) && !L[E]) {
+      const H = of(f, E, _);
+      return H === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : H;
     }
-    if (M === Se.element && !Mu(f) || (R === "noscript" || R === "noembed" || R === "noframes") && Be(Kp, f.innerHTML))
-      return Ht(f), !0;
-    if (pe && M === Se.text) {
-      const J = f.textContent, H = qr(J);
-      J !== H && (oi(t.removed, { element: f.cloneNode() }), f.textContent = H);
+    if (P === Oe.element && !Xu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Rg, f.innerHTML))
+      return Kt(f), !0;
+    if (be && P === Oe.text) {
+      const H = f.textContent, Z = es(H);
+      H !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
     }
-    return lt(de.afterSanitizeElements, f, null), Nn(f, y);
-  }, Bo = function(f, y, R) {
-    if (W[y] || Mo(y, f) || wo && (y === "id" || y === "name") && (R in n || R in Tu)) return !1;
-    const M = F[y] || q.attributeCheck instanceof Function && q.attributeCheck(y, f);
-    if (le && Be(d, y) || ie && Be(b, y)) return !0;
-    if (!M) return jo(f) && Ui(z.tagNameCheck, f) && Ui(z.attributeNameCheck, y, f) || y === "is" && z.allowCustomizedBuiltInElements && Ui(z.tagNameCheck, R);
-    if (Eo[y]) return !0;
-    const J = Gi(R, N, "");
-    return Be(S, J) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && ys(R, "data:") === 0 && Ro[f] || ce && !Be(A, J) ? !0 : !R;
-  }, Ju = ae({}, [
+    return at(_e.afterSanitizeElements, f, null), jn(f, _);
+  }, Qo = function(f, _, E) {
+    if (q[_] || Ko(_, f) || No && (_ === "id" || _ === "name") && (E in n || E in Vu)) return !1;
+    const P = N[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
+    if (fe && $e(h, _) || oe && $e(m, _)) return !0;
+    if (!P) return el(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
+    if (zo[_]) return !0;
+    const H = ni(E, B, "");
+    return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Ts(E, "data:") === 0 && jo[f] || de && !$e(R, H) ? !0 : !E;
+  }, cf = he({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -6838,304 +7223,304 @@ function qa() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), jo = function(f) {
-    return !Ju[yn(f)] && Be(E, f);
-  }, qu = function(f, y, R, M) {
-    if (G && typeof u == "object" && typeof u.getAttributeType == "function" && !R) switch (u.getAttributeType(f, y)) {
+  ]), el = function(f) {
+    return !cf[xn(f)] && $e(S, f);
+  }, af = function(f, _, E, P) {
+    if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
-        return j(M);
+        return z(P);
       case "TrustedScriptURL":
-        return Y(M);
+        return te(P);
     }
-    return M;
-  }, Hu = function(f, y, R, M) {
+    return P;
+  }, uf = function(f, _, E, P) {
     try {
-      return R ? f.setAttributeNS(R, y, M) : f.setAttribute(y, M), $i(f) ? (Ht(f), !1) : !0;
+      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Kt(f), !1) : !0;
     } catch {
-      return On(y, f), !1;
+      return Pn(_, f), !1;
     }
-  }, zo = function(f, y) {
-    return Oe && Be(Yp, y) ? !0 : yn(f) === "attributename" && ys(y, "href") !== -1;
-  }, Vu = function(f, y) {
-    if (lt(de.beforeSanitizeAttributes, f, null), Nn(f, y)) return;
-    const R = f.attributes;
-    if (!R || $i(f)) return;
-    F = Po(de.uponSanitizeAttribute, F, C, Pe);
-    const M = {
+  }, tl = function(f, _) {
+    return Le && $e(vg, _) ? !0 : xn(f) === "attributename" && Ts(_, "href") !== -1;
+  }, ff = function(f, _) {
+    if (at(_e.beforeSanitizeAttributes, f, null), jn(f, _)) return;
+    const E = f.attributes;
+    if (!E || Gr(f)) return;
+    N = Zo(_e.uponSanitizeAttribute, N, T, je);
+    const P = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: F,
+      allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let J = R.length;
-    const H = De(Q(f));
-    for (; J--; ) {
-      const te = R[J], Me = te.name, It = te.namespaceURI, ct = te.value, Qe = De(Me), yt = ct;
-      let $e = Me === "value" ? yt : Sp(yt), $o = !1;
-      if (M.attrName = Qe, M.attrValue = $e, M.keepAttr = !0, M.forceKeepAttr = void 0, lt(de.uponSanitizeAttribute, f, M), $e = M.attrValue, ko && (Qe === "id" || Qe === "name") && ys($e, Ao) !== 0 && (On(Me, f, te), $e = Ao + $e, $o = !0), zo(Me, $e)) {
-        On(Me, f, te);
+    let H = E.length;
+    const Z = Ie(C(f));
+    for (; H--; ) {
+      const se = E[H], Pe = se.name, Mt = se.namespaceURI, ut = se.value, tt = Ie(Pe), wt = ut;
+      let We = Pe === "value" ? wt : ig(wt), nl = !1;
+      if (P.attrName = tt, P.attrValue = We, P.keepAttr = !0, P.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, P), We = P.attrValue, Lo && (tt === "id" || tt === "name") && Ts(We, Po) !== 0 && (Pn(Pe, f, se), We = Po + We, nl = !0), tl(Pe, We)) {
+        Pn(Pe, f, se);
         continue;
       }
-      if (!M.forceKeepAttr) {
-        if (!M.keepAttr) {
-          On(Me, f, te);
+      if (!P.forceKeepAttr) {
+        if (!P.keepAttr) {
+          Pn(Pe, f, se);
           continue;
         }
-        if (!Ae && Be(Xl, $e)) {
-          On(Me, f, te);
+        if (!Ee && $e(dc, We)) {
+          Pn(Pe, f, se);
           continue;
         }
-        if (pe && ($e = qr($e)), !Bo(H, Qe, $e)) {
-          On(Me, f, te);
+        if (be && (We = es(We)), !Qo(Z, tt, We)) {
+          Pn(Pe, f, se);
           continue;
         }
-        $e = qu(H, Qe, It, $e), $e !== yt && Hu(f, Me, It, $e) && $o && Ul(t.removed);
+        We = af(Z, tt, Mt, We), We !== wt && uf(f, Pe, Mt, We) && nl && rc(t.removed);
       }
     }
-    lt(de.afterSanitizeAttributes, f, null), Nn(f, y);
-  }, Gr = function(f, y) {
-    Wu(f, y), Vu(f, y), Mn(f.content) && Kr(f.content);
-  }, Kr = function(f) {
-    let y = null;
-    const R = zi(f);
-    for (lt(de.beforeSanitizeShadowDOM, f, null); y = R.nextNode(); )
-      if (lt(de.uponSanitizeShadowNode, y, null), Gr(y, f), U(y) === Se.element) {
-        const M = k(y);
-        Mn(M) && (Yr(M), Kr(M));
+    at(_e.afterSanitizeAttributes, f, null), jn(f, _);
+  }, rs = function(f, _) {
+    lf(f, _), ff(f, _), Bn(f.content) && is(f.content);
+  }, is = function(f) {
+    let _ = null;
+    const E = Vr(f);
+    for (at(_e.beforeSanitizeShadowDOM, f, null); _ = E.nextNode(); )
+      if (at(_e.uponSanitizeShadowNode, _, null), rs(_, f), x(_) === Oe.element) {
+        const P = k(_);
+        Bn(P) && (ss(P), is(P));
       }
-    pe && Vr(f), lt(de.afterSanitizeShadowDOM, f, null);
-  }, Yr = function(f) {
-    const y = [{
+    be && ns(f), at(_e.afterSanitizeShadowDOM, f, null);
+  }, ss = function(f) {
+    const _ = [{
       node: f,
       shadow: null
     }];
-    for (; y.length > 0; ) {
-      const R = y.pop();
-      if (R.shadow) {
-        Kr(R.shadow);
+    for (; _.length > 0; ) {
+      const E = _.pop();
+      if (E.shadow) {
+        is(E.shadow);
         continue;
       }
-      const M = R.node, J = U(M) === Se.element, H = D(M);
-      if (H) for (let te = H.length - 1; te >= 0; --te) y.push({
-        node: H[te],
+      const P = E.node, H = x(P) === Oe.element, Z = v(P);
+      if (Z) for (let se = Z.length - 1; se >= 0; --se) _.push({
+        node: Z[se],
         shadow: null
       });
-      if (J) {
-        const te = v ? v(M) : null;
-        if (typeof te == "string" && De(te) === "template") {
-          const Me = M.content;
-          Mn(Me) && y.push({
-            node: Me,
+      if (H) {
+        const se = I ? I(P) : null;
+        if (typeof se == "string" && Ie(se) === "template") {
+          const Pe = P.content;
+          Bn(Pe) && _.push({
+            node: Pe,
             shadow: null
           });
         }
       }
-      if (J) {
-        const te = k(M);
-        Mn(te) && y.push({
+      if (H) {
+        const se = k(P);
+        Bn(se) && _.push({
           node: null,
-          shadow: te
+          shadow: se
         }, {
-          node: te,
+          node: se,
           shadow: null
         });
       }
     }
   };
-  return t.sanitize = function(T) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, R = null, M = null, J = null;
-    if (Lr = !T, Lr && (T = "<!-->"), typeof T != "string" && !Qn(T) && (T = Mp(T), typeof T != "string"))
-      throw Nt("dirty is not a string, aborting");
-    if (!t.isSupported) return T;
-    Ze ? (O = cn, F = Pe) : jr(f), t.removed = [];
-    const H = Nr && typeof T != "string" && Qn(T);
-    let te = [];
-    const Me = un;
-    if (H) {
-      zu(T);
-      const yt = Q(T);
-      if (typeof yt == "string") {
-        const $e = De(yt);
-        if (!O[$e] || P[$e])
-          throw zr(T), Nt("root node is forbidden and cannot be sanitized in-place");
+  return t.sanitize = function(M) {
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, E = null, P = null, H = null;
+    if (qi = !M, qi && (M = "<!-->"), typeof M != "string" && !ir(M) && (M = ag(M), typeof M != "string"))
+      throw Bt("dirty is not a string, aborting");
+    if (!t.isSupported) return M;
+    et ? (L = fn, N = je) : Gi(f), t.removed = [];
+    const Z = Ji && typeof M != "string" && ir(M);
+    let se = [];
+    const Pe = hn;
+    if (Z) {
+      rf(M);
+      const wt = C(M);
+      if (typeof wt == "string") {
+        const We = Ie(wt);
+        if (!L[We] || $[We])
+          throw Ki(M), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if ($i(T))
-        throw zr(T), Nt("root node is clobbered and cannot be sanitized in-place");
-      te = Jr(T), un = ms();
-    } else if (Qn(T))
-      y = No("<!---->"), R = y.ownerDocument.importNode(T, !0), R.nodeType === Se.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? y = R : y.appendChild(R), Yr(y);
+      if (Gr(M))
+        throw Ki(M), Bt("root node is clobbered and cannot be sanitized in-place");
+      se = Qi(M), hn = Cs();
+    } else if (ir(M))
+      _ = Yo("<!---->"), E = _.ownerDocument.importNode(M, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ss(_);
     else {
-      if (!Ft && !pe && !Le && T.indexOf("<") === -1) return K(T);
-      if (y = No(T), !y) return Ft ? null : Or ? se : "";
+      if (!Ot && !be && !Be && M.indexOf("<") === -1) return ee(M);
+      if (_ = Yo(M), !_) return Ot ? null : Ui ? le : "";
     }
-    y && Ye && Ht(y.firstChild);
-    const It = H ? T : y;
+    _ && Ze && Kt(_.firstChild);
+    const Mt = Z ? M : _;
     try {
-      H && Yr(T);
-      const yt = zi(It);
-      for (; M = yt.nextNode(); ) Gr(M, It);
-      H && Pu(T, te);
-    } catch (yt) {
-      throw H && (zr(T), Oo(T, te)), yt;
+      Z && ss(M);
+      const wt = Vr(Mt);
+      for (; P = wt.nextNode(); ) rs(P, Mt);
+      Z && ef(M, se);
+    } catch (wt) {
+      throw Z && (Ki(M), Go(M, se)), wt;
     } finally {
-      un = Me;
+      hn = Pe;
     }
-    if (H) {
-      if (Oo(T, te)) throw Nt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return pe && Hr(T), T;
+    if (Z) {
+      if (Go(M, se)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return be && ts(M), M;
     }
-    if (Ft) {
-      if (pe && Hr(y), an)
-        for (J = _t.call(y.ownerDocument); y.firstChild; ) J.appendChild(y.firstChild);
-      else J = y;
-      return (F.shadowroot || F.shadowrootmode) && (J = on.call(i, J, !0)), J;
+    if (Ot) {
+      if (be && ts(_), dn)
+        for (H = bt.call(_.ownerDocument); _.firstChild; ) H.appendChild(_.firstChild);
+      else H = _;
+      return (N.shadowroot || N.shadowrootmode) && (H = an.call(r, H, !0)), H;
     }
-    const ct = () => Le ? y.outerHTML : y.innerHTML;
-    let Qe = ct();
-    return pe && Be(Up, Qe) && (Vr(y), Qe = ct()), Le && O["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Be(Vp, y.ownerDocument.doctype.name) && (Qe = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + Qe), K(Qe);
+    const ut = () => Be ? _.outerHTML : _.innerHTML;
+    let tt = ut();
+    return be && $e(_g, tt) && (ns(_), tt = ut()), Be && L["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(xg, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+` + tt), ee(tt);
   }, t.setConfig = function() {
-    let T = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    jr(T), Ze = !0, cn = O, Pe = F;
+    let M = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    Gi(M), et = !0, fn = L, je = N;
   }, t.clearConfig = function() {
-    ji = null, Ze = !1, cn = null, Pe = null, G = Ce, se = "";
-  }, t.isValidAttribute = function(T, f, y) {
-    ji || jr({});
-    const R = De(T), M = De(f);
-    return typeof y == "string" && (zo(f, y) || !Ae && Be(Xl, y)) ? !1 : Bo(R, M, y);
-  }, t.addHook = function(T, f) {
-    typeof f == "function" && Je(de, T) && oi(de[T], f);
-  }, t.removeHook = function(T, f) {
-    if (Je(de, T)) {
+    Hr = null, et = !1, fn = null, je = null, K = Te, le = "";
+  }, t.isValidAttribute = function(M, f, _) {
+    Hr || Gi({});
+    const E = Ie(M), P = Ie(f);
+    return typeof _ == "string" && (tl(f, _) || !Ee && $e(dc, _)) ? !1 : Qo(E, P, _);
+  }, t.addHook = function(M, f) {
+    typeof f == "function" && He(_e, M) && fr(_e[M], f);
+  }, t.removeHook = function(M, f) {
+    if (He(_e, M)) {
       if (f !== void 0) {
-        const y = vp(de[T], f);
-        return y === -1 ? void 0 : Cp(de[T], y, 1)[0];
+        const _ = eg(_e[M], f);
+        return _ === -1 ? void 0 : ng(_e[M], _, 1)[0];
       }
-      return Ul(de[T]);
+      return rc(_e[M]);
     }
-  }, t.removeHooks = function(T) {
-    Je(de, T) && (de[T] = []);
+  }, t.removeHooks = function(M) {
+    He(_e, M) && (_e[M] = []);
   }, t.removeAllHooks = function() {
-    de = Zl();
+    _e = hc();
   }, t;
 }
-var tg = qa();
-const Ql = {};
-function ng(e) {
-  let t = Ql[e];
+var Tg = cu();
+const pc = {};
+function Fg(e) {
+  let t = pc[e];
   if (t)
     return t;
-  t = Ql[e] = [];
+  t = pc[e] = [];
   for (let n = 0; n < 128; n++) {
-    const i = String.fromCharCode(n);
-    t.push(i);
+    const r = String.fromCharCode(n);
+    t.push(r);
   }
   for (let n = 0; n < e.length; n++) {
-    const i = e.charCodeAt(n);
-    t[i] = "%" + ("0" + i.toString(16).toUpperCase()).slice(-2);
+    const r = e.charCodeAt(n);
+    t[r] = "%" + ("0" + r.toString(16).toUpperCase()).slice(-2);
   }
   return t;
 }
-function Kn(e, t) {
-  typeof t != "string" && (t = Kn.defaultChars);
-  const n = ng(t);
-  return e.replace(/(%[a-f0-9]{2})+/gi, function(i) {
-    let r = "";
-    for (let s = 0, o = i.length; s < o; s += 3) {
-      const l = parseInt(i.slice(s + 1, s + 3), 16);
+function er(e, t) {
+  typeof t != "string" && (t = er.defaultChars);
+  const n = Fg(t);
+  return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
+    let i = "";
+    for (let s = 0, o = r.length; s < o; s += 3) {
+      const l = parseInt(r.slice(s + 1, s + 3), 16);
       if (l < 128) {
-        r += n[l];
+        i += n[l];
         continue;
       }
       if ((l & 224) === 192 && s + 3 < o) {
-        const c = parseInt(i.slice(s + 4, s + 6), 16);
+        const c = parseInt(r.slice(s + 4, s + 6), 16);
         if ((c & 192) === 128) {
           const a = l << 6 & 1984 | c & 63;
-          a < 128 ? r += "��" : r += String.fromCharCode(a), s += 3;
+          a < 128 ? i += "��" : i += String.fromCharCode(a), s += 3;
           continue;
         }
       }
       if ((l & 240) === 224 && s + 6 < o) {
-        const c = parseInt(i.slice(s + 4, s + 6), 16), a = parseInt(i.slice(s + 7, s + 9), 16);
+        const c = parseInt(r.slice(s + 4, s + 6), 16), a = parseInt(r.slice(s + 7, s + 9), 16);
         if ((c & 192) === 128 && (a & 192) === 128) {
           const u = l << 12 & 61440 | c << 6 & 4032 | a & 63;
-          u < 2048 || u >= 55296 && u <= 57343 ? r += "���" : r += String.fromCharCode(u), s += 6;
+          u < 2048 || u >= 55296 && u <= 57343 ? i += "���" : i += String.fromCharCode(u), s += 6;
           continue;
         }
       }
       if ((l & 248) === 240 && s + 9 < o) {
-        const c = parseInt(i.slice(s + 4, s + 6), 16), a = parseInt(i.slice(s + 7, s + 9), 16), u = parseInt(i.slice(s + 10, s + 12), 16);
+        const c = parseInt(r.slice(s + 4, s + 6), 16), a = parseInt(r.slice(s + 7, s + 9), 16), u = parseInt(r.slice(s + 10, s + 12), 16);
         if ((c & 192) === 128 && (a & 192) === 128 && (u & 192) === 128) {
-          let h = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
-          h < 65536 || h > 1114111 ? r += "����" : (h -= 65536, r += String.fromCharCode(55296 + (h >> 10), 56320 + (h & 1023))), s += 9;
+          let d = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
+          d < 65536 || d > 1114111 ? i += "����" : (d -= 65536, i += String.fromCharCode(55296 + (d >> 10), 56320 + (d & 1023))), s += 9;
           continue;
         }
       }
-      r += "�";
+      i += "�";
     }
-    return r;
+    return i;
   });
 }
-Kn.defaultChars = ";/?:@&=+$,#";
-Kn.componentChars = "";
-const ec = {};
-function ig(e) {
-  let t = ec[e];
+er.defaultChars = ";/?:@&=+$,#";
+er.componentChars = "";
+const gc = {};
+function Ig(e) {
+  let t = gc[e];
   if (t)
     return t;
-  t = ec[e] = [];
+  t = gc[e] = [];
   for (let n = 0; n < 128; n++) {
-    const i = String.fromCharCode(n);
-    /^[0-9a-z]$/i.test(i) ? t.push(i) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
+    const r = String.fromCharCode(n);
+    /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
   }
   for (let n = 0; n < e.length; n++)
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function $t(e, t, n) {
-  typeof t != "string" && (n = t, t = $t.defaultChars), typeof n > "u" && (n = !0);
-  const i = ig(t);
-  let r = "";
+function Jt(e, t, n) {
+  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
+  const r = Ig(t);
+  let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
     if (n && l === 37 && s + 2 < o && /^[0-9a-f]{2}$/i.test(e.slice(s + 1, s + 3))) {
-      r += e.slice(s, s + 3), s += 2;
+      i += e.slice(s, s + 3), s += 2;
       continue;
     }
     if (l < 128) {
-      r += i[l];
+      i += r[l];
       continue;
     }
     if (l >= 55296 && l <= 57343) {
       if (l >= 55296 && l <= 56319 && s + 1 < o) {
         const c = e.charCodeAt(s + 1);
         if (c >= 56320 && c <= 57343) {
-          r += encodeURIComponent(e[s] + e[s + 1]), s++;
+          i += encodeURIComponent(e[s] + e[s + 1]), s++;
           continue;
         }
       }
-      r += "%EF%BF%BD";
+      i += "%EF%BF%BD";
       continue;
     }
-    r += encodeURIComponent(e[s]);
+    i += encodeURIComponent(e[s]);
   }
-  return r;
+  return i;
 }
-$t.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-$t.componentChars = "-_.!~*'()";
-function Gs(e) {
+Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Jt.componentChars = "-_.!~*'()";
+function co(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function br() {
+function Ci() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const rg = /^([a-z0-9.+-]+:)/i, sg = /:[0-9]*$/, og = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, lg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], cg = ["{", "}", "|", "\\", "^", "`"].concat(lg), ag = ["'"].concat(cg), tc = ["%", "/", "?", ";", "#"].concat(ag), nc = ["/", "?", "#"], ug = 255, ic = /^[+a-z0-9A-Z_-]{0,63}$/, fg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, rc = {
+const Og = /^([a-z0-9.+-]+:)/i, Mg = /:[0-9]*$/, Ng = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Lg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Pg = ["{", "}", "|", "\\", "^", "`"].concat(Lg), Bg = ["'"].concat(Pg), mc = ["%", "/", "?", ";", "#"].concat(Bg), _c = ["/", "?", "#"], jg = 255, bc = /^[+a-z0-9A-Z_-]{0,63}$/, $g = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, yc = {
   javascript: !0,
   "javascript:": !0
-}, sc = {
+}, wc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7147,73 +7532,73 @@ const rg = /^([a-z0-9.+-]+:)/i, sg = /:[0-9]*$/, og = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function Ks(e, t) {
-  if (e && e instanceof br) return e;
-  const n = new br();
+function ao(e, t) {
+  if (e && e instanceof Ci) return e;
+  const n = new Ci();
   return n.parse(e, t), n;
 }
-br.prototype.parse = function(e, t) {
-  let n, i, r, s = e;
+Ci.prototype.parse = function(e, t) {
+  let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = og.exec(s);
+    const a = Ng.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = rg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = s.substr(0, 2) === "//", r && !(o && rc[o]) && (s = s.substr(2), this.slashes = !0)), !rc[o] && (r || o && !sc[o])) {
+  let o = Og.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && yc[o]) && (s = s.substr(2), this.slashes = !0)), !yc[o] && (i || o && !wc[o])) {
     let a = -1;
-    for (let p = 0; p < nc.length; p++)
-      i = s.indexOf(nc[p]), i !== -1 && (a === -1 || i < a) && (a = i);
-    let u, h;
-    a === -1 ? h = s.lastIndexOf("@") : h = s.lastIndexOf("@", a), h !== -1 && (u = s.slice(0, h), s = s.slice(h + 1), this.auth = u), a = -1;
-    for (let p = 0; p < tc.length; p++)
-      i = s.indexOf(tc[p]), i !== -1 && (a === -1 || i < a) && (a = i);
+    for (let p = 0; p < _c.length; p++)
+      r = s.indexOf(_c[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    let u, d;
+    a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
+    for (let p = 0; p < mc.length; p++)
+      r = s.indexOf(mc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
-    const w = s.slice(0, a);
-    s = s.slice(a), this.parseHost(w), this.hostname = this.hostname || "";
-    const _ = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
-    if (!_) {
+    const b = s.slice(0, a);
+    s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
+    const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
+    if (!g) {
       const p = this.hostname.split(/\./);
-      for (let x = 0, D = p.length; x < D; x++) {
-        const I = p[x];
-        if (I && !I.match(ic)) {
+      for (let A = 0, v = p.length; A < v; A++) {
+        const D = p[A];
+        if (D && !D.match(bc)) {
           let k = "";
-          for (let m = 0, g = I.length; m < g; m++)
-            I.charCodeAt(m) > 127 ? k += "x" : k += I[m];
-          if (!k.match(ic)) {
-            const m = p.slice(0, x), g = p.slice(x + 1), v = I.match(fg);
-            v && (m.push(v[1]), g.unshift(v[2])), g.length && (s = g.join(".") + s), this.hostname = m.join(".");
+          for (let w = 0, y = D.length; w < y; w++)
+            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
+          if (!k.match(bc)) {
+            const w = p.slice(0, A), y = p.slice(A + 1), I = D.match($g);
+            I && (w.push(I[1]), y.unshift(I[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > ug && (this.hostname = ""), _ && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > jg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), sc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), wc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-br.prototype.parseHost = function(e) {
-  let t = sg.exec(e);
+Ci.prototype.parseHost = function(e) {
+  let t = Mg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const hg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const zg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: Kn,
-  encode: $t,
-  format: Gs,
-  parse: Ks
-}, Symbol.toStringTag, { value: "Module" })), Ha = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Va = /[\0-\x1F\x7F-\x9F]/, dg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, po = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Ga = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ka = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, pg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  decode: er,
+  encode: Jt,
+  format: co,
+  parse: ao
+}, Symbol.toStringTag, { value: "Module" })), au = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, uu = /[\0-\x1F\x7F-\x9F]/, Ug = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, So = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, fu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Wg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Ha,
-  Cc: Va,
-  Cf: dg,
-  P: po,
-  S: Ga,
-  Z: Ka
-}, Symbol.toStringTag, { value: "Module" })), gg = [
+  Any: au,
+  Cc: uu,
+  Cf: Ug,
+  P: So,
+  S: fu,
+  Z: du
+}, Symbol.toStringTag, { value: "Module" })), Jg = [
   8364,
   0,
   8218,
@@ -7247,273 +7632,273 @@ const hg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function mg(e) {
+function qg(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function _g(e) {
-  return mg(e) ? 65533 : e >= 128 && e <= 159 && gg[e - 128] || e;
+function Hg(e) {
+  return qg(e) ? 65533 : e >= 128 && e <= 159 && Jg[e - 128] || e;
 }
-function bg(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(_g(e));
+function Vg(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Hg(e));
 }
-const at = /* @__PURE__ */ (() => {
+const ft = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function yg(e, t, n, i, r, s) {
+function Gg(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const ee = at[e.charCodeAt(a++)];
-    return ee < s ? ee : ee * 91 - c + at[e.charCodeAt(a++)];
-  }, h = n - i, w = n + r, _ = new Int32Array(w);
-  _.fill(-1, i, s), _.fill(-1, s + h, w);
-  const p = new Int32Array(w), x = new Int32Array(w);
-  function D(ee, re) {
-    let G = 0, se = re;
-    const Ce = re + ee;
-    for (; se < Ce; ) {
-      const Ee = at[e.charCodeAt(a++)];
-      if (Ee < 89)
-        G += Ee, _[se++] = G;
-      else if (Ee === 89) {
-        let we = at[e.charCodeAt(a++)] + 2;
-        for (; we--; )
-          _[se++] = ++G;
+    const U = ft[e.charCodeAt(a++)];
+    return U < s ? U : U * 91 - c + ft[e.charCodeAt(a++)];
+  }, d = n - r, b = n + i, g = new Int32Array(b);
+  g.fill(-1, r, s), g.fill(-1, s + d, b);
+  const p = new Int32Array(b), A = new Int32Array(b);
+  function v(U, ie) {
+    let K = 0, le = ie;
+    const Te = ie + U;
+    for (; le < Te; ) {
+      const ke = ft[e.charCodeAt(a++)];
+      if (ke < 89)
+        K += ke, g[le++] = K;
+      else if (ke === 89) {
+        let Re = ft[e.charCodeAt(a++)] + 2;
+        for (; Re--; )
+          g[le++] = ++K;
       } else {
-        const we = at[e.charCodeAt(a++)];
-        G += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (we < 90 ? we * 91 + at[e.charCodeAt(a++)] : at[e.charCodeAt(a++)] * 8281 + at[e.charCodeAt(a++)] * 91 + at[e.charCodeAt(a++)]), _[se++] = G;
+        const Re = ft[e.charCodeAt(a++)];
+        K += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
+        (Re < 90 ? Re * 91 + ft[e.charCodeAt(a++)] : ft[e.charCodeAt(a++)] * 8281 + ft[e.charCodeAt(a++)] * 91 + ft[e.charCodeAt(a++)]), g[le++] = K;
       }
     }
   }
-  D(i, 0), D(h, s);
-  const I = new Int32Array(r * 2);
-  let k = 0, m = 0;
-  function g(ee, re) {
-    for (let G = 0; G < ee; G++) {
-      const se = re + G, Ce = u(), Ee = u();
-      I[m * 2] = Ce, I[m * 2 + 1] = Ee, m += 1, p[se] = k;
-      const we = (_[Ce] < 0 ? x[Ce] : 1) + (_[Ee] < 0 ? x[Ee] : 1);
-      x[se] = we, k += we;
+  v(r, 0), v(d, s);
+  const D = new Int32Array(i * 2);
+  let k = 0, w = 0;
+  function y(U, ie) {
+    for (let K = 0; K < U; K++) {
+      const le = ie + K, Te = u(), ke = u();
+      D[w * 2] = Te, D[w * 2 + 1] = ke, w += 1, p[le] = k;
+      const Re = (g[Te] < 0 ? A[Te] : 1) + (g[ke] < 0 ? A[ke] : 1);
+      A[le] = Re, k += Re;
     }
   }
-  g(r - s + i, s + h), g(s - i, i);
-  const v = new Uint16Array(k);
-  let B = 0;
-  for (let ee = 0; ee < m; ee++)
-    for (let re = 0; re < 2; re++) {
-      const G = I[ee * 2 + re], se = _[G];
-      if (se < 0) {
-        let Ce = p[G];
-        const Ee = Ce + x[G];
-        for (; Ce < Ee; )
-          v[B++] = v[Ce++];
+  y(i - s + r, s + d), y(s - r, r);
+  const I = new Uint16Array(k);
+  let F = 0;
+  for (let U = 0; U < w; U++)
+    for (let ie = 0; ie < 2; ie++) {
+      const K = D[U * 2 + ie], le = g[K];
+      if (le < 0) {
+        let Te = p[K];
+        const ke = Te + A[K];
+        for (; Te < ke; )
+          I[F++] = I[Te++];
       } else
-        v[B++] = se;
+        I[F++] = le;
     }
-  const U = new Uint16Array(t);
-  let Q = 0;
+  const x = new Uint16Array(t);
+  let C = 0;
   for (; a < l; ) {
-    let ee = at[e.charCodeAt(a++)];
-    ee >= s && (ee = ee * 91 - c + at[e.charCodeAt(a++)]);
-    const re = _[ee];
-    if (re < 0) {
-      let G = p[ee];
-      const se = G + x[ee];
-      for (; G < se; )
-        U[Q++] = v[G++];
+    let U = ft[e.charCodeAt(a++)];
+    U >= s && (U = U * 91 - c + ft[e.charCodeAt(a++)]);
+    const ie = g[U];
+    if (ie < 0) {
+      let K = p[U];
+      const le = K + A[U];
+      for (; K < le; )
+        x[C++] = I[K++];
     } else
-      U[Q++] = re;
+      x[C++] = ie;
   }
-  return U;
+  return x;
 }
-const wg = /* @__PURE__ */ yg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
-var je;
+const Kg = /* @__PURE__ */ Gg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
-})(je || (je = {}));
-var Xe;
+})(ze || (ze = {}));
+var Qe;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(Xe || (Xe = {}));
-const yr = 32, Ya = 21, kg = 2097151, Ys = 2047;
-let Xa = 0;
-function Ag(e) {
-  const t = e >>> Ya;
-  return t === Ys ? Xa : t;
+})(Qe || (Qe = {}));
+const Di = 32, hu = 21, Yg = 2097151, uo = 2047;
+let pu = 0;
+function Xg(e) {
+  const t = e >>> hu;
+  return t === uo ? pu : t;
 }
-function xg(e) {
-  return e - Xe.ZERO >>> 0 <= 9;
+function Zg(e) {
+  return e - Qe.ZERO >>> 0 <= 9;
 }
-function Rg(e) {
-  return (e | yr) - Xe.LOWER_A >>> 0 <= 5;
+function Qg(e) {
+  return (e | Di) - Qe.LOWER_A >>> 0 <= 5;
 }
-function vg(e) {
-  return (e | yr) - Xe.LOWER_A >>> 0 <= 25;
+function em(e) {
+  return (e | Di) - Qe.LOWER_A >>> 0 <= 25;
 }
-var oc;
+var kc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(oc || (oc = {}));
-var lc;
+})(kc || (kc = {}));
+var xc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(lc || (lc = {}));
-function Eg(e, t, n, i) {
-  const r = (t & je.BRANCH_LENGTH) >> 7, s = t & je.JUMP_TABLE;
+})(xc || (xc = {}));
+function tm(e, t, n, r) {
+  const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
-    if (r === 0)
-      return i === s ? n : -1;
-    const c = i - s;
-    if (c >>> 0 >= r)
+    if (i === 0)
+      return r === s ? n : -1;
+    const c = r - s;
+    if (c >>> 0 >= i)
       return -1;
     const a = e[n + c];
-    return a === 0 ? -1 : n + r + a - 1 & 65535;
+    return a === 0 ? -1 : n + i + a - 1 & 65535;
   }
-  if (r === 0)
+  if (i === 0)
     return -1;
-  const o = r + 1 >> 1, l = n + o + r;
-  for (let c = 0; c < r; c++) {
+  const o = i + 1 >> 1, l = n + o + i;
+  for (let c = 0; c < i; c++) {
     const u = e[n + (c >> 1)] >> ((c & 1) << 3) & 255;
-    if (u === i) {
-      const h = n + o + c;
-      return l + e[h] & 65535;
+    if (u === r) {
+      const d = n + o + c;
+      return l + e[d] & 65535;
     }
-    if (u > i)
+    if (u > r)
       return -1;
   }
   return -1;
 }
-function cc(e, t, n) {
-  return n === 1 ? String.fromCharCode(e[t] & je.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
+function Ac(e, t, n) {
+  return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Cg(e, t, n) {
-  let i = t + 1, r = 0, s = i;
-  if (i < n && (e.charCodeAt(i) | yr) === Xe.LOWER_X)
-    for (i += 1, s = i; i < n; ) {
-      const l = e.charCodeAt(i);
-      if (xg(l))
-        r = r * 16 + (l - Xe.ZERO);
-      else if (Rg(l))
-        r = r * 16 + ((l | yr) - Xe.LOWER_A + 10);
+function nm(e, t, n) {
+  let r = t + 1, i = 0, s = r;
+  if (r < n && (e.charCodeAt(r) | Di) === Qe.LOWER_X)
+    for (r += 1, s = r; r < n; ) {
+      const l = e.charCodeAt(r);
+      if (Zg(l))
+        i = i * 16 + (l - Qe.ZERO);
+      else if (Qg(l))
+        i = i * 16 + ((l | Di) - Qe.LOWER_A + 10);
       else
         break;
-      i += 1;
+      r += 1;
     }
   else
-    for (; i < n; ) {
-      const l = e.charCodeAt(i) - Xe.ZERO;
+    for (; r < n; ) {
+      const l = e.charCodeAt(r) - Qe.ZERO;
       if (l >>> 0 > 9)
         break;
-      r = r * 10 + l, i += 1;
+      i = i * 10 + l, r += 1;
     }
-  if (i === s)
+  if (r === s)
     return 0;
-  i < n && e.charCodeAt(i) === Xe.SEMI && (i += 1), r > 1114111 && (r = 1114112);
-  let o = i - t;
-  return o >= Ys && (Xa = o, o = Ys), o << Ya | r;
+  r < n && e.charCodeAt(r) === Qe.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  let o = r - t;
+  return o >= uo && (pu = o, o = uo), o << hu | i;
 }
-function Dg(e, t, n) {
-  const i = wg;
-  let r = e.indexOf("&");
-  if (r < 0)
+function rm(e, t, n) {
+  const r = Kg;
+  let i = e.indexOf("&");
+  if (i < 0)
     return e;
   const s = e.length;
   let o = 0, l = "";
-  const c = i[0], a = c & je.JUMP_TABLE, u = (c & je.BRANCH_LENGTH) >> 7;
+  const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
   do {
-    const h = r + 1, w = e.charCodeAt(h);
-    let _, p;
-    if (w === Xe.NUM) {
-      const x = Cg(e, h, s);
-      _ = Ag(x), _ > 0 && e.charCodeAt(h + _ - 1) !== Xe.SEMI && (_ = 0), p = _ === 0 ? "" : bg(x & kg);
-    } else if (vg(w)) {
-      _ = 0, p = "";
-      const x = w - a;
-      let D;
-      if (x >>> 0 < u) {
-        const v = i[1 + x];
-        D = v === 0 ? -1 : u + v & 65535;
+    const d = i + 1, b = e.charCodeAt(d);
+    let g, p;
+    if (b === Qe.NUM) {
+      const A = nm(e, d, s);
+      g = Xg(A), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Vg(A & Yg);
+    } else if (em(b)) {
+      g = 0, p = "";
+      const A = b - a;
+      let v;
+      if (A >>> 0 < u) {
+        const I = r[1 + A];
+        v = I === 0 ? -1 : u + I & 65535;
       } else
-        D = -1;
-      let I = 0, k = 0, m = D < 0 ? 0 : i[D], g = h + 1;
-      e: for (; g < s; ) {
+        v = -1;
+      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
+      e: for (; y < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (m & (je.VALUE_LENGTH | je.FLAG13)) === 0 && (m & je.JUMP_TABLE) !== 0;
+          (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
         ) {
-          const Q = m & je.JUMP_TABLE, ee = (m & je.BRANCH_LENGTH) >> 7;
-          if (ee === 0) {
-            if (e.charCodeAt(g) !== Q)
+          const C = w & ze.JUMP_TABLE, U = (w & ze.BRANCH_LENGTH) >> 7;
+          if (U === 0) {
+            if (e.charCodeAt(y) !== C)
               break e;
-            D += 1;
+            v += 1;
           } else {
-            const re = e.charCodeAt(g) - Q;
-            if (re >>> 0 >= ee)
+            const ie = e.charCodeAt(y) - C;
+            if (ie >>> 0 >= U)
               break e;
-            const G = i[D + 1 + re];
-            if (G === 0)
+            const K = r[v + 1 + ie];
+            if (K === 0)
               break e;
-            D = D + ee + G & 65535;
+            v = v + U + K & 65535;
           }
-          if (m = i[D], g += 1, g >= s)
+          if (w = r[v], y += 1, y >= s)
             break e;
         }
-        if ((m & (je.VALUE_LENGTH | je.FLAG13)) === je.FLAG13) {
-          const Q = (m & je.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(g) !== (m & je.JUMP_TABLE))
+        if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
+          const C = (w & ze.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
             break;
-          g += 1;
-          const ee = Q - 1;
-          let re = D + 1, G = 0;
-          for (; G + 1 < ee; G += 2) {
-            const se = i[re];
-            if (e.charCodeAt(g) !== (se & 255) || (g += 1, e.charCodeAt(g) !== (se >> 8 & 255)))
+          y += 1;
+          const U = C - 1;
+          let ie = v + 1, K = 0;
+          for (; K + 1 < U; K += 2) {
+            const le = r[ie];
+            if (e.charCodeAt(y) !== (le & 255) || (y += 1, e.charCodeAt(y) !== (le >> 8 & 255)))
               break e;
-            g += 1, re += 1;
+            y += 1, ie += 1;
           }
-          if (G < ee) {
-            if (e.charCodeAt(g) !== (i[re] & 255))
+          if (K < U) {
+            if (e.charCodeAt(y) !== (r[ie] & 255))
               break;
-            g += 1;
+            y += 1;
           }
-          D += 1 + (Q >> 1), m = i[D];
+          v += 1 + (C >> 1), w = r[v];
           continue;
         }
-        const v = m >>> 14, B = e.charCodeAt(g);
-        if (v !== 0) {
-          if (B === Xe.SEMI) {
-            _ = g - h + 1, p = v === 1 ? String.fromCharCode(m & je.VALUE_MASK) : cc(i, D, v);
+        const I = w >>> 14, F = e.charCodeAt(y);
+        if (I !== 0) {
+          if (F === Qe.SEMI) {
+            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ac(r, v, I);
             break;
           }
-          if (v === 1)
+          if (I === 1)
             break;
         }
-        const U = Eg(i, m, D + (v || 1), B);
-        if (U < 0)
+        const x = tm(r, w, v + (I || 1), F);
+        if (x < 0)
           break;
-        D = U, m = i[D], g += 1;
+        v = x, w = r[v], y += 1;
       }
-      p === "" && _ > 0 && (p = cc(i, I, k));
+      p === "" && g > 0 && (p = Ac(r, D, k));
     } else
-      _ = 0, p = "";
-    _ === 0 || n ? r = h : (o < r && (l += e.slice(o, r)), l += p, r = o = h + _), e.charCodeAt(r) !== Xe.AMP && (r = e.indexOf("&", r));
-  } while (r >= 0);
+      g = 0, p = "";
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== Qe.AMP && (i = e.indexOf("&", i));
+  } while (i >= 0);
   return l + e.slice(o);
 }
-function Za(e) {
-  return Dg(e, !0, !1);
+function gu(e) {
+  return rm(e, !0, !1);
 }
-var Sg = class {
-  src_Any = Ha.source;
-  src_Cc = Va.source;
-  src_Z = Ka.source;
-  src_P = po.source;
+var im = class {
+  src_Any = au.source;
+  src_Cc = uu.source;
+  src_Z = du.source;
+  src_P = So.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -7542,9 +7927,9 @@ var Sg = class {
     return e.replace(/[.?*+^$[\]\\(){}|-]/g, "\\$&");
   }
   nestedPairRE(e, t, n = 4) {
-    const i = this.escapeRE(e), r = this.escapeRE(t), s = `(?:(?!${this.src_ZCc}|${i}|${r}).)`;
-    let o = `${i}${s}{0,1000}${r}`;
-    for (let l = 2; l <= n; l++) o = `${i}(?:${s}|${o}){0,1000}${r}`;
+    const r = this.escapeRE(e), i = this.escapeRE(t), s = `(?:(?!${this.src_ZCc}|${r}|${i}).)`;
+    let o = `${r}${s}{0,1000}${i}`;
+    for (let l = 2; l <= n; l++) o = `${r}(?:${s}|${o}){0,1000}${i}`;
     return o;
   }
   get_text_separators() {
@@ -7640,53 +8025,53 @@ var Sg = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Es = {
+}, Ps = {
   validate: (e, t, n) => {
-    const i = n.re.get_http_validator();
-    i.lastIndex = t;
-    const r = i.exec(e);
-    return r ? r[0].length : 0;
+    const r = n.re.get_http_validator();
+    r.lastIndex = t;
+    const i = r.exec(e);
+    return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Tg = {
-  "http:": Es,
-  "https:": Es,
-  "ftp:": Es,
+}, sm = {
+  "http:": Ps,
+  "https:": Ps,
+  "ftp:": Ps,
   "//": {
     validate: function(e, t, n) {
-      const i = n.re.get_relative_proto_validator();
-      i.lastIndex = t;
-      const r = i.exec(e);
-      return r ? t >= 3 && e[t - 3] === ":" || t >= 3 && e[t - 3] === "/" ? 0 : r[0].length : 0;
+      const r = n.re.get_relative_proto_validator();
+      r.lastIndex = t;
+      const i = r.exec(e);
+      return i ? t >= 3 && e[t - 3] === ":" || t >= 3 && e[t - 3] === "/" ? 0 : i[0].length : 0;
     },
     normalize: (e, t) => t.normalize(e)
   },
   "mailto:": {
     validate: function(e, t, n) {
-      const i = n.re.get_mailto_validator();
-      i.lastIndex = t;
-      const r = i.exec(e);
-      return r ? r[0].length : 0;
+      const r = n.re.get_mailto_validator();
+      r.lastIndex = t;
+      const i = r.exec(e);
+      return i ? i[0].length : 0;
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Fg = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Ig = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Og() {
-  const e = Ig.split("|");
-  return Fg.split("|").forEach((t) => {
-    const n = t.indexOf(":"), i = t.slice(0, n);
-    for (const r of t.slice(n + 1)) e.push(i + r);
+}, om = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", lm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function cm() {
+  const e = lm.split("|");
+  return om.split("|").forEach((t) => {
+    const n = t.indexOf(":"), r = t.slice(0, n);
+    for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var Mg = {
+var am = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Og(),
+  tlds: cm(),
   urlAuth: !1,
   maxLength: 1e4
-}, ac = class {
+}, Rc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -7699,11 +8084,11 @@ var Mg = {
   text;
   /** Normalized URL of matched string. */
   url;
-  constructor(e, t, n, i) {
-    const r = e.slice(n, i);
-    this.schema = t.toLowerCase(), this.index = n, this.lastIndex = i, this.raw = r, this.text = r, this.url = r;
+  constructor(e, t, n, r) {
+    const i = e.slice(n, r);
+    this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, Ng = class {
+}, um = class {
   __opts__;
   __schemas__;
   re;
@@ -7738,9 +8123,9 @@ var Mg = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Mg,
+      ...am,
       ...n
-    }, this.__schemas__ = { ...Tg }, this.re = t || new Sg(), this.re.set({
+    }, this.__schemas__ = { ...sm }, this.re = t || new im(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -7765,7 +8150,7 @@ var Mg = {
     if (!t) delete this.__schemas__[e];
     else {
       const n = {
-        normalize: (i, r) => r.normalize(i),
+        normalize: (r, i) => i.normalize(r),
         ...t
       };
       this.__schemas__[e] = n;
@@ -7801,10 +8186,10 @@ var Mg = {
     if (this.__opts__.fuzzyLink && this.__schemas__["http:"] && (n = this.re.get_fuzzy_link_search(), n.lastIndex = 0, n.exec(e) !== null))
       return !0;
     if (this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && e.indexOf("@") >= 0) {
-      const i = this.re.get_fuzzy_mail_host_search(), r = this.re.get_mail_name_validator();
-      for (i.lastIndex = 0; (t = i.exec(e)) !== null; ) {
+      const r = this.re.get_fuzzy_mail_host_search(), i = this.re.get_mail_name_validator();
+      for (r.lastIndex = 0; (t = r.exec(e)) !== null; ) {
         const s = e.slice(Math.max(0, t.index - 65), t.index);
-        if (r.test(s)) return !0;
+        if (i.test(s)) return !0;
       }
     }
     return !1;
@@ -7828,30 +8213,30 @@ var Mg = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let i, r, s, o, l, c, a = !1, u = !1, h = !1, w = 0;
+    let r, i, s, o, l, c, a = !1, u = !1, d = !1, b = 0;
     if (!e.length) return null;
-    for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (i = this.re.get_fuzzy_link_search(), i.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (r = this.re.get_fuzzy_mail_host_search(), r.lastIndex = 0, s = this.re.get_mail_name_validator()); ; ) {
-      const _ = Math.max(w - 1, 0);
-      if (r && s && !h && (!l || l.index < w))
-        for (r.lastIndex < _ && (r.lastIndex = _); ; ) {
-          const k = r.exec(e);
+    for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (i = this.re.get_fuzzy_mail_host_search(), i.lastIndex = 0, s = this.re.get_mail_name_validator()); ; ) {
+      const g = Math.max(b - 1, 0);
+      if (i && s && !d && (!l || l.index < b))
+        for (i.lastIndex < g && (i.lastIndex = g); ; ) {
+          const k = i.exec(e);
           if (!k) {
-            h = !0, l = void 0;
+            d = !0, l = void 0;
             break;
           }
-          const m = s.exec(e.slice(Math.max(0, k.index - 65), k.index));
-          if (m) {
+          const w = s.exec(e.slice(Math.max(0, k.index - 65), k.index));
+          if (w) {
             if (l = {
               schema: "mailto:",
-              index: k.index - m[1].length,
+              index: k.index - w[1].length,
               lastIndex: k.index + k[0].length
-            }, l.index >= w) break;
-            r.lastIndex < _ && (r.lastIndex = _);
+            }, l.index >= b) break;
+            i.lastIndex < g && (i.lastIndex = g);
           }
         }
-      if (i && !u && (!o || o.index < w))
-        for (i.lastIndex < _ && (i.lastIndex = _); ; ) {
-          const k = i.exec(e);
+      if (r && !u && (!o || o.index < b))
+        for (r.lastIndex < g && (r.lastIndex = g); ; ) {
+          const k = r.exec(e);
           if (!k) {
             u = !0, o = void 0;
             break;
@@ -7860,48 +8245,48 @@ var Mg = {
             schema: "",
             index: k.index + k[1].length,
             lastIndex: k.index + k[0].length
-          }, o.index >= w) break;
-          i.lastIndex < _ && (i.lastIndex = _);
+          }, o.index >= b) break;
+          r.lastIndex < g && (r.lastIndex = g);
         }
       let p = l;
       (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
-      let x;
+      let A;
       if (!a) for (; ; ) {
         if (!c) {
-          n.lastIndex < _ && (n.lastIndex = _);
-          const g = n.exec(e);
-          if (!g) {
+          n.lastIndex < g && (n.lastIndex = g);
+          const y = n.exec(e);
+          if (!y) {
             a = !0;
             break;
           }
           c = {
-            schema: g[2],
-            index: g.index + g[1].length,
-            lastIndex: g.index + g[0].length
+            schema: y[2],
+            index: y.index + y[1].length,
+            lastIndex: y.index + y[0].length
           };
         }
-        if (c.index < w) {
+        if (c.index < b) {
           c = void 0;
           continue;
         }
         if (p && c.index > p.index) break;
         const k = c;
         c = void 0;
-        const m = this.testSchemaAt(e, k.schema, k.lastIndex);
-        if (m) {
-          x = {
+        const w = this.testSchemaAt(e, k.schema, k.lastIndex);
+        if (w) {
+          A = {
             schema: k.schema,
             index: k.index,
-            lastIndex: k.lastIndex + m
+            lastIndex: k.lastIndex + w
           };
           break;
         }
       }
-      let D = x;
-      if ((!D || l && (l.index < D.index || l.index === D.index && l.lastIndex > D.lastIndex)) && (D = l), (!D || o && (o.index < D.index || o.index === D.index && o.lastIndex > D.lastIndex)) && (D = o), !D) break;
-      D === l ? l = void 0 : D === o && (o = void 0);
-      const I = new ac(e, D.schema, D.index, D.lastIndex);
-      I.schema ? this.__schemas__[I.schema].normalize(I, this) : this.normalize(I), t.push(I), w = D.lastIndex;
+      let v = A;
+      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
+      v === l ? l = void 0 : v === o && (o = void 0);
+      const D = new Rc(e, v.schema, v.index, v.lastIndex);
+      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), b = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -7917,8 +8302,8 @@ var Mg = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const i = new ac(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
-    return this.__schemas__[i.schema].normalize(i, this), i;
+    const r = new Rc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
   * Load (or merge) new TLDs list. Those are used for fuzzy links (without
@@ -7949,114 +8334,114 @@ var Mg = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const qn = 2147483647, vt = 36, go = 1, vi = 26, Lg = 38, Pg = 700, Qa = 72, eu = 128, tu = "-", Bg = /^xn--/, jg = /[^\0-\x7F]/, zg = /[\x2E\u3002\uFF0E\uFF61]/g, $g = {
+const Gn = 2147483647, Ct = 36, To = 1, Ir = 26, fm = 38, dm = 700, mu = 72, _u = 128, bu = "-", hm = /^xn--/, pm = /[^\0-\x7F]/, gm = /[\x2E\u3002\uFF0E\uFF61]/g, mm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Cs = vt - go, Et = Math.floor, Ds = String.fromCharCode;
-function Xt(e) {
-  throw new RangeError($g[e]);
+}, Bs = Ct - To, Dt = Math.floor, js = String.fromCharCode;
+function en(e) {
+  throw new RangeError(mm[e]);
 }
-function Ug(e, t) {
+function _m(e, t) {
   const n = [];
-  let i = e.length;
-  for (; i--; )
-    n[i] = t(e[i]);
+  let r = e.length;
+  for (; r--; )
+    n[r] = t(e[r]);
   return n;
 }
-function nu(e, t) {
+function yu(e, t) {
   const n = e.split("@");
-  let i = "";
-  n.length > 1 && (i = n[0] + "@", e = n[1]), e = e.replace(zg, ".");
-  const r = e.split("."), s = Ug(r, t).join(".");
-  return i + s;
+  let r = "";
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(gm, ".");
+  const i = e.split("."), s = _m(i, t).join(".");
+  return r + s;
 }
-function iu(e) {
+function wu(e) {
   const t = [];
   let n = 0;
-  const i = e.length;
-  for (; n < i; ) {
-    const r = e.charCodeAt(n++);
-    if (r >= 55296 && r <= 56319 && n < i) {
+  const r = e.length;
+  for (; n < r; ) {
+    const i = e.charCodeAt(n++);
+    if (i >= 55296 && i <= 56319 && n < r) {
       const s = e.charCodeAt(n++);
-      (s & 64512) == 56320 ? t.push(((r & 1023) << 10) + (s & 1023) + 65536) : (t.push(r), n--);
+      (s & 64512) == 56320 ? t.push(((i & 1023) << 10) + (s & 1023) + 65536) : (t.push(i), n--);
     } else
-      t.push(r);
+      t.push(i);
   }
   return t;
 }
-const Wg = (e) => String.fromCodePoint(...e), Jg = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : vt;
-}, uc = function(e, t) {
+const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ct;
+}, vc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, ru = function(e, t, n) {
-  let i = 0;
-  for (e = n ? Et(e / Pg) : e >> 1, e += Et(e / t); e > Cs * vi >> 1; i += vt)
-    e = Et(e / Cs);
-  return Et(i + (Cs + 1) * e / (e + Lg));
-}, su = function(e) {
+}, ku = function(e, t, n) {
+  let r = 0;
+  for (e = n ? Dt(e / dm) : e >> 1, e += Dt(e / t); e > Bs * Ir >> 1; r += Ct)
+    e = Dt(e / Bs);
+  return Dt(r + (Bs + 1) * e / (e + fm));
+}, xu = function(e) {
   const t = [], n = e.length;
-  let i = 0, r = eu, s = Qa, o = e.lastIndexOf(tu);
+  let r = 0, i = _u, s = mu, o = e.lastIndexOf(bu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && Xt("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && en("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
-    const c = i;
-    for (let u = 1, h = vt; ; h += vt) {
-      l >= n && Xt("invalid-input");
-      const w = Jg(e.charCodeAt(l++));
-      w >= vt && Xt("invalid-input"), w > Et((qn - i) / u) && Xt("overflow"), i += w * u;
-      const _ = h <= s ? go : h >= s + vi ? vi : h - s;
-      if (w < _)
+    const c = r;
+    for (let u = 1, d = Ct; ; d += Ct) {
+      l >= n && en("invalid-input");
+      const b = ym(e.charCodeAt(l++));
+      b >= Ct && en("invalid-input"), b > Dt((Gn - r) / u) && en("overflow"), r += b * u;
+      const g = d <= s ? To : d >= s + Ir ? Ir : d - s;
+      if (b < g)
         break;
-      const p = vt - _;
-      u > Et(qn / p) && Xt("overflow"), u *= p;
+      const p = Ct - g;
+      u > Dt(Gn / p) && en("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = ru(i - c, a, c == 0), Et(i / a) > qn - r && Xt("overflow"), r += Et(i / a), i %= a, t.splice(i++, 0, r);
+    s = ku(r - c, a, c == 0), Dt(r / a) > Gn - i && en("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, ou = function(e) {
+}, Au = function(e) {
   const t = [];
-  e = iu(e);
+  e = wu(e);
   const n = e.length;
-  let i = eu, r = 0, s = Qa;
+  let r = _u, i = 0, s = mu;
   for (const c of e)
-    c < 128 && t.push(Ds(c));
+    c < 128 && t.push(js(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(tu); l < n; ) {
-    let c = qn;
+  for (o && t.push(bu); l < n; ) {
+    let c = Gn;
     for (const u of e)
-      u >= i && u < c && (c = u);
+      u >= r && u < c && (c = u);
     const a = l + 1;
-    c - i > Et((qn - r) / a) && Xt("overflow"), r += (c - i) * a, i = c;
+    c - r > Dt((Gn - i) / a) && en("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < i && ++r > qn && Xt("overflow"), u === i) {
-        let h = r;
-        for (let w = vt; ; w += vt) {
-          const _ = w <= s ? go : w >= s + vi ? vi : w - s;
-          if (h < _)
+      if (u < r && ++i > Gn && en("overflow"), u === r) {
+        let d = i;
+        for (let b = Ct; ; b += Ct) {
+          const g = b <= s ? To : b >= s + Ir ? Ir : b - s;
+          if (d < g)
             break;
-          const p = h - _, x = vt - _;
+          const p = d - g, A = Ct - g;
           t.push(
-            Ds(uc(_ + p % x, 0))
-          ), h = Et(p / x);
+            js(vc(g + p % A, 0))
+          ), d = Dt(p / A);
         }
-        t.push(Ds(uc(h, 0))), s = ru(r, a, l === o), r = 0, ++l;
+        t.push(js(vc(d, 0))), s = ku(i, a, l === o), i = 0, ++l;
       }
-    ++r, ++i;
+    ++i, ++r;
   }
   return t.join("");
-}, qg = function(e) {
-  return nu(e, function(t) {
-    return Bg.test(t) ? su(t.slice(4).toLowerCase()) : t;
+}, wm = function(e) {
+  return yu(e, function(t) {
+    return hm.test(t) ? xu(t.slice(4).toLowerCase()) : t;
   });
-}, Hg = function(e) {
-  return nu(e, function(t) {
-    return jg.test(t) ? "xn--" + ou(t) : t;
+}, km = function(e) {
+  return yu(e, function(t) {
+    return pm.test(t) ? "xn--" + Au(t) : t;
   });
-}, fc = {
+}, Ec = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8071,52 +8456,52 @@ const Wg = (e) => String.fromCodePoint(...e), Jg = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: iu,
-    encode: Wg
+    decode: wu,
+    encode: bm
   },
-  decode: su,
-  encode: ou,
-  toASCII: Hg,
-  toUnicode: qg
+  decode: xu,
+  encode: Au,
+  toASCII: km,
+  toUnicode: wm
 };
-var hc = Object.defineProperty, lu = (e, t) => {
+var Cc = Object.defineProperty, Ru = (e, t) => {
   let n = {};
-  for (var i in e) hc(n, i, {
-    get: e[i],
+  for (var r in e) Cc(n, r, {
+    get: e[r],
     enumerable: !0
   });
-  return hc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Vg = /* @__PURE__ */ lu({
-  arrayReplaceAt: () => Gg,
-  asciiTrim: () => Ir,
-  callable: () => cu,
-  escapeHtml: () => sn,
-  escapeRE: () => rm,
-  fromCodePoint: () => Ei,
-  isMdAsciiPunct: () => Si,
-  isPunctChar: () => uu,
-  isPunctCharCode: () => Di,
-  isSpace: () => ye,
-  isValidEntityCode: () => mo,
-  isWhiteSpace: () => Ci,
-  lib: () => sm,
-  normalizeReference: () => Fr,
-  unescapeAll: () => Yn,
-  unescapeMd: () => Zg
+  return Cc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, xm = /* @__PURE__ */ Ru({
+  arrayReplaceAt: () => Am,
+  asciiTrim: () => zi,
+  callable: () => vu,
+  escapeHtml: () => cn,
+  escapeRE: () => Om,
+  fromCodePoint: () => Or,
+  isMdAsciiPunct: () => Lr,
+  isPunctChar: () => Cu,
+  isPunctCharCode: () => Nr,
+  isSpace: () => Ae,
+  isValidEntityCode: () => Fo,
+  isWhiteSpace: () => Mr,
+  lib: () => Mm,
+  normalizeReference: () => $i,
+  unescapeAll: () => tr,
+  unescapeMd: () => Cm
 });
-function cu(e) {
+function vu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Gg(e, t, n) {
+function Am(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function mo(e) {
+function Fo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Ei(e) {
+function Or(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8124,40 +8509,40 @@ function Ei(e) {
   }
   return String.fromCharCode(e);
 }
-var au = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Kg = new RegExp(`${au.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Yg = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Xg(e, t) {
-  if (t.charCodeAt(0) === 35 && Yg.test(t)) {
-    const i = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return mo(i) ? Ei(i) : e;
+var Eu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Rm = new RegExp(`${Eu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), vm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Em(e, t) {
+  if (t.charCodeAt(0) === 35 && vm.test(t)) {
+    const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
+    return Fo(r) ? Or(r) : e;
   }
-  const n = Za(e);
+  const n = gu(e);
   return n !== e ? n : e;
 }
-function Zg(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(au, "$1");
+function Cm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Eu, "$1");
 }
-function Yn(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Kg, function(t, n, i) {
-    return n || Xg(t, i);
+function tr(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Rm, function(t, n, r) {
+    return n || Em(t, r);
   });
 }
-var Qg = /[&<>"]/, em = /[&<>"]/g, tm = {
+var Dm = /[&<>"]/, Sm = /[&<>"]/g, Tm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function nm(e) {
-  return tm[e];
+function Fm(e) {
+  return Tm[e];
 }
-function sn(e) {
-  return Qg.test(e) ? e.replace(em, nm) : e;
+function cn(e) {
+  return Dm.test(e) ? e.replace(Sm, Fm) : e;
 }
-var im = /[.?*+^$[\]\\(){}|-]/g;
-function rm(e) {
-  return e.replace(im, "\\$&");
+var Im = /[.?*+^$[\]\\(){}|-]/g;
+function Om(e) {
+  return e.replace(Im, "\\$&");
 }
-function ye(e) {
+function Ae(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8165,7 +8550,7 @@ function ye(e) {
   }
   return !1;
 }
-function Ci(e) {
+function Mr(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -8183,13 +8568,13 @@ function Ci(e) {
   }
   return !1;
 }
-function uu(e) {
-  return po.test(e) || Ga.test(e);
+function Cu(e) {
+  return So.test(e) || fu.test(e);
 }
-function Di(e) {
-  return uu(Ei(e));
+function Nr(e) {
+  return Cu(Or(e));
 }
-function Si(e) {
+function Lr(e) {
   switch (e) {
     case 33:
     case 34:
@@ -8228,82 +8613,82 @@ function Si(e) {
       return !1;
   }
 }
-function Fr(e) {
+function $i(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function dc(e) {
+function Dc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Ir(e) {
+function zi(e) {
   let t = 0;
-  for (; t < e.length && dc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Dc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && dc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Dc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var sm = {
-  mdurl: hg,
-  ucmicro: pg
+var Mm = {
+  mdurl: zg,
+  ucmicro: Wg
 };
-function om(e, t, n) {
-  let i, r, s, o;
+function Nm(e, t, n) {
+  let r, i, s, o;
   const l = e.posMax, c = e.pos;
-  for (e.pos = t + 1, i = 1; e.pos < l; ) {
-    if (s = e.src.charCodeAt(e.pos), s === 93 && (i--, i === 0)) {
-      r = !0;
+  for (e.pos = t + 1, r = 1; e.pos < l; ) {
+    if (s = e.src.charCodeAt(e.pos), s === 93 && (r--, r === 0)) {
+      i = !0;
       break;
     }
     if (o = e.pos, e.md.inline.skipToken(e), s === 91) {
-      if (o === e.pos - 1) i++;
+      if (o === e.pos - 1) r++;
       else if (n)
         return e.pos = c, -1;
     }
   }
   let a = -1;
-  return r && (a = e.pos), e.pos = c, a;
+  return i && (a = e.pos), e.pos = c, a;
 }
-function lm(e, t, n) {
-  let i, r = t;
+function Lm(e, t, n) {
+  let r, i = t;
   const s = {
     ok: !1,
     pos: 0,
     str: ""
   };
-  if (e.charCodeAt(r) === 60) {
-    for (r++; r < n; ) {
-      if (i = e.charCodeAt(r), i === 10 || i === 60) return s;
-      if (i === 62)
-        return s.pos = r + 1, s.str = Yn(e.slice(t + 1, r)), s.ok = !0, s;
-      if (i === 92 && r + 1 < n) {
-        r += 2;
+  if (e.charCodeAt(i) === 60) {
+    for (i++; i < n; ) {
+      if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
+      if (r === 62)
+        return s.pos = i + 1, s.str = tr(e.slice(t + 1, i)), s.ok = !0, s;
+      if (r === 92 && i + 1 < n) {
+        i += 2;
         continue;
       }
-      r++;
+      i++;
     }
     return s;
   }
   let o = 0;
-  for (; r < n && (i = e.charCodeAt(r), !(i === 32 || i < 32 || i === 127)); ) {
-    if (i === 92 && r + 1 < n) {
-      if (e.charCodeAt(r + 1) === 32) {
-        r++;
+  for (; i < n && (r = e.charCodeAt(i), !(r === 32 || r < 32 || r === 127)); ) {
+    if (r === 92 && i + 1 < n) {
+      if (e.charCodeAt(i + 1) === 32) {
+        i++;
         continue;
       }
-      r += 2;
+      i += 2;
       continue;
     }
-    if (i === 40 && (o++, o > 32))
+    if (r === 40 && (o++, o > 32))
       return s;
-    if (i === 41) {
+    if (r === 41) {
       if (o === 0) break;
       o--;
     }
-    r++;
+    i++;
   }
-  return t === r || o !== 0 || (s.str = Yn(e.slice(t, r)), s.pos = r, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = tr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function cm(e, t, n, i) {
-  let r, s = t;
+function Pm(e, t, n, r) {
+  let i, s = t;
   const o = {
     ok: !1,
     can_continue: !1,
@@ -8311,8 +8696,8 @@ function cm(e, t, n, i) {
     str: "",
     marker: 0
   };
-  if (i)
-    o.str = i.str, o.marker = i.marker;
+  if (r)
+    o.str = r.str, o.marker = r.marker;
   else {
     if (s >= n) return o;
     let l = e.charCodeAt(s);
@@ -8320,72 +8705,72 @@ function cm(e, t, n, i) {
     t++, s++, l === 40 && (l = 41), o.marker = l;
   }
   for (; s < n; ) {
-    if (r = e.charCodeAt(s), r === o.marker)
-      return o.pos = s + 1, o.str += Yn(e.slice(t, s)), o.ok = !0, o;
-    if (r === 40 && o.marker === 41) return o;
-    r === 92 && s + 1 < n && s++, s++;
+    if (i = e.charCodeAt(s), i === o.marker)
+      return o.pos = s + 1, o.str += tr(e.slice(t, s)), o.ok = !0, o;
+    if (i === 40 && o.marker === 41) return o;
+    i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += Yn(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += tr(e.slice(t, s)), o;
 }
-var am = /* @__PURE__ */ lu({
-  parseLinkDestination: () => lm,
-  parseLinkLabel: () => om,
-  parseLinkTitle: () => cm
+var Bm = /* @__PURE__ */ Ru({
+  parseLinkDestination: () => Lm,
+  parseLinkLabel: () => Nm,
+  parseLinkTitle: () => Pm
 });
-function Ti(e) {
+function Pr(e) {
   "@babel/helpers - typeof";
-  return Ti = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Pr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, Ti(e);
+  }, Pr(e);
 }
-function um(e, t) {
-  if (Ti(e) != "object" || !e) return e;
+function jm(e, t) {
+  if (Pr(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
-    var i = n.call(e, t);
-    if (Ti(i) != "object") return i;
+    var r = n.call(e, t);
+    if (Pr(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function fm(e) {
-  var t = um(e, "string");
-  return Ti(t) == "symbol" ? t : t + "";
+function $m(e) {
+  var t = jm(e, "string");
+  return Pr(t) == "symbol" ? t : t + "";
 }
-function $(e, t, n) {
-  return (t = fm(t)) in e ? Object.defineProperty(e, t, {
+function J(e, t, n) {
+  return (t = $m(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var Dn = class {
+var In = class {
   constructor(e, t, n) {
-    $(
+    J(
       this,
       /**
       * Source map info. Format: `[ line_begin, line_end ]`
       */
       "map",
       null
-    ), $(
+    ), J(
       this,
       /**
       * nesting level, the same as `state.level`
       */
       "level",
       0
-    ), $(
+    ), J(
       this,
       /**
       * An array of child nodes (inline and img tokens)
       */
       "children",
       null
-    ), $(
+    ), J(
       this,
       /**
       * In a case of self-closing tag (code, html, fence, etc.),
@@ -8393,14 +8778,14 @@ var Dn = class {
       */
       "content",
       ""
-    ), $(
+    ), J(
       this,
       /**
       * '*' or '_' for emphasis, fence string for fence, etc.
       */
       "markup",
       ""
-    ), $(
+    ), J(
       this,
       /**
       * Additional information:
@@ -8411,7 +8796,7 @@ var Dn = class {
       */
       "info",
       ""
-    ), $(
+    ), J(
       this,
       /**
       * True for block-level tokens, false for inline tokens.
@@ -8419,7 +8804,7 @@ var Dn = class {
       */
       "block",
       !1
-    ), $(
+    ), J(
       this,
       /**
       * If it's true, ignore this element when rendering. Used for tight lists
@@ -8435,7 +8820,7 @@ var Dn = class {
   attrIndex(e) {
     if (!this.attrs) return -1;
     const t = this.attrs;
-    for (let n = 0, i = t.length; n < i; n++) if (t[n][0] === e) return n;
+    for (let n = 0, r = t.length; n < r; n++) if (t[n][0] === e) return n;
     return -1;
   }
   /**
@@ -8448,8 +8833,8 @@ var Dn = class {
   * Set `name` attribute to `value`. Override old value if exists.
   */
   attrSet(e, t) {
-    const n = this.attrIndex(e), i = [e, t];
-    n < 0 ? this.attrPush(i) : this.attrs[n] = i;
+    const n = this.attrIndex(e), r = [e, t];
+    n < 0 ? this.attrPush(r) : this.attrs[n] = r;
   }
   /**
   * Get the value of attribute `name`, or null if it does not exist.
@@ -8467,14 +8852,14 @@ var Dn = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Fi = class {
+}, Br = class {
   constructor() {
-    $(
+    J(
       this,
       /** @internal */
       "__rules__",
       []
-    ), $(
+    ), J(
       this,
       /** @internal */
       "__cache__",
@@ -8516,9 +8901,9 @@ var Dn = class {
   * ```
   */
   at(e, t, n = {}) {
-    const i = this.__find__(e);
-    if (i === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__[i].fn = t, this.__rules__[i].alt = n.alt || [], this.__cache__ = null;
+    const r = this.__find__(e);
+    if (r === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__[r].fn = t, this.__rules__[r].alt = n.alt || [], this.__cache__ = null;
   }
   /**
   * Add new rule to chain before one with given name. See also
@@ -8534,14 +8919,14 @@ var Dn = class {
   * });
   * ```
   */
-  before(e, t, n, i = {}) {
-    const r = this.__find__(e);
-    if (r === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__.splice(r, 0, {
+  before(e, t, n, r = {}) {
+    const i = this.__find__(e);
+    if (i === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__.splice(i, 0, {
       name: t,
       enabled: !0,
       fn: n,
-      alt: i.alt || []
+      alt: r.alt || []
     }), this.__cache__ = null;
   }
   /**
@@ -8558,14 +8943,14 @@ var Dn = class {
   * });
   * ```
   */
-  after(e, t, n, i = {}) {
-    const r = this.__find__(e);
-    if (r === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__.splice(r + 1, 0, {
+  after(e, t, n, r = {}) {
+    const i = this.__find__(e);
+    if (i === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__.splice(i + 1, 0, {
       name: t,
       enabled: !0,
       fn: n,
-      alt: i.alt || []
+      alt: r.alt || []
     }), this.__cache__ = null;
   }
   /**
@@ -8601,13 +8986,13 @@ var Dn = class {
   enable(e, t = !1) {
     Array.isArray(e) || (e = [e]);
     const n = [];
-    return e.forEach((i) => {
-      const r = this.__find__(i);
-      if (r < 0) {
+    return e.forEach((r) => {
+      const i = this.__find__(r);
+      if (i < 0) {
         if (t) return;
-        throw new Error(`Rules manager: invalid rule name ${i}`);
+        throw new Error(`Rules manager: invalid rule name ${r}`);
       }
-      this.__rules__[r].enabled = !0, n.push(i);
+      this.__rules__[i].enabled = !0, n.push(r);
     }), this.__cache__ = null, n;
   }
   /**
@@ -8632,13 +9017,13 @@ var Dn = class {
   disable(e, t = !1) {
     Array.isArray(e) || (e = [e]);
     const n = [];
-    return e.forEach((i) => {
-      const r = this.__find__(i);
-      if (r < 0) {
+    return e.forEach((r) => {
+      const i = this.__find__(r);
+      if (i < 0) {
         if (t) return;
-        throw new Error(`Rules manager: invalid rule name ${i}`);
+        throw new Error(`Rules manager: invalid rule name ${r}`);
       }
-      this.__rules__[r].enabled = !1, n.push(i);
+      this.__rules__[i].enabled = !1, n.push(r);
     }), this.__cache__ = null, n;
   }
   /**
@@ -8651,63 +9036,63 @@ var Dn = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, St = {};
-St.code_inline = function(e, t, n, i, r) {
+}, Ft = {};
+Ft.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${r.renderAttrs(s)}>${sn(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${cn(s.content)}</code>`;
 };
-St.code_block = function(e, t, n, i, r) {
+Ft.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${r.renderAttrs(s)}><code>${sn(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${cn(e[t].content)}</code></pre>
 `;
 };
-St.fence = function(e, t, n, i, r) {
-  const s = e[t], o = s.info ? Yn(s.info).trim() : "";
+Ft.fence = function(e, t, n, r, i) {
+  const s = e[t], o = s.info ? tr(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || sn(s.content) : a = sn(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || cn(s.content) : a = cn(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
-    const u = s.attrIndex("class"), h = s.attrs ? s.attrs.slice() : [];
-    u < 0 ? h.push(["class", `${n.langPrefix}${l}`]) : (h[u] = [h[u][0], h[u][1]], h[u][1] += ` ${n.langPrefix}${l}`);
-    const w = { attrs: h };
-    return `<pre><code${r.renderAttrs(w)}>${a}</code></pre>
+    const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
+    u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
+    const b = { attrs: d };
+    return `<pre><code${i.renderAttrs(b)}>${a}</code></pre>
 `;
   }
-  return `<pre><code${r.renderAttrs(s)}>${a}</code></pre>
+  return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
 `;
 };
-St.image = function(e, t, n, i, r) {
+Ft.image = function(e, t, n, r, i) {
   const s = e[t];
-  return s.attrs[s.attrIndex("alt")][1] = r.renderInlineAsText(s.children, n, i), r.renderToken(e, t, n);
+  return s.attrs[s.attrIndex("alt")][1] = i.renderInlineAsText(s.children, n, r), i.renderToken(e, t, n);
 };
-St.hardbreak = function(e, t, n) {
+Ft.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-St.softbreak = function(e, t, n) {
+Ft.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-St.text = function(e, t) {
-  return sn(e[t].content);
+Ft.text = function(e, t) {
+  return cn(e[t].content);
 };
-St.html_block = function(e, t) {
+Ft.html_block = function(e, t) {
   return e[t].content;
 };
-St.html_inline = function(e, t) {
+Ft.html_inline = function(e, t) {
   return e[t].content;
 };
-var fu = class {
+var Du = class {
   constructor() {
-    $(
+    J(
       this,
       /**
       * Contains render rules for tokens. Can be updated and extended.
@@ -8735,53 +9120,53 @@ var fu = class {
       * ```
       */
       "rules",
-      Object.assign({}, St)
+      Object.assign({}, Ft)
     );
   }
   /**
   * Render token attributes to string.
   */
   renderAttrs(e) {
-    let t, n, i;
+    let t, n, r;
     if (!e.attrs) return "";
-    for (i = "", t = 0, n = e.attrs.length; t < n; t++) i += ` ${sn(e.attrs[t][0])}="${sn(String(e.attrs[t][1]))}"`;
-    return i;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${cn(e.attrs[t][0])}="${cn(String(e.attrs[t][1]))}"`;
+    return r;
   }
   /**
   * Default token renderer. Can be overriden by custom function
   * in {@link Renderer.rules}.
   */
   renderToken(e, t, n) {
-    const i = e[t];
-    let r = "";
-    if (i.hidden) return "";
+    const r = e[t];
+    let i = "";
+    if (r.hidden) return "";
     let s = t - 1;
     for (; s >= 0 && e[s].hidden && e[s].nesting === 0; ) s--;
-    i.block && i.nesting !== -1 && s >= 0 && e[s].hidden && e[s].nesting === -1 && (r += `
-`), r += (i.nesting === -1 ? "</" : "<") + i.tag, r += this.renderAttrs(i), i.nesting === 0 && n.xhtmlOut && (r += " /");
+    r.block && r.nesting !== -1 && s >= 0 && e[s].hidden && e[s].nesting === -1 && (i += `
+`), i += (r.nesting === -1 ? "</" : "<") + r.tag, i += this.renderAttrs(r), r.nesting === 0 && n.xhtmlOut && (i += " /");
     let o = !1;
-    if (i.block && (o = !0, i.nesting === 1)) {
+    if (r.block && (o = !0, r.nesting === 1)) {
       let l = t + 1;
       for (; l < e.length && e[l].hidden && e[l].nesting === 0; ) l++;
       if (l < e.length) {
         const c = e[l];
-        (c.type === "inline" || c.hidden || c.nesting === -1 && c.tag === i.tag) && (o = !1);
+        (c.type === "inline" || c.hidden || c.nesting === -1 && c.tag === r.tag) && (o = !1);
       }
     }
-    return r += o ? `>
-` : ">", r;
+    return i += o ? `>
+` : ">", i;
   }
   /**
   * The same as {@link Renderer.render}, but for single token of `inline` type.
   */
   renderInline(e, t, n) {
-    let i = "";
-    const r = this.rules;
+    let r = "";
+    const i = this.rules;
     for (let s = 0, o = e.length; s < o; s++) {
       const l = e[s].type;
-      typeof r[l] < "u" ? i += r[l](e, s, t, n, this) : i += this.renderToken(e, s, t);
+      typeof i[l] < "u" ? r += i[l](e, s, t, n, this) : r += this.renderToken(e, s, t);
     }
-    return i;
+    return r;
   }
   /**
   * Special kludge for image `alt` attributes to conform CommonMark spec.
@@ -8789,318 +9174,318 @@ var fu = class {
   * instead of simple escaping.
   */
   renderInlineAsText(e, t, n) {
-    let i = "";
-    for (let r = 0, s = e.length; r < s; r++) switch (e[r].type) {
+    let r = "";
+    for (let i = 0, s = e.length; i < s; i++) switch (e[i].type) {
       case "text":
       case "code_inline":
-        i += e[r].content;
+        r += e[i].content;
         break;
       case "image":
-        i += this.renderInlineAsText(e[r].children, t, n);
+        r += this.renderInlineAsText(e[i].children, t, n);
         break;
       case "html_inline":
       case "html_block":
-        i += e[r].content;
+        r += e[i].content;
         break;
       case "softbreak":
       case "hardbreak":
-        i += `
+        r += `
 `;
     }
-    return i;
+    return r;
   }
   /**
   * Takes token stream and generates HTML. Probably, you will never need to call
   * this method directly.
   */
   render(e, t, n) {
-    let i = "";
-    const r = this.rules;
+    let r = "";
+    const i = this.rules;
     for (let s = 0, o = e.length; s < o; s++) {
       const l = e[s].type;
-      l === "inline" ? i += this.renderInline(e[s].children, t, n) : typeof r[l] < "u" ? i += r[l](e, s, t, n, this) : i += this.renderToken(e, s, t);
+      l === "inline" ? r += this.renderInline(e[s].children, t, n) : typeof i[l] < "u" ? r += i[l](e, s, t, n, this) : r += this.renderToken(e, s, t);
     }
-    return i;
+    return r;
   }
-}, hu = class {
+}, Su = class {
   constructor(e, t, n) {
-    $(this, "tokens", []), $(this, "inlineMode", !1), $(this, "Token", Dn), this.src = e, this.env = n, this.md = t;
+    J(this, "tokens", []), J(this, "inlineMode", !1), J(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
-}, hm = /\r\n?/g, dm = /\0/g;
-function pm(e) {
+}, zm = /\r\n?/g, Um = /\0/g;
+function Wm(e) {
   let t;
-  t = e.src.replace(hm, `
-`), t = t.replace(dm, "�"), e.src = t;
+  t = e.src.replace(zm, `
+`), t = t.replace(Um, "�"), e.src = t;
 }
-function gm(e) {
+function Jm(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function mm(e) {
+function qm(e) {
   const t = e.tokens;
   let n = 0;
-  for (let i = 0; i < t.length; i++)
-    t[i].type !== "reference_definition" && (i !== n && (t[n] = t[i]), n++);
+  for (let r = 0; r < t.length; r++)
+    t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function _m(e) {
+function Hm(e) {
   const t = e.tokens;
-  for (let n = 0, i = t.length; n < i; n++) {
-    const r = t[n];
-    r.type === "inline" && e.md.inline.parse(r.content, e.md, e.env, r.children);
+  for (let n = 0, r = t.length; n < r; n++) {
+    const i = t[n];
+    i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function bm(e) {
+function Vm(e) {
   return /^<a[>\s]/i.test(e);
 }
-function ym(e) {
+function Gm(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function wm(e) {
+function Km(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
-    for (let n = 0, i = t.length; n < i; n++) {
+    for (let n = 0, r = t.length; n < r; n++) {
       if (t[n].type !== "inline" || !e.md.linkify.test(t[n].content)) continue;
-      const r = t[n].children, s = [];
+      const i = t[n].children, s = [];
       let o = 0;
-      for (let l = r.length - 1; l >= 0; l--) {
-        const c = r[l];
+      for (let l = i.length - 1; l >= 0; l--) {
+        const c = i[l];
         if (c.type === "link_close") {
-          for (l--; r[l].level !== c.level && r[l].type !== "link_open"; ) l--;
+          for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (bm(c.content) && o > 0 && o--, ym(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (Vm(c.content) && o > 0 && o--, Gm(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
-          const h = [];
-          let w = c.level, _ = 0;
-          u.length > 0 && u[0].index === 0 && l > 0 && r[l - 1].type === "text_special" && (u = u.slice(1));
+          const d = [];
+          let b = c.level, g = 0;
+          u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let p = 0; p < u.length; p++) {
-            const x = u[p].url, D = e.md.normalizeLink(x);
-            if (!e.md.validateLink(D)) continue;
-            let I = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(I) ? I = e.md.normalizeLinkText(`mailto:${I}`).replace(/^mailto:/, "") : I = e.md.normalizeLinkText(I) : I = e.md.normalizeLinkText(`http://${I}`).replace(/^http:\/\//, "");
+            const A = u[p].url, v = e.md.normalizeLink(A);
+            if (!e.md.validateLink(v)) continue;
+            let D = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
             const k = u[p].index;
-            if (k > _) {
-              const B = new e.Token("text", "", 0);
-              B.content = a.slice(_, k), B.level = w, h.push(B);
+            if (k > g) {
+              const F = new e.Token("text", "", 0);
+              F.content = a.slice(g, k), F.level = b, d.push(F);
             }
-            const m = new e.Token("link_open", "a", 1);
-            m.attrs = [["href", D]], m.level = w++, m.markup = "linkify", m.info = "auto", h.push(m);
-            const g = new e.Token("text", "", 0);
-            g.content = I, g.level = w, h.push(g);
-            const v = new e.Token("link_close", "a", -1);
-            v.level = --w, v.markup = "linkify", v.info = "auto", h.push(v), _ = u[p].lastIndex;
+            const w = new e.Token("link_open", "a", 1);
+            w.attrs = [["href", v]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
+            const y = new e.Token("text", "", 0);
+            y.content = D, y.level = b, d.push(y);
+            const I = new e.Token("link_close", "a", -1);
+            I.level = --b, I.markup = "linkify", I.info = "auto", d.push(I), g = u[p].lastIndex;
           }
-          if (_ < a.length) {
+          if (g < a.length) {
             const p = new e.Token("text", "", 0);
-            p.content = a.slice(_), p.level = w, h.push(p);
+            p.content = a.slice(g), p.level = b, d.push(p);
           }
           s.push({
             index: l,
-            nodes: h
+            nodes: d
           });
         }
       }
       if (s.length > 0) {
-        let l = r.length;
-        for (const h of s) l += h.nodes.length - 1;
+        let l = i.length;
+        for (const d of s) l += d.nodes.length - 1;
         const c = new Array(l);
         let a = 0, u = 0;
         s.reverse();
-        for (let h = 0; h < r.length; h++) {
-          const w = s[a];
-          if (w?.index === h) {
-            for (const _ of w.nodes) c[u++] = _;
+        for (let d = 0; d < i.length; d++) {
+          const b = s[a];
+          if (b?.index === d) {
+            for (const g of b.nodes) c[u++] = g;
             a++;
-          } else c[u++] = r[h];
+          } else c[u++] = i[d];
         }
         t[n].children = c;
       }
     }
 }
-var du = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, km = /\((c|tm|r)\)/i, Am = /\((c|tm|r)\)/gi, xm = {
+var Tu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Ym = /\((c|tm|r)\)/i, Xm = /\((c|tm|r)\)/gi, Zm = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function Rm(e, t) {
-  return xm[t.toLowerCase()];
+function Qm(e, t) {
+  return Zm[t.toLowerCase()];
 }
-function vm(e) {
+function e_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
-    const i = e[n];
-    i.type === "text" && !t && (i.content = i.content.replace(Am, Rm)), i.type === "link_open" && i.info === "auto" && t--, i.type === "link_close" && i.info === "auto" && t++;
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(Xm, Qm)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function Em(e) {
+function t_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
-    const i = e[n];
-    i.type === "text" && !t && du.test(i.content) && (i.content = i.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), i.type === "link_open" && i.info === "auto" && t--, i.type === "link_close" && i.info === "auto" && t++;
+    const r = e[n];
+    r.type === "text" && !t && Tu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function Cm(e) {
+function n_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (km.test(e.tokens[t].content) && vm(e.tokens[t].children), du.test(e.tokens[t].content) && Em(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (Ym.test(e.tokens[t].content) && e_(e.tokens[t].children), Tu.test(e.tokens[t].content) && t_(e.tokens[t].children));
 }
-var Dm = /['"]/, pc = /['"]/g, gc = "’", Sm = 1e3;
-function mc(e, t, n) {
+var r_ = /['"]/, Sc = /['"]/g, Tc = "’", i_ = 1e3;
+function Fc(e, t, n) {
   for (; e.length > n; ) {
-    const i = e.pop();
-    i.isSingleQuote ? t.single = i.prevSameQuoteIdx : t.double = i.prevSameQuoteIdx;
+    const r = e.pop();
+    r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function Yi(e, t, n, i) {
+function ii(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
-    ch: i
+    ch: r
   });
 }
-function Tm(e, t) {
-  let n = "", i = 0;
-  t.sort((r, s) => r.pos - s.pos);
-  for (let r = 0; r < t.length; r++) {
-    const s = t[r];
-    n += e.slice(i, s.pos) + s.ch, i = s.pos + 1;
+function s_(e, t) {
+  let n = "", r = 0;
+  t.sort((i, s) => i.pos - s.pos);
+  for (let i = 0; i < t.length; i++) {
+    const s = t[i];
+    n += e.slice(r, s.pos) + s.ch, r = s.pos + 1;
   }
-  return n + e.slice(i);
+  return n + e.slice(r);
 }
-function Fm(e, t) {
+function o_(e, t) {
   let n;
-  const i = [], r = {
+  const r = [], i = {
     single: -1,
     double: -1
   }, s = {};
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
-    for (n = i.length - 1; n >= 0 && !(i[n].level <= c); n--) ;
-    if (mc(i, r, n + 1), l.type !== "text") continue;
+    for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
+    if (Fc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
-    const h = a.length;
-    e: for (; u < h; ) {
-      pc.lastIndex = u;
-      const w = pc.exec(a);
-      if (!w) break;
-      let _ = !0, p = !0;
-      u = w.index + 1;
-      const x = w[0] === "'";
-      let D = 32;
-      if (w.index - 1 >= 0) D = a.charCodeAt(w.index - 1);
+    const d = a.length;
+    e: for (; u < d; ) {
+      Sc.lastIndex = u;
+      const b = Sc.exec(a);
+      if (!b) break;
+      let g = !0, p = !0;
+      u = b.index + 1;
+      const A = b[0] === "'";
+      let v = 32;
+      if (b.index - 1 >= 0) v = a.charCodeAt(b.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          D = e[n].content.charCodeAt(e[n].content.length - 1);
+          v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let I = 32;
-      if (u < h) I = a.charCodeAt(u);
+      let D = 32;
+      if (u < d) D = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          I = e[n].content.charCodeAt(0);
+          D = e[n].content.charCodeAt(0);
           break;
         }
-      const k = Si(D) || Di(D), m = Si(I) || Di(I), g = Ci(D), v = Ci(I);
-      if (v ? _ = !1 : m && (g || k || (_ = !1)), g ? p = !1 : k && (v || m || (p = !1)), I === 34 && w[0] === '"' && D >= 48 && D <= 57 && (p = _ = !1), _ && p && (_ = k, p = m), !_ && !p) {
-        x && Yi(s, o, w.index, gc);
+      const k = Lr(v) || Nr(v), w = Lr(D) || Nr(D), y = Mr(v), I = Mr(D);
+      if (I ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (I || w || (p = !1)), D === 34 && b[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        A && ii(s, o, b.index, Tc);
         continue;
       }
-      if (p && (n = x ? r.single : r.double, n >= 0 && i[n].level === c)) {
-        const B = i[n];
-        let U, Q;
-        x ? (U = t.md.options.quotes[2], Q = t.md.options.quotes[3]) : (U = t.md.options.quotes[0], Q = t.md.options.quotes[1]), Yi(s, o, w.index, Q), Yi(s, B.tokenIdx, B.contentPos, U), mc(i, r, n);
+      if (p && (n = A ? i.single : i.double, n >= 0 && r[n].level === c)) {
+        const F = r[n];
+        let x, C;
+        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Fc(r, i, n);
         continue e;
       }
-      if (_) {
-        if (i.length >= Sm) return;
-        i.push({
+      if (g) {
+        if (r.length >= i_) return;
+        r.push({
           tokenIdx: o,
-          contentPos: w.index,
-          isSingleQuote: x,
+          contentPos: b.index,
+          isSingleQuote: A,
           level: c,
-          prevSameQuoteIdx: x ? r.single : r.double
-        }), x ? r.single = i.length - 1 : r.double = i.length - 1;
-      } else p && x && Yi(s, o, w.index, gc);
+          prevSameQuoteIdx: A ? i.single : i.double
+        }), A ? i.single = r.length - 1 : i.double = r.length - 1;
+      } else p && A && ii(s, o, b.index, Tc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = Tm(e[l].content, s[o]);
+    e[l].content = s_(e[l].content, s[o]);
   });
 }
-function Im(e) {
+function l_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !Dm.test(e.tokens[t].content) || Fm(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !r_.test(e.tokens[t].content) || o_(e.tokens[t].children, e);
 }
-function Om(e) {
+function c_(e) {
   let t, n;
-  const i = e.length;
-  for (t = 0; t < i; t++) e[t].type === "text_special" && (e[t].type = "text");
-  for (t = n = 0; t < i; t++) e[t].type === "text" && t + 1 < i && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
+  const r = e.length;
+  for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
+  for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function Mm(e) {
+function a_(e) {
   let t, n;
-  const i = e.tokens, r = i.length;
-  for (let s = 0; s < r; s++) {
-    if (i[s].type !== "inline") continue;
-    const o = i[s].children, l = o.length;
+  const r = e.tokens, i = r.length;
+  for (let s = 0; s < i; s++) {
+    if (r[s].type !== "inline") continue;
+    const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && Om(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && c_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Ss = [
-  ["normalize", pm],
-  ["block", gm],
-  ["strip_references", mm],
-  ["inline", _m],
-  ["linkify", wm],
-  ["replacements", Cm],
-  ["smartquotes", Im],
-  ["text_join", Mm]
-], pu = class {
+var $s = [
+  ["normalize", Wm],
+  ["block", Jm],
+  ["strip_references", qm],
+  ["inline", Hm],
+  ["linkify", Km],
+  ["replacements", n_],
+  ["smartquotes", l_],
+  ["text_join", a_]
+], Fu = class {
   constructor() {
-    $(
+    J(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Fi()
-    ), $(this, "State", hu);
-    for (let e = 0; e < Ss.length; e++) this.ruler.push(Ss[e][0], Ss[e][1]);
+      new Br()
+    ), J(this, "State", Su);
+    for (let e = 0; e < $s.length; e++) this.ruler.push($s[e][0], $s[e][1]);
   }
   /**
   * Executes core chain rules.
   */
   process(e) {
     const t = this.ruler.getRules("");
-    for (let n = 0, i = t.length; n < i; n++) t[n](e);
+    for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, gu = class {
-  constructor(e, t, n, i) {
-    $(this, "bMarks", []), $(this, "eMarks", []), $(this, "tShift", []), $(this, "sCount", []), $(this, "bsCount", []), $(this, "blkIndent", 0), $(this, "line", 0), $(this, "lineMax", 0), $(this, "tight", !1), $(this, "listIndent", -1), $(this, "parentType", "root"), $(this, "level", 0), $(this, "Token", Dn), this.src = e, this.md = t, this.env = n, this.tokens = i;
-    const r = this.src;
-    for (let s = 0, o = 0, l = 0, c = 0, a = r.length, u = !1; o < a; o++) {
-      const h = r.charCodeAt(o);
+}, Iu = class {
+  constructor(e, t, n, r) {
+    J(this, "bMarks", []), J(this, "eMarks", []), J(this, "tShift", []), J(this, "sCount", []), J(this, "bsCount", []), J(this, "blkIndent", 0), J(this, "line", 0), J(this, "lineMax", 0), J(this, "tight", !1), J(this, "listIndent", -1), J(this, "parentType", "root"), J(this, "level", 0), J(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    const i = this.src;
+    for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
+      const d = i.charCodeAt(o);
       if (!u)
-        if (ye(h)) {
-          l++, h === 9 ? c += 4 - c % 4 : c++;
+        if (Ae(d)) {
+          l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
-      (h === 10 || o === a - 1) && (h !== 10 && o++, this.bMarks.push(s), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, s = o + 1);
+      (d === 10 || o === a - 1) && (d !== 10 && o++, this.bMarks.push(s), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, s = o + 1);
     }
-    this.bMarks.push(r.length), this.eMarks.push(r.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
+    this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const i = new Dn(e, t, n);
-    return i.block = !0, n < 0 && this.level--, i.level = this.level, n > 0 && this.level++, this.tokens.push(i), i;
+    const r = new In(e, t, n);
+    return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
     return this.bMarks[e] + this.tShift[e] >= this.eMarks[e];
@@ -9110,12 +9495,12 @@ var Ss = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && ye(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Ae(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!ye(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Ae(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9127,319 +9512,319 @@ var Ss = [
     for (; e > n; ) if (t !== this.src.charCodeAt(--e)) return e + 1;
     return e;
   }
-  getLines(e, t, n, i) {
+  getLines(e, t, n, r) {
     if (e >= t) return "";
-    const r = new Array(t - e);
+    const i = new Array(t - e);
     for (let s = 0, o = e; o < t; o++, s++) {
       let l = 0;
       const c = this.bMarks[o];
       let a = c, u;
-      for (o + 1 < t || i ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
-        const h = this.src.charCodeAt(a);
-        if (ye(h))
-          h === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
+      for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
+        const d = this.src.charCodeAt(a);
+        if (Ae(d))
+          d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
         a++;
       }
-      l > n ? r[s] = new Array(l - n + 1).join(" ") + this.src.slice(a, u) : r[s] = this.src.slice(a, u);
+      l > n ? i[s] = new Array(l - n + 1).join(" ") + this.src.slice(a, u) : i[s] = this.src.slice(a, u);
     }
-    return r.join("");
+    return i.join("");
   }
-}, Nm = 65536;
-function Ts(e, t) {
-  const n = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
-  return e.src.slice(n, i);
+}, u_ = 65536;
+function zs(e, t) {
+  const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
+  return e.src.slice(n, r);
 }
-function _c(e) {
+function Ic(e) {
   const t = [], n = e.length;
-  let i = 0, r = e.charCodeAt(i), s = !1, o = 0, l = "";
-  for (; i < n; )
-    r === 124 && (s ? (l += e.substring(o, i - 1), o = i) : (t.push(l + e.substring(o, i)), l = "", o = i + 1)), s = r === 92, i++, r = e.charCodeAt(i);
+  let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
+  for (; r < n; )
+    i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function Lm(e, t, n, i) {
+function f_(e, t, n, r) {
   if (t + 2 > n) return !1;
-  let r = t + 1;
-  if (e.sCount[r] < e.blkIndent || e.sCount[r] - e.blkIndent >= 4) return !1;
-  let s = e.bMarks[r] + e.tShift[r];
-  if (s >= e.eMarks[r]) return !1;
+  let i = t + 1;
+  if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
+  let s = e.bMarks[i] + e.tShift[i];
+  if (s >= e.eMarks[i]) return !1;
   const o = e.src.charCodeAt(s++);
-  if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[r]) return !1;
+  if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !ye(l) || o === 45 && ye(l)) return !1;
-  for (; s < e.eMarks[r]; ) {
-    const g = e.src.charCodeAt(s);
-    if (g !== 124 && g !== 45 && g !== 58 && !ye(g)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Ae(l) || o === 45 && Ae(l)) return !1;
+  for (; s < e.eMarks[i]; ) {
+    const y = e.src.charCodeAt(s);
+    if (y !== 124 && y !== 45 && y !== 58 && !Ae(y)) return !1;
     s++;
   }
-  let c = Ts(e, t + 1), a = c.split("|");
+  let c = zs(e, t + 1), a = c.split("|");
   const u = [];
-  for (let g = 0; g < a.length; g++) {
-    const v = a[g].trim();
-    if (!v) {
-      if (g === 0 || g === a.length - 1) continue;
+  for (let y = 0; y < a.length; y++) {
+    const I = a[y].trim();
+    if (!I) {
+      if (y === 0 || y === a.length - 1) continue;
       return !1;
     }
-    if (!/^:?-+:?$/.test(v)) return !1;
-    v.charCodeAt(v.length - 1) === 58 ? u.push(v.charCodeAt(0) === 58 ? "center" : "right") : v.charCodeAt(0) === 58 ? u.push("left") : u.push("");
+    if (!/^:?-+:?$/.test(I)) return !1;
+    I.charCodeAt(I.length - 1) === 58 ? u.push(I.charCodeAt(0) === 58 ? "center" : "right") : I.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ts(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = _c(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
-  const h = a.length;
-  if (h === 0 || h !== u.length) return !1;
-  if (i) return !0;
-  const w = e.parentType;
+  if (c = zs(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  const d = a.length;
+  if (d === 0 || d !== u.length) return !1;
+  if (r) return !0;
+  const b = e.parentType;
   e.parentType = "table";
-  const _ = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), x = [t, 0];
-  p.map = x;
-  const D = e.push("thead_open", "thead", 1);
+  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), A = [t, 0];
+  p.map = A;
+  const v = e.push("thead_open", "thead", 1);
+  v.map = [t, t + 1];
+  const D = e.push("tr_open", "tr", 1);
   D.map = [t, t + 1];
-  const I = e.push("tr_open", "tr", 1);
-  I.map = [t, t + 1];
-  for (let g = 0; g < a.length; g++) {
-    const v = e.push("th_open", "th", 1);
-    u[g] && (v.attrs = [["style", `text-align:${u[g]}`]]);
-    const B = e.push("inline", "", 0);
-    B.content = a[g].trim(), B.children = [], e.push("th_close", "th", -1);
+  for (let y = 0; y < a.length; y++) {
+    const I = e.push("th_open", "th", 1);
+    u[y] && (I.attrs = [["style", `text-align:${u[y]}`]]);
+    const F = e.push("inline", "", 0);
+    F.content = a[y].trim(), F.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let k, m = 0;
-  for (r = t + 2; r < n && !(e.sCount[r] < e.blkIndent); r++) {
-    let g = !1;
-    for (let B = 0, U = _.length; B < U; B++) if (_[B](e, r, n, !0)) {
-      g = !0;
+  let k, w = 0;
+  for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
+    let y = !1;
+    for (let F = 0, x = g.length; F < x; F++) if (g[F](e, i, n, !0)) {
+      y = !0;
       break;
     }
-    if (g || (c = Ts(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = _c(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), m += h - a.length, m > Nm)) break;
-    if (r === t + 2) {
-      const B = e.push("tbody_open", "tbody", 1);
-      B.map = k = [t + 2, 0];
+    if (y || (c = zs(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > u_)) break;
+    if (i === t + 2) {
+      const F = e.push("tbody_open", "tbody", 1);
+      F.map = k = [t + 2, 0];
     }
-    const v = e.push("tr_open", "tr", 1);
-    v.map = [r, r + 1];
-    for (let B = 0; B < h; B++) {
-      const U = e.push("td_open", "td", 1);
-      u[B] && (U.attrs = [["style", `text-align:${u[B]}`]]);
-      const Q = e.push("inline", "", 0);
-      Q.content = a[B] ? a[B].trim() : "", Q.children = [], e.push("td_close", "td", -1);
+    const I = e.push("tr_open", "tr", 1);
+    I.map = [i, i + 1];
+    for (let F = 0; F < d; F++) {
+      const x = e.push("td_open", "td", 1);
+      u[F] && (x.attrs = [["style", `text-align:${u[F]}`]]);
+      const C = e.push("inline", "", 0);
+      C.content = a[F] ? a[F].trim() : "", C.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return k && (e.push("tbody_close", "tbody", -1), k[1] = r), e.push("table_close", "table", -1), x[1] = r, e.parentType = w, e.line = r, !0;
+  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), A[1] = i, e.parentType = b, e.line = i, !0;
 }
-function Pm(e, t, n) {
+function d_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
-  let i = t + 1, r = i;
-  for (; i < n; ) {
-    if (e.isEmpty(i)) {
-      i++;
+  let r = t + 1, i = r;
+  for (; r < n; ) {
+    if (e.isEmpty(r)) {
+      r++;
       continue;
     }
-    if (e.sCount[i] - e.blkIndent >= 4) {
-      i++, r = i;
+    if (e.sCount[r] - e.blkIndent >= 4) {
+      r++, i = r;
       continue;
     }
     break;
   }
-  e.line = r;
+  e.line = i;
   const s = e.push("code_block", "code", 0);
-  return s.content = e.getLines(t, r, 4 + e.blkIndent, !1) + `
+  return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function Bm(e, t, n, i) {
-  let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
-  if (e.sCount[t] - e.blkIndent >= 4 || r + 3 > s) return !1;
-  const o = e.src.charCodeAt(r);
+function h_(e, t, n, r) {
+  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+  if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
+  const o = e.src.charCodeAt(i);
   if (o !== 126 && o !== 96) return !1;
-  let l = r;
-  r = e.skipChars(r, o);
-  let c = r - l;
+  let l = i;
+  i = e.skipChars(i, o);
+  let c = i - l;
   if (c < 3) return !1;
-  const a = e.src.slice(l, r), u = e.src.slice(r, s);
+  const a = e.src.slice(l, i), u = e.src.slice(i, s);
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
-  if (i) return !0;
-  let h = t, w = !1;
-  for (; h++, !(h >= n || (r = l = e.bMarks[h] + e.tShift[h], s = e.eMarks[h], r < s && e.sCount[h] < e.blkIndent)); )
-    if (e.src.charCodeAt(r) === o && !(e.sCount[h] - e.blkIndent >= 4) && (r = e.skipChars(r, o), !(r - l < c) && (r = e.skipSpaces(r), !(r < s)))) {
-      w = !0;
+  if (r) return !0;
+  let d = t, b = !1;
+  for (; d++, !(d >= n || (i = l = e.bMarks[d] + e.tShift[d], s = e.eMarks[d], i < s && e.sCount[d] < e.blkIndent)); )
+    if (e.src.charCodeAt(i) === o && !(e.sCount[d] - e.blkIndent >= 4) && (i = e.skipChars(i, o), !(i - l < c) && (i = e.skipSpaces(i), !(i < s)))) {
+      b = !0;
       break;
     }
-  c = e.sCount[t], e.line = h + (w ? 1 : 0);
-  const _ = e.push("fence", "code", 0);
-  return _.info = u, _.content = e.getLines(t + 1, h, c, !0), _.markup = a, _.map = [t, e.line], !0;
+  c = e.sCount[t], e.line = d + (b ? 1 : 0);
+  const g = e.push("fence", "code", 0);
+  return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function jm(e, t, n, i) {
-  let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+function p_(e, t, n, r) {
+  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
-  if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(r) !== 62) return !1;
-  if (i) return !0;
-  const l = [], c = [], a = [], u = [], h = e.md.block.ruler.getRules("blockquote"), w = e.parentType;
+  if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
+  if (r) return !0;
+  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), b = e.parentType;
   e.parentType = "blockquote";
-  let _ = !1, p;
+  let g = !1, p;
   for (p = t; p < n; p++) {
-    const m = e.sCount[p] < e.blkIndent;
-    if (r = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], r >= s) break;
-    if (e.src.charCodeAt(r++) === 62 && !m) {
-      let v = e.sCount[p] + 1, B, U;
-      e.src.charCodeAt(r) === 32 ? (r++, v++, U = !1, B = !0) : e.src.charCodeAt(r) === 9 ? (B = !0, (e.bsCount[p] + v) % 4 === 3 ? (r++, v++, U = !1) : U = !0) : B = !1;
-      let Q = v;
-      for (l.push(e.bMarks[p]), e.bMarks[p] = r; r < s; ) {
-        const ee = e.src.charCodeAt(r);
-        if (ye(ee))
-          ee === 9 ? Q += 4 - (Q + e.bsCount[p] + (U ? 1 : 0)) % 4 : Q++;
+    const w = e.sCount[p] < e.blkIndent;
+    if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
+    if (e.src.charCodeAt(i++) === 62 && !w) {
+      let I = e.sCount[p] + 1, F, x;
+      e.src.charCodeAt(i) === 32 ? (i++, I++, x = !1, F = !0) : e.src.charCodeAt(i) === 9 ? (F = !0, (e.bsCount[p] + I) % 4 === 3 ? (i++, I++, x = !1) : x = !0) : F = !1;
+      let C = I;
+      for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
+        const U = e.src.charCodeAt(i);
+        if (Ae(U))
+          U === 9 ? C += 4 - (C + e.bsCount[p] + (x ? 1 : 0)) % 4 : C++;
         else break;
-        r++;
+        i++;
       }
-      _ = r >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (B ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = Q - v, u.push(e.tShift[p]), e.tShift[p] = r - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (F ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = C - I, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
       continue;
     }
-    if (_) break;
-    let g = !1;
-    for (let v = 0, B = h.length; v < B; v++) if (h[v](e, p, n, !0)) {
-      g = !0;
+    if (g) break;
+    let y = !1;
+    for (let I = 0, F = d.length; I < F; I++) if (d[I](e, p, n, !0)) {
+      y = !0;
       break;
     }
-    if (g) {
+    if (y) {
       e.lineMax = p, e.blkIndent !== 0 && (l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] -= e.blkIndent);
       break;
     }
     l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
   }
-  const x = e.blkIndent;
+  const A = e.blkIndent;
   e.blkIndent = 0;
-  const D = e.push("blockquote_open", "blockquote", 1);
-  D.markup = ">";
-  const I = [t, 0];
-  D.map = I, e.md.block.tokenize(e, t, p);
+  const v = e.push("blockquote_open", "blockquote", 1);
+  v.markup = ">";
+  const D = [t, 0];
+  v.map = D, e.md.block.tokenize(e, t, p);
   const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = w, I[1] = e.line;
-  for (let m = 0; m < u.length; m++)
-    e.bMarks[m + t] = l[m], e.tShift[m + t] = u[m], e.sCount[m + t] = a[m], e.bsCount[m + t] = c[m];
-  return e.blkIndent = x, !0;
+  k.markup = ">", e.lineMax = o, e.parentType = b, D[1] = e.line;
+  for (let w = 0; w < u.length; w++)
+    e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
+  return e.blkIndent = A, !0;
 }
-function zm(e, t, n, i) {
-  const r = e.eMarks[t];
+function g_(e, t, n, r) {
+  const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
   const o = e.src.charCodeAt(s++);
   if (o !== 42 && o !== 45 && o !== 95) return !1;
   let l = 1;
-  for (; s < r; ) {
+  for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !ye(a)) return !1;
+    if (a !== o && !Ae(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
-  if (i) return !0;
+  if (r) return !0;
   e.line = t + 1;
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function bc(e, t) {
+function Oc(e, t) {
   const n = e.eMarks[t];
-  let i = e.bMarks[t] + e.tShift[t];
-  const r = e.src.charCodeAt(i++);
-  return r !== 42 && r !== 45 && r !== 43 || i < n && !ye(e.src.charCodeAt(i)) ? -1 : i;
+  let r = e.bMarks[t] + e.tShift[t];
+  const i = e.src.charCodeAt(r++);
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ae(e.src.charCodeAt(r)) ? -1 : r;
 }
-function yc(e, t) {
-  const n = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
-  let r = n;
-  if (r + 1 >= i) return -1;
-  let s = e.src.charCodeAt(r++);
+function Mc(e, t) {
+  const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
+  let i = n;
+  if (i + 1 >= r) return -1;
+  let s = e.src.charCodeAt(i++);
   if (s < 48 || s > 57) return -1;
   for (; ; ) {
-    if (r >= i) return -1;
-    if (s = e.src.charCodeAt(r++), s >= 48 && s <= 57) {
-      if (r - n >= 10) return -1;
+    if (i >= r) return -1;
+    if (s = e.src.charCodeAt(i++), s >= 48 && s <= 57) {
+      if (i - n >= 10) return -1;
       continue;
     }
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return r < i && (s = e.src.charCodeAt(r), !ye(s)) ? -1 : r;
+  return i < r && (s = e.src.charCodeAt(i), !Ae(s)) ? -1 : i;
 }
-function $m(e, t) {
+function m_(e, t) {
   const n = e.level + 2;
-  for (let i = t + 2, r = e.tokens.length - 2; i < r; i++) e.tokens[i].level === n && e.tokens[i].type === "paragraph_open" && (e.tokens[i + 2].hidden = !0, e.tokens[i].hidden = !0, i += 2);
+  for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function Um(e, t, n, i) {
-  let r, s, o, l, c = t, a = !0;
+function __(e, t, n, r) {
+  let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
-  i && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let h, w, _;
-  if ((_ = yc(e, c)) >= 0) {
-    if (h = !0, o = e.bMarks[c] + e.tShift[c], w = Number(e.src.slice(o, _ - 1)), u && w !== 1) return !1;
-  } else if ((_ = bc(e, c)) >= 0) h = !1;
+  r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
+  let d, b, g;
+  if ((g = Mc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
+  } else if ((g = Oc(e, c)) >= 0) d = !1;
   else return !1;
-  if (u && e.skipSpaces(_) >= e.eMarks[c])
+  if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
-  if (i) return !0;
-  const p = e.src.charCodeAt(_ - 1), x = e.tokens.length;
-  h ? (l = e.push("ordered_list_open", "ol", 1), w !== 1 && (l.attrs = [["start", w]])) : l = e.push("bullet_list_open", "ul", 1);
-  const D = [c, 0];
-  l.map = D, l.markup = String.fromCharCode(p);
-  let I = !1;
-  const k = e.md.block.ruler.getRules("list"), m = e.parentType;
+  if (r) return !0;
+  const p = e.src.charCodeAt(g - 1), A = e.tokens.length;
+  d ? (l = e.push("ordered_list_open", "ol", 1), b !== 1 && (l.attrs = [["start", b]])) : l = e.push("bullet_list_open", "ul", 1);
+  const v = [c, 0];
+  l.map = v, l.markup = String.fromCharCode(p);
+  let D = !1;
+  const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    s = _, r = e.eMarks[c];
-    const g = e.sCount[c] + _ - (e.bMarks[c] + e.tShift[c]);
-    let v = g;
-    for (; s < r; ) {
-      const we = e.src.charCodeAt(s);
-      if (we === 9) v += 4 - (v + e.bsCount[c]) % 4;
-      else if (we === 32) v++;
+    s = g, i = e.eMarks[c];
+    const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
+    let I = y;
+    for (; s < i; ) {
+      const Re = e.src.charCodeAt(s);
+      if (Re === 9) I += 4 - (I + e.bsCount[c]) % 4;
+      else if (Re === 32) I++;
       else break;
       s++;
     }
-    const B = s;
-    let U;
-    B >= r ? U = 1 : U = v - g, U > 4 && (U = 1);
-    const Q = g + U;
+    const F = s;
+    let x;
+    F >= i ? x = 1 : x = I - y, x > 4 && (x = 1);
+    const C = y + x;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
-    const ee = [c, 0];
-    l.map = ee, h && (l.info = e.src.slice(o, _ - 1));
-    const re = e.tight, G = e.tShift[c], se = e.sCount[c], Ce = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = Q, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = v, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || I) && (a = !1), I = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = G, e.sCount[c] = se, e.tight = re, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, ee[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let Ee = !1;
-    for (let we = 0, gt = k.length; we < gt; we++) if (k[we](e, c, n, !0)) {
-      Ee = !0;
+    const U = [c, 0];
+    l.map = U, d && (l.info = e.src.slice(o, g - 1));
+    const ie = e.tight, K = e.tShift[c], le = e.sCount[c], Te = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = C, e.tight = !0, e.tShift[c] = F - e.bMarks[c], e.sCount[c] = I, F >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Te, e.tShift[c] = K, e.sCount[c] = le, e.tight = ie, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, U[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let ke = !1;
+    for (let Re = 0, mt = k.length; Re < mt; Re++) if (k[Re](e, c, n, !0)) {
+      ke = !0;
       break;
     }
-    if (Ee) break;
-    if (h) {
-      if (_ = yc(e, c), _ < 0) break;
+    if (ke) break;
+    if (d) {
+      if (g = Mc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (_ = bc(e, c), _ < 0) break;
-    if (p !== e.src.charCodeAt(_ - 1)) break;
+    } else if (g = Oc(e, c), g < 0) break;
+    if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return h ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), D[1] = c, e.line = c, e.parentType = m, a && $m(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && m_(e, A), !0;
 }
-var Fs = 999;
-function Wm(e) {
+var Us = 999;
+function b_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
-    const i = e.charCodeAt(n);
-    if (i < 55296 || i > 56319) continue;
-    const r = e.charCodeAt(n + 1);
-    r >= 56320 && r <= 57343 && (t--, n++);
+    const r = e.charCodeAt(n);
+    if (r < 55296 || r > 56319) continue;
+    const i = e.charCodeAt(n + 1);
+    i >= 56320 && i <= 57343 && (t--, n++);
   }
   return t;
 }
-function ai(e, t) {
+function pr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function Xi(e, t) {
+function si(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
-  let i = !1;
-  if (e.sCount[t] - e.blkIndent > 3 && (i = !0), e.sCount[t] < 0 && (i = !0), !i) {
-    const r = e.md.block.ruler.getRules("reference"), s = e.parentType;
+  let r = !1;
+  if (e.sCount[t] - e.blkIndent > 3 && (r = !0), e.sCount[t] < 0 && (r = !0), !r) {
+    const i = e.md.block.ruler.getRules("reference"), s = e.parentType;
     e.parentType = "reference";
     let o = !1;
-    for (let l = 0, c = r.length; l < c; l++) if (r[l](e, t, n, !0)) {
+    for (let l = 0, c = i.length; l < c; l++) if (i[l](e, t, n, !0)) {
       o = !0;
       break;
     }
@@ -9447,79 +9832,79 @@ function Xi(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function Jm(e, t, n, i) {
-  const r = e.src;
+function y_(e, t, n, r) {
+  const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
-  if (e.sCount[t] - e.blkIndent >= 4 || r.charCodeAt(s) !== 91) return !1;
-  let l = ai(e, t), c = "", a = -1, u = ++s;
+  if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
+  let l = pr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Fs * 2) return !1;
-    let B = r.charCodeAt(s);
-    if (B === 91) return !1;
-    if (B === 93) {
+    if (c.length + s - u > Us * 2) return !1;
+    let F = i.charCodeAt(s);
+    if (F === 91) return !1;
+    if (F === 93) {
       a = s;
       break;
     }
-    if (B === 92 && (B = r.charCodeAt(++s)), B === 10 && s < l) {
-      const U = Xi(e, o);
-      if (U < 0) return !1;
-      c += r.slice(u, l), s = u = U, l = ai(e, o++);
+    if (F === 92 && (F = i.charCodeAt(++s)), F === 10 && s < l) {
+      const x = si(e, o);
+      if (x < 0) return !1;
+      c += i.slice(u, l), s = u = x, l = pr(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Fs && Wm(c) > Fs)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Us && b_(c) > Us)) return !1;
   for (s = a + 2; s < l; ) {
-    const B = r.charCodeAt(s);
-    if (B === 10) {
-      const U = Xi(e, o);
-      if (U < 0) break;
-      s = U, l = ai(e, o++);
-    } else if (ye(B)) s++;
+    const F = i.charCodeAt(s);
+    if (F === 10) {
+      const x = si(e, o);
+      if (x < 0) break;
+      s = x, l = pr(e, o++);
+    } else if (Ae(F)) s++;
     else break;
   }
-  const h = e.md.helpers.parseLinkDestination(r, s, l);
-  if (!h.ok) return !1;
-  const w = e.md.normalizeLink(h.str);
-  if (!e.md.validateLink(w)) return !1;
-  s = h.pos;
-  const _ = s, p = l, x = o;
+  const d = e.md.helpers.parseLinkDestination(i, s, l);
+  if (!d.ok) return !1;
+  const b = e.md.normalizeLink(d.str);
+  if (!e.md.validateLink(b)) return !1;
+  s = d.pos;
+  const g = s, p = l, A = o;
   for (; s < l; ) {
-    const B = r.charCodeAt(s);
-    if (B === 10) {
-      const U = Xi(e, o);
-      if (U < 0) break;
-      s = U, l = ai(e, o++);
-    } else if (ye(B)) s++;
+    const F = i.charCodeAt(s);
+    if (F === 10) {
+      const x = si(e, o);
+      if (x < 0) break;
+      s = x, l = pr(e, o++);
+    } else if (Ae(F)) s++;
     else break;
   }
-  const D = s;
-  let I = e.md.helpers.parseLinkTitle(r, s, l);
-  for (; I.can_continue; ) {
-    const B = Xi(e, o);
-    if (B < 0) break;
-    s = B, l = ai(e, o++), I = e.md.helpers.parseLinkTitle(r, s, l, I);
+  const v = s;
+  let D = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; D.can_continue; ) {
+    const F = si(e, o);
+    if (F < 0) break;
+    s = F, l = pr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
   }
   let k;
-  for (D !== _ && I.ok ? (k = I.str, s = I.pos) : (k = "", s = _, l = p, o = x); s < l && ye(r.charCodeAt(s)); )
+  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = A); s < l && Ae(i.charCodeAt(s)); )
     s++;
-  if (s < l && r.charCodeAt(s) !== 10 && k)
-    for (k = "", s = _, l = p, o = x; s < l && ye(r.charCodeAt(s)); )
+  if (s < l && i.charCodeAt(s) !== 10 && k)
+    for (k = "", s = g, l = p, o = A; s < l && Ae(i.charCodeAt(s)); )
       s++;
-  if (s < l && r.charCodeAt(s) !== 10) return !1;
-  const m = Fr(c);
-  if (!m) return !1;
-  if (i) return !0;
-  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[m] > "u" && (e.env.references[m] = {
+  if (s < l && i.charCodeAt(s) !== 10) return !1;
+  const w = $i(c);
+  if (!w) return !1;
+  if (r) return !0;
+  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
     title: k,
-    href: w
+    href: b
   });
-  const g = e.push("reference_definition", "", 0);
-  g.map = [t, o], g.hidden = !0;
-  const v = /* @__PURE__ */ Object.create(null);
-  return v.label = m, g.meta = v, e.line = o, !0;
+  const y = e.push("reference_definition", "", 0);
+  y.map = [t, o], y.hidden = !0;
+  const I = /* @__PURE__ */ Object.create(null);
+  return I.label = w, y.meta = I, e.line = o, !0;
 }
-var qm = [
+var w_ = [
   "address",
   "article",
   "aside",
@@ -9582,7 +9967,7 @@ var qm = [
   "tr",
   "track",
   "ul"
-], Hm = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Vm = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", mu = new RegExp(`^(?:${Hm}|${Vm})`), _n = [
+], k_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, x_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Ou = new RegExp(`^(?:${k_}|${x_})`), wn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -9609,28 +9994,28 @@ var qm = [
     !0
   ],
   [
-    new RegExp(`^</?(${qm.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${w_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${mu.source}\\s*$`),
+    new RegExp(`${Ou.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function Gm(e, t, n, i) {
-  let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
-  if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(r) !== 60) return !1;
-  let o = e.src.slice(r, s), l = 0;
-  for (; l < _n.length && !_n[l][0].test(o); l++) ;
-  if (l === _n.length) return !1;
-  if (i) return _n[l][2];
+function A_(e, t, n, r) {
+  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+  if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
+  let o = e.src.slice(i, s), l = 0;
+  for (; l < wn.length && !wn[l][0].test(o); l++) ;
+  if (l === wn.length) return !1;
+  if (r) return wn[l][2];
   let c = t + 1;
-  const a = _n[l][1].test("");
-  if (!_n[l][1].test(o)) {
+  const a = wn[l][1].test("");
+  if (!wn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (r = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(r, s), _n[l][1].test(o)) {
+      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), wn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -9639,90 +10024,90 @@ function Gm(e, t, n, i) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function Km(e, t, n, i) {
-  let r = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+function R_(e, t, n, r) {
+  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  let o = e.src.charCodeAt(r);
-  if (o !== 35 || r >= s) return !1;
+  let o = e.src.charCodeAt(i);
+  if (o !== 35 || i >= s) return !1;
   let l = 1;
-  for (o = e.src.charCodeAt(++r); o === 35 && r < s && l <= 6; )
-    l++, o = e.src.charCodeAt(++r);
-  if (l > 6 || r < s && !ye(o)) return !1;
-  if (i) return !0;
-  s = e.skipSpacesBack(s, r);
-  const c = e.skipCharsBack(s, 35, r);
-  c > r && ye(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
+    l++, o = e.src.charCodeAt(++i);
+  if (l > 6 || i < s && !Ae(o)) return !1;
+  if (r) return !0;
+  s = e.skipSpacesBack(s, i);
+  const c = e.skipCharsBack(s, 35, i);
+  c > i && Ae(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Ir(e.src.slice(r, s)), u.map = [t, e.line], u.children = [];
-  const h = e.push("heading_close", `h${l}`, -1);
-  return h.markup = "########".slice(0, l), !0;
+  u.content = zi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  const d = e.push("heading_close", `h${l}`, -1);
+  return d.markup = "########".slice(0, l), !0;
 }
-function Ym(e, t, n) {
-  const i = e.md.block.ruler.getRules("paragraph");
+function v_(e, t, n) {
+  const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  const r = e.parentType;
+  const i = e.parentType;
   e.parentType = "paragraph";
   let s = 0, o, l = t + 1;
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
-      let _ = e.bMarks[l] + e.tShift[l];
+      let g = e.bMarks[l] + e.tShift[l];
       const p = e.eMarks[l];
-      if (_ < p && (o = e.src.charCodeAt(_), (o === 45 || o === 61) && (_ = e.skipChars(_, o), _ = e.skipSpaces(_), _ >= p))) {
+      if (g < p && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= p))) {
         s = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
-    let w = !1;
-    for (let _ = 0, p = i.length; _ < p; _++) if (i[_](e, l, n, !0)) {
-      w = !0;
+    let b = !1;
+    for (let g = 0, p = r.length; g < p; g++) if (r[g](e, l, n, !0)) {
+      b = !0;
       break;
     }
-    if (w) break;
+    if (b) break;
   }
   if (!s)
-    return e.parentType = r, !1;
-  const c = Ir(e.getLines(t, l, e.blkIndent, !1));
+    return e.parentType = i, !1;
+  const c = zi(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = c, u.map = [t, e.line - 1], u.children = [];
-  const h = e.push("heading_close", `h${s}`, -1);
-  return h.markup = String.fromCharCode(o), e.parentType = r, !0;
+  const d = e.push("heading_close", `h${s}`, -1);
+  return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function Xm(e, t, n) {
-  const i = e.md.block.ruler.getRules("paragraph"), r = e.parentType;
+function E_(e, t, n) {
+  const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
     if (e.sCount[s] - e.blkIndent > 3 || e.sCount[s] < 0) continue;
     let a = !1;
-    for (let u = 0, h = i.length; u < h; u++) if (i[u](e, s, n, !0)) {
+    for (let u = 0, d = r.length; u < d; u++) if (r[u](e, s, n, !0)) {
       a = !0;
       break;
     }
     if (a) break;
   }
-  const o = Ir(e.getLines(t, s, e.blkIndent, !1));
+  const o = zi(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
-  return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = r, !0;
+  return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var Zi = [
+var oi = [
   [
     "table",
-    Lm,
+    f_,
     ["paragraph", "reference"]
   ],
-  ["code", Pm],
+  ["code", d_],
   [
     "fence",
-    Bm,
+    h_,
     [
       "paragraph",
       "reference",
@@ -9732,7 +10117,7 @@ var Zi = [
   ],
   [
     "blockquote",
-    jm,
+    p_,
     [
       "paragraph",
       "reference",
@@ -9742,7 +10127,7 @@ var Zi = [
   ],
   [
     "hr",
-    zm,
+    g_,
     [
       "paragraph",
       "reference",
@@ -9752,17 +10137,17 @@ var Zi = [
   ],
   [
     "list",
-    Um,
+    __,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", Jm],
+  ["reference", y_],
   [
     "html_block",
-    Gm,
+    A_,
     [
       "paragraph",
       "reference",
@@ -9771,29 +10156,29 @@ var Zi = [
   ],
   [
     "heading",
-    Km,
+    R_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", Ym],
-  ["paragraph", Xm]
-], _u = class {
+  ["lheading", v_],
+  ["paragraph", E_]
+], Mu = class {
   constructor() {
-    $(
+    J(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Fi()
-    ), $(this, "State", gu);
-    for (let e = 0; e < Zi.length; e++) this.ruler.push(Zi[e][0], Zi[e][1], { alt: (Zi[e][2] || []).slice() });
+      new Br()
+    ), J(this, "State", Iu);
+    for (let e = 0; e < oi.length; e++) this.ruler.push(oi[e][0], oi[e][1], { alt: (oi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
-    const i = this.ruler.getRules(""), r = i.length, s = e.md.options.maxNesting;
+    const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
     let o = t, l = !1;
     for (; o < n && (e.line = o = e.skipEmptyLines(o), !(o >= n || e.sCount[o] < e.blkIndent)); ) {
       if (e.level >= s) {
@@ -9802,8 +10187,8 @@ var Zi = [
       }
       const c = e.line;
       let a = !1;
-      for (let u = 0; u < r; u++)
-        if (a = i[u](e, o, n, !1), a) {
+      for (let u = 0; u < i; u++)
+        if (a = r[u](e, o, n, !1), a) {
           if (c >= e.line) throw new Error("block rule didn't increment state.line");
           break;
         }
@@ -9814,52 +10199,52 @@ var Zi = [
   /**
   * Process input string and push block tokens into `outTokens`
   */
-  parse(e, t, n, i) {
+  parse(e, t, n, r) {
     if (!e) return;
-    const r = new this.State(e, t, n, i);
-    this.tokenize(r, r.line, r.lineMax);
+    const i = new this.State(e, t, n, r);
+    this.tokenize(i, i.line, i.lineMax);
   }
-}, bu = class {
-  constructor(e, t, n, i) {
-    $(this, "pos", 0), $(this, "level", 0), $(this, "pending", ""), $(this, "pendingLevel", 0), $(this, "cache", {}), $(this, "backticks", {}), $(this, "backticksScanned", !1), $(this, "skipHtmlSpecial", !1), $(this, "linkLevel", 0), $(this, "delimiters", []), $(this, "_prev_delimiters", []), $(this, "Token", Dn), this.src = e, this.env = n, this.md = t, this.tokens = i, this.tokens_meta = Array(i.length), this.posMax = this.src.length;
+}, Nu = class {
+  constructor(e, t, n, r) {
+    J(this, "pos", 0), J(this, "level", 0), J(this, "pending", ""), J(this, "pendingLevel", 0), J(this, "cache", {}), J(this, "backticks", {}), J(this, "backticksScanned", !1), J(this, "skipHtmlSpecial", !1), J(this, "linkLevel", 0), J(this, "delimiters", []), J(this, "_prev_delimiters", []), J(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new Dn("text", "", 0);
+    const e = new In("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const i = new Dn(e, t, n);
-    let r;
-    return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), i.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], r = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(i), this.tokens_meta.push(r), i;
+    const r = new In(e, t, n);
+    let i;
+    return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
   }
   scanDelims(e, t) {
-    const n = this.posMax, i = this.src.charCodeAt(e);
-    let r;
-    if (e === 0) r = 32;
+    const n = this.posMax, r = this.src.charCodeAt(e);
+    let i;
+    if (e === 0) i = 32;
     else if (e === 1)
-      r = this.src.charCodeAt(0), (r & 63488) === 55296 && (r = 65533);
-    else if (r = this.src.charCodeAt(e - 1), (r & 64512) === 56320) {
+      i = this.src.charCodeAt(0), (i & 63488) === 55296 && (i = 65533);
+    else if (i = this.src.charCodeAt(e - 1), (i & 64512) === 56320) {
       const p = this.src.charCodeAt(e - 2);
-      r = (p & 64512) === 55296 ? 65536 + (p - 55296 << 10) + (r - 56320) : 65533;
-    } else (r & 64512) === 55296 && (r = 65533);
+      i = (p & 64512) === 55296 ? 65536 + (p - 55296 << 10) + (i - 56320) : 65533;
+    } else (i & 64512) === 55296 && (i = 65533);
     let s = e;
-    for (; s < n && this.src.charCodeAt(s) === i; ) s++;
+    for (; s < n && this.src.charCodeAt(s) === r; ) s++;
     const o = s - e;
     let l = s < n ? this.src.charCodeAt(s) : 32;
     if ((l & 64512) === 55296) {
       const p = this.src.charCodeAt(s + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = Si(r) || Di(r), a = Si(l) || Di(l), u = Ci(r), h = Ci(l), w = !h && (!a || u || c), _ = !u && (!c || h || a);
+    const c = Lr(i) || Nr(i), a = Lr(l) || Nr(l), u = Mr(i), d = Mr(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
-      can_open: w && (t || !_ || c),
-      can_close: _ && (t || !w || a),
+      can_open: b && (t || !g || c),
+      can_close: g && (t || !b || a),
       length: o
     };
   }
 };
-function Zm(e) {
+function C_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -9889,25 +10274,25 @@ function Zm(e) {
       return !1;
   }
 }
-function Qm(e, t) {
+function D_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !Zm(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !C_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function e_(e) {
+function S_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function t_(e) {
+function T_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function n_(e, t) {
+function F_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
-  const n = e.pos, i = e.posMax;
-  if (n + 3 > i || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
-  const r = n - Math.min(10, e.pending.length, n);
+  const n = e.pos, r = e.posMax;
+  if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
+  const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > r && t_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !e_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && T_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !S_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -9919,47 +10304,47 @@ function n_(e, t) {
   if (!e.md.validateLink(u)) return !1;
   if (!t) {
     e.pending = e.pending.slice(0, -o);
-    const h = e.push("link_open", "a", 1);
-    h.attrs = [["href", u]], h.markup = "linkify", h.info = "auto";
-    const w = e.push("text", "", 0);
-    w.content = e.md.normalizeLinkText(c);
-    const _ = e.push("link_close", "a", -1);
-    _.markup = "linkify", _.info = "auto";
+    const d = e.push("link_open", "a", 1);
+    d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
+    const b = e.push("text", "", 0);
+    b.content = e.md.normalizeLinkText(c);
+    const g = e.push("link_close", "a", -1);
+    g.markup = "linkify", g.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function i_(e, t) {
+function I_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
-  const i = e.pending.length - 1, r = e.posMax;
+  const r = e.pending.length - 1, i = e.posMax;
   if (!t)
-    if (i >= 0 && e.pending.charCodeAt(i) === 32)
-      if (i >= 1 && e.pending.charCodeAt(i - 1) === 32) {
-        let s = i - 1;
+    if (r >= 0 && e.pending.charCodeAt(r) === 32)
+      if (r >= 1 && e.pending.charCodeAt(r - 1) === 32) {
+        let s = r - 1;
         for (; s >= 1 && e.pending.charCodeAt(s - 1) === 32; ) s--;
         e.pending = e.pending.slice(0, s), e.push("hardbreak", "br", 0);
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < r && ye(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Ae(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var _o = [];
-for (let e = 0; e < 256; e++) _o.push(0);
+var Io = [];
+for (let e = 0; e < 256; e++) Io.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  _o[e.charCodeAt(0)] = 1;
+  Io[e.charCodeAt(0)] = 1;
 });
-function r_(e, t) {
+function O_(e, t) {
   let n = e.pos;
-  const i = e.posMax;
-  if (e.src.charCodeAt(n) !== 92 || (n++, n >= i)) return !1;
-  let r = e.src.charCodeAt(n);
-  if (r === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < i && (r = e.src.charCodeAt(n), !!ye(r)); )
+  const r = e.posMax;
+  if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
+  let i = e.src.charCodeAt(n);
+  if (i === 10) {
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ae(i)); )
       n++;
     return e.pos = n, !0;
   }
-  if (r === 32) {
+  if (i === 32) {
     if (!t) {
       const l = e.push("text_special", "", 0);
       l.content = "\\", l.markup = "\\", l.info = "escape";
@@ -9967,46 +10352,46 @@ function r_(e, t) {
     return e.pos = n, !0;
   }
   let s = e.src[n];
-  if (r >= 55296 && r <= 56319 && n + 1 < i) {
+  if (i >= 55296 && i <= 56319 && n + 1 < r) {
     const l = e.src.charCodeAt(n + 1);
     l >= 56320 && l <= 57343 && (s += e.src[n + 1], n++);
   }
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    r < 256 && _o[r] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && Io[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function s_(e) {
+function M_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
-    const i = n;
+    const r = n;
     for (; e.charCodeAt(++n) === 96; ) ;
-    t[n - i] = i;
+    t[n - r] = r;
   }
   return t;
 }
-function o_(e, t) {
+function N_(e, t) {
   var n;
-  const i = e.pos;
-  if (e.src.charCodeAt(i) !== 96) return !1;
-  const r = e.posMax;
-  let s = i + 1;
-  for (; s < r && e.src.charCodeAt(s) === 96; ) s++;
-  const o = e.src.slice(i, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = s_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  const r = e.pos;
+  if (e.src.charCodeAt(r) !== 96) return !1;
+  const i = e.posMax;
+  let s = r + 1;
+  for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
+  const o = e.src.slice(r, s), l = o.length;
+  if (e.backticksScanned || (e.backticks = M_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
-    for (; (a = e.src.indexOf("`", c)) !== -1 && a < r; ) {
+    for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
-      if (c > r) break;
+      if (c > i) break;
       if (c - a === l) {
         if (!t) {
           const u = e.push("code_inline", "code", 0);
           u.markup = o;
-          let h = e.src.slice(s, a).replace(/\n/g, " ");
-          h.startsWith(" ") && h.endsWith(" ") && /[^ ]/.test(h) && (h = h.slice(1, -1)), u.content = h;
+          let d = e.src.slice(s, a).replace(/\n/g, " ");
+          d.startsWith(" ") && d.endsWith(" ") && /[^ ]/.test(d) && (d = d.slice(1, -1)), u.content = d;
         }
         return e.pos = c, !0;
       }
@@ -10014,182 +10399,182 @@ function o_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function l_(e, t) {
-  const n = e.pos, i = e.src.charCodeAt(n);
-  if (t || i !== 126) return !1;
-  const r = e.scanDelims(e.pos, !0);
-  let s = r.length;
-  const o = String.fromCharCode(i);
+function L_(e, t) {
+  const n = e.pos, r = e.src.charCodeAt(n);
+  if (t || r !== 126) return !1;
+  const i = e.scanDelims(e.pos, !0);
+  let s = i.length;
+  const o = String.fromCharCode(r);
   if (s < 2) return !1;
   let l;
   s % 2 && (l = e.push("text", "", 0), l.content = o, s--);
   for (let c = 0; c < s; c += 2)
     l = e.push("text", "", 0), l.content = o + o, e.delimiters.push({
-      marker: i,
+      marker: r,
       length: 0,
       token: e.tokens.length - 1,
       end: -1,
-      open: r.can_open,
-      close: r.can_close
+      open: i.can_open,
+      close: i.can_close
     });
-  return e.pos += r.length, !0;
+  return e.pos += i.length, !0;
 }
-function wc(e, t) {
+function Nc(e, t) {
   let n;
-  const i = [], r = t.length;
-  for (let s = 0; s < r; s++) {
+  const r = [], i = t.length;
+  for (let s = 0; s < i; s++) {
     const o = t[s];
     if (o.marker !== 126 || o.end === -1) continue;
     const l = t[o.end];
-    n = e.tokens[o.token], n.type = "s_open", n.tag = "s", n.nesting = 1, n.markup = "~~", n.content = "", n = e.tokens[l.token], n.type = "s_close", n.tag = "s", n.nesting = -1, n.markup = "~~", n.content = "", e.tokens[l.token - 1].type === "text" && e.tokens[l.token - 1].content === "~" && i.push(l.token - 1);
+    n = e.tokens[o.token], n.type = "s_open", n.tag = "s", n.nesting = 1, n.markup = "~~", n.content = "", n = e.tokens[l.token], n.type = "s_close", n.tag = "s", n.nesting = -1, n.markup = "~~", n.content = "", e.tokens[l.token - 1].type === "text" && e.tokens[l.token - 1].content === "~" && r.push(l.token - 1);
   }
-  for (; i.length; ) {
-    const s = i.pop();
+  for (; r.length; ) {
+    const s = r.pop();
     let o = s + 1;
     for (; o < e.tokens.length && e.tokens[o].type === "s_close"; ) o++;
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function c_(e) {
+function P_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  wc(e, e.delimiters);
-  for (let r = 0; r < n; r++) {
-    var i;
-    const s = (i = t[r]) === null || i === void 0 ? void 0 : i.delimiters;
-    s && wc(e, s);
+  Nc(e, e.delimiters);
+  for (let i = 0; i < n; i++) {
+    var r;
+    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
+    s && Nc(e, s);
   }
 }
-var yu = {
-  tokenize: l_,
-  postProcess: c_
+var Lu = {
+  tokenize: L_,
+  postProcess: P_
 };
-function a_(e, t) {
-  const n = e.pos, i = e.src.charCodeAt(n);
-  if (t || i !== 95 && i !== 42) return !1;
-  const r = e.scanDelims(e.pos, i === 42);
-  for (let s = 0; s < r.length; s++) {
+function B_(e, t) {
+  const n = e.pos, r = e.src.charCodeAt(n);
+  if (t || r !== 95 && r !== 42) return !1;
+  const i = e.scanDelims(e.pos, r === 42);
+  for (let s = 0; s < i.length; s++) {
     const o = e.push("text", "", 0);
-    o.content = String.fromCharCode(i), e.delimiters.push({
-      marker: i,
-      length: r.length,
+    o.content = String.fromCharCode(r), e.delimiters.push({
+      marker: r,
+      length: i.length,
       token: e.tokens.length - 1,
       end: -1,
-      open: r.can_open,
-      close: r.can_close
+      open: i.can_open,
+      close: i.can_close
     });
   }
-  return e.pos += r.length, !0;
+  return e.pos += i.length, !0;
 }
-function kc(e, t) {
+function Lc(e, t) {
   const n = t.length;
-  for (let i = n - 1; i >= 0; i--) {
-    const r = t[i];
-    if (r.marker !== 95 && r.marker !== 42 || r.end === -1) continue;
-    const s = t[r.end], o = i > 0 && t[i - 1].end === r.end + 1 && t[i - 1].marker === r.marker && t[i - 1].token === r.token - 1 && t[r.end + 1].token === s.token + 1, l = String.fromCharCode(r.marker), c = e.tokens[r.token];
+  for (let r = n - 1; r >= 0; r--) {
+    const i = t[r];
+    if (i.marker !== 95 && i.marker !== 42 || i.end === -1) continue;
+    const s = t[i.end], o = r > 0 && t[r - 1].end === i.end + 1 && t[r - 1].marker === i.marker && t[r - 1].token === i.token - 1 && t[i.end + 1].token === s.token + 1, l = String.fromCharCode(i.marker), c = e.tokens[i.token];
     c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
     const a = e.tokens[s.token];
-    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[i - 1].token].content = "", e.tokens[t[r.end + 1].token].content = "", i--);
+    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function u_(e) {
+function j_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  kc(e, e.delimiters);
-  for (let r = 0; r < n; r++) {
-    var i;
-    const s = (i = t[r]) === null || i === void 0 ? void 0 : i.delimiters;
-    s && kc(e, s);
+  Lc(e, e.delimiters);
+  for (let i = 0; i < n; i++) {
+    var r;
+    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
+    s && Lc(e, s);
   }
 }
-var wu = {
-  tokenize: a_,
-  postProcess: u_
+var Pu = {
+  tokenize: B_,
+  postProcess: j_
 };
-function f_(e, t) {
-  let n, i, r, s, o = "", l = "", c = e.pos, a = !0;
+function $_(e, t) {
+  let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, h = e.posMax, w = e.pos + 1, _ = e.md.helpers.parseLinkLabel(e, e.pos, !0);
-  if (_ < 0) return !1;
-  let p = _ + 1;
-  if (p < h && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < h && (n = e.src.charCodeAt(p), !(!ye(n) && n !== 10)); p++)
+  const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  if (g < 0) return !1;
+  let p = g + 1;
+  if (p < d && e.src.charCodeAt(p) === 40) {
+    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
       ;
-    if (p >= h) return !1;
-    if (c = p, r = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), r.ok) {
-      for (o = e.md.normalizeLink(r.str), e.md.validateLink(o) ? p = r.pos : o = "", c = p; p < h && (n = e.src.charCodeAt(p), !(!ye(n) && n !== 10)); p++)
+    if (p >= d) return !1;
+    if (c = p, i = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), i.ok) {
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
         ;
-      if (r = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < h && c !== p && r.ok)
-        for (l = r.str, p = r.pos; p < h && (n = e.src.charCodeAt(p), !(!ye(n) && n !== 10)); p++)
+      if (i = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && i.ok)
+        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
           ;
     }
-    (p >= h || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
+    (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < h && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? i = e.src.slice(c, p++) : p = _ + 1) : p = _ + 1, i || (i = e.src.slice(w, _)), i = Fr(i), s = e.env.references[i], !s)
+    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = $i(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
   if (!t) {
-    e.pos = w, e.posMax = _;
-    const x = e.push("link_open", "a", 1), D = [["href", o]];
-    if (x.attrs = D, l && D.push(["title", l]), i) {
-      const I = /* @__PURE__ */ Object.create(null);
-      I.label = i, x.meta = I;
+    e.pos = b, e.posMax = g;
+    const A = e.push("link_open", "a", 1), v = [["href", o]];
+    if (A.attrs = v, l && v.push(["title", l]), r) {
+      const D = /* @__PURE__ */ Object.create(null);
+      D.label = r, A.meta = D;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = p, e.posMax = h, !0;
+  return e.pos = p, e.posMax = d, !0;
 }
-function h_(e, t) {
-  let n, i, r, s, o, l, c, a, u = "";
-  const h = e.pos, w = e.posMax;
+function z_(e, t) {
+  let n, r, i, s, o, l, c, a, u = "";
+  const d = e.pos, b = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const _ = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  const g = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (p < 0) return !1;
-  if (s = p + 1, s < w && e.src.charCodeAt(s) === 40) {
-    for (s++; s < w && (n = e.src.charCodeAt(s), !(!ye(n) && n !== 10)); s++)
+  if (s = p + 1, s < b && e.src.charCodeAt(s) === 40) {
+    for (s++; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
       ;
-    if (s >= w) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < w && (n = e.src.charCodeAt(s), !(!ye(n) && n !== 10)); s++)
+    if (s >= b) return !1;
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < w && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < w && (n = e.src.charCodeAt(s), !(!ye(n) && n !== 10)); s++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < b && a !== s && l.ok)
+      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
         ;
     else c = "";
-    if (s >= w || e.src.charCodeAt(s) !== 41)
-      return e.pos = h, !1;
+    if (s >= b || e.src.charCodeAt(s) !== 41)
+      return e.pos = d, !1;
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < w && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? r = e.src.slice(a, s++) : s = p + 1) : s = p + 1, r || (r = e.src.slice(_, p)), r = Fr(r), o = e.env.references[r], !o)
-      return e.pos = h, !1;
+    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = $i(i), o = e.env.references[i], !o)
+      return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    i = e.src.slice(_, p);
-    const x = [];
-    e.md.inline.parse(i, e.md, e.env, x);
-    const D = e.push("image", "img", 0), I = [["src", u], ["alt", ""]];
-    if (D.attrs = I, D.children = x, D.content = i, c && I.push(["title", c]), r) {
+    r = e.src.slice(g, p);
+    const A = [];
+    e.md.inline.parse(r, e.md, e.env, A);
+    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
+    if (v.attrs = D, v.children = A, v.content = r, c && D.push(["title", c]), i) {
       const k = /* @__PURE__ */ Object.create(null);
-      k.label = r, D.meta = k;
+      k.label = i, v.meta = k;
     }
   }
-  return e.pos = s, e.posMax = w, !0;
+  return e.pos = s, e.posMax = b, !0;
 }
-var d_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, p_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function g_(e, t) {
+var U_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, W_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function J_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
-  const i = e.pos, r = e.posMax;
+  const r = e.pos, i = e.posMax;
   for (; ; ) {
-    if (++n >= r) return !1;
+    if (++n >= i) return !1;
     const o = e.src.charCodeAt(n);
     if (o === 60) return !1;
     if (o === 62) break;
   }
-  const s = e.src.slice(i + 1, n);
-  if (p_.test(s)) {
+  const s = e.src.slice(r + 1, n);
+  if (W_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10202,7 +10587,7 @@ function g_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (d_.test(s)) {
+  if (U_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10217,88 +10602,88 @@ function g_(e, t) {
   }
   return !1;
 }
-function m_(e) {
+function q_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function __(e) {
+function H_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function ku(e) {
+function Bu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function b_(e, t) {
+function V_(e, t) {
   const n = e.src;
-  let i, r;
+  let r, i;
   if (n.startsWith("<!--", t)) {
     if (n.startsWith(">", t + 4)) return t + 5;
     if (n.startsWith("->", t + 4)) return t + 6;
-    i = t + 4, r = "-->";
+    r = t + 4, i = "-->";
   } else if (n.startsWith("<![CDATA[", t))
-    i = t + 9, r = "]]>";
+    r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
-    i = t + 2, r = "?>";
-  else if (ku(n.charCodeAt(t + 2)))
-    i = t + 3, r = ">";
+    r = t + 2, i = "?>";
+  else if (Bu(n.charCodeAt(t + 2)))
+    r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
-  const s = n.indexOf(r, i);
-  return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + r.length;
+  const s = n.indexOf(i, r);
+  return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function y_(e, t) {
+function G_(e, t) {
   if (!e.md.options.html) return !1;
-  const n = e.posMax, i = e.pos;
-  if (e.src.charCodeAt(i) !== 60 || i + 2 >= n) return !1;
-  let r;
-  const s = e.src.charCodeAt(i + 1);
-  if (s === 33 || s === 63) r = b_(e, i);
-  else if (s === 47 || ku(s)) {
-    const o = e.src.slice(i).match(mu);
-    r = o ? i + o[0].length : -1;
+  const n = e.posMax, r = e.pos;
+  if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
+  let i;
+  const s = e.src.charCodeAt(r + 1);
+  if (s === 33 || s === 63) i = V_(e, r);
+  else if (s === 47 || Bu(s)) {
+    const o = e.src.slice(r).match(Ou);
+    i = o ? r + o[0].length : -1;
   } else return !1;
-  if (r < 0) return !1;
+  if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(i, r), m_(o.content) && e.linkLevel++, __(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), q_(o.content) && e.linkLevel++, H_(o.content) && e.linkLevel--;
   }
-  return e.pos = r, !0;
+  return e.pos = i, !0;
 }
-var w_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, k_ = /^&([a-z][a-z0-9]{1,31});/i;
-function A_(e, t) {
-  const n = e.pos, i = e.posMax;
-  if (e.src.charCodeAt(n) !== 38 || n + 1 >= i) return !1;
+var K_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, Y_ = /^&([a-z][a-z0-9]{1,31});/i;
+function X_(e, t) {
+  const n = e.pos, r = e.posMax;
+  if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const r = e.src.slice(n).match(w_);
-    if (r) {
+    const i = e.src.slice(n).match(K_);
+    if (i) {
       if (!t) {
-        const s = r[1][0].toLowerCase() === "x" ? parseInt(r[1].slice(1), 16) : parseInt(r[1], 10), o = e.push("text_special", "", 0);
-        o.content = mo(s) ? Ei(s) : Ei(65533), o.markup = r[0], o.info = "entity";
+        const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
+        o.content = Fo(s) ? Or(s) : Or(65533), o.markup = i[0], o.info = "entity";
       }
-      return e.pos += r[0].length, !0;
+      return e.pos += i[0].length, !0;
     }
   } else {
-    const r = e.src.slice(n).match(k_);
-    if (r) {
-      const s = Za(r[0]);
-      if (s !== r[0]) {
+    const i = e.src.slice(n).match(Y_);
+    if (i) {
+      const s = gu(i[0]);
+      if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
-          o.content = s, o.markup = r[0], o.info = "entity";
+          o.content = s, o.markup = i[0], o.info = "entity";
         }
-        return e.pos += r[0].length, !0;
+        return e.pos += i[0].length, !0;
       }
     }
   }
   return !1;
 }
-function Ac(e) {
+function Pc(e) {
   const t = {}, n = e.length;
   if (!n) return;
-  let i = 0, r = -2;
+  let r = 0, i = -2;
   const s = [];
   for (let o = 0; o < n; o++) {
     const l = e[o];
-    if (s.push(0), (e[i].marker !== l.marker || r !== l.token - 1) && (i = o), r = l.token, l.length = l.length || 0, !l.close) continue;
+    if (s.push(0), (e[r].marker !== l.marker || i !== l.token - 1) && (r = o), i = l.token, l.length = l.length || 0, !l.close) continue;
     t.hasOwnProperty(l.marker) || (t[l.marker] = [
       -1,
       -1,
@@ -10308,14 +10693,14 @@ function Ac(e) {
       -1
     ]);
     const c = t[l.marker][(l.open ? 3 : 0) + l.length % 3];
-    let a = i - s[i] - 1, u = a;
+    let a = r - s[r] - 1, u = a;
     for (; a > c; a -= s[a] + 1) {
-      const h = e[a];
-      if (h.marker === l.marker && h.open && h.end < 0) {
-        let w = !1;
-        if ((h.close || l.open) && (h.length + l.length) % 3 === 0 && (h.length % 3 !== 0 || l.length % 3 !== 0) && (w = !0), !w) {
-          const _ = a > 0 && !e[a - 1].open ? s[a - 1] + 1 : 0;
-          s[o] = o - a + _, s[a] = _, l.open = !1, h.end = o, h.close = !1, u = -1, r = -2;
+      const d = e[a];
+      if (d.marker === l.marker && d.open && d.end < 0) {
+        let b = !1;
+        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (b = !0), !b) {
+          const g = a > 0 && !e[a - 1].open ? s[a - 1] + 1 : 0;
+          s[o] = o - a + g, s[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, i = -2;
           break;
         }
       }
@@ -10323,70 +10708,70 @@ function Ac(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function x_(e) {
+function Z_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Ac(e.delimiters);
-  for (let r = 0; r < n; r++) {
-    var i;
-    const s = (i = t[r]) === null || i === void 0 ? void 0 : i.delimiters;
-    s && Ac(s);
+  Pc(e.delimiters);
+  for (let i = 0; i < n; i++) {
+    var r;
+    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
+    s && Pc(s);
   }
 }
-function R_(e) {
-  let t, n, i = 0;
-  const r = e.tokens, s = e.tokens.length;
+function Q_(e) {
+  let t, n, r = 0;
+  const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
-    r[t].nesting < 0 && i--, r[t].level = i, r[t].nesting > 0 && i++, r[t].type === "text" && t + 1 < s && r[t + 1].type === "text" ? r[t + 1].content = r[t].content + r[t + 1].content : (t !== n && (r[n] = r[t]), n++);
-  t !== n && (r.length = n);
+    i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
+  t !== n && (i.length = n);
 }
-var Is = [
-  ["text", Qm],
-  ["linkify", n_],
-  ["newline", i_],
-  ["escape", r_],
-  ["backticks", o_],
-  ["strikethrough", yu.tokenize],
-  ["emphasis", wu.tokenize],
-  ["link", f_],
-  ["image", h_],
-  ["autolink", g_],
-  ["html_inline", y_],
-  ["entity", A_]
-], Os = [
-  ["balance_pairs", x_],
-  ["strikethrough", yu.postProcess],
-  ["emphasis", wu.postProcess],
-  ["fragments_join", R_]
-], Au = class {
+var Ws = [
+  ["text", D_],
+  ["linkify", F_],
+  ["newline", I_],
+  ["escape", O_],
+  ["backticks", N_],
+  ["strikethrough", Lu.tokenize],
+  ["emphasis", Pu.tokenize],
+  ["link", $_],
+  ["image", z_],
+  ["autolink", J_],
+  ["html_inline", G_],
+  ["entity", X_]
+], Js = [
+  ["balance_pairs", Z_],
+  ["strikethrough", Lu.postProcess],
+  ["emphasis", Pu.postProcess],
+  ["fragments_join", Q_]
+], ju = class {
   constructor() {
-    $(
+    J(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Fi()
-    ), $(
+      new Br()
+    ), J(
       this,
       /**
       * {@link Ruler} instance. Second ruler used for post-processing
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Fi()
-    ), $(this, "State", bu);
-    for (let e = 0; e < Is.length; e++) this.ruler.push(Is[e][0], Is[e][1]);
-    for (let e = 0; e < Os.length; e++) this.ruler2.push(Os[e][0], Os[e][1]);
+      new Br()
+    ), J(this, "State", Nu);
+    for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
+    for (let e = 0; e < Js.length; e++) this.ruler2.push(Js[e][0], Js[e][1]);
   }
   skipToken(e) {
-    const t = e.pos, n = this.ruler.getRules(""), i = n.length, r = e.md.options.maxNesting, s = e.cache;
+    const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
     if (typeof s[t] < "u") {
       e.pos = s[t];
       return;
     }
     let o = !1;
-    if (e.level < r) {
-      for (let l = 0; l < i; l++)
+    if (e.level < i) {
+      for (let l = 0; l < r; l++)
         if (e.level++, o = n[l](e, !0), e.level--, o) {
           if (t >= e.pos) throw new Error("inline rule didn't increment state.pos");
           break;
@@ -10395,11 +10780,11 @@ var Is = [
     o || e.pos++, s[t] = e.pos;
   }
   tokenize(e) {
-    const t = this.ruler.getRules(""), n = t.length, i = e.posMax, r = e.md.options.maxNesting;
-    for (; e.pos < i; ) {
+    const t = this.ruler.getRules(""), n = t.length, r = e.posMax, i = e.md.options.maxNesting;
+    for (; e.pos < r; ) {
       const s = e.pos;
       let o = !1;
-      if (e.level < r) {
+      if (e.level < i) {
         for (let l = 0; l < n; l++)
           if (o = t[l](e, !1), o) {
             if (s >= e.pos) throw new Error("inline rule didn't increment state.pos");
@@ -10407,7 +10792,7 @@ var Is = [
           }
       }
       if (o) {
-        if (e.pos >= i) break;
+        if (e.pos >= r) break;
         continue;
       }
       e.pending += e.src[e.pos++];
@@ -10417,13 +10802,13 @@ var Is = [
   /**
   * Process input string and push inline tokens into `outTokens`
   */
-  parse(e, t, n, i) {
-    const r = new this.State(e, t, n, i);
-    this.tokenize(r);
+  parse(e, t, n, r) {
+    const i = new this.State(e, t, n, r);
+    this.tokenize(i);
     const s = this.ruler2.getRules(""), o = s.length;
-    for (let l = 0; l < o; l++) s[l](r);
+    for (let l = 0; l < o; l++) s[l](i);
   }
-}, v_ = {
+}, e0 = {
   default: {
     options: {
       html: !1,
@@ -10522,11 +10907,11 @@ var Is = [
       }
     }
   }
-}, E_ = /^(vbscript|javascript|file|data):/, C_ = /^data:image\/(gif|png|jpeg|webp);/, xc = [
+}, t0 = /^(vbscript|javascript|file|data):/, n0 = /^data:image\/(gif|png|jpeg|webp);/, Bc = [
   "http:",
   "https:",
   "mailto:"
-], Tt = class {
+], It = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -10545,35 +10930,35 @@ var Is = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return E_.test(t) ? C_.test(t) : !0;
+    return t0.test(t) ? n0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = Ks(e, !0);
-    if (t.hostname && (!t.protocol || xc.indexOf(t.protocol) >= 0))
+    const t = ao(e, !0);
+    if (t.hostname && (!t.protocol || Bc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = fc.toASCII(t.hostname);
+        t.hostname = Ec.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = $t(t.auth)), t.hostname && (t.hostname = $t(t.hostname)), t.pathname && (t.pathname = $t(t.pathname)), t.search && (t.search = $t(t.search)), t.hash && (t.hash = $t(t.hash)), Gs(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), co(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = Ks(e, !0);
-    if (t.hostname && (!t.protocol || xc.indexOf(t.protocol) >= 0))
+    const t = ao(e, !0);
+    if (t.hostname && (!t.protocol || Bc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = fc.toUnicode(t.hostname);
+        t.hostname = Ec.toUnicode(t.hostname);
       } catch {
       }
-    return Kn(Gs(t), Kn.defaultChars + "%");
+    return er(co(t), er.defaultChars + "%");
   }
   constructor(...e) {
-    $(
+    J(
       this,
       /**
       * Instance of {@link ParserInline}. You may need it to add new rules when
@@ -10581,8 +10966,8 @@ var Is = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Au()
-    ), $(
+      new ju()
+    ), J(
       this,
       /**
       * Instance of {@link ParserBlock}. You may need it to add new rules when
@@ -10590,8 +10975,8 @@ var Is = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new _u()
-    ), $(
+      new Mu()
+    ), J(
       this,
       /**
       * Instance of {@link ParserCore} chain executor. You may need it to add new
@@ -10599,8 +10984,8 @@ var Is = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new pu()
-    ), $(
+      new Fu()
+    ), J(
       this,
       /**
       * Instance of {@link Renderer}. Use it to modify output look. Or to add rendering
@@ -10623,8 +11008,8 @@ var Is = [
       * ```
       */
       "renderer",
-      new fu()
-    ), $(
+      new Du()
+    ), J(
       this,
       /**
       * [linkify-it](https://github.com/markdown-it/linkify-it) instance.
@@ -10632,23 +11017,23 @@ var Is = [
       * rule.
       */
       "linkify",
-      new Ng()
-    ), $(
+      new um()
+    ), J(
       this,
       /**
       * Assorted utility functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Vg
-    ), $(
+      xm
+    ), J(
       this,
       /**
       * Link components parser functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, am)
+      Object.assign({}, Bm)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -10685,14 +11070,14 @@ var Is = [
   configure(e) {
     let t;
     if (typeof e == "string") {
-      const r = e;
-      if (t = v_[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
+      const i = e;
+      if (t = e0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
     const n = t.components;
     if (n) {
-      var i;
+      var r;
       [
         "core",
         "block",
@@ -10702,8 +11087,8 @@ var Is = [
         const l = (o = n[s]) === null || o === void 0 ? void 0 : o.rules;
         l && this[s].ruler.enableOnly(l);
       });
-      const r = (i = n.inline) === null || i === void 0 ? void 0 : i.rules2;
-      r && this.inline.ruler2.enableOnly(r);
+      const i = (r = n.inline) === null || r === void 0 ? void 0 : r.rules2;
+      i && this.inline.ruler2.enableOnly(i);
     }
     return this;
   }
@@ -10727,11 +11112,11 @@ var Is = [
       "core",
       "block",
       "inline"
-    ].forEach((r) => {
-      n = n.concat(this[r].ruler.enable(e, !0));
+    ].forEach((i) => {
+      n = n.concat(this[i].ruler.enable(e, !0));
     }), n = n.concat(this.inline.ruler2.enable(e, !0));
-    const i = e.filter((r) => n.indexOf(r) < 0);
-    if (i.length && !t) throw new Error(`MarkdownIt. Failed to enable unknown rule(s): ${i}`);
+    const r = e.filter((i) => n.indexOf(i) < 0);
+    if (r.length && !t) throw new Error(`MarkdownIt. Failed to enable unknown rule(s): ${r}`);
     return this;
   }
   /**
@@ -10743,11 +11128,11 @@ var Is = [
       "core",
       "block",
       "inline"
-    ].forEach((r) => {
-      n = n.concat(this[r].ruler.disable(e, !0));
+    ].forEach((i) => {
+      n = n.concat(this[i].ruler.disable(e, !0));
     }), n = n.concat(this.inline.ruler2.disable(e, !0));
-    const i = e.filter((r) => n.indexOf(r) < 0);
-    if (i.length && !t) throw new Error(`MarkdownIt. Failed to disable unknown rule(s): ${i}`);
+    const r = e.filter((i) => n.indexOf(i) < 0);
+    if (r.length && !t) throw new Error(`MarkdownIt. Failed to disable unknown rule(s): ${r}`);
     return this;
   }
   /**
@@ -10811,17 +11196,17 @@ var Is = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-$(Tt, "Token", Dn);
-$(Tt, "Ruler", Fi);
-$(Tt, "Renderer", fu);
-$(Tt, "ParserCore", pu);
-$(Tt, "StateCore", hu);
-$(Tt, "ParserBlock", _u);
-$(Tt, "StateBlock", gu);
-$(Tt, "ParserInline", Au);
-$(Tt, "StateInline", bu);
-var D_ = cu(Tt);
-const S_ = 200 * 1024, bo = /^(?:https?:\/\/|mailto:)/i, T_ = [
+J(It, "Token", In);
+J(It, "Ruler", Br);
+J(It, "Renderer", Du);
+J(It, "ParserCore", Fu);
+J(It, "StateCore", Su);
+J(It, "ParserBlock", Mu);
+J(It, "StateBlock", Iu);
+J(It, "ParserInline", ju);
+J(It, "StateInline", Nu);
+var r0 = vu(It);
+const i0 = 200 * 1024, Oo = /^(?:https?:\/\/|mailto:)/i, s0 = [
   "a",
   "blockquote",
   "br",
@@ -10848,357 +11233,505 @@ const S_ = 200 * 1024, bo = /^(?:https?:\/\/|mailto:)/i, T_ = [
   "thead",
   "tr",
   "ul"
-], F_ = ["href", "title", "target", "rel", "start", "class"], Ni = new D_({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Ni.disable(["image"]);
-Ni.validateLink = (e) => bo.test(String(e).trim());
-const I_ = Ni.renderer.rules.link_open ?? ((e, t, n, i, r) => r.renderToken(e, t, n));
-Ni.renderer.rules.link_open = (e, t, n, i, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), I_(e, t, n, i, r));
-function O_(e) {
+], o0 = ["href", "title", "target", "rel", "start", "class"], Ur = new r0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Ur.disable(["image"]);
+Ur.validateLink = (e) => Oo.test(String(e).trim());
+const l0 = Ur.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), l0(e, t, n, r, i));
+function c0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Rc = null;
-function M_(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Rc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let jc = null;
+function a0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (jc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Rc = e), e);
+    n !== null && !Oo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), jc = e), e);
 }
-function N_(e, t = tg) {
-  const n = String(e ?? "").slice(0, S_), i = M_(t);
-  if (!i) return `<p>${O_(n)}</p>`;
-  const r = Ni.render(n);
-  return i.sanitize(r, {
-    ALLOWED_TAGS: T_,
-    ALLOWED_ATTR: F_,
-    ALLOWED_URI_REGEXP: bo,
+function u0(e, t = Tg) {
+  const n = String(e ?? "").slice(0, i0), r = a0(t);
+  if (!r) return `<p>${c0(n)}</p>`;
+  const i = Ur.render(n);
+  return r.sanitize(i, {
+    ALLOWED_TAGS: s0,
+    ALLOWED_ATTR: o0,
+    ALLOWED_URI_REGEXP: Oo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const L_ = 300, jn = /* @__PURE__ */ new Map();
-function P_(e) {
+const f0 = 300, Un = /* @__PURE__ */ new Map();
+function d0(e) {
   const t = String(e ?? "");
-  let n = jn.get(t);
-  return n !== void 0 ? jn.delete(t) : (n = N_(t), jn.size >= L_ && jn.delete(jn.keys().next().value)), jn.set(t, n), n;
+  let n = Un.get(t);
+  return n !== void 0 ? Un.delete(t) : (n = u0(t), Un.size >= f0 && Un.delete(Un.keys().next().value)), Un.set(t, n), n;
 }
-const B_ = { class: "cd-bar" }, j_ = ["title"], z_ = ["value", "disabled"], $_ = ["value"], U_ = ["title"], W_ = ["disabled"], J_ = {
+const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = { "data-test": "run-status" }, m0 = { class: "cd-hint" }, _0 = ["value"], b0 = {
+  key: 1,
+  class: "cd-progress",
+  "data-test": "run-progress"
+}, y0 = {
+  class: "cd-hint",
+  "data-test": "run-node"
+}, w0 = {
+  key: 1,
+  class: "cd-err",
+  "data-test": "run-reason"
+}, k0 = ["data-node", "onClick"], x0 = { class: "cd-err" }, A0 = {
+  key: 2,
+  class: "cd-thumbs",
+  "data-test": "run-outputs"
+}, R0 = ["src", "alt", "title", "onClick"], $c = {
+  __name: "RunCard",
+  props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
+  setup(e) {
+    const t = e, n = (s, o) => t.ctl.url(Ul(s.id, o.nodeId, o.index, yp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Ul(s.id, o.nodeId, o.index));
+    return (s, o) => (G(), X("div", {
+      class: it(["cd-run", "cd-run-" + e.run.status]),
+      "data-test": "run",
+      "data-prompt": e.run.id,
+      "data-status": e.run.status
+    }, [
+      Q("div", p0, [
+        o[0] || (o[0] = Q("span", { class: "cd-who" }, "run", -1)),
+        Q("b", g0, ae(e.run.status), 1),
+        Q("span", m0, [
+          ye(ae(e.run.short), 1),
+          e.run.queuedBy ? (G(), X(ce, { key: 0 }, [
+            ye(" · " + ae(e.run.queuedBy), 1)
+          ], 64)) : Ce("", !0),
+          e.run.seconds !== null ? (G(), X(ce, { key: 1 }, [
+            ye(" · " + ae(r(e.run.seconds)), 1)
+          ], 64)) : Ce("", !0)
+        ])
+      ]),
+      e.run.final ? Ce("", !0) : (G(), X(ce, { key: 0 }, [
+        e.run.percent !== null ? (G(), X("progress", {
+          key: 0,
+          class: "cd-progress",
+          value: e.run.percent,
+          max: "100",
+          "data-test": "run-progress"
+        }, null, 8, _0)) : (G(), X("progress", b0)),
+        Q("div", y0, [
+          e.run.status === "queued" ? (G(), X(ce, { key: 0 }, [
+            o[1] || (o[1] = ye("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (G(), X(ce, { key: 0 }, [
+              ye(" (position " + ae(e.run.queuePosition) + ")", 1)
+            ], 64)) : Ce("", !0)
+          ], 64)) : e.run.node ? (G(), X(ce, { key: 1 }, [
+            ye(ae(e.run.node.title), 1),
+            e.run.max ? (G(), X(ce, { key: 0 }, [
+              ye(" · " + ae(e.run.value) + "/" + ae(e.run.max), 1)
+            ], 64)) : Ce("", !0)
+          ], 64)) : (G(), X(ce, { key: 2 }, [
+            ye("starting…")
+          ], 64)),
+          e.run.done ? (G(), X(ce, { key: 3 }, [
+            ye(" · " + ae(e.run.done) + " node" + ae(e.run.done === 1 ? "" : "s") + " done", 1)
+          ], 64)) : Ce("", !0)
+        ])
+      ], 64)),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (G(), X("div", w0, ae(e.run.reason), 1)) : Ce("", !0),
+      (G(!0), X(ce, null, xt(e.run.errors, (l, c) => (G(), X("div", {
+        key: c,
+        class: "cd-run-error",
+        "data-test": "run-error"
+      }, [
+        l.nodeId ? (G(), X("button", {
+          key: 0,
+          class: "cd-link",
+          "data-node": l.nodeId,
+          title: "Select this node on the canvas",
+          onClick: ui((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          "data-test": "run-error-node"
+        }, [
+          ye(ae(l.title), 1),
+          l.input ? (G(), X(ce, { key: 0 }, [
+            ye(" · " + ae(l.input), 1)
+          ], 64)) : Ce("", !0)
+        ], 8, k0)) : Ce("", !0),
+        Q("span", x0, ae((l.nodeId ? ": " : "") + l.message), 1)
+      ]))), 128)),
+      e.run.outputs.length ? (G(), X("div", A0, [
+        (G(!0), X(ce, null, xt(e.run.outputs, (l) => (G(), X("img", {
+          key: l.nodeId + "/" + l.index,
+          src: n(e.run, l),
+          alt: l.filename,
+          title: l.filename + " (click for full size)",
+          loading: "lazy",
+          onClick: (c) => e.ctl.showImage(i(e.run, l)),
+          "data-test": "run-thumb"
+        }, null, 8, R0))), 128))
+      ])) : Ce("", !0)
+    ], 10, h0));
+  }
+}, v0 = { class: "cd-bar" }, E0 = ["title"], C0 = ["value", "disabled"], D0 = ["value"], S0 = ["title"], T0 = ["disabled"], F0 = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, q_ = ["value"], H_ = { class: "cd-wide" }, V_ = { class: "cd-wide" }, G_ = { class: "cd-hint" }, K_ = { class: "cd-row" }, Y_ = ["disabled"], X_ = {
+}, I0 = ["value"], O0 = { class: "cd-wide" }, M0 = { class: "cd-wide" }, N0 = { class: "cd-hint" }, L0 = { class: "cd-row" }, P0 = ["disabled"], B0 = {
   class: "cd-skills",
   "data-test": "skills"
-}, Z_ = ["title"], Q_ = ["checked", "onChange", "data-skill"], e0 = {
+}, j0 = ["title"], $0 = ["checked", "onChange", "data-skill"], z0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, t0 = { class: "cd-main" }, n0 = {
+}, U0 = { class: "cd-main" }, W0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "waiting"
-}, i0 = {
+}, J0 = {
   key: 1,
   class: "cd-err"
-}, r0 = ["data-skill"], s0 = { class: "cd-skill" }, o0 = {
+}, q0 = ["data-skill"], H0 = { class: "cd-skill" }, V0 = {
   key: 0,
   class: "cd-typing"
-}, l0 = ["innerHTML"], c0 = {
+}, G0 = ["innerHTML"], K0 = {
   key: 0,
   class: "cd-err"
-}, a0 = {
+}, Y0 = {
   key: 0,
   class: "cd-empty"
-}, u0 = {
+}, X0 = {
   key: 0,
   class: "cd-hint"
-}, f0 = {
+}, Z0 = ["src"], Q0 = ["href"], eb = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, h0 = { class: "cd-input" }, d0 = ["disabled"], p0 = ["disabled"], g0 = {
+}, tb = { class: "cd-input" }, nb = ["disabled"], rb = ["disabled"], ib = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, i = t.ctl.ui, r = Vt(() => i.connected ? i.outage ? "core unavailable, reconnecting…" : i.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Vt(() => i.connected && i.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Vt(() => (i.connected ? i.outage : i.offlineReason) || n.statusDetail || r.value), l = Vt(() => i.connected ? i.outage ? `core unavailable, reconnecting… (${i.outage})` : i.notice ? i.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : i.offlineReason ? `comfyd is not reachable: ${i.offlineReason}` : ""), c = Vt(() => i.connected && !i.outage && n.status === "working"), a = Vt(() => i.form.skills), u = Vt(() => !!n.config?.api_key_set), h = Vt(() => {
-      const k = [...i.sessions];
-      return i.form.session_id && !k.some((m) => m.id === i.form.session_id) && k.unshift({ id: i.form.session_id, title: n.title || i.form.session_id }), k;
-    }), w = /* @__PURE__ */ Ko(null), _ = /* @__PURE__ */ Ko(null), p = (k) => {
-      k && (k.scrollTop = k.scrollHeight);
-    };
-    Yo(
-      () => [n.turns.length, n.lastSeq],
-      () => or(() => p(w.value))
-    ), Yo(
-      () => n.logs.length,
-      () => or(() => p(_.value))
+    const t = e, n = t.ctl.state, r = t.ctl.ui, i = Lt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Lt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Lt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Lt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Lt(() => r.connected && !r.outage && n.status === "working"), a = Lt(() => r.form.skills), u = Lt(() => !!n.config?.api_key_set), d = Lt(() => {
+      const F = [...r.sessions];
+      return r.form.session_id && !F.some((x) => x.id === r.form.session_id) && F.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), F;
+    }), b = Lt(() => {
+      const F = {};
+      for (const [x, C] of Object.entries(Ep(n))) F[x] = C.map((U) => Cp(U, (ie) => t.ctl.titleOf(ie)));
+      return F;
+    }), g = (F) => b.value[F] ?? [];
+    function p(F) {
+      (!F || F.type === "click" || F.key === "Escape") && t.ctl.showImage("");
+    }
+    const A = /* @__PURE__ */ fs(null);
+    hs(
+      () => r.image,
+      (F) => F && kr(() => A.value?.focus())
     );
-    function x(k) {
-      const m = k.target.value;
-      m === "__new__" ? t.ctl.createSession() : m && t.ctl.selectSession(m);
+    const v = /* @__PURE__ */ fs(null), D = /* @__PURE__ */ fs(null), k = (F) => {
+      F && (F.scrollTop = F.scrollHeight);
+    };
+    hs(
+      () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
+      () => kr(() => k(v.value))
+    ), hs(
+      () => n.logs.length,
+      () => kr(() => k(D.value))
+    );
+    function w(F) {
+      const x = F.target.value;
+      x === "__new__" ? t.ctl.createSession() : x && t.ctl.selectSession(x);
     }
-    function D(k) {
-      k.key === "Enter" && !k.shiftKey && !k.isComposing && (k.preventDefault(), t.ctl.send());
+    function y(F) {
+      F.key === "Enter" && !F.shiftKey && !F.isComposing && (F.preventDefault(), t.ctl.send());
     }
-    function I(k) {
-      k.stopPropagation();
+    function I(F) {
+      F.stopPropagation();
     }
-    return (k, m) => (ge(), _e("div", {
+    return (F, x) => (G(), X("div", {
       class: "comfyd-panel",
       onKeydown: I,
       onKeyup: I,
-      onWheel: m[15] || (m[15] = _l(() => {
+      onWheel: x[16] || (x[16] = ui(() => {
       }, ["stop"])),
-      onContextmenu: m[16] || (m[16] = _l(() => {
+      onContextmenu: x[17] || (x[17] = ui(() => {
       }, ["stop"]))
     }, [
-      ne("div", B_, [
-        ne("span", {
-          class: ut(["cd-dot", s.value]),
+      Q("div", v0, [
+        Q("span", {
+          class: it(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, j_),
-        ne("select", {
+        }, null, 10, E0),
+        Q("select", {
           class: "cd-session",
-          value: V(i).form.session_id,
-          disabled: !V(i).connected || V(i).busy,
-          onChange: x,
+          value: Y(r).form.session_id,
+          disabled: !Y(r).connected || Y(r).busy,
+          onChange: w,
           "data-test": "session"
         }, [
-          m[17] || (m[17] = ne("option", {
+          x[18] || (x[18] = Q("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (ge(!0), _e(Te, null, Bn(h.value, (g) => (ge(), _e("option", {
-            key: g.id,
-            value: g.id
-          }, Ne(g.title), 9, $_))), 128)),
-          m[18] || (m[18] = ne("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, z_),
-        ne("span", {
-          class: ut(["cd-status", { "cd-status-outage": V(i).connected && V(i).outage }]),
+          (G(!0), X(ce, null, xt(d.value, (C) => (G(), X("option", {
+            key: C.id,
+            value: C.id
+          }, ae(C.title), 9, D0))), 128)),
+          x[19] || (x[19] = Q("option", { value: "__new__" }, "+ new session", -1))
+        ], 40, C0),
+        Q("span", {
+          class: it(["cd-status", { "cd-status-outage": Y(r).connected && Y(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          We(Ne(r.value), 1),
-          V(n).queuedTurns ? (ge(), _e(Te, { key: 0 }, [
-            We(" · " + Ne(V(n).queuedTurns) + " queued", 1)
-          ], 64)) : et("", !0)
-        ], 10, U_),
-        ne("button", {
+          ye(ae(i.value), 1),
+          Y(n).queuedTurns ? (G(), X(ce, { key: 0 }, [
+            ye(" · " + ae(Y(n).queuedTurns) + " queued", 1)
+          ], 64)) : Ce("", !0)
+        ], 10, S0),
+        Q("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: m[0] || (m[0] = (g) => e.ctl.cancel()),
+          onClick: x[0] || (x[0] = (C) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, W_),
-        ne("button", {
-          class: ut(["cd-btn", { "cd-on": V(i).showSettings }]),
-          onClick: m[1] || (m[1] = (g) => V(i).showSettings = !V(i).showSettings),
+        }, "■", 8, T0),
+        Q("button", {
+          class: it(["cd-btn", { "cd-on": Y(r).showSettings }]),
+          onClick: x[1] || (x[1] = (C) => Y(r).showSettings = !Y(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        ne("button", {
-          class: ut(["cd-btn", { "cd-on": V(i).showLog }]),
-          onClick: m[2] || (m[2] = (g) => V(i).showLog = !V(i).showLog),
+        Q("button", {
+          class: it(["cd-btn", { "cd-on": Y(r).showLog }]),
+          onClick: x[2] || (x[2] = (C) => Y(r).showLog = !Y(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      V(i).showSettings ? (ge(), _e("div", J_, [
-        ne("label", null, [
-          m[19] || (m[19] = We("Provider ", -1)),
-          Pn(ne("select", {
-            "onUpdate:modelValue": m[3] || (m[3] = (g) => V(i).form.provider = g),
-            onChange: m[4] || (m[4] = (g) => e.ctl.saveConfig()),
+      Y(r).showSettings ? (G(), X("div", F0, [
+        Q("label", null, [
+          x[20] || (x[20] = ye("Provider ", -1)),
+          zn(Q("select", {
+            "onUpdate:modelValue": x[3] || (x[3] = (C) => Y(r).form.provider = C),
+            onChange: x[4] || (x[4] = (C) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (ge(!0), _e(Te, null, Bn(V(lp), (g) => (ge(), _e("option", {
-              key: g,
-              value: g
-            }, Ne(g), 9, q_))), 128))
+            (G(!0), X(ce, null, xt(Y(Lp), (C) => (G(), X("option", {
+              key: C,
+              value: C
+            }, ae(C), 9, I0))), 128))
           ], 544), [
-            [Qh, V(i).form.provider]
+            [bh, Y(r).form.provider]
           ])
         ]),
-        ne("label", null, [
-          m[20] || (m[20] = We("Model ", -1)),
-          Pn(ne("input", {
-            "onUpdate:modelValue": m[5] || (m[5] = (g) => V(i).form.model = g),
-            onChange: m[6] || (m[6] = (g) => e.ctl.saveConfig()),
+        Q("label", null, [
+          x[21] || (x[21] = ye("Model ", -1)),
+          zn(Q("input", {
+            "onUpdate:modelValue": x[5] || (x[5] = (C) => Y(r).form.model = C),
+            onChange: x[6] || (x[6] = (C) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [ni, V(i).form.model]
+            [lr, Y(r).form.model]
           ])
         ]),
-        ne("label", null, [
-          m[21] || (m[21] = We("Base URL ", -1)),
-          Pn(ne("input", {
-            "onUpdate:modelValue": m[7] || (m[7] = (g) => V(i).form.base_url = g),
-            onChange: m[8] || (m[8] = (g) => e.ctl.saveConfig()),
+        Q("label", null, [
+          x[22] || (x[22] = ye("Base URL ", -1)),
+          zn(Q("input", {
+            "onUpdate:modelValue": x[7] || (x[7] = (C) => Y(r).form.base_url = C),
+            onChange: x[8] || (x[8] = (C) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [ni, V(i).form.base_url]
+            [lr, Y(r).form.base_url]
           ])
         ]),
-        ne("label", H_, [
-          m[22] || (m[22] = We("System prompt ", -1)),
-          Pn(ne("textarea", {
-            "onUpdate:modelValue": m[9] || (m[9] = (g) => V(i).form.system_prompt = g),
+        Q("label", O0, [
+          x[23] || (x[23] = ye("System prompt ", -1)),
+          zn(Q("textarea", {
+            "onUpdate:modelValue": x[9] || (x[9] = (C) => Y(r).form.system_prompt = C),
             rows: "2",
-            onChange: m[10] || (m[10] = (g) => e.ctl.saveConfig()),
+            onChange: x[10] || (x[10] = (C) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [ni, V(i).form.system_prompt]
+            [lr, Y(r).form.system_prompt]
           ])
         ]),
-        ne("label", V_, [
-          m[23] || (m[23] = We("API key ", -1)),
-          ne("span", G_, Ne(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          ne("span", K_, [
-            Pn(ne("input", {
-              "onUpdate:modelValue": m[11] || (m[11] = (g) => V(i).apiKey = g),
+        Q("label", M0, [
+          x[24] || (x[24] = ye("API key ", -1)),
+          Q("span", N0, ae(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Q("span", L0, [
+            zn(Q("input", {
+              "onUpdate:modelValue": x[11] || (x[11] = (C) => Y(r).apiKey = C),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [ni, V(i).apiKey]
+              [lr, Y(r).apiKey]
             ]),
-            ne("button", {
+            Q("button", {
               class: "cd-btn",
-              onClick: m[12] || (m[12] = (g) => e.ctl.setApiKey()),
-              disabled: !V(i).form.session_id,
+              onClick: x[12] || (x[12] = (C) => e.ctl.setApiKey()),
+              disabled: !Y(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Y_)
+            }, "set", 8, P0)
           ])
         ])
-      ])) : et("", !0),
-      ne("div", X_, [
-        (ge(!0), _e(Te, null, Bn(V(i).skills, (g) => (ge(), _e("label", {
-          key: g.name,
-          class: ut(["cd-chip", { "cd-on": a.value.includes(g.name) }]),
-          title: g.description
+      ])) : Ce("", !0),
+      Q("div", B0, [
+        (G(!0), X(ce, null, xt(Y(r).skills, (C) => (G(), X("label", {
+          key: C.name,
+          class: it(["cd-chip", { "cd-on": a.value.includes(C.name) }]),
+          title: C.description
         }, [
-          ne("input", {
+          Q("input", {
             type: "checkbox",
-            checked: a.value.includes(g.name),
-            onChange: (v) => e.ctl.toggleSkill(g.name, v.target.checked),
-            "data-skill": g.name
-          }, null, 40, Q_),
-          We(" " + Ne(g.name), 1)
-        ], 10, Z_))), 128)),
-        V(i).skills.length ? et("", !0) : (ge(), _e("span", e0, [
-          We(Ne(V(i).connected ? V(i).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !V(i).connected && V(i).offlineReason ? (ge(), _e(Te, { key: 0 }, [
-            We(" (" + Ne(V(i).offlineReason) + ")", 1)
-          ], 64)) : et("", !0)
+            checked: a.value.includes(C.name),
+            onChange: (U) => e.ctl.toggleSkill(C.name, U.target.checked),
+            "data-skill": C.name
+          }, null, 40, $0),
+          ye(" " + ae(C.name), 1)
+        ], 10, j0))), 128)),
+        Y(r).skills.length ? Ce("", !0) : (G(), X("span", z0, [
+          ye(ae(Y(r).connected ? Y(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !Y(r).connected && Y(r).offlineReason ? (G(), X(ce, { key: 0 }, [
+            ye(" (" + ae(Y(r).offlineReason) + ")", 1)
+          ], 64)) : Ce("", !0)
         ]))
       ]),
-      ne("div", t0, [
-        ne("div", {
+      Q("div", U0, [
+        Q("div", {
           ref_key: "chat",
-          ref: w,
+          ref: v,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (ge(!0), _e(Te, null, Bn(V(n).turns, (g) => (ge(), _e("div", {
-            key: g.pending ? g.clientId : g.id,
+          (G(!0), X(ce, null, xt(Y(n).turns, (C) => (G(), X("div", {
+            key: C.pending ? C.clientId : C.id,
             class: "cd-turn"
           }, [
-            ne("div", {
-              class: ut(["cd-user", { "cd-failed": g.state === "failed", "cd-waiting": g.state === "waiting" }])
+            Q("div", {
+              class: it(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
             }, [
-              m[24] || (m[24] = ne("span", { class: "cd-who" }, "you", -1)),
-              We(Ne(g.content) + " ", 1),
-              g.state === "waiting" ? (ge(), _e("span", n0, " — waiting for comfyd, sent when it is back")) : et("", !0),
-              g.error ? (ge(), _e("span", i0, " — " + Ne(g.error), 1)) : et("", !0)
+              x[25] || (x[25] = Q("span", { class: "cd-who" }, "you", -1)),
+              ye(ae(C.content) + " ", 1),
+              C.state === "waiting" ? (G(), X("span", W0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
+              C.error ? (G(), X("span", J0, " — " + ae(C.error), 1)) : Ce("", !0)
             ], 2),
-            ne("div", {
+            Q("div", {
               class: "cd-replies",
-              style: Rr({ "--cols": Math.max(1, V(Ml)(g, a.value).length) })
+              style: Oi({ "--cols": Math.max(1, Y(Kl)(C, a.value).length) })
             }, [
-              (ge(!0), _e(Te, null, Bn(V(Ml)(g, a.value), (v) => (ge(), _e("div", {
-                key: v.skill,
-                class: ut(["cd-reply", "cd-" + v.state]),
-                "data-skill": v.skill
+              (G(!0), X(ce, null, xt(Y(Kl)(C, a.value), (U) => (G(), X("div", {
+                key: U.skill,
+                class: it(["cd-reply", "cd-" + U.state]),
+                "data-skill": U.skill
               }, [
-                ne("div", s0, [
-                  We(Ne(v.skill), 1),
-                  v.state === "streaming" ? (ge(), _e("span", o0, "…")) : et("", !0)
+                Q("div", H0, [
+                  ye(ae(U.skill), 1),
+                  U.state === "streaming" ? (G(), X("span", V0, "…")) : Ce("", !0)
                 ]),
-                ne("div", {
+                Q("div", {
                   class: "cd-text cd-md",
-                  innerHTML: V(P_)(v.content)
-                }, null, 8, l0),
-                v.error ? (ge(), _e("div", c0, Ne(v.error), 1)) : et("", !0)
-              ], 10, r0))), 128))
-            ], 4)
+                  innerHTML: Y(d0)(U.content)
+                }, null, 8, G0),
+                U.error ? (G(), X("div", K0, ae(U.error), 1)) : Ce("", !0)
+              ], 10, q0))), 128))
+            ], 4),
+            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci($c, {
+              key: U.id,
+              run: U,
+              ctl: e.ctl
+            }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          V(n).turns.length ? et("", !0) : (ge(), _e("div", a0, Ne(V(i).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci($c, {
+            key: C.id,
+            run: C,
+            ctl: e.ctl,
+            class: "cd-run-loose"
+          }, null, 8, ["run", "ctl"]))), 128)),
+          Y(n).turns.length ? Ce("", !0) : (G(), X("div", Y0, ae(Y(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        V(i).showLog ? (ge(), _e("div", {
+        Y(r).showLog ? (G(), X("div", {
           key: 0,
           ref_key: "logBox",
-          ref: _,
+          ref: D,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (ge(!0), _e(Te, null, Bn(V(n).logs, (g, v) => (ge(), _e("div", {
-            key: g.seq + ":" + v,
-            class: ut("cd-l-" + g.level)
+          (G(!0), X(ce, null, xt(Y(n).logs, (C, U) => (G(), X("div", {
+            key: C.seq + ":" + U,
+            class: it("cd-l-" + C.level)
           }, [
-            ne("b", null, Ne(g.level), 1),
-            We(" " + Ne(g.module), 1),
-            g.skill ? (ge(), _e(Te, { key: 0 }, [
-              We(" [" + Ne(g.skill) + "]", 1)
-            ], 64)) : et("", !0),
-            We(": " + Ne(g.message), 1)
+            Q("b", null, ae(C.level), 1),
+            ye(" " + ae(C.module), 1),
+            C.skill ? (G(), X(ce, { key: 0 }, [
+              ye(" [" + ae(C.skill) + "]", 1)
+            ], 64)) : Ce("", !0),
+            ye(": " + ae(C.message), 1)
           ], 2))), 128)),
-          V(n).logs.length ? et("", !0) : (ge(), _e("div", u0, "no debug output yet"))
-        ], 512)) : et("", !0)
+          Y(n).logs.length ? Ce("", !0) : (G(), X("div", X0, "no debug output yet"))
+        ], 512)) : Ce("", !0)
       ]),
-      l.value ? (ge(), _e("div", f0, Ne(l.value), 1)) : et("", !0),
-      ne("div", h0, [
-        Pn(ne("textarea", {
-          "onUpdate:modelValue": m[13] || (m[13] = (g) => V(i).draft = g),
+      (G(), ci(ud, { to: "body" }, [
+        Y(r).image ? (G(), X("div", {
+          key: 0,
+          ref_key: "overlay",
+          ref: A,
+          class: "comfyd-image-overlay",
+          tabindex: "0",
+          onClick: p,
+          onKeydown: p,
+          "data-test": "image-overlay"
+        }, [
+          Q("img", {
+            src: Y(r).image,
+            alt: "run output"
+          }, null, 8, Z0),
+          Q("a", {
+            href: Y(r).image,
+            target: "_blank",
+            rel: "noopener",
+            onClick: x[13] || (x[13] = ui(() => {
+            }, ["stop"]))
+          }, "open in a new tab", 8, Q0)
+        ], 544)) : Ce("", !0)
+      ])),
+      l.value ? (G(), X("div", eb, ae(l.value), 1)) : Ce("", !0),
+      Q("div", tb, [
+        zn(Q("textarea", {
+          "onUpdate:modelValue": x[14] || (x[14] = (C) => Y(r).draft = C),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !V(i).connected,
-          onKeydown: D,
+          disabled: !Y(r).connected,
+          onKeydown: y,
           "data-test": "input"
-        }, null, 40, d0), [
-          [ni, V(i).draft]
+        }, null, 40, nb), [
+          [lr, Y(r).draft]
         ]),
-        ne("button", {
+        Q("button", {
           class: "cd-btn cd-send",
-          disabled: !V(i).connected || !V(i).draft.trim(),
-          onClick: m[14] || (m[14] = (g) => e.ctl.send()),
+          disabled: !Y(r).connected || !Y(r).draft.trim(),
+          onClick: x[15] || (x[15] = (C) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, p0)
+        }, "send", 8, rb)
       ])
     ], 32));
   }
-}, m0 = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}", _0 = "comfyd.canvas", b0 = 1500;
-function vc() {
+}, sb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}", ob = "comfyd.canvas", lb = 1500;
+function zc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function Xs(e, t) {
+function fo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function y0(e) {
-  const t = vc();
+function cb(e) {
+  const t = zc();
   if (t) return e(t, !1);
   let n = 0;
-  const i = setInterval(() => {
-    const r = vc();
-    (r || ++n > b0) && (clearInterval(i), r ? e(r, !0) : Xs("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+  const r = setInterval(() => {
+    const i = zc();
+    (i || ++n > lb) && (clearInterval(r), i ? e(i, !0) : fo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function w0({ app: e, api: t }, n) {
-  const i = new dd({
+function ab({ app: e, api: t }, n) {
+  const r = new Ih({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11211,49 +11744,57 @@ function w0({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), r = new Xd({
+  }), i = new mp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
-    connection: i,
+    connection: r,
     WebSocket: window.WebSocket,
-    tabId: Yd(window.sessionStorage),
+    tabId: gp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: Xs,
-    isPanelNode: jl
+    log: fo,
+    isPanelNode: ec
   }), s = {
     app: e,
-    connection: i,
+    connection: r,
     WebSocket: window.WebSocket,
-    createApp: sd,
-    reactive: so,
-    component: g0,
-    css: m0,
+    createApp: Rh,
+    reactive: wo,
+    component: ib,
+    css: sb,
     document,
-    log: Xs
+    log: fo,
+    // Runs and their outputs come through the package's routes on
+    // ComfyUI's own server (same origin; it adds the bridge's token).
+    getJson: async (c) => {
+      const a = await t.fetchApi(c, { cache: "no-store" });
+      if (!a.ok) throw new Error(`${c}: HTTP ${a.status}`);
+      return a.json();
+    },
+    apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`
   };
   let o = !1;
   const l = () => {
-    o || (o = !0, t.addEventListener("graphChanged", () => r.graphChanged()), window.addEventListener("focus", () => r.setFocus(!0)), window.addEventListener("blur", () => r.setFocus(!1)), document.addEventListener("visibilitychange", () => r.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
-      r.touched(), r.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => r.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => r.setPointerDown(!1), !0), window.addEventListener("keydown", () => r.touched(), !0), r.start());
+    o || (o = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
+      i.touched(), i.setPointerDown(!0);
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: _0,
+    name: ob,
     setup: l,
     afterConfigureGraph() {
-      r.graphChanged();
+      i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === Hs && (c.prototype.isVirtualNode = !0);
+      a?.name === oo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      jl(c) && _p(c, s);
+      ec(c) && Hp(c, s);
     }
-  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: r, version: "0.1.0" });
+  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-y0(w0);
+cb(ab);

@@ -87,6 +87,14 @@ function register({ app, api }, late) {
     css: panelCss,
     document,
     log,
+    // Runs and their outputs come through the package's routes on
+    // ComfyUI's own server (same origin; it adds the bridge's token).
+    getJson: async (route) => {
+      const r = await api.fetchApi(route, { cache: "no-store" });
+      if (!r.ok) throw new Error(`${route}: HTTP ${r.status}`);
+      return r.json();
+    },
+    apiUrl: (route) => (typeof api.apiURL === "function" ? api.apiURL(route) : `/api${route}`),
   };
 
   let started = false;

@@ -5,6 +5,7 @@
 // put into a widget, a property or anything else the workflow saves.
 
 import { isOutageError, SessionClient } from "./session-client.js";
+import { applyRun, MAX_RUNS } from "./runs.js";
 import { ackPendingTurn, addPendingTurn, createState, failPendingTurn, waitPendingTurn } from "./session-store.js";
 
 /** The node's saved configuration: widget name -> default. Order matters:
@@ -47,7 +48,10 @@ function clientMessageId() {
 export class PanelController {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
-   *        readConfig(): {name: value}, writeConfig(name, value)}
+   *        readConfig(): {name: value}, writeConfig(name, value),
+   *        app? (the ComfyUI app: node titles, selecting a node),
+   *        getJson?(path) (GET on ComfyUI's own server, same origin),
+   *        apiUrl?(path) (the URL of such a path, for <img>)}
    */
   constructor(deps) {
     this.d = deps;
@@ -67,6 +71,7 @@ export class PanelController {
       busy: false,
       offlineReason: "", // why the bridge cannot be reached (the supervisor's word)
       outage: "", // why the core is away while the bridge answers
+      image: "", // URL of the output shown full size ("" = none)
     });
     // Messages written while the core was away, sent again (same client
     // id, so the core keeps one) once it answers: [{cid, sid, content}].
@@ -89,6 +94,7 @@ export class PanelController {
         this.ui.outage = reason;
       },
       onRecovered: () => this.onRecovered(),
+      onJoin: (sid) => this.refreshRuns(sid),
     });
   }
 
@@ -311,6 +317,65 @@ export class PanelController {
       return;
     }
     await this.deliver(m);
+  }
+
+  /** The runs of the session as the core has them (after a join: run
+   * updates are live only). A core without --comfyui has none. */
+  async refreshRuns(sid) {
+    if (!this.d.getJson || !sid) return;
+    try {
+      const body = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(sid)}&page_size=${Math.min(100, MAX_RUNS)}`);
+      if (sid !== this.state.sessionId) return;
+      for (const r of Array.isArray(body?.runs) ? body.runs : []) applyRun(this.state, r);
+    } catch (e) {
+      this.d.log?.("debug", `comfyd: runs of ${sid}: ${e.message}`);
+    }
+  }
+
+  graph() {
+    const a = this.d.app;
+    return a?.rootGraph ?? a?.graph ?? null;
+  }
+
+  /** The canvas node of a prompt's node id ("12", or "12:5" inside a
+   * subgraph: then the subgraph node on the canvas). */
+  nodeOf(id) {
+    const g = this.graph();
+    if (!g?.getNodeById || !id) return null;
+    const s = String(id);
+    const get = (k) => g.getNodeById(/^\d+$/.test(k) ? Number(k) : k) ?? null;
+    return get(s) ?? (s.includes(":") ? get(s.split(":")[0]) : null);
+  }
+
+  titleOf(id) {
+    const n = this.nodeOf(id);
+    return n ? String(n.title || n.type || "") : "";
+  }
+
+  /** Selects and centres a node on the canvas (the failing one). */
+  focusNode(id) {
+    const node = this.nodeOf(id);
+    const canvas = this.d.app?.canvas;
+    if (!node || !canvas) {
+      this.ui.notice = `node ${id} is not on this canvas`;
+      return false;
+    }
+    if (typeof canvas.selectNode === "function") canvas.selectNode(node, false);
+    else if (typeof canvas.selectItems === "function") canvas.selectItems([node]);
+    if (typeof canvas.centerOnNode === "function") canvas.centerOnNode(node);
+    canvas.setDirty?.(true, true);
+    this.ui.notice = "";
+    return true;
+  }
+
+  /** Shows an output full size ("" closes it). */
+  showImage(url) {
+    this.ui.image = String(url ?? "");
+  }
+
+  /** The URL of a bridge path reached through ComfyUI's server. */
+  url(path) {
+    return this.d.apiUrl ? this.d.apiUrl(path) : `/api${path}`;
   }
 
   async cancel() {

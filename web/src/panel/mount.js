@@ -51,7 +51,7 @@ export function readConfig(node) {
 
 /**
  * Mounts the panel into node. deps: {app, connection, WebSocket, createApp,
- * reactive, component, css, document, log}.
+ * reactive, component, css, document, log, getJson?, apiUrl?}.
  */
 export function mountPanel(node, deps) {
   if (node.__comfydPanel) return node.__comfydPanel;
@@ -76,6 +76,9 @@ export function mountPanel(node, deps) {
     log: deps.log,
     readConfig: () => readConfig(node),
     writeConfig,
+    app,
+    getJson: deps.getJson,
+    apiUrl: deps.apiUrl,
   });
 
   const host = doc.createElement("div");

@@ -40,7 +40,7 @@ export class SessionClient {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
-   *        onOutage?(reason), onRecovered?()}
+   *        onOutage?(reason), onRecovered?(), onJoin?(sessionId)}
    */
   constructor(deps) {
     this.d = deps;
@@ -184,6 +184,9 @@ export class SessionClient {
     this.joinFailed = false;
     this.joinRid = this.nextId++;
     this.send({ event: "join", data: { session_id: sessionId, last_seq: last }, request_id: this.joinRid });
+    // Run updates are not replayed: what changed while away is read anew
+    // (after the join, so no change falls between the list and the stream).
+    this.d.onJoin?.(sessionId);
   }
 
   onMessage(data) {

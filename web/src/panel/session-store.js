@@ -6,7 +6,11 @@
 // nothing. Deltas also carry their index within a reply, which catches a
 // delta arriving twice within one stream.
 //
+// Runs (run_update, no seq) are kept apart by prompt id: see runs.js.
+//
 // Pure: no I/O. The panel wraps the state in Vue's reactive().
+
+import { applyRun, noteToolResult } from "./runs.js";
 
 /** Debug log lines kept in the panel (older ones are dropped). */
 export const MAX_LOG_LINES = 500;
@@ -35,6 +39,9 @@ export function createState() {
     logs: [], // [{seq, level, module, skill, message}]
     lastError: null,
     needsResync: false,
+    runs: {}, // prompt_id -> Run, the newest state seen
+    runTurns: {}, // prompt_id -> turn id, when known exactly
+    workingTurn: 0, // the turn the session works on now (status_update)
   };
 }
 
@@ -87,6 +94,7 @@ function applyMessage(s, m) {
     t.content = String(m.content ?? "");
     t.state = state;
     t.error = String(m.error ?? "");
+    t.createdAt = Number(m.created_at_ms) || t.createdAt || 0;
     t.pending = false;
   } else if (role === "assistant" || role === "tool") {
     const t = ensureTurn(s, m.turn_id);
@@ -94,6 +102,7 @@ function applyMessage(s, m) {
     r.content = String(m.content ?? "");
     r.state = state || "done";
     r.error = String(m.error ?? "");
+    r.createdAt = Number(m.created_at_ms) || r.createdAt || 0;
     r.final = true;
   }
 }
@@ -131,12 +140,19 @@ export function applyEvent(s, ev) {
   if (name === "sync_state") {
     if (seq && seq < s.lastSeq) return false;
     const keepLogs = s.logs;
+    // Runs are not part of the session's history: they stay.
+    const keepRuns = { runs: s.runs, runTurns: s.runTurns };
     // Messages written here and not acknowledged yet are not in the
     // snapshot: they stay (and go out when the core takes them).
     const keepPending = s.turns.filter((t) => t.pending);
     const id = d.session?.id ?? s.sessionId;
     resetState(s, id);
     s.logs = keepLogs;
+    for (const [pid, run] of Object.entries(keepRuns.runs))
+      if (!run.session_id || run.session_id === s.sessionId) {
+        s.runs[pid] = run;
+        if (keepRuns.runTurns[pid]) s.runTurns[pid] = keepRuns.runTurns[pid];
+      }
     applySession(s, d.session);
     if (d.status !== undefined) s.status = shortEnum(d.status, "SESSION_STATUS_") || s.status;
     for (const m of Array.isArray(d.history) ? d.history : []) applyMessage(s, m);
@@ -155,6 +171,8 @@ export function applyEvent(s, ev) {
     return true;
   }
 
+  if (name === "run_update") return applyRun(s, d.run, { workingTurn: s.status === "working" ? s.workingTurn : 0 });
+
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(name)) {
     if (name === "configured" && d.session) applySession(s, d.session);
     return false;
@@ -170,6 +188,7 @@ export function applyEvent(s, ev) {
       s.status = shortEnum(d.status, "SESSION_STATUS_") || s.status;
       s.statusDetail = String(d.detail ?? "");
       s.queuedTurns = Number(d.queued_turns) || 0;
+      s.workingTurn = s.status === "working" ? Number(d.turn_id) || s.workingTurn : 0;
       if (s.status === "idle") {
         // A finished turn: replies still marked streaming are done.
         for (const t of s.turns)
@@ -229,6 +248,7 @@ export function applyEvent(s, ev) {
       pushLog(s, { seq, level: "INFO", module: "tool", skill: String(d.skill ?? ""), message: `${d.name ?? "tool"}(${String(d.arguments_json ?? "").slice(0, 300)})` });
       return true;
     case "tool_result":
+      noteToolResult(s, d.turn_id, d.result_json);
       pushLog(s, { seq, level: d.ok ? "INFO" : "WARN", module: "tool", skill: String(d.skill ?? ""), message: `${d.call_id ?? ""} -> ${String(d.result_json ?? "").slice(0, 300)}` });
       return true;
     case "graph_changed":
