@@ -552,8 +552,21 @@ test("nodes an outside caller creates without coordinates do not overlap and fol
 test("the panel shows its session's runs: the output thumbnail, and a refused run naming the node a click selects", async () => {
   const sid = await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.find((n) => n.type === "ComfydAgentPanel").widgets.find((w) => w.name === "session_id").value);
   assert.ok(sid, "the panel has a session");
-  // The canvas of the previous test (EmptyImage -> ImageInvert -> SaveImage),
-  // queued on behalf of the panel's session, as its agent's tools do.
+  // A 64x64 EmptyImage -> ImageInvert -> SaveImage of its own (clear_graph
+  // keeps the panel), queued on behalf of the panel's session, as its
+  // agent's tools do.
+  const built = await bridge("POST", "/comfy/graph/batch", {
+    commands: [
+      { type: "clear_graph" },
+      { type: "create_node", node_type: "EmptyImage", ref: "img", widgets: { width: 64, height: 64, batch_size: 1, color: 16711680 } },
+      { type: "create_node", node_type: "ImageInvert", ref: "inv" },
+      { type: "create_node", node_type: "SaveImage", ref: "save", widgets: { filename_prefix: "comfyd_e2e" } },
+      { type: "connect", from_id: "img", from_slot: 0, to_id: "inv", to_slot: "image" },
+      { type: "connect", from_id: "inv", from_slot: 0, to_id: "save", to_slot: "images" },
+    ],
+  });
+  assert.equal(built.status, 200, JSON.stringify(built.body));
+  assert.equal(built.body.ok, true, JSON.stringify(built.body));
   const q = await bridge("POST", "/comfy/graph/queue", { origin: "RUN_ORIGIN_SESSION", session_id: sid, queued_by: "e2e" });
   assert.equal(q.status, 200, JSON.stringify(q.body));
   const ok = q.body.run?.prompt_id ?? q.body.prompt_id;
