@@ -39,6 +39,7 @@ SKIP = [
     (r"^\./scripts/run\.sh$", "the quick start: this test starts the same two binaries the same way"),
     (r"^\./scripts/test\.sh$", "runs this test"),
     (r"^ln -s .*/path/to/ComfyUI/custom_nodes/comfyd$", "needs a ComfyUI install: the real-ComfyUI suite links the checkout"),
+    (r"/comfy/runs/<prompt_id>$", "needs a ComfyUI server (comfyd --comfyui): tests/runs queues and follows runs in the real one"),
 ]
 
 # What each block must print, by a pattern of its text: (name, block
@@ -64,6 +65,8 @@ EXPECT = [
         "no models": [("fails:", "stops"),
                       (r"CKPT: none: put a model into ComfyUI/models/checkpoints/",
                        "says that there is no checkpoint, instead of a refused batch")]}),
+    ("arrange", r"""-d '\{"type":"arrange"\}'""", {
+        "*": [(r'^\{"ok":true,', "ok")]}),
     ("WebSocket example", r"import asyncio, json, websockets", {
         "*": [(r"^\d+ \d+ nodes$", "revision and node count"), (r"^ok$", "move_node ok")]}),
     ("client venv", r"pip install \./clients/python", {
@@ -110,7 +113,8 @@ class Run:
         # they install from, and node runs editor.mjs as a program only from
         # its own path (not through a symlink).
         ignore = shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "node_modules")
-        for sub in ("tests/graph", "tests/fixtures", "clients/python"):
+        # (web/src/executor: the editor imports the tab's layout module.)
+        for sub in ("tests/graph", "tests/fixtures", "clients/python", "web/src/executor"):
             shutil.copytree(os.path.join(REPO, sub), os.path.join(d, sub), ignore=ignore)
         # A checkout named comfyd next to the scripts (see the module doc).
         os.symlink(REPO, os.path.join(d, "comfyd"))
