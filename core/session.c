@@ -75,6 +75,10 @@ struct session {
     pending *qhead, *qtail;
     uint32_t qlen;
     turn *cur;
+    /* The runner has taken a message off the queue and is starting its
+     * turn, but cur is not set yet: a message sent meanwhile is queued
+     * behind it, not "running" (cur alone leaves that window open). */
+    int starting;
     int runner_active;
     int runner_joinable;
     pthread_t runner;
@@ -1064,6 +1068,7 @@ static void run_turn(session *s, pending *p)
     char *system_prompt = text_dup(s->meta.system_prompt ? s->meta.system_prompt : "");
     uint32_t delay = s->meta.token_delay_ms ? s->meta.token_delay_ms : m->default_delay_ms;
     s->cur = t;
+    s->starting = 0;
     s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
     store_message_finish(m->st, t->msg_id, STORE_MSG_RUNNING, NULL, NULL);
     char detail[64];
@@ -1278,9 +1283,13 @@ static void *runner_main(void *arg)
         s->qhead = p->next;
         if (!s->qhead) s->qtail = NULL;
         s->qlen--;
+        s->starting = 1;
         pthread_mutex_unlock(&s->mu);
         run_turn(s, p);
         pending_free(p);
+        pthread_mutex_lock(&s->mu);
+        s->starting = 0; /* run_turn clears it once cur is set; this covers its early ends */
+        pthread_mutex_unlock(&s->mu);
     }
     session_unref(s);
     return NULL;
@@ -1644,8 +1653,9 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     }
     s->meta.message_count++;
     s->meta.updated_ms = msg->created_ms;
-    out->queued = s->cur != NULL || s->qlen > 0;
-    out->queue_position = s->qlen + (s->cur ? 1 : 0);
+    int busy = s->cur != NULL || s->starting;
+    out->queued = busy || s->qlen > 0;
+    out->queue_position = s->qlen + (busy ? 1 : 0);
     pending *p = calloc(1, sizeof *p);
     if (!p) abort();
     p->msg_id = msg->id;
@@ -1708,7 +1718,7 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
         /* Between two turns the session was reported working for its queue
          * alone: say that it is idle now (a running turn says so itself
          * when it ends). */
-        if (*dropped && !s->cur) publish_status_locked(s, 0, NULL, "queue cleared");
+        if (*dropped && !s->cur && !s->starting) publish_status_locked(s, 0, NULL, "queue cleared");
     }
     pthread_mutex_unlock(&s->mu);
     session_unref(s);
