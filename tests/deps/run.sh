@@ -60,6 +60,22 @@ if "$check" --build "$build" --no-node --python-log "$tmp/pylog" >"$tmp/out" 2>&
 else
   bad "python imports fail with the real setup.sh"; cat "$tmp/out"
 fi
+# Debian's interpreter started as argv[0] "python3" (execl) while another
+# python3 is first on PATH (a pyenv shim): Python's sys.executable names that
+# one; the check must judge the binary that ran.
+# (The stand-in lives outside /tmp, which the check skips as test scratch.)
+shim=$(mktemp -d /var/tmp/comfyd-deps-shim-XXXXXX)
+mkdir -p "$tmp/pylog-argv0"
+printf '#!/bin/sh\nexit 1\n' >"$shim/python3"
+chmod +x "$shim/python3"
+PATH="$shim:$PATH" COMFYD_DEPS_PYLOG="$tmp/pylog-argv0" PYTHONPATH="$repo/scripts/deps/pyhook" \
+  bash -c 'exec -a python3 /usr/bin/python3 -c "import grpc"'
+if "$check" --build "$build" --no-node --python-log "$tmp/pylog-argv0" >"$tmp/out" 2>&1; then
+  ok "python: Debian's interpreter started as plain python3 passes whatever PATH says"
+else
+  bad "python: the interpreter is judged by sys.executable, not the binary that ran"; cat "$tmp/out"
+fi
+rm -rf "$shim"
 expect_fail "python without python3-grpcio" python3-grpcio --build "$build" --no-node --python-log "$tmp/pylog"
 
 # Python from a venv: a distribution no requirements file names fails; named

@@ -45,7 +45,7 @@ static int fake_server_start(fake_server *fs)
         close(in[1]);
         close(out[0]);
         close(out[1]);
-        execl("/usr/bin/python3", "python3", COMFYD_SOURCE_DIR "/tests/llm/fake_openai.py",
+        execl("/usr/bin/python3", "/usr/bin/python3", COMFYD_SOURCE_DIR "/tests/llm/fake_openai.py",
               "--scripts", COMFYD_SOURCE_DIR "/tests/llm/scripts", "--port", "0", "--record",
               fs->record, "--exit-on-stdin-eof", (char *)NULL);
         _exit(127);

@@ -5,7 +5,7 @@ scripts/test.sh puts this folder first on PYTHONPATH and sets
 COMFYD_DEPS_PYLOG to a folder; every Python process of the test suites
 (Debian's interpreter, the suites' venvs, the servers they start) then
 appends one line per module it imports to COMFYD_DEPS_PYLOG/<pid>.log:
-"<origin file>\t<sys.executable>". Without COMFYD_DEPS_PYLOG it does
+"<origin file>\t<interpreter binary>". Without COMFYD_DEPS_PYLOG it does
 nothing. Afterwards it runs the sitecustomize it shadows (Debian ships one).
 """
 import os
@@ -16,7 +16,13 @@ def _install(log_dir):
     import importlib.abc
 
     path = os.path.join(log_dir, "%d.log" % os.getpid())
-    exe = sys.executable or ""
+    # The binary that runs, not sys.executable: Python derives that from
+    # argv[0], so a process started as execl("/usr/bin/python3", "python3")
+    # reports whatever python3 comes first on PATH (a pyenv shim, say).
+    try:
+        exe = os.path.realpath("/proc/self/exe")
+    except OSError:
+        exe = sys.executable or ""
 
     class _Recorder(importlib.abc.MetaPathFinder):
         """Asks the finders after it, records the origin of what they find."""
