@@ -1,14 +1,8 @@
 /* app: the application layer of comfyd-bridge. It serves the HTTP/JSON and
  * WebSocket protocols of docs/bridge-protocol.md on bnet and translates
- * them into comfyd.v1 gRPC calls to the core through rpcc:
- *
- *   app.c          configuration, lifecycle, calls and streams to the core,
- *                  JSON helpers, status mapping, /healthz and /metrics;
- *   app_graph.c    POST/GET /comfy/graph/... and WS /comfy/graph/ws;
- *   app_editor.c   WS /comfy/editor/ws <-> GraphService.AttachCanvas and
- *                  ReportEditor (a browser tab's canvas);
- *   app_session.c  WS /comfy/session/ws <-> SessionService (seed 000);
- *   app_mcp.c      POST/DELETE /mcp: MCP over Streamable HTTP (docs/mcp.md).
+ * them into comfyd.v1 gRPC calls to the core through rpcc. The server is
+ * opaque (app_create ... app_destroy); its files and what they share are
+ * listed in app_int.h, the header only they include.
  *
  * Threads: everything runs on the libuv loop thread except rpcc's
  * callbacks, which only copy the result and bnet_post it to the loop. Only
@@ -28,14 +22,13 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "app_cfg.h"
 #include "comfyd/v1/graph.pb-c.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "comfyd/v1/run.pb-c.h"
 
 /* ---- limits ---- */
 
-/* --allow-origin and --allow-host values, each: net_policy keeps as many. */
-#define APP_MAX_NAMES 32
 /* A client's request_id (its JSON text): a UUID or a counter is far less. */
 #define APP_MAX_REQUEST_ID 256
 /* Requests one graph or session WebSocket may have in flight: pipelining
@@ -61,14 +54,6 @@
 #define APP_MAX_QUERY_VALUE 16384
 /* Node type names in one names= parameter (the core's CANVAS_MAX_NAMES). */
 #define APP_MAX_NAMES_PARAM 1000
-/* Connection limits (docs/security.md): bnet's defaults, and the bounds of
- * --max-connections, --max-unauth-connections, --handshake-timeout-ms. */
-#define APP_DEFAULT_MAX_CONNECTIONS 256
-#define APP_DEFAULT_MAX_UNAUTH 64
-#define APP_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
-#define APP_MAX_MAX_CONNECTIONS 65536
-#define APP_MIN_HANDSHAKE_TIMEOUT_MS 100
-#define APP_MAX_HANDSHAKE_TIMEOUT_MS 600000
 
 /* ---- errors ---- */
 
@@ -92,34 +77,6 @@ typedef enum {
 
 const char *app_strerror(int err);
 
-/* ---- configuration ---- */
-
-typedef struct app_cfg {
-    char *listen_host; /* IPv4 or IPv6 literal, no brackets */
-    int listen_port;   /* 0 picks a free port */
-    char *core;        /* gRPC target: unix:PATH or HOST:PORT */
-    char *data_dir;
-    char *token_file;
-    char *allow_origins[APP_MAX_NAMES];
-    size_t n_allow_origins;
-    char *allow_hosts[APP_MAX_NAMES];
-    size_t n_allow_hosts;
-    int log_level;                 /* log.h's log_level */
-    size_t max_connections;        /* bnet_limits.max_connections */
-    size_t max_unauth_connections; /* bnet_limits.max_unauth_connections */
-    uint64_t handshake_timeout_ms; /* bnet_limits.handshake_timeout_ms */
-} app_cfg;
-
-/* Parses argv (flags win over their COMFYD_BRIDGE_* environment twins) and
- * fills the defaults: --listen 127.0.0.1:8189, --data ./var, --core
- * unix:DATA/comfyd.sock, --token-file DATA/token. Returns APP_OK, APP_HELP,
- * APP_VERSION or APP_E_ARG with a one-line reason in err. Free with
- * app_cfg_clear in every case (also after an error). */
-int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen);
-void app_cfg_clear(app_cfg *c);
-void app_cfg_usage(FILE *f, const char *prog);
-const char *app_version(void);
-
 /* ---- the server ---- */
 
 typedef struct app app;
@@ -142,7 +99,7 @@ void app_shutdown(app *a);
  * still in flight and waits for their callbacks). NULL is a no-op. */
 void app_destroy(app *a);
 
-/* ---- status mapping (pure) ---- */
+/* ---- status mapping (pure; app_status.c) ---- */
 
 /* HTTP status of a gRPC status: INVALID_ARGUMENT 400, NOT_FOUND 404,
  * ALREADY_EXISTS 409, FAILED_PRECONDITION 409, DEADLINE_EXCEEDED 504,
@@ -166,7 +123,7 @@ Comfyd__V1__GraphErrorCode app_graph_code_in(const char *details);
  * responses, or ok=false without an error). */
 const Comfyd__V1__GraphError *app_first_graph_error(const ProtobufCMessage *resp);
 
-/* ---- graph requests (pure; app_graph.c) ---- */
+/* ---- graph requests (pure; app_graphmsg.c) ---- */
 
 /* What a graph request asks for: one per gRPC method. */
 typedef enum {
@@ -231,7 +188,8 @@ int64_t app_graph_deadline_ms(const app_graph_req *r);
 /* The gRPC method name of op ("Execute", ...). */
 const char *app_graph_method(app_op op);
 
-/* ---- JSON answers (pure; allocate *out with malloc, NUL-terminated) ---- */
+/* ---- JSON answers (pure; app_graphmsg.c and app_json.c; allocate *out with
+ * malloc, NUL-terminated) ---- */
 
 /* A graph response as JSON: every field written (emit_defaults), enums by
  * name, GraphError codes short ("TYPE_MISMATCH"), Commands flattened. */
@@ -341,7 +299,7 @@ int app_session_answer_json(const char *event, const char *request_id, const Pro
 int app_session_error_json(const char *request_id, const char *code, const char *message,
                            char **out, size_t *len);
 
-/* ---- metrics (pure; app.c) ---- */
+/* ---- metrics (pure; app_metrics.c) ---- */
 
 /* Routes counted by app_metrics (HTTP endpoints, then WebSocket ones). */
 typedef enum {
@@ -436,197 +394,9 @@ const char *app_route_name(app_route r);
 const char *app_ws_name(app_ws_kind k);
 const char *app_method_name(app_method m);
 
-/* ==== Internal to the app*.c files (not for other modules) ==== */
-
-#include <stdatomic.h>
-#include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
-
-#include "bnet.h"
-#include "rpcc.h"
-
-/* Common head of every WebSocket's state (first member of each endpoint's
- * struct); linked into app.ws_list from on_open to on_close. */
-typedef struct app_ws {
-    struct app *a;
-    bnet_ws *ws; /* valid until on_close returns */
-    app_ws_kind kind;
-    struct app_ws *prev, *next;
-} app_ws;
-
-struct app {
-    uv_loop_t *loop; /* borrowed */
-    bnet *net;
-    rpcc *core;
-    char *core_target;
-    char *token_file;
-    char listen[80]; /* "127.0.0.1:8189" */
-    uv_timer_t tick; /* core state poll; drain check while stopping */
-    int tick_on;
-    int draining, stopped;
-    uint64_t drain_deadline;
-    atomic_uint inflight; /* unary calls started and not yet finished */
-    rpcc_state_t core_state;
-    app_ws *ws_list;
-    app_metrics m;
-    struct app_mcp *mcp; /* app_mcp.c's state */
-};
-
-/* -- JSON helpers (app.c) -- */
-
-/* Parses untrusted JSON into a yajl tree after a bounded scan: depth at most
- * JSONPB_MAX_DEPTH, at most JSONPB_MAX_TOTAL_ELEMENTS values, no comments,
- * no NUL (raw or escaped) and no lone surrogate escapes, so that the tree
- * re-emits exactly. Returns APP_OK (*out: yajl_tree_free), APP_E_JSON,
- * APP_E_TOOBIG or APP_E_NOMEM with err ("invalid JSON: ..."). */
-int app__json_parse(const char *json, size_t len, yajl_val *out, char *err, size_t errlen);
-/* The first value of key in object o, or NULL. */
-yajl_val app__json_get(yajl_val o, const char *key);
-/* Writes v (a parsed value) into g, numbers verbatim. */
-int app__json_emit(yajl_gen g, yajl_val v);
-/* 1 when key is one of names[0..n). */
-int app__key_in(const char *key, const char *const *names, size_t n);
-/* A generator for compact output; NULL on out-of-memory. */
-yajl_gen app__gen(void);
-/* Copies g's output into *out (malloc, NUL-terminated) and frees g.
- * Returns APP_OK or APP_E_NOMEM (g is freed either way). */
-int app__gen_finish(yajl_gen g, char **out, size_t *len);
-int app__gen_str(yajl_gen g, const char *s);
-/* Writes the JSON text t (trusted: from our own parse) as a value. */
-int app__gen_raw_value(yajl_gen g, const char *t);
-/* Decodes the object obj re-emitted (minus skip[0..n_skip) keys) as a
- * message of type d; flattened: Command, ReportEditorRequest,
- * AttachCanvasResponse. extra_fn, when set, adds keys to the re-emitted
- * object (the generator is inside the map). Returns APP_OK, APP_E_INPUT,
- * APP_E_TOOBIG or APP_E_NOMEM (err filled). */
-int app__decode_obj(yajl_val obj, const char *const *skip, size_t n_skip,
-                    int (*extra_fn)(yajl_gen g, void *ud), void *ud,
-                    const ProtobufCMessageDescriptor *d, int ignore_unknown, ProtobufCMessage **out,
-                    char *err, size_t errlen);
-/* Finishes g (consumed) and decodes its text as d (flattening as above). */
-int app__decode_gen(yajl_gen g, const ProtobufCMessageDescriptor *d, int ignore_unknown,
-                    ProtobufCMessage **out, char *err, size_t errlen);
-/* Writes the members of object obj except skip[0..n_skip) into g (inside
- * a map). Returns 0 or -1. */
-int app__emit_members(yajl_gen g, yajl_val obj, const char *const *skip, size_t n_skip);
-/* Writes the string k. Returns 0 or -1. */
-int app__gen_cstr(yajl_gen g, const char *k);
-/* Maps a jsonpb error to APP_E_*. */
-int app__from_jsonpb(int rc);
-
-/* How enums are written: a jsonpb enum style with per-enum exceptions
- * (static tables in app.c); NULL writes full names. */
-typedef const struct app_enum_styles *app_enum_style;
-/* Writes m into g as JSON in one pass (emit_defaults, the flattened
- * messages above), enums per style. When inside_map is set, only the
- * fields are written into a map the caller has open. */
-int app__encode(yajl_gen g, const ProtobufCMessage *m, app_enum_style style, int inside_map);
-/* Graph answers: GraphErrorCode short upper-case ("TYPE_MISMATCH"), other
- * enums by full name (as the protocol shows "BATCH_MODE_ATOMIC"). */
-extern const app_enum_style app__style_graph;
-/* Session answers: every enum short lower-case ("idle", "user"), LogLevel
- * short upper-case ("INFO"), as seed 000 writes them. */
-extern const app_enum_style app__style_session;
-
-/* -- calls to the core (app.c) -- */
-
-typedef struct app_call app_call;
-/* Runs on the loop once the call is finished (or failed to start). */
-typedef void (*app_call_done)(app_call *c);
-
-struct app_call {
-    struct app *a;
-    app_method method;
-    app_call_done done;
-    uint64_t req_id; /* HTTP request (bnet_req_find), 0: none */
-    uint64_t ws_id;  /* WebSocket (bnet_ws_find), 0: none */
-    uint64_t conn;   /* bnet connection charged for the call (bnet_discharge), 0: none */
-    app_route route;
-    int tag;    /* caller's small value (op, event kind) */
-    char *rid;  /* caller's request_id JSON (owned, freed with the call) */
-    char *text; /* caller's string (owned, freed with the call) */
-    grpc_status_code code;
-    char details[RPCC_MAX_DETAILS_BYTES + 1];
-    ProtobufCMessage *resp; /* owned by the call; NULL unless OK */
-};
-
-/* A zeroed call for method; aborts on out-of-memory (a small control
- * structure). */
-app_call *app__call_new(struct app *a, app_method method, app_call_done done);
-/* Starts the unary call (fail fast, timeout_ms deadline). c->done runs
- * exactly once on the loop, maybe before this returns (when the call
- * cannot start: UNAVAILABLE "too many calls in flight", INVALID_ARGUMENT
- * "request too large", ...); c is freed after done returns. */
-void app__call_start(app_call *c, const ProtobufCMessage *req, int64_t timeout_ms);
-
-/* A server stream feeding a WebSocket, with manual flow control. */
-typedef struct app_stream app_stream;
-/* A message (owned by the callee) for the owner; loop thread. */
-typedef void (*app_stream_msg_fn)(void *owner, app_stream *s, ProtobufCMessage *m);
-/* The stream ended; loop thread. The owner must still app__stream_detach. */
-typedef void (*app_stream_end_fn)(void *owner, app_stream *s, grpc_status_code code,
-                                  const char *details);
-
-/* Starts method as a server stream for owner with APP_STREAM_WINDOW
- * credits. Returns RPCC_OK and *out (the owner's until app__stream_detach),
- * or an rpcc_err (nothing is called). */
-int app__stream_start(struct app *a, app_method method, const ProtobufCMessage *req, void *owner,
-                      app_stream_msg_fn on_msg, app_stream_end_fn on_end, app_stream **out);
-/* Grants n more messages (call after a message was queued on the
- * WebSocket without BNET_E_FULL). */
-void app__stream_credit(app_stream *s, uint32_t n);
-/* Back-pressure for a stream feeding ws: grants one message for one the
- * owner has handled, at once while bnet_ws_queued(ws) is below
- * BNET_WS_HIGH_WATER, else holds it back for app__stream_resume. */
-void app__stream_paced_credit(app_stream *s, const bnet_ws *ws);
-/* Grants what app__stream_paced_credit held back (call from on_drain). */
-void app__stream_resume(app_stream *s);
-/* Messages delivered so far. */
-uint64_t app__stream_delivered(const app_stream *s);
-/* The owner gives the stream up: cancels it if running; no callback runs
- * for owner afterwards. s is invalid after the call. */
-void app__stream_detach(app_stream *s);
-
-/* -- answers (app.c) -- */
-
-/* Sends a JSON answer (takes body; freed here) and counts it. */
-void app__respond_json(struct app *a, bnet_req *r, app_route route, int status, char *body,
-                       size_t len);
-/* {"error": message, "code": code (NULL: omitted)}. */
-void app__respond_error(struct app *a, bnet_req *r, app_route route, int status,
-                        const char *message, const char *code);
-/* Answers a finished call over HTTP: 200 with the response, or the mapped
- * status with {"error", "code", ...response}. */
-void app__respond_call(app_call *c, bnet_req *r);
-/* HTTP status, code name and message for a finished call (code and
- * message also for ok=false graph responses); status 200 means success. */
-int app__call_outcome(const app_call *c, const char **code, char *msg, size_t msglen);
-/* 1 when new work is accepted; else answers 503 "shutting down". */
-int app__admit(struct app *a, bnet_req *r, app_route route);
-
-/* Queues a text message (takes json; freed here) on w and counts it.
- * Returns bnet_ws_send's result. */
-int app__ws_send(app_ws *w, char *json, size_t len);
-/* bnet_ws_close; the registered codes 1012-1014 fall back to 1001 where
- * the network layer refuses them. Returns bnet_ws_close's result. */
-int app__ws_close(app_ws *w, uint16_t code, const char *reason);
-void app__ws_opened(struct app *a, app_ws *w, bnet_ws *ws, app_ws_kind kind);
-void app__ws_closed(app_ws *w);
-/* bnet on_upgrade for every WebSocket route: refuses 503 while draining. */
-int app__ws_upgrade(const bnet_req *req, void *ud);
-
-/* -- routes of each endpoint file -- */
-
-int app__graph_routes(struct app *a);
-int app__editor_routes(struct app *a);
-int app__session_routes(struct app *a);
-/* /mcp: allocates a->mcp (freed by app__mcp_destroy, also after a failed
- * start); app__mcp_tick runs with the app's tick (timeouts, keep-alives,
- * session expiry). */
-int app__mcp_routes(struct app *a);
-/* /comfy/runs (app_runs.c). */
-int app__runs_routes(struct app *a);
-void app__mcp_tick(struct app *a);
-void app__mcp_destroy(struct app *a);
+/* The method a graph op calls and the HTTP route it is counted under
+ * (APP_M__COUNT and APP_ROUTE__HTTP for ops out of range; app_graphmsg.c). */
+app_method app_graph_op_method(app_op op);
+app_route app_graph_op_route(app_op op);
 
 #endif

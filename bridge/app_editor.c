@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_int.h"
 #include "log.h"
 #include "text.h"
 
@@ -301,7 +301,7 @@ static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
     app__ws_opened(ud, &w->base, ws, APP_WS_EDITOR);
 }
 
-static void attach(app *a, editor_ws *w, const char *data, size_t len)
+static void attach(app_ctx *a, editor_ws *w, const char *data, size_t len)
 {
     Comfyd__V1__AttachCanvasRequest *req = NULL;
     char err[1024];
@@ -329,7 +329,7 @@ static void attach(app *a, editor_ws *w, const char *data, size_t len)
 
 static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
 {
-    app *a = ud;
+    app_ctx *a = ud;
     editor_ws *w = bnet_ws_data(ws);
     if (!w) return;
     a->m.ws_in[APP_WS_EDITOR]++;
@@ -370,7 +370,7 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
     free(w);
 }
 
-int app__editor_routes(app *a)
+int app__editor_routes(app_ctx *a)
 {
     bnet_ws_handlers h = {.on_upgrade = app__ws_upgrade,
                           .on_open = ws_open,

@@ -24,7 +24,7 @@
  * app__stream_*). An exchange (one POST) lives as long as its bnet request;
  * a call whose request is gone finds nothing and drops its answer, but
  * still settles its session's bookkeeping by session id. */
-#include "app.h"
+#include "app_int.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -100,7 +100,7 @@ typedef struct op {
 } op;
 
 struct mcp_x {
-    app *a;
+    app_ctx *a;
     uint64_t req_id;
     yajl_val tree;
     char session[MCP_SESSION_ID_LEN + 1];
@@ -347,7 +347,7 @@ static int tools_list(const app_mcp *m, const char *version, char **out, size_t 
 
 /* ==== answers ==== */
 
-static int64_t now_ms(const app *a)
+static int64_t now_ms(const app_ctx *a)
 {
     return (int64_t)uv_now(a->loop);
 }
@@ -378,7 +378,7 @@ static void on_abort(bnet_req *r, void *ud)
 }
 
 /* A complete answer for the exchange's request with extra headers. */
-static void respond(app *a, bnet_req *r, int status, const char *session, const char *body,
+static void respond(app_ctx *a, bnet_req *r, int status, const char *session, const char *body,
                     size_t len)
 {
     bnet_header h[1];
@@ -394,7 +394,7 @@ static void respond(app *a, bnet_req *r, int status, const char *session, const 
 }
 
 /* An HTTP error whose body is a JSON-RPC error without an id. */
-static void respond_rpc_error(app *a, bnet_req *r, int status, int code, const char *message)
+static void respond_rpc_error(app_ctx *a, bnet_req *r, int status, int code, const char *message)
 {
     char *body = NULL;
     size_t len = 0;
@@ -539,7 +539,7 @@ static void op_tool_error(op *o, char *error_json)
 
 /* ==== sessions ==== */
 
-static mcp_session *session_of(app *a, const char *id)
+static mcp_session *session_of(app_ctx *a, const char *id)
 {
     return id && *id ? mcp_sessions_find(a->mcp->sessions, id, strlen(id), now_ms(a)) : NULL;
 }
@@ -1296,7 +1296,7 @@ static void tool_send(op *o, const char *token)
                                         "session_id is required (see list_sessions)"));
         return;
     }
-    app *a = o->x->a;
+    app_ctx *a = o->x->a;
     wait *w = calloc(1, sizeof *w);
     if (!w) {
         protobuf_c_message_free_unpacked(&req->base, NULL);
@@ -1440,7 +1440,7 @@ static void tool_run(op *o, mcp_session *s, const char *token)
         op_tool_error(o, err);
         return;
     }
-    app *a = o->x->a;
+    app_ctx *a = o->x->a;
     wait *w = calloc(1, sizeof *w);
     if (!w) {
         op_tool_error(o, toolspec_error("INTERNAL", NULL, "out of memory"));
@@ -1582,7 +1582,7 @@ static const mcp_server_info server_info = {
 static void dispatch(op *o, const mcp_msg *msg)
 {
     mcp_x *x = o->x;
-    app *a = x->a;
+    app_ctx *a = x->a;
     app_mcp *m = a->mcp;
     mcp_session *s = session_of(a, x->session);
     if (!strcmp(msg->method, "ping")) {
@@ -1683,7 +1683,7 @@ static void dispatch(op *o, const mcp_msg *msg)
 
 /* notifications/cancelled: a send_message still waiting stops without an
  * answer (the turn itself goes on; Cancel it through the session). */
-static void cancelled(app *a, const char *session, yajl_val params)
+static void cancelled(app_ctx *a, const char *session, yajl_val params)
 {
     yajl_val rid = NULL;
     if (YAJL_IS_OBJECT(params))
@@ -1734,7 +1734,7 @@ static const char *header(const bnet_req *r, const char *name, size_t *len)
 
 /* Checks shared by POST and DELETE: the token (required here even with an
  * allowed Origin). Returns 1 to go on, 0 after answering. */
-static int admitted(app *a, bnet_req *r)
+static int admitted(app_ctx *a, bnet_req *r)
 {
     if (a->draining) {
         respond_rpc_error(a, r, 503, MCP_RPC_INTERNAL_ERROR, "the bridge is shutting down");
@@ -1753,7 +1753,7 @@ static int admitted(app *a, bnet_req *r)
 
 /* The session a request names. Returns it, or NULL after answering 400
  * (none named) or 404 (unknown or ended). */
-static mcp_session *named_session(app *a, bnet_req *r)
+static mcp_session *named_session(app_ctx *a, bnet_req *r)
 {
     size_t len;
     const char *id = header(r, "mcp-session-id", &len);
@@ -1781,7 +1781,7 @@ static int is_initialize(yajl_val v)
 /* initialize: a new session. The exchange answers with Mcp-Session-Id. */
 static void initialize(mcp_x *x, const mcp_msg *msg)
 {
-    app *a = x->a;
+    app_ctx *a = x->a;
     op *o = &x->ops[0];
     const char *version;
     char client[MCP_MAX_CLIENT_NAME + 1];
@@ -1824,7 +1824,7 @@ static void initialize(mcp_x *x, const mcp_msg *msg)
 
 static void h_post(bnet_req *r, void *ud)
 {
-    app *a = ud;
+    app_ctx *a = ud;
     if (!admitted(a, r)) return;
     size_t clen;
     const char *ct = header(r, "content-type", &clen);
@@ -1977,7 +1977,7 @@ static void h_post(bnet_req *r, void *ud)
 
 static void h_delete(bnet_req *r, void *ud)
 {
-    app *a = ud;
+    app_ctx *a = ud;
     if (!admitted(a, r)) return;
     size_t len;
     const char *id = header(r, "mcp-session-id", &len);
@@ -1996,7 +1996,7 @@ static void h_delete(bnet_req *r, void *ud)
 
 /* ==== timers and lifecycle ==== */
 
-void app__mcp_tick(app *a)
+void app__mcp_tick(app_ctx *a)
 {
     app_mcp *m = a->mcp;
     if (!m) return;
@@ -2033,7 +2033,7 @@ void app__mcp_tick(app *a)
     }
 }
 
-int app__mcp_routes(app *a)
+int app__mcp_routes(app_ctx *a)
 {
     app_mcp *m = calloc(1, sizeof *m);
     if (!m) return -1;
@@ -2056,7 +2056,7 @@ int app__mcp_routes(app *a)
     return 0;
 }
 
-void app__mcp_destroy(app *a)
+void app__mcp_destroy(app_ctx *a)
 {
     app_mcp *m = a ? a->mcp : NULL;
     if (!m) return;

@@ -12,17 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_int.h"
 #include "text.h"
 
 /* A prompt id or node id in a path: UUIDs and "12:3" subgraph ids. */
 #define RUNS_MAX_SEGMENT 256
-
-static void http_done(app_call *c)
-{
-    bnet_req *r = bnet_req_find(c->a->net, c->req_id);
-    if (r) app__respond_call(c, r);
-}
 
 static int hexval(char c)
 {
@@ -73,7 +67,7 @@ static int split(const char *path, char seg[][RUNS_MAX_SEGMENT + 1], int max)
 
 static void h_list(bnet_req *r, void *ud)
 {
-    app *a = ud;
+    app_ctx *a = ud;
     const app_route route = APP_ROUTE_RUNS;
     if (!app__admit(a, r, route)) return;
     Comfyd__V1__ListRunsRequest q = COMFYD__V1__LIST_RUNS_REQUEST__INIT;
@@ -104,10 +98,7 @@ static void h_list(bnet_req *r, void *ud)
     if (nc >= 0) q.canvas_id = canvas;
     if (ns >= 0) q.session_id = session;
     if (nt >= 0) q.page_token = token;
-    app_call *c = app__call_new(a, APP_M_LIST_RUNS, http_done);
-    c->req_id = bnet_req_id(r);
-    c->route = route;
-    app__call_start(c, &q.base, APP_UNARY_TIMEOUT_MS);
+    app__call_http(a, r, route, APP_M_LIST_RUNS, &q.base, APP_UNARY_TIMEOUT_MS);
 }
 
 static void output_done(app_call *c)
@@ -133,7 +124,7 @@ static void output_done(app_call *c)
  * POST /comfy/runs/{id}/cancel. */
 static void h_run(bnet_req *r, void *ud)
 {
-    app *a = ud;
+    app_ctx *a = ud;
     const char *path = bnet_req_path(r);
     char seg[4][RUNS_MAX_SEGMENT + 1];
     int n = split(path, seg, 4);
@@ -143,20 +134,14 @@ static void h_run(bnet_req *r, void *ud)
     if (n == 1 && !is_post) {
         Comfyd__V1__GetRunRequest q = COMFYD__V1__GET_RUN_REQUEST__INIT;
         q.prompt_id = seg[0];
-        app_call *c = app__call_new(a, APP_M_GET_RUN, http_done);
-        c->req_id = bnet_req_id(r);
-        c->route = route;
-        app__call_start(c, &q.base, APP_UNARY_TIMEOUT_MS);
+        app__call_http(a, r, route, APP_M_GET_RUN, &q.base, APP_UNARY_TIMEOUT_MS);
         return;
     }
     if (n == 2 && is_post && !strcmp(seg[1], "cancel")) {
         Comfyd__V1__CancelRunRequest q = COMFYD__V1__CANCEL_RUN_REQUEST__INIT;
         q.prompt_id = seg[0];
-        app_call *c = app__call_new(a, APP_M_CANCEL_RUN, http_done);
-        c->req_id = bnet_req_id(r);
-        c->route = route;
         /* The core waits for ComfyUI to confirm an interrupt. */
-        app__call_start(c, &q.base, APP_UNARY_TIMEOUT_MS);
+        app__call_http(a, r, route, APP_M_CANCEL_RUN, &q.base, APP_UNARY_TIMEOUT_MS);
         return;
     }
     if (n == 4 && !is_post && !strcmp(seg[1], "outputs")) {
@@ -204,7 +189,7 @@ static void h_run(bnet_req *r, void *ud)
                        NULL);
 }
 
-int app__runs_routes(app *a)
+int app__runs_routes(app_ctx *a)
 {
     return bnet_route(a->net, "GET", "/comfy/runs", 0, h_list, a) != BNET_OK ||
                    bnet_route(a->net, "GET", "/comfy/runs/", BNET_ROUTE_PREFIX, h_run, a) !=

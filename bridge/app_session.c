@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_int.h"
 #include "comfyd/v1/skill.pb-c.h"
 #include "log.h"
 #include "text.h"
@@ -535,7 +535,7 @@ static void room_end(void *owner, app_stream *s, grpc_status_code code, const ch
  * those events). Waits until the socket's queue is below the high mark. */
 static void resume(session_ws *w)
 {
-    app *a = w->base.a;
+    app_ctx *a = w->base.a;
     if (!w->base.ws || a->draining || !w->room_id) return;
     if (bnet_ws_queued(w->base.ws) >= BNET_WS_HIGH_WATER) {
         w->resume_due = 1; /* on_drain follows */
@@ -702,7 +702,7 @@ static void runs_end(void *owner, app_stream *s, grpc_status_code code, const ch
     runs_stop(w);
 }
 
-static void join(app *a, session_ws *w, app_session_req *r)
+static void join(app_ctx *a, session_ws *w, app_session_req *r)
 {
     const Comfyd__V1__SubscribeRequest *q = (const Comfyd__V1__SubscribeRequest *)r->msg;
     leave(w); /* one room per socket: a new join switches */
@@ -806,7 +806,7 @@ static int waits_for_room(session_ws *w, app_session_req *r)
 
 static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
 {
-    app *a = ud;
+    app_ctx *a = ud;
     session_ws *w = bnet_ws_data(ws);
     if (!w) return;
     a->m.ws_in[APP_WS_SESSION]++;
@@ -854,7 +854,7 @@ static void ws_close(bnet_ws *ws, uint16_t code, const char *reason, size_t rlen
     free(w);
 }
 
-int app__session_routes(app *a)
+int app__session_routes(app_ctx *a)
 {
     bnet_ws_handlers h = {.on_upgrade = app__ws_upgrade,
                           .on_open = ws_open,

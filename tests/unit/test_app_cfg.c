@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "app.h"
+#include "app_int.h"
 
 static int parse(app_cfg *c, char **argv, char *err)
 {
