@@ -3,7 +3,7 @@
 
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/* ---- bn_dispatch ---- */
+/* ---- dispatch ---- */
 
 /* Hands r to its handler or answers it. Returns 1 when r is still open
  * (pending or streaming) afterwards. */

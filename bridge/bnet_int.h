@@ -6,7 +6,7 @@
  *                 policy, the server's lifecycle;
  *   bnet_resp.c   answers and request accessors (the application's side);
  *   bnet_conn.c   dispatch, output, reading, input and closing of a
- *                 connection (pump() moves it forward);
+ *                 connection (bn_pump() moves it forward);
  *   bnet_timer.c  per-connection timers;
  *   bnet_h1.c, bnet_wsglue.c, bnet_h2.c   glue to the protocol cores
  *                 net_http1, net_ws and net_h2;
@@ -16,7 +16,7 @@
  * the HTTP/2 preface) -> H1 (net_http1) -> WS (net_ws) or H2 (net_h2, also
  * straight from SNIFF). All input is processed synchronously on the loop
  * thread; output collects in conn.out and goes out with one uv_write at a
- * time. pump() is the single place that moves a connection forward; calls
+ * time. bn_pump() is the single place that moves a connection forward; calls
  * from the application only schedule it (an idle handle runs it next), so
  * no callback ever runs inside the application's own bnet_* call except
  * bnet_stop. */
