@@ -1,3 +1,5 @@
+/* provider: what every provider shares: the reply's cleanup and the JSON
+ * re-encoding of tool schemas and arguments (provider.h). */
 #include "provider.h"
 
 #include <stdio.h>
@@ -6,18 +8,6 @@
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
-
-const provider *provider_find(const char *name)
-{
-    if (!name || !*name || strcmp(name, "echo") == 0) return provider_echo();
-    if (strcmp(name, "openai") == 0) return provider_openai();
-    return NULL;
-}
-
-const char *provider_names(void)
-{
-    return "echo, openai";
-}
 
 void prov_reply_clear(prov_reply *r)
 {

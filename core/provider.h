@@ -8,9 +8,11 @@
  * until it finishes, fails or sees the cancel flag. The agent loop
  * (agent.h) calls it again with the tool results.
  *
- * Providers: "echo" (offline, the default: says the user's text back and
- * never calls tools) and "openai" (any OpenAI-compatible chat-completions
- * endpoint: OpenAI, OpenRouter, Ollama, LM Studio, llama.cpp, vLLM). */
+ * This header is the interface alone: the implementations live behind the
+ * vtable with headers of their own, provider_echo.h (offline, the default:
+ * says the user's text back and never calls tools) and provider_openai.h
+ * (any OpenAI-compatible chat-completions endpoint: OpenAI, OpenRouter,
+ * Ollama, LM Studio, llama.cpp, vLLM); providers.h finds one by name. */
 #ifndef COMFYD_PROVIDER_H
 #define COMFYD_PROVIDER_H
 
@@ -124,72 +126,6 @@ typedef struct provider {
                prov_reply *out, char *err, size_t errlen);
     void *impl;
 } provider;
-
-/* The built-in offline provider: streams back a reply derived from the
- * input, word by word, and says plainly that it is an echo:
- *
- *   "[echo provider · skill <skill_name>] You said: <user text>"
- *
- * where <user text> is the newest user message, followed by " (N earlier
- * messages in this conversation)" when user messages come before it. It
- * never calls tools. Deltas are tokens (a word plus the whitespace after
- * it) and concatenate to the reply exactly; token_delay_ms is waited
- * between two deltas, looking at *cancel at least every 10 ms. The reply's
- * usage counts words as tokens: prompt = words of every message; completion
- * = tokens streamed (also after a cancel or an abort). finish_reason is
- * "stop" when it ran to the end. Returns PROV_OK, PROV_CANCELLED,
- * PROV_ABORTED (delta() returned non-zero) or PROV_FAILED.
- *
- * Test hook: a user text containing PROVIDER_ECHO_FAIL_MARKER fails at once
- * with PROV_FAILED and "echo provider: failure requested by the message",
- * so that callers can exercise their error path without a real model. */
-#define PROVIDER_ECHO_FAIL_MARKER "[echo:fail]"
-/* Bytes of user text said back; the rest is cut with " [...truncated]"
- * (the reply is a demonstration, not a copy service). */
-#define PROVIDER_ECHO_MAX_ECHO (16 * 1024)
-const provider *provider_echo(void);
-
-/* The OpenAI-compatible provider: POST {base_url}/chat/completions with
- * "stream": true (and usage requested), "Authorization: Bearer <key>" when
- * a key is set. base_url "" means PROVIDER_OPENAI_DEFAULT_URL.
- *
- * - Answer text is streamed as it arrives; tool calls are assembled from
- *   their streamed pieces by index (several calls may stream in
- *   parallel). A server that answers with one JSON body instead of a
- *   stream is understood too.
- * - 408, 429 and 5xx answers are retried up to PROVIDER_OPENAI_RETRIES
- *   times, after the server's Retry-After (seconds, capped at
- *   PROVIDER_OPENAI_MAX_RETRY_WAIT_MS) or an exponential backoff; nothing
- *   has been streamed at that point.
- * - Failures have one-line messages: refused key (401/403), unknown model
- *   (404, naming the model), other HTTP statuses with the server's message,
- *   no connection, no data for idle_timeout_ms, a malformed JSON chunk, an
- *   error object in the stream, invalid UTF-8, a response over the bounds
- *   above, and "stream ended early" (the stream closed without [DONE] and
- *   without a finish_reason). The key is removed from every message.
- * - Cancellation is seen within PROVIDER_OPENAI_POLL_MS and closes the
- *   connection at once.
- * Needs libcurl; safe to run on many threads at once. */
-#define PROVIDER_OPENAI_DEFAULT_URL "https://api.openai.com/v1"
-#define PROVIDER_OPENAI_CONNECT_TIMEOUT_MS                                                         \
-    10000                                     /* a server that exists answers in well under this */
-#define PROVIDER_OPENAI_IDLE_TIMEOUT_MS 60000 /* local models may think long before a token */
-#define PROVIDER_OPENAI_RETRIES 3             /* then the error is the user's to see */
-#define PROVIDER_OPENAI_BACKOFF_MS 500        /* first wait without Retry-After; doubles */
-#define PROVIDER_OPENAI_MAX_RETRY_WAIT_MS 30000 /* a turn should not stall for minutes */
-#define PROVIDER_OPENAI_MAX_BODY                                                                   \
-    (16 * 1024 * 1024) /* bytes of one response, all framing included */
-#define PROVIDER_OPENAI_MAX_ERROR_BODY                                                             \
-    (16 * 1024)                    /* bytes of an error body kept for its message                  \
-                                    */
-#define PROVIDER_OPENAI_POLL_MS 20 /* longest wait between looks at the cancel flag */
-const provider *provider_openai(void);
-
-/* Looks a provider up by name ("echo", "openai"; NULL or "" is "echo");
- * NULL when unknown. */
-const provider *provider_find(const char *name);
-/* Comma-separated list of known provider names, for error messages. */
-const char *provider_names(void);
 
 /* JSON helper shared by providers and the agent: checks that
  * text[0..len) is one JSON value, nested at most PROV_MAX_JSON_DEPTH deep,

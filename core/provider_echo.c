@@ -1,4 +1,4 @@
-#include "provider.h"
+#include "provider_echo.h"
 
 #include "log.h"
 #include "text.h"

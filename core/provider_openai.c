@@ -6,7 +6,7 @@
  * response body goes through the SSE parser (sse.h); every event's data is
  * one JSON chunk, parsed with yajl callbacks that pick out the few fields
  * used and skip the rest. */
-#include "provider.h"
+#include "provider_openai.h"
 
 #include <errno.h>
 #include <pthread.h>

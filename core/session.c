@@ -12,7 +12,7 @@
 #include "agent.h"
 #include "evring.h"
 #include "log.h"
-#include "provider.h"
+#include "providers.h"
 #include "text.h"
 
 #define MOD "session"

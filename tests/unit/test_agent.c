@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "provider_echo.h"
 #include "session.h"
 #include "text.h"
 

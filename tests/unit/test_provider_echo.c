@@ -7,7 +7,8 @@
 
 #include <cmocka.h>
 
-#include "provider.h"
+#include "provider_echo.h"
+#include "providers.h"
 #include "text.h"
 
 #include <pthread.h>

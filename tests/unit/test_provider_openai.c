@@ -9,7 +9,8 @@
 
 #include <cmocka.h>
 
-#include "provider.h"
+#include "provider_openai.h"
+#include "providers.h"
 #include "text.h"
 
 #include <pthread.h>
