@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "app_cfg.h"
+#include "comfyd_error.h"
 #include "comfyd/v1/graph.pb-c.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "comfyd/v1/run.pb-c.h"
@@ -57,24 +58,27 @@
 
 /* ---- errors ---- */
 
+/* The application layer's codes: its band of the one error space
+ * (comfyd_error.h), with two positive answers of app_cfg_parse. */
 typedef enum {
-    APP_OK = 0,
+    APP_OK = CFD_OK,
     /* app_cfg_parse: --help or --version was given (print, exit 0). */
     APP_HELP = 1,
     APP_VERSION = 2,
-    /* -100: the client's input; answer 400 (WebSocket: an error message). */
-    APP_E_JSON = -100,  /* not JSON: "invalid JSON: ..." */
-    APP_E_INPUT = -101, /* JSON that does not fit the request */
+    /* The client's input; answer 400 (WebSocket: an error message). */
+    APP_E_JSON = CFD_ERR_APP_JSON,   /* not JSON: "invalid JSON: ..." */
+    APP_E_INPUT = CFD_ERR_APP_INPUT, /* JSON that does not fit the request */
     /* Larger or deeper than the limits: 413 over HTTP. */
-    APP_E_TOOBIG = -102,
-    /* -300: a bad flag or argument (the message says which). */
-    APP_E_ARG = -300,
-    /* -400: the server could not start (listen, token file, core client);
+    APP_E_TOOBIG = CFD_ERR_APP_TOOBIG,
+    /* A bad flag or argument (the message says which). */
+    APP_E_ARG = CFD_ERR_INVALID,
+    /* The server could not start (listen, token file, core client);
      * details are logged. */
-    APP_E_START = -400,
-    APP_E_NOMEM = -500,
+    APP_E_START = CFD_ERR_APP_START,
+    APP_E_NOMEM = CFD_ERR_NOMEM,
 } app_err;
 
+/* "help requested", "version requested", else cfd_strerror(err). */
 const char *app_strerror(int err);
 
 /* ---- the server ---- */
@@ -114,10 +118,11 @@ const char *app_grpc_code_name(grpc_status_code code);
 /* "NO_LIVE_CANVAS" ... (the enum value name without its prefix);
  * "UNSPECIFIED" for 0 or unknown values. */
 const char *app_graph_code_name(Comfyd__V1__GraphErrorCode code);
-/* The graph error a gRPC status message starts with ("NO_LIVE_CANVAS: no
- * tab is attached" or "GRAPH_ERROR_CODE_NO_LIVE_CANVAS: ..."), or
- * UNSPECIFIED (0) when it names none. */
-Comfyd__V1__GraphErrorCode app_graph_code_in(const char *details);
+/* The graph error named name, as a failed call carries it in its trailing
+ * metadata (comfyd_error.h's CFD_MD_GRAPH_ERROR:
+ * "GRAPH_ERROR_CODE_NO_LIVE_CANVAS"; the short "NO_LIVE_CANVAS" too), or
+ * UNSPECIFIED (0) for NULL, UNSPECIFIED and names that are no code. */
+Comfyd__V1__GraphErrorCode app_graph_code_named(const char *name);
 /* The deciding (first) graph error of an ExecuteResponse or
  * ExecuteBatchResponse whose ok is false, or NULL (other messages, ok
  * responses, or ok=false without an error). */

@@ -52,7 +52,7 @@ int app__admit(app_ctx *a, bnet_req *r, app_route route)
 int app__call_outcome(const app_call *c, const char **code, char *msg, size_t msglen)
 {
     if (c->code != GRPC_STATUS_OK) {
-        Comfyd__V1__GraphErrorCode gc = app_graph_code_in(c->details);
+        Comfyd__V1__GraphErrorCode gc = c->graph_code;
         if (c->code == GRPC_STATUS_UNAVAILABLE) {
             *code = app_grpc_code_name(c->code);
             snprintf(msg, msglen, "core unavailable: %s", c->details[0] ? c->details : "no answer");

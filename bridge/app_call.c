@@ -41,11 +41,13 @@ static void call_deliver(void *ud)
 }
 
 /* rpcc's thread: copy the outcome and hand it to the loop. */
-static void call_cb(void *ud, grpc_status_code code, const char *details, ProtobufCMessage *resp)
+static void call_cb(void *ud, grpc_status_code code, const char *details, const char *graph_error,
+                    ProtobufCMessage *resp)
 {
     app_call *c = ud;
     app_ctx *a = c->a;
     c->code = code;
+    c->graph_code = app_graph_code_named(graph_error);
     snprintf(c->details, sizeof c->details, "%s", details ? details : "");
     c->resp = resp;
     if (bnet_post(a->net, call_deliver, c) != BNET_OK) {

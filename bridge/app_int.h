@@ -128,6 +128,8 @@ struct app_call {
     char *text; /* caller's string (owned, freed with the call) */
     grpc_status_code code;
     char details[RPCC_MAX_DETAILS_BYTES + 1];
+    /* The graph error a failed call carried (rpcc's graph_error), or 0. */
+    Comfyd__V1__GraphErrorCode graph_code;
     ProtobufCMessage *resp; /* owned by the call; NULL unless OK */
 };
 

@@ -11,7 +11,7 @@ char *mx_call_error(const app_call *c)
     const char *code = NULL;
     char msg[RPCC_MAX_DETAILS_BYTES + 64];
     app__call_outcome(c, &code, msg, sizeof msg);
-    Comfyd__V1__GraphErrorCode gc = app_graph_code_in(c->details);
+    Comfyd__V1__GraphErrorCode gc = c->graph_code;
     if (!gc && c->code == GRPC_STATUS_OK) {
         const Comfyd__V1__GraphError *ge = app_first_graph_error(c->resp);
         if (ge) gc = ge->code;
@@ -151,7 +151,7 @@ void mx_tool_types(op *o, mcp_session *s);
 static int retry_without_canvas(op *o, const app_call *c)
 {
     if (!o->canvas[0] || o->step != 0) return 0;
-    if (!app_graph_code_in(c->details)) return 0;
+    if (!c->graph_code) return 0;
     o->step = 1;
     o->canvas[0] = '\0';
     mx_tool_types(o, NULL);

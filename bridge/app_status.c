@@ -11,27 +11,9 @@
 
 const char *app_strerror(int err)
 {
-    switch (err) {
-    case APP_OK:
-        return "ok";
-    case APP_HELP:
-        return "help requested";
-    case APP_VERSION:
-        return "version requested";
-    case APP_E_JSON:
-        return "invalid JSON";
-    case APP_E_INPUT:
-        return "invalid request";
-    case APP_E_TOOBIG:
-        return "request too large";
-    case APP_E_ARG:
-        return "invalid argument";
-    case APP_E_START:
-        return "cannot start";
-    case APP_E_NOMEM:
-        return "out of memory";
-    }
-    return "unknown error";
+    if (err == APP_HELP) return "help requested";
+    if (err == APP_VERSION) return "version requested";
+    return cfd_strerror(err);
 }
 
 /* ==== status mapping ==== */
@@ -133,17 +115,15 @@ const char *app_graph_code_name(Comfyd__V1__GraphErrorCode code)
     return v->name + strlen(GRAPH_CODE_PREFIX);
 }
 
-Comfyd__V1__GraphErrorCode app_graph_code_in(const char *details)
+Comfyd__V1__GraphErrorCode app_graph_code_named(const char *name)
 {
-    if (!details) return 0;
-    const char *s = details;
+    if (!name) return 0;
+    const char *s = name;
     if (!strncmp(s, GRAPH_CODE_PREFIX, strlen(GRAPH_CODE_PREFIX))) s += strlen(GRAPH_CODE_PREFIX);
-    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
-    if (n == 0 || s[n] != ':') return 0;
     const ProtobufCEnumDescriptor *d = &comfyd__v1__graph_error_code__descriptor;
     for (unsigned i = 0; i < d->n_values; i++) {
-        const char *name = d->values[i].name + strlen(GRAPH_CODE_PREFIX);
-        if (d->values[i].value != 0 && strlen(name) == n && !strncmp(name, s, n))
+        const char *v = d->values[i].name + strlen(GRAPH_CODE_PREFIX);
+        if (d->values[i].value != 0 && !strcmp(v, s))
             return (Comfyd__V1__GraphErrorCode)d->values[i].value;
     }
     return 0;

@@ -6,30 +6,7 @@
 
 const char *bnet_strerror(int err)
 {
-    switch (err) {
-    case BNET_OK:
-        return "ok";
-    case BNET_E_STATE:
-        return "not allowed in this state";
-    case BNET_E_FULL:
-        return "output limit reached";
-    case BNET_E_CLOSED:
-        return "connection closed";
-    case BNET_E_STOPPED:
-        return "server stopped";
-    case BNET_E_ARG:
-        return "invalid argument";
-    case BNET_E_EXISTS:
-        return "route exists";
-    case BNET_E_LISTEN:
-        return "cannot listen";
-    case BNET_E_TOKEN:
-        return "token file unusable";
-    case BNET_E_NOMEM:
-        return "out of memory";
-    default:
-        return "unknown error";
-    }
+    return cfd_strerror(err);
 }
 
 static uint64_t id_hash(uint64_t k)

@@ -33,6 +33,7 @@
 #ifndef COMFYD_BNET_H
 #define COMFYD_BNET_H
 
+#include "comfyd_error.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -41,28 +42,29 @@ typedef struct bnet bnet;
 typedef struct bnet_req bnet_req;
 typedef struct bnet_ws bnet_ws;
 
+/* bnet's codes: its band of the one error space (comfyd_error.h). */
 typedef enum {
-    BNET_OK = 0,
+    BNET_OK = CFD_OK,
     /* The object cannot do this now: already answered, not streaming, or
      * the call is not allowed in this callback. */
-    BNET_E_STATE = -200,
+    BNET_E_STATE = CFD_ERR_NET_STATE,
     /* A per-connection or per-stream output limit was reached: nothing was
      * queued (a WebSocket is being closed with 1008: its hard limit,
      * ws_max_queue, above the back-pressure marks below). */
-    BNET_E_FULL = -201,
+    BNET_E_FULL = CFD_ERR_NET_FULL,
     /* The connection or WebSocket is closing or gone. */
-    BNET_E_CLOSED = -202,
+    BNET_E_CLOSED = CFD_ERR_NET_CLOSED,
     /* The server is stopping: bnet_post refused the function. */
-    BNET_E_STOPPED = -203,
+    BNET_E_STOPPED = CFD_ERR_NET_STOPPED,
     /* Invalid argument: status out of range, invalid header, bad UTF-8. */
-    BNET_E_ARG = -300,
+    BNET_E_ARG = CFD_ERR_INVALID,
     /* A route for this method and path exists already. */
-    BNET_E_EXISTS = -301,
+    BNET_E_EXISTS = CFD_ERR_NET_EXISTS,
     /* Could not bind or listen (details are logged). */
-    BNET_E_LISTEN = -400,
+    BNET_E_LISTEN = CFD_ERR_NET_LISTEN,
     /* The token file cannot be used (details are logged). */
-    BNET_E_TOKEN = -401,
-    BNET_E_NOMEM = -500,
+    BNET_E_TOKEN = CFD_ERR_NET_TOKEN,
+    BNET_E_NOMEM = CFD_ERR_NOMEM,
 } bnet_err;
 
 /* Static text for a bnet_err. */

@@ -113,26 +113,7 @@ struct rpcc_stream {
 
 const char *rpcc_strerror(int err)
 {
-    switch (err) {
-    case RPCC_OK:
-        return "ok";
-    case RPCC_EINVAL:
-        return "invalid argument";
-    case RPCC_ENOMEM:
-        return "out of memory";
-    case RPCC_ECLOSED:
-        return "client or stream closed";
-    case RPCC_EBUSY:
-        return "too many calls in flight";
-    case RPCC_ETOOBIG:
-        return "request too large";
-    case RPCC_EGRPC:
-        return "grpc error";
-    case RPCC_EMETHODS:
-        return "too many methods";
-    default:
-        return "unknown error";
-    }
+    return cfd_strerror(err);
 }
 
 const char *rpcc_state_name(rpcc_state_t st)
@@ -327,6 +308,29 @@ static void ucall_free(ucall *u)
     free(u);
 }
 
+/* Copies the CFD_MD_GRAPH_ERROR entry of md into buf
+ * (RPCC_MAX_GRAPH_ERROR_BYTES + 1 bytes) when it is a plain enum value
+ * name. 1 when copied. */
+static int md_graph_error(const grpc_metadata_array *md, char *buf)
+{
+    for (size_t i = 0; i < md->count; i++) {
+        const grpc_slice *k = &md->metadata[i].key, *v = &md->metadata[i].value;
+        if (GRPC_SLICE_LENGTH(*k) != strlen(CFD_MD_GRAPH_ERROR) ||
+            memcmp(GRPC_SLICE_START_PTR(*k), CFD_MD_GRAPH_ERROR, GRPC_SLICE_LENGTH(*k)) != 0)
+            continue;
+        size_t n = GRPC_SLICE_LENGTH(*v);
+        const uint8_t *p = GRPC_SLICE_START_PTR(*v);
+        if (n == 0 || n > RPCC_MAX_GRAPH_ERROR_BYTES) return 0;
+        for (size_t j = 0; j < n; j++)
+            if (!((p[j] >= 'A' && p[j] <= 'Z') || (p[j] >= '0' && p[j] <= '9') || p[j] == '_'))
+                return 0;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
 static void on_unary_done(rpcc_tag *t, int ok)
 {
     ucall *u = CONTAINER(t, ucall, t);
@@ -349,7 +353,9 @@ static void on_unary_done(rpcc_tag *t, int ok)
             snprintf(details, sizeof details, "malformed response");
         }
     }
-    u->cb(u->ud, code, details, resp);
+    char graph_error[RPCC_MAX_GRAPH_ERROR_BYTES + 1];
+    int has_ge = ok && code != GRPC_STATUS_OK && md_graph_error(&u->tmd, graph_error);
+    u->cb(u->ud, code, details, has_ge ? graph_error : NULL, resp);
     /* Unlisted only now, so rpcc_destroy returns after every callback. */
     call_end(u->c, &u->l);
     ucall_free(u);

@@ -29,6 +29,7 @@
 #ifndef COMFYD_RPCC_H
 #define COMFYD_RPCC_H
 
+#include "comfyd_error.h"
 #include <grpc/status.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
@@ -37,6 +38,7 @@
 /* Named limits. */
 #define RPCC_MAX_MESSAGE_BYTES (4 * 1024 * 1024) /* both ways; equals the core's limit */
 #define RPCC_MAX_DETAILS_BYTES 1024              /* status text handed to callbacks is cut here */
+#define RPCC_MAX_GRAPH_ERROR_BYTES 64            /* a GraphErrorCode name in trailing metadata */
 #define RPCC_MAX_TARGET_BYTES 512 /* "unix:" paths are at most 108 bytes; host:port less */
 #define RPCC_MAX_METHODS 128      /* registered paths per client: the contract has ~20 */
 /* Calls in flight per client; the core takes 1024 streams per connection,
@@ -49,26 +51,27 @@
 #define RPCC_DEFAULT_RECONNECT_MAX_MS 1000
 #define RPCC_MAX_CREDITS 1048576 /* manual flow: grants beyond this are clamped */
 
+/* rpcc's codes: its band of the one error space (comfyd_error.h). */
 typedef enum {
-    RPCC_OK = 0,
+    RPCC_OK = CFD_OK,
     /* A bad argument: NULL where a value is needed, a method the service
      * descriptor does not have, a request of another type than the
      * method's input, an unknown flag, a timeout out of range. */
-    RPCC_EINVAL = -1,
-    RPCC_ENOMEM = -2,
+    RPCC_EINVAL = CFD_ERR_INVALID,
+    RPCC_ENOMEM = CFD_ERR_NOMEM,
     /* The client is being destroyed, or the stream has ended. */
-    RPCC_ECLOSED = -3,
+    RPCC_ECLOSED = CFD_ERR_RPCC_CLOSED,
     /* max_calls calls are in flight: shed load (answer 503) and retry later. */
-    RPCC_EBUSY = -4,
+    RPCC_EBUSY = CFD_ERR_RPCC_BUSY,
     /* The packed request is larger than RPCC_MAX_MESSAGE_BYTES. */
-    RPCC_ETOOBIG = -5,
+    RPCC_ETOOBIG = CFD_ERR_RPCC_TOOBIG,
     /* gRPC refused to create or start the call (logged); a bug, not load. */
-    RPCC_EGRPC = -6,
+    RPCC_EGRPC = CFD_ERR_GRPC,
     /* More than RPCC_MAX_METHODS distinct methods were used. */
-    RPCC_EMETHODS = -7,
+    RPCC_EMETHODS = CFD_ERR_RPCC_METHODS,
 } rpcc_err;
 
-/* A static string naming err ("unknown error" for other values). */
+/* cfd_strerror(err): kept for rpcc's callers. */
 const char *rpcc_strerror(int err);
 
 typedef enum {
@@ -103,9 +106,14 @@ typedef struct rpcc_opts {
  * descriptor when code is OK, else NULL; the callee owns it. An OK status
  * without a response, or with one that does not unpack, is reported as
  * GRPC_STATUS_INTERNAL. When the client is destroyed first, code is
- * GRPC_STATUS_CANCELLED. Runs on the client's thread; must not block. */
+ * GRPC_STATUS_CANCELLED. graph_error is the GraphErrorCode name a failed
+ * call carried in its trailing metadata (CFD_MD_GRAPH_ERROR, e.g.
+ * "GRAPH_ERROR_CODE_NO_LIVE_CANVAS"), or NULL when it carried none or one
+ * that is not a plain name (upper-case letters, digits and '_', at most
+ * RPCC_MAX_GRAPH_ERROR_BYTES); valid during the call. Runs on the client's
+ * thread; must not block. */
 typedef void (*rpcc_unary_cb)(void *ud, grpc_status_code code, const char *details,
-                              ProtobufCMessage *resp);
+                              const char *graph_error, ProtobufCMessage *resp);
 
 /* One message of a server stream, unpacked with the method's output
  * descriptor and owned by the callee. Messages arrive in order. Runs on the

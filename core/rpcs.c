@@ -90,6 +90,9 @@ struct rpcs_call {
     grpc_status_code code;
     grpc_slice details;
     int has_details;
+    /* One trailing metadata entry sent with the status (rpcs_call_finish_md). */
+    grpc_metadata trailer;
+    int has_trailer;
     rpcs_done_fn done_fn;
     void *done_ud;
 
@@ -151,24 +154,7 @@ struct rpcs {
 
 const char *rpcs_strerror(int err)
 {
-    switch (err) {
-    case RPCS_OK:
-        return "ok";
-    case RPCS_ECLOSED:
-        return "call is over";
-    case RPCS_EFULL:
-        return "send queue full";
-    case RPCS_ENOMEM:
-        return "out of memory";
-    case RPCS_EINVAL:
-        return "invalid argument";
-    case RPCS_EBIND:
-        return "cannot bind listen address";
-    case RPCS_EGRPC:
-        return "grpc error";
-    default:
-        return "unknown error";
-    }
+    return cfd_strerror(err);
 }
 
 /* ---- small helpers ---- */
@@ -286,6 +272,11 @@ static int take_release_locked(rpcs_call *c, grpc_call **gc)
     grpc_metadata_array_destroy(&c->req_md);
     if (c->has_details) grpc_slice_unref(c->details);
     c->has_details = 0;
+    if (c->has_trailer) {
+        grpc_slice_unref(c->trailer.key);
+        grpc_slice_unref(c->trailer.value);
+    }
+    c->has_trailer = 0;
     return 1;
 }
 
@@ -325,6 +316,10 @@ static void start_send_locked(rpcs_call *c)
         ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
         ops[n].data.send_status_from_server.status = c->code;
         ops[n].data.send_status_from_server.status_details = c->has_details ? &c->details : NULL;
+        if (c->has_trailer) {
+            ops[n].data.send_status_from_server.trailing_metadata_count = 1;
+            ops[n].data.send_status_from_server.trailing_metadata = &c->trailer;
+        }
         n++;
     }
     if (n == 0) return;
@@ -512,9 +507,40 @@ int rpcs_call_send_packed(rpcs_call *c, const void *data, size_t len)
     return enqueue(c, bb, len, 0);
 }
 
+/* A metadata key gRPC accepts: lower-case letters, digits, '-', '_' and
+ * '.', not reserved ("grpc-") and not binary ("-bin"). */
+static int md_key_ok(const char *k)
+{
+    size_t n = k ? strlen(k) : 0;
+    if (n == 0 || n > RPCS_MAX_TRAILER_BYTES || !strncmp(k, "grpc-", 5)) return 0;
+    if (n >= 4 && !strcmp(k + n - 4, "-bin")) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '-' ||
+              k[i] == '_' || k[i] == '.'))
+            return 0;
+    return 1;
+}
+
+/* A printable ASCII value (what an HTTP/2 header carries as text). */
+static int md_value_ok(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    if (n > RPCS_MAX_TRAILER_BYTES) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e) return 0;
+    return 1;
+}
+
 int rpcs_call_finish(rpcs_call *c, grpc_status_code code, const char *message)
 {
+    return rpcs_call_finish_md(c, code, message, NULL, NULL);
+}
+
+int rpcs_call_finish_md(rpcs_call *c, grpc_status_code code, const char *message,
+                        const char *md_key, const char *md_value)
+{
     if (!c || (int)code < 0 || (int)code > GRPC_STATUS_UNAUTHENTICATED) return RPCS_EINVAL;
+    if (md_key && (!md_key_ok(md_key) || !md_value_ok(md_value))) return RPCS_EINVAL;
     if (code == GRPC_STATUS_OK && c->kind == RPCS_UNARY) return RPCS_EINVAL;
     pthread_mutex_lock(&c->mu);
     if (call_over_locked(c)) {
@@ -527,6 +553,11 @@ int rpcs_call_finish(rpcs_call *c, grpc_status_code code, const char *message)
         size_t n = strnlen(message, RPCS_MAX_STATUS_BYTES);
         c->details = grpc_slice_from_copied_buffer(message, n);
         c->has_details = 1;
+    }
+    if (md_key) {
+        c->trailer.key = grpc_slice_from_copied_string(md_key);
+        c->trailer.value = grpc_slice_from_copied_string(md_value);
+        c->has_trailer = 1;
     }
     start_send_locked(c);
     pthread_cond_broadcast(&c->cv); /* producers waiting for room: the call is over */

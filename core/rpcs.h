@@ -30,6 +30,7 @@
 #ifndef COMFYD_RPCS_H
 #define COMFYD_RPCS_H
 
+#include "comfyd_error.h"
 #include <grpc/grpc.h>
 #include <grpc/status.h>
 #include <protobuf-c/protobuf-c.h>
@@ -47,21 +48,24 @@
 #define RPCS_MAX_CQ_THREADS 8        /* more pollers than cores only add contention */
 #define RPCS_MAX_HANDLER_THREADS 256 /* handlers that need more should stop blocking */
 #define RPCS_MAX_STATUS_BYTES 1024   /* status text travels in a header (8 KiB metadata limit) */
+#define RPCS_MAX_TRAILER_BYTES                                                                     \
+    256 /* key or value of a trailing metadata entry (rpcs_call_finish_md) */
 
+/* rpcs's codes: its band of the one error space (comfyd_error.h). */
 typedef enum {
-    RPCS_OK = 0,
+    RPCS_OK = CFD_OK,
     /* The call is over (finished, cancelled, deadline, peer gone). */
-    RPCS_ECLOSED = -1,
+    RPCS_ECLOSED = CFD_ERR_RPCS_CLOSED,
     /* The call's send queue is full: the peer is not reading. */
-    RPCS_EFULL = -2,
-    RPCS_ENOMEM = -3,
-    RPCS_EINVAL = -4,
+    RPCS_EFULL = CFD_ERR_RPCS_FULL,
+    RPCS_ENOMEM = CFD_ERR_NOMEM,
+    RPCS_EINVAL = CFD_ERR_INVALID,
     /* A listen address could not be bound. */
-    RPCS_EBIND = -5,
-    RPCS_EGRPC = -6,
+    RPCS_EBIND = CFD_ERR_RPCS_BIND,
+    RPCS_EGRPC = CFD_ERR_GRPC,
 } rpcs_err;
 
-/* A static string naming err ("unknown error" for other values). */
+/* cfd_strerror(err): kept for rpcs's callers. */
 const char *rpcs_strerror(int err);
 
 typedef enum {
@@ -144,6 +148,13 @@ int rpcs_call_reply(rpcs_call *c, const ProtobufCMessage *resp);
  * RPCS_ECLOSED when the call is over or already ended; RPCS_EINVAL for a
  * code out of range or GRPC_STATUS_OK on a unary call (use reply). */
 int rpcs_call_finish(rpcs_call *c, grpc_status_code code, const char *message);
+/* The same with one trailing metadata entry beside the status, for what a
+ * client should read as data rather than out of the message text (e.g.
+ * comfyd_error.h's CFD_MD_GRAPH_ERROR). md_key: a lower-case metadata key,
+ * not "grpc-" and not "-bin"; md_value: printable ASCII; each at most
+ * RPCS_MAX_TRAILER_BYTES (else RPCS_EINVAL). md_key NULL sends none. */
+int rpcs_call_finish_md(rpcs_call *c, grpc_status_code code, const char *message,
+                        const char *md_key, const char *md_value);
 int rpcs_call_finishf(rpcs_call *c, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Streams: queues m (packed at once). RPCS_EFULL when max_queued messages

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "comfyd_error.h"
 #include "log.h"
 #include "svc.h"
 #include "text.h"
@@ -82,13 +83,22 @@ static grpc_status_code canvas_status(int rc, Comfyd__V1__GraphErrorCode code)
     }
 }
 
+/* Fails call. A graph error travels as data in the trailing metadata
+ * (CFD_MD_GRAPH_ERROR: the GraphErrorCode's name), which the bridge maps
+ * to its answer; the message, for people, starts with the short name. */
 static void fail(rpcs_call *call, int rc, Comfyd__V1__GraphErrorCode code, const char *msg)
 {
     if (!msg || !*msg) msg = canvas_strerror(rc);
-    if (rc == CANVAS_EGRAPH)
-        rpcs_call_finishf(call, code_status(code), "%s: %s", canvas_code_name(code), msg);
-    else
+    if (rc != CANVAS_EGRAPH) {
         rpcs_call_finish(call, canvas_status(rc, code), msg);
+        return;
+    }
+    char text[RPCS_MAX_STATUS_BYTES + 1];
+    snprintf(text, sizeof text, "%s: %s", canvas_code_name(code), msg);
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&comfyd__v1__graph_error_code__descriptor, code);
+    rpcs_call_finish_md(call, code_status(code), text, v ? CFD_MD_GRAPH_ERROR : NULL,
+                        v ? v->name : NULL);
 }
 
 static void reply(rpcs_call *call, const ProtobufCMessage *m)

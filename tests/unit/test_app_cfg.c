@@ -246,9 +246,10 @@ static void graph_codes_map_to_http_statuses(void **state)
     /* Every code of the contract is in the table. */
     assert_int_equal(d->n_values - 1, sizeof t / sizeof t[0]);
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        char details[64];
-        snprintf(details, sizeof details, "%s: something", t[i].name);
-        Comfyd__V1__GraphErrorCode c = app_graph_code_in(details);
+        char full[64];
+        snprintf(full, sizeof full, "GRAPH_ERROR_CODE_%s", t[i].name);
+        Comfyd__V1__GraphErrorCode c = app_graph_code_named(full);
+        assert_int_equal(app_graph_code_named(t[i].name), c);
         assert_int_not_equal(c, 0);
         assert_string_equal(app_graph_code_name(c), t[i].name);
         assert_int_equal(app_status_for_graph(c), t[i].status);
@@ -257,16 +258,39 @@ static void graph_codes_map_to_http_statuses(void **state)
     assert_string_equal(app_graph_code_name(0), "UNSPECIFIED");
 }
 
-static void graph_code_in_details_needs_a_known_name_and_colon(void **state)
+/* The trailing metadata's value is a name, whole: the message text is
+ * never read for a code. */
+static void graph_code_named_needs_a_whole_known_name(void **state)
 {
     (void)state;
-    assert_int_equal(app_graph_code_in("GRAPH_ERROR_CODE_NO_LIVE_CANVAS: x"),
+    assert_int_equal(app_graph_code_named("GRAPH_ERROR_CODE_NO_LIVE_CANVAS"),
                      COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NO_LIVE_CANVAS);
-    assert_int_equal(app_graph_code_in("NO_LIVE_CANVAS no colon"), 0);
-    assert_int_equal(app_graph_code_in("NOT_A_CODE: x"), 0);
-    assert_int_equal(app_graph_code_in("UNSPECIFIED: x"), 0);
-    assert_int_equal(app_graph_code_in(""), 0);
-    assert_int_equal(app_graph_code_in(NULL), 0);
+    assert_int_equal(app_graph_code_named("NO_LIVE_CANVAS: no tab is attached"), 0);
+    assert_int_equal(app_graph_code_named("NOT_A_CODE"), 0);
+    assert_int_equal(app_graph_code_named("GRAPH_ERROR_CODE_UNSPECIFIED"), 0);
+    assert_int_equal(app_graph_code_named(""), 0);
+    assert_int_equal(app_graph_code_named(NULL), 0);
+}
+
+/* One error space: a code means one thing in every module that uses it,
+ * and one function names it. */
+static void one_error_space(void **state)
+{
+    (void)state;
+    assert_int_equal(APP_E_NOMEM, BNET_E_NOMEM);
+    assert_int_equal(BNET_E_NOMEM, RPCC_ENOMEM);
+    assert_int_equal(RPCC_ENOMEM, CFD_ERR_NOMEM);
+    assert_int_not_equal(BNET_E_CLOSED, RPCC_ECLOSED);
+    assert_string_equal(cfd_strerror(BNET_E_FULL), "output limit reached");
+    assert_string_equal(bnet_strerror(BNET_E_FULL), cfd_strerror(BNET_E_FULL));
+    assert_string_equal(rpcc_strerror(RPCC_EBUSY), "too many calls in flight");
+    assert_string_equal(app_strerror(APP_E_JSON), "invalid JSON");
+    assert_string_equal(app_strerror(APP_HELP), "help requested");
+    assert_string_equal(cfd_strerror(-99999), "unknown error");
+    /* Each band's codes stay inside it. */
+    assert_true(BNET_E_TOKEN <= CFD_BAND_NET && BNET_E_TOKEN > CFD_BAND_NET - CFD_BAND_SIZE);
+    assert_true(APP_E_START <= CFD_BAND_APP && APP_E_START > CFD_BAND_APP - CFD_BAND_SIZE);
+    assert_true(RPCC_EMETHODS <= CFD_BAND_RPCC && RPCC_EMETHODS > CFD_BAND_RPCC - CFD_BAND_SIZE);
 }
 
 static void json_parse_refuses_what_would_not_survive(void **state)
@@ -356,7 +380,8 @@ int main(void)
         cmocka_unit_test(cfg_connection_limits_have_flags_and_twins),
         cmocka_unit_test(grpc_codes_map_to_http_statuses),
         cmocka_unit_test(graph_codes_map_to_http_statuses),
-        cmocka_unit_test(graph_code_in_details_needs_a_known_name_and_colon),
+        cmocka_unit_test(graph_code_named_needs_a_whole_known_name),
+        cmocka_unit_test(one_error_space),
         cmocka_unit_test(json_parse_refuses_what_would_not_survive),
         cmocka_unit_test(metrics_render_counts_by_label),
     };

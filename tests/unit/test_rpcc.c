@@ -115,6 +115,23 @@ static void h_get_skill(rpcs_call *call, const ProtobufCMessage *req, void *ud)
         rpcs_call_finish(call, GRPC_STATUS_NOT_FOUND, "no skill named fail");
         return;
     }
+    /* A graph error as data beside the status, a well-formed one and one
+     * that is no plain name. */
+    if (strcmp(r->name, "graph") == 0) {
+        rpcs_call_finish_md(call, GRPC_STATUS_FAILED_PRECONDITION, "no tab is attached",
+                            CFD_MD_GRAPH_ERROR, "GRAPH_ERROR_CODE_NO_LIVE_CANVAS");
+        return;
+    }
+    if (strcmp(r->name, "graph-odd") == 0) {
+        /* Keys gRPC reserves or marks binary are refused first. */
+        if (rpcs_call_finish_md(call, GRPC_STATUS_INTERNAL, "x", "grpc-status", "1") !=
+                RPCS_EINVAL ||
+            rpcs_call_finish_md(call, GRPC_STATUS_INTERNAL, "x", "a-bin", "1") != RPCS_EINVAL)
+            abort();
+        rpcs_call_finish_md(call, GRPC_STATUS_FAILED_PRECONDITION, "odd", CFD_MD_GRAPH_ERROR,
+                            "no_live canvas");
+        return;
+    }
     if (strcmp(r->name, "hold") == 0) {
         hold(ud, call);
         return;
@@ -219,12 +236,14 @@ typedef struct ures {
     int calls;
     grpc_status_code code;
     char details[RPCC_MAX_DETAILS_BYTES + 1];
+    char graph_error[RPCC_MAX_GRAPH_ERROR_BYTES + 1]; /* "" when none */
     ProtobufCMessage *resp;
     pthread_t thread;
     int64_t t_end;
 } ures;
 
-static void on_unary(void *ud, grpc_status_code code, const char *details, ProtobufCMessage *resp)
+static void on_unary(void *ud, grpc_status_code code, const char *details, const char *graph_error,
+                     ProtobufCMessage *resp)
 {
     ures *r = ud;
     pthread_mutex_lock(&g_mu);
@@ -232,6 +251,7 @@ static void on_unary(void *ud, grpc_status_code code, const char *details, Proto
     r->calls++;
     r->code = code;
     snprintf(r->details, sizeof r->details, "%s", details);
+    snprintf(r->graph_error, sizeof r->graph_error, "%s", graph_error ? graph_error : "");
     r->resp = resp;
     r->thread = pthread_self();
     r->t_end = now_ms();
@@ -363,7 +383,27 @@ static void unary_error_status_and_details_pass_through(void **state)
     assert_int_equal(wait_count(&r.calls, 1, WAIT_MS), 1);
     assert_int_equal(r.code, GRPC_STATUS_NOT_FOUND);
     assert_string_equal(r.details, "no skill named fail");
+    assert_string_equal(r.graph_error, "");
     assert_null(r.resp);
+}
+
+/* The graph error travels in trailing metadata, not in the message text;
+ * a value that is no plain enum name is not passed on. */
+static void graph_error_travels_in_trailing_metadata(void **state)
+{
+    fx *f = *state;
+    srv_start(f);
+    ures r = {0};
+    assert_int_equal(get_skill(f, "graph", 5000, &r), RPCC_OK);
+    assert_int_equal(wait_count(&r.calls, 1, WAIT_MS), 1);
+    assert_int_equal(r.code, GRPC_STATUS_FAILED_PRECONDITION);
+    assert_string_equal(r.details, "no tab is attached");
+    assert_string_equal(r.graph_error, "GRAPH_ERROR_CODE_NO_LIVE_CANVAS");
+    ures r2 = {0};
+    assert_int_equal(get_skill(f, "graph-odd", 5000, &r2), RPCC_OK);
+    assert_int_equal(wait_count(&r2.calls, 1, WAIT_MS), 1);
+    assert_int_equal(r2.code, GRPC_STATUS_FAILED_PRECONDITION);
+    assert_string_equal(r2.graph_error, "");
 }
 
 static void unknown_method_is_unimplemented(void **state)
@@ -860,6 +900,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(unary_ok_delivers_unpacked_response_on_client_thread),
         T(unary_error_status_and_details_pass_through),
+        T(graph_error_travels_in_trailing_metadata),
         T(unknown_method_is_unimplemented),
         T(unary_timeout_is_deadline_exceeded),
         T(server_absent_fails_fast_with_unavailable),
