@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 #include <yajl/yajl_gen.h>
 
+#include "canvas_idem.h"
 #include "log.h"
 #include "store.h"
 #include "text.h"
@@ -157,16 +157,6 @@ static char *tab_text(const char *s)
     return text_dupn(s, len);
 }
 
-static uint64_t fnv1a(const void *p, size_t len, uint64_t h)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 /* Deep copy of a message through its wire form (malloc'd, freed with
  * protobuf_c_message_free_unpacked). */
 static ProtobufCMessage *pb_dup(const ProtobufCMessage *m)
@@ -188,33 +178,6 @@ static void pb_free(void *m)
 /* ---- types ---- */
 
 typedef enum { JOB_PATCH, JOB_QUEUE, JOB_LOAD } job_kind;
-
-/* Idempotency scope: one per method. */
-typedef enum { RK_EXECUTE = 0, RK_BATCH, RK_QUEUE, RK_LOAD } req_kind;
-
-typedef struct waiter {
-    struct waiter *next;
-    canvas_done_fn done;
-    void *ud;
-} waiter;
-
-typedef struct idem {
-    struct idem *hnext;         /* hash chain */
-    struct idem *lprev, *lnext; /* LRU list, most recent first */
-    uint64_t hash;
-    char *scope; /* kind byte, canvas_id, NUL, key */
-    size_t scope_len;
-    int done; /* an outcome is stored */
-    int err;
-    Comfyd__V1__GraphErrorCode code;
-    char *message;
-    uint8_t *packed;
-    size_t packed_len;
-    req_kind rk;
-    waiter *waiters;                       /* retries waiting for the first */
-    uint8_t req_hash[STORE_IDEM_HASH_LEN]; /* the request the key was first used with */
-    int64_t created_ms;                    /* wall clock, for the age limit */
-} idem;
 
 typedef struct canvas canvas;
 typedef struct job job;
@@ -311,12 +274,7 @@ struct canvas_mgr {
     pthread_mutex_t union_mu; /* serialises rebuilding the union */
     char *uni_json;
     size_t uni_len;
-    /* Idempotency. */
-    pthread_mutex_t idem_mu;
-    idem **buckets;
-    size_t n_buckets;
-    idem *lru_head, *lru_tail;
-    size_t n_idem, idem_bytes;
+    canvas_idem *idem; /* the idempotency keys */
     /* Worker. */
     pthread_mutex_t wmu;
     pthread_cond_t wcv;
@@ -575,433 +533,6 @@ static int cv_commit(canvas *cv, const char *json, size_t len, Comfyd__V1__Graph
     return rc;
 }
 
-/* ---- idempotency ---- */
-
-static const ProtobufCMessageDescriptor *resp_desc(req_kind rk)
-{
-    switch (rk) {
-    case RK_EXECUTE:
-        return &comfyd__v1__execute_response__descriptor;
-    case RK_BATCH:
-        return &comfyd__v1__execute_batch_response__descriptor;
-    case RK_QUEUE:
-        return &comfyd__v1__queue_response__descriptor;
-    default:
-        return &comfyd__v1__load_response__descriptor;
-    }
-}
-
-static void set_replayed(ProtobufCMessage *r, int v)
-{
-    if (!r) return;
-    if (r->descriptor == &comfyd__v1__execute_response__descriptor)
-        ((Comfyd__V1__ExecuteResponse *)r)->replayed = v;
-    else if (r->descriptor == &comfyd__v1__execute_batch_response__descriptor)
-        ((Comfyd__V1__ExecuteBatchResponse *)r)->replayed = v;
-    else if (r->descriptor == &comfyd__v1__queue_response__descriptor)
-        ((Comfyd__V1__QueueResponse *)r)->replayed = v;
-    else if (r->descriptor == &comfyd__v1__load_response__descriptor)
-        ((Comfyd__V1__LoadResponse *)r)->replayed = v;
-}
-
-static void lru_unlink(canvas_mgr *m, idem *e)
-{
-    if (e->lprev)
-        e->lprev->lnext = e->lnext;
-    else
-        m->lru_head = e->lnext;
-    if (e->lnext)
-        e->lnext->lprev = e->lprev;
-    else
-        m->lru_tail = e->lprev;
-    e->lprev = e->lnext = NULL;
-}
-
-static void lru_front(canvas_mgr *m, idem *e)
-{
-    e->lnext = m->lru_head;
-    e->lprev = NULL;
-    if (m->lru_head) m->lru_head->lprev = e;
-    m->lru_head = e;
-    if (!m->lru_tail) m->lru_tail = e;
-}
-
-static void idem_free(idem *e)
-{
-    free(e->scope);
-    free(e->message);
-    free(e->packed);
-    free(e);
-}
-
-/* Removes e from the table and the LRU list and frees it; forget also
- * removes a stored outcome from the store (eviction, expiry), which a
- * shutdown does not. */
-static void idem_drop(canvas_mgr *m, idem *e, int forget)
-{
-    if (forget && e->done && m->o.db) {
-        int rc = store_idem_delete(m->o.db, e->scope, e->scope_len);
-        if (rc != STORE_OK)
-            LOG_W(MOD, "cannot remove an idempotency key from the store: %s", store_strerror(rc));
-    }
-    idem **pp = &m->buckets[e->hash & (m->n_buckets - 1)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp) *pp = e->hnext;
-    lru_unlink(m, e);
-    m->n_idem--;
-    m->idem_bytes -= e->packed_len;
-    idem_free(e);
-}
-
-/* Evicts stored outcomes, oldest first, until there is room for one more
- * key and the bytes are within bounds; keep is never evicted. Entries in
- * flight are never evicted. 1 when there is room for a key. */
-static int idem_evict(canvas_mgr *m, const idem *keep)
-{
-    idem *e = m->lru_tail;
-    while (e && (m->n_idem >= m->o.idem_max_keys || m->idem_bytes > CANVAS_IDEM_MAX_BYTES)) {
-        idem *prev = e->lprev;
-        if (e->done && e != keep) idem_drop(m, e, 1);
-        e = prev;
-    }
-    return m->n_idem < m->o.idem_max_keys;
-}
-
-typedef enum { IDEM_NEW, IDEM_WAIT, IDEM_REPLAY, IDEM_FULL, IDEM_MISMATCH } idem_state;
-
-/* A stored outcome copied out for a replay. */
-typedef struct {
-    int err;
-    Comfyd__V1__GraphErrorCode code;
-    char *message;
-    uint8_t *packed;
-    size_t len;
-    req_kind rk;
-} idem_copy;
-
-static int idem_expired(const canvas_mgr *m, const idem *e, int64_t now)
-{
-    return e->done && now - e->created_ms > (int64_t)m->o.idem_max_age_ms;
-}
-
-static idem_state idem_begin(canvas_mgr *m, req_kind rk, const char *canvas_id, const char *key,
-                             const uint8_t *hash, canvas_done_fn done, void *ud, idem **out,
-                             idem_copy *copy)
-{
-    size_t cl = strlen(canvas_id), kl = strlen(key);
-    size_t sl = 1 + cl + 1 + kl;
-    char *scope = xcalloc(1, sl + 1);
-    scope[0] = (char)('0' + rk);
-    memcpy(scope + 1, canvas_id, cl);
-    memcpy(scope + 2 + cl, key, kl);
-    uint64_t h = fnv1a(scope, sl, 0xcbf29ce484222325ull);
-    pthread_mutex_lock(&m->idem_mu);
-    idem *e = m->buckets[h & (m->n_buckets - 1)];
-    while (e && !(e->hash == h && e->scope_len == sl && memcmp(e->scope, scope, sl) == 0))
-        e = e->hnext;
-    int64_t now = text_now_ms();
-    if (e && idem_expired(m, e, now)) {
-        idem_drop(m, e, 1);
-        e = NULL;
-    }
-    idem_state st;
-    if (e && memcmp(e->req_hash, hash, STORE_IDEM_HASH_LEN) != 0) {
-        /* The same key for another request: answering it with the first
-         * one's outcome would tell the caller something was done that was
-         * not (and running it would break the key's promise). */
-        st = IDEM_MISMATCH;
-    } else if (e && e->done) {
-        lru_unlink(m, e);
-        lru_front(m, e);
-        copy->err = e->err;
-        copy->code = e->code;
-        copy->message = e->message ? xstrdup(e->message) : NULL;
-        copy->packed = e->packed_len ? xcalloc(1, e->packed_len) : NULL;
-        if (e->packed_len) memcpy(copy->packed, e->packed, e->packed_len);
-        copy->len = e->packed_len;
-        copy->rk = e->rk;
-        st = IDEM_REPLAY;
-    } else if (e) {
-        waiter *w = xcalloc(1, sizeof *w);
-        w->done = done;
-        w->ud = ud;
-        w->next = e->waiters;
-        e->waiters = w;
-        st = IDEM_WAIT;
-    } else if (!idem_evict(m, NULL)) {
-        st = IDEM_FULL;
-    } else {
-        e = xcalloc(1, sizeof *e);
-        e->hash = h;
-        e->scope = scope;
-        e->scope_len = sl;
-        e->rk = rk;
-        memcpy(e->req_hash, hash, STORE_IDEM_HASH_LEN);
-        e->created_ms = now;
-        scope = NULL;
-        idem **b = &m->buckets[h & (m->n_buckets - 1)];
-        e->hnext = *b;
-        *b = e;
-        lru_front(m, e);
-        m->n_idem++;
-        *out = e;
-        st = IDEM_NEW;
-    }
-    pthread_mutex_unlock(&m->idem_mu);
-    free(scope);
-    return st;
-}
-
-static void idem_replay(const idem_copy *c, canvas_done_fn done, void *ud)
-{
-    canvas_result r = {c->err, c->code, c->message, NULL, NULL, NULL};
-    ProtobufCMessage *resp = NULL;
-    if (c->err == CANVAS_OK) {
-        resp = protobuf_c_message_unpack(resp_desc(c->rk), NULL, c->len, c->packed);
-        if (!resp) abort();
-        set_replayed(resp, 1);
-        r.resp = resp;
-    }
-    done(ud, &r);
-    pb_free(resp);
-    free(c->message);
-    free(c->packed);
-}
-
-/* The first request under e finished: stores its outcome (or forgets the
- * key when nothing reached a tab) and returns the retries that waited. */
-static waiter *idem_complete(canvas_mgr *m, idem *e, const job *j)
-{
-    int keep = j->sent && (j->err == CANVAS_OK || j->err == CANVAS_EGRAPH);
-    uint8_t *packed = NULL;
-    size_t len = 0;
-    if (keep && j->resp) {
-        len = protobuf_c_message_get_packed_size(j->resp);
-        packed = xcalloc(1, len);
-        protobuf_c_message_pack(j->resp, packed);
-    }
-    /* Durable before anyone is answered: a retry after a restart (or a
-     * kill -9 right after the answer) gets this outcome, not a second
-     * application. e's scope and hash do not change while it is in
-     * flight, so they are read without the lock. */
-    if (keep && m->o.db) {
-        store_idem row = {
-            .scope = e->scope,
-            .scope_len = e->scope_len,
-            .err = j->err,
-            .code = (int)j->code,
-            .message = j->msg,
-            .resp = packed,
-            .resp_len = len,
-            .created_ms = e->created_ms,
-        };
-        memcpy(row.req_hash, e->req_hash, STORE_IDEM_HASH_LEN);
-        int rc = store_idem_put(m->o.db, &row);
-        if (rc != STORE_OK)
-            LOG_W(MOD, "cannot store an idempotency key (it holds until a restart only): %s",
-                  store_strerror(rc));
-    }
-    pthread_mutex_lock(&m->idem_mu);
-    waiter *w = e->waiters;
-    e->waiters = NULL;
-    if (keep) {
-        e->done = 1;
-        e->err = j->err;
-        e->code = j->code;
-        e->message = j->msg ? xstrdup(j->msg) : NULL;
-        e->packed = packed;
-        e->packed_len = len;
-        m->idem_bytes += len;
-        idem_evict(m, e);
-    } else {
-        idem_drop(m, e, 0);
-    }
-    pthread_mutex_unlock(&m->idem_mu);
-    return w;
-}
-
-/* ---- request hashes ----
- * A key's first request is remembered by a SHA-256 of its canonical form:
- * the packed request without the key itself, the wait (timeout_ms) and
- * base_revision, defaults spelled out (mode ATOMIC, batch_count 1) and each
- * create_node's widgets in key order, since JSON object order is not
- * meaningful. base_revision is a precondition checked when the request is
- * applied, not part of what it does: a retry that carries the revision its
- * sender saw since (the agent tools add the one they last observed) is the
- * same request. */
-
-typedef struct {
-    ProtobufCBuffer base;
-    EVP_MD_CTX *md;
-} hash_buf;
-
-static void hash_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
-{
-    EVP_DigestUpdate(((hash_buf *)b)->md, data, len);
-}
-
-static void hash_msg(hash_buf *hb, const ProtobufCMessage *msg)
-{
-    uint64_t len = protobuf_c_message_get_packed_size(msg);
-    EVP_DigestUpdate(hb->md, &len, sizeof len); /* separates one message from the next */
-    protobuf_c_message_pack_to_buffer(msg, &hb->base);
-}
-
-static int cmp_widget(const void *a, const void *b)
-{
-    const Comfyd__V1__CreateNodeCommand__WidgetsEntry *x =
-        *(const Comfyd__V1__CreateNodeCommand__WidgetsEntry *const *)a;
-    const Comfyd__V1__CreateNodeCommand__WidgetsEntry *y =
-        *(const Comfyd__V1__CreateNodeCommand__WidgetsEntry *const *)b;
-    return strcmp(x->key ? x->key : "", y->key ? y->key : "");
-}
-
-static void hash_command(hash_buf *hb, const Comfyd__V1__Command *c)
-{
-    if (c->command_case != COMFYD__V1__COMMAND__COMMAND_CREATE_NODE || !c->create_node ||
-        c->create_node->n_widgets < 2) {
-        hash_msg(hb, &c->base);
-        return;
-    }
-    Comfyd__V1__Command cc = *c;
-    Comfyd__V1__CreateNodeCommand cn = *c->create_node;
-    Comfyd__V1__CreateNodeCommand__WidgetsEntry **sorted = xcalloc(cn.n_widgets, sizeof *sorted);
-    memcpy(sorted, cn.widgets, cn.n_widgets * sizeof *sorted);
-    qsort(sorted, cn.n_widgets, sizeof *sorted, cmp_widget);
-    cn.widgets = sorted;
-    cc.create_node = &cn;
-    hash_msg(hb, &cc.base);
-    free(sorted);
-}
-
-/* head: the request with key, wait and commands cleared by the caller. */
-static void req_hash(req_kind rk, const ProtobufCMessage *head,
-                     const Comfyd__V1__Command *const *cmds, size_t n,
-                     uint8_t out[STORE_IDEM_HASH_LEN])
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
-    hash_buf hb = {{hash_append}, md};
-    uint8_t kind = (uint8_t)rk;
-    EVP_DigestUpdate(md, &kind, 1);
-    hash_msg(&hb, head);
-    for (size_t i = 0; i < n; i++)
-        hash_command(&hb, cmds[i]);
-    unsigned int len = 0;
-    if (!EVP_DigestFinal_ex(md, out, &len) || len != STORE_IDEM_HASH_LEN) abort();
-    EVP_MD_CTX_free(md);
-}
-
-static void hash_execute(const Comfyd__V1__ExecuteRequest *req, uint8_t *out)
-{
-    Comfyd__V1__ExecuteRequest h = *req;
-    h.idempotency_key = (char *)"";
-    h.timeout_ms = 0;
-    h.base_revision = NULL;
-    h.command = NULL;
-    const Comfyd__V1__Command *const one[1] = {req->command};
-    req_hash(RK_EXECUTE, &h.base, one, req->command ? 1 : 0, out);
-}
-
-static void hash_batch(const Comfyd__V1__ExecuteBatchRequest *req, uint8_t *out)
-{
-    Comfyd__V1__ExecuteBatchRequest h = *req;
-    h.idempotency_key = (char *)"";
-    h.timeout_ms = 0;
-    h.base_revision = NULL;
-    h.n_commands = 0;
-    h.commands = NULL;
-    if (h.mode == COMFYD__V1__BATCH_MODE__BATCH_MODE_UNSPECIFIED)
-        h.mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
-    req_hash(RK_BATCH, &h.base, (const Comfyd__V1__Command *const *)req->commands, req->n_commands,
-             out);
-}
-
-static void hash_queue(const Comfyd__V1__QueueRequest *req, uint8_t *out)
-{
-    Comfyd__V1__QueueRequest h = *req;
-    h.idempotency_key = (char *)"";
-    h.timeout_ms = 0;
-    if (!h.batch_count) h.batch_count = 1;
-    req_hash(RK_QUEUE, &h.base, NULL, 0, out);
-}
-
-static void hash_load(const Comfyd__V1__LoadRequest *req, uint8_t *out)
-{
-    Comfyd__V1__LoadRequest h = *req;
-    h.idempotency_key = (char *)"";
-    h.timeout_ms = 0;
-    req_hash(RK_LOAD, &h.base, NULL, 0, out);
-}
-
-/* At start: the stored keys, newest first, within the count, age and byte
- * limits; rows that do not fit or do not read back are removed. */
-static void idem_restore(canvas_mgr *m)
-{
-    store_idem *v = NULL;
-    size_t n = 0;
-    int64_t now = text_now_ms();
-    int rc =
-        store_idem_load(m->o.db, now - (int64_t)m->o.idem_max_age_ms, m->o.idem_max_keys, &v, &n);
-    if (rc != STORE_OK) {
-        LOG_E(MOD, "cannot read the stored idempotency keys: %s", store_strerror(rc));
-        return;
-    }
-    size_t dropped = 0;
-    for (size_t i = 0; i < n; i++) {
-        store_idem *r = &v[i];
-        int ok = r->scope_len >= 2 && r->scope[0] >= '0' + RK_EXECUTE &&
-                 r->scope[0] <= '0' + RK_LOAD && m->n_idem < m->o.idem_max_keys &&
-                 m->idem_bytes + r->resp_len <= CANVAS_IDEM_MAX_BYTES &&
-                 (r->err == CANVAS_OK || r->err == CANVAS_EGRAPH);
-        req_kind rk = ok ? (req_kind)(r->scope[0] - '0') : RK_EXECUTE;
-        if (ok && r->err == CANVAS_OK) {
-            /* A replay unpacks it: make sure now that it can. */
-            ProtobufCMessage *resp =
-                protobuf_c_message_unpack(resp_desc(rk), NULL, r->resp_len, r->resp);
-            ok = resp != NULL;
-            pb_free(resp);
-        }
-        if (!ok) {
-            store_idem_delete(m->o.db, r->scope, r->scope_len);
-            dropped++;
-            continue;
-        }
-        idem *e = xcalloc(1, sizeof *e);
-        e->scope = r->scope;
-        e->scope_len = r->scope_len;
-        e->hash = fnv1a(e->scope, e->scope_len, 0xcbf29ce484222325ull);
-        e->done = 1;
-        e->err = r->err;
-        e->code = (Comfyd__V1__GraphErrorCode)r->code;
-        e->message = r->message;
-        e->packed = r->resp;
-        e->packed_len = r->resp_len;
-        e->rk = rk;
-        memcpy(e->req_hash, r->req_hash, STORE_IDEM_HASH_LEN);
-        e->created_ms = r->created_ms;
-        r->scope = r->message = NULL;
-        r->resp = NULL;
-        idem **b = &m->buckets[e->hash & (m->n_buckets - 1)];
-        e->hnext = *b;
-        *b = e;
-        /* Newest first: each older one goes behind the ones before. */
-        e->lprev = m->lru_tail;
-        if (m->lru_tail)
-            m->lru_tail->lnext = e;
-        else
-            m->lru_head = e;
-        m->lru_tail = e;
-        m->n_idem++;
-        m->idem_bytes += e->packed_len;
-    }
-    store_idems_free(v, n);
-    if (m->n_idem || dropped)
-        LOG_I(MOD, "%zu idempotency key(s) restored%s", m->n_idem,
-              dropped ? " (some over the limits or unreadable were dropped)" : "");
-}
-
 /* ---- canvases ---- */
 
 static void canvas_unref(canvas *cv)
@@ -1146,10 +677,12 @@ static void fin_run(canvas_mgr *m, jlist *l)
     l->head = l->tail = NULL;
     while (j) {
         job *next = j->next;
-        waiter *w = j->idem ? idem_complete(m, j->idem, j) : NULL;
+        waiter *w = j->idem
+                        ? idem_complete(m->idem, j->idem, j->sent, j->err, j->code, j->msg, j->resp)
+                        : NULL;
         canvas_result r = {j->err, j->code, j->msg, j->resp, j->prompt_json, j->workflow_json};
         j->done(j->ud, &r);
-        if (w) set_replayed(j->resp, 1);
+        if (w) idem_set_replayed(j->resp, 1);
         while (w) {
             waiter *wn = w->next;
             w->done(w->ud, &r);
@@ -2301,7 +1834,8 @@ static int begin_key(canvas_mgr *m, job *j, const char *key, const uint8_t *hash
 {
     if (!key || !*key) return 0;
     idem_copy copy = {0};
-    idem_state st = idem_begin(m, j->rk, j->req_canvas, key, hash, j->done, j->ud, &j->idem, &copy);
+    idem_state st =
+        idem_begin(m->idem, j->rk, j->req_canvas, key, hash, j->done, j->ud, &j->idem, &copy);
     if (st == IDEM_NEW) return 0;
     if (st == IDEM_MISMATCH) {
         jlist fin = {0};
@@ -2422,7 +1956,7 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
-    if (req->idempotency_key && *req->idempotency_key) hash_execute(req, hash);
+    if (req->idempotency_key && *req->idempotency_key) idem_hash_execute(req, hash);
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
 }
 
@@ -2443,7 +1977,7 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->mode = req->mode;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
-    if (req->idempotency_key && *req->idempotency_key) hash_batch(req, hash);
+    if (req->idempotency_key && *req->idempotency_key) idem_hash_batch(req, hash);
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
 }
 
@@ -2459,7 +1993,7 @@ static int queue_job(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint32_
     job *j = job_new(m, JOB_QUEUE, RK_QUEUE, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
     j->batch_count = req->batch_count ? req->batch_count : 1;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
-    if (req->idempotency_key && *req->idempotency_key) hash_queue(req, hash);
+    if (req->idempotency_key && *req->idempotency_key) idem_hash_queue(req, hash);
     j->prompt_only = prompt_only;
     if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
     submit(m, j, 0, 0);
@@ -2496,7 +2030,7 @@ int canvas_load(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, uint32_t limi
     if (rc) return rc;
     job *j = job_new(m, JOB_LOAD, RK_LOAD, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
-    if (req->idempotency_key && *req->idempotency_key) hash_load(req, hash);
+    if (req->idempotency_key && *req->idempotency_key) idem_hash_load(req, hash);
     if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
     jlist fin = {0};
     if (direct) {
@@ -2777,13 +2311,9 @@ int canvas_mgr_create(canvas_mgr **out, const canvas_mgr_opts *opts)
     if (!m->o.idem_max_keys) m->o.idem_max_keys = CANVAS_IDEM_MAX_KEYS;
     if (!m->o.idem_max_age_ms) m->o.idem_max_age_ms = CANVAS_IDEM_MAX_AGE_MS;
     m->cvs = xcalloc(m->o.max_canvases, sizeof *m->cvs);
-    for (m->n_buckets = 16; m->n_buckets < 2 * m->o.idem_max_keys; m->n_buckets *= 2) {
-    }
-    m->buckets = xcalloc(m->n_buckets, sizeof *m->buckets);
     pthread_mutex_init(&m->mu, NULL);
     pthread_mutex_init(&m->schema_mu, NULL);
     pthread_mutex_init(&m->union_mu, NULL);
-    pthread_mutex_init(&m->idem_mu, NULL);
     pthread_mutex_init(&m->rev_mu, NULL);
     pthread_mutex_init(&m->wmu, NULL);
     pthread_condattr_t ca;
@@ -2803,8 +2333,8 @@ int canvas_mgr_create(canvas_mgr **out, const canvas_mgr_opts *opts)
         }
         if (reserved)
             LOG_I(MOD, "canvas revisions continue above %llu", (unsigned long long)reserved);
-        idem_restore(m);
     }
+    m->idem = idem_table_create(m->o.db, m->o.idem_max_keys, m->o.idem_max_age_ms);
     atomic_init(&m->rev_high, reserved);
     atomic_init(&m->rev_reserved, reserved);
     atomic_init(&m->next_tab_id, 0);
@@ -2857,9 +2387,7 @@ void canvas_mgr_destroy(canvas_mgr *m)
     for (size_t i = 0; i < m->n_cvs; i++)
         canvas_unref(m->cvs[i]);
     free(m->cvs);
-    while (m->lru_head)
-        idem_drop(m, m->lru_head, 0);
-    free(m->buckets);
+    idem_table_destroy(m->idem);
     free(m->gone);
     nodeinfo_unref(m->configured);
     nodeinfo_unref(m->uni);
@@ -2867,7 +2395,6 @@ void canvas_mgr_destroy(canvas_mgr *m)
     pthread_mutex_destroy(&m->mu);
     pthread_mutex_destroy(&m->schema_mu);
     pthread_mutex_destroy(&m->union_mu);
-    pthread_mutex_destroy(&m->idem_mu);
     pthread_mutex_destroy(&m->rev_mu);
     pthread_mutex_destroy(&m->wmu);
     pthread_cond_destroy(&m->wcv);
