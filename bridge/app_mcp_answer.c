@@ -234,3 +234,31 @@ void mx_observe(mcp_session *s, const char *canvas, uint64_t revision)
     snprintf(s->canvas, sizeof s->canvas, "%s", canvas);
     s->revision = revision;
 }
+
+/* Frees a send_message or run wait: detaches its stream, unlinks it and
+ * settles its session's count of calls in flight. */
+void mx_wait_free(app_mcp *m, wait *w)
+{
+    if (!w) return;
+    if (w->stream) app__stream_detach(w->stream);
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (m->waits == w)
+        m->waits = w->next;
+    if (w->next) w->next->prev = w->prev;
+    if (w->send_req) protobuf_c_message_free_unpacked(w->send_req, NULL);
+    for (size_t i = 0; i < w->n_early; i++)
+        protobuf_c_message_free_unpacked(w->early[i], NULL);
+    free(w->early);
+    for (size_t i = 0; i < w->n_replies; i++)
+        protobuf_c_message_free_unpacked(w->replies[i], NULL);
+    free(w->replies);
+    free(w->errors);
+    if (w->last_run) protobuf_c_message_free_unpacked(&w->last_run->base, NULL);
+    if (w->o) {
+        mcp_session *s = mx_session_of(w->o->x->a, w->o->x->session);
+        if (s && s->inflight) s->inflight--;
+        w->o->w = NULL;
+    }
+    free(w);
+}

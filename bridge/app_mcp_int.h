@@ -169,6 +169,8 @@ void mx_call_begin(op *o, app_call *c);
 op *mx_call_end(app_call *c, mcp_session **sess);
 void mx_observe(mcp_session *s, const char *canvas, uint64_t revision);
 
+void mx_wait_free(app_mcp *m, wait *w);
+
 /* -- app_mcp_tools.c -- */
 char *mx_call_error(const app_call *c);
 ProtobufCMessage *mx_decode_args(op *o, const ProtobufCMessageDescriptor *d,
@@ -183,7 +185,6 @@ void mx_tool_message(op *o, mcp_session *s);
 
 /* -- app_mcp_send.c -- */
 int mx_keep(ProtobufCMessage ***arr, size_t *n, ProtobufCMessage *m, size_t max);
-void mx_wait_free(app_mcp *m, wait *w);
 void mx_progress(wait *w, const char *fmt, ...);
 void mx_send_finish(wait *w, const char *status, const char *detail);
 void mx_send_error(wait *w, char *error_json);

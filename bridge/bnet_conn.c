@@ -1,13 +1,140 @@
-/* bnet_conn: a connection's dispatch, output, reading, input and closing (bnet_int.h). */
+/* bnet_conn: a connection's state machine over the protocol cores: admission
+ * (unauthenticated connections and the Host/Origin/token policy), dispatch, output, reading,
+ * timers, closing, input, and the glue to net_http1, net_ws and net_h2 (bnet_int.h). The glue stays
+ * with the engine because each protocol both drives and is driven by the connection (bn_pump ->
+ * glue -> bn_close_hard / bn_schedule). */
 #include "bnet_int.h"
 
+/* The protocol cores' callbacks (defined with their glue below). */
+static const net_http1_callbacks bn_h1_callbacks;
+static const net_ws_callbacks bn_ws_callbacks;
+static const net_h2_callbacks bn_h2_callbacks;
+static int bn_check_policy(conn *c, const net_msg *m, int ws, const char **text, int *auth);
+static int bn_is_ws_upgrade(const bnet *s, const net_msg *m);
+
+static void bn_unauth_remove(conn *c);
+static void bn_unauth_add(conn *c);
+static void bn_on_hs_timer(uv_timer_t *t);
+static int bn_evict_unauth(bnet *s);
+static int bn_dispatch(bnet_req *r);
+static int bn_core_send(const uint8_t *data, size_t len, void *ud);
+static int bn_h1_blocked(const conn *c);
+static void bn_close_hard(conn *c);
+static void bn_arm(conn *c, int kind, uint64_t ms);
+static void bn_disarm(conn *c);
+static void bn_h1_fail(conn *c, int status, const char *text, const net_field *extra, size_t n);
+static void bn_h1_parse(conn *c);
+static int bn_start_h2(conn *c);
+static void bn_h1_output(conn *c);
+static void bn_ws_drain_check(conn *c);
+static void bn_ws_pump(conn *c);
+static void bn_h2_pump(conn *c);
+static void bn_feed_h2(conn *c, const uint8_t *d, size_t n);
+
+/* ---- unauthenticated connections ---- */
+
+static void bn_unauth_remove(conn *c)
+{
+    if (!c->on_unauth) return;
+    bnet *s = c->srv;
+    if (c->uprev)
+        c->uprev->unext = c->unext;
+    else
+        s->unauth_head = c->unext;
+    if (c->unext)
+        c->unext->uprev = c->uprev;
+    else
+        s->unauth_tail = c->uprev;
+    c->uprev = c->unext = NULL;
+    c->on_unauth = 0;
+    s->nunauth--;
+    s->st.connections_unauth = s->nunauth;
+}
+
+static void bn_unauth_add(conn *c)
+{
+    bnet *s = c->srv;
+    c->uprev = s->unauth_tail;
+    c->unext = NULL;
+    if (s->unauth_tail)
+        s->unauth_tail->unext = c;
+    else
+        s->unauth_head = c;
+    s->unauth_tail = c;
+    c->on_unauth = 1;
+    s->nunauth++;
+    s->st.connections_unauth = s->nunauth;
+}
+
+static void conn_authenticated(conn *c)
+{
+    if (c->authed) return;
+    c->authed = 1;
+    bn_unauth_remove(c);
+    uv_timer_stop(&c->hs_timer);
+}
+
+static void bn_on_hs_timer(uv_timer_t *t)
+{
+    conn *c = t->data;
+    if (c->authed || c->state == S_CLOSING) return;
+    c->srv->st.timeouts++;
+    c->srv->st.handshake_timeouts++;
+    bn_close_hard(c);
+}
+
+/* Closes the oldest unauthenticated connection that has no request in
+ * progress. Returns 1 when one was closed. */
+static int bn_evict_unauth(bnet *s)
+{
+    for (conn *v = s->unauth_head; v; v = v->unext) {
+        if (v->state != S_OPEN || v->live || v->qhead || v->busy) continue;
+        s->st.connections_evicted++;
+        bn_close_hard(v);
+        return 1;
+    }
+    return 0;
+}
+
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/* ---- policy ---- */
+
+/* 0 when m may proceed; else the HTTP status, with text and whether the
+ * answer needs WWW-Authenticate. */
+static int bn_check_policy(conn *c, const net_msg *m, int ws, const char **text, int *auth)
+{
+    bnet *s = c->srv;
+    net_str path = net_msg_path(m);
+    const route *rt = bn_match(s, ws, net_msg_method(m), path, NULL, NULL, 0);
+    if (!ws && !rt) rt = bn_match(s, 1, NULL, path, NULL, NULL, 0);
+    net_policy_req pr;
+    net_policy_req_from_msg(&pr, m, ws);
+    pr.public_route = rt && (rt->flags & BNET_ROUTE_PUBLIC);
+    int e = net_policy_check(s->policy, &pr);
+    if (e == NET_POLICY_OK) {
+        /* Passing a public route without a token proves nothing. */
+        if (!pr.public_route || pr.nauthorization || pr.has_query_token || pr.has_proto_token)
+            conn_authenticated(c);
+        return 0;
+    }
+    *text = net_policy_message(e);
+    *auth = e == NET_POLICY_E_TOKEN;
+    return net_policy_status(e);
+}
+
+static int bn_is_ws_upgrade(const bnet *s, const net_msg *m)
+{
+    return (net_msg_flags(m) & NET_MSG_UPGRADE) &&
+           net_msg_header_has_token(m, "upgrade", "websocket") &&
+           bn_match(s, 1, NULL, net_msg_path(m), NULL, NULL, 0) != NULL;
+}
 
 /* ---- dispatch ---- */
 
 /* Hands r to its handler or answers it. Returns 1 when r is still open
  * (pending or streaming) afterwards. */
-int bn_dispatch(bnet_req *r)
+static int bn_dispatch(bnet_req *r)
 {
     bnet *s = r->srv;
     s->st.requests_total++;
@@ -114,7 +241,7 @@ static void conn_flush(conn *c)
 
 /* Output callback of the WebSocket and HTTP/2 cores: refuse above the high
  * water mark so they keep frames queued (and bounded) instead of us. */
-int bn_core_send(const uint8_t *data, size_t len, void *ud)
+static int bn_core_send(const uint8_t *data, size_t len, void *ud)
 {
     conn *c = ud;
     if (c->state != S_OPEN && c->state != S_DRAINING) return 1;
@@ -125,7 +252,7 @@ int bn_core_send(const uint8_t *data, size_t len, void *ud)
 /* No further HTTP/1.1 request is parsed while this holds: a client that
  * pipelines without reading answers gets at most max_pipeline requests and
  * about write_high_water bytes of answers held for it. */
-int bn_h1_blocked(const conn *c)
+static int bn_h1_blocked(const conn *c)
 {
     return c->h1_stop || c->qlen >= c->srv->lim.max_pipeline || (c->qtail && c->qtail->upgrade) ||
            c->out.len + c->inflight > c->srv->lim.write_high_water;
@@ -219,7 +346,7 @@ static void on_conn_handle_closed(uv_handle_t *h)
     if (--c->handles_open == 0) free_conn(c);
 }
 
-void bn_close_hard(conn *c)
+static void bn_close_hard(conn *c)
 {
     if (c->state == S_CLOSING) return;
     release_app(c);
@@ -350,7 +477,7 @@ void bn_pump(conn *c)
     bn_ws_drain_check(c);
 }
 
-static void on_idle(uv_idle_t *h)
+void bn_on_idle(uv_idle_t *h)
 {
     bnet *s = h->data;
     while (s->dirty) {
@@ -361,21 +488,6 @@ static void on_idle(uv_idle_t *h)
         bn_pump(c);
     }
     uv_idle_stop(h);
-}
-
-/* Runs bn_pump(c) soon, outside the application's current call. */
-void bn_schedule(conn *c)
-{
-    if (c->busy) {
-        c->again = 1;
-        return;
-    }
-    if (c->dirty || c->state == S_CLOSING) return;
-    bnet *s = c->srv;
-    c->dirty = 1;
-    c->dnext = s->dirty;
-    s->dirty = c;
-    uv_idle_start(s->idle, on_idle);
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
@@ -493,4 +605,549 @@ void bn_on_connection(uv_stream_t *server, int status)
     c->proto = P_SNIFF;
     bn_arm(c, T_IDLE, s->lim.idle_timeout_ms);
     update_reading(c);
+}
+
+/* ---- timers ---- */
+
+static void on_timer(uv_timer_t *t);
+
+static void bn_arm(conn *c, int kind, uint64_t ms)
+{
+    if (c->state == S_CLOSING) return;
+    if (ms == 0) {
+        bn_disarm(c);
+        return;
+    }
+    c->timer_kind = kind;
+    uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+static void bn_disarm(conn *c)
+{
+    c->timer_kind = T_NONE;
+    uv_timer_stop(&c->timer);
+}
+
+static void bn_h1_fail(conn *c, int status, const char *text, const net_field *extra, size_t n);
+
+static void on_timer(uv_timer_t *t)
+{
+    conn *c = t->data;
+    bnet *s = c->srv;
+    int kind = c->timer_kind;
+    c->timer_kind = T_NONE;
+    switch (kind) {
+    case T_IDLE:
+        s->st.timeouts++;
+        if (c->proto == P_H2) {
+            net_h2_goaway(c->h2);
+            c->h2_dying = 1;
+            bn_pump(c);
+        } else if (c->proto == P_WS) {
+            bn_close_hard(c);
+        } else {
+            bn_begin_close(c);
+        }
+        break;
+    case T_HEADER:
+    case T_BODY:
+        s->st.timeouts++;
+        if (c->proto == P_H1 && c->state == S_OPEN) {
+            bn_h1_fail(c, 408, "request timeout", NULL, 0);
+            bn_pump(c);
+        } else {
+            bn_close_hard(c);
+        }
+        break;
+    case T_PING:
+        /* Our own ping (2 bytes) is not the peer reading. */
+        if (c->ws_pinged && !c->ws_heard && c->bytes_written <= c->ping_bytes + 2) {
+            /* A whole interval without a byte from the peer, pong included,
+             * and nothing read by it either: gone or stuck. It is told why
+             * (if it ever reads again) before the connection ends. */
+            static const char why[] = "no answer to ping and nothing read: closing";
+            s->st.timeouts++;
+            LOG_I("bnet", "WebSocket from %s dropped: %s", c->peer, why);
+            if (net_ws_close_now(c->ws, 1008, why, sizeof why - 1) != 0) {
+                bn_close_hard(c);
+                break;
+            }
+            bn_pump(c);
+            break;
+        }
+        c->ws_heard = 0;
+        c->ws_pinged = 1;
+        c->ping_bytes = c->bytes_written;
+        net_ws_ping(c->ws);
+        bn_arm(c, T_PING, s->lim.ws_ping_ms);
+        bn_pump(c);
+        break;
+    case T_WS_CLOSE: {
+        /* Our close frame (or what is queued before it) has not reached
+         * the kernel yet: a slow reader would lose it. Wait on while it
+         * drains, or within BNET_WS_CLOSE_GRACE_MS of the close for a
+         * peer that paused, never past BNET_WS_CLOSE_MAX_MS. */
+        uint64_t now = uv_now(s->loop), since = now - c->close_started;
+        int unsent = c->ws && (!net_ws_close_sent(c->ws) || c->out.len + c->inflight > 0);
+        int moving = c->bytes_written != c->close_bytes;
+        if (unsent && since < BNET_WS_CLOSE_MAX_MS && (moving || since < BNET_WS_CLOSE_GRACE_MS)) {
+            c->close_bytes = c->bytes_written;
+            bn_arm(c, T_WS_CLOSE, s->lim.linger_ms);
+            break;
+        }
+        bn_close_hard(c);
+        break;
+    }
+    case T_LINGER:
+        bn_close_hard(c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- HTTP/1.1 ---- */
+
+static void bn_h1_fail(conn *c, int status, const char *text, const net_field *extra, size_t n)
+{
+    bnet *s = c->srv;
+    bnet_req *r = bn_req_new(c, NULL);
+    c->h1_stop = 1;
+    s->st.requests_total++;
+    s->st.requests_rejected++;
+    bn_disarm(c);
+    if (!r) {
+        bn_begin_close(c);
+        return;
+    }
+    if (net_http1_write_error(&r->resp, status, text, extra, n, 1)) {
+        bn_req_free(r);
+        bn_begin_close(c);
+        return;
+    }
+    r->state = RQ_DONE;
+    r->close_after = 1;
+    bn_enqueue(c, r);
+}
+
+static void h1_on_begin(void *ud)
+{
+    conn *c = ud;
+    bn_arm(c, T_HEADER, c->srv->lim.header_timeout_ms);
+}
+
+static int h1_on_head(net_msg *m, void *ud)
+{
+    conn *c = ud;
+    bn_arm(c, T_BODY, c->srv->lim.body_timeout_ms);
+    c->reject_text = NULL;
+    c->reject_auth = 0;
+    int status =
+        bn_check_policy(c, m, bn_is_ws_upgrade(c->srv, m), &c->reject_text, &c->reject_auth);
+    if (status) return status;
+    /* The client waits for this before sending the body; later in the
+     * pipeline it would be out of order, and the client then just sends. */
+    if ((net_msg_flags(m) & NET_MSG_EXPECT_CONTINUE) && c->qlen == 0)
+        net_buf_append_str(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+    return 0;
+}
+
+static const net_http1_callbacks bn_h1_callbacks = {h1_on_begin, h1_on_head};
+
+static void h1_request(conn *c, net_msg *m)
+{
+    bnet_req *r = bn_req_new(c, m);
+    if (!r) {
+        net_msg_destroy(m);
+        bn_close_hard(c);
+        return;
+    }
+    bn_disarm(c);
+    bn_enqueue(c, r);
+    c->h1_count++;
+    if (!r->keep_alive) c->h1_stop = 1;
+    if (net_msg_flags(m) & NET_MSG_UPGRADE) {
+        if (bn_is_ws_upgrade(c->srv, m)) {
+            r->upgrade = UP_WS;
+        } else if (net_msg_header_has_token(m, "upgrade", "h2c") &&
+                   net_msg_header_has_token(m, "connection", "http2-settings") &&
+                   net_msg_header_n(m, "http2-settings") == 1) {
+            r->upgrade = UP_H2C;
+        }
+    }
+    /* Upgrades wait until every earlier answer is out (bn_h1_output). */
+    if (!r->upgrade) bn_dispatch(r);
+}
+
+/* 1 when the first line of d (the connection's first bytes) is complete
+ * and does not end in an HTTP version ("HTTP/..."). A line that has not
+ * fully arrived here gives 0: the parser's answer stands. */
+static int not_http_line(const uint8_t *d, size_t n)
+{
+    if (n > FIRST_LINE_SCAN) n = FIRST_LINE_SCAN;
+    const uint8_t *nl = memchr(d, '\n', n);
+    if (!nl) return 0;
+    size_t len = (size_t)(nl - d);
+    if (len && d[len - 1] == '\r') len--;
+    size_t sp = len;
+    while (sp > 0 && d[sp - 1] != ' ')
+        sp--;
+    if (sp == 0) return 1;
+    return !(len - sp >= 5 && memcmp(d + sp, "HTTP/", 5) == 0);
+}
+
+static void bn_h1_parse(conn *c)
+{
+    size_t off = 0;
+    while (c->state == S_OPEN && c->proto == P_H1 && !bn_h1_blocked(c) && off < c->in.len) {
+        size_t used = 0;
+        net_msg *m = NULL;
+        int e = net_http1_feed(c->h1, c->in.data + off, c->in.len - off, &used, &m);
+        off += used;
+        if (e == NET_HTTP1_NEED_MORE) break;
+        if (e == NET_HTTP1_REQUEST) {
+            h1_request(c, m);
+            /* Answers given at once leave now, so bn_h1_blocked sees them. */
+            bn_h1_output(c);
+            continue;
+        }
+        if (e == NET_HTTP1_E_REJECTED) {
+            net_field au = {"WWW-Authenticate", "Bearer"};
+            bn_h1_fail(c, net_http1_error_status(c->h1),
+                       c->reject_text ? c->reject_text : "rejected", &au, c->reject_auth ? 1 : 0);
+        } else if (e == NET_HTTP1_E_PARSE && c->h1_count == 0 &&
+                   not_http_line(c->in.data, c->in.len)) {
+            /* Not an HTTP/1.x client at all (h2spec 3.5/2 sends "INVALID
+             * CONNECTION PREFACE"): an HTTP/1.1 answer would be noise to
+             * it, so the connection just ends. */
+            c->srv->st.requests_rejected++;
+            c->h1_stop = 1;
+            bn_begin_close(c);
+        } else if (e == NET_HTTP1_E_PARSE) {
+            bn_h1_fail(c, net_http1_error_status(c->h1), net_http1_error_text(c->h1), NULL, 0);
+        } else {
+            bn_close_hard(c);
+        }
+        break;
+    }
+    if (c->state != S_CLOSING) net_buf_consume(&c->in, off);
+}
+
+static int bn_start_h2(conn *c)
+{
+    if (net_h2_create(&c->h2, &c->srv->h2lim, &bn_h2_callbacks, c)) return -1;
+    c->proto = P_H2;
+    bn_arm(c, T_IDLE, c->srv->lim.idle_timeout_ms);
+    return 0;
+}
+
+static void upgrade_refuse(conn *c, bnet_req *r, int status, const char *text, const net_field *f,
+                           size_t n)
+{
+    c->srv->st.requests_rejected++;
+    net_http1_write_error(&c->out, status, text, f, n, 1);
+    c->h1_stop = 1;
+    bn_req_free(r);
+}
+
+static void h1_upgrade(conn *c, bnet_req *r)
+{
+    bnet *s = c->srv;
+    bn_dequeue(c);
+    s->st.requests_total++;
+    if (r->upgrade == UP_H2C) {
+        /* Create the session first: a bad HTTP2-Settings still gets a 400
+         * over HTTP/1.1. */
+        net_str settings = net_msg_header(r->msg, "http2-settings");
+        net_msg *m = r->msg;
+        r->msg = NULL;
+        if (net_h2_create(&c->h2, &s->h2lim, &bn_h2_callbacks, c)) {
+            net_msg_destroy(m);
+            bn_req_free(r);
+            bn_close_hard(c);
+            return;
+        }
+        /* The settings view points into m, which net_h2_upgrade takes. */
+        int e = net_h2_upgrade(c->h2, settings, m);
+        if (e) {
+            net_h2_destroy(c->h2);
+            c->h2 = NULL;
+            upgrade_refuse(c, r, 400, "invalid HTTP2-Settings", NULL, 0);
+            return;
+        }
+        bn_req_free(r);
+        net_buf_append_str(&c->out, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                    "Upgrade: h2c\r\n\r\n");
+        c->proto = P_H2;
+        bn_arm(c, T_IDLE, s->lim.idle_timeout_ms);
+        return;
+    }
+
+    net_str key;
+    int status = net_ws_handshake_check(r->msg, &key);
+    if (status) {
+        net_field v = {"Sec-WebSocket-Version", "13"};
+        upgrade_refuse(c, r, status,
+                       status == 426 ? "websocket version 13 required" : "bad websocket handshake",
+                       &v, status == 426 ? 1 : 0);
+        return;
+    }
+    const route *rt = bn_match(s, 1, NULL, net_msg_path(r->msg), NULL, NULL, 0);
+    if (rt->wsh.on_upgrade) {
+        r->in_handler++;
+        status = rt->wsh.on_upgrade(r, rt->ud);
+        r->in_handler--;
+        if (c->state != S_OPEN) {
+            bn_req_free(r);
+            return;
+        }
+        if (status) {
+            if (status < 400 || status > 599) status = 403;
+            upgrade_refuse(c, r, status, "websocket refused", NULL, 0);
+            return;
+        }
+    }
+    bnet_ws *w = calloc(1, sizeof *w);
+    if (!w || net_ws_create(&c->ws, &s->wslim, &bn_ws_callbacks, c) ||
+        net_ws_write_101(&c->out, key.p, key.len, net_policy_ws_protocol(r->msg))) {
+        free(w);
+        bn_req_free(r);
+        bn_close_hard(c);
+        return;
+    }
+    w->srv = s;
+    w->c = c;
+    w->rt = rt;
+    w->id = ++s->next_id;
+    if (bn_idmap_put(&s->wss, w->id, w)) {
+        free(w);
+        bn_req_free(r);
+        bn_close_hard(c);
+        return;
+    }
+    c->wsobj = w;
+    c->proto = P_WS;
+    s->st.ws_open++;
+    bn_arm(c, T_PING, s->lim.ws_ping_ms);
+    r->in_handler++;
+    rt->wsh.on_open(w, r, rt->ud);
+    r->in_handler--;
+    bn_req_free(r);
+}
+
+/* Moves finished answers, in request order, to the output. */
+static void bn_h1_output(conn *c)
+{
+    while (c->qhead && c->state == S_OPEN && c->proto == P_H1) {
+        bnet_req *r = c->qhead;
+        if (r->resp.len) {
+            if (net_buf_append(&c->out, r->resp.data, r->resp.len)) {
+                bn_close_hard(c);
+                return;
+            }
+            net_buf_reset(&r->resp);
+        }
+        if (r->upgrade && r->state == RQ_PENDING) {
+            h1_upgrade(c, r);
+            continue;
+        }
+        if (r->state == RQ_PENDING || r->state == RQ_STREAMING) break;
+        bn_dequeue(c);
+        if (r->close_after) c->h1_stop = 1;
+        bn_req_maybe_free(r);
+    }
+    if (c->state != S_OPEN || c->proto != P_H1 || c->qhead) return;
+    if (c->h1_stop) {
+        bn_begin_close(c);
+    } else if (!net_http1_in_request(c->h1) && c->timer_kind == T_NONE) {
+        bn_arm(c, T_IDLE, c->srv->lim.idle_timeout_ms);
+    }
+}
+
+/* ---- WebSocket ---- */
+
+static void ws_on_message(int binary, const uint8_t *data, size_t len, void *ud)
+{
+    conn *c = ud;
+    bnet_ws *w = c->wsobj;
+    if (!w) return;
+    c->srv->st.ws_messages_in++;
+    w->rt->wsh.on_message(w, binary, data, len, w->rt->ud);
+}
+
+static const net_ws_callbacks bn_ws_callbacks = {ws_on_message, bn_core_send};
+
+/* What a WebSocket's peer has yet to read from us: unsent frames, the
+ * connection's output and the write in flight. */
+static size_t ws_pending(const conn *c)
+{
+    return c->out.len + c->inflight + (c->ws ? net_ws_queued(c->ws) : 0);
+}
+
+/* Tells the application once a congested WebSocket drained; at the end of
+ * bn_pump, so that it may send again. Control frames queued here (pongs,
+ * close) count towards congestion too: whoever saw bnet_ws_queued at the
+ * high mark is owed an on_drain. */
+static void bn_ws_drain_check(conn *c)
+{
+    if (c->state != S_OPEN || c->proto != P_WS || !c->wsobj) return;
+    size_t pending = ws_pending(c);
+    if (pending >= BNET_WS_HIGH_WATER) c->ws_congested = 1;
+    if (!c->ws_congested || pending >= BNET_WS_LOW_WATER) return;
+    c->ws_congested = 0;
+    if (net_ws_closing(c->ws)) return;
+    bnet_ws *w = c->wsobj;
+    if (w->rt->wsh.on_drain) w->rt->wsh.on_drain(w, w->rt->ud);
+}
+
+static void bn_ws_pump(conn *c)
+{
+    if (net_ws_flush(c->ws)) {
+        bn_close_hard(c);
+        return;
+    }
+    if (net_ws_finished(c->ws)) {
+        bn_begin_close(c);
+    } else if (net_ws_closing(c->ws) && c->timer_kind != T_WS_CLOSE) {
+        c->close_started = uv_now(c->srv->loop);
+        c->close_bytes = c->bytes_written;
+        bn_arm(c, T_WS_CLOSE, c->srv->lim.linger_ms);
+    }
+}
+
+int bnet_ws_send(bnet_ws *w, int binary, const void *data, size_t len)
+{
+    if (!w || (len && !data)) return BNET_E_ARG;
+    conn *c = w->c;
+    if (c->state != S_OPEN) return BNET_E_CLOSED;
+    int e = net_ws_send(c->ws, binary, data ? data : "", len);
+    bn_schedule(c);
+    switch (e) {
+    case 0:
+        c->srv->st.ws_messages_out++;
+        if (ws_pending(c) >= BNET_WS_HIGH_WATER) c->ws_congested = 1;
+        return BNET_OK;
+    case NET_WS_E_QUEUE_FULL:
+        return BNET_E_FULL;
+    case NET_WS_E_CLOSED:
+        return BNET_E_CLOSED;
+    case NET_WS_E_ARG:
+        return BNET_E_ARG;
+    default:
+        return BNET_E_NOMEM;
+    }
+}
+
+int bnet_ws_close(bnet_ws *w, uint16_t code, const char *reason)
+{
+    if (!w) return BNET_E_ARG;
+    conn *c = w->c;
+    if (c->state != S_OPEN) return BNET_E_CLOSED;
+    int e = net_ws_close(c->ws, code, reason, reason ? strlen(reason) : 0);
+    if (e == NET_WS_E_ARG) return BNET_E_ARG;
+    if (e) return BNET_E_CLOSED;
+    bn_schedule(c);
+    return BNET_OK;
+}
+
+size_t bnet_ws_queued(const bnet_ws *w)
+{
+    return ws_pending(w->c);
+}
+
+uint64_t bnet_ws_id(const bnet_ws *w)
+{
+    return w->id;
+}
+
+bnet_ws *bnet_ws_find(bnet *s, uint64_t id)
+{
+    return id ? bn_idmap_get(&s->wss, id) : NULL;
+}
+
+const char *bnet_ws_peer(const bnet_ws *w)
+{
+    return w->c->peer;
+}
+
+void bnet_ws_set_data(bnet_ws *w, void *data)
+{
+    w->data = data;
+}
+
+void *bnet_ws_data(const bnet_ws *w)
+{
+    return w->data;
+}
+
+/* ---- HTTP/2 ---- */
+
+static int h2_on_head(int32_t sid, net_msg *m, const char **text, void *ud)
+{
+    (void)sid;
+    conn *c = ud;
+    int auth = 0;
+    int status = bn_check_policy(c, m, 0, text, &auth);
+    if (status) c->srv->st.requests_total++, c->srv->st.requests_rejected++;
+    return status;
+}
+
+static void *h2_on_request(int32_t sid, net_msg *m, void *ud)
+{
+    conn *c = ud;
+    bnet_req *r = bn_req_new(c, m);
+    if (!r) {
+        net_msg_destroy(m);
+        return NULL;
+    }
+    r->sid = sid;
+    r->keep_alive = 1;
+    return bn_dispatch(r) ? r : NULL;
+}
+
+static void h2_on_stream_close(int32_t sid, void *app, void *ud)
+{
+    (void)sid, (void)ud;
+    bn_req_abort(app);
+}
+
+static const net_h2_callbacks bn_h2_callbacks = {h2_on_head, h2_on_request, h2_on_stream_close,
+                                                 bn_core_send};
+
+static void bn_h2_pump(conn *c)
+{
+    if (net_h2_flush(c->h2)) {
+        bn_close_hard(c);
+        return;
+    }
+    if (net_h2_finished(c->h2) ||
+        (c->h2_dying && c->out.len + c->inflight == 0 && net_h2_open_streams(c->h2) == 0)) {
+        bn_begin_close(c);
+        return;
+    }
+    if (net_h2_open_streams(c->h2) == 0) {
+        if (c->timer_kind != T_IDLE) bn_arm(c, T_IDLE, c->srv->lim.idle_timeout_ms);
+    } else if (c->timer_kind == T_IDLE) {
+        bn_disarm(c);
+    }
+}
+
+static void bn_feed_h2(conn *c, const uint8_t *d, size_t n)
+{
+    int e = net_h2_feed(c->h2, d, n);
+    if (e == NET_H2_E_PROTO) {
+        c->h2_dying = 1;
+        c->srv->st.requests_rejected++;
+    } else if (e) {
+        bn_close_hard(c);
+        return;
+    }
+    if (!c->h2_dying && net_h2_calmed(c->h2)) {
+        c->h2_dying = 1;
+        c->srv->st.h2_calmed++;
+        LOG_W("bnet",
+              "%s: HTTP/2 streams reset faster than they complete; closing with "
+              "ENHANCE_YOUR_CALM",
+              c->peer);
+    }
 }

@@ -2,15 +2,14 @@
  * includes: limits, the request, WebSocket, connection and server structs,
  * and the functions that cross between the files:
  *
- *   bnet.c        options, requests, routing, unauthenticated connections,
- *                 policy, the server's lifecycle;
- *   bnet_resp.c   answers and request accessors (the application's side);
- *   bnet_conn.c   dispatch, output, reading, input and closing of a
- *                 connection (bn_pump() moves it forward);
- *   bnet_timer.c  per-connection timers;
- *   bnet_h1.c, bnet_wsglue.c, bnet_h2.c   glue to the protocol cores
- *                 net_http1, net_ws and net_h2;
- *   bnet_post.c   posting work to the loop from other threads.
+ *   bnet.c       options and the server's lifecycle (top: it names all);
+ *   bnet_conn.c  the connection engine: admission (unauthenticated
+ *                connections, the Host/Origin/token policy), dispatch, output, reading, timers,
+ * closing, input and the glue to net_http1, net_ws and net_h2 (bn_pump() moves a connection
+ * forward); bnet_resp.c  answers and request accessors (the application's side); bnet_req.c
+ * requests, their id map, routing, and waking a connection (bn_schedule); bnet_post.c  posting work
+ * to the loop from other threads. Each file calls only those listed below it (bnet_post.c stands
+ * apart), so the files have no cycle.
  *
  * Per connection: SNIFF (hold at most 24 bytes while they are a prefix of
  * the HTTP/2 preface) -> H1 (net_http1) -> WS (net_ws) or H2 (net_h2, also
@@ -202,6 +201,7 @@ struct bnet {
     uv_tcp_t *listener;
     uv_async_t *async;
     uv_idle_t *idle;
+    uv_idle_cb idle_cb; /* bn_on_idle (bnet_conn.c): runs the dirty connections */
     int handles_open;
     bnet_limits lim;
     net_policy *policy;
@@ -227,10 +227,11 @@ struct bnet {
     char rbuf[READ_BUF_SIZE];
 };
 
-/* -- bnet.c -- */
+/* -- requests, routing, policy, waking a connection (bnet_req.c) -- */
 int bn_idmap_put(idmap *m, uint64_t k, void *v);
 void *bn_idmap_get(const idmap *m, uint64_t k);
 void bn_idmap_del(idmap *m, uint64_t k);
+void bn_idmap_free(idmap *m);
 int bn_fields_from(net_field *f, size_t *n, const char *ctype, const bnet_header *extra,
                    size_t n_extra);
 bnet_req *bn_req_new(conn *c, net_msg *m);
@@ -243,52 +244,21 @@ void bn_enqueue(conn *c, bnet_req *r);
 bnet_req *bn_dequeue(conn *c);
 const route *bn_match(const bnet *s, int ws, const char *method, net_str path, int *path_hit,
                       char *allow, size_t allow_cap);
-void bn_unauth_remove(conn *c);
-void bn_unauth_add(conn *c);
-void bn_on_hs_timer(uv_timer_t *t);
-int bn_evict_unauth(bnet *s);
-int bn_check_policy(conn *c, const net_msg *m, int ws, const char **text, int *auth);
-int bn_is_ws_upgrade(const bnet *s, const net_msg *m);
+void bn_schedule(conn *c);
 
-/* -- bnet_resp.c -- */
+/* -- answers (bnet_resp.c) -- */
 int bn_respond_error_with(bnet_req *r, int status, const char *message, const net_field *extra,
                           size_t n_extra);
 
-/* -- bnet_conn.c -- */
-int bn_dispatch(bnet_req *r);
-int bn_core_send(const uint8_t *data, size_t len, void *ud);
-int bn_h1_blocked(const conn *c);
-void bn_close_hard(conn *c);
+/* -- the connection engine (bnet_conn.c) -- */
 void bn_begin_close(conn *c);
 void bn_pump(conn *c);
-void bn_schedule(conn *c);
 void bn_on_connection(uv_stream_t *server, int status);
+/* The idle handle's callback: pumps the connections marked dirty. */
+void bn_on_idle(uv_idle_t *h);
 
-/* -- bnet_timer.c -- */
-void bn_arm(conn *c, int kind, uint64_t ms);
-void bn_disarm(conn *c);
-
-/* -- bnet_h1.c -- */
-void bn_h1_fail(conn *c, int status, const char *text, const net_field *extra, size_t n);
-void bn_h1_parse(conn *c);
-int bn_start_h2(conn *c);
-void bn_h1_output(conn *c);
-
-/* -- bnet_wsglue.c -- */
-void bn_ws_drain_check(conn *c);
-void bn_ws_pump(conn *c);
-
-/* -- bnet_h2.c -- */
-void bn_h2_pump(conn *c);
-void bn_feed_h2(conn *c, const uint8_t *d, size_t n);
-
-/* -- bnet_post.c -- */
+/* -- posting from other threads (bnet_post.c) -- */
 void bn_run_posted(bnet *s);
 void bn_on_async(uv_async_t *a);
-
-/* The protocol cores' callbacks into the glue files. */
-extern const net_http1_callbacks bn_h1_callbacks;
-extern const net_ws_callbacks bn_ws_callbacks;
-extern const net_h2_callbacks bn_h2_callbacks;
 
 #endif
