@@ -333,7 +333,7 @@ static void dispatch(op *o, const mcp_msg *msg)
 
 /* notifications/cancelled: a send_message still waiting stops without an
  * answer (the turn itself goes on; Cancel it through the session). */
-void mx_cancelled(app_ctx *a, const char *session, yajl_val params)
+static void mx_cancelled(app_ctx *a, const char *session, yajl_val params)
 {
     yajl_val rid = NULL;
     if (YAJL_IS_OBJECT(params))

@@ -12,11 +12,12 @@
 #ifndef COMFYD_APP_MCP_INT_H
 #define COMFYD_APP_MCP_INT_H
 
-#include "app_int.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "app_int.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "log.h"
 #include "mcp.h"
@@ -146,9 +147,6 @@ typedef struct tool_info {
 
 extern const tool_info mx_tools[T__COUNT];
 
-/* -- app_mcp.c -- */
-void mx_cancelled(app_ctx *a, const char *session, yajl_val params);
-
 /* -- app_mcp_answer.c -- */
 int64_t mx_now_ms(const app_ctx *a);
 bnet_req *mx_x_req(const mcp_x *x);
@@ -185,7 +183,7 @@ void mx_tool_message(op *o, mcp_session *s);
 
 /* -- app_mcp_send.c -- */
 int mx_keep(ProtobufCMessage ***arr, size_t *n, ProtobufCMessage *m, size_t max);
-void mx_progress(wait *w, const char *fmt, ...);
+void mx_progress(wait *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mx_send_finish(wait *w, const char *status, const char *detail);
 void mx_send_error(wait *w, char *error_json);
 void mx_tool_send(op *o, const char *token);

@@ -15,7 +15,6 @@ int mx_keep(ProtobufCMessage ***arr, size_t *n, ProtobufCMessage *m, size_t max)
     return 0;
 }
 
-void mx_progress(wait *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mx_progress(wait *w, const char *fmt, ...)
 {
     mcp_x *x = w->o->x;
