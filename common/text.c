@@ -1,43 +1,59 @@
 #include "text.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
-int text_utf8_valid(const char *str, size_t len)
+size_t text_utf8_seq(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
+    if (n == 0) return 0;
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    size_t len;
+    unsigned min, cp;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+static int utf8_valid(const char *s, size_t len, int allow_nul)
+{
     size_t i = 0;
     while (i < len) {
-        unsigned c = s[i];
-        if (c == 0) return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned min, cp;
-        if ((c & 0xE0) == 0xC0) {
-            n = 1, min = 0x80, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2, min = 0x800, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= n) return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        i += n + 1;
+        if (s[i] == 0 && !allow_nul) return 0;
+        size_t n = text_utf8_seq(s + i, len - i);
+        if (!n) return 0;
+        i += n;
     }
     return 1;
+}
+
+int text_utf8_valid(const char *s, size_t len)
+{
+    return utf8_valid(s, len, 0);
+}
+
+int text_utf8_valid_nul(const char *s, size_t len)
+{
+    return utf8_valid(s, len, 1);
 }
 
 int text_uuid(char out[TEXT_UUID_LEN])
@@ -65,6 +81,17 @@ int text_is_uuid(const char *s)
         }
     }
     return 1;
+}
+
+int text_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }
 
 static int64_t clock_ms(clockid_t id)
@@ -107,22 +134,32 @@ size_t text_utf8_cut(const char *s, size_t len, size_t max)
     return n;
 }
 
+int text_buf_reserve(text_buf *b, size_t extra)
+{
+    if (b->oom) return -1;
+    if (extra < b->cap - b->n) return 0;
+    if (extra > SIZE_MAX / 2 - b->n) {
+        b->oom = 1;
+        return -1;
+    }
+    size_t need = b->n + extra + 1;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *np = realloc(b->p, cap);
+    if (!np) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = np;
+    b->cap = cap;
+    return 0;
+}
+
 void text_buf_addn(text_buf *b, const char *s, size_t len)
 {
-    if (b->oom) return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
+    if (text_buf_reserve(b, len)) return;
+    if (len) memcpy(b->p + b->n, s, len);
     b->n += len;
     b->p[b->n] = 0;
 }
@@ -132,13 +169,62 @@ void text_buf_add(text_buf *b, const char *s)
     text_buf_addn(b, s, strlen(s));
 }
 
+int text_buf_addn_max(text_buf *b, const void *s, size_t len, size_t max)
+{
+    if (len > max || b->n > max - len) return TEXT_BUF_ETOOBIG;
+    text_buf_addn(b, s, len);
+    return b->oom ? TEXT_BUF_ENOMEM : 0;
+}
+
+void text_buf_vaddf(text_buf *b, const char *fmt, va_list ap)
+{
+    if (b->oom) return;
+    /* Most pieces are short: one pass into a stack buffer, a second one
+     * straight into the string only for long ones. */
+    char tmp[512];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    if (n < 0) {
+        va_end(ap2);
+        return;
+    }
+    if ((size_t)n < sizeof tmp) {
+        va_end(ap2);
+        text_buf_addn(b, tmp, (size_t)n);
+        return;
+    }
+    if (text_buf_reserve(b, (size_t)n) == 0) {
+        vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap2);
+        b->n += (size_t)n;
+    }
+    va_end(ap2);
+}
+
 void text_buf_addf(text_buf *b, const char *fmt, ...)
 {
-    char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    text_buf_vaddf(b, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    text_buf_addn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void text_buf_reset(text_buf *b)
+{
+    b->n = 0;
+    if (b->p) b->p[0] = 0;
+}
+
+char *text_buf_take(text_buf *b)
+{
+    char *s = b->oom ? NULL : b->p ? b->p : text_dup("");
+    if (b->oom) free(b->p);
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
+void text_buf_free(text_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
 }

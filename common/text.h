@@ -3,6 +3,7 @@
 #ifndef COMFYD_TEXT_H
 #define COMFYD_TEXT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,11 @@
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF, no NUL bytes), else 0. */
 int text_utf8_valid(const char *s, size_t len);
+/* The same with NUL bytes allowed (WebSocket text, close reasons). */
+int text_utf8_valid_nul(const char *s, size_t len);
+/* Length (1 to 4) of the well-formed UTF-8 character at s[0..n), or 0 when
+ * the bytes there are not one. A NUL byte is a character of length 1. */
+size_t text_utf8_seq(const char *s, size_t n);
 
 /* Writes a random (version 4) UUID, lower-case, into out. Uses
  * getrandom(2); returns 0, or -1 when the kernel has no randomness. */
@@ -19,6 +25,12 @@ int text_uuid(char out[TEXT_UUID_LEN]);
 
 /* 1 when s looks like a UUID produced by text_uuid (36 chars, hex, dashes). */
 int text_is_uuid(const char *s);
+
+/* Formats a message into err[0..errlen) (nothing when err is NULL or errlen
+ * is 0) and returns rc: how every module reports an error with its code,
+ * `return text_err(err, errlen, X_EINVAL, "bad %s", what);`. */
+int text_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t text_now_ms(void);
@@ -34,18 +46,39 @@ char *text_dupn(const char *s, size_t n);
  * boundary. */
 size_t text_utf8_cut(const char *s, size_t len, size_t max);
 
-/* A growable NUL-terminated string for building replies. Starts zeroed;
- * the caller frees p. Out-of-memory is sticky in oom and checked once at
- * the end, so building code needs no error path per append. */
+/* The one growable string of comfyd (in the manner of sds): bytes with a
+ * NUL kept after them, so p is a C string whenever it is not NULL. Starts
+ * zeroed ({0}); the caller owns p and frees it (text_buf_free) or takes it
+ * (text_buf_take). Out-of-memory is sticky in oom and checked once at the
+ * end, so building code needs no error path per append. Limits are the
+ * caller's: text_buf_addn_max refuses to pass one. */
 typedef struct text_buf {
     char *p;
     size_t n, cap;
     int oom;
 } text_buf;
 
+/* Results of the bounded append. */
+#define TEXT_BUF_ETOOBIG (-1) /* would pass max: nothing was added */
+#define TEXT_BUF_ENOMEM (-2)  /* out of memory: oom is set */
+
 void text_buf_addn(text_buf *b, const char *s, size_t len);
 void text_buf_add(text_buf *b, const char *s);
-/* Appends a formatted piece of at most 511 bytes (longer ones are cut). */
+/* Appends a formatted piece of any length. */
 void text_buf_addf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void text_buf_vaddf(text_buf *b, const char *fmt, va_list ap);
+/* Appends len bytes unless the result would be longer than max bytes.
+ * Returns 0, TEXT_BUF_ETOOBIG or TEXT_BUF_ENOMEM. */
+int text_buf_addn_max(text_buf *b, const void *s, size_t len, size_t max);
+/* Room for extra more bytes and the NUL without another allocation (a
+ * first capacity for bodies known to be large). 0, or -1 with oom set. */
+int text_buf_reserve(text_buf *b, size_t extra);
+/* Empties the string and keeps its memory (and a sticky oom). */
+void text_buf_reset(text_buf *b);
+/* Hands the string over: the caller frees it. "" when nothing was added,
+ * NULL after out-of-memory; b is zeroed. */
+char *text_buf_take(text_buf *b);
+/* Frees the string and zeroes b; accepts a zeroed b. */
+void text_buf_free(text_buf *b);
 
 #endif
