@@ -1,6 +1,7 @@
 /* app: configuration, lifecycle, calls and streams to the core, JSON
  * helpers, status mapping, /healthz and /metrics (see app.h). */
 #include "app.h"
+#include "jsontree.h"
 #include "fsutil.h"
 
 #include <arpa/inet.h>
@@ -570,42 +571,7 @@ int app__key_in(const char *key, const char *const *names, size_t n)
 
 int app__json_emit(yajl_gen g, yajl_val v)
 {
-    if (!v) return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
-    yajl_gen_status st = yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        st = yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-        break;
-    case yajl_t_number:
-        st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        break;
-    case yajl_t_object:
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) != yajl_gen_status_ok ||
-                app__json_emit(g, v->u.object.values[i]))
-                return -1;
-        }
-        st = yajl_gen_map_close(g);
-        break;
-    case yajl_t_array:
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (app__json_emit(g, v->u.array.values[i])) return -1;
-        st = yajl_gen_array_close(g);
-        break;
-    case yajl_t_true:
-        st = yajl_gen_bool(g, 1);
-        break;
-    case yajl_t_false:
-        st = yajl_gen_bool(g, 0);
-        break;
-    default:
-        st = yajl_gen_null(g);
-        break;
-    }
-    return st == yajl_gen_status_ok ? 0 : -1;
+    return jsontree_gen(g, v) == yajl_gen_status_ok ? 0 : -1;
 }
 
 yajl_gen app__gen(void)

@@ -1,6 +1,8 @@
 /* mcp: JSON-RPC and MCP messages, schemas from descriptors, HTTP helpers
  * and sessions, without I/O (see mcp.h). */
 #include "mcp.h"
+#include "jsonpb.h"
+#include "jsontree.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,31 +209,7 @@ static int g_u64(yajl_gen g, uint64_t v)
 /* Writes v (a parsed value) into g; numbers verbatim. */
 static int g_value(yajl_gen g, yajl_val v)
 {
-    if (!v) return yajl_gen_null(g) != yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        return g_str(g, v->u.string);
-    case yajl_t_number:
-        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) != yajl_gen_status_ok;
-    case yajl_t_true:
-        return g_bool(g, 1);
-    case yajl_t_false:
-        return g_bool(g, 0);
-    case yajl_t_null:
-        return yajl_gen_null(g) != yajl_gen_status_ok;
-    case yajl_t_object:
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return 1;
-        for (size_t i = 0; i < v->u.object.len; i++)
-            if (g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i])) return 1;
-        return yajl_gen_map_close(g) != yajl_gen_status_ok;
-    case yajl_t_array:
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return 1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (g_value(g, v->u.array.values[i])) return 1;
-        return yajl_gen_array_close(g) != yajl_gen_status_ok;
-    default:
-        return 1;
-    }
+    return jsontree_gen(g, v) != yajl_gen_status_ok;
 }
 
 int mcp_json_text(yajl_val v, char **out, size_t *len)
@@ -581,16 +559,6 @@ static const char *doc_of(const schema_ctx *c)
 
 /* The same tests jsonpb applies (a wrapper is the bare JSON value, a map
  * an object). */
-static int is_wrapper(const ProtobufCMessageDescriptor *d)
-{
-    size_t n = strlen(d->name);
-    return d->n_fields == 1 && strncmp(d->name, "google.protobuf.", 16) == 0 && n > 21 &&
-           strcmp(d->name + n - 5, "Value") == 0 && strcmp(d->fields[0].name, "value") == 0 &&
-           d->fields[0].label != PROTOBUF_C_LABEL_REPEATED &&
-           d->fields[0].type != PROTOBUF_C_TYPE_MESSAGE &&
-           d->fields[0].type != PROTOBUF_C_TYPE_ENUM;
-}
-
 static int is_map(const ProtobufCFieldDescriptor *f)
 {
     if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE) return 0;
@@ -631,7 +599,7 @@ static int schema_value(yajl_gen g, schema_ctx *c, const ProtobufCFieldDescripto
 {
     if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
         const ProtobufCMessageDescriptor *d = f->descriptor;
-        if (is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
+        if (jsonpb_is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
         return schema_msg(g, c, d, depth + 1, 0);
     }
     const char *type = NULL, *min = NULL, *max = NULL;

@@ -362,7 +362,7 @@ static int names_collide(const char *a, const char *b)
 }
 
 /* google.protobuf.*Value: one scalar field "value". */
-static int is_wrapper(const ProtobufCMessageDescriptor *d)
+int jsonpb_is_wrapper(const ProtobufCMessageDescriptor *d)
 {
     size_t n = strlen(d->name);
     return d->n_fields == 1 && strncmp(d->name, "google.protobuf.", 16) == 0 && n > 21 &&
@@ -1461,7 +1461,7 @@ static int dec_msg(const cfg *c, const ProtobufCMessageDescriptor *d, const jnod
 {
     sunion u;
     const ProtobufCFieldDescriptor *f = NULL;
-    int wrapper = is_wrapper(d);
+    int wrapper = jsonpb_is_wrapper(d);
     int bare = v->type != J_OBJ && v->type != J_ARR;
     if (wrapper) {
         if (!bare) {
@@ -1973,7 +1973,7 @@ static int enc_msg(ectx *x, const ProtobufCMessage *m, const pathseg *p, unsigne
         return fail(&x->c, JSONPB_EINVAL, p, "not a message");
     if (depth > x->c.max_depth)
         return fail(&x->c, JSONPB_ELIMIT, p, "nesting deeper than %u levels", x->c.max_depth);
-    if (is_wrapper(d))
+    if (jsonpb_is_wrapper(d))
         return enc_value(x, &d->fields[0], CMEMBER(m, d->fields[0].offset), p, depth, 0);
     sunion u;
     if (scalar_union(d, &u)) {
@@ -2051,7 +2051,7 @@ int jsonpb_encode_fields_gen(yajl_gen g, const ProtobufCMessage *m, const jsonpb
     if (!d || d->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
         return fail(&x.c, JSONPB_EINVAL, NULL, "not a message");
     sunion u;
-    if (is_wrapper(d) || scalar_union(d, &u))
+    if (jsonpb_is_wrapper(d) || scalar_union(d, &u))
         return fail(&x.c, JSONPB_EINVAL, NULL, "%s is a bare JSON value, not an object", d->name);
     x.g = g;
     x.ob = NULL;

@@ -116,6 +116,16 @@ char *text_dup(const char *s)
     return s ? text_dupn(s, strlen(s)) : NULL;
 }
 
+char *text_printf(const char *fmt, ...)
+{
+    text_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    text_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    return text_buf_take(&b);
+}
+
 char *text_dupn(const char *s, size_t n)
 {
     char *d = malloc(n + 1);

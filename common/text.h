@@ -39,6 +39,8 @@ int64_t text_mono_ms(void);
 /* strdup that accepts NULL (returns NULL) and aborts on out-of-memory:
  * small control-plane strings only, never sizes chosen by a peer. */
 char *text_dup(const char *s);
+/* A formatted string in memory the caller frees; NULL when out of memory. */
+char *text_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copies n bytes and adds a NUL. */
 char *text_dupn(const char *s, size_t n);
 
