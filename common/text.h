@@ -72,6 +72,8 @@ void text_buf_vaddf(text_buf *b, const char *fmt, va_list ap);
 /* Appends len bytes unless the result would be longer than max bytes.
  * Returns 0, TEXT_BUF_ETOOBIG or TEXT_BUF_ENOMEM. */
 int text_buf_addn_max(text_buf *b, const void *s, size_t len, size_t max);
+/* Appends the standard base64 (RFC 4648, with padding) of data[0..len). */
+void text_buf_add_base64(text_buf *b, const unsigned char *data, size_t len);
 /* Room for extra more bytes and the NUL without another allocation (a
  * first capacity for bodies known to be large). 0, or -1 with oom set. */
 int text_buf_reserve(text_buf *b, size_t extra);
