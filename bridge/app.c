@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "text.h"
 
@@ -158,21 +159,6 @@ void app_shutdown(app *a)
     uv_timer_start(&a->tick, on_tick, 0, 20);
 }
 
-/* Creates dir and its parents (0700 for what it creates). */
-static int mkdirs(const char *dir)
-{
-    char path[MAX_PATH];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return -1;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 int app_port(const app *a)
 {
     return bnet_port(a->x.net);
@@ -190,7 +176,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     a->token_file = text_dup(cfg->token_file);
     int rc = APP_E_START;
 
-    if (mkdirs(cfg->data_dir) != 0) {
+    if (fs_mkdirs(cfg->data_dir, 0700) != 0) {
         LOG_E(MOD, "cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
         goto fail;
     }
@@ -200,7 +186,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        if (mkdirs(dir) != 0) {
+        if (fs_mkdirs(dir, 0700) != 0) {
             LOG_E(MOD, "cannot create %s for the token file: %s", dir, strerror(errno));
             goto fail;
         }

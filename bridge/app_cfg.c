@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "opts.h"
 #include "rpcc.h"
 #include "text.h"
 
@@ -66,10 +67,7 @@ static const struct option long_opts[] = {
 };
 
 /* Environment twins; list values are comma-separated. */
-static const struct {
-    const char *env;
-    int opt;
-} twins[] = {
+static const opts_env twins[] = {
     {"COMFYD_BRIDGE_LISTEN", OPT_LISTEN},
     {"COMFYD_BRIDGE_CORE", OPT_CORE},
     {"COMFYD_BRIDGE_DATA", OPT_DATA},
@@ -280,6 +278,19 @@ static int cfg_apply_env(app_cfg *c, int opt, const char *v, char *err, size_t e
     return rc;
 }
 
+/* One option from a flag or its twin; a twin's error names the variable. */
+static int cfg_apply_opt(void *ud, int opt, const char *v, const char *env, char *err,
+                         size_t errlen)
+{
+    if (!env) return cfg_apply(ud, opt, v, err, errlen);
+    int rc = cfg_apply_env(ud, opt, v, err, errlen);
+    if (rc != APP_OK) {
+        size_t n = strlen(err);
+        if (n + 1 < errlen) snprintf(err + n, errlen - n, " (from %s)", env);
+    }
+    return rc;
+}
+
 int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -291,30 +302,12 @@ int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
     c->handshake_timeout_ms = APP_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (err && errlen) err[0] = '\0';
 
-    int given[OPT__END - OPT_LISTEN] = {0};
-    optind = 0; /* GNU: full reinitialisation, so the parser can run again */
-    opterr = 0;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
-        if (opt == OPT_HELP) return APP_HELP;
-        if (opt == OPT_VERSION) return APP_VERSION;
-        if (opt == '?')
-            return cfg_fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
-        if (opt == ':') return cfg_fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-        if ((rc = cfg_apply(c, opt, optarg, err, errlen)) != APP_OK) return rc;
-        given[opt - OPT_LISTEN] = 1;
-    }
-    if (optind < argc)
-        return cfg_fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
-    for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
-        const char *v = getenv(twins[i].env);
-        if (!v || given[twins[i].opt - OPT_LISTEN]) continue;
-        if ((rc = cfg_apply_env(c, twins[i].opt, v, err, errlen)) != APP_OK) {
-            size_t n = strlen(err);
-            if (n + 1 < errlen) snprintf(err + n, errlen - n, " (from %s)", twins[i].env);
-            return rc;
-        }
-    }
+    int rc = opts_parse(argc, argv, long_opts, twins, sizeof twins / sizeof twins[0], cfg_apply_opt,
+                        c, err, errlen);
+    if (rc == OPTS_HELP) return APP_HELP;
+    if (rc == OPTS_VERSION) return APP_VERSION;
+    if (rc == OPTS_EUSAGE) return APP_E_ARG;
+    if (rc != APP_OK) return rc;
     if (c->max_unauth_connections > c->max_connections)
         return cfg_fail(err, errlen,
                         "--max-unauth-connections (%zu) is more than --max-connections (%zu)",

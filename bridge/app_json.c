@@ -12,116 +12,46 @@
 
 #include "comfyd/v1/skill.pb-c.h"
 #include "jsonpb.h"
+#include "jsonscan.h"
+#include "jsontree.h"
 #include "text.h"
 
 /* ==== JSON helpers ==== */
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int hex4(const char *s, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char ch = s[i];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9')
-            v |= (unsigned)(ch - '0');
-        else if (ch >= 'a' && ch <= 'f')
-            v |= (unsigned)(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F')
-            v |= (unsigned)(ch - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
 
 /* Bounds what yajl_tree would build (its free recurses per level) and
  * refuses what would not survive a re-emit: NUL and lone surrogates. Syntax
  * errors are left to yajl. */
 static int json_scan(const char *s, size_t len, char *err, size_t errlen)
 {
-    unsigned depth = 0;
-    size_t values = 0;
-    const size_t max_values = 2 * (size_t)JSONPB_MAX_TOTAL_ELEMENTS; /* keys count too */
-    int in_str = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '\0') return set_err(err, errlen, APP_E_JSON, "invalid JSON: NUL byte");
-        if (in_str) {
-            if (ch == '"') {
-                in_str = 0;
-            } else if (ch == '\\' && i + 1 < len) {
-                i++;
-                if (s[i] != 'u' || i + 4 >= len) continue;
-                unsigned cp, lo;
-                if (hex4(s + i + 1, &cp)) continue;
-                i += 4;
-                if (cp == 0)
-                    return set_err(err, errlen, APP_E_JSON, "invalid JSON: NUL in a string");
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return set_err(err, errlen, APP_E_JSON, "invalid JSON: lone surrogate escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (i + 6 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' ||
-                        hex4(s + i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return set_err(err, errlen, APP_E_JSON,
-                                       "invalid JSON: lone surrogate escape");
-                    i += 6;
-                }
-            }
-            continue;
-        }
-        switch (ch) {
-        case '"':
-            in_str = 1;
-            values++;
-            break;
-        case '{':
-        case '[':
-            if (++depth > JSONPB_MAX_DEPTH)
-                return set_err(err, errlen, APP_E_TOOBIG, "JSON nested deeper than %d levels",
-                               JSONPB_MAX_DEPTH);
-            values++;
-            break;
-        case '}':
-        case ']':
-            if (depth) depth--;
-            break;
-        case ',':
-            values++;
-            break;
-        case '/':
-            return set_err(err, errlen, APP_E_JSON, "invalid JSON: comments are not JSON");
-        default:
-            break;
-        }
-        if (values > max_values)
-            return set_err(err, errlen, APP_E_TOOBIG, "JSON with more than %d values",
-                           JSONPB_MAX_TOTAL_ELEMENTS);
+    const jsonscan_limits lim = {.max_depth = JSONPB_MAX_DEPTH,
+                                 .max_values = 2 * (size_t)JSONPB_MAX_TOTAL_ELEMENTS,
+                                 .count_keys = 1,
+                                 .strict = 1};
+    char why[64];
+    switch (jsonscan(s, len, &lim, why, sizeof why)) {
+    case JSONSCAN_OK:
+        return APP_OK;
+    case JSONSCAN_EDEPTH:
+        return text_err(err, errlen, APP_E_TOOBIG, "JSON nested deeper than %d levels",
+                        JSONPB_MAX_DEPTH);
+    case JSONSCAN_EVALUES:
+        return text_err(err, errlen, APP_E_TOOBIG, "JSON with more than %zu values",
+                        lim.max_values);
+    default:
+        return text_err(err, errlen, APP_E_JSON, "invalid JSON: %s", why);
     }
-    return APP_OK;
 }
 
 int app__json_parse(const char *json, size_t len, yajl_val *out, char *err, size_t errlen)
 {
     *out = NULL;
     if (len > JSONPB_MAX_INPUT_BYTES)
-        return set_err(err, errlen, APP_E_TOOBIG, "JSON larger than %d bytes",
-                       JSONPB_MAX_INPUT_BYTES);
+        return text_err(err, errlen, APP_E_TOOBIG, "JSON larger than %d bytes",
+                        JSONPB_MAX_INPUT_BYTES);
     int rc = json_scan(json, len, err, errlen);
     if (rc) return rc;
     char *copy = malloc(len + 1);
-    if (!copy) return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+    if (!copy) return text_err(err, errlen, APP_E_NOMEM, "out of memory");
     memcpy(copy, json, len);
     copy[len] = '\0';
     char ebuf[256] = "";
@@ -129,12 +59,12 @@ int app__json_parse(const char *json, size_t len, yajl_val *out, char *err, size
     free(copy);
     if (!v) {
         if (!strcmp(ebuf, "out of memory"))
-            return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+            return text_err(err, errlen, APP_E_NOMEM, "out of memory");
         ebuf[strcspn(ebuf, "\n")] = '\0'; /* yajl adds the input around the error */
         const char *m = ebuf;
         if (!strncmp(m, "parse error: ", 13)) m += 13;
         if (!*m) m = len ? "syntax error" : "empty body";
-        return set_err(err, errlen, APP_E_JSON, "invalid JSON: %s", m);
+        return text_err(err, errlen, APP_E_JSON, "invalid JSON: %s", m);
     }
     *out = v;
     return APP_OK;
@@ -157,42 +87,7 @@ int app__key_in(const char *key, const char *const *names, size_t n)
 
 int app__json_emit(yajl_gen g, yajl_val v)
 {
-    if (!v) return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
-    yajl_gen_status st = yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        st = yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-        break;
-    case yajl_t_number:
-        st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        break;
-    case yajl_t_object:
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) != yajl_gen_status_ok ||
-                app__json_emit(g, v->u.object.values[i]))
-                return -1;
-        }
-        st = yajl_gen_map_close(g);
-        break;
-    case yajl_t_array:
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (app__json_emit(g, v->u.array.values[i])) return -1;
-        st = yajl_gen_array_close(g);
-        break;
-    case yajl_t_true:
-        st = yajl_gen_bool(g, 1);
-        break;
-    case yajl_t_false:
-        st = yajl_gen_bool(g, 0);
-        break;
-    default:
-        st = yajl_gen_null(g);
-        break;
-    }
-    return st == yajl_gen_status_ok ? 0 : -1;
+    return jsontree_gen(g, v) == yajl_gen_status_ok ? 0 : -1;
 }
 
 yajl_gen app__gen(void)
@@ -284,7 +179,7 @@ int app__decode_gen(yajl_gen g, const ProtobufCMessageDescriptor *d, int ignore_
     char *text;
     size_t len;
     *out = NULL;
-    if (app__gen_finish(g, &text, &len)) return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+    if (app__gen_finish(g, &text, &len)) return text_err(err, errlen, APP_E_NOMEM, "out of memory");
     jsonpb_opts o = {0};
     o.flatten = flatten_list;
     o.n_flatten = sizeof flatten_list / sizeof flatten_list[0];
@@ -310,15 +205,15 @@ int app__decode_obj(yajl_val obj, const char *const *skip, size_t n_skip,
                     char *err, size_t errlen)
 {
     *out = NULL;
-    if (!YAJL_IS_OBJECT(obj)) return set_err(err, errlen, APP_E_INPUT, "expected a JSON object");
+    if (!YAJL_IS_OBJECT(obj)) return text_err(err, errlen, APP_E_INPUT, "expected a JSON object");
     yajl_gen g = app__gen();
-    if (!g) return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+    if (!g) return text_err(err, errlen, APP_E_NOMEM, "out of memory");
     int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || app__emit_members(g, obj, skip, n_skip);
     if (!bad && extra_fn) bad = extra_fn(g, ud);
     if (!bad) bad = yajl_gen_map_close(g) != yajl_gen_status_ok;
     if (bad) {
         yajl_gen_free(g);
-        return set_err(err, errlen, APP_E_NOMEM, "cannot re-encode the request");
+        return text_err(err, errlen, APP_E_NOMEM, "cannot re-encode the request");
     }
     return app__decode_gen(g, d, ignore_unknown, out, err, errlen);
 }

@@ -160,7 +160,7 @@ const tool_info mx_tools[T__COUNT] = {
     [T_VIEW_OUTPUT] = {NULL, "View an output image", NULL, 1, 0, 1, 0, 0, NULL, {0}},
 };
 
-static const toolspec_id spec_of[T__COUNT] = {
+const toolspec_id mx_spec_of[T__COUNT] = {
     [T_GET_GRAPH] = TOOLSPEC_GET_GRAPH,
     [T_SEARCH] = TOOLSPEC_SEARCH_NODE_TYPES,
     [T_SCHEMA] = TOOLSPEC_GET_NODE_SCHEMA,
@@ -179,29 +179,29 @@ static const toolspec_id spec_of[T__COUNT] = {
     [T_VIEW_OUTPUT] = TOOLSPEC_VIEW_OUTPUT,
 };
 
-static const char *tool_name(tool_id t)
+const char *mx_tool_name(tool_id t)
 {
-    const toolspec_def *d = toolspec_get(spec_of[t]);
+    const toolspec_def *d = toolspec_get(mx_spec_of[t]);
     return d ? d->name : mx_tools[t].name;
 }
 
-static int tool_find(const char *name, tool_id *out)
+int mx_tool_find(const char *name, tool_id *out)
 {
     for (int t = 0; t < T__COUNT; t++)
-        if (!strcmp(tool_name((tool_id)t), name)) {
+        if (!strcmp(mx_tool_name((tool_id)t), name)) {
             *out = (tool_id)t;
             return 1;
         }
     return 0;
 }
 
-static int tools_list(const app_mcp *m, const char *version, char **out, size_t *len)
+int mx_tools_list(const app_mcp *m, const char *version, char **out, size_t *len)
 {
     mcp_tool list[T__COUNT];
     for (int t = 0; t < T__COUNT; t++) {
-        const toolspec_def *d = toolspec_get(spec_of[t]);
+        const toolspec_def *d = toolspec_get(mx_spec_of[t]);
         list[t] = (mcp_tool){
-            .name = tool_name((tool_id)t),
+            .name = mx_tool_name((tool_id)t),
             .title = mx_tools[t].title,
             .description = d ? d->description : mx_tools[t].description,
             .input_schema = d ? d->parameters_json : m->schemas[t],
@@ -250,7 +250,7 @@ static void dispatch(op *o, const mcp_msg *msg)
     if (!strcmp(msg->method, "tools/list")) {
         char *res = NULL, *json = NULL;
         size_t len = 0;
-        if (tools_list(m, x->version, &res, &len) != MCP_OK ||
+        if (mx_tools_list(m, x->version, &res, &len) != MCP_OK ||
             mcp_result(o->id, res, &json, &len) != MCP_OK) {
             free(res);
             mx_op_error(o, MCP_RPC_INTERNAL_ERROR, "out of memory");
@@ -274,7 +274,7 @@ static void dispatch(op *o, const mcp_msg *msg)
         mx_op_error(o, MCP_RPC_INVALID_PARAMS, err);
         return;
     }
-    if (!tool_find(name, &o->tool)) {
+    if (!mx_tool_find(name, &o->tool)) {
         char text[300];
         snprintf(text, sizeof text, "unknown tool: %.200s", name);
         mx_op_error(o, MCP_RPC_INVALID_PARAMS, text);
@@ -291,7 +291,7 @@ static void dispatch(op *o, const mcp_msg *msg)
         return;
     }
     /* The graph tools' keys are checked as the skills' tools check them. */
-    toolspec_id sid = spec_of[o->tool];
+    toolspec_id sid = mx_spec_of[o->tool];
     if (sid != TOOLSPEC__COUNT && o->args) {
         char *e = NULL;
         if (toolspec_check_args(sid, o->args, &e)) {

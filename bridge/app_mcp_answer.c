@@ -253,7 +253,7 @@ void mx_wait_free(app_mcp *m, wait *w)
     for (size_t i = 0; i < w->n_replies; i++)
         protobuf_c_message_free_unpacked(w->replies[i], NULL);
     free(w->replies);
-    free(w->errors);
+    text_buf_free(&w->errors);
     if (w->last_run) protobuf_c_message_free_unpacked(&w->last_run->base, NULL);
     if (w->o) {
         mcp_session *s = mx_session_of(w->o->x->a, w->o->x->session);

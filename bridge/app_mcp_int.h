@@ -119,7 +119,7 @@ struct wait {
     /* the outcome */
     ProtobufCMessage **replies; /* SubscribeResponse of message_added */
     size_t n_replies;
-    char *errors; /* JSON array members text, "" when none */
+    text_buf errors; /* JSON array of the error objects, empty when none */
     unsigned tool_calls;
     /* run: the run followed (WatchRun) and its latest state */
     int run;
@@ -146,6 +146,9 @@ typedef struct tool_info {
 } tool_info;
 
 extern const tool_info mx_tools[T__COUNT];
+/* The toolspec.h definition of each tool, TOOLSPEC__COUNT where it has its
+ * own. */
+extern const toolspec_id mx_spec_of[T__COUNT];
 
 /* -- app_mcp_answer.c -- */
 int64_t mx_now_ms(const app_ctx *a);
@@ -193,5 +196,13 @@ void mx_run_finish(wait *w, int timed_out);
 void mx_tool_run(op *o, mcp_session *s, const char *token);
 void mx_tool_run_read(op *o);
 void mx_tool_view(op *o);
+
+/* Exposed for the unit test (tests/unit/test_app_mcp.c). */
+const char *mx_tool_name(tool_id t);
+int mx_tool_find(const char *name, tool_id *out);
+int mx_tools_list(const app_mcp *m, const char *version, char **out, size_t *len);
+char *mx_encode_result(const ProtobufCMessage *m, int session_style);
+const char *mx_state_name(Comfyd__V1__MessageState st);
+int mx_run_over(Comfyd__V1__RunStatus st);
 
 #endif

@@ -3,7 +3,7 @@
 
 /* -- runs: run, get_run, cancel_run, view_output -- */
 
-static int run_over(Comfyd__V1__RunStatus st)
+int mx_run_over(Comfyd__V1__RunStatus st)
 {
     return st == COMFYD__V1__RUN_STATUS__RUN_STATUS_SUCCEEDED ||
            st == COMFYD__V1__RUN_STATUS__RUN_STATUS_FAILED ||
@@ -40,7 +40,7 @@ static int run_update(wait *w, Comfyd__V1__Run *run)
         snprintf(w->last_line, sizeof w->last_line, "%s", line);
         mx_progress(w, "%s", line);
     }
-    if (!run_over(run->status)) return 0;
+    if (!mx_run_over(run->status)) return 0;
     mx_run_finish(w, 0);
     return 1;
 }
@@ -65,7 +65,7 @@ static void on_run_end(void *owner, app_stream *st, grpc_status_code code, const
     app__stream_detach(st);
     w->stream = NULL;
     if (!w->o) return;
-    if (w->last_run && run_over(w->last_run->status)) {
+    if (w->last_run && mx_run_over(w->last_run->status)) {
         mx_run_finish(w, 0);
         return;
     }

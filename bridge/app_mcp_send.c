@@ -36,7 +36,7 @@ void mx_progress(wait *w, const char *fmt, ...)
     free(json);
 }
 
-static const char *state_name(Comfyd__V1__MessageState st)
+const char *mx_state_name(Comfyd__V1__MessageState st)
 {
     switch (st) {
     case COMFYD__V1__MESSAGE_STATE__MESSAGE_STATE_QUEUED:
@@ -91,12 +91,12 @@ void mx_send_finish(wait *w, const char *status, const char *detail)
         bad = yajl_gen_map_open(g) != yajl_gen_status_ok || gk(g, "skill", cm->skill) ||
               app__gen_cstr(g, "content") ||
               yajl_gen_string(g, (const unsigned char *)content, n) != yajl_gen_status_ok ||
-              gk(g, "state", state_name(cm->state));
+              gk(g, "state", mx_state_name(cm->state));
         if (!bad && cm->error && *cm->error) bad = gk(g, "error", cm->error);
         bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
     }
     bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok || app__gen_cstr(g, "errors") ||
-          app__gen_raw_value(g, w->errors && *w->errors ? w->errors : "[]") ||
+          app__gen_raw_value(g, w->errors.n && !w->errors.oom ? w->errors.p : "[]") ||
           gu(g, "tool_calls", w->tool_calls) || yajl_gen_map_close(g) != yajl_gen_status_ok;
     char *res = NULL;
     size_t len = 0;
@@ -142,19 +142,12 @@ static void add_error(wait *w, const Comfyd__V1__ErrorEvent *e)
         return;
     }
     if (app__gen_finish(g, &one, &len) != APP_OK) return;
-    size_t old = w->errors ? strlen(w->errors) - 1 : 0; /* without ']' */
-    char *n = realloc(w->errors, (old ? old : 1) + len + 3);
-    if (n) {
-        if (!old) {
-            n[0] = '[';
-            old = 1;
-        } else {
-            n[old++] = ',';
-        }
-        memcpy(n + old, one, len);
-        memcpy(n + old + len, "]", 2);
-        w->errors = n;
-    }
+    if (w->errors.n)
+        w->errors.p[w->errors.n - 1] = ','; /* the ']' makes way for one more */
+    else
+        text_buf_add(&w->errors, "[");
+    text_buf_addn(&w->errors, one, len);
+    text_buf_add(&w->errors, "]");
     free(one);
 }
 
@@ -195,7 +188,7 @@ static int send_event(wait *w, Comfyd__V1__SubscribeResponse *sr, int *taken)
         const Comfyd__V1__ChatMessage *cm = ev->message_added->message;
         if (!cm || cm->turn_id != t || cm->role != COMFYD__V1__ROLE__ROLE_ASSISTANT) return 0;
         mx_progress(w, "%s replied (%s)", cm->skill && *cm->skill ? cm->skill : "the assistant",
-                    state_name(cm->state));
+                    mx_state_name(cm->state));
         if (mx_keep(&w->replies, &w->n_replies, &sr->base, 64) == 0) *taken = 1;
         return 0;
     }

@@ -21,7 +21,7 @@ char *mx_call_error(const app_call *c)
 
 /* A response message as the tool's result (enums as the HTTP protocol
  * writes them). */
-static char *encode_result(const ProtobufCMessage *m, int session_style)
+char *mx_encode_result(const ProtobufCMessage *m, int session_style)
 {
     yajl_gen g = app__gen();
     if (!g) return NULL;
@@ -344,7 +344,7 @@ static void done_message(app_call *c)
         if (s->has_view && r->canvas_id && !strcmp(r->canvas_id, s->canvas)) s->has_view = 0;
     }
     int session_style = o->tool == T_SESSIONS || o->tool == T_CREATE_SESSION;
-    char *res = encode_result(c->resp, session_style);
+    char *res = mx_encode_result(c->resp, session_style);
     mx_op_tool_result(o, res ? res : toolspec_error("INTERNAL", NULL, "out of memory"), 0);
 }
 

@@ -2,6 +2,8 @@
  * app.h). */
 #include "app.h"
 
+#include "text.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -53,108 +55,69 @@ void app_metrics_grpc(app_metrics *m, app_method method, grpc_status_code code)
     m->grpc[method][c]++;
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 #define PFX "comfyd_bridge_"
 
 int app_metrics_render(const app_metrics *m, const app_metric_value *net, size_t n_net, int core_up,
                        char **out, size_t *len)
 {
-    sbuf b = {0};
-    sb_printf(&b, "# HELP " PFX "http_requests_total HTTP requests answered, by route and status.\n"
+    text_buf b = {0};
+    text_buf_addf(&b,
+                  "# HELP " PFX "http_requests_total HTTP requests answered, by route and status.\n"
                   "# TYPE " PFX "http_requests_total counter\n");
     for (int r = 0; r < APP_ROUTE__HTTP; r++)
         for (int i = 0; i < APP_METRICS_STATUSES; i++) {
             if (!m->http[r].count[i]) continue;
             if (m->http[r].status[i])
-                sb_printf(&b, PFX "http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                          route_names[r], m->http[r].status[i],
-                          (unsigned long long)m->http[r].count[i]);
+                text_buf_addf(&b, PFX "http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                              route_names[r], m->http[r].status[i],
+                              (unsigned long long)m->http[r].count[i]);
             else
-                sb_printf(&b, PFX "http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                          route_names[r], (unsigned long long)m->http[r].count[i]);
+                text_buf_addf(&b, PFX "http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                              route_names[r], (unsigned long long)m->http[r].count[i]);
         }
-    sb_printf(&b, "# HELP " PFX "ws_connections_total WebSockets opened, by endpoint.\n"
-                  "# TYPE " PFX "ws_connections_total counter\n");
+    text_buf_addf(&b, "# HELP " PFX "ws_connections_total WebSockets opened, by endpoint.\n"
+                      "# TYPE " PFX "ws_connections_total counter\n");
     for (int k = 0; k < APP_WS__COUNT; k++)
-        sb_printf(&b, PFX "ws_connections_total{endpoint=\"%s\"} %llu\n", ws_names[k],
-                  (unsigned long long)m->ws_opened[k]);
-    sb_printf(&b, "# HELP " PFX "ws_connections WebSockets open now, by endpoint.\n"
-                  "# TYPE " PFX "ws_connections gauge\n");
+        text_buf_addf(&b, PFX "ws_connections_total{endpoint=\"%s\"} %llu\n", ws_names[k],
+                      (unsigned long long)m->ws_opened[k]);
+    text_buf_addf(&b, "# HELP " PFX "ws_connections WebSockets open now, by endpoint.\n"
+                      "# TYPE " PFX "ws_connections gauge\n");
     for (int k = 0; k < APP_WS__COUNT; k++)
-        sb_printf(&b, PFX "ws_connections{endpoint=\"%s\"} %llu\n", ws_names[k],
-                  (unsigned long long)m->ws_open[k]);
-    sb_printf(&b, "# HELP " PFX "ws_messages_total WebSocket messages, by endpoint and direction.\n"
+        text_buf_addf(&b, PFX "ws_connections{endpoint=\"%s\"} %llu\n", ws_names[k],
+                      (unsigned long long)m->ws_open[k]);
+    text_buf_addf(&b,
+                  "# HELP " PFX "ws_messages_total WebSocket messages, by endpoint and direction.\n"
                   "# TYPE " PFX "ws_messages_total counter\n");
     for (int k = 0; k < APP_WS__COUNT; k++) {
-        sb_printf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"in\"} %llu\n", ws_names[k],
-                  (unsigned long long)m->ws_in[k]);
-        sb_printf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"out\"} %llu\n",
-                  ws_names[k], (unsigned long long)m->ws_out[k]);
+        text_buf_addf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"in\"} %llu\n",
+                      ws_names[k], (unsigned long long)m->ws_in[k]);
+        text_buf_addf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"out\"} %llu\n",
+                      ws_names[k], (unsigned long long)m->ws_out[k]);
     }
-    sb_printf(&b, "# HELP " PFX "grpc_calls_total Calls to the core finished, by method and code.\n"
+    text_buf_addf(&b,
+                  "# HELP " PFX "grpc_calls_total Calls to the core finished, by method and code.\n"
                   "# TYPE " PFX "grpc_calls_total counter\n");
     for (int i = 0; i < APP_M__COUNT; i++)
         for (int c = 0; c < APP_METRICS_CODES; c++)
             if (m->grpc[i][c])
-                sb_printf(&b, PFX "grpc_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
-                          app_method_name((app_method)i), app_grpc_code_name((grpc_status_code)c),
-                          (unsigned long long)m->grpc[i][c]);
-    sb_printf(&b, "# HELP " PFX "grpc_stream_messages_total Stream messages from the core.\n"
-                  "# TYPE " PFX "grpc_stream_messages_total counter\n");
+                text_buf_addf(&b, PFX "grpc_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
+                              app_method_name((app_method)i), app_grpc_code_name((grpc_status_code)c),
+                              (unsigned long long)m->grpc[i][c]);
+    text_buf_addf(&b, "# HELP " PFX "grpc_stream_messages_total Stream messages from the core.\n"
+                      "# TYPE " PFX "grpc_stream_messages_total counter\n");
     for (int i = 0; i < APP_M__COUNT; i++)
         if (m->stream_messages[i])
-            sb_printf(&b, PFX "grpc_stream_messages_total{method=\"%s\"} %llu\n",
-                      app_method_name((app_method)i), (unsigned long long)m->stream_messages[i]);
-    sb_printf(&b,
-              "# HELP " PFX "core_up 1 when the core's channel is ready.\n"
-              "# TYPE " PFX "core_up gauge\n" PFX "core_up %d\n",
-              core_up ? 1 : 0);
+            text_buf_addf(&b, PFX "grpc_stream_messages_total{method=\"%s\"} %llu\n",
+                          app_method_name((app_method)i), (unsigned long long)m->stream_messages[i]);
+    text_buf_addf(&b,
+                  "# HELP " PFX "core_up 1 when the core's channel is ready.\n"
+                  "# TYPE " PFX "core_up gauge\n" PFX "core_up %d\n",
+                  core_up ? 1 : 0);
     for (size_t i = 0; i < n_net; i++)
-        sb_printf(&b, "# HELP " PFX "%s %s\n# TYPE " PFX "%s %s\n" PFX "%s %llu\n", net[i].name,
-                  net[i].help, net[i].name, net[i].gauge ? "gauge" : "counter", net[i].name,
-                  (unsigned long long)net[i].value);
-    if (b.oom) {
-        free(b.p);
-        *out = NULL;
-        *len = 0;
-        return APP_E_NOMEM;
-    }
-    *out = b.p;
-    *len = b.len;
-    return APP_OK;
+        text_buf_addf(&b, "# HELP " PFX "%s %s\n# TYPE " PFX "%s %s\n" PFX "%s %llu\n", net[i].name,
+                      net[i].help, net[i].name, net[i].gauge ? "gauge" : "counter", net[i].name,
+                      (unsigned long long)net[i].value);
+    *len = b.oom ? 0 : b.n;
+    *out = text_buf_take(&b);
+    return *out ? APP_OK : APP_E_NOMEM;
 }
