@@ -101,14 +101,16 @@ int app_metrics_render(const app_metrics *m, const app_metric_value *net, size_t
         for (int c = 0; c < APP_METRICS_CODES; c++)
             if (m->grpc[i][c])
                 text_buf_addf(&b, PFX "grpc_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
-                              app_method_name((app_method)i), app_grpc_code_name((grpc_status_code)c),
+                              app_method_name((app_method)i),
+                              app_grpc_code_name((grpc_status_code)c),
                               (unsigned long long)m->grpc[i][c]);
     text_buf_addf(&b, "# HELP " PFX "grpc_stream_messages_total Stream messages from the core.\n"
                       "# TYPE " PFX "grpc_stream_messages_total counter\n");
     for (int i = 0; i < APP_M__COUNT; i++)
         if (m->stream_messages[i])
             text_buf_addf(&b, PFX "grpc_stream_messages_total{method=\"%s\"} %llu\n",
-                          app_method_name((app_method)i), (unsigned long long)m->stream_messages[i]);
+                          app_method_name((app_method)i),
+                          (unsigned long long)m->stream_messages[i]);
     text_buf_addf(&b,
                   "# HELP " PFX "core_up 1 when the core's channel is ready.\n"
                   "# TYPE " PFX "core_up gauge\n" PFX "core_up %d\n",
