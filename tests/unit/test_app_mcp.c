@@ -101,8 +101,8 @@ static void tools_list_has_every_tool_with_an_object_schema_and_its_hints(void *
         assert_non_null(get(e, "description", NULL, yajl_t_string));
         yajl_val ro = get(e, "annotations", "readOnlyHint", yajl_t_any);
         assert_non_null(ro);
-        int read_only =
-            toolspec_get(mx_spec_of[t]) ? toolspec_get(mx_spec_of[t])->read_only : mx_tools[t].read_only;
+        int read_only = toolspec_get(mx_spec_of[t]) ? toolspec_get(mx_spec_of[t])->read_only
+                                                    : mx_tools[t].read_only;
         assert_int_equal(YAJL_IS_TRUE(ro), read_only);
     }
     /* apply_patch changes the canvas and may undo work: destructive. */
