@@ -3,8 +3,9 @@
  * send_message and run, the endpoint's state, and the functions that cross
  * between the files:
  *
- *   app_mcp.c         the tool table, dispatch of JSON-RPC methods, HTTP
- *                     (POST/DELETE /mcp), timers and lifecycle;
+ *   app_mcp.c         dispatch of JSON-RPC methods, HTTP (POST/DELETE /mcp),
+ *                     timers and lifecycle;
+ *   app_mcp_table.c   the tool table;
  *   app_mcp_answer.c  answers (JSON or an SSE stream) and sessions;
  *   app_mcp_tools.c   the graph, workflow, canvas and session tools;
  *   app_mcp_send.c    send_message: a turn followed to its end;
@@ -135,7 +136,7 @@ typedef struct app_mcp {
     uint64_t last_expire;
 } app_mcp;
 
-/* One tool of the table (app_mcp.c): the graph tools take their name,
+/* One tool of the table (app_mcp_table.c): the graph tools take their name,
  * description and schema from toolspec.h instead. */
 typedef struct tool_info {
     const char *name, *title, *description;
@@ -197,7 +198,8 @@ void mx_tool_run(op *o, mcp_session *s, const char *token);
 void mx_tool_run_read(op *o);
 void mx_tool_view(op *o);
 
-/* Exposed for the unit test (tests/unit/test_app_mcp.c). */
+/* Helpers of the tool table and the tools, also reached by the unit test
+ * (tests/unit/test_app_mcp.c). */
 const char *mx_tool_name(tool_id t);
 int mx_tool_find(const char *name, tool_id *out);
 int mx_tools_list(const app_mcp *m, const char *version, char **out, size_t *len);

@@ -1,0 +1,192 @@
+/* app_mcp_table: the MCP tools: their names, descriptions, hints and
+ * schemas, the graph tools from common/toolspec.h (app_mcp_int.h). */
+#include "app_mcp_int.h"
+
+/* ==== tool table ==== */
+
+static const mcp_field_doc docs_save[] = {
+    {"canvas_id", "The canvas; omit it for the one you last read (or the focused one)."},
+    {"name", "Letters, digits, space, '-', '_' and '.'; no path separators."},
+    {"overwrite", "Replace a stored workflow of the same name."},
+};
+static const char *const req_save[] = {"name"};
+
+static const mcp_field_doc docs_load[] = {
+    {"canvas_id", "The canvas; omit it for the one you last read (or the focused one)."},
+    {"name", "A stored workflow (see save_workflow)."},
+    {"workflow_json", "A LiteGraph workflow as JSON text, loaded instead of name."},
+};
+static const char *const skip_load[] = {"idempotency_key", "timeout_ms"};
+
+static const mcp_field_doc docs_sessions[] = {
+    {"page_size", "Sessions per page (0: the service's default)."},
+    {"page_token", "next_page_token of the previous page."},
+};
+
+static const mcp_field_doc docs_create[] = {
+    {"title", "A title for the session list."},
+    {"config", "Provider and skills of the session (omitted fields: the service's defaults)."},
+    {"config.provider", "The model provider, e.g. \"openai\" or \"echo\"."},
+    {"config.model", "The provider's model name."},
+    {"config.base_url", "An OpenAI-compatible endpoint."},
+    {"config.system_prompt", "Instructions put before every turn."},
+    {"config.active_skills", "Skills that answer each message."},
+    {"config.token_delay_ms", "Echo provider: delay between streamed tokens."},
+    {"session_id",
+     "Optional: the id to give the session, a lower-case UUID of your choice (refused with "
+     "ALREADY_EXISTS when taken). Omitted: a new one."},
+};
+static const char *const skip_create[] = {"api_key", "config.api_key_set"};
+
+static const mcp_field_doc docs_send[] = {
+    {"session_id", "The session (create_session or list_sessions)."},
+    {"content", "The message, at most 64 KiB of text."},
+    {"skills", "Run only these skills for this message instead of the active ones."},
+    {"client_message_id",
+     "A key of your choice: a retry with the same key returns the stored message instead of "
+     "running it twice."},
+};
+static const char *const req_send[] = {"session_id", "content"};
+#define WAIT_PROP                                                                                  \
+    "\"wait_ms\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":600000,\"description\":"       \
+    "\"How long to wait for the replies (default 120000). The turn goes on after a timeout; "      \
+    "list_sessions shows it.\"}"
+
+#define DOCS(d) d, sizeof d / sizeof d[0]
+const tool_info mx_tools[T__COUNT] = {
+    [T_GET_GRAPH] = {NULL, "Read the canvas", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_SEARCH] = {NULL, "Search node types", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_SCHEMA] = {NULL, "Node type schema", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_VALIDATE] = {NULL, "Validate a patch", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_APPLY] = {NULL, "Apply a patch", NULL, 0, 1, 0, 0, 0, NULL, {0}},
+    [T_QUEUE] = {NULL, "Queue the workflow", NULL, 0, 0, 0, 0, 0, NULL, {0}},
+    [T_SAVE] = {"save_workflow",
+                "Save the workflow",
+                "Stores a canvas's workflow under a name in the workflow store and returns the "
+                "name, the revision saved and its size. Refused when the name exists unless "
+                "overwrite is set.",
+                0,
+                1,
+                1,
+                0,
+                0,
+                &comfyd__v1__save_request__descriptor,
+                {DOCS(docs_save), NULL, 0, req_save, 1, NULL}},
+    [T_LOAD] = {"load_workflow",
+                "Load a workflow",
+                "Replaces a canvas's workflow with a stored one (by name) or with the given "
+                "LiteGraph JSON, as one undoable step in the tab, and returns the new revision "
+                "and node count.",
+                0,
+                1,
+                1,
+                0,
+                0,
+                &comfyd__v1__load_request__descriptor,
+                {DOCS(docs_load), skip_load, 2, NULL, 0, NULL}},
+    [T_CANVASES] = {"list_canvases",
+                    "List canvases",
+                    "Lists the canvases (ComfyUI tabs) the service knows, most recently focused "
+                    "first: id, title, revision, whether a tab is attached and has focus, node "
+                    "count.",
+                    1,
+                    0,
+                    1,
+                    0,
+                    0,
+                    &comfyd__v1__list_canvases_request__descriptor,
+                    {NULL, 0, NULL, 0, NULL, 0, NULL}},
+    [T_SESSIONS] = {"list_sessions",
+                    "List agent sessions",
+                    "Lists the agent sessions: id, title, configuration, status (idle, working, "
+                    "error), message count and queued turns.",
+                    1,
+                    0,
+                    1,
+                    0,
+                    0,
+                    &comfyd__v1__list_sessions_request__descriptor,
+                    {DOCS(docs_sessions), NULL, 0, NULL, 0, NULL}},
+    [T_CREATE_SESSION] = {"create_session",
+                          "Create an agent session",
+                          "Creates an agent session whose skills work on the canvases; returns "
+                          "the session with its id.",
+                          0,
+                          0,
+                          0,
+                          1,
+                          0,
+                          &comfyd__v1__create_session_request__descriptor,
+                          {DOCS(docs_create), skip_create, 2, NULL, 0, NULL}},
+    [T_SEND] = {"send_message",
+                "Send a message to a session",
+                "Sends a message to an agent session, waits for the turn to finish and returns "
+                "each skill's reply. With a progress token, progress notifications follow the "
+                "turn (skills starting, tool calls, replies).",
+                0,
+                0,
+                0,
+                1,
+                1,
+                &comfyd__v1__send_message_request__descriptor,
+                {DOCS(docs_send), NULL, 0, req_send, 2, WAIT_PROP}},
+    [T_RUN] = {NULL, "Run the workflow", NULL, 0, 0, 0, 1, 1, NULL, {0}},
+    [T_GET_RUN] = {NULL, "Read a run", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_CANCEL_RUN] = {NULL, "Cancel a run", NULL, 0, 1, 1, 0, 0, NULL, {0}},
+    [T_VIEW_OUTPUT] = {NULL, "View an output image", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+};
+
+const toolspec_id mx_spec_of[T__COUNT] = {
+    [T_GET_GRAPH] = TOOLSPEC_GET_GRAPH,
+    [T_SEARCH] = TOOLSPEC_SEARCH_NODE_TYPES,
+    [T_SCHEMA] = TOOLSPEC_GET_NODE_SCHEMA,
+    [T_VALIDATE] = TOOLSPEC_VALIDATE_PATCH,
+    [T_APPLY] = TOOLSPEC_APPLY_PATCH,
+    [T_QUEUE] = TOOLSPEC_QUEUE,
+    [T_SAVE] = TOOLSPEC__COUNT,
+    [T_LOAD] = TOOLSPEC__COUNT,
+    [T_CANVASES] = TOOLSPEC__COUNT,
+    [T_SESSIONS] = TOOLSPEC__COUNT,
+    [T_CREATE_SESSION] = TOOLSPEC__COUNT,
+    [T_SEND] = TOOLSPEC__COUNT,
+    [T_RUN] = TOOLSPEC_RUN,
+    [T_GET_RUN] = TOOLSPEC_GET_RUN,
+    [T_CANCEL_RUN] = TOOLSPEC_CANCEL_RUN,
+    [T_VIEW_OUTPUT] = TOOLSPEC_VIEW_OUTPUT,
+};
+
+const char *mx_tool_name(tool_id t)
+{
+    const toolspec_def *d = toolspec_get(mx_spec_of[t]);
+    return d ? d->name : mx_tools[t].name;
+}
+
+int mx_tool_find(const char *name, tool_id *out)
+{
+    for (int t = 0; t < T__COUNT; t++)
+        if (!strcmp(mx_tool_name((tool_id)t), name)) {
+            *out = (tool_id)t;
+            return 1;
+        }
+    return 0;
+}
+
+int mx_tools_list(const app_mcp *m, const char *version, char **out, size_t *len)
+{
+    mcp_tool list[T__COUNT];
+    for (int t = 0; t < T__COUNT; t++) {
+        const toolspec_def *d = toolspec_get(mx_spec_of[t]);
+        list[t] = (mcp_tool){
+            .name = mx_tool_name((tool_id)t),
+            .title = mx_tools[t].title,
+            .description = d ? d->description : mx_tools[t].description,
+            .input_schema = d ? d->parameters_json : m->schemas[t],
+            .output_schema = NULL,
+            .read_only = d ? d->read_only : mx_tools[t].read_only,
+            .destructive = mx_tools[t].destructive,
+            .idempotent = mx_tools[t].idempotent,
+            .open_world = mx_tools[t].open_world,
+        };
+    }
+    return mcp_tools_list_result(list, T__COUNT, version, out, len);
+}
