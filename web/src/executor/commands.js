@@ -1,7 +1,11 @@
 // The canvas executor's command set: the graph commands of the core's
 // PatchRequest (create_node, remove_node, connect, disconnect, set_widget,
-// move_node, clear_graph, get_graph, arrange) applied to a live LiteGraph
-// graph.
+// move_node, clear_graph, get_graph, arrange, set_node_mode) applied to a
+// live LiteGraph graph.
+//
+// Pure functions over a LiteGraph-like graph (ctx.graph, ctx.LiteGraph):
+// no DOM, no globals, so the headless editor of the tests
+// (tests/graph/editor.mjs) runs this very module in Node.
 //
 // Only these commands exist: a command is looked up in a fixed table and
 // its fields are checked and copied into a plain object before anything
@@ -51,6 +55,10 @@ export const LIMITS = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 10000,
 });
+
+/** set_node_mode's names and the LiteGraph modes they stand for (the
+ * core's node_modes in core/graph.c). */
+export const NODE_MODES = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
 
 export class CommandError extends Error {
   constructor(code, message, suggestions = []) {
@@ -179,6 +187,12 @@ const PARSERS = {
       y: coord(c.y, "y", { optional: true }),
       spacing,
     };
+  },
+  set_node_mode(c) {
+    const mode = str(c.mode, "mode");
+    if (!Object.hasOwn(NODE_MODES, mode))
+      fail("INVALID_COMMAND", `mode "${mode.slice(0, 40)}" is not one of ${Object.keys(NODE_MODES).join(", ")}`);
+    return { node_id: nodeRef(c.node_id, "node_id"), mode: NODE_MODES[mode] };
   },
 };
 
@@ -388,6 +402,12 @@ const APPLY = {
     });
     for (const id of placed) ctx.pending.delete(id);
     return {};
+  },
+  set_node_mode(ctx, c) {
+    const node = resolveNode(ctx, c.node_id, "node_id");
+    node.mode = c.mode;
+    if (node.mode !== c.mode) fail("EDITOR_FAILED", `node #${node.id} kept mode ${node.mode}`);
+    return { node_id: node.id };
   },
 };
 
