@@ -5,22 +5,22 @@ function po(e) {
   return (n) => n in t;
 }
 const De = {}, vn = [], Cn = () => {
-}, Wc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, Jc = (e, t) => {
+}, Jc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, qc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, hf = Object.prototype.hasOwnProperty, me = (e, t) => hf.call(e, t), re = Array.isArray, rn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", il = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", qc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), Hc = Object.prototype.toString, jr = (e) => Hc.call(e), pf = (e) => jr(e).slice(8, -1), Vc = (e) => jr(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ po(
+}, pf = Object.prototype.hasOwnProperty, me = (e, t) => pf.call(e, t), re = Array.isArray, rn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", il = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Hc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), Vc = Object.prototype.toString, jr = (e) => Vc.call(e), gf = (e) => jr(e).slice(8, -1), Gc = (e) => jr(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ po(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Fi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, gf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(gf, (t) => t.slice(1).toUpperCase())), mf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
-  (e) => e.replace(mf, "-$1").toLowerCase()
-), Gc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Gc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
+}, mf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(mf, (t) => t.slice(1).toUpperCase())), _f = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
+  (e) => e.replace(_f, "-$1").toLowerCase()
+), Kc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Kc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Kc = (e, t, n, r = !1) => {
+}, Yc = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -37,7 +37,7 @@ function Oi(e) {
   if (re(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? wf(r) : Oi(r);
+      const r = e[n], i = Me(r) ? kf(r) : Oi(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function Oi(e) {
   } else if (Me(e) || Se(e))
     return e;
 }
-const _f = /;(?![^(]*\))/g, bf = /:([^]+)/, yf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function wf(e) {
+const bf = /;(?![^(]*\))/g, yf = /:([^]+)/, wf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function kf(e) {
   const t = {};
-  return e.replace(yf, (n) => n.startsWith("/*") ? "" : n).split(_f).forEach((n) => {
+  return e.replace(wf, (n) => n.startsWith("/*") ? "" : n).split(bf).forEach((n) => {
     if (n) {
-      const r = n.split(bf);
+      const r = n.split(yf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function it(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const kf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", xf = /* @__PURE__ */ po(kf);
-function Yc(e) {
+const xf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Af = /* @__PURE__ */ po(xf);
+function Xc(e) {
   return !!e || e === "";
 }
-function Af(e, t, n) {
+function Rf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
@@ -96,7 +96,7 @@ function ol(e, t, n) {
   }
   return !0;
 }
-function Rf(e, t, n) {
+function vf(e, t, n) {
   let r = rn(e), i = rn(t);
   if (r || i || (r = On(e), i = On(t), r || i))
     return r && i ? ol(e, t, n) : !1;
@@ -122,19 +122,19 @@ function ll(e, t, n, r) {
 function on(e, t, n) {
   if (e === t) return !0;
   let r = il(e), i = il(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = re(e), i = re(t), r || i ? r && i ? ll(e, t, n, Af) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ll(e, t, n, Rf) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = re(e), i = re(t), r || i ? r && i ? ll(e, t, n, Rf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ll(e, t, n, vf) : String(e) === String(t))));
 }
-function vf(e, t) {
+function Ef(e, t) {
   return e.findIndex((n) => on(n, t));
 }
-const Xc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : re(e) || Se(e) && (e.toString === Hc || !we(e.toString)) ? Xc(e) ? ae(e.value) : JSON.stringify(e, Zc, 2) : String(e), Zc = (e, t) => Xc(t) ? Zc(e, t.value) : rn(t) ? {
+const Zc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : re(e) || Se(e) && (e.toString === Vc || !we(e.toString)) ? Zc(e) ? ae(e.value) : JSON.stringify(e, Qc, 2) : String(e), Qc = (e, t) => Zc(t) ? Qc(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[ls(r, s) + " =>"] = i, n),
     {}
   )
 } : On(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => ls(n))
-} : St(t) ? ls(t) : Se(t) && !re(t) && !Vc(t) ? String(t) : t, ls = (e, t = "") => {
+} : St(t) ? ls(t) : Se(t) && !re(t) && !Gc(t) ? String(t) : t, ls = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const Xc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null
   );
 };
 let Je;
-class Ef {
+class Cf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class Ef {
     }
   }
 }
-function Cf() {
+function Df() {
   return Je;
 }
 let xe;
 const cs = /* @__PURE__ */ new WeakSet();
-class Qc {
+class ea {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class Qc {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ta(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || na(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, cl(this), na(this);
+    this.flags |= 2, cl(this), ra(this);
     const t = xe, n = pt;
     xe = this, pt = !0;
     try {
       return this.fn();
     } finally {
-      ra(this), xe = t, pt = n, this.flags &= -3;
+      ia(this), xe = t, pt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class Qc {
     return Hs(this);
   }
 }
-let ea = 0, yr, wr;
-function ta(e, t = !1) {
+let ta = 0, yr, wr;
+function na(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = wr, wr = e;
     return;
@@ -305,10 +305,10 @@ function ta(e, t = !1) {
   e.next = yr, yr = e;
 }
 function mo() {
-  ea++;
+  ta++;
 }
 function _o() {
-  if (--ea > 0)
+  if (--ta > 0)
     return;
   if (wr) {
     let t = wr;
@@ -333,38 +333,38 @@ function _o() {
   }
   if (e) throw e;
 }
-function na(e) {
+function ra(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ra(e) {
+function ia(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), bo(r), Df(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), bo(r), Sf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Hs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ia(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (sa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ia(e) {
+function sa(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = xe, r = pt;
   xe = e, pt = !0;
   try {
-    na(e);
+    ra(e);
     const i = e.fn(e._value);
     (t.version === 0 || Et(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    xe = n, pt = r, ra(e), e.flags &= -3;
+    xe = n, pt = r, ia(e), e.flags &= -3;
   }
 }
 function bo(e, t = !1) {
@@ -376,17 +376,17 @@ function bo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Df(e) {
+function Sf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let pt = !0;
-const sa = [];
+const oa = [];
 function ln() {
-  sa.push(pt), pt = !1;
+  oa.push(pt), pt = !1;
 }
 function cn() {
-  const e = sa.pop();
+  const e = oa.pop();
   pt = e === void 0 ? !0 : e;
 }
 function cl(e) {
@@ -402,7 +402,7 @@ function cl(e) {
   }
 }
 let Cr = 0;
-class Sf {
+class Tf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class yo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== xe)
-      n = this.activeLink = new Sf(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, oa(n);
+      n = this.activeLink = new Tf(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, la(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = xe.depsTail, n.nextDep = void 0, xe.depsTail.nextDep = n, xe.depsTail = n, xe.deps === n && (xe.deps = r);
@@ -437,13 +437,13 @@ class yo {
     }
   }
 }
-function oa(e) {
+function la(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        oa(r);
+        la(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -507,7 +507,7 @@ function Mi(e) {
 function At(e, t) {
   return /* @__PURE__ */ Tt(e) ? an(/* @__PURE__ */ sn(e) ? ct(t) : t) : ct(t);
 }
-const Tf = {
+const Ff = {
   __proto__: null,
   [Symbol.iterator]() {
     return as(this, Symbol.iterator, (e) => At(this, e));
@@ -622,7 +622,7 @@ function as(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ot(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => al(s.next(), n), i !== la[t] && Object.defineProperties(o, {
+      return o.next = () => al(s.next(), n), i !== ca[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,10 +644,10 @@ function as(e, t, n) {
 function al(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const la = Array.prototype;
+const ca = Array.prototype;
 function Nt(e, t, n, r, i, s) {
   const o = Mi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
-  if (c !== la[t]) {
+  if (c !== ca[t]) {
     const d = c.apply(e, s);
     return l ? ct(d) : d;
   }
@@ -682,15 +682,15 @@ function or(e, t, n = []) {
   const r = (/* @__PURE__ */ pe(e))[t].apply(e, n);
   return _o(), cn(), r;
 }
-const Ff = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), ca = /* @__PURE__ */ new Set(
+const If = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), aa = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(St)
 );
-function If(e) {
+function Of(e) {
   St(e) || (e = String(e));
   const t = /* @__PURE__ */ pe(this);
   return Ve(t, "has", e), t.hasOwnProperty(e);
 }
-class aa {
+class ua {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class aa {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Uf : ha : s ? da : fa).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Wf : pa : s ? ha : da).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = re(t);
     if (!i) {
       let c;
-      if (o && (c = Tf[n]))
+      if (o && (c = Ff[n]))
         return c;
       if (n === "hasOwnProperty")
-        return If;
+        return Of;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class aa {
       // its class methods
       /* @__PURE__ */ Xe(t) ? t : r
     );
-    if ((St(n) ? ca.has(n) : Ff(n)) || (i || Ve(t, "get", n), s))
+    if ((St(n) ? aa.has(n) : If(n)) || (i || Ve(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Xe(l)) {
       const c = o && go(n) ? l : l.value;
@@ -732,7 +732,7 @@ class aa {
     return Se(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
   }
 }
-class ua extends aa {
+class fa extends ua {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -760,7 +760,7 @@ class ua extends aa {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!St(n) || !ca.has(n)) && Ve(t, "has", n), r;
+    return (!St(n) || !aa.has(n)) && Ve(t, "has", n), r;
   }
   ownKeys(t) {
     return Ve(
@@ -770,7 +770,7 @@ class ua extends aa {
     ), Reflect.ownKeys(t);
   }
 }
-class Of extends aa {
+class Mf extends ua {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class Of extends aa {
     return !0;
   }
 }
-const Mf = /* @__PURE__ */ new ua(), Nf = /* @__PURE__ */ new Of(), Lf = /* @__PURE__ */ new ua(!0);
+const Nf = /* @__PURE__ */ new fa(), Lf = /* @__PURE__ */ new Mf(), Pf = /* @__PURE__ */ new fa(!0);
 const Ks = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
-function Pf(e, t, n) {
+function Bf(e, t, n) {
   return function(...r) {
     const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ct;
     return !t && Ve(
@@ -811,7 +811,7 @@ function Xr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Bf(e, t) {
+function jf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
@@ -879,26 +879,26 @@ function Bf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Pf(i, e, t);
+    n[i] = Bf(i, e, t);
   }), n;
 }
 function wo(e, t) {
-  const n = Bf(e, t);
+  const n = jf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     me(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const jf = {
+const $f = {
   get: /* @__PURE__ */ wo(!1, !1)
-}, $f = {
-  get: /* @__PURE__ */ wo(!1, !0)
 }, zf = {
+  get: /* @__PURE__ */ wo(!1, !0)
+}, Uf = {
   get: /* @__PURE__ */ wo(!0, !1)
 };
-const fa = /* @__PURE__ */ new WeakMap(), da = /* @__PURE__ */ new WeakMap(), ha = /* @__PURE__ */ new WeakMap(), Uf = /* @__PURE__ */ new WeakMap();
-function Wf(e) {
+const da = /* @__PURE__ */ new WeakMap(), ha = /* @__PURE__ */ new WeakMap(), pa = /* @__PURE__ */ new WeakMap(), Wf = /* @__PURE__ */ new WeakMap();
+function Jf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function ko(e) {
   return /* @__PURE__ */ Tt(e) ? e : xo(
     e,
     !1,
-    Mf,
-    jf,
-    fa
+    Nf,
+    $f,
+    da
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Jf(e) {
+function qf(e) {
   return xo(
     e,
     !1,
-    Lf,
-    $f,
-    da
+    Pf,
+    zf,
+    ha
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Ys(e) {
   return xo(
     e,
     !0,
-    Nf,
-    zf,
-    ha
+    Lf,
+    Uf,
+    pa
   );
 }
 function xo(e, t, n, r, i) {
@@ -948,7 +948,7 @@ function xo(e, t, n, r, i) {
   const s = i.get(e);
   if (s)
     return s;
-  const o = Wf(pf(e));
+  const o = Jf(gf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function pe(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ pe(t) : e;
 }
-function qf(e) {
-  return !me(e, "__v_skip") && Object.isExtensible(e) && Kc(e, "__v_skip", !0), e;
+function Hf(e) {
+  return !me(e, "__v_skip") && Object.isExtensible(e) && Yc(e, "__v_skip", !0), e;
 }
 const ct = (e) => Se(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Se(e) ? /* @__PURE__ */ Ys(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function Xe(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function fs(e) {
-  return Hf(e, !1);
+  return Vf(e, !1);
 }
-function Hf(e, t) {
-  return /* @__PURE__ */ Xe(e) ? e : new Vf(e, t);
+function Vf(e, t) {
+  return /* @__PURE__ */ Xe(e) ? e : new Gf(e, t);
 }
-class Vf {
+class Gf {
   constructor(t, n) {
     this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
   }
@@ -1008,17 +1008,17 @@ class Vf {
 function Y(e) {
   return /* @__PURE__ */ Xe(e) ? e.value : e;
 }
-const Gf = {
+const Kf = {
   get: (e, t, n) => t === "__v_raw" ? e : Y(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Xe(i) && !/* @__PURE__ */ Xe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function pa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Gf);
+function ga(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Kf);
 }
-class Kf {
+class Yf {
   constructor(t, n, r) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
@@ -1028,30 +1028,30 @@ class Kf {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     xe !== this)
-      return ta(this, !0), !0;
+      return na(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ia(this), t && (t.version = this.dep.version), this._value;
+    return sa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Yf(e, t, n = !1) {
+function Xf(e, t, n = !1) {
   let r, i;
-  return we(e) ? r = e : (r = e.get, i = e.set), new Kf(r, i, n);
+  return we(e) ? r = e : (r = e.get, i = e.set), new Yf(r, i, n);
 }
 const Zr = {}, pi = /* @__PURE__ */ new WeakMap();
 let kn;
-function Xf(e, t = !1, n = kn) {
+function Zf(e, t = !1, n = kn) {
   if (n) {
     let r = pi.get(n);
     r || pi.set(n, r = []), r.push(e);
   }
 }
-function Zf(e, t, n = De) {
+function Qf(e, t, n = De) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ot(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
   let u, d, b, g, p = !1, A = !1;
   if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : re(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
@@ -1081,8 +1081,8 @@ function Zf(e, t, n = De) {
     const y = d, I = i === !0 ? 1 / 0 : i;
     d = () => Ut(y(), I);
   }
-  const v = Cf(), D = () => {
-    u.stop(), v && v.active && Jc(v.effects, u);
+  const v = Df(), D = () => {
+    u.stop(), v && v.active && qc(v.effects, u);
   };
   if (s && t) {
     const y = t;
@@ -1121,7 +1121,7 @@ function Zf(e, t, n = De) {
       } else
         u.run();
   };
-  return l && l(w), u = new Qc(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Xf(y, !1, u), b = u.onStop = () => {
+  return l && l(w), u = new ea(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Zf(y, !1, u), b = u.onStop = () => {
     const y = pi.get(u);
     if (y) {
       if (c)
@@ -1144,7 +1144,7 @@ function Ut(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Vc(e)) {
+  else if (Gc(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1159,17 +1159,17 @@ function zr(e, t, n, r) {
     Ni(i, t, n);
   }
 }
-function Vt(e, t, n, r) {
+function Ht(e, t, n, r) {
   if (we(e)) {
     const i = zr(e, t, n, r);
-    return i && qc(i) && i.catch((s) => {
+    return i && Hc(i) && i.catch((s) => {
       Ni(s, t, n, void 0, !0);
     }), i;
   }
   if (re(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
-      i.push(Vt(e[s], t, n, r));
+      i.push(Ht(e[s], t, n, r));
     return i;
   }
 }
@@ -1198,9 +1198,9 @@ function Ni(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  Qf(e, n, s, r, l);
+  ed(e, n, s, r, l);
 }
-function Qf(e, t, n, r = !0, i = !1) {
+function ed(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1208,14 +1208,14 @@ function Qf(e, t, n, r = !0, i = !1) {
 const Ge = [];
 let dt = -1;
 const Rt = [];
-let en = null, Jn = 0;
-const ga = /* @__PURE__ */ Promise.resolve();
+let Qt = null, Jn = 0;
+const ma = /* @__PURE__ */ Promise.resolve();
 let gi = null;
 function kr(e) {
-  const t = gi || ga;
+  const t = gi || ma;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function ed(e) {
+function td(e) {
   let t = dt + 1, n = Ge.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ge[r], s = Sr(i);
@@ -1227,21 +1227,21 @@ function Ro(e) {
   if (!(e.flags & 1)) {
     const t = Sr(e), n = Ge[Ge.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(ed(t), 0, e), e.flags |= 1, ma();
+    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(td(t), 0, e), e.flags |= 1, _a();
   }
 }
-function ma() {
-  gi || (gi = ga.then(ya));
+function _a() {
+  gi || (gi = ma.then(wa));
 }
-function td(e) {
+function nd(e) {
   if (!re(e))
-    en && e.id === -1 ? en.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
+    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  ma();
+  _a();
 }
-function _a(e, t, n, r = dt + 1) {
+function ba(e, t, n, r = dt + 1) {
   for (; r < Ge.length; r++) {
     const i = Ge[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function _a(e, t, n, r = dt + 1) {
     }
   }
 }
-function ba(e, t, n = 0) {
+function ya(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1262,20 +1262,20 @@ function ba(e, t, n = 0) {
       }
     }
     const s = [...new Set(r)].sort((o, l) => Sr(o) - Sr(l));
-    if (Rt.length = i, en) {
+    if (Rt.length = i, Qt) {
       for (let o = 0; o < s.length; o++)
-        en.push(s[o]);
+        Qt.push(s[o]);
       return;
     }
-    for (en = s, Jn = 0; Jn < en.length; Jn++) {
-      const o = en[Jn];
+    for (Qt = s, Jn = 0; Jn < Qt.length; Jn++) {
+      const o = Qt[Jn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    en = null, Jn = 0;
+    Qt = null, Jn = 0;
   }
 }
 let ds = !1;
-function nd(e, t) {
+function rd(e, t) {
   if (ds) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function nd(e, t) {
   const n = t === void 0 ? void 0 : new Set(Rt);
   e(), ds = !0;
   try {
-    _a(void 0, t), ba(void 0, n, t);
+    ba(void 0, t), ya(void 0, n, t);
   } finally {
     ds = !1;
   }
 }
 const Sr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function ya(e) {
+function wa(e) {
   try {
     for (dt = 0; dt < Ge.length; dt++) {
       const t = Ge[dt];
@@ -1304,15 +1304,15 @@ function ya(e) {
       const t = Ge[dt];
       t && (t.flags &= -2);
     }
-    dt = -1, Ge.length = 0, ba(), gi = null, (Ge.length || Rt.length) && ya();
+    dt = -1, Ge.length = 0, ya(), gi = null, (Ge.length || Rt.length) && wa();
   }
 }
-let st = null, wa = null;
+let st = null, ka = null;
 function mi(e) {
   const t = st;
-  return st = e, wa = e && e.type.__scopeId || null, t;
+  return st = e, ka = e && e.type.__scopeId || null, t;
 }
-function rd(e, t = st, n) {
+function id(e, t = st, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
@@ -1322,7 +1322,7 @@ function rd(e, t = st, n) {
     try {
       l = e(...i);
     } finally {
-      for (let c = Sn.length; c > o; c--) La();
+      for (let c = Sn.length; c > o; c--) Pa();
       mi(s), r._d && yl(1);
     }
     return l;
@@ -1365,7 +1365,7 @@ function _n(e, t, n, r) {
     let c = s[l];
     o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = lt({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (ln(), Vt(a, n, 8, [
+    a && (ln(), Ht(a, n, 8, [
       e.el,
       c,
       i,
@@ -1373,8 +1373,8 @@ function _n(e, t, n, r) {
     ]), cn());
   }
 }
-function id(e, t, n = !1) {
-  const r = Wd();
+function sd(e, t, n = !1) {
+  const r = Jd();
   if (r || Hn) {
     let i = Hn ? Hn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,16 +1383,16 @@ function id(e, t, n = !1) {
       return n && we(t) ? t.call(r && r.proxy) : t;
   }
 }
-const sd = /* @__PURE__ */ Symbol.for("v-scx"), od = () => id(sd);
+const od = /* @__PURE__ */ Symbol.for("v-scx"), ld = () => sd(od);
 function hs(e, t, n) {
-  return ld(e, t, n);
+  return cd(e, t, n);
 }
-function ld(e, t, n = De) {
+function cd(e, t, n = De) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = lt({}, n), c = t && r || !t && s !== "post";
   let a;
   if (wi) {
     if (s === "sync") {
-      const g = od();
+      const g = ld();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1401,7 +1401,7 @@ function ld(e, t, n = De) {
     }
   }
   const u = Xn;
-  l.call = (g, p, A) => Vt(g, u, p, A);
+  l.call = (g, p, A) => Ht(g, u, p, A);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, qe(g, u && u.suspense);
@@ -1410,13 +1410,13 @@ function ld(e, t, n = De) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = Zf(e, t, l);
+  const b = Qf(e, t, l);
   return wi && (a ? a.push(b) : c && b()), b;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), cd = (e) => e && (e.defer || e.defer === ""), fl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, dl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ad = (e) => e && (e.defer || e.defer === ""), fl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, dl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, ad = {
+}, ud = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1443,28 +1443,28 @@ const Qt = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ Symbol("_vte"), L
       U && (o !== "svg" && fl(U) ? o = "svg" : o !== "mathml" && dl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
     }, F = (x) => {
       const C = () => {
-        if (Qt.get(x) === C) {
-          if (Qt.delete(x), An(x.props)) {
+        if (Zt.get(x) === C) {
+          if (Zt.delete(x), An(x.props)) {
             const U = D(x.el) || n;
             y(x, U, x.anchor), gr(x, !0);
           }
           I(x);
         }
       };
-      Qt.set(x, C), qe(C, s);
+      Zt.set(x, C), qe(C, s);
     };
     if (e == null) {
       const x = t.el = A(""), C = t.anchor = A("");
-      if (g(x, n, r), g(C, n, r), cd(t.props) || s && s.pendingBranch) {
+      if (g(x, n, r), g(C, n, r), ad(t.props) || s && s.pendingBranch) {
         F(t);
         return;
       }
       k && (y(t, n, C), gr(t, !0)), I();
     } else {
       t.el = e.el;
-      const x = t.anchor = e.anchor, C = Qt.get(e);
+      const x = t.anchor = e.anchor, C = Zt.get(e);
       if (C) {
-        C.flags |= 8, Qt.delete(e), F(t);
+        C.flags |= 8, Zt.delete(e), F(t);
         return;
       }
       t.targetStart = e.targetStart;
@@ -1523,8 +1523,8 @@ const Qt = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ Symbol("_vte"), L
       targetAnchor: u,
       target: d,
       props: b
-    } = e, g = An(b), p = s || !g, A = Qt.get(e);
-    if (A && (A.flags |= 8, Qt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
+    } = e, g = An(b), p = s || !g, A = Zt.get(e);
+    if (A && (A.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const D = l[v];
         r(
@@ -1537,12 +1537,12 @@ const Qt = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ Symbol("_vte"), L
       }
   },
   move: Qr,
-  hydrate: ud
+  hydrate: fd
 };
 function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Qt.has(e) && (!d || An(u)) && c & 16)
+  if (d && r(o, t, n), !Zt.has(e) && (!d || An(u)) && c & 16)
     for (let b = 0; b < a.length; b++)
       i(
         a[b],
@@ -1552,7 +1552,7 @@ function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function ud(e, t, n, r, i, s, {
+function fd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function b(v, D) {
@@ -1606,7 +1606,7 @@ function ud(e, t, n, r, i, s, {
   } else A && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const fd = ad;
+const dd = ud;
 function gr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function gr(e, t) {
 }
 function Zs(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[ka] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[xa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const ps = /* @__PURE__ */ Symbol("_leaveCb");
-function dd(e) {
+function hd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function dd(e) {
   }
   return t;
 }
-function xa(e) {
-  if (!Aa(e))
-    return Li(e.type) && e.children ? dd(e.children) : e;
+function Aa(e) {
+  if (!Ra(e))
+    return Li(e.type) && e.children ? hd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function xr(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     xr(
-      Li(n.type) && xa(n) || n,
+      Li(n.type) && Aa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function xr(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === ce && re(e.children)) {
-    const n = va(e.children, !1);
+    const n = Ea(e.children, !1);
     n && xr(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function Qs(e) {
   if (e.component)
     return Qs(e.component.subTree);
   if (e.type === ce) {
-    const t = re(e.children) && va(e.children, !1);
+    const t = re(e.children) && Ea(e.children, !1);
     return t ? Qs(t) : void 0;
   }
   if (e.type !== gt)
     return e;
 }
-function hd(e) {
+function pd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function hl(e, t) {
@@ -1700,7 +1700,7 @@ function Ar(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Wc : (A) => hl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && hl(u, v));
+  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Jc : (A) => hl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && hl(u, v));
   if (a != null && a !== c) {
     if (pl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
@@ -1718,7 +1718,7 @@ function Ar(e, t, n, r, i = !1) {
         if (e.f) {
           const k = A ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            re(k) && Jc(k, s);
+            re(k) && qc(k, s);
           else if (re(k))
             k.includes(s) || k.push(s);
           else if (A)
@@ -1745,7 +1745,7 @@ function pl(e) {
 }
 Ii().requestIdleCallback;
 Ii().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Aa = (e) => e.type.__isKeepAlive, pd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, Ra = (e) => e.type.__isKeepAlive, gd = /* @__PURE__ */ Symbol.for("v-ndc");
 function xt(e, t, n, r) {
   let i;
   const s = n, o = re(e);
@@ -1786,7 +1786,7 @@ function xt(e, t, n, r) {
     i = [];
   return i;
 }
-const eo = (e) => e ? za(e) ? ji(e) : eo(e.parent) : null, vr = (
+const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
@@ -1808,7 +1808,7 @@ const eo = (e) => e ? za(e) ? ji(e) : eo(e.parent) : null, vr = (
     $nextTick: (e) => e.n || (e.n = kr.bind(e.proxy)),
     $watch: (e) => Cn
   })
-), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), gd = {
+), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), md = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const eo = (e) => e ? za(e) ? ji(e) : eo(e.parent) : null, vr = (
     return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ra() {
+function va() {
   return {
     app: null,
     config: {
-      isNativeTag: Wc,
+      isNativeTag: Jc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ra() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let md = 0;
-function _d(e, t) {
+let _d = 0;
+function bd(e, t) {
   return function(r, i = null) {
     we(r) || (r = lt({}, r)), i != null && !Se(i) && (i = null);
-    const s = Ra(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = va(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: md++,
+      _uid: _d++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: Kd,
+      version: Yd,
       get config() {
         return s.config;
       },
@@ -1921,7 +1921,7 @@ function _d(e, t) {
       },
       mount(u, d, b) {
         if (!c) {
-          const g = a._ceVNode || qt(r, i);
+          const g = a._ceVNode || Jt(r, i);
           return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, ji(g.component);
         }
       },
@@ -1929,7 +1929,7 @@ function _d(e, t) {
         l.push(u);
       },
       unmount() {
-        c && (Vt(
+        c && (Ht(
           l,
           a._instance,
           16
@@ -1952,16 +1952,16 @@ function _d(e, t) {
   };
 }
 let Hn = null;
-const bd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
-function yd(e, t, ...n) {
+const yd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
+function wd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || De;
   let i = n;
-  const s = t.startsWith("update:"), o = s && bd(r, t.slice(7));
+  const s = t.startsWith("update:"), o = s && yd(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map($r)));
   let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
   r[l = os(ht(t))];
-  !c && s && (c = r[l = os(Mn(t))]), c && Vt(
+  !c && s && (c = r[l = os(Mn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function yd(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Vt(
+    e.emitted[l] = !0, Ht(
       a,
       e,
       6,
@@ -1981,7 +1981,7 @@ function yd(e, t, ...n) {
     );
   }
 }
-function wd(e, t, n = !1) {
+function kd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -2035,26 +2035,26 @@ function gl(e) {
           d,
           null
         )
-      ), k = t.props ? l : kd(l);
+      ), k = t.props ? l : xd(l);
     }
   } catch (y) {
-    Sn.length = 0, Ni(y, e, 1), D = qt(gt);
+    Sn.length = 0, Ni(y, e, 1), D = Jt(gt);
   }
   let w = D;
   if (k && A !== !1) {
     const y = Object.keys(k), { shapeFlag: I } = w;
-    y.length && I & 7 && (s && y.some(Ti) && (k = xd(
+    y.length && I & 7 && (s && y.some(Ti) && (k = Ad(
       k,
       s
     )), w = Yn(w, k, !1, !0));
   }
   if (n.dirs && (w = Yn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Li(w.type) && xa(w) || w;
+    const y = Li(w.type) && Aa(w) || w;
     xr(y, n.transition);
   }
   return D = w, mi(v), D;
 }
-function va(e, t = !0) {
+function Ea(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
@@ -2069,18 +2069,18 @@ function va(e, t = !0) {
   }
   return n;
 }
-const kd = (e) => {
+const xd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Si(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, xd = (e, t) => {
+}, Ad = (e, t) => {
   const n = {};
   for (const r in e)
     (!Ti(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Ad(e, t, n) {
+function Rd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Ad(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const b = u[d];
-        if (Ea(o, r, b) && !Pi(a, b))
+        if (Ca(o, r, b) && !Pi(a, b))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function ml(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!me(e, s) || Ea(t, e, s) && !Pi(n, s))
+    if (!me(e, s) || Ca(t, e, s) && !Pi(n, s))
       return !0;
   }
   return !1;
 }
-function Ea(e, t, n) {
+function Ca(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && Se(r) && Se(i) ? !on(r, i) : r !== i;
 }
-function Rd({ vnode: e, parent: t, suspense: n }, r) {
+function vd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Rd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Ca = {}, Da = () => Object.create(Ca), Sa = (e) => Object.getPrototypeOf(e) === Ca;
-function vd(e, t, n, r = !1) {
-  const i = {}, s = Da();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ta(e, t, i, s);
+const Da = {}, Sa = () => Object.create(Da), Ta = (e) => Object.getPrototypeOf(e) === Da;
+function Ed(e, t, n, r = !1) {
+  const i = {}, s = Sa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Fa(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Jf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ qf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Ed(e, t, n, r) {
+function Cd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2173,7 +2173,7 @@ function Ed(e, t, n, r) {
       }
     }
   } else {
-    Ta(e, t, i, s) && (a = !0);
+    Fa(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2195,7 +2195,7 @@ function Ed(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function Ta(e, t, n, r) {
+function Fa(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2233,7 +2233,7 @@ function to(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = $a(i);
+          const u = za(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function to(e, t, n, r, i, s) {
   }
   return r;
 }
-function Cd(e, t, n = !1) {
+function Dd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
@@ -2296,50 +2296,50 @@ function Cd(e, t, n = !1) {
 function _l(e) {
   return e[0] !== "$" && !br(e);
 }
-const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => re(e) ? e.map(vt) : [vt(e)], Dd = (e, t, n) => {
+const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => re(e) ? e.map(vt) : [vt(e)], Sd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = rd((...i) => Eo(t(...i)), n);
+  const r = id((...i) => Eo(t(...i)), n);
   return r._c = !1, r;
-}, Fa = (e, t, n) => {
+}, Ia = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (vo(i)) continue;
     const s = e[i];
     if (we(s))
-      t[i] = Dd(i, s, r);
+      t[i] = Sd(i, s, r);
     else if (s != null) {
       const o = Eo(s);
       t[i] = () => o;
     }
   }
-}, Ia = (e, t) => {
+}, Oa = (e, t) => {
   const n = Eo(t);
   e.slots.default = () => n;
-}, Oa = (e, t, n) => {
+}, Ma = (e, t, n) => {
   for (const r in t)
     (n || !vo(r)) && (e[r] = t[r]);
-}, Sd = (e, t, n) => {
-  const r = e.slots = Da();
+}, Td = (e, t, n) => {
+  const r = e.slots = Sa();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Oa(r, t, n), n && Kc(r, "_", i, !0)) : Fa(t, r);
-  } else t && Ia(e, t);
-}, Td = (e, t, n) => {
+    i ? (Ma(r, t, n), n && Yc(r, "_", i, !0)) : Ia(t, r);
+  } else t && Oa(e, t);
+}, Fd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = De;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Oa(i, t, n) : (s = !t.$stable, Fa(t, i)), o = t;
-  } else t && (Ia(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ma(i, t, n) : (s = !t.$stable, Ia(t, i)), o = t;
+  } else t && (Oa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !vo(l) && o[l] == null && delete i[l];
-}, qe = Ld;
-function Fd(e) {
-  return Id(e);
+}, qe = Pd;
+function Id(e) {
+  return Od(e);
 }
-function Id(e, t) {
+function Od(e, t) {
   const n = Ii();
   n.__VUE__ = !0;
   const {
@@ -2505,8 +2505,8 @@ function Id(e, t) {
       "value" in W && s(N, "value", null, W.value, O), (T = W.onVnodeBeforeMount) && kt(T, B, h);
     }
     V && _n(h, null, B, "beforeMount");
-    const oe = Od(S, q);
-    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Nd] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
+    const oe = Md(S, q);
+    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Ld] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
       T && kt(T, B, h), oe && q.enter(N), V && _n(h, null, B, "mounted");
     }, S);
   }, x = (h, m, R, B, S) => {
@@ -2515,7 +2515,7 @@ function Id(e, t) {
         g(h, B[O]);
     if (S) {
       let O = S.subTree;
-      if (m === O || Na(O.type) && (O.ssContent === m || O.ssFallback === m)) {
+      if (m === O || La(O.type) && (O.ssContent === m || O.ssFallback === m)) {
         const L = S.vnode;
         x(
           h,
@@ -2692,19 +2692,19 @@ function Id(e, t) {
       N
     ) : Re(h, m, N);
   }, ke = (h, m, R, B, S, O, L) => {
-    const j = h.component = Ud(
+    const j = h.component = Wd(
       h,
       B,
       S
     );
-    if (Aa(h) && (j.ctx.renderer = dn), Jd(j, !1, L), j.asyncDep) {
+    if (Ra(h) && (j.ctx.renderer = dn), qd(j, !1, L), j.asyncDep) {
       if (S && S.registerDep(
         j,
         mt,
         L,
         O
       ), !h.el) {
-        const N = j.subTree = qt(gt);
+        const N = j.subTree = Jt(gt);
         D(null, N, m, R), h.placeholder = N.el;
       }
     } else
@@ -2719,7 +2719,7 @@ function Id(e, t) {
       );
   }, Re = (h, m, R) => {
     const B = m.component = h.component;
-    if (Ad(h, m, R))
+    if (Rd(h, m, R))
       if (B.asyncDep && !B.asyncResolved) {
         m.el = h.el, m.placeholder = h.placeholder, z(B, m, R);
         return;
@@ -2732,7 +2732,7 @@ function Id(e, t) {
       if (h.isMounted) {
         let { next: $, bu: q, u: V, parent: oe, vnode: fe } = h;
         {
-          const Be = Ma(h);
+          const Be = Na(h);
           if (Be) {
             $ && ($.el = fe.el, z(h, $, L)), Be.asyncDep.then(() => {
               const et = () => {
@@ -2759,7 +2759,7 @@ function Id(e, t) {
           h,
           S,
           O
-        ), $.el = be.el, de === null && Rd(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
+        ), $.el = be.el, de === null && vd(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
           () => kt(Ee, oe, $, fe),
           S
         );
@@ -2794,14 +2794,14 @@ function Id(e, t) {
       }
     };
     h.scope.on();
-    const N = h.effect = new Qc(j);
+    const N = h.effect = new ea(j);
     h.scope.off();
     const T = h.update = N.run.bind(N), W = h.job = N.runIfDirty.bind(N);
     W.i = h, W.id = h.uid, N.scheduler = () => Ro(W), bn(h, !0), T();
   }, z = (h, m, R) => {
     m.component = h;
     const B = h.vnode.props;
-    h.vnode = m, h.next = null, Ed(h, m.props, B, R), Td(h, m.children, R), ln(), _a(h), cn();
+    h.vnode = m, h.next = null, Cd(h, m.props, B, R), Fd(h, m.children, R), ln(), ba(h), cn();
   }, ee = (h, m, R, B, S, O, L, j, N = !1) => {
     const T = h && h.children, W = h ? h.shapeFlag : 0, $ = m.children, { patchFlag: q, shapeFlag: V } = m;
     if (q > 0) {
@@ -2986,7 +2986,7 @@ function Id(e, t) {
           N
         ), Ee++);
       }
-      const hn = Le ? Md(et) : vn;
+      const hn = Le ? Nd(et) : vn;
       for (de = hn.length - 1, T = be - 1; T >= 0; T--) {
         const je = oe + T, Ze = m[je], Ot = m[je + 1], pn = je + 1 < W ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -3135,11 +3135,11 @@ function Id(e, t) {
       return _e(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), R = m && m[ka];
+    const m = b(h.anchor || h.el), R = m && m[xa];
     return R ? b(R) : m;
   }, Wr = (h, m, R) => {
-    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : zd();
-    nd(() => {
+    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Ud();
+    rd(() => {
       h == null ? m._vnode && ge(m._vnode, null, null, !0) : A(
         m._vnode || null,
         h,
@@ -3165,7 +3165,7 @@ function Id(e, t) {
   return {
     render: Wr,
     hydrate: void 0,
-    createApp: _d(Wr)
+    createApp: bd(Wr)
   };
 }
 function ms({ type: e, props: t }, n) {
@@ -3174,7 +3174,7 @@ function ms({ type: e, props: t }, n) {
 function bn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Od(e, t) {
+function Md(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function Co(e, t, n = !1) {
@@ -3186,7 +3186,7 @@ function Co(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
     }
 }
-function Md(e) {
+function Nd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function Md(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Ma(e) {
+function Na(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ma(t);
+    return t.asyncDep && !t.asyncResolved ? t : Na(t);
 }
 function bl(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Er(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Er(n.activeBranch) : null;
 }
-const Na = (e) => e.__isSuspense, Nd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Ld(e, t) {
-  t && t.pendingBranch ? re(e) ? t.effects.push(...e) : t.effects.push(e) : td(e);
+const La = (e) => e.__isSuspense, Ld = /* @__PURE__ */ Symbol("_deferredEnter");
+function Pd(e, t) {
+  t && t.pendingBranch ? re(e) ? t.effects.push(...e) : t.effects.push(e) : nd(e);
 }
 const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
 let nt = null;
 function G(e = !1) {
   Sn.push(nt = e ? null : []);
 }
-function La() {
+function Pa() {
   Sn.pop(), nt = Sn[Sn.length - 1] || null;
 }
 let Tr = 1;
 function yl(e, t = !1) {
   Tr += e, e < 0 && nt && t && (nt.hasOnce = !0);
 }
-function Pa(e) {
-  return e.dynamicChildren = Tr > 0 ? nt || vn : null, La(), Tr > 0 && nt && nt.push(e), e;
+function Ba(e) {
+  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Pa(), Tr > 0 && nt && nt.push(e), e;
 }
 function X(e, t, n, r, i, s) {
-  return Pa(
+  return Ba(
     Q(
       e,
       t,
@@ -3258,8 +3258,8 @@ function X(e, t, n, r, i, s) {
   );
 }
 function ci(e, t, n, r, i) {
-  return Pa(
-    qt(
+  return Ba(
+    Jt(
       e,
       t,
       n,
@@ -3275,7 +3275,7 @@ function Do(e) {
 function lr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ba = ({ key: e }) => e ?? null, ai = ({
+const ja = ({ key: e }) => e ?? null, ai = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ba(t),
+    key: t && ja(t),
     ref: t && ai(t),
-    scopeId: wa,
+    scopeId: ka,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,9 +3320,9 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && nt.push(c), c;
 }
-const qt = Pd;
-function Pd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === pd) && (e = gt), Do(e)) {
+const Jt = Bd;
+function Bd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === gd) && (e = gt), Do(e)) {
     const l = Yn(
       e,
       t,
@@ -3331,12 +3331,12 @@ function Pd(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && bi(l, n), Tr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
   }
-  if (Gd(e) && (e = e.__vccOpts), t) {
-    t = Bd(t);
+  if (Kd(e) && (e = e.__vccOpts), t) {
+    t = jd(t);
     let { class: l, style: c } = t;
     l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ Ao(c) && !re(c) && (c = lt({}, c)), t.style = Oi(c));
   }
-  const o = Me(e) ? 1 : Na(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
+  const o = Me(e) ? 1 : La(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
   return Q(
     e,
     t,
@@ -3348,16 +3348,16 @@ function Pd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Bd(e) {
-  return e ? /* @__PURE__ */ Ao(e) ? lt({}, e) : Sa(e) ? lt({}, e[Wa] || e) : e : null;
+function jd(e) {
+  return e ? /* @__PURE__ */ Ao(e) ? lt({}, e) : Ta(e) ? lt({}, e[Ja] || e) : e : null;
 }
 function Yn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? jd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? $d(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ba(a),
+    key: a && ja(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3403,18 +3403,18 @@ function Yn(e, t, n = !1, r = !1) {
   ), u;
 }
 function ye(e = " ", t = 0) {
-  return qt(Bi, null, e, t);
+  return Jt(Bi, null, e, t);
 }
 function Ce(e = "", t = !1) {
-  return t ? (G(), ci(gt, null, e)) : qt(gt, null, e);
+  return t ? (G(), ci(gt, null, e)) : Jt(gt, null, e);
 }
 function vt(e) {
-  return e == null || typeof e == "boolean" ? qt(gt) : re(e) ? qt(
+  return e == null || typeof e == "boolean" ? Jt(gt) : re(e) ? Jt(
     ce,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Do(e) ? $t(e) : qt(Bi, null, String(e));
+  ) : Do(e) ? $t(e) : Jt(Bi, null, String(e));
 }
 function $t(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : Yn(e);
@@ -3434,7 +3434,7 @@ function bi(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Sa(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Ta(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (we(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function bi(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ye(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function jd(...e) {
+function $d(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3465,19 +3465,19 @@ function jd(...e) {
   return t;
 }
 function kt(e, t, n, r = null) {
-  Vt(e, t, 7, [
+  Ht(e, t, 7, [
     n,
     r
   ]);
 }
-const $d = /* @__PURE__ */ Ra();
-let ja = 0;
-function zd() {
-  return ja;
+const zd = /* @__PURE__ */ va();
+let $a = 0;
+function Ud() {
+  return $a;
 }
-function Ud(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || $d, s = {
-    uid: ja++,
+function Wd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || zd, s = {
+    uid: $a++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Ud(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Ef(
+    scope: new Cf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function Ud(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Cd(r, i),
-    emitsOptions: wd(r, i),
+    propsOptions: Dd(r, i),
+    emitsOptions: kd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function Ud(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = yd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = wd.bind(null, s), e.ce && e.ce(s), s;
 }
 let Xn = null;
-const Wd = () => Xn || st;
+const Jd = () => Xn || st;
 let yi, Fr;
 {
   const e = Ii(), t = (n, r) => {
@@ -3572,7 +3572,7 @@ let yi, Fr;
     (n) => wi = n
   );
 }
-const $a = (e) => {
+const za = (e) => {
   const t = Xn;
   return yi(e), e.scope.on(), () => {
     e.scope.off(), yi(t);
@@ -3580,24 +3580,24 @@ const $a = (e) => {
 }, wl = () => {
   Xn && Xn.scope.off(), yi(null);
 };
-function za(e) {
+function Ua(e) {
   return e.vnode.shapeFlag & 4;
 }
 let wi = !1;
-function Jd(e, t = !1, n = !1) {
+function qd(e, t = !1, n = !1) {
   t && Fr(t);
-  const { props: r, children: i } = e.vnode, s = za(e);
-  vd(e, r, s, t), Sd(e, i, n || t);
-  const o = s ? qd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ua(e);
+  Ed(e, r, s, t), Td(e, i, n || t);
+  const o = s ? Hd(e, t) : void 0;
   return t && Fr(!1), o;
 }
-function qd(e, t) {
+function Hd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, gd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, md);
   const { setup: r } = n;
   if (r) {
     ln();
-    const i = e.setupContext = r.length > 1 ? Vd(e) : null, s = $a(e), o = zr(
+    const i = e.setupContext = r.length > 1 ? Gd(e) : null, s = za(e), o = zr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function qd(e, t) {
         e.props,
         i
       ]
-    ), l = qc(o);
-    if (cn(), s(), (l || e.sp) && !Rr(e) && hd(e), l) {
+    ), l = Hc(o);
+    if (cn(), s(), (l || e.sp) && !Rr(e) && pd(e), l) {
       if (o.then(wl, wl), t)
         return o.then((c) => {
           Fr(!0);
@@ -3622,33 +3622,33 @@ function qd(e, t) {
     } else
       kl(e, o);
   } else
-    Ua(e);
+    Wa(e);
 }
 function kl(e, t, n) {
-  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = pa(t)), Ua(e);
+  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = ga(t)), Wa(e);
 }
-function Ua(e, t, n) {
+function Wa(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Cn);
 }
-const Wa = /* @__PURE__ */ Symbol(), Hd = {
+const Ja = /* @__PURE__ */ Symbol(), Vd = {
   get(e, t) {
-    return Ve(e, "get", ""), t === Wa ? e : e[t];
+    return Ve(e, "get", ""), t === Ja ? e : e[t];
   }
 };
-function Vd(e) {
+function Gd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Hd),
+    attrs: new Proxy(e.attrs, Vd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function ji(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(pa(qf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ga(Hf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function ji(e) {
     }
   })) : e.proxy;
 }
-function Gd(e) {
+function Kd(e) {
   return we(e) && "__vccOpts" in e;
 }
-const Lt = (e, t) => /* @__PURE__ */ Yf(e, t, wi), Kd = "3.5.45";
+const Lt = (e, t) => /* @__PURE__ */ Xf(e, t, wi), Yd = "3.5.45";
 let no;
 const xl = typeof window < "u" && window.trustedTypes;
 if (xl)
@@ -3673,7 +3673,7 @@ if (xl)
     });
   } catch {
   }
-const Ja = no ? (e) => no.createHTML(e) : (e) => e, Yd = "http://www.w3.org/2000/svg", Xd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, Al = jt && /* @__PURE__ */ jt.createElement("template"), Zd = {
+const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000/svg", Zd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, Al = jt && /* @__PURE__ */ jt.createElement("template"), Qd = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Ja = no ? (e) => no.createHTML(e) : (e) => e, Yd = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? jt.createElementNS(Yd, e) : t === "mathml" ? jt.createElementNS(Xd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
+    const i = t === "svg" ? jt.createElementNS(Xd, e) : t === "mathml" ? jt.createElementNS(Zd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => jt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const Ja = no ? (e) => no.createHTML(e) : (e) => e, Yd = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Al.innerHTML = Ja(
+      Al.innerHTML = qa(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Al.content;
@@ -3728,13 +3728,13 @@ const Ja = no ? (e) => no.createHTML(e) : (e) => e, Yd = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Qd = /* @__PURE__ */ Symbol("_vtc");
-function eh(e, t, n) {
-  const r = e[Qd];
+}, eh = /* @__PURE__ */ Symbol("_vtc");
+function th(e, t, n) {
+  const r = e[eh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Rl = /* @__PURE__ */ Symbol("_vod"), th = /* @__PURE__ */ Symbol("_vsh"), nh = /* @__PURE__ */ Symbol(""), rh = /(?:^|;)\s*display\s*:/;
-function ih(e, t, n) {
+const Rl = /* @__PURE__ */ Symbol("_vod"), nh = /* @__PURE__ */ Symbol("_vsh"), rh = /* @__PURE__ */ Symbol(""), ih = /(?:^|;)\s*display\s*:/;
+function sh(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function ih(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? oh(
+      l != null ? lh(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function ih(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[nh];
-      o && (n += ";" + o), r.cssText = n, s = rh.test(n);
+      const o = r[rh];
+      o && (n += ";" + o), r.cssText = n, s = ih.test(n);
     }
   } else t && e.removeAttribute("style");
-  Rl in e && ((!i || t !== n) && (e[Rl] = s ? r.display : ""), e[th] && (r.display = "none"));
+  Rl in e && ((!i || t !== n) && (e[Rl] = s ? r.display : ""), e[nh] && (r.display = "none"));
 }
 const ei = /\s*!important$/;
 function mr(e, t, n) {
@@ -3772,7 +3772,7 @@ function mr(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ei.test(n) ? e.setProperty(t, n.replace(ei, ""), "important") : e.setProperty(t, n);
   else {
-    const r = sh(e, t);
+    const r = oh(e, t);
     ei.test(n) ? e.setProperty(
       Mn(r),
       n.replace(ei, ""),
@@ -3781,14 +3781,14 @@ function mr(e, t, n) {
   }
 }
 const vl = ["Webkit", "Moz", "ms"], bs = {};
-function sh(e, t) {
+function oh(e, t) {
   const n = bs[t];
   if (n)
     return n;
   let r = ht(t);
   if (r !== "filter" && r in e)
     return bs[t] = r;
-  r = Gc(r);
+  r = Kc(r);
   for (let i = 0; i < vl.length; i++) {
     const s = vl[i] + r;
     if (s in e)
@@ -3796,19 +3796,19 @@ function sh(e, t) {
   }
   return t;
 }
-function oh(e, t, n, r) {
+function lh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
 const El = "http://www.w3.org/1999/xlink";
-function Cl(e, t, n, r, i, s = xf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(El, t.slice(6, t.length)) : e.setAttributeNS(El, t, n) : n == null || s && !Yc(n) ? e.removeAttribute(t) : e.setAttribute(
+function Cl(e, t, n, r, i, s = Af(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(El, t.slice(6, t.length)) : e.setAttributeNS(El, t, n) : n == null || s && !Xc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : St(n) ? String(n) : n
   );
 }
 function Dl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ja(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? qa(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Dl(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Yc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Xc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Dl(e, t, n, r, i) {
 function Rn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function lh(e, t, n, r) {
+function ch(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Sl = /* @__PURE__ */ Symbol("_vei");
-function ch(e, t, n, r, i = null) {
+function ah(e, t, n, r, i = null) {
   const s = e[Sl] || (e[Sl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = fh(t);
+    const [l, c] = dh(t);
     if (r) {
-      const a = s[t] = ph(
+      const a = s[t] = gh(
         r,
         i
       );
       Rn(e, l, a, c);
-    } else o && (lh(e, l, o, c), s[t] = void 0);
+    } else o && (ch(e, l, o, c), s[t] = void 0);
   }
 }
-const ah = /(Once|Passive|Capture)$/, uh = /^on:?(?:Once|Passive|Capture)$/;
-function fh(e) {
+const uh = /(Once|Passive|Capture)$/, fh = /^on:?(?:Once|Passive|Capture)$/;
+function dh(e) {
   let t, n;
-  for (; (n = e.match(ah)) && !uh.test(e); )
+  for (; (n = e.match(uh)) && !fh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
 let ys = 0;
-const dh = /* @__PURE__ */ Promise.resolve(), hh = () => ys || (dh.then(() => ys = 0), ys = Date.now());
-function ph(e, t) {
+const hh = /* @__PURE__ */ Promise.resolve(), ph = () => ys || (hh.then(() => ys = 0), ys = Date.now());
+function gh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3879,7 +3879,7 @@ function ph(e, t) {
       const o = i.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Vt(
+        a && Ht(
           a,
           t,
           5,
@@ -3887,23 +3887,23 @@ function ph(e, t) {
         );
       }
     } else
-      Vt(
+      Ht(
         i,
         t,
         5,
         [r]
       );
   };
-  return n.value = e, n.attached = hh(), n;
+  return n.value = e, n.attached = ph(), n;
 }
 const Tl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, gh = (e, t, n, r, i, s) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, mh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? eh(e, r, o) : t === "style" ? ih(e, n, r) : Si(t) ? Ti(t) || ch(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : mh(e, t, r, o)) ? (Dl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Cl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (_h(e, t) || // @ts-expect-error _def is private
+  t === "class" ? th(e, r, o) : t === "style" ? sh(e, n, r) : Si(t) ? Ti(t) || ah(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : _h(e, t, r, o)) ? (Dl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Cl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (bh(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Dl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Cl(e, t, r, o));
 };
-function mh(e, t, n, r) {
+function _h(e, t, n, r) {
   if (r)
     return !!(t === "innerHTML" || t === "textContent" || t in e && Tl(t) && we(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
@@ -3915,7 +3915,7 @@ function mh(e, t, n, r) {
   }
   return Tl(t) && Me(n) ? !1 : t in e;
 }
-function _h(e, t) {
+function bh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,7 +3929,7 @@ const ki = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return re(t) ? (n) => li(t, n) : t;
 };
-function bh(e) {
+function yh(e) {
   e.target.composing = !0;
 }
 function Fl(e) {
@@ -3949,7 +3949,7 @@ const cr = {
       o.target.composing || e[En](ws(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
       e.value = ws(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", bh), Rn(e, "compositionend", Fl), Rn(e, "change", Fl));
+    }), t || (Rn(e, "compositionstart", yh), Rn(e, "compositionend", Fl), Rn(e, "change", Fl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,7 +3964,7 @@ const cr = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, yh = {
+}, wh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3994,10 +3994,10 @@ const cr = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !wh(t, r[1], r[0])) && Il(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !kh(t, r[1], r[0])) && Il(e, t, n);
   }
 };
-function wh(e, t, n) {
+function kh(e, t, n) {
   if (!n || re(e)) return on(e, t);
   if (On(e)) {
     if (e.size !== t.length) return !1;
@@ -4015,7 +4015,7 @@ function Il(e, t, n = !1) {
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = vf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ef(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has($r(c));
       else if (on(xi(l), t)) {
@@ -4029,7 +4029,7 @@ function Il(e, t, n = !1) {
 function xi(e) {
   return "_value" in e ? e._value : e.value;
 }
-const kh = ["ctrl", "shift", "alt", "meta"], xh = {
+const xh = ["ctrl", "shift", "alt", "meta"], Ah = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const kh = ["ctrl", "shift", "alt", "meta"], xh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => kh.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => xh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, ui = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = xh[t[o]];
+      const l = Ah[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Ah = /* @__PURE__ */ lt({ patchProp: gh }, Zd);
+}, Rh = /* @__PURE__ */ lt({ patchProp: mh }, Qd);
 let Ol;
-function Rh() {
-  return Ol || (Ol = Fd(Ah));
+function vh() {
+  return Ol || (Ol = Id(Rh));
 }
-const vh = ((...e) => {
-  const t = Rh().createApp(...e), { mount: n } = t;
+const Eh = ((...e) => {
+  const t = vh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Ch(r);
+    const i = Dh(r);
     if (!i) return;
     const s = t._component;
     !we(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Eh(i));
+    const o = n(i, !1, Ch(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Eh(e) {
+function Ch(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Ch(e) {
+function Dh(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Dh = "/comfyd/connection";
-function Sh(e, t) {
+const Sh = "/comfyd/connection";
+function Th(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Sh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Th = "comfyd", Fh = "comfyd.token.", Ih = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function qa(e) {
-  return Ih.test(e.token);
+const Fh = "comfyd", Ih = "comfyd.token.", Oh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Ha(e) {
+  return Oh.test(e.token);
 }
-function Ha(e, t) {
-  return qa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function Va(e, t) {
+  return Ha(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Va(e) {
-  return qa(e) ? [Th, Fh + e.token] : [];
+function Ga(e) {
+  return Ha(e) ? [Fh, Ih + e.token] : [];
 }
-class Oh {
+class Mh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Dh).then(
-      (t) => Sh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Sh).then(
+      (t) => Th(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4125,12 +4125,12 @@ function ro(e, t = Math.random) {
   return Math.round(n * (0.75 + 0.5 * t()));
 }
 const Tn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Ht(e, t) {
+function qt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
   return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Mh(e, t) {
+function Nh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function Ml(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Nh(e, t) {
+function Lh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Lh(e, t) {
+function Ph(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Ph(e) {
+function Bh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Bh(e, t) {
+function jh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function Bh(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Wt(e) {
+function nn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let i = t;
@@ -4178,13 +4178,13 @@ function qn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = jh(r, o);
+    let l = $h(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const Nl = 128;
-function jh(e, t) {
+function $h(e, t) {
   if (e.length > Nl || t.length > Nl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4195,7 +4195,7 @@ function jh(e, t) {
   }
   return n[t.length];
 }
-const Gt = Object.freeze({
+const Vt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4208,8 +4208,8 @@ const Gt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Ga(e, t, n = {}) {
-  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+function Ka(e, t, n = {}) {
+  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((z, ee) => l.set(z.id, ee));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [z, ee] of t) {
@@ -4269,7 +4269,7 @@ function Ga(e, t, n = {}) {
     return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
   };
   let U = I.map((z) => z.slice()), ie = Ll(I, A, w, o);
-  for (let z = 0; z < Gt.sweeps && ie > 0; z++) {
+  for (let z = 0; z < Vt.sweeps && ie > 0; z++) {
     for (let te = 1; te < y; te++)
       I[te] = C(I[te], p), x();
     for (let te = y - 2; te >= 0; te--)
@@ -4323,10 +4323,10 @@ function io(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function $h(e, t, n = 0) {
+function zh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Ka(e, t, n = Gt.spacing) {
+function Ya(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4335,7 +4335,7 @@ function Ka(e, t, n = Gt.spacing) {
 }
 function So(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
 function Ri(e, t) {
   const n = So(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
@@ -4347,25 +4347,25 @@ function Ri(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Ya(e) {
+function Xa(e) {
   const t = [];
   for (const n of Tn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Mh(e, r.link);
+      const i = Nh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ai(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const zh = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
-function Xa(e, t, n, r) {
+const Uh = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
+function Za(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Uh(e, t, n = {}) {
-  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function Wh(e, t, n = {}) {
+  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
@@ -4373,41 +4373,41 @@ function Uh(e, t, n = {}) {
   } else l = Tn(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || zh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ya(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Ga(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Uh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Xa(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Ka(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
   for (const w of D) {
     const [y, I] = g.get(w.id), F = { ...w, x: y, y: I };
-    v.length && (F.y = Ka(F, v.concat(k), s)), k.push(F), Xa(Ht(e, w.id), F.x, F.y, i);
+    v.length && (F.y = Ya(F, v.concat(k), s)), k.push(F), Za(qt(e, w.id), F.x, F.y, i);
   }
   return D.map((w) => w.id);
 }
-function Wh(e, t, n = {}) {
-  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((k) => Ht(e, k)).filter(Boolean);
+function Jh(e, t, n = {}) {
+  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Ya(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Ga(c, b, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Xa(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Ka(c, b, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, A = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
     !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), A = Math.min(A, y.y));
   }
   if (p === -1 / 0) {
-    const k = Jh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const I = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((F) => $h(I, F, s / 2)) && (y = null);
+      a.some((F) => zh(I, F, s / 2)) && (y = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [p, A] = y;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, A] = y;
   }
   const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
   for (const k of v) {
     const [w, y] = g.pos.get(k.id), I = { ...k, x: p + w, y: A + y };
-    I.y = Ka(I, D, s), D.push(I), Xa(Ht(e, k.id), I.x, I.y, i);
+    I.y = Ya(I, D, s), D.push(I), Za(qt(e, k.id), I.x, I.y, i);
   }
   return v.map((k) => k.id);
 }
-function Jh(e) {
+function qh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4448,7 +4448,7 @@ function Un(e, t, n = Ke.name, { optional: r = !1 } = {}) {
 function yn(e, t, { optional: n = !1 } = {}) {
   return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && ne("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
 }
-function Yt(e, t) {
+function Kt(e, t) {
   return Zn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ne("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
 function xs(e, t) {
@@ -4484,28 +4484,28 @@ const fi = {
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Yt(e.from_id, "from_id"),
+    from_id: Kt(e.from_id, "from_id"),
     from_slot: xs(e.from_slot, "from_slot"),
-    to_id: Yt(e.to_id, "to_id"),
+    to_id: Kt(e.to_id, "to_id"),
     to_slot: xs(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: xs(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: xs(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Yt(e.node_id, "node_id"),
+    node_id: Kt(e.node_id, "node_id"),
     name: Un(e.name, "name"),
     value: Pl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
     Array.isArray(t) || ne("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && ne("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
     const n = yn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Gt.maxSpacing) && ne("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, i) => Yt(r, `node_ids[${i}]`)),
+    return n !== null && (n < 0 || n > Vt.maxSpacing) && ne("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
+      node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
       x: yn(e.x, "x", { optional: !0 }),
       y: yn(e.y, "y", { optional: !0 }),
       spacing: n
@@ -4513,9 +4513,9 @@ const fi = {
   },
   set_node_mode(e) {
     const t = Un(e.mode, "mode");
-    return Object.hasOwn(ks, t) || ne("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: ks[t] };
+    return Object.hasOwn(ks, t) || ne("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
   }
-}, Za = Object.freeze(Object.keys(fi)), qh = new Set(Za.filter((e) => e !== "get_graph"));
+}, Qa = Object.freeze(Object.keys(fi)), Bl = new Set(Qa.filter((e) => e !== "get_graph"));
 function Hh(e) {
   Zn(e) || ne("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
@@ -4523,13 +4523,13 @@ function Hh(e) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(fi, i));
     r.length !== 1 && ne("INVALID_COMMAND", "missing field: type"), t = r[0], n = Zn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(fi, t)) && ne("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Za.join(", ")}`), { type: t, ...fi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(fi, t)) && ne("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Qa.join(", ")}`), { type: t, ...fi[t](n) };
 }
 const Vh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Gh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
 function Kh(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Bh(e, t);
+    const s = jh(e, t);
     return s && !s.some((o) => o === n) && ne("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, qn(n, s.filter((o) => typeof o == "string"))), n;
   }
   return Vh.has(r) ? (typeof n != "number" && ne("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ne("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ne("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ne("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ne("VALUE_INVALID", `${e.name} takes true or false`), n) : Gh.has(r) ? (typeof n != "string" && ne("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ne("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
@@ -4538,9 +4538,9 @@ function Yh(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Bl(e, t, n, r) {
-  const i = Lh(t, n);
-  i || ne("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, qn(n, Ph(t)));
+function jl(e, t, n, r) {
+  const i = Ph(t, n);
+  i || ne("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, qn(n, Bh(t)));
   const s = Kh(i, t, r), o = i.value;
   i.value = s;
   try {
@@ -4550,10 +4550,10 @@ function Bl(e, t, n, r) {
   }
   return Yh(i);
 }
-function Xt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
+function Yt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = Ht(e.graph, t.id);
+    const r = qt(e.graph, t.id);
     if (r) return r;
     ne("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
@@ -4564,8 +4564,8 @@ function Xh(e) {
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
 function Zh(e) {
-  const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && Wh(e.graph, t, { LiteGraph: e.LiteGraph, view: Xh(e) });
+  const t = [...e.pending].filter((n) => qt(e.graph, n));
+  e.pending.clear(), t.length && Jh(e.graph, t, { LiteGraph: e.LiteGraph, view: Xh(e) });
 }
 const Qh = {
   create_node(e, t) {
@@ -4578,20 +4578,20 @@ const Qh = {
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || ne("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || ne("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Bl(e, i, l, c);
+      for (const [l, c] of t.widgets) jl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
     return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), Ht(e.graph, r) && ne("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Yt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), qt(e.graph, r) && ne("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), i = Nh(n, t.from_slot);
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Lh(n, t.from_slot);
     i < 0 && ne(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4609,7 +4609,7 @@ const Qh = {
     return c || ne("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Ml(n, t.slot);
+    const n = Yt(e, t.node_id, "node_id"), r = Ml(n, t.slot);
     r < 0 && ne(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4619,11 +4619,11 @@ const Qh = {
     return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ne("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Bl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = jl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Yt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
@@ -4636,7 +4636,7 @@ const Qh = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Xt(e, i, `node_ids[${s}]`).id), r = Uh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Wh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4648,14 +4648,14 @@ const Qh = {
     return {};
   },
   set_node_mode(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Yt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ne("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
 }, ep = "BATCH_MODE_PARTIAL";
 function tp(e) {
   return e === ep || e === 2 || String(e).toLowerCase() === "partial";
 }
-function jl(e, t) {
+function $l(e, t) {
   const n = t instanceof so ? t.code : "EDITOR_FAILED", r = t instanceof so ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
@@ -4663,49 +4663,49 @@ function np(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Ke.commands)
     return { ok: !1, error: `more than ${Ke.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = tp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = Wt(l), a = new Array(n.length);
-  let u = 0, d = -1;
+  const r = e.graph, i = tp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let A;
     try {
       A = Hh(n[p]);
     } catch (D) {
-      if (a[p] = jl(p, D), !i) {
-        d = p;
+      if (c[p] = $l(p, D), !i) {
+        u = p;
         break;
       }
       continue;
     }
-    o.expectedId = A.type === "create_node" ? s[u++] : void 0;
-    const v = i && qh.has(A.type) && p > 0 ? r.serialize() : null;
+    o.expectedId = A.type === "create_node" ? s[a++] : void 0;
+    const v = i && Bl.has(A.type) && p > 0 ? r.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...Qh[A.type](o, A) };
+      c[p] = { index: p, ok: !0, ...Qh[A.type](o, A) }, Bl.has(A.type) && (d = !0);
     } catch (D) {
-      if (a[p] = jl(p, D), !i) {
-        d = p;
+      if (c[p] = $l(p, D), !i) {
+        u = p;
         break;
       }
       const k = v ?? l;
-      Wt(r.serialize()) !== Wt(k) && $l(r, k);
+      nn(r.serialize()) !== nn(k) && zl(r, k);
     }
   }
-  if (d >= 0) {
-    Wt(r.serialize()) !== c && $l(r, l);
-    const p = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
+  if (u >= 0) {
+    nn(r.serialize()) !== nn(l) && zl(r, l);
+    const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let A = 0; A < n.length; A++)
-      A !== d && (a[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
-    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
+      A !== u && (c[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
+    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
   Zh(o), r.setDirtyCanvas?.(!0, !0);
-  const b = a.every((p) => p.ok), g = a.find((p) => !p.ok);
+  const b = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: b,
     error: b ? "" : g.error.message,
-    results: a,
-    applied: Wt(r.serialize()) !== c
+    results: c,
+    applied: d
   };
 }
-function $l(e, t) {
+function zl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
 function rp(e) {
@@ -4865,7 +4865,7 @@ class _p {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Ha(t, "/comfy/editor/ws"), Va(t));
+      n = new this.d.WebSocket(Va(t, "/comfy/editor/ws"), Ga(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4883,7 +4883,7 @@ class _p {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = vs(this.d.tabId, this.workflowKey()), this.lastSig = Wt(t), this.tabRevision += 1;
+    this.canvasId = vs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4961,7 +4961,7 @@ class _p {
       this.busy--;
     }
     const i = this.serialize();
-    this.lastSig = Wt(i), this.tabRevision += 1, this.send({
+    this.lastSig = nn(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
@@ -4993,14 +4993,14 @@ class _p {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Ul(u), u;
+        throw s = Wl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Ul(a);
+      s = s || Wl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5025,10 +5025,10 @@ class _p {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      zl(r, "beforeQueued");
+      Ul(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      zl(r, "afterQueued");
+      Ul(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5056,7 +5056,7 @@ class _p {
       }
     }
     const s = this.serialize();
-    this.lastSig = Wt(s), this.tabRevision += 1, this.send({
+    this.lastSig = nn(s), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: r,
@@ -5086,7 +5086,7 @@ class _p {
     } catch {
       return;
     }
-    const r = Wt(n);
+    const r = nn(n);
     r !== this.lastSig && (this.lastSig = r, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
   }
   /** The open workflow changed: attach it on a new socket. */
@@ -5121,11 +5121,11 @@ class _p {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function zl(e, t) {
+function Ul(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Ul(e) {
+function Wl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5158,7 +5158,7 @@ function Ap(e) {
   for (const r of n.slice(0, t.length - oo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function Qa(e, t, { workingTurn: n = 0 } = {}) {
+function eu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
   return xp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Qn(er(t.status)) && (e.runTurns[r] = n), Ap(e), !0) : !1;
@@ -5251,17 +5251,17 @@ function Dp(e, t = () => "") {
   const l = Ye(e.started_at_ms), c = Ye(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Wl(e, t, n, r = 0) {
+function Jl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Jl = 500, ql = 200;
+const ql = 500, Hl = 200;
 function Fn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function eu() {
+function tu() {
   return {
     sessionId: "",
     session: null,
@@ -5288,30 +5288,30 @@ function eu() {
     // the turn the session works on now (status_update)
   };
 }
-function tu(e, t = "") {
-  Object.assign(e, eu(), { sessionId: t });
+function nu(e, t = "") {
+  Object.assign(e, tu(), { sessionId: t });
 }
-function Hl(e, t) {
+function Vl(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Vn(e, t) {
-  let n = Hl(e, t);
+  let n = Vl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > ql && e.turns.splice(0, e.turns.length - ql), Hl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Hl && e.turns.splice(0, e.turns.length - Hl), Vl(e, n.id) ?? n;
 }
 function di(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ar(e, t) {
-  e.logs.push(t), e.logs.length > Jl && e.logs.splice(0, e.logs.length - Jl);
+  e.logs.push(t), e.logs.length > ql && e.logs.splice(0, e.logs.length - ql);
 }
-function Vl(e, t) {
+function Gl(e, t) {
   if (!t || typeof t != "object") return;
   const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
@@ -5322,34 +5322,34 @@ function Vl(e, t) {
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Gl(e, t) {
+function Kl(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function nu(e) {
+function ru(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 function Sp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = nu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = ru(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    tu(e, c), e.logs = s;
+    nu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Gl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Vl(e, a);
+    Kl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Gl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = di(Vn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return Qa(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return eu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Gl(e, r.session), !1;
+    return n === "configured" && r.session && Kl(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -5372,7 +5372,7 @@ function Sp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Vl(e, r.message), !0;
+      return Gl(e, r.message), !0;
     case "debug_log":
       return ar(e, {
         seq: i,
@@ -5413,7 +5413,7 @@ function Fp(e, t, n) {
   const s = Vn(e, n.id);
   s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
 }
-function Kl(e, t) {
+function Yl(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
@@ -5421,7 +5421,7 @@ function Ip(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Yl(e, t = []) {
+function Xl(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
@@ -5475,7 +5475,7 @@ class Lp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Ha(t, "/comfy/session/ws"), Va(t));
+      n = new this.d.WebSocket(Va(t, "/comfy/session/ws"), Ga(t));
     } catch {
       return this.retry();
     }
@@ -5512,7 +5512,7 @@ class Lp {
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && tu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && nu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5545,7 +5545,7 @@ class Lp {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    nu(n) && n.event !== "error" && this.coreBack(), Sp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    ru(n) && n.event !== "error" && this.coreBack(), Sp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5570,21 +5570,21 @@ class Lp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const ru = Object.freeze([
+const iu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Pp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", Xl = 64 * 1024, Cs = 4096, Bp = 64 * 1024;
+]), Pp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", Zl = 64 * 1024, Cs = 4096, Bp = 64 * 1024;
 function jp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Zl = 0;
+let Ql = 0;
 function $p() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Zl += 1, `panel-${e}-${Zl}`;
+  return Ql += 1, `panel-${e}-${Ql}`;
 }
 class zp {
   /**
@@ -5597,7 +5597,7 @@ class zp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(eu()), this.ui = n({
+    this.state = n(tu()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5677,7 +5677,7 @@ class zp {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
       t.sid === this.state.sessionId && Fp(this.state, t.cid, n.message);
     } catch (n) {
-      hi(n) && !this.client.stopped ? (Kl(this.state, t.cid), this.outbox.push(t)) : Ip(this.state, t.cid, n.message);
+      hi(n) && !this.client.stopped ? (Yl(this.state, t.cid), this.outbox.push(t)) : Ip(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5780,8 +5780,8 @@ class zp {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > Xl) {
-      this.ui.notice = `a message is at most ${Xl} characters`;
+    if (t.length > Zl) {
+      this.ui.notice = `a message is at most ${Zl} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
@@ -5790,7 +5790,7 @@ class zp {
     this.ui.draft = "";
     const r = { cid: $p(), sid: n, content: t };
     if (Tp(this.state, r.cid, t), this.client.outage) {
-      Kl(this.state, r.cid), this.outbox.push(r);
+      Yl(this.state, r.cid), this.outbox.push(r);
       return;
     }
     await this.deliver(r);
@@ -5802,7 +5802,7 @@ class zp {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, oo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) Qa(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) eu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5845,17 +5845,17 @@ class zp {
       }
   }
 }
-const lo = "ComfydAgentPanel", Ql = "comfyd-panel-style", ec = Object.freeze([440, 560]), Up = 320, tc = (e) => e?.comfyClass === lo || e?.type === lo;
+const lo = "ComfydAgentPanel", ec = "comfyd-panel-style", tc = Object.freeze([440, 560]), Up = 320, nc = (e) => e?.comfyClass === lo || e?.type === lo;
 function Wp(e, t) {
-  if (e.getElementById(Ql)) return;
+  if (e.getElementById(ec)) return;
   const n = e.createElement("style");
-  n.id = Ql, n.textContent = t, e.head.appendChild(n);
+  n.id = ec, n.textContent = t, e.head.appendChild(n);
 }
 function Jp(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function qp(e) {
-  for (const [t, n] of ru) {
+  for (const [t, n] of iu) {
     let r = (e.widgets ?? []).find((i) => i.name === t);
     r || (r = e.addWidget("text", t, n, () => {
     }, {})), Jp(r);
@@ -5863,7 +5863,7 @@ function qp(e) {
 }
 function Hp(e) {
   const t = {};
-  for (const [n, r] of ru) {
+  for (const [n, r] of iu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
@@ -5903,7 +5903,7 @@ function Vp(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], ec[0]), Math.max(e.size[1], ec[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], tc[0]), Math.max(e.size[1], tc[1])]);
   };
   c();
   let a = !1;
@@ -5925,7 +5925,7 @@ function Vp(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function nc(e, t) {
+function rc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
@@ -5960,13 +5960,13 @@ function Xp(e, t) {
 }
 function Zp(e, t) {
   if (e) {
-    if (typeof e == "string") return nc(e, t);
+    if (typeof e == "string") return rc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? nc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? rc(e, t) : void 0;
   }
 }
-const iu = Object.entries, Qp = Object.keys, rc = Object.setPrototypeOf, eg = Object.isFrozen, su = Object.getPrototypeOf, ou = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, tn = Object.create, lu = typeof Reflect < "u" && Reflect, vi = lu.apply, co = lu.construct;
+const su = Object.entries, Qp = Object.keys, ic = Object.setPrototypeOf, eg = Object.isFrozen, ou = Object.getPrototypeOf, lu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Ne = Object.seal, en = Object.create, cu = typeof Reflect < "u" && Reflect, vi = cu.apply, co = cu.construct;
 Ue || (Ue = function(t) {
   return t;
 });
@@ -5981,16 +5981,16 @@ co || (co = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), tg = Fe(Array.prototype.lastIndexOf), ic = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), ng = Fe(Array.prototype.slice), rg = Fe(Array.prototype.splice), Gn = Array.isArray, Ds = cu(Set), Ss = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ts = Fe(String.prototype.toString), ig = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Fs = Fe(String.prototype.indexOf), sg = Fe(String.prototype.trim), og = Fe(Number.prototype.toString), lg = Fe(Boolean.prototype.toString), sc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), oc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), cg = RegExp.prototype.test, $e = function(t, n) {
+const Pt = Fe(Array.prototype.forEach), tg = Fe(Array.prototype.lastIndexOf), sc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), ng = Fe(Array.prototype.slice), rg = Fe(Array.prototype.splice), Gn = Array.isArray, Ds = au(Set), Ss = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ts = Fe(String.prototype.toString), ig = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Fs = Fe(String.prototype.indexOf), sg = Fe(String.prototype.trim), og = Fe(Number.prototype.toString), lg = Fe(Boolean.prototype.toString), oc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), lc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), cg = RegExp.prototype.test, $e = function(t, n) {
   return t instanceof RegExp && (t.lastIndex = 0), vi(cg, t, [n]);
-}, Bt = cu(TypeError);
+}, Bt = au(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return vi(e, t, r);
   };
 }
-function cu(e) {
+function au(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return co(e, n);
@@ -5998,7 +5998,7 @@ function cu(e) {
 }
 function he(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
-  if (rc && rc(e, null), !Gn(t)) return e;
+  if (ic && ic(e, null), !Gn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
@@ -6015,8 +6015,8 @@ function ag(e) {
   return e;
 }
 function Ei(e) {
-  const t = tn(null);
-  for (const r of iu(e)) {
+  const t = en(null);
+  for (const r of su(e)) {
     var n = Xp(r, 2);
     const i = n[0], s = n[1];
     He(e, i) && (Gn(s) ? t[i] = ag(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
@@ -6024,7 +6024,7 @@ function Ei(e) {
   return t;
 }
 function _r(e) {
-  const t = tn(null), n = Qp(e);
+  const t = en(null), n = Qp(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
@@ -6038,9 +6038,9 @@ function ug(e) {
     case "boolean":
       return lg(e);
     case "bigint":
-      return sc ? sc(e) : "0";
+      return oc ? oc(e) : "0";
     case "symbol":
-      return oc ? oc(e) : "Symbol()";
+      return lc ? lc(e) : "Symbol()";
     case "undefined":
       return hr(e);
     case "function":
@@ -6059,12 +6059,12 @@ function ug(e) {
 }
 function rt(e, t) {
   for (; e !== null; ) {
-    const r = ou(e, t);
+    const r = lu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = su(e);
+    e = ou(e);
   }
   function n() {
     return null;
@@ -6073,9 +6073,9 @@ function rt(e, t) {
 }
 function fg(e, t) {
   for (; e !== null; ) {
-    const n = ou(e, t);
+    const n = lu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = su(e);
+    e = ou(e);
   }
   return null;
 }
@@ -6087,7 +6087,7 @@ function dg(e) {
     return !1;
   }
 }
-const lc = Ue([
+const cc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6347,7 +6347,7 @@ const lc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), cc = Ue(["#text"]), ac = Ue([
+]), ac = Ue(["#text"]), uc = Ue([
   "accept",
   "action",
   "align",
@@ -6659,7 +6659,7 @@ const lc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), uc = Ue([
+]), fc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6720,7 +6720,7 @@ const lc = Ue([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), gg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), mg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), _g = Ne(/\${[\w\W]*/g), bg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), yg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), wg = Ne(/^aria-[\-\w]+$/), fc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), kg = Ne(/^(?:\w+script|data):/i), xg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ag = Ne(/^html$/i), Rg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Ne(/<[/\w!]/g), dc = Ne(/<[/\w]/g), vg = Ne(/<\/no(script|embed|frames)/i), hc = Ne(/\/>/i), Eg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Cg = Ne(/^[\r\n\t ]+/), Oe = {
+]), gg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), mg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), _g = Ne(/\${[\w\W]*/g), bg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), yg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), wg = Ne(/^aria-[\-\w]+$/), dc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), kg = Ne(/^(?:\w+script|data):/i), xg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ag = Ne(/^html$/i), Rg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Ne(/<[/\w!]/g), hc = Ne(/<[/\w]/g), vg = Ne(/<\/no(script|embed|frames)/i), pc = Ne(/\/>/i), Eg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Cg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
@@ -6756,7 +6756,7 @@ const lc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, pc = function() {
+}, gc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6768,15 +6768,15 @@ const lc = Ue([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Zt = function(t, n, r, i) {
+}, Xt = function(t, n, r, i) {
   return He(t, n) && Gn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
 }, Ps = function(t, n, r) {
   const i = He(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Ei(i) : r;
 };
-function au() {
+function uu() {
   let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Sg();
-  const t = (M) => au(M);
+  const t = (M) => uu(M);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6813,26 +6813,26 @@ function au() {
   }, ue = function() {
     return ke || (Te = Tg(u, i), ke = !0), Te;
   }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, rr = ve.getElementsByTagName, fn = r.importNode;
-  let _e = pc();
-  t.isSupported = typeof iu == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
+  let _e = gc();
+  t.isSupported = typeof su == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
   const Wr = gg, dn = mg, No = _g, h = yg, m = wg, R = kg, B = xg, S = Rg;
-  let O = fc, L = null;
+  let O = dc, L = null;
   const j = he({}, [
-    ...lc,
+    ...cc,
     ...Is,
     ...Os,
     ...Ms,
-    ...cc
+    ...ac
   ]);
   let N = null;
   const T = he({}, [
-    ...ac,
-    ...Ns,
     ...uc,
+    ...Ns,
+    ...fc,
     ...ri
   ]);
   let W = null, $ = null, q = null;
-  const V = Object.seal(tn(null, {
+  const V = Object.seal(en(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6904,11 +6904,11 @@ function au() {
     "xmlns"
   ]), Jr = "http://www.w3.org/1998/Math/MathML", qr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
   let Ln = yt, qi = !1, Jo = null;
-  const zu = he({}, [
+  const Uu = he({}, [
     Jr,
     qr,
     yt
-  ], Ts), Uu = Ue(he({}, [
+  ], Ts), Wu = Ue(he({}, [
     "mi",
     "mo",
     "mn",
@@ -6916,9 +6916,9 @@ function au() {
     "mtext"
   ]));
   let Hi = null;
-  const Wu = Ue(he({}, ["annotation-xml"]));
+  const Ju = Ue(he({}, ["annotation-xml"]));
   let Vi = null;
-  const Ju = Ue(tn(null)), qu = he({}, [
+  const qu = Ue(en(null)), Hu = he({}, [
     "title",
     "style",
     "font",
@@ -6926,21 +6926,21 @@ function au() {
     "script"
   ]);
   let ir = null;
-  const Hu = ["application/xhtml+xml", "text/html"], Vu = "text/html";
+  const Vu = ["application/xhtml+xml", "text/html"], Gu = "text/html";
   let Ie = null, Hr = null;
-  const Gu = n.createElement("form"), qo = function(f) {
+  const Ku = n.createElement("form"), qo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Gi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ei(f), ir = Hu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Vu : f.PARSER_MEDIA_TYPE, Ie = ir === "application/xhtml+xml" ? Ts : xn, L = Zt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ie }), Jo = Zt(f, "ALLOWED_NAMESPACES", zu, { transform: Ts }), Uo = Zt(f, "ADD_URI_SAFE_ATTR", Wo, {
+    (!f || typeof f != "object") && (f = {}), f = Ei(f), ir = Vu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Gu : f.PARSER_MEDIA_TYPE, Ie = ir === "application/xhtml+xml" ? Ts : xn, L = Xt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Jo = Xt(f, "ALLOWED_NAMESPACES", Uu, { transform: Ts }), Uo = Xt(f, "ADD_URI_SAFE_ATTR", Wo, {
       transform: Ie,
       base: Wo
-    }), $o = Zt(f, "ADD_DATA_URI_TAGS", zo, {
+    }), $o = Xt(f, "ADD_DATA_URI_TAGS", zo, {
       transform: Ie,
       base: zo
-    }), mn = Zt(f, "FORBID_CONTENTS", jo, { transform: Ie }), $ = Zt(f, "FORBID_TAGS", tn(null), { transform: Ie }), q = Zt(f, "FORBID_ATTR", tn(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Lo = f.SANITIZE_DOM !== !1, Po = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = dg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : fc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Uu), Vi = Ps(f, "HTML_INTEGRATION_POINTS", Wu);
-    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", Ju);
-    if (W = tn(null), He(_, "tagNameCheck") && qo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && qo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), pn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, cc), N = tn(null), Nn.html === !0 && (he(L, lc), he(N, ac)), Nn.svg === !0 && (he(L, Is), he(N, Ns), he(N, ri)), Nn.svgFilters === !0 && (he(L, Os), he(N, Ns), he(N, ri)), Nn.mathMl === !0 && (he(L, Ms), he(N, uc), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Gn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Gn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Gn(f.ADD_FORBID_CONTENTS) && (mn === jo && (mn = _r(mn)), he(mn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
+    }), mn = Xt(f, "FORBID_CONTENTS", jo, { transform: Ie }), $ = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), q = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Lo = f.SANITIZE_DOM !== !1, Po = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = dg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : dc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Wu), Vi = Ps(f, "HTML_INTEGRATION_POINTS", Ju);
+    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", qu);
+    if (W = en(null), He(_, "tagNameCheck") && qo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && qo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), pn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, ac), N = en(null), Nn.html === !0 && (he(L, cc), he(N, uc)), Nn.svg === !0 && (he(L, Is), he(N, Ns), he(N, ri)), Nn.svgFilters === !0 && (he(L, Os), he(N, Ns), he(N, ri)), Nn.mathMl === !0 && (he(L, Ms), he(N, fc), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Gn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Gn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Gn(f.ADD_FORBID_CONTENTS) && (mn === jo && (mn = _r(mn)), he(mn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
       "html",
       "head",
       "body"
@@ -6960,17 +6960,17 @@ function au() {
     ...Is,
     ...Os,
     ...hg
-  ]), Vo = he({}, [...Ms, ...pg]), Ku = function(f, _, E) {
+  ]), Vo = he({}, [...Ms, ...pg]), Yu = function(f, _, E) {
     return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!Ho[f];
-  }, Yu = function(f, _, E) {
-    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Vo[f];
   }, Xu = function(f, _, E) {
-    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Vo[f] && (qu[f] || !Ho[f]);
-  }, Zu = function(f) {
+    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Vo[f];
+  }, Zu = function(f, _, E) {
+    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Vo[f] && (Hu[f] || !Ho[f]);
+  }, Qu = function(f) {
     const _ = ie(f), E = xn(C(f)), P = D(f);
     let H = Ln, Z = "template";
-    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Jo[_] ? _ === qr ? Ku(E, H, Z) : _ === Jr ? Yu(E, H, Z) : _ === yt ? Xu(E, H, Z) : ir === "application/xhtml+xml" : !1;
-  }, Kt = function(f) {
+    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Jo[_] ? _ === qr ? Yu(E, H, Z) : _ === Jr ? Xu(E, H, Z) : _ === yt ? Zu(E, H, Z) : ir === "application/xhtml+xml" : !1;
+  }, Gt = function(f) {
     fr(t.removed, { element: f });
     try {
       D(f).removeChild(f);
@@ -7011,7 +7011,7 @@ function au() {
     }
     if (f === "is")
       if (Ot || pn) try {
-        Kt(_);
+        Gt(_);
       } catch {
       }
       else try {
@@ -7047,7 +7047,7 @@ function au() {
     return Xi(f, (E) => {
       _.push(E);
     }, !0), _;
-  }, Qu = function(f, _) {
+  }, ef = function(f, _) {
     const E = Ds();
     Pt(Qi(f), (P) => {
       x(P) === Oe.element && Ss(E, P);
@@ -7058,8 +7058,8 @@ function au() {
     let E = !1;
     return Pt(t.removed, (P) => {
       P.element && (E = E || P.element === f, Zi(P.element));
-    }), Qu(f, _), E;
-  }, ef = 8, tf = function(f, _) {
+    }), ef(f, _), E;
+  }, tf = 8, nf = function(f, _) {
     const E = gn;
     let P = null;
     const H = () => (P || (P = Ds(), Pt(_, (Z) => {
@@ -7071,24 +7071,24 @@ function au() {
       if (Pt(se, (ut) => {
         x(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(E, ut) && (Mt = dr(H(), ut));
       }), !Mt) return;
-      if (Z >= ef) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (Z >= tf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (ut, tt) => {
-        nf(ut, tt > 0, f, H());
+        rf(ut, tt > 0, f, H());
       });
     }
-  }, nf = function(f, _, E, P) {
+  }, rf = function(f, _, E, P) {
     const H = Vr(f);
     let Z;
     for (; Z = H.nextNode(); )
       !dr(P, Z) || dr(gn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
-  }, rf = function(f) {
+  }, sf = function(f) {
     gn && Ss(gn, f);
   }, Yo = function(f, _) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
-  }, sf = function(f) {
+  }, of = function(f) {
     Le && Xi(f, (_) => {
       const E = x(_);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(dc, _.data)) {
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(hc, _.data)) {
         try {
           g(_);
         } catch {
@@ -7166,8 +7166,8 @@ function au() {
       E.call(t, f, _, Hr);
     });
   }
-  const of = function(f, _, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !sr(f.firstElementChild) && $e(Ls, f.textContent) && $e(Ls, f.innerHTML) || Le && Dg[_] && E === Oe.element && ie(f) === yt && (sr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ls, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(dc, f.data));
+  const lf = function(f, _, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !sr(f.firstElementChild) && $e(Ls, f.textContent) && $e(Ls, f.innerHTML) || Le && Dg[_] && E === Oe.element && ie(f) === yt && (sr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ls, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(hc, f.data));
   }, Kr = function(f, _) {
     if (f instanceof RegExp) return $e(f, _);
     if (f instanceof Function) {
@@ -7175,7 +7175,7 @@ function au() {
       return !!f(_, ...P);
     }
     return !1;
-  }, lf = function(f, _, E) {
+  }, cf = function(f, _, E) {
     if (!$[_] && tl(_) && Kr(W.tagNameCheck, _)) return !1;
     if (Wi && !mn[_] && !mn[xn(_)]) {
       const P = D(f), H = v(f);
@@ -7187,42 +7187,42 @@ function au() {
         }
       }
     }
-    return Kt(f), !0;
+    return Gt(f), !0;
   }, Qo = function(f, _, E, P) {
     return f.length === 0 ? _ : _ === E || _ === P ? _r(_) : _;
   }, jn = function(f, _) {
     return f === _ || D(f) !== null ? !1 : (Ji && Zi(f), !0);
-  }, cf = function(f, _) {
-    if (rf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
+  }, af = function(f, _) {
+    if (sf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
     if (Gr(f))
-      return Kt(f), !0;
+      return Gt(f), !0;
     const E = Ie(C(f)), P = x(f);
     if (L = Qo(_e.uponSanitizeElement, L, j, hn), at(_e.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: L
     }), jn(f, _)) return !0;
-    if (of(f, E, P))
-      return Kt(f), !0;
+    if (lf(f, E, P))
+      return Gt(f), !0;
     if ($[E] || !(V.tagCheck instanceof Function && V.tagCheck(E)) && !L[E]) {
-      const H = lf(f, E, _);
+      const H = cf(f, E, _);
       return H === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : H;
     }
-    if (P === Oe.element && !Zu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(vg, f.innerHTML))
-      return Kt(f), !0;
+    if (P === Oe.element && !Qu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(vg, f.innerHTML))
+      return Gt(f), !0;
     if (be && P === Oe.text) {
       const H = f.textContent, Z = es(H);
       H !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
     }
     return at(_e.afterSanitizeElements, f, null), jn(f, _);
   }, el = function(f, _, E) {
-    if (q[_] || Yo(_, f) || Lo && (_ === "id" || _ === "name") && (E in n || E in Gu)) return !1;
+    if (q[_] || Yo(_, f) || Lo && (_ === "id" || _ === "name") && (E in n || E in Ku)) return !1;
     const P = N[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
     if (fe && $e(h, _) || oe && $e(m, _)) return !0;
     if (!P) return tl(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
     if (Uo[_]) return !0;
     const H = ni(E, B, "");
     return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(E, "data:") === 0 && $o[f] || de && !$e(R, H) ? !0 : !E;
-  }, af = he({}, [
+  }, uf = he({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7232,8 +7232,8 @@ function au() {
     "font-face-uri",
     "missing-glyph"
   ]), tl = function(f) {
-    return !af[xn(f)] && $e(S, f);
-  }, uf = function(f, _, E, P) {
+    return !uf[xn(f)] && $e(S, f);
+  }, ff = function(f, _, E, P) {
     if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
         return z(P);
@@ -7241,15 +7241,15 @@ function au() {
         return te(P);
     }
     return P;
-  }, ff = function(f, _, E, P) {
+  }, df = function(f, _, E, P) {
     try {
-      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Kt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Gt(f), !1) : !0;
     } catch {
       return Pn(_, f), !1;
     }
   }, nl = function(f, _) {
     return Le && $e(Eg, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
-  }, df = function(f, _) {
+  }, hf = function(f, _) {
     if (at(_e.beforeSanitizeAttributes, f, null), jn(f, _)) return;
     const E = f.attributes;
     if (!E || Gr(f)) return;
@@ -7275,7 +7275,7 @@ function au() {
           Pn(Pe, f, se);
           continue;
         }
-        if (!Ee && $e(hc, We)) {
+        if (!Ee && $e(pc, We)) {
           Pn(Pe, f, se);
           continue;
         }
@@ -7283,12 +7283,12 @@ function au() {
           Pn(Pe, f, se);
           continue;
         }
-        We = uf(Z, tt, Mt, We), We !== wt && ff(f, Pe, Mt, We) && rl && ic(t.removed);
+        We = ff(Z, tt, Mt, We), We !== wt && df(f, Pe, Mt, We) && rl && sc(t.removed);
       }
     }
     at(_e.afterSanitizeAttributes, f, null), jn(f, _);
   }, rs = function(f, _) {
-    cf(f, _), df(f, _), Bn(f.content) && is(f.content);
+    af(f, _), hf(f, _), Bn(f.content) && is(f.content);
   }, is = function(f) {
     let _ = null;
     const E = Vr(f);
@@ -7346,7 +7346,7 @@ function au() {
     let se = [];
     const Pe = gn;
     if (Z) {
-      sf(M);
+      of(M);
       const wt = C(M);
       if (typeof wt == "string") {
         const We = Ie(wt);
@@ -7362,13 +7362,13 @@ function au() {
       if (!Ot && !be && !Be && M.indexOf("<") === -1) return ee(M);
       if (_ = Xo(M), !_) return Ot ? null : Ui ? le : "";
     }
-    _ && Ze && Kt(_.firstChild);
+    _ && Ze && Gt(_.firstChild);
     const Mt = Z ? M : _;
     try {
       Z && ss(M);
       const wt = Vr(Mt);
       for (; P = wt.nextNode(); ) rs(P, Mt);
-      Z && tf(M, se);
+      Z && nf(M, se);
     } catch (wt) {
       throw Z && (Ki(M), Ko(M, se)), wt;
     } finally {
@@ -7396,7 +7396,7 @@ function au() {
   }, t.isValidAttribute = function(M, f, _) {
     Hr || Gi({});
     const E = Ie(M), P = Ie(f);
-    return typeof _ == "string" && (nl(f, _) || !Ee && $e(hc, _)) ? !1 : el(E, P, _);
+    return typeof _ == "string" && (nl(f, _) || !Ee && $e(pc, _)) ? !1 : el(E, P, _);
   }, t.addHook = function(M, f) {
     typeof f == "function" && He(_e, M) && fr(_e[M], f);
   }, t.removeHook = function(M, f) {
@@ -7405,21 +7405,21 @@ function au() {
         const _ = tg(_e[M], f);
         return _ === -1 ? void 0 : rg(_e[M], _, 1)[0];
       }
-      return ic(_e[M]);
+      return sc(_e[M]);
     }
   }, t.removeHooks = function(M) {
     He(_e, M) && (_e[M] = []);
   }, t.removeAllHooks = function() {
-    _e = pc();
+    _e = gc();
   }, t;
 }
-var Fg = au();
-const gc = {};
+var Fg = uu();
+const mc = {};
 function Ig(e) {
-  let t = gc[e];
+  let t = mc[e];
   if (t)
     return t;
-  t = gc[e] = [];
+  t = mc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7472,12 +7472,12 @@ function tr(e, t) {
 }
 tr.defaultChars = ";/?:@&=+$,#";
 tr.componentChars = "";
-const mc = {};
+const _c = {};
 function Og(e) {
-  let t = mc[e];
+  let t = _c[e];
   if (t)
     return t;
-  t = mc[e] = [];
+  t = _c[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7486,8 +7486,8 @@ function Og(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Jt(e, t, n) {
-  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
+function Wt(e, t, n) {
+  typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
   const r = Og(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
@@ -7515,8 +7515,8 @@ function Jt(e, t, n) {
   }
   return i;
 }
-Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Jt.componentChars = "-_.!~*'()";
+Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Wt.componentChars = "-_.!~*'()";
 function ao(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
@@ -7525,10 +7525,10 @@ function Ci() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
 const Mg = /^([a-z0-9.+-]+:)/i, Ng = /:[0-9]*$/, Lg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Pg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Bg = ["{", "}", "|", "\\", "^", "`"].concat(Pg), jg = ["'"].concat(Bg), _c = ["%", "/", "?", ";", "#"].concat(jg), bc = ["/", "?", "#"], $g = 255, yc = /^[+a-z0-9A-Z_-]{0,63}$/, zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, wc = {
+`, "	"], Bg = ["{", "}", "|", "\\", "^", "`"].concat(Pg), jg = ["'"].concat(Bg), bc = ["%", "/", "?", ";", "#"].concat(jg), yc = ["/", "?", "#"], $g = 255, wc = /^[+a-z0-9A-Z_-]{0,63}$/, zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, kc = {
   javascript: !0,
   "javascript:": !0
-}, kc = {
+}, xc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7553,14 +7553,14 @@ Ci.prototype.parse = function(e, t) {
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
   let o = Mg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && wc[o]) && (s = s.substr(2), this.slashes = !0)), !wc[o] && (i || o && !kc[o])) {
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && kc[o]) && (s = s.substr(2), this.slashes = !0)), !kc[o] && (i || o && !xc[o])) {
     let a = -1;
-    for (let p = 0; p < bc.length; p++)
-      r = s.indexOf(bc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < yc.length; p++)
+      r = s.indexOf(yc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < _c.length; p++)
-      r = s.indexOf(_c[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < bc.length; p++)
+      r = s.indexOf(bc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const b = s.slice(0, a);
     s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
@@ -7569,11 +7569,11 @@ Ci.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let A = 0, v = p.length; A < v; A++) {
         const D = p[A];
-        if (D && !D.match(yc)) {
+        if (D && !D.match(wc)) {
           let k = "";
           for (let w = 0, y = D.length; w < y; w++)
             D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(yc)) {
+          if (!k.match(wc)) {
             const w = p.slice(0, A), y = p.slice(A + 1), I = D.match(zg);
             I && (w.push(I[1]), y.unshift(I[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
@@ -7586,7 +7586,7 @@ Ci.prototype.parse = function(e, t) {
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), kc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), xc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ci.prototype.parseHost = function(e) {
   let t = Ng.exec(e);
@@ -7595,17 +7595,17 @@ Ci.prototype.parseHost = function(e) {
 const Ug = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: tr,
-  encode: Jt,
+  encode: Wt,
   format: ao,
   parse: uo
-}, Symbol.toStringTag, { value: "Module" })), uu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, fu = /[\0-\x1F\x7F-\x9F]/, Wg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, To = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, du = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, hu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Jg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), fu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, du = /[\0-\x1F\x7F-\x9F]/, Wg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, To = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, hu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, pu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Jg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: uu,
-  Cc: fu,
+  Any: fu,
+  Cc: du,
   Cf: Wg,
   P: To,
-  S: du,
-  Z: hu
+  S: hu,
+  Z: pu
 }, Symbol.toStringTag, { value: "Module" })), qg = [
   8364,
   0,
@@ -7733,11 +7733,11 @@ var Qe;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(Qe || (Qe = {}));
-const Di = 32, pu = 21, Xg = 2097151, fo = 2047;
-let gu = 0;
+const Di = 32, gu = 21, Xg = 2097151, fo = 2047;
+let mu = 0;
 function Zg(e) {
-  const t = e >>> pu;
-  return t === fo ? gu : t;
+  const t = e >>> gu;
+  return t === fo ? mu : t;
 }
 function Qg(e) {
   return e - Qe.ZERO >>> 0 <= 9;
@@ -7748,14 +7748,14 @@ function em(e) {
 function tm(e) {
   return (e | Di) - Qe.LOWER_A >>> 0 <= 25;
 }
-var xc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(xc || (xc = {}));
 var Ac;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(Ac || (Ac = {}));
+var Rc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(Rc || (Rc = {}));
 function nm(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
@@ -7781,7 +7781,7 @@ function nm(e, t, n, r) {
   }
   return -1;
 }
-function Rc(e, t, n) {
+function vc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
 function rm(e, t, n) {
@@ -7808,7 +7808,7 @@ function rm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === Qe.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= fo && (gu = o, o = fo), o << pu | i;
+  return o >= fo && (mu = o, o = fo), o << gu | i;
 }
 function im(e, t, n) {
   const r = Yg;
@@ -7881,7 +7881,7 @@ function im(e, t, n) {
         const I = w >>> 14, F = e.charCodeAt(y);
         if (I !== 0) {
           if (F === Qe.SEMI) {
-            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Rc(r, v, I);
+            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : vc(r, v, I);
             break;
           }
           if (I === 1)
@@ -7892,20 +7892,20 @@ function im(e, t, n) {
           break;
         v = x, w = r[v], y += 1;
       }
-      p === "" && g > 0 && (p = Rc(r, D, k));
+      p === "" && g > 0 && (p = vc(r, D, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== Qe.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function mu(e) {
+function _u(e) {
   return im(e, !0, !1);
 }
 var sm = class {
-  src_Any = uu.source;
-  src_Cc = fu.source;
-  src_Z = hu.source;
+  src_Any = fu.source;
+  src_Cc = du.source;
+  src_Z = pu.source;
   src_P = To.source;
   src_ZPCc = [
     this.src_Z,
@@ -8079,7 +8079,7 @@ var um = {
   tlds: am(),
   urlAuth: !1,
   maxLength: 1e4
-}, vc = class {
+}, Ec = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8293,7 +8293,7 @@ var um = {
       let v = A;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new vc(e, v.schema, v.index, v.lastIndex);
+      const D = new Ec(e, v.schema, v.index, v.lastIndex);
       D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), b = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8310,7 +8310,7 @@ var um = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new vc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Ec(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8342,12 +8342,12 @@ var um = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Kn = 2147483647, Ct = 36, Fo = 1, Ir = 26, dm = 38, hm = 700, _u = 72, bu = 128, yu = "-", pm = /^xn--/, gm = /[^\0-\x7F]/, mm = /[\x2E\u3002\uFF0E\uFF61]/g, _m = {
+const Kn = 2147483647, Ct = 36, Fo = 1, Ir = 26, dm = 38, hm = 700, bu = 72, yu = 128, wu = "-", pm = /^xn--/, gm = /[^\0-\x7F]/, mm = /[\x2E\u3002\uFF0E\uFF61]/g, _m = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
 }, js = Ct - Fo, Dt = Math.floor, $s = String.fromCharCode;
-function nn(e) {
+function tn(e) {
   throw new RangeError(_m[e]);
 }
 function bm(e, t) {
@@ -8357,14 +8357,14 @@ function bm(e, t) {
     n[r] = t(e[r]);
   return n;
 }
-function wu(e, t) {
+function ku(e, t) {
   const n = e.split("@");
   let r = "";
   n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(mm, ".");
   const i = e.split("."), s = bm(i, t).join(".");
   return r + s;
 }
-function ku(e) {
+function xu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8380,52 +8380,52 @@ function ku(e) {
 }
 const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ct;
-}, Ec = function(e, t) {
+}, Cc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, xu = function(e, t, n) {
+}, Au = function(e, t, n) {
   let r = 0;
   for (e = n ? Dt(e / hm) : e >> 1, e += Dt(e / t); e > js * Ir >> 1; r += Ct)
     e = Dt(e / js);
   return Dt(r + (js + 1) * e / (e + dm));
-}, Au = function(e) {
+}, Ru = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = bu, s = _u, o = e.lastIndexOf(yu);
+  let r = 0, i = yu, s = bu, o = e.lastIndexOf(wu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
     for (let u = 1, d = Ct; ; d += Ct) {
-      l >= n && nn("invalid-input");
+      l >= n && tn("invalid-input");
       const b = wm(e.charCodeAt(l++));
-      b >= Ct && nn("invalid-input"), b > Dt((Kn - r) / u) && nn("overflow"), r += b * u;
+      b >= Ct && tn("invalid-input"), b > Dt((Kn - r) / u) && tn("overflow"), r += b * u;
       const g = d <= s ? Fo : d >= s + Ir ? Ir : d - s;
       if (b < g)
         break;
       const p = Ct - g;
-      u > Dt(Kn / p) && nn("overflow"), u *= p;
+      u > Dt(Kn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = xu(r - c, a, c == 0), Dt(r / a) > Kn - i && nn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
+    s = Au(r - c, a, c == 0), Dt(r / a) > Kn - i && tn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Ru = function(e) {
+}, vu = function(e) {
   const t = [];
-  e = ku(e);
+  e = xu(e);
   const n = e.length;
-  let r = bu, i = 0, s = _u;
+  let r = yu, i = 0, s = bu;
   for (const c of e)
     c < 128 && t.push($s(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(yu); l < n; ) {
+  for (o && t.push(wu); l < n; ) {
     let c = Kn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Dt((Kn - i) / a) && nn("overflow"), i += (c - r) * a, r = c;
+    c - r > Dt((Kn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Kn && nn("overflow"), u === r) {
+      if (u < r && ++i > Kn && tn("overflow"), u === r) {
         let d = i;
         for (let b = Ct; ; b += Ct) {
           const g = b <= s ? Fo : b >= s + Ir ? Ir : b - s;
@@ -8433,23 +8433,23 @@ const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
             break;
           const p = d - g, A = Ct - g;
           t.push(
-            $s(Ec(g + p % A, 0))
+            $s(Cc(g + p % A, 0))
           ), d = Dt(p / A);
         }
-        t.push($s(Ec(d, 0))), s = xu(i, a, l === o), i = 0, ++l;
+        t.push($s(Cc(d, 0))), s = Au(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
 }, km = function(e) {
-  return wu(e, function(t) {
-    return pm.test(t) ? Au(t.slice(4).toLowerCase()) : t;
+  return ku(e, function(t) {
+    return pm.test(t) ? Ru(t.slice(4).toLowerCase()) : t;
   });
 }, xm = function(e) {
-  return wu(e, function(t) {
-    return gm.test(t) ? "xn--" + Ru(t) : t;
+  return ku(e, function(t) {
+    return gm.test(t) ? "xn--" + vu(t) : t;
   });
-}, Cc = {
+}, Dc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8464,30 +8464,30 @@ const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: ku,
+    decode: xu,
     encode: ym
   },
-  decode: Au,
-  encode: Ru,
+  decode: Ru,
+  encode: vu,
   toASCII: xm,
   toUnicode: km
 };
-var Dc = Object.defineProperty, vu = (e, t) => {
+var Sc = Object.defineProperty, Eu = (e, t) => {
   let n = {};
-  for (var r in e) Dc(n, r, {
+  for (var r in e) Sc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Dc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Am = /* @__PURE__ */ vu({
+  return Sc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Am = /* @__PURE__ */ Eu({
   arrayReplaceAt: () => Rm,
   asciiTrim: () => zi,
-  callable: () => Eu,
+  callable: () => Cu,
   escapeHtml: () => un,
   escapeRE: () => Mm,
   fromCodePoint: () => Or,
   isMdAsciiPunct: () => Lr,
-  isPunctChar: () => Du,
+  isPunctChar: () => Su,
   isPunctCharCode: () => Nr,
   isSpace: () => Ae,
   isValidEntityCode: () => Io,
@@ -8497,7 +8497,7 @@ var Dc = Object.defineProperty, vu = (e, t) => {
   unescapeAll: () => nr,
   unescapeMd: () => Dm
 });
-function Eu(e) {
+function Cu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
@@ -8517,17 +8517,17 @@ function Or(e) {
   }
   return String.fromCharCode(e);
 }
-var Cu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, vm = new RegExp(`${Cu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Em = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+var Du = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, vm = new RegExp(`${Du.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Em = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
 function Cm(e, t) {
   if (t.charCodeAt(0) === 35 && Em.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return Io(r) ? Or(r) : e;
   }
-  const n = mu(e);
+  const n = _u(e);
   return n !== e ? n : e;
 }
 function Dm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Cu, "$1");
+  return e.indexOf("\\") < 0 ? e : e.replace(Du, "$1");
 }
 function nr(e) {
   return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(vm, function(t, n, r) {
@@ -8576,11 +8576,11 @@ function Mr(e) {
   }
   return !1;
 }
-function Du(e) {
-  return To.test(e) || du.test(e);
+function Su(e) {
+  return To.test(e) || hu.test(e);
 }
 function Nr(e) {
-  return Du(Or(e));
+  return Su(Or(e));
 }
 function Lr(e) {
   switch (e) {
@@ -8624,14 +8624,14 @@ function Lr(e) {
 function $i(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Sc(e) {
+function Tc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function zi(e) {
   let t = 0;
-  for (; t < e.length && Sc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Tc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Sc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Tc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
 var Nm = {
@@ -8720,7 +8720,7 @@ function Bm(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += nr(e.slice(t, s)), o;
 }
-var jm = /* @__PURE__ */ vu({
+var jm = /* @__PURE__ */ Eu({
   parseLinkDestination: () => Pm,
   parseLinkLabel: () => Lm,
   parseLinkTitle: () => Bm
@@ -9098,7 +9098,7 @@ Ft.html_block = function(e, t) {
 Ft.html_inline = function(e, t) {
   return e[t].content;
 };
-var Su = class {
+var Tu = class {
   constructor() {
     J(
       this,
@@ -9215,7 +9215,7 @@ var Su = class {
     }
     return r;
   }
-}, Tu = class {
+}, Fu = class {
   constructor(e, t, n) {
     J(this, "tokens", []), J(this, "inlineMode", !1), J(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
@@ -9312,7 +9312,7 @@ function Ym(e) {
       }
     }
 }
-var Fu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Xm = /\((c|tm|r)\)/i, Zm = /\((c|tm|r)\)/gi, Qm = {
+var Iu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Xm = /\((c|tm|r)\)/i, Zm = /\((c|tm|r)\)/gi, Qm = {
   c: "©",
   r: "®",
   tm: "™"
@@ -9331,17 +9331,17 @@ function n_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Fu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Iu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function r_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (Xm.test(e.tokens[t].content) && t_(e.tokens[t].children), Fu.test(e.tokens[t].content) && n_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (Xm.test(e.tokens[t].content) && t_(e.tokens[t].children), Iu.test(e.tokens[t].content) && n_(e.tokens[t].children));
 }
-var i_ = /['"]/, Tc = /['"]/g, Fc = "’", s_ = 1e3;
-function Ic(e, t, n) {
+var i_ = /['"]/, Fc = /['"]/g, Ic = "’", s_ = 1e3;
+function Oc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9371,13 +9371,13 @@ function l_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Ic(r, i, n + 1), l.type !== "text") continue;
+    if (Oc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Tc.lastIndex = u;
-      const b = Tc.exec(a);
+      Fc.lastIndex = u;
+      const b = Fc.exec(a);
       if (!b) break;
       let g = !0, p = !0;
       u = b.index + 1;
@@ -9398,13 +9398,13 @@ function l_(e, t) {
         }
       const k = Lr(v) || Nr(v), w = Lr(D) || Nr(D), y = Mr(v), I = Mr(D);
       if (I ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (I || w || (p = !1)), D === 34 && b[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        A && ii(s, o, b.index, Fc);
+        A && ii(s, o, b.index, Ic);
         continue;
       }
       if (p && (n = A ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const F = r[n];
         let x, C;
-        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Ic(r, i, n);
+        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Oc(r, i, n);
         continue e;
       }
       if (g) {
@@ -9416,7 +9416,7 @@ function l_(e, t) {
           level: c,
           prevSameQuoteIdx: A ? i.single : i.double
         }), A ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && A && ii(s, o, b.index, Fc);
+      } else p && A && ii(s, o, b.index, Ic);
     }
   }
   Object.keys(s).forEach(function(o) {
@@ -9457,7 +9457,7 @@ var zs = [
   ["replacements", r_],
   ["smartquotes", c_],
   ["text_join", u_]
-], Iu = class {
+], Ou = class {
   constructor() {
     J(
       this,
@@ -9466,7 +9466,7 @@ var zs = [
       */
       "ruler",
       new Br()
-    ), J(this, "State", Tu);
+    ), J(this, "State", Fu);
     for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
   }
   /**
@@ -9476,7 +9476,7 @@ var zs = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Ou = class {
+}, Mu = class {
   constructor(e, t, n, r) {
     J(this, "bMarks", []), J(this, "eMarks", []), J(this, "tShift", []), J(this, "sCount", []), J(this, "bsCount", []), J(this, "blkIndent", 0), J(this, "line", 0), J(this, "lineMax", 0), J(this, "tight", !1), J(this, "listIndent", -1), J(this, "parentType", "root"), J(this, "level", 0), J(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9544,7 +9544,7 @@ function Us(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Oc(e) {
+function Mc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
@@ -9578,7 +9578,7 @@ function d_(e, t, n, r) {
     I.charCodeAt(I.length - 1) === 58 ? u.push(I.charCodeAt(0) === 58 ? "center" : "right") : I.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Us(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Oc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9604,7 +9604,7 @@ function d_(e, t, n, r) {
       y = !0;
       break;
     }
-    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Oc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > f_)) break;
+    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > f_)) break;
     if (i === t + 2) {
       const F = e.push("tbody_open", "tbody", 1);
       F.map = k = [t + 2, 0];
@@ -9730,13 +9730,13 @@ function m_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Mc(e, t) {
+function Nc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ae(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Nc(e, t) {
+function Lc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9763,9 +9763,9 @@ function b_(e, t, n, r) {
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, b, g;
-  if ((g = Nc(e, c)) >= 0) {
+  if ((g = Lc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = Mc(e, c)) >= 0) d = !1;
+  } else if ((g = Nc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -9803,9 +9803,9 @@ function b_(e, t, n, r) {
     }
     if (ke) break;
     if (d) {
-      if (g = Nc(e, c), g < 0) break;
+      if (g = Lc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Mc(e, c), g < 0) break;
+    } else if (g = Nc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
   return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && __(e, A), !0;
@@ -9975,7 +9975,7 @@ var k_ = [
   "tr",
   "track",
   "ul"
-], x_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, A_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Mu = new RegExp(`^(?:${x_}|${A_})`), wn = [
+], x_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, A_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Nu = new RegExp(`^(?:${x_}|${A_})`), wn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10007,7 +10007,7 @@ var k_ = [
     !0
   ],
   [
-    new RegExp(`${Mu.source}\\s*$`),
+    new RegExp(`${Nu.source}\\s*$`),
     /^$/,
     !1
   ]
@@ -10173,7 +10173,7 @@ var oi = [
   ],
   ["lheading", E_],
   ["paragraph", C_]
-], Nu = class {
+], Lu = class {
   constructor() {
     J(
       this,
@@ -10182,7 +10182,7 @@ var oi = [
       */
       "ruler",
       new Br()
-    ), J(this, "State", Ou);
+    ), J(this, "State", Mu);
     for (let e = 0; e < oi.length; e++) this.ruler.push(oi[e][0], oi[e][1], { alt: (oi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10212,7 +10212,7 @@ var oi = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Lu = class {
+}, Pu = class {
   constructor(e, t, n, r) {
     J(this, "pos", 0), J(this, "level", 0), J(this, "pending", ""), J(this, "pendingLevel", 0), J(this, "cache", {}), J(this, "backticks", {}), J(this, "backticksScanned", !1), J(this, "skipHtmlSpecial", !1), J(this, "linkLevel", 0), J(this, "delimiters", []), J(this, "_prev_delimiters", []), J(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10427,7 +10427,7 @@ function P_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Lc(e, t) {
+function Pc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10445,14 +10445,14 @@ function Lc(e, t) {
 }
 function B_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Lc(e, e.delimiters);
+  Pc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Lc(e, s);
+    s && Pc(e, s);
   }
 }
-var Pu = {
+var Bu = {
   tokenize: P_,
   postProcess: B_
 };
@@ -10473,7 +10473,7 @@ function j_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Pc(e, t) {
+function Bc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10486,14 +10486,14 @@ function Pc(e, t) {
 }
 function $_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Pc(e, e.delimiters);
+  Bc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Pc(e, s);
+    s && Bc(e, s);
   }
 }
-var Bu = {
+var ju = {
   tokenize: j_,
   postProcess: $_
 };
@@ -10616,7 +10616,7 @@ function H_(e) {
 function V_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function ju(e) {
+function $u(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
@@ -10631,7 +10631,7 @@ function G_(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (ju(n.charCodeAt(t + 2)))
+  else if ($u(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
@@ -10645,8 +10645,8 @@ function K_(e, t) {
   let i;
   const s = e.src.charCodeAt(r + 1);
   if (s === 33 || s === 63) i = G_(e, r);
-  else if (s === 47 || ju(s)) {
-    const o = e.src.slice(r).match(Mu);
+  else if (s === 47 || $u(s)) {
+    const o = e.src.slice(r).match(Nu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
@@ -10672,7 +10672,7 @@ function Z_(e, t) {
   } else {
     const i = e.src.slice(n).match(X_);
     if (i) {
-      const s = mu(i[0]);
+      const s = _u(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10684,7 +10684,7 @@ function Z_(e, t) {
   }
   return !1;
 }
-function Bc(e) {
+function jc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10718,11 +10718,11 @@ function Bc(e) {
 }
 function Q_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Bc(e.delimiters);
+  jc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Bc(s);
+    s && jc(s);
   }
 }
 function e0(e) {
@@ -10738,8 +10738,8 @@ var Js = [
   ["newline", O_],
   ["escape", M_],
   ["backticks", L_],
-  ["strikethrough", Pu.tokenize],
-  ["emphasis", Bu.tokenize],
+  ["strikethrough", Bu.tokenize],
+  ["emphasis", ju.tokenize],
   ["link", z_],
   ["image", U_],
   ["autolink", q_],
@@ -10747,10 +10747,10 @@ var Js = [
   ["entity", Z_]
 ], qs = [
   ["balance_pairs", Q_],
-  ["strikethrough", Pu.postProcess],
-  ["emphasis", Bu.postProcess],
+  ["strikethrough", Bu.postProcess],
+  ["emphasis", ju.postProcess],
   ["fragments_join", e0]
-], $u = class {
+], zu = class {
   constructor() {
     J(
       this,
@@ -10767,7 +10767,7 @@ var Js = [
       */
       "ruler2",
       new Br()
-    ), J(this, "State", Lu);
+    ), J(this, "State", Pu);
     for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
     for (let e = 0; e < qs.length; e++) this.ruler2.push(qs[e][0], qs[e][1]);
   }
@@ -10915,7 +10915,7 @@ var Js = [
       }
     }
   }
-}, n0 = /^(vbscript|javascript|file|data):/, r0 = /^data:image\/(gif|png|jpeg|webp);/, jc = [
+}, n0 = /^(vbscript|javascript|file|data):/, r0 = /^data:image\/(gif|png|jpeg|webp);/, $c = [
   "http:",
   "https:",
   "mailto:"
@@ -10946,21 +10946,21 @@ var Js = [
   */
   normalizeLink(e) {
     const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || jc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Cc.toASCII(t.hostname);
+        t.hostname = Dc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ao(t);
+    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ao(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
     const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || jc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Cc.toUnicode(t.hostname);
+        t.hostname = Dc.toUnicode(t.hostname);
       } catch {
       }
     return tr(ao(t), tr.defaultChars + "%");
@@ -10974,7 +10974,7 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new $u()
+      new zu()
     ), J(
       this,
       /**
@@ -10983,7 +10983,7 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Nu()
+      new Lu()
     ), J(
       this,
       /**
@@ -10992,7 +10992,7 @@ var Js = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Iu()
+      new Ou()
     ), J(
       this,
       /**
@@ -11016,7 +11016,7 @@ var Js = [
       * ```
       */
       "renderer",
-      new Su()
+      new Tu()
     ), J(
       this,
       /**
@@ -11206,14 +11206,14 @@ var Js = [
 };
 J(It, "Token", In);
 J(It, "Ruler", Br);
-J(It, "Renderer", Su);
-J(It, "ParserCore", Iu);
-J(It, "StateCore", Tu);
-J(It, "ParserBlock", Nu);
-J(It, "StateBlock", Ou);
-J(It, "ParserInline", $u);
-J(It, "StateInline", Lu);
-var i0 = Eu(It);
+J(It, "Renderer", Tu);
+J(It, "ParserCore", Ou);
+J(It, "StateCore", Fu);
+J(It, "ParserBlock", Lu);
+J(It, "StateBlock", Mu);
+J(It, "ParserInline", zu);
+J(It, "StateInline", Pu);
+var i0 = Cu(It);
 const s0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, o0 = [
   "a",
   "blockquote",
@@ -11249,13 +11249,13 @@ Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank
 function a0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let $c = null;
+let zc = null;
 function u0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : ($c !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (zc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !Mo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), $c = e), e);
+  }), zc = e), e);
 }
 function f0(e, t = Fg) {
   const n = String(e ?? "").slice(0, s0), r = u0(t);
@@ -11290,11 +11290,11 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, v0 = ["src", "alt", "title", "onClick"], zc = {
+}, v0 = ["src", "alt", "title", "onClick"], Uc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Wl(s.id, o.nodeId, o.index, wp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Wl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index, wp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index));
     return (s, o) => (G(), X("div", {
       class: it(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
@@ -11523,7 +11523,7 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
               value: C
             }, ae(C), 9, O0))), 128))
           ], 544), [
-            [yh, Y(r).form.provider]
+            [wh, Y(r).form.provider]
           ])
         ]),
         Q("label", null, [
@@ -11623,9 +11623,9 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
             ], 2),
             Q("div", {
               class: "cd-replies",
-              style: Oi({ "--cols": Math.max(1, Y(Yl)(C, a.value).length) })
+              style: Oi({ "--cols": Math.max(1, Y(Xl)(C, a.value).length) })
             }, [
-              (G(!0), X(ce, null, xt(Y(Yl)(C, a.value), (U) => (G(), X("div", {
+              (G(!0), X(ce, null, xt(Y(Xl)(C, a.value), (U) => (G(), X("div", {
                 key: U.skill,
                 class: it(["cd-reply", "cd-" + U.state]),
                 "data-skill": U.skill
@@ -11641,13 +11641,13 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
                 U.error ? (G(), X("div", Y0, ae(U.error), 1)) : Ce("", !0)
               ], 10, H0))), 128))
             ], 4),
-            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci(zc, {
+            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci(Uc, {
               key: U.id,
               run: U,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci(zc, {
+          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci(Uc, {
             key: C.id,
             run: C,
             ctl: e.ctl,
@@ -11676,7 +11676,7 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
           Y(n).logs.length ? Ce("", !0) : (G(), X("div", Z0, "no debug output yet"))
         ], 512)) : Ce("", !0)
       ]),
-      (G(), ci(fd, { to: "body" }, [
+      (G(), ci(dd, { to: "body" }, [
         Y(r).image ? (G(), X("div", {
           key: 0,
           ref_key: "overlay",
@@ -11722,7 +11722,7 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
     ], 32));
   }
 }, ob = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}", lb = "comfyd.canvas", cb = 1500;
-function Uc() {
+function Wc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
@@ -11730,16 +11730,16 @@ function ho(e, t) {
   (console[e] ?? console.log)(t);
 }
 function ab(e) {
-  const t = Uc();
+  const t = Wc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Uc();
+    const i = Wc();
     (i || ++n > cb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
 function ub({ app: e, api: t }, n) {
-  const r = new Oh({
+  const r = new Mh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11765,12 +11765,12 @@ function ub({ app: e, api: t }, n) {
     },
     hasFocus: () => document.hasFocus(),
     log: ho,
-    isPanelNode: tc
+    isPanelNode: nc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: vh,
+    createApp: Eh,
     reactive: ko,
     component: sb,
     css: ob,
@@ -11801,7 +11801,7 @@ function ub({ app: e, api: t }, n) {
       a?.name === lo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      tc(c) && Vp(c, s);
+      nc(c) && Vp(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }

@@ -434,7 +434,7 @@ function errorResult(index, e) {
  * patch: {commands, expected_node_ids, mode}.
  * Returns {ok, error, results, applied}: results[i] is the CommandResult of
  * commands[i] ({index, ok, node_id, link_id, value, error}); applied is
- * true when the graph changed. ok is "every command applied": a PARTIAL
+ * true when a command that changes the graph was applied (and kept). ok is "every command applied": a PARTIAL
  * patch with a failed command is ok=false and still keeps the others, so
  * the graph afterwards is what the tab reports and the core commits.
  */
@@ -446,11 +446,13 @@ export function applyPatch(ctx, patch) {
   const partial = isPartial(patch?.mode);
   const expected = Array.isArray(patch?.expected_node_ids) ? patch.expected_node_ids.map(Number) : [];
   const run = { ...ctx, refs: new Map(), pending: new Set(), expectedId: undefined };
+  // The pre-state for a rollback. Its signature is only needed when
+  // something failed: a patch costs one serialization here, not three.
   const before = graph.serialize();
-  const beforeSig = workflowSignature(before);
   const results = new Array(commands.length);
   let created = 0;
   let failedAt = -1;
+  let changed = false;
 
   for (let i = 0; i < commands.length; i++) {
     let cmd;
@@ -468,6 +470,7 @@ export function applyPatch(ctx, patch) {
     const snapshot = partial && MUTATING.has(cmd.type) && i > 0 ? graph.serialize() : null;
     try {
       results[i] = { index: i, ok: true, ...APPLY[cmd.type](run, cmd) };
+      if (MUTATING.has(cmd.type)) changed = true;
     } catch (e) {
       results[i] = errorResult(i, e);
       if (!partial) {
@@ -480,7 +483,7 @@ export function applyPatch(ctx, patch) {
   }
 
   if (failedAt >= 0) {
-    if (workflowSignature(graph.serialize()) !== beforeSig) restore(graph, before);
+    if (workflowSignature(graph.serialize()) !== workflowSignature(before)) restore(graph, before);
     const why = `not applied: command ${failedAt} failed and the patch is atomic (the graph was rolled back)`;
     for (let i = 0; i < commands.length; i++) {
       if (i === failedAt) continue;
@@ -497,7 +500,7 @@ export function applyPatch(ctx, patch) {
     ok,
     error: ok ? "" : firstErr.error.message,
     results,
-    applied: workflowSignature(graph.serialize()) !== beforeSig,
+    applied: changed,
   };
 }
 
