@@ -14,6 +14,12 @@
  * are shared with the bridge's MCP endpoint (toolspec.h); queue returns the
  * QueueResponse (jsonpb).
  *
+ * Runs (with --comfyui): run queues and waits, get_run and cancel_run,
+ * view_output describes an output file (name, node, size). In a vision
+ * turn (agent_call_ctx.vision) view_output and a succeeded run also hand
+ * the image to the agent loop (agent_call_attach_image), a PNG scaled down
+ * to TOOLS_VISION_MAX_SIDE first, and the result says that it follows.
+ *
  * Errors are results too: {error, code, hint} with the GraphErrorCode name
  * (NO_LIVE_CANVAS, ...) or INVALID_ARGUMENT for bad arguments, returned as
  * AGENT_TOOL_ERROR. A refused apply_patch (ok false) is AGENT_TOOL_ERROR;
