@@ -676,6 +676,21 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
   rmSync(record, { force: true });
   const llm = await startScriptedModel(record);
   const settings = panel().locator("[data-test=settings]");
+  // The panel on the right at a size that shows the whole turn, the
+  // workflow the agent builds on its left (its script places the nodes).
+  const frame = () =>
+    page.evaluate(() => {
+      const app = window.comfyAPI.app.app;
+      const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
+      p.pos = [960, 10];
+      p.setSize?.([560, 860]);
+      app.canvas.ds.scale = 0.85;
+      app.canvas.ds.offset = [20, 20];
+      app.canvas.deselectAll?.();
+      app.canvas.setDirty(true, true);
+    });
+  await frame();
+  await page.waitForTimeout(300);
   try {
     // As a user does: a new session, then the settings: an OpenAI-compatible
     // endpoint and a model whose name says it sees images (vision "auto").
@@ -748,16 +763,7 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
 
     // The picture of this run for the README: the canvas with the panel
     // beside the fixed workflow.
-    await page.evaluate(() => {
-      const app = window.comfyAPI.app.app;
-      const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
-      p.pos = [860, 10];
-      p.setSize?.([560, 860]);
-      app.canvas.ds.scale = 0.95;
-      app.canvas.ds.offset = [20, 20];
-      app.canvas.deselectAll?.();
-      app.canvas.setDirty(true, true);
-    });
+    await frame();
     await page.waitForTimeout(300);
     await panel().locator(".cd-turn").last().evaluate((el) => el.scrollIntoView({ block: "start" }));
     await page.mouse.move(5, 500);
@@ -770,14 +776,18 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
     assert.deepEqual(pageErrors, []);
   } finally {
     llm.stop();
-    // Back to the offline provider for the tests after this one.
-    if (!(await panel().locator("[data-test=provider]").isVisible().catch(() => false))) await settings.click();
-    await panel().locator("[data-test=provider]").selectOption("echo");
-    await panel().locator("[data-test=model]").fill("");
-    await panel().locator("[data-test=model]").dispatchEvent("change");
-    await panel().locator("[data-test=base-url]").fill("");
-    await panel().locator("[data-test=base-url]").dispatchEvent("change");
-    await settings.click();
+    // Back to the offline provider for the tests after this one (errors
+    // here must not hide the test's own).
+    await (async () => {
+      await frame();
+      if (!(await panel().locator("[data-test=provider]").isVisible())) await settings.click();
+      await panel().locator("[data-test=provider]").selectOption("echo");
+      for (const sel of ["[data-test=model]", "[data-test=base-url]"]) {
+        await panel().locator(sel).fill("");
+        await panel().locator(sel).dispatchEvent("change");
+      }
+      await settings.click();
+    })().catch((e) => console.error(`restoring the echo provider: ${e.message}`));
   }
 });
 
