@@ -689,7 +689,7 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
       const app = window.comfyAPI.app.app;
       const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
       p.pos = [960, 10];
-      p.setSize?.([560, 860]);
+      p.setSize?.([560, 640]);
       app.canvas.ds.scale = 0.85;
       app.canvas.ds.offset = [20, 20];
       app.canvas.deselectAll?.();
