@@ -861,14 +861,20 @@ static char *with_run_images(tools *t, const agent_call_ctx *ctx, const Comfyd__
     for (size_t i = 0; i < run->n_outputs && shown < TOOLS_RUN_IMAGES; i++) {
         const Comfyd__V1__RunNodeOutput *out = run->outputs[i];
         for (size_t k = 0; k < out->n_files && shown < TOOLS_RUN_IMAGES; k++) {
-            if (strcmp(out->files[k]->kind, "images") != 0) continue;
+            /* Ids are written into the JSON as they are: plain ones only. */
+            if (strcmp(out->files[k]->kind, "images") != 0 ||
+                strspn(out->node_id,
+                       "0123456789:_-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+                    strlen(out->node_id) ||
+                strlen(out->node_id) > 32)
+                continue;
             char why[512];
             int rc;
             if (!attach_output(t, ctx, run->prompt_id, out->node_id, (uint32_t)k, NULL, &rc, why,
                                sizeof why))
                 continue;
             size_t at = strlen(list);
-            snprintf(list + at, sizeof list - at, "%s{\"node_id\":\"%.32s\",\"index\":%zu}",
+            snprintf(list + at, sizeof list - at, "%s{\"node_id\":\"%s\",\"index\":%zu}",
                      shown ? "," : "", out->node_id, k);
             shown++;
         }
