@@ -146,8 +146,8 @@ static int flush_images(agent_images *ai)
     memcpy(copy, ai->im, ai->n * sizeof *copy);
     if (!conv_own(ai->cv, (char *)copy)) return -1;
     char *text = conv_own(
-        ai->cv, fmt_alloc("The image%s the tool result%s above refer%s to, for you to look at.",
-                          ai->n == 1 ? "" : "s", ai->n == 1 ? "" : "s", ai->n == 1 ? "s" : ""));
+        ai->cv, text_printf("The image%s the tool result%s above refer%s to, for you to look at.",
+                            ai->n == 1 ? "" : "s", ai->n == 1 ? "" : "s", ai->n == 1 ? "s" : ""));
     if (!text) return -1;
     size_t n = ai->n;
     ai->n = 0;
