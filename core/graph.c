@@ -1,4 +1,5 @@
 #include "graph.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h> /* isfinite, NAN: macros only */
@@ -92,20 +93,6 @@ const char *graph_strerror(int err)
         return "operation log no longer reaches that revision";
     }
     return "unknown error";
-}
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
 }
 
 /* ---- small string helpers ---- */
@@ -257,7 +244,7 @@ typedef struct {
     const nodeinfo *schema;
 } pctx;
 
-#define PFAIL(c, rc, ...) set_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
+#define PFAIL(c, rc, ...) text_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
 
 static yajl_val obj_get(yajl_val obj, const char *key)
 {
@@ -728,7 +715,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
     graph *g = calloc(1, sizeof *g);
     if (!g || !(g->log = calloc(GRAPH_OPLOG_MAX, sizeof *g->log))) {
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     pctx c = {err, errlen, schema};
     int rc = parse_mirror(&c, json, len, &g->m);
@@ -741,7 +728,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
         mirror_free(&g->m);
         free(g->log);
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     memcpy(g->json, json, len);
     g->json[len] = 0;
@@ -2256,8 +2243,8 @@ int graph_apply_workflow(graph *g, const char *json, size_t len, uint64_t revisi
     if (ops) *ops = NULL;
     if (n_ops) *n_ops = 0;
     if (revision <= g->revision)
-        return set_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
-                       (unsigned long long)revision, (unsigned long long)g->revision);
+        return text_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
+                        (unsigned long long)revision, (unsigned long long)g->revision);
     mirror m;
     pctx c = {err, errlen, g->schema};
     int rc = parse_mirror(&c, json, len, &m);
@@ -2301,7 +2288,7 @@ oom:
     graph_ops_free(l.v, l.n);
     free(copy);
     mirror_free(&m);
-    return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+    return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
 }
 
 int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops)
@@ -2361,9 +2348,9 @@ static int shape_str(const shape_ctx *x, const char *s, size_t max, const char *
     vsnprintf(field, sizeof field, fmt, ap);
     va_end(ap);
     if (len > max)
-        return set_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s (at most %zu bytes)", field, why,
-                       max);
-    return set_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s", field, why);
+        return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s (at most %zu bytes)", field, why,
+                        max);
+    return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s", field, why);
 }
 
 static int shape_value(const shape_ctx *x, const Comfyd__V1__Value *v, const char *field)
@@ -2397,8 +2384,8 @@ static int s_create(const shape_ctx *x, const Comfyd__V1__Command *cmd)
         (rc = shape_str(x, c->title, GRAPH_MAX_NAME, "commands[%zu].create_node.title", x->i)))
         return rc;
     if (c->n_widgets > GRAPH_MAX_WIDGETS)
-        return set_err(x->err, x->errlen, GRAPH_EINVAL,
-                       "commands[%zu].create_node.widgets: more than %d", x->i, GRAPH_MAX_WIDGETS);
+        return text_err(x->err, x->errlen, GRAPH_EINVAL,
+                        "commands[%zu].create_node.widgets: more than %d", x->i, GRAPH_MAX_WIDGETS);
     for (size_t k = 0; k < c->n_widgets; k++) {
         if (!c->widgets[k]) continue;
         if ((rc = shape_str(x, c->widgets[k]->key, GRAPH_MAX_NAME,
@@ -2456,8 +2443,8 @@ static int s_arrange(const shape_ctx *x, const Comfyd__V1__Command *cmd)
 {
     const Comfyd__V1__ArrangeCommand *c = cmd->arrange;
     if (c->n_node_ids > GRAPH_MAX_NODES)
-        return set_err(x->err, x->errlen, GRAPH_EINVAL,
-                       "commands[%zu].arrange.node_ids: more than %d", x->i, GRAPH_MAX_NODES);
+        return text_err(x->err, x->errlen, GRAPH_EINVAL,
+                        "commands[%zu].arrange.node_ids: more than %d", x->i, GRAPH_MAX_NODES);
     for (size_t k = 0; k < c->n_node_ids; k++) {
         int rc = shape_node_ref(x, c->node_ids[k], "arrange.node_ids");
         if (rc) return rc;
@@ -2552,8 +2539,8 @@ int graph_cmd_check_shape(const Comfyd__V1__Command *c, size_t i, char *err, siz
     const cmd_row *r = cmd_row_of(c);
     if (!r) {
         char names[256];
-        return set_err(err, errlen, GRAPH_EINVAL, "commands[%zu] is empty: set one of %s", i,
-                       graph_cmd_names(names, sizeof names));
+        return text_err(err, errlen, GRAPH_EINVAL, "commands[%zu] is empty: set one of %s", i,
+                        graph_cmd_names(names, sizeof names));
     }
     shape_ctx x = {err, errlen, i};
     return r->shape ? r->shape(&x, c) : GRAPH_OK;
