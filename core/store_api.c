@@ -36,6 +36,8 @@ int store_open(store **out, const char *spec)
     if (!out) return STORE_EINVAL;
     *out = NULL;
     if (!spec || !*spec) return STORE_EINVAL;
+    if (strncmp(spec, "postgres://", 11) == 0 || strncmp(spec, "postgresql://", 13) == 0)
+        return store_pg_open(out, spec);
     if (strncmp(spec, STORE_SPEC_SQLITE, strlen(STORE_SPEC_SQLITE)) == 0)
         spec += strlen(STORE_SPEC_SQLITE);
     return store_sqlite_open(out, spec);
