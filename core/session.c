@@ -127,6 +127,7 @@ static int store_to_sess(int rc)
     case STORE_ENOMEM:
         return SESS_ENOMEM;
     case STORE_EUNAVAIL:
+    case STORE_EBUSY:
         return SESS_EUNAVAIL;
     default:
         return SESS_EIO;
@@ -134,10 +135,11 @@ static int store_to_sess(int rc)
 }
 
 /* A failed write or read: UNAVAILABLE when the database server is away
- * (the client may retry), else an I/O error. */
+ * or another core took it over (the client may retry, maybe elsewhere),
+ * else an I/O error. */
 static int store_io_err(int rc)
 {
-    return rc == STORE_EUNAVAIL ? SESS_EUNAVAIL : SESS_EIO;
+    return rc == STORE_EUNAVAIL || rc == STORE_EBUSY ? SESS_EUNAVAIL : SESS_EIO;
 }
 
 /* ---- map ---------------------------------------------------------------- */

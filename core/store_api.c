@@ -27,6 +27,8 @@ const char *store_strerror(int err)
         return "invalid argument";
     case STORE_EUNAVAIL:
         return "the database is unreachable";
+    case STORE_EBUSY:
+        return "another comfyd serves this database";
     }
     return "unknown error";
 }
