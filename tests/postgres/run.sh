@@ -22,6 +22,11 @@ trap 'exit 130' INT TERM
 pg_cluster_start
 echo "postgres: server on $PG_DIR port $PG_PORT"
 
+# The store's contract on this engine (tests/unit/test_store_pg.c).
+psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
+    -c "CREATE DATABASE unit_store" >/dev/null
+COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store/') "$build/tests/test_store_pg"
+
 # tests/integration/test_pg_*.py (two cores, a server restart) run only
 # here; they restart the server through pg_ctl as PG_OWNER.
 export PG_BIN PG_DIR PG_PORT PG_OWNER
