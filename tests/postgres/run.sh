@@ -22,9 +22,11 @@ trap 'exit 130' INT TERM
 pg_cluster_start
 echo "postgres: server on $PG_DIR port $PG_PORT"
 
-# The store's contract on this engine (tests/unit/test_store_pg.c).
+# The store's contract on this engine (tests/unit/test_store_pg.c), in a
+# database whose collation is not byte order (ICU en-US, where "a" < "B"):
+# ids must still sort as on SQLite.
 psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
-    -c "CREATE DATABASE unit_store" >/dev/null
+    -c "CREATE DATABASE unit_store TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'" >/dev/null
 COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store/') "$build/tests/test_store_pg"
 
 # tests/integration/test_pg_*.py (two cores, a server restart) run only
