@@ -1660,6 +1660,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     if (rc != STORE_OK) {
         seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
         rc = store_io_err(rc);
+        store_message_clear(msg); /* the caller reads out->message only on success */
         goto out_unlock;
     }
     s->meta.message_count++;
