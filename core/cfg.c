@@ -232,9 +232,9 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
     case OPT_STORE:
         if (strlen(v) > CFG_MAX_STORE)
             return fail(err, errlen, "--store: longer than %d bytes", CFG_MAX_STORE);
-        if (strncmp(v, "sqlite:", 7) == 0 ? !v[7]
-                                          : strncmp(v, "postgres://", 11) &&
-                                                strncmp(v, "postgresql://", 13))
+        if (strncmp(v, "sqlite:", 7) == 0
+                ? !v[7]
+                : strncmp(v, "postgres://", 11) && strncmp(v, "postgresql://", 13))
             return fail(err, errlen,
                         "--store: expected sqlite:PATH or a postgres:// URI, not '%.*s'",
                         /* a URI may hold a password: quote only the scheme */
