@@ -2348,9 +2348,9 @@ static int shape_str(const shape_ctx *x, const char *s, size_t max, const char *
     vsnprintf(field, sizeof field, fmt, ap);
     va_end(ap);
     if (len > max)
-        return set_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s (at most %zu bytes)", field, why,
-                       max);
-    return set_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s", field, why);
+        return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s (at most %zu bytes)", field, why,
+                        max);
+    return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s", field, why);
 }
 
 static int shape_value(const shape_ctx *x, const Comfyd__V1__Value *v, const char *field)
@@ -2384,8 +2384,8 @@ static int s_create(const shape_ctx *x, const Comfyd__V1__Command *cmd)
         (rc = shape_str(x, c->title, GRAPH_MAX_NAME, "commands[%zu].create_node.title", x->i)))
         return rc;
     if (c->n_widgets > GRAPH_MAX_WIDGETS)
-        return set_err(x->err, x->errlen, GRAPH_EINVAL,
-                       "commands[%zu].create_node.widgets: more than %d", x->i, GRAPH_MAX_WIDGETS);
+        return text_err(x->err, x->errlen, GRAPH_EINVAL,
+                        "commands[%zu].create_node.widgets: more than %d", x->i, GRAPH_MAX_WIDGETS);
     for (size_t k = 0; k < c->n_widgets; k++) {
         if (!c->widgets[k]) continue;
         if ((rc = shape_str(x, c->widgets[k]->key, GRAPH_MAX_NAME,
@@ -2443,8 +2443,8 @@ static int s_arrange(const shape_ctx *x, const Comfyd__V1__Command *cmd)
 {
     const Comfyd__V1__ArrangeCommand *c = cmd->arrange;
     if (c->n_node_ids > GRAPH_MAX_NODES)
-        return set_err(x->err, x->errlen, GRAPH_EINVAL,
-                       "commands[%zu].arrange.node_ids: more than %d", x->i, GRAPH_MAX_NODES);
+        return text_err(x->err, x->errlen, GRAPH_EINVAL,
+                        "commands[%zu].arrange.node_ids: more than %d", x->i, GRAPH_MAX_NODES);
     for (size_t k = 0; k < c->n_node_ids; k++) {
         int rc = shape_node_ref(x, c->node_ids[k], "arrange.node_ids");
         if (rc) return rc;
@@ -2539,8 +2539,8 @@ int graph_cmd_check_shape(const Comfyd__V1__Command *c, size_t i, char *err, siz
     const cmd_row *r = cmd_row_of(c);
     if (!r) {
         char names[256];
-        return set_err(err, errlen, GRAPH_EINVAL, "commands[%zu] is empty: set one of %s", i,
-                       graph_cmd_names(names, sizeof names));
+        return text_err(err, errlen, GRAPH_EINVAL, "commands[%zu] is empty: set one of %s", i,
+                        graph_cmd_names(names, sizeof names));
     }
     shape_ctx x = {err, errlen, i};
     return r->shape ? r->shape(&x, c) : GRAPH_OK;
