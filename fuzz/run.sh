@@ -40,7 +40,7 @@ build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.
   common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
 if [ -f fuzz/fuzz_mcp.c ]; then
-  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/text.c common/log.c "${PB[@]}" \
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread -lcrypto
 fi
 
