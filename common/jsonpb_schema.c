@@ -1,5 +1,6 @@
 /* jsonpb_schema: JSON Schemas from message descriptors (see
- * jsonpb_schema.h). The descriptor tests repeat jsonpb.c's: a schema says
+ * jsonpb_schema.h). The descriptor tests follow jsonpb.c (jsonpb_is_wrapper
+ * is its own): a schema says
  * what the decoder takes. */
 #include "jsonpb_schema.h"
 
@@ -37,12 +38,6 @@ static int g_bool(yajl_gen g, int b)
     return yajl_gen_bool(g, b != 0) != yajl_gen_status_ok;
 }
 
-/* Writes v (a parsed value) into g; numbers verbatim. */
-static int g_value(yajl_gen g, yajl_val v)
-{
-    return jsontree_gen(g, v) != yajl_gen_status_ok;
-}
-
 /* Writes the members of the JSON object text "{" members "}" (trusted)
  * into the map g has open. */
 static int g_raw_members(yajl_gen g, const char *members)
@@ -59,7 +54,8 @@ static int g_raw_members(yajl_gen g, const char *members)
     free(t);
     int bad = !YAJL_IS_OBJECT(v);
     for (size_t i = 0; !bad && i < v->u.object.len; i++)
-        bad = g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i]);
+        bad = g_str(g, v->u.object.keys[i]) ||
+              jsontree_gen(g, v->u.object.values[i]) != yajl_gen_status_ok;
     yajl_tree_free(v);
     return bad;
 }
