@@ -1104,14 +1104,28 @@ static canvas *resolve(canvas_mgr *m, const char *id, int *rc, canvas_error *err
     return cv;
 }
 
-static Comfyd__V1__Graph *cv_graph(canvas *cv)
+/* The mirror as a Graph message; with head_only, only its head (no nodes
+ * or links, unchanged set): for a reader that holds this revision. */
+static Comfyd__V1__Graph *cv_graph_as(canvas *cv, int head_only)
 {
-    Comfyd__V1__Graph *g = graph_to_proto(cv->g);
-    if (!g) abort();
+    Comfyd__V1__Graph *g;
+    if (head_only) {
+        g = xcalloc(1, sizeof *g);
+        comfyd__v1__graph__init(g);
+        g->revision = graph_revision(cv->g);
+        g->unchanged = 1;
+    } else if (!(g = graph_to_proto(cv->g))) {
+        abort();
+    }
     g->canvas_id = xstrdup(cv->id);
     g->title = xstrdup(cv->title);
     g->stale = cv->ops == NULL;
     return g;
+}
+
+static Comfyd__V1__Graph *cv_graph(canvas *cv)
+{
+    return cv_graph_as(cv, 0);
 }
 
 /* ---- request outcomes ---- */
@@ -1251,7 +1265,11 @@ static void patch_end(canvas *cv, job *j, Comfyd__V1__ExecuteBatchResponse *b, j
         e->result = mk_result(0);
         if (b->n_errors) e->result->error = mk_gerr(b->errors[0]->code, b->errors[0]->message, 0);
     }
-    if (cv && e->ok && is_get_graph(j->cmds[0])) e->graph = cv_graph(cv);
+    if (cv && e->ok && is_get_graph(j->cmds[0])) {
+        const Comfyd__V1__GetGraphCommand *gc = j->cmds[0]->get_graph;
+        uint64_t known = gc ? gc->known_revision : 0;
+        e->graph = cv_graph_as(cv, known && known == graph_revision(cv->g));
+    }
     pb_free(b);
     j->resp = &e->base;
     jl_push(fin, j);

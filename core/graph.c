@@ -1781,7 +1781,12 @@ int graph_validate(const graph *g, const nodeinfo *schema, const Comfyd__V1__Com
         if (s.oom) goto oom;
         return GRAPH_OK;
     }
-    if (scratch_init(&s, g)) goto oom;
+    /* Reads need no simulation: the scratch copy of every node is only
+     * built when some command of the batch could change the graph. */
+    int reads_only = 1;
+    for (size_t i = 0; i < n && reads_only; i++)
+        if (cmds[i]->command_case != COMFYD__V1__COMMAND__COMMAND_GET_GRAPH) reads_only = 0;
+    if (!reads_only && scratch_init(&s, g)) goto oom;
     if (n && !(out->results = calloc(n, sizeof *out->results))) goto oom;
     for (size_t i = 0; i < n; i++) {
         Comfyd__V1__CommandResult *r = malloc(sizeof *r);
