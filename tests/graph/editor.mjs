@@ -22,6 +22,8 @@ import WebSocket from "ws";
 // The tab's own layout code: arrange and the placement of nodes created
 // without coordinates are computed by the same module in both executors.
 import { arrangeNodes, placeNewNodes } from "../../web/src/executor/layout.js";
+// What a patch changed, reported instead of the whole workflow.
+import { graphIds, graphDelta } from "../../web/src/executor/delta.js";
 
 // ---------------------------------------------------------------- LiteGraph
 
@@ -222,6 +224,9 @@ function isRef(v) {
   return typeof v === "string";
 }
 
+// Commands that check everything before their one change.
+const ONE_STEP = new Set(["move_node", "set_widget", "get_graph"]);
+
 // Applies commands (the flat JSON form) to a LiteGraph graph.
 export class GraphApplier {
   // refuse: an optional test hook, (cmd) => a message or null; a command it
@@ -284,7 +289,9 @@ export class GraphApplier {
 
   // One command; returns the CommandResult fields (without index/ok).
   // pending: ids of nodes created without coordinates, placed at the end.
-  apply(cmd, refs, pending = new Set()) {
+  // touched (optional): gets the ids of nodes a command moved without
+  // naming them in its result (arrange).
+  apply(cmd, refs, pending = new Set(), touched = null) {
     const { LiteGraph } = this.lg;
     const g = this.graph;
     const refused = this.refuse?.(cmd);
@@ -349,7 +356,10 @@ export class GraphApplier {
           spacing: cmd.spacing ?? undefined,
           ignore: pending,
         });
-        for (const id of placed) pending.delete(id);
+        for (const id of placed) {
+          pending.delete(id);
+          touched?.add(id);
+        }
         return {};
       }
       case "clear_graph":
@@ -364,11 +374,18 @@ export class GraphApplier {
 
   // A patch as one undo step: atomic patches are rolled back to the
   // serialized pre-state when a command fails half-way; partial ones keep
-  // what worked. Returns { ok, error, results }; ok is "every command
-  // applied", as the real tab reports it (web/src/executor/commands.js).
+  // what worked. Returns { ok, error, results, ids, touched }; ok is "every
+  // command applied", as the real tab reports it
+  // (web/src/executor/commands.js); ids (the node and link ids before) and
+  // touched (the nodes the commands changed) make the delta.
   applyPatch(commands, mode) {
     const partial = String(mode ?? "").toUpperCase().endsWith("PARTIAL");
-    const before = this.graph.serialize();
+    // A lone move_node or set_widget fails before it changes anything: no
+    // pre-state to keep (serializing a big graph is most of a patch's cost).
+    const lone = commands.length === 1 && ONE_STEP.has(commands[0]?.type);
+    const before = partial || lone ? null : this.graph.serialize();
+    const ids = graphIds(this.graph);
+    const touched = new Set();
     const refs = {};
     const pending = new Set();
     const results = [];
@@ -379,7 +396,9 @@ export class GraphApplier {
         return;
       }
       try {
-        results.push({ index, ok: true, ...this.apply(cmd, refs, pending) });
+        const r = this.apply(cmd, refs, pending, touched);
+        if (r.node_id) touched.add(r.node_id);
+        results.push({ index, ok: true, ...r });
       } catch (e) {
         const code = e instanceof PatchError ? e.code : "EDITOR_FAILED";
         const message = String(e?.message ?? e);
@@ -388,12 +407,13 @@ export class GraphApplier {
       }
     });
     if (failure && !partial) {
-      this.graph.configure(before);
-      return { ok: false, error: failure, results };
+      if (before) this.graph.configure(before);
+      return { ok: false, error: failure, results, ids, touched: new Set() };
     }
     const placeIds = [...pending].filter((id) => this.graph.getNodeById(id));
     if (placeIds.length) placeNewNodes(this.graph, placeIds, { LiteGraph: this.lg.LiteGraph });
-    return failure ? { ok: false, error: failure, results } : { ok: true, results };
+    for (const id of placeIds) touched.add(id);
+    return failure ? { ok: false, error: failure, results, ids, touched } : { ok: true, results, ids, touched };
   }
 }
 
@@ -452,14 +472,19 @@ export function graphToPrompt(graph) {
 // (receive but never answer), skipTypes (types this tab lacks: create_node
 // of them fails in the tab), refuse ((cmd) => message or null: commands
 // the tab fails, see GraphApplier), reconnect (re-attach after the socket
-// ends), headers (extra handshake headers).
+// ends), headers (extra handshake headers), deltas (default true: patch
+// results and user edits carry what changed and a digest instead of the
+// whole workflow, docs/graph-delta.md), corruptDelta ((delta) => void: a
+// test hook that spoils a delta before it is sent).
 // Events: "attached" (revision), "patch" (msg), "queue" (msg), "load" (msg),
-// "ack" (revision), "close" (code, reason), "message" (msg).
+// "resync" (msg), "ack" (revision), "close" (code, reason), "message" (msg).
 export class HeadlessEditor extends EventEmitter {
   constructor(lg, opts) {
     super();
     this.lg = lg;
-    this.opts = { focused: true, objectInfoJson: "", delayMs: 0, silent: false, skipTypes: [], reconnect: false, ...opts };
+    this.opts = { focused: true, objectInfoJson: "", delayMs: 0, silent: false, skipTypes: [], reconnect: false, deltas: true, ...opts };
+    this.answered = new Map();
+    this.resyncs = 0;
     this.graph = new lg.LGraph();
     if (this.opts.workflow) this.graph.configure(structuredClone(this.opts.workflow));
     this.applier = new GraphApplier(lg, this.graph, { refuse: this.opts.refuse });
@@ -589,6 +614,9 @@ export class HeadlessEditor extends EventEmitter {
         this.emit("load", msg);
         if (!this.opts.silent) this.later(() => this.answerLoad(msg));
         break;
+      case "resync":
+        if (!this.opts.silent) this.answerResync(msg);
+        break;
       case "report_ack":
         this.revision = Number(msg.revision ?? this.revision);
         this.emit("ack", this.revision);
@@ -623,12 +651,30 @@ export class HeadlessEditor extends EventEmitter {
       request_id: msg.request_id,
       ok: out.ok,
       results: out.results,
-      workflow_json: this.workflowJson(),
       tab_revision: this.tabRevision,
     };
     if (!out.ok) reply.error = out.error;
+    // The last answers, for a resync that asks for one again.
+    this.answered.set(String(msg.request_id), reply);
+    if (this.answered.size > 16) this.answered.delete(this.answered.keys().next().value);
+    if (this.opts.deltas) {
+      reply.delta = graphDelta(this.graph, out.ids, out.touched);
+      if (this.opts.corruptDelta) this.opts.corruptDelta(reply.delta);
+    } else reply.workflow_json = this.workflowJson();
     this.send(reply);
     this.emit("patched", out, msg);
+  }
+
+  // The core could not apply a delta: it asks for the whole workflow, in
+  // the answer to that patch again (or in a user_edit).
+  answerResync(msg) {
+    this.resyncs++;
+    this.emit("resync", msg);
+    const prev = this.answered.get(String(msg.request_id ?? 0));
+    if (prev) {
+      const { delta: _unused, ...rest } = prev;
+      this.send({ ...rest, workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
+    } else this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
   }
 
   answerQueue(msg) {
@@ -689,10 +735,21 @@ export class HeadlessEditor extends EventEmitter {
   // graph, then the tab reports its workflow. Resolves with the acked
   // revision.
   async userEdit(fn, { waitAck = true } = {}) {
+    // Which nodes the edit changed: each node's serialization before and
+    // after (a test editor; the real tab knows from its own events).
+    const nodeText = () => new Map((this.graph._nodes ?? []).map((n) => [n.id, JSON.stringify(n.serialize())]));
+    const ids = this.opts.deltas ? graphIds(this.graph) : null;
+    const pre = this.opts.deltas ? nodeText() : null;
     fn(this.graph, this.applier);
     this.tabRevision++;
     const ack = waitAck ? this.nextAck() : null;
-    this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
+    if (this.opts.deltas) {
+      const touched = new Set();
+      for (const [id, text] of nodeText()) if (pre.get(id) !== text) touched.add(id);
+      const delta = graphDelta(this.graph, ids, touched);
+      if (this.opts.corruptDelta) this.opts.corruptDelta(delta);
+      this.send({ type: "user_edit", delta, tab_revision: this.tabRevision });
+    } else this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
     return ack;
   }
 
