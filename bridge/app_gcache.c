@@ -180,7 +180,8 @@ static app_gcache_ent *put(app_gcache *c, const Comfyd__V1__Graph *g)
 
 /* The head of g (no nodes or links, unchanged false) with members spliced
  * in: the text of the whole graph. */
-static int splice_members(const Comfyd__V1__Graph *g, const app_gcache_ent *e, char **out, size_t *len)
+static int splice_members(const Comfyd__V1__Graph *g, const app_gcache_ent *e, char **out,
+                          size_t *len)
 {
     Comfyd__V1__Graph head = *g;
     head.nodes = NULL;
