@@ -1,4 +1,5 @@
 #include "graph.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h> /* isfinite, NAN: macros only */
@@ -90,20 +91,6 @@ const char *graph_strerror(int err)
         return "the graph after the delta does not have the tab's digest";
     }
     return "unknown error";
-}
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
 }
 
 /* ---- small string helpers ---- */
@@ -255,7 +242,7 @@ typedef struct {
     const nodeinfo *schema;
 } pctx;
 
-#define PFAIL(c, rc, ...) set_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
+#define PFAIL(c, rc, ...) text_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
 
 static yajl_val obj_get(yajl_val obj, const char *key)
 {
@@ -726,7 +713,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
     graph *g = calloc(1, sizeof *g);
     if (!g || !(g->log = calloc(GRAPH_OPLOG_MAX, sizeof *g->log))) {
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     pctx c = {err, errlen, schema};
     int rc = parse_mirror(&c, json, len, &g->m);
@@ -739,7 +726,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
         mirror_free(&g->m);
         free(g->log);
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     memcpy(g->json, json, len);
     g->json[len] = 0;
@@ -2256,8 +2243,8 @@ int graph_apply_workflow(graph *g, const char *json, size_t len, uint64_t revisi
     if (ops) *ops = NULL;
     if (n_ops) *n_ops = 0;
     if (revision <= g->revision)
-        return set_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
-                       (unsigned long long)revision, (unsigned long long)g->revision);
+        return text_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
+                        (unsigned long long)revision, (unsigned long long)g->revision);
     mirror m;
     pctx c = {err, errlen, g->schema};
     int rc = parse_mirror(&c, json, len, &m);
@@ -2304,7 +2291,7 @@ oom:
     graph_ops_free(l.v, l.n);
     free(copy);
     mirror_free(&m);
-    return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+    return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
 }
 
 int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops)
@@ -2720,8 +2707,8 @@ int graph_apply_delta(graph *g, const graph_delta *d, uint64_t revision,
                       Comfyd__V1__GraphOrigin origin, int64_t time_ms, char *err, size_t errlen)
 {
     if (revision <= g->revision)
-        return set_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
-                       (unsigned long long)revision, (unsigned long long)g->revision);
+        return text_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
+                        (unsigned long long)revision, (unsigned long long)g->revision);
     pctx c = {err, errlen, g->schema};
     dwork w;
     memset(&w, 0, sizeof w);
@@ -2731,9 +2718,9 @@ int graph_apply_delta(graph *g, const graph_delta *d, uint64_t revision,
     if (rc) goto fail;
     uint32_t got = mirror_digest(&w.next);
     if (got != d->digest) {
-        rc = set_err(err, errlen, GRAPH_EDIGEST,
-                     "the graph after the delta has digest %08x, the tab's has %08x", got,
-                     d->digest);
+        rc = text_err(err, errlen, GRAPH_EDIGEST,
+                      "the graph after the delta has digest %08x, the tab's has %08x", got,
+                      d->digest);
         goto fail;
     }
     /* The tree the workflow text is written from, with room for what the
@@ -2743,7 +2730,7 @@ int graph_apply_delta(graph *g, const graph_delta *d, uint64_t revision,
         if ((rc = parse_piece(&c, g->json, &root))) goto fail;
         if (!YAJL_IS_OBJECT(root)) {
             yajl_tree_free(root);
-            rc = set_err(err, errlen, GRAPH_EINVAL, "the mirror's workflow is not an object");
+            rc = text_err(err, errlen, GRAPH_EINVAL, "the mirror's workflow is not an object");
             goto fail;
         }
         g->root = root;
@@ -2796,7 +2783,7 @@ int graph_apply_delta(graph *g, const graph_delta *d, uint64_t revision,
     dwork_free(&w, 1);
     return GRAPH_OK;
 oom:
-    rc = set_err(err, errlen, GRAPH_ENOMEM, "out of memory applying the delta");
+    rc = text_err(err, errlen, GRAPH_ENOMEM, "out of memory applying the delta");
 fail:
     for (size_t i = 0; packed && i < l.n; i++)
         free(packed[i].buf);
