@@ -14,6 +14,7 @@
 #include "log.h"
 #include "provider.h"
 #include "text.h"
+#include "vision.h"
 
 #define MOD "session"
 
@@ -460,6 +461,7 @@ void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1_
     cfg->n_active_skills = m->n_skills;
     cfg->api_key_set = m->api_key_set;
     cfg->token_delay_ms = m->token_delay_ms;
+    cfg->vision = (char *)vision_mode_name(m->vision);
     usage->prompt_tokens = m->prompt_tokens;
     usage->completion_tokens = m->completion_tokens;
     pb->id = (char *)m->id;
@@ -563,6 +565,16 @@ static int check_provider(const char *name, char *err, size_t errlen)
     if (check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
     if (name && *name && !provider_find(name)) {
         seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_vision(const char *v, char *err, size_t errlen)
+{
+    if (vision_mode_parse(v) < 0) {
+        (void)v;
+        seterr(err, errlen, "vision must be \"auto\", \"on\" or \"off\"");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -1057,6 +1069,7 @@ static void run_turn(session *s, pending *p)
     char *base_url = text_dup(s->meta.base_url ? s->meta.base_url : "");
     char *system_prompt = text_dup(s->meta.system_prompt ? s->meta.system_prompt : "");
     uint32_t delay = s->meta.token_delay_ms ? s->meta.token_delay_ms : m->default_delay_ms;
+    int vision = vision_enabled(s->meta.vision, provider_name, model);
     s->cur = t;
     s->starting = 0;
     s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
@@ -1095,6 +1108,7 @@ static void run_turn(session *s, pending *p)
     ctx.base.base_url = base_url;
     ctx.base.api_key = api_key;
     ctx.base.token_delay_ms = delay;
+    ctx.base.vision = vision;
     ctx.base.connect_timeout_ms = m->llm_connect_timeout_ms;
     ctx.base.idle_timeout_ms = m->llm_idle_timeout_ms;
     ctx.base.session_id = s->meta.id;
@@ -1334,6 +1348,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
             return rc;
         if ((rc = check_skills(m, c->active_skills, c->n_active_skills, err, errlen))) return rc;
         if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
+        if ((rc = check_vision(c->vision, err, errlen))) return rc;
     }
     store_session meta = {0};
     const char *want = req->session_id;
@@ -1358,6 +1373,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
         meta.n_skills = c->n_active_skills;
     }
     meta.token_delay_ms = c ? c->token_delay_ms : 0;
+    meta.vision = c ? vision_mode_parse(c->vision) : VISION_AUTO;
     meta.created_ms = meta.updated_ms = text_now_ms();
     meta.api_key_set = req->api_key && *req->api_key;
 
@@ -1448,6 +1464,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->active_skills)
         CHECK(check_skills(m, req->active_skills->names, req->active_skills->n_names, err, errlen));
     if (req->token_delay_ms) CHECK(check_delay(req->token_delay_ms->value, err, errlen));
+    if (req->vision) CHECK(check_vision(req->vision->value, err, errlen));
 #undef CHECK
 
     pthread_mutex_lock(&s->mu);
@@ -1466,6 +1483,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->base_url) set_str(&next.base_url, req->base_url->value);
     if (req->system_prompt) set_str(&next.system_prompt, req->system_prompt->value);
     if (req->token_delay_ms) next.token_delay_ms = req->token_delay_ms->value;
+    if (req->vision) next.vision = vision_mode_parse(req->vision->value);
     if (req->active_skills) {
         for (size_t i = 0; i < next.n_skills; i++)
             free(next.skills[i]);

@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function ho(e) {
+function po(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const De = {}, vn = [], Cn = () => {
-}, Uc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, Wc = (e, t) => {
+}, Jc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, qc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, df = Object.prototype.hasOwnProperty, me = (e, t) => df.call(e, t), ne = Array.isArray, tn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", rl = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Jc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), qc = Object.prototype.toString, jr = (e) => qc.call(e), hf = (e) => jr(e).slice(8, -1), Hc = (e) => jr(e) === "[object Object]", po = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ ho(
+}, pf = Object.prototype.hasOwnProperty, me = (e, t) => pf.call(e, t), re = Array.isArray, rn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", il = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Hc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), Vc = Object.prototype.toString, jr = (e) => Vc.call(e), gf = (e) => jr(e).slice(8, -1), Gc = (e) => jr(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ po(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Fi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, pf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(pf, (t) => t.slice(1).toUpperCase())), gf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
-  (e) => e.replace(gf, "-$1").toLowerCase()
-), Vc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Vc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
+}, mf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(mf, (t) => t.slice(1).toUpperCase())), _f = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
+  (e) => e.replace(_f, "-$1").toLowerCase()
+), Kc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Kc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Gc = (e, t, n, r = !1) => {
+}, Yc = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const De = {}, vn = [], Cn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let il;
-const Ii = () => il || (il = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let sl;
+const Ii = () => sl || (sl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Oi(e) {
-  if (ne(e)) {
+  if (re(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? yf(r) : Oi(r);
+      const r = e[n], i = Me(r) ? kf(r) : Oi(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function Oi(e) {
   } else if (Me(e) || Se(e))
     return e;
 }
-const mf = /;(?![^(]*\))/g, _f = /:([^]+)/, bf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function yf(e) {
+const bf = /;(?![^(]*\))/g, yf = /:([^]+)/, wf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function kf(e) {
   const t = {};
-  return e.replace(bf, (n) => n.startsWith("/*") ? "" : n).split(mf).forEach((n) => {
+  return e.replace(wf, (n) => n.startsWith("/*") ? "" : n).split(bf).forEach((n) => {
     if (n) {
-      const r = n.split(_f);
+      const r = n.split(yf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -60,7 +60,7 @@ function it(e) {
   let t = "";
   if (Me(e))
     t = e;
-  else if (ne(e))
+  else if (re(e))
     for (let n = 0; n < e.length; n++) {
       const r = it(e[n]);
       r && (t += r + " ");
@@ -70,24 +70,24 @@ function it(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const wf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", kf = /* @__PURE__ */ ho(wf);
-function Kc(e) {
+const xf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Af = /* @__PURE__ */ po(xf);
+function Xc(e) {
   return !!e || e === "";
 }
-function xf(e, t, n) {
+function Rf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = rn(e[i], t[i], n);
+    r = on(e[i], t[i], n);
   return r;
 }
-function sl(e, t, n) {
+function ol(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && rn(s, r[l], n)) {
+      if (!i[l] && on(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,21 +96,21 @@ function sl(e, t, n) {
   }
   return !0;
 }
-function Af(e, t, n) {
-  let r = tn(e), i = tn(t);
+function vf(e, t, n) {
+  let r = rn(e), i = rn(t);
   if (r || i || (r = On(e), i = On(t), r || i))
-    return r && i ? sl(e, t, n) : !1;
+    return r && i ? ol(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !rn(e[l], t[l], n))
+    if (c && !a || !c && a || !on(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function ol(e, t, n, r) {
+function ll(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -119,22 +119,22 @@ function ol(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function rn(e, t, n) {
+function on(e, t, n) {
   if (e === t) return !0;
-  let r = rl(e), i = rl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = ne(e), i = ne(t), r || i ? r && i ? ol(e, t, n, xf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ol(e, t, n, Af) : String(e) === String(t))));
+  let r = il(e), i = il(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = re(e), i = re(t), r || i ? r && i ? ll(e, t, n, Rf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ll(e, t, n, vf) : String(e) === String(t))));
 }
-function Rf(e, t) {
-  return e.findIndex((n) => rn(n, t));
+function Ef(e, t) {
+  return e.findIndex((n) => on(n, t));
 }
-const Yc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : ne(e) || Se(e) && (e.toString === qc || !we(e.toString)) ? Yc(e) ? ae(e.value) : JSON.stringify(e, Xc, 2) : String(e), Xc = (e, t) => Yc(t) ? Xc(e, t.value) : tn(t) ? {
+const Zc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : re(e) || Se(e) && (e.toString === Vc || !we(e.toString)) ? Zc(e) ? ae(e.value) : JSON.stringify(e, Qc, 2) : String(e), Qc = (e, t) => Zc(t) ? Qc(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[ls(r, s) + " =>"] = i, n),
     {}
   )
 } : On(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => ls(n))
-} : St(t) ? ls(t) : Se(t) && !ne(t) && !Hc(t) ? String(t) : t, ls = (e, t = "") => {
+} : St(t) ? ls(t) : Se(t) && !re(t) && !Gc(t) ? String(t) : t, ls = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const Yc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null
   );
 };
 let Je;
-class vf {
+class Cf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class vf {
     }
   }
 }
-function Ef() {
+function Df() {
   return Je;
 }
 let xe;
 const cs = /* @__PURE__ */ new WeakSet();
-class Zc {
+class ea {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -262,25 +262,25 @@ class Zc {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ea(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || na(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, ll(this), ta(this);
+    this.flags |= 2, cl(this), ra(this);
     const t = xe, n = pt;
     xe = this, pt = !0;
     try {
       return this.fn();
     } finally {
-      na(this), xe = t, pt = n, this.flags &= -3;
+      ia(this), xe = t, pt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        _o(t);
-      this.deps = this.depsTail = void 0, ll(this), this.onStop && this.onStop(), this.flags &= -2;
+        bo(t);
+      this.deps = this.depsTail = void 0, cl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -290,25 +290,25 @@ class Zc {
    * @internal
    */
   runIfDirty() {
-    qs(this) && this.run();
+    Hs(this) && this.run();
   }
   get dirty() {
-    return qs(this);
+    return Hs(this);
   }
 }
-let Qc = 0, yr, wr;
-function ea(e, t = !1) {
+let ta = 0, yr, wr;
+function na(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = wr, wr = e;
     return;
   }
   e.next = yr, yr = e;
 }
-function go() {
-  Qc++;
-}
 function mo() {
-  if (--Qc > 0)
+  ta++;
+}
+function _o() {
+  if (--ta > 0)
     return;
   if (wr) {
     let t = wr;
@@ -333,63 +333,63 @@ function mo() {
   }
   if (e) throw e;
 }
-function ta(e) {
+function ra(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function na(e) {
+function ia(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), _o(r), Cf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), bo(r), Sf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function qs(e) {
+function Hs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ra(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (sa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ra(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !qs(e))))
+function sa(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = xe, r = pt;
   xe = e, pt = !0;
   try {
-    ta(e);
+    ra(e);
     const i = e.fn(e._value);
     (t.version === 0 || Et(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    xe = n, pt = r, na(e), e.flags &= -3;
+    xe = n, pt = r, ia(e), e.flags &= -3;
   }
 }
-function _o(e, t = !1) {
+function bo(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      _o(s, !0);
+      bo(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Cf(e) {
+function Sf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let pt = !0;
-const ia = [];
-function sn() {
-  ia.push(pt), pt = !1;
+const oa = [];
+function ln() {
+  oa.push(pt), pt = !1;
 }
-function on() {
-  const e = ia.pop();
+function cn() {
+  const e = oa.pop();
   pt = e === void 0 ? !0 : e;
 }
-function ll(e) {
+function cl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = xe;
@@ -402,12 +402,12 @@ function ll(e) {
   }
 }
 let Cr = 0;
-class Df {
+class Tf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class bo {
+class yo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class bo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== xe)
-      n = this.activeLink = new Df(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, sa(n);
+      n = this.activeLink = new Tf(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, la(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = xe.depsTail, n.nextDep = void 0, xe.depsTail.nextDep = n, xe.depsTail = n, xe.deps === n && (xe.deps = r);
@@ -428,44 +428,44 @@ class bo {
     this.version++, Cr++, this.notify(t);
   }
   notify(t) {
-    go();
+    mo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      mo();
+      _o();
     }
   }
 }
-function sa(e) {
+function la(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        sa(r);
+        la(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Hs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
+const Vs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
   ""
-), Vs = /* @__PURE__ */ Symbol(
+), Gs = /* @__PURE__ */ Symbol(
   ""
 ), Dr = /* @__PURE__ */ Symbol(
   ""
 );
 function Ve(e, t, n) {
   if (pt && xe) {
-    let r = Hs.get(e);
-    r || Hs.set(e, r = /* @__PURE__ */ new Map());
+    let r = Vs.get(e);
+    r || Vs.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new bo()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new yo()), i.map = r, i.key = n), i.track();
   }
 }
 function zt(e, t, n, r, i, s) {
-  const o = Hs.get(e);
+  const o = Vs.get(e);
   if (!o) {
     Cr++;
     return;
@@ -473,10 +473,10 @@ function zt(e, t, n, r, i, s) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (go(), t === "clear")
+  if (mo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ne(e), a = c && po(n);
+    const c = re(e), a = c && go(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, b) => {
@@ -485,36 +485,36 @@ function zt(e, t, n, r, i, s) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Dr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
+          c ? a && l(o.get("length")) : (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
           break;
         case "delete":
-          c || (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
+          c || (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
           break;
         case "set":
-          tn(e) && l(o.get(Dn));
+          rn(e) && l(o.get(Dn));
           break;
       }
   }
-  mo();
+  _o();
 }
 function $n(e) {
   const t = /* @__PURE__ */ pe(e);
-  return t === e || (Ve(t, "iterate", Dr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e) ? t.map((n) => ln(ct(n))) : t.map(ln) : t.map(ct);
+  return t === e || (Ve(t, "iterate", Dr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => an(ct(n))) : t.map(an) : t.map(ct);
 }
 function Mi(e) {
   return Ve(e = /* @__PURE__ */ pe(e), "iterate", Dr), e;
 }
 function At(e, t) {
-  return /* @__PURE__ */ Tt(e) ? ln(/* @__PURE__ */ nn(e) ? ct(t) : t) : ct(t);
+  return /* @__PURE__ */ Tt(e) ? an(/* @__PURE__ */ sn(e) ? ct(t) : t) : ct(t);
 }
-const Sf = {
+const Ff = {
   __proto__: null,
   [Symbol.iterator]() {
     return as(this, Symbol.iterator, (e) => At(this, e));
   },
   concat(...e) {
     return $n(this).concat(
-      ...e.map((t) => ne(t) ? $n(t) : t)
+      ...e.map((t) => re(t) ? $n(t) : t)
     );
   },
   entries() {
@@ -580,26 +580,26 @@ const Sf = {
     return Nt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return sr(this, "pop");
+    return or(this, "pop");
   },
   push(...e) {
-    return sr(this, "push", e);
+    return or(this, "push", e);
   },
   reduce(e, ...t) {
-    return al(this, "reduce", e, t);
+    return ul(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return al(this, "reduceRight", e, t);
+    return ul(this, "reduceRight", e, t);
   },
   shift() {
-    return sr(this, "shift");
+    return or(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
     return Nt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return sr(this, "splice", e);
+    return or(this, "splice", e);
   },
   toReversed() {
     return $n(this).toReversed();
@@ -611,7 +611,7 @@ const Sf = {
     return $n(this).toSpliced(...e);
   },
   unshift(...e) {
-    return sr(this, "unshift", e);
+    return or(this, "unshift", e);
   },
   values() {
     return as(this, "values", (e) => At(this, e));
@@ -622,7 +622,7 @@ function as(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ot(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => cl(s.next(), n), i !== oa[t] && Object.defineProperties(o, {
+      return o.next = () => al(s.next(), n), i !== ca[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,17 +637,17 @@ function as(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => cl(s._next(), n);
+    s._next = s.next, s.next = () => al(s._next(), n);
   }
   return s;
 }
-function cl(e, t) {
+function al(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const oa = Array.prototype;
+const ca = Array.prototype;
 function Nt(e, t, n, r, i, s) {
   const o = Mi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
-  if (c !== oa[t]) {
+  if (c !== ca[t]) {
     const d = c.apply(e, s);
     return l ? ct(d) : d;
   }
@@ -660,7 +660,7 @@ function Nt(e, t, n, r, i, s) {
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function al(e, t, n, r) {
+function ul(e, t, n, r) {
   const i = Mi(e), s = i !== e && !/* @__PURE__ */ ot(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
@@ -675,22 +675,22 @@ function us(e, t, n) {
   const r = /* @__PURE__ */ pe(e);
   Ve(r, "iterate", Dr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ xo(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ao(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
 }
-function sr(e, t, n = []) {
-  sn(), go();
+function or(e, t, n = []) {
+  ln(), mo();
   const r = (/* @__PURE__ */ pe(e))[t].apply(e, n);
-  return mo(), on(), r;
+  return _o(), cn(), r;
 }
-const Tf = /* @__PURE__ */ ho("__proto__,__v_isRef,__isVue"), la = /* @__PURE__ */ new Set(
+const If = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), aa = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(St)
 );
-function Ff(e) {
+function Of(e) {
   St(e) || (e = String(e));
   const t = /* @__PURE__ */ pe(this);
   return Ve(t, "has", e), t.hasOwnProperty(e);
 }
-class ca {
+class ua {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ca {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? zf : da : s ? fa : ua).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Wf : pa : s ? ha : da).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = ne(t);
+    const o = re(t);
     if (!i) {
       let c;
-      if (o && (c = Sf[n]))
+      if (o && (c = Ff[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Ff;
+        return Of;
     }
     const l = Reflect.get(
       t,
@@ -723,22 +723,22 @@ class ca {
       // its class methods
       /* @__PURE__ */ Xe(t) ? t : r
     );
-    if ((St(n) ? la.has(n) : Tf(n)) || (i || Ve(t, "get", n), s))
+    if ((St(n) ? aa.has(n) : If(n)) || (i || Ve(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Xe(l)) {
-      const c = o && po(n) ? l : l.value;
-      return i && Se(c) ? /* @__PURE__ */ Ks(c) : c;
+      const c = o && go(n) ? l : l.value;
+      return i && Se(c) ? /* @__PURE__ */ Ys(c) : c;
     }
-    return Se(l) ? i ? /* @__PURE__ */ Ks(l) : /* @__PURE__ */ wo(l) : l;
+    return Se(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
   }
 }
-class aa extends ca {
+class fa extends ua {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = ne(t) && po(n);
+    const o = re(t) && go(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Tt(s);
       if (!/* @__PURE__ */ ot(r) && !/* @__PURE__ */ Tt(r) && (s = /* @__PURE__ */ pe(s), r = /* @__PURE__ */ pe(r)), !o && /* @__PURE__ */ Xe(s) && !/* @__PURE__ */ Xe(r))
@@ -760,17 +760,17 @@ class aa extends ca {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!St(n) || !la.has(n)) && Ve(t, "has", n), r;
+    return (!St(n) || !aa.has(n)) && Ve(t, "has", n), r;
   }
   ownKeys(t) {
     return Ve(
       t,
       "iterate",
-      ne(t) ? "length" : Dn
+      re(t) ? "length" : Dn
     ), Reflect.ownKeys(t);
   }
 }
-class If extends ca {
+class Mf extends ua {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class If extends ca {
     return !0;
   }
 }
-const Of = /* @__PURE__ */ new aa(), Mf = /* @__PURE__ */ new If(), Nf = /* @__PURE__ */ new aa(!0);
-const Gs = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
-function Lf(e, t, n) {
+const Nf = /* @__PURE__ */ new fa(), Lf = /* @__PURE__ */ new Mf(), Pf = /* @__PURE__ */ new fa(!0);
+const Ks = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
+function Bf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = tn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Gs : t ? ln : ct;
+    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ct;
     return !t && Ve(
       s,
       "iterate",
-      c ? Vs : Dn
+      c ? Gs : Dn
     ), lt(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function Xr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Pf(e, t) {
+function jf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
       e || (Et(i, l) && Ve(o, "get", i), Ve(o, "get", l));
-      const { has: c } = Yr(o), a = t ? Gs : e ? ln : ct;
+      const { has: c } = Yr(o), a = t ? Ks : e ? an : ct;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -832,7 +832,7 @@ function Pf(e, t) {
       return e || (Et(i, l) && Ve(o, "has", i), Ve(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Gs : e ? ln : ct;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Ks : e ? an : ct;
       return !e && Ve(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
@@ -879,26 +879,26 @@ function Pf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Lf(i, e, t);
+    n[i] = Bf(i, e, t);
   }), n;
 }
-function yo(e, t) {
-  const n = Pf(e, t);
+function wo(e, t) {
+  const n = jf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     me(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Bf = {
-  get: /* @__PURE__ */ yo(!1, !1)
-}, jf = {
-  get: /* @__PURE__ */ yo(!1, !0)
-}, $f = {
-  get: /* @__PURE__ */ yo(!0, !1)
+const $f = {
+  get: /* @__PURE__ */ wo(!1, !1)
+}, zf = {
+  get: /* @__PURE__ */ wo(!1, !0)
+}, Uf = {
+  get: /* @__PURE__ */ wo(!0, !1)
 };
-const ua = /* @__PURE__ */ new WeakMap(), fa = /* @__PURE__ */ new WeakMap(), da = /* @__PURE__ */ new WeakMap(), zf = /* @__PURE__ */ new WeakMap();
-function Uf(e) {
+const da = /* @__PURE__ */ new WeakMap(), ha = /* @__PURE__ */ new WeakMap(), pa = /* @__PURE__ */ new WeakMap(), Wf = /* @__PURE__ */ new WeakMap();
+function Jf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function Uf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function wo(e) {
-  return /* @__PURE__ */ Tt(e) ? e : ko(
-    e,
-    !1,
-    Of,
-    Bf,
-    ua
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Wf(e) {
-  return ko(
+function ko(e) {
+  return /* @__PURE__ */ Tt(e) ? e : xo(
     e,
     !1,
     Nf,
-    jf,
-    fa
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Ks(e) {
-  return ko(
-    e,
-    !0,
-    Mf,
     $f,
     da
   );
 }
-function ko(e, t, n, r, i) {
+// @__NO_SIDE_EFFECTS__
+function qf(e) {
+  return xo(
+    e,
+    !1,
+    Pf,
+    zf,
+    ha
+  );
+}
+// @__NO_SIDE_EFFECTS__
+function Ys(e) {
+  return xo(
+    e,
+    !0,
+    Lf,
+    Uf,
+    pa
+  );
+}
+function xo(e, t, n, r, i) {
   if (!Se(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Uf(hf(e));
+  const o = Jf(gf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,8 +958,8 @@ function ko(e, t, n, r, i) {
   return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function nn(e) {
-  return /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ nn(e.__v_raw) : !!(e && e.__v_isReactive);
+function sn(e) {
+  return /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
 function Tt(e) {
@@ -970,7 +970,7 @@ function ot(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function xo(e) {
+function Ao(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function pe(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ pe(t) : e;
 }
-function Jf(e) {
-  return !me(e, "__v_skip") && Object.isExtensible(e) && Gc(e, "__v_skip", !0), e;
+function Hf(e) {
+  return !me(e, "__v_skip") && Object.isExtensible(e) && Yc(e, "__v_skip", !0), e;
 }
-const ct = (e) => Se(e) ? /* @__PURE__ */ wo(e) : e, ln = (e) => Se(e) ? /* @__PURE__ */ Ks(e) : e;
+const ct = (e) => Se(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Se(e) ? /* @__PURE__ */ Ys(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Xe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function fs(e) {
-  return qf(e, !1);
+  return Vf(e, !1);
 }
-function qf(e, t) {
-  return /* @__PURE__ */ Xe(e) ? e : new Hf(e, t);
+function Vf(e, t) {
+  return /* @__PURE__ */ Xe(e) ? e : new Gf(e, t);
 }
-class Hf {
+class Gf {
   constructor(t, n) {
-    this.dep = new bo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
+    this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1008,19 +1008,19 @@ class Hf {
 function Y(e) {
   return /* @__PURE__ */ Xe(e) ? e.value : e;
 }
-const Vf = {
+const Kf = {
   get: (e, t, n) => t === "__v_raw" ? e : Y(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Xe(i) && !/* @__PURE__ */ Xe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function ha(e) {
-  return /* @__PURE__ */ nn(e) ? e : new Proxy(e, Vf);
+function ga(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Kf);
 }
-class Gf {
+class Yf {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new bo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,46 +1028,46 @@ class Gf {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     xe !== this)
-      return ea(this, !0), !0;
+      return na(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ra(this), t && (t.version = this.dep.version), this._value;
+    return sa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Kf(e, t, n = !1) {
+function Xf(e, t, n = !1) {
   let r, i;
-  return we(e) ? r = e : (r = e.get, i = e.set), new Gf(r, i, n);
+  return we(e) ? r = e : (r = e.get, i = e.set), new Yf(r, i, n);
 }
 const Zr = {}, pi = /* @__PURE__ */ new WeakMap();
 let kn;
-function Yf(e, t = !1, n = kn) {
+function Zf(e, t = !1, n = kn) {
   if (n) {
     let r = pi.get(n);
     r || pi.set(n, r = []), r.push(e);
   }
 }
-function Xf(e, t, n = De) {
+function Qf(e, t, n = De) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ot(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
   let u, d, b, g, p = !1, A = !1;
-  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ nn(e) ? (d = () => a(e), p = !0) : ne(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ nn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
+  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : re(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
     if (/* @__PURE__ */ Xe(y))
       return y.value;
-    if (/* @__PURE__ */ nn(y))
+    if (/* @__PURE__ */ sn(y))
       return a(y);
     if (we(y))
       return c ? c(y, 2) : y();
   })) : we(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (b) {
-      sn();
+      ln();
       try {
         b();
       } finally {
-        on();
+        cn();
       }
     }
     const y = kn;
@@ -1081,8 +1081,8 @@ function Xf(e, t, n = De) {
     const y = d, I = i === !0 ? 1 / 0 : i;
     d = () => Ut(y(), I);
   }
-  const v = Ef(), D = () => {
-    u.stop(), v && v.active && Wc(v.effects, u);
+  const v = Df(), D = () => {
+    u.stop(), v && v.active && qc(v.effects, u);
   };
   if (s && t) {
     const y = t;
@@ -1101,7 +1101,7 @@ function Xf(e, t, n = De) {
         const I = u.run();
         if (y || i || p || (A ? I.some((F, x) => Et(F, k[x])) : Et(I, k))) {
           const F = kn;
-          sn();
+          ln();
           try {
             b && b(), kn = u;
             const x = [
@@ -1115,13 +1115,13 @@ function Xf(e, t, n = De) {
               t(...x)
             );
           } finally {
-            kn = F, on();
+            kn = F, cn();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new Zc(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Yf(y, !1, u), b = u.onStop = () => {
+  return l && l(w), u = new ea(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Zf(y, !1, u), b = u.onStop = () => {
     const y = pi.get(u);
     if (y) {
       if (c)
@@ -1137,14 +1137,14 @@ function Ut(e, t = 1 / 0, n) {
     return e;
   if (n.set(e, t), t--, /* @__PURE__ */ Xe(e))
     Ut(e.value, t, n);
-  else if (ne(e))
+  else if (re(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (On(e) || tn(e))
+  else if (On(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Hc(e)) {
+  else if (Gc(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1159,17 +1159,17 @@ function zr(e, t, n, r) {
     Ni(i, t, n);
   }
 }
-function Vt(e, t, n, r) {
+function Ht(e, t, n, r) {
   if (we(e)) {
     const i = zr(e, t, n, r);
-    return i && Jc(i) && i.catch((s) => {
+    return i && Hc(i) && i.catch((s) => {
       Ni(s, t, n, void 0, !0);
     }), i;
   }
-  if (ne(e)) {
+  if (re(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
-      i.push(Vt(e[s], t, n, r));
+      i.push(Ht(e[s], t, n, r));
     return i;
   }
 }
@@ -1190,17 +1190,17 @@ function Ni(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      sn(), zr(o, null, 10, [
+      ln(), zr(o, null, 10, [
         e,
         a,
         u
-      ]), on();
+      ]), cn();
       return;
     }
   }
-  Zf(e, n, s, r, l);
+  ed(e, n, s, r, l);
 }
-function Zf(e, t, n, r = !0, i = !1) {
+function ed(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1208,14 +1208,14 @@ function Zf(e, t, n, r = !0, i = !1) {
 const Ge = [];
 let dt = -1;
 const Rt = [];
-let Zt = null, Wn = 0;
-const pa = /* @__PURE__ */ Promise.resolve();
+let Qt = null, Jn = 0;
+const ma = /* @__PURE__ */ Promise.resolve();
 let gi = null;
 function kr(e) {
-  const t = gi || pa;
+  const t = gi || ma;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Qf(e) {
+function td(e) {
   let t = dt + 1, n = Ge.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ge[r], s = Sr(i);
@@ -1223,25 +1223,25 @@ function Qf(e) {
   }
   return t;
 }
-function Ao(e) {
+function Ro(e) {
   if (!(e.flags & 1)) {
     const t = Sr(e), n = Ge[Ge.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(Qf(t), 0, e), e.flags |= 1, ga();
+    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(td(t), 0, e), e.flags |= 1, _a();
   }
 }
-function ga() {
-  gi || (gi = pa.then(ba));
+function _a() {
+  gi || (gi = ma.then(wa));
 }
-function ed(e) {
-  if (!ne(e))
-    Zt && e.id === -1 ? Zt.splice(Wn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
+function nd(e) {
+  if (!re(e))
+    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  ga();
+  _a();
 }
-function ma(e, t, n, r = dt + 1) {
+function ba(e, t, n, r = dt + 1) {
   for (; r < Ge.length; r++) {
     const i = Ge[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function ma(e, t, n, r = dt + 1) {
     }
   }
 }
-function _a(e, t, n = 0) {
+function ya(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1262,20 +1262,20 @@ function _a(e, t, n = 0) {
       }
     }
     const s = [...new Set(r)].sort((o, l) => Sr(o) - Sr(l));
-    if (Rt.length = i, Zt) {
+    if (Rt.length = i, Qt) {
       for (let o = 0; o < s.length; o++)
-        Zt.push(s[o]);
+        Qt.push(s[o]);
       return;
     }
-    for (Zt = s, Wn = 0; Wn < Zt.length; Wn++) {
-      const o = Zt[Wn];
+    for (Qt = s, Jn = 0; Jn < Qt.length; Jn++) {
+      const o = Qt[Jn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Zt = null, Wn = 0;
+    Qt = null, Jn = 0;
   }
 }
 let ds = !1;
-function td(e, t) {
+function rd(e, t) {
   if (ds) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function td(e, t) {
   const n = t === void 0 ? void 0 : new Set(Rt);
   e(), ds = !0;
   try {
-    ma(void 0, t), _a(void 0, n, t);
+    ba(void 0, t), ya(void 0, n, t);
   } finally {
     ds = !1;
   }
 }
 const Sr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function ba(e) {
+function wa(e) {
   try {
     for (dt = 0; dt < Ge.length; dt++) {
       const t = Ge[dt];
@@ -1304,26 +1304,26 @@ function ba(e) {
       const t = Ge[dt];
       t && (t.flags &= -2);
     }
-    dt = -1, Ge.length = 0, _a(), gi = null, (Ge.length || Rt.length) && ba();
+    dt = -1, Ge.length = 0, ya(), gi = null, (Ge.length || Rt.length) && wa();
   }
 }
-let st = null, ya = null;
+let st = null, ka = null;
 function mi(e) {
   const t = st;
-  return st = e, ya = e && e.type.__scopeId || null, t;
+  return st = e, ka = e && e.type.__scopeId || null, t;
 }
-function nd(e, t = st, n) {
+function id(e, t = st, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && bl(-1);
+    r._d && yl(-1);
     const s = mi(t), o = Sn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Sn.length; c > o; c--) Na();
-      mi(s), r._d && bl(1);
+      for (let c = Sn.length; c > o; c--) Pa();
+      mi(s), r._d && yl(1);
     }
     return l;
   };
@@ -1349,7 +1349,7 @@ function zn(e, t) {
   }
   return e;
 }
-function gn(e, t, n, r) {
+function _n(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1365,34 +1365,34 @@ function gn(e, t, n, r) {
     let c = s[l];
     o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = lt({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (sn(), Vt(a, n, 8, [
+    a && (ln(), Ht(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), on());
+    ]), cn());
   }
 }
-function rd(e, t, n = !1) {
-  const r = Ud();
-  if (r || qn) {
-    let i = qn ? qn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function sd(e, t, n = !1) {
+  const r = Jd();
+  if (r || Hn) {
+    let i = Hn ? Hn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
       return n && we(t) ? t.call(r && r.proxy) : t;
   }
 }
-const id = /* @__PURE__ */ Symbol.for("v-scx"), sd = () => rd(id);
+const od = /* @__PURE__ */ Symbol.for("v-scx"), ld = () => sd(od);
 function hs(e, t, n) {
-  return od(e, t, n);
+  return cd(e, t, n);
 }
-function od(e, t, n = De) {
+function cd(e, t, n = De) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = lt({}, n), c = t && r || !t && s !== "post";
   let a;
   if (wi) {
     if (s === "sync") {
-      const g = sd();
+      const g = ld();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1400,23 +1400,23 @@ function od(e, t, n = De) {
       return g.stop = Cn, g.resume = Cn, g.pause = Cn, g;
     }
   }
-  const u = Yn;
-  l.call = (g, p, A) => Vt(g, u, p, A);
+  const u = Xn;
+  l.call = (g, p, A) => Ht(g, u, p, A);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, qe(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : Ao(g);
+    p ? g() : Ro(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = Xf(e, t, l);
+  const b = Qf(e, t, l);
   return wi && (a ? a.push(b) : c && b()), b;
 }
-const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ld = (e) => e && (e.defer || e.defer === ""), ul = (e) => typeof SVGElement < "u" && e instanceof SVGElement, fl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Ys = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ad = (e) => e && (e.defer || e.defer === ""), fl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, dl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, cd = {
+}, ud = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1439,37 +1439,37 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
         c
       );
     }, I = (x = t) => {
-      const C = An(x.props), U = x.target = Ys(x.props, p), ie = Xs(U, x, A, g);
-      U && (o !== "svg" && ul(U) ? o = "svg" : o !== "mathml" && fl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
+      const C = An(x.props), U = x.target = Xs(x.props, p), ie = Zs(U, x, A, g);
+      U && (o !== "svg" && fl(U) ? o = "svg" : o !== "mathml" && dl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
     }, F = (x) => {
       const C = () => {
-        if (Xt.get(x) === C) {
-          if (Xt.delete(x), An(x.props)) {
+        if (Zt.get(x) === C) {
+          if (Zt.delete(x), An(x.props)) {
             const U = D(x.el) || n;
             y(x, U, x.anchor), gr(x, !0);
           }
           I(x);
         }
       };
-      Xt.set(x, C), qe(C, s);
+      Zt.set(x, C), qe(C, s);
     };
     if (e == null) {
       const x = t.el = A(""), C = t.anchor = A("");
-      if (g(x, n, r), g(C, n, r), ld(t.props) || s && s.pendingBranch) {
+      if (g(x, n, r), g(C, n, r), ad(t.props) || s && s.pendingBranch) {
         F(t);
         return;
       }
       k && (y(t, n, C), gr(t, !0)), I();
     } else {
       t.el = e.el;
-      const x = t.anchor = e.anchor, C = Xt.get(e);
+      const x = t.anchor = e.anchor, C = Zt.get(e);
       if (C) {
-        C.flags |= 8, Xt.delete(e), F(t);
+        C.flags |= 8, Zt.delete(e), F(t);
         return;
       }
       t.targetStart = e.targetStart;
       const U = t.target = e.target, ie = t.targetAnchor = e.targetAnchor, K = An(e.props), le = K ? n : U, Te = K ? x : ie;
-      if (o === "svg" || ul(U) ? o = "svg" : (o === "mathml" || fl(U)) && (o = "mathml"), w ? (b(
+      if (o === "svg" || fl(U) ? o = "svg" : (o === "mathml" || dl(U)) && (o = "mathml"), w ? (b(
         e.dynamicChildren,
         w,
         le,
@@ -1477,7 +1477,7 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
         s,
         o,
         l
-      ), Eo(e, t, !0)) : c || d(
+      ), Co(e, t, !0)) : c || d(
         e,
         t,
         le,
@@ -1496,7 +1496,7 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ke = Ys(t.props, p);
+        const ke = Xs(t.props, p);
         ke && (t.target = ke, Qr(
           t,
           ke,
@@ -1523,8 +1523,8 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
       targetAnchor: u,
       target: d,
       props: b
-    } = e, g = An(b), p = s || !g, A = Xt.get(e);
-    if (A && (A.flags |= 8, Xt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
+    } = e, g = An(b), p = s || !g, A = Zt.get(e);
+    if (A && (A.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const D = l[v];
         r(
@@ -1537,12 +1537,12 @@ const Xt = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ Symbol("_vte"), L
       }
   },
   move: Qr,
-  hydrate: ad
+  hydrate: fd
 };
 function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Xt.has(e) && (!d || An(u)) && c & 16)
+  if (d && r(o, t, n), !Zt.has(e) && (!d || An(u)) && c & 16)
     for (let b = 0; b < a.length; b++)
       i(
         a[b],
@@ -1552,7 +1552,7 @@ function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function ad(e, t, n, r, i, s, {
+function fd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function b(v, D) {
@@ -1580,13 +1580,13 @@ function ad(e, t, n, r, i, s, {
       s
     );
   }
-  const p = t.target = Ys(
+  const p = t.target = Xs(
     t.props,
     c
   ), A = An(t.props);
   if (p) {
     const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (A ? (g(e, t), b(p, v), t.targetAnchor || Xs(
+    t.shapeFlag & 16 && (A ? (g(e, t), b(p, v), t.targetAnchor || Zs(
       p,
       t,
       u,
@@ -1594,7 +1594,7 @@ function ad(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), b(p, v), t.targetAnchor || Xs(p, t, u, a), d(
+    )) : (t.anchor = o(e), b(p, v), t.targetAnchor || Zs(p, t, u, a), d(
       v && o(v),
       t,
       p,
@@ -1606,7 +1606,7 @@ function ad(e, t, n, r, i, s, {
   } else A && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const ud = cd;
+const dd = ud;
 function gr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,12 +1616,12 @@ function gr(e, t) {
     n.ut();
   }
 }
-function Xs(e, t, n, r, i = null) {
+function Zs(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[wa] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[xa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const ps = /* @__PURE__ */ Symbol("_leaveCb");
-function fd(e) {
+function hd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function fd(e) {
   }
   return t;
 }
-function ka(e) {
-  if (!xa(e))
-    return Li(e.type) && e.children ? fd(e.children) : e;
+function Aa(e) {
+  if (!Ra(e))
+    return Li(e.type) && e.children ? hd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function xr(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     xr(
-      Li(n.type) && ka(n) || n,
+      Li(n.type) && Aa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1660,35 +1660,35 @@ function xr(e, t) {
       r && xr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === ce && ne(e.children)) {
-    const n = Ra(e.children, !1);
+  } else if (e.transition = t, e.type === ce && re(e.children)) {
+    const n = Ea(e.children, !1);
     n && xr(n, t);
   }
 }
-function Zs(e) {
+function Qs(e) {
   if (e.component)
-    return Zs(e.component.subTree);
+    return Qs(e.component.subTree);
   if (e.type === ce) {
-    const t = ne(e.children) && Ra(e.children, !1);
-    return t ? Zs(t) : void 0;
+    const t = re(e.children) && Ea(e.children, !1);
+    return t ? Qs(t) : void 0;
   }
   if (e.type !== gt)
     return e;
 }
-function dd(e) {
+function pd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function dl(e, t) {
+function hl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
 const _i = /* @__PURE__ */ new WeakMap();
 function Ar(e, t, n, r, i = !1) {
-  if (ne(e)) {
+  if (re(e)) {
     e.forEach(
       (A, v) => Ar(
         A,
-        t && (ne(t) ? t[v] : t),
+        t && (re(t) ? t[v] : t),
         n,
         r,
         i
@@ -1700,9 +1700,9 @@ function Ar(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Uc : (A) => dl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && dl(u, v));
+  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Jc : (A) => hl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && hl(u, v));
   if (a != null && a !== c) {
-    if (hl(t), Me(a))
+    if (pl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Xe(a)) {
       const A = t;
@@ -1718,8 +1718,8 @@ function Ar(e, t, n, r, i = !1) {
         if (e.f) {
           const k = A ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            ne(k) && Wc(k, s);
-          else if (ne(k))
+            re(k) && qc(k, s);
+          else if (re(k))
             k.includes(s) || k.push(s);
           else if (A)
             u[c] = [s], g(c) && (d[c] = u[c]);
@@ -1735,27 +1735,27 @@ function Ar(e, t, n, r, i = !1) {
         };
         k.id = -1, _i.set(e, k), qe(k, n);
       } else
-        hl(e), D();
+        pl(e), D();
     }
   }
 }
-function hl(e) {
+function pl(e) {
   const t = _i.get(e);
   t && (t.flags |= 8, _i.delete(e));
 }
 Ii().requestIdleCallback;
 Ii().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, xa = (e) => e.type.__isKeepAlive, hd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, Ra = (e) => e.type.__isKeepAlive, gd = /* @__PURE__ */ Symbol.for("v-ndc");
 function xt(e, t, n, r) {
   let i;
-  const s = n, o = ne(e);
+  const s = n, o = re(e);
   if (o || Me(e)) {
-    const l = o && /* @__PURE__ */ nn(e);
+    const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
     l && (c = !/* @__PURE__ */ ot(e), a = /* @__PURE__ */ Tt(e), e = Mi(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? ln(ct(e[u])) : ct(e[u]) : e[u],
+        c ? a ? an(ct(e[u])) : ct(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1786,7 +1786,7 @@ function xt(e, t, n, r) {
     i = [];
   return i;
 }
-const Qs = (e) => e ? $a(e) ? ji(e) : Qs(e.parent) : null, vr = (
+const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const Qs = (e) => e ? $a(e) ? ji(e) : Qs(e.parent) : null, vr = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => Qs(e.parent),
-    $root: (e) => Qs(e.root),
+    $parent: (e) => eo(e.parent),
+    $root: (e) => eo(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Ao(e.update);
+      Ro(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = kr.bind(e.proxy)),
     $watch: (e) => Cn
   })
-), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), pd = {
+), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), md = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const Qs = (e) => e ? $a(e) ? ji(e) : Qs(e.parent) : null, vr = (
     return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Aa() {
+function va() {
   return {
     app: null,
     config: {
-      isNativeTag: Uc,
+      isNativeTag: Jc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Aa() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let gd = 0;
-function md(e, t) {
+let _d = 0;
+function bd(e, t) {
   return function(r, i = null) {
     we(r) || (r = lt({}, r)), i != null && !Se(i) && (i = null);
-    const s = Aa(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = va(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: gd++,
+      _uid: _d++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: Gd,
+      version: Yd,
       get config() {
         return s.config;
       },
@@ -1921,7 +1921,7 @@ function md(e, t) {
       },
       mount(u, d, b) {
         if (!c) {
-          const g = a._ceVNode || qt(r, i);
+          const g = a._ceVNode || Jt(r, i);
           return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, ji(g.component);
         }
       },
@@ -1929,7 +1929,7 @@ function md(e, t) {
         l.push(u);
       },
       unmount() {
-        c && (Vt(
+        c && (Ht(
           l,
           a._instance,
           16
@@ -1939,29 +1939,29 @@ function md(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = qn;
-        qn = a;
+        const d = Hn;
+        Hn = a;
         try {
           return u();
         } finally {
-          qn = d;
+          Hn = d;
         }
       }
     };
     return a;
   };
 }
-let qn = null;
-const _d = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
-function bd(e, t, ...n) {
+let Hn = null;
+const yd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
+function wd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || De;
   let i = n;
-  const s = t.startsWith("update:"), o = s && _d(r, t.slice(7));
+  const s = t.startsWith("update:"), o = s && yd(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map($r)));
   let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
   r[l = os(ht(t))];
-  !c && s && (c = r[l = os(Mn(t))]), c && Vt(
+  !c && s && (c = r[l = os(Mn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function bd(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Vt(
+    e.emitted[l] = !0, Ht(
       a,
       e,
       6,
@@ -1981,18 +1981,18 @@ function bd(e, t, ...n) {
     );
   }
 }
-function yd(e, t, n = !1) {
+function kd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (ne(s) ? s.forEach((l) => o[l] = null) : lt(o, s), Se(e) && r.set(e, o), o) : (Se(e) && r.set(e, null), null);
+  return s ? (re(s) ? s.forEach((l) => o[l] = null) : lt(o, s), Se(e) && r.set(e, o), o) : (Se(e) && r.set(e, null), null);
 }
 function Pi(e, t) {
   return !e || !Si(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), me(e, t[0].toLowerCase() + t.slice(1)) || me(e, Mn(t)) || me(e, t));
 }
-function pl(e) {
+function gl(e) {
   const {
     type: t,
     vnode: n,
@@ -2035,30 +2035,30 @@ function pl(e) {
           d,
           null
         )
-      ), k = t.props ? l : wd(l);
+      ), k = t.props ? l : xd(l);
     }
   } catch (y) {
-    Sn.length = 0, Ni(y, e, 1), D = qt(gt);
+    Sn.length = 0, Ni(y, e, 1), D = Jt(gt);
   }
   let w = D;
   if (k && A !== !1) {
     const y = Object.keys(k), { shapeFlag: I } = w;
-    y.length && I & 7 && (s && y.some(Ti) && (k = kd(
+    y.length && I & 7 && (s && y.some(Ti) && (k = Ad(
       k,
       s
-    )), w = Kn(w, k, !1, !0));
+    )), w = Yn(w, k, !1, !0));
   }
-  if (n.dirs && (w = Kn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Li(w.type) && ka(w) || w;
+  if (n.dirs && (w = Yn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const y = Li(w.type) && Aa(w) || w;
     xr(y, n.transition);
   }
   return D = w, mi(v), D;
 }
-function Ra(e, t = !0) {
+function Ea(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (Co(i)) {
+    if (Do(i)) {
       if (i.type !== gt || i.children === "v-if") {
         if (n)
           return;
@@ -2069,18 +2069,18 @@ function Ra(e, t = !0) {
   }
   return n;
 }
-const wd = (e) => {
+const xd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Si(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, kd = (e, t) => {
+}, Ad = (e, t) => {
   const n = {};
   for (const r in e)
     (!Ti(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function xd(e, t, n) {
+function Rd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function xd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? gl(r, o, a) : !!o;
+      return r ? ml(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const b = u[d];
-        if (va(o, r, b) && !Pi(a, b))
+        if (Ca(o, r, b) && !Pi(a, b))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? gl(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? ml(r, o, a) : !0 : !!o;
   return !1;
 }
-function gl(e, t, n) {
+function ml(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!me(e, s) || va(t, e, s) && !Pi(n, s))
+    if (!me(e, s) || Ca(t, e, s) && !Pi(n, s))
       return !0;
   }
   return !1;
 }
-function va(e, t, n) {
+function Ca(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Se(r) && Se(i) ? !rn(r, i) : r !== i;
+  return n === "style" && Se(r) && Se(i) ? !on(r, i) : r !== i;
 }
-function Ad({ vnode: e, parent: t, suspense: n }, r) {
+function vd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Ad({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Ea = {}, Ca = () => Object.create(Ea), Da = (e) => Object.getPrototypeOf(e) === Ea;
-function Rd(e, t, n, r = !1) {
-  const i = {}, s = Ca();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Sa(e, t, i, s);
+const Da = {}, Sa = () => Object.create(Da), Ta = (e) => Object.getPrototypeOf(e) === Da;
+function Ed(e, t, n, r = !1) {
+  const i = {}, s = Sa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Fa(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Wf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ qf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function vd(e, t, n, r) {
+function Cd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2159,7 +2159,7 @@ function vd(e, t, n, r) {
             g !== s[b] && (s[b] = g, a = !0);
           else {
             const p = ht(b);
-            i[p] = eo(
+            i[p] = to(
               c,
               l,
               p,
@@ -2173,7 +2173,7 @@ function vd(e, t, n, r) {
       }
     }
   } else {
-    Sa(e, t, i, s) && (a = !0);
+    Fa(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2181,7 +2181,7 @@ function vd(e, t, n, r) {
       // and converted to camelCase (#955)
       ((u = Mn(d)) === d || !me(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = eo(
+      n[u] !== void 0) && (i[d] = to(
         c,
         l,
         d,
@@ -2195,7 +2195,7 @@ function vd(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function Sa(e, t, n, r) {
+function Fa(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2210,7 +2210,7 @@ function Sa(e, t, n, r) {
     const c = /* @__PURE__ */ pe(n), a = l || De;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
-      n[d] = eo(
+      n[d] = to(
         i,
         c,
         d,
@@ -2222,7 +2222,7 @@ function Sa(e, t, n, r) {
   }
   return o;
 }
-function eo(e, t, n, r, i, s) {
+function to(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
     const l = me(o, "default");
@@ -2233,7 +2233,7 @@ function eo(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = ja(i);
+          const u = za(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,25 +2253,25 @@ function eo(e, t, n, r, i, s) {
   }
   return r;
 }
-function Ed(e, t, n = !1) {
+function Dd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
     return Se(e) && r.set(e, vn), vn;
-  if (ne(s))
+  if (re(s))
     for (let a = 0; a < s.length; a++) {
       const u = ht(s[a]);
-      ml(u) && (o[u] = De);
+      _l(u) && (o[u] = De);
     }
   else if (s)
     for (const a in s) {
       const u = ht(a);
-      if (ml(u)) {
-        const d = s[a], b = o[u] = ne(d) || we(d) ? { type: d } : lt({}, d), g = b.type;
+      if (_l(u)) {
+        const d = s[a], b = o[u] = re(d) || we(d) ? { type: d } : lt({}, d), g = b.type;
         let p = !1, A = !0;
-        if (ne(g))
+        if (re(g))
           for (let v = 0; v < g.length; ++v) {
             const D = g[v], k = we(D) && D.name;
             if (k === "Boolean") {
@@ -2293,53 +2293,53 @@ function Ed(e, t, n = !1) {
   const c = [o, l];
   return Se(e) && r.set(e, c), c;
 }
-function ml(e) {
+function _l(e) {
   return e[0] !== "$" && !br(e);
 }
-const Ro = (e) => e === "_" || e === "_ctx" || e === "$stable", vo = (e) => ne(e) ? e.map(vt) : [vt(e)], Cd = (e, t, n) => {
+const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => re(e) ? e.map(vt) : [vt(e)], Sd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = nd((...i) => vo(t(...i)), n);
+  const r = id((...i) => Eo(t(...i)), n);
   return r._c = !1, r;
-}, Ta = (e, t, n) => {
+}, Ia = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (Ro(i)) continue;
+    if (vo(i)) continue;
     const s = e[i];
     if (we(s))
-      t[i] = Cd(i, s, r);
+      t[i] = Sd(i, s, r);
     else if (s != null) {
-      const o = vo(s);
+      const o = Eo(s);
       t[i] = () => o;
     }
   }
-}, Fa = (e, t) => {
-  const n = vo(t);
+}, Oa = (e, t) => {
+  const n = Eo(t);
   e.slots.default = () => n;
-}, Ia = (e, t, n) => {
+}, Ma = (e, t, n) => {
   for (const r in t)
-    (n || !Ro(r)) && (e[r] = t[r]);
-}, Dd = (e, t, n) => {
-  const r = e.slots = Ca();
+    (n || !vo(r)) && (e[r] = t[r]);
+}, Td = (e, t, n) => {
+  const r = e.slots = Sa();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ia(r, t, n), n && Gc(r, "_", i, !0)) : Ta(t, r);
-  } else t && Fa(e, t);
-}, Sd = (e, t, n) => {
+    i ? (Ma(r, t, n), n && Yc(r, "_", i, !0)) : Ia(t, r);
+  } else t && Oa(e, t);
+}, Fd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = De;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ia(i, t, n) : (s = !t.$stable, Ta(t, i)), o = t;
-  } else t && (Fa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ma(i, t, n) : (s = !t.$stable, Ia(t, i)), o = t;
+  } else t && (Oa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !Ro(l) && o[l] == null && delete i[l];
-}, qe = Nd;
-function Td(e) {
-  return Fd(e);
+      !vo(l) && o[l] == null && delete i[l];
+}, qe = Pd;
+function Id(e) {
+  return Od(e);
 }
-function Fd(e, t) {
+function Od(e, t) {
   const n = Ii();
   n.__VUE__ = !0;
   const {
@@ -2358,7 +2358,7 @@ function Fd(e, t) {
   } = e, A = (h, m, R, B = null, S = null, O = null, L = void 0, j = null, N = !!m.dynamicChildren) => {
     if (h === m)
       return;
-    h && !or(h, m) && (B = _e(h), ge(h, S, O, !0), h = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    h && !lr(h, m) && (B = _e(h), ge(h, S, O, !0), h = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
     const { type: T, ref: W, shapeFlag: $ } = m;
     switch (T) {
       case Bi:
@@ -2414,7 +2414,7 @@ function Fd(e, t) {
           L,
           j,
           N,
-          un
+          dn
         );
     }
     W != null && S ? Ar(W, h && h.ref, O, m || h, !m) : W == null && h && h.ref != null && Ar(h.ref, null, O, h, !0);
@@ -2499,15 +2499,15 @@ function Fd(e, t) {
       ms(h, O),
       L,
       j
-    ), V && gn(h, null, B, "created"), x(N, h, h.scopeId, L, B), W) {
+    ), V && _n(h, null, B, "created"), x(N, h, h.scopeId, L, B), W) {
       for (const fe in W)
         fe !== "value" && !br(fe) && s(N, fe, null, W[fe], O, B);
       "value" in W && s(N, "value", null, W.value, O), (T = W.onVnodeBeforeMount) && kt(T, B, h);
     }
-    V && gn(h, null, B, "beforeMount");
-    const oe = Id(S, q);
-    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Md] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
-      T && kt(T, B, h), oe && q.enter(N), V && gn(h, null, B, "mounted");
+    V && _n(h, null, B, "beforeMount");
+    const oe = Md(S, q);
+    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Ld] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
+      T && kt(T, B, h), oe && q.enter(N), V && _n(h, null, B, "mounted");
     }, S);
   }, x = (h, m, R, B, S) => {
     if (R && g(h, R), B)
@@ -2515,7 +2515,7 @@ function Fd(e, t) {
         g(h, B[O]);
     if (S) {
       let O = S.subTree;
-      if (m === O || Ma(O.type) && (O.ssContent === m || O.ssFallback === m)) {
+      if (m === O || La(O.type) && (O.ssContent === m || O.ssFallback === m)) {
         const L = S.vnode;
         x(
           h,
@@ -2547,7 +2547,7 @@ function Fd(e, t) {
     N |= h.patchFlag & 16;
     const $ = h.props || De, q = m.props || De;
     let V;
-    if (R && mn(R, !1), (V = q.onVnodeBeforeUpdate) && kt(V, R, m, h), W && gn(m, h, R, "beforeUpdate"), R && mn(R, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (R && bn(R, !1), (V = q.onVnodeBeforeUpdate) && kt(V, R, m, h), W && _n(m, h, R, "beforeUpdate"), R && bn(R, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
     T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, L = !1, T = null), ($.innerHTML && q.innerHTML == null || $.textContent && q.textContent == null) && u(j, ""), T ? ie(
       h.dynamicChildren,
@@ -2580,7 +2580,7 @@ function Fd(e, t) {
       N & 1 && h.children !== m.children && u(j, m.children);
     } else !L && T == null && K(j, $, q, R, S);
     ((V = q.onVnodeUpdated) || W) && qe(() => {
-      V && kt(V, R, m, h), W && gn(m, h, R, "updated");
+      V && kt(V, R, m, h), W && _n(m, h, R, "updated");
     }, B);
   }, ie = (h, m, R, B, S, O, L) => {
     for (let j = 0; j < m.length; j++) {
@@ -2591,7 +2591,7 @@ function Fd(e, t) {
         // of the Fragment itself so it can move its children.
         (N.type === ce || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !or(N, T) || // - In the case of a component, it could contain anything.
+        !lr(N, T) || // - In the case of a component, it could contain anything.
         N.shapeFlag & 198) ? d(W) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
@@ -2659,7 +2659,7 @@ function Fd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || S && m === S.subTree) && Eo(
+    (m.key != null || S && m === S.subTree) && Co(
       h,
       m,
       !0
@@ -2692,19 +2692,19 @@ function Fd(e, t) {
       N
     ) : Re(h, m, N);
   }, ke = (h, m, R, B, S, O, L) => {
-    const j = h.component = zd(
+    const j = h.component = Wd(
       h,
       B,
       S
     );
-    if (xa(h) && (j.ctx.renderer = un), Wd(j, !1, L), j.asyncDep) {
+    if (Ra(h) && (j.ctx.renderer = dn), qd(j, !1, L), j.asyncDep) {
       if (S && S.registerDep(
         j,
         mt,
         L,
         O
       ), !h.el) {
-        const N = j.subTree = qt(gt);
+        const N = j.subTree = Jt(gt);
         D(null, N, m, R), h.placeholder = N.el;
       }
     } else
@@ -2719,7 +2719,7 @@ function Fd(e, t) {
       );
   }, Re = (h, m, R) => {
     const B = m.component = h.component;
-    if (xd(h, m, R))
+    if (Rd(h, m, R))
       if (B.asyncDep && !B.asyncResolved) {
         m.el = h.el, m.placeholder = h.placeholder, z(B, m, R);
         return;
@@ -2732,7 +2732,7 @@ function Fd(e, t) {
       if (h.isMounted) {
         let { next: $, bu: q, u: V, parent: oe, vnode: fe } = h;
         {
-          const Be = Oa(h);
+          const Be = Na(h);
           if (Be) {
             $ && ($.el = fe.el, z(h, $, L)), Be.asyncDep.then(() => {
               const et = () => {
@@ -2744,8 +2744,8 @@ function Fd(e, t) {
           }
         }
         let de = $, Ee;
-        mn(h, !1), $ ? ($.el = fe.el, z(h, $, L)) : $ = fe, q && li(q), (Ee = $.props && $.props.onVnodeBeforeUpdate) && kt(Ee, oe, $, fe), mn(h, !0);
-        const be = pl(h), Le = h.subTree;
+        bn(h, !1), $ ? ($.el = fe.el, z(h, $, L)) : $ = fe, q && li(q), (Ee = $.props && $.props.onVnodeBeforeUpdate) && kt(Ee, oe, $, fe), bn(h, !0);
+        const be = gl(h), Le = h.subTree;
         h.subTree = be, A(
           Le,
           be,
@@ -2759,20 +2759,20 @@ function Fd(e, t) {
           h,
           S,
           O
-        ), $.el = be.el, de === null && Ad(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
+        ), $.el = be.el, de === null && vd(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
           () => kt(Ee, oe, $, fe),
           S
         );
       } else {
         let $;
         const { el: q, props: V } = m, { bm: oe, m: fe, parent: de, root: Ee, type: be } = h, Le = Rr(m);
-        mn(h, !1), oe && li(oe), !Le && ($ = V && V.onVnodeBeforeMount) && kt($, de, m), mn(h, !0);
+        bn(h, !1), oe && li(oe), !Le && ($ = V && V.onVnodeBeforeMount) && kt($, de, m), bn(h, !0);
         {
           Ee.ce && Ee.ce._hasShadowRoot() && Ee.ce._injectChildStyle(
             be,
             h.parent ? h.parent.type : void 0
           );
-          const Be = h.subTree = pl(h);
+          const Be = h.subTree = gl(h);
           A(
             null,
             Be,
@@ -2794,14 +2794,14 @@ function Fd(e, t) {
       }
     };
     h.scope.on();
-    const N = h.effect = new Zc(j);
+    const N = h.effect = new ea(j);
     h.scope.off();
     const T = h.update = N.run.bind(N), W = h.job = N.runIfDirty.bind(N);
-    W.i = h, W.id = h.uid, N.scheduler = () => Ao(W), mn(h, !0), T();
+    W.i = h, W.id = h.uid, N.scheduler = () => Ro(W), bn(h, !0), T();
   }, z = (h, m, R) => {
     m.component = h;
     const B = h.vnode.props;
-    h.vnode = m, h.next = null, vd(h, m.props, B, R), Sd(h, m.children, R), sn(), ma(h), on();
+    h.vnode = m, h.next = null, Cd(h, m.props, B, R), Fd(h, m.children, R), ln(), ba(h), cn();
   }, ee = (h, m, R, B, S, O, L, j, N = !1) => {
     const T = h && h.children, W = h ? h.shapeFlag : 0, $ = m.children, { patchFlag: q, shapeFlag: V } = m;
     if (q > 0) {
@@ -2833,7 +2833,7 @@ function Fd(e, t) {
         return;
       }
     }
-    V & 8 ? (W & 16 && an(T, S, O), $ !== T && u(R, $)) : W & 16 ? V & 16 ? ue(
+    V & 8 ? (W & 16 && fn(T, S, O), $ !== T && u(R, $)) : W & 16 ? V & 16 ? ue(
       T,
       $,
       R,
@@ -2843,7 +2843,7 @@ function Fd(e, t) {
       L,
       j,
       N
-    ) : an(T, S, O, !0) : (W & 8 && u(R, ""), V & 16 && C(
+    ) : fn(T, S, O, !0) : (W & 8 && u(R, ""), V & 16 && C(
       $,
       R,
       B,
@@ -2871,7 +2871,7 @@ function Fd(e, t) {
         N
       );
     }
-    T > W ? an(
+    T > W ? fn(
       h,
       S,
       O,
@@ -2895,7 +2895,7 @@ function Fd(e, t) {
     let $ = h.length - 1, q = W - 1;
     for (; T <= $ && T <= q; ) {
       const V = h[T], oe = m[T] = N ? $t(m[T]) : vt(m[T]);
-      if (or(V, oe))
+      if (lr(V, oe))
         A(
           V,
           oe,
@@ -2913,7 +2913,7 @@ function Fd(e, t) {
     }
     for (; T <= $ && T <= q; ) {
       const V = h[$], oe = m[q] = N ? $t(m[q]) : vt(m[q]);
-      if (or(V, oe))
+      if (lr(V, oe))
         A(
           V,
           oe,
@@ -2970,7 +2970,7 @@ function Fd(e, t) {
           Ze = fe.get(je.key);
         else
           for (de = oe; de <= q; de++)
-            if (et[de - oe] === 0 && or(je, m[de])) {
+            if (et[de - oe] === 0 && lr(je, m[de])) {
               Ze = de;
               break;
             }
@@ -2986,9 +2986,9 @@ function Fd(e, t) {
           N
         ), Ee++);
       }
-      const fn = Le ? Od(et) : vn;
-      for (de = fn.length - 1, T = be - 1; T >= 0; T--) {
-        const je = oe + T, Ze = m[je], Ot = m[je + 1], dn = je + 1 < W ? (
+      const hn = Le ? Nd(et) : vn;
+      for (de = hn.length - 1, T = be - 1; T >= 0; T--) {
+        const je = oe + T, Ze = m[je], Ot = m[je + 1], pn = je + 1 < W ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
           Ot.el || Er(Ot)
         ) : B;
@@ -2996,13 +2996,13 @@ function Fd(e, t) {
           null,
           Ze,
           R,
-          dn,
+          pn,
           S,
           O,
           L,
           j,
           N
-        ) : Le && (de < 0 || T !== fn[de] ? ve(Ze, R, dn, 2) : de--);
+        ) : Le && (de < 0 || T !== hn[de] ? ve(Ze, R, pn, 2) : de--);
       }
     }
   }, ve = (h, m, R, B, S = null) => {
@@ -3016,7 +3016,7 @@ function Fd(e, t) {
       return;
     }
     if (T & 64) {
-      L.move(h, m, R, un);
+      L.move(h, m, R, dn);
       return;
     }
     if (L === ce) {
@@ -3062,22 +3062,22 @@ function Fd(e, t) {
       cacheIndex: V,
       memo: oe
     } = h;
-    if (($ === -2 || T && T.hasOnce) && (S = !1), j != null && (sn(), Ar(j, null, R, h, !0), on()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), W & 256 && m.ctx.deactivate(h))
+    if (($ === -2 || T && T.hasOnce) && (S = !1), j != null && (ln(), Ar(j, null, R, h, !0), cn()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), W & 256 && m.ctx.deactivate(h))
       return;
     const fe = W & 1 && q, de = !Rr(h);
     let Ee;
     if (de && (Ee = L && L.onVnodeBeforeUnmount) && kt(Ee, m, h), W & 6)
-      nr(h.component, R, B);
+      rr(h.component, R, B);
     else {
       if (W & 128) {
         h.suspense.unmount(R, B);
         return;
       }
-      fe && gn(h, null, m, "beforeUnmount"), W & 64 ? h.type.remove(
+      fe && _n(h, null, m, "beforeUnmount"), W & 64 ? h.type.remove(
         h,
         m,
         R,
-        un,
+        dn,
         B
       ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3085,17 +3085,17 @@ function Fd(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (O !== ce || $ > 0 && $ & 64) ? an(
+      (O !== ce || $ > 0 && $ & 64) ? fn(
         T,
         m,
         R,
         !1,
         !0
-      ) : (O === ce && $ & 384 || !S && W & 16) && an(N, m, R), B && _t(h);
+      ) : (O === ce && $ & 384 || !S && W & 16) && fn(N, m, R), B && _t(h);
     }
     const be = oe != null && V == null;
     (de && (Ee = L && L.onVnodeUnmounted) || fe || be) && qe(() => {
-      Ee && kt(Ee, m, h), fe && gn(h, null, m, "unmounted"), be && (h.el = null);
+      Ee && kt(Ee, m, h), fe && _n(h, null, m, "unmounted"), be && (h.el = null);
     }, R);
   }, _t = (h) => {
     const { type: m, el: R, anchor: B, transition: S } = h, O = m === ce;
@@ -3107,7 +3107,7 @@ function Fd(e, t) {
       y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const L = O ? Zs(h) : h, j = () => {
+    const L = O ? Qs(h) : h, j = () => {
       O ? d(R) && bt(R, B) : i(R), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
     if (L && L.shapeFlag & 1 && S && !S.persisted) {
@@ -3120,14 +3120,14 @@ function Fd(e, t) {
     for (; h !== m; )
       R = b(h), i(h), h = R;
     i(m);
-  }, nr = (h, m, R) => {
+  }, rr = (h, m, R) => {
     const { bum: B, scope: S, job: O, subTree: L, um: j, m: N, a: T } = h;
-    _l(N), _l(T), B && li(B), S.stop(), O ? (O.flags |= 8, ge(L, h, m, R)) : L && (L.transition = h.vnode.transition, ge(L, h, m, R)), j && qe(j, m);
+    bl(N), bl(T), B && li(B), S.stop(), O ? (O.flags |= 8, ge(L, h, m, R)) : L && (L.transition = h.vnode.transition, ge(L, h, m, R)), j && qe(j, m);
     const W = () => {
       h.isUnmounted = !0;
     };
     W.flags = 16, qe(W, m);
-  }, an = (h, m, R, B = !1, S = !1, O = 0) => {
+  }, fn = (h, m, R, B = !1, S = !1, O = 0) => {
     for (let L = O; L < h.length; L++)
       ge(h[L], m, R, B, S);
   }, _e = (h) => {
@@ -3135,11 +3135,11 @@ function Fd(e, t) {
       return _e(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), R = m && m[wa];
+    const m = b(h.anchor || h.el), R = m && m[xa];
     return R ? b(R) : m;
   }, Wr = (h, m, R) => {
-    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : $d();
-    td(() => {
+    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Ud();
+    rd(() => {
       h == null ? m._vnode && ge(m._vnode, null, null, !0) : A(
         m._vnode || null,
         h,
@@ -3150,7 +3150,7 @@ function Fd(e, t) {
         R
       ), m._vnode = h;
     }, B);
-  }, un = {
+  }, dn = {
     p: A,
     um: ge,
     m: ve,
@@ -3165,28 +3165,28 @@ function Fd(e, t) {
   return {
     render: Wr,
     hydrate: void 0,
-    createApp: md(Wr)
+    createApp: bd(Wr)
   };
 }
 function ms({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function mn({ effect: e, job: t }, n) {
+function bn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Id(e, t) {
+function Md(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Eo(e, t, n = !1) {
+function Co(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (ne(r) && ne(i))
+  if (re(r) && re(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Eo(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
     }
 }
-function Od(e) {
+function Nd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function Od(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Oa(e) {
+function Na(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Oa(t);
+    return t.asyncDep && !t.asyncResolved ? t : Na(t);
 }
-function _l(e) {
+function bl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,27 +3225,27 @@ function Er(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Er(n.activeBranch) : null;
 }
-const Ma = (e) => e.__isSuspense, Md = /* @__PURE__ */ Symbol("_deferredEnter");
-function Nd(e, t) {
-  t && t.pendingBranch ? ne(e) ? t.effects.push(...e) : t.effects.push(e) : ed(e);
+const La = (e) => e.__isSuspense, Ld = /* @__PURE__ */ Symbol("_deferredEnter");
+function Pd(e, t) {
+  t && t.pendingBranch ? re(e) ? t.effects.push(...e) : t.effects.push(e) : nd(e);
 }
 const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
 let nt = null;
 function G(e = !1) {
   Sn.push(nt = e ? null : []);
 }
-function Na() {
+function Pa() {
   Sn.pop(), nt = Sn[Sn.length - 1] || null;
 }
 let Tr = 1;
-function bl(e, t = !1) {
+function yl(e, t = !1) {
   Tr += e, e < 0 && nt && t && (nt.hasOnce = !0);
 }
-function La(e) {
-  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Na(), Tr > 0 && nt && nt.push(e), e;
+function Ba(e) {
+  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Pa(), Tr > 0 && nt && nt.push(e), e;
 }
 function X(e, t, n, r, i, s) {
-  return La(
+  return Ba(
     Q(
       e,
       t,
@@ -3258,8 +3258,8 @@ function X(e, t, n, r, i, s) {
   );
 }
 function ci(e, t, n, r, i) {
-  return La(
-    qt(
+  return Ba(
+    Jt(
       e,
       t,
       n,
@@ -3269,13 +3269,13 @@ function ci(e, t, n, r, i) {
     )
   );
 }
-function Co(e) {
+function Do(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function or(e, t) {
+function lr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Pa = ({ key: e }) => e ?? null, ai = ({
+const ja = ({ key: e }) => e ?? null, ai = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Pa(t),
+    key: t && ja(t),
     ref: t && ai(t),
-    scopeId: ya,
+    scopeId: ka,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,10 +3320,10 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && nt.push(c), c;
 }
-const qt = Ld;
-function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === hd) && (e = gt), Co(e)) {
-    const l = Kn(
+const Jt = Bd;
+function Bd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === gd) && (e = gt), Do(e)) {
+    const l = Yn(
       e,
       t,
       !0
@@ -3331,12 +3331,12 @@ function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && bi(l, n), Tr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
   }
-  if (Vd(e) && (e = e.__vccOpts), t) {
-    t = Pd(t);
+  if (Kd(e) && (e = e.__vccOpts), t) {
+    t = jd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ xo(c) && !ne(c) && (c = lt({}, c)), t.style = Oi(c));
+    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ Ao(c) && !re(c) && (c = lt({}, c)), t.style = Oi(c));
   }
-  const o = Me(e) ? 1 : Ma(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
+  const o = Me(e) ? 1 : La(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
   return Q(
     e,
     t,
@@ -3348,21 +3348,21 @@ function Ld(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Pd(e) {
-  return e ? /* @__PURE__ */ xo(e) ? lt({}, e) : Da(e) ? lt({}, e[Ua] || e) : e : null;
+function jd(e) {
+  return e ? /* @__PURE__ */ Ao(e) ? lt({}, e) : Ta(e) ? lt({}, e[Ja] || e) : e : null;
 }
-function Kn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Bd(i || {}, t) : i, u = {
+function Yn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? $d(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Pa(a),
+    key: a && ja(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? ne(s) ? s.concat(ai(t)) : [s, ai(t)] : ai(t)
+      n && s ? re(s) ? s.concat(ai(t)) : [s, ai(t)] : ai(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3388,8 +3388,8 @@ function Kn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Kn(e.ssContent),
-    ssFallback: e.ssFallback && Kn(e.ssFallback),
+    ssContent: e.ssContent && Yn(e.ssContent),
+    ssFallback: e.ssFallback && Yn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3403,28 +3403,28 @@ function Kn(e, t, n = !1, r = !1) {
   ), u;
 }
 function ye(e = " ", t = 0) {
-  return qt(Bi, null, e, t);
+  return Jt(Bi, null, e, t);
 }
 function Ce(e = "", t = !1) {
-  return t ? (G(), ci(gt, null, e)) : qt(gt, null, e);
+  return t ? (G(), ci(gt, null, e)) : Jt(gt, null, e);
 }
 function vt(e) {
-  return e == null || typeof e == "boolean" ? qt(gt) : ne(e) ? qt(
+  return e == null || typeof e == "boolean" ? Jt(gt) : re(e) ? Jt(
     ce,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Co(e) ? $t(e) : qt(Bi, null, String(e));
+  ) : Do(e) ? $t(e) : Jt(Bi, null, String(e));
 }
 function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Kn(e);
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Yn(e);
 }
 function bi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (ne(t))
+  else if (re(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
@@ -3434,7 +3434,7 @@ function bi(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Da(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Ta(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (we(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function bi(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ye(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Bd(...e) {
+function $d(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3457,7 +3457,7 @@ function Bd(...e) {
         t.style = Oi([t.style, r.style]);
       else if (Si(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(ne(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(re(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
         !Ti(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
@@ -3465,19 +3465,19 @@ function Bd(...e) {
   return t;
 }
 function kt(e, t, n, r = null) {
-  Vt(e, t, 7, [
+  Ht(e, t, 7, [
     n,
     r
   ]);
 }
-const jd = /* @__PURE__ */ Aa();
-let Ba = 0;
-function $d() {
-  return Ba;
+const zd = /* @__PURE__ */ va();
+let $a = 0;
+function Ud() {
+  return $a;
 }
-function zd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || jd, s = {
-    uid: Ba++,
+function Wd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || zd, s = {
+    uid: $a++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function zd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new vf(
+    scope: new Cf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function zd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Ed(r, i),
-    emitsOptions: yd(r, i),
+    propsOptions: Dd(r, i),
+    emitsOptions: kd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function zd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = bd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = wd.bind(null, s), e.ce && e.ce(s), s;
 }
-let Yn = null;
-const Ud = () => Yn || st;
+let Xn = null;
+const Jd = () => Xn || st;
 let yi, Fr;
 {
   const e = Ii(), t = (n, r) => {
@@ -3566,38 +3566,38 @@ let yi, Fr;
   };
   yi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Yn = n
+    (n) => Xn = n
   ), Fr = t(
     "__VUE_SSR_SETTERS__",
     (n) => wi = n
   );
 }
-const ja = (e) => {
-  const t = Yn;
+const za = (e) => {
+  const t = Xn;
   return yi(e), e.scope.on(), () => {
     e.scope.off(), yi(t);
   };
-}, yl = () => {
-  Yn && Yn.scope.off(), yi(null);
+}, wl = () => {
+  Xn && Xn.scope.off(), yi(null);
 };
-function $a(e) {
+function Ua(e) {
   return e.vnode.shapeFlag & 4;
 }
 let wi = !1;
-function Wd(e, t = !1, n = !1) {
+function qd(e, t = !1, n = !1) {
   t && Fr(t);
-  const { props: r, children: i } = e.vnode, s = $a(e);
-  Rd(e, r, s, t), Dd(e, i, n || t);
-  const o = s ? Jd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ua(e);
+  Ed(e, r, s, t), Td(e, i, n || t);
+  const o = s ? Hd(e, t) : void 0;
   return t && Fr(!1), o;
 }
-function Jd(e, t) {
+function Hd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, pd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, md);
   const { setup: r } = n;
   if (r) {
-    sn();
-    const i = e.setupContext = r.length > 1 ? Hd(e) : null, s = ja(e), o = zr(
+    ln();
+    const i = e.setupContext = r.length > 1 ? Gd(e) : null, s = za(e), o = zr(
       r,
       e,
       0,
@@ -3605,13 +3605,13 @@ function Jd(e, t) {
         e.props,
         i
       ]
-    ), l = Jc(o);
-    if (on(), s(), (l || e.sp) && !Rr(e) && dd(e), l) {
-      if (o.then(yl, yl), t)
+    ), l = Hc(o);
+    if (cn(), s(), (l || e.sp) && !Rr(e) && pd(e), l) {
+      if (o.then(wl, wl), t)
         return o.then((c) => {
           Fr(!0);
           try {
-            wl(e, c, t);
+            kl(e, c, t);
           } finally {
             Fr(!1);
           }
@@ -3620,35 +3620,35 @@ function Jd(e, t) {
         });
       e.asyncDep = o;
     } else
-      wl(e, o);
+      kl(e, o);
   } else
-    za(e);
+    Wa(e);
 }
-function wl(e, t, n) {
-  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = ha(t)), za(e);
+function kl(e, t, n) {
+  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = ga(t)), Wa(e);
 }
-function za(e, t, n) {
+function Wa(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Cn);
 }
-const Ua = /* @__PURE__ */ Symbol(), qd = {
+const Ja = /* @__PURE__ */ Symbol(), Vd = {
   get(e, t) {
-    return Ve(e, "get", ""), t === Ua ? e : e[t];
+    return Ve(e, "get", ""), t === Ja ? e : e[t];
   }
 };
-function Hd(e) {
+function Gd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, qd),
+    attrs: new Proxy(e.attrs, Vd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function ji(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ha(Jf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ga(Hf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,20 +3660,20 @@ function ji(e) {
     }
   })) : e.proxy;
 }
-function Vd(e) {
+function Kd(e) {
   return we(e) && "__vccOpts" in e;
 }
-const Lt = (e, t) => /* @__PURE__ */ Kf(e, t, wi), Gd = "3.5.45";
-let to;
-const kl = typeof window < "u" && window.trustedTypes;
-if (kl)
+const Lt = (e, t) => /* @__PURE__ */ Xf(e, t, wi), Yd = "3.5.45";
+let no;
+const xl = typeof window < "u" && window.trustedTypes;
+if (xl)
   try {
-    to = /* @__PURE__ */ kl.createPolicy("vue", {
+    no = /* @__PURE__ */ xl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Wa = to ? (e) => to.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000/svg", Yd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, xl = jt && /* @__PURE__ */ jt.createElement("template"), Xd = {
+const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000/svg", Zd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, Al = jt && /* @__PURE__ */ jt.createElement("template"), Qd = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Wa = to ? (e) => to.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? jt.createElementNS(Kd, e) : t === "mathml" ? jt.createElementNS(Yd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
+    const i = t === "svg" ? jt.createElementNS(Xd, e) : t === "mathml" ? jt.createElementNS(Zd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => jt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const Wa = to ? (e) => to.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      xl.innerHTML = Wa(
+      Al.innerHTML = qa(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = xl.content;
+      const l = Al.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const Wa = to ? (e) => to.createHTML(e) : (e) => e, Kd = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Zd = /* @__PURE__ */ Symbol("_vtc");
-function Qd(e, t, n) {
-  const r = e[Zd];
+}, eh = /* @__PURE__ */ Symbol("_vtc");
+function th(e, t, n) {
+  const r = e[eh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Al = /* @__PURE__ */ Symbol("_vod"), eh = /* @__PURE__ */ Symbol("_vsh"), th = /* @__PURE__ */ Symbol(""), nh = /(?:^|;)\s*display\s*:/;
-function rh(e, t, n) {
+const Rl = /* @__PURE__ */ Symbol("_vod"), nh = /* @__PURE__ */ Symbol("_vsh"), rh = /* @__PURE__ */ Symbol(""), ih = /(?:^|;)\s*display\s*:/;
+function sh(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function rh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? sh(
+      l != null ? lh(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
@@ -3759,20 +3759,20 @@ function rh(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[th];
-      o && (n += ";" + o), r.cssText = n, s = nh.test(n);
+      const o = r[rh];
+      o && (n += ";" + o), r.cssText = n, s = ih.test(n);
     }
   } else t && e.removeAttribute("style");
-  Al in e && ((!i || t !== n) && (e[Al] = s ? r.display : ""), e[eh] && (r.display = "none"));
+  Rl in e && ((!i || t !== n) && (e[Rl] = s ? r.display : ""), e[nh] && (r.display = "none"));
 }
 const ei = /\s*!important$/;
 function mr(e, t, n) {
-  if (ne(n))
+  if (re(n))
     n.forEach((r) => mr(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
     ei.test(n) ? e.setProperty(t, n.replace(ei, ""), "important") : e.setProperty(t, n);
   else {
-    const r = ih(e, t);
+    const r = oh(e, t);
     ei.test(n) ? e.setProperty(
       Mn(r),
       n.replace(ei, ""),
@@ -3780,35 +3780,35 @@ function mr(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Rl = ["Webkit", "Moz", "ms"], bs = {};
-function ih(e, t) {
+const vl = ["Webkit", "Moz", "ms"], bs = {};
+function oh(e, t) {
   const n = bs[t];
   if (n)
     return n;
   let r = ht(t);
   if (r !== "filter" && r in e)
     return bs[t] = r;
-  r = Vc(r);
-  for (let i = 0; i < Rl.length; i++) {
-    const s = Rl[i] + r;
+  r = Kc(r);
+  for (let i = 0; i < vl.length; i++) {
+    const s = vl[i] + r;
     if (s in e)
       return bs[t] = s;
   }
   return t;
 }
-function sh(e, t, n, r) {
+function lh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const vl = "http://www.w3.org/1999/xlink";
-function El(e, t, n, r, i, s = kf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(vl, t.slice(6, t.length)) : e.setAttributeNS(vl, t, n) : n == null || s && !Kc(n) ? e.removeAttribute(t) : e.setAttribute(
+const El = "http://www.w3.org/1999/xlink";
+function Cl(e, t, n, r, i, s = Af(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(El, t.slice(6, t.length)) : e.setAttributeNS(El, t, n) : n == null || s && !Xc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : St(n) ? String(n) : n
   );
 }
-function Cl(e, t, n, r, i) {
+function Dl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Wa(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? qa(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Cl(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Kc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Xc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,42 +3836,42 @@ function Cl(e, t, n, r, i) {
 function Rn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function oh(e, t, n, r) {
+function ch(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Dl = /* @__PURE__ */ Symbol("_vei");
-function lh(e, t, n, r, i = null) {
-  const s = e[Dl] || (e[Dl] = {}), o = s[t];
+const Sl = /* @__PURE__ */ Symbol("_vei");
+function ah(e, t, n, r, i = null) {
+  const s = e[Sl] || (e[Sl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = uh(t);
+    const [l, c] = dh(t);
     if (r) {
-      const a = s[t] = hh(
+      const a = s[t] = gh(
         r,
         i
       );
       Rn(e, l, a, c);
-    } else o && (oh(e, l, o, c), s[t] = void 0);
+    } else o && (ch(e, l, o, c), s[t] = void 0);
   }
 }
-const ch = /(Once|Passive|Capture)$/, ah = /^on:?(?:Once|Passive|Capture)$/;
-function uh(e) {
+const uh = /(Once|Passive|Capture)$/, fh = /^on:?(?:Once|Passive|Capture)$/;
+function dh(e) {
   let t, n;
-  for (; (n = e.match(ch)) && !ah.test(e); )
+  for (; (n = e.match(uh)) && !fh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
 let ys = 0;
-const fh = /* @__PURE__ */ Promise.resolve(), dh = () => ys || (fh.then(() => ys = 0), ys = Date.now());
-function hh(e, t) {
+const hh = /* @__PURE__ */ Promise.resolve(), ph = () => ys || (hh.then(() => ys = 0), ys = Date.now());
+function gh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (ne(i)) {
+    if (re(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3879,7 +3879,7 @@ function hh(e, t) {
       const o = i.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Vt(
+        a && Ht(
           a,
           t,
           5,
@@ -3887,25 +3887,25 @@ function hh(e, t) {
         );
       }
     } else
-      Vt(
+      Ht(
         i,
         t,
         5,
         [r]
       );
   };
-  return n.value = e, n.attached = dh(), n;
+  return n.value = e, n.attached = ph(), n;
 }
-const Sl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, ph = (e, t, n, r, i, s) => {
+const Tl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, mh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? Qd(e, r, o) : t === "style" ? rh(e, n, r) : Si(t) ? Ti(t) || lh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : gh(e, t, r, o)) ? (Cl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && El(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (mh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Cl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), El(e, t, r, o));
+  t === "class" ? th(e, r, o) : t === "style" ? sh(e, n, r) : Si(t) ? Ti(t) || ah(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : _h(e, t, r, o)) ? (Dl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Cl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (bh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Dl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Cl(e, t, r, o));
 };
-function gh(e, t, n, r) {
+function _h(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Sl(t) && we(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Tl(t) && we(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function gh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Sl(t) && Me(n) ? !1 : t in e;
+  return Tl(t) && Me(n) ? !1 : t in e;
 }
-function mh(e, t) {
+function bh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3927,12 +3927,12 @@ function mh(e, t) {
 }
 const ki = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ne(t) ? (n) => li(t, n) : t;
+  return re(t) ? (n) => li(t, n) : t;
 };
-function _h(e) {
+function yh(e) {
   e.target.composing = !0;
 }
-function Tl(e) {
+function Fl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
@@ -3940,7 +3940,7 @@ const En = /* @__PURE__ */ Symbol("_assign"), ti = /* @__PURE__ */ Symbol("_init
 function ws(e, t, n) {
   return t && (e = e.trim()), n && (e = $r(e)), e;
 }
-const lr = {
+const cr = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ti] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ti] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[En] = ki(i);
@@ -3949,7 +3949,7 @@ const lr = {
       o.target.composing || e[En](ws(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
       e.value = ws(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", _h), Rn(e, "compositionend", Tl), Rn(e, "change", Tl));
+    }), t || (Rn(e, "compositionstart", yh), Rn(e, "compositionend", Fl), Rn(e, "change", Fl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,7 +3964,7 @@ const lr = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, bh = {
+}, wh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3973,7 +3973,7 @@ const lr = {
         (c) => n ? $r(xi(c)) : xi(c)
       ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? ne(o) ? i.slice() : i : o
+        s ? re(o) ? i.slice() : i : o
       ];
       try {
         e[En](o);
@@ -3987,18 +3987,18 @@ const lr = {
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Fl(e, t, n);
+    Il(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
     e._modelValue = t, e[En] = ki(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !yh(t, r[1], r[0])) && Fl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !kh(t, r[1], r[0])) && Il(e, t, n);
   }
 };
-function yh(e, t, n) {
-  if (!n || ne(e)) return rn(e, t);
+function kh(e, t, n) {
+  if (!n || re(e)) return on(e, t);
   if (On(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
@@ -4007,18 +4007,18 @@ function yh(e, t, n) {
   }
   return !1;
 }
-function Fl(e, t, n = !1) {
-  const r = e.multiple, i = ne(t);
+function Il(e, t, n = !1) {
+  const r = e.multiple, i = re(t);
   if (!(r && !i && !On(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = xi(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Rf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ef(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has($r(c));
-      else if (rn(xi(l), t)) {
+      else if (on(xi(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4029,7 +4029,7 @@ function Fl(e, t, n = !1) {
 function xi(e) {
   return "_value" in e ? e._value : e.value;
 }
-const wh = ["ctrl", "shift", "alt", "meta"], kh = {
+const xh = ["ctrl", "shift", "alt", "meta"], Ah = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const wh = ["ctrl", "shift", "alt", "meta"], kh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => wh.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => xh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, ui = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = kh[t[o]];
+      const l = Ah[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, xh = /* @__PURE__ */ lt({ patchProp: ph }, Xd);
-let Il;
-function Ah() {
-  return Il || (Il = Td(xh));
+}, Rh = /* @__PURE__ */ lt({ patchProp: mh }, Qd);
+let Ol;
+function vh() {
+  return Ol || (Ol = Id(Rh));
 }
-const Rh = ((...e) => {
-  const t = Ah().createApp(...e), { mount: n } = t;
+const Eh = ((...e) => {
+  const t = vh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Eh(r);
+    const i = Dh(r);
     if (!i) return;
     const s = t._component;
     !we(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, vh(i));
+    const o = n(i, !1, Ch(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function vh(e) {
+function Ch(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Eh(e) {
+function Dh(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Ch = "/comfyd/connection";
-function Dh(e, t) {
+const Sh = "/comfyd/connection";
+function Th(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Dh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Sh = "comfyd", Th = "comfyd.token.", Fh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Ja(e) {
-  return Fh.test(e.token);
-}
-function qa(e, t) {
-  return Ja(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const Fh = "comfyd", Ih = "comfyd.token.", Oh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function Ha(e) {
-  return Ja(e) ? [Sh, Th + e.token] : [];
+  return Oh.test(e.token);
 }
-class Ih {
+function Va(e, t) {
+  return Ha(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function Ga(e) {
+  return Ha(e) ? [Fh, Ih + e.token] : [];
+}
+class Mh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Ch).then(
-      (t) => Dh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Sh).then(
+      (t) => Th(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class Ih {
     this.pending = null;
   }
 }
-function no(e, t = Math.random) {
+function ro(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
 const Tn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Ht(e, t) {
+function qt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
   return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Oh(e, t) {
+function Nh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Ol(e, t) {
+function Ml(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Mh(e, t) {
+function Lh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Nh(e, t) {
+function Ph(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Lh(e) {
+function Bh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Ph(e, t) {
+function jh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function Ph(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Wt(e) {
+function nn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let i = t;
@@ -4174,18 +4174,18 @@ function Wt(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function Jn(e, t, n = 3) {
+function qn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Bh(r, o);
+    let l = $h(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const Ml = 128;
-function Bh(e, t) {
-  if (e.length > Ml || t.length > Ml) return 1 / 0;
+const Nl = 128;
+function $h(e, t) {
+  if (e.length > Nl || t.length > Nl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4195,7 +4195,7 @@ function Bh(e, t) {
   }
   return n[t.length];
 }
-const Gt = Object.freeze({
+const Vt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4208,8 +4208,8 @@ const Gt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Va(e, t, n = {}) {
-  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+function Ka(e, t, n = {}) {
+  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((z, ee) => l.set(z.id, ee));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [z, ee] of t) {
@@ -4261,20 +4261,20 @@ function Va(e, t, n = {}) {
       let _t = F[ue];
       if (ge.length) {
         let bt = 0;
-        for (const nr of ge) bt += F[nr];
+        for (const rr of ge) bt += F[rr];
         _t = bt / ge.length;
       }
       return [_t, ve, ue];
     });
     return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
   };
-  let U = I.map((z) => z.slice()), ie = Nl(I, A, w, o);
-  for (let z = 0; z < Gt.sweeps && ie > 0; z++) {
+  let U = I.map((z) => z.slice()), ie = Ll(I, A, w, o);
+  for (let z = 0; z < Vt.sweeps && ie > 0; z++) {
     for (let te = 1; te < y; te++)
       I[te] = C(I[te], p), x();
     for (let te = y - 2; te >= 0; te--)
       I[te] = C(I[te], A), x();
-    const ee = Nl(I, A, w, o);
+    const ee = Ll(I, A, w, o);
     ee < ie && (ie = ee, U = I.map((te) => te.slice()));
   }
   const K = new Float64Array(o), le = new Float64Array(o);
@@ -4298,7 +4298,7 @@ function Va(e, t, n = {}) {
     Re.set(e[z].id, [K[z], le[z]]), mt.set(e[z].id, w[z]);
   return { pos: Re, layer: mt, width: y ? Te - s - r : 0, height: ke - i };
 }
-function Nl(e, t, n, r) {
+function Ll(e, t, n, r) {
   const i = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4310,35 +4310,35 @@ function Nl(e, t, n, r) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ro(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += io(l.map((c) => c[1]));
   return o;
 }
-function ro(e) {
+function io(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = ro(n) + ro(r), s = 0, o = 0, l = 0;
+  let i = io(n) + io(r), s = 0, o = 0, l = 0;
   for (; s < n.length && o < r.length; )
     n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function jh(e, t, n = 0) {
+function zh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Ga(e, t, n = Gt.spacing) {
+function Ya(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
   for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function Do(e) {
+function So(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
 function Ri(e, t) {
-  const n = Do(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+  const n = So(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4347,25 +4347,25 @@ function Ri(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Ka(e) {
+function Xa(e) {
   const t = [];
   for (const n of Tn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Oh(e, r.link);
+      const i = Nh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ai(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const $h = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
-function Ya(e, t, n, r) {
+const Uh = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
+function Za(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function zh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function Wh(e, t, n = {}) {
+  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
@@ -4373,41 +4373,41 @@ function zh(e, t, n = {}) {
   } else l = Tn(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || $h(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Ka(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Va(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Uh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Xa(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Ka(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
   for (const w of D) {
     const [y, I] = g.get(w.id), F = { ...w, x: y, y: I };
-    v.length && (F.y = Ga(F, v.concat(k), s)), k.push(F), Ya(Ht(e, w.id), F.x, F.y, i);
+    v.length && (F.y = Ya(F, v.concat(k), s)), k.push(F), Za(qt(e, w.id), F.x, F.y, i);
   }
   return D.map((w) => w.id);
 }
-function Uh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((k) => Ht(e, k)).filter(Boolean);
+function Jh(e, t, n = {}) {
+  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Ka(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Va(c, b, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Xa(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Ka(c, b, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, A = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
     !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), A = Math.min(A, y.y));
   }
   if (p === -1 / 0) {
-    const k = Wh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const I = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((F) => jh(I, F, s / 2)) && (y = null);
+      a.some((F) => zh(I, F, s / 2)) && (y = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [p, A] = y;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, A] = y;
   }
   const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
   for (const k of v) {
     const [w, y] = g.pos.get(k.id), I = { ...k, x: p + w, y: A + y };
-    I.y = Ga(I, D, s), D.push(I), Ya(Ht(e, k.id), I.x, I.y, i);
+    I.y = Ya(I, D, s), D.push(I), Za(qt(e, k.id), I.x, I.y, i);
   }
   return v.map((k) => k.id);
 }
-function Wh(e) {
+function qh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4429,197 +4429,201 @@ const Ke = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-});
-class io extends Error {
+}), ks = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class so extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const re = (e, t, n) => {
-  throw new io(e, t, n);
-}, Xn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function cr(e, t, n = Ke.name, { optional: r = !1 } = {}) {
+const ne = (e, t, n) => {
+  throw new so(e, t, n);
+}, Zn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Un(e, t, n = Ke.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    re("INVALID_COMMAND", `${t} is required`);
+    ne("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && re("INVALID_COMMAND", `${t} must be a string`), e.length > n && re("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && ne("INVALID_COMMAND", `${t} must be a string`), e.length > n && ne("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function _n(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && re("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
+function yn(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && ne("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
 }
-function bn(e, t) {
-  return Xn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : re("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function Kt(e, t) {
+  return Zn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ne("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function ks(e, t) {
+function xs(e, t) {
   if (e == null) return 0;
-  if (Xn(e))
+  if (Zn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : re("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : ne("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Ll(e, t) {
-  if (Xn(e)) {
+function Pl(e, t) {
+  if (Zn(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && re("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && ne("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || re("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && re("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : re("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || ne("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && ne("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : ne("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
 const fi = {
   create_node(e) {
     const t = {
-      node_type: cr(e.node_type, "node_type"),
-      x: _n(e.x, "x", { optional: !0 }),
-      y: _n(e.y, "y", { optional: !0 }),
-      ref: cr(e.ref, "ref", Ke.ref, { optional: !0 }),
-      title: cr(e.title, "title", Ke.name, { optional: !0 }),
+      node_type: Un(e.node_type, "node_type"),
+      x: yn(e.x, "x", { optional: !0 }),
+      y: yn(e.y, "y", { optional: !0 }),
+      ref: Un(e.ref, "ref", Ke.ref, { optional: !0 }),
+      title: Un(e.title, "title", Ke.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || re("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Xn(e.widgets) || re("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || ne("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      Zn(e.widgets) || ne("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ke.widgets && re("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
-      for (const r of n) t.widgets.push([cr(r, "widget name"), Ll(e.widgets[r], `widgets.${r}`)]);
+      n.length > Ke.widgets && ne("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
+      for (const r of n) t.widgets.push([Un(r, "widget name"), Pl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: bn(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: bn(e.from_id, "from_id"),
-    from_slot: ks(e.from_slot, "from_slot"),
-    to_id: bn(e.to_id, "to_id"),
-    to_slot: ks(e.to_slot, "to_slot")
+    from_id: Kt(e.from_id, "from_id"),
+    from_slot: xs(e.from_slot, "from_slot"),
+    to_id: Kt(e.to_id, "to_id"),
+    to_slot: xs(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: bn(e.node_id, "node_id"), slot: ks(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: xs(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: bn(e.node_id, "node_id"),
-    name: cr(e.name, "name"),
-    value: Ll(e.value, "value")
+    node_id: Kt(e.node_id, "node_id"),
+    name: Un(e.name, "name"),
+    value: Pl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: bn(e.node_id, "node_id"), x: _n(e.x, "x"), y: _n(e.y, "y") }),
+  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || re("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && re("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
-    const n = _n(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Gt.maxSpacing) && re("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, i) => bn(r, `node_ids[${i}]`)),
-      x: _n(e.x, "x", { optional: !0 }),
-      y: _n(e.y, "y", { optional: !0 }),
+    Array.isArray(t) || ne("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && ne("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
+    const n = yn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Vt.maxSpacing) && ne("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
+      node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
+      x: yn(e.x, "x", { optional: !0 }),
+      y: yn(e.y, "y", { optional: !0 }),
       spacing: n
     };
+  },
+  set_node_mode(e) {
+    const t = Un(e.mode, "mode");
+    return Object.hasOwn(ks, t) || ne("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
   }
-}, Xa = Object.freeze(Object.keys(fi)), Jh = new Set(Xa.filter((e) => e !== "get_graph"));
-function qh(e) {
-  Xn(e) || re("INVALID_COMMAND", "a command must be an object");
+}, Qa = Object.freeze(Object.keys(fi)), Bl = new Set(Qa.filter((e) => e !== "get_graph"));
+function Hh(e) {
+  Zn(e) || ne("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(fi, i));
-    r.length !== 1 && re("INVALID_COMMAND", "missing field: type"), t = r[0], n = Xn(e[t]) ? e[t] : {};
+    r.length !== 1 && ne("INVALID_COMMAND", "missing field: type"), t = r[0], n = Zn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(fi, t)) && re("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Xa.join(", ")}`), { type: t, ...fi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(fi, t)) && ne("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Qa.join(", ")}`), { type: t, ...fi[t](n) };
 }
-const Hh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Vh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Gh(e, t, n) {
+const Vh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Gh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Kh(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Ph(e, t);
-    return s && !s.some((o) => o === n) && re("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Jn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = jh(e, t);
+    return s && !s.some((o) => o === n) && ne("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, qn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Hh.has(r) ? (typeof n != "number" && re("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && re("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && re("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && re("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && re("VALUE_INVALID", `${e.name} takes true or false`), n) : Vh.has(r) ? (typeof n != "string" && re("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && re("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Vh.has(r) ? (typeof n != "number" && ne("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ne("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ne("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ne("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ne("VALUE_INVALID", `${e.name} takes true or false`), n) : Gh.has(r) ? (typeof n != "string" && ne("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ne("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Kh(e) {
+function Yh(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Pl(e, t, n, r) {
-  const i = Nh(t, n);
-  i || re("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Jn(n, Lh(t)));
-  const s = Gh(i, t, r), o = i.value;
+function jl(e, t, n, r) {
+  const i = Ph(t, n);
+  i || ne("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, qn(n, Bh(t)));
+  const s = Kh(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Kh(i);
+  return Yh(i);
 }
-function yn(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
+function Yt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = Ht(e.graph, t.id);
+    const r = qt(e.graph, t.id);
     if (r) return r;
-    re("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    ne("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return re("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return ne("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Yh(e) {
+function Xh(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Xh(e) {
-  const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && Uh(e.graph, t, { LiteGraph: e.LiteGraph, view: Yh(e) });
+function Zh(e) {
+  const t = [...e.pending].filter((n) => qt(e.graph, n));
+  e.pending.clear(), t.length && Jh(e.graph, t, { LiteGraph: e.LiteGraph, view: Xh(e) });
 }
-const Zh = {
+const Qh = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      re("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Jn(t.node_type, l));
+      ne("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, qn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || re("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || ne("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Pl(e, i, l, c);
+      for (const [l, c] of t.widgets) jl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
     return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = yn(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), Ht(e.graph, r) && re("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Yt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), qt(e.graph, r) && ne("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = yn(e, t.from_id, "from_id"), r = yn(e, t.to_id, "to_id"), i = Mh(n, t.from_slot);
-    i < 0 && re(
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Lh(n, t.from_slot);
+    i < 0 && ne(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Jn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? qn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = Ol(r, t.to_slot);
-    s < 0 && re(
+    const s = Ml(r, t.to_slot);
+    s < 0 && ne(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Jn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && re("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? qn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && ne("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || re("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || ne("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || re("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || ne("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = yn(e, t.node_id, "node_id"), r = Ol(n, t.slot);
-    r < 0 && re(
+    const n = Yt(e, t.node_id, "node_id"), r = Ml(n, t.slot);
+    r < 0 && ne(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Jn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? qn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && re("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ne("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = yn(e, t.node_id, "node_id"), r = Pl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = jl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = yn(e, t.node_id, "node_id");
+    const n = Yt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
@@ -4632,7 +4636,7 @@ const Zh = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => yn(e, i, `node_ids[${s}]`).id), r = zh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Wh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4642,65 +4646,69 @@ const Zh = {
     });
     for (const i of r) e.pending.delete(i);
     return {};
+  },
+  set_node_mode(e, t) {
+    const n = Yt(e, t.node_id, "node_id");
+    return n.mode = t.mode, n.mode !== t.mode && ne("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, Qh = "BATCH_MODE_PARTIAL";
-function ep(e) {
-  return e === Qh || e === 2 || String(e).toLowerCase() === "partial";
+}, ep = "BATCH_MODE_PARTIAL";
+function tp(e) {
+  return e === ep || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Bl(e, t) {
-  const n = t instanceof io ? t.code : "EDITOR_FAILED", r = t instanceof io ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+function $l(e, t) {
+  const n = t instanceof so ? t.code : "EDITOR_FAILED", r = t instanceof so ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function tp(e, t) {
+function np(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Ke.commands)
     return { ok: !1, error: `more than ${Ke.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = ep(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = Wt(l), a = new Array(n.length);
-  let u = 0, d = -1;
+  const r = e.graph, i = tp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let A;
     try {
-      A = qh(n[p]);
+      A = Hh(n[p]);
     } catch (D) {
-      if (a[p] = Bl(p, D), !i) {
-        d = p;
+      if (c[p] = $l(p, D), !i) {
+        u = p;
         break;
       }
       continue;
     }
-    o.expectedId = A.type === "create_node" ? s[u++] : void 0;
-    const v = i && Jh.has(A.type) && p > 0 ? r.serialize() : null;
+    o.expectedId = A.type === "create_node" ? s[a++] : void 0;
+    const v = i && Bl.has(A.type) && p > 0 ? r.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...Zh[A.type](o, A) };
+      c[p] = { index: p, ok: !0, ...Qh[A.type](o, A) }, Bl.has(A.type) && (d = !0);
     } catch (D) {
-      if (a[p] = Bl(p, D), !i) {
-        d = p;
+      if (c[p] = $l(p, D), !i) {
+        u = p;
         break;
       }
       const k = v ?? l;
-      Wt(r.serialize()) !== Wt(k) && jl(r, k);
+      nn(r.serialize()) !== nn(k) && zl(r, k);
     }
   }
-  if (d >= 0) {
-    Wt(r.serialize()) !== c && jl(r, l);
-    const p = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
+  if (u >= 0) {
+    nn(r.serialize()) !== nn(l) && zl(r, l);
+    const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let A = 0; A < n.length; A++)
-      A !== d && (a[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
-    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
+      A !== u && (c[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
+    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  Xh(o), r.setDirtyCanvas?.(!0, !0);
-  const b = a.every((p) => p.ok), g = a.find((p) => !p.ok);
+  Zh(o), r.setDirtyCanvas?.(!0, !0);
+  const b = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: b,
     error: b ? "" : g.error.message,
-    results: a,
-    applied: Wt(r.serialize()) !== c
+    results: c,
+    applied: d
   };
 }
-function jl(e, t) {
+function zl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function np(e) {
+function rp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4709,8 +4717,8 @@ function np(e) {
   }, end() {
   } };
 }
-function rp(e, t) {
-  const n = np(e);
+function ip(e, t) {
+  const n = rp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4722,18 +4730,18 @@ function rp(e, t) {
     }
   }
 }
-const ip = 1e3, sp = 1500, op = 120, lp = 480 * 1024, xs = "the tab has switched to another workflow; this canvas is no longer open in it", cp = 200, ap = 50, up = 1e4, fp = 1e3, dp = 128, As = 1024 * 1024 - 1024;
-function hp(e) {
+const sp = 1e3, op = 1500, lp = 120, cp = 480 * 1024, As = "the tab has switched to another workflow; this canvas is no longer open in it", ap = 200, up = 50, fp = 1e4, dp = 1e3, hp = 128, Rs = 1024 * 1024 - 1024;
+function pp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Rs(e, t) {
+function vs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${hp(n)}`.slice(0, dp);
+  return `${e}:${r}~${pp(n)}`.slice(0, hp);
 }
-function pp(e, t = lp) {
+function gp(e, t = cp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4746,7 +4754,7 @@ function pp(e, t = lp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function gp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function mp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4763,7 +4771,7 @@ function gp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class mp {
+class _p {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4801,7 +4809,7 @@ class mp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), sp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), op), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4821,7 +4829,7 @@ class mp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = no(this.attempt++);
+    const t = ro(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4831,20 +4839,20 @@ class mp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > ap : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > up : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, cp);
+      }, ap);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = pp(await this.d.objectInfo?.());
+        this.objectInfoJson = gp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4857,7 +4865,7 @@ class mp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(qa(t, "/comfy/editor/ws"), Ha(t));
+      n = new this.d.WebSocket(Va(t, "/comfy/editor/ws"), Ga(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4865,7 +4873,7 @@ class mp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === ip) {
+        if (r?.code === sp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4875,7 +4883,7 @@ class mp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Rs(this.d.tabId, this.workflowKey()), this.lastSig = Wt(t), this.tabRevision += 1;
+    this.canvasId = vs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4891,7 +4899,7 @@ class mp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > As && new TextEncoder().encode(r).length > As ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Rs && new TextEncoder().encode(r).length > Rs ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -4930,11 +4938,11 @@ class mp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Rs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return vs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: xs, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: As, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4946,19 +4954,19 @@ class mp {
     let r;
     this.busy++;
     try {
-      r = rp(this.d.app, () => tp(n, t));
+      r = ip(this.d.app, () => np(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
       this.busy--;
     }
     const i = this.serialize();
-    this.lastSig = Wt(i), this.tabRevision += 1, this.send({
+    this.lastSig = nn(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(_p),
+      results: (r.results ?? []).filter(Boolean).map(bp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4975,7 +4983,7 @@ class mp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: xs, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: As, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, i = [];
     let s = "";
@@ -4985,14 +4993,14 @@ class mp {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = zl(u), u;
+        throw s = Wl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || zl(a);
+      s = s || Wl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5017,20 +5025,20 @@ class mp {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      $l(r, "beforeQueued");
+      Ul(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      $l(r, "afterQueued");
+      Ul(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (s.prompt_json.length + s.workflow_json.length > As)
+    if (s.prompt_json.length + s.workflow_json.length > Rs)
       return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...i, ok: !0, error: "", ...s });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: xs, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: As, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5048,7 +5056,7 @@ class mp {
       }
     }
     const s = this.serialize();
-    this.lastSig = Wt(s), this.tabRevision += 1, this.send({
+    this.lastSig = nn(s), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: r,
@@ -5062,13 +5070,13 @@ class mp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, op);
+    }, lp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < up || this.d.app.configuringGraph) return;
-    if (Rs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < fp || this.d.app.configuringGraph) return;
+    if (vs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5078,7 +5086,7 @@ class mp {
     } catch {
       return;
     }
-    const r = Wt(n);
+    const r = nn(n);
     r !== this.lastSig && (this.lastSig = r, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
   }
   /** The open workflow changed: attach it on a new socket. */
@@ -5104,7 +5112,7 @@ class mp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < fp)) {
+    if (!(this.focused && t - this.focusSentAt < dp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5113,11 +5121,11 @@ class mp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function $l(e, t) {
+function Ul(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function zl(e) {
+function Wl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5125,12 +5133,12 @@ function zl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function _p(e) {
+function bp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const so = 200, bp = 16, yp = 256, wp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Zn = (e) => wp.has(e);
-function Qn(e) {
+const oo = 200, yp = 16, wp = 256, kp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Qn = (e) => kp.has(e);
+function er(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
@@ -5138,24 +5146,24 @@ const Ye = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function kp(e, t) {
+function xp(e, t) {
   if (!e) return !0;
   const n = Ye(e.seq), r = Ye(t.seq);
-  return n && r ? r > n : !(Zn(Qn(e.status)) && !Zn(Qn(t.status)));
-}
-function xp(e) {
-  const t = Object.keys(e.runs);
-  if (t.length <= so) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Zn(Qn(i.status))) - Number(Zn(Qn(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - so))
-    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
-}
-function Za(e, t, { workingTurn: n = 0 } = {}) {
-  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
-  const r = t.prompt_id;
-  return kp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Zn(Qn(t.status)) && (e.runTurns[r] = n), xp(e), !0) : !1;
+  return n && r ? r > n : !(Qn(er(e.status)) && !Qn(er(t.status)));
 }
 function Ap(e) {
+  const t = Object.keys(e.runs);
+  if (t.length <= oo) return;
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Qn(er(i.status))) - Number(Qn(er(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
+  for (const r of n.slice(0, t.length - oo))
+    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
+}
+function eu(e, t, { workingTurn: n = 0 } = {}) {
+  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
+  const r = t.prompt_id;
+  return xp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Qn(er(t.status)) && (e.runTurns[r] = n), Ap(e), !0) : !1;
+}
+function Rp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5166,11 +5174,11 @@ function Ap(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Rp(e, t, n) {
-  const r = Ap(n), i = Number(t) || 0;
+function vp(e, t, n) {
+  const r = Rp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function vp(e, t) {
+function Ep(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ye(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5185,20 +5193,20 @@ function vp(e, t) {
   }
   return s || i[0].id;
 }
-function Ep(e) {
+function Cp(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ye(r.queued_at_ms) - Ye(i.queued_at_ms) || Ye(r.number) - Ye(i.number));
   for (const r of n) {
-    const i = vp(e, r);
+    const i = Ep(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Cp(e, t = () => "") {
-  const n = Qn(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+function Dp(e, t = () => "") {
+  const n = er(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: Zn(n),
+    final: Qn(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
     queuePosition: Ye(e.queue_position),
@@ -5238,22 +5246,22 @@ function Cp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= bp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= yp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ye(e.started_at_ms), c = Ye(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Ul(e, t, n, r = 0) {
+function Jl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Wl = 500, Jl = 200;
+const ql = 500, Hl = 200;
 function Fn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Qa() {
+function tu() {
   return {
     sessionId: "",
     session: null,
@@ -5280,68 +5288,68 @@ function Qa() {
     // the turn the session works on now (status_update)
   };
 }
-function eu(e, t = "") {
-  Object.assign(e, Qa(), { sessionId: t });
+function nu(e, t = "") {
+  Object.assign(e, tu(), { sessionId: t });
 }
-function ql(e, t) {
+function Vl(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Hn(e, t) {
-  let n = ql(e, t);
+function Vn(e, t) {
+  let n = Vl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Jl && e.turns.splice(0, e.turns.length - Jl), ql(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Hl && e.turns.splice(0, e.turns.length - Hl), Vl(e, n.id) ?? n;
 }
 function di(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ar(e, t) {
-  e.logs.push(t), e.logs.length > Wl && e.logs.splice(0, e.logs.length - Wl);
+  e.logs.push(t), e.logs.length > ql && e.logs.splice(0, e.logs.length - ql);
 }
-function Hl(e, t) {
+function Gl(e, t) {
   if (!t || typeof t != "object") return;
   const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
-    const i = Hn(e, t.id);
+    const i = Vn(e, t.id);
     i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Hn(e, t.turn_id), s = di(i, t.skill);
+    const i = Vn(e, t.turn_id), s = di(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Vl(e, t) {
+function Kl(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function tu(e) {
+function ru(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Dp(e, t) {
+function Sp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = tu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = ru(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    eu(e, c), e.logs = s;
+    nu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Vl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Hl(e, a);
+    Kl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Gl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = di(Hn(e, a.turn_id), a.skill);
+      const u = di(Vn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return Za(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return eu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Vl(e, r.session), !1;
+    return n === "configured" && r.session && Kl(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -5354,7 +5362,7 @@ function Dp(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Hn(e, r.turn_id), o = di(s, r.skill), l = Number(r.index);
+      const s = Vn(e, r.turn_id), o = di(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5364,7 +5372,7 @@ function Dp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Hl(e, r.message), !0;
+      return Gl(e, r.message), !0;
     case "debug_log":
       return ar(e, {
         seq: i,
@@ -5375,7 +5383,7 @@ function Dp(e, t) {
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Hn(e, r.turn_id);
+        const s = Vn(e, r.turn_id);
         if (r.skill) {
           const o = di(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
@@ -5388,46 +5396,46 @@ function Dp(e, t) {
     case "tool_call":
       return ar(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Rp(e, r.turn_id, r.result_json), ar(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return vp(e, r.turn_id, r.result_json), ar(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ar(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Sp(e, t, n) {
+function Tp(e, t, n) {
   const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(r), r;
 }
-function Tp(e, t, n) {
+function Fp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Hn(e, n.id);
+  const s = Vn(e, n.id);
   s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
 }
-function Gl(e, t) {
+function Yl(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Fp(e, t, n) {
+function Ip(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Kl(e, t = []) {
+function Xl(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Ip = 15e3, Op = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Mp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const Op = 15e3, Mp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Np = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function hi(e) {
-  return Mp.has(String(e?.code ?? ""));
+  return Np.has(String(e?.code ?? ""));
 }
 function ur(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Np {
+class Lp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5467,7 +5475,7 @@ class Np {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(qa(t, "/comfy/session/ws"), Ha(t));
+      n = new this.d.WebSocket(Va(t, "/comfy/session/ws"), Ga(t));
     } catch {
       return this.retry();
     }
@@ -5481,7 +5489,7 @@ class Np {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, no(this.attempt++)));
+    }, ro(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5498,13 +5506,13 @@ class Np {
         this.pending.delete(r);
         const l = ur(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Ip);
+      }, Op);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && eu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && nu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5521,7 +5529,7 @@ class Np {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Op.has(i)) {
+      if (Mp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5537,7 +5545,7 @@ class Np {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    tu(n) && n.event !== "error" && this.coreBack(), Dp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    ru(n) && n.event !== "error" && this.coreBack(), Sp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5545,7 +5553,7 @@ class Np {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? no(this.probeAttempt++);
+    const n = t ?? ro(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5562,23 +5570,23 @@ class Np {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const nu = Object.freeze([
+const iu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Lp = Object.freeze(["echo", "openai"]), vs = "workflow-builder", Yl = 64 * 1024, Es = 4096, Pp = 64 * 1024;
-function Bp(e) {
+]), Pp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", Zl = 64 * 1024, Cs = 4096, Bp = 64 * 1024;
+function jp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Xl = 0;
-function jp() {
+let Ql = 0;
+function $p() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Xl += 1, `panel-${e}-${Xl}`;
+  return Ql += 1, `panel-${e}-${Ql}`;
 }
-class $p {
+class zp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5589,7 +5597,7 @@ class $p {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(Qa()), this.ui = n({
+    this.state = n(tu()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5607,7 +5615,7 @@ class $p {
       // why the core is away while the bridge answers
       image: ""
       // URL of the output shown full size ("" = none)
-    }), this.outbox = [], this.client = new Np({
+    }), this.outbox = [], this.client = new Lp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5636,7 +5644,7 @@ class $p {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Bp(n.skills)
+      skills: jp(n.skills)
     };
   }
   start() {
@@ -5667,9 +5675,9 @@ class $p {
   async deliver(t) {
     try {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
-      t.sid === this.state.sessionId && Tp(this.state, t.cid, n.message);
+      t.sid === this.state.sessionId && Fp(this.state, t.cid, n.message);
     } catch (n) {
-      hi(n) && !this.client.stopped ? (Gl(this.state, t.cid), this.outbox.push(t)) : Fp(this.state, t.cid, n.message);
+      hi(n) && !this.client.stopped ? (Yl(this.state, t.cid), this.outbox.push(t)) : Ip(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5692,7 +5700,7 @@ class $p {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === vs) && (t.skills = [vs], this.d.writeConfig("skills", vs));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Es) && (t.skills = [Es], this.d.writeConfig("skills", Es));
   }
   async refreshSessions() {
     try {
@@ -5705,10 +5713,10 @@ class $p {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Es),
-      model: t.model.slice(0, Es),
-      base_url: t.base_url.slice(0, Es),
-      system_prompt: t.system_prompt.slice(0, Pp)
+      provider: t.provider.slice(0, Cs),
+      model: t.model.slice(0, Cs),
+      base_url: t.base_url.slice(0, Cs),
+      system_prompt: t.system_prompt.slice(0, Bp)
     };
   }
   async createSession(t = "") {
@@ -5772,17 +5780,17 @@ class $p {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > Yl) {
-      this.ui.notice = `a message is at most ${Yl} characters`;
+    if (t.length > Zl) {
+      this.ui.notice = `a message is at most ${Zl} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const r = { cid: jp(), sid: n, content: t };
-    if (Sp(this.state, r.cid, t), this.client.outage) {
-      Gl(this.state, r.cid), this.outbox.push(r);
+    const r = { cid: $p(), sid: n, content: t };
+    if (Tp(this.state, r.cid, t), this.client.outage) {
+      Yl(this.state, r.cid), this.outbox.push(r);
       return;
     }
     await this.deliver(r);
@@ -5792,9 +5800,9 @@ class $p {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, so)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, oo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) Za(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) eu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5837,43 +5845,43 @@ class $p {
       }
   }
 }
-const oo = "ComfydAgentPanel", Zl = "comfyd-panel-style", Ql = Object.freeze([440, 560]), zp = 320, ec = (e) => e?.comfyClass === oo || e?.type === oo;
-function Up(e, t) {
-  if (e.getElementById(Zl)) return;
+const lo = "ComfydAgentPanel", ec = "comfyd-panel-style", tc = Object.freeze([440, 560]), Up = 320, nc = (e) => e?.comfyClass === lo || e?.type === lo;
+function Wp(e, t) {
+  if (e.getElementById(ec)) return;
   const n = e.createElement("style");
-  n.id = Zl, n.textContent = t, e.head.appendChild(n);
-}
-function Wp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = ec, n.textContent = t, e.head.appendChild(n);
 }
 function Jp(e) {
-  for (const [t, n] of nu) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Wp(r);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function qp(e) {
+  for (const [t, n] of iu) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), Jp(r);
+  }
+}
+function Hp(e) {
   const t = {};
-  for (const [n, r] of nu) {
+  for (const [n, r] of iu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function Hp(e, t) {
+function Vp(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Up(r, t.css), Jp(e);
+  Wp(r, t.css), qp(e);
   const i = (b, g) => {
     const p = (e.widgets ?? []).find((A) => A.name === b);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new $p({
+  }, s = new zp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => qp(e),
+    readConfig: () => Hp(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -5885,7 +5893,7 @@ function Hp(e, t) {
     const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => zp,
+      getMinHeight: () => Up,
       getValue: () => {
       },
       setValue: () => {
@@ -5895,7 +5903,7 @@ function Hp(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Ql[0]), Math.max(e.size[1], Ql[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], tc[0]), Math.max(e.size[1], tc[1])]);
   };
   c();
   let a = !1;
@@ -5917,15 +5925,15 @@ function Hp(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function tc(e, t) {
+function rc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Vp(e) {
+function Gp(e) {
   if (Array.isArray(e)) return e;
 }
-function Gp(e, t) {
+function Kp(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -5943,22 +5951,22 @@ function Gp(e, t) {
     return l;
   }
 }
-function Kp() {
+function Yp() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Yp(e, t) {
-  return Vp(e) || Gp(e, t) || Xp(e, t) || Kp();
-}
 function Xp(e, t) {
+  return Gp(e) || Kp(e, t) || Zp(e, t) || Yp();
+}
+function Zp(e, t) {
   if (e) {
-    if (typeof e == "string") return tc(e, t);
+    if (typeof e == "string") return rc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? tc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? rc(e, t) : void 0;
   }
 }
-const ru = Object.entries, Zp = Object.keys, nc = Object.setPrototypeOf, Qp = Object.isFrozen, iu = Object.getPrototypeOf, su = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, Qt = Object.create, ou = typeof Reflect < "u" && Reflect, vi = ou.apply, lo = ou.construct;
+const su = Object.entries, Qp = Object.keys, ic = Object.setPrototypeOf, eg = Object.isFrozen, ou = Object.getPrototypeOf, lu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Ne = Object.seal, en = Object.create, cu = typeof Reflect < "u" && Reflect, vi = cu.apply, co = cu.construct;
 Ue || (Ue = function(t) {
   return t;
 });
@@ -5969,70 +5977,70 @@ vi || (vi = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-lo || (lo = function(t) {
+co || (co = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), eg = Fe(Array.prototype.lastIndexOf), rc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), tg = Fe(Array.prototype.slice), ng = Fe(Array.prototype.splice), Vn = Array.isArray, Cs = lu(Set), Ds = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ss = Fe(String.prototype.toString), rg = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Ts = Fe(String.prototype.indexOf), ig = Fe(String.prototype.trim), sg = Fe(Number.prototype.toString), og = Fe(Boolean.prototype.toString), ic = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), sc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), lg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), vi(lg, t, [n]);
-}, Bt = lu(TypeError);
+const Pt = Fe(Array.prototype.forEach), tg = Fe(Array.prototype.lastIndexOf), sc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), ng = Fe(Array.prototype.slice), rg = Fe(Array.prototype.splice), Gn = Array.isArray, Ds = au(Set), Ss = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ts = Fe(String.prototype.toString), ig = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Fs = Fe(String.prototype.indexOf), sg = Fe(String.prototype.trim), og = Fe(Number.prototype.toString), lg = Fe(Boolean.prototype.toString), oc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), lc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), cg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), vi(cg, t, [n]);
+}, Bt = au(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return vi(e, t, r);
   };
 }
-function lu(e) {
+function au(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return lo(e, n);
+    return co(e, n);
   };
 }
 function he(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
-  if (nc && nc(e, null), !Vn(t)) return e;
+  if (ic && ic(e, null), !Gn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (Qp(t) || (t[r] = s), i = s);
+      s !== i && (eg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function cg(e) {
+function ag(e) {
   for (let t = 0; t < e.length; t++) He(e, t) || (e[t] = null);
   return e;
 }
 function Ei(e) {
-  const t = Qt(null);
-  for (const r of ru(e)) {
-    var n = Yp(r, 2);
+  const t = en(null);
+  for (const r of su(e)) {
+    var n = Xp(r, 2);
     const i = n[0], s = n[1];
-    He(e, i) && (Vn(s) ? t[i] = cg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
+    He(e, i) && (Gn(s) ? t[i] = ag(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
   }
   return t;
 }
 function _r(e) {
-  const t = Qt(null), n = Zp(e);
+  const t = en(null), n = Qp(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function ag(e) {
+function ug(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return sg(e);
-    case "boolean":
       return og(e);
+    case "boolean":
+      return lg(e);
     case "bigint":
-      return ic ? ic(e) : "0";
+      return oc ? oc(e) : "0";
     case "symbol":
-      return sc ? sc(e) : "Symbol()";
+      return lc ? lc(e) : "Symbol()";
     case "undefined":
       return hr(e);
     case "function":
@@ -6051,27 +6059,27 @@ function ag(e) {
 }
 function rt(e, t) {
   for (; e !== null; ) {
-    const r = su(e, t);
+    const r = lu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = iu(e);
+    e = ou(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function ug(e, t) {
+function fg(e, t) {
   for (; e !== null; ) {
-    const n = su(e, t);
+    const n = lu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = iu(e);
+    e = ou(e);
   }
   return null;
 }
-function fg(e) {
+function dg(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6079,7 +6087,7 @@ function fg(e) {
     return !1;
   }
 }
-const oc = Ue([
+const cc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6199,7 +6207,7 @@ const oc = Ue([
   "var",
   "video",
   "wbr"
-]), Fs = Ue([
+]), Is = Ue([
   "svg",
   "a",
   "altglyph",
@@ -6243,7 +6251,7 @@ const oc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Is = Ue([
+]), Os = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6269,7 +6277,7 @@ const oc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), dg = Ue([
+]), hg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6292,7 +6300,7 @@ const oc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Os = Ue([
+]), Ms = Ue([
   "math",
   "menclose",
   "merror",
@@ -6323,7 +6331,7 @@ const oc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), hg = Ue([
+]), pg = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6339,7 +6347,7 @@ const oc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), lc = Ue(["#text"]), cc = Ue([
+]), ac = Ue(["#text"]), uc = Ue([
   "accept",
   "action",
   "align",
@@ -6458,7 +6466,7 @@ const oc = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Ms = Ue([
+]), Ns = Ue([
   "accent-height",
   "accumulate",
   "additive",
@@ -6651,7 +6659,7 @@ const oc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), ac = Ue([
+]), fc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6712,14 +6720,14 @@ const oc = Ue([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), pg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), gg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), mg = Ne(/\${[\w\W]*/g), _g = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), bg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), yg = Ne(/^aria-[\-\w]+$/), uc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), wg = Ne(/^(?:\w+script|data):/i), kg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), xg = Ne(/^html$/i), Ag = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ns = Ne(/<[/\w!]/g), fc = Ne(/<[/\w]/g), Rg = Ne(/<\/no(script|embed|frames)/i), dc = Ne(/\/>/i), vg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Eg = Ne(/^[\r\n\t ]+/), Oe = {
+]), gg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), mg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), _g = Ne(/\${[\w\W]*/g), bg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), yg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), wg = Ne(/^aria-[\-\w]+$/), dc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), kg = Ne(/^(?:\w+script|data):/i), xg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ag = Ne(/^html$/i), Rg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Ne(/<[/\w!]/g), hc = Ne(/<[/\w]/g), vg = Ne(/<\/no(script|embed|frames)/i), pc = Ne(/\/>/i), Eg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Cg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Cg = Ue(he({}, [
+}, Dg = Ue(he({}, [
   "style",
   "script",
   "xmp",
@@ -6728,9 +6736,9 @@ const oc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), Dg = function() {
+])), Sg = function() {
   return typeof window > "u" ? null : window;
-}, Sg = function(t, n) {
+}, Tg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6748,7 +6756,7 @@ const oc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, hc = function() {
+}, gc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6760,15 +6768,15 @@ const oc = Ue([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Yt = function(t, n, r, i) {
-  return He(t, n) && Vn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
-}, Ls = function(t, n, r) {
+}, Xt = function(t, n, r, i) {
+  return He(t, n) && Gn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
+}, Ps = function(t, n, r) {
   const i = He(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Ei(i) : r;
 };
-function cu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Dg();
-  const t = (M) => cu(M);
+function uu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Sg();
+  const t = (M) => uu(M);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6776,7 +6784,7 @@ function cu() {
     return y ? y(f) : f.nodeType;
   }, C = function(f) {
     return I ? I(f) : f.nodeName;
-  }, U = ug(d, "namespaceURI"), ie = function(f) {
+  }, U = fg(d, "namespaceURI"), ie = function(f) {
     return U ? U(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
@@ -6803,28 +6811,28 @@ function cu() {
       Re--;
     }
   }, ue = function() {
-    return ke || (Te = Sg(u, i), ke = !0), Te;
-  }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, nr = ve.getElementsByTagName, an = r.importNode;
-  let _e = hc();
-  t.isSupported = typeof ru == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
-  const Wr = pg, un = gg, Mo = mg, h = bg, m = yg, R = wg, B = kg, S = Ag;
-  let O = uc, L = null;
+    return ke || (Te = Tg(u, i), ke = !0), Te;
+  }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, rr = ve.getElementsByTagName, fn = r.importNode;
+  let _e = gc();
+  t.isSupported = typeof su == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
+  const Wr = gg, dn = mg, No = _g, h = yg, m = wg, R = kg, B = xg, S = Rg;
+  let O = dc, L = null;
   const j = he({}, [
-    ...oc,
-    ...Fs,
+    ...cc,
     ...Is,
     ...Os,
-    ...lc
+    ...Ms,
+    ...ac
   ]);
   let N = null;
   const T = he({}, [
-    ...cc,
-    ...Ms,
-    ...ac,
+    ...uc,
+    ...Ns,
+    ...fc,
     ...ri
   ]);
   let W = null, $ = null, q = null;
-  const V = Object.seal(Qt(null, {
+  const V = Object.seal(en(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6838,10 +6846,10 @@ function cu() {
       value: null
     }
   }));
-  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, fn = null, je = null, Ze = !1, Ot = !1, dn = !1, Ui = !1, No = !0, Lo = !1;
-  const Po = "user-content-";
-  let Wi = !0, Ji = !1, hn = null, Nn = !1, pn = null;
-  const Bo = he({}, [
+  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, hn = null, je = null, Ze = !1, Ot = !1, pn = !1, Ui = !1, Lo = !0, Po = !1;
+  const Bo = "user-content-";
+  let Wi = !0, Ji = !1, gn = null, Nn = !1, mn = null;
+  const jo = he({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6869,8 +6877,8 @@ function cu() {
     "video",
     "xmp"
   ]);
-  let jo = null;
-  const $o = he({}, [
+  let $o = null;
+  const zo = he({}, [
     "audio",
     "video",
     "img",
@@ -6878,8 +6886,8 @@ function cu() {
     "image",
     "track"
   ]);
-  let zo = null;
-  const Uo = he({}, [
+  let Uo = null;
+  const Wo = he({}, [
     "alt",
     "class",
     "for",
@@ -6895,12 +6903,12 @@ function cu() {
     "style",
     "xmlns"
   ]), Jr = "http://www.w3.org/1998/Math/MathML", qr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
-  let Ln = yt, qi = !1, Wo = null;
-  const $u = he({}, [
+  let Ln = yt, qi = !1, Jo = null;
+  const Uu = he({}, [
     Jr,
     qr,
     yt
-  ], Ss), zu = Ue(he({}, [
+  ], Ts), Wu = Ue(he({}, [
     "mi",
     "mo",
     "mn",
@@ -6908,31 +6916,31 @@ function cu() {
     "mtext"
   ]));
   let Hi = null;
-  const Uu = Ue(he({}, ["annotation-xml"]));
+  const Ju = Ue(he({}, ["annotation-xml"]));
   let Vi = null;
-  const Wu = Ue(Qt(null)), Ju = he({}, [
+  const qu = Ue(en(null)), Hu = he({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let rr = null;
-  const qu = ["application/xhtml+xml", "text/html"], Hu = "text/html";
+  let ir = null;
+  const Vu = ["application/xhtml+xml", "text/html"], Gu = "text/html";
   let Ie = null, Hr = null;
-  const Vu = n.createElement("form"), Jo = function(f) {
+  const Ku = n.createElement("form"), qo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Gi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ei(f), rr = qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Hu : f.PARSER_MEDIA_TYPE, Ie = rr === "application/xhtml+xml" ? Ss : xn, L = Yt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Yt(f, "ALLOWED_ATTR", T, { transform: Ie }), Wo = Yt(f, "ALLOWED_NAMESPACES", $u, { transform: Ss }), zo = Yt(f, "ADD_URI_SAFE_ATTR", Uo, {
+    (!f || typeof f != "object") && (f = {}), f = Ei(f), ir = Vu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Gu : f.PARSER_MEDIA_TYPE, Ie = ir === "application/xhtml+xml" ? Ts : xn, L = Xt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Jo = Xt(f, "ALLOWED_NAMESPACES", Uu, { transform: Ts }), Uo = Xt(f, "ADD_URI_SAFE_ATTR", Wo, {
       transform: Ie,
-      base: Uo
-    }), jo = Yt(f, "ADD_DATA_URI_TAGS", $o, {
+      base: Wo
+    }), $o = Xt(f, "ADD_DATA_URI_TAGS", zo, {
       transform: Ie,
-      base: $o
-    }), pn = Yt(f, "FORBID_CONTENTS", Bo, { transform: Ie }), $ = Yt(f, "FORBID_TAGS", Qt(null), { transform: Ie }), q = Yt(f, "FORBID_ATTR", Qt(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, No = f.SANITIZE_DOM !== !1, Lo = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : uc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ls(f, "MATHML_TEXT_INTEGRATION_POINTS", zu), Vi = Ls(f, "HTML_INTEGRATION_POINTS", Uu);
-    const _ = Ls(f, "CUSTOM_ELEMENT_HANDLING", Wu);
-    if (W = Qt(null), He(_, "tagNameCheck") && Jo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && Jo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), dn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, lc), N = Qt(null), Nn.html === !0 && (he(L, oc), he(N, cc)), Nn.svg === !0 && (he(L, Fs), he(N, Ms), he(N, ri)), Nn.svgFilters === !0 && (he(L, Is), he(N, Ms), he(N, ri)), Nn.mathMl === !0 && (he(L, Os), he(N, ac), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Vn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Vn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Vn(f.ADD_FORBID_CONTENTS) && (pn === Bo && (pn = _r(pn)), he(pn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
+      base: zo
+    }), mn = Xt(f, "FORBID_CONTENTS", jo, { transform: Ie }), $ = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), q = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Lo = f.SANITIZE_DOM !== !1, Po = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = dg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : dc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Wu), Vi = Ps(f, "HTML_INTEGRATION_POINTS", Ju);
+    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", qu);
+    if (W = en(null), He(_, "tagNameCheck") && qo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && qo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), pn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, ac), N = en(null), Nn.html === !0 && (he(L, cc), he(N, uc)), Nn.svg === !0 && (he(L, Is), he(N, Ns), he(N, ri)), Nn.svgFilters === !0 && (he(L, Os), he(N, Ns), he(N, ri)), Nn.mathMl === !0 && (he(L, Ms), he(N, fc), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Gn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Gn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Gn(f.ADD_FORBID_CONTENTS) && (mn === jo && (mn = _r(mn)), he(mn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
       "html",
       "head",
       "body"
@@ -6948,28 +6956,28 @@ function cu() {
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, le = "") : (K === void 0 && (K = ue()), K && typeof le == "string" && (le = z("")));
     Hr = Ue(f);
-  }, qo = he({}, [
-    ...Fs,
+  }, Ho = he({}, [
     ...Is,
-    ...dg
-  ]), Ho = he({}, [...Os, ...hg]), Gu = function(f, _, E) {
-    return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!qo[f];
-  }, Ku = function(f, _, E) {
-    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Ho[f];
-  }, Yu = function(f, _, E) {
-    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Ho[f] && (Ju[f] || !qo[f]);
-  }, Xu = function(f) {
+    ...Os,
+    ...hg
+  ]), Vo = he({}, [...Ms, ...pg]), Yu = function(f, _, E) {
+    return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!Ho[f];
+  }, Xu = function(f, _, E) {
+    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Vo[f];
+  }, Zu = function(f, _, E) {
+    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Vo[f] && (Hu[f] || !Ho[f]);
+  }, Qu = function(f) {
     const _ = ie(f), E = xn(C(f)), P = D(f);
     let H = Ln, Z = "template";
-    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Wo[_] ? _ === qr ? Gu(E, H, Z) : _ === Jr ? Ku(E, H, Z) : _ === yt ? Yu(E, H, Z) : rr === "application/xhtml+xml" : !1;
-  }, Kt = function(f) {
+    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Jo[_] ? _ === qr ? Yu(E, H, Z) : _ === Jr ? Xu(E, H, Z) : _ === yt ? Zu(E, H, Z) : ir === "application/xhtml+xml" : !1;
+  }, Gt = function(f) {
     fr(t.removed, { element: f });
     try {
       D(f).removeChild(f);
     } catch {
       if (g(f), !D(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Vo = function(f, _, E) {
+  }, Go = function(f, _, E) {
     try {
       p(f, _);
     } catch {
@@ -6981,7 +6989,7 @@ function cu() {
   }, Ki = function(f) {
     Zi(f);
     const _ = v(f);
-    _ && Pt(tg(_), (E) => {
+    _ && Pt(ng(_), (E) => {
       try {
         g(E);
       } catch {
@@ -6996,14 +7004,14 @@ function cu() {
     if (fr(t.removed, {
       attribute: E || null,
       from: _
-    }), E) Vo(_, E, f);
+    }), E) Go(_, E, f);
     else try {
       _.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Ot || dn) try {
-        Kt(_);
+      if (Ot || pn) try {
+        Gt(_);
       } catch {
       }
       else try {
@@ -7015,7 +7023,7 @@ function cu() {
     if (E)
       for (let P = E.length - 1; P >= 0; --P) {
         const H = E[P], Z = H && H.name;
-        typeof Z == "string" && !(_ && N[Ie(Z)]) && Vo(f, H, Z);
+        typeof Z == "string" && !(_ && N[Ie(Z)]) && Go(f, H, Z);
       }
   }, Xi = function(f, _) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
@@ -7039,23 +7047,23 @@ function cu() {
     return Xi(f, (E) => {
       _.push(E);
     }, !0), _;
-  }, Zu = function(f, _) {
-    const E = Cs();
+  }, ef = function(f, _) {
+    const E = Ds();
     Pt(Qi(f), (P) => {
-      x(P) === Oe.element && Ds(E, P);
+      x(P) === Oe.element && Ss(E, P);
     }), Pt(_, (P) => {
       x(P) === Oe.element && !dr(E, P) && Yi(P, !0);
     });
-  }, Go = function(f, _) {
+  }, Ko = function(f, _) {
     let E = !1;
     return Pt(t.removed, (P) => {
       P.element && (E = E || P.element === f, Zi(P.element));
-    }), Zu(f, _), E;
-  }, Qu = 8, ef = function(f, _) {
-    const E = hn;
+    }), ef(f, _), E;
+  }, tf = 8, nf = function(f, _) {
+    const E = gn;
     let P = null;
-    const H = () => (P || (P = Cs(), Pt(_, (Z) => {
-      Ds(P, Z);
+    const H = () => (P || (P = Ds(), Pt(_, (Z) => {
+      Ss(P, Z);
     })), P);
     for (let Z = 0; ; Z++) {
       const se = Qi(f), Pe = [f];
@@ -7063,24 +7071,24 @@ function cu() {
       if (Pt(se, (ut) => {
         x(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(E, ut) && (Mt = dr(H(), ut));
       }), !Mt) return;
-      if (Z >= Qu) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (Z >= tf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (ut, tt) => {
-        tf(ut, tt > 0, f, H());
+        rf(ut, tt > 0, f, H());
       });
     }
-  }, tf = function(f, _, E, P) {
+  }, rf = function(f, _, E, P) {
     const H = Vr(f);
     let Z;
     for (; Z = H.nextNode(); )
-      !dr(P, Z) || dr(hn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
-  }, nf = function(f) {
-    hn && Ds(hn, f);
-  }, Ko = function(f, _) {
+      !dr(P, Z) || dr(gn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
+  }, sf = function(f) {
+    gn && Ss(gn, f);
+  }, Yo = function(f, _) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
-  }, rf = function(f) {
+  }, of = function(f) {
     Le && Xi(f, (_) => {
       const E = x(_);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(fc, _.data)) {
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(hc, _.data)) {
         try {
           g(_);
         } catch {
@@ -7090,23 +7098,23 @@ function cu() {
       if (E === Oe.element) {
         const P = _, H = Ie(C(_));
         try {
-          P.hasAttribute && P.hasAttribute("patchsrc") && P.removeAttribute("patchsrc"), P.hasAttribute && P.hasAttribute("for") && Ko("for", H) && P.removeAttribute("for");
+          P.hasAttribute && P.hasAttribute("patchsrc") && P.removeAttribute("patchsrc"), P.hasAttribute && P.hasAttribute("for") && Yo("for", H) && P.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Yo = function(f) {
+  }, Xo = function(f) {
     let _ = null, E = null;
     if (Ze) f = "<remove></remove>" + f;
     else {
-      const Z = rg(f, Eg);
+      const Z = ig(f, Cg);
       E = Z && Z[0];
     }
-    rr === "application/xhtml+xml" && Ln === yt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    ir === "application/xhtml+xml" && Ln === yt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const P = K ? z(f) : f;
     if (Ln === yt) try {
-      _ = new a().parseFromString(P, rr);
+      _ = new a().parseFromString(P, ir);
     } catch {
     }
     if (!_ || !_.documentElement) {
@@ -7117,13 +7125,13 @@ function cu() {
       }
     }
     const H = _.body || _.documentElement;
-    return f && E && H.insertBefore(n.createTextNode(E), H.childNodes[0] || null), Ln === yt ? nr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : H;
+    return f && E && H.insertBefore(n.createTextNode(E), H.childNodes[0] || null), Ln === yt ? rr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : H;
   }, Vr = function(f) {
     let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const E = F ? F(f) : f.ownerDocument;
     return _t.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, es = function(f) {
-    return f = ni(f, Wr, " "), f = ni(f, un, " "), f = ni(f, Mo, " "), f;
+    return f = ni(f, Wr, " "), f = ni(f, dn, " "), f = ni(f, No, " "), f;
   }, ts = function(f) {
     var _;
     ns(f);
@@ -7140,7 +7148,7 @@ function cu() {
   }, Gr = function(f) {
     const _ = I ? I(f) : null;
     return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
-  }, Xo = function(f) {
+  }, Zo = function(f) {
     if (!y || typeof f != "object" || f === null) return null;
     try {
       const _ = y(f);
@@ -7149,17 +7157,17 @@ function cu() {
       return null;
     }
   }, Bn = function(f) {
-    return Xo(f) === Oe.documentFragment;
-  }, ir = function(f) {
-    return Xo(f) !== null;
+    return Zo(f) === Oe.documentFragment;
+  }, sr = function(f) {
+    return Zo(f) !== null;
   };
   function at(M, f, _) {
     M.length !== 0 && Pt(M, (E) => {
       E.call(t, f, _, Hr);
     });
   }
-  const sf = function(f, _, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !ir(f.firstElementChild) && $e(Ns, f.textContent) && $e(Ns, f.innerHTML) || Le && Cg[_] && E === Oe.element && ie(f) === yt && (ir(f.firstElementChild) || typeof f.textContent == "string" && $e(Ns, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(fc, f.data));
+  const lf = function(f, _, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !sr(f.firstElementChild) && $e(Ls, f.textContent) && $e(Ls, f.innerHTML) || Le && Dg[_] && E === Oe.element && ie(f) === yt && (sr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ls, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(hc, f.data));
   }, Kr = function(f, _) {
     if (f instanceof RegExp) return $e(f, _);
     if (f instanceof Function) {
@@ -7167,9 +7175,9 @@ function cu() {
       return !!f(_, ...P);
     }
     return !1;
-  }, of = function(f, _, E) {
-    if (!$[_] && el(_) && Kr(W.tagNameCheck, _)) return !1;
-    if (Wi && !pn[_] && !pn[xn(_)]) {
+  }, cf = function(f, _, E) {
+    if (!$[_] && tl(_) && Kr(W.tagNameCheck, _)) return !1;
+    if (Wi && !mn[_] && !mn[xn(_)]) {
       const P = D(f), H = v(f);
       if (H && P) {
         const Z = H.length;
@@ -7179,42 +7187,42 @@ function cu() {
         }
       }
     }
-    return Kt(f), !0;
-  }, Zo = function(f, _, E, P) {
+    return Gt(f), !0;
+  }, Qo = function(f, _, E, P) {
     return f.length === 0 ? _ : _ === E || _ === P ? _r(_) : _;
   }, jn = function(f, _) {
     return f === _ || D(f) !== null ? !1 : (Ji && Zi(f), !0);
-  }, lf = function(f, _) {
-    if (nf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
+  }, af = function(f, _) {
+    if (sf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
     if (Gr(f))
-      return Kt(f), !0;
+      return Gt(f), !0;
     const E = Ie(C(f)), P = x(f);
-    if (L = Zo(_e.uponSanitizeElement, L, j, fn), at(_e.uponSanitizeElement, f, {
+    if (L = Qo(_e.uponSanitizeElement, L, j, hn), at(_e.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: L
     }), jn(f, _)) return !0;
-    if (sf(f, E, P))
-      return Kt(f), !0;
+    if (lf(f, E, P))
+      return Gt(f), !0;
     if ($[E] || !(V.tagCheck instanceof Function && V.tagCheck(E)) && !L[E]) {
-      const H = of(f, E, _);
+      const H = cf(f, E, _);
       return H === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : H;
     }
-    if (P === Oe.element && !Xu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Rg, f.innerHTML))
-      return Kt(f), !0;
+    if (P === Oe.element && !Qu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(vg, f.innerHTML))
+      return Gt(f), !0;
     if (be && P === Oe.text) {
       const H = f.textContent, Z = es(H);
       H !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
     }
     return at(_e.afterSanitizeElements, f, null), jn(f, _);
-  }, Qo = function(f, _, E) {
-    if (q[_] || Ko(_, f) || No && (_ === "id" || _ === "name") && (E in n || E in Vu)) return !1;
+  }, el = function(f, _, E) {
+    if (q[_] || Yo(_, f) || Lo && (_ === "id" || _ === "name") && (E in n || E in Ku)) return !1;
     const P = N[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
     if (fe && $e(h, _) || oe && $e(m, _)) return !0;
-    if (!P) return el(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
-    if (zo[_]) return !0;
+    if (!P) return tl(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
+    if (Uo[_]) return !0;
     const H = ni(E, B, "");
-    return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Ts(E, "data:") === 0 && jo[f] || de && !$e(R, H) ? !0 : !E;
-  }, cf = he({}, [
+    return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(E, "data:") === 0 && $o[f] || de && !$e(R, H) ? !0 : !E;
+  }, uf = he({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7223,9 +7231,9 @@ function cu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), el = function(f) {
-    return !cf[xn(f)] && $e(S, f);
-  }, af = function(f, _, E, P) {
+  ]), tl = function(f) {
+    return !uf[xn(f)] && $e(S, f);
+  }, ff = function(f, _, E, P) {
     if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
         return z(P);
@@ -7233,19 +7241,19 @@ function cu() {
         return te(P);
     }
     return P;
-  }, uf = function(f, _, E, P) {
+  }, df = function(f, _, E, P) {
     try {
-      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Kt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Gt(f), !1) : !0;
     } catch {
       return Pn(_, f), !1;
     }
-  }, tl = function(f, _) {
-    return Le && $e(vg, _) ? !0 : xn(f) === "attributename" && Ts(_, "href") !== -1;
-  }, ff = function(f, _) {
+  }, nl = function(f, _) {
+    return Le && $e(Eg, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
+  }, hf = function(f, _) {
     if (at(_e.beforeSanitizeAttributes, f, null), jn(f, _)) return;
     const E = f.attributes;
     if (!E || Gr(f)) return;
-    N = Zo(_e.uponSanitizeAttribute, N, T, je);
+    N = Qo(_e.uponSanitizeAttribute, N, T, je);
     const P = {
       attrName: "",
       attrValue: "",
@@ -7257,8 +7265,8 @@ function cu() {
     const Z = Ie(C(f));
     for (; H--; ) {
       const se = E[H], Pe = se.name, Mt = se.namespaceURI, ut = se.value, tt = Ie(Pe), wt = ut;
-      let We = Pe === "value" ? wt : ig(wt), nl = !1;
-      if (P.attrName = tt, P.attrValue = We, P.keepAttr = !0, P.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, P), We = P.attrValue, Lo && (tt === "id" || tt === "name") && Ts(We, Po) !== 0 && (Pn(Pe, f, se), We = Po + We, nl = !0), tl(Pe, We)) {
+      let We = Pe === "value" ? wt : sg(wt), rl = !1;
+      if (P.attrName = tt, P.attrValue = We, P.keepAttr = !0, P.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, P), We = P.attrValue, Po && (tt === "id" || tt === "name") && Fs(We, Bo) !== 0 && (Pn(Pe, f, se), We = Bo + We, rl = !0), nl(Pe, We)) {
         Pn(Pe, f, se);
         continue;
       }
@@ -7267,20 +7275,20 @@ function cu() {
           Pn(Pe, f, se);
           continue;
         }
-        if (!Ee && $e(dc, We)) {
+        if (!Ee && $e(pc, We)) {
           Pn(Pe, f, se);
           continue;
         }
-        if (be && (We = es(We)), !Qo(Z, tt, We)) {
+        if (be && (We = es(We)), !el(Z, tt, We)) {
           Pn(Pe, f, se);
           continue;
         }
-        We = af(Z, tt, Mt, We), We !== wt && uf(f, Pe, Mt, We) && nl && rc(t.removed);
+        We = ff(Z, tt, Mt, We), We !== wt && df(f, Pe, Mt, We) && rl && sc(t.removed);
       }
     }
     at(_e.afterSanitizeAttributes, f, null), jn(f, _);
   }, rs = function(f, _) {
-    lf(f, _), ff(f, _), Bn(f.content) && is(f.content);
+    af(f, _), hf(f, _), Bn(f.content) && is(f.content);
   }, is = function(f) {
     let _ = null;
     const E = Vr(f);
@@ -7330,15 +7338,15 @@ function cu() {
   };
   return t.sanitize = function(M) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, E = null, P = null, H = null;
-    if (qi = !M, qi && (M = "<!-->"), typeof M != "string" && !ir(M) && (M = ag(M), typeof M != "string"))
+    if (qi = !M, qi && (M = "<!-->"), typeof M != "string" && !sr(M) && (M = ug(M), typeof M != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return M;
-    et ? (L = fn, N = je) : Gi(f), t.removed = [];
-    const Z = Ji && typeof M != "string" && ir(M);
+    et ? (L = hn, N = je) : Gi(f), t.removed = [];
+    const Z = Ji && typeof M != "string" && sr(M);
     let se = [];
-    const Pe = hn;
+    const Pe = gn;
     if (Z) {
-      rf(M);
+      of(M);
       const wt = C(M);
       if (typeof wt == "string") {
         const We = Ie(wt);
@@ -7347,71 +7355,71 @@ function cu() {
       }
       if (Gr(M))
         throw Ki(M), Bt("root node is clobbered and cannot be sanitized in-place");
-      se = Qi(M), hn = Cs();
-    } else if (ir(M))
-      _ = Yo("<!---->"), E = _.ownerDocument.importNode(M, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ss(_);
+      se = Qi(M), gn = Ds();
+    } else if (sr(M))
+      _ = Xo("<!---->"), E = _.ownerDocument.importNode(M, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ss(_);
     else {
       if (!Ot && !be && !Be && M.indexOf("<") === -1) return ee(M);
-      if (_ = Yo(M), !_) return Ot ? null : Ui ? le : "";
+      if (_ = Xo(M), !_) return Ot ? null : Ui ? le : "";
     }
-    _ && Ze && Kt(_.firstChild);
+    _ && Ze && Gt(_.firstChild);
     const Mt = Z ? M : _;
     try {
       Z && ss(M);
       const wt = Vr(Mt);
       for (; P = wt.nextNode(); ) rs(P, Mt);
-      Z && ef(M, se);
+      Z && nf(M, se);
     } catch (wt) {
-      throw Z && (Ki(M), Go(M, se)), wt;
+      throw Z && (Ki(M), Ko(M, se)), wt;
     } finally {
-      hn = Pe;
+      gn = Pe;
     }
     if (Z) {
-      if (Go(M, se)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      if (Ko(M, se)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return be && ts(M), M;
     }
     if (Ot) {
-      if (be && ts(_), dn)
+      if (be && ts(_), pn)
         for (H = bt.call(_.ownerDocument); _.firstChild; ) H.appendChild(_.firstChild);
       else H = _;
-      return (N.shadowroot || N.shadowrootmode) && (H = an.call(r, H, !0)), H;
+      return (N.shadowroot || N.shadowrootmode) && (H = fn.call(r, H, !0)), H;
     }
     const ut = () => Be ? _.outerHTML : _.innerHTML;
     let tt = ut();
-    return be && $e(_g, tt) && (ns(_), tt = ut()), Be && L["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(xg, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+    return be && $e(bg, tt) && (ns(_), tt = ut()), Be && L["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(Ag, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
 ` + tt), ee(tt);
   }, t.setConfig = function() {
     let M = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Gi(M), et = !0, fn = L, je = N;
+    Gi(M), et = !0, hn = L, je = N;
   }, t.clearConfig = function() {
-    Hr = null, et = !1, fn = null, je = null, K = Te, le = "";
+    Hr = null, et = !1, hn = null, je = null, K = Te, le = "";
   }, t.isValidAttribute = function(M, f, _) {
     Hr || Gi({});
     const E = Ie(M), P = Ie(f);
-    return typeof _ == "string" && (tl(f, _) || !Ee && $e(dc, _)) ? !1 : Qo(E, P, _);
+    return typeof _ == "string" && (nl(f, _) || !Ee && $e(pc, _)) ? !1 : el(E, P, _);
   }, t.addHook = function(M, f) {
     typeof f == "function" && He(_e, M) && fr(_e[M], f);
   }, t.removeHook = function(M, f) {
     if (He(_e, M)) {
       if (f !== void 0) {
-        const _ = eg(_e[M], f);
-        return _ === -1 ? void 0 : ng(_e[M], _, 1)[0];
+        const _ = tg(_e[M], f);
+        return _ === -1 ? void 0 : rg(_e[M], _, 1)[0];
       }
-      return rc(_e[M]);
+      return sc(_e[M]);
     }
   }, t.removeHooks = function(M) {
     He(_e, M) && (_e[M] = []);
   }, t.removeAllHooks = function() {
-    _e = hc();
+    _e = gc();
   }, t;
 }
-var Tg = cu();
-const pc = {};
-function Fg(e) {
-  let t = pc[e];
+var Fg = uu();
+const mc = {};
+function Ig(e) {
+  let t = mc[e];
   if (t)
     return t;
-  t = pc[e] = [];
+  t = mc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7422,9 +7430,9 @@ function Fg(e) {
   }
   return t;
 }
-function er(e, t) {
-  typeof t != "string" && (t = er.defaultChars);
-  const n = Fg(t);
+function tr(e, t) {
+  typeof t != "string" && (t = tr.defaultChars);
+  const n = Ig(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7462,14 +7470,14 @@ function er(e, t) {
     return i;
   });
 }
-er.defaultChars = ";/?:@&=+$,#";
-er.componentChars = "";
-const gc = {};
-function Ig(e) {
-  let t = gc[e];
+tr.defaultChars = ";/?:@&=+$,#";
+tr.componentChars = "";
+const _c = {};
+function Og(e) {
+  let t = _c[e];
   if (t)
     return t;
-  t = gc[e] = [];
+  t = _c[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7478,9 +7486,9 @@ function Ig(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Jt(e, t, n) {
-  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Ig(t);
+function Wt(e, t, n) {
+  typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
+  const r = Og(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7507,20 +7515,20 @@ function Jt(e, t, n) {
   }
   return i;
 }
-Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Jt.componentChars = "-_.!~*'()";
-function co(e) {
+Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Wt.componentChars = "-_.!~*'()";
+function ao(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
 function Ci() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Og = /^([a-z0-9.+-]+:)/i, Mg = /:[0-9]*$/, Ng = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Lg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Pg = ["{", "}", "|", "\\", "^", "`"].concat(Lg), Bg = ["'"].concat(Pg), mc = ["%", "/", "?", ";", "#"].concat(Bg), _c = ["/", "?", "#"], jg = 255, bc = /^[+a-z0-9A-Z_-]{0,63}$/, $g = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, yc = {
+const Mg = /^([a-z0-9.+-]+:)/i, Ng = /:[0-9]*$/, Lg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Pg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Bg = ["{", "}", "|", "\\", "^", "`"].concat(Pg), jg = ["'"].concat(Bg), bc = ["%", "/", "?", ";", "#"].concat(jg), yc = ["/", "?", "#"], $g = 255, wc = /^[+a-z0-9A-Z_-]{0,63}$/, zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, kc = {
   javascript: !0,
   "javascript:": !0
-}, wc = {
+}, xc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7532,7 +7540,7 @@ const Og = /^([a-z0-9.+-]+:)/i, Mg = /:[0-9]*$/, Ng = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function ao(e, t) {
+function uo(e, t) {
   if (e && e instanceof Ci) return e;
   const n = new Ci();
   return n.parse(e, t), n;
@@ -7540,19 +7548,19 @@ function ao(e, t) {
 Ci.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Ng.exec(s);
+    const a = Lg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Og.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && yc[o]) && (s = s.substr(2), this.slashes = !0)), !yc[o] && (i || o && !wc[o])) {
+  let o = Mg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && kc[o]) && (s = s.substr(2), this.slashes = !0)), !kc[o] && (i || o && !xc[o])) {
     let a = -1;
-    for (let p = 0; p < _c.length; p++)
-      r = s.indexOf(_c[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < yc.length; p++)
+      r = s.indexOf(yc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < mc.length; p++)
-      r = s.indexOf(mc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < bc.length; p++)
+      r = s.indexOf(bc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const b = s.slice(0, a);
     s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
@@ -7561,44 +7569,44 @@ Ci.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let A = 0, v = p.length; A < v; A++) {
         const D = p[A];
-        if (D && !D.match(bc)) {
+        if (D && !D.match(wc)) {
           let k = "";
           for (let w = 0, y = D.length; w < y; w++)
             D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(bc)) {
-            const w = p.slice(0, A), y = p.slice(A + 1), I = D.match($g);
+          if (!k.match(wc)) {
+            const w = p.slice(0, A), y = p.slice(A + 1), I = D.match(zg);
             I && (w.push(I[1]), y.unshift(I[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > jg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > $g && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), wc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), xc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ci.prototype.parseHost = function(e) {
-  let t = Mg.exec(e);
+  let t = Ng.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const zg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Ug = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: er,
-  encode: Jt,
-  format: co,
-  parse: ao
-}, Symbol.toStringTag, { value: "Module" })), au = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, uu = /[\0-\x1F\x7F-\x9F]/, Ug = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, So = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, fu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Wg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  decode: tr,
+  encode: Wt,
+  format: ao,
+  parse: uo
+}, Symbol.toStringTag, { value: "Module" })), fu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, du = /[\0-\x1F\x7F-\x9F]/, Wg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, To = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, hu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, pu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Jg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: au,
-  Cc: uu,
-  Cf: Ug,
-  P: So,
-  S: fu,
-  Z: du
-}, Symbol.toStringTag, { value: "Module" })), Jg = [
+  Any: fu,
+  Cc: du,
+  Cf: Wg,
+  P: To,
+  S: hu,
+  Z: pu
+}, Symbol.toStringTag, { value: "Module" })), qg = [
   8364,
   0,
   8218,
@@ -7632,14 +7640,14 @@ const zg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function qg(e) {
+function Hg(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Hg(e) {
-  return qg(e) ? 65533 : e >= 128 && e <= 159 && Jg[e - 128] || e;
-}
 function Vg(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Hg(e));
+  return Hg(e) ? 65533 : e >= 128 && e <= 159 && qg[e - 128] || e;
+}
+function Gg(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Vg(e));
 }
 const ft = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7648,7 +7656,7 @@ const ft = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Gg(e, t, n, r, i, s) {
+function Kg(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7716,7 +7724,7 @@ function Gg(e, t, n, r, i, s) {
   }
   return x;
 }
-const Kg = /* @__PURE__ */ Gg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Yg = /* @__PURE__ */ Kg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7725,30 +7733,30 @@ var Qe;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(Qe || (Qe = {}));
-const Di = 32, hu = 21, Yg = 2097151, uo = 2047;
-let pu = 0;
-function Xg(e) {
-  const t = e >>> hu;
-  return t === uo ? pu : t;
-}
+const Di = 32, gu = 21, Xg = 2097151, fo = 2047;
+let mu = 0;
 function Zg(e) {
-  return e - Qe.ZERO >>> 0 <= 9;
+  const t = e >>> gu;
+  return t === fo ? mu : t;
 }
 function Qg(e) {
-  return (e | Di) - Qe.LOWER_A >>> 0 <= 5;
+  return e - Qe.ZERO >>> 0 <= 9;
 }
 function em(e) {
+  return (e | Di) - Qe.LOWER_A >>> 0 <= 5;
+}
+function tm(e) {
   return (e | Di) - Qe.LOWER_A >>> 0 <= 25;
 }
-var kc;
+var Ac;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(kc || (kc = {}));
-var xc;
+})(Ac || (Ac = {}));
+var Rc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(xc || (xc = {}));
-function tm(e, t, n, r) {
+})(Rc || (Rc = {}));
+function nm(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7773,17 +7781,17 @@ function tm(e, t, n, r) {
   }
   return -1;
 }
-function Ac(e, t, n) {
+function vc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function nm(e, t, n) {
+function rm(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Di) === Qe.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Zg(l))
+      if (Qg(l))
         i = i * 16 + (l - Qe.ZERO);
-      else if (Qg(l))
+      else if (em(l))
         i = i * 16 + ((l | Di) - Qe.LOWER_A + 10);
       else
         break;
@@ -7800,10 +7808,10 @@ function nm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === Qe.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= uo && (pu = o, o = uo), o << hu | i;
+  return o >= fo && (mu = o, o = fo), o << gu | i;
 }
-function rm(e, t, n) {
-  const r = Kg;
+function im(e, t, n) {
+  const r = Yg;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7814,9 +7822,9 @@ function rm(e, t, n) {
     const d = i + 1, b = e.charCodeAt(d);
     let g, p;
     if (b === Qe.NUM) {
-      const A = nm(e, d, s);
-      g = Xg(A), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Vg(A & Yg);
-    } else if (em(b)) {
+      const A = rm(e, d, s);
+      g = Zg(A), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Gg(A & Xg);
+    } else if (tm(b)) {
       g = 0, p = "";
       const A = b - a;
       let v;
@@ -7873,32 +7881,32 @@ function rm(e, t, n) {
         const I = w >>> 14, F = e.charCodeAt(y);
         if (I !== 0) {
           if (F === Qe.SEMI) {
-            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ac(r, v, I);
+            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : vc(r, v, I);
             break;
           }
           if (I === 1)
             break;
         }
-        const x = tm(r, w, v + (I || 1), F);
+        const x = nm(r, w, v + (I || 1), F);
         if (x < 0)
           break;
         v = x, w = r[v], y += 1;
       }
-      p === "" && g > 0 && (p = Ac(r, D, k));
+      p === "" && g > 0 && (p = vc(r, D, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== Qe.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function gu(e) {
-  return rm(e, !0, !1);
+function _u(e) {
+  return im(e, !0, !1);
 }
-var im = class {
-  src_Any = au.source;
-  src_Cc = uu.source;
-  src_Z = du.source;
-  src_P = So.source;
+var sm = class {
+  src_Any = fu.source;
+  src_Cc = du.source;
+  src_Z = pu.source;
+  src_P = To.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8025,7 +8033,7 @@ var im = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Ps = {
+}, Bs = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8033,10 +8041,10 @@ var im = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, sm = {
-  "http:": Ps,
-  "https:": Ps,
-  "ftp:": Ps,
+}, om = {
+  "http:": Bs,
+  "https:": Bs,
+  "ftp:": Bs,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8055,23 +8063,23 @@ var im = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, om = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", lm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function cm() {
-  const e = lm.split("|");
-  return om.split("|").forEach((t) => {
+}, lm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", cm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function am() {
+  const e = cm.split("|");
+  return lm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var am = {
+var um = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: cm(),
+  tlds: am(),
   urlAuth: !1,
   maxLength: 1e4
-}, Rc = class {
+}, Ec = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8088,7 +8096,7 @@ var am = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, um = class {
+}, fm = class {
   __opts__;
   __schemas__;
   re;
@@ -8123,9 +8131,9 @@ var am = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...am,
+      ...um,
       ...n
-    }, this.__schemas__ = { ...sm }, this.re = t || new im(), this.re.set({
+    }, this.__schemas__ = { ...om }, this.re = t || new sm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8285,7 +8293,7 @@ var am = {
       let v = A;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Rc(e, v.schema, v.index, v.lastIndex);
+      const D = new Ec(e, v.schema, v.index, v.lastIndex);
       D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), b = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8302,7 +8310,7 @@ var am = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Rc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Ec(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8334,29 +8342,29 @@ var am = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Gn = 2147483647, Ct = 36, To = 1, Ir = 26, fm = 38, dm = 700, mu = 72, _u = 128, bu = "-", hm = /^xn--/, pm = /[^\0-\x7F]/, gm = /[\x2E\u3002\uFF0E\uFF61]/g, mm = {
+const Kn = 2147483647, Ct = 36, Fo = 1, Ir = 26, dm = 38, hm = 700, bu = 72, yu = 128, wu = "-", pm = /^xn--/, gm = /[^\0-\x7F]/, mm = /[\x2E\u3002\uFF0E\uFF61]/g, _m = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Bs = Ct - To, Dt = Math.floor, js = String.fromCharCode;
-function en(e) {
-  throw new RangeError(mm[e]);
+}, js = Ct - Fo, Dt = Math.floor, $s = String.fromCharCode;
+function tn(e) {
+  throw new RangeError(_m[e]);
 }
-function _m(e, t) {
+function bm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function yu(e, t) {
+function ku(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(gm, ".");
-  const i = e.split("."), s = _m(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(mm, ".");
+  const i = e.split("."), s = bm(i, t).join(".");
   return r + s;
 }
-function wu(e) {
+function xu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8370,78 +8378,78 @@ function wu(e) {
   }
   return t;
 }
-const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
+const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ct;
-}, vc = function(e, t) {
+}, Cc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, ku = function(e, t, n) {
+}, Au = function(e, t, n) {
   let r = 0;
-  for (e = n ? Dt(e / dm) : e >> 1, e += Dt(e / t); e > Bs * Ir >> 1; r += Ct)
-    e = Dt(e / Bs);
-  return Dt(r + (Bs + 1) * e / (e + fm));
-}, xu = function(e) {
+  for (e = n ? Dt(e / hm) : e >> 1, e += Dt(e / t); e > js * Ir >> 1; r += Ct)
+    e = Dt(e / js);
+  return Dt(r + (js + 1) * e / (e + dm));
+}, Ru = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = _u, s = mu, o = e.lastIndexOf(bu);
+  let r = 0, i = yu, s = bu, o = e.lastIndexOf(wu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && en("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
     for (let u = 1, d = Ct; ; d += Ct) {
-      l >= n && en("invalid-input");
-      const b = ym(e.charCodeAt(l++));
-      b >= Ct && en("invalid-input"), b > Dt((Gn - r) / u) && en("overflow"), r += b * u;
-      const g = d <= s ? To : d >= s + Ir ? Ir : d - s;
+      l >= n && tn("invalid-input");
+      const b = wm(e.charCodeAt(l++));
+      b >= Ct && tn("invalid-input"), b > Dt((Kn - r) / u) && tn("overflow"), r += b * u;
+      const g = d <= s ? Fo : d >= s + Ir ? Ir : d - s;
       if (b < g)
         break;
       const p = Ct - g;
-      u > Dt(Gn / p) && en("overflow"), u *= p;
+      u > Dt(Kn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = ku(r - c, a, c == 0), Dt(r / a) > Gn - i && en("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
+    s = Au(r - c, a, c == 0), Dt(r / a) > Kn - i && tn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Au = function(e) {
+}, vu = function(e) {
   const t = [];
-  e = wu(e);
+  e = xu(e);
   const n = e.length;
-  let r = _u, i = 0, s = mu;
+  let r = yu, i = 0, s = bu;
   for (const c of e)
-    c < 128 && t.push(js(c));
+    c < 128 && t.push($s(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(bu); l < n; ) {
-    let c = Gn;
+  for (o && t.push(wu); l < n; ) {
+    let c = Kn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Dt((Gn - i) / a) && en("overflow"), i += (c - r) * a, r = c;
+    c - r > Dt((Kn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Gn && en("overflow"), u === r) {
+      if (u < r && ++i > Kn && tn("overflow"), u === r) {
         let d = i;
         for (let b = Ct; ; b += Ct) {
-          const g = b <= s ? To : b >= s + Ir ? Ir : b - s;
+          const g = b <= s ? Fo : b >= s + Ir ? Ir : b - s;
           if (d < g)
             break;
           const p = d - g, A = Ct - g;
           t.push(
-            js(vc(g + p % A, 0))
+            $s(Cc(g + p % A, 0))
           ), d = Dt(p / A);
         }
-        t.push(js(vc(d, 0))), s = ku(i, a, l === o), i = 0, ++l;
+        t.push($s(Cc(d, 0))), s = Au(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, wm = function(e) {
-  return yu(e, function(t) {
-    return hm.test(t) ? xu(t.slice(4).toLowerCase()) : t;
-  });
 }, km = function(e) {
-  return yu(e, function(t) {
-    return pm.test(t) ? "xn--" + Au(t) : t;
+  return ku(e, function(t) {
+    return pm.test(t) ? Ru(t.slice(4).toLowerCase()) : t;
   });
-}, Ec = {
+}, xm = function(e) {
+  return ku(e, function(t) {
+    return gm.test(t) ? "xn--" + vu(t) : t;
+  });
+}, Dc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8456,49 +8464,49 @@ const bm = (e) => String.fromCodePoint(...e), ym = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: wu,
-    encode: bm
+    decode: xu,
+    encode: ym
   },
-  decode: xu,
-  encode: Au,
-  toASCII: km,
-  toUnicode: wm
+  decode: Ru,
+  encode: vu,
+  toASCII: xm,
+  toUnicode: km
 };
-var Cc = Object.defineProperty, Ru = (e, t) => {
+var Sc = Object.defineProperty, Eu = (e, t) => {
   let n = {};
-  for (var r in e) Cc(n, r, {
+  for (var r in e) Sc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Cc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, xm = /* @__PURE__ */ Ru({
-  arrayReplaceAt: () => Am,
+  return Sc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Am = /* @__PURE__ */ Eu({
+  arrayReplaceAt: () => Rm,
   asciiTrim: () => zi,
-  callable: () => vu,
-  escapeHtml: () => cn,
-  escapeRE: () => Om,
+  callable: () => Cu,
+  escapeHtml: () => un,
+  escapeRE: () => Mm,
   fromCodePoint: () => Or,
   isMdAsciiPunct: () => Lr,
-  isPunctChar: () => Cu,
+  isPunctChar: () => Su,
   isPunctCharCode: () => Nr,
   isSpace: () => Ae,
-  isValidEntityCode: () => Fo,
+  isValidEntityCode: () => Io,
   isWhiteSpace: () => Mr,
-  lib: () => Mm,
+  lib: () => Nm,
   normalizeReference: () => $i,
-  unescapeAll: () => tr,
-  unescapeMd: () => Cm
+  unescapeAll: () => nr,
+  unescapeMd: () => Dm
 });
-function vu(e) {
+function Cu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Am(e, t, n) {
+function Rm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Fo(e) {
+function Io(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Or(e) {
@@ -8509,38 +8517,38 @@ function Or(e) {
   }
   return String.fromCharCode(e);
 }
-var Eu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Rm = new RegExp(`${Eu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), vm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Em(e, t) {
-  if (t.charCodeAt(0) === 35 && vm.test(t)) {
+var Du = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, vm = new RegExp(`${Du.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Em = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Cm(e, t) {
+  if (t.charCodeAt(0) === 35 && Em.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Fo(r) ? Or(r) : e;
+    return Io(r) ? Or(r) : e;
   }
-  const n = gu(e);
+  const n = _u(e);
   return n !== e ? n : e;
 }
-function Cm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Eu, "$1");
+function Dm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Du, "$1");
 }
-function tr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Rm, function(t, n, r) {
-    return n || Em(t, r);
+function nr(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(vm, function(t, n, r) {
+    return n || Cm(t, r);
   });
 }
-var Dm = /[&<>"]/, Sm = /[&<>"]/g, Tm = {
+var Sm = /[&<>"]/, Tm = /[&<>"]/g, Fm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Fm(e) {
-  return Tm[e];
+function Im(e) {
+  return Fm[e];
 }
-function cn(e) {
-  return Dm.test(e) ? e.replace(Sm, Fm) : e;
+function un(e) {
+  return Sm.test(e) ? e.replace(Tm, Im) : e;
 }
-var Im = /[.?*+^$[\]\\(){}|-]/g;
-function Om(e) {
-  return e.replace(Im, "\\$&");
+var Om = /[.?*+^$[\]\\(){}|-]/g;
+function Mm(e) {
+  return e.replace(Om, "\\$&");
 }
 function Ae(e) {
   switch (e) {
@@ -8568,11 +8576,11 @@ function Mr(e) {
   }
   return !1;
 }
-function Cu(e) {
-  return So.test(e) || fu.test(e);
+function Su(e) {
+  return To.test(e) || hu.test(e);
 }
 function Nr(e) {
-  return Cu(Or(e));
+  return Su(Or(e));
 }
 function Lr(e) {
   switch (e) {
@@ -8616,21 +8624,21 @@ function Lr(e) {
 function $i(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Dc(e) {
+function Tc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function zi(e) {
   let t = 0;
-  for (; t < e.length && Dc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Tc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Dc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Tc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Mm = {
-  mdurl: zg,
-  ucmicro: Wg
+var Nm = {
+  mdurl: Ug,
+  ucmicro: Jg
 };
-function Nm(e, t, n) {
+function Lm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8647,7 +8655,7 @@ function Nm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Lm(e, t, n) {
+function Pm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8658,7 +8666,7 @@ function Lm(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = tr(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = nr(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8685,9 +8693,9 @@ function Lm(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = tr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = nr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Pm(e, t, n, r) {
+function Bm(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8706,16 +8714,16 @@ function Pm(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += tr(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += nr(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += tr(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += nr(e.slice(t, s)), o;
 }
-var Bm = /* @__PURE__ */ Ru({
-  parseLinkDestination: () => Lm,
-  parseLinkLabel: () => Nm,
-  parseLinkTitle: () => Pm
+var jm = /* @__PURE__ */ Eu({
+  parseLinkDestination: () => Pm,
+  parseLinkLabel: () => Lm,
+  parseLinkTitle: () => Bm
 });
 function Pr(e) {
   "@babel/helpers - typeof";
@@ -8725,7 +8733,7 @@ function Pr(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Pr(e);
 }
-function jm(e, t) {
+function $m(e, t) {
   if (Pr(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8735,12 +8743,12 @@ function jm(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function $m(e) {
-  var t = jm(e, "string");
+function zm(e) {
+  var t = $m(e, "string");
   return Pr(t) == "symbol" ? t : t + "";
 }
 function J(e, t, n) {
-  return (t = $m(t)) in e ? Object.defineProperty(e, t, {
+  return (t = zm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9039,22 +9047,22 @@ var In = class {
 }, Ft = {};
 Ft.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${cn(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
 };
 Ft.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${cn(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
 `;
 };
 Ft.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? tr(s.info).trim() : "";
+  const s = e[t], o = s.info ? nr(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || cn(s.content) : a = cn(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || un(s.content) : a = un(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
@@ -9082,7 +9090,7 @@ Ft.softbreak = function(e, t, n) {
 `;
 };
 Ft.text = function(e, t) {
-  return cn(e[t].content);
+  return un(e[t].content);
 };
 Ft.html_block = function(e, t) {
   return e[t].content;
@@ -9090,7 +9098,7 @@ Ft.html_block = function(e, t) {
 Ft.html_inline = function(e, t) {
   return e[t].content;
 };
-var Du = class {
+var Tu = class {
   constructor() {
     J(
       this,
@@ -9129,7 +9137,7 @@ var Du = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${cn(e.attrs[t][0])}="${cn(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${un(e.attrs[t][0])}="${un(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9207,41 +9215,41 @@ var Du = class {
     }
     return r;
   }
-}, Su = class {
+}, Fu = class {
   constructor(e, t, n) {
     J(this, "tokens", []), J(this, "inlineMode", !1), J(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
-}, zm = /\r\n?/g, Um = /\0/g;
-function Wm(e) {
-  let t;
-  t = e.src.replace(zm, `
-`), t = t.replace(Um, "�"), e.src = t;
-}
+}, Um = /\r\n?/g, Wm = /\0/g;
 function Jm(e) {
+  let t;
+  t = e.src.replace(Um, `
+`), t = t.replace(Wm, "�"), e.src = t;
+}
+function qm(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function qm(e) {
+function Hm(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function Hm(e) {
+function Vm(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function Vm(e) {
+function Gm(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Gm(e) {
+function Km(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Km(e) {
+function Ym(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9254,7 +9262,7 @@ function Km(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (Vm(c.content) && o > 0 && o--, Gm(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (Gm(c.content) && o > 0 && o--, Km(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9304,36 +9312,36 @@ function Km(e) {
       }
     }
 }
-var Tu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Ym = /\((c|tm|r)\)/i, Xm = /\((c|tm|r)\)/gi, Zm = {
+var Iu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Xm = /\((c|tm|r)\)/i, Zm = /\((c|tm|r)\)/gi, Qm = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function Qm(e, t) {
-  return Zm[t.toLowerCase()];
-}
-function e_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(Xm, Qm)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function e_(e, t) {
+  return Qm[t.toLowerCase()];
 }
 function t_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Tu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(Zm, e_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function n_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Iu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function r_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (Ym.test(e.tokens[t].content) && e_(e.tokens[t].children), Tu.test(e.tokens[t].content) && t_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (Xm.test(e.tokens[t].content) && t_(e.tokens[t].children), Iu.test(e.tokens[t].content) && n_(e.tokens[t].children));
 }
-var r_ = /['"]/, Sc = /['"]/g, Tc = "’", i_ = 1e3;
-function Fc(e, t, n) {
+var i_ = /['"]/, Fc = /['"]/g, Ic = "’", s_ = 1e3;
+function Oc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9345,7 +9353,7 @@ function ii(e, t, n, r) {
     ch: r
   });
 }
-function s_(e, t) {
+function o_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9354,7 +9362,7 @@ function s_(e, t) {
   }
   return n + e.slice(r);
 }
-function o_(e, t) {
+function l_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9363,13 +9371,13 @@ function o_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Fc(r, i, n + 1), l.type !== "text") continue;
+    if (Oc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Sc.lastIndex = u;
-      const b = Sc.exec(a);
+      Fc.lastIndex = u;
+      const b = Fc.exec(a);
       if (!b) break;
       let g = !0, p = !0;
       u = b.index + 1;
@@ -9390,17 +9398,17 @@ function o_(e, t) {
         }
       const k = Lr(v) || Nr(v), w = Lr(D) || Nr(D), y = Mr(v), I = Mr(D);
       if (I ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (I || w || (p = !1)), D === 34 && b[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        A && ii(s, o, b.index, Tc);
+        A && ii(s, o, b.index, Ic);
         continue;
       }
       if (p && (n = A ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const F = r[n];
         let x, C;
-        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Fc(r, i, n);
+        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Oc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= i_) return;
+        if (r.length >= s_) return;
         r.push({
           tokenIdx: o,
           contentPos: b.index,
@@ -9408,48 +9416,48 @@ function o_(e, t) {
           level: c,
           prevSameQuoteIdx: A ? i.single : i.double
         }), A ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && A && ii(s, o, b.index, Tc);
+      } else p && A && ii(s, o, b.index, Ic);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = s_(e[l].content, s[o]);
+    e[l].content = o_(e[l].content, s[o]);
   });
 }
-function l_(e) {
+function c_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !r_.test(e.tokens[t].content) || o_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !i_.test(e.tokens[t].content) || l_(e.tokens[t].children, e);
 }
-function c_(e) {
+function a_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function a_(e) {
+function u_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && c_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && a_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var $s = [
-  ["normalize", Wm],
-  ["block", Jm],
-  ["strip_references", qm],
-  ["inline", Hm],
-  ["linkify", Km],
-  ["replacements", n_],
-  ["smartquotes", l_],
-  ["text_join", a_]
-], Fu = class {
+var zs = [
+  ["normalize", Jm],
+  ["block", qm],
+  ["strip_references", Hm],
+  ["inline", Vm],
+  ["linkify", Ym],
+  ["replacements", r_],
+  ["smartquotes", c_],
+  ["text_join", u_]
+], Ou = class {
   constructor() {
     J(
       this,
@@ -9458,8 +9466,8 @@ var $s = [
       */
       "ruler",
       new Br()
-    ), J(this, "State", Su);
-    for (let e = 0; e < $s.length; e++) this.ruler.push($s[e][0], $s[e][1]);
+    ), J(this, "State", Fu);
+    for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9468,7 +9476,7 @@ var $s = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Iu = class {
+}, Mu = class {
   constructor(e, t, n, r) {
     J(this, "bMarks", []), J(this, "eMarks", []), J(this, "tShift", []), J(this, "sCount", []), J(this, "bsCount", []), J(this, "blkIndent", 0), J(this, "line", 0), J(this, "lineMax", 0), J(this, "tight", !1), J(this, "listIndent", -1), J(this, "parentType", "root"), J(this, "level", 0), J(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9531,19 +9539,19 @@ var $s = [
     }
     return i.join("");
   }
-}, u_ = 65536;
-function zs(e, t) {
+}, f_ = 65536;
+function Us(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Ic(e) {
+function Mc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function f_(e, t, n, r) {
+function d_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9558,7 +9566,7 @@ function f_(e, t, n, r) {
     if (y !== 124 && y !== 45 && y !== 58 && !Ae(y)) return !1;
     s++;
   }
-  let c = zs(e, t + 1), a = c.split("|");
+  let c = Us(e, t + 1), a = c.split("|");
   const u = [];
   for (let y = 0; y < a.length; y++) {
     const I = a[y].trim();
@@ -9569,8 +9577,8 @@ function f_(e, t, n, r) {
     if (!/^:?-+:?$/.test(I)) return !1;
     I.charCodeAt(I.length - 1) === 58 ? u.push(I.charCodeAt(0) === 58 ? "center" : "right") : I.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = zs(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Us(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9596,7 +9604,7 @@ function f_(e, t, n, r) {
       y = !0;
       break;
     }
-    if (y || (c = zs(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Ic(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > u_)) break;
+    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > f_)) break;
     if (i === t + 2) {
       const F = e.push("tbody_open", "tbody", 1);
       F.map = k = [t + 2, 0];
@@ -9613,7 +9621,7 @@ function f_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), A[1] = i, e.parentType = b, e.line = i, !0;
 }
-function d_(e, t, n) {
+function h_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9632,7 +9640,7 @@ function d_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function h_(e, t, n, r) {
+function p_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9655,7 +9663,7 @@ function h_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function p_(e, t, n, r) {
+function g_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9704,7 +9712,7 @@ function p_(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = A, !0;
 }
-function g_(e, t, n, r) {
+function m_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9722,13 +9730,13 @@ function g_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Oc(e, t) {
+function Nc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ae(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Mc(e, t) {
+function Lc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9745,19 +9753,19 @@ function Mc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ae(s)) ? -1 : i;
 }
-function m_(e, t) {
+function __(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function __(e, t, n, r) {
+function b_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, b, g;
-  if ((g = Mc(e, c)) >= 0) {
+  if ((g = Lc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = Oc(e, c)) >= 0) d = !1;
+  } else if ((g = Nc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -9795,15 +9803,15 @@ function __(e, t, n, r) {
     }
     if (ke) break;
     if (d) {
-      if (g = Mc(e, c), g < 0) break;
+      if (g = Lc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Oc(e, c), g < 0) break;
+    } else if (g = Nc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && m_(e, A), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && __(e, A), !0;
 }
-var Us = 999;
-function b_(e) {
+var Ws = 999;
+function y_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9832,13 +9840,13 @@ function si(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function y_(e, t, n, r) {
+function w_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = pr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Us * 2) return !1;
+    if (c.length + s - u > Ws * 2) return !1;
     let F = i.charCodeAt(s);
     if (F === 91) return !1;
     if (F === 93) {
@@ -9853,7 +9861,7 @@ function y_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Us && b_(c) > Us)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Ws && y_(c) > Ws)) return !1;
   for (s = a + 2; s < l; ) {
     const F = i.charCodeAt(s);
     if (F === 10) {
@@ -9904,7 +9912,7 @@ function y_(e, t, n, r) {
   const I = /* @__PURE__ */ Object.create(null);
   return I.label = w, y.meta = I, e.line = o, !0;
 }
-var w_ = [
+var k_ = [
   "address",
   "article",
   "aside",
@@ -9967,7 +9975,7 @@ var w_ = [
   "tr",
   "track",
   "ul"
-], k_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, x_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Ou = new RegExp(`^(?:${k_}|${x_})`), wn = [
+], x_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, A_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Nu = new RegExp(`^(?:${x_}|${A_})`), wn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -9994,17 +10002,17 @@ var w_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${w_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${k_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Ou.source}\\s*$`),
+    new RegExp(`${Nu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function A_(e, t, n, r) {
+function R_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10024,7 +10032,7 @@ function A_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function R_(e, t, n, r) {
+function v_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10044,7 +10052,7 @@ function R_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function v_(e, t, n) {
+function E_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10079,7 +10087,7 @@ function v_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function E_(e, t, n) {
+function C_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10101,22 +10109,12 @@ function E_(e, t, n) {
 var oi = [
   [
     "table",
-    f_,
+    d_,
     ["paragraph", "reference"]
   ],
-  ["code", d_],
+  ["code", h_],
   [
     "fence",
-    h_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
     p_,
     [
       "paragraph",
@@ -10126,7 +10124,7 @@ var oi = [
     ]
   ],
   [
-    "hr",
+    "blockquote",
     g_,
     [
       "paragraph",
@@ -10136,18 +10134,28 @@ var oi = [
     ]
   ],
   [
+    "hr",
+    m_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
     "list",
-    __,
+    b_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", y_],
+  ["reference", w_],
   [
     "html_block",
-    A_,
+    R_,
     [
       "paragraph",
       "reference",
@@ -10156,16 +10164,16 @@ var oi = [
   ],
   [
     "heading",
-    R_,
+    v_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", v_],
-  ["paragraph", E_]
-], Mu = class {
+  ["lheading", E_],
+  ["paragraph", C_]
+], Lu = class {
   constructor() {
     J(
       this,
@@ -10174,7 +10182,7 @@ var oi = [
       */
       "ruler",
       new Br()
-    ), J(this, "State", Iu);
+    ), J(this, "State", Mu);
     for (let e = 0; e < oi.length; e++) this.ruler.push(oi[e][0], oi[e][1], { alt: (oi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10204,7 +10212,7 @@ var oi = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Nu = class {
+}, Pu = class {
   constructor(e, t, n, r) {
     J(this, "pos", 0), J(this, "level", 0), J(this, "pending", ""), J(this, "pendingLevel", 0), J(this, "cache", {}), J(this, "backticks", {}), J(this, "backticksScanned", !1), J(this, "skipHtmlSpecial", !1), J(this, "linkLevel", 0), J(this, "delimiters", []), J(this, "_prev_delimiters", []), J(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10244,7 +10252,7 @@ var oi = [
     };
   }
 };
-function C_(e) {
+function D_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10274,25 +10282,25 @@ function C_(e) {
       return !1;
   }
 }
-function D_(e, t) {
+function S_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !C_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !D_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function S_(e) {
+function T_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function T_(e) {
+function F_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function F_(e, t) {
+function I_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && T_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !S_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && F_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !T_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10313,7 +10321,7 @@ function F_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function I_(e, t) {
+function O_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10329,12 +10337,12 @@ function I_(e, t) {
   for (n++; n < i && Ae(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Io = [];
-for (let e = 0; e < 256; e++) Io.push(0);
+var Oo = [];
+for (let e = 0; e < 256; e++) Oo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Io[e.charCodeAt(0)] = 1;
+  Oo[e.charCodeAt(0)] = 1;
 });
-function O_(e, t) {
+function M_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10359,11 +10367,11 @@ function O_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && Io[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && Oo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function M_(e) {
+function N_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10373,7 +10381,7 @@ function M_(e) {
   }
   return t;
 }
-function N_(e, t) {
+function L_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10381,7 +10389,7 @@ function N_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = M_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = N_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10399,7 +10407,7 @@ function N_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function L_(e, t) {
+function P_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10419,7 +10427,7 @@ function L_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Nc(e, t) {
+function Pc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10435,20 +10443,20 @@ function Nc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function P_(e) {
+function B_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Nc(e, e.delimiters);
+  Pc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Nc(e, s);
+    s && Pc(e, s);
   }
 }
-var Lu = {
-  tokenize: L_,
-  postProcess: P_
+var Bu = {
+  tokenize: P_,
+  postProcess: B_
 };
-function B_(e, t) {
+function j_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10465,7 +10473,7 @@ function B_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Lc(e, t) {
+function Bc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10476,20 +10484,20 @@ function Lc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function j_(e) {
+function $_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Lc(e, e.delimiters);
+  Bc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Lc(e, s);
+    s && Bc(e, s);
   }
 }
-var Pu = {
-  tokenize: B_,
-  postProcess: j_
+var ju = {
+  tokenize: j_,
+  postProcess: $_
 };
-function $_(e, t) {
+function z_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10525,7 +10533,7 @@ function $_(e, t) {
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function z_(e, t) {
+function U_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, b = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10562,8 +10570,8 @@ function z_(e, t) {
   }
   return e.pos = s, e.posMax = b, !0;
 }
-var U_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, W_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function J_(e, t) {
+var W_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, J_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function q_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10574,7 +10582,7 @@ function J_(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (W_.test(s)) {
+  if (J_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10587,7 +10595,7 @@ function J_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (U_.test(s)) {
+  if (W_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10602,17 +10610,17 @@ function J_(e, t) {
   }
   return !1;
 }
-function q_(e) {
+function H_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function H_(e) {
+function V_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Bu(e) {
+function $u(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function V_(e, t) {
+function G_(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10623,48 +10631,48 @@ function V_(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Bu(n.charCodeAt(t + 2)))
+  else if ($u(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function G_(e, t) {
+function K_(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = V_(e, r);
-  else if (s === 47 || Bu(s)) {
-    const o = e.src.slice(r).match(Ou);
+  if (s === 33 || s === 63) i = G_(e, r);
+  else if (s === 47 || $u(s)) {
+    const o = e.src.slice(r).match(Nu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), q_(o.content) && e.linkLevel++, H_(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), H_(o.content) && e.linkLevel++, V_(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var K_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, Y_ = /^&([a-z][a-z0-9]{1,31});/i;
-function X_(e, t) {
+var Y_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, X_ = /^&([a-z][a-z0-9]{1,31});/i;
+function Z_(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(K_);
+    const i = e.src.slice(n).match(Y_);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Fo(s) ? Or(s) : Or(65533), o.markup = i[0], o.info = "entity";
+        o.content = Io(s) ? Or(s) : Or(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(Y_);
+    const i = e.src.slice(n).match(X_);
     if (i) {
-      const s = gu(i[0]);
+      const s = _u(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10676,7 +10684,7 @@ function X_(e, t) {
   }
   return !1;
 }
-function Pc(e) {
+function jc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10708,41 +10716,41 @@ function Pc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function Z_(e) {
+function Q_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Pc(e.delimiters);
+  jc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Pc(s);
+    s && jc(s);
   }
 }
-function Q_(e) {
+function e0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
     i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
   t !== n && (i.length = n);
 }
-var Ws = [
-  ["text", D_],
-  ["linkify", F_],
-  ["newline", I_],
-  ["escape", O_],
-  ["backticks", N_],
-  ["strikethrough", Lu.tokenize],
-  ["emphasis", Pu.tokenize],
-  ["link", $_],
-  ["image", z_],
-  ["autolink", J_],
-  ["html_inline", G_],
-  ["entity", X_]
-], Js = [
-  ["balance_pairs", Z_],
-  ["strikethrough", Lu.postProcess],
-  ["emphasis", Pu.postProcess],
-  ["fragments_join", Q_]
-], ju = class {
+var Js = [
+  ["text", S_],
+  ["linkify", I_],
+  ["newline", O_],
+  ["escape", M_],
+  ["backticks", L_],
+  ["strikethrough", Bu.tokenize],
+  ["emphasis", ju.tokenize],
+  ["link", z_],
+  ["image", U_],
+  ["autolink", q_],
+  ["html_inline", K_],
+  ["entity", Z_]
+], qs = [
+  ["balance_pairs", Q_],
+  ["strikethrough", Bu.postProcess],
+  ["emphasis", ju.postProcess],
+  ["fragments_join", e0]
+], zu = class {
   constructor() {
     J(
       this,
@@ -10759,9 +10767,9 @@ var Ws = [
       */
       "ruler2",
       new Br()
-    ), J(this, "State", Nu);
-    for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
-    for (let e = 0; e < Js.length; e++) this.ruler2.push(Js[e][0], Js[e][1]);
+    ), J(this, "State", Pu);
+    for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
+    for (let e = 0; e < qs.length; e++) this.ruler2.push(qs[e][0], qs[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10808,7 +10816,7 @@ var Ws = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, e0 = {
+}, t0 = {
   default: {
     options: {
       html: !1,
@@ -10907,7 +10915,7 @@ var Ws = [
       }
     }
   }
-}, t0 = /^(vbscript|javascript|file|data):/, n0 = /^data:image\/(gif|png|jpeg|webp);/, Bc = [
+}, n0 = /^(vbscript|javascript|file|data):/, r0 = /^data:image\/(gif|png|jpeg|webp);/, $c = [
   "http:",
   "https:",
   "mailto:"
@@ -10930,32 +10938,32 @@ var Ws = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return t0.test(t) ? n0.test(t) : !0;
+    return n0.test(t) ? r0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = ao(e, !0);
-    if (t.hostname && (!t.protocol || Bc.indexOf(t.protocol) >= 0))
+    const t = uo(e, !0);
+    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Ec.toASCII(t.hostname);
+        t.hostname = Dc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), co(t);
+    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ao(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = ao(e, !0);
-    if (t.hostname && (!t.protocol || Bc.indexOf(t.protocol) >= 0))
+    const t = uo(e, !0);
+    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Ec.toUnicode(t.hostname);
+        t.hostname = Dc.toUnicode(t.hostname);
       } catch {
       }
-    return er(co(t), er.defaultChars + "%");
+    return tr(ao(t), tr.defaultChars + "%");
   }
   constructor(...e) {
     J(
@@ -10966,7 +10974,7 @@ var Ws = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new ju()
+      new zu()
     ), J(
       this,
       /**
@@ -10975,7 +10983,7 @@ var Ws = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Mu()
+      new Lu()
     ), J(
       this,
       /**
@@ -10984,7 +10992,7 @@ var Ws = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Fu()
+      new Ou()
     ), J(
       this,
       /**
@@ -11008,7 +11016,7 @@ var Ws = [
       * ```
       */
       "renderer",
-      new Du()
+      new Tu()
     ), J(
       this,
       /**
@@ -11017,7 +11025,7 @@ var Ws = [
       * rule.
       */
       "linkify",
-      new um()
+      new fm()
     ), J(
       this,
       /**
@@ -11025,7 +11033,7 @@ var Ws = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      xm
+      Am
     ), J(
       this,
       /**
@@ -11033,7 +11041,7 @@ var Ws = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, Bm)
+      Object.assign({}, jm)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11071,7 +11079,7 @@ var Ws = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = e0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = t0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11198,15 +11206,15 @@ var Ws = [
 };
 J(It, "Token", In);
 J(It, "Ruler", Br);
-J(It, "Renderer", Du);
-J(It, "ParserCore", Fu);
-J(It, "StateCore", Su);
-J(It, "ParserBlock", Mu);
-J(It, "StateBlock", Iu);
-J(It, "ParserInline", ju);
-J(It, "StateInline", Nu);
-var r0 = vu(It);
-const i0 = 200 * 1024, Oo = /^(?:https?:\/\/|mailto:)/i, s0 = [
+J(It, "Renderer", Tu);
+J(It, "ParserCore", Ou);
+J(It, "StateCore", Fu);
+J(It, "ParserBlock", Lu);
+J(It, "StateBlock", Mu);
+J(It, "ParserInline", zu);
+J(It, "StateInline", Pu);
+var i0 = Cu(It);
+const s0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, o0 = [
   "a",
   "blockquote",
   "br",
@@ -11233,70 +11241,70 @@ const i0 = 200 * 1024, Oo = /^(?:https?:\/\/|mailto:)/i, s0 = [
   "thead",
   "tr",
   "ul"
-], o0 = ["href", "title", "target", "rel", "start", "class"], Ur = new r0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], l0 = ["href", "title", "target", "rel", "start", "class"], Ur = new i0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Ur.disable(["image"]);
-Ur.validateLink = (e) => Oo.test(String(e).trim());
-const l0 = Ur.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), l0(e, t, n, r, i));
-function c0(e) {
+Ur.validateLink = (e) => Mo.test(String(e).trim());
+const c0 = Ur.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), c0(e, t, n, r, i));
+function a0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let jc = null;
-function a0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (jc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let zc = null;
+function u0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (zc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Oo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), jc = e), e);
+    n !== null && !Mo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), zc = e), e);
 }
-function u0(e, t = Tg) {
-  const n = String(e ?? "").slice(0, i0), r = a0(t);
-  if (!r) return `<p>${c0(n)}</p>`;
+function f0(e, t = Fg) {
+  const n = String(e ?? "").slice(0, s0), r = u0(t);
+  if (!r) return `<p>${a0(n)}</p>`;
   const i = Ur.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: s0,
-    ALLOWED_ATTR: o0,
-    ALLOWED_URI_REGEXP: Oo,
+    ALLOWED_TAGS: o0,
+    ALLOWED_ATTR: l0,
+    ALLOWED_URI_REGEXP: Mo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const f0 = 300, Un = /* @__PURE__ */ new Map();
-function d0(e) {
+const d0 = 300, Wn = /* @__PURE__ */ new Map();
+function h0(e) {
   const t = String(e ?? "");
-  let n = Un.get(t);
-  return n !== void 0 ? Un.delete(t) : (n = u0(t), Un.size >= f0 && Un.delete(Un.keys().next().value)), Un.set(t, n), n;
+  let n = Wn.get(t);
+  return n !== void 0 ? Wn.delete(t) : (n = f0(t), Wn.size >= d0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
 }
-const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = { "data-test": "run-status" }, m0 = { class: "cd-hint" }, _0 = ["value"], b0 = {
+const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = { "data-test": "run-status" }, _0 = { class: "cd-hint" }, b0 = ["value"], y0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, y0 = {
+}, w0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, w0 = {
+}, k0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, k0 = ["data-node", "onClick"], x0 = { class: "cd-err" }, A0 = {
+}, x0 = ["data-node", "onClick"], A0 = { class: "cd-err" }, R0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, R0 = ["src", "alt", "title", "onClick"], $c = {
+}, v0 = ["src", "alt", "title", "onClick"], Uc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Ul(s.id, o.nodeId, o.index, yp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Ul(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index, wp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index));
     return (s, o) => (G(), X("div", {
       class: it(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Q("div", p0, [
+      Q("div", g0, [
         o[0] || (o[0] = Q("span", { class: "cd-who" }, "run", -1)),
-        Q("b", g0, ae(e.run.status), 1),
-        Q("span", m0, [
+        Q("b", m0, ae(e.run.status), 1),
+        Q("span", _0, [
           ye(ae(e.run.short), 1),
           e.run.queuedBy ? (G(), X(ce, { key: 0 }, [
             ye(" · " + ae(e.run.queuedBy), 1)
@@ -11313,8 +11321,8 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, _0)) : (G(), X("progress", b0)),
-        Q("div", y0, [
+        }, null, 8, b0)) : (G(), X("progress", y0)),
+        Q("div", w0, [
           e.run.status === "queued" ? (G(), X(ce, { key: 0 }, [
             o[1] || (o[1] = ye("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (G(), X(ce, { key: 0 }, [
@@ -11333,7 +11341,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           ], 64)) : Ce("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (G(), X("div", w0, ae(e.run.reason), 1)) : Ce("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (G(), X("div", k0, ae(e.run.reason), 1)) : Ce("", !0),
       (G(!0), X(ce, null, xt(e.run.errors, (l, c) => (G(), X("div", {
         key: c,
         class: "cd-run-error",
@@ -11351,10 +11359,10 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           l.input ? (G(), X(ce, { key: 0 }, [
             ye(" · " + ae(l.input), 1)
           ], 64)) : Ce("", !0)
-        ], 8, k0)) : Ce("", !0),
-        Q("span", x0, ae((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, x0)) : Ce("", !0),
+        Q("span", A0, ae((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (G(), X("div", A0, [
+      e.run.outputs.length ? (G(), X("div", R0, [
         (G(!0), X(ce, null, xt(e.run.outputs, (l) => (G(), X("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11363,45 +11371,45 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, R0))), 128))
+        }, null, 8, v0))), 128))
       ])) : Ce("", !0)
-    ], 10, h0));
+    ], 10, p0));
   }
-}, v0 = { class: "cd-bar" }, E0 = ["title"], C0 = ["value", "disabled"], D0 = ["value"], S0 = ["title"], T0 = ["disabled"], F0 = {
+}, E0 = { class: "cd-bar" }, C0 = ["title"], D0 = ["value", "disabled"], S0 = ["value"], T0 = ["title"], F0 = ["disabled"], I0 = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, I0 = ["value"], O0 = { class: "cd-wide" }, M0 = { class: "cd-wide" }, N0 = { class: "cd-hint" }, L0 = { class: "cd-row" }, P0 = ["disabled"], B0 = {
+}, O0 = ["value"], M0 = { class: "cd-wide" }, N0 = { class: "cd-wide" }, L0 = { class: "cd-hint" }, P0 = { class: "cd-row" }, B0 = ["disabled"], j0 = {
   class: "cd-skills",
   "data-test": "skills"
-}, j0 = ["title"], $0 = ["checked", "onChange", "data-skill"], z0 = {
+}, $0 = ["title"], z0 = ["checked", "onChange", "data-skill"], U0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, U0 = { class: "cd-main" }, W0 = {
+}, W0 = { class: "cd-main" }, J0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "waiting"
-}, J0 = {
+}, q0 = {
   key: 1,
   class: "cd-err"
-}, q0 = ["data-skill"], H0 = { class: "cd-skill" }, V0 = {
+}, H0 = ["data-skill"], V0 = { class: "cd-skill" }, G0 = {
   key: 0,
   class: "cd-typing"
-}, G0 = ["innerHTML"], K0 = {
+}, K0 = ["innerHTML"], Y0 = {
   key: 0,
   class: "cd-err"
-}, Y0 = {
-  key: 0,
-  class: "cd-empty"
 }, X0 = {
   key: 0,
+  class: "cd-empty"
+}, Z0 = {
+  key: 0,
   class: "cd-hint"
-}, Z0 = ["src"], Q0 = ["href"], eb = {
+}, Q0 = ["src"], eb = ["href"], tb = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, tb = { class: "cd-input" }, nb = ["disabled"], rb = ["disabled"], ib = {
+}, nb = { class: "cd-input" }, rb = ["disabled"], ib = ["disabled"], sb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
@@ -11410,7 +11418,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
       return r.form.session_id && !F.some((x) => x.id === r.form.session_id) && F.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), F;
     }), b = Lt(() => {
       const F = {};
-      for (const [x, C] of Object.entries(Ep(n))) F[x] = C.map((U) => Cp(U, (ie) => t.ctl.titleOf(ie)));
+      for (const [x, C] of Object.entries(Cp(n))) F[x] = C.map((U) => Dp(U, (ie) => t.ctl.titleOf(ie)));
       return F;
     }), g = (F) => b.value[F] ?? [];
     function p(F) {
@@ -11450,11 +11458,11 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
       onContextmenu: x[17] || (x[17] = ui(() => {
       }, ["stop"]))
     }, [
-      Q("div", v0, [
+      Q("div", E0, [
         Q("span", {
           class: it(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, E0),
+        }, null, 10, C0),
         Q("select", {
           class: "cd-session",
           value: Y(r).form.session_id,
@@ -11469,9 +11477,9 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           (G(!0), X(ce, null, xt(d.value, (C) => (G(), X("option", {
             key: C.id,
             value: C.id
-          }, ae(C.title), 9, D0))), 128)),
+          }, ae(C.title), 9, S0))), 128)),
           x[19] || (x[19] = Q("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, C0),
+        ], 40, D0),
         Q("span", {
           class: it(["cd-status", { "cd-status-outage": Y(r).connected && Y(r).outage }]),
           title: o.value,
@@ -11481,14 +11489,14 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           Y(n).queuedTurns ? (G(), X(ce, { key: 0 }, [
             ye(" · " + ae(Y(n).queuedTurns) + " queued", 1)
           ], 64)) : Ce("", !0)
-        ], 10, S0),
+        ], 10, T0),
         Q("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: x[0] || (x[0] = (C) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, T0),
+        }, "■", 8, F0),
         Q("button", {
           class: it(["cd-btn", { "cd-on": Y(r).showSettings }]),
           onClick: x[1] || (x[1] = (C) => Y(r).showSettings = !Y(r).showSettings),
@@ -11502,7 +11510,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      Y(r).showSettings ? (G(), X("div", F0, [
+      Y(r).showSettings ? (G(), X("div", I0, [
         Q("label", null, [
           x[20] || (x[20] = ye("Provider ", -1)),
           zn(Q("select", {
@@ -11510,12 +11518,12 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             onChange: x[4] || (x[4] = (C) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (G(!0), X(ce, null, xt(Y(Lp), (C) => (G(), X("option", {
+            (G(!0), X(ce, null, xt(Y(Pp), (C) => (G(), X("option", {
               key: C,
               value: C
-            }, ae(C), 9, I0))), 128))
+            }, ae(C), 9, O0))), 128))
           ], 544), [
-            [bh, Y(r).form.provider]
+            [wh, Y(r).form.provider]
           ])
         ]),
         Q("label", null, [
@@ -11526,7 +11534,7 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [lr, Y(r).form.model]
+            [cr, Y(r).form.model]
           ])
         ]),
         Q("label", null, [
@@ -11537,10 +11545,10 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [lr, Y(r).form.base_url]
+            [cr, Y(r).form.base_url]
           ])
         ]),
-        Q("label", O0, [
+        Q("label", M0, [
           x[23] || (x[23] = ye("System prompt ", -1)),
           zn(Q("textarea", {
             "onUpdate:modelValue": x[9] || (x[9] = (C) => Y(r).form.system_prompt = C),
@@ -11548,13 +11556,13 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             onChange: x[10] || (x[10] = (C) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [lr, Y(r).form.system_prompt]
+            [cr, Y(r).form.system_prompt]
           ])
         ]),
-        Q("label", M0, [
+        Q("label", N0, [
           x[24] || (x[24] = ye("API key ", -1)),
-          Q("span", N0, ae(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Q("span", L0, [
+          Q("span", L0, ae(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Q("span", P0, [
             zn(Q("input", {
               "onUpdate:modelValue": x[11] || (x[11] = (C) => Y(r).apiKey = C),
               type: "password",
@@ -11562,18 +11570,18 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [lr, Y(r).apiKey]
+              [cr, Y(r).apiKey]
             ]),
             Q("button", {
               class: "cd-btn",
               onClick: x[12] || (x[12] = (C) => e.ctl.setApiKey()),
               disabled: !Y(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, P0)
+            }, "set", 8, B0)
           ])
         ])
       ])) : Ce("", !0),
-      Q("div", B0, [
+      Q("div", j0, [
         (G(!0), X(ce, null, xt(Y(r).skills, (C) => (G(), X("label", {
           key: C.name,
           class: it(["cd-chip", { "cd-on": a.value.includes(C.name) }]),
@@ -11584,17 +11592,17 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             checked: a.value.includes(C.name),
             onChange: (U) => e.ctl.toggleSkill(C.name, U.target.checked),
             "data-skill": C.name
-          }, null, 40, $0),
+          }, null, 40, z0),
           ye(" " + ae(C.name), 1)
-        ], 10, j0))), 128)),
-        Y(r).skills.length ? Ce("", !0) : (G(), X("span", z0, [
+        ], 10, $0))), 128)),
+        Y(r).skills.length ? Ce("", !0) : (G(), X("span", U0, [
           ye(ae(Y(r).connected ? Y(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !Y(r).connected && Y(r).offlineReason ? (G(), X(ce, { key: 0 }, [
             ye(" (" + ae(Y(r).offlineReason) + ")", 1)
           ], 64)) : Ce("", !0)
         ]))
       ]),
-      Q("div", U0, [
+      Q("div", W0, [
         Q("div", {
           ref_key: "chat",
           ref: v,
@@ -11610,42 +11618,42 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             }, [
               x[25] || (x[25] = Q("span", { class: "cd-who" }, "you", -1)),
               ye(ae(C.content) + " ", 1),
-              C.state === "waiting" ? (G(), X("span", W0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
-              C.error ? (G(), X("span", J0, " — " + ae(C.error), 1)) : Ce("", !0)
+              C.state === "waiting" ? (G(), X("span", J0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
+              C.error ? (G(), X("span", q0, " — " + ae(C.error), 1)) : Ce("", !0)
             ], 2),
             Q("div", {
               class: "cd-replies",
-              style: Oi({ "--cols": Math.max(1, Y(Kl)(C, a.value).length) })
+              style: Oi({ "--cols": Math.max(1, Y(Xl)(C, a.value).length) })
             }, [
-              (G(!0), X(ce, null, xt(Y(Kl)(C, a.value), (U) => (G(), X("div", {
+              (G(!0), X(ce, null, xt(Y(Xl)(C, a.value), (U) => (G(), X("div", {
                 key: U.skill,
                 class: it(["cd-reply", "cd-" + U.state]),
                 "data-skill": U.skill
               }, [
-                Q("div", H0, [
+                Q("div", V0, [
                   ye(ae(U.skill), 1),
-                  U.state === "streaming" ? (G(), X("span", V0, "…")) : Ce("", !0)
+                  U.state === "streaming" ? (G(), X("span", G0, "…")) : Ce("", !0)
                 ]),
                 Q("div", {
                   class: "cd-text cd-md",
-                  innerHTML: Y(d0)(U.content)
-                }, null, 8, G0),
-                U.error ? (G(), X("div", K0, ae(U.error), 1)) : Ce("", !0)
-              ], 10, q0))), 128))
+                  innerHTML: Y(h0)(U.content)
+                }, null, 8, K0),
+                U.error ? (G(), X("div", Y0, ae(U.error), 1)) : Ce("", !0)
+              ], 10, H0))), 128))
             ], 4),
-            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci($c, {
+            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci(Uc, {
               key: U.id,
               run: U,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci($c, {
+          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci(Uc, {
             key: C.id,
             run: C,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          Y(n).turns.length ? Ce("", !0) : (G(), X("div", Y0, ae(Y(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          Y(n).turns.length ? Ce("", !0) : (G(), X("div", X0, ae(Y(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         Y(r).showLog ? (G(), X("div", {
           key: 0,
@@ -11665,10 +11673,10 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
             ], 64)) : Ce("", !0),
             ye(": " + ae(C.message), 1)
           ], 2))), 128)),
-          Y(n).logs.length ? Ce("", !0) : (G(), X("div", X0, "no debug output yet"))
+          Y(n).logs.length ? Ce("", !0) : (G(), X("div", Z0, "no debug output yet"))
         ], 512)) : Ce("", !0)
       ]),
-      (G(), ci(ud, { to: "body" }, [
+      (G(), ci(dd, { to: "body" }, [
         Y(r).image ? (G(), X("div", {
           key: 0,
           ref_key: "overlay",
@@ -11682,18 +11690,18 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           Q("img", {
             src: Y(r).image,
             alt: "run output"
-          }, null, 8, Z0),
+          }, null, 8, Q0),
           Q("a", {
             href: Y(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: x[13] || (x[13] = ui(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Q0)
+          }, "open in a new tab", 8, eb)
         ], 544)) : Ce("", !0)
       ])),
-      l.value ? (G(), X("div", eb, ae(l.value), 1)) : Ce("", !0),
-      Q("div", tb, [
+      l.value ? (G(), X("div", tb, ae(l.value), 1)) : Ce("", !0),
+      Q("div", nb, [
         zn(Q("textarea", {
           "onUpdate:modelValue": x[14] || (x[14] = (C) => Y(r).draft = C),
           rows: "2",
@@ -11701,37 +11709,37 @@ const h0 = ["data-prompt", "data-status"], p0 = { class: "cd-run-head" }, g0 = {
           disabled: !Y(r).connected,
           onKeydown: y,
           "data-test": "input"
-        }, null, 40, nb), [
-          [lr, Y(r).draft]
+        }, null, 40, rb), [
+          [cr, Y(r).draft]
         ]),
         Q("button", {
           class: "cd-btn cd-send",
           disabled: !Y(r).connected || !Y(r).draft.trim(),
           onClick: x[15] || (x[15] = (C) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, rb)
+        }, "send", 8, ib)
       ])
     ], 32));
   }
-}, sb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}", ob = "comfyd.canvas", lb = 1500;
-function zc() {
+}, ob = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}", lb = "comfyd.canvas", cb = 1500;
+function Wc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function fo(e, t) {
+function ho(e, t) {
   (console[e] ?? console.log)(t);
 }
-function cb(e) {
-  const t = zc();
+function ab(e) {
+  const t = Wc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = zc();
-    (i || ++n > lb) && (clearInterval(r), i ? e(i, !0) : fo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Wc();
+    (i || ++n > cb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function ab({ app: e, api: t }, n) {
-  const r = new Ih({
+function ub({ app: e, api: t }, n) {
+  const r = new Mh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11744,30 +11752,30 @@ function ab({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new mp({
+  }), i = new _p({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: gp(window.sessionStorage),
+    tabId: mp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: fo,
-    isPanelNode: ec
+    log: ho,
+    isPanelNode: nc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Rh,
-    reactive: wo,
-    component: ib,
-    css: sb,
+    createApp: Eh,
+    reactive: ko,
+    component: sb,
+    css: ob,
     document,
-    log: fo,
+    log: ho,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -11784,17 +11792,17 @@ function ab({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: ob,
+    name: lb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === oo && (c.prototype.isVirtualNode = !0);
+      a?.name === lo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      ec(c) && Hp(c, s);
+      nc(c) && Vp(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-cb(ab);
+ab(ub);

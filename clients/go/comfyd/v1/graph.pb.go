@@ -1,5 +1,6 @@
 // Live graph control: the commands of seed 004 (create_node, remove_node,
-// connect, disconnect, set_widget, move_node, clear_graph, get_graph),
+// connect, disconnect, set_widget, move_node, clear_graph, get_graph) and
+// later ones (arrange, set_node_mode),
 // batches (patches), node types, queue, save and load, and the editor side
 // through which a browser tab attaches its canvas.
 
@@ -1123,6 +1124,63 @@ func (x *ArrangeCommand) GetSpacing() *wrapperspb.DoubleValue {
 	return nil
 }
 
+// SetNodeModeCommand mutes, bypasses or enables a node: its LiteGraph mode
+// becomes 0 for "always" (the node runs), 2 for "never" or "mute" (the node
+// and what needs it do not run) or 4 for "bypass" (its inputs are passed
+// through to its outputs of the same type).
+type SetNodeModeCommand struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	NodeId *NodeRef               `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// "always", "never" (or "mute") or "bypass".
+	Mode          string `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNodeModeCommand) Reset() {
+	*x = SetNodeModeCommand{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeModeCommand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeModeCommand) ProtoMessage() {}
+
+func (x *SetNodeModeCommand) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeModeCommand.ProtoReflect.Descriptor instead.
+func (*SetNodeModeCommand) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SetNodeModeCommand) GetNodeId() *NodeRef {
+	if x != nil {
+		return x.NodeId
+	}
+	return nil
+}
+
+func (x *SetNodeModeCommand) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
 // Command is one graph command of seed 004.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1137,6 +1195,7 @@ type Command struct {
 	//	*Command_ClearGraph
 	//	*Command_GetGraph
 	//	*Command_Arrange
+	//	*Command_SetNodeMode
 	Command       isCommand_Command `protobuf_oneof:"command"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1144,7 +1203,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1215,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1228,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{13}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Command) GetCommand() isCommand_Command {
@@ -1260,6 +1319,15 @@ func (x *Command) GetArrange() *ArrangeCommand {
 	return nil
 }
 
+func (x *Command) GetSetNodeMode() *SetNodeModeCommand {
+	if x != nil {
+		if x, ok := x.Command.(*Command_SetNodeMode); ok {
+			return x.SetNodeMode
+		}
+	}
+	return nil
+}
+
 type isCommand_Command interface {
 	isCommand_Command()
 }
@@ -1300,6 +1368,10 @@ type Command_Arrange struct {
 	Arrange *ArrangeCommand `protobuf:"bytes,9,opt,name=arrange,proto3,oneof"`
 }
 
+type Command_SetNodeMode struct {
+	SetNodeMode *SetNodeModeCommand `protobuf:"bytes,10,opt,name=set_node_mode,json=setNodeMode,proto3,oneof"`
+}
+
 func (*Command_CreateNode) isCommand_Command() {}
 
 func (*Command_RemoveNode) isCommand_Command() {}
@@ -1318,6 +1390,8 @@ func (*Command_GetGraph) isCommand_Command() {}
 
 func (*Command_Arrange) isCommand_Command() {}
 
+func (*Command_SetNodeMode) isCommand_Command() {}
+
 // GraphError is one validation or execution error.
 type GraphError struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1333,7 +1407,7 @@ type GraphError struct {
 
 func (x *GraphError) Reset() {
 	*x = GraphError{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1419,7 @@ func (x *GraphError) String() string {
 func (*GraphError) ProtoMessage() {}
 
 func (x *GraphError) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1432,7 @@ func (x *GraphError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphError.ProtoReflect.Descriptor instead.
 func (*GraphError) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{14}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GraphError) GetCode() GraphErrorCode {
@@ -1409,7 +1483,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1495,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1508,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{15}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CommandResult) GetIndex() int32 {
@@ -1501,7 +1575,7 @@ type NodeInput struct {
 
 func (x *NodeInput) Reset() {
 	*x = NodeInput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1513,7 +1587,7 @@ func (x *NodeInput) String() string {
 func (*NodeInput) ProtoMessage() {}
 
 func (x *NodeInput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1526,7 +1600,7 @@ func (x *NodeInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInput.ProtoReflect.Descriptor instead.
 func (*NodeInput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NodeInput) GetName() string {
@@ -1569,7 +1643,7 @@ type NodeOutput struct {
 
 func (x *NodeOutput) Reset() {
 	*x = NodeOutput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1655,7 @@ func (x *NodeOutput) String() string {
 func (*NodeOutput) ProtoMessage() {}
 
 func (x *NodeOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1668,7 @@ func (x *NodeOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeOutput.ProtoReflect.Descriptor instead.
 func (*NodeOutput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *NodeOutput) GetName() string {
@@ -1629,7 +1703,7 @@ type Widget struct {
 
 func (x *Widget) Reset() {
 	*x = Widget{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1715,7 @@ func (x *Widget) String() string {
 func (*Widget) ProtoMessage() {}
 
 func (x *Widget) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1728,7 @@ func (x *Widget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Widget.ProtoReflect.Descriptor instead.
 func (*Widget) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Widget) GetName() string {
@@ -1690,7 +1764,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1776,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1789,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Node) GetId() int64 {
@@ -1796,7 +1870,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1808,7 +1882,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1821,7 +1895,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Link) GetId() int64 {
@@ -1885,7 +1959,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1971,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +1984,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -1981,7 +2055,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1993,7 +2067,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2006,7 +2080,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2068,7 +2142,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2154,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2167,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2154,7 +2228,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2166,7 +2240,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2179,7 +2253,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2250,7 +2324,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2336,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2349,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2339,7 +2413,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2351,7 +2425,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2364,7 +2438,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2392,7 +2466,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2404,7 +2478,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2417,7 +2491,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2450,7 +2524,7 @@ type GraphOp struct {
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2536,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2549,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2524,7 +2598,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2610,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2623,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -2582,7 +2656,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2668,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2681,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -2674,7 +2748,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +2760,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +2773,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *InputSpec) GetName() string {
@@ -2791,7 +2865,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +2877,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +2890,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -2856,7 +2930,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +2942,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +2955,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *NodeType) GetName() string {
@@ -2951,7 +3025,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2963,7 +3037,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2976,7 +3050,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3025,7 +3099,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3111,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3124,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3083,7 +3157,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3095,7 +3169,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3108,7 +3182,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3169,7 +3243,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3181,7 +3255,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3194,7 +3268,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3207,7 +3281,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3219,7 +3293,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3232,7 +3306,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3262,7 +3336,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3348,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3361,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3358,7 +3432,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3370,7 +3444,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3383,7 +3457,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3448,7 +3522,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3460,7 +3534,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3473,7 +3547,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -3509,7 +3583,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3521,7 +3595,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3534,7 +3608,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -3573,7 +3647,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3585,7 +3659,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3598,7 +3672,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -3649,7 +3723,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3661,7 +3735,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3674,7 +3748,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -3714,7 +3788,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3726,7 +3800,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3739,7 +3813,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -3754,7 +3828,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3766,7 +3840,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3779,7 +3853,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -3813,7 +3887,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3825,7 +3899,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3838,7 +3912,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -3868,7 +3942,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3880,7 +3954,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3893,7 +3967,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -3954,7 +4028,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3966,7 +4040,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3979,7 +4053,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4033,7 +4107,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4045,7 +4119,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4058,7 +4132,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4101,7 +4175,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4113,7 +4187,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4126,7 +4200,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4161,7 +4235,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4173,7 +4247,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4186,7 +4260,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4220,7 +4294,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4232,7 +4306,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4245,7 +4319,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4348,7 +4422,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4360,7 +4434,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4373,7 +4447,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -4411,7 +4485,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4423,7 +4497,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4436,7 +4510,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -4506,7 +4580,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4518,7 +4592,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4531,7 +4605,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4602,7 +4676,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4614,7 +4688,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4627,7 +4701,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -4693,7 +4767,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4705,7 +4779,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4718,7 +4792,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -4769,7 +4843,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4781,7 +4855,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4794,7 +4868,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -4828,7 +4902,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4840,7 +4914,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4853,7 +4927,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -4881,7 +4955,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4893,7 +4967,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4906,7 +4980,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5012,7 +5086,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5024,7 +5098,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5037,7 +5111,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5104,7 +5178,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\bnode_ids\x18\x01 \x03(\v2\x12.comfyd.v1.NodeRefR\anodeIds\x12*\n" +
 	"\x01x\x18\x02 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01x\x12*\n" +
 	"\x01y\x18\x03 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01y\x126\n" +
-	"\aspacing\x18\x04 \x01(\v2\x1c.google.protobuf.DoubleValueR\aspacing\"\xb9\x04\n" +
+	"\aspacing\x18\x04 \x01(\v2\x1c.google.protobuf.DoubleValueR\aspacing\"U\n" +
+	"\x12SetNodeModeCommand\x12+\n" +
+	"\anode_id\x18\x01 \x01(\v2\x12.comfyd.v1.NodeRefR\x06nodeId\x12\x12\n" +
+	"\x04mode\x18\x02 \x01(\tR\x04mode\"\xfe\x04\n" +
 	"\aCommand\x12?\n" +
 	"\vcreate_node\x18\x01 \x01(\v2\x1c.comfyd.v1.CreateNodeCommandH\x00R\n" +
 	"createNode\x12?\n" +
@@ -5120,7 +5197,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\vclear_graph\x18\a \x01(\v2\x1c.comfyd.v1.ClearGraphCommandH\x00R\n" +
 	"clearGraph\x129\n" +
 	"\tget_graph\x18\b \x01(\v2\x1a.comfyd.v1.GetGraphCommandH\x00R\bgetGraph\x125\n" +
-	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrangeB\t\n" +
+	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
+	"\rset_node_mode\x18\n" +
+	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
 	"\acommand\"\x8d\x01\n" +
 	"\n" +
 	"GraphError\x12-\n" +
@@ -5486,7 +5565,7 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
@@ -5504,67 +5583,68 @@ var file_comfyd_v1_graph_proto_goTypes = []any{
 	(*ClearGraphCommand)(nil),      // 13: comfyd.v1.ClearGraphCommand
 	(*GetGraphCommand)(nil),        // 14: comfyd.v1.GetGraphCommand
 	(*ArrangeCommand)(nil),         // 15: comfyd.v1.ArrangeCommand
-	(*Command)(nil),                // 16: comfyd.v1.Command
-	(*GraphError)(nil),             // 17: comfyd.v1.GraphError
-	(*CommandResult)(nil),          // 18: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 19: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 20: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 21: comfyd.v1.Widget
-	(*Node)(nil),                   // 22: comfyd.v1.Node
-	(*Link)(nil),                   // 23: comfyd.v1.Link
-	(*Graph)(nil),                  // 24: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 25: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 26: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 27: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 28: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 29: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 30: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 31: comfyd.v1.GraphOp
-	(*GetDiffRequest)(nil),         // 32: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 33: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 34: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 35: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 36: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 37: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 38: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 39: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 40: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 41: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 42: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 43: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 44: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 45: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 46: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 47: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 48: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 49: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 50: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 51: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 52: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 53: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 54: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 55: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 56: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 57: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 58: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 59: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 60: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 61: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 62: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 63: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 64: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 65: comfyd.v1.ReportEditorResponse
-	nil,                            // 66: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 67: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 68: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 69: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 70: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 71: comfyd.v1.Run
+	(*SetNodeModeCommand)(nil),     // 16: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 17: comfyd.v1.Command
+	(*GraphError)(nil),             // 18: comfyd.v1.GraphError
+	(*CommandResult)(nil),          // 19: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 20: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 21: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 22: comfyd.v1.Widget
+	(*Node)(nil),                   // 23: comfyd.v1.Node
+	(*Link)(nil),                   // 24: comfyd.v1.Link
+	(*Graph)(nil),                  // 25: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 26: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 27: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 28: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 29: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 30: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 31: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 32: comfyd.v1.GraphOp
+	(*GetDiffRequest)(nil),         // 33: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 34: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 35: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 36: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 37: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 38: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 39: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 40: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 41: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 42: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 43: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 44: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 45: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 46: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 47: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 48: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 49: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 50: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 51: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 52: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 53: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 54: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 55: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 56: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 57: comfyd.v1.AttachCanvasResponse
+	(*ResyncRequest)(nil),          // 58: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 59: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 60: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 61: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 62: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 63: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 64: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 65: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 66: comfyd.v1.ReportEditorResponse
+	nil,                            // 67: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 68: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 69: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 70: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 71: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 72: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	68, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	68, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	66, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	69, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	69, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	67, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
 	3,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
 	4,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
@@ -5576,101 +5656,103 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	5,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
 	3,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	68, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	68, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	68, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	7,  // 17: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	8,  // 18: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	9,  // 19: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	10, // 20: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	11, // 21: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	12, // 22: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	13, // 23: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	14, // 24: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	15, // 25: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	0,  // 26: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	17, // 27: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	5,  // 28: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	22, // 29: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	5,  // 30: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	6,  // 31: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	6,  // 32: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	19, // 33: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	20, // 34: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	21, // 35: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	22, // 36: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	23, // 37: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	16, // 38: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	69, // 39: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	18, // 40: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	24, // 41: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	16, // 42: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	69, // 43: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,  // 44: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	18, // 45: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	17, // 46: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	67, // 47: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	24, // 48: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	2,  // 49: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	16, // 50: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	31, // 51: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	24, // 52: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	5,  // 53: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	68, // 54: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	68, // 55: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	68, // 56: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	34, // 57: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	35, // 58: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	36, // 59: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	39, // 60: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	70, // 61: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	71, // 62: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	49, // 63: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	16, // 64: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 65: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	55, // 66: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	52, // 67: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	53, // 68: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	54, // 69: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	57, // 70: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	18, // 71: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	58, // 72: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	58, // 73: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	59, // 74: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	60, // 75: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	61, // 76: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	62, // 77: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	63, // 78: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 79: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	25, // 80: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	27, // 81: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	29, // 82: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	32, // 83: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	37, // 84: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	40, // 85: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	42, // 86: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	44, // 87: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	46, // 88: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	48, // 89: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	51, // 90: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	64, // 91: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	26, // 92: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	28, // 93: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	30, // 94: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	33, // 95: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	38, // 96: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	41, // 97: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	43, // 98: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	45, // 99: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	47, // 100: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	50, // 101: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	56, // 102: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	65, // 103: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	92, // [92:104] is the sub-list for method output_type
-	80, // [80:92] is the sub-list for method input_type
-	80, // [80:80] is the sub-list for extension type_name
-	80, // [80:80] is the sub-list for extension extendee
-	0,  // [0:80] is the sub-list for field type_name
+	69, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	69, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	69, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	3,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	7,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	8,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	9,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	10, // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	11, // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	12, // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	13, // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	14, // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	15, // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	16, // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	0,  // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
+	18, // 29: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	5,  // 30: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	23, // 31: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	5,  // 32: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	6,  // 33: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	6,  // 34: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	20, // 35: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	21, // 36: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	22, // 37: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	23, // 38: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	24, // 39: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	17, // 40: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	70, // 41: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	19, // 42: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	25, // 43: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	17, // 44: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	70, // 45: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,  // 46: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	19, // 47: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	18, // 48: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	68, // 49: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	25, // 50: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	2,  // 51: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	17, // 52: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	32, // 53: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	25, // 54: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	5,  // 55: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	69, // 56: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	69, // 57: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	69, // 58: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	35, // 59: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	36, // 60: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	37, // 61: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	40, // 62: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	71, // 63: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	72, // 64: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	50, // 65: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	17, // 66: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,  // 67: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	56, // 68: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	53, // 69: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	54, // 70: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	55, // 71: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	58, // 72: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	19, // 73: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	59, // 74: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	59, // 75: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	60, // 76: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	61, // 77: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	62, // 78: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	63, // 79: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	64, // 80: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	5,  // 81: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	26, // 82: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	28, // 83: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	30, // 84: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	33, // 85: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	38, // 86: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	41, // 87: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	43, // 88: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	45, // 89: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	47, // 90: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	49, // 91: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	52, // 92: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	65, // 93: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	27, // 94: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	29, // 95: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	31, // 96: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	34, // 97: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	39, // 98: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	42, // 99: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	44, // 100: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	46, // 101: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	48, // 102: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	51, // 103: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	57, // 104: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	66, // 105: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	94, // [94:106] is the sub-list for method output_type
+	82, // [82:94] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5693,7 +5775,7 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Value_Boolean)(nil),
 		(*Value_Integer)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[13].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[14].OneofWrappers = []any{
 		(*Command_CreateNode)(nil),
 		(*Command_RemoveNode)(nil),
 		(*Command_Connect)(nil),
@@ -5703,15 +5785,16 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_ClearGraph)(nil),
 		(*Command_GetGraph)(nil),
 		(*Command_Arrange)(nil),
+		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[53].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[54].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[61].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[62].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -5724,7 +5807,7 @@ func file_comfyd_v1_graph_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   65,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -283,7 +283,11 @@ type SessionConfig struct {
 	ApiKeySet bool `protobuf:"varint,6,opt,name=api_key_set,json=apiKeySet,proto3" json:"api_key_set,omitempty"`
 	// Pace of the echo provider between tokens, in milliseconds (0 = the
 	// service's default).
-	TokenDelayMs  uint32 `protobuf:"varint,7,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
+	TokenDelayMs uint32 `protobuf:"varint,7,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
+	// Whether the model is sent images (a run's outputs, as image parts of a
+	// user message): "on", "off", or "auto" (the default; "" reads as auto),
+	// which judges the model name (docs/runs.md, "Images and the model").
+	Vision        string `protobuf:"bytes,8,opt,name=vision,proto3" json:"vision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -365,6 +369,13 @@ func (x *SessionConfig) GetTokenDelayMs() uint32 {
 		return x.TokenDelayMs
 	}
 	return 0
+}
+
+func (x *SessionConfig) GetVision() string {
+	if x != nil {
+		return x.Vision
+	}
+	return ""
 }
 
 // Usage counts tokens spent by a session or a turn.
@@ -1212,8 +1223,10 @@ type ConfigureSessionRequest struct {
 	// (see ConfigureSessionResponse.api_key_cleared).
 	ApiKey *wrapperspb.StringValue `protobuf:"bytes,7,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
 	// Replaces the active skills (seed 000's update_skills).
-	ActiveSkills  *SkillList              `protobuf:"bytes,8,opt,name=active_skills,json=activeSkills,proto3" json:"active_skills,omitempty"`
-	TokenDelayMs  *wrapperspb.UInt32Value `protobuf:"bytes,9,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
+	ActiveSkills *SkillList              `protobuf:"bytes,8,opt,name=active_skills,json=activeSkills,proto3" json:"active_skills,omitempty"`
+	TokenDelayMs *wrapperspb.UInt32Value `protobuf:"bytes,9,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
+	// "auto", "on" or "off" (SessionConfig.vision).
+	Vision        *wrapperspb.StringValue `protobuf:"bytes,10,opt,name=vision,proto3" json:"vision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1307,6 +1320,13 @@ func (x *ConfigureSessionRequest) GetActiveSkills() *SkillList {
 func (x *ConfigureSessionRequest) GetTokenDelayMs() *wrapperspb.UInt32Value {
 	if x != nil {
 		return x.TokenDelayMs
+	}
+	return nil
+}
+
+func (x *ConfigureSessionRequest) GetVision() *wrapperspb.StringValue {
+	if x != nil {
+		return x.Vision
 	}
 	return nil
 }
@@ -2666,7 +2686,7 @@ var File_comfyd_v1_session_proto protoreflect.FileDescriptor
 
 const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\n" +
-	"\x17comfyd/v1/session.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"\xec\x01\n" +
+	"\x17comfyd/v1/session.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"\x84\x02\n" +
 	"\rSessionConfig\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x19\n" +
@@ -2674,7 +2694,8 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rsystem_prompt\x18\x04 \x01(\tR\fsystemPrompt\x12#\n" +
 	"\ractive_skills\x18\x05 \x03(\tR\factiveSkills\x12\x1e\n" +
 	"\vapi_key_set\x18\x06 \x01(\bR\tapiKeySet\x12$\n" +
-	"\x0etoken_delay_ms\x18\a \x01(\rR\ftokenDelayMs\"Y\n" +
+	"\x0etoken_delay_ms\x18\a \x01(\rR\ftokenDelayMs\x12\x16\n" +
+	"\x06vision\x18\b \x01(\tR\x06vision\"Y\n" +
 	"\x05Usage\x12#\n" +
 	"\rprompt_tokens\x18\x01 \x01(\x04R\fpromptTokens\x12+\n" +
 	"\x11completion_tokens\x18\x02 \x01(\x04R\x10completionTokens\"\xe6\x02\n" +
@@ -2734,7 +2755,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"\x17\n" +
 	"\x15DeleteSessionResponse\"!\n" +
 	"\tSkillList\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05names\"\x8c\x04\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\"\xc2\x04\n" +
 	"\x17ConfigureSessionRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x122\n" +
@@ -2745,7 +2766,9 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rsystem_prompt\x18\x06 \x01(\v2\x1c.google.protobuf.StringValueR\fsystemPrompt\x125\n" +
 	"\aapi_key\x18\a \x01(\v2\x1c.google.protobuf.StringValueR\x06apiKey\x129\n" +
 	"\ractive_skills\x18\b \x01(\v2\x14.comfyd.v1.SkillListR\factiveSkills\x12B\n" +
-	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\"\x88\x01\n" +
+	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\x124\n" +
+	"\x06vision\x18\n" +
+	" \x01(\v2\x1c.google.protobuf.StringValueR\x06vision\"\x88\x01\n" +
 	"\x18ConfigureSessionResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12&\n" +
 	"\x0fapi_key_cleared\x18\x02 \x01(\bR\rapiKeyCleared\x12\x16\n" +
@@ -2956,47 +2979,48 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	37, // 15: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
 	17, // 16: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
 	38, // 17: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
-	6,  // 18: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
-	7,  // 19: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
-	24, // 20: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
-	25, // 21: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
-	26, // 22: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
-	27, // 23: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
-	28, // 24: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
-	29, // 25: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
-	30, // 26: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
-	31, // 27: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
-	32, // 28: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
-	33, // 29: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
-	34, // 30: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
-	6,  // 31: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
-	7,  // 32: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
-	8,  // 33: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
-	0,  // 34: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
-	3,  // 35: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
-	7,  // 36: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
-	4,  // 37: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
-	9,  // 38: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
-	11, // 39: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
-	13, // 40: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
-	15, // 41: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
-	18, // 42: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
-	20, // 43: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
-	22, // 44: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
-	35, // 45: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
-	10, // 46: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
-	12, // 47: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
-	14, // 48: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
-	16, // 49: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
-	19, // 50: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
-	21, // 51: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
-	23, // 52: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
-	36, // 53: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
-	46, // [46:54] is the sub-list for method output_type
-	38, // [38:46] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	37, // 18: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
+	6,  // 19: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
+	7,  // 20: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
+	24, // 21: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
+	25, // 22: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
+	26, // 23: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
+	27, // 24: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
+	28, // 25: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
+	29, // 26: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
+	30, // 27: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
+	31, // 28: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
+	32, // 29: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
+	33, // 30: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
+	34, // 31: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
+	6,  // 32: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
+	7,  // 33: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
+	8,  // 34: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
+	0,  // 35: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
+	3,  // 36: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
+	7,  // 37: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
+	4,  // 38: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
+	9,  // 39: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
+	11, // 40: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
+	13, // 41: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
+	15, // 42: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
+	18, // 43: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
+	20, // 44: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
+	22, // 45: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
+	35, // 46: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
+	10, // 47: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
+	12, // 48: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
+	14, // 49: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
+	16, // 50: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
+	19, // 51: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
+	21, // 52: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
+	23, // 53: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
+	36, // 54: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
+	47, // [47:55] is the sub-list for method output_type
+	39, // [39:47] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_session_proto_init() }
