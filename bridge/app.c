@@ -968,6 +968,7 @@ app_call *app__call_new(app *a, app_method method, app_call_done done)
 static void call_free(app_call *c)
 {
     if (c->resp) protobuf_c_message_free_unpacked(c->resp, NULL);
+    app_gcache_ent_unref(c->gc_held);
     free(c->rid);
     free(c->text);
     free(c);
@@ -1447,6 +1448,10 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
             goto fail;
         }
     }
+    if (app_gcache_create(&a->gcache) != APP_OK) {
+        rc = APP_E_NOMEM;
+        goto fail;
+    }
     int e = rpcc_create(&a->core, cfg->core, NULL);
     if (e != RPCC_OK) {
         LOG_E(MOD, "cannot create the core client for %s: %s", cfg->core, rpcc_strerror(e));
@@ -1507,6 +1512,7 @@ void app_destroy(app *a)
     while (a->tick_on)
         uv_run(a->loop, UV_RUN_NOWAIT);
     app__mcp_destroy(a);
+    app_gcache_destroy(a->gcache);
     free(a->core_target);
     free(a->token_file);
     free(a);

@@ -469,8 +469,30 @@ struct app {
     rpcc_state_t core_state;
     app_ws *ws_list;
     app_metrics m;
-    struct app_mcp *mcp; /* app_mcp.c's state */
+    struct app_mcp *mcp;       /* app_mcp.c's state */
+    struct app_gcache *gcache; /* encoded get_graph answers (app_gcache.c) */
 };
+
+/* -- encoded graphs per canvas and revision (app_gcache.c) -- */
+
+typedef struct app_gcache app_gcache;
+/* An immutable encoding of one canvas's nodes and links at one revision,
+ * reference counted (loop thread only). */
+typedef struct app_gcache_ent app_gcache_ent;
+int app_gcache_create(app_gcache **out);
+void app_gcache_destroy(app_gcache *c);
+/* A new reference to the entry held for canvas_id, or NULL. */
+app_gcache_ent *app_gcache_get(app_gcache *c, const char *canvas_id);
+uint64_t app_gcache_ent_revision(const app_gcache_ent *e);
+void app_gcache_ent_unref(app_gcache_ent *e);
+/* The JSON text of g as app__encode writes it, from the cache: a graph
+ * with nodes is encoded once per canvas and revision (and kept); an
+ * unchanged one (known_revision matched) is completed from held, the
+ * entry the request named. Returns 1 with *out (malloc'd) and *len, or 0
+ * when the caller must encode g itself (no canvas id, held does not match,
+ * out of memory). */
+int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
+                          char **out, size_t *len);
 
 /* -- JSON helpers (app.c) -- */
 
@@ -547,7 +569,8 @@ struct app_call {
     char *text; /* caller's string (owned, freed with the call) */
     grpc_status_code code;
     char details[RPCC_MAX_DETAILS_BYTES + 1];
-    ProtobufCMessage *resp; /* owned by the call; NULL unless OK */
+    ProtobufCMessage *resp;         /* owned by the call; NULL unless OK */
+    struct app_gcache_ent *gc_held; /* get_graph: the text it named (a reference) */
 };
 
 /* A zeroed call for method; aborts on out-of-memory (a small control

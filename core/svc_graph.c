@@ -307,10 +307,15 @@ static void h_report(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
 {
     const ProtobufCServiceDescriptor *d = &comfyd__v1__graph_service__descriptor;
+    /* Execute and ExecuteBatch validate and hand the patch to the tab's
+     * stream (the answer comes with the tab's report), GetGraph reads the
+     * mirror: none waits, so they run on the completion-queue thread. A
+     * keyed request refused at once stores its outcome (one SQLite row)
+     * there too; that is the exception, not the path of a command. */
     const rpcs_method m[] = {
-        {d, "Execute", RPCS_UNARY, h_execute, ctx},
-        {d, "ExecuteBatch", RPCS_UNARY, h_execute_batch, ctx},
-        {d, "GetGraph", RPCS_UNARY, h_get_graph, ctx},
+        {d, "Execute", RPCS_UNARY_ON_CQ, h_execute, ctx},
+        {d, "ExecuteBatch", RPCS_UNARY_ON_CQ, h_execute_batch, ctx},
+        {d, "GetGraph", RPCS_UNARY_ON_CQ, h_get_graph, ctx},
         {d, "GetDiff", RPCS_UNARY, h_get_diff, ctx},
         {d, "ListNodeTypes", RPCS_UNARY, h_list_node_types, ctx},
         {d, "ListCanvases", RPCS_UNARY, h_list_canvases, ctx},

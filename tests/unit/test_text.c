@@ -23,6 +23,25 @@ static void utf8_accepts_empty_and_ascii(void **state)
     VALID("plain ASCII, with punctuation!\t\r\n\x7f");
 }
 
+/* ASCII runs are checked a word at a time: a NUL or a bad byte inside,
+ * right after or at the end of a run is still found. */
+static void utf8_long_ascii_runs(void **state)
+{
+    (void)state;
+    VALID("0123456789abcdef0123456789abcdef");
+    VALID("0123456789abcdef\xc3\xa9"
+          "0123456789abcdef");
+    INVALID("01234567\x80"
+            "0123456789");
+    INVALID("0123456789abcde\xc3");
+    INVALID("01234567"
+            "0123456\xff");
+    assert_int_equal(text_utf8_valid("0123456789\0abcdef", 17), 0);
+    assert_int_equal(text_utf8_valid("01234567\0", 9), 0);
+    assert_int_equal(text_utf8_valid_nul("0123456789\0abcdef", 17), 1);
+    assert_int_equal(text_utf8_valid_nul("01234567\x80", 9), 0);
+}
+
 static void utf8_accepts_every_sequence_length(void **state)
 {
     (void)state;
@@ -260,6 +279,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_accepts_empty_and_ascii),
+        cmocka_unit_test(utf8_long_ascii_runs),
         cmocka_unit_test(utf8_accepts_every_sequence_length),
         cmocka_unit_test(utf8_rejects_overlong_forms),
         cmocka_unit_test(utf8_rejects_surrogates),
