@@ -22,7 +22,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -85,6 +85,21 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " resp BLOB,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
+    /* 2 -> 3: attachments of user messages (references into the blob store,
+     * in order) and the session's vision setting ("" is auto). */
+    "CREATE TABLE message_attachments("
+    " message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    " idx INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " mime TEXT NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " size INTEGER NOT NULL,"
+    " width INTEGER NOT NULL DEFAULT 0,"
+    " height INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(message_id, idx));"
+    /* Garbage collection reads every referenced hash. */
+    "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);"
+    "ALTER TABLE sessions ADD COLUMN vision TEXT NOT NULL DEFAULT '';",
 };
 
 #define SESSION_COLS                                                                               \
@@ -999,9 +1014,51 @@ static int message_ok(const store_message *m)
            text_ok(m->client_id, STORE_TEXT_MAX) && u63_ok(m->turn_id);
 }
 
+static int attachments_ok(const store_attachment *a, size_t n)
+{
+    if (n > STORE_ATTACH_MAX || (n && !a)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(a[i].sha256) != 64 || !a[i].mime[0] ||
+            !text_ok(a[i].name, STORE_ATTACH_NAME_MAX))
+            return 0;
+    return 1;
+}
+
+static int attachments_insert_locked(store *st, uint64_t msg_id, const store_attachment *a,
+                                     size_t n)
+{
+    if (!n) return STORE_OK;
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "INSERT INTO message_attachments(message_id, idx, sha256, mime,"
+                                " name, size, width, height) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "prepare attachment insert");
+    int err = STORE_OK;
+    for (size_t i = 0; err == STORE_OK && i < n; i++) {
+        sqlite3_bind_int64(q, 1, (int64_t)msg_id);
+        sqlite3_bind_int64(q, 2, (int64_t)i);
+        bind_text(q, 3, a[i].sha256);
+        bind_text(q, 4, a[i].mime);
+        bind_text_nn(q, 5, a[i].name);
+        sqlite3_bind_int64(q, 6, a[i].size > INT64_MAX ? INT64_MAX : (int64_t)a[i].size);
+        sqlite3_bind_int64(q, 7, a[i].width);
+        sqlite3_bind_int64(q, 8, a[i].height);
+        err = q_exec(st, q, "insert attachment");
+    }
+    sqlite3_finalize(q);
+    return err;
+}
+
 int store_message_insert(store *st, store_message *m)
 {
-    if (!st || !message_ok(m)) return STORE_EINVAL;
+    return store_message_insert_with(st, m, NULL, 0);
+}
+
+int store_message_insert_with(store *st, store_message *m, const store_attachment *atts,
+                              size_t n_atts)
+{
+    if (!st || !message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
     int64_t created = m->created_ms ? m->created_ms : text_now_ms();
     pthread_mutex_lock(&st->mu);
     int err = tx_begin(st);
@@ -1036,6 +1093,7 @@ int store_message_insert(store *st, store_message *m)
         sqlite3_bind_int64(q, 2, id);
         err = q_exec(st, q, "set turn id");
     }
+    if (err == STORE_OK) err = attachments_insert_locked(st, (uint64_t)id, atts, n_atts);
     if (err == STORE_OK)
         err = tx_commit(st);
     else
@@ -1341,4 +1399,136 @@ int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_id
     *out = list;
     *n = len;
     return STORE_OK;
+}
+
+/* ---- attachments ----------------------------------------------------------- */
+
+void store_attachments_free(store_attachment *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].name);
+    free(list);
+}
+
+int store_attachments_load(store *st, uint64_t message_id, store_attachment **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st || !u63_ok(message_id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT sha256, mime, name, size, width, height FROM"
+                                " message_attachments WHERE message_id = ?1 ORDER BY idx",
+                                -1, &q, NULL);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare attachment load");
+    store_attachment *list = NULL;
+    size_t len = 0, cap = 0;
+    if (err == STORE_OK) sqlite3_bind_int64(q, 1, (int64_t)message_id);
+    while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err != STORE_OK) break;
+        store_attachment *a = &list[len];
+        memset(a, 0, sizeof *a);
+        const char *h = (const char *)sqlite3_column_text(q, 0);
+        const char *mi = (const char *)sqlite3_column_text(q, 1);
+        if (!h || strlen(h) != 64 || !mi || strlen(mi) >= sizeof a->mime) {
+            err = STORE_EIO;
+            break;
+        }
+        memcpy(a->sha256, h, 65);
+        snprintf(a->mime, sizeof a->mime, "%s", mi);
+        err = col_dup(q, 2, 1, &a->name);
+        if (err != STORE_OK) break;
+        int64_t sz = sqlite3_column_int64(q, 3);
+        a->size = sz < 0 ? 0 : (uint64_t)sz;
+        a->width = (uint32_t)sqlite3_column_int64(q, 4);
+        a->height = (uint32_t)sqlite3_column_int64(q, 5);
+        len++;
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "load attachments");
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (err != STORE_OK) {
+        store_attachments_free(list, len);
+        return err;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+int store_attachment_hashes(store *st, char ***out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = NULL;
+    int rc =
+        sqlite3_prepare_v2(st->db, "SELECT DISTINCT sha256 FROM message_attachments", -1, &q, NULL);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare attachment hashes");
+    char **list = NULL;
+    size_t len = 0, cap = 0;
+    while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err == STORE_OK) err = col_dup(q, 0, 1, &list[len]);
+        if (err == STORE_OK) len++;
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "attachment hashes");
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (err != STORE_OK) {
+        for (size_t i = 0; i < len; i++)
+            free(list[i]);
+        free(list);
+        return err;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+int store_session_get_vision(store *st, const char *id, char *out, size_t cap)
+{
+    if (!out || !cap) return STORE_EINVAL;
+    out[0] = 0;
+    if (!st || !id_ok(id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT vision FROM sessions WHERE id = ?1", -1, &q, NULL);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare vision get");
+    if (err == STORE_OK) {
+        bind_text(q, 1, id);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            const char *v = (const char *)sqlite3_column_text(q, 0);
+            snprintf(out, cap, "%s", v ? v : "");
+        } else {
+            err = rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_fail(st, rc, "vision get");
+        }
+    }
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+int store_session_set_vision(store *st, const char *id, const char *vision)
+{
+    if (!st || !id_ok(id) || !text_ok(vision, 16)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = NULL;
+    int rc =
+        sqlite3_prepare_v2(st->db, "UPDATE sessions SET vision = ?2 WHERE id = ?1", -1, &q, NULL);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare vision set");
+    if (err == STORE_OK) {
+        bind_text(q, 1, id);
+        bind_text_nn(q, 2, vision);
+        err = q_exec_one(st, q, "vision set");
+    }
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
 }

@@ -109,6 +109,7 @@ static void h_get(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
         if (!msgs || !pm) abort();
         for (size_t i = 0; i < n; i++) {
             sess_message_to_pb(&rows[i], &msgs[i]);
+            sess_message_pb_attach(ctx->sm, &rows[i], &msgs[i]);
             pm[i] = &msgs[i];
         }
         r.history = pm;
@@ -116,6 +117,8 @@ static void h_get(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
         r.history_truncated = trunc;
     }
     rpcs_call_reply(call, &r.base);
+    for (size_t i = 0; msgs && i < n; i++)
+        sess_message_pb_release(&msgs[i]);
     free(msgs);
     free(pm);
     store_messages_free(rows, n);
@@ -176,12 +179,37 @@ static void h_send(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     Comfyd__V1__SendMessageResponse r = COMFYD__V1__SEND_MESSAGE_RESPONSE__INIT;
     Comfyd__V1__ChatMessage cm;
     sess_message_to_pb(&res.message, &cm);
+    sess_message_pb_attach(ctx->sm, &res.message, &cm);
     r.message = &cm;
     r.queued = res.queued;
     r.queue_position = res.queue_position;
     r.duplicate = res.duplicate;
     rpcs_call_reply(call, &r.base);
+    sess_message_pb_release(&cm);
     sess_send_result_clear(&res);
+}
+
+static void h_upload(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__UploadAttachmentRequest *req =
+        (const Comfyd__V1__UploadAttachmentRequest *)msg;
+    char err[ERRLEN] = "";
+    store_attachment a;
+    int rc = sess_upload(ctx->sm, req->data.data, req->data.len, req->mime_type, req->name, &a, err,
+                         sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    Comfyd__V1__Attachment pa = COMFYD__V1__ATTACHMENT__INIT;
+    pa.sha256 = a.sha256;
+    pa.mime_type = a.mime;
+    pa.name = a.name ? a.name : "";
+    pa.size = a.size;
+    pa.width = a.width;
+    pa.height = a.height;
+    Comfyd__V1__UploadAttachmentResponse r = COMFYD__V1__UPLOAD_ATTACHMENT_RESPONSE__INIT;
+    r.attachment = &pa;
+    rpcs_call_reply(call, &r.base);
+    free(a.name);
 }
 
 static void h_cancel(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
@@ -250,6 +278,7 @@ size_t svc_session_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
         {d, "SendMessage", RPCS_UNARY, h_send, ctx},
         {d, "Subscribe", RPCS_SERVER_STREAM, h_subscribe, ctx},
         {d, "Cancel", RPCS_UNARY, h_cancel, ctx},
+        {d, "UploadAttachment", RPCS_UNARY, h_upload, ctx},
     };
     size_t n = sizeof m / sizeof m[0];
     if (n > max) n = max;
