@@ -1932,6 +1932,39 @@ static int resolve_attachments(sess_mgr *m, const Comfyd__V1__SendMessageRequest
     return SESS_OK;
 }
 
+int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info, void **data,
+                        size_t *len, char *err, size_t errlen)
+{
+    memset(info, 0, sizeof *info);
+    *data = NULL;
+    *len = 0;
+    if (!m->blobs) {
+        seterr(err, errlen, "attachments are not enabled in this service");
+        return SESS_EINVAL;
+    }
+    if (!blob_hash_ok(sha256)) {
+        seterr(err, errlen, "sha256 must be 64 lower-case hex digits");
+        return SESS_EINVAL;
+    }
+    int rc = blobstore_get(m->blobs, sha256, BLOB_MAX_BYTES, data, len);
+    blob_info bi;
+    char e[8];
+    if (rc == BLOB_OK) rc = blob_check(*data, *len, NULL, &bi, e, sizeof e) ? BLOB_EIO : BLOB_OK;
+    if (rc != BLOB_OK) {
+        free(*data);
+        *data = NULL;
+        *len = 0;
+        if (rc == BLOB_ENOTFOUND)
+            seterr(err, errlen, "no attachment has sha256 %s", sha256);
+        else
+            seterr(err, errlen, "the attachment cannot be read");
+        return rc == BLOB_ENOTFOUND ? SESS_NOT_FOUND : SESS_EIO;
+    }
+    memcpy(bi.sha256, sha256, sizeof bi.sha256);
+    info_to_att(&bi, "", info);
+    return SESS_OK;
+}
+
 long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms)
 {
     if (!m->blobs) return 0;

@@ -95,6 +95,10 @@ void sess_mgr_set_output(sess_mgr *m, sess_output_fn fn, void *ud);
  * not accepted, SESS_EFULL over a limit (err names it). */
 int sess_upload(sess_mgr *m, const void *data, size_t len, const char *mime, const char *name,
                 store_attachment *out, char *err, size_t errlen);
+/* Reads a stored attachment (GetAttachment): *data malloc'd. SESS_EINVAL
+ * for a malformed hash, SESS_NOT_FOUND. */
+int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info, void **data,
+                        size_t *len, char *err, size_t errlen);
 /* Removes attachment files no message refers to (older than ttl_ms).
  * Returns the number removed or -1. */
 long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms);

@@ -228,6 +228,32 @@ static void h_cancel(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     rpcs_call_reply(call, &r.base);
 }
 
+static void h_get_attachment(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__GetAttachmentRequest *req = (const Comfyd__V1__GetAttachmentRequest *)msg;
+    char err[ERRLEN] = "";
+    store_attachment a;
+    void *data = NULL;
+    size_t len = 0;
+    int rc = sess_attachment_get(ctx->sm, req->sha256, &a, &data, &len, err, sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    Comfyd__V1__Attachment pa = COMFYD__V1__ATTACHMENT__INIT;
+    pa.sha256 = a.sha256;
+    pa.mime_type = a.mime;
+    pa.name = "";
+    pa.size = a.size;
+    pa.width = a.width;
+    pa.height = a.height;
+    Comfyd__V1__GetAttachmentResponse r = COMFYD__V1__GET_ATTACHMENT_RESPONSE__INIT;
+    r.attachment = &pa;
+    r.data.data = data;
+    r.data.len = len;
+    rpcs_call_reply(call, &r.base);
+    free(a.name);
+    free(data);
+}
+
 /* Subscriber callbacks over a streaming call; the session holds a call
  * reference from attach until release. */
 static int sub_push(void *ud, const void *bytes, size_t len)
@@ -279,6 +305,7 @@ size_t svc_session_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
         {d, "Subscribe", RPCS_SERVER_STREAM, h_subscribe, ctx},
         {d, "Cancel", RPCS_UNARY, h_cancel, ctx},
         {d, "UploadAttachment", RPCS_UNARY, h_upload, ctx},
+        {d, "GetAttachment", RPCS_UNARY, h_get_attachment, ctx},
     };
     size_t n = sizeof m / sizeof m[0];
     if (n > max) n = max;
