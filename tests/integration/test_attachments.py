@@ -370,3 +370,45 @@ def test_ws_image_reaches_a_vision_model_as_image_url(comfyd, bridge):
         assert ack["event"] == "error" and "BLOB_MAX_PER_MESSAGE" in json.dumps(ack), ack
     finally:
         llm.stop()
+
+
+def mcp_call(bridge, body, sid=None):
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if sid:
+        h["Mcp-Session-Id"] = sid
+    st, hdr, out = bridge.http("POST", "/mcp", json.dumps(body).encode(), h)
+    hdr = {k.lower(): v for k, v in hdr.items()}
+    text = out.decode()
+    if hdr.get("content-type", "").startswith("text/event-stream"):
+        datas = [l[5:].strip() for l in text.splitlines() if l.startswith("data:")]
+        text = [d for d in datas if '"result"' in d or '"error"' in d][-1]
+    return st, hdr, json.loads(text) if text.strip() else None
+
+
+def test_mcp_send_message_takes_image_and_text_content(comfyd, bridge):
+    stub = comfyd.sessions()
+    s = new_session(stub, skills=[PW])
+    st, hdr, r = mcp_call(bridge, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+    assert st == 200, r
+    msid = hdr["mcp-session-id"]
+    mcp_call(bridge, {"jsonrpc": "2.0", "method": "notifications/initialized"}, msid)
+    img = png(5, 4)
+    st, _, r = mcp_call(bridge, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "send_message", "arguments": {
+            "session_id": s.id, "content": "look", "attachments": [
+                {"type": "image", "data": base64.b64encode(img).decode(), "mimeType": "image/png"},
+                {"type": "text", "text": "a note from the caller"}]}}}, msid)
+    assert st == 200, r
+    res = r["result"]
+    assert not res.get("isError"), res
+    text = json.dumps(res)
+    assert "a note from the caller" in text and "1 image received" in text, text
+    user = [m for m in get_session(stub, s.id, history=True).history if m.role == spb.ROLE_USER][0]
+    assert [(a.mime_type, a.width) for a in user.attachments] == [("image/png", 5), ("text/plain", 0)]
+    # An unknown content kind is refused by name.
+    st, _, r = mcp_call(bridge, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "send_message", "arguments": {
+            "session_id": s.id, "content": "x", "attachments": [{"type": "audio", "data": "AAAA"}]}}}, msid)
+    assert r["result"]["isError"], r
+    assert "type" in json.dumps(r["result"])
