@@ -412,3 +412,34 @@ def test_mcp_send_message_takes_image_and_text_content(comfyd, bridge):
             "session_id": s.id, "content": "x", "attachments": [{"type": "audio", "data": "AAAA"}]}}}, msid)
     assert r["result"]["isError"], r
     assert "type" in json.dumps(r["result"])
+
+
+def test_gc_at_start_removes_unreferenced_old_files_only(comfyd):
+    stub = comfyd.sessions()
+    keep_s = new_session(stub, skills=[PW])
+    gone_s = new_session(stub, skills=[PW])
+    kept = upload(stub, b"referenced by a message", "text/plain")
+    never = upload(stub, b"uploaded, never sent", "text/plain")
+    young = upload(stub, b"uploaded a moment ago", "text/plain")
+    deleted = upload(stub, b"its session is deleted", "text/plain")
+    turn(stub, keep_s.id, spb.SendMessageRequest(session_id=keep_s.id, content="a",
+                                                 attachments=[spb.Attachment(sha256=kept.sha256)]))
+    turn(stub, gone_s.id, spb.SendMessageRequest(session_id=gone_s.id, content="b",
+                                                 attachments=[spb.Attachment(sha256=deleted.sha256)]))
+    stub.DeleteSession(spb.DeleteSessionRequest(session_id=gone_s.id), timeout=10)
+    path = lambda a: os.path.join(comfyd.data, "blobs", a.sha256[:2], a.sha256[2:])
+    two_days_ago = time.time() - 2 * 86400
+    for a in (kept, never, deleted):
+        os.utime(path(a), (two_days_ago, two_days_ago))
+    crash_left = os.path.join(comfyd.data, "blobs", ".tmp-abc123")
+    with open(crash_left, "wb") as f:
+        f.write(b"half a file")
+    os.utime(crash_left, (two_days_ago, two_days_ago))
+    comfyd.restart()
+    end = time.monotonic() + 30
+    while time.monotonic() < end and os.path.exists(path(never)):
+        time.sleep(0.05)
+    assert os.path.exists(path(kept)) and os.path.exists(path(young))
+    assert not os.path.exists(path(never)) and not os.path.exists(path(deleted))
+    assert not os.path.exists(crash_left)
+    assert b"removed 3 unreferenced attachment files" in comfyd.log_bytes()
