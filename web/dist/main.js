@@ -5801,7 +5801,17 @@ class Vp {
         this.ui.notice = `at most ${Ql} files per message`;
         break;
       }
-      To.includes(s) ? o.size > ec ? (o.state = "failed", o.error = `larger than ${ec >> 20} MiB`) : s.startsWith("image/") && globalThis.URL?.createObjectURL && (o.preview = URL.createObjectURL(i)) : (o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`), this.ui.attachments.push(o), o.state === "uploading" && r.push(this.upload(i, o.key));
+      if (!To.includes(s))
+        o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
+      else if (o.size > ec)
+        o.state = "failed", o.error = `larger than ${ec >> 20} MiB`;
+      else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
+        try {
+          o.preview = URL.createObjectURL(i);
+        } catch {
+          o.preview = "";
+        }
+      this.ui.attachments.push(o), o.state === "uploading" && r.push(this.upload(i, o.key));
     }
     await Promise.all(r);
   }

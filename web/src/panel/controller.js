@@ -338,7 +338,11 @@ export class PanelController {
         chip.state = "failed";
         chip.error = `larger than ${MAX_ATTACHMENT_BYTES >> 20} MiB`;
       } else if (mime.startsWith("image/") && globalThis.URL?.createObjectURL) {
-        chip.preview = URL.createObjectURL(f);
+        try {
+          chip.preview = URL.createObjectURL(f);
+        } catch {
+          chip.preview = ""; // no thumbnail before sending; the upload goes on
+        }
       }
       this.ui.attachments.push(chip);
       if (chip.state === "uploading") jobs.push(this.upload(f, chip.key));
