@@ -450,7 +450,9 @@ long blobstore_gc(blobstore *bs, const char *const *keep, size_t n, int64_t ttl_
         char full[BLOB_SHA256_HEX + 8], fpath[4096 + 260];
         while ((f = readdir(sub))) {
             if (strlen(f->d_name) != BLOB_SHA256_HEX - 2) continue;
-            snprintf(full, sizeof full, "%s%s", nm, f->d_name);
+            memcpy(full, nm, 2); /* both lengths were checked above */
+            memcpy(full + 2, f->d_name, BLOB_SHA256_HEX - 2);
+            full[BLOB_SHA256_HEX] = 0;
             if (!blob_hash_ok(full)) continue;
             const char *k = full;
             if (sorted && bsearch(&k, sorted, n, sizeof *sorted, cmp_str)) continue;
