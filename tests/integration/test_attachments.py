@@ -198,15 +198,19 @@ class Bridge:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        rc = self.proc.wait(timeout=30)
         self.log.close()
+        return rc
 
 
 @pytest.fixture
 def bridge(comfyd):
     b = Bridge(comfyd)
     yield b
-    b.stop()
+    rc = b.stop()
+    with open(os.path.join(b.dir, "bridge.log"), "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    assert rc == 0, "comfyd-bridge exit code %s on SIGTERM:\n%s" % (rc, log[-4000:])
 
 
 def test_bridge_upload_and_download(comfyd, bridge):
