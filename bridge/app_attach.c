@@ -11,19 +11,11 @@
 #include <string.h>
 
 #include "app.h"
-#include "blobstore.h"
+#include "blobspec.h"
 #include "text.h"
 
 /* Names come in a query parameter or the X-Attachment-Name header. */
 #define ATTACH_NAME_CAP (BLOB_MAX_NAME + 1)
-
-static int hash_ok(const char *h)
-{
-    size_t i = 0;
-    for (; h[i]; i++)
-        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f'))) return 0;
-    return i == BLOB_SHA256_HEX;
-}
 
 static void upload_done(app_call *c)
 {
@@ -123,7 +115,7 @@ static void h_get(bnet_req *r, void *ud)
     const app_route route = APP_ROUTE_ATTACHMENTS;
     if (!app__admit(a, r, route)) return;
     const char *hash = bnet_req_path(r) + strlen("/comfy/attachments/");
-    if (!hash_ok(hash)) {
+    if (!blob_hash_ok(hash)) {
         app__respond_error(a, r, route, 400,
                            "expected /comfy/attachments/{sha256}: 64 lower-case hex digits", NULL);
         return;

@@ -260,20 +260,6 @@ void mcp_accept(const char *accept, size_t len, int *json, int *sse);
 /* 1 when s[0..len) has the form of a session id this module issues. */
 int mcp_session_id_valid(const char *s, size_t len);
 
-/* Incremental Server-Sent Events parser (text/event-stream): complete
- * events are handed to on_event with their data lines joined by '\n'
- * (valid during the call; event is "" when the stream named none).
- * Comments and ids are skipped. */
-typedef struct mcp_sse_parser mcp_sse_parser;
-typedef int (*mcp_sse_fn)(void *ud, const char *event, const char *data, size_t len);
-
-int mcp_sse_parser_create(mcp_sse_parser **out);
-void mcp_sse_parser_destroy(mcp_sse_parser *p);
-/* Feeds bytes. Returns MCP_OK, MCP_E_TOOBIG (an event over
- * MCP_SSE_MAX_EVENT: the stream is unusable), MCP_E_NOMEM, or the first
- * non-zero value on_event returned (parsing stops there). */
-int mcp_sse_feed(mcp_sse_parser *p, const char *data, size_t len, mcp_sse_fn on_event, void *ud);
-
 /* ---- sessions ---- */
 
 typedef struct mcp_session {

@@ -71,14 +71,6 @@ static int hexdigit(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-int blob_hash_ok(const char *h)
-{
-    if (!h) return 0;
-    for (int i = 0; i < BLOB_SHA256_HEX; i++)
-        if (!hexdigit(h[i])) return 0;
-    return h[BLOB_SHA256_HEX] == 0;
-}
-
 /* ---- type checks ---------------------------------------------------------- */
 
 static uint32_t be16(const unsigned char *p)

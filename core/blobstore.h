@@ -27,17 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Named limits of attachments; the errors name them. */
-#define BLOB_MAX_BYTES                                                                             \
-    (3u << 20)                 /* bytes of one attachment: one upload fits a 4 MiB gRPC message */
-#define BLOB_MAX_PER_MESSAGE 8 /* attachments in one message */
-#define BLOB_MAX_TOTAL_PER_MESSAGE (16u << 20) /* bytes of a message's attachments */
-#define BLOB_MAX_NAME 255                      /* bytes of an attachment's file name */
-#define BLOB_MAX_PIXELS (8192u * 8192u)        /* decoded pixels of an image */
-#define BLOB_TTL_MS (24 * 3600 * 1000LL)       /* unreferenced blobs live this long */
-#define BLOB_GC_PERIOD_MS (3600 * 1000LL)      /* how often the service collects */
+#include "blobspec.h"
 
-#define BLOB_SHA256_HEX 64
+/* The named limits of attachments (BLOB_MAX_BYTES, BLOB_MAX_PER_MESSAGE,
+ * BLOB_MAX_TOTAL_PER_MESSAGE, BLOB_MAX_NAME, BLOB_MAX_PIXELS) and
+ * blob_hash_ok are in common/blobspec.h; the errors name the limits. */
+#define BLOB_TTL_MS (24 * 3600 * 1000LL)  /* unreferenced blobs live this long */
+#define BLOB_GC_PERIOD_MS (3600 * 1000LL) /* how often the service collects */
+
 #define BLOB_MIME_MAX 32
 
 typedef enum {
@@ -75,9 +72,6 @@ int blob_check(const void *data, size_t len, const char *declared, blob_info *in
 /* blob_check, then stores the bytes under their hash. info gets the hash. */
 int blobstore_put(blobstore *bs, const void *data, size_t len, const char *declared,
                   blob_info *info, char *err, size_t errlen);
-
-/* 1 when sha256 is 64 lower-case hex digits. */
-int blob_hash_ok(const char *sha256);
 
 /* Reads a blob (at most max bytes: BLOB_ETOOBIG beyond). *data is
  * malloc'd (caller frees). BLOB_ENOTFOUND, BLOB_EINVAL, BLOB_EIO. */

@@ -1,4 +1,5 @@
 #include "canvas.h"
+#include "jsontree.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -386,37 +387,6 @@ nodeinfo *canvas_mgr_schema(canvas_mgr *m)
     return ni;
 }
 
-static yajl_gen_status gen_val(yajl_gen g, yajl_val v)
-{
-    yajl_gen_status s = yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        return yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    case yajl_t_number:
-        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    case yajl_t_object:
-        if ((s = yajl_gen_map_open(g))) return s;
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            if ((s = yajl_gen_string(g, (const unsigned char *)k, strlen(k))) ||
-                (s = gen_val(g, v->u.object.values[i])))
-                return s;
-        }
-        return yajl_gen_map_close(g);
-    case yajl_t_array:
-        if ((s = yajl_gen_array_open(g))) return s;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if ((s = gen_val(g, v->u.array.values[i]))) return s;
-        return yajl_gen_array_close(g);
-    case yajl_t_true:
-        return yajl_gen_bool(g, 1);
-    case yajl_t_false:
-        return yajl_gen_bool(g, 0);
-    default:
-        return yajl_gen_null(g);
-    }
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -447,14 +417,14 @@ static char *merge_object_info(const char *older, size_t older_len, const char *
     for (size_t i = 0; i < nb; i++) {
         const char *k = b->u.object.keys[i];
         if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) ||
-            gen_val(g, b->u.object.values[i]))
+            jsontree_gen(g, b->u.object.values[i]))
             goto done;
     }
     for (size_t i = 0; i < a->u.object.len; i++) {
         const char *k = a->u.object.keys[i];
         if (bsearch(&k, keys, nb, sizeof *keys, cmp_str)) continue;
         if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) ||
-            gen_val(g, a->u.object.values[i]))
+            jsontree_gen(g, a->u.object.values[i]))
             goto done;
     }
     if (yajl_gen_map_close(g)) goto done;

@@ -1,4 +1,5 @@
 #include "graph.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h> /* isfinite, NAN: macros only */
@@ -84,20 +85,6 @@ const char *graph_strerror(int err)
         return "operation log no longer reaches that revision";
     }
     return "unknown error";
-}
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
 }
 
 /* ---- small string helpers ---- */
@@ -249,7 +236,7 @@ typedef struct {
     const nodeinfo *schema;
 } pctx;
 
-#define PFAIL(c, rc, ...) set_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
+#define PFAIL(c, rc, ...) text_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
 
 static yajl_val obj_get(yajl_val obj, const char *key)
 {
@@ -720,7 +707,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
     graph *g = calloc(1, sizeof *g);
     if (!g || !(g->log = calloc(GRAPH_OPLOG_MAX, sizeof *g->log))) {
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     pctx c = {err, errlen, schema};
     int rc = parse_mirror(&c, json, len, &g->m);
@@ -733,7 +720,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
         mirror_free(&g->m);
         free(g->log);
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     memcpy(g->json, json, len);
     g->json[len] = 0;
@@ -2224,8 +2211,8 @@ int graph_apply_workflow(graph *g, const char *json, size_t len, uint64_t revisi
     if (ops) *ops = NULL;
     if (n_ops) *n_ops = 0;
     if (revision <= g->revision)
-        return set_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
-                       (unsigned long long)revision, (unsigned long long)g->revision);
+        return text_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
+                        (unsigned long long)revision, (unsigned long long)g->revision);
     mirror m;
     pctx c = {err, errlen, g->schema};
     int rc = parse_mirror(&c, json, len, &m);
@@ -2269,7 +2256,7 @@ oom:
     graph_ops_free(l.v, l.n);
     free(copy);
     mirror_free(&m);
-    return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+    return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
 }
 
 int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops)

@@ -1,4 +1,4 @@
-/* Unit tests of core/jsonpb: the proto3 JSON mapping with the seeds' shapes,
+/* Unit tests of common/jsonpb: the proto3 JSON mapping with the seeds' shapes,
  * round trips through the comfyd.v1 contract, and every decode error with
  * its path. */
 #include <stdarg.h>

@@ -16,22 +16,6 @@
 
 /* ---- small helpers ---- */
 
-static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_alloc(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Shortest text of d that reads back as d. */
 static void fmt_double(char *buf, size_t len, double d)
 {
@@ -96,7 +80,7 @@ static int g_cut(yajl_gen g, const char *s, size_t max)
     s = s ? s : "";
     size_t len = strlen(s), n = text_utf8_cut(s, len, max);
     if (n == len) return g_strn(g, s, len);
-    char *t = fmt_alloc("%.*s...", (int)n, s);
+    char *t = text_printf("%.*s...", (int)n, s);
     int rc = !t || g_str(g, t);
     free(t);
     return rc;
