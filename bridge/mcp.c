@@ -536,226 +536,27 @@ int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len)
 
 /* ==== schemas from descriptors ==== */
 
-typedef struct schema_ctx {
-    const mcp_schema_opts *o;
-    char path[512];
-    int no_doc; /* the items of an array: the array has the description */
-} schema_ctx;
-
-static int path_listed(const char *path, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i] && !strcmp(list[i], path)) return 1;
-    return 0;
-}
-
-static const char *doc_of(const schema_ctx *c)
-{
-    if (c->no_doc) return NULL;
-    for (size_t i = 0; c->o && i < c->o->n_docs; i++)
-        if (!strcmp(c->o->docs[i].path, c->path)) return c->o->docs[i].description;
-    return NULL;
-}
-
-/* The same tests jsonpb applies (a wrapper is the bare JSON value, a map
- * an object). */
-static int is_map(const ProtobufCFieldDescriptor *f)
-{
-    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE) return 0;
-    const ProtobufCMessageDescriptor *e = f->descriptor;
-    size_t n = strlen(e->name);
-    return e->n_fields == 2 && e->fields[0].id == 1 && e->fields[1].id == 2 &&
-           !strcmp(e->fields[0].name, "key") && !strcmp(e->fields[1].name, "value") && n > 5 &&
-           !strcmp(e->name + n - 5, "Entry");
-}
-
-static int schema_msg(yajl_gen g, schema_ctx *c, const ProtobufCMessageDescriptor *d,
-                      unsigned depth, int top);
-
-/* Writes the members of the JSON object text "{" members "}" (trusted)
- * into the map g has open. */
-static int g_raw_members(yajl_gen g, const char *members)
-{
-    size_t n = strlen(members);
-    char *t = malloc(n + 3);
-    if (!t) return 1;
-    t[0] = '{';
-    memcpy(t + 1, members, n);
-    memcpy(t + 1 + n, "}", 2);
-    char ebuf[64];
-    yajl_val v = yajl_tree_parse(t, ebuf, sizeof ebuf);
-    free(t);
-    int bad = !YAJL_IS_OBJECT(v);
-    for (size_t i = 0; !bad && i < v->u.object.len; i++)
-        bad = g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i]);
-    yajl_tree_free(v);
-    return bad;
-}
-
-/* The schema of one value of field f (not its repetition); nullable for
- * the value of a wrapper, where null means absent. */
-static int schema_value(yajl_gen g, schema_ctx *c, const ProtobufCFieldDescriptor *f,
-                        unsigned depth, int nullable)
-{
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        const ProtobufCMessageDescriptor *d = f->descriptor;
-        if (jsonpb_is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
-        return schema_msg(g, c, d, depth + 1, 0);
-    }
-    const char *type = NULL, *min = NULL, *max = NULL;
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        type = "integer";
-        min = "-2147483648";
-        max = "2147483647";
-        break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        type = "integer";
-        min = "0";
-        max = "4294967295";
-        break;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        type = "integer";
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        type = "integer";
-        min = "0";
-        break;
-    case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        type = "number";
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        type = "boolean";
-        break;
-    case PROTOBUF_C_TYPE_STRING:
-        type = "string";
-        break;
-    case PROTOBUF_C_TYPE_BYTES:
-        type = "string";
-        bad = bad || g_kv(g, "contentEncoding", "base64");
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        const ProtobufCEnumDescriptor *e = f->descriptor;
-        /* The short lower-case names jsonpb accepts ("atomic" for
-         * BATCH_MODE_ATOMIC): the prefix is what precedes UNSPECIFIED in
-         * the zero value, which means "unset" and is left out. */
-        size_t plen = 0;
-        const char *zero = NULL;
-        for (unsigned i = 0; i < e->n_values; i++)
-            if (e->values[i].value == 0) zero = e->values[i].name;
-        const char *u = zero ? strstr(zero, "UNSPECIFIED") : NULL;
-        if (u) plen = (size_t)(u - zero);
-        bad = bad || g_kv(g, "type", "string") || g_str(g, "enum") ||
-              yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (unsigned i = 0; !bad && i < e->n_values; i++) {
-            if (e->values[i].value == 0) continue;
-            char lower[128];
-            const char *nm = e->values[i].name;
-            if (plen && !strncmp(nm, zero, plen)) nm += plen;
-            size_t k = 0;
-            for (; nm[k] && k + 1 < sizeof lower; k++)
-                lower[k] = nm[k] >= 'A' && nm[k] <= 'Z' ? (char)(nm[k] - 'A' + 'a') : nm[k];
-            lower[k] = '\0';
-            bad = g_str(g, lower);
-        }
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-        break;
-    }
-    default:
-        return 1;
-    }
-    if (!bad && type) {
-        if (nullable)
-            bad = g_str(g, "type") || yajl_gen_array_open(g) != yajl_gen_status_ok ||
-                  g_str(g, type) || g_str(g, "null") ||
-                  yajl_gen_array_close(g) != yajl_gen_status_ok;
-        else
-            bad = g_kv(g, "type", type);
-    }
-    if (!bad && min) bad = g_str(g, "minimum") || yajl_gen_number(g, min, strlen(min));
-    if (!bad && max) bad = g_str(g, "maximum") || yajl_gen_number(g, max, strlen(max));
-    const char *doc = doc_of(c);
-    if (!bad && doc) bad = g_kv(g, "description", doc);
-    return bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-}
-
-/* Writes the object schema of d. */
-static int schema_msg(yajl_gen g, schema_ctx *c, const ProtobufCMessageDescriptor *d,
-                      unsigned depth, int top)
-{
-    if (depth > MCP_SCHEMA_MAX_DEPTH) return 1;
-    size_t plen = strlen(c->path);
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "object");
-    const char *doc = top ? NULL : doc_of(c);
-    if (!bad && doc) bad = g_kv(g, "description", doc);
-    bad = bad || g_str(g, "properties") || yajl_gen_map_open(g) != yajl_gen_status_ok;
-    for (unsigned i = 0; !bad && i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        int n = snprintf(c->path + plen, sizeof c->path - plen, "%s%s", plen ? "." : "", f->name);
-        if (n < 0 || (size_t)n >= sizeof c->path - plen) return 1;
-        if (c->o && path_listed(c->path, c->o->skip, c->o->n_skip)) continue;
-        bad = g_str(g, f->name);
-        if (bad) break;
-        if (is_map(f)) {
-            const ProtobufCMessageDescriptor *e = f->descriptor;
-            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "object");
-            const char *mdoc = doc_of(c);
-            if (!bad && mdoc) bad = g_kv(g, "description", mdoc);
-            bad = bad || g_str(g, "additionalProperties") ||
-                  schema_value(g, c, &e->fields[1], depth, 0) ||
-                  yajl_gen_map_close(g) != yajl_gen_status_ok;
-        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            const char *adoc = doc_of(c);
-            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "array");
-            if (!bad && adoc) bad = g_kv(g, "description", adoc);
-            c->no_doc = 1;
-            bad = bad || g_str(g, "items") || schema_value(g, c, f, depth, 0);
-            c->no_doc = 0;
-            bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-        } else {
-            bad = schema_value(g, c, f, depth, 0);
-        }
-        c->path[plen] = '\0';
-    }
-    c->path[plen] = '\0';
-    bad = bad || (top && c->o && c->o->extra_properties && *c->o->extra_properties &&
-                  g_raw_members(g, c->o->extra_properties));
-    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    if (!bad && top && c->o && c->o->n_required) {
-        bad = g_str(g, "required") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (size_t i = 0; !bad && i < c->o->n_required; i++)
-            bad = g_str(g, c->o->required[i]);
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-    }
-    bad = bad || g_str(g, "additionalProperties") || g_bool(g, 0) ||
-          yajl_gen_map_close(g) != yajl_gen_status_ok;
-    return bad;
-}
-
 int mcp_schema_from_descriptor(const ProtobufCMessageDescriptor *d, const mcp_schema_opts *opts,
                                char **out, size_t *len)
 {
-    if (!out) return MCP_E_ARG;
-    *out = NULL;
-    if (!d || d->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC) return MCP_E_ARG;
-    schema_ctx c = {opts, "", 0};
-    yajl_gen g = gen_new();
-    if (!g) return MCP_E_NOMEM;
-    if (schema_msg(g, &c, d, 0, 1)) {
-        /* Writing into a generator fails only on out-of-memory or on a
-         * nesting deeper than the limit. */
-        yajl_gen_free(g);
+    jsonpb_schema_opts o = {0};
+    if (opts) {
+        o.docs = opts->docs;
+        o.n_docs = opts->n_docs;
+        o.skip = opts->skip;
+        o.n_skip = opts->n_skip;
+        o.required = opts->required;
+        o.n_required = opts->n_required;
+        o.extra_properties = opts->extra_properties;
+    }
+    switch (jsonpb_schema(d, &o, out, len)) {
+    case JSONPB_SCHEMA_OK:
+        return MCP_OK;
+    case JSONPB_SCHEMA_ENOMEM:
+        return MCP_E_NOMEM;
+    default:
         return MCP_E_ARG;
     }
-    return gen_finish(g, 0, out, len);
 }
 
 /* ==== HTTP helpers ==== */

@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function ho(e) {
+function po(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const Te = {}, vn = [], Cn = () => {
-}, Hc = () => !1, Ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Fi = (e) => e.startsWith("onUpdate:"), at = Object.assign, Vc = (e, t) => {
+}, Gc = () => !1, Ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Fi = (e) => e.startsWith("onUpdate:"), at = Object.assign, Kc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, mf = Object.prototype.hasOwnProperty, ke = (e, t) => mf.call(e, t), se = Array.isArray, tn = (e) => $r(e) === "[object Map]", On = (e) => $r(e) === "[object Set]", sl = (e) => $r(e) === "[object Date]", Re = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Fe = (e) => e !== null && typeof e == "object", Gc = (e) => (Fe(e) || Re(e)) && Re(e.then) && Re(e.catch), Kc = Object.prototype.toString, $r = (e) => Kc.call(e), _f = (e) => $r(e).slice(8, -1), Yc = (e) => $r(e) === "[object Object]", po = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ ho(
+}, bf = Object.prototype.hasOwnProperty, ke = (e, t) => bf.call(e, t), oe = Array.isArray, rn = (e) => $r(e) === "[object Map]", On = (e) => $r(e) === "[object Set]", ol = (e) => $r(e) === "[object Date]", Re = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Fe = (e) => e !== null && typeof e == "object", Yc = (e) => (Fe(e) || Re(e)) && Re(e.then) && Re(e.catch), Xc = Object.prototype.toString, $r = (e) => Xc.call(e), yf = (e) => $r(e).slice(8, -1), Zc = (e) => $r(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ po(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ii = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, bf = /-\w/g, mt = /* @__PURE__ */ Ii((e) => e.replace(bf, (t) => t.slice(1).toUpperCase())), yf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ii(
-  (e) => e.replace(yf, "-$1").toLowerCase()
-), Xc = /* @__PURE__ */ Ii((e) => e.charAt(0).toUpperCase() + e.slice(1)), ls = /* @__PURE__ */ Ii((e) => e ? `on${Xc(e)}` : ""), Ct = (e, t) => !Object.is(e, t), ai = (e, ...t) => {
+}, wf = /-\w/g, mt = /* @__PURE__ */ Ii((e) => e.replace(wf, (t) => t.slice(1).toUpperCase())), kf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ii(
+  (e) => e.replace(kf, "-$1").toLowerCase()
+), Qc = /* @__PURE__ */ Ii((e) => e.charAt(0).toUpperCase() + e.slice(1)), ls = /* @__PURE__ */ Ii((e) => e ? `on${Qc(e)}` : ""), Ct = (e, t) => !Object.is(e, t), ai = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Zc = (e, t, n, r = !1) => {
+}, ea = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const Te = {}, vn = [], Cn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ol;
-const Oi = () => ol || (ol = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let ll;
+const Oi = () => ll || (ll = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Ni(e) {
-  if (se(e)) {
+  if (oe(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? Af(r) : Ni(r);
+      const r = e[n], i = Me(r) ? vf(r) : Ni(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function Ni(e) {
   } else if (Me(e) || Fe(e))
     return e;
 }
-const wf = /;(?![^(]*\))/g, kf = /:([^]+)/, xf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Af(e) {
+const xf = /;(?![^(]*\))/g, Af = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function vf(e) {
   const t = {};
-  return e.replace(xf, (n) => n.startsWith("/*") ? "" : n).split(wf).forEach((n) => {
+  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(xf).forEach((n) => {
     if (n) {
-      const r = n.split(kf);
+      const r = n.split(Af);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -60,7 +60,7 @@ function rt(e) {
   let t = "";
   if (Me(e))
     t = e;
-  else if (se(e))
+  else if (oe(e))
     for (let n = 0; n < e.length; n++) {
       const r = rt(e[n]);
       r && (t += r + " ");
@@ -70,24 +70,24 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Rf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", vf = /* @__PURE__ */ ho(Rf);
-function Qc(e) {
+const Ef = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Cf = /* @__PURE__ */ po(Ef);
+function ta(e) {
   return !!e || e === "";
 }
-function Ef(e, t, n) {
+function Df(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = rn(e[i], t[i], n);
+    r = on(e[i], t[i], n);
   return r;
 }
-function ll(e, t, n) {
+function cl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && rn(s, r[l], n)) {
+      if (!i[l] && on(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,21 +96,21 @@ function ll(e, t, n) {
   }
   return !0;
 }
-function Cf(e, t, n) {
-  let r = tn(e), i = tn(t);
+function Sf(e, t, n) {
+  let r = rn(e), i = rn(t);
   if (r || i || (r = On(e), i = On(t), r || i))
-    return r && i ? ll(e, t, n) : !1;
+    return r && i ? cl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !rn(e[l], t[l], n))
+    if (c && !a || !c && a || !on(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function cl(e, t, n, r) {
+function al(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -119,22 +119,22 @@ function cl(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function rn(e, t, n) {
+function on(e, t, n) {
   if (e === t) return !0;
-  let r = sl(e), i = sl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = se(e), i = se(t), r || i ? r && i ? cl(e, t, n, Ef) : !1 : (r = Fe(e), i = Fe(t), r || i ? !r || !i ? !1 : cl(e, t, n, Cf) : String(e) === String(t))));
+  let r = ol(e), i = ol(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = oe(e), i = oe(t), r || i ? r && i ? al(e, t, n, Df) : !1 : (r = Fe(e), i = Fe(t), r || i ? !r || !i ? !1 : al(e, t, n, Sf) : String(e) === String(t))));
 }
-function Df(e, t) {
-  return e.findIndex((n) => rn(n, t));
+function Tf(e, t) {
+  return e.findIndex((n) => on(n, t));
 }
-const ea = (e) => !!(e && e.__v_isRef === !0), de = (e) => Me(e) ? e : e == null ? "" : se(e) || Fe(e) && (e.toString === Kc || !Re(e.toString)) ? ea(e) ? de(e.value) : JSON.stringify(e, ta, 2) : String(e), ta = (e, t) => ea(t) ? ta(e, t.value) : tn(t) ? {
+const na = (e) => !!(e && e.__v_isRef === !0), de = (e) => Me(e) ? e : e == null ? "" : oe(e) || Fe(e) && (e.toString === Xc || !Re(e.toString)) ? na(e) ? de(e.value) : JSON.stringify(e, ra, 2) : String(e), ra = (e, t) => na(t) ? ra(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[cs(r, s) + " =>"] = i, n),
     {}
   )
 } : On(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => cs(n))
-} : Tt(t) ? cs(t) : Fe(t) && !se(t) && !Yc(t) ? String(t) : t, cs = (e, t = "") => {
+} : Tt(t) ? cs(t) : Fe(t) && !oe(t) && !Zc(t) ? String(t) : t, cs = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const ea = (e) => !!(e && e.__v_isRef === !0), de = (e) => Me(e) ? e : e == null
   );
 };
 let qe;
-class Sf {
+class Ff {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && qe && (qe.active ? (this.parent = qe, this.index = (qe.scopes || (qe.scopes = [])).push(
@@ -243,12 +243,12 @@ class Sf {
     }
   }
 }
-function Tf() {
+function If() {
   return qe;
 }
 let Ee;
 const as = /* @__PURE__ */ new WeakSet();
-class na {
+class ia {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, qe && (qe.active ? qe.effects.push(this) : this.flags &= -2);
   }
@@ -262,25 +262,25 @@ class na {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ia(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || oa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, al(this), sa(this);
+    this.flags |= 2, ul(this), la(this);
     const t = Ee, n = _t;
     Ee = this, _t = !0;
     try {
       return this.fn();
     } finally {
-      oa(this), Ee = t, _t = n, this.flags &= -3;
+      ca(this), Ee = t, _t = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        _o(t);
-      this.deps = this.depsTail = void 0, al(this), this.onStop && this.onStop(), this.flags &= -2;
+        bo(t);
+      this.deps = this.depsTail = void 0, ul(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -290,25 +290,25 @@ class na {
    * @internal
    */
   runIfDirty() {
-    qs(this) && this.run();
+    Hs(this) && this.run();
   }
   get dirty() {
-    return qs(this);
+    return Hs(this);
   }
 }
-let ra = 0, wr, kr;
-function ia(e, t = !1) {
+let sa = 0, wr, kr;
+function oa(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
   }
   e.next = wr, wr = e;
 }
-function go() {
-  ra++;
-}
 function mo() {
-  if (--ra > 0)
+  sa++;
+}
+function _o() {
+  if (--sa > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,63 +333,63 @@ function mo() {
   }
   if (e) throw e;
 }
-function sa(e) {
+function la(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function oa(e) {
+function ca(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), _o(r), Ff(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), bo(r), Of(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function qs(e) {
+function Hs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (la(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (aa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function la(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !qs(e))))
+function aa(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Ee, r = _t;
   Ee = e, _t = !0;
   try {
-    sa(e);
+    la(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Ee = n, _t = r, oa(e), e.flags &= -3;
+    Ee = n, _t = r, ca(e), e.flags &= -3;
   }
 }
-function _o(e, t = !1) {
+function bo(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      _o(s, !0);
+      bo(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Ff(e) {
+function Of(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let _t = !0;
-const ca = [];
-function sn() {
-  ca.push(_t), _t = !1;
+const ua = [];
+function ln() {
+  ua.push(_t), _t = !1;
 }
-function on() {
-  const e = ca.pop();
+function cn() {
+  const e = ua.pop();
   _t = e === void 0 ? !0 : e;
 }
-function al(e) {
+function ul(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = Ee;
@@ -402,12 +402,12 @@ function al(e) {
   }
 }
 let Dr = 0;
-class If {
+class Nf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class bo {
+class yo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class bo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ee)
-      n = this.activeLink = new If(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, aa(n);
+      n = this.activeLink = new Nf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, fa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = r);
@@ -428,44 +428,44 @@ class bo {
     this.version++, Dr++, this.notify(t);
   }
   notify(t) {
-    go();
+    mo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      mo();
+      _o();
     }
   }
 }
-function aa(e) {
+function fa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        aa(r);
+        fa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Hs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
+const Vs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
   ""
-), Vs = /* @__PURE__ */ Symbol(
+), Gs = /* @__PURE__ */ Symbol(
   ""
 ), Sr = /* @__PURE__ */ Symbol(
   ""
 );
 function Ge(e, t, n) {
   if (_t && Ee) {
-    let r = Hs.get(e);
-    r || Hs.set(e, r = /* @__PURE__ */ new Map());
+    let r = Vs.get(e);
+    r || Vs.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new bo()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new yo()), i.map = r, i.key = n), i.track();
   }
 }
 function zt(e, t, n, r, i, s) {
-  const o = Hs.get(e);
+  const o = Vs.get(e);
   if (!o) {
     Dr++;
     return;
@@ -473,10 +473,10 @@ function zt(e, t, n, r, i, s) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (go(), t === "clear")
+  if (mo(), t === "clear")
     o.forEach(l);
   else {
-    const c = se(e), a = c && po(n);
+    const c = oe(e), a = c && go(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, b) => {
@@ -485,36 +485,36 @@ function zt(e, t, n, r, i, s) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Sr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
+          c ? a && l(o.get("length")) : (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
           break;
         case "delete":
-          c || (l(o.get(Dn)), tn(e) && l(o.get(Vs)));
+          c || (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
           break;
         case "set":
-          tn(e) && l(o.get(Dn));
+          rn(e) && l(o.get(Dn));
           break;
       }
   }
-  mo();
+  _o();
 }
 function $n(e) {
   const t = /* @__PURE__ */ be(e);
-  return t === e || (Ge(t, "iterate", Sr), /* @__PURE__ */ ct(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ nn(e) ? t.map((n) => ln(ut(n))) : t.map(ln) : t.map(ut);
+  return t === e || (Ge(t, "iterate", Sr), /* @__PURE__ */ ct(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => an(ut(n))) : t.map(an) : t.map(ut);
 }
 function Mi(e) {
   return Ge(e = /* @__PURE__ */ be(e), "iterate", Sr), e;
 }
 function Rt(e, t) {
-  return /* @__PURE__ */ Ft(e) ? ln(/* @__PURE__ */ nn(e) ? ut(t) : t) : ut(t);
+  return /* @__PURE__ */ Ft(e) ? an(/* @__PURE__ */ sn(e) ? ut(t) : t) : ut(t);
 }
-const Of = {
+const Mf = {
   __proto__: null,
   [Symbol.iterator]() {
     return us(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
     return $n(this).concat(
-      ...e.map((t) => se(t) ? $n(t) : t)
+      ...e.map((t) => oe(t) ? $n(t) : t)
     );
   },
   entries() {
@@ -580,26 +580,26 @@ const Of = {
     return Lt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return or(this, "pop");
+    return lr(this, "pop");
   },
   push(...e) {
-    return or(this, "push", e);
+    return lr(this, "push", e);
   },
   reduce(e, ...t) {
-    return fl(this, "reduce", e, t);
+    return dl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return fl(this, "reduceRight", e, t);
+    return dl(this, "reduceRight", e, t);
   },
   shift() {
-    return or(this, "shift");
+    return lr(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
     return Lt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return or(this, "splice", e);
+    return lr(this, "splice", e);
   },
   toReversed() {
     return $n(this).toReversed();
@@ -611,7 +611,7 @@ const Of = {
     return $n(this).toSpliced(...e);
   },
   unshift(...e) {
-    return or(this, "unshift", e);
+    return lr(this, "unshift", e);
   },
   values() {
     return us(this, "values", (e) => Rt(this, e));
@@ -622,7 +622,7 @@ function us(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ct(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => ul(s.next(), n), i !== ua[t] && Object.defineProperties(o, {
+      return o.next = () => fl(s.next(), n), i !== da[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,17 +637,17 @@ function us(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => ul(s._next(), n);
+    s._next = s.next, s.next = () => fl(s._next(), n);
   }
   return s;
 }
-function ul(e, t) {
+function fl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ua = Array.prototype;
+const da = Array.prototype;
 function Lt(e, t, n, r, i, s) {
   const o = Mi(e), l = o !== e && !/* @__PURE__ */ ct(e), c = o[t];
-  if (c !== ua[t]) {
+  if (c !== da[t]) {
     const d = c.apply(e, s);
     return l ? ut(d) : d;
   }
@@ -660,7 +660,7 @@ function Lt(e, t, n, r, i, s) {
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function fl(e, t, n, r) {
+function dl(e, t, n, r) {
   const i = Mi(e), s = i !== e && !/* @__PURE__ */ ct(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
@@ -675,22 +675,22 @@ function fs(e, t, n) {
   const r = /* @__PURE__ */ be(e);
   Ge(r, "iterate", Sr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ xo(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ao(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
 }
-function or(e, t, n = []) {
-  sn(), go();
+function lr(e, t, n = []) {
+  ln(), mo();
   const r = (/* @__PURE__ */ be(e))[t].apply(e, n);
-  return mo(), on(), r;
+  return _o(), cn(), r;
 }
-const Nf = /* @__PURE__ */ ho("__proto__,__v_isRef,__isVue"), fa = /* @__PURE__ */ new Set(
+const Lf = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), ha = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function Mf(e) {
+function Pf(e) {
   Tt(e) || (e = String(e));
   const t = /* @__PURE__ */ be(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class da {
+class pa {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class da {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? qf : ma : s ? ga : pa).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Vf : ba : s ? _a : ma).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = se(t);
+    const o = oe(t);
     if (!i) {
       let c;
-      if (o && (c = Of[n]))
+      if (o && (c = Mf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Mf;
+        return Pf;
     }
     const l = Reflect.get(
       t,
@@ -723,22 +723,22 @@ class da {
       // its class methods
       /* @__PURE__ */ Ze(t) ? t : r
     );
-    if ((Tt(n) ? fa.has(n) : Nf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? ha.has(n) : Lf(n)) || (i || Ge(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Ze(l)) {
-      const c = o && po(n) ? l : l.value;
-      return i && Fe(c) ? /* @__PURE__ */ Ks(c) : c;
+      const c = o && go(n) ? l : l.value;
+      return i && Fe(c) ? /* @__PURE__ */ Ys(c) : c;
     }
-    return Fe(l) ? i ? /* @__PURE__ */ Ks(l) : /* @__PURE__ */ wo(l) : l;
+    return Fe(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
   }
 }
-class ha extends da {
+class ga extends pa {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = se(t) && po(n);
+    const o = oe(t) && go(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ft(s);
       if (!/* @__PURE__ */ ct(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ be(s), r = /* @__PURE__ */ be(r)), !o && /* @__PURE__ */ Ze(s) && !/* @__PURE__ */ Ze(r))
@@ -760,17 +760,17 @@ class ha extends da {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !fa.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !ha.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
       t,
       "iterate",
-      se(t) ? "length" : Dn
+      oe(t) ? "length" : Dn
     ), Reflect.ownKeys(t);
   }
 }
-class Lf extends da {
+class jf extends pa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Lf extends da {
     return !0;
   }
 }
-const Pf = /* @__PURE__ */ new ha(), jf = /* @__PURE__ */ new Lf(), Bf = /* @__PURE__ */ new ha(!0);
-const Gs = (e) => e, Xr = (e) => Reflect.getPrototypeOf(e);
-function $f(e, t, n) {
+const Bf = /* @__PURE__ */ new ga(), $f = /* @__PURE__ */ new jf(), zf = /* @__PURE__ */ new ga(!0);
+const Ks = (e) => e, Xr = (e) => Reflect.getPrototypeOf(e);
+function Uf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = tn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Gs : t ? ln : ut;
+    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ut;
     return !t && Ge(
       s,
       "iterate",
-      c ? Vs : Dn
+      c ? Gs : Dn
     ), at(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function Zr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function zf(e, t) {
+function Wf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
       e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
-      const { has: c } = Xr(o), a = t ? Gs : e ? ln : ut;
+      const { has: c } = Xr(o), a = t ? Ks : e ? an : ut;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -832,7 +832,7 @@ function zf(e, t) {
       return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Gs : e ? ln : ut;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Ks : e ? an : ut;
       return !e && Ge(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
@@ -879,26 +879,26 @@ function zf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = $f(i, e, t);
+    n[i] = Uf(i, e, t);
   }), n;
 }
-function yo(e, t) {
-  const n = zf(e, t);
+function wo(e, t) {
+  const n = Wf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     ke(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Uf = {
-  get: /* @__PURE__ */ yo(!1, !1)
-}, Wf = {
-  get: /* @__PURE__ */ yo(!1, !0)
-}, Jf = {
-  get: /* @__PURE__ */ yo(!0, !1)
+const Jf = {
+  get: /* @__PURE__ */ wo(!1, !1)
+}, qf = {
+  get: /* @__PURE__ */ wo(!1, !0)
+}, Hf = {
+  get: /* @__PURE__ */ wo(!0, !1)
 };
-const pa = /* @__PURE__ */ new WeakMap(), ga = /* @__PURE__ */ new WeakMap(), ma = /* @__PURE__ */ new WeakMap(), qf = /* @__PURE__ */ new WeakMap();
-function Hf(e) {
+const ma = /* @__PURE__ */ new WeakMap(), _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), Vf = /* @__PURE__ */ new WeakMap();
+function Gf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function Hf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function wo(e) {
-  return /* @__PURE__ */ Ft(e) ? e : ko(
-    e,
-    !1,
-    Pf,
-    Uf,
-    pa
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Vf(e) {
-  return ko(
+function ko(e) {
+  return /* @__PURE__ */ Ft(e) ? e : xo(
     e,
     !1,
     Bf,
-    Wf,
-    ga
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Ks(e) {
-  return ko(
-    e,
-    !0,
-    jf,
     Jf,
     ma
   );
 }
-function ko(e, t, n, r, i) {
+// @__NO_SIDE_EFFECTS__
+function Kf(e) {
+  return xo(
+    e,
+    !1,
+    zf,
+    qf,
+    _a
+  );
+}
+// @__NO_SIDE_EFFECTS__
+function Ys(e) {
+  return xo(
+    e,
+    !0,
+    $f,
+    Hf,
+    ba
+  );
+}
+function xo(e, t, n, r, i) {
   if (!Fe(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Hf(_f(e));
+  const o = Gf(yf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,8 +958,8 @@ function ko(e, t, n, r, i) {
   return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function nn(e) {
-  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ nn(e.__v_raw) : !!(e && e.__v_isReactive);
+function sn(e) {
+  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
 function Ft(e) {
@@ -970,7 +970,7 @@ function ct(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function xo(e) {
+function Ao(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function be(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ be(t) : e;
 }
-function Gf(e) {
-  return !ke(e, "__v_skip") && Object.isExtensible(e) && Zc(e, "__v_skip", !0), e;
+function Yf(e) {
+  return !ke(e, "__v_skip") && Object.isExtensible(e) && ea(e, "__v_skip", !0), e;
 }
-const ut = (e) => Fe(e) ? /* @__PURE__ */ wo(e) : e, ln = (e) => Fe(e) ? /* @__PURE__ */ Ks(e) : e;
+const ut = (e) => Fe(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Fe(e) ? /* @__PURE__ */ Ys(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Ze(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function Qr(e) {
-  return Kf(e, !1);
+  return Xf(e, !1);
 }
-function Kf(e, t) {
-  return /* @__PURE__ */ Ze(e) ? e : new Yf(e, t);
+function Xf(e, t) {
+  return /* @__PURE__ */ Ze(e) ? e : new Zf(e, t);
 }
-class Yf {
+class Zf {
   constructor(t, n) {
-    this.dep = new bo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : ut(t), this.__v_isShallow = n;
+    this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : ut(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1008,19 +1008,19 @@ class Yf {
 function ee(e) {
   return /* @__PURE__ */ Ze(e) ? e.value : e;
 }
-const Xf = {
+const Qf = {
   get: (e, t, n) => t === "__v_raw" ? e : ee(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Ze(i) && !/* @__PURE__ */ Ze(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function _a(e) {
-  return /* @__PURE__ */ nn(e) ? e : new Proxy(e, Xf);
+function ya(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Qf);
 }
-class Zf {
+class ed {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new bo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,46 +1028,46 @@ class Zf {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ee !== this)
-      return ia(this, !0), !0;
+      return oa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return la(this), t && (t.version = this.dep.version), this._value;
+    return aa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Qf(e, t, n = !1) {
+function td(e, t, n = !1) {
   let r, i;
-  return Re(e) ? r = e : (r = e.get, i = e.set), new Zf(r, i, n);
+  return Re(e) ? r = e : (r = e.get, i = e.set), new ed(r, i, n);
 }
 const ei = {}, gi = /* @__PURE__ */ new WeakMap();
 let kn;
-function ed(e, t = !1, n = kn) {
+function nd(e, t = !1, n = kn) {
   if (n) {
     let r = gi.get(n);
     r || gi.set(n, r = []), r.push(e);
   }
 }
-function td(e, t, n = Te) {
+function rd(e, t, n = Te) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ct(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
   let u, d, b, g, p = !1, x = !1;
-  if (/* @__PURE__ */ Ze(e) ? (d = () => e.value, p = /* @__PURE__ */ ct(e)) : /* @__PURE__ */ nn(e) ? (d = () => a(e), p = !0) : se(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ nn(y) || /* @__PURE__ */ ct(y)), d = () => e.map((y) => {
+  if (/* @__PURE__ */ Ze(e) ? (d = () => e.value, p = /* @__PURE__ */ ct(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : oe(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ct(y)), d = () => e.map((y) => {
     if (/* @__PURE__ */ Ze(y))
       return y.value;
-    if (/* @__PURE__ */ nn(y))
+    if (/* @__PURE__ */ sn(y))
       return a(y);
     if (Re(y))
       return c ? c(y, 2) : y();
   })) : Re(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (b) {
-      sn();
+      ln();
       try {
         b();
       } finally {
-        on();
+        cn();
       }
     }
     const y = kn;
@@ -1081,8 +1081,8 @@ function td(e, t, n = Te) {
     const y = d, T = i === !0 ? 1 / 0 : i;
     d = () => Ut(y(), T);
   }
-  const R = Tf(), E = () => {
-    u.stop(), R && R.active && Vc(R.effects, u);
+  const R = If(), E = () => {
+    u.stop(), R && R.active && Kc(R.effects, u);
   };
   if (s && t) {
     const y = t;
@@ -1101,7 +1101,7 @@ function td(e, t, n = Te) {
         const T = u.run();
         if (y || i || p || (x ? T.some((z, B) => Ct(z, k[B])) : Ct(T, k))) {
           const z = kn;
-          sn();
+          ln();
           try {
             b && b(), kn = u;
             const B = [
@@ -1115,13 +1115,13 @@ function td(e, t, n = Te) {
               t(...B)
             );
           } finally {
-            kn = z, on();
+            kn = z, cn();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new na(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => ed(y, !1, u), b = u.onStop = () => {
+  return l && l(w), u = new ia(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => nd(y, !1, u), b = u.onStop = () => {
     const y = gi.get(u);
     if (y) {
       if (c)
@@ -1137,14 +1137,14 @@ function Ut(e, t = 1 / 0, n) {
     return e;
   if (n.set(e, t), t--, /* @__PURE__ */ Ze(e))
     Ut(e.value, t, n);
-  else if (se(e))
+  else if (oe(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (On(e) || tn(e))
+  else if (On(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Yc(e)) {
+  else if (Zc(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1159,17 +1159,17 @@ function Ur(e, t, n, r) {
     Li(i, t, n);
   }
 }
-function Vt(e, t, n, r) {
+function Ht(e, t, n, r) {
   if (Re(e)) {
     const i = Ur(e, t, n, r);
-    return i && Gc(i) && i.catch((s) => {
+    return i && Yc(i) && i.catch((s) => {
       Li(s, t, n, void 0, !0);
     }), i;
   }
-  if (se(e)) {
+  if (oe(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
-      i.push(Vt(e[s], t, n, r));
+      i.push(Ht(e[s], t, n, r));
     return i;
   }
 }
@@ -1190,17 +1190,17 @@ function Li(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      sn(), Ur(o, null, 10, [
+      ln(), Ur(o, null, 10, [
         e,
         a,
         u
-      ]), on();
+      ]), cn();
       return;
     }
   }
-  nd(e, n, s, r, l);
+  id(e, n, s, r, l);
 }
-function nd(e, t, n, r = !0, i = !1) {
+function id(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1208,14 +1208,14 @@ function nd(e, t, n, r = !0, i = !1) {
 const Ke = [];
 let gt = -1;
 const vt = [];
-let Zt = null, Wn = 0;
-const ba = /* @__PURE__ */ Promise.resolve();
+let Qt = null, Jn = 0;
+const wa = /* @__PURE__ */ Promise.resolve();
 let mi = null;
 function xr(e) {
-  const t = mi || ba;
+  const t = mi || wa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function rd(e) {
+function sd(e) {
   let t = gt + 1, n = Ke.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ke[r], s = Tr(i);
@@ -1223,25 +1223,25 @@ function rd(e) {
   }
   return t;
 }
-function Ao(e) {
+function Ro(e) {
   if (!(e.flags & 1)) {
     const t = Tr(e), n = Ke[Ke.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Tr(n) ? Ke.push(e) : Ke.splice(rd(t), 0, e), e.flags |= 1, ya();
+    !(e.flags & 2) && t >= Tr(n) ? Ke.push(e) : Ke.splice(sd(t), 0, e), e.flags |= 1, ka();
   }
 }
-function ya() {
-  mi || (mi = ba.then(xa));
+function ka() {
+  mi || (mi = wa.then(Ra));
 }
-function id(e) {
-  if (!se(e))
-    Zt && e.id === -1 ? Zt.splice(Wn + 1, 0, e) : e.flags & 1 || (vt.push(e), e.flags |= 1);
+function od(e) {
+  if (!oe(e))
+    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (vt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       vt.push(e[t]);
-  ya();
+  ka();
 }
-function wa(e, t, n, r = gt + 1) {
+function xa(e, t, n, r = gt + 1) {
   for (; r < Ke.length; r++) {
     const i = Ke[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function wa(e, t, n, r = gt + 1) {
     }
   }
 }
-function ka(e, t, n = 0) {
+function Aa(e, t, n = 0) {
   if (vt.length) {
     let r = vt, i = 0;
     if (t) {
@@ -1262,20 +1262,20 @@ function ka(e, t, n = 0) {
       }
     }
     const s = [...new Set(r)].sort((o, l) => Tr(o) - Tr(l));
-    if (vt.length = i, Zt) {
+    if (vt.length = i, Qt) {
       for (let o = 0; o < s.length; o++)
-        Zt.push(s[o]);
+        Qt.push(s[o]);
       return;
     }
-    for (Zt = s, Wn = 0; Wn < Zt.length; Wn++) {
-      const o = Zt[Wn];
+    for (Qt = s, Jn = 0; Jn < Qt.length; Jn++) {
+      const o = Qt[Jn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Zt = null, Wn = 0;
+    Qt = null, Jn = 0;
   }
 }
 let ds = !1;
-function sd(e, t) {
+function ld(e, t) {
   if (ds) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function sd(e, t) {
   const n = t === void 0 ? void 0 : new Set(vt);
   e(), ds = !0;
   try {
-    wa(void 0, t), ka(void 0, n, t);
+    xa(void 0, t), Aa(void 0, n, t);
   } finally {
     ds = !1;
   }
 }
 const Tr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function xa(e) {
+function Ra(e) {
   try {
     for (gt = 0; gt < Ke.length; gt++) {
       const t = Ke[gt];
@@ -1304,26 +1304,26 @@ function xa(e) {
       const t = Ke[gt];
       t && (t.flags &= -2);
     }
-    gt = -1, Ke.length = 0, ka(), mi = null, (Ke.length || vt.length) && xa();
+    gt = -1, Ke.length = 0, Aa(), mi = null, (Ke.length || vt.length) && Ra();
   }
 }
-let lt = null, Aa = null;
+let lt = null, va = null;
 function _i(e) {
   const t = lt;
-  return lt = e, Aa = e && e.type.__scopeId || null, t;
+  return lt = e, va = e && e.type.__scopeId || null, t;
 }
-function od(e, t = lt, n) {
+function cd(e, t = lt, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && wl(-1);
+    r._d && kl(-1);
     const s = _i(t), o = Sn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Sn.length; c > o; c--) Ba();
-      _i(s), r._d && wl(1);
+      for (let c = Sn.length; c > o; c--) za();
+      _i(s), r._d && kl(1);
     }
     return l;
   };
@@ -1349,7 +1349,7 @@ function zn(e, t) {
   }
   return e;
 }
-function gn(e, t, n, r) {
+function _n(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1365,34 +1365,34 @@ function gn(e, t, n, r) {
     let c = s[l];
     o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = at({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (sn(), Vt(a, n, 8, [
+    a && (ln(), Ht(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), on());
+    ]), cn());
   }
 }
-function ld(e, t, n = !1) {
-  const r = Hd();
-  if (r || Hn) {
-    let i = Hn ? Hn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function ad(e, t, n = !1) {
+  const r = Gd();
+  if (r || Vn) {
+    let i = Vn ? Vn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
       return n && Re(t) ? t.call(r && r.proxy) : t;
   }
 }
-const cd = /* @__PURE__ */ Symbol.for("v-scx"), ad = () => ld(cd);
+const ud = /* @__PURE__ */ Symbol.for("v-scx"), fd = () => ad(ud);
 function hs(e, t, n) {
-  return ud(e, t, n);
+  return dd(e, t, n);
 }
-function ud(e, t, n = Te) {
+function dd(e, t, n = Te) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = at({}, n), c = t && r || !t && s !== "post";
   let a;
   if (ki) {
     if (s === "sync") {
-      const g = ad();
+      const g = fd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1400,23 +1400,23 @@ function ud(e, t, n = Te) {
       return g.stop = Cn, g.resume = Cn, g.pause = Cn, g;
     }
   }
-  const u = Xn;
-  l.call = (g, p, x) => Vt(g, u, p, x);
+  const u = Zn;
+  l.call = (g, p, x) => Ht(g, u, p, x);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, He(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : Ao(g);
+    p ? g() : Ro(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = td(e, t, l);
+  const b = rd(e, t, l);
   return ki && (a ? a.push(b) : c && b()), b;
 }
-const Xt = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ Symbol("_vte"), Pi = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), fd = (e) => e && (e.defer || e.defer === ""), dl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, hl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Ys = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ Symbol("_vte"), Pi = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), hd = (e) => e && (e.defer || e.defer === ""), hl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, pl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, dd = {
+}, pd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1439,37 +1439,37 @@ const Xt = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ Symbol("_vte"), P
         c
       );
     }, T = (B = t) => {
-      const X = An(B.props), Y = B.target = Ys(B.props, p), le = Xs(Y, B, x, g);
-      Y && (o !== "svg" && dl(Y) ? o = "svg" : o !== "mathml" && hl(Y) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), X || (y(B, Y, le), mr(B, !1)));
+      const X = An(B.props), Y = B.target = Xs(B.props, p), le = Zs(Y, B, x, g);
+      Y && (o !== "svg" && hl(Y) ? o = "svg" : o !== "mathml" && pl(Y) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), X || (y(B, Y, le), mr(B, !1)));
     }, z = (B) => {
       const X = () => {
-        if (Xt.get(B) === X) {
-          if (Xt.delete(B), An(B.props)) {
+        if (Zt.get(B) === X) {
+          if (Zt.delete(B), An(B.props)) {
             const Y = E(B.el) || n;
             y(B, Y, B.anchor), mr(B, !0);
           }
           T(B);
         }
       };
-      Xt.set(B, X), He(X, s);
+      Zt.set(B, X), He(X, s);
     };
     if (e == null) {
       const B = t.el = x(""), X = t.anchor = x("");
-      if (g(B, n, r), g(X, n, r), fd(t.props) || s && s.pendingBranch) {
+      if (g(B, n, r), g(X, n, r), hd(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
       k && (y(t, n, X), mr(t, !0)), T();
     } else {
       t.el = e.el;
-      const B = t.anchor = e.anchor, X = Xt.get(e);
+      const B = t.anchor = e.anchor, X = Zt.get(e);
       if (X) {
-        X.flags |= 8, Xt.delete(e), z(t);
+        X.flags |= 8, Zt.delete(e), z(t);
         return;
       }
       t.targetStart = e.targetStart;
       const Y = t.target = e.target, le = t.targetAnchor = e.targetAnchor, Q = An(e.props), ue = Q ? n : Y, ve = Q ? B : le;
-      if (o === "svg" || dl(Y) ? o = "svg" : (o === "mathml" || hl(Y)) && (o = "mathml"), w ? (b(
+      if (o === "svg" || hl(Y) ? o = "svg" : (o === "mathml" || pl(Y)) && (o = "mathml"), w ? (b(
         e.dynamicChildren,
         w,
         ue,
@@ -1477,7 +1477,7 @@ const Xt = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ Symbol("_vte"), P
         s,
         o,
         l
-      ), Eo(e, t, !0)) : c || d(
+      ), Co(e, t, !0)) : c || d(
         e,
         t,
         ue,
@@ -1496,7 +1496,7 @@ const Xt = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ Symbol("_vte"), P
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const W = Ys(t.props, p);
+        const W = Xs(t.props, p);
         W && (t.target = W, ti(
           t,
           W,
@@ -1523,8 +1523,8 @@ const Xt = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ Symbol("_vte"), P
       targetAnchor: u,
       target: d,
       props: b
-    } = e, g = An(b), p = s || !g, x = Xt.get(e);
-    if (x && (x.flags |= 8, Xt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
+    } = e, g = An(b), p = s || !g, x = Zt.get(e);
+    if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
       for (let R = 0; R < l.length; R++) {
         const E = l[R];
         r(
@@ -1537,12 +1537,12 @@ const Xt = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ Symbol("_vte"), P
       }
   },
   move: ti,
-  hydrate: hd
+  hydrate: gd
 };
 function ti(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Xt.has(e) && (!d || An(u)) && c & 16)
+  if (d && r(o, t, n), !Zt.has(e) && (!d || An(u)) && c & 16)
     for (let b = 0; b < a.length; b++)
       i(
         a[b],
@@ -1552,7 +1552,7 @@ function ti(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function hd(e, t, n, r, i, s, {
+function gd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function b(R, E) {
@@ -1580,13 +1580,13 @@ function hd(e, t, n, r, i, s, {
       s
     );
   }
-  const p = t.target = Ys(
+  const p = t.target = Xs(
     t.props,
     c
   ), x = An(t.props);
   if (p) {
     const R = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (x ? (g(e, t), b(p, R), t.targetAnchor || Xs(
+    t.shapeFlag & 16 && (x ? (g(e, t), b(p, R), t.targetAnchor || Zs(
       p,
       t,
       u,
@@ -1594,7 +1594,7 @@ function hd(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), b(p, R), t.targetAnchor || Xs(p, t, u, a), d(
+    )) : (t.anchor = o(e), b(p, R), t.targetAnchor || Zs(p, t, u, a), d(
       R && o(R),
       t,
       p,
@@ -1606,7 +1606,7 @@ function hd(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const pd = dd;
+const md = pd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,12 +1616,12 @@ function mr(e, t) {
     n.ut();
   }
 }
-function Xs(e, t, n, r, i = null) {
+function Zs(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ra] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ea] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const ps = /* @__PURE__ */ Symbol("_leaveCb");
-function gd(e) {
+function _d(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function gd(e) {
   }
   return t;
 }
-function va(e) {
-  if (!Ea(e))
-    return Pi(e.type) && e.children ? gd(e.children) : e;
+function Ca(e) {
+  if (!Da(e))
+    return Pi(e.type) && e.children ? _d(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      Pi(n.type) && va(n) || n,
+      Pi(n.type) && Ca(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1660,35 +1660,35 @@ function Ar(e, t) {
       r && Ar(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === ce && se(e.children)) {
-    const n = Da(e.children, !1);
+  } else if (e.transition = t, e.type === ce && oe(e.children)) {
+    const n = Ta(e.children, !1);
     n && Ar(n, t);
   }
 }
-function Zs(e) {
+function Qs(e) {
   if (e.component)
-    return Zs(e.component.subTree);
+    return Qs(e.component.subTree);
   if (e.type === ce) {
-    const t = se(e.children) && Da(e.children, !1);
-    return t ? Zs(t) : void 0;
+    const t = oe(e.children) && Ta(e.children, !1);
+    return t ? Qs(t) : void 0;
   }
   if (e.type !== bt)
     return e;
 }
-function md(e) {
+function bd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function pl(e, t) {
+function gl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
 const bi = /* @__PURE__ */ new WeakMap();
 function Rr(e, t, n, r, i = !1) {
-  if (se(e)) {
+  if (oe(e)) {
     e.forEach(
       (x, R) => Rr(
         x,
-        t && (se(t) ? t[R] : t),
+        t && (oe(t) ? t[R] : t),
         n,
         r,
         i
@@ -1700,9 +1700,9 @@ function Rr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Rr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? $i(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Te ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ be(d), g = d === Te ? Hc : (x) => pl(u, x) ? !1 : ke(b, x), p = (x, R) => !(R && pl(u, R));
+  const s = r.shapeFlag & 4 ? $i(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Te ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ be(d), g = d === Te ? Gc : (x) => gl(u, x) ? !1 : ke(b, x), p = (x, R) => !(R && gl(u, R));
   if (a != null && a !== c) {
-    if (gl(t), Me(a))
+    if (ml(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Ze(a)) {
       const x = t;
@@ -1718,8 +1718,8 @@ function Rr(e, t, n, r, i = !1) {
         if (e.f) {
           const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            se(k) && Vc(k, s);
-          else if (se(k))
+            oe(k) && Kc(k, s);
+          else if (oe(k))
             k.includes(s) || k.push(s);
           else if (x)
             u[c] = [s], g(c) && (d[c] = u[c]);
@@ -1735,27 +1735,27 @@ function Rr(e, t, n, r, i = !1) {
         };
         k.id = -1, bi.set(e, k), He(k, n);
       } else
-        gl(e), E();
+        ml(e), E();
     }
   }
 }
-function gl(e) {
+function ml(e) {
   const t = bi.get(e);
   t && (t.flags |= 8, bi.delete(e));
 }
 Oi().requestIdleCallback;
 Oi().cancelIdleCallback;
-const vr = (e) => !!e.type.__asyncLoader, Ea = (e) => e.type.__isKeepAlive, _d = /* @__PURE__ */ Symbol.for("v-ndc");
+const vr = (e) => !!e.type.__asyncLoader, Da = (e) => e.type.__isKeepAlive, yd = /* @__PURE__ */ Symbol.for("v-ndc");
 function ot(e, t, n, r) {
   let i;
-  const s = n, o = se(e);
+  const s = n, o = oe(e);
   if (o || Me(e)) {
-    const l = o && /* @__PURE__ */ nn(e);
+    const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
     l && (c = !/* @__PURE__ */ ct(e), a = /* @__PURE__ */ Ft(e), e = Mi(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? ln(ut(e[u])) : ut(e[u]) : e[u],
+        c ? a ? an(ut(e[u])) : ut(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1786,7 +1786,7 @@ function ot(e, t, n, r) {
     i = [];
   return i;
 }
-const Qs = (e) => e ? Ja(e) ? $i(e) : Qs(e.parent) : null, Er = (
+const eo = (e) => e ? Ha(e) ? $i(e) : eo(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ at(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const Qs = (e) => e ? Ja(e) ? $i(e) : Qs(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => Qs(e.parent),
-    $root: (e) => Qs(e.root),
+    $parent: (e) => eo(e.parent),
+    $root: (e) => eo(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Ao(e.update);
+      Ro(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Cn
   })
-), gs = (e, t) => e !== Te && !e.__isScriptSetup && ke(e, t), bd = {
+), gs = (e, t) => e !== Te && !e.__isScriptSetup && ke(e, t), wd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const Qs = (e) => e ? Ja(e) ? $i(e) : Qs(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : ke(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ca() {
+function Sa() {
   return {
     app: null,
     config: {
-      isNativeTag: Hc,
+      isNativeTag: Gc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ca() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let yd = 0;
-function wd(e, t) {
+let kd = 0;
+function xd(e, t) {
   return function(r, i = null) {
     Re(r) || (r = at({}, r)), i != null && !Fe(i) && (i = null);
-    const s = Ca(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Sa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: yd++,
+      _uid: kd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: Zd,
+      version: eh,
       get config() {
         return s.config;
       },
@@ -1921,7 +1921,7 @@ function wd(e, t) {
       },
       mount(u, d, b) {
         if (!c) {
-          const g = a._ceVNode || qt(r, i);
+          const g = a._ceVNode || Jt(r, i);
           return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, $i(g.component);
         }
       },
@@ -1929,7 +1929,7 @@ function wd(e, t) {
         l.push(u);
       },
       unmount() {
-        c && (Vt(
+        c && (Ht(
           l,
           a._instance,
           16
@@ -1939,29 +1939,29 @@ function wd(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Hn;
-        Hn = a;
+        const d = Vn;
+        Vn = a;
         try {
           return u();
         } finally {
-          Hn = d;
+          Vn = d;
         }
       }
     };
     return a;
   };
 }
-let Hn = null;
-const kd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${mt(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function xd(e, t, ...n) {
+let Vn = null;
+const Ad = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${mt(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+function Rd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Te;
   let i = n;
-  const s = t.startsWith("update:"), o = s && kd(r, t.slice(7));
+  const s = t.startsWith("update:"), o = s && Ad(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(zr)));
   let l, c = r[l = ls(t)] || // also try camelCase event handler (#2249)
   r[l = ls(mt(t))];
-  !c && s && (c = r[l = ls(Nn(t))]), c && Vt(
+  !c && s && (c = r[l = ls(Nn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function xd(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Vt(
+    e.emitted[l] = !0, Ht(
       a,
       e,
       6,
@@ -1981,18 +1981,18 @@ function xd(e, t, ...n) {
     );
   }
 }
-function Ad(e, t, n = !1) {
+function vd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (se(s) ? s.forEach((l) => o[l] = null) : at(o, s), Fe(e) && r.set(e, o), o) : (Fe(e) && r.set(e, null), null);
+  return s ? (oe(s) ? s.forEach((l) => o[l] = null) : at(o, s), Fe(e) && r.set(e, o), o) : (Fe(e) && r.set(e, null), null);
 }
 function ji(e, t) {
   return !e || !Ti(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), ke(e, t[0].toLowerCase() + t.slice(1)) || ke(e, Nn(t)) || ke(e, t));
 }
-function ml(e) {
+function _l(e) {
   const {
     type: t,
     vnode: n,
@@ -2035,30 +2035,30 @@ function ml(e) {
           d,
           null
         )
-      ), k = t.props ? l : Rd(l);
+      ), k = t.props ? l : Ed(l);
     }
   } catch (y) {
-    Sn.length = 0, Li(y, e, 1), E = qt(bt);
+    Sn.length = 0, Li(y, e, 1), E = Jt(bt);
   }
   let w = E;
   if (k && x !== !1) {
     const y = Object.keys(k), { shapeFlag: T } = w;
-    y.length && T & 7 && (s && y.some(Fi) && (k = vd(
+    y.length && T & 7 && (s && y.some(Fi) && (k = Cd(
       k,
       s
-    )), w = Yn(w, k, !1, !0));
+    )), w = Xn(w, k, !1, !0));
   }
-  if (n.dirs && (w = Yn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Pi(w.type) && va(w) || w;
+  if (n.dirs && (w = Xn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const y = Pi(w.type) && Ca(w) || w;
     Ar(y, n.transition);
   }
   return E = w, _i(R), E;
 }
-function Da(e, t = !0) {
+function Ta(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (Co(i)) {
+    if (Do(i)) {
       if (i.type !== bt || i.children === "v-if") {
         if (n)
           return;
@@ -2069,18 +2069,18 @@ function Da(e, t = !0) {
   }
   return n;
 }
-const Rd = (e) => {
+const Ed = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ti(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, vd = (e, t) => {
+}, Cd = (e, t) => {
   const n = {};
   for (const r in e)
     (!Fi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Ed(e, t, n) {
+function Dd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Ed(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? _l(r, o, a) : !!o;
+      return r ? bl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const b = u[d];
-        if (Sa(o, r, b) && !ji(a, b))
+        if (Fa(o, r, b) && !ji(a, b))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? _l(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? bl(r, o, a) : !0 : !!o;
   return !1;
 }
-function _l(e, t, n) {
+function bl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!ke(e, s) || Sa(t, e, s) && !ji(n, s))
+    if (!ke(e, s) || Fa(t, e, s) && !ji(n, s))
       return !0;
   }
   return !1;
 }
-function Sa(e, t, n) {
+function Fa(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Fe(r) && Fe(i) ? !rn(r, i) : r !== i;
+  return n === "style" && Fe(r) && Fe(i) ? !on(r, i) : r !== i;
 }
-function Cd({ vnode: e, parent: t, suspense: n }, r) {
+function Sd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Cd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Ta = {}, Fa = () => Object.create(Ta), Ia = (e) => Object.getPrototypeOf(e) === Ta;
-function Dd(e, t, n, r = !1) {
-  const i = {}, s = Fa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Oa(e, t, i, s);
+const Ia = {}, Oa = () => Object.create(Ia), Na = (e) => Object.getPrototypeOf(e) === Ia;
+function Td(e, t, n, r = !1) {
+  const i = {}, s = Oa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ma(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Vf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Kf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Sd(e, t, n, r) {
+function Fd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2159,7 +2159,7 @@ function Sd(e, t, n, r) {
             g !== s[b] && (s[b] = g, a = !0);
           else {
             const p = mt(b);
-            i[p] = eo(
+            i[p] = to(
               c,
               l,
               p,
@@ -2173,7 +2173,7 @@ function Sd(e, t, n, r) {
       }
     }
   } else {
-    Oa(e, t, i, s) && (a = !0);
+    Ma(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2181,7 +2181,7 @@ function Sd(e, t, n, r) {
       // and converted to camelCase (#955)
       ((u = Nn(d)) === d || !ke(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = eo(
+      n[u] !== void 0) && (i[d] = to(
         c,
         l,
         d,
@@ -2195,7 +2195,7 @@ function Sd(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function Oa(e, t, n, r) {
+function Ma(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2210,7 +2210,7 @@ function Oa(e, t, n, r) {
     const c = /* @__PURE__ */ be(n), a = l || Te;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
-      n[d] = eo(
+      n[d] = to(
         i,
         c,
         d,
@@ -2222,7 +2222,7 @@ function Oa(e, t, n, r) {
   }
   return o;
 }
-function eo(e, t, n, r, i, s) {
+function to(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
     const l = ke(o, "default");
@@ -2233,7 +2233,7 @@ function eo(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Wa(i);
+          const u = qa(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,25 +2253,25 @@ function eo(e, t, n, r, i, s) {
   }
   return r;
 }
-function Td(e, t, n = !1) {
+function Id(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
     return Fe(e) && r.set(e, vn), vn;
-  if (se(s))
+  if (oe(s))
     for (let a = 0; a < s.length; a++) {
       const u = mt(s[a]);
-      bl(u) && (o[u] = Te);
+      yl(u) && (o[u] = Te);
     }
   else if (s)
     for (const a in s) {
       const u = mt(a);
-      if (bl(u)) {
-        const d = s[a], b = o[u] = se(d) || Re(d) ? { type: d } : at({}, d), g = b.type;
+      if (yl(u)) {
+        const d = s[a], b = o[u] = oe(d) || Re(d) ? { type: d } : at({}, d), g = b.type;
         let p = !1, x = !0;
-        if (se(g))
+        if (oe(g))
           for (let R = 0; R < g.length; ++R) {
             const E = g[R], k = Re(E) && E.name;
             if (k === "Boolean") {
@@ -2293,53 +2293,53 @@ function Td(e, t, n = !1) {
   const c = [o, l];
   return Fe(e) && r.set(e, c), c;
 }
-function bl(e) {
+function yl(e) {
   return e[0] !== "$" && !yr(e);
 }
-const Ro = (e) => e === "_" || e === "_ctx" || e === "$stable", vo = (e) => se(e) ? e.map(Et) : [Et(e)], Fd = (e, t, n) => {
+const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => oe(e) ? e.map(Et) : [Et(e)], Od = (e, t, n) => {
   if (t._n)
     return t;
-  const r = od((...i) => vo(t(...i)), n);
+  const r = cd((...i) => Eo(t(...i)), n);
   return r._c = !1, r;
-}, Na = (e, t, n) => {
+}, La = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (Ro(i)) continue;
+    if (vo(i)) continue;
     const s = e[i];
     if (Re(s))
-      t[i] = Fd(i, s, r);
+      t[i] = Od(i, s, r);
     else if (s != null) {
-      const o = vo(s);
+      const o = Eo(s);
       t[i] = () => o;
     }
   }
-}, Ma = (e, t) => {
-  const n = vo(t);
+}, Pa = (e, t) => {
+  const n = Eo(t);
   e.slots.default = () => n;
-}, La = (e, t, n) => {
+}, ja = (e, t, n) => {
   for (const r in t)
-    (n || !Ro(r)) && (e[r] = t[r]);
-}, Id = (e, t, n) => {
-  const r = e.slots = Fa();
+    (n || !vo(r)) && (e[r] = t[r]);
+}, Nd = (e, t, n) => {
+  const r = e.slots = Oa();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (La(r, t, n), n && Zc(r, "_", i, !0)) : Na(t, r);
-  } else t && Ma(e, t);
-}, Od = (e, t, n) => {
+    i ? (ja(r, t, n), n && ea(r, "_", i, !0)) : La(t, r);
+  } else t && Pa(e, t);
+}, Md = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = Te;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : La(i, t, n) : (s = !t.$stable, Na(t, i)), o = t;
-  } else t && (Ma(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : ja(i, t, n) : (s = !t.$stable, La(t, i)), o = t;
+  } else t && (Pa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !Ro(l) && o[l] == null && delete i[l];
-}, He = Bd;
-function Nd(e) {
-  return Md(e);
+      !vo(l) && o[l] == null && delete i[l];
+}, He = zd;
+function Ld(e) {
+  return Pd(e);
 }
-function Md(e, t) {
+function Pd(e, t) {
   const n = Oi();
   n.__VUE__ = !0;
   const {
@@ -2358,7 +2358,7 @@ function Md(e, t) {
   } = e, x = (h, m, A, L = null, C = null, F = null, N = void 0, $ = null, O = !!m.dynamicChildren) => {
     if (h === m)
       return;
-    h && !lr(h, m) && (L = xe(h), we(h, C, F, !0), h = null), m.patchFlag === -2 && (O = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    h && !cr(h, m) && (L = xe(h), we(h, C, F, !0), h = null), m.patchFlag === -2 && (O = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
     const { type: D, ref: J, shapeFlag: U } = m;
     switch (D) {
       case Bi:
@@ -2414,7 +2414,7 @@ function Md(e, t) {
           N,
           $,
           O,
-          un
+          dn
         );
     }
     J != null && C ? Rr(J, h && h.ref, F, m || h, !m) : J == null && h && h.ref != null && Rr(h.ref, null, F, h, !0);
@@ -2499,15 +2499,15 @@ function Md(e, t) {
       ms(h, F),
       N,
       $
-    ), Z && gn(h, null, L, "created"), B(O, h, h.scopeId, N, L), J) {
+    ), Z && _n(h, null, L, "created"), B(O, h, h.scopeId, N, L), J) {
       for (const pe in J)
         pe !== "value" && !yr(pe) && s(O, pe, null, J[pe], F, L);
       "value" in J && s(O, "value", null, J.value, F), (D = J.onVnodeBeforeMount) && At(D, L, h);
     }
-    Z && gn(h, null, L, "beforeMount");
-    const fe = Ld(C, G);
-    fe ? G.beforeEnter(O) : G && !G.persisted && (O[jd] = !0), r(O, m, A), ((D = J && J.onVnodeMounted) || fe || Z) && He(() => {
-      D && At(D, L, h), fe && G.enter(O), Z && gn(h, null, L, "mounted");
+    Z && _n(h, null, L, "beforeMount");
+    const fe = jd(C, G);
+    fe ? G.beforeEnter(O) : G && !G.persisted && (O[$d] = !0), r(O, m, A), ((D = J && J.onVnodeMounted) || fe || Z) && He(() => {
+      D && At(D, L, h), fe && G.enter(O), Z && _n(h, null, L, "mounted");
     }, C);
   }, B = (h, m, A, L, C) => {
     if (A && g(h, A), L)
@@ -2515,7 +2515,7 @@ function Md(e, t) {
         g(h, L[F]);
     if (C) {
       let F = C.subTree;
-      if (m === F || ja(F.type) && (F.ssContent === m || F.ssFallback === m)) {
+      if (m === F || $a(F.type) && (F.ssContent === m || F.ssFallback === m)) {
         const N = C.vnode;
         B(
           h,
@@ -2547,7 +2547,7 @@ function Md(e, t) {
     O |= h.patchFlag & 16;
     const U = h.props || Te, G = m.props || Te;
     let Z;
-    if (A && mn(A, !1), (Z = G.onVnodeBeforeUpdate) && At(Z, A, m, h), J && gn(m, h, A, "beforeUpdate"), A && mn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && bn(A, !1), (Z = G.onVnodeBeforeUpdate) && At(Z, A, m, h), J && _n(m, h, A, "beforeUpdate"), A && bn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
     D && (!h.dynamicChildren || h.dynamicChildren.length !== D.length) && (O = 0, N = !1, D = null), (U.innerHTML && G.innerHTML == null || U.textContent && G.textContent == null) && u($, ""), D ? le(
       h.dynamicChildren,
@@ -2580,7 +2580,7 @@ function Md(e, t) {
       O & 1 && h.children !== m.children && u($, m.children);
     } else !N && D == null && Q($, U, G, A, C);
     ((Z = G.onVnodeUpdated) || J) && He(() => {
-      Z && At(Z, A, m, h), J && gn(m, h, A, "updated");
+      Z && At(Z, A, m, h), J && _n(m, h, A, "updated");
     }, L);
   }, le = (h, m, A, L, C, F, N) => {
     for (let $ = 0; $ < m.length; $++) {
@@ -2591,7 +2591,7 @@ function Md(e, t) {
         // of the Fragment itself so it can move its children.
         (O.type === ce || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !lr(O, D) || // - In the case of a component, it could contain anything.
+        !cr(O, D) || // - In the case of a component, it could contain anything.
         O.shapeFlag & 198) ? d(J) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
@@ -2659,7 +2659,7 @@ function Md(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || C && m === C.subTree) && Eo(
+    (m.key != null || C && m === C.subTree) && Co(
       h,
       m,
       !0
@@ -2692,19 +2692,19 @@ function Md(e, t) {
       O
     ) : P(h, m, O);
   }, W = (h, m, A, L, C, F, N) => {
-    const $ = h.component = qd(
+    const $ = h.component = Vd(
       h,
       L,
       C
     );
-    if (Ea(h) && ($.ctx.renderer = un), Vd($, !1, N), $.asyncDep) {
+    if (Da(h) && ($.ctx.renderer = dn), Kd($, !1, N), $.asyncDep) {
       if (C && C.registerDep(
         $,
         j,
         N,
         F
       ), !h.el) {
-        const O = $.subTree = qt(bt);
+        const O = $.subTree = Jt(bt);
         E(null, O, m, A), h.placeholder = O.el;
       }
     } else
@@ -2719,7 +2719,7 @@ function Md(e, t) {
       );
   }, P = (h, m, A) => {
     const L = m.component = h.component;
-    if (Ed(h, m, A))
+    if (Dd(h, m, A))
       if (L.asyncDep && !L.asyncResolved) {
         m.el = h.el, m.placeholder = h.placeholder, S(L, m, A);
         return;
@@ -2732,7 +2732,7 @@ function Md(e, t) {
       if (h.isMounted) {
         let { next: U, bu: G, u: Z, parent: fe, vnode: pe } = h;
         {
-          const Be = Pa(h);
+          const Be = Ba(h);
           if (Be) {
             U && (U.el = pe.el, S(h, U, N)), Be.asyncDep.then(() => {
               const tt = () => {
@@ -2744,8 +2744,8 @@ function Md(e, t) {
           }
         }
         let ge = U, Se;
-        mn(h, !1), U ? (U.el = pe.el, S(h, U, N)) : U = pe, G && ai(G), (Se = U.props && U.props.onVnodeBeforeUpdate) && At(Se, fe, U, pe), mn(h, !0);
-        const Ae = ml(h), Pe = h.subTree;
+        bn(h, !1), U ? (U.el = pe.el, S(h, U, N)) : U = pe, G && ai(G), (Se = U.props && U.props.onVnodeBeforeUpdate) && At(Se, fe, U, pe), bn(h, !0);
+        const Ae = _l(h), Pe = h.subTree;
         h.subTree = Ae, x(
           Pe,
           Ae,
@@ -2759,20 +2759,20 @@ function Md(e, t) {
           h,
           C,
           F
-        ), U.el = Ae.el, ge === null && Cd(h, Ae.el), Z && He(Z, C), (Se = U.props && U.props.onVnodeUpdated) && He(
+        ), U.el = Ae.el, ge === null && Sd(h, Ae.el), Z && He(Z, C), (Se = U.props && U.props.onVnodeUpdated) && He(
           () => At(Se, fe, U, pe),
           C
         );
       } else {
         let U;
         const { el: G, props: Z } = m, { bm: fe, m: pe, parent: ge, root: Se, type: Ae } = h, Pe = vr(m);
-        mn(h, !1), fe && ai(fe), !Pe && (U = Z && Z.onVnodeBeforeMount) && At(U, ge, m), mn(h, !0);
+        bn(h, !1), fe && ai(fe), !Pe && (U = Z && Z.onVnodeBeforeMount) && At(U, ge, m), bn(h, !0);
         {
           Se.ce && Se.ce._hasShadowRoot() && Se.ce._injectChildStyle(
             Ae,
             h.parent ? h.parent.type : void 0
           );
-          const Be = h.subTree = ml(h);
+          const Be = h.subTree = _l(h);
           x(
             null,
             Be,
@@ -2794,14 +2794,14 @@ function Md(e, t) {
       }
     };
     h.scope.on();
-    const O = h.effect = new na($);
+    const O = h.effect = new ia($);
     h.scope.off();
     const D = h.update = O.run.bind(O), J = h.job = O.runIfDirty.bind(O);
-    J.i = h, J.id = h.uid, O.scheduler = () => Ao(J), mn(h, !0), D();
+    J.i = h, J.id = h.uid, O.scheduler = () => Ro(J), bn(h, !0), D();
   }, S = (h, m, A) => {
     m.component = h;
     const L = h.vnode.props;
-    h.vnode = m, h.next = null, Sd(h, m.props, L, A), Od(h, m.children, A), sn(), wa(h), on();
+    h.vnode = m, h.next = null, Fd(h, m.props, L, A), Md(h, m.children, A), ln(), xa(h), cn();
   }, re = (h, m, A, L, C, F, N, $, O = !1) => {
     const D = h && h.children, J = h ? h.shapeFlag : 0, U = m.children, { patchFlag: G, shapeFlag: Z } = m;
     if (G > 0) {
@@ -2833,7 +2833,7 @@ function Md(e, t) {
         return;
       }
     }
-    Z & 8 ? (J & 16 && an(D, C, F), U !== D && u(A, U)) : J & 16 ? Z & 16 ? he(
+    Z & 8 ? (J & 16 && fn(D, C, F), U !== D && u(A, U)) : J & 16 ? Z & 16 ? he(
       D,
       U,
       A,
@@ -2843,7 +2843,7 @@ function Md(e, t) {
       N,
       $,
       O
-    ) : an(D, C, F, !0) : (J & 8 && u(A, ""), Z & 16 && X(
+    ) : fn(D, C, F, !0) : (J & 8 && u(A, ""), Z & 16 && X(
       U,
       A,
       L,
@@ -2871,7 +2871,7 @@ function Md(e, t) {
         O
       );
     }
-    D > J ? an(
+    D > J ? fn(
       h,
       C,
       F,
@@ -2895,7 +2895,7 @@ function Md(e, t) {
     let U = h.length - 1, G = J - 1;
     for (; D <= U && D <= G; ) {
       const Z = h[D], fe = m[D] = O ? $t(m[D]) : Et(m[D]);
-      if (lr(Z, fe))
+      if (cr(Z, fe))
         x(
           Z,
           fe,
@@ -2913,7 +2913,7 @@ function Md(e, t) {
     }
     for (; D <= U && D <= G; ) {
       const Z = h[U], fe = m[G] = O ? $t(m[G]) : Et(m[G]);
-      if (lr(Z, fe))
+      if (cr(Z, fe))
         x(
           Z,
           fe,
@@ -2970,7 +2970,7 @@ function Md(e, t) {
           Qe = pe.get($e.key);
         else
           for (ge = fe; ge <= G; ge++)
-            if (tt[ge - fe] === 0 && lr($e, m[ge])) {
+            if (tt[ge - fe] === 0 && cr($e, m[ge])) {
               Qe = ge;
               break;
             }
@@ -2986,9 +2986,9 @@ function Md(e, t) {
           O
         ), Se++);
       }
-      const fn = Pe ? Pd(tt) : vn;
-      for (ge = fn.length - 1, D = Ae - 1; D >= 0; D--) {
-        const $e = fe + D, Qe = m[$e], Nt = m[$e + 1], dn = $e + 1 < J ? (
+      const hn = Pe ? Bd(tt) : vn;
+      for (ge = hn.length - 1, D = Ae - 1; D >= 0; D--) {
+        const $e = fe + D, Qe = m[$e], Nt = m[$e + 1], pn = $e + 1 < J ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
           Nt.el || Cr(Nt)
         ) : L;
@@ -2996,13 +2996,13 @@ function Md(e, t) {
           null,
           Qe,
           A,
-          dn,
+          pn,
           C,
           F,
           N,
           $,
           O
-        ) : Pe && (ge < 0 || D !== fn[ge] ? De(Qe, A, dn, 2) : ge--);
+        ) : Pe && (ge < 0 || D !== hn[ge] ? De(Qe, A, pn, 2) : ge--);
       }
     }
   }, De = (h, m, A, L, C = null) => {
@@ -3016,7 +3016,7 @@ function Md(e, t) {
       return;
     }
     if (D & 64) {
-      N.move(h, m, A, un);
+      N.move(h, m, A, dn);
       return;
     }
     if (N === ce) {
@@ -3062,22 +3062,22 @@ function Md(e, t) {
       cacheIndex: Z,
       memo: fe
     } = h;
-    if ((U === -2 || D && D.hasOnce) && (C = !1), $ != null && (sn(), Rr($, null, A, h, !0), on()), Z != null && (!h.ctx || h.ctx === m) && (m.renderCache[Z] = void 0), J & 256 && m.ctx.deactivate(h))
+    if ((U === -2 || D && D.hasOnce) && (C = !1), $ != null && (ln(), Rr($, null, A, h, !0), cn()), Z != null && (!h.ctx || h.ctx === m) && (m.renderCache[Z] = void 0), J & 256 && m.ctx.deactivate(h))
       return;
     const pe = J & 1 && G, ge = !vr(h);
     let Se;
     if (ge && (Se = N && N.onVnodeBeforeUnmount) && At(Se, m, h), J & 6)
-      rr(h.component, A, L);
+      ir(h.component, A, L);
     else {
       if (J & 128) {
         h.suspense.unmount(A, L);
         return;
       }
-      pe && gn(h, null, m, "beforeUnmount"), J & 64 ? h.type.remove(
+      pe && _n(h, null, m, "beforeUnmount"), J & 64 ? h.type.remove(
         h,
         m,
         A,
-        un,
+        dn,
         L
       ) : D && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3085,17 +3085,17 @@ function Md(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !D.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (F !== ce || U > 0 && U & 64) ? an(
+      (F !== ce || U > 0 && U & 64) ? fn(
         D,
         m,
         A,
         !1,
         !0
-      ) : (F === ce && U & 384 || !C && J & 16) && an(O, m, A), L && yt(h);
+      ) : (F === ce && U & 384 || !C && J & 16) && fn(O, m, A), L && yt(h);
     }
     const Ae = fe != null && Z == null;
     (ge && (Se = N && N.onVnodeUnmounted) || pe || Ae) && He(() => {
-      Se && At(Se, m, h), pe && gn(h, null, m, "unmounted"), Ae && (h.el = null);
+      Se && At(Se, m, h), pe && _n(h, null, m, "unmounted"), Ae && (h.el = null);
     }, A);
   }, yt = (h) => {
     const { type: m, el: A, anchor: L, transition: C } = h, F = m === ce;
@@ -3107,7 +3107,7 @@ function Md(e, t) {
       y(h), C && !C.persisted && C.afterLeave && C.afterLeave();
       return;
     }
-    const N = F ? Zs(h) : h, $ = () => {
+    const N = F ? Qs(h) : h, $ = () => {
       F ? d(A) && wt(A, L) : i(A), C && !C.persisted && C.afterLeave && C.afterLeave();
     };
     if (N && N.shapeFlag & 1 && C && !C.persisted) {
@@ -3120,14 +3120,14 @@ function Md(e, t) {
     for (; h !== m; )
       A = b(h), i(h), h = A;
     i(m);
-  }, rr = (h, m, A) => {
+  }, ir = (h, m, A) => {
     const { bum: L, scope: C, job: F, subTree: N, um: $, m: O, a: D } = h;
-    yl(O), yl(D), L && ai(L), C.stop(), F ? (F.flags |= 8, we(N, h, m, A)) : N && (N.transition = h.vnode.transition, we(N, h, m, A)), $ && He($, m);
+    wl(O), wl(D), L && ai(L), C.stop(), F ? (F.flags |= 8, we(N, h, m, A)) : N && (N.transition = h.vnode.transition, we(N, h, m, A)), $ && He($, m);
     const J = () => {
       h.isUnmounted = !0;
     };
     J.flags = 16, He(J, m);
-  }, an = (h, m, A, L = !1, C = !1, F = 0) => {
+  }, fn = (h, m, A, L = !1, C = !1, F = 0) => {
     for (let N = F; N < h.length; N++)
       we(h[N], m, A, L, C);
   }, xe = (h) => {
@@ -3135,11 +3135,11 @@ function Md(e, t) {
       return xe(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), A = m && m[Ra];
+    const m = b(h.anchor || h.el), A = m && m[Ea];
     return A ? b(A) : m;
   }, Jr = (h, m, A) => {
-    const L = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Jd();
-    sd(() => {
+    const L = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Hd();
+    ld(() => {
       h == null ? m._vnode && we(m._vnode, null, null, !0) : x(
         m._vnode || null,
         h,
@@ -3150,7 +3150,7 @@ function Md(e, t) {
         A
       ), m._vnode = h;
     }, L);
-  }, un = {
+  }, dn = {
     p: x,
     um: we,
     m: De,
@@ -3165,28 +3165,28 @@ function Md(e, t) {
   return {
     render: Jr,
     hydrate: void 0,
-    createApp: wd(Jr)
+    createApp: xd(Jr)
   };
 }
 function ms({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function mn({ effect: e, job: t }, n) {
+function bn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Ld(e, t) {
+function jd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Eo(e, t, n = !1) {
+function Co(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (se(r) && se(i))
+  if (oe(r) && oe(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Eo(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
     }
 }
-function Pd(e) {
+function Bd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function Pd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Pa(e) {
+function Ba(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Pa(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ba(t);
 }
-function yl(e) {
+function wl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const ja = (e) => e.__isSuspense, jd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Bd(e, t) {
-  t && t.pendingBranch ? se(e) ? t.effects.push(...e) : t.effects.push(e) : id(e);
+const $a = (e) => e.__isSuspense, $d = /* @__PURE__ */ Symbol("_deferredEnter");
+function zd(e, t) {
+  t && t.pendingBranch ? oe(e) ? t.effects.push(...e) : t.effects.push(e) : od(e);
 }
 const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
 let it = null;
 function q(e = !1) {
   Sn.push(it = e ? null : []);
 }
-function Ba() {
+function za() {
   Sn.pop(), it = Sn[Sn.length - 1] || null;
 }
 let Fr = 1;
-function wl(e, t = !1) {
+function kl(e, t = !1) {
   Fr += e, e < 0 && it && t && (it.hasOnce = !0);
 }
-function $a(e) {
-  return e.dynamicChildren = Fr > 0 ? it || vn : null, Ba(), Fr > 0 && it && it.push(e), e;
+function Ua(e) {
+  return e.dynamicChildren = Fr > 0 ? it || vn : null, za(), Fr > 0 && it && it.push(e), e;
 }
 function V(e, t, n, r, i, s) {
-  return $a(
+  return Ua(
     ne(
       e,
       t,
@@ -3258,8 +3258,8 @@ function V(e, t, n, r, i, s) {
   );
 }
 function ui(e, t, n, r, i) {
-  return $a(
-    qt(
+  return Ua(
+    Jt(
       e,
       t,
       n,
@@ -3269,13 +3269,13 @@ function ui(e, t, n, r, i) {
     )
   );
 }
-function Co(e) {
+function Do(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function lr(e, t) {
+function cr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const za = ({ key: e }) => e ?? null, fi = ({
+const Wa = ({ key: e }) => e ?? null, fi = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function ne(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && za(t),
+    key: t && Wa(t),
     ref: t && fi(t),
-    scopeId: Aa,
+    scopeId: va,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,10 +3320,10 @@ function ne(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && it.push(c), c;
 }
-const qt = $d;
-function $d(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === _d) && (e = bt), Co(e)) {
-    const l = Yn(
+const Jt = Ud;
+function Ud(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === yd) && (e = bt), Do(e)) {
+    const l = Xn(
       e,
       t,
       !0
@@ -3331,12 +3331,12 @@ function $d(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && yi(l, n), Fr > 0 && !s && it && (l.shapeFlag & 6 ? it[it.indexOf(e)] = l : it.push(l)), l.patchFlag = -2, l;
   }
-  if (Xd(e) && (e = e.__vccOpts), t) {
-    t = zd(t);
+  if (Qd(e) && (e = e.__vccOpts), t) {
+    t = Wd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = rt(l)), Fe(c) && (/* @__PURE__ */ xo(c) && !se(c) && (c = at({}, c)), t.style = Ni(c));
+    l && !Me(l) && (t.class = rt(l)), Fe(c) && (/* @__PURE__ */ Ao(c) && !oe(c) && (c = at({}, c)), t.style = Ni(c));
   }
-  const o = Me(e) ? 1 : ja(e) ? 128 : Pi(e) ? 64 : Fe(e) ? 4 : Re(e) ? 2 : 0;
+  const o = Me(e) ? 1 : $a(e) ? 128 : Pi(e) ? 64 : Fe(e) ? 4 : Re(e) ? 2 : 0;
   return ne(
     e,
     t,
@@ -3348,21 +3348,21 @@ function $d(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function zd(e) {
-  return e ? /* @__PURE__ */ xo(e) ? at({}, e) : Ia(e) ? at({}, e[Ha] || e) : e : null;
+function Wd(e) {
+  return e ? /* @__PURE__ */ Ao(e) ? at({}, e) : Na(e) ? at({}, e[Ga] || e) : e : null;
 }
-function Yn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Ud(i || {}, t) : i, u = {
+function Xn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Jd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && za(a),
+    key: a && Wa(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? se(s) ? s.concat(fi(t)) : [s, fi(t)] : fi(t)
+      n && s ? oe(s) ? s.concat(fi(t)) : [s, fi(t)] : fi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3388,8 +3388,8 @@ function Yn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Yn(e.ssContent),
-    ssFallback: e.ssFallback && Yn(e.ssFallback),
+    ssContent: e.ssContent && Xn(e.ssContent),
+    ssFallback: e.ssFallback && Xn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3403,28 +3403,28 @@ function Yn(e, t, n = !1, r = !1) {
   ), u;
 }
 function _e(e = " ", t = 0) {
-  return qt(Bi, null, e, t);
+  return Jt(Bi, null, e, t);
 }
 function ye(e = "", t = !1) {
-  return t ? (q(), ui(bt, null, e)) : qt(bt, null, e);
+  return t ? (q(), ui(bt, null, e)) : Jt(bt, null, e);
 }
 function Et(e) {
-  return e == null || typeof e == "boolean" ? qt(bt) : se(e) ? qt(
+  return e == null || typeof e == "boolean" ? Jt(bt) : oe(e) ? Jt(
     ce,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Co(e) ? $t(e) : qt(Bi, null, String(e));
+  ) : Do(e) ? $t(e) : Jt(Bi, null, String(e));
 }
 function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Yn(e);
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Xn(e);
 }
 function yi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (se(t))
+  else if (oe(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
@@ -3434,7 +3434,7 @@ function yi(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Ia(t) ? t._ctx = lt : i === 3 && lt && (lt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Na(t) ? t._ctx = lt : i === 3 && lt && (lt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Re(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function yi(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [_e(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Ud(...e) {
+function Jd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3457,7 +3457,7 @@ function Ud(...e) {
         t.style = Ni([t.style, r.style]);
       else if (Ti(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(se(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(oe(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
         !Fi(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
@@ -3465,19 +3465,19 @@ function Ud(...e) {
   return t;
 }
 function At(e, t, n, r = null) {
-  Vt(e, t, 7, [
+  Ht(e, t, 7, [
     n,
     r
   ]);
 }
-const Wd = /* @__PURE__ */ Ca();
-let Ua = 0;
-function Jd() {
-  return Ua;
+const qd = /* @__PURE__ */ Sa();
+let Ja = 0;
+function Hd() {
+  return Ja;
 }
-function qd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Wd, s = {
-    uid: Ua++,
+function Vd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || qd, s = {
+    uid: Ja++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function qd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Sf(
+    scope: new Ff(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function qd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Td(r, i),
-    emitsOptions: Ad(r, i),
+    propsOptions: Id(r, i),
+    emitsOptions: vd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function qd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = xd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Rd.bind(null, s), e.ce && e.ce(s), s;
 }
-let Xn = null;
-const Hd = () => Xn || lt;
+let Zn = null;
+const Gd = () => Zn || lt;
 let wi, Ir;
 {
   const e = Oi(), t = (n, r) => {
@@ -3566,38 +3566,38 @@ let wi, Ir;
   };
   wi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Xn = n
+    (n) => Zn = n
   ), Ir = t(
     "__VUE_SSR_SETTERS__",
     (n) => ki = n
   );
 }
-const Wa = (e) => {
-  const t = Xn;
+const qa = (e) => {
+  const t = Zn;
   return wi(e), e.scope.on(), () => {
     e.scope.off(), wi(t);
   };
-}, kl = () => {
-  Xn && Xn.scope.off(), wi(null);
+}, xl = () => {
+  Zn && Zn.scope.off(), wi(null);
 };
-function Ja(e) {
+function Ha(e) {
   return e.vnode.shapeFlag & 4;
 }
 let ki = !1;
-function Vd(e, t = !1, n = !1) {
+function Kd(e, t = !1, n = !1) {
   t && Ir(t);
-  const { props: r, children: i } = e.vnode, s = Ja(e);
-  Dd(e, r, s, t), Id(e, i, n || t);
-  const o = s ? Gd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ha(e);
+  Td(e, r, s, t), Nd(e, i, n || t);
+  const o = s ? Yd(e, t) : void 0;
   return t && Ir(!1), o;
 }
-function Gd(e, t) {
+function Yd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, bd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, wd);
   const { setup: r } = n;
   if (r) {
-    sn();
-    const i = e.setupContext = r.length > 1 ? Yd(e) : null, s = Wa(e), o = Ur(
+    ln();
+    const i = e.setupContext = r.length > 1 ? Zd(e) : null, s = qa(e), o = Ur(
       r,
       e,
       0,
@@ -3605,13 +3605,13 @@ function Gd(e, t) {
         e.props,
         i
       ]
-    ), l = Gc(o);
-    if (on(), s(), (l || e.sp) && !vr(e) && md(e), l) {
-      if (o.then(kl, kl), t)
+    ), l = Yc(o);
+    if (cn(), s(), (l || e.sp) && !vr(e) && bd(e), l) {
+      if (o.then(xl, xl), t)
         return o.then((c) => {
           Ir(!0);
           try {
-            xl(e, c, t);
+            Al(e, c, t);
           } finally {
             Ir(!1);
           }
@@ -3620,35 +3620,35 @@ function Gd(e, t) {
         });
       e.asyncDep = o;
     } else
-      xl(e, o);
+      Al(e, o);
   } else
-    qa(e);
+    Va(e);
 }
-function xl(e, t, n) {
-  Re(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Fe(t) && (e.setupState = _a(t)), qa(e);
+function Al(e, t, n) {
+  Re(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Fe(t) && (e.setupState = ya(t)), Va(e);
 }
-function qa(e, t, n) {
+function Va(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Cn);
 }
-const Ha = /* @__PURE__ */ Symbol(), Kd = {
+const Ga = /* @__PURE__ */ Symbol(), Xd = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Ha ? e : e[t];
+    return Ge(e, "get", ""), t === Ga ? e : e[t];
   }
 };
-function Yd(e) {
+function Zd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Kd),
+    attrs: new Proxy(e.attrs, Xd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function $i(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(_a(Gf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ya(Yf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,20 +3660,20 @@ function $i(e) {
     }
   })) : e.proxy;
 }
-function Xd(e) {
+function Qd(e) {
   return Re(e) && "__vccOpts" in e;
 }
-const ht = (e, t) => /* @__PURE__ */ Qf(e, t, ki), Zd = "3.5.45";
-let to;
-const Al = typeof window < "u" && window.trustedTypes;
-if (Al)
+const ht = (e, t) => /* @__PURE__ */ td(e, t, ki), eh = "3.5.45";
+let no;
+const Rl = typeof window < "u" && window.trustedTypes;
+if (Rl)
   try {
-    to = /* @__PURE__ */ Al.createPolicy("vue", {
+    no = /* @__PURE__ */ Rl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Va = to ? (e) => to.createHTML(e) : (e) => e, Qd = "http://www.w3.org/2000/svg", eh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Rl = Bt && /* @__PURE__ */ Bt.createElement("template"), th = {
+const Ka = no ? (e) => no.createHTML(e) : (e) => e, th = "http://www.w3.org/2000/svg", nh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, vl = Bt && /* @__PURE__ */ Bt.createElement("template"), rh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Va = to ? (e) => to.createHTML(e) : (e) => e, Qd = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(Qd, e) : t === "mathml" ? Bt.createElementNS(eh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(th, e) : t === "mathml" ? Bt.createElementNS(nh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const Va = to ? (e) => to.createHTML(e) : (e) => e, Qd = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Rl.innerHTML = Va(
+      vl.innerHTML = Ka(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Rl.content;
+      const l = vl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const Va = to ? (e) => to.createHTML(e) : (e) => e, Qd = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, nh = /* @__PURE__ */ Symbol("_vtc");
-function rh(e, t, n) {
-  const r = e[nh];
+}, ih = /* @__PURE__ */ Symbol("_vtc");
+function sh(e, t, n) {
+  const r = e[ih];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const vl = /* @__PURE__ */ Symbol("_vod"), ih = /* @__PURE__ */ Symbol("_vsh"), sh = /* @__PURE__ */ Symbol(""), oh = /(?:^|;)\s*display\s*:/;
-function lh(e, t, n) {
+const El = /* @__PURE__ */ Symbol("_vod"), oh = /* @__PURE__ */ Symbol("_vsh"), lh = /* @__PURE__ */ Symbol(""), ch = /(?:^|;)\s*display\s*:/;
+function ah(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function lh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? ah(
+      l != null ? fh(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
@@ -3759,20 +3759,20 @@ function lh(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[sh];
-      o && (n += ";" + o), r.cssText = n, s = oh.test(n);
+      const o = r[lh];
+      o && (n += ";" + o), r.cssText = n, s = ch.test(n);
     }
   } else t && e.removeAttribute("style");
-  vl in e && ((!i || t !== n) && (e[vl] = s ? r.display : ""), e[ih] && (r.display = "none"));
+  El in e && ((!i || t !== n) && (e[El] = s ? r.display : ""), e[oh] && (r.display = "none"));
 }
 const ni = /\s*!important$/;
 function _r(e, t, n) {
-  if (se(n))
+  if (oe(n))
     n.forEach((r) => _r(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
     ni.test(n) ? e.setProperty(t, n.replace(ni, ""), "important") : e.setProperty(t, n);
   else {
-    const r = ch(e, t);
+    const r = uh(e, t);
     ni.test(n) ? e.setProperty(
       Nn(r),
       n.replace(ni, ""),
@@ -3780,35 +3780,35 @@ function _r(e, t, n) {
     ) : e[r] = n;
   }
 }
-const El = ["Webkit", "Moz", "ms"], bs = {};
-function ch(e, t) {
+const Cl = ["Webkit", "Moz", "ms"], bs = {};
+function uh(e, t) {
   const n = bs[t];
   if (n)
     return n;
   let r = mt(t);
   if (r !== "filter" && r in e)
     return bs[t] = r;
-  r = Xc(r);
-  for (let i = 0; i < El.length; i++) {
-    const s = El[i] + r;
+  r = Qc(r);
+  for (let i = 0; i < Cl.length; i++) {
+    const s = Cl[i] + r;
     if (s in e)
       return bs[t] = s;
   }
   return t;
 }
-function ah(e, t, n, r) {
+function fh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const Cl = "http://www.w3.org/1999/xlink";
-function Dl(e, t, n, r, i, s = vf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Cl, t.slice(6, t.length)) : e.setAttributeNS(Cl, t, n) : n == null || s && !Qc(n) ? e.removeAttribute(t) : e.setAttribute(
+const Dl = "http://www.w3.org/1999/xlink";
+function Sl(e, t, n, r, i, s = Cf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Dl, t.slice(6, t.length)) : e.setAttributeNS(Dl, t, n) : n == null || s && !ta(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
-function Sl(e, t, n, r, i) {
+function Tl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Va(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ka(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Sl(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Qc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ta(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,42 +3836,42 @@ function Sl(e, t, n, r, i) {
 function Rn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function uh(e, t, n, r) {
+function dh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Tl = /* @__PURE__ */ Symbol("_vei");
-function fh(e, t, n, r, i = null) {
-  const s = e[Tl] || (e[Tl] = {}), o = s[t];
+const Fl = /* @__PURE__ */ Symbol("_vei");
+function hh(e, t, n, r, i = null) {
+  const s = e[Fl] || (e[Fl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = ph(t);
+    const [l, c] = mh(t);
     if (r) {
-      const a = s[t] = _h(
+      const a = s[t] = yh(
         r,
         i
       );
       Rn(e, l, a, c);
-    } else o && (uh(e, l, o, c), s[t] = void 0);
+    } else o && (dh(e, l, o, c), s[t] = void 0);
   }
 }
-const dh = /(Once|Passive|Capture)$/, hh = /^on:?(?:Once|Passive|Capture)$/;
-function ph(e) {
+const ph = /(Once|Passive|Capture)$/, gh = /^on:?(?:Once|Passive|Capture)$/;
+function mh(e) {
   let t, n;
-  for (; (n = e.match(dh)) && !hh.test(e); )
+  for (; (n = e.match(ph)) && !gh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
 let ys = 0;
-const gh = /* @__PURE__ */ Promise.resolve(), mh = () => ys || (gh.then(() => ys = 0), ys = Date.now());
-function _h(e, t) {
+const _h = /* @__PURE__ */ Promise.resolve(), bh = () => ys || (_h.then(() => ys = 0), ys = Date.now());
+function yh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (se(i)) {
+    if (oe(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3879,7 +3879,7 @@ function _h(e, t) {
       const o = i.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Vt(
+        a && Ht(
           a,
           t,
           5,
@@ -3887,25 +3887,25 @@ function _h(e, t) {
         );
       }
     } else
-      Vt(
+      Ht(
         i,
         t,
         5,
         [r]
       );
   };
-  return n.value = e, n.attached = mh(), n;
+  return n.value = e, n.attached = bh(), n;
 }
-const Fl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, bh = (e, t, n, r, i, s) => {
+const Il = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, wh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? rh(e, r, o) : t === "style" ? lh(e, n, r) : Ti(t) ? Fi(t) || fh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : yh(e, t, r, o)) ? (Sl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Dl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (wh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Sl(e, mt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Dl(e, t, r, o));
+  t === "class" ? sh(e, r, o) : t === "style" ? ah(e, n, r) : Ti(t) ? Fi(t) || hh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : kh(e, t, r, o)) ? (Tl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Sl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (xh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Tl(e, mt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Sl(e, t, r, o));
 };
-function yh(e, t, n, r) {
+function kh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Fl(t) && Re(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Il(t) && Re(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function yh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Fl(t) && Me(n) ? !1 : t in e;
+  return Il(t) && Me(n) ? !1 : t in e;
 }
-function wh(e, t) {
+function xh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3927,12 +3927,12 @@ function wh(e, t) {
 }
 const xi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return se(t) ? (n) => ai(t, n) : t;
+  return oe(t) ? (n) => ai(t, n) : t;
 };
-function kh(e) {
+function Ah(e) {
   e.target.composing = !0;
 }
-function Il(e) {
+function Ol(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
@@ -3940,7 +3940,7 @@ const En = /* @__PURE__ */ Symbol("_assign"), ri = /* @__PURE__ */ Symbol("_init
 function ws(e, t, n) {
   return t && (e = e.trim()), n && (e = zr(e)), e;
 }
-const cr = {
+const ar = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ri] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ri] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[En] = xi(i);
@@ -3949,7 +3949,7 @@ const cr = {
       o.target.composing || e[En](ws(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
       e.value = ws(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", kh), Rn(e, "compositionend", Il), Rn(e, "change", Il));
+    }), t || (Rn(e, "compositionstart", Ah), Rn(e, "compositionend", Ol), Rn(e, "change", Ol));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,7 +3964,7 @@ const cr = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, xh = {
+}, Rh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3973,7 +3973,7 @@ const cr = {
         (c) => n ? zr(Ai(c)) : Ai(c)
       ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? se(o) ? i.slice() : i : o
+        s ? oe(o) ? i.slice() : i : o
       ];
       try {
         e[En](o);
@@ -3987,18 +3987,18 @@ const cr = {
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Ol(e, t, n);
+    Nl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
     e._modelValue = t, e[En] = xi(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Ah(t, r[1], r[0])) && Ol(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !vh(t, r[1], r[0])) && Nl(e, t, n);
   }
 };
-function Ah(e, t, n) {
-  if (!n || se(e)) return rn(e, t);
+function vh(e, t, n) {
+  if (!n || oe(e)) return on(e, t);
   if (On(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
@@ -4007,18 +4007,18 @@ function Ah(e, t, n) {
   }
   return !1;
 }
-function Ol(e, t, n = !1) {
-  const r = e.multiple, i = se(t);
+function Nl(e, t, n = !1) {
+  const r = e.multiple, i = oe(t);
   if (!(r && !i && !On(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = Ai(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Df(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Tf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(zr(c));
-      else if (rn(Ai(l), t)) {
+      else if (on(Ai(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4029,7 +4029,7 @@ function Ol(e, t, n = !1) {
 function Ai(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Rh = ["ctrl", "shift", "alt", "meta"], vh = {
+const Eh = ["ctrl", "shift", "alt", "meta"], Ch = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Rh = ["ctrl", "shift", "alt", "meta"], vh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Rh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Jn = (e, t) => {
+  exact: (e, t) => Eh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, qn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = vh[t[o]];
+      const l = Ch[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Eh = /* @__PURE__ */ at({ patchProp: bh }, th);
-let Nl;
-function Ch() {
-  return Nl || (Nl = Nd(Eh));
+}, Dh = /* @__PURE__ */ at({ patchProp: wh }, rh);
+let Ml;
+function Sh() {
+  return Ml || (Ml = Ld(Dh));
 }
-const Dh = ((...e) => {
-  const t = Ch().createApp(...e), { mount: n } = t;
+const Th = ((...e) => {
+  const t = Sh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Th(r);
+    const i = Ih(r);
     if (!i) return;
     const s = t._component;
     !Re(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Sh(i));
+    const o = n(i, !1, Fh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Sh(e) {
+function Fh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Th(e) {
+function Ih(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Fh = "/comfyd/connection";
-function Ih(e, t) {
+const Oh = "/comfyd/connection";
+function Nh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Ih(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Oh = "comfyd", Nh = "comfyd.token.", Mh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Ga(e) {
-  return Mh.test(e.token);
-}
-function Ka(e, t) {
-  return Ga(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const Mh = "comfyd", Lh = "comfyd.token.", Ph = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function Ya(e) {
-  return Ga(e) ? [Oh, Nh + e.token] : [];
+  return Ph.test(e.token);
 }
-class Lh {
+function Xa(e, t) {
+  return Ya(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function Za(e) {
+  return Ya(e) ? [Mh, Lh + e.token] : [];
+}
+class jh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Fh).then(
-      (t) => Ih(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Oh).then(
+      (t) => Nh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class Lh {
     this.pending = null;
   }
 }
-function no(e, t = Math.random) {
+function ro(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
 const Tn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Ht(e, t) {
+function qt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
   return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Ph(e, t) {
+function Bh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Ml(e, t) {
+function Ll(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function jh(e, t) {
+function $h(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Bh(e, t) {
+function zh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function $h(e) {
+function Uh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function zh(e, t) {
+function Wh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function zh(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Wt(e) {
+function nn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let i = t;
@@ -4174,18 +4174,18 @@ function Wt(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function qn(e, t, n = 3) {
+function Hn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Uh(r, o);
+    let l = Jh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const Ll = 128;
-function Uh(e, t) {
-  if (e.length > Ll || t.length > Ll) return 1 / 0;
+const Pl = 128;
+function Jh(e, t) {
+  if (e.length > Pl || t.length > Pl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4195,7 +4195,7 @@ function Uh(e, t) {
   }
   return n[t.length];
 }
-const Gt = Object.freeze({
+const Vt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4208,8 +4208,8 @@ const Gt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ri = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Xa(e, t, n = {}) {
-  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+function Qa(e, t, n = {}) {
+  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((S, re) => l.set(S.id, re));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [S, re] of t) {
@@ -4261,20 +4261,20 @@ function Xa(e, t, n = {}) {
       let yt = z[he];
       if (we.length) {
         let wt = 0;
-        for (const rr of we) wt += z[rr];
+        for (const ir of we) wt += z[ir];
         yt = wt / we.length;
       }
       return [yt, De, he];
     });
     return ie.sort((he, De) => Ri(he[0], De[0]) || he[1] - De[1]), ie.map((he) => he[2]);
   };
-  let Y = T.map((S) => S.slice()), le = Pl(T, x, w, o);
-  for (let S = 0; S < Gt.sweeps && le > 0; S++) {
+  let Y = T.map((S) => S.slice()), le = jl(T, x, w, o);
+  for (let S = 0; S < Vt.sweeps && le > 0; S++) {
     for (let ie = 1; ie < y; ie++)
       T[ie] = X(T[ie], p), B();
     for (let ie = y - 2; ie >= 0; ie--)
       T[ie] = X(T[ie], x), B();
-    const re = Pl(T, x, w, o);
+    const re = jl(T, x, w, o);
     re < le && (le = re, Y = T.map((ie) => ie.slice()));
   }
   const Q = new Float64Array(o), ue = new Float64Array(o);
@@ -4298,7 +4298,7 @@ function Xa(e, t, n = {}) {
     P.set(e[S].id, [Q[S], ue[S]]), j.set(e[S].id, w[S]);
   return { pos: P, layer: j, width: y ? ve - s - r : 0, height: W - i };
 }
-function Pl(e, t, n, r) {
+function jl(e, t, n, r) {
   const i = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4310,35 +4310,35 @@ function Pl(e, t, n, r) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ro(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += io(l.map((c) => c[1]));
   return o;
 }
-function ro(e) {
+function io(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = ro(n) + ro(r), s = 0, o = 0, l = 0;
+  let i = io(n) + io(r), s = 0, o = 0, l = 0;
   for (; s < n.length && o < r.length; )
     n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Wh(e, t, n = 0) {
+function qh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Za(e, t, n = Gt.spacing) {
+function eu(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
   for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function Do(e) {
+function So(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
 function vi(e, t) {
-  const n = Do(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+  const n = So(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4347,25 +4347,25 @@ function vi(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Qa(e) {
+function tu(e) {
   const t = [];
   for (const n of Tn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Ph(e, r.link);
+      const i = Bh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ri(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Jh = (e, t) => Ri(Number(e.id), Number(t.id)) || Ri(String(e.id), String(t.id));
-function eu(e, t, n, r) {
+const Hh = (e, t) => Ri(Number(e.id), Number(t.id)) || Ri(String(e.id), String(t.id));
+function nu(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function qh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function Vh(e, t, n = {}) {
+  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
@@ -4373,41 +4373,41 @@ function qh(e, t, n = {}) {
   } else l = Tn(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => vi(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Jh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Qa(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Xa(a, b, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), R = Tn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => vi(w, r)), E = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Hh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = tu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Qa(a, b, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), R = Tn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => vi(w, r)), E = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
   for (const w of E) {
     const [y, T] = g.get(w.id), z = { ...w, x: y, y: T };
-    R.length && (z.y = Za(z, R.concat(k), s)), k.push(z), eu(Ht(e, w.id), z.x, z.y, i);
+    R.length && (z.y = eu(z, R.concat(k), s)), k.push(z), nu(qt(e, w.id), z.x, z.y, i);
   }
   return E.map((w) => w.id);
 }
-function Hh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Do(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((k) => Ht(e, k)).filter(Boolean);
+function Gh(e, t, n = {}) {
+  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => vi(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => vi(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Qa(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Xa(c, b, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => vi(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => vi(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = tu(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Qa(c, b, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
     !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
   }
   if (p === -1 / 0) {
-    const k = Vh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Kh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const T = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((z) => Wh(T, z, s / 2)) && (y = null);
+      a.some((z) => qh(T, z, s / 2)) && (y = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [p, x] = y;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
   }
   const R = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), E = a.slice();
   for (const k of R) {
     const [w, y] = g.pos.get(k.id), T = { ...k, x: p + w, y: x + y };
-    T.y = Za(T, E, s), E.push(T), eu(Ht(e, k.id), T.x, T.y, i);
+    T.y = eu(T, E, s), E.push(T), nu(qt(e, k.id), T.x, T.y, i);
   }
   return R.map((k) => k.id);
 }
-function Vh(e) {
+function Kh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4429,197 +4429,201 @@ const Ye = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-});
-class io extends Error {
+}), ks = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class so extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const oe = (e, t, n) => {
-  throw new io(e, t, n);
-}, Zn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function ar(e, t, n = Ye.name, { optional: r = !1 } = {}) {
+const se = (e, t, n) => {
+  throw new so(e, t, n);
+}, Qn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Un(e, t, n = Ye.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    oe("INVALID_COMMAND", `${t} is required`);
+    se("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && oe("INVALID_COMMAND", `${t} must be a string`), e.length > n && oe("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && se("INVALID_COMMAND", `${t} must be a string`), e.length > n && se("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function _n(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ye.coord) && oe("INVALID_COMMAND", `${t} must be a number within ±${Ye.coord}`), e);
+function yn(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ye.coord) && se("INVALID_COMMAND", `${t} must be a number within ±${Ye.coord}`), e);
 }
-function bn(e, t) {
-  return Zn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ye.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : oe("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function Kt(e, t) {
+  return Qn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ye.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : se("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function ks(e, t) {
+function xs(e, t) {
   if (e == null) return 0;
-  if (Zn(e))
+  if (Qn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ye.name ? e : oe("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ye.name ? e : se("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function jl(e, t) {
-  if (Zn(e)) {
+function Bl(e, t) {
+  if (Qn(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && oe("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || oe("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ye.text && oe("VALUE_INVALID", `${t} is longer than ${Ye.text} characters`), e) : oe("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || se("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ye.text && se("VALUE_INVALID", `${t} is longer than ${Ye.text} characters`), e) : se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
 const di = {
   create_node(e) {
     const t = {
-      node_type: ar(e.node_type, "node_type"),
-      x: _n(e.x, "x", { optional: !0 }),
-      y: _n(e.y, "y", { optional: !0 }),
-      ref: ar(e.ref, "ref", Ye.ref, { optional: !0 }),
-      title: ar(e.title, "title", Ye.name, { optional: !0 }),
+      node_type: Un(e.node_type, "node_type"),
+      x: yn(e.x, "x", { optional: !0 }),
+      y: yn(e.y, "y", { optional: !0 }),
+      ref: Un(e.ref, "ref", Ye.ref, { optional: !0 }),
+      title: Un(e.title, "title", Ye.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || oe("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Zn(e.widgets) || oe("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || se("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      Qn(e.widgets) || se("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ye.widgets && oe("INVALID_COMMAND", `more than ${Ye.widgets} widgets`);
-      for (const r of n) t.widgets.push([ar(r, "widget name"), jl(e.widgets[r], `widgets.${r}`)]);
+      n.length > Ye.widgets && se("INVALID_COMMAND", `more than ${Ye.widgets} widgets`);
+      for (const r of n) t.widgets.push([Un(r, "widget name"), Bl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: bn(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: bn(e.from_id, "from_id"),
-    from_slot: ks(e.from_slot, "from_slot"),
-    to_id: bn(e.to_id, "to_id"),
-    to_slot: ks(e.to_slot, "to_slot")
+    from_id: Kt(e.from_id, "from_id"),
+    from_slot: xs(e.from_slot, "from_slot"),
+    to_id: Kt(e.to_id, "to_id"),
+    to_slot: xs(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: bn(e.node_id, "node_id"), slot: ks(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: xs(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: bn(e.node_id, "node_id"),
-    name: ar(e.name, "name"),
-    value: jl(e.value, "value")
+    node_id: Kt(e.node_id, "node_id"),
+    name: Un(e.name, "name"),
+    value: Bl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: bn(e.node_id, "node_id"), x: _n(e.x, "x"), y: _n(e.y, "y") }),
+  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || oe("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ye.nodes && oe("INVALID_COMMAND", `node_ids: more than ${Ye.nodes}`);
-    const n = _n(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Gt.maxSpacing) && oe("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, i) => bn(r, `node_ids[${i}]`)),
-      x: _n(e.x, "x", { optional: !0 }),
-      y: _n(e.y, "y", { optional: !0 }),
+    Array.isArray(t) || se("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ye.nodes && se("INVALID_COMMAND", `node_ids: more than ${Ye.nodes}`);
+    const n = yn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Vt.maxSpacing) && se("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
+      node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
+      x: yn(e.x, "x", { optional: !0 }),
+      y: yn(e.y, "y", { optional: !0 }),
       spacing: n
     };
+  },
+  set_node_mode(e) {
+    const t = Un(e.mode, "mode");
+    return Object.hasOwn(ks, t) || se("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
   }
-}, tu = Object.freeze(Object.keys(di)), Gh = new Set(tu.filter((e) => e !== "get_graph"));
-function Kh(e) {
-  Zn(e) || oe("INVALID_COMMAND", "a command must be an object");
+}, ru = Object.freeze(Object.keys(di)), $l = new Set(ru.filter((e) => e !== "get_graph"));
+function Yh(e) {
+  Qn(e) || se("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(di, i));
-    r.length !== 1 && oe("INVALID_COMMAND", "missing field: type"), t = r[0], n = Zn(e[t]) ? e[t] : {};
+    r.length !== 1 && se("INVALID_COMMAND", "missing field: type"), t = r[0], n = Qn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(di, t)) && oe("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${tu.join(", ")}`), { type: t, ...di[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(di, t)) && se("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ru.join(", ")}`), { type: t, ...di[t](n) };
 }
-const Yh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Xh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Zh(e, t, n) {
+const Xh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Zh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Qh(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = zh(e, t);
-    return s && !s.some((o) => o === n) && oe("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, qn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = Wh(e, t);
+    return s && !s.some((o) => o === n) && se("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Hn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Yh.has(r) ? (typeof n != "number" && oe("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && oe("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && oe("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && oe("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && oe("VALUE_INVALID", `${e.name} takes true or false`), n) : Xh.has(r) ? (typeof n != "string" && oe("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && oe("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Xh.has(r) ? (typeof n != "number" && se("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && se("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && se("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && se("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && se("VALUE_INVALID", `${e.name} takes true or false`), n) : Zh.has(r) ? (typeof n != "string" && se("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && se("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Qh(e) {
+function ep(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Bl(e, t, n, r) {
-  const i = Bh(t, n);
-  i || oe("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, qn(n, $h(t)));
-  const s = Zh(i, t, r), o = i.value;
+function zl(e, t, n, r) {
+  const i = zh(t, n);
+  i || se("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Hn(n, Uh(t)));
+  const s = Qh(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Qh(i);
+  return ep(i);
 }
-function yn(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
+function Yt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = Ht(e.graph, t.id);
+    const r = qt(e.graph, t.id);
     if (r) return r;
-    oe("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    se("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return oe("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return se("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function ep(e) {
+function tp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function tp(e) {
-  const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && Hh(e.graph, t, { LiteGraph: e.LiteGraph, view: ep(e) });
+function np(e) {
+  const t = [...e.pending].filter((n) => qt(e.graph, n));
+  e.pending.clear(), t.length && Gh(e.graph, t, { LiteGraph: e.LiteGraph, view: tp(e) });
 }
-const np = {
+const rp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      oe("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, qn(t.node_type, l));
+      se("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Hn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || oe("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || se("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Bl(e, i, l, c);
+      for (const [l, c] of t.widgets) zl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
     return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = yn(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), Ht(e.graph, r) && oe("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Yt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), qt(e.graph, r) && se("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = yn(e, t.from_id, "from_id"), r = yn(e, t.to_id, "to_id"), i = jh(n, t.from_slot);
-    i < 0 && oe(
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = $h(n, t.from_slot);
+    i < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? qn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Hn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = Ml(r, t.to_slot);
-    s < 0 && oe(
+    const s = Ll(r, t.to_slot);
+    s < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? qn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && oe("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? Hn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && se("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || oe("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || se("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || oe("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || se("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = yn(e, t.node_id, "node_id"), r = Ml(n, t.slot);
-    r < 0 && oe(
+    const n = Yt(e, t.node_id, "node_id"), r = Ll(n, t.slot);
+    r < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? qn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Hn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && oe("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && se("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = yn(e, t.node_id, "node_id"), r = Bl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = zl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = yn(e, t.node_id, "node_id");
+    const n = Yt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
@@ -4632,7 +4636,7 @@ const np = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => yn(e, i, `node_ids[${s}]`).id), r = qh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Vh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4642,65 +4646,69 @@ const np = {
     });
     for (const i of r) e.pending.delete(i);
     return {};
+  },
+  set_node_mode(e, t) {
+    const n = Yt(e, t.node_id, "node_id");
+    return n.mode = t.mode, n.mode !== t.mode && se("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, rp = "BATCH_MODE_PARTIAL";
-function ip(e) {
-  return e === rp || e === 2 || String(e).toLowerCase() === "partial";
+}, ip = "BATCH_MODE_PARTIAL";
+function sp(e) {
+  return e === ip || e === 2 || String(e).toLowerCase() === "partial";
 }
-function $l(e, t) {
-  const n = t instanceof io ? t.code : "EDITOR_FAILED", r = t instanceof io ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+function Ul(e, t) {
+  const n = t instanceof so ? t.code : "EDITOR_FAILED", r = t instanceof so ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function sp(e, t) {
+function op(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Ye.commands)
     return { ok: !1, error: `more than ${Ye.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = ip(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = Wt(l), a = new Array(n.length);
-  let u = 0, d = -1;
+  const r = e.graph, i = sp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let x;
     try {
-      x = Kh(n[p]);
+      x = Yh(n[p]);
     } catch (E) {
-      if (a[p] = $l(p, E), !i) {
-        d = p;
+      if (c[p] = Ul(p, E), !i) {
+        u = p;
         break;
       }
       continue;
     }
-    o.expectedId = x.type === "create_node" ? s[u++] : void 0;
-    const R = i && Gh.has(x.type) && p > 0 ? r.serialize() : null;
+    o.expectedId = x.type === "create_node" ? s[a++] : void 0;
+    const R = i && $l.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      a[p] = { index: p, ok: !0, ...np[x.type](o, x) };
+      c[p] = { index: p, ok: !0, ...rp[x.type](o, x) }, $l.has(x.type) && (d = !0);
     } catch (E) {
-      if (a[p] = $l(p, E), !i) {
-        d = p;
+      if (c[p] = Ul(p, E), !i) {
+        u = p;
         break;
       }
       const k = R ?? l;
-      Wt(r.serialize()) !== Wt(k) && zl(r, k);
+      nn(r.serialize()) !== nn(k) && Wl(r, k);
     }
   }
-  if (d >= 0) {
-    Wt(r.serialize()) !== c && zl(r, l);
-    const p = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
+  if (u >= 0) {
+    nn(r.serialize()) !== nn(l) && Wl(r, l);
+    const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let x = 0; x < n.length; x++)
-      x !== d && (a[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
-    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
+      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
+    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  tp(o), r.setDirtyCanvas?.(!0, !0);
-  const b = a.every((p) => p.ok), g = a.find((p) => !p.ok);
+  np(o), r.setDirtyCanvas?.(!0, !0);
+  const b = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: b,
     error: b ? "" : g.error.message,
-    results: a,
-    applied: Wt(r.serialize()) !== c
+    results: c,
+    applied: d
   };
 }
-function zl(e, t) {
+function Wl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function op(e) {
+function lp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4709,8 +4717,8 @@ function op(e) {
   }, end() {
   } };
 }
-function lp(e, t) {
-  const n = op(e);
+function cp(e, t) {
+  const n = lp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4722,18 +4730,18 @@ function lp(e, t) {
     }
   }
 }
-const cp = 1e3, ap = 1500, up = 120, fp = 480 * 1024, xs = "the tab has switched to another workflow; this canvas is no longer open in it", dp = 200, hp = 50, pp = 1e4, gp = 1e3, mp = 128, As = 1024 * 1024 - 1024;
-function _p(e) {
+const ap = 1e3, up = 1500, fp = 120, dp = 480 * 1024, As = "the tab has switched to another workflow; this canvas is no longer open in it", hp = 200, pp = 50, gp = 1e4, mp = 1e3, _p = 128, Rs = 1024 * 1024 - 1024;
+function bp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Rs(e, t) {
+function vs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${_p(n)}`.slice(0, mp);
+  return `${e}:${r}~${bp(n)}`.slice(0, _p);
 }
-function bp(e, t = fp) {
+function yp(e, t = dp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4746,7 +4754,7 @@ function bp(e, t = fp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function yp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4763,7 +4771,7 @@ function yp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class wp {
+class kp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4801,7 +4809,7 @@ class wp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), ap), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), up), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4821,7 +4829,7 @@ class wp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = no(this.attempt++);
+    const t = ro(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4831,20 +4839,20 @@ class wp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > hp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > pp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, dp);
+      }, hp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = bp(await this.d.objectInfo?.());
+        this.objectInfoJson = yp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4857,7 +4865,7 @@ class wp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Ka(t, "/comfy/editor/ws"), Ya(t));
+      n = new this.d.WebSocket(Xa(t, "/comfy/editor/ws"), Za(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4865,7 +4873,7 @@ class wp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === cp) {
+        if (r?.code === ap) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4875,7 +4883,7 @@ class wp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Rs(this.d.tabId, this.workflowKey()), this.lastSig = Wt(t), this.tabRevision += 1;
+    this.canvasId = vs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4891,7 +4899,7 @@ class wp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > As && new TextEncoder().encode(r).length > As ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Rs && new TextEncoder().encode(r).length > Rs ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -4930,11 +4938,11 @@ class wp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Rs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return vs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: xs, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: As, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4946,19 +4954,19 @@ class wp {
     let r;
     this.busy++;
     try {
-      r = lp(this.d.app, () => sp(n, t));
+      r = cp(this.d.app, () => op(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
       this.busy--;
     }
     const i = this.serialize();
-    this.lastSig = Wt(i), this.tabRevision += 1, this.send({
+    this.lastSig = nn(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(kp),
+      results: (r.results ?? []).filter(Boolean).map(xp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4975,7 +4983,7 @@ class wp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: xs, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: As, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, i = [];
     let s = "";
@@ -4985,14 +4993,14 @@ class wp {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Wl(u), u;
+        throw s = ql(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Wl(a);
+      s = s || ql(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5017,20 +5025,20 @@ class wp {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Ul(r, "beforeQueued");
+      Jl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Ul(r, "afterQueued");
+      Jl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (s.prompt_json.length + s.workflow_json.length > As)
+    if (s.prompt_json.length + s.workflow_json.length > Rs)
       return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...i, ok: !0, error: "", ...s });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: xs, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: As, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5048,7 +5056,7 @@ class wp {
       }
     }
     const s = this.serialize();
-    this.lastSig = Wt(s), this.tabRevision += 1, this.send({
+    this.lastSig = nn(s), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: r,
@@ -5062,13 +5070,13 @@ class wp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, up);
+    }, fp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < pp || this.d.app.configuringGraph) return;
-    if (Rs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < gp || this.d.app.configuringGraph) return;
+    if (vs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5078,7 +5086,7 @@ class wp {
     } catch {
       return;
     }
-    const r = Wt(n);
+    const r = nn(n);
     r !== this.lastSig && (this.lastSig = r, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
   }
   /** The open workflow changed: attach it on a new socket. */
@@ -5104,7 +5112,7 @@ class wp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < gp)) {
+    if (!(this.focused && t - this.focusSentAt < mp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5113,11 +5121,11 @@ class wp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Ul(e, t) {
+function Jl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Wl(e) {
+function ql(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5125,12 +5133,12 @@ function Wl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function kp(e) {
+function xp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const so = 200, xp = 16, Ap = 256, Rp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Qn = (e) => Rp.has(e);
-function er(e) {
+const oo = 200, Ap = 16, Rp = 256, vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), er = (e) => vp.has(e);
+function tr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
@@ -5138,24 +5146,24 @@ const Xe = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function vp(e, t) {
+function Ep(e, t) {
   if (!e) return !0;
   const n = Xe(e.seq), r = Xe(t.seq);
-  return n && r ? r > n : !(Qn(er(e.status)) && !Qn(er(t.status)));
-}
-function Ep(e) {
-  const t = Object.keys(e.runs);
-  if (t.length <= so) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Qn(er(i.status))) - Number(Qn(er(r.status))) || Xe(r.queued_at_ms) - Xe(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - so))
-    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
-}
-function nu(e, t, { workingTurn: n = 0 } = {}) {
-  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
-  const r = t.prompt_id;
-  return vp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Qn(er(t.status)) && (e.runTurns[r] = n), Ep(e), !0) : !1;
+  return n && r ? r > n : !(er(tr(e.status)) && !er(tr(t.status)));
 }
 function Cp(e) {
+  const t = Object.keys(e.runs);
+  if (t.length <= oo) return;
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(er(tr(i.status))) - Number(er(tr(r.status))) || Xe(r.queued_at_ms) - Xe(i.queued_at_ms));
+  for (const r of n.slice(0, t.length - oo))
+    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
+}
+function iu(e, t, { workingTurn: n = 0 } = {}) {
+  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
+  const r = t.prompt_id;
+  return Ep(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !er(tr(t.status)) && (e.runTurns[r] = n), Cp(e), !0) : !1;
+}
+function Dp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5166,11 +5174,11 @@ function Cp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Dp(e, t, n) {
-  const r = Cp(n), i = Number(t) || 0;
+function Sp(e, t, n) {
+  const r = Dp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Sp(e, t) {
+function Tp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Xe(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5185,20 +5193,20 @@ function Sp(e, t) {
   }
   return s || i[0].id;
 }
-function Tp(e) {
+function Fp(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Xe(r.queued_at_ms) - Xe(i.queued_at_ms) || Xe(r.number) - Xe(i.number));
   for (const r of n) {
-    const i = Sp(e, r);
+    const i = Tp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Fp(e, t = () => "") {
-  const n = er(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+function Ip(e, t = () => "") {
+  const n = tr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: Qn(n),
+    final: er(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
     queuePosition: Xe(e.queue_position),
@@ -5238,22 +5246,22 @@ function Fp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= xp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Ap || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Xe(e.started_at_ms), c = Xe(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Jl(e, t, n, r = 0) {
+function Hl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const ql = 500, Hl = 200;
+const Vl = 500, Gl = 200;
 function Fn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function ru() {
+function su() {
   return {
     sessionId: "",
     session: null,
@@ -5280,30 +5288,30 @@ function ru() {
     // the turn the session works on now (status_update)
   };
 }
-function iu(e, t = "") {
-  Object.assign(e, ru(), { sessionId: t });
+function ou(e, t = "") {
+  Object.assign(e, su(), { sessionId: t });
 }
-function Vl(e, t) {
+function Kl(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Vn(e, t) {
-  let n = Vl(e, t);
+function Gn(e, t) {
+  let n = Kl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Hl && e.turns.splice(0, e.turns.length - Hl), Vl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Gl && e.turns.splice(0, e.turns.length - Gl), Kl(e, n.id) ?? n;
 }
 function hi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ur(e, t) {
-  e.logs.push(t), e.logs.length > ql && e.logs.splice(0, e.logs.length - ql);
+  e.logs.push(t), e.logs.length > Vl && e.logs.splice(0, e.logs.length - Vl);
 }
-function So(e) {
+function To(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5313,45 +5321,45 @@ function So(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function Gl(e, t) {
+function Yl(e, t) {
   if (!t || typeof t != "object") return;
   const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
-    const i = Vn(e, t.id);
-    i.content = String(t.content ?? ""), i.attachments = So(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
+    const i = Gn(e, t.id);
+    i.content = String(t.content ?? ""), i.attachments = To(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Vn(e, t.turn_id), s = hi(i, t.skill);
+    const i = Gn(e, t.turn_id), s = hi(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Kl(e, t) {
+function Xl(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function su(e) {
+function lu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Ip(e, t) {
+function Op(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = su(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = lu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    iu(e, c), e.logs = s;
+    ou(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Kl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Gl(e, a);
+    Xl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Yl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = hi(Vn(e, a.turn_id), a.skill);
+      const u = hi(Gn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return nu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return iu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Kl(e, r.session), !1;
+    return n === "configured" && r.session && Xl(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -5364,7 +5372,7 @@ function Ip(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Vn(e, r.turn_id), o = hi(s, r.skill), l = Number(r.index);
+      const s = Gn(e, r.turn_id), o = hi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5374,7 +5382,7 @@ function Ip(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Gl(e, r.message), !0;
+      return Yl(e, r.message), !0;
     case "debug_log":
       return ur(e, {
         seq: i,
@@ -5385,7 +5393,7 @@ function Ip(e, t) {
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Vn(e, r.turn_id);
+        const s = Gn(e, r.turn_id);
         if (r.skill) {
           const o = hi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
@@ -5398,46 +5406,46 @@ function Ip(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Dp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Sp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Op(e, t, n, r = []) {
-  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: So(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function Np(e, t, n, r = []) {
+  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: To(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function Np(e, t, n) {
+function Mp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Vn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = So(n.attachments ?? i?.attachments)), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
+  const s = Gn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = To(n.attachments ?? i?.attachments)), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
 }
-function Yl(e, t) {
+function Zl(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Mp(e, t, n) {
+function Lp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Xl(e, t = []) {
+function Ql(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Lp = 15e3, Pp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), jp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const Pp = 15e3, jp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Bp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function pi(e) {
-  return jp.has(String(e?.code ?? ""));
+  return Bp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Bp {
+class $p {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5477,7 +5485,7 @@ class Bp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Ka(t, "/comfy/session/ws"), Ya(t));
+      n = new this.d.WebSocket(Xa(t, "/comfy/session/ws"), Za(t));
     } catch {
       return this.retry();
     }
@@ -5491,7 +5499,7 @@ class Bp {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, no(this.attempt++)));
+    }, ro(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5508,13 +5516,13 @@ class Bp {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Lp);
+      }, Pp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && iu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && ou(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5531,7 +5539,7 @@ class Bp {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Pp.has(i)) {
+      if (jp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5547,7 +5555,7 @@ class Bp {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    su(n) && n.event !== "error" && this.coreBack(), Ip(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    lu(n) && n.event !== "error" && this.coreBack(), Op(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5555,7 +5563,7 @@ class Bp {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? no(this.probeAttempt++);
+    const n = t ?? ro(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5572,30 +5580,30 @@ class Bp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const ou = Object.freeze([
+const cu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), $p = Object.freeze(["echo", "openai"]), vs = "workflow-builder", Zl = 64 * 1024, Es = 4096, zp = 64 * 1024, Ql = 8, ec = 3 << 20, To = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Up = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function Wp(e) {
+]), zp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", ec = 64 * 1024, Cs = 4096, Up = 64 * 1024, tc = 8, nc = 3 << 20, Fo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Wp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Jp(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (To.includes(t)) return t;
+  if (Fo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return Up[n] ?? t;
+  return Wp[n] ?? t;
 }
-let Jp = 0;
-function qp(e) {
+let qp = 0;
+function Hp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let tc = 0;
-function Hp() {
+let rc = 0;
+function Vp() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return tc += 1, `panel-${e}-${tc}`;
+  return rc += 1, `panel-${e}-${rc}`;
 }
-class Vp {
+class Gp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5606,7 +5614,7 @@ class Vp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(ru()), this.ui = n({
+    this.state = n(su()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5627,7 +5635,7 @@ class Vp {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Bp({
+    }), this.outbox = [], this.client = new $p({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5656,7 +5664,7 @@ class Vp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: qp(n.skills)
+      skills: Hp(n.skills)
     };
   }
   start() {
@@ -5689,9 +5697,9 @@ class Vp {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Np(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Mp(this.state, t.cid, r.message);
     } catch (n) {
-      pi(n) && !this.client.stopped ? (Yl(this.state, t.cid), this.outbox.push(t)) : Mp(this.state, t.cid, n.message);
+      pi(n) && !this.client.stopped ? (Zl(this.state, t.cid), this.outbox.push(t)) : Lp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5714,7 +5722,7 @@ class Vp {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === vs) && (t.skills = [vs], this.d.writeConfig("skills", vs));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Es) && (t.skills = [Es], this.d.writeConfig("skills", Es));
   }
   async refreshSessions() {
     try {
@@ -5727,10 +5735,10 @@ class Vp {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Es),
-      model: t.model.slice(0, Es),
-      base_url: t.base_url.slice(0, Es),
-      system_prompt: t.system_prompt.slice(0, zp)
+      provider: t.provider.slice(0, Cs),
+      model: t.model.slice(0, Cs),
+      base_url: t.base_url.slice(0, Cs),
+      system_prompt: t.system_prompt.slice(0, Up)
     };
   }
   async createSession(t = "") {
@@ -5796,15 +5804,15 @@ class Vp {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = Wp(i), o = { key: `att-${++Jp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= Ql) {
-        this.ui.notice = `at most ${Ql} files per message`;
+      const s = Jp(i), o = { key: `att-${++qp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= tc) {
+        this.ui.notice = `at most ${tc} files per message`;
         break;
       }
-      if (!To.includes(s))
+      if (!Fo.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > ec)
-        o.state = "failed", o.error = `larger than ${ec >> 20} MiB`;
+      else if (o.size > nc)
+        o.state = "failed", o.error = `larger than ${nc >> 20} MiB`;
       else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(i);
@@ -5845,8 +5853,8 @@ class Vp {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > Zl) {
-      this.ui.notice = `a message is at most ${Zl} characters`;
+    if (t.length > ec) {
+      this.ui.notice = `a message is at most ${ec} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
@@ -5855,9 +5863,9 @@ class Vp {
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: Hp(), sid: r, content: t, attachments: i };
-    if (Op(this.state, s.cid, t, i), this.client.outage) {
-      Yl(this.state, s.cid), this.outbox.push(s);
+    const s = { cid: Vp(), sid: r, content: t, attachments: i };
+    if (Np(this.state, s.cid, t, i), this.client.outage) {
+      Zl(this.state, s.cid), this.outbox.push(s);
       return;
     }
     await this.deliver(s);
@@ -5867,9 +5875,9 @@ class Vp {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, so)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, oo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) nu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) iu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5912,43 +5920,43 @@ class Vp {
       }
   }
 }
-const oo = "ComfydAgentPanel", nc = "comfyd-panel-style", rc = Object.freeze([440, 560]), Gp = 320, ic = (e) => e?.comfyClass === oo || e?.type === oo;
-function Kp(e, t) {
-  if (e.getElementById(nc)) return;
+const lo = "ComfydAgentPanel", ic = "comfyd-panel-style", sc = Object.freeze([440, 560]), Kp = 320, oc = (e) => e?.comfyClass === lo || e?.type === lo;
+function Yp(e, t) {
+  if (e.getElementById(ic)) return;
   const n = e.createElement("style");
-  n.id = nc, n.textContent = t, e.head.appendChild(n);
-}
-function Yp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = ic, n.textContent = t, e.head.appendChild(n);
 }
 function Xp(e) {
-  for (const [t, n] of ou) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Yp(r);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function Zp(e) {
+  for (const [t, n] of cu) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), Xp(r);
+  }
+}
+function Qp(e) {
   const t = {};
-  for (const [n, r] of ou) {
+  for (const [n, r] of cu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function Qp(e, t) {
+function eg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Kp(r, t.css), Xp(e);
+  Yp(r, t.css), Zp(e);
   const i = (b, g) => {
     const p = (e.widgets ?? []).find((x) => x.name === b);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new Vp({
+  }, s = new Gp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Zp(e),
+    readConfig: () => Qp(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -5961,7 +5969,7 @@ function Qp(e, t) {
     const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Gp,
+      getMinHeight: () => Kp,
       getValue: () => {
       },
       setValue: () => {
@@ -5971,7 +5979,7 @@ function Qp(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], rc[0]), Math.max(e.size[1], rc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], sc[0]), Math.max(e.size[1], sc[1])]);
   };
   c();
   let a = !1;
@@ -5993,15 +6001,15 @@ function Qp(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function sc(e, t) {
+function lc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function eg(e) {
+function tg(e) {
   if (Array.isArray(e)) return e;
 }
-function tg(e, t) {
+function ng(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6019,22 +6027,22 @@ function tg(e, t) {
     return l;
   }
 }
-function ng() {
+function rg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function rg(e, t) {
-  return eg(e) || tg(e, t) || ig(e, t) || ng();
-}
 function ig(e, t) {
+  return tg(e) || ng(e, t) || sg(e, t) || rg();
+}
+function sg(e, t) {
   if (e) {
-    if (typeof e == "string") return sc(e, t);
+    if (typeof e == "string") return lc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? sc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? lc(e, t) : void 0;
   }
 }
-const lu = Object.entries, sg = Object.keys, oc = Object.setPrototypeOf, og = Object.isFrozen, cu = Object.getPrototypeOf, au = Object.getOwnPropertyDescriptor;
-let We = Object.freeze, Le = Object.seal, Qt = Object.create, uu = typeof Reflect < "u" && Reflect, Ei = uu.apply, lo = uu.construct;
+const au = Object.entries, og = Object.keys, cc = Object.setPrototypeOf, lg = Object.isFrozen, uu = Object.getPrototypeOf, fu = Object.getOwnPropertyDescriptor;
+let We = Object.freeze, Le = Object.seal, en = Object.create, du = typeof Reflect < "u" && Reflect, Ei = du.apply, co = du.construct;
 We || (We = function(t) {
   return t;
 });
@@ -6045,70 +6053,70 @@ Ei || (Ei = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-lo || (lo = function(t) {
+co || (co = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Ie(Array.prototype.forEach), lg = Ie(Array.prototype.lastIndexOf), lc = Ie(Array.prototype.pop), dr = Ie(Array.prototype.push), cg = Ie(Array.prototype.slice), ag = Ie(Array.prototype.splice), Gn = Array.isArray, Cs = fu(Set), Ds = Ie(Set.prototype.add), hr = Ie(Set.prototype.has), xn = Ie(String.prototype.toLowerCase), Ss = Ie(String.prototype.toString), ug = Ie(String.prototype.match), ii = Ie(String.prototype.replace), Ts = Ie(String.prototype.indexOf), fg = Ie(String.prototype.trim), dg = Ie(Number.prototype.toString), hg = Ie(Boolean.prototype.toString), cc = typeof BigInt > "u" ? null : Ie(BigInt.prototype.toString), ac = typeof Symbol > "u" ? null : Ie(Symbol.prototype.toString), Ve = Ie(Object.prototype.hasOwnProperty), pr = Ie(Object.prototype.toString), pg = RegExp.prototype.test, ze = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ei(pg, t, [n]);
-}, jt = fu(TypeError);
+const Pt = Ie(Array.prototype.forEach), cg = Ie(Array.prototype.lastIndexOf), ac = Ie(Array.prototype.pop), dr = Ie(Array.prototype.push), ag = Ie(Array.prototype.slice), ug = Ie(Array.prototype.splice), Kn = Array.isArray, Ds = hu(Set), Ss = Ie(Set.prototype.add), hr = Ie(Set.prototype.has), xn = Ie(String.prototype.toLowerCase), Ts = Ie(String.prototype.toString), fg = Ie(String.prototype.match), ii = Ie(String.prototype.replace), Fs = Ie(String.prototype.indexOf), dg = Ie(String.prototype.trim), hg = Ie(Number.prototype.toString), pg = Ie(Boolean.prototype.toString), uc = typeof BigInt > "u" ? null : Ie(BigInt.prototype.toString), fc = typeof Symbol > "u" ? null : Ie(Symbol.prototype.toString), Ve = Ie(Object.prototype.hasOwnProperty), pr = Ie(Object.prototype.toString), gg = RegExp.prototype.test, ze = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ei(gg, t, [n]);
+}, jt = hu(TypeError);
 function Ie(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return Ei(e, t, r);
   };
 }
-function fu(e) {
+function hu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return lo(e, n);
+    return co(e, n);
   };
 }
 function me(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
-  if (oc && oc(e, null), !Gn(t)) return e;
+  if (cc && cc(e, null), !Kn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (og(t) || (t[r] = s), i = s);
+      s !== i && (lg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function gg(e) {
+function mg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
 function Ci(e) {
-  const t = Qt(null);
-  for (const r of lu(e)) {
-    var n = rg(r, 2);
+  const t = en(null);
+  for (const r of au(e)) {
+    var n = ig(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Gn(s) ? t[i] = gg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ci(s) : t[i] = s);
+    Ve(e, i) && (Kn(s) ? t[i] = mg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ci(s) : t[i] = s);
   }
   return t;
 }
 function br(e) {
-  const t = Qt(null), n = sg(e);
+  const t = en(null), n = og(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function mg(e) {
+function _g(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return dg(e);
-    case "boolean":
       return hg(e);
+    case "boolean":
+      return pg(e);
     case "bigint":
-      return cc ? cc(e) : "0";
+      return uc ? uc(e) : "0";
     case "symbol":
-      return ac ? ac(e) : "Symbol()";
+      return fc ? fc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6127,27 +6135,27 @@ function mg(e) {
 }
 function st(e, t) {
   for (; e !== null; ) {
-    const r = au(e, t);
+    const r = fu(e, t);
     if (r) {
       if (r.get) return Ie(r.get);
       if (typeof r.value == "function") return Ie(r.value);
     }
-    e = cu(e);
+    e = uu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function _g(e, t) {
+function bg(e, t) {
   for (; e !== null; ) {
-    const n = au(e, t);
+    const n = fu(e, t);
     if (n) return n.get ? Ie(n.get) : null;
-    e = cu(e);
+    e = uu(e);
   }
   return null;
 }
-function bg(e) {
+function yg(e) {
   if (!e) return !1;
   try {
     return ze(e, ""), !0;
@@ -6155,7 +6163,7 @@ function bg(e) {
     return !1;
   }
 }
-const uc = We([
+const dc = We([
   "a",
   "abbr",
   "acronym",
@@ -6275,7 +6283,7 @@ const uc = We([
   "var",
   "video",
   "wbr"
-]), Fs = We([
+]), Is = We([
   "svg",
   "a",
   "altglyph",
@@ -6319,7 +6327,7 @@ const uc = We([
   "tspan",
   "view",
   "vkern"
-]), Is = We([
+]), Os = We([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6345,7 +6353,7 @@ const uc = We([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), yg = We([
+]), wg = We([
   "animate",
   "color-profile",
   "cursor",
@@ -6368,7 +6376,7 @@ const uc = We([
   "solidcolor",
   "unknown",
   "use"
-]), Os = We([
+]), Ns = We([
   "math",
   "menclose",
   "merror",
@@ -6399,7 +6407,7 @@ const uc = We([
   "munder",
   "munderover",
   "mprescripts"
-]), wg = We([
+]), kg = We([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6415,7 +6423,7 @@ const uc = We([
   "annotation-xml",
   "mprescripts",
   "none"
-]), fc = We(["#text"]), dc = We([
+]), hc = We(["#text"]), pc = We([
   "accept",
   "action",
   "align",
@@ -6534,7 +6542,7 @@ const uc = We([
   "width",
   "wrap",
   "xmlns"
-]), Ns = We([
+]), Ms = We([
   "accent-height",
   "accumulate",
   "additive",
@@ -6727,7 +6735,7 @@ const uc = We([
   "y2",
   "z",
   "zoomandpan"
-]), hc = We([
+]), gc = We([
   "accent",
   "accentunder",
   "align",
@@ -6788,14 +6796,14 @@ const uc = We([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), kg = Le(/{{[\w\W]*|^[\w\W]*}}/g), xg = Le(/<%[\w\W]*|^[\w\W]*%>/g), Ag = Le(/\${[\w\W]*/g), Rg = Le(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), vg = Le(/^data-[\-\w.\u00B7-\uFFFF]+$/), Eg = Le(/^aria-[\-\w]+$/), pc = Le(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Cg = Le(/^(?:\w+script|data):/i), Dg = Le(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Sg = Le(/^html$/i), Tg = Le(/^[a-z][.\w]*(-[.\w]+)+$/i), Ms = Le(/<[/\w!]/g), gc = Le(/<[/\w]/g), Fg = Le(/<\/no(script|embed|frames)/i), mc = Le(/\/>/i), Ig = Le(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Og = Le(/^[\r\n\t ]+/), Ne = {
+]), xg = Le(/{{[\w\W]*|^[\w\W]*}}/g), Ag = Le(/<%[\w\W]*|^[\w\W]*%>/g), Rg = Le(/\${[\w\W]*/g), vg = Le(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Eg = Le(/^data-[\-\w.\u00B7-\uFFFF]+$/), Cg = Le(/^aria-[\-\w]+$/), mc = Le(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Dg = Le(/^(?:\w+script|data):/i), Sg = Le(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Tg = Le(/^html$/i), Fg = Le(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Le(/<[/\w!]/g), _c = Le(/<[/\w]/g), Ig = Le(/<\/no(script|embed|frames)/i), bc = Le(/\/>/i), Og = Le(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Ng = Le(/^[\r\n\t ]+/), Ne = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Ng = We(me({}, [
+}, Mg = We(me({}, [
   "style",
   "script",
   "xmp",
@@ -6804,9 +6812,9 @@ const uc = We([
   "noframes",
   "plaintext",
   "noscript"
-])), Mg = function() {
+])), Lg = function() {
   return typeof window > "u" ? null : window;
-}, Lg = function(t, n) {
+}, Pg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6824,7 +6832,7 @@ const uc = We([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, _c = function() {
+}, yc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6836,15 +6844,15 @@ const uc = We([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Yt = function(t, n, r, i) {
-  return Ve(t, n) && Gn(t[n]) ? me(i.base ? br(i.base) : {}, t[n], i.transform) : r;
-}, Ls = function(t, n, r) {
+}, Xt = function(t, n, r, i) {
+  return Ve(t, n) && Kn(t[n]) ? me(i.base ? br(i.base) : {}, t[n], i.transform) : r;
+}, Ps = function(t, n, r) {
   const i = Ve(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Ci(i) : r;
 };
-function du() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Mg();
-  const t = (I) => du(I);
+function pu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Lg();
+  const t = (I) => pu(I);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Ne.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6852,7 +6860,7 @@ function du() {
     return y ? y(f) : f.nodeType;
   }, X = function(f) {
     return T ? T(f) : f.nodeName;
-  }, Y = _g(d, "namespaceURI"), le = function(f) {
+  }, Y = bg(d, "namespaceURI"), le = function(f) {
     return Y ? Y(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
@@ -6879,28 +6887,28 @@ function du() {
       P--;
     }
   }, he = function() {
-    return W || (ve = Lg(u, i), W = !0), ve;
-  }, De = n, we = De.implementation, yt = De.createNodeIterator, wt = De.createDocumentFragment, rr = De.getElementsByTagName, an = r.importNode;
-  let xe = _c();
-  t.isSupported = typeof lu == "function" && typeof E == "function" && we && we.createHTMLDocument !== void 0;
-  const Jr = kg, un = xg, Lo = Ag, h = vg, m = Eg, A = Cg, L = Dg, C = Tg;
-  let F = pc, N = null;
+    return W || (ve = Pg(u, i), W = !0), ve;
+  }, De = n, we = De.implementation, yt = De.createNodeIterator, wt = De.createDocumentFragment, ir = De.getElementsByTagName, fn = r.importNode;
+  let xe = yc();
+  t.isSupported = typeof au == "function" && typeof E == "function" && we && we.createHTMLDocument !== void 0;
+  const Jr = xg, dn = Ag, Po = Rg, h = Eg, m = Cg, A = Dg, L = Sg, C = Fg;
+  let F = mc, N = null;
   const $ = me({}, [
-    ...uc,
-    ...Fs,
+    ...dc,
     ...Is,
     ...Os,
-    ...fc
+    ...Ns,
+    ...hc
   ]);
   let O = null;
   const D = me({}, [
-    ...dc,
-    ...Ns,
-    ...hc,
+    ...pc,
+    ...Ms,
+    ...gc,
     ...si
   ]);
   let J = null, U = null, G = null;
-  const Z = Object.seal(Qt(null, {
+  const Z = Object.seal(en(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6914,10 +6922,10 @@ function du() {
       value: null
     }
   }));
-  let fe = !0, pe = !0, ge = !1, Se = !0, Ae = !1, Pe = !0, Be = !1, tt = !1, fn = null, $e = null, Qe = !1, Nt = !1, dn = !1, Wi = !1, Po = !0, jo = !1;
-  const Bo = "user-content-";
-  let Ji = !0, qi = !1, hn = null, Mn = !1, pn = null;
-  const $o = me({}, [
+  let fe = !0, pe = !0, ge = !1, Se = !0, Ae = !1, Pe = !0, Be = !1, tt = !1, hn = null, $e = null, Qe = !1, Nt = !1, pn = !1, Wi = !1, jo = !0, Bo = !1;
+  const $o = "user-content-";
+  let Ji = !0, qi = !1, gn = null, Mn = !1, mn = null;
+  const zo = me({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6945,8 +6953,8 @@ function du() {
     "video",
     "xmp"
   ]);
-  let zo = null;
-  const Uo = me({}, [
+  let Uo = null;
+  const Wo = me({}, [
     "audio",
     "video",
     "img",
@@ -6954,8 +6962,8 @@ function du() {
     "image",
     "track"
   ]);
-  let Wo = null;
-  const Jo = me({}, [
+  let Jo = null;
+  const qo = me({}, [
     "alt",
     "class",
     "for",
@@ -6971,12 +6979,12 @@ function du() {
     "style",
     "xmlns"
   ]), qr = "http://www.w3.org/1998/Math/MathML", Hr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
-  let Ln = kt, Hi = !1, qo = null;
-  const Ju = me({}, [
+  let Ln = kt, Hi = !1, Ho = null;
+  const Hu = me({}, [
     qr,
     Hr,
     kt
-  ], Ss), qu = We(me({}, [
+  ], Ts), Vu = We(me({}, [
     "mi",
     "mo",
     "mn",
@@ -6984,31 +6992,31 @@ function du() {
     "mtext"
   ]));
   let Vi = null;
-  const Hu = We(me({}, ["annotation-xml"]));
+  const Gu = We(me({}, ["annotation-xml"]));
   let Gi = null;
-  const Vu = We(Qt(null)), Gu = me({}, [
+  const Ku = We(en(null)), Yu = me({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let ir = null;
-  const Ku = ["application/xhtml+xml", "text/html"], Yu = "text/html";
+  let sr = null;
+  const Xu = ["application/xhtml+xml", "text/html"], Zu = "text/html";
   let Oe = null, Vr = null;
-  const Xu = n.createElement("form"), Ho = function(f) {
+  const Qu = n.createElement("form"), Vo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Ki = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ci(f), ir = Ku.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Yu : f.PARSER_MEDIA_TYPE, Oe = ir === "application/xhtml+xml" ? Ss : xn, N = Yt(f, "ALLOWED_TAGS", $, { transform: Oe }), O = Yt(f, "ALLOWED_ATTR", D, { transform: Oe }), qo = Yt(f, "ALLOWED_NAMESPACES", Ju, { transform: Ss }), Wo = Yt(f, "ADD_URI_SAFE_ATTR", Jo, {
+    (!f || typeof f != "object") && (f = {}), f = Ci(f), sr = Xu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Zu : f.PARSER_MEDIA_TYPE, Oe = sr === "application/xhtml+xml" ? Ts : xn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Oe }), O = Xt(f, "ALLOWED_ATTR", D, { transform: Oe }), Ho = Xt(f, "ALLOWED_NAMESPACES", Hu, { transform: Ts }), Jo = Xt(f, "ADD_URI_SAFE_ATTR", qo, {
       transform: Oe,
-      base: Jo
-    }), zo = Yt(f, "ADD_DATA_URI_TAGS", Uo, {
+      base: qo
+    }), Uo = Xt(f, "ADD_DATA_URI_TAGS", Wo, {
       transform: Oe,
-      base: Uo
-    }), pn = Yt(f, "FORBID_CONTENTS", $o, { transform: Oe }), U = Yt(f, "FORBID_TAGS", Qt(null), { transform: Oe }), G = Yt(f, "FORBID_ATTR", Qt(null), { transform: Oe }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ci(f.USE_PROFILES) : f.USE_PROFILES : !1, fe = f.ALLOW_ARIA_ATTR !== !1, pe = f.ALLOW_DATA_ATTR !== !1, ge = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Se = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Pe = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, dn = f.RETURN_DOM_FRAGMENT || !1, Wi = f.RETURN_TRUSTED_TYPE || !1, Qe = f.FORCE_BODY || !1, Po = f.SANITIZE_DOM !== !1, jo = f.SANITIZE_NAMED_PROPS || !1, Ji = f.KEEP_CONTENT !== !1, qi = f.IN_PLACE || !1, F = bg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : pc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Vi = Ls(f, "MATHML_TEXT_INTEGRATION_POINTS", qu), Gi = Ls(f, "HTML_INTEGRATION_POINTS", Hu);
-    const _ = Ls(f, "CUSTOM_ELEMENT_HANDLING", Vu);
-    if (J = Qt(null), Ve(_, "tagNameCheck") && Ho(_.tagNameCheck) && (J.tagNameCheck = _.tagNameCheck), Ve(_, "attributeNameCheck") && Ho(_.attributeNameCheck) && (J.attributeNameCheck = _.attributeNameCheck), Ve(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (J.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Le(J), Ae && (pe = !1), dn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = me({}, fc), O = Qt(null), Mn.html === !0 && (me(N, uc), me(O, dc)), Mn.svg === !0 && (me(N, Fs), me(O, Ns), me(O, si)), Mn.svgFilters === !0 && (me(N, Is), me(O, Ns), me(O, si)), Mn.mathMl === !0 && (me(N, Os), me(O, hc), me(O, si))), Z.tagCheck = null, Z.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? Z.tagCheck = f.ADD_TAGS : Gn(f.ADD_TAGS) && (N === $ && (N = br(N)), me(N, f.ADD_TAGS, Oe))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? Z.attributeCheck = f.ADD_ATTR : Gn(f.ADD_ATTR) && (O === D && (O = br(O)), me(O, f.ADD_ATTR, Oe))), Ve(f, "ADD_FORBID_CONTENTS") && Gn(f.ADD_FORBID_CONTENTS) && (pn === $o && (pn = br(pn)), me(pn, f.ADD_FORBID_CONTENTS, Oe)), Ji && (N["#text"] = !0), Be && me(N, [
+      base: Wo
+    }), mn = Xt(f, "FORBID_CONTENTS", zo, { transform: Oe }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Oe }), G = Xt(f, "FORBID_ATTR", en(null), { transform: Oe }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ci(f.USE_PROFILES) : f.USE_PROFILES : !1, fe = f.ALLOW_ARIA_ATTR !== !1, pe = f.ALLOW_DATA_ATTR !== !1, ge = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Se = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Pe = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Wi = f.RETURN_TRUSTED_TYPE || !1, Qe = f.FORCE_BODY || !1, jo = f.SANITIZE_DOM !== !1, Bo = f.SANITIZE_NAMED_PROPS || !1, Ji = f.KEEP_CONTENT !== !1, qi = f.IN_PLACE || !1, F = yg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : mc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Vi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Vu), Gi = Ps(f, "HTML_INTEGRATION_POINTS", Gu);
+    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", Ku);
+    if (J = en(null), Ve(_, "tagNameCheck") && Vo(_.tagNameCheck) && (J.tagNameCheck = _.tagNameCheck), Ve(_, "attributeNameCheck") && Vo(_.attributeNameCheck) && (J.attributeNameCheck = _.attributeNameCheck), Ve(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (J.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Le(J), Ae && (pe = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = me({}, hc), O = en(null), Mn.html === !0 && (me(N, dc), me(O, pc)), Mn.svg === !0 && (me(N, Is), me(O, Ms), me(O, si)), Mn.svgFilters === !0 && (me(N, Os), me(O, Ms), me(O, si)), Mn.mathMl === !0 && (me(N, Ns), me(O, gc), me(O, si))), Z.tagCheck = null, Z.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? Z.tagCheck = f.ADD_TAGS : Kn(f.ADD_TAGS) && (N === $ && (N = br(N)), me(N, f.ADD_TAGS, Oe))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? Z.attributeCheck = f.ADD_ATTR : Kn(f.ADD_ATTR) && (O === D && (O = br(O)), me(O, f.ADD_ATTR, Oe))), Ve(f, "ADD_FORBID_CONTENTS") && Kn(f.ADD_FORBID_CONTENTS) && (mn === zo && (mn = br(mn)), me(mn, f.ADD_FORBID_CONTENTS, Oe)), Ji && (N["#text"] = !0), Be && me(N, [
       "html",
       "head",
       "body"
@@ -7024,28 +7032,28 @@ function du() {
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (Q = void 0, ue = "") : (Q === void 0 && (Q = he()), Q && typeof ue == "string" && (ue = S("")));
     Vr = We(f);
-  }, Vo = me({}, [
-    ...Fs,
+  }, Go = me({}, [
     ...Is,
-    ...yg
-  ]), Go = me({}, [...Os, ...wg]), Zu = function(f, _, v) {
-    return _ === kt ? f === "svg" : _ === qr ? f === "svg" && (v === "annotation-xml" || Vi[v]) : !!Vo[f];
-  }, Qu = function(f, _, v) {
-    return _ === kt ? f === "math" : _ === Hr ? f === "math" && Gi[v] : !!Go[f];
-  }, ef = function(f, _, v) {
-    return _ === Hr && !Gi[v] || _ === qr && !Vi[v] ? !1 : !Go[f] && (Gu[f] || !Vo[f]);
-  }, tf = function(f) {
+    ...Os,
+    ...wg
+  ]), Ko = me({}, [...Ns, ...kg]), ef = function(f, _, v) {
+    return _ === kt ? f === "svg" : _ === qr ? f === "svg" && (v === "annotation-xml" || Vi[v]) : !!Go[f];
+  }, tf = function(f, _, v) {
+    return _ === kt ? f === "math" : _ === Hr ? f === "math" && Gi[v] : !!Ko[f];
+  }, nf = function(f, _, v) {
+    return _ === Hr && !Gi[v] || _ === qr && !Vi[v] ? !1 : !Ko[f] && (Yu[f] || !Go[f]);
+  }, rf = function(f) {
     const _ = le(f), v = xn(X(f)), M = E(f);
     let K = Ln, te = "template";
-    return M && B(M) === Ne.element && (K = le(M), te = xn(X(M))), qo[_] ? _ === Hr ? Zu(v, K, te) : _ === qr ? Qu(v, K, te) : _ === kt ? ef(v, K, te) : ir === "application/xhtml+xml" : !1;
-  }, Kt = function(f) {
+    return M && B(M) === Ne.element && (K = le(M), te = xn(X(M))), Ho[_] ? _ === Hr ? ef(v, K, te) : _ === qr ? tf(v, K, te) : _ === kt ? nf(v, K, te) : sr === "application/xhtml+xml" : !1;
+  }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
       E(f).removeChild(f);
     } catch {
       if (g(f), !E(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Ko = function(f, _, v) {
+  }, Yo = function(f, _, v) {
     try {
       p(f, _);
     } catch {
@@ -7057,7 +7065,7 @@ function du() {
   }, Yi = function(f) {
     Qi(f);
     const _ = R(f);
-    _ && Pt(cg(_), (v) => {
+    _ && Pt(ag(_), (v) => {
       try {
         g(v);
       } catch {
@@ -7072,14 +7080,14 @@ function du() {
     if (dr(t.removed, {
       attribute: v || null,
       from: _
-    }), v) Ko(_, v, f);
+    }), v) Yo(_, v, f);
     else try {
       _.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Nt || dn) try {
-        Kt(_);
+      if (Nt || pn) try {
+        Gt(_);
       } catch {
       }
       else try {
@@ -7091,7 +7099,7 @@ function du() {
     if (v)
       for (let M = v.length - 1; M >= 0; --M) {
         const K = v[M], te = K && K.name;
-        typeof te == "string" && !(_ && O[Oe(te)]) && Ko(f, K, te);
+        typeof te == "string" && !(_ && O[Oe(te)]) && Yo(f, K, te);
       }
   }, Zi = function(f, _) {
     let v = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
@@ -7115,23 +7123,23 @@ function du() {
     return Zi(f, (v) => {
       _.push(v);
     }, !0), _;
-  }, nf = function(f, _) {
-    const v = Cs();
+  }, sf = function(f, _) {
+    const v = Ds();
     Pt(es(f), (M) => {
-      B(M) === Ne.element && Ds(v, M);
+      B(M) === Ne.element && Ss(v, M);
     }), Pt(_, (M) => {
       B(M) === Ne.element && !hr(v, M) && Xi(M, !0);
     });
-  }, Yo = function(f, _) {
+  }, Xo = function(f, _) {
     let v = !1;
     return Pt(t.removed, (M) => {
       M.element && (v = v || M.element === f, Qi(M.element));
-    }), nf(f, _), v;
-  }, rf = 8, sf = function(f, _) {
-    const v = hn;
+    }), sf(f, _), v;
+  }, of = 8, lf = function(f, _) {
+    const v = gn;
     let M = null;
-    const K = () => (M || (M = Cs(), Pt(_, (te) => {
-      Ds(M, te);
+    const K = () => (M || (M = Ds(), Pt(_, (te) => {
+      Ss(M, te);
     })), M);
     for (let te = 0; ; te++) {
       const ae = es(f), je = [f];
@@ -7139,24 +7147,24 @@ function du() {
       if (Pt(ae, (dt) => {
         B(dt) === Ne.documentFragment ? dr(je, dt) : !Mt && !hr(v, dt) && (Mt = hr(K(), dt));
       }), !Mt) return;
-      if (te >= rf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (te >= of) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(je, (dt, nt) => {
-        of(dt, nt > 0, f, K());
+        cf(dt, nt > 0, f, K());
       });
     }
-  }, of = function(f, _, v, M) {
+  }, cf = function(f, _, v, M) {
     const K = Gr(f);
     let te;
     for (; te = K.nextNode(); )
-      !hr(M, te) || hr(hn, te) || (_ && ft(xe.uponSanitizeShadowNode, te, null), is(te, v));
-  }, lf = function(f) {
-    hn && Ds(hn, f);
-  }, Xo = function(f, _) {
+      !hr(M, te) || hr(gn, te) || (_ && ft(xe.uponSanitizeShadowNode, te, null), is(te, v));
+  }, af = function(f) {
+    gn && Ss(gn, f);
+  }, Zo = function(f, _) {
     return Pe ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
-  }, cf = function(f) {
+  }, uf = function(f) {
     Pe && Zi(f, (_) => {
       const v = B(_);
-      if (v === Ne.processingInstruction || v === Ne.comment && ze(gc, _.data)) {
+      if (v === Ne.processingInstruction || v === Ne.comment && ze(_c, _.data)) {
         try {
           g(_);
         } catch {
@@ -7166,23 +7174,23 @@ function du() {
       if (v === Ne.element) {
         const M = _, K = Oe(X(_));
         try {
-          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Xo("for", K) && M.removeAttribute("for");
+          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Zo("for", K) && M.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Zo = function(f) {
+  }, Qo = function(f) {
     let _ = null, v = null;
     if (Qe) f = "<remove></remove>" + f;
     else {
-      const te = ug(f, Og);
+      const te = fg(f, Ng);
       v = te && te[0];
     }
-    ir === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    sr === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const M = Q ? S(f) : f;
     if (Ln === kt) try {
-      _ = new a().parseFromString(M, ir);
+      _ = new a().parseFromString(M, sr);
     } catch {
     }
     if (!_ || !_.documentElement) {
@@ -7193,13 +7201,13 @@ function du() {
       }
     }
     const K = _.body || _.documentElement;
-    return f && v && K.insertBefore(n.createTextNode(v), K.childNodes[0] || null), Ln === kt ? rr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : K;
+    return f && v && K.insertBefore(n.createTextNode(v), K.childNodes[0] || null), Ln === kt ? ir.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : K;
   }, Gr = function(f) {
     let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const v = z ? z(f) : f.ownerDocument;
     return yt.call(v || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, ts = function(f) {
-    return f = ii(f, Jr, " "), f = ii(f, un, " "), f = ii(f, Lo, " "), f;
+    return f = ii(f, Jr, " "), f = ii(f, dn, " "), f = ii(f, Po, " "), f;
   }, ns = function(f) {
     var _;
     rs(f);
@@ -7216,7 +7224,7 @@ function du() {
   }, Kr = function(f) {
     const _ = T ? T(f) : null;
     return typeof _ != "string" || Oe(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== R(f);
-  }, Qo = function(f) {
+  }, el = function(f) {
     if (!y || typeof f != "object" || f === null) return null;
     try {
       const _ = y(f);
@@ -7225,17 +7233,17 @@ function du() {
       return null;
     }
   }, jn = function(f) {
-    return Qo(f) === Ne.documentFragment;
-  }, sr = function(f) {
-    return Qo(f) !== null;
+    return el(f) === Ne.documentFragment;
+  }, or = function(f) {
+    return el(f) !== null;
   };
   function ft(I, f, _) {
     I.length !== 0 && Pt(I, (v) => {
       v.call(t, f, _, Vr);
     });
   }
-  const af = function(f, _, v) {
-    return !!(Pe && v === Ne.element && f.hasChildNodes() && !sr(f.firstElementChild) && ze(Ms, f.textContent) && ze(Ms, f.innerHTML) || Pe && Ng[_] && v === Ne.element && le(f) === kt && (sr(f.firstElementChild) || typeof f.textContent == "string" && ze(Ms, f.textContent)) || v === Ne.processingInstruction || Pe && v === Ne.comment && ze(gc, f.data));
+  const ff = function(f, _, v) {
+    return !!(Pe && v === Ne.element && f.hasChildNodes() && !or(f.firstElementChild) && ze(Ls, f.textContent) && ze(Ls, f.innerHTML) || Pe && Mg[_] && v === Ne.element && le(f) === kt && (or(f.firstElementChild) || typeof f.textContent == "string" && ze(Ls, f.textContent)) || v === Ne.processingInstruction || Pe && v === Ne.comment && ze(_c, f.data));
   }, Yr = function(f, _) {
     if (f instanceof RegExp) return ze(f, _);
     if (f instanceof Function) {
@@ -7243,9 +7251,9 @@ function du() {
       return !!f(_, ...M);
     }
     return !1;
-  }, uf = function(f, _, v) {
-    if (!U[_] && nl(_) && Yr(J.tagNameCheck, _)) return !1;
-    if (Ji && !pn[_] && !pn[xn(_)]) {
+  }, df = function(f, _, v) {
+    if (!U[_] && rl(_) && Yr(J.tagNameCheck, _)) return !1;
+    if (Ji && !mn[_] && !mn[xn(_)]) {
       const M = E(f), K = R(f);
       if (K && M) {
         const te = K.length;
@@ -7255,42 +7263,42 @@ function du() {
         }
       }
     }
-    return Kt(f), !0;
-  }, el = function(f, _, v, M) {
+    return Gt(f), !0;
+  }, tl = function(f, _, v, M) {
     return f.length === 0 ? _ : _ === v || _ === M ? br(_) : _;
   }, Bn = function(f, _) {
     return f === _ || E(f) !== null ? !1 : (qi && Qi(f), !0);
-  }, ff = function(f, _) {
-    if (lf(f), ft(xe.beforeSanitizeElements, f, null), Bn(f, _)) return !0;
+  }, hf = function(f, _) {
+    if (af(f), ft(xe.beforeSanitizeElements, f, null), Bn(f, _)) return !0;
     if (Kr(f))
-      return Kt(f), !0;
+      return Gt(f), !0;
     const v = Oe(X(f)), M = B(f);
-    if (N = el(xe.uponSanitizeElement, N, $, fn), ft(xe.uponSanitizeElement, f, {
+    if (N = tl(xe.uponSanitizeElement, N, $, hn), ft(xe.uponSanitizeElement, f, {
       tagName: v,
       allowedTags: N
     }), Bn(f, _)) return !0;
-    if (af(f, v, M))
-      return Kt(f), !0;
+    if (ff(f, v, M))
+      return Gt(f), !0;
     if (U[v] || !(Z.tagCheck instanceof Function && Z.tagCheck(v)) && !N[v]) {
-      const K = uf(f, v, _);
+      const K = df(f, v, _);
       return K === !1 && (ft(xe.afterSanitizeElements, f, null), Bn(f, _)) ? !0 : K;
     }
-    if (M === Ne.element && !tf(f) || (v === "noscript" || v === "noembed" || v === "noframes") && ze(Fg, f.innerHTML))
-      return Kt(f), !0;
+    if (M === Ne.element && !rf(f) || (v === "noscript" || v === "noembed" || v === "noframes") && ze(Ig, f.innerHTML))
+      return Gt(f), !0;
     if (Ae && M === Ne.text) {
       const K = f.textContent, te = ts(K);
       K !== te && (dr(t.removed, { element: f.cloneNode() }), f.textContent = te);
     }
     return ft(xe.afterSanitizeElements, f, null), Bn(f, _);
-  }, tl = function(f, _, v) {
-    if (G[_] || Xo(_, f) || Po && (_ === "id" || _ === "name") && (v in n || v in Xu)) return !1;
+  }, nl = function(f, _, v) {
+    if (G[_] || Zo(_, f) || jo && (_ === "id" || _ === "name") && (v in n || v in Qu)) return !1;
     const M = O[_] || Z.attributeCheck instanceof Function && Z.attributeCheck(_, f);
     if (pe && ze(h, _) || fe && ze(m, _)) return !0;
-    if (!M) return nl(f) && Yr(J.tagNameCheck, f) && Yr(J.attributeNameCheck, _, f) || _ === "is" && J.allowCustomizedBuiltInElements && Yr(J.tagNameCheck, v);
-    if (Wo[_]) return !0;
+    if (!M) return rl(f) && Yr(J.tagNameCheck, f) && Yr(J.attributeNameCheck, _, f) || _ === "is" && J.allowCustomizedBuiltInElements && Yr(J.tagNameCheck, v);
+    if (Jo[_]) return !0;
     const K = ii(v, L, "");
-    return ze(F, K) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Ts(v, "data:") === 0 && zo[f] || ge && !ze(A, K) ? !0 : !v;
-  }, df = me({}, [
+    return ze(F, K) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(v, "data:") === 0 && Uo[f] || ge && !ze(A, K) ? !0 : !v;
+  }, pf = me({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7299,9 +7307,9 @@ function du() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), nl = function(f) {
-    return !df[xn(f)] && ze(C, f);
-  }, hf = function(f, _, v, M) {
+  ]), rl = function(f) {
+    return !pf[xn(f)] && ze(C, f);
+  }, gf = function(f, _, v, M) {
     if (Q && typeof u == "object" && typeof u.getAttributeType == "function" && !v) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
         return S(M);
@@ -7309,19 +7317,19 @@ function du() {
         return ie(M);
     }
     return M;
-  }, pf = function(f, _, v, M) {
+  }, mf = function(f, _, v, M) {
     try {
-      return v ? f.setAttributeNS(v, _, M) : f.setAttribute(_, M), Kr(f) ? (Kt(f), !1) : !0;
+      return v ? f.setAttributeNS(v, _, M) : f.setAttribute(_, M), Kr(f) ? (Gt(f), !1) : !0;
     } catch {
       return Pn(_, f), !1;
     }
-  }, rl = function(f, _) {
-    return Pe && ze(Ig, _) ? !0 : xn(f) === "attributename" && Ts(_, "href") !== -1;
-  }, gf = function(f, _) {
+  }, il = function(f, _) {
+    return Pe && ze(Og, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
+  }, _f = function(f, _) {
     if (ft(xe.beforeSanitizeAttributes, f, null), Bn(f, _)) return;
     const v = f.attributes;
     if (!v || Kr(f)) return;
-    O = el(xe.uponSanitizeAttribute, O, D, $e);
+    O = tl(xe.uponSanitizeAttribute, O, D, $e);
     const M = {
       attrName: "",
       attrValue: "",
@@ -7333,8 +7341,8 @@ function du() {
     const te = Oe(X(f));
     for (; K--; ) {
       const ae = v[K], je = ae.name, Mt = ae.namespaceURI, dt = ae.value, nt = Oe(je), xt = dt;
-      let Je = je === "value" ? xt : fg(xt), il = !1;
-      if (M.attrName = nt, M.attrValue = Je, M.keepAttr = !0, M.forceKeepAttr = void 0, ft(xe.uponSanitizeAttribute, f, M), Je = M.attrValue, jo && (nt === "id" || nt === "name") && Ts(Je, Bo) !== 0 && (Pn(je, f, ae), Je = Bo + Je, il = !0), rl(je, Je)) {
+      let Je = je === "value" ? xt : dg(xt), sl = !1;
+      if (M.attrName = nt, M.attrValue = Je, M.keepAttr = !0, M.forceKeepAttr = void 0, ft(xe.uponSanitizeAttribute, f, M), Je = M.attrValue, Bo && (nt === "id" || nt === "name") && Fs(Je, $o) !== 0 && (Pn(je, f, ae), Je = $o + Je, sl = !0), il(je, Je)) {
         Pn(je, f, ae);
         continue;
       }
@@ -7343,20 +7351,20 @@ function du() {
           Pn(je, f, ae);
           continue;
         }
-        if (!Se && ze(mc, Je)) {
+        if (!Se && ze(bc, Je)) {
           Pn(je, f, ae);
           continue;
         }
-        if (Ae && (Je = ts(Je)), !tl(te, nt, Je)) {
+        if (Ae && (Je = ts(Je)), !nl(te, nt, Je)) {
           Pn(je, f, ae);
           continue;
         }
-        Je = hf(te, nt, Mt, Je), Je !== xt && pf(f, je, Mt, Je) && il && lc(t.removed);
+        Je = gf(te, nt, Mt, Je), Je !== xt && mf(f, je, Mt, Je) && sl && ac(t.removed);
       }
     }
     ft(xe.afterSanitizeAttributes, f, null), Bn(f, _);
   }, is = function(f, _) {
-    ff(f, _), gf(f, _), jn(f.content) && ss(f.content);
+    hf(f, _), _f(f, _), jn(f.content) && ss(f.content);
   }, ss = function(f) {
     let _ = null;
     const v = Gr(f);
@@ -7406,15 +7414,15 @@ function du() {
   };
   return t.sanitize = function(I) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, v = null, M = null, K = null;
-    if (Hi = !I, Hi && (I = "<!-->"), typeof I != "string" && !sr(I) && (I = mg(I), typeof I != "string"))
+    if (Hi = !I, Hi && (I = "<!-->"), typeof I != "string" && !or(I) && (I = _g(I), typeof I != "string"))
       throw jt("dirty is not a string, aborting");
     if (!t.isSupported) return I;
-    tt ? (N = fn, O = $e) : Ki(f), t.removed = [];
-    const te = qi && typeof I != "string" && sr(I);
+    tt ? (N = hn, O = $e) : Ki(f), t.removed = [];
+    const te = qi && typeof I != "string" && or(I);
     let ae = [];
-    const je = hn;
+    const je = gn;
     if (te) {
-      cf(I);
+      uf(I);
       const xt = X(I);
       if (typeof xt == "string") {
         const Je = Oe(xt);
@@ -7423,71 +7431,71 @@ function du() {
       }
       if (Kr(I))
         throw Yi(I), jt("root node is clobbered and cannot be sanitized in-place");
-      ae = es(I), hn = Cs();
-    } else if (sr(I))
-      _ = Zo("<!---->"), v = _.ownerDocument.importNode(I, !0), v.nodeType === Ne.element && v.nodeName === "BODY" || v.nodeName === "HTML" ? _ = v : _.appendChild(v), os(_);
+      ae = es(I), gn = Ds();
+    } else if (or(I))
+      _ = Qo("<!---->"), v = _.ownerDocument.importNode(I, !0), v.nodeType === Ne.element && v.nodeName === "BODY" || v.nodeName === "HTML" ? _ = v : _.appendChild(v), os(_);
     else {
       if (!Nt && !Ae && !Be && I.indexOf("<") === -1) return re(I);
-      if (_ = Zo(I), !_) return Nt ? null : Wi ? ue : "";
+      if (_ = Qo(I), !_) return Nt ? null : Wi ? ue : "";
     }
-    _ && Qe && Kt(_.firstChild);
+    _ && Qe && Gt(_.firstChild);
     const Mt = te ? I : _;
     try {
       te && os(I);
       const xt = Gr(Mt);
       for (; M = xt.nextNode(); ) is(M, Mt);
-      te && sf(I, ae);
+      te && lf(I, ae);
     } catch (xt) {
-      throw te && (Yi(I), Yo(I, ae)), xt;
+      throw te && (Yi(I), Xo(I, ae)), xt;
     } finally {
-      hn = je;
+      gn = je;
     }
     if (te) {
-      if (Yo(I, ae)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      if (Xo(I, ae)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return Ae && ns(I), I;
     }
     if (Nt) {
-      if (Ae && ns(_), dn)
+      if (Ae && ns(_), pn)
         for (K = wt.call(_.ownerDocument); _.firstChild; ) K.appendChild(_.firstChild);
       else K = _;
-      return (O.shadowroot || O.shadowrootmode) && (K = an.call(r, K, !0)), K;
+      return (O.shadowroot || O.shadowrootmode) && (K = fn.call(r, K, !0)), K;
     }
     const dt = () => Be ? _.outerHTML : _.innerHTML;
     let nt = dt();
-    return Ae && ze(Rg, nt) && (rs(_), nt = dt()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && ze(Sg, _.ownerDocument.doctype.name) && (nt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+    return Ae && ze(vg, nt) && (rs(_), nt = dt()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && ze(Tg, _.ownerDocument.doctype.name) && (nt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
 ` + nt), re(nt);
   }, t.setConfig = function() {
     let I = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Ki(I), tt = !0, fn = N, $e = O;
+    Ki(I), tt = !0, hn = N, $e = O;
   }, t.clearConfig = function() {
-    Vr = null, tt = !1, fn = null, $e = null, Q = ve, ue = "";
+    Vr = null, tt = !1, hn = null, $e = null, Q = ve, ue = "";
   }, t.isValidAttribute = function(I, f, _) {
     Vr || Ki({});
     const v = Oe(I), M = Oe(f);
-    return typeof _ == "string" && (rl(f, _) || !Se && ze(mc, _)) ? !1 : tl(v, M, _);
+    return typeof _ == "string" && (il(f, _) || !Se && ze(bc, _)) ? !1 : nl(v, M, _);
   }, t.addHook = function(I, f) {
     typeof f == "function" && Ve(xe, I) && dr(xe[I], f);
   }, t.removeHook = function(I, f) {
     if (Ve(xe, I)) {
       if (f !== void 0) {
-        const _ = lg(xe[I], f);
-        return _ === -1 ? void 0 : ag(xe[I], _, 1)[0];
+        const _ = cg(xe[I], f);
+        return _ === -1 ? void 0 : ug(xe[I], _, 1)[0];
       }
-      return lc(xe[I]);
+      return ac(xe[I]);
     }
   }, t.removeHooks = function(I) {
     Ve(xe, I) && (xe[I] = []);
   }, t.removeAllHooks = function() {
-    xe = _c();
+    xe = yc();
   }, t;
 }
-var Pg = du();
-const bc = {};
-function jg(e) {
-  let t = bc[e];
+var jg = pu();
+const wc = {};
+function Bg(e) {
+  let t = wc[e];
   if (t)
     return t;
-  t = bc[e] = [];
+  t = wc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7498,9 +7506,9 @@ function jg(e) {
   }
   return t;
 }
-function tr(e, t) {
-  typeof t != "string" && (t = tr.defaultChars);
-  const n = jg(t);
+function nr(e, t) {
+  typeof t != "string" && (t = nr.defaultChars);
+  const n = Bg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7538,14 +7546,14 @@ function tr(e, t) {
     return i;
   });
 }
-tr.defaultChars = ";/?:@&=+$,#";
-tr.componentChars = "";
-const yc = {};
-function Bg(e) {
-  let t = yc[e];
+nr.defaultChars = ";/?:@&=+$,#";
+nr.componentChars = "";
+const kc = {};
+function $g(e) {
+  let t = kc[e];
   if (t)
     return t;
-  t = yc[e] = [];
+  t = kc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7554,9 +7562,9 @@ function Bg(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Jt(e, t, n) {
-  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Bg(t);
+function Wt(e, t, n) {
+  typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
+  const r = $g(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7583,20 +7591,20 @@ function Jt(e, t, n) {
   }
   return i;
 }
-Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Jt.componentChars = "-_.!~*'()";
-function co(e) {
+Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Wt.componentChars = "-_.!~*'()";
+function ao(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
 function Di() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const $g = /^([a-z0-9.+-]+:)/i, zg = /:[0-9]*$/, Ug = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Wg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Jg = ["{", "}", "|", "\\", "^", "`"].concat(Wg), qg = ["'"].concat(Jg), wc = ["%", "/", "?", ";", "#"].concat(qg), kc = ["/", "?", "#"], Hg = 255, xc = /^[+a-z0-9A-Z_-]{0,63}$/, Vg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ac = {
+const zg = /^([a-z0-9.+-]+:)/i, Ug = /:[0-9]*$/, Wg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Jg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], qg = ["{", "}", "|", "\\", "^", "`"].concat(Jg), Hg = ["'"].concat(qg), xc = ["%", "/", "?", ";", "#"].concat(Hg), Ac = ["/", "?", "#"], Vg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Gg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, vc = {
   javascript: !0,
   "javascript:": !0
-}, Rc = {
+}, Ec = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7608,7 +7616,7 @@ const $g = /^([a-z0-9.+-]+:)/i, zg = /:[0-9]*$/, Ug = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function ao(e, t) {
+function uo(e, t) {
   if (e && e instanceof Di) return e;
   const n = new Di();
   return n.parse(e, t), n;
@@ -7616,19 +7624,19 @@ function ao(e, t) {
 Di.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Ug.exec(s);
+    const a = Wg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = $g.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ac[o]) && (s = s.substr(2), this.slashes = !0)), !Ac[o] && (i || o && !Rc[o])) {
+  let o = zg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && vc[o]) && (s = s.substr(2), this.slashes = !0)), !vc[o] && (i || o && !Ec[o])) {
     let a = -1;
-    for (let p = 0; p < kc.length; p++)
-      r = s.indexOf(kc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Ac.length; p++)
+      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < wc.length; p++)
-      r = s.indexOf(wc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < xc.length; p++)
+      r = s.indexOf(xc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const b = s.slice(0, a);
     s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
@@ -7637,44 +7645,44 @@ Di.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let x = 0, R = p.length; x < R; x++) {
         const E = p[x];
-        if (E && !E.match(xc)) {
+        if (E && !E.match(Rc)) {
           let k = "";
           for (let w = 0, y = E.length; w < y; w++)
             E.charCodeAt(w) > 127 ? k += "x" : k += E[w];
-          if (!k.match(xc)) {
-            const w = p.slice(0, x), y = p.slice(x + 1), T = E.match(Vg);
+          if (!k.match(Rc)) {
+            const w = p.slice(0, x), y = p.slice(x + 1), T = E.match(Gg);
             T && (w.push(T[1]), y.unshift(T[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Hg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Vg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Rc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ec[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Di.prototype.parseHost = function(e) {
-  let t = zg.exec(e);
+  let t = Ug.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Gg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Kg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: tr,
-  encode: Jt,
-  format: co,
-  parse: ao
-}, Symbol.toStringTag, { value: "Module" })), hu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, pu = /[\0-\x1F\x7F-\x9F]/, Kg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Fo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, gu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, mu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Yg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  decode: nr,
+  encode: Wt,
+  format: ao,
+  parse: uo
+}, Symbol.toStringTag, { value: "Module" })), gu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, mu = /[\0-\x1F\x7F-\x9F]/, Yg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Io = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, _u = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, bu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: hu,
-  Cc: pu,
-  Cf: Kg,
-  P: Fo,
-  S: gu,
-  Z: mu
-}, Symbol.toStringTag, { value: "Module" })), Xg = [
+  Any: gu,
+  Cc: mu,
+  Cf: Yg,
+  P: Io,
+  S: _u,
+  Z: bu
+}, Symbol.toStringTag, { value: "Module" })), Zg = [
   8364,
   0,
   8218,
@@ -7708,14 +7716,14 @@ const Gg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Zg(e) {
+function Qg(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Qg(e) {
-  return Zg(e) ? 65533 : e >= 128 && e <= 159 && Xg[e - 128] || e;
-}
 function em(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Qg(e));
+  return Qg(e) ? 65533 : e >= 128 && e <= 159 && Zg[e - 128] || e;
+}
+function tm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(em(e));
 }
 const pt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7724,7 +7732,7 @@ const pt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function tm(e, t, n, r, i, s) {
+function nm(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7792,7 +7800,7 @@ function tm(e, t, n, r, i, s) {
   }
   return B;
 }
-const nm = /* @__PURE__ */ tm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const rm = /* @__PURE__ */ nm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var Ue;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7801,30 +7809,30 @@ var et;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(et || (et = {}));
-const Si = 32, _u = 21, rm = 2097151, uo = 2047;
-let bu = 0;
-function im(e) {
-  const t = e >>> _u;
-  return t === uo ? bu : t;
-}
+const Si = 32, yu = 21, im = 2097151, fo = 2047;
+let wu = 0;
 function sm(e) {
-  return e - et.ZERO >>> 0 <= 9;
+  const t = e >>> yu;
+  return t === fo ? wu : t;
 }
 function om(e) {
-  return (e | Si) - et.LOWER_A >>> 0 <= 5;
+  return e - et.ZERO >>> 0 <= 9;
 }
 function lm(e) {
+  return (e | Si) - et.LOWER_A >>> 0 <= 5;
+}
+function cm(e) {
   return (e | Si) - et.LOWER_A >>> 0 <= 25;
 }
-var vc;
+var Cc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(vc || (vc = {}));
-var Ec;
+})(Cc || (Cc = {}));
+var Dc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Ec || (Ec = {}));
-function cm(e, t, n, r) {
+})(Dc || (Dc = {}));
+function am(e, t, n, r) {
   const i = (t & Ue.BRANCH_LENGTH) >> 7, s = t & Ue.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7849,17 +7857,17 @@ function cm(e, t, n, r) {
   }
   return -1;
 }
-function Cc(e, t, n) {
+function Sc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & Ue.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function am(e, t, n) {
+function um(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Si) === et.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (sm(l))
+      if (om(l))
         i = i * 16 + (l - et.ZERO);
-      else if (om(l))
+      else if (lm(l))
         i = i * 16 + ((l | Si) - et.LOWER_A + 10);
       else
         break;
@@ -7876,10 +7884,10 @@ function am(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === et.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= uo && (bu = o, o = uo), o << _u | i;
+  return o >= fo && (wu = o, o = fo), o << yu | i;
 }
-function um(e, t, n) {
-  const r = nm;
+function fm(e, t, n) {
+  const r = rm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7890,9 +7898,9 @@ function um(e, t, n) {
     const d = i + 1, b = e.charCodeAt(d);
     let g, p;
     if (b === et.NUM) {
-      const x = am(e, d, s);
-      g = im(x), g > 0 && e.charCodeAt(d + g - 1) !== et.SEMI && (g = 0), p = g === 0 ? "" : em(x & rm);
-    } else if (lm(b)) {
+      const x = um(e, d, s);
+      g = sm(x), g > 0 && e.charCodeAt(d + g - 1) !== et.SEMI && (g = 0), p = g === 0 ? "" : tm(x & im);
+    } else if (cm(b)) {
       g = 0, p = "";
       const x = b - a;
       let R;
@@ -7949,32 +7957,32 @@ function um(e, t, n) {
         const T = w >>> 14, z = e.charCodeAt(y);
         if (T !== 0) {
           if (z === et.SEMI) {
-            g = y - d + 1, p = T === 1 ? String.fromCharCode(w & Ue.VALUE_MASK) : Cc(r, R, T);
+            g = y - d + 1, p = T === 1 ? String.fromCharCode(w & Ue.VALUE_MASK) : Sc(r, R, T);
             break;
           }
           if (T === 1)
             break;
         }
-        const B = cm(r, w, R + (T || 1), z);
+        const B = am(r, w, R + (T || 1), z);
         if (B < 0)
           break;
         R = B, w = r[R], y += 1;
       }
-      p === "" && g > 0 && (p = Cc(r, E, k));
+      p === "" && g > 0 && (p = Sc(r, E, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== et.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function yu(e) {
-  return um(e, !0, !1);
+function ku(e) {
+  return fm(e, !0, !1);
 }
-var fm = class {
-  src_Any = hu.source;
-  src_Cc = pu.source;
-  src_Z = mu.source;
-  src_P = Fo.source;
+var dm = class {
+  src_Any = gu.source;
+  src_Cc = mu.source;
+  src_Z = bu.source;
+  src_P = Io.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8101,7 +8109,7 @@ var fm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Ps = {
+}, js = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8109,10 +8117,10 @@ var fm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, dm = {
-  "http:": Ps,
-  "https:": Ps,
-  "ftp:": Ps,
+}, hm = {
+  "http:": js,
+  "https:": js,
+  "ftp:": js,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8131,23 +8139,23 @@ var fm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, hm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", pm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function gm() {
-  const e = pm.split("|");
-  return hm.split("|").forEach((t) => {
+}, pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", gm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function mm() {
+  const e = gm.split("|");
+  return pm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var mm = {
+var _m = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: gm(),
+  tlds: mm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Dc = class {
+}, Tc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8164,7 +8172,7 @@ var mm = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, _m = class {
+}, bm = class {
   __opts__;
   __schemas__;
   re;
@@ -8199,9 +8207,9 @@ var mm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...mm,
+      ..._m,
       ...n
-    }, this.__schemas__ = { ...dm }, this.re = t || new fm(), this.re.set({
+    }, this.__schemas__ = { ...hm }, this.re = t || new dm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8361,7 +8369,7 @@ var mm = {
       let R = x;
       if ((!R || l && (l.index < R.index || l.index === R.index && l.lastIndex > R.lastIndex)) && (R = l), (!R || o && (o.index < R.index || o.index === R.index && o.lastIndex > R.lastIndex)) && (R = o), !R) break;
       R === l ? l = void 0 : R === o && (o = void 0);
-      const E = new Dc(e, R.schema, R.index, R.lastIndex);
+      const E = new Tc(e, R.schema, R.index, R.lastIndex);
       E.schema ? this.__schemas__[E.schema].normalize(E, this) : this.normalize(E), t.push(E), b = R.lastIndex;
     }
     return t.length ? t : null;
@@ -8378,7 +8386,7 @@ var mm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Dc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Tc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8410,29 +8418,29 @@ var mm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Kn = 2147483647, Dt = 36, Io = 1, Or = 26, bm = 38, ym = 700, wu = 72, ku = 128, xu = "-", wm = /^xn--/, km = /[^\0-\x7F]/, xm = /[\x2E\u3002\uFF0E\uFF61]/g, Am = {
+const Yn = 2147483647, Dt = 36, Oo = 1, Or = 26, ym = 38, wm = 700, xu = 72, Au = 128, Ru = "-", km = /^xn--/, xm = /[^\0-\x7F]/, Am = /[\x2E\u3002\uFF0E\uFF61]/g, Rm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, js = Dt - Io, St = Math.floor, Bs = String.fromCharCode;
-function en(e) {
-  throw new RangeError(Am[e]);
+}, Bs = Dt - Oo, St = Math.floor, $s = String.fromCharCode;
+function tn(e) {
+  throw new RangeError(Rm[e]);
 }
-function Rm(e, t) {
+function vm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Au(e, t) {
+function vu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(xm, ".");
-  const i = e.split("."), s = Rm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Am, ".");
+  const i = e.split("."), s = vm(i, t).join(".");
   return r + s;
 }
-function Ru(e) {
+function Eu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8446,78 +8454,78 @@ function Ru(e) {
   }
   return t;
 }
-const vm = (e) => String.fromCodePoint(...e), Em = function(e) {
+const Em = (e) => String.fromCodePoint(...e), Cm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Sc = function(e, t) {
+}, Fc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, vu = function(e, t, n) {
+}, Cu = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / ym) : e >> 1, e += St(e / t); e > js * Or >> 1; r += Dt)
-    e = St(e / js);
-  return St(r + (js + 1) * e / (e + bm));
-}, Eu = function(e) {
+  for (e = n ? St(e / wm) : e >> 1, e += St(e / t); e > Bs * Or >> 1; r += Dt)
+    e = St(e / Bs);
+  return St(r + (Bs + 1) * e / (e + ym));
+}, Du = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = ku, s = wu, o = e.lastIndexOf(xu);
+  let r = 0, i = Au, s = xu, o = e.lastIndexOf(Ru);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && en("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
-      l >= n && en("invalid-input");
-      const b = Em(e.charCodeAt(l++));
-      b >= Dt && en("invalid-input"), b > St((Kn - r) / u) && en("overflow"), r += b * u;
-      const g = d <= s ? Io : d >= s + Or ? Or : d - s;
+      l >= n && tn("invalid-input");
+      const b = Cm(e.charCodeAt(l++));
+      b >= Dt && tn("invalid-input"), b > St((Yn - r) / u) && tn("overflow"), r += b * u;
+      const g = d <= s ? Oo : d >= s + Or ? Or : d - s;
       if (b < g)
         break;
       const p = Dt - g;
-      u > St(Kn / p) && en("overflow"), u *= p;
+      u > St(Yn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = vu(r - c, a, c == 0), St(r / a) > Kn - i && en("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Cu(r - c, a, c == 0), St(r / a) > Yn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Cu = function(e) {
+}, Su = function(e) {
   const t = [];
-  e = Ru(e);
+  e = Eu(e);
   const n = e.length;
-  let r = ku, i = 0, s = wu;
+  let r = Au, i = 0, s = xu;
   for (const c of e)
-    c < 128 && t.push(Bs(c));
+    c < 128 && t.push($s(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(xu); l < n; ) {
-    let c = Kn;
+  for (o && t.push(Ru); l < n; ) {
+    let c = Yn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > St((Kn - i) / a) && en("overflow"), i += (c - r) * a, r = c;
+    c - r > St((Yn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Kn && en("overflow"), u === r) {
+      if (u < r && ++i > Yn && tn("overflow"), u === r) {
         let d = i;
         for (let b = Dt; ; b += Dt) {
-          const g = b <= s ? Io : b >= s + Or ? Or : b - s;
+          const g = b <= s ? Oo : b >= s + Or ? Or : b - s;
           if (d < g)
             break;
           const p = d - g, x = Dt - g;
           t.push(
-            Bs(Sc(g + p % x, 0))
+            $s(Fc(g + p % x, 0))
           ), d = St(p / x);
         }
-        t.push(Bs(Sc(d, 0))), s = vu(i, a, l === o), i = 0, ++l;
+        t.push($s(Fc(d, 0))), s = Cu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, Cm = function(e) {
-  return Au(e, function(t) {
-    return wm.test(t) ? Eu(t.slice(4).toLowerCase()) : t;
-  });
 }, Dm = function(e) {
-  return Au(e, function(t) {
-    return km.test(t) ? "xn--" + Cu(t) : t;
+  return vu(e, function(t) {
+    return km.test(t) ? Du(t.slice(4).toLowerCase()) : t;
   });
-}, Tc = {
+}, Sm = function(e) {
+  return vu(e, function(t) {
+    return xm.test(t) ? "xn--" + Su(t) : t;
+  });
+}, Ic = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8532,49 +8540,49 @@ const vm = (e) => String.fromCodePoint(...e), Em = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Ru,
-    encode: vm
+    decode: Eu,
+    encode: Em
   },
-  decode: Eu,
-  encode: Cu,
-  toASCII: Dm,
-  toUnicode: Cm
+  decode: Du,
+  encode: Su,
+  toASCII: Sm,
+  toUnicode: Dm
 };
-var Fc = Object.defineProperty, Du = (e, t) => {
+var Oc = Object.defineProperty, Tu = (e, t) => {
   let n = {};
-  for (var r in e) Fc(n, r, {
+  for (var r in e) Oc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Fc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Sm = /* @__PURE__ */ Du({
-  arrayReplaceAt: () => Tm,
+  return Oc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Tm = /* @__PURE__ */ Tu({
+  arrayReplaceAt: () => Fm,
   asciiTrim: () => Ui,
-  callable: () => Su,
-  escapeHtml: () => cn,
-  escapeRE: () => $m,
+  callable: () => Fu,
+  escapeHtml: () => un,
+  escapeRE: () => zm,
   fromCodePoint: () => Nr,
   isMdAsciiPunct: () => Pr,
-  isPunctChar: () => Fu,
+  isPunctChar: () => Ou,
   isPunctCharCode: () => Lr,
   isSpace: () => Ce,
-  isValidEntityCode: () => Oo,
+  isValidEntityCode: () => No,
   isWhiteSpace: () => Mr,
-  lib: () => zm,
+  lib: () => Um,
   normalizeReference: () => zi,
-  unescapeAll: () => nr,
-  unescapeMd: () => Nm
+  unescapeAll: () => rr,
+  unescapeMd: () => Mm
 });
-function Su(e) {
+function Fu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Tm(e, t, n) {
+function Fm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Oo(e) {
+function No(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Nr(e) {
@@ -8585,38 +8593,38 @@ function Nr(e) {
   }
   return String.fromCharCode(e);
 }
-var Tu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Fm = new RegExp(`${Tu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Im = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Om(e, t) {
-  if (t.charCodeAt(0) === 35 && Im.test(t)) {
+var Iu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Im = new RegExp(`${Iu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Om = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Nm(e, t) {
+  if (t.charCodeAt(0) === 35 && Om.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Oo(r) ? Nr(r) : e;
+    return No(r) ? Nr(r) : e;
   }
-  const n = yu(e);
+  const n = ku(e);
   return n !== e ? n : e;
 }
-function Nm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Tu, "$1");
+function Mm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Iu, "$1");
 }
-function nr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Fm, function(t, n, r) {
-    return n || Om(t, r);
+function rr(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Im, function(t, n, r) {
+    return n || Nm(t, r);
   });
 }
-var Mm = /[&<>"]/, Lm = /[&<>"]/g, Pm = {
+var Lm = /[&<>"]/, Pm = /[&<>"]/g, jm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function jm(e) {
-  return Pm[e];
+function Bm(e) {
+  return jm[e];
 }
-function cn(e) {
-  return Mm.test(e) ? e.replace(Lm, jm) : e;
+function un(e) {
+  return Lm.test(e) ? e.replace(Pm, Bm) : e;
 }
-var Bm = /[.?*+^$[\]\\(){}|-]/g;
-function $m(e) {
-  return e.replace(Bm, "\\$&");
+var $m = /[.?*+^$[\]\\(){}|-]/g;
+function zm(e) {
+  return e.replace($m, "\\$&");
 }
 function Ce(e) {
   switch (e) {
@@ -8644,11 +8652,11 @@ function Mr(e) {
   }
   return !1;
 }
-function Fu(e) {
-  return Fo.test(e) || gu.test(e);
+function Ou(e) {
+  return Io.test(e) || _u.test(e);
 }
 function Lr(e) {
-  return Fu(Nr(e));
+  return Ou(Nr(e));
 }
 function Pr(e) {
   switch (e) {
@@ -8692,21 +8700,21 @@ function Pr(e) {
 function zi(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Ic(e) {
+function Nc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Ui(e) {
   let t = 0;
-  for (; t < e.length && Ic(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Nc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Ic(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Nc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var zm = {
-  mdurl: Gg,
-  ucmicro: Yg
+var Um = {
+  mdurl: Kg,
+  ucmicro: Xg
 };
-function Um(e, t, n) {
+function Wm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8723,7 +8731,7 @@ function Um(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Wm(e, t, n) {
+function Jm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8734,7 +8742,7 @@ function Wm(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = nr(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = rr(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8761,9 +8769,9 @@ function Wm(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = nr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = rr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Jm(e, t, n, r) {
+function qm(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8782,16 +8790,16 @@ function Jm(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += nr(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += rr(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += nr(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += rr(e.slice(t, s)), o;
 }
-var qm = /* @__PURE__ */ Du({
-  parseLinkDestination: () => Wm,
-  parseLinkLabel: () => Um,
-  parseLinkTitle: () => Jm
+var Hm = /* @__PURE__ */ Tu({
+  parseLinkDestination: () => Jm,
+  parseLinkLabel: () => Wm,
+  parseLinkTitle: () => qm
 });
 function jr(e) {
   "@babel/helpers - typeof";
@@ -8801,7 +8809,7 @@ function jr(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, jr(e);
 }
-function Hm(e, t) {
+function Vm(e, t) {
   if (jr(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8811,12 +8819,12 @@ function Hm(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function Vm(e) {
-  var t = Hm(e, "string");
+function Gm(e) {
+  var t = Vm(e, "string");
   return jr(t) == "symbol" ? t : t + "";
 }
 function H(e, t, n) {
-  return (t = Vm(t)) in e ? Object.defineProperty(e, t, {
+  return (t = Gm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9115,22 +9123,22 @@ var In = class {
 }, It = {};
 It.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${cn(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
 };
 It.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${cn(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
 `;
 };
 It.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? nr(s.info).trim() : "";
+  const s = e[t], o = s.info ? rr(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || cn(s.content) : a = cn(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || un(s.content) : a = un(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
@@ -9158,7 +9166,7 @@ It.softbreak = function(e, t, n) {
 `;
 };
 It.text = function(e, t) {
-  return cn(e[t].content);
+  return un(e[t].content);
 };
 It.html_block = function(e, t) {
   return e[t].content;
@@ -9166,7 +9174,7 @@ It.html_block = function(e, t) {
 It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Iu = class {
+var Nu = class {
   constructor() {
     H(
       this,
@@ -9205,7 +9213,7 @@ var Iu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${cn(e.attrs[t][0])}="${cn(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${un(e.attrs[t][0])}="${un(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9283,41 +9291,41 @@ var Iu = class {
     }
     return r;
   }
-}, Ou = class {
+}, Mu = class {
   constructor(e, t, n) {
     H(this, "tokens", []), H(this, "inlineMode", !1), H(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
-}, Gm = /\r\n?/g, Km = /\0/g;
-function Ym(e) {
-  let t;
-  t = e.src.replace(Gm, `
-`), t = t.replace(Km, "�"), e.src = t;
-}
+}, Km = /\r\n?/g, Ym = /\0/g;
 function Xm(e) {
+  let t;
+  t = e.src.replace(Km, `
+`), t = t.replace(Ym, "�"), e.src = t;
+}
+function Zm(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function Zm(e) {
+function Qm(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function Qm(e) {
+function e_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function e_(e) {
+function t_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function t_(e) {
+function n_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function n_(e) {
+function r_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9330,7 +9338,7 @@ function n_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (e_(c.content) && o > 0 && o--, t_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (t_(c.content) && o > 0 && o--, n_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9380,36 +9388,36 @@ function n_(e) {
       }
     }
 }
-var Nu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, r_ = /\((c|tm|r)\)/i, i_ = /\((c|tm|r)\)/gi, s_ = {
+var Lu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, i_ = /\((c|tm|r)\)/i, s_ = /\((c|tm|r)\)/gi, o_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function o_(e, t) {
-  return s_[t.toLowerCase()];
-}
-function l_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(i_, o_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function l_(e, t) {
+  return o_[t.toLowerCase()];
 }
 function c_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Nu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(s_, l_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function a_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Lu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function u_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (r_.test(e.tokens[t].content) && l_(e.tokens[t].children), Nu.test(e.tokens[t].content) && c_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (i_.test(e.tokens[t].content) && c_(e.tokens[t].children), Lu.test(e.tokens[t].content) && a_(e.tokens[t].children));
 }
-var u_ = /['"]/, Oc = /['"]/g, Nc = "’", f_ = 1e3;
-function Mc(e, t, n) {
+var f_ = /['"]/, Mc = /['"]/g, Lc = "’", d_ = 1e3;
+function Pc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9421,7 +9429,7 @@ function oi(e, t, n, r) {
     ch: r
   });
 }
-function d_(e, t) {
+function h_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9430,7 +9438,7 @@ function d_(e, t) {
   }
   return n + e.slice(r);
 }
-function h_(e, t) {
+function p_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9439,13 +9447,13 @@ function h_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Mc(r, i, n + 1), l.type !== "text") continue;
+    if (Pc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Oc.lastIndex = u;
-      const b = Oc.exec(a);
+      Mc.lastIndex = u;
+      const b = Mc.exec(a);
       if (!b) break;
       let g = !0, p = !0;
       u = b.index + 1;
@@ -9466,17 +9474,17 @@ function h_(e, t) {
         }
       const k = Pr(R) || Lr(R), w = Pr(E) || Lr(E), y = Mr(R), T = Mr(E);
       if (T ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (T || w || (p = !1)), E === 34 && b[0] === '"' && R >= 48 && R <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && oi(s, o, b.index, Nc);
+        x && oi(s, o, b.index, Lc);
         continue;
       }
       if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, X;
-        x ? (B = t.md.options.quotes[2], X = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], X = t.md.options.quotes[1]), oi(s, o, b.index, X), oi(s, z.tokenIdx, z.contentPos, B), Mc(r, i, n);
+        x ? (B = t.md.options.quotes[2], X = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], X = t.md.options.quotes[1]), oi(s, o, b.index, X), oi(s, z.tokenIdx, z.contentPos, B), Pc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= f_) return;
+        if (r.length >= d_) return;
         r.push({
           tokenIdx: o,
           contentPos: b.index,
@@ -9484,48 +9492,48 @@ function h_(e, t) {
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && oi(s, o, b.index, Nc);
+      } else p && x && oi(s, o, b.index, Lc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = d_(e[l].content, s[o]);
+    e[l].content = h_(e[l].content, s[o]);
   });
 }
-function p_(e) {
+function g_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !u_.test(e.tokens[t].content) || h_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !f_.test(e.tokens[t].content) || p_(e.tokens[t].children, e);
 }
-function g_(e) {
+function m_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function m_(e) {
+function __(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && g_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && m_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var $s = [
-  ["normalize", Ym],
-  ["block", Xm],
-  ["strip_references", Zm],
-  ["inline", Qm],
-  ["linkify", n_],
-  ["replacements", a_],
-  ["smartquotes", p_],
-  ["text_join", m_]
-], Mu = class {
+var zs = [
+  ["normalize", Xm],
+  ["block", Zm],
+  ["strip_references", Qm],
+  ["inline", e_],
+  ["linkify", r_],
+  ["replacements", u_],
+  ["smartquotes", g_],
+  ["text_join", __]
+], Pu = class {
   constructor() {
     H(
       this,
@@ -9534,8 +9542,8 @@ var $s = [
       */
       "ruler",
       new Br()
-    ), H(this, "State", Ou);
-    for (let e = 0; e < $s.length; e++) this.ruler.push($s[e][0], $s[e][1]);
+    ), H(this, "State", Mu);
+    for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9544,7 +9552,7 @@ var $s = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Lu = class {
+}, ju = class {
   constructor(e, t, n, r) {
     H(this, "bMarks", []), H(this, "eMarks", []), H(this, "tShift", []), H(this, "sCount", []), H(this, "bsCount", []), H(this, "blkIndent", 0), H(this, "line", 0), H(this, "lineMax", 0), H(this, "tight", !1), H(this, "listIndent", -1), H(this, "parentType", "root"), H(this, "level", 0), H(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9607,19 +9615,19 @@ var $s = [
     }
     return i.join("");
   }
-}, __ = 65536;
-function zs(e, t) {
+}, b_ = 65536;
+function Us(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Lc(e) {
+function jc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function b_(e, t, n, r) {
+function y_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9634,7 +9642,7 @@ function b_(e, t, n, r) {
     if (y !== 124 && y !== 45 && y !== 58 && !Ce(y)) return !1;
     s++;
   }
-  let c = zs(e, t + 1), a = c.split("|");
+  let c = Us(e, t + 1), a = c.split("|");
   const u = [];
   for (let y = 0; y < a.length; y++) {
     const T = a[y].trim();
@@ -9645,8 +9653,8 @@ function b_(e, t, n, r) {
     if (!/^:?-+:?$/.test(T)) return !1;
     T.charCodeAt(T.length - 1) === 58 ? u.push(T.charCodeAt(0) === 58 ? "center" : "right") : T.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = zs(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Lc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Us(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9672,7 +9680,7 @@ function b_(e, t, n, r) {
       y = !0;
       break;
     }
-    if (y || (c = zs(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Lc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > __)) break;
+    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > b_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = k = [t + 2, 0];
@@ -9689,7 +9697,7 @@ function b_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = b, e.line = i, !0;
 }
-function y_(e, t, n) {
+function w_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9708,7 +9716,7 @@ function y_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function w_(e, t, n, r) {
+function k_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9731,7 +9739,7 @@ function w_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function k_(e, t, n, r) {
+function x_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9780,7 +9788,7 @@ function k_(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function x_(e, t, n, r) {
+function A_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9798,13 +9806,13 @@ function x_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Pc(e, t) {
+function Bc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ce(e.src.charCodeAt(r)) ? -1 : r;
 }
-function jc(e, t) {
+function $c(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9821,19 +9829,19 @@ function jc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ce(s)) ? -1 : i;
 }
-function A_(e, t) {
+function R_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function R_(e, t, n, r) {
+function v_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, b, g;
-  if ((g = jc(e, c)) >= 0) {
+  if ((g = $c(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = Pc(e, c)) >= 0) d = !1;
+  } else if ((g = Bc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -9871,15 +9879,15 @@ function R_(e, t, n, r) {
     }
     if (W) break;
     if (d) {
-      if (g = jc(e, c), g < 0) break;
+      if (g = $c(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Pc(e, c), g < 0) break;
+    } else if (g = Bc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), R[1] = c, e.line = c, e.parentType = w, a && A_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), R[1] = c, e.line = c, e.parentType = w, a && R_(e, x), !0;
 }
-var Us = 999;
-function v_(e) {
+var Ws = 999;
+function E_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9908,13 +9916,13 @@ function li(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function E_(e, t, n, r) {
+function C_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = gr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Us * 2) return !1;
+    if (c.length + s - u > Ws * 2) return !1;
     let z = i.charCodeAt(s);
     if (z === 91) return !1;
     if (z === 93) {
@@ -9929,7 +9937,7 @@ function E_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Us && v_(c) > Us)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Ws && E_(c) > Ws)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
@@ -9980,7 +9988,7 @@ function E_(e, t, n, r) {
   const T = /* @__PURE__ */ Object.create(null);
   return T.label = w, y.meta = T, e.line = o, !0;
 }
-var C_ = [
+var D_ = [
   "address",
   "article",
   "aside",
@@ -10043,7 +10051,7 @@ var C_ = [
   "tr",
   "track",
   "ul"
-], D_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, S_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Pu = new RegExp(`^(?:${D_}|${S_})`), wn = [
+], S_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, T_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Bu = new RegExp(`^(?:${S_}|${T_})`), wn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10070,17 +10078,17 @@ var C_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${C_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${D_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Pu.source}\\s*$`),
+    new RegExp(`${Bu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function T_(e, t, n, r) {
+function F_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10100,7 +10108,7 @@ function T_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function F_(e, t, n, r) {
+function I_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10120,7 +10128,7 @@ function F_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function I_(e, t, n) {
+function O_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10155,7 +10163,7 @@ function I_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function O_(e, t, n) {
+function N_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10177,22 +10185,12 @@ function O_(e, t, n) {
 var ci = [
   [
     "table",
-    b_,
+    y_,
     ["paragraph", "reference"]
   ],
-  ["code", y_],
+  ["code", w_],
   [
     "fence",
-    w_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
     k_,
     [
       "paragraph",
@@ -10202,7 +10200,7 @@ var ci = [
     ]
   ],
   [
-    "hr",
+    "blockquote",
     x_,
     [
       "paragraph",
@@ -10212,18 +10210,28 @@ var ci = [
     ]
   ],
   [
+    "hr",
+    A_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
     "list",
-    R_,
+    v_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", E_],
+  ["reference", C_],
   [
     "html_block",
-    T_,
+    F_,
     [
       "paragraph",
       "reference",
@@ -10232,16 +10240,16 @@ var ci = [
   ],
   [
     "heading",
-    F_,
+    I_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", I_],
-  ["paragraph", O_]
-], ju = class {
+  ["lheading", O_],
+  ["paragraph", N_]
+], $u = class {
   constructor() {
     H(
       this,
@@ -10250,7 +10258,7 @@ var ci = [
       */
       "ruler",
       new Br()
-    ), H(this, "State", Lu);
+    ), H(this, "State", ju);
     for (let e = 0; e < ci.length; e++) this.ruler.push(ci[e][0], ci[e][1], { alt: (ci[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10280,7 +10288,7 @@ var ci = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Bu = class {
+}, zu = class {
   constructor(e, t, n, r) {
     H(this, "pos", 0), H(this, "level", 0), H(this, "pending", ""), H(this, "pendingLevel", 0), H(this, "cache", {}), H(this, "backticks", {}), H(this, "backticksScanned", !1), H(this, "skipHtmlSpecial", !1), H(this, "linkLevel", 0), H(this, "delimiters", []), H(this, "_prev_delimiters", []), H(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10320,7 +10328,7 @@ var ci = [
     };
   }
 };
-function N_(e) {
+function M_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10350,25 +10358,25 @@ function N_(e) {
       return !1;
   }
 }
-function M_(e, t) {
+function L_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !N_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !M_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function L_(e) {
+function P_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function P_(e) {
+function j_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function j_(e, t) {
+function B_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && P_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !L_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && j_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !P_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10389,7 +10397,7 @@ function j_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function B_(e, t) {
+function $_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10405,12 +10413,12 @@ function B_(e, t) {
   for (n++; n < i && Ce(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var No = [];
-for (let e = 0; e < 256; e++) No.push(0);
+var Mo = [];
+for (let e = 0; e < 256; e++) Mo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  No[e.charCodeAt(0)] = 1;
+  Mo[e.charCodeAt(0)] = 1;
 });
-function $_(e, t) {
+function z_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10435,11 +10443,11 @@ function $_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && No[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && Mo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function z_(e) {
+function U_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10449,7 +10457,7 @@ function z_(e) {
   }
   return t;
 }
-function U_(e, t) {
+function W_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10457,7 +10465,7 @@ function U_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = z_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = U_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10475,7 +10483,7 @@ function U_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function W_(e, t) {
+function J_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10495,7 +10503,7 @@ function W_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Bc(e, t) {
+function zc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10511,20 +10519,20 @@ function Bc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function J_(e) {
+function q_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Bc(e, e.delimiters);
+  zc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Bc(e, s);
+    s && zc(e, s);
   }
 }
-var $u = {
-  tokenize: W_,
-  postProcess: J_
+var Uu = {
+  tokenize: J_,
+  postProcess: q_
 };
-function q_(e, t) {
+function H_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10541,7 +10549,7 @@ function q_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function $c(e, t) {
+function Uc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10552,20 +10560,20 @@ function $c(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function H_(e) {
+function V_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  $c(e, e.delimiters);
+  Uc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && $c(e, s);
+    s && Uc(e, s);
   }
 }
-var zu = {
-  tokenize: q_,
-  postProcess: H_
+var Wu = {
+  tokenize: H_,
+  postProcess: V_
 };
-function V_(e, t) {
+function G_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10601,7 +10609,7 @@ function V_(e, t) {
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function G_(e, t) {
+function K_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, b = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10638,8 +10646,8 @@ function G_(e, t) {
   }
   return e.pos = s, e.posMax = b, !0;
 }
-var K_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, Y_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function X_(e, t) {
+var Y_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, X_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function Z_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10650,7 +10658,7 @@ function X_(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (Y_.test(s)) {
+  if (X_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10663,7 +10671,7 @@ function X_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (K_.test(s)) {
+  if (Y_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10678,17 +10686,17 @@ function X_(e, t) {
   }
   return !1;
 }
-function Z_(e) {
+function Q_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Q_(e) {
+function e0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Uu(e) {
+function Ju(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function e0(e, t) {
+function t0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10699,48 +10707,48 @@ function e0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Uu(n.charCodeAt(t + 2)))
+  else if (Ju(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function t0(e, t) {
+function n0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = e0(e, r);
-  else if (s === 47 || Uu(s)) {
-    const o = e.src.slice(r).match(Pu);
+  if (s === 33 || s === 63) i = t0(e, r);
+  else if (s === 47 || Ju(s)) {
+    const o = e.src.slice(r).match(Bu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), Z_(o.content) && e.linkLevel++, Q_(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), Q_(o.content) && e.linkLevel++, e0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var n0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, r0 = /^&([a-z][a-z0-9]{1,31});/i;
-function i0(e, t) {
+var r0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, i0 = /^&([a-z][a-z0-9]{1,31});/i;
+function s0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(n0);
+    const i = e.src.slice(n).match(r0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Oo(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
+        o.content = No(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(r0);
+    const i = e.src.slice(n).match(i0);
     if (i) {
-      const s = yu(i[0]);
+      const s = ku(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10752,7 +10760,7 @@ function i0(e, t) {
   }
   return !1;
 }
-function zc(e) {
+function Wc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10784,41 +10792,41 @@ function zc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function s0(e) {
+function o0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  zc(e.delimiters);
+  Wc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && zc(s);
+    s && Wc(s);
   }
 }
-function o0(e) {
+function l0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
     i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
   t !== n && (i.length = n);
 }
-var Ws = [
-  ["text", M_],
-  ["linkify", j_],
-  ["newline", B_],
-  ["escape", $_],
-  ["backticks", U_],
-  ["strikethrough", $u.tokenize],
-  ["emphasis", zu.tokenize],
-  ["link", V_],
-  ["image", G_],
-  ["autolink", X_],
-  ["html_inline", t0],
-  ["entity", i0]
-], Js = [
-  ["balance_pairs", s0],
-  ["strikethrough", $u.postProcess],
-  ["emphasis", zu.postProcess],
-  ["fragments_join", o0]
-], Wu = class {
+var Js = [
+  ["text", L_],
+  ["linkify", B_],
+  ["newline", $_],
+  ["escape", z_],
+  ["backticks", W_],
+  ["strikethrough", Uu.tokenize],
+  ["emphasis", Wu.tokenize],
+  ["link", G_],
+  ["image", K_],
+  ["autolink", Z_],
+  ["html_inline", n0],
+  ["entity", s0]
+], qs = [
+  ["balance_pairs", o0],
+  ["strikethrough", Uu.postProcess],
+  ["emphasis", Wu.postProcess],
+  ["fragments_join", l0]
+], qu = class {
   constructor() {
     H(
       this,
@@ -10835,9 +10843,9 @@ var Ws = [
       */
       "ruler2",
       new Br()
-    ), H(this, "State", Bu);
-    for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
-    for (let e = 0; e < Js.length; e++) this.ruler2.push(Js[e][0], Js[e][1]);
+    ), H(this, "State", zu);
+    for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
+    for (let e = 0; e < qs.length; e++) this.ruler2.push(qs[e][0], qs[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10884,7 +10892,7 @@ var Ws = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, l0 = {
+}, c0 = {
   default: {
     options: {
       html: !1,
@@ -10983,7 +10991,7 @@ var Ws = [
       }
     }
   }
-}, c0 = /^(vbscript|javascript|file|data):/, a0 = /^data:image\/(gif|png|jpeg|webp);/, Uc = [
+}, a0 = /^(vbscript|javascript|file|data):/, u0 = /^data:image\/(gif|png|jpeg|webp);/, Jc = [
   "http:",
   "https:",
   "mailto:"
@@ -11006,32 +11014,32 @@ var Ws = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return c0.test(t) ? a0.test(t) : !0;
+    return a0.test(t) ? u0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = ao(e, !0);
-    if (t.hostname && (!t.protocol || Uc.indexOf(t.protocol) >= 0))
+    const t = uo(e, !0);
+    if (t.hostname && (!t.protocol || Jc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Tc.toASCII(t.hostname);
+        t.hostname = Ic.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), co(t);
+    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ao(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = ao(e, !0);
-    if (t.hostname && (!t.protocol || Uc.indexOf(t.protocol) >= 0))
+    const t = uo(e, !0);
+    if (t.hostname && (!t.protocol || Jc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Tc.toUnicode(t.hostname);
+        t.hostname = Ic.toUnicode(t.hostname);
       } catch {
       }
-    return tr(co(t), tr.defaultChars + "%");
+    return nr(ao(t), nr.defaultChars + "%");
   }
   constructor(...e) {
     H(
@@ -11042,7 +11050,7 @@ var Ws = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Wu()
+      new qu()
     ), H(
       this,
       /**
@@ -11051,7 +11059,7 @@ var Ws = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new ju()
+      new $u()
     ), H(
       this,
       /**
@@ -11060,7 +11068,7 @@ var Ws = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Mu()
+      new Pu()
     ), H(
       this,
       /**
@@ -11084,7 +11092,7 @@ var Ws = [
       * ```
       */
       "renderer",
-      new Iu()
+      new Nu()
     ), H(
       this,
       /**
@@ -11093,7 +11101,7 @@ var Ws = [
       * rule.
       */
       "linkify",
-      new _m()
+      new bm()
     ), H(
       this,
       /**
@@ -11101,7 +11109,7 @@ var Ws = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Sm
+      Tm
     ), H(
       this,
       /**
@@ -11109,7 +11117,7 @@ var Ws = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, qm)
+      Object.assign({}, Hm)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11147,7 +11155,7 @@ var Ws = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = l0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = c0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11274,15 +11282,15 @@ var Ws = [
 };
 H(Ot, "Token", In);
 H(Ot, "Ruler", Br);
-H(Ot, "Renderer", Iu);
-H(Ot, "ParserCore", Mu);
-H(Ot, "StateCore", Ou);
-H(Ot, "ParserBlock", ju);
-H(Ot, "StateBlock", Lu);
-H(Ot, "ParserInline", Wu);
-H(Ot, "StateInline", Bu);
-var u0 = Su(Ot);
-const f0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, d0 = [
+H(Ot, "Renderer", Nu);
+H(Ot, "ParserCore", Pu);
+H(Ot, "StateCore", Mu);
+H(Ot, "ParserBlock", $u);
+H(Ot, "StateBlock", ju);
+H(Ot, "ParserInline", qu);
+H(Ot, "StateInline", zu);
+var f0 = Fu(Ot);
+const d0 = 200 * 1024, Lo = /^(?:https?:\/\/|mailto:)/i, h0 = [
   "a",
   "blockquote",
   "br",
@@ -11309,70 +11317,70 @@ const f0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, d0 = [
   "thead",
   "tr",
   "ul"
-], h0 = ["href", "title", "target", "rel", "start", "class"], Wr = new u0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], p0 = ["href", "title", "target", "rel", "start", "class"], Wr = new f0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Wr.disable(["image"]);
-Wr.validateLink = (e) => Mo.test(String(e).trim());
-const p0 = Wr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Wr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), p0(e, t, n, r, i));
-function g0(e) {
+Wr.validateLink = (e) => Lo.test(String(e).trim());
+const g0 = Wr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Wr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), g0(e, t, n, r, i));
+function m0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Wc = null;
-function m0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Wc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let qc = null;
+function _0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (qc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Mo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Wc = e), e);
+    n !== null && !Lo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), qc = e), e);
 }
-function _0(e, t = Pg) {
-  const n = String(e ?? "").slice(0, f0), r = m0(t);
-  if (!r) return `<p>${g0(n)}</p>`;
+function b0(e, t = jg) {
+  const n = String(e ?? "").slice(0, d0), r = _0(t);
+  if (!r) return `<p>${m0(n)}</p>`;
   const i = Wr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: d0,
-    ALLOWED_ATTR: h0,
-    ALLOWED_URI_REGEXP: Mo,
+    ALLOWED_TAGS: h0,
+    ALLOWED_ATTR: p0,
+    ALLOWED_URI_REGEXP: Lo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const b0 = 300, Un = /* @__PURE__ */ new Map();
-function y0(e) {
+const y0 = 300, Wn = /* @__PURE__ */ new Map();
+function w0(e) {
   const t = String(e ?? "");
-  let n = Un.get(t);
-  return n !== void 0 ? Un.delete(t) : (n = _0(t), Un.size >= b0 && Un.delete(Un.keys().next().value)), Un.set(t, n), n;
+  let n = Wn.get(t);
+  return n !== void 0 ? Wn.delete(t) : (n = b0(t), Wn.size >= y0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
 }
-const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = { "data-test": "run-status" }, A0 = { class: "cd-hint" }, R0 = ["value"], v0 = {
+const k0 = ["data-prompt", "data-status"], x0 = { class: "cd-run-head" }, A0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, v0 = ["value"], E0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, E0 = {
+}, C0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, C0 = {
+}, D0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, D0 = ["data-node", "onClick"], S0 = { class: "cd-err" }, T0 = {
+}, S0 = ["data-node", "onClick"], T0 = { class: "cd-err" }, F0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, F0 = ["src", "alt", "title", "onClick"], Jc = {
+}, I0 = ["src", "alt", "title", "onClick"], Hc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index, Ap)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index));
     return (s, o) => (q(), V("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      ne("div", k0, [
+      ne("div", x0, [
         o[0] || (o[0] = ne("span", { class: "cd-who" }, "run", -1)),
-        ne("b", x0, de(e.run.status), 1),
-        ne("span", A0, [
+        ne("b", A0, de(e.run.status), 1),
+        ne("span", R0, [
           _e(de(e.run.short), 1),
           e.run.queuedBy ? (q(), V(ce, { key: 0 }, [
             _e(" · " + de(e.run.queuedBy), 1)
@@ -11389,8 +11397,8 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, R0)) : (q(), V("progress", v0)),
-        ne("div", E0, [
+        }, null, 8, v0)) : (q(), V("progress", E0)),
+        ne("div", C0, [
           e.run.status === "queued" ? (q(), V(ce, { key: 0 }, [
             o[1] || (o[1] = _e("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (q(), V(ce, { key: 0 }, [
@@ -11409,7 +11417,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           ], 64)) : ye("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (q(), V("div", C0, de(e.run.reason), 1)) : ye("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (q(), V("div", D0, de(e.run.reason), 1)) : ye("", !0),
       (q(!0), V(ce, null, ot(e.run.errors, (l, c) => (q(), V("div", {
         key: c,
         class: "cd-run-error",
@@ -11420,17 +11428,17 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Jn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: qn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           _e(de(l.title), 1),
           l.input ? (q(), V(ce, { key: 0 }, [
             _e(" · " + de(l.input), 1)
           ], 64)) : ye("", !0)
-        ], 8, D0)) : ye("", !0),
-        ne("span", S0, de((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, S0)) : ye("", !0),
+        ne("span", T0, de((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (q(), V("div", T0, [
+      e.run.outputs.length ? (q(), V("div", F0, [
         (q(!0), V(ce, null, ot(e.run.outputs, (l) => (q(), V("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11439,53 +11447,53 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, F0))), 128))
+        }, null, 8, I0))), 128))
       ])) : ye("", !0)
-    ], 10, w0));
+    ], 10, k0));
   }
-}, I0 = { class: "cd-bar" }, O0 = ["title"], N0 = ["value", "disabled"], M0 = ["value"], L0 = ["title"], P0 = ["disabled"], j0 = {
+}, O0 = { class: "cd-bar" }, N0 = ["title"], M0 = ["value", "disabled"], L0 = ["value"], P0 = ["title"], j0 = ["disabled"], B0 = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, B0 = ["value"], $0 = { class: "cd-wide" }, z0 = { class: "cd-wide" }, U0 = { class: "cd-hint" }, W0 = { class: "cd-row" }, J0 = ["disabled"], q0 = {
+}, $0 = ["value"], z0 = { class: "cd-wide" }, U0 = { class: "cd-wide" }, W0 = { class: "cd-hint" }, J0 = { class: "cd-row" }, q0 = ["disabled"], H0 = {
   class: "cd-skills",
   "data-test": "skills"
-}, H0 = ["title"], V0 = ["checked", "onChange", "data-skill"], G0 = {
+}, V0 = ["title"], G0 = ["checked", "onChange", "data-skill"], K0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, K0 = { class: "cd-main" }, Y0 = {
+}, Y0 = { class: "cd-main" }, X0 = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, X0 = ["src", "alt", "title", "onClick"], Z0 = ["href", "title"], Q0 = {
+}, Z0 = ["src", "alt", "title", "onClick"], Q0 = ["href", "title"], eb = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, eb = {
+}, tb = {
   key: 2,
   class: "cd-err"
-}, tb = ["data-skill"], nb = { class: "cd-skill" }, rb = {
+}, nb = ["data-skill"], rb = { class: "cd-skill" }, ib = {
   key: 0,
   class: "cd-typing"
-}, ib = ["innerHTML"], sb = {
+}, sb = ["innerHTML"], ob = {
   key: 0,
   class: "cd-err"
-}, ob = {
-  key: 0,
-  class: "cd-empty"
 }, lb = {
   key: 0,
+  class: "cd-empty"
+}, cb = {
+  key: 0,
   class: "cd-hint"
-}, cb = ["src"], ab = ["href"], ub = {
+}, ab = ["src"], ub = ["href"], fb = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, fb = {
+}, db = {
   key: 2,
   class: "cd-chips",
   "data-test": "chips"
-}, db = ["title", "data-state"], hb = ["src"], pb = ["onClick"], gb = { class: "cd-input" }, mb = ["disabled"], _b = ["accept"], bb = ["disabled"], yb = ["disabled"], wb = {
+}, hb = ["title", "data-state"], pb = ["src"], gb = ["onClick"], mb = { class: "cd-input" }, _b = ["disabled"], bb = ["accept"], yb = ["disabled"], wb = ["disabled"], kb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
@@ -11494,7 +11502,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
       return r.form.session_id && !W.some((P) => P.id === r.form.session_id) && W.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), W;
     }), b = ht(() => {
       const W = {};
-      for (const [P, j] of Object.entries(Tp(n))) W[P] = j.map((S) => Fp(S, (re) => t.ctl.titleOf(re)));
+      for (const [P, j] of Object.entries(Fp(n))) W[P] = j.map((S) => Ip(S, (re) => t.ctl.titleOf(re)));
       return W;
     }), g = (W) => b.value[W] ?? [];
     function p(W) {
@@ -11522,7 +11530,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
     function y(W) {
       W.key === "Enter" && !W.shiftKey && !W.isComposing && (W.preventDefault(), t.ctl.send());
     }
-    const T = /* @__PURE__ */ Qr(null), z = [...To, ".md", ".json", ".txt"].join(","), B = ht(() => r.attachments.some((W) => W.state === "ready")), X = ht(() => r.connected && (r.draft.trim() || B.value));
+    const T = /* @__PURE__ */ Qr(null), z = [...Fo, ".md", ".json", ".txt"].join(","), B = ht(() => r.attachments.some((W) => W.state === "ready")), X = ht(() => r.connected && (r.draft.trim() || B.value));
     function Y(W) {
       t.ctl.addFiles(W.target.files), W.target.value = "";
     }
@@ -11541,19 +11549,19 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
       class: "comfyd-panel",
       onKeydown: ve,
       onKeyup: ve,
-      onWheel: P[17] || (P[17] = Jn(() => {
+      onWheel: P[17] || (P[17] = qn(() => {
       }, ["stop"])),
-      onContextmenu: P[18] || (P[18] = Jn(() => {
+      onContextmenu: P[18] || (P[18] = qn(() => {
       }, ["stop"])),
-      onDragover: P[19] || (P[19] = Jn(() => {
+      onDragover: P[19] || (P[19] = qn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Jn(le, ["prevent", "stop"])
+      onDrop: qn(le, ["prevent", "stop"])
     }, [
-      ne("div", I0, [
+      ne("div", O0, [
         ne("span", {
           class: rt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, O0),
+        }, null, 10, N0),
         ne("select", {
           class: "cd-session",
           value: ee(r).form.session_id,
@@ -11568,9 +11576,9 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           (q(!0), V(ce, null, ot(d.value, (j) => (q(), V("option", {
             key: j.id,
             value: j.id
-          }, de(j.title), 9, M0))), 128)),
+          }, de(j.title), 9, L0))), 128)),
           P[21] || (P[21] = ne("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, N0),
+        ], 40, M0),
         ne("span", {
           class: rt(["cd-status", { "cd-status-outage": ee(r).connected && ee(r).outage }]),
           title: o.value,
@@ -11580,14 +11588,14 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           ee(n).queuedTurns ? (q(), V(ce, { key: 0 }, [
             _e(" · " + de(ee(n).queuedTurns) + " queued", 1)
           ], 64)) : ye("", !0)
-        ], 10, L0),
+        ], 10, P0),
         ne("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: P[0] || (P[0] = (j) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, P0),
+        }, "■", 8, j0),
         ne("button", {
           class: rt(["cd-btn", { "cd-on": ee(r).showSettings }]),
           onClick: P[1] || (P[1] = (j) => ee(r).showSettings = !ee(r).showSettings),
@@ -11601,7 +11609,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      ee(r).showSettings ? (q(), V("div", j0, [
+      ee(r).showSettings ? (q(), V("div", B0, [
         ne("label", null, [
           P[22] || (P[22] = _e("Provider ", -1)),
           zn(ne("select", {
@@ -11609,12 +11617,12 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             onChange: P[4] || (P[4] = (j) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (q(!0), V(ce, null, ot(ee($p), (j) => (q(), V("option", {
+            (q(!0), V(ce, null, ot(ee(zp), (j) => (q(), V("option", {
               key: j,
               value: j
-            }, de(j), 9, B0))), 128))
+            }, de(j), 9, $0))), 128))
           ], 544), [
-            [xh, ee(r).form.provider]
+            [Rh, ee(r).form.provider]
           ])
         ]),
         ne("label", null, [
@@ -11625,7 +11633,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [cr, ee(r).form.model]
+            [ar, ee(r).form.model]
           ])
         ]),
         ne("label", null, [
@@ -11636,10 +11644,10 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [cr, ee(r).form.base_url]
+            [ar, ee(r).form.base_url]
           ])
         ]),
-        ne("label", $0, [
+        ne("label", z0, [
           P[25] || (P[25] = _e("System prompt ", -1)),
           zn(ne("textarea", {
             "onUpdate:modelValue": P[9] || (P[9] = (j) => ee(r).form.system_prompt = j),
@@ -11647,13 +11655,13 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             onChange: P[10] || (P[10] = (j) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [cr, ee(r).form.system_prompt]
+            [ar, ee(r).form.system_prompt]
           ])
         ]),
-        ne("label", z0, [
+        ne("label", U0, [
           P[26] || (P[26] = _e("API key ", -1)),
-          ne("span", U0, de(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          ne("span", W0, [
+          ne("span", W0, de(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          ne("span", J0, [
             zn(ne("input", {
               "onUpdate:modelValue": P[11] || (P[11] = (j) => ee(r).apiKey = j),
               type: "password",
@@ -11661,18 +11669,18 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [cr, ee(r).apiKey]
+              [ar, ee(r).apiKey]
             ]),
             ne("button", {
               class: "cd-btn",
               onClick: P[12] || (P[12] = (j) => e.ctl.setApiKey()),
               disabled: !ee(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, J0)
+            }, "set", 8, q0)
           ])
         ])
       ])) : ye("", !0),
-      ne("div", q0, [
+      ne("div", H0, [
         (q(!0), V(ce, null, ot(ee(r).skills, (j) => (q(), V("label", {
           key: j.name,
           class: rt(["cd-chip", { "cd-on": a.value.includes(j.name) }]),
@@ -11683,17 +11691,17 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             checked: a.value.includes(j.name),
             onChange: (S) => e.ctl.toggleSkill(j.name, S.target.checked),
             "data-skill": j.name
-          }, null, 40, V0),
+          }, null, 40, G0),
           _e(" " + de(j.name), 1)
-        ], 10, H0))), 128)),
-        ee(r).skills.length ? ye("", !0) : (q(), V("span", G0, [
+        ], 10, V0))), 128)),
+        ee(r).skills.length ? ye("", !0) : (q(), V("span", K0, [
           _e(de(ee(r).connected ? ee(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !ee(r).connected && ee(r).offlineReason ? (q(), V(ce, { key: 0 }, [
             _e(" (" + de(ee(r).offlineReason) + ")", 1)
           ], 64)) : ye("", !0)
         ]))
       ]),
-      ne("div", K0, [
+      ne("div", Y0, [
         ne("div", {
           ref_key: "chat",
           ref: R,
@@ -11709,7 +11717,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             }, [
               P[27] || (P[27] = ne("span", { class: "cd-who" }, "you", -1)),
               _e(de(j.content) + " ", 1),
-              j.attachments?.length ? (q(), V("span", Y0, [
+              j.attachments?.length ? (q(), V("span", X0, [
                 (q(!0), V(ce, null, ot(j.attachments, (S) => (q(), V(ce, {
                   key: S.sha256
                 }, [
@@ -11721,7 +11729,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
                     title: S.name + (S.width ? ` · ${S.width}×${S.height}` : ""),
                     onClick: (re) => e.ctl.showImage(e.ctl.attachmentUrl(S.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, X0)) : (q(), V("a", {
+                  }, null, 8, Z0)) : (q(), V("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(S.sha256),
@@ -11729,45 +11737,45 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
                     rel: "noopener",
                     title: S.mime,
                     "data-test": "attachment"
-                  }, de(S.name || S.mime), 9, Z0))
+                  }, de(S.name || S.mime), 9, Q0))
                 ], 64))), 128))
               ])) : ye("", !0),
-              j.state === "waiting" ? (q(), V("span", Q0, " — waiting for comfyd, sent when it is back")) : ye("", !0),
-              j.error ? (q(), V("span", eb, " — " + de(j.error), 1)) : ye("", !0)
+              j.state === "waiting" ? (q(), V("span", eb, " — waiting for comfyd, sent when it is back")) : ye("", !0),
+              j.error ? (q(), V("span", tb, " — " + de(j.error), 1)) : ye("", !0)
             ], 2),
             ne("div", {
               class: "cd-replies",
-              style: Ni({ "--cols": Math.max(1, ee(Xl)(j, a.value).length) })
+              style: Ni({ "--cols": Math.max(1, ee(Ql)(j, a.value).length) })
             }, [
-              (q(!0), V(ce, null, ot(ee(Xl)(j, a.value), (S) => (q(), V("div", {
+              (q(!0), V(ce, null, ot(ee(Ql)(j, a.value), (S) => (q(), V("div", {
                 key: S.skill,
                 class: rt(["cd-reply", "cd-" + S.state]),
                 "data-skill": S.skill
               }, [
-                ne("div", nb, [
+                ne("div", rb, [
                   _e(de(S.skill), 1),
-                  S.state === "streaming" ? (q(), V("span", rb, "…")) : ye("", !0)
+                  S.state === "streaming" ? (q(), V("span", ib, "…")) : ye("", !0)
                 ]),
                 ne("div", {
                   class: "cd-text cd-md",
-                  innerHTML: ee(y0)(S.content)
-                }, null, 8, ib),
-                S.error ? (q(), V("div", sb, de(S.error), 1)) : ye("", !0)
-              ], 10, tb))), 128))
+                  innerHTML: ee(w0)(S.content)
+                }, null, 8, sb),
+                S.error ? (q(), V("div", ob, de(S.error), 1)) : ye("", !0)
+              ], 10, nb))), 128))
             ], 4),
-            (q(!0), V(ce, null, ot(g(j.id), (S) => (q(), ui(Jc, {
+            (q(!0), V(ce, null, ot(g(j.id), (S) => (q(), ui(Hc, {
               key: S.id,
               run: S,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (q(!0), V(ce, null, ot(g(0), (j) => (q(), ui(Jc, {
+          (q(!0), V(ce, null, ot(g(0), (j) => (q(), ui(Hc, {
             key: j.id,
             run: j,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          ee(n).turns.length ? ye("", !0) : (q(), V("div", ob, de(ee(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          ee(n).turns.length ? ye("", !0) : (q(), V("div", lb, de(ee(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         ee(r).showLog ? (q(), V("div", {
           key: 0,
@@ -11787,10 +11795,10 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             ], 64)) : ye("", !0),
             _e(": " + de(j.message), 1)
           ], 2))), 128)),
-          ee(n).logs.length ? ye("", !0) : (q(), V("div", lb, "no debug output yet"))
+          ee(n).logs.length ? ye("", !0) : (q(), V("div", cb, "no debug output yet"))
         ], 512)) : ye("", !0)
       ]),
-      (q(), ui(pd, { to: "body" }, [
+      (q(), ui(md, { to: "body" }, [
         ee(r).image ? (q(), V("div", {
           key: 0,
           ref_key: "overlay",
@@ -11804,18 +11812,18 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           ne("img", {
             src: ee(r).image,
             alt: "full size"
-          }, null, 8, cb),
+          }, null, 8, ab),
           ne("a", {
             href: ee(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: P[13] || (P[13] = Jn(() => {
+            onClick: P[13] || (P[13] = qn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, ab)
+          }, "open in a new tab", 8, ub)
         ], 544)) : ye("", !0)
       ])),
-      l.value ? (q(), V("div", ub, de(l.value), 1)) : ye("", !0),
-      ee(r).attachments.length ? (q(), V("div", fb, [
+      l.value ? (q(), V("div", fb, de(l.value), 1)) : ye("", !0),
+      ee(r).attachments.length ? (q(), V("div", db, [
         (q(!0), V(ce, null, ot(ee(r).attachments, (j) => (q(), V("span", {
           key: j.key,
           class: rt(["cd-chip cd-att", "cd-att-" + j.state]),
@@ -11827,7 +11835,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             class: "cd-chip-thumb",
             src: j.preview,
             alt: ""
-          }, null, 8, hb)) : ye("", !0),
+          }, null, 8, pb)) : ye("", !0),
           _e(" " + de(j.name), 1),
           j.state === "uploading" ? (q(), V(ce, { key: 1 }, [
             _e(" …")
@@ -11839,17 +11847,17 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
             class: "cd-x",
             onClick: (S) => e.ctl.removeAttachment(j.key),
             title: "Remove"
-          }, "×", 8, pb)
-        ], 10, db))), 128))
+          }, "×", 8, gb)
+        ], 10, hb))), 128))
       ])) : ye("", !0),
-      ne("div", gb, [
+      ne("div", mb, [
         ne("button", {
           class: "cd-btn",
           disabled: !ee(r).connected,
           onClick: P[14] || (P[14] = (j) => T.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, mb),
+        }, "+", 8, _b),
         ne("input", {
           ref_key: "picker",
           ref: T,
@@ -11859,7 +11867,7 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           style: { display: "none" },
           onChange: Y,
           "data-test": "file"
-        }, null, 40, _b),
+        }, null, 40, bb),
         zn(ne("textarea", {
           "onUpdate:modelValue": P[15] || (P[15] = (j) => ee(r).draft = j),
           rows: "2",
@@ -11868,37 +11876,37 @@ const w0 = ["data-prompt", "data-status"], k0 = { class: "cd-run-head" }, x0 = {
           onKeydown: y,
           onPaste: Q,
           "data-test": "input"
-        }, null, 40, bb), [
-          [cr, ee(r).draft]
+        }, null, 40, yb), [
+          [ar, ee(r).draft]
         ]),
         ne("button", {
           class: "cd-btn cd-send",
           disabled: !X.value,
           onClick: P[16] || (P[16] = (j) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, yb)
+        }, "send", 8, wb)
       ])
     ], 32));
   }
-}, kb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}", xb = "comfyd.canvas", Ab = 1500;
-function qc() {
+}, xb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}", Ab = "comfyd.canvas", Rb = 1500;
+function Vc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function fo(e, t) {
+function ho(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Rb(e) {
-  const t = qc();
+function vb(e) {
+  const t = Vc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = qc();
-    (i || ++n > Ab) && (clearInterval(r), i ? e(i, !0) : fo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Vc();
+    (i || ++n > Rb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function vb({ app: e, api: t }, n) {
-  const r = new Lh({
+function Eb({ app: e, api: t }, n) {
+  const r = new jh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11911,30 +11919,30 @@ function vb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new wp({
+  }), i = new kp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: yp(window.sessionStorage),
+    tabId: wp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: fo,
-    isPanelNode: ic
+    log: ho,
+    isPanelNode: oc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Dh,
-    reactive: wo,
-    component: wb,
-    css: kb,
+    createApp: Th,
+    reactive: ko,
+    component: kb,
+    css: xb,
     document,
-    log: fo,
+    log: ho,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -11957,17 +11965,17 @@ function vb({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: xb,
+    name: Ab,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === oo && (c.prototype.isVirtualNode = !0);
+      a?.name === lo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      ic(c) && Qp(c, s);
+      oc(c) && eg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Rb(vb);
+vb(Eb);
