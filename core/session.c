@@ -15,6 +15,7 @@
 #include "log.h"
 #include "provider.h"
 #include "text.h"
+#include "vision.h"
 
 #define MOD "session"
 
@@ -83,7 +84,6 @@ struct session {
     int runner_joinable;
     pthread_t runner;
     session *next_in_map;
-    char vision[8]; /* "auto", "on" or "off"; guarded by mu */
 };
 
 struct sess_mgr {
@@ -241,9 +241,6 @@ static session *session_new(sess_mgr *m, const store_session *meta)
     s->seq = meta->seq_reserved;
     s->seq_reserved = meta->seq_reserved;
     evring_set_base(s->ring, s->seq);
-    char v[8] = "";
-    store_session_get_vision(m->st, meta->id, v, sizeof v);
-    snprintf(s->vision, sizeof s->vision, "%s", *v ? v : "auto");
     return s;
 }
 
@@ -478,7 +475,6 @@ static void info_fill_locked(session *s, sess_info *out)
     out->status = reported_status_locked(s);
     out->last_seq = s->seq;
     out->queued_turns = s->qlen;
-    memcpy(out->vision, s->vision, sizeof out->vision);
 }
 
 void sess_info_clear(sess_info *i)
@@ -510,7 +506,7 @@ void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1_
     cfg->n_active_skills = m->n_skills;
     cfg->api_key_set = m->api_key_set;
     cfg->token_delay_ms = m->token_delay_ms;
-    cfg->vision = (char *)(info->vision[0] ? info->vision : "auto");
+    cfg->vision = (char *)vision_mode_name(m->vision);
     usage->prompt_tokens = m->prompt_tokens;
     usage->completion_tokens = m->completion_tokens;
     pb->id = (char *)m->id;
@@ -614,6 +610,16 @@ static int check_provider(const char *name, char *err, size_t errlen)
     if (check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
     if (name && *name && !provider_find(name)) {
         seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_vision(const char *v, char *err, size_t errlen)
+{
+    if (vision_mode_parse(v) < 0) {
+        (void)v;
+        seterr(err, errlen, "vision must be \"auto\", \"on\" or \"off\"");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -1203,7 +1209,7 @@ static void run_turn(session *s, pending *p)
     char *base_url = text_dup(s->meta.base_url ? s->meta.base_url : "");
     char *system_prompt = text_dup(s->meta.system_prompt ? s->meta.system_prompt : "");
     uint32_t delay = s->meta.token_delay_ms ? s->meta.token_delay_ms : m->default_delay_ms;
-    const char *vision_mode = sess_vision_effective(s->vision, provider_name, model);
+    int vision = vision_enabled(s->meta.vision, provider_name, model);
     s->cur = t;
     s->starting = 0;
     s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
@@ -1228,7 +1234,7 @@ static void run_turn(session *s, pending *p)
      * "changes since the last turn" and so must not be asked twice. */
     char *note = note_fn && t->n_runs ? note_fn(note_ud, s->meta.id) : NULL;
     turn_att ta;
-    turn_attachments(m, t->msg_id, t->user_text, !strcmp(vision_mode, "on"), &ta);
+    turn_attachments(m, t->msg_id, t->user_text, vision, &ta);
 
     turn_ctx ctx = {0};
     ctx.base.prov = prov;
@@ -1246,6 +1252,7 @@ static void run_turn(session *s, pending *p)
     ctx.base.base_url = base_url;
     ctx.base.api_key = api_key;
     ctx.base.token_delay_ms = delay;
+    ctx.base.vision = vision;
     ctx.base.connect_timeout_ms = m->llm_connect_timeout_ms;
     ctx.base.idle_timeout_ms = m->llm_idle_timeout_ms;
     ctx.base.session_id = s->meta.id;
@@ -1486,6 +1493,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
             return rc;
         if ((rc = check_skills(m, c->active_skills, c->n_active_skills, err, errlen))) return rc;
         if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
+        if ((rc = check_vision(c->vision, err, errlen))) return rc;
     }
     store_session meta = {0};
     const char *want = req->session_id;
@@ -1510,6 +1518,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
         meta.n_skills = c->n_active_skills;
     }
     meta.token_delay_ms = c ? c->token_delay_ms : 0;
+    meta.vision = c ? vision_mode_parse(c->vision) : VISION_AUTO;
     meta.created_ms = meta.updated_ms = text_now_ms();
     meta.api_key_set = req->api_key && *req->api_key;
 
@@ -1600,12 +1609,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->active_skills)
         CHECK(check_skills(m, req->active_skills->names, req->active_skills->n_names, err, errlen));
     if (req->token_delay_ms) CHECK(check_delay(req->token_delay_ms->value, err, errlen));
-    if (req->vision && strcmp(req->vision->value, "auto") && strcmp(req->vision->value, "on") &&
-        strcmp(req->vision->value, "off") && *req->vision->value) {
-        seterr(err, errlen, "vision must be \"auto\", \"on\" or \"off\"");
-        rc = SESS_EINVAL;
-        goto done_unref;
-    }
+    if (req->vision) CHECK(check_vision(req->vision->value, err, errlen));
 #undef CHECK
 
     pthread_mutex_lock(&s->mu);
@@ -1624,6 +1628,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->base_url) set_str(&next.base_url, req->base_url->value);
     if (req->system_prompt) set_str(&next.system_prompt, req->system_prompt->value);
     if (req->token_delay_ms) next.token_delay_ms = req->token_delay_ms->value;
+    if (req->vision) next.vision = vision_mode_parse(req->vision->value);
     if (req->active_skills) {
         for (size_t i = 0; i < next.n_skills; i++)
             free(next.skills[i]);
@@ -1648,9 +1653,6 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     rc = rebind && s->meta.api_key_set ? store_session_set_api_key(m->st, s->meta.id, NULL)
                                        : STORE_OK;
     if (rc == STORE_OK) rc = store_session_update(m->st, &next);
-    if (rc == STORE_OK && req->vision)
-        rc = store_session_set_vision(m->st, s->meta.id,
-                                      *req->vision->value ? req->vision->value : "auto");
     if (rc == STORE_OK && req->api_key)
         rc = store_session_set_api_key(m->st, s->meta.id,
                                        *req->api_key->value ? req->api_key->value : NULL);
@@ -1681,14 +1683,10 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     }
     store_session_clear(&s->meta);
     s->meta = next;
-    if (req->vision)
-        snprintf(s->vision, sizeof s->vision, "%s",
-                 *req->vision->value ? req->vision->value : "auto");
 
     Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
     Comfyd__V1__ConfigUpdated cu = COMFYD__V1__CONFIG_UPDATED__INIT;
     sess_info tmp = {.meta = s->meta};
-    memcpy(tmp.vision, s->vision, sizeof tmp.vision);
     Comfyd__V1__Session spb;
     Comfyd__V1__SessionConfig cpb;
     Comfyd__V1__Usage upb;
@@ -1966,32 +1964,6 @@ long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms)
         free(keep[i]);
     free(keep);
     return r;
-}
-
-/* Model name parts that mark a vision-capable model (lower case). */
-static const char *const vision_names[] = {
-    "gpt-4o",       "gpt-4.1",   "gpt-4-turbo", "gpt-4-vision",  "gpt-5",
-    "o1",           "o3",        "o4",          "vision",        "-vl",
-    "vl-",          "llava",     "claude-3",    "claude-sonnet", "claude-opus",
-    "claude-haiku", "gemini",    "pixtral",     "gemma3",        "gemma-3",
-    "minicpm-v",    "moondream", "llama-4",     "llama4",        "mistral-small-3",
-    "qwen-vl",      "qwen2-vl",  "qwen2.5-vl",
-};
-
-const char *sess_vision_effective(const char *vision, const char *provider, const char *model)
-{
-    if (vision && !strcmp(vision, "on")) return "on";
-    if (vision && !strcmp(vision, "off")) return "off";
-    /* The offline echo provider takes images (it reports what it got). */
-    if (!provider || !*provider || !strcmp(provider, "echo")) return "on";
-    char low[SESS_MAX_SHORT + 1];
-    size_t i = 0;
-    for (; model && model[i] && i < SESS_MAX_SHORT; i++)
-        low[i] = (char)(model[i] >= 'A' && model[i] <= 'Z' ? model[i] + 32 : model[i]);
-    low[i] = 0;
-    for (size_t k = 0; k < sizeof vision_names / sizeof *vision_names; k++)
-        if (strstr(low, vision_names[k])) return "on";
-    return "off";
 }
 
 int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_result *out,

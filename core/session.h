@@ -102,9 +102,6 @@ int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info,
 /* Removes attachment files no message refers to (older than ttl_ms).
  * Returns the number removed or -1. */
 long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms);
-/* "on" or "off": whether images go to this model as images, for a vision
- * setting ("auto"/"" decide from the provider and model names). */
-const char *sess_vision_effective(const char *vision, const char *provider, const char *model);
 
 /* Loads every session from the store, marks turns that were running at the
  * last stop as interrupted and queues again the turns that had not started.
@@ -152,7 +149,6 @@ typedef struct sess_info {
      * in a sentence (empty otherwise). */
     int api_key_cleared;
     char notice[SESS_NOTICE_MAX];
-    char vision[8]; /* "auto", "on" or "off" */
 } sess_info;
 void sess_info_clear(sess_info *i);
 

@@ -22,7 +22,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -85,8 +85,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " resp BLOB,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
-    /* 2 -> 3: attachments of user messages (references into the blob store,
-     * in order) and the session's vision setting ("" is auto). */
+    /* 2 -> 3: whether the session's model is sent images (vision.h). */
+    "ALTER TABLE sessions ADD COLUMN vision INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: attachments of user messages (references into the blob store,
+     * in order). */
     "CREATE TABLE message_attachments("
     " message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
     " idx INTEGER NOT NULL,"
@@ -98,14 +100,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " height INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(message_id, idx));"
     /* Garbage collection reads every referenced hash. */
-    "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);"
-    "ALTER TABLE sessions ADD COLUMN vision TEXT NOT NULL DEFAULT '';",
+    "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);",
 };
 
 #define SESSION_COLS                                                                               \
     "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
     " api_key IS NOT NULL, created_ms, updated_ms, seq_reserved, prompt_tokens,"                   \
-    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id)"              \
+    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision"      \
     " FROM sessions s "
 #define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
 #define MESSAGE_COLS                                                                               \
@@ -152,11 +153,11 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_S_INSERT] = "INSERT INTO sessions(id, title, provider, model, base_url, system_prompt,"
                    " skills, token_delay_ms, api_key, created_ms, updated_ms, seq_reserved,"
-                   " prompt_tokens, completion_tokens)"
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                   " prompt_tokens, completion_tokens, vision)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [Q_S_UPDATE] = "UPDATE sessions SET title = ?2, provider = ?3, model = ?4, base_url = ?5,"
-                   " system_prompt = ?6, skills = ?7, token_delay_ms = ?8, updated_ms = ?9"
-                   " WHERE id = ?1",
+                   " system_prompt = ?6, skills = ?7, token_delay_ms = ?8, updated_ms = ?9,"
+                   " vision = ?10 WHERE id = ?1",
     [Q_S_SET_KEY] = "UPDATE sessions SET api_key = ?2 WHERE id = ?1",
     [Q_S_GET_KEY] = "SELECT api_key FROM sessions WHERE id = ?1",
     [Q_S_GET] = SESSION_COLS "WHERE id = ?1",
@@ -328,7 +329,7 @@ static int u63_ok(uint64_t v)
 
 static int session_fields_ok(const store_session *s)
 {
-    if (!s || !id_ok(s->id)) return 0;
+    if (!s || !id_ok(s->id) || s->vision < 0 || s->vision > STORE_VISION_MAX) return 0;
     const char *texts[] = {s->title, s->provider, s->model, s->base_url, s->system_prompt};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (!text_ok(texts[i], STORE_TEXT_MAX)) return 0;
@@ -464,6 +465,8 @@ static int read_session(sqlite3_stmt *q, store_session *s)
     s->completion_tokens = (uint64_t)sqlite3_column_int64(q, 13);
     int64_t count = sqlite3_column_int64(q, 14);
     s->message_count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    int64_t vision = sqlite3_column_int64(q, 15);
+    s->vision = vision < 0 || vision > STORE_VISION_MAX ? 0 : (int)vision;
     return STORE_OK;
 }
 
@@ -846,6 +849,7 @@ int store_session_insert(store *st, const store_session *s, const char *api_key)
     sqlite3_bind_int64(q, 12, (int64_t)s->seq_reserved);
     sqlite3_bind_int64(q, 13, (int64_t)s->prompt_tokens);
     sqlite3_bind_int64(q, 14, (int64_t)s->completion_tokens);
+    sqlite3_bind_int64(q, 15, s->vision);
     err = q_exec(st, q, "insert session");
     pthread_mutex_unlock(&st->mu);
     free(skills);
@@ -869,6 +873,7 @@ int store_session_update(store *st, const store_session *s)
     bind_text(q, 7, skills);
     sqlite3_bind_int64(q, 8, s->token_delay_ms);
     sqlite3_bind_int64(q, 9, s->updated_ms);
+    sqlite3_bind_int64(q, 10, s->vision);
     err = q_exec_one(st, q, "update session");
     pthread_mutex_unlock(&st->mu);
     free(skills);
@@ -1489,46 +1494,4 @@ int store_attachment_hashes(store *st, char ***out, size_t *n)
     *out = list;
     *n = len;
     return STORE_OK;
-}
-
-int store_session_get_vision(store *st, const char *id, char *out, size_t cap)
-{
-    if (!out || !cap) return STORE_EINVAL;
-    out[0] = 0;
-    if (!st || !id_ok(id)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT vision FROM sessions WHERE id = ?1", -1, &q, NULL);
-    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare vision get");
-    if (err == STORE_OK) {
-        bind_text(q, 1, id);
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
-            const char *v = (const char *)sqlite3_column_text(q, 0);
-            snprintf(out, cap, "%s", v ? v : "");
-        } else {
-            err = rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_fail(st, rc, "vision get");
-        }
-    }
-    if (q) sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-int store_session_set_vision(store *st, const char *id, const char *vision)
-{
-    if (!st || !id_ok(id) || !text_ok(vision, 16)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = NULL;
-    int rc =
-        sqlite3_prepare_v2(st->db, "UPDATE sessions SET vision = ?2 WHERE id = ?1", -1, &q, NULL);
-    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare vision set");
-    if (err == STORE_OK) {
-        bind_text(q, 1, id);
-        bind_text_nn(q, 2, vision);
-        err = q_exec_one(st, q, "vision set");
-    }
-    if (q) sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
 }

@@ -91,11 +91,12 @@ def test_upload_send_and_history_with_the_echo_model(comfyd):
                                                               ("notes.md", "text/markdown", 0)]
     assert got[1].sha256 == hashlib.sha256(notes.encode()).hexdigest()
     (reply,) = replies(evs)
-    # The echo model says back the text (with the text attachment) and lists
-    # the images it received.
+    # The echo model says back the text with the text attachment and the
+    # image's description (it never takes images itself: core/vision.h).
     assert "the cat is red" in reply.content, reply.content
     assert "[attached file notes.md: text/markdown" in reply.content
-    assert "[1 image received: cat.png (40x30) (image/png, %d bytes)]" % len(img) in reply.content, reply.content
+    assert ("[attached image cat.png: image/png, 40x30 pixels, %d bytes; not shown: this model does not "
+            "take images]" % len(img)) in reply.content, reply.content
     hist = get_session(stub, s.id, history=True).history
     user = [m for m in hist if m.role == spb.ROLE_USER][0]
     assert [x.sha256 for x in user.attachments] == [a.sha256, got[1].sha256]
@@ -407,7 +408,7 @@ def test_mcp_send_message_takes_image_and_text_content(comfyd, bridge):
     res = r["result"]
     assert not res.get("isError"), res
     text = json.dumps(res)
-    assert "a note from the caller" in text and "1 image received" in text, text
+    assert "a note from the caller" in text and "attached image (unnamed): image/png, 5x4 pixels" in text, text
     user = [m for m in get_session(stub, s.id, history=True).history if m.role == spb.ROLE_USER][0]
     assert [(a.mime_type, a.width) for a in user.attachments] == [("image/png", 5), ("text/plain", 0)]
     # An unknown content kind is refused by name.

@@ -147,7 +147,7 @@ static void test_open_creates_schema_with_wal_private_file(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     assert_int_not_equal(raw_int(db, "PRAGMA application_id"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                  " ('sessions', 'messages', 'sessions_by_updated',"
@@ -180,7 +180,7 @@ static void test_reopen_keeps_schema_version(void **state)
     fixture *f = opened(state);
     reopen(f);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     sqlite3_close(db);
 }
 
@@ -225,7 +225,7 @@ static void test_newer_schema_version_gives_eschema(void **state)
     fixture *f = opened(state);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "PRAGMA user_version = 4");
+    raw_exec(f->path, "PRAGMA user_version = 5");
     assert_int_equal(store_open(&f->st, f->path), STORE_ESCHEMA);
     assert_null(f->st);
 }
@@ -272,6 +272,7 @@ static void test_session_insert_get_update_round_trip(void **state)
                        .skills = skills,
                        .n_skills = 3,
                        .token_delay_ms = 7,
+                       .vision = 1,
                        .created_ms = 1000,
                        .updated_ms = 2000,
                        .seq_reserved = 11,
@@ -292,6 +293,7 @@ static void test_session_insert_get_update_round_trip(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_string_equal(g.skills[i], skills[i]);
     assert_int_equal(g.token_delay_ms, 7);
+    assert_int_equal(g.vision, 1);
     assert_int_equal(g.api_key_set, 0);
     assert_int_equal(g.created_ms, 1000);
     assert_int_equal(g.updated_ms, 2000);
@@ -306,10 +308,14 @@ static void test_session_insert_get_update_round_trip(void **state)
     assert_int_equal(message_count(f->st, s.id), 2);
 
     store_session u = {
-        .title = "Renamed", .model = "other", .token_delay_ms = 0, .updated_ms = 9000};
+        .title = "Renamed", .model = "other", .token_delay_ms = 0, .vision = 2, .updated_ms = 9000};
     memcpy(u.id, s.id, sizeof u.id);
+    u.vision = 3; /* no such mode */
+    assert_int_equal(store_session_update(f->st, &u), STORE_EINVAL);
+    u.vision = 2;
     assert_int_equal(store_session_update(f->st, &u), STORE_OK);
     assert_int_equal(store_session_get(f->st, s.id, &g), STORE_OK);
+    assert_int_equal(g.vision, 2);
     assert_string_equal(g.title, "Renamed");
     assert_string_equal(g.provider, ""); /* NULL in means empty */
     assert_string_equal(g.model, "other");
@@ -540,7 +546,7 @@ static void test_session_page_covers_every_session_once_with_ties(void **state)
 
 /* Attachments are written with their message in one transaction, read
  * back in order, listed for GC, refused beyond the limit and removed with
- * their session; the vision setting round-trips. */
+ * their session. */
 static void test_attachments_round_trip_and_cascade(void **state)
 {
     fixture *f = opened(state);
@@ -587,12 +593,6 @@ static void test_attachments_round_trip_and_cascade(void **state)
     bad.sha256[10] = 0;
     assert_int_equal(store_message_insert_with(f->st, &m2, &bad, 1), STORE_EINVAL);
     assert_int_equal(message_count(f->st, "a"), 1);
-    char v[8];
-    assert_int_equal(store_session_get_vision(f->st, "a", v, sizeof v), STORE_OK);
-    assert_string_equal(v, "");
-    assert_int_equal(store_session_set_vision(f->st, "a", "off"), STORE_OK);
-    assert_int_equal(store_session_get_vision(f->st, "a", v, sizeof v), STORE_OK);
-    assert_string_equal(v, "off");
     assert_int_equal(store_session_delete(f->st, "a"), STORE_OK);
     assert_int_equal(store_attachment_hashes(f->st, &h, &n), STORE_OK);
     assert_int_equal(n, 0);
@@ -1127,11 +1127,11 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     assert_int_equal(store_open(&f->st, f->path), STORE_OK);
     store_session s = {0};
     assert_int_equal(store_session_get(f->st, "s-old", &s), STORE_OK);
+    assert_int_equal(s.vision, 0); /* auto */
     store_session_clear(&s);
     assert_int_equal(store_counter_raise(f->st, "c", 7), STORE_OK);
-    assert_int_equal(store_session_set_vision(f->st, "s-old", "on"), STORE_OK);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM message_attachments"), 0);
     sqlite3_close(db);
 }

@@ -262,7 +262,7 @@ describe("runs on the real ComfyUI", () => {
     const reply = await waitFor(
       () => msgs.find((m) => m.event === "message_added" && m.data.message.role === "assistant" && String(m.data.message.turn_id) === String(ack.data.message.id)),
       RUN_GUARD_MS, "the reply");
-    assert.match(reply.data.message.content, /1 image received: inverted\.png \(40x30\) \(image\/png/);
+    assert.match(reply.data.message.content, /attached image inverted\.png: image\/png, 40x30 pixels/);
     // An output the run does not have is refused, and no message is stored.
     sws.send(JSON.stringify({ event: "user_message", request_id: "m2", data: { content: "x", attachments: [{ run_output: { prompt_id: pid, node_id: String(refs.save), index: 7 } }] } }));
     const bad = await waitFor(() => msgs.find((m) => m.request_id === "m2"), 20000, "refusal");

@@ -270,10 +270,10 @@ describe("the agent panel node", () => {
 
     await send("What colour is the cat?");
     const r = await waitIdleWithReplies(before + 1);
-    // The echo model lists the image it received and says back the text file.
+    // The echo model says back the text file and the image's description.
     for (const [, text] of r.at(-1)) {
       expect(text).toContain("the cat is orange");
-      expect(text).toMatch(/1 image received: cat\.png \(64x48\)/);
+      expect(text).toMatch(/attached image cat\.png: image\/png, 64x48 pixels/);
     }
     expect(await panel().locator("[data-test=chips]").count()).toBe(0);
     const thumb = panel().locator(".cd-turn").last().locator("img[data-test=attachment]");

@@ -284,9 +284,9 @@ type SessionConfig struct {
 	// Pace of the echo provider between tokens, in milliseconds (0 = the
 	// service's default).
 	TokenDelayMs uint32 `protobuf:"varint,7,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
-	// Whether image attachments go to the model as images: "auto" (the
-	// default, also ""; decided from the model name, see docs/attachments.md),
-	// "on" or "off" (the model gets their description as text).
+	// Whether the model is sent images (a run's outputs, as image parts of a
+	// user message): "on", "off", or "auto" (the default; "" reads as auto),
+	// which judges the model name (docs/runs.md, "Images and the model").
 	Vision        string `protobuf:"bytes,8,opt,name=vision,proto3" json:"vision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1615,7 +1615,7 @@ type ConfigureSessionRequest struct {
 	// Replaces the active skills (seed 000's update_skills).
 	ActiveSkills *SkillList              `protobuf:"bytes,8,opt,name=active_skills,json=activeSkills,proto3" json:"active_skills,omitempty"`
 	TokenDelayMs *wrapperspb.UInt32Value `protobuf:"bytes,9,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
-	// "auto", "on" or "off" (see SessionConfig.vision).
+	// "auto", "on" or "off" (SessionConfig.vision).
 	Vision        *wrapperspb.StringValue `protobuf:"bytes,10,opt,name=vision,proto3" json:"vision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

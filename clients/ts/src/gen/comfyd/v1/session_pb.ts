@@ -78,9 +78,9 @@ export type SessionConfig = Message<"comfyd.v1.SessionConfig"> & {
   tokenDelayMs: number;
 
   /**
-   * Whether image attachments go to the model as images: "auto" (the
-   * default, also ""; decided from the model name, see docs/attachments.md),
-   * "on" or "off" (the model gets their description as text).
+   * Whether the model is sent images (a run's outputs, as image parts of a
+   * user message): "on", "off", or "auto" (the default; "" reads as auto),
+   * which judges the model name (docs/runs.md, "Images and the model").
    *
    * @generated from field: string vision = 8;
    */
@@ -783,7 +783,7 @@ export type ConfigureSessionRequest = Message<"comfyd.v1.ConfigureSessionRequest
   tokenDelayMs?: number | undefined;
 
   /**
-   * "auto", "on" or "off" (see SessionConfig.vision).
+   * "auto", "on" or "off" (SessionConfig.vision).
    *
    * @generated from field: google.protobuf.StringValue vision = 10;
    */
