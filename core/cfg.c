@@ -32,6 +32,7 @@ enum {
     OPT_IDEM_KEYS,
     OPT_IDEM_TTL,
     OPT_COMFYUI,
+    OPT_STORE,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
     {"idempotency-keys", required_argument, NULL, OPT_IDEM_KEYS},
     {"idempotency-ttl-s", required_argument, NULL, OPT_IDEM_TTL},
     {"comfyui", required_argument, NULL, OPT_COMFYUI},
+    {"store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -64,6 +66,10 @@ void cfg_usage(FILE *f, const char *prog)
         "Options (each has an environment twin; a flag wins over its twin):\n"
         "  --data DIR             data directory: comfyd.db, comfyd.sock, lock file\n"
         "                         [COMFYD_DATA, default %s]\n"
+        "  --store SPEC           where sessions, messages and idempotency keys live:\n"
+        "                         sqlite:PATH, or postgres://USER@HOST:PORT/DB?... (a libpq\n"
+        "                         URI; several cores may share one database, see\n"
+        "                         docs/scale-out.md) [COMFYD_STORE, default sqlite:DIR/comfyd.db]\n"
         "  --listen ADDR          gRPC address, repeatable: unix:PATH or HOST:PORT\n"
         "                         [COMFYD_LISTEN, comma-separated; default\n"
         "                         unix:DIR/comfyd.sock and %s]\n"
@@ -223,6 +229,19 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
                         v, CFG_MAX_IDEM_TTL_S);
         c->idem_ttl_s = (uint32_t)n;
         return CFG_OK;
+    case OPT_STORE:
+        if (strlen(v) > CFG_MAX_STORE)
+            return fail(err, errlen, "--store: longer than %d bytes", CFG_MAX_STORE);
+        if (strncmp(v, "sqlite:", 7) == 0
+                ? !v[7]
+                : strncmp(v, "postgres://", 11) && strncmp(v, "postgresql://", 13))
+            return fail(err, errlen,
+                        "--store: expected sqlite:PATH or a postgres:// URI, not '%.*s'",
+                        /* a URI may hold a password: quote only the scheme */
+                        (int)strcspn(v, ":"), v);
+        free(c->store);
+        c->store = text_dup(v);
+        return CFG_OK;
     case OPT_COMFYUI:
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
             return fail(err, errlen, "--comfyui: '%s' is not an http:// or https:// URL", v);
@@ -248,6 +267,7 @@ static const opts_env twins[] = {
     {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
     {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
     {"COMFYD_COMFYUI", OPT_COMFYUI},
+    {"COMFYD_STORE", OPT_STORE},
     {"COMFYD_DATA", OPT_DATA},
     {"COMFYD_LISTEN", OPT_LISTEN},
     {"COMFYD_SKILLS", OPT_SKILLS},
@@ -309,6 +329,7 @@ void cfg_clear(cfg *c)
     free(c->builtin_skills);
     free(c->object_info);
     free(c->comfyui);
+    free(c->store);
     memset(c, 0, sizeof *c);
 }
 

@@ -22,6 +22,8 @@
 #define CFG_MAX_IDEM_KEYS 65536
 #define CFG_DEFAULT_IDEM_TTL_S 86400
 #define CFG_MAX_IDEM_TTL_S (30 * 86400)
+/* --store: a SQLite path or a PostgreSQL URI (bounds what we keep and log). */
+#define CFG_MAX_STORE 4096
 /* --comfyui: a base URL (the run client's limit, COMFY_HTTP_MAX_URL). */
 #define CFG_MAX_COMFYUI_URL 2048
 
@@ -36,6 +38,7 @@ typedef enum {
 
 typedef struct cfg {
     char *data_dir;
+    char *store; /* --store: sqlite:PATH or postgres://...; NULL: DIR/comfyd.db */
     char *listen[CFG_MAX_LISTEN];
     size_t n_listen;
     char *skill_dirs[CFG_MAX_SKILL_DIRS]; /* user folders (--skills) */

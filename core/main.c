@@ -160,8 +160,11 @@ int main(int argc, char **argv)
 
     char dbpath[4096];
     snprintf(dbpath, sizeof dbpath, "%s/comfyd.db", c.data_dir);
-    if ((rc = store_open(&st, dbpath)) != STORE_OK) {
-        LOG_E(MOD, "cannot open the store %s: %s", dbpath, store_strerror(rc));
+    /* --store names the engine; a PostgreSQL URI may hold a password, so
+     * only the engine is logged (the engine logs its host and database). */
+    if ((rc = store_open(&st, c.store ? c.store : dbpath)) != STORE_OK) {
+        LOG_E(MOD, "cannot open the store %s: %s", c.store ? "given by --store" : dbpath,
+              store_strerror(rc));
         goto out;
     }
 

@@ -130,9 +130,20 @@ static int store_to_sess(int rc)
         return SESS_NOT_FOUND;
     case STORE_ENOMEM:
         return SESS_ENOMEM;
+    case STORE_EUNAVAIL:
+    case STORE_EBUSY:
+        return SESS_EUNAVAIL;
     default:
         return SESS_EIO;
     }
+}
+
+/* A failed write or read: UNAVAILABLE when the database server is away
+ * or another core took it over (the client may retry, maybe elsewhere),
+ * else an I/O error. */
+static int store_io_err(int rc)
+{
+    return rc == STORE_EUNAVAIL || rc == STORE_EBUSY ? SESS_EUNAVAIL : SESS_EIO;
 }
 
 /* ---- map ---------------------------------------------------------------- */
@@ -1660,7 +1671,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
         pthread_mutex_unlock(&s->mu);
         store_session_clear(&next);
         seterr(err, errlen, "cannot store the configuration: %s", store_strerror(rc));
-        rc = SESS_EIO;
+        rc = store_io_err(rc);
         goto done_unref;
     }
     if (req->api_key)
@@ -1729,7 +1740,7 @@ int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
         pthread_mutex_unlock(&m->mu);
         seterr(err, errlen, "cannot delete the session: %s", store_strerror(rc));
-        return SESS_EIO;
+        return store_io_err(rc);
     }
     map_remove_locked(m, s);
     pthread_mutex_unlock(&m->mu);
@@ -2020,7 +2031,8 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     rc = store_message_insert_with(m->st, msg, atts, n_atts);
     if (rc != STORE_OK) {
         seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
-        rc = SESS_EIO;
+        rc = store_io_err(rc);
+        store_message_clear(msg); /* the caller reads out->message only on success */
         goto out_unlock;
     }
     s->meta.message_count++;
@@ -2120,7 +2132,7 @@ static int push_snapshot_locked(session *s, const sess_sub_ops *ops, void *ud, c
     size_t n = 0;
     int trunc = 0;
     int rc = store_messages_load(s->m->st, s->meta.id, SESS_HISTORY_LIMIT, &rows, &n, &trunc);
-    if (rc != STORE_OK) return SESS_EIO;
+    if (rc != STORE_OK) return store_io_err(rc);
     Comfyd__V1__ChatMessage *msgs = calloc(n ? n : 1, sizeof *msgs);
     Comfyd__V1__ChatMessage **pm = calloc(n ? n : 1, sizeof *pm);
     size_t np = s->cur ? s->cur->n_runs : 0;
@@ -2269,7 +2281,7 @@ int sess_list(sess_mgr *m, const char *token, size_t page_size, sess_info **out,
                                 &rows, &nr);
     if (rc != STORE_OK) {
         seterr(err, errlen, "cannot list sessions: %s", store_strerror(rc));
-        return SESS_EIO;
+        return store_io_err(rc);
     }
     size_t k = nr > page_size ? page_size : nr;
     sess_info *list = calloc(k ? k : 1, sizeof *list);

@@ -65,6 +65,9 @@ typedef enum {
     SESS_ENOMEM = -6,
     /* CreateSession with a session_id that is taken. */
     SESS_EEXIST = -7,
+    /* The store's database server is unreachable (PostgreSQL); nothing
+     * was stored, retry later. */
+    SESS_EUNAVAIL = -8,
 } sess_err;
 
 typedef struct sess_mgr sess_mgr;

@@ -1,7 +1,11 @@
-/* store: durable state in SQLite (WAL): sessions, their configuration and
- * history, and the graph service's revision counter and idempotency keys. One connection guarded by
- * a mutex; every function is thread-safe. A function that returns STORE_OK has committed its write
- * (synchronous=FULL), so acknowledged data survives kill -9 and power loss.
+/* store: durable state: sessions, their configuration and history, and the
+ * graph service's revision counter and idempotency keys, in one of two
+ * engines behind the same calls (store_backend.h): SQLite (WAL, the
+ * embedded default, store_sqlite.c) or PostgreSQL (libpq, store_pg.c).
+ * Each handle holds one connection guarded by a mutex; every function is
+ * thread-safe. A function that returns STORE_OK has committed its write
+ * (SQLite: synchronous=FULL; PostgreSQL: synchronous_commit=on), so
+ * acknowledged data survives kill -9 and power loss.
  *
  * Strings in and out are NUL-terminated UTF-8. Structs returned through out
  * parameters own their strings; free them with the matching *_clear.
@@ -11,7 +15,9 @@
  * of range; nothing was changed, fix the caller), STORE_EIO (disk full, I/O
  * error, database locked by another process beyond the busy timeout, or a
  * malformed row; nothing was changed, the call may be retried) and
- * STORE_ENOMEM. No call leaves a partial write behind.
+ * STORE_ENOMEM; on PostgreSQL also STORE_EUNAVAIL (the server cannot be
+ * reached or went away; nothing was committed unless the commit itself was
+ * cut off, the next call reconnects). No call leaves a partial write behind.
  *
  * A store handle must not be used across fork(): a child opens its own. */
 #ifndef COMFYD_STORE_H
@@ -38,6 +44,11 @@ typedef enum {
     /* The database file is not ours or is from a newer schema. */
     STORE_ESCHEMA = -5,
     STORE_EINVAL = -6,
+    /* The database server is unreachable (PostgreSQL); retry later. */
+    STORE_EUNAVAIL = -7,
+    /* Another comfyd serves this PostgreSQL database (one core per
+     * database until scale-out, docs/scale-out.md). */
+    STORE_EBUSY = -8,
 } store_err;
 
 /* A static string naming err ("unknown error" for other values). */
@@ -95,15 +106,29 @@ typedef struct store_message {
 
 typedef struct store store;
 
-/* Opens or creates the database at path (a file name; it is created with
- * mode 0600 since it holds API keys), creating the schema in one
- * transaction and enabling WAL, synchronous=FULL and foreign keys.
+/* A spec's prefix for the SQLite engine; a spec with no known prefix is a
+ * SQLite file name too. */
+#define STORE_SPEC_SQLITE "sqlite:"
+
+/* Opens the store a spec names:
+ * - "sqlite:PATH" or a plain PATH: opens or creates the SQLite database at
+ *   PATH (created with mode 0600 since it holds API keys), creating or
+ *   upgrading the schema in one transaction and enabling WAL,
+ *   synchronous=FULL and foreign keys;
+ * - "postgres://..." or "postgresql://...": a libpq connection URI; the
+ *   schema is created or upgraded under an advisory lock, so that several
+ *   cores starting at once apply each migration exactly once.
  * Returns STORE_OK with *out owned by the caller (store_close), or
  * STORE_ESCHEMA (not a SQLite file, another application's database, or a
- * newer schema; the file is left untouched), STORE_EIO (cannot open or
- * create), STORE_EINVAL, STORE_ENOMEM. */
-int store_open(store **out, const char *path);
-/* Finalizes and closes. NULL is a no-op. */
+ * newer schema; the database is left untouched), STORE_EIO (cannot open or
+ * create), STORE_EUNAVAIL (the PostgreSQL server cannot be reached),
+ * STORE_EBUSY (another comfyd holds the PostgreSQL database: each core
+ * holds an advisory lock on it for as long as it runs, as the data
+ * directory's lock file does for SQLite), STORE_EINVAL, STORE_ENOMEM. */
+int store_open(store **out, const char *spec);
+/* The engine's name, "sqlite" or "postgres" ("none" for NULL). */
+const char *store_engine(const store *st);
+/* Closes the connection and frees the handle. NULL is a no-op. */
 void store_close(store *st);
 
 /* Free the strings a struct owns and zero it; NULL is a no-op. */

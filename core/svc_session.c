@@ -19,6 +19,7 @@ grpc_status_code svc_status(int rc)
     case SESS_EFULL:
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
     case SESS_ESHUTDOWN:
+    case SESS_EUNAVAIL:
         return GRPC_STATUS_UNAVAILABLE;
     case SESS_EEXIST:
         return GRPC_STATUS_ALREADY_EXISTS;

@@ -11,6 +11,8 @@ PACKAGES=(
   libgrpc-dev libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler protobuf-compiler-grpc
   # core: storage, skills, providers
   libsqlite3-dev sqlite3 libyaml-dev libyajl-dev libcurl4-openssl-dev
+  # the PostgreSQL store (--store postgres://...) and the server its suite starts
+  libpq-dev postgresql
   # runs: output images downscaled for models and MCP clients
   libpng-dev
   # bridge: event loop, HTTP/1.1, HTTP/2, WebSocket, hashes

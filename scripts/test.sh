@@ -67,6 +67,9 @@ step "comfyd under valgrind: session scenarios (exit 0, no leaks at shutdown)"
 COMFYD_IT_WRAPPER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9" \
   COMFYD_IT_START_GUARD_S=60 tests/integration/run.sh build test_stream.py test_durability.py
 
+step "the session suites and the store's contract on PostgreSQL (a private server)"
+tests/postgres/run.sh build
+
 step "the extension in the real ComfyUI server (tests/comfyui; cached venv)"
 tests/comfyui/run.sh build
 

@@ -8,6 +8,10 @@ Environment:
   COMFYD_BIN          path of the comfyd binary (run.sh sets it from BUILD_DIR)
   COMFYD_IT_STUBS     where to generate the stubs (default: a temp dir)
   COMFYD_IT_WRAPPER   optional command prefix for comfyd, e.g. "valgrind -q"
+  COMFYD_IT_PG        a PostgreSQL URI with "{db}" for the database name
+                      (tests/postgres/run.sh sets it): each data directory
+                      then gets a database of its own, created here, and
+                      comfyd runs with --store on it
 """
 
 import atexit
@@ -87,6 +91,23 @@ def short_tmpdir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
 
 
+_pg_dbs = {}
+
+
+def pg_store_for(data):
+    """The --store URI for a data directory under COMFYD_IT_PG, creating
+    its database on first use; None when the suite runs on SQLite."""
+    fmt = os.environ.get("COMFYD_IT_PG")
+    if not fmt:
+        return None
+    if data not in _pg_dbs:
+        name = "it_%d_%d" % (os.getpid(), len(_pg_dbs) + 1)
+        subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", fmt.format(db="postgres"),
+                        "-c", "CREATE DATABASE %s" % name], check=True, capture_output=True)
+        _pg_dbs[data] = fmt.format(db=name)
+    return _pg_dbs[data]
+
+
 class Comfyd:
     """One comfyd process on a data dir, a unix socket and a TCP port.
 
@@ -126,6 +147,10 @@ class Comfyd:
         ]
         if self.skills:
             args += ["--skills", self.skills]
+        store = pg_store_for(self.data)
+        # A test that chooses the store itself (flag or twin) keeps it.
+        if store and "--store" not in self.extra and "COMFYD_STORE" not in (self.env or {}):
+            args += ["--store", store]
         wrapper = shlex.split(os.environ.get("COMFYD_IT_WRAPPER", ""))
         return wrapper + args + self.extra
 

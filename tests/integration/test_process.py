@@ -21,6 +21,7 @@ FLAGS = {
     "--skills": "COMFYD_SKILLS",
     "--log-level": "COMFYD_LOG_LEVEL",
     "--echo-delay-ms": "COMFYD_ECHO_DELAY_MS",
+    "--store": "COMFYD_STORE",
 }
 
 
@@ -49,6 +50,11 @@ def test_bad_command_lines_exit_non_zero_with_a_message(tmp_path):
         (base + ["--log-level", "loud"], r"log-level"),
         (base + ["--listen", "nonsense-address"], r"nonsense-address|listen"),
         (["--data"], r"data"),
+        (base + ["--store", "mysql://db"], r"store"),
+        (base + ["--store", "sqlite:"], r"store"),
+        # A URI that names no reachable server: a clear error, not a hang.
+        (base + ["--store", "postgresql://u@/db?host=" + d + "&port=1&connect_timeout=2"],
+         r"PostgreSQL|store"),
     ):
         r = run(args)
         msg = (r.stdout + r.stderr).decode()
@@ -78,6 +84,22 @@ def test_environment_twins_configure_the_service(comfyd_factory):
     except grpc.RpcError:
         pass
     assert b"DEBUG" in c.log_bytes(), "COMFYD_LOG_LEVEL=debug had no effect:\n%s" % c.log_tail()
+
+
+def test_store_flag_and_its_twin_choose_the_sqlite_file(comfyd_factory):
+    c = comfyd_factory(start=False)
+    path = os.path.join(c.root, "elsewhere.db")
+    c.extra = ["--store", "sqlite:" + path]
+    c.start()
+    s = new_session(c.sessions(), title="flag")
+    assert os.path.exists(path), os.listdir(c.root)
+    assert not os.path.exists(os.path.join(c.data, "comfyd.db"))
+    c.stop()
+    # The twin, with the flag gone: the same file, the same session.
+    c.extra = []
+    c.env = {"COMFYD_STORE": "sqlite:" + path}
+    c.start()
+    assert get_session(c.sessions(), s.id).session.title == "flag"
 
 
 def test_ready_line_is_printed_whatever_the_log_level(comfyd_factory):

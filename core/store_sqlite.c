@@ -1,10 +1,11 @@
-/* store: sessions and messages in one SQLite database (see store.h).
+/* store_sqlite: the embedded engine behind store.h (store_backend.h):
+ * sessions, messages, counters and idempotency keys in one SQLite database.
  *
  * One connection, opened with SQLITE_OPEN_NOMUTEX: st->mu serialises every
  * call, which both makes the API thread-safe and keeps multi-statement
  * writes (BEGIN ... COMMIT) from interleaving. Statements are prepared once
  * at open and reset after each use. */
-#include "store.h"
+#include "store_backend.h"
 
 #include "log.h"
 #include "text.h"
@@ -197,33 +198,13 @@ static const char *const query_sql[Q_COUNT] = {
                  " ORDER BY created_ms DESC, rowid DESC",
 };
 
-struct store {
+typedef struct sq {
+    store base; /* first: the interface's handle is this struct */
     pthread_mutex_t mu;
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
     char *path; /* for log lines */
-};
-
-const char *store_strerror(int err)
-{
-    switch (err) {
-    case STORE_OK:
-        return "ok";
-    case STORE_NOT_FOUND:
-        return "not found";
-    case STORE_CONFLICT:
-        return "already exists";
-    case STORE_EIO:
-        return "storage I/O error";
-    case STORE_ENOMEM:
-        return "out of memory";
-    case STORE_ESCHEMA:
-        return "not a comfyd database or a newer schema";
-    case STORE_EINVAL:
-        return "invalid argument";
-    }
-    return "unknown error";
-}
+} sq;
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -251,7 +232,7 @@ static int map_rc(int rc)
 
 /* Logs a failed SQLite call and maps it. SQLite's messages name tables and
  * columns, never bound values, so nothing secret reaches the log. */
-static int sql_fail(store *st, int rc, const char *what)
+static int sql_fail(sq *st, int rc, const char *what)
 {
     int err = map_rc(rc);
     if (err == STORE_CONFLICT)
@@ -268,7 +249,7 @@ static void q_done(sqlite3_stmt *q)
 }
 
 /* Runs a statement that returns no rows. */
-static int q_exec(store *st, sqlite3_stmt *q, const char *what)
+static int q_exec(sq *st, sqlite3_stmt *q, const char *what)
 {
     int rc = sqlite3_step(q);
     int err = rc == SQLITE_DONE ? STORE_OK : sql_fail(st, rc, what);
@@ -277,14 +258,14 @@ static int q_exec(store *st, sqlite3_stmt *q, const char *what)
 }
 
 /* Like q_exec, and STORE_NOT_FOUND when no row changed. */
-static int q_exec_one(store *st, sqlite3_stmt *q, const char *what)
+static int q_exec_one(sq *st, sqlite3_stmt *q, const char *what)
 {
     int err = q_exec(st, q, what);
     if (err == STORE_OK && sqlite3_changes(st->db) == 0) err = STORE_NOT_FOUND;
     return err;
 }
 
-static void tx_rollback(store *st)
+static void tx_rollback(sq *st)
 {
     /* A failed COMMIT may already have rolled back (e.g. on an I/O error). */
     if (sqlite3_get_autocommit(st->db)) return;
@@ -293,12 +274,12 @@ static void tx_rollback(store *st)
     q_done(st->q[Q_ROLLBACK]);
 }
 
-static int tx_begin(store *st)
+static int tx_begin(sq *st)
 {
     return q_exec(st, st->q[Q_BEGIN], "begin");
 }
 
-static int tx_commit(store *st)
+static int tx_commit(sq *st)
 {
     int err = q_exec(st, st->q[Q_COMMIT], "commit");
     if (err != STORE_OK) tx_rollback(st);
@@ -306,40 +287,6 @@ static int tx_commit(store *st)
 }
 
 /* ---- argument checks ---------------------------------------------------- */
-
-static int id_ok(const char *id)
-{
-    if (!id) return 0;
-    size_t len = strnlen(id, STORE_ID_MAX + 1);
-    return len >= 1 && len <= STORE_ID_MAX && text_utf8_valid(id, len);
-}
-
-/* NULL passes (callers decide what NULL means). */
-static int text_ok(const char *s, size_t max)
-{
-    if (!s) return 1;
-    size_t len = strnlen(s, max + 1);
-    return len <= max && text_utf8_valid(s, len);
-}
-
-static int u63_ok(uint64_t v)
-{
-    return v <= (uint64_t)INT64_MAX;
-}
-
-static int session_fields_ok(const store_session *s)
-{
-    if (!s || !id_ok(s->id) || s->vision < 0 || s->vision > STORE_VISION_MAX) return 0;
-    const char *texts[] = {s->title, s->provider, s->model, s->base_url, s->system_prompt};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        if (!text_ok(texts[i], STORE_TEXT_MAX)) return 0;
-    if (s->n_skills > STORE_SKILLS_MAX || (s->n_skills && !s->skills)) return 0;
-    for (size_t i = 0; i < s->n_skills; i++) {
-        const char *k = s->skills[i];
-        if (!k || !*k || !text_ok(k, STORE_TEXT_MAX) || strchr(k, '\n')) return 0;
-    }
-    return 1;
-}
 
 /* ---- binding and reading ------------------------------------------------- */
 
@@ -353,57 +300,6 @@ static int bind_text(sqlite3_stmt *q, int i, const char *s)
 static int bind_text_nn(sqlite3_stmt *q, int i, const char *s)
 {
     return sqlite3_bind_text(q, i, s ? s : "", -1, SQLITE_STATIC);
-}
-
-/* Joins skill names with '\n' (they never contain one). *out is malloc'd. */
-static int skills_join(const store_session *s, char **out)
-{
-    size_t len = 1;
-    for (size_t i = 0; i < s->n_skills; i++)
-        len += strlen(s->skills[i]) + 1;
-    char *buf = malloc(len), *p = buf;
-    if (!buf) return STORE_ENOMEM;
-    for (size_t i = 0; i < s->n_skills; i++) {
-        size_t n = strlen(s->skills[i]);
-        if (i) *p++ = '\n';
-        memcpy(p, s->skills[i], n);
-        p += n;
-    }
-    *p = '\0';
-    *out = buf;
-    return STORE_OK;
-}
-
-static int skills_split(const char *text, size_t len, char ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (len == 0) return STORE_OK;
-    size_t count = 1;
-    for (size_t i = 0; i < len; i++)
-        count += text[i] == '\n';
-    char **list = calloc(count, sizeof *list);
-    if (!list) return STORE_ENOMEM;
-    size_t k = 0, start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && text[i] != '\n') continue;
-        if (i > start) { /* a hand-edited file may hold empty names: skip them */
-            list[k] = malloc(i - start + 1);
-            if (!list[k]) {
-                for (size_t j = 0; j < k; j++)
-                    free(list[j]);
-                free(list);
-                return STORE_ENOMEM;
-            }
-            memcpy(list[k], text + start, i - start);
-            list[k][i - start] = '\0';
-            k++;
-        }
-        start = i + 1;
-    }
-    *out = list;
-    *n = k;
-    return STORE_OK;
 }
 
 /* Copies column i; NULL stays NULL unless nonnull, which gives "". */
@@ -448,8 +344,8 @@ static int read_session(sqlite3_stmt *q, store_session *s)
         err = col_dup(q, 1 + i, 1, fields[i]);
     if (err == STORE_OK) {
         const char *sk = (const char *)sqlite3_column_text(q, 6);
-        err = skills_split(sk ? sk : "", sk ? (size_t)sqlite3_column_bytes(q, 6) : 0, &s->skills,
-                           &s->n_skills);
+        err = store_skills_split(sk ? sk : "", sk ? (size_t)sqlite3_column_bytes(q, 6) : 0,
+                                 &s->skills, &s->n_skills);
     }
     if (err != STORE_OK) {
         store_session_clear(s);
@@ -509,7 +405,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 }
 
 /* Steps q to the end, reading every row; q is reset. */
-static int collect_sessions(store *st, sqlite3_stmt *q, const char *what, store_session **out,
+static int collect_sessions(sq *st, sqlite3_stmt *q, const char *what, store_session **out,
                             size_t *n)
 {
     store_session *list = NULL;
@@ -537,7 +433,7 @@ static int collect_sessions(store *st, sqlite3_stmt *q, const char *what, store_
     return STORE_OK;
 }
 
-static int collect_messages(store *st, sqlite3_stmt *q, const char *what, store_message **out,
+static int collect_messages(sq *st, sqlite3_stmt *q, const char *what, store_message **out,
                             size_t *n)
 {
     store_message *list = NULL;
@@ -565,6 +461,9 @@ static int collect_messages(store *st, sqlite3_stmt *q, const char *what, store_
     return STORE_OK;
 }
 
+static void sq_close(store *base);
+static const store_ops sqlite_ops;
+
 /* ---- open and close ------------------------------------------------------ */
 
 /* Reads the single integer a PRAGMA or query yields. */
@@ -584,7 +483,7 @@ static int db_int(sqlite3 *db, const char *sql, int64_t *v)
 }
 
 /* Checks that the file is empty or ours and not from a newer build. */
-static int check_identity(store *st, int64_t *version)
+static int check_identity(sq *st, int64_t *version)
 {
     int64_t app = 0, objects = 0;
     int rc = db_int(st->db, "PRAGMA application_id", &app);
@@ -617,7 +516,7 @@ static int check_identity(store *st, int64_t *version)
     return STORE_OK;
 }
 
-static int set_pragmas(store *st)
+static int set_pragmas(sq *st)
 {
     /* journal_mode answers with the mode in force, which stays "delete"
      * when WAL cannot be used (e.g. no shared memory on this filesystem). */
@@ -654,7 +553,7 @@ static int set_pragmas(store *st)
     return STORE_OK;
 }
 
-static int migrate(store *st, int64_t from)
+static int migrate(sq *st, int64_t from)
 {
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) return sql_fail(st, rc, "begin schema transaction");
@@ -714,14 +613,15 @@ static void make_private(const char *path)
         LOG_W(MOD, "%s is readable by others and chmod failed: %s", path, strerror(errno));
 }
 
-int store_open(store **out, const char *path)
+int store_sqlite_open(store **out, const char *path)
 {
     if (!out) return STORE_EINVAL;
     *out = NULL;
     /* ":memory:" cannot do WAL and would not be durable. */
     if (!path || !*path || strcmp(path, ":memory:") == 0) return STORE_EINVAL;
-    store *st = calloc(1, sizeof *st);
+    sq *st = calloc(1, sizeof *st);
     if (!st) return STORE_ENOMEM;
+    st->base.ops = &sqlite_ops;
     int err = STORE_ENOMEM;
     if (pthread_mutex_init(&st->mu, NULL) != 0) {
         free(st);
@@ -759,16 +659,17 @@ int store_open(store **out, const char *path)
         }
     }
     LOG_I(MOD, "opened %s (schema v%d, WAL, synchronous=FULL)", path, STORE_SCHEMA_VERSION);
-    *out = st;
+    *out = &st->base;
     return STORE_OK;
 
 fail:
-    store_close(st);
+    sq_close(&st->base);
     return err;
 }
 
-void store_close(store *st)
+static void sq_close(store *base)
 {
+    sq *st = (sq *)base;
     if (!st) return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(st->q[i]);
@@ -781,57 +682,17 @@ void store_close(store *st)
     free(st);
 }
 
-/* ---- structs ------------------------------------------------------------- */
-
-void store_session_clear(store_session *s)
-{
-    if (!s) return;
-    free(s->title);
-    free(s->provider);
-    free(s->model);
-    free(s->base_url);
-    free(s->system_prompt);
-    for (size_t i = 0; i < s->n_skills; i++)
-        free(s->skills[i]);
-    free(s->skills);
-    memset(s, 0, sizeof *s);
-}
-
-void store_message_clear(store_message *m)
-{
-    if (!m) return;
-    free(m->skill);
-    free(m->content);
-    free(m->error);
-    free(m->client_id);
-    memset(m, 0, sizeof *m);
-}
-
-void store_messages_free(store_message *list, size_t n)
-{
-    if (!list) return;
-    for (size_t i = 0; i < n; i++)
-        store_message_clear(&list[i]);
-    free(list);
-}
-
-void store_sessions_free(store_session *list, size_t n)
-{
-    if (!list) return;
-    for (size_t i = 0; i < n; i++)
-        store_session_clear(&list[i]);
-    free(list);
-}
-
 /* ---- sessions ------------------------------------------------------------ */
 
-int store_session_insert(store *st, const store_session *s, const char *api_key)
+static int sq_session_insert(store *base, const store_session *s, const char *api_key)
 {
-    if (!st || !session_fields_ok(s) || !text_ok(api_key, STORE_API_KEY_MAX) ||
-        !u63_ok(s->seq_reserved) || !u63_ok(s->prompt_tokens) || !u63_ok(s->completion_tokens))
+    sq *st = (sq *)base;
+    if (!st || !store_session_fields_ok(s) || !store_text_ok(api_key, STORE_API_KEY_MAX) ||
+        !store_u63_ok(s->seq_reserved) || !store_u63_ok(s->prompt_tokens) ||
+        !store_u63_ok(s->completion_tokens))
         return STORE_EINVAL;
     char *skills = NULL;
-    int err = skills_join(s, &skills);
+    int err = store_skills_join(s, &skills);
     if (err != STORE_OK) return err;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_INSERT];
@@ -856,11 +717,12 @@ int store_session_insert(store *st, const store_session *s, const char *api_key)
     return err;
 }
 
-int store_session_update(store *st, const store_session *s)
+static int sq_session_update(store *base, const store_session *s)
 {
-    if (!st || !session_fields_ok(s)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_session_fields_ok(s)) return STORE_EINVAL;
     char *skills = NULL;
-    int err = skills_join(s, &skills);
+    int err = store_skills_join(s, &skills);
     if (err != STORE_OK) return err;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_UPDATE];
@@ -880,9 +742,10 @@ int store_session_update(store *st, const store_session *s)
     return err;
 }
 
-int store_session_set_api_key(store *st, const char *id, const char *api_key)
+static int sq_session_set_api_key(store *base, const char *id, const char *api_key)
 {
-    if (!st || !id_ok(id) || !text_ok(api_key, STORE_API_KEY_MAX)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_id_ok(id) || !store_text_ok(api_key, STORE_API_KEY_MAX)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_SET_KEY];
     bind_text(q, 1, id);
@@ -892,11 +755,12 @@ int store_session_set_api_key(store *st, const char *id, const char *api_key)
     return err;
 }
 
-int store_session_get_api_key(store *st, const char *id, char **out)
+static int sq_session_get_api_key(store *base, const char *id, char **out)
 {
+    sq *st = (sq *)base;
     if (!out) return STORE_EINVAL;
     *out = NULL;
-    if (!st || !id_ok(id)) return STORE_EINVAL;
+    if (!st || !store_id_ok(id)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_GET_KEY];
     bind_text(q, 1, id);
@@ -912,11 +776,12 @@ int store_session_get_api_key(store *st, const char *id, char **out)
     return err;
 }
 
-int store_session_get(store *st, const char *id, store_session *out)
+static int sq_session_get(store *base, const char *id, store_session *out)
 {
+    sq *st = (sq *)base;
     if (!out) return STORE_EINVAL;
     memset(out, 0, sizeof *out);
-    if (!st || !id_ok(id)) return STORE_EINVAL;
+    if (!st || !store_id_ok(id)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_GET];
     bind_text(q, 1, id);
@@ -934,8 +799,9 @@ int store_session_get(store *st, const char *id, store_session *out)
     return err;
 }
 
-int store_session_list_all(store *st, store_session **out, size_t *n)
+static int sq_session_list_all(store *base, store_session **out, size_t *n)
 {
+    sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
@@ -946,13 +812,14 @@ int store_session_list_all(store *st, store_session **out, size_t *n)
     return err;
 }
 
-int store_session_page(store *st, int64_t after_updated_ms, const char *after_id, size_t limit,
-                       store_session **out, size_t *n)
+static int sq_session_page(store *base, int64_t after_updated_ms, const char *after_id,
+                           size_t limit, store_session **out, size_t *n)
 {
+    sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
-    if (!st || (after_id && !id_ok(after_id))) return STORE_EINVAL;
+    if (!st || (after_id && !store_id_ok(after_id))) return STORE_EINVAL;
     if (limit == 0) return STORE_OK;
     int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
     pthread_mutex_lock(&st->mu);
@@ -971,9 +838,10 @@ int store_session_page(store *st, int64_t after_updated_ms, const char *after_id
     return err;
 }
 
-int store_session_delete(store *st, const char *id)
+static int sq_session_delete(store *base, const char *id)
 {
-    if (!st || !id_ok(id)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_id_ok(id)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_DELETE];
     bind_text(q, 1, id);
@@ -983,9 +851,10 @@ int store_session_delete(store *st, const char *id)
     return err;
 }
 
-int store_session_set_seq_reserved(store *st, const char *id, uint64_t seq_reserved)
+static int sq_session_set_seq_reserved(store *base, const char *id, uint64_t seq_reserved)
 {
-    if (!st || !id_ok(id) || !u63_ok(seq_reserved)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_id_ok(id) || !store_u63_ok(seq_reserved)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_SET_SEQ];
     bind_text(q, 1, id);
@@ -995,9 +864,11 @@ int store_session_set_seq_reserved(store *st, const char *id, uint64_t seq_reser
     return err;
 }
 
-int store_session_add_usage(store *st, const char *id, uint64_t prompt, uint64_t completion)
+static int sq_session_add_usage(store *base, const char *id, uint64_t prompt, uint64_t completion)
 {
-    if (!st || !id_ok(id) || !u63_ok(prompt) || !u63_ok(completion)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_id_ok(id) || !store_u63_ok(prompt) || !store_u63_ok(completion))
+        return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_S_ADD_USAGE];
     bind_text(q, 1, id);
@@ -1010,13 +881,12 @@ int store_session_add_usage(store *st, const char *id, uint64_t prompt, uint64_t
 
 /* ---- messages ------------------------------------------------------------ */
 
-static int message_ok(const store_message *m)
+static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
+                                  size_t n_atts);
+
+static int sq_message_insert(store *base, store_message *m)
 {
-    return m && id_ok(m->session_id) && m->role >= STORE_ROLE_USER &&
-           m->role <= STORE_ROLE_SYSTEM && m->state >= STORE_MSG_QUEUED &&
-           m->state <= STORE_MSG_INTERRUPTED && m->content && text_ok(m->content, STORE_TEXT_MAX) &&
-           text_ok(m->skill, STORE_TEXT_MAX) && text_ok(m->error, STORE_TEXT_MAX) &&
-           text_ok(m->client_id, STORE_TEXT_MAX) && u63_ok(m->turn_id);
+    return sq_message_insert_with(base, m, NULL, 0);
 }
 
 static int attachments_ok(const store_attachment *a, size_t n)
@@ -1024,13 +894,12 @@ static int attachments_ok(const store_attachment *a, size_t n)
     if (n > STORE_ATTACH_MAX || (n && !a)) return 0;
     for (size_t i = 0; i < n; i++)
         if (strlen(a[i].sha256) != 64 || !a[i].mime[0] ||
-            !text_ok(a[i].name, STORE_ATTACH_NAME_MAX))
+            !store_text_ok(a[i].name, STORE_ATTACH_NAME_MAX))
             return 0;
     return 1;
 }
 
-static int attachments_insert_locked(store *st, uint64_t msg_id, const store_attachment *a,
-                                     size_t n)
+static int attachments_insert_locked(sq *st, uint64_t msg_id, const store_attachment *a, size_t n)
 {
     if (!n) return STORE_OK;
     sqlite3_stmt *q = NULL;
@@ -1055,15 +924,11 @@ static int attachments_insert_locked(store *st, uint64_t msg_id, const store_att
     return err;
 }
 
-int store_message_insert(store *st, store_message *m)
+static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
+                                  size_t n_atts)
 {
-    return store_message_insert_with(st, m, NULL, 0);
-}
-
-int store_message_insert_with(store *st, store_message *m, const store_attachment *atts,
-                              size_t n_atts)
-{
-    if (!st || !message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
     int64_t created = m->created_ms ? m->created_ms : text_now_ms();
     pthread_mutex_lock(&st->mu);
     int err = tx_begin(st);
@@ -1113,12 +978,13 @@ out:
     return err;
 }
 
-int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,
-                         const char *error)
+static int sq_message_finish(store *base, uint64_t id, store_msg_state state, const char *content,
+                             const char *error)
 {
-    if (!st || id == 0 || !u63_ok(id) || state < STORE_MSG_QUEUED ||
-        state > STORE_MSG_INTERRUPTED || !text_ok(content, STORE_TEXT_MAX) ||
-        !text_ok(error, STORE_TEXT_MAX))
+    sq *st = (sq *)base;
+    if (!st || id == 0 || !store_u63_ok(id) || state < STORE_MSG_QUEUED ||
+        state > STORE_MSG_INTERRUPTED || !store_text_ok(content, STORE_TEXT_MAX) ||
+        !store_text_ok(error, STORE_TEXT_MAX))
         return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_M_FINISH];
@@ -1131,12 +997,13 @@ int store_message_finish(store *st, uint64_t id, store_msg_state state, const ch
     return err;
 }
 
-int store_message_find_client_id(store *st, const char *session_id, const char *client_id,
-                                 store_message *out)
+static int sq_message_find_client_id(store *base, const char *session_id, const char *client_id,
+                                     store_message *out)
 {
+    sq *st = (sq *)base;
     if (!out) return STORE_EINVAL;
     memset(out, 0, sizeof *out);
-    if (!st || !id_ok(session_id) || !client_id || !text_ok(client_id, STORE_TEXT_MAX))
+    if (!st || !store_id_ok(session_id) || !client_id || !store_text_ok(client_id, STORE_TEXT_MAX))
         return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_M_FIND_CLIENT];
@@ -1156,14 +1023,15 @@ int store_message_find_client_id(store *st, const char *session_id, const char *
     return err;
 }
 
-int store_messages_load(store *st, const char *session_id, size_t limit, store_message **out,
-                        size_t *n, int *truncated)
+static int sq_messages_load(store *base, const char *session_id, size_t limit, store_message **out,
+                            size_t *n, int *truncated)
 {
+    sq *st = (sq *)base;
     if (!out || !n || !truncated) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
     *truncated = 0;
-    if (!st || !id_ok(session_id)) return STORE_EINVAL;
+    if (!st || !store_id_ok(session_id)) return STORE_EINVAL;
     /* One row beyond the limit tells whether older messages exist. */
     int64_t lim = limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1;
     pthread_mutex_lock(&st->mu);
@@ -1193,10 +1061,11 @@ int store_messages_load(store *st, const char *session_id, size_t limit, store_m
     return STORE_OK;
 }
 
-int store_recover_interrupted(store *st, const char *error, size_t *changed)
+static int sq_recover_interrupted(store *base, const char *error, size_t *changed)
 {
+    sq *st = (sq *)base;
     if (changed) *changed = 0;
-    if (!st || !changed || !text_ok(error, STORE_TEXT_MAX)) return STORE_EINVAL;
+    if (!st || !changed || !store_text_ok(error, STORE_TEXT_MAX)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_M_RECOVER];
     bind_text(q, 1, error);
@@ -1208,8 +1077,9 @@ int store_recover_interrupted(store *st, const char *error, size_t *changed)
     return err;
 }
 
-int store_messages_queued(store *st, store_message **out, size_t *n)
+static int sq_messages_queued(store *base, store_message **out, size_t *n)
 {
+    sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
@@ -1222,11 +1092,12 @@ int store_messages_queued(store *st, store_message **out, size_t *n)
 
 /* ---- counters and idempotency keys (the graph service) ------------------- */
 
-int store_counter_get(store *st, const char *name, uint64_t *out)
+static int sq_counter_get(store *base, const char *name, uint64_t *out)
 {
+    sq *st = (sq *)base;
     if (!out) return STORE_EINVAL;
     *out = 0;
-    if (!st || !name || !text_ok(name, STORE_ID_MAX)) return STORE_EINVAL;
+    if (!st || !name || !store_text_ok(name, STORE_ID_MAX)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_C_GET];
     bind_text(q, 1, name);
@@ -1242,9 +1113,11 @@ int store_counter_get(store *st, const char *name, uint64_t *out)
     return err;
 }
 
-int store_counter_raise(store *st, const char *name, uint64_t value)
+static int sq_counter_raise(store *base, const char *name, uint64_t value)
 {
-    if (!st || !name || !text_ok(name, STORE_ID_MAX) || !u63_ok(value)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !name || !store_text_ok(name, STORE_ID_MAX) || !store_u63_ok(value))
+        return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_C_RAISE];
     bind_text(q, 1, name);
@@ -1254,16 +1127,10 @@ int store_counter_raise(store *st, const char *name, uint64_t value)
     return err;
 }
 
-static int idem_ok(const store_idem *e)
+static int sq_idem_put(store *base, const store_idem *e)
 {
-    return e && e->scope && e->scope_len >= 1 && e->scope_len <= STORE_IDEM_SCOPE_MAX &&
-           (e->resp || !e->resp_len) && e->resp_len <= STORE_TEXT_MAX &&
-           text_ok(e->message, STORE_TEXT_MAX);
-}
-
-int store_idem_put(store *st, const store_idem *e)
-{
-    if (!st || !idem_ok(e)) return STORE_EINVAL;
+    sq *st = (sq *)base;
+    if (!st || !store_idem_ok(e)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_I_PUT];
     sqlite3_bind_blob(q, 1, e->scope, (int)e->scope_len, SQLITE_STATIC);
@@ -1281,8 +1148,9 @@ int store_idem_put(store *st, const store_idem *e)
     return err;
 }
 
-int store_idem_delete(store *st, const void *scope, size_t len)
+static int sq_idem_delete(store *base, const void *scope, size_t len)
 {
+    sq *st = (sq *)base;
     if (!st || !scope || len < 1 || len > STORE_IDEM_SCOPE_MAX) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = st->q[Q_I_DELETE];
@@ -1290,22 +1158,6 @@ int store_idem_delete(store *st, const void *scope, size_t len)
     int err = q_exec(st, q, "delete idempotency key");
     pthread_mutex_unlock(&st->mu);
     return err;
-}
-
-void store_idem_clear(store_idem *e)
-{
-    if (!e) return;
-    free(e->scope);
-    free(e->message);
-    free(e->resp);
-    memset(e, 0, sizeof *e);
-}
-
-void store_idems_free(store_idem *list, size_t n)
-{
-    for (size_t i = 0; list && i < n; i++)
-        store_idem_clear(&list[i]);
-    free(list);
 }
 
 static int col_blob(sqlite3_stmt *q, int i, uint8_t **out, size_t *len)
@@ -1343,8 +1195,10 @@ static int read_idem(sqlite3_stmt *q, store_idem *e)
     return err;
 }
 
-int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out, size_t *n)
+static int sq_idem_load(store *base, int64_t min_created_ms, size_t max_keys, store_idem **out,
+                        size_t *n)
 {
+    sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
@@ -1408,19 +1262,13 @@ int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_id
 
 /* ---- attachments ----------------------------------------------------------- */
 
-void store_attachments_free(store_attachment *list, size_t n)
+static int sq_attachments_load(store *base, uint64_t message_id, store_attachment **out, size_t *n)
 {
-    for (size_t i = 0; list && i < n; i++)
-        free(list[i].name);
-    free(list);
-}
-
-int store_attachments_load(store *st, uint64_t message_id, store_attachment **out, size_t *n)
-{
+    sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
-    if (!st || !u63_ok(message_id)) return STORE_EINVAL;
+    if (!st || !store_u63_ok(message_id)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = NULL;
     int rc = sqlite3_prepare_v2(st->db,
@@ -1464,8 +1312,9 @@ int store_attachments_load(store *st, uint64_t message_id, store_attachment **ou
     return STORE_OK;
 }
 
-int store_attachment_hashes(store *st, char ***out, size_t *n)
+static int sq_attachment_hashes(store *base, char ***out, size_t *n)
 {
+    sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
     *out = NULL;
     *n = 0;
@@ -1495,3 +1344,32 @@ int store_attachment_hashes(store *st, char ***out, size_t *n)
     *n = len;
     return STORE_OK;
 }
+
+static const store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .session_insert = sq_session_insert,
+    .session_update = sq_session_update,
+    .session_set_api_key = sq_session_set_api_key,
+    .session_get_api_key = sq_session_get_api_key,
+    .session_get = sq_session_get,
+    .session_list_all = sq_session_list_all,
+    .session_page = sq_session_page,
+    .session_delete = sq_session_delete,
+    .session_set_seq_reserved = sq_session_set_seq_reserved,
+    .session_add_usage = sq_session_add_usage,
+    .message_insert = sq_message_insert,
+    .message_insert_with = sq_message_insert_with,
+    .attachments_load = sq_attachments_load,
+    .attachment_hashes = sq_attachment_hashes,
+    .message_finish = sq_message_finish,
+    .message_find_client_id = sq_message_find_client_id,
+    .messages_load = sq_messages_load,
+    .recover_interrupted = sq_recover_interrupted,
+    .messages_queued = sq_messages_queued,
+    .counter_get = sq_counter_get,
+    .counter_raise = sq_counter_raise,
+    .idem_put = sq_idem_put,
+    .idem_delete = sq_idem_delete,
+    .idem_load = sq_idem_load,
+};

@@ -1,0 +1,263 @@
+/* store_api: store.h's calls, forwarded to the engine the handle was
+ * opened with (store_backend.h), and the choice of engine from a spec. */
+#include "store_backend.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "store"
+
+const char *store_strerror(int err)
+{
+    switch (err) {
+    case STORE_OK:
+        return "ok";
+    case STORE_NOT_FOUND:
+        return "not found";
+    case STORE_CONFLICT:
+        return "already exists";
+    case STORE_EIO:
+        return "storage I/O error";
+    case STORE_ENOMEM:
+        return "out of memory";
+    case STORE_ESCHEMA:
+        return "not a comfyd database or a newer schema";
+    case STORE_EINVAL:
+        return "invalid argument";
+    case STORE_EUNAVAIL:
+        return "the database is unreachable";
+    case STORE_EBUSY:
+        return "another comfyd serves this database";
+    }
+    return "unknown error";
+}
+
+int store_open(store **out, const char *spec)
+{
+    if (!out) return STORE_EINVAL;
+    *out = NULL;
+    if (!spec || !*spec) return STORE_EINVAL;
+    if (strncmp(spec, "postgres://", 11) == 0 || strncmp(spec, "postgresql://", 13) == 0)
+        return store_pg_open(out, spec);
+    if (strncmp(spec, STORE_SPEC_SQLITE, strlen(STORE_SPEC_SQLITE)) == 0)
+        spec += strlen(STORE_SPEC_SQLITE);
+    return store_sqlite_open(out, spec);
+}
+
+void store_close(store *st)
+{
+    if (st) st->ops->close(st);
+}
+
+const char *store_engine(const store *st)
+{
+    return st ? st->ops->name : "none";
+}
+
+#define RESET_LIST(out, n)                                                                         \
+    do {                                                                                           \
+        if (out) *(out) = NULL;                                                                    \
+        if (n) *(n) = 0;                                                                           \
+    } while (0)
+
+/* Every call: a NULL handle is a caller's bug, reported as for any other
+ * bad argument; the engine checks the rest. Out parameters are reset here
+ * too so that an EINVAL leaves them as the engine would. */
+int store_session_insert(store *st, const store_session *s, const char *api_key)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_insert(st, s, api_key);
+}
+
+int store_session_update(store *st, const store_session *s)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_update(st, s);
+}
+
+int store_session_set_api_key(store *st, const char *id, const char *api_key)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_set_api_key(st, id, api_key);
+}
+
+int store_session_get_api_key(store *st, const char *id, char **out)
+{
+    if (!st) {
+        if (out) *out = NULL;
+        return STORE_EINVAL;
+    }
+    return st->ops->session_get_api_key(st, id, out);
+}
+
+int store_session_get(store *st, const char *id, store_session *out)
+{
+    if (!st) {
+        if (out) memset(out, 0, sizeof *out);
+        return STORE_EINVAL;
+    }
+    return st->ops->session_get(st, id, out);
+}
+
+int store_session_list_all(store *st, store_session **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->session_list_all(st, out, n);
+}
+
+int store_session_page(store *st, int64_t after_updated_ms, const char *after_id, size_t limit,
+                       store_session **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->session_page(st, after_updated_ms, after_id, limit, out, n);
+}
+
+int store_session_delete(store *st, const char *id)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_delete(st, id);
+}
+
+int store_session_set_seq_reserved(store *st, const char *id, uint64_t seq_reserved)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_set_seq_reserved(st, id, seq_reserved);
+}
+
+int store_session_add_usage(store *st, const char *id, uint64_t prompt, uint64_t completion)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_add_usage(st, id, prompt, completion);
+}
+
+int store_message_insert(store *st, store_message *m)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->message_insert(st, m);
+}
+
+int store_message_insert_with(store *st, store_message *m, const store_attachment *atts,
+                              size_t n_atts)
+{
+    if (!st) return STORE_EINVAL;
+    if (!n_atts) return st->ops->message_insert(st, m);
+    if (!st->ops->message_insert_with) return STORE_EINVAL;
+    return st->ops->message_insert_with(st, m, atts, n_atts);
+}
+
+int store_attachments_load(store *st, uint64_t message_id, store_attachment **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st) return STORE_EINVAL;
+    if (!st->ops->attachments_load) return STORE_OK; /* an engine without attachments has none */
+    return st->ops->attachments_load(st, message_id, out, n);
+}
+
+int store_attachment_hashes(store *st, char ***out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    /* Without the references GC must not run: it would remove every file. */
+    if (!st || !st->ops->attachment_hashes) return STORE_EINVAL;
+    return st->ops->attachment_hashes(st, out, n);
+}
+
+void store_attachments_free(store_attachment *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].name);
+    free(list);
+}
+
+int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,
+                         const char *error)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->message_finish(st, id, state, content, error);
+}
+
+int store_message_find_client_id(store *st, const char *session_id, const char *client_id,
+                                 store_message *out)
+{
+    if (!st) {
+        if (out) memset(out, 0, sizeof *out);
+        return STORE_EINVAL;
+    }
+    return st->ops->message_find_client_id(st, session_id, client_id, out);
+}
+
+int store_messages_load(store *st, const char *session_id, size_t limit, store_message **out,
+                        size_t *n, int *truncated)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        if (truncated) *truncated = 0;
+        return STORE_EINVAL;
+    }
+    return st->ops->messages_load(st, session_id, limit, out, n, truncated);
+}
+
+int store_recover_interrupted(store *st, const char *error, size_t *changed)
+{
+    if (!st) {
+        if (changed) *changed = 0;
+        return STORE_EINVAL;
+    }
+    return st->ops->recover_interrupted(st, error, changed);
+}
+
+int store_messages_queued(store *st, store_message **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->messages_queued(st, out, n);
+}
+
+int store_counter_get(store *st, const char *name, uint64_t *out)
+{
+    if (!st) {
+        if (out) *out = 0;
+        return STORE_EINVAL;
+    }
+    return st->ops->counter_get(st, name, out);
+}
+
+int store_counter_raise(store *st, const char *name, uint64_t value)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->counter_raise(st, name, value);
+}
+
+int store_idem_put(store *st, const store_idem *e)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->idem_put(st, e);
+}
+
+int store_idem_delete(store *st, const void *scope, size_t len)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->idem_delete(st, scope, len);
+}
+
+int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->idem_load(st, min_created_ms, max_keys, out, n);
+}

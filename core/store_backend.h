@@ -1,0 +1,85 @@
+/* store_backend: what a storage engine implements behind store.h.
+ *
+ * store.h's public calls (store_api.c) forward to the engine's store_ops
+ * through the handle's first member. Each engine validates its arguments
+ * with the shared checks below, so the rules are the same on every engine,
+ * and keeps the contract of store.h: a call that returns STORE_OK has made
+ * its write durable; no call leaves a partial write behind.
+ *
+ * Ownership: an engine's open function allocates its own struct, whose
+ * first member is a `store`, and returns a pointer to that member; the
+ * caller owns it and gives it back through store_close, which calls
+ * ops->close exactly once. ops is a static table that outlives every
+ * handle. */
+#ifndef COMFYD_STORE_BACKEND_H
+#define COMFYD_STORE_BACKEND_H
+
+#include "store.h"
+
+typedef struct store_ops {
+    const char *name; /* "sqlite", "postgres": for logs and /healthz */
+    /* Frees everything the handle owns, the handle included. */
+    void (*close)(store *st);
+    int (*session_insert)(store *st, const store_session *s, const char *api_key);
+    int (*session_update)(store *st, const store_session *s);
+    int (*session_set_api_key)(store *st, const char *id, const char *api_key);
+    int (*session_get_api_key)(store *st, const char *id, char **out);
+    int (*session_get)(store *st, const char *id, store_session *out);
+    int (*session_list_all)(store *st, store_session **out, size_t *n);
+    int (*session_page)(store *st, int64_t after_updated_ms, const char *after_id, size_t limit,
+                        store_session **out, size_t *n);
+    int (*session_delete)(store *st, const char *id);
+    int (*session_set_seq_reserved)(store *st, const char *id, uint64_t seq_reserved);
+    int (*session_add_usage)(store *st, const char *id, uint64_t prompt, uint64_t completion);
+    int (*message_insert)(store *st, store_message *m);
+    /* Attachments (store.h); NULL in an engine without them: a message with
+     * attachments is then refused and GC finds no references (and so does
+     * not run). */
+    int (*message_insert_with)(store *st, store_message *m, const store_attachment *atts,
+                               size_t n_atts);
+    int (*attachments_load)(store *st, uint64_t message_id, store_attachment **out, size_t *n);
+    int (*attachment_hashes)(store *st, char ***out, size_t *n);
+    int (*message_finish)(store *st, uint64_t id, store_msg_state state, const char *content,
+                          const char *error);
+    int (*message_find_client_id)(store *st, const char *session_id, const char *client_id,
+                                  store_message *out);
+    int (*messages_load)(store *st, const char *session_id, size_t limit, store_message **out,
+                         size_t *n, int *truncated);
+    int (*recover_interrupted)(store *st, const char *error, size_t *changed);
+    int (*messages_queued)(store *st, store_message **out, size_t *n);
+    int (*counter_get)(store *st, const char *name, uint64_t *out);
+    int (*counter_raise)(store *st, const char *name, uint64_t value);
+    int (*idem_put)(store *st, const store_idem *e);
+    int (*idem_delete)(store *st, const void *scope, size_t len);
+    int (*idem_load)(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out,
+                     size_t *n);
+} store_ops;
+
+/* The head of every engine's handle. */
+struct store {
+    const store_ops *ops;
+};
+
+/* The engines' open functions (see store_open for the errors). */
+int store_sqlite_open(store **out, const char *path);
+int store_pg_open(store **out, const char *conninfo);
+
+/* ---- checks and encodings shared by the engines (store_check.c) ---- */
+
+/* 1..STORE_ID_MAX bytes of UTF-8. */
+int store_id_ok(const char *id);
+/* NULL passes (callers decide what NULL means); else at most max bytes of
+ * UTF-8. */
+int store_text_ok(const char *s, size_t max);
+int store_u63_ok(uint64_t v);
+int store_session_fields_ok(const store_session *s);
+int store_message_ok(const store_message *m);
+int store_idem_ok(const store_idem *e);
+/* Skill names are stored joined by '\n' (they never contain one). *out is
+ * malloc'd and owned by the caller. */
+int store_skills_join(const store_session *s, char **out);
+/* The reverse; empty names are skipped. *out (owned by the caller, each
+ * name and the array) is NULL when *n is 0. */
+int store_skills_split(const char *text, size_t len, char ***out, size_t *n);
+
+#endif

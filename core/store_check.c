@@ -1,0 +1,168 @@
+/* store_check: argument checks, the skills encoding and the structs'
+ * clear functions, shared by every storage engine (store_backend.h). */
+#include "store_backend.h"
+
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int store_id_ok(const char *id)
+{
+    if (!id) return 0;
+    size_t len = strnlen(id, STORE_ID_MAX + 1);
+    return len >= 1 && len <= STORE_ID_MAX && text_utf8_valid(id, len);
+}
+
+/* NULL passes (callers decide what NULL means). */
+int store_text_ok(const char *s, size_t max)
+{
+    if (!s) return 1;
+    size_t len = strnlen(s, max + 1);
+    return len <= max && text_utf8_valid(s, len);
+}
+
+int store_u63_ok(uint64_t v)
+{
+    return v <= (uint64_t)INT64_MAX;
+}
+
+int store_session_fields_ok(const store_session *s)
+{
+    if (!s || !store_id_ok(s->id) || s->vision < 0 || s->vision > STORE_VISION_MAX) return 0;
+    const char *texts[] = {s->title, s->provider, s->model, s->base_url, s->system_prompt};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (!store_text_ok(texts[i], STORE_TEXT_MAX)) return 0;
+    if (s->n_skills > STORE_SKILLS_MAX || (s->n_skills && !s->skills)) return 0;
+    for (size_t i = 0; i < s->n_skills; i++) {
+        const char *k = s->skills[i];
+        if (!k || !*k || !store_text_ok(k, STORE_TEXT_MAX) || strchr(k, '\n')) return 0;
+    }
+    return 1;
+}
+
+/* Joins skill names with '\n' (they never contain one). *out is malloc'd. */
+int store_skills_join(const store_session *s, char **out)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < s->n_skills; i++)
+        len += strlen(s->skills[i]) + 1;
+    char *buf = malloc(len), *p = buf;
+    if (!buf) return STORE_ENOMEM;
+    for (size_t i = 0; i < s->n_skills; i++) {
+        size_t n = strlen(s->skills[i]);
+        if (i) *p++ = '\n';
+        memcpy(p, s->skills[i], n);
+        p += n;
+    }
+    *p = '\0';
+    *out = buf;
+    return STORE_OK;
+}
+
+int store_skills_split(const char *text, size_t len, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (len == 0) return STORE_OK;
+    size_t count = 1;
+    for (size_t i = 0; i < len; i++)
+        count += text[i] == '\n';
+    char **list = calloc(count, sizeof *list);
+    if (!list) return STORE_ENOMEM;
+    size_t k = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && text[i] != '\n') continue;
+        if (i > start) { /* a hand-edited file may hold empty names: skip them */
+            list[k] = malloc(i - start + 1);
+            if (!list[k]) {
+                for (size_t j = 0; j < k; j++)
+                    free(list[j]);
+                free(list);
+                return STORE_ENOMEM;
+            }
+            memcpy(list[k], text + start, i - start);
+            list[k][i - start] = '\0';
+            k++;
+        }
+        start = i + 1;
+    }
+    *out = list;
+    *n = k;
+    return STORE_OK;
+}
+
+int store_message_ok(const store_message *m)
+{
+    return m && store_id_ok(m->session_id) && m->role >= STORE_ROLE_USER &&
+           m->role <= STORE_ROLE_SYSTEM && m->state >= STORE_MSG_QUEUED &&
+           m->state <= STORE_MSG_INTERRUPTED && m->content &&
+           store_text_ok(m->content, STORE_TEXT_MAX) && store_text_ok(m->skill, STORE_TEXT_MAX) &&
+           store_text_ok(m->error, STORE_TEXT_MAX) && store_text_ok(m->client_id, STORE_TEXT_MAX) &&
+           store_u63_ok(m->turn_id);
+}
+
+int store_idem_ok(const store_idem *e)
+{
+    return e && e->scope && e->scope_len >= 1 && e->scope_len <= STORE_IDEM_SCOPE_MAX &&
+           (e->resp || !e->resp_len) && e->resp_len <= STORE_TEXT_MAX &&
+           store_text_ok(e->message, STORE_TEXT_MAX);
+}
+
+/* ---- structs ------------------------------------------------------------- */
+
+void store_session_clear(store_session *s)
+{
+    if (!s) return;
+    free(s->title);
+    free(s->provider);
+    free(s->model);
+    free(s->base_url);
+    free(s->system_prompt);
+    for (size_t i = 0; i < s->n_skills; i++)
+        free(s->skills[i]);
+    free(s->skills);
+    memset(s, 0, sizeof *s);
+}
+
+void store_message_clear(store_message *m)
+{
+    if (!m) return;
+    free(m->skill);
+    free(m->content);
+    free(m->error);
+    free(m->client_id);
+    memset(m, 0, sizeof *m);
+}
+
+void store_messages_free(store_message *list, size_t n)
+{
+    if (!list) return;
+    for (size_t i = 0; i < n; i++)
+        store_message_clear(&list[i]);
+    free(list);
+}
+
+void store_sessions_free(store_session *list, size_t n)
+{
+    if (!list) return;
+    for (size_t i = 0; i < n; i++)
+        store_session_clear(&list[i]);
+    free(list);
+}
+
+void store_idem_clear(store_idem *e)
+{
+    if (!e) return;
+    free(e->scope);
+    free(e->message);
+    free(e->resp);
+    memset(e, 0, sizeof *e);
+}
+
+void store_idems_free(store_idem *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        store_idem_clear(&list[i]);
+    free(list);
+}

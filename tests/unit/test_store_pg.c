@@ -1,0 +1,302 @@
+/* Unit tests for core/store on its PostgreSQL engine: the contract of
+ * store.h as test_store.c checks it on SQLite, against a real server.
+ * COMFYD_TEST_PG is a URI of an empty database (tests/postgres/run.sh
+ * starts a server and sets it); without it every test is skipped. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *uri(void)
+{
+    const char *u = getenv("COMFYD_TEST_PG");
+    return u && *u ? u : NULL;
+}
+
+static int setup(void **state)
+{
+    store *st = NULL;
+    if (!uri()) {
+        *state = NULL;
+        return 0;
+    }
+    if (store_open(&st, uri()) != STORE_OK) return -1;
+    *state = st;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    store_close(*state);
+    return 0;
+}
+
+#define NEED_PG(st)                                                                                \
+    do {                                                                                           \
+        if (!(st)) skip();                                                                         \
+    } while (0)
+
+static store_session mk_session(const char *id, int64_t updated)
+{
+    store_session s = {0};
+    snprintf(s.id, sizeof s.id, "%s", id);
+    s.title = "t";
+    s.provider = "echo";
+    s.created_ms = 1000;
+    s.updated_ms = updated;
+    return s;
+}
+
+static void test_sessions_round_trip_and_page_in_byte_order(void **state)
+{
+    store *st = *state;
+    NEED_PG(st);
+    assert_string_equal(store_engine(st), "postgres");
+    char *skills[] = {"prompt-writer", "graph-doctor"};
+    store_session s = mk_session("pg-sess-a", 5000);
+    s.title = "\u00e9t\u00e9 title";
+    s.skills = skills;
+    s.n_skills = 2;
+    s.token_delay_ms = 7;
+    s.seq_reserved = 42;
+    s.vision = 2;
+    assert_int_equal(store_session_insert(st, &s, "sk-secret"), STORE_OK);
+    assert_int_equal(store_session_insert(st, &s, NULL), STORE_CONFLICT);
+
+    store_session got = {0};
+    assert_int_equal(store_session_get(st, "pg-sess-a", &got), STORE_OK);
+    assert_string_equal(got.title, s.title);
+    assert_int_equal(got.n_skills, 2);
+    assert_string_equal(got.skills[1], "graph-doctor");
+    assert_int_equal(got.token_delay_ms, 7);
+    assert_int_equal(got.seq_reserved, 42);
+    assert_int_equal(got.vision, 2);
+    assert_true(got.api_key_set);
+    assert_string_equal(got.base_url, "");
+    store_session_clear(&got);
+    char *key = NULL;
+    assert_int_equal(store_session_get_api_key(st, "pg-sess-a", &key), STORE_OK);
+    assert_string_equal(key, "sk-secret");
+    free(key);
+    assert_int_equal(store_session_set_api_key(st, "pg-sess-a", NULL), STORE_OK);
+    assert_int_equal(store_session_get_api_key(st, "pg-sess-a", &key), STORE_OK);
+    assert_null(key);
+    assert_int_equal(store_session_get(st, "pg-nope", &got), STORE_NOT_FOUND);
+    assert_int_equal(store_session_set_seq_reserved(st, "pg-nope", 1), STORE_NOT_FOUND);
+
+    /* Same updated_ms: ids order by bytes ("B" < "a"), whatever the
+     * database's locale, as on SQLite. */
+    store_session b = mk_session("pg-sess-B", 5000), c = mk_session("pg-sess-c", 9000);
+    assert_int_equal(store_session_insert(st, &b, NULL), STORE_OK);
+    assert_int_equal(store_session_insert(st, &c, NULL), STORE_OK);
+    store_session *page = NULL;
+    size_t n = 0;
+    assert_int_equal(store_session_page(st, 0, NULL, 2, &page, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].id, "pg-sess-c");
+    assert_string_equal(page[1].id, "pg-sess-a");
+    int64_t cur_ms = page[1].updated_ms;
+    char cur_id[40];
+    snprintf(cur_id, sizeof cur_id, "%s", page[1].id);
+    store_sessions_free(page, n);
+    assert_int_equal(store_session_page(st, cur_ms, cur_id, 10, &page, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].id, "pg-sess-B");
+    store_sessions_free(page, n);
+
+    /* Usage saturates at INT64_MAX instead of failing. */
+    assert_int_equal(store_session_add_usage(st, "pg-sess-B", INT64_MAX, 3), STORE_OK);
+    assert_int_equal(store_session_add_usage(st, "pg-sess-B", 10, 4), STORE_OK);
+    assert_int_equal(store_session_get(st, "pg-sess-B", &got), STORE_OK);
+    assert_int_equal(got.prompt_tokens, (uint64_t)INT64_MAX);
+    assert_int_equal(got.completion_tokens, 7);
+    store_session_clear(&got);
+
+    assert_int_equal(store_session_delete(st, "pg-sess-B"), STORE_OK);
+    assert_int_equal(store_session_delete(st, "pg-sess-B"), STORE_NOT_FOUND);
+    /* Bad arguments are refused before the server sees them. */
+    assert_int_equal(store_session_get(st, "", &got), STORE_EINVAL);
+    assert_int_equal(store_session_get(st, "\xff\xfe", &got), STORE_EINVAL);
+}
+
+static store_message mk_msg(const char *sid, store_role role, const char *content, const char *cid)
+{
+    store_message m = {0};
+    snprintf(m.session_id, sizeof m.session_id, "%s", sid);
+    m.role = role;
+    m.content = (char *)content;
+    m.state = STORE_MSG_QUEUED;
+    m.client_id = (char *)cid;
+    return m;
+}
+
+static void test_messages_turns_client_ids_recovery(void **state)
+{
+    store *st = *state;
+    NEED_PG(st);
+    store_session s = mk_session("pg-msgs", 1);
+    assert_int_equal(store_session_insert(st, &s, NULL), STORE_OK);
+
+    store_message u = mk_msg("pg-msgs", STORE_ROLE_USER, "hello", "c-1");
+    assert_int_equal(store_message_insert(st, &u), STORE_OK);
+    assert_true(u.id > 0);
+    assert_int_equal(u.turn_id, u.id); /* a user message opens its own turn */
+    assert_true(u.created_ms > 1);
+
+    store_message dup = mk_msg("pg-msgs", STORE_ROLE_USER, "again", "c-1");
+    assert_int_equal(store_message_insert(st, &dup), STORE_CONFLICT);
+    store_message orphan = mk_msg("pg-none", STORE_ROLE_USER, "x", NULL);
+    assert_int_equal(store_message_insert(st, &orphan), STORE_NOT_FOUND);
+
+    store_message a = mk_msg("pg-msgs", STORE_ROLE_ASSISTANT, "partial", NULL);
+    a.turn_id = u.id;
+    a.state = STORE_MSG_RUNNING;
+    assert_int_equal(store_message_insert(st, &a), STORE_OK);
+    assert_true(a.id > u.id);
+    assert_int_equal(a.turn_id, u.id);
+
+    /* The session's updated_ms followed the newest message. */
+    store_session got = {0};
+    assert_int_equal(store_session_get(st, "pg-msgs", &got), STORE_OK);
+    assert_int_equal(got.updated_ms, a.created_ms);
+    assert_int_equal(got.message_count, 2);
+    store_session_clear(&got);
+
+    store_message found = {0};
+    assert_int_equal(store_message_find_client_id(st, "pg-msgs", "c-1", &found), STORE_OK);
+    assert_int_equal(found.id, u.id);
+    assert_string_equal(found.content, "hello");
+    assert_null(found.skill);
+    store_message_clear(&found);
+
+    /* Recovery: RUNNING becomes INTERRUPTED; QUEUED user turns are listed. */
+    size_t changed = 0;
+    assert_int_equal(store_recover_interrupted(st, "stopped", &changed), STORE_OK);
+    assert_true(changed >= 1);
+    store_message *q = NULL;
+    size_t nq = 0;
+    assert_int_equal(store_messages_queued(st, &q, &nq), STORE_OK);
+    int seen = 0;
+    for (size_t i = 0; i < nq; i++)
+        seen |= q[i].id == u.id;
+    assert_true(seen);
+    store_messages_free(q, nq);
+
+    assert_int_equal(store_message_finish(st, u.id, STORE_MSG_DONE, NULL, NULL), STORE_OK);
+    assert_int_equal(store_message_finish(st, 999999999, STORE_MSG_DONE, NULL, NULL),
+                     STORE_NOT_FOUND);
+
+    store_message *list = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    assert_int_equal(store_messages_load(st, "pg-msgs", 1, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_true(trunc);
+    assert_int_equal(list[0].id, a.id);
+    assert_int_equal(list[0].state, STORE_MSG_INTERRUPTED);
+    assert_string_equal(list[0].error, "stopped");
+    store_messages_free(list, n);
+    assert_int_equal(store_messages_load(st, "pg-msgs", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_false(trunc);
+    assert_int_equal(list[0].id, u.id); /* oldest first */
+    assert_int_equal(list[0].state, STORE_MSG_DONE);
+    store_messages_free(list, n);
+
+    /* Deleting the session takes its messages along. */
+    assert_int_equal(store_session_delete(st, "pg-msgs"), STORE_OK);
+    assert_int_equal(store_messages_load(st, "pg-msgs", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_counters_and_idempotency_keys(void **state)
+{
+    store *st = *state;
+    NEED_PG(st);
+    uint64_t v = 1;
+    assert_int_equal(store_counter_get(st, "pg_counter", &v), STORE_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(store_counter_raise(st, "pg_counter", 50), STORE_OK);
+    assert_int_equal(store_counter_raise(st, "pg_counter", 20), STORE_OK); /* never lowers */
+    assert_int_equal(store_counter_get(st, "pg_counter", &v), STORE_OK);
+    assert_int_equal(v, 50);
+
+    store_idem *list = NULL;
+    size_t n = 0;
+    assert_int_equal(store_idem_load(st, 0, 0, &list, &n), STORE_OK); /* prunes everything */
+    assert_int_equal(n, 0);
+
+    /* Binary scopes (with NUL bytes) and responses round-trip. */
+    uint8_t resp[] = {0, 1, 2, 0xff, 0};
+    store_idem e = {.scope = "k\0one", .scope_len = 5, .err = 0, .code = 0, .created_ms = 100};
+    memset(e.req_hash, 0xab, sizeof e.req_hash);
+    e.resp = resp;
+    e.resp_len = sizeof resp;
+    assert_int_equal(store_idem_put(st, &e), STORE_OK);
+    store_idem e2 = {.scope = "k2", .scope_len = 2, .err = -3, .code = 9, .created_ms = 100};
+    e2.message = "busy";
+    assert_int_equal(store_idem_put(st, &e2), STORE_OK);
+    store_idem old = {.scope = "old", .scope_len = 3, .created_ms = 5};
+    assert_int_equal(store_idem_put(st, &old), STORE_OK);
+    /* Replacing the first key makes it the newest of its millisecond. */
+    e.code = 1;
+    assert_int_equal(store_idem_put(st, &e), STORE_OK);
+
+    assert_int_equal(store_idem_load(st, 50, 10, &list, &n), STORE_OK);
+    assert_int_equal(n, 2); /* "old" is older than 50 ms */
+    assert_int_equal(list[0].scope_len, 5);
+    assert_memory_equal(list[0].scope, "k\0one", 5);
+    assert_int_equal(list[0].code, 1);
+    assert_int_equal(list[0].resp_len, sizeof resp);
+    assert_memory_equal(list[0].resp, resp, sizeof resp);
+    assert_int_equal(list[0].req_hash[31], 0xab);
+    assert_null(list[0].message);
+    assert_string_equal(list[1].message, "busy");
+    assert_int_equal(list[1].err, -3);
+    assert_null(list[1].resp);
+    store_idems_free(list, n);
+
+    assert_int_equal(store_idem_load(st, 0, 1, &list, &n), STORE_OK); /* keeps the newest */
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].scope_len, 5);
+    store_idems_free(list, n);
+    assert_int_equal(store_idem_delete(st, "k\0one", 5), STORE_OK);
+    assert_int_equal(store_idem_load(st, 0, 10, &list, &n), STORE_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_open_errors(void **state)
+{
+    store *st = *state;
+    NEED_PG(st);
+    store *other = NULL;
+    /* The database is held by this test's handle. */
+    assert_int_equal(store_open(&other, uri()), STORE_EBUSY);
+    assert_null(other);
+    /* No server behind the socket: unreachable, quickly. */
+    assert_int_equal(store_open(&other, "postgresql://u@/db?host=/nonexistent&connect_timeout=2"),
+                     STORE_EUNAVAIL);
+    assert_int_equal(store_open(&other, "postgresql://u@/db?nosuchoption=1"), STORE_EINVAL);
+    assert_null(other);
+}
+
+int main(void)
+{
+    log_set_level(LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sessions_round_trip_and_page_in_byte_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_messages_turns_client_ids_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_and_idempotency_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
