@@ -186,6 +186,15 @@ int text_buf_addn_max(text_buf *b, const void *s, size_t len, size_t max)
     return b->oom ? TEXT_BUF_ENOMEM : 0;
 }
 
+size_t text_sink_write(char *data, size_t size, size_t n, void *ud)
+{
+    text_sink *k = ud;
+    size_t len = size * n;
+    int rc = text_buf_addn_max(&k->b, data, len, k->max);
+    if (rc == TEXT_BUF_ETOOBIG) k->over = 1;
+    return rc ? 0 : len;
+}
+
 void text_buf_vaddf(text_buf *b, const char *fmt, va_list ap)
 {
     if (b->oom) return;

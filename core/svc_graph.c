@@ -441,22 +441,6 @@ static void write_cache(const char *path, const char *json, size_t len)
     }
 }
 
-typedef struct {
-    text_buf body;
-    int too_big;
-} fetch_buf;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    fetch_buf *b = ud;
-    size_t add = size * n;
-    /* Most documents are megabytes: start at 64 KiB, not at the default. */
-    if (!b->body.cap && text_buf_reserve(&b->body, 1 << 16)) return 0;
-    int rc = text_buf_addn_max(&b->body, p, add, NODEINFO_MAX_JSON_BYTES);
-    if (rc == TEXT_BUF_ETOOBIG) b->too_big = 1;
-    return rc ? 0 : add;
-}
-
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     (void)a, (void)b, (void)c, (void)d;
@@ -464,7 +448,7 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 }
 
 /* One GET of the URL; 0 with the body in *b, or -1 with err. */
-static int fetch(svc_objinfo *oi, fetch_buf *b, char *err, size_t errlen)
+static int fetch(svc_objinfo *oi, text_sink *b, char *err, size_t errlen)
 {
     CURL *h = curl_easy_init();
     if (!h) {
@@ -479,7 +463,7 @@ static int fetch(svc_objinfo *oi, fetch_buf *b, char *err, size_t errlen)
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SVC_OBJINFO_CONNECT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "comfyd");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, text_sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -489,7 +473,7 @@ static int fetch(svc_objinfo *oi, fetch_buf *b, char *err, size_t errlen)
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
-    if (b->too_big) {
+    if (b->over) {
         snprintf(err, errlen, "the document is larger than %u bytes", NODEINFO_MAX_JSON_BYTES);
         return -1;
     }
@@ -522,13 +506,15 @@ static void *fetch_main(void *arg)
         }
         pthread_mutex_unlock(&oi->mu);
         if (atomic_load(&oi->stop)) break;
-        fetch_buf b = {0};
+        /* Most documents are megabytes: start at 64 KiB. */
+        text_sink b = {.max = NODEINFO_MAX_JSON_BYTES};
+        text_buf_reserve(&b.b, 1 << 16);
         char err[CURL_ERROR_SIZE + 64] = "";
         if (fetch(oi, &b, err, sizeof err) == 0) {
             if (oi->failing) LOG_I(MOD, "object_info: %s answers again", oi->url);
             oi->failing = 0;
-            const char *doc = b.body.p ? b.body.p : "";
-            size_t len = b.body.n;
+            const char *doc = b.b.p ? b.b.p : "";
+            size_t len = b.b.n;
             if (!oi->have || len != oi->last_len || hash_bytes(doc, len) != oi->last_hash) {
                 if (use_document(oi, oi->cm, doc, len, oi->url) == 0)
                     write_cache(oi->cache, doc, len);
@@ -540,7 +526,7 @@ static void *fetch_main(void *arg)
                       oi->have ? "keeping the node types in use" : "retrying");
             oi->failing = 1;
         }
-        text_buf_free(&b.body);
+        text_buf_free(&b.b);
         wait_ms = oi->have ? SVC_OBJINFO_REFRESH_MS : SVC_OBJINFO_RETRY_MS;
     }
     return NULL;
