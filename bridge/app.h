@@ -360,6 +360,7 @@ typedef enum {
     APP_ROUTE_MCP,
     APP_ROUTE_RUNS,
     APP_ROUTE_RUN_OUTPUT,
+    APP_ROUTE_ATTACHMENTS,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -395,6 +396,8 @@ typedef enum {
     APP_M_WATCH_RUN,
     APP_M_CANCEL_RUN,
     APP_M_GET_RUN_OUTPUT,
+    APP_M_UPLOAD_ATTACHMENT,
+    APP_M_GET_ATTACHMENT,
     APP_M__COUNT,
 } app_method;
 
@@ -649,6 +652,8 @@ int app__session_routes(struct app *a);
 int app__mcp_routes(struct app *a);
 /* /comfy/runs (app_runs.c). */
 int app__runs_routes(struct app *a);
+/* /comfy/attachments (app_attach.c). */
+int app__attach_routes(struct app *a);
 void app__mcp_tick(struct app *a);
 void app__mcp_destroy(struct app *a);
 

@@ -19,6 +19,7 @@
 #include "net_ws.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,8 @@
 #define BNET_DEFAULT_STREAM_MAX_PENDING (1024 * 1024)
 /* HTTP/1.1 requests parsed ahead of their answers. */
 #define BNET_DEFAULT_MAX_PIPELINE 16
+/* An attachment upload: the core's largest attachment (3 MiB) with room. */
+#define BNET_DEFAULT_MAX_UPLOAD_BODY (4u << 20)
 /* Slowloris: a head must be complete 10 s after its first byte. */
 #define BNET_DEFAULT_HEADER_TIMEOUT_MS 10000
 #define BNET_DEFAULT_BODY_TIMEOUT_MS 60000
@@ -503,7 +506,8 @@ static const route *match(const bnet *s, int ws, const char *method, net_str pat
 static int add_route(bnet *s, const char *method, const char *path, unsigned flags, int ws,
                      bnet_handler fn, const bnet_ws_handlers *wsh, void *ud)
 {
-    if (!path || path[0] != '/' || (flags & ~(BNET_ROUTE_PREFIX | BNET_ROUTE_PUBLIC)))
+    if (!path || path[0] != '/' ||
+        (flags & ~(BNET_ROUTE_PREFIX | BNET_ROUTE_PUBLIC | BNET_ROUTE_UPLOAD)))
         return BNET_E_ARG;
     if (method && (!*method || !net_field_valid(method, ""))) return BNET_E_ARG;
     for (size_t i = 0; i < s->nroutes; i++) {
@@ -617,6 +621,22 @@ static int evict_unauth(bnet *s)
 
 /* ---- policy ---- */
 
+static int body_over(const bnet *s, const route *rt, unsigned long long len)
+{
+    size_t lim = rt && (rt->flags & BNET_ROUTE_UPLOAD) ? s->lim.max_upload_body : s->lim.max_body;
+    return len > lim;
+}
+
+static unsigned long long strtoull_n(const char *p, size_t n)
+{
+    unsigned long long v = 0;
+    for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+        if (v > (ULLONG_MAX - 9) / 10) return ULLONG_MAX;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    return v;
+}
+
 /* 0 when m may proceed; else the HTTP status, with text and whether the
  * answer needs WWW-Authenticate. */
 static int check_policy(conn *c, const net_msg *m, int ws, const char **text, int *auth)
@@ -629,6 +649,16 @@ static int check_policy(conn *c, const net_msg *m, int ws, const char **text, in
     net_policy_req_from_msg(&pr, m, ws);
     pr.public_route = rt && (rt->flags & BNET_ROUTE_PUBLIC);
     int e = net_policy_check(s->policy, &pr);
+    if (e == NET_POLICY_OK && !ws) {
+        /* The parsers read up to the upload limit; other routes keep the
+         * smaller one. A declared length is judged now, before the body. */
+        net_str cl = net_msg_header(m, "content-length");
+        if (cl.p && body_over(s, rt, strtoull_n(cl.p, cl.len))) {
+            *text = "request body too large";
+            *auth = 0;
+            return 413;
+        }
+    }
     if (e == NET_POLICY_OK) {
         /* Passing a public route without a token proves nothing. */
         if (!pr.public_route || pr.nauthorization || pr.has_query_token || pr.has_proto_token)
@@ -962,6 +992,13 @@ static int dispatch(bnet_req *r)
         } else {
             respond_error_with(r, 404, "not found", NULL, 0);
         }
+        return 0;
+    }
+    size_t blen = 0;
+    net_msg_body(r->msg, &blen);
+    if (body_over(s, rt, blen)) { /* a chunked body with no declared length */
+        s->st.requests_rejected++;
+        respond_error_with(r, 413, "request body too large", NULL, 0);
         return 0;
     }
     r->in_handler++;
@@ -2032,6 +2069,7 @@ void bnet_opts_init(bnet_opts *o)
     l->max_headers = NET_HTTP1_MAX_HEADERS;
     l->max_url = NET_HTTP1_MAX_URL;
     l->max_body = NET_HTTP1_MAX_BODY;
+    l->max_upload_body = BNET_DEFAULT_MAX_UPLOAD_BODY;
     l->ws_max_message = NET_WS_MAX_MSG;
     l->ws_max_queue = NET_WS_MAX_QUEUE;
     l->write_high_water = BNET_DEFAULT_WRITE_HIGH_WATER;
@@ -2130,11 +2168,13 @@ int bnet_create(bnet **out, uv_loop_t *loop, const bnet_opts *o)
     if (s->lim.max_unauth_connections > s->lim.max_connections)
         s->lim.max_unauth_connections = s->lim.max_connections;
     pthread_mutex_init(&s->mu, NULL);
-    s->h1lim = (net_http1_limits){s->lim.max_header_bytes, s->lim.max_headers, s->lim.max_url,
-                                  s->lim.max_body};
+    size_t parse_body =
+        s->lim.max_upload_body > s->lim.max_body ? s->lim.max_upload_body : s->lim.max_body;
+    s->h1lim =
+        (net_http1_limits){s->lim.max_header_bytes, s->lim.max_headers, s->lim.max_url, parse_body};
     s->wslim = (net_ws_limits){s->lim.ws_max_message, s->lim.ws_max_queue};
     s->h2lim = (net_h2_limits){s->lim.h2_max_streams, (uint32_t)s->lim.max_header_bytes,
-                               s->lim.max_headers, s->lim.max_body, NET_H2_WINDOW};
+                               s->lim.max_headers, parse_body, NET_H2_WINDOW};
 
     char tok[NET_POLICY_TOKEN_MAX + 1];
     int r = load_token(o, tok, sizeof tok);

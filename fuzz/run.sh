@@ -39,6 +39,8 @@ build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c c
 build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
   common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
+build fuzz_blob_check fuzz/fuzz_blob_check.c core/blobstore.c core/imgscale.c common/blobspec.c \
+  common/text.c common/log.c -lcrypto -lyajl -lpng16 -lz -lpthread
 if [ -f fuzz/fuzz_mcp.c ]; then
   build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread -lcrypto
