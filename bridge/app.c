@@ -191,6 +191,10 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
             goto fail;
         }
     }
+    if (app_gcache_create(&a->x.gcache) != APP_OK) {
+        rc = APP_E_NOMEM;
+        goto fail;
+    }
     int e = rpcc_create(&a->x.core, cfg->core, NULL);
     if (e != RPCC_OK) {
         LOG_E(MOD, "cannot create the core client for %s: %s", cfg->core, rpcc_strerror(e));
@@ -217,7 +221,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     if (bnet_route(a->x.net, "GET", "/healthz", BNET_ROUTE_PUBLIC, h_healthz, a) ||
         bnet_route(a->x.net, "GET", "/metrics", 0, h_metrics, a) || app__graph_routes(&a->x) ||
         app__editor_routes(&a->x) || app__session_routes(&a->x) || app__mcp_routes(&a->x) ||
-        app__runs_routes(&a->x)) {
+        app__runs_routes(&a->x) || app__attach_routes(&a->x)) {
         LOG_E(MOD, "cannot register the routes");
         goto fail;
     }
@@ -251,6 +255,7 @@ void app_destroy(app *a)
     while (a->tick_on)
         uv_run(a->x.loop, UV_RUN_NOWAIT);
     app__mcp_destroy(&a->x);
+    app_gcache_destroy(a->x.gcache);
     free(a->core_target);
     free(a->token_file);
     free(a);

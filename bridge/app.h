@@ -323,6 +323,7 @@ typedef enum {
     APP_ROUTE_MCP,
     APP_ROUTE_RUNS,
     APP_ROUTE_RUN_OUTPUT,
+    APP_ROUTE_ATTACHMENTS,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -358,6 +359,8 @@ typedef enum {
     APP_M_WATCH_RUN,
     APP_M_CANCEL_RUN,
     APP_M_GET_RUN_OUTPUT,
+    APP_M_UPLOAD_ATTACHMENT,
+    APP_M_GET_ATTACHMENT,
     APP_M__COUNT,
 } app_method;
 

@@ -24,6 +24,7 @@ app_call *app__call_new(app_ctx *a, app_method method, app_call_done done)
 static void call_free(app_call *c)
 {
     if (c->resp) protobuf_c_message_free_unpacked(c->resp, NULL);
+    app_gcache_ent_unref(c->gc_held);
     free(c->rid);
     free(c->text);
     free(c);

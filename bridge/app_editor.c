@@ -216,11 +216,13 @@ static void pump(editor_ws *w)
 
 static void enqueue(editor_ws *w, Comfyd__V1__ReportEditorRequest *req)
 {
-    /* A user edit carries the whole workflow: a newer one waiting behind
-     * another makes the older one pointless. */
+    /* A user edit with the whole workflow makes an older one waiting
+     * before it pointless. One with a delta builds on the older one, which
+     * must go first. */
     if (w->tail &&
         w->tail->req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT &&
-        req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT) {
+        req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT &&
+        req->user_edit->workflow_json && *req->user_edit->workflow_json) {
         protobuf_c_message_free_unpacked(&w->tail->req->base, NULL);
         w->tail->req = req;
         return;

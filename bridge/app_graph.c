@@ -252,8 +252,20 @@ static void ws_done(app_call *c)
     const char *code;
     char msg[RPCC_MAX_DETAILS_BYTES + 64];
     int status = app__call_outcome(c, &code, msg, sizeof msg);
-    char *json = NULL;
-    size_t len = 0;
+    char *json = NULL, *gj = NULL;
+    size_t len = 0, glen = 0;
+    const Comfyd__V1__ExecuteResponse *er =
+        status == 200 && c->resp && c->resp->descriptor == &comfyd__v1__execute_response__descriptor
+            ? (const Comfyd__V1__ExecuteResponse *)c->resp
+            : NULL;
+    if (er && er->graph && app_gcache_graph_json(c->a->gcache, er->graph, c->gc_held, &gj, &glen)) {
+        int grc = app_graph_ws_ok_graph(c->rid, er, gj, glen, &json, &len);
+        free(gj);
+        if (grc == APP_OK) {
+            app__ws_send(&w->base, json, len);
+            return;
+        }
+    }
     int rc = status == 200
                  ? app_graph_ws_ok(c->rid, c->resp, &json, &len)
                  : app_graph_ws_error(c->rid, code, msg, c->code == GRPC_STATUS_OK ? c->resp : NULL,
@@ -403,6 +415,22 @@ static void ws_open(bnet_ws *ws, const bnet_req *req, void *ud)
     app__ws_opened(ud, &w->base, ws, APP_WS_GRAPH);
 }
 
+/* A get_graph of a named canvas whose encoded graph the loop holds asks
+ * the core for the graph only when it changed since (known_revision); the
+ * call keeps a reference to the text it named. */
+static void name_known_graph(app_ctx *a, app_graph_req *gr, app_call *c)
+{
+    if (gr->op != APP_OP_EXECUTE || !gr->msg) return;
+    Comfyd__V1__ExecuteRequest *x = (Comfyd__V1__ExecuteRequest *)gr->msg;
+    if (!x->command || x->command->command_case != COMFYD__V1__COMMAND__COMMAND_GET_GRAPH ||
+        !x->command->get_graph || x->command->get_graph->known_revision || x->validate_only)
+        return;
+    app_gcache_ent *e = app_gcache_get(a->gcache, x->canvas_id);
+    if (!e) return;
+    x->command->get_graph->known_revision = app_gcache_ent_revision(e);
+    c->gc_held = e;
+}
+
 static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, void *ud)
 {
     app_ctx *a = ud;
@@ -437,6 +465,7 @@ static void ws_message(bnet_ws *ws, int binary, const void *data, size_t len, vo
     c->ws_id = bnet_ws_id(ws);
     c->rid = gr.request_id;
     gr.request_id = NULL;
+    name_known_graph(a, &gr, c);
     app__call_start(c, gr.msg, app_graph_deadline_ms(&gr));
     app_graph_req_clear(&gr);
 }

@@ -312,6 +312,27 @@ int app_graph_ws_ok(const char *request_id, const ProtobufCMessage *resp, char *
     return app__gen_finish(g, out, len);
 }
 
+int app_graph_ws_ok_graph(const char *request_id, const Comfyd__V1__ExecuteResponse *resp,
+                          const char *graph_json, size_t graph_len, char **out, size_t *len)
+{
+    yajl_gen g = app__gen();
+    if (!g) return APP_E_NOMEM;
+    Comfyd__V1__ExecuteResponse rest = *resp;
+    rest.graph = NULL;
+    /* yajl writes a number's text verbatim: the graph's own encoding. */
+    int bad = ws_head(g, request_id, "ok") || app__gen_cstr(g, "data") ||
+              yajl_gen_map_open(g) != yajl_gen_status_ok ||
+              app__encode(g, &rest.base, app__style_graph, 1) || app__gen_cstr(g, "graph") ||
+              yajl_gen_number(g, graph_json, graph_len) != yajl_gen_status_ok ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad) {
+        yajl_gen_free(g);
+        return APP_E_NOMEM;
+    }
+    return app__gen_finish(g, out, len);
+}
+
 int app_graph_ws_error(const char *request_id, const char *code, const char *message,
                        const ProtobufCMessage *resp, char **out, size_t *len)
 {

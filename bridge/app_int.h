@@ -13,7 +13,9 @@
  *   app_graph.c    POST/GET /comfy/graph/... and WS /comfy/graph/ws;
  *   app_editor.c   WS /comfy/editor/ws (a browser tab's canvas);
  *   app_session.c  WS /comfy/session/ws;
+ *   app_gcache.c   encoded get_graph answers per canvas and revision;
  *   app_runs.c     /comfy/runs;
+ *   app_attach.c   POST/GET /comfy/attachments;
  *   app_mcp*.c     POST/DELETE /mcp (docs/mcp.md). */
 #ifndef COMFYD_APP_INT_H
 #define COMFYD_APP_INT_H
@@ -48,8 +50,30 @@ typedef struct app_ctx {
     atomic_uint inflight; /* unary calls started and not yet finished */
     app_ws *ws_list;
     app_metrics m;
-    struct app_mcp *mcp; /* app_mcp.c's state */
+    struct app_mcp *mcp;       /* app_mcp.c's state */
+    struct app_gcache *gcache; /* encoded get_graph answers (app_gcache.c) */
 } app_ctx;
+
+/* -- encoded graphs per canvas and revision (app_gcache.c) -- */
+
+typedef struct app_gcache app_gcache;
+/* An immutable encoding of one canvas's nodes and links at one revision,
+ * reference counted (loop thread only). */
+typedef struct app_gcache_ent app_gcache_ent;
+int app_gcache_create(app_gcache **out);
+void app_gcache_destroy(app_gcache *c);
+/* A new reference to the entry held for canvas_id, or NULL. */
+app_gcache_ent *app_gcache_get(app_gcache *c, const char *canvas_id);
+uint64_t app_gcache_ent_revision(const app_gcache_ent *e);
+void app_gcache_ent_unref(app_gcache_ent *e);
+/* The JSON text of g as app__encode writes it, from the cache: a graph
+ * with nodes is encoded once per canvas and revision (and kept); an
+ * unchanged one (known_revision matched) is completed from held, the
+ * entry the request named. Returns 1 with *out (malloc'd) and *len, or 0
+ * when the caller must encode g itself (no canvas id, held does not match,
+ * out of memory). */
+int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
+                          char **out, size_t *len);
 
 /* -- JSON helpers (app.c) -- */
 
@@ -130,7 +154,8 @@ struct app_call {
     char details[RPCC_MAX_DETAILS_BYTES + 1];
     /* The graph error a failed call carried (rpcc's graph_error), or 0. */
     Comfyd__V1__GraphErrorCode graph_code;
-    ProtobufCMessage *resp; /* owned by the call; NULL unless OK */
+    ProtobufCMessage *resp;         /* owned by the call; NULL unless OK */
+    struct app_gcache_ent *gc_held; /* get_graph: the text it named (a reference) */
 };
 
 /* A zeroed call for method; aborts on out-of-memory (a small control
@@ -206,6 +231,13 @@ void app__ws_closed(app_ws *w);
 /* bnet on_upgrade for every WebSocket route: refuses 503 while draining. */
 int app__ws_upgrade(const bnet_req *req, void *ud);
 
+/* -- graph answers (app_graphmsg.c) -- */
+
+/* app_graph_ws_ok for an ExecuteResponse whose graph is already encoded
+ * (graph_json, from app_gcache): the same text, the graph not re-encoded. */
+int app_graph_ws_ok_graph(const char *request_id, const Comfyd__V1__ExecuteResponse *resp,
+                          const char *graph_json, size_t graph_len, char **out, size_t *len);
+
 /* -- routes of each endpoint file -- */
 
 int app__graph_routes(app_ctx *a);
@@ -217,6 +249,8 @@ int app__session_routes(app_ctx *a);
 int app__mcp_routes(app_ctx *a);
 /* /comfy/runs (app_runs.c). */
 int app__runs_routes(app_ctx *a);
+/* /comfy/attachments (app_attach.c). */
+int app__attach_routes(app_ctx *a);
 void app__mcp_tick(app_ctx *a);
 void app__mcp_destroy(app_ctx *a);
 

@@ -282,9 +282,83 @@ static void on_sub_end(void *owner, app_stream *st, grpc_status_code code, const
                                         details && *details ? details : app_grpc_code_name(code)));
 }
 
+/* One attachment of send_message: MCP content items ({"type": "image",
+ * "data", "mimeType"}, {"type": "text", "text"}) become Attachment objects;
+ * anything else is passed on for the decoder to judge. */
+static int emit_attachment(yajl_gen g, yajl_val v)
+{
+    yajl_val type =
+        YAJL_IS_OBJECT(v) ? yajl_tree_get(v, (const char *[]){"type", NULL}, yajl_t_any) : NULL;
+    if (!type || !YAJL_IS_STRING(type)) return app__json_emit(g, v);
+    const char *t = YAJL_GET_STRING(type);
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
+    int bad = 0;
+    if (!strcmp(t, "text")) {
+        yajl_val text = yajl_tree_get(v, (const char *[]){"text", NULL}, yajl_t_string);
+        const char *x = text ? YAJL_GET_STRING(text) : "";
+        text_buf b = {0};
+        text_buf_add_base64(&b, (const unsigned char *)x, strlen(x));
+        bad = b.oom || app__gen_cstr(g, "data") || app__gen_cstr(g, b.p ? b.p : "") ||
+              app__gen_cstr(g, "mime_type") || app__gen_cstr(g, "text/plain");
+        free(b.p);
+    }
+    for (size_t i = 0; !bad && i < v->u.object.len; i++) {
+        const char *k = v->u.object.keys[i];
+        if (!strcmp(k, "type") || (!strcmp(t, "text") && !strcmp(k, "text"))) continue;
+        /* An unknown content type keeps its key, so the decoder names it. */
+        bad = app__gen_cstr(g, k) || app__json_emit(g, v->u.object.values[i]);
+    }
+    if (!bad && strcmp(t, "text") && strcmp(t, "image"))
+        bad = app__gen_cstr(g, "type") || app__gen_cstr(g, t);
+    return bad || yajl_gen_map_close(g) != yajl_gen_status_ok ? -1 : 0;
+}
+
+/* send_message's arguments without wait_ms and with the attachments made
+ * Attachment objects, decoded. NULL after answering the error. */
+static Comfyd__V1__SendMessageRequest *decode_send(op *o)
+{
+    yajl_val atts =
+        o->args ? yajl_tree_get(o->args, (const char *[]){"attachments", NULL}, yajl_t_array)
+                : NULL;
+    static const char *const skip[] = {"wait_ms"};
+    if (!atts)
+        return (Comfyd__V1__SendMessageRequest *)mx_decode_args(
+            o, &comfyd__v1__send_message_request__descriptor, skip, 1);
+    yajl_gen g = app__gen();
+    int bad = !g || yajl_gen_map_open(g) != yajl_gen_status_ok;
+    for (size_t i = 0; !bad && i < o->args->u.object.len; i++) {
+        const char *k = o->args->u.object.keys[i];
+        yajl_val v = o->args->u.object.values[i];
+        if (!strcmp(k, "wait_ms")) continue;
+        bad = app__gen_cstr(g, k);
+        if (bad) break;
+        if (v != atts) {
+            bad = app__json_emit(g, v);
+            continue;
+        }
+        bad = yajl_gen_array_open(g) != yajl_gen_status_ok;
+        for (size_t j = 0; !bad && j < atts->u.array.len; j++)
+            bad = emit_attachment(g, atts->u.array.values[j]);
+        if (!bad) bad = yajl_gen_array_close(g) != yajl_gen_status_ok;
+    }
+    if (!bad) bad = yajl_gen_map_close(g) != yajl_gen_status_ok;
+    if (bad) {
+        if (g) yajl_gen_free(g);
+        mx_op_tool_error(o, toolspec_error("INTERNAL", NULL, "out of memory"));
+        return NULL;
+    }
+    ProtobufCMessage *msg = NULL;
+    char err[512] = "";
+    int rc =
+        app__decode_gen(g, &comfyd__v1__send_message_request__descriptor, 0, &msg, err, sizeof err);
+    if (rc == APP_OK) return (Comfyd__V1__SendMessageRequest *)msg;
+    mx_op_tool_error(o, toolspec_error(rc == APP_E_NOMEM ? "INTERNAL" : "INVALID_ARGUMENT", NULL,
+                                       "%s", rc == APP_E_NOMEM ? "out of memory" : err));
+    return NULL;
+}
+
 void mx_tool_send(op *o, const char *token)
 {
-    static const char *const skip[] = {"wait_ms"};
     int64_t wait_ms = MCP_APP_WAIT_DEFAULT_MS;
     if (o->args) {
         yajl_val wv = NULL;
@@ -301,8 +375,7 @@ void mx_tool_send(op *o, const char *token)
             wait_ms = YAJL_GET_INTEGER(wv);
         }
     }
-    Comfyd__V1__SendMessageRequest *req = (Comfyd__V1__SendMessageRequest *)mx_decode_args(
-        o, &comfyd__v1__send_message_request__descriptor, skip, 1);
+    Comfyd__V1__SendMessageRequest *req = decode_send(o);
     if (!req) return;
     if (!req->session_id || !*req->session_id || strlen(req->session_id) >= 128) {
         protobuf_c_message_free_unpacked(&req->base, NULL);

@@ -47,6 +47,13 @@ static const mcp_field_doc docs_send[] = {
     {"client_message_id",
      "A key of your choice: a retry with the same key returns the stored message instead of "
      "running it twice."},
+    {"attachments",
+     "Files sent with the message (at most 8, 3 MiB each, 16 MiB in all): an image (PNG, JPEG, "
+     "WebP, GIF) or a text (text/plain, text/markdown, application/json) as {\"data\": base64, "
+     "\"mime_type\", \"name\"}, a file uploaded with POST /comfy/attachments as "
+     "{\"sha256\"}, or a run's output as {\"run_output\": {\"prompt_id\", \"node_id\", "
+     "\"index\"}}. MCP content items are accepted too: {\"type\": \"image\", \"data\", "
+     "\"mimeType\"} and {\"type\": \"text\", \"text\"}."},
 };
 static const char *const req_send[] = {"session_id", "content"};
 #define WAIT_PROP                                                                                  \

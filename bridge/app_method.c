@@ -30,6 +30,8 @@ static const struct {
     [APP_M_WATCH_RUN] = {&comfyd__v1__run_service__descriptor, "WatchRun"},
     [APP_M_CANCEL_RUN] = {&comfyd__v1__run_service__descriptor, "CancelRun"},
     [APP_M_GET_RUN_OUTPUT] = {&comfyd__v1__run_service__descriptor, "GetRunOutput"},
+    [APP_M_UPLOAD_ATTACHMENT] = {&comfyd__v1__session_service__descriptor, "UploadAttachment"},
+    [APP_M_GET_ATTACHMENT] = {&comfyd__v1__session_service__descriptor, "GetAttachment"},
 };
 
 const char *app_method_name(app_method m)

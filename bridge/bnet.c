@@ -23,6 +23,7 @@ void bnet_opts_init(bnet_opts *o)
     l->max_headers = NET_HTTP1_MAX_HEADERS;
     l->max_url = NET_HTTP1_MAX_URL;
     l->max_body = NET_HTTP1_MAX_BODY;
+    l->max_upload_body = BNET_DEFAULT_MAX_UPLOAD_BODY;
     l->ws_max_message = NET_WS_MAX_MSG;
     l->ws_max_queue = NET_WS_MAX_QUEUE;
     l->write_high_water = BNET_DEFAULT_WRITE_HIGH_WATER;
@@ -121,11 +122,13 @@ int bnet_create(bnet **out, uv_loop_t *loop, const bnet_opts *o)
     if (s->lim.max_unauth_connections > s->lim.max_connections)
         s->lim.max_unauth_connections = s->lim.max_connections;
     pthread_mutex_init(&s->mu, NULL);
-    s->h1lim = (net_http1_limits){s->lim.max_header_bytes, s->lim.max_headers, s->lim.max_url,
-                                  s->lim.max_body};
+    size_t parse_body =
+        s->lim.max_upload_body > s->lim.max_body ? s->lim.max_upload_body : s->lim.max_body;
+    s->h1lim =
+        (net_http1_limits){s->lim.max_header_bytes, s->lim.max_headers, s->lim.max_url, parse_body};
     s->wslim = (net_ws_limits){s->lim.ws_max_message, s->lim.ws_max_queue};
     s->h2lim = (net_h2_limits){s->lim.h2_max_streams, (uint32_t)s->lim.max_header_bytes,
-                               s->lim.max_headers, s->lim.max_body, NET_H2_WINDOW};
+                               s->lim.max_headers, parse_body, NET_H2_WINDOW};
 
     char tok[NET_POLICY_TOKEN_MAX + 1];
     int r = load_token(o, tok, sizeof tok);

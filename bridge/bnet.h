@@ -98,10 +98,14 @@ typedef struct bnet_limits {
      * answers (calls to the core, bnet_req_charge), also after the client
      * reset them: one connection cannot hold more. */
     size_t conn_max_charges;
-    size_t max_header_bytes;    /* request line + headers; HTTP/2 header list */
-    size_t max_headers;         /* header fields per request */
-    size_t max_url;             /* request-target bytes */
-    size_t max_body;            /* request body bytes (413 beyond) */
+    size_t max_header_bytes; /* request line + headers; HTTP/2 header list */
+    size_t max_headers;      /* header fields per request */
+    size_t max_url;          /* request-target bytes */
+    size_t max_body;         /* request body bytes (413 beyond) */
+    /* Request body bytes on BNET_ROUTE_UPLOAD routes (413 beyond); the
+     * parsers read up to the larger of the two, other routes answer 413
+     * above max_body. */
+    size_t max_upload_body;
     size_t ws_max_message;      /* WebSocket message from a peer (1009 beyond) */
     size_t ws_max_queue;        /* WebSocket bytes queued to a peer (1008 beyond) */
     size_t write_high_water;    /* pending output per connection; reading stops above */
@@ -165,6 +169,8 @@ typedef enum {
     /* No bearer token needed (Host and Origin are still checked): for
      * /healthz and the like. */
     BNET_ROUTE_PUBLIC = 1 << 1,
+    /* Bodies up to limits.max_upload_body (file uploads). */
+    BNET_ROUTE_UPLOAD = 1 << 2,
 } bnet_route_flag;
 
 /* Registers fn for method ("GET", "POST"...; NULL for any) and path (raw,

@@ -5,6 +5,8 @@
  * glue -> bn_close_hard / bn_schedule). */
 #include "bnet_int.h"
 
+#include <limits.h>
+
 /* The protocol cores' callbacks (defined with their glue below). */
 static const net_http1_callbacks bn_h1_callbacks;
 static const net_ws_callbacks bn_ws_callbacks;
@@ -100,6 +102,22 @@ static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /* ---- policy ---- */
 
+static int bn_body_over(const bnet *s, const route *rt, unsigned long long len)
+{
+    size_t lim = rt && (rt->flags & BNET_ROUTE_UPLOAD) ? s->lim.max_upload_body : s->lim.max_body;
+    return len > lim;
+}
+
+static unsigned long long bn_strtoull_n(const char *p, size_t n)
+{
+    unsigned long long v = 0;
+    for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+        if (v > (ULLONG_MAX - 9) / 10) return ULLONG_MAX;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    return v;
+}
+
 /* 0 when m may proceed; else the HTTP status, with text and whether the
  * answer needs WWW-Authenticate. */
 static int bn_check_policy(conn *c, const net_msg *m, int ws, const char **text, int *auth)
@@ -112,6 +130,16 @@ static int bn_check_policy(conn *c, const net_msg *m, int ws, const char **text,
     net_policy_req_from_msg(&pr, m, ws);
     pr.public_route = rt && (rt->flags & BNET_ROUTE_PUBLIC);
     int e = net_policy_check(s->policy, &pr);
+    if (e == NET_POLICY_OK && !ws) {
+        /* The parsers read up to the upload limit; other routes keep the
+         * smaller one. A declared length is judged now, before the body. */
+        net_str cl = net_msg_header(m, "content-length");
+        if (cl.p && bn_body_over(s, rt, bn_strtoull_n(cl.p, cl.len))) {
+            *text = "request body too large";
+            *auth = 0;
+            return 413;
+        }
+    }
     if (e == NET_POLICY_OK) {
         /* Passing a public route without a token proves nothing. */
         if (!pr.public_route || pr.nauthorization || pr.has_query_token || pr.has_proto_token)
@@ -163,6 +191,13 @@ static int bn_dispatch(bnet_req *r)
         } else {
             bn_respond_error_with(r, 404, "not found", NULL, 0);
         }
+        return 0;
+    }
+    size_t blen = 0;
+    net_msg_body(r->msg, &blen);
+    if (bn_body_over(s, rt, blen)) { /* a chunked body with no declared length */
+        s->st.requests_rejected++;
+        bn_respond_error_with(r, 413, "request body too large", NULL, 0);
         return 0;
     }
     r->in_handler++;

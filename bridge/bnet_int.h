@@ -59,6 +59,8 @@
 #define BNET_DEFAULT_STREAM_MAX_PENDING (1024 * 1024)
 /* HTTP/1.1 requests parsed ahead of their answers. */
 #define BNET_DEFAULT_MAX_PIPELINE 16
+/* An attachment upload: the core's largest attachment (3 MiB) with room. */
+#define BNET_DEFAULT_MAX_UPLOAD_BODY (4u << 20)
 /* Slowloris: a head must be complete 10 s after its first byte. */
 #define BNET_DEFAULT_HEADER_TIMEOUT_MS 10000
 #define BNET_DEFAULT_BODY_TIMEOUT_MS 60000

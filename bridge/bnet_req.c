@@ -252,7 +252,8 @@ const route *bn_match(const bnet *s, int ws, const char *method, net_str path, i
 static int add_route(bnet *s, const char *method, const char *path, unsigned flags, int ws,
                      bnet_handler fn, const bnet_ws_handlers *wsh, void *ud)
 {
-    if (!path || path[0] != '/' || (flags & ~(BNET_ROUTE_PREFIX | BNET_ROUTE_PUBLIC)))
+    if (!path || path[0] != '/' ||
+        (flags & ~(BNET_ROUTE_PREFIX | BNET_ROUTE_PUBLIC | BNET_ROUTE_UPLOAD)))
         return BNET_E_ARG;
     if (method && (!*method || !net_field_valid(method, ""))) return BNET_E_ARG;
     for (size_t i = 0; i < s->nroutes; i++) {

@@ -72,6 +72,20 @@ void text_buf_vaddf(text_buf *b, const char *fmt, va_list ap);
 /* Appends len bytes unless the result would be longer than max bytes.
  * Returns 0, TEXT_BUF_ETOOBIG or TEXT_BUF_ENOMEM. */
 int text_buf_addn_max(text_buf *b, const void *s, size_t len, size_t max);
+/* A body received in pieces (a libcurl write callback's shape, without
+ * libcurl): bytes go into b until they would pass max, then over is set.
+ * Starts zeroed except max; the caller frees b. */
+typedef struct text_sink {
+    text_buf b;
+    size_t max;
+    int over;
+} text_sink;
+
+/* Appends size * n bytes to the text_sink ud. Returns the count taken, or
+ * 0 (the transfer should stop) when the body would pass max (over set) or
+ * memory ran out (b.oom set). */
+size_t text_sink_write(char *data, size_t size, size_t n, void *ud);
+
 /* Appends the standard base64 (RFC 4648, with padding) of data[0..len). */
 void text_buf_add_base64(text_buf *b, const unsigned char *data, size_t len);
 /* Room for extra more bytes and the NUL without another allocation (a

@@ -343,7 +343,9 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
         if (conv_push(&cv, m) != 0) goto out;
     }
     if (conv_push(&cv, (prov_msg){.role = PROV_ROLE_USER,
-                                  .content = t->user_text ? t->user_text : ""}) != 0)
+                                  .content = t->user_text ? t->user_text : "",
+                                  .images = t->user_images,
+                                  .n_images = t->n_user_images}) != 0)
         goto out;
 
     prov_sink psink = {.ud = &r, .delta = on_delta, .log = on_log};

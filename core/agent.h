@@ -138,6 +138,8 @@ typedef struct agent_turn {
     const prov_msg *history;  /* earlier user and assistant messages, oldest first */
     size_t n_history;
     const char *user_text;
+    const prov_image *user_images; /* sent with user_text (see prov_msg.images) */
+    size_t n_user_images;
     const agent_tool *tools; /* the full table; filtered here per skill */
     size_t n_tools;
     void *tools_ud; /* passed to every tool function */

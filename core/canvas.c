@@ -503,6 +503,64 @@ static int cv_commit(canvas *cv, const char *json, size_t len, Comfyd__V1__Graph
     return rc;
 }
 
+/* The digest of a delta: 8 hex digits. */
+static int parse_digest(const char *s, uint32_t *out)
+{
+    if (!s || strlen(s) != 8) return -1;
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        v = v << 4 | (uint32_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Applies a tab's delta to cv's mirror (origin as given). Returns a
+ * graph_err: anything but GRAPH_OK and GRAPH_ENOMEM means the delta does
+ * not give the tab's graph, and the tab is to send the whole workflow. An
+ * empty delta changes nothing (no new revision) when its digest holds. */
+static int cv_commit_delta(canvas *cv, const Comfyd__V1__GraphDelta *d,
+                           Comfyd__V1__GraphOrigin origin, int *changed, char *e, size_t elen)
+{
+    *changed = 0;
+    nodeinfo *ni = cv_schema(cv);
+    cv_sync_schema(cv, ni);
+    nodeinfo_unref(ni);
+    graph_delta gd = {
+        .nodes_json = (const char *const *)d->nodes_json,
+        .n_nodes_json = d->n_nodes_json,
+        .removed_nodes = d->removed_node_ids,
+        .n_removed_nodes = d->n_removed_node_ids,
+        .links_json = (const char *const *)d->links_json,
+        .n_links_json = d->n_links_json,
+        .removed_links = d->removed_link_ids,
+        .n_removed_links = d->n_removed_link_ids,
+        .last_node_id = d->last_node_id,
+        .last_link_id = d->last_link_id,
+    };
+    if (parse_digest(d->digest, &gd.digest)) {
+        snprintf(e, elen, "delta.digest must be 8 lower-case hex digits");
+        return GRAPH_EINVAL;
+    }
+    if (!gd.n_nodes_json && !gd.n_removed_nodes && !gd.n_links_json && !gd.n_removed_links) {
+        uint32_t have = graph_digest(cv->g);
+        if (have == gd.digest) return GRAPH_OK;
+        snprintf(e, elen, "the mirror has digest %08x, the tab's graph %08x", have, gd.digest);
+        return GRAPH_EDIGEST;
+    }
+    uint64_t rev = graph_revision(cv->g) + 1;
+    rev_reserve(cv->m, rev);
+    int rc = graph_apply_delta(cv->g, &gd, rev, origin, text_now_ms(), e, elen);
+    if (rc == GRAPH_OK) {
+        note_rev(cv->m, rev);
+        *changed = 1;
+    }
+    return rc;
+}
+
 /* ---- canvases ---- */
 
 static void canvas_unref(canvas *cv)
@@ -605,14 +663,28 @@ static canvas *resolve(canvas_mgr *m, const char *id, int *rc, canvas_error *err
     return cv;
 }
 
-static Comfyd__V1__Graph *cv_graph(canvas *cv)
+/* The mirror as a Graph message; with head_only, only its head (no nodes
+ * or links, unchanged set): for a reader that holds this revision. */
+static Comfyd__V1__Graph *cv_graph_as(canvas *cv, int head_only)
 {
-    Comfyd__V1__Graph *g = graph_to_proto(cv->g);
-    if (!g) abort();
+    Comfyd__V1__Graph *g;
+    if (head_only) {
+        g = xcalloc(1, sizeof *g);
+        comfyd__v1__graph__init(g);
+        g->revision = graph_revision(cv->g);
+        g->unchanged = 1;
+    } else if (!(g = graph_to_proto(cv->g))) {
+        abort();
+    }
     g->canvas_id = xstrdup(cv->id);
     g->title = xstrdup(cv->title);
     g->stale = cv->ops == NULL;
     return g;
+}
+
+static Comfyd__V1__Graph *cv_graph(canvas *cv)
+{
+    return cv_graph_as(cv, 0);
 }
 
 /* ---- request outcomes ---- */
@@ -755,7 +827,11 @@ static void patch_end(canvas *cv, job *j, Comfyd__V1__ExecuteBatchResponse *b, j
         e->result = mk_result(0);
         if (b->n_errors) e->result->error = mk_gerr(b->errors[0]->code, b->errors[0]->message, 0);
     }
-    if (cv && e->ok && is_get_graph(j->cmds[0])) e->graph = cv_graph(cv);
+    if (cv && e->ok && is_get_graph(j->cmds[0])) {
+        const Comfyd__V1__GetGraphCommand *gc = j->cmds[0]->get_graph;
+        uint64_t known = gc ? gc->known_revision : 0;
+        e->graph = cv_graph_as(cv, known && known == graph_revision(cv->g));
+    }
     pb_free(b);
     j->resp = &e->base;
     jl_push(fin, j);
@@ -1436,23 +1512,72 @@ static void tab_rev_seen(canvas *cv, uint64_t tab_rev)
     if (tab_rev > cv->tab_revision) cv->tab_revision = tab_rev;
 }
 
+/* Asks the tab for its whole workflow: the delta it sent for request_id
+ * (0: a user edit) did not give its graph. Returns send_tab's result. */
+static int ask_resync(canvas *cv, uint64_t request_id, const char *why)
+{
+    LOG_W(MOD, "canvas %s: the tab's delta was not applied (%s); asking for the whole workflow",
+          LOG_ESC(cv->id), why);
+    Comfyd__V1__ResyncRequest rs = COMFYD__V1__RESYNC_REQUEST__INIT;
+    rs.request_id = request_id;
+    Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
+    msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_RESYNC;
+    msg.resync = &rs;
+    return send_tab(cv, &msg);
+}
+
 static int report_patch(canvas *cv, const Comfyd__V1__PatchResult *r, jlist *fin, canvas_error *err)
 {
     job *j = cv->inflight;
     const char *wf = r->workflow_json ? r->workflow_json : "";
+    /* The whole workflow wins over a delta sent beside it. */
+    const Comfyd__V1__GraphDelta *delta = *wf ? NULL : r->delta;
     char e[256] = "";
     int changed = 0, rc;
     if (!j || j->kind != JOB_PATCH || j->request_id != r->request_id) {
         /* Late (after a timeout) or unknown: the tab's state still counts,
          * even when a command failed (partial patches keep the others; an
          * atomic one sends the state it rolled back to). */
-        if (!*wf || tab_rev_stale(cv, r->tab_revision)) return CANVAS_OK;
-        rc = cv_commit(cv, wf, strlen(wf), COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, &changed,
-                       e, sizeof e);
-        if (rc != GRAPH_OK) return EINVALF(err, "patch_result.workflow_json: %s", e);
+        if ((!*wf && !delta) || tab_rev_stale(cv, r->tab_revision)) return CANVAS_OK;
+        if (delta) {
+            rc = cv_commit_delta(cv, delta, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, &changed,
+                                 e, sizeof e);
+            if (rc == GRAPH_ENOMEM) return fail(err, CANVAS_ENOMEM, 0, "out of memory");
+            if (rc != GRAPH_OK) {
+                ask_resync(cv, r->request_id, e);
+                return CANVAS_OK;
+            }
+        } else {
+            rc = cv_commit(cv, wf, strlen(wf), COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT,
+                           &changed, e, sizeof e);
+            if (rc != GRAPH_OK) return EINVALF(err, "patch_result.workflow_json: %s", e);
+        }
         tab_rev_seen(cv, r->tab_revision);
         LOG_I(MOD, "canvas %s: late result of request %llu committed", LOG_ESC(cv->id),
               (unsigned long long)r->request_id);
+        return CANVAS_OK;
+    }
+    int partial_state = *wf || delta;
+    if ((r->ok || (j->mode == COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL && partial_state)) &&
+        delta && !tab_rev_stale(cv, r->tab_revision)) {
+        rc = cv_commit_delta(cv, delta, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, &changed, e,
+                             sizeof e);
+        if (rc != GRAPH_OK && rc != GRAPH_ENOMEM) {
+            /* The patch stays in flight until the tab sends its result
+             * again with the whole workflow (or its deadline passes). */
+            if (ask_resync(cv, r->request_id, e) == 0) return CANVAS_OK;
+            cv->inflight = NULL;
+            job_refuse(cv, j, GE(EDITOR_GONE), fin,
+                       "the tab of canvas \"%s\" is not reading its stream", cv->id);
+            return CANVAS_OK;
+        }
+        cv->inflight = NULL;
+        if (rc == GRAPH_ENOMEM) {
+            job_refuse(cv, j, GE(EDITOR_FAILED), fin, "out of memory applying the tab's delta");
+            return fail(err, CANVAS_ENOMEM, 0, "out of memory");
+        }
+        tab_rev_seen(cv, r->tab_revision);
+        patch_commit(cv, j, r, fin);
         return CANVAS_OK;
     }
     cv->inflight = NULL;
@@ -1462,7 +1587,7 @@ static int report_patch(canvas *cv, const Comfyd__V1__PatchResult *r, jlist *fin
      * the tab will not report that state again, so it is committed and
      * each command answered. */
     int partial = j->mode == COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL;
-    if (!r->ok && !(partial && *wf)) {
+    if (!r->ok && !(partial && partial_state)) {
         char *m = tab_text(r->error);
         job_refuse(cv, j, GE(EDITOR_FAILED), fin, "the tab could not apply the patch: %s",
                    m ? m : "no reason given");
@@ -1470,6 +1595,10 @@ static int report_patch(canvas *cv, const Comfyd__V1__PatchResult *r, jlist *fin
         return CANVAS_OK;
     }
     if (!*wf) {
+        if (delta) { /* older than a state already in: the results still hold */
+            patch_commit(cv, j, r, fin);
+            return CANVAS_OK;
+        }
         job_refuse(cv, j, GE(EDITOR_FAILED), fin,
                    "the tab reported success without the workflow after the patch");
         return EINVALF(err, "patch_result.workflow_json is required when ok is true");
@@ -1613,8 +1742,20 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
         case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT: {
             const Comfyd__V1__UserEdit *u = req->user_edit;
             const char *wf = u->workflow_json ? u->workflow_json : "";
-            if (!*wf) {
-                rc = EINVALF(err, "user_edit.workflow_json is required");
+            if (!*wf && u->delta) {
+                if (!tab_rev_stale(cv, u->tab_revision)) {
+                    int grc =
+                        cv_commit_delta(cv, u->delta, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER,
+                                        &changed, e, sizeof e);
+                    if (grc == GRAPH_ENOMEM)
+                        rc = fail(err, CANVAS_ENOMEM, 0, "out of memory");
+                    else if (grc != GRAPH_OK)
+                        ask_resync(cv, 0, e);
+                    else
+                        tab_rev_seen(cv, u->tab_revision);
+                }
+            } else if (!*wf) {
+                rc = EINVALF(err, "user_edit.workflow_json or user_edit.delta is required");
             } else if (!tab_rev_stale(cv, u->tab_revision)) {
                 int grc = cv_commit(cv, wf, strlen(wf), COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER,
                                     &changed, e, sizeof e);

@@ -274,8 +274,13 @@ void canvas_tab_gone(canvas_mgr *m, uint64_t tab_id);
 /* A report from a tab (ReportEditor): a PatchResult, EditorQueueResult or
  * EditorLoadResult (matched by request_id with the request in flight; a
  * late one is handled as described above), a UserEdit (committed with
- * origin USER when the workflow changed) or Focus. *revision gets the
- * canvas's revision after it. Completions it causes run on this thread
+ * origin USER when the workflow changed) or Focus. A PatchResult or
+ * UserEdit may carry a GraphDelta instead of the workflow
+ * (docs/graph-delta.md): it is applied to the mirror when the result has
+ * the tab's digest; otherwise the mirror is kept, the tab is sent a
+ * ResyncRequest, and a patch stays in flight until the tab answers it
+ * again with the whole workflow (or its deadline passes). *revision gets
+ * the canvas's revision after it. Completions it causes run on this thread
  * before it returns. Returns CANVAS_OK; CANVAS_EINVAL (no report, a bad
  * canvas_id, a workflow that does not parse: the mirror is unchanged and,
  * for a result, the request fails with EDITOR_FAILED); CANVAS_EGRAPH

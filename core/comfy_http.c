@@ -53,22 +53,6 @@ const char *comfy_http_base(const comfy_http *c)
     return c->base;
 }
 
-/* The answer's body, bounded by the caller's max. */
-typedef struct {
-    text_buf b;
-    size_t max;
-    int over;
-} sink;
-
-static size_t on_body(char *data, size_t sz, size_t nm, void *ud)
-{
-    sink *s = ud;
-    size_t len = sz * nm;
-    int rc = text_buf_addn_max(&s->b, data, len, s->max);
-    if (rc == TEXT_BUF_ETOOBIG) s->over = 1;
-    return rc ? 0 : len; /* 0 aborts the transfer */
-}
-
 int comfy_http_do(comfy_http *c, const char *method, const char *path, const char *body,
                   size_t body_len, size_t max_body, long timeout_ms, comfy_http_resp *r, char *err,
                   size_t errlen)
@@ -84,14 +68,14 @@ int comfy_http_do(comfy_http *c, const char *method, const char *path, const cha
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    sink s = {.max = max_body};
+    text_sink s = {.max = max_body};
     char cerr[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdr = NULL;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)COMFY_HTTP_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, text_sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

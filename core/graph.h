@@ -78,6 +78,9 @@ typedef enum {
     GRAPH_EREVISION = -4,
     /* graph_diff_since: the log no longer reaches that revision. */
     GRAPH_ETRUNCATED = -5,
+    /* graph_apply_delta: the graph after the delta does not have the
+     * digest the tab computed (the delta is wrong or incomplete). */
+    GRAPH_EDIGEST = -6,
 } graph_err;
 
 const char *graph_strerror(int err);
@@ -273,6 +276,39 @@ int graph_cmd_check_shape(const Comfyd__V1__Command *c, size_t i, char *err, siz
 int graph_apply_workflow(graph *g, const char *json, size_t len, uint64_t revision,
                          Comfyd__V1__GraphOrigin origin, int64_t time_ms,
                          Comfyd__V1__GraphOp ***ops, size_t *n_ops, char *err, size_t errlen);
+
+/* What a patch or a user edit changed (comfyd.v1.GraphDelta, see
+ * docs/graph-delta.md): borrowed strings and ids. */
+typedef struct {
+    const char *const *nodes_json; /* each node added or changed, LiteGraph's JSON object */
+    size_t n_nodes_json;
+    const int64_t *removed_nodes;
+    size_t n_removed_nodes;
+    const char *const *links_json; /* each link added or changed */
+    size_t n_links_json;
+    const int64_t *removed_links;
+    size_t n_removed_links;
+    int64_t last_node_id, last_link_id; /* the tab's counters after the change */
+    uint32_t digest;                    /* of the whole graph after the change */
+} graph_delta;
+
+/* The digest of the mirror (docs/graph-delta.md): FNV-1a over 32-bit
+ * words of the node ids, types, positions, modes and slot links, and of
+ * the links, in id order. */
+uint32_t graph_digest(const graph *g);
+
+/* Applies d to the mirror at revision (> the current one) and logs the
+ * difference as graph_apply_workflow does, without re-reading the whole
+ * workflow: the cost follows the size of the delta (plus one pass to
+ * compute the digest). The workflow text (graph_workflow_json) is written
+ * from a tree of it when next asked for. The result must have d->digest:
+ * otherwise GRAPH_EDIGEST and nothing changes. Also GRAPH_EREVISION,
+ * GRAPH_EINVAL (a piece is not a node or link, an id is listed twice, a
+ * removed one is not there), GRAPH_ETOOBIG, GRAPH_ENOMEM; on any error
+ * the mirror is unchanged and the caller asks the tab for the whole
+ * workflow. */
+int graph_apply_delta(graph *g, const graph_delta *d, uint64_t revision,
+                      Comfyd__V1__GraphOrigin origin, int64_t time_ms, char *err, size_t errlen);
 
 /* The logged operations after revision since, oldest first, as a malloc'd
  * array of messages (free with graph_ops_free). Returns GRAPH_OK (possibly

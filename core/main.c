@@ -5,6 +5,7 @@
  * order. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blobstore.h"
 #include "canvas.h"
 #include "fsutil.h"
 #include "cfg.h"
@@ -56,6 +58,52 @@ static int lock_data_dir(const char *dir)
     return fd;
 }
 
+/* A run's output for an attachment (sess_output_fn over runs_output). */
+static int fetch_output(void *ud, const char *prompt_id, const char *node_id, uint32_t index,
+                        void **data, size_t *len, char *err, size_t errlen)
+{
+    Comfyd__V1__GetRunOutputResponse *o = NULL;
+    int rc = runs_output(ud, prompt_id, node_id, index, 0, &o, err, errlen);
+    if (rc != RUNS_OK) {
+        return rc == RUNS_EINVAL || rc == RUNS_ENOTFOUND ? SESS_EINVAL
+               : rc == RUNS_EFULL                        ? SESS_EFULL
+                                                         : SESS_EIO;
+    }
+    *data = malloc(o->data.len ? o->data.len : 1);
+    if (!*data) {
+        protobuf_c_message_free_unpacked(&o->base, NULL);
+        return SESS_ENOMEM;
+    }
+    memcpy(*data, o->data.data, o->data.len);
+    *len = o->data.len;
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    return SESS_OK;
+}
+
+/* Attachment GC: at start, then every BLOB_GC_PERIOD_MS until stopped. */
+static pthread_mutex_t gc_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gc_cv = PTHREAD_COND_INITIALIZER;
+static int gc_stop;
+static sess_mgr *gc_sm;
+
+static void *gc_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&gc_mu);
+    while (!gc_stop) {
+        pthread_mutex_unlock(&gc_mu);
+        sess_gc_blobs(gc_sm, BLOB_TTL_MS);
+        pthread_mutex_lock(&gc_mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += BLOB_GC_PERIOD_MS / 1000;
+        while (!gc_stop && pthread_cond_timedwait(&gc_cv, &gc_mu, &ts) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&gc_mu);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     cfg c;
@@ -92,6 +140,9 @@ int main(int argc, char **argv)
     store *st = NULL;
     skills *reg = NULL;
     sess_mgr *sm = NULL;
+    blobstore *blobs = NULL;
+    pthread_t gc_thread;
+    int gc_started = 0;
     wfstore *wfs = NULL;
     canvas_mgr *cm = NULL;
     tools *tl = NULL;
@@ -132,7 +183,14 @@ int main(int argc, char **argv)
     }
     LOG_I("skills", "%zu skill(s) loaded", skills_count(reg));
 
-    sess_mgr_opts so = {.st = st, .skills = reg, .default_delay_ms = c.echo_delay_ms};
+    char blobdir[4096], berr[512] = "";
+    snprintf(blobdir, sizeof blobdir, "%s/blobs", c.data_dir);
+    if (blobstore_create(&blobs, blobdir, berr, sizeof berr) != BLOB_OK) {
+        LOG_E(MOD, "cannot open the attachment store: %s", berr);
+        goto out;
+    }
+    sess_mgr_opts so = {
+        .st = st, .skills = reg, .default_delay_ms = c.echo_delay_ms, .blobs = blobs};
     if ((rc = sess_mgr_create(&sm, &so)) != SESS_OK) {
         LOG_E(MOD, "cannot start the session manager");
         goto out;
@@ -177,7 +235,11 @@ int main(int argc, char **argv)
         goto out;
     }
     sess_mgr_set_note(sm, tools_note, tl);
+    if (rn) sess_mgr_set_output(sm, fetch_output, rn);
     sess_mgr_start(sm);
+    /* Attachment files no message refers to: now, then periodically. */
+    gc_sm = sm;
+    if (pthread_create(&gc_thread, NULL, gc_main, NULL) == 0) gc_started = 1;
 
     ctx.sm = sm;
     ctx.roots = roots;
@@ -217,6 +279,13 @@ out:
      * for tabs and end the canvas streams, then the server (grace period
      * for what is left), then the state. */
     svc_objinfo_stop(oi);
+    if (gc_started) {
+        pthread_mutex_lock(&gc_mu);
+        gc_stop = 1;
+        pthread_cond_signal(&gc_cv);
+        pthread_mutex_unlock(&gc_mu);
+        pthread_join(gc_thread, NULL);
+    }
     if (sm) sess_mgr_shutdown(sm);
     if (cm) canvas_mgr_shutdown(cm);
     /* Ends the WatchRun streams before the server waits for them. */
@@ -229,6 +298,7 @@ out:
     /* After the session manager: no turn calls a tool any more. */
     tools_destroy(tl);
     skills_unref(reg);
+    blobstore_destroy(blobs);
     store_close(st);
     if (lock_fd >= 0) close(lock_fd);
     pthread_mutex_destroy(&ctx.reload_mu);

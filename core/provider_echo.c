@@ -93,15 +93,28 @@ static char *build_reply(const prov_request *t, size_t *out_len)
         snprintf(tail, sizeof tail, " (%zu earlier message%s in this conversation)", prior,
                  prior == 1 ? "" : "s");
 
-    size_t cap = strlen(head) + 32 + keep + sizeof cut + strlen(tail);
+    /* Images sent with the message, said deterministically so that offline
+     * tests can see what reached the model. */
+    char imgs[1024] = "";
+    if (last && last->n_images) {
+        size_t o = (size_t)snprintf(imgs, sizeof imgs, " [%zu image%s received:", last->n_images,
+                                    last->n_images == 1 ? "" : "s");
+        for (size_t i = 0; i < last->n_images && o < sizeof imgs; i++)
+            o += (size_t)snprintf(
+                imgs + o, sizeof imgs - o, "%s %.100s (%s, %zu bytes)", i ? ";" : "",
+                last->images[i].label ? last->images[i].label : "image",
+                last->images[i].mime ? last->images[i].mime : "?", last->images[i].len);
+        if (o < sizeof imgs - 1) snprintf(imgs + o, sizeof imgs - o, "]");
+    }
+    size_t cap = strlen(head) + 32 + keep + sizeof cut + strlen(tail) + strlen(imgs);
     char *buf = malloc(cap);
     if (!buf) return NULL;
     int n;
     if (ulen == 0)
-        n = snprintf(buf, cap, "%sYou said nothing.%s", head, tail);
+        n = snprintf(buf, cap, "%sYou said nothing.%s%s", head, imgs, tail);
     else
-        n = snprintf(buf, cap, "%sYou said: %.*s%s%s", head, (int)keep, user,
-                     keep < ulen ? cut : "", tail);
+        n = snprintf(buf, cap, "%sYou said: %.*s%s%s%s", head, (int)keep, user,
+                     keep < ulen ? cut : "", imgs, tail);
     *out_len = (size_t)n;
     return buf;
 }

@@ -10,7 +10,9 @@
  *   "[echo provider · skill <skill_name>] You said: <user text>"
  *
  * where <user text> is the newest user message, followed by " (N earlier
- * messages in this conversation)" when user messages come before it. It
+ * messages in this conversation)" when user messages come before it; images
+ * of that message are listed before that as " [N images received: <label>
+ * (<mime>, <len> bytes); ...]". It
  * never calls tools. Deltas are tokens (a word plus the whitespace after
  * it) and concatenate to the reply exactly; token_delay_ms is waited
  * between two deltas, looking at *cancel at least every 10 ms. The reply's

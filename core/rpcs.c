@@ -42,6 +42,7 @@ typedef struct method_ent {
     const ProtobufCMethodDescriptor *desc;
     char *path; /* "/pkg.Service/Method" */
     void *handle;
+    int on_cq; /* RPCS_UNARY_ON_CQ: the handler runs on the accepting thread */
 } method_ent;
 
 typedef struct qmsg {
@@ -722,8 +723,10 @@ static void pool_push(rpcs *s, rpcs_call *c)
         s->wq_head = c;
     s->wq_tail = c;
     s->wq_len++;
-    pthread_cond_signal(&s->pcv);
     pthread_mutex_unlock(&s->pmu);
+    /* Signalled after the unlock: the woken thread does not block at once
+     * on the mutex this thread still holds. */
+    pthread_cond_signal(&s->pcv);
 }
 
 /* ---- accepting ---- */
@@ -847,6 +850,11 @@ static void on_accept(rpcs_tag *t, int ok)
     /* Accepted while rpcs_shutdown ended the other streams. */
     if (late && c->kind == RPCS_SERVER_STREAM)
         rpcs_call_finish(c, GRPC_STATUS_UNAVAILABLE, "server shutting down");
+    if (c->m->on_cq) {
+        run_call(c);
+        rpcs_call_unref(c); /* the dispatcher's reference */
+        return;
+    }
     pool_push(s, c);
 }
 
@@ -1064,7 +1072,8 @@ static int check_opts(const rpcs_opts *o, const rpcs_method *methods, size_t n)
     for (size_t i = 0; i < n; i++) {
         const rpcs_method *m = &methods[i];
         if (!m->service || m->service->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC || !m->name ||
-            !m->handler || (m->kind != RPCS_UNARY && m->kind != RPCS_SERVER_STREAM))
+            !m->handler ||
+            (m->kind != RPCS_UNARY && m->kind != RPCS_SERVER_STREAM && m->kind != RPCS_UNARY_ON_CQ))
             return RPCS_EINVAL;
         if (!protobuf_c_service_descriptor_get_method_by_name(m->service, m->name)) {
             LOG_E(MOD, "%s has no method %s", m->service->name, m->name);
@@ -1123,6 +1132,9 @@ int rpcs_create(rpcs **out, const rpcs_opts *opts, const rpcs_method *methods, s
     for (size_t i = 0; i < n_methods; i++) {
         method_ent *e = &s->methods[i];
         e->def = methods[i];
+        /* Calls know unary and stream only; where it runs is the entry's. */
+        e->on_cq = e->def.kind == RPCS_UNARY_ON_CQ;
+        if (e->on_cq) e->def.kind = RPCS_UNARY;
         e->desc =
             protobuf_c_service_descriptor_get_method_by_name(methods[i].service, methods[i].name);
         e->def.name = e->desc->name; /* static, unlike the caller's string */

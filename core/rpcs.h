@@ -4,7 +4,8 @@
  * protoc-c's service descriptors plus the streaming kind of each method.
  * One completion queue is driven by cq_threads threads; accepted calls are
  * handed to a pool of handler threads so that a handler may block (SQLite,
- * waiting for a peer) without stalling I/O. Unknown methods are answered
+ * waiting for a peer) without stalling I/O, except those of RPCS_UNARY_ON_CQ
+ * methods, which run on the completion-queue thread itself. Unknown methods are answered
  * UNIMPLEMENTED at once. Each call has a bounded send queue with at most one
  * send batch in flight; GRPC_WRITE_BUFFER_HINT is set while more messages
  * are queued. Client cancellation, deadlines and peer death are observed
@@ -71,6 +72,11 @@ const char *rpcs_strerror(int err);
 typedef enum {
     RPCS_UNARY = 1,
     RPCS_SERVER_STREAM = 2,
+    /* A unary method whose handler never blocks (no disk, no waiting for a
+     * peer) and returns within microseconds: it runs on the completion-
+     * queue thread that accepted the call, sparing the two thread hand-offs
+     * of the pool. */
+    RPCS_UNARY_ON_CQ = 3,
 } rpcs_kind;
 
 typedef struct rpcs rpcs;

@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "evring.h"
+#include "imgscale.h"
 #include "log.h"
 #include "providers.h"
 #include "text.h"
@@ -104,6 +105,9 @@ struct sess_mgr {
     void *tools_ud;
     sess_note_fn note;
     void *note_ud;
+    blobstore *blobs; /* borrowed; NULL: no attachments */
+    sess_output_fn output;
+    void *output_ud;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -387,16 +391,57 @@ void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb)
     pb->error = m->error ? m->error : "";
 }
 
+void sess_message_pb_attach(sess_mgr *m, const store_message *msg, Comfyd__V1__ChatMessage *pb)
+{
+    if (msg->role != STORE_ROLE_USER || !msg->id) return;
+    store_attachment *a = NULL;
+    size_t n = 0;
+    if (store_attachments_load(m->st, msg->id, &a, &n) != STORE_OK || !n) return;
+    Comfyd__V1__Attachment **list = calloc(n, sizeof *list);
+    if (!list) abort();
+    for (size_t i = 0; i < n; i++) {
+        Comfyd__V1__Attachment *x = malloc(sizeof *x);
+        if (!x) abort();
+        comfyd__v1__attachment__init(x);
+        x->sha256 = text_dup(a[i].sha256);
+        x->mime_type = text_dup(a[i].mime);
+        x->name = a[i].name; /* ownership moves to pb */
+        a[i].name = NULL;
+        x->size = a[i].size;
+        x->width = a[i].width;
+        x->height = a[i].height;
+        list[i] = x;
+    }
+    store_attachments_free(a, n);
+    pb->attachments = list;
+    pb->n_attachments = n;
+}
+
+void sess_message_pb_release(Comfyd__V1__ChatMessage *pb)
+{
+    for (size_t i = 0; i < pb->n_attachments; i++) {
+        free(pb->attachments[i]->sha256);
+        free(pb->attachments[i]->mime_type);
+        free(pb->attachments[i]->name);
+        free(pb->attachments[i]);
+    }
+    free(pb->attachments);
+    pb->attachments = NULL;
+    pb->n_attachments = 0;
+}
+
 static void publish_message_locked(session *s, const store_message *m)
 {
     Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
     Comfyd__V1__MessageAdded ma = COMFYD__V1__MESSAGE_ADDED__INIT;
     Comfyd__V1__ChatMessage cm;
     sess_message_to_pb(m, &cm);
+    sess_message_pb_attach(s->m, m, &cm);
     ma.message = &cm;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED;
     ev.message_added = &ma;
     publish_locked(s, &ev);
+    sess_message_pb_release(&cm);
 }
 
 static void publish_error_locked(session *s, const char *code, const char *message,
@@ -626,6 +671,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
     m->default_delay_ms = opts->default_delay_ms;
     m->llm_connect_timeout_ms = opts->llm_connect_timeout_ms;
     m->llm_idle_timeout_ms = opts->llm_idle_timeout_ms;
+    m->blobs = opts->blobs;
     m->ring_events = opts->ring_events ? opts->ring_events : SESS_RING_EVENTS;
     m->ring_bytes = opts->ring_bytes ? opts->ring_bytes : SESS_RING_BYTES;
     m->nbuckets = 64;
@@ -1028,6 +1074,100 @@ static void free_strv(char **v, size_t n)
     free(v);
 }
 
+/* What a turn's attachments give the model: the user's text with the text
+ * attachments (and, without vision, a description of the images) after it,
+ * and the images as image parts. Owns everything. */
+typedef struct turn_att {
+    char *text; /* NULL: no attachments, the user's text as it is */
+    prov_image images[BLOB_MAX_PER_MESSAGE];
+    void *bytes[BLOB_MAX_PER_MESSAGE];
+    char *labels[BLOB_MAX_PER_MESSAGE];
+    char mimes[BLOB_MAX_PER_MESSAGE][BLOB_MIME_MAX];
+    size_t n_images;
+} turn_att;
+
+static void turn_att_clear(turn_att *ta)
+{
+    free(ta->text);
+    for (size_t i = 0; i < ta->n_images; i++) {
+        free(ta->bytes[i]);
+        free(ta->labels[i]);
+    }
+    memset(ta, 0, sizeof *ta);
+}
+
+/* Reads the turn's attachments. Images go as image parts when vision is
+ * on, a PNG scaled down to SESS_IMAGE_MAX_SIDE first; otherwise, or when
+ * an image cannot be read or stays over PROV_MAX_IMAGE_BYTES, the model is
+ * told what it is in text. Texts go to every model, each cut to
+ * SESS_MAX_ATTACH_TEXT bytes. */
+static void turn_attachments(sess_mgr *m, uint64_t msg_id, const char *user_text, int vision,
+                             turn_att *ta)
+{
+    memset(ta, 0, sizeof *ta);
+    store_attachment *a = NULL;
+    size_t n = 0;
+    if (!m->blobs || store_attachments_load(m->st, msg_id, &a, &n) != STORE_OK || !n) return;
+    text_buf b = {0};
+    text_buf_add(&b, user_text ? user_text : "");
+    for (size_t i = 0; i < n; i++) {
+        const char *name = a[i].name && *a[i].name ? a[i].name : "(unnamed)";
+        void *d = NULL;
+        size_t len = 0;
+        int is_img = a[i].width > 0;
+        int got = blobstore_get(m->blobs, a[i].sha256, BLOB_MAX_BYTES, &d, &len) == BLOB_OK;
+        if (is_img && vision && got && ta->n_images < BLOB_MAX_PER_MESSAGE) {
+            uint32_t w = a[i].width, h = a[i].height;
+            if (!strcmp(a[i].mime, "image/png")) {
+                void *small = NULL;
+                size_t slen = 0;
+                char ierr[128];
+                if (imgscale_png(d, len, SESS_IMAGE_MAX_SIDE, &small, &slen, &w, &h, ierr,
+                                 sizeof ierr) == 1) {
+                    free(d);
+                    d = small;
+                    len = slen;
+                }
+            }
+            if (len <= PROV_MAX_IMAGE_BYTES) {
+                size_t k = ta->n_images++;
+                ta->bytes[k] = d;
+                snprintf(ta->mimes[k], sizeof ta->mimes[k], "%s", a[i].mime);
+                text_buf lb = {0};
+                text_buf_addf(&lb, "%s (%ux%u)", name, a[i].width, a[i].height);
+                ta->labels[k] = lb.p;
+                ta->images[k] = (prov_image){
+                    .mime = ta->mimes[k], .data = ta->bytes[k], .len = len, .label = ta->labels[k]};
+                text_buf_addf(&b, "\n\n[attached image %s: %s, %ux%u pixels, shown below]", name,
+                              a[i].mime, a[i].width, a[i].height);
+                continue;
+            }
+        }
+        if (is_img) {
+            text_buf_addf(
+                &b, "\n\n[attached image %s: %s, %ux%u pixels, %" PRIu64 " bytes; not shown: %s]",
+                name, a[i].mime, a[i].width, a[i].height, a[i].size,
+                !got     ? "the file is missing"
+                : vision ? "too large"
+                         : "this model does not take images");
+        } else if (!got) {
+            text_buf_addf(&b, "\n\n[attached file %s: %s; the file is missing]", name, a[i].mime);
+        } else {
+            size_t keep = text_utf8_cut(d, len, SESS_MAX_ATTACH_TEXT);
+            text_buf_addf(&b, "\n\n[attached file %s: %s, %" PRIu64 " bytes%s]\n", name, a[i].mime,
+                          a[i].size, keep < len ? ", cut" : "");
+            text_buf_addn(&b, d, keep);
+        }
+        free(d);
+    }
+    store_attachments_free(a, n);
+    if (b.oom) {
+        free(b.p);
+        return;
+    }
+    ta->text = b.p;
+}
+
 /* Runs one turn: every skill concurrently, then stores the replies in
  * skill-name order. Called on the session's runner thread without locks. */
 static void run_turn(session *s, pending *p)
@@ -1104,6 +1244,8 @@ static void run_turn(session *s, pending *p)
     /* One note per turn, shared by its skills: the callback may report
      * "changes since the last turn" and so must not be asked twice. */
     char *note = note_fn && t->n_runs ? note_fn(note_ud, s->meta.id) : NULL;
+    turn_att ta;
+    turn_attachments(m, t->msg_id, t->user_text, vision, &ta);
 
     turn_ctx ctx = {0};
     ctx.base.prov = prov;
@@ -1111,7 +1253,9 @@ static void run_turn(session *s, pending *p)
     ctx.base.context_note = note;
     ctx.base.history = hist;
     ctx.base.n_history = n_hist;
-    ctx.base.user_text = t->user_text;
+    ctx.base.user_text = ta.text ? ta.text : t->user_text;
+    ctx.base.user_images = ta.images;
+    ctx.base.n_user_images = ta.n_images;
     ctx.base.tools = tools;
     ctx.base.n_tools = n_tools;
     ctx.base.tools_ud = tools_ud;
@@ -1165,6 +1309,7 @@ static void run_turn(session *s, pending *p)
     free(tools);
     free(hist);
     store_messages_free(hist_rows, n_hist_rows);
+    turn_att_clear(&ta);
 
     /* Store the replies in a stable (name) order, each with its event. */
     pthread_mutex_lock(&s->mu);
@@ -1622,6 +1767,216 @@ void sess_send_result_clear(sess_send_result *r)
     memset(r, 0, sizeof *r);
 }
 
+void sess_mgr_set_output(sess_mgr *m, sess_output_fn fn, void *ud)
+{
+    pthread_mutex_lock(&m->mu);
+    m->output = fn;
+    m->output_ud = ud;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static int blob_to_sess(int rc)
+{
+    switch (rc) {
+    case BLOB_OK:
+        return SESS_OK;
+    case BLOB_ETOOBIG:
+        return SESS_EFULL;
+    case BLOB_ETYPE:
+    case BLOB_EINVAL:
+        return SESS_EINVAL;
+    case BLOB_ENOTFOUND:
+        return SESS_NOT_FOUND;
+    case BLOB_ENOMEM:
+        return SESS_ENOMEM;
+    default:
+        return SESS_EIO;
+    }
+}
+
+static int check_att_name(const char *name, char *err, size_t errlen)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len > BLOB_MAX_NAME) {
+        seterr(err, errlen, "an attachment name has %zu bytes; the limit BLOB_MAX_NAME is %d", len,
+               BLOB_MAX_NAME);
+        return SESS_EINVAL;
+    }
+    if (len && (!text_utf8_valid(name, len) || strpbrk(name, "\r\n"))) {
+        seterr(err, errlen, "an attachment name must be one line of UTF-8");
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static void info_to_att(const blob_info *bi, const char *name, store_attachment *a)
+{
+    memset(a, 0, sizeof *a);
+    memcpy(a->sha256, bi->sha256, sizeof a->sha256);
+    snprintf(a->mime, sizeof a->mime, "%s", bi->mime);
+    a->name = text_dup(name ? name : "");
+    a->size = bi->size;
+    a->width = bi->width;
+    a->height = bi->height;
+}
+
+int sess_upload(sess_mgr *m, const void *data, size_t len, const char *mime, const char *name,
+                store_attachment *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!m->blobs) {
+        seterr(err, errlen, "attachments are not enabled in this service");
+        return SESS_EINVAL;
+    }
+    int rc = check_att_name(name, err, errlen);
+    if (rc != SESS_OK) return rc;
+    blob_info bi;
+    rc = blob_to_sess(blobstore_put(m->blobs, data, len, mime, &bi, err, errlen));
+    if (rc != SESS_OK) return rc;
+    info_to_att(&bi, name, out);
+    return SESS_OK;
+}
+
+/* Turns the request's attachments into stored references: inline bytes
+ * and run outputs are stored first, stored hashes are checked and touched
+ * (so GC keeps them while the reference is being written). On error
+ * nothing is left in atts. */
+static int resolve_attachments(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req,
+                               store_attachment *atts, size_t *n_out, char *err, size_t errlen)
+{
+    *n_out = 0;
+    if (req->n_attachments > BLOB_MAX_PER_MESSAGE) {
+        seterr(err, errlen, "the message has %zu attachments; the limit BLOB_MAX_PER_MESSAGE is %d",
+               req->n_attachments, BLOB_MAX_PER_MESSAGE);
+        return SESS_EFULL;
+    }
+    if (!m->blobs) {
+        seterr(err, errlen, "attachments are not enabled in this service");
+        return SESS_EINVAL;
+    }
+    uint64_t total = 0;
+    int rc = SESS_OK;
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_attachments && rc == SESS_OK; i++) {
+        const Comfyd__V1__Attachment *a = req->attachments[i];
+        int has_hash = a->sha256 && *a->sha256, has_data = a->data.len > 0,
+            has_out = a->run_output != NULL;
+        if (has_hash + has_data + has_out != 1) {
+            seterr(err, errlen, "attachments[%zu]: give exactly one of sha256, data or run_output",
+                   i);
+            rc = SESS_EINVAL;
+            break;
+        }
+        if ((rc = check_att_name(a->name, err, errlen)) != SESS_OK) break;
+        blob_info bi;
+        char berr[256] = "";
+        if (has_data) {
+            rc = blob_to_sess(blobstore_put(m->blobs, a->data.data, a->data.len, a->mime_type, &bi,
+                                            berr, sizeof berr));
+        } else if (has_out) {
+            pthread_mutex_lock(&m->mu);
+            sess_output_fn fn = m->output;
+            void *ud = m->output_ud;
+            pthread_mutex_unlock(&m->mu);
+            void *d = NULL;
+            size_t len = 0;
+            const Comfyd__V1__RunOutputRef *o = a->run_output;
+            if (!fn) {
+                snprintf(berr, sizeof berr, "run outputs cannot be fetched in this service");
+                rc = SESS_EINVAL;
+            } else {
+                rc = fn(ud, o->prompt_id ? o->prompt_id : "", o->node_id ? o->node_id : "",
+                        o->index, &d, &len, berr, sizeof berr);
+            }
+            if (rc == SESS_OK)
+                rc = blob_to_sess(blobstore_put(m->blobs, d, len, NULL, &bi, berr, sizeof berr));
+            free(d);
+        } else if (!blob_hash_ok(a->sha256)) {
+            snprintf(berr, sizeof berr, "sha256 must be 64 lower-case hex digits");
+            rc = SESS_EINVAL;
+        } else {
+            int b = blobstore_touch(m->blobs, a->sha256);
+            if (b == BLOB_OK) b = blobstore_stat(m->blobs, a->sha256, &bi);
+            if (b == BLOB_ENOTFOUND)
+                snprintf(berr, sizeof berr, "no uploaded attachment has sha256 %s", a->sha256);
+            rc = blob_to_sess(b);
+            if (rc == SESS_NOT_FOUND) rc = SESS_EINVAL;
+            /* A text keeps the text type it was declared with. */
+            char want[BLOB_MIME_MAX];
+            snprintf(want, sizeof want, "%s", a->mime_type ? a->mime_type : "");
+            if (rc == SESS_OK && !bi.width &&
+                (!strcmp(want, "text/markdown") || !strcmp(want, "application/json")))
+                snprintf(bi.mime, sizeof bi.mime, "%s", want);
+        }
+        if (rc != SESS_OK) {
+            seterr(err, errlen, "attachments[%zu]: %s", i, berr[0] ? berr : "cannot be stored");
+            break;
+        }
+        total += bi.size;
+        if (total > BLOB_MAX_TOTAL_PER_MESSAGE) {
+            seterr(err, errlen,
+                   "the attachments have more than %u bytes in all (BLOB_MAX_TOTAL_PER_MESSAGE)",
+                   BLOB_MAX_TOTAL_PER_MESSAGE);
+            rc = SESS_EFULL;
+            break;
+        }
+        info_to_att(&bi, a->name, &atts[n++]);
+    }
+    if (rc != SESS_OK) {
+        for (size_t i = 0; i < n; i++)
+            free(atts[i].name);
+        return rc;
+    }
+    *n_out = n;
+    return SESS_OK;
+}
+
+int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info, void **data,
+                        size_t *len, char *err, size_t errlen)
+{
+    memset(info, 0, sizeof *info);
+    *data = NULL;
+    *len = 0;
+    if (!m->blobs) {
+        seterr(err, errlen, "attachments are not enabled in this service");
+        return SESS_EINVAL;
+    }
+    if (!blob_hash_ok(sha256)) {
+        seterr(err, errlen, "sha256 must be 64 lower-case hex digits");
+        return SESS_EINVAL;
+    }
+    int rc = blobstore_get(m->blobs, sha256, BLOB_MAX_BYTES, data, len);
+    blob_info bi;
+    char e[8];
+    if (rc == BLOB_OK) rc = blob_check(*data, *len, NULL, &bi, e, sizeof e) ? BLOB_EIO : BLOB_OK;
+    if (rc != BLOB_OK) {
+        free(*data);
+        *data = NULL;
+        *len = 0;
+        if (rc == BLOB_ENOTFOUND)
+            seterr(err, errlen, "no attachment has sha256 %s", sha256);
+        else
+            seterr(err, errlen, "the attachment cannot be read");
+        return rc == BLOB_ENOTFOUND ? SESS_NOT_FOUND : SESS_EIO;
+    }
+    memcpy(bi.sha256, sha256, sizeof bi.sha256);
+    info_to_att(&bi, "", info);
+    return SESS_OK;
+}
+
+long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms)
+{
+    if (!m->blobs) return 0;
+    char **keep = NULL;
+    size_t n = 0;
+    if (store_attachment_hashes(m->st, &keep, &n) != STORE_OK) return -1;
+    long r = blobstore_gc(m->blobs, (const char *const *)keep, n, ttl_ms);
+    for (size_t i = 0; i < n; i++)
+        free(keep[i]);
+    free(keep);
+    return r;
+}
+
 int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_result *out,
               char *err, size_t errlen)
 {
@@ -1629,13 +1984,22 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     memset(out, 0, sizeof *out);
     if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
     if ((rc = check_session_id(req->session_id, err, errlen))) return rc;
-    if ((rc = check_text("content", req->content, SESS_MAX_CONTENT, 0, err, errlen))) return rc;
+    if ((rc = check_text("content", req->content, SESS_MAX_CONTENT, req->n_attachments > 0, err,
+                         errlen)))
+        return rc;
     if ((rc = check_text("client_message_id", req->client_message_id, SESS_MAX_CLIENT_ID, 1, err,
                          errlen)))
         return rc;
     if (req->n_skills && (rc = check_skills(m, req->skills, req->n_skills, err, errlen))) return rc;
     session *s = find_or_err(m, req->session_id, &rc, err, errlen);
     if (!s) return rc;
+    store_attachment atts[BLOB_MAX_PER_MESSAGE];
+    size_t n_atts = 0;
+    if (req->n_attachments &&
+        (rc = resolve_attachments(m, req, atts, &n_atts, err, errlen)) != SESS_OK) {
+        session_unref(s);
+        return rc;
+    }
 
     pthread_mutex_lock(&s->mu);
     if (s->deleted) {
@@ -1664,7 +2028,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     msg->state = STORE_MSG_QUEUED;
     msg->created_ms = text_now_ms();
     msg->client_id = cid ? text_dup(cid) : NULL;
-    rc = store_message_insert(m->st, msg);
+    rc = store_message_insert_with(m->st, msg, atts, n_atts);
     if (rc != STORE_OK) {
         seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
         rc = store_io_err(rc);
@@ -1698,6 +2062,8 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
 out_unlock:
     pthread_mutex_unlock(&s->mu);
     session_unref(s);
+    for (size_t i = 0; i < n_atts; i++)
+        free(atts[i].name);
     return rc;
 }
 
@@ -1779,6 +2145,7 @@ static int push_snapshot_locked(session *s, const sess_sub_ops *ops, void *ud, c
     }
     for (size_t i = 0; i < n; i++) {
         sess_message_to_pb(&rows[i], &msgs[i]);
+        sess_message_pb_attach(s->m, &rows[i], &msgs[i]);
         pm[i] = &msgs[i];
     }
     for (size_t i = 0; i < np; i++) {
@@ -1822,6 +2189,8 @@ static int push_snapshot_locked(session *s, const sess_sub_ops *ops, void *ud, c
         free(buf);
     }
     sess_info_clear(&info);
+    for (size_t i = 0; i < n; i++)
+        sess_message_pb_release(&msgs[i]);
     free(msgs), free(pm), free(parts), free(pp);
     store_messages_free(rows, n);
     return rc;

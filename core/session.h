@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "blobstore.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "skills.h"
 #include "store.h"
@@ -42,7 +43,9 @@
 #define SESS_PROVIDER_HISTORY 50 /* earlier messages given to a provider */
 #define SESS_RING_EVENTS 4096    /* replay window per session */
 #define SESS_RING_BYTES (4 * 1024 * 1024)
-#define SESS_SEQ_BLOCK 4096 /* sequence numbers reserved per store write */
+#define SESS_SEQ_BLOCK 4096              /* sequence numbers reserved per store write */
+#define SESS_MAX_ATTACH_TEXT (32 * 1024) /* bytes of one text attachment given to a model */
+#define SESS_IMAGE_MAX_SIDE 1024         /* pixels: a PNG for a model is scaled down to this */
 
 /* The reply a turn gets when the session has no active skill. */
 #define SESS_NO_SKILLS_NOTICE                                                                      \
@@ -79,7 +82,29 @@ typedef struct sess_mgr_opts {
      * defaults, PROVIDER_OPENAI_CONNECT_TIMEOUT_MS and _IDLE_TIMEOUT_MS). */
     uint32_t llm_connect_timeout_ms;
     uint32_t llm_idle_timeout_ms;
+    /* Where attachments are stored (borrowed; NULL: messages with
+     * attachments are refused). */
+    blobstore *blobs;
 } sess_mgr_opts;
+
+/* Fetches a run's output file for an attachment (runs_output): 0 with
+ * *data (malloc'd, caller frees) and *len, or a SESS_* error with err. */
+typedef int (*sess_output_fn)(void *ud, const char *prompt_id, const char *node_id, uint32_t index,
+                              void **data, size_t *len, char *err, size_t errlen);
+/* Sets (fn NULL: removes) the run output fetcher; ud is borrowed. */
+void sess_mgr_set_output(sess_mgr *m, sess_output_fn fn, void *ud);
+
+/* Stores an uploaded attachment (UploadAttachment). SESS_EINVAL for a type
+ * not accepted, SESS_EFULL over a limit (err names it). */
+int sess_upload(sess_mgr *m, const void *data, size_t len, const char *mime, const char *name,
+                store_attachment *out, char *err, size_t errlen);
+/* Reads a stored attachment (GetAttachment): *data malloc'd. SESS_EINVAL
+ * for a malformed hash, SESS_NOT_FOUND. */
+int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info, void **data,
+                        size_t *len, char *err, size_t errlen);
+/* Removes attachment files no message refers to (older than ttl_ms).
+ * Returns the number removed or -1. */
+long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms);
 
 /* Loads every session from the store, marks turns that were running at the
  * last stop as interrupted and queues again the turns that had not started.
@@ -188,5 +213,9 @@ int sess_history(sess_mgr *m, const char *id, size_t limit, store_message **out,
 
 /* Fills a ChatMessage pointing into m. */
 void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb);
+/* Adds msg's attachments (read from the store) to pb, in memory pb then
+ * owns: release it with sess_message_pb_release. */
+void sess_message_pb_attach(sess_mgr *m, const store_message *msg, Comfyd__V1__ChatMessage *pb);
+void sess_message_pb_release(Comfyd__V1__ChatMessage *pb);
 
 #endif

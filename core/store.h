@@ -201,6 +201,31 @@ int store_recover_interrupted(store *st, const char *error, size_t *changed);
  * for store_messages_load. */
 int store_messages_queued(store *st, store_message **out, size_t *n);
 
+/* ---- attachments of user messages ----
+ *
+ * References into the blob store (blobstore.h), in the message's order.
+ * On input the strings are borrowed; on output owned (free the array with
+ * store_attachments_free). */
+#define STORE_ATTACH_MAX 8        /* per message; BLOB_MAX_PER_MESSAGE */
+#define STORE_ATTACH_NAME_MAX 255 /* bytes of a file name */
+typedef struct store_attachment {
+    char sha256[65]; /* lower-case hex */
+    char mime[32];
+    char *name; /* may be NULL on input; never NULL on output */
+    uint64_t size;
+    uint32_t width, height;
+} store_attachment;
+/* store_message_insert, with the message's attachments written in the same
+ * transaction (all or nothing). */
+int store_message_insert_with(store *st, store_message *m, const store_attachment *atts,
+                              size_t n_atts);
+/* The attachments of a message, in order (none: *n 0, *out NULL). */
+int store_attachments_load(store *st, uint64_t message_id, store_attachment **out, size_t *n);
+void store_attachments_free(store_attachment *list, size_t n);
+/* Every hash some message refers to (for the blob store's GC); *out is a
+ * malloc'd array of malloc'd strings. */
+int store_attachment_hashes(store *st, char ***out, size_t *n);
+
 /* ---- the graph service's state ----
  *
  * Named counters: non-negative integers that only ever rise. The canvas

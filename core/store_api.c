@@ -4,6 +4,7 @@
 
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MOD "store"
@@ -141,6 +142,42 @@ int store_message_insert(store *st, store_message *m)
 {
     if (!st) return STORE_EINVAL;
     return st->ops->message_insert(st, m);
+}
+
+int store_message_insert_with(store *st, store_message *m, const store_attachment *atts,
+                              size_t n_atts)
+{
+    if (!st) return STORE_EINVAL;
+    if (!n_atts) return st->ops->message_insert(st, m);
+    if (!st->ops->message_insert_with) return STORE_EINVAL;
+    return st->ops->message_insert_with(st, m, atts, n_atts);
+}
+
+int store_attachments_load(store *st, uint64_t message_id, store_attachment **out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st) return STORE_EINVAL;
+    if (!st->ops->attachments_load) return STORE_OK; /* an engine without attachments has none */
+    return st->ops->attachments_load(st, message_id, out, n);
+}
+
+int store_attachment_hashes(store *st, char ***out, size_t *n)
+{
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    /* Without the references GC must not run: it would remove every file. */
+    if (!st || !st->ops->attachment_hashes) return STORE_EINVAL;
+    return st->ops->attachment_hashes(st, out, n);
+}
+
+void store_attachments_free(store_attachment *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].name);
+    free(list);
 }
 
 int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,

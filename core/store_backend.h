@@ -32,6 +32,13 @@ typedef struct store_ops {
     int (*session_set_seq_reserved)(store *st, const char *id, uint64_t seq_reserved);
     int (*session_add_usage)(store *st, const char *id, uint64_t prompt, uint64_t completion);
     int (*message_insert)(store *st, store_message *m);
+    /* Attachments (store.h); NULL in an engine without them: a message with
+     * attachments is then refused and GC finds no references (and so does
+     * not run). */
+    int (*message_insert_with)(store *st, store_message *m, const store_attachment *atts,
+                               size_t n_atts);
+    int (*attachments_load)(store *st, uint64_t message_id, store_attachment **out, size_t *n);
+    int (*attachment_hashes)(store *st, char ***out, size_t *n);
     int (*message_finish)(store *st, uint64_t id, store_msg_state state, const char *content,
                           const char *error);
     int (*message_find_client_id)(store *st, const char *session_id, const char *client_id,

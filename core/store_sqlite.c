@@ -23,7 +23,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -88,6 +88,20 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
     /* 2 -> 3: whether the session's model is sent images (vision.h). */
     "ALTER TABLE sessions ADD COLUMN vision INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: attachments of user messages (references into the blob store,
+     * in order). */
+    "CREATE TABLE message_attachments("
+    " message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    " idx INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " mime TEXT NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " size INTEGER NOT NULL,"
+    " width INTEGER NOT NULL DEFAULT 0,"
+    " height INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(message_id, idx));"
+    /* Garbage collection reads every referenced hash. */
+    "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);",
 };
 
 #define SESSION_COLS                                                                               \
@@ -867,10 +881,54 @@ static int sq_session_add_usage(store *base, const char *id, uint64_t prompt, ui
 
 /* ---- messages ------------------------------------------------------------ */
 
+static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
+                                  size_t n_atts);
+
 static int sq_message_insert(store *base, store_message *m)
 {
+    return sq_message_insert_with(base, m, NULL, 0);
+}
+
+static int attachments_ok(const store_attachment *a, size_t n)
+{
+    if (n > STORE_ATTACH_MAX || (n && !a)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(a[i].sha256) != 64 || !a[i].mime[0] ||
+            !store_text_ok(a[i].name, STORE_ATTACH_NAME_MAX))
+            return 0;
+    return 1;
+}
+
+static int attachments_insert_locked(sq *st, uint64_t msg_id, const store_attachment *a, size_t n)
+{
+    if (!n) return STORE_OK;
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "INSERT INTO message_attachments(message_id, idx, sha256, mime,"
+                                " name, size, width, height) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK) return sql_fail(st, rc, "prepare attachment insert");
+    int err = STORE_OK;
+    for (size_t i = 0; err == STORE_OK && i < n; i++) {
+        sqlite3_bind_int64(q, 1, (int64_t)msg_id);
+        sqlite3_bind_int64(q, 2, (int64_t)i);
+        bind_text(q, 3, a[i].sha256);
+        bind_text(q, 4, a[i].mime);
+        bind_text_nn(q, 5, a[i].name);
+        sqlite3_bind_int64(q, 6, a[i].size > INT64_MAX ? INT64_MAX : (int64_t)a[i].size);
+        sqlite3_bind_int64(q, 7, a[i].width);
+        sqlite3_bind_int64(q, 8, a[i].height);
+        err = q_exec(st, q, "insert attachment");
+    }
+    sqlite3_finalize(q);
+    return err;
+}
+
+static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
+                                  size_t n_atts)
+{
     sq *st = (sq *)base;
-    if (!st || !store_message_ok(m)) return STORE_EINVAL;
+    if (!st || !store_message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
     int64_t created = m->created_ms ? m->created_ms : text_now_ms();
     pthread_mutex_lock(&st->mu);
     int err = tx_begin(st);
@@ -905,6 +963,7 @@ static int sq_message_insert(store *base, store_message *m)
         sqlite3_bind_int64(q, 2, id);
         err = q_exec(st, q, "set turn id");
     }
+    if (err == STORE_OK) err = attachments_insert_locked(st, (uint64_t)id, atts, n_atts);
     if (err == STORE_OK)
         err = tx_commit(st);
     else
@@ -1201,6 +1260,91 @@ static int sq_idem_load(store *base, int64_t min_created_ms, size_t max_keys, st
     return STORE_OK;
 }
 
+/* ---- attachments ----------------------------------------------------------- */
+
+static int sq_attachments_load(store *base, uint64_t message_id, store_attachment **out, size_t *n)
+{
+    sq *st = (sq *)base;
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st || !store_u63_ok(message_id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT sha256, mime, name, size, width, height FROM"
+                                " message_attachments WHERE message_id = ?1 ORDER BY idx",
+                                -1, &q, NULL);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare attachment load");
+    store_attachment *list = NULL;
+    size_t len = 0, cap = 0;
+    if (err == STORE_OK) sqlite3_bind_int64(q, 1, (int64_t)message_id);
+    while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err != STORE_OK) break;
+        store_attachment *a = &list[len];
+        memset(a, 0, sizeof *a);
+        const char *h = (const char *)sqlite3_column_text(q, 0);
+        const char *mi = (const char *)sqlite3_column_text(q, 1);
+        if (!h || strlen(h) != 64 || !mi || strlen(mi) >= sizeof a->mime) {
+            err = STORE_EIO;
+            break;
+        }
+        memcpy(a->sha256, h, 65);
+        snprintf(a->mime, sizeof a->mime, "%s", mi);
+        err = col_dup(q, 2, 1, &a->name);
+        if (err != STORE_OK) break;
+        int64_t sz = sqlite3_column_int64(q, 3);
+        a->size = sz < 0 ? 0 : (uint64_t)sz;
+        a->width = (uint32_t)sqlite3_column_int64(q, 4);
+        a->height = (uint32_t)sqlite3_column_int64(q, 5);
+        len++;
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "load attachments");
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (err != STORE_OK) {
+        store_attachments_free(list, len);
+        return err;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+static int sq_attachment_hashes(store *base, char ***out, size_t *n)
+{
+    sq *st = (sq *)base;
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = NULL;
+    int rc =
+        sqlite3_prepare_v2(st->db, "SELECT DISTINCT sha256 FROM message_attachments", -1, &q, NULL);
+    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare attachment hashes");
+    char **list = NULL;
+    size_t len = 0, cap = 0;
+    while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err == STORE_OK) err = col_dup(q, 0, 1, &list[len]);
+        if (err == STORE_OK) len++;
+    }
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "attachment hashes");
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (err != STORE_OK) {
+        for (size_t i = 0; i < len; i++)
+            free(list[i]);
+        free(list);
+        return err;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
 static const store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1215,6 +1359,9 @@ static const store_ops sqlite_ops = {
     .session_set_seq_reserved = sq_session_set_seq_reserved,
     .session_add_usage = sq_session_add_usage,
     .message_insert = sq_message_insert,
+    .message_insert_with = sq_message_insert_with,
+    .attachments_load = sq_attachments_load,
+    .attachment_hashes = sq_attachment_hashes,
     .message_finish = sq_message_finish,
     .message_find_client_id = sq_message_find_client_id,
     .messages_load = sq_messages_load,

@@ -317,10 +317,15 @@ static void h_report(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
 {
     const ProtobufCServiceDescriptor *d = &comfyd__v1__graph_service__descriptor;
+    /* Execute and ExecuteBatch validate and hand the patch to the tab's
+     * stream (the answer comes with the tab's report), GetGraph reads the
+     * mirror: none waits, so they run on the completion-queue thread. A
+     * keyed request refused at once stores its outcome (one SQLite row)
+     * there too; that is the exception, not the path of a command. */
     const rpcs_method m[] = {
-        {d, "Execute", RPCS_UNARY, h_execute, ctx},
-        {d, "ExecuteBatch", RPCS_UNARY, h_execute_batch, ctx},
-        {d, "GetGraph", RPCS_UNARY, h_get_graph, ctx},
+        {d, "Execute", RPCS_UNARY_ON_CQ, h_execute, ctx},
+        {d, "ExecuteBatch", RPCS_UNARY_ON_CQ, h_execute_batch, ctx},
+        {d, "GetGraph", RPCS_UNARY_ON_CQ, h_get_graph, ctx},
         {d, "GetDiff", RPCS_UNARY, h_get_diff, ctx},
         {d, "ListNodeTypes", RPCS_UNARY, h_list_node_types, ctx},
         {d, "ListCanvases", RPCS_UNARY, h_list_canvases, ctx},
@@ -451,22 +456,6 @@ static void write_cache(const char *path, const char *json, size_t len)
     }
 }
 
-typedef struct {
-    text_buf body;
-    int too_big;
-} fetch_buf;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    fetch_buf *b = ud;
-    size_t add = size * n;
-    /* Most documents are megabytes: start at 64 KiB, not at the default. */
-    if (!b->body.cap && text_buf_reserve(&b->body, 1 << 16)) return 0;
-    int rc = text_buf_addn_max(&b->body, p, add, NODEINFO_MAX_JSON_BYTES);
-    if (rc == TEXT_BUF_ETOOBIG) b->too_big = 1;
-    return rc ? 0 : add;
-}
-
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     (void)a, (void)b, (void)c, (void)d;
@@ -474,7 +463,7 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 }
 
 /* One GET of the URL; 0 with the body in *b, or -1 with err. */
-static int fetch(svc_objinfo *oi, fetch_buf *b, char *err, size_t errlen)
+static int fetch(svc_objinfo *oi, text_sink *b, char *err, size_t errlen)
 {
     CURL *h = curl_easy_init();
     if (!h) {
@@ -489,7 +478,7 @@ static int fetch(svc_objinfo *oi, fetch_buf *b, char *err, size_t errlen)
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SVC_OBJINFO_CONNECT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "comfyd");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, text_sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -499,7 +488,7 @@ static int fetch(svc_objinfo *oi, fetch_buf *b, char *err, size_t errlen)
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
-    if (b->too_big) {
+    if (b->over) {
         snprintf(err, errlen, "the document is larger than %u bytes", NODEINFO_MAX_JSON_BYTES);
         return -1;
     }
@@ -532,13 +521,15 @@ static void *fetch_main(void *arg)
         }
         pthread_mutex_unlock(&oi->mu);
         if (atomic_load(&oi->stop)) break;
-        fetch_buf b = {0};
+        /* Most documents are megabytes: start at 64 KiB. */
+        text_sink b = {.max = NODEINFO_MAX_JSON_BYTES};
+        text_buf_reserve(&b.b, 1 << 16);
         char err[CURL_ERROR_SIZE + 64] = "";
         if (fetch(oi, &b, err, sizeof err) == 0) {
             if (oi->failing) LOG_I(MOD, "object_info: %s answers again", oi->url);
             oi->failing = 0;
-            const char *doc = b.body.p ? b.body.p : "";
-            size_t len = b.body.n;
+            const char *doc = b.b.p ? b.b.p : "";
+            size_t len = b.b.n;
             if (!oi->have || len != oi->last_len || hash_bytes(doc, len) != oi->last_hash) {
                 if (use_document(oi, oi->cm, doc, len, oi->url) == 0)
                     write_cache(oi->cache, doc, len);
@@ -550,7 +541,7 @@ static void *fetch_main(void *arg)
                       oi->have ? "keeping the node types in use" : "retrying");
             oi->failing = 1;
         }
-        text_buf_free(&b.body);
+        text_buf_free(&b.b);
         wait_ms = oi->have ? SVC_OBJINFO_REFRESH_MS : SVC_OBJINFO_RETRY_MS;
     }
     return NULL;

@@ -110,6 +110,7 @@ static void h_get(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
         if (!msgs || !pm) abort();
         for (size_t i = 0; i < n; i++) {
             sess_message_to_pb(&rows[i], &msgs[i]);
+            sess_message_pb_attach(ctx->sm, &rows[i], &msgs[i]);
             pm[i] = &msgs[i];
         }
         r.history = pm;
@@ -117,6 +118,8 @@ static void h_get(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
         r.history_truncated = trunc;
     }
     rpcs_call_reply(call, &r.base);
+    for (size_t i = 0; msgs && i < n; i++)
+        sess_message_pb_release(&msgs[i]);
     free(msgs);
     free(pm);
     store_messages_free(rows, n);
@@ -177,12 +180,37 @@ static void h_send(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     Comfyd__V1__SendMessageResponse r = COMFYD__V1__SEND_MESSAGE_RESPONSE__INIT;
     Comfyd__V1__ChatMessage cm;
     sess_message_to_pb(&res.message, &cm);
+    sess_message_pb_attach(ctx->sm, &res.message, &cm);
     r.message = &cm;
     r.queued = res.queued;
     r.queue_position = res.queue_position;
     r.duplicate = res.duplicate;
     rpcs_call_reply(call, &r.base);
+    sess_message_pb_release(&cm);
     sess_send_result_clear(&res);
+}
+
+static void h_upload(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__UploadAttachmentRequest *req =
+        (const Comfyd__V1__UploadAttachmentRequest *)msg;
+    char err[ERRLEN] = "";
+    store_attachment a;
+    int rc = sess_upload(ctx->sm, req->data.data, req->data.len, req->mime_type, req->name, &a, err,
+                         sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    Comfyd__V1__Attachment pa = COMFYD__V1__ATTACHMENT__INIT;
+    pa.sha256 = a.sha256;
+    pa.mime_type = a.mime;
+    pa.name = a.name ? a.name : "";
+    pa.size = a.size;
+    pa.width = a.width;
+    pa.height = a.height;
+    Comfyd__V1__UploadAttachmentResponse r = COMFYD__V1__UPLOAD_ATTACHMENT_RESPONSE__INIT;
+    r.attachment = &pa;
+    rpcs_call_reply(call, &r.base);
+    free(a.name);
 }
 
 static void h_cancel(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
@@ -199,6 +227,32 @@ static void h_cancel(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     r.cancelled = cancelled;
     r.dropped_queued = dropped;
     rpcs_call_reply(call, &r.base);
+}
+
+static void h_get_attachment(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__GetAttachmentRequest *req = (const Comfyd__V1__GetAttachmentRequest *)msg;
+    char err[ERRLEN] = "";
+    store_attachment a;
+    void *data = NULL;
+    size_t len = 0;
+    int rc = sess_attachment_get(ctx->sm, req->sha256, &a, &data, &len, err, sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    Comfyd__V1__Attachment pa = COMFYD__V1__ATTACHMENT__INIT;
+    pa.sha256 = a.sha256;
+    pa.mime_type = a.mime;
+    pa.name = "";
+    pa.size = a.size;
+    pa.width = a.width;
+    pa.height = a.height;
+    Comfyd__V1__GetAttachmentResponse r = COMFYD__V1__GET_ATTACHMENT_RESPONSE__INIT;
+    r.attachment = &pa;
+    r.data.data = data;
+    r.data.len = len;
+    rpcs_call_reply(call, &r.base);
+    free(a.name);
+    free(data);
 }
 
 /* Subscriber callbacks over a streaming call; the session holds a call
@@ -251,6 +305,8 @@ size_t svc_session_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
         {d, "SendMessage", RPCS_UNARY, h_send, ctx},
         {d, "Subscribe", RPCS_SERVER_STREAM, h_subscribe, ctx},
         {d, "Cancel", RPCS_UNARY, h_cancel, ctx},
+        {d, "UploadAttachment", RPCS_UNARY, h_upload, ctx},
+        {d, "GetAttachment", RPCS_UNARY, h_get_attachment, ctx},
     };
     size_t n = sizeof m / sizeof m[0];
     if (n > max) n = max;

@@ -2,7 +2,7 @@
  * version, then arbitrary bytes as client frames through net_ws in pieces,
  * with echoes, closes and an output that refuses at input-chosen times. */
 // clang-format off
-// Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibridge fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c -lwslay -lcrypto -o fuzz_ws
+// Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibridge -Icommon fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c common/text.c -lwslay -lcrypto -o fuzz_ws
 // clang-format on
 #include "net_ws.h"
 

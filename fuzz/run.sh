@@ -29,18 +29,20 @@ build() { # name sources-and-libs...
 }
 
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
-build fuzz_sse fuzz/fuzz_sse.c common/sse.c
+build fuzz_sse fuzz/fuzz_sse.c common/sse.c common/text.c
 build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
 build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
-build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c -lwslay -lcrypto
+build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c common/text.c -lwslay -lcrypto
 build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
   common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
+build fuzz_blob_check fuzz/fuzz_blob_check.c core/blobstore.c core/imgscale.c common/blobspec.c \
+  common/text.c common/log.c -lcrypto -lyajl -lpng16 -lz -lpthread
 if [ -f fuzz/fuzz_mcp.c ]; then
-  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/text.c common/log.c "${PB[@]}" \
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread -lcrypto
 fi
 

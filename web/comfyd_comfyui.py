@@ -81,6 +81,9 @@ RUNS_QUERY = ("session_id", "canvas_id", "page_size", "page_token")
 PROXY_MAX_ID = 256
 PROXY_MAX_BODY = 8 << 20
 PROXY_TIMEOUT_S = 30.0
+# An attachment the panel uploads: the core's limit (BLOB_MAX_BYTES, 3 MiB)
+# plus one byte, so the bridge answers 413 naming the limit.
+UPLOAD_MAX_BODY = (3 << 20) + 1
 
 
 class ComfydAgentPanel:
@@ -662,6 +665,54 @@ def _register_route(sup):
         query = {"max_side": request.query["max_side"]} if "max_side" in request.query else {}
         path = "/comfy/runs/{}/outputs/{}/{}".format(urllib.parse.quote(m["prompt_id"], safe=""), urllib.parse.quote(m["node"], safe=""), m["index"])
         return await _proxy_get(sup, path, query)
+
+    # Attachments of the panel's messages: uploaded through the same origin
+    # (the bridge checks type and size and stores nothing half-way), and
+    # read back by their hash for the thumbnails.
+    @PromptServer.instance.routes.post("/comfyd/attachments")
+    async def comfyd_attachment_upload(request):
+        name = request.query.get("name", "")
+        if len(name.encode("utf-8", "replace")) > 255:
+            return web.json_response({"error": "name: at most 255 bytes (BLOB_MAX_NAME)"}, status=400)
+        return await _proxy_post(sup, request, "/comfy/attachments", {"name": name} if name else {})
+
+    @PromptServer.instance.routes.get("/comfyd/attachments/{sha256}")
+    async def comfyd_attachment(request):
+        h = request.match_info["sha256"]
+        if len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+            return web.json_response({"error": "expected a sha256 (64 lower-case hex digits)"}, status=400)
+        return await _proxy_get(sup, "/comfy/attachments/" + h, {})
+
+
+async def _proxy_post(sup, request, path, query):
+    """POST the request's body (bounded) to path on the bridge with the
+    token and its Content-Type; the bridge's answer as it is."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp import web
+
+    info = sup.info()
+    if info.get("status") != "ready":
+        return web.json_response({"error": info.get("error") or f"comfyd is {info.get('status')}"}, status=503)
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > UPLOAD_MAX_BODY:
+            return web.json_response({"error": "the attachment is larger than 3 MiB (BLOB_MAX_BYTES)"}, status=413)
+        chunks.append(chunk)
+    url = info["bridge_url"].rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    headers = {"Authorization": f"Bearer {info['token']}",
+               "Content-Type": request.headers.get("Content-Type", "application/octet-stream")}
+    try:
+        timeout = aiohttp.ClientTimeout(total=PROXY_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.post(url, data=b"".join(chunks), headers=headers) as r:
+                body = await r.content.read(PROXY_MAX_BODY)
+                ctype = r.headers.get("Content-Type", "application/json")
+                return web.Response(body=body, status=r.status, headers={"Content-Type": ctype, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+        return web.json_response({"error": f"comfyd-bridge: {e}"}, status=502)
 
 
 async def _proxy_get(sup, path, query):

@@ -23,6 +23,8 @@ import WebSocket from "ws";
 // created without coordinates, layout.js) are applied by the modules the
 // extension runs.
 import { applyPatch, setWidget } from "../../web/src/executor/commands.js";
+// What a patch changed, reported instead of the whole workflow.
+import { graphIds, graphDelta } from "../../web/src/executor/delta.js";
 
 // ---------------------------------------------------------------- LiteGraph
 
@@ -316,14 +318,19 @@ export function graphToPrompt(graph) {
 // (receive but never answer), skipTypes (types this tab lacks: create_node
 // of them fails in the tab), refuse ((cmd) => message or null: commands
 // the tab fails, see GraphApplier), reconnect (re-attach after the socket
-// ends), headers (extra handshake headers).
+// ends), headers (extra handshake headers), deltas (default true: patch
+// results and user edits carry what changed and a digest instead of the
+// whole workflow, docs/graph-delta.md), corruptDelta ((delta) => void: a
+// test hook that spoils a delta before it is sent).
 // Events: "attached" (revision), "patch" (msg), "queue" (msg), "load" (msg),
 // "ack" (revision), "close" (code, reason), "message" (msg).
 export class HeadlessEditor extends EventEmitter {
   constructor(lg, opts) {
     super();
     this.lg = lg;
-    this.opts = { focused: true, objectInfoJson: "", delayMs: 0, silent: false, skipTypes: [], reconnect: false, ...opts };
+    this.opts = { focused: true, objectInfoJson: "", delayMs: 0, silent: false, skipTypes: [], reconnect: false, deltas: true, ...opts };
+    this.answered = new Map();
+    this.resyncs = 0;
     this.graph = new lg.LGraph();
     if (this.opts.workflow) this.graph.configure(structuredClone(this.opts.workflow));
     this.applier = new GraphApplier(lg, this.graph, { refuse: this.opts.refuse });
@@ -453,6 +460,9 @@ export class HeadlessEditor extends EventEmitter {
         this.emit("load", msg);
         if (!this.opts.silent) this.later(() => this.answerLoad(msg));
         break;
+      case "resync":
+        if (!this.opts.silent) this.answerResync(msg);
+        break;
       case "report_ack":
         this.revision = Number(msg.revision ?? this.revision);
         this.emit("ack", this.revision);
@@ -474,7 +484,9 @@ export class HeadlessEditor extends EventEmitter {
       }
     }
     let out;
+    let ids = null;
     try {
+      ids = this.opts.deltas ? graphIds(this.graph) : null;
       out = this.applier.applyPatch(commands, msg.mode, msg.expected_node_ids ?? []);
     } finally {
       for (const [t, cls] of saved) LiteGraph.registered_node_types[t] = cls;
@@ -487,12 +499,33 @@ export class HeadlessEditor extends EventEmitter {
       request_id: msg.request_id,
       ok: out.ok,
       results: out.results,
-      workflow_json: this.workflowJson(),
       tab_revision: this.tabRevision,
     };
     if (!out.ok) reply.error = out.error;
+    // The last answers, for a resync that asks for one again.
+    this.answered.set(String(msg.request_id), reply);
+    if (this.answered.size > 16) this.answered.delete(this.answered.keys().next().value);
+    if (ids) {
+      // The nodes the commands named; arrange moves nodes it does not name.
+      const touched = new Set((out.results ?? []).map((r) => r?.node_id).filter(Boolean));
+      if (commands.some((c) => c?.type === "arrange")) for (const n of this.graph._nodes ?? []) touched.add(n.id);
+      reply.delta = graphDelta(this.graph, ids, touched);
+      if (this.opts.corruptDelta) this.opts.corruptDelta(reply.delta);
+    } else reply.workflow_json = this.workflowJson();
     this.send(reply);
     this.emit("patched", out, msg);
+  }
+
+  // The core could not apply a delta: it asks for the whole workflow, in
+  // the answer to that patch again (or in a user_edit).
+  answerResync(msg) {
+    this.resyncs++;
+    this.emit("resync", msg);
+    const prev = this.answered.get(String(msg.request_id ?? 0));
+    if (prev) {
+      const { delta: _unused, ...rest } = prev;
+      this.send({ ...rest, workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
+    } else this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
   }
 
   answerQueue(msg) {
@@ -553,12 +586,24 @@ export class HeadlessEditor extends EventEmitter {
   // graph, then the tab reports its workflow. Resolves with the acked
   // revision.
   async userEdit(fn, { waitAck = true } = {}) {
+    // Which nodes the edit changed: each node's serialization before and
+    // after (a test editor; the real tab knows from its own events).
+    const nodeText = () => new Map((this.graph._nodes ?? []).map((n) => [n.id, JSON.stringify(n.serialize())]));
+    const ids = this.opts.deltas ? graphIds(this.graph) : null;
+    const pre = this.opts.deltas ? nodeText() : null;
     fn(this.graph, this.applier);
     this.tabRevision++;
     const ack = waitAck ? this.nextAck() : null;
-    this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
+    if (this.opts.deltas) {
+      const touched = new Set();
+      for (const [id, text] of nodeText()) if (pre.get(id) !== text) touched.add(id);
+      const delta = graphDelta(this.graph, ids, touched);
+      if (this.opts.corruptDelta) this.opts.corruptDelta(delta);
+      this.send({ type: "user_edit", delta, tab_revision: this.tabRevision });
+    } else this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
     return ack;
   }
+
 
   async focus(focused = true, { waitAck = true } = {}) {
     this.opts.focused = focused;

@@ -876,7 +876,35 @@ static void txt2img_batch_by_refs_is_dispatched_then_committed_with_the_tabs_ids
     assert_true(xr->ok);
     assert_non_null(xr->graph);
     assert_int_equal(xr->graph->n_nodes, 7);
+    assert_false(xr->graph->unchanged);
     assert_int_equal(tab_pending(t), 0);
+    uint64_t seen = xr->graph->revision;
+    reply_free(p);
+    exec_clear(&x);
+
+    /* A reader that holds this revision gets the head only; one that holds
+     * an older revision gets the whole graph. */
+    exec_init(&x, "c1", c_get());
+    x.req.command->get_graph->known_revision = seen;
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, p, &e), CANVAS_OK);
+    xr = exec_resp(p);
+    assert_true(xr->ok);
+    assert_non_null(xr->graph);
+    assert_true(xr->graph->unchanged);
+    assert_int_equal(xr->graph->revision, seen);
+    assert_int_equal(xr->graph->n_nodes, 0);
+    assert_int_equal(xr->graph->n_links, 0);
+    assert_string_equal(xr->graph->canvas_id, "c1");
+    reply_free(p);
+    exec_clear(&x);
+    exec_init(&x, "c1", c_get());
+    x.req.command->get_graph->known_revision = seen - 1;
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, p, &e), CANVAS_OK);
+    xr = exec_resp(p);
+    assert_false(xr->graph->unchanged);
+    assert_int_equal(xr->graph->n_nodes, 7);
     reply_free(p);
     exec_clear(&x);
     canvas_mgr_shutdown(m);

@@ -12,6 +12,8 @@
 #include "graph.h"
 
 #include <math.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1219,6 +1221,247 @@ static const Comfyd__V1__GraphOp *find_op(Comfyd__V1__GraphOp **ops, size_t n, c
     return NULL;
 }
 
+/* Writes a parsed value back (numbers as written). Returns 1 on success. */
+static int gen_value(yajl_gen g, yajl_val v)
+{
+    switch (v->type) {
+    case yajl_t_string:
+        return yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string)) ==
+               yajl_gen_status_ok;
+    case yajl_t_number:
+        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) == yajl_gen_status_ok;
+    case yajl_t_true:
+    case yajl_t_false:
+        return yajl_gen_bool(g, v->type == yajl_t_true) == yajl_gen_status_ok;
+    case yajl_t_null:
+        return yajl_gen_null(g) == yajl_gen_status_ok;
+    case yajl_t_object:
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return 0;
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            const char *k = v->u.object.keys[i];
+            if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) != yajl_gen_status_ok ||
+                !gen_value(g, v->u.object.values[i]))
+                return 0;
+        }
+        return yajl_gen_map_close(g) == yajl_gen_status_ok;
+    case yajl_t_array:
+        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return 0;
+        for (size_t i = 0; i < v->u.array.len; i++)
+            if (!gen_value(g, v->u.array.values[i])) return 0;
+        return yajl_gen_array_close(g) == yajl_gen_status_ok;
+    default:
+        return 0;
+    }
+}
+
+/* The JSON text of the node (list "nodes") or link (list "links") with id
+ * in a workflow, as a tab would send it in a delta. */
+static char *piece(const char *json, const char *list, int64_t id)
+{
+    char err[256];
+    yajl_val root = yajl_tree_parse(json, err, sizeof err);
+    assert_non_null(root);
+    const char *path[] = {list, NULL};
+    yajl_val l = yajl_tree_get(root, path, yajl_t_array);
+    assert_non_null(l);
+    char *out = NULL;
+    for (size_t i = 0; i < l->u.array.len && !out; i++) {
+        yajl_val v = l->u.array.values[i];
+        yajl_val idv = YAJL_IS_ARRAY(v) ? v->u.array.values[0] : NULL;
+        if (!idv) {
+            const char *ip[] = {"id", NULL};
+            idv = yajl_tree_get(v, ip, yajl_t_number);
+        }
+        if (!idv || YAJL_GET_INTEGER(idv) != id) continue;
+        yajl_gen g = yajl_gen_alloc(NULL);
+        assert_true(gen_value(g, v));
+        const unsigned char *buf;
+        size_t n;
+        yajl_gen_get_buf(g, &buf, &n);
+        out = strndup((const char *)buf, n);
+        yajl_gen_free(g);
+    }
+    yajl_tree_free(root);
+    assert_non_null(out);
+    return out;
+}
+
+/* The same graph: the Graph messages are byte for byte equal. */
+static void assert_same_mirror(const graph *a, const graph *b)
+{
+    Comfyd__V1__Graph *x = graph_to_proto(a), *y = graph_to_proto(b);
+    x->revision = y->revision = 0;
+    size_t nx = protobuf_c_message_get_packed_size(&x->base);
+    size_t ny = protobuf_c_message_get_packed_size(&y->base);
+    assert_int_equal(nx, ny);
+    uint8_t *bx = malloc(nx + 1), *by = malloc(ny + 1);
+    protobuf_c_message_pack(&x->base, bx);
+    protobuf_c_message_pack(&y->base, by);
+    assert_memory_equal(bx, by, nx);
+    free(bx);
+    free(by);
+    protobuf_c_message_free_unpacked(&x->base, NULL);
+    protobuf_c_message_free_unpacked(&y->base, NULL);
+    assert_int_equal(graph_digest(a), graph_digest(b));
+    assert_int_equal(graph_next_node_id(a), graph_next_node_id(b));
+    assert_int_equal(graph_next_link_id(a), graph_next_link_id(b));
+}
+
+static void delta_gives_the_same_mirror_as_the_whole_workflow(void **state)
+{
+    (void)state;
+    char *edited = edited_default();
+    graph *want = parse(edited, 1);
+    graph *g = parse(default_wf, 1);
+    /* What the edit changed: the sampler (moved, retitled, seed, negative
+     * unplugged), the negative prompt (its output lost link 6), the
+     * decoder (bypassed, its output now feeds link 10), SaveImage 9 gone
+     * and PreviewImage 10 new; links 6 and 9 gone, 10 new. */
+    char *nodes[4] = {piece(edited, "nodes", 3), piece(edited, "nodes", 7),
+                      piece(edited, "nodes", 8), piece(edited, "nodes", 10)};
+    char *links[1] = {piece(edited, "links", 10)};
+    int64_t rm_nodes[] = {9}, rm_links[] = {6, 9};
+    graph_delta d = {
+        .nodes_json = (const char *const *)nodes,
+        .n_nodes_json = 4,
+        .removed_nodes = rm_nodes,
+        .n_removed_nodes = 1,
+        .links_json = (const char *const *)links,
+        .n_links_json = 1,
+        .removed_links = rm_links,
+        .n_removed_links = 2,
+        .last_node_id = 10,
+        .last_link_id = 9,
+        .digest = graph_digest(want),
+    };
+    assert_int_not_equal(graph_digest(g), graph_digest(want));
+    char err[256] = "";
+
+    /* A wrong digest: nothing changes. */
+    d.digest ^= 1;
+    assert_int_equal(graph_apply_delta(g, &d, 2, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, 1,
+                                       err, sizeof err),
+                     GRAPH_EDIGEST);
+    assert_non_null(strstr(err, "digest"));
+    assert_int_equal(graph_revision(g), 1);
+    graph *orig = parse(default_wf, 1);
+    assert_same_mirror(g, orig);
+    d.digest ^= 1;
+
+    /* A delta that leaves out a node it changed (the sampler stays where
+     * it was, its negative input still on link 6) does not give the tab's
+     * digest. */
+    d.n_nodes_json = 3;
+    char *rest[3] = {nodes[1], nodes[2], nodes[3]};
+    d.nodes_json = (const char *const *)rest;
+    assert_int_equal(graph_apply_delta(g, &d, 2, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, 1,
+                                       err, sizeof err),
+                     GRAPH_EDIGEST);
+    assert_same_mirror(g, orig);
+    /* Removing what is not there, or listing a node twice, is refused. */
+    int64_t ghost[] = {99};
+    d.nodes_json = (const char *const *)nodes;
+    d.n_nodes_json = 4;
+    d.removed_nodes = ghost;
+    assert_int_equal(graph_apply_delta(g, &d, 2, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, 1,
+                                       err, sizeof err),
+                     GRAPH_EINVAL);
+    d.removed_nodes = rm_nodes;
+    char *twice[2] = {nodes[0], nodes[0]};
+    d.nodes_json = (const char *const *)twice;
+    d.n_nodes_json = 2;
+    assert_int_equal(graph_apply_delta(g, &d, 2, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, 1,
+                                       err, sizeof err),
+                     GRAPH_EINVAL);
+    assert_same_mirror(g, orig);
+
+    /* The whole delta: the mirror the whole workflow gives, the same
+     * operations logged, and a workflow text that parses to it. */
+    d.nodes_json = (const char *const *)nodes;
+    d.n_nodes_json = 4;
+    assert_int_equal(graph_apply_delta(g, &d, 2, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, 1,
+                                       err, sizeof err),
+                     GRAPH_OK);
+    assert_int_equal(graph_revision(g), 2);
+    assert_same_mirror(g, want);
+    Comfyd__V1__GraphOp **ops = NULL;
+    size_t n = 0;
+    assert_int_equal(graph_diff_since(g, 1, &ops, &n), GRAPH_OK);
+    graph *full = parse(default_wf, 1);
+    Comfyd__V1__GraphOp **fops = NULL;
+    size_t fn = 0;
+    assert_int_equal(graph_apply_workflow(full, edited, strlen(edited), 2,
+                                          COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT, 1, &fops,
+                                          &fn, err, sizeof err),
+                     GRAPH_OK);
+    assert_int_equal(n, fn);
+    for (size_t i = 0; i < fn; i++)
+        assert_non_null(find_op(ops, n, fops[i]->summary));
+    graph_ops_free(ops, n);
+    graph_ops_free(fops, fn);
+    size_t len = 0;
+    const char *text = graph_workflow_json(g, &len);
+    assert_int_equal(strlen(text), len);
+    graph *again = parse(text, 2);
+    assert_same_mirror(again, want);
+    /* The parts the mirror does not model stay in the text. */
+    assert_non_null(strstr(text, "\"groups\""));
+    assert_non_null(strstr(text, "\"last_node_id\":10"));
+
+    /* A second delta builds on the first (the kept tree). */
+    char *moved = replace_once(strdup(text), "\"pos\":[400,200]", "\"pos\":[10,20]");
+    graph *want2 = parse(moved, 1);
+    char *n3 = piece(moved, "nodes", 3);
+    graph_delta d2 = {.nodes_json = (const char *const *)&n3,
+                      .n_nodes_json = 1,
+                      .last_node_id = 10,
+                      .last_link_id = 9,
+                      .digest = graph_digest(want2)};
+    assert_int_equal(graph_apply_delta(g, &d2, 3, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER, 2,
+                                       err, sizeof err),
+                     GRAPH_OK);
+    assert_same_mirror(g, want2);
+    assert_int_equal(graph_diff_since(g, 2, &ops, &n), GRAPH_OK);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(ops[0]->summary, "moved"));
+    graph_ops_free(ops, n);
+    /* Not above the current revision. */
+    assert_int_equal(graph_apply_delta(g, &d2, 3, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER, 2,
+                                       err, sizeof err),
+                     GRAPH_EREVISION);
+
+    free(n3);
+    free(moved);
+    for (size_t i = 0; i < 4; i++)
+        free(nodes[i]);
+    free(links[0]);
+    free(edited);
+    graph_destroy(want);
+    graph_destroy(want2);
+    graph_destroy(again);
+    graph_destroy(full);
+    graph_destroy(orig);
+    graph_destroy(g);
+}
+
+/* The digest is defined on what JavaScript sees (docs/graph-delta.md): a
+ * fixed graph has a fixed digest, which the tab's code must reproduce. */
+static void digest_is_pinned(void **state)
+{
+    (void)state;
+    static const char wf[] =
+        "{\"last_node_id\":2,\"last_link_id\":1,\"nodes\":["
+        "{\"id\":1,\"type\":\"Caf\xc3\xa9\xf0\x9f\x98\x80\",\"pos\":[10.5,-0.0],\"mode\":0,"
+        "\"outputs\":[{\"name\":\"o\",\"type\":\"X\",\"links\":[1]}]},"
+        "{\"id\":2,\"type\":\"B\",\"pos\":[1e3,2],\"mode\":4,"
+        "\"inputs\":[{\"name\":\"i\",\"type\":\"X\",\"link\":1},{\"name\":\"j\",\"type\":\"X\","
+        "\"link\":null}]}],\"links\":[[1,1,0,2,0,\"X\"]]}";
+    graph *g = parse(wf, 1);
+    /* tests/graph/lib/digest.test.mjs pins the same value for the same graph. */
+    assert_int_equal(graph_digest(g), 0xbc1ef4f9u);
+    graph_destroy(g);
+}
+
 static void apply_workflow_returns_the_difference_as_ops(void **state)
 {
     (void)state;
@@ -1432,6 +1675,8 @@ int main(void)
         cmocka_unit_test(command_table_names_shapes_and_flags),
         cmocka_unit_test(widget_sockets_follow_the_canvas_style),
         cmocka_unit_test(apply_workflow_returns_the_difference_as_ops),
+        cmocka_unit_test(delta_gives_the_same_mirror_as_the_whole_workflow),
+        cmocka_unit_test(digest_is_pinned),
         cmocka_unit_test(replaced_link_is_one_connect_op),
         cmocka_unit_test(diff_since_returns_ops_after_a_revision),
         cmocka_unit_test(op_log_is_bounded_and_reports_truncation),

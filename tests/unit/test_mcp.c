@@ -467,7 +467,9 @@ static void arguments_that_follow_a_generated_schema_decode(void **state)
     protobuf_c_message_free_unpacked(m, NULL);
     yajl_val v = schema_of(&comfyd__v1__send_message_request__descriptor, NULL);
     yajl_val props = at(v, "properties", NULL, NULL);
-    assert_int_equal(props->u.object.len, 4);
+    assert_int_equal(props->u.object.len, 5);
+    /* Files sent with the message: objects with bytes as base64. */
+    assert_string_equal(at(props, "attachments", "type", NULL)->u.string, "array");
     static const char cfg[] = "{\"title\":null,\"token_delay_ms\":5,\"active_skills\":{\"names\":["
                               "\"x\"]}}";
     assert_int_equal(jsonpb_decode(&comfyd__v1__configure_session_request__descriptor, cfg,

@@ -774,6 +774,22 @@ static void utf8_validator_follows_rfc3629(void **state)
         {"\xe2\x82", 2, 0},
         {"\x80", 1, 0},
         {"\xf8\x88\x80\x80\x80", 5, 0},
+        /* Long ASCII runs are checked eight bytes at a time: what comes
+         * inside, right after or at the very end of a run still counts. */
+        {"0123456789abcdef0123456789abcdef", 32, 1},
+        {"0123456789abcdef\xc3\xa9"
+         "0123456789abcdef",
+         34, 1},
+        {"01234567\x80"
+         "0123456789",
+         19, 0},
+        {"0123456789abcde\xc3", 16, 0},
+        {"0123456789abcdef\xed\xa0\x80"
+         "01234567",
+         27, 0},
+        {"01234567"
+         "0123456\xff",
+         16, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(net_ws_utf8_valid((const uint8_t *)cases[i].s, cases[i].n), cases[i].ok);

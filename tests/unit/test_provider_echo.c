@@ -178,6 +178,28 @@ static void reply_depends_on_the_skill(void **state)
     free(c);
 }
 
+/* The images of the message answered are listed, in order, so that
+ * offline tests can see what reached the model. */
+static void images_received_are_listed(void **state)
+{
+    (void)state;
+    atomic_int cancel = 0;
+    tcase t;
+    turn_for(&t, "x", "look", &cancel);
+    static const unsigned char a[] = {1, 2, 3}, b[] = {4, 5};
+    prov_image imgs[] = {{.mime = "image/png", .data = a, .len = 3, .label = "cat.png (4x3)"},
+                         {.mime = "image/gif", .data = b, .len = 2, .label = NULL}};
+    t.msgs[1].images = imgs;
+    t.msgs[1].n_images = 2;
+    rec *r = calloc(1, sizeof *r);
+    char err[128];
+    assert_int_equal(run(&t, r, err, sizeof err), PROV_OK);
+    assert_string_equal(r->text,
+                        "[echo provider \xc2\xb7 skill x] You said: look [2 images received: "
+                        "cat.png (4x3) (image/png, 3 bytes); image (image/gif, 2 bytes)]");
+    free(r);
+}
+
 static void empty_message_says_so(void **state)
 {
     (void)state;
@@ -389,6 +411,7 @@ int main(void)
         cmocka_unit_test(deltas_concatenate_to_the_full_reply),
         cmocka_unit_test(reply_depends_on_the_skill),
         cmocka_unit_test(empty_message_says_so),
+        cmocka_unit_test(images_received_are_listed),
         cmocka_unit_test(history_is_counted_in_reply_and_prompt_tokens),
         cmocka_unit_test(long_message_is_cut_at_a_character_boundary),
         cmocka_unit_test(fail_marker_fails_with_message),

@@ -147,7 +147,7 @@ static void test_open_creates_schema_with_wal_private_file(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     assert_int_not_equal(raw_int(db, "PRAGMA application_id"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                  " ('sessions', 'messages', 'sessions_by_updated',"
@@ -180,7 +180,7 @@ static void test_reopen_keeps_schema_version(void **state)
     fixture *f = opened(state);
     reopen(f);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     sqlite3_close(db);
 }
 
@@ -225,7 +225,7 @@ static void test_newer_schema_version_gives_eschema(void **state)
     fixture *f = opened(state);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "PRAGMA user_version = 4");
+    raw_exec(f->path, "PRAGMA user_version = 5");
     assert_int_equal(store_open(&f->st, f->path), STORE_ESCHEMA);
     assert_null(f->st);
 }
@@ -542,6 +542,60 @@ static void test_session_page_covers_every_session_once_with_ties(void **state)
     assert_int_equal(store_session_page(f->st, 0, NULL, 0, &page, &n), STORE_OK);
     assert_int_equal(n, 0);
     assert_null(page);
+}
+
+/* Attachments are written with their message in one transaction, read
+ * back in order, listed for GC, refused beyond the limit and removed with
+ * their session. */
+static void test_attachments_round_trip_and_cascade(void **state)
+{
+    fixture *f = opened(state);
+    add_session(f->st, "a", 1);
+    store_attachment at[2] = {0};
+    memset(at[0].sha256, 'a', 64);
+    snprintf(at[0].mime, sizeof at[0].mime, "image/png");
+    at[0].name = "cat.png";
+    at[0].size = 123;
+    at[0].width = 4;
+    at[0].height = 3;
+    memset(at[1].sha256, 'b', 64);
+    snprintf(at[1].mime, sizeof at[1].mime, "text/plain");
+    at[1].size = 5;
+    store_message m = {0};
+    snprintf(m.session_id, sizeof m.session_id, "a");
+    m.role = STORE_ROLE_USER;
+    m.state = STORE_MSG_QUEUED;
+    m.content = "look";
+    assert_int_equal(store_message_insert_with(f->st, &m, at, 2), STORE_OK);
+    store_attachment *got = NULL;
+    size_t n = 0;
+    assert_int_equal(store_attachments_load(f->st, m.id, &got, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[0].sha256, at[0].sha256);
+    assert_string_equal(got[0].mime, "image/png");
+    assert_string_equal(got[0].name, "cat.png");
+    assert_int_equal(got[0].size, 123);
+    assert_int_equal(got[0].width, 4);
+    assert_int_equal(got[0].height, 3);
+    assert_string_equal(got[1].name, "");
+    store_attachments_free(got, n);
+    char **h = NULL;
+    assert_int_equal(store_attachment_hashes(f->st, &h, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++)
+        free(h[i]);
+    free(h);
+    /* A bad reference: nothing is inserted, not even the message. */
+    store_message m2 = m;
+    m2.id = 0;
+    m2.turn_id = 0;
+    store_attachment bad = at[0];
+    bad.sha256[10] = 0;
+    assert_int_equal(store_message_insert_with(f->st, &m2, &bad, 1), STORE_EINVAL);
+    assert_int_equal(message_count(f->st, "a"), 1);
+    assert_int_equal(store_session_delete(f->st, "a"), STORE_OK);
+    assert_int_equal(store_attachment_hashes(f->st, &h, &n), STORE_OK);
+    assert_int_equal(n, 0);
 }
 
 static void test_session_delete_cascades_messages(void **state)
@@ -1068,8 +1122,8 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     add_session(f->st, "s-old", 5);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "DROP TABLE counters; DROP TABLE idem_keys; ALTER TABLE sessions DROP COLUMN "
-                      "vision; PRAGMA user_version = 1");
+    raw_exec(f->path, "DROP TABLE counters; DROP TABLE idem_keys; DROP TABLE message_attachments;"
+                      " ALTER TABLE sessions DROP COLUMN vision; PRAGMA user_version = 1");
     assert_int_equal(store_open(&f->st, f->path), STORE_OK);
     store_session s = {0};
     assert_int_equal(store_session_get(f->st, "s-old", &s), STORE_OK);
@@ -1077,7 +1131,8 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     store_session_clear(&s);
     assert_int_equal(store_counter_raise(f->st, "c", 7), STORE_OK);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM message_attachments"), 0);
     sqlite3_close(db);
 }
 
@@ -1167,6 +1222,7 @@ int main(void)
         T(test_api_key_never_reaches_the_log),
         T(test_session_page_covers_every_session_once_with_ties),
         T(test_session_delete_cascades_messages),
+        T(test_attachments_round_trip_and_cascade),
         T(test_seq_reserved_and_usage_persist),
         T(test_message_insert_assigns_ids_turns_and_bumps_session),
         T(test_client_id_duplicate_conflicts_and_adds_nothing),

@@ -23,6 +23,25 @@ static void utf8_accepts_empty_and_ascii(void **state)
     VALID("plain ASCII, with punctuation!\t\r\n\x7f");
 }
 
+/* ASCII runs are checked a word at a time: a NUL or a bad byte inside,
+ * right after or at the end of a run is still found. */
+static void utf8_long_ascii_runs(void **state)
+{
+    (void)state;
+    VALID("0123456789abcdef0123456789abcdef");
+    VALID("0123456789abcdef\xc3\xa9"
+          "0123456789abcdef");
+    INVALID("01234567\x80"
+            "0123456789");
+    INVALID("0123456789abcde\xc3");
+    INVALID("01234567"
+            "0123456\xff");
+    assert_int_equal(text_utf8_valid("0123456789\0abcdef", 17), 0);
+    assert_int_equal(text_utf8_valid("01234567\0", 9), 0);
+    assert_int_equal(text_utf8_valid_nul("0123456789\0abcdef", 17), 1);
+    assert_int_equal(text_utf8_valid_nul("01234567\x80", 9), 0);
+}
+
 static void utf8_accepts_every_sequence_length(void **state)
 {
     (void)state;
@@ -193,10 +212,74 @@ static void buf_appends_grow_and_cut_on_character_boundaries(void **state)
     assert_int_equal(text_utf8_cut("abc", 3, 10), 3);
 }
 
+static void buf_bounds_takes_and_long_formats(void **state)
+{
+    (void)state;
+    text_buf b = {0};
+    assert_int_equal(text_buf_addn_max(&b, "abcd", 4, 6), 0);
+    /* Two more would pass 6 bytes: refused whole, nothing added. */
+    assert_int_equal(text_buf_addn_max(&b, "efg", 3, 6), TEXT_BUF_ETOOBIG);
+    assert_int_equal(text_buf_addn_max(&b, "ef", 2, 6), 0);
+    assert_string_equal(b.p, "abcdef");
+    /* A piece longer than the stack buffer of one pass is not cut. */
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    text_buf_reset(&b);
+    assert_int_equal(b.n, 0);
+    text_buf_addf(&b, "[%s]", big);
+    assert_int_equal(b.n, sizeof big + 1);
+    assert_int_equal(b.p[b.n - 1], ']');
+    char *s = text_buf_take(&b);
+    assert_null(b.p);
+    assert_int_equal(strlen(s), sizeof big + 1);
+    free(s);
+    /* Nothing added: an empty string, not NULL. */
+    s = text_buf_take(&b);
+    assert_string_equal(s, "");
+    free(s);
+    s = text_printf("%s-%d", "run", 7);
+    assert_string_equal(s, "run-7");
+    free(s);
+    text_buf_add_base64(&b, (const unsigned char *)"any carnal pleas", 16);
+    assert_string_equal(b.p, "YW55IGNhcm5hbCBwbGVhcw==");
+    text_buf_free(&b);
+    assert_null(b.p);
+}
+
+static void sink_stops_at_its_limit(void **state)
+{
+    (void)state;
+    text_sink k = {.max = 8};
+    assert_int_equal(text_sink_write((char *)"hello", 1, 5, &k), 5);
+    assert_int_equal(text_sink_write((char *)"abc", 3, 1, &k), 3);
+    assert_false(k.over);
+    assert_int_equal(text_sink_write((char *)"!", 1, 1, &k), 0);
+    assert_true(k.over);
+    assert_string_equal(k.b.p, "helloabc");
+    text_buf_free(&k.b);
+}
+
+static void err_formats_and_returns_the_code(void **state)
+{
+    (void)state;
+    char err[8];
+    assert_int_equal(text_err(err, sizeof err, -7, "bad %s", "value"), -7);
+    assert_string_equal(err, "bad val"); /* cut to the buffer */
+    assert_int_equal(text_err(NULL, 0, 3, "ignored"), 3);
+    /* WebSocket text may hold NUL; comfyd's strings may not. */
+    assert_int_equal(text_utf8_valid_nul("a\0b", 3), 1);
+    assert_int_equal(text_utf8_valid("a\0b", 3), 0);
+    assert_int_equal(text_utf8_valid_nul("\xC0\x80", 2), 0);
+    assert_int_equal(text_utf8_seq("\xE2\x82\xAC", 3), 3);
+    assert_int_equal(text_utf8_seq("\xE2\x82", 2), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_accepts_empty_and_ascii),
+        cmocka_unit_test(utf8_long_ascii_runs),
         cmocka_unit_test(utf8_accepts_every_sequence_length),
         cmocka_unit_test(utf8_rejects_overlong_forms),
         cmocka_unit_test(utf8_rejects_surrogates),
@@ -210,6 +293,9 @@ int main(void)
         cmocka_unit_test(clocks_are_plausible_and_monotonic),
         cmocka_unit_test(dup_copies_and_terminates),
         cmocka_unit_test(buf_appends_grow_and_cut_on_character_boundaries),
+        cmocka_unit_test(buf_bounds_takes_and_long_formats),
+        cmocka_unit_test(sink_stops_at_its_limit),
+        cmocka_unit_test(err_formats_and_returns_the_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,84 +4,84 @@ function po(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const De = {}, vn = [], Cn = () => {
-}, Jc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, qc = (e, t) => {
+const Te = {}, vn = [], Cn = () => {
+}, Gc = () => !1, Ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Fi = (e) => e.startsWith("onUpdate:"), at = Object.assign, Kc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, pf = Object.prototype.hasOwnProperty, me = (e, t) => pf.call(e, t), re = Array.isArray, rn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", il = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Hc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), Vc = Object.prototype.toString, jr = (e) => Vc.call(e), gf = (e) => jr(e).slice(8, -1), Gc = (e) => jr(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ po(
+}, bf = Object.prototype.hasOwnProperty, ke = (e, t) => bf.call(e, t), oe = Array.isArray, rn = (e) => $r(e) === "[object Map]", On = (e) => $r(e) === "[object Set]", ol = (e) => $r(e) === "[object Date]", Re = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Fe = (e) => e !== null && typeof e == "object", Yc = (e) => (Fe(e) || Re(e)) && Re(e.then) && Re(e.catch), Xc = Object.prototype.toString, $r = (e) => Xc.call(e), yf = (e) => $r(e).slice(8, -1), Zc = (e) => $r(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ po(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Fi = (e) => {
+), Ii = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, mf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(mf, (t) => t.slice(1).toUpperCase())), _f = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
-  (e) => e.replace(_f, "-$1").toLowerCase()
-), Kc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Kc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
+}, wf = /-\w/g, mt = /* @__PURE__ */ Ii((e) => e.replace(wf, (t) => t.slice(1).toUpperCase())), kf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ii(
+  (e) => e.replace(kf, "-$1").toLowerCase()
+), Qc = /* @__PURE__ */ Ii((e) => e.charAt(0).toUpperCase() + e.slice(1)), ls = /* @__PURE__ */ Ii((e) => e ? `on${Qc(e)}` : ""), Ct = (e, t) => !Object.is(e, t), ai = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Yc = (e, t, n, r = !1) => {
+}, ea = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: r,
     value: n
   });
-}, $r = (e) => {
+}, zr = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let sl;
-const Ii = () => sl || (sl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Oi(e) {
-  if (re(e)) {
+let ll;
+const Oi = () => ll || (ll = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Ni(e) {
+  if (oe(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? kf(r) : Oi(r);
+      const r = e[n], i = Me(r) ? vf(r) : Ni(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Me(e) || Se(e))
+  } else if (Me(e) || Fe(e))
     return e;
 }
-const bf = /;(?![^(]*\))/g, yf = /:([^]+)/, wf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function kf(e) {
+const xf = /;(?![^(]*\))/g, Af = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function vf(e) {
   const t = {};
-  return e.replace(wf, (n) => n.startsWith("/*") ? "" : n).split(bf).forEach((n) => {
+  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(xf).forEach((n) => {
     if (n) {
-      const r = n.split(yf);
+      const r = n.split(Af);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
-function it(e) {
+function rt(e) {
   let t = "";
   if (Me(e))
     t = e;
-  else if (re(e))
+  else if (oe(e))
     for (let n = 0; n < e.length; n++) {
-      const r = it(e[n]);
+      const r = rt(e[n]);
       r && (t += r + " ");
     }
-  else if (Se(e))
+  else if (Fe(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const xf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Af = /* @__PURE__ */ po(xf);
-function Xc(e) {
+const Ef = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Cf = /* @__PURE__ */ po(Ef);
+function ta(e) {
   return !!e || e === "";
 }
-function Rf(e, t, n) {
+function Df(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
     r = on(e[i], t[i], n);
   return r;
 }
-function ol(e, t, n) {
+function cl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
@@ -96,10 +96,10 @@ function ol(e, t, n) {
   }
   return !0;
 }
-function vf(e, t, n) {
+function Sf(e, t, n) {
   let r = rn(e), i = rn(t);
   if (r || i || (r = On(e), i = On(t), r || i))
-    return r && i ? ol(e, t, n) : !1;
+    return r && i ? cl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
@@ -110,7 +110,7 @@ function vf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function ll(e, t, n, r) {
+function al(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -121,32 +121,32 @@ function ll(e, t, n, r) {
 }
 function on(e, t, n) {
   if (e === t) return !0;
-  let r = il(e), i = il(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = re(e), i = re(t), r || i ? r && i ? ll(e, t, n, Rf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ll(e, t, n, vf) : String(e) === String(t))));
+  let r = ol(e), i = ol(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = oe(e), i = oe(t), r || i ? r && i ? al(e, t, n, Df) : !1 : (r = Fe(e), i = Fe(t), r || i ? !r || !i ? !1 : al(e, t, n, Sf) : String(e) === String(t))));
 }
-function Ef(e, t) {
+function Tf(e, t) {
   return e.findIndex((n) => on(n, t));
 }
-const Zc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : re(e) || Se(e) && (e.toString === Vc || !we(e.toString)) ? Zc(e) ? ae(e.value) : JSON.stringify(e, Qc, 2) : String(e), Qc = (e, t) => Zc(t) ? Qc(e, t.value) : rn(t) ? {
+const na = (e) => !!(e && e.__v_isRef === !0), de = (e) => Me(e) ? e : e == null ? "" : oe(e) || Fe(e) && (e.toString === Xc || !Re(e.toString)) ? na(e) ? de(e.value) : JSON.stringify(e, ra, 2) : String(e), ra = (e, t) => na(t) ? ra(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[ls(r, s) + " =>"] = i, n),
+    (n, [r, i], s) => (n[cs(r, s) + " =>"] = i, n),
     {}
   )
 } : On(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => ls(n))
-} : St(t) ? ls(t) : Se(t) && !re(t) && !Gc(t) ? String(t) : t, ls = (e, t = "") => {
+  [`Set(${t.size})`]: [...t.values()].map((n) => cs(n))
+} : Tt(t) ? cs(t) : Fe(t) && !oe(t) && !Zc(t) ? String(t) : t, cs = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    St(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    Tt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let Je;
-class Cf {
+let qe;
+class Ff {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && qe && (qe.active ? (this.parent = qe, this.index = (qe.scopes || (qe.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Cf {
   }
   run(t) {
     if (this._active) {
-      const n = Je;
+      const n = qe;
       try {
-        return Je = this, t();
+        return qe = this, t();
       } finally {
-        Je = n;
+        qe = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Cf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = Je, Je = this);
+    ++this._on === 1 && (this.prevScope = qe, qe = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Cf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (Je === this)
-        Je = this.prevScope;
+      if (qe === this)
+        qe = this.prevScope;
       else {
-        let t = Je;
+        let t = qe;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,48 +243,48 @@ class Cf {
     }
   }
 }
-function Df() {
-  return Je;
+function If() {
+  return qe;
 }
-let xe;
-const cs = /* @__PURE__ */ new WeakSet();
-class ea {
+let Ee;
+const as = /* @__PURE__ */ new WeakSet();
+class ia {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, qe && (qe.active ? qe.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, cs.has(this) && (cs.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, as.has(this) && (as.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || na(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || oa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, cl(this), ra(this);
-    const t = xe, n = pt;
-    xe = this, pt = !0;
+    this.flags |= 2, ul(this), la(this);
+    const t = Ee, n = _t;
+    Ee = this, _t = !0;
     try {
       return this.fn();
     } finally {
-      ia(this), xe = t, pt = n, this.flags &= -3;
+      ca(this), Ee = t, _t = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
         bo(t);
-      this.deps = this.depsTail = void 0, cl(this), this.onStop && this.onStop(), this.flags &= -2;
+      this.deps = this.depsTail = void 0, ul(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? cs.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? as.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
@@ -296,31 +296,31 @@ class ea {
     return Hs(this);
   }
 }
-let ta = 0, yr, wr;
-function na(e, t = !1) {
+let sa = 0, wr, kr;
+function oa(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = wr, wr = e;
+    e.next = kr, kr = e;
     return;
   }
-  e.next = yr, yr = e;
+  e.next = wr, wr = e;
 }
 function mo() {
-  ta++;
+  sa++;
 }
 function _o() {
-  if (--ta > 0)
+  if (--sa > 0)
     return;
-  if (wr) {
-    let t = wr;
-    for (wr = void 0; t; ) {
+  if (kr) {
+    let t = kr;
+    for (kr = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; yr; ) {
-    let t = yr;
-    for (yr = void 0; t; ) {
+  for (; wr; ) {
+    let t = wr;
+    for (wr = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
@@ -333,38 +333,38 @@ function _o() {
   }
   if (e) throw e;
 }
-function ra(e) {
+function la(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ia(e) {
+function ca(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), bo(r), Sf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), bo(r), Of(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Hs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (sa(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (aa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function sa(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
+function aa(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = xe, r = pt;
-  xe = e, pt = !0;
+  const t = e.dep, n = Ee, r = _t;
+  Ee = e, _t = !0;
   try {
-    ra(e);
+    la(e);
     const i = e.fn(e._value);
-    (t.version === 0 || Et(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    xe = n, pt = r, ia(e), e.flags &= -3;
+    Ee = n, _t = r, ca(e), e.flags &= -3;
   }
 }
 function bo(e, t = !1) {
@@ -376,33 +376,33 @@ function bo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Sf(e) {
+function Of(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let pt = !0;
-const oa = [];
+let _t = !0;
+const ua = [];
 function ln() {
-  oa.push(pt), pt = !1;
+  ua.push(_t), _t = !1;
 }
 function cn() {
-  const e = oa.pop();
-  pt = e === void 0 ? !0 : e;
+  const e = ua.pop();
+  _t = e === void 0 ? !0 : e;
 }
-function cl(e) {
+function ul(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = xe;
-    xe = void 0;
+    const n = Ee;
+    Ee = void 0;
     try {
       t();
     } finally {
-      xe = n;
+      Ee = n;
     }
   }
 }
-let Cr = 0;
-class Tf {
+let Dr = 0;
+class Nf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -413,19 +413,19 @@ class yo {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!xe || !pt || xe === this.computed)
+    if (!Ee || !_t || Ee === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== xe)
-      n = this.activeLink = new Tf(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, la(n);
+    if (n === void 0 || n.sub !== Ee)
+      n = this.activeLink = new Nf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, fa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = xe.depsTail, n.nextDep = void 0, xe.depsTail.nextDep = n, xe.depsTail = n, xe.deps === n && (xe.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = r);
     }
     return n;
   }
   trigger(t) {
-    this.version++, Cr++, this.notify(t);
+    this.version++, Dr++, this.notify(t);
   }
   notify(t) {
     mo();
@@ -437,13 +437,13 @@ class yo {
     }
   }
 }
-function la(e) {
+function fa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        la(r);
+        fa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -453,11 +453,11 @@ const Vs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
   ""
 ), Gs = /* @__PURE__ */ Symbol(
   ""
-), Dr = /* @__PURE__ */ Symbol(
+), Sr = /* @__PURE__ */ Symbol(
   ""
 );
-function Ve(e, t, n) {
-  if (pt && xe) {
+function Ge(e, t, n) {
+  if (_t && Ee) {
     let r = Vs.get(e);
     r || Vs.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
@@ -467,7 +467,7 @@ function Ve(e, t, n) {
 function zt(e, t, n, r, i, s) {
   const o = Vs.get(e);
   if (!o) {
-    Cr++;
+    Dr++;
     return;
   }
   const l = (c) => {
@@ -476,14 +476,14 @@ function zt(e, t, n, r, i, s) {
   if (mo(), t === "clear")
     o.forEach(l);
   else {
-    const c = re(e), a = c && go(n);
+    const c = oe(e), a = c && go(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, b) => {
-        (b === "length" || b === Dr || !St(b) && b >= u) && l(d);
+        (b === "length" || b === Sr || !Tt(b) && b >= u) && l(d);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Dr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Sr)), t) {
         case "add":
           c ? a && l(o.get("length")) : (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
           break;
@@ -498,108 +498,108 @@ function zt(e, t, n, r, i, s) {
   _o();
 }
 function $n(e) {
-  const t = /* @__PURE__ */ pe(e);
-  return t === e || (Ve(t, "iterate", Dr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => an(ct(n))) : t.map(an) : t.map(ct);
+  const t = /* @__PURE__ */ be(e);
+  return t === e || (Ge(t, "iterate", Sr), /* @__PURE__ */ ct(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => an(ut(n))) : t.map(an) : t.map(ut);
 }
 function Mi(e) {
-  return Ve(e = /* @__PURE__ */ pe(e), "iterate", Dr), e;
+  return Ge(e = /* @__PURE__ */ be(e), "iterate", Sr), e;
 }
-function At(e, t) {
-  return /* @__PURE__ */ Tt(e) ? an(/* @__PURE__ */ sn(e) ? ct(t) : t) : ct(t);
+function Rt(e, t) {
+  return /* @__PURE__ */ Ft(e) ? an(/* @__PURE__ */ sn(e) ? ut(t) : t) : ut(t);
 }
-const Ff = {
+const Mf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return as(this, Symbol.iterator, (e) => At(this, e));
+    return us(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
     return $n(this).concat(
-      ...e.map((t) => re(t) ? $n(t) : t)
+      ...e.map((t) => oe(t) ? $n(t) : t)
     );
   },
   entries() {
-    return as(this, "entries", (e) => (e[1] = At(this, e[1]), e));
+    return us(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
   },
   every(e, t) {
-    return Nt(this, "every", e, t, void 0, arguments);
+    return Lt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Nt(
+    return Lt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => At(this, r)),
+      (n) => n.map((r) => Rt(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Nt(
+    return Lt(
       this,
       "find",
       e,
       t,
-      (n) => At(this, n),
+      (n) => Rt(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Nt(this, "findIndex", e, t, void 0, arguments);
+    return Lt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Nt(
+    return Lt(
       this,
       "findLast",
       e,
       t,
-      (n) => At(this, n),
+      (n) => Rt(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Nt(this, "findLastIndex", e, t, void 0, arguments);
+    return Lt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Nt(this, "forEach", e, t, void 0, arguments);
+    return Lt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return us(this, "includes", e);
+    return fs(this, "includes", e);
   },
   indexOf(...e) {
-    return us(this, "indexOf", e);
+    return fs(this, "indexOf", e);
   },
   join(e) {
     return $n(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return us(this, "lastIndexOf", e);
+    return fs(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Nt(this, "map", e, t, void 0, arguments);
+    return Lt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return or(this, "pop");
+    return lr(this, "pop");
   },
   push(...e) {
-    return or(this, "push", e);
+    return lr(this, "push", e);
   },
   reduce(e, ...t) {
-    return ul(this, "reduce", e, t);
+    return dl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return ul(this, "reduceRight", e, t);
+    return dl(this, "reduceRight", e, t);
   },
   shift() {
-    return or(this, "shift");
+    return lr(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Nt(this, "some", e, t, void 0, arguments);
+    return Lt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return or(this, "splice", e);
+    return lr(this, "splice", e);
   },
   toReversed() {
     return $n(this).toReversed();
@@ -611,18 +611,18 @@ const Ff = {
     return $n(this).toSpliced(...e);
   },
   unshift(...e) {
-    return or(this, "unshift", e);
+    return lr(this, "unshift", e);
   },
   values() {
-    return as(this, "values", (e) => At(this, e));
+    return us(this, "values", (e) => Rt(this, e));
   }
 };
-function as(e, t, n) {
+function us(e, t, n) {
   const r = Mi(e), i = r[t], s = i.call(r);
-  if (r !== e && !/* @__PURE__ */ ot(e)) {
+  if (r !== e && !/* @__PURE__ */ ct(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => al(s.next(), n), i !== ca[t] && Object.defineProperties(o, {
+      return o.next = () => fl(s.next(), n), i !== da[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,60 +637,60 @@ function as(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => al(s._next(), n);
+    s._next = s.next, s.next = () => fl(s._next(), n);
   }
   return s;
 }
-function al(e, t) {
+function fl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ca = Array.prototype;
-function Nt(e, t, n, r, i, s) {
-  const o = Mi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
-  if (c !== ca[t]) {
+const da = Array.prototype;
+function Lt(e, t, n, r, i, s) {
+  const o = Mi(e), l = o !== e && !/* @__PURE__ */ ct(e), c = o[t];
+  if (c !== da[t]) {
     const d = c.apply(e, s);
-    return l ? ct(d) : d;
+    return l ? ut(d) : d;
   }
   let a = n;
   o !== e && (l ? a = function(d, b) {
-    return n.call(this, At(e, d), b, e);
+    return n.call(this, Rt(e, d), b, e);
   } : n.length > 2 && (a = function(d, b) {
     return n.call(this, d, b, e);
   }));
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function ul(e, t, n, r) {
-  const i = Mi(e), s = i !== e && !/* @__PURE__ */ ot(e);
+function dl(e, t, n, r) {
+  const i = Mi(e), s = i !== e && !/* @__PURE__ */ ct(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = At(e, a)), n.call(this, a, At(e, u), d, e);
+    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = i[t](o, ...r);
-  return l ? At(e, c) : c;
+  return l ? Rt(e, c) : c;
 }
-function us(e, t, n) {
-  const r = /* @__PURE__ */ pe(e);
-  Ve(r, "iterate", Dr);
+function fs(e, t, n) {
+  const r = /* @__PURE__ */ be(e);
+  Ge(r, "iterate", Sr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ao(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ao(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
 }
-function or(e, t, n = []) {
+function lr(e, t, n = []) {
   ln(), mo();
-  const r = (/* @__PURE__ */ pe(e))[t].apply(e, n);
+  const r = (/* @__PURE__ */ be(e))[t].apply(e, n);
   return _o(), cn(), r;
 }
-const If = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), aa = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(St)
+const Lf = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), ha = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function Of(e) {
-  St(e) || (e = String(e));
-  const t = /* @__PURE__ */ pe(this);
-  return Ve(t, "has", e), t.hasOwnProperty(e);
+function Pf(e) {
+  Tt(e) || (e = String(e));
+  const t = /* @__PURE__ */ be(this);
+  return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class ua {
+class pa {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ua {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Wf : pa : s ? ha : da).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Vf : ba : s ? _a : ma).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = re(t);
+    const o = oe(t);
     if (!i) {
       let c;
-      if (o && (c = Ff[n]))
+      if (o && (c = Mf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Of;
+        return Pf;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class ua {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ Xe(t) ? t : r
+      /* @__PURE__ */ Ze(t) ? t : r
     );
-    if ((St(n) ? aa.has(n) : If(n)) || (i || Ve(t, "get", n), s))
+    if ((Tt(n) ? ha.has(n) : Lf(n)) || (i || Ge(t, "get", n), s))
       return l;
-    if (/* @__PURE__ */ Xe(l)) {
+    if (/* @__PURE__ */ Ze(l)) {
       const c = o && go(n) ? l : l.value;
-      return i && Se(c) ? /* @__PURE__ */ Ys(c) : c;
+      return i && Fe(c) ? /* @__PURE__ */ Ys(c) : c;
     }
-    return Se(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
+    return Fe(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
   }
 }
-class fa extends ua {
+class ga extends pa {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = re(t) && go(n);
+    const o = oe(t) && go(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ Tt(s);
-      if (!/* @__PURE__ */ ot(r) && !/* @__PURE__ */ Tt(r) && (s = /* @__PURE__ */ pe(s), r = /* @__PURE__ */ pe(r)), !o && /* @__PURE__ */ Xe(s) && !/* @__PURE__ */ Xe(r))
+      const a = /* @__PURE__ */ Ft(s);
+      if (!/* @__PURE__ */ ct(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ be(s), r = /* @__PURE__ */ be(r)), !o && /* @__PURE__ */ Ze(s) && !/* @__PURE__ */ Ze(r))
         return a || (s.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : me(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : ke(t, n), c = Reflect.set(
       t,
       n,
       r,
-      /* @__PURE__ */ Xe(t) ? t : i
+      /* @__PURE__ */ Ze(t) ? t : i
     );
-    return t === /* @__PURE__ */ pe(i) && c && (l ? Et(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ be(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const r = me(t, n);
+    const r = ke(t, n);
     t[n];
     const i = Reflect.deleteProperty(t, n);
     return i && r && zt(t, "delete", n, void 0), i;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!St(n) || !aa.has(n)) && Ve(t, "has", n), r;
+    return (!Tt(n) || !ha.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
-    return Ve(
+    return Ge(
       t,
       "iterate",
-      re(t) ? "length" : Dn
+      oe(t) ? "length" : Dn
     ), Reflect.ownKeys(t);
   }
 }
-class Mf extends ua {
+class jf extends pa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,16 +781,16 @@ class Mf extends ua {
     return !0;
   }
 }
-const Nf = /* @__PURE__ */ new fa(), Lf = /* @__PURE__ */ new Mf(), Pf = /* @__PURE__ */ new fa(!0);
-const Ks = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
-function Bf(e, t, n) {
+const Bf = /* @__PURE__ */ new ga(), $f = /* @__PURE__ */ new jf(), zf = /* @__PURE__ */ new ga(!0);
+const Ks = (e) => e, Xr = (e) => Reflect.getPrototypeOf(e);
+function Uf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ct;
-    return !t && Ve(
+    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ut;
+    return !t && Ge(
       s,
       "iterate",
       c ? Gs : Dn
-    ), lt(
+    ), at(
       // inheriting all iterator properties
       Object.create(a),
       {
@@ -806,17 +806,17 @@ function Bf(e, t, n) {
     );
   };
 }
-function Xr(e) {
+function Zr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function jf(e, t) {
+function Wf(e, t) {
   const n = {
     get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
-      e || (Et(i, l) && Ve(o, "get", i), Ve(o, "get", l));
-      const { has: c } = Yr(o), a = t ? Ks : e ? an : ct;
+      const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
+      e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
+      const { has: c } = Xr(o), a = t ? Ks : e ? an : ut;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,46 +825,46 @@ function jf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ve(/* @__PURE__ */ pe(i), "iterate", Dn), i.size;
+      return !e && Ge(/* @__PURE__ */ be(i), "iterate", Dn), i.size;
     },
     has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
-      return e || (Et(i, l) && Ve(o, "has", i), Ve(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
+      const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
+      return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Ks : e ? an : ct;
-      return !e && Ve(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Ks : e ? an : ut;
+      return !e && Ge(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
-  return lt(
+  return at(
     n,
     e ? {
-      add: Xr("add"),
-      set: Xr("set"),
-      delete: Xr("delete"),
-      clear: Xr("clear")
+      add: Zr("add"),
+      set: Zr("set"),
+      delete: Zr("delete"),
+      clear: Zr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ pe(this), o = Yr(s), l = /* @__PURE__ */ pe(i), c = !t && !/* @__PURE__ */ ot(i) && !/* @__PURE__ */ Tt(i) ? l : i;
-        return o.has.call(s, c) || Et(i, c) && o.has.call(s, i) || Et(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
+        const s = /* @__PURE__ */ be(this), o = Xr(s), l = /* @__PURE__ */ be(i), c = !t && !/* @__PURE__ */ ct(i) && !/* @__PURE__ */ Ft(i) ? l : i;
+        return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ot(s) && !/* @__PURE__ */ Tt(s) && (s = /* @__PURE__ */ pe(s));
-        const o = /* @__PURE__ */ pe(this), { has: l, get: c } = Yr(o);
+        !t && !/* @__PURE__ */ ct(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ be(s));
+        const o = /* @__PURE__ */ be(this), { has: l, get: c } = Xr(o);
         let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ pe(i), a = l.call(o, i));
+        a || (i = /* @__PURE__ */ be(i), a = l.call(o, i));
         const u = c.call(o, i);
-        return o.set(i, s), a ? Et(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
+        return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ pe(this), { has: o, get: l } = Yr(s);
+        const s = /* @__PURE__ */ be(this), { has: o, get: l } = Xr(s);
         let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ pe(i), c = o.call(s, i)), l && l.call(s, i);
+        c || (i = /* @__PURE__ */ be(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
         return c && zt(s, "delete", i, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ pe(this), s = i.size !== 0, o = i.clear();
+        const i = /* @__PURE__ */ be(this), s = i.size !== 0, o = i.clear();
         return s && zt(
           i,
           "clear",
@@ -879,26 +879,26 @@ function jf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Bf(i, e, t);
+    n[i] = Uf(i, e, t);
   }), n;
 }
 function wo(e, t) {
-  const n = jf(e, t);
+  const n = Wf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
-    me(n, i) && i in r ? n : r,
+    ke(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const $f = {
+const Jf = {
   get: /* @__PURE__ */ wo(!1, !1)
-}, zf = {
+}, qf = {
   get: /* @__PURE__ */ wo(!1, !0)
-}, Uf = {
+}, Hf = {
   get: /* @__PURE__ */ wo(!0, !1)
 };
-const da = /* @__PURE__ */ new WeakMap(), ha = /* @__PURE__ */ new WeakMap(), pa = /* @__PURE__ */ new WeakMap(), Wf = /* @__PURE__ */ new WeakMap();
-function Jf(e) {
+const ma = /* @__PURE__ */ new WeakMap(), _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), Vf = /* @__PURE__ */ new WeakMap();
+function Gf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -914,22 +914,22 @@ function Jf(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function ko(e) {
-  return /* @__PURE__ */ Tt(e) ? e : xo(
+  return /* @__PURE__ */ Ft(e) ? e : xo(
     e,
     !1,
-    Nf,
-    $f,
-    da
+    Bf,
+    Jf,
+    ma
   );
 }
 // @__NO_SIDE_EFFECTS__
-function qf(e) {
+function Kf(e) {
   return xo(
     e,
     !1,
-    Pf,
     zf,
-    ha
+    qf,
+    _a
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,18 +937,18 @@ function Ys(e) {
   return xo(
     e,
     !0,
-    Lf,
-    Uf,
-    pa
+    $f,
+    Hf,
+    ba
   );
 }
 function xo(e, t, n, r, i) {
-  if (!Se(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+  if (!Fe(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Jf(gf(e));
+  const o = Gf(yf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -959,14 +959,14 @@ function xo(e, t, n, r, i) {
 }
 // @__NO_SIDE_EFFECTS__
 function sn(e) {
-  return /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Tt(e) {
+function Ft(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function ot(e) {
+function ct(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
@@ -974,94 +974,94 @@ function Ao(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function pe(e) {
+function be(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ pe(t) : e;
+  return t ? /* @__PURE__ */ be(t) : e;
 }
-function Hf(e) {
-  return !me(e, "__v_skip") && Object.isExtensible(e) && Yc(e, "__v_skip", !0), e;
+function Yf(e) {
+  return !ke(e, "__v_skip") && Object.isExtensible(e) && ea(e, "__v_skip", !0), e;
 }
-const ct = (e) => Se(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Se(e) ? /* @__PURE__ */ Ys(e) : e;
+const ut = (e) => Fe(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Fe(e) ? /* @__PURE__ */ Ys(e) : e;
 // @__NO_SIDE_EFFECTS__
-function Xe(e) {
+function Ze(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function fs(e) {
-  return Vf(e, !1);
+function Qr(e) {
+  return Xf(e, !1);
 }
-function Vf(e, t) {
-  return /* @__PURE__ */ Xe(e) ? e : new Gf(e, t);
+function Xf(e, t) {
+  return /* @__PURE__ */ Ze(e) ? e : new Zf(e, t);
 }
-class Gf {
+class Zf {
   constructor(t, n) {
-    this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
+    this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : ut(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ot(t) || /* @__PURE__ */ Tt(t);
-    t = r ? t : /* @__PURE__ */ pe(t), Et(t, n) && (this._rawValue = t, this._value = r ? t : ct(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ct(t) || /* @__PURE__ */ Ft(t);
+    t = r ? t : /* @__PURE__ */ be(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : ut(t), this.dep.trigger());
   }
 }
-function Y(e) {
-  return /* @__PURE__ */ Xe(e) ? e.value : e;
+function ee(e) {
+  return /* @__PURE__ */ Ze(e) ? e.value : e;
 }
-const Kf = {
-  get: (e, t, n) => t === "__v_raw" ? e : Y(Reflect.get(e, t, n)),
+const Qf = {
+  get: (e, t, n) => t === "__v_raw" ? e : ee(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
-    return /* @__PURE__ */ Xe(i) && !/* @__PURE__ */ Xe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
+    return /* @__PURE__ */ Ze(i) && !/* @__PURE__ */ Ze(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function ga(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Kf);
+function ya(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Qf);
 }
-class Yf {
+class ed {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    xe !== this)
-      return na(this, !0), !0;
+    Ee !== this)
+      return oa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return sa(this), t && (t.version = this.dep.version), this._value;
+    return aa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Xf(e, t, n = !1) {
+function td(e, t, n = !1) {
   let r, i;
-  return we(e) ? r = e : (r = e.get, i = e.set), new Yf(r, i, n);
+  return Re(e) ? r = e : (r = e.get, i = e.set), new ed(r, i, n);
 }
-const Zr = {}, pi = /* @__PURE__ */ new WeakMap();
+const ei = {}, gi = /* @__PURE__ */ new WeakMap();
 let kn;
-function Zf(e, t = !1, n = kn) {
+function nd(e, t = !1, n = kn) {
   if (n) {
-    let r = pi.get(n);
-    r || pi.set(n, r = []), r.push(e);
+    let r = gi.get(n);
+    r || gi.set(n, r = []), r.push(e);
   }
 }
-function Qf(e, t, n = De) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ot(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
-  let u, d, b, g, p = !1, A = !1;
-  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : re(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
-    if (/* @__PURE__ */ Xe(y))
+function rd(e, t, n = Te) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ct(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
+  let u, d, b, g, p = !1, x = !1;
+  if (/* @__PURE__ */ Ze(e) ? (d = () => e.value, p = /* @__PURE__ */ ct(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : oe(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ct(y)), d = () => e.map((y) => {
+    if (/* @__PURE__ */ Ze(y))
       return y.value;
     if (/* @__PURE__ */ sn(y))
       return a(y);
-    if (we(y))
+    if (Re(y))
       return c ? c(y, 2) : y();
-  })) : we(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+  })) : Re(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (b) {
       ln();
       try {
@@ -1078,73 +1078,73 @@ function Qf(e, t, n = De) {
       kn = y;
     }
   } : d = Cn, t && i) {
-    const y = d, I = i === !0 ? 1 / 0 : i;
-    d = () => Ut(y(), I);
+    const y = d, T = i === !0 ? 1 / 0 : i;
+    d = () => Ut(y(), T);
   }
-  const v = Df(), D = () => {
-    u.stop(), v && v.active && qc(v.effects, u);
+  const R = If(), E = () => {
+    u.stop(), R && R.active && Kc(R.effects, u);
   };
   if (s && t) {
     const y = t;
-    t = (...I) => {
+    t = (...T) => {
       try {
-        return y(...I);
+        return y(...T);
       } finally {
-        D();
+        E();
       }
     };
   }
-  let k = A ? new Array(e.length).fill(Zr) : Zr;
+  let k = x ? new Array(e.length).fill(ei) : ei;
   const w = (y) => {
     if (!(!(u.flags & 1) || !u.dirty && !y))
       if (t) {
-        const I = u.run();
-        if (y || i || p || (A ? I.some((F, x) => Et(F, k[x])) : Et(I, k))) {
-          const F = kn;
+        const T = u.run();
+        if (y || i || p || (x ? T.some((z, B) => Ct(z, k[B])) : Ct(T, k))) {
+          const z = kn;
           ln();
           try {
             b && b(), kn = u;
-            const x = [
-              I,
+            const B = [
+              T,
               // pass undefined as the old value when it's changed for the first time
-              k === Zr ? void 0 : A && k[0] === Zr ? [] : k,
+              k === ei ? void 0 : x && k[0] === ei ? [] : k,
               g
             ];
-            k = I, c ? c(t, 3, x) : (
+            k = T, c ? c(t, 3, B) : (
               // @ts-expect-error
-              t(...x)
+              t(...B)
             );
           } finally {
-            kn = F, cn();
+            kn = z, cn();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new ea(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Zf(y, !1, u), b = u.onStop = () => {
-    const y = pi.get(u);
+  return l && l(w), u = new ia(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => nd(y, !1, u), b = u.onStop = () => {
+    const y = gi.get(u);
     if (y) {
       if (c)
         c(y, 4);
       else
-        for (const I of y) I();
-      pi.delete(u);
+        for (const T of y) T();
+      gi.delete(u);
     }
-  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
+  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), E.pause = u.pause.bind(u), E.resume = u.resume.bind(u), E.stop = E, E;
 }
 function Ut(e, t = 1 / 0, n) {
-  if (t <= 0 || !Se(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+  if (t <= 0 || !Fe(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ Xe(e))
+  if (n.set(e, t), t--, /* @__PURE__ */ Ze(e))
     Ut(e.value, t, n);
-  else if (re(e))
+  else if (oe(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
   else if (On(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Gc(e)) {
+  else if (Zc(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1152,29 +1152,29 @@ function Ut(e, t = 1 / 0, n) {
   }
   return e;
 }
-function zr(e, t, n, r) {
+function Ur(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
-    Ni(i, t, n);
+    Li(i, t, n);
   }
 }
 function Ht(e, t, n, r) {
-  if (we(e)) {
-    const i = zr(e, t, n, r);
-    return i && Hc(i) && i.catch((s) => {
-      Ni(s, t, n, void 0, !0);
+  if (Re(e)) {
+    const i = Ur(e, t, n, r);
+    return i && Yc(i) && i.catch((s) => {
+      Li(s, t, n, void 0, !0);
     }), i;
   }
-  if (re(e)) {
+  if (oe(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
       i.push(Ht(e[s], t, n, r));
     return i;
   }
 }
-function Ni(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || De;
+function Li(e, t, n, r = !0, i = !1) {
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Te;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1190,7 +1190,7 @@ function Ni(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      ln(), zr(o, null, 10, [
+      ln(), Ur(o, null, 10, [
         e,
         a,
         u
@@ -1198,71 +1198,71 @@ function Ni(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  ed(e, n, s, r, l);
+  id(e, n, s, r, l);
 }
-function ed(e, t, n, r = !0, i = !1) {
+function id(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
-const Ge = [];
-let dt = -1;
-const Rt = [];
+const Ke = [];
+let gt = -1;
+const vt = [];
 let Qt = null, Jn = 0;
-const ma = /* @__PURE__ */ Promise.resolve();
-let gi = null;
-function kr(e) {
-  const t = gi || ma;
+const wa = /* @__PURE__ */ Promise.resolve();
+let mi = null;
+function xr(e) {
+  const t = mi || wa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function td(e) {
-  let t = dt + 1, n = Ge.length;
+function sd(e) {
+  let t = gt + 1, n = Ke.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ge[r], s = Sr(i);
+    const r = t + n >>> 1, i = Ke[r], s = Tr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
 function Ro(e) {
   if (!(e.flags & 1)) {
-    const t = Sr(e), n = Ge[Ge.length - 1];
+    const t = Tr(e), n = Ke[Ke.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(td(t), 0, e), e.flags |= 1, _a();
+    !(e.flags & 2) && t >= Tr(n) ? Ke.push(e) : Ke.splice(sd(t), 0, e), e.flags |= 1, ka();
   }
 }
-function _a() {
-  gi || (gi = ma.then(wa));
+function ka() {
+  mi || (mi = wa.then(Ra));
 }
-function nd(e) {
-  if (!re(e))
-    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
+function od(e) {
+  if (!oe(e))
+    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (vt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Rt.push(e[t]);
-  _a();
+      vt.push(e[t]);
+  ka();
 }
-function ba(e, t, n, r = dt + 1) {
-  for (; r < Ge.length; r++) {
-    const i = Ge[r];
+function xa(e, t, n, r = gt + 1) {
+  for (; r < Ke.length; r++) {
+    const i = Ke[r];
     if (i && i.flags & 2) {
       if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      Ge.splice(r, 1), r = e ? r - 1 : dt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      Ke.splice(r, 1), r = e ? r - 1 : gt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
-function ya(e, t, n = 0) {
-  if (Rt.length) {
-    let r = Rt, i = 0;
+function Aa(e, t, n = 0) {
+  if (vt.length) {
+    let r = vt, i = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < Rt.length; o++) {
-        const l = Rt[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
+      for (let o = 0; o < vt.length; o++) {
+        const l = vt[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? vt[i++] = l : r.push(l);
       }
     }
-    const s = [...new Set(r)].sort((o, l) => Sr(o) - Sr(l));
-    if (Rt.length = i, Qt) {
+    const s = [...new Set(r)].sort((o, l) => Tr(o) - Tr(l));
+    if (vt.length = i, Qt) {
       for (let o = 0; o < s.length; o++)
         Qt.push(s[o]);
       return;
@@ -1275,67 +1275,67 @@ function ya(e, t, n = 0) {
   }
 }
 let ds = !1;
-function rd(e, t) {
+function ld(e, t) {
   if (ds) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Rt);
+  const n = t === void 0 ? void 0 : new Set(vt);
   e(), ds = !0;
   try {
-    ba(void 0, t), ya(void 0, n, t);
+    xa(void 0, t), Aa(void 0, n, t);
   } finally {
     ds = !1;
   }
 }
-const Sr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function wa(e) {
+const Tr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function Ra(e) {
   try {
-    for (dt = 0; dt < Ge.length; dt++) {
-      const t = Ge[dt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), zr(
+    for (gt = 0; gt < Ke.length; gt++) {
+      const t = Ke[gt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Ur(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; dt < Ge.length; dt++) {
-      const t = Ge[dt];
+    for (; gt < Ke.length; gt++) {
+      const t = Ke[gt];
       t && (t.flags &= -2);
     }
-    dt = -1, Ge.length = 0, ya(), gi = null, (Ge.length || Rt.length) && wa();
+    gt = -1, Ke.length = 0, Aa(), mi = null, (Ke.length || vt.length) && Ra();
   }
 }
-let st = null, ka = null;
-function mi(e) {
-  const t = st;
-  return st = e, ka = e && e.type.__scopeId || null, t;
+let lt = null, va = null;
+function _i(e) {
+  const t = lt;
+  return lt = e, va = e && e.type.__scopeId || null, t;
 }
-function id(e, t = st, n) {
+function cd(e, t = lt, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && yl(-1);
-    const s = mi(t), o = Sn.length;
+    r._d && kl(-1);
+    const s = _i(t), o = Sn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Sn.length; c > o; c--) Pa();
-      mi(s), r._d && yl(1);
+      for (let c = Sn.length; c > o; c--) za();
+      _i(s), r._d && kl(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
 function zn(e, t) {
-  if (st === null)
+  if (lt === null)
     return e;
-  const n = ji(st), r = e.dirs || (e.dirs = []);
+  const n = $i(lt), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = De] = t[i];
-    s && (we(s) && (s = {
+    let [s, o, l, c = Te] = t[i];
+    s && (Re(s) && (s = {
       mounted: s,
       updated: s
     }), s.deep && Ut(o), r.push({
@@ -1363,7 +1363,7 @@ function _n(e, t, n, r) {
   const s = i.dirs, o = t && t.dirs;
   for (let l = 0; l < s.length; l++) {
     let c = s[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = lt({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = at({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
     a && (ln(), Ht(a, n, 8, [
       e.el,
@@ -1373,26 +1373,26 @@ function _n(e, t, n, r) {
     ]), cn());
   }
 }
-function sd(e, t, n = !1) {
-  const r = Jd();
-  if (r || Hn) {
-    let i = Hn ? Hn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function ad(e, t, n = !1) {
+  const r = Gd();
+  if (r || Vn) {
+    let i = Vn ? Vn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && we(t) ? t.call(r && r.proxy) : t;
+      return n && Re(t) ? t.call(r && r.proxy) : t;
   }
 }
-const od = /* @__PURE__ */ Symbol.for("v-scx"), ld = () => sd(od);
+const ud = /* @__PURE__ */ Symbol.for("v-scx"), fd = () => ad(ud);
 function hs(e, t, n) {
-  return cd(e, t, n);
+  return dd(e, t, n);
 }
-function cd(e, t, n = De) {
-  const { immediate: r, deep: i, flush: s, once: o } = n, l = lt({}, n), c = t && r || !t && s !== "post";
+function dd(e, t, n = Te) {
+  const { immediate: r, deep: i, flush: s, once: o } = n, l = at({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (wi) {
+  if (ki) {
     if (s === "sync") {
-      const g = ld();
+      const g = fd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1400,23 +1400,23 @@ function cd(e, t, n = De) {
       return g.stop = Cn, g.resume = Cn, g.pause = Cn, g;
     }
   }
-  const u = Xn;
-  l.call = (g, p, A) => Ht(g, u, p, A);
+  const u = Zn;
+  l.call = (g, p, x) => Ht(g, u, p, x);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
-    g.i = u, qe(g, u && u.suspense);
+    g.i = u, He(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
     p ? g() : Ro(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = Qf(e, t, l);
-  return wi && (a ? a.push(b) : c && b()), b;
+  const b = rd(e, t, l);
+  return ki && (a ? a.push(b) : c && b()), b;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ad = (e) => e && (e.defer || e.defer === ""), fl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, dl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ Symbol("_vte"), Pi = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), hd = (e) => e && (e.defer || e.defer === ""), hl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, pl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, ud = {
+}, pd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1424,55 +1424,55 @@ const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), L
       mc: u,
       pc: d,
       pbc: b,
-      o: { insert: g, querySelector: p, createText: A, createComment: v, parentNode: D }
+      o: { insert: g, querySelector: p, createText: x, createComment: R, parentNode: E }
     } = a, k = An(t.props);
     let { dynamicChildren: w } = t;
-    const y = (x, C, U) => {
-      x.shapeFlag & 16 && u(
-        x.children,
-        C,
-        U,
+    const y = (B, X, Y) => {
+      B.shapeFlag & 16 && u(
+        B.children,
+        X,
+        Y,
         i,
         s,
         o,
         l,
         c
       );
-    }, I = (x = t) => {
-      const C = An(x.props), U = x.target = Xs(x.props, p), ie = Zs(U, x, A, g);
-      U && (o !== "svg" && fl(U) ? o = "svg" : o !== "mathml" && dl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
-    }, F = (x) => {
-      const C = () => {
-        if (Zt.get(x) === C) {
-          if (Zt.delete(x), An(x.props)) {
-            const U = D(x.el) || n;
-            y(x, U, x.anchor), gr(x, !0);
+    }, T = (B = t) => {
+      const X = An(B.props), Y = B.target = Xs(B.props, p), le = Zs(Y, B, x, g);
+      Y && (o !== "svg" && hl(Y) ? o = "svg" : o !== "mathml" && pl(Y) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), X || (y(B, Y, le), mr(B, !1)));
+    }, z = (B) => {
+      const X = () => {
+        if (Zt.get(B) === X) {
+          if (Zt.delete(B), An(B.props)) {
+            const Y = E(B.el) || n;
+            y(B, Y, B.anchor), mr(B, !0);
           }
-          I(x);
+          T(B);
         }
       };
-      Zt.set(x, C), qe(C, s);
+      Zt.set(B, X), He(X, s);
     };
     if (e == null) {
-      const x = t.el = A(""), C = t.anchor = A("");
-      if (g(x, n, r), g(C, n, r), ad(t.props) || s && s.pendingBranch) {
-        F(t);
+      const B = t.el = x(""), X = t.anchor = x("");
+      if (g(B, n, r), g(X, n, r), hd(t.props) || s && s.pendingBranch) {
+        z(t);
         return;
       }
-      k && (y(t, n, C), gr(t, !0)), I();
+      k && (y(t, n, X), mr(t, !0)), T();
     } else {
       t.el = e.el;
-      const x = t.anchor = e.anchor, C = Zt.get(e);
-      if (C) {
-        C.flags |= 8, Zt.delete(e), F(t);
+      const B = t.anchor = e.anchor, X = Zt.get(e);
+      if (X) {
+        X.flags |= 8, Zt.delete(e), z(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const U = t.target = e.target, ie = t.targetAnchor = e.targetAnchor, K = An(e.props), le = K ? n : U, Te = K ? x : ie;
-      if (o === "svg" || fl(U) ? o = "svg" : (o === "mathml" || dl(U)) && (o = "mathml"), w ? (b(
+      const Y = t.target = e.target, le = t.targetAnchor = e.targetAnchor, Q = An(e.props), ue = Q ? n : Y, ve = Q ? B : le;
+      if (o === "svg" || hl(Y) ? o = "svg" : (o === "mathml" || pl(Y)) && (o = "mathml"), w ? (b(
         e.dynamicChildren,
         w,
-        le,
+        ue,
         i,
         s,
         o,
@@ -1480,38 +1480,38 @@ const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), L
       ), Co(e, t, !0)) : c || d(
         e,
         t,
-        le,
-        Te,
+        ue,
+        ve,
         i,
         s,
         o,
         l,
         !1
       ), k)
-        K ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : Qr(
+        Q ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ti(
           t,
           n,
-          x,
+          B,
           a,
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ke = Xs(t.props, p);
-        ke && (t.target = ke, Qr(
+        const W = Xs(t.props, p);
+        W && (t.target = W, ti(
           t,
-          ke,
+          W,
           null,
           a,
           0
         ));
-      } else K && Qr(
+      } else Q && ti(
         t,
-        U,
-        ie,
+        Y,
+        le,
         a,
         1
       );
-      gr(t, k);
+      mr(t, k);
     }
   },
   remove(e, t, n, { um: r, o: { remove: i } }, s) {
@@ -1523,23 +1523,23 @@ const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), L
       targetAnchor: u,
       target: d,
       props: b
-    } = e, g = An(b), p = s || !g, A = Zt.get(e);
-    if (A && (A.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
-      for (let v = 0; v < l.length; v++) {
-        const D = l[v];
+    } = e, g = An(b), p = s || !g, x = Zt.get(e);
+    if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
+      for (let R = 0; R < l.length; R++) {
+        const E = l[R];
         r(
-          D,
+          E,
           t,
           n,
           p,
-          !!D.dynamicChildren
+          !!E.dynamicChildren
         );
       }
   },
-  move: Qr,
-  hydrate: fd
+  move: ti,
+  hydrate: gd
 };
-function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
+function ti(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
   if (d && r(o, t, n), !Zt.has(e) && (!d || An(u)) && c & 16)
@@ -1552,28 +1552,28 @@ function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function fd(e, t, n, r, i, s, {
+function gd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function b(v, D) {
-    let k = D;
+  function b(R, E) {
+    let k = E;
     for (; k; ) {
       if (k && k.nodeType === 8) {
         if (k.data === "teleport start anchor")
           t.targetStart = k;
         else if (k.data === "teleport anchor") {
-          t.targetAnchor = k, v._lpa = t.targetAnchor && o(t.targetAnchor);
+          t.targetAnchor = k, R._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
       k = o(k);
     }
   }
-  function g(v, D) {
-    D.anchor = d(
-      o(v),
-      D,
-      l(v),
+  function g(R, E) {
+    E.anchor = d(
+      o(R),
+      E,
+      l(R),
       n,
       r,
       i,
@@ -1583,10 +1583,10 @@ function fd(e, t, n, r, i, s, {
   const p = t.target = Xs(
     t.props,
     c
-  ), A = An(t.props);
+  ), x = An(t.props);
   if (p) {
-    const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (A ? (g(e, t), b(p, v), t.targetAnchor || Zs(
+    const R = p._lpa || p.firstChild;
+    t.shapeFlag & 16 && (x ? (g(e, t), b(p, R), t.targetAnchor || Zs(
       p,
       t,
       u,
@@ -1594,20 +1594,20 @@ function fd(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), b(p, v), t.targetAnchor || Zs(p, t, u, a), d(
-      v && o(v),
+    )) : (t.anchor = o(e), b(p, R), t.targetAnchor || Zs(p, t, u, a), d(
+      R && o(R),
       t,
       p,
       n,
       r,
       i,
       s
-    ))), gr(t, A);
-  } else A && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+    ))), mr(t, x);
+  } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const dd = ud;
-function gr(e, t) {
+const md = pd;
+function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
     let r, i;
@@ -1618,77 +1618,77 @@ function gr(e, t) {
 }
 function Zs(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[xa] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ea] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const ps = /* @__PURE__ */ Symbol("_leaveCb");
-function hd(e) {
+function _d(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== gt) {
+      if (n.type !== bt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Aa(e) {
-  if (!Ra(e))
-    return Li(e.type) && e.children ? hd(e.children) : e;
+function Ca(e) {
+  if (!Da(e))
+    return Pi(e.type) && e.children ? _d(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && we(n.default))
+    if (t & 32 && Re(n.default))
       return n.default();
   }
 }
-function xr(e, t) {
+function Ar(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    xr(
-      Li(n.type) && Aa(n) || n,
+    Ar(
+      Pi(n.type) && Ca(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && xr(r, t.clone(r));
+      r && Ar(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === ce && re(e.children)) {
-    const n = Ea(e.children, !1);
-    n && xr(n, t);
+  } else if (e.transition = t, e.type === ce && oe(e.children)) {
+    const n = Ta(e.children, !1);
+    n && Ar(n, t);
   }
 }
 function Qs(e) {
   if (e.component)
     return Qs(e.component.subTree);
   if (e.type === ce) {
-    const t = re(e.children) && Ea(e.children, !1);
+    const t = oe(e.children) && Ta(e.children, !1);
     return t ? Qs(t) : void 0;
   }
-  if (e.type !== gt)
+  if (e.type !== bt)
     return e;
 }
-function pd(e) {
+function bd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function hl(e, t) {
+function gl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const _i = /* @__PURE__ */ new WeakMap();
-function Ar(e, t, n, r, i = !1) {
-  if (re(e)) {
+const bi = /* @__PURE__ */ new WeakMap();
+function Rr(e, t, n, r, i = !1) {
+  if (oe(e)) {
     e.forEach(
-      (A, v) => Ar(
-        A,
-        t && (re(t) ? t[v] : t),
+      (x, R) => Rr(
+        x,
+        t && (oe(t) ? t[R] : t),
         n,
         r,
         i
@@ -1696,66 +1696,66 @@ function Ar(e, t, n, r, i = !1) {
     );
     return;
   }
-  if (Rr(r) && !i) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
+  if (vr(r) && !i) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Rr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Jc : (A) => hl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && hl(u, v));
+  const s = r.shapeFlag & 4 ? $i(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Te ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ be(d), g = d === Te ? Gc : (x) => gl(u, x) ? !1 : ke(b, x), p = (x, R) => !(R && gl(u, R));
   if (a != null && a !== c) {
-    if (pl(t), Me(a))
+    if (ml(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
-    else if (/* @__PURE__ */ Xe(a)) {
-      const A = t;
-      p(a, A.k) && (a.value = null), A.k && (u[A.k] = null);
+    else if (/* @__PURE__ */ Ze(a)) {
+      const x = t;
+      p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
     }
   }
-  if (we(c))
-    zr(c, l, 12, [o, u]);
+  if (Re(c))
+    Ur(c, l, 12, [o, u]);
   else {
-    const A = Me(c), v = /* @__PURE__ */ Xe(c);
-    if (A || v) {
-      const D = () => {
+    const x = Me(c), R = /* @__PURE__ */ Ze(c);
+    if (x || R) {
+      const E = () => {
         if (e.f) {
-          const k = A ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            re(k) && qc(k, s);
-          else if (re(k))
+            oe(k) && Kc(k, s);
+          else if (oe(k))
             k.includes(s) || k.push(s);
-          else if (A)
+          else if (x)
             u[c] = [s], g(c) && (d[c] = u[c]);
           else {
             const w = [s];
             p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else A ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else x ? (u[c] = o, g(c) && (d[c] = o)) : R && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const k = () => {
-          D(), _i.delete(e);
+          E(), bi.delete(e);
         };
-        k.id = -1, _i.set(e, k), qe(k, n);
+        k.id = -1, bi.set(e, k), He(k, n);
       } else
-        pl(e), D();
+        ml(e), E();
     }
   }
 }
-function pl(e) {
-  const t = _i.get(e);
-  t && (t.flags |= 8, _i.delete(e));
+function ml(e) {
+  const t = bi.get(e);
+  t && (t.flags |= 8, bi.delete(e));
 }
-Ii().requestIdleCallback;
-Ii().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Ra = (e) => e.type.__isKeepAlive, gd = /* @__PURE__ */ Symbol.for("v-ndc");
-function xt(e, t, n, r) {
+Oi().requestIdleCallback;
+Oi().cancelIdleCallback;
+const vr = (e) => !!e.type.__asyncLoader, Da = (e) => e.type.__isKeepAlive, yd = /* @__PURE__ */ Symbol.for("v-ndc");
+function ot(e, t, n, r) {
   let i;
-  const s = n, o = re(e);
+  const s = n, o = oe(e);
   if (o || Me(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ot(e), a = /* @__PURE__ */ Tt(e), e = Mi(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ ct(e), a = /* @__PURE__ */ Ft(e), e = Mi(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? an(ct(e[u])) : ct(e[u]) : e[u],
+        c ? a ? an(ut(e[u])) : ut(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1768,7 +1768,7 @@ function xt(e, t, n, r) {
       for (let l = 0; l < e; l++)
         i[l] = t(l + 1, l, void 0, s);
     }
-  else if (Se(e))
+  else if (Fe(e))
     if (e[Symbol.iterator])
       i = Array.from(
         e,
@@ -1786,10 +1786,10 @@ function xt(e, t, n, r) {
     i = [];
   return i;
 }
-const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
+const eo = (e) => e ? Ha(e) ? $i(e) : eo(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ at(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1805,10 +1805,10 @@ const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
     $forceUpdate: (e) => e.f || (e.f = () => {
       Ro(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = kr.bind(e.proxy)),
+    $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Cn
   })
-), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), md = {
+), gs = (e, t) => e !== Te && !e.__isScriptSetup && ke(e, t), wd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1829,49 +1829,49 @@ const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
       else {
         if (gs(r, t))
           return o[t] = 1, r[t];
-        if (me(s, t))
+        if (ke(s, t))
           return o[t] = 3, s[t];
-        if (n !== De && me(n, t))
+        if (n !== Te && ke(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
     }
-    const a = vr[t];
+    const a = Er[t];
     let u, d;
     if (a)
-      return t === "$attrs" && Ve(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Ge(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== De && me(n, t))
+    if (n !== Te && ke(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, me(d, t)
+      d = c.config.globalProperties, ke(d, t)
     )
       return d[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return gs(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return gs(i, t) ? (i[t] = n, !0) : ke(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || gs(t, l) || me(s, l) || me(r, l) || me(vr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || gs(t, l) || ke(s, l) || ke(r, l) || ke(Er, l) || ke(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : ke(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function va() {
+function Sa() {
   return {
     app: null,
     config: {
-      isNativeTag: Jc,
+      isNativeTag: Gc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,27 +1888,27 @@ function va() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let _d = 0;
-function bd(e, t) {
+let kd = 0;
+function xd(e, t) {
   return function(r, i = null) {
-    we(r) || (r = lt({}, r)), i != null && !Se(i) && (i = null);
-    const s = va(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    Re(r) || (r = at({}, r)), i != null && !Fe(i) && (i = null);
+    const s = Sa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: _d++,
+      _uid: kd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: Yd,
+      version: eh,
       get config() {
         return s.config;
       },
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && we(u.install) ? (o.add(u), u.install(a, ...d)) : we(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && Re(u.install) ? (o.add(u), u.install(a, ...d)) : Re(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1922,7 +1922,7 @@ function bd(e, t) {
       mount(u, d, b) {
         if (!c) {
           const g = a._ceVNode || Jt(r, i);
-          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, ji(g.component);
+          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, $i(g.component);
         }
       },
       onUnmount(u) {
@@ -1939,29 +1939,29 @@ function bd(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Hn;
-        Hn = a;
+        const d = Vn;
+        Vn = a;
         try {
           return u();
         } finally {
-          Hn = d;
+          Vn = d;
         }
       }
     };
     return a;
   };
 }
-let Hn = null;
-const yd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
-function wd(e, t, ...n) {
+let Vn = null;
+const Ad = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${mt(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+function Rd(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || De;
+  const r = e.vnode.props || Te;
   let i = n;
-  const s = t.startsWith("update:"), o = s && yd(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map($r)));
-  let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
-  r[l = os(ht(t))];
-  !c && s && (c = r[l = os(Mn(t))]), c && Ht(
+  const s = t.startsWith("update:"), o = s && Ad(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(zr)));
+  let l, c = r[l = ls(t)] || // also try camelCase event handler (#2249)
+  r[l = ls(mt(t))];
+  !c && s && (c = r[l = ls(Nn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1981,18 +1981,18 @@ function wd(e, t, ...n) {
     );
   }
 }
-function kd(e, t, n = !1) {
+function vd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (re(s) ? s.forEach((l) => o[l] = null) : lt(o, s), Se(e) && r.set(e, o), o) : (Se(e) && r.set(e, null), null);
+  return s ? (oe(s) ? s.forEach((l) => o[l] = null) : at(o, s), Fe(e) && r.set(e, o), o) : (Fe(e) && r.set(e, null), null);
 }
-function Pi(e, t) {
-  return !e || !Si(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), me(e, t[0].toLowerCase() + t.slice(1)) || me(e, Mn(t)) || me(e, t));
+function ji(e, t) {
+  return !e || !Ti(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), ke(e, t[0].toLowerCase() + t.slice(1)) || ke(e, Nn(t)) || ke(e, t));
 }
-function gl(e) {
+function _l(e) {
   const {
     type: t,
     vnode: n,
@@ -2008,15 +2008,15 @@ function gl(e) {
     data: b,
     setupState: g,
     ctx: p,
-    inheritAttrs: A
-  } = e, v = mi(e);
-  let D, k;
+    inheritAttrs: x
+  } = e, R = _i(e);
+  let E, k;
   try {
     if (n.shapeFlag & 4) {
-      const y = i || r, I = y;
-      D = vt(
+      const y = i || r, T = y;
+      E = Et(
         a.call(
-          I,
+          T,
           y,
           u,
           d,
@@ -2027,7 +2027,7 @@ function gl(e) {
       ), k = l;
     } else {
       const y = t;
-      D = vt(
+      E = Et(
         y.length > 1 ? y(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,31 +2035,31 @@ function gl(e) {
           d,
           null
         )
-      ), k = t.props ? l : xd(l);
+      ), k = t.props ? l : Ed(l);
     }
   } catch (y) {
-    Sn.length = 0, Ni(y, e, 1), D = Jt(gt);
+    Sn.length = 0, Li(y, e, 1), E = Jt(bt);
   }
-  let w = D;
-  if (k && A !== !1) {
-    const y = Object.keys(k), { shapeFlag: I } = w;
-    y.length && I & 7 && (s && y.some(Ti) && (k = Ad(
+  let w = E;
+  if (k && x !== !1) {
+    const y = Object.keys(k), { shapeFlag: T } = w;
+    y.length && T & 7 && (s && y.some(Fi) && (k = Cd(
       k,
       s
-    )), w = Yn(w, k, !1, !0));
+    )), w = Xn(w, k, !1, !0));
   }
-  if (n.dirs && (w = Yn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Li(w.type) && Aa(w) || w;
-    xr(y, n.transition);
+  if (n.dirs && (w = Xn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const y = Pi(w.type) && Ca(w) || w;
+    Ar(y, n.transition);
   }
-  return D = w, mi(v), D;
+  return E = w, _i(R), E;
 }
-function Ea(e, t = !0) {
+function Ta(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
     if (Do(i)) {
-      if (i.type !== gt || i.children === "v-if") {
+      if (i.type !== bt || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,18 +2069,18 @@ function Ea(e, t = !0) {
   }
   return n;
 }
-const xd = (e) => {
+const Ed = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Si(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Ti(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Ad = (e, t) => {
+}, Cd = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Ti(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Fi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Rd(e, t, n) {
+function Dd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Rd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? ml(r, o, a) : !!o;
+      return r ? bl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const b = u[d];
-        if (Ca(o, r, b) && !Pi(a, b))
+        if (Fa(o, r, b) && !ji(a, b))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? ml(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? bl(r, o, a) : !0 : !!o;
   return !1;
 }
-function ml(e, t, n) {
+function bl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!me(e, s) || Ca(t, e, s) && !Pi(n, s))
+    if (!ke(e, s) || Fa(t, e, s) && !ji(n, s))
       return !0;
   }
   return !1;
 }
-function Ca(e, t, n) {
+function Fa(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Se(r) && Se(i) ? !on(r, i) : r !== i;
+  return n === "style" && Fe(r) && Fe(i) ? !on(r, i) : r !== i;
 }
-function vd({ vnode: e, parent: t, suspense: n }, r) {
+function Sd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,20 +2126,20 @@ function vd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Da = {}, Sa = () => Object.create(Da), Ta = (e) => Object.getPrototypeOf(e) === Da;
-function Ed(e, t, n, r = !1) {
-  const i = {}, s = Sa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Fa(e, t, i, s);
+const Ia = {}, Oa = () => Object.create(Ia), Na = (e) => Object.getPrototypeOf(e) === Ia;
+function Td(e, t, n, r = !1) {
+  const i = {}, s = Oa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ma(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ qf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Kf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Cd(e, t, n, r) {
+function Fd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ pe(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ be(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2151,14 +2151,14 @@ function Cd(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         let b = u[d];
-        if (Pi(e.emitsOptions, b))
+        if (ji(e.emitsOptions, b))
           continue;
         const g = t[b];
         if (c)
-          if (me(s, b))
+          if (ke(s, b))
             g !== s[b] && (s[b] = g, a = !0);
           else {
-            const p = ht(b);
+            const p = mt(b);
             i[p] = to(
               c,
               l,
@@ -2173,13 +2173,13 @@ function Cd(e, t, n, r) {
       }
     }
   } else {
-    Fa(e, t, i, s) && (a = !0);
+    Ma(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
-      !me(t, d) && // it's possible the original props was passed in as kebab-case
+      !ke(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Mn(d)) === d || !me(t, u))) && (c ? n && // for camelCase
+      ((u = Nn(d)) === d || !ke(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
       n[u] !== void 0) && (i[d] = to(
         c,
@@ -2191,23 +2191,23 @@ function Cd(e, t, n, r) {
       )) : delete i[d]);
     if (s !== l)
       for (const d in s)
-        (!t || !me(t, d)) && (delete s[d], a = !0);
+        (!t || !ke(t, d)) && (delete s[d], a = !0);
   }
   a && zt(e.attrs, "set", "");
 }
-function Fa(e, t, n, r) {
+function Ma(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (br(c))
+      if (yr(c))
         continue;
       const a = t[c];
       let u;
-      i && me(i, u = ht(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Pi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && ke(i, u = mt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : ji(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ pe(n), a = l || De;
+    const c = /* @__PURE__ */ be(n), a = l || Te;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
       n[d] = to(
@@ -2216,7 +2216,7 @@ function Fa(e, t, n, r) {
         d,
         a[d],
         e,
-        !me(a, d)
+        !ke(a, d)
       );
     }
   }
@@ -2225,15 +2225,15 @@ function Fa(e, t, n, r) {
 function to(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
-    const l = me(o, "default");
+    const l = ke(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && we(c)) {
+      if (o.type !== Function && !o.skipFactory && Re(c)) {
         const { propsDefaults: a } = i;
         if (n in a)
           r = a[n];
         else {
-          const u = za(i);
+          const u = qa(i);
           r = a[n] = c.call(
             null,
             t
@@ -2249,98 +2249,98 @@ function to(e, t, n, r, i, s) {
     ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Mn(n)) && (r = !0));
+    ] && (r === "" || r === Nn(n)) && (r = !0));
   }
   return r;
 }
-function Dd(e, t, n = !1) {
+function Id(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Se(e) && r.set(e, vn), vn;
-  if (re(s))
+    return Fe(e) && r.set(e, vn), vn;
+  if (oe(s))
     for (let a = 0; a < s.length; a++) {
-      const u = ht(s[a]);
-      _l(u) && (o[u] = De);
+      const u = mt(s[a]);
+      yl(u) && (o[u] = Te);
     }
   else if (s)
     for (const a in s) {
-      const u = ht(a);
-      if (_l(u)) {
-        const d = s[a], b = o[u] = re(d) || we(d) ? { type: d } : lt({}, d), g = b.type;
-        let p = !1, A = !0;
-        if (re(g))
-          for (let v = 0; v < g.length; ++v) {
-            const D = g[v], k = we(D) && D.name;
+      const u = mt(a);
+      if (yl(u)) {
+        const d = s[a], b = o[u] = oe(d) || Re(d) ? { type: d } : at({}, d), g = b.type;
+        let p = !1, x = !0;
+        if (oe(g))
+          for (let R = 0; R < g.length; ++R) {
+            const E = g[R], k = Re(E) && E.name;
             if (k === "Boolean") {
               p = !0;
               break;
-            } else k === "String" && (A = !1);
+            } else k === "String" && (x = !1);
           }
         else
-          p = we(g) && g.name === "Boolean";
+          p = Re(g) && g.name === "Boolean";
         b[
           0
           /* shouldCast */
         ] = p, b[
           1
           /* shouldCastTrue */
-        ] = A, (p || me(b, "default")) && l.push(u);
+        ] = x, (p || ke(b, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Se(e) && r.set(e, c), c;
+  return Fe(e) && r.set(e, c), c;
 }
-function _l(e) {
-  return e[0] !== "$" && !br(e);
+function yl(e) {
+  return e[0] !== "$" && !yr(e);
 }
-const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => re(e) ? e.map(vt) : [vt(e)], Sd = (e, t, n) => {
+const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => oe(e) ? e.map(Et) : [Et(e)], Od = (e, t, n) => {
   if (t._n)
     return t;
-  const r = id((...i) => Eo(t(...i)), n);
+  const r = cd((...i) => Eo(t(...i)), n);
   return r._c = !1, r;
-}, Ia = (e, t, n) => {
+}, La = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (vo(i)) continue;
     const s = e[i];
-    if (we(s))
-      t[i] = Sd(i, s, r);
+    if (Re(s))
+      t[i] = Od(i, s, r);
     else if (s != null) {
       const o = Eo(s);
       t[i] = () => o;
     }
   }
-}, Oa = (e, t) => {
+}, Pa = (e, t) => {
   const n = Eo(t);
   e.slots.default = () => n;
-}, Ma = (e, t, n) => {
+}, ja = (e, t, n) => {
   for (const r in t)
     (n || !vo(r)) && (e[r] = t[r]);
-}, Td = (e, t, n) => {
-  const r = e.slots = Sa();
+}, Nd = (e, t, n) => {
+  const r = e.slots = Oa();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ma(r, t, n), n && Yc(r, "_", i, !0)) : Ia(t, r);
-  } else t && Oa(e, t);
-}, Fd = (e, t, n) => {
+    i ? (ja(r, t, n), n && ea(r, "_", i, !0)) : La(t, r);
+  } else t && Pa(e, t);
+}, Md = (e, t, n) => {
   const { vnode: r, slots: i } = e;
-  let s = !0, o = De;
+  let s = !0, o = Te;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ma(i, t, n) : (s = !t.$stable, Ia(t, i)), o = t;
-  } else t && (Oa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : ja(i, t, n) : (s = !t.$stable, La(t, i)), o = t;
+  } else t && (Pa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !vo(l) && o[l] == null && delete i[l];
-}, qe = Pd;
-function Id(e) {
-  return Od(e);
+}, He = zd;
+function Ld(e) {
+  return Pd(e);
 }
-function Od(e, t) {
-  const n = Ii();
+function Pd(e, t) {
+  const n = Oi();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2355,817 +2355,817 @@ function Od(e, t) {
     nextSibling: b,
     setScopeId: g = Cn,
     insertStaticContent: p
-  } = e, A = (h, m, R, B = null, S = null, O = null, L = void 0, j = null, N = !!m.dynamicChildren) => {
+  } = e, x = (h, m, A, L = null, C = null, F = null, N = void 0, $ = null, O = !!m.dynamicChildren) => {
     if (h === m)
       return;
-    h && !lr(h, m) && (B = _e(h), ge(h, S, O, !0), h = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: W, shapeFlag: $ } = m;
-    switch (T) {
+    h && !cr(h, m) && (L = xe(h), we(h, C, F, !0), h = null), m.patchFlag === -2 && (O = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    const { type: D, ref: J, shapeFlag: U } = m;
+    switch (D) {
       case Bi:
-        v(h, m, R, B);
+        R(h, m, A, L);
         break;
-      case gt:
-        D(h, m, R, B);
+      case bt:
+        E(h, m, A, L);
         break;
       case _s:
-        h == null && k(m, R, B, L);
+        h == null && k(m, A, L, N);
         break;
       case ce:
-        le(
+        ue(
           h,
           m,
-          R,
-          B,
-          S,
-          O,
+          A,
           L,
-          j,
-          N
+          C,
+          F,
+          N,
+          $,
+          O
         );
         break;
       default:
-        $ & 1 ? I(
+        U & 1 ? T(
           h,
           m,
-          R,
-          B,
-          S,
-          O,
+          A,
           L,
-          j,
-          N
-        ) : $ & 6 ? Te(
-          h,
-          m,
-          R,
-          B,
-          S,
-          O,
-          L,
-          j,
-          N
-        ) : ($ & 64 || $ & 128) && T.process(
-          h,
-          m,
-          R,
-          B,
-          S,
-          O,
-          L,
-          j,
+          C,
+          F,
           N,
+          $,
+          O
+        ) : U & 6 ? ve(
+          h,
+          m,
+          A,
+          L,
+          C,
+          F,
+          N,
+          $,
+          O
+        ) : (U & 64 || U & 128) && D.process(
+          h,
+          m,
+          A,
+          L,
+          C,
+          F,
+          N,
+          $,
+          O,
           dn
         );
     }
-    W != null && S ? Ar(W, h && h.ref, O, m || h, !m) : W == null && h && h.ref != null && Ar(h.ref, null, O, h, !0);
-  }, v = (h, m, R, B) => {
+    J != null && C ? Rr(J, h && h.ref, F, m || h, !m) : J == null && h && h.ref != null && Rr(h.ref, null, F, h, !0);
+  }, R = (h, m, A, L) => {
     if (h == null)
       r(
         m.el = l(m.children),
-        R,
-        B
+        A,
+        L
       );
     else {
-      const S = m.el = h.el;
-      m.children !== h.children && a(S, m.children);
+      const C = m.el = h.el;
+      m.children !== h.children && a(C, m.children);
     }
-  }, D = (h, m, R, B) => {
+  }, E = (h, m, A, L) => {
     h == null ? r(
       m.el = c(m.children || ""),
-      R,
-      B
+      A,
+      L
     ) : m.el = h.el;
-  }, k = (h, m, R, B) => {
+  }, k = (h, m, A, L) => {
     [h.el, h.anchor] = p(
       h.children,
       m,
-      R,
-      B,
+      A,
+      L,
       h.el,
       h.anchor
     );
-  }, w = ({ el: h, anchor: m }, R, B) => {
-    let S;
+  }, w = ({ el: h, anchor: m }, A, L) => {
+    let C;
     for (; h && h !== m; )
-      S = b(h), r(h, R, B), h = S;
-    r(m, R, B);
+      C = b(h), r(h, A, L), h = C;
+    r(m, A, L);
   }, y = ({ el: h, anchor: m }) => {
-    let R;
+    let A;
     for (; h && h !== m; )
-      R = b(h), i(h), h = R;
+      A = b(h), i(h), h = A;
     i(m);
-  }, I = (h, m, R, B, S, O, L, j, N) => {
-    if (m.type === "svg" ? L = "svg" : m.type === "math" && (L = "mathml"), h == null)
-      F(
+  }, T = (h, m, A, L, C, F, N, $, O) => {
+    if (m.type === "svg" ? N = "svg" : m.type === "math" && (N = "mathml"), h == null)
+      z(
         m,
-        R,
-        B,
-        S,
-        O,
+        A,
         L,
-        j,
-        N
+        C,
+        F,
+        N,
+        $,
+        O
       );
     else {
-      const T = h.el && h.el._isVueCE ? h.el : null;
+      const D = h.el && h.el._isVueCE ? h.el : null;
       try {
-        T && T._beginPatch(), U(
+        D && D._beginPatch(), Y(
           h,
           m,
-          S,
-          O,
-          L,
-          j,
-          N
+          C,
+          F,
+          N,
+          $,
+          O
         );
       } finally {
-        T && T._endPatch();
+        D && D._endPatch();
       }
     }
-  }, F = (h, m, R, B, S, O, L, j) => {
-    let N, T;
-    const { props: W, shapeFlag: $, transition: q, dirs: V } = h;
-    if (N = h.el = o(
+  }, z = (h, m, A, L, C, F, N, $) => {
+    let O, D;
+    const { props: J, shapeFlag: U, transition: G, dirs: Z } = h;
+    if (O = h.el = o(
       h.type,
-      O,
-      W && W.is,
-      W
-    ), $ & 8 ? u(N, h.children) : $ & 16 && C(
+      F,
+      J && J.is,
+      J
+    ), U & 8 ? u(O, h.children) : U & 16 && X(
       h.children,
-      N,
+      O,
       null,
-      B,
-      S,
-      ms(h, O),
       L,
-      j
-    ), V && _n(h, null, B, "created"), x(N, h, h.scopeId, L, B), W) {
-      for (const fe in W)
-        fe !== "value" && !br(fe) && s(N, fe, null, W[fe], O, B);
-      "value" in W && s(N, "value", null, W.value, O), (T = W.onVnodeBeforeMount) && kt(T, B, h);
+      C,
+      ms(h, F),
+      N,
+      $
+    ), Z && _n(h, null, L, "created"), B(O, h, h.scopeId, N, L), J) {
+      for (const pe in J)
+        pe !== "value" && !yr(pe) && s(O, pe, null, J[pe], F, L);
+      "value" in J && s(O, "value", null, J.value, F), (D = J.onVnodeBeforeMount) && At(D, L, h);
     }
-    V && _n(h, null, B, "beforeMount");
-    const oe = Md(S, q);
-    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Ld] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
-      T && kt(T, B, h), oe && q.enter(N), V && _n(h, null, B, "mounted");
-    }, S);
-  }, x = (h, m, R, B, S) => {
-    if (R && g(h, R), B)
-      for (let O = 0; O < B.length; O++)
-        g(h, B[O]);
-    if (S) {
-      let O = S.subTree;
-      if (m === O || La(O.type) && (O.ssContent === m || O.ssFallback === m)) {
-        const L = S.vnode;
-        x(
+    Z && _n(h, null, L, "beforeMount");
+    const fe = jd(C, G);
+    fe ? G.beforeEnter(O) : G && !G.persisted && (O[$d] = !0), r(O, m, A), ((D = J && J.onVnodeMounted) || fe || Z) && He(() => {
+      D && At(D, L, h), fe && G.enter(O), Z && _n(h, null, L, "mounted");
+    }, C);
+  }, B = (h, m, A, L, C) => {
+    if (A && g(h, A), L)
+      for (let F = 0; F < L.length; F++)
+        g(h, L[F]);
+    if (C) {
+      let F = C.subTree;
+      if (m === F || $a(F.type) && (F.ssContent === m || F.ssFallback === m)) {
+        const N = C.vnode;
+        B(
           h,
-          L,
-          L.scopeId,
-          L.slotScopeIds,
-          S.parent
+          N,
+          N.scopeId,
+          N.slotScopeIds,
+          C.parent
         );
       }
     }
-  }, C = (h, m, R, B, S, O, L, j, N = 0) => {
-    for (let T = N; T < h.length; T++) {
-      const W = h[T] = j ? $t(h[T]) : vt(h[T]);
-      A(
+  }, X = (h, m, A, L, C, F, N, $, O = 0) => {
+    for (let D = O; D < h.length; D++) {
+      const J = h[D] = $ ? $t(h[D]) : Et(h[D]);
+      x(
         null,
-        W,
+        J,
         m,
-        R,
-        B,
-        S,
-        O,
+        A,
         L,
-        j
+        C,
+        F,
+        N,
+        $
       );
     }
-  }, U = (h, m, R, B, S, O, L) => {
-    const j = m.el = h.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: W } = m;
-    N |= h.patchFlag & 16;
-    const $ = h.props || De, q = m.props || De;
-    let V;
-    if (R && bn(R, !1), (V = q.onVnodeBeforeUpdate) && kt(V, R, m, h), W && _n(m, h, R, "beforeUpdate"), R && bn(R, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+  }, Y = (h, m, A, L, C, F, N) => {
+    const $ = m.el = h.el;
+    let { patchFlag: O, dynamicChildren: D, dirs: J } = m;
+    O |= h.patchFlag & 16;
+    const U = h.props || Te, G = m.props || Te;
+    let Z;
+    if (A && bn(A, !1), (Z = G.onVnodeBeforeUpdate) && At(Z, A, m, h), J && _n(m, h, A, "beforeUpdate"), A && bn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, L = !1, T = null), ($.innerHTML && q.innerHTML == null || $.textContent && q.textContent == null) && u(j, ""), T ? ie(
+    D && (!h.dynamicChildren || h.dynamicChildren.length !== D.length) && (O = 0, N = !1, D = null), (U.innerHTML && G.innerHTML == null || U.textContent && G.textContent == null) && u($, ""), D ? le(
       h.dynamicChildren,
-      T,
-      j,
-      R,
-      B,
-      ms(m, S),
-      O
-    ) : L || ee(
+      D,
+      $,
+      A,
+      L,
+      ms(m, C),
+      F
+    ) : N || re(
       h,
       m,
-      j,
+      $,
       null,
-      R,
-      B,
-      ms(m, S),
-      O,
+      A,
+      L,
+      ms(m, C),
+      F,
       !1
-    ), N > 0) {
-      if (N & 16)
-        K(j, $, q, R, S);
-      else if (N & 2 && $.class !== q.class && s(j, "class", null, q.class, S), N & 4 && s(j, "style", $.style, q.style, S), N & 8) {
-        const oe = m.dynamicProps;
-        for (let fe = 0; fe < oe.length; fe++) {
-          const de = oe[fe], Ee = $[de], be = q[de];
-          (be !== Ee || de === "value") && s(j, de, Ee, be, S, R);
+    ), O > 0) {
+      if (O & 16)
+        Q($, U, G, A, C);
+      else if (O & 2 && U.class !== G.class && s($, "class", null, G.class, C), O & 4 && s($, "style", U.style, G.style, C), O & 8) {
+        const fe = m.dynamicProps;
+        for (let pe = 0; pe < fe.length; pe++) {
+          const ge = fe[pe], Se = U[ge], Ae = G[ge];
+          (Ae !== Se || ge === "value") && s($, ge, Se, Ae, C, A);
         }
       }
-      N & 1 && h.children !== m.children && u(j, m.children);
-    } else !L && T == null && K(j, $, q, R, S);
-    ((V = q.onVnodeUpdated) || W) && qe(() => {
-      V && kt(V, R, m, h), W && _n(m, h, R, "updated");
-    }, B);
-  }, ie = (h, m, R, B, S, O, L) => {
-    for (let j = 0; j < m.length; j++) {
-      const N = h[j], T = m[j], W = N.el || Er(N), $ = (
+      O & 1 && h.children !== m.children && u($, m.children);
+    } else !N && D == null && Q($, U, G, A, C);
+    ((Z = G.onVnodeUpdated) || J) && He(() => {
+      Z && At(Z, A, m, h), J && _n(m, h, A, "updated");
+    }, L);
+  }, le = (h, m, A, L, C, F, N) => {
+    for (let $ = 0; $ < m.length; $++) {
+      const O = h[$], D = m[$], J = O.el || Cr(O), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        W && // - In the case of a Fragment, we need to provide the actual parent
+        J && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (N.type === ce || // - In the case of different nodes, there is going to be a replacement
+        (O.type === ce || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !lr(N, T) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(W) : (
+        !cr(O, D) || // - In the case of a component, it could contain anything.
+        O.shapeFlag & 198) ? d(J) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          R
+          A
         )
       );
-      A(
-        N,
-        T,
-        $,
-        null,
-        B,
-        S,
+      x(
         O,
+        D,
+        U,
+        null,
         L,
+        C,
+        F,
+        N,
         !0
       );
     }
-  }, K = (h, m, R, B, S) => {
-    if (m !== R) {
-      if (m !== De)
-        for (const O in m)
-          !br(O) && !(O in R) && s(
+  }, Q = (h, m, A, L, C) => {
+    if (m !== A) {
+      if (m !== Te)
+        for (const F in m)
+          !yr(F) && !(F in A) && s(
             h,
-            O,
-            m[O],
+            F,
+            m[F],
             null,
-            S,
-            B
+            C,
+            L
           );
-      for (const O in R) {
-        if (br(O)) continue;
-        const L = R[O], j = m[O];
-        L !== j && O !== "value" && s(h, O, j, L, S, B);
+      for (const F in A) {
+        if (yr(F)) continue;
+        const N = A[F], $ = m[F];
+        N !== $ && F !== "value" && s(h, F, $, N, C, L);
       }
-      "value" in R && s(h, "value", m.value, R.value, S);
+      "value" in A && s(h, "value", m.value, A.value, C);
     }
-  }, le = (h, m, R, B, S, O, L, j, N) => {
-    const T = m.el = h ? h.el : l(""), W = m.anchor = h ? h.anchor : l("");
-    let { patchFlag: $, dynamicChildren: q, slotScopeIds: V } = m;
-    V && (j = j ? j.concat(V) : V), h == null ? (r(T, R, B), r(W, R, B), C(
+  }, ue = (h, m, A, L, C, F, N, $, O) => {
+    const D = m.el = h ? h.el : l(""), J = m.anchor = h ? h.anchor : l("");
+    let { patchFlag: U, dynamicChildren: G, slotScopeIds: Z } = m;
+    Z && ($ = $ ? $.concat(Z) : Z), h == null ? (r(D, A, L), r(J, A, L), X(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       m.children || [],
-      R,
-      W,
-      S,
-      O,
-      L,
-      j,
-      N
-    )) : $ > 0 && $ & 64 && q && // #2715 the previous fragment could've been a BAILed one as a result
+      A,
+      J,
+      C,
+      F,
+      N,
+      $,
+      O
+    )) : U > 0 && U & 64 && G && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    h.dynamicChildren && h.dynamicChildren.length === q.length ? (ie(
+    h.dynamicChildren && h.dynamicChildren.length === G.length ? (le(
       h.dynamicChildren,
-      q,
-      R,
-      S,
-      O,
-      L,
-      j
+      G,
+      A,
+      C,
+      F,
+      N,
+      $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || S && m === S.subTree) && Co(
+    (m.key != null || C && m === C.subTree) && Co(
       h,
       m,
       !0
       /* shallow */
-    )) : ee(
+    )) : re(
       h,
       m,
-      R,
-      W,
-      S,
-      O,
-      L,
-      j,
-      N
+      A,
+      J,
+      C,
+      F,
+      N,
+      $,
+      O
     );
-  }, Te = (h, m, R, B, S, O, L, j, N) => {
-    m.slotScopeIds = j, h == null ? m.shapeFlag & 512 ? S.ctx.activate(
+  }, ve = (h, m, A, L, C, F, N, $, O) => {
+    m.slotScopeIds = $, h == null ? m.shapeFlag & 512 ? C.ctx.activate(
       m,
-      R,
-      B,
+      A,
       L,
-      N
-    ) : ke(
+      N,
+      O
+    ) : W(
       m,
-      R,
-      B,
-      S,
-      O,
+      A,
       L,
-      N
-    ) : Re(h, m, N);
-  }, ke = (h, m, R, B, S, O, L) => {
-    const j = h.component = Wd(
+      C,
+      F,
+      N,
+      O
+    ) : P(h, m, O);
+  }, W = (h, m, A, L, C, F, N) => {
+    const $ = h.component = Vd(
       h,
-      B,
-      S
+      L,
+      C
     );
-    if (Ra(h) && (j.ctx.renderer = dn), qd(j, !1, L), j.asyncDep) {
-      if (S && S.registerDep(
+    if (Da(h) && ($.ctx.renderer = dn), Kd($, !1, N), $.asyncDep) {
+      if (C && C.registerDep(
+        $,
         j,
-        mt,
-        L,
-        O
+        N,
+        F
       ), !h.el) {
-        const N = j.subTree = Jt(gt);
-        D(null, N, m, R), h.placeholder = N.el;
+        const O = $.subTree = Jt(bt);
+        E(null, O, m, A), h.placeholder = O.el;
       }
     } else
-      mt(
-        j,
+      j(
+        $,
         h,
         m,
-        R,
-        S,
-        O,
-        L
+        A,
+        C,
+        F,
+        N
       );
-  }, Re = (h, m, R) => {
-    const B = m.component = h.component;
-    if (Rd(h, m, R))
-      if (B.asyncDep && !B.asyncResolved) {
-        m.el = h.el, m.placeholder = h.placeholder, z(B, m, R);
+  }, P = (h, m, A) => {
+    const L = m.component = h.component;
+    if (Dd(h, m, A))
+      if (L.asyncDep && !L.asyncResolved) {
+        m.el = h.el, m.placeholder = h.placeholder, S(L, m, A);
         return;
       } else
-        B.next = m, B.update();
+        L.next = m, L.update();
     else
-      m.el = h.el, m.placeholder = h.placeholder, B.vnode = m;
-  }, mt = (h, m, R, B, S, O, L) => {
-    const j = () => {
+      m.el = h.el, m.placeholder = h.placeholder, L.vnode = m;
+  }, j = (h, m, A, L, C, F, N) => {
+    const $ = () => {
       if (h.isMounted) {
-        let { next: $, bu: q, u: V, parent: oe, vnode: fe } = h;
+        let { next: U, bu: G, u: Z, parent: fe, vnode: pe } = h;
         {
-          const Be = Na(h);
+          const Be = Ba(h);
           if (Be) {
-            $ && ($.el = fe.el, z(h, $, L)), Be.asyncDep.then(() => {
-              const et = () => {
-                h.job.flags & 8 || (S && S.pendingBranch ? qe(et, S) : T());
+            U && (U.el = pe.el, S(h, U, N)), Be.asyncDep.then(() => {
+              const tt = () => {
+                h.job.flags & 8 || (C && C.pendingBranch ? He(tt, C) : D());
               };
-              et.flags = 48, qe(et, S);
+              tt.flags = 48, He(tt, C);
             });
             return;
           }
         }
-        let de = $, Ee;
-        bn(h, !1), $ ? ($.el = fe.el, z(h, $, L)) : $ = fe, q && li(q), (Ee = $.props && $.props.onVnodeBeforeUpdate) && kt(Ee, oe, $, fe), bn(h, !0);
-        const be = gl(h), Le = h.subTree;
-        h.subTree = be, A(
-          Le,
-          be,
+        let ge = U, Se;
+        bn(h, !1), U ? (U.el = pe.el, S(h, U, N)) : U = pe, G && ai(G), (Se = U.props && U.props.onVnodeBeforeUpdate) && At(Se, fe, U, pe), bn(h, !0);
+        const Ae = _l(h), Pe = h.subTree;
+        h.subTree = Ae, x(
+          Pe,
+          Ae,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            Le.el || Er(Le)
+            Pe.el || Cr(Pe)
           ),
           // anchor may have changed if it's in a fragment
-          _e(Le),
+          xe(Pe),
           h,
-          S,
-          O
-        ), $.el = be.el, de === null && vd(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
-          () => kt(Ee, oe, $, fe),
-          S
+          C,
+          F
+        ), U.el = Ae.el, ge === null && Sd(h, Ae.el), Z && He(Z, C), (Se = U.props && U.props.onVnodeUpdated) && He(
+          () => At(Se, fe, U, pe),
+          C
         );
       } else {
-        let $;
-        const { el: q, props: V } = m, { bm: oe, m: fe, parent: de, root: Ee, type: be } = h, Le = Rr(m);
-        bn(h, !1), oe && li(oe), !Le && ($ = V && V.onVnodeBeforeMount) && kt($, de, m), bn(h, !0);
+        let U;
+        const { el: G, props: Z } = m, { bm: fe, m: pe, parent: ge, root: Se, type: Ae } = h, Pe = vr(m);
+        bn(h, !1), fe && ai(fe), !Pe && (U = Z && Z.onVnodeBeforeMount) && At(U, ge, m), bn(h, !0);
         {
-          Ee.ce && Ee.ce._hasShadowRoot() && Ee.ce._injectChildStyle(
-            be,
+          Se.ce && Se.ce._hasShadowRoot() && Se.ce._injectChildStyle(
+            Ae,
             h.parent ? h.parent.type : void 0
           );
-          const Be = h.subTree = gl(h);
-          A(
+          const Be = h.subTree = _l(h);
+          x(
             null,
             Be,
-            R,
-            B,
+            A,
+            L,
             h,
-            S,
-            O
+            C,
+            F
           ), m.el = Be.el;
         }
-        if (fe && qe(fe, S), !Le && ($ = V && V.onVnodeMounted)) {
+        if (pe && He(pe, C), !Pe && (U = Z && Z.onVnodeMounted)) {
           const Be = m;
-          qe(
-            () => kt($, de, Be),
-            S
+          He(
+            () => At(U, ge, Be),
+            C
           );
         }
-        (m.shapeFlag & 256 || de && Rr(de.vnode) && de.vnode.shapeFlag & 256) && h.a && qe(h.a, S), h.isMounted = !0, m = R = B = null;
+        (m.shapeFlag & 256 || ge && vr(ge.vnode) && ge.vnode.shapeFlag & 256) && h.a && He(h.a, C), h.isMounted = !0, m = A = L = null;
       }
     };
     h.scope.on();
-    const N = h.effect = new ea(j);
+    const O = h.effect = new ia($);
     h.scope.off();
-    const T = h.update = N.run.bind(N), W = h.job = N.runIfDirty.bind(N);
-    W.i = h, W.id = h.uid, N.scheduler = () => Ro(W), bn(h, !0), T();
-  }, z = (h, m, R) => {
+    const D = h.update = O.run.bind(O), J = h.job = O.runIfDirty.bind(O);
+    J.i = h, J.id = h.uid, O.scheduler = () => Ro(J), bn(h, !0), D();
+  }, S = (h, m, A) => {
     m.component = h;
-    const B = h.vnode.props;
-    h.vnode = m, h.next = null, Cd(h, m.props, B, R), Fd(h, m.children, R), ln(), ba(h), cn();
-  }, ee = (h, m, R, B, S, O, L, j, N = !1) => {
-    const T = h && h.children, W = h ? h.shapeFlag : 0, $ = m.children, { patchFlag: q, shapeFlag: V } = m;
-    if (q > 0) {
-      if (q & 128) {
-        ue(
-          T,
-          $,
-          R,
-          B,
-          S,
-          O,
+    const L = h.vnode.props;
+    h.vnode = m, h.next = null, Fd(h, m.props, L, A), Md(h, m.children, A), ln(), xa(h), cn();
+  }, re = (h, m, A, L, C, F, N, $, O = !1) => {
+    const D = h && h.children, J = h ? h.shapeFlag : 0, U = m.children, { patchFlag: G, shapeFlag: Z } = m;
+    if (G > 0) {
+      if (G & 128) {
+        he(
+          D,
+          U,
+          A,
           L,
-          j,
-          N
+          C,
+          F,
+          N,
+          $,
+          O
         );
         return;
-      } else if (q & 256) {
-        te(
-          T,
-          $,
-          R,
-          B,
-          S,
-          O,
+      } else if (G & 256) {
+        ie(
+          D,
+          U,
+          A,
           L,
-          j,
-          N
+          C,
+          F,
+          N,
+          $,
+          O
         );
         return;
       }
     }
-    V & 8 ? (W & 16 && fn(T, S, O), $ !== T && u(R, $)) : W & 16 ? V & 16 ? ue(
-      T,
-      $,
-      R,
-      B,
-      S,
-      O,
+    Z & 8 ? (J & 16 && fn(D, C, F), U !== D && u(A, U)) : J & 16 ? Z & 16 ? he(
+      D,
+      U,
+      A,
       L,
-      j,
-      N
-    ) : fn(T, S, O, !0) : (W & 8 && u(R, ""), V & 16 && C(
+      C,
+      F,
+      N,
       $,
-      R,
-      B,
-      S,
-      O,
+      O
+    ) : fn(D, C, F, !0) : (J & 8 && u(A, ""), Z & 16 && X(
+      U,
+      A,
       L,
-      j,
-      N
+      C,
+      F,
+      N,
+      $,
+      O
     ));
-  }, te = (h, m, R, B, S, O, L, j, N) => {
+  }, ie = (h, m, A, L, C, F, N, $, O) => {
     h = h || vn, m = m || vn;
-    const T = h.length, W = m.length, $ = Math.min(T, W);
-    let q;
-    for (q = 0; q < $; q++) {
-      const V = m[q] = N ? $t(m[q]) : vt(m[q]);
-      A(
-        h[q],
-        V,
-        R,
+    const D = h.length, J = m.length, U = Math.min(D, J);
+    let G;
+    for (G = 0; G < U; G++) {
+      const Z = m[G] = O ? $t(m[G]) : Et(m[G]);
+      x(
+        h[G],
+        Z,
+        A,
         null,
-        S,
-        O,
-        L,
-        j,
-        N
+        C,
+        F,
+        N,
+        $,
+        O
       );
     }
-    T > W ? fn(
+    D > J ? fn(
       h,
-      S,
-      O,
+      C,
+      F,
       !0,
       !1,
-      $
-    ) : C(
+      U
+    ) : X(
       m,
-      R,
-      B,
-      S,
-      O,
+      A,
       L,
-      j,
+      C,
+      F,
       N,
-      $
+      $,
+      O,
+      U
     );
-  }, ue = (h, m, R, B, S, O, L, j, N) => {
-    let T = 0;
-    const W = m.length;
-    let $ = h.length - 1, q = W - 1;
-    for (; T <= $ && T <= q; ) {
-      const V = h[T], oe = m[T] = N ? $t(m[T]) : vt(m[T]);
-      if (lr(V, oe))
-        A(
-          V,
-          oe,
-          R,
+  }, he = (h, m, A, L, C, F, N, $, O) => {
+    let D = 0;
+    const J = m.length;
+    let U = h.length - 1, G = J - 1;
+    for (; D <= U && D <= G; ) {
+      const Z = h[D], fe = m[D] = O ? $t(m[D]) : Et(m[D]);
+      if (cr(Z, fe))
+        x(
+          Z,
+          fe,
+          A,
           null,
-          S,
-          O,
-          L,
-          j,
-          N
+          C,
+          F,
+          N,
+          $,
+          O
         );
       else
         break;
-      T++;
+      D++;
     }
-    for (; T <= $ && T <= q; ) {
-      const V = h[$], oe = m[q] = N ? $t(m[q]) : vt(m[q]);
-      if (lr(V, oe))
-        A(
-          V,
-          oe,
-          R,
+    for (; D <= U && D <= G; ) {
+      const Z = h[U], fe = m[G] = O ? $t(m[G]) : Et(m[G]);
+      if (cr(Z, fe))
+        x(
+          Z,
+          fe,
+          A,
           null,
-          S,
-          O,
-          L,
-          j,
-          N
+          C,
+          F,
+          N,
+          $,
+          O
         );
       else
         break;
-      $--, q--;
+      U--, G--;
     }
-    if (T > $) {
-      if (T <= q) {
-        const V = q + 1, oe = V < W ? m[V].el : B;
-        for (; T <= q; )
-          A(
+    if (D > U) {
+      if (D <= G) {
+        const Z = G + 1, fe = Z < J ? m[Z].el : L;
+        for (; D <= G; )
+          x(
             null,
-            m[T] = N ? $t(m[T]) : vt(m[T]),
-            R,
-            oe,
-            S,
-            O,
-            L,
-            j,
-            N
-          ), T++;
+            m[D] = O ? $t(m[D]) : Et(m[D]),
+            A,
+            fe,
+            C,
+            F,
+            N,
+            $,
+            O
+          ), D++;
       }
-    } else if (T > q)
-      for (; T <= $; )
-        ge(h[T], S, O, !0), T++;
+    } else if (D > G)
+      for (; D <= U; )
+        we(h[D], C, F, !0), D++;
     else {
-      const V = T, oe = T, fe = /* @__PURE__ */ new Map();
-      for (T = oe; T <= q; T++) {
-        const je = m[T] = N ? $t(m[T]) : vt(m[T]);
-        je.key != null && fe.set(je.key, T);
+      const Z = D, fe = D, pe = /* @__PURE__ */ new Map();
+      for (D = fe; D <= G; D++) {
+        const $e = m[D] = O ? $t(m[D]) : Et(m[D]);
+        $e.key != null && pe.set($e.key, D);
       }
-      let de, Ee = 0;
-      const be = q - oe + 1;
-      let Le = !1, Be = 0;
-      const et = new Array(be);
-      for (T = 0; T < be; T++) et[T] = 0;
-      for (T = V; T <= $; T++) {
-        const je = h[T];
-        if (Ee >= be) {
-          ge(je, S, O, !0);
+      let ge, Se = 0;
+      const Ae = G - fe + 1;
+      let Pe = !1, Be = 0;
+      const tt = new Array(Ae);
+      for (D = 0; D < Ae; D++) tt[D] = 0;
+      for (D = Z; D <= U; D++) {
+        const $e = h[D];
+        if (Se >= Ae) {
+          we($e, C, F, !0);
           continue;
         }
-        let Ze;
-        if (je.key != null)
-          Ze = fe.get(je.key);
+        let Qe;
+        if ($e.key != null)
+          Qe = pe.get($e.key);
         else
-          for (de = oe; de <= q; de++)
-            if (et[de - oe] === 0 && lr(je, m[de])) {
-              Ze = de;
+          for (ge = fe; ge <= G; ge++)
+            if (tt[ge - fe] === 0 && cr($e, m[ge])) {
+              Qe = ge;
               break;
             }
-        Ze === void 0 ? ge(je, S, O, !0) : (et[Ze - oe] = T + 1, Ze >= Be ? Be = Ze : Le = !0, A(
-          je,
-          m[Ze],
-          R,
+        Qe === void 0 ? we($e, C, F, !0) : (tt[Qe - fe] = D + 1, Qe >= Be ? Be = Qe : Pe = !0, x(
+          $e,
+          m[Qe],
+          A,
           null,
-          S,
-          O,
-          L,
-          j,
-          N
-        ), Ee++);
+          C,
+          F,
+          N,
+          $,
+          O
+        ), Se++);
       }
-      const hn = Le ? Nd(et) : vn;
-      for (de = hn.length - 1, T = be - 1; T >= 0; T--) {
-        const je = oe + T, Ze = m[je], Ot = m[je + 1], pn = je + 1 < W ? (
+      const hn = Pe ? Bd(tt) : vn;
+      for (ge = hn.length - 1, D = Ae - 1; D >= 0; D--) {
+        const $e = fe + D, Qe = m[$e], Nt = m[$e + 1], pn = $e + 1 < J ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ot.el || Er(Ot)
-        ) : B;
-        et[T] === 0 ? A(
+          Nt.el || Cr(Nt)
+        ) : L;
+        tt[D] === 0 ? x(
           null,
-          Ze,
-          R,
+          Qe,
+          A,
           pn,
-          S,
-          O,
-          L,
-          j,
-          N
-        ) : Le && (de < 0 || T !== hn[de] ? ve(Ze, R, pn, 2) : de--);
+          C,
+          F,
+          N,
+          $,
+          O
+        ) : Pe && (ge < 0 || D !== hn[ge] ? De(Qe, A, pn, 2) : ge--);
       }
     }
-  }, ve = (h, m, R, B, S = null) => {
-    const { el: O, type: L, transition: j, children: N, shapeFlag: T } = h;
-    if (T & 6) {
-      ve(h.component.subTree, m, R, B);
+  }, De = (h, m, A, L, C = null) => {
+    const { el: F, type: N, transition: $, children: O, shapeFlag: D } = h;
+    if (D & 6) {
+      De(h.component.subTree, m, A, L);
       return;
     }
-    if (T & 128) {
-      h.suspense.move(m, R, B);
+    if (D & 128) {
+      h.suspense.move(m, A, L);
       return;
     }
-    if (T & 64) {
-      L.move(h, m, R, dn);
+    if (D & 64) {
+      N.move(h, m, A, dn);
       return;
     }
-    if (L === ce) {
-      r(O, m, R);
-      for (let $ = 0; $ < N.length; $++)
-        ve(N[$], m, R, B);
-      r(h.anchor, m, R);
+    if (N === ce) {
+      r(F, m, A);
+      for (let U = 0; U < O.length; U++)
+        De(O[U], m, A, L);
+      r(h.anchor, m, A);
       return;
     }
-    if (L === _s) {
-      w(h, m, R);
+    if (N === _s) {
+      w(h, m, A);
       return;
     }
-    if (B !== 2 && T & 1 && j)
-      if (B === 0)
-        j.persisted && !O[ps] ? r(O, m, R) : (j.beforeEnter(O), r(O, m, R), qe(() => j.enter(O), S));
+    if (L !== 2 && D & 1 && $)
+      if (L === 0)
+        $.persisted && !F[ps] ? r(F, m, A) : ($.beforeEnter(F), r(F, m, A), He(() => $.enter(F), C));
       else {
-        const { leave: $, delayLeave: q, afterLeave: V } = j, oe = () => {
-          h.ctx.isUnmounted ? i(O) : r(O, m, R);
-        }, fe = () => {
-          const de = O._isLeaving || !!O[ps];
-          O._isLeaving && O[ps](
+        const { leave: U, delayLeave: G, afterLeave: Z } = $, fe = () => {
+          h.ctx.isUnmounted ? i(F) : r(F, m, A);
+        }, pe = () => {
+          const ge = F._isLeaving || !!F[ps];
+          F._isLeaving && F[ps](
             !0
             /* cancelled */
-          ), j.persisted && !de ? oe() : $(O, () => {
-            oe(), V && V();
+          ), $.persisted && !ge ? fe() : U(F, () => {
+            fe(), Z && Z();
           });
         };
-        q ? q(O, oe, fe) : fe();
+        G ? G(F, fe, pe) : pe();
       }
     else
-      r(O, m, R);
-  }, ge = (h, m, R, B = !1, S = !1) => {
+      r(F, m, A);
+  }, we = (h, m, A, L = !1, C = !1) => {
     const {
-      type: O,
-      props: L,
-      ref: j,
-      children: N,
-      dynamicChildren: T,
-      shapeFlag: W,
-      patchFlag: $,
-      dirs: q,
-      cacheIndex: V,
-      memo: oe
+      type: F,
+      props: N,
+      ref: $,
+      children: O,
+      dynamicChildren: D,
+      shapeFlag: J,
+      patchFlag: U,
+      dirs: G,
+      cacheIndex: Z,
+      memo: fe
     } = h;
-    if (($ === -2 || T && T.hasOnce) && (S = !1), j != null && (ln(), Ar(j, null, R, h, !0), cn()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), W & 256 && m.ctx.deactivate(h))
+    if ((U === -2 || D && D.hasOnce) && (C = !1), $ != null && (ln(), Rr($, null, A, h, !0), cn()), Z != null && (!h.ctx || h.ctx === m) && (m.renderCache[Z] = void 0), J & 256 && m.ctx.deactivate(h))
       return;
-    const fe = W & 1 && q, de = !Rr(h);
-    let Ee;
-    if (de && (Ee = L && L.onVnodeBeforeUnmount) && kt(Ee, m, h), W & 6)
-      rr(h.component, R, B);
+    const pe = J & 1 && G, ge = !vr(h);
+    let Se;
+    if (ge && (Se = N && N.onVnodeBeforeUnmount) && At(Se, m, h), J & 6)
+      ir(h.component, A, L);
     else {
-      if (W & 128) {
-        h.suspense.unmount(R, B);
+      if (J & 128) {
+        h.suspense.unmount(A, L);
         return;
       }
-      fe && _n(h, null, m, "beforeUnmount"), W & 64 ? h.type.remove(
+      pe && _n(h, null, m, "beforeUnmount"), J & 64 ? h.type.remove(
         h,
         m,
-        R,
+        A,
         dn,
-        B
-      ) : T && // #5154
+        L
+      ) : D && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (O !== ce || $ > 0 && $ & 64) ? fn(
-        T,
+      !D.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (F !== ce || U > 0 && U & 64) ? fn(
+        D,
         m,
-        R,
+        A,
         !1,
         !0
-      ) : (O === ce && $ & 384 || !S && W & 16) && fn(N, m, R), B && _t(h);
+      ) : (F === ce && U & 384 || !C && J & 16) && fn(O, m, A), L && yt(h);
     }
-    const be = oe != null && V == null;
-    (de && (Ee = L && L.onVnodeUnmounted) || fe || be) && qe(() => {
-      Ee && kt(Ee, m, h), fe && _n(h, null, m, "unmounted"), be && (h.el = null);
-    }, R);
-  }, _t = (h) => {
-    const { type: m, el: R, anchor: B, transition: S } = h, O = m === ce;
-    if (O && !S) {
-      bt(R, B);
+    const Ae = fe != null && Z == null;
+    (ge && (Se = N && N.onVnodeUnmounted) || pe || Ae) && He(() => {
+      Se && At(Se, m, h), pe && _n(h, null, m, "unmounted"), Ae && (h.el = null);
+    }, A);
+  }, yt = (h) => {
+    const { type: m, el: A, anchor: L, transition: C } = h, F = m === ce;
+    if (F && !C) {
+      wt(A, L);
       return;
     }
     if (m === _s) {
-      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
+      y(h), C && !C.persisted && C.afterLeave && C.afterLeave();
       return;
     }
-    const L = O ? Qs(h) : h, j = () => {
-      O ? d(R) && bt(R, B) : i(R), S && !S.persisted && S.afterLeave && S.afterLeave();
+    const N = F ? Qs(h) : h, $ = () => {
+      F ? d(A) && wt(A, L) : i(A), C && !C.persisted && C.afterLeave && C.afterLeave();
     };
-    if (L && L.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: N, delayLeave: T } = S, W = L.el, $ = () => N(W, j);
-      T ? T(W, j, $) : $();
+    if (N && N.shapeFlag & 1 && C && !C.persisted) {
+      const { leave: O, delayLeave: D } = C, J = N.el, U = () => O(J, $);
+      D ? D(J, $, U) : U();
     } else
-      j();
-  }, bt = (h, m) => {
-    let R;
+      $();
+  }, wt = (h, m) => {
+    let A;
     for (; h !== m; )
-      R = b(h), i(h), h = R;
+      A = b(h), i(h), h = A;
     i(m);
-  }, rr = (h, m, R) => {
-    const { bum: B, scope: S, job: O, subTree: L, um: j, m: N, a: T } = h;
-    bl(N), bl(T), B && li(B), S.stop(), O ? (O.flags |= 8, ge(L, h, m, R)) : L && (L.transition = h.vnode.transition, ge(L, h, m, R)), j && qe(j, m);
-    const W = () => {
+  }, ir = (h, m, A) => {
+    const { bum: L, scope: C, job: F, subTree: N, um: $, m: O, a: D } = h;
+    wl(O), wl(D), L && ai(L), C.stop(), F ? (F.flags |= 8, we(N, h, m, A)) : N && (N.transition = h.vnode.transition, we(N, h, m, A)), $ && He($, m);
+    const J = () => {
       h.isUnmounted = !0;
     };
-    W.flags = 16, qe(W, m);
-  }, fn = (h, m, R, B = !1, S = !1, O = 0) => {
-    for (let L = O; L < h.length; L++)
-      ge(h[L], m, R, B, S);
-  }, _e = (h) => {
+    J.flags = 16, He(J, m);
+  }, fn = (h, m, A, L = !1, C = !1, F = 0) => {
+    for (let N = F; N < h.length; N++)
+      we(h[N], m, A, L, C);
+  }, xe = (h) => {
     if (h.shapeFlag & 6)
-      return _e(h.component.subTree);
+      return xe(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), R = m && m[xa];
-    return R ? b(R) : m;
-  }, Wr = (h, m, R) => {
-    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Ud();
-    rd(() => {
-      h == null ? m._vnode && ge(m._vnode, null, null, !0) : A(
+    const m = b(h.anchor || h.el), A = m && m[Ea];
+    return A ? b(A) : m;
+  }, Jr = (h, m, A) => {
+    const L = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Hd();
+    ld(() => {
+      h == null ? m._vnode && we(m._vnode, null, null, !0) : x(
         m._vnode || null,
         h,
         m,
         null,
         null,
         null,
-        R
+        A
       ), m._vnode = h;
-    }, B);
+    }, L);
   }, dn = {
-    p: A,
-    um: ge,
-    m: ve,
-    r: _t,
-    mt: ke,
-    mc: C,
-    pc: ee,
-    pbc: ie,
-    n: _e,
+    p: x,
+    um: we,
+    m: De,
+    r: yt,
+    mt: W,
+    mc: X,
+    pc: re,
+    pbc: le,
+    n: xe,
     o: e
   };
   return {
-    render: Wr,
+    render: Jr,
     hydrate: void 0,
-    createApp: bd(Wr)
+    createApp: xd(Jr)
   };
 }
 function ms({ type: e, props: t }, n) {
@@ -3174,19 +3174,19 @@ function ms({ type: e, props: t }, n) {
 function bn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Md(e, t) {
+function jd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function Co(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (re(r) && re(i))
+  if (oe(r) && oe(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
     }
 }
-function Nd(e) {
+function Bd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,47 +3206,47 @@ function Nd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Na(e) {
+function Ba(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Na(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ba(t);
 }
-function bl(e) {
+function wl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function Er(e) {
+function Cr(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return Er(t.subTree);
+    return Cr(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? Er(n.activeBranch) : null;
+  return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const La = (e) => e.__isSuspense, Ld = /* @__PURE__ */ Symbol("_deferredEnter");
-function Pd(e, t) {
-  t && t.pendingBranch ? re(e) ? t.effects.push(...e) : t.effects.push(e) : nd(e);
+const $a = (e) => e.__isSuspense, $d = /* @__PURE__ */ Symbol("_deferredEnter");
+function zd(e, t) {
+  t && t.pendingBranch ? oe(e) ? t.effects.push(...e) : t.effects.push(e) : od(e);
 }
-const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
-let nt = null;
-function G(e = !1) {
-  Sn.push(nt = e ? null : []);
+const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
+let it = null;
+function q(e = !1) {
+  Sn.push(it = e ? null : []);
 }
-function Pa() {
-  Sn.pop(), nt = Sn[Sn.length - 1] || null;
+function za() {
+  Sn.pop(), it = Sn[Sn.length - 1] || null;
 }
-let Tr = 1;
-function yl(e, t = !1) {
-  Tr += e, e < 0 && nt && t && (nt.hasOnce = !0);
+let Fr = 1;
+function kl(e, t = !1) {
+  Fr += e, e < 0 && it && t && (it.hasOnce = !0);
 }
-function Ba(e) {
-  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Pa(), Tr > 0 && nt && nt.push(e), e;
+function Ua(e) {
+  return e.dynamicChildren = Fr > 0 ? it || vn : null, za(), Fr > 0 && it && it.push(e), e;
 }
-function X(e, t, n, r, i, s) {
-  return Ba(
-    Q(
+function V(e, t, n, r, i, s) {
+  return Ua(
+    ne(
       e,
       t,
       n,
@@ -3257,8 +3257,8 @@ function X(e, t, n, r, i, s) {
     )
   );
 }
-function ci(e, t, n, r, i) {
-  return Ba(
+function ui(e, t, n, r, i) {
+  return Ua(
     Jt(
       e,
       t,
@@ -3272,23 +3272,23 @@ function ci(e, t, n, r, i) {
 function Do(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function lr(e, t) {
+function cr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const ja = ({ key: e }) => e ?? null, ai = ({
+const Wa = ({ key: e }) => e ?? null, fi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Xe(e) || we(e) ? { i: st, r: e, k: t, f: !!n } : e : null);
-function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Ze(e) || Re(e) ? { i: lt, r: e, k: t, f: !!n } : e : null);
+function ne(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && ja(t),
-    ref: t && ai(t),
-    scopeId: ka,
+    key: t && Wa(t),
+    ref: t && fi(t),
+    scopeId: va,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3308,36 +3308,36 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: st
+    ctx: lt
   };
-  return l ? (bi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Tr > 0 && // avoid a block node from tracking itself
+  return l ? (yi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Fr > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  nt && // presence of a patch flag indicates this node needs patching on updates.
+  it && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && nt.push(c), c;
+  c.patchFlag !== 32 && it.push(c), c;
 }
-const Jt = Bd;
-function Bd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === gd) && (e = gt), Do(e)) {
-    const l = Yn(
+const Jt = Ud;
+function Ud(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === yd) && (e = bt), Do(e)) {
+    const l = Xn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && bi(l, n), Tr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
+    return n && yi(l, n), Fr > 0 && !s && it && (l.shapeFlag & 6 ? it[it.indexOf(e)] = l : it.push(l)), l.patchFlag = -2, l;
   }
-  if (Kd(e) && (e = e.__vccOpts), t) {
-    t = jd(t);
+  if (Qd(e) && (e = e.__vccOpts), t) {
+    t = Wd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ Ao(c) && !re(c) && (c = lt({}, c)), t.style = Oi(c));
+    l && !Me(l) && (t.class = rt(l)), Fe(c) && (/* @__PURE__ */ Ao(c) && !oe(c) && (c = at({}, c)), t.style = Ni(c));
   }
-  const o = Me(e) ? 1 : La(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
-  return Q(
+  const o = Me(e) ? 1 : $a(e) ? 128 : Pi(e) ? 64 : Fe(e) ? 4 : Re(e) ? 2 : 0;
+  return ne(
     e,
     t,
     n,
@@ -3348,21 +3348,21 @@ function Bd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function jd(e) {
-  return e ? /* @__PURE__ */ Ao(e) ? lt({}, e) : Ta(e) ? lt({}, e[Ja] || e) : e : null;
+function Wd(e) {
+  return e ? /* @__PURE__ */ Ao(e) ? at({}, e) : Na(e) ? at({}, e[Ga] || e) : e : null;
 }
-function Yn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? $d(i || {}, t) : i, u = {
+function Xn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Jd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && ja(a),
+    key: a && Wa(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? re(s) ? s.concat(ai(t)) : [s, ai(t)] : ai(t)
+      n && s ? oe(s) ? s.concat(fi(t)) : [s, fi(t)] : fi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3388,8 +3388,8 @@ function Yn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Yn(e.ssContent),
-    ssFallback: e.ssFallback && Yn(e.ssFallback),
+    ssContent: e.ssContent && Xn(e.ssContent),
+    ssFallback: e.ssFallback && Xn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3397,19 +3397,19 @@ function Yn(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && xr(
+  return c && r && Ar(
     u,
     c.clone(u)
   ), u;
 }
-function ye(e = " ", t = 0) {
+function _e(e = " ", t = 0) {
   return Jt(Bi, null, e, t);
 }
-function Ce(e = "", t = !1) {
-  return t ? (G(), ci(gt, null, e)) : Jt(gt, null, e);
+function ye(e = "", t = !1) {
+  return t ? (q(), ui(bt, null, e)) : Jt(bt, null, e);
 }
-function vt(e) {
-  return e == null || typeof e == "boolean" ? Jt(gt) : re(e) ? Jt(
+function Et(e) {
+  return e == null || typeof e == "boolean" ? Jt(bt) : oe(e) ? Jt(
     ce,
     null,
     // #3666, avoid reference pollution when reusing vnode
@@ -3417,67 +3417,67 @@ function vt(e) {
   ) : Do(e) ? $t(e) : Jt(Bi, null, String(e));
 }
 function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Yn(e);
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Xn(e);
 }
-function bi(e, t) {
+function yi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (re(t))
+  else if (oe(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), bi(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), yi(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !Ta(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Na(t) ? t._ctx = lt : i === 3 && lt && (lt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (we(t)) {
+  else if (Re(t)) {
     if (r & 65) {
-      bi(e, { default: t });
+      yi(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: st }, n = 32;
+    t = { default: t, _ctx: lt }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [ye(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [_e(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function $d(...e) {
+function Jd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
     for (const i in r)
       if (i === "class")
-        t.class !== r.class && (t.class = it([t.class, r.class]));
+        t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (i === "style")
-        t.style = Oi([t.style, r.style]);
-      else if (Si(i)) {
+        t.style = Ni([t.style, r.style]);
+      else if (Ti(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(re(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(oe(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Ti(i) && (t[i] = o);
+        !Fi(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
 }
-function kt(e, t, n, r = null) {
+function At(e, t, n, r = null) {
   Ht(e, t, 7, [
     n,
     r
   ]);
 }
-const zd = /* @__PURE__ */ va();
-let $a = 0;
-function Ud() {
-  return $a;
+const qd = /* @__PURE__ */ Sa();
+let Ja = 0;
+function Hd() {
+  return Ja;
 }
-function Wd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || zd, s = {
-    uid: $a++,
+function Vd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || qd, s = {
+    uid: Ja++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Wd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Cf(
+    scope: new Ff(
       !0
       /* detached */
     ),
@@ -3508,24 +3508,24 @@ function Wd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Dd(r, i),
-    emitsOptions: kd(r, i),
+    propsOptions: Id(r, i),
+    emitsOptions: vd(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: De,
+    propsDefaults: Te,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: De,
-    data: De,
-    props: De,
-    attrs: De,
-    slots: De,
-    refs: De,
-    setupState: De,
+    ctx: Te,
+    data: Te,
+    props: Te,
+    attrs: Te,
+    slots: Te,
+    refs: Te,
+    setupState: Te,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3552,52 +3552,52 @@ function Wd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = wd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Rd.bind(null, s), e.ce && e.ce(s), s;
 }
-let Xn = null;
-const Jd = () => Xn || st;
-let yi, Fr;
+let Zn = null;
+const Gd = () => Zn || lt;
+let wi, Ir;
 {
-  const e = Ii(), t = (n, r) => {
+  const e = Oi(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  yi = t(
+  wi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Xn = n
-  ), Fr = t(
+    (n) => Zn = n
+  ), Ir = t(
     "__VUE_SSR_SETTERS__",
-    (n) => wi = n
+    (n) => ki = n
   );
 }
-const za = (e) => {
-  const t = Xn;
-  return yi(e), e.scope.on(), () => {
-    e.scope.off(), yi(t);
+const qa = (e) => {
+  const t = Zn;
+  return wi(e), e.scope.on(), () => {
+    e.scope.off(), wi(t);
   };
-}, wl = () => {
-  Xn && Xn.scope.off(), yi(null);
+}, xl = () => {
+  Zn && Zn.scope.off(), wi(null);
 };
-function Ua(e) {
+function Ha(e) {
   return e.vnode.shapeFlag & 4;
 }
-let wi = !1;
-function qd(e, t = !1, n = !1) {
-  t && Fr(t);
-  const { props: r, children: i } = e.vnode, s = Ua(e);
-  Ed(e, r, s, t), Td(e, i, n || t);
-  const o = s ? Hd(e, t) : void 0;
-  return t && Fr(!1), o;
+let ki = !1;
+function Kd(e, t = !1, n = !1) {
+  t && Ir(t);
+  const { props: r, children: i } = e.vnode, s = Ha(e);
+  Td(e, r, s, t), Nd(e, i, n || t);
+  const o = s ? Yd(e, t) : void 0;
+  return t && Ir(!1), o;
 }
-function Hd(e, t) {
+function Yd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, md);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, wd);
   const { setup: r } = n;
   if (r) {
     ln();
-    const i = e.setupContext = r.length > 1 ? Gd(e) : null, s = za(e), o = zr(
+    const i = e.setupContext = r.length > 1 ? Zd(e) : null, s = qa(e), o = Ur(
       r,
       e,
       0,
@@ -3605,75 +3605,75 @@ function Hd(e, t) {
         e.props,
         i
       ]
-    ), l = Hc(o);
-    if (cn(), s(), (l || e.sp) && !Rr(e) && pd(e), l) {
-      if (o.then(wl, wl), t)
+    ), l = Yc(o);
+    if (cn(), s(), (l || e.sp) && !vr(e) && bd(e), l) {
+      if (o.then(xl, xl), t)
         return o.then((c) => {
-          Fr(!0);
+          Ir(!0);
           try {
-            kl(e, c, t);
+            Al(e, c, t);
           } finally {
-            Fr(!1);
+            Ir(!1);
           }
         }).catch((c) => {
-          Ni(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Li(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      kl(e, o);
+      Al(e, o);
   } else
-    Wa(e);
+    Va(e);
 }
-function kl(e, t, n) {
-  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = ga(t)), Wa(e);
+function Al(e, t, n) {
+  Re(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Fe(t) && (e.setupState = ya(t)), Va(e);
 }
-function Wa(e, t, n) {
+function Va(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Cn);
 }
-const Ja = /* @__PURE__ */ Symbol(), Vd = {
+const Ga = /* @__PURE__ */ Symbol(), Xd = {
   get(e, t) {
-    return Ve(e, "get", ""), t === Ja ? e : e[t];
+    return Ge(e, "get", ""), t === Ga ? e : e[t];
   }
 };
-function Gd(e) {
+function Zd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Vd),
+    attrs: new Proxy(e.attrs, Xd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function ji(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ga(Hf(e.exposed)), {
+function $i(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ya(Yf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in vr)
-        return vr[n](e);
+      if (n in Er)
+        return Er[n](e);
     },
     has(t, n) {
-      return n in t || n in vr;
+      return n in t || n in Er;
     }
   })) : e.proxy;
 }
-function Kd(e) {
-  return we(e) && "__vccOpts" in e;
+function Qd(e) {
+  return Re(e) && "__vccOpts" in e;
 }
-const Lt = (e, t) => /* @__PURE__ */ Xf(e, t, wi), Yd = "3.5.45";
+const ht = (e, t) => /* @__PURE__ */ td(e, t, ki), eh = "3.5.45";
 let no;
-const xl = typeof window < "u" && window.trustedTypes;
-if (xl)
+const Rl = typeof window < "u" && window.trustedTypes;
+if (Rl)
   try {
-    no = /* @__PURE__ */ xl.createPolicy("vue", {
+    no = /* @__PURE__ */ Rl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000/svg", Zd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, Al = jt && /* @__PURE__ */ jt.createElement("template"), Qd = {
+const Ka = no ? (e) => no.createHTML(e) : (e) => e, th = "http://www.w3.org/2000/svg", nh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, vl = Bt && /* @__PURE__ */ Bt.createElement("template"), rh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,11 +3682,11 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? jt.createElementNS(Xd, e) : t === "mathml" ? jt.createElementNS(Zd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(th, e) : t === "mathml" ? Bt.createElementNS(nh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
-  createText: (e) => jt.createTextNode(e),
-  createComment: (e) => jt.createComment(e),
+  createText: (e) => Bt.createTextNode(e),
+  createComment: (e) => Bt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => jt.querySelector(e),
+  querySelector: (e) => Bt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3709,10 +3709,10 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Al.innerHTML = qa(
+      vl.innerHTML = Ka(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Al.content;
+      const l = vl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, eh = /* @__PURE__ */ Symbol("_vtc");
-function th(e, t, n) {
-  const r = e[eh];
+}, ih = /* @__PURE__ */ Symbol("_vtc");
+function sh(e, t, n) {
+  const r = e[ih];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Rl = /* @__PURE__ */ Symbol("_vod"), nh = /* @__PURE__ */ Symbol("_vsh"), rh = /* @__PURE__ */ Symbol(""), ih = /(?:^|;)\s*display\s*:/;
-function sh(e, t, n) {
+const El = /* @__PURE__ */ Symbol("_vod"), oh = /* @__PURE__ */ Symbol("_vsh"), lh = /* @__PURE__ */ Symbol(""), ch = /(?:^|;)\s*display\s*:/;
+function ah(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3742,73 +3742,73 @@ function sh(e, t, n) {
       if (Me(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && mr(r, l, "");
+          n[l] == null && _r(r, l, "");
         }
       else
         for (const o in t)
-          n[o] == null && mr(r, o, "");
+          n[o] == null && _r(r, o, "");
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? lh(
+      l != null ? fh(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
         l
-      ) || mr(r, o, l) : mr(r, o, "");
+      ) || _r(r, o, l) : _r(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[rh];
-      o && (n += ";" + o), r.cssText = n, s = ih.test(n);
+      const o = r[lh];
+      o && (n += ";" + o), r.cssText = n, s = ch.test(n);
     }
   } else t && e.removeAttribute("style");
-  Rl in e && ((!i || t !== n) && (e[Rl] = s ? r.display : ""), e[nh] && (r.display = "none"));
+  El in e && ((!i || t !== n) && (e[El] = s ? r.display : ""), e[oh] && (r.display = "none"));
 }
-const ei = /\s*!important$/;
-function mr(e, t, n) {
-  if (re(n))
-    n.forEach((r) => mr(e, t, r));
+const ni = /\s*!important$/;
+function _r(e, t, n) {
+  if (oe(n))
+    n.forEach((r) => _r(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    ei.test(n) ? e.setProperty(t, n.replace(ei, ""), "important") : e.setProperty(t, n);
+    ni.test(n) ? e.setProperty(t, n.replace(ni, ""), "important") : e.setProperty(t, n);
   else {
-    const r = oh(e, t);
-    ei.test(n) ? e.setProperty(
-      Mn(r),
-      n.replace(ei, ""),
+    const r = uh(e, t);
+    ni.test(n) ? e.setProperty(
+      Nn(r),
+      n.replace(ni, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const vl = ["Webkit", "Moz", "ms"], bs = {};
-function oh(e, t) {
+const Cl = ["Webkit", "Moz", "ms"], bs = {};
+function uh(e, t) {
   const n = bs[t];
   if (n)
     return n;
-  let r = ht(t);
+  let r = mt(t);
   if (r !== "filter" && r in e)
     return bs[t] = r;
-  r = Kc(r);
-  for (let i = 0; i < vl.length; i++) {
-    const s = vl[i] + r;
+  r = Qc(r);
+  for (let i = 0; i < Cl.length; i++) {
+    const s = Cl[i] + r;
     if (s in e)
       return bs[t] = s;
   }
   return t;
 }
-function lh(e, t, n, r) {
+function fh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const El = "http://www.w3.org/1999/xlink";
-function Cl(e, t, n, r, i, s = Af(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(El, t.slice(6, t.length)) : e.setAttributeNS(El, t, n) : n == null || s && !Xc(n) ? e.removeAttribute(t) : e.setAttribute(
+const Dl = "http://www.w3.org/1999/xlink";
+function Sl(e, t, n, r, i, s = Cf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Dl, t.slice(6, t.length)) : e.setAttributeNS(Dl, t, n) : n == null || s && !ta(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    s ? "" : St(n) ? String(n) : n
+    s ? "" : Tt(n) ? String(n) : n
   );
 }
-function Dl(e, t, n, r, i) {
+function Tl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? qa(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ka(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Dl(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Xc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ta(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,42 +3836,42 @@ function Dl(e, t, n, r, i) {
 function Rn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function ch(e, t, n, r) {
+function dh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Sl = /* @__PURE__ */ Symbol("_vei");
-function ah(e, t, n, r, i = null) {
-  const s = e[Sl] || (e[Sl] = {}), o = s[t];
+const Fl = /* @__PURE__ */ Symbol("_vei");
+function hh(e, t, n, r, i = null) {
+  const s = e[Fl] || (e[Fl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = dh(t);
+    const [l, c] = mh(t);
     if (r) {
-      const a = s[t] = gh(
+      const a = s[t] = yh(
         r,
         i
       );
       Rn(e, l, a, c);
-    } else o && (ch(e, l, o, c), s[t] = void 0);
+    } else o && (dh(e, l, o, c), s[t] = void 0);
   }
 }
-const uh = /(Once|Passive|Capture)$/, fh = /^on:?(?:Once|Passive|Capture)$/;
-function dh(e) {
+const ph = /(Once|Passive|Capture)$/, gh = /^on:?(?:Once|Passive|Capture)$/;
+function mh(e) {
   let t, n;
-  for (; (n = e.match(uh)) && !fh.test(e); )
+  for (; (n = e.match(ph)) && !gh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
 let ys = 0;
-const hh = /* @__PURE__ */ Promise.resolve(), ph = () => ys || (hh.then(() => ys = 0), ys = Date.now());
-function gh(e, t) {
+const _h = /* @__PURE__ */ Promise.resolve(), bh = () => ys || (_h.then(() => ys = 0), ys = Date.now());
+function yh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (re(i)) {
+    if (oe(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3894,18 +3894,18 @@ function gh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = ph(), n;
+  return n.value = e, n.attached = bh(), n;
 }
-const Tl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, mh = (e, t, n, r, i, s) => {
+const Il = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, wh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? th(e, r, o) : t === "style" ? sh(e, n, r) : Si(t) ? Ti(t) || ah(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : _h(e, t, r, o)) ? (Dl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Cl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (bh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Dl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Cl(e, t, r, o));
+  t === "class" ? sh(e, r, o) : t === "style" ? ah(e, n, r) : Ti(t) ? Fi(t) || hh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : kh(e, t, r, o)) ? (Tl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Sl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (xh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Tl(e, mt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Sl(e, t, r, o));
 };
-function _h(e, t, n, r) {
+function kh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Tl(t) && we(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Il(t) && Re(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,92 +3913,92 @@ function _h(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Tl(t) && Me(n) ? !1 : t in e;
+  return Il(t) && Me(n) ? !1 : t in e;
 }
-function bh(e, t) {
+function xh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = ht(t);
-  return Array.isArray(n) ? n.some((i) => ht(i) === r) : Object.keys(n).some((i) => ht(i) === r);
+  const r = mt(t);
+  return Array.isArray(n) ? n.some((i) => mt(i) === r) : Object.keys(n).some((i) => mt(i) === r);
 }
-const ki = (e) => {
+const xi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return re(t) ? (n) => li(t, n) : t;
+  return oe(t) ? (n) => ai(t, n) : t;
 };
-function yh(e) {
+function Ah(e) {
   e.target.composing = !0;
 }
-function Fl(e) {
+function Ol(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const En = /* @__PURE__ */ Symbol("_assign"), ti = /* @__PURE__ */ Symbol("_initialValue");
+const En = /* @__PURE__ */ Symbol("_assign"), ri = /* @__PURE__ */ Symbol("_initialValue");
 function ws(e, t, n) {
-  return t && (e = e.trim()), n && (e = $r(e)), e;
+  return t && (e = e.trim()), n && (e = zr(e)), e;
 }
-const cr = {
+const ar = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
-    e.parentNode && (e.type === "text" ? e[ti] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ti] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[En] = ki(i);
+    e.parentNode && (e.type === "text" ? e[ri] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ri] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[En] = xi(i);
     const s = r || i.props && i.props.type === "number";
     Rn(e, t ? "change" : "input", (o) => {
       o.target.composing || e[En](ws(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
       e.value = ws(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", yh), Rn(e, "compositionend", Fl), Rn(e, "change", Fl));
+    }), t || (Rn(e, "compositionstart", Ah), Rn(e, "compositionend", Ol), Rn(e, "change", Ol));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const i = t ?? "", s = e[ti];
-    delete e[ti], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](ws(e.value, n, r)) : e.value = i;
+    const i = t ?? "", s = e[ri];
+    delete e[ri], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](ws(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[En] = ki(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? $r(e.value) : e.value, c = t ?? "";
+    if (e[En] = xi(o), e.composing) return;
+    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? zr(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, wh = {
+}, Rh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, Rn(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? $r(xi(c)) : xi(c)
+        (c) => n ? zr(Ai(c)) : Ai(c)
       ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? re(o) ? i.slice() : i : o
+        s ? oe(o) ? i.slice() : i : o
       ];
       try {
         e[En](o);
       } finally {
-        kr(() => {
+        xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[En] = ki(r);
+    }), e[En] = xi(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Il(e, t, n);
+    Nl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[En] = ki(n);
+    e._modelValue = t, e[En] = xi(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !kh(t, r[1], r[0])) && Il(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !vh(t, r[1], r[0])) && Nl(e, t, n);
   }
 };
-function kh(e, t, n) {
-  if (!n || re(e)) return on(e, t);
+function vh(e, t, n) {
+  if (!n || oe(e)) return on(e, t);
   if (On(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
@@ -4007,18 +4007,18 @@ function kh(e, t, n) {
   }
   return !1;
 }
-function Il(e, t, n = !1) {
-  const r = e.multiple, i = re(t);
+function Nl(e, t, n = !1) {
+  const r = e.multiple, i = oe(t);
   if (!(r && !i && !On(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = xi(l);
+      const l = e.options[s], c = Ai(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ef(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Tf(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has($r(c));
-      else if (on(xi(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(zr(c));
+      else if (on(Ai(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4026,10 +4026,10 @@ function Il(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function xi(e) {
+function Ai(e) {
   return "_value" in e ? e._value : e.value;
 }
-const xh = ["ctrl", "shift", "alt", "meta"], Ah = {
+const Eh = ["ctrl", "shift", "alt", "meta"], Ch = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const xh = ["ctrl", "shift", "alt", "meta"], Ah = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => xh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, ui = (e, t) => {
+  exact: (e, t) => Eh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, qn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Ah[t[o]];
+      const l = Ch[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Rh = /* @__PURE__ */ lt({ patchProp: mh }, Qd);
-let Ol;
-function vh() {
-  return Ol || (Ol = Id(Rh));
+}, Dh = /* @__PURE__ */ at({ patchProp: wh }, rh);
+let Ml;
+function Sh() {
+  return Ml || (Ml = Ld(Dh));
 }
-const Eh = ((...e) => {
-  const t = vh().createApp(...e), { mount: n } = t;
+const Th = ((...e) => {
+  const t = Sh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Dh(r);
+    const i = Ih(r);
     if (!i) return;
     const s = t._component;
-    !we(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Ch(i));
+    !Re(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, Fh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Ch(e) {
+function Fh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Dh(e) {
+function Ih(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Sh = "/comfyd/connection";
-function Th(e, t) {
+const Oh = "/comfyd/connection";
+function Nh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Th(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Fh = "comfyd", Ih = "comfyd.token.", Oh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Ha(e) {
-  return Oh.test(e.token);
+const Mh = "comfyd", Lh = "comfyd.token.", Ph = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Ya(e) {
+  return Ph.test(e.token);
 }
-function Va(e, t) {
-  return Ha(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function Xa(e, t) {
+  return Ya(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Ga(e) {
-  return Ha(e) ? [Fh, Ih + e.token] : [];
+function Za(e) {
+  return Ya(e) ? [Mh, Lh + e.token] : [];
 }
-class Mh {
+class jh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Sh).then(
-      (t) => Th(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Oh).then(
+      (t) => Nh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,26 +4130,26 @@ function qt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Nh(e, t) {
+function Bh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Ml(e, t) {
+function Ll(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Lh(e, t) {
+function $h(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Ph(e, t) {
+function zh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Bh(e) {
+function Uh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function jh(e, t) {
+function Wh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4174,18 +4174,18 @@ function nn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function qn(e, t, n = 3) {
+function Hn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = $h(r, o);
+    let l = Jh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const Nl = 128;
-function $h(e, t) {
-  if (e.length > Nl || t.length > Nl) return 1 / 0;
+const Pl = 128;
+function Jh(e, t) {
+  if (e.length > Pl || t.length > Pl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4207,98 +4207,98 @@ const Vt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Ka(e, t, n = {}) {
+}), Ri = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function Qa(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((z, ee) => l.set(z.id, ee));
+  e.forEach((S, re) => l.set(S.id, re));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [z, ee] of t) {
-    const te = l.get(z), ue = l.get(ee);
-    if (te === void 0 || ue === void 0 || te === ue) continue;
-    const ve = te * o + ue;
-    u.has(ve) || (u.add(ve), c[te].push(ue), a[ue].push(te));
+  for (const [S, re] of t) {
+    const ie = l.get(S), he = l.get(re);
+    if (ie === void 0 || he === void 0 || ie === he) continue;
+    const De = ie * o + he;
+    u.has(De) || (u.add(De), c[ie].push(he), a[he].push(ie));
   }
   const d = new Uint8Array(o), b = /* @__PURE__ */ new Set();
-  for (let z = 0; z < o; z++) {
-    if (d[z]) continue;
-    const ee = [[z, 0]];
-    for (d[z] = 1; ee.length; ) {
-      const te = ee[ee.length - 1], [ue, ve] = te;
-      if (ve < c[ue].length) {
-        te[1]++;
-        const ge = c[ue][ve];
-        d[ge] === 1 ? b.add(ue * o + ge) : d[ge] === 0 && (d[ge] = 1, ee.push([ge, 0]));
+  for (let S = 0; S < o; S++) {
+    if (d[S]) continue;
+    const re = [[S, 0]];
+    for (d[S] = 1; re.length; ) {
+      const ie = re[re.length - 1], [he, De] = ie;
+      if (De < c[he].length) {
+        ie[1]++;
+        const we = c[he][De];
+        d[we] === 1 ? b.add(he * o + we) : d[we] === 0 && (d[we] = 1, re.push([we, 0]));
       } else
-        d[ue] = 2, ee.pop();
+        d[he] = 2, re.pop();
     }
   }
-  const g = (z, ee) => !b.has(z * o + ee), p = a.map((z, ee) => z.filter((te) => g(te, ee))), A = c.map((z, ee) => z.filter((te) => g(ee, te))), v = p.map((z) => z.length), D = [], k = [];
-  for (let z = 0; z < o; z++) v[z] || k.push(z);
-  for (let z = 0; z < k.length; z++) {
-    const ee = k[z];
-    D.push(ee);
-    for (const te of A[ee]) --v[te] === 0 && k.push(te);
+  const g = (S, re) => !b.has(S * o + re), p = a.map((S, re) => S.filter((ie) => g(ie, re))), x = c.map((S, re) => S.filter((ie) => g(re, ie))), R = p.map((S) => S.length), E = [], k = [];
+  for (let S = 0; S < o; S++) R[S] || k.push(S);
+  for (let S = 0; S < k.length; S++) {
+    const re = k[S];
+    E.push(re);
+    for (const ie of x[re]) --R[ie] === 0 && k.push(ie);
   }
   const w = new Int32Array(o);
-  for (const z of D) for (const ee of A[z]) w[ee] = Math.max(w[ee], w[z] + 1);
-  for (const z of D) {
-    if (p[z].length || !A[z].length) continue;
-    let ee = 1 / 0;
-    for (const te of A[z]) ee = Math.min(ee, w[te]);
-    w[z] = Math.max(0, ee - 1);
+  for (const S of E) for (const re of x[S]) w[re] = Math.max(w[re], w[S] + 1);
+  for (const S of E) {
+    if (p[S].length || !x[S].length) continue;
+    let re = 1 / 0;
+    for (const ie of x[S]) re = Math.min(re, w[ie]);
+    w[S] = Math.max(0, re - 1);
   }
   let y = 0;
-  for (let z = 0; z < o; z++) y = Math.max(y, w[z] + 1);
-  const I = Array.from({ length: y }, () => []);
-  for (let z = 0; z < o; z++) I[w[z]].push(z);
-  const F = new Float64Array(o), x = () => {
-    for (const z of I) z.forEach((ee, te) => F[ee] = z.length > 1 ? te / (z.length - 1) : 0.5);
+  for (let S = 0; S < o; S++) y = Math.max(y, w[S] + 1);
+  const T = Array.from({ length: y }, () => []);
+  for (let S = 0; S < o; S++) T[w[S]].push(S);
+  const z = new Float64Array(o), B = () => {
+    for (const S of T) S.forEach((re, ie) => z[re] = S.length > 1 ? ie / (S.length - 1) : 0.5);
   };
-  x();
-  const C = (z, ee) => {
-    const te = z.map((ue, ve) => {
-      const ge = ee[ue];
-      let _t = F[ue];
-      if (ge.length) {
-        let bt = 0;
-        for (const rr of ge) bt += F[rr];
-        _t = bt / ge.length;
+  B();
+  const X = (S, re) => {
+    const ie = S.map((he, De) => {
+      const we = re[he];
+      let yt = z[he];
+      if (we.length) {
+        let wt = 0;
+        for (const ir of we) wt += z[ir];
+        yt = wt / we.length;
       }
-      return [_t, ve, ue];
+      return [yt, De, he];
     });
-    return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
+    return ie.sort((he, De) => Ri(he[0], De[0]) || he[1] - De[1]), ie.map((he) => he[2]);
   };
-  let U = I.map((z) => z.slice()), ie = Ll(I, A, w, o);
-  for (let z = 0; z < Vt.sweeps && ie > 0; z++) {
-    for (let te = 1; te < y; te++)
-      I[te] = C(I[te], p), x();
-    for (let te = y - 2; te >= 0; te--)
-      I[te] = C(I[te], A), x();
-    const ee = Ll(I, A, w, o);
-    ee < ie && (ie = ee, U = I.map((te) => te.slice()));
+  let Y = T.map((S) => S.slice()), le = jl(T, x, w, o);
+  for (let S = 0; S < Vt.sweeps && le > 0; S++) {
+    for (let ie = 1; ie < y; ie++)
+      T[ie] = X(T[ie], p), B();
+    for (let ie = y - 2; ie >= 0; ie--)
+      T[ie] = X(T[ie], x), B();
+    const re = jl(T, x, w, o);
+    re < le && (le = re, Y = T.map((ie) => ie.slice()));
   }
-  const K = new Float64Array(o), le = new Float64Array(o);
-  let Te = r, ke = i;
-  for (let z = 0; z < y; z++) {
-    let ee = 0, te = i;
-    for (const ue of U[z]) {
-      const ve = e[ue];
-      let ge = te;
-      if (p[ue].length) {
-        let _t = 0;
-        for (const bt of p[ue]) _t += le[bt] + e[bt].h / 2;
-        ge = Math.max(te, _t / p[ue].length - ve.h / 2);
+  const Q = new Float64Array(o), ue = new Float64Array(o);
+  let ve = r, W = i;
+  for (let S = 0; S < y; S++) {
+    let re = 0, ie = i;
+    for (const he of Y[S]) {
+      const De = e[he];
+      let we = ie;
+      if (p[he].length) {
+        let yt = 0;
+        for (const wt of p[he]) yt += ue[wt] + e[wt].h / 2;
+        we = Math.max(ie, yt / p[he].length - De.h / 2);
       }
-      K[ue] = Te, le[ue] = ge, te = ge + ve.h + s, ee = Math.max(ee, ve.w), ke = Math.max(ke, ge + ve.h);
+      Q[he] = ve, ue[he] = we, ie = we + De.h + s, re = Math.max(re, De.w), W = Math.max(W, we + De.h);
     }
-    Te += ee + s;
+    ve += re + s;
   }
-  const Re = /* @__PURE__ */ new Map(), mt = /* @__PURE__ */ new Map();
-  for (let z = 0; z < o; z++)
-    Re.set(e[z].id, [K[z], le[z]]), mt.set(e[z].id, w[z]);
-  return { pos: Re, layer: mt, width: y ? Te - s - r : 0, height: ke - i };
+  const P = /* @__PURE__ */ new Map(), j = /* @__PURE__ */ new Map();
+  for (let S = 0; S < o; S++)
+    P.set(e[S].id, [Q[S], ue[S]]), j.set(e[S].id, w[S]);
+  return { pos: P, layer: j, width: y ? ve - s - r : 0, height: W - i };
 }
-function Ll(e, t, n, r) {
+function jl(e, t, n, r) {
   const i = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4323,10 +4323,10 @@ function io(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function zh(e, t, n = 0) {
+function qh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Ya(e, t, n = Vt.spacing) {
+function eu(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4337,7 +4337,7 @@ function So(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
-function Ri(e, t) {
+function vi(e, t) {
   const n = So(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
@@ -4347,24 +4347,24 @@ function Ri(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Xa(e) {
+function tu(e) {
   const t = [];
   for (const n of Tn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Nh(e, r.link);
+      const i = Bh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
-  return t.sort((n, r) => Ai(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ri(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Uh = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
-function Za(e, t, n, r) {
+const Hh = (e, t) => Ri(Number(e.id), Number(t.id)) || Ri(String(e.id), String(t.id));
+function nu(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Wh(e, t, n = {}) {
+function Vh(e, t, n = {}) {
   const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4372,49 +4372,49 @@ function Wh(e, t, n = {}) {
     l = Tn(e).filter((y) => w.has(String(y.id)));
   } else l = Tn(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Uh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Xa(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Ka(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
-  for (const w of D) {
-    const [y, I] = g.get(w.id), F = { ...w, x: y, y: I };
-    v.length && (F.y = Ya(F, v.concat(k), s)), k.push(F), Za(qt(e, w.id), F.x, F.y, i);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => vi(w, r));
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Hh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = tu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Qa(a, b, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), R = Tn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => vi(w, r)), E = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  for (const w of E) {
+    const [y, T] = g.get(w.id), z = { ...w, x: y, y: T };
+    R.length && (z.y = eu(z, R.concat(k), s)), k.push(z), nu(qt(e, w.id), z.x, z.y, i);
   }
-  return D.map((w) => w.id);
+  return E.map((w) => w.id);
 }
-function Jh(e, t, n = {}) {
+function Gh(e, t, n = {}) {
   const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Xa(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Ka(c, b, { x: 0, y: 0, spacing: s });
-  let p = -1 / 0, A = 1 / 0;
+  const c = l.map((k) => vi(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => vi(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = tu(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Qa(c, b, { x: 0, y: 0, spacing: s });
+  let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
-    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), A = Math.min(A, y.y));
+    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
   }
   if (p === -1 / 0) {
-    const k = qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Kh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
-      const I = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((F) => zh(I, F, s / 2)) && (y = null);
+      const T = { x: y[0], y: y[1], w: g.width, h: g.height };
+      a.some((z) => qh(T, z, s / 2)) && (y = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, A] = y;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
   }
-  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
-  for (const k of v) {
-    const [w, y] = g.pos.get(k.id), I = { ...k, x: p + w, y: A + y };
-    I.y = Ya(I, D, s), D.push(I), Za(qt(e, k.id), I.x, I.y, i);
+  const R = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), E = a.slice();
+  for (const k of R) {
+    const [w, y] = g.pos.get(k.id), T = { ...k, x: p + w, y: x + y };
+    T.y = eu(T, E, s), E.push(T), nu(qt(e, k.id), T.x, T.y, i);
   }
-  return v.map((k) => k.id);
+  return R.map((k) => k.id);
 }
-function qh(e) {
+function Kh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
     t = Math.min(t, s.x), n = Math.min(n, s.y), r = Math.max(r, s.x + s.w), i = Math.max(i, s.y + s.h);
   return { x: t, y: n, w: r - t, h: i - n };
 }
-const Ke = Object.freeze({
+const Ye = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4435,52 +4435,52 @@ class so extends Error {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const ne = (e, t, n) => {
+const se = (e, t, n) => {
   throw new so(e, t, n);
-}, Zn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Un(e, t, n = Ke.name, { optional: r = !1 } = {}) {
+}, Qn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Un(e, t, n = Ye.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    ne("INVALID_COMMAND", `${t} is required`);
+    se("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && ne("INVALID_COMMAND", `${t} must be a string`), e.length > n && ne("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && se("INVALID_COMMAND", `${t} must be a string`), e.length > n && se("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
 function yn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && ne("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ye.coord) && se("INVALID_COMMAND", `${t} must be a number within ±${Ye.coord}`), e);
 }
 function Kt(e, t) {
-  return Zn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ne("INVALID_COMMAND", `${t} must be a node id or a ref`);
+  return Qn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ye.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : se("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
 function xs(e, t) {
   if (e == null) return 0;
-  if (Zn(e))
+  if (Qn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : ne("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ye.name ? e : se("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Pl(e, t) {
-  if (Zn(e)) {
+function Bl(e, t) {
+  if (Qn(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && ne("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || ne("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && ne("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : ne("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || se("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ye.text && se("VALUE_INVALID", `${t} is longer than ${Ye.text} characters`), e) : se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const fi = {
+const di = {
   create_node(e) {
     const t = {
       node_type: Un(e.node_type, "node_type"),
       x: yn(e.x, "x", { optional: !0 }),
       y: yn(e.y, "y", { optional: !0 }),
-      ref: Un(e.ref, "ref", Ke.ref, { optional: !0 }),
-      title: Un(e.title, "title", Ke.name, { optional: !0 }),
+      ref: Un(e.ref, "ref", Ye.ref, { optional: !0 }),
+      title: Un(e.title, "title", Ye.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || ne("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Zn(e.widgets) || ne("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || se("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      Qn(e.widgets) || se("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ke.widgets && ne("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
-      for (const r of n) t.widgets.push([Un(r, "widget name"), Pl(e.widgets[r], `widgets.${r}`)]);
+      n.length > Ye.widgets && se("INVALID_COMMAND", `more than ${Ye.widgets} widgets`);
+      for (const r of n) t.widgets.push([Un(r, "widget name"), Bl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
@@ -4495,16 +4495,16 @@ const fi = {
   set_widget: (e) => ({
     node_id: Kt(e.node_id, "node_id"),
     name: Un(e.name, "name"),
-    value: Pl(e.value, "value")
+    value: Bl(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || ne("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && ne("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
+    Array.isArray(t) || se("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ye.nodes && se("INVALID_COMMAND", `node_ids: more than ${Ye.nodes}`);
     const n = yn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Vt.maxSpacing) && ne("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
+    return n !== null && (n < 0 || n > Vt.maxSpacing) && se("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
       node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
       x: yn(e.x, "x", { optional: !0 }),
       y: yn(e.y, "y", { optional: !0 }),
@@ -4513,74 +4513,74 @@ const fi = {
   },
   set_node_mode(e) {
     const t = Un(e.mode, "mode");
-    return Object.hasOwn(ks, t) || ne("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
+    return Object.hasOwn(ks, t) || se("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
   }
-}, Qa = Object.freeze(Object.keys(fi)), Bl = new Set(Qa.filter((e) => e !== "get_graph"));
-function Hh(e) {
-  Zn(e) || ne("INVALID_COMMAND", "a command must be an object");
+}, ru = Object.freeze(Object.keys(di)), $l = new Set(ru.filter((e) => e !== "get_graph"));
+function Yh(e) {
+  Qn(e) || se("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(fi, i));
-    r.length !== 1 && ne("INVALID_COMMAND", "missing field: type"), t = r[0], n = Zn(e[t]) ? e[t] : {};
+    const r = Object.keys(e).filter((i) => Object.hasOwn(di, i));
+    r.length !== 1 && se("INVALID_COMMAND", "missing field: type"), t = r[0], n = Qn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(fi, t)) && ne("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Qa.join(", ")}`), { type: t, ...fi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(di, t)) && se("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ru.join(", ")}`), { type: t, ...di[t](n) };
 }
-const Vh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Gh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Kh(e, t, n) {
+const Xh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Zh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Qh(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = jh(e, t);
-    return s && !s.some((o) => o === n) && ne("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, qn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = Wh(e, t);
+    return s && !s.some((o) => o === n) && se("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Hn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Vh.has(r) ? (typeof n != "number" && ne("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ne("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ne("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ne("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ne("VALUE_INVALID", `${e.name} takes true or false`), n) : Gh.has(r) ? (typeof n != "string" && ne("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ne("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Xh.has(r) ? (typeof n != "number" && se("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && se("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && se("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && se("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && se("VALUE_INVALID", `${e.name} takes true or false`), n) : Zh.has(r) ? (typeof n != "string" && se("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && se("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Yh(e) {
+function ep(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function jl(e, t, n, r) {
-  const i = Ph(t, n);
-  i || ne("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, qn(n, Bh(t)));
-  const s = Kh(i, t, r), o = i.value;
+function zl(e, t, n, r) {
+  const i = zh(t, n);
+  i || se("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Hn(n, Uh(t)));
+  const s = Qh(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Yh(i);
+  return ep(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
     const r = qt(e.graph, t.id);
     if (r) return r;
-    ne("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    se("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return ne("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return se("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Xh(e) {
+function tp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Zh(e) {
+function np(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Jh(e.graph, t, { LiteGraph: e.LiteGraph, view: Xh(e) });
+  e.pending.clear(), t.length && Gh(e.graph, t, { LiteGraph: e.LiteGraph, view: tp(e) });
 }
-const Qh = {
+const rp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      ne("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, qn(t.node_type, l));
+      se("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Hn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || ne("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || se("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) jl(e, i, l, c);
+      for (const [l, c] of t.widgets) zl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
@@ -4588,38 +4588,38 @@ const Qh = {
   },
   remove_node(e, t) {
     const n = Yt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), qt(e.graph, r) && ne("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    return e.graph.remove(n), qt(e.graph, r) && se("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Lh(n, t.from_slot);
-    i < 0 && ne(
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = $h(n, t.from_slot);
+    i < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? qn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Hn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = Ml(r, t.to_slot);
-    s < 0 && ne(
+    const s = Ll(r, t.to_slot);
+    s < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? qn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && ne("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? Hn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && se("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || ne("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || se("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || ne("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || se("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Ml(n, t.slot);
-    r < 0 && ne(
+    const n = Yt(e, t.node_id, "node_id"), r = Ll(n, t.slot);
+    r < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? qn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Hn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ne("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && se("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = jl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = zl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4636,7 +4636,7 @@ const Qh = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Wh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Vh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4649,54 +4649,54 @@ const Qh = {
   },
   set_node_mode(e, t) {
     const n = Yt(e, t.node_id, "node_id");
-    return n.mode = t.mode, n.mode !== t.mode && ne("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
+    return n.mode = t.mode, n.mode !== t.mode && se("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, ep = "BATCH_MODE_PARTIAL";
-function tp(e) {
-  return e === ep || e === 2 || String(e).toLowerCase() === "partial";
+}, ip = "BATCH_MODE_PARTIAL";
+function sp(e) {
+  return e === ip || e === 2 || String(e).toLowerCase() === "partial";
 }
-function $l(e, t) {
+function Ul(e, t) {
   const n = t instanceof so ? t.code : "EDITOR_FAILED", r = t instanceof so ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function np(e, t) {
+function op(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Ke.commands)
-    return { ok: !1, error: `more than ${Ke.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = tp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  if (n.length > Ye.commands)
+    return { ok: !1, error: `more than ${Ye.commands} commands`, results: [], applied: !1 };
+  const r = e.graph, i = sp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
-    let A;
+    let x;
     try {
-      A = Hh(n[p]);
-    } catch (D) {
-      if (c[p] = $l(p, D), !i) {
+      x = Yh(n[p]);
+    } catch (E) {
+      if (c[p] = Ul(p, E), !i) {
         u = p;
         break;
       }
       continue;
     }
-    o.expectedId = A.type === "create_node" ? s[a++] : void 0;
-    const v = i && Bl.has(A.type) && p > 0 ? r.serialize() : null;
+    o.expectedId = x.type === "create_node" ? s[a++] : void 0;
+    const R = i && $l.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...Qh[A.type](o, A) }, Bl.has(A.type) && (d = !0);
-    } catch (D) {
-      if (c[p] = $l(p, D), !i) {
+      c[p] = { index: p, ok: !0, ...rp[x.type](o, x) }, $l.has(x.type) && (d = !0);
+    } catch (E) {
+      if (c[p] = Ul(p, E), !i) {
         u = p;
         break;
       }
-      const k = v ?? l;
-      nn(r.serialize()) !== nn(k) && zl(r, k);
+      const k = R ?? l;
+      nn(r.serialize()) !== nn(k) && Wl(r, k);
     }
   }
   if (u >= 0) {
-    nn(r.serialize()) !== nn(l) && zl(r, l);
+    nn(r.serialize()) !== nn(l) && Wl(r, l);
     const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
-    for (let A = 0; A < n.length; A++)
-      A !== u && (c[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
+    for (let x = 0; x < n.length; x++)
+      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  Zh(o), r.setDirtyCanvas?.(!0, !0);
+  np(o), r.setDirtyCanvas?.(!0, !0);
   const b = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: b,
@@ -4705,10 +4705,10 @@ function np(e, t) {
     applied: d
   };
 }
-function zl(e, t) {
+function Wl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function rp(e) {
+function lp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4717,8 +4717,8 @@ function rp(e) {
   }, end() {
   } };
 }
-function ip(e, t) {
-  const n = rp(e);
+function cp(e, t) {
+  const n = lp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4730,8 +4730,8 @@ function ip(e, t) {
     }
   }
 }
-const sp = 1e3, op = 1500, lp = 120, cp = 480 * 1024, As = "the tab has switched to another workflow; this canvas is no longer open in it", ap = 200, up = 50, fp = 1e4, dp = 1e3, hp = 128, Rs = 1024 * 1024 - 1024;
-function pp(e) {
+const ap = 1e3, up = 1500, fp = 120, dp = 480 * 1024, As = "the tab has switched to another workflow; this canvas is no longer open in it", hp = 200, pp = 50, gp = 1e4, mp = 1e3, _p = 128, Rs = 1024 * 1024 - 1024;
+function bp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4739,9 +4739,9 @@ function pp(e) {
 }
 function vs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${pp(n)}`.slice(0, hp);
+  return `${e}:${r}~${bp(n)}`.slice(0, _p);
 }
-function gp(e, t = cp) {
+function yp(e, t = dp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4754,7 +4754,7 @@ function gp(e, t = cp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function mp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4771,7 +4771,7 @@ function mp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class _p {
+class kp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4809,7 +4809,7 @@ class _p {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), op), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), up), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4839,20 +4839,20 @@ class _p {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > up : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > pp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, ap);
+      }, hp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = gp(await this.d.objectInfo?.());
+        this.objectInfoJson = yp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4865,7 +4865,7 @@ class _p {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Va(t, "/comfy/editor/ws"), Ga(t));
+      n = new this.d.WebSocket(Xa(t, "/comfy/editor/ws"), Za(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4873,7 +4873,7 @@ class _p {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === sp) {
+        if (r?.code === ap) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4954,7 +4954,7 @@ class _p {
     let r;
     this.busy++;
     try {
-      r = ip(this.d.app, () => np(n, t));
+      r = cp(this.d.app, () => op(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4966,7 +4966,7 @@ class _p {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(bp),
+      results: (r.results ?? []).filter(Boolean).map(xp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4993,14 +4993,14 @@ class _p {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Wl(u), u;
+        throw s = ql(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Wl(a);
+      s = s || ql(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5025,10 +5025,10 @@ class _p {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Ul(r, "beforeQueued");
+      Jl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Ul(r, "afterQueued");
+      Jl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5070,12 +5070,12 @@ class _p {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, lp);
+    }, fp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < fp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < gp || this.d.app.configuringGraph) return;
     if (vs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5112,7 +5112,7 @@ class _p {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < dp)) {
+    if (!(this.focused && t - this.focusSentAt < mp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5121,11 +5121,11 @@ class _p {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Ul(e, t) {
+function Jl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Wl(e) {
+function ql(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5133,37 +5133,37 @@ function Wl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function bp(e) {
+function xp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const oo = 200, yp = 16, wp = 256, kp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Qn = (e) => kp.has(e);
-function er(e) {
+const oo = 200, Ap = 16, Rp = 256, vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), er = (e) => vp.has(e);
+function tr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
-const Ye = (e) => {
+const Xe = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function xp(e, t) {
+function Ep(e, t) {
   if (!e) return !0;
-  const n = Ye(e.seq), r = Ye(t.seq);
-  return n && r ? r > n : !(Qn(er(e.status)) && !Qn(er(t.status)));
+  const n = Xe(e.seq), r = Xe(t.seq);
+  return n && r ? r > n : !(er(tr(e.status)) && !er(tr(t.status)));
 }
-function Ap(e) {
+function Cp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= oo) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Qn(er(i.status))) - Number(Qn(er(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(er(tr(i.status))) - Number(er(tr(r.status))) || Xe(r.queued_at_ms) - Xe(i.queued_at_ms));
   for (const r of n.slice(0, t.length - oo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function eu(e, t, { workingTurn: n = 0 } = {}) {
+function iu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return xp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Qn(er(t.status)) && (e.runTurns[r] = n), Ap(e), !0) : !1;
+  return Ep(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !er(tr(t.status)) && (e.runTurns[r] = n), Cp(e), !0) : !1;
 }
-function Rp(e) {
+function Dp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5174,14 +5174,14 @@ function Rp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function vp(e, t, n) {
-  const r = Rp(n), i = Number(t) || 0;
+function Sp(e, t, n) {
+  const r = Dp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Ep(e, t) {
+function Tp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = Ye(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
+  const r = Xe(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
   if (!i.length) return 0;
   if (!r) return i.at(-1).id;
   let s = 0;
@@ -5193,23 +5193,23 @@ function Ep(e, t) {
   }
   return s || i[0].id;
 }
-function Cp(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, i) => Ye(r.queued_at_ms) - Ye(i.queued_at_ms) || Ye(r.number) - Ye(i.number));
+function Fp(e) {
+  const t = {}, n = Object.values(e.runs).sort((r, i) => Xe(r.queued_at_ms) - Xe(i.queued_at_ms) || Xe(r.number) - Xe(i.number));
   for (const r of n) {
-    const i = Ep(e, r);
+    const i = Tp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Dp(e, t = () => "") {
-  const n = er(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+function Ip(e, t = () => "") {
+  const n = tr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: Qn(n),
+    final: er(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
-    queuePosition: Ye(e.queue_position),
+    queuePosition: Xe(e.queue_position),
     node: null,
     // {id, title} running now
     value: 0,
@@ -5228,7 +5228,7 @@ function Dp(e, t = () => "") {
     const a = String(e.executing_node);
     i.node = { id: a, title: r(a) };
     const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && Ye(u.max) > 0 && (i.value = Ye(u.value), i.max = Ye(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
+    u && Xe(u.max) > 0 && (i.value = Xe(u.value), i.max = Xe(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
   }
   for (const a of e.node_errors ?? [])
     i.errors.push({
@@ -5246,22 +5246,22 @@ function Dp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= yp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Ap || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
-  const l = Ye(e.started_at_ms), c = Ye(e.ended_at_ms);
+  const l = Xe(e.started_at_ms), c = Xe(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Jl(e, t, n, r = 0) {
+function Hl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const ql = 500, Hl = 200;
+const Vl = 500, Gl = 200;
 function Fn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function tu() {
+function su() {
   return {
     sessionId: "",
     session: null,
@@ -5288,68 +5288,78 @@ function tu() {
     // the turn the session works on now (status_update)
   };
 }
-function nu(e, t = "") {
-  Object.assign(e, tu(), { sessionId: t });
+function ou(e, t = "") {
+  Object.assign(e, su(), { sessionId: t });
 }
-function Vl(e, t) {
+function Kl(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Vn(e, t) {
-  let n = Vl(e, t);
+function Gn(e, t) {
+  let n = Kl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Hl && e.turns.splice(0, e.turns.length - Hl), Vl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Gl && e.turns.splice(0, e.turns.length - Gl), Kl(e, n.id) ?? n;
 }
-function di(e, t) {
+function hi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function ar(e, t) {
-  e.logs.push(t), e.logs.length > ql && e.logs.splice(0, e.logs.length - ql);
+function ur(e, t) {
+  e.logs.push(t), e.logs.length > Vl && e.logs.splice(0, e.logs.length - Vl);
 }
-function Gl(e, t) {
+function To(e) {
+  return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
+    sha256: String(t.sha256),
+    name: String(t.name ?? ""),
+    mime: String(t.mime_type ?? ""),
+    size: Number(t.size) || 0,
+    width: Number(t.width) || 0,
+    height: Number(t.height) || 0
+  })) : [];
+}
+function Yl(e, t) {
   if (!t || typeof t != "object") return;
   const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
   if (n === "user") {
-    const i = Vn(e, t.id);
-    i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
+    const i = Gn(e, t.id);
+    i.content = String(t.content ?? ""), i.attachments = To(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Vn(e, t.turn_id), s = di(i, t.skill);
+    const i = Gn(e, t.turn_id), s = hi(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Kl(e, t) {
+function Xl(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function ru(e) {
+function lu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Sp(e, t) {
+function Op(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = ru(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = lu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    nu(e, c), e.logs = s;
+    ou(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Kl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Gl(e, a);
+    Xl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Yl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = di(Vn(e, a.turn_id), a.skill);
+      const u = hi(Gn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return eu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return iu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Kl(e, r.session), !1;
+    return n === "configured" && r.session && Xl(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -5362,7 +5372,7 @@ function Sp(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Vn(e, r.turn_id), o = di(s, r.skill), l = Number(r.index);
+      const s = Gn(e, r.turn_id), o = hi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5372,9 +5382,9 @@ function Sp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Gl(e, r.message), !0;
+      return Yl(e, r.message), !0;
     case "debug_log":
-      return ar(e, {
+      return ur(e, {
         seq: i,
         level: Fn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
@@ -5383,59 +5393,59 @@ function Sp(e, t) {
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Vn(e, r.turn_id);
+        const s = Gn(e, r.turn_id);
         if (r.skill) {
-          const o = di(s, r.skill);
+          const o = hi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return ar(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return ur(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return ar(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return vp(e, r.turn_id, r.result_json), ar(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Sp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
-      return ar(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Tp(e, t, n) {
-  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
-  return e.turns.push(r), r;
+function Np(e, t, n, r = []) {
+  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: To(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+  return e.turns.push(i), i;
 }
-function Fp(e, t, n) {
+function Mp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Vn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
+  const s = Gn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = To(n.attachments ?? i?.attachments)), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
 }
-function Yl(e, t) {
+function Zl(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Ip(e, t, n) {
+function Lp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Xl(e, t = []) {
+function Ql(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Op = 15e3, Mp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Np = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function hi(e) {
-  return Np.has(String(e?.code ?? ""));
+const Pp = 15e3, jp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Bp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function pi(e) {
+  return Bp.has(String(e?.code ?? ""));
 }
-function ur(e, t) {
+function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Lp {
+class $p {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5449,7 +5459,7 @@ class Lp {
     this.stopped && (this.stopped = !1, this.connect());
   }
   stop() {
-    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(ur("panel closed", "CLOSED"));
+    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(fr("panel closed", "CLOSED"));
     const t = this.socket;
     if (this.socket = null, t) {
       t.onopen = t.onmessage = t.onclose = t.onerror = null;
@@ -5475,7 +5485,7 @@ class Lp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Va(t, "/comfy/session/ws"), Ga(t));
+      n = new this.d.WebSocket(Xa(t, "/comfy/session/ws"), Za(t));
     } catch {
       return this.retry();
     }
@@ -5483,7 +5493,7 @@ class Lp {
       this.open = !0, this.attempt = 0, this.joined && this.sendJoin(this.joined), this.outage && this.scheduleProbe(0), this.d.onOpen?.();
     }, n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
-      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(ur("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
+      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(fr("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
     };
   }
   retry() {
@@ -5499,20 +5509,20 @@ class Lp {
     const r = this.nextId++;
     return new Promise((i, s) => {
       if (!this.send({ event: t, data: n, request_id: r })) {
-        s(ur("not connected to comfyd", "DISCONNECTED"));
+        s(fr("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(r);
-        const l = ur(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Op);
+      }, Pp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && nu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && ou(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5529,7 +5539,7 @@ class Lp {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Mp.has(i)) {
+      if (jp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5539,13 +5549,13 @@ class Lp {
     if (r !== void 0 && this.pending.has(r)) {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
-        const s = ur(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        hi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        const s = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        pi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    ru(n) && n.event !== "error" && this.coreBack(), Sp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    lu(n) && n.event !== "error" && this.coreBack(), Op(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5570,23 +5580,30 @@ class Lp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const iu = Object.freeze([
+const cu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Pp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", Zl = 64 * 1024, Cs = 4096, Bp = 64 * 1024;
-function jp(e) {
+]), zp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", ec = 64 * 1024, Cs = 4096, Up = 64 * 1024, tc = 8, nc = 3 << 20, Fo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Wp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Jp(e) {
+  const t = String(e?.type ?? "").toLowerCase();
+  if (Fo.includes(t)) return t;
+  const n = String(e?.name ?? "").toLowerCase().split(".").pop();
+  return Wp[n] ?? t;
+}
+let qp = 0;
+function Hp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Ql = 0;
-function $p() {
+let rc = 0;
+function Vp() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Ql += 1, `panel-${e}-${Ql}`;
+  return rc += 1, `panel-${e}-${rc}`;
 }
-class zp {
+class Gp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5597,7 +5614,7 @@ class zp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(tu()), this.ui = n({
+    this.state = n(su()), this.ui = n({
       connected: !1,
       sessions: [],
       skills: [],
@@ -5613,9 +5630,12 @@ class zp {
       // why the bridge cannot be reached (the supervisor's word)
       outage: "",
       // why the core is away while the bridge answers
-      image: ""
+      image: "",
       // URL of the output shown full size ("" = none)
-    }), this.outbox = [], this.client = new Lp({
+      // Files picked, dropped or pasted for the next message:
+      // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
+      attachments: []
+    }), this.outbox = [], this.client = new $p({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5644,7 +5664,7 @@ class zp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: jp(n.skills)
+      skills: Hp(n.skills)
     };
   }
   start() {
@@ -5674,10 +5694,12 @@ class zp {
   /** Sends one user message; an outage keeps it for the recovery. */
   async deliver(t) {
     try {
-      const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
-      t.sid === this.state.sessionId && Fp(this.state, t.cid, n.message);
+      const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
+      t.attachments?.length && (n.attachments = t.attachments);
+      const r = await this.client.request("user_message", n);
+      t.sid === this.state.sessionId && Mp(this.state, t.cid, r.message);
     } catch (n) {
-      hi(n) && !this.client.stopped ? (Yl(this.state, t.cid), this.outbox.push(t)) : Ip(this.state, t.cid, n.message);
+      pi(n) && !this.client.stopped ? (Zl(this.state, t.cid), this.outbox.push(t)) : Lp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5693,7 +5715,7 @@ class zp {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      hi(t) || (this.ui.notice = `skills: ${t.message}`);
+      pi(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
@@ -5707,7 +5729,7 @@ class zp {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      hi(t) || (this.ui.notice = `sessions: ${t.message}`);
+      pi(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
@@ -5716,7 +5738,7 @@ class zp {
       provider: t.provider.slice(0, Cs),
       model: t.model.slice(0, Cs),
       base_url: t.base_url.slice(0, Cs),
-      system_prompt: t.system_prompt.slice(0, Bp)
+      system_prompt: t.system_prompt.slice(0, Up)
     };
   }
   async createSession(t = "") {
@@ -5777,23 +5799,76 @@ class zp {
         this.ui.notice = `skills: ${o.message}`;
       }
   }
+  /** Adds files for the next message: each is checked, then uploaded at
+   * once (the core stores it by its hash); its chip says how it went. */
+  async addFiles(t) {
+    const n = Array.from(t ?? []), r = [];
+    for (const i of n) {
+      const s = Jp(i), o = { key: `att-${++qp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= tc) {
+        this.ui.notice = `at most ${tc} files per message`;
+        break;
+      }
+      if (!Fo.includes(s))
+        o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
+      else if (o.size > nc)
+        o.state = "failed", o.error = `larger than ${nc >> 20} MiB`;
+      else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
+        try {
+          o.preview = URL.createObjectURL(i);
+        } catch {
+          o.preview = "";
+        }
+      this.ui.attachments.push(o), o.state === "uploading" && r.push(this.upload(i, o.key));
+    }
+    await Promise.all(r);
+  }
+  async upload(t, n) {
+    const r = () => this.ui.attachments.find((i) => i.key === n);
+    try {
+      if (!this.d.postBytes) throw new Error("uploads are not available here");
+      const i = r(), o = (await this.d.postBytes(`/comfyd/attachments?name=${encodeURIComponent(i?.name ?? "")}`, t, i?.mime ?? ""))?.attachment ?? {}, l = r();
+      if (!l) return;
+      l.sha256 = String(o.sha256 ?? ""), l.mime = String(o.mime_type ?? l.mime), l.state = l.sha256 ? "ready" : "failed", l.sha256 || (l.error = "the upload gave no hash");
+    } catch (i) {
+      const s = r();
+      s && (s.state = "failed", s.error = i.message);
+    }
+  }
+  removeAttachment(t) {
+    const n = this.ui.attachments.findIndex((i) => i.key === t);
+    if (n < 0) return;
+    const [r] = this.ui.attachments.splice(n, 1);
+    r.preview && globalThis.URL?.revokeObjectURL && URL.revokeObjectURL(r.preview);
+  }
+  /** Where the panel reads a stored attachment (same origin). */
+  attachmentUrl(t) {
+    return this.url(`/comfyd/attachments/${encodeURIComponent(String(t ?? ""))}`);
+  }
   async send() {
     const t = this.ui.draft.trim();
-    if (!t) return;
-    if (t.length > Zl) {
-      this.ui.notice = `a message is at most ${Zl} characters`;
+    if (this.ui.attachments.some((o) => o.state === "uploading")) {
+      this.ui.notice = "wait for the files to finish uploading";
+      return;
+    }
+    const n = this.ui.attachments.filter((o) => o.state === "ready");
+    if (!t && !n.length) return;
+    if (t.length > ec) {
+      this.ui.notice = `a message is at most ${ec} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
-    const n = this.ui.form.session_id;
-    if (!n) return;
+    const r = this.ui.form.session_id;
+    if (!r) return;
     this.ui.draft = "";
-    const r = { cid: $p(), sid: n, content: t };
-    if (Tp(this.state, r.cid, t), this.client.outage) {
-      Yl(this.state, r.cid), this.outbox.push(r);
+    const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
+    for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
+    const s = { cid: Vp(), sid: r, content: t, attachments: i };
+    if (Np(this.state, s.cid, t, i), this.client.outage) {
+      Zl(this.state, s.cid), this.outbox.push(s);
       return;
     }
-    await this.deliver(r);
+    await this.deliver(s);
   }
   /** The runs of the session as the core has them (after a join: run
    * updates are live only). A core without --comfyui has none. */
@@ -5802,7 +5877,7 @@ class zp {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, oo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) eu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) iu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5845,47 +5920,48 @@ class zp {
       }
   }
 }
-const lo = "ComfydAgentPanel", ec = "comfyd-panel-style", tc = Object.freeze([440, 560]), Up = 320, nc = (e) => e?.comfyClass === lo || e?.type === lo;
-function Wp(e, t) {
-  if (e.getElementById(ec)) return;
+const lo = "ComfydAgentPanel", ic = "comfyd-panel-style", sc = Object.freeze([440, 560]), Kp = 320, oc = (e) => e?.comfyClass === lo || e?.type === lo;
+function Yp(e, t) {
+  if (e.getElementById(ic)) return;
   const n = e.createElement("style");
-  n.id = ec, n.textContent = t, e.head.appendChild(n);
+  n.id = ic, n.textContent = t, e.head.appendChild(n);
 }
-function Jp(e) {
+function Xp(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function qp(e) {
-  for (const [t, n] of iu) {
+function Zp(e) {
+  for (const [t, n] of cu) {
     let r = (e.widgets ?? []).find((i) => i.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Jp(r);
+    }, {})), Xp(r);
   }
 }
-function Hp(e) {
+function Qp(e) {
   const t = {};
-  for (const [n, r] of iu) {
+  for (const [n, r] of cu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function Vp(e, t) {
+function eg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Wp(r, t.css), qp(e);
+  Yp(r, t.css), Zp(e);
   const i = (b, g) => {
-    const p = (e.widgets ?? []).find((A) => A.name === b);
+    const p = (e.widgets ?? []).find((x) => x.name === b);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new zp({
+  }, s = new Gp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Hp(e),
+    readConfig: () => Qp(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
-    apiUrl: t.apiUrl
+    apiUrl: t.apiUrl,
+    postBytes: t.postBytes
   }), o = r.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: s });
@@ -5893,7 +5969,7 @@ function Vp(e, t) {
     const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Up,
+      getMinHeight: () => Kp,
       getValue: () => {
       },
       setValue: () => {
@@ -5903,7 +5979,7 @@ function Vp(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], tc[0]), Math.max(e.size[1], tc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], sc[0]), Math.max(e.size[1], sc[1])]);
   };
   c();
   let a = !1;
@@ -5925,15 +6001,15 @@ function Vp(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function rc(e, t) {
+function lc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Gp(e) {
+function tg(e) {
   if (Array.isArray(e)) return e;
 }
-function Kp(e, t) {
+function ng(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -5951,29 +6027,29 @@ function Kp(e, t) {
     return l;
   }
 }
-function Yp() {
+function rg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Xp(e, t) {
-  return Gp(e) || Kp(e, t) || Zp(e, t) || Yp();
+function ig(e, t) {
+  return tg(e) || ng(e, t) || sg(e, t) || rg();
 }
-function Zp(e, t) {
+function sg(e, t) {
   if (e) {
-    if (typeof e == "string") return rc(e, t);
+    if (typeof e == "string") return lc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? rc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? lc(e, t) : void 0;
   }
 }
-const su = Object.entries, Qp = Object.keys, ic = Object.setPrototypeOf, eg = Object.isFrozen, ou = Object.getPrototypeOf, lu = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, en = Object.create, cu = typeof Reflect < "u" && Reflect, vi = cu.apply, co = cu.construct;
-Ue || (Ue = function(t) {
+const au = Object.entries, og = Object.keys, cc = Object.setPrototypeOf, lg = Object.isFrozen, uu = Object.getPrototypeOf, fu = Object.getOwnPropertyDescriptor;
+let We = Object.freeze, Le = Object.seal, en = Object.create, du = typeof Reflect < "u" && Reflect, Ei = du.apply, co = du.construct;
+We || (We = function(t) {
   return t;
 });
-Ne || (Ne = function(t) {
+Le || (Le = function(t) {
   return t;
 });
-vi || (vi = function(t, n) {
+Ei || (Ei = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
@@ -5981,113 +6057,113 @@ co || (co = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), tg = Fe(Array.prototype.lastIndexOf), sc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), ng = Fe(Array.prototype.slice), rg = Fe(Array.prototype.splice), Gn = Array.isArray, Ds = au(Set), Ss = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ts = Fe(String.prototype.toString), ig = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Fs = Fe(String.prototype.indexOf), sg = Fe(String.prototype.trim), og = Fe(Number.prototype.toString), lg = Fe(Boolean.prototype.toString), oc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), lc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), cg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), vi(cg, t, [n]);
-}, Bt = au(TypeError);
-function Fe(e) {
+const Pt = Ie(Array.prototype.forEach), cg = Ie(Array.prototype.lastIndexOf), ac = Ie(Array.prototype.pop), dr = Ie(Array.prototype.push), ag = Ie(Array.prototype.slice), ug = Ie(Array.prototype.splice), Kn = Array.isArray, Ds = hu(Set), Ss = Ie(Set.prototype.add), hr = Ie(Set.prototype.has), xn = Ie(String.prototype.toLowerCase), Ts = Ie(String.prototype.toString), fg = Ie(String.prototype.match), ii = Ie(String.prototype.replace), Fs = Ie(String.prototype.indexOf), dg = Ie(String.prototype.trim), hg = Ie(Number.prototype.toString), pg = Ie(Boolean.prototype.toString), uc = typeof BigInt > "u" ? null : Ie(BigInt.prototype.toString), fc = typeof Symbol > "u" ? null : Ie(Symbol.prototype.toString), Ve = Ie(Object.prototype.hasOwnProperty), pr = Ie(Object.prototype.toString), gg = RegExp.prototype.test, ze = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ei(gg, t, [n]);
+}, jt = hu(TypeError);
+function Ie(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return vi(e, t, r);
+    return Ei(e, t, r);
   };
 }
-function au(e) {
+function hu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return co(e, n);
   };
 }
-function he(e, t) {
+function me(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
-  if (ic && ic(e, null), !Gn(t)) return e;
+  if (cc && cc(e, null), !Kn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (eg(t) || (t[r] = s), i = s);
+      s !== i && (lg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function ag(e) {
-  for (let t = 0; t < e.length; t++) He(e, t) || (e[t] = null);
+function mg(e) {
+  for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
-function Ei(e) {
+function Ci(e) {
   const t = en(null);
-  for (const r of su(e)) {
-    var n = Xp(r, 2);
+  for (const r of au(e)) {
+    var n = ig(r, 2);
     const i = n[0], s = n[1];
-    He(e, i) && (Gn(s) ? t[i] = ag(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
+    Ve(e, i) && (Kn(s) ? t[i] = mg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ci(s) : t[i] = s);
   }
   return t;
 }
-function _r(e) {
-  const t = en(null), n = Qp(e);
+function br(e) {
+  const t = en(null), n = og(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function ug(e) {
+function _g(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return og(e);
+      return hg(e);
     case "boolean":
-      return lg(e);
+      return pg(e);
     case "bigint":
-      return oc ? oc(e) : "0";
+      return uc ? uc(e) : "0";
     case "symbol":
-      return lc ? lc(e) : "Symbol()";
+      return fc ? fc(e) : "Symbol()";
     case "undefined":
-      return hr(e);
+      return pr(e);
     case "function":
     case "object": {
-      if (e === null) return hr(e);
-      const t = e, n = rt(t, "toString");
+      if (e === null) return pr(e);
+      const t = e, n = st(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
-        return typeof r == "string" ? r : hr(r);
+        return typeof r == "string" ? r : pr(r);
       }
-      return hr(e);
+      return pr(e);
     }
     default:
-      return hr(e);
+      return pr(e);
   }
 }
-function rt(e, t) {
+function st(e, t) {
   for (; e !== null; ) {
-    const r = lu(e, t);
+    const r = fu(e, t);
     if (r) {
-      if (r.get) return Fe(r.get);
-      if (typeof r.value == "function") return Fe(r.value);
+      if (r.get) return Ie(r.get);
+      if (typeof r.value == "function") return Ie(r.value);
     }
-    e = ou(e);
+    e = uu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function fg(e, t) {
+function bg(e, t) {
   for (; e !== null; ) {
-    const n = lu(e, t);
-    if (n) return n.get ? Fe(n.get) : null;
-    e = ou(e);
+    const n = fu(e, t);
+    if (n) return n.get ? Ie(n.get) : null;
+    e = uu(e);
   }
   return null;
 }
-function dg(e) {
+function yg(e) {
   if (!e) return !1;
   try {
-    return $e(e, ""), !0;
+    return ze(e, ""), !0;
   } catch {
     return !1;
   }
 }
-const cc = Ue([
+const dc = We([
   "a",
   "abbr",
   "acronym",
@@ -6207,7 +6283,7 @@ const cc = Ue([
   "var",
   "video",
   "wbr"
-]), Is = Ue([
+]), Is = We([
   "svg",
   "a",
   "altglyph",
@@ -6251,7 +6327,7 @@ const cc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Os = Ue([
+]), Os = We([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6277,7 +6353,7 @@ const cc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), hg = Ue([
+]), wg = We([
   "animate",
   "color-profile",
   "cursor",
@@ -6300,7 +6376,7 @@ const cc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ms = Ue([
+]), Ns = We([
   "math",
   "menclose",
   "merror",
@@ -6331,7 +6407,7 @@ const cc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), pg = Ue([
+]), kg = We([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6347,7 +6423,7 @@ const cc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), ac = Ue(["#text"]), uc = Ue([
+]), hc = We(["#text"]), pc = We([
   "accept",
   "action",
   "align",
@@ -6466,7 +6542,7 @@ const cc = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Ns = Ue([
+]), Ms = We([
   "accent-height",
   "accumulate",
   "additive",
@@ -6659,7 +6735,7 @@ const cc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), fc = Ue([
+]), gc = We([
   "accent",
   "accentunder",
   "align",
@@ -6714,20 +6790,20 @@ const cc = Ue([
   "voffset",
   "width",
   "xmlns"
-]), ri = Ue([
+]), si = We([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), gg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), mg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), _g = Ne(/\${[\w\W]*/g), bg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), yg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), wg = Ne(/^aria-[\-\w]+$/), dc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), kg = Ne(/^(?:\w+script|data):/i), xg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ag = Ne(/^html$/i), Rg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Ne(/<[/\w!]/g), hc = Ne(/<[/\w]/g), vg = Ne(/<\/no(script|embed|frames)/i), pc = Ne(/\/>/i), Eg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Cg = Ne(/^[\r\n\t ]+/), Oe = {
+]), xg = Le(/{{[\w\W]*|^[\w\W]*}}/g), Ag = Le(/<%[\w\W]*|^[\w\W]*%>/g), Rg = Le(/\${[\w\W]*/g), vg = Le(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Eg = Le(/^data-[\-\w.\u00B7-\uFFFF]+$/), Cg = Le(/^aria-[\-\w]+$/), mc = Le(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Dg = Le(/^(?:\w+script|data):/i), Sg = Le(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Tg = Le(/^html$/i), Fg = Le(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Le(/<[/\w!]/g), _c = Le(/<[/\w]/g), Ig = Le(/<\/no(script|embed|frames)/i), bc = Le(/\/>/i), Og = Le(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Ng = Le(/^[\r\n\t ]+/), Ne = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Dg = Ue(he({}, [
+}, Mg = We(me({}, [
   "style",
   "script",
   "xmp",
@@ -6736,9 +6812,9 @@ const cc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), Sg = function() {
+])), Lg = function() {
   return typeof window > "u" ? null : window;
-}, Tg = function(t, n) {
+}, Pg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6756,7 +6832,7 @@ const cc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, gc = function() {
+}, yc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6769,70 +6845,70 @@ const cc = Ue([
     uponSanitizeShadowNode: []
   };
 }, Xt = function(t, n, r, i) {
-  return He(t, n) && Gn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
+  return Ve(t, n) && Kn(t[n]) ? me(i.base ? br(i.base) : {}, t[n], i.transform) : r;
 }, Ps = function(t, n, r) {
-  const i = He(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Ei(i) : r;
+  const i = Ve(t, n) ? t[n] : void 0;
+  return i && typeof i == "object" ? Ci(i) : r;
 };
-function uu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Sg();
-  const t = (M) => uu(M);
-  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
+function pu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Lg();
+  const t = (I) => pu(I);
+  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Ne.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = rt(d, "cloneNode"), g = rt(d, "remove"), p = rt(d, "removeAttributeNode"), A = rt(d, "nextSibling"), v = rt(d, "childNodes"), D = rt(d, "parentNode"), k = rt(d, "shadowRoot"), w = rt(d, "attributes"), y = o && o.prototype ? rt(o.prototype, "nodeType") : null, I = o && o.prototype ? rt(o.prototype, "nodeName") : null, F = o && o.prototype ? rt(o.prototype, "ownerDocument") : null, x = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = st(d, "cloneNode"), g = st(d, "remove"), p = st(d, "removeAttributeNode"), x = st(d, "nextSibling"), R = st(d, "childNodes"), E = st(d, "parentNode"), k = st(d, "shadowRoot"), w = st(d, "attributes"), y = o && o.prototype ? st(o.prototype, "nodeType") : null, T = o && o.prototype ? st(o.prototype, "nodeName") : null, z = o && o.prototype ? st(o.prototype, "ownerDocument") : null, B = function(f) {
     return y ? y(f) : f.nodeType;
-  }, C = function(f) {
-    return I ? I(f) : f.nodeName;
-  }, U = fg(d, "namespaceURI"), ie = function(f) {
-    return U ? U(f) : f.namespaceURI;
+  }, X = function(f) {
+    return T ? T(f) : f.nodeName;
+  }, Y = bg(d, "namespaceURI"), le = function(f) {
+    return Y ? Y(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
-    const M = n.createElement("template");
-    M.content && M.content.ownerDocument && (n = M.content.ownerDocument);
+    const I = n.createElement("template");
+    I.content && I.content.ownerDocument && (n = I.content.ownerDocument);
   }
-  let K, le = "", Te, ke = !1, Re = 0;
-  const mt = function() {
-    if (Re > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, z = function(f) {
-    mt(), Re++;
+  let Q, ue = "", ve, W = !1, P = 0;
+  const j = function() {
+    if (P > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  }, S = function(f) {
+    j(), P++;
     try {
-      return K.createHTML(f);
+      return Q.createHTML(f);
     } finally {
-      Re--;
+      P--;
     }
-  }, ee = function(f) {
-    return K && Ui ? z(f) : f;
-  }, te = function(f) {
-    mt(), Re++;
+  }, re = function(f) {
+    return Q && Wi ? S(f) : f;
+  }, ie = function(f) {
+    j(), P++;
     try {
-      return K.createScriptURL(f);
+      return Q.createScriptURL(f);
     } finally {
-      Re--;
+      P--;
     }
-  }, ue = function() {
-    return ke || (Te = Tg(u, i), ke = !0), Te;
-  }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, rr = ve.getElementsByTagName, fn = r.importNode;
-  let _e = gc();
-  t.isSupported = typeof su == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
-  const Wr = gg, dn = mg, No = _g, h = yg, m = wg, R = kg, B = xg, S = Rg;
-  let O = dc, L = null;
-  const j = he({}, [
-    ...cc,
+  }, he = function() {
+    return W || (ve = Pg(u, i), W = !0), ve;
+  }, De = n, we = De.implementation, yt = De.createNodeIterator, wt = De.createDocumentFragment, ir = De.getElementsByTagName, fn = r.importNode;
+  let xe = yc();
+  t.isSupported = typeof au == "function" && typeof E == "function" && we && we.createHTMLDocument !== void 0;
+  const Jr = xg, dn = Ag, Po = Rg, h = Eg, m = Cg, A = Dg, L = Sg, C = Fg;
+  let F = mc, N = null;
+  const $ = me({}, [
+    ...dc,
     ...Is,
     ...Os,
-    ...Ms,
-    ...ac
-  ]);
-  let N = null;
-  const T = he({}, [
-    ...uc,
     ...Ns,
-    ...fc,
-    ...ri
+    ...hc
   ]);
-  let W = null, $ = null, q = null;
-  const V = Object.seal(en(null, {
+  let O = null;
+  const D = me({}, [
+    ...pc,
+    ...Ms,
+    ...gc,
+    ...si
+  ]);
+  let J = null, U = null, G = null;
+  const Z = Object.seal(en(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6846,10 +6922,10 @@ function uu() {
       value: null
     }
   }));
-  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, hn = null, je = null, Ze = !1, Ot = !1, pn = !1, Ui = !1, Lo = !0, Po = !1;
-  const Bo = "user-content-";
-  let Wi = !0, Ji = !1, gn = null, Nn = !1, mn = null;
-  const jo = he({}, [
+  let fe = !0, pe = !0, ge = !1, Se = !0, Ae = !1, Pe = !0, Be = !1, tt = !1, hn = null, $e = null, Qe = !1, Nt = !1, pn = !1, Wi = !1, jo = !0, Bo = !1;
+  const $o = "user-content-";
+  let Ji = !0, qi = !1, gn = null, Mn = !1, mn = null;
+  const zo = me({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6877,8 +6953,8 @@ function uu() {
     "video",
     "xmp"
   ]);
-  let $o = null;
-  const zo = he({}, [
+  let Uo = null;
+  const Wo = me({}, [
     "audio",
     "video",
     "img",
@@ -6886,8 +6962,8 @@ function uu() {
     "image",
     "track"
   ]);
-  let Uo = null;
-  const Wo = he({}, [
+  let Jo = null;
+  const qo = me({}, [
     "alt",
     "class",
     "for",
@@ -6902,115 +6978,115 @@ function uu() {
     "value",
     "style",
     "xmlns"
-  ]), Jr = "http://www.w3.org/1998/Math/MathML", qr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
-  let Ln = yt, qi = !1, Jo = null;
-  const Uu = he({}, [
-    Jr,
+  ]), qr = "http://www.w3.org/1998/Math/MathML", Hr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
+  let Ln = kt, Hi = !1, Ho = null;
+  const Hu = me({}, [
     qr,
-    yt
-  ], Ts), Wu = Ue(he({}, [
+    Hr,
+    kt
+  ], Ts), Vu = We(me({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Hi = null;
-  const Ju = Ue(he({}, ["annotation-xml"]));
   let Vi = null;
-  const qu = Ue(en(null)), Hu = he({}, [
+  const Gu = We(me({}, ["annotation-xml"]));
+  let Gi = null;
+  const Ku = We(en(null)), Yu = me({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let ir = null;
-  const Vu = ["application/xhtml+xml", "text/html"], Gu = "text/html";
-  let Ie = null, Hr = null;
-  const Ku = n.createElement("form"), qo = function(f) {
+  let sr = null;
+  const Xu = ["application/xhtml+xml", "text/html"], Zu = "text/html";
+  let Oe = null, Vr = null;
+  const Qu = n.createElement("form"), Vo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Gi = function() {
+  }, Ki = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ei(f), ir = Vu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Gu : f.PARSER_MEDIA_TYPE, Ie = ir === "application/xhtml+xml" ? Ts : xn, L = Xt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Jo = Xt(f, "ALLOWED_NAMESPACES", Uu, { transform: Ts }), Uo = Xt(f, "ADD_URI_SAFE_ATTR", Wo, {
-      transform: Ie,
+    (!f || typeof f != "object") && (f = {}), f = Ci(f), sr = Xu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Zu : f.PARSER_MEDIA_TYPE, Oe = sr === "application/xhtml+xml" ? Ts : xn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Oe }), O = Xt(f, "ALLOWED_ATTR", D, { transform: Oe }), Ho = Xt(f, "ALLOWED_NAMESPACES", Hu, { transform: Ts }), Jo = Xt(f, "ADD_URI_SAFE_ATTR", qo, {
+      transform: Oe,
+      base: qo
+    }), Uo = Xt(f, "ADD_DATA_URI_TAGS", Wo, {
+      transform: Oe,
       base: Wo
-    }), $o = Xt(f, "ADD_DATA_URI_TAGS", zo, {
-      transform: Ie,
-      base: zo
-    }), mn = Xt(f, "FORBID_CONTENTS", jo, { transform: Ie }), $ = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), q = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Lo = f.SANITIZE_DOM !== !1, Po = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = dg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : dc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Wu), Vi = Ps(f, "HTML_INTEGRATION_POINTS", Ju);
-    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", qu);
-    if (W = en(null), He(_, "tagNameCheck") && qo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && qo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), pn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, ac), N = en(null), Nn.html === !0 && (he(L, cc), he(N, uc)), Nn.svg === !0 && (he(L, Is), he(N, Ns), he(N, ri)), Nn.svgFilters === !0 && (he(L, Os), he(N, Ns), he(N, ri)), Nn.mathMl === !0 && (he(L, Ms), he(N, fc), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Gn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Gn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Gn(f.ADD_FORBID_CONTENTS) && (mn === jo && (mn = _r(mn)), he(mn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
+    }), mn = Xt(f, "FORBID_CONTENTS", zo, { transform: Oe }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Oe }), G = Xt(f, "FORBID_ATTR", en(null), { transform: Oe }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ci(f.USE_PROFILES) : f.USE_PROFILES : !1, fe = f.ALLOW_ARIA_ATTR !== !1, pe = f.ALLOW_DATA_ATTR !== !1, ge = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Se = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Pe = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Wi = f.RETURN_TRUSTED_TYPE || !1, Qe = f.FORCE_BODY || !1, jo = f.SANITIZE_DOM !== !1, Bo = f.SANITIZE_NAMED_PROPS || !1, Ji = f.KEEP_CONTENT !== !1, qi = f.IN_PLACE || !1, F = yg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : mc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Vi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Vu), Gi = Ps(f, "HTML_INTEGRATION_POINTS", Gu);
+    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", Ku);
+    if (J = en(null), Ve(_, "tagNameCheck") && Vo(_.tagNameCheck) && (J.tagNameCheck = _.tagNameCheck), Ve(_, "attributeNameCheck") && Vo(_.attributeNameCheck) && (J.attributeNameCheck = _.attributeNameCheck), Ve(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (J.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Le(J), Ae && (pe = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = me({}, hc), O = en(null), Mn.html === !0 && (me(N, dc), me(O, pc)), Mn.svg === !0 && (me(N, Is), me(O, Ms), me(O, si)), Mn.svgFilters === !0 && (me(N, Os), me(O, Ms), me(O, si)), Mn.mathMl === !0 && (me(N, Ns), me(O, gc), me(O, si))), Z.tagCheck = null, Z.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? Z.tagCheck = f.ADD_TAGS : Kn(f.ADD_TAGS) && (N === $ && (N = br(N)), me(N, f.ADD_TAGS, Oe))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? Z.attributeCheck = f.ADD_ATTR : Kn(f.ADD_ATTR) && (O === D && (O = br(O)), me(O, f.ADD_ATTR, Oe))), Ve(f, "ADD_FORBID_CONTENTS") && Kn(f.ADD_FORBID_CONTENTS) && (mn === zo && (mn = br(mn)), me(mn, f.ADD_FORBID_CONTENTS, Oe)), Ji && (N["#text"] = !0), Be && me(N, [
       "html",
       "head",
       "body"
-    ]), L.table && (L.tbody = !0, delete $.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const E = K;
-      K = f.TRUSTED_TYPES_POLICY;
+    ]), N.table && (N.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      const v = Q;
+      Q = f.TRUSTED_TYPES_POLICY;
       try {
-        le = z("");
-      } catch (P) {
-        throw K = E, P;
+        ue = S("");
+      } catch (M) {
+        throw Q = v, M;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, le = "") : (K === void 0 && (K = ue()), K && typeof le == "string" && (le = z("")));
-    Hr = Ue(f);
-  }, Ho = he({}, [
+    } else f.TRUSTED_TYPES_POLICY === null ? (Q = void 0, ue = "") : (Q === void 0 && (Q = he()), Q && typeof ue == "string" && (ue = S("")));
+    Vr = We(f);
+  }, Go = me({}, [
     ...Is,
     ...Os,
-    ...hg
-  ]), Vo = he({}, [...Ms, ...pg]), Yu = function(f, _, E) {
-    return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!Ho[f];
-  }, Xu = function(f, _, E) {
-    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Vo[f];
-  }, Zu = function(f, _, E) {
-    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Vo[f] && (Hu[f] || !Ho[f]);
-  }, Qu = function(f) {
-    const _ = ie(f), E = xn(C(f)), P = D(f);
-    let H = Ln, Z = "template";
-    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Jo[_] ? _ === qr ? Yu(E, H, Z) : _ === Jr ? Xu(E, H, Z) : _ === yt ? Zu(E, H, Z) : ir === "application/xhtml+xml" : !1;
+    ...wg
+  ]), Ko = me({}, [...Ns, ...kg]), ef = function(f, _, v) {
+    return _ === kt ? f === "svg" : _ === qr ? f === "svg" && (v === "annotation-xml" || Vi[v]) : !!Go[f];
+  }, tf = function(f, _, v) {
+    return _ === kt ? f === "math" : _ === Hr ? f === "math" && Gi[v] : !!Ko[f];
+  }, nf = function(f, _, v) {
+    return _ === Hr && !Gi[v] || _ === qr && !Vi[v] ? !1 : !Ko[f] && (Yu[f] || !Go[f]);
+  }, rf = function(f) {
+    const _ = le(f), v = xn(X(f)), M = E(f);
+    let K = Ln, te = "template";
+    return M && B(M) === Ne.element && (K = le(M), te = xn(X(M))), Ho[_] ? _ === Hr ? ef(v, K, te) : _ === qr ? tf(v, K, te) : _ === kt ? nf(v, K, te) : sr === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
-    fr(t.removed, { element: f });
+    dr(t.removed, { element: f });
     try {
-      D(f).removeChild(f);
+      E(f).removeChild(f);
     } catch {
-      if (g(f), !D(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !E(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Go = function(f, _, E) {
+  }, Yo = function(f, _, v) {
     try {
       p(f, _);
     } catch {
       try {
-        f.removeAttribute(E);
+        f.removeAttribute(v);
       } catch {
       }
     }
-  }, Ki = function(f) {
-    Zi(f);
-    const _ = v(f);
-    _ && Pt(ng(_), (E) => {
+  }, Yi = function(f) {
+    Qi(f);
+    const _ = R(f);
+    _ && Pt(ag(_), (v) => {
       try {
-        g(E);
+        g(v);
       } catch {
       }
-    }), x(f) === Oe.element && Yi(f, !1);
-  }, Pn = function(f, _, E) {
-    if (!E) try {
-      E = _.getAttributeNode(f);
+    }), B(f) === Ne.element && Xi(f, !1);
+  }, Pn = function(f, _, v) {
+    if (!v) try {
+      v = _.getAttributeNode(f);
     } catch {
-      E = null;
+      v = null;
     }
-    if (fr(t.removed, {
-      attribute: E || null,
+    if (dr(t.removed, {
+      attribute: v || null,
       from: _
-    }), E) Go(_, E, f);
+    }), v) Yo(_, v, f);
     else try {
       _.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Ot || pn) try {
+      if (Nt || pn) try {
         Gt(_);
       } catch {
       }
@@ -7018,137 +7094,137 @@ function uu() {
         _.setAttribute(f, "");
       } catch {
       }
-  }, Yi = function(f, _) {
-    const E = w(f);
-    if (E)
-      for (let P = E.length - 1; P >= 0; --P) {
-        const H = E[P], Z = H && H.name;
-        typeof Z == "string" && !(_ && N[Ie(Z)]) && Go(f, H, Z);
-      }
   }, Xi = function(f, _) {
-    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const P = [f];
-    for (; P.length > 0; ) {
-      const H = P.pop();
-      if (_(H) === !1) continue;
-      if (E && x(H) === Oe.element) {
-        const se = k(H);
-        Bn(se) && P.push(se);
+    const v = w(f);
+    if (v)
+      for (let M = v.length - 1; M >= 0; --M) {
+        const K = v[M], te = K && K.name;
+        typeof te == "string" && !(_ && O[Oe(te)]) && Yo(f, K, te);
       }
-      const Z = v(H);
-      if (Z) for (let se = Z.length - 1; se >= 0; --se) P.push(Z[se]);
+  }, Zi = function(f, _) {
+    let v = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const M = [f];
+    for (; M.length > 0; ) {
+      const K = M.pop();
+      if (_(K) === !1) continue;
+      if (v && B(K) === Ne.element) {
+        const ae = k(K);
+        jn(ae) && M.push(ae);
+      }
+      const te = R(K);
+      if (te) for (let ae = te.length - 1; ae >= 0; --ae) M.push(te[ae]);
     }
-  }, Zi = function(f) {
-    Xi(f, (_) => {
-      x(_) === Oe.element && Yi(_, !0);
-    });
   }, Qi = function(f) {
-    const _ = [];
-    return Xi(f, (E) => {
-      _.push(E);
-    }, !0), _;
-  }, ef = function(f, _) {
-    const E = Ds();
-    Pt(Qi(f), (P) => {
-      x(P) === Oe.element && Ss(E, P);
-    }), Pt(_, (P) => {
-      x(P) === Oe.element && !dr(E, P) && Yi(P, !0);
+    Zi(f, (_) => {
+      B(_) === Ne.element && Xi(_, !0);
     });
-  }, Ko = function(f, _) {
-    let E = !1;
-    return Pt(t.removed, (P) => {
-      P.element && (E = E || P.element === f, Zi(P.element));
-    }), ef(f, _), E;
-  }, tf = 8, nf = function(f, _) {
-    const E = gn;
-    let P = null;
-    const H = () => (P || (P = Ds(), Pt(_, (Z) => {
-      Ss(P, Z);
-    })), P);
-    for (let Z = 0; ; Z++) {
-      const se = Qi(f), Pe = [f];
+  }, es = function(f) {
+    const _ = [];
+    return Zi(f, (v) => {
+      _.push(v);
+    }, !0), _;
+  }, sf = function(f, _) {
+    const v = Ds();
+    Pt(es(f), (M) => {
+      B(M) === Ne.element && Ss(v, M);
+    }), Pt(_, (M) => {
+      B(M) === Ne.element && !hr(v, M) && Xi(M, !0);
+    });
+  }, Xo = function(f, _) {
+    let v = !1;
+    return Pt(t.removed, (M) => {
+      M.element && (v = v || M.element === f, Qi(M.element));
+    }), sf(f, _), v;
+  }, of = 8, lf = function(f, _) {
+    const v = gn;
+    let M = null;
+    const K = () => (M || (M = Ds(), Pt(_, (te) => {
+      Ss(M, te);
+    })), M);
+    for (let te = 0; ; te++) {
+      const ae = es(f), je = [f];
       let Mt = !1;
-      if (Pt(se, (ut) => {
-        x(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(E, ut) && (Mt = dr(H(), ut));
+      if (Pt(ae, (dt) => {
+        B(dt) === Ne.documentFragment ? dr(je, dt) : !Mt && !hr(v, dt) && (Mt = hr(K(), dt));
       }), !Mt) return;
-      if (Z >= tf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
-      Pt(Pe, (ut, tt) => {
-        rf(ut, tt > 0, f, H());
+      if (te >= of) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+      Pt(je, (dt, nt) => {
+        cf(dt, nt > 0, f, K());
       });
     }
-  }, rf = function(f, _, E, P) {
-    const H = Vr(f);
-    let Z;
-    for (; Z = H.nextNode(); )
-      !dr(P, Z) || dr(gn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
-  }, sf = function(f) {
+  }, cf = function(f, _, v, M) {
+    const K = Gr(f);
+    let te;
+    for (; te = K.nextNode(); )
+      !hr(M, te) || hr(gn, te) || (_ && ft(xe.uponSanitizeShadowNode, te, null), is(te, v));
+  }, af = function(f) {
     gn && Ss(gn, f);
-  }, Yo = function(f, _) {
-    return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
-  }, of = function(f) {
-    Le && Xi(f, (_) => {
-      const E = x(_);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(hc, _.data)) {
+  }, Zo = function(f, _) {
+    return Pe ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
+  }, uf = function(f) {
+    Pe && Zi(f, (_) => {
+      const v = B(_);
+      if (v === Ne.processingInstruction || v === Ne.comment && ze(_c, _.data)) {
         try {
           g(_);
         } catch {
         }
         return !1;
       }
-      if (E === Oe.element) {
-        const P = _, H = Ie(C(_));
+      if (v === Ne.element) {
+        const M = _, K = Oe(X(_));
         try {
-          P.hasAttribute && P.hasAttribute("patchsrc") && P.removeAttribute("patchsrc"), P.hasAttribute && P.hasAttribute("for") && Yo("for", H) && P.removeAttribute("for");
+          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Zo("for", K) && M.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Xo = function(f) {
-    let _ = null, E = null;
-    if (Ze) f = "<remove></remove>" + f;
+  }, Qo = function(f) {
+    let _ = null, v = null;
+    if (Qe) f = "<remove></remove>" + f;
     else {
-      const Z = ig(f, Cg);
-      E = Z && Z[0];
+      const te = fg(f, Ng);
+      v = te && te[0];
     }
-    ir === "application/xhtml+xml" && Ln === yt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const P = K ? z(f) : f;
-    if (Ln === yt) try {
-      _ = new a().parseFromString(P, ir);
+    sr === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    const M = Q ? S(f) : f;
+    if (Ln === kt) try {
+      _ = new a().parseFromString(M, sr);
     } catch {
     }
     if (!_ || !_.documentElement) {
-      _ = ge.createDocument(Ln, "template", null);
+      _ = we.createDocument(Ln, "template", null);
       try {
-        _.documentElement.innerHTML = qi ? le : P;
+        _.documentElement.innerHTML = Hi ? ue : M;
       } catch {
       }
     }
-    const H = _.body || _.documentElement;
-    return f && E && H.insertBefore(n.createTextNode(E), H.childNodes[0] || null), Ln === yt ? rr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : H;
-  }, Vr = function(f) {
-    let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = F ? F(f) : f.ownerDocument;
-    return _t.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, es = function(f) {
-    return f = ni(f, Wr, " "), f = ni(f, dn, " "), f = ni(f, No, " "), f;
-  }, ts = function(f) {
-    var _;
-    ns(f);
-    const E = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
-    E && Pt(E, (P) => {
-      Bn(P.content) && ts(P.content);
-    });
-  }, ns = function(f) {
-    f.normalize();
-    const _ = Vr(f, !0);
-    let E = _.nextNode();
-    for (; E; )
-      E.data = es(E.data), E = _.nextNode();
+    const K = _.body || _.documentElement;
+    return f && v && K.insertBefore(n.createTextNode(v), K.childNodes[0] || null), Ln === kt ? ir.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : K;
   }, Gr = function(f) {
-    const _ = I ? I(f) : null;
-    return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
-  }, Zo = function(f) {
+    let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    const v = z ? z(f) : f.ownerDocument;
+    return yt.call(v || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, ts = function(f) {
+    return f = ii(f, Jr, " "), f = ii(f, dn, " "), f = ii(f, Po, " "), f;
+  }, ns = function(f) {
+    var _;
+    rs(f);
+    const v = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
+    v && Pt(v, (M) => {
+      jn(M.content) && ns(M.content);
+    });
+  }, rs = function(f) {
+    f.normalize();
+    const _ = Gr(f, !0);
+    let v = _.nextNode();
+    for (; v; )
+      v.data = ts(v.data), v = _.nextNode();
+  }, Kr = function(f) {
+    const _ = T ? T(f) : null;
+    return typeof _ != "string" || Oe(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== R(f);
+  }, el = function(f) {
     if (!y || typeof f != "object" || f === null) return null;
     try {
       const _ = y(f);
@@ -7156,73 +7232,73 @@ function uu() {
     } catch {
       return null;
     }
-  }, Bn = function(f) {
-    return Zo(f) === Oe.documentFragment;
-  }, sr = function(f) {
-    return Zo(f) !== null;
+  }, jn = function(f) {
+    return el(f) === Ne.documentFragment;
+  }, or = function(f) {
+    return el(f) !== null;
   };
-  function at(M, f, _) {
-    M.length !== 0 && Pt(M, (E) => {
-      E.call(t, f, _, Hr);
+  function ft(I, f, _) {
+    I.length !== 0 && Pt(I, (v) => {
+      v.call(t, f, _, Vr);
     });
   }
-  const lf = function(f, _, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !sr(f.firstElementChild) && $e(Ls, f.textContent) && $e(Ls, f.innerHTML) || Le && Dg[_] && E === Oe.element && ie(f) === yt && (sr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ls, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(hc, f.data));
-  }, Kr = function(f, _) {
-    if (f instanceof RegExp) return $e(f, _);
+  const ff = function(f, _, v) {
+    return !!(Pe && v === Ne.element && f.hasChildNodes() && !or(f.firstElementChild) && ze(Ls, f.textContent) && ze(Ls, f.innerHTML) || Pe && Mg[_] && v === Ne.element && le(f) === kt && (or(f.firstElementChild) || typeof f.textContent == "string" && ze(Ls, f.textContent)) || v === Ne.processingInstruction || Pe && v === Ne.comment && ze(_c, f.data));
+  }, Yr = function(f, _) {
+    if (f instanceof RegExp) return ze(f, _);
     if (f instanceof Function) {
-      for (var E = arguments.length, P = new Array(E > 2 ? E - 2 : 0), H = 2; H < E; H++) P[H - 2] = arguments[H];
-      return !!f(_, ...P);
+      for (var v = arguments.length, M = new Array(v > 2 ? v - 2 : 0), K = 2; K < v; K++) M[K - 2] = arguments[K];
+      return !!f(_, ...M);
     }
     return !1;
-  }, cf = function(f, _, E) {
-    if (!$[_] && tl(_) && Kr(W.tagNameCheck, _)) return !1;
-    if (Wi && !mn[_] && !mn[xn(_)]) {
-      const P = D(f), H = v(f);
-      if (H && P) {
-        const Z = H.length;
-        for (let se = Z - 1; se >= 0; --se) {
-          const Pe = f === E ? b(H[se], !0) : H[se];
-          P.insertBefore(Pe, A(f));
+  }, df = function(f, _, v) {
+    if (!U[_] && rl(_) && Yr(J.tagNameCheck, _)) return !1;
+    if (Ji && !mn[_] && !mn[xn(_)]) {
+      const M = E(f), K = R(f);
+      if (K && M) {
+        const te = K.length;
+        for (let ae = te - 1; ae >= 0; --ae) {
+          const je = f === v ? b(K[ae], !0) : K[ae];
+          M.insertBefore(je, x(f));
         }
       }
     }
     return Gt(f), !0;
-  }, Qo = function(f, _, E, P) {
-    return f.length === 0 ? _ : _ === E || _ === P ? _r(_) : _;
-  }, jn = function(f, _) {
-    return f === _ || D(f) !== null ? !1 : (Ji && Zi(f), !0);
-  }, af = function(f, _) {
-    if (sf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
-    if (Gr(f))
+  }, tl = function(f, _, v, M) {
+    return f.length === 0 ? _ : _ === v || _ === M ? br(_) : _;
+  }, Bn = function(f, _) {
+    return f === _ || E(f) !== null ? !1 : (qi && Qi(f), !0);
+  }, hf = function(f, _) {
+    if (af(f), ft(xe.beforeSanitizeElements, f, null), Bn(f, _)) return !0;
+    if (Kr(f))
       return Gt(f), !0;
-    const E = Ie(C(f)), P = x(f);
-    if (L = Qo(_e.uponSanitizeElement, L, j, hn), at(_e.uponSanitizeElement, f, {
-      tagName: E,
-      allowedTags: L
-    }), jn(f, _)) return !0;
-    if (lf(f, E, P))
+    const v = Oe(X(f)), M = B(f);
+    if (N = tl(xe.uponSanitizeElement, N, $, hn), ft(xe.uponSanitizeElement, f, {
+      tagName: v,
+      allowedTags: N
+    }), Bn(f, _)) return !0;
+    if (ff(f, v, M))
       return Gt(f), !0;
-    if ($[E] || !(V.tagCheck instanceof Function && V.tagCheck(E)) && !L[E]) {
-      const H = cf(f, E, _);
-      return H === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : H;
+    if (U[v] || !(Z.tagCheck instanceof Function && Z.tagCheck(v)) && !N[v]) {
+      const K = df(f, v, _);
+      return K === !1 && (ft(xe.afterSanitizeElements, f, null), Bn(f, _)) ? !0 : K;
     }
-    if (P === Oe.element && !Qu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(vg, f.innerHTML))
+    if (M === Ne.element && !rf(f) || (v === "noscript" || v === "noembed" || v === "noframes") && ze(Ig, f.innerHTML))
       return Gt(f), !0;
-    if (be && P === Oe.text) {
-      const H = f.textContent, Z = es(H);
-      H !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
+    if (Ae && M === Ne.text) {
+      const K = f.textContent, te = ts(K);
+      K !== te && (dr(t.removed, { element: f.cloneNode() }), f.textContent = te);
     }
-    return at(_e.afterSanitizeElements, f, null), jn(f, _);
-  }, el = function(f, _, E) {
-    if (q[_] || Yo(_, f) || Lo && (_ === "id" || _ === "name") && (E in n || E in Ku)) return !1;
-    const P = N[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
-    if (fe && $e(h, _) || oe && $e(m, _)) return !0;
-    if (!P) return tl(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
-    if (Uo[_]) return !0;
-    const H = ni(E, B, "");
-    return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(E, "data:") === 0 && $o[f] || de && !$e(R, H) ? !0 : !E;
-  }, uf = he({}, [
+    return ft(xe.afterSanitizeElements, f, null), Bn(f, _);
+  }, nl = function(f, _, v) {
+    if (G[_] || Zo(_, f) || jo && (_ === "id" || _ === "name") && (v in n || v in Qu)) return !1;
+    const M = O[_] || Z.attributeCheck instanceof Function && Z.attributeCheck(_, f);
+    if (pe && ze(h, _) || fe && ze(m, _)) return !0;
+    if (!M) return rl(f) && Yr(J.tagNameCheck, f) && Yr(J.attributeNameCheck, _, f) || _ === "is" && J.allowCustomizedBuiltInElements && Yr(J.tagNameCheck, v);
+    if (Jo[_]) return !0;
+    const K = ii(v, L, "");
+    return ze(F, K) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(v, "data:") === 0 && Uo[f] || ge && !ze(A, K) ? !0 : !v;
+  }, pf = me({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7231,195 +7307,195 @@ function uu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), tl = function(f) {
-    return !uf[xn(f)] && $e(S, f);
-  }, ff = function(f, _, E, P) {
-    if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
+  ]), rl = function(f) {
+    return !pf[xn(f)] && ze(C, f);
+  }, gf = function(f, _, v, M) {
+    if (Q && typeof u == "object" && typeof u.getAttributeType == "function" && !v) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
-        return z(P);
+        return S(M);
       case "TrustedScriptURL":
-        return te(P);
+        return ie(M);
     }
-    return P;
-  }, df = function(f, _, E, P) {
+    return M;
+  }, mf = function(f, _, v, M) {
     try {
-      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Gt(f), !1) : !0;
+      return v ? f.setAttributeNS(v, _, M) : f.setAttribute(_, M), Kr(f) ? (Gt(f), !1) : !0;
     } catch {
       return Pn(_, f), !1;
     }
-  }, nl = function(f, _) {
-    return Le && $e(Eg, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
-  }, hf = function(f, _) {
-    if (at(_e.beforeSanitizeAttributes, f, null), jn(f, _)) return;
-    const E = f.attributes;
-    if (!E || Gr(f)) return;
-    N = Qo(_e.uponSanitizeAttribute, N, T, je);
-    const P = {
+  }, il = function(f, _) {
+    return Pe && ze(Og, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
+  }, _f = function(f, _) {
+    if (ft(xe.beforeSanitizeAttributes, f, null), Bn(f, _)) return;
+    const v = f.attributes;
+    if (!v || Kr(f)) return;
+    O = tl(xe.uponSanitizeAttribute, O, D, $e);
+    const M = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: N,
+      allowedAttributes: O,
       forceKeepAttr: void 0
     };
-    let H = E.length;
-    const Z = Ie(C(f));
-    for (; H--; ) {
-      const se = E[H], Pe = se.name, Mt = se.namespaceURI, ut = se.value, tt = Ie(Pe), wt = ut;
-      let We = Pe === "value" ? wt : sg(wt), rl = !1;
-      if (P.attrName = tt, P.attrValue = We, P.keepAttr = !0, P.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, P), We = P.attrValue, Po && (tt === "id" || tt === "name") && Fs(We, Bo) !== 0 && (Pn(Pe, f, se), We = Bo + We, rl = !0), nl(Pe, We)) {
-        Pn(Pe, f, se);
+    let K = v.length;
+    const te = Oe(X(f));
+    for (; K--; ) {
+      const ae = v[K], je = ae.name, Mt = ae.namespaceURI, dt = ae.value, nt = Oe(je), xt = dt;
+      let Je = je === "value" ? xt : dg(xt), sl = !1;
+      if (M.attrName = nt, M.attrValue = Je, M.keepAttr = !0, M.forceKeepAttr = void 0, ft(xe.uponSanitizeAttribute, f, M), Je = M.attrValue, Bo && (nt === "id" || nt === "name") && Fs(Je, $o) !== 0 && (Pn(je, f, ae), Je = $o + Je, sl = !0), il(je, Je)) {
+        Pn(je, f, ae);
         continue;
       }
-      if (!P.forceKeepAttr) {
-        if (!P.keepAttr) {
-          Pn(Pe, f, se);
+      if (!M.forceKeepAttr) {
+        if (!M.keepAttr) {
+          Pn(je, f, ae);
           continue;
         }
-        if (!Ee && $e(pc, We)) {
-          Pn(Pe, f, se);
+        if (!Se && ze(bc, Je)) {
+          Pn(je, f, ae);
           continue;
         }
-        if (be && (We = es(We)), !el(Z, tt, We)) {
-          Pn(Pe, f, se);
+        if (Ae && (Je = ts(Je)), !nl(te, nt, Je)) {
+          Pn(je, f, ae);
           continue;
         }
-        We = ff(Z, tt, Mt, We), We !== wt && df(f, Pe, Mt, We) && rl && sc(t.removed);
+        Je = gf(te, nt, Mt, Je), Je !== xt && mf(f, je, Mt, Je) && sl && ac(t.removed);
       }
     }
-    at(_e.afterSanitizeAttributes, f, null), jn(f, _);
-  }, rs = function(f, _) {
-    af(f, _), hf(f, _), Bn(f.content) && is(f.content);
-  }, is = function(f) {
-    let _ = null;
-    const E = Vr(f);
-    for (at(_e.beforeSanitizeShadowDOM, f, null); _ = E.nextNode(); )
-      if (at(_e.uponSanitizeShadowNode, _, null), rs(_, f), x(_) === Oe.element) {
-        const P = k(_);
-        Bn(P) && (ss(P), is(P));
-      }
-    be && ns(f), at(_e.afterSanitizeShadowDOM, f, null);
+    ft(xe.afterSanitizeAttributes, f, null), Bn(f, _);
+  }, is = function(f, _) {
+    hf(f, _), _f(f, _), jn(f.content) && ss(f.content);
   }, ss = function(f) {
+    let _ = null;
+    const v = Gr(f);
+    for (ft(xe.beforeSanitizeShadowDOM, f, null); _ = v.nextNode(); )
+      if (ft(xe.uponSanitizeShadowNode, _, null), is(_, f), B(_) === Ne.element) {
+        const M = k(_);
+        jn(M) && (os(M), ss(M));
+      }
+    Ae && rs(f), ft(xe.afterSanitizeShadowDOM, f, null);
+  }, os = function(f) {
     const _ = [{
       node: f,
       shadow: null
     }];
     for (; _.length > 0; ) {
-      const E = _.pop();
-      if (E.shadow) {
-        is(E.shadow);
+      const v = _.pop();
+      if (v.shadow) {
+        ss(v.shadow);
         continue;
       }
-      const P = E.node, H = x(P) === Oe.element, Z = v(P);
-      if (Z) for (let se = Z.length - 1; se >= 0; --se) _.push({
-        node: Z[se],
+      const M = v.node, K = B(M) === Ne.element, te = R(M);
+      if (te) for (let ae = te.length - 1; ae >= 0; --ae) _.push({
+        node: te[ae],
         shadow: null
       });
-      if (H) {
-        const se = I ? I(P) : null;
-        if (typeof se == "string" && Ie(se) === "template") {
-          const Pe = P.content;
-          Bn(Pe) && _.push({
-            node: Pe,
+      if (K) {
+        const ae = T ? T(M) : null;
+        if (typeof ae == "string" && Oe(ae) === "template") {
+          const je = M.content;
+          jn(je) && _.push({
+            node: je,
             shadow: null
           });
         }
       }
-      if (H) {
-        const se = k(P);
-        Bn(se) && _.push({
+      if (K) {
+        const ae = k(M);
+        jn(ae) && _.push({
           node: null,
-          shadow: se
+          shadow: ae
         }, {
-          node: se,
+          node: ae,
           shadow: null
         });
       }
     }
   };
-  return t.sanitize = function(M) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, E = null, P = null, H = null;
-    if (qi = !M, qi && (M = "<!-->"), typeof M != "string" && !sr(M) && (M = ug(M), typeof M != "string"))
-      throw Bt("dirty is not a string, aborting");
-    if (!t.isSupported) return M;
-    et ? (L = hn, N = je) : Gi(f), t.removed = [];
-    const Z = Ji && typeof M != "string" && sr(M);
-    let se = [];
-    const Pe = gn;
-    if (Z) {
-      of(M);
-      const wt = C(M);
-      if (typeof wt == "string") {
-        const We = Ie(wt);
-        if (!L[We] || $[We])
-          throw Ki(M), Bt("root node is forbidden and cannot be sanitized in-place");
+  return t.sanitize = function(I) {
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, v = null, M = null, K = null;
+    if (Hi = !I, Hi && (I = "<!-->"), typeof I != "string" && !or(I) && (I = _g(I), typeof I != "string"))
+      throw jt("dirty is not a string, aborting");
+    if (!t.isSupported) return I;
+    tt ? (N = hn, O = $e) : Ki(f), t.removed = [];
+    const te = qi && typeof I != "string" && or(I);
+    let ae = [];
+    const je = gn;
+    if (te) {
+      uf(I);
+      const xt = X(I);
+      if (typeof xt == "string") {
+        const Je = Oe(xt);
+        if (!N[Je] || U[Je])
+          throw Yi(I), jt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Gr(M))
-        throw Ki(M), Bt("root node is clobbered and cannot be sanitized in-place");
-      se = Qi(M), gn = Ds();
-    } else if (sr(M))
-      _ = Xo("<!---->"), E = _.ownerDocument.importNode(M, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ss(_);
+      if (Kr(I))
+        throw Yi(I), jt("root node is clobbered and cannot be sanitized in-place");
+      ae = es(I), gn = Ds();
+    } else if (or(I))
+      _ = Qo("<!---->"), v = _.ownerDocument.importNode(I, !0), v.nodeType === Ne.element && v.nodeName === "BODY" || v.nodeName === "HTML" ? _ = v : _.appendChild(v), os(_);
     else {
-      if (!Ot && !be && !Be && M.indexOf("<") === -1) return ee(M);
-      if (_ = Xo(M), !_) return Ot ? null : Ui ? le : "";
+      if (!Nt && !Ae && !Be && I.indexOf("<") === -1) return re(I);
+      if (_ = Qo(I), !_) return Nt ? null : Wi ? ue : "";
     }
-    _ && Ze && Gt(_.firstChild);
-    const Mt = Z ? M : _;
+    _ && Qe && Gt(_.firstChild);
+    const Mt = te ? I : _;
     try {
-      Z && ss(M);
-      const wt = Vr(Mt);
-      for (; P = wt.nextNode(); ) rs(P, Mt);
-      Z && nf(M, se);
-    } catch (wt) {
-      throw Z && (Ki(M), Ko(M, se)), wt;
+      te && os(I);
+      const xt = Gr(Mt);
+      for (; M = xt.nextNode(); ) is(M, Mt);
+      te && lf(I, ae);
+    } catch (xt) {
+      throw te && (Yi(I), Xo(I, ae)), xt;
     } finally {
-      gn = Pe;
+      gn = je;
     }
-    if (Z) {
-      if (Ko(M, se)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return be && ts(M), M;
+    if (te) {
+      if (Xo(I, ae)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Ae && ns(I), I;
     }
-    if (Ot) {
-      if (be && ts(_), pn)
-        for (H = bt.call(_.ownerDocument); _.firstChild; ) H.appendChild(_.firstChild);
-      else H = _;
-      return (N.shadowroot || N.shadowrootmode) && (H = fn.call(r, H, !0)), H;
+    if (Nt) {
+      if (Ae && ns(_), pn)
+        for (K = wt.call(_.ownerDocument); _.firstChild; ) K.appendChild(_.firstChild);
+      else K = _;
+      return (O.shadowroot || O.shadowrootmode) && (K = fn.call(r, K, !0)), K;
     }
-    const ut = () => Be ? _.outerHTML : _.innerHTML;
-    let tt = ut();
-    return be && $e(bg, tt) && (ns(_), tt = ut()), Be && L["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(Ag, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
-` + tt), ee(tt);
+    const dt = () => Be ? _.outerHTML : _.innerHTML;
+    let nt = dt();
+    return Ae && ze(vg, nt) && (rs(_), nt = dt()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && ze(Tg, _.ownerDocument.doctype.name) && (nt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+` + nt), re(nt);
   }, t.setConfig = function() {
-    let M = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Gi(M), et = !0, hn = L, je = N;
+    let I = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    Ki(I), tt = !0, hn = N, $e = O;
   }, t.clearConfig = function() {
-    Hr = null, et = !1, hn = null, je = null, K = Te, le = "";
-  }, t.isValidAttribute = function(M, f, _) {
-    Hr || Gi({});
-    const E = Ie(M), P = Ie(f);
-    return typeof _ == "string" && (nl(f, _) || !Ee && $e(pc, _)) ? !1 : el(E, P, _);
-  }, t.addHook = function(M, f) {
-    typeof f == "function" && He(_e, M) && fr(_e[M], f);
-  }, t.removeHook = function(M, f) {
-    if (He(_e, M)) {
+    Vr = null, tt = !1, hn = null, $e = null, Q = ve, ue = "";
+  }, t.isValidAttribute = function(I, f, _) {
+    Vr || Ki({});
+    const v = Oe(I), M = Oe(f);
+    return typeof _ == "string" && (il(f, _) || !Se && ze(bc, _)) ? !1 : nl(v, M, _);
+  }, t.addHook = function(I, f) {
+    typeof f == "function" && Ve(xe, I) && dr(xe[I], f);
+  }, t.removeHook = function(I, f) {
+    if (Ve(xe, I)) {
       if (f !== void 0) {
-        const _ = tg(_e[M], f);
-        return _ === -1 ? void 0 : rg(_e[M], _, 1)[0];
+        const _ = cg(xe[I], f);
+        return _ === -1 ? void 0 : ug(xe[I], _, 1)[0];
       }
-      return sc(_e[M]);
+      return ac(xe[I]);
     }
-  }, t.removeHooks = function(M) {
-    He(_e, M) && (_e[M] = []);
+  }, t.removeHooks = function(I) {
+    Ve(xe, I) && (xe[I] = []);
   }, t.removeAllHooks = function() {
-    _e = gc();
+    xe = yc();
   }, t;
 }
-var Fg = uu();
-const mc = {};
-function Ig(e) {
-  let t = mc[e];
+var jg = pu();
+const wc = {};
+function Bg(e) {
+  let t = wc[e];
   if (t)
     return t;
-  t = mc[e] = [];
+  t = wc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7430,9 +7506,9 @@ function Ig(e) {
   }
   return t;
 }
-function tr(e, t) {
-  typeof t != "string" && (t = tr.defaultChars);
-  const n = Ig(t);
+function nr(e, t) {
+  typeof t != "string" && (t = nr.defaultChars);
+  const n = Bg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7470,14 +7546,14 @@ function tr(e, t) {
     return i;
   });
 }
-tr.defaultChars = ";/?:@&=+$,#";
-tr.componentChars = "";
-const _c = {};
-function Og(e) {
-  let t = _c[e];
+nr.defaultChars = ";/?:@&=+$,#";
+nr.componentChars = "";
+const kc = {};
+function $g(e) {
+  let t = kc[e];
   if (t)
     return t;
-  t = _c[e] = [];
+  t = kc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7488,7 +7564,7 @@ function Og(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Og(t);
+  const r = $g(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7521,14 +7597,14 @@ function ao(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Ci() {
+function Di() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Mg = /^([a-z0-9.+-]+:)/i, Ng = /:[0-9]*$/, Lg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Pg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Bg = ["{", "}", "|", "\\", "^", "`"].concat(Pg), jg = ["'"].concat(Bg), bc = ["%", "/", "?", ";", "#"].concat(jg), yc = ["/", "?", "#"], $g = 255, wc = /^[+a-z0-9A-Z_-]{0,63}$/, zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, kc = {
+const zg = /^([a-z0-9.+-]+:)/i, Ug = /:[0-9]*$/, Wg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Jg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], qg = ["{", "}", "|", "\\", "^", "`"].concat(Jg), Hg = ["'"].concat(qg), xc = ["%", "/", "?", ";", "#"].concat(Hg), Ac = ["/", "?", "#"], Vg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Gg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, vc = {
   javascript: !0,
   "javascript:": !0
-}, xc = {
+}, Ec = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7541,72 +7617,72 @@ const Mg = /^([a-z0-9.+-]+:)/i, Ng = /:[0-9]*$/, Lg = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "file:": !0
 };
 function uo(e, t) {
-  if (e && e instanceof Ci) return e;
-  const n = new Ci();
+  if (e && e instanceof Di) return e;
+  const n = new Di();
   return n.parse(e, t), n;
 }
-Ci.prototype.parse = function(e, t) {
+Di.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Lg.exec(s);
+    const a = Wg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Mg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && kc[o]) && (s = s.substr(2), this.slashes = !0)), !kc[o] && (i || o && !xc[o])) {
+  let o = zg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && vc[o]) && (s = s.substr(2), this.slashes = !0)), !vc[o] && (i || o && !Ec[o])) {
     let a = -1;
-    for (let p = 0; p < yc.length; p++)
-      r = s.indexOf(yc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Ac.length; p++)
+      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < bc.length; p++)
-      r = s.indexOf(bc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < xc.length; p++)
+      r = s.indexOf(xc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const b = s.slice(0, a);
     s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const p = this.hostname.split(/\./);
-      for (let A = 0, v = p.length; A < v; A++) {
-        const D = p[A];
-        if (D && !D.match(wc)) {
+      for (let x = 0, R = p.length; x < R; x++) {
+        const E = p[x];
+        if (E && !E.match(Rc)) {
           let k = "";
-          for (let w = 0, y = D.length; w < y; w++)
-            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(wc)) {
-            const w = p.slice(0, A), y = p.slice(A + 1), I = D.match(zg);
-            I && (w.push(I[1]), y.unshift(I[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
+          for (let w = 0, y = E.length; w < y; w++)
+            E.charCodeAt(w) > 127 ? k += "x" : k += E[w];
+          if (!k.match(Rc)) {
+            const w = p.slice(0, x), y = p.slice(x + 1), T = E.match(Gg);
+            T && (w.push(T[1]), y.unshift(T[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > $g && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Vg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), xc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ec[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Ci.prototype.parseHost = function(e) {
-  let t = Ng.exec(e);
+Di.prototype.parseHost = function(e) {
+  let t = Ug.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Ug = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Kg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: tr,
+  decode: nr,
   encode: Wt,
   format: ao,
   parse: uo
-}, Symbol.toStringTag, { value: "Module" })), fu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, du = /[\0-\x1F\x7F-\x9F]/, Wg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, To = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, hu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, pu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Jg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), gu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, mu = /[\0-\x1F\x7F-\x9F]/, Yg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Io = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, _u = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, bu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: fu,
-  Cc: du,
-  Cf: Wg,
-  P: To,
-  S: hu,
-  Z: pu
-}, Symbol.toStringTag, { value: "Module" })), qg = [
+  Any: gu,
+  Cc: mu,
+  Cf: Yg,
+  P: Io,
+  S: _u,
+  Z: bu
+}, Symbol.toStringTag, { value: "Module" })), Zg = [
   8364,
   0,
   8218,
@@ -7640,124 +7716,124 @@ const Ug = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Hg(e) {
+function Qg(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Vg(e) {
-  return Hg(e) ? 65533 : e >= 128 && e <= 159 && qg[e - 128] || e;
+function em(e) {
+  return Qg(e) ? 65533 : e >= 128 && e <= 159 && Zg[e - 128] || e;
 }
-function Gg(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Vg(e));
+function tm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(em(e));
 }
-const ft = /* @__PURE__ */ (() => {
+const pt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Kg(e, t, n, r, i, s) {
+function nm(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const U = ft[e.charCodeAt(a++)];
-    return U < s ? U : U * 91 - c + ft[e.charCodeAt(a++)];
+    const Y = pt[e.charCodeAt(a++)];
+    return Y < s ? Y : Y * 91 - c + pt[e.charCodeAt(a++)];
   }, d = n - r, b = n + i, g = new Int32Array(b);
   g.fill(-1, r, s), g.fill(-1, s + d, b);
-  const p = new Int32Array(b), A = new Int32Array(b);
-  function v(U, ie) {
-    let K = 0, le = ie;
-    const Te = ie + U;
-    for (; le < Te; ) {
-      const ke = ft[e.charCodeAt(a++)];
-      if (ke < 89)
-        K += ke, g[le++] = K;
-      else if (ke === 89) {
-        let Re = ft[e.charCodeAt(a++)] + 2;
-        for (; Re--; )
-          g[le++] = ++K;
+  const p = new Int32Array(b), x = new Int32Array(b);
+  function R(Y, le) {
+    let Q = 0, ue = le;
+    const ve = le + Y;
+    for (; ue < ve; ) {
+      const W = pt[e.charCodeAt(a++)];
+      if (W < 89)
+        Q += W, g[ue++] = Q;
+      else if (W === 89) {
+        let P = pt[e.charCodeAt(a++)] + 2;
+        for (; P--; )
+          g[ue++] = ++Q;
       } else {
-        const Re = ft[e.charCodeAt(a++)];
-        K += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (Re < 90 ? Re * 91 + ft[e.charCodeAt(a++)] : ft[e.charCodeAt(a++)] * 8281 + ft[e.charCodeAt(a++)] * 91 + ft[e.charCodeAt(a++)]), g[le++] = K;
+        const P = pt[e.charCodeAt(a++)];
+        Q += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
+        (P < 90 ? P * 91 + pt[e.charCodeAt(a++)] : pt[e.charCodeAt(a++)] * 8281 + pt[e.charCodeAt(a++)] * 91 + pt[e.charCodeAt(a++)]), g[ue++] = Q;
       }
     }
   }
-  v(r, 0), v(d, s);
-  const D = new Int32Array(i * 2);
+  R(r, 0), R(d, s);
+  const E = new Int32Array(i * 2);
   let k = 0, w = 0;
-  function y(U, ie) {
-    for (let K = 0; K < U; K++) {
-      const le = ie + K, Te = u(), ke = u();
-      D[w * 2] = Te, D[w * 2 + 1] = ke, w += 1, p[le] = k;
-      const Re = (g[Te] < 0 ? A[Te] : 1) + (g[ke] < 0 ? A[ke] : 1);
-      A[le] = Re, k += Re;
+  function y(Y, le) {
+    for (let Q = 0; Q < Y; Q++) {
+      const ue = le + Q, ve = u(), W = u();
+      E[w * 2] = ve, E[w * 2 + 1] = W, w += 1, p[ue] = k;
+      const P = (g[ve] < 0 ? x[ve] : 1) + (g[W] < 0 ? x[W] : 1);
+      x[ue] = P, k += P;
     }
   }
   y(i - s + r, s + d), y(s - r, r);
-  const I = new Uint16Array(k);
-  let F = 0;
-  for (let U = 0; U < w; U++)
-    for (let ie = 0; ie < 2; ie++) {
-      const K = D[U * 2 + ie], le = g[K];
-      if (le < 0) {
-        let Te = p[K];
-        const ke = Te + A[K];
-        for (; Te < ke; )
-          I[F++] = I[Te++];
+  const T = new Uint16Array(k);
+  let z = 0;
+  for (let Y = 0; Y < w; Y++)
+    for (let le = 0; le < 2; le++) {
+      const Q = E[Y * 2 + le], ue = g[Q];
+      if (ue < 0) {
+        let ve = p[Q];
+        const W = ve + x[Q];
+        for (; ve < W; )
+          T[z++] = T[ve++];
       } else
-        I[F++] = le;
+        T[z++] = ue;
     }
-  const x = new Uint16Array(t);
-  let C = 0;
+  const B = new Uint16Array(t);
+  let X = 0;
   for (; a < l; ) {
-    let U = ft[e.charCodeAt(a++)];
-    U >= s && (U = U * 91 - c + ft[e.charCodeAt(a++)]);
-    const ie = g[U];
-    if (ie < 0) {
-      let K = p[U];
-      const le = K + A[U];
-      for (; K < le; )
-        x[C++] = I[K++];
+    let Y = pt[e.charCodeAt(a++)];
+    Y >= s && (Y = Y * 91 - c + pt[e.charCodeAt(a++)]);
+    const le = g[Y];
+    if (le < 0) {
+      let Q = p[Y];
+      const ue = Q + x[Y];
+      for (; Q < ue; )
+        B[X++] = T[Q++];
     } else
-      x[C++] = ie;
+      B[X++] = le;
   }
-  return x;
+  return B;
 }
-const Yg = /* @__PURE__ */ Kg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
-var ze;
+const rm = /* @__PURE__ */ nm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+var Ue;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
-})(ze || (ze = {}));
-var Qe;
+})(Ue || (Ue = {}));
+var et;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(Qe || (Qe = {}));
-const Di = 32, gu = 21, Xg = 2097151, fo = 2047;
-let mu = 0;
-function Zg(e) {
-  const t = e >>> gu;
-  return t === fo ? mu : t;
+})(et || (et = {}));
+const Si = 32, yu = 21, im = 2097151, fo = 2047;
+let wu = 0;
+function sm(e) {
+  const t = e >>> yu;
+  return t === fo ? wu : t;
 }
-function Qg(e) {
-  return e - Qe.ZERO >>> 0 <= 9;
+function om(e) {
+  return e - et.ZERO >>> 0 <= 9;
 }
-function em(e) {
-  return (e | Di) - Qe.LOWER_A >>> 0 <= 5;
+function lm(e) {
+  return (e | Si) - et.LOWER_A >>> 0 <= 5;
 }
-function tm(e) {
-  return (e | Di) - Qe.LOWER_A >>> 0 <= 25;
+function cm(e) {
+  return (e | Si) - et.LOWER_A >>> 0 <= 25;
 }
-var Ac;
+var Cc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Ac || (Ac = {}));
-var Rc;
+})(Cc || (Cc = {}));
+var Dc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Rc || (Rc = {}));
-function nm(e, t, n, r) {
-  const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
+})(Dc || (Dc = {}));
+function am(e, t, n, r) {
+  const i = (t & Ue.BRANCH_LENGTH) >> 7, s = t & Ue.JUMP_TABLE;
   if (s) {
     if (i === 0)
       return r === s ? n : -1;
@@ -7781,132 +7857,132 @@ function nm(e, t, n, r) {
   }
   return -1;
 }
-function vc(e, t, n) {
-  return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
+function Sc(e, t, n) {
+  return n === 1 ? String.fromCharCode(e[t] & Ue.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function rm(e, t, n) {
+function um(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Di) === Qe.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Si) === et.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Qg(l))
-        i = i * 16 + (l - Qe.ZERO);
-      else if (em(l))
-        i = i * 16 + ((l | Di) - Qe.LOWER_A + 10);
+      if (om(l))
+        i = i * 16 + (l - et.ZERO);
+      else if (lm(l))
+        i = i * 16 + ((l | Si) - et.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - Qe.ZERO;
+      const l = e.charCodeAt(r) - et.ZERO;
       if (l >>> 0 > 9)
         break;
       i = i * 10 + l, r += 1;
     }
   if (r === s)
     return 0;
-  r < n && e.charCodeAt(r) === Qe.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  r < n && e.charCodeAt(r) === et.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= fo && (mu = o, o = fo), o << gu | i;
+  return o >= fo && (wu = o, o = fo), o << yu | i;
 }
-function im(e, t, n) {
-  const r = Yg;
+function fm(e, t, n) {
+  const r = rm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
   const s = e.length;
   let o = 0, l = "";
-  const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
+  const c = r[0], a = c & Ue.JUMP_TABLE, u = (c & Ue.BRANCH_LENGTH) >> 7;
   do {
     const d = i + 1, b = e.charCodeAt(d);
     let g, p;
-    if (b === Qe.NUM) {
-      const A = rm(e, d, s);
-      g = Zg(A), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Gg(A & Xg);
-    } else if (tm(b)) {
+    if (b === et.NUM) {
+      const x = um(e, d, s);
+      g = sm(x), g > 0 && e.charCodeAt(d + g - 1) !== et.SEMI && (g = 0), p = g === 0 ? "" : tm(x & im);
+    } else if (cm(b)) {
       g = 0, p = "";
-      const A = b - a;
-      let v;
-      if (A >>> 0 < u) {
-        const I = r[1 + A];
-        v = I === 0 ? -1 : u + I & 65535;
+      const x = b - a;
+      let R;
+      if (x >>> 0 < u) {
+        const T = r[1 + x];
+        R = T === 0 ? -1 : u + T & 65535;
       } else
-        v = -1;
-      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
+        R = -1;
+      let E = 0, k = 0, w = R < 0 ? 0 : r[R], y = d + 1;
       e: for (; y < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
+          (w & (Ue.VALUE_LENGTH | Ue.FLAG13)) === 0 && (w & Ue.JUMP_TABLE) !== 0;
         ) {
-          const C = w & ze.JUMP_TABLE, U = (w & ze.BRANCH_LENGTH) >> 7;
-          if (U === 0) {
-            if (e.charCodeAt(y) !== C)
+          const X = w & Ue.JUMP_TABLE, Y = (w & Ue.BRANCH_LENGTH) >> 7;
+          if (Y === 0) {
+            if (e.charCodeAt(y) !== X)
               break e;
-            v += 1;
+            R += 1;
           } else {
-            const ie = e.charCodeAt(y) - C;
-            if (ie >>> 0 >= U)
+            const le = e.charCodeAt(y) - X;
+            if (le >>> 0 >= Y)
               break e;
-            const K = r[v + 1 + ie];
-            if (K === 0)
+            const Q = r[R + 1 + le];
+            if (Q === 0)
               break e;
-            v = v + U + K & 65535;
+            R = R + Y + Q & 65535;
           }
-          if (w = r[v], y += 1, y >= s)
+          if (w = r[R], y += 1, y >= s)
             break e;
         }
-        if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
-          const C = (w & ze.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
+        if ((w & (Ue.VALUE_LENGTH | Ue.FLAG13)) === Ue.FLAG13) {
+          const X = (w & Ue.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(y) !== (w & Ue.JUMP_TABLE))
             break;
           y += 1;
-          const U = C - 1;
-          let ie = v + 1, K = 0;
-          for (; K + 1 < U; K += 2) {
-            const le = r[ie];
-            if (e.charCodeAt(y) !== (le & 255) || (y += 1, e.charCodeAt(y) !== (le >> 8 & 255)))
+          const Y = X - 1;
+          let le = R + 1, Q = 0;
+          for (; Q + 1 < Y; Q += 2) {
+            const ue = r[le];
+            if (e.charCodeAt(y) !== (ue & 255) || (y += 1, e.charCodeAt(y) !== (ue >> 8 & 255)))
               break e;
-            y += 1, ie += 1;
+            y += 1, le += 1;
           }
-          if (K < U) {
-            if (e.charCodeAt(y) !== (r[ie] & 255))
+          if (Q < Y) {
+            if (e.charCodeAt(y) !== (r[le] & 255))
               break;
             y += 1;
           }
-          v += 1 + (C >> 1), w = r[v];
+          R += 1 + (X >> 1), w = r[R];
           continue;
         }
-        const I = w >>> 14, F = e.charCodeAt(y);
-        if (I !== 0) {
-          if (F === Qe.SEMI) {
-            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : vc(r, v, I);
+        const T = w >>> 14, z = e.charCodeAt(y);
+        if (T !== 0) {
+          if (z === et.SEMI) {
+            g = y - d + 1, p = T === 1 ? String.fromCharCode(w & Ue.VALUE_MASK) : Sc(r, R, T);
             break;
           }
-          if (I === 1)
+          if (T === 1)
             break;
         }
-        const x = nm(r, w, v + (I || 1), F);
-        if (x < 0)
+        const B = am(r, w, R + (T || 1), z);
+        if (B < 0)
           break;
-        v = x, w = r[v], y += 1;
+        R = B, w = r[R], y += 1;
       }
-      p === "" && g > 0 && (p = vc(r, D, k));
+      p === "" && g > 0 && (p = Sc(r, E, k));
     } else
       g = 0, p = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== Qe.AMP && (i = e.indexOf("&", i));
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== et.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function _u(e) {
-  return im(e, !0, !1);
+function ku(e) {
+  return fm(e, !0, !1);
 }
-var sm = class {
-  src_Any = fu.source;
-  src_Cc = du.source;
-  src_Z = pu.source;
-  src_P = To.source;
+var dm = class {
+  src_Any = gu.source;
+  src_Cc = mu.source;
+  src_Z = bu.source;
+  src_P = Io.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8033,7 +8109,7 @@ var sm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bs = {
+}, js = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8041,10 +8117,10 @@ var sm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, om = {
-  "http:": Bs,
-  "https:": Bs,
-  "ftp:": Bs,
+}, hm = {
+  "http:": js,
+  "https:": js,
+  "ftp:": js,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8063,23 +8139,23 @@ var sm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, lm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", cm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function am() {
-  const e = cm.split("|");
-  return lm.split("|").forEach((t) => {
+}, pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", gm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function mm() {
+  const e = gm.split("|");
+  return pm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var um = {
+var _m = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: am(),
+  tlds: mm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Ec = class {
+}, Tc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8096,7 +8172,7 @@ var um = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, fm = class {
+}, bm = class {
   __opts__;
   __schemas__;
   re;
@@ -8131,9 +8207,9 @@ var um = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...um,
+      ..._m,
       ...n
-    }, this.__schemas__ = { ...om }, this.re = t || new sm(), this.re.set({
+    }, this.__schemas__ = { ...hm }, this.re = t || new dm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8258,7 +8334,7 @@ var um = {
         }
       let p = l;
       (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
-      let A;
+      let x;
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
@@ -8282,7 +8358,7 @@ var um = {
         c = void 0;
         const w = this.testSchemaAt(e, k.schema, k.lastIndex);
         if (w) {
-          A = {
+          x = {
             schema: k.schema,
             index: k.index,
             lastIndex: k.lastIndex + w
@@ -8290,11 +8366,11 @@ var um = {
           break;
         }
       }
-      let v = A;
-      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
-      v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Ec(e, v.schema, v.index, v.lastIndex);
-      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), b = v.lastIndex;
+      let R = x;
+      if ((!R || l && (l.index < R.index || l.index === R.index && l.lastIndex > R.lastIndex)) && (R = l), (!R || o && (o.index < R.index || o.index === R.index && o.lastIndex > R.lastIndex)) && (R = o), !R) break;
+      R === l ? l = void 0 : R === o && (o = void 0);
+      const E = new Tc(e, R.schema, R.index, R.lastIndex);
+      E.schema ? this.__schemas__[E.schema].normalize(E, this) : this.normalize(E), t.push(E), b = R.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8310,7 +8386,7 @@ var um = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Ec(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Tc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8342,29 +8418,29 @@ var um = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Kn = 2147483647, Ct = 36, Fo = 1, Ir = 26, dm = 38, hm = 700, bu = 72, yu = 128, wu = "-", pm = /^xn--/, gm = /[^\0-\x7F]/, mm = /[\x2E\u3002\uFF0E\uFF61]/g, _m = {
+const Yn = 2147483647, Dt = 36, Oo = 1, Or = 26, ym = 38, wm = 700, xu = 72, Au = 128, Ru = "-", km = /^xn--/, xm = /[^\0-\x7F]/, Am = /[\x2E\u3002\uFF0E\uFF61]/g, Rm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, js = Ct - Fo, Dt = Math.floor, $s = String.fromCharCode;
+}, Bs = Dt - Oo, St = Math.floor, $s = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(_m[e]);
+  throw new RangeError(Rm[e]);
 }
-function bm(e, t) {
+function vm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function ku(e, t) {
+function vu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(mm, ".");
-  const i = e.split("."), s = bm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Am, ".");
+  const i = e.split("."), s = vm(i, t).join(".");
   return r + s;
 }
-function xu(e) {
+function Eu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8378,78 +8454,78 @@ function xu(e) {
   }
   return t;
 }
-const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ct;
-}, Cc = function(e, t) {
+const Em = (e) => String.fromCodePoint(...e), Cm = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
+}, Fc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Au = function(e, t, n) {
+}, Cu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Dt(e / hm) : e >> 1, e += Dt(e / t); e > js * Ir >> 1; r += Ct)
-    e = Dt(e / js);
-  return Dt(r + (js + 1) * e / (e + dm));
-}, Ru = function(e) {
+  for (e = n ? St(e / wm) : e >> 1, e += St(e / t); e > Bs * Or >> 1; r += Dt)
+    e = St(e / Bs);
+  return St(r + (Bs + 1) * e / (e + ym));
+}, Du = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = yu, s = bu, o = e.lastIndexOf(wu);
+  let r = 0, i = Au, s = xu, o = e.lastIndexOf(Ru);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = Ct; ; d += Ct) {
+    for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const b = wm(e.charCodeAt(l++));
-      b >= Ct && tn("invalid-input"), b > Dt((Kn - r) / u) && tn("overflow"), r += b * u;
-      const g = d <= s ? Fo : d >= s + Ir ? Ir : d - s;
+      const b = Cm(e.charCodeAt(l++));
+      b >= Dt && tn("invalid-input"), b > St((Yn - r) / u) && tn("overflow"), r += b * u;
+      const g = d <= s ? Oo : d >= s + Or ? Or : d - s;
       if (b < g)
         break;
-      const p = Ct - g;
-      u > Dt(Kn / p) && tn("overflow"), u *= p;
+      const p = Dt - g;
+      u > St(Yn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Au(r - c, a, c == 0), Dt(r / a) > Kn - i && tn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
+    s = Cu(r - c, a, c == 0), St(r / a) > Yn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, vu = function(e) {
+}, Su = function(e) {
   const t = [];
-  e = xu(e);
+  e = Eu(e);
   const n = e.length;
-  let r = yu, i = 0, s = bu;
+  let r = Au, i = 0, s = xu;
   for (const c of e)
     c < 128 && t.push($s(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(wu); l < n; ) {
-    let c = Kn;
+  for (o && t.push(Ru); l < n; ) {
+    let c = Yn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Dt((Kn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
+    c - r > St((Yn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Kn && tn("overflow"), u === r) {
+      if (u < r && ++i > Yn && tn("overflow"), u === r) {
         let d = i;
-        for (let b = Ct; ; b += Ct) {
-          const g = b <= s ? Fo : b >= s + Ir ? Ir : b - s;
+        for (let b = Dt; ; b += Dt) {
+          const g = b <= s ? Oo : b >= s + Or ? Or : b - s;
           if (d < g)
             break;
-          const p = d - g, A = Ct - g;
+          const p = d - g, x = Dt - g;
           t.push(
-            $s(Cc(g + p % A, 0))
-          ), d = Dt(p / A);
+            $s(Fc(g + p % x, 0))
+          ), d = St(p / x);
         }
-        t.push($s(Cc(d, 0))), s = Au(i, a, l === o), i = 0, ++l;
+        t.push($s(Fc(d, 0))), s = Cu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, km = function(e) {
-  return ku(e, function(t) {
-    return pm.test(t) ? Ru(t.slice(4).toLowerCase()) : t;
+}, Dm = function(e) {
+  return vu(e, function(t) {
+    return km.test(t) ? Du(t.slice(4).toLowerCase()) : t;
   });
-}, xm = function(e) {
-  return ku(e, function(t) {
-    return gm.test(t) ? "xn--" + vu(t) : t;
+}, Sm = function(e) {
+  return vu(e, function(t) {
+    return xm.test(t) ? "xn--" + Su(t) : t;
   });
-}, Dc = {
+}, Ic = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8464,52 +8540,52 @@ const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: xu,
-    encode: ym
+    decode: Eu,
+    encode: Em
   },
-  decode: Ru,
-  encode: vu,
-  toASCII: xm,
-  toUnicode: km
+  decode: Du,
+  encode: Su,
+  toASCII: Sm,
+  toUnicode: Dm
 };
-var Sc = Object.defineProperty, Eu = (e, t) => {
+var Oc = Object.defineProperty, Tu = (e, t) => {
   let n = {};
-  for (var r in e) Sc(n, r, {
+  for (var r in e) Oc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Sc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Am = /* @__PURE__ */ Eu({
-  arrayReplaceAt: () => Rm,
-  asciiTrim: () => zi,
-  callable: () => Cu,
+  return Oc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Tm = /* @__PURE__ */ Tu({
+  arrayReplaceAt: () => Fm,
+  asciiTrim: () => Ui,
+  callable: () => Fu,
   escapeHtml: () => un,
-  escapeRE: () => Mm,
-  fromCodePoint: () => Or,
-  isMdAsciiPunct: () => Lr,
-  isPunctChar: () => Su,
-  isPunctCharCode: () => Nr,
-  isSpace: () => Ae,
-  isValidEntityCode: () => Io,
+  escapeRE: () => zm,
+  fromCodePoint: () => Nr,
+  isMdAsciiPunct: () => Pr,
+  isPunctChar: () => Ou,
+  isPunctCharCode: () => Lr,
+  isSpace: () => Ce,
+  isValidEntityCode: () => No,
   isWhiteSpace: () => Mr,
-  lib: () => Nm,
-  normalizeReference: () => $i,
-  unescapeAll: () => nr,
-  unescapeMd: () => Dm
+  lib: () => Um,
+  normalizeReference: () => zi,
+  unescapeAll: () => rr,
+  unescapeMd: () => Mm
 });
-function Cu(e) {
+function Fu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Rm(e, t, n) {
+function Fm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Io(e) {
+function No(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Or(e) {
+function Nr(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8517,40 +8593,40 @@ function Or(e) {
   }
   return String.fromCharCode(e);
 }
-var Du = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, vm = new RegExp(`${Du.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Em = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Cm(e, t) {
-  if (t.charCodeAt(0) === 35 && Em.test(t)) {
+var Iu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Im = new RegExp(`${Iu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Om = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Nm(e, t) {
+  if (t.charCodeAt(0) === 35 && Om.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Io(r) ? Or(r) : e;
+    return No(r) ? Nr(r) : e;
   }
-  const n = _u(e);
+  const n = ku(e);
   return n !== e ? n : e;
 }
-function Dm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Du, "$1");
+function Mm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Iu, "$1");
 }
-function nr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(vm, function(t, n, r) {
-    return n || Cm(t, r);
+function rr(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Im, function(t, n, r) {
+    return n || Nm(t, r);
   });
 }
-var Sm = /[&<>"]/, Tm = /[&<>"]/g, Fm = {
+var Lm = /[&<>"]/, Pm = /[&<>"]/g, jm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Im(e) {
-  return Fm[e];
+function Bm(e) {
+  return jm[e];
 }
 function un(e) {
-  return Sm.test(e) ? e.replace(Tm, Im) : e;
+  return Lm.test(e) ? e.replace(Pm, Bm) : e;
 }
-var Om = /[.?*+^$[\]\\(){}|-]/g;
-function Mm(e) {
-  return e.replace(Om, "\\$&");
+var $m = /[.?*+^$[\]\\(){}|-]/g;
+function zm(e) {
+  return e.replace($m, "\\$&");
 }
-function Ae(e) {
+function Ce(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8576,13 +8652,13 @@ function Mr(e) {
   }
   return !1;
 }
-function Su(e) {
-  return To.test(e) || hu.test(e);
-}
-function Nr(e) {
-  return Su(Or(e));
+function Ou(e) {
+  return Io.test(e) || _u.test(e);
 }
 function Lr(e) {
+  return Ou(Nr(e));
+}
+function Pr(e) {
   switch (e) {
     case 33:
     case 34:
@@ -8621,24 +8697,24 @@ function Lr(e) {
       return !1;
   }
 }
-function $i(e) {
+function zi(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Tc(e) {
+function Nc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function zi(e) {
+function Ui(e) {
   let t = 0;
-  for (; t < e.length && Tc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Nc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Tc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Nc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Nm = {
-  mdurl: Ug,
-  ucmicro: Jg
+var Um = {
+  mdurl: Kg,
+  ucmicro: Xg
 };
-function Lm(e, t, n) {
+function Wm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8655,7 +8731,7 @@ function Lm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Pm(e, t, n) {
+function Jm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8666,7 +8742,7 @@ function Pm(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = nr(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = rr(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8693,9 +8769,9 @@ function Pm(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = nr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = rr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Bm(e, t, n, r) {
+function qm(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8714,41 +8790,41 @@ function Bm(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += nr(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += rr(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += nr(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += rr(e.slice(t, s)), o;
 }
-var jm = /* @__PURE__ */ Eu({
-  parseLinkDestination: () => Pm,
-  parseLinkLabel: () => Lm,
-  parseLinkTitle: () => Bm
+var Hm = /* @__PURE__ */ Tu({
+  parseLinkDestination: () => Jm,
+  parseLinkLabel: () => Wm,
+  parseLinkTitle: () => qm
 });
-function Pr(e) {
+function jr(e) {
   "@babel/helpers - typeof";
-  return Pr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return jr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, Pr(e);
+  }, jr(e);
 }
-function $m(e, t) {
-  if (Pr(e) != "object" || !e) return e;
+function Vm(e, t) {
+  if (jr(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (Pr(r) != "object") return r;
+    if (jr(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function zm(e) {
-  var t = $m(e, "string");
-  return Pr(t) == "symbol" ? t : t + "";
+function Gm(e) {
+  var t = Vm(e, "string");
+  return jr(t) == "symbol" ? t : t + "";
 }
-function J(e, t, n) {
-  return (t = zm(t)) in e ? Object.defineProperty(e, t, {
+function H(e, t, n) {
+  return (t = Gm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -8757,28 +8833,28 @@ function J(e, t, n) {
 }
 var In = class {
   constructor(e, t, n) {
-    J(
+    H(
       this,
       /**
       * Source map info. Format: `[ line_begin, line_end ]`
       */
       "map",
       null
-    ), J(
+    ), H(
       this,
       /**
       * nesting level, the same as `state.level`
       */
       "level",
       0
-    ), J(
+    ), H(
       this,
       /**
       * An array of child nodes (inline and img tokens)
       */
       "children",
       null
-    ), J(
+    ), H(
       this,
       /**
       * In a case of self-closing tag (code, html, fence, etc.),
@@ -8786,14 +8862,14 @@ var In = class {
       */
       "content",
       ""
-    ), J(
+    ), H(
       this,
       /**
       * '*' or '_' for emphasis, fence string for fence, etc.
       */
       "markup",
       ""
-    ), J(
+    ), H(
       this,
       /**
       * Additional information:
@@ -8804,7 +8880,7 @@ var In = class {
       */
       "info",
       ""
-    ), J(
+    ), H(
       this,
       /**
       * True for block-level tokens, false for inline tokens.
@@ -8812,7 +8888,7 @@ var In = class {
       */
       "block",
       !1
-    ), J(
+    ), H(
       this,
       /**
       * If it's true, ignore this element when rendering. Used for tight lists
@@ -8862,12 +8938,12 @@ var In = class {
   }
 }, Br = class {
   constructor() {
-    J(
+    H(
       this,
       /** @internal */
       "__rules__",
       []
-    ), J(
+    ), H(
       this,
       /** @internal */
       "__cache__",
@@ -9044,18 +9120,18 @@ var In = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, Ft = {};
-Ft.code_inline = function(e, t, n, r, i) {
+}, It = {};
+It.code_inline = function(e, t, n, r, i) {
   const s = e[t];
   return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
 };
-Ft.code_block = function(e, t, n, r, i) {
+It.code_block = function(e, t, n, r, i) {
   const s = e[t];
   return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
 `;
 };
-Ft.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? nr(s.info).trim() : "";
+It.fence = function(e, t, n, r, i) {
+  const s = e[t], o = s.info ? rr(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
@@ -9074,33 +9150,33 @@ Ft.fence = function(e, t, n, r, i) {
   return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
 `;
 };
-Ft.image = function(e, t, n, r, i) {
+It.image = function(e, t, n, r, i) {
   const s = e[t];
   return s.attrs[s.attrIndex("alt")][1] = i.renderInlineAsText(s.children, n, r), i.renderToken(e, t, n);
 };
-Ft.hardbreak = function(e, t, n) {
+It.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-Ft.softbreak = function(e, t, n) {
+It.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-Ft.text = function(e, t) {
+It.text = function(e, t) {
   return un(e[t].content);
 };
-Ft.html_block = function(e, t) {
+It.html_block = function(e, t) {
   return e[t].content;
 };
-Ft.html_inline = function(e, t) {
+It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Tu = class {
+var Nu = class {
   constructor() {
-    J(
+    H(
       this,
       /**
       * Contains render rules for tokens. Can be updated and extended.
@@ -9128,7 +9204,7 @@ var Tu = class {
       * ```
       */
       "rules",
-      Object.assign({}, Ft)
+      Object.assign({}, It)
     );
   }
   /**
@@ -9215,41 +9291,41 @@ var Tu = class {
     }
     return r;
   }
-}, Fu = class {
+}, Mu = class {
   constructor(e, t, n) {
-    J(this, "tokens", []), J(this, "inlineMode", !1), J(this, "Token", In), this.src = e, this.env = n, this.md = t;
+    H(this, "tokens", []), H(this, "inlineMode", !1), H(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
-}, Um = /\r\n?/g, Wm = /\0/g;
-function Jm(e) {
+}, Km = /\r\n?/g, Ym = /\0/g;
+function Xm(e) {
   let t;
-  t = e.src.replace(Um, `
-`), t = t.replace(Wm, "�"), e.src = t;
+  t = e.src.replace(Km, `
+`), t = t.replace(Ym, "�"), e.src = t;
 }
-function qm(e) {
+function Zm(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function Hm(e) {
+function Qm(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function Vm(e) {
+function e_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function Gm(e) {
+function t_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Km(e) {
+function n_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Ym(e) {
+function r_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9262,28 +9338,28 @@ function Ym(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (Gm(c.content) && o > 0 && o--, Km(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (t_(c.content) && o > 0 && o--, n_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
           let b = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let p = 0; p < u.length; p++) {
-            const A = u[p].url, v = e.md.normalizeLink(A);
-            if (!e.md.validateLink(v)) continue;
-            let D = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
+            const x = u[p].url, R = e.md.normalizeLink(x);
+            if (!e.md.validateLink(R)) continue;
+            let E = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(E) ? E = e.md.normalizeLinkText(`mailto:${E}`).replace(/^mailto:/, "") : E = e.md.normalizeLinkText(E) : E = e.md.normalizeLinkText(`http://${E}`).replace(/^http:\/\//, "");
             const k = u[p].index;
             if (k > g) {
-              const F = new e.Token("text", "", 0);
-              F.content = a.slice(g, k), F.level = b, d.push(F);
+              const z = new e.Token("text", "", 0);
+              z.content = a.slice(g, k), z.level = b, d.push(z);
             }
             const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", v]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
+            w.attrs = [["href", R]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
             const y = new e.Token("text", "", 0);
-            y.content = D, y.level = b, d.push(y);
-            const I = new e.Token("link_close", "a", -1);
-            I.level = --b, I.markup = "linkify", I.info = "auto", d.push(I), g = u[p].lastIndex;
+            y.content = E, y.level = b, d.push(y);
+            const T = new e.Token("link_close", "a", -1);
+            T.level = --b, T.markup = "linkify", T.info = "auto", d.push(T), g = u[p].lastIndex;
           }
           if (g < a.length) {
             const p = new e.Token("text", "", 0);
@@ -9312,48 +9388,48 @@ function Ym(e) {
       }
     }
 }
-var Iu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Xm = /\((c|tm|r)\)/i, Zm = /\((c|tm|r)\)/gi, Qm = {
+var Lu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, i_ = /\((c|tm|r)\)/i, s_ = /\((c|tm|r)\)/gi, o_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function e_(e, t) {
-  return Qm[t.toLowerCase()];
+function l_(e, t) {
+  return o_[t.toLowerCase()];
 }
-function t_(e) {
+function c_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(Zm, e_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(s_, l_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function n_(e) {
+function a_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Iu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Lu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function r_(e) {
+function u_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (Xm.test(e.tokens[t].content) && t_(e.tokens[t].children), Iu.test(e.tokens[t].content) && n_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (i_.test(e.tokens[t].content) && c_(e.tokens[t].children), Lu.test(e.tokens[t].content) && a_(e.tokens[t].children));
 }
-var i_ = /['"]/, Fc = /['"]/g, Ic = "’", s_ = 1e3;
-function Oc(e, t, n) {
+var f_ = /['"]/, Mc = /['"]/g, Lc = "’", d_ = 1e3;
+function Pc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function ii(e, t, n, r) {
+function oi(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function o_(e, t) {
+function h_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9362,7 +9438,7 @@ function o_(e, t) {
   }
   return n + e.slice(r);
 }
-function l_(e, t) {
+function p_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9371,102 +9447,102 @@ function l_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Oc(r, i, n + 1), l.type !== "text") continue;
+    if (Pc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Fc.lastIndex = u;
-      const b = Fc.exec(a);
+      Mc.lastIndex = u;
+      const b = Mc.exec(a);
       if (!b) break;
       let g = !0, p = !0;
       u = b.index + 1;
-      const A = b[0] === "'";
-      let v = 32;
-      if (b.index - 1 >= 0) v = a.charCodeAt(b.index - 1);
+      const x = b[0] === "'";
+      let R = 32;
+      if (b.index - 1 >= 0) R = a.charCodeAt(b.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          v = e[n].content.charCodeAt(e[n].content.length - 1);
+          R = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let D = 32;
-      if (u < d) D = a.charCodeAt(u);
+      let E = 32;
+      if (u < d) E = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          D = e[n].content.charCodeAt(0);
+          E = e[n].content.charCodeAt(0);
           break;
         }
-      const k = Lr(v) || Nr(v), w = Lr(D) || Nr(D), y = Mr(v), I = Mr(D);
-      if (I ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (I || w || (p = !1)), D === 34 && b[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        A && ii(s, o, b.index, Ic);
+      const k = Pr(R) || Lr(R), w = Pr(E) || Lr(E), y = Mr(R), T = Mr(E);
+      if (T ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (T || w || (p = !1)), E === 34 && b[0] === '"' && R >= 48 && R <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        x && oi(s, o, b.index, Lc);
         continue;
       }
-      if (p && (n = A ? i.single : i.double, n >= 0 && r[n].level === c)) {
-        const F = r[n];
-        let x, C;
-        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Oc(r, i, n);
+      if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
+        const z = r[n];
+        let B, X;
+        x ? (B = t.md.options.quotes[2], X = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], X = t.md.options.quotes[1]), oi(s, o, b.index, X), oi(s, z.tokenIdx, z.contentPos, B), Pc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= s_) return;
+        if (r.length >= d_) return;
         r.push({
           tokenIdx: o,
           contentPos: b.index,
-          isSingleQuote: A,
+          isSingleQuote: x,
           level: c,
-          prevSameQuoteIdx: A ? i.single : i.double
-        }), A ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && A && ii(s, o, b.index, Ic);
+          prevSameQuoteIdx: x ? i.single : i.double
+        }), x ? i.single = r.length - 1 : i.double = r.length - 1;
+      } else p && x && oi(s, o, b.index, Lc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = o_(e[l].content, s[o]);
+    e[l].content = h_(e[l].content, s[o]);
   });
 }
-function c_(e) {
+function g_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !i_.test(e.tokens[t].content) || l_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !f_.test(e.tokens[t].content) || p_(e.tokens[t].children, e);
 }
-function a_(e) {
+function m_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function u_(e) {
+function __(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && a_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && m_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var zs = [
-  ["normalize", Jm],
-  ["block", qm],
-  ["strip_references", Hm],
-  ["inline", Vm],
-  ["linkify", Ym],
-  ["replacements", r_],
-  ["smartquotes", c_],
-  ["text_join", u_]
-], Ou = class {
+  ["normalize", Xm],
+  ["block", Zm],
+  ["strip_references", Qm],
+  ["inline", e_],
+  ["linkify", r_],
+  ["replacements", u_],
+  ["smartquotes", g_],
+  ["text_join", __]
+], Pu = class {
   constructor() {
-    J(
+    H(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
       new Br()
-    ), J(this, "State", Fu);
+    ), H(this, "State", Mu);
     for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
   }
   /**
@@ -9476,14 +9552,14 @@ var zs = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Mu = class {
+}, ju = class {
   constructor(e, t, n, r) {
-    J(this, "bMarks", []), J(this, "eMarks", []), J(this, "tShift", []), J(this, "sCount", []), J(this, "bsCount", []), J(this, "blkIndent", 0), J(this, "line", 0), J(this, "lineMax", 0), J(this, "tight", !1), J(this, "listIndent", -1), J(this, "parentType", "root"), J(this, "level", 0), J(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    H(this, "bMarks", []), H(this, "eMarks", []), H(this, "tShift", []), H(this, "sCount", []), H(this, "bsCount", []), H(this, "blkIndent", 0), H(this, "line", 0), H(this, "lineMax", 0), H(this, "tight", !1), H(this, "listIndent", -1), H(this, "parentType", "root"), H(this, "level", 0), H(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
       if (!u)
-        if (Ae(d)) {
+        if (Ce(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9503,12 +9579,12 @@ var zs = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && Ae(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Ce(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!Ae(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Ce(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9529,7 +9605,7 @@ var zs = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (Ae(d))
+        if (Ce(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -9539,19 +9615,19 @@ var zs = [
     }
     return i.join("");
   }
-}, f_ = 65536;
+}, b_ = 65536;
 function Us(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Mc(e) {
+function jc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function d_(e, t, n, r) {
+function y_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9560,68 +9636,68 @@ function d_(e, t, n, r) {
   const o = e.src.charCodeAt(s++);
   if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !Ae(l) || o === 45 && Ae(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Ce(l) || o === 45 && Ce(l)) return !1;
   for (; s < e.eMarks[i]; ) {
     const y = e.src.charCodeAt(s);
-    if (y !== 124 && y !== 45 && y !== 58 && !Ae(y)) return !1;
+    if (y !== 124 && y !== 45 && y !== 58 && !Ce(y)) return !1;
     s++;
   }
   let c = Us(e, t + 1), a = c.split("|");
   const u = [];
   for (let y = 0; y < a.length; y++) {
-    const I = a[y].trim();
-    if (!I) {
+    const T = a[y].trim();
+    if (!T) {
       if (y === 0 || y === a.length - 1) continue;
       return !1;
     }
-    if (!/^:?-+:?$/.test(I)) return !1;
-    I.charCodeAt(I.length - 1) === 58 ? u.push(I.charCodeAt(0) === 58 ? "center" : "right") : I.charCodeAt(0) === 58 ? u.push("left") : u.push("");
+    if (!/^:?-+:?$/.test(T)) return !1;
+    T.charCodeAt(T.length - 1) === 58 ? u.push(T.charCodeAt(0) === 58 ? "center" : "right") : T.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Us(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
   const b = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), A = [t, 0];
-  p.map = A;
-  const v = e.push("thead_open", "thead", 1);
-  v.map = [t, t + 1];
-  const D = e.push("tr_open", "tr", 1);
-  D.map = [t, t + 1];
+  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), x = [t, 0];
+  p.map = x;
+  const R = e.push("thead_open", "thead", 1);
+  R.map = [t, t + 1];
+  const E = e.push("tr_open", "tr", 1);
+  E.map = [t, t + 1];
   for (let y = 0; y < a.length; y++) {
-    const I = e.push("th_open", "th", 1);
-    u[y] && (I.attrs = [["style", `text-align:${u[y]}`]]);
-    const F = e.push("inline", "", 0);
-    F.content = a[y].trim(), F.children = [], e.push("th_close", "th", -1);
+    const T = e.push("th_open", "th", 1);
+    u[y] && (T.attrs = [["style", `text-align:${u[y]}`]]);
+    const z = e.push("inline", "", 0);
+    z.content = a[y].trim(), z.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
   let k, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
     let y = !1;
-    for (let F = 0, x = g.length; F < x; F++) if (g[F](e, i, n, !0)) {
+    for (let z = 0, B = g.length; z < B; z++) if (g[z](e, i, n, !0)) {
       y = !0;
       break;
     }
-    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > f_)) break;
+    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > b_)) break;
     if (i === t + 2) {
-      const F = e.push("tbody_open", "tbody", 1);
-      F.map = k = [t + 2, 0];
+      const z = e.push("tbody_open", "tbody", 1);
+      z.map = k = [t + 2, 0];
     }
-    const I = e.push("tr_open", "tr", 1);
-    I.map = [i, i + 1];
-    for (let F = 0; F < d; F++) {
-      const x = e.push("td_open", "td", 1);
-      u[F] && (x.attrs = [["style", `text-align:${u[F]}`]]);
-      const C = e.push("inline", "", 0);
-      C.content = a[F] ? a[F].trim() : "", C.children = [], e.push("td_close", "td", -1);
+    const T = e.push("tr_open", "tr", 1);
+    T.map = [i, i + 1];
+    for (let z = 0; z < d; z++) {
+      const B = e.push("td_open", "td", 1);
+      u[z] && (B.attrs = [["style", `text-align:${u[z]}`]]);
+      const X = e.push("inline", "", 0);
+      X.content = a[z] ? a[z].trim() : "", X.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), A[1] = i, e.parentType = b, e.line = i, !0;
+  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = b, e.line = i, !0;
 }
-function h_(e, t, n) {
+function w_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9640,7 +9716,7 @@ function h_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function p_(e, t, n, r) {
+function k_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9663,7 +9739,7 @@ function p_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function g_(e, t, n, r) {
+function x_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9675,22 +9751,22 @@ function g_(e, t, n, r) {
     const w = e.sCount[p] < e.blkIndent;
     if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
     if (e.src.charCodeAt(i++) === 62 && !w) {
-      let I = e.sCount[p] + 1, F, x;
-      e.src.charCodeAt(i) === 32 ? (i++, I++, x = !1, F = !0) : e.src.charCodeAt(i) === 9 ? (F = !0, (e.bsCount[p] + I) % 4 === 3 ? (i++, I++, x = !1) : x = !0) : F = !1;
-      let C = I;
+      let T = e.sCount[p] + 1, z, B;
+      e.src.charCodeAt(i) === 32 ? (i++, T++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[p] + T) % 4 === 3 ? (i++, T++, B = !1) : B = !0) : z = !1;
+      let X = T;
       for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
-        const U = e.src.charCodeAt(i);
-        if (Ae(U))
-          U === 9 ? C += 4 - (C + e.bsCount[p] + (x ? 1 : 0)) % 4 : C++;
+        const Y = e.src.charCodeAt(i);
+        if (Ce(Y))
+          Y === 9 ? X += 4 - (X + e.bsCount[p] + (B ? 1 : 0)) % 4 : X++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (F ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = C - I, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (z ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = X - T, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
       continue;
     }
     if (g) break;
     let y = !1;
-    for (let I = 0, F = d.length; I < F; I++) if (d[I](e, p, n, !0)) {
+    for (let T = 0, z = d.length; T < z; T++) if (d[T](e, p, n, !0)) {
       y = !0;
       break;
     }
@@ -9700,19 +9776,19 @@ function g_(e, t, n, r) {
     }
     l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
   }
-  const A = e.blkIndent;
+  const x = e.blkIndent;
   e.blkIndent = 0;
-  const v = e.push("blockquote_open", "blockquote", 1);
-  v.markup = ">";
-  const D = [t, 0];
-  v.map = D, e.md.block.tokenize(e, t, p);
+  const R = e.push("blockquote_open", "blockquote", 1);
+  R.markup = ">";
+  const E = [t, 0];
+  R.map = E, e.md.block.tokenize(e, t, p);
   const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = b, D[1] = e.line;
+  k.markup = ">", e.lineMax = o, e.parentType = b, E[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
-  return e.blkIndent = A, !0;
+  return e.blkIndent = x, !0;
 }
-function m_(e, t, n, r) {
+function A_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9721,7 +9797,7 @@ function m_(e, t, n, r) {
   let l = 1;
   for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !Ae(a)) return !1;
+    if (a !== o && !Ce(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -9730,13 +9806,13 @@ function m_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Nc(e, t) {
+function Bc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ae(e.src.charCodeAt(r)) ? -1 : r;
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ce(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Lc(e, t) {
+function $c(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9751,67 +9827,67 @@ function Lc(e, t) {
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !Ae(s)) ? -1 : i;
+  return i < r && (s = e.src.charCodeAt(i), !Ce(s)) ? -1 : i;
 }
-function __(e, t) {
+function R_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function b_(e, t, n, r) {
+function v_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, b, g;
-  if ((g = Lc(e, c)) >= 0) {
+  if ((g = $c(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = Nc(e, c)) >= 0) d = !1;
+  } else if ((g = Bc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const p = e.src.charCodeAt(g - 1), A = e.tokens.length;
+  const p = e.src.charCodeAt(g - 1), x = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), b !== 1 && (l.attrs = [["start", b]])) : l = e.push("bullet_list_open", "ul", 1);
-  const v = [c, 0];
-  l.map = v, l.markup = String.fromCharCode(p);
-  let D = !1;
+  const R = [c, 0];
+  l.map = R, l.markup = String.fromCharCode(p);
+  let E = !1;
   const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let I = y;
+    let T = y;
     for (; s < i; ) {
-      const Re = e.src.charCodeAt(s);
-      if (Re === 9) I += 4 - (I + e.bsCount[c]) % 4;
-      else if (Re === 32) I++;
+      const P = e.src.charCodeAt(s);
+      if (P === 9) T += 4 - (T + e.bsCount[c]) % 4;
+      else if (P === 32) T++;
       else break;
       s++;
     }
-    const F = s;
-    let x;
-    F >= i ? x = 1 : x = I - y, x > 4 && (x = 1);
-    const C = y + x;
+    const z = s;
+    let B;
+    z >= i ? B = 1 : B = T - y, B > 4 && (B = 1);
+    const X = y + B;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
-    const U = [c, 0];
-    l.map = U, d && (l.info = e.src.slice(o, g - 1));
-    const ie = e.tight, K = e.tShift[c], le = e.sCount[c], Te = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = C, e.tight = !0, e.tShift[c] = F - e.bMarks[c], e.sCount[c] = I, F >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Te, e.tShift[c] = K, e.sCount[c] = le, e.tight = ie, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, U[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let ke = !1;
-    for (let Re = 0, mt = k.length; Re < mt; Re++) if (k[Re](e, c, n, !0)) {
-      ke = !0;
+    const Y = [c, 0];
+    l.map = Y, d && (l.info = e.src.slice(o, g - 1));
+    const le = e.tight, Q = e.tShift[c], ue = e.sCount[c], ve = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = X, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = T, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || E) && (a = !1), E = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = ve, e.tShift[c] = Q, e.sCount[c] = ue, e.tight = le, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Y[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let W = !1;
+    for (let P = 0, j = k.length; P < j; P++) if (k[P](e, c, n, !0)) {
+      W = !0;
       break;
     }
-    if (ke) break;
+    if (W) break;
     if (d) {
-      if (g = Lc(e, c), g < 0) break;
+      if (g = $c(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Nc(e, c), g < 0) break;
+    } else if (g = Bc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && __(e, A), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), R[1] = c, e.line = c, e.parentType = w, a && R_(e, x), !0;
 }
 var Ws = 999;
-function y_(e) {
+function E_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9821,10 +9897,10 @@ function y_(e) {
   }
   return t;
 }
-function pr(e, t) {
+function gr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function si(e, t) {
+function li(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -9840,35 +9916,35 @@ function si(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function w_(e, t, n, r) {
+function C_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
-  let l = pr(e, t), c = "", a = -1, u = ++s;
+  let l = gr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
     if (c.length + s - u > Ws * 2) return !1;
-    let F = i.charCodeAt(s);
-    if (F === 91) return !1;
-    if (F === 93) {
+    let z = i.charCodeAt(s);
+    if (z === 91) return !1;
+    if (z === 93) {
       a = s;
       break;
     }
-    if (F === 92 && (F = i.charCodeAt(++s)), F === 10 && s < l) {
-      const x = si(e, o);
-      if (x < 0) return !1;
-      c += i.slice(u, l), s = u = x, l = pr(e, o++);
+    if (z === 92 && (z = i.charCodeAt(++s)), z === 10 && s < l) {
+      const B = li(e, o);
+      if (B < 0) return !1;
+      c += i.slice(u, l), s = u = B, l = gr(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Ws && y_(c) > Ws)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Ws && E_(c) > Ws)) return !1;
   for (s = a + 2; s < l; ) {
-    const F = i.charCodeAt(s);
-    if (F === 10) {
-      const x = si(e, o);
-      if (x < 0) break;
-      s = x, l = pr(e, o++);
-    } else if (Ae(F)) s++;
+    const z = i.charCodeAt(s);
+    if (z === 10) {
+      const B = li(e, o);
+      if (B < 0) break;
+      s = B, l = gr(e, o++);
+    } else if (Ce(z)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
@@ -9876,31 +9952,31 @@ function w_(e, t, n, r) {
   const b = e.md.normalizeLink(d.str);
   if (!e.md.validateLink(b)) return !1;
   s = d.pos;
-  const g = s, p = l, A = o;
+  const g = s, p = l, x = o;
   for (; s < l; ) {
-    const F = i.charCodeAt(s);
-    if (F === 10) {
-      const x = si(e, o);
-      if (x < 0) break;
-      s = x, l = pr(e, o++);
-    } else if (Ae(F)) s++;
+    const z = i.charCodeAt(s);
+    if (z === 10) {
+      const B = li(e, o);
+      if (B < 0) break;
+      s = B, l = gr(e, o++);
+    } else if (Ce(z)) s++;
     else break;
   }
-  const v = s;
-  let D = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; D.can_continue; ) {
-    const F = si(e, o);
-    if (F < 0) break;
-    s = F, l = pr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
+  const R = s;
+  let E = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; E.can_continue; ) {
+    const z = li(e, o);
+    if (z < 0) break;
+    s = z, l = gr(e, o++), E = e.md.helpers.parseLinkTitle(i, s, l, E);
   }
   let k;
-  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = A); s < l && Ae(i.charCodeAt(s)); )
+  for (R !== g && E.ok ? (k = E.str, s = E.pos) : (k = "", s = g, l = p, o = x); s < l && Ce(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = p, o = A; s < l && Ae(i.charCodeAt(s)); )
+    for (k = "", s = g, l = p, o = x; s < l && Ce(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = $i(c);
+  const w = zi(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
@@ -9909,10 +9985,10 @@ function w_(e, t, n, r) {
   });
   const y = e.push("reference_definition", "", 0);
   y.map = [t, o], y.hidden = !0;
-  const I = /* @__PURE__ */ Object.create(null);
-  return I.label = w, y.meta = I, e.line = o, !0;
+  const T = /* @__PURE__ */ Object.create(null);
+  return T.label = w, y.meta = T, e.line = o, !0;
 }
-var k_ = [
+var D_ = [
   "address",
   "article",
   "aside",
@@ -9975,7 +10051,7 @@ var k_ = [
   "tr",
   "track",
   "ul"
-], x_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, A_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Nu = new RegExp(`^(?:${x_}|${A_})`), wn = [
+], S_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, T_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Bu = new RegExp(`^(?:${S_}|${T_})`), wn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10002,17 +10078,17 @@ var k_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${k_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${D_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Nu.source}\\s*$`),
+    new RegExp(`${Bu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function R_(e, t, n, r) {
+function F_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10032,7 +10108,7 @@ function R_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function v_(e, t, n, r) {
+function I_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10040,19 +10116,19 @@ function v_(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
     l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !Ae(o)) return !1;
+  if (l > 6 || i < s && !Ce(o)) return !1;
   if (r) return !0;
   s = e.skipSpacesBack(s, i);
   const c = e.skipCharsBack(s, 35, i);
-  c > i && Ae(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  c > i && Ce(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = zi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = Ui(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function E_(e, t, n) {
+function O_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10078,7 +10154,7 @@ function E_(e, t, n) {
   }
   if (!s)
     return e.parentType = i, !1;
-  const c = zi(e.getLines(t, l, e.blkIndent, !1));
+  const c = Ui(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10087,7 +10163,7 @@ function E_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function C_(e, t, n) {
+function N_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10099,23 +10175,23 @@ function C_(e, t, n) {
     }
     if (a) break;
   }
-  const o = zi(e.getLines(t, s, e.blkIndent, !1));
+  const o = Ui(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var oi = [
+var ci = [
   [
     "table",
-    d_,
+    y_,
     ["paragraph", "reference"]
   ],
-  ["code", h_],
+  ["code", w_],
   [
     "fence",
-    p_,
+    k_,
     [
       "paragraph",
       "reference",
@@ -10125,7 +10201,7 @@ var oi = [
   ],
   [
     "blockquote",
-    g_,
+    x_,
     [
       "paragraph",
       "reference",
@@ -10135,7 +10211,7 @@ var oi = [
   ],
   [
     "hr",
-    m_,
+    A_,
     [
       "paragraph",
       "reference",
@@ -10145,17 +10221,17 @@ var oi = [
   ],
   [
     "list",
-    b_,
+    v_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", w_],
+  ["reference", C_],
   [
     "html_block",
-    R_,
+    F_,
     [
       "paragraph",
       "reference",
@@ -10164,26 +10240,26 @@ var oi = [
   ],
   [
     "heading",
-    v_,
+    I_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", E_],
-  ["paragraph", C_]
-], Lu = class {
+  ["lheading", O_],
+  ["paragraph", N_]
+], $u = class {
   constructor() {
-    J(
+    H(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
       new Br()
-    ), J(this, "State", Mu);
-    for (let e = 0; e < oi.length; e++) this.ruler.push(oi[e][0], oi[e][1], { alt: (oi[e][2] || []).slice() });
+    ), H(this, "State", ju);
+    for (let e = 0; e < ci.length; e++) this.ruler.push(ci[e][0], ci[e][1], { alt: (ci[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
@@ -10212,9 +10288,9 @@ var oi = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Pu = class {
+}, zu = class {
   constructor(e, t, n, r) {
-    J(this, "pos", 0), J(this, "level", 0), J(this, "pending", ""), J(this, "pendingLevel", 0), J(this, "cache", {}), J(this, "backticks", {}), J(this, "backticksScanned", !1), J(this, "skipHtmlSpecial", !1), J(this, "linkLevel", 0), J(this, "delimiters", []), J(this, "_prev_delimiters", []), J(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    H(this, "pos", 0), H(this, "level", 0), H(this, "pending", ""), H(this, "pendingLevel", 0), H(this, "cache", {}), H(this, "backticks", {}), H(this, "backticksScanned", !1), H(this, "skipHtmlSpecial", !1), H(this, "linkLevel", 0), H(this, "delimiters", []), H(this, "_prev_delimiters", []), H(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
     const e = new In("text", "", 0);
@@ -10244,7 +10320,7 @@ var oi = [
       const p = this.src.charCodeAt(s + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = Lr(i) || Nr(i), a = Lr(l) || Nr(l), u = Mr(i), d = Mr(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = Pr(i) || Lr(i), a = Pr(l) || Lr(l), u = Mr(i), d = Mr(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
       can_open: b && (t || !g || c),
       can_close: g && (t || !b || a),
@@ -10252,7 +10328,7 @@ var oi = [
     };
   }
 };
-function D_(e) {
+function M_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10282,25 +10358,25 @@ function D_(e) {
       return !1;
   }
 }
-function S_(e, t) {
+function L_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !D_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !M_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function T_(e) {
+function P_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function F_(e) {
+function j_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function I_(e, t) {
+function B_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && F_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !T_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && j_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !P_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10321,7 +10397,7 @@ function I_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function O_(e, t) {
+function $_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10334,21 +10410,21 @@ function O_(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && Ae(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Ce(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Oo = [];
-for (let e = 0; e < 256; e++) Oo.push(0);
+var Mo = [];
+for (let e = 0; e < 256; e++) Mo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Oo[e.charCodeAt(0)] = 1;
+  Mo[e.charCodeAt(0)] = 1;
 });
-function M_(e, t) {
+function z_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let i = e.src.charCodeAt(n);
   if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ae(i)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ce(i)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10367,11 +10443,11 @@ function M_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && Oo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && Mo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function N_(e) {
+function U_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10381,7 +10457,7 @@ function N_(e) {
   }
   return t;
 }
-function L_(e, t) {
+function W_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10389,7 +10465,7 @@ function L_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = N_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = U_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10407,7 +10483,7 @@ function L_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function P_(e, t) {
+function J_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10427,7 +10503,7 @@ function P_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Pc(e, t) {
+function zc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10443,20 +10519,20 @@ function Pc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function B_(e) {
+function q_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Pc(e, e.delimiters);
+  zc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Pc(e, s);
+    s && zc(e, s);
   }
 }
-var Bu = {
-  tokenize: P_,
-  postProcess: B_
+var Uu = {
+  tokenize: J_,
+  postProcess: q_
 };
-function j_(e, t) {
+function H_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10473,7 +10549,7 @@ function j_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Bc(e, t) {
+function Uc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10484,69 +10560,69 @@ function Bc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function $_(e) {
+function V_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Bc(e, e.delimiters);
+  Uc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Bc(e, s);
+    s && Uc(e, s);
   }
 }
-var ju = {
-  tokenize: j_,
-  postProcess: $_
+var Wu = {
+  tokenize: H_,
+  postProcess: V_
 };
-function z_(e, t) {
+function G_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
   let p = g + 1;
   if (p < d && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
+    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ce(n) && n !== 10)); p++)
       ;
     if (p >= d) return !1;
     if (c = p, i = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ce(n) && n !== 10)); p++)
         ;
       if (i = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && i.ok)
-        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
+        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ce(n) && n !== 10)); p++)
           ;
     }
     (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = $i(r), s = e.env.references[r], !s)
+    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = zi(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
   if (!t) {
     e.pos = b, e.posMax = g;
-    const A = e.push("link_open", "a", 1), v = [["href", o]];
-    if (A.attrs = v, l && v.push(["title", l]), r) {
-      const D = /* @__PURE__ */ Object.create(null);
-      D.label = r, A.meta = D;
+    const x = e.push("link_open", "a", 1), R = [["href", o]];
+    if (x.attrs = R, l && R.push(["title", l]), r) {
+      const E = /* @__PURE__ */ Object.create(null);
+      E.label = r, x.meta = E;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function U_(e, t) {
+function K_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, b = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const g = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (p < 0) return !1;
   if (s = p + 1, s < b && e.src.charCodeAt(s) === 40) {
-    for (s++; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
+    for (s++; s < b && (n = e.src.charCodeAt(s), !(!Ce(n) && n !== 10)); s++)
       ;
     if (s >= b) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!Ce(n) && n !== 10)); s++)
       ;
     if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < b && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
+      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!Ce(n) && n !== 10)); s++)
         ;
     else c = "";
     if (s >= b || e.src.charCodeAt(s) !== 41)
@@ -10554,24 +10630,24 @@ function U_(e, t) {
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = $i(i), o = e.env.references[i], !o)
+    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = zi(i), o = e.env.references[i], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
     r = e.src.slice(g, p);
-    const A = [];
-    e.md.inline.parse(r, e.md, e.env, A);
-    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
-    if (v.attrs = D, v.children = A, v.content = r, c && D.push(["title", c]), i) {
+    const x = [];
+    e.md.inline.parse(r, e.md, e.env, x);
+    const R = e.push("image", "img", 0), E = [["src", u], ["alt", ""]];
+    if (R.attrs = E, R.children = x, R.content = r, c && E.push(["title", c]), i) {
       const k = /* @__PURE__ */ Object.create(null);
-      k.label = i, v.meta = k;
+      k.label = i, R.meta = k;
     }
   }
   return e.pos = s, e.posMax = b, !0;
 }
-var W_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, J_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function q_(e, t) {
+var Y_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, X_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function Z_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10582,7 +10658,7 @@ function q_(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (J_.test(s)) {
+  if (X_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10595,7 +10671,7 @@ function q_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (W_.test(s)) {
+  if (Y_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10610,17 +10686,17 @@ function q_(e, t) {
   }
   return !1;
 }
-function H_(e) {
+function Q_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function V_(e) {
+function e0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function $u(e) {
+function Ju(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function G_(e, t) {
+function t0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10631,48 +10707,48 @@ function G_(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if ($u(n.charCodeAt(t + 2)))
+  else if (Ju(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function K_(e, t) {
+function n0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = G_(e, r);
-  else if (s === 47 || $u(s)) {
-    const o = e.src.slice(r).match(Nu);
+  if (s === 33 || s === 63) i = t0(e, r);
+  else if (s === 47 || Ju(s)) {
+    const o = e.src.slice(r).match(Bu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), H_(o.content) && e.linkLevel++, V_(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), Q_(o.content) && e.linkLevel++, e0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var Y_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, X_ = /^&([a-z][a-z0-9]{1,31});/i;
-function Z_(e, t) {
+var r0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, i0 = /^&([a-z][a-z0-9]{1,31});/i;
+function s0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(Y_);
+    const i = e.src.slice(n).match(r0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Io(s) ? Or(s) : Or(65533), o.markup = i[0], o.info = "entity";
+        o.content = No(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(X_);
+    const i = e.src.slice(n).match(i0);
     if (i) {
-      const s = _u(i[0]);
+      const s = ku(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10684,7 +10760,7 @@ function Z_(e, t) {
   }
   return !1;
 }
-function jc(e) {
+function Wc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10716,16 +10792,16 @@ function jc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function Q_(e) {
+function o0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  jc(e.delimiters);
+  Wc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && jc(s);
+    s && Wc(s);
   }
 }
-function e0(e) {
+function l0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10733,33 +10809,33 @@ function e0(e) {
   t !== n && (i.length = n);
 }
 var Js = [
-  ["text", S_],
-  ["linkify", I_],
-  ["newline", O_],
-  ["escape", M_],
-  ["backticks", L_],
-  ["strikethrough", Bu.tokenize],
-  ["emphasis", ju.tokenize],
-  ["link", z_],
-  ["image", U_],
-  ["autolink", q_],
-  ["html_inline", K_],
-  ["entity", Z_]
+  ["text", L_],
+  ["linkify", B_],
+  ["newline", $_],
+  ["escape", z_],
+  ["backticks", W_],
+  ["strikethrough", Uu.tokenize],
+  ["emphasis", Wu.tokenize],
+  ["link", G_],
+  ["image", K_],
+  ["autolink", Z_],
+  ["html_inline", n0],
+  ["entity", s0]
 ], qs = [
-  ["balance_pairs", Q_],
-  ["strikethrough", Bu.postProcess],
-  ["emphasis", ju.postProcess],
-  ["fragments_join", e0]
-], zu = class {
+  ["balance_pairs", o0],
+  ["strikethrough", Uu.postProcess],
+  ["emphasis", Wu.postProcess],
+  ["fragments_join", l0]
+], qu = class {
   constructor() {
-    J(
+    H(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
       new Br()
-    ), J(
+    ), H(
       this,
       /**
       * {@link Ruler} instance. Second ruler used for post-processing
@@ -10767,7 +10843,7 @@ var Js = [
       */
       "ruler2",
       new Br()
-    ), J(this, "State", Pu);
+    ), H(this, "State", zu);
     for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
     for (let e = 0; e < qs.length; e++) this.ruler2.push(qs[e][0], qs[e][1]);
   }
@@ -10816,7 +10892,7 @@ var Js = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, t0 = {
+}, c0 = {
   default: {
     options: {
       html: !1,
@@ -10915,11 +10991,11 @@ var Js = [
       }
     }
   }
-}, n0 = /^(vbscript|javascript|file|data):/, r0 = /^data:image\/(gif|png|jpeg|webp);/, $c = [
+}, a0 = /^(vbscript|javascript|file|data):/, u0 = /^data:image\/(gif|png|jpeg|webp);/, Jc = [
   "http:",
   "https:",
   "mailto:"
-], It = class {
+], Ot = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -10938,7 +11014,7 @@ var Js = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return n0.test(t) ? r0.test(t) : !0;
+    return a0.test(t) ? u0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -10946,9 +11022,9 @@ var Js = [
   */
   normalizeLink(e) {
     const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Jc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Dc.toASCII(t.hostname);
+        t.hostname = Ic.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ao(t);
@@ -10958,15 +11034,15 @@ var Js = [
   */
   normalizeLinkText(e) {
     const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Jc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Dc.toUnicode(t.hostname);
+        t.hostname = Ic.toUnicode(t.hostname);
       } catch {
       }
-    return tr(ao(t), tr.defaultChars + "%");
+    return nr(ao(t), nr.defaultChars + "%");
   }
   constructor(...e) {
-    J(
+    H(
       this,
       /**
       * Instance of {@link ParserInline}. You may need it to add new rules when
@@ -10974,8 +11050,8 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new zu()
-    ), J(
+      new qu()
+    ), H(
       this,
       /**
       * Instance of {@link ParserBlock}. You may need it to add new rules when
@@ -10983,8 +11059,8 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Lu()
-    ), J(
+      new $u()
+    ), H(
       this,
       /**
       * Instance of {@link ParserCore} chain executor. You may need it to add new
@@ -10992,8 +11068,8 @@ var Js = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Ou()
-    ), J(
+      new Pu()
+    ), H(
       this,
       /**
       * Instance of {@link Renderer}. Use it to modify output look. Or to add rendering
@@ -11016,8 +11092,8 @@ var Js = [
       * ```
       */
       "renderer",
-      new Tu()
-    ), J(
+      new Nu()
+    ), H(
       this,
       /**
       * [linkify-it](https://github.com/markdown-it/linkify-it) instance.
@@ -11025,23 +11101,23 @@ var Js = [
       * rule.
       */
       "linkify",
-      new fm()
-    ), J(
+      new bm()
+    ), H(
       this,
       /**
       * Assorted utility functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Am
-    ), J(
+      Tm
+    ), H(
       this,
       /**
       * Link components parser functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, jm)
+      Object.assign({}, Hm)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11079,7 +11155,7 @@ var Js = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = t0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = c0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11204,17 +11280,17 @@ var Js = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-J(It, "Token", In);
-J(It, "Ruler", Br);
-J(It, "Renderer", Tu);
-J(It, "ParserCore", Ou);
-J(It, "StateCore", Fu);
-J(It, "ParserBlock", Lu);
-J(It, "StateBlock", Mu);
-J(It, "ParserInline", zu);
-J(It, "StateInline", Pu);
-var i0 = Cu(It);
-const s0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, o0 = [
+H(Ot, "Token", In);
+H(Ot, "Ruler", Br);
+H(Ot, "Renderer", Nu);
+H(Ot, "ParserCore", Pu);
+H(Ot, "StateCore", Mu);
+H(Ot, "ParserBlock", $u);
+H(Ot, "StateBlock", ju);
+H(Ot, "ParserInline", qu);
+H(Ot, "StateInline", zu);
+var f0 = Fu(Ot);
+const d0 = 200 * 1024, Lo = /^(?:https?:\/\/|mailto:)/i, h0 = [
   "a",
   "blockquote",
   "br",
@@ -11241,129 +11317,129 @@ const s0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, o0 = [
   "thead",
   "tr",
   "ul"
-], l0 = ["href", "title", "target", "rel", "start", "class"], Ur = new i0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Ur.disable(["image"]);
-Ur.validateLink = (e) => Mo.test(String(e).trim());
-const c0 = Ur.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), c0(e, t, n, r, i));
-function a0(e) {
+], p0 = ["href", "title", "target", "rel", "start", "class"], Wr = new f0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Wr.disable(["image"]);
+Wr.validateLink = (e) => Lo.test(String(e).trim());
+const g0 = Wr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Wr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), g0(e, t, n, r, i));
+function m0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let zc = null;
-function u0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (zc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let qc = null;
+function _0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (qc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Mo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), zc = e), e);
+    n !== null && !Lo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), qc = e), e);
 }
-function f0(e, t = Fg) {
-  const n = String(e ?? "").slice(0, s0), r = u0(t);
-  if (!r) return `<p>${a0(n)}</p>`;
-  const i = Ur.render(n);
+function b0(e, t = jg) {
+  const n = String(e ?? "").slice(0, d0), r = _0(t);
+  if (!r) return `<p>${m0(n)}</p>`;
+  const i = Wr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: o0,
-    ALLOWED_ATTR: l0,
-    ALLOWED_URI_REGEXP: Mo,
+    ALLOWED_TAGS: h0,
+    ALLOWED_ATTR: p0,
+    ALLOWED_URI_REGEXP: Lo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const d0 = 300, Wn = /* @__PURE__ */ new Map();
-function h0(e) {
+const y0 = 300, Wn = /* @__PURE__ */ new Map();
+function w0(e) {
   const t = String(e ?? "");
   let n = Wn.get(t);
-  return n !== void 0 ? Wn.delete(t) : (n = f0(t), Wn.size >= d0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
+  return n !== void 0 ? Wn.delete(t) : (n = b0(t), Wn.size >= y0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
 }
-const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = { "data-test": "run-status" }, _0 = { class: "cd-hint" }, b0 = ["value"], y0 = {
+const k0 = ["data-prompt", "data-status"], x0 = { class: "cd-run-head" }, A0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, v0 = ["value"], E0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, w0 = {
+}, C0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, k0 = {
+}, D0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, x0 = ["data-node", "onClick"], A0 = { class: "cd-err" }, R0 = {
+}, S0 = ["data-node", "onClick"], T0 = { class: "cd-err" }, F0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, v0 = ["src", "alt", "title", "onClick"], Uc = {
+}, I0 = ["src", "alt", "title", "onClick"], Hc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index, wp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index));
-    return (s, o) => (G(), X("div", {
-      class: it(["cd-run", "cd-run-" + e.run.status]),
+    const t = e, n = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index));
+    return (s, o) => (q(), V("div", {
+      class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Q("div", g0, [
-        o[0] || (o[0] = Q("span", { class: "cd-who" }, "run", -1)),
-        Q("b", m0, ae(e.run.status), 1),
-        Q("span", _0, [
-          ye(ae(e.run.short), 1),
-          e.run.queuedBy ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(e.run.queuedBy), 1)
-          ], 64)) : Ce("", !0),
-          e.run.seconds !== null ? (G(), X(ce, { key: 1 }, [
-            ye(" · " + ae(r(e.run.seconds)), 1)
-          ], 64)) : Ce("", !0)
+      ne("div", x0, [
+        o[0] || (o[0] = ne("span", { class: "cd-who" }, "run", -1)),
+        ne("b", A0, de(e.run.status), 1),
+        ne("span", R0, [
+          _e(de(e.run.short), 1),
+          e.run.queuedBy ? (q(), V(ce, { key: 0 }, [
+            _e(" · " + de(e.run.queuedBy), 1)
+          ], 64)) : ye("", !0),
+          e.run.seconds !== null ? (q(), V(ce, { key: 1 }, [
+            _e(" · " + de(r(e.run.seconds)), 1)
+          ], 64)) : ye("", !0)
         ])
       ]),
-      e.run.final ? Ce("", !0) : (G(), X(ce, { key: 0 }, [
-        e.run.percent !== null ? (G(), X("progress", {
+      e.run.final ? ye("", !0) : (q(), V(ce, { key: 0 }, [
+        e.run.percent !== null ? (q(), V("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, b0)) : (G(), X("progress", y0)),
-        Q("div", w0, [
-          e.run.status === "queued" ? (G(), X(ce, { key: 0 }, [
-            o[1] || (o[1] = ye("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (G(), X(ce, { key: 0 }, [
-              ye(" (position " + ae(e.run.queuePosition) + ")", 1)
-            ], 64)) : Ce("", !0)
-          ], 64)) : e.run.node ? (G(), X(ce, { key: 1 }, [
-            ye(ae(e.run.node.title), 1),
-            e.run.max ? (G(), X(ce, { key: 0 }, [
-              ye(" · " + ae(e.run.value) + "/" + ae(e.run.max), 1)
-            ], 64)) : Ce("", !0)
-          ], 64)) : (G(), X(ce, { key: 2 }, [
-            ye("starting…")
+        }, null, 8, v0)) : (q(), V("progress", E0)),
+        ne("div", C0, [
+          e.run.status === "queued" ? (q(), V(ce, { key: 0 }, [
+            o[1] || (o[1] = _e("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (q(), V(ce, { key: 0 }, [
+              _e(" (position " + de(e.run.queuePosition) + ")", 1)
+            ], 64)) : ye("", !0)
+          ], 64)) : e.run.node ? (q(), V(ce, { key: 1 }, [
+            _e(de(e.run.node.title), 1),
+            e.run.max ? (q(), V(ce, { key: 0 }, [
+              _e(" · " + de(e.run.value) + "/" + de(e.run.max), 1)
+            ], 64)) : ye("", !0)
+          ], 64)) : (q(), V(ce, { key: 2 }, [
+            _e("starting…")
           ], 64)),
-          e.run.done ? (G(), X(ce, { key: 3 }, [
-            ye(" · " + ae(e.run.done) + " node" + ae(e.run.done === 1 ? "" : "s") + " done", 1)
-          ], 64)) : Ce("", !0)
+          e.run.done ? (q(), V(ce, { key: 3 }, [
+            _e(" · " + de(e.run.done) + " node" + de(e.run.done === 1 ? "" : "s") + " done", 1)
+          ], 64)) : ye("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (G(), X("div", k0, ae(e.run.reason), 1)) : Ce("", !0),
-      (G(!0), X(ce, null, xt(e.run.errors, (l, c) => (G(), X("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (q(), V("div", D0, de(e.run.reason), 1)) : ye("", !0),
+      (q(!0), V(ce, null, ot(e.run.errors, (l, c) => (q(), V("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (G(), X("button", {
+        l.nodeId ? (q(), V("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: ui((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: qn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          ye(ae(l.title), 1),
-          l.input ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(l.input), 1)
-          ], 64)) : Ce("", !0)
-        ], 8, x0)) : Ce("", !0),
-        Q("span", A0, ae((l.nodeId ? ": " : "") + l.message), 1)
+          _e(de(l.title), 1),
+          l.input ? (q(), V(ce, { key: 0 }, [
+            _e(" · " + de(l.input), 1)
+          ], 64)) : ye("", !0)
+        ], 8, S0)) : ye("", !0),
+        ne("span", T0, de((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (G(), X("div", R0, [
-        (G(!0), X(ce, null, xt(e.run.outputs, (l) => (G(), X("img", {
+      e.run.outputs.length ? (q(), V("div", F0, [
+        (q(!0), V(ce, null, ot(e.run.outputs, (l) => (q(), V("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11371,375 +11447,466 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, v0))), 128))
-      ])) : Ce("", !0)
-    ], 10, p0));
+        }, null, 8, I0))), 128))
+      ])) : ye("", !0)
+    ], 10, k0));
   }
-}, E0 = { class: "cd-bar" }, C0 = ["title"], D0 = ["value", "disabled"], S0 = ["value"], T0 = ["title"], F0 = ["disabled"], I0 = {
+}, O0 = { class: "cd-bar" }, N0 = ["title"], M0 = ["value", "disabled"], L0 = ["value"], P0 = ["title"], j0 = ["disabled"], B0 = {
   key: 0,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, O0 = ["value"], M0 = { class: "cd-wide" }, N0 = { class: "cd-wide" }, L0 = { class: "cd-hint" }, P0 = { class: "cd-row" }, B0 = ["disabled"], j0 = {
+}, $0 = ["value"], z0 = { class: "cd-wide" }, U0 = { class: "cd-wide" }, W0 = { class: "cd-hint" }, J0 = { class: "cd-row" }, q0 = ["disabled"], H0 = {
   class: "cd-skills",
   "data-test": "skills"
-}, $0 = ["title"], z0 = ["checked", "onChange", "data-skill"], U0 = {
+}, V0 = ["title"], G0 = ["checked", "onChange", "data-skill"], K0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, W0 = { class: "cd-main" }, J0 = {
+}, Y0 = { class: "cd-main" }, X0 = {
   key: 0,
+  class: "cd-atts",
+  "data-test": "attachments"
+}, Z0 = ["src", "alt", "title", "onClick"], Q0 = ["href", "title"], eb = {
+  key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, q0 = {
-  key: 1,
+}, tb = {
+  key: 2,
   class: "cd-err"
-}, H0 = ["data-skill"], V0 = { class: "cd-skill" }, G0 = {
+}, nb = ["data-skill"], rb = { class: "cd-skill" }, ib = {
   key: 0,
   class: "cd-typing"
-}, K0 = ["innerHTML"], Y0 = {
+}, sb = ["innerHTML"], ob = {
   key: 0,
   class: "cd-err"
-}, X0 = {
+}, lb = {
   key: 0,
   class: "cd-empty"
-}, Z0 = {
+}, cb = {
   key: 0,
   class: "cd-hint"
-}, Q0 = ["src"], eb = ["href"], tb = {
+}, ab = ["src"], ub = ["href"], fb = {
   key: 1,
   class: "cd-notice",
   "data-test": "notice"
-}, nb = { class: "cd-input" }, rb = ["disabled"], ib = ["disabled"], sb = {
+}, db = {
+  key: 2,
+  class: "cd-chips",
+  "data-test": "chips"
+}, hb = ["title", "data-state"], pb = ["src"], gb = ["onClick"], mb = { class: "cd-input" }, _b = ["disabled"], bb = ["accept"], yb = ["disabled"], wb = ["disabled"], kb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, i = Lt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Lt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Lt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Lt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Lt(() => r.connected && !r.outage && n.status === "working"), a = Lt(() => r.form.skills), u = Lt(() => !!n.config?.api_key_set), d = Lt(() => {
-      const F = [...r.sessions];
-      return r.form.session_id && !F.some((x) => x.id === r.form.session_id) && F.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), F;
-    }), b = Lt(() => {
-      const F = {};
-      for (const [x, C] of Object.entries(Cp(n))) F[x] = C.map((U) => Dp(U, (ie) => t.ctl.titleOf(ie)));
-      return F;
-    }), g = (F) => b.value[F] ?? [];
-    function p(F) {
-      (!F || F.type === "click" || F.key === "Escape") && t.ctl.showImage("");
+    const t = e, n = t.ctl.state, r = t.ctl.ui, i = ht(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = ht(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = ht(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = ht(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = ht(() => r.connected && !r.outage && n.status === "working"), a = ht(() => r.form.skills), u = ht(() => !!n.config?.api_key_set), d = ht(() => {
+      const W = [...r.sessions];
+      return r.form.session_id && !W.some((P) => P.id === r.form.session_id) && W.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), W;
+    }), b = ht(() => {
+      const W = {};
+      for (const [P, j] of Object.entries(Fp(n))) W[P] = j.map((S) => Ip(S, (re) => t.ctl.titleOf(re)));
+      return W;
+    }), g = (W) => b.value[W] ?? [];
+    function p(W) {
+      (!W || W.type === "click" || W.key === "Escape") && t.ctl.showImage("");
     }
-    const A = /* @__PURE__ */ fs(null);
+    const x = /* @__PURE__ */ Qr(null);
     hs(
       () => r.image,
-      (F) => F && kr(() => A.value?.focus())
+      (W) => W && xr(() => x.value?.focus())
     );
-    const v = /* @__PURE__ */ fs(null), D = /* @__PURE__ */ fs(null), k = (F) => {
-      F && (F.scrollTop = F.scrollHeight);
+    const R = /* @__PURE__ */ Qr(null), E = /* @__PURE__ */ Qr(null), k = (W) => {
+      W && (W.scrollTop = W.scrollHeight);
     };
     hs(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => kr(() => k(v.value))
+      () => xr(() => k(R.value))
     ), hs(
       () => n.logs.length,
-      () => kr(() => k(D.value))
+      () => xr(() => k(E.value))
     );
-    function w(F) {
-      const x = F.target.value;
-      x === "__new__" ? t.ctl.createSession() : x && t.ctl.selectSession(x);
+    function w(W) {
+      const P = W.target.value;
+      P === "__new__" ? t.ctl.createSession() : P && t.ctl.selectSession(P);
     }
-    function y(F) {
-      F.key === "Enter" && !F.shiftKey && !F.isComposing && (F.preventDefault(), t.ctl.send());
+    function y(W) {
+      W.key === "Enter" && !W.shiftKey && !W.isComposing && (W.preventDefault(), t.ctl.send());
     }
-    function I(F) {
-      F.stopPropagation();
+    const T = /* @__PURE__ */ Qr(null), z = [...Fo, ".md", ".json", ".txt"].join(","), B = ht(() => r.attachments.some((W) => W.state === "ready")), X = ht(() => r.connected && (r.draft.trim() || B.value));
+    function Y(W) {
+      t.ctl.addFiles(W.target.files), W.target.value = "";
     }
-    return (F, x) => (G(), X("div", {
+    function le(W) {
+      W.dataTransfer?.files?.length && t.ctl.addFiles(W.dataTransfer.files);
+    }
+    function Q(W) {
+      const P = Array.from(W.clipboardData?.files ?? []);
+      P.length && (W.preventDefault(), t.ctl.addFiles(P));
+    }
+    const ue = (W) => String(W.mime).startsWith("image/");
+    function ve(W) {
+      W.stopPropagation();
+    }
+    return (W, P) => (q(), V("div", {
       class: "comfyd-panel",
-      onKeydown: I,
-      onKeyup: I,
-      onWheel: x[16] || (x[16] = ui(() => {
+      onKeydown: ve,
+      onKeyup: ve,
+      onWheel: P[17] || (P[17] = qn(() => {
       }, ["stop"])),
-      onContextmenu: x[17] || (x[17] = ui(() => {
-      }, ["stop"]))
+      onContextmenu: P[18] || (P[18] = qn(() => {
+      }, ["stop"])),
+      onDragover: P[19] || (P[19] = qn(() => {
+      }, ["prevent", "stop"])),
+      onDrop: qn(le, ["prevent", "stop"])
     }, [
-      Q("div", E0, [
-        Q("span", {
-          class: it(["cd-dot", s.value]),
+      ne("div", O0, [
+        ne("span", {
+          class: rt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, C0),
-        Q("select", {
+        }, null, 10, N0),
+        ne("select", {
           class: "cd-session",
-          value: Y(r).form.session_id,
-          disabled: !Y(r).connected || Y(r).busy,
+          value: ee(r).form.session_id,
+          disabled: !ee(r).connected || ee(r).busy,
           onChange: w,
           "data-test": "session"
         }, [
-          x[18] || (x[18] = Q("option", {
+          P[20] || (P[20] = ne("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (G(!0), X(ce, null, xt(d.value, (C) => (G(), X("option", {
-            key: C.id,
-            value: C.id
-          }, ae(C.title), 9, S0))), 128)),
-          x[19] || (x[19] = Q("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, D0),
-        Q("span", {
-          class: it(["cd-status", { "cd-status-outage": Y(r).connected && Y(r).outage }]),
+          (q(!0), V(ce, null, ot(d.value, (j) => (q(), V("option", {
+            key: j.id,
+            value: j.id
+          }, de(j.title), 9, L0))), 128)),
+          P[21] || (P[21] = ne("option", { value: "__new__" }, "+ new session", -1))
+        ], 40, M0),
+        ne("span", {
+          class: rt(["cd-status", { "cd-status-outage": ee(r).connected && ee(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          ye(ae(i.value), 1),
-          Y(n).queuedTurns ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(Y(n).queuedTurns) + " queued", 1)
-          ], 64)) : Ce("", !0)
-        ], 10, T0),
-        Q("button", {
+          _e(de(i.value), 1),
+          ee(n).queuedTurns ? (q(), V(ce, { key: 0 }, [
+            _e(" · " + de(ee(n).queuedTurns) + " queued", 1)
+          ], 64)) : ye("", !0)
+        ], 10, P0),
+        ne("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: x[0] || (x[0] = (C) => e.ctl.cancel()),
+          onClick: P[0] || (P[0] = (j) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, F0),
-        Q("button", {
-          class: it(["cd-btn", { "cd-on": Y(r).showSettings }]),
-          onClick: x[1] || (x[1] = (C) => Y(r).showSettings = !Y(r).showSettings),
+        }, "■", 8, j0),
+        ne("button", {
+          class: rt(["cd-btn", { "cd-on": ee(r).showSettings }]),
+          onClick: P[1] || (P[1] = (j) => ee(r).showSettings = !ee(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        Q("button", {
-          class: it(["cd-btn", { "cd-on": Y(r).showLog }]),
-          onClick: x[2] || (x[2] = (C) => Y(r).showLog = !Y(r).showLog),
+        ne("button", {
+          class: rt(["cd-btn", { "cd-on": ee(r).showLog }]),
+          onClick: P[2] || (P[2] = (j) => ee(r).showLog = !ee(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      Y(r).showSettings ? (G(), X("div", I0, [
-        Q("label", null, [
-          x[20] || (x[20] = ye("Provider ", -1)),
-          zn(Q("select", {
-            "onUpdate:modelValue": x[3] || (x[3] = (C) => Y(r).form.provider = C),
-            onChange: x[4] || (x[4] = (C) => e.ctl.saveConfig()),
+      ee(r).showSettings ? (q(), V("div", B0, [
+        ne("label", null, [
+          P[22] || (P[22] = _e("Provider ", -1)),
+          zn(ne("select", {
+            "onUpdate:modelValue": P[3] || (P[3] = (j) => ee(r).form.provider = j),
+            onChange: P[4] || (P[4] = (j) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (G(!0), X(ce, null, xt(Y(Pp), (C) => (G(), X("option", {
-              key: C,
-              value: C
-            }, ae(C), 9, O0))), 128))
+            (q(!0), V(ce, null, ot(ee(zp), (j) => (q(), V("option", {
+              key: j,
+              value: j
+            }, de(j), 9, $0))), 128))
           ], 544), [
-            [wh, Y(r).form.provider]
+            [Rh, ee(r).form.provider]
           ])
         ]),
-        Q("label", null, [
-          x[21] || (x[21] = ye("Model ", -1)),
-          zn(Q("input", {
-            "onUpdate:modelValue": x[5] || (x[5] = (C) => Y(r).form.model = C),
-            onChange: x[6] || (x[6] = (C) => e.ctl.saveConfig()),
+        ne("label", null, [
+          P[23] || (P[23] = _e("Model ", -1)),
+          zn(ne("input", {
+            "onUpdate:modelValue": P[5] || (P[5] = (j) => ee(r).form.model = j),
+            onChange: P[6] || (P[6] = (j) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [cr, Y(r).form.model]
+            [ar, ee(r).form.model]
           ])
         ]),
-        Q("label", null, [
-          x[22] || (x[22] = ye("Base URL ", -1)),
-          zn(Q("input", {
-            "onUpdate:modelValue": x[7] || (x[7] = (C) => Y(r).form.base_url = C),
-            onChange: x[8] || (x[8] = (C) => e.ctl.saveConfig()),
+        ne("label", null, [
+          P[24] || (P[24] = _e("Base URL ", -1)),
+          zn(ne("input", {
+            "onUpdate:modelValue": P[7] || (P[7] = (j) => ee(r).form.base_url = j),
+            onChange: P[8] || (P[8] = (j) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [cr, Y(r).form.base_url]
+            [ar, ee(r).form.base_url]
           ])
         ]),
-        Q("label", M0, [
-          x[23] || (x[23] = ye("System prompt ", -1)),
-          zn(Q("textarea", {
-            "onUpdate:modelValue": x[9] || (x[9] = (C) => Y(r).form.system_prompt = C),
+        ne("label", z0, [
+          P[25] || (P[25] = _e("System prompt ", -1)),
+          zn(ne("textarea", {
+            "onUpdate:modelValue": P[9] || (P[9] = (j) => ee(r).form.system_prompt = j),
             rows: "2",
-            onChange: x[10] || (x[10] = (C) => e.ctl.saveConfig()),
+            onChange: P[10] || (P[10] = (j) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [cr, Y(r).form.system_prompt]
+            [ar, ee(r).form.system_prompt]
           ])
         ]),
-        Q("label", N0, [
-          x[24] || (x[24] = ye("API key ", -1)),
-          Q("span", L0, ae(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Q("span", P0, [
-            zn(Q("input", {
-              "onUpdate:modelValue": x[11] || (x[11] = (C) => Y(r).apiKey = C),
+        ne("label", U0, [
+          P[26] || (P[26] = _e("API key ", -1)),
+          ne("span", W0, de(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          ne("span", J0, [
+            zn(ne("input", {
+              "onUpdate:modelValue": P[11] || (P[11] = (j) => ee(r).apiKey = j),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [cr, Y(r).apiKey]
+              [ar, ee(r).apiKey]
             ]),
-            Q("button", {
+            ne("button", {
               class: "cd-btn",
-              onClick: x[12] || (x[12] = (C) => e.ctl.setApiKey()),
-              disabled: !Y(r).form.session_id,
+              onClick: P[12] || (P[12] = (j) => e.ctl.setApiKey()),
+              disabled: !ee(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, B0)
+            }, "set", 8, q0)
           ])
         ])
-      ])) : Ce("", !0),
-      Q("div", j0, [
-        (G(!0), X(ce, null, xt(Y(r).skills, (C) => (G(), X("label", {
-          key: C.name,
-          class: it(["cd-chip", { "cd-on": a.value.includes(C.name) }]),
-          title: C.description
+      ])) : ye("", !0),
+      ne("div", H0, [
+        (q(!0), V(ce, null, ot(ee(r).skills, (j) => (q(), V("label", {
+          key: j.name,
+          class: rt(["cd-chip", { "cd-on": a.value.includes(j.name) }]),
+          title: j.description
         }, [
-          Q("input", {
+          ne("input", {
             type: "checkbox",
-            checked: a.value.includes(C.name),
-            onChange: (U) => e.ctl.toggleSkill(C.name, U.target.checked),
-            "data-skill": C.name
-          }, null, 40, z0),
-          ye(" " + ae(C.name), 1)
-        ], 10, $0))), 128)),
-        Y(r).skills.length ? Ce("", !0) : (G(), X("span", U0, [
-          ye(ae(Y(r).connected ? Y(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !Y(r).connected && Y(r).offlineReason ? (G(), X(ce, { key: 0 }, [
-            ye(" (" + ae(Y(r).offlineReason) + ")", 1)
-          ], 64)) : Ce("", !0)
+            checked: a.value.includes(j.name),
+            onChange: (S) => e.ctl.toggleSkill(j.name, S.target.checked),
+            "data-skill": j.name
+          }, null, 40, G0),
+          _e(" " + de(j.name), 1)
+        ], 10, V0))), 128)),
+        ee(r).skills.length ? ye("", !0) : (q(), V("span", K0, [
+          _e(de(ee(r).connected ? ee(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !ee(r).connected && ee(r).offlineReason ? (q(), V(ce, { key: 0 }, [
+            _e(" (" + de(ee(r).offlineReason) + ")", 1)
+          ], 64)) : ye("", !0)
         ]))
       ]),
-      Q("div", W0, [
-        Q("div", {
+      ne("div", Y0, [
+        ne("div", {
           ref_key: "chat",
-          ref: v,
+          ref: R,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (G(!0), X(ce, null, xt(Y(n).turns, (C) => (G(), X("div", {
-            key: C.pending ? C.clientId : C.id,
+          (q(!0), V(ce, null, ot(ee(n).turns, (j) => (q(), V("div", {
+            key: j.pending ? j.clientId : j.id,
             class: "cd-turn"
           }, [
-            Q("div", {
-              class: it(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
+            ne("div", {
+              class: rt(["cd-user", { "cd-failed": j.state === "failed", "cd-waiting": j.state === "waiting" }])
             }, [
-              x[25] || (x[25] = Q("span", { class: "cd-who" }, "you", -1)),
-              ye(ae(C.content) + " ", 1),
-              C.state === "waiting" ? (G(), X("span", J0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
-              C.error ? (G(), X("span", q0, " — " + ae(C.error), 1)) : Ce("", !0)
+              P[27] || (P[27] = ne("span", { class: "cd-who" }, "you", -1)),
+              _e(de(j.content) + " ", 1),
+              j.attachments?.length ? (q(), V("span", X0, [
+                (q(!0), V(ce, null, ot(j.attachments, (S) => (q(), V(ce, {
+                  key: S.sha256
+                }, [
+                  ue(S) ? (q(), V("img", {
+                    key: 0,
+                    class: "cd-thumb",
+                    src: e.ctl.attachmentUrl(S.sha256),
+                    alt: S.name,
+                    title: S.name + (S.width ? ` · ${S.width}×${S.height}` : ""),
+                    onClick: (re) => e.ctl.showImage(e.ctl.attachmentUrl(S.sha256)),
+                    "data-test": "attachment"
+                  }, null, 8, Z0)) : (q(), V("a", {
+                    key: 1,
+                    class: "cd-file",
+                    href: e.ctl.attachmentUrl(S.sha256),
+                    target: "_blank",
+                    rel: "noopener",
+                    title: S.mime,
+                    "data-test": "attachment"
+                  }, de(S.name || S.mime), 9, Q0))
+                ], 64))), 128))
+              ])) : ye("", !0),
+              j.state === "waiting" ? (q(), V("span", eb, " — waiting for comfyd, sent when it is back")) : ye("", !0),
+              j.error ? (q(), V("span", tb, " — " + de(j.error), 1)) : ye("", !0)
             ], 2),
-            Q("div", {
+            ne("div", {
               class: "cd-replies",
-              style: Oi({ "--cols": Math.max(1, Y(Xl)(C, a.value).length) })
+              style: Ni({ "--cols": Math.max(1, ee(Ql)(j, a.value).length) })
             }, [
-              (G(!0), X(ce, null, xt(Y(Xl)(C, a.value), (U) => (G(), X("div", {
-                key: U.skill,
-                class: it(["cd-reply", "cd-" + U.state]),
-                "data-skill": U.skill
+              (q(!0), V(ce, null, ot(ee(Ql)(j, a.value), (S) => (q(), V("div", {
+                key: S.skill,
+                class: rt(["cd-reply", "cd-" + S.state]),
+                "data-skill": S.skill
               }, [
-                Q("div", V0, [
-                  ye(ae(U.skill), 1),
-                  U.state === "streaming" ? (G(), X("span", G0, "…")) : Ce("", !0)
+                ne("div", rb, [
+                  _e(de(S.skill), 1),
+                  S.state === "streaming" ? (q(), V("span", ib, "…")) : ye("", !0)
                 ]),
-                Q("div", {
+                ne("div", {
                   class: "cd-text cd-md",
-                  innerHTML: Y(h0)(U.content)
-                }, null, 8, K0),
-                U.error ? (G(), X("div", Y0, ae(U.error), 1)) : Ce("", !0)
-              ], 10, H0))), 128))
+                  innerHTML: ee(w0)(S.content)
+                }, null, 8, sb),
+                S.error ? (q(), V("div", ob, de(S.error), 1)) : ye("", !0)
+              ], 10, nb))), 128))
             ], 4),
-            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci(Uc, {
-              key: U.id,
-              run: U,
+            (q(!0), V(ce, null, ot(g(j.id), (S) => (q(), ui(Hc, {
+              key: S.id,
+              run: S,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci(Uc, {
-            key: C.id,
-            run: C,
+          (q(!0), V(ce, null, ot(g(0), (j) => (q(), ui(Hc, {
+            key: j.id,
+            run: j,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          Y(n).turns.length ? Ce("", !0) : (G(), X("div", X0, ae(Y(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          ee(n).turns.length ? ye("", !0) : (q(), V("div", lb, de(ee(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        Y(r).showLog ? (G(), X("div", {
+        ee(r).showLog ? (q(), V("div", {
           key: 0,
           ref_key: "logBox",
-          ref: D,
+          ref: E,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (G(!0), X(ce, null, xt(Y(n).logs, (C, U) => (G(), X("div", {
-            key: C.seq + ":" + U,
-            class: it("cd-l-" + C.level)
+          (q(!0), V(ce, null, ot(ee(n).logs, (j, S) => (q(), V("div", {
+            key: j.seq + ":" + S,
+            class: rt("cd-l-" + j.level)
           }, [
-            Q("b", null, ae(C.level), 1),
-            ye(" " + ae(C.module), 1),
-            C.skill ? (G(), X(ce, { key: 0 }, [
-              ye(" [" + ae(C.skill) + "]", 1)
-            ], 64)) : Ce("", !0),
-            ye(": " + ae(C.message), 1)
+            ne("b", null, de(j.level), 1),
+            _e(" " + de(j.module), 1),
+            j.skill ? (q(), V(ce, { key: 0 }, [
+              _e(" [" + de(j.skill) + "]", 1)
+            ], 64)) : ye("", !0),
+            _e(": " + de(j.message), 1)
           ], 2))), 128)),
-          Y(n).logs.length ? Ce("", !0) : (G(), X("div", Z0, "no debug output yet"))
-        ], 512)) : Ce("", !0)
+          ee(n).logs.length ? ye("", !0) : (q(), V("div", cb, "no debug output yet"))
+        ], 512)) : ye("", !0)
       ]),
-      (G(), ci(dd, { to: "body" }, [
-        Y(r).image ? (G(), X("div", {
+      (q(), ui(md, { to: "body" }, [
+        ee(r).image ? (q(), V("div", {
           key: 0,
           ref_key: "overlay",
-          ref: A,
+          ref: x,
           class: "comfyd-image-overlay",
           tabindex: "0",
           onClick: p,
           onKeydown: p,
           "data-test": "image-overlay"
         }, [
-          Q("img", {
-            src: Y(r).image,
-            alt: "run output"
-          }, null, 8, Q0),
-          Q("a", {
-            href: Y(r).image,
+          ne("img", {
+            src: ee(r).image,
+            alt: "full size"
+          }, null, 8, ab),
+          ne("a", {
+            href: ee(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: x[13] || (x[13] = ui(() => {
+            onClick: P[13] || (P[13] = qn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, eb)
-        ], 544)) : Ce("", !0)
+          }, "open in a new tab", 8, ub)
+        ], 544)) : ye("", !0)
       ])),
-      l.value ? (G(), X("div", tb, ae(l.value), 1)) : Ce("", !0),
-      Q("div", nb, [
-        zn(Q("textarea", {
-          "onUpdate:modelValue": x[14] || (x[14] = (C) => Y(r).draft = C),
+      l.value ? (q(), V("div", fb, de(l.value), 1)) : ye("", !0),
+      ee(r).attachments.length ? (q(), V("div", db, [
+        (q(!0), V(ce, null, ot(ee(r).attachments, (j) => (q(), V("span", {
+          key: j.key,
+          class: rt(["cd-chip cd-att", "cd-att-" + j.state]),
+          title: j.error || j.mime,
+          "data-state": j.state
+        }, [
+          j.preview ? (q(), V("img", {
+            key: 0,
+            class: "cd-chip-thumb",
+            src: j.preview,
+            alt: ""
+          }, null, 8, pb)) : ye("", !0),
+          _e(" " + de(j.name), 1),
+          j.state === "uploading" ? (q(), V(ce, { key: 1 }, [
+            _e(" …")
+          ], 64)) : ye("", !0),
+          j.error ? (q(), V(ce, { key: 2 }, [
+            _e(" — " + de(j.error), 1)
+          ], 64)) : ye("", !0),
+          ne("button", {
+            class: "cd-x",
+            onClick: (S) => e.ctl.removeAttachment(j.key),
+            title: "Remove"
+          }, "×", 8, gb)
+        ], 10, hb))), 128))
+      ])) : ye("", !0),
+      ne("div", mb, [
+        ne("button", {
+          class: "cd-btn",
+          disabled: !ee(r).connected,
+          onClick: P[14] || (P[14] = (j) => T.value?.click()),
+          title: "Attach images or text files (or drop, or paste)",
+          "data-test": "attach"
+        }, "+", 8, _b),
+        ne("input", {
+          ref_key: "picker",
+          ref: T,
+          type: "file",
+          multiple: "",
+          accept: ee(z),
+          style: { display: "none" },
+          onChange: Y,
+          "data-test": "file"
+        }, null, 40, bb),
+        zn(ne("textarea", {
+          "onUpdate:modelValue": P[15] || (P[15] = (j) => ee(r).draft = j),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !Y(r).connected,
+          disabled: !ee(r).connected,
           onKeydown: y,
+          onPaste: Q,
           "data-test": "input"
-        }, null, 40, rb), [
-          [cr, Y(r).draft]
+        }, null, 40, yb), [
+          [ar, ee(r).draft]
         ]),
-        Q("button", {
+        ne("button", {
           class: "cd-btn cd-send",
-          disabled: !Y(r).connected || !Y(r).draft.trim(),
-          onClick: x[15] || (x[15] = (C) => e.ctl.send()),
+          disabled: !X.value,
+          onClick: P[16] || (P[16] = (j) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, ib)
+        }, "send", 8, wb)
       ])
     ], 32));
   }
-}, ob = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}", lb = "comfyd.canvas", cb = 1500;
-function Wc() {
+}, xb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}", Ab = "comfyd.canvas", Rb = 1500;
+function Vc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function ho(e, t) {
   (console[e] ?? console.log)(t);
 }
-function ab(e) {
-  const t = Wc();
+function vb(e) {
+  const t = Vc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Wc();
-    (i || ++n > cb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Vc();
+    (i || ++n > Rb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function ub({ app: e, api: t }, n) {
-  const r = new Mh({
+function Eb({ app: e, api: t }, n) {
+  const r = new jh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11752,28 +11919,28 @@ function ub({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new _p({
+  }), i = new kp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: mp(window.sessionStorage),
+    tabId: wp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: ho,
-    isPanelNode: nc
+    isPanelNode: oc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Eh,
+    createApp: Th,
     reactive: ko,
-    component: sb,
-    css: ob,
+    component: kb,
+    css: xb,
     document,
     log: ho,
     // Runs and their outputs come through the package's routes on
@@ -11783,7 +11950,13 @@ function ub({ app: e, api: t }, n) {
       if (!a.ok) throw new Error(`${c}: HTTP ${a.status}`);
       return a.json();
     },
-    apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`
+    apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
+    // Attachments are uploaded the same way (the package's POST route).
+    postBytes: async (c, a, u) => {
+      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), b = await d.json().catch(() => ({}));
+      if (!d.ok) throw new Error(b?.error || `HTTP ${d.status}`);
+      return b;
+    }
   };
   let o = !1;
   const l = () => {
@@ -11792,7 +11965,7 @@ function ub({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: lb,
+    name: Ab,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -11801,8 +11974,8 @@ function ub({ app: e, api: t }, n) {
       a?.name === lo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      nc(c) && Vp(c, s);
+      oc(c) && eg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-ab(ub);
+vb(Eb);

@@ -95,6 +95,13 @@ function register({ app, api }, late) {
       return r.json();
     },
     apiUrl: (route) => (typeof api.apiURL === "function" ? api.apiURL(route) : `/api${route}`),
+    // Attachments are uploaded the same way (the package's POST route).
+    postBytes: async (route, body, type) => {
+      const r = await api.fetchApi(route, { method: "POST", body, headers: { "Content-Type": type || "application/octet-stream" }, cache: "no-store" });
+      const j = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(j?.error || `HTTP ${r.status}`);
+      return j;
+    },
   };
 
   let started = false;

@@ -107,6 +107,43 @@ describe("live canvas", () => {
     assert.deepEqual(d2.ops.map((o) => originName(o.origin)), ["AGENT"]);
   });
 
+  it("WS get_graph: readers of one revision share its encoding, and a new revision is read whole", async () => {
+    const s = h.stack;
+    const gws = await GraphWs.open(s);
+    try {
+      const read = async () => {
+        const m = await gws.request({ type: "get_graph", canvas_id: A });
+        assert.equal(m.status, "ok", JSON.stringify(m));
+        return m.data.graph;
+      };
+      const first = await read();
+      const again = await read(); // answered from the bridge's copy of this revision
+      assert.equal(again.unchanged, false);
+      assert.equal(again.revision, first.revision);
+      assert.deepEqual(again, first);
+      assert.equal(again.nodes.length, 7);
+      assertSameGraph(again, a);
+      // The tab changes the canvas: the next reader gets the new revision,
+      // never the kept one.
+      const ks = Number(refs.sampler);
+      await a.userEdit((g) => {
+        g.getNodeById(ks).pos = [4242, 2424];
+      });
+      const after = await read();
+      assert.ok(Number(after.revision) > Number(first.revision));
+      assert.deepEqual(after.nodes.find((n) => Number(n.id) === ks).pos, { x: 4242, y: 2424 });
+      assertSameGraph(after, a);
+      // The same as the HTTP answer, which encodes the whole graph.
+      assert.deepEqual(after, (await graphOf(A)).graph);
+      // A client may name the revision it holds itself: unchanged, no nodes.
+      const m = await gws.request({ type: "get_graph", canvas_id: A, known_revision: after.revision });
+      assert.equal(m.data.graph.unchanged, true, JSON.stringify(m));
+      assert.equal((m.data.graph.nodes ?? []).length, 0);
+    } finally {
+      gws.close?.();
+    }
+  });
+
   it("queue returns the prompt id the editor's queue gave", async () => {
     const s = h.stack;
     const body = expectOk(await post(s, "/comfy/graph/queue", { canvas_id: A, batch_count: 2 }));

@@ -48,7 +48,7 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.equal(by.get_graph.annotations.readOnlyHint, true);
     // Generated from the request messages the bridge decodes.
     assert.deepEqual(Object.keys(by.save_workflow.inputSchema.properties), ["canvas_id", "name", "overwrite"]);
-    assert.deepEqual(Object.keys(by.send_message.inputSchema.properties), ["session_id", "content", "skills", "client_message_id", "wait_ms"]);
+    assert.deepEqual(Object.keys(by.send_message.inputSchema.properties), ["session_id", "content", "skills", "client_message_id", "attachments", "wait_ms"]);
     assert.ok(!("api_key" in by.create_session.inputSchema.properties));
     assert.match(by.create_session.inputSchema.properties.session_id.description, /UUID/);
   });

@@ -236,6 +236,40 @@ describe("runs on the real ComfyUI", () => {
     sws.close();
   });
 
+  it("a run's output attached to a message by reference reaches the model and the history", async () => {
+    const refs = await build(invertGraph(40, 30, 0));
+    const q = await post(stack, "/comfy/graph/queue", { canvas_id: CANVAS });
+    assert.equal(q.status, 200, q.text);
+    const pid = q.json.run.prompt_id;
+    await waitRun(pid, (r) => r.status === "RUN_STATUS_SUCCEEDED", "run succeeded");
+    const sws = await openWs(stack, "/comfy/session/ws");
+    const msgs = [];
+    sws.on("message", (d) => msgs.push(JSON.parse(String(d))));
+    sws.send(JSON.stringify({ event: "create", request_id: "c1", data: { title: "attach", config: { provider: "echo", active_skills: ["prompt-writer"] } } }));
+    const sid = (await waitFor(() => msgs.find((m) => m.request_id === "c1"), 20000, "created")).data.session.id;
+    sws.send(JSON.stringify({ event: "join", request_id: "j1", data: { session_id: sid } }));
+    await waitFor(() => msgs.some((m) => m.event === "sync_state"), 20000, "joined");
+    sws.send(JSON.stringify({ event: "user_message", request_id: "m1", data: { content: "how does it look?", attachments: [{ run_output: { prompt_id: pid, node_id: String(refs.save), index: 0 }, name: "inverted.png" }] } }));
+    const ack = await waitFor(() => msgs.find((m) => m.request_id === "m1"), 20000, "ack");
+    assert.equal(ack.event, "ack", JSON.stringify(ack));
+    const att = ack.data.message.attachments[0];
+    assert.deepEqual([att.name, att.mime_type, att.width, att.height], ["inverted.png", "image/png", 40, 30]);
+    // The bytes are the output's, stored by their hash.
+    const file = await fetch(`${stack.base}/comfy/attachments/${att.sha256}`, { headers: { authorization: `Bearer ${stack.token}` } });
+    assert.equal(file.status, 200);
+    const out = await fetch(`${stack.base}/comfy/runs/${pid}/outputs/${refs.save}/0`, { headers: { authorization: `Bearer ${stack.token}` } });
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), Buffer.from(await out.arrayBuffer()));
+    const reply = await waitFor(
+      () => msgs.find((m) => m.event === "message_added" && m.data.message.role === "assistant" && String(m.data.message.turn_id) === String(ack.data.message.id)),
+      RUN_GUARD_MS, "the reply");
+    assert.match(reply.data.message.content, /attached image inverted\.png: image\/png, 40x30 pixels/);
+    // An output the run does not have is refused, and no message is stored.
+    sws.send(JSON.stringify({ event: "user_message", request_id: "m2", data: { content: "x", attachments: [{ run_output: { prompt_id: pid, node_id: String(refs.save), index: 7 } }] } }));
+    const bad = await waitFor(() => msgs.find((m) => m.request_id === "m2"), 20000, "refusal");
+    assert.equal(bad.event, "error", JSON.stringify(bad));
+    sws.close();
+  });
+
   it("a CheckpointLoaderSimple without models fails with node_errors naming that node", async () => {
     const refs = await build([
       { type: "create_node", node_type: "CheckpointLoaderSimple", ref: "ckpt", title: "Load the model" },

@@ -233,4 +233,62 @@ describe("the agent panel node", () => {
     expect(Object.values(prompts.at(-1).body.prompt).map((n) => n.class_type)).not.toContain("ComfydAgentPanel");
     expect(body).toContain("ComfydAgentPanel"); // in the workflow kept with the prompt
   });
+
+  it("attaches a dropped image and a pasted text file: chips, then thumbnails in the history", async () => {
+    const before = (await replies()).length;
+    // A 64x48 PNG dropped on the panel, a Markdown file pasted in the
+    // input, and a PDF dropped (refused on its chip, never sent).
+    await page.evaluate(async () => {
+      const c = document.createElement("canvas");
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext("2d");
+      g.fillStyle = "#e08020";
+      g.fillRect(0, 0, 64, 48);
+      const png = await new Promise((res) => c.toBlob(res, "image/png"));
+      const drop = (files) => {
+        const dt = new DataTransfer();
+        for (const f of files) dt.items.add(f);
+        document.querySelector(".comfyd-panel").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      };
+      drop([new File([png], "cat.png", { type: "image/png" }), new File(["%PDF-1.4"], "doc.pdf", { type: "application/pdf" })]);
+      const dt = new DataTransfer();
+      dt.items.add(new File(["# Notes\nthe cat is orange\n"], "notes.md", { type: "" }));
+      document.querySelector(".comfyd-panel [data-test=input]").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    });
+    const chips = panel().locator("[data-test=chips] .cd-att");
+    await until(async () => {
+      const st = await chips.evaluateAll((els) => els.map((e) => e.dataset.state));
+      return st.length === 3 && !st.includes("uploading") ? st : null;
+    }, "the three chips to settle");
+    expect(await chips.evaluateAll((els) => els.map((e) => e.dataset.state))).toEqual(["ready", "failed", "ready"]);
+    expect(await chips.nth(1).innerText()).toContain("not accepted");
+    // The image chip shows its thumbnail before the message is sent.
+    expect(await chips.nth(0).locator("img").count()).toBe(1);
+    // ComfyUI did not take the dropped PNG for a workflow.
+    expect((await graphOf(page)).nodes.some((n) => n.type === "ComfydAgentPanel")).toBe(true);
+
+    await send("What colour is the cat?");
+    const r = await waitIdleWithReplies(before + 1);
+    // The echo model says back the text file and the image's description.
+    for (const [, text] of r.at(-1)) {
+      expect(text).toContain("the cat is orange");
+      expect(text).toMatch(/attached image cat\.png: image\/png, 64x48 pixels/);
+    }
+    expect(await panel().locator("[data-test=chips]").count()).toBe(0);
+    const thumb = panel().locator(".cd-turn").last().locator("img[data-test=attachment]");
+    await until(async () => (await thumb.evaluate((i) => i.complete && i.naturalWidth)) === 64, "the thumbnail to load from the core");
+    expect(await panel().locator(".cd-turn").last().locator("a[data-test=attachment]").innerText()).toBe("notes.md");
+    // Click: full size; Escape closes it.
+    await thumb.click();
+    const overlay = page.locator("[data-test=image-overlay]");
+    await overlay.waitFor();
+    expect(await overlay.locator("img").evaluate((i) => i.naturalWidth)).toBe(64);
+    await overlay.press("Escape");
+    await until(async () => (await overlay.count()) === 0, "the overlay to close");
+    await page.screenshot({ path: join(env().artifacts, "panel-attachments.png") });
+    // After a reload the history still shows them (from the core).
+    await page.reload({ waitUntil: "domcontentloaded" });
+    await until(async () => (await panel().locator("img[data-test=attachment]").count()) === 1, "the attachment after a reload", 30000);
+  });
 });

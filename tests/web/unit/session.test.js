@@ -285,6 +285,42 @@ describe("panel controller", () => {
     expect(JSON.stringify(env.saved)).not.toContain("sk-2");
   });
 
+  it("uploads attached files, refuses what the core would, and sends the references", async () => {
+    const env = setup({ session_id: "s1" });
+    const posts = [];
+    env.ctl.d.postBytes = async (route, body, type) => {
+      posts.push([route, type, body.name]);
+      return { attachment: { sha256: (body.name === "cat.png" ? "a" : "b").repeat(64), mime_type: type, name: body.name } };
+    };
+    const s = await opened(env);
+    const file = (name, type, size = 10) => new File([new Uint8Array(size)], name, { type });
+    await env.ctl.addFiles([file("cat.png", "image/png"), file("notes.md", ""), file("doc.pdf", "application/pdf"), file("huge.png", "image/png", (3 << 20) + 1)]);
+    expect(env.ctl.ui.attachments.map((c) => [c.name, c.state])).toEqual([
+      ["cat.png", "ready"],
+      ["notes.md", "ready"],
+      ["doc.pdf", "failed"],
+      ["huge.png", "failed"],
+    ]);
+    // Only accepted files were uploaded; a Markdown file without a type is sent as one.
+    expect(posts).toEqual([
+      ["/comfyd/attachments?name=cat.png", "image/png", "cat.png"],
+      ["/comfyd/attachments?name=notes.md", "text/markdown", "notes.md"],
+    ]);
+    expect(env.ctl.ui.attachments[2].error).toContain("not accepted");
+    // A message of files alone is sent; the chips are cleared.
+    env.ctl.send();
+    await flush();
+    const sent = s.ofType("user_message").at(-1).data;
+    expect(sent.content).toBe("");
+    expect(sent.attachments).toEqual([
+      { sha256: "a".repeat(64), name: "cat.png", mime_type: "image/png" },
+      { sha256: "b".repeat(64), name: "notes.md", mime_type: "text/markdown" },
+    ]);
+    expect(env.ctl.ui.attachments).toEqual([]);
+    expect(env.ctl.state.turns.at(-1).attachments.map((a) => a.name)).toEqual(["cat.png", "notes.md"]);
+    expect(env.ctl.attachmentUrl("a".repeat(64))).toBe(`/api/comfyd/attachments/${"a".repeat(64)}`);
+  });
+
   it("sends a message with a client id and rejoins with the last seq after a reconnect", async () => {
     const env = setup({ session_id: "s1" });
     const s = await opened(env);

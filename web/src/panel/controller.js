@@ -30,6 +30,23 @@ const MAX_MESSAGE = 64 * 1024;
 const MAX_FIELD = 4096;
 const MAX_PROMPT = 64 * 1024;
 
+/** Attachments (the core's named limits, checked here first so the chip
+ * says why at once): files per message, bytes per file, accepted types. */
+export const MAX_ATTACHMENTS = 8; // BLOB_MAX_PER_MESSAGE
+export const MAX_ATTACHMENT_BYTES = 3 << 20; // BLOB_MAX_BYTES
+export const ATTACHMENT_TYPES = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]);
+const BY_EXTENSION = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+
+/** The type a file is sent as: its own when known, else from its name. */
+export function attachmentType(file) {
+  const t = String(file?.type ?? "").toLowerCase();
+  if (ATTACHMENT_TYPES.includes(t)) return t;
+  const ext = String(file?.name ?? "").toLowerCase().split(".").pop();
+  return BY_EXTENSION[ext] ?? t;
+}
+
+let chipCounter = 0;
+
 export function parseSkills(text) {
   if (Array.isArray(text)) return text.map(String).filter(Boolean);
   return String(text ?? "")
@@ -72,6 +89,9 @@ export class PanelController {
       offlineReason: "", // why the bridge cannot be reached (the supervisor's word)
       outage: "", // why the core is away while the bridge answers
       image: "", // URL of the output shown full size ("" = none)
+      // Files picked, dropped or pasted for the next message:
+      // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
+      attachments: [],
     });
     // Messages written while the core was away, sent again (same client
     // id, so the core keeps one) once it answers: [{cid, sid, content}].
@@ -153,7 +173,9 @@ export class PanelController {
   /** Sends one user message; an outage keeps it for the recovery. */
   async deliver(m) {
     try {
-      const r = await this.client.request("user_message", { session_id: m.sid, content: m.content, client_message_id: m.cid });
+      const req = { session_id: m.sid, content: m.content, client_message_id: m.cid };
+      if (m.attachments?.length) req.attachments = m.attachments;
+      const r = await this.client.request("user_message", req);
       if (m.sid === this.state.sessionId) ackPendingTurn(this.state, m.cid, r.message);
     } catch (e) {
       if (isOutageError(e) && !this.client.stopped) {
@@ -297,9 +319,79 @@ export class PanelController {
     }
   }
 
+  /** Adds files for the next message: each is checked, then uploaded at
+   * once (the core stores it by its hash); its chip says how it went. */
+  async addFiles(files) {
+    const list = Array.from(files ?? []);
+    const jobs = [];
+    for (const f of list) {
+      const mime = attachmentType(f);
+      const chip = { key: `att-${++chipCounter}`, name: String(f.name || (mime.startsWith("image/") ? "pasted image" : "file")), mime, size: Number(f.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= MAX_ATTACHMENTS) {
+        this.ui.notice = `at most ${MAX_ATTACHMENTS} files per message`;
+        break;
+      }
+      if (!ATTACHMENT_TYPES.includes(mime)) {
+        chip.state = "failed";
+        chip.error = `${mime || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
+      } else if (chip.size > MAX_ATTACHMENT_BYTES) {
+        chip.state = "failed";
+        chip.error = `larger than ${MAX_ATTACHMENT_BYTES >> 20} MiB`;
+      } else if (mime.startsWith("image/") && globalThis.URL?.createObjectURL) {
+        try {
+          chip.preview = URL.createObjectURL(f);
+        } catch {
+          chip.preview = ""; // no thumbnail before sending; the upload goes on
+        }
+      }
+      this.ui.attachments.push(chip);
+      if (chip.state === "uploading") jobs.push(this.upload(f, chip.key));
+    }
+    await Promise.all(jobs);
+  }
+
+  async upload(file, key) {
+    const chip = () => this.ui.attachments.find((c) => c.key === key);
+    try {
+      if (!this.d.postBytes) throw new Error("uploads are not available here");
+      const c0 = chip();
+      const r = await this.d.postBytes(`/comfyd/attachments?name=${encodeURIComponent(c0?.name ?? "")}`, file, c0?.mime ?? "");
+      const a = r?.attachment ?? {};
+      const c = chip();
+      if (!c) return;
+      c.sha256 = String(a.sha256 ?? "");
+      c.mime = String(a.mime_type ?? c.mime);
+      c.state = c.sha256 ? "ready" : "failed";
+      if (!c.sha256) c.error = "the upload gave no hash";
+    } catch (e) {
+      const c = chip();
+      if (c) {
+        c.state = "failed";
+        c.error = e.message;
+      }
+    }
+  }
+
+  removeAttachment(key) {
+    const i = this.ui.attachments.findIndex((c) => c.key === key);
+    if (i < 0) return;
+    const [c] = this.ui.attachments.splice(i, 1);
+    if (c.preview && globalThis.URL?.revokeObjectURL) URL.revokeObjectURL(c.preview);
+  }
+
+  /** Where the panel reads a stored attachment (same origin). */
+  attachmentUrl(sha256) {
+    return this.url(`/comfyd/attachments/${encodeURIComponent(String(sha256 ?? ""))}`);
+  }
+
   async send() {
     const content = this.ui.draft.trim();
-    if (!content) return;
+    if (this.ui.attachments.some((c) => c.state === "uploading")) {
+      this.ui.notice = "wait for the files to finish uploading";
+      return;
+    }
+    const files = this.ui.attachments.filter((c) => c.state === "ready");
+    if (!content && !files.length) return;
     if (content.length > MAX_MESSAGE) {
       this.ui.notice = `a message is at most ${MAX_MESSAGE} characters`;
       return;
@@ -308,8 +400,10 @@ export class PanelController {
     const sid = this.ui.form.session_id;
     if (!sid) return;
     this.ui.draft = "";
-    const m = { cid: clientMessageId(), sid, content };
-    addPendingTurn(this.state, m.cid, content);
+    const attachments = files.map((c) => ({ sha256: c.sha256, name: c.name, mime_type: c.mime }));
+    for (const c of [...this.ui.attachments]) this.removeAttachment(c.key);
+    const m = { cid: clientMessageId(), sid, content, attachments };
+    addPendingTurn(this.state, m.cid, content, attachments);
     if (this.client.outage) {
       // Nothing to try now: it goes out when the core is back.
       waitPendingTurn(this.state, m.cid);

@@ -51,7 +51,7 @@ export function readConfig(node) {
 
 /**
  * Mounts the panel into node. deps: {app, connection, WebSocket, createApp,
- * reactive, component, css, document, log, getJson?, apiUrl?}.
+ * reactive, component, css, document, log, getJson?, apiUrl?, postBytes?}.
  */
 export function mountPanel(node, deps) {
   if (node.__comfydPanel) return node.__comfydPanel;
@@ -79,6 +79,7 @@ export function mountPanel(node, deps) {
     app,
     getJson: deps.getJson,
     apiUrl: deps.apiUrl,
+    postBytes: deps.postBytes,
   });
 
   const host = doc.createElement("div");

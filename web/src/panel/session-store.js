@@ -85,6 +85,21 @@ function pushLog(s, line) {
   if (s.logs.length > MAX_LOG_LINES) s.logs.splice(0, s.logs.length - MAX_LOG_LINES);
 }
 
+/** A message's attachments as the view shows them. */
+export function attachmentsOf(list) {
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((a) => a && typeof a === "object" && /^[0-9a-f]{64}$/.test(String(a.sha256 ?? "")))
+    .map((a) => ({
+      sha256: String(a.sha256),
+      name: String(a.name ?? ""),
+      mime: String(a.mime_type ?? ""),
+      size: Number(a.size) || 0,
+      width: Number(a.width) || 0,
+      height: Number(a.height) || 0,
+    }));
+}
+
 function applyMessage(s, m) {
   if (!m || typeof m !== "object") return;
   const role = shortEnum(m.role, "ROLE_");
@@ -92,6 +107,7 @@ function applyMessage(s, m) {
   if (role === "user") {
     const t = ensureTurn(s, m.id);
     t.content = String(m.content ?? "");
+    t.attachments = attachmentsOf(m.attachments);
     t.state = state;
     t.error = String(m.error ?? "");
     t.createdAt = Number(m.created_at_ms) || t.createdAt || 0;
@@ -260,8 +276,8 @@ export function applyEvent(s, ev) {
 }
 
 /** A user message shown at once, before the core acknowledged it. */
-export function addPendingTurn(s, clientId, content) {
-  const t = { id: Number.MAX_SAFE_INTEGER, clientId, content, state: "sending", error: "", replies: {}, order: [], pending: true };
+export function addPendingTurn(s, clientId, content, attachments = []) {
+  const t = { id: Number.MAX_SAFE_INTEGER, clientId, content, attachments: attachmentsOf(attachments), state: "sending", error: "", replies: {}, order: [], pending: true };
   s.turns.push(t);
   return t;
 }
@@ -273,6 +289,7 @@ export function ackPendingTurn(s, clientId, message) {
   if (!message?.id) return;
   const t = ensureTurn(s, message.id);
   if (!t.content) t.content = String(message.content ?? pending?.content ?? "");
+  if (!t.attachments?.length) t.attachments = attachmentsOf(message.attachments ?? pending?.attachments);
   if (!t.state) t.state = shortEnum(message.state, "MESSAGE_STATE_");
 }
 

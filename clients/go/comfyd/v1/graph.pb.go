@@ -994,7 +994,14 @@ func (*ClearGraphCommand) Descriptor() ([]byte, []int) {
 
 // GetGraphCommand reads the graph (answered from the mirror).
 type GetGraphCommand struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision of a copy the caller already holds (0: none). When the
+	// canvas is still at it, ExecuteResponse.graph carries canvas_id,
+	// revision, stale and title but no nodes or links, and unchanged is
+	// true: the caller reuses its copy (the bridge keeps the encoded graph
+	// per canvas and revision, so many readers of one revision cost one
+	// encoding).
+	KnownRevision uint64 `protobuf:"varint,1,opt,name=known_revision,json=knownRevision,proto3" json:"known_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1027,6 +1034,13 @@ func (x *GetGraphCommand) ProtoReflect() protoreflect.Message {
 // Deprecated: Use GetGraphCommand.ProtoReflect.Descriptor instead.
 func (*GetGraphCommand) Descriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetGraphCommand) GetKnownRevision() uint64 {
+	if x != nil {
+		return x.KnownRevision
+	}
+	return 0
 }
 
 // ArrangeCommand lays nodes out left to right along their links, in one
@@ -1934,8 +1948,11 @@ type Graph struct {
 	Nodes    []*Node                `protobuf:"bytes,3,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	Links    []*Link                `protobuf:"bytes,4,rep,name=links,proto3" json:"links,omitempty"`
 	// True when no tab is attached: the mirror may be out of date.
-	Stale         bool   `protobuf:"varint,5,opt,name=stale,proto3" json:"stale,omitempty"`
-	Title         string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	Stale bool   `protobuf:"varint,5,opt,name=stale,proto3" json:"stale,omitempty"`
+	Title string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	// True when get_graph's known_revision is the canvas's revision: nodes
+	// and links are left out (the caller holds them already).
+	Unchanged     bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2010,6 +2027,13 @@ func (x *Graph) GetTitle() string {
 		return x.Title
 	}
 	return ""
+}
+
+func (x *Graph) GetUnchanged() bool {
+	if x != nil {
+		return x.Unchanged
+	}
+	return false
 }
 
 // ExecuteRequest runs one command.
@@ -4262,6 +4286,7 @@ type AttachCanvasResponse struct {
 	//	*AttachCanvasResponse_Patch
 	//	*AttachCanvasResponse_Queue
 	//	*AttachCanvasResponse_Load
+	//	*AttachCanvasResponse_Resync
 	Kind          isAttachCanvasResponse_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4340,6 +4365,15 @@ func (x *AttachCanvasResponse) GetLoad() *EditorLoadRequest {
 	return nil
 }
 
+func (x *AttachCanvasResponse) GetResync() *ResyncRequest {
+	if x != nil {
+		if x, ok := x.Kind.(*AttachCanvasResponse_Resync); ok {
+			return x.Resync
+		}
+	}
+	return nil
+}
+
 type isAttachCanvasResponse_Kind interface {
 	isAttachCanvasResponse_Kind()
 }
@@ -4360,6 +4394,10 @@ type AttachCanvasResponse_Load struct {
 	Load *EditorLoadRequest `protobuf:"bytes,4,opt,name=load,proto3,oneof"`
 }
 
+type AttachCanvasResponse_Resync struct {
+	Resync *ResyncRequest `protobuf:"bytes,5,opt,name=resync,proto3,oneof"`
+}
+
 func (*AttachCanvasResponse_Attached) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Patch) isAttachCanvasResponse_Kind() {}
@@ -4368,6 +4406,162 @@ func (*AttachCanvasResponse_Queue) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Load) isAttachCanvasResponse_Kind() {}
 
+func (*AttachCanvasResponse_Resync) isAttachCanvasResponse_Kind() {}
+
+// ResyncRequest: a delta the tab reported did not give the graph its
+// digest named (docs/graph-delta.md), so the core kept its mirror and asks
+// for the whole workflow. request_id names the patch whose result is to be
+// sent again, now with workflow_json (0: the tab sends a user_edit with
+// workflow_json).
+type ResyncRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResyncRequest) Reset() {
+	*x = ResyncRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResyncRequest) ProtoMessage() {}
+
+func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
+func (*ResyncRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ResyncRequest) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+// GraphDelta is what a patch or a user edit changed, sent instead of the
+// whole workflow (docs/graph-delta.md). The core applies it to its mirror
+// and computes the digest of the result; when that is not digest, nothing
+// is applied and the core sends a ResyncRequest.
+type GraphDelta struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each node added or changed, as LiteGraph serialises it (one JSON object
+	// with id, type, pos, size, inputs, outputs, widgets_values, ...). A link
+	// made or removed changes both of its nodes: they are listed too.
+	NodesJson      []string `protobuf:"bytes,1,rep,name=nodes_json,json=nodesJson,proto3" json:"nodes_json,omitempty"`
+	RemovedNodeIds []int64  `protobuf:"varint,2,rep,packed,name=removed_node_ids,json=removedNodeIds,proto3" json:"removed_node_ids,omitempty"`
+	// Each link added or changed: [id, from_id, from_slot, to_id, to_slot,
+	// type].
+	LinksJson      []string `protobuf:"bytes,3,rep,name=links_json,json=linksJson,proto3" json:"links_json,omitempty"`
+	RemovedLinkIds []int64  `protobuf:"varint,4,rep,packed,name=removed_link_ids,json=removedLinkIds,proto3" json:"removed_link_ids,omitempty"`
+	// The tab's last_node_id and last_link_id after the change (a
+	// clear_graph resets them to 0).
+	LastNodeId int64 `protobuf:"varint,5,opt,name=last_node_id,json=lastNodeId,proto3" json:"last_node_id,omitempty"`
+	LastLinkId int64 `protobuf:"varint,6,opt,name=last_link_id,json=lastLinkId,proto3" json:"last_link_id,omitempty"`
+	// The digest of the whole graph after the change: 8 lower-case hex
+	// digits (docs/graph-delta.md).
+	Digest        string `protobuf:"bytes,7,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GraphDelta) Reset() {
+	*x = GraphDelta{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GraphDelta) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GraphDelta) ProtoMessage() {}
+
+func (x *GraphDelta) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
+func (*GraphDelta) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *GraphDelta) GetNodesJson() []string {
+	if x != nil {
+		return x.NodesJson
+	}
+	return nil
+}
+
+func (x *GraphDelta) GetRemovedNodeIds() []int64 {
+	if x != nil {
+		return x.RemovedNodeIds
+	}
+	return nil
+}
+
+func (x *GraphDelta) GetLinksJson() []string {
+	if x != nil {
+		return x.LinksJson
+	}
+	return nil
+}
+
+func (x *GraphDelta) GetRemovedLinkIds() []int64 {
+	if x != nil {
+		return x.RemovedLinkIds
+	}
+	return nil
+}
+
+func (x *GraphDelta) GetLastNodeId() int64 {
+	if x != nil {
+		return x.LastNodeId
+	}
+	return 0
+}
+
+func (x *GraphDelta) GetLastLinkId() int64 {
+	if x != nil {
+		return x.LastLinkId
+	}
+	return 0
+}
+
+func (x *GraphDelta) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
 // PatchResult is the tab's answer to a PatchRequest.
 type PatchResult struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -4375,16 +4569,18 @@ type PatchResult struct {
 	Ok        bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
 	Error     string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	Results   []*CommandResult       `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
-	// The workflow after the patch (LiteGraph JSON).
-	WorkflowJson  string `protobuf:"bytes,5,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
-	TabRevision   uint64 `protobuf:"varint,6,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	// The workflow after the patch (LiteGraph JSON), or else delta.
+	WorkflowJson string `protobuf:"bytes,5,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
+	TabRevision  uint64 `protobuf:"varint,6,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	// What the patch changed, instead of workflow_json.
+	Delta         *GraphDelta `protobuf:"bytes,7,opt,name=delta,proto3" json:"delta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4396,7 +4592,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4409,7 +4605,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4454,6 +4650,13 @@ func (x *PatchResult) GetTabRevision() uint64 {
 	return 0
 }
 
+func (x *PatchResult) GetDelta() *GraphDelta {
+	if x != nil {
+		return x.Delta
+	}
+	return nil
+}
+
 // EditorQueueResult is the tab's answer to an EditorQueueRequest.
 type EditorQueueResult struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -4473,7 +4676,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4485,7 +4688,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4498,7 +4701,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -4564,7 +4767,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4576,7 +4779,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4589,7 +4792,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -4629,16 +4832,18 @@ func (x *EditorLoadResult) GetTabRevision() uint64 {
 
 // UserEdit reports the tab's workflow after the user changed it.
 type UserEdit struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	WorkflowJson  string                 `protobuf:"bytes,1,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
-	TabRevision   uint64                 `protobuf:"varint,2,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow after the edit, or else delta.
+	WorkflowJson  string      `protobuf:"bytes,1,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
+	TabRevision   uint64      `protobuf:"varint,2,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	Delta         *GraphDelta `protobuf:"bytes,3,opt,name=delta,proto3" json:"delta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4650,7 +4855,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4663,7 +4868,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -4680,6 +4885,13 @@ func (x *UserEdit) GetTabRevision() uint64 {
 	return 0
 }
 
+func (x *UserEdit) GetDelta() *GraphDelta {
+	if x != nil {
+		return x.Delta
+	}
+	return nil
+}
+
 // Focus reports that the tab gained or lost focus.
 type Focus struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4690,7 +4902,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4702,7 +4914,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4715,7 +4927,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -4743,7 +4955,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4755,7 +4967,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4768,7 +4980,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -4874,7 +5086,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4886,7 +5098,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4899,7 +5111,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -4959,8 +5171,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\anode_id\x18\x01 \x01(\v2\x12.comfyd.v1.NodeRefR\x06nodeId\x12\f\n" +
 	"\x01x\x18\x02 \x01(\x01R\x01x\x12\f\n" +
 	"\x01y\x18\x03 \x01(\x01R\x01y\"\x13\n" +
-	"\x11ClearGraphCommand\"\x11\n" +
-	"\x0fGetGraphCommand\"\xcf\x01\n" +
+	"\x11ClearGraphCommand\"8\n" +
+	"\x0fGetGraphCommand\x12%\n" +
+	"\x0eknown_revision\x18\x01 \x01(\x04R\rknownRevision\"\xcf\x01\n" +
 	"\x0eArrangeCommand\x12-\n" +
 	"\bnode_ids\x18\x01 \x03(\v2\x12.comfyd.v1.NodeRefR\anodeIds\x12*\n" +
 	"\x01x\x18\x02 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01x\x12*\n" +
@@ -5031,14 +5244,15 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tfrom_slot\x18\x03 \x01(\rR\bfromSlot\x12\x13\n" +
 	"\x05to_id\x18\x04 \x01(\x03R\x04toId\x12\x17\n" +
 	"\ato_slot\x18\x05 \x01(\rR\x06toSlot\x12\x12\n" +
-	"\x04type\x18\x06 \x01(\tR\x04type\"\xba\x01\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\"\xd8\x01\n" +
 	"\x05Graph\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12%\n" +
 	"\x05nodes\x18\x03 \x03(\v2\x0f.comfyd.v1.NodeR\x05nodes\x12%\n" +
 	"\x05links\x18\x04 \x03(\v2\x0f.comfyd.v1.LinkR\x05links\x12\x14\n" +
 	"\x05stale\x18\x05 \x01(\bR\x05stale\x12\x14\n" +
-	"\x05title\x18\x06 \x01(\tR\x05title\"\x8b\x02\n" +
+	"\x05title\x18\x06 \x01(\tR\x05title\x12\x1c\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\"\x8b\x02\n" +
 	"\x0eExecuteRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12A\n" +
@@ -5226,13 +5440,30 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"deadlineMs\"C\n" +
 	"\bAttached\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x04R\brevision\"\xed\x01\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\"\xa1\x02\n" +
 	"\x14AttachCanvasResponse\x121\n" +
 	"\battached\x18\x01 \x01(\v2\x13.comfyd.v1.AttachedH\x00R\battached\x12/\n" +
 	"\x05patch\x18\x02 \x01(\v2\x17.comfyd.v1.PatchRequestH\x00R\x05patch\x125\n" +
 	"\x05queue\x18\x03 \x01(\v2\x1d.comfyd.v1.EditorQueueRequestH\x00R\x05queue\x122\n" +
-	"\x04load\x18\x04 \x01(\v2\x1c.comfyd.v1.EditorLoadRequestH\x00R\x04loadB\x06\n" +
-	"\x04kind\"\xce\x01\n" +
+	"\x04load\x18\x04 \x01(\v2\x1c.comfyd.v1.EditorLoadRequestH\x00R\x04load\x122\n" +
+	"\x06resync\x18\x05 \x01(\v2\x18.comfyd.v1.ResyncRequestH\x00R\x06resyncB\x06\n" +
+	"\x04kind\".\n" +
+	"\rResyncRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x04R\trequestId\"\xfa\x01\n" +
+	"\n" +
+	"GraphDelta\x12\x1d\n" +
+	"\n" +
+	"nodes_json\x18\x01 \x03(\tR\tnodesJson\x12(\n" +
+	"\x10removed_node_ids\x18\x02 \x03(\x03R\x0eremovedNodeIds\x12\x1d\n" +
+	"\n" +
+	"links_json\x18\x03 \x03(\tR\tlinksJson\x12(\n" +
+	"\x10removed_link_ids\x18\x04 \x03(\x03R\x0eremovedLinkIds\x12 \n" +
+	"\flast_node_id\x18\x05 \x01(\x03R\n" +
+	"lastNodeId\x12 \n" +
+	"\flast_link_id\x18\x06 \x01(\x03R\n" +
+	"lastLinkId\x12\x16\n" +
+	"\x06digest\x18\a \x01(\tR\x06digest\"\xfb\x01\n" +
 	"\vPatchResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x0e\n" +
@@ -5240,7 +5471,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x122\n" +
 	"\aresults\x18\x04 \x03(\v2\x18.comfyd.v1.CommandResultR\aresults\x12#\n" +
 	"\rworkflow_json\x18\x05 \x01(\tR\fworkflowJson\x12!\n" +
-	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\"\xd3\x01\n" +
+	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\x12+\n" +
+	"\x05delta\x18\a \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\"\xd3\x01\n" +
 	"\x11EditorQueueResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x0e\n" +
@@ -5257,10 +5489,11 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12#\n" +
 	"\rworkflow_json\x18\x04 \x01(\tR\fworkflowJson\x12!\n" +
-	"\ftab_revision\x18\x05 \x01(\x04R\vtabRevision\"R\n" +
+	"\ftab_revision\x18\x05 \x01(\x04R\vtabRevision\"\x7f\n" +
 	"\bUserEdit\x12#\n" +
 	"\rworkflow_json\x18\x01 \x01(\tR\fworkflowJson\x12!\n" +
-	"\ftab_revision\x18\x02 \x01(\x04R\vtabRevision\"!\n" +
+	"\ftab_revision\x18\x02 \x01(\x04R\vtabRevision\x12+\n" +
+	"\x05delta\x18\x03 \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\"!\n" +
 	"\x05Focus\x12\x18\n" +
 	"\afocused\x18\x01 \x01(\bR\afocused\"\xda\x02\n" +
 	"\x13ReportEditorRequest\x12\x1b\n" +
@@ -5332,7 +5565,7 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
@@ -5392,24 +5625,26 @@ var file_comfyd_v1_graph_proto_goTypes = []any{
 	(*EditorLoadRequest)(nil),      // 55: comfyd.v1.EditorLoadRequest
 	(*Attached)(nil),               // 56: comfyd.v1.Attached
 	(*AttachCanvasResponse)(nil),   // 57: comfyd.v1.AttachCanvasResponse
-	(*PatchResult)(nil),            // 58: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 59: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 60: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 61: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 62: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 63: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 64: comfyd.v1.ReportEditorResponse
-	nil,                            // 65: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 66: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 67: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 68: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 69: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 70: comfyd.v1.Run
+	(*ResyncRequest)(nil),          // 58: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 59: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 60: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 61: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 62: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 63: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 64: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 65: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 66: comfyd.v1.ReportEditorResponse
+	nil,                            // 67: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 68: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 69: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 70: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 71: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 72: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	67, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	67, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	65, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	69, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	69, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	67, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
 	3,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
 	4,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
@@ -5421,9 +5656,9 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	5,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
 	3,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	67, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	67, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	67, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	69, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	69, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	69, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
 	3,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	7,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
 	8,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
@@ -5448,30 +5683,30 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	23, // 38: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
 	24, // 39: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
 	17, // 40: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	68, // 41: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	70, // 41: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
 	19, // 42: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
 	25, // 43: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
 	17, // 44: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	68, // 45: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	70, // 45: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
 	1,  // 46: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
 	19, // 47: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
 	18, // 48: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	66, // 49: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	68, // 49: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
 	25, // 50: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
 	2,  // 51: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
 	17, // 52: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
 	32, // 53: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
 	25, // 54: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
 	5,  // 55: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	67, // 56: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	67, // 57: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	67, // 58: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	69, // 56: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	69, // 57: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	69, // 58: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
 	35, // 59: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
 	36, // 60: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
 	37, // 61: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
 	40, // 62: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	69, // 63: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	70, // 64: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	71, // 63: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	72, // 64: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
 	50, // 65: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
 	17, // 66: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
 	1,  // 67: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
@@ -5479,42 +5714,45 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	53, // 69: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
 	54, // 70: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
 	55, // 71: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	19, // 72: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	58, // 73: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	59, // 74: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	60, // 75: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	61, // 76: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	62, // 77: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 78: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	26, // 79: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	28, // 80: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	30, // 81: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	33, // 82: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	38, // 83: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	41, // 84: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	43, // 85: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	45, // 86: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	47, // 87: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	49, // 88: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	52, // 89: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	63, // 90: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	27, // 91: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	29, // 92: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	31, // 93: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	34, // 94: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	39, // 95: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	42, // 96: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	44, // 97: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	46, // 98: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	48, // 99: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	51, // 100: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	57, // 101: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	64, // 102: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	91, // [91:103] is the sub-list for method output_type
-	79, // [79:91] is the sub-list for method input_type
-	79, // [79:79] is the sub-list for extension type_name
-	79, // [79:79] is the sub-list for extension extendee
-	0,  // [0:79] is the sub-list for field type_name
+	58, // 72: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	19, // 73: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	59, // 74: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	59, // 75: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	60, // 76: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	61, // 77: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	62, // 78: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	63, // 79: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	64, // 80: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	5,  // 81: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	26, // 82: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	28, // 83: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	30, // 84: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	33, // 85: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	38, // 86: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	41, // 87: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	43, // 88: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	45, // 89: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	47, // 90: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	49, // 91: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	52, // 92: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	65, // 93: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	27, // 94: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	29, // 95: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	31, // 96: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	34, // 97: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	39, // 98: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	42, // 99: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	44, // 100: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	46, // 101: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	48, // 102: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	51, // 103: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	57, // 104: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	66, // 105: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	94, // [94:106] is the sub-list for method output_type
+	82, // [82:94] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5554,8 +5792,9 @@ func file_comfyd_v1_graph_proto_init() {
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
+		(*AttachCanvasResponse_Resync)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[60].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[62].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -5568,7 +5807,7 @@ func file_comfyd_v1_graph_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   64,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

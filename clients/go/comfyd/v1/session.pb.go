@@ -564,7 +564,10 @@ type ChatMessage struct {
 	TurnId uint64       `protobuf:"varint,6,opt,name=turn_id,json=turnId,proto3" json:"turn_id,omitempty"`
 	State  MessageState `protobuf:"varint,7,opt,name=state,proto3,enum=comfyd.v1.MessageState" json:"state,omitempty"`
 	// Why the message failed, when state is FAILED or INTERRUPTED.
-	Error         string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	// User messages: the files sent with it (by reference; fetch the bytes
+	// from the bridge's /comfy/attachments/{sha256}).
+	Attachments   []*Attachment `protobuf:"bytes,9,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -655,6 +658,393 @@ func (x *ChatMessage) GetError() string {
 	return ""
 }
 
+func (x *ChatMessage) GetAttachments() []*Attachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+// RunOutputRef names one output file of a run (as GetRunOutput does).
+type RunOutputRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PromptId      string                 `protobuf:"bytes,1,opt,name=prompt_id,json=promptId,proto3" json:"prompt_id,omitempty"`
+	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Index         uint32                 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunOutputRef) Reset() {
+	*x = RunOutputRef{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunOutputRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunOutputRef) ProtoMessage() {}
+
+func (x *RunOutputRef) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunOutputRef.ProtoReflect.Descriptor instead.
+func (*RunOutputRef) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RunOutputRef) GetPromptId() string {
+	if x != nil {
+		return x.PromptId
+	}
+	return ""
+}
+
+func (x *RunOutputRef) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *RunOutputRef) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+// Attachment is a file sent with a user message: an image (PNG, JPEG, WebP,
+// GIF) or a text (text/plain, text/markdown, application/json). In a request
+// give exactly one of sha256 (a file stored by UploadAttachment), data (the
+// bytes inline) or run_output (a run's output, fetched from ComfyUI); the
+// service fills in the rest from the bytes. In a history everything but data
+// and run_output is set.
+type Attachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lower-case hex SHA-256 of the bytes.
+	Sha256 string `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// Judged from the bytes for images; for texts the declared text type.
+	MimeType string `protobuf:"bytes,2,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	// The file name as the sender gave it (at most 255 bytes), may be empty.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Size uint64 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	// Images: pixels; 0 for texts.
+	Width  uint32 `protobuf:"varint,5,opt,name=width,proto3" json:"width,omitempty"`
+	Height uint32 `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	// Input only: a run's output to attach.
+	RunOutput *RunOutputRef `protobuf:"bytes,7,opt,name=run_output,json=runOutput,proto3" json:"run_output,omitempty"`
+	// Input only: the bytes inline (the same limits as an upload).
+	Data          []byte `protobuf:"bytes,8,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attachment) Reset() {
+	*x = Attachment{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attachment) ProtoMessage() {}
+
+func (x *Attachment) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
+func (*Attachment) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Attachment) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *Attachment) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *Attachment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Attachment) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Attachment) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Attachment) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Attachment) GetRunOutput() *RunOutputRef {
+	if x != nil {
+		return x.RunOutput
+	}
+	return nil
+}
+
+func (x *Attachment) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// UploadAttachmentRequest stores one file.
+type UploadAttachmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// The sender's type; images are judged from their bytes anyway.
+	MimeType      string `protobuf:"bytes,2,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadAttachmentRequest) Reset() {
+	*x = UploadAttachmentRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadAttachmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadAttachmentRequest) ProtoMessage() {}
+
+func (x *UploadAttachmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadAttachmentRequest.ProtoReflect.Descriptor instead.
+func (*UploadAttachmentRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UploadAttachmentRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *UploadAttachmentRequest) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *UploadAttachmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// UploadAttachmentResponse returns the stored file's description.
+type UploadAttachmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attachment    *Attachment            `protobuf:"bytes,1,opt,name=attachment,proto3" json:"attachment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadAttachmentResponse) Reset() {
+	*x = UploadAttachmentResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadAttachmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadAttachmentResponse) ProtoMessage() {}
+
+func (x *UploadAttachmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadAttachmentResponse.ProtoReflect.Descriptor instead.
+func (*UploadAttachmentResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UploadAttachmentResponse) GetAttachment() *Attachment {
+	if x != nil {
+		return x.Attachment
+	}
+	return nil
+}
+
+// GetAttachmentRequest reads one stored file.
+type GetAttachmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sha256        string                 `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAttachmentRequest) Reset() {
+	*x = GetAttachmentRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAttachmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAttachmentRequest) ProtoMessage() {}
+
+func (x *GetAttachmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAttachmentRequest.ProtoReflect.Descriptor instead.
+func (*GetAttachmentRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetAttachmentRequest) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+// GetAttachmentResponse is the file. attachment.name is empty (names
+// belong to the messages that refer to the file); mime_type is judged
+// from the bytes (texts are text/plain).
+type GetAttachmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attachment    *Attachment            `protobuf:"bytes,1,opt,name=attachment,proto3" json:"attachment,omitempty"`
+	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAttachmentResponse) Reset() {
+	*x = GetAttachmentResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAttachmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAttachmentResponse) ProtoMessage() {}
+
+func (x *GetAttachmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAttachmentResponse.ProtoReflect.Descriptor instead.
+func (*GetAttachmentResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetAttachmentResponse) GetAttachment() *Attachment {
+	if x != nil {
+		return x.Attachment
+	}
+	return nil
+}
+
+func (x *GetAttachmentResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 // PartialReply is a reply still being streamed when a snapshot is taken.
 type PartialReply struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -669,7 +1059,7 @@ type PartialReply struct {
 
 func (x *PartialReply) Reset() {
 	*x = PartialReply{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[4]
+	mi := &file_comfyd_v1_session_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +1071,7 @@ func (x *PartialReply) String() string {
 func (*PartialReply) ProtoMessage() {}
 
 func (x *PartialReply) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[4]
+	mi := &file_comfyd_v1_session_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +1084,7 @@ func (x *PartialReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialReply.ProtoReflect.Descriptor instead.
 func (*PartialReply) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{4}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PartialReply) GetTurnId() uint64 {
@@ -745,7 +1135,7 @@ type CreateSessionRequest struct {
 
 func (x *CreateSessionRequest) Reset() {
 	*x = CreateSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[5]
+	mi := &file_comfyd_v1_session_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +1147,7 @@ func (x *CreateSessionRequest) String() string {
 func (*CreateSessionRequest) ProtoMessage() {}
 
 func (x *CreateSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[5]
+	mi := &file_comfyd_v1_session_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +1160,7 @@ func (x *CreateSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSessionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{5}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateSessionRequest) GetTitle() string {
@@ -811,7 +1201,7 @@ type CreateSessionResponse struct {
 
 func (x *CreateSessionResponse) Reset() {
 	*x = CreateSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[6]
+	mi := &file_comfyd_v1_session_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +1213,7 @@ func (x *CreateSessionResponse) String() string {
 func (*CreateSessionResponse) ProtoMessage() {}
 
 func (x *CreateSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[6]
+	mi := &file_comfyd_v1_session_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +1226,7 @@ func (x *CreateSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSessionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{6}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateSessionResponse) GetSession() *Session {
@@ -860,7 +1250,7 @@ type GetSessionRequest struct {
 
 func (x *GetSessionRequest) Reset() {
 	*x = GetSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[7]
+	mi := &file_comfyd_v1_session_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1262,7 @@ func (x *GetSessionRequest) String() string {
 func (*GetSessionRequest) ProtoMessage() {}
 
 func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[7]
+	mi := &file_comfyd_v1_session_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1275,7 @@ func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
 func (*GetSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{7}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetSessionRequest) GetSessionId() string {
@@ -923,7 +1313,7 @@ type GetSessionResponse struct {
 
 func (x *GetSessionResponse) Reset() {
 	*x = GetSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[8]
+	mi := &file_comfyd_v1_session_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1325,7 @@ func (x *GetSessionResponse) String() string {
 func (*GetSessionResponse) ProtoMessage() {}
 
 func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[8]
+	mi := &file_comfyd_v1_session_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1338,7 @@ func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionResponse.ProtoReflect.Descriptor instead.
 func (*GetSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{8}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSessionResponse) GetSession() *Session {
@@ -985,7 +1375,7 @@ type ListSessionsRequest struct {
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[9]
+	mi := &file_comfyd_v1_session_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1387,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[9]
+	mi := &file_comfyd_v1_session_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1400,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{9}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListSessionsRequest) GetPageSize() uint32 {
@@ -1039,7 +1429,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[10]
+	mi := &file_comfyd_v1_session_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1441,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[10]
+	mi := &file_comfyd_v1_session_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1454,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{10}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -1091,7 +1481,7 @@ type DeleteSessionRequest struct {
 
 func (x *DeleteSessionRequest) Reset() {
 	*x = DeleteSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[11]
+	mi := &file_comfyd_v1_session_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1493,7 @@ func (x *DeleteSessionRequest) String() string {
 func (*DeleteSessionRequest) ProtoMessage() {}
 
 func (x *DeleteSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[11]
+	mi := &file_comfyd_v1_session_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1506,7 @@ func (x *DeleteSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSessionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{11}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteSessionRequest) GetSessionId() string {
@@ -1135,7 +1525,7 @@ type DeleteSessionResponse struct {
 
 func (x *DeleteSessionResponse) Reset() {
 	*x = DeleteSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[12]
+	mi := &file_comfyd_v1_session_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1147,7 +1537,7 @@ func (x *DeleteSessionResponse) String() string {
 func (*DeleteSessionResponse) ProtoMessage() {}
 
 func (x *DeleteSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[12]
+	mi := &file_comfyd_v1_session_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1160,7 +1550,7 @@ func (x *DeleteSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSessionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{12}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{18}
 }
 
 // SkillList wraps a list so that "absent" and "empty" differ.
@@ -1173,7 +1563,7 @@ type SkillList struct {
 
 func (x *SkillList) Reset() {
 	*x = SkillList{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[13]
+	mi := &file_comfyd_v1_session_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1185,7 +1575,7 @@ func (x *SkillList) String() string {
 func (*SkillList) ProtoMessage() {}
 
 func (x *SkillList) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[13]
+	mi := &file_comfyd_v1_session_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1198,7 +1588,7 @@ func (x *SkillList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkillList.ProtoReflect.Descriptor instead.
 func (*SkillList) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{13}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SkillList) GetNames() []string {
@@ -1233,7 +1623,7 @@ type ConfigureSessionRequest struct {
 
 func (x *ConfigureSessionRequest) Reset() {
 	*x = ConfigureSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[14]
+	mi := &file_comfyd_v1_session_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1635,7 @@ func (x *ConfigureSessionRequest) String() string {
 func (*ConfigureSessionRequest) ProtoMessage() {}
 
 func (x *ConfigureSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[14]
+	mi := &file_comfyd_v1_session_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1648,7 @@ func (x *ConfigureSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureSessionRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{14}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ConfigureSessionRequest) GetSessionId() string {
@@ -1349,7 +1739,7 @@ type ConfigureSessionResponse struct {
 
 func (x *ConfigureSessionResponse) Reset() {
 	*x = ConfigureSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[15]
+	mi := &file_comfyd_v1_session_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1751,7 @@ func (x *ConfigureSessionResponse) String() string {
 func (*ConfigureSessionResponse) ProtoMessage() {}
 
 func (x *ConfigureSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[15]
+	mi := &file_comfyd_v1_session_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1764,7 @@ func (x *ConfigureSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureSessionResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{15}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ConfigureSessionResponse) GetSession() *Session {
@@ -1410,13 +1800,15 @@ type SendMessageRequest struct {
 	// Optional client-chosen key: a retry with the same key returns the
 	// stored message and does not run it twice.
 	ClientMessageId string `protobuf:"bytes,4,opt,name=client_message_id,json=clientMessageId,proto3" json:"client_message_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Files sent with the message (at most 8, limits in docs/attachments.md).
+	Attachments   []*Attachment `protobuf:"bytes,5,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[16]
+	mi := &file_comfyd_v1_session_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1820,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[16]
+	mi := &file_comfyd_v1_session_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1833,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{16}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SendMessageRequest) GetSessionId() string {
@@ -1472,6 +1864,13 @@ func (x *SendMessageRequest) GetClientMessageId() string {
 	return ""
 }
 
+func (x *SendMessageRequest) GetAttachments() []*Attachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
 // SendMessageResponse acknowledges a durably stored message.
 type SendMessageResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1489,7 +1888,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[17]
+	mi := &file_comfyd_v1_session_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1900,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[17]
+	mi := &file_comfyd_v1_session_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1913,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{17}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SendMessageResponse) GetMessage() *ChatMessage {
@@ -1557,7 +1956,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[18]
+	mi := &file_comfyd_v1_session_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1968,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[18]
+	mi := &file_comfyd_v1_session_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1981,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{18}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubscribeRequest) GetSessionId() string {
@@ -1609,7 +2008,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[19]
+	mi := &file_comfyd_v1_session_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +2020,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[19]
+	mi := &file_comfyd_v1_session_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +2033,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{19}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SubscribeResponse) GetEvent() *SessionEvent {
@@ -1671,7 +2070,7 @@ type SessionEvent struct {
 
 func (x *SessionEvent) Reset() {
 	*x = SessionEvent{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[20]
+	mi := &file_comfyd_v1_session_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +2082,7 @@ func (x *SessionEvent) String() string {
 func (*SessionEvent) ProtoMessage() {}
 
 func (x *SessionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[20]
+	mi := &file_comfyd_v1_session_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +2095,7 @@ func (x *SessionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionEvent.ProtoReflect.Descriptor instead.
 func (*SessionEvent) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SessionEvent) GetSeq() uint64 {
@@ -1898,7 +2297,7 @@ type SyncState struct {
 
 func (x *SyncState) Reset() {
 	*x = SyncState{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[21]
+	mi := &file_comfyd_v1_session_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +2309,7 @@ func (x *SyncState) String() string {
 func (*SyncState) ProtoMessage() {}
 
 func (x *SyncState) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[21]
+	mi := &file_comfyd_v1_session_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +2322,7 @@ func (x *SyncState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncState.ProtoReflect.Descriptor instead.
 func (*SyncState) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SyncState) GetSession() *Session {
@@ -1978,7 +2377,7 @@ type StatusUpdate struct {
 
 func (x *StatusUpdate) Reset() {
 	*x = StatusUpdate{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[22]
+	mi := &file_comfyd_v1_session_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2389,7 @@ func (x *StatusUpdate) String() string {
 func (*StatusUpdate) ProtoMessage() {}
 
 func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[22]
+	mi := &file_comfyd_v1_session_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2402,7 @@ func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusUpdate.ProtoReflect.Descriptor instead.
 func (*StatusUpdate) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StatusUpdate) GetStatus() SessionStatus {
@@ -2055,7 +2454,7 @@ type StreamDelta struct {
 
 func (x *StreamDelta) Reset() {
 	*x = StreamDelta{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[23]
+	mi := &file_comfyd_v1_session_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2466,7 @@ func (x *StreamDelta) String() string {
 func (*StreamDelta) ProtoMessage() {}
 
 func (x *StreamDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[23]
+	mi := &file_comfyd_v1_session_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2479,7 @@ func (x *StreamDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamDelta.ProtoReflect.Descriptor instead.
 func (*StreamDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StreamDelta) GetTurnId() uint64 {
@@ -2125,7 +2524,7 @@ type DebugLog struct {
 
 func (x *DebugLog) Reset() {
 	*x = DebugLog{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[24]
+	mi := &file_comfyd_v1_session_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2137,7 +2536,7 @@ func (x *DebugLog) String() string {
 func (*DebugLog) ProtoMessage() {}
 
 func (x *DebugLog) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[24]
+	mi := &file_comfyd_v1_session_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2150,7 +2549,7 @@ func (x *DebugLog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DebugLog.ProtoReflect.Descriptor instead.
 func (*DebugLog) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DebugLog) GetLevel() LogLevel {
@@ -2198,7 +2597,7 @@ type MessageAdded struct {
 
 func (x *MessageAdded) Reset() {
 	*x = MessageAdded{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[25]
+	mi := &file_comfyd_v1_session_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2609,7 @@ func (x *MessageAdded) String() string {
 func (*MessageAdded) ProtoMessage() {}
 
 func (x *MessageAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[25]
+	mi := &file_comfyd_v1_session_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2622,7 @@ func (x *MessageAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageAdded.ProtoReflect.Descriptor instead.
 func (*MessageAdded) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *MessageAdded) GetMessage() *ChatMessage {
@@ -2247,7 +2646,7 @@ type ErrorEvent struct {
 
 func (x *ErrorEvent) Reset() {
 	*x = ErrorEvent{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[26]
+	mi := &file_comfyd_v1_session_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2658,7 @@ func (x *ErrorEvent) String() string {
 func (*ErrorEvent) ProtoMessage() {}
 
 func (x *ErrorEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[26]
+	mi := &file_comfyd_v1_session_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2671,7 @@ func (x *ErrorEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorEvent.ProtoReflect.Descriptor instead.
 func (*ErrorEvent) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ErrorEvent) GetCode() string {
@@ -2314,7 +2713,7 @@ type ConfigUpdated struct {
 
 func (x *ConfigUpdated) Reset() {
 	*x = ConfigUpdated{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[27]
+	mi := &file_comfyd_v1_session_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2725,7 @@ func (x *ConfigUpdated) String() string {
 func (*ConfigUpdated) ProtoMessage() {}
 
 func (x *ConfigUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[27]
+	mi := &file_comfyd_v1_session_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2738,7 @@ func (x *ConfigUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigUpdated.ProtoReflect.Descriptor instead.
 func (*ConfigUpdated) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ConfigUpdated) GetConfig() *SessionConfig {
@@ -2371,7 +2770,7 @@ type ToolCall struct {
 
 func (x *ToolCall) Reset() {
 	*x = ToolCall{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[28]
+	mi := &file_comfyd_v1_session_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2383,7 +2782,7 @@ func (x *ToolCall) String() string {
 func (*ToolCall) ProtoMessage() {}
 
 func (x *ToolCall) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[28]
+	mi := &file_comfyd_v1_session_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2396,7 +2795,7 @@ func (x *ToolCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToolCall.ProtoReflect.Descriptor instead.
 func (*ToolCall) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ToolCall) GetTurnId() uint64 {
@@ -2449,7 +2848,7 @@ type ToolResult struct {
 
 func (x *ToolResult) Reset() {
 	*x = ToolResult{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[29]
+	mi := &file_comfyd_v1_session_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2860,7 @@ func (x *ToolResult) String() string {
 func (*ToolResult) ProtoMessage() {}
 
 func (x *ToolResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[29]
+	mi := &file_comfyd_v1_session_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2873,7 @@ func (x *ToolResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToolResult.ProtoReflect.Descriptor instead.
 func (*ToolResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ToolResult) GetTurnId() uint64 {
@@ -2524,7 +2923,7 @@ type GraphChanged struct {
 
 func (x *GraphChanged) Reset() {
 	*x = GraphChanged{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[30]
+	mi := &file_comfyd_v1_session_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2935,7 @@ func (x *GraphChanged) String() string {
 func (*GraphChanged) ProtoMessage() {}
 
 func (x *GraphChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[30]
+	mi := &file_comfyd_v1_session_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2948,7 @@ func (x *GraphChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphChanged.ProtoReflect.Descriptor instead.
 func (*GraphChanged) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GraphChanged) GetCanvasId() string {
@@ -2585,7 +2984,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[31]
+	mi := &file_comfyd_v1_session_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2597,7 +2996,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[31]
+	mi := &file_comfyd_v1_session_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2610,7 +3009,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CancelRequest) GetSessionId() string {
@@ -2640,7 +3039,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[32]
+	mi := &file_comfyd_v1_session_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2652,7 +3051,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[32]
+	mi := &file_comfyd_v1_session_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2665,7 +3064,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CancelResponse) GetCancelled() bool {
@@ -2710,7 +3109,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rmessage_count\x18\b \x01(\rR\fmessageCount\x12!\n" +
 	"\fqueued_turns\x18\t \x01(\rR\vqueuedTurns\x12&\n" +
 	"\x05usage\x18\n" +
-	" \x01(\v2\x10.comfyd.v1.UsageR\x05usage\"\xf4\x01\n" +
+	" \x01(\v2\x10.comfyd.v1.UsageR\x05usage\"\xad\x02\n" +
 	"\vChatMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.comfyd.v1.RoleR\x04role\x12\x14\n" +
@@ -2719,7 +3118,38 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rcreated_at_ms\x18\x05 \x01(\x03R\vcreatedAtMs\x12\x17\n" +
 	"\aturn_id\x18\x06 \x01(\x04R\x06turnId\x12-\n" +
 	"\x05state\x18\a \x01(\x0e2\x17.comfyd.v1.MessageStateR\x05state\x12\x14\n" +
-	"\x05error\x18\b \x01(\tR\x05error\"x\n" +
+	"\x05error\x18\b \x01(\tR\x05error\x127\n" +
+	"\vattachments\x18\t \x03(\v2\x15.comfyd.v1.AttachmentR\vattachments\"Z\n" +
+	"\fRunOutputRef\x12\x1b\n" +
+	"\tprompt_id\x18\x01 \x01(\tR\bpromptId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\rR\x05index\"\xe3\x01\n" +
+	"\n" +
+	"Attachment\x12\x16\n" +
+	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x1b\n" +
+	"\tmime_type\x18\x02 \x01(\tR\bmimeType\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x14\n" +
+	"\x05width\x18\x05 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x06 \x01(\rR\x06height\x126\n" +
+	"\n" +
+	"run_output\x18\a \x01(\v2\x17.comfyd.v1.RunOutputRefR\trunOutput\x12\x12\n" +
+	"\x04data\x18\b \x01(\fR\x04data\"^\n" +
+	"\x17UploadAttachmentRequest\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1b\n" +
+	"\tmime_type\x18\x02 \x01(\tR\bmimeType\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"Q\n" +
+	"\x18UploadAttachmentResponse\x125\n" +
+	"\n" +
+	"attachment\x18\x01 \x01(\v2\x15.comfyd.v1.AttachmentR\n" +
+	"attachment\".\n" +
+	"\x14GetAttachmentRequest\x12\x16\n" +
+	"\x06sha256\x18\x01 \x01(\tR\x06sha256\"b\n" +
+	"\x15GetAttachmentResponse\x125\n" +
+	"\n" +
+	"attachment\x18\x01 \x01(\v2\x15.comfyd.v1.AttachmentR\n" +
+	"attachment\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"x\n" +
 	"\fPartialReply\x12\x17\n" +
 	"\aturn_id\x18\x01 \x01(\x04R\x06turnId\x12\x14\n" +
 	"\x05skill\x18\x02 \x01(\tR\x05skill\x12\x18\n" +
@@ -2772,13 +3202,14 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x18ConfigureSessionResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12&\n" +
 	"\x0fapi_key_cleared\x18\x02 \x01(\bR\rapiKeyCleared\x12\x16\n" +
-	"\x06notice\x18\x03 \x01(\tR\x06notice\"\x91\x01\n" +
+	"\x06notice\x18\x03 \x01(\tR\x06notice\"\xca\x01\n" +
 	"\x12SendMessageRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\tR\acontent\x12\x16\n" +
 	"\x06skills\x18\x03 \x03(\tR\x06skills\x12*\n" +
-	"\x11client_message_id\x18\x04 \x01(\tR\x0fclientMessageId\"\xa4\x01\n" +
+	"\x11client_message_id\x18\x04 \x01(\tR\x0fclientMessageId\x127\n" +
+	"\vattachments\x18\x05 \x03(\v2\x15.comfyd.v1.AttachmentR\vattachments\"\xa4\x01\n" +
 	"\x13SendMessageResponse\x120\n" +
 	"\amessage\x18\x01 \x01(\v2\x16.comfyd.v1.ChatMessageR\amessage\x12\x16\n" +
 	"\x06queued\x18\x02 \x01(\bR\x06queued\x12%\n" +
@@ -2893,7 +3324,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x0fLOG_LEVEL_DEBUG\x10\x01\x12\x12\n" +
 	"\x0eLOG_LEVEL_INFO\x10\x02\x12\x12\n" +
 	"\x0eLOG_LEVEL_WARN\x10\x03\x12\x13\n" +
-	"\x0fLOG_LEVEL_ERROR\x10\x042\x88\x05\n" +
+	"\x0fLOG_LEVEL_ERROR\x10\x042\xb9\x06\n" +
 	"\x0eSessionService\x12R\n" +
 	"\rCreateSession\x12\x1f.comfyd.v1.CreateSessionRequest\x1a .comfyd.v1.CreateSessionResponse\x12I\n" +
 	"\n" +
@@ -2903,7 +3334,9 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x10ConfigureSession\x12\".comfyd.v1.ConfigureSessionRequest\x1a#.comfyd.v1.ConfigureSessionResponse\x12L\n" +
 	"\vSendMessage\x12\x1d.comfyd.v1.SendMessageRequest\x1a\x1e.comfyd.v1.SendMessageResponse\x12H\n" +
 	"\tSubscribe\x12\x1b.comfyd.v1.SubscribeRequest\x1a\x1c.comfyd.v1.SubscribeResponse0\x01\x12=\n" +
-	"\x06Cancel\x12\x18.comfyd.v1.CancelRequest\x1a\x19.comfyd.v1.CancelResponseb\x06proto3"
+	"\x06Cancel\x12\x18.comfyd.v1.CancelRequest\x1a\x19.comfyd.v1.CancelResponse\x12[\n" +
+	"\x10UploadAttachment\x12\".comfyd.v1.UploadAttachmentRequest\x1a#.comfyd.v1.UploadAttachmentResponse\x12R\n" +
+	"\rGetAttachment\x12\x1f.comfyd.v1.GetAttachmentRequest\x1a .comfyd.v1.GetAttachmentResponseb\x06proto3"
 
 var (
 	file_comfyd_v1_session_proto_rawDescOnce sync.Once
@@ -2918,7 +3351,7 @@ func file_comfyd_v1_session_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_session_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_comfyd_v1_session_proto_goTypes = []any{
 	(SessionStatus)(0),               // 0: comfyd.v1.SessionStatus
 	(Role)(0),                        // 1: comfyd.v1.Role
@@ -2928,37 +3361,43 @@ var file_comfyd_v1_session_proto_goTypes = []any{
 	(*Usage)(nil),                    // 5: comfyd.v1.Usage
 	(*Session)(nil),                  // 6: comfyd.v1.Session
 	(*ChatMessage)(nil),              // 7: comfyd.v1.ChatMessage
-	(*PartialReply)(nil),             // 8: comfyd.v1.PartialReply
-	(*CreateSessionRequest)(nil),     // 9: comfyd.v1.CreateSessionRequest
-	(*CreateSessionResponse)(nil),    // 10: comfyd.v1.CreateSessionResponse
-	(*GetSessionRequest)(nil),        // 11: comfyd.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),       // 12: comfyd.v1.GetSessionResponse
-	(*ListSessionsRequest)(nil),      // 13: comfyd.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),     // 14: comfyd.v1.ListSessionsResponse
-	(*DeleteSessionRequest)(nil),     // 15: comfyd.v1.DeleteSessionRequest
-	(*DeleteSessionResponse)(nil),    // 16: comfyd.v1.DeleteSessionResponse
-	(*SkillList)(nil),                // 17: comfyd.v1.SkillList
-	(*ConfigureSessionRequest)(nil),  // 18: comfyd.v1.ConfigureSessionRequest
-	(*ConfigureSessionResponse)(nil), // 19: comfyd.v1.ConfigureSessionResponse
-	(*SendMessageRequest)(nil),       // 20: comfyd.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),      // 21: comfyd.v1.SendMessageResponse
-	(*SubscribeRequest)(nil),         // 22: comfyd.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),        // 23: comfyd.v1.SubscribeResponse
-	(*SessionEvent)(nil),             // 24: comfyd.v1.SessionEvent
-	(*SyncState)(nil),                // 25: comfyd.v1.SyncState
-	(*StatusUpdate)(nil),             // 26: comfyd.v1.StatusUpdate
-	(*StreamDelta)(nil),              // 27: comfyd.v1.StreamDelta
-	(*DebugLog)(nil),                 // 28: comfyd.v1.DebugLog
-	(*MessageAdded)(nil),             // 29: comfyd.v1.MessageAdded
-	(*ErrorEvent)(nil),               // 30: comfyd.v1.ErrorEvent
-	(*ConfigUpdated)(nil),            // 31: comfyd.v1.ConfigUpdated
-	(*ToolCall)(nil),                 // 32: comfyd.v1.ToolCall
-	(*ToolResult)(nil),               // 33: comfyd.v1.ToolResult
-	(*GraphChanged)(nil),             // 34: comfyd.v1.GraphChanged
-	(*CancelRequest)(nil),            // 35: comfyd.v1.CancelRequest
-	(*CancelResponse)(nil),           // 36: comfyd.v1.CancelResponse
-	(*wrapperspb.StringValue)(nil),   // 37: google.protobuf.StringValue
-	(*wrapperspb.UInt32Value)(nil),   // 38: google.protobuf.UInt32Value
+	(*RunOutputRef)(nil),             // 8: comfyd.v1.RunOutputRef
+	(*Attachment)(nil),               // 9: comfyd.v1.Attachment
+	(*UploadAttachmentRequest)(nil),  // 10: comfyd.v1.UploadAttachmentRequest
+	(*UploadAttachmentResponse)(nil), // 11: comfyd.v1.UploadAttachmentResponse
+	(*GetAttachmentRequest)(nil),     // 12: comfyd.v1.GetAttachmentRequest
+	(*GetAttachmentResponse)(nil),    // 13: comfyd.v1.GetAttachmentResponse
+	(*PartialReply)(nil),             // 14: comfyd.v1.PartialReply
+	(*CreateSessionRequest)(nil),     // 15: comfyd.v1.CreateSessionRequest
+	(*CreateSessionResponse)(nil),    // 16: comfyd.v1.CreateSessionResponse
+	(*GetSessionRequest)(nil),        // 17: comfyd.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),       // 18: comfyd.v1.GetSessionResponse
+	(*ListSessionsRequest)(nil),      // 19: comfyd.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),     // 20: comfyd.v1.ListSessionsResponse
+	(*DeleteSessionRequest)(nil),     // 21: comfyd.v1.DeleteSessionRequest
+	(*DeleteSessionResponse)(nil),    // 22: comfyd.v1.DeleteSessionResponse
+	(*SkillList)(nil),                // 23: comfyd.v1.SkillList
+	(*ConfigureSessionRequest)(nil),  // 24: comfyd.v1.ConfigureSessionRequest
+	(*ConfigureSessionResponse)(nil), // 25: comfyd.v1.ConfigureSessionResponse
+	(*SendMessageRequest)(nil),       // 26: comfyd.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),      // 27: comfyd.v1.SendMessageResponse
+	(*SubscribeRequest)(nil),         // 28: comfyd.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),        // 29: comfyd.v1.SubscribeResponse
+	(*SessionEvent)(nil),             // 30: comfyd.v1.SessionEvent
+	(*SyncState)(nil),                // 31: comfyd.v1.SyncState
+	(*StatusUpdate)(nil),             // 32: comfyd.v1.StatusUpdate
+	(*StreamDelta)(nil),              // 33: comfyd.v1.StreamDelta
+	(*DebugLog)(nil),                 // 34: comfyd.v1.DebugLog
+	(*MessageAdded)(nil),             // 35: comfyd.v1.MessageAdded
+	(*ErrorEvent)(nil),               // 36: comfyd.v1.ErrorEvent
+	(*ConfigUpdated)(nil),            // 37: comfyd.v1.ConfigUpdated
+	(*ToolCall)(nil),                 // 38: comfyd.v1.ToolCall
+	(*ToolResult)(nil),               // 39: comfyd.v1.ToolResult
+	(*GraphChanged)(nil),             // 40: comfyd.v1.GraphChanged
+	(*CancelRequest)(nil),            // 41: comfyd.v1.CancelRequest
+	(*CancelResponse)(nil),           // 42: comfyd.v1.CancelResponse
+	(*wrapperspb.StringValue)(nil),   // 43: google.protobuf.StringValue
+	(*wrapperspb.UInt32Value)(nil),   // 44: google.protobuf.UInt32Value
 }
 var file_comfyd_v1_session_proto_depIdxs = []int32{
 	4,  // 0: comfyd.v1.Session.config:type_name -> comfyd.v1.SessionConfig
@@ -2966,61 +3405,70 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	5,  // 2: comfyd.v1.Session.usage:type_name -> comfyd.v1.Usage
 	1,  // 3: comfyd.v1.ChatMessage.role:type_name -> comfyd.v1.Role
 	2,  // 4: comfyd.v1.ChatMessage.state:type_name -> comfyd.v1.MessageState
-	4,  // 5: comfyd.v1.CreateSessionRequest.config:type_name -> comfyd.v1.SessionConfig
-	6,  // 6: comfyd.v1.CreateSessionResponse.session:type_name -> comfyd.v1.Session
-	6,  // 7: comfyd.v1.GetSessionResponse.session:type_name -> comfyd.v1.Session
-	7,  // 8: comfyd.v1.GetSessionResponse.history:type_name -> comfyd.v1.ChatMessage
-	6,  // 9: comfyd.v1.ListSessionsResponse.sessions:type_name -> comfyd.v1.Session
-	37, // 10: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
-	37, // 11: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
-	37, // 12: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
-	37, // 13: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
-	37, // 14: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
-	37, // 15: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
-	17, // 16: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
-	38, // 17: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
-	37, // 18: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
-	6,  // 19: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
-	7,  // 20: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
-	24, // 21: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
-	25, // 22: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
-	26, // 23: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
-	27, // 24: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
-	28, // 25: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
-	29, // 26: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
-	30, // 27: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
-	31, // 28: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
-	32, // 29: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
-	33, // 30: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
-	34, // 31: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
-	6,  // 32: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
-	7,  // 33: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
-	8,  // 34: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
-	0,  // 35: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
-	3,  // 36: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
-	7,  // 37: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
-	4,  // 38: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
-	9,  // 39: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
-	11, // 40: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
-	13, // 41: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
-	15, // 42: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
-	18, // 43: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
-	20, // 44: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
-	22, // 45: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
-	35, // 46: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
-	10, // 47: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
-	12, // 48: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
-	14, // 49: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
-	16, // 50: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
-	19, // 51: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
-	21, // 52: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
-	23, // 53: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
-	36, // 54: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
-	47, // [47:55] is the sub-list for method output_type
-	39, // [39:47] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	9,  // 5: comfyd.v1.ChatMessage.attachments:type_name -> comfyd.v1.Attachment
+	8,  // 6: comfyd.v1.Attachment.run_output:type_name -> comfyd.v1.RunOutputRef
+	9,  // 7: comfyd.v1.UploadAttachmentResponse.attachment:type_name -> comfyd.v1.Attachment
+	9,  // 8: comfyd.v1.GetAttachmentResponse.attachment:type_name -> comfyd.v1.Attachment
+	4,  // 9: comfyd.v1.CreateSessionRequest.config:type_name -> comfyd.v1.SessionConfig
+	6,  // 10: comfyd.v1.CreateSessionResponse.session:type_name -> comfyd.v1.Session
+	6,  // 11: comfyd.v1.GetSessionResponse.session:type_name -> comfyd.v1.Session
+	7,  // 12: comfyd.v1.GetSessionResponse.history:type_name -> comfyd.v1.ChatMessage
+	6,  // 13: comfyd.v1.ListSessionsResponse.sessions:type_name -> comfyd.v1.Session
+	43, // 14: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
+	43, // 15: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
+	43, // 16: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
+	43, // 17: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
+	43, // 18: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
+	43, // 19: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
+	23, // 20: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
+	44, // 21: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
+	43, // 22: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
+	6,  // 23: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
+	9,  // 24: comfyd.v1.SendMessageRequest.attachments:type_name -> comfyd.v1.Attachment
+	7,  // 25: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
+	30, // 26: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
+	31, // 27: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
+	32, // 28: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
+	33, // 29: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
+	34, // 30: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
+	35, // 31: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
+	36, // 32: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
+	37, // 33: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
+	38, // 34: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
+	39, // 35: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
+	40, // 36: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
+	6,  // 37: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
+	7,  // 38: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
+	14, // 39: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
+	0,  // 40: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
+	3,  // 41: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
+	7,  // 42: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
+	4,  // 43: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
+	15, // 44: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
+	17, // 45: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
+	19, // 46: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
+	21, // 47: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
+	24, // 48: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
+	26, // 49: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
+	28, // 50: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
+	41, // 51: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
+	10, // 52: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
+	12, // 53: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
+	16, // 54: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
+	18, // 55: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
+	20, // 56: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
+	22, // 57: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
+	25, // 58: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
+	27, // 59: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
+	29, // 60: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
+	42, // 61: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
+	11, // 62: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
+	13, // 63: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
+	54, // [54:64] is the sub-list for method output_type
+	44, // [44:54] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_session_proto_init() }
@@ -3028,7 +3476,7 @@ func file_comfyd_v1_session_proto_init() {
 	if File_comfyd_v1_session_proto != nil {
 		return
 	}
-	file_comfyd_v1_session_proto_msgTypes[20].OneofWrappers = []any{
+	file_comfyd_v1_session_proto_msgTypes[26].OneofWrappers = []any{
 		(*SessionEvent_SyncState)(nil),
 		(*SessionEvent_StatusUpdate)(nil),
 		(*SessionEvent_StreamDelta)(nil),
@@ -3046,7 +3494,7 @@ func file_comfyd_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_session_proto_rawDesc), len(file_comfyd_v1_session_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   33,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

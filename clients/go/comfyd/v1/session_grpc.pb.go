@@ -32,6 +32,8 @@ const (
 	SessionService_SendMessage_FullMethodName      = "/comfyd.v1.SessionService/SendMessage"
 	SessionService_Subscribe_FullMethodName        = "/comfyd.v1.SessionService/Subscribe"
 	SessionService_Cancel_FullMethodName           = "/comfyd.v1.SessionService/Cancel"
+	SessionService_UploadAttachment_FullMethodName = "/comfyd.v1.SessionService/UploadAttachment"
+	SessionService_GetAttachment_FullMethodName    = "/comfyd.v1.SessionService/GetAttachment"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -59,6 +61,13 @@ type SessionServiceClient interface {
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Cancel stops the current turn and, on request, drops queued turns.
 	Cancel(ctx context.Context, in *CancelRequest, opts ...grpc.CallOption) (*CancelResponse, error)
+	// UploadAttachment stores a file (an image or a text) content-addressed and
+	// returns its Attachment, to be referenced by sha256 in SendMessage.
+	// INVALID_ARGUMENT for a type that is not accepted, RESOURCE_EXHAUSTED over
+	// a size limit; the message names the limit. Nothing is half-stored.
+	UploadAttachment(ctx context.Context, in *UploadAttachmentRequest, opts ...grpc.CallOption) (*UploadAttachmentResponse, error)
+	// GetAttachment returns a stored file's bytes and description.
+	GetAttachment(ctx context.Context, in *GetAttachmentRequest, opts ...grpc.CallOption) (*GetAttachmentResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -158,6 +167,26 @@ func (c *sessionServiceClient) Cancel(ctx context.Context, in *CancelRequest, op
 	return out, nil
 }
 
+func (c *sessionServiceClient) UploadAttachment(ctx context.Context, in *UploadAttachmentRequest, opts ...grpc.CallOption) (*UploadAttachmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UploadAttachmentResponse)
+	err := c.cc.Invoke(ctx, SessionService_UploadAttachment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) GetAttachment(ctx context.Context, in *GetAttachmentRequest, opts ...grpc.CallOption) (*GetAttachmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAttachmentResponse)
+	err := c.cc.Invoke(ctx, SessionService_GetAttachment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -183,6 +212,13 @@ type SessionServiceServer interface {
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Cancel stops the current turn and, on request, drops queued turns.
 	Cancel(context.Context, *CancelRequest) (*CancelResponse, error)
+	// UploadAttachment stores a file (an image or a text) content-addressed and
+	// returns its Attachment, to be referenced by sha256 in SendMessage.
+	// INVALID_ARGUMENT for a type that is not accepted, RESOURCE_EXHAUSTED over
+	// a size limit; the message names the limit. Nothing is half-stored.
+	UploadAttachment(context.Context, *UploadAttachmentRequest) (*UploadAttachmentResponse, error)
+	// GetAttachment returns a stored file's bytes and description.
+	GetAttachment(context.Context, *GetAttachmentRequest) (*GetAttachmentResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -216,6 +252,12 @@ func (UnimplementedSessionServiceServer) Subscribe(*SubscribeRequest, grpc.Serve
 }
 func (UnimplementedSessionServiceServer) Cancel(context.Context, *CancelRequest) (*CancelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancel not implemented")
+}
+func (UnimplementedSessionServiceServer) UploadAttachment(context.Context, *UploadAttachmentRequest) (*UploadAttachmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UploadAttachment not implemented")
+}
+func (UnimplementedSessionServiceServer) GetAttachment(context.Context, *GetAttachmentRequest) (*GetAttachmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAttachment not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -375,6 +417,42 @@ func _SessionService_Cancel_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_UploadAttachment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UploadAttachmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).UploadAttachment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_UploadAttachment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).UploadAttachment(ctx, req.(*UploadAttachmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_GetAttachment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAttachmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).GetAttachment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_GetAttachment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).GetAttachment(ctx, req.(*GetAttachmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -409,6 +487,14 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancel",
 			Handler:    _SessionService_Cancel_Handler,
+		},
+		{
+			MethodName: "UploadAttachment",
+			Handler:    _SessionService_UploadAttachment_Handler,
+		},
+		{
+			MethodName: "GetAttachment",
+			Handler:    _SessionService_GetAttachment_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -64,16 +64,18 @@ class AttachCanvasRequest(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., title: _Optional[str] = ..., workflow_json: _Optional[str] = ..., object_info_json: _Optional[str] = ..., focused: bool = ..., tab_revision: _Optional[int] = ...) -> None: ...
 
 class AttachCanvasResponse(_message.Message):
-    __slots__ = ["attached", "load", "patch", "queue"]
+    __slots__ = ["attached", "load", "patch", "queue", "resync"]
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
     LOAD_FIELD_NUMBER: _ClassVar[int]
     PATCH_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
+    RESYNC_FIELD_NUMBER: _ClassVar[int]
     attached: Attached
     load: EditorLoadRequest
     patch: PatchRequest
     queue: EditorQueueRequest
-    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ...) -> None: ...
+    resync: ResyncRequest
+    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ...) -> None: ...
 
 class Attached(_message.Message):
     __slots__ = ["canvas_id", "revision"]
@@ -350,8 +352,10 @@ class GetDiffResponse(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., from_revision: _Optional[int] = ..., to_revision: _Optional[int] = ..., ops: _Optional[_Iterable[_Union[GraphOp, _Mapping]]] = ..., truncated: bool = ..., graph: _Optional[_Union[Graph, _Mapping]] = ...) -> None: ...
 
 class GetGraphCommand(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["known_revision"]
+    KNOWN_REVISION_FIELD_NUMBER: _ClassVar[int]
+    known_revision: int
+    def __init__(self, known_revision: _Optional[int] = ...) -> None: ...
 
 class GetGraphRequest(_message.Message):
     __slots__ = ["canvas_id", "include_workflow"]
@@ -370,20 +374,40 @@ class GetGraphResponse(_message.Message):
     def __init__(self, graph: _Optional[_Union[Graph, _Mapping]] = ..., workflow_json: _Optional[str] = ...) -> None: ...
 
 class Graph(_message.Message):
-    __slots__ = ["canvas_id", "links", "nodes", "revision", "stale", "title"]
+    __slots__ = ["canvas_id", "links", "nodes", "revision", "stale", "title", "unchanged"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
     links: _containers.RepeatedCompositeFieldContainer[Link]
     nodes: _containers.RepeatedCompositeFieldContainer[Node]
     revision: int
     stale: bool
     title: str
-    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., stale: bool = ..., title: _Optional[str] = ...) -> None: ...
+    unchanged: bool
+    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., stale: bool = ..., title: _Optional[str] = ..., unchanged: bool = ...) -> None: ...
+
+class GraphDelta(_message.Message):
+    __slots__ = ["digest", "last_link_id", "last_node_id", "links_json", "nodes_json", "removed_link_ids", "removed_node_ids"]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    LAST_LINK_ID_FIELD_NUMBER: _ClassVar[int]
+    LAST_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    LINKS_JSON_FIELD_NUMBER: _ClassVar[int]
+    NODES_JSON_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_LINK_IDS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    last_link_id: int
+    last_node_id: int
+    links_json: _containers.RepeatedScalarFieldContainer[str]
+    nodes_json: _containers.RepeatedScalarFieldContainer[str]
+    removed_link_ids: _containers.RepeatedScalarFieldContainer[int]
+    removed_node_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, nodes_json: _Optional[_Iterable[str]] = ..., removed_node_ids: _Optional[_Iterable[int]] = ..., links_json: _Optional[_Iterable[str]] = ..., removed_link_ids: _Optional[_Iterable[int]] = ..., last_node_id: _Optional[int] = ..., last_link_id: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class GraphError(_message.Message):
     __slots__ = ["code", "index", "message", "suggestions"]
@@ -626,20 +650,22 @@ class PatchRequest(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., expected_node_ids: _Optional[_Iterable[int]] = ..., deadline_ms: _Optional[int] = ..., mode: _Optional[_Union[BatchMode, str]] = ...) -> None: ...
 
 class PatchResult(_message.Message):
-    __slots__ = ["error", "ok", "request_id", "results", "tab_revision", "workflow_json"]
+    __slots__ = ["delta", "error", "ok", "request_id", "results", "tab_revision", "workflow_json"]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     TAB_REVISION_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
+    delta: GraphDelta
     error: str
     ok: bool
     request_id: int
     results: _containers.RepeatedCompositeFieldContainer[CommandResult]
     tab_revision: int
     workflow_json: str
-    def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ..., delta: _Optional[_Union[GraphDelta, _Mapping]] = ...) -> None: ...
 
 class Position(_message.Message):
     __slots__ = ["x", "y"]
@@ -713,6 +739,12 @@ class ReportEditorResponse(_message.Message):
     revision: int
     def __init__(self, revision: _Optional[int] = ...) -> None: ...
 
+class ResyncRequest(_message.Message):
+    __slots__ = ["request_id"]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    def __init__(self, request_id: _Optional[int] = ...) -> None: ...
+
 class SaveRequest(_message.Message):
     __slots__ = ["canvas_id", "name", "overwrite"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
@@ -770,12 +802,14 @@ class StoredWorkflow(_message.Message):
     def __init__(self, name: _Optional[str] = ..., bytes: _Optional[int] = ..., modified_at_ms: _Optional[int] = ...) -> None: ...
 
 class UserEdit(_message.Message):
-    __slots__ = ["tab_revision", "workflow_json"]
+    __slots__ = ["delta", "tab_revision", "workflow_json"]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
     TAB_REVISION_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
+    delta: GraphDelta
     tab_revision: int
     workflow_json: str
-    def __init__(self, workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ..., delta: _Optional[_Union[GraphDelta, _Mapping]] = ...) -> None: ...
 
 class Value(_message.Message):
     __slots__ = ["boolean", "integer", "number", "text"]

@@ -28,6 +28,26 @@ SESSION_STATUS_IDLE: SessionStatus
 SESSION_STATUS_UNSPECIFIED: SessionStatus
 SESSION_STATUS_WORKING: SessionStatus
 
+class Attachment(_message.Message):
+    __slots__ = ["data", "height", "mime_type", "name", "run_output", "sha256", "size", "width"]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RUN_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    height: int
+    mime_type: str
+    name: str
+    run_output: RunOutputRef
+    sha256: str
+    size: int
+    width: int
+    def __init__(self, sha256: _Optional[str] = ..., mime_type: _Optional[str] = ..., name: _Optional[str] = ..., size: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., run_output: _Optional[_Union[RunOutputRef, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
 class CancelRequest(_message.Message):
     __slots__ = ["clear_queue", "session_id"]
     CLEAR_QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -45,7 +65,8 @@ class CancelResponse(_message.Message):
     def __init__(self, cancelled: bool = ..., dropped_queued: _Optional[int] = ...) -> None: ...
 
 class ChatMessage(_message.Message):
-    __slots__ = ["content", "created_at_ms", "error", "id", "role", "skill", "state", "turn_id"]
+    __slots__ = ["attachments", "content", "created_at_ms", "error", "id", "role", "skill", "state", "turn_id"]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +75,7 @@ class ChatMessage(_message.Message):
     SKILL_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    attachments: _containers.RepeatedCompositeFieldContainer[Attachment]
     content: str
     created_at_ms: int
     error: str
@@ -62,7 +84,7 @@ class ChatMessage(_message.Message):
     skill: str
     state: MessageState
     turn_id: int
-    def __init__(self, id: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., turn_id: _Optional[int] = ..., state: _Optional[_Union[MessageState, str]] = ..., error: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., turn_id: _Optional[int] = ..., state: _Optional[_Union[MessageState, str]] = ..., error: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ...) -> None: ...
 
 class ConfigUpdated(_message.Message):
     __slots__ = ["config", "title"]
@@ -160,6 +182,20 @@ class ErrorEvent(_message.Message):
     turn_id: int
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., turn_id: _Optional[int] = ..., skill: _Optional[str] = ...) -> None: ...
 
+class GetAttachmentRequest(_message.Message):
+    __slots__ = ["sha256"]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    def __init__(self, sha256: _Optional[str] = ...) -> None: ...
+
+class GetAttachmentResponse(_message.Message):
+    __slots__ = ["attachment", "data"]
+    ATTACHMENT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    attachment: Attachment
+    data: bytes
+    def __init__(self, attachment: _Optional[_Union[Attachment, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
 class GetSessionRequest(_message.Message):
     __slots__ = ["history_limit", "include_history", "session_id"]
     HISTORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -224,17 +260,29 @@ class PartialReply(_message.Message):
     turn_id: int
     def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., delta_count: _Optional[int] = ...) -> None: ...
 
+class RunOutputRef(_message.Message):
+    __slots__ = ["index", "node_id", "prompt_id"]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    node_id: str
+    prompt_id: str
+    def __init__(self, prompt_id: _Optional[str] = ..., node_id: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+
 class SendMessageRequest(_message.Message):
-    __slots__ = ["client_message_id", "content", "session_id", "skills"]
+    __slots__ = ["attachments", "client_message_id", "content", "session_id", "skills"]
+    ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SKILLS_FIELD_NUMBER: _ClassVar[int]
+    attachments: _containers.RepeatedCompositeFieldContainer[Attachment]
     client_message_id: str
     content: str
     session_id: str
     skills: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, session_id: _Optional[str] = ..., content: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., client_message_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, session_id: _Optional[str] = ..., content: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., client_message_id: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ...) -> None: ...
 
 class SendMessageResponse(_message.Message):
     __slots__ = ["duplicate", "message", "queue_position", "queued"]
@@ -409,6 +457,22 @@ class ToolResult(_message.Message):
     skill: str
     turn_id: int
     def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., call_id: _Optional[str] = ..., ok: bool = ..., result_json: _Optional[str] = ...) -> None: ...
+
+class UploadAttachmentRequest(_message.Message):
+    __slots__ = ["data", "mime_type", "name"]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    mime_type: str
+    name: str
+    def __init__(self, data: _Optional[bytes] = ..., mime_type: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class UploadAttachmentResponse(_message.Message):
+    __slots__ = ["attachment"]
+    ATTACHMENT_FIELD_NUMBER: _ClassVar[int]
+    attachment: Attachment
+    def __init__(self, attachment: _Optional[_Union[Attachment, _Mapping]] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ["completion_tokens", "prompt_tokens"]

@@ -56,6 +56,16 @@ class SessionServiceStub(object):
                 request_serializer=comfyd_dot_v1_dot_session__pb2.CancelRequest.SerializeToString,
                 response_deserializer=comfyd_dot_v1_dot_session__pb2.CancelResponse.FromString,
                 )
+        self.UploadAttachment = channel.unary_unary(
+                '/comfyd.v1.SessionService/UploadAttachment',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.UploadAttachmentRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.UploadAttachmentResponse.FromString,
+                )
+        self.GetAttachment = channel.unary_unary(
+                '/comfyd.v1.SessionService/GetAttachment',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentResponse.FromString,
+                )
 
 
 class SessionServiceServicer(object):
@@ -121,6 +131,23 @@ class SessionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadAttachment(self, request, context):
+        """UploadAttachment stores a file (an image or a text) content-addressed and
+        returns its Attachment, to be referenced by sha256 in SendMessage.
+        INVALID_ARGUMENT for a type that is not accepted, RESOURCE_EXHAUSTED over
+        a size limit; the message names the limit. Nothing is half-stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttachment(self, request, context):
+        """GetAttachment returns a stored file's bytes and description.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -163,6 +190,16 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.Cancel,
                     request_deserializer=comfyd_dot_v1_dot_session__pb2.CancelRequest.FromString,
                     response_serializer=comfyd_dot_v1_dot_session__pb2.CancelResponse.SerializeToString,
+            ),
+            'UploadAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadAttachment,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.UploadAttachmentRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.UploadAttachmentResponse.SerializeToString,
+            ),
+            'GetAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAttachment,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -309,5 +346,39 @@ class SessionService(object):
         return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/Cancel',
             comfyd_dot_v1_dot_session__pb2.CancelRequest.SerializeToString,
             comfyd_dot_v1_dot_session__pb2.CancelResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UploadAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/UploadAttachment',
+            comfyd_dot_v1_dot_session__pb2.UploadAttachmentRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.UploadAttachmentResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/GetAttachment',
+            comfyd_dot_v1_dot_session__pb2.GetAttachmentRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.GetAttachmentResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/session.proto.
  */
 export const file_comfyd_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIq0BCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIOCgZ2aXNpb24YCCABKAkiOQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBCKGAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIoCgZzdGF0dXMYBCABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDXVwZGF0ZWRfYXRfbXMYBiABKAMSEAoIbGFzdF9zZXEYByABKAQSFQoNbWVzc2FnZV9jb3VudBgIIAEoDRIUCgxxdWV1ZWRfdHVybnMYCSABKA0SHwoFdXNhZ2UYCiABKAsyEC5jb21meWQudjEuVXNhZ2UitwEKC0NoYXRNZXNzYWdlEgoKAmlkGAEgASgEEh0KBHJvbGUYAiABKA4yDy5jb21meWQudjEuUm9sZRINCgVza2lsbBgDIAEoCRIPCgdjb250ZW50GAQgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSDwoHdHVybl9pZBgGIAEoBBImCgVzdGF0ZRgHIAEoDjIXLmNvbWZ5ZC52MS5NZXNzYWdlU3RhdGUSDQoFZXJyb3IYCCABKAkiVAoMUGFydGlhbFJlcGx5Eg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY29udGVudBgDIAEoCRITCgtkZWx0YV9jb3VudBgEIAEoDSJ0ChRDcmVhdGVTZXNzaW9uUmVxdWVzdBINCgV0aXRsZRgBIAEoCRIoCgZjb25maWcYAiABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIPCgdhcGlfa2V5GAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkiPAoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbiJXChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2luY2x1ZGVfaGlzdG9yeRgCIAEoCBIVCg1oaXN0b3J5X2xpbWl0GAMgASgNIn0KEkdldFNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SJwoHaGlzdG9yeRgCIAMoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIZChFoaXN0b3J5X3RydW5jYXRlZBgDIAEoCCI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlUKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiQKCHNlc3Npb25zGAEgAygLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhoKCVNraWxsTGlzdBINCgVuYW1lcxgBIAMoCSLcAwoXQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIrCgV0aXRsZRgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghwcm92aWRlchgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCgVtb2RlbBgEIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghiYXNlX3VybBgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIzCg1zeXN0ZW1fcHJvbXB0GAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi0KB2FwaV9rZXkYByABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSKwoNYWN0aXZlX3NraWxscxgIIAEoCzIULmNvbWZ5ZC52MS5Ta2lsbExpc3QSNAoOdG9rZW5fZGVsYXlfbXMYCSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDMyVmFsdWUSLAoGdmlzaW9uGAogASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlImgKGENvbmZpZ3VyZVNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPYXBpX2tleV9jbGVhcmVkGAIgASgIEg4KBm5vdGljZRgDIAEoCSJkChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEg4KBnNraWxscxgDIAMoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCSJ5ChNTZW5kTWVzc2FnZVJlc3BvbnNlEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USDgoGcXVldWVkGAIgASgIEhYKDnF1ZXVlX3Bvc2l0aW9uGAMgASgNEhEKCWR1cGxpY2F0ZRgEIAEoCCI5ChBTdWJzY3JpYmVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjsKEVN1YnNjcmliZVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuY29tZnlkLnYxLlNlc3Npb25FdmVudCKYBAoMU2Vzc2lvbkV2ZW50EgsKA3NlcRgBIAEoBBIPCgd0aW1lX21zGAIgASgDEhIKCnNlc3Npb25faWQYAyABKAkSKgoKc3luY19zdGF0ZRgKIAEoCzIULmNvbWZ5ZC52MS5TeW5jU3RhdGVIABIwCg1zdGF0dXNfdXBkYXRlGAsgASgLMhcuY29tZnlkLnYxLlN0YXR1c1VwZGF0ZUgAEi4KDHN0cmVhbV9kZWx0YRgMIAEoCzIWLmNvbWZ5ZC52MS5TdHJlYW1EZWx0YUgAEigKCWRlYnVnX2xvZxgNIAEoCzITLmNvbWZ5ZC52MS5EZWJ1Z0xvZ0gAEjAKDW1lc3NhZ2VfYWRkZWQYDiABKAsyFy5jb21meWQudjEuTWVzc2FnZUFkZGVkSAASJgoFZXJyb3IYDyABKAsyFS5jb21meWQudjEuRXJyb3JFdmVudEgAEjIKDmNvbmZpZ191cGRhdGVkGBAgASgLMhguY29tZnlkLnYxLkNvbmZpZ1VwZGF0ZWRIABIoCgl0b29sX2NhbGwYESABKAsyEy5jb21meWQudjEuVG9vbENhbGxIABIsCgt0b29sX3Jlc3VsdBgSIAEoCzIVLmNvbWZ5ZC52MS5Ub29sUmVzdWx0SAASMAoNZ3JhcGhfY2hhbmdlZBgTIAEoCzIXLmNvbWZ5ZC52MS5HcmFwaENoYW5nZWRIAEIGCgRraW5kIq8BCglTeW5jU3RhdGUSIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEicKB2hpc3RvcnkYAiADKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USGQoRaGlzdG9yeV90cnVuY2F0ZWQYAyABKAgSKQoIcGFydGlhbHMYBCADKAsyFy5jb21meWQudjEuUGFydGlhbFJlcGx5Eg4KBnJlYXNvbhgFIAEoCSJ+CgxTdGF0dXNVcGRhdGUSKAoGc3RhdHVzGAEgASgOMhguY29tZnlkLnYxLlNlc3Npb25TdGF0dXMSDwoHdHVybl9pZBgCIAEoBBIUCgxxdWV1ZWRfdHVybnMYAyABKA0SDgoGZGV0YWlsGAQgASgJEg0KBXNraWxsGAUgASgJIksKC1N0cmVhbURlbHRhEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDQoFZGVsdGEYAyABKAkSDQoFaW5kZXgYBCABKA0ibwoIRGVidWdMb2cSIgoFbGV2ZWwYASABKA4yEy5jb21meWQudjEuTG9nTGV2ZWwSDgoGbW9kdWxlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSDwoHdHVybl9pZBgEIAEoBBINCgVza2lsbBgFIAEoCSI3CgxNZXNzYWdlQWRkZWQSJwoHbWVzc2FnZRgBIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZSJLCgpFcnJvckV2ZW50EgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIPCgd0dXJuX2lkGAMgASgEEg0KBXNraWxsGAQgASgJIkgKDUNvbmZpZ1VwZGF0ZWQSKAoGY29uZmlnGAEgASgLMhguY29tZnlkLnYxLlNlc3Npb25Db25maWcSDQoFdGl0bGUYAiABKAkiYQoIVG9vbENhbGwSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgwKBG5hbWUYBCABKAkSFgoOYXJndW1lbnRzX2pzb24YBSABKAkiXgoKVG9vbFJlc3VsdBIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NhbGxfaWQYAyABKAkSCgoCb2sYBCABKAgSEwoLcmVzdWx0X2pzb24YBSABKAkiRAoMR3JhcGhDaGFuZ2VkEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBIPCgdzdW1tYXJ5GAMgASgJIjgKDUNhbmNlbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRITCgtjbGVhcl9xdWV1ZRgCIAEoCCI7Cg5DYW5jZWxSZXNwb25zZRIRCgljYW5jZWxsZWQYASABKAgSFgoOZHJvcHBlZF9xdWV1ZWQYAiABKA0qfgoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NFU1NJT05fU1RBVFVTX0lETEUQARIaChZTRVNTSU9OX1NUQVRVU19XT1JLSU5HEAISGAoUU0VTU0lPTl9TVEFUVVNfRVJST1IQAypfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACEg8KC1JPTEVfU1lTVEVNEAMSDQoJUk9MRV9UT09MEAQq0AEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUVTU0FHRV9TVEFURV9RVUVVRUQQARIZChVNRVNTQUdFX1NUQVRFX1JVTk5JTkcQAhIWChJNRVNTQUdFX1NUQVRFX0RPTkUQAxIbChdNRVNTQUdFX1NUQVRFX0NBTkNFTExFRBAEEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAUSHQoZTUVTU0FHRV9TVEFURV9JTlRFUlJVUFRFRBAGKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBDKIBQoOU2Vzc2lvblNlcnZpY2USUgoNQ3JlYXRlU2Vzc2lvbhIfLmNvbWZ5ZC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USSQoKR2V0U2Vzc2lvbhIcLmNvbWZ5ZC52MS5HZXRTZXNzaW9uUmVxdWVzdBodLmNvbWZ5ZC52MS5HZXRTZXNzaW9uUmVzcG9uc2USTwoMTGlzdFNlc3Npb25zEh4uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaHy5jb21meWQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USUgoNRGVsZXRlU2Vzc2lvbhIfLmNvbWZ5ZC52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USWwoQQ29uZmlndXJlU2Vzc2lvbhIiLmNvbWZ5ZC52MS5Db25maWd1cmVTZXNzaW9uUmVxdWVzdBojLmNvbWZ5ZC52MS5Db25maWd1cmVTZXNzaW9uUmVzcG9uc2USTAoLU2VuZE1lc3NhZ2USHS5jb21meWQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh4uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJU3Vic2NyaWJlEhsuY29tZnlkLnYxLlN1YnNjcmliZVJlcXVlc3QaHC5jb21meWQudjEuU3Vic2NyaWJlUmVzcG9uc2UwARI9CgZDYW5jZWwSGC5jb21meWQudjEuQ2FuY2VsUmVxdWVzdBoZLmNvbWZ5ZC52MS5DYW5jZWxSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_wrappers]);
+  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIq0BCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIOCgZ2aXNpb24YCCABKAkiOQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBCKGAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIoCgZzdGF0dXMYBCABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDXVwZGF0ZWRfYXRfbXMYBiABKAMSEAoIbGFzdF9zZXEYByABKAQSFQoNbWVzc2FnZV9jb3VudBgIIAEoDRIUCgxxdWV1ZWRfdHVybnMYCSABKA0SHwoFdXNhZ2UYCiABKAsyEC5jb21meWQudjEuVXNhZ2Ui4wEKC0NoYXRNZXNzYWdlEgoKAmlkGAEgASgEEh0KBHJvbGUYAiABKA4yDy5jb21meWQudjEuUm9sZRINCgVza2lsbBgDIAEoCRIPCgdjb250ZW50GAQgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSDwoHdHVybl9pZBgGIAEoBBImCgVzdGF0ZRgHIAEoDjIXLmNvbWZ5ZC52MS5NZXNzYWdlU3RhdGUSDQoFZXJyb3IYCCABKAkSKgoLYXR0YWNobWVudHMYCSADKAsyFS5jb21meWQudjEuQXR0YWNobWVudCJBCgxSdW5PdXRwdXRSZWYSEQoJcHJvbXB0X2lkGAEgASgJEg8KB25vZGVfaWQYAiABKAkSDQoFaW5kZXgYAyABKA0ipQEKCkF0dGFjaG1lbnQSDgoGc2hhMjU2GAEgASgJEhEKCW1pbWVfdHlwZRgCIAEoCRIMCgRuYW1lGAMgASgJEgwKBHNpemUYBCABKAQSDQoFd2lkdGgYBSABKA0SDgoGaGVpZ2h0GAYgASgNEisKCnJ1bl9vdXRwdXQYByABKAsyFy5jb21meWQudjEuUnVuT3V0cHV0UmVmEgwKBGRhdGEYCCABKAwiSAoXVXBsb2FkQXR0YWNobWVudFJlcXVlc3QSDAoEZGF0YRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEbmFtZRgDIAEoCSJFChhVcGxvYWRBdHRhY2htZW50UmVzcG9uc2USKQoKYXR0YWNobWVudBgBIAEoCzIVLmNvbWZ5ZC52MS5BdHRhY2htZW50IiYKFEdldEF0dGFjaG1lbnRSZXF1ZXN0Eg4KBnNoYTI1NhgBIAEoCSJQChVHZXRBdHRhY2htZW50UmVzcG9uc2USKQoKYXR0YWNobWVudBgBIAEoCzIVLmNvbWZ5ZC52MS5BdHRhY2htZW50EgwKBGRhdGEYAiABKAwiVAoMUGFydGlhbFJlcGx5Eg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY29udGVudBgDIAEoCRITCgtkZWx0YV9jb3VudBgEIAEoDSJ0ChRDcmVhdGVTZXNzaW9uUmVxdWVzdBINCgV0aXRsZRgBIAEoCRIoCgZjb25maWcYAiABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIPCgdhcGlfa2V5GAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkiPAoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbiJXChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2luY2x1ZGVfaGlzdG9yeRgCIAEoCBIVCg1oaXN0b3J5X2xpbWl0GAMgASgNIn0KEkdldFNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SJwoHaGlzdG9yeRgCIAMoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIZChFoaXN0b3J5X3RydW5jYXRlZBgDIAEoCCI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlUKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiQKCHNlc3Npb25zGAEgAygLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhoKCVNraWxsTGlzdBINCgVuYW1lcxgBIAMoCSLcAwoXQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIrCgV0aXRsZRgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghwcm92aWRlchgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCgVtb2RlbBgEIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghiYXNlX3VybBgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIzCg1zeXN0ZW1fcHJvbXB0GAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi0KB2FwaV9rZXkYByABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSKwoNYWN0aXZlX3NraWxscxgIIAEoCzIULmNvbWZ5ZC52MS5Ta2lsbExpc3QSNAoOdG9rZW5fZGVsYXlfbXMYCSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDMyVmFsdWUSLAoGdmlzaW9uGAogASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlImgKGENvbmZpZ3VyZVNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPYXBpX2tleV9jbGVhcmVkGAIgASgIEg4KBm5vdGljZRgDIAEoCSKQAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHY29udGVudBgCIAEoCRIOCgZza2lsbHMYAyADKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkSKgoLYXR0YWNobWVudHMYBSADKAsyFS5jb21meWQudjEuQXR0YWNobWVudCJ5ChNTZW5kTWVzc2FnZVJlc3BvbnNlEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USDgoGcXVldWVkGAIgASgIEhYKDnF1ZXVlX3Bvc2l0aW9uGAMgASgNEhEKCWR1cGxpY2F0ZRgEIAEoCCI5ChBTdWJzY3JpYmVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjsKEVN1YnNjcmliZVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuY29tZnlkLnYxLlNlc3Npb25FdmVudCKYBAoMU2Vzc2lvbkV2ZW50EgsKA3NlcRgBIAEoBBIPCgd0aW1lX21zGAIgASgDEhIKCnNlc3Npb25faWQYAyABKAkSKgoKc3luY19zdGF0ZRgKIAEoCzIULmNvbWZ5ZC52MS5TeW5jU3RhdGVIABIwCg1zdGF0dXNfdXBkYXRlGAsgASgLMhcuY29tZnlkLnYxLlN0YXR1c1VwZGF0ZUgAEi4KDHN0cmVhbV9kZWx0YRgMIAEoCzIWLmNvbWZ5ZC52MS5TdHJlYW1EZWx0YUgAEigKCWRlYnVnX2xvZxgNIAEoCzITLmNvbWZ5ZC52MS5EZWJ1Z0xvZ0gAEjAKDW1lc3NhZ2VfYWRkZWQYDiABKAsyFy5jb21meWQudjEuTWVzc2FnZUFkZGVkSAASJgoFZXJyb3IYDyABKAsyFS5jb21meWQudjEuRXJyb3JFdmVudEgAEjIKDmNvbmZpZ191cGRhdGVkGBAgASgLMhguY29tZnlkLnYxLkNvbmZpZ1VwZGF0ZWRIABIoCgl0b29sX2NhbGwYESABKAsyEy5jb21meWQudjEuVG9vbENhbGxIABIsCgt0b29sX3Jlc3VsdBgSIAEoCzIVLmNvbWZ5ZC52MS5Ub29sUmVzdWx0SAASMAoNZ3JhcGhfY2hhbmdlZBgTIAEoCzIXLmNvbWZ5ZC52MS5HcmFwaENoYW5nZWRIAEIGCgRraW5kIq8BCglTeW5jU3RhdGUSIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEicKB2hpc3RvcnkYAiADKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USGQoRaGlzdG9yeV90cnVuY2F0ZWQYAyABKAgSKQoIcGFydGlhbHMYBCADKAsyFy5jb21meWQudjEuUGFydGlhbFJlcGx5Eg4KBnJlYXNvbhgFIAEoCSJ+CgxTdGF0dXNVcGRhdGUSKAoGc3RhdHVzGAEgASgOMhguY29tZnlkLnYxLlNlc3Npb25TdGF0dXMSDwoHdHVybl9pZBgCIAEoBBIUCgxxdWV1ZWRfdHVybnMYAyABKA0SDgoGZGV0YWlsGAQgASgJEg0KBXNraWxsGAUgASgJIksKC1N0cmVhbURlbHRhEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDQoFZGVsdGEYAyABKAkSDQoFaW5kZXgYBCABKA0ibwoIRGVidWdMb2cSIgoFbGV2ZWwYASABKA4yEy5jb21meWQudjEuTG9nTGV2ZWwSDgoGbW9kdWxlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSDwoHdHVybl9pZBgEIAEoBBINCgVza2lsbBgFIAEoCSI3CgxNZXNzYWdlQWRkZWQSJwoHbWVzc2FnZRgBIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZSJLCgpFcnJvckV2ZW50EgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIPCgd0dXJuX2lkGAMgASgEEg0KBXNraWxsGAQgASgJIkgKDUNvbmZpZ1VwZGF0ZWQSKAoGY29uZmlnGAEgASgLMhguY29tZnlkLnYxLlNlc3Npb25Db25maWcSDQoFdGl0bGUYAiABKAkiYQoIVG9vbENhbGwSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgwKBG5hbWUYBCABKAkSFgoOYXJndW1lbnRzX2pzb24YBSABKAkiXgoKVG9vbFJlc3VsdBIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NhbGxfaWQYAyABKAkSCgoCb2sYBCABKAgSEwoLcmVzdWx0X2pzb24YBSABKAkiRAoMR3JhcGhDaGFuZ2VkEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBIPCgdzdW1tYXJ5GAMgASgJIjgKDUNhbmNlbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRITCgtjbGVhcl9xdWV1ZRgCIAEoCCI7Cg5DYW5jZWxSZXNwb25zZRIRCgljYW5jZWxsZWQYASABKAgSFgoOZHJvcHBlZF9xdWV1ZWQYAiABKA0qfgoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NFU1NJT05fU1RBVFVTX0lETEUQARIaChZTRVNTSU9OX1NUQVRVU19XT1JLSU5HEAISGAoUU0VTU0lPTl9TVEFUVVNfRVJST1IQAypfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACEg8KC1JPTEVfU1lTVEVNEAMSDQoJUk9MRV9UT09MEAQq0AEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUVTU0FHRV9TVEFURV9RVUVVRUQQARIZChVNRVNTQUdFX1NUQVRFX1JVTk5JTkcQAhIWChJNRVNTQUdFX1NUQVRFX0RPTkUQAxIbChdNRVNTQUdFX1NUQVRFX0NBTkNFTExFRBAEEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAUSHQoZTUVTU0FHRV9TVEFURV9JTlRFUlJVUFRFRBAGKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBDK5BgoOU2Vzc2lvblNlcnZpY2USUgoNQ3JlYXRlU2Vzc2lvbhIfLmNvbWZ5ZC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USSQoKR2V0U2Vzc2lvbhIcLmNvbWZ5ZC52MS5HZXRTZXNzaW9uUmVxdWVzdBodLmNvbWZ5ZC52MS5HZXRTZXNzaW9uUmVzcG9uc2USTwoMTGlzdFNlc3Npb25zEh4uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaHy5jb21meWQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USUgoNRGVsZXRlU2Vzc2lvbhIfLmNvbWZ5ZC52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USWwoQQ29uZmlndXJlU2Vzc2lvbhIiLmNvbWZ5ZC52MS5Db25maWd1cmVTZXNzaW9uUmVxdWVzdBojLmNvbWZ5ZC52MS5Db25maWd1cmVTZXNzaW9uUmVzcG9uc2USTAoLU2VuZE1lc3NhZ2USHS5jb21meWQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh4uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJU3Vic2NyaWJlEhsuY29tZnlkLnYxLlN1YnNjcmliZVJlcXVlc3QaHC5jb21meWQudjEuU3Vic2NyaWJlUmVzcG9uc2UwARI9CgZDYW5jZWwSGC5jb21meWQudjEuQ2FuY2VsUmVxdWVzdBoZLmNvbWZ5ZC52MS5DYW5jZWxSZXNwb25zZRJbChBVcGxvYWRBdHRhY2htZW50EiIuY29tZnlkLnYxLlVwbG9hZEF0dGFjaG1lbnRSZXF1ZXN0GiMuY29tZnlkLnYxLlVwbG9hZEF0dGFjaG1lbnRSZXNwb25zZRJSCg1HZXRBdHRhY2htZW50Eh8uY29tZnlkLnYxLkdldEF0dGFjaG1lbnRSZXF1ZXN0GiAuY29tZnlkLnYxLkdldEF0dGFjaG1lbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_wrappers]);
 
 /**
  * SessionConfig is what a session runs with. The API key is write-only: it
@@ -239,6 +239,14 @@ export type ChatMessage = Message<"comfyd.v1.ChatMessage"> & {
    * @generated from field: string error = 8;
    */
   error: string;
+
+  /**
+   * User messages: the files sent with it (by reference; fetch the bytes
+   * from the bridge's /comfy/attachments/{sha256}).
+   *
+   * @generated from field: repeated comfyd.v1.Attachment attachments = 9;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -247,6 +255,201 @@ export type ChatMessage = Message<"comfyd.v1.ChatMessage"> & {
  */
 export const ChatMessageSchema: GenMessage<ChatMessage> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_session, 3);
+
+/**
+ * RunOutputRef names one output file of a run (as GetRunOutput does).
+ *
+ * @generated from message comfyd.v1.RunOutputRef
+ */
+export type RunOutputRef = Message<"comfyd.v1.RunOutputRef"> & {
+  /**
+   * @generated from field: string prompt_id = 1;
+   */
+  promptId: string;
+
+  /**
+   * @generated from field: string node_id = 2;
+   */
+  nodeId: string;
+
+  /**
+   * @generated from field: uint32 index = 3;
+   */
+  index: number;
+};
+
+/**
+ * Describes the message comfyd.v1.RunOutputRef.
+ * Use `create(RunOutputRefSchema)` to create a new message.
+ */
+export const RunOutputRefSchema: GenMessage<RunOutputRef> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 4);
+
+/**
+ * Attachment is a file sent with a user message: an image (PNG, JPEG, WebP,
+ * GIF) or a text (text/plain, text/markdown, application/json). In a request
+ * give exactly one of sha256 (a file stored by UploadAttachment), data (the
+ * bytes inline) or run_output (a run's output, fetched from ComfyUI); the
+ * service fills in the rest from the bytes. In a history everything but data
+ * and run_output is set.
+ *
+ * @generated from message comfyd.v1.Attachment
+ */
+export type Attachment = Message<"comfyd.v1.Attachment"> & {
+  /**
+   * Lower-case hex SHA-256 of the bytes.
+   *
+   * @generated from field: string sha256 = 1;
+   */
+  sha256: string;
+
+  /**
+   * Judged from the bytes for images; for texts the declared text type.
+   *
+   * @generated from field: string mime_type = 2;
+   */
+  mimeType: string;
+
+  /**
+   * The file name as the sender gave it (at most 255 bytes), may be empty.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint64 size = 4;
+   */
+  size: bigint;
+
+  /**
+   * Images: pixels; 0 for texts.
+   *
+   * @generated from field: uint32 width = 5;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 6;
+   */
+  height: number;
+
+  /**
+   * Input only: a run's output to attach.
+   *
+   * @generated from field: comfyd.v1.RunOutputRef run_output = 7;
+   */
+  runOutput?: RunOutputRef | undefined;
+
+  /**
+   * Input only: the bytes inline (the same limits as an upload).
+   *
+   * @generated from field: bytes data = 8;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message comfyd.v1.Attachment.
+ * Use `create(AttachmentSchema)` to create a new message.
+ */
+export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 5);
+
+/**
+ * UploadAttachmentRequest stores one file.
+ *
+ * @generated from message comfyd.v1.UploadAttachmentRequest
+ */
+export type UploadAttachmentRequest = Message<"comfyd.v1.UploadAttachmentRequest"> & {
+  /**
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+
+  /**
+   * The sender's type; images are judged from their bytes anyway.
+   *
+   * @generated from field: string mime_type = 2;
+   */
+  mimeType: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message comfyd.v1.UploadAttachmentRequest.
+ * Use `create(UploadAttachmentRequestSchema)` to create a new message.
+ */
+export const UploadAttachmentRequestSchema: GenMessage<UploadAttachmentRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 6);
+
+/**
+ * UploadAttachmentResponse returns the stored file's description.
+ *
+ * @generated from message comfyd.v1.UploadAttachmentResponse
+ */
+export type UploadAttachmentResponse = Message<"comfyd.v1.UploadAttachmentResponse"> & {
+  /**
+   * @generated from field: comfyd.v1.Attachment attachment = 1;
+   */
+  attachment?: Attachment | undefined;
+};
+
+/**
+ * Describes the message comfyd.v1.UploadAttachmentResponse.
+ * Use `create(UploadAttachmentResponseSchema)` to create a new message.
+ */
+export const UploadAttachmentResponseSchema: GenMessage<UploadAttachmentResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 7);
+
+/**
+ * GetAttachmentRequest reads one stored file.
+ *
+ * @generated from message comfyd.v1.GetAttachmentRequest
+ */
+export type GetAttachmentRequest = Message<"comfyd.v1.GetAttachmentRequest"> & {
+  /**
+   * @generated from field: string sha256 = 1;
+   */
+  sha256: string;
+};
+
+/**
+ * Describes the message comfyd.v1.GetAttachmentRequest.
+ * Use `create(GetAttachmentRequestSchema)` to create a new message.
+ */
+export const GetAttachmentRequestSchema: GenMessage<GetAttachmentRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 8);
+
+/**
+ * GetAttachmentResponse is the file. attachment.name is empty (names
+ * belong to the messages that refer to the file); mime_type is judged
+ * from the bytes (texts are text/plain).
+ *
+ * @generated from message comfyd.v1.GetAttachmentResponse
+ */
+export type GetAttachmentResponse = Message<"comfyd.v1.GetAttachmentResponse"> & {
+  /**
+   * @generated from field: comfyd.v1.Attachment attachment = 1;
+   */
+  attachment?: Attachment | undefined;
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message comfyd.v1.GetAttachmentResponse.
+ * Use `create(GetAttachmentResponseSchema)` to create a new message.
+ */
+export const GetAttachmentResponseSchema: GenMessage<GetAttachmentResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 9);
 
 /**
  * PartialReply is a reply still being streamed when a snapshot is taken.
@@ -282,7 +485,7 @@ export type PartialReply = Message<"comfyd.v1.PartialReply"> & {
  * Use `create(PartialReplySchema)` to create a new message.
  */
 export const PartialReplySchema: GenMessage<PartialReply> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 4);
+  messageDesc(file_comfyd_v1_session, 10);
 
 /**
  * CreateSessionRequest creates a session.
@@ -327,7 +530,7 @@ export type CreateSessionRequest = Message<"comfyd.v1.CreateSessionRequest"> & {
  * Use `create(CreateSessionRequestSchema)` to create a new message.
  */
 export const CreateSessionRequestSchema: GenMessage<CreateSessionRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 5);
+  messageDesc(file_comfyd_v1_session, 11);
 
 /**
  * CreateSessionResponse returns the new session.
@@ -346,7 +549,7 @@ export type CreateSessionResponse = Message<"comfyd.v1.CreateSessionResponse"> &
  * Use `create(CreateSessionResponseSchema)` to create a new message.
  */
 export const CreateSessionResponseSchema: GenMessage<CreateSessionResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 6);
+  messageDesc(file_comfyd_v1_session, 12);
 
 /**
  * GetSessionRequest reads one session.
@@ -379,7 +582,7 @@ export type GetSessionRequest = Message<"comfyd.v1.GetSessionRequest"> & {
  * Use `create(GetSessionRequestSchema)` to create a new message.
  */
 export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 7);
+  messageDesc(file_comfyd_v1_session, 13);
 
 /**
  * GetSessionResponse returns the session and, on request, its history.
@@ -412,7 +615,7 @@ export type GetSessionResponse = Message<"comfyd.v1.GetSessionResponse"> & {
  * Use `create(GetSessionResponseSchema)` to create a new message.
  */
 export const GetSessionResponseSchema: GenMessage<GetSessionResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 8);
+  messageDesc(file_comfyd_v1_session, 14);
 
 /**
  * ListSessionsRequest pages through sessions.
@@ -440,7 +643,7 @@ export type ListSessionsRequest = Message<"comfyd.v1.ListSessionsRequest"> & {
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 9);
+  messageDesc(file_comfyd_v1_session, 15);
 
 /**
  * ListSessionsResponse is one page.
@@ -466,7 +669,7 @@ export type ListSessionsResponse = Message<"comfyd.v1.ListSessionsResponse"> & {
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 10);
+  messageDesc(file_comfyd_v1_session, 16);
 
 /**
  * DeleteSessionRequest deletes a session.
@@ -485,7 +688,7 @@ export type DeleteSessionRequest = Message<"comfyd.v1.DeleteSessionRequest"> & {
  * Use `create(DeleteSessionRequestSchema)` to create a new message.
  */
 export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 11);
+  messageDesc(file_comfyd_v1_session, 17);
 
 /**
  * DeleteSessionResponse confirms the deletion.
@@ -500,7 +703,7 @@ export type DeleteSessionResponse = Message<"comfyd.v1.DeleteSessionResponse"> &
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 12);
+  messageDesc(file_comfyd_v1_session, 18);
 
 /**
  * SkillList wraps a list so that "absent" and "empty" differ.
@@ -519,7 +722,7 @@ export type SkillList = Message<"comfyd.v1.SkillList"> & {
  * Use `create(SkillListSchema)` to create a new message.
  */
 export const SkillListSchema: GenMessage<SkillList> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 13);
+  messageDesc(file_comfyd_v1_session, 19);
 
 /**
  * ConfigureSessionRequest changes a session's configuration. Only present
@@ -592,7 +795,7 @@ export type ConfigureSessionRequest = Message<"comfyd.v1.ConfigureSessionRequest
  * Use `create(ConfigureSessionRequestSchema)` to create a new message.
  */
 export const ConfigureSessionRequestSchema: GenMessage<ConfigureSessionRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 14);
+  messageDesc(file_comfyd_v1_session, 20);
 
 /**
  * ConfigureSessionResponse returns the updated session.
@@ -629,7 +832,7 @@ export type ConfigureSessionResponse = Message<"comfyd.v1.ConfigureSessionRespon
  * Use `create(ConfigureSessionResponseSchema)` to create a new message.
  */
 export const ConfigureSessionResponseSchema: GenMessage<ConfigureSessionResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 15);
+  messageDesc(file_comfyd_v1_session, 21);
 
 /**
  * SendMessageRequest is a user message (seed 000's user_message, or
@@ -664,6 +867,13 @@ export type SendMessageRequest = Message<"comfyd.v1.SendMessageRequest"> & {
    * @generated from field: string client_message_id = 4;
    */
   clientMessageId: string;
+
+  /**
+   * Files sent with the message (at most 8, limits in docs/attachments.md).
+   *
+   * @generated from field: repeated comfyd.v1.Attachment attachments = 5;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -671,7 +881,7 @@ export type SendMessageRequest = Message<"comfyd.v1.SendMessageRequest"> & {
  * Use `create(SendMessageRequestSchema)` to create a new message.
  */
 export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 16);
+  messageDesc(file_comfyd_v1_session, 22);
 
 /**
  * SendMessageResponse acknowledges a durably stored message.
@@ -713,7 +923,7 @@ export type SendMessageResponse = Message<"comfyd.v1.SendMessageResponse"> & {
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 17);
+  messageDesc(file_comfyd_v1_session, 23);
 
 /**
  * SubscribeRequest opens a session's event stream (seed 000's join).
@@ -739,7 +949,7 @@ export type SubscribeRequest = Message<"comfyd.v1.SubscribeRequest"> & {
  * Use `create(SubscribeRequestSchema)` to create a new message.
  */
 export const SubscribeRequestSchema: GenMessage<SubscribeRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 18);
+  messageDesc(file_comfyd_v1_session, 24);
 
 /**
  * SubscribeResponse carries one event.
@@ -758,7 +968,7 @@ export type SubscribeResponse = Message<"comfyd.v1.SubscribeResponse"> & {
  * Use `create(SubscribeResponseSchema)` to create a new message.
  */
 export const SubscribeResponseSchema: GenMessage<SubscribeResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 19);
+  messageDesc(file_comfyd_v1_session, 25);
 
 /**
  * SessionEvent is one entry of a session's event stream.
@@ -855,7 +1065,7 @@ export type SessionEvent = Message<"comfyd.v1.SessionEvent"> & {
  * Use `create(SessionEventSchema)` to create a new message.
  */
 export const SessionEventSchema: GenMessage<SessionEvent> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 20);
+  messageDesc(file_comfyd_v1_session, 26);
 
 /**
  * SyncState is a full snapshot; later events continue from its seq.
@@ -900,7 +1110,7 @@ export type SyncState = Message<"comfyd.v1.SyncState"> & {
  * Use `create(SyncStateSchema)` to create a new message.
  */
 export const SyncStateSchema: GenMessage<SyncState> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 21);
+  messageDesc(file_comfyd_v1_session, 27);
 
 /**
  * StatusUpdate reports a change of the session's status.
@@ -945,7 +1155,7 @@ export type StatusUpdate = Message<"comfyd.v1.StatusUpdate"> & {
  * Use `create(StatusUpdateSchema)` to create a new message.
  */
 export const StatusUpdateSchema: GenMessage<StatusUpdate> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 22);
+  messageDesc(file_comfyd_v1_session, 28);
 
 /**
  * StreamDelta is a piece of a skill's reply.
@@ -981,7 +1191,7 @@ export type StreamDelta = Message<"comfyd.v1.StreamDelta"> & {
  * Use `create(StreamDeltaSchema)` to create a new message.
  */
 export const StreamDeltaSchema: GenMessage<StreamDelta> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 23);
+  messageDesc(file_comfyd_v1_session, 29);
 
 /**
  * DebugLog is a diagnostic line for the panel's log view.
@@ -1020,7 +1230,7 @@ export type DebugLog = Message<"comfyd.v1.DebugLog"> & {
  * Use `create(DebugLogSchema)` to create a new message.
  */
 export const DebugLogSchema: GenMessage<DebugLog> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 24);
+  messageDesc(file_comfyd_v1_session, 30);
 
 /**
  * MessageAdded announces a message stored in the history.
@@ -1039,7 +1249,7 @@ export type MessageAdded = Message<"comfyd.v1.MessageAdded"> & {
  * Use `create(MessageAddedSchema)` to create a new message.
  */
 export const MessageAddedSchema: GenMessage<MessageAdded> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 25);
+  messageDesc(file_comfyd_v1_session, 31);
 
 /**
  * ErrorEvent reports a failure within a turn or of the session.
@@ -1075,7 +1285,7 @@ export type ErrorEvent = Message<"comfyd.v1.ErrorEvent"> & {
  * Use `create(ErrorEventSchema)` to create a new message.
  */
 export const ErrorEventSchema: GenMessage<ErrorEvent> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 26);
+  messageDesc(file_comfyd_v1_session, 32);
 
 /**
  * ConfigUpdated reports a configuration change (so other tabs follow).
@@ -1099,7 +1309,7 @@ export type ConfigUpdated = Message<"comfyd.v1.ConfigUpdated"> & {
  * Use `create(ConfigUpdatedSchema)` to create a new message.
  */
 export const ConfigUpdatedSchema: GenMessage<ConfigUpdated> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 27);
+  messageDesc(file_comfyd_v1_session, 33);
 
 /**
  * ToolCall is a tool invocation made by a skill's model.
@@ -1140,7 +1350,7 @@ export type ToolCall = Message<"comfyd.v1.ToolCall"> & {
  * Use `create(ToolCallSchema)` to create a new message.
  */
 export const ToolCallSchema: GenMessage<ToolCall> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 28);
+  messageDesc(file_comfyd_v1_session, 34);
 
 /**
  * ToolResult is the outcome of a ToolCall.
@@ -1181,7 +1391,7 @@ export type ToolResult = Message<"comfyd.v1.ToolResult"> & {
  * Use `create(ToolResultSchema)` to create a new message.
  */
 export const ToolResultSchema: GenMessage<ToolResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 29);
+  messageDesc(file_comfyd_v1_session, 35);
 
 /**
  * GraphChanged tells the session that a canvas it works on changed.
@@ -1210,7 +1420,7 @@ export type GraphChanged = Message<"comfyd.v1.GraphChanged"> & {
  * Use `create(GraphChangedSchema)` to create a new message.
  */
 export const GraphChangedSchema: GenMessage<GraphChanged> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 30);
+  messageDesc(file_comfyd_v1_session, 36);
 
 /**
  * CancelRequest stops the current turn.
@@ -1236,7 +1446,7 @@ export type CancelRequest = Message<"comfyd.v1.CancelRequest"> & {
  * Use `create(CancelRequestSchema)` to create a new message.
  */
 export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 31);
+  messageDesc(file_comfyd_v1_session, 37);
 
 /**
  * CancelResponse tells what was stopped.
@@ -1264,7 +1474,7 @@ export type CancelResponse = Message<"comfyd.v1.CancelResponse"> & {
  * Use `create(CancelResponseSchema)` to create a new message.
  */
 export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 32);
+  messageDesc(file_comfyd_v1_session, 38);
 
 /**
  * SessionStatus is the state machine of a session.
@@ -1529,6 +1739,29 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof CancelRequestSchema;
     output: typeof CancelResponseSchema;
+  },
+  /**
+   * UploadAttachment stores a file (an image or a text) content-addressed and
+   * returns its Attachment, to be referenced by sha256 in SendMessage.
+   * INVALID_ARGUMENT for a type that is not accepted, RESOURCE_EXHAUSTED over
+   * a size limit; the message names the limit. Nothing is half-stored.
+   *
+   * @generated from rpc comfyd.v1.SessionService.UploadAttachment
+   */
+  uploadAttachment: {
+    methodKind: "unary";
+    input: typeof UploadAttachmentRequestSchema;
+    output: typeof UploadAttachmentResponseSchema;
+  },
+  /**
+   * GetAttachment returns a stored file's bytes and description.
+   *
+   * @generated from rpc comfyd.v1.SessionService.GetAttachment
+   */
+  getAttachment: {
+    methodKind: "unary";
+    input: typeof GetAttachmentRequestSchema;
+    output: typeof GetAttachmentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_comfyd_v1_session, 0);

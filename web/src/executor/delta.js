@@ -1,0 +1,126 @@
+// What a patch changed, for the core, instead of the whole workflow
+// (docs/graph-delta.md): the nodes and links it touched, the ones it
+// removed, LiteGraph's id counters and a digest of the whole graph. The
+// core applies the delta to its mirror and compares the digests; when they
+// differ it asks for the whole workflow (a "resync"), so a delta that
+// misses a change never goes unnoticed.
+
+// A number's bits through typed arrays (faster than a DataView); the
+// words are taken low first whatever the platform's byte order.
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+// ids in ascending order: the graph's own order when it already is (the
+// usual case), else a sorted copy.
+function byId(list) {
+  for (let i = 1; i < list.length; i++) if (list[i - 1].id > list[i].id) return [...list].sort((a, b) => a.id - b.id);
+  return list;
+}
+
+function linkList(graph) {
+  const links = graph._links ?? graph.links;
+  if (!links) return [];
+  const values = typeof links.values === "function" && !Array.isArray(links) ? links.values() : Object.values(links);
+  return [...values].filter((l) => l && l.id != null);
+}
+
+// FNV-1a over 32-bit words: node count; per node in id order its id,
+// type, pos x and y, mode, its inputs' links, its outputs' links; link
+// count; per link in id order its id and ends. Numbers are their IEEE-754
+// binary64 bits (low word first, -0 as 0), strings their length and UTF-16
+// code units. core/graph.c computes the same from its mirror.
+export function graphDigest(graph) {
+  let h = 0x811c9dc5 | 0;
+  const word = (w) => {
+    h = Math.imul(h ^ w, 0x01000193);
+  };
+  const num = (x) => {
+    let v = Number(x);
+    if (v === 0 || !Number.isFinite(v)) v = 0;
+    F64[0] = v;
+    word(U32[LO]);
+    word(U32[1 - LO]);
+  };
+  const str = (s) => {
+    const t = String(s ?? "");
+    num(t.length);
+    for (let i = 0; i < t.length; i++) word(t.charCodeAt(i));
+  };
+  const nodes = byId(graph._nodes ?? graph.nodes ?? []);
+  num(nodes.length);
+  for (const n of nodes) {
+    num(n.id);
+    str(n.type);
+    num(n.pos?.[0] ?? 0);
+    num(n.pos?.[1] ?? 0);
+    num(n.mode ?? 0);
+    const ins = n.inputs ?? [];
+    num(ins.length);
+    for (const i of ins) num(i?.link > 0 ? i.link : 0);
+    const outs = n.outputs ?? [];
+    num(outs.length);
+    for (const o of outs) {
+      const ls = (o?.links ?? []).filter((x) => x > 0);
+      num(ls.length);
+      for (const l of ls) num(l);
+    }
+  }
+  const links = byId(linkList(graph));
+  num(links.length);
+  for (const l of links) {
+    num(l.id);
+    num(l.origin_id);
+    num(l.origin_slot);
+    num(l.target_id);
+    num(l.target_slot);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+// The ids present now: taken before a patch, to find what it removed and
+// which links it made.
+export function graphIds(graph) {
+  return {
+    nodes: new Set((graph._nodes ?? []).map((n) => n.id)),
+    links: new Map(linkList(graph).map((l) => [l.id, [l.origin_id, l.target_id]])),
+  };
+}
+
+function serializeLink(l) {
+  if (typeof l.serialize === "function") return l.serialize();
+  return [l.id, l.origin_id, l.origin_slot, l.target_id, l.target_slot, l.type];
+}
+
+// The delta from the ids before a patch and the nodes its commands
+// touched (created, moved, set, connected, arranged...). Nodes at either
+// end of a link made or removed are touched too (their slots changed).
+export function graphDelta(graph, before, touched) {
+  const nodes = new Set();
+  for (const id of touched) nodes.add(id);
+  const now = graphIds(graph);
+  const removedNodes = [...before.nodes].filter((id) => !now.nodes.has(id));
+  const removedLinks = [...before.links.keys()].filter((id) => !now.links.has(id));
+  const linkById = new Map(linkList(graph).map((l) => [l.id, l]));
+  const newLinks = [...now.links.keys()].filter((id) => !before.links.has(id)).map((id) => linkById.get(id));
+  for (const l of newLinks) {
+    nodes.add(l.origin_id);
+    nodes.add(l.target_id);
+  }
+  for (const id of removedLinks) for (const end of before.links.get(id)) nodes.add(end);
+  for (const id of now.nodes) if (!before.nodes.has(id)) nodes.add(id);
+  const nodesJson = [];
+  for (const id of nodes) {
+    const n = graph.getNodeById(id);
+    if (n) nodesJson.push(JSON.stringify(n.serialize()));
+  }
+  return {
+    nodes_json: nodesJson,
+    removed_node_ids: removedNodes,
+    links_json: newLinks.map((l) => JSON.stringify(serializeLink(l))),
+    removed_link_ids: removedLinks,
+    last_node_id: graph.state?.lastNodeId ?? graph.last_node_id ?? 0,
+    last_link_id: graph.state?.lastLinkId ?? graph.last_link_id ?? 0,
+    digest: graphDigest(graph),
+  };
+}
