@@ -32,10 +32,11 @@ enum {
     OPT_IDEM_KEYS,
     OPT_IDEM_TTL,
     OPT_COMFYUI,
+    OPT_CONTEXT_WINDOW,
 };
-/* cfg_parse's given[] has slots 0..9 for OPT_BUILTIN.. and 10 for --data. */
-#define GIVEN_DATA 10
-_Static_assert(OPT_COMFYUI - OPT_BUILTIN < GIVEN_DATA, "given[] is too small");
+/* cfg_parse's given[] has slots 0..15 for OPT_BUILTIN.. and 16 for --data. */
+#define GIVEN_DATA 16
+_Static_assert(OPT_CONTEXT_WINDOW - OPT_BUILTIN < GIVEN_DATA, "given[] is too small");
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
     {"idempotency-keys", required_argument, NULL, OPT_IDEM_KEYS},
     {"idempotency-ttl-s", required_argument, NULL, OPT_IDEM_TTL},
     {"comfyui", required_argument, NULL, OPT_COMFYUI},
+    {"context-window", required_argument, NULL, OPT_CONTEXT_WINDOW},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -96,6 +98,9 @@ void cfg_usage(FILE *f, const char *prog)
         "                         posts queued prompts there and follows their runs\n"
         "                         (docs/runs.md) [COMFYD_COMFYUI; default: none, the tab\n"
         "                         posts and runs are not followed]\n"
+        "  --context-window N     model context window in tokens for sessions that set none,\n"
+        "                         512..10000000 [COMFYD_CONTEXT_WINDOW; default: by provider\n"
+        "                         and model, see docs/sessions.md]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
@@ -183,6 +188,11 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
     case OPT_BUILTIN:
         free(c->builtin_skills);
         c->builtin_skills = text_dup(v);
+        return CFG_OK;
+    case OPT_CONTEXT_WINDOW:
+        if (parse_uint("--context-window", v, 10000000, &n, err, errlen)) return CFG_EINVAL;
+        if (n < 512) return fail(err, errlen, "--context-window: %ld is below 512 tokens", n);
+        c->context_window = (uint32_t)n;
         return CFG_OK;
     case OPT_ECHO_DELAY:
         if (parse_uint("--echo-delay-ms", v, 10000, &n, err, errlen)) return CFG_EINVAL;
@@ -286,6 +296,7 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
         {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
         {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
         {"COMFYD_COMFYUI", OPT_COMFYUI},
+        {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
     };
     for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
         const char *v = getenv(twins[i].env);

@@ -686,7 +686,7 @@ static void list_pages_cover_every_session_once(void **state)
         sess_info *list;
         size_t n;
         char *next;
-        assert_int_equal(sess_list(f->m, token ? token : "", 3, &list, &n, &next, err, sizeof err),
+        assert_int_equal(sess_list(f->m, token ? token : "", 3, 0, &list, &n, &next, err, sizeof err),
                          SESS_OK);
         seen += (int)n;
         pages++;
@@ -699,7 +699,7 @@ static void list_pages_cover_every_session_once(void **state)
     sess_info *list;
     size_t n;
     char *next;
-    assert_int_equal(sess_list(f->m, "garbage", 3, &list, &n, &next, err, sizeof err), SESS_EINVAL);
+    assert_int_equal(sess_list(f->m, "garbage", 3, 0, &list, &n, &next, err, sizeof err), SESS_EINVAL);
 }
 
 static void queued_turns_survive_a_stop_and_run_after_start(void **state)
