@@ -251,7 +251,7 @@ static char *run_tool(run *r, const agent_tool *const *offered, size_t n_offered
         .call_id = tc->id,
         .cancel = t->cancel,
     };
-    int rc = tool->fn(t->tools_ud, &ctx, canon, &res);
+    int rc = tool->fn(tool->ud ? tool->ud : t->tools_ud, &ctx, canon, &res);
     int good = rc == AGENT_TOOL_OK;
     if (!res) return good ? text_dup("{}") : json_error("the tool %s failed", tool->name);
     size_t len = strlen(res);

@@ -76,6 +76,7 @@ typedef struct agent_tool {
     const char *parameters_json; /* a JSON Schema object ("" : no parameters) */
     int read_only;               /* 1: never changes anything */
     agent_tool_fn fn;
+    void *ud; /* passed to fn; NULL: the turn's tools_ud */
 } agent_tool;
 
 /* The skill being run. Borrowed. */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "agent.h"
 #include "ctxwin.h"
 #include "evring.h"
@@ -1009,6 +1011,10 @@ static int cmp_run(const void *a, const void *b)
     return strcmp(((const skill_run *)a)->name, ((const skill_run *)b)->name);
 }
 
+/* The memory tools every turn offers (defined at the end of this file). */
+#define SESS_N_MEMORY_TOOLS 2
+static const agent_tool memory_tools[SESS_N_MEMORY_TOOLS];
+
 /* ---- context: what a turn sends, and compaction ---------------------------- */
 
 /* The provider settings a compaction runs with (copied, owned). */
@@ -1357,9 +1363,15 @@ static void run_turn(session *s, pending *p)
     /* The tool table and the note callback as they are now. */
     pthread_mutex_lock(&m->mu);
     size_t n_tools = m->n_tools;
-    agent_tool *tools = n_tools ? malloc(n_tools * sizeof *tools) : NULL;
-    if (n_tools && !tools) abort();
+    /* The caller's tools, then the memory tools (remember, recall). */
+    agent_tool *tools = malloc((n_tools + SESS_N_MEMORY_TOOLS) * sizeof *tools);
+    if (!tools) abort();
     if (n_tools) memcpy(tools, m->tools, n_tools * sizeof *tools);
+    for (size_t i = 0; i < SESS_N_MEMORY_TOOLS; i++) {
+        tools[n_tools + i] = memory_tools[i];
+        tools[n_tools + i].ud = m;
+    }
+    n_tools += SESS_N_MEMORY_TOOLS;
     void *tools_ud = m->tools_ud;
     sess_note_fn note_fn = m->note;
     void *note_ud = m->note_ud;
@@ -2748,3 +2760,154 @@ int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, 
     *out = b.p;
     return SESS_OK;
 }
+
+/* ---- memory tools: remember and recall ------------------------------------ */
+
+#define RECALL_DEFAULT 5 /* memories a recall returns unless asked */
+#define RECALL_MAX 20    /* a model needs a few facts, not a dump */
+
+/* The arguments object (agent.h checked it is one); NULL on a parse error. */
+static yajl_val args_tree(const char *json)
+{
+    char e[64];
+    yajl_val v = yajl_tree_parse(json, e, sizeof e);
+    if (v && !YAJL_IS_OBJECT(v)) {
+        yajl_tree_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *arg_str(yajl_val obj, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+    return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static char *tool_error(const char *msg)
+{
+    xbuf b = {0};
+    xputs(&b, "{\"error\":");
+    xjson(&b, msg);
+    xputs(&b, "}");
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* scope: NULL or "" gives dflt; 0 session, 1 global, 2 all; -1 unknown. */
+static int parse_scope(const char *v, int dflt, int allow_all)
+{
+    if (!v || !*v) return dflt;
+    if (!strcmp(v, "session")) return 0;
+    if (!strcmp(v, "global")) return 1;
+    if (allow_all && !strcmp(v, "all")) return 2;
+    return -1;
+}
+
+static int tool_remember(void *ud, const agent_call_ctx *ctx, const char *args_json, char **result)
+{
+    sess_mgr *m = ud;
+    yajl_val a = args_tree(args_json);
+    const char *text = a ? arg_str(a, "content") : NULL;
+    int scope = parse_scope(a ? arg_str(a, "scope") : NULL, 0, 0);
+    int rc = AGENT_TOOL_ERROR;
+    if (!text || !*text) {
+        *result = tool_error("content: the fact to remember, a non-empty string");
+    } else if (scope < 0) {
+        *result = tool_error("scope: \"session\" (the default) or \"global\"");
+    } else if (scope == 0 && (!ctx->session_id || !*ctx->session_id)) {
+        *result = tool_error("scope: there is no session here; use \"global\"");
+    } else {
+        char err[256] = "";
+        uint64_t id = 0;
+        if (sess_remember(m, ctx->session_id, scope == 1, text, &id, err, sizeof err) != SESS_OK) {
+            *result = tool_error(err);
+        } else {
+            xbuf b = {0};
+            xprintf(&b, "{\"id\":%llu,\"scope\":\"%s\"}", (unsigned long long)id,
+                    scope == 1 ? "global" : "session");
+            *result = b.p;
+            rc = AGENT_TOOL_OK;
+        }
+    }
+    yajl_tree_free(a);
+    return rc;
+}
+
+static int tool_recall(void *ud, const agent_call_ctx *ctx, const char *args_json, char **result)
+{
+    sess_mgr *m = ud;
+    yajl_val a = args_tree(args_json);
+    const char *query = a ? arg_str(a, "query") : NULL;
+    int scope = parse_scope(a ? arg_str(a, "scope") : NULL, 2, 1);
+    const char *lpath[] = {"limit", NULL};
+    yajl_val lv = a ? yajl_tree_get(a, lpath, yajl_t_number) : NULL;
+    long long limit = lv && YAJL_IS_INTEGER(lv) ? YAJL_GET_INTEGER(lv) : RECALL_DEFAULT;
+    const char *sid = ctx->session_id ? ctx->session_id : "";
+    int rc = AGENT_TOOL_ERROR;
+    if (!query || !*query) {
+        *result = tool_error("query: words to look for, a non-empty string");
+    } else if (scope < 0) {
+        *result = tool_error("scope: \"session\", \"global\" or \"all\" (the default)");
+    } else if (limit < 1 || limit > RECALL_MAX) {
+        *result = tool_error("limit: an integer from 1 to 20");
+    } else {
+        char err[256] = "";
+        store_hit *hits = NULL;
+        size_t n = 0;
+        if (sess_search(m, query, NULL, 1u << STORE_HIT_MEMORY, STORE_SEARCH_MAX, &hits, &n, err,
+                        sizeof err) != SESS_OK) {
+            *result = tool_error(err);
+        } else {
+            /* Only this session's memories and the global ones, never
+             * another session's. */
+            xbuf b = {0};
+            xputs(&b, "{\"memories\":[");
+            long long k = 0;
+            for (size_t i = 0; i < n && k < limit; i++) {
+                int global = hits[i].session_id[0] == '\0';
+                int mine = !global && *sid && !strcmp(hits[i].session_id, sid);
+                if (!(global ? scope != 0 : mine && scope != 1)) continue;
+                xprintf(&b, "%s{\"id\":%llu,\"scope\":\"%s\",\"content\":", k ? "," : "",
+                        (unsigned long long)hits[i].id, global ? "global" : "session");
+                xjson(&b, hits[i].text ? hits[i].text : hits[i].snippet);
+                xputs(&b, "}");
+                k++;
+            }
+            xputs(&b, "]}");
+            store_hits_free(hits, n);
+            if (b.oom) {
+                free(b.p);
+                *result = NULL;
+            } else {
+                *result = b.p;
+                rc = AGENT_TOOL_OK;
+            }
+        }
+    }
+    yajl_tree_free(a);
+    return rc;
+}
+
+static const agent_tool memory_tools[SESS_N_MEMORY_TOOLS] = {
+    {"remember",
+     "Stores a fact for later turns and sessions: a user preference, a decision, a name. "
+     "scope \"session\" (the default) keeps it with this conversation, \"global\" for every "
+     "session. Found again with recall.",
+     "{\"type\":\"object\",\"properties\":{\"content\":{\"type\":\"string\",\"description\":"
+     "\"The fact, one or two sentences.\"},\"scope\":{\"type\":\"string\",\"enum\":[\"session\","
+     "\"global\"]}},\"required\":[\"content\"],\"additionalProperties\":false}",
+     0, tool_remember, NULL},
+    {"recall",
+     "Looks up remembered facts by words (full-text search, best first): this session's and the "
+     "global ones (scope \"all\", the default), or only \"session\" or \"global\".",
+     "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"scope\":{"
+     "\"type\":\"string\",\"enum\":[\"session\",\"global\",\"all\"]},\"limit\":{\"type\":"
+     "\"integer\",\"minimum\":1,\"maximum\":20}},\"required\":[\"query\"],"
+     "\"additionalProperties\":false}",
+     1, tool_recall, NULL},
+};

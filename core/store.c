@@ -241,7 +241,8 @@ static const char *const query_sql[Q_COUNT] = {
         " coalesce((SELECT title FROM sessions WHERE id = ?3), ''),"
         " CASE WHEN ?2 % 2 = 0 THEN (SELECT created_ms FROM messages WHERE id = ?2 / 2)"
         " ELSE (SELECT created_ms FROM memories WHERE id = ?2 / 2) END,"
-        " CASE WHEN ?2 % 2 = 0 THEN (SELECT role FROM messages WHERE id = ?2 / 2) ELSE 0 END"
+        " CASE WHEN ?2 % 2 = 0 THEN (SELECT role FROM messages WHERE id = ?2 / 2) ELSE 0 END,"
+        " CASE WHEN ?2 % 2 = 1 THEN (SELECT content FROM memories WHERE id = ?2 / 2) END"
         " FROM search_idx WHERE search_idx MATCH ?1 AND rowid = ?2",
 };
 
@@ -1529,6 +1530,7 @@ void store_hits_free(store_hit *list, size_t n)
     for (size_t i = 0; list && i < n; i++) {
         free(list[i].session_title);
         free(list[i].snippet);
+        free(list[i].text);
     }
     free(list);
 }
@@ -1546,6 +1548,7 @@ static int hit_details(store *st, const char *match, int64_t rowid, store_hit *h
         if (err == STORE_OK) err = col_dup(q, 1, 1, &h->session_title);
         h->created_ms = sqlite3_column_int64(q, 2);
         h->role = sqlite3_column_int(q, 3);
+        if (err == STORE_OK) err = col_dup(q, 4, 0, &h->text);
     } else if (rc != SQLITE_DONE) {
         err = sql_fail(st, rc, "search snippet");
     }

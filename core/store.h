@@ -220,6 +220,7 @@ typedef struct store_hit {
     char session_id[40]; /* "" for a global memory */
     char *session_title; /* never NULL */
     char *snippet;       /* matched terms in [brackets], never NULL */
+    char *text;          /* memories: the whole text; NULL otherwise */
     double score;        /* BM25: lower is better */
     int64_t created_ms;
     int role; /* messages: store_role; 0 otherwise */

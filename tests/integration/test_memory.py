@@ -83,6 +83,11 @@ def llm():
         url = "http://127.0.0.1:%d/v1" % port
 
         @staticmethod
+        def write_script(model, responses):
+            with open(os.path.join(scripts, model + ".json"), "w") as f:
+                json.dump({"responses": responses}, f)
+
+        @staticmethod
         def requests():
             if not os.path.exists(record):
                 return []
@@ -263,3 +268,63 @@ def test_archive_export_and_title(comfyd):
     assert doc["id"] == s.id and doc["title"] == "Heron" and doc["archived"] is True
     assert [m["role"] for m in doc["messages"]] == ["user", "assistant"]
     assert doc["messages"][0]["content"].endswith("second line")
+
+
+def tool_step(name, args, call_id="call_1"):
+    return {
+        "chunks": [
+            {"data": {"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [
+                {"index": 0, "id": call_id, "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(args)}}]}, "finish_reason": None}]}},
+            {"data": {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}},
+        ],
+        "done": True,
+    }
+
+
+MEMORY_SKILL = """---
+name: keeper
+description: Keeps facts.
+allowed-tools: remember recall
+---
+Remember what matters.
+"""
+
+
+def test_remember_and_recall_across_sessions_with_scopes(comfyd_factory, llm, tmp_path):
+    skills = tmp_path / "skills"
+    (skills / "keeper").mkdir(parents=True)
+    (skills / "keeper" / "SKILL.md").write_text(MEMORY_SKILL)
+    c = comfyd_factory(skills=str(skills))
+    stub = c.sessions()
+    write = llm.write_script
+    write("mem-a", [tool_step("remember", {"content": "The user prefers watercolor style", "scope": "global"}),
+                    tool_step("remember", {"content": "Session secret: the lighthouse is blue"}, "call_2"),
+                    text_step("Noted.")])
+    write("mem-b", [tool_step("recall", {"query": "watercolor"}),
+                    tool_step("recall", {"query": "lighthouse"}, "call_2"),
+                    text_step("Done.")])
+    a = new_session(stub, skills=["keeper"], provider="openai", model="mem-a", base_url=llm.url)
+    send(stub, a.id, "I like watercolor; and remember the lighthouse")
+    wait_turns_done(stub, a.id, 2)
+    b = new_session(stub, skills=["keeper"], provider="openai", model="mem-b", base_url=llm.url)
+    send(stub, b.id, "what do I like?")
+    wait_turns_done(stub, b.id, 2)
+    reqs = [r for r in llm.requests() if r["body"]["model"] == "mem-b"]
+    assert len(reqs) == 3
+    tool_msgs = [m for m in reqs[2]["body"]["messages"] if m["role"] == "tool"]
+    first = json.loads(tool_msgs[0]["content"])
+    assert first["memories"] == [{"id": first["memories"][0]["id"], "scope": "global",
+                                  "content": "The user prefers watercolor style"}]
+    # Session A's own memory is not another session's to recall.
+    assert json.loads(tool_msgs[1]["content"]) == {"memories": []}
+    # Memories are searchable; deleting session A removes its memory but
+    # not the global one.
+    hits = stub.SearchSessions(spb.SearchSessionsRequest(query="lighthouse",
+                                                         kinds=[spb.SEARCH_HIT_KIND_MEMORY]), timeout=10).hits
+    assert [h.session_id for h in hits] == [a.id]
+    stub.DeleteSession(spb.DeleteSessionRequest(session_id=a.id), timeout=10)
+    assert not stub.SearchSessions(spb.SearchSessionsRequest(query="lighthouse"), timeout=10).hits
+    hits = stub.SearchSessions(spb.SearchSessionsRequest(query="watercolor",
+                                                         kinds=[spb.SEARCH_HIT_KIND_MEMORY]), timeout=10).hits
+    assert len(hits) == 1 and hits[0].session_id == ""
