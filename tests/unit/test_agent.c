@@ -199,7 +199,8 @@ static int t_queue(void *ud, const agent_call_ctx *ctx, const char *args, char *
 }
 
 static const agent_tool TOOLS[] = {
-    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph, NULL},
+    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph,
+     NULL},
     {"validate_patch", "Checks a patch.", "{\"type\":\"object\"}", 1, t_validate, NULL},
     {"apply_patch", "Applies a patch.", "{\"type\":\"object\"}", 0, t_apply, NULL},
     {"queue", "Queues the workflow.", "", 0, t_queue, NULL},
