@@ -103,25 +103,37 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " content TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX memories_by_session ON memories(session_id, id);"
-    "CREATE VIRTUAL TABLE search_idx USING fts5(body, session_id UNINDEXED, kind UNINDEXED,"
+    /* tags holds the session id (without its dashes: one token) and
+     * "kind<kind>" as searchable tokens, so
+     * that the session and kind filters are part of the MATCH (no per-row
+     * lookup of the UNINDEXED columns, which only serve the results). */
+    "CREATE VIRTUAL TABLE search_idx USING fts5(body, tags, session_id UNINDEXED, kind UNINDEXED,"
     " tokenize = 'unicode61 remove_diacritics 2');"
     "CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN new.content <> '' BEGIN"
-    " INSERT INTO search_idx(rowid, body, session_id, kind)"
-    " VALUES(new.id * 2, new.content, new.session_id, new.kind); END;"
+    " INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " VALUES(new.id * 2, new.content, replace(new.session_id, '-', '') || CASE new.kind WHEN 1 "
+    "THEN ' kindsummary'"
+    " ELSE ' kindmessage' END, new.session_id, new.kind); END;"
     "CREATE TRIGGER messages_fts_au AFTER UPDATE OF content ON messages BEGIN"
     " DELETE FROM search_idx WHERE rowid = old.id * 2;"
-    " INSERT INTO search_idx(rowid, body, session_id, kind)"
-    " SELECT new.id * 2, new.content, new.session_id, new.kind WHERE new.content <> ''; END;"
+    " INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " SELECT new.id * 2, new.content, replace(new.session_id, '-', '') || CASE new.kind WHEN 1 "
+    "THEN ' kindsummary'"
+    " ELSE ' kindmessage' END, new.session_id, new.kind WHERE new.content <> ''; END;"
     "CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN"
     " DELETE FROM search_idx WHERE rowid = old.id * 2; END;"
     "CREATE TRIGGER memories_fts_ai AFTER INSERT ON memories BEGIN"
-    " INSERT INTO search_idx(rowid, body, session_id, kind)"
-    " VALUES(new.id * 2 + 1, new.content, coalesce(new.session_id, ''), 2); END;"
+    " INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " VALUES(new.id * 2 + 1, new.content, coalesce(replace(new.session_id, '-', '') || ' ', '') || "
+    "'kindmemory',"
+    " coalesce(new.session_id, ''), 2); END;"
     "CREATE TRIGGER memories_fts_ad AFTER DELETE ON memories BEGIN"
     " DELETE FROM search_idx WHERE rowid = old.id * 2 + 1; END;"
     /* Messages stored before this version. */
-    "INSERT INTO search_idx(rowid, body, session_id, kind)"
-    " SELECT id * 2, content, session_id, 0 FROM messages WHERE content <> '';",
+    "INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " SELECT id * 2, content, replace(session_id, '-', '') || ' kindmessage', session_id, 0"
+    " FROM messages"
+    " WHERE content <> '';",
 };
 
 #define SESSION_COLS                                                                               \
@@ -171,6 +183,7 @@ enum {
     Q_M_SUMMARY_LATEST,
     Q_M_AFTER,
     Q_MEM_INSERT,
+    Q_SEARCH_FLOOR,
     Q_SEARCH,
     Q_SEARCH_SNIPPET,
     Q_COUNT
@@ -231,18 +244,24 @@ static const char *const query_sql[Q_COUNT] = {
         MESSAGE_COLS "WHERE session_id = ?1 AND kind = 1 ORDER BY id DESC LIMIT 1",
     [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3",
     [Q_MEM_INSERT] = "INSERT INTO memories(session_id, content, created_ms) VALUES(?1, ?2, ?3)",
-    /* Ranked ids first; snippets only for the rows returned (a snippet per
-     * match before the sort would cost more than the search). */
-    [Q_SEARCH] = "SELECT f.rowid, f.kind, f.session_id, f.rank FROM search_idx f"
-                 " WHERE search_idx MATCH ?1 AND (?2 IS NULL OR f.session_id = ?2)"
-                 " AND ((?3 >> f.kind) & 1) = 1 ORDER BY f.rank LIMIT ?4",
+    /* Ranked ids first, and details only for the rows returned. BM25 needs
+     * a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW newest
+     * matches are scored: Q_SEARCH_FLOOR walks the doclist newest first
+     * without scoring to find the oldest of them, and Q_SEARCH gets it as a
+     * bound value (FTS5 only narrows its scan by a rowid bound it is given
+     * as a value, not by a subquery). */
+    [Q_SEARCH_FLOOR] = "SELECT rowid FROM search_idx WHERE search_idx MATCH ?1"
+                       " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+    [Q_SEARCH] = "SELECT rowid, rank FROM search_idx WHERE search_idx MATCH ?1 AND rowid >= ?2"
+                 " ORDER BY rank LIMIT ?3",
     [Q_SEARCH_SNIPPET] =
         "SELECT snippet(search_idx, 0, '[', ']', '…', 16),"
-        " coalesce((SELECT title FROM sessions WHERE id = ?3), ''),"
+        " coalesce((SELECT title FROM sessions s WHERE s.id = search_idx.session_id), ''),"
         " CASE WHEN ?2 % 2 = 0 THEN (SELECT created_ms FROM messages WHERE id = ?2 / 2)"
         " ELSE (SELECT created_ms FROM memories WHERE id = ?2 / 2) END,"
         " CASE WHEN ?2 % 2 = 0 THEN (SELECT role FROM messages WHERE id = ?2 / 2) ELSE 0 END,"
-        " CASE WHEN ?2 % 2 = 1 THEN (SELECT content FROM memories WHERE id = ?2 / 2) END"
+        " CASE WHEN ?2 % 2 = 1 THEN (SELECT content FROM memories WHERE id = ?2 / 2) END,"
+        " kind, session_id"
         " FROM search_idx WHERE search_idx MATCH ?1 AND rowid = ?2",
 };
 
@@ -1541,7 +1560,6 @@ static int hit_details(store *st, const char *match, int64_t rowid, store_hit *h
     sqlite3_stmt *q = st->q[Q_SEARCH_SNIPPET];
     bind_text(q, 1, match);
     sqlite3_bind_int64(q, 2, rowid);
-    bind_text(q, 3, h->session_id);
     int rc = sqlite3_step(q), err = STORE_OK;
     if (rc == SQLITE_ROW) {
         err = col_dup(q, 0, 1, &h->snippet);
@@ -1549,6 +1567,18 @@ static int hit_details(store *st, const char *match, int64_t rowid, store_hit *h
         h->created_ms = sqlite3_column_int64(q, 2);
         h->role = sqlite3_column_int(q, 3);
         if (err == STORE_OK) err = col_dup(q, 4, 0, &h->text);
+        int kind = sqlite3_column_int(q, 5);
+        const unsigned char *sid = sqlite3_column_text(q, 6);
+        int sl = sqlite3_column_bytes(q, 6);
+        if (err == STORE_OK &&
+            (kind < STORE_HIT_MESSAGE || kind > STORE_HIT_MEMORY || sl > STORE_ID_MAX))
+            err = STORE_EIO;
+        if (err == STORE_OK) {
+            h->kind = (store_hit_kind)kind;
+            h->id = (uint64_t)(rowid / 2);
+            if (sid && sl > 0) memcpy(h->session_id, sid, (size_t)sl);
+            h->session_id[sl > 0 ? sl : 0] = '\0';
+        }
     } else if (rc != SQLITE_DONE) {
         err = sql_fail(st, rc, "search snippet");
     }
@@ -1562,6 +1592,36 @@ static int hit_details(store *st, const char *match, int64_t rowid, store_hit *h
     return err;
 }
 
+/* The full MATCH: the user's expression on the body, and the filters on
+ * the tags column. *out is malloc'd. */
+static int search_match(const char *match, const char *session_id, unsigned kind_mask, char **out)
+{
+    static const char *const kind_tag[] = {"kindmessage", "kindsummary", "kindmemory"};
+    size_t cap = strlen(match) + 2 * (session_id ? strlen(session_id) : 0) + 128;
+    char *m = malloc(cap);
+    if (!m) return STORE_ENOMEM;
+    size_t len = (size_t)snprintf(m, cap, "{body} : (%s)", match);
+    if (session_id) {
+        len += (size_t)snprintf(m + len, cap - len, " AND tags : \"");
+        for (const char *p = session_id; *p; p++) { /* as the triggers write it */
+            if (*p == '-') continue;
+            if (*p == '"') m[len++] = '"';
+            m[len++] = *p;
+        }
+        len += (size_t)snprintf(m + len, cap - len, "\"");
+    }
+    if ((kind_mask & STORE_HIT_ALL) != STORE_HIT_ALL) {
+        len += (size_t)snprintf(m + len, cap - len, " AND tags : (");
+        int k = 0;
+        for (int i = 0; i < 3; i++)
+            if (kind_mask & (1u << i))
+                len += (size_t)snprintf(m + len, cap - len, "%s%s", k++ ? " OR " : "", kind_tag[i]);
+        len += (size_t)snprintf(m + len, cap - len, ")");
+    }
+    *out = m;
+    return STORE_OK;
+}
+
 int store_search(store *st, const char *match, const char *session_id, unsigned kind_mask,
                  size_t limit, store_hit **out, size_t *n)
 {
@@ -1572,30 +1632,31 @@ int store_search(store *st, const char *match, const char *session_id, unsigned 
         (session_id && !id_ok(session_id)) || limit > STORE_SEARCH_MAX)
         return STORE_EINVAL;
     if (limit == 0 || (kind_mask & STORE_HIT_ALL) == 0) return STORE_OK;
+    char *full = NULL;
+    int err = search_match(match, session_id, kind_mask, &full);
+    if (err != STORE_OK) return err;
     store_hit *list = calloc(limit, sizeof *list);
-    if (!list) return STORE_ENOMEM;
+    if (!list) {
+        free(full);
+        return STORE_ENOMEM;
+    }
     int64_t rowids[STORE_SEARCH_MAX];
     size_t len = 0;
     pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_SEARCH];
-    bind_text(q, 1, match);
-    bind_text(q, 2, session_id);
-    sqlite3_bind_int(q, 3, (int)(kind_mask & STORE_HIT_ALL));
-    sqlite3_bind_int64(q, 4, (int64_t)limit);
-    int rc, err = STORE_OK;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW && len < limit) {
-        store_hit *h = &list[len];
-        int64_t rowid = sqlite3_column_int64(q, 0);
-        int kind = sqlite3_column_int(q, 1);
-        const unsigned char *sid = sqlite3_column_text(q, 2);
-        int sl = sqlite3_column_bytes(q, 2);
-        if (kind < STORE_HIT_MESSAGE || kind > STORE_HIT_MEMORY || sl > STORE_ID_MAX) continue;
-        h->kind = (store_hit_kind)kind;
-        h->id = (uint64_t)(rowid / 2);
-        if (sid && sl > 0) memcpy(h->session_id, sid, (size_t)sl);
-        h->session_id[sl > 0 ? sl : 0] = '\0';
-        h->score = sqlite3_column_double(q, 3);
-        rowids[len++] = rowid;
+    sqlite3_stmt *q = st->q[Q_SEARCH_FLOOR];
+    bind_text(q, 1, full);
+    sqlite3_bind_int64(q, 2, STORE_SEARCH_RANK_WINDOW - 1);
+    int rc = sqlite3_step(q);
+    int64_t floor = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0; /* fewer: rank all */
+    q_done(q);
+    q = st->q[Q_SEARCH];
+    bind_text(q, 1, full);
+    sqlite3_bind_int64(q, 2, floor);
+    sqlite3_bind_int64(q, 3, (int64_t)limit);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = sqlite3_step(q);
+    for (; rc == SQLITE_ROW && len < limit; rc = sqlite3_step(q)) {
+        list[len].score = sqlite3_column_double(q, 1);
+        rowids[len++] = sqlite3_column_int64(q, 0);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         /* FTS5 reports a malformed expression as a plain SQLITE_ERROR. */
@@ -1603,18 +1664,28 @@ int store_search(store *st, const char *match, const char *session_id, unsigned 
         if (err == STORE_EINVAL) LOG_D(MOD, "search: %s", sqlite3_errmsg(st->db));
     }
     q_done(q);
-    for (size_t i = 0; err == STORE_OK && i < len; i++)
-        err = hit_details(st, match, rowids[i], &list[i]);
+    size_t kept = 0;
+    for (size_t i = 0; err == STORE_OK && i < len; i++) {
+        store_hit h = list[i];
+        err = hit_details(st, full, rowids[i], &h);
+        if (err == STORE_EIO) { /* a row we did not write: skipped */
+            free(h.snippet), free(h.session_title), free(h.text);
+            err = STORE_OK;
+            continue;
+        }
+        list[kept++] = h;
+    }
     pthread_mutex_unlock(&st->mu);
+    free(full);
     if (err != STORE_OK) {
-        store_hits_free(list, len);
+        store_hits_free(list, kept);
         return err;
     }
-    if (len == 0) {
+    if (kept == 0) {
         free(list);
         list = NULL;
     }
     *out = list;
-    *n = len;
+    *n = kept;
     return STORE_OK;
 }

@@ -213,6 +213,11 @@ typedef enum {
 } store_hit_kind;
 #define STORE_HIT_ALL 7u
 #define STORE_SEARCH_MAX 200 /* results of one search */
+/* Only this many newest matches are ranked (BM25 reads a row per scored
+ * match): a word in a fifth of 100,000 messages still answers in a few
+ * milliseconds, and the best hits among the newest 1,000 matches are what
+ * a person looks for in their conversations. */
+#define STORE_SEARCH_RANK_WINDOW 1000
 
 typedef struct store_hit {
     store_hit_kind kind;
