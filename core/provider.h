@@ -26,6 +26,8 @@
 #define PROV_MAX_TOOL_NAME 128          /* OpenAI allows 64 */
 #define PROV_MAX_CALL_ID 256            /* ids are short opaque tokens */
 #define PROV_MAX_JSON_DEPTH 64          /* nesting of tool schemas and arguments */
+#define PROV_MAX_IMAGES 16              /* image parts per message */
+#define PROV_MAX_IMAGE_BYTES (4u << 20) /* one image's encoded file; base64 adds a third */
 
 typedef enum {
     PROV_OK = 0,
@@ -52,6 +54,16 @@ typedef struct prov_tool_call {
     char *arguments_json; /* as the model sent it ("" allowed); valid UTF-8 */
 } prov_tool_call;
 
+/* An image a USER message shows the model (an attachment, a run's output).
+ * Already bounded by the caller (PROV_MAX_IMAGE_BYTES, downscaled); providers
+ * without vision support describe it in text instead. Borrowed. */
+typedef struct prov_image {
+    const char *mime;          /* "image/png", "image/jpeg", "image/webp" or "image/gif" */
+    const unsigned char *data; /* the encoded file */
+    size_t len;
+    const char *label; /* what it is, e.g. a file name or "output of node 9"; may be NULL */
+} prov_image;
+
 /* One message of the conversation. Borrowed for the call. */
 typedef struct prov_msg {
     prov_role role;
@@ -61,6 +73,10 @@ typedef struct prov_msg {
     const prov_tool_call *tool_calls;
     size_t n_tool_calls;
     const char *tool_call_id; /* TOOL: the call this result answers */
+    /* USER: images sent with the text, as OpenAI-compatible image_url parts
+     * (a data: URL) after the text part. */
+    const prov_image *images;
+    size_t n_images;
 } prov_msg;
 
 /* A tool offered to the model. Borrowed for the call. */

@@ -905,6 +905,64 @@ static const char *role_name(prov_role r)
     }
 }
 
+static int image_mime_ok(const char *mime)
+{
+    static const char *const ok[] = {"image/png", "image/jpeg", "image/webp", "image/gif"};
+    for (size_t i = 0; mime && i < sizeof ok / sizeof *ok; i++)
+        if (strcmp(mime, ok[i]) == 0) return 1;
+    return 0;
+}
+
+/* A user message with images as OpenAI's content parts: the text, then per
+ * image its label (when given) and an image_url part holding a data: URL,
+ * which every OpenAI-compatible server with vision accepts (no upload step,
+ * no URL the model's host would have to reach). Returns 1, or 0 with err. */
+static int gen_parts(yajl_gen g, const char *text, const prov_image *im, size_t n, char *err,
+                     size_t errlen)
+{
+    if (n > PROV_MAX_IMAGES) {
+        snprintf(err, errlen, "%zu images in one message (the limit is %d)", n, PROV_MAX_IMAGES);
+        return 0;
+    }
+    int ok = yajl_gen_array_open(g) == yajl_gen_status_ok;
+    if (ok && *text)
+        ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gstr(g, "type") && gstr(g, "text") &&
+             gstr(g, "text") && gstr(g, text) && yajl_gen_map_close(g) == yajl_gen_status_ok;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!image_mime_ok(im[i].mime) || !im[i].data || !im[i].len) {
+            snprintf(err, errlen, "image %zu: not a PNG, JPEG, WebP or GIF file", i + 1);
+            return 0;
+        }
+        if (im[i].len > PROV_MAX_IMAGE_BYTES) {
+            snprintf(err, errlen, "image %zu: %zu bytes (the limit is %u)", i + 1, im[i].len,
+                     PROV_MAX_IMAGE_BYTES);
+            return 0;
+        }
+        if (im[i].label && *im[i].label)
+            ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gstr(g, "type") && gstr(g, "text") &&
+                 gstr(g, "text") && gstr(g, im[i].label) &&
+                 yajl_gen_map_close(g) == yajl_gen_status_ok;
+        text_buf url = {0};
+        text_buf_addf(&url, "data:%s;base64,", im[i].mime);
+        text_buf_add_base64(&url, im[i].data, im[i].len);
+        if (url.oom) {
+            free(url.p);
+            snprintf(err, errlen, "out of memory");
+            return 0;
+        }
+        ok = ok && yajl_gen_map_open(g) == yajl_gen_status_ok && gstr(g, "type") &&
+             gstr(g, "image_url") && gstr(g, "image_url") &&
+             yajl_gen_map_open(g) == yajl_gen_status_ok && gstr(g, "url") &&
+             yajl_gen_string(g, (const unsigned char *)url.p, url.n) == yajl_gen_status_ok &&
+             yajl_gen_map_close(g) == yajl_gen_status_ok &&
+             yajl_gen_map_close(g) == yajl_gen_status_ok;
+        free(url.p);
+    }
+    ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
+    if (!ok) snprintf(err, errlen, "image parts cannot be encoded");
+    return ok;
+}
+
 /* Builds the JSON body into *out (malloc'd). Returns 0 or -1 with err. */
 static int build_body(const prov_request *r, char **out, size_t *outlen, char *err, size_t errlen)
 {
@@ -914,6 +972,7 @@ static int build_body(const prov_request *r, char **out, size_t *outlen, char *e
         return -1;
     }
     yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    if (errlen) err[0] = 0;
     int ok = yajl_gen_map_open(g) == yajl_gen_status_ok && gstr(g, "model") && gstr(g, r->model) &&
              gstr(g, "stream") && yajl_gen_bool(g, 1) == yajl_gen_status_ok &&
              gstr(g, "stream_options") && yajl_gen_map_open(g) == yajl_gen_status_ok &&
@@ -941,13 +1000,16 @@ static int build_body(const prov_request *r, char **out, size_t *outlen, char *e
                      yajl_gen_map_close(g) == yajl_gen_status_ok;
             }
             ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
+        } else if (ok && m->role == PROV_ROLE_USER && m->n_images) {
+            ok = gstr(g, "content") && gen_parts(g, content, m->images, m->n_images, err, errlen);
         } else if (ok) {
             ok = gstr(g, "content") && gstr(g, content);
             if (ok && m->role == PROV_ROLE_TOOL)
                 ok = gstr(g, "tool_call_id") && gstr(g, m->tool_call_id ? m->tool_call_id : "");
         }
         ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok;
-        if (!ok) snprintf(err, errlen, "message %zu cannot be encoded (not valid UTF-8?)", i);
+        if (!ok && !err[0])
+            snprintf(err, errlen, "message %zu cannot be encoded (not valid UTF-8?)", i);
     }
     ok = ok && yajl_gen_array_close(g) == yajl_gen_status_ok;
     if (ok && r->n_tools) {

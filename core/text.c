@@ -142,3 +142,24 @@ void text_buf_addf(text_buf *b, const char *fmt, ...)
     if (n < 0) return;
     text_buf_addn(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
+
+void text_buf_add_base64(text_buf *b, const unsigned char *data, size_t len)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char quad[4 * 256]; /* encoded in chunks: one append per 192 input bytes */
+    size_t q = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        if (i + 1 < len) v |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < len) v |= data[i + 2];
+        quad[q++] = tab[(v >> 18) & 63];
+        quad[q++] = tab[(v >> 12) & 63];
+        quad[q++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        quad[q++] = i + 2 < len ? tab[v & 63] : '=';
+        if (q == sizeof quad) {
+            text_buf_addn(b, quad, q);
+            q = 0;
+        }
+    }
+    if (q) text_buf_addn(b, quad, q);
+}

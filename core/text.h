@@ -47,5 +47,7 @@ void text_buf_addn(text_buf *b, const char *s, size_t len);
 void text_buf_add(text_buf *b, const char *s);
 /* Appends a formatted piece of at most 511 bytes (longer ones are cut). */
 void text_buf_addf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends the standard base64 (RFC 4648, with padding) of data[0..len). */
+void text_buf_add_base64(text_buf *b, const unsigned char *data, size_t len);
 
 #endif

@@ -249,6 +249,51 @@ static void request_encodes_tools_and_tool_messages(void **state)
     call_free(c);
 }
 
+static void user_images_are_sent_as_image_url_parts(void **state)
+{
+    (void)state;
+    call *c = call_new("text-stream");
+    /* Five bytes: the base64 needs padding, so the encoder's tail is checked. */
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0d};
+    prov_image im[] = {{"image/png", png, sizeof png, "output of node 9"}};
+    c->msgs[1] = (prov_msg){
+        .role = PROV_ROLE_USER, .content = "How does it look?", .images = im, .n_images = 1};
+    assert_int_equal(call_run(c), PROV_OK);
+    yajl_val b = request_body(0);
+    const char *p_msgs[] = {"body", "messages", NULL};
+    yajl_val u = YAJL_GET_ARRAY(yajl_tree_get(b, p_msgs, yajl_t_array))->values[1];
+    const char *p_content[] = {"content", NULL};
+    yajl_val parts = yajl_tree_get(u, p_content, yajl_t_array);
+    assert_non_null(parts);
+    assert_int_equal(YAJL_GET_ARRAY(parts)->len, 3);
+    const char *p_type[] = {"type", NULL};
+    const char *p_text[] = {"text", NULL};
+    const char *p_url[] = {"image_url", "url", NULL};
+    yajl_val *v = YAJL_GET_ARRAY(parts)->values;
+    assert_string_equal(get_str(v[0], p_type), "text");
+    assert_string_equal(get_str(v[0], p_text), "How does it look?");
+    assert_string_equal(get_str(v[1], p_text), "output of node 9");
+    assert_string_equal(get_str(v[2], p_type), "image_url");
+    assert_string_equal(get_str(v[2], p_url), "data:image/png;base64,iVBORw0=");
+    yajl_tree_free(b);
+    call_free(c);
+}
+
+static void unknown_image_type_fails_before_sending(void **state)
+{
+    (void)state;
+    call *c = call_new("text-stream");
+    static const unsigned char svg[] = "<svg/>";
+    prov_image im[] = {{"image/svg+xml", svg, sizeof svg - 1, NULL}};
+    c->msgs[1] = (prov_msg){.role = PROV_ROLE_USER, .content = "x", .images = im, .n_images = 1};
+    assert_int_equal(call_run(c), PROV_FAILED);
+    assert_non_null(strstr(c->err, "image 1: not a PNG, JPEG, WebP or GIF file"));
+    char *all = fake_server_requests(&srv);
+    assert_string_equal(all, "");
+    free(all);
+    call_free(c);
+}
+
 static void invalid_tool_schema_fails_before_sending(void **state)
 {
     (void)state;
@@ -651,6 +696,8 @@ int main(void)
         T(openai_is_a_known_provider),
         T(streams_text_in_whole_characters_and_reports_usage),
         T(request_encodes_tools_and_tool_messages),
+        T(user_images_are_sent_as_image_url_parts),
+        T(unknown_image_type_fails_before_sending),
         T(invalid_tool_schema_fails_before_sending),
         T(assembles_a_tool_call_split_across_chunks),
         T(assembles_parallel_tool_calls_by_index),

@@ -333,7 +333,7 @@ static void unary_ok_delivers_unpacked_response_on_client_thread(void **state)
     fx *f = *state;
     srv_start(f);
     ures r;
-    list_skills_sync(f, 5000, 0, &r);
+    list_skills_sync(f, WAIT_MS, 0, &r);
     assert_int_equal(r.code, GRPC_STATUS_OK);
     assert_string_equal(r.details, "");
     assert_non_null(r.resp);
@@ -629,7 +629,7 @@ static void malformed_stream_message_ends_internal(void **state)
     fx *f = *state;
     srv_start(f);
     sres r;
-    assert_int_equal(subscribe(f, "garbage", 0, 5000, 0, &r), RPCC_OK);
+    assert_int_equal(subscribe(f, "garbage", 0, WAIT_MS, 0, &r), RPCC_OK);
     assert_int_equal(wait_count(&r.ends, 1, WAIT_MS), 1);
     pthread_mutex_lock(&g_mu);
     assert_int_equal(r.code, GRPC_STATUS_INTERNAL);
