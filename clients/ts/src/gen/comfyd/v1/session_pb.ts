@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/session.proto.
  */
 export const file_comfyd_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIp0BCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDSI5CgVVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgEEhkKEWNvbXBsZXRpb25fdG9rZW5zGAIgASgEIoYCCgdTZXNzaW9uEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEigKBmNvbmZpZxgDIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEigKBnN0YXR1cxgEIAEoDjIYLmNvbWZ5ZC52MS5TZXNzaW9uU3RhdHVzEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSFQoNdXBkYXRlZF9hdF9tcxgGIAEoAxIQCghsYXN0X3NlcRgHIAEoBBIVCg1tZXNzYWdlX2NvdW50GAggASgNEhQKDHF1ZXVlZF90dXJucxgJIAEoDRIfCgV1c2FnZRgKIAEoCzIQLmNvbWZ5ZC52MS5Vc2FnZSK3AQoLQ2hhdE1lc3NhZ2USCgoCaWQYASABKAQSHQoEcm9sZRgCIAEoDjIPLmNvbWZ5ZC52MS5Sb2xlEg0KBXNraWxsGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSFQoNY3JlYXRlZF9hdF9tcxgFIAEoAxIPCgd0dXJuX2lkGAYgASgEEiYKBXN0YXRlGAcgASgOMhcuY29tZnlkLnYxLk1lc3NhZ2VTdGF0ZRINCgVlcnJvchgIIAEoCSJUCgxQYXJ0aWFsUmVwbHkSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjb250ZW50GAMgASgJEhMKC2RlbHRhX2NvdW50GAQgASgNInQKFENyZWF0ZVNlc3Npb25SZXF1ZXN0Eg0KBXRpdGxlGAEgASgJEigKBmNvbmZpZxgCIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEg8KB2FwaV9rZXkYAyABKAkSEgoKc2Vzc2lvbl9pZBgEIAEoCSI8ChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uIlcKEUdldFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSFwoPaW5jbHVkZV9oaXN0b3J5GAIgASgIEhUKDWhpc3RvcnlfbGltaXQYAyABKA0ifQoSR2V0U2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhInCgdoaXN0b3J5GAIgAygLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEhkKEWhpc3RvcnlfdHJ1bmNhdGVkGAMgASgIIjwKE0xpc3RTZXNzaW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoUTGlzdFNlc3Npb25zUmVzcG9uc2USJAoIc2Vzc2lvbnMYASADKAsyEi5jb21meWQudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoURGVsZXRlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGgoJU2tpbGxMaXN0Eg0KBW5hbWVzGAEgAygJIq4DChdDb25maWd1cmVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEisKBXRpdGxlGAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi4KCHByb3ZpZGVyGAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEisKBW1vZGVsGAQgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi4KCGJhc2VfdXJsGAUgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEjMKDXN5c3RlbV9wcm9tcHQYBiABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSLQoHYXBpX2tleRgHIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCg1hY3RpdmVfc2tpbGxzGAggASgLMhQuY29tZnlkLnYxLlNraWxsTGlzdBI0Cg50b2tlbl9kZWxheV9tcxgJIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50MzJWYWx1ZSJoChhDb25maWd1cmVTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEhcKD2FwaV9rZXlfY2xlYXJlZBgCIAEoCBIOCgZub3RpY2UYAyABKAkiZAoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHY29udGVudBgCIAEoCRIOCgZza2lsbHMYAyADKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkieQoTU2VuZE1lc3NhZ2VSZXNwb25zZRInCgdtZXNzYWdlGAEgASgLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEg4KBnF1ZXVlZBgCIAEoCBIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoDRIRCglkdXBsaWNhdGUYBCABKAgiOQoQU3Vic2NyaWJlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI7ChFTdWJzY3JpYmVSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLmNvbWZ5ZC52MS5TZXNzaW9uRXZlbnQimAQKDFNlc3Npb25FdmVudBILCgNzZXEYASABKAQSDwoHdGltZV9tcxgCIAEoAxISCgpzZXNzaW9uX2lkGAMgASgJEioKCnN5bmNfc3RhdGUYCiABKAsyFC5jb21meWQudjEuU3luY1N0YXRlSAASMAoNc3RhdHVzX3VwZGF0ZRgLIAEoCzIXLmNvbWZ5ZC52MS5TdGF0dXNVcGRhdGVIABIuCgxzdHJlYW1fZGVsdGEYDCABKAsyFi5jb21meWQudjEuU3RyZWFtRGVsdGFIABIoCglkZWJ1Z19sb2cYDSABKAsyEy5jb21meWQudjEuRGVidWdMb2dIABIwCg1tZXNzYWdlX2FkZGVkGA4gASgLMhcuY29tZnlkLnYxLk1lc3NhZ2VBZGRlZEgAEiYKBWVycm9yGA8gASgLMhUuY29tZnlkLnYxLkVycm9yRXZlbnRIABIyCg5jb25maWdfdXBkYXRlZBgQIAEoCzIYLmNvbWZ5ZC52MS5Db25maWdVcGRhdGVkSAASKAoJdG9vbF9jYWxsGBEgASgLMhMuY29tZnlkLnYxLlRvb2xDYWxsSAASLAoLdG9vbF9yZXN1bHQYEiABKAsyFS5jb21meWQudjEuVG9vbFJlc3VsdEgAEjAKDWdyYXBoX2NoYW5nZWQYEyABKAsyFy5jb21meWQudjEuR3JhcGhDaGFuZ2VkSABCBgoEa2luZCKvAQoJU3luY1N0YXRlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhInCgdoaXN0b3J5GAIgAygLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEhkKEWhpc3RvcnlfdHJ1bmNhdGVkGAMgASgIEikKCHBhcnRpYWxzGAQgAygLMhcuY29tZnlkLnYxLlBhcnRpYWxSZXBseRIOCgZyZWFzb24YBSABKAkifgoMU3RhdHVzVXBkYXRlEigKBnN0YXR1cxgBIAEoDjIYLmNvbWZ5ZC52MS5TZXNzaW9uU3RhdHVzEg8KB3R1cm5faWQYAiABKAQSFAoMcXVldWVkX3R1cm5zGAMgASgNEg4KBmRldGFpbBgEIAEoCRINCgVza2lsbBgFIAEoCSJLCgtTdHJlYW1EZWx0YRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg0KBWRlbHRhGAMgASgJEg0KBWluZGV4GAQgASgNIm8KCERlYnVnTG9nEiIKBWxldmVsGAEgASgOMhMuY29tZnlkLnYxLkxvZ0xldmVsEg4KBm1vZHVsZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEg8KB3R1cm5faWQYBCABKAQSDQoFc2tpbGwYBSABKAkiNwoMTWVzc2FnZUFkZGVkEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2UiSwoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDwoHdHVybl9pZBgDIAEoBBINCgVza2lsbBgEIAEoCSJICg1Db25maWdVcGRhdGVkEigKBmNvbmZpZxgBIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEg0KBXRpdGxlGAIgASgJImEKCFRvb2xDYWxsEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY2FsbF9pZBgDIAEoCRIMCgRuYW1lGAQgASgJEhYKDmFyZ3VtZW50c19qc29uGAUgASgJIl4KClRvb2xSZXN1bHQSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgoKAm9rGAQgASgIEhMKC3Jlc3VsdF9qc29uGAUgASgJIkQKDEdyYXBoQ2hhbmdlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDwoHc3VtbWFyeRgDIAEoCSI4Cg1DYW5jZWxSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLY2xlYXJfcXVldWUYAiABKAgiOwoOQ2FuY2VsUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIEhYKDmRyb3BwZWRfcXVldWVkGAIgASgNKn4KDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTRVNTSU9OX1NUQVRVU19JRExFEAESGgoWU0VTU0lPTl9TVEFUVVNfV09SS0lORxACEhgKFFNFU1NJT05fU1RBVFVTX0VSUk9SEAMqXwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESEgoOUk9MRV9BU1NJU1RBTlQQAhIPCgtST0xFX1NZU1RFTRADEg0KCVJPTEVfVE9PTBAEKtABCgxNZXNzYWdlU3RhdGUSHQoZTUVTU0FHRV9TVEFURV9VTlNQRUNJRklFRBAAEhgKFE1FU1NBR0VfU1RBVEVfUVVFVUVEEAESGQoVTUVTU0FHRV9TVEFURV9SVU5OSU5HEAISFgoSTUVTU0FHRV9TVEFURV9ET05FEAMSGwoXTUVTU0FHRV9TVEFURV9DQU5DRUxMRUQQBBIYChRNRVNTQUdFX1NUQVRFX0ZBSUxFRBAFEh0KGU1FU1NBR0VfU1RBVEVfSU5URVJSVVBURUQQBip3CghMb2dMZXZlbBIZChVMT0dfTEVWRUxfVU5TUEVDSUZJRUQQABITCg9MT0dfTEVWRUxfREVCVUcQARISCg5MT0dfTEVWRUxfSU5GTxACEhIKDkxPR19MRVZFTF9XQVJOEAMSEwoPTE9HX0xFVkVMX0VSUk9SEAQyiAUKDlNlc3Npb25TZXJ2aWNlElIKDUNyZWF0ZVNlc3Npb24SHy5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEkkKCkdldFNlc3Npb24SHC5jb21meWQudjEuR2V0U2Vzc2lvblJlcXVlc3QaHS5jb21meWQudjEuR2V0U2Vzc2lvblJlc3BvbnNlEk8KDExpc3RTZXNzaW9ucxIeLmNvbWZ5ZC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElIKDURlbGV0ZVNlc3Npb24SHy5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlElsKEENvbmZpZ3VyZVNlc3Npb24SIi5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QaIy5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlc3BvbnNlEkwKC1NlbmRNZXNzYWdlEh0uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoeLmNvbWZ5ZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkgKCVN1YnNjcmliZRIbLmNvbWZ5ZC52MS5TdWJzY3JpYmVSZXF1ZXN0GhwuY29tZnlkLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESPQoGQ2FuY2VsEhguY29tZnlkLnYxLkNhbmNlbFJlcXVlc3QaGS5jb21meWQudjEuQ2FuY2VsUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_wrappers]);
+  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIrUBCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIWCg5jb250ZXh0X3dpbmRvdxgIIAEoDSI5CgVVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgEEhkKEWNvbXBsZXRpb25fdG9rZW5zGAIgASgEIsYCCgdTZXNzaW9uEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEigKBmNvbmZpZxgDIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEigKBnN0YXR1cxgEIAEoDjIYLmNvbWZ5ZC52MS5TZXNzaW9uU3RhdHVzEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSFQoNdXBkYXRlZF9hdF9tcxgGIAEoAxIQCghsYXN0X3NlcRgHIAEoBBIVCg1tZXNzYWdlX2NvdW50GAggASgNEhQKDHF1ZXVlZF90dXJucxgJIAEoDRIfCgV1c2FnZRgKIAEoCzIQLmNvbWZ5ZC52MS5Vc2FnZRIWCg5jb250ZXh0X3dpbmRvdxgLIAEoDRIQCghhcmNoaXZlZBgMIAEoCBIUCgxjb21wYWN0ZWRfdG8YDSABKAQi8AEKC0NoYXRNZXNzYWdlEgoKAmlkGAEgASgEEh0KBHJvbGUYAiABKA4yDy5jb21meWQudjEuUm9sZRINCgVza2lsbBgDIAEoCRIPCgdjb250ZW50GAQgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSDwoHdHVybl9pZBgGIAEoBBImCgVzdGF0ZRgHIAEoDjIXLmNvbWZ5ZC52MS5NZXNzYWdlU3RhdGUSDQoFZXJyb3IYCCABKAkSJAoEa2luZBgJIAEoDjIWLmNvbWZ5ZC52MS5NZXNzYWdlS2luZBIRCgljb3ZlcnNfdG8YCiABKAQiVAoMUGFydGlhbFJlcGx5Eg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY29udGVudBgDIAEoCRITCgtkZWx0YV9jb3VudBgEIAEoDSJ0ChRDcmVhdGVTZXNzaW9uUmVxdWVzdBINCgV0aXRsZRgBIAEoCRIoCgZjb25maWcYAiABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIPCgdhcGlfa2V5GAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkiPAoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbiJXChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2luY2x1ZGVfaGlzdG9yeRgCIAEoCBIVCg1oaXN0b3J5X2xpbWl0GAMgASgNIn0KEkdldFNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SJwoHaGlzdG9yeRgCIAMoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIZChFoaXN0b3J5X3RydW5jYXRlZBgDIAEoCCJWChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJEhgKEGluY2x1ZGVfYXJjaGl2ZWQYAyABKAgiVQoUTGlzdFNlc3Npb25zUmVzcG9uc2USJAoIc2Vzc2lvbnMYASADKAsyEi5jb21meWQudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoURGVsZXRlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIXChVEZWxldGVTZXNzaW9uUmVzcG9uc2UiGgoJU2tpbGxMaXN0Eg0KBW5hbWVzGAEgAygJIpIEChdDb25maWd1cmVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEisKBXRpdGxlGAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi4KCHByb3ZpZGVyGAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEisKBW1vZGVsGAQgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi4KCGJhc2VfdXJsGAUgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEjMKDXN5c3RlbV9wcm9tcHQYBiABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSLQoHYXBpX2tleRgHIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCg1hY3RpdmVfc2tpbGxzGAggASgLMhQuY29tZnlkLnYxLlNraWxsTGlzdBI0Cg50b2tlbl9kZWxheV9tcxgJIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50MzJWYWx1ZRI0Cg5jb250ZXh0X3dpbmRvdxgKIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50MzJWYWx1ZRIsCghhcmNoaXZlZBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5Cb29sVmFsdWUiaAoYQ29uZmlndXJlU2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhIXCg9hcGlfa2V5X2NsZWFyZWQYAiABKAgSDgoGbm90aWNlGAMgASgJImQKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSDgoGc2tpbGxzGAMgAygJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJInkKE1NlbmRNZXNzYWdlUmVzcG9uc2USJwoHbWVzc2FnZRgBIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIOCgZxdWV1ZWQYAiABKAgSFgoOcXVldWVfcG9zaXRpb24YAyABKA0SEQoJZHVwbGljYXRlGAQgASgIIjkKEFN1YnNjcmliZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQiOwoRU3Vic2NyaWJlUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5jb21meWQudjEuU2Vzc2lvbkV2ZW50IpgECgxTZXNzaW9uRXZlbnQSCwoDc2VxGAEgASgEEg8KB3RpbWVfbXMYAiABKAMSEgoKc2Vzc2lvbl9pZBgDIAEoCRIqCgpzeW5jX3N0YXRlGAogASgLMhQuY29tZnlkLnYxLlN5bmNTdGF0ZUgAEjAKDXN0YXR1c191cGRhdGUYCyABKAsyFy5jb21meWQudjEuU3RhdHVzVXBkYXRlSAASLgoMc3RyZWFtX2RlbHRhGAwgASgLMhYuY29tZnlkLnYxLlN0cmVhbURlbHRhSAASKAoJZGVidWdfbG9nGA0gASgLMhMuY29tZnlkLnYxLkRlYnVnTG9nSAASMAoNbWVzc2FnZV9hZGRlZBgOIAEoCzIXLmNvbWZ5ZC52MS5NZXNzYWdlQWRkZWRIABImCgVlcnJvchgPIAEoCzIVLmNvbWZ5ZC52MS5FcnJvckV2ZW50SAASMgoOY29uZmlnX3VwZGF0ZWQYECABKAsyGC5jb21meWQudjEuQ29uZmlnVXBkYXRlZEgAEigKCXRvb2xfY2FsbBgRIAEoCzITLmNvbWZ5ZC52MS5Ub29sQ2FsbEgAEiwKC3Rvb2xfcmVzdWx0GBIgASgLMhUuY29tZnlkLnYxLlRvb2xSZXN1bHRIABIwCg1ncmFwaF9jaGFuZ2VkGBMgASgLMhcuY29tZnlkLnYxLkdyYXBoQ2hhbmdlZEgAQgYKBGtpbmQirwEKCVN5bmNTdGF0ZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SJwoHaGlzdG9yeRgCIAMoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIZChFoaXN0b3J5X3RydW5jYXRlZBgDIAEoCBIpCghwYXJ0aWFscxgEIAMoCzIXLmNvbWZ5ZC52MS5QYXJ0aWFsUmVwbHkSDgoGcmVhc29uGAUgASgJIn4KDFN0YXR1c1VwZGF0ZRIoCgZzdGF0dXMYASABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIPCgd0dXJuX2lkGAIgASgEEhQKDHF1ZXVlZF90dXJucxgDIAEoDRIOCgZkZXRhaWwYBCABKAkSDQoFc2tpbGwYBSABKAkiSwoLU3RyZWFtRGVsdGESDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRINCgVkZWx0YRgDIAEoCRINCgVpbmRleBgEIAEoDSJvCghEZWJ1Z0xvZxIiCgVsZXZlbBgBIAEoDjITLmNvbWZ5ZC52MS5Mb2dMZXZlbBIOCgZtb2R1bGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRIPCgd0dXJuX2lkGAQgASgEEg0KBXNraWxsGAUgASgJIjcKDE1lc3NhZ2VBZGRlZBInCgdtZXNzYWdlGAEgASgLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlIksKCkVycm9yRXZlbnQSDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEg8KB3R1cm5faWQYAyABKAQSDQoFc2tpbGwYBCABKAkiSAoNQ29uZmlnVXBkYXRlZBIoCgZjb25maWcYASABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxINCgV0aXRsZRgCIAEoCSJhCghUb29sQ2FsbBIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NhbGxfaWQYAyABKAkSDAoEbmFtZRgEIAEoCRIWCg5hcmd1bWVudHNfanNvbhgFIAEoCSJeCgpUb29sUmVzdWx0Eg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY2FsbF9pZBgDIAEoCRIKCgJvaxgEIAEoCBITCgtyZXN1bHRfanNvbhgFIAEoCSJECgxHcmFwaENoYW5nZWQSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEg8KB3N1bW1hcnkYAyABKAkiOAoNQ2FuY2VsUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhMKC2NsZWFyX3F1ZXVlGAIgASgIIjsKDkNhbmNlbFJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCBIWCg5kcm9wcGVkX3F1ZXVlZBgCIAEoDSIrChVDb21wYWN0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKAAQoWQ29tcGFjdFNlc3Npb25SZXNwb25zZRIRCgljb21wYWN0ZWQYASABKAgSGgoSbWVzc2FnZXNfY29tcGFjdGVkGAIgASgNEicKB3N1bW1hcnkYAyABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USDgoGbm90aWNlGAQgASgJInIKFVNlYXJjaFNlc3Npb25zUmVxdWVzdBINCgVxdWVyeRgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEg0KBWxpbWl0GAMgASgNEicKBWtpbmRzGAQgAygOMhguY29tZnlkLnYxLlNlYXJjaEhpdEtpbmQiwAEKCVNlYXJjaEhpdBImCgRraW5kGAEgASgOMhguY29tZnlkLnYxLlNlYXJjaEhpdEtpbmQSCgoCaWQYAiABKAQSEgoKc2Vzc2lvbl9pZBgDIAEoCRIVCg1zZXNzaW9uX3RpdGxlGAQgASgJEg8KB3NuaXBwZXQYBSABKAkSDQoFc2NvcmUYBiABKAESFQoNY3JlYXRlZF9hdF9tcxgHIAEoAxIdCgRyb2xlGAggASgOMg8uY29tZnlkLnYxLlJvbGUiPAoWU2VhcmNoU2Vzc2lvbnNSZXNwb25zZRIiCgRoaXRzGAEgAygLMhQuY29tZnlkLnYxLlNlYXJjaEhpdCJTChRFeHBvcnRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEicKBmZvcm1hdBgCIAEoDjIXLmNvbWZ5ZC52MS5FeHBvcnRGb3JtYXQiUAoVRXhwb3J0U2Vzc2lvblJlc3BvbnNlEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIQCghmaWxlbmFtZRgCIAEoCRIPCgdjb250ZW50GAMgASgJKn4KDVNlc3Npb25TdGF0dXMSHgoaU0VTU0lPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTRVNTSU9OX1NUQVRVU19JRExFEAESGgoWU0VTU0lPTl9TVEFUVVNfV09SS0lORxACEhgKFFNFU1NJT05fU1RBVFVTX0VSUk9SEAMqXwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESEgoOUk9MRV9BU1NJU1RBTlQQAhIPCgtST0xFX1NZU1RFTRADEg0KCVJPTEVfVE9PTBAEKtABCgxNZXNzYWdlU3RhdGUSHQoZTUVTU0FHRV9TVEFURV9VTlNQRUNJRklFRBAAEhgKFE1FU1NBR0VfU1RBVEVfUVVFVUVEEAESGQoVTUVTU0FHRV9TVEFURV9SVU5OSU5HEAISFgoSTUVTU0FHRV9TVEFURV9ET05FEAMSGwoXTUVTU0FHRV9TVEFURV9DQU5DRUxMRUQQBBIYChRNRVNTQUdFX1NUQVRFX0ZBSUxFRBAFEh0KGU1FU1NBR0VfU1RBVEVfSU5URVJSVVBURUQQBipFCgtNZXNzYWdlS2luZBIcChhNRVNTQUdFX0tJTkRfVU5TUEVDSUZJRUQQABIYChRNRVNTQUdFX0tJTkRfU1VNTUFSWRABKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBCqGAQoNU2VhcmNoSGl0S2luZBIfChtTRUFSQ0hfSElUX0tJTkRfVU5TUEVDSUZJRUQQABIbChdTRUFSQ0hfSElUX0tJTkRfTUVTU0FHRRABEhsKF1NFQVJDSF9ISVRfS0lORF9TVU1NQVJZEAISGgoWU0VBUkNIX0hJVF9LSU5EX01FTU9SWRADKmEKDEV4cG9ydEZvcm1hdBIdChlFWFBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASGgoWRVhQT1JUX0ZPUk1BVF9NQVJLRE9XThABEhYKEkVYUE9SVF9GT1JNQVRfSlNPThACMooHCg5TZXNzaW9uU2VydmljZRJSCg1DcmVhdGVTZXNzaW9uEh8uY29tZnlkLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiAuY29tZnlkLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJJCgpHZXRTZXNzaW9uEhwuY29tZnlkLnYxLkdldFNlc3Npb25SZXF1ZXN0Gh0uY29tZnlkLnYxLkdldFNlc3Npb25SZXNwb25zZRJPCgxMaXN0U2Vzc2lvbnMSHi5jb21meWQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBofLmNvbWZ5ZC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJSCg1EZWxldGVTZXNzaW9uEh8uY29tZnlkLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiAuY29tZnlkLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZRJbChBDb25maWd1cmVTZXNzaW9uEiIuY29tZnlkLnYxLkNvbmZpZ3VyZVNlc3Npb25SZXF1ZXN0GiMuY29tZnlkLnYxLkNvbmZpZ3VyZVNlc3Npb25SZXNwb25zZRJMCgtTZW5kTWVzc2FnZRIdLmNvbWZ5ZC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaHi5jb21meWQudjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJICglTdWJzY3JpYmUSGy5jb21meWQudjEuU3Vic2NyaWJlUmVxdWVzdBocLmNvbWZ5ZC52MS5TdWJzY3JpYmVSZXNwb25zZTABEj0KBkNhbmNlbBIYLmNvbWZ5ZC52MS5DYW5jZWxSZXF1ZXN0GhkuY29tZnlkLnYxLkNhbmNlbFJlc3BvbnNlElUKDkNvbXBhY3RTZXNzaW9uEiAuY29tZnlkLnYxLkNvbXBhY3RTZXNzaW9uUmVxdWVzdBohLmNvbWZ5ZC52MS5Db21wYWN0U2Vzc2lvblJlc3BvbnNlElUKDlNlYXJjaFNlc3Npb25zEiAuY29tZnlkLnYxLlNlYXJjaFNlc3Npb25zUmVxdWVzdBohLmNvbWZ5ZC52MS5TZWFyY2hTZXNzaW9uc1Jlc3BvbnNlElIKDUV4cG9ydFNlc3Npb24SHy5jb21meWQudjEuRXhwb3J0U2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuRXhwb3J0U2Vzc2lvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_wrappers]);
 
 /**
  * SessionConfig is what a session runs with. The API key is write-only: it
@@ -76,6 +76,14 @@ export type SessionConfig = Message<"comfyd.v1.SessionConfig"> & {
    * @generated from field: uint32 token_delay_ms = 7;
    */
   tokenDelayMs: number;
+
+  /**
+   * The model's context window in tokens (0: the service's default for the
+   * provider and model, see Session.context_window for the one in force).
+   *
+   * @generated from field: uint32 context_window = 8;
+   */
+  contextWindow: number;
 };
 
 /**
@@ -168,6 +176,28 @@ export type Session = Message<"comfyd.v1.Session"> & {
    * @generated from field: comfyd.v1.Usage usage = 10;
    */
   usage?: Usage | undefined;
+
+  /**
+   * The context window in force (config.context_window or the default).
+   *
+   * @generated from field: uint32 context_window = 11;
+   */
+  contextWindow: number;
+
+  /**
+   * Archived sessions are left out of ListSessions unless asked for.
+   *
+   * @generated from field: bool archived = 12;
+   */
+  archived: boolean;
+
+  /**
+   * Messages with an id up to this one are compacted: a summary stands for
+   * them in the model's context (0: none).
+   *
+   * @generated from field: uint64 compacted_to = 13;
+   */
+  compactedTo: bigint;
 };
 
 /**
@@ -230,6 +260,18 @@ export type ChatMessage = Message<"comfyd.v1.ChatMessage"> & {
    * @generated from field: string error = 8;
    */
   error: string;
+
+  /**
+   * @generated from field: comfyd.v1.MessageKind kind = 9;
+   */
+  kind: MessageKind;
+
+  /**
+   * Summaries: the newest message id this summary stands for.
+   *
+   * @generated from field: uint64 covers_to = 10;
+   */
+  coversTo: bigint;
 };
 
 /**
@@ -424,6 +466,13 @@ export type ListSessionsRequest = Message<"comfyd.v1.ListSessionsRequest"> & {
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
+
+  /**
+   * Also list archived sessions.
+   *
+   * @generated from field: bool include_archived = 3;
+   */
+  includeArchived: boolean;
 };
 
 /**
@@ -569,6 +618,18 @@ export type ConfigureSessionRequest = Message<"comfyd.v1.ConfigureSessionRequest
    * @generated from field: google.protobuf.UInt32Value token_delay_ms = 9;
    */
   tokenDelayMs?: number | undefined;
+
+  /**
+   * 0 returns to the default; otherwise 512..10000000 tokens.
+   *
+   * @generated from field: google.protobuf.UInt32Value context_window = 10;
+   */
+  contextWindow?: number | undefined;
+
+  /**
+   * @generated from field: google.protobuf.BoolValue archived = 11;
+   */
+  archived?: boolean | undefined;
 };
 
 /**
@@ -1251,6 +1312,250 @@ export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_session, 32);
 
 /**
+ * CompactSessionRequest asks for a compaction now.
+ *
+ * @generated from message comfyd.v1.CompactSessionRequest
+ */
+export type CompactSessionRequest = Message<"comfyd.v1.CompactSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message comfyd.v1.CompactSessionRequest.
+ * Use `create(CompactSessionRequestSchema)` to create a new message.
+ */
+export const CompactSessionRequestSchema: GenMessage<CompactSessionRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 33);
+
+/**
+ * CompactSessionResponse tells what was compacted.
+ *
+ * @generated from message comfyd.v1.CompactSessionResponse
+ */
+export type CompactSessionResponse = Message<"comfyd.v1.CompactSessionResponse"> & {
+  /**
+   * False when there was nothing to compact (the newest turn is kept).
+   *
+   * @generated from field: bool compacted = 1;
+   */
+  compacted: boolean;
+
+  /**
+   * Number of messages the new summary stands for.
+   *
+   * @generated from field: uint32 messages_compacted = 2;
+   */
+  messagesCompacted: number;
+
+  /**
+   * The stored summary, when compacted.
+   *
+   * @generated from field: comfyd.v1.ChatMessage summary = 3;
+   */
+  summary?: ChatMessage | undefined;
+
+  /**
+   * A sentence for a person about what happened.
+   *
+   * @generated from field: string notice = 4;
+   */
+  notice: string;
+};
+
+/**
+ * Describes the message comfyd.v1.CompactSessionResponse.
+ * Use `create(CompactSessionResponseSchema)` to create a new message.
+ */
+export const CompactSessionResponseSchema: GenMessage<CompactSessionResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 34);
+
+/**
+ * SearchSessionsRequest is a full-text search. Syntax: words (all must
+ * match), "a phrase", prefix*, a OR b, -excluded.
+ *
+ * @generated from message comfyd.v1.SearchSessionsRequest
+ */
+export type SearchSessionsRequest = Message<"comfyd.v1.SearchSessionsRequest"> & {
+  /**
+   * At most 1024 bytes.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Only this session (empty: every session).
+   *
+   * @generated from field: string session_id = 2;
+   */
+  sessionId: string;
+
+  /**
+   * 0 means 20; at most 200.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * Only these kinds (empty: all).
+   *
+   * @generated from field: repeated comfyd.v1.SearchHitKind kinds = 4;
+   */
+  kinds: SearchHitKind[];
+};
+
+/**
+ * Describes the message comfyd.v1.SearchSessionsRequest.
+ * Use `create(SearchSessionsRequestSchema)` to create a new message.
+ */
+export const SearchSessionsRequestSchema: GenMessage<SearchSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 35);
+
+/**
+ * SearchHit is one result.
+ *
+ * @generated from message comfyd.v1.SearchHit
+ */
+export type SearchHit = Message<"comfyd.v1.SearchHit"> & {
+  /**
+   * @generated from field: comfyd.v1.SearchHitKind kind = 1;
+   */
+  kind: SearchHitKind;
+
+  /**
+   * Message id, or memory id for memories.
+   *
+   * @generated from field: uint64 id = 2;
+   */
+  id: bigint;
+
+  /**
+   * Empty for a global memory.
+   *
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string session_title = 4;
+   */
+  sessionTitle: string;
+
+  /**
+   * The matching text with matched terms in [brackets].
+   *
+   * @generated from field: string snippet = 5;
+   */
+  snippet: string;
+
+  /**
+   * BM25 rank: lower is better.
+   *
+   * @generated from field: double score = 6;
+   */
+  score: number;
+
+  /**
+   * @generated from field: int64 created_at_ms = 7;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * @generated from field: comfyd.v1.Role role = 8;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message comfyd.v1.SearchHit.
+ * Use `create(SearchHitSchema)` to create a new message.
+ */
+export const SearchHitSchema: GenMessage<SearchHit> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 36);
+
+/**
+ * SearchSessionsResponse lists hits, best first.
+ *
+ * @generated from message comfyd.v1.SearchSessionsResponse
+ */
+export type SearchSessionsResponse = Message<"comfyd.v1.SearchSessionsResponse"> & {
+  /**
+   * @generated from field: repeated comfyd.v1.SearchHit hits = 1;
+   */
+  hits: SearchHit[];
+};
+
+/**
+ * Describes the message comfyd.v1.SearchSessionsResponse.
+ * Use `create(SearchSessionsResponseSchema)` to create a new message.
+ */
+export const SearchSessionsResponseSchema: GenMessage<SearchSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 37);
+
+/**
+ * ExportSessionRequest exports one session.
+ *
+ * @generated from message comfyd.v1.ExportSessionRequest
+ */
+export type ExportSessionRequest = Message<"comfyd.v1.ExportSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * UNSPECIFIED means MARKDOWN.
+   *
+   * @generated from field: comfyd.v1.ExportFormat format = 2;
+   */
+  format: ExportFormat;
+};
+
+/**
+ * Describes the message comfyd.v1.ExportSessionRequest.
+ * Use `create(ExportSessionRequestSchema)` to create a new message.
+ */
+export const ExportSessionRequestSchema: GenMessage<ExportSessionRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 38);
+
+/**
+ * ExportSessionResponse holds the document.
+ *
+ * @generated from message comfyd.v1.ExportSessionResponse
+ */
+export type ExportSessionResponse = Message<"comfyd.v1.ExportSessionResponse"> & {
+  /**
+   * "text/markdown; charset=utf-8" or "application/json".
+   *
+   * @generated from field: string content_type = 1;
+   */
+  contentType: string;
+
+  /**
+   * A suggested file name.
+   *
+   * @generated from field: string filename = 2;
+   */
+  filename: string;
+
+  /**
+   * @generated from field: string content = 3;
+   */
+  content: string;
+};
+
+/**
+ * Describes the message comfyd.v1.ExportSessionResponse.
+ * Use `create(ExportSessionResponseSchema)` to create a new message.
+ */
+export const ExportSessionResponseSchema: GenMessage<ExportSessionResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 39);
+
+/**
  * SessionStatus is the state machine of a session.
  *
  * @generated from enum comfyd.v1.SessionStatus
@@ -1388,6 +1693,34 @@ export const MessageStateSchema: GenEnum<MessageState> = /*@__PURE__*/
   enumDesc(file_comfyd_v1_session, 2);
 
 /**
+ * MessageKind tells an ordinary message from a summary.
+ *
+ * @generated from enum comfyd.v1.MessageKind
+ */
+export enum MessageKind {
+  /**
+   * An ordinary message of the conversation.
+   *
+   * @generated from enum value: MESSAGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A summary standing for the earlier messages up to covers_to, which stay
+   * stored (shown collapsed behind it).
+   *
+   * @generated from enum value: MESSAGE_KIND_SUMMARY = 1;
+   */
+  SUMMARY = 1,
+}
+
+/**
+ * Describes the enum comfyd.v1.MessageKind.
+ */
+export const MessageKindSchema: GenEnum<MessageKind> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_session, 3);
+
+/**
  * LogLevel of a debug_log event.
  *
  * @generated from enum comfyd.v1.LogLevel
@@ -1423,7 +1756,68 @@ export enum LogLevel {
  * Describes the enum comfyd.v1.LogLevel.
  */
 export const LogLevelSchema: GenEnum<LogLevel> = /*@__PURE__*/
-  enumDesc(file_comfyd_v1_session, 3);
+  enumDesc(file_comfyd_v1_session, 4);
+
+/**
+ * SearchHitKind is what a search hit is.
+ *
+ * @generated from enum comfyd.v1.SearchHitKind
+ */
+export enum SearchHitKind {
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_MESSAGE = 1;
+   */
+  MESSAGE = 1,
+
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_SUMMARY = 2;
+   */
+  SUMMARY = 2,
+
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_MEMORY = 3;
+   */
+  MEMORY = 3,
+}
+
+/**
+ * Describes the enum comfyd.v1.SearchHitKind.
+ */
+export const SearchHitKindSchema: GenEnum<SearchHitKind> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_session, 5);
+
+/**
+ * ExportFormat of ExportSession.
+ *
+ * @generated from enum comfyd.v1.ExportFormat
+ */
+export enum ExportFormat {
+  /**
+   * @generated from enum value: EXPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EXPORT_FORMAT_MARKDOWN = 1;
+   */
+  MARKDOWN = 1,
+
+  /**
+   * @generated from enum value: EXPORT_FORMAT_JSON = 2;
+   */
+  JSON = 2,
+}
+
+/**
+ * Describes the enum comfyd.v1.ExportFormat.
+ */
+export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_session, 6);
 
 /**
  * SessionService holds every session's state: history, configuration and
@@ -1513,6 +1907,40 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof CancelRequestSchema;
     output: typeof CancelResponseSchema;
+  },
+  /**
+   * CompactSession summarises the older turns now (as a turn does by itself
+   * when the history no longer fits the context window). The originals stay
+   * stored and readable. FAILED_PRECONDITION while a turn is running.
+   *
+   * @generated from rpc comfyd.v1.SessionService.CompactSession
+   */
+  compactSession: {
+    methodKind: "unary";
+    input: typeof CompactSessionRequestSchema;
+    output: typeof CompactSessionResponseSchema;
+  },
+  /**
+   * SearchSessions finds messages, summaries and memories across every
+   * session (or one), ranked by BM25. A malformed query is INVALID_ARGUMENT.
+   *
+   * @generated from rpc comfyd.v1.SessionService.SearchSessions
+   */
+  searchSessions: {
+    methodKind: "unary";
+    input: typeof SearchSessionsRequestSchema;
+    output: typeof SearchSessionsResponseSchema;
+  },
+  /**
+   * ExportSession renders a session with its whole history as Markdown or
+   * JSON.
+   *
+   * @generated from rpc comfyd.v1.SessionService.ExportSession
+   */
+  exportSession: {
+    methodKind: "unary";
+    input: typeof ExportSessionRequestSchema;
+    output: typeof ExportSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_comfyd_v1_session, 0);
