@@ -2911,3 +2911,9 @@ static const agent_tool memory_tools[SESS_N_MEMORY_TOOLS] = {
      "\"additionalProperties\":false}",
      1, tool_recall, NULL},
 };
+
+const agent_tool *sess_memory_tools(size_t *n)
+{
+    *n = SESS_N_MEMORY_TOOLS;
+    return memory_tools;
+}

@@ -218,6 +218,11 @@ int sess_remember(sess_mgr *m, const char *session_id, int global, const char *c
  * else Markdown. *out is malloc'd (caller frees). */
 int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, size_t errlen);
 
+/* The memory tools (remember, recall) every turn offers besides the table
+ * of sess_mgr_set_tools; a skill lists them in allowed-tools like others.
+ * Their ud is set per turn; the table is static. */
+const agent_tool *sess_memory_tools(size_t *n);
+
 /* Fills a ChatMessage pointing into m. */
 void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb);
 
