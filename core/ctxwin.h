@@ -26,14 +26,16 @@
 
 #define CTX_MIN_WINDOW 512      /* below this no system prompt and reply fit */
 #define CTX_MAX_WINDOW 10000000 /* above every model's window; bounds arithmetic */
-#define CTX_DEFAULT_WINDOW 8192 /* unknown models: a small local model's common size */
-#define CTX_OLLAMA_WINDOW 4096  /* Ollama's default num_ctx for a model it serves */
-#define CTX_ECHO_WINDOW 8192    /* the offline provider has no limit; keep tests honest */
-#define CTX_MSG_OVERHEAD 4      /* template tokens around each message */
-#define CTX_BYTES_PER_TOKEN 4   /* see the estimate above */
-#define CTX_RESERVE_MIN 256     /* tokens left for the reply, at least ... */
-#define CTX_RESERVE_MAX 4096    /* ... and at most */
-#define CTX_RATIO_MIN 250       /* per mille: reported/estimated is clamped */
+/* Unknown models: what current open models served by llama.cpp, vLLM or
+ * LM Studio commonly take; set context_window for a smaller one. */
+#define CTX_DEFAULT_WINDOW 32768
+#define CTX_OLLAMA_WINDOW 4096 /* Ollama's default num_ctx for a model it serves */
+#define CTX_ECHO_WINDOW 8192   /* the offline provider has no limit; keep tests honest */
+#define CTX_MSG_OVERHEAD 4     /* template tokens around each message */
+#define CTX_BYTES_PER_TOKEN 4  /* see the estimate above */
+#define CTX_RESERVE_MIN 256    /* tokens left for the reply, at least ... */
+#define CTX_RESERVE_MAX 4096   /* ... and at most */
+#define CTX_RATIO_MIN 250      /* per mille: reported/estimated is clamped */
 #define CTX_RATIO_MAX 4000
 #define CTX_SUMMARY_LINE_MAX 240 /* bytes of one message in an offline summary */
 
