@@ -1,10 +1,11 @@
 /* app: configuration, lifecycle, calls and streams to the core, JSON
  * helpers, status mapping, /healthz and /metrics (see app.h). */
 #include "app.h"
+#include "jsontree.h"
+#include "fsutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 
 #include "comfyd/v1/skill.pb-c.h"
 #include "jsonpb.h"
+#include "jsonscan.h"
 #include "log.h"
+#include "opts.h"
 #include "text.h"
 
 #define MOD "comfyd-bridge"
@@ -92,10 +95,7 @@ static const struct option long_opts[] = {
 };
 
 /* Environment twins; list values are comma-separated. */
-static const struct {
-    const char *env;
-    int opt;
-} twins[] = {
+static const opts_env twins[] = {
     {"COMFYD_BRIDGE_LISTEN", OPT_LISTEN},
     {"COMFYD_BRIDGE_CORE", OPT_CORE},
     {"COMFYD_BRIDGE_DATA", OPT_DATA},
@@ -306,6 +306,19 @@ static int cfg_apply_env(app_cfg *c, int opt, const char *v, char *err, size_t e
     return rc;
 }
 
+/* One option from a flag or its twin; a twin's error names the variable. */
+static int cfg_apply_opt(void *ud, int opt, const char *v, const char *env, char *err,
+                         size_t errlen)
+{
+    if (!env) return cfg_apply(ud, opt, v, err, errlen);
+    int rc = cfg_apply_env(ud, opt, v, err, errlen);
+    if (rc != APP_OK) {
+        size_t n = strlen(err);
+        if (n + 1 < errlen) snprintf(err + n, errlen - n, " (from %s)", env);
+    }
+    return rc;
+}
+
 int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -317,30 +330,12 @@ int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
     c->handshake_timeout_ms = APP_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (err && errlen) err[0] = '\0';
 
-    int given[OPT__END - OPT_LISTEN] = {0};
-    optind = 0; /* GNU: full reinitialisation, so the parser can run again */
-    opterr = 0;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
-        if (opt == OPT_HELP) return APP_HELP;
-        if (opt == OPT_VERSION) return APP_VERSION;
-        if (opt == '?')
-            return cfg_fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
-        if (opt == ':') return cfg_fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-        if ((rc = cfg_apply(c, opt, optarg, err, errlen)) != APP_OK) return rc;
-        given[opt - OPT_LISTEN] = 1;
-    }
-    if (optind < argc)
-        return cfg_fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
-    for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
-        const char *v = getenv(twins[i].env);
-        if (!v || given[twins[i].opt - OPT_LISTEN]) continue;
-        if ((rc = cfg_apply_env(c, twins[i].opt, v, err, errlen)) != APP_OK) {
-            size_t n = strlen(err);
-            if (n + 1 < errlen) snprintf(err + n, errlen - n, " (from %s)", twins[i].env);
-            return rc;
-        }
-    }
+    int rc = opts_parse(argc, argv, long_opts, twins, sizeof twins / sizeof twins[0], cfg_apply_opt,
+                        c, err, errlen);
+    if (rc == OPTS_HELP) return APP_HELP;
+    if (rc == OPTS_VERSION) return APP_VERSION;
+    if (rc == OPTS_EUSAGE) return APP_E_ARG;
+    if (rc != APP_OK) return rc;
     if (c->max_unauth_connections > c->max_connections)
         return cfg_fail(err, errlen,
                         "--max-unauth-connections (%zu) is more than --max-connections (%zu)",
@@ -507,112 +502,40 @@ const Comfyd__V1__GraphError *app_first_graph_error(const ProtobufCMessage *resp
 
 /* ==== JSON helpers ==== */
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int hex4(const char *s, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char ch = s[i];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9')
-            v |= (unsigned)(ch - '0');
-        else if (ch >= 'a' && ch <= 'f')
-            v |= (unsigned)(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F')
-            v |= (unsigned)(ch - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Bounds what yajl_tree would build (its free recurses per level) and
  * refuses what would not survive a re-emit: NUL and lone surrogates. Syntax
  * errors are left to yajl. */
 static int json_scan(const char *s, size_t len, char *err, size_t errlen)
 {
-    unsigned depth = 0;
-    size_t values = 0;
-    const size_t max_values = 2 * (size_t)JSONPB_MAX_TOTAL_ELEMENTS; /* keys count too */
-    int in_str = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '\0') return set_err(err, errlen, APP_E_JSON, "invalid JSON: NUL byte");
-        if (in_str) {
-            if (ch == '"') {
-                in_str = 0;
-            } else if (ch == '\\' && i + 1 < len) {
-                i++;
-                if (s[i] != 'u' || i + 4 >= len) continue;
-                unsigned cp, lo;
-                if (hex4(s + i + 1, &cp)) continue;
-                i += 4;
-                if (cp == 0)
-                    return set_err(err, errlen, APP_E_JSON, "invalid JSON: NUL in a string");
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return set_err(err, errlen, APP_E_JSON, "invalid JSON: lone surrogate escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (i + 6 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' ||
-                        hex4(s + i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return set_err(err, errlen, APP_E_JSON,
-                                       "invalid JSON: lone surrogate escape");
-                    i += 6;
-                }
-            }
-            continue;
-        }
-        switch (ch) {
-        case '"':
-            in_str = 1;
-            values++;
-            break;
-        case '{':
-        case '[':
-            if (++depth > JSONPB_MAX_DEPTH)
-                return set_err(err, errlen, APP_E_TOOBIG, "JSON nested deeper than %d levels",
-                               JSONPB_MAX_DEPTH);
-            values++;
-            break;
-        case '}':
-        case ']':
-            if (depth) depth--;
-            break;
-        case ',':
-            values++;
-            break;
-        case '/':
-            return set_err(err, errlen, APP_E_JSON, "invalid JSON: comments are not JSON");
-        default:
-            break;
-        }
-        if (values > max_values)
-            return set_err(err, errlen, APP_E_TOOBIG, "JSON with more than %d values",
-                           JSONPB_MAX_TOTAL_ELEMENTS);
+    const jsonscan_limits lim = {.max_depth = JSONPB_MAX_DEPTH,
+                                 .max_values = 2 * (size_t)JSONPB_MAX_TOTAL_ELEMENTS,
+                                 .count_keys = 1,
+                                 .strict = 1};
+    char why[64];
+    switch (jsonscan(s, len, &lim, why, sizeof why)) {
+    case JSONSCAN_OK:
+        return APP_OK;
+    case JSONSCAN_EDEPTH:
+        return text_err(err, errlen, APP_E_TOOBIG, "JSON nested deeper than %d levels",
+                        JSONPB_MAX_DEPTH);
+    case JSONSCAN_EVALUES:
+        return text_err(err, errlen, APP_E_TOOBIG, "JSON with more than %zu values",
+                        lim.max_values);
+    default:
+        return text_err(err, errlen, APP_E_JSON, "invalid JSON: %s", why);
     }
-    return APP_OK;
 }
 
 int app__json_parse(const char *json, size_t len, yajl_val *out, char *err, size_t errlen)
 {
     *out = NULL;
     if (len > JSONPB_MAX_INPUT_BYTES)
-        return set_err(err, errlen, APP_E_TOOBIG, "JSON larger than %d bytes",
-                       JSONPB_MAX_INPUT_BYTES);
+        return text_err(err, errlen, APP_E_TOOBIG, "JSON larger than %d bytes",
+                        JSONPB_MAX_INPUT_BYTES);
     int rc = json_scan(json, len, err, errlen);
     if (rc) return rc;
     char *copy = malloc(len + 1);
-    if (!copy) return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+    if (!copy) return text_err(err, errlen, APP_E_NOMEM, "out of memory");
     memcpy(copy, json, len);
     copy[len] = '\0';
     char ebuf[256] = "";
@@ -620,12 +543,12 @@ int app__json_parse(const char *json, size_t len, yajl_val *out, char *err, size
     free(copy);
     if (!v) {
         if (!strcmp(ebuf, "out of memory"))
-            return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+            return text_err(err, errlen, APP_E_NOMEM, "out of memory");
         ebuf[strcspn(ebuf, "\n")] = '\0'; /* yajl adds the input around the error */
         const char *m = ebuf;
         if (!strncmp(m, "parse error: ", 13)) m += 13;
         if (!*m) m = len ? "syntax error" : "empty body";
-        return set_err(err, errlen, APP_E_JSON, "invalid JSON: %s", m);
+        return text_err(err, errlen, APP_E_JSON, "invalid JSON: %s", m);
     }
     *out = v;
     return APP_OK;
@@ -648,42 +571,7 @@ int app__key_in(const char *key, const char *const *names, size_t n)
 
 int app__json_emit(yajl_gen g, yajl_val v)
 {
-    if (!v) return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
-    yajl_gen_status st = yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        st = yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-        break;
-    case yajl_t_number:
-        st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        break;
-    case yajl_t_object:
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) != yajl_gen_status_ok ||
-                app__json_emit(g, v->u.object.values[i]))
-                return -1;
-        }
-        st = yajl_gen_map_close(g);
-        break;
-    case yajl_t_array:
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return -1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (app__json_emit(g, v->u.array.values[i])) return -1;
-        st = yajl_gen_array_close(g);
-        break;
-    case yajl_t_true:
-        st = yajl_gen_bool(g, 1);
-        break;
-    case yajl_t_false:
-        st = yajl_gen_bool(g, 0);
-        break;
-    default:
-        st = yajl_gen_null(g);
-        break;
-    }
-    return st == yajl_gen_status_ok ? 0 : -1;
+    return jsontree_gen(g, v) == yajl_gen_status_ok ? 0 : -1;
 }
 
 yajl_gen app__gen(void)
@@ -775,7 +663,7 @@ int app__decode_gen(yajl_gen g, const ProtobufCMessageDescriptor *d, int ignore_
     char *text;
     size_t len;
     *out = NULL;
-    if (app__gen_finish(g, &text, &len)) return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+    if (app__gen_finish(g, &text, &len)) return text_err(err, errlen, APP_E_NOMEM, "out of memory");
     jsonpb_opts o = {0};
     o.flatten = flatten_list;
     o.n_flatten = sizeof flatten_list / sizeof flatten_list[0];
@@ -801,15 +689,15 @@ int app__decode_obj(yajl_val obj, const char *const *skip, size_t n_skip,
                     char *err, size_t errlen)
 {
     *out = NULL;
-    if (!YAJL_IS_OBJECT(obj)) return set_err(err, errlen, APP_E_INPUT, "expected a JSON object");
+    if (!YAJL_IS_OBJECT(obj)) return text_err(err, errlen, APP_E_INPUT, "expected a JSON object");
     yajl_gen g = app__gen();
-    if (!g) return set_err(err, errlen, APP_E_NOMEM, "out of memory");
+    if (!g) return text_err(err, errlen, APP_E_NOMEM, "out of memory");
     int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || app__emit_members(g, obj, skip, n_skip);
     if (!bad && extra_fn) bad = extra_fn(g, ud);
     if (!bad) bad = yajl_gen_map_close(g) != yajl_gen_status_ok;
     if (bad) {
         yajl_gen_free(g);
-        return set_err(err, errlen, APP_E_NOMEM, "cannot re-encode the request");
+        return text_err(err, errlen, APP_E_NOMEM, "cannot re-encode the request");
     }
     return app__decode_gen(g, d, ignore_unknown, out, err, errlen);
 }
@@ -1338,110 +1226,71 @@ void app_metrics_grpc(app_metrics *m, app_method method, grpc_status_code code)
     m->grpc[method][c]++;
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 #define PFX "comfyd_bridge_"
 
 int app_metrics_render(const app_metrics *m, const app_metric_value *net, size_t n_net, int core_up,
                        char **out, size_t *len)
 {
-    sbuf b = {0};
-    sb_printf(&b, "# HELP " PFX "http_requests_total HTTP requests answered, by route and status.\n"
+    text_buf b = {0};
+    text_buf_addf(&b,
+                  "# HELP " PFX "http_requests_total HTTP requests answered, by route and status.\n"
                   "# TYPE " PFX "http_requests_total counter\n");
     for (int r = 0; r < APP_ROUTE__HTTP; r++)
         for (int i = 0; i < APP_METRICS_STATUSES; i++) {
             if (!m->http[r].count[i]) continue;
             if (m->http[r].status[i])
-                sb_printf(&b, PFX "http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                          route_names[r], m->http[r].status[i],
-                          (unsigned long long)m->http[r].count[i]);
+                text_buf_addf(&b, PFX "http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                              route_names[r], m->http[r].status[i],
+                              (unsigned long long)m->http[r].count[i]);
             else
-                sb_printf(&b, PFX "http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                          route_names[r], (unsigned long long)m->http[r].count[i]);
+                text_buf_addf(&b, PFX "http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                              route_names[r], (unsigned long long)m->http[r].count[i]);
         }
-    sb_printf(&b, "# HELP " PFX "ws_connections_total WebSockets opened, by endpoint.\n"
-                  "# TYPE " PFX "ws_connections_total counter\n");
+    text_buf_addf(&b, "# HELP " PFX "ws_connections_total WebSockets opened, by endpoint.\n"
+                      "# TYPE " PFX "ws_connections_total counter\n");
     for (int k = 0; k < APP_WS__COUNT; k++)
-        sb_printf(&b, PFX "ws_connections_total{endpoint=\"%s\"} %llu\n", ws_names[k],
-                  (unsigned long long)m->ws_opened[k]);
-    sb_printf(&b, "# HELP " PFX "ws_connections WebSockets open now, by endpoint.\n"
-                  "# TYPE " PFX "ws_connections gauge\n");
+        text_buf_addf(&b, PFX "ws_connections_total{endpoint=\"%s\"} %llu\n", ws_names[k],
+                      (unsigned long long)m->ws_opened[k]);
+    text_buf_addf(&b, "# HELP " PFX "ws_connections WebSockets open now, by endpoint.\n"
+                      "# TYPE " PFX "ws_connections gauge\n");
     for (int k = 0; k < APP_WS__COUNT; k++)
-        sb_printf(&b, PFX "ws_connections{endpoint=\"%s\"} %llu\n", ws_names[k],
-                  (unsigned long long)m->ws_open[k]);
-    sb_printf(&b, "# HELP " PFX "ws_messages_total WebSocket messages, by endpoint and direction.\n"
+        text_buf_addf(&b, PFX "ws_connections{endpoint=\"%s\"} %llu\n", ws_names[k],
+                      (unsigned long long)m->ws_open[k]);
+    text_buf_addf(&b,
+                  "# HELP " PFX "ws_messages_total WebSocket messages, by endpoint and direction.\n"
                   "# TYPE " PFX "ws_messages_total counter\n");
     for (int k = 0; k < APP_WS__COUNT; k++) {
-        sb_printf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"in\"} %llu\n", ws_names[k],
-                  (unsigned long long)m->ws_in[k]);
-        sb_printf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"out\"} %llu\n",
-                  ws_names[k], (unsigned long long)m->ws_out[k]);
+        text_buf_addf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"in\"} %llu\n",
+                      ws_names[k], (unsigned long long)m->ws_in[k]);
+        text_buf_addf(&b, PFX "ws_messages_total{endpoint=\"%s\",direction=\"out\"} %llu\n",
+                      ws_names[k], (unsigned long long)m->ws_out[k]);
     }
-    sb_printf(&b, "# HELP " PFX "grpc_calls_total Calls to the core finished, by method and code.\n"
+    text_buf_addf(&b,
+                  "# HELP " PFX "grpc_calls_total Calls to the core finished, by method and code.\n"
                   "# TYPE " PFX "grpc_calls_total counter\n");
     for (int i = 0; i < APP_M__COUNT; i++)
         for (int c = 0; c < APP_METRICS_CODES; c++)
             if (m->grpc[i][c])
-                sb_printf(&b, PFX "grpc_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
-                          methods[i].name, app_grpc_code_name((grpc_status_code)c),
-                          (unsigned long long)m->grpc[i][c]);
-    sb_printf(&b, "# HELP " PFX "grpc_stream_messages_total Stream messages from the core.\n"
-                  "# TYPE " PFX "grpc_stream_messages_total counter\n");
+                text_buf_addf(&b, PFX "grpc_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
+                              methods[i].name, app_grpc_code_name((grpc_status_code)c),
+                              (unsigned long long)m->grpc[i][c]);
+    text_buf_addf(&b, "# HELP " PFX "grpc_stream_messages_total Stream messages from the core.\n"
+                      "# TYPE " PFX "grpc_stream_messages_total counter\n");
     for (int i = 0; i < APP_M__COUNT; i++)
         if (m->stream_messages[i])
-            sb_printf(&b, PFX "grpc_stream_messages_total{method=\"%s\"} %llu\n", methods[i].name,
-                      (unsigned long long)m->stream_messages[i]);
-    sb_printf(&b,
-              "# HELP " PFX "core_up 1 when the core's channel is ready.\n"
-              "# TYPE " PFX "core_up gauge\n" PFX "core_up %d\n",
-              core_up ? 1 : 0);
+            text_buf_addf(&b, PFX "grpc_stream_messages_total{method=\"%s\"} %llu\n",
+                          methods[i].name, (unsigned long long)m->stream_messages[i]);
+    text_buf_addf(&b,
+                  "# HELP " PFX "core_up 1 when the core's channel is ready.\n"
+                  "# TYPE " PFX "core_up gauge\n" PFX "core_up %d\n",
+                  core_up ? 1 : 0);
     for (size_t i = 0; i < n_net; i++)
-        sb_printf(&b, "# HELP " PFX "%s %s\n# TYPE " PFX "%s %s\n" PFX "%s %llu\n", net[i].name,
-                  net[i].help, net[i].name, net[i].gauge ? "gauge" : "counter", net[i].name,
-                  (unsigned long long)net[i].value);
-    if (b.oom) {
-        free(b.p);
-        *out = NULL;
-        *len = 0;
-        return APP_E_NOMEM;
-    }
-    *out = b.p;
-    *len = b.len;
-    return APP_OK;
+        text_buf_addf(&b, "# HELP " PFX "%s %s\n# TYPE " PFX "%s %s\n" PFX "%s %llu\n", net[i].name,
+                      net[i].help, net[i].name, net[i].gauge ? "gauge" : "counter", net[i].name,
+                      (unsigned long long)net[i].value);
+    *len = b.oom ? 0 : b.n;
+    *out = text_buf_take(&b);
+    return *out ? APP_OK : APP_E_NOMEM;
 }
 
 /* ==== /healthz and /metrics ==== */
@@ -1569,21 +1418,6 @@ void app_shutdown(app *a)
     uv_timer_start(&a->tick, on_tick, 0, 20);
 }
 
-/* Creates dir and its parents (0700 for what it creates). */
-static int mkdirs(const char *dir)
-{
-    char path[MAX_PATH];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return -1;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 int app_port(const app *a)
 {
     return bnet_port(a->net);
@@ -1601,7 +1435,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     a->token_file = text_dup(cfg->token_file);
     int rc = APP_E_START;
 
-    if (mkdirs(cfg->data_dir) != 0) {
+    if (fs_mkdirs(cfg->data_dir, 0700) != 0) {
         LOG_E(MOD, "cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
         goto fail;
     }
@@ -1611,7 +1445,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        if (mkdirs(dir) != 0) {
+        if (fs_mkdirs(dir, 0700) != 0) {
             LOG_E(MOD, "cannot create %s for the token file: %s", dir, strerror(errno));
             goto fail;
         }

@@ -135,7 +135,7 @@ struct wait {
     /* the outcome */
     ProtobufCMessage **replies; /* SubscribeResponse of message_added */
     size_t n_replies;
-    char *errors; /* JSON array members text, "" when none */
+    text_buf errors; /* JSON array of the error objects, empty when none */
     unsigned tool_calls;
     /* run: the run followed (WatchRun) and its latest state */
     int run;
@@ -1049,7 +1049,7 @@ static void wait_free(app_mcp *m, wait *w)
     for (size_t i = 0; i < w->n_replies; i++)
         protobuf_c_message_free_unpacked(w->replies[i], NULL);
     free(w->replies);
-    free(w->errors);
+    text_buf_free(&w->errors);
     if (w->last_run) protobuf_c_message_free_unpacked(&w->last_run->base, NULL);
     if (w->o) {
         mcp_session *s = session_of(w->o->x->a, w->o->x->session);
@@ -1141,7 +1141,7 @@ static void send_finish(wait *w, const char *status, const char *detail)
         bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
     }
     bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok || app__gen_cstr(g, "errors") ||
-          app__gen_raw_value(g, w->errors && *w->errors ? w->errors : "[]") ||
+          app__gen_raw_value(g, w->errors.n && !w->errors.oom ? w->errors.p : "[]") ||
           gu(g, "tool_calls", w->tool_calls) || yajl_gen_map_close(g) != yajl_gen_status_ok;
     char *res = NULL;
     size_t len = 0;
@@ -1187,19 +1187,12 @@ static void add_error(wait *w, const Comfyd__V1__ErrorEvent *e)
         return;
     }
     if (app__gen_finish(g, &one, &len) != APP_OK) return;
-    size_t old = w->errors ? strlen(w->errors) - 1 : 0; /* without ']' */
-    char *n = realloc(w->errors, (old ? old : 1) + len + 3);
-    if (n) {
-        if (!old) {
-            n[0] = '[';
-            old = 1;
-        } else {
-            n[old++] = ',';
-        }
-        memcpy(n + old, one, len);
-        memcpy(n + old + len, "]", 2);
-        w->errors = n;
-    }
+    if (w->errors.n)
+        w->errors.p[w->errors.n - 1] = ','; /* the ']' makes way for one more */
+    else
+        text_buf_add(&w->errors, "[");
+    text_buf_addn(&w->errors, one, len);
+    text_buf_add(&w->errors, "]");
     free(one);
 }
 

@@ -1,6 +1,8 @@
 /* mcp: JSON-RPC and MCP messages, schemas from descriptors, HTTP helpers
  * and sessions, without I/O (see mcp.h). */
 #include "mcp.h"
+#include "jsonpb.h"
+#include "jsontree.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <openssl/evp.h>
 #include <yajl/yajl_gen.h>
 
+#include "jsonscan.h"
 #include "text.h"
 
 const char *mcp_strerror(int err)
@@ -36,17 +39,6 @@ const char *mcp_strerror(int err)
         return "out of memory";
     }
     return "unknown error";
-}
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
 }
 
 /* ==== versions ==== */
@@ -97,85 +89,24 @@ int mcp_version_structured(const char *v)
 
 /* ==== parsing ==== */
 
-static int hex4(const char *s, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char ch = s[i];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9')
-            v |= (unsigned)(ch - '0');
-        else if (ch >= 'a' && ch <= 'f')
-            v |= (unsigned)(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F')
-            v |= (unsigned)(ch - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Bounds what yajl_tree builds and refuses what it would accept but JSON
  * does not (comments) or what would not survive a re-emit (NUL, lone
  * surrogates). Syntax errors are left to yajl. */
 static int scan(const char *s, size_t len, char *err, size_t errlen)
 {
-    unsigned depth = 0;
-    size_t values = 0;
-    int in_str = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '\0') return set_err(err, errlen, MCP_E_PARSE, "NUL byte");
-        if (in_str) {
-            if (ch == '"') {
-                in_str = 0;
-            } else if (ch == '\\' && i + 1 < len) {
-                i++;
-                if (s[i] != 'u' || i + 4 >= len) continue;
-                unsigned cp, lo;
-                if (hex4(s + i + 1, &cp)) continue;
-                i += 4;
-                if (cp == 0) return set_err(err, errlen, MCP_E_PARSE, "NUL in a string");
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return set_err(err, errlen, MCP_E_PARSE, "lone surrogate escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (i + 6 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' ||
-                        hex4(s + i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return set_err(err, errlen, MCP_E_PARSE, "lone surrogate escape");
-                    i += 6;
-                }
-            }
-            continue;
-        }
-        switch (ch) {
-        case '"':
-            in_str = 1;
-            values++;
-            break;
-        case '{':
-        case '[':
-            if (++depth > MCP_MAX_DEPTH)
-                return set_err(err, errlen, MCP_E_TOOBIG, "nested deeper than %d levels",
-                               MCP_MAX_DEPTH);
-            values++;
-            break;
-        case '}':
-        case ']':
-            if (depth) depth--;
-            break;
-        case ',':
-            values++;
-            break;
-        case '/':
-            return set_err(err, errlen, MCP_E_PARSE, "comments are not JSON");
-        default:
-            break;
-        }
-        if (values > MCP_MAX_VALUES)
-            return set_err(err, errlen, MCP_E_TOOBIG, "more than %d values", MCP_MAX_VALUES);
+    static const jsonscan_limits lim = {
+        .max_depth = MCP_MAX_DEPTH, .max_values = MCP_MAX_VALUES, .count_keys = 1, .strict = 1};
+    char why[64];
+    switch (jsonscan(s, len, &lim, why, sizeof why)) {
+    case JSONSCAN_OK:
+        return MCP_OK;
+    case JSONSCAN_EDEPTH:
+        return text_err(err, errlen, MCP_E_TOOBIG, "nested deeper than %d levels", MCP_MAX_DEPTH);
+    case JSONSCAN_EVALUES:
+        return text_err(err, errlen, MCP_E_TOOBIG, "more than %d values", MCP_MAX_VALUES);
+    default:
+        return text_err(err, errlen, MCP_E_PARSE, "%s", why);
     }
-    return MCP_OK;
 }
 
 int mcp_parse(const char *json, size_t len, yajl_val *out, char *err, size_t errlen)
@@ -184,25 +115,25 @@ int mcp_parse(const char *json, size_t len, yajl_val *out, char *err, size_t err
     *out = NULL;
     if (!json && len) return MCP_E_ARG;
     if (len > MCP_MAX_MESSAGE_BYTES)
-        return set_err(err, errlen, MCP_E_TOOBIG, "message larger than %d bytes",
-                       MCP_MAX_MESSAGE_BYTES);
+        return text_err(err, errlen, MCP_E_TOOBIG, "message larger than %d bytes",
+                        MCP_MAX_MESSAGE_BYTES);
     int rc = scan(json, len, err, errlen);
     if (rc) return rc;
-    if (!text_utf8_valid(json, len)) return set_err(err, errlen, MCP_E_PARSE, "invalid UTF-8");
+    if (!text_utf8_valid(json, len)) return text_err(err, errlen, MCP_E_PARSE, "invalid UTF-8");
     char *copy = malloc(len + 1);
-    if (!copy) return set_err(err, errlen, MCP_E_NOMEM, "out of memory");
+    if (!copy) return text_err(err, errlen, MCP_E_NOMEM, "out of memory");
     if (len) memcpy(copy, json, len);
     copy[len] = '\0';
     char ebuf[256] = "";
     yajl_val v = yajl_tree_parse(copy, ebuf, sizeof ebuf);
     free(copy);
     if (!v) {
-        if (!strcmp(ebuf, "out of memory")) return set_err(err, errlen, MCP_E_NOMEM, "%s", ebuf);
+        if (!strcmp(ebuf, "out of memory")) return text_err(err, errlen, MCP_E_NOMEM, "%s", ebuf);
         ebuf[strcspn(ebuf, "\n")] = '\0'; /* yajl adds the input around the error */
         const char *m = ebuf;
         if (!strncmp(m, "parse error: ", 13)) m += 13;
         if (!*m) m = len ? "syntax error" : "empty message";
-        return set_err(err, errlen, MCP_E_PARSE, "%s", m);
+        return text_err(err, errlen, MCP_E_PARSE, "%s", m);
     }
     *out = v;
     return MCP_OK;
@@ -278,31 +209,7 @@ static int g_u64(yajl_gen g, uint64_t v)
 /* Writes v (a parsed value) into g; numbers verbatim. */
 static int g_value(yajl_gen g, yajl_val v)
 {
-    if (!v) return yajl_gen_null(g) != yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        return g_str(g, v->u.string);
-    case yajl_t_number:
-        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) != yajl_gen_status_ok;
-    case yajl_t_true:
-        return g_bool(g, 1);
-    case yajl_t_false:
-        return g_bool(g, 0);
-    case yajl_t_null:
-        return yajl_gen_null(g) != yajl_gen_status_ok;
-    case yajl_t_object:
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return 1;
-        for (size_t i = 0; i < v->u.object.len; i++)
-            if (g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i])) return 1;
-        return yajl_gen_map_close(g) != yajl_gen_status_ok;
-    case yajl_t_array:
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return 1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (g_value(g, v->u.array.values[i])) return 1;
-        return yajl_gen_array_close(g) != yajl_gen_status_ok;
-    default:
-        return 1;
-    }
+    return jsontree_gen(g, v) != yajl_gen_status_ok;
 }
 
 int mcp_json_text(yajl_val v, char **out, size_t *len)
@@ -335,26 +242,26 @@ int mcp_message(yajl_val v, mcp_msg *out, char *err, size_t errlen)
     if (!out) return MCP_E_ARG;
     memset(out, 0, sizeof *out);
     if (!YAJL_IS_OBJECT(v))
-        return set_err(err, errlen, MCP_E_INVALID, "a JSON-RPC message is a JSON object");
+        return text_err(err, errlen, MCP_E_INVALID, "a JSON-RPC message is a JSON object");
     yajl_val id = get(v, "id");
     int id_ok = id && id_text(id, out->id) == 0;
     if (!id_ok) out->id[0] = '\0';
     yajl_val jr = get(v, "jsonrpc");
     if (!YAJL_IS_STRING(jr) || strcmp(jr->u.string, "2.0") != 0)
-        return set_err(err, errlen, MCP_E_INVALID, "jsonrpc must be \"2.0\"");
+        return text_err(err, errlen, MCP_E_INVALID, "jsonrpc must be \"2.0\"");
     if (id && !id_ok)
-        return set_err(err, errlen, MCP_E_INVALID,
-                       "id must be a string or an integer (at most %d bytes)", MCP_MAX_ID_BYTES);
+        return text_err(err, errlen, MCP_E_INVALID,
+                        "id must be a string or an integer (at most %d bytes)", MCP_MAX_ID_BYTES);
     yajl_val method = get(v, "method");
     if (method) {
         if (!YAJL_IS_STRING(method) || !method->u.string[0] ||
             strlen(method->u.string) > MCP_MAX_METHOD_BYTES)
-            return set_err(err, errlen, MCP_E_INVALID, "method must be a non-empty string");
+            return text_err(err, errlen, MCP_E_INVALID, "method must be a non-empty string");
         if (has_key(v, "result") || has_key(v, "error"))
-            return set_err(err, errlen, MCP_E_INVALID, "a request has no result or error member");
+            return text_err(err, errlen, MCP_E_INVALID, "a request has no result or error member");
         yajl_val params = get(v, "params");
         if (params && !YAJL_IS_OBJECT(params) && !YAJL_IS_NULL(params))
-            return set_err(err, errlen, MCP_E_INVALID, "params must be an object");
+            return text_err(err, errlen, MCP_E_INVALID, "params must be an object");
         out->method = method->u.string;
         out->params = YAJL_IS_OBJECT(params) ? params : NULL;
         out->kind = id ? MCP_MSG_REQUEST : MCP_MSG_NOTIFICATION;
@@ -362,16 +269,16 @@ int mcp_message(yajl_val v, mcp_msg *out, char *err, size_t errlen)
     }
     int has_result = has_key(v, "result"), has_error = has_key(v, "error");
     if (has_result + has_error != 1)
-        return set_err(err, errlen, MCP_E_INVALID,
-                       "a message needs a method, or exactly one of result and error");
+        return text_err(err, errlen, MCP_E_INVALID,
+                        "a message needs a method, or exactly one of result and error");
     if (has_error) {
         yajl_val e = get(v, "error");
         if (!YAJL_IS_OBJECT(e) || !YAJL_IS_INTEGER(get(e, "code")) ||
             !YAJL_IS_STRING(get(e, "message")))
-            return set_err(err, errlen, MCP_E_INVALID,
-                           "error must be an object with an integer code and a message");
+            return text_err(err, errlen, MCP_E_INVALID,
+                            "error must be an object with an integer code and a message");
     } else if (!id) {
-        return set_err(err, errlen, MCP_E_INVALID, "a result needs an id");
+        return text_err(err, errlen, MCP_E_INVALID, "a result needs an id");
     }
     out->kind = MCP_MSG_RESPONSE;
     return MCP_OK;
@@ -465,19 +372,19 @@ int mcp_initialize_params(yajl_val params, const char **version, char *client, s
     *version = NULL;
     client[0] = '\0';
     if (!YAJL_IS_OBJECT(params))
-        return set_err(err, errlen, MCP_E_PARAMS, "initialize needs params");
+        return text_err(err, errlen, MCP_E_PARAMS, "initialize needs params");
     yajl_val pv = get(params, "protocolVersion");
     if (!YAJL_IS_STRING(pv))
-        return set_err(err, errlen, MCP_E_PARAMS, "params.protocolVersion must be a string");
+        return text_err(err, errlen, MCP_E_PARAMS, "params.protocolVersion must be a string");
     yajl_val caps = get(params, "capabilities");
     if (caps && !YAJL_IS_OBJECT(caps))
-        return set_err(err, errlen, MCP_E_PARAMS, "params.capabilities must be an object");
+        return text_err(err, errlen, MCP_E_PARAMS, "params.capabilities must be an object");
     yajl_val info = get(params, "clientInfo");
     if (info && !YAJL_IS_OBJECT(info))
-        return set_err(err, errlen, MCP_E_PARAMS, "params.clientInfo must be an object");
+        return text_err(err, errlen, MCP_E_PARAMS, "params.clientInfo must be an object");
     yajl_val name = get(info, "name");
     if (name && !YAJL_IS_STRING(name))
-        return set_err(err, errlen, MCP_E_PARAMS, "params.clientInfo.name must be a string");
+        return text_err(err, errlen, MCP_E_PARAMS, "params.clientInfo.name must be a string");
     if (name) {
         /* Printable ASCII only: it goes into log lines. */
         size_t k = 0;
@@ -549,22 +456,22 @@ int mcp_call_params(yajl_val params, const char **name, yajl_val *arguments, cha
     *arguments = NULL;
     token[0] = '\0';
     if (!YAJL_IS_OBJECT(params))
-        return set_err(err, errlen, MCP_E_PARAMS, "tools/call needs params with a name");
+        return text_err(err, errlen, MCP_E_PARAMS, "tools/call needs params with a name");
     yajl_val nv = get(params, "name");
     if (!YAJL_IS_STRING(nv) || !nv->u.string[0])
-        return set_err(err, errlen, MCP_E_PARAMS, "params.name must be a tool name");
+        return text_err(err, errlen, MCP_E_PARAMS, "params.name must be a tool name");
     yajl_val av = get(params, "arguments");
     if (av && !YAJL_IS_OBJECT(av) && !YAJL_IS_NULL(av))
-        return set_err(err, errlen, MCP_E_PARAMS, "params.arguments must be an object");
+        return text_err(err, errlen, MCP_E_PARAMS, "params.arguments must be an object");
     yajl_val meta = get(params, "_meta");
     if (meta && !YAJL_IS_OBJECT(meta) && !YAJL_IS_NULL(meta))
-        return set_err(err, errlen, MCP_E_PARAMS, "params._meta must be an object");
+        return text_err(err, errlen, MCP_E_PARAMS, "params._meta must be an object");
     yajl_val pt = get(meta, "progressToken");
     if (pt && !YAJL_IS_NULL(pt)) {
         char t[MCP_MAX_ID_BYTES + 1];
         if (id_text(pt, t) != 0 || strlen(t) >= token_cap)
-            return set_err(err, errlen, MCP_E_PARAMS,
-                           "params._meta.progressToken must be a short string or an integer");
+            return text_err(err, errlen, MCP_E_PARAMS,
+                            "params._meta.progressToken must be a short string or an integer");
         memcpy(token, t, strlen(t) + 1);
     }
     *name = nv->u.string;
@@ -629,236 +536,27 @@ int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len)
 
 /* ==== schemas from descriptors ==== */
 
-typedef struct schema_ctx {
-    const mcp_schema_opts *o;
-    char path[512];
-    int no_doc; /* the items of an array: the array has the description */
-} schema_ctx;
-
-static int path_listed(const char *path, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i] && !strcmp(list[i], path)) return 1;
-    return 0;
-}
-
-static const char *doc_of(const schema_ctx *c)
-{
-    if (c->no_doc) return NULL;
-    for (size_t i = 0; c->o && i < c->o->n_docs; i++)
-        if (!strcmp(c->o->docs[i].path, c->path)) return c->o->docs[i].description;
-    return NULL;
-}
-
-/* The same tests jsonpb applies (a wrapper is the bare JSON value, a map
- * an object). */
-static int is_wrapper(const ProtobufCMessageDescriptor *d)
-{
-    size_t n = strlen(d->name);
-    return d->n_fields == 1 && strncmp(d->name, "google.protobuf.", 16) == 0 && n > 21 &&
-           strcmp(d->name + n - 5, "Value") == 0 && strcmp(d->fields[0].name, "value") == 0 &&
-           d->fields[0].label != PROTOBUF_C_LABEL_REPEATED &&
-           d->fields[0].type != PROTOBUF_C_TYPE_MESSAGE &&
-           d->fields[0].type != PROTOBUF_C_TYPE_ENUM;
-}
-
-static int is_map(const ProtobufCFieldDescriptor *f)
-{
-    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE) return 0;
-    const ProtobufCMessageDescriptor *e = f->descriptor;
-    size_t n = strlen(e->name);
-    return e->n_fields == 2 && e->fields[0].id == 1 && e->fields[1].id == 2 &&
-           !strcmp(e->fields[0].name, "key") && !strcmp(e->fields[1].name, "value") && n > 5 &&
-           !strcmp(e->name + n - 5, "Entry");
-}
-
-static int schema_msg(yajl_gen g, schema_ctx *c, const ProtobufCMessageDescriptor *d,
-                      unsigned depth, int top);
-
-/* Writes the members of the JSON object text "{" members "}" (trusted)
- * into the map g has open. */
-static int g_raw_members(yajl_gen g, const char *members)
-{
-    size_t n = strlen(members);
-    char *t = malloc(n + 3);
-    if (!t) return 1;
-    t[0] = '{';
-    memcpy(t + 1, members, n);
-    memcpy(t + 1 + n, "}", 2);
-    char ebuf[64];
-    yajl_val v = yajl_tree_parse(t, ebuf, sizeof ebuf);
-    free(t);
-    int bad = !YAJL_IS_OBJECT(v);
-    for (size_t i = 0; !bad && i < v->u.object.len; i++)
-        bad = g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i]);
-    yajl_tree_free(v);
-    return bad;
-}
-
-/* The schema of one value of field f (not its repetition); nullable for
- * the value of a wrapper, where null means absent. */
-static int schema_value(yajl_gen g, schema_ctx *c, const ProtobufCFieldDescriptor *f,
-                        unsigned depth, int nullable)
-{
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        const ProtobufCMessageDescriptor *d = f->descriptor;
-        if (is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
-        return schema_msg(g, c, d, depth + 1, 0);
-    }
-    const char *type = NULL, *min = NULL, *max = NULL;
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        type = "integer";
-        min = "-2147483648";
-        max = "2147483647";
-        break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        type = "integer";
-        min = "0";
-        max = "4294967295";
-        break;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        type = "integer";
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        type = "integer";
-        min = "0";
-        break;
-    case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        type = "number";
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        type = "boolean";
-        break;
-    case PROTOBUF_C_TYPE_STRING:
-        type = "string";
-        break;
-    case PROTOBUF_C_TYPE_BYTES:
-        type = "string";
-        bad = bad || g_kv(g, "contentEncoding", "base64");
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        const ProtobufCEnumDescriptor *e = f->descriptor;
-        /* The short lower-case names jsonpb accepts ("atomic" for
-         * BATCH_MODE_ATOMIC): the prefix is what precedes UNSPECIFIED in
-         * the zero value, which means "unset" and is left out. */
-        size_t plen = 0;
-        const char *zero = NULL;
-        for (unsigned i = 0; i < e->n_values; i++)
-            if (e->values[i].value == 0) zero = e->values[i].name;
-        const char *u = zero ? strstr(zero, "UNSPECIFIED") : NULL;
-        if (u) plen = (size_t)(u - zero);
-        bad = bad || g_kv(g, "type", "string") || g_str(g, "enum") ||
-              yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (unsigned i = 0; !bad && i < e->n_values; i++) {
-            if (e->values[i].value == 0) continue;
-            char lower[128];
-            const char *nm = e->values[i].name;
-            if (plen && !strncmp(nm, zero, plen)) nm += plen;
-            size_t k = 0;
-            for (; nm[k] && k + 1 < sizeof lower; k++)
-                lower[k] = nm[k] >= 'A' && nm[k] <= 'Z' ? (char)(nm[k] - 'A' + 'a') : nm[k];
-            lower[k] = '\0';
-            bad = g_str(g, lower);
-        }
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-        break;
-    }
-    default:
-        return 1;
-    }
-    if (!bad && type) {
-        if (nullable)
-            bad = g_str(g, "type") || yajl_gen_array_open(g) != yajl_gen_status_ok ||
-                  g_str(g, type) || g_str(g, "null") ||
-                  yajl_gen_array_close(g) != yajl_gen_status_ok;
-        else
-            bad = g_kv(g, "type", type);
-    }
-    if (!bad && min) bad = g_str(g, "minimum") || yajl_gen_number(g, min, strlen(min));
-    if (!bad && max) bad = g_str(g, "maximum") || yajl_gen_number(g, max, strlen(max));
-    const char *doc = doc_of(c);
-    if (!bad && doc) bad = g_kv(g, "description", doc);
-    return bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-}
-
-/* Writes the object schema of d. */
-static int schema_msg(yajl_gen g, schema_ctx *c, const ProtobufCMessageDescriptor *d,
-                      unsigned depth, int top)
-{
-    if (depth > MCP_SCHEMA_MAX_DEPTH) return 1;
-    size_t plen = strlen(c->path);
-    int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "object");
-    const char *doc = top ? NULL : doc_of(c);
-    if (!bad && doc) bad = g_kv(g, "description", doc);
-    bad = bad || g_str(g, "properties") || yajl_gen_map_open(g) != yajl_gen_status_ok;
-    for (unsigned i = 0; !bad && i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        int n = snprintf(c->path + plen, sizeof c->path - plen, "%s%s", plen ? "." : "", f->name);
-        if (n < 0 || (size_t)n >= sizeof c->path - plen) return 1;
-        if (c->o && path_listed(c->path, c->o->skip, c->o->n_skip)) continue;
-        bad = g_str(g, f->name);
-        if (bad) break;
-        if (is_map(f)) {
-            const ProtobufCMessageDescriptor *e = f->descriptor;
-            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "object");
-            const char *mdoc = doc_of(c);
-            if (!bad && mdoc) bad = g_kv(g, "description", mdoc);
-            bad = bad || g_str(g, "additionalProperties") ||
-                  schema_value(g, c, &e->fields[1], depth, 0) ||
-                  yajl_gen_map_close(g) != yajl_gen_status_ok;
-        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            const char *adoc = doc_of(c);
-            bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_kv(g, "type", "array");
-            if (!bad && adoc) bad = g_kv(g, "description", adoc);
-            c->no_doc = 1;
-            bad = bad || g_str(g, "items") || schema_value(g, c, f, depth, 0);
-            c->no_doc = 0;
-            bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-        } else {
-            bad = schema_value(g, c, f, depth, 0);
-        }
-        c->path[plen] = '\0';
-    }
-    c->path[plen] = '\0';
-    bad = bad || (top && c->o && c->o->extra_properties && *c->o->extra_properties &&
-                  g_raw_members(g, c->o->extra_properties));
-    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
-    if (!bad && top && c->o && c->o->n_required) {
-        bad = g_str(g, "required") || yajl_gen_array_open(g) != yajl_gen_status_ok;
-        for (size_t i = 0; !bad && i < c->o->n_required; i++)
-            bad = g_str(g, c->o->required[i]);
-        bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
-    }
-    bad = bad || g_str(g, "additionalProperties") || g_bool(g, 0) ||
-          yajl_gen_map_close(g) != yajl_gen_status_ok;
-    return bad;
-}
-
 int mcp_schema_from_descriptor(const ProtobufCMessageDescriptor *d, const mcp_schema_opts *opts,
                                char **out, size_t *len)
 {
-    if (!out) return MCP_E_ARG;
-    *out = NULL;
-    if (!d || d->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC) return MCP_E_ARG;
-    schema_ctx c = {opts, "", 0};
-    yajl_gen g = gen_new();
-    if (!g) return MCP_E_NOMEM;
-    if (schema_msg(g, &c, d, 0, 1)) {
-        /* Writing into a generator fails only on out-of-memory or on a
-         * nesting deeper than the limit. */
-        yajl_gen_free(g);
+    jsonpb_schema_opts o = {0};
+    if (opts) {
+        o.docs = opts->docs;
+        o.n_docs = opts->n_docs;
+        o.skip = opts->skip;
+        o.n_skip = opts->n_skip;
+        o.required = opts->required;
+        o.n_required = opts->n_required;
+        o.extra_properties = opts->extra_properties;
+    }
+    switch (jsonpb_schema(d, &o, out, len)) {
+    case JSONPB_SCHEMA_OK:
+        return MCP_OK;
+    case JSONPB_SCHEMA_ENOMEM:
+        return MCP_E_NOMEM;
+    default:
         return MCP_E_ARG;
     }
-    return gen_finish(g, 0, out, len);
 }
 
 /* ==== HTTP helpers ==== */
@@ -926,119 +624,6 @@ int mcp_session_id_valid(const char *s, size_t len)
     for (size_t i = 0; i < len; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
     return 1;
-}
-
-/* ==== Server-Sent Events parser ==== */
-
-/* A line longer than the largest event cannot belong to a usable one. */
-struct mcp_sse_parser {
-    char *line; /* the current line, without its end */
-    size_t line_len, line_cap;
-    int skip_lf; /* the previous line ended with CR: a following LF is its */
-    char *data;  /* data lines of the current event, joined by '\n' */
-    size_t data_len, data_cap;
-    int has_data;
-    char event[64];
-};
-
-int mcp_sse_parser_create(mcp_sse_parser **out)
-{
-    if (!out) return MCP_E_ARG;
-    *out = calloc(1, sizeof **out);
-    return *out ? MCP_OK : MCP_E_NOMEM;
-}
-
-void mcp_sse_parser_destroy(mcp_sse_parser *p)
-{
-    if (!p) return;
-    free(p->line);
-    free(p->data);
-    free(p);
-}
-
-static int grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    char *nb = realloc(*buf, c);
-    if (!nb) return -1;
-    *buf = nb;
-    *cap = c;
-    return 0;
-}
-
-/* One complete line (the SSE field grammar). */
-static int sse_line(mcp_sse_parser *p, mcp_sse_fn fn, void *ud)
-{
-    const char *l = p->line ? p->line : "";
-    size_t n = p->line_len;
-    if (n == 0) {
-        /* Dispatch. */
-        int rc = 0;
-        if (p->has_data) {
-            if (grow(&p->data, &p->data_cap, p->data_len + 1)) return MCP_E_NOMEM;
-            p->data[p->data_len] = '\0';
-            rc = fn(ud, p->event, p->data, p->data_len);
-        }
-        p->data_len = 0;
-        p->has_data = 0;
-        p->event[0] = '\0';
-        return rc;
-    }
-    if (l[0] == ':') return MCP_OK; /* a comment */
-    size_t colon = 0;
-    while (colon < n && l[colon] != ':')
-        colon++;
-    const char *v = l + colon;
-    size_t vn = 0;
-    if (colon < n) {
-        v = l + colon + 1;
-        vn = n - colon - 1;
-        if (vn && *v == ' ') {
-            v++;
-            vn--;
-        }
-    }
-    if (colon == 4 && !memcmp(l, "data", 4)) {
-        size_t need = p->data_len + (p->has_data ? 1 : 0) + vn + 1;
-        if (need > MCP_SSE_MAX_EVENT) return MCP_E_TOOBIG;
-        if (grow(&p->data, &p->data_cap, need)) return MCP_E_NOMEM;
-        if (p->has_data) p->data[p->data_len++] = '\n';
-        memcpy(p->data + p->data_len, v, vn);
-        p->data_len += vn;
-        p->has_data = 1;
-    } else if (colon == 5 && !memcmp(l, "event", 5)) {
-        size_t k = vn < sizeof p->event - 1 ? vn : sizeof p->event - 1;
-        memcpy(p->event, v, k);
-        p->event[k] = '\0';
-    }
-    /* id, retry and unknown fields: nothing to do for a proxy. */
-    return MCP_OK;
-}
-
-int mcp_sse_feed(mcp_sse_parser *p, const char *data, size_t len, mcp_sse_fn on_event, void *ud)
-{
-    if (!p || !on_event || (!data && len)) return MCP_E_ARG;
-    for (size_t i = 0; i < len; i++) {
-        char ch = data[i];
-        if (p->skip_lf) {
-            p->skip_lf = 0;
-            if (ch == '\n') continue;
-        }
-        if (ch == '\r' || ch == '\n') {
-            p->skip_lf = ch == '\r';
-            int rc = sse_line(p, on_event, ud);
-            p->line_len = 0;
-            if (rc) return rc;
-            continue;
-        }
-        if (p->line_len + 1 > MCP_SSE_MAX_EVENT) return MCP_E_TOOBIG;
-        if (grow(&p->line, &p->line_cap, p->line_len + 1)) return MCP_E_NOMEM;
-        p->line[p->line_len++] = ch;
-    }
-    return MCP_OK;
 }
 
 /* ==== sessions ==== */

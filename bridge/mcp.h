@@ -37,6 +37,8 @@
 #include <protobuf-c/protobuf-c.h>
 #include <yajl/yajl_tree.h>
 
+#include "jsonpb_schema.h"
+
 /* ---- limits ---- */
 
 /* One message: a patch of a thousand commands or a workflow to load is far
@@ -65,8 +67,6 @@
 /* One Server-Sent Event's data (the stdio proxy's parser): a tool result
  * is at most a few hundred KiB. */
 #define MCP_SSE_MAX_EVENT (4 * 1024 * 1024)
-/* Nesting of a generated input schema (the contract nests ~4 levels). */
-#define MCP_SCHEMA_MAX_DEPTH 8
 
 /* ---- errors ---- */
 
@@ -224,12 +224,10 @@ int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len);
 
 /* ---- input schemas from descriptors ---- */
 
-/* A description for one field of a generated schema, by its dotted path
- * ("config.model"). */
-typedef struct mcp_field_doc {
-    const char *path;
-    const char *description;
-} mcp_field_doc;
+/* The generator is jsonpb's (core/jsonpb_schema.h), next to the decoder it
+ * describes; the graph tools' schemas come from it too. These names keep
+ * the MCP tool tables short. */
+typedef jsonpb_field_doc mcp_field_doc;
 
 typedef struct mcp_schema_opts {
     const mcp_field_doc *docs; /* may be NULL */
@@ -243,11 +241,8 @@ typedef struct mcp_schema_opts {
     const char *extra_properties;
 } mcp_schema_opts;
 
-/* The JSON Schema of the JSON that jsonpb_decode accepts for d (proto
- * field names, wrappers as nullable scalars, enums by short lower-case
- * name, repeated as arrays, maps as objects, messages nested up to
- * MCP_SCHEMA_MAX_DEPTH with additionalProperties false). Returns MCP_OK,
- * MCP_E_ARG (d NULL or nesting too deep) or MCP_E_NOMEM. */
+/* jsonpb_schema with this module's codes: MCP_OK, MCP_E_ARG (d NULL or
+ * nesting deeper than JSONPB_SCHEMA_MAX_DEPTH) or MCP_E_NOMEM. */
 int mcp_schema_from_descriptor(const ProtobufCMessageDescriptor *d, const mcp_schema_opts *opts,
                                char **out, size_t *len);
 
@@ -259,20 +254,6 @@ int mcp_schema_from_descriptor(const ProtobufCMessageDescriptor *d, const mcp_sc
 void mcp_accept(const char *accept, size_t len, int *json, int *sse);
 /* 1 when s[0..len) has the form of a session id this module issues. */
 int mcp_session_id_valid(const char *s, size_t len);
-
-/* Incremental Server-Sent Events parser (text/event-stream): complete
- * events are handed to on_event with their data lines joined by '\n'
- * (valid during the call; event is "" when the stream named none).
- * Comments and ids are skipped. */
-typedef struct mcp_sse_parser mcp_sse_parser;
-typedef int (*mcp_sse_fn)(void *ud, const char *event, const char *data, size_t len);
-
-int mcp_sse_parser_create(mcp_sse_parser **out);
-void mcp_sse_parser_destroy(mcp_sse_parser *p);
-/* Feeds bytes. Returns MCP_OK, MCP_E_TOOBIG (an event over
- * MCP_SSE_MAX_EVENT: the stream is unusable), MCP_E_NOMEM, or the first
- * non-zero value on_event returned (parsing stops there). */
-int mcp_sse_feed(mcp_sse_parser *p, const char *data, size_t len, mcp_sse_fn on_event, void *ud);
 
 /* ---- sessions ---- */
 

@@ -27,6 +27,8 @@
 #include <curl/curl.h>
 
 #include "mcp.h"
+#include "sse.h"
+#include "text.h"
 
 #ifndef COMFYD_VERSION
 #define COMFYD_VERSION "0.1.0"
@@ -124,19 +126,20 @@ typedef struct exchange {
     long status;
     char content_type[128];
     char new_session[MCP_SESSION_ID_LEN + 1];
-    char *buf; /* a non-stream body */
-    size_t len, cap;
+    text_buf resp; /* a non-stream answer body */
     int too_big;
-    mcp_sse_parser *sse;
+    sse_parser *sse;
     int sse_failed;
     unsigned events;  /* messages relayed from the stream */
     char *last_event; /* the stream's last data (for initialize) */
 } exchange;
 
-static int on_event(void *ud, const char *event, const char *data, size_t len)
+static int on_event(void *ud, const sse_event *ev)
 {
     exchange *x = ud;
-    if (*event && strcmp(event, "message") != 0) return 0;
+    const char *data = ev->data;
+    size_t len = ev->data_len;
+    if (ev->type_len != 7 || memcmp(ev->type, "message", 7) != 0) return 0;
     if (!len) return 0; /* a priming event without data */
     if (x->relay) out_line(data, len);
     free(x->last_event);
@@ -181,42 +184,31 @@ static size_t on_body(char *b, size_t size, size_t n, void *ud)
     exchange *x = ud;
     size_t len = size * n;
     if (!strncasecmp(x->content_type, "text/event-stream", 17)) {
-        if (!x->sse && mcp_sse_parser_create(&x->sse) != MCP_OK) return 0;
-        int rc = mcp_sse_feed(x->sse, b, len, on_event, x);
-        if (rc != MCP_OK) {
+        if (!x->sse) {
+            sse_opts o = {.max_line = MCP_SSE_MAX_EVENT,
+                          .max_data = MCP_SSE_MAX_EVENT,
+                          .on_event = on_event,
+                          .ud = x};
+            if (sse_create(&x->sse, &o) != SSE_OK) return 0;
+        }
+        if (sse_feed(x->sse, b, len) != SSE_OK) {
             x->sse_failed = 1;
             return 0; /* stops the transfer */
         }
         return len;
     }
-    if (x->len + len > MAX_BODY) {
-        x->too_big = 1;
-        return 0;
-    }
-    if (x->len + len + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 4096;
-        while (cap < x->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(x->buf, cap);
-        if (!nb) return 0;
-        x->buf = nb;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, b, len);
-    x->len += len;
-    x->buf[x->len] = '\0';
-    return len;
+    int rc = text_buf_addn_max(&x->resp, b, len, MAX_BODY);
+    if (rc == TEXT_BUF_ETOOBIG) x->too_big = 1;
+    return rc ? 0 : len;
 }
 
 static void exchange_clear(exchange *x)
 {
-    free(x->buf);
+    text_buf_free(&x->resp);
     free(x->last_event);
-    mcp_sse_parser_destroy(x->sse);
-    x->buf = NULL;
+    sse_destroy(x->sse);
     x->last_event = NULL;
     x->sse = NULL;
-    x->len = x->cap = 0;
 }
 
 /* Sends x to the bridge. Returns 0 with x->status set, or -1 (no answer;
@@ -351,7 +343,7 @@ static int reinitialize(unsigned gen)
     snprintf(g.session, sizeof g.session, "%s", x.new_session);
     g.generation++;
     pthread_mutex_unlock(&g.mu);
-    if (x.buf) learn_version(x.buf, x.len);
+    if (x.resp.p) learn_version(x.resp.p, x.resp.n);
     exchange_clear(&x);
     static const char initialized[] =
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}";
@@ -366,7 +358,7 @@ static int reinitialize(unsigned gen)
 /* The error text of an HTTP answer without a JSON-RPC body. */
 static void http_reason(const exchange *x, char *out, size_t cap)
 {
-    const char *body = x->buf ? x->buf : "";
+    const char *body = x->resp.p ? x->resp.p : "";
     snprintf(out, cap, "the bridge answered HTTP %ld%s%.200s", x->status, *body ? ": " : "", body);
 }
 
@@ -377,9 +369,9 @@ static void relay_body(const exchange *x, const line_info *li)
     if (x->status == 202 || x->status == 204) return;
     yajl_val v = NULL;
     char err[64];
-    int json = x->buf && x->len && mcp_parse(x->buf, x->len, &v, err, sizeof err) == MCP_OK;
+    int json = x->resp.n && mcp_parse(x->resp.p, x->resp.n, &v, err, sizeof err) == MCP_OK;
     if (x->status >= 200 && x->status < 300 && json) {
-        out_line(x->buf, x->len);
+        out_line(x->resp.p, x->resp.n);
         yajl_tree_free(v);
         return;
     }
@@ -428,7 +420,7 @@ static void forward(const char *line, size_t len, const line_info *li)
             snprintf(g.session, sizeof g.session, "%s", x.new_session);
             g.generation++;
             pthread_mutex_unlock(&g.mu);
-            if (x.buf) learn_version(x.buf, x.len);
+            if (x.resp.p) learn_version(x.resp.p, x.resp.n);
             if (x.last_event) learn_version(x.last_event, strlen(x.last_event));
         }
         if (!x.sse) relay_body(&x, li);

@@ -1,5 +1,6 @@
 #include "rpcc.h"
 
+#include "grpcx.h"
 #include "log.h"
 
 #include <grpc/byte_buffer.h>
@@ -18,10 +19,8 @@
 #define MOD "rpcc"
 
 /* Internal limits. */
-#define MAX_METHOD_NAME_BYTES 128  /* proto method names are short identifiers */
-#define KEEPALIVE_TIME_MS 30000    /* ping an idle connection to find a core gone without a RST */
-#define KEEPALIVE_TIMEOUT_MS 10000 /* no ping ack within this: the connection is dropped */
-#define INITIAL_RECONNECT_MS 100   /* first retry after a failed connect */
+#define MAX_METHOD_NAME_BYTES 128 /* proto method names are short identifiers */
+#define INITIAL_RECONNECT_MS 100  /* first retry after a failed connect */
 /* gRPC uses "min reconnect backoff" as the time one connect attempt,
  * handshake included, is given. A core that is down refuses at once, so
  * this does not slow finding it again; it only bounds a core that accepts
@@ -31,11 +30,9 @@
 #define MAX_RECONNECT_MAX_MS 600000               /* ten minutes: longer hides an outage */
 
 /* Every completion-queue tag starts with this: the thread calls cb. */
-typedef struct rpcc_tag {
-    void (*cb)(struct rpcc_tag *t, int ok);
-} rpcc_tag;
+typedef grpcx_tag rpcc_tag;
 
-#define CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define CONTAINER GRPCX_CONTAINER
 
 /* A call in flight, listed so that rpcc_destroy can cancel it. */
 typedef struct live {
@@ -178,29 +175,11 @@ static void details_copy(const grpc_slice *s, char *buf)
     buf[n] = '\0';
 }
 
-/* Serialises req into one slice; the caller checked the size. */
-static grpc_byte_buffer *pack(const ProtobufCMessage *req, size_t n)
-{
-    grpc_slice sl = grpc_slice_malloc(n);
-    protobuf_c_message_pack(req, GRPC_SLICE_START_PTR(sl));
-    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&sl, 1);
-    grpc_slice_unref(sl);
-    return bb;
-}
-
 /* Unpacks a received message; NULL when it is malformed or too large (the
  * channel already refuses larger ones; this keeps the promise regardless). */
 static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *bb)
 {
-    if (grpc_byte_buffer_length(bb) > RPCC_MAX_MESSAGE_BYTES) return NULL;
-    grpc_byte_buffer_reader rd;
-    if (!grpc_byte_buffer_reader_init(&rd, bb)) return NULL;
-    grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
-    grpc_byte_buffer_reader_destroy(&rd);
-    ProtobufCMessage *m =
-        protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
-    grpc_slice_unref(all);
-    return m;
+    return grpcx_unpack(d, bb, RPCC_MAX_MESSAGE_BYTES);
 }
 
 /* ---- methods ---- */
@@ -266,7 +245,7 @@ static int prepare(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *m
     if (req->descriptor != (*m)->md->input) return RPCC_EINVAL;
     size_t n = protobuf_c_message_get_packed_size(req);
     if (n > RPCC_MAX_MESSAGE_BYTES) return RPCC_ETOOBIG;
-    *bb = pack(req, n);
+    *bb = grpcx_pack(req, n);
     return RPCC_OK;
 }
 
@@ -679,12 +658,8 @@ void rpcc_stream_release(rpcc_stream *s)
 
 static void *cq_main(void *arg)
 {
-    rpcc *c = arg;
-    for (;;) {
-        grpc_event ev = grpc_completion_queue_next(c->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        if (ev.type == GRPC_QUEUE_SHUTDOWN) return NULL;
-        if (ev.type == GRPC_OP_COMPLETE) ((rpcc_tag *)ev.tag)->cb(ev.tag, ev.success);
-    }
+    grpcx_cq_run(((rpcc *)arg)->cq);
+    return NULL;
 }
 
 rpcc_state_t rpcc_state(rpcc *c)
@@ -702,14 +677,6 @@ rpcc_state_t rpcc_state(rpcc *c)
     default:
         return RPCC_SHUTDOWN;
     }
-}
-
-static void grpc_log_hook(gpr_log_func_args *a)
-{
-    log_level lv = a->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_ERROR
-                   : a->severity == GPR_LOG_SEVERITY_INFO ? LOG_INFO
-                                                          : LOG_DEBUG;
-    log_msg(lv, "grpc", "%s", a->message);
 }
 
 void rpcc_destroy(rpcc *c)
@@ -768,45 +735,26 @@ int rpcc_create(rpcc **out, const char *target, const rpcc_opts *opts)
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->max_calls = o.max_calls;
-    gpr_set_log_function(grpc_log_hook);
-    grpc_init();
+    grpcx_init();
     if (!(c->target = strdup(target))) {
         rpcc_destroy(c);
         return RPCC_ENOMEM;
     }
 
     grpc_arg args[] = {
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-         .value.integer = RPCC_MAX_MESSAGE_BYTES},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
-         .value.integer = RPCC_MAX_MESSAGE_BYTES},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_KEEPALIVE_TIME_MS,
-         .value.integer = KEEPALIVE_TIME_MS},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-         .value.integer = KEEPALIVE_TIMEOUT_MS},
+        grpcx_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, RPCC_MAX_MESSAGE_BYTES),
+        grpcx_int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, RPCC_MAX_MESSAGE_BYTES),
+        grpcx_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS, GRPCX_KEEPALIVE_TIME_MS),
+        grpcx_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, GRPCX_KEEPALIVE_TIMEOUT_MS),
         /* Idle connections are pinged too, so a core that vanished without
          * a RST is noticed before the next call; the core accepts a ping
          * every 10 s without calls, three times what is sent here. */
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
-         .value.integer = 1},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA,
-         .value.integer = 0},
+        grpcx_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
+        grpcx_int_arg(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0),
         /* A restarted core is found again within reconnect_max_ms. */
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-         .value.integer = INITIAL_RECONNECT_MS},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-         .value.integer = MIN_CONNECT_TIMEOUT_MS},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-         .value.integer = (int)o.reconnect_max_ms},
+        grpcx_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, INITIAL_RECONNECT_MS),
+        grpcx_int_arg(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, MIN_CONNECT_TIMEOUT_MS),
+        grpcx_int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, (int)o.reconnect_max_ms),
     };
     grpc_channel_args cargs = {.num_args = sizeof args / sizeof args[0], .args = args};
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();

@@ -59,22 +59,6 @@ static void conv_free(conv *c)
     free(c->msgs);
 }
 
-static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_alloc(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* {"<key>": "<text>"} with text escaped; NULL when out of memory. */
 static char *json_obj1(const char *key, const char *text, size_t len)
 {
@@ -170,10 +154,10 @@ static char *system_text(const agent_turn *t)
             nlen--;
     }
     const char *sum = t->summary ? t->summary : "";
-    return fmt_alloc("%s%sYou are acting as the skill \"%s\".\n\n%s%s%.*s%s%s", sp,
-                     *sp ? "\n\n" : "", t->skill->name ? t->skill->name : "", ins,
-                     nlen ? "\n\n## Canvas\n\n" : "", (int)nlen, note,
-                     *sum ? "\n\n## Earlier conversation (compacted)\n\n" : "", sum);
+    return text_printf("%s%sYou are acting as the skill \"%s\".\n\n%s%s%.*s%s%s", sp,
+                       *sp ? "\n\n" : "", t->skill->name ? t->skill->name : "", ins,
+                       nlen ? "\n\n## Canvas\n\n" : "", (int)nlen, note,
+                       *sum ? "\n\n## Earlier conversation (compacted)\n\n" : "", sum);
 }
 
 /* Estimated tokens of the tools offered. */
@@ -334,7 +318,7 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
             strcmp(m.skill, t->skill->name) != 0) {
             /* Another skill's answer: say whose, so the model does not take
              * it for its own. */
-            char *c = conv_own(&cv, fmt_alloc("[%s] %s", m.skill, m.content));
+            char *c = conv_own(&cv, text_printf("[%s] %s", m.skill, m.content));
             if (!c) goto out;
             m.content = c;
         }
@@ -421,7 +405,7 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
             for (size_t j = 0; j < i && !dup; j++)
                 dup = strcmp(rep->tool_calls[j].id, tc->id) == 0;
             if (dup) {
-                char *id = fmt_alloc("call_%u_%zu", step, i);
+                char *id = text_printf("call_%u_%zu", step, i);
                 if (!id) goto out;
                 free(tc->id);
                 tc->id = id;
@@ -455,7 +439,7 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
             st.tool_calls++;
             if (sink->tool_call) sink->tool_call(sink->ud, tc->id, tc->name, shown);
 
-            char *sig = fmt_alloc("%s%c%s", tc->name, 0, shown);
+            char *sig = text_printf("%s%c%s", tc->name, 0, shown);
             size_t siglen = strlen(tc->name) + 1 + strlen(shown);
             if (!sig) {
                 free(canon);

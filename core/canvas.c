@@ -1,4 +1,5 @@
 #include "canvas.h"
+#include "jsontree.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -386,37 +387,6 @@ nodeinfo *canvas_mgr_schema(canvas_mgr *m)
     return ni;
 }
 
-static yajl_gen_status gen_val(yajl_gen g, yajl_val v)
-{
-    yajl_gen_status s = yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        return yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    case yajl_t_number:
-        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    case yajl_t_object:
-        if ((s = yajl_gen_map_open(g))) return s;
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            if ((s = yajl_gen_string(g, (const unsigned char *)k, strlen(k))) ||
-                (s = gen_val(g, v->u.object.values[i])))
-                return s;
-        }
-        return yajl_gen_map_close(g);
-    case yajl_t_array:
-        if ((s = yajl_gen_array_open(g))) return s;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if ((s = gen_val(g, v->u.array.values[i]))) return s;
-        return yajl_gen_array_close(g);
-    case yajl_t_true:
-        return yajl_gen_bool(g, 1);
-    case yajl_t_false:
-        return yajl_gen_bool(g, 0);
-    default:
-        return yajl_gen_null(g);
-    }
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -447,14 +417,14 @@ static char *merge_object_info(const char *older, size_t older_len, const char *
     for (size_t i = 0; i < nb; i++) {
         const char *k = b->u.object.keys[i];
         if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) ||
-            gen_val(g, b->u.object.values[i]))
+            jsontree_gen(g, b->u.object.values[i]))
             goto done;
     }
     for (size_t i = 0; i < a->u.object.len; i++) {
         const char *k = a->u.object.keys[i];
         if (bsearch(&k, keys, nb, sizeof *keys, cmp_str)) continue;
         if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) ||
-            gen_val(g, a->u.object.values[i]))
+            jsontree_gen(g, a->u.object.values[i]))
             goto done;
     }
     if (yajl_gen_map_close(g)) goto done;
@@ -1224,9 +1194,10 @@ static void take_check(job *j, Comfyd__V1__ExecuteBatchResponse *r, size_t extra
     j->check.n_errors = 0;
 }
 
+/* get_graph: answered from the mirror, never sent to the tab. */
 static int is_get_graph(const Comfyd__V1__Command *c)
 {
-    return c->command_case == COMFYD__V1__COMMAND__COMMAND_GET_GRAPH;
+    return (graph_cmd_flags(c) & GRAPH_CMD_READ_ONLY) != 0;
 }
 
 /* Turns a batch response into Execute's shape when j is an Execute. */
@@ -2149,41 +2120,6 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
 
 /* ---- submitting requests ---- */
 
-static int check_value(const Comfyd__V1__Value *v, canvas_error *err, const char *field, size_t i)
-{
-    if (v && v->kind_case == COMFYD__V1__VALUE__KIND_TEXT)
-        return check_str(v->text, CANVAS_MAX_TEXT, err, "commands[%zu].%s", i, field);
-    return CANVAS_OK;
-}
-
-static int check_node_ref(const Comfyd__V1__NodeRef *r, canvas_error *err, const char *field,
-                          size_t i)
-{
-    if (r && r->node_case == COMFYD__V1__NODE_REF__NODE_REF)
-        return check_str(r->ref, GRAPH_MAX_REF, err, "commands[%zu].%s.ref", i, field);
-    return CANVAS_OK;
-}
-
-static int check_slot_ref(const Comfyd__V1__SlotRef *r, canvas_error *err, const char *field,
-                          size_t i)
-{
-    if (r && r->slot_case == COMFYD__V1__SLOT_REF__SLOT_NAME)
-        return check_str(r->name, GRAPH_MAX_NAME, err, "commands[%zu].%s.name", i, field);
-    return CANVAS_OK;
-}
-
-/* arrange: the node list's length and its refs. */
-static int check_arrange(const Comfyd__V1__ArrangeCommand *x, canvas_error *err, size_t i)
-{
-    if (x->n_node_ids > GRAPH_MAX_NODES)
-        return EINVALF(err, "commands[%zu].arrange.node_ids: more than %d", i, GRAPH_MAX_NODES);
-    for (size_t k = 0; k < x->n_node_ids; k++) {
-        int rc = check_node_ref(x->node_ids[k], err, "arrange.node_ids", i);
-        if (rc) return rc;
-    }
-    return CANVAS_OK;
-}
-
 /* Request-level checks of a batch: sizes and encodings. Graph-level ones
  * are graph_validate's. */
 static int check_cmds(const Comfyd__V1__Command *const *cmds, size_t n, canvas_error *err)
@@ -2192,81 +2128,9 @@ static int check_cmds(const Comfyd__V1__Command *const *cmds, size_t n, canvas_e
         return EINVALF(err, "a batch has at most %d commands, this one has %zu", GRAPH_MAX_BATCH,
                        n);
     for (size_t i = 0; i < n; i++) {
-        const Comfyd__V1__Command *c = cmds[i];
-        int rc = CANVAS_OK;
-        switch (c ? c->command_case : COMFYD__V1__COMMAND__COMMAND__NOT_SET) {
-        case COMFYD__V1__COMMAND__COMMAND_CREATE_NODE: {
-            const Comfyd__V1__CreateNodeCommand *x = c->create_node;
-            if (!x) break;
-            if ((rc = check_str(x->node_type, GRAPH_MAX_NAME, err,
-                                "commands[%zu].create_node.node_type", i)) ||
-                (rc = check_str(x->ref, GRAPH_MAX_REF, err, "commands[%zu].create_node.ref", i)) ||
-                (rc = check_str(x->title, GRAPH_MAX_NAME, err, "commands[%zu].create_node.title",
-                                i)))
-                return rc;
-            if (x->n_widgets > GRAPH_MAX_WIDGETS)
-                return EINVALF(err, "commands[%zu].create_node.widgets: more than %d", i,
-                               GRAPH_MAX_WIDGETS);
-            for (size_t k = 0; k < x->n_widgets; k++) {
-                if (!x->widgets[k]) continue;
-                if ((rc = check_str(x->widgets[k]->key, GRAPH_MAX_NAME, err,
-                                    "commands[%zu].create_node.widgets key", i)) ||
-                    (rc = check_value(x->widgets[k]->value, err, "create_node.widgets value", i)))
-                    return rc;
-            }
-            continue;
-        }
-        case COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE:
-            if (!c->remove_node) break;
-            if ((rc = check_node_ref(c->remove_node->node_id, err, "remove_node.node_id", i)))
-                return rc;
-            continue;
-        case COMFYD__V1__COMMAND__COMMAND_CONNECT: {
-            const Comfyd__V1__ConnectCommand *x = c->connect;
-            if (!x) break;
-            if ((rc = check_node_ref(x->from_id, err, "connect.from_id", i)) ||
-                (rc = check_node_ref(x->to_id, err, "connect.to_id", i)) ||
-                (rc = check_slot_ref(x->from_slot, err, "connect.from_slot", i)) ||
-                (rc = check_slot_ref(x->to_slot, err, "connect.to_slot", i)))
-                return rc;
-            continue;
-        }
-        case COMFYD__V1__COMMAND__COMMAND_DISCONNECT:
-            if (!c->disconnect) break;
-            if ((rc = check_node_ref(c->disconnect->node_id, err, "disconnect.node_id", i)) ||
-                (rc = check_slot_ref(c->disconnect->slot, err, "disconnect.slot", i)))
-                return rc;
-            continue;
-        case COMFYD__V1__COMMAND__COMMAND_SET_WIDGET: {
-            const Comfyd__V1__SetWidgetCommand *x = c->set_widget;
-            if (!x) break;
-            if ((rc = check_node_ref(x->node_id, err, "set_widget.node_id", i)) ||
-                (rc =
-                     check_str(x->name, GRAPH_MAX_NAME, err, "commands[%zu].set_widget.name", i)) ||
-                (rc = check_value(x->value, err, "set_widget.value", i)))
-                return rc;
-            continue;
-        }
-        case COMFYD__V1__COMMAND__COMMAND_MOVE_NODE:
-            if (!c->move_node) break;
-            if ((rc = check_node_ref(c->move_node->node_id, err, "move_node.node_id", i)))
-                return rc;
-            continue;
-        case COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH:
-        case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:
-            continue;
-        case COMFYD__V1__COMMAND__COMMAND_ARRANGE:
-            if (!c->arrange) break;
-            if ((rc = check_arrange(c->arrange, err, i))) return rc;
-            continue;
-        default:
-            break;
-        }
-        return EINVALF(err,
-                       "commands[%zu] is empty: set one of create_node, remove_node, "
-                       "connect, disconnect, set_widget, move_node, clear_graph, get_graph, "
-                       "arrange",
-                       i);
+        char msg[CANVAS_ERRLEN];
+        if (graph_cmd_check_shape(cmds[i], i, msg, sizeof msg) != GRAPH_OK)
+            return EINVALF(err, "%s", msg);
     }
     return CANVAS_OK;
 }
@@ -2407,10 +2271,11 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
     const Comfyd__V1__Command *const one[1] = {req->command};
     if (check_cmds(one, 1, err)) {
         /* Name the field as Execute has it. */
-        if (req->command->command_case == COMFYD__V1__COMMAND__COMMAND__NOT_SET)
-            snprintf(err->message, sizeof err->message,
-                     "command is empty: set one of create_node, remove_node, connect, "
-                     "disconnect, set_widget, move_node, clear_graph, get_graph, arrange");
+        if (req->command->command_case == COMFYD__V1__COMMAND__COMMAND__NOT_SET) {
+            char names[256];
+            snprintf(err->message, sizeof err->message, "command is empty: set one of %s",
+                     graph_cmd_names(names, sizeof names));
+        }
         return CANVAS_EINVAL;
     }
     job *j = job_new(m, JOB_PATCH, RK_EXECUTE, req->canvas_id, req->timeout_ms, limit_ms, done, ud);

@@ -142,8 +142,8 @@ struct store; /* store.h */
  * (a tab that needs longer is not applying a patch, it is stuck). */
 #define CANVAS_DEFAULT_TIMEOUT_MS 5000
 #define CANVAS_MAX_TIMEOUT_MS 60000
-/* Text widget values in commands: long prompts are a few KB. */
-#define CANVAS_MAX_TEXT (256u << 10)
+/* Text widget values in commands (the command table's limit). */
+#define CANVAS_MAX_TEXT GRAPH_MAX_TEXT
 /* A tab's error message as passed on to the caller (cut there). */
 #define CANVAS_MAX_TAB_ERROR 1024
 /* Names in one ListNodeTypes request. */

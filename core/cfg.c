@@ -1,12 +1,12 @@
 #include "cfg.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "opts.h"
 #include "text.h"
 
 #ifndef COMFYD_BUILTIN_SKILLS_DIR
@@ -34,9 +34,6 @@ enum {
     OPT_COMFYUI,
     OPT_CONTEXT_WINDOW,
 };
-/* cfg_parse's given[] has slots 0..15 for OPT_BUILTIN.. and 16 for --data. */
-#define GIVEN_DATA 16
-_Static_assert(OPT_CONTEXT_WINDOW - OPT_BUILTIN < GIVEN_DATA, "given[] is too small");
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -249,6 +246,41 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
     return fail(err, errlen, "unknown option");
 }
 
+/* Environment twins, in the order they are applied. */
+static const opts_env twins[] = {
+    {"COMFYD_BUILTIN_SKILLS", OPT_BUILTIN},
+    {"COMFYD_ECHO_DELAY_MS", OPT_ECHO_DELAY},
+    {"COMFYD_LOG_LEVEL", OPT_LOG_LEVEL},
+    {"COMFYD_CQ_THREADS", OPT_CQ_THREADS},
+    {"COMFYD_HANDLER_THREADS", OPT_HANDLER_THREADS},
+    {"COMFYD_OBJECT_INFO", OPT_OBJECT_INFO},
+    {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
+    {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
+    {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
+    {"COMFYD_COMFYUI", OPT_COMFYUI},
+    {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
+    {"COMFYD_DATA", OPT_DATA},
+    {"COMFYD_LISTEN", OPT_LISTEN},
+    {"COMFYD_SKILLS", OPT_SKILLS},
+};
+
+/* One option from a flag or its twin. COMFYD_LISTEN holds a comma-separated
+ * list and COMFYD_SKILLS a colon-separated one, where the flags repeat. */
+static int apply_opt(void *ud, int opt, const char *v, const char *env, char *err, size_t errlen)
+{
+    cfg *c = ud;
+    if (env && opt == OPT_SKILLS)
+        return add_split(c->skill_dirs, &c->n_skill_dirs, CFG_MAX_SKILL_DIRS, v, ':', "--skills",
+                         err, errlen);
+    if (!env || opt != OPT_LISTEN) return apply(c, opt, v, err, errlen);
+    char *copy = text_dup(v), *save = NULL;
+    int rc = CFG_OK;
+    for (char *t = strtok_r(copy, ",", &save); t && rc == CFG_OK; t = strtok_r(NULL, ",", &save))
+        if (*t) rc = apply(c, OPT_LISTEN, t, err, errlen);
+    free(copy);
+    return rc;
+}
+
 int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -260,68 +292,12 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
     c->idem_max_keys = CFG_DEFAULT_IDEM_KEYS;
     c->idem_ttl_s = CFG_DEFAULT_IDEM_TTL_S;
 
-    /* Flags first, remembering which were given, then fill the rest from
-     * the environment. */
-    int given_listen = 0, given_skills = 0;
-    int given[GIVEN_DATA + 1] = {0};
-    optind = 1;
-    opterr = 0;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
-        if (opt == OPT_HELP) return CFG_HELP;
-        if (opt == OPT_VERSION) return CFG_VERSION;
-        if (opt == '?')
-            return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
-        if (opt == ':') return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-        if ((rc = apply(c, opt, optarg, err, errlen)) != CFG_OK) return rc;
-        if (opt == OPT_LISTEN) given_listen = 1;
-        if (opt == OPT_SKILLS) given_skills = 1;
-        if (opt >= OPT_BUILTIN && opt < OPT_BUILTIN + GIVEN_DATA) given[opt - OPT_BUILTIN] = 1;
-        if (opt == OPT_DATA) given[GIVEN_DATA] = 1;
-    }
-    if (optind < argc)
-        return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
-
-    static const struct {
-        const char *env;
-        int opt;
-    } twins[] = {
-        {"COMFYD_BUILTIN_SKILLS", OPT_BUILTIN},
-        {"COMFYD_ECHO_DELAY_MS", OPT_ECHO_DELAY},
-        {"COMFYD_LOG_LEVEL", OPT_LOG_LEVEL},
-        {"COMFYD_CQ_THREADS", OPT_CQ_THREADS},
-        {"COMFYD_HANDLER_THREADS", OPT_HANDLER_THREADS},
-        {"COMFYD_OBJECT_INFO", OPT_OBJECT_INFO},
-        {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
-        {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
-        {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
-        {"COMFYD_COMFYUI", OPT_COMFYUI},
-        {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
-    };
-    for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
-        const char *v = getenv(twins[i].env);
-        if (v && !given[twins[i].opt - OPT_BUILTIN] &&
-            (rc = apply(c, twins[i].opt, v, err, errlen)) != CFG_OK)
-            return rc;
-    }
-    const char *v;
-    if (!given[GIVEN_DATA] && (v = getenv("COMFYD_DATA")) &&
-        (rc = apply(c, OPT_DATA, v, err, errlen)))
-        return rc;
-    if (!given_listen && (v = getenv("COMFYD_LISTEN"))) {
-        char *copy = text_dup(v), *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (*t && (rc = apply(c, OPT_LISTEN, t, err, errlen)) != CFG_OK) {
-                free(copy);
-                return rc;
-            }
-        }
-        free(copy);
-    }
-    if (!given_skills && (v = getenv("COMFYD_SKILLS")) &&
-        (rc = add_split(c->skill_dirs, &c->n_skill_dirs, CFG_MAX_SKILL_DIRS, v, ':', "--skills",
-                        err, errlen)))
-        return rc;
+    /* Flags first, then the environment for what no flag gave. */
+    int rc = opts_parse(argc, argv, long_opts, twins, sizeof twins / sizeof twins[0], apply_opt, c,
+                        err, errlen);
+    if (rc == OPTS_HELP) return CFG_HELP;
+    if (rc == OPTS_VERSION) return CFG_VERSION;
+    if (rc != OPTS_OK) return CFG_EINVAL;
 
     if (!c->data_dir) c->data_dir = text_dup(CFG_DEFAULT_DATA);
     if (!c->builtin_skills) c->builtin_skills = text_dup(COMFYD_BUILTIN_SKILLS_DIR);

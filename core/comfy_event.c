@@ -1,5 +1,6 @@
 /* comfy_event: ComfyUI's JSON messages, parsed (see comfy_event.h). */
 #include "comfy_event.h"
+#include "jsontree.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -54,37 +55,6 @@ static double num_of(yajl_val v)
     return isfinite(d) ? d : 0;
 }
 
-static yajl_gen_status gen_val(yajl_gen g, yajl_val v)
-{
-    yajl_gen_status s = yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        return yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    case yajl_t_number:
-        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    case yajl_t_object:
-        if ((s = yajl_gen_map_open(g))) return s;
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            if ((s = yajl_gen_string(g, (const unsigned char *)k, strlen(k))) ||
-                (s = gen_val(g, v->u.object.values[i])))
-                return s;
-        }
-        return yajl_gen_map_close(g);
-    case yajl_t_array:
-        if ((s = yajl_gen_array_open(g))) return s;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if ((s = gen_val(g, v->u.array.values[i]))) return s;
-        return yajl_gen_array_close(g);
-    case yajl_t_true:
-        return yajl_gen_bool(g, 1);
-    case yajl_t_false:
-        return yajl_gen_bool(g, 0);
-    default:
-        return yajl_gen_null(g);
-    }
-}
-
 /* v as JSON text; "" when it does not fit max bytes (a pass-through that
  * is cut would not parse). Never NULL. */
 static char *json_of(yajl_val v, size_t max)
@@ -93,7 +63,7 @@ static char *json_of(yajl_val v, size_t max)
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return text_dup("");
     char *out = NULL;
-    if (gen_val(g, v) == yajl_gen_status_ok) {
+    if (jsontree_gen(g, v) == yajl_gen_status_ok) {
         const unsigned char *b;
         size_t n;
         yajl_gen_get_buf(g, &b, &n);

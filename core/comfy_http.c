@@ -53,9 +53,10 @@ const char *comfy_http_base(const comfy_http *c)
     return c->base;
 }
 
+/* The answer's body, bounded by the caller's max. */
 typedef struct {
-    char *p;
-    size_t n, cap, max;
+    text_buf b;
+    size_t max;
     int over;
 } sink;
 
@@ -63,23 +64,9 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud)
 {
     sink *s = ud;
     size_t len = sz * nm;
-    if (s->n + len > s->max) {
-        s->over = 1;
-        return 0; /* aborts the transfer */
-    }
-    if (s->n + len + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->n + len + 1)
-            cap *= 2;
-        char *p = realloc(s->p, cap);
-        if (!p) return 0;
-        s->p = p;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->n, data, len);
-    s->n += len;
-    s->p[s->n] = 0;
-    return len;
+    int rc = text_buf_addn_max(&s->b, data, len, s->max);
+    if (rc == TEXT_BUF_ETOOBIG) s->over = 1;
+    return rc ? 0 : len; /* 0 aborts the transfer */
 }
 
 int comfy_http_do(comfy_http *c, const char *method, const char *path, const char *body,
@@ -122,9 +109,8 @@ int comfy_http_do(comfy_http *c, const char *method, const char *path, const cha
         char *ct = NULL;
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
         if (ct) snprintf(r->content_type, sizeof r->content_type, "%s", ct);
-        r->body = s.p ? s.p : text_dup("");
-        r->len = s.n;
-        s.p = NULL;
+        r->len = s.b.n;
+        r->body = text_buf_take(&s.b);
         ret = 0;
     } else if (s.over) {
         snprintf(err, errlen, "ComfyUI's answer to %s %s is larger than %zu bytes", method, path,
@@ -133,7 +119,7 @@ int comfy_http_do(comfy_http *c, const char *method, const char *path, const cha
         snprintf(err, errlen, "ComfyUI at %s is unreachable: %s", c->base,
                  cerr[0] ? cerr : curl_easy_strerror(rc));
     }
-    free(s.p);
+    text_buf_free(&s.b);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     return ret;

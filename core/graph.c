@@ -1,4 +1,5 @@
 #include "graph.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h> /* isfinite, NAN: macros only */
@@ -9,6 +10,8 @@
 #include <strings.h>
 
 #include <yajl/yajl_gen.h>
+
+#include "text.h"
 
 /* The module links no libm (its dependencies are fixed), so the little
  * rounding it needs is done here. */
@@ -30,6 +33,12 @@ _Static_assert(NODEINFO_MAX_INPUTS <= GRAPH_MAX_SLOTS && NODEINFO_MAX_OUTPUTS <=
                "schema slots must fit the graph's slot limit");
 
 /* Values of the frontend's control_after_generate widget. */
+/* set_node_mode's names and the LiteGraph modes they stand for. */
+static const struct {
+    const char *name;
+    int32_t mode;
+} node_modes[] = {{"always", 0}, {"never", 2}, {"mute", 2}, {"bypass", 4}};
+
 static const char *const control_words[] = {"fixed", "increment", "decrement", "randomize"};
 
 /* Positions closer than this are the same (LiteGraph stores float32). */
@@ -84,20 +93,6 @@ const char *graph_strerror(int err)
         return "operation log no longer reaches that revision";
     }
     return "unknown error";
-}
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
 }
 
 /* ---- small string helpers ---- */
@@ -249,7 +244,7 @@ typedef struct {
     const nodeinfo *schema;
 } pctx;
 
-#define PFAIL(c, rc, ...) set_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
+#define PFAIL(c, rc, ...) text_err((c)->err, (c)->errlen, rc, __VA_ARGS__)
 
 static yajl_val obj_get(yajl_val obj, const char *key)
 {
@@ -720,7 +715,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
     graph *g = calloc(1, sizeof *g);
     if (!g || !(g->log = calloc(GRAPH_OPLOG_MAX, sizeof *g->log))) {
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     pctx c = {err, errlen, schema};
     int rc = parse_mirror(&c, json, len, &g->m);
@@ -733,7 +728,7 @@ int graph_parse_workflow(graph **out, const char *json, size_t len, nodeinfo *sc
         mirror_free(&g->m);
         free(g->log);
         free(g);
-        return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+        return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
     }
     memcpy(g->json, json, len);
     g->json[len] = 0;
@@ -984,30 +979,14 @@ typedef struct {
     int oom;
 } scratch;
 
+/* The command table (at the end of this file). */
+typedef struct cmd_row cmd_row;
+static const cmd_row *cmd_row_of(const Comfyd__V1__Command *c);
+
 static const char *cmd_name(const Comfyd__V1__Command *c)
 {
-    switch (c ? c->command_case : COMFYD__V1__COMMAND__COMMAND__NOT_SET) {
-    case COMFYD__V1__COMMAND__COMMAND_CREATE_NODE:
-        return "create_node";
-    case COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE:
-        return "remove_node";
-    case COMFYD__V1__COMMAND__COMMAND_CONNECT:
-        return "connect";
-    case COMFYD__V1__COMMAND__COMMAND_DISCONNECT:
-        return "disconnect";
-    case COMFYD__V1__COMMAND__COMMAND_SET_WIDGET:
-        return "set_widget";
-    case COMFYD__V1__COMMAND__COMMAND_MOVE_NODE:
-        return "move_node";
-    case COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH:
-        return "clear_graph";
-    case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:
-        return "get_graph";
-    case COMFYD__V1__COMMAND__COMMAND_ARRANGE:
-        return "arrange";
-    default:
-        return "empty command";
-    }
+    const char *n = graph_cmd_name(c);
+    return n ? n : "empty command";
 }
 
 static Comfyd__V1__GraphError *mk_error(Comfyd__V1__GraphErrorCode code, const char *msg,
@@ -1481,9 +1460,10 @@ static void drop_link(scratch *s, int64_t id)
     }
 }
 
-static void v_create(scratch *s, size_t idx, const Comfyd__V1__CreateNodeCommand *c,
+static void v_create(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
                      Comfyd__V1__CommandResult *res)
 {
+    const Comfyd__V1__CreateNodeCommand *c = cmd->create_node;
     const nodeinfo_type *nt = NULL;
     const char *type = c->node_type ? c->node_type : "";
     if (!type[0]) {
@@ -1562,9 +1542,19 @@ static void remove_node(scratch *s, size_t ni, size_t idx)
     }
 }
 
-static void v_connect(scratch *s, size_t idx, const Comfyd__V1__ConnectCommand *c,
+static void v_remove(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
+                     Comfyd__V1__CommandResult *res)
+{
+    long a = resolve_node(s, idx, cmd->remove_node->node_id, "node_id");
+    if (a < 0) return;
+    if (s->nodes[a].id > 0) res->node_id = s->nodes[a].id;
+    if (!s->failed) remove_node(s, (size_t)a, idx);
+}
+
+static void v_connect(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
                       Comfyd__V1__CommandResult *res)
 {
+    const Comfyd__V1__ConnectCommand *c = cmd->connect;
     long a = resolve_node(s, idx, c->from_id, "from_id");
     long b = resolve_node(s, idx, c->to_id, "to_id");
     long sa = a >= 0 ? resolve_slot(s, idx, (size_t)a, 1, c->from_slot, "from_slot") : -1;
@@ -1605,9 +1595,10 @@ static void v_connect(scratch *s, size_t idx, const Comfyd__V1__ConnectCommand *
     res->link_id = id;
 }
 
-static void v_disconnect(scratch *s, size_t idx, const Comfyd__V1__DisconnectCommand *c,
+static void v_disconnect(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
                          Comfyd__V1__CommandResult *res)
 {
+    const Comfyd__V1__DisconnectCommand *c = cmd->disconnect;
     long a = resolve_node(s, idx, c->node_id, "node_id");
     long sa = a >= 0 ? resolve_slot(s, idx, (size_t)a, 0, c->slot, "slot") : -1;
     if (a >= 0 && s->nodes[a].id > 0) res->node_id = s->nodes[a].id;
@@ -1621,9 +1612,10 @@ static void v_disconnect(scratch *s, size_t idx, const Comfyd__V1__DisconnectCom
     }
 }
 
-static void v_set_widget(scratch *s, size_t idx, const Comfyd__V1__SetWidgetCommand *c,
+static void v_set_widget(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
                          Comfyd__V1__CommandResult *res)
 {
+    const Comfyd__V1__SetWidgetCommand *c = cmd->set_widget;
     long a = resolve_node(s, idx, c->node_id, "node_id");
     if (!c->name || !c->name[0]) {
         add_error(s, (long)idx, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_INVALID_COMMAND,
@@ -1646,9 +1638,10 @@ static void v_set_widget(scratch *s, size_t idx, const Comfyd__V1__SetWidgetComm
     check_widget(s, idx, n->nt, label, c->name, c->value);
 }
 
-static void v_move(scratch *s, size_t idx, const Comfyd__V1__MoveNodeCommand *c,
+static void v_move(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
                    Comfyd__V1__CommandResult *res)
 {
+    const Comfyd__V1__MoveNodeCommand *c = cmd->move_node;
     long a = resolve_node(s, idx, c->node_id, "node_id");
     check_coord(s, idx, "x", c->x);
     check_coord(s, idx, "y", c->y);
@@ -1657,8 +1650,11 @@ static void v_move(scratch *s, size_t idx, const Comfyd__V1__MoveNodeCommand *c,
 
 /* arrange moves the nodes it names (all when none): they must exist; where
  * they go is the tab's to compute, nothing else changes. */
-static void v_arrange(scratch *s, size_t idx, const Comfyd__V1__ArrangeCommand *c)
+static void v_arrange(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
+                      Comfyd__V1__CommandResult *res)
 {
+    (void)res;
+    const Comfyd__V1__ArrangeCommand *c = cmd->arrange;
     for (size_t k = 0; k < c->n_node_ids && !s->oom; k++) {
         char field[32];
         snprintf(field, sizeof field, "node_ids[%zu]", k);
@@ -1671,8 +1667,28 @@ static void v_arrange(scratch *s, size_t idx, const Comfyd__V1__ArrangeCommand *
                   NULL, 0, "spacing must be a number from 0 to %.0f", GRAPH_MAX_SPACING);
 }
 
-static void v_clear(scratch *s, size_t idx)
+/* set_node_mode: the node must exist at that point and the mode be one of
+ * node_modes. */
+static void v_set_node_mode(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
+                            Comfyd__V1__CommandResult *res)
 {
+    const Comfyd__V1__SetNodeModeCommand *c = cmd->set_node_mode;
+    long a = resolve_node(s, idx, c->node_id, "node_id");
+    const char *m = c->mode ? c->mode : "";
+    size_t k = 0;
+    while (k < sizeof node_modes / sizeof node_modes[0] && strcmp(node_modes[k].name, m) != 0)
+        k++;
+    if (k == sizeof node_modes / sizeof node_modes[0])
+        add_error(s, (long)idx, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_INVALID_COMMAND,
+                  NULL, 0, "mode \"%.40s\" is not one of always, never, mute, bypass", m);
+    if (a >= 0 && s->nodes[a].id > 0) res->node_id = s->nodes[a].id;
+}
+
+static void v_clear(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
+                    Comfyd__V1__CommandResult *res)
+{
+    (void)cmd;
+    (void)res;
     for (size_t i = 0; i < s->n_nodes; i++)
         if (s->nodes[i].removed_by < 0) s->nodes[i].removed_by = (int)idx;
     for (size_t i = 0; i < s->n_links; i++)
@@ -1684,47 +1700,15 @@ static void v_clear(scratch *s, size_t idx)
     s->last_node_id = s->last_link_id = 0;
 }
 
-static void validate_one(scratch *s, size_t idx, const Comfyd__V1__Command *c,
-                         Comfyd__V1__CommandResult *res)
+/* get_graph reads; there is nothing to simulate. */
+static void v_read(scratch *s, size_t idx, const Comfyd__V1__Command *cmd,
+                   Comfyd__V1__CommandResult *res)
 {
-    switch (c ? c->command_case : COMFYD__V1__COMMAND__COMMAND__NOT_SET) {
-    case COMFYD__V1__COMMAND__COMMAND_CREATE_NODE:
-        if (c->create_node) return v_create(s, idx, c->create_node, res);
-        break;
-    case COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE:
-        if (c->remove_node) {
-            long a = resolve_node(s, idx, c->remove_node->node_id, "node_id");
-            if (a < 0) return;
-            if (s->nodes[a].id > 0) res->node_id = s->nodes[a].id;
-            if (!s->failed) remove_node(s, (size_t)a, idx);
-            return;
-        }
-        break;
-    case COMFYD__V1__COMMAND__COMMAND_CONNECT:
-        if (c->connect) return v_connect(s, idx, c->connect, res);
-        break;
-    case COMFYD__V1__COMMAND__COMMAND_DISCONNECT:
-        if (c->disconnect) return v_disconnect(s, idx, c->disconnect, res);
-        break;
-    case COMFYD__V1__COMMAND__COMMAND_SET_WIDGET:
-        if (c->set_widget) return v_set_widget(s, idx, c->set_widget, res);
-        break;
-    case COMFYD__V1__COMMAND__COMMAND_MOVE_NODE:
-        if (c->move_node) return v_move(s, idx, c->move_node, res);
-        break;
-    case COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH:
-        return v_clear(s, idx);
-    case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:
-        return;
-    case COMFYD__V1__COMMAND__COMMAND_ARRANGE:
-        if (c->arrange) return v_arrange(s, idx, c->arrange);
-        break;
-    default:
-        break;
-    }
-    add_error(s, (long)idx, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_INVALID_COMMAND, NULL, 0,
-              "command %zu is empty", idx);
+    (void)s, (void)idx, (void)cmd, (void)res;
 }
+
+static void validate_one(scratch *s, size_t idx, const Comfyd__V1__Command *c,
+                         Comfyd__V1__CommandResult *res);
 
 void graph_check_clear(graph_check *c)
 {
@@ -2060,7 +2044,43 @@ static void op_mode(oplist *l, const graph_node *n)
         break;
     }
     node_ref_text(&b, n);
-    op_push(l, NULL, 0, sum);
+    /* Modes 1 and 3 (on event, on trigger) have no name in set_node_mode:
+     * reported, not replayable. */
+    const char *name = NULL;
+    for (size_t k = 0; k < sizeof node_modes / sizeof node_modes[0] && !name; k++)
+        if (node_modes[k].mode == n->mode) name = node_modes[k].name;
+    if (!name) return op_push(l, NULL, 0, sum);
+    Comfyd__V1__SetNodeModeCommand *p = malloc(sizeof *p);
+    if (p) comfyd__v1__set_node_mode_command__init(p);
+    Comfyd__V1__Command *c = mk_cmd(COMFYD__V1__COMMAND__COMMAND_SET_NODE_MODE, p);
+    if (c && (!(p->node_id = ref_id(n->id)) || !(p->mode = strdup(name)))) {
+        protobuf_c_message_free_unpacked(&c->base, NULL);
+        c = NULL;
+    }
+    op_push(l, c, 1, sum);
+}
+
+static const graph_widget *find_widget(const graph_node *n, const char *name);
+static int value_eq(const nodeinfo_value *a, const nodeinfo_value *b);
+
+/* The diff ops of the commands that set a field of a node: o and n are the
+ * same node before and after. */
+static void d_move(oplist *l, const graph_node *o, const graph_node *n)
+{
+    if (num_abs(n->x - o->x) > POS_EPSILON || num_abs(n->y - o->y) > POS_EPSILON) op_move(l, n);
+}
+
+static void d_widgets(oplist *l, const graph_node *o, const graph_node *n)
+{
+    for (size_t k = 0; k < n->n_widgets; k++) {
+        const graph_widget *w = &n->widgets[k], *ow = find_widget(o, w->name);
+        if (!ow || !value_eq(&w->value, &ow->value)) op_widget(l, n, w);
+    }
+}
+
+static void d_mode(oplist *l, const graph_node *o, const graph_node *n)
+{
+    if (n->mode != o->mode) op_mode(l, n);
 }
 
 static void op_link(oplist *l, const mirror *m, const graph_link *k, int added)
@@ -2159,6 +2179,8 @@ static int input_relinked(const mirror *m, const graph_link *k)
     return to && k->to_slot < to->n_inputs && to->inputs[k->to_slot].link != 0;
 }
 
+static void diff_node_fields(oplist *l, const graph_node *o, const graph_node *n);
+
 static void diff_mirrors(const mirror *a, const mirror *b, oplist *l)
 {
     /* Removed links, except those implied by a removed node or by a new
@@ -2179,15 +2201,12 @@ static void diff_mirrors(const mirror *a, const mirror *b, oplist *l)
     for (size_t i = 0; i < b->n_nodes; i++) {
         const graph_node *n = &b->nodes[i], *o = same_node(a, n);
         if (!o) continue;
-        if (num_abs(n->x - o->x) > POS_EPSILON || num_abs(n->y - o->y) > POS_EPSILON) op_move(l, n);
+        /* A node's own fields: each command that sets one logs its
+         * change (the title has no command). */
         if ((n->title == NULL) != (o->title == NULL) ||
             (n->title && strcmp(n->title, o->title) != 0))
             op_title(l, n);
-        if (n->mode != o->mode) op_mode(l, n);
-        for (size_t k = 0; k < n->n_widgets; k++) {
-            const graph_widget *w = &n->widgets[k], *ow = find_widget(o, w->name);
-            if (!ow || !value_eq(&w->value, &ow->value)) op_widget(l, n, w);
-        }
+        diff_node_fields(l, o, n);
     }
     for (size_t i = 0; i < b->n_links; i++) {
         const graph_link *k = &b->links[i];
@@ -2224,8 +2243,8 @@ int graph_apply_workflow(graph *g, const char *json, size_t len, uint64_t revisi
     if (ops) *ops = NULL;
     if (n_ops) *n_ops = 0;
     if (revision <= g->revision)
-        return set_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
-                       (unsigned long long)revision, (unsigned long long)g->revision);
+        return text_err(err, errlen, GRAPH_EREVISION, "revision %llu is not above the current %llu",
+                        (unsigned long long)revision, (unsigned long long)g->revision);
     mirror m;
     pctx c = {err, errlen, g->schema};
     int rc = parse_mirror(&c, json, len, &m);
@@ -2269,7 +2288,7 @@ oom:
     graph_ops_free(l.v, l.n);
     free(copy);
     mirror_free(&m);
-    return set_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+    return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
 }
 
 int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops)
@@ -2297,4 +2316,247 @@ int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops,
     *ops = v;
     *n_ops = n;
     return GRAPH_OK;
+}
+
+/* ---- the command table ---- */
+
+/* Shape checks: what a peer's command may hold at all (sizes and
+ * encodings), before the batch is queued. The message names the field by
+ * its path in the request ("commands[2].set_widget.name"). */
+
+typedef struct {
+    char *err;
+    size_t errlen;
+    size_t i; /* index of the command in its batch */
+} shape_ctx;
+
+static int shape_str(const shape_ctx *x, const char *s, size_t max, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int shape_str(const shape_ctx *x, const char *s, size_t max, const char *fmt, ...)
+{
+    if (!s) return GRAPH_OK;
+    size_t len = strlen(s);
+    const char *why = NULL;
+    if (len > max)
+        why = "is too long";
+    else if (!text_utf8_valid(s, len))
+        why = "is not valid UTF-8";
+    if (!why) return GRAPH_OK;
+    char field[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(field, sizeof field, fmt, ap);
+    va_end(ap);
+    if (len > max)
+        return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s (at most %zu bytes)", field, why,
+                        max);
+    return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s", field, why);
+}
+
+static int shape_value(const shape_ctx *x, const Comfyd__V1__Value *v, const char *field)
+{
+    if (v && v->kind_case == COMFYD__V1__VALUE__KIND_TEXT)
+        return shape_str(x, v->text, GRAPH_MAX_TEXT, "commands[%zu].%s", x->i, field);
+    return GRAPH_OK;
+}
+
+static int shape_node_ref(const shape_ctx *x, const Comfyd__V1__NodeRef *r, const char *field)
+{
+    if (r && r->node_case == COMFYD__V1__NODE_REF__NODE_REF)
+        return shape_str(x, r->ref, GRAPH_MAX_REF, "commands[%zu].%s.ref", x->i, field);
+    return GRAPH_OK;
+}
+
+static int shape_slot_ref(const shape_ctx *x, const Comfyd__V1__SlotRef *r, const char *field)
+{
+    if (r && r->slot_case == COMFYD__V1__SLOT_REF__SLOT_NAME)
+        return shape_str(x, r->name, GRAPH_MAX_NAME, "commands[%zu].%s.name", x->i, field);
+    return GRAPH_OK;
+}
+
+static int s_create(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    const Comfyd__V1__CreateNodeCommand *c = cmd->create_node;
+    int rc;
+    if ((rc = shape_str(x, c->node_type, GRAPH_MAX_NAME, "commands[%zu].create_node.node_type",
+                        x->i)) ||
+        (rc = shape_str(x, c->ref, GRAPH_MAX_REF, "commands[%zu].create_node.ref", x->i)) ||
+        (rc = shape_str(x, c->title, GRAPH_MAX_NAME, "commands[%zu].create_node.title", x->i)))
+        return rc;
+    if (c->n_widgets > GRAPH_MAX_WIDGETS)
+        return text_err(x->err, x->errlen, GRAPH_EINVAL,
+                        "commands[%zu].create_node.widgets: more than %d", x->i, GRAPH_MAX_WIDGETS);
+    for (size_t k = 0; k < c->n_widgets; k++) {
+        if (!c->widgets[k]) continue;
+        if ((rc = shape_str(x, c->widgets[k]->key, GRAPH_MAX_NAME,
+                            "commands[%zu].create_node.widgets key", x->i)) ||
+            (rc = shape_value(x, c->widgets[k]->value, "create_node.widgets value")))
+            return rc;
+    }
+    return GRAPH_OK;
+}
+
+static int s_remove(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    return shape_node_ref(x, cmd->remove_node->node_id, "remove_node.node_id");
+}
+
+static int s_connect(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    const Comfyd__V1__ConnectCommand *c = cmd->connect;
+    int rc;
+    if ((rc = shape_node_ref(x, c->from_id, "connect.from_id")) ||
+        (rc = shape_node_ref(x, c->to_id, "connect.to_id")) ||
+        (rc = shape_slot_ref(x, c->from_slot, "connect.from_slot")) ||
+        (rc = shape_slot_ref(x, c->to_slot, "connect.to_slot")))
+        return rc;
+    return GRAPH_OK;
+}
+
+static int s_disconnect(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    int rc;
+    if ((rc = shape_node_ref(x, cmd->disconnect->node_id, "disconnect.node_id")) ||
+        (rc = shape_slot_ref(x, cmd->disconnect->slot, "disconnect.slot")))
+        return rc;
+    return GRAPH_OK;
+}
+
+static int s_set_widget(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    const Comfyd__V1__SetWidgetCommand *c = cmd->set_widget;
+    int rc;
+    if ((rc = shape_node_ref(x, c->node_id, "set_widget.node_id")) ||
+        (rc = shape_str(x, c->name, GRAPH_MAX_NAME, "commands[%zu].set_widget.name", x->i)) ||
+        (rc = shape_value(x, c->value, "set_widget.value")))
+        return rc;
+    return GRAPH_OK;
+}
+
+static int s_move(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    return shape_node_ref(x, cmd->move_node->node_id, "move_node.node_id");
+}
+
+/* arrange: the node list's length and its refs. */
+static int s_arrange(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    const Comfyd__V1__ArrangeCommand *c = cmd->arrange;
+    if (c->n_node_ids > GRAPH_MAX_NODES)
+        return text_err(x->err, x->errlen, GRAPH_EINVAL,
+                        "commands[%zu].arrange.node_ids: more than %d", x->i, GRAPH_MAX_NODES);
+    for (size_t k = 0; k < c->n_node_ids; k++) {
+        int rc = shape_node_ref(x, c->node_ids[k], "arrange.node_ids");
+        if (rc) return rc;
+    }
+    return GRAPH_OK;
+}
+
+static int s_set_node_mode(const shape_ctx *x, const Comfyd__V1__Command *cmd)
+{
+    const Comfyd__V1__SetNodeModeCommand *c = cmd->set_node_mode;
+    int rc;
+    if ((rc = shape_node_ref(x, c->node_id, "set_node_mode.node_id")) ||
+        (rc = shape_str(x, c->mode, GRAPH_MAX_NAME, "commands[%zu].set_node_mode.mode", x->i)))
+        return rc;
+    return GRAPH_OK;
+}
+
+/* One row per case of the Command oneof, indexed by the case (the field
+ * number). shape is NULL when the command has no field to check; diff is
+ * NULL for the commands that are no field of a node: the diff expresses
+ * nodes and links appearing and disappearing itself (create_node,
+ * remove_node, connect, disconnect), and clear_graph, get_graph and arrange
+ * never show in it (their effects do). */
+struct cmd_row {
+    int (*shape)(const shape_ctx *x, const Comfyd__V1__Command *c);
+    void (*validate)(scratch *s, size_t idx, const Comfyd__V1__Command *c,
+                     Comfyd__V1__CommandResult *res);
+    void (*diff)(oplist *l, const graph_node *o, const graph_node *n);
+    unsigned flags; /* GRAPH_CMD_* */
+};
+
+static const cmd_row cmd_rows[] = {
+    [COMFYD__V1__COMMAND__COMMAND_CREATE_NODE] = {s_create, v_create, NULL, 0},
+    [COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE] = {s_remove, v_remove, NULL, 0},
+    [COMFYD__V1__COMMAND__COMMAND_CONNECT] = {s_connect, v_connect, NULL, 0},
+    [COMFYD__V1__COMMAND__COMMAND_DISCONNECT] = {s_disconnect, v_disconnect, NULL, 0},
+    [COMFYD__V1__COMMAND__COMMAND_SET_WIDGET] = {s_set_widget, v_set_widget, d_widgets, 0},
+    [COMFYD__V1__COMMAND__COMMAND_MOVE_NODE] = {s_move, v_move, d_move, 0},
+    [COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH] = {NULL, v_clear, NULL, 0},
+    [COMFYD__V1__COMMAND__COMMAND_GET_GRAPH] = {NULL, v_read, NULL, GRAPH_CMD_READ_ONLY},
+    [COMFYD__V1__COMMAND__COMMAND_ARRANGE] = {s_arrange, v_arrange, NULL, 0},
+    [COMFYD__V1__COMMAND__COMMAND_SET_NODE_MODE] = {s_set_node_mode, v_set_node_mode, d_mode, 0},
+};
+#define N_CMD_ROWS (sizeof cmd_rows / sizeof cmd_rows[0])
+
+/* The oneof member of a case, from the descriptor. */
+static const ProtobufCFieldDescriptor *cmd_field(unsigned kcase)
+{
+    return protobuf_c_message_descriptor_get_field(&comfyd__v1__command__descriptor, kcase);
+}
+
+/* The row of c's command; NULL when c is empty, its case has no row, or
+ * the member's message is missing (a message without fields, as
+ * clear_graph's, may be). */
+static const cmd_row *cmd_row_of(const Comfyd__V1__Command *c)
+{
+    if (!c || c->command_case <= 0 || (size_t)c->command_case >= N_CMD_ROWS) return NULL;
+    const cmd_row *r = &cmd_rows[c->command_case];
+    if (!r->validate) return NULL;
+    const ProtobufCFieldDescriptor *f = cmd_field((unsigned)c->command_case);
+    if (!f) return NULL;
+    const ProtobufCMessageDescriptor *md = f->descriptor;
+    if (md->n_fields && !*(void *const *)((const char *)c + f->offset)) return NULL;
+    return r;
+}
+
+unsigned graph_cmd_flags(const Comfyd__V1__Command *c)
+{
+    const cmd_row *r = cmd_row_of(c);
+    return r ? r->flags : 0;
+}
+
+const char *graph_cmd_name(const Comfyd__V1__Command *c)
+{
+    if (!cmd_row_of(c)) return NULL;
+    return cmd_field((unsigned)c->command_case)->name;
+}
+
+char *graph_cmd_names(char *buf, size_t len)
+{
+    strbuf b = {buf, len, 0};
+    if (len) buf[0] = '\0';
+    for (size_t k = 1; k < N_CMD_ROWS; k++) {
+        const ProtobufCFieldDescriptor *f = cmd_rows[k].validate ? cmd_field((unsigned)k) : NULL;
+        if (f) sb_add(&b, "%s%s", b.len ? ", " : "", f->name);
+    }
+    return buf;
+}
+
+int graph_cmd_check_shape(const Comfyd__V1__Command *c, size_t i, char *err, size_t errlen)
+{
+    const cmd_row *r = cmd_row_of(c);
+    if (!r) {
+        char names[256];
+        return text_err(err, errlen, GRAPH_EINVAL, "commands[%zu] is empty: set one of %s", i,
+                        graph_cmd_names(names, sizeof names));
+    }
+    shape_ctx x = {err, errlen, i};
+    return r->shape ? r->shape(&x, c) : GRAPH_OK;
+}
+
+static void validate_one(scratch *s, size_t idx, const Comfyd__V1__Command *c,
+                         Comfyd__V1__CommandResult *res)
+{
+    const cmd_row *r = cmd_row_of(c);
+    if (r) return r->validate(s, idx, c, res);
+    add_error(s, (long)idx, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_INVALID_COMMAND, NULL, 0,
+              "command %zu is empty", idx);
+}
+
+static void diff_node_fields(oplist *l, const graph_node *o, const graph_node *n)
+{
+    for (size_t k = 1; k < N_CMD_ROWS; k++)
+        if (cmd_rows[k].diff) cmd_rows[k].diff(l, o, n);
 }

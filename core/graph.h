@@ -56,6 +56,8 @@
 #define GRAPH_MAX_BATCH 1000
 /* Length of a create_node ref. */
 #define GRAPH_MAX_REF 128
+/* A text widget value of a command (long prompts are a few KB). */
+#define GRAPH_MAX_TEXT (256u << 10)
 /* Canvas coordinates accepted from commands (LiteGraph has no bound; this
  * keeps nodes reachable and the numbers exact). */
 #define GRAPH_MAX_COORD 1e7
@@ -219,14 +221,50 @@ void graph_check_clear(graph_check *c);
 int graph_validate(const graph *g, const nodeinfo *schema, const Comfyd__V1__Command *const *cmds,
                    size_t n, Comfyd__V1__BatchMode mode, graph_check *out);
 
+/* ---- the command table ----
+ *
+ * Every case of the Command oneof is one row of a table in graph.c: its
+ * name (the oneof member's, read from the protobuf-c descriptor), its shape
+ * check (sizes and encodings, before anything is queued), its validator
+ * (graph_validate's simulation), its diff op (how a change made in the tab
+ * is logged as that command, when it can be) and its flags. The canvas
+ * manager and graph_validate iterate the table; no other C code lists the
+ * commands. docs/adding-a-graph-command.md is the recipe. */
+
+/* The command changes nothing: it is answered from the mirror and never
+ * sent to the tab (get_graph). */
+#define GRAPH_CMD_READ_ONLY 1u
+
+/* The flags of c's command; 0 for an empty or unknown command. */
+unsigned graph_cmd_flags(const Comfyd__V1__Command *c);
+
+/* The name of c's command ("create_node"), static; NULL when c is NULL,
+ * empty, of a case this build does not know, or without its payload. */
+const char *graph_cmd_name(const Comfyd__V1__Command *c);
+
+/* Writes the names of all commands, comma separated in field order
+ * ("create_node, remove_node, ..."), into buf[0..len) (truncated, always
+ * terminated when len > 0). Returns buf. */
+char *graph_cmd_names(char *buf, size_t len);
+
+/* The request-level check of command i of a batch: a command is set, its
+ * strings are UTF-8 within their limits (GRAPH_MAX_NAME, GRAPH_MAX_REF,
+ * GRAPH_MAX_TEXT), its lists within theirs. Returns GRAPH_OK, or
+ * GRAPH_EINVAL with err naming the field ("commands[2].set_widget.name is
+ * too long (at most 1024 bytes)"; for an empty command "commands[2] is
+ * empty: set one of create_node, ..."). Graph-level checks are
+ * graph_validate's. */
+int graph_cmd_check_shape(const Comfyd__V1__Command *c, size_t i, char *err, size_t errlen);
+
 /* Replaces the mirror with the tab's workflow at revision (> the current
  * one) and logs the difference as operations stamped with revision, origin
  * and time_ms: node added (create_node with type, position, title and
  * widgets), removed, moved, widget changed (set_widget), link added
  * (connect) and removed (disconnect; links that go with a removed node or
- * are replaced by a new link into the same input are implied). Title and
- * mode changes have no command in the contract: their ops carry only the
- * summary. Each op has a one-line summary such as
+ * are replaced by a new link into the same input are implied), mode
+ * changed (set_node_mode; modes 1 and 3 have no name there). Title
+ * changes have no command in the contract: their ops carry only the
+ * summary, and so do mode 1 and 3. Each op has a one-line summary such as
  * "moved #3 KSampler to (400, 200)".
  * When ops is not NULL, *ops gets a malloc'd array of the new operations
  * (free with graph_ops_free) and *n_ops its length.

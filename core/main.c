@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "canvas.h"
+#include "fsutil.h"
 #include "cfg.h"
 #include "log.h"
 #include "rpcs.h"
@@ -26,21 +27,6 @@
 #include "wfstore.h"
 
 #define MOD "comfyd"
-
-/* Creates dir and its parents (mode 0700 for what it creates). */
-static int mkdirs(const char *dir)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return -1;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
 
 /* Takes DIR/comfyd.lock with flock so that two instances never share a data
  * directory (gRPC would silently take over the other's unix socket). The
@@ -115,7 +101,7 @@ int main(int argc, char **argv)
     svc_ctx ctx = {0};
     pthread_mutex_init(&ctx.reload_mu, NULL);
 
-    if (mkdirs(c.data_dir) != 0) {
+    if (fs_mkdirs(c.data_dir, 0700) != 0) {
         LOG_E(MOD, "cannot create data directory %s: %s", c.data_dir, strerror(errno));
         goto out;
     }

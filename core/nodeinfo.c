@@ -1,5 +1,7 @@
 #include "nodeinfo.h"
+#include "text.h"
 
+#include "jsonscan.h"
 #include "nodeindex.h"
 
 #include <ctype.h>
@@ -9,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <yajl/yajl_parse.h>
 
 /* The module links no libm (its dependencies are fixed), so the little
  * rounding it needs is done here. */
@@ -66,18 +66,6 @@ const char *nodeinfo_strerror(int err)
     return "unknown error";
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- arena ---- */
 
 static void *arena_alloc(arena_chunk **head, size_t n)
@@ -118,129 +106,54 @@ static void arena_free(arena_chunk *c)
 
 /* ---- bounded JSON ---- */
 
-typedef struct {
-    size_t depth, values;
-    const nodeinfo_json_limits *lim;
-    const char *why;
-} json_scan;
-
-static int scan_value(void *ud)
-{
-    json_scan *s = ud;
-    if (++s->values > s->lim->max_values) {
-        s->why = "too many JSON values";
-        return 0;
-    }
-    return 1;
-}
-
-static int scan_open(void *ud)
-{
-    json_scan *s = ud;
-    if (++s->depth > s->lim->max_depth) {
-        s->why = "JSON nested too deeply";
-        return 0;
-    }
-    return scan_value(ud);
-}
-
-static int scan_close(void *ud)
-{
-    json_scan *s = ud;
-    s->depth--;
-    return 1;
-}
-
-static int scan_null(void *ud)
-{
-    return scan_value(ud);
-}
-static int scan_bool(void *ud, int b)
-{
-    (void)b;
-    return scan_value(ud);
-}
-static int scan_number(void *ud, const char *s, size_t n)
-{
-    (void)s, (void)n;
-    return scan_value(ud);
-}
-static int scan_string(void *ud, const unsigned char *s, size_t n)
-{
-    (void)s, (void)n;
-    return scan_value(ud);
-}
-static int scan_key(void *ud, const unsigned char *s, size_t n)
-{
-    (void)ud, (void)s, (void)n;
-    return 1;
-}
-
-static const yajl_callbacks scan_callbacks = {
-    .yajl_null = scan_null,
-    .yajl_boolean = scan_bool,
-    .yajl_number = scan_number,
-    .yajl_string = scan_string,
-    .yajl_start_map = scan_open,
-    .yajl_map_key = scan_key,
-    .yajl_end_map = scan_close,
-    .yajl_start_array = scan_open,
-    .yajl_end_array = scan_close,
-};
-
 int nodeinfo_json_parse(const char *json, size_t len, const nodeinfo_json_limits *lim,
                         yajl_val *out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!json || len == 0) {
-        set_err(err, errlen, "empty JSON");
+        text_err(err, errlen, 0, "empty JSON");
         return NODEINFO_EINVAL;
     }
     if (len > lim->max_bytes) {
-        set_err(err, errlen, "JSON is %zu bytes, the limit is %zu", len, lim->max_bytes);
+        text_err(err, errlen, 0, "JSON is %zu bytes, the limit is %zu", len, lim->max_bytes);
         return NODEINFO_ETOOBIG;
     }
     if (memchr(json, 0, len)) {
-        set_err(err, errlen, "JSON contains a NUL byte");
+        text_err(err, errlen, 0, "JSON contains a NUL byte");
         return NODEINFO_EINVAL;
     }
-    /* Pass 1: syntax and limits, streaming, nothing retained. yajl_tree has
-     * no limits of its own and frees recursively. */
-    json_scan scan = {.lim = lim};
-    yajl_handle h = yajl_alloc(&scan_callbacks, NULL, &scan);
-    if (!h) return NODEINFO_ENOMEM;
-    yajl_config(h, yajl_allow_comments, 1); /* as yajl_tree_parse does */
-    yajl_status st = yajl_parse(h, (const unsigned char *)json, len);
-    if (st == yajl_status_ok) st = yajl_complete_parse(h);
-    if (st != yajl_status_ok) {
-        int rc = NODEINFO_EINVAL;
-        if (st == yajl_status_client_canceled) {
-            set_err(err, errlen, "%s (limits: depth %zu, values %zu)", scan.why, lim->max_depth,
-                    lim->max_values);
-            rc = NODEINFO_ETOOBIG;
-        } else {
-            unsigned char *e = yajl_get_error(h, 0, NULL, 0);
-            size_t at = yajl_get_bytes_consumed(h);
-            set_err(err, errlen, "invalid JSON near byte %zu: %s", at, e ? (char *)e : "?");
-            if (e) yajl_free_error(h, e);
-        }
-        yajl_free(h);
-        return rc;
+    /* Pass 1: limits, nothing retained. yajl_tree has no limits of its own
+     * and frees recursively. Comments pass, as yajl_tree_parse takes them. */
+    const jsonscan_limits scan = {.max_depth = lim->max_depth, .max_values = lim->max_values};
+    char why[64];
+    int rc = jsonscan(json, len, &scan, why, sizeof why);
+    if (rc == JSONSCAN_EDEPTH || rc == JSONSCAN_EVALUES) {
+        text_err(err, errlen, 0, "%s (limits: depth %zu, values %zu)",
+                 rc == JSONSCAN_EDEPTH ? "JSON nested too deeply" : "too many JSON values",
+                 lim->max_depth, lim->max_values);
+        return NODEINFO_ETOOBIG;
     }
-    yajl_free(h);
+    if (rc != JSONSCAN_OK) {
+        text_err(err, errlen, 0, "invalid JSON: %s", why);
+        return NODEINFO_EINVAL;
+    }
 
     /* Pass 2: the tree (yajl_tree_parse wants a NUL-terminated string). */
     char *copy = malloc(len + 1);
     if (!copy) return NODEINFO_ENOMEM;
     memcpy(copy, json, len);
     copy[len] = 0;
-    char ebuf[128] = "";
+    char ebuf[256] = "";
     yajl_val v = yajl_tree_parse(copy, ebuf, sizeof ebuf);
     free(copy);
     if (!v) {
-        /* The text was already valid, so this is memory. */
-        set_err(err, errlen, "cannot build JSON tree: %s", ebuf[0] ? ebuf : "out of memory");
-        return NODEINFO_ENOMEM;
+        if (!strcmp(ebuf, "out of memory")) {
+            text_err(err, errlen, 0, "cannot build JSON tree: out of memory");
+            return NODEINFO_ENOMEM;
+        }
+        ebuf[strcspn(ebuf, "\n")] = '\0'; /* yajl adds the input around the error */
+        text_err(err, errlen, 0, "invalid JSON: %s", ebuf[0] ? ebuf : "syntax error");
+        return NODEINFO_EINVAL;
     }
     *out = v;
     return NODEINFO_OK;
@@ -698,7 +611,7 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
     }
     atomic_init(&ni->refs, 1);
     if (!YAJL_IS_OBJECT(root)) {
-        set_err(err, errlen, "object_info must be a JSON object of node types");
+        text_err(err, errlen, 0, "object_info must be a JSON object of node types");
         rc = NODEINFO_EINVAL;
         goto fail;
     }
@@ -706,8 +619,8 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
     size_t nfe =
         (flags & NODEINFO_FRONTEND_TYPES) ? sizeof frontend_types / sizeof *frontend_types : 0;
     if (n > NODEINFO_MAX_TYPES) {
-        set_err(err, errlen, "object_info has %zu node types, the limit is %u", n,
-                NODEINFO_MAX_TYPES);
+        text_err(err, errlen, 0, "object_info has %zu node types, the limit is %u", n,
+                 NODEINFO_MAX_TYPES);
         rc = NODEINFO_ETOOBIG;
         goto fail;
     }
@@ -791,7 +704,7 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
     *out = ni;
     return NODEINFO_OK;
 fail:
-    if (rc == NODEINFO_ENOMEM) set_err(err, errlen, "out of memory parsing object_info");
+    if (rc == NODEINFO_ENOMEM) text_err(err, errlen, 0, "out of memory parsing object_info");
     free(tmp);
     nodeinfo_free(ni);
     yajl_tree_free(root);

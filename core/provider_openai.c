@@ -33,44 +33,8 @@
 
 /* ---- buffers --------------------------------------------------------------- */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf;
-
-/* Appends n bytes; returns 0, -1 when the result would pass max, -2 when out
- * of memory. Keeps a NUL after the bytes. */
-static int buf_add(buf *b, const void *s, size_t n, size_t max)
-{
-    if (n > max || b->len > max - n) return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) return -2;
-        b->p = np;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return 0;
-}
-
-static void buf_free(buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-/* Hands the bytes over as a NUL terminated string ("" when empty). */
-static char *buf_take(buf *b)
-{
-    char *s = b->p ? b->p : text_dup("");
-    memset(b, 0, sizeof *b);
-    return s;
-}
+/* Growing strings with a hard bound: common/text.h's text_buf. */
+typedef text_buf buf;
 
 /* ---- UTF-8 ----------------------------------------------------------------- */
 
@@ -202,13 +166,13 @@ static void emit_content(call *c, const char *text, size_t n)
     }
     size_t total = c->ncarry + (tail - used);
     if (total == 0) goto keep;
-    if (c->content.len + total > PROV_MAX_CONTENT) {
+    if (c->content.n + total > PROV_MAX_CONTENT) {
         failf(c, PROV_FAILED, "the model's answer is longer than %d bytes", PROV_MAX_CONTENT);
         return;
     }
-    size_t start = c->content.len;
-    if (buf_add(&c->content, c->carry, c->ncarry, PROV_MAX_CONTENT) != 0 ||
-        buf_add(&c->content, s + used, tail - used, PROV_MAX_CONTENT) != 0) {
+    size_t start = c->content.n;
+    if (text_buf_addn_max(&c->content, c->carry, c->ncarry, PROV_MAX_CONTENT) != 0 ||
+        text_buf_addn_max(&c->content, s + used, tail - used, PROV_MAX_CONTENT) != 0) {
         failf(c, PROV_FAILED, "out of memory");
         return;
     }
@@ -337,9 +301,9 @@ static key_kind classify(const unsigned char *s, size_t n)
 static void pieces_free(chunk *k)
 {
     for (size_t i = 0; i < k->npieces; i++) {
-        buf_free(&k->pieces[i].id);
-        buf_free(&k->pieces[i].name);
-        buf_free(&k->pieces[i].args);
+        text_buf_free(&k->pieces[i].id);
+        text_buf_free(&k->pieces[i].name);
+        text_buf_free(&k->pieces[i].args);
     }
     k->npieces = 0;
 }
@@ -348,14 +312,14 @@ static void choice_reset(chunk *k)
 {
     k->ch_has_index = 0;
     k->ch_index = 0;
-    buf_free(&k->ch_content);
-    buf_free(&k->ch_finish);
+    text_buf_free(&k->ch_content);
+    text_buf_free(&k->ch_finish);
     pieces_free(k);
 }
 
 static int add_checked(chunk *k, buf *b, const void *s, size_t n, size_t max, const char *what)
 {
-    int r = buf_add(b, s, n, max);
+    int r = text_buf_addn_max(b, s, n, max);
     if (r == -1) failf(k->c, PROV_FAILED, "the model's %s is longer than %zu bytes", what, max);
     if (r == -2) failf(k->c, PROV_FAILED, "out of memory");
     return r == 0;
@@ -391,13 +355,12 @@ static acc_call *target_call(call *c, const piece *p)
         /* No index (some servers send every call whole): match by id, else
          * a new call when it has an id, else the latest one. */
         slot = c->ncalls;
-        for (size_t i = 0; i < c->ncalls && p->id.len; i++)
-            if (c->calls[i].id.len == p->id.len &&
-                memcmp(c->calls[i].id.p, p->id.p, p->id.len) == 0)
+        for (size_t i = 0; i < c->ncalls && p->id.n; i++)
+            if (c->calls[i].id.n == p->id.n && memcmp(c->calls[i].id.p, p->id.p, p->id.n) == 0)
                 slot = i;
         /* Without an id, a name starts a new call once the latest has one. */
-        if (slot == c->ncalls && !p->id.len && c->ncalls > 0 &&
-            !(p->name.len && c->calls[c->ncalls - 1].name.len))
+        if (slot == c->ncalls && !p->id.n && c->ncalls > 0 &&
+            !(p->name.n && c->calls[c->ncalls - 1].name.n))
             slot = c->ncalls - 1;
         if (slot >= PROV_MAX_TOOL_CALLS) {
             failf(c, PROV_FAILED, "the model asked for more than %d tool calls at once",
@@ -413,24 +376,24 @@ static void apply_choice(chunk *k)
 {
     call *c = k->c;
     if (k->ch_has_index ? k->ch_index != 0 : k->ch_pos != 0) return;
-    if (k->ch_content.len) emit_content(c, k->ch_content.p, k->ch_content.len);
+    if (k->ch_content.n) emit_content(c, k->ch_content.p, k->ch_content.n);
     for (size_t i = 0; i < k->npieces && !c->fail; i++) {
         piece *p = &k->pieces[i];
         acc_call *t = target_call(c, p);
         if (!t) return;
-        if (!t->id.len && p->id.len &&
-            !add_checked(k, &t->id, p->id.p, p->id.len, PROV_MAX_CALL_ID, "tool call id"))
+        if (!t->id.n && p->id.n &&
+            !add_checked(k, &t->id, p->id.p, p->id.n, PROV_MAX_CALL_ID, "tool call id"))
             return;
-        if (!t->name.len && p->name.len &&
-            !add_checked(k, &t->name, p->name.p, p->name.len, PROV_MAX_TOOL_NAME, "tool name"))
+        if (!t->name.n && p->name.n &&
+            !add_checked(k, &t->name, p->name.p, p->name.n, PROV_MAX_TOOL_NAME, "tool name"))
             return;
-        if (p->args.len &&
-            !add_checked(k, &t->args, p->args.p, p->args.len, PROV_MAX_TOOL_ARGS, "tool arguments"))
+        if (p->args.n &&
+            !add_checked(k, &t->args, p->args.p, p->args.n, PROV_MAX_TOOL_ARGS, "tool arguments"))
             return;
     }
-    if (k->ch_finish.len && !c->fail) {
-        buf_free(&c->finish);
-        if (!add_checked(k, &c->finish, k->ch_finish.p, k->ch_finish.len, 64, "finish reason"))
+    if (k->ch_finish.n && !c->fail) {
+        text_buf_free(&c->finish);
+        if (!add_checked(k, &c->finish, k->ch_finish.p, k->ch_finish.n, 64, "finish reason"))
             return;
         c->saw_finish = 1;
     }
@@ -468,7 +431,7 @@ static int on_scalar(chunk *k, char t, const char *s, size_t n)
             if (!parse_ll(s, n, &k->ch_index)) return 1;
             k->ch_has_index = 1;
         } else if (f->key == K_FINISH && t == 's') {
-            buf_free(&k->ch_finish);
+            text_buf_free(&k->ch_finish);
             return add_checked(k, &k->ch_finish, s, n, 64, "finish reason");
         }
         break;
@@ -502,7 +465,7 @@ static int on_scalar(chunk *k, char t, const char *s, size_t n)
     case X_ERROR:
         k->has_error = 1;
         if (f->key == K_MESSAGE && t == 's') {
-            buf_free(&k->error_msg);
+            text_buf_free(&k->error_msg);
             return add_checked(k, &k->error_msg, s, n > OAI_MAX_QUOTE ? OAI_MAX_QUOTE : n,
                                OAI_MAX_QUOTE, "error");
         }
@@ -743,7 +706,7 @@ static void parse_chunk(call *c, const char *data, size_t len)
             if (m) yajl_free_error(h, m);
         } else if (k->has_error) {
             char q[OAI_MAX_QUOTE + 1];
-            quote(q, sizeof q, k->error_msg.p ? k->error_msg.p : "", k->error_msg.len);
+            quote(q, sizeof q, k->error_msg.p ? k->error_msg.p : "", k->error_msg.n);
             failf(c, PROV_FAILED, "the model server reported an error: %s",
                   q[0] ? q : "(no message)");
         }
@@ -751,7 +714,7 @@ static void parse_chunk(call *c, const char *data, size_t len)
     yajl_free(h);
     if (k->raw) yajl_gen_free(k->raw);
     choice_reset(k);
-    buf_free(&k->error_msg);
+    text_buf_free(&k->error_msg);
     free(k);
 }
 
@@ -811,9 +774,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     if (!status_ok(c->status)) {
         /* Keep the start of an error body for its message; stop reading
          * there, as the status already says what happened. */
-        size_t room = PROVIDER_OPENAI_MAX_ERROR_BODY - c->errbody.len;
+        size_t room = PROVIDER_OPENAI_MAX_ERROR_BODY - c->errbody.n;
         if (room == 0) return 0;
-        if (buf_add(&c->errbody, ptr, n < room ? n : room, PROVIDER_OPENAI_MAX_ERROR_BODY) == -2)
+        if (text_buf_addn_max(&c->errbody, ptr, n < room ? n : room,
+                              PROVIDER_OPENAI_MAX_ERROR_BODY) == -2)
             return 0;
         return n;
     }
@@ -823,7 +787,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
         return 0;
     }
     if (c->mode == 2) {
-        if (buf_add(&c->jsonbody, ptr, n, PROVIDER_OPENAI_MAX_BODY) != 0) {
+        if (text_buf_addn_max(&c->jsonbody, ptr, n, PROVIDER_OPENAI_MAX_BODY) != 0) {
             failf(c, PROV_FAILED, "out of memory");
             return 0;
         }
@@ -1133,7 +1097,7 @@ static void scrub(char *s, size_t cap, const char *key)
 static void server_message(const buf *body, char *dst, size_t dstlen)
 {
     dst[0] = 0;
-    if (!body->len) return;
+    if (!body->n) return;
     char ebuf[64];
     yajl_val root = yajl_tree_parse(body->p, ebuf, sizeof ebuf);
     if (root) {
@@ -1153,7 +1117,7 @@ static void server_message(const buf *body, char *dst, size_t dstlen)
         yajl_tree_free(root);
         return;
     }
-    if (text_utf8_valid(body->p, body->len)) quote(dst, dstlen, body->p, body->len);
+    if (text_utf8_valid(body->p, body->n)) quote(dst, dstlen, body->p, body->n);
 }
 
 static void http_error(call *c, long status, int retries)
@@ -1280,8 +1244,8 @@ static void reset_attempt(call *c)
     c->chunks = 0;
     c->retry_after_ms = -1;
     c->body_bytes = 0;
-    buf_free(&c->errbody);
-    buf_free(&c->jsonbody);
+    text_buf_free(&c->errbody);
+    text_buf_free(&c->jsonbody);
     sse_destroy(c->sse);
     c->sse = NULL;
 }
@@ -1293,18 +1257,18 @@ static void finish_reply(call *c, prov_reply *out)
         failf(c, PROV_FAILED, "the model server sent text that is not valid UTF-8 (cut character)");
     for (size_t i = 0; i < c->ncalls && !c->fail; i++) {
         acc_call *t = &c->calls[i];
-        if (!t->name.len) {
+        if (!t->name.n) {
             failf(c, PROV_FAILED, "the model sent tool call %zu without a name", i);
             break;
         }
-        if (!text_utf8_valid(t->name.p, t->name.len) ||
-            (t->id.len && !text_utf8_valid(t->id.p, t->id.len)) ||
-            (t->args.len && !text_utf8_valid(t->args.p, t->args.len))) {
+        if (!text_utf8_valid(t->name.p, t->name.n) ||
+            (t->id.n && !text_utf8_valid(t->id.p, t->id.n)) ||
+            (t->args.n && !text_utf8_valid(t->args.p, t->args.n))) {
             failf(c, PROV_FAILED, "the model sent tool call %zu with invalid UTF-8", i);
             break;
         }
     }
-    out->content = c->content.len ? buf_take(&c->content) : NULL;
+    out->content = c->content.n ? text_buf_take(&c->content) : NULL;
     out->content_len = out->content ? strlen(out->content) : 0;
     if (!c->fail && c->ncalls) {
         out->tool_calls = calloc(c->ncalls, sizeof *out->tool_calls);
@@ -1313,21 +1277,21 @@ static void finish_reply(call *c, prov_reply *out)
         } else {
             for (size_t i = 0; i < c->ncalls; i++) {
                 acc_call *t = &c->calls[i];
-                if (!t->id.len) {
+                if (!t->id.n) {
                     /* Some local servers send no ids; the conversation needs one. */
                     char id[32];
                     snprintf(id, sizeof id, "call_%zu", i);
-                    buf_add(&t->id, id, strlen(id), PROV_MAX_CALL_ID);
+                    text_buf_addn_max(&t->id, id, strlen(id), PROV_MAX_CALL_ID);
                 }
-                out->tool_calls[i].id = buf_take(&t->id);
-                out->tool_calls[i].name = buf_take(&t->name);
-                out->tool_calls[i].arguments_json = buf_take(&t->args);
+                out->tool_calls[i].id = text_buf_take(&t->id);
+                out->tool_calls[i].name = text_buf_take(&t->name);
+                out->tool_calls[i].arguments_json = text_buf_take(&t->args);
             }
             out->n_tool_calls = c->ncalls;
         }
     }
-    out->finish_reason = c->finish.len && text_utf8_valid(c->finish.p, c->finish.len)
-                             ? buf_take(&c->finish)
+    out->finish_reason = c->finish.n && text_utf8_valid(c->finish.p, c->finish.n)
+                             ? text_buf_take(&c->finish)
                              : text_dup("");
     out->prompt_tokens = c->ptok;
     out->completion_tokens = c->ctok;
@@ -1337,12 +1301,12 @@ static void finish_reply(call *c, prov_reply *out)
 static void call_free(call *c)
 {
     reset_attempt(c);
-    buf_free(&c->content);
-    buf_free(&c->finish);
+    text_buf_free(&c->content);
+    text_buf_free(&c->finish);
     for (size_t i = 0; i < PROV_MAX_TOOL_CALLS; i++) {
-        buf_free(&c->calls[i].id);
-        buf_free(&c->calls[i].name);
-        buf_free(&c->calls[i].args);
+        text_buf_free(&c->calls[i].id);
+        text_buf_free(&c->calls[i].name);
+        text_buf_free(&c->calls[i].args);
     }
 }
 
@@ -1523,7 +1487,7 @@ static int openai_run(const provider *p, const prov_request *req, const prov_sin
             break;
         }
         if (c->mode == 2) {
-            parse_chunk(c, c->jsonbody.p ? c->jsonbody.p : "", c->jsonbody.len);
+            parse_chunk(c, c->jsonbody.p ? c->jsonbody.p : "", c->jsonbody.n);
             if (!c->fail && !c->saw_finish) c->saw_done = 1; /* a whole body is complete */
         } else if (c->sse) {
             int fr = sse_finish(c->sse);

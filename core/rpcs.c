@@ -1,5 +1,6 @@
 #include "rpcs.h"
 
+#include "grpcx.h"
 #include "log.h"
 
 #include <errno.h>
@@ -27,18 +28,14 @@
 #define ACCEPT_SLOTS 4 /* accepts armed per method: calls keep arriving while a poller is busy */
 #define MAX_PENDING_CALLS 4096 /* accepted calls waiting for a handler thread; more is overload */
 #define MAX_ADDR_BYTES 512     /* a listen address; unix paths are far shorter (108) */
-#define MAX_STREAMS_PER_CONN 1024  /* HTTP/2 streams per connection: the bridge multiplexes tabs */
-#define KEEPALIVE_TIME_MS 30000    /* ping idle transports to find peers gone without a RST */
-#define KEEPALIVE_TIMEOUT_MS 10000 /* no ping ack within this: the transport is closed */
-#define MIN_CLIENT_PING_MS 10000   /* clients may ping this often before GOAWAY too_many_pings */
-#define SHUTDOWN_LOG_MS 5000       /* while cancelled calls drain, report this often */
+#define MAX_STREAMS_PER_CONN 1024 /* HTTP/2 streams per connection: the bridge multiplexes tabs */
+#define MIN_CLIENT_PING_MS 10000  /* clients may ping this often before GOAWAY too_many_pings */
+#define SHUTDOWN_LOG_MS 5000      /* while cancelled calls drain, report this often */
 
 /* Every completion-queue tag starts with this: the poller calls cb. */
-typedef struct rpcs_tag {
-    void (*cb)(struct rpcs_tag *t, int ok);
-} rpcs_tag;
+typedef grpcx_tag rpcs_tag;
 
-#define CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define CONTAINER GRPCX_CONTAINER
 
 typedef struct method_ent {
     rpcs_method def;
@@ -193,17 +190,6 @@ static struct timespec mono_after(int64_t ms)
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
-}
-
-/* Serialises m (n = its packed size) into one slice: no copy beyond the
- * pack itself. */
-static grpc_byte_buffer *bb_from_message(const ProtobufCMessage *m, size_t n)
-{
-    grpc_slice sl = grpc_slice_malloc(n);
-    protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(sl));
-    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&sl, 1);
-    grpc_slice_unref(sl);
-    return bb;
 }
 
 static void qmsg_free(qmsg *q)
@@ -488,7 +474,7 @@ int rpcs_call_reply(rpcs_call *c, const ProtobufCMessage *resp)
 {
     int64_t n = checked_size(c, resp, RPCS_UNARY);
     if (n < 0) return (int)n;
-    return enqueue(c, bb_from_message(resp, (size_t)n), (size_t)n, 1);
+    return enqueue(c, grpcx_pack(resp, (size_t)n), (size_t)n, 1);
 }
 
 int rpcs_call_send(rpcs_call *c, const ProtobufCMessage *m)
@@ -497,7 +483,7 @@ int rpcs_call_send(rpcs_call *c, const ProtobufCMessage *m)
     if (n < 0) return (int)n;
     int rc = precheck(c, (size_t)n);
     if (rc != RPCS_OK) return rc;
-    return enqueue(c, bb_from_message(m, (size_t)n), (size_t)n, 0);
+    return enqueue(c, grpcx_pack(m, (size_t)n), (size_t)n, 0);
 }
 
 int rpcs_call_send_packed(rpcs_call *c, const void *data, size_t len)
@@ -645,19 +631,8 @@ static void run_call(rpcs_call *c)
                           RPCS_MAX_MESSAGE_BYTES);
         return;
     }
-    grpc_byte_buffer_reader rd;
-    if (!grpc_byte_buffer_reader_init(&rd, payload)) {
-        grpc_byte_buffer_destroy(payload);
-        rpcs_call_finish(c, GRPC_STATUS_INVALID_ARGUMENT, "malformed request");
-        return;
-    }
-    grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
-    grpc_byte_buffer_reader_destroy(&rd);
+    c->req = grpcx_unpack(m->desc->input, payload, RPCS_MAX_MESSAGE_BYTES);
     grpc_byte_buffer_destroy(payload);
-    if (GRPC_SLICE_LENGTH(all) <= RPCS_MAX_MESSAGE_BYTES)
-        c->req = protobuf_c_message_unpack(m->desc->input, NULL, GRPC_SLICE_LENGTH(all),
-                                           GRPC_SLICE_START_PTR(all));
-    grpc_slice_unref(all);
     if (!c->req) {
         LOG_D(MOD, "%s: malformed request from %s", m->path, c->peer ? c->peer : "?");
         rpcs_call_finish(c, GRPC_STATUS_INVALID_ARGUMENT, "malformed request");
@@ -893,18 +868,9 @@ static void on_unknown(rpcs_tag *t, int ok)
 
 /* ---- pollers ---- */
 
-static void cq_run(grpc_completion_queue *cq)
-{
-    for (;;) {
-        grpc_event ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        if (ev.type == GRPC_QUEUE_SHUTDOWN) return;
-        if (ev.type == GRPC_OP_COMPLETE) ((rpcs_tag *)ev.tag)->cb(ev.tag, ev.success);
-    }
-}
-
 static void *cq_main(void *arg)
 {
-    cq_run(((rpcs *)arg)->cq);
+    grpcx_cq_run(((rpcs *)arg)->cq);
     return NULL;
 }
 
@@ -976,7 +942,7 @@ void rpcs_shutdown(rpcs *s)
     grpc_server_destroy(s->srv);
     s->srv = NULL;
     grpc_completion_queue_shutdown(s->cq);
-    if (s->n_cq_started == 0) cq_run(s->cq);
+    if (s->n_cq_started == 0) grpcx_cq_run(s->cq);
     for (int i = 0; i < s->n_cq_started; i++)
         pthread_join(s->cq_thr[i], NULL);
     s->n_cq_started = 0;
@@ -1023,14 +989,6 @@ void rpcs_destroy(rpcs *s)
 }
 
 /* ---- creation ---- */
-
-static void grpc_log_hook(gpr_log_func_args *a)
-{
-    log_level lv = a->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_ERROR
-                   : a->severity == GPR_LOG_SEVERITY_INFO ? LOG_INFO
-                                                          : LOG_DEBUG;
-    log_msg(lv, "grpc", "%s", a->message);
-}
 
 /* The socket path of a "unix:" address, or NULL for other schemes. */
 static const char *unix_path(const char *addr)
@@ -1110,8 +1068,7 @@ int rpcs_create(rpcs **out, const rpcs_opts *opts, const rpcs_method *methods, s
     s->grace_ms = opts->grace_ms ? opts->grace_ms : RPCS_DEFAULT_GRACE_MS;
     s->n_cq = opts->cq_threads ? opts->cq_threads : 1;
     s->n_h = opts->handler_threads ? opts->handler_threads : RPCS_DEFAULT_HANDLER_THREADS;
-    gpr_set_log_function(grpc_log_hook);
-    grpc_init();
+    grpcx_init();
 
     s->n_listen = opts->n_listen;
     s->listen = calloc(s->n_listen, sizeof *s->listen);
@@ -1156,30 +1113,16 @@ int rpcs_create(rpcs **out, const rpcs_opts *opts, const rpcs_method *methods, s
 
     grpc_arg args[] = {
         /* A second server on the same port must fail, not share it. */
-        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-         .value.integer = RPCS_MAX_MESSAGE_BYTES},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_MAX_CONCURRENT_STREAMS,
-         .value.integer = MAX_STREAMS_PER_CONN},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_KEEPALIVE_TIME_MS,
-         .value.integer = KEEPALIVE_TIME_MS},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-         .value.integer = KEEPALIVE_TIMEOUT_MS},
+        grpcx_int_arg(GRPC_ARG_ALLOW_REUSEPORT, 0),
+        grpcx_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, RPCS_MAX_MESSAGE_BYTES),
+        grpcx_int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS, MAX_STREAMS_PER_CONN),
+        grpcx_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS, GRPCX_KEEPALIVE_TIME_MS),
+        grpcx_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, GRPCX_KEEPALIVE_TIMEOUT_MS),
         /* Lets clients keep an idle connection alive with their own pings. */
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
-         .value.integer = 1},
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-         .value.integer = MIN_CLIENT_PING_MS},
+        grpcx_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
+        grpcx_int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, MIN_CLIENT_PING_MS),
         /* Our keepalive pings must not stop on an idle stream. */
-        {.type = GRPC_ARG_INTEGER,
-         .key = GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA,
-         .value.integer = 0},
+        grpcx_int_arg(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0),
     };
     grpc_channel_args cargs = {.num_args = sizeof args / sizeof args[0], .args = args};
     s->srv = grpc_server_create(&cargs, NULL);

@@ -46,8 +46,7 @@ typedef struct skill_run {
     char *instructions;
     char **allowed_tools; /* the skill's allowed-tools, copied */
     size_t n_allowed_tools;
-    char *buf; /* reply so far */
-    size_t len, cap;
+    text_buf reply; /* reply so far */
     uint32_t deltas;
     int rc; /* agent_err */
     char err[256];
@@ -849,7 +848,7 @@ static int run_delta(void *ud, const char *text, size_t len)
 {
     skill_run *r = ud;
     session *s = r->s;
-    if (r->len + len > SESS_MAX_REPLY) {
+    if (r->reply.n + len > SESS_MAX_REPLY) {
         snprintf(r->err, sizeof r->err, "reply exceeds %d bytes", SESS_MAX_REPLY);
         return 1;
     }
@@ -857,19 +856,10 @@ static int run_delta(void *ud, const char *text, size_t len)
         snprintf(r->err, sizeof r->err, "provider produced invalid UTF-8");
         return 1;
     }
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 256;
-        while (cap < r->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(r->buf, cap);
-        if (!nb) return 1;
-        r->buf = nb;
-        r->cap = cap;
-    }
+    /* Grown outside the lock; the append under it does not allocate. */
+    if (text_buf_reserve(&r->reply, len)) return 1;
     pthread_mutex_lock(&s->mu);
-    memcpy(r->buf + r->len, text, len);
-    r->len += len;
-    r->buf[r->len] = 0;
+    text_buf_addn(&r->reply, text, len);
     Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
     Comfyd__V1__StreamDelta sd = COMFYD__V1__STREAM_DELTA__INIT;
     sd.turn_id = r->t->msg_id;
@@ -1572,7 +1562,7 @@ static void run_turn(session *s, pending *p)
         memcpy(am.session_id, s->meta.id, sizeof am.session_id);
         am.role = STORE_ROLE_ASSISTANT;
         am.skill = r->name;
-        am.content = r->buf ? r->buf : "";
+        am.content = r->reply.p ? r->reply.p : "";
         am.turn_id = t->msg_id;
         am.created_ms = text_now_ms();
         const char *code = "provider_error";
@@ -1672,7 +1662,7 @@ static void run_turn(session *s, pending *p)
         free(t->runs[i].name);
         free(t->runs[i].instructions);
         free_strv(t->runs[i].allowed_tools, t->runs[i].n_allowed_tools);
-        free(t->runs[i].buf);
+        text_buf_free(&t->runs[i].reply);
     }
     free(t->runs);
     free(t);
@@ -2250,7 +2240,7 @@ static int push_snapshot_locked(session *s, const sess_sub_ops *ops, void *ud, c
         comfyd__v1__partial_reply__init(&parts[i]);
         parts[i].turn_id = s->cur->msg_id;
         parts[i].skill = r->name;
-        parts[i].content = r->buf ? r->buf : "";
+        parts[i].content = r->reply.p ? r->reply.p : "";
         parts[i].delta_count = r->deltas;
         pp[i] = &parts[i];
     }

@@ -25,18 +25,6 @@ struct skills {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static char *dupn(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
@@ -102,18 +90,19 @@ static size_t line_end(const char *s, size_t len, size_t from)
 static int valid_name(const char *s, size_t n, char *err, size_t errlen)
 {
     if (n == 0) {
-        set_err(err, errlen, "front matter: 'name' is empty");
+        text_err(err, errlen, 0, "front matter: 'name' is empty");
         return 0;
     }
     if (n > SKILLS_MAX_NAME) {
-        set_err(err, errlen, "front matter: 'name' is longer than %d characters", SKILLS_MAX_NAME);
+        text_err(err, errlen, 0, "front matter: 'name' is longer than %d characters",
+                 SKILLS_MAX_NAME);
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            set_err(err, errlen,
-                    "front matter: 'name' must be lowercase letters, digits and hyphens");
+            text_err(err, errlen, 0,
+                     "front matter: 'name' must be lowercase letters, digits and hyphens");
             return 0;
         }
     }
@@ -121,8 +110,8 @@ static int valid_name(const char *s, size_t n, char *err, size_t errlen)
     for (size_t i = 1; i < n; i++)
         if (s[i] == '-' && s[i - 1] == '-') double_hyphen = 1;
     if (s[0] == '-' || s[n - 1] == '-' || double_hyphen) {
-        set_err(err, errlen,
-                "front matter: 'name' must not start or end with a hyphen or contain '--'");
+        text_err(err, errlen, 0,
+                 "front matter: 'name' must not start or end with a hyphen or contain '--'");
         return 0;
     }
     return 1;
@@ -141,18 +130,18 @@ static int add_tool(skill *out, const char *s, size_t n, char *err, size_t errle
     if (n > SKILLS_MAX_TOOL_NAME || !tool_char_ok(s, n)) {
         char q[64];
         quote_snippet(q, sizeof q, s, n);
-        set_err(err, errlen,
-                "front matter: 'allowed-tools' entry '%s' is longer than %d bytes or has "
-                "control characters",
-                q, SKILLS_MAX_TOOL_NAME);
+        text_err(err, errlen, 0,
+                 "front matter: 'allowed-tools' entry '%s' is longer than %d bytes or has "
+                 "control characters",
+                 q, SKILLS_MAX_TOOL_NAME);
         return SKILLS_EPARSE;
     }
     for (size_t i = 0; i < out->n_allowed_tools; i++)
         if (strlen(out->allowed_tools[i]) == n && memcmp(out->allowed_tools[i], s, n) == 0)
             return SKILLS_OK;
     if (out->n_allowed_tools >= SKILLS_MAX_TOOLS) {
-        set_err(err, errlen, "front matter: 'allowed-tools' has more than %d entries",
-                SKILLS_MAX_TOOLS);
+        text_err(err, errlen, 0, "front matter: 'allowed-tools' has more than %d entries",
+                 SKILLS_MAX_TOOLS);
         return SKILLS_EPARSE;
     }
     if (!out->allowed_tools) {
@@ -196,7 +185,7 @@ static int add_tool_list(skill *out, const char *s, size_t n, char *err, size_t 
 static const char *scalar_text(yaml_node_t *v, const char *key, size_t *n, char *err, size_t errlen)
 {
     if (!v || v->type != YAML_SCALAR_NODE) {
-        set_err(err, errlen, "front matter: '%s' must be a string", key);
+        text_err(err, errlen, 0, "front matter: '%s' must be a string", key);
         return NULL;
     }
     const char *s = (const char *)v->data.scalar.value;
@@ -204,7 +193,7 @@ static const char *scalar_text(yaml_node_t *v, const char *key, size_t *n, char 
     /* Double-quoted escapes such as "\0" reach here after the file-level
      * UTF-8 check, so the value is checked again. */
     if (*n > 0 && !text_utf8_valid(s, *n)) {
-        set_err(err, errlen, "front matter: '%s' holds a NUL or invalid character escape", key);
+        text_err(err, errlen, 0, "front matter: '%s' holds a NUL or invalid character escape", key);
         return NULL;
     }
     return s;
@@ -226,14 +215,14 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
     yaml_node_pair_t *top = root->data.mapping.pairs.top;
     size_t n_pairs = (size_t)(top - start);
     if (n_pairs > SKILLS_MAX_KEYS) {
-        set_err(err, errlen, "front matter: more than %d keys", SKILLS_MAX_KEYS);
+        text_err(err, errlen, 0, "front matter: more than %d keys", SKILLS_MAX_KEYS);
         return SKILLS_EPARSE;
     }
     yaml_node_t *name = NULL, *desc = NULL, *tools = NULL;
     for (size_t i = 0; i < n_pairs; i++) {
         yaml_node_t *k = yaml_document_get_node(doc, start[i].key);
         if (!k || k->type != YAML_SCALAR_NODE) {
-            set_err(err, errlen, "front matter: keys must be plain strings");
+            text_err(err, errlen, 0, "front matter: keys must be plain strings");
             return SKILLS_EPARSE;
         }
         const char *ks = (const char *)k->data.scalar.value;
@@ -245,7 +234,7 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
             if (o->data.scalar.length == kn && memcmp(o->data.scalar.value, ks, kn) == 0) {
                 char q[64];
                 quote_snippet(q, sizeof q, ks, kn);
-                set_err(err, errlen, "front matter: duplicate key '%s'", q);
+                text_err(err, errlen, 0, "front matter: duplicate key '%s'", q);
                 return SKILLS_EPARSE;
             }
         }
@@ -260,11 +249,11 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
     }
 
     if (!name) {
-        set_err(err, errlen, "front matter: missing 'name'");
+        text_err(err, errlen, 0, "front matter: missing 'name'");
         return SKILLS_EPARSE;
     }
     if (!desc) {
-        set_err(err, errlen, "front matter: missing 'description'");
+        text_err(err, errlen, 0, "front matter: missing 'description'");
         return SKILLS_EPARSE;
     }
     size_t nn, dn;
@@ -275,12 +264,12 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
     if (!ds) return SKILLS_EPARSE;
     trim(&ds, &dn);
     if (dn == 0) {
-        set_err(err, errlen, "front matter: 'description' is empty");
+        text_err(err, errlen, 0, "front matter: 'description' is empty");
         return SKILLS_EPARSE;
     }
     if (utf8_chars(ds, dn) > SKILLS_MAX_DESCRIPTION) {
-        set_err(err, errlen, "front matter: 'description' is longer than %d characters",
-                SKILLS_MAX_DESCRIPTION);
+        text_err(err, errlen, 0, "front matter: 'description' is longer than %d characters",
+                 SKILLS_MAX_DESCRIPTION);
         return SKILLS_EPARSE;
     }
 
@@ -297,22 +286,23 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
                 yaml_node_t *e = yaml_document_get_node(doc, *it);
                 size_t en;
                 if (!e || e->type != YAML_SCALAR_NODE) {
-                    set_err(err, errlen, "front matter: 'allowed-tools' entries must be strings");
+                    text_err(err, errlen, 0,
+                             "front matter: 'allowed-tools' entries must be strings");
                     return SKILLS_EPARSE;
                 }
                 const char *es = scalar_text(e, "allowed-tools", &en, err, errlen);
                 if (!es) return SKILLS_EPARSE;
                 trim(&es, &en);
                 if (en == 0) {
-                    set_err(err, errlen, "front matter: 'allowed-tools' has an empty entry");
+                    text_err(err, errlen, 0, "front matter: 'allowed-tools' has an empty entry");
                     return SKILLS_EPARSE;
                 }
                 int rc = add_tool(out, es, en, err, errlen);
                 if (rc != SKILLS_OK) return rc;
             }
         } else {
-            set_err(err, errlen,
-                    "front matter: 'allowed-tools' must be a list or a comma-separated string");
+            text_err(err, errlen, 0,
+                     "front matter: 'allowed-tools' must be a list or a comma-separated string");
             return SKILLS_EPARSE;
         }
     }
@@ -336,10 +326,10 @@ static int yaml_failure(yaml_parser_t *p, const char *fm, size_t fm_len, char *e
     }
     const char *problem = p->problem ? p->problem : "unknown error";
     if (p->context)
-        set_err(err, errlen, "front matter: YAML error at line %zu: %s, %s", line + 2, p->context,
-                problem);
+        text_err(err, errlen, 0, "front matter: YAML error at line %zu: %s, %s", line + 2,
+                 p->context, problem);
     else
-        set_err(err, errlen, "front matter: YAML error at line %zu: %s", line + 2, problem);
+        text_err(err, errlen, 0, "front matter: YAML error at line %zu: %s", line + 2, problem);
     return SKILLS_EPARSE;
 }
 
@@ -359,11 +349,12 @@ static int parse_front_matter(const char *fm, size_t fm_len, skill *out, char *e
     }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        set_err(err, errlen, "front matter: empty, expected 'name' and 'description'");
+        text_err(err, errlen, 0, "front matter: empty, expected 'name' and 'description'");
         rc = SKILLS_EPARSE;
     } else if (root->type != YAML_MAPPING_NODE) {
-        set_err(err, errlen, "front matter: must be a YAML mapping of 'key: value' lines, not a %s",
-                root->type == YAML_SEQUENCE_NODE ? "list" : "plain value");
+        text_err(err, errlen, 0,
+                 "front matter: must be a YAML mapping of 'key: value' lines, not a %s",
+                 root->type == YAML_SEQUENCE_NODE ? "list" : "plain value");
         rc = SKILLS_EPARSE;
     } else {
         /* A "..." line could start a second document that would otherwise
@@ -374,7 +365,7 @@ static int parse_front_matter(const char *fm, size_t fm_len, skill *out, char *e
             int more = yaml_document_get_root_node(&extra) != NULL;
             yaml_document_delete(&extra);
             if (more) {
-                set_err(err, errlen, "front matter: holds more than one YAML document");
+                text_err(err, errlen, 0, "front matter: holds more than one YAML document");
                 rc = SKILLS_EPARSE;
             } else {
                 rc = read_mapping(&doc, root, out, err, errlen);
@@ -392,20 +383,20 @@ int skill_parse(const char *text, size_t len, const char *path, skill_source sou
     if (err && errlen) err[0] = 0;
     memset(out, 0, sizeof *out);
     if (!text && len > 0) {
-        set_err(err, errlen, "no text");
+        text_err(err, errlen, 0, "no text");
         return SKILLS_EPARSE;
     }
     if (len > SKILLS_MAX_FILE_BYTES) {
-        set_err(err, errlen, "file is %zu bytes, more than the limit of %d", len,
-                SKILLS_MAX_FILE_BYTES);
+        text_err(err, errlen, 0, "file is %zu bytes, more than the limit of %d", len,
+                 SKILLS_MAX_FILE_BYTES);
         return SKILLS_EPARSE;
     }
     if (!text_utf8_valid(text, len)) {
-        set_err(err, errlen, "file is not valid UTF-8 text (or holds a NUL byte)");
+        text_err(err, errlen, 0, "file is not valid UTF-8 text (or holds a NUL byte)");
         return SKILLS_EPARSE;
     }
     if (len == 0) {
-        set_err(err, errlen, "no front matter: the file is empty");
+        text_err(err, errlen, 0, "no front matter: the file is empty");
         return SKILLS_EPARSE;
     }
     size_t pos = 0;
@@ -414,7 +405,7 @@ int skill_parse(const char *text, size_t len, const char *path, skill_source sou
 
     size_t e = line_end(text, len, pos);
     if (!is_delim(text + pos, e - pos)) {
-        set_err(err, errlen, "no front matter: the file must start with a '---' line");
+        text_err(err, errlen, 0, "no front matter: the file must start with a '---' line");
         return SKILLS_EPARSE;
     }
     size_t fm_start = e + 1, fm_end = 0, body = 0;
@@ -430,7 +421,7 @@ int skill_parse(const char *text, size_t len, const char *path, skill_source sou
         i = le + 1;
     }
     if (!closed) {
-        set_err(err, errlen, "front matter: not closed by a '---' line");
+        text_err(err, errlen, 0, "front matter: not closed by a '---' line");
         return SKILLS_EPARSE;
     }
 
@@ -455,7 +446,7 @@ int skill_parse(const char *text, size_t len, const char *path, skill_source sou
     return SKILLS_OK;
 
 fail:
-    if (rc == SKILLS_ENOMEM) set_err(err, errlen, "out of memory");
+    if (rc == SKILLS_ENOMEM) text_err(err, errlen, 0, "out of memory");
     skill_clear(out);
     return rc;
 }

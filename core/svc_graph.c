@@ -442,8 +442,7 @@ static void write_cache(const char *path, const char *json, size_t len)
 }
 
 typedef struct {
-    char *buf;
-    size_t len, cap;
+    text_buf body;
     int too_big;
 } fetch_buf;
 
@@ -451,23 +450,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
     fetch_buf *b = ud;
     size_t add = size * n;
-    if (b->len + add > NODEINFO_MAX_JSON_BYTES) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->len + add + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 1 << 16;
-        while (nc < b->len + add + 1)
-            nc *= 2;
-        char *nb = realloc(b->buf, nc);
-        if (!nb) return 0;
-        b->buf = nb;
-        b->cap = nc;
-    }
-    memcpy(b->buf + b->len, p, add);
-    b->len += add;
-    b->buf[b->len] = 0;
-    return add;
+    /* Most documents are megabytes: start at 64 KiB, not at the default. */
+    if (!b->body.cap && text_buf_reserve(&b->body, 1 << 16)) return 0;
+    int rc = text_buf_addn_max(&b->body, p, add, NODEINFO_MAX_JSON_BYTES);
+    if (rc == TEXT_BUF_ETOOBIG) b->too_big = 1;
+    return rc ? 0 : add;
 }
 
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -540,9 +527,11 @@ static void *fetch_main(void *arg)
         if (fetch(oi, &b, err, sizeof err) == 0) {
             if (oi->failing) LOG_I(MOD, "object_info: %s answers again", oi->url);
             oi->failing = 0;
-            if (!oi->have || b.len != oi->last_len || hash_bytes(b.buf, b.len) != oi->last_hash) {
-                if (use_document(oi, oi->cm, b.buf ? b.buf : "", b.len, oi->url) == 0)
-                    write_cache(oi->cache, b.buf, b.len);
+            const char *doc = b.body.p ? b.body.p : "";
+            size_t len = b.body.n;
+            if (!oi->have || len != oi->last_len || hash_bytes(doc, len) != oi->last_hash) {
+                if (use_document(oi, oi->cm, doc, len, oi->url) == 0)
+                    write_cache(oi->cache, doc, len);
             }
         } else if (!atomic_load(&oi->stop)) {
             /* Once per outage: ComfyUI being down is normal, not news every retry. */
@@ -551,7 +540,7 @@ static void *fetch_main(void *arg)
                       oi->have ? "keeping the node types in use" : "retrying");
             oi->failing = 1;
         }
-        free(b.buf);
+        text_buf_free(&b.body);
         wait_ms = oi->have ? SVC_OBJINFO_REFRESH_MS : SVC_OBJINFO_RETRY_MS;
     }
     return NULL;

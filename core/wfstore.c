@@ -47,19 +47,6 @@ const char *wfstore_strerror(int err)
     return "unknown error";
 }
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* Is name one of our temporary files, ".<name>.json.<hex and '-'>.tmp"? */
 static int is_tmp_name(const char *name)
 {
@@ -119,14 +106,14 @@ int wfstore_open(wfstore **out, const char *dir, char *err, size_t errlen)
 {
     *out = NULL;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return set_err(err, errlen, WFSTORE_EIO, "cannot create %s: %s", dir, strerror(errno));
+        return text_err(err, errlen, WFSTORE_EIO, "cannot create %s: %s", dir, strerror(errno));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return set_err(err, errlen, WFSTORE_EIO, "cannot open %s: %s", dir, strerror(errno));
+        return text_err(err, errlen, WFSTORE_EIO, "cannot open %s: %s", dir, strerror(errno));
     wfstore *ws = malloc(sizeof *ws);
     if (!ws) {
         close(dfd);
-        return set_err(err, errlen, WFSTORE_ENOMEM, "out of memory");
+        return text_err(err, errlen, WFSTORE_ENOMEM, "out of memory");
     }
     ws->dir = text_dup(dir);
     ws->dfd = dfd;
@@ -162,25 +149,25 @@ static int name_char(unsigned char c)
 int wfstore_check_name(const char *name, char *err, size_t errlen)
 {
     size_t len = name ? strlen(name) : 0;
-    if (len == 0) return set_err(err, errlen, WFSTORE_EINVAL, "the name is empty");
+    if (len == 0) return text_err(err, errlen, WFSTORE_EINVAL, "the name is empty");
     if (len > WFSTORE_MAX_NAME)
-        return set_err(err, errlen, WFSTORE_EINVAL, "the name is longer than %d bytes",
-                       WFSTORE_MAX_NAME);
+        return text_err(err, errlen, WFSTORE_EINVAL, "the name is longer than %d bytes",
+                        WFSTORE_MAX_NAME);
     if (name[0] == '.')
-        return set_err(err, errlen, WFSTORE_EINVAL, "the name must not start with '.'");
+        return text_err(err, errlen, WFSTORE_EINVAL, "the name must not start with '.'");
     /* "flow" and "flow " would look the same in every list. */
     if (name[0] == ' ' || name[len - 1] == ' ')
-        return set_err(err, errlen, WFSTORE_EINVAL, "the name must not start or end with a space");
+        return text_err(err, errlen, WFSTORE_EINVAL, "the name must not start or end with a space");
     if (strstr(name, ".."))
-        return set_err(err, errlen, WFSTORE_EINVAL, "the name must not contain \"..\"");
+        return text_err(err, errlen, WFSTORE_EINVAL, "the name must not contain \"..\"");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
-        if (c == '/') return set_err(err, errlen, WFSTORE_EINVAL, "the name must not contain '/'");
+        if (c == '/') return text_err(err, errlen, WFSTORE_EINVAL, "the name must not contain '/'");
         if (!name_char(c))
-            return set_err(err, errlen, WFSTORE_EINVAL,
-                           "the name may only hold ASCII letters, digits, space, '-', '_' and "
-                           "'.' (byte 0x%02x at %zu)",
-                           c, i);
+            return text_err(err, errlen, WFSTORE_EINVAL,
+                            "the name may only hold ASCII letters, digits, space, '-', '_' and "
+                            "'.' (byte 0x%02x at %zu)",
+                            c, i);
     }
     return WFSTORE_OK;
 }
@@ -218,31 +205,31 @@ int wfstore_save(wfstore *ws, const char *name, const char *json, size_t len, in
     int rc = wfstore_check_name(name, err, errlen);
     if (rc) return rc;
     if (len > WFSTORE_MAX_BYTES)
-        return set_err(err, errlen, WFSTORE_ETOOBIG, "the workflow is larger than %u bytes",
-                       WFSTORE_MAX_BYTES);
+        return text_err(err, errlen, WFSTORE_ETOOBIG, "the workflow is larger than %u bytes",
+                        WFSTORE_MAX_BYTES);
     char final[PATH_BUF], tmp[PATH_BUF + TEXT_UUID_LEN + 8], uuid[TEXT_UUID_LEN];
     if (text_uuid(uuid) != 0)
-        return set_err(err, errlen, WFSTORE_EIO, "no randomness for a temporary name");
+        return text_err(err, errlen, WFSTORE_EIO, "no randomness for a temporary name");
     snprintf(final, sizeof final, "%s" SUFFIX, name);
     snprintf(tmp, sizeof tmp, ".%s.%s.tmp", final, uuid);
     if (!overwrite && faccessat(ws->dfd, final, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        return set_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
+        return text_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
     int fd = openat(ws->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return set_err(err, errlen, WFSTORE_EIO, "cannot create a temporary file for \"%s\": %s",
-                       name, strerror(errno));
+        return text_err(err, errlen, WFSTORE_EIO, "cannot create a temporary file for \"%s\": %s",
+                        name, strerror(errno));
     if (write_all(fd, json, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlinkat(ws->dfd, tmp, 0);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot write workflow \"%s\": %s", name,
-                       strerror(e));
+        return text_err(err, errlen, WFSTORE_EIO, "cannot write workflow \"%s\": %s", name,
+                        strerror(e));
     }
     if (close(fd) != 0) {
         int e = errno;
         unlinkat(ws->dfd, tmp, 0);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot write workflow \"%s\": %s", name,
-                       strerror(e));
+        return text_err(err, errlen, WFSTORE_EIO, "cannot write workflow \"%s\": %s", name,
+                        strerror(e));
     }
     int placed =
         overwrite ? renameat(ws->dfd, tmp, ws->dfd, final) : link_noreplace(ws->dfd, tmp, final);
@@ -250,14 +237,14 @@ int wfstore_save(wfstore *ws, const char *name, const char *json, size_t len, in
         int e = errno;
         unlinkat(ws->dfd, tmp, 0);
         if (e == EEXIST)
-            return set_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot store workflow \"%s\": %s", name,
-                       strerror(e));
+            return text_err(err, errlen, WFSTORE_EEXIST, "a workflow called \"%s\" exists", name);
+        return text_err(err, errlen, WFSTORE_EIO, "cannot store workflow \"%s\": %s", name,
+                        strerror(e));
     }
     /* The rename is durable once the directory is. */
     if (fsync(ws->dfd) != 0)
-        return set_err(err, errlen, WFSTORE_EIO, "cannot sync the workflow directory: %s",
-                       strerror(errno));
+        return text_err(err, errlen, WFSTORE_EIO, "cannot sync the workflow directory: %s",
+                        strerror(errno));
     return WFSTORE_OK;
 }
 
@@ -272,32 +259,32 @@ int wfstore_load(wfstore *ws, const char *name, char **json, size_t *len, char *
     int fd = openat(ws->dfd, final, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
-            return set_err(err, errlen, WFSTORE_ENOENT, "no workflow called \"%s\"", name);
+            return text_err(err, errlen, WFSTORE_ENOENT, "no workflow called \"%s\"", name);
         /* O_NOFOLLOW on a symlink: not one of ours (listing skips it). */
         if (errno == ELOOP)
-            return set_err(err, errlen, WFSTORE_ENOENT,
-                           "no workflow called \"%s\": its file is a symbolic link, which is "
-                           "never followed",
-                           name);
-        return set_err(err, errlen, WFSTORE_EIO, "cannot open workflow \"%s\": %s", name,
-                       strerror(errno));
+            return text_err(err, errlen, WFSTORE_ENOENT,
+                            "no workflow called \"%s\": its file is a symbolic link, which is "
+                            "never followed",
+                            name);
+        return text_err(err, errlen, WFSTORE_EIO, "cannot open workflow \"%s\": %s", name,
+                        strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return set_err(err, errlen, WFSTORE_ENOENT,
-                       "no workflow called \"%s\": its file is not a regular file", name);
+        return text_err(err, errlen, WFSTORE_ENOENT,
+                        "no workflow called \"%s\": its file is not a regular file", name);
     }
     if ((uint64_t)st.st_size > WFSTORE_MAX_BYTES) {
         close(fd);
-        return set_err(err, errlen, WFSTORE_ETOOBIG, "workflow \"%s\" is larger than %u bytes",
-                       name, WFSTORE_MAX_BYTES);
+        return text_err(err, errlen, WFSTORE_ETOOBIG, "workflow \"%s\" is larger than %u bytes",
+                        name, WFSTORE_MAX_BYTES);
     }
     size_t cap = (size_t)st.st_size;
     char *buf = malloc(cap + 1);
     if (!buf) {
         close(fd);
-        return set_err(err, errlen, WFSTORE_ENOMEM, "out of memory");
+        return text_err(err, errlen, WFSTORE_ENOMEM, "out of memory");
     }
     size_t got = 0;
     /* Read what fstat promised; a file that grew meanwhile is cut there
@@ -310,8 +297,8 @@ int wfstore_load(wfstore *ws, const char *name, char **json, size_t *len, char *
             int e = errno;
             free(buf);
             close(fd);
-            return set_err(err, errlen, WFSTORE_EIO, "cannot read workflow \"%s\": %s", name,
-                           strerror(e));
+            return text_err(err, errlen, WFSTORE_EIO, "cannot read workflow \"%s\": %s", name,
+                            strerror(e));
         }
         if (n == 0) break;
         got += (size_t)n;

@@ -1,7 +1,7 @@
 // clang-format off
-// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibridge -Icore -I$B/gen fuzz/fuzz_jsonpb.c core/jsonpb.c core/text.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_jsonpb
+// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibridge -Icommon -Icore -I$B/gen fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_jsonpb
 // clang-format on
-/* Fuzz target of core/jsonpb.
+/* Fuzz target of common/jsonpb.
  *
  * The first byte picks the message type and the options; the rest is the
  * JSON text. Beyond memory errors it checks the codec's promises: a failed

@@ -1,5 +1,5 @@
 // clang-format off
-// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibridge -Icore -I$B/gen fuzz/fuzz_mcp.c bridge/mcp.c core/jsonpb.c core/text.c core/log.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -o fuzz_mcp
+// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibridge -Icommon -Icore -I$B/gen fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/text.c common/log.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -o fuzz_mcp
 // clang-format on
 /* Fuzz target of bridge/mcp.
  *
@@ -8,13 +8,14 @@
  * an event stream cut at byte-chosen points, or an Accept header. Beyond
  * memory errors it checks the module's promises: every answer built from
  * peer input is valid JSON on one line (so it is one stdio line or one SSE
- * data line), and the SSE parser hands out only complete events within
- * the limit. */
+ * data line), and the SSE parser (common/sse, as comfyd-mcp sets it up)
+ * hands out only complete events within the limit. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mcp.h"
+#include "sse.h"
 
 static void check_line(const char *json, size_t len)
 {
@@ -85,10 +86,10 @@ typedef struct sse_state {
     size_t events;
 } sse_state;
 
-static int on_event(void *ud, const char *event, const char *data, size_t len)
+static int on_event(void *ud, const sse_event *ev)
 {
     sse_state *s = ud;
-    if (!event || !data || len > MCP_SSE_MAX_EVENT || data[len] != '\0') abort();
+    if (!ev->type || !ev->data || ev->data_len > MCP_SSE_MAX_EVENT) abort();
     s->events++;
     return 0;
 }
@@ -115,16 +116,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         yajl_tree_free(v);
     } else if (mode == 1) {
         /* The stream in pieces cut where the input has a 0x01 byte. */
-        mcp_sse_parser *p;
-        if (mcp_sse_parser_create(&p) != MCP_OK) return 0;
         sse_state st = {0};
+        sse_parser *p;
+        sse_opts o = {.max_line = MCP_SSE_MAX_EVENT,
+                      .max_data = MCP_SSE_MAX_EVENT,
+                      .on_event = on_event,
+                      .ud = &st};
+        if (sse_create(&p, &o) != SSE_OK) return 0;
         size_t start = 0;
         for (size_t i = 0; i <= n; i++) {
             if (i < n && s[i] != 1) continue;
-            if (mcp_sse_feed(p, s + start, i - start, on_event, &st) != MCP_OK) break;
+            if (sse_feed(p, s + start, i - start) != SSE_OK) break;
             start = i + 1;
         }
-        mcp_sse_parser_destroy(p);
+        sse_finish(p);
+        sse_destroy(p);
     } else {
         int j, e;
         mcp_accept(s, n, &j, &e);

@@ -2,7 +2,7 @@
  * split at a point chosen by the input, must give the same events and the
  * same end state, within the limits. Small limits make the bounds reachable.
  * Run from the repository root; -max_len=4096 keeps inputs near real sizes. */
-/* clang -g -fsanitize=fuzzer,address,undefined -Icore fuzz/fuzz_sse.c core/sse.c */
+/* clang -g -fsanitize=fuzzer,address,undefined -Icommon -Icore fuzz/fuzz_sse.c common/sse.c */
 #include "sse.h"
 
 #include <stdint.h>

@@ -15,7 +15,7 @@ fi
 out="$B/fuzz"
 mkdir -p "$out"
 CC=(clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-    -D_GNU_SOURCE -Icore -Ibridge -I"$B/gen" -I/usr/share/include/llhttp)
+    -D_GNU_SOURCE -Icommon -Icore -Ibridge -I"$B/gen" -I/usr/share/include/llhttp)
 PB=("$B"/gen/comfyd/v1/*.pb-c.c "$B"/gen/google/protobuf/wrappers.pb-c.c)
 LL=(/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c)
 
@@ -28,19 +28,19 @@ build() { # name sources-and-libs...
   "${CC[@]}" -M -Wno-unused-command-line-argument "$@" >"$out/$name.d"
 }
 
-build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/text.c core/log.c -lyaml -lpthread
-build fuzz_sse fuzz/fuzz_sse.c core/sse.c
-build fuzz_jsonpb fuzz/fuzz_jsonpb.c core/jsonpb.c core/text.c "${PB[@]}" -lprotobuf-c -lyajl
-build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c core/text.c core/log.c "${PB[@]}" \
+build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
+build fuzz_sse fuzz/fuzz_sse.c common/sse.c
+build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
+build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
 build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c -lwslay -lcrypto
-build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeindex.c core/text.c \
-  core/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
+build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
+  common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
 if [ -f fuzz/fuzz_mcp.c ]; then
-  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c core/jsonpb.c core/text.c core/log.c "${PB[@]}" \
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/text.c common/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread -lcrypto
 fi
 

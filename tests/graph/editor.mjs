@@ -19,9 +19,10 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-// The tab's own layout code: arrange and the placement of nodes created
-// without coordinates are computed by the same module in both executors.
-import { arrangeNodes, placeNewNodes } from "../../web/src/executor/layout.js";
+// The tab's executor: patches (and arrange and the placement of nodes
+// created without coordinates, layout.js) are applied by the modules the
+// extension runs.
+import { applyPatch, setWidget } from "../../web/src/executor/commands.js";
 
 // ---------------------------------------------------------------- LiteGraph
 
@@ -208,21 +209,13 @@ export function registerObjectInfo(lg, objectInfo, { skip = [] } = {}) {
 
 // ------------------------------------------------------------- the applier
 
-export class PatchError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
 // A stand-in for LGraphCanvas where widget code expects one.
 const NO_CANVAS = { graph_mouse: [0, 0], setDirty() {} };
 
-function isRef(v) {
-  return typeof v === "string";
-}
-
-// Applies commands (the flat JSON form) to a LiteGraph graph.
+// Applies patches to a LiteGraph graph with the tab's own executor
+// (web/src/executor/commands.js): the same command table, checks, rollback
+// and results as the ComfyUI extension, so a test of the bridge exercises
+// the code the real frontend runs.
 export class GraphApplier {
   // refuse: an optional test hook, (cmd) => a message or null; a command it
   // names fails with VALUE_INVALID before it touches the graph, the way the
@@ -234,166 +227,37 @@ export class GraphApplier {
     this.refuse = refuse;
   }
 
-  node(idOrRef, refs) {
-    let id = idOrRef;
-    if (isRef(idOrRef)) {
-      if (!(idOrRef in refs)) throw new PatchError("REF_NOT_FOUND", `no node with ref '${idOrRef}' in this patch`);
-      id = refs[idOrRef];
-    }
-    const n = this.graph.getNodeById(Number(id));
-    if (!n) throw new PatchError("NODE_NOT_FOUND", `node ${idOrRef} not found`);
-    return n;
+  ctx() {
+    return { graph: this.graph, LiteGraph: this.lg.LiteGraph, canvas: NO_CANVAS };
   }
 
-  inputSlot(node, slot) {
-    if (typeof slot === "number") {
-      if (!node.inputs || slot < 0 || slot >= node.inputs.length)
-        throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no input ${slot}`);
-      return slot;
-    }
-    const i = (node.inputs ?? []).findIndex((s) => s.name === slot || s.widget?.name === slot);
-    if (i < 0) throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no input '${slot}'`);
-    return i;
-  }
-
-  outputSlot(node, slot) {
-    if (typeof slot === "number") {
-      if (!node.outputs || slot < 0 || slot >= node.outputs.length)
-        throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no output ${slot}`);
-      return slot;
-    }
-    const i = (node.outputs ?? []).findIndex((s) => s.name === slot);
-    if (i < 0) throw new PatchError("SLOT_NOT_FOUND", `#${node.id} has no output '${slot}'`);
-    return i;
-  }
-
+  // Sets a widget as a user edit does; returns the value read back.
   setWidget(node, name, value) {
-    const w = node.widgets?.find((x) => x.name === name);
-    if (!w) throw new PatchError("WIDGET_NOT_FOUND", `#${node.id} has no widget '${name}'`);
-    if (w.type === "combo") {
-      const values = w.options?.values ?? [];
-      if (!values.includes(value)) throw new PatchError("VALUE_INVALID", `'${value}' is not an option of ${name}`);
-    }
-    if (typeof w.setValue === "function") w.setValue(value, { e: undefined, node, canvas: NO_CANVAS });
-    else {
-      w.value = value;
-      w.callback?.call(w, value, NO_CANVAS, node);
-    }
-    return w.value;
+    return setWidget(this.ctx(), node, name, value);
   }
 
-  // One command; returns the CommandResult fields (without index/ok).
-  // pending: ids of nodes created without coordinates, placed at the end.
-  apply(cmd, refs, pending = new Set()) {
-    const { LiteGraph } = this.lg;
-    const g = this.graph;
-    const refused = this.refuse?.(cmd);
-    if (refused) throw new PatchError("VALUE_INVALID", String(refused));
-    switch (cmd.type) {
-      case "create_node": {
-        const node = LiteGraph.createNode(cmd.node_type);
-        if (!node) throw new PatchError("UNKNOWN_NODE_TYPE", `node type '${cmd.node_type}' is not registered in this tab`);
-        if (cmd.title) node.title = cmd.title;
-        // Without coordinates the node is placed when the patch has run.
-        const auto = cmd.x === undefined || cmd.x === null || cmd.y === undefined || cmd.y === null;
-        node.pos = auto ? [0, 0] : [cmd.x, cmd.y];
-        g.add(node);
-        for (const [name, value] of Object.entries(cmd.widgets ?? {})) this.setWidget(node, name, value);
-        if (cmd.ref) refs[cmd.ref] = node.id;
-        if (auto) pending.add(node.id);
-        return { node_id: node.id };
-      }
-      case "remove_node": {
-        const node = this.node(cmd.node_id, refs);
-        const id = node.id;
-        g.remove(node);
-        if (g.getNodeById(id)) throw new PatchError("EDITOR_FAILED", `node ${id} cannot be removed`);
-        return { node_id: id };
-      }
-      case "connect": {
-        const from = this.node(cmd.from_id, refs);
-        const to = this.node(cmd.to_id, refs);
-        const os = this.outputSlot(from, cmd.from_slot);
-        const is = this.inputSlot(to, cmd.to_slot);
-        const ot = from.outputs[os].type;
-        const it = to.inputs[is].type;
-        if (!LiteGraph.isValidConnection(ot, it))
-          throw new PatchError("TYPE_MISMATCH", `${ot} output cannot feed ${it} input`);
-        const link = from.connect(os, to, is);
-        if (!link) throw new PatchError("TYPE_MISMATCH", `LiteGraph refused ${from.id}:${os} -> ${to.id}:${is}`);
-        return { node_id: to.id, link_id: link.id };
-      }
-      case "disconnect": {
-        const node = this.node(cmd.node_id, refs);
-        const slot = this.inputSlot(node, cmd.slot);
-        const linkId = node.inputs[slot].link ?? 0;
-        if (linkId) node.disconnectInput(slot);
-        return { node_id: node.id, link_id: linkId };
-      }
-      case "set_widget": {
-        const node = this.node(cmd.node_id, refs);
-        return { node_id: node.id, value: this.setWidget(node, cmd.name, cmd.value) };
-      }
-      case "move_node": {
-        const node = this.node(cmd.node_id, refs);
-        node.pos = [cmd.x ?? 0, cmd.y ?? 0];
-        pending.delete(node.id);
-        return { node_id: node.id };
-      }
-      case "arrange": {
-        const ids = (cmd.node_ids ?? []).map((r) => this.node(r, refs).id);
-        const placed = arrangeNodes(g, ids, {
-          LiteGraph,
-          x: cmd.x ?? undefined,
-          y: cmd.y ?? undefined,
-          spacing: cmd.spacing ?? undefined,
-          ignore: pending,
-        });
-        for (const id of placed) pending.delete(id);
-        return {};
-      }
-      case "clear_graph":
-        g.clear();
-        return {};
-      case "get_graph":
-        return {};
-      default:
-        throw new PatchError("INVALID_COMMAND", `unknown command '${cmd.type}'`);
-    }
-  }
-
-  // A patch as one undo step: atomic patches are rolled back to the
-  // serialized pre-state when a command fails half-way; partial ones keep
-  // what worked. Returns { ok, error, results }; ok is "every command
-  // applied", as the real tab reports it (web/src/executor/commands.js).
-  applyPatch(commands, mode) {
-    const partial = String(mode ?? "").toUpperCase().endsWith("PARTIAL");
-    const before = this.graph.serialize();
-    const refs = {};
-    const pending = new Set();
-    const results = [];
-    let failure = null;
-    commands.forEach((cmd, index) => {
-      if (failure && !partial) {
-        results.push({ index, ok: false, error: { code: "SKIPPED", message: "an earlier command failed", index } });
-        return;
-      }
-      try {
-        results.push({ index, ok: true, ...this.apply(cmd, refs, pending) });
-      } catch (e) {
-        const code = e instanceof PatchError ? e.code : "EDITOR_FAILED";
-        const message = String(e?.message ?? e);
-        results.push({ index, ok: false, error: { code, message, index } });
-        failure ??= `command ${index} (${cmd.type}): ${message}`;
-      }
+  // A patch as one undo step (see applyPatch in commands.js): returns
+  // { ok, error, results, applied }. expectedIds: the node ids the core
+  // predicted for the patch's create_node commands.
+  applyPatch(commands, mode, expectedIds = []) {
+    // A refused command is replaced by one the executor rejects before
+    // anything is touched; its error is then the tab's refusal.
+    const refused = new Map();
+    const cmds = commands.map((cmd, i) => {
+      const why = this.refuse?.(cmd);
+      if (!why) return cmd;
+      refused.set(i, String(why));
+      return { type: "" };
     });
-    if (failure && !partial) {
-      this.graph.configure(before);
-      return { ok: false, error: failure, results };
+    const out = applyPatch(this.ctx(), { commands: cmds, mode, expected_node_ids: expectedIds });
+    for (const [i, message] of refused) {
+      const r = out.results[i];
+      if (!r || r.ok || r.error.code !== "INVALID_COMMAND") continue;
+      const first = out.error === r.error.message;
+      r.error = { code: "VALUE_INVALID", message, index: i };
+      if (first) out.error = message;
     }
-    const placeIds = [...pending].filter((id) => this.graph.getNodeById(id));
-    if (placeIds.length) placeNewNodes(this.graph, placeIds, { LiteGraph: this.lg.LiteGraph });
-    return failure ? { ok: false, error: failure, results } : { ok: true, results };
+    return out;
   }
 }
 
@@ -611,7 +475,7 @@ export class HeadlessEditor extends EventEmitter {
     }
     let out;
     try {
-      out = this.applier.applyPatch(commands, msg.mode);
+      out = this.applier.applyPatch(commands, msg.mode, msg.expected_node_ids ?? []);
     } finally {
       for (const [t, cls] of saved) LiteGraph.registered_node_types[t] = cls;
     }

@@ -287,6 +287,15 @@ static Comfyd__V1__Command *c_arrange(Comfyd__V1__NodeRef **ids, size_t n,
     return wrap(COMFYD__V1__COMMAND__COMMAND_ARRANGE, p);
 }
 
+static Comfyd__V1__Command *c_mode(Comfyd__V1__NodeRef *n, const char *mode)
+{
+    Comfyd__V1__SetNodeModeCommand *p = alloc(sizeof *p);
+    comfyd__v1__set_node_mode_command__init(p);
+    p->node_id = n;
+    if (mode) p->mode = dup(mode);
+    return wrap(COMFYD__V1__COMMAND__COMMAND_SET_NODE_MODE, p);
+}
+
 #define MAX_BATCH 32
 
 typedef struct {
@@ -1046,6 +1055,96 @@ static const char sockets_wf[] =
     "   \"links\": []}], \"widgets_values\": [768, \"fixed\"]}"
     "]}";
 
+static void set_node_mode_takes_the_mode_names_of_litegraph(void **state)
+{
+    (void)state;
+    graph *g = parse(default_wf, 1);
+    batch b = {0};
+    static const char *const ok[] = {"always", "never", "mute", "bypass"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_null(one(&b, g, c_mode(nid(3), ok[i])));
+        assert_true(b.check.ok);
+        assert_int_equal(b.check.results[0]->node_id, 3);
+        batch_free(&b);
+    }
+    /* A node created earlier in the batch, by ref. */
+    add(&b, c_create("VAEDecode", "d"));
+    add(&b, c_mode(nref("d"), "bypass"));
+    run(&b, g, COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC);
+    assert_true(b.check.ok);
+    assert_int_equal(b.check.results[1]->node_id, 10);
+    batch_free(&b);
+
+    const Comfyd__V1__GraphError *e = one(&b, g, c_mode(nid(3), "Bypass"));
+    assert_non_null(e);
+    assert_int_equal(e->code, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_INVALID_COMMAND);
+    assert_non_null(strstr(e->message, "always, never, mute, bypass"));
+    batch_free(&b);
+    e = one(&b, g, c_mode(nid(3), NULL));
+    assert_non_null(e);
+    batch_free(&b);
+    e = one(&b, g, c_mode(nid(99), "never"));
+    assert_non_null(e);
+    assert_int_equal(e->code, COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NODE_NOT_FOUND);
+    batch_free(&b);
+    e = one(&b, g, c_mode(NULL, "never"));
+    assert_non_null(e);
+    batch_free(&b);
+    graph_destroy(g);
+}
+
+/* The command table: names from the descriptor, shape checks naming the
+ * field, the read-only flag, and empty commands. */
+static void command_table_names_shapes_and_flags(void **state)
+{
+    (void)state;
+    char names[256];
+    assert_string_equal(graph_cmd_names(names, sizeof names),
+                        "create_node, remove_node, connect, disconnect, set_widget, move_node, "
+                        "clear_graph, get_graph, arrange, set_node_mode");
+    char small[12];
+    assert_string_equal(graph_cmd_names(small, sizeof small), "create_node");
+
+    Comfyd__V1__Command *m = c_mode(nid(3), "never");
+    assert_string_equal(graph_cmd_name(m), "set_node_mode");
+    assert_int_equal(graph_cmd_flags(m), 0);
+    char err[512];
+    assert_int_equal(graph_cmd_check_shape(m, 0, err, sizeof err), GRAPH_OK);
+    Comfyd__V1__Command *get = wrap(COMFYD__V1__COMMAND__COMMAND_GET_GRAPH, NULL);
+    /* A message without fields needs no payload. */
+    assert_string_equal(graph_cmd_name(get), "get_graph");
+    assert_int_equal(graph_cmd_flags(get), GRAPH_CMD_READ_ONLY);
+    protobuf_c_message_free_unpacked(&get->base, NULL);
+
+    /* A too long mode and a mode that is not UTF-8 are refused by name. */
+    char *long_mode = alloc(GRAPH_MAX_NAME + 2);
+    memset(long_mode, 'a', GRAPH_MAX_NAME + 1);
+    long_mode[GRAPH_MAX_NAME + 1] = 0;
+    free(m->set_node_mode->mode);
+    m->set_node_mode->mode = long_mode;
+    assert_int_equal(graph_cmd_check_shape(m, 4, err, sizeof err), GRAPH_EINVAL);
+    assert_string_equal(err, "commands[4].set_node_mode.mode is too long (at most 1024 bytes)");
+    long_mode[0] = (char)0xff;
+    long_mode[1] = 0;
+    assert_int_equal(graph_cmd_check_shape(m, 1, err, sizeof err), GRAPH_EINVAL);
+    assert_string_equal(err, "commands[1].set_node_mode.mode is not valid UTF-8");
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+
+    /* Empty: no case, or a case whose message is missing. */
+    Comfyd__V1__Command empty = COMFYD__V1__COMMAND__INIT;
+    assert_null(graph_cmd_name(&empty));
+    assert_int_equal(graph_cmd_check_shape(&empty, 2, err, sizeof err), GRAPH_EINVAL);
+    assert_string_equal(err, "commands[2] is empty: set one of create_node, remove_node, connect, "
+                             "disconnect, set_widget, move_node, clear_graph, get_graph, "
+                             "arrange, set_node_mode");
+    empty.command_case = COMFYD__V1__COMMAND__COMMAND_SET_NODE_MODE;
+    assert_null(graph_cmd_name(&empty));
+    assert_int_equal(graph_cmd_check_shape(&empty, 0, err, sizeof err), GRAPH_EINVAL);
+    empty.command_case = (Comfyd__V1__Command__CommandCase)999;
+    assert_null(graph_cmd_name(&empty));
+    assert_int_equal(graph_cmd_flags(&empty), 0);
+}
+
 static void widget_sockets_follow_the_canvas_style(void **state)
 {
     (void)state;
@@ -1162,7 +1261,11 @@ static void apply_workflow_returns_the_difference_as_ops(void **state)
     op = find_op(ops, n, "renamed #3 KSampler to \"My sampler\"");
     assert_non_null(op);
     assert_null(op->command); /* no title command in the contract */
-    assert_non_null(find_op(ops, n, "bypassed #8 VAEDecode"));
+    op = find_op(ops, n, "bypassed #8 VAEDecode");
+    assert_non_null(op);
+    assert_int_equal(op->command->command_case, COMFYD__V1__COMMAND__COMMAND_SET_NODE_MODE);
+    assert_int_equal(op->command->set_node_mode->node_id->id, 8);
+    assert_string_equal(op->command->set_node_mode->mode, "bypass");
 
     op = find_op(ops, n, "set #3 KSampler.seed to 42");
     assert_non_null(op);
@@ -1325,6 +1428,8 @@ int main(void)
         cmocka_unit_test(commands_on_an_invalid_create_are_still_checked),
         cmocka_unit_test(clear_graph_restarts_ids),
         cmocka_unit_test(arrange_names_existing_nodes_and_bounded_numbers),
+        cmocka_unit_test(set_node_mode_takes_the_mode_names_of_litegraph),
+        cmocka_unit_test(command_table_names_shapes_and_flags),
         cmocka_unit_test(widget_sockets_follow_the_canvas_style),
         cmocka_unit_test(apply_workflow_returns_the_difference_as_ops),
         cmocka_unit_test(replaced_link_is_one_connect_op),

@@ -1,4 +1,4 @@
-/* Unit tests of core/jsonpb: the proto3 JSON mapping with the seeds' shapes,
+/* Unit tests of common/jsonpb: the proto3 JSON mapping with the seeds' shapes,
  * round trips through the comfyd.v1 contract, and every decode error with
  * its path. */
 #include <stdarg.h>
@@ -16,6 +16,9 @@
 #include "comfyd/v1/session.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "jsonpb.h"
+#include "jsonpb_schema.h"
+
+#include <yajl/yajl_tree.h>
 
 static const ProtobufCMessageDescriptor *const flat_list[] = {&comfyd__v1__command__descriptor};
 
@@ -866,10 +869,14 @@ static void flattened_command_errors(void **state)
     expect_err(d, "{\"commands\":[{\"type\":\"get_graph\"},{\"node_id\":1}]}", &o, JSONPB_EMISSING,
                "commands[1]: missing field: type");
     expect_err(d, "{\"commands\":[{}]}", &o, JSONPB_EMISSING, "commands[0]: missing field: type");
-    expect_err(d, "{\"commands\":[{\"type\":\"foo\"}]}", &o, JSONPB_EUNKNOWN_VALUE,
-               "commands[0].type: unknown type 'foo'; expected one of create_node, "
-               "remove_node, connect, disconnect, set_widget, move_node, clear_graph, get_graph, "
-               "arrange");
+    /* Every member of the oneof, in field order. */
+    char want[512] = "commands[0].type: unknown type 'foo'; expected one of create_node";
+    for (unsigned k = 1; k < comfyd__v1__command__descriptor.n_fields; k++) {
+        strcat(want, ", ");
+        strcat(want, comfyd__v1__command__descriptor.fields[k].name);
+    }
+    assert_non_null(strstr(want, "move_node, clear_graph, get_graph, arrange"));
+    expect_err(d, "{\"commands\":[{\"type\":\"foo\"}]}", &o, JSONPB_EUNKNOWN_VALUE, want);
     expect_err(cd, "{\"type\":7}", &o, JSONPB_ETYPE, "type: expected a string");
     expect_err(cd, "{\"type\":\"get_graph\",\"type\":\"get_graph\"}", &o, JSONPB_EDUPLICATE,
                "type: field given more than once");
@@ -1189,6 +1196,114 @@ static void every_contract_message_round_trips_its_default(void **state)
     expect_err(r.base.descriptor, "{}", &o, JSONPB_EMISSING, "missing field: type");
 }
 
+/* ---- schemas (jsonpb_schema.h) ---- */
+
+static yajl_val jget(yajl_val v, const char *k)
+{
+    const char *path[] = {k, NULL};
+    return yajl_tree_get(v, path, yajl_t_any);
+}
+
+/* The anyOf branch of a flattened member. */
+static yajl_val branch(yajl_val items, const char *member)
+{
+    yajl_val any = jget(items, "anyOf");
+    assert_true(YAJL_IS_ARRAY(any));
+    for (size_t i = 0; i < any->u.array.len; i++) {
+        yajl_val t = jget(jget(jget(any->u.array.values[i], "properties"), "type"), "const");
+        if (YAJL_IS_STRING(t) && !strcmp(t->u.string, member)) return any->u.array.values[i];
+    }
+    return NULL;
+}
+
+static int listed(yajl_val arr, const char *s)
+{
+    for (size_t i = 0; YAJL_IS_ARRAY(arr) && i < arr->u.array.len; i++)
+        if (YAJL_IS_STRING(arr->u.array.values[i]) && !strcmp(arr->u.array.values[i]->u.string, s))
+            return 1;
+    return 0;
+}
+
+/* The patch schema of the graph tools: every member of the Command oneof
+ * flattened (a member added to the proto appears by itself), scalar unions
+ * as type lists, required paths, docs by path and by message, keywords,
+ * skipped members and fields. */
+static void schema_of_flattened_commands_follows_the_descriptor(void **state)
+{
+    (void)state;
+    static const ProtobufCMessageDescriptor *const flat[] = {&comfyd__v1__command__descriptor};
+    static const char *const skip[] = {"timeout_ms", "commands.get_graph"};
+    static const char *const req[] = {"commands", "commands.connect.from_id"};
+    static const jsonpb_field_doc docs[] = {
+        {"comfyd.v1.NodeRef", "A node."},
+        {"commands.remove_node.node_id", "The node to remove."},
+    };
+    static const jsonpb_field_keywords kw[] = {{"commands", "\"maxItems\":7"}};
+    jsonpb_schema_opts o = {.docs = docs,
+                            .n_docs = 2,
+                            .skip = skip,
+                            .n_skip = 2,
+                            .required = req,
+                            .n_required = 2,
+                            .flatten = flat,
+                            .n_flatten = 1,
+                            .keywords = kw,
+                            .n_keywords = 1};
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(jsonpb_schema(&comfyd__v1__execute_batch_request__descriptor, &o, &out, &len),
+                     JSONPB_SCHEMA_OK);
+    assert_int_equal(strlen(out), len);
+    char err[128];
+    yajl_val v = yajl_tree_parse(out, err, sizeof err);
+    assert_non_null(v);
+    yajl_val props = jget(v, "properties");
+    assert_null(jget(props, "timeout_ms"));
+    assert_true(listed(jget(v, "required"), "commands"));
+    yajl_val cmds = jget(props, "commands");
+    assert_string_equal(jget(cmds, "maxItems")->u.number.r, "7");
+    yajl_val items = jget(cmds, "items");
+    /* One branch per member but the skipped one, in field order. */
+    yajl_val any = jget(items, "anyOf");
+    assert_int_equal(any->u.array.len, comfyd__v1__command__descriptor.n_fields - 1);
+    assert_null(branch(items, "get_graph"));
+    for (unsigned k = 0; k < comfyd__v1__command__descriptor.n_fields; k++) {
+        const char *m = comfyd__v1__command__descriptor.fields[k].name;
+        if (strcmp(m, "get_graph")) assert_non_null(branch(items, m));
+    }
+    yajl_val mode = branch(items, "set_node_mode");
+    assert_true(listed(jget(mode, "required"), "type"));
+    assert_string_equal(jget(jget(jget(mode, "properties"), "mode"), "type")->u.string, "string");
+    assert_false(YAJL_IS_TRUE(jget(mode, "additionalProperties")));
+    /* NodeRef is a bare id or ref, described by its message's doc unless
+     * the path has its own. */
+    yajl_val conn = branch(items, "connect");
+    yajl_val from = jget(jget(conn, "properties"), "from_id");
+    assert_true(listed(jget(from, "type"), "integer") && listed(jget(from, "type"), "string"));
+    assert_string_equal(jget(from, "description")->u.string, "A node.");
+    assert_true(listed(jget(conn, "required"), "from_id"));
+    assert_false(listed(jget(conn, "required"), "to_id"));
+    yajl_val rm = jget(jget(branch(items, "remove_node"), "properties"), "node_id");
+    assert_string_equal(jget(rm, "description")->u.string, "The node to remove.");
+    /* Value: a scalar of any kind; wrappers nullable. */
+    yajl_val sw = jget(jget(branch(items, "set_widget"), "properties"), "value");
+    assert_true(listed(jget(sw, "type"), "boolean") && listed(jget(sw, "type"), "number"));
+    yajl_val x = jget(jget(branch(items, "create_node"), "properties"), "x");
+    assert_true(listed(jget(x, "type"), "null"));
+    yajl_tree_free(v);
+    free(out);
+
+    /* Without flatten the commands stay nested objects. */
+    assert_int_equal(jsonpb_schema(&comfyd__v1__command__descriptor, NULL, &out, NULL),
+                     JSONPB_SCHEMA_OK);
+    v = yajl_tree_parse(out, err, sizeof err);
+    assert_string_equal(jget(jget(jget(v, "properties"), "arrange"), "type")->u.string, "object");
+    yajl_tree_free(v);
+    free(out);
+    assert_int_equal(jsonpb_schema(NULL, NULL, &out, NULL), JSONPB_SCHEMA_EINVAL);
+    assert_null(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1218,6 +1333,7 @@ int main(void)
         cmocka_unit_test(every_allocation_failure_is_enomem_without_leaks),
         cmocka_unit_test(every_contract_message_round_trips_its_default),
         cmocka_unit_test(enum_styles_strip_the_prefix_and_lowercase_with_overrides),
+        cmocka_unit_test(schema_of_flattened_commands_follows_the_descriptor),
         cmocka_unit_test(encode_fields_gen_writes_members_into_an_open_map),
         cmocka_unit_test(own_writer_matches_yajl_byte_for_byte),
     };

@@ -1,4 +1,4 @@
-/* Unit tests for core/log: escaping of untrusted text (LOG_ESC) and the
+/* Unit tests for common/log: escaping of untrusted text (LOG_ESC) and the
  * one-line-per-call guarantee of log_msg. */
 #include <setjmp.h>
 #include <stdarg.h>

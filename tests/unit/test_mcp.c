@@ -1,5 +1,6 @@
 /* mcp: JSON-RPC parsing and classification, versions, answers, schemas
- * from descriptors, Accept, the SSE parser and sessions. */
+ * from descriptors, Accept and sessions (the SSE parser is common/sse,
+ * tested by test_sse). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -521,65 +522,6 @@ static void session_ids_are_64_lower_hex(void **state)
     assert_false(mcp_session_id_valid(NULL, 0));
 }
 
-/* ---- SSE parser ---- */
-
-typedef struct events {
-    char got[1024];
-    int n;
-    int stop_at;
-} events;
-
-static int collect(void *ud, const char *event, const char *data, size_t len)
-{
-    events *e = ud;
-    char one[256];
-    snprintf(one, sizeof one, "[%s|%.*s]", event, (int)len, data);
-    strncat(e->got, one, sizeof e->got - strlen(e->got) - 1);
-    e->n++;
-    return e->stop_at && e->n == e->stop_at ? 7 : 0;
-}
-
-static void sse_parser_joins_data_lines_across_feeds_and_line_ends(void **state)
-{
-    (void)state;
-    mcp_sse_parser *p;
-    assert_int_equal(mcp_sse_parser_create(&p), MCP_OK);
-    events e = {"", 0, 0};
-    static const char stream[] = ": keep-alive\n\nevent: message\ndata: {\"a\":1}\n\n"
-                                 "data: one\r\ndata:two\r\n\r\nid: 5\nretry: 10\ndata\n\n"
-                                 "event: other\ndata: x\r\r";
-    /* Byte by byte, so every split point is exercised. */
-    for (size_t i = 0; i < sizeof stream - 1; i++)
-        assert_int_equal(mcp_sse_feed(p, stream + i, 1, collect, &e), MCP_OK);
-    assert_string_equal(e.got, "[message|{\"a\":1}][|one\ntwo][|][other|x]");
-    mcp_sse_parser_destroy(p);
-
-    /* A non-zero callback result stops the feed. */
-    assert_int_equal(mcp_sse_parser_create(&p), MCP_OK);
-    events f = {"", 0, 1};
-    assert_int_equal(mcp_sse_feed(p, "data: a\n\ndata: b\n\n", 18, collect, &f), 7);
-    assert_int_equal(f.n, 1);
-    mcp_sse_parser_destroy(p);
-}
-
-static void sse_parser_refuses_an_event_over_the_limit(void **state)
-{
-    (void)state;
-    mcp_sse_parser *p;
-    assert_int_equal(mcp_sse_parser_create(&p), MCP_OK);
-    events e = {"", 0, 0};
-    char *chunk = malloc(65536);
-    assert_non_null(chunk);
-    memset(chunk, 'x', 65536);
-    int rc = mcp_sse_feed(p, "data: ", 6, collect, &e);
-    for (size_t sent = 0; rc == MCP_OK && sent <= MCP_SSE_MAX_EVENT; sent += 65536)
-        rc = mcp_sse_feed(p, chunk, 65536, collect, &e);
-    assert_int_equal(rc, MCP_E_TOOBIG);
-    assert_int_equal(e.n, 0);
-    free(chunk);
-    mcp_sse_parser_destroy(p);
-}
-
 /* ---- sessions ---- */
 
 static void rnd(uint8_t r[MCP_SESSION_ID_BYTES], uint8_t seed)
@@ -672,8 +614,6 @@ int main(void)
         cmocka_unit_test(arguments_that_follow_a_generated_schema_decode),
         cmocka_unit_test(accept_headers_allow_json_stream_or_both),
         cmocka_unit_test(session_ids_are_64_lower_hex),
-        cmocka_unit_test(sse_parser_joins_data_lines_across_feeds_and_line_ends),
-        cmocka_unit_test(sse_parser_refuses_an_event_over_the_limit),
         cmocka_unit_test(sessions_are_found_by_id_until_removed_or_idle),
         cmocka_unit_test(a_full_table_evicts_the_least_recently_used_idle_session),
     };

@@ -1,4 +1,4 @@
-/* Unit tests for core/text: UTF-8 validation edge cases, UUIDs, clocks and
+/* Unit tests for common/text: UTF-8 validation edge cases, UUIDs, clocks and
  * string copies. */
 #include <setjmp.h>
 #include <stdarg.h>

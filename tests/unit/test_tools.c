@@ -535,13 +535,15 @@ static void table_names_flags_and_schemas_are_what_the_skills_use(void **state)
     }
     /* The patch schema names every mutating command of the contract. */
     const char *p = t[4].parameters_json;
-    const char *cmds[] = {"create_node", "remove_node", "connect",     "disconnect",
-                          "set_widget",  "move_node",   "clear_graph", "arrange"};
+    const char *cmds[] = {"create_node", "remove_node", "connect", "disconnect",   "set_widget",
+                          "move_node",   "clear_graph", "arrange", "set_node_mode"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         char q[64];
         snprintf(q, sizeof q, "{\"const\":\"%s\"}", cmds[i]);
         assert_non_null(strstr(p, q));
     }
+    /* get_graph is a tool of its own, not a patch command. */
+    assert_null(strstr(p, "{\"const\":\"get_graph\"}"));
 }
 
 static size_t offered(const agent_skill *sk, const char **out)

@@ -59,17 +59,38 @@ describe("headless editor", () => {
     assert.equal(wf.last_link_id, 9);
   });
 
-  it("INT widgets round and FLOAT widgets round to their step, as ComfyUI does", () => {
+  it("INT widgets take whole numbers and FLOAT widgets round to their step, as the tab's executor does", () => {
     const { ap } = fresh();
     ap.applyPatch([{ type: "create_node", node_type: "KSampler", ref: "k" }], "");
-    const r = ap.applyPatch(
+    let r = ap.applyPatch([{ type: "set_widget", node_id: 1, name: "steps", value: 12.6 }], "");
+    assert.equal(r.ok, false);
+    assert.equal(r.results[0].error.code, "VALUE_INVALID");
+    assert.match(r.results[0].error.message, /steps takes an integer/);
+    r = ap.applyPatch(
       [
-        { type: "set_widget", node_id: 1, name: "steps", value: 12.6 },
+        { type: "set_widget", node_id: 1, name: "steps", value: 12 },
         { type: "set_widget", node_id: 1, name: "cfg", value: 7.123 },
       ],
       "",
     );
-    assert.deepEqual(r.results.map((x) => x.value), [13, 7.12]);
+    assert.deepEqual(r.results.map((x) => x.value), [12, 7.12]);
+  });
+
+  it("set_node_mode mutes, bypasses and enables a node", () => {
+    const { g, ap } = fresh();
+    ap.applyPatch(txt2imgCommands(), "");
+    const modes = [["never", 2], ["bypass", 4], ["always", 0], ["mute", 2]];
+    for (const [name, mode] of modes) {
+      const r = ap.applyPatch([{ type: "set_node_mode", node_id: 3, mode: name }], "");
+      assert.equal(r.ok, true, r.error);
+      assert.equal(r.results[0].node_id, 3);
+      assert.equal(g.getNodeById(3).mode, mode, name);
+      assert.equal(g.serialize().nodes.find((n) => n.id === 3).mode, mode);
+    }
+    const r = ap.applyPatch([{ type: "set_node_mode", node_id: 3, mode: "off" }], "");
+    assert.equal(r.results[0].error.code, "INVALID_COMMAND");
+    assert.match(r.results[0].error.message, /not one of always, never, mute, bypass/);
+    assert.equal(g.getNodeById(3).mode, 2, "unchanged");
   });
 
   it("a command that fails half-way rolls the whole patch back", () => {
@@ -104,7 +125,7 @@ describe("headless editor", () => {
     );
     // ok is "every command applied", as the real tab reports it.
     assert.equal(r.ok, false);
-    assert.match(r.error, /command 1 \(set_widget\)/);
+    assert.match(r.error, /no widget "nope"/);
     assert.deepEqual(r.results.map((x) => x.ok), [true, false, true]);
     assert.deepEqual([...g.getNodeById(1).pos], [5, 6]);
   });
@@ -123,7 +144,9 @@ describe("headless editor", () => {
     assert.equal(g.links.size, 3, "links of the removed node went with it");
     ap.applyPatch([{ type: "clear_graph" }], "");
     assert.equal(g.nodes.length, 0);
-    r = ap.applyPatch([{ type: "create_node", node_type: "VAEDecode" }], "");
+    // The core predicts LiteGraph's ids after a clear (they restart) and
+    // the tab gives the new node the predicted id.
+    r = ap.applyPatch([{ type: "create_node", node_type: "VAEDecode" }], "", [1]);
     assert.equal(r.results[0].node_id, 1, "ids restart after clear");
   });
 

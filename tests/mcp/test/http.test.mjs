@@ -39,7 +39,7 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     }
     // The patch schema names every command of the contract, as the skills see it.
     const kinds = by.apply_patch.inputSchema.properties.commands.items.anyOf.map((c) => c.properties.type.const);
-    assert.deepEqual(kinds, ["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "arrange"]);
+    assert.deepEqual(kinds, ["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "arrange", "set_node_mode"]);
     const arrange = by.apply_patch.inputSchema.properties.commands.items.anyOf.find((c) => c.properties.type.const === "arrange");
     assert.deepEqual(Object.keys(arrange.properties), ["type", "node_ids", "x", "y", "spacing"]);
     assert.deepEqual(arrange.required, ["type"]);

@@ -16,7 +16,7 @@ describe("normalizeCommand", () => {
     for (const type of ["eval", "run_js", "constructor", "__proto__", "toString", "queue", "load"]) {
       expect(() => normalizeCommand({ type }), type).toThrow(/unknown type/);
     }
-    expect(COMMAND_TYPES).toEqual(["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "get_graph", "arrange"]);
+    expect(COMMAND_TYPES).toEqual(["create_node", "remove_node", "connect", "disconnect", "set_widget", "move_node", "clear_graph", "get_graph", "arrange", "set_node_mode"]);
   });
 
   it("checks field types and limits", () => {
@@ -253,6 +253,24 @@ describe("move, remove, clear, get_graph", () => {
     expect(out.ok).toBe(true);
     expect(nodesOf(g).map((n) => n.type)).toEqual(["ComfydAgentPanel"]);
     expect(g.serialize().links).toHaveLength(0);
+  });
+
+  it("mutes, bypasses and enables a node by mode name", () => {
+    const g = newGraph();
+    apply(g, txt2imgBatch());
+    const ks = nodesOf(g).find((n) => n.type === "KSampler");
+    for (const [mode, want] of [["never", 2], ["bypass", 4], ["always", 0], ["mute", 2]]) {
+      const out = apply(g, [{ type: "set_node_mode", node_id: ks.id, mode }]);
+      expect(out.results[0]).toMatchObject({ ok: true, node_id: ks.id });
+      expect(nodeById(g, ks.id).mode).toBe(want);
+      expect(g.serialize().nodes.find((n) => n.id === ks.id).mode).toBe(want);
+    }
+    const bad = apply(g, [{ type: "set_node_mode", node_id: ks.id, mode: "off" }]);
+    expect(bad.results[0].error.code).toBe("INVALID_COMMAND");
+    expect(bad.results[0].error.message).toMatch(/not one of always, never, mute, bypass/);
+    expect(() => normalizeCommand({ type: "set_node_mode", node_id: 1 })).toThrow(/mode is required/);
+    expect(apply(g, [{ type: "set_node_mode", node_id: 999, mode: "never" }]).results[0].error.code).toBe("NODE_NOT_FOUND");
+    expect(nodeById(g, ks.id).mode).toBe(2);
   });
 
   it("treats get_graph as a no-op", () => {

@@ -1,7 +1,11 @@
 // The canvas executor's command set: the graph commands of the core's
 // PatchRequest (create_node, remove_node, connect, disconnect, set_widget,
-// move_node, clear_graph, get_graph, arrange) applied to a live LiteGraph
-// graph.
+// move_node, clear_graph, get_graph, arrange, set_node_mode) applied to a
+// live LiteGraph graph.
+//
+// Pure functions over a LiteGraph-like graph (ctx.graph, ctx.LiteGraph):
+// no DOM, no globals, so the headless editor of the tests
+// (tests/graph/editor.mjs) runs this very module in Node.
 //
 // Only these commands exist: a command is looked up in a fixed table and
 // its fields are checked and copied into a plain object before anything
@@ -51,6 +55,10 @@ export const LIMITS = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 10000,
 });
+
+/** set_node_mode's names and the LiteGraph modes they stand for (the
+ * core's node_modes in core/graph.c). */
+export const NODE_MODES = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
 
 export class CommandError extends Error {
   constructor(code, message, suggestions = []) {
@@ -179,6 +187,12 @@ const PARSERS = {
       y: coord(c.y, "y", { optional: true }),
       spacing,
     };
+  },
+  set_node_mode(c) {
+    const mode = str(c.mode, "mode");
+    if (!Object.hasOwn(NODE_MODES, mode))
+      fail("INVALID_COMMAND", `mode "${mode.slice(0, 40)}" is not one of ${Object.keys(NODE_MODES).join(", ")}`);
+    return { node_id: nodeRef(c.node_id, "node_id"), mode: NODE_MODES[mode] };
   },
 };
 
@@ -389,6 +403,12 @@ const APPLY = {
     for (const id of placed) ctx.pending.delete(id);
     return {};
   },
+  set_node_mode(ctx, c) {
+    const node = resolveNode(ctx, c.node_id, "node_id");
+    node.mode = c.mode;
+    if (node.mode !== c.mode) fail("EDITOR_FAILED", `node #${node.id} kept mode ${node.mode}`);
+    return { node_id: node.id };
+  },
 };
 
 export const BATCH_MODE_PARTIAL = "BATCH_MODE_PARTIAL";
@@ -414,7 +434,7 @@ function errorResult(index, e) {
  * patch: {commands, expected_node_ids, mode}.
  * Returns {ok, error, results, applied}: results[i] is the CommandResult of
  * commands[i] ({index, ok, node_id, link_id, value, error}); applied is
- * true when the graph changed. ok is "every command applied": a PARTIAL
+ * true when a command that changes the graph was applied (and kept). ok is "every command applied": a PARTIAL
  * patch with a failed command is ok=false and still keeps the others, so
  * the graph afterwards is what the tab reports and the core commits.
  */
@@ -426,11 +446,13 @@ export function applyPatch(ctx, patch) {
   const partial = isPartial(patch?.mode);
   const expected = Array.isArray(patch?.expected_node_ids) ? patch.expected_node_ids.map(Number) : [];
   const run = { ...ctx, refs: new Map(), pending: new Set(), expectedId: undefined };
+  // The pre-state for a rollback. Its signature is only needed when
+  // something failed: a patch costs one serialization here, not three.
   const before = graph.serialize();
-  const beforeSig = workflowSignature(before);
   const results = new Array(commands.length);
   let created = 0;
   let failedAt = -1;
+  let changed = false;
 
   for (let i = 0; i < commands.length; i++) {
     let cmd;
@@ -448,6 +470,7 @@ export function applyPatch(ctx, patch) {
     const snapshot = partial && MUTATING.has(cmd.type) && i > 0 ? graph.serialize() : null;
     try {
       results[i] = { index: i, ok: true, ...APPLY[cmd.type](run, cmd) };
+      if (MUTATING.has(cmd.type)) changed = true;
     } catch (e) {
       results[i] = errorResult(i, e);
       if (!partial) {
@@ -460,7 +483,7 @@ export function applyPatch(ctx, patch) {
   }
 
   if (failedAt >= 0) {
-    if (workflowSignature(graph.serialize()) !== beforeSig) restore(graph, before);
+    if (workflowSignature(graph.serialize()) !== workflowSignature(before)) restore(graph, before);
     const why = `not applied: command ${failedAt} failed and the patch is atomic (the graph was rolled back)`;
     for (let i = 0; i < commands.length; i++) {
       if (i === failedAt) continue;
@@ -477,7 +500,7 @@ export function applyPatch(ctx, patch) {
     ok,
     error: ok ? "" : firstErr.error.message,
     results,
-    applied: workflowSignature(graph.serialize()) !== beforeSig,
+    applied: changed,
   };
 }
 

@@ -1,5 +1,6 @@
 // Live graph control: the commands of seed 004 (create_node, remove_node,
-// connect, disconnect, set_widget, move_node, clear_graph, get_graph),
+// connect, disconnect, set_widget, move_node, clear_graph, get_graph) and
+// later ones (arrange, set_node_mode),
 // batches (patches), node types, queue, save and load, and the editor side
 // through which a browser tab attaches its canvas.
 
@@ -1109,6 +1110,63 @@ func (x *ArrangeCommand) GetSpacing() *wrapperspb.DoubleValue {
 	return nil
 }
 
+// SetNodeModeCommand mutes, bypasses or enables a node: its LiteGraph mode
+// becomes 0 for "always" (the node runs), 2 for "never" or "mute" (the node
+// and what needs it do not run) or 4 for "bypass" (its inputs are passed
+// through to its outputs of the same type).
+type SetNodeModeCommand struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	NodeId *NodeRef               `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// "always", "never" (or "mute") or "bypass".
+	Mode          string `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNodeModeCommand) Reset() {
+	*x = SetNodeModeCommand{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeModeCommand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeModeCommand) ProtoMessage() {}
+
+func (x *SetNodeModeCommand) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeModeCommand.ProtoReflect.Descriptor instead.
+func (*SetNodeModeCommand) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SetNodeModeCommand) GetNodeId() *NodeRef {
+	if x != nil {
+		return x.NodeId
+	}
+	return nil
+}
+
+func (x *SetNodeModeCommand) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
 // Command is one graph command of seed 004.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1123,6 +1181,7 @@ type Command struct {
 	//	*Command_ClearGraph
 	//	*Command_GetGraph
 	//	*Command_Arrange
+	//	*Command_SetNodeMode
 	Command       isCommand_Command `protobuf_oneof:"command"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1130,7 +1189,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1201,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[13]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1214,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{13}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Command) GetCommand() isCommand_Command {
@@ -1246,6 +1305,15 @@ func (x *Command) GetArrange() *ArrangeCommand {
 	return nil
 }
 
+func (x *Command) GetSetNodeMode() *SetNodeModeCommand {
+	if x != nil {
+		if x, ok := x.Command.(*Command_SetNodeMode); ok {
+			return x.SetNodeMode
+		}
+	}
+	return nil
+}
+
 type isCommand_Command interface {
 	isCommand_Command()
 }
@@ -1286,6 +1354,10 @@ type Command_Arrange struct {
 	Arrange *ArrangeCommand `protobuf:"bytes,9,opt,name=arrange,proto3,oneof"`
 }
 
+type Command_SetNodeMode struct {
+	SetNodeMode *SetNodeModeCommand `protobuf:"bytes,10,opt,name=set_node_mode,json=setNodeMode,proto3,oneof"`
+}
+
 func (*Command_CreateNode) isCommand_Command() {}
 
 func (*Command_RemoveNode) isCommand_Command() {}
@@ -1304,6 +1376,8 @@ func (*Command_GetGraph) isCommand_Command() {}
 
 func (*Command_Arrange) isCommand_Command() {}
 
+func (*Command_SetNodeMode) isCommand_Command() {}
+
 // GraphError is one validation or execution error.
 type GraphError struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1319,7 +1393,7 @@ type GraphError struct {
 
 func (x *GraphError) Reset() {
 	*x = GraphError{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1405,7 @@ func (x *GraphError) String() string {
 func (*GraphError) ProtoMessage() {}
 
 func (x *GraphError) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[14]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1418,7 @@ func (x *GraphError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphError.ProtoReflect.Descriptor instead.
 func (*GraphError) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{14}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GraphError) GetCode() GraphErrorCode {
@@ -1395,7 +1469,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1481,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[15]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1494,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{15}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CommandResult) GetIndex() int32 {
@@ -1487,7 +1561,7 @@ type NodeInput struct {
 
 func (x *NodeInput) Reset() {
 	*x = NodeInput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1573,7 @@ func (x *NodeInput) String() string {
 func (*NodeInput) ProtoMessage() {}
 
 func (x *NodeInput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1586,7 @@ func (x *NodeInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInput.ProtoReflect.Descriptor instead.
 func (*NodeInput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NodeInput) GetName() string {
@@ -1555,7 +1629,7 @@ type NodeOutput struct {
 
 func (x *NodeOutput) Reset() {
 	*x = NodeOutput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1641,7 @@ func (x *NodeOutput) String() string {
 func (*NodeOutput) ProtoMessage() {}
 
 func (x *NodeOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1654,7 @@ func (x *NodeOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeOutput.ProtoReflect.Descriptor instead.
 func (*NodeOutput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *NodeOutput) GetName() string {
@@ -1615,7 +1689,7 @@ type Widget struct {
 
 func (x *Widget) Reset() {
 	*x = Widget{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1701,7 @@ func (x *Widget) String() string {
 func (*Widget) ProtoMessage() {}
 
 func (x *Widget) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1714,7 @@ func (x *Widget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Widget.ProtoReflect.Descriptor instead.
 func (*Widget) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Widget) GetName() string {
@@ -1676,7 +1750,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1762,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1775,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Node) GetId() int64 {
@@ -1782,7 +1856,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +1868,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +1881,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Link) GetId() int64 {
@@ -1868,7 +1942,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1880,7 +1954,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1893,7 +1967,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -1957,7 +2031,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2043,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2056,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2044,7 +2118,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2056,7 +2130,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2069,7 +2143,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2130,7 +2204,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2216,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2229,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2226,7 +2300,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2238,7 +2312,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2251,7 +2325,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2315,7 +2389,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2327,7 +2401,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2340,7 +2414,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2368,7 +2442,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2380,7 +2454,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2393,7 +2467,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2426,7 +2500,7 @@ type GraphOp struct {
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2438,7 +2512,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2451,7 +2525,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2500,7 +2574,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2586,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2599,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -2558,7 +2632,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2570,7 +2644,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2583,7 +2657,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -2650,7 +2724,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2662,7 +2736,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2675,7 +2749,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *InputSpec) GetName() string {
@@ -2767,7 +2841,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2779,7 +2853,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2792,7 +2866,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -2832,7 +2906,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2844,7 +2918,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2857,7 +2931,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *NodeType) GetName() string {
@@ -2927,7 +3001,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2939,7 +3013,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2952,7 +3026,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3001,7 +3075,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3013,7 +3087,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3026,7 +3100,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3059,7 +3133,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3071,7 +3145,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3084,7 +3158,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3145,7 +3219,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3157,7 +3231,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3170,7 +3244,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3183,7 +3257,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3195,7 +3269,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3208,7 +3282,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3238,7 +3312,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3324,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3337,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3334,7 +3408,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +3420,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +3433,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3424,7 +3498,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3436,7 +3510,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3449,7 +3523,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -3485,7 +3559,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3497,7 +3571,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3510,7 +3584,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -3549,7 +3623,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3561,7 +3635,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3574,7 +3648,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -3625,7 +3699,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3637,7 +3711,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3650,7 +3724,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -3690,7 +3764,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3702,7 +3776,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3715,7 +3789,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -3730,7 +3804,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3742,7 +3816,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3755,7 +3829,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -3789,7 +3863,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3801,7 +3875,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3814,7 +3888,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -3844,7 +3918,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3856,7 +3930,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3869,7 +3943,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -3930,7 +4004,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3942,7 +4016,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3955,7 +4029,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4009,7 +4083,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4021,7 +4095,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4034,7 +4108,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4077,7 +4151,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4163,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4176,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4137,7 +4211,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4149,7 +4223,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4162,7 +4236,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4195,7 +4269,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4207,7 +4281,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4220,7 +4294,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4310,7 +4384,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4322,7 +4396,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4335,7 +4409,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4399,7 +4473,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4411,7 +4485,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4424,7 +4498,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -4490,7 +4564,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4502,7 +4576,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4515,7 +4589,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -4564,7 +4638,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4576,7 +4650,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4589,7 +4663,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -4616,7 +4690,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4628,7 +4702,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4641,7 +4715,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -4669,7 +4743,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4681,7 +4755,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4694,7 +4768,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -4800,7 +4874,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4812,7 +4886,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4825,7 +4899,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -4891,7 +4965,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\bnode_ids\x18\x01 \x03(\v2\x12.comfyd.v1.NodeRefR\anodeIds\x12*\n" +
 	"\x01x\x18\x02 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01x\x12*\n" +
 	"\x01y\x18\x03 \x01(\v2\x1c.google.protobuf.DoubleValueR\x01y\x126\n" +
-	"\aspacing\x18\x04 \x01(\v2\x1c.google.protobuf.DoubleValueR\aspacing\"\xb9\x04\n" +
+	"\aspacing\x18\x04 \x01(\v2\x1c.google.protobuf.DoubleValueR\aspacing\"U\n" +
+	"\x12SetNodeModeCommand\x12+\n" +
+	"\anode_id\x18\x01 \x01(\v2\x12.comfyd.v1.NodeRefR\x06nodeId\x12\x12\n" +
+	"\x04mode\x18\x02 \x01(\tR\x04mode\"\xfe\x04\n" +
 	"\aCommand\x12?\n" +
 	"\vcreate_node\x18\x01 \x01(\v2\x1c.comfyd.v1.CreateNodeCommandH\x00R\n" +
 	"createNode\x12?\n" +
@@ -4907,7 +4984,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\vclear_graph\x18\a \x01(\v2\x1c.comfyd.v1.ClearGraphCommandH\x00R\n" +
 	"clearGraph\x129\n" +
 	"\tget_graph\x18\b \x01(\v2\x1a.comfyd.v1.GetGraphCommandH\x00R\bgetGraph\x125\n" +
-	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrangeB\t\n" +
+	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
+	"\rset_node_mode\x18\n" +
+	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
 	"\acommand\"\x8d\x01\n" +
 	"\n" +
 	"GraphError\x12-\n" +
@@ -5253,7 +5332,7 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
@@ -5271,65 +5350,66 @@ var file_comfyd_v1_graph_proto_goTypes = []any{
 	(*ClearGraphCommand)(nil),      // 13: comfyd.v1.ClearGraphCommand
 	(*GetGraphCommand)(nil),        // 14: comfyd.v1.GetGraphCommand
 	(*ArrangeCommand)(nil),         // 15: comfyd.v1.ArrangeCommand
-	(*Command)(nil),                // 16: comfyd.v1.Command
-	(*GraphError)(nil),             // 17: comfyd.v1.GraphError
-	(*CommandResult)(nil),          // 18: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 19: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 20: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 21: comfyd.v1.Widget
-	(*Node)(nil),                   // 22: comfyd.v1.Node
-	(*Link)(nil),                   // 23: comfyd.v1.Link
-	(*Graph)(nil),                  // 24: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 25: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 26: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 27: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 28: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 29: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 30: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 31: comfyd.v1.GraphOp
-	(*GetDiffRequest)(nil),         // 32: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 33: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 34: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 35: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 36: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 37: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 38: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 39: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 40: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 41: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 42: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 43: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 44: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 45: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 46: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 47: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 48: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 49: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 50: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 51: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 52: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 53: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 54: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 55: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 56: comfyd.v1.AttachCanvasResponse
-	(*PatchResult)(nil),            // 57: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 58: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 59: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 60: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 61: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 62: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 63: comfyd.v1.ReportEditorResponse
-	nil,                            // 64: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 65: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 66: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 67: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 68: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 69: comfyd.v1.Run
+	(*SetNodeModeCommand)(nil),     // 16: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 17: comfyd.v1.Command
+	(*GraphError)(nil),             // 18: comfyd.v1.GraphError
+	(*CommandResult)(nil),          // 19: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 20: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 21: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 22: comfyd.v1.Widget
+	(*Node)(nil),                   // 23: comfyd.v1.Node
+	(*Link)(nil),                   // 24: comfyd.v1.Link
+	(*Graph)(nil),                  // 25: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 26: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 27: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 28: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 29: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 30: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 31: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 32: comfyd.v1.GraphOp
+	(*GetDiffRequest)(nil),         // 33: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 34: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 35: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 36: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 37: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 38: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 39: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 40: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 41: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 42: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 43: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 44: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 45: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 46: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 47: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 48: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 49: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 50: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 51: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 52: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 53: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 54: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 55: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 56: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 57: comfyd.v1.AttachCanvasResponse
+	(*PatchResult)(nil),            // 58: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 59: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 60: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 61: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 62: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 63: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 64: comfyd.v1.ReportEditorResponse
+	nil,                            // 65: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 66: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 67: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 68: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 69: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 70: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	66, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	66, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	64, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	67, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	67, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	65, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
 	3,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
 	4,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
@@ -5341,98 +5421,100 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	5,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
 	3,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
 	3,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	66, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	66, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	66, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	7,  // 17: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	8,  // 18: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	9,  // 19: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	10, // 20: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	11, // 21: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	12, // 22: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	13, // 23: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	14, // 24: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	15, // 25: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	0,  // 26: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	17, // 27: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	5,  // 28: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	22, // 29: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	5,  // 30: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	6,  // 31: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	6,  // 32: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	19, // 33: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	20, // 34: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	21, // 35: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	22, // 36: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	23, // 37: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	16, // 38: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	67, // 39: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	18, // 40: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	24, // 41: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	16, // 42: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	67, // 43: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,  // 44: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	18, // 45: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	17, // 46: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	65, // 47: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	24, // 48: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	2,  // 49: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	16, // 50: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	31, // 51: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	24, // 52: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	5,  // 53: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	66, // 54: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	66, // 55: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	66, // 56: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	34, // 57: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	35, // 58: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	36, // 59: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	39, // 60: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	68, // 61: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	69, // 62: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	49, // 63: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	16, // 64: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 65: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	55, // 66: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	52, // 67: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	53, // 68: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	54, // 69: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	18, // 70: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	57, // 71: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	58, // 72: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	59, // 73: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	60, // 74: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	61, // 75: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 76: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	25, // 77: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	27, // 78: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	29, // 79: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	32, // 80: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	37, // 81: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	40, // 82: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	42, // 83: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	44, // 84: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	46, // 85: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	48, // 86: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	51, // 87: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	62, // 88: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	26, // 89: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	28, // 90: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	30, // 91: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	33, // 92: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	38, // 93: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	41, // 94: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	43, // 95: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	45, // 96: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	47, // 97: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	50, // 98: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	56, // 99: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	63, // 100: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	89, // [89:101] is the sub-list for method output_type
-	77, // [77:89] is the sub-list for method input_type
-	77, // [77:77] is the sub-list for extension type_name
-	77, // [77:77] is the sub-list for extension extendee
-	0,  // [0:77] is the sub-list for field type_name
+	67, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	67, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	67, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	3,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	7,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	8,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	9,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	10, // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	11, // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	12, // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	13, // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	14, // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	15, // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	16, // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	0,  // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
+	18, // 29: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	5,  // 30: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	23, // 31: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	5,  // 32: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	6,  // 33: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	6,  // 34: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	20, // 35: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	21, // 36: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	22, // 37: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	23, // 38: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	24, // 39: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	17, // 40: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	68, // 41: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	19, // 42: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	25, // 43: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	17, // 44: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	68, // 45: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,  // 46: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	19, // 47: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	18, // 48: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	66, // 49: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	25, // 50: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	2,  // 51: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	17, // 52: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	32, // 53: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	25, // 54: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	5,  // 55: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	67, // 56: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	67, // 57: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	67, // 58: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	35, // 59: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	36, // 60: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	37, // 61: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	40, // 62: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	69, // 63: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	70, // 64: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	50, // 65: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	17, // 66: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,  // 67: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	56, // 68: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	53, // 69: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	54, // 70: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	55, // 71: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	19, // 72: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	58, // 73: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	59, // 74: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	60, // 75: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	61, // 76: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	62, // 77: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	5,  // 78: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	26, // 79: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	28, // 80: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	30, // 81: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	33, // 82: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	38, // 83: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	41, // 84: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	43, // 85: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	45, // 86: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	47, // 87: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	49, // 88: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	52, // 89: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	63, // 90: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	27, // 91: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	29, // 92: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	31, // 93: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	34, // 94: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	39, // 95: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	42, // 96: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	44, // 97: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	46, // 98: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	48, // 99: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	51, // 100: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	57, // 101: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	64, // 102: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	91, // [91:103] is the sub-list for method output_type
+	79, // [79:91] is the sub-list for method input_type
+	79, // [79:79] is the sub-list for extension type_name
+	79, // [79:79] is the sub-list for extension extendee
+	0,  // [0:79] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5455,7 +5537,7 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Value_Boolean)(nil),
 		(*Value_Integer)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[13].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[14].OneofWrappers = []any{
 		(*Command_CreateNode)(nil),
 		(*Command_RemoveNode)(nil),
 		(*Command_Connect)(nil),
@@ -5465,14 +5547,15 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_ClearGraph)(nil),
 		(*Command_GetGraph)(nil),
 		(*Command_Arrange)(nil),
+		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[53].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[54].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[59].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[60].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -5485,7 +5568,7 @@ func file_comfyd_v1_graph_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   63,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,5 +1,6 @@
 // Live graph control: the commands of seed 004 (create_node, remove_node,
-// connect, disconnect, set_widget, move_node, clear_graph, get_graph),
+// connect, disconnect, set_widget, move_node, clear_graph, get_graph) and
+// later ones (arrange, set_node_mode),
 // batches (patches), node types, queue, save and load, and the editor side
 // through which a browser tab attaches its canvas.
 

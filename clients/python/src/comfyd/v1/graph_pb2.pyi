@@ -106,7 +106,7 @@ class ClearGraphCommand(_message.Message):
     def __init__(self) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ["arrange", "clear_graph", "connect", "create_node", "disconnect", "get_graph", "move_node", "remove_node", "set_widget"]
+    __slots__ = ["arrange", "clear_graph", "connect", "create_node", "disconnect", "get_graph", "move_node", "remove_node", "set_node_mode", "set_widget"]
     ARRANGE_FIELD_NUMBER: _ClassVar[int]
     CLEAR_GRAPH_FIELD_NUMBER: _ClassVar[int]
     CONNECT_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +115,7 @@ class Command(_message.Message):
     GET_GRAPH_FIELD_NUMBER: _ClassVar[int]
     MOVE_NODE_FIELD_NUMBER: _ClassVar[int]
     REMOVE_NODE_FIELD_NUMBER: _ClassVar[int]
+    SET_NODE_MODE_FIELD_NUMBER: _ClassVar[int]
     SET_WIDGET_FIELD_NUMBER: _ClassVar[int]
     arrange: ArrangeCommand
     clear_graph: ClearGraphCommand
@@ -124,8 +125,9 @@ class Command(_message.Message):
     get_graph: GetGraphCommand
     move_node: MoveNodeCommand
     remove_node: RemoveNodeCommand
+    set_node_mode: SetNodeModeCommand
     set_widget: SetWidgetCommand
-    def __init__(self, create_node: _Optional[_Union[CreateNodeCommand, _Mapping]] = ..., remove_node: _Optional[_Union[RemoveNodeCommand, _Mapping]] = ..., connect: _Optional[_Union[ConnectCommand, _Mapping]] = ..., disconnect: _Optional[_Union[DisconnectCommand, _Mapping]] = ..., set_widget: _Optional[_Union[SetWidgetCommand, _Mapping]] = ..., move_node: _Optional[_Union[MoveNodeCommand, _Mapping]] = ..., clear_graph: _Optional[_Union[ClearGraphCommand, _Mapping]] = ..., get_graph: _Optional[_Union[GetGraphCommand, _Mapping]] = ..., arrange: _Optional[_Union[ArrangeCommand, _Mapping]] = ...) -> None: ...
+    def __init__(self, create_node: _Optional[_Union[CreateNodeCommand, _Mapping]] = ..., remove_node: _Optional[_Union[RemoveNodeCommand, _Mapping]] = ..., connect: _Optional[_Union[ConnectCommand, _Mapping]] = ..., disconnect: _Optional[_Union[DisconnectCommand, _Mapping]] = ..., set_widget: _Optional[_Union[SetWidgetCommand, _Mapping]] = ..., move_node: _Optional[_Union[MoveNodeCommand, _Mapping]] = ..., clear_graph: _Optional[_Union[ClearGraphCommand, _Mapping]] = ..., get_graph: _Optional[_Union[GetGraphCommand, _Mapping]] = ..., arrange: _Optional[_Union[ArrangeCommand, _Mapping]] = ..., set_node_mode: _Optional[_Union[SetNodeModeCommand, _Mapping]] = ...) -> None: ...
 
 class CommandResult(_message.Message):
     __slots__ = ["error", "index", "link_id", "node", "node_id", "ok", "value"]
@@ -730,6 +732,14 @@ class SaveResponse(_message.Message):
     name: str
     revision: int
     def __init__(self, name: _Optional[str] = ..., revision: _Optional[int] = ..., bytes: _Optional[int] = ...) -> None: ...
+
+class SetNodeModeCommand(_message.Message):
+    __slots__ = ["mode", "node_id"]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    mode: str
+    node_id: NodeRef
+    def __init__(self, node_id: _Optional[_Union[NodeRef, _Mapping]] = ..., mode: _Optional[str] = ...) -> None: ...
 
 class SetWidgetCommand(_message.Message):
     __slots__ = ["name", "node_id", "value"]

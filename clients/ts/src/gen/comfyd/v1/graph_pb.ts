@@ -1,5 +1,6 @@
 // Live graph control: the commands of seed 004 (create_node, remove_node,
-// connect, disconnect, set_widget, move_node, clear_graph, get_graph),
+// connect, disconnect, set_widget, move_node, clear_graph, get_graph) and
+// later ones (arrange, set_node_mode),
 // batches (patches), node types, queue, save and load, and the editor side
 // through which a browser tab attaches its canvas.
 
@@ -18,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/graph.proto.
  */
 export const file_comfyd_v1_graph: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIRCg9HZXRHcmFwaENvbW1hbmQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUi2AMKB0NvbW1hbmQSMwoLY3JlYXRlX25vZGUYASABKAsyHC5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmRIABIzCgtyZW1vdmVfbm9kZRgCIAEoCzIcLmNvbWZ5ZC52MS5SZW1vdmVOb2RlQ29tbWFuZEgAEiwKB2Nvbm5lY3QYAyABKAsyGS5jb21meWQudjEuQ29ubmVjdENvbW1hbmRIABIyCgpkaXNjb25uZWN0GAQgASgLMhwuY29tZnlkLnYxLkRpc2Nvbm5lY3RDb21tYW5kSAASMQoKc2V0X3dpZGdldBgFIAEoCzIbLmNvbWZ5ZC52MS5TZXRXaWRnZXRDb21tYW5kSAASLwoJbW92ZV9ub2RlGAYgASgLMhouY29tZnlkLnYxLk1vdmVOb2RlQ29tbWFuZEgAEjMKC2NsZWFyX2dyYXBoGAcgASgLMhwuY29tZnlkLnYxLkNsZWFyR3JhcGhDb21tYW5kSAASLwoJZ2V0X2dyYXBoGAggASgLMhouY29tZnlkLnYxLkdldEdyYXBoQ29tbWFuZEgAEiwKB2FycmFuZ2UYCSABKAsyGS5jb21meWQudjEuQXJyYW5nZUNvbW1hbmRIAEIJCgdjb21tYW5kImoKCkdyYXBoRXJyb3ISJwoEY29kZRgBIAEoDjIZLmNvbWZ5ZC52MS5HcmFwaEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEg0KBWluZGV4GAMgASgFEhMKC3N1Z2dlc3Rpb25zGAQgAygJIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDIjcKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlIvQBCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBSJkCgRMaW5rEgoKAmlkGAEgASgDEg8KB2Zyb21faWQYAiABKAMSEQoJZnJvbV9zbG90GAMgASgNEg0KBXRvX2lkGAQgASgDEg8KB3RvX3Nsb3QYBSABKA0SDAoEdHlwZRgGIAEoCSKKAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCSLBAQoORXhlY3V0ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiMKB2NvbW1hbmQYAiABKAsyEi5jb21meWQudjEuQ29tbWFuZBIzCg1iYXNlX3JldmlzaW9uGAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAUgASgIEhIKCnRpbWVvdXRfbXMYBiABKA0inwEKD0V4ZWN1dGVSZXNwb25zZRIKCgJvaxgBIAEoCBIoCgZyZXN1bHQYAiABKAsyGC5jb21meWQudjEuQ29tbWFuZFJlc3VsdBIRCgljYW52YXNfaWQYAyABKAkSEAoIcmV2aXNpb24YBCABKAQSHwoFZ3JhcGgYBSABKAsyEC5jb21meWQudjEuR3JhcGgSEAoIcmVwbGF5ZWQYBiABKAgi6wEKE0V4ZWN1dGVCYXRjaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBIiCgRtb2RlGAYgASgOMhQuY29tZnlkLnYxLkJhdGNoTW9kZRISCgp0aW1lb3V0X21zGAcgASgNIpECChRFeGVjdXRlQmF0Y2hSZXNwb25zZRIKCgJvaxgBIAEoCBIpCgdyZXN1bHRzGAIgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSJQoGZXJyb3JzGAMgAygLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISEQoJY2FudmFzX2lkGAQgASgJEhAKCHJldmlzaW9uGAUgASgEEhAKCHJlcGxheWVkGAYgASgIEjcKBHJlZnMYByADKAsyKS5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVzcG9uc2UuUmVmc0VudHJ5GisKCVJlZnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIj4KD0dldEdyYXBoUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSGAoQaW5jbHVkZV93b3JrZmxvdxgCIAEoCCJKChBHZXRHcmFwaFJlc3BvbnNlEh8KBWdyYXBoGAEgASgLMhAuY29tZnlkLnYxLkdyYXBoEhUKDXdvcmtmbG93X2pzb24YAiABKAkiigEKB0dyYXBoT3ASEAoIcmV2aXNpb24YASABKAQSJgoGb3JpZ2luGAIgASgOMhYuY29tZnlkLnYxLkdyYXBoT3JpZ2luEiMKB2NvbW1hbmQYAyABKAsyEi5jb21meWQudjEuQ29tbWFuZBIPCgdzdW1tYXJ5GAQgASgJEg8KB3RpbWVfbXMYBSABKAMiOwoOR2V0RGlmZlJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhYKDnNpbmNlX3JldmlzaW9uGAIgASgEIqUBCg9HZXREaWZmUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEhUKDWZyb21fcmV2aXNpb24YAiABKAQSEwoLdG9fcmV2aXNpb24YAyABKAQSHwoDb3BzGAQgAygLMhIuY29tZnlkLnYxLkdyYXBoT3ASEQoJdHJ1bmNhdGVkGAUgASgIEh8KBWdyYXBoGAYgASgLMhAuY29tZnlkLnYxLkdyYXBoIqwCCglJbnB1dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEhAKCHJlcXVpcmVkGAMgASgIEhEKCWlzX3dpZGdldBgEIAEoCBInCg1kZWZhdWx0X3ZhbHVlGAUgASgLMhAuY29tZnlkLnYxLlZhbHVlEikKA21pbhgGIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIpCgNtYXgYByABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSKgoEc3RlcBgIIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIPCgdvcHRpb25zGAkgAygJEhEKCW11bHRpbGluZRgKIAEoCBIPCgd0b29sdGlwGAsgASgJIjkKCk91dHB1dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg8KB2lzX2xpc3QYAyABKAgiuAEKCE5vZGVUeXBlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEiQKBmlucHV0cxgFIAMoCzIULmNvbWZ5ZC52MS5JbnB1dFNwZWMSJgoHb3V0cHV0cxgGIAMoCzIVLmNvbWZ5ZC52MS5PdXRwdXRTcGVjEhMKC291dHB1dF9ub2RlGAcgASgIImgKFExpc3ROb2RlVHlwZXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgVxdWVyeRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRINCgVsaW1pdBgEIAEoDRINCgVuYW1lcxgFIAMoCSJPChVMaXN0Tm9kZVR5cGVzUmVzcG9uc2USJwoKbm9kZV90eXBlcxgBIAMoCzITLmNvbWZ5ZC52MS5Ob2RlVHlwZRINCgV0b3RhbBgCIAEoDSKKAQoGQ2FudmFzEhEKCWNhbnZhc19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBIQCghhdHRhY2hlZBgEIAEoCBIPCgdmb2N1c2VkGAUgASgIEhUKDWZvY3VzZWRfYXRfbXMYBiABKAMSEgoKbm9kZV9jb3VudBgHIAEoDSIVChNMaXN0Q2FudmFzZXNSZXF1ZXN0IjsKFExpc3RDYW52YXNlc1Jlc3BvbnNlEiMKCGNhbnZhc2VzGAEgAygLMhEuY29tZnlkLnYxLkNhbnZhcyKwAQoMUXVldWVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSEgoKdGltZW91dF9tcxgDIAEoDRITCgtiYXRjaF9jb3VudBgEIAEoDRIkCgZvcmlnaW4YBSABKA4yFC5jb21meWQudjEuUnVuT3JpZ2luEhIKCnNlc3Npb25faWQYBiABKAkSEQoJcXVldWVkX2J5GAcgASgJIpoBCg1RdWV1ZVJlc3BvbnNlEhEKCXByb21wdF9pZBgBIAEoCRIOCgZudW1iZXIYAiABKAMSEQoJY2FudmFzX2lkGAMgASgJEhAKCHJldmlzaW9uGAQgASgEEhAKCHJlcGxheWVkGAUgASgIEhsKA3J1bhgGIAEoCzIOLmNvbWZ5ZC52MS5SdW4SEgoKcHJvbXB0X2lkcxgHIAMoCSJBCgtTYXZlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCglvdmVyd3JpdGUYAyABKAgiPQoMU2F2ZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDQoFYnl0ZXMYAyABKAQicgoLTG9hZFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSEgoKdGltZW91dF9tcxgFIAEoDSJZCgxMb2FkUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEhIKCm5vZGVfY291bnQYAyABKA0SEAoIcmVwbGF5ZWQYBCABKAgiFgoUTGlzdFdvcmtmbG93c1JlcXVlc3QiRQoOU3RvcmVkV29ya2Zsb3cSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIWCg5tb2RpZmllZF9hdF9tcxgDIAEoAyJFChVMaXN0V29ya2Zsb3dzUmVzcG9uc2USLAoJd29ya2Zsb3dzGAEgAygLMhkuY29tZnlkLnYxLlN0b3JlZFdvcmtmbG93Io8BChNBdHRhY2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIVCg13b3JrZmxvd19qc29uGAMgASgJEhgKEG9iamVjdF9pbmZvX2pzb24YBCABKAkSDwoHZm9jdXNlZBgFIAEoCBIUCgx0YWJfcmV2aXNpb24YBiABKAQinAEKDFBhdGNoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSGQoRZXhwZWN0ZWRfbm9kZV9pZHMYAyADKAMSEwoLZGVhZGxpbmVfbXMYBCABKAMSIgoEbW9kZRgFIAEoDjIULmNvbWZ5ZC52MS5CYXRjaE1vZGUiZwoSRWRpdG9yUXVldWVSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEwoLYmF0Y2hfY291bnQYAiABKA0SEwoLZGVhZGxpbmVfbXMYAyABKAMSEwoLcHJvbXB0X29ubHkYBCABKAgiUwoRRWRpdG9yTG9hZFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIVCg13b3JrZmxvd19qc29uGAIgASgJEhMKC2RlYWRsaW5lX21zGAMgASgDIi8KCEF0dGFjaGVkEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCLPAQoUQXR0YWNoQ2FudmFzUmVzcG9uc2USJwoIYXR0YWNoZWQYASABKAsyEy5jb21meWQudjEuQXR0YWNoZWRIABIoCgVwYXRjaBgCIAEoCzIXLmNvbWZ5ZC52MS5QYXRjaFJlcXVlc3RIABIuCgVxdWV1ZRgDIAEoCzIdLmNvbWZ5ZC52MS5FZGl0b3JRdWV1ZVJlcXVlc3RIABIsCgRsb2FkGAQgASgLMhwuY29tZnlkLnYxLkVkaXRvckxvYWRSZXF1ZXN0SABCBgoEa2luZCKUAQoLUGF0Y2hSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIpCgdyZXN1bHRzGAQgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSFQoNd29ya2Zsb3dfanNvbhgFIAEoCRIUCgx0YWJfcmV2aXNpb24YBiABKAQikQEKEUVkaXRvclF1ZXVlUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSEQoJcHJvbXB0X2lkGAQgASgJEg4KBm51bWJlchgFIAEoAxITCgtwcm9tcHRfanNvbhgGIAEoCRIVCg13b3JrZmxvd19qc29uGAcgASgJIm4KEEVkaXRvckxvYWRSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIVCg13b3JrZmxvd19qc29uGAQgASgJEhQKDHRhYl9yZXZpc2lvbhgFIAEoBCI3CghVc2VyRWRpdBIVCg13b3JrZmxvd19qc29uGAEgASgJEhQKDHRhYl9yZXZpc2lvbhgCIAEoBCIYCgVGb2N1cxIPCgdmb2N1c2VkGAEgASgIIpkCChNSZXBvcnRFZGl0b3JSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIuCgxwYXRjaF9yZXN1bHQYAiABKAsyFi5jb21meWQudjEuUGF0Y2hSZXN1bHRIABI0CgxxdWV1ZV9yZXN1bHQYAyABKAsyHC5jb21meWQudjEuRWRpdG9yUXVldWVSZXN1bHRIABIyCgtsb2FkX3Jlc3VsdBgEIAEoCzIbLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVzdWx0SAASKAoJdXNlcl9lZGl0GAUgASgLMhMuY29tZnlkLnYxLlVzZXJFZGl0SAASIQoFZm9jdXMYBiABKAsyEC5jb21meWQudjEuRm9jdXNIAEIICgZyZXBvcnQiKAoUUmVwb3J0RWRpdG9yUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQq9wUKDkdyYXBoRXJyb3JDb2RlEiAKHEdSQVBIX0VSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIkCiBHUkFQSF9FUlJPUl9DT0RFX0lOVkFMSURfQ09NTUFORBABEiYKIkdSQVBIX0VSUk9SX0NPREVfVU5LTk9XTl9OT0RFX1RZUEUQAhIjCh9HUkFQSF9FUlJPUl9DT0RFX05PREVfTk9UX0ZPVU5EEAMSIwofR1JBUEhfRVJST1JfQ09ERV9TTE9UX05PVF9GT1VORBAEEiIKHkdSQVBIX0VSUk9SX0NPREVfVFlQRV9NSVNNQVRDSBAFEiUKIUdSQVBIX0VSUk9SX0NPREVfV0lER0VUX05PVF9GT1VORBAGEiIKHkdSQVBIX0VSUk9SX0NPREVfVkFMVUVfSU5WQUxJRBAHEiIKHkdSQVBIX0VSUk9SX0NPREVfUkVGX05PVF9GT1VORBAIEiMKH0dSQVBIX0VSUk9SX0NPREVfU1RBTEVfUkVWSVNJT04QCRIjCh9HUkFQSF9FUlJPUl9DT0RFX05PX0xJVkVfQ0FOVkFTEAoSJQohR1JBUEhfRVJST1JfQ09ERV9BTUJJR1VPVVNfQ0FOVkFTEAsSJQohR1JBUEhfRVJST1JfQ09ERV9DQU5WQVNfTk9UX0ZPVU5EEAwSIwofR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfVElNRU9VVBANEiAKHEdSQVBIX0VSUk9SX0NPREVfRURJVE9SX0dPTkUQDhIiCh5HUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9GQUlMRUQQDxIcChhHUkFQSF9FUlJPUl9DT0RFX1NLSVBQRUQQEBInCiNHUkFQSF9FUlJPUl9DT0RFX1dPUktGTE9XX05PVF9GT1VORBAREiEKHUdSQVBIX0VSUk9SX0NPREVfSU5WQUxJRF9OQU1FEBISKwonR1JBUEhfRVJST1JfQ09ERV9JREVNUE9URU5DWV9LRVlfUkVVU0VEEBMqVgoJQmF0Y2hNb2RlEhoKFkJBVENIX01PREVfVU5TUEVDSUZJRUQQABIVChFCQVRDSF9NT0RFX0FUT01JQxABEhYKEkJBVENIX01PREVfUEFSVElBTBACKnEKC0dyYXBoT3JpZ2luEhwKGEdSQVBIX09SSUdJTl9VTlNQRUNJRklFRBAAEhYKEkdSQVBIX09SSUdJTl9BR0VOVBABEhUKEUdSQVBIX09SSUdJTl9VU0VSEAISFQoRR1JBUEhfT1JJR0lOX0xPQUQQAzLzBgoMR3JhcGhTZXJ2aWNlEkAKB0V4ZWN1dGUSGS5jb21meWQudjEuRXhlY3V0ZVJlcXVlc3QaGi5jb21meWQudjEuRXhlY3V0ZVJlc3BvbnNlEk8KDEV4ZWN1dGVCYXRjaBIeLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXF1ZXN0Gh8uY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlEkMKCEdldEdyYXBoEhouY29tZnlkLnYxLkdldEdyYXBoUmVxdWVzdBobLmNvbWZ5ZC52MS5HZXRHcmFwaFJlc3BvbnNlEkAKB0dldERpZmYSGS5jb21meWQudjEuR2V0RGlmZlJlcXVlc3QaGi5jb21meWQudjEuR2V0RGlmZlJlc3BvbnNlElIKDUxpc3ROb2RlVHlwZXMSHy5jb21meWQudjEuTGlzdE5vZGVUeXBlc1JlcXVlc3QaIC5jb21meWQudjEuTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEk8KDExpc3RDYW52YXNlcxIeLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RDYW52YXNlc1Jlc3BvbnNlEjoKBVF1ZXVlEhcuY29tZnlkLnYxLlF1ZXVlUmVxdWVzdBoYLmNvbWZ5ZC52MS5RdWV1ZVJlc3BvbnNlEjcKBFNhdmUSFi5jb21meWQudjEuU2F2ZVJlcXVlc3QaFy5jb21meWQudjEuU2F2ZVJlc3BvbnNlEjcKBExvYWQSFi5jb21meWQudjEuTG9hZFJlcXVlc3QaFy5jb21meWQudjEuTG9hZFJlc3BvbnNlElIKDUxpc3RXb3JrZmxvd3MSHy5jb21meWQudjEuTGlzdFdvcmtmbG93c1JlcXVlc3QaIC5jb21meWQudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlElEKDEF0dGFjaENhbnZhcxIeLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkF0dGFjaENhbnZhc1Jlc3BvbnNlMAESTwoMUmVwb3J0RWRpdG9yEh4uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlcXVlc3QaHy5jb21meWQudjEuUmVwb3J0RWRpdG9yUmVzcG9uc2ViBnByb3RvMw", [file_comfyd_v1_run, file_google_protobuf_wrappers]);
+  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIRCg9HZXRHcmFwaENvbW1hbmQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUiRwoSU2V0Tm9kZU1vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIMCgRtb2RlGAIgASgJIpAECgdDb21tYW5kEjMKC2NyZWF0ZV9ub2RlGAEgASgLMhwuY29tZnlkLnYxLkNyZWF0ZU5vZGVDb21tYW5kSAASMwoLcmVtb3ZlX25vZGUYAiABKAsyHC5jb21meWQudjEuUmVtb3ZlTm9kZUNvbW1hbmRIABIsCgdjb25uZWN0GAMgASgLMhkuY29tZnlkLnYxLkNvbm5lY3RDb21tYW5kSAASMgoKZGlzY29ubmVjdBgEIAEoCzIcLmNvbWZ5ZC52MS5EaXNjb25uZWN0Q29tbWFuZEgAEjEKCnNldF93aWRnZXQYBSABKAsyGy5jb21meWQudjEuU2V0V2lkZ2V0Q29tbWFuZEgAEi8KCW1vdmVfbm9kZRgGIAEoCzIaLmNvbWZ5ZC52MS5Nb3ZlTm9kZUNvbW1hbmRIABIzCgtjbGVhcl9ncmFwaBgHIAEoCzIcLmNvbWZ5ZC52MS5DbGVhckdyYXBoQ29tbWFuZEgAEi8KCWdldF9ncmFwaBgIIAEoCzIaLmNvbWZ5ZC52MS5HZXRHcmFwaENvbW1hbmRIABIsCgdhcnJhbmdlGAkgASgLMhkuY29tZnlkLnYxLkFycmFuZ2VDb21tYW5kSAASNgoNc2V0X25vZGVfbW9kZRgKIAEoCzIdLmNvbWZ5ZC52MS5TZXROb2RlTW9kZUNvbW1hbmRIAEIJCgdjb21tYW5kImoKCkdyYXBoRXJyb3ISJwoEY29kZRgBIAEoDjIZLmNvbWZ5ZC52MS5HcmFwaEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEg0KBWluZGV4GAMgASgFEhMKC3N1Z2dlc3Rpb25zGAQgAygJIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDIjcKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlIvQBCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBSJkCgRMaW5rEgoKAmlkGAEgASgDEg8KB2Zyb21faWQYAiABKAMSEQoJZnJvbV9zbG90GAMgASgNEg0KBXRvX2lkGAQgASgDEg8KB3RvX3Nsb3QYBSABKA0SDAoEdHlwZRgGIAEoCSKKAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCSLBAQoORXhlY3V0ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiMKB2NvbW1hbmQYAiABKAsyEi5jb21meWQudjEuQ29tbWFuZBIzCg1iYXNlX3JldmlzaW9uGAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQ2NFZhbHVlEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAUgASgIEhIKCnRpbWVvdXRfbXMYBiABKA0inwEKD0V4ZWN1dGVSZXNwb25zZRIKCgJvaxgBIAEoCBIoCgZyZXN1bHQYAiABKAsyGC5jb21meWQudjEuQ29tbWFuZFJlc3VsdBIRCgljYW52YXNfaWQYAyABKAkSEAoIcmV2aXNpb24YBCABKAQSHwoFZ3JhcGgYBSABKAsyEC5jb21meWQudjEuR3JhcGgSEAoIcmVwbGF5ZWQYBiABKAgi6wEKE0V4ZWN1dGVCYXRjaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBIiCgRtb2RlGAYgASgOMhQuY29tZnlkLnYxLkJhdGNoTW9kZRISCgp0aW1lb3V0X21zGAcgASgNIpECChRFeGVjdXRlQmF0Y2hSZXNwb25zZRIKCgJvaxgBIAEoCBIpCgdyZXN1bHRzGAIgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSJQoGZXJyb3JzGAMgAygLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISEQoJY2FudmFzX2lkGAQgASgJEhAKCHJldmlzaW9uGAUgASgEEhAKCHJlcGxheWVkGAYgASgIEjcKBHJlZnMYByADKAsyKS5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVzcG9uc2UuUmVmc0VudHJ5GisKCVJlZnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIj4KD0dldEdyYXBoUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSGAoQaW5jbHVkZV93b3JrZmxvdxgCIAEoCCJKChBHZXRHcmFwaFJlc3BvbnNlEh8KBWdyYXBoGAEgASgLMhAuY29tZnlkLnYxLkdyYXBoEhUKDXdvcmtmbG93X2pzb24YAiABKAkiigEKB0dyYXBoT3ASEAoIcmV2aXNpb24YASABKAQSJgoGb3JpZ2luGAIgASgOMhYuY29tZnlkLnYxLkdyYXBoT3JpZ2luEiMKB2NvbW1hbmQYAyABKAsyEi5jb21meWQudjEuQ29tbWFuZBIPCgdzdW1tYXJ5GAQgASgJEg8KB3RpbWVfbXMYBSABKAMiOwoOR2V0RGlmZlJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhYKDnNpbmNlX3JldmlzaW9uGAIgASgEIqUBCg9HZXREaWZmUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEhUKDWZyb21fcmV2aXNpb24YAiABKAQSEwoLdG9fcmV2aXNpb24YAyABKAQSHwoDb3BzGAQgAygLMhIuY29tZnlkLnYxLkdyYXBoT3ASEQoJdHJ1bmNhdGVkGAUgASgIEh8KBWdyYXBoGAYgASgLMhAuY29tZnlkLnYxLkdyYXBoIqwCCglJbnB1dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEhAKCHJlcXVpcmVkGAMgASgIEhEKCWlzX3dpZGdldBgEIAEoCBInCg1kZWZhdWx0X3ZhbHVlGAUgASgLMhAuY29tZnlkLnYxLlZhbHVlEikKA21pbhgGIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIpCgNtYXgYByABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSKgoEc3RlcBgIIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIPCgdvcHRpb25zGAkgAygJEhEKCW11bHRpbGluZRgKIAEoCBIPCgd0b29sdGlwGAsgASgJIjkKCk91dHB1dFNwZWMSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg8KB2lzX2xpc3QYAyABKAgiuAEKCE5vZGVUeXBlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEiQKBmlucHV0cxgFIAMoCzIULmNvbWZ5ZC52MS5JbnB1dFNwZWMSJgoHb3V0cHV0cxgGIAMoCzIVLmNvbWZ5ZC52MS5PdXRwdXRTcGVjEhMKC291dHB1dF9ub2RlGAcgASgIImgKFExpc3ROb2RlVHlwZXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgVxdWVyeRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRINCgVsaW1pdBgEIAEoDRINCgVuYW1lcxgFIAMoCSJPChVMaXN0Tm9kZVR5cGVzUmVzcG9uc2USJwoKbm9kZV90eXBlcxgBIAMoCzITLmNvbWZ5ZC52MS5Ob2RlVHlwZRINCgV0b3RhbBgCIAEoDSKKAQoGQ2FudmFzEhEKCWNhbnZhc19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBIQCghhdHRhY2hlZBgEIAEoCBIPCgdmb2N1c2VkGAUgASgIEhUKDWZvY3VzZWRfYXRfbXMYBiABKAMSEgoKbm9kZV9jb3VudBgHIAEoDSIVChNMaXN0Q2FudmFzZXNSZXF1ZXN0IjsKFExpc3RDYW52YXNlc1Jlc3BvbnNlEiMKCGNhbnZhc2VzGAEgAygLMhEuY29tZnlkLnYxLkNhbnZhcyKwAQoMUXVldWVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSEgoKdGltZW91dF9tcxgDIAEoDRITCgtiYXRjaF9jb3VudBgEIAEoDRIkCgZvcmlnaW4YBSABKA4yFC5jb21meWQudjEuUnVuT3JpZ2luEhIKCnNlc3Npb25faWQYBiABKAkSEQoJcXVldWVkX2J5GAcgASgJIpoBCg1RdWV1ZVJlc3BvbnNlEhEKCXByb21wdF9pZBgBIAEoCRIOCgZudW1iZXIYAiABKAMSEQoJY2FudmFzX2lkGAMgASgJEhAKCHJldmlzaW9uGAQgASgEEhAKCHJlcGxheWVkGAUgASgIEhsKA3J1bhgGIAEoCzIOLmNvbWZ5ZC52MS5SdW4SEgoKcHJvbXB0X2lkcxgHIAMoCSJBCgtTYXZlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCglvdmVyd3JpdGUYAyABKAgiPQoMU2F2ZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDQoFYnl0ZXMYAyABKAQicgoLTG9hZFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSEgoKdGltZW91dF9tcxgFIAEoDSJZCgxMb2FkUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEhIKCm5vZGVfY291bnQYAyABKA0SEAoIcmVwbGF5ZWQYBCABKAgiFgoUTGlzdFdvcmtmbG93c1JlcXVlc3QiRQoOU3RvcmVkV29ya2Zsb3cSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIWCg5tb2RpZmllZF9hdF9tcxgDIAEoAyJFChVMaXN0V29ya2Zsb3dzUmVzcG9uc2USLAoJd29ya2Zsb3dzGAEgAygLMhkuY29tZnlkLnYxLlN0b3JlZFdvcmtmbG93Io8BChNBdHRhY2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIVCg13b3JrZmxvd19qc29uGAMgASgJEhgKEG9iamVjdF9pbmZvX2pzb24YBCABKAkSDwoHZm9jdXNlZBgFIAEoCBIUCgx0YWJfcmV2aXNpb24YBiABKAQinAEKDFBhdGNoUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSGQoRZXhwZWN0ZWRfbm9kZV9pZHMYAyADKAMSEwoLZGVhZGxpbmVfbXMYBCABKAMSIgoEbW9kZRgFIAEoDjIULmNvbWZ5ZC52MS5CYXRjaE1vZGUiZwoSRWRpdG9yUXVldWVSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEwoLYmF0Y2hfY291bnQYAiABKA0SEwoLZGVhZGxpbmVfbXMYAyABKAMSEwoLcHJvbXB0X29ubHkYBCABKAgiUwoRRWRpdG9yTG9hZFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIVCg13b3JrZmxvd19qc29uGAIgASgJEhMKC2RlYWRsaW5lX21zGAMgASgDIi8KCEF0dGFjaGVkEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCLPAQoUQXR0YWNoQ2FudmFzUmVzcG9uc2USJwoIYXR0YWNoZWQYASABKAsyEy5jb21meWQudjEuQXR0YWNoZWRIABIoCgVwYXRjaBgCIAEoCzIXLmNvbWZ5ZC52MS5QYXRjaFJlcXVlc3RIABIuCgVxdWV1ZRgDIAEoCzIdLmNvbWZ5ZC52MS5FZGl0b3JRdWV1ZVJlcXVlc3RIABIsCgRsb2FkGAQgASgLMhwuY29tZnlkLnYxLkVkaXRvckxvYWRSZXF1ZXN0SABCBgoEa2luZCKUAQoLUGF0Y2hSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIpCgdyZXN1bHRzGAQgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSFQoNd29ya2Zsb3dfanNvbhgFIAEoCRIUCgx0YWJfcmV2aXNpb24YBiABKAQikQEKEUVkaXRvclF1ZXVlUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSEQoJcHJvbXB0X2lkGAQgASgJEg4KBm51bWJlchgFIAEoAxITCgtwcm9tcHRfanNvbhgGIAEoCRIVCg13b3JrZmxvd19qc29uGAcgASgJIm4KEEVkaXRvckxvYWRSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIVCg13b3JrZmxvd19qc29uGAQgASgJEhQKDHRhYl9yZXZpc2lvbhgFIAEoBCI3CghVc2VyRWRpdBIVCg13b3JrZmxvd19qc29uGAEgASgJEhQKDHRhYl9yZXZpc2lvbhgCIAEoBCIYCgVGb2N1cxIPCgdmb2N1c2VkGAEgASgIIpkCChNSZXBvcnRFZGl0b3JSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIuCgxwYXRjaF9yZXN1bHQYAiABKAsyFi5jb21meWQudjEuUGF0Y2hSZXN1bHRIABI0CgxxdWV1ZV9yZXN1bHQYAyABKAsyHC5jb21meWQudjEuRWRpdG9yUXVldWVSZXN1bHRIABIyCgtsb2FkX3Jlc3VsdBgEIAEoCzIbLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVzdWx0SAASKAoJdXNlcl9lZGl0GAUgASgLMhMuY29tZnlkLnYxLlVzZXJFZGl0SAASIQoFZm9jdXMYBiABKAsyEC5jb21meWQudjEuRm9jdXNIAEIICgZyZXBvcnQiKAoUUmVwb3J0RWRpdG9yUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQq9wUKDkdyYXBoRXJyb3JDb2RlEiAKHEdSQVBIX0VSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIkCiBHUkFQSF9FUlJPUl9DT0RFX0lOVkFMSURfQ09NTUFORBABEiYKIkdSQVBIX0VSUk9SX0NPREVfVU5LTk9XTl9OT0RFX1RZUEUQAhIjCh9HUkFQSF9FUlJPUl9DT0RFX05PREVfTk9UX0ZPVU5EEAMSIwofR1JBUEhfRVJST1JfQ09ERV9TTE9UX05PVF9GT1VORBAEEiIKHkdSQVBIX0VSUk9SX0NPREVfVFlQRV9NSVNNQVRDSBAFEiUKIUdSQVBIX0VSUk9SX0NPREVfV0lER0VUX05PVF9GT1VORBAGEiIKHkdSQVBIX0VSUk9SX0NPREVfVkFMVUVfSU5WQUxJRBAHEiIKHkdSQVBIX0VSUk9SX0NPREVfUkVGX05PVF9GT1VORBAIEiMKH0dSQVBIX0VSUk9SX0NPREVfU1RBTEVfUkVWSVNJT04QCRIjCh9HUkFQSF9FUlJPUl9DT0RFX05PX0xJVkVfQ0FOVkFTEAoSJQohR1JBUEhfRVJST1JfQ09ERV9BTUJJR1VPVVNfQ0FOVkFTEAsSJQohR1JBUEhfRVJST1JfQ09ERV9DQU5WQVNfTk9UX0ZPVU5EEAwSIwofR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfVElNRU9VVBANEiAKHEdSQVBIX0VSUk9SX0NPREVfRURJVE9SX0dPTkUQDhIiCh5HUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9GQUlMRUQQDxIcChhHUkFQSF9FUlJPUl9DT0RFX1NLSVBQRUQQEBInCiNHUkFQSF9FUlJPUl9DT0RFX1dPUktGTE9XX05PVF9GT1VORBAREiEKHUdSQVBIX0VSUk9SX0NPREVfSU5WQUxJRF9OQU1FEBISKwonR1JBUEhfRVJST1JfQ09ERV9JREVNUE9URU5DWV9LRVlfUkVVU0VEEBMqVgoJQmF0Y2hNb2RlEhoKFkJBVENIX01PREVfVU5TUEVDSUZJRUQQABIVChFCQVRDSF9NT0RFX0FUT01JQxABEhYKEkJBVENIX01PREVfUEFSVElBTBACKnEKC0dyYXBoT3JpZ2luEhwKGEdSQVBIX09SSUdJTl9VTlNQRUNJRklFRBAAEhYKEkdSQVBIX09SSUdJTl9BR0VOVBABEhUKEUdSQVBIX09SSUdJTl9VU0VSEAISFQoRR1JBUEhfT1JJR0lOX0xPQUQQAzLzBgoMR3JhcGhTZXJ2aWNlEkAKB0V4ZWN1dGUSGS5jb21meWQudjEuRXhlY3V0ZVJlcXVlc3QaGi5jb21meWQudjEuRXhlY3V0ZVJlc3BvbnNlEk8KDEV4ZWN1dGVCYXRjaBIeLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXF1ZXN0Gh8uY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlEkMKCEdldEdyYXBoEhouY29tZnlkLnYxLkdldEdyYXBoUmVxdWVzdBobLmNvbWZ5ZC52MS5HZXRHcmFwaFJlc3BvbnNlEkAKB0dldERpZmYSGS5jb21meWQudjEuR2V0RGlmZlJlcXVlc3QaGi5jb21meWQudjEuR2V0RGlmZlJlc3BvbnNlElIKDUxpc3ROb2RlVHlwZXMSHy5jb21meWQudjEuTGlzdE5vZGVUeXBlc1JlcXVlc3QaIC5jb21meWQudjEuTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEk8KDExpc3RDYW52YXNlcxIeLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RDYW52YXNlc1Jlc3BvbnNlEjoKBVF1ZXVlEhcuY29tZnlkLnYxLlF1ZXVlUmVxdWVzdBoYLmNvbWZ5ZC52MS5RdWV1ZVJlc3BvbnNlEjcKBFNhdmUSFi5jb21meWQudjEuU2F2ZVJlcXVlc3QaFy5jb21meWQudjEuU2F2ZVJlc3BvbnNlEjcKBExvYWQSFi5jb21meWQudjEuTG9hZFJlcXVlc3QaFy5jb21meWQudjEuTG9hZFJlc3BvbnNlElIKDUxpc3RXb3JrZmxvd3MSHy5jb21meWQudjEuTGlzdFdvcmtmbG93c1JlcXVlc3QaIC5jb21meWQudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlElEKDEF0dGFjaENhbnZhcxIeLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkF0dGFjaENhbnZhc1Jlc3BvbnNlMAESTwoMUmVwb3J0RWRpdG9yEh4uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlcXVlc3QaHy5jb21meWQudjEuUmVwb3J0RWRpdG9yUmVzcG9uc2ViBnByb3RvMw", [file_comfyd_v1_run, file_google_protobuf_wrappers]);
 
 /**
  * NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -419,6 +420,35 @@ export const ArrangeCommandSchema: GenMessage<ArrangeCommand> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_graph, 12);
 
 /**
+ * SetNodeModeCommand mutes, bypasses or enables a node: its LiteGraph mode
+ * becomes 0 for "always" (the node runs), 2 for "never" or "mute" (the node
+ * and what needs it do not run) or 4 for "bypass" (its inputs are passed
+ * through to its outputs of the same type).
+ *
+ * @generated from message comfyd.v1.SetNodeModeCommand
+ */
+export type SetNodeModeCommand = Message<"comfyd.v1.SetNodeModeCommand"> & {
+  /**
+   * @generated from field: comfyd.v1.NodeRef node_id = 1;
+   */
+  nodeId?: NodeRef | undefined;
+
+  /**
+   * "always", "never" (or "mute") or "bypass".
+   *
+   * @generated from field: string mode = 2;
+   */
+  mode: string;
+};
+
+/**
+ * Describes the message comfyd.v1.SetNodeModeCommand.
+ * Use `create(SetNodeModeCommandSchema)` to create a new message.
+ */
+export const SetNodeModeCommandSchema: GenMessage<SetNodeModeCommand> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 13);
+
+/**
  * Command is one graph command of seed 004.
  *
  * @generated from message comfyd.v1.Command
@@ -481,6 +511,12 @@ export type Command = Message<"comfyd.v1.Command"> & {
      */
     value: ArrangeCommand;
     case: "arrange";
+  } | {
+    /**
+     * @generated from field: comfyd.v1.SetNodeModeCommand set_node_mode = 10;
+     */
+    value: SetNodeModeCommand;
+    case: "setNodeMode";
   } | { case: undefined; value?: undefined };
 };
 
@@ -489,7 +525,7 @@ export type Command = Message<"comfyd.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 13);
+  messageDesc(file_comfyd_v1_graph, 14);
 
 /**
  * GraphError is one validation or execution error.
@@ -527,7 +563,7 @@ export type GraphError = Message<"comfyd.v1.GraphError"> & {
  * Use `create(GraphErrorSchema)` to create a new message.
  */
 export const GraphErrorSchema: GenMessage<GraphError> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 14);
+  messageDesc(file_comfyd_v1_graph, 15);
 
 /**
  * CommandResult is the verified outcome of one command.
@@ -584,7 +620,7 @@ export type CommandResult = Message<"comfyd.v1.CommandResult"> & {
  * Use `create(CommandResultSchema)` to create a new message.
  */
 export const CommandResultSchema: GenMessage<CommandResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 15);
+  messageDesc(file_comfyd_v1_graph, 16);
 
 /**
  * NodeInput is an input slot of a node on the canvas.
@@ -622,7 +658,7 @@ export type NodeInput = Message<"comfyd.v1.NodeInput"> & {
  * Use `create(NodeInputSchema)` to create a new message.
  */
 export const NodeInputSchema: GenMessage<NodeInput> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 16);
+  messageDesc(file_comfyd_v1_graph, 17);
 
 /**
  * NodeOutput is an output slot of a node on the canvas.
@@ -651,7 +687,7 @@ export type NodeOutput = Message<"comfyd.v1.NodeOutput"> & {
  * Use `create(NodeOutputSchema)` to create a new message.
  */
 export const NodeOutputSchema: GenMessage<NodeOutput> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 17);
+  messageDesc(file_comfyd_v1_graph, 18);
 
 /**
  * Widget is a named widget value.
@@ -675,7 +711,7 @@ export type Widget = Message<"comfyd.v1.Widget"> & {
  * Use `create(WidgetSchema)` to create a new message.
  */
 export const WidgetSchema: GenMessage<Widget> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 18);
+  messageDesc(file_comfyd_v1_graph, 19);
 
 /**
  * Node is a node on the canvas.
@@ -736,7 +772,7 @@ export type Node = Message<"comfyd.v1.Node"> & {
  * Use `create(NodeSchema)` to create a new message.
  */
 export const NodeSchema: GenMessage<Node> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 19);
+  messageDesc(file_comfyd_v1_graph, 20);
 
 /**
  * Link connects an output slot to an input slot.
@@ -780,7 +816,7 @@ export type Link = Message<"comfyd.v1.Link"> & {
  * Use `create(LinkSchema)` to create a new message.
  */
 export const LinkSchema: GenMessage<Link> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 20);
+  messageDesc(file_comfyd_v1_graph, 21);
 
 /**
  * Graph is the mirror of a canvas.
@@ -826,7 +862,7 @@ export type Graph = Message<"comfyd.v1.Graph"> & {
  * Use `create(GraphSchema)` to create a new message.
  */
 export const GraphSchema: GenMessage<Graph> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 21);
+  messageDesc(file_comfyd_v1_graph, 22);
 
 /**
  * ExecuteRequest runs one command.
@@ -878,7 +914,7 @@ export type ExecuteRequest = Message<"comfyd.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 22);
+  messageDesc(file_comfyd_v1_graph, 23);
 
 /**
  * ExecuteResponse is the verified result.
@@ -926,7 +962,7 @@ export type ExecuteResponse = Message<"comfyd.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 23);
+  messageDesc(file_comfyd_v1_graph, 24);
 
 /**
  * ExecuteBatchRequest runs a patch.
@@ -975,7 +1011,7 @@ export type ExecuteBatchRequest = Message<"comfyd.v1.ExecuteBatchRequest"> & {
  * Use `create(ExecuteBatchRequestSchema)` to create a new message.
  */
 export const ExecuteBatchRequestSchema: GenMessage<ExecuteBatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 24);
+  messageDesc(file_comfyd_v1_graph, 25);
 
 /**
  * ExecuteBatchResponse is the verified result of a patch.
@@ -1030,7 +1066,7 @@ export type ExecuteBatchResponse = Message<"comfyd.v1.ExecuteBatchResponse"> & {
  * Use `create(ExecuteBatchResponseSchema)` to create a new message.
  */
 export const ExecuteBatchResponseSchema: GenMessage<ExecuteBatchResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 25);
+  messageDesc(file_comfyd_v1_graph, 26);
 
 /**
  * GetGraphRequest reads a canvas's mirror.
@@ -1056,7 +1092,7 @@ export type GetGraphRequest = Message<"comfyd.v1.GetGraphRequest"> & {
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 26);
+  messageDesc(file_comfyd_v1_graph, 27);
 
 /**
  * GetGraphResponse is the mirror.
@@ -1080,7 +1116,7 @@ export type GetGraphResponse = Message<"comfyd.v1.GetGraphResponse"> & {
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 27);
+  messageDesc(file_comfyd_v1_graph, 28);
 
 /**
  * GraphOp is one entry of the operation log.
@@ -1123,7 +1159,7 @@ export type GraphOp = Message<"comfyd.v1.GraphOp"> & {
  * Use `create(GraphOpSchema)` to create a new message.
  */
 export const GraphOpSchema: GenMessage<GraphOp> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 28);
+  messageDesc(file_comfyd_v1_graph, 29);
 
 /**
  * GetDiffRequest asks what changed since a revision.
@@ -1147,7 +1183,7 @@ export type GetDiffRequest = Message<"comfyd.v1.GetDiffRequest"> & {
  * Use `create(GetDiffRequestSchema)` to create a new message.
  */
 export const GetDiffRequestSchema: GenMessage<GetDiffRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 29);
+  messageDesc(file_comfyd_v1_graph, 30);
 
 /**
  * GetDiffResponse lists the operations after since_revision.
@@ -1193,7 +1229,7 @@ export type GetDiffResponse = Message<"comfyd.v1.GetDiffResponse"> & {
  * Use `create(GetDiffResponseSchema)` to create a new message.
  */
 export const GetDiffResponseSchema: GenMessage<GetDiffResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 30);
+  messageDesc(file_comfyd_v1_graph, 31);
 
 /**
  * InputSpec is one input of a node type (from /object_info).
@@ -1266,7 +1302,7 @@ export type InputSpec = Message<"comfyd.v1.InputSpec"> & {
  * Use `create(InputSpecSchema)` to create a new message.
  */
 export const InputSpecSchema: GenMessage<InputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 31);
+  messageDesc(file_comfyd_v1_graph, 32);
 
 /**
  * OutputSpec is one output of a node type.
@@ -1295,7 +1331,7 @@ export type OutputSpec = Message<"comfyd.v1.OutputSpec"> & {
  * Use `create(OutputSpecSchema)` to create a new message.
  */
 export const OutputSpecSchema: GenMessage<OutputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 32);
+  messageDesc(file_comfyd_v1_graph, 33);
 
 /**
  * NodeType is one node class.
@@ -1344,7 +1380,7 @@ export type NodeType = Message<"comfyd.v1.NodeType"> & {
  * Use `create(NodeTypeSchema)` to create a new message.
  */
 export const NodeTypeSchema: GenMessage<NodeType> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 33);
+  messageDesc(file_comfyd_v1_graph, 34);
 
 /**
  * ListNodeTypesRequest searches node types.
@@ -1391,7 +1427,7 @@ export type ListNodeTypesRequest = Message<"comfyd.v1.ListNodeTypesRequest"> & {
  * Use `create(ListNodeTypesRequestSchema)` to create a new message.
  */
 export const ListNodeTypesRequestSchema: GenMessage<ListNodeTypesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 34);
+  messageDesc(file_comfyd_v1_graph, 35);
 
 /**
  * ListNodeTypesResponse holds the matching node types.
@@ -1415,7 +1451,7 @@ export type ListNodeTypesResponse = Message<"comfyd.v1.ListNodeTypesResponse"> &
  * Use `create(ListNodeTypesResponseSchema)` to create a new message.
  */
 export const ListNodeTypesResponseSchema: GenMessage<ListNodeTypesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 35);
+  messageDesc(file_comfyd_v1_graph, 36);
 
 /**
  * Canvas describes an attached or detached canvas.
@@ -1464,7 +1500,7 @@ export type Canvas = Message<"comfyd.v1.Canvas"> & {
  * Use `create(CanvasSchema)` to create a new message.
  */
 export const CanvasSchema: GenMessage<Canvas> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 36);
+  messageDesc(file_comfyd_v1_graph, 37);
 
 /**
  * ListCanvasesRequest lists canvases.
@@ -1479,7 +1515,7 @@ export type ListCanvasesRequest = Message<"comfyd.v1.ListCanvasesRequest"> & {
  * Use `create(ListCanvasesRequestSchema)` to create a new message.
  */
 export const ListCanvasesRequestSchema: GenMessage<ListCanvasesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 37);
+  messageDesc(file_comfyd_v1_graph, 38);
 
 /**
  * ListCanvasesResponse lists canvases, most recently focused first.
@@ -1498,7 +1534,7 @@ export type ListCanvasesResponse = Message<"comfyd.v1.ListCanvasesResponse"> & {
  * Use `create(ListCanvasesResponseSchema)` to create a new message.
  */
 export const ListCanvasesResponseSchema: GenMessage<ListCanvasesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 38);
+  messageDesc(file_comfyd_v1_graph, 39);
 
 /**
  * QueueRequest queues a canvas's workflow in ComfyUI.
@@ -1555,7 +1591,7 @@ export type QueueRequest = Message<"comfyd.v1.QueueRequest"> & {
  * Use `create(QueueRequestSchema)` to create a new message.
  */
 export const QueueRequestSchema: GenMessage<QueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 39);
+  messageDesc(file_comfyd_v1_graph, 40);
 
 /**
  * QueueResponse returns ComfyUI's prompt id.
@@ -1609,7 +1645,7 @@ export type QueueResponse = Message<"comfyd.v1.QueueResponse"> & {
  * Use `create(QueueResponseSchema)` to create a new message.
  */
 export const QueueResponseSchema: GenMessage<QueueResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 40);
+  messageDesc(file_comfyd_v1_graph, 41);
 
 /**
  * SaveRequest stores a canvas's workflow.
@@ -1640,7 +1676,7 @@ export type SaveRequest = Message<"comfyd.v1.SaveRequest"> & {
  * Use `create(SaveRequestSchema)` to create a new message.
  */
 export const SaveRequestSchema: GenMessage<SaveRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 41);
+  messageDesc(file_comfyd_v1_graph, 42);
 
 /**
  * SaveResponse confirms what was stored.
@@ -1669,7 +1705,7 @@ export type SaveResponse = Message<"comfyd.v1.SaveResponse"> & {
  * Use `create(SaveResponseSchema)` to create a new message.
  */
 export const SaveResponseSchema: GenMessage<SaveResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 42);
+  messageDesc(file_comfyd_v1_graph, 43);
 
 /**
  * LoadRequest loads a stored workflow (or the given JSON) into a canvas.
@@ -1710,7 +1746,7 @@ export type LoadRequest = Message<"comfyd.v1.LoadRequest"> & {
  * Use `create(LoadRequestSchema)` to create a new message.
  */
 export const LoadRequestSchema: GenMessage<LoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 43);
+  messageDesc(file_comfyd_v1_graph, 44);
 
 /**
  * LoadResponse is the canvas after loading.
@@ -1744,7 +1780,7 @@ export type LoadResponse = Message<"comfyd.v1.LoadResponse"> & {
  * Use `create(LoadResponseSchema)` to create a new message.
  */
 export const LoadResponseSchema: GenMessage<LoadResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 44);
+  messageDesc(file_comfyd_v1_graph, 45);
 
 /**
  * ListWorkflowsRequest lists stored workflows.
@@ -1759,7 +1795,7 @@ export type ListWorkflowsRequest = Message<"comfyd.v1.ListWorkflowsRequest"> & {
  * Use `create(ListWorkflowsRequestSchema)` to create a new message.
  */
 export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 45);
+  messageDesc(file_comfyd_v1_graph, 46);
 
 /**
  * StoredWorkflow is an entry of the workflow store.
@@ -1788,7 +1824,7 @@ export type StoredWorkflow = Message<"comfyd.v1.StoredWorkflow"> & {
  * Use `create(StoredWorkflowSchema)` to create a new message.
  */
 export const StoredWorkflowSchema: GenMessage<StoredWorkflow> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 46);
+  messageDesc(file_comfyd_v1_graph, 47);
 
 /**
  * ListWorkflowsResponse lists stored workflows by name.
@@ -1807,7 +1843,7 @@ export type ListWorkflowsResponse = Message<"comfyd.v1.ListWorkflowsResponse"> &
  * Use `create(ListWorkflowsResponseSchema)` to create a new message.
  */
 export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 47);
+  messageDesc(file_comfyd_v1_graph, 48);
 
 /**
  * AttachCanvasRequest opens a tab's canvas stream.
@@ -1860,7 +1896,7 @@ export type AttachCanvasRequest = Message<"comfyd.v1.AttachCanvasRequest"> & {
  * Use `create(AttachCanvasRequestSchema)` to create a new message.
  */
 export const AttachCanvasRequestSchema: GenMessage<AttachCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 48);
+  messageDesc(file_comfyd_v1_graph, 49);
 
 /**
  * PatchRequest asks the tab to apply validated commands as one undo step.
@@ -1902,7 +1938,7 @@ export type PatchRequest = Message<"comfyd.v1.PatchRequest"> & {
  * Use `create(PatchRequestSchema)` to create a new message.
  */
 export const PatchRequestSchema: GenMessage<PatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 49);
+  messageDesc(file_comfyd_v1_graph, 50);
 
 /**
  * EditorQueueRequest asks the tab to queue its workflow.
@@ -1940,7 +1976,7 @@ export type EditorQueueRequest = Message<"comfyd.v1.EditorQueueRequest"> & {
  * Use `create(EditorQueueRequestSchema)` to create a new message.
  */
 export const EditorQueueRequestSchema: GenMessage<EditorQueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 50);
+  messageDesc(file_comfyd_v1_graph, 51);
 
 /**
  * EditorLoadRequest asks the tab to load a workflow.
@@ -1969,7 +2005,7 @@ export type EditorLoadRequest = Message<"comfyd.v1.EditorLoadRequest"> & {
  * Use `create(EditorLoadRequestSchema)` to create a new message.
  */
 export const EditorLoadRequestSchema: GenMessage<EditorLoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 51);
+  messageDesc(file_comfyd_v1_graph, 52);
 
 /**
  * Attached confirms the attachment.
@@ -1993,7 +2029,7 @@ export type Attached = Message<"comfyd.v1.Attached"> & {
  * Use `create(AttachedSchema)` to create a new message.
  */
 export const AttachedSchema: GenMessage<Attached> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 52);
+  messageDesc(file_comfyd_v1_graph, 53);
 
 /**
  * AttachCanvasResponse is a message from the core to the tab.
@@ -2036,7 +2072,7 @@ export type AttachCanvasResponse = Message<"comfyd.v1.AttachCanvasResponse"> & {
  * Use `create(AttachCanvasResponseSchema)` to create a new message.
  */
 export const AttachCanvasResponseSchema: GenMessage<AttachCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 53);
+  messageDesc(file_comfyd_v1_graph, 54);
 
 /**
  * PatchResult is the tab's answer to a PatchRequest.
@@ -2082,7 +2118,7 @@ export type PatchResult = Message<"comfyd.v1.PatchResult"> & {
  * Use `create(PatchResultSchema)` to create a new message.
  */
 export const PatchResultSchema: GenMessage<PatchResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 54);
+  messageDesc(file_comfyd_v1_graph, 55);
 
 /**
  * EditorQueueResult is the tab's answer to an EditorQueueRequest.
@@ -2136,7 +2172,7 @@ export type EditorQueueResult = Message<"comfyd.v1.EditorQueueResult"> & {
  * Use `create(EditorQueueResultSchema)` to create a new message.
  */
 export const EditorQueueResultSchema: GenMessage<EditorQueueResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 55);
+  messageDesc(file_comfyd_v1_graph, 56);
 
 /**
  * EditorLoadResult is the tab's answer to an EditorLoadRequest.
@@ -2175,7 +2211,7 @@ export type EditorLoadResult = Message<"comfyd.v1.EditorLoadResult"> & {
  * Use `create(EditorLoadResultSchema)` to create a new message.
  */
 export const EditorLoadResultSchema: GenMessage<EditorLoadResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 56);
+  messageDesc(file_comfyd_v1_graph, 57);
 
 /**
  * UserEdit reports the tab's workflow after the user changed it.
@@ -2199,7 +2235,7 @@ export type UserEdit = Message<"comfyd.v1.UserEdit"> & {
  * Use `create(UserEditSchema)` to create a new message.
  */
 export const UserEditSchema: GenMessage<UserEdit> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 57);
+  messageDesc(file_comfyd_v1_graph, 58);
 
 /**
  * Focus reports that the tab gained or lost focus.
@@ -2218,7 +2254,7 @@ export type Focus = Message<"comfyd.v1.Focus"> & {
  * Use `create(FocusSchema)` to create a new message.
  */
 export const FocusSchema: GenMessage<Focus> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 58);
+  messageDesc(file_comfyd_v1_graph, 59);
 
 /**
  * ReportEditorRequest carries one report from a tab.
@@ -2272,7 +2308,7 @@ export type ReportEditorRequest = Message<"comfyd.v1.ReportEditorRequest"> & {
  * Use `create(ReportEditorRequestSchema)` to create a new message.
  */
 export const ReportEditorRequestSchema: GenMessage<ReportEditorRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 59);
+  messageDesc(file_comfyd_v1_graph, 60);
 
 /**
  * ReportEditorResponse tells the tab the canvas's revision.
@@ -2291,7 +2327,7 @@ export type ReportEditorResponse = Message<"comfyd.v1.ReportEditorResponse"> & {
  * Use `create(ReportEditorResponseSchema)` to create a new message.
  */
 export const ReportEditorResponseSchema: GenMessage<ReportEditorResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 60);
+  messageDesc(file_comfyd_v1_graph, 61);
 
 /**
  * GraphErrorCode is a stable machine-readable error of a graph command.

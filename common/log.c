@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "text.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,31 +52,6 @@ static void scrub(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 const char *log_esc_n(char *out, size_t cap, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -98,7 +75,7 @@ const char *log_esc_n(char *out, size_t cap, const char *s, size_t len)
         } else if (c < 0x20 || c == 0x7f) {
             esc[0] = '\\', esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15], elen = 4;
         } else if (c >= 0x80) {
-            take = utf8_seq(u + i, len - i);
+            take = text_utf8_seq(s + i, len - i);
             /* C1 controls (NEL) and U+2028/2029 end lines in some viewers. */
             int breaks = (take == 2 && c == 0xc2 && u[i + 1] < 0xa0) ||
                          (take == 3 && c == 0xe2 && u[i + 1] == 0x80 &&

@@ -151,6 +151,10 @@ typedef struct jsonpb_opts {
     ProtobufCAllocator *allocator;
 } jsonpb_opts;
 
+/* 1 when d is one of google.protobuf's wrapper messages (Int32Value,
+ * StringValue, ...): one scalar field "value", written as the bare value. */
+int jsonpb_is_wrapper(const ProtobufCMessageDescriptor *d);
+
 /* Decodes json[0..len) (need not be NUL-terminated) into a new message of
  * type d. On success *out is the message, allocated with opts->allocator;
  * the caller frees it with protobuf_c_message_free_unpacked(*out,

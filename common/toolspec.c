@@ -4,6 +4,7 @@
 #include "toolspec.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +13,10 @@
 #include <yajl/yajl_gen.h>
 
 #include "jsonpb.h"
+#include "jsonpb_schema.h"
 #include "text.h"
 
 /* ---- small helpers ---- */
-
-static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_alloc(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 /* Shortest text of d that reads back as d. */
 static void fmt_double(char *buf, size_t len, double d)
@@ -96,7 +82,7 @@ static int g_cut(yajl_gen g, const char *s, size_t max)
     s = s ? s : "";
     size_t len = strlen(s), n = text_utf8_cut(s, len, max);
     if (n == len) return g_strn(g, s, len);
-    char *t = fmt_alloc("%.*s...", (int)n, s);
+    char *t = text_printf("%.*s...", (int)n, s);
     int rc = !t || g_str(g, t);
     free(t);
     return rc;
@@ -610,72 +596,69 @@ const char *toolspec_hint(Comfyd__V1__GraphErrorCode code)
 
 /* ---- the definitions ---- */
 
-#define NODE_REF                                                                                   \
-    "{\"type\":[\"integer\",\"string\"],\"description\":\"A node id on the canvas, or the ref of " \
-    "a create_node earlier in this patch.\"}"
-#define SLOT_REF                                                                                   \
-    "{\"type\":[\"integer\",\"string\"],\"description\":\"A slot index (0-based) or name.\"}"
-#define VALUE "{\"type\":[\"string\",\"number\",\"integer\",\"boolean\"]}"
-#define CMD(name, props, req)                                                                      \
-    "{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"" name "\"}" props                 \
-    "},\"required\":[\"type\"" req "],\"additionalProperties\":false}"
-
-#define CMD_CREATE                                                                                 \
-    CMD("create_node",                                                                             \
-        ",\"node_type\":{\"type\":\"string\",\"description\":\"Exact class name, e.g. "            \
-        "KSampler.\"},\"ref\":{\"type\":\"string\",\"description\":\"A name later commands of "    \
-        "this patch use instead of the new node's id.\"},\"title\":{\"type\":\"string\"},"         \
-        "\"x\":{\"type\":\"number\",\"description\":\"Omit x and y: the canvas places the node "   \
-        "right of what feeds it, without overlaps.\"},\"y\":{\"type\":\"number\"},"                \
-        "\"widgets\":{\"type\":"                                                                   \
-        "\"object\",\"description\":\"Widget name -> value.\",\"additionalProperties\":" VALUE     \
-        "}",                                                                                       \
-        ",\"node_type\"")
-#define CMD_REMOVE CMD("remove_node", ",\"node_id\":" NODE_REF, ",\"node_id\"")
-#define CMD_CONNECT                                                                                \
-    CMD("connect",                                                                                 \
-        ",\"from_id\":" NODE_REF ",\"from_slot\":" SLOT_REF ",\"to_id\":" NODE_REF                 \
-        ",\"to_slot\":" SLOT_REF,                                                                  \
-        ",\"from_id\",\"from_slot\",\"to_id\",\"to_slot\"")
-#define CMD_DISCONNECT                                                                             \
-    CMD("disconnect", ",\"node_id\":" NODE_REF ",\"slot\":" SLOT_REF, ",\"node_id\",\"slot\"")
-#define CMD_SET                                                                                    \
-    CMD("set_widget", ",\"node_id\":" NODE_REF ",\"name\":{\"type\":\"string\"},\"value\":" VALUE, \
-        ",\"node_id\",\"name\",\"value\"")
-#define CMD_MOVE                                                                                   \
-    CMD("move_node",                                                                               \
-        ",\"node_id\":" NODE_REF ",\"x\":{\"type\":\"number\"},\"y\":{\"type\":\"number\"}",       \
-        ",\"node_id\",\"x\",\"y\"")
-#define CMD_CLEAR CMD("clear_graph", "", "")
-#define CMD_ARRANGE                                                                                \
-    CMD("arrange",                                                                                 \
-        ",\"node_ids\":{\"type\":\"array\",\"items\":" NODE_REF                                    \
-        ",\"maxItems\":10000,\"description\":\"The nodes to lay out; omit for the whole graph.\"}" \
-        ",\"x\":{\"type\":\"number\",\"description\":\"Left edge of the layout (default: the "     \
-        "nodes' current one).\"},\"y\":{\"type\":\"number\",\"description\":\"Top edge.\"},"       \
-        "\"spacing\":{\"type\":\"number\",\"minimum\":0,\"maximum\":10000,\"description\":"        \
-        "\"Gap between columns and nodes (default 60).\"}",                                        \
-        "")
-#define COMMANDS                                                                                   \
-    "{\"type\":\"array\",\"minItems\":1,\"maxItems\":1000,\"description\":\"Graph commands, "      \
-    "applied in order as one step.\",\"items\":{\"anyOf\":[" CMD_CREATE "," CMD_REMOVE             \
-    "," CMD_CONNECT "," CMD_DISCONNECT "," CMD_SET "," CMD_MOVE "," CMD_CLEAR "," CMD_ARRANGE      \
-    "]}}"
-
 #define CANVAS_ID_PROP                                                                             \
     "\"canvas_id\":{\"type\":\"string\",\"description\":\"The canvas; omit it for the one you "    \
     "last read (or the focused one).\"}"
 
-#define PATCH_PARAMS                                                                               \
-    "{\"type\":\"object\",\"properties\":{\"commands\":" COMMANDS                                  \
-    ",\"base_revision\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Refuse the patch "   \
-    "when the canvas is no longer at this revision. Default: the revision of the state you "       \
-    "last saw (your last get_graph or applied "                                                    \
-    "patch).\"},\"mode\":{\"enum\":[\"atomic\",\"partial\"],\"description\":"                      \
-    "\"atomic (default): nothing is applied when any command is invalid; partial: the valid "      \
-    "ones are.\"}," CANVAS_ID_PROP "},\"required\":[\"commands\"],\"additionalProperties\":false}"
+/* The patch tools' arguments are an ExecuteBatchRequest (see tools.c's
+ * decode): their schema is generated from its descriptor, so every command
+ * of the Command oneof is in it as jsonpb decodes it (flattened, refs and
+ * values as bare scalars). What a descriptor cannot say is added here:
+ * descriptions, the fields a command needs, and limits. get_graph is left
+ * out (the get_graph tool reads), and so are the request fields the tools
+ * set themselves. */
+static const ProtobufCMessageDescriptor *const patch_flatten[] = {&comfyd__v1__command__descriptor};
+static const char *const patch_skip[] = {"idempotency_key", "validate_only", "timeout_ms",
+                                         "commands.get_graph"};
+static const char *const patch_required[] = {
+    "commands",
+    "commands.create_node.node_type",
+    "commands.remove_node.node_id",
+    "commands.connect.from_id",
+    "commands.connect.from_slot",
+    "commands.connect.to_id",
+    "commands.connect.to_slot",
+    "commands.disconnect.node_id",
+    "commands.disconnect.slot",
+    "commands.set_widget.node_id",
+    "commands.set_widget.name",
+    "commands.set_widget.value",
+    "commands.move_node.node_id",
+    "commands.move_node.x",
+    "commands.move_node.y",
+};
+static const jsonpb_field_doc patch_docs[] = {
+    {"canvas_id", "The canvas; omit it for the one you last read (or the focused one)."},
+    {"commands", "Graph commands, applied in order as one step."},
+    {"base_revision",
+     "Refuse the patch when the canvas is no longer at this revision. Default: the revision of "
+     "the state you last saw (your last get_graph or applied patch)."},
+    {"mode",
+     "atomic (default): nothing is applied when any command is invalid; partial: the valid ones "
+     "are."},
+    {"comfyd.v1.NodeRef",
+     "A node id on the canvas, or the ref of a create_node earlier in this patch."},
+    {"comfyd.v1.SlotRef", "A slot index (0-based) or name."},
+    {"commands.create_node.node_type", "Exact class name, e.g. KSampler."},
+    {"commands.create_node.ref",
+     "A name later commands of this patch use instead of the new node's id."},
+    {"commands.create_node.x",
+     "Omit x and y: the canvas places the node right of what feeds it, without overlaps."},
+    {"commands.create_node.widgets", "Widget name -> value."},
+    {"commands.arrange.node_ids", "The nodes to lay out; omit for the whole graph."},
+    {"commands.arrange.x", "Left edge of the layout (default: the nodes' current one)."},
+    {"commands.arrange.y", "Top edge."},
+    {"commands.arrange.spacing", "Gap between columns and nodes (default 60)."},
+};
+/* The core's GRAPH_MAX_BATCH, GRAPH_MAX_NODES and GRAPH_MAX_SPACING. */
+static const jsonpb_field_keywords patch_keywords[] = {
+    {"commands", "\"minItems\":1,\"maxItems\":1000"},
+    {"commands.arrange.node_ids", "\"maxItems\":10000"},
+    {"commands.arrange.spacing", "\"minimum\":0,\"maximum\":10000"},
+};
 
-static const toolspec_def defs[TOOLSPEC__COUNT] = {
+/* parameters_json of the patch tools is generated on first use. */
+static toolspec_def defs[TOOLSPEC__COUNT] = {
     {"get_graph",
      "Reads the live canvas. detail \"outline\" (default): one line per node with id, type, "
      "title, widget values and links (in: input<-#node.output, out: output->#node.input), plus "
@@ -706,12 +689,12 @@ static const toolspec_def defs[TOOLSPEC__COUNT] = {
     {"validate_patch",
      "Checks a patch against the canvas and the node schema without changing anything and "
      "returns every error at once, with suggestions for misspelled names.",
-     PATCH_PARAMS, 1},
+     NULL, 1},
     {"apply_patch",
      "Applies a patch to the live canvas as one undoable step and returns what the tab "
      "confirmed: node ids for refs, link ids, values read back and the new revision. Refused "
      "with STALE_REVISION when the canvas changed since you read it.",
-     PATCH_PARAMS, 0},
+     NULL, 0},
     {
         "queue",
         "Queues the canvas's workflow in ComfyUI and returns the prompt id.",
@@ -766,9 +749,39 @@ static const struct {
     {keys_queue, 1},     {keys_run, 2},    {keys_run_id, 1}, {keys_run_id, 1}, {keys_output, 3},
 };
 
+static pthread_once_t patch_once = PTHREAD_ONCE_INIT;
+
+/* The patch tools' schema, once per process (it never changes; the text
+ * stays for the process's life). */
+static void patch_schema_init(void)
+{
+    jsonpb_schema_opts o = {
+        .docs = patch_docs,
+        .n_docs = sizeof patch_docs / sizeof patch_docs[0],
+        .skip = patch_skip,
+        .n_skip = sizeof patch_skip / sizeof patch_skip[0],
+        .required = patch_required,
+        .n_required = sizeof patch_required / sizeof patch_required[0],
+        .flatten = patch_flatten,
+        .n_flatten = 1,
+        .keywords = patch_keywords,
+        .n_keywords = sizeof patch_keywords / sizeof patch_keywords[0],
+    };
+    char *json = NULL;
+    /* Fails only without memory at start-up (the descriptor is fixed and
+     * the unit tests build it): nothing can run without it. */
+    if (jsonpb_schema(&comfyd__v1__execute_batch_request__descriptor, &o, &json, NULL) !=
+        JSONPB_SCHEMA_OK)
+        abort();
+    defs[TOOLSPEC_VALIDATE_PATCH].parameters_json = json;
+    defs[TOOLSPEC_APPLY_PATCH].parameters_json = json;
+}
+
 const toolspec_def *toolspec_get(toolspec_id id)
 {
-    return (unsigned)id < TOOLSPEC__COUNT ? &defs[id] : NULL;
+    if ((unsigned)id >= TOOLSPEC__COUNT) return NULL;
+    pthread_once(&patch_once, patch_schema_init);
+    return &defs[id];
 }
 
 const char *toolspec_code_name(Comfyd__V1__GraphErrorCode code)

@@ -362,7 +362,7 @@ static int names_collide(const char *a, const char *b)
 }
 
 /* google.protobuf.*Value: one scalar field "value". */
-static int is_wrapper(const ProtobufCMessageDescriptor *d)
+int jsonpb_is_wrapper(const ProtobufCMessageDescriptor *d)
 {
     size_t n = strlen(d->name);
     return d->n_fields == 1 && strncmp(d->name, "google.protobuf.", 16) == 0 && n > 21 &&
@@ -1461,7 +1461,7 @@ static int dec_msg(const cfg *c, const ProtobufCMessageDescriptor *d, const jnod
 {
     sunion u;
     const ProtobufCFieldDescriptor *f = NULL;
-    int wrapper = is_wrapper(d);
+    int wrapper = jsonpb_is_wrapper(d);
     int bare = v->type != J_OBJ && v->type != J_ARR;
     if (wrapper) {
         if (!bare) {
@@ -1534,11 +1534,9 @@ int jsonpb_decode(const ProtobufCMessageDescriptor *d, const char *json, size_t 
 /* jsonpb_encode's own output. Going through yajl_gen costs a call with an
  * assert, a capacity loop and a NUL for every separator and token, plus a
  * byte-by-byte escape scan: most of encoding a large graph. The text
- * written is the same as yajl's compact output. */
-typedef struct obuf {
-    char *p;
-    size_t len, cap;
-} obuf;
+ * written is the same as yajl's compact output. The writers fill the
+ * text_buf's room directly and put the NUL once at the end. */
+typedef text_buf obuf;
 
 /* First allocation: most answers fit; large ones double from here. */
 #define OBUF_INITIAL 4096
@@ -1568,16 +1566,9 @@ static int gen(ectx *x, yajl_gen_status s, const pathseg *p)
 static int ob_reserve(ectx *x, size_t n, const pathseg *p)
 {
     obuf *b = x->ob;
-    if (n < b->cap - b->len) return 0;
-    size_t cap = b->cap ? b->cap : OBUF_INITIAL;
-    while (n >= cap - b->len) {
-        if (cap > SIZE_MAX / 2) return fail(&x->c, JSONPB_ENOMEM, p, "out of memory");
-        cap *= 2;
-    }
-    char *np = realloc(b->p, cap);
-    if (!np) return fail(&x->c, JSONPB_ENOMEM, p, "out of memory");
-    b->p = np;
-    b->cap = cap;
+    if (n < b->cap - b->n) return 0;
+    if ((!b->cap && text_buf_reserve(b, OBUF_INITIAL - 1)) || text_buf_reserve(b, n))
+        return fail(&x->c, JSONPB_ENOMEM, p, "out of memory");
     return 0;
 }
 
@@ -1592,8 +1583,8 @@ static int w_bracket(ectx *x, int array, int close, const pathseg *p)
     }
     if (ob_reserve(x, 2, p)) return JSONPB_ENOMEM;
     obuf *b = x->ob;
-    if (x->comma && !close) b->p[b->len++] = ',';
-    b->p[b->len++] = close ? (array ? ']' : '}') : (array ? '[' : '{');
+    if (x->comma && !close) b->p[b->n++] = ',';
+    b->p[b->n++] = close ? (array ? ']' : '}') : (array ? '[' : '{');
     x->comma = close;
     return 0;
 }
@@ -1604,9 +1595,9 @@ static int w_raw(ectx *x, const char *s, size_t n, const pathseg *p)
     if (!x->ob) return gen(x, yajl_gen_number(x->g, s, n), p);
     if (ob_reserve(x, n + 1, p)) return JSONPB_ENOMEM;
     obuf *b = x->ob;
-    if (x->comma) b->p[b->len++] = ',';
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
+    if (x->comma) b->p[b->n++] = ',';
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
     x->comma = 1;
     return 0;
 }
@@ -1629,17 +1620,17 @@ static int w_string(ectx *x, const char *s, size_t n, int key, const pathseg *p)
     if (!x->ob) return gen(x, yajl_gen_string(x->g, (const unsigned char *)s, n), p);
     if (ob_reserve(x, n + 4, p)) return JSONPB_ENOMEM; /* , " " : */
     obuf *b = x->ob;
-    if (x->comma) b->p[b->len++] = ',';
-    b->p[b->len++] = '"';
+    if (x->comma) b->p[b->n++] = ',';
+    b->p[b->n++] = '"';
     size_t beg = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (!needs_escape[ch]) continue;
         /* the run before, the escape (at most 6), and what is left */
         if (ob_reserve(x, (i - beg) + 6 + (n - i) + 2, p)) return JSONPB_ENOMEM;
-        memcpy(b->p + b->len, s + beg, i - beg);
-        b->len += i - beg;
-        char *o = b->p + b->len;
+        memcpy(b->p + b->n, s + beg, i - beg);
+        b->n += i - beg;
+        char *o = b->p + b->n;
         const char *e = ch == '"'    ? "\\\""
                         : ch == '\\' ? "\\\\"
                         : ch == '\r' ? "\\r"
@@ -1651,20 +1642,20 @@ static int w_string(ectx *x, const char *s, size_t n, int key, const pathseg *p)
         if (e) {
             o[0] = e[0];
             o[1] = e[1];
-            b->len += 2;
+            b->n += 2;
         } else {
             static const char hex[] = "0123456789ABCDEF";
             memcpy(o, "\\u00", 4);
             o[4] = hex[ch >> 4];
             o[5] = hex[ch & 15];
-            b->len += 6;
+            b->n += 6;
         }
         beg = i + 1;
     }
-    memcpy(b->p + b->len, s + beg, n - beg);
-    b->len += n - beg;
-    b->p[b->len++] = '"';
-    if (key) b->p[b->len++] = ':';
+    memcpy(b->p + b->n, s + beg, n - beg);
+    b->n += n - beg;
+    b->p[b->n++] = '"';
+    if (key) b->p[b->n++] = ':';
     x->comma = !key;
     return 0;
 }
@@ -1982,7 +1973,7 @@ static int enc_msg(ectx *x, const ProtobufCMessage *m, const pathseg *p, unsigne
         return fail(&x->c, JSONPB_EINVAL, p, "not a message");
     if (depth > x->c.max_depth)
         return fail(&x->c, JSONPB_ELIMIT, p, "nesting deeper than %u levels", x->c.max_depth);
-    if (is_wrapper(d))
+    if (jsonpb_is_wrapper(d))
         return enc_value(x, &d->fields[0], CMEMBER(m, d->fields[0].offset), p, depth, 0);
     sunion u;
     if (scalar_union(d, &u)) {
@@ -2060,7 +2051,7 @@ int jsonpb_encode_fields_gen(yajl_gen g, const ProtobufCMessage *m, const jsonpb
     if (!d || d->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
         return fail(&x.c, JSONPB_EINVAL, NULL, "not a message");
     sunion u;
-    if (is_wrapper(d) || scalar_union(d, &u))
+    if (jsonpb_is_wrapper(d) || scalar_union(d, &u))
         return fail(&x.c, JSONPB_EINVAL, NULL, "%s is a bare JSON value, not an object", d->name);
     x.g = g;
     x.ob = NULL;
@@ -2087,8 +2078,8 @@ int jsonpb_encode(const ProtobufCMessage *m, const jsonpb_opts *opts, char **out
         free(b.p);
         return r;
     }
-    b.p[b.len] = '\0'; /* every write kept a byte for it */
+    b.p[b.n] = '\0'; /* every write kept a byte for it */
     *out = b.p;
-    *len = b.len;
+    *len = b.n;
     return 0;
 }

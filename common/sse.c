@@ -1,20 +1,16 @@
 #include "sse.h"
 
+#include "text.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-/* A growable byte buffer with a hard bound. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
 struct sse_parser {
     sse_opts o;
-    sbuf line;     /* the current line, when it spans chunks */
-    sbuf data;     /* data of the event being built, each value + LF */
-    sbuf type;     /* event type of the event being built */
-    sbuf id;       /* last event id */
+    text_buf line; /* the current line, when it spans chunks */
+    text_buf data; /* data of the event being built, each value + LF */
+    text_buf type; /* event type of the event being built */
+    text_buf id;   /* last event id */
     int skip_lf;   /* the previous chunk ended with CR: a LF next is its pair */
     int first;     /* no line finished yet: a BOM may start the next one */
     int pending;   /* a field of an undispatched event was seen */
@@ -22,27 +18,16 @@ struct sse_parser {
     int failed;    /* sticky sse_err once the stream cannot go on */
 };
 
-static int sbuf_add(sbuf *b, const char *s, size_t n, size_t max)
+/* Appends to a buffer with a hard bound. */
+static int sbuf_add(text_buf *b, const char *s, size_t n, size_t max)
 {
-    if (n > max || b->len > max - n) return SSE_ETOOBIG;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n)
-            cap *= 2;
-        if (cap > max) cap = max;
-        char *np = realloc(b->p, cap);
-        if (!np) return SSE_ENOMEM;
-        b->p = np;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return SSE_OK;
+    int rc = text_buf_addn_max(b, s, n, max);
+    return rc == 0 ? SSE_OK : rc == TEXT_BUF_ETOOBIG ? SSE_ETOOBIG : SSE_ENOMEM;
 }
 
-static int sbuf_set(sbuf *b, const char *s, size_t n, size_t max)
+static int sbuf_set(text_buf *b, const char *s, size_t n, size_t max)
 {
-    b->len = 0;
+    b->n = 0;
     return sbuf_add(b, s, n, max);
 }
 
@@ -63,31 +48,31 @@ int sse_create(sse_parser **out, const sse_opts *opts)
 void sse_destroy(sse_parser *p)
 {
     if (!p) return;
-    free(p->line.p);
-    free(p->data.p);
-    free(p->type.p);
-    free(p->id.p);
+    text_buf_free(&p->line);
+    text_buf_free(&p->data);
+    text_buf_free(&p->type);
+    text_buf_free(&p->id);
     free(p);
 }
 
 static int dispatch(sse_parser *p)
 {
     p->pending = 0;
-    if (p->data.len == 0) {
-        p->type.len = 0;
+    if (p->data.n == 0) {
+        p->type.n = 0;
         return SSE_OK;
     }
     sse_event ev = {
-        .type = p->type.len ? p->type.p : "message",
-        .type_len = p->type.len ? p->type.len : 7,
+        .type = p->type.n ? p->type.p : "message",
+        .type_len = p->type.n ? p->type.n : 7,
         .data = p->data.p,
-        .data_len = p->data.len - 1, /* the LF after the last value */
-        .id = p->id.len ? p->id.p : "",
-        .id_len = p->id.len,
+        .data_len = p->data.n - 1, /* the LF after the last value */
+        .id = p->id.n ? p->id.p : "",
+        .id_len = p->id.n,
     };
     int stop = p->o.on_event ? p->o.on_event(p->o.ud, &ev) : 0;
-    p->data.len = 0;
-    p->type.len = 0;
+    p->data.n = 0;
+    p->type.n = 0;
     return stop ? SSE_ESTOPPED : SSE_OK;
 }
 
@@ -153,10 +138,10 @@ int sse_feed(sse_parser *p, const char *buf, size_t len)
             rc = sbuf_add(&p->line, buf + i, len - i, p->o.max_line);
             break;
         }
-        if (p->line.len) {
+        if (p->line.n) {
             if ((rc = sbuf_add(&p->line, buf + i, j - i, p->o.max_line)) != SSE_OK) break;
-            size_t n = p->line.len;
-            p->line.len = 0; /* the bytes stay in place for process_line */
+            size_t n = p->line.n;
+            p->line.n = 0; /* the bytes stay in place for process_line */
             rc = process_line(p, p->line.p, n);
         } else if (j - i > p->o.max_line) {
             rc = SSE_ETOOBIG;
@@ -179,10 +164,10 @@ int sse_feed(sse_parser *p, const char *buf, size_t len)
 int sse_finish(sse_parser *p)
 {
     if (p->failed) return p->failed;
-    int partial = p->line.len > 0 || p->pending;
-    p->line.len = 0;
-    p->data.len = 0;
-    p->type.len = 0;
+    int partial = p->line.n > 0 || p->pending;
+    p->line.n = 0;
+    p->data.n = 0;
+    p->type.n = 0;
     p->pending = 0;
     return partial ? SSE_EPARTIAL : SSE_OK;
 }
