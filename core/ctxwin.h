@@ -30,12 +30,15 @@
  * LM Studio commonly take; set context_window for a smaller one. */
 #define CTX_DEFAULT_WINDOW 32768
 #define CTX_OLLAMA_WINDOW 4096 /* Ollama's default num_ctx for a model it serves */
-#define CTX_ECHO_WINDOW 8192   /* the offline provider has no limit; keep tests honest */
-#define CTX_MSG_OVERHEAD 4     /* template tokens around each message */
-#define CTX_BYTES_PER_TOKEN 4  /* see the estimate above */
-#define CTX_RESERVE_MIN 256    /* tokens left for the reply, at least ... */
-#define CTX_RESERVE_MAX 4096   /* ... and at most */
-#define CTX_RATIO_MIN 250      /* per mille: reported/estimated is clamped */
+/* The offline provider has no limit: room for the largest message a session
+ * accepts (64 KiB) with the skills' prompts; set context_window to try
+ * compaction offline. */
+#define CTX_ECHO_WINDOW 131072
+#define CTX_MSG_OVERHEAD 4    /* template tokens around each message */
+#define CTX_BYTES_PER_TOKEN 4 /* see the estimate above */
+#define CTX_RESERVE_MIN 256   /* tokens left for the reply, at least ... */
+#define CTX_RESERVE_MAX 4096  /* ... and at most */
+#define CTX_RATIO_MIN 250     /* per mille: reported/estimated is clamped */
 #define CTX_RATIO_MAX 4000
 #define CTX_SUMMARY_LINE_MAX 240 /* bytes of one message in an offline summary */
 
