@@ -196,6 +196,8 @@ static const mcp_field_doc docs_create[] = {
     {"config.system_prompt", "Instructions put before every turn."},
     {"config.active_skills", "Skills that answer each message."},
     {"config.token_delay_ms", "Echo provider: delay between streamed tokens."},
+    {"config.vision", "Images (run outputs) to the model: \"auto\" (by the model name), \"on\" or "
+                      "\"off\"."},
     {"session_id",
      "Optional: the id to give the session, a lower-case UUID of your choice (refused with "
      "ALREADY_EXISTS when taken). Omitted: a new one."},

@@ -99,6 +99,63 @@ int agent_tool_allowed(const agent_skill *skill, const agent_tool *tool)
     return 0;
 }
 
+/* Images attached by the calls of the current reply. The bytes and labels
+ * are owned by the conversation (freed with it); im[] points at them until
+ * they are moved into a USER message. */
+struct agent_images {
+    conv *cv;
+    int vision;
+    prov_image im[AGENT_MAX_TURN_IMAGES];
+    size_t n;     /* waiting for the message */
+    size_t total; /* attached in the turn, waiting ones included */
+};
+
+static int mime_ok(const char *mime)
+{
+    static const char *const ok[] = {"image/png", "image/jpeg", "image/webp", "image/gif"};
+    for (size_t i = 0; mime && i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(mime, ok[i]) == 0) return 1;
+    return 0;
+}
+
+int agent_call_attach_image(const agent_call_ctx *ctx, const char *mime, const void *data,
+                            size_t len, const char *label)
+{
+    agent_images *ai = ctx ? ctx->images : NULL;
+    if (!ai || !ai->vision || !ctx->vision || ai->total >= AGENT_MAX_TURN_IMAGES) return -1;
+    if (!mime_ok(mime) || !data || len == 0 || len > PROV_MAX_IMAGE_BYTES) return -1;
+    char *copy = malloc(len);
+    if (!copy) return -1;
+    memcpy(copy, data, len);
+    if (!conv_own(ai->cv, copy)) return -1;
+    const char *m = conv_own(ai->cv, text_dup(mime));
+    const char *l = label ? conv_own(ai->cv, text_dup(label)) : NULL;
+    if (!m || (label && !l)) return -1;
+    ai->im[ai->n++] =
+        (prov_image){.mime = m, .data = (const unsigned char *)copy, .len = len, .label = l};
+    ai->total++;
+    return 0;
+}
+
+/* The USER message that shows the model the images the reply's calls
+ * attached; nothing when none did. 0, or -1 when out of memory. */
+static int flush_images(agent_images *ai)
+{
+    if (ai->n == 0) return 0;
+    prov_image *copy = malloc(ai->n * sizeof *copy);
+    if (!copy) return -1;
+    memcpy(copy, ai->im, ai->n * sizeof *copy);
+    if (!conv_own(ai->cv, (char *)copy)) return -1;
+    char *text = conv_own(
+        ai->cv, text_printf("The image%s the tool result%s above refer%s to, for you to look at.",
+                            ai->n == 1 ? "" : "s", ai->n == 1 ? "" : "s", ai->n == 1 ? "s" : ""));
+    if (!text) return -1;
+    size_t n = ai->n;
+    ai->n = 0;
+    return conv_push(
+        ai->cv, (prov_msg){.role = PROV_ROLE_USER, .content = text, .images = copy, .n_images = n});
+}
+
 typedef struct run {
     const agent_turn *t;
     const agent_sink *sink;
@@ -210,7 +267,8 @@ static const agent_tool *find_tool(const agent_tool *const *offered, size_t n, c
 
 /* Runs (or refuses) one call. Returns the JSON result (owned) and *ok. */
 static char *run_tool(run *r, const agent_tool *const *offered, size_t n_offered,
-                      const prov_tool_call *tc, const char *canon, const char *args_err, int *ok)
+                      const prov_tool_call *tc, const char *canon, const char *args_err,
+                      agent_images *images, int *ok)
 {
     const agent_turn *t = r->t;
     *ok = 0;
@@ -234,6 +292,8 @@ static char *run_tool(run *r, const agent_tool *const *offered, size_t n_offered
         .skill = t->skill->name,
         .call_id = tc->id,
         .cancel = t->cancel,
+        .vision = t->vision != 0,
+        .images = images,
     };
     int rc = tool->fn(tool->ud ? tool->ud : t->tools_ud, &ctx, canon, &res);
     int good = rc == AGENT_TOOL_OK;
@@ -276,6 +336,7 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
     if (err && errlen) err[0] = 0;
     run r = {.t = t, .sink = sink};
     conv cv = {0};
+    agent_images images = {.cv = &cv, .vision = t->vision != 0};
     prov_reply replies[AGENT_MAX_STEPS];
     memset(replies, 0, sizeof replies);
     size_t n_replies = 0;
@@ -467,7 +528,7 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
                              tc->name, AGENT_MAX_REPEATS);
                 goto out;
             }
-            result = run_tool(&r, offered, n_off, tc, canon, canon ? NULL : aerr, &ok);
+            result = run_tool(&r, offered, n_off, tc, canon, canon ? NULL : aerr, &images, &ok);
             free(canon);
             if (!result || !conv_own(&cv, result)) goto out;
             if (sink->tool_result) sink->tool_result(sink->ud, tc->id, tc->name, ok, result);
@@ -476,6 +537,9 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
                                           .tool_call_id = tc->id}) != 0)
                 goto out;
         }
+        /* After every tool message of the reply: OpenAI-compatible servers
+         * want the results right behind the calls. */
+        if (flush_images(&images) != 0) goto out;
     }
 
 out:

@@ -12,7 +12,14 @@
  * (empty: every tool) and, for a read-only skill, to read-only tools. The
  * model only sees those; a call to any other name, or with arguments that
  * are not a JSON object, is not run and the model gets an error result so
- * that it can correct itself. */
+ * that it can correct itself.
+ *
+ * Images. A tool result is text (the OpenAI tool message holds no image),
+ * so a tool that has an image for the model (a run's output) hands it to
+ * agent_call_attach_image; when the turn's vision flag is set, the images
+ * the calls of one model reply attached go to the model in one USER
+ * message right after their tool results (image parts, prov_msg.images).
+ * Without vision the tool describes the image in its result instead. */
 #ifndef COMFYD_AGENT_H
 #define COMFYD_AGENT_H
 
@@ -28,6 +35,10 @@
 #define AGENT_MAX_TOOLS 64                 /* tools offered at once; more only confuse a model */
 #define AGENT_MAX_TOOL_RESULT (256 * 1024) /* bytes of one result sent back to the model */
 #define AGENT_MAX_NOTE (8 * 1024)          /* bytes of the canvas note in the system prompt */
+/* Images attached in one turn: each stays in the conversation and is sent
+ * again with every later model call of the turn (tokens and bytes). Below
+ * PROV_MAX_IMAGES, so the images of one reply always fit one message. */
+#define AGENT_MAX_TURN_IMAGES 6
 
 typedef enum {
     AGENT_OK = 0,
@@ -51,13 +62,28 @@ typedef enum {
 #define AGENT_TOOL_ERROR (-1)
 
 /* What a tool function learns about the call. Valid during the call. */
+/* The images the calls of one reply attached (agent.c). */
+typedef struct agent_images agent_images;
+
 typedef struct agent_call_ctx {
     const char *session_id; /* "" when not run for a session */
     uint64_t turn_id;
     const char *skill;
     const char *call_id;      /* unique within the turn: with turn_id, an idempotency key */
     const atomic_int *cancel; /* may be NULL */
+    int vision;               /* 1: images attached below reach the model */
+    agent_images *images;     /* for agent_call_attach_image; NULL: none taken */
 } agent_call_ctx;
+
+/* Shows the model an image with the results of the current reply's calls:
+ * copies data[0..len) (a PNG, JPEG, WebP or GIF file of at most
+ * PROV_MAX_IMAGE_BYTES, already scaled down by the caller) and label (what
+ * it is, e.g. "run 1f3c node 9 image 0: x.png 64x64"; may be NULL). Returns
+ * 0 when taken; -1 when the turn has no vision, AGENT_MAX_TURN_IMAGES were
+ * attached already, the file is not acceptable, or out of memory (then
+ * the tool's text is all the model gets, so the tool should say so). */
+int agent_call_attach_image(const agent_call_ctx *ctx, const char *mime, const void *data,
+                            size_t len, const char *label);
 
 /* Runs one tool. args_json is a JSON object (already checked), borrowed.
  * Sets *result_json to malloc'd text (JSON preferred; the agent frees it)
@@ -125,6 +151,7 @@ typedef struct agent_turn {
     uint32_t connect_timeout_ms; /* 0: the provider's default */
     uint32_t idle_timeout_ms;    /* 0: the provider's default */
     uint32_t max_steps;          /* 0: AGENT_MAX_STEPS; never above it */
+    int vision;                  /* 1: the model takes image parts (vision.h) */
     const char *session_id;      /* for tools; may be "" */
     uint64_t turn_id;
     const atomic_int *cancel; /* may be NULL */

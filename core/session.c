@@ -18,6 +18,7 @@
 #include "log.h"
 #include "provider.h"
 #include "text.h"
+#include "vision.h"
 
 #define MOD "session"
 
@@ -475,6 +476,7 @@ void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1_
     cfg->n_active_skills = m->n_skills;
     cfg->api_key_set = m->api_key_set;
     cfg->token_delay_ms = m->token_delay_ms;
+    cfg->vision = (char *)vision_mode_name(m->vision);
     cfg->context_window = m->context_window;
     pb->context_window = info->window;
     pb->archived = m->archived;
@@ -582,6 +584,16 @@ static int check_provider(const char *name, char *err, size_t errlen)
     if (check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
     if (name && *name && !provider_find(name)) {
         seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
+        return SESS_EINVAL;
+    }
+    return SESS_OK;
+}
+
+static int check_vision(const char *v, char *err, size_t errlen)
+{
+    if (vision_mode_parse(v) < 0) {
+        (void)v;
+        seterr(err, errlen, "vision must be \"auto\", \"on\" or \"off\"");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -1397,6 +1409,7 @@ static void run_turn(session *s, pending *p)
     char *base_url = text_dup(s->meta.base_url ? s->meta.base_url : "");
     char *system_prompt = text_dup(s->meta.system_prompt ? s->meta.system_prompt : "");
     uint32_t delay = s->meta.token_delay_ms ? s->meta.token_delay_ms : m->default_delay_ms;
+    int vision = vision_enabled(s->meta.vision, provider_name, model);
     uint32_t window = sess_window(m, &s->meta);
     uint32_t ratio = s->ratio_milli;
     s->cur = t;
@@ -1431,6 +1444,7 @@ static void run_turn(session *s, pending *p)
     ctx.base.base_url = base_url;
     ctx.base.api_key = api_key;
     ctx.base.token_delay_ms = delay;
+    ctx.base.vision = vision;
     ctx.base.connect_timeout_ms = m->llm_connect_timeout_ms;
     ctx.base.idle_timeout_ms = m->llm_idle_timeout_ms;
     ctx.base.session_id = s->meta.id;
@@ -1750,6 +1764,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
             return rc;
         if ((rc = check_skills(m, c->active_skills, c->n_active_skills, err, errlen))) return rc;
         if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
+        if ((rc = check_vision(c->vision, err, errlen))) return rc;
         if ((rc = check_window(c->context_window, err, errlen))) return rc;
     }
     store_session meta = {0};
@@ -1775,6 +1790,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
         meta.n_skills = c->n_active_skills;
     }
     meta.token_delay_ms = c ? c->token_delay_ms : 0;
+    meta.vision = c ? vision_mode_parse(c->vision) : VISION_AUTO;
     meta.context_window = c ? c->context_window : 0;
     meta.created_ms = meta.updated_ms = text_now_ms();
     meta.api_key_set = req->api_key && *req->api_key;
@@ -1866,6 +1882,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->active_skills)
         CHECK(check_skills(m, req->active_skills->names, req->active_skills->n_names, err, errlen));
     if (req->token_delay_ms) CHECK(check_delay(req->token_delay_ms->value, err, errlen));
+    if (req->vision) CHECK(check_vision(req->vision->value, err, errlen));
     if (req->context_window) CHECK(check_window(req->context_window->value, err, errlen));
 #undef CHECK
 
@@ -1885,6 +1902,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->base_url) set_str(&next.base_url, req->base_url->value);
     if (req->system_prompt) set_str(&next.system_prompt, req->system_prompt->value);
     if (req->token_delay_ms) next.token_delay_ms = req->token_delay_ms->value;
+    if (req->vision) next.vision = vision_mode_parse(req->vision->value);
     if (req->context_window) next.context_window = req->context_window->value;
     if (req->archived) next.archived = req->archived->value != 0;
     if (req->active_skills) {
@@ -2889,11 +2907,13 @@ static const agent_tool memory_tools[SESS_N_MEMORY_TOOLS] = {
      "scope \"session\" (the default) keeps it with this conversation, \"global\" for every "
      "session. Found again with recall.",
      "{\"type\":\"object\",\"properties\":{\"content\":{\"type\":\"string\",\"description\":"
-     "\"The fact, one or two sentences.\"},\"scope\":{\"type\":\"string\",\"enum\":[\"session\","
+     "\"The fact, one or two "
+     "sentences.\"},\"scope\":{\"type\":\"string\",\"enum\":[\"session\","
      "\"global\"]}},\"required\":[\"content\"],\"additionalProperties\":false}",
      0, tool_remember, NULL},
     {"recall",
-     "Looks up remembered facts by words (full-text search, best first): this session's and the "
+     "Looks up remembered facts by words (full-text search, best first): this session's and "
+     "the "
      "global ones (scope \"all\", the default), or only \"session\" or \"global\".",
      "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"scope\":{"
      "\"type\":\"string\",\"enum\":[\"session\",\"global\",\"all\"]},\"limit\":{\"type\":"

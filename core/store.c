@@ -22,7 +22,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -85,7 +85,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " resp BLOB,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
-    /* 2 -> 3: memory. A session's context window and archive flag; a
+    /* 2 -> 3: whether the session's model is sent images (vision.h). */
+    "ALTER TABLE sessions ADD COLUMN vision INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: memory. A session's context window and archive flag; a
      * message kind (0 a message, 1 a summary of the messages up to
      * covers_to, which stay stored); long-term memories (session NULL:
      * global); and one FTS5 index over message, summary and memory text,
@@ -139,7 +141,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 #define SESSION_COLS                                                                               \
     "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
     " api_key IS NOT NULL, created_ms, updated_ms, seq_reserved, prompt_tokens,"                   \
-    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id),"             \
+    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision,"     \
     " context_window, archived,"                                                                   \
     " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1)" \
     " FROM sessions s "
@@ -195,11 +197,11 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_S_INSERT] = "INSERT INTO sessions(id, title, provider, model, base_url, system_prompt,"
                    " skills, token_delay_ms, api_key, created_ms, updated_ms, seq_reserved,"
-                   " prompt_tokens, completion_tokens)"
-                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                   " prompt_tokens, completion_tokens, vision)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [Q_S_UPDATE] = "UPDATE sessions SET title = ?2, provider = ?3, model = ?4, base_url = ?5,"
-                   " system_prompt = ?6, skills = ?7, token_delay_ms = ?8, updated_ms = ?9"
-                   " WHERE id = ?1",
+                   " system_prompt = ?6, skills = ?7, token_delay_ms = ?8, updated_ms = ?9,"
+                   " vision = ?10 WHERE id = ?1",
     [Q_S_SET_KEY] = "UPDATE sessions SET api_key = ?2 WHERE id = ?1",
     [Q_S_GET_KEY] = "SELECT api_key FROM sessions WHERE id = ?1",
     [Q_S_GET] = SESSION_COLS "WHERE id = ?1",
@@ -397,7 +399,7 @@ static int u63_ok(uint64_t v)
 
 static int session_fields_ok(const store_session *s)
 {
-    if (!s || !id_ok(s->id)) return 0;
+    if (!s || !id_ok(s->id) || s->vision < 0 || s->vision > STORE_VISION_MAX) return 0;
     const char *texts[] = {s->title, s->provider, s->model, s->base_url, s->system_prompt};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (!text_ok(texts[i], STORE_TEXT_MAX)) return 0;
@@ -533,10 +535,12 @@ static int read_session(sqlite3_stmt *q, store_session *s)
     s->completion_tokens = (uint64_t)sqlite3_column_int64(q, 13);
     int64_t count = sqlite3_column_int64(q, 14);
     s->message_count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-    int64_t win = sqlite3_column_int64(q, 15);
+    int64_t vision = sqlite3_column_int64(q, 15);
+    s->vision = vision < 0 || vision > STORE_VISION_MAX ? 0 : (int)vision;
+    int64_t win = sqlite3_column_int64(q, 16);
     s->context_window = win < 0 ? 0 : win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
-    s->archived = sqlite3_column_int(q, 16) != 0;
-    s->compacted_to = (uint64_t)sqlite3_column_int64(q, 17);
+    s->archived = sqlite3_column_int(q, 17) != 0;
+    s->compacted_to = (uint64_t)sqlite3_column_int64(q, 18);
     return STORE_OK;
 }
 
@@ -933,6 +937,7 @@ int store_session_insert(store *st, const store_session *s, const char *api_key)
     sqlite3_bind_int64(q, 12, (int64_t)s->seq_reserved);
     sqlite3_bind_int64(q, 13, (int64_t)s->prompt_tokens);
     sqlite3_bind_int64(q, 14, (int64_t)s->completion_tokens);
+    sqlite3_bind_int64(q, 15, s->vision);
     err = tx_begin(st);
     if (err == STORE_OK)
         err = q_exec(st, q, "insert session");
@@ -965,6 +970,7 @@ int store_session_update(store *st, const store_session *s)
     bind_text(q, 7, skills);
     sqlite3_bind_int64(q, 8, s->token_delay_ms);
     sqlite3_bind_int64(q, 9, s->updated_ms);
+    sqlite3_bind_int64(q, 10, s->vision);
     err = tx_begin(st);
     if (err == STORE_OK)
         err = q_exec_one(st, q, "update session");

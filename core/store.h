@@ -26,6 +26,7 @@
 #define STORE_SKILLS_MAX 512       /* active skills per session: no more than a registry holds */
 #define STORE_API_KEY_MAX 4096     /* real keys are < 300 bytes; bounds a secret held in memory */
 #define STORE_BUSY_TIMEOUT_MS 5000 /* waiting on another process (e.g. a backup) */
+#define STORE_VISION_MAX 2         /* store_session.vision: 0 auto, 1 on, 2 off */
 
 typedef enum {
     STORE_OK = 0,
@@ -66,6 +67,7 @@ typedef struct store_session {
     char **skills; /* active skills, in order; names are non-empty, no '\n' */
     size_t n_skills;
     uint32_t token_delay_ms;
+    int vision;      /* 0 auto, 1 on, 2 off (vision.h); 0..STORE_VISION_MAX */
     int api_key_set; /* output only; the key itself is never read back here */
     int64_t created_ms;
     int64_t updated_ms;
@@ -127,7 +129,7 @@ void store_sessions_free(store_session *list, size_t n);
  * STORE_CONFLICT when the id exists. */
 int store_session_insert(store *st, const store_session *s, const char *api_key);
 /* Rewrites title, provider, model, base_url, system_prompt, skills,
- * token_delay_ms and updated_ms. STORE_NOT_FOUND when absent. */
+ * token_delay_ms, vision and updated_ms. STORE_NOT_FOUND when absent. */
 int store_session_update(store *st, const store_session *s);
 /* Sets (or with NULL/"" removes) the write-only API key.
  * STORE_NOT_FOUND when the session is absent. */

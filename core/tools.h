@@ -14,6 +14,12 @@
  * are shared with the bridge's MCP endpoint (toolspec.h); queue returns the
  * QueueResponse (jsonpb).
  *
+ * Runs (with --comfyui): run queues and waits, get_run and cancel_run,
+ * view_output describes an output file (name, node, size). In a vision
+ * turn (agent_call_ctx.vision) view_output and a succeeded run also hand
+ * the image to the agent loop (agent_call_attach_image), a PNG scaled down
+ * to TOOLS_VISION_MAX_SIDE first, and the result says that it follows.
+ *
  * Errors are results too: {error, code, hint} with the GraphErrorCode name
  * (NO_LIVE_CANVAS, ...) or INVALID_ARGUMENT for bad arguments, returned as
  * AGENT_TOOL_ERROR. A refused apply_patch (ok false) is AGENT_TOOL_ERROR;
@@ -71,6 +77,13 @@
 #define TOOLS_SEARCH_MAX TOOLSPEC_SEARCH_MAX
 /* run: how often a waiting call looks at its run (and at the cancel flag). */
 #define TOOLS_RUN_POLL_MS 100
+/* Images shown to a vision model (view_output, and run's first outputs):
+ * a PNG is scaled down so that its longer side is at most this (tokens and
+ * bytes; a model judges a picture well at this size). */
+#define TOOLS_VISION_MAX_SIDE 1024
+/* Image outputs of a succeeded run shown to a vision model with the run's
+ * result; view_output shows any other. */
+#define TOOLS_RUN_IMAGES 2
 /* The note: user ops listed and its size (below AGENT_MAX_NOTE). */
 #define TOOLS_NOTE_MAX_OPS 20
 #define TOOLS_NOTE_MAX_BYTES 2048

@@ -5,12 +5,17 @@
 // crash of comfyd (kill -9) without a reload, an outside caller edits the
 // real page and queues a real prompt, and nodes it creates without
 // coordinates (and `arrange`) lay out without overlap along the links, one
-// Ctrl+Z undoing an arrange. Sequential: one ComfyUI, one page.
+// Ctrl+Z undoing an arrange, the panel shows its session's runs, and the
+// panel's own agent on a scripted model server goes through run -> fail ->
+// fix -> run -> view_output on the real page (tests/llm/scripts/
+// agent-loop-gpt-4o.json). Sequential: one ComfyUI, one page.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { inflateSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
@@ -608,6 +613,189 @@ test("the panel shows its session's runs: the output thumbnail, and a refused ru
   assert.deepEqual(sel, [ckpt]);
   await shot("panel-runs.png");
   assert.deepEqual(pageErrors, []);
+});
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The scripted OpenAI-compatible server (tests/agent/fake_llm.py over
+ * tests/llm/fake_openai.py), recording every request into record. */
+function startScriptedModel(record) {
+  const child = spawn(
+    "/usr/bin/python3",
+    [join(REPO, "tests/agent/fake_llm.py"), "--scripts", join(REPO, "tests/llm/scripts"), "--port", "0", "--record", record, "--exit-on-stdin-eof"],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`fake_llm.py did not start: ${out}`)), 15000);
+    child.on("exit", (code) => reject(new Error(`fake_llm.py exited (${code}): ${out}`)));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        baseUrl: `http://127.0.0.1:${m[1]}/v1`,
+        requests: () =>
+          readFileSync(record, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+        stop: () => {
+          child.stdin.end();
+          child.kill("SIGTERM");
+        },
+      });
+    });
+  });
+}
+
+/** Width and height of a PNG whose pixel data inflates to the size its
+ * IHDR says. */
+function pngSize(buf) {
+  assert.equal(buf.subarray(0, 8).toString("hex"), "89504e470d0a1a0a", "PNG signature");
+  let off = 8;
+  let w = 0;
+  let h = 0;
+  let ch = 0;
+  const idat = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.subarray(off + 4, off + 8).toString("latin1");
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === "IHDR") [w, h, ch] = [data.readUInt32BE(0), data.readUInt32BE(4), { 2: 3, 6: 4, 0: 1 }[data[9]]];
+    else if (type === "IDAT") idat.push(data);
+    off += 12 + len;
+  }
+  assert.equal(inflateSync(Buffer.concat(idat)).length, h * (1 + w * ch), "pixel data size");
+  return [w, h];
+}
+
+test("the panel's agent runs, reads the failure, fixes, runs again and looks at the image (scripted model)", async () => {
+  const record = join(E.artifacts, "agent-loop-llm.jsonl");
+  rmSync(record, { force: true });
+  const llm = await startScriptedModel(record);
+  const settings = panel().locator("[data-test=settings]");
+  // No model files: with --screenshots run.sh puts an empty placeholder
+  // checkpoint into the copy (for the pictures of the next test), which
+  // would make the loader fail while executing instead of in validation.
+  const placeholder = join(E.data, "..", "ComfyUI", "models", "checkpoints", "sd_xl_base_1.0.safetensors");
+  const aside = `${placeholder}.aside`;
+  if (existsSync(placeholder)) renameSync(placeholder, aside);
+  // The panel on the right at a size that shows the whole turn, the
+  // workflow the agent builds on its left (its script places the nodes).
+  const frame = () =>
+    page.evaluate(() => {
+      const app = window.comfyAPI.app.app;
+      const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
+      p.pos = [960, 10];
+      p.setSize?.([560, 640]);
+      app.canvas.ds.scale = 0.85;
+      app.canvas.ds.offset = [20, 20];
+      app.canvas.deselectAll?.();
+      app.canvas.setDirty(true, true);
+    });
+  await frame();
+  await page.waitForTimeout(300);
+  try {
+    // As a user does: a new session, then the settings: an OpenAI-compatible
+    // endpoint and a model whose name says it sees images (vision "auto").
+    await panel().locator("[data-test=session]").selectOption("__new__");
+    await until(async () => (await status()) === "idle", "a new session");
+    await settings.click();
+    const field = async (sel, value) => {
+      const el = panel().locator(sel);
+      if (sel.endsWith("provider]")) await el.selectOption(value);
+      else {
+        await el.fill(value);
+        await el.dispatchEvent("change");
+      }
+    };
+    await field("[data-test=provider]", "openai");
+    await field("[data-test=model]", "agent-loop-gpt-4o");
+    await field("[data-test=base-url]", llm.baseUrl);
+    await settings.click();
+    if (await panel().locator("input[data-skill=prompt-writer]").isChecked()) await panel().locator("input[data-skill=prompt-writer]").uncheck();
+    assert.equal(await panel().locator("input[data-skill=workflow-builder]").isChecked(), true);
+    const asked = "Make me a 1280×720 picture of an inverted colour and show it to me.";
+    await send(asked);
+    const done = await until(async () => {
+      const t = (await turns()).at(-1);
+      const r = t?.user.includes("1280×720") && t.replies.find((x) => x.text.includes("The first run failed") && !x.state.includes("cd-streaming"));
+      return r && !(await status()).startsWith("working") ? r : null;
+    }, "the agent's turn to end with its answer", 180000, 200);
+    assert.equal(done.skill, "workflow-builder");
+
+    // What the scripted server received: the failure report after the
+    // first run, then the image after view_output.
+    const reqs = llm.requests().filter((r) => r.model === "agent-loop-gpt-4o");
+    assert.equal(reqs.length, 4, `requests: ${reqs.length}`);
+    const toolMsg = (req, id) => JSON.parse(req.body.messages.find((m) => m.role === "tool" && m.tool_call_id === id).content);
+    const failed = toolMsg(reqs[1], "call_run1");
+    assert.equal(failed.status, "failed", JSON.stringify(failed));
+    const ne = failed.failure.errors.find((e) => e.node_type === "CheckpointLoaderSimple");
+    assert.ok(ne, JSON.stringify(failed));
+    assert.equal(ne.title, "Load Checkpoint");
+    assert.equal(ne.input, "ckpt_name");
+    assert.ok(ne.message);
+    const ok = toolMsg(reqs[2], "call_run2");
+    assert.equal(ok.status, "succeeded", JSON.stringify(ok));
+    const out = ok.outputs[0];
+    const msgs = reqs[3].body.messages;
+    const at = msgs.findIndex((m) => m.role === "tool" && m.tool_call_id === "call_view");
+    const shown = msgs[at + 1];
+    assert.equal(shown?.role, "user", "a user message follows the view_output result");
+    const part = shown.content.find((p) => p.type === "image_url");
+    assert.ok(part, JSON.stringify(shown).slice(0, 300));
+    assert.match(part.image_url.url, /^data:image\/png;base64,/);
+    assert.deepEqual(pngSize(Buffer.from(part.image_url.url.split(",")[1], "base64")), [1024, 576], "scaled down to the bound");
+
+    // The panel: the failed run naming the node, then the output thumbnail.
+    const card = (id) => panel().locator(`[data-test=run][data-prompt="${id}"]`);
+    assert.equal(await card(failed.prompt_id).getAttribute("data-status"), "failed");
+    const err = card(failed.prompt_id).locator("[data-test=run-error-node]").first();
+    assert.match(await err.innerText(), /Load Checkpoint · ckpt_name/);
+    await until(async () => (await card(ok.prompt_id).getAttribute("data-status").catch(() => "")) === "succeeded", "the fixed run to show as succeeded", 30000, 200);
+    const thumb = card(ok.prompt_id).locator("[data-test=run-thumb]").first();
+    const size = await until(() => thumb.evaluate((i) => (i.complete && i.naturalWidth ? [i.naturalWidth, i.naturalHeight] : null)), "the thumbnail to load", 20000);
+    assert.deepEqual(size, [256, 144]);
+    // The output through the bridge is what was asked for.
+    const img = await fetch(`${conn.bridge_url}/comfy/runs/${ok.prompt_id}/outputs/${out.node_id}/0`, { headers: { Authorization: `Bearer ${conn.token}` } });
+    assert.equal(img.status, 200);
+    assert.deepEqual(pngSize(Buffer.from(await img.arrayBuffer())), [1280, 720]);
+    // The canvas holds the fixed workflow.
+    const types = await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.map((n) => n.type).filter((t) => t !== "ComfydAgentPanel").sort());
+    assert.deepEqual(types, ["EmptyImage", "ImageInvert", "SaveImage"]);
+
+    // The picture of this run for the README: the canvas with the panel
+    // beside the fixed workflow.
+    await frame();
+    await page.waitForTimeout(300);
+    await panel().locator(".cd-turn").last().evaluate((el) => el.scrollIntoView({ block: "start" }));
+    await page.mouse.move(5, 500);
+    await page.waitForTimeout(600);
+    const runShot = await shot("agent-run.png");
+    if (E.screenshots) {
+      mkdirSync(E.docs, { recursive: true });
+      copyFileSync(runShot, join(E.docs, "agent-run.png"));
+    }
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    llm.stop();
+    if (existsSync(aside)) renameSync(aside, placeholder);
+    // Back to the offline provider for the tests after this one (errors
+    // here must not hide the test's own).
+    await (async () => {
+      await frame();
+      if (!(await panel().locator("[data-test=provider]").isVisible())) await settings.click();
+      await panel().locator("[data-test=provider]").selectOption("echo");
+      for (const sel of ["[data-test=model]", "[data-test=base-url]"]) {
+        await panel().locator(sel).fill("");
+        await panel().locator(sel).dispatchEvent("change");
+      }
+      await settings.click();
+    })().catch((e) => console.error(`restoring the echo provider: ${e.message}`));
+  }
 });
 
 test("screenshots of the real ComfyUI (docs/images with --screenshots)", async () => {

@@ -7,7 +7,7 @@ import grpc
 import pytest
 from comfyd.v1 import session_pb2 as spb
 
-from helpers import IDLE, StreamEnded, Sub, get_session, kind, new_session, send, settle, words
+from helpers import IDLE, StreamEnded, Sub, configure, get_session, kind, new_session, send, settle, words
 
 
 def list_all(stub, page_size):
@@ -133,3 +133,26 @@ def test_create_with_a_client_chosen_id_makes_that_session_once(comfyd):
             stub.CreateSession(spb.CreateSessionRequest(session_id=bad), timeout=10)
         assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
         assert "session_id" in e.value.details()
+
+
+def test_vision_is_auto_by_default_set_by_create_and_configure_and_checked(comfyd):
+    """SessionConfig.vision: whether the model is sent images (docs/runs.md)."""
+    stub = comfyd.sessions()
+    s = new_session(stub)
+    assert s.config.vision == "auto"
+    on = new_session(stub, vision="on")
+    assert on.config.vision == "on"
+    assert get_session(stub, on.id).session.config.vision == "on"
+    off = configure(stub, on.id, vision="off")
+    assert off.config.vision == "off"
+    back = configure(stub, on.id, vision="")
+    assert back.config.vision == "auto"
+    for bad in ("yes", "ON", "auto "):
+        with pytest.raises(grpc.RpcError) as e:
+            configure(stub, on.id, vision=bad)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+        assert 'vision must be "auto", "on" or "off"' in e.value.details()
+        with pytest.raises(grpc.RpcError) as e:
+            new_session(stub, vision=bad)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+    assert get_session(stub, on.id).session.config.vision == "auto"

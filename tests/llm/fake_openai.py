@@ -26,6 +26,12 @@ and any of them with "repeat": n. Streams use chunked transfer encoding, one
 HTTP chunk per item, so "cut" leaves the body unterminated. A request past the
 last step gets a 500 ("script exhausted").
 
+A string anywhere in a step may hold {{result:TOOL:PATH}}: the value at PATH
+(keys and list indexes joined by '.', e.g. outputs.0.node_id) in the JSON
+result of the request's latest call of TOOL (its tool message), so a script
+can use ids the tools made (a run's prompt_id). A missing value is a 500
+("template"), so a script that went astray fails loudly.
+
 Every request is appended to the record file as one JSON line:
 {"model", "path", "authorization", "body"}. POST /_reset clears the step
 counters. The server prints "LISTENING <port>" once it accepts connections.
@@ -144,7 +150,12 @@ class Handler(BaseHTTPRequestHandler):
             self.error_json(500, "script exhausted for %s (request %d)" % (model, n + 1),
                             etype="server_error")
             return
-        self.play(steps[n])
+        try:
+            step = fill(steps[n], req)
+        except LookupError as e:
+            self.error_json(500, "template: %s" % e, etype="server_error")
+            return
+        self.play(step)
 
     def play(self, step):
         status = step.get("status", 200)
@@ -201,6 +212,43 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
         self.wfile.flush()
+
+
+TEMPLATE = re.compile(r"\{\{result:([A-Za-z0-9_-]+):([A-Za-z0-9_.-]+)\}\}")
+
+
+def tool_result(req, tool):
+    """The parsed JSON of the latest result of a call of tool in req."""
+    msgs = req.get("messages") or []
+    ids = {}
+    for m in msgs:
+        for c in m.get("tool_calls") or []:
+            ids[c.get("id")] = (c.get("function") or {}).get("name")
+    for m in reversed(msgs):
+        if m.get("role") == "tool" and ids.get(m.get("tool_call_id")) == tool:
+            return json.loads(m.get("content") or "null")
+    raise LookupError("no result of %s in the request" % tool)
+
+
+def fill(step, req):
+    """step with every {{result:TOOL:PATH}} replaced (see the docstring)."""
+    if isinstance(step, dict):
+        return {k: fill(v, req) for k, v in step.items()}
+    if isinstance(step, list):
+        return [fill(v, req) for v in step]
+    if not isinstance(step, str) or "{{" not in step:
+        return step
+
+    def one(m):
+        v = tool_result(req, m.group(1))
+        for part in m.group(2).split("."):
+            try:
+                v = v[int(part)] if isinstance(v, list) else v[part]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise LookupError("%s has no %s" % (m.group(1), m.group(2)))
+        return v if isinstance(v, str) else json.dumps(v)
+
+    return TEMPLATE.sub(one, step)
 
 
 class Server(ThreadingHTTPServer):

@@ -83,6 +83,10 @@ static int fake_run(const provider *p, const prov_request *req, const prov_sink 
             cat(&t, "tool(%s): %s\n", m->tool_call_id, m->content);
         else
             cat(&t, "%s: %s\n", role_s(m->role), m->content);
+        for (size_t j = 0; j < m->n_images; j++)
+            cat(&t, "  image %s %zu %.*s %s\n", m->images[j].mime, m->images[j].len,
+                (int)m->images[j].len, (const char *)m->images[j].data,
+                m->images[j].label ? m->images[j].label : "-");
         for (size_t j = 0; j < m->n_tool_calls; j++)
             cat(&t, "  call %s %s %s\n", m->tool_calls[j].id, m->tool_calls[j].name,
                 m->tool_calls[j].arguments_json);
@@ -206,6 +210,30 @@ static const agent_tool TOOLS[] = {
     {"queue", "Queues the workflow.", "", 0, t_queue, NULL},
 };
 #define N_TOOLS (sizeof TOOLS / sizeof TOOLS[0])
+
+/* A tool with an image for the model: args {"name": "...", "mime": "..."};
+ * the "file" is its name's bytes, so that the transcript shows which. */
+static int t_look(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    record(ud, 4, ctx, args);
+    char name[64] = "", mime[64] = "image/png";
+    const char *n = strstr(args, "\"name\":\"");
+    if (n) sscanf(n + 8, "%63[^\"]", name);
+    const char *m = strstr(args, "\"mime\":\"");
+    if (m) sscanf(m + 8, "%63[^\"]", mime);
+    char label[80];
+    snprintf(label, sizeof label, "label-%s", name);
+    int shown = agent_call_attach_image(ctx, mime, name, strlen(name), label) == 0;
+    if (asprintf(res, "{\"shown\":%s,\"vision\":%d}", shown ? "true" : "false", ctx->vision) < 0)
+        *res = NULL;
+    return AGENT_TOOL_OK;
+}
+
+static const agent_tool IMG_TOOLS[] = {
+    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph,
+     NULL},
+    {"look", "Shows an image.", "{\"type\":\"object\"}", 1, t_look, NULL},
+};
 
 /* ---- a recording sink ----------------------------------------------------- */
 
@@ -641,6 +669,94 @@ static void echo_provider_answers_through_the_loop(void **state)
     harness_free(h);
 }
 
+/* Images: after every tool message of the reply, one user message holds
+ * the images its calls attached, in order, with their labels. */
+static void images_follow_the_tool_results_of_their_reply(void **state)
+{
+    (void)state;
+    const fstep steps[] = {
+        {.calls = {{"c1", "look", "{\"name\":\"A\"}"},
+                   {"c2", "get_graph", "{}"},
+                   {"c3", "look", "{\"name\":\"B\",\"mime\":\"image/jpeg\"}"}},
+         .n_calls = 3},
+        {.calls = {{"c4", "get_graph", "{}"}}, .n_calls = 1},
+        {.text = "I see A and B."},
+    };
+    harness *h = harness_new(steps, 3);
+    h->turn.tools = IMG_TOOLS;
+    h->turn.n_tools = 2;
+    h->turn.vision = 1;
+    assert_int_equal(harness_run(h), AGENT_OK);
+    assert_int_equal(h->u.calls[4], 2);
+    const char *t2 = h->f.transcript[1];
+    assert_non_null(strstr(t2, "tool(c1): {\"shown\":true,\"vision\":1}\n"
+                               "tool(c2): {\"revision\":3,\"nodes\":2}\n"
+                               "tool(c3): {\"shown\":true,\"vision\":1}\n"
+                               "user: The images the tool results above refer to, for you to look "
+                               "at.\n"
+                               "  image image/png 1 A label-A\n"
+                               "  image image/jpeg 1 B label-B\n"));
+    /* They stay in the conversation; the next reply's calls add none. */
+    const char *t3 = h->f.transcript[2];
+    assert_non_null(strstr(
+        t3, "  image image/jpeg 1 B label-B\nassistant: \n  call c4 get_graph {}\ntool(c4): "));
+    const char *second = strstr(t3, "image image/png 1 A");
+    assert_non_null(second);
+    assert_null(strstr(second + 1, "image image/png 1 A"));
+    harness_free(h);
+}
+
+static void without_vision_no_image_is_taken(void **state)
+{
+    (void)state;
+    const fstep steps[] = {
+        {.calls = {{"c1", "look", "{\"name\":\"A\"}"}}, .n_calls = 1},
+        {.text = "ok"},
+    };
+    harness *h = harness_new(steps, 2);
+    h->turn.tools = IMG_TOOLS;
+    h->turn.n_tools = 2;
+    assert_int_equal(harness_run(h), AGENT_OK);
+    const char *t2 = h->f.transcript[1];
+    assert_non_null(strstr(t2, "tool(c1): {\"shown\":false,\"vision\":0}\n"));
+    assert_null(strstr(t2, "image "));
+    assert_null(strstr(t2, "for you to look at"));
+    harness_free(h);
+}
+
+/* AGENT_MAX_TURN_IMAGES per turn; a type a model cannot take is refused. */
+static void images_are_bounded_per_turn_and_by_type(void **state)
+{
+    (void)state;
+    const fstep steps[] = {
+        {.calls = {{"c1", "look", "{\"name\":\"x\",\"mime\":\"image/svg+xml\"}"},
+                   {"c2", "look", "{\"name\":\"A\"}"},
+                   {"c3", "look", "{\"name\":\"B\"}"},
+                   {"c4", "look", "{\"name\":\"C\"}"}},
+         .n_calls = 4},
+        {.calls = {{"c5", "look", "{\"name\":\"D\"}"},
+                   {"c6", "look", "{\"name\":\"E\"}"},
+                   {"c7", "look", "{\"name\":\"F\"}"},
+                   {"c8", "look", "{\"name\":\"G\"}"}},
+         .n_calls = 4},
+        {.text = "ok"},
+    };
+    _Static_assert(AGENT_MAX_TURN_IMAGES == 6, "the script attaches 7 acceptable images");
+    harness *h = harness_new(steps, 3);
+    h->turn.tools = IMG_TOOLS;
+    h->turn.n_tools = 2;
+    h->turn.vision = 1;
+    assert_int_equal(harness_run(h), AGENT_OK);
+    const char *t3 = h->f.transcript[2];
+    assert_non_null(strstr(t3, "tool(c1): {\"shown\":false,\"vision\":1}\n"));
+    assert_null(strstr(t3, "image image/svg"));
+    assert_non_null(strstr(t3, "tool(c7): {\"shown\":true,\"vision\":1}\n"));
+    assert_non_null(strstr(t3, "tool(c8): {\"shown\":false,\"vision\":1}\n"));
+    assert_non_null(strstr(t3, "  image image/png 1 F label-F\n"));
+    assert_null(strstr(t3, " G label-G"));
+    harness_free(h);
+}
+
 static void tool_allowed_rules(void **state)
 {
     (void)state;
@@ -1044,6 +1160,9 @@ int main(void)
         cmocka_unit_test(texts_of_two_model_calls_are_separated_by_a_blank_line),
         cmocka_unit_test(repeated_call_ids_are_made_unique),
         cmocka_unit_test(echo_provider_answers_through_the_loop),
+        cmocka_unit_test(images_follow_the_tool_results_of_their_reply),
+        cmocka_unit_test(without_vision_no_image_is_taken),
+        cmocka_unit_test(images_are_bounded_per_turn_and_by_type),
         cmocka_unit_test(tool_allowed_rules),
         cmocka_unit_test(session_runs_tools_and_publishes_their_events),
         cmocka_unit_test(session_refuses_a_tool_outside_the_skills_list),

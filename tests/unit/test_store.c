@@ -147,7 +147,7 @@ static void test_open_creates_schema_with_wal_private_file(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     assert_int_not_equal(raw_int(db, "PRAGMA application_id"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                  " ('sessions', 'messages', 'sessions_by_updated',"
@@ -180,7 +180,7 @@ static void test_reopen_keeps_schema_version(void **state)
     fixture *f = opened(state);
     reopen(f);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     sqlite3_close(db);
 }
 
@@ -225,7 +225,7 @@ static void test_newer_schema_version_gives_eschema(void **state)
     fixture *f = opened(state);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "PRAGMA user_version = 4");
+    raw_exec(f->path, "PRAGMA user_version = 5");
     assert_int_equal(store_open(&f->st, f->path), STORE_ESCHEMA);
     assert_null(f->st);
 }
@@ -272,6 +272,7 @@ static void test_session_insert_get_update_round_trip(void **state)
                        .skills = skills,
                        .n_skills = 3,
                        .token_delay_ms = 7,
+                       .vision = 1,
                        .created_ms = 1000,
                        .updated_ms = 2000,
                        .seq_reserved = 11,
@@ -292,6 +293,7 @@ static void test_session_insert_get_update_round_trip(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_string_equal(g.skills[i], skills[i]);
     assert_int_equal(g.token_delay_ms, 7);
+    assert_int_equal(g.vision, 1);
     assert_int_equal(g.api_key_set, 0);
     assert_int_equal(g.created_ms, 1000);
     assert_int_equal(g.updated_ms, 2000);
@@ -306,10 +308,14 @@ static void test_session_insert_get_update_round_trip(void **state)
     assert_int_equal(message_count(f->st, s.id), 2);
 
     store_session u = {
-        .title = "Renamed", .model = "other", .token_delay_ms = 0, .updated_ms = 9000};
+        .title = "Renamed", .model = "other", .token_delay_ms = 0, .vision = 2, .updated_ms = 9000};
     memcpy(u.id, s.id, sizeof u.id);
+    u.vision = 3; /* no such mode */
+    assert_int_equal(store_session_update(f->st, &u), STORE_EINVAL);
+    u.vision = 2;
     assert_int_equal(store_session_update(f->st, &u), STORE_OK);
     assert_int_equal(store_session_get(f->st, s.id, &g), STORE_OK);
+    assert_int_equal(g.vision, 2);
     assert_string_equal(g.title, "Renamed");
     assert_string_equal(g.provider, ""); /* NULL in means empty */
     assert_string_equal(g.model, "other");
@@ -1054,7 +1060,7 @@ static void test_strerror_names_every_code(void **state)
     assert_string_equal(store_strerror(-999), "unknown error");
 }
 
-/* SQL that takes a version 3 database back to version 2. */
+/* SQL that takes a version 4 database back to version 3. */
 #define DOWNGRADE_V3                                                                               \
     "DROP TRIGGER messages_fts_ai; DROP TRIGGER messages_fts_au;"                                  \
     " DROP TRIGGER messages_fts_ad; DROP TRIGGER memories_fts_ai;"                                 \
@@ -1062,7 +1068,7 @@ static void test_strerror_names_every_code(void **state)
     " DROP INDEX messages_summaries;"                                                              \
     " ALTER TABLE messages DROP COLUMN kind; ALTER TABLE messages DROP COLUMN"                     \
     " covers_to; ALTER TABLE sessions DROP COLUMN context_window;"                                 \
-    " ALTER TABLE sessions DROP COLUMN archived; PRAGMA user_version = 2;"
+    " ALTER TABLE sessions DROP COLUMN archived; PRAGMA user_version = 3;"
 
 /* A version 1 database (sessions only) gains the graph tables and keeps
  * its sessions. */
@@ -1073,20 +1079,22 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     store_close(f->st);
     f->st = NULL;
     raw_exec(f->path,
-             DOWNGRADE_V3 "DROP TABLE counters; DROP TABLE idem_keys; PRAGMA user_version = 1");
+             DOWNGRADE_V3 "DROP TABLE counters; DROP TABLE idem_keys; ALTER TABLE sessions "
+                          "DROP COLUMN vision; PRAGMA user_version = 1");
     assert_int_equal(store_open(&f->st, f->path), STORE_OK);
     store_session s = {0};
     assert_int_equal(store_session_get(f->st, "s-old", &s), STORE_OK);
+    assert_int_equal(s.vision, 0); /* auto */
     store_session_clear(&s);
     assert_int_equal(store_counter_raise(f->st, "c", 7), STORE_OK);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     sqlite3_close(db);
 }
 
-/* A version 2 database (no memory tables) is upgraded and its existing
+/* A version 3 database (no memory tables) is upgraded and its existing
  * messages become searchable. */
-static void test_version_2_database_gains_search_over_old_messages(void **state)
+static void test_version_3_database_gains_search_over_old_messages(void **state)
 {
     fixture *f = opened(state);
     add_session(f->st, "s-old", 5);
@@ -1312,7 +1320,7 @@ int main(void)
         T(test_child_exit_without_close_after_ack_keeps_row),
         T(test_child_sigkill_after_ack_keeps_row),
         T(test_version_1_database_is_upgraded_in_place),
-        T(test_version_2_database_gains_search_over_old_messages),
+        T(test_version_3_database_gains_search_over_old_messages),
         T(test_search_memories_summaries_and_delete),
         T(test_context_window_and_archived_round_trip),
         T(test_counters_only_rise_and_persist),

@@ -565,7 +565,8 @@ static void builtin_skills_get_exactly_their_allowed_tools_and_read_only_cannot_
         const char *skill;
         const char *tools;
     } want[] = {
-        {"graph-doctor", "get_graph search_node_types get_node_schema validate_patch"},
+        {"graph-doctor", "get_graph search_node_types get_node_schema validate_patch get_run "
+                         "view_output"},
         {"prompt-writer", "get_graph get_node_schema validate_patch apply_patch"},
         {"workflow-builder",
          "get_graph search_node_types get_node_schema validate_patch apply_patch queue run "

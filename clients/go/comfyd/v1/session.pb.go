@@ -437,9 +437,13 @@ type SessionConfig struct {
 	// Pace of the echo provider between tokens, in milliseconds (0 = the
 	// service's default).
 	TokenDelayMs uint32 `protobuf:"varint,7,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
+	// Whether the model is sent images (a run's outputs, as image parts of a
+	// user message): "on", "off", or "auto" (the default; "" reads as auto),
+	// which judges the model name (docs/runs.md, "Images and the model").
+	Vision string `protobuf:"bytes,8,opt,name=vision,proto3" json:"vision,omitempty"`
 	// The model's context window in tokens (0: the service's default for the
 	// provider and model, see Session.context_window for the one in force).
-	ContextWindow uint32 `protobuf:"varint,8,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
+	ContextWindow uint32 `protobuf:"varint,9,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -521,6 +525,13 @@ func (x *SessionConfig) GetTokenDelayMs() uint32 {
 		return x.TokenDelayMs
 	}
 	return 0
+}
+
+func (x *SessionConfig) GetVision() string {
+	if x != nil {
+		return x.Vision
+	}
+	return ""
 }
 
 func (x *SessionConfig) GetContextWindow() uint32 {
@@ -1431,9 +1442,11 @@ type ConfigureSessionRequest struct {
 	// Replaces the active skills (seed 000's update_skills).
 	ActiveSkills *SkillList              `protobuf:"bytes,8,opt,name=active_skills,json=activeSkills,proto3" json:"active_skills,omitempty"`
 	TokenDelayMs *wrapperspb.UInt32Value `protobuf:"bytes,9,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
+	// "auto", "on" or "off" (SessionConfig.vision).
+	Vision *wrapperspb.StringValue `protobuf:"bytes,10,opt,name=vision,proto3" json:"vision,omitempty"`
 	// 0 returns to the default; otherwise 512..10000000 tokens.
-	ContextWindow *wrapperspb.UInt32Value `protobuf:"bytes,10,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
-	Archived      *wrapperspb.BoolValue   `protobuf:"bytes,11,opt,name=archived,proto3" json:"archived,omitempty"`
+	ContextWindow *wrapperspb.UInt32Value `protobuf:"bytes,11,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
+	Archived      *wrapperspb.BoolValue   `protobuf:"bytes,12,opt,name=archived,proto3" json:"archived,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1527,6 +1540,13 @@ func (x *ConfigureSessionRequest) GetActiveSkills() *SkillList {
 func (x *ConfigureSessionRequest) GetTokenDelayMs() *wrapperspb.UInt32Value {
 	if x != nil {
 		return x.TokenDelayMs
+	}
+	return nil
+}
+
+func (x *ConfigureSessionRequest) GetVision() *wrapperspb.StringValue {
+	if x != nil {
+		return x.Vision
 	}
 	return nil
 }
@@ -3359,7 +3379,7 @@ var File_comfyd_v1_session_proto protoreflect.FileDescriptor
 
 const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\n" +
-	"\x17comfyd/v1/session.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"\x93\x02\n" +
+	"\x17comfyd/v1/session.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"\xab\x02\n" +
 	"\rSessionConfig\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x19\n" +
@@ -3367,8 +3387,9 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rsystem_prompt\x18\x04 \x01(\tR\fsystemPrompt\x12#\n" +
 	"\ractive_skills\x18\x05 \x03(\tR\factiveSkills\x12\x1e\n" +
 	"\vapi_key_set\x18\x06 \x01(\bR\tapiKeySet\x12$\n" +
-	"\x0etoken_delay_ms\x18\a \x01(\rR\ftokenDelayMs\x12%\n" +
-	"\x0econtext_window\x18\b \x01(\rR\rcontextWindow\"Y\n" +
+	"\x0etoken_delay_ms\x18\a \x01(\rR\ftokenDelayMs\x12\x16\n" +
+	"\x06vision\x18\b \x01(\tR\x06vision\x12%\n" +
+	"\x0econtext_window\x18\t \x01(\rR\rcontextWindow\"Y\n" +
 	"\x05Usage\x12#\n" +
 	"\rprompt_tokens\x18\x01 \x01(\x04R\fpromptTokens\x12+\n" +
 	"\x11completion_tokens\x18\x02 \x01(\x04R\x10completionTokens\"\xcc\x03\n" +
@@ -3435,7 +3456,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"\x17\n" +
 	"\x15DeleteSessionResponse\"!\n" +
 	"\tSkillList\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05names\"\x89\x05\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\"\xbf\x05\n" +
 	"\x17ConfigureSessionRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x122\n" +
@@ -3446,10 +3467,11 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rsystem_prompt\x18\x06 \x01(\v2\x1c.google.protobuf.StringValueR\fsystemPrompt\x125\n" +
 	"\aapi_key\x18\a \x01(\v2\x1c.google.protobuf.StringValueR\x06apiKey\x129\n" +
 	"\ractive_skills\x18\b \x01(\v2\x14.comfyd.v1.SkillListR\factiveSkills\x12B\n" +
-	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\x12C\n" +
-	"\x0econtext_window\x18\n" +
-	" \x01(\v2\x1c.google.protobuf.UInt32ValueR\rcontextWindow\x126\n" +
-	"\barchived\x18\v \x01(\v2\x1a.google.protobuf.BoolValueR\barchived\"\x88\x01\n" +
+	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\x124\n" +
+	"\x06vision\x18\n" +
+	" \x01(\v2\x1c.google.protobuf.StringValueR\x06vision\x12C\n" +
+	"\x0econtext_window\x18\v \x01(\v2\x1c.google.protobuf.UInt32ValueR\rcontextWindow\x126\n" +
+	"\barchived\x18\f \x01(\v2\x1a.google.protobuf.BoolValueR\barchived\"\x88\x01\n" +
 	"\x18ConfigureSessionResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12&\n" +
 	"\x0fapi_key_cleared\x18\x02 \x01(\bR\rapiKeyCleared\x12\x16\n" +
@@ -3721,61 +3743,62 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	47, // 16: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
 	20, // 17: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
 	48, // 18: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
-	48, // 19: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
-	49, // 20: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
-	9,  // 21: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
-	10, // 22: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
-	27, // 23: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
-	28, // 24: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
-	29, // 25: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
-	30, // 26: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
-	31, // 27: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
-	32, // 28: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
-	33, // 29: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
-	34, // 30: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
-	35, // 31: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
-	36, // 32: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
-	37, // 33: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
-	9,  // 34: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
-	10, // 35: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
-	11, // 36: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
-	0,  // 37: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
-	4,  // 38: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
-	10, // 39: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
-	7,  // 40: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
-	10, // 41: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
-	5,  // 42: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
-	5,  // 43: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
-	1,  // 44: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
-	43, // 45: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
-	6,  // 46: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
-	12, // 47: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
-	14, // 48: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
-	16, // 49: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
-	18, // 50: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
-	21, // 51: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
-	23, // 52: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
-	25, // 53: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
-	38, // 54: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
-	40, // 55: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
-	42, // 56: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
-	45, // 57: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
-	13, // 58: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
-	15, // 59: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
-	17, // 60: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
-	19, // 61: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
-	22, // 62: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
-	24, // 63: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
-	26, // 64: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
-	39, // 65: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
-	41, // 66: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
-	44, // 67: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
-	46, // 68: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
-	58, // [58:69] is the sub-list for method output_type
-	47, // [47:58] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	47, // 19: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
+	48, // 20: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
+	49, // 21: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
+	9,  // 22: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
+	10, // 23: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
+	27, // 24: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
+	28, // 25: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
+	29, // 26: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
+	30, // 27: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
+	31, // 28: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
+	32, // 29: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
+	33, // 30: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
+	34, // 31: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
+	35, // 32: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
+	36, // 33: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
+	37, // 34: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
+	9,  // 35: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
+	10, // 36: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
+	11, // 37: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
+	0,  // 38: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
+	4,  // 39: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
+	10, // 40: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
+	7,  // 41: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
+	10, // 42: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
+	5,  // 43: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
+	5,  // 44: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
+	1,  // 45: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
+	43, // 46: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
+	6,  // 47: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
+	12, // 48: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
+	14, // 49: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
+	16, // 50: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
+	18, // 51: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
+	21, // 52: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
+	23, // 53: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
+	25, // 54: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
+	38, // 55: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
+	40, // 56: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
+	42, // 57: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
+	45, // 58: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
+	13, // 59: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
+	15, // 60: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
+	17, // 61: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
+	19, // 62: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
+	22, // 63: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
+	24, // 64: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
+	26, // 65: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
+	39, // 66: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
+	41, // 67: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
+	44, // 68: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
+	46, // 69: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
+	59, // [59:70] is the sub-list for method output_type
+	48, // [48:59] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_session_proto_init() }

@@ -104,7 +104,7 @@ class ConfigUpdated(_message.Message):
     def __init__(self, config: _Optional[_Union[SessionConfig, _Mapping]] = ..., title: _Optional[str] = ...) -> None: ...
 
 class ConfigureSessionRequest(_message.Message):
-    __slots__ = ["active_skills", "api_key", "archived", "base_url", "context_window", "model", "provider", "session_id", "system_prompt", "title", "token_delay_ms"]
+    __slots__ = ["active_skills", "api_key", "archived", "base_url", "context_window", "model", "provider", "session_id", "system_prompt", "title", "token_delay_ms", "vision"]
     ACTIVE_SKILLS_FIELD_NUMBER: _ClassVar[int]
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     ARCHIVED_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class ConfigureSessionRequest(_message.Message):
     SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     TOKEN_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    VISION_FIELD_NUMBER: _ClassVar[int]
     active_skills: SkillList
     api_key: _wrappers_pb2.StringValue
     archived: _wrappers_pb2.BoolValue
@@ -127,7 +128,8 @@ class ConfigureSessionRequest(_message.Message):
     system_prompt: _wrappers_pb2.StringValue
     title: _wrappers_pb2.StringValue
     token_delay_ms: _wrappers_pb2.UInt32Value
-    def __init__(self, session_id: _Optional[str] = ..., title: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., provider: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., model: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., base_url: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., system_prompt: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., api_key: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., active_skills: _Optional[_Union[SkillList, _Mapping]] = ..., token_delay_ms: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., context_window: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., archived: _Optional[_Union[_wrappers_pb2.BoolValue, _Mapping]] = ...) -> None: ...
+    vision: _wrappers_pb2.StringValue
+    def __init__(self, session_id: _Optional[str] = ..., title: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., provider: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., model: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., base_url: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., system_prompt: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., api_key: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., active_skills: _Optional[_Union[SkillList, _Mapping]] = ..., token_delay_ms: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., vision: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., context_window: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., archived: _Optional[_Union[_wrappers_pb2.BoolValue, _Mapping]] = ...) -> None: ...
 
 class ConfigureSessionResponse(_message.Message):
     __slots__ = ["api_key_cleared", "notice", "session"]
@@ -370,7 +372,7 @@ class Session(_message.Message):
     def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., last_seq: _Optional[int] = ..., message_count: _Optional[int] = ..., queued_turns: _Optional[int] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., context_window: _Optional[int] = ..., archived: bool = ..., compacted_to: _Optional[int] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
-    __slots__ = ["active_skills", "api_key_set", "base_url", "context_window", "model", "provider", "system_prompt", "token_delay_ms"]
+    __slots__ = ["active_skills", "api_key_set", "base_url", "context_window", "model", "provider", "system_prompt", "token_delay_ms", "vision"]
     ACTIVE_SKILLS_FIELD_NUMBER: _ClassVar[int]
     API_KEY_SET_FIELD_NUMBER: _ClassVar[int]
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
@@ -379,6 +381,7 @@ class SessionConfig(_message.Message):
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
     TOKEN_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    VISION_FIELD_NUMBER: _ClassVar[int]
     active_skills: _containers.RepeatedScalarFieldContainer[str]
     api_key_set: bool
     base_url: str
@@ -387,7 +390,8 @@ class SessionConfig(_message.Message):
     provider: str
     system_prompt: str
     token_delay_ms: int
-    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ..., context_window: _Optional[int] = ...) -> None: ...
+    vision: str
+    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ..., vision: _Optional[str] = ..., context_window: _Optional[int] = ...) -> None: ...
 
 class SessionEvent(_message.Message):
     __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result"]
