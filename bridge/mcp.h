@@ -224,7 +224,7 @@ int mcp_sse_event(const char *json, size_t json_len, char **out, size_t *len);
 
 /* ---- input schemas from descriptors ---- */
 
-/* The generator is jsonpb's (core/jsonpb_schema.h), next to the decoder it
+/* The generator is jsonpb's (common/jsonpb_schema.h), next to the decoder it
  * describes; the graph tools' schemas come from it too. These names keep
  * the MCP tool tables short. */
 typedef jsonpb_field_doc mcp_field_doc;

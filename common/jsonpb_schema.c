@@ -1,5 +1,6 @@
 /* jsonpb_schema: JSON Schemas from message descriptors (see
- * jsonpb_schema.h). The descriptor tests repeat jsonpb.c's: a schema says
+ * jsonpb_schema.h). The descriptor tests follow jsonpb.c (jsonpb_is_wrapper
+ * is its own): a schema says
  * what the decoder takes. */
 #include "jsonpb_schema.h"
 
@@ -9,6 +10,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "jsonpb.h"
+#include "jsontree.h"
 #include "text.h"
 
 typedef struct schema_ctx {
@@ -35,36 +38,6 @@ static int g_bool(yajl_gen g, int b)
     return yajl_gen_bool(g, b != 0) != yajl_gen_status_ok;
 }
 
-/* Writes v (a parsed value) into g; numbers verbatim. */
-static int g_value(yajl_gen g, yajl_val v)
-{
-    if (!v) return yajl_gen_null(g) != yajl_gen_status_ok;
-    switch (v->type) {
-    case yajl_t_string:
-        return g_str(g, v->u.string);
-    case yajl_t_number:
-        return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) != yajl_gen_status_ok;
-    case yajl_t_true:
-        return g_bool(g, 1);
-    case yajl_t_false:
-        return g_bool(g, 0);
-    case yajl_t_null:
-        return yajl_gen_null(g) != yajl_gen_status_ok;
-    case yajl_t_object:
-        if (yajl_gen_map_open(g) != yajl_gen_status_ok) return 1;
-        for (size_t i = 0; i < v->u.object.len; i++)
-            if (g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i])) return 1;
-        return yajl_gen_map_close(g) != yajl_gen_status_ok;
-    case yajl_t_array:
-        if (yajl_gen_array_open(g) != yajl_gen_status_ok) return 1;
-        for (size_t i = 0; i < v->u.array.len; i++)
-            if (g_value(g, v->u.array.values[i])) return 1;
-        return yajl_gen_array_close(g) != yajl_gen_status_ok;
-    default:
-        return 1;
-    }
-}
-
 /* Writes the members of the JSON object text "{" members "}" (trusted)
  * into the map g has open. */
 static int g_raw_members(yajl_gen g, const char *members)
@@ -81,7 +54,8 @@ static int g_raw_members(yajl_gen g, const char *members)
     free(t);
     int bad = !YAJL_IS_OBJECT(v);
     for (size_t i = 0; !bad && i < v->u.object.len; i++)
-        bad = g_str(g, v->u.object.keys[i]) || g_value(g, v->u.object.values[i]);
+        bad = g_str(g, v->u.object.keys[i]) ||
+              jsontree_gen(g, v->u.object.values[i]) != yajl_gen_status_ok;
     yajl_tree_free(v);
     return bad;
 }
@@ -143,16 +117,6 @@ static size_t path_push(schema_ctx *c, const char *name)
 static int is_oneof(const ProtobufCFieldDescriptor *f)
 {
     return (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
-}
-
-static int is_wrapper(const ProtobufCMessageDescriptor *d)
-{
-    size_t n = strlen(d->name);
-    return d->n_fields == 1 && strncmp(d->name, "google.protobuf.", 16) == 0 && n > 21 &&
-           strcmp(d->name + n - 5, "Value") == 0 && strcmp(d->fields[0].name, "value") == 0 &&
-           d->fields[0].label != PROTOBUF_C_LABEL_REPEATED &&
-           d->fields[0].type != PROTOBUF_C_TYPE_MESSAGE &&
-           d->fields[0].type != PROTOBUF_C_TYPE_ENUM;
 }
 
 static int is_map(const ProtobufCFieldDescriptor *f)
@@ -245,7 +209,7 @@ static int schema_value(yajl_gen g, schema_ctx *c, const ProtobufCFieldDescripto
 {
     if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
         const ProtobufCMessageDescriptor *d = f->descriptor;
-        if (is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
+        if (jsonpb_is_wrapper(d)) return schema_value(g, c, &d->fields[0], depth, 1);
         if (is_scalar_union(d)) {
             int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || g_str(g, "type") ||
                       yajl_gen_array_open(g) != yajl_gen_status_ok;
