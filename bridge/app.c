@@ -948,6 +948,9 @@ static const struct {
     [APP_M_WATCH_RUN] = {&comfyd__v1__run_service__descriptor, "WatchRun"},
     [APP_M_CANCEL_RUN] = {&comfyd__v1__run_service__descriptor, "CancelRun"},
     [APP_M_GET_RUN_OUTPUT] = {&comfyd__v1__run_service__descriptor, "GetRunOutput"},
+    [APP_M_COMPACT_SESSION] = {&comfyd__v1__session_service__descriptor, "CompactSession"},
+    [APP_M_SEARCH_SESSIONS] = {&comfyd__v1__session_service__descriptor, "SearchSessions"},
+    [APP_M_EXPORT_SESSION] = {&comfyd__v1__session_service__descriptor, "ExportSession"},
 };
 
 const char *app_method_name(app_method m)
@@ -1183,7 +1186,7 @@ void app__stream_detach(app_stream *s)
 
 static const char *const route_names[APP_ROUTE__HTTP] = {
     "command", "batch",     "queue",   "save",    "load", "state", "node_types", "canvases",
-    "diff",    "workflows", "healthz", "metrics", "mcp",  "runs",  "run_output",
+    "diff",    "workflows", "healthz", "metrics", "mcp",  "runs",  "run_output", "sessions",
 };
 static const char *const ws_names[APP_WS__COUNT] = {"graph", "editor", "session"};
 
@@ -1473,7 +1476,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     if (bnet_route(a->net, "GET", "/healthz", BNET_ROUTE_PUBLIC, h_healthz, a) ||
         bnet_route(a->net, "GET", "/metrics", 0, h_metrics, a) || app__graph_routes(a) ||
         app__editor_routes(a) || app__session_routes(a) || app__mcp_routes(a) ||
-        app__runs_routes(a)) {
+        app__runs_routes(a) || app__sessions_http_routes(a)) {
         LOG_E(MOD, "cannot register the routes");
         goto fail;
     }

@@ -287,6 +287,8 @@ typedef enum {
     APP_SESS_USER_MESSAGE,
     APP_SESS_SKILL_EXECUTE,
     APP_SESS_CANCEL,
+    APP_SESS_COMPACT,
+    APP_SESS_SEARCH,
     APP_SESS__COUNT,
 } app_sess_kind;
 
@@ -360,6 +362,7 @@ typedef enum {
     APP_ROUTE_MCP,
     APP_ROUTE_RUNS,
     APP_ROUTE_RUN_OUTPUT,
+    APP_ROUTE_SESSIONS,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -395,6 +398,9 @@ typedef enum {
     APP_M_WATCH_RUN,
     APP_M_CANCEL_RUN,
     APP_M_GET_RUN_OUTPUT,
+    APP_M_COMPACT_SESSION,
+    APP_M_SEARCH_SESSIONS,
+    APP_M_EXPORT_SESSION,
     APP_M__COUNT,
 } app_method;
 
@@ -626,6 +632,9 @@ int app__session_routes(struct app *a);
 int app__mcp_routes(struct app *a);
 /* /comfy/runs (app_runs.c). */
 int app__runs_routes(struct app *a);
+/* HTTP /comfy/sessions/search and /comfy/sessions/{id}/export
+ * (app_sessions_http.c). */
+int app__sessions_http_routes(struct app *a);
 void app__mcp_tick(struct app *a);
 void app__mcp_destroy(struct app *a);
 

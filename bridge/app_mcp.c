@@ -76,6 +76,9 @@ typedef enum {
     T_GET_RUN,
     T_CANCEL_RUN,
     T_VIEW_OUTPUT,
+    T_SEARCH_SESSIONS,
+    T_COMPACT_SESSION,
+    T_EXPORT_SESSION,
     T__COUNT,
 } tool_id;
 
@@ -163,6 +166,21 @@ static const mcp_field_doc docs_load[] = {
     {"workflow_json", "A LiteGraph workflow as JSON text, loaded instead of name."},
 };
 static const char *const skip_load[] = {"idempotency_key", "timeout_ms"};
+
+static const mcp_field_doc docs_search_sessions[] = {
+    {"query",
+     "Words to find (all must match); \"a phrase\", prefix*, a OR b, -excluded. At most 1024 "
+     "bytes."},
+    {"session_id", "Only this session; omitted: every session."},
+    {"limit", "Hits to return, best first (0: 20; at most 200)."},
+    {"kinds", "Only these kinds of entries; omitted: messages, summaries and memories."},
+};
+static const char *const req_search_sessions[] = {"query"};
+static const mcp_field_doc docs_one_session[] = {
+    {"session_id", "The session (create_session or list_sessions)."},
+    {"format", "EXPORT_FORMAT_MARKDOWN (the default) or EXPORT_FORMAT_JSON."},
+};
+static const char *const req_one_session[] = {"session_id"};
 
 static const mcp_field_doc docs_sessions[] = {
     {"page_size", "Sessions per page (0: the service's default)."},
@@ -290,6 +308,43 @@ static const tool_info tools[T__COUNT] = {
     [T_GET_RUN] = {NULL, "Read a run", NULL, 1, 0, 1, 0, 0, NULL, {0}},
     [T_CANCEL_RUN] = {NULL, "Cancel a run", NULL, 0, 1, 1, 0, 0, NULL, {0}},
     [T_VIEW_OUTPUT] = {NULL, "View an output image", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_SEARCH_SESSIONS] = {"search_sessions",
+                           "Search agent sessions",
+                           "Full-text search (BM25) over every session's messages, the "
+                           "summaries of compacted turns and the skills' memories. Returns hits "
+                           "best first with the session, a snippet (matches in [brackets]) and "
+                           "the message or memory id.",
+                           1,
+                           0,
+                           1,
+                           0,
+                           0,
+                           &comfyd__v1__search_sessions_request__descriptor,
+                           {DOCS(docs_search_sessions), NULL, 0, req_search_sessions, 1, NULL}},
+    [T_COMPACT_SESSION] = {"compact_session",
+                           "Compact a session",
+                           "Summarises a session's older turns now (the newest turn is kept), "
+                           "as a turn does by itself when the history outgrows the model's "
+                           "context window. The originals stay stored. Refused while a turn "
+                           "runs.",
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           &comfyd__v1__compact_session_request__descriptor,
+                           {DOCS(docs_one_session), NULL, 0, req_one_session, 1, NULL}},
+    [T_EXPORT_SESSION] = {"export_session",
+                          "Export a session",
+                          "Returns a session with its whole history (summaries included) as a "
+                          "Markdown or JSON document.",
+                          1,
+                          0,
+                          1,
+                          0,
+                          0,
+                          &comfyd__v1__export_session_request__descriptor,
+                          {DOCS(docs_one_session), NULL, 0, req_one_session, 1, NULL}},
 };
 
 static const toolspec_id spec_of[T__COUNT] = {
@@ -309,6 +364,9 @@ static const toolspec_id spec_of[T__COUNT] = {
     [T_GET_RUN] = TOOLSPEC_GET_RUN,
     [T_CANCEL_RUN] = TOOLSPEC_CANCEL_RUN,
     [T_VIEW_OUTPUT] = TOOLSPEC_VIEW_OUTPUT,
+    [T_SEARCH_SESSIONS] = TOOLSPEC__COUNT,
+    [T_COMPACT_SESSION] = TOOLSPEC__COUNT,
+    [T_EXPORT_SESSION] = TOOLSPEC__COUNT,
 };
 
 static const char *tool_name(tool_id t)
@@ -920,7 +978,9 @@ static void done_message(app_call *c)
         const Comfyd__V1__LoadResponse *r = (const Comfyd__V1__LoadResponse *)c->resp;
         if (s->has_view && r->canvas_id && !strcmp(r->canvas_id, s->canvas)) s->has_view = 0;
     }
-    int session_style = o->tool == T_SESSIONS || o->tool == T_CREATE_SESSION;
+    int session_style = o->tool == T_SESSIONS || o->tool == T_CREATE_SESSION ||
+                        o->tool == T_SEARCH_SESSIONS || o->tool == T_COMPACT_SESSION ||
+                        o->tool == T_EXPORT_SESSION;
     char *res = encode_result(c->resp, session_style);
     op_tool_result(o, res ? res : toolspec_error("INTERNAL", NULL, "out of memory"), 0);
 }
@@ -938,6 +998,12 @@ static void tool_message(op *o, mcp_session *s)
         [T_CANVASES] = {&comfyd__v1__list_canvases_request__descriptor, APP_M_LIST_CANVASES, -1},
         [T_SESSIONS] = {&comfyd__v1__list_sessions_request__descriptor, APP_M_LIST_SESSIONS, -1},
         [T_CREATE_SESSION] = {&comfyd__v1__create_session_request__descriptor, APP_M_CREATE_SESSION,
+                              -1},
+        [T_SEARCH_SESSIONS] = {&comfyd__v1__search_sessions_request__descriptor,
+                               APP_M_SEARCH_SESSIONS, -1},
+        [T_COMPACT_SESSION] = {&comfyd__v1__compact_session_request__descriptor,
+                               APP_M_COMPACT_SESSION, -1},
+        [T_EXPORT_SESSION] = {&comfyd__v1__export_session_request__descriptor, APP_M_EXPORT_SESSION,
                               -1},
     };
     const tool_info *ti = &tools[o->tool];

@@ -1,93 +1,93 @@
 // @__NO_SIDE_EFFECTS__
-function po(e) {
+function mo(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const De = {}, vn = [], Cn = () => {
-}, Jc = () => !1, Si = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ti = (e) => e.startsWith("onUpdate:"), lt = Object.assign, qc = (e, t) => {
+const Se = {}, Cn = [], Sn = () => {
+}, Jc = () => !1, Fi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ii = (e) => e.startsWith("onUpdate:"), at = Object.assign, Hc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, pf = Object.prototype.hasOwnProperty, me = (e, t) => pf.call(e, t), re = Array.isArray, rn = (e) => jr(e) === "[object Map]", On = (e) => jr(e) === "[object Set]", il = (e) => jr(e) === "[object Date]", we = (e) => typeof e == "function", Me = (e) => typeof e == "string", St = (e) => typeof e == "symbol", Se = (e) => e !== null && typeof e == "object", Hc = (e) => (Se(e) || we(e)) && we(e.then) && we(e.catch), Vc = Object.prototype.toString, jr = (e) => Vc.call(e), gf = (e) => jr(e).slice(8, -1), Gc = (e) => jr(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ po(
+}, gf = Object.prototype.hasOwnProperty, we = (e, t) => gf.call(e, t), le = Array.isArray, rn = (e) => $r(e) === "[object Map]", Mn = (e) => $r(e) === "[object Set]", ol = (e) => $r(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Vc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), Gc = Object.prototype.toString, $r = (e) => Gc.call(e), mf = (e) => $r(e).slice(8, -1), Kc = (e) => $r(e) === "[object Object]", _o = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Fi = (e) => {
+), Oi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, mf = /-\w/g, ht = /* @__PURE__ */ Fi((e) => e.replace(mf, (t) => t.slice(1).toUpperCase())), _f = /\B([A-Z])/g, Mn = /* @__PURE__ */ Fi(
-  (e) => e.replace(_f, "-$1").toLowerCase()
-), Kc = /* @__PURE__ */ Fi((e) => e.charAt(0).toUpperCase() + e.slice(1)), os = /* @__PURE__ */ Fi((e) => e ? `on${Kc(e)}` : ""), Et = (e, t) => !Object.is(e, t), li = (e, ...t) => {
+}, _f = /-\w/g, gt = /* @__PURE__ */ Oi((e) => e.replace(_f, (t) => t.slice(1).toUpperCase())), bf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Oi(
+  (e) => e.replace(bf, "-$1").toLowerCase()
+), Yc = /* @__PURE__ */ Oi((e) => e.charAt(0).toUpperCase() + e.slice(1)), ls = /* @__PURE__ */ Oi((e) => e ? `on${Yc(e)}` : ""), Ct = (e, t) => !Object.is(e, t), ai = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, Yc = (e, t, n, r = !1) => {
+}, Xc = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: r,
     value: n
   });
-}, $r = (e) => {
+}, zr = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let sl;
-const Ii = () => sl || (sl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Oi(e) {
-  if (re(e)) {
+let ll;
+const Mi = () => ll || (ll = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Cr(e) {
+  if (le(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? kf(r) : Oi(r);
+      const r = e[n], i = Me(r) ? xf(r) : Cr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Me(e) || Se(e))
+  } else if (Me(e) || Te(e))
     return e;
 }
-const bf = /;(?![^(]*\))/g, yf = /:([^]+)/, wf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function kf(e) {
+const yf = /;(?![^(]*\))/g, wf = /:([^]+)/, kf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function xf(e) {
   const t = {};
-  return e.replace(wf, (n) => n.startsWith("/*") ? "" : n).split(bf).forEach((n) => {
+  return e.replace(kf, (n) => n.startsWith("/*") ? "" : n).split(yf).forEach((n) => {
     if (n) {
-      const r = n.split(yf);
+      const r = n.split(wf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
-function it(e) {
+function rt(e) {
   let t = "";
   if (Me(e))
     t = e;
-  else if (re(e))
+  else if (le(e))
     for (let n = 0; n < e.length; n++) {
-      const r = it(e[n]);
+      const r = rt(e[n]);
       r && (t += r + " ");
     }
-  else if (Se(e))
+  else if (Te(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const xf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Af = /* @__PURE__ */ po(xf);
-function Xc(e) {
+const Af = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", vf = /* @__PURE__ */ mo(Af);
+function Zc(e) {
   return !!e || e === "";
 }
 function Rf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = on(e[i], t[i], n);
+    r = ln(e[i], t[i], n);
   return r;
 }
-function ol(e, t, n) {
+function cl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && on(s, r[l], n)) {
+      if (!i[l] && ln(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,21 +96,21 @@ function ol(e, t, n) {
   }
   return !0;
 }
-function vf(e, t, n) {
+function Ef(e, t, n) {
   let r = rn(e), i = rn(t);
-  if (r || i || (r = On(e), i = On(t), r || i))
-    return r && i ? ol(e, t, n) : !1;
+  if (r || i || (r = Mn(e), i = Mn(t), r || i))
+    return r && i ? cl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !on(e[l], t[l], n))
+    if (c && !a || !c && a || !ln(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function ll(e, t, n, r) {
+function al(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -119,34 +119,34 @@ function ll(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function on(e, t, n) {
+function ln(e, t, n) {
   if (e === t) return !0;
-  let r = il(e), i = il(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = St(e), i = St(t), r || i ? e === t : (r = re(e), i = re(t), r || i ? r && i ? ll(e, t, n, Rf) : !1 : (r = Se(e), i = Se(t), r || i ? !r || !i ? !1 : ll(e, t, n, vf) : String(e) === String(t))));
+  let r = ol(e), i = ol(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = le(e), i = le(t), r || i ? r && i ? al(e, t, n, Rf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : al(e, t, n, Ef) : String(e) === String(t))));
 }
-function Ef(e, t) {
-  return e.findIndex((n) => on(n, t));
+function Cf(e, t) {
+  return e.findIndex((n) => ln(n, t));
 }
-const Zc = (e) => !!(e && e.__v_isRef === !0), ae = (e) => Me(e) ? e : e == null ? "" : re(e) || Se(e) && (e.toString === Vc || !we(e.toString)) ? Zc(e) ? ae(e.value) : JSON.stringify(e, Qc, 2) : String(e), Qc = (e, t) => Zc(t) ? Qc(e, t.value) : rn(t) ? {
+const Qc = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : le(e) || Te(e) && (e.toString === Gc || !ve(e.toString)) ? Qc(e) ? oe(e.value) : JSON.stringify(e, ea, 2) : String(e), ea = (e, t) => Qc(t) ? ea(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[ls(r, s) + " =>"] = i, n),
+    (n, [r, i], s) => (n[cs(r, s) + " =>"] = i, n),
     {}
   )
-} : On(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => ls(n))
-} : St(t) ? ls(t) : Se(t) && !re(t) && !Gc(t) ? String(t) : t, ls = (e, t = "") => {
+} : Mn(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => cs(n))
+} : Tt(t) ? cs(t) : Te(t) && !le(t) && !Kc(t) ? String(t) : t, cs = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    St(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    Tt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let Je;
-class Cf {
+let qe;
+class Df {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && qe && (qe.active ? (this.parent = qe, this.index = (qe.scopes || (qe.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Cf {
   }
   run(t) {
     if (this._active) {
-      const n = Je;
+      const n = qe;
       try {
-        return Je = this, t();
+        return qe = this, t();
       } finally {
-        Je = n;
+        qe = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Cf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = Je, Je = this);
+    ++this._on === 1 && (this.prevScope = qe, qe = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Cf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (Je === this)
-        Je = this.prevScope;
+      if (qe === this)
+        qe = this.prevScope;
       else {
-        let t = Je;
+        let t = qe;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,72 +243,72 @@ class Cf {
     }
   }
 }
-function Df() {
-  return Je;
+function Sf() {
+  return qe;
 }
-let xe;
-const cs = /* @__PURE__ */ new WeakSet();
-class ea {
+let Re;
+const as = /* @__PURE__ */ new WeakSet();
+class ta {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, qe && (qe.active ? qe.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, cs.has(this) && (cs.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, as.has(this) && (as.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || na(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ra(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, cl(this), ra(this);
-    const t = xe, n = pt;
-    xe = this, pt = !0;
+    this.flags |= 2, ul(this), ia(this);
+    const t = Re, n = mt;
+    Re = this, mt = !0;
     try {
       return this.fn();
     } finally {
-      ia(this), xe = t, pt = n, this.flags &= -3;
+      sa(this), Re = t, mt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        bo(t);
-      this.deps = this.depsTail = void 0, cl(this), this.onStop && this.onStop(), this.flags &= -2;
+        wo(t);
+      this.deps = this.depsTail = void 0, ul(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? cs.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? as.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Hs(this) && this.run();
+    Gs(this) && this.run();
   }
   get dirty() {
-    return Hs(this);
+    return Gs(this);
   }
 }
-let ta = 0, yr, wr;
-function na(e, t = !1) {
+let na = 0, yr, wr;
+function ra(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = wr, wr = e;
     return;
   }
   e.next = yr, yr = e;
 }
-function mo() {
-  ta++;
+function bo() {
+  na++;
 }
-function _o() {
-  if (--ta > 0)
+function yo() {
+  if (--na > 0)
     return;
   if (wr) {
     let t = wr;
@@ -333,296 +333,296 @@ function _o() {
   }
   if (e) throw e;
 }
-function ra(e) {
+function ia(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ia(e) {
+function sa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), bo(r), Sf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), wo(r), Tf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Hs(e) {
+function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (sa(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (oa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function sa(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Cr) || (e.globalVersion = Cr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
+function oa(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = xe, r = pt;
-  xe = e, pt = !0;
+  const t = e.dep, n = Re, r = mt;
+  Re = e, mt = !0;
   try {
-    ra(e);
+    ia(e);
     const i = e.fn(e._value);
-    (t.version === 0 || Et(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    xe = n, pt = r, ia(e), e.flags &= -3;
+    Re = n, mt = r, sa(e), e.flags &= -3;
   }
 }
-function bo(e, t = !1) {
+function wo(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      bo(s, !0);
+      wo(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Sf(e) {
+function Tf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let pt = !0;
-const oa = [];
-function ln() {
-  oa.push(pt), pt = !1;
-}
+let mt = !0;
+const la = [];
 function cn() {
-  const e = oa.pop();
-  pt = e === void 0 ? !0 : e;
+  la.push(mt), mt = !1;
 }
-function cl(e) {
+function an() {
+  const e = la.pop();
+  mt = e === void 0 ? !0 : e;
+}
+function ul(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = xe;
-    xe = void 0;
+    const n = Re;
+    Re = void 0;
     try {
       t();
     } finally {
-      xe = n;
+      Re = n;
     }
   }
 }
-let Cr = 0;
-class Tf {
+let Dr = 0;
+class Ff {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class yo {
+class ko {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!xe || !pt || xe === this.computed)
+    if (!Re || !mt || Re === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== xe)
-      n = this.activeLink = new Tf(xe, this), xe.deps ? (n.prevDep = xe.depsTail, xe.depsTail.nextDep = n, xe.depsTail = n) : xe.deps = xe.depsTail = n, la(n);
+    if (n === void 0 || n.sub !== Re)
+      n = this.activeLink = new Ff(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, ca(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = xe.depsTail, n.nextDep = void 0, xe.depsTail.nextDep = n, xe.depsTail = n, xe.deps === n && (xe.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
     }
     return n;
   }
   trigger(t) {
-    this.version++, Cr++, this.notify(t);
+    this.version++, Dr++, this.notify(t);
   }
   notify(t) {
-    mo();
+    bo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      _o();
+      yo();
     }
   }
 }
-function la(e) {
+function ca(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        la(r);
+        ca(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Vs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
+const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
   ""
-), Gs = /* @__PURE__ */ Symbol(
+), Ys = /* @__PURE__ */ Symbol(
   ""
-), Dr = /* @__PURE__ */ Symbol(
+), Sr = /* @__PURE__ */ Symbol(
   ""
 );
 function Ve(e, t, n) {
-  if (pt && xe) {
-    let r = Vs.get(e);
-    r || Vs.set(e, r = /* @__PURE__ */ new Map());
+  if (mt && Re) {
+    let r = Ks.get(e);
+    r || Ks.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new yo()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new ko()), i.map = r, i.key = n), i.track();
   }
 }
 function zt(e, t, n, r, i, s) {
-  const o = Vs.get(e);
+  const o = Ks.get(e);
   if (!o) {
-    Cr++;
+    Dr++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (mo(), t === "clear")
+  if (bo(), t === "clear")
     o.forEach(l);
   else {
-    const c = re(e), a = c && go(n);
+    const c = le(e), a = c && _o(n);
     if (c && n === "length") {
       const u = Number(r);
-      o.forEach((d, b) => {
-        (b === "length" || b === Dr || !St(b) && b >= u) && l(d);
+      o.forEach((d, _) => {
+        (_ === "length" || _ === Sr || !Tt(_) && _ >= u) && l(d);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Dr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Sr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
+          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
           break;
         case "delete":
-          c || (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
+          c || (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
           break;
         case "set":
-          rn(e) && l(o.get(Dn));
+          rn(e) && l(o.get(Tn));
           break;
       }
   }
-  _o();
+  yo();
 }
-function $n(e) {
-  const t = /* @__PURE__ */ pe(e);
-  return t === e || (Ve(t, "iterate", Dr), /* @__PURE__ */ ot(e)) ? t : /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => an(ct(n))) : t.map(an) : t.map(ct);
+function zn(e) {
+  const t = /* @__PURE__ */ _e(e);
+  return t === e || (Ve(t, "iterate", Sr), /* @__PURE__ */ ct(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(ut(n))) : t.map(un) : t.map(ut);
 }
-function Mi(e) {
-  return Ve(e = /* @__PURE__ */ pe(e), "iterate", Dr), e;
+function Ni(e) {
+  return Ve(e = /* @__PURE__ */ _e(e), "iterate", Sr), e;
 }
-function At(e, t) {
-  return /* @__PURE__ */ Tt(e) ? an(/* @__PURE__ */ sn(e) ? ct(t) : t) : ct(t);
+function vt(e, t) {
+  return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? ut(t) : t) : ut(t);
 }
-const Ff = {
+const If = {
   __proto__: null,
   [Symbol.iterator]() {
-    return as(this, Symbol.iterator, (e) => At(this, e));
+    return us(this, Symbol.iterator, (e) => vt(this, e));
   },
   concat(...e) {
-    return $n(this).concat(
-      ...e.map((t) => re(t) ? $n(t) : t)
+    return zn(this).concat(
+      ...e.map((t) => le(t) ? zn(t) : t)
     );
   },
   entries() {
-    return as(this, "entries", (e) => (e[1] = At(this, e[1]), e));
+    return us(this, "entries", (e) => (e[1] = vt(this, e[1]), e));
   },
   every(e, t) {
-    return Nt(this, "every", e, t, void 0, arguments);
+    return Lt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Nt(
+    return Lt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => At(this, r)),
+      (n) => n.map((r) => vt(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Nt(
+    return Lt(
       this,
       "find",
       e,
       t,
-      (n) => At(this, n),
+      (n) => vt(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Nt(this, "findIndex", e, t, void 0, arguments);
+    return Lt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Nt(
+    return Lt(
       this,
       "findLast",
       e,
       t,
-      (n) => At(this, n),
+      (n) => vt(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Nt(this, "findLastIndex", e, t, void 0, arguments);
+    return Lt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Nt(this, "forEach", e, t, void 0, arguments);
+    return Lt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return us(this, "includes", e);
+    return fs(this, "includes", e);
   },
   indexOf(...e) {
-    return us(this, "indexOf", e);
+    return fs(this, "indexOf", e);
   },
   join(e) {
-    return $n(this).join(e);
+    return zn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return us(this, "lastIndexOf", e);
+    return fs(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Nt(this, "map", e, t, void 0, arguments);
+    return Lt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return or(this, "pop");
+    return lr(this, "pop");
   },
   push(...e) {
-    return or(this, "push", e);
+    return lr(this, "push", e);
   },
   reduce(e, ...t) {
-    return ul(this, "reduce", e, t);
+    return dl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return ul(this, "reduceRight", e, t);
+    return dl(this, "reduceRight", e, t);
   },
   shift() {
-    return or(this, "shift");
+    return lr(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Nt(this, "some", e, t, void 0, arguments);
+    return Lt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return or(this, "splice", e);
+    return lr(this, "splice", e);
   },
   toReversed() {
-    return $n(this).toReversed();
+    return zn(this).toReversed();
   },
   toSorted(e) {
-    return $n(this).toSorted(e);
+    return zn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return $n(this).toSpliced(...e);
+    return zn(this).toSpliced(...e);
   },
   unshift(...e) {
-    return or(this, "unshift", e);
+    return lr(this, "unshift", e);
   },
   values() {
-    return as(this, "values", (e) => At(this, e));
+    return us(this, "values", (e) => vt(this, e));
   }
 };
-function as(e, t, n) {
-  const r = Mi(e), i = r[t], s = i.call(r);
-  if (r !== e && !/* @__PURE__ */ ot(e)) {
+function us(e, t, n) {
+  const r = Ni(e), i = r[t], s = i.call(r);
+  if (r !== e && !/* @__PURE__ */ ct(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => al(s.next(), n), i !== ca[t] && Object.defineProperties(o, {
+      return o.next = () => fl(s.next(), n), i !== aa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,60 +637,60 @@ function as(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => al(s._next(), n);
+    s._next = s.next, s.next = () => fl(s._next(), n);
   }
   return s;
 }
-function al(e, t) {
+function fl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ca = Array.prototype;
-function Nt(e, t, n, r, i, s) {
-  const o = Mi(e), l = o !== e && !/* @__PURE__ */ ot(e), c = o[t];
-  if (c !== ca[t]) {
+const aa = Array.prototype;
+function Lt(e, t, n, r, i, s) {
+  const o = Ni(e), l = o !== e && !/* @__PURE__ */ ct(e), c = o[t];
+  if (c !== aa[t]) {
     const d = c.apply(e, s);
-    return l ? ct(d) : d;
+    return l ? ut(d) : d;
   }
   let a = n;
-  o !== e && (l ? a = function(d, b) {
-    return n.call(this, At(e, d), b, e);
-  } : n.length > 2 && (a = function(d, b) {
-    return n.call(this, d, b, e);
+  o !== e && (l ? a = function(d, _) {
+    return n.call(this, vt(e, d), _, e);
+  } : n.length > 2 && (a = function(d, _) {
+    return n.call(this, d, _, e);
   }));
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function ul(e, t, n, r) {
-  const i = Mi(e), s = i !== e && !/* @__PURE__ */ ot(e);
+function dl(e, t, n, r) {
+  const i = Ni(e), s = i !== e && !/* @__PURE__ */ ct(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = At(e, a)), n.call(this, a, At(e, u), d, e);
+    return l && (l = !1, a = vt(e, a)), n.call(this, a, vt(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = i[t](o, ...r);
-  return l ? At(e, c) : c;
+  return l ? vt(e, c) : c;
 }
-function us(e, t, n) {
-  const r = /* @__PURE__ */ pe(e);
-  Ve(r, "iterate", Dr);
+function fs(e, t, n) {
+  const r = /* @__PURE__ */ _e(e);
+  Ve(r, "iterate", Sr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ao(n[0]) ? (n[0] = /* @__PURE__ */ pe(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ _e(n[0]), r[t](...n)) : i;
 }
-function or(e, t, n = []) {
-  ln(), mo();
-  const r = (/* @__PURE__ */ pe(e))[t].apply(e, n);
-  return _o(), cn(), r;
+function lr(e, t, n = []) {
+  cn(), bo();
+  const r = (/* @__PURE__ */ _e(e))[t].apply(e, n);
+  return yo(), an(), r;
 }
-const If = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), aa = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(St)
+const Of = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ua = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function Of(e) {
-  St(e) || (e = String(e));
-  const t = /* @__PURE__ */ pe(this);
+function Mf(e) {
+  Tt(e) || (e = String(e));
+  const t = /* @__PURE__ */ _e(this);
   return Ve(t, "has", e), t.hasOwnProperty(e);
 }
-class ua {
+class fa {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ua {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Wf : pa : s ? ha : da).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? qf : ga : s ? pa : ha).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = re(t);
+    const o = le(t);
     if (!i) {
       let c;
-      if (o && (c = Ff[n]))
+      if (o && (c = If[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Of;
+        return Mf;
     }
     const l = Reflect.get(
       t,
@@ -723,54 +723,54 @@ class ua {
       // its class methods
       /* @__PURE__ */ Xe(t) ? t : r
     );
-    if ((St(n) ? aa.has(n) : If(n)) || (i || Ve(t, "get", n), s))
+    if ((Tt(n) ? ua.has(n) : Of(n)) || (i || Ve(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Xe(l)) {
-      const c = o && go(n) ? l : l.value;
-      return i && Se(c) ? /* @__PURE__ */ Ys(c) : c;
+      const c = o && _o(n) ? l : l.value;
+      return i && Te(c) ? /* @__PURE__ */ Zs(c) : c;
     }
-    return Se(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
+    return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class fa extends ua {
+class da extends fa {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = re(t) && go(n);
+    const o = le(t) && _o(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ Tt(s);
-      if (!/* @__PURE__ */ ot(r) && !/* @__PURE__ */ Tt(r) && (s = /* @__PURE__ */ pe(s), r = /* @__PURE__ */ pe(r)), !o && /* @__PURE__ */ Xe(s) && !/* @__PURE__ */ Xe(r))
+      const a = /* @__PURE__ */ Ft(s);
+      if (!/* @__PURE__ */ ct(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ _e(s), r = /* @__PURE__ */ _e(r)), !o && /* @__PURE__ */ Xe(s) && !/* @__PURE__ */ Xe(r))
         return a || (s.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : me(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : we(t, n), c = Reflect.set(
       t,
       n,
       r,
       /* @__PURE__ */ Xe(t) ? t : i
     );
-    return t === /* @__PURE__ */ pe(i) && c && (l ? Et(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ _e(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const r = me(t, n);
+    const r = we(t, n);
     t[n];
     const i = Reflect.deleteProperty(t, n);
     return i && r && zt(t, "delete", n, void 0), i;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!St(n) || !aa.has(n)) && Ve(t, "has", n), r;
+    return (!Tt(n) || !ua.has(n)) && Ve(t, "has", n), r;
   }
   ownKeys(t) {
     return Ve(
       t,
       "iterate",
-      re(t) ? "length" : Dn
+      le(t) ? "length" : Tn
     ), Reflect.ownKeys(t);
   }
 }
-class Mf extends ua {
+class Nf extends fa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,42 +781,42 @@ class Mf extends ua {
     return !0;
   }
 }
-const Nf = /* @__PURE__ */ new fa(), Lf = /* @__PURE__ */ new Mf(), Pf = /* @__PURE__ */ new fa(!0);
-const Ks = (e) => e, Yr = (e) => Reflect.getPrototypeOf(e);
-function Bf(e, t, n) {
+const Lf = /* @__PURE__ */ new da(), Pf = /* @__PURE__ */ new Nf(), Bf = /* @__PURE__ */ new da(!0);
+const Xs = (e) => e, Xr = (e) => Reflect.getPrototypeOf(e);
+function jf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ pe(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ct;
+    const i = this.__v_raw, s = /* @__PURE__ */ _e(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : ut;
     return !t && Ve(
       s,
       "iterate",
-      c ? Gs : Dn
-    ), lt(
+      c ? Ys : Tn
+    ), at(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: b } = a.next();
-          return b ? { value: d, done: b } : {
+          const { value: d, done: _ } = a.next();
+          return _ ? { value: d, done: _ } : {
             value: l ? [u(d[0]), u(d[1])] : u(d),
-            done: b
+            done: _
           };
         }
       }
     );
   };
 }
-function Xr(e) {
+function Zr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function jf(e, t) {
+function $f(e, t) {
   const n = {
     get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
-      e || (Et(i, l) && Ve(o, "get", i), Ve(o, "get", l));
-      const { has: c } = Yr(o), a = t ? Ks : e ? an : ct;
+      const s = this.__v_raw, o = /* @__PURE__ */ _e(s), l = /* @__PURE__ */ _e(i);
+      e || (Ct(i, l) && Ve(o, "get", i), Ve(o, "get", l));
+      const { has: c } = Xr(o), a = t ? Xs : e ? un : ut;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,46 +825,46 @@ function jf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ve(/* @__PURE__ */ pe(i), "iterate", Dn), i.size;
+      return !e && Ve(/* @__PURE__ */ _e(i), "iterate", Tn), i.size;
     },
     has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ pe(s), l = /* @__PURE__ */ pe(i);
-      return e || (Et(i, l) && Ve(o, "has", i), Ve(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
+      const s = this.__v_raw, o = /* @__PURE__ */ _e(s), l = /* @__PURE__ */ _e(i);
+      return e || (Ct(i, l) && Ve(o, "has", i), Ve(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ pe(l), a = t ? Ks : e ? an : ct;
-      return !e && Ve(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ _e(l), a = t ? Xs : e ? un : ut;
+      return !e && Ve(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
-  return lt(
+  return at(
     n,
     e ? {
-      add: Xr("add"),
-      set: Xr("set"),
-      delete: Xr("delete"),
-      clear: Xr("clear")
+      add: Zr("add"),
+      set: Zr("set"),
+      delete: Zr("delete"),
+      clear: Zr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ pe(this), o = Yr(s), l = /* @__PURE__ */ pe(i), c = !t && !/* @__PURE__ */ ot(i) && !/* @__PURE__ */ Tt(i) ? l : i;
-        return o.has.call(s, c) || Et(i, c) && o.has.call(s, i) || Et(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
+        const s = /* @__PURE__ */ _e(this), o = Xr(s), l = /* @__PURE__ */ _e(i), c = !t && !/* @__PURE__ */ ct(i) && !/* @__PURE__ */ Ft(i) ? l : i;
+        return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ot(s) && !/* @__PURE__ */ Tt(s) && (s = /* @__PURE__ */ pe(s));
-        const o = /* @__PURE__ */ pe(this), { has: l, get: c } = Yr(o);
+        !t && !/* @__PURE__ */ ct(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ _e(s));
+        const o = /* @__PURE__ */ _e(this), { has: l, get: c } = Xr(o);
         let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ pe(i), a = l.call(o, i));
+        a || (i = /* @__PURE__ */ _e(i), a = l.call(o, i));
         const u = c.call(o, i);
-        return o.set(i, s), a ? Et(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
+        return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ pe(this), { has: o, get: l } = Yr(s);
+        const s = /* @__PURE__ */ _e(this), { has: o, get: l } = Xr(s);
         let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ pe(i), c = o.call(s, i)), l && l.call(s, i);
+        c || (i = /* @__PURE__ */ _e(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
         return c && zt(s, "delete", i, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ pe(this), s = i.size !== 0, o = i.clear();
+        const i = /* @__PURE__ */ _e(this), s = i.size !== 0, o = i.clear();
         return s && zt(
           i,
           "clear",
@@ -879,25 +879,25 @@ function jf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Bf(i, e, t);
+    n[i] = jf(i, e, t);
   }), n;
 }
-function wo(e, t) {
-  const n = jf(e, t);
+function xo(e, t) {
+  const n = $f(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
-    me(n, i) && i in r ? n : r,
+    we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const $f = {
-  get: /* @__PURE__ */ wo(!1, !1)
-}, zf = {
-  get: /* @__PURE__ */ wo(!1, !0)
+const zf = {
+  get: /* @__PURE__ */ xo(!1, !1)
 }, Uf = {
-  get: /* @__PURE__ */ wo(!0, !1)
+  get: /* @__PURE__ */ xo(!1, !0)
+}, Wf = {
+  get: /* @__PURE__ */ xo(!0, !1)
 };
-const da = /* @__PURE__ */ new WeakMap(), ha = /* @__PURE__ */ new WeakMap(), pa = /* @__PURE__ */ new WeakMap(), Wf = /* @__PURE__ */ new WeakMap();
+const ha = /* @__PURE__ */ new WeakMap(), pa = /* @__PURE__ */ new WeakMap(), ga = /* @__PURE__ */ new WeakMap(), qf = /* @__PURE__ */ new WeakMap();
 function Jf(e) {
   switch (e) {
     case "Object":
@@ -913,42 +913,42 @@ function Jf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ko(e) {
-  return /* @__PURE__ */ Tt(e) ? e : xo(
+function Ao(e) {
+  return /* @__PURE__ */ Ft(e) ? e : vo(
     e,
     !1,
-    Nf,
-    $f,
-    da
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function qf(e) {
-  return xo(
-    e,
-    !1,
-    Pf,
+    Lf,
     zf,
     ha
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Ys(e) {
-  return xo(
+function Hf(e) {
+  return vo(
     e,
-    !0,
-    Lf,
+    !1,
+    Bf,
     Uf,
     pa
   );
 }
-function xo(e, t, n, r, i) {
-  if (!Se(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+// @__NO_SIDE_EFFECTS__
+function Zs(e) {
+  return vo(
+    e,
+    !0,
+    Pf,
+    Wf,
+    ga
+  );
+}
+function vo(e, t, n, r, i) {
+  if (!Te(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Jf(gf(e));
+  const o = Jf(mf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -959,192 +959,192 @@ function xo(e, t, n, r, i) {
 }
 // @__NO_SIDE_EFFECTS__
 function sn(e) {
-  return /* @__PURE__ */ Tt(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Tt(e) {
+function Ft(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function ot(e) {
+function ct(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
+function Ro(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function pe(e) {
+function _e(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ pe(t) : e;
+  return t ? /* @__PURE__ */ _e(t) : e;
 }
-function Hf(e) {
-  return !me(e, "__v_skip") && Object.isExtensible(e) && Yc(e, "__v_skip", !0), e;
+function Vf(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && Xc(e, "__v_skip", !0), e;
 }
-const ct = (e) => Se(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Se(e) ? /* @__PURE__ */ Ys(e) : e;
+const ut = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Xe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function fs(e) {
-  return Vf(e, !1);
+function ds(e) {
+  return Gf(e, !1);
 }
-function Vf(e, t) {
-  return /* @__PURE__ */ Xe(e) ? e : new Gf(e, t);
+function Gf(e, t) {
+  return /* @__PURE__ */ Xe(e) ? e : new Kf(e, t);
 }
-class Gf {
+class Kf {
   constructor(t, n) {
-    this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ pe(t), this._value = n ? t : ct(t), this.__v_isShallow = n;
+    this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ _e(t), this._value = n ? t : ut(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ot(t) || /* @__PURE__ */ Tt(t);
-    t = r ? t : /* @__PURE__ */ pe(t), Et(t, n) && (this._rawValue = t, this._value = r ? t : ct(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ct(t) || /* @__PURE__ */ Ft(t);
+    t = r ? t : /* @__PURE__ */ _e(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : ut(t), this.dep.trigger());
   }
 }
-function Y(e) {
+function G(e) {
   return /* @__PURE__ */ Xe(e) ? e.value : e;
 }
-const Kf = {
-  get: (e, t, n) => t === "__v_raw" ? e : Y(Reflect.get(e, t, n)),
+const Yf = {
+  get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Xe(i) && !/* @__PURE__ */ Xe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function ga(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Kf);
+function ma(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Yf);
 }
-class Yf {
+class Xf {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Cr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    xe !== this)
-      return na(this, !0), !0;
+    Re !== this)
+      return ra(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return sa(this), t && (t.version = this.dep.version), this._value;
+    return oa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Xf(e, t, n = !1) {
+function Zf(e, t, n = !1) {
   let r, i;
-  return we(e) ? r = e : (r = e.get, i = e.set), new Yf(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new Xf(r, i, n);
 }
-const Zr = {}, pi = /* @__PURE__ */ new WeakMap();
-let kn;
-function Zf(e, t = !1, n = kn) {
+const Qr = {}, mi = /* @__PURE__ */ new WeakMap();
+let An;
+function Qf(e, t = !1, n = An) {
   if (n) {
-    let r = pi.get(n);
-    r || pi.set(n, r = []), r.push(e);
+    let r = mi.get(n);
+    r || mi.set(n, r = []), r.push(e);
   }
 }
-function Qf(e, t, n = De) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ot(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
-  let u, d, b, g, p = !1, A = !1;
-  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ot(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : re(e) ? (A = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ot(y)), d = () => e.map((y) => {
+function ed(e, t, n = Se) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ct(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
+  let u, d, _, g, p = !1, x = !1;
+  if (/* @__PURE__ */ Xe(e) ? (d = () => e.value, p = /* @__PURE__ */ ct(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : le(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ct(y)), d = () => e.map((y) => {
     if (/* @__PURE__ */ Xe(y))
       return y.value;
     if (/* @__PURE__ */ sn(y))
       return a(y);
-    if (we(y))
+    if (ve(y))
       return c ? c(y, 2) : y();
-  })) : we(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
-    if (b) {
-      ln();
+  })) : ve(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+    if (_) {
+      cn();
       try {
-        b();
+        _();
       } finally {
-        cn();
+        an();
       }
     }
-    const y = kn;
-    kn = u;
+    const y = An;
+    An = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      kn = y;
+      An = y;
     }
-  } : d = Cn, t && i) {
-    const y = d, I = i === !0 ? 1 / 0 : i;
-    d = () => Ut(y(), I);
+  } : d = Sn, t && i) {
+    const y = d, T = i === !0 ? 1 / 0 : i;
+    d = () => Ut(y(), T);
   }
-  const v = Df(), D = () => {
-    u.stop(), v && v.active && qc(v.effects, u);
+  const v = Sf(), C = () => {
+    u.stop(), v && v.active && Hc(v.effects, u);
   };
   if (s && t) {
     const y = t;
-    t = (...I) => {
+    t = (...T) => {
       try {
-        return y(...I);
+        return y(...T);
       } finally {
-        D();
+        C();
       }
     };
   }
-  let k = A ? new Array(e.length).fill(Zr) : Zr;
+  let k = x ? new Array(e.length).fill(Qr) : Qr;
   const w = (y) => {
     if (!(!(u.flags & 1) || !u.dirty && !y))
       if (t) {
-        const I = u.run();
-        if (y || i || p || (A ? I.some((F, x) => Et(F, k[x])) : Et(I, k))) {
-          const F = kn;
-          ln();
+        const T = u.run();
+        if (y || i || p || (x ? T.some((z, j) => Ct(z, k[j])) : Ct(T, k))) {
+          const z = An;
+          cn();
           try {
-            b && b(), kn = u;
-            const x = [
-              I,
+            _ && _(), An = u;
+            const j = [
+              T,
               // pass undefined as the old value when it's changed for the first time
-              k === Zr ? void 0 : A && k[0] === Zr ? [] : k,
+              k === Qr ? void 0 : x && k[0] === Qr ? [] : k,
               g
             ];
-            k = I, c ? c(t, 3, x) : (
+            k = T, c ? c(t, 3, j) : (
               // @ts-expect-error
-              t(...x)
+              t(...j)
             );
           } finally {
-            kn = F, cn();
+            An = z, an();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new ea(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Zf(y, !1, u), b = u.onStop = () => {
-    const y = pi.get(u);
+  return l && l(w), u = new ta(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => Qf(y, !1, u), _ = u.onStop = () => {
+    const y = mi.get(u);
     if (y) {
       if (c)
         c(y, 4);
       else
-        for (const I of y) I();
-      pi.delete(u);
+        for (const T of y) T();
+      mi.delete(u);
     }
-  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
+  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
 function Ut(e, t = 1 / 0, n) {
-  if (t <= 0 || !Se(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+  if (t <= 0 || !Te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
   if (n.set(e, t), t--, /* @__PURE__ */ Xe(e))
     Ut(e.value, t, n);
-  else if (re(e))
+  else if (le(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (On(e) || rn(e))
+  else if (Mn(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Gc(e)) {
+  else if (Kc(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1152,29 +1152,29 @@ function Ut(e, t = 1 / 0, n) {
   }
   return e;
 }
-function zr(e, t, n, r) {
+function Ur(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
-    Ni(i, t, n);
+    Li(i, t, n);
   }
 }
 function Ht(e, t, n, r) {
-  if (we(e)) {
-    const i = zr(e, t, n, r);
-    return i && Hc(i) && i.catch((s) => {
-      Ni(s, t, n, void 0, !0);
+  if (ve(e)) {
+    const i = Ur(e, t, n, r);
+    return i && Vc(i) && i.catch((s) => {
+      Li(s, t, n, void 0, !0);
     }), i;
   }
-  if (re(e)) {
+  if (le(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
       i.push(Ht(e[s], t, n, r));
     return i;
   }
 }
-function Ni(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || De;
+function Li(e, t, n, r = !0, i = !1) {
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Se;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1183,75 +1183,75 @@ function Ni(e, t, n, r = !0, i = !1) {
       if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!i || c.scope.active)) {
-        for (let b = 0; b < d.length; b++)
-          if (d[b](e, a, u) === !1)
+        for (let _ = 0; _ < d.length; _++)
+          if (d[_](e, a, u) === !1)
             return;
       }
       c = c.parent;
     }
     if (o) {
-      ln(), zr(o, null, 10, [
+      cn(), Ur(o, null, 10, [
         e,
         a,
         u
-      ]), cn();
+      ]), an();
       return;
     }
   }
-  ed(e, n, s, r, l);
+  td(e, n, s, r, l);
 }
-function ed(e, t, n, r = !0, i = !1) {
+function td(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
 const Ge = [];
-let dt = -1;
+let pt = -1;
 const Rt = [];
 let Qt = null, Jn = 0;
-const ma = /* @__PURE__ */ Promise.resolve();
-let gi = null;
+const _a = /* @__PURE__ */ Promise.resolve();
+let _i = null;
 function kr(e) {
-  const t = gi || ma;
+  const t = _i || _a;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function td(e) {
-  let t = dt + 1, n = Ge.length;
+function nd(e) {
+  let t = pt + 1, n = Ge.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ge[r], s = Sr(i);
+    const r = t + n >>> 1, i = Ge[r], s = Tr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function Ro(e) {
+function Eo(e) {
   if (!(e.flags & 1)) {
-    const t = Sr(e), n = Ge[Ge.length - 1];
+    const t = Tr(e), n = Ge[Ge.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Sr(n) ? Ge.push(e) : Ge.splice(td(t), 0, e), e.flags |= 1, _a();
+    !(e.flags & 2) && t >= Tr(n) ? Ge.push(e) : Ge.splice(nd(t), 0, e), e.flags |= 1, ba();
   }
 }
-function _a() {
-  gi || (gi = ma.then(wa));
+function ba() {
+  _i || (_i = _a.then(ka));
 }
-function nd(e) {
-  if (!re(e))
+function rd(e) {
+  if (!le(e))
     Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  _a();
+  ba();
 }
-function ba(e, t, n, r = dt + 1) {
+function ya(e, t, n, r = pt + 1) {
   for (; r < Ge.length; r++) {
     const i = Ge[r];
     if (i && i.flags & 2) {
       if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      Ge.splice(r, 1), r = e ? r - 1 : dt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      Ge.splice(r, 1), r = e ? r - 1 : pt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
-function ya(e, t, n = 0) {
+function wa(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1261,7 +1261,7 @@ function ya(e, t, n = 0) {
         (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
       }
     }
-    const s = [...new Set(r)].sort((o, l) => Sr(o) - Sr(l));
+    const s = [...new Set(r)].sort((o, l) => Tr(o) - Tr(l));
     if (Rt.length = i, Qt) {
       for (let o = 0; o < s.length; o++)
         Qt.push(s[o]);
@@ -1274,68 +1274,68 @@ function ya(e, t, n = 0) {
     Qt = null, Jn = 0;
   }
 }
-let ds = !1;
-function rd(e, t) {
-  if (ds) {
+let hs = !1;
+function id(e, t) {
+  if (hs) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(Rt);
-  e(), ds = !0;
+  e(), hs = !0;
   try {
-    ba(void 0, t), ya(void 0, n, t);
+    ya(void 0, t), wa(void 0, n, t);
   } finally {
-    ds = !1;
+    hs = !1;
   }
 }
-const Sr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function wa(e) {
+const Tr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function ka(e) {
   try {
-    for (dt = 0; dt < Ge.length; dt++) {
-      const t = Ge[dt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), zr(
+    for (pt = 0; pt < Ge.length; pt++) {
+      const t = Ge[pt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Ur(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; dt < Ge.length; dt++) {
-      const t = Ge[dt];
+    for (; pt < Ge.length; pt++) {
+      const t = Ge[pt];
       t && (t.flags &= -2);
     }
-    dt = -1, Ge.length = 0, ya(), gi = null, (Ge.length || Rt.length) && wa();
+    pt = -1, Ge.length = 0, wa(), _i = null, (Ge.length || Rt.length) && ka();
   }
 }
-let st = null, ka = null;
-function mi(e) {
-  const t = st;
-  return st = e, ka = e && e.type.__scopeId || null, t;
+let lt = null, xa = null;
+function bi(e) {
+  const t = lt;
+  return lt = e, xa = e && e.type.__scopeId || null, t;
 }
-function id(e, t = st, n) {
+function sd(e, t = lt, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && yl(-1);
-    const s = mi(t), o = Sn.length;
+    r._d && kl(-1);
+    const s = bi(t), o = Fn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Sn.length; c > o; c--) Pa();
-      mi(s), r._d && yl(1);
+      for (let c = Fn.length; c > o; c--) Ba();
+      bi(s), r._d && kl(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function zn(e, t) {
-  if (st === null)
+function bn(e, t) {
+  if (lt === null)
     return e;
-  const n = ji(st), r = e.dirs || (e.dirs = []);
+  const n = $i(lt), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = De] = t[i];
-    s && (we(s) && (s = {
+    let [s, o, l, c = Se] = t[i];
+    s && (ve(s) && (s = {
       mounted: s,
       updated: s
     }), s.deep && Ut(o), r.push({
@@ -1349,7 +1349,7 @@ function zn(e, t) {
   }
   return e;
 }
-function _n(e, t, n, r) {
+function yn(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1363,151 +1363,151 @@ function _n(e, t, n, r) {
   const s = i.dirs, o = t && t.dirs;
   for (let l = 0; l < s.length; l++) {
     let c = s[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = lt({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = at({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (ln(), Ht(a, n, 8, [
+    a && (cn(), Ht(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), cn());
+    ]), an());
   }
 }
-function sd(e, t, n = !1) {
+function od(e, t, n = !1) {
   const r = Jd();
-  if (r || Hn) {
-    let i = Hn ? Hn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+  if (r || Vn) {
+    let i = Vn ? Vn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && we(t) ? t.call(r && r.proxy) : t;
+      return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const od = /* @__PURE__ */ Symbol.for("v-scx"), ld = () => sd(od);
-function hs(e, t, n) {
-  return cd(e, t, n);
+const ld = /* @__PURE__ */ Symbol.for("v-scx"), cd = () => od(ld);
+function ps(e, t, n) {
+  return ad(e, t, n);
 }
-function cd(e, t, n = De) {
-  const { immediate: r, deep: i, flush: s, once: o } = n, l = lt({}, n), c = t && r || !t && s !== "post";
+function ad(e, t, n = Se) {
+  const { immediate: r, deep: i, flush: s, once: o } = n, l = at({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (wi) {
+  if (xi) {
     if (s === "sync") {
-      const g = ld();
+      const g = cd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Cn, g.resume = Cn, g.pause = Cn, g;
+      return g.stop = Sn, g.resume = Sn, g.pause = Sn, g;
     }
   }
-  const u = Xn;
-  l.call = (g, p, A) => Ht(g, u, p, A);
+  const u = Zn;
+  l.call = (g, p, x) => Ht(g, u, p, x);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
-    g.i = u, qe(g, u && u.suspense);
+    g.i = u, Je(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : Ro(g);
+    p ? g() : Eo(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = Qf(e, t, l);
-  return wi && (a ? a.push(b) : c && b()), b;
+  const _ = ed(e, t, l);
+  return xi && (a ? a.push(_) : c && _()), _;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), Li = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), ad = (e) => e && (e.defer || e.defer === ""), fl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, dl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Aa = /* @__PURE__ */ Symbol("_vte"), Pi = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), ud = (e) => e && (e.defer || e.defer === ""), hl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, pl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, ud = {
+}, fd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
     const {
       mc: u,
       pc: d,
-      pbc: b,
-      o: { insert: g, querySelector: p, createText: A, createComment: v, parentNode: D }
-    } = a, k = An(t.props);
+      pbc: _,
+      o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: C }
+    } = a, k = Rn(t.props);
     let { dynamicChildren: w } = t;
-    const y = (x, C, U) => {
-      x.shapeFlag & 16 && u(
-        x.children,
-        C,
-        U,
+    const y = (j, Q, X) => {
+      j.shapeFlag & 16 && u(
+        j.children,
+        Q,
+        X,
         i,
         s,
         o,
         l,
         c
       );
-    }, I = (x = t) => {
-      const C = An(x.props), U = x.target = Xs(x.props, p), ie = Zs(U, x, A, g);
-      U && (o !== "svg" && fl(U) ? o = "svg" : o !== "mathml" && dl(U) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(U), C || (y(x, U, ie), gr(x, !1)));
-    }, F = (x) => {
-      const C = () => {
-        if (Zt.get(x) === C) {
-          if (Zt.delete(x), An(x.props)) {
-            const U = D(x.el) || n;
-            y(x, U, x.anchor), gr(x, !0);
+    }, T = (j = t) => {
+      const Q = Rn(j.props), X = j.target = Qs(j.props, p), ce = eo(X, j, x, g);
+      X && (o !== "svg" && hl(X) ? o = "svg" : o !== "mathml" && pl(X) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), Q || (y(j, X, ce), gr(j, !1)));
+    }, z = (j) => {
+      const Q = () => {
+        if (Zt.get(j) === Q) {
+          if (Zt.delete(j), Rn(j.props)) {
+            const X = C(j.el) || n;
+            y(j, X, j.anchor), gr(j, !0);
           }
-          I(x);
+          T(j);
         }
       };
-      Zt.set(x, C), qe(C, s);
+      Zt.set(j, Q), Je(Q, s);
     };
     if (e == null) {
-      const x = t.el = A(""), C = t.anchor = A("");
-      if (g(x, n, r), g(C, n, r), ad(t.props) || s && s.pendingBranch) {
-        F(t);
+      const j = t.el = x(""), Q = t.anchor = x("");
+      if (g(j, n, r), g(Q, n, r), ud(t.props) || s && s.pendingBranch) {
+        z(t);
         return;
       }
-      k && (y(t, n, C), gr(t, !0)), I();
+      k && (y(t, n, Q), gr(t, !0)), T();
     } else {
       t.el = e.el;
-      const x = t.anchor = e.anchor, C = Zt.get(e);
-      if (C) {
-        C.flags |= 8, Zt.delete(e), F(t);
+      const j = t.anchor = e.anchor, Q = Zt.get(e);
+      if (Q) {
+        Q.flags |= 8, Zt.delete(e), z(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const U = t.target = e.target, ie = t.targetAnchor = e.targetAnchor, K = An(e.props), le = K ? n : U, Te = K ? x : ie;
-      if (o === "svg" || fl(U) ? o = "svg" : (o === "mathml" || dl(U)) && (o = "mathml"), w ? (b(
+      const X = t.target = e.target, ce = t.targetAnchor = e.targetAnchor, B = Rn(e.props), E = B ? n : X, N = B ? j : ce;
+      if (o === "svg" || hl(X) ? o = "svg" : (o === "mathml" || pl(X)) && (o = "mathml"), w ? (_(
         e.dynamicChildren,
         w,
-        le,
+        E,
         i,
         s,
         o,
         l
-      ), Co(e, t, !0)) : c || d(
+      ), So(e, t, !0)) : c || d(
         e,
         t,
-        le,
-        Te,
+        E,
+        N,
         i,
         s,
         o,
         l,
         !1
       ), k)
-        K ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : Qr(
+        B ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ei(
           t,
           n,
-          x,
+          j,
           a,
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ke = Xs(t.props, p);
-        ke && (t.target = ke, Qr(
+        const ee = Qs(t.props, p);
+        ee && (t.target = ee, ei(
           t,
-          ke,
+          ee,
           null,
           a,
           0
         ));
-      } else K && Qr(
+      } else B && ei(
         t,
-        U,
-        ie,
+        X,
+        ce,
         a,
         1
       );
@@ -1522,41 +1522,41 @@ const Zt = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ Symbol("_vte"), L
       targetStart: a,
       targetAnchor: u,
       target: d,
-      props: b
-    } = e, g = An(b), p = s || !g, A = Zt.get(e);
-    if (A && (A.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !A && (g || d) && o & 16)
+      props: _
+    } = e, g = Rn(_), p = s || !g, x = Zt.get(e);
+    if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
-        const D = l[v];
+        const C = l[v];
         r(
-          D,
+          C,
           t,
           n,
           p,
-          !!D.dynamicChildren
+          !!C.dynamicChildren
         );
       }
   },
-  move: Qr,
-  hydrate: fd
+  move: ei,
+  hydrate: dd
 };
-function Qr(e, t, n, { o: { insert: r }, m: i }, s = 2) {
+function ei(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Zt.has(e) && (!d || An(u)) && c & 16)
-    for (let b = 0; b < a.length; b++)
+  if (d && r(o, t, n), !Zt.has(e) && (!d || Rn(u)) && c & 16)
+    for (let _ = 0; _ < a.length; _++)
       i(
-        a[b],
+        a[_],
         t,
         n,
         2
       );
   d && r(l, t, n);
 }
-function fd(e, t, n, r, i, s, {
+function dd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function b(v, D) {
-    let k = D;
+  function _(v, C) {
+    let k = C;
     for (; k; ) {
       if (k && k.nodeType === 8) {
         if (k.data === "teleport start anchor")
@@ -1569,10 +1569,10 @@ function fd(e, t, n, r, i, s, {
       k = o(k);
     }
   }
-  function g(v, D) {
-    D.anchor = d(
+  function g(v, C) {
+    C.anchor = d(
       o(v),
-      D,
+      C,
       l(v),
       n,
       r,
@@ -1580,13 +1580,13 @@ function fd(e, t, n, r, i, s, {
       s
     );
   }
-  const p = t.target = Xs(
+  const p = t.target = Qs(
     t.props,
     c
-  ), A = An(t.props);
+  ), x = Rn(t.props);
   if (p) {
     const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (A ? (g(e, t), b(p, v), t.targetAnchor || Zs(
+    t.shapeFlag & 16 && (x ? (g(e, t), _(p, v), t.targetAnchor || eo(
       p,
       t,
       u,
@@ -1594,7 +1594,7 @@ function fd(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), b(p, v), t.targetAnchor || Zs(p, t, u, a), d(
+    )) : (t.anchor = o(e), _(p, v), t.targetAnchor || eo(p, t, u, a), d(
       v && o(v),
       t,
       p,
@@ -1602,11 +1602,11 @@ function fd(e, t, n, r, i, s, {
       r,
       i,
       s
-    ))), gr(t, A);
-  } else A && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+    ))), gr(t, x);
+  } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const dd = ud;
+const hd = fd;
 function gr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,32 +1616,32 @@ function gr(e, t) {
     n.ut();
   }
 }
-function Zs(e, t, n, r, i = null) {
+function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[xa] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Aa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
-const ps = /* @__PURE__ */ Symbol("_leaveCb");
-function hd(e) {
+const gs = /* @__PURE__ */ Symbol("_leaveCb");
+function pd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== gt) {
+      if (n.type !== _t) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Aa(e) {
+function va(e) {
   if (!Ra(e))
-    return Li(e.type) && e.children ? hd(e.children) : e;
+    return Pi(e.type) && e.children ? pd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && we(n.default))
+    if (t & 32 && ve(n.default))
       return n.default();
   }
 }
@@ -1650,7 +1650,7 @@ function xr(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     xr(
-      Li(n.type) && Aa(n) || n,
+      Pi(n.type) && va(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1660,35 +1660,35 @@ function xr(e, t) {
       r && xr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === ce && re(e.children)) {
-    const n = Ea(e.children, !1);
+  } else if (e.transition = t, e.type === ae && le(e.children)) {
+    const n = Ca(e.children, !1);
     n && xr(n, t);
   }
 }
-function Qs(e) {
+function to(e) {
   if (e.component)
-    return Qs(e.component.subTree);
-  if (e.type === ce) {
-    const t = re(e.children) && Ea(e.children, !1);
-    return t ? Qs(t) : void 0;
+    return to(e.component.subTree);
+  if (e.type === ae) {
+    const t = le(e.children) && Ca(e.children, !1);
+    return t ? to(t) : void 0;
   }
-  if (e.type !== gt)
+  if (e.type !== _t)
     return e;
 }
-function pd(e) {
+function gd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function hl(e, t) {
+function gl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const _i = /* @__PURE__ */ new WeakMap();
+const yi = /* @__PURE__ */ new WeakMap();
 function Ar(e, t, n, r, i = !1) {
-  if (re(e)) {
+  if (le(e)) {
     e.forEach(
-      (A, v) => Ar(
-        A,
-        t && (re(t) ? t[v] : t),
+      (x, v) => Ar(
+        x,
+        t && (le(t) ? t[v] : t),
         n,
         r,
         i
@@ -1696,66 +1696,66 @@ function Ar(e, t, n, r, i = !1) {
     );
     return;
   }
-  if (Rr(r) && !i) {
+  if (vr(r) && !i) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? ji(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ pe(d), g = d === De ? Jc : (A) => hl(u, A) ? !1 : me(b, A), p = (A, v) => !(v && hl(u, v));
+  const s = r.shapeFlag & 4 ? $i(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, _ = /* @__PURE__ */ _e(d), g = d === Se ? Jc : (x) => gl(u, x) ? !1 : we(_, x), p = (x, v) => !(v && gl(u, v));
   if (a != null && a !== c) {
-    if (pl(t), Me(a))
+    if (ml(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Xe(a)) {
-      const A = t;
-      p(a, A.k) && (a.value = null), A.k && (u[A.k] = null);
+      const x = t;
+      p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
     }
   }
-  if (we(c))
-    zr(c, l, 12, [o, u]);
+  if (ve(c))
+    Ur(c, l, 12, [o, u]);
   else {
-    const A = Me(c), v = /* @__PURE__ */ Xe(c);
-    if (A || v) {
-      const D = () => {
+    const x = Me(c), v = /* @__PURE__ */ Xe(c);
+    if (x || v) {
+      const C = () => {
         if (e.f) {
-          const k = A ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            re(k) && qc(k, s);
-          else if (re(k))
+            le(k) && Hc(k, s);
+          else if (le(k))
             k.includes(s) || k.push(s);
-          else if (A)
+          else if (x)
             u[c] = [s], g(c) && (d[c] = u[c]);
           else {
             const w = [s];
             p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else A ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const k = () => {
-          D(), _i.delete(e);
+          C(), yi.delete(e);
         };
-        k.id = -1, _i.set(e, k), qe(k, n);
+        k.id = -1, yi.set(e, k), Je(k, n);
       } else
-        pl(e), D();
+        ml(e), C();
     }
   }
 }
-function pl(e) {
-  const t = _i.get(e);
-  t && (t.flags |= 8, _i.delete(e));
+function ml(e) {
+  const t = yi.get(e);
+  t && (t.flags |= 8, yi.delete(e));
 }
-Ii().requestIdleCallback;
-Ii().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Ra = (e) => e.type.__isKeepAlive, gd = /* @__PURE__ */ Symbol.for("v-ndc");
-function xt(e, t, n, r) {
+Mi().requestIdleCallback;
+Mi().cancelIdleCallback;
+const vr = (e) => !!e.type.__asyncLoader, Ra = (e) => e.type.__isKeepAlive, md = /* @__PURE__ */ Symbol.for("v-ndc");
+function Qe(e, t, n, r) {
   let i;
-  const s = n, o = re(e);
+  const s = n, o = le(e);
   if (o || Me(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ot(e), a = /* @__PURE__ */ Tt(e), e = Mi(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ ct(e), a = /* @__PURE__ */ Ft(e), e = Ni(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? an(ct(e[u])) : ct(e[u]) : e[u],
+        c ? a ? un(ut(e[u])) : ut(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1768,7 +1768,7 @@ function xt(e, t, n, r) {
       for (let l = 0; l < e; l++)
         i[l] = t(l + 1, l, void 0, s);
     }
-  else if (Se(e))
+  else if (Te(e))
     if (e[Symbol.iterator])
       i = Array.from(
         e,
@@ -1786,10 +1786,10 @@ function xt(e, t, n, r) {
     i = [];
   return i;
 }
-const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
+const no = (e) => e ? Wa(e) ? $i(e) : no(e.parent) : null, Rr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ lt(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ at(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1797,26 +1797,26 @@ const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => eo(e.parent),
-    $root: (e) => eo(e.root),
+    $parent: (e) => no(e.parent),
+    $root: (e) => no(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Ro(e.update);
+      Eo(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = kr.bind(e.proxy)),
-    $watch: (e) => Cn
+    $watch: (e) => Sn
   })
-), gs = (e, t) => e !== De && !e.__isScriptSetup && me(e, t), md = {
+), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), _d = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
     const { ctx: n, setupState: r, data: i, props: s, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const b = o[t];
-      if (b !== void 0)
-        switch (b) {
+      const _ = o[t];
+      if (_ !== void 0)
+        switch (_) {
           case 1:
             return r[t];
           case 2:
@@ -1827,16 +1827,16 @@ const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
             return s[t];
         }
       else {
-        if (gs(r, t))
+        if (ms(r, t))
           return o[t] = 1, r[t];
-        if (me(s, t))
+        if (we(s, t))
           return o[t] = 3, s[t];
-        if (n !== De && me(n, t))
+        if (n !== Se && we(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
     }
-    const a = vr[t];
+    const a = Rr[t];
     let u, d;
     if (a)
       return t === "$attrs" && Ve(e.attrs, "get", ""), a(e);
@@ -1845,29 +1845,29 @@ const eo = (e) => e ? Ua(e) ? ji(e) : eo(e.parent) : null, vr = (
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== De && me(n, t))
+    if (n !== Se && we(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, me(d, t)
+      d = c.config.globalProperties, we(d, t)
     )
       return d[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return gs(i, t) ? (i[t] = n, !0) : me(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return ms(i, t) ? (i[t] = n, !0) : we(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || gs(t, l) || me(s, l) || me(r, l) || me(vr, l) || me(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || ms(t, l) || we(s, l) || we(r, l) || we(Rr, l) || we(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : me(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function va() {
+function Ea() {
   return {
     app: null,
     config: {
@@ -1888,27 +1888,27 @@ function va() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let _d = 0;
-function bd(e, t) {
+let bd = 0;
+function yd(e, t) {
   return function(r, i = null) {
-    we(r) || (r = lt({}, r)), i != null && !Se(i) && (i = null);
-    const s = va(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    ve(r) || (r = at({}, r)), i != null && !Te(i) && (i = null);
+    const s = Ea(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: _d++,
+      _uid: bd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: Yd,
+      version: Xd,
       get config() {
         return s.config;
       },
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && we(u.install) ? (o.add(u), u.install(a, ...d)) : we(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && ve(u.install) ? (o.add(u), u.install(a, ...d)) : ve(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1919,10 +1919,10 @@ function bd(e, t) {
       directive(u, d) {
         return d ? (s.directives[u] = d, a) : s.directives[u];
       },
-      mount(u, d, b) {
+      mount(u, d, _) {
         if (!c) {
-          const g = a._ceVNode || Jt(r, i);
-          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, ji(g.component);
+          const g = a._ceVNode || qt(r, i);
+          return g.appContext = s, _ === !0 ? _ = "svg" : _ === !1 && (_ = void 0), e(g, u, _), c = !0, a._container = u, u.__vue_app__ = a, $i(g.component);
         }
       },
       onUnmount(u) {
@@ -1939,29 +1939,29 @@ function bd(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Hn;
-        Hn = a;
+        const d = Vn;
+        Vn = a;
         try {
           return u();
         } finally {
-          Hn = d;
+          Vn = d;
         }
       }
     };
     return a;
   };
 }
-let Hn = null;
-const yd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${ht(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
-function wd(e, t, ...n) {
+let Vn = null;
+const wd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${gt(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+function kd(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || De;
+  const r = e.vnode.props || Se;
   let i = n;
-  const s = t.startsWith("update:"), o = s && yd(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map($r)));
-  let l, c = r[l = os(t)] || // also try camelCase event handler (#2249)
-  r[l = os(ht(t))];
-  !c && s && (c = r[l = os(Mn(t))]), c && Ht(
+  const s = t.startsWith("update:"), o = s && wd(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(zr)));
+  let l, c = r[l = ls(t)] || // also try camelCase event handler (#2249)
+  r[l = ls(gt(t))];
+  !c && s && (c = r[l = ls(Nn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1981,18 +1981,18 @@ function wd(e, t, ...n) {
     );
   }
 }
-function kd(e, t, n = !1) {
+function xd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (re(s) ? s.forEach((l) => o[l] = null) : lt(o, s), Se(e) && r.set(e, o), o) : (Se(e) && r.set(e, null), null);
+  return s ? (le(s) ? s.forEach((l) => o[l] = null) : at(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
 }
-function Pi(e, t) {
-  return !e || !Si(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), me(e, t[0].toLowerCase() + t.slice(1)) || me(e, Mn(t)) || me(e, t));
+function Bi(e, t) {
+  return !e || !Fi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
 }
-function gl(e) {
+function _l(e) {
   const {
     type: t,
     vnode: n,
@@ -2005,29 +2005,29 @@ function gl(e) {
     render: a,
     renderCache: u,
     props: d,
-    data: b,
+    data: _,
     setupState: g,
     ctx: p,
-    inheritAttrs: A
-  } = e, v = mi(e);
-  let D, k;
+    inheritAttrs: x
+  } = e, v = bi(e);
+  let C, k;
   try {
     if (n.shapeFlag & 4) {
-      const y = i || r, I = y;
-      D = vt(
+      const y = i || r, T = y;
+      C = Et(
         a.call(
-          I,
+          T,
           y,
           u,
           d,
           g,
-          b,
+          _,
           p
         )
       ), k = l;
     } else {
       const y = t;
-      D = vt(
+      C = Et(
         y.length > 1 ? y(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,31 +2035,31 @@ function gl(e) {
           d,
           null
         )
-      ), k = t.props ? l : xd(l);
+      ), k = t.props ? l : Ad(l);
     }
   } catch (y) {
-    Sn.length = 0, Ni(y, e, 1), D = Jt(gt);
+    Fn.length = 0, Li(y, e, 1), C = qt(_t);
   }
-  let w = D;
-  if (k && A !== !1) {
-    const y = Object.keys(k), { shapeFlag: I } = w;
-    y.length && I & 7 && (s && y.some(Ti) && (k = Ad(
+  let w = C;
+  if (k && x !== !1) {
+    const y = Object.keys(k), { shapeFlag: T } = w;
+    y.length && T & 7 && (s && y.some(Ii) && (k = vd(
       k,
       s
-    )), w = Yn(w, k, !1, !0));
+    )), w = Xn(w, k, !1, !0));
   }
-  if (n.dirs && (w = Yn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Li(w.type) && Aa(w) || w;
+  if (n.dirs && (w = Xn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const y = Pi(w.type) && va(w) || w;
     xr(y, n.transition);
   }
-  return D = w, mi(v), D;
+  return C = w, bi(v), C;
 }
-function Ea(e, t = !0) {
+function Ca(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (Do(i)) {
-      if (i.type !== gt || i.children === "v-if") {
+    if (To(i)) {
+      if (i.type !== _t || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,15 +2069,15 @@ function Ea(e, t = !0) {
   }
   return n;
 }
-const xd = (e) => {
+const Ad = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Si(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Fi(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Ad = (e, t) => {
+}, vd = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Ti(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Ii(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
 function Rd(e, t, n) {
@@ -2088,35 +2088,35 @@ function Rd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? ml(r, o, a) : !!o;
+      return r ? bl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        const b = u[d];
-        if (Ca(o, r, b) && !Pi(a, b))
+        const _ = u[d];
+        if (Da(o, r, _) && !Bi(a, _))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? ml(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? bl(r, o, a) : !0 : !!o;
   return !1;
 }
-function ml(e, t, n) {
+function bl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!me(e, s) || Ca(t, e, s) && !Pi(n, s))
+    if (!we(e, s) || Da(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Ca(e, t, n) {
+function Da(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Se(r) && Se(i) ? !on(r, i) : r !== i;
+  return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
 }
-function vd({ vnode: e, parent: t, suspense: n }, r) {
+function Ed({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,20 +2126,20 @@ function vd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Da = {}, Sa = () => Object.create(Da), Ta = (e) => Object.getPrototypeOf(e) === Da;
-function Ed(e, t, n, r = !1) {
-  const i = {}, s = Sa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Fa(e, t, i, s);
+const Sa = {}, Ta = () => Object.create(Sa), Fa = (e) => Object.getPrototypeOf(e) === Sa;
+function Cd(e, t, n, r = !1) {
+  const i = {}, s = Ta();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ia(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ qf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Hf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Cd(e, t, n, r) {
+function Dd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ pe(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ _e(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2150,16 +2150,16 @@ function Cd(e, t, n, r) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        let b = u[d];
-        if (Pi(e.emitsOptions, b))
+        let _ = u[d];
+        if (Bi(e.emitsOptions, _))
           continue;
-        const g = t[b];
+        const g = t[_];
         if (c)
-          if (me(s, b))
-            g !== s[b] && (s[b] = g, a = !0);
+          if (we(s, _))
+            g !== s[_] && (s[_] = g, a = !0);
           else {
-            const p = ht(b);
-            i[p] = to(
+            const p = gt(_);
+            i[p] = ro(
               c,
               l,
               p,
@@ -2169,19 +2169,19 @@ function Cd(e, t, n, r) {
             );
           }
         else
-          g !== s[b] && (s[b] = g, a = !0);
+          g !== s[_] && (s[_] = g, a = !0);
       }
     }
   } else {
-    Fa(e, t, i, s) && (a = !0);
+    Ia(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
-      !me(t, d) && // it's possible the original props was passed in as kebab-case
+      !we(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Mn(d)) === d || !me(t, u))) && (c ? n && // for camelCase
+      ((u = Nn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = to(
+      n[u] !== void 0) && (i[d] = ro(
         c,
         l,
         d,
@@ -2191,11 +2191,11 @@ function Cd(e, t, n, r) {
       )) : delete i[d]);
     if (s !== l)
       for (const d in s)
-        (!t || !me(t, d)) && (delete s[d], a = !0);
+        (!t || !we(t, d)) && (delete s[d], a = !0);
   }
   a && zt(e.attrs, "set", "");
 }
-function Fa(e, t, n, r) {
+function Ia(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2204,36 +2204,36 @@ function Fa(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      i && me(i, u = ht(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Pi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && we(i, u = gt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ pe(n), a = l || De;
+    const c = /* @__PURE__ */ _e(n), a = l || Se;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
-      n[d] = to(
+      n[d] = ro(
         i,
         c,
         d,
         a[d],
         e,
-        !me(a, d)
+        !we(a, d)
       );
     }
   }
   return o;
 }
-function to(e, t, n, r, i, s) {
+function ro(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
-    const l = me(o, "default");
+    const l = we(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && we(c)) {
+      if (o.type !== Function && !o.skipFactory && ve(c)) {
         const { propsDefaults: a } = i;
         if (n in a)
           r = a[n];
         else {
-          const u = za(i);
+          const u = Ua(i);
           r = a[n] = c.call(
             null,
             t
@@ -2249,98 +2249,98 @@ function to(e, t, n, r, i, s) {
     ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Mn(n)) && (r = !0));
+    ] && (r === "" || r === Nn(n)) && (r = !0));
   }
   return r;
 }
-function Dd(e, t, n = !1) {
+function Sd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Se(e) && r.set(e, vn), vn;
-  if (re(s))
+    return Te(e) && r.set(e, Cn), Cn;
+  if (le(s))
     for (let a = 0; a < s.length; a++) {
-      const u = ht(s[a]);
-      _l(u) && (o[u] = De);
+      const u = gt(s[a]);
+      yl(u) && (o[u] = Se);
     }
   else if (s)
     for (const a in s) {
-      const u = ht(a);
-      if (_l(u)) {
-        const d = s[a], b = o[u] = re(d) || we(d) ? { type: d } : lt({}, d), g = b.type;
-        let p = !1, A = !0;
-        if (re(g))
+      const u = gt(a);
+      if (yl(u)) {
+        const d = s[a], _ = o[u] = le(d) || ve(d) ? { type: d } : at({}, d), g = _.type;
+        let p = !1, x = !0;
+        if (le(g))
           for (let v = 0; v < g.length; ++v) {
-            const D = g[v], k = we(D) && D.name;
+            const C = g[v], k = ve(C) && C.name;
             if (k === "Boolean") {
               p = !0;
               break;
-            } else k === "String" && (A = !1);
+            } else k === "String" && (x = !1);
           }
         else
-          p = we(g) && g.name === "Boolean";
-        b[
+          p = ve(g) && g.name === "Boolean";
+        _[
           0
           /* shouldCast */
-        ] = p, b[
+        ] = p, _[
           1
           /* shouldCastTrue */
-        ] = A, (p || me(b, "default")) && l.push(u);
+        ] = x, (p || we(_, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Se(e) && r.set(e, c), c;
+  return Te(e) && r.set(e, c), c;
 }
-function _l(e) {
+function yl(e) {
   return e[0] !== "$" && !br(e);
 }
-const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => re(e) ? e.map(vt) : [vt(e)], Sd = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => le(e) ? e.map(Et) : [Et(e)], Td = (e, t, n) => {
   if (t._n)
     return t;
-  const r = id((...i) => Eo(t(...i)), n);
+  const r = sd((...i) => Do(t(...i)), n);
   return r._c = !1, r;
-}, Ia = (e, t, n) => {
+}, Oa = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (vo(i)) continue;
+    if (Co(i)) continue;
     const s = e[i];
-    if (we(s))
-      t[i] = Sd(i, s, r);
+    if (ve(s))
+      t[i] = Td(i, s, r);
     else if (s != null) {
-      const o = Eo(s);
+      const o = Do(s);
       t[i] = () => o;
     }
   }
-}, Oa = (e, t) => {
-  const n = Eo(t);
+}, Ma = (e, t) => {
+  const n = Do(t);
   e.slots.default = () => n;
-}, Ma = (e, t, n) => {
+}, Na = (e, t, n) => {
   for (const r in t)
-    (n || !vo(r)) && (e[r] = t[r]);
-}, Td = (e, t, n) => {
-  const r = e.slots = Sa();
+    (n || !Co(r)) && (e[r] = t[r]);
+}, Fd = (e, t, n) => {
+  const r = e.slots = Ta();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ma(r, t, n), n && Yc(r, "_", i, !0)) : Ia(t, r);
-  } else t && Oa(e, t);
-}, Fd = (e, t, n) => {
+    i ? (Na(r, t, n), n && Xc(r, "_", i, !0)) : Oa(t, r);
+  } else t && Ma(e, t);
+}, Id = (e, t, n) => {
   const { vnode: r, slots: i } = e;
-  let s = !0, o = De;
+  let s = !0, o = Se;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ma(i, t, n) : (s = !t.$stable, Ia(t, i)), o = t;
-  } else t && (Oa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Na(i, t, n) : (s = !t.$stable, Oa(t, i)), o = t;
+  } else t && (Ma(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !vo(l) && o[l] == null && delete i[l];
-}, qe = Pd;
-function Id(e) {
-  return Od(e);
+      !Co(l) && o[l] == null && delete i[l];
+}, Je = Bd;
+function Od(e) {
+  return Md(e);
 }
-function Od(e, t) {
-  const n = Ii();
+function Md(e, t) {
+  const n = Mi();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2352,841 +2352,841 @@ function Od(e, t) {
     setText: a,
     setElementText: u,
     parentNode: d,
-    nextSibling: b,
-    setScopeId: g = Cn,
+    nextSibling: _,
+    setScopeId: g = Sn,
     insertStaticContent: p
-  } = e, A = (h, m, R, B = null, S = null, O = null, L = void 0, j = null, N = !!m.dynamicChildren) => {
+  } = e, x = (h, m, A, P = null, D = null, F = null, M = void 0, $ = null, O = !!m.dynamicChildren) => {
     if (h === m)
       return;
-    h && !lr(h, m) && (B = _e(h), ge(h, S, O, !0), h = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: W, shapeFlag: $ } = m;
-    switch (T) {
-      case Bi:
-        v(h, m, R, B);
+    h && !cr(h, m) && (P = ke(h), ye(h, D, F, !0), h = null), m.patchFlag === -2 && (O = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === Cn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    const { type: S, ref: q, shapeFlag: U } = m;
+    switch (S) {
+      case ji:
+        v(h, m, A, P);
         break;
-      case gt:
-        D(h, m, R, B);
+      case _t:
+        C(h, m, A, P);
         break;
-      case _s:
-        h == null && k(m, R, B, L);
+      case bs:
+        h == null && k(m, A, P, M);
         break;
-      case ce:
-        le(
+      case ae:
+        E(
           h,
           m,
-          R,
-          B,
-          S,
-          O,
-          L,
-          j,
-          N
+          A,
+          P,
+          D,
+          F,
+          M,
+          $,
+          O
         );
         break;
       default:
-        $ & 1 ? I(
+        U & 1 ? T(
           h,
           m,
-          R,
-          B,
-          S,
-          O,
-          L,
-          j,
-          N
-        ) : $ & 6 ? Te(
+          A,
+          P,
+          D,
+          F,
+          M,
+          $,
+          O
+        ) : U & 6 ? N(
           h,
           m,
-          R,
-          B,
-          S,
-          O,
-          L,
-          j,
-          N
-        ) : ($ & 64 || $ & 128) && T.process(
+          A,
+          P,
+          D,
+          F,
+          M,
+          $,
+          O
+        ) : (U & 64 || U & 128) && S.process(
           h,
           m,
-          R,
-          B,
-          S,
+          A,
+          P,
+          D,
+          F,
+          M,
+          $,
           O,
-          L,
-          j,
-          N,
-          dn
+          hn
         );
     }
-    W != null && S ? Ar(W, h && h.ref, O, m || h, !m) : W == null && h && h.ref != null && Ar(h.ref, null, O, h, !0);
-  }, v = (h, m, R, B) => {
+    q != null && D ? Ar(q, h && h.ref, F, m || h, !m) : q == null && h && h.ref != null && Ar(h.ref, null, F, h, !0);
+  }, v = (h, m, A, P) => {
     if (h == null)
       r(
         m.el = l(m.children),
-        R,
-        B
+        A,
+        P
       );
     else {
-      const S = m.el = h.el;
-      m.children !== h.children && a(S, m.children);
+      const D = m.el = h.el;
+      m.children !== h.children && a(D, m.children);
     }
-  }, D = (h, m, R, B) => {
+  }, C = (h, m, A, P) => {
     h == null ? r(
       m.el = c(m.children || ""),
-      R,
-      B
+      A,
+      P
     ) : m.el = h.el;
-  }, k = (h, m, R, B) => {
+  }, k = (h, m, A, P) => {
     [h.el, h.anchor] = p(
       h.children,
       m,
-      R,
-      B,
+      A,
+      P,
       h.el,
       h.anchor
     );
-  }, w = ({ el: h, anchor: m }, R, B) => {
-    let S;
+  }, w = ({ el: h, anchor: m }, A, P) => {
+    let D;
     for (; h && h !== m; )
-      S = b(h), r(h, R, B), h = S;
-    r(m, R, B);
+      D = _(h), r(h, A, P), h = D;
+    r(m, A, P);
   }, y = ({ el: h, anchor: m }) => {
-    let R;
+    let A;
     for (; h && h !== m; )
-      R = b(h), i(h), h = R;
+      A = _(h), i(h), h = A;
     i(m);
-  }, I = (h, m, R, B, S, O, L, j, N) => {
-    if (m.type === "svg" ? L = "svg" : m.type === "math" && (L = "mathml"), h == null)
-      F(
+  }, T = (h, m, A, P, D, F, M, $, O) => {
+    if (m.type === "svg" ? M = "svg" : m.type === "math" && (M = "mathml"), h == null)
+      z(
         m,
-        R,
-        B,
-        S,
-        O,
-        L,
-        j,
-        N
+        A,
+        P,
+        D,
+        F,
+        M,
+        $,
+        O
       );
     else {
-      const T = h.el && h.el._isVueCE ? h.el : null;
+      const S = h.el && h.el._isVueCE ? h.el : null;
       try {
-        T && T._beginPatch(), U(
+        S && S._beginPatch(), X(
           h,
           m,
-          S,
-          O,
-          L,
-          j,
-          N
+          D,
+          F,
+          M,
+          $,
+          O
         );
       } finally {
-        T && T._endPatch();
+        S && S._endPatch();
       }
     }
-  }, F = (h, m, R, B, S, O, L, j) => {
-    let N, T;
-    const { props: W, shapeFlag: $, transition: q, dirs: V } = h;
-    if (N = h.el = o(
+  }, z = (h, m, A, P, D, F, M, $) => {
+    let O, S;
+    const { props: q, shapeFlag: U, transition: K, dirs: te } = h;
+    if (O = h.el = o(
       h.type,
-      O,
-      W && W.is,
-      W
-    ), $ & 8 ? u(N, h.children) : $ & 16 && C(
+      F,
+      q && q.is,
+      q
+    ), U & 8 ? u(O, h.children) : U & 16 && Q(
       h.children,
-      N,
+      O,
       null,
-      B,
-      S,
-      ms(h, O),
-      L,
-      j
-    ), V && _n(h, null, B, "created"), x(N, h, h.scopeId, L, B), W) {
-      for (const fe in W)
-        fe !== "value" && !br(fe) && s(N, fe, null, W[fe], O, B);
-      "value" in W && s(N, "value", null, W.value, O), (T = W.onVnodeBeforeMount) && kt(T, B, h);
+      P,
+      D,
+      _s(h, F),
+      M,
+      $
+    ), te && yn(h, null, P, "created"), j(O, h, h.scopeId, M, P), q) {
+      for (const he in q)
+        he !== "value" && !br(he) && s(O, he, null, q[he], F, P);
+      "value" in q && s(O, "value", null, q.value, F), (S = q.onVnodeBeforeMount) && At(S, P, h);
     }
-    V && _n(h, null, B, "beforeMount");
-    const oe = Md(S, q);
-    oe ? q.beforeEnter(N) : q && !q.persisted && (N[Ld] = !0), r(N, m, R), ((T = W && W.onVnodeMounted) || oe || V) && qe(() => {
-      T && kt(T, B, h), oe && q.enter(N), V && _n(h, null, B, "mounted");
-    }, S);
-  }, x = (h, m, R, B, S) => {
-    if (R && g(h, R), B)
-      for (let O = 0; O < B.length; O++)
-        g(h, B[O]);
-    if (S) {
-      let O = S.subTree;
-      if (m === O || La(O.type) && (O.ssContent === m || O.ssFallback === m)) {
-        const L = S.vnode;
-        x(
+    te && yn(h, null, P, "beforeMount");
+    const fe = Nd(D, K);
+    fe ? K.beforeEnter(O) : K && !K.persisted && (O[Pd] = !0), r(O, m, A), ((S = q && q.onVnodeMounted) || fe || te) && Je(() => {
+      S && At(S, P, h), fe && K.enter(O), te && yn(h, null, P, "mounted");
+    }, D);
+  }, j = (h, m, A, P, D) => {
+    if (A && g(h, A), P)
+      for (let F = 0; F < P.length; F++)
+        g(h, P[F]);
+    if (D) {
+      let F = D.subTree;
+      if (m === F || Pa(F.type) && (F.ssContent === m || F.ssFallback === m)) {
+        const M = D.vnode;
+        j(
           h,
-          L,
-          L.scopeId,
-          L.slotScopeIds,
-          S.parent
+          M,
+          M.scopeId,
+          M.slotScopeIds,
+          D.parent
         );
       }
     }
-  }, C = (h, m, R, B, S, O, L, j, N = 0) => {
-    for (let T = N; T < h.length; T++) {
-      const W = h[T] = j ? $t(h[T]) : vt(h[T]);
-      A(
+  }, Q = (h, m, A, P, D, F, M, $, O = 0) => {
+    for (let S = O; S < h.length; S++) {
+      const q = h[S] = $ ? $t(h[S]) : Et(h[S]);
+      x(
         null,
-        W,
+        q,
         m,
-        R,
-        B,
-        S,
-        O,
-        L,
-        j
+        A,
+        P,
+        D,
+        F,
+        M,
+        $
       );
     }
-  }, U = (h, m, R, B, S, O, L) => {
-    const j = m.el = h.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: W } = m;
-    N |= h.patchFlag & 16;
-    const $ = h.props || De, q = m.props || De;
-    let V;
-    if (R && bn(R, !1), (V = q.onVnodeBeforeUpdate) && kt(V, R, m, h), W && _n(m, h, R, "beforeUpdate"), R && bn(R, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+  }, X = (h, m, A, P, D, F, M) => {
+    const $ = m.el = h.el;
+    let { patchFlag: O, dynamicChildren: S, dirs: q } = m;
+    O |= h.patchFlag & 16;
+    const U = h.props || Se, K = m.props || Se;
+    let te;
+    if (A && wn(A, !1), (te = K.onVnodeBeforeUpdate) && At(te, A, m, h), q && yn(m, h, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, L = !1, T = null), ($.innerHTML && q.innerHTML == null || $.textContent && q.textContent == null) && u(j, ""), T ? ie(
+    S && (!h.dynamicChildren || h.dynamicChildren.length !== S.length) && (O = 0, M = !1, S = null), (U.innerHTML && K.innerHTML == null || U.textContent && K.textContent == null) && u($, ""), S ? ce(
       h.dynamicChildren,
-      T,
-      j,
-      R,
-      B,
-      ms(m, S),
-      O
-    ) : L || ee(
+      S,
+      $,
+      A,
+      P,
+      _s(m, D),
+      F
+    ) : M || re(
       h,
       m,
-      j,
+      $,
       null,
-      R,
-      B,
-      ms(m, S),
-      O,
+      A,
+      P,
+      _s(m, D),
+      F,
       !1
-    ), N > 0) {
-      if (N & 16)
-        K(j, $, q, R, S);
-      else if (N & 2 && $.class !== q.class && s(j, "class", null, q.class, S), N & 4 && s(j, "style", $.style, q.style, S), N & 8) {
-        const oe = m.dynamicProps;
-        for (let fe = 0; fe < oe.length; fe++) {
-          const de = oe[fe], Ee = $[de], be = q[de];
-          (be !== Ee || de === "value") && s(j, de, Ee, be, S, R);
+    ), O > 0) {
+      if (O & 16)
+        B($, U, K, A, D);
+      else if (O & 2 && U.class !== K.class && s($, "class", null, K.class, D), O & 4 && s($, "style", U.style, K.style, D), O & 8) {
+        const fe = m.dynamicProps;
+        for (let he = 0; he < fe.length; he++) {
+          const pe = fe[he], De = U[pe], xe = K[pe];
+          (xe !== De || pe === "value") && s($, pe, De, xe, D, A);
         }
       }
-      N & 1 && h.children !== m.children && u(j, m.children);
-    } else !L && T == null && K(j, $, q, R, S);
-    ((V = q.onVnodeUpdated) || W) && qe(() => {
-      V && kt(V, R, m, h), W && _n(m, h, R, "updated");
-    }, B);
-  }, ie = (h, m, R, B, S, O, L) => {
-    for (let j = 0; j < m.length; j++) {
-      const N = h[j], T = m[j], W = N.el || Er(N), $ = (
+      O & 1 && h.children !== m.children && u($, m.children);
+    } else !M && S == null && B($, U, K, A, D);
+    ((te = K.onVnodeUpdated) || q) && Je(() => {
+      te && At(te, A, m, h), q && yn(m, h, A, "updated");
+    }, P);
+  }, ce = (h, m, A, P, D, F, M) => {
+    for (let $ = 0; $ < m.length; $++) {
+      const O = h[$], S = m[$], q = O.el || Er(O), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        W && // - In the case of a Fragment, we need to provide the actual parent
+        q && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (N.type === ce || // - In the case of different nodes, there is going to be a replacement
+        (O.type === ae || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !lr(N, T) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(W) : (
+        !cr(O, S) || // - In the case of a component, it could contain anything.
+        O.shapeFlag & 198) ? d(q) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          R
+          A
         )
       );
-      A(
-        N,
-        T,
-        $,
-        null,
-        B,
-        S,
+      x(
         O,
-        L,
+        S,
+        U,
+        null,
+        P,
+        D,
+        F,
+        M,
         !0
       );
     }
-  }, K = (h, m, R, B, S) => {
-    if (m !== R) {
-      if (m !== De)
-        for (const O in m)
-          !br(O) && !(O in R) && s(
+  }, B = (h, m, A, P, D) => {
+    if (m !== A) {
+      if (m !== Se)
+        for (const F in m)
+          !br(F) && !(F in A) && s(
             h,
-            O,
-            m[O],
+            F,
+            m[F],
             null,
-            S,
-            B
+            D,
+            P
           );
-      for (const O in R) {
-        if (br(O)) continue;
-        const L = R[O], j = m[O];
-        L !== j && O !== "value" && s(h, O, j, L, S, B);
+      for (const F in A) {
+        if (br(F)) continue;
+        const M = A[F], $ = m[F];
+        M !== $ && F !== "value" && s(h, F, $, M, D, P);
       }
-      "value" in R && s(h, "value", m.value, R.value, S);
+      "value" in A && s(h, "value", m.value, A.value, D);
     }
-  }, le = (h, m, R, B, S, O, L, j, N) => {
-    const T = m.el = h ? h.el : l(""), W = m.anchor = h ? h.anchor : l("");
-    let { patchFlag: $, dynamicChildren: q, slotScopeIds: V } = m;
-    V && (j = j ? j.concat(V) : V), h == null ? (r(T, R, B), r(W, R, B), C(
+  }, E = (h, m, A, P, D, F, M, $, O) => {
+    const S = m.el = h ? h.el : l(""), q = m.anchor = h ? h.anchor : l("");
+    let { patchFlag: U, dynamicChildren: K, slotScopeIds: te } = m;
+    te && ($ = $ ? $.concat(te) : te), h == null ? (r(S, A, P), r(q, A, P), Q(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       m.children || [],
-      R,
-      W,
-      S,
-      O,
-      L,
-      j,
-      N
-    )) : $ > 0 && $ & 64 && q && // #2715 the previous fragment could've been a BAILed one as a result
-    // of renderSlot() with no valid children
-    h.dynamicChildren && h.dynamicChildren.length === q.length ? (ie(
-      h.dynamicChildren,
+      A,
       q,
-      R,
-      S,
-      O,
-      L,
-      j
+      D,
+      F,
+      M,
+      $,
+      O
+    )) : U > 0 && U & 64 && K && // #2715 the previous fragment could've been a BAILed one as a result
+    // of renderSlot() with no valid children
+    h.dynamicChildren && h.dynamicChildren.length === K.length ? (ce(
+      h.dynamicChildren,
+      K,
+      A,
+      D,
+      F,
+      M,
+      $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || S && m === S.subTree) && Co(
+    (m.key != null || D && m === D.subTree) && So(
       h,
       m,
       !0
       /* shallow */
-    )) : ee(
+    )) : re(
       h,
       m,
-      R,
-      W,
-      S,
-      O,
-      L,
-      j,
-      N
+      A,
+      q,
+      D,
+      F,
+      M,
+      $,
+      O
     );
-  }, Te = (h, m, R, B, S, O, L, j, N) => {
-    m.slotScopeIds = j, h == null ? m.shapeFlag & 512 ? S.ctx.activate(
+  }, N = (h, m, A, P, D, F, M, $, O) => {
+    m.slotScopeIds = $, h == null ? m.shapeFlag & 512 ? D.ctx.activate(
       m,
-      R,
-      B,
-      L,
-      N
-    ) : ke(
+      A,
+      P,
+      M,
+      O
+    ) : ee(
       m,
-      R,
-      B,
-      S,
-      O,
-      L,
-      N
-    ) : Re(h, m, N);
-  }, ke = (h, m, R, B, S, O, L) => {
-    const j = h.component = Wd(
+      A,
+      P,
+      D,
+      F,
+      M,
+      O
+    ) : be(h, m, O);
+  }, ee = (h, m, A, P, D, F, M) => {
+    const $ = h.component = qd(
       h,
-      B,
-      S
+      P,
+      D
     );
-    if (Ra(h) && (j.ctx.renderer = dn), qd(j, !1, L), j.asyncDep) {
-      if (S && S.registerDep(
-        j,
-        mt,
-        L,
-        O
+    if (Ra(h) && ($.ctx.renderer = hn), Hd($, !1, M), $.asyncDep) {
+      if (D && D.registerDep(
+        $,
+        bt,
+        M,
+        F
       ), !h.el) {
-        const N = j.subTree = Jt(gt);
-        D(null, N, m, R), h.placeholder = N.el;
+        const O = $.subTree = qt(_t);
+        C(null, O, m, A), h.placeholder = O.el;
       }
     } else
-      mt(
-        j,
+      bt(
+        $,
         h,
         m,
-        R,
-        S,
-        O,
-        L
+        A,
+        D,
+        F,
+        M
       );
-  }, Re = (h, m, R) => {
-    const B = m.component = h.component;
-    if (Rd(h, m, R))
-      if (B.asyncDep && !B.asyncResolved) {
-        m.el = h.el, m.placeholder = h.placeholder, z(B, m, R);
+  }, be = (h, m, A) => {
+    const P = m.component = h.component;
+    if (Rd(h, m, A))
+      if (P.asyncDep && !P.asyncResolved) {
+        m.el = h.el, m.placeholder = h.placeholder, W(P, m, A);
         return;
       } else
-        B.next = m, B.update();
+        P.next = m, P.update();
     else
-      m.el = h.el, m.placeholder = h.placeholder, B.vnode = m;
-  }, mt = (h, m, R, B, S, O, L) => {
-    const j = () => {
+      m.el = h.el, m.placeholder = h.placeholder, P.vnode = m;
+  }, bt = (h, m, A, P, D, F, M) => {
+    const $ = () => {
       if (h.isMounted) {
-        let { next: $, bu: q, u: V, parent: oe, vnode: fe } = h;
+        let { next: U, bu: K, u: te, parent: fe, vnode: he } = h;
         {
-          const Be = Na(h);
+          const Be = La(h);
           if (Be) {
-            $ && ($.el = fe.el, z(h, $, L)), Be.asyncDep.then(() => {
-              const et = () => {
-                h.job.flags & 8 || (S && S.pendingBranch ? qe(et, S) : T());
+            U && (U.el = he.el, W(h, U, M)), Be.asyncDep.then(() => {
+              const tt = () => {
+                h.job.flags & 8 || (D && D.pendingBranch ? Je(tt, D) : S());
               };
-              et.flags = 48, qe(et, S);
+              tt.flags = 48, Je(tt, D);
             });
             return;
           }
         }
-        let de = $, Ee;
-        bn(h, !1), $ ? ($.el = fe.el, z(h, $, L)) : $ = fe, q && li(q), (Ee = $.props && $.props.onVnodeBeforeUpdate) && kt(Ee, oe, $, fe), bn(h, !0);
-        const be = gl(h), Le = h.subTree;
-        h.subTree = be, A(
+        let pe = U, De;
+        wn(h, !1), U ? (U.el = he.el, W(h, U, M)) : U = he, K && ai(K), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, fe, U, he), wn(h, !0);
+        const xe = _l(h), Le = h.subTree;
+        h.subTree = xe, x(
           Le,
-          be,
+          xe,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
             Le.el || Er(Le)
           ),
           // anchor may have changed if it's in a fragment
-          _e(Le),
+          ke(Le),
           h,
-          S,
-          O
-        ), $.el = be.el, de === null && vd(h, be.el), V && qe(V, S), (Ee = $.props && $.props.onVnodeUpdated) && qe(
-          () => kt(Ee, oe, $, fe),
-          S
+          D,
+          F
+        ), U.el = xe.el, pe === null && Ed(h, xe.el), te && Je(te, D), (De = U.props && U.props.onVnodeUpdated) && Je(
+          () => At(De, fe, U, he),
+          D
         );
       } else {
-        let $;
-        const { el: q, props: V } = m, { bm: oe, m: fe, parent: de, root: Ee, type: be } = h, Le = Rr(m);
-        bn(h, !1), oe && li(oe), !Le && ($ = V && V.onVnodeBeforeMount) && kt($, de, m), bn(h, !0);
+        let U;
+        const { el: K, props: te } = m, { bm: fe, m: he, parent: pe, root: De, type: xe } = h, Le = vr(m);
+        wn(h, !1), fe && ai(fe), !Le && (U = te && te.onVnodeBeforeMount) && At(U, pe, m), wn(h, !0);
         {
-          Ee.ce && Ee.ce._hasShadowRoot() && Ee.ce._injectChildStyle(
-            be,
+          De.ce && De.ce._hasShadowRoot() && De.ce._injectChildStyle(
+            xe,
             h.parent ? h.parent.type : void 0
           );
-          const Be = h.subTree = gl(h);
-          A(
+          const Be = h.subTree = _l(h);
+          x(
             null,
             Be,
-            R,
-            B,
+            A,
+            P,
             h,
-            S,
-            O
+            D,
+            F
           ), m.el = Be.el;
         }
-        if (fe && qe(fe, S), !Le && ($ = V && V.onVnodeMounted)) {
+        if (he && Je(he, D), !Le && (U = te && te.onVnodeMounted)) {
           const Be = m;
-          qe(
-            () => kt($, de, Be),
-            S
+          Je(
+            () => At(U, pe, Be),
+            D
           );
         }
-        (m.shapeFlag & 256 || de && Rr(de.vnode) && de.vnode.shapeFlag & 256) && h.a && qe(h.a, S), h.isMounted = !0, m = R = B = null;
+        (m.shapeFlag & 256 || pe && vr(pe.vnode) && pe.vnode.shapeFlag & 256) && h.a && Je(h.a, D), h.isMounted = !0, m = A = P = null;
       }
     };
     h.scope.on();
-    const N = h.effect = new ea(j);
+    const O = h.effect = new ta($);
     h.scope.off();
-    const T = h.update = N.run.bind(N), W = h.job = N.runIfDirty.bind(N);
-    W.i = h, W.id = h.uid, N.scheduler = () => Ro(W), bn(h, !0), T();
-  }, z = (h, m, R) => {
+    const S = h.update = O.run.bind(O), q = h.job = O.runIfDirty.bind(O);
+    q.i = h, q.id = h.uid, O.scheduler = () => Eo(q), wn(h, !0), S();
+  }, W = (h, m, A) => {
     m.component = h;
-    const B = h.vnode.props;
-    h.vnode = m, h.next = null, Cd(h, m.props, B, R), Fd(h, m.children, R), ln(), ba(h), cn();
-  }, ee = (h, m, R, B, S, O, L, j, N = !1) => {
-    const T = h && h.children, W = h ? h.shapeFlag : 0, $ = m.children, { patchFlag: q, shapeFlag: V } = m;
-    if (q > 0) {
-      if (q & 128) {
-        ue(
-          T,
-          $,
-          R,
-          B,
+    const P = h.vnode.props;
+    h.vnode = m, h.next = null, Dd(h, m.props, P, A), Id(h, m.children, A), cn(), ya(h), an();
+  }, re = (h, m, A, P, D, F, M, $, O = !1) => {
+    const S = h && h.children, q = h ? h.shapeFlag : 0, U = m.children, { patchFlag: K, shapeFlag: te } = m;
+    if (K > 0) {
+      if (K & 128) {
+        de(
           S,
-          O,
-          L,
-          j,
-          N
+          U,
+          A,
+          P,
+          D,
+          F,
+          M,
+          $,
+          O
         );
         return;
-      } else if (q & 256) {
-        te(
-          T,
-          $,
-          R,
-          B,
+      } else if (K & 256) {
+        ie(
           S,
-          O,
-          L,
-          j,
-          N
+          U,
+          A,
+          P,
+          D,
+          F,
+          M,
+          $,
+          O
         );
         return;
       }
     }
-    V & 8 ? (W & 16 && fn(T, S, O), $ !== T && u(R, $)) : W & 16 ? V & 16 ? ue(
-      T,
-      $,
-      R,
-      B,
+    te & 8 ? (q & 16 && dn(S, D, F), U !== S && u(A, U)) : q & 16 ? te & 16 ? de(
       S,
-      O,
-      L,
-      j,
-      N
-    ) : fn(T, S, O, !0) : (W & 8 && u(R, ""), V & 16 && C(
+      U,
+      A,
+      P,
+      D,
+      F,
+      M,
       $,
-      R,
-      B,
-      S,
-      O,
-      L,
-      j,
-      N
+      O
+    ) : dn(S, D, F, !0) : (q & 8 && u(A, ""), te & 16 && Q(
+      U,
+      A,
+      P,
+      D,
+      F,
+      M,
+      $,
+      O
     ));
-  }, te = (h, m, R, B, S, O, L, j, N) => {
-    h = h || vn, m = m || vn;
-    const T = h.length, W = m.length, $ = Math.min(T, W);
-    let q;
-    for (q = 0; q < $; q++) {
-      const V = m[q] = N ? $t(m[q]) : vt(m[q]);
-      A(
-        h[q],
-        V,
-        R,
+  }, ie = (h, m, A, P, D, F, M, $, O) => {
+    h = h || Cn, m = m || Cn;
+    const S = h.length, q = m.length, U = Math.min(S, q);
+    let K;
+    for (K = 0; K < U; K++) {
+      const te = m[K] = O ? $t(m[K]) : Et(m[K]);
+      x(
+        h[K],
+        te,
+        A,
         null,
-        S,
-        O,
-        L,
-        j,
-        N
+        D,
+        F,
+        M,
+        $,
+        O
       );
     }
-    T > W ? fn(
+    S > q ? dn(
       h,
-      S,
-      O,
+      D,
+      F,
       !0,
       !1,
-      $
-    ) : C(
+      U
+    ) : Q(
       m,
-      R,
-      B,
-      S,
+      A,
+      P,
+      D,
+      F,
+      M,
+      $,
       O,
-      L,
-      j,
-      N,
-      $
+      U
     );
-  }, ue = (h, m, R, B, S, O, L, j, N) => {
-    let T = 0;
-    const W = m.length;
-    let $ = h.length - 1, q = W - 1;
-    for (; T <= $ && T <= q; ) {
-      const V = h[T], oe = m[T] = N ? $t(m[T]) : vt(m[T]);
-      if (lr(V, oe))
-        A(
-          V,
-          oe,
-          R,
+  }, de = (h, m, A, P, D, F, M, $, O) => {
+    let S = 0;
+    const q = m.length;
+    let U = h.length - 1, K = q - 1;
+    for (; S <= U && S <= K; ) {
+      const te = h[S], fe = m[S] = O ? $t(m[S]) : Et(m[S]);
+      if (cr(te, fe))
+        x(
+          te,
+          fe,
+          A,
           null,
-          S,
-          O,
-          L,
-          j,
-          N
+          D,
+          F,
+          M,
+          $,
+          O
         );
       else
         break;
-      T++;
+      S++;
     }
-    for (; T <= $ && T <= q; ) {
-      const V = h[$], oe = m[q] = N ? $t(m[q]) : vt(m[q]);
-      if (lr(V, oe))
-        A(
-          V,
-          oe,
-          R,
+    for (; S <= U && S <= K; ) {
+      const te = h[U], fe = m[K] = O ? $t(m[K]) : Et(m[K]);
+      if (cr(te, fe))
+        x(
+          te,
+          fe,
+          A,
           null,
-          S,
-          O,
-          L,
-          j,
-          N
+          D,
+          F,
+          M,
+          $,
+          O
         );
       else
         break;
-      $--, q--;
+      U--, K--;
     }
-    if (T > $) {
-      if (T <= q) {
-        const V = q + 1, oe = V < W ? m[V].el : B;
-        for (; T <= q; )
-          A(
+    if (S > U) {
+      if (S <= K) {
+        const te = K + 1, fe = te < q ? m[te].el : P;
+        for (; S <= K; )
+          x(
             null,
-            m[T] = N ? $t(m[T]) : vt(m[T]),
-            R,
-            oe,
-            S,
-            O,
-            L,
-            j,
-            N
-          ), T++;
+            m[S] = O ? $t(m[S]) : Et(m[S]),
+            A,
+            fe,
+            D,
+            F,
+            M,
+            $,
+            O
+          ), S++;
       }
-    } else if (T > q)
-      for (; T <= $; )
-        ge(h[T], S, O, !0), T++;
+    } else if (S > K)
+      for (; S <= U; )
+        ye(h[S], D, F, !0), S++;
     else {
-      const V = T, oe = T, fe = /* @__PURE__ */ new Map();
-      for (T = oe; T <= q; T++) {
-        const je = m[T] = N ? $t(m[T]) : vt(m[T]);
-        je.key != null && fe.set(je.key, T);
+      const te = S, fe = S, he = /* @__PURE__ */ new Map();
+      for (S = fe; S <= K; S++) {
+        const je = m[S] = O ? $t(m[S]) : Et(m[S]);
+        je.key != null && he.set(je.key, S);
       }
-      let de, Ee = 0;
-      const be = q - oe + 1;
+      let pe, De = 0;
+      const xe = K - fe + 1;
       let Le = !1, Be = 0;
-      const et = new Array(be);
-      for (T = 0; T < be; T++) et[T] = 0;
-      for (T = V; T <= $; T++) {
-        const je = h[T];
-        if (Ee >= be) {
-          ge(je, S, O, !0);
+      const tt = new Array(xe);
+      for (S = 0; S < xe; S++) tt[S] = 0;
+      for (S = te; S <= U; S++) {
+        const je = h[S];
+        if (De >= xe) {
+          ye(je, D, F, !0);
           continue;
         }
         let Ze;
         if (je.key != null)
-          Ze = fe.get(je.key);
+          Ze = he.get(je.key);
         else
-          for (de = oe; de <= q; de++)
-            if (et[de - oe] === 0 && lr(je, m[de])) {
-              Ze = de;
+          for (pe = fe; pe <= K; pe++)
+            if (tt[pe - fe] === 0 && cr(je, m[pe])) {
+              Ze = pe;
               break;
             }
-        Ze === void 0 ? ge(je, S, O, !0) : (et[Ze - oe] = T + 1, Ze >= Be ? Be = Ze : Le = !0, A(
+        Ze === void 0 ? ye(je, D, F, !0) : (tt[Ze - fe] = S + 1, Ze >= Be ? Be = Ze : Le = !0, x(
           je,
           m[Ze],
-          R,
+          A,
           null,
-          S,
-          O,
-          L,
-          j,
-          N
-        ), Ee++);
+          D,
+          F,
+          M,
+          $,
+          O
+        ), De++);
       }
-      const hn = Le ? Nd(et) : vn;
-      for (de = hn.length - 1, T = be - 1; T >= 0; T--) {
-        const je = oe + T, Ze = m[je], Ot = m[je + 1], pn = je + 1 < W ? (
+      const pn = Le ? Ld(tt) : Cn;
+      for (pe = pn.length - 1, S = xe - 1; S >= 0; S--) {
+        const je = fe + S, Ze = m[je], Mt = m[je + 1], gn = je + 1 < q ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Ot.el || Er(Ot)
-        ) : B;
-        et[T] === 0 ? A(
+          Mt.el || Er(Mt)
+        ) : P;
+        tt[S] === 0 ? x(
           null,
           Ze,
-          R,
-          pn,
-          S,
-          O,
-          L,
-          j,
-          N
-        ) : Le && (de < 0 || T !== hn[de] ? ve(Ze, R, pn, 2) : de--);
+          A,
+          gn,
+          D,
+          F,
+          M,
+          $,
+          O
+        ) : Le && (pe < 0 || S !== pn[pe] ? Ce(Ze, A, gn, 2) : pe--);
       }
     }
-  }, ve = (h, m, R, B, S = null) => {
-    const { el: O, type: L, transition: j, children: N, shapeFlag: T } = h;
-    if (T & 6) {
-      ve(h.component.subTree, m, R, B);
+  }, Ce = (h, m, A, P, D = null) => {
+    const { el: F, type: M, transition: $, children: O, shapeFlag: S } = h;
+    if (S & 6) {
+      Ce(h.component.subTree, m, A, P);
       return;
     }
-    if (T & 128) {
-      h.suspense.move(m, R, B);
+    if (S & 128) {
+      h.suspense.move(m, A, P);
       return;
     }
-    if (T & 64) {
-      L.move(h, m, R, dn);
+    if (S & 64) {
+      M.move(h, m, A, hn);
       return;
     }
-    if (L === ce) {
-      r(O, m, R);
-      for (let $ = 0; $ < N.length; $++)
-        ve(N[$], m, R, B);
-      r(h.anchor, m, R);
+    if (M === ae) {
+      r(F, m, A);
+      for (let U = 0; U < O.length; U++)
+        Ce(O[U], m, A, P);
+      r(h.anchor, m, A);
       return;
     }
-    if (L === _s) {
-      w(h, m, R);
+    if (M === bs) {
+      w(h, m, A);
       return;
     }
-    if (B !== 2 && T & 1 && j)
-      if (B === 0)
-        j.persisted && !O[ps] ? r(O, m, R) : (j.beforeEnter(O), r(O, m, R), qe(() => j.enter(O), S));
+    if (P !== 2 && S & 1 && $)
+      if (P === 0)
+        $.persisted && !F[gs] ? r(F, m, A) : ($.beforeEnter(F), r(F, m, A), Je(() => $.enter(F), D));
       else {
-        const { leave: $, delayLeave: q, afterLeave: V } = j, oe = () => {
-          h.ctx.isUnmounted ? i(O) : r(O, m, R);
-        }, fe = () => {
-          const de = O._isLeaving || !!O[ps];
-          O._isLeaving && O[ps](
+        const { leave: U, delayLeave: K, afterLeave: te } = $, fe = () => {
+          h.ctx.isUnmounted ? i(F) : r(F, m, A);
+        }, he = () => {
+          const pe = F._isLeaving || !!F[gs];
+          F._isLeaving && F[gs](
             !0
             /* cancelled */
-          ), j.persisted && !de ? oe() : $(O, () => {
-            oe(), V && V();
+          ), $.persisted && !pe ? fe() : U(F, () => {
+            fe(), te && te();
           });
         };
-        q ? q(O, oe, fe) : fe();
+        K ? K(F, fe, he) : he();
       }
     else
-      r(O, m, R);
-  }, ge = (h, m, R, B = !1, S = !1) => {
+      r(F, m, A);
+  }, ye = (h, m, A, P = !1, D = !1) => {
     const {
-      type: O,
-      props: L,
-      ref: j,
-      children: N,
-      dynamicChildren: T,
-      shapeFlag: W,
-      patchFlag: $,
-      dirs: q,
-      cacheIndex: V,
-      memo: oe
+      type: F,
+      props: M,
+      ref: $,
+      children: O,
+      dynamicChildren: S,
+      shapeFlag: q,
+      patchFlag: U,
+      dirs: K,
+      cacheIndex: te,
+      memo: fe
     } = h;
-    if (($ === -2 || T && T.hasOnce) && (S = !1), j != null && (ln(), Ar(j, null, R, h, !0), cn()), V != null && (!h.ctx || h.ctx === m) && (m.renderCache[V] = void 0), W & 256 && m.ctx.deactivate(h))
+    if ((U === -2 || S && S.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, A, h, !0), an()), te != null && (!h.ctx || h.ctx === m) && (m.renderCache[te] = void 0), q & 256 && m.ctx.deactivate(h))
       return;
-    const fe = W & 1 && q, de = !Rr(h);
-    let Ee;
-    if (de && (Ee = L && L.onVnodeBeforeUnmount) && kt(Ee, m, h), W & 6)
-      rr(h.component, R, B);
+    const he = q & 1 && K, pe = !vr(h);
+    let De;
+    if (pe && (De = M && M.onVnodeBeforeUnmount) && At(De, m, h), q & 6)
+      ir(h.component, A, P);
     else {
-      if (W & 128) {
-        h.suspense.unmount(R, B);
+      if (q & 128) {
+        h.suspense.unmount(A, P);
         return;
       }
-      fe && _n(h, null, m, "beforeUnmount"), W & 64 ? h.type.remove(
+      he && yn(h, null, m, "beforeUnmount"), q & 64 ? h.type.remove(
         h,
         m,
-        R,
-        dn,
-        B
-      ) : T && // #5154
+        A,
+        hn,
+        P
+      ) : S && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (O !== ce || $ > 0 && $ & 64) ? fn(
-        T,
+      !S.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (F !== ae || U > 0 && U & 64) ? dn(
+        S,
         m,
-        R,
+        A,
         !1,
         !0
-      ) : (O === ce && $ & 384 || !S && W & 16) && fn(N, m, R), B && _t(h);
+      ) : (F === ae && U & 384 || !D && q & 16) && dn(O, m, A), P && yt(h);
     }
-    const be = oe != null && V == null;
-    (de && (Ee = L && L.onVnodeUnmounted) || fe || be) && qe(() => {
-      Ee && kt(Ee, m, h), fe && _n(h, null, m, "unmounted"), be && (h.el = null);
-    }, R);
-  }, _t = (h) => {
-    const { type: m, el: R, anchor: B, transition: S } = h, O = m === ce;
-    if (O && !S) {
-      bt(R, B);
+    const xe = fe != null && te == null;
+    (pe && (De = M && M.onVnodeUnmounted) || he || xe) && Je(() => {
+      De && At(De, m, h), he && yn(h, null, m, "unmounted"), xe && (h.el = null);
+    }, A);
+  }, yt = (h) => {
+    const { type: m, el: A, anchor: P, transition: D } = h, F = m === ae;
+    if (F && !D) {
+      wt(A, P);
       return;
     }
-    if (m === _s) {
-      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
+    if (m === bs) {
+      y(h), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const L = O ? Qs(h) : h, j = () => {
-      O ? d(R) && bt(R, B) : i(R), S && !S.persisted && S.afterLeave && S.afterLeave();
+    const M = F ? to(h) : h, $ = () => {
+      F ? d(A) && wt(A, P) : i(A), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
-    if (L && L.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: N, delayLeave: T } = S, W = L.el, $ = () => N(W, j);
-      T ? T(W, j, $) : $();
+    if (M && M.shapeFlag & 1 && D && !D.persisted) {
+      const { leave: O, delayLeave: S } = D, q = M.el, U = () => O(q, $);
+      S ? S(q, $, U) : U();
     } else
-      j();
-  }, bt = (h, m) => {
-    let R;
+      $();
+  }, wt = (h, m) => {
+    let A;
     for (; h !== m; )
-      R = b(h), i(h), h = R;
+      A = _(h), i(h), h = A;
     i(m);
-  }, rr = (h, m, R) => {
-    const { bum: B, scope: S, job: O, subTree: L, um: j, m: N, a: T } = h;
-    bl(N), bl(T), B && li(B), S.stop(), O ? (O.flags |= 8, ge(L, h, m, R)) : L && (L.transition = h.vnode.transition, ge(L, h, m, R)), j && qe(j, m);
-    const W = () => {
+  }, ir = (h, m, A) => {
+    const { bum: P, scope: D, job: F, subTree: M, um: $, m: O, a: S } = h;
+    wl(O), wl(S), P && ai(P), D.stop(), F ? (F.flags |= 8, ye(M, h, m, A)) : M && (M.transition = h.vnode.transition, ye(M, h, m, A)), $ && Je($, m);
+    const q = () => {
       h.isUnmounted = !0;
     };
-    W.flags = 16, qe(W, m);
-  }, fn = (h, m, R, B = !1, S = !1, O = 0) => {
-    for (let L = O; L < h.length; L++)
-      ge(h[L], m, R, B, S);
-  }, _e = (h) => {
+    q.flags = 16, Je(q, m);
+  }, dn = (h, m, A, P = !1, D = !1, F = 0) => {
+    for (let M = F; M < h.length; M++)
+      ye(h[M], m, A, P, D);
+  }, ke = (h) => {
     if (h.shapeFlag & 6)
-      return _e(h.component.subTree);
+      return ke(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), R = m && m[xa];
-    return R ? b(R) : m;
-  }, Wr = (h, m, R) => {
-    const B = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Ud();
-    rd(() => {
-      h == null ? m._vnode && ge(m._vnode, null, null, !0) : A(
+    const m = _(h.anchor || h.el), A = m && m[Aa];
+    return A ? _(A) : m;
+  }, qr = (h, m, A) => {
+    const P = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Wd();
+    id(() => {
+      h == null ? m._vnode && ye(m._vnode, null, null, !0) : x(
         m._vnode || null,
         h,
         m,
         null,
         null,
         null,
-        R
+        A
       ), m._vnode = h;
-    }, B);
-  }, dn = {
-    p: A,
-    um: ge,
-    m: ve,
-    r: _t,
-    mt: ke,
-    mc: C,
-    pc: ee,
-    pbc: ie,
-    n: _e,
+    }, P);
+  }, hn = {
+    p: x,
+    um: ye,
+    m: Ce,
+    r: yt,
+    mt: ee,
+    mc: Q,
+    pc: re,
+    pbc: ce,
+    n: ke,
     o: e
   };
   return {
-    render: Wr,
+    render: qr,
     hydrate: void 0,
-    createApp: bd(Wr)
+    createApp: yd(qr)
   };
 }
-function ms({ type: e, props: t }, n) {
+function _s({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function bn({ effect: e, job: t }, n) {
+function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Md(e, t) {
+function Nd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Co(e, t, n = !1) {
+function So(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (re(r) && re(i))
+  if (le(r) && le(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === gt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === ji && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === _t && !l.el && (l.el = o.el);
     }
 }
-function Nd(e) {
+function Ld(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function Nd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Na(e) {
+function La(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Na(t);
+    return t.asyncDep && !t.asyncResolved ? t : La(t);
 }
-function bl(e) {
+function wl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,28 +3225,28 @@ function Er(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Er(n.activeBranch) : null;
 }
-const La = (e) => e.__isSuspense, Ld = /* @__PURE__ */ Symbol("_deferredEnter");
-function Pd(e, t) {
-  t && t.pendingBranch ? re(e) ? t.effects.push(...e) : t.effects.push(e) : nd(e);
+const Pa = (e) => e.__isSuspense, Pd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Bd(e, t) {
+  t && t.pendingBranch ? le(e) ? t.effects.push(...e) : t.effects.push(e) : rd(e);
 }
-const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), gt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
-let nt = null;
-function G(e = !1) {
-  Sn.push(nt = e ? null : []);
+const ae = /* @__PURE__ */ Symbol.for("v-fgt"), ji = /* @__PURE__ */ Symbol.for("v-txt"), _t = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
+let it = null;
+function J(e = !1) {
+  Fn.push(it = e ? null : []);
 }
-function Pa() {
-  Sn.pop(), nt = Sn[Sn.length - 1] || null;
+function Ba() {
+  Fn.pop(), it = Fn[Fn.length - 1] || null;
 }
-let Tr = 1;
-function yl(e, t = !1) {
-  Tr += e, e < 0 && nt && t && (nt.hasOnce = !0);
+let Fr = 1;
+function kl(e, t = !1) {
+  Fr += e, e < 0 && it && t && (it.hasOnce = !0);
 }
-function Ba(e) {
-  return e.dynamicChildren = Tr > 0 ? nt || vn : null, Pa(), Tr > 0 && nt && nt.push(e), e;
+function ja(e) {
+  return e.dynamicChildren = Fr > 0 ? it || Cn : null, Ba(), Fr > 0 && it && it.push(e), e;
 }
-function X(e, t, n, r, i, s) {
-  return Ba(
-    Q(
+function H(e, t, n, r, i, s) {
+  return ja(
+    Z(
       e,
       t,
       n,
@@ -3257,9 +3257,9 @@ function X(e, t, n, r, i, s) {
     )
   );
 }
-function ci(e, t, n, r, i) {
-  return Ba(
-    Jt(
+function ui(e, t, n, r, i) {
+  return ja(
+    qt(
       e,
       t,
       n,
@@ -3269,26 +3269,26 @@ function ci(e, t, n, r, i) {
     )
   );
 }
-function Do(e) {
+function To(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function lr(e, t) {
+function cr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const ja = ({ key: e }) => e ?? null, ai = ({
+const $a = ({ key: e }) => e ?? null, fi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Xe(e) || we(e) ? { i: st, r: e, k: t, f: !!n } : e : null);
-function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Xe(e) || ve(e) ? { i: lt, r: e, k: t, f: !!n } : e : null);
+function Z(e, t = null, n = null, r = 0, i = null, s = e === ae ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && ja(t),
-    ref: t && ai(t),
-    scopeId: ka,
+    key: t && $a(t),
+    ref: t && fi(t),
+    scopeId: xa,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3308,36 +3308,36 @@ function Q(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1,
     dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: st
+    ctx: lt
   };
-  return l ? (bi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Tr > 0 && // avoid a block node from tracking itself
+  return l ? (wi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Fr > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  nt && // presence of a patch flag indicates this node needs patching on updates.
+  it && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && nt.push(c), c;
+  c.patchFlag !== 32 && it.push(c), c;
 }
-const Jt = Bd;
-function Bd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === gd) && (e = gt), Do(e)) {
-    const l = Yn(
+const qt = jd;
+function jd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === md) && (e = _t), To(e)) {
+    const l = Xn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && bi(l, n), Tr > 0 && !s && nt && (l.shapeFlag & 6 ? nt[nt.indexOf(e)] = l : nt.push(l)), l.patchFlag = -2, l;
+    return n && wi(l, n), Fr > 0 && !s && it && (l.shapeFlag & 6 ? it[it.indexOf(e)] = l : it.push(l)), l.patchFlag = -2, l;
   }
-  if (Kd(e) && (e = e.__vccOpts), t) {
-    t = jd(t);
+  if (Yd(e) && (e = e.__vccOpts), t) {
+    t = $d(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = it(l)), Se(c) && (/* @__PURE__ */ Ao(c) && !re(c) && (c = lt({}, c)), t.style = Oi(c));
+    l && !Me(l) && (t.class = rt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !le(c) && (c = at({}, c)), t.style = Cr(c));
   }
-  const o = Me(e) ? 1 : La(e) ? 128 : Li(e) ? 64 : Se(e) ? 4 : we(e) ? 2 : 0;
-  return Q(
+  const o = Me(e) ? 1 : Pa(e) ? 128 : Pi(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  return Z(
     e,
     t,
     n,
@@ -3348,21 +3348,21 @@ function Bd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function jd(e) {
-  return e ? /* @__PURE__ */ Ao(e) ? lt({}, e) : Ta(e) ? lt({}, e[Ja] || e) : e : null;
+function $d(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? at({}, e) : Fa(e) ? at({}, e[Ja] || e) : e : null;
 }
-function Yn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? $d(i || {}, t) : i, u = {
+function Xn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? zd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && ja(a),
+    key: a && $a(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? re(s) ? s.concat(ai(t)) : [s, ai(t)] : ai(t)
+      n && s ? le(s) ? s.concat(fi(t)) : [s, fi(t)] : fi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3376,7 +3376,7 @@ function Yn(e, t, n = !1, r = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== ce ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== ae ? o === -1 ? 16 : o | 16 : o,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3388,8 +3388,8 @@ function Yn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Yn(e.ssContent),
-    ssFallback: e.ssFallback && Yn(e.ssFallback),
+    ssContent: e.ssContent && Xn(e.ssContent),
+    ssFallback: e.ssFallback && Xn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3402,82 +3402,82 @@ function Yn(e, t, n = !1, r = !1) {
     c.clone(u)
   ), u;
 }
-function ye(e = " ", t = 0) {
-  return Jt(Bi, null, e, t);
+function ge(e = " ", t = 0) {
+  return qt(ji, null, e, t);
 }
-function Ce(e = "", t = !1) {
-  return t ? (G(), ci(gt, null, e)) : Jt(gt, null, e);
+function Ae(e = "", t = !1) {
+  return t ? (J(), ui(_t, null, e)) : qt(_t, null, e);
 }
-function vt(e) {
-  return e == null || typeof e == "boolean" ? Jt(gt) : re(e) ? Jt(
-    ce,
+function Et(e) {
+  return e == null || typeof e == "boolean" ? qt(_t) : le(e) ? qt(
+    ae,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Do(e) ? $t(e) : Jt(Bi, null, String(e));
+  ) : To(e) ? $t(e) : qt(ji, null, String(e));
 }
 function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Yn(e);
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Xn(e);
 }
-function bi(e, t) {
+function wi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (re(t))
+  else if (le(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), bi(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), wi(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !Ta(t) ? t._ctx = st : i === 3 && st && (st.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Fa(t) ? t._ctx = lt : i === 3 && lt && (lt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (we(t)) {
+  else if (ve(t)) {
     if (r & 65) {
-      bi(e, { default: t });
+      wi(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: st }, n = 32;
+    t = { default: t, _ctx: lt }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [ye(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function $d(...e) {
+function zd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
     for (const i in r)
       if (i === "class")
-        t.class !== r.class && (t.class = it([t.class, r.class]));
+        t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (i === "style")
-        t.style = Oi([t.style, r.style]);
-      else if (Si(i)) {
+        t.style = Cr([t.style, r.style]);
+      else if (Fi(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(re(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(le(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Ti(i) && (t[i] = o);
+        !Ii(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
 }
-function kt(e, t, n, r = null) {
+function At(e, t, n, r = null) {
   Ht(e, t, 7, [
     n,
     r
   ]);
 }
-const zd = /* @__PURE__ */ va();
-let $a = 0;
-function Ud() {
-  return $a;
+const Ud = /* @__PURE__ */ Ea();
+let za = 0;
+function Wd() {
+  return za;
 }
-function Wd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || zd, s = {
-    uid: $a++,
+function qd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Ud, s = {
+    uid: za++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Wd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Cf(
+    scope: new Df(
       !0
       /* detached */
     ),
@@ -3508,24 +3508,24 @@ function Wd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Dd(r, i),
-    emitsOptions: kd(r, i),
+    propsOptions: Sd(r, i),
+    emitsOptions: xd(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: De,
+    propsDefaults: Se,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: De,
-    data: De,
-    props: De,
-    attrs: De,
-    slots: De,
-    refs: De,
-    setupState: De,
+    ctx: Se,
+    data: Se,
+    props: Se,
+    attrs: Se,
+    slots: Se,
+    refs: Se,
+    setupState: Se,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3552,52 +3552,52 @@ function Wd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = wd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = kd.bind(null, s), e.ce && e.ce(s), s;
 }
-let Xn = null;
-const Jd = () => Xn || st;
-let yi, Fr;
+let Zn = null;
+const Jd = () => Zn || lt;
+let ki, Ir;
 {
-  const e = Ii(), t = (n, r) => {
+  const e = Mi(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  yi = t(
+  ki = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Xn = n
-  ), Fr = t(
+    (n) => Zn = n
+  ), Ir = t(
     "__VUE_SSR_SETTERS__",
-    (n) => wi = n
+    (n) => xi = n
   );
 }
-const za = (e) => {
-  const t = Xn;
-  return yi(e), e.scope.on(), () => {
-    e.scope.off(), yi(t);
+const Ua = (e) => {
+  const t = Zn;
+  return ki(e), e.scope.on(), () => {
+    e.scope.off(), ki(t);
   };
-}, wl = () => {
-  Xn && Xn.scope.off(), yi(null);
+}, xl = () => {
+  Zn && Zn.scope.off(), ki(null);
 };
-function Ua(e) {
+function Wa(e) {
   return e.vnode.shapeFlag & 4;
 }
-let wi = !1;
-function qd(e, t = !1, n = !1) {
-  t && Fr(t);
-  const { props: r, children: i } = e.vnode, s = Ua(e);
-  Ed(e, r, s, t), Td(e, i, n || t);
-  const o = s ? Hd(e, t) : void 0;
-  return t && Fr(!1), o;
+let xi = !1;
+function Hd(e, t = !1, n = !1) {
+  t && Ir(t);
+  const { props: r, children: i } = e.vnode, s = Wa(e);
+  Cd(e, r, s, t), Fd(e, i, n || t);
+  const o = s ? Vd(e, t) : void 0;
+  return t && Ir(!1), o;
 }
-function Hd(e, t) {
+function Vd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, md);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, _d);
   const { setup: r } = n;
   if (r) {
-    ln();
-    const i = e.setupContext = r.length > 1 ? Gd(e) : null, s = za(e), o = zr(
+    cn();
+    const i = e.setupContext = r.length > 1 ? Kd(e) : null, s = Ua(e), o = Ur(
       r,
       e,
       0,
@@ -3605,75 +3605,75 @@ function Hd(e, t) {
         e.props,
         i
       ]
-    ), l = Hc(o);
-    if (cn(), s(), (l || e.sp) && !Rr(e) && pd(e), l) {
-      if (o.then(wl, wl), t)
+    ), l = Vc(o);
+    if (an(), s(), (l || e.sp) && !vr(e) && gd(e), l) {
+      if (o.then(xl, xl), t)
         return o.then((c) => {
-          Fr(!0);
+          Ir(!0);
           try {
-            kl(e, c, t);
+            Al(e, c, t);
           } finally {
-            Fr(!1);
+            Ir(!1);
           }
         }).catch((c) => {
-          Ni(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Li(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      kl(e, o);
+      Al(e, o);
   } else
-    Wa(e);
+    qa(e);
 }
-function kl(e, t, n) {
-  we(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Se(t) && (e.setupState = ga(t)), Wa(e);
+function Al(e, t, n) {
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = ma(t)), qa(e);
 }
-function Wa(e, t, n) {
+function qa(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Cn);
+  e.render || (e.render = r.render || Sn);
 }
-const Ja = /* @__PURE__ */ Symbol(), Vd = {
+const Ja = /* @__PURE__ */ Symbol(), Gd = {
   get(e, t) {
     return Ve(e, "get", ""), t === Ja ? e : e[t];
   }
 };
-function Gd(e) {
+function Kd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Vd),
+    attrs: new Proxy(e.attrs, Gd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function ji(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ga(Hf(e.exposed)), {
+function $i(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ma(Vf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in vr)
-        return vr[n](e);
+      if (n in Rr)
+        return Rr[n](e);
     },
     has(t, n) {
-      return n in t || n in vr;
+      return n in t || n in Rr;
     }
   })) : e.proxy;
 }
-function Kd(e) {
-  return we(e) && "__vccOpts" in e;
+function Yd(e) {
+  return ve(e) && "__vccOpts" in e;
 }
-const Lt = (e, t) => /* @__PURE__ */ Xf(e, t, wi), Yd = "3.5.45";
-let no;
-const xl = typeof window < "u" && window.trustedTypes;
-if (xl)
+const st = (e, t) => /* @__PURE__ */ Zf(e, t, xi), Xd = "3.5.45";
+let io;
+const vl = typeof window < "u" && window.trustedTypes;
+if (vl)
   try {
-    no = /* @__PURE__ */ xl.createPolicy("vue", {
+    io = /* @__PURE__ */ vl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000/svg", Zd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, Al = jt && /* @__PURE__ */ jt.createElement("template"), Qd = {
+const Ha = io ? (e) => io.createHTML(e) : (e) => e, Zd = "http://www.w3.org/2000/svg", Qd = "http://www.w3.org/1998/Math/MathML", jt = typeof document < "u" ? document : null, Rl = jt && /* @__PURE__ */ jt.createElement("template"), eh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? jt.createElementNS(Xd, e) : t === "mathml" ? jt.createElementNS(Zd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
+    const i = t === "svg" ? jt.createElementNS(Zd, e) : t === "mathml" ? jt.createElementNS(Qd, e) : n ? jt.createElement(e, { is: n }) : jt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => jt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Al.innerHTML = qa(
+      Rl.innerHTML = Ha(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Al.content;
+      const l = Rl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const qa = no ? (e) => no.createHTML(e) : (e) => e, Xd = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, eh = /* @__PURE__ */ Symbol("_vtc");
-function th(e, t, n) {
-  const r = e[eh];
+}, th = /* @__PURE__ */ Symbol("_vtc");
+function nh(e, t, n) {
+  const r = e[th];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Rl = /* @__PURE__ */ Symbol("_vod"), nh = /* @__PURE__ */ Symbol("_vsh"), rh = /* @__PURE__ */ Symbol(""), ih = /(?:^|;)\s*display\s*:/;
-function sh(e, t, n) {
+const El = /* @__PURE__ */ Symbol("_vod"), rh = /* @__PURE__ */ Symbol("_vsh"), ih = /* @__PURE__ */ Symbol(""), sh = /(?:^|;)\s*display\s*:/;
+function oh(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function sh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? lh(
+      l != null ? ch(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
@@ -3759,56 +3759,56 @@ function sh(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[rh];
-      o && (n += ";" + o), r.cssText = n, s = ih.test(n);
+      const o = r[ih];
+      o && (n += ";" + o), r.cssText = n, s = sh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Rl in e && ((!i || t !== n) && (e[Rl] = s ? r.display : ""), e[nh] && (r.display = "none"));
+  El in e && ((!i || t !== n) && (e[El] = s ? r.display : ""), e[rh] && (r.display = "none"));
 }
-const ei = /\s*!important$/;
+const ti = /\s*!important$/;
 function mr(e, t, n) {
-  if (re(n))
+  if (le(n))
     n.forEach((r) => mr(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    ei.test(n) ? e.setProperty(t, n.replace(ei, ""), "important") : e.setProperty(t, n);
+    ti.test(n) ? e.setProperty(t, n.replace(ti, ""), "important") : e.setProperty(t, n);
   else {
-    const r = oh(e, t);
-    ei.test(n) ? e.setProperty(
-      Mn(r),
-      n.replace(ei, ""),
+    const r = lh(e, t);
+    ti.test(n) ? e.setProperty(
+      Nn(r),
+      n.replace(ti, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const vl = ["Webkit", "Moz", "ms"], bs = {};
-function oh(e, t) {
-  const n = bs[t];
+const Cl = ["Webkit", "Moz", "ms"], ys = {};
+function lh(e, t) {
+  const n = ys[t];
   if (n)
     return n;
-  let r = ht(t);
+  let r = gt(t);
   if (r !== "filter" && r in e)
-    return bs[t] = r;
-  r = Kc(r);
-  for (let i = 0; i < vl.length; i++) {
-    const s = vl[i] + r;
+    return ys[t] = r;
+  r = Yc(r);
+  for (let i = 0; i < Cl.length; i++) {
+    const s = Cl[i] + r;
     if (s in e)
-      return bs[t] = s;
+      return ys[t] = s;
   }
   return t;
 }
-function lh(e, t, n, r) {
+function ch(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const El = "http://www.w3.org/1999/xlink";
-function Cl(e, t, n, r, i, s = Af(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(El, t.slice(6, t.length)) : e.setAttributeNS(El, t, n) : n == null || s && !Xc(n) ? e.removeAttribute(t) : e.setAttribute(
+const Dl = "http://www.w3.org/1999/xlink";
+function Sl(e, t, n, r, i, s = vf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Dl, t.slice(6, t.length)) : e.setAttributeNS(Dl, t, n) : n == null || s && !Zc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    s ? "" : St(n) ? String(n) : n
+    s ? "" : Tt(n) ? String(n) : n
   );
 }
-function Dl(e, t, n, r, i) {
+function Tl(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? qa(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ha(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Dl(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = Xc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = Zc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,45 +3833,45 @@ function Dl(e, t, n, r, i) {
   }
   o && e.removeAttribute(i || t);
 }
-function Rn(e, t, n, r) {
+function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function ch(e, t, n, r) {
+function ah(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Sl = /* @__PURE__ */ Symbol("_vei");
-function ah(e, t, n, r, i = null) {
-  const s = e[Sl] || (e[Sl] = {}), o = s[t];
+const Fl = /* @__PURE__ */ Symbol("_vei");
+function uh(e, t, n, r, i = null) {
+  const s = e[Fl] || (e[Fl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = dh(t);
+    const [l, c] = hh(t);
     if (r) {
-      const a = s[t] = gh(
+      const a = s[t] = mh(
         r,
         i
       );
-      Rn(e, l, a, c);
-    } else o && (ch(e, l, o, c), s[t] = void 0);
+      En(e, l, a, c);
+    } else o && (ah(e, l, o, c), s[t] = void 0);
   }
 }
-const uh = /(Once|Passive|Capture)$/, fh = /^on:?(?:Once|Passive|Capture)$/;
-function dh(e) {
+const fh = /(Once|Passive|Capture)$/, dh = /^on:?(?:Once|Passive|Capture)$/;
+function hh(e) {
   let t, n;
-  for (; (n = e.match(uh)) && !fh.test(e); )
+  for (; (n = e.match(fh)) && !dh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
-let ys = 0;
-const hh = /* @__PURE__ */ Promise.resolve(), ph = () => ys || (hh.then(() => ys = 0), ys = Date.now());
-function gh(e, t) {
+let ws = 0;
+const ph = /* @__PURE__ */ Promise.resolve(), gh = () => ws || (ph.then(() => ws = 0), ws = Date.now());
+function mh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (re(i)) {
+    if (le(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3894,18 +3894,18 @@ function gh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = ph(), n;
+  return n.value = e, n.attached = gh(), n;
 }
-const Tl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, mh = (e, t, n, r, i, s) => {
+const Il = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, _h = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? th(e, r, o) : t === "style" ? sh(e, n, r) : Si(t) ? Ti(t) || ah(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : _h(e, t, r, o)) ? (Dl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Cl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (bh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Dl(e, ht(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Cl(e, t, r, o));
+  t === "class" ? nh(e, r, o) : t === "style" ? oh(e, n, r) : Fi(t) ? Ii(t) || uh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : bh(e, t, r, o)) ? (Tl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Sl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (yh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Tl(e, gt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Sl(e, t, r, o));
 };
-function _h(e, t, n, r) {
+function bh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Tl(t) && we(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Il(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,93 +3913,93 @@ function _h(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Tl(t) && Me(n) ? !1 : t in e;
+  return Il(t) && Me(n) ? !1 : t in e;
 }
-function bh(e, t) {
+function yh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = ht(t);
-  return Array.isArray(n) ? n.some((i) => ht(i) === r) : Object.keys(n).some((i) => ht(i) === r);
+  const r = gt(t);
+  return Array.isArray(n) ? n.some((i) => gt(i) === r) : Object.keys(n).some((i) => gt(i) === r);
 }
-const ki = (e) => {
+const Ai = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return re(t) ? (n) => li(t, n) : t;
+  return le(t) ? (n) => ai(t, n) : t;
 };
-function yh(e) {
+function wh(e) {
   e.target.composing = !0;
 }
-function Fl(e) {
+function Ol(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const En = /* @__PURE__ */ Symbol("_assign"), ti = /* @__PURE__ */ Symbol("_initialValue");
-function ws(e, t, n) {
-  return t && (e = e.trim()), n && (e = $r(e)), e;
+const Dn = /* @__PURE__ */ Symbol("_assign"), ni = /* @__PURE__ */ Symbol("_initialValue");
+function ks(e, t, n) {
+  return t && (e = e.trim()), n && (e = zr(e)), e;
 }
-const cr = {
+const Un = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
-    e.parentNode && (e.type === "text" ? e[ti] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ti] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[En] = ki(i);
+    e.parentNode && (e.type === "text" ? e[ni] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ni] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[Dn] = Ai(i);
     const s = r || i.props && i.props.type === "number";
-    Rn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[En](ws(e.value, n, s));
-    }), (n || s) && Rn(e, "change", () => {
-      e.value = ws(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", yh), Rn(e, "compositionend", Fl), Rn(e, "change", Fl));
+    En(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Dn](ks(e.value, n, s));
+    }), (n || s) && En(e, "change", () => {
+      e.value = ks(e.value, n, s);
+    }), t || (En(e, "compositionstart", wh), En(e, "compositionend", Ol), En(e, "change", Ol));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const i = t ?? "", s = e[ti];
-    delete e[ti], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](ws(e.value, n, r)) : e.value = i;
+    const i = t ?? "", s = e[ni];
+    delete e[ni], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Dn](ks(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[En] = ki(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? $r(e.value) : e.value, c = t ?? "";
+    if (e[Dn] = Ai(o), e.composing) return;
+    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? zr(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, wh = {
+}, kh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, Rn(e, "change", () => {
+    e._modelValue = t, En(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? $r(xi(c)) : xi(c)
-      ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+        (c) => n ? zr(vi(c)) : vi(c)
+      ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? re(o) ? i.slice() : i : o
+        s ? le(o) ? i.slice() : i : o
       ];
       try {
-        e[En](o);
+        e[Dn](o);
       } finally {
         kr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[En] = ki(r);
+    }), e[Dn] = Ai(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Il(e, t, n);
+    Ml(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[En] = ki(n);
+    e._modelValue = t, e[Dn] = Ai(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !kh(t, r[1], r[0])) && Il(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !xh(t, r[1], r[0])) && Ml(e, t, n);
   }
 };
-function kh(e, t, n) {
-  if (!n || re(e)) return on(e, t);
-  if (On(e)) {
+function xh(e, t, n) {
+  if (!n || le(e)) return ln(e, t);
+  if (Mn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4007,18 +4007,18 @@ function kh(e, t, n) {
   }
   return !1;
 }
-function Il(e, t, n = !1) {
-  const r = e.multiple, i = re(t);
-  if (!(r && !i && !On(t))) {
+function Ml(e, t, n = !1) {
+  const r = e.multiple, i = le(t);
+  if (!(r && !i && !Mn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = xi(l);
+      const l = e.options[s], c = vi(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ef(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Cf(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has($r(c));
-      else if (on(xi(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(zr(c));
+      else if (ln(vi(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4026,10 +4026,10 @@ function Il(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function xi(e) {
+function vi(e) {
   return "_value" in e ? e._value : e.value;
 }
-const xh = ["ctrl", "shift", "alt", "meta"], Ah = {
+const Ah = ["ctrl", "shift", "alt", "meta"], vh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const xh = ["ctrl", "shift", "alt", "meta"], Ah = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => xh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, ui = (e, t) => {
+  exact: (e, t) => Ah.some((n) => e[`${n}Key`] && !t.includes(n))
+}, di = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Ah[t[o]];
+      const l = vh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Rh = /* @__PURE__ */ lt({ patchProp: mh }, Qd);
-let Ol;
-function vh() {
-  return Ol || (Ol = Id(Rh));
+}, Rh = /* @__PURE__ */ at({ patchProp: _h }, eh);
+let Nl;
+function Eh() {
+  return Nl || (Nl = Od(Rh));
 }
-const Eh = ((...e) => {
-  const t = vh().createApp(...e), { mount: n } = t;
+const Ch = ((...e) => {
+  const t = Eh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Dh(r);
+    const i = Sh(r);
     if (!i) return;
     const s = t._component;
-    !we(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Ch(i));
+    !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, Dh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Ch(e) {
+function Dh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Dh(e) {
+function Sh(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Sh = "/comfyd/connection";
-function Th(e, t) {
+const Th = "/comfyd/connection";
+function Fh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Th(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Fh = "comfyd", Ih = "comfyd.token.", Oh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Ha(e) {
-  return Oh.test(e.token);
+const Ih = "comfyd", Oh = "comfyd.token.", Mh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Va(e) {
+  return Mh.test(e.token);
 }
-function Va(e, t) {
-  return Ha(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function Ga(e, t) {
+  return Va(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Ga(e) {
-  return Ha(e) ? [Fh, Ih + e.token] : [];
+function Ka(e) {
+  return Va(e) ? [Ih, Oh + e.token] : [];
 }
-class Mh {
+class Nh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Sh).then(
-      (t) => Th(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Th).then(
+      (t) => Fh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class Mh {
     this.pending = null;
   }
 }
-function ro(e, t = Math.random) {
+function so(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Tn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function qt(e, t) {
+const In = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Jt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Nh(e, t) {
+function Lh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Ml(e, t) {
+function Ll(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Lh(e, t) {
+function Ph(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Ph(e, t) {
+function Bh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Bh(e) {
+function jh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function jh(e, t) {
+function $h(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4174,18 +4174,18 @@ function nn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function qn(e, t, n = 3) {
+function Hn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = $h(r, o);
+    let l = zh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const Nl = 128;
-function $h(e, t) {
-  if (e.length > Nl || t.length > Nl) return 1 / 0;
+const Pl = 128;
+function zh(e, t) {
+  if (e.length > Pl || t.length > Pl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4207,98 +4207,98 @@ const Vt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Ai = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Ka(e, t, n = {}) {
+}), Ri = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function Ya(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((z, ee) => l.set(z.id, ee));
+  e.forEach((W, re) => l.set(W.id, re));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [z, ee] of t) {
-    const te = l.get(z), ue = l.get(ee);
-    if (te === void 0 || ue === void 0 || te === ue) continue;
-    const ve = te * o + ue;
-    u.has(ve) || (u.add(ve), c[te].push(ue), a[ue].push(te));
+  for (const [W, re] of t) {
+    const ie = l.get(W), de = l.get(re);
+    if (ie === void 0 || de === void 0 || ie === de) continue;
+    const Ce = ie * o + de;
+    u.has(Ce) || (u.add(Ce), c[ie].push(de), a[de].push(ie));
   }
-  const d = new Uint8Array(o), b = /* @__PURE__ */ new Set();
-  for (let z = 0; z < o; z++) {
-    if (d[z]) continue;
-    const ee = [[z, 0]];
-    for (d[z] = 1; ee.length; ) {
-      const te = ee[ee.length - 1], [ue, ve] = te;
-      if (ve < c[ue].length) {
-        te[1]++;
-        const ge = c[ue][ve];
-        d[ge] === 1 ? b.add(ue * o + ge) : d[ge] === 0 && (d[ge] = 1, ee.push([ge, 0]));
+  const d = new Uint8Array(o), _ = /* @__PURE__ */ new Set();
+  for (let W = 0; W < o; W++) {
+    if (d[W]) continue;
+    const re = [[W, 0]];
+    for (d[W] = 1; re.length; ) {
+      const ie = re[re.length - 1], [de, Ce] = ie;
+      if (Ce < c[de].length) {
+        ie[1]++;
+        const ye = c[de][Ce];
+        d[ye] === 1 ? _.add(de * o + ye) : d[ye] === 0 && (d[ye] = 1, re.push([ye, 0]));
       } else
-        d[ue] = 2, ee.pop();
+        d[de] = 2, re.pop();
     }
   }
-  const g = (z, ee) => !b.has(z * o + ee), p = a.map((z, ee) => z.filter((te) => g(te, ee))), A = c.map((z, ee) => z.filter((te) => g(ee, te))), v = p.map((z) => z.length), D = [], k = [];
-  for (let z = 0; z < o; z++) v[z] || k.push(z);
-  for (let z = 0; z < k.length; z++) {
-    const ee = k[z];
-    D.push(ee);
-    for (const te of A[ee]) --v[te] === 0 && k.push(te);
+  const g = (W, re) => !_.has(W * o + re), p = a.map((W, re) => W.filter((ie) => g(ie, re))), x = c.map((W, re) => W.filter((ie) => g(re, ie))), v = p.map((W) => W.length), C = [], k = [];
+  for (let W = 0; W < o; W++) v[W] || k.push(W);
+  for (let W = 0; W < k.length; W++) {
+    const re = k[W];
+    C.push(re);
+    for (const ie of x[re]) --v[ie] === 0 && k.push(ie);
   }
   const w = new Int32Array(o);
-  for (const z of D) for (const ee of A[z]) w[ee] = Math.max(w[ee], w[z] + 1);
-  for (const z of D) {
-    if (p[z].length || !A[z].length) continue;
-    let ee = 1 / 0;
-    for (const te of A[z]) ee = Math.min(ee, w[te]);
-    w[z] = Math.max(0, ee - 1);
+  for (const W of C) for (const re of x[W]) w[re] = Math.max(w[re], w[W] + 1);
+  for (const W of C) {
+    if (p[W].length || !x[W].length) continue;
+    let re = 1 / 0;
+    for (const ie of x[W]) re = Math.min(re, w[ie]);
+    w[W] = Math.max(0, re - 1);
   }
   let y = 0;
-  for (let z = 0; z < o; z++) y = Math.max(y, w[z] + 1);
-  const I = Array.from({ length: y }, () => []);
-  for (let z = 0; z < o; z++) I[w[z]].push(z);
-  const F = new Float64Array(o), x = () => {
-    for (const z of I) z.forEach((ee, te) => F[ee] = z.length > 1 ? te / (z.length - 1) : 0.5);
+  for (let W = 0; W < o; W++) y = Math.max(y, w[W] + 1);
+  const T = Array.from({ length: y }, () => []);
+  for (let W = 0; W < o; W++) T[w[W]].push(W);
+  const z = new Float64Array(o), j = () => {
+    for (const W of T) W.forEach((re, ie) => z[re] = W.length > 1 ? ie / (W.length - 1) : 0.5);
   };
-  x();
-  const C = (z, ee) => {
-    const te = z.map((ue, ve) => {
-      const ge = ee[ue];
-      let _t = F[ue];
-      if (ge.length) {
-        let bt = 0;
-        for (const rr of ge) bt += F[rr];
-        _t = bt / ge.length;
+  j();
+  const Q = (W, re) => {
+    const ie = W.map((de, Ce) => {
+      const ye = re[de];
+      let yt = z[de];
+      if (ye.length) {
+        let wt = 0;
+        for (const ir of ye) wt += z[ir];
+        yt = wt / ye.length;
       }
-      return [_t, ve, ue];
+      return [yt, Ce, de];
     });
-    return te.sort((ue, ve) => Ai(ue[0], ve[0]) || ue[1] - ve[1]), te.map((ue) => ue[2]);
+    return ie.sort((de, Ce) => Ri(de[0], Ce[0]) || de[1] - Ce[1]), ie.map((de) => de[2]);
   };
-  let U = I.map((z) => z.slice()), ie = Ll(I, A, w, o);
-  for (let z = 0; z < Vt.sweeps && ie > 0; z++) {
-    for (let te = 1; te < y; te++)
-      I[te] = C(I[te], p), x();
-    for (let te = y - 2; te >= 0; te--)
-      I[te] = C(I[te], A), x();
-    const ee = Ll(I, A, w, o);
-    ee < ie && (ie = ee, U = I.map((te) => te.slice()));
+  let X = T.map((W) => W.slice()), ce = Bl(T, x, w, o);
+  for (let W = 0; W < Vt.sweeps && ce > 0; W++) {
+    for (let ie = 1; ie < y; ie++)
+      T[ie] = Q(T[ie], p), j();
+    for (let ie = y - 2; ie >= 0; ie--)
+      T[ie] = Q(T[ie], x), j();
+    const re = Bl(T, x, w, o);
+    re < ce && (ce = re, X = T.map((ie) => ie.slice()));
   }
-  const K = new Float64Array(o), le = new Float64Array(o);
-  let Te = r, ke = i;
-  for (let z = 0; z < y; z++) {
-    let ee = 0, te = i;
-    for (const ue of U[z]) {
-      const ve = e[ue];
-      let ge = te;
-      if (p[ue].length) {
-        let _t = 0;
-        for (const bt of p[ue]) _t += le[bt] + e[bt].h / 2;
-        ge = Math.max(te, _t / p[ue].length - ve.h / 2);
+  const B = new Float64Array(o), E = new Float64Array(o);
+  let N = r, ee = i;
+  for (let W = 0; W < y; W++) {
+    let re = 0, ie = i;
+    for (const de of X[W]) {
+      const Ce = e[de];
+      let ye = ie;
+      if (p[de].length) {
+        let yt = 0;
+        for (const wt of p[de]) yt += E[wt] + e[wt].h / 2;
+        ye = Math.max(ie, yt / p[de].length - Ce.h / 2);
       }
-      K[ue] = Te, le[ue] = ge, te = ge + ve.h + s, ee = Math.max(ee, ve.w), ke = Math.max(ke, ge + ve.h);
+      B[de] = N, E[de] = ye, ie = ye + Ce.h + s, re = Math.max(re, Ce.w), ee = Math.max(ee, ye + Ce.h);
     }
-    Te += ee + s;
+    N += re + s;
   }
-  const Re = /* @__PURE__ */ new Map(), mt = /* @__PURE__ */ new Map();
-  for (let z = 0; z < o; z++)
-    Re.set(e[z].id, [K[z], le[z]]), mt.set(e[z].id, w[z]);
-  return { pos: Re, layer: mt, width: y ? Te - s - r : 0, height: ke - i };
+  const be = /* @__PURE__ */ new Map(), bt = /* @__PURE__ */ new Map();
+  for (let W = 0; W < o; W++)
+    be.set(e[W].id, [B[W], E[W]]), bt.set(e[W].id, w[W]);
+  return { pos: be, layer: bt, width: y ? N - s - r : 0, height: ee - i };
 }
-function Ll(e, t, n, r) {
+function Bl(e, t, n, r) {
   const i = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4310,35 +4310,35 @@ function Ll(e, t, n, r) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += io(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += oo(l.map((c) => c[1]));
   return o;
 }
-function io(e) {
+function oo(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = io(n) + io(r), s = 0, o = 0, l = 0;
+  let i = oo(n) + oo(r), s = 0, o = 0, l = 0;
   for (; s < n.length && o < r.length; )
     n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function zh(e, t, n = 0) {
+function Uh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function Ya(e, t, n = Vt.spacing) {
+function Xa(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
   for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function So(e) {
+function Fo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
-function Ri(e, t) {
-  const n = So(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+function Ei(e, t) {
+  const n = Fo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4347,67 +4347,67 @@ function Ri(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function Xa(e) {
+function Za(e) {
   const t = [];
-  for (const n of Tn(e))
+  for (const n of In(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Nh(e, r.link);
+      const i = Lh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
-  return t.sort((n, r) => Ai(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ri(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Uh = (e, t) => Ai(Number(e.id), Number(t.id)) || Ai(String(e.id), String(t.id));
-function Za(e, t, n, r) {
+const Wh = (e, t) => Ri(Number(e.id), Number(t.id)) || Ri(String(e.id), String(t.id));
+function Qa(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Wh(e, t, n = {}) {
-  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
+function qh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
-    l = Tn(e).filter((y) => w.has(String(y.id)));
-  } else l = Tn(e).filter((w) => !o(w));
+    l = In(e).filter((y) => w.has(String(y.id)));
+  } else l = In(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ri(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Uh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = Xa(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Ka(a, b, { x: u, y: d, spacing: s }), A = new Set([...n.ignore ?? []].map(String)), v = Tn(e).filter((w) => !c.has(String(w.id)) && !A.has(String(w.id))).map((w) => Ri(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
-  for (const w of D) {
-    const [y, I] = g.get(w.id), F = { ...w, x: y, y: I };
-    v.length && (F.y = Ya(F, v.concat(k), s)), k.push(F), Za(qt(e, w.id), F.x, F.y, i);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ei(w, r));
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Wh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), _ = Za(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Ya(a, _, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ei(w, r)), C = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  for (const w of C) {
+    const [y, T] = g.get(w.id), z = { ...w, x: y, y: T };
+    v.length && (z.y = Xa(z, v.concat(k), s)), k.push(z), Qa(Jt(e, w.id), z.x, z.y, i);
   }
-  return D.map((w) => w.id);
+  return C.map((w) => w.id);
 }
 function Jh(e, t, n = {}) {
-  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
+  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => Jt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ri(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => Ri(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Xa(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Ka(c, b, { x: 0, y: 0, spacing: s });
-  let p = -1 / 0, A = 1 / 0;
+  const c = l.map((k) => Ei(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Ei(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = Za(e), _ = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Ya(c, _, { x: 0, y: 0, spacing: s });
+  let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
-    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), A = Math.min(A, y.y));
+    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
   }
   if (p === -1 / 0) {
-    const k = qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Hh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
-      const I = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((F) => zh(I, F, s / 2)) && (y = null);
+      const T = { x: y[0], y: y[1], w: g.width, h: g.height };
+      a.some((z) => Uh(T, z, s / 2)) && (y = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, A] = y;
+    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
   }
-  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
+  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), C = a.slice();
   for (const k of v) {
-    const [w, y] = g.pos.get(k.id), I = { ...k, x: p + w, y: A + y };
-    I.y = Ya(I, D, s), D.push(I), Za(qt(e, k.id), I.x, I.y, i);
+    const [w, y] = g.pos.get(k.id), T = { ...k, x: p + w, y: x + y };
+    T.y = Xa(T, C, s), C.push(T), Qa(Jt(e, k.id), T.x, T.y, i);
   }
   return v.map((k) => k.id);
 }
-function qh(e) {
+function Hh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4429,158 +4429,158 @@ const Ke = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), ks = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class so extends Error {
+}), xs = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class lo extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const ne = (e, t, n) => {
-  throw new so(e, t, n);
-}, Zn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Un(e, t, n = Ke.name, { optional: r = !1 } = {}) {
+const se = (e, t, n) => {
+  throw new lo(e, t, n);
+}, Qn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Wn(e, t, n = Ke.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    ne("INVALID_COMMAND", `${t} is required`);
+    se("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && ne("INVALID_COMMAND", `${t} must be a string`), e.length > n && ne("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && se("INVALID_COMMAND", `${t} must be a string`), e.length > n && se("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function yn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && ne("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
+function kn(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ke.coord) && se("INVALID_COMMAND", `${t} must be a number within ±${Ke.coord}`), e);
 }
 function Kt(e, t) {
-  return Zn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ne("INVALID_COMMAND", `${t} must be a node id or a ref`);
+  return Qn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ke.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : se("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function xs(e, t) {
+function As(e, t) {
   if (e == null) return 0;
-  if (Zn(e))
+  if (Qn(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : ne("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ke.name ? e : se("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Pl(e, t) {
-  if (Zn(e)) {
+function jl(e, t) {
+  if (Qn(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && ne("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || ne("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && ne("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : ne("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || se("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ke.text && se("VALUE_INVALID", `${t} is longer than ${Ke.text} characters`), e) : se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const fi = {
+const hi = {
   create_node(e) {
     const t = {
-      node_type: Un(e.node_type, "node_type"),
-      x: yn(e.x, "x", { optional: !0 }),
-      y: yn(e.y, "y", { optional: !0 }),
-      ref: Un(e.ref, "ref", Ke.ref, { optional: !0 }),
-      title: Un(e.title, "title", Ke.name, { optional: !0 }),
+      node_type: Wn(e.node_type, "node_type"),
+      x: kn(e.x, "x", { optional: !0 }),
+      y: kn(e.y, "y", { optional: !0 }),
+      ref: Wn(e.ref, "ref", Ke.ref, { optional: !0 }),
+      title: Wn(e.title, "title", Ke.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || ne("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Zn(e.widgets) || ne("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || se("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      Qn(e.widgets) || se("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ke.widgets && ne("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
-      for (const r of n) t.widgets.push([Un(r, "widget name"), Pl(e.widgets[r], `widgets.${r}`)]);
+      n.length > Ke.widgets && se("INVALID_COMMAND", `more than ${Ke.widgets} widgets`);
+      for (const r of n) t.widgets.push([Wn(r, "widget name"), jl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Kt(e.from_id, "from_id"),
-    from_slot: xs(e.from_slot, "from_slot"),
+    from_slot: As(e.from_slot, "from_slot"),
     to_id: Kt(e.to_id, "to_id"),
-    to_slot: xs(e.to_slot, "to_slot")
+    to_slot: As(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: xs(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Kt(e.node_id, "node_id"),
-    name: Un(e.name, "name"),
-    value: Pl(e.value, "value")
+    name: Wn(e.name, "name"),
+    value: jl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: kn(e.x, "x"), y: kn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || ne("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && ne("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
-    const n = yn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Vt.maxSpacing) && ne("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
+    Array.isArray(t) || se("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ke.nodes && se("INVALID_COMMAND", `node_ids: more than ${Ke.nodes}`);
+    const n = kn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Vt.maxSpacing) && se("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
       node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
-      x: yn(e.x, "x", { optional: !0 }),
-      y: yn(e.y, "y", { optional: !0 }),
+      x: kn(e.x, "x", { optional: !0 }),
+      y: kn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Un(e.mode, "mode");
-    return Object.hasOwn(ks, t) || ne("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
+    const t = Wn(e.mode, "mode");
+    return Object.hasOwn(xs, t) || se("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, Qa = Object.freeze(Object.keys(fi)), Bl = new Set(Qa.filter((e) => e !== "get_graph"));
-function Hh(e) {
-  Zn(e) || ne("INVALID_COMMAND", "a command must be an object");
+}, eu = Object.freeze(Object.keys(hi)), $l = new Set(eu.filter((e) => e !== "get_graph"));
+function Vh(e) {
+  Qn(e) || se("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(fi, i));
-    r.length !== 1 && ne("INVALID_COMMAND", "missing field: type"), t = r[0], n = Zn(e[t]) ? e[t] : {};
+    const r = Object.keys(e).filter((i) => Object.hasOwn(hi, i));
+    r.length !== 1 && se("INVALID_COMMAND", "missing field: type"), t = r[0], n = Qn(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(fi, t)) && ne("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Qa.join(", ")}`), { type: t, ...fi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(hi, t)) && se("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${eu.join(", ")}`), { type: t, ...hi[t](n) };
 }
-const Vh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Gh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Kh(e, t, n) {
+const Gh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Kh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Yh(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = jh(e, t);
-    return s && !s.some((o) => o === n) && ne("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, qn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = $h(e, t);
+    return s && !s.some((o) => o === n) && se("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Hn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Vh.has(r) ? (typeof n != "number" && ne("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ne("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ne("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ne("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ne("VALUE_INVALID", `${e.name} takes true or false`), n) : Gh.has(r) ? (typeof n != "string" && ne("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ne("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Gh.has(r) ? (typeof n != "number" && se("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && se("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && se("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && se("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && se("VALUE_INVALID", `${e.name} takes true or false`), n) : Kh.has(r) ? (typeof n != "string" && se("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && se("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Yh(e) {
+function Xh(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function jl(e, t, n, r) {
-  const i = Ph(t, n);
-  i || ne("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, qn(n, Bh(t)));
-  const s = Kh(i, t, r), o = i.value;
+function zl(e, t, n, r) {
+  const i = Bh(t, n);
+  i || se("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Hn(n, jh(t)));
+  const s = Yh(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Yh(i);
+  return Xh(i);
 }
 function Yt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Jt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = qt(e.graph, t.id);
+    const r = Jt(e.graph, t.id);
     if (r) return r;
-    ne("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    se("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return ne("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return se("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Xh(e) {
+function Zh(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Zh(e) {
-  const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Jh(e.graph, t, { LiteGraph: e.LiteGraph, view: Xh(e) });
+function Qh(e) {
+  const t = [...e.pending].filter((n) => Jt(e.graph, n));
+  e.pending.clear(), t.length && Jh(e.graph, t, { LiteGraph: e.LiteGraph, view: Zh(e) });
 }
-const Qh = {
+const ep = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      ne("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, qn(t.node_type, l));
+      se("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Hn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || ne("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Jt(n, o) && (i.id = o), n.add(i), Jt(n, i.id) || se("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) jl(e, i, l, c);
+      for (const [l, c] of t.widgets) zl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
@@ -4588,38 +4588,38 @@ const Qh = {
   },
   remove_node(e, t) {
     const n = Yt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), qt(e.graph, r) && ne("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    return e.graph.remove(n), Jt(e.graph, r) && se("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Lh(n, t.from_slot);
-    i < 0 && ne(
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Ph(n, t.from_slot);
+    i < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? qn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Hn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = Ml(r, t.to_slot);
-    s < 0 && ne(
+    const s = Ll(r, t.to_slot);
+    s < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? qn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && ne("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? Hn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && se("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || ne("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || se("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || ne("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || se("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Ml(n, t.slot);
-    r < 0 && ne(
+    const n = Yt(e, t.node_id, "node_id"), r = Ll(n, t.slot);
+    r < 0 && se(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? qn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Hn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ne("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && se("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = jl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = zl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4628,7 +4628,7 @@ const Qh = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Tn(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of In(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4636,7 +4636,7 @@ const Qh = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Wh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = qh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4649,66 +4649,66 @@ const Qh = {
   },
   set_node_mode(e, t) {
     const n = Yt(e, t.node_id, "node_id");
-    return n.mode = t.mode, n.mode !== t.mode && ne("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
+    return n.mode = t.mode, n.mode !== t.mode && se("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, ep = "BATCH_MODE_PARTIAL";
-function tp(e) {
-  return e === ep || e === 2 || String(e).toLowerCase() === "partial";
+}, tp = "BATCH_MODE_PARTIAL";
+function np(e) {
+  return e === tp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function $l(e, t) {
-  const n = t instanceof so ? t.code : "EDITOR_FAILED", r = t instanceof so ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+function Ul(e, t) {
+  const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function np(e, t) {
+function rp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Ke.commands)
     return { ok: !1, error: `more than ${Ke.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = tp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = np(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
-    let A;
+    let x;
     try {
-      A = Hh(n[p]);
-    } catch (D) {
-      if (c[p] = $l(p, D), !i) {
+      x = Vh(n[p]);
+    } catch (C) {
+      if (c[p] = Ul(p, C), !i) {
         u = p;
         break;
       }
       continue;
     }
-    o.expectedId = A.type === "create_node" ? s[a++] : void 0;
-    const v = i && Bl.has(A.type) && p > 0 ? r.serialize() : null;
+    o.expectedId = x.type === "create_node" ? s[a++] : void 0;
+    const v = i && $l.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...Qh[A.type](o, A) }, Bl.has(A.type) && (d = !0);
-    } catch (D) {
-      if (c[p] = $l(p, D), !i) {
+      c[p] = { index: p, ok: !0, ...ep[x.type](o, x) }, $l.has(x.type) && (d = !0);
+    } catch (C) {
+      if (c[p] = Ul(p, C), !i) {
         u = p;
         break;
       }
       const k = v ?? l;
-      nn(r.serialize()) !== nn(k) && zl(r, k);
+      nn(r.serialize()) !== nn(k) && Wl(r, k);
     }
   }
   if (u >= 0) {
-    nn(r.serialize()) !== nn(l) && zl(r, l);
+    nn(r.serialize()) !== nn(l) && Wl(r, l);
     const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
-    for (let A = 0; A < n.length; A++)
-      A !== u && (c[A] = { index: A, ok: !1, error: { code: "SKIPPED", message: p, index: A } });
+    for (let x = 0; x < n.length; x++)
+      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  Zh(o), r.setDirtyCanvas?.(!0, !0);
-  const b = c.every((p) => p.ok), g = c.find((p) => !p.ok);
+  Qh(o), r.setDirtyCanvas?.(!0, !0);
+  const _ = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
-    ok: b,
-    error: b ? "" : g.error.message,
+    ok: _,
+    error: _ ? "" : g.error.message,
     results: c,
     applied: d
   };
 }
-function zl(e, t) {
+function Wl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function rp(e) {
+function ip(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4717,8 +4717,8 @@ function rp(e) {
   }, end() {
   } };
 }
-function ip(e, t) {
-  const n = rp(e);
+function sp(e, t) {
+  const n = ip(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4730,18 +4730,18 @@ function ip(e, t) {
     }
   }
 }
-const sp = 1e3, op = 1500, lp = 120, cp = 480 * 1024, As = "the tab has switched to another workflow; this canvas is no longer open in it", ap = 200, up = 50, fp = 1e4, dp = 1e3, hp = 128, Rs = 1024 * 1024 - 1024;
-function pp(e) {
+const op = 1e3, lp = 1500, cp = 120, ap = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", up = 200, fp = 50, dp = 1e4, hp = 1e3, pp = 128, Rs = 1024 * 1024 - 1024;
+function gp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function vs(e, t) {
+function Es(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${pp(n)}`.slice(0, hp);
+  return `${e}:${r}~${gp(n)}`.slice(0, pp);
 }
-function gp(e, t = cp) {
+function mp(e, t = ap) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4754,7 +4754,7 @@ function gp(e, t = cp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function mp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function _p(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4771,7 +4771,7 @@ function mp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class _p {
+class bp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4809,7 +4809,7 @@ class _p {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), op), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), lp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4829,7 +4829,7 @@ class _p {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = ro(this.attempt++);
+    const t = so(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4839,20 +4839,20 @@ class _p {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > up : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > fp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, ap);
+      }, up);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = gp(await this.d.objectInfo?.());
+        this.objectInfoJson = mp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4865,7 +4865,7 @@ class _p {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Va(t, "/comfy/editor/ws"), Ga(t));
+      n = new this.d.WebSocket(Ga(t, "/comfy/editor/ws"), Ka(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4873,7 +4873,7 @@ class _p {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === sp) {
+        if (r?.code === op) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4883,7 +4883,7 @@ class _p {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = vs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
+    this.canvasId = Es(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4938,11 +4938,11 @@ class _p {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return vs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Es(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: As, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: vs, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4954,7 +4954,7 @@ class _p {
     let r;
     this.busy++;
     try {
-      r = ip(this.d.app, () => np(n, t));
+      r = sp(this.d.app, () => rp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4966,7 +4966,7 @@ class _p {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(bp),
+      results: (r.results ?? []).filter(Boolean).map(yp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4983,7 +4983,7 @@ class _p {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: As, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: vs, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, i = [];
     let s = "";
@@ -4993,14 +4993,14 @@ class _p {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Wl(u), u;
+        throw s = Jl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Wl(a);
+      s = s || Jl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5025,10 +5025,10 @@ class _p {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Ul(r, "beforeQueued");
+      ql(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Ul(r, "afterQueued");
+      ql(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5038,7 +5038,7 @@ class _p {
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: As, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: vs, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5070,13 +5070,13 @@ class _p {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, lp);
+    }, cp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < fp || this.d.app.configuringGraph) return;
-    if (vs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < dp || this.d.app.configuringGraph) return;
+    if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5112,7 +5112,7 @@ class _p {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < dp)) {
+    if (!(this.focused && t - this.focusSentAt < hp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5121,11 +5121,11 @@ class _p {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Ul(e, t) {
+function ql(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Wl(e) {
+function Jl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5133,12 +5133,12 @@ function Wl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function bp(e) {
+function yp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const oo = 200, yp = 16, wp = 256, kp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), Qn = (e) => kp.has(e);
-function er(e) {
+const co = 200, wp = 16, kp = 256, xp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), er = (e) => xp.has(e);
+function tr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
@@ -5146,22 +5146,22 @@ const Ye = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function xp(e, t) {
+function Ap(e, t) {
   if (!e) return !0;
   const n = Ye(e.seq), r = Ye(t.seq);
-  return n && r ? r > n : !(Qn(er(e.status)) && !Qn(er(t.status)));
+  return n && r ? r > n : !(er(tr(e.status)) && !er(tr(t.status)));
 }
-function Ap(e) {
+function vp(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= oo) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(Qn(er(i.status))) - Number(Qn(er(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - oo))
+  if (t.length <= co) return;
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(er(tr(i.status))) - Number(er(tr(r.status))) || Ye(r.queued_at_ms) - Ye(i.queued_at_ms));
+  for (const r of n.slice(0, t.length - co))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function eu(e, t, { workingTurn: n = 0 } = {}) {
+function tu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return xp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !Qn(er(t.status)) && (e.runTurns[r] = n), Ap(e), !0) : !1;
+  return Ap(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !er(tr(t.status)) && (e.runTurns[r] = n), vp(e), !0) : !1;
 }
 function Rp(e) {
   let t;
@@ -5174,11 +5174,11 @@ function Rp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function vp(e, t, n) {
+function Ep(e, t, n) {
   const r = Rp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Ep(e, t) {
+function Cp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ye(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5193,20 +5193,20 @@ function Ep(e, t) {
   }
   return s || i[0].id;
 }
-function Cp(e) {
+function Dp(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ye(r.queued_at_ms) - Ye(i.queued_at_ms) || Ye(r.number) - Ye(i.number));
   for (const r of n) {
-    const i = Ep(e, r);
+    const i = Cp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Dp(e, t = () => "") {
-  const n = er(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+function Sp(e, t = () => "") {
+  const n = tr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: Qn(n),
+    final: er(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
     queuePosition: Ye(e.queue_position),
@@ -5246,22 +5246,22 @@ function Dp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= yp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= wp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ye(e.started_at_ms), c = Ye(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Jl(e, t, n, r = 0) {
+function Hl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const ql = 500, Hl = 200;
-function Fn(e, t) {
+const Vl = 500, Gl = 200;
+function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function tu() {
+function nu() {
   return {
     sessionId: "",
     session: null,
@@ -5284,85 +5284,97 @@ function tu() {
     // prompt_id -> Run, the newest state seen
     runTurns: {},
     // prompt_id -> turn id, when known exactly
-    workingTurn: 0
+    workingTurn: 0,
     // the turn the session works on now (status_update)
+    summaries: []
+    // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function nu(e, t = "") {
-  Object.assign(e, tu(), { sessionId: t });
+function Tp(e) {
+  let t = null;
+  for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
+  return t;
 }
-function Vl(e, t) {
+function ru(e, t = "") {
+  Object.assign(e, nu(), { sessionId: t });
+}
+function Kl(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Vn(e, t) {
-  let n = Vl(e, t);
+function Gn(e, t) {
+  let n = Kl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Hl && e.turns.splice(0, e.turns.length - Hl), Vl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Gl && e.turns.splice(0, e.turns.length - Gl), Kl(e, n.id) ?? n;
 }
-function di(e, t) {
+function pi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ar(e, t) {
-  e.logs.push(t), e.logs.length > ql && e.logs.splice(0, e.logs.length - ql);
+  e.logs.push(t), e.logs.length > Vl && e.logs.splice(0, e.logs.length - Vl);
 }
-function Gl(e, t) {
+function Yl(e, t) {
   if (!t || typeof t != "object") return;
-  const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
+  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
+  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
+    const i = Number(t.id) || 0;
+    e.summaries.some((s) => s.id === i) || e.summaries.push({ id: i, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
+    return;
+  }
   if (n === "user") {
-    const i = Vn(e, t.id);
+    const i = Gn(e, t.id);
     i.content = String(t.content ?? ""), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Vn(e, t.turn_id), s = di(i, t.skill);
+    const i = Gn(e, t.turn_id), s = pi(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Kl(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function Xl(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function ru(e) {
+function iu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Sp(e, t) {
+function Fp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = ru(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = iu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    nu(e, c), e.logs = s;
+    ru(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Kl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Gl(e, a);
+    Xl(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Yl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = di(Vn(e, a.turn_id), a.skill);
+      const u = pi(Gn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return eu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return tu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Kl(e, r.session), !1;
+    return n === "configured" && r.session && Xl(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = Fn(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const s of e.turns)
           for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const s = Vn(e, r.turn_id), o = di(s, r.skill), l = Number(r.index);
+      const s = Gn(e, r.turn_id), o = pi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5372,20 +5384,20 @@ function Sp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Gl(e, r.message), !0;
+      return Yl(e, r.message), !0;
     case "debug_log":
       return ar(e, {
         seq: i,
-        level: Fn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Vn(e, r.turn_id);
+        const s = Gn(e, r.turn_id);
         if (r.skill) {
-          const o = di(s, r.skill);
+          const o = pi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5396,46 +5408,46 @@ function Sp(e, t) {
     case "tool_call":
       return ar(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return vp(e, r.turn_id, r.result_json), ar(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Ep(e, r.turn_id, r.result_json), ar(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ar(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Tp(e, t, n) {
+function Ip(e, t, n) {
   const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(r), r;
 }
-function Fp(e, t, n) {
+function Op(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Vn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
+  const s = Gn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
 }
-function Yl(e, t) {
+function Zl(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Ip(e, t, n) {
+function Mp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Xl(e, t = []) {
+function ri(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Op = 15e3, Mp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Np = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function hi(e) {
-  return Np.has(String(e?.code ?? ""));
+const Np = 15e3, Lp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Pp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function gi(e) {
+  return Pp.has(String(e?.code ?? ""));
 }
 function ur(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Lp {
+class Bp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5475,7 +5487,7 @@ class Lp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Va(t, "/comfy/session/ws"), Ga(t));
+      n = new this.d.WebSocket(Ga(t, "/comfy/session/ws"), Ka(t));
     } catch {
       return this.retry();
     }
@@ -5489,7 +5501,7 @@ class Lp {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, ro(this.attempt++)));
+    }, so(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5506,13 +5518,13 @@ class Lp {
         this.pending.delete(r);
         const l = ur(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Op);
+      }, Np);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && nu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && ru(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5529,7 +5541,7 @@ class Lp {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Mp.has(i)) {
+      if (Lp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5540,12 +5552,12 @@ class Lp {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
         const s = ur(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        hi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        gi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    ru(n) && n.event !== "error" && this.coreBack(), Sp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    iu(n) && n.event !== "error" && this.coreBack(), Fp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5553,7 +5565,7 @@ class Lp {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? ro(this.probeAttempt++);
+    const n = t ?? so(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5570,23 +5582,23 @@ class Lp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const iu = Object.freeze([
+const su = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Pp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", Zl = 64 * 1024, Cs = 4096, Bp = 64 * 1024;
-function jp(e) {
+]), jp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", Ql = 64 * 1024, Ds = 4096, $p = 64 * 1024;
+function zp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let Ql = 0;
-function $p() {
+let ec = 0;
+function Up() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return Ql += 1, `panel-${e}-${Ql}`;
+  return ec += 1, `panel-${e}-${ec}`;
 }
-class zp {
+class Wp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5597,9 +5609,12 @@ class zp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(tu()), this.ui = n({
+    this.state = n(nu()), this.ui = n({
       connected: !1,
       sessions: [],
+      searchQuery: "",
+      searchHits: null,
+      // null: no search shown; [] none found
       skills: [],
       skillErrors: [],
       form: this.formFromConfig(t.readConfig()),
@@ -5615,7 +5630,7 @@ class zp {
       // why the core is away while the bridge answers
       image: ""
       // URL of the output shown full size ("" = none)
-    }), this.outbox = [], this.client = new Lp({
+    }), this.outbox = [], this.client = new Bp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5644,7 +5659,7 @@ class zp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: jp(n.skills)
+      skills: zp(n.skills)
     };
   }
   start() {
@@ -5675,9 +5690,9 @@ class zp {
   async deliver(t) {
     try {
       const n = await this.client.request("user_message", { session_id: t.sid, content: t.content, client_message_id: t.cid });
-      t.sid === this.state.sessionId && Fp(this.state, t.cid, n.message);
+      t.sid === this.state.sessionId && Op(this.state, t.cid, n.message);
     } catch (n) {
-      hi(n) && !this.client.stopped ? (Yl(this.state, t.cid), this.outbox.push(t)) : Ip(this.state, t.cid, n.message);
+      gi(n) && !this.client.stopped ? (Zl(this.state, t.cid), this.outbox.push(t)) : Mp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5693,30 +5708,30 @@ class zp {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      hi(t) || (this.ui.notice = `skills: ${t.message}`);
+      gi(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Es) && (t.skills = [Es], this.d.writeConfig("skills", Es));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Cs) && (t.skills = [Cs], this.d.writeConfig("skills", Cs));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      hi(t) || (this.ui.notice = `sessions: ${t.message}`);
+      gi(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Cs),
-      model: t.model.slice(0, Cs),
-      base_url: t.base_url.slice(0, Cs),
-      system_prompt: t.system_prompt.slice(0, Bp)
+      provider: t.provider.slice(0, Ds),
+      model: t.model.slice(0, Ds),
+      base_url: t.base_url.slice(0, Ds),
+      system_prompt: t.system_prompt.slice(0, $p)
     };
   }
   async createSession(t = "") {
@@ -5737,6 +5752,30 @@ class zp {
     } finally {
       this.ui.busy = !1;
     }
+  }
+  /** Searches every session (the session picker's search box). */
+  async search() {
+    const t = this.ui.searchQuery.trim();
+    if (!t) {
+      this.ui.searchHits = null;
+      return;
+    }
+    try {
+      const n = await this.client.request("search", { query: t, limit: 20 });
+      this.ui.searchHits = (n.hits ?? []).map((r) => ({
+        key: `${r.kind}:${r.id}`,
+        sessionId: String(r.session_id ?? ""),
+        title: String(r.session_title || r.session_id || "memory"),
+        kind: String(r.kind ?? ""),
+        snippet: String(r.snippet ?? "")
+      }));
+    } catch (n) {
+      this.ui.searchHits = null, this.ui.notice = `search: ${n.message}`;
+    }
+  }
+  /** Opens the session of a search hit. */
+  openHit(t) {
+    this.ui.searchHits = null, t.sessionId && this.selectSession(t.sessionId);
   }
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
@@ -5780,17 +5819,17 @@ class zp {
   async send() {
     const t = this.ui.draft.trim();
     if (!t) return;
-    if (t.length > Zl) {
-      this.ui.notice = `a message is at most ${Zl} characters`;
+    if (t.length > Ql) {
+      this.ui.notice = `a message is at most ${Ql} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
     const n = this.ui.form.session_id;
     if (!n) return;
     this.ui.draft = "";
-    const r = { cid: $p(), sid: n, content: t };
-    if (Tp(this.state, r.cid, t), this.client.outage) {
-      Yl(this.state, r.cid), this.outbox.push(r);
+    const r = { cid: Up(), sid: n, content: t };
+    if (Ip(this.state, r.cid, t), this.client.outage) {
+      Zl(this.state, r.cid), this.outbox.push(r);
       return;
     }
     await this.deliver(r);
@@ -5800,9 +5839,9 @@ class zp {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, oo)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) eu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) tu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5845,43 +5884,43 @@ class zp {
       }
   }
 }
-const lo = "ComfydAgentPanel", ec = "comfyd-panel-style", tc = Object.freeze([440, 560]), Up = 320, nc = (e) => e?.comfyClass === lo || e?.type === lo;
-function Wp(e, t) {
-  if (e.getElementById(ec)) return;
+const ao = "ComfydAgentPanel", tc = "comfyd-panel-style", nc = Object.freeze([440, 560]), qp = 320, rc = (e) => e?.comfyClass === ao || e?.type === ao;
+function Jp(e, t) {
+  if (e.getElementById(tc)) return;
   const n = e.createElement("style");
-  n.id = ec, n.textContent = t, e.head.appendChild(n);
-}
-function Jp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
-}
-function qp(e) {
-  for (const [t, n] of iu) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Jp(r);
-  }
+  n.id = tc, n.textContent = t, e.head.appendChild(n);
 }
 function Hp(e) {
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+}
+function Vp(e) {
+  for (const [t, n] of su) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), Hp(r);
+  }
+}
+function Gp(e) {
   const t = {};
-  for (const [n, r] of iu) {
+  for (const [n, r] of su) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function Vp(e, t) {
+function Kp(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Wp(r, t.css), qp(e);
-  const i = (b, g) => {
-    const p = (e.widgets ?? []).find((A) => A.name === b);
+  Jp(r, t.css), Vp(e);
+  const i = (_, g) => {
+    const p = (e.widgets ?? []).find((x) => x.name === _);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new zp({
+  }, s = new Wp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Hp(e),
+    readConfig: () => Gp(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -5890,50 +5929,50 @@ function Vp(e, t) {
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: s });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const _ = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Up,
+      getMinHeight: () => qp,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    b.serialize = !1;
+    _.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], tc[0]), Math.max(e.size[1], tc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], nc[0]), Math.max(e.size[1], nc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(...b) {
+  e.onConfigure = function(..._) {
     a = !0;
-    const g = u?.apply(this, b);
+    const g = u?.apply(this, _);
     return s.reloadConfig(), g;
   };
   const d = e.onRemoved;
-  return e.onRemoved = function(...b) {
+  return e.onRemoved = function(..._) {
     s.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, b);
+    return e.__comfydPanel = null, d?.apply(this, _);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function rc(e, t) {
+function ic(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Gp(e) {
+function Yp(e) {
   if (Array.isArray(e)) return e;
 }
-function Kp(e, t) {
+function Xp(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -5951,102 +5990,102 @@ function Kp(e, t) {
     return l;
   }
 }
-function Yp() {
+function Zp() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Xp(e, t) {
-  return Gp(e) || Kp(e, t) || Zp(e, t) || Yp();
+function Qp(e, t) {
+  return Yp(e) || Xp(e, t) || eg(e, t) || Zp();
 }
-function Zp(e, t) {
+function eg(e, t) {
   if (e) {
-    if (typeof e == "string") return rc(e, t);
+    if (typeof e == "string") return ic(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? rc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? ic(e, t) : void 0;
   }
 }
-const su = Object.entries, Qp = Object.keys, ic = Object.setPrototypeOf, eg = Object.isFrozen, ou = Object.getPrototypeOf, lu = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, en = Object.create, cu = typeof Reflect < "u" && Reflect, vi = cu.apply, co = cu.construct;
+const ou = Object.entries, tg = Object.keys, sc = Object.setPrototypeOf, ng = Object.isFrozen, lu = Object.getPrototypeOf, cu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Ne = Object.seal, en = Object.create, au = typeof Reflect < "u" && Reflect, Ci = au.apply, uo = au.construct;
 Ue || (Ue = function(t) {
   return t;
 });
 Ne || (Ne = function(t) {
   return t;
 });
-vi || (vi = function(t, n) {
+Ci || (Ci = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-co || (co = function(t) {
+uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), tg = Fe(Array.prototype.lastIndexOf), sc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), ng = Fe(Array.prototype.slice), rg = Fe(Array.prototype.splice), Gn = Array.isArray, Ds = au(Set), Ss = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), xn = Fe(String.prototype.toLowerCase), Ts = Fe(String.prototype.toString), ig = Fe(String.prototype.match), ni = Fe(String.prototype.replace), Fs = Fe(String.prototype.indexOf), sg = Fe(String.prototype.trim), og = Fe(Number.prototype.toString), lg = Fe(Boolean.prototype.toString), oc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), lc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), cg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), vi(cg, t, [n]);
-}, Bt = au(TypeError);
+const Pt = Fe(Array.prototype.forEach), rg = Fe(Array.prototype.lastIndexOf), oc = Fe(Array.prototype.pop), fr = Fe(Array.prototype.push), ig = Fe(Array.prototype.slice), sg = Fe(Array.prototype.splice), Kn = Array.isArray, Ss = uu(Set), Ts = Fe(Set.prototype.add), dr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), og = Fe(String.prototype.match), ii = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), lg = Fe(String.prototype.trim), cg = Fe(Number.prototype.toString), ag = Fe(Boolean.prototype.toString), lc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), cc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), He = Fe(Object.prototype.hasOwnProperty), hr = Fe(Object.prototype.toString), ug = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ci(ug, t, [n]);
+}, Bt = uu(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return vi(e, t, r);
+    return Ci(e, t, r);
   };
 }
-function au(e) {
+function uu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return co(e, n);
+    return uo(e, n);
   };
 }
-function he(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
-  if (ic && ic(e, null), !Gn(t)) return e;
+function me(e, t) {
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
+  if (sc && sc(e, null), !Kn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (eg(t) || (t[r] = s), i = s);
+      s !== i && (ng(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function ag(e) {
+function fg(e) {
   for (let t = 0; t < e.length; t++) He(e, t) || (e[t] = null);
   return e;
 }
-function Ei(e) {
+function Di(e) {
   const t = en(null);
-  for (const r of su(e)) {
-    var n = Xp(r, 2);
+  for (const r of ou(e)) {
+    var n = Qp(r, 2);
     const i = n[0], s = n[1];
-    He(e, i) && (Gn(s) ? t[i] = ag(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ei(s) : t[i] = s);
+    He(e, i) && (Kn(s) ? t[i] = fg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Di(s) : t[i] = s);
   }
   return t;
 }
 function _r(e) {
-  const t = en(null), n = Qp(e);
+  const t = en(null), n = tg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function ug(e) {
+function dg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return og(e);
+      return cg(e);
     case "boolean":
-      return lg(e);
+      return ag(e);
     case "bigint":
-      return oc ? oc(e) : "0";
+      return lc ? lc(e) : "0";
     case "symbol":
-      return lc ? lc(e) : "Symbol()";
+      return cc ? cc(e) : "Symbol()";
     case "undefined":
       return hr(e);
     case "function":
     case "object": {
       if (e === null) return hr(e);
-      const t = e, n = rt(t, "toString");
+      const t = e, n = ot(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
         return typeof r == "string" ? r : hr(r);
@@ -6057,29 +6096,29 @@ function ug(e) {
       return hr(e);
   }
 }
-function rt(e, t) {
+function ot(e, t) {
   for (; e !== null; ) {
-    const r = lu(e, t);
+    const r = cu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = ou(e);
+    e = lu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function fg(e, t) {
+function hg(e, t) {
   for (; e !== null; ) {
-    const n = lu(e, t);
+    const n = cu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = ou(e);
+    e = lu(e);
   }
   return null;
 }
-function dg(e) {
+function pg(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6087,7 +6126,7 @@ function dg(e) {
     return !1;
   }
 }
-const cc = Ue([
+const ac = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6207,7 +6246,7 @@ const cc = Ue([
   "var",
   "video",
   "wbr"
-]), Is = Ue([
+]), Os = Ue([
   "svg",
   "a",
   "altglyph",
@@ -6251,7 +6290,7 @@ const cc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Os = Ue([
+]), Ms = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6277,7 +6316,7 @@ const cc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), hg = Ue([
+]), gg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6300,7 +6339,7 @@ const cc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ms = Ue([
+]), Ns = Ue([
   "math",
   "menclose",
   "merror",
@@ -6331,7 +6370,7 @@ const cc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), pg = Ue([
+]), mg = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6347,7 +6386,7 @@ const cc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), ac = Ue(["#text"]), uc = Ue([
+]), uc = Ue(["#text"]), fc = Ue([
   "accept",
   "action",
   "align",
@@ -6466,7 +6505,7 @@ const cc = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Ns = Ue([
+]), Ls = Ue([
   "accent-height",
   "accumulate",
   "additive",
@@ -6659,7 +6698,7 @@ const cc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), fc = Ue([
+]), dc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6714,20 +6753,20 @@ const cc = Ue([
   "voffset",
   "width",
   "xmlns"
-]), ri = Ue([
+]), si = Ue([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), gg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), mg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), _g = Ne(/\${[\w\W]*/g), bg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), yg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), wg = Ne(/^aria-[\-\w]+$/), dc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), kg = Ne(/^(?:\w+script|data):/i), xg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ag = Ne(/^html$/i), Rg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Ne(/<[/\w!]/g), hc = Ne(/<[/\w]/g), vg = Ne(/<\/no(script|embed|frames)/i), pc = Ne(/\/>/i), Eg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Cg = Ne(/^[\r\n\t ]+/), Oe = {
+]), _g = Ne(/{{[\w\W]*|^[\w\W]*}}/g), bg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), yg = Ne(/\${[\w\W]*/g), wg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), kg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), xg = Ne(/^aria-[\-\w]+$/), hc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Ag = Ne(/^(?:\w+script|data):/i), vg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Rg = Ne(/^html$/i), Eg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Ne(/<[/\w!]/g), pc = Ne(/<[/\w]/g), Cg = Ne(/<\/no(script|embed|frames)/i), gc = Ne(/\/>/i), Dg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Sg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Dg = Ue(he({}, [
+}, Tg = Ue(me({}, [
   "style",
   "script",
   "xmp",
@@ -6736,9 +6775,9 @@ const cc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), Sg = function() {
+])), Fg = function() {
   return typeof window > "u" ? null : window;
-}, Tg = function(t, n) {
+}, Ig = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6756,7 +6795,7 @@ const cc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, gc = function() {
+}, mc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6769,70 +6808,70 @@ const cc = Ue([
     uponSanitizeShadowNode: []
   };
 }, Xt = function(t, n, r, i) {
-  return He(t, n) && Gn(t[n]) ? he(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
-}, Ps = function(t, n, r) {
+  return He(t, n) && Kn(t[n]) ? me(i.base ? _r(i.base) : {}, t[n], i.transform) : r;
+}, Bs = function(t, n, r) {
   const i = He(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Ei(i) : r;
+  return i && typeof i == "object" ? Di(i) : r;
 };
-function uu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Sg();
-  const t = (M) => uu(M);
+function fu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Fg();
+  const t = (I) => fu(I);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = rt(d, "cloneNode"), g = rt(d, "remove"), p = rt(d, "removeAttributeNode"), A = rt(d, "nextSibling"), v = rt(d, "childNodes"), D = rt(d, "parentNode"), k = rt(d, "shadowRoot"), w = rt(d, "attributes"), y = o && o.prototype ? rt(o.prototype, "nodeType") : null, I = o && o.prototype ? rt(o.prototype, "nodeName") : null, F = o && o.prototype ? rt(o.prototype, "ownerDocument") : null, x = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, _ = ot(d, "cloneNode"), g = ot(d, "remove"), p = ot(d, "removeAttributeNode"), x = ot(d, "nextSibling"), v = ot(d, "childNodes"), C = ot(d, "parentNode"), k = ot(d, "shadowRoot"), w = ot(d, "attributes"), y = o && o.prototype ? ot(o.prototype, "nodeType") : null, T = o && o.prototype ? ot(o.prototype, "nodeName") : null, z = o && o.prototype ? ot(o.prototype, "ownerDocument") : null, j = function(f) {
     return y ? y(f) : f.nodeType;
-  }, C = function(f) {
-    return I ? I(f) : f.nodeName;
-  }, U = fg(d, "namespaceURI"), ie = function(f) {
-    return U ? U(f) : f.namespaceURI;
+  }, Q = function(f) {
+    return T ? T(f) : f.nodeName;
+  }, X = hg(d, "namespaceURI"), ce = function(f) {
+    return X ? X(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
-    const M = n.createElement("template");
-    M.content && M.content.ownerDocument && (n = M.content.ownerDocument);
+    const I = n.createElement("template");
+    I.content && I.content.ownerDocument && (n = I.content.ownerDocument);
   }
-  let K, le = "", Te, ke = !1, Re = 0;
-  const mt = function() {
-    if (Re > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, z = function(f) {
-    mt(), Re++;
+  let B, E = "", N, ee = !1, be = 0;
+  const bt = function() {
+    if (be > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  }, W = function(f) {
+    bt(), be++;
     try {
-      return K.createHTML(f);
+      return B.createHTML(f);
     } finally {
-      Re--;
+      be--;
     }
-  }, ee = function(f) {
-    return K && Ui ? z(f) : f;
-  }, te = function(f) {
-    mt(), Re++;
+  }, re = function(f) {
+    return B && Wi ? W(f) : f;
+  }, ie = function(f) {
+    bt(), be++;
     try {
-      return K.createScriptURL(f);
+      return B.createScriptURL(f);
     } finally {
-      Re--;
+      be--;
     }
-  }, ue = function() {
-    return ke || (Te = Tg(u, i), ke = !0), Te;
-  }, ve = n, ge = ve.implementation, _t = ve.createNodeIterator, bt = ve.createDocumentFragment, rr = ve.getElementsByTagName, fn = r.importNode;
-  let _e = gc();
-  t.isSupported = typeof su == "function" && typeof D == "function" && ge && ge.createHTMLDocument !== void 0;
-  const Wr = gg, dn = mg, No = _g, h = yg, m = wg, R = kg, B = xg, S = Rg;
-  let O = dc, L = null;
-  const j = he({}, [
-    ...cc,
-    ...Is,
+  }, de = function() {
+    return ee || (N = Ig(u, i), ee = !0), N;
+  }, Ce = n, ye = Ce.implementation, yt = Ce.createNodeIterator, wt = Ce.createDocumentFragment, ir = Ce.getElementsByTagName, dn = r.importNode;
+  let ke = mc();
+  t.isSupported = typeof ou == "function" && typeof C == "function" && ye && ye.createHTMLDocument !== void 0;
+  const qr = _g, hn = bg, Po = yg, h = kg, m = xg, A = Ag, P = vg, D = Eg;
+  let F = hc, M = null;
+  const $ = me({}, [
+    ...ac,
     ...Os,
     ...Ms,
-    ...ac
-  ]);
-  let N = null;
-  const T = he({}, [
-    ...uc,
     ...Ns,
-    ...fc,
-    ...ri
+    ...uc
   ]);
-  let W = null, $ = null, q = null;
-  const V = Object.seal(en(null, {
+  let O = null;
+  const S = me({}, [
+    ...fc,
+    ...Ls,
+    ...dc,
+    ...si
+  ]);
+  let q = null, U = null, K = null;
+  const te = Object.seal(en(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6846,10 +6885,10 @@ function uu() {
       value: null
     }
   }));
-  let oe = !0, fe = !0, de = !1, Ee = !0, be = !1, Le = !0, Be = !1, et = !1, hn = null, je = null, Ze = !1, Ot = !1, pn = !1, Ui = !1, Lo = !0, Po = !1;
-  const Bo = "user-content-";
-  let Wi = !0, Ji = !1, gn = null, Nn = !1, mn = null;
-  const jo = he({}, [
+  let fe = !0, he = !0, pe = !1, De = !0, xe = !1, Le = !0, Be = !1, tt = !1, pn = null, je = null, Ze = !1, Mt = !1, gn = !1, Wi = !1, Bo = !0, jo = !1;
+  const $o = "user-content-";
+  let qi = !0, Ji = !1, mn = null, Ln = !1, _n = null;
+  const zo = me({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6877,8 +6916,8 @@ function uu() {
     "video",
     "xmp"
   ]);
-  let $o = null;
-  const zo = he({}, [
+  let Uo = null;
+  const Wo = me({}, [
     "audio",
     "video",
     "img",
@@ -6886,8 +6925,8 @@ function uu() {
     "image",
     "track"
   ]);
-  let Uo = null;
-  const Wo = he({}, [
+  let qo = null;
+  const Jo = me({}, [
     "alt",
     "class",
     "for",
@@ -6902,327 +6941,327 @@ function uu() {
     "value",
     "style",
     "xmlns"
-  ]), Jr = "http://www.w3.org/1998/Math/MathML", qr = "http://www.w3.org/2000/svg", yt = "http://www.w3.org/1999/xhtml";
-  let Ln = yt, qi = !1, Jo = null;
-  const Uu = he({}, [
+  ]), Jr = "http://www.w3.org/1998/Math/MathML", Hr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
+  let Pn = kt, Hi = !1, Ho = null;
+  const Wu = me({}, [
     Jr,
-    qr,
-    yt
-  ], Ts), Wu = Ue(he({}, [
+    Hr,
+    kt
+  ], Fs), qu = Ue(me({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Hi = null;
-  const Ju = Ue(he({}, ["annotation-xml"]));
   let Vi = null;
-  const qu = Ue(en(null)), Hu = he({}, [
+  const Ju = Ue(me({}, ["annotation-xml"]));
+  let Gi = null;
+  const Hu = Ue(en(null)), Vu = me({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let ir = null;
-  const Vu = ["application/xhtml+xml", "text/html"], Gu = "text/html";
-  let Ie = null, Hr = null;
-  const Ku = n.createElement("form"), qo = function(f) {
+  let sr = null;
+  const Gu = ["application/xhtml+xml", "text/html"], Ku = "text/html";
+  let Ie = null, Vr = null;
+  const Yu = n.createElement("form"), Vo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Gi = function() {
+  }, Ki = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ei(f), ir = Vu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Gu : f.PARSER_MEDIA_TYPE, Ie = ir === "application/xhtml+xml" ? Ts : xn, L = Xt(f, "ALLOWED_TAGS", j, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Jo = Xt(f, "ALLOWED_NAMESPACES", Uu, { transform: Ts }), Uo = Xt(f, "ADD_URI_SAFE_ATTR", Wo, {
+    (!f || typeof f != "object") && (f = {}), f = Di(f), sr = Gu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Ku : f.PARSER_MEDIA_TYPE, Ie = sr === "application/xhtml+xml" ? Fs : vn, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), O = Xt(f, "ALLOWED_ATTR", S, { transform: Ie }), Ho = Xt(f, "ALLOWED_NAMESPACES", Wu, { transform: Fs }), qo = Xt(f, "ADD_URI_SAFE_ATTR", Jo, {
+      transform: Ie,
+      base: Jo
+    }), Uo = Xt(f, "ADD_DATA_URI_TAGS", Wo, {
       transform: Ie,
       base: Wo
-    }), $o = Xt(f, "ADD_DATA_URI_TAGS", zo, {
-      transform: Ie,
-      base: zo
-    }), mn = Xt(f, "FORBID_CONTENTS", jo, { transform: Ie }), $ = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), q = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Nn = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ei(f.USE_PROFILES) : f.USE_PROFILES : !1, oe = f.ALLOW_ARIA_ATTR !== !1, fe = f.ALLOW_DATA_ATTR !== !1, de = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ee = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, be = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Ot = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ui = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Lo = f.SANITIZE_DOM !== !1, Po = f.SANITIZE_NAMED_PROPS || !1, Wi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, O = dg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : dc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : yt, Hi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Wu), Vi = Ps(f, "HTML_INTEGRATION_POINTS", Ju);
-    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", qu);
-    if (W = en(null), He(_, "tagNameCheck") && qo(_.tagNameCheck) && (W.tagNameCheck = _.tagNameCheck), He(_, "attributeNameCheck") && qo(_.attributeNameCheck) && (W.attributeNameCheck = _.attributeNameCheck), He(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (W.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Ne(W), be && (fe = !1), pn && (Ot = !0), Nn && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), L = he({}, ac), N = en(null), Nn.html === !0 && (he(L, cc), he(N, uc)), Nn.svg === !0 && (he(L, Is), he(N, Ns), he(N, ri)), Nn.svgFilters === !0 && (he(L, Os), he(N, Ns), he(N, ri)), Nn.mathMl === !0 && (he(L, Ms), he(N, fc), he(N, ri))), V.tagCheck = null, V.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? V.tagCheck = f.ADD_TAGS : Gn(f.ADD_TAGS) && (L === j && (L = _r(L)), he(L, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? V.attributeCheck = f.ADD_ATTR : Gn(f.ADD_ATTR) && (N === T && (N = _r(N)), he(N, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Gn(f.ADD_FORBID_CONTENTS) && (mn === jo && (mn = _r(mn)), he(mn, f.ADD_FORBID_CONTENTS, Ie)), Wi && (L["#text"] = !0), Be && he(L, [
+    }), _n = Xt(f, "FORBID_CONTENTS", zo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), K = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = He(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Di(f.USE_PROFILES) : f.USE_PROFILES : !1, fe = f.ALLOW_ARIA_ATTR !== !1, he = f.ALLOW_DATA_ATTR !== !1, pe = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, xe = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Wi = f.RETURN_TRUSTED_TYPE || !1, Ze = f.FORCE_BODY || !1, Bo = f.SANITIZE_DOM !== !1, jo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Ji = f.IN_PLACE || !1, F = pg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : hc, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Vi = Bs(f, "MATHML_TEXT_INTEGRATION_POINTS", qu), Gi = Bs(f, "HTML_INTEGRATION_POINTS", Ju);
+    const b = Bs(f, "CUSTOM_ELEMENT_HANDLING", Hu);
+    if (q = en(null), He(b, "tagNameCheck") && Vo(b.tagNameCheck) && (q.tagNameCheck = b.tagNameCheck), He(b, "attributeNameCheck") && Vo(b.attributeNameCheck) && (q.attributeNameCheck = b.attributeNameCheck), He(b, "allowCustomizedBuiltInElements") && typeof b.allowCustomizedBuiltInElements == "boolean" && (q.allowCustomizedBuiltInElements = b.allowCustomizedBuiltInElements), Ne(q), xe && (he = !1), gn && (Mt = !0), Ln && ((He(f, "ALLOWED_TAGS") || He(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = me({}, uc), O = en(null), Ln.html === !0 && (me(M, ac), me(O, fc)), Ln.svg === !0 && (me(M, Os), me(O, Ls), me(O, si)), Ln.svgFilters === !0 && (me(M, Ms), me(O, Ls), me(O, si)), Ln.mathMl === !0 && (me(M, Ns), me(O, dc), me(O, si))), te.tagCheck = null, te.attributeCheck = null, He(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Kn(f.ADD_TAGS) && (M === $ && (M = _r(M)), me(M, f.ADD_TAGS, Ie))), He(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Kn(f.ADD_ATTR) && (O === S && (O = _r(O)), me(O, f.ADD_ATTR, Ie))), He(f, "ADD_FORBID_CONTENTS") && Kn(f.ADD_FORBID_CONTENTS) && (_n === zo && (_n = _r(_n)), me(_n, f.ADD_FORBID_CONTENTS, Ie)), qi && (M["#text"] = !0), Be && me(M, [
       "html",
       "head",
       "body"
-    ]), L.table && (L.tbody = !0, delete $.tbody), f.TRUSTED_TYPES_POLICY) {
+    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const E = K;
-      K = f.TRUSTED_TYPES_POLICY;
+      const R = B;
+      B = f.TRUSTED_TYPES_POLICY;
       try {
-        le = z("");
-      } catch (P) {
-        throw K = E, P;
+        E = W("");
+      } catch (L) {
+        throw B = R, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (K = void 0, le = "") : (K === void 0 && (K = ue()), K && typeof le == "string" && (le = z("")));
-    Hr = Ue(f);
-  }, Ho = he({}, [
-    ...Is,
+    } else f.TRUSTED_TYPES_POLICY === null ? (B = void 0, E = "") : (B === void 0 && (B = de()), B && typeof E == "string" && (E = W("")));
+    Vr = Ue(f);
+  }, Go = me({}, [
     ...Os,
-    ...hg
-  ]), Vo = he({}, [...Ms, ...pg]), Yu = function(f, _, E) {
-    return _ === yt ? f === "svg" : _ === Jr ? f === "svg" && (E === "annotation-xml" || Hi[E]) : !!Ho[f];
-  }, Xu = function(f, _, E) {
-    return _ === yt ? f === "math" : _ === qr ? f === "math" && Vi[E] : !!Vo[f];
-  }, Zu = function(f, _, E) {
-    return _ === qr && !Vi[E] || _ === Jr && !Hi[E] ? !1 : !Vo[f] && (Hu[f] || !Ho[f]);
-  }, Qu = function(f) {
-    const _ = ie(f), E = xn(C(f)), P = D(f);
-    let H = Ln, Z = "template";
-    return P && x(P) === Oe.element && (H = ie(P), Z = xn(C(P))), Jo[_] ? _ === qr ? Yu(E, H, Z) : _ === Jr ? Xu(E, H, Z) : _ === yt ? Zu(E, H, Z) : ir === "application/xhtml+xml" : !1;
+    ...Ms,
+    ...gg
+  ]), Ko = me({}, [...Ns, ...mg]), Xu = function(f, b, R) {
+    return b === kt ? f === "svg" : b === Jr ? f === "svg" && (R === "annotation-xml" || Vi[R]) : !!Go[f];
+  }, Zu = function(f, b, R) {
+    return b === kt ? f === "math" : b === Hr ? f === "math" && Gi[R] : !!Ko[f];
+  }, Qu = function(f, b, R) {
+    return b === Hr && !Gi[R] || b === Jr && !Vi[R] ? !1 : !Ko[f] && (Vu[f] || !Go[f]);
+  }, ef = function(f) {
+    const b = ce(f), R = vn(Q(f)), L = C(f);
+    let Y = Pn, ne = "template";
+    return L && j(L) === Oe.element && (Y = ce(L), ne = vn(Q(L))), Ho[b] ? b === Hr ? Xu(R, Y, ne) : b === Jr ? Zu(R, Y, ne) : b === kt ? Qu(R, Y, ne) : sr === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     fr(t.removed, { element: f });
     try {
-      D(f).removeChild(f);
+      C(f).removeChild(f);
     } catch {
-      if (g(f), !D(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !C(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Go = function(f, _, E) {
+  }, Yo = function(f, b, R) {
     try {
-      p(f, _);
+      p(f, b);
     } catch {
       try {
-        f.removeAttribute(E);
+        f.removeAttribute(R);
       } catch {
       }
     }
-  }, Ki = function(f) {
-    Zi(f);
-    const _ = v(f);
-    _ && Pt(ng(_), (E) => {
+  }, Yi = function(f) {
+    Qi(f);
+    const b = v(f);
+    b && Pt(ig(b), (R) => {
       try {
-        g(E);
+        g(R);
       } catch {
       }
-    }), x(f) === Oe.element && Yi(f, !1);
-  }, Pn = function(f, _, E) {
-    if (!E) try {
-      E = _.getAttributeNode(f);
+    }), j(f) === Oe.element && Xi(f, !1);
+  }, Bn = function(f, b, R) {
+    if (!R) try {
+      R = b.getAttributeNode(f);
     } catch {
-      E = null;
+      R = null;
     }
     if (fr(t.removed, {
-      attribute: E || null,
-      from: _
-    }), E) Go(_, E, f);
+      attribute: R || null,
+      from: b
+    }), R) Yo(b, R, f);
     else try {
-      _.removeAttribute(f);
+      b.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Ot || pn) try {
-        Gt(_);
+      if (Mt || gn) try {
+        Gt(b);
       } catch {
       }
       else try {
-        _.setAttribute(f, "");
+        b.setAttribute(f, "");
       } catch {
       }
-  }, Yi = function(f, _) {
-    const E = w(f);
-    if (E)
-      for (let P = E.length - 1; P >= 0; --P) {
-        const H = E[P], Z = H && H.name;
-        typeof Z == "string" && !(_ && N[Ie(Z)]) && Go(f, H, Z);
+  }, Xi = function(f, b) {
+    const R = w(f);
+    if (R)
+      for (let L = R.length - 1; L >= 0; --L) {
+        const Y = R[L], ne = Y && Y.name;
+        typeof ne == "string" && !(b && O[Ie(ne)]) && Yo(f, Y, ne);
       }
-  }, Xi = function(f, _) {
-    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const P = [f];
-    for (; P.length > 0; ) {
-      const H = P.pop();
-      if (_(H) === !1) continue;
-      if (E && x(H) === Oe.element) {
-        const se = k(H);
-        Bn(se) && P.push(se);
+  }, Zi = function(f, b) {
+    let R = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const L = [f];
+    for (; L.length > 0; ) {
+      const Y = L.pop();
+      if (b(Y) === !1) continue;
+      if (R && j(Y) === Oe.element) {
+        const ue = k(Y);
+        jn(ue) && L.push(ue);
       }
-      const Z = v(H);
-      if (Z) for (let se = Z.length - 1; se >= 0; --se) P.push(Z[se]);
+      const ne = v(Y);
+      if (ne) for (let ue = ne.length - 1; ue >= 0; --ue) L.push(ne[ue]);
     }
-  }, Zi = function(f) {
-    Xi(f, (_) => {
-      x(_) === Oe.element && Yi(_, !0);
-    });
   }, Qi = function(f) {
-    const _ = [];
-    return Xi(f, (E) => {
-      _.push(E);
-    }, !0), _;
-  }, ef = function(f, _) {
-    const E = Ds();
-    Pt(Qi(f), (P) => {
-      x(P) === Oe.element && Ss(E, P);
-    }), Pt(_, (P) => {
-      x(P) === Oe.element && !dr(E, P) && Yi(P, !0);
+    Zi(f, (b) => {
+      j(b) === Oe.element && Xi(b, !0);
     });
-  }, Ko = function(f, _) {
-    let E = !1;
-    return Pt(t.removed, (P) => {
-      P.element && (E = E || P.element === f, Zi(P.element));
-    }), ef(f, _), E;
-  }, tf = 8, nf = function(f, _) {
-    const E = gn;
-    let P = null;
-    const H = () => (P || (P = Ds(), Pt(_, (Z) => {
-      Ss(P, Z);
-    })), P);
-    for (let Z = 0; ; Z++) {
-      const se = Qi(f), Pe = [f];
-      let Mt = !1;
-      if (Pt(se, (ut) => {
-        x(ut) === Oe.documentFragment ? fr(Pe, ut) : !Mt && !dr(E, ut) && (Mt = dr(H(), ut));
-      }), !Mt) return;
-      if (Z >= tf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
-      Pt(Pe, (ut, tt) => {
-        rf(ut, tt > 0, f, H());
+  }, es = function(f) {
+    const b = [];
+    return Zi(f, (R) => {
+      b.push(R);
+    }, !0), b;
+  }, tf = function(f, b) {
+    const R = Ss();
+    Pt(es(f), (L) => {
+      j(L) === Oe.element && Ts(R, L);
+    }), Pt(b, (L) => {
+      j(L) === Oe.element && !dr(R, L) && Xi(L, !0);
+    });
+  }, Xo = function(f, b) {
+    let R = !1;
+    return Pt(t.removed, (L) => {
+      L.element && (R = R || L.element === f, Qi(L.element));
+    }), tf(f, b), R;
+  }, nf = 8, rf = function(f, b) {
+    const R = mn;
+    let L = null;
+    const Y = () => (L || (L = Ss(), Pt(b, (ne) => {
+      Ts(L, ne);
+    })), L);
+    for (let ne = 0; ; ne++) {
+      const ue = es(f), Pe = [f];
+      let Nt = !1;
+      if (Pt(ue, (dt) => {
+        j(dt) === Oe.documentFragment ? fr(Pe, dt) : !Nt && !dr(R, dt) && (Nt = dr(Y(), dt));
+      }), !Nt) return;
+      if (ne >= nf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      Pt(Pe, (dt, nt) => {
+        sf(dt, nt > 0, f, Y());
       });
     }
-  }, rf = function(f, _, E, P) {
-    const H = Vr(f);
-    let Z;
-    for (; Z = H.nextNode(); )
-      !dr(P, Z) || dr(gn, Z) || (_ && at(_e.uponSanitizeShadowNode, Z, null), rs(Z, E));
-  }, sf = function(f) {
-    gn && Ss(gn, f);
-  }, Yo = function(f, _) {
-    return Le ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
+  }, sf = function(f, b, R, L) {
+    const Y = Gr(f);
+    let ne;
+    for (; ne = Y.nextNode(); )
+      !dr(L, ne) || dr(mn, ne) || (b && ft(ke.uponSanitizeShadowNode, ne, null), is(ne, R));
   }, of = function(f) {
-    Le && Xi(f, (_) => {
-      const E = x(_);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(hc, _.data)) {
+    mn && Ts(mn, f);
+  }, Zo = function(f, b) {
+    return Le ? f === "patchsrc" ? !0 : f === "for" && b !== "label" && b !== "output" : !1;
+  }, lf = function(f) {
+    Le && Zi(f, (b) => {
+      const R = j(b);
+      if (R === Oe.processingInstruction || R === Oe.comment && $e(pc, b.data)) {
         try {
-          g(_);
+          g(b);
         } catch {
         }
         return !1;
       }
-      if (E === Oe.element) {
-        const P = _, H = Ie(C(_));
+      if (R === Oe.element) {
+        const L = b, Y = Ie(Q(b));
         try {
-          P.hasAttribute && P.hasAttribute("patchsrc") && P.removeAttribute("patchsrc"), P.hasAttribute && P.hasAttribute("for") && Yo("for", H) && P.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && Zo("for", Y) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Xo = function(f) {
-    let _ = null, E = null;
+  }, Qo = function(f) {
+    let b = null, R = null;
     if (Ze) f = "<remove></remove>" + f;
     else {
-      const Z = ig(f, Cg);
-      E = Z && Z[0];
+      const ne = og(f, Sg);
+      R = ne && ne[0];
     }
-    ir === "application/xhtml+xml" && Ln === yt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const P = K ? z(f) : f;
-    if (Ln === yt) try {
-      _ = new a().parseFromString(P, ir);
+    sr === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    const L = B ? W(f) : f;
+    if (Pn === kt) try {
+      b = new a().parseFromString(L, sr);
     } catch {
     }
-    if (!_ || !_.documentElement) {
-      _ = ge.createDocument(Ln, "template", null);
+    if (!b || !b.documentElement) {
+      b = ye.createDocument(Pn, "template", null);
       try {
-        _.documentElement.innerHTML = qi ? le : P;
+        b.documentElement.innerHTML = Hi ? E : L;
       } catch {
       }
     }
-    const H = _.body || _.documentElement;
-    return f && E && H.insertBefore(n.createTextNode(E), H.childNodes[0] || null), Ln === yt ? rr.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : H;
-  }, Vr = function(f) {
-    let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = F ? F(f) : f.ownerDocument;
-    return _t.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, es = function(f) {
-    return f = ni(f, Wr, " "), f = ni(f, dn, " "), f = ni(f, No, " "), f;
-  }, ts = function(f) {
-    var _;
-    ns(f);
-    const E = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
-    E && Pt(E, (P) => {
-      Bn(P.content) && ts(P.content);
-    });
-  }, ns = function(f) {
-    f.normalize();
-    const _ = Vr(f, !0);
-    let E = _.nextNode();
-    for (; E; )
-      E.data = es(E.data), E = _.nextNode();
+    const Y = b.body || b.documentElement;
+    return f && R && Y.insertBefore(n.createTextNode(R), Y.childNodes[0] || null), Pn === kt ? ir.call(b, Be ? "html" : "body")[0] : Be ? b.documentElement : Y;
   }, Gr = function(f) {
-    const _ = I ? I(f) : null;
-    return typeof _ != "string" || Ie(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
-  }, Zo = function(f) {
+    let b = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    const R = z ? z(f) : f.ownerDocument;
+    return yt.call(R || f, f, (b ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, ts = function(f) {
+    return f = ii(f, qr, " "), f = ii(f, hn, " "), f = ii(f, Po, " "), f;
+  }, ns = function(f) {
+    var b;
+    rs(f);
+    const R = (b = f.querySelectorAll) === null || b === void 0 ? void 0 : b.call(f, "template");
+    R && Pt(R, (L) => {
+      jn(L.content) && ns(L.content);
+    });
+  }, rs = function(f) {
+    f.normalize();
+    const b = Gr(f, !0);
+    let R = b.nextNode();
+    for (; R; )
+      R.data = ts(R.data), R = b.nextNode();
+  }, Kr = function(f) {
+    const b = T ? T(f) : null;
+    return typeof b != "string" || Ie(b) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
+  }, el = function(f) {
     if (!y || typeof f != "object" || f === null) return null;
     try {
-      const _ = y(f);
-      return typeof _ == "number" ? _ : null;
+      const b = y(f);
+      return typeof b == "number" ? b : null;
     } catch {
       return null;
     }
-  }, Bn = function(f) {
-    return Zo(f) === Oe.documentFragment;
-  }, sr = function(f) {
-    return Zo(f) !== null;
+  }, jn = function(f) {
+    return el(f) === Oe.documentFragment;
+  }, or = function(f) {
+    return el(f) !== null;
   };
-  function at(M, f, _) {
-    M.length !== 0 && Pt(M, (E) => {
-      E.call(t, f, _, Hr);
+  function ft(I, f, b) {
+    I.length !== 0 && Pt(I, (R) => {
+      R.call(t, f, b, Vr);
     });
   }
-  const lf = function(f, _, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !sr(f.firstElementChild) && $e(Ls, f.textContent) && $e(Ls, f.innerHTML) || Le && Dg[_] && E === Oe.element && ie(f) === yt && (sr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ls, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(hc, f.data));
-  }, Kr = function(f, _) {
-    if (f instanceof RegExp) return $e(f, _);
+  const cf = function(f, b, R) {
+    return !!(Le && R === Oe.element && f.hasChildNodes() && !or(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Tg[b] && R === Oe.element && ce(f) === kt && (or(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || R === Oe.processingInstruction || Le && R === Oe.comment && $e(pc, f.data));
+  }, Yr = function(f, b) {
+    if (f instanceof RegExp) return $e(f, b);
     if (f instanceof Function) {
-      for (var E = arguments.length, P = new Array(E > 2 ? E - 2 : 0), H = 2; H < E; H++) P[H - 2] = arguments[H];
-      return !!f(_, ...P);
+      for (var R = arguments.length, L = new Array(R > 2 ? R - 2 : 0), Y = 2; Y < R; Y++) L[Y - 2] = arguments[Y];
+      return !!f(b, ...L);
     }
     return !1;
-  }, cf = function(f, _, E) {
-    if (!$[_] && tl(_) && Kr(W.tagNameCheck, _)) return !1;
-    if (Wi && !mn[_] && !mn[xn(_)]) {
-      const P = D(f), H = v(f);
-      if (H && P) {
-        const Z = H.length;
-        for (let se = Z - 1; se >= 0; --se) {
-          const Pe = f === E ? b(H[se], !0) : H[se];
-          P.insertBefore(Pe, A(f));
+  }, af = function(f, b, R) {
+    if (!U[b] && rl(b) && Yr(q.tagNameCheck, b)) return !1;
+    if (qi && !_n[b] && !_n[vn(b)]) {
+      const L = C(f), Y = v(f);
+      if (Y && L) {
+        const ne = Y.length;
+        for (let ue = ne - 1; ue >= 0; --ue) {
+          const Pe = f === R ? _(Y[ue], !0) : Y[ue];
+          L.insertBefore(Pe, x(f));
         }
       }
     }
     return Gt(f), !0;
-  }, Qo = function(f, _, E, P) {
-    return f.length === 0 ? _ : _ === E || _ === P ? _r(_) : _;
-  }, jn = function(f, _) {
-    return f === _ || D(f) !== null ? !1 : (Ji && Zi(f), !0);
-  }, af = function(f, _) {
-    if (sf(f), at(_e.beforeSanitizeElements, f, null), jn(f, _)) return !0;
-    if (Gr(f))
+  }, tl = function(f, b, R, L) {
+    return f.length === 0 ? b : b === R || b === L ? _r(b) : b;
+  }, $n = function(f, b) {
+    return f === b || C(f) !== null ? !1 : (Ji && Qi(f), !0);
+  }, uf = function(f, b) {
+    if (of(f), ft(ke.beforeSanitizeElements, f, null), $n(f, b)) return !0;
+    if (Kr(f))
       return Gt(f), !0;
-    const E = Ie(C(f)), P = x(f);
-    if (L = Qo(_e.uponSanitizeElement, L, j, hn), at(_e.uponSanitizeElement, f, {
-      tagName: E,
-      allowedTags: L
-    }), jn(f, _)) return !0;
-    if (lf(f, E, P))
+    const R = Ie(Q(f)), L = j(f);
+    if (M = tl(ke.uponSanitizeElement, M, $, pn), ft(ke.uponSanitizeElement, f, {
+      tagName: R,
+      allowedTags: M
+    }), $n(f, b)) return !0;
+    if (cf(f, R, L))
       return Gt(f), !0;
-    if ($[E] || !(V.tagCheck instanceof Function && V.tagCheck(E)) && !L[E]) {
-      const H = cf(f, E, _);
-      return H === !1 && (at(_e.afterSanitizeElements, f, null), jn(f, _)) ? !0 : H;
+    if (U[R] || !(te.tagCheck instanceof Function && te.tagCheck(R)) && !M[R]) {
+      const Y = af(f, R, b);
+      return Y === !1 && (ft(ke.afterSanitizeElements, f, null), $n(f, b)) ? !0 : Y;
     }
-    if (P === Oe.element && !Qu(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(vg, f.innerHTML))
+    if (L === Oe.element && !ef(f) || (R === "noscript" || R === "noembed" || R === "noframes") && $e(Cg, f.innerHTML))
       return Gt(f), !0;
-    if (be && P === Oe.text) {
-      const H = f.textContent, Z = es(H);
-      H !== Z && (fr(t.removed, { element: f.cloneNode() }), f.textContent = Z);
+    if (xe && L === Oe.text) {
+      const Y = f.textContent, ne = ts(Y);
+      Y !== ne && (fr(t.removed, { element: f.cloneNode() }), f.textContent = ne);
     }
-    return at(_e.afterSanitizeElements, f, null), jn(f, _);
-  }, el = function(f, _, E) {
-    if (q[_] || Yo(_, f) || Lo && (_ === "id" || _ === "name") && (E in n || E in Ku)) return !1;
-    const P = N[_] || V.attributeCheck instanceof Function && V.attributeCheck(_, f);
-    if (fe && $e(h, _) || oe && $e(m, _)) return !0;
-    if (!P) return tl(f) && Kr(W.tagNameCheck, f) && Kr(W.attributeNameCheck, _, f) || _ === "is" && W.allowCustomizedBuiltInElements && Kr(W.tagNameCheck, E);
-    if (Uo[_]) return !0;
-    const H = ni(E, B, "");
-    return $e(O, H) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(E, "data:") === 0 && $o[f] || de && !$e(R, H) ? !0 : !E;
-  }, uf = he({}, [
+    return ft(ke.afterSanitizeElements, f, null), $n(f, b);
+  }, nl = function(f, b, R) {
+    if (K[b] || Zo(b, f) || Bo && (b === "id" || b === "name") && (R in n || R in Yu)) return !1;
+    const L = O[b] || te.attributeCheck instanceof Function && te.attributeCheck(b, f);
+    if (he && $e(h, b) || fe && $e(m, b)) return !0;
+    if (!L) return rl(f) && Yr(q.tagNameCheck, f) && Yr(q.attributeNameCheck, b, f) || b === "is" && q.allowCustomizedBuiltInElements && Yr(q.tagNameCheck, R);
+    if (qo[b]) return !0;
+    const Y = ii(R, P, "");
+    return $e(F, Y) || (b === "src" || b === "xlink:href" || b === "href") && f !== "script" && Is(R, "data:") === 0 && Uo[f] || pe && !$e(A, Y) ? !0 : !R;
+  }, ff = me({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7231,195 +7270,195 @@ function uu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), tl = function(f) {
-    return !uf[xn(f)] && $e(S, f);
-  }, ff = function(f, _, E, P) {
-    if (K && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
+  ]), rl = function(f) {
+    return !ff[vn(f)] && $e(D, f);
+  }, df = function(f, b, R, L) {
+    if (B && typeof u == "object" && typeof u.getAttributeType == "function" && !R) switch (u.getAttributeType(f, b)) {
       case "TrustedHTML":
-        return z(P);
+        return W(L);
       case "TrustedScriptURL":
-        return te(P);
+        return ie(L);
     }
-    return P;
-  }, df = function(f, _, E, P) {
+    return L;
+  }, hf = function(f, b, R, L) {
     try {
-      return E ? f.setAttributeNS(E, _, P) : f.setAttribute(_, P), Gr(f) ? (Gt(f), !1) : !0;
+      return R ? f.setAttributeNS(R, b, L) : f.setAttribute(b, L), Kr(f) ? (Gt(f), !1) : !0;
     } catch {
-      return Pn(_, f), !1;
+      return Bn(b, f), !1;
     }
-  }, nl = function(f, _) {
-    return Le && $e(Eg, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
-  }, hf = function(f, _) {
-    if (at(_e.beforeSanitizeAttributes, f, null), jn(f, _)) return;
-    const E = f.attributes;
-    if (!E || Gr(f)) return;
-    N = Qo(_e.uponSanitizeAttribute, N, T, je);
-    const P = {
+  }, il = function(f, b) {
+    return Le && $e(Dg, b) ? !0 : vn(f) === "attributename" && Is(b, "href") !== -1;
+  }, pf = function(f, b) {
+    if (ft(ke.beforeSanitizeAttributes, f, null), $n(f, b)) return;
+    const R = f.attributes;
+    if (!R || Kr(f)) return;
+    O = tl(ke.uponSanitizeAttribute, O, S, je);
+    const L = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: N,
+      allowedAttributes: O,
       forceKeepAttr: void 0
     };
-    let H = E.length;
-    const Z = Ie(C(f));
-    for (; H--; ) {
-      const se = E[H], Pe = se.name, Mt = se.namespaceURI, ut = se.value, tt = Ie(Pe), wt = ut;
-      let We = Pe === "value" ? wt : sg(wt), rl = !1;
-      if (P.attrName = tt, P.attrValue = We, P.keepAttr = !0, P.forceKeepAttr = void 0, at(_e.uponSanitizeAttribute, f, P), We = P.attrValue, Po && (tt === "id" || tt === "name") && Fs(We, Bo) !== 0 && (Pn(Pe, f, se), We = Bo + We, rl = !0), nl(Pe, We)) {
-        Pn(Pe, f, se);
+    let Y = R.length;
+    const ne = Ie(Q(f));
+    for (; Y--; ) {
+      const ue = R[Y], Pe = ue.name, Nt = ue.namespaceURI, dt = ue.value, nt = Ie(Pe), xt = dt;
+      let We = Pe === "value" ? xt : lg(xt), sl = !1;
+      if (L.attrName = nt, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ft(ke.uponSanitizeAttribute, f, L), We = L.attrValue, jo && (nt === "id" || nt === "name") && Is(We, $o) !== 0 && (Bn(Pe, f, ue), We = $o + We, sl = !0), il(Pe, We)) {
+        Bn(Pe, f, ue);
         continue;
       }
-      if (!P.forceKeepAttr) {
-        if (!P.keepAttr) {
-          Pn(Pe, f, se);
+      if (!L.forceKeepAttr) {
+        if (!L.keepAttr) {
+          Bn(Pe, f, ue);
           continue;
         }
-        if (!Ee && $e(pc, We)) {
-          Pn(Pe, f, se);
+        if (!De && $e(gc, We)) {
+          Bn(Pe, f, ue);
           continue;
         }
-        if (be && (We = es(We)), !el(Z, tt, We)) {
-          Pn(Pe, f, se);
+        if (xe && (We = ts(We)), !nl(ne, nt, We)) {
+          Bn(Pe, f, ue);
           continue;
         }
-        We = ff(Z, tt, Mt, We), We !== wt && df(f, Pe, Mt, We) && rl && sc(t.removed);
+        We = df(ne, nt, Nt, We), We !== xt && hf(f, Pe, Nt, We) && sl && oc(t.removed);
       }
     }
-    at(_e.afterSanitizeAttributes, f, null), jn(f, _);
-  }, rs = function(f, _) {
-    af(f, _), hf(f, _), Bn(f.content) && is(f.content);
-  }, is = function(f) {
-    let _ = null;
-    const E = Vr(f);
-    for (at(_e.beforeSanitizeShadowDOM, f, null); _ = E.nextNode(); )
-      if (at(_e.uponSanitizeShadowNode, _, null), rs(_, f), x(_) === Oe.element) {
-        const P = k(_);
-        Bn(P) && (ss(P), is(P));
-      }
-    be && ns(f), at(_e.afterSanitizeShadowDOM, f, null);
+    ft(ke.afterSanitizeAttributes, f, null), $n(f, b);
+  }, is = function(f, b) {
+    uf(f, b), pf(f, b), jn(f.content) && ss(f.content);
   }, ss = function(f) {
-    const _ = [{
+    let b = null;
+    const R = Gr(f);
+    for (ft(ke.beforeSanitizeShadowDOM, f, null); b = R.nextNode(); )
+      if (ft(ke.uponSanitizeShadowNode, b, null), is(b, f), j(b) === Oe.element) {
+        const L = k(b);
+        jn(L) && (os(L), ss(L));
+      }
+    xe && rs(f), ft(ke.afterSanitizeShadowDOM, f, null);
+  }, os = function(f) {
+    const b = [{
       node: f,
       shadow: null
     }];
-    for (; _.length > 0; ) {
-      const E = _.pop();
-      if (E.shadow) {
-        is(E.shadow);
+    for (; b.length > 0; ) {
+      const R = b.pop();
+      if (R.shadow) {
+        ss(R.shadow);
         continue;
       }
-      const P = E.node, H = x(P) === Oe.element, Z = v(P);
-      if (Z) for (let se = Z.length - 1; se >= 0; --se) _.push({
-        node: Z[se],
+      const L = R.node, Y = j(L) === Oe.element, ne = v(L);
+      if (ne) for (let ue = ne.length - 1; ue >= 0; --ue) b.push({
+        node: ne[ue],
         shadow: null
       });
-      if (H) {
-        const se = I ? I(P) : null;
-        if (typeof se == "string" && Ie(se) === "template") {
-          const Pe = P.content;
-          Bn(Pe) && _.push({
+      if (Y) {
+        const ue = T ? T(L) : null;
+        if (typeof ue == "string" && Ie(ue) === "template") {
+          const Pe = L.content;
+          jn(Pe) && b.push({
             node: Pe,
             shadow: null
           });
         }
       }
-      if (H) {
-        const se = k(P);
-        Bn(se) && _.push({
+      if (Y) {
+        const ue = k(L);
+        jn(ue) && b.push({
           node: null,
-          shadow: se
+          shadow: ue
         }, {
-          node: se,
+          node: ue,
           shadow: null
         });
       }
     }
   };
-  return t.sanitize = function(M) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, E = null, P = null, H = null;
-    if (qi = !M, qi && (M = "<!-->"), typeof M != "string" && !sr(M) && (M = ug(M), typeof M != "string"))
+  return t.sanitize = function(I) {
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, b = null, R = null, L = null, Y = null;
+    if (Hi = !I, Hi && (I = "<!-->"), typeof I != "string" && !or(I) && (I = dg(I), typeof I != "string"))
       throw Bt("dirty is not a string, aborting");
-    if (!t.isSupported) return M;
-    et ? (L = hn, N = je) : Gi(f), t.removed = [];
-    const Z = Ji && typeof M != "string" && sr(M);
-    let se = [];
-    const Pe = gn;
-    if (Z) {
-      of(M);
-      const wt = C(M);
-      if (typeof wt == "string") {
-        const We = Ie(wt);
-        if (!L[We] || $[We])
-          throw Ki(M), Bt("root node is forbidden and cannot be sanitized in-place");
+    if (!t.isSupported) return I;
+    tt ? (M = pn, O = je) : Ki(f), t.removed = [];
+    const ne = Ji && typeof I != "string" && or(I);
+    let ue = [];
+    const Pe = mn;
+    if (ne) {
+      lf(I);
+      const xt = Q(I);
+      if (typeof xt == "string") {
+        const We = Ie(xt);
+        if (!M[We] || U[We])
+          throw Yi(I), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Gr(M))
-        throw Ki(M), Bt("root node is clobbered and cannot be sanitized in-place");
-      se = Qi(M), gn = Ds();
-    } else if (sr(M))
-      _ = Xo("<!---->"), E = _.ownerDocument.importNode(M, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ss(_);
+      if (Kr(I))
+        throw Yi(I), Bt("root node is clobbered and cannot be sanitized in-place");
+      ue = es(I), mn = Ss();
+    } else if (or(I))
+      b = Qo("<!---->"), R = b.ownerDocument.importNode(I, !0), R.nodeType === Oe.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? b = R : b.appendChild(R), os(b);
     else {
-      if (!Ot && !be && !Be && M.indexOf("<") === -1) return ee(M);
-      if (_ = Xo(M), !_) return Ot ? null : Ui ? le : "";
+      if (!Mt && !xe && !Be && I.indexOf("<") === -1) return re(I);
+      if (b = Qo(I), !b) return Mt ? null : Wi ? E : "";
     }
-    _ && Ze && Gt(_.firstChild);
-    const Mt = Z ? M : _;
+    b && Ze && Gt(b.firstChild);
+    const Nt = ne ? I : b;
     try {
-      Z && ss(M);
-      const wt = Vr(Mt);
-      for (; P = wt.nextNode(); ) rs(P, Mt);
-      Z && nf(M, se);
-    } catch (wt) {
-      throw Z && (Ki(M), Ko(M, se)), wt;
+      ne && os(I);
+      const xt = Gr(Nt);
+      for (; L = xt.nextNode(); ) is(L, Nt);
+      ne && rf(I, ue);
+    } catch (xt) {
+      throw ne && (Yi(I), Xo(I, ue)), xt;
     } finally {
-      gn = Pe;
+      mn = Pe;
     }
-    if (Z) {
-      if (Ko(M, se)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return be && ts(M), M;
+    if (ne) {
+      if (Xo(I, ue)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return xe && ns(I), I;
     }
-    if (Ot) {
-      if (be && ts(_), pn)
-        for (H = bt.call(_.ownerDocument); _.firstChild; ) H.appendChild(_.firstChild);
-      else H = _;
-      return (N.shadowroot || N.shadowrootmode) && (H = fn.call(r, H, !0)), H;
+    if (Mt) {
+      if (xe && ns(b), gn)
+        for (Y = wt.call(b.ownerDocument); b.firstChild; ) Y.appendChild(b.firstChild);
+      else Y = b;
+      return (O.shadowroot || O.shadowrootmode) && (Y = dn.call(r, Y, !0)), Y;
     }
-    const ut = () => Be ? _.outerHTML : _.innerHTML;
-    let tt = ut();
-    return be && $e(bg, tt) && (ns(_), tt = ut()), Be && L["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && $e(Ag, _.ownerDocument.doctype.name) && (tt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
-` + tt), ee(tt);
+    const dt = () => Be ? b.outerHTML : b.innerHTML;
+    let nt = dt();
+    return xe && $e(wg, nt) && (rs(b), nt = dt()), Be && M["!doctype"] && b.ownerDocument && b.ownerDocument.doctype && b.ownerDocument.doctype.name && $e(Rg, b.ownerDocument.doctype.name) && (nt = "<!DOCTYPE " + b.ownerDocument.doctype.name + `>
+` + nt), re(nt);
   }, t.setConfig = function() {
-    let M = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Gi(M), et = !0, hn = L, je = N;
+    let I = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    Ki(I), tt = !0, pn = M, je = O;
   }, t.clearConfig = function() {
-    Hr = null, et = !1, hn = null, je = null, K = Te, le = "";
-  }, t.isValidAttribute = function(M, f, _) {
-    Hr || Gi({});
-    const E = Ie(M), P = Ie(f);
-    return typeof _ == "string" && (nl(f, _) || !Ee && $e(pc, _)) ? !1 : el(E, P, _);
-  }, t.addHook = function(M, f) {
-    typeof f == "function" && He(_e, M) && fr(_e[M], f);
-  }, t.removeHook = function(M, f) {
-    if (He(_e, M)) {
+    Vr = null, tt = !1, pn = null, je = null, B = N, E = "";
+  }, t.isValidAttribute = function(I, f, b) {
+    Vr || Ki({});
+    const R = Ie(I), L = Ie(f);
+    return typeof b == "string" && (il(f, b) || !De && $e(gc, b)) ? !1 : nl(R, L, b);
+  }, t.addHook = function(I, f) {
+    typeof f == "function" && He(ke, I) && fr(ke[I], f);
+  }, t.removeHook = function(I, f) {
+    if (He(ke, I)) {
       if (f !== void 0) {
-        const _ = tg(_e[M], f);
-        return _ === -1 ? void 0 : rg(_e[M], _, 1)[0];
+        const b = rg(ke[I], f);
+        return b === -1 ? void 0 : sg(ke[I], b, 1)[0];
       }
-      return sc(_e[M]);
+      return oc(ke[I]);
     }
-  }, t.removeHooks = function(M) {
-    He(_e, M) && (_e[M] = []);
+  }, t.removeHooks = function(I) {
+    He(ke, I) && (ke[I] = []);
   }, t.removeAllHooks = function() {
-    _e = gc();
+    ke = mc();
   }, t;
 }
-var Fg = uu();
-const mc = {};
-function Ig(e) {
-  let t = mc[e];
+var Og = fu();
+const _c = {};
+function Mg(e) {
+  let t = _c[e];
   if (t)
     return t;
-  t = mc[e] = [];
+  t = _c[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7430,9 +7469,9 @@ function Ig(e) {
   }
   return t;
 }
-function tr(e, t) {
-  typeof t != "string" && (t = tr.defaultChars);
-  const n = Ig(t);
+function nr(e, t) {
+  typeof t != "string" && (t = nr.defaultChars);
+  const n = Mg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7470,14 +7509,14 @@ function tr(e, t) {
     return i;
   });
 }
-tr.defaultChars = ";/?:@&=+$,#";
-tr.componentChars = "";
-const _c = {};
-function Og(e) {
-  let t = _c[e];
+nr.defaultChars = ";/?:@&=+$,#";
+nr.componentChars = "";
+const bc = {};
+function Ng(e) {
+  let t = bc[e];
   if (t)
     return t;
-  t = _c[e] = [];
+  t = bc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7488,7 +7527,7 @@ function Og(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Og(t);
+  const r = Ng(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7517,18 +7556,18 @@ function Wt(e, t, n) {
 }
 Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Wt.componentChars = "-_.!~*'()";
-function ao(e) {
+function fo(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Ci() {
+function Si() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Mg = /^([a-z0-9.+-]+:)/i, Ng = /:[0-9]*$/, Lg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Pg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Bg = ["{", "}", "|", "\\", "^", "`"].concat(Pg), jg = ["'"].concat(Bg), bc = ["%", "/", "?", ";", "#"].concat(jg), yc = ["/", "?", "#"], $g = 255, wc = /^[+a-z0-9A-Z_-]{0,63}$/, zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, kc = {
+const Lg = /^([a-z0-9.+-]+:)/i, Pg = /:[0-9]*$/, Bg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, jg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], $g = ["{", "}", "|", "\\", "^", "`"].concat(jg), zg = ["'"].concat($g), yc = ["%", "/", "?", ";", "#"].concat(zg), wc = ["/", "?", "#"], Ug = 255, kc = /^[+a-z0-9A-Z_-]{0,63}$/, Wg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, xc = {
   javascript: !0,
   "javascript:": !0
-}, xc = {
+}, Ac = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7540,73 +7579,73 @@ const Mg = /^([a-z0-9.+-]+:)/i, Ng = /:[0-9]*$/, Lg = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function uo(e, t) {
-  if (e && e instanceof Ci) return e;
-  const n = new Ci();
+function ho(e, t) {
+  if (e && e instanceof Si) return e;
+  const n = new Si();
   return n.parse(e, t), n;
 }
-Ci.prototype.parse = function(e, t) {
+Si.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Lg.exec(s);
+    const a = Bg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Mg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && kc[o]) && (s = s.substr(2), this.slashes = !0)), !kc[o] && (i || o && !xc[o])) {
+  let o = Lg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && xc[o]) && (s = s.substr(2), this.slashes = !0)), !xc[o] && (i || o && !Ac[o])) {
     let a = -1;
-    for (let p = 0; p < yc.length; p++)
-      r = s.indexOf(yc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < wc.length; p++)
+      r = s.indexOf(wc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < bc.length; p++)
-      r = s.indexOf(bc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < yc.length; p++)
+      r = s.indexOf(yc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
-    const b = s.slice(0, a);
-    s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
+    const _ = s.slice(0, a);
+    s = s.slice(a), this.parseHost(_), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const p = this.hostname.split(/\./);
-      for (let A = 0, v = p.length; A < v; A++) {
-        const D = p[A];
-        if (D && !D.match(wc)) {
+      for (let x = 0, v = p.length; x < v; x++) {
+        const C = p[x];
+        if (C && !C.match(kc)) {
           let k = "";
-          for (let w = 0, y = D.length; w < y; w++)
-            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(wc)) {
-            const w = p.slice(0, A), y = p.slice(A + 1), I = D.match(zg);
-            I && (w.push(I[1]), y.unshift(I[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
+          for (let w = 0, y = C.length; w < y; w++)
+            C.charCodeAt(w) > 127 ? k += "x" : k += C[w];
+          if (!k.match(kc)) {
+            const w = p.slice(0, x), y = p.slice(x + 1), T = C.match(Wg);
+            T && (w.push(T[1]), y.unshift(T[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > $g && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Ug && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), xc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ac[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Ci.prototype.parseHost = function(e) {
-  let t = Ng.exec(e);
+Si.prototype.parseHost = function(e) {
+  let t = Pg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Ug = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: tr,
+  decode: nr,
   encode: Wt,
-  format: ao,
-  parse: uo
-}, Symbol.toStringTag, { value: "Module" })), fu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, du = /[\0-\x1F\x7F-\x9F]/, Wg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, To = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, hu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, pu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Jg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: fo,
+  parse: ho
+}, Symbol.toStringTag, { value: "Module" })), du = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, hu = /[\0-\x1F\x7F-\x9F]/, Jg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Io = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, pu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, gu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Hg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: fu,
-  Cc: du,
-  Cf: Wg,
-  P: To,
-  S: hu,
-  Z: pu
-}, Symbol.toStringTag, { value: "Module" })), qg = [
+  Any: du,
+  Cc: hu,
+  Cf: Jg,
+  P: Io,
+  S: pu,
+  Z: gu
+}, Symbol.toStringTag, { value: "Module" })), Vg = [
   8364,
   0,
   8218,
@@ -7640,123 +7679,123 @@ const Ug = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Hg(e) {
+function Gg(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Vg(e) {
-  return Hg(e) ? 65533 : e >= 128 && e <= 159 && qg[e - 128] || e;
+function Kg(e) {
+  return Gg(e) ? 65533 : e >= 128 && e <= 159 && Vg[e - 128] || e;
 }
-function Gg(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Vg(e));
+function Yg(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Kg(e));
 }
-const ft = /* @__PURE__ */ (() => {
+const ht = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Kg(e, t, n, r, i, s) {
+function Xg(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const U = ft[e.charCodeAt(a++)];
-    return U < s ? U : U * 91 - c + ft[e.charCodeAt(a++)];
-  }, d = n - r, b = n + i, g = new Int32Array(b);
-  g.fill(-1, r, s), g.fill(-1, s + d, b);
-  const p = new Int32Array(b), A = new Int32Array(b);
-  function v(U, ie) {
-    let K = 0, le = ie;
-    const Te = ie + U;
-    for (; le < Te; ) {
-      const ke = ft[e.charCodeAt(a++)];
-      if (ke < 89)
-        K += ke, g[le++] = K;
-      else if (ke === 89) {
-        let Re = ft[e.charCodeAt(a++)] + 2;
-        for (; Re--; )
-          g[le++] = ++K;
+    const X = ht[e.charCodeAt(a++)];
+    return X < s ? X : X * 91 - c + ht[e.charCodeAt(a++)];
+  }, d = n - r, _ = n + i, g = new Int32Array(_);
+  g.fill(-1, r, s), g.fill(-1, s + d, _);
+  const p = new Int32Array(_), x = new Int32Array(_);
+  function v(X, ce) {
+    let B = 0, E = ce;
+    const N = ce + X;
+    for (; E < N; ) {
+      const ee = ht[e.charCodeAt(a++)];
+      if (ee < 89)
+        B += ee, g[E++] = B;
+      else if (ee === 89) {
+        let be = ht[e.charCodeAt(a++)] + 2;
+        for (; be--; )
+          g[E++] = ++B;
       } else {
-        const Re = ft[e.charCodeAt(a++)];
-        K += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (Re < 90 ? Re * 91 + ft[e.charCodeAt(a++)] : ft[e.charCodeAt(a++)] * 8281 + ft[e.charCodeAt(a++)] * 91 + ft[e.charCodeAt(a++)]), g[le++] = K;
+        const be = ht[e.charCodeAt(a++)];
+        B += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
+        (be < 90 ? be * 91 + ht[e.charCodeAt(a++)] : ht[e.charCodeAt(a++)] * 8281 + ht[e.charCodeAt(a++)] * 91 + ht[e.charCodeAt(a++)]), g[E++] = B;
       }
     }
   }
   v(r, 0), v(d, s);
-  const D = new Int32Array(i * 2);
+  const C = new Int32Array(i * 2);
   let k = 0, w = 0;
-  function y(U, ie) {
-    for (let K = 0; K < U; K++) {
-      const le = ie + K, Te = u(), ke = u();
-      D[w * 2] = Te, D[w * 2 + 1] = ke, w += 1, p[le] = k;
-      const Re = (g[Te] < 0 ? A[Te] : 1) + (g[ke] < 0 ? A[ke] : 1);
-      A[le] = Re, k += Re;
+  function y(X, ce) {
+    for (let B = 0; B < X; B++) {
+      const E = ce + B, N = u(), ee = u();
+      C[w * 2] = N, C[w * 2 + 1] = ee, w += 1, p[E] = k;
+      const be = (g[N] < 0 ? x[N] : 1) + (g[ee] < 0 ? x[ee] : 1);
+      x[E] = be, k += be;
     }
   }
   y(i - s + r, s + d), y(s - r, r);
-  const I = new Uint16Array(k);
-  let F = 0;
-  for (let U = 0; U < w; U++)
-    for (let ie = 0; ie < 2; ie++) {
-      const K = D[U * 2 + ie], le = g[K];
-      if (le < 0) {
-        let Te = p[K];
-        const ke = Te + A[K];
-        for (; Te < ke; )
-          I[F++] = I[Te++];
+  const T = new Uint16Array(k);
+  let z = 0;
+  for (let X = 0; X < w; X++)
+    for (let ce = 0; ce < 2; ce++) {
+      const B = C[X * 2 + ce], E = g[B];
+      if (E < 0) {
+        let N = p[B];
+        const ee = N + x[B];
+        for (; N < ee; )
+          T[z++] = T[N++];
       } else
-        I[F++] = le;
+        T[z++] = E;
     }
-  const x = new Uint16Array(t);
-  let C = 0;
+  const j = new Uint16Array(t);
+  let Q = 0;
   for (; a < l; ) {
-    let U = ft[e.charCodeAt(a++)];
-    U >= s && (U = U * 91 - c + ft[e.charCodeAt(a++)]);
-    const ie = g[U];
-    if (ie < 0) {
-      let K = p[U];
-      const le = K + A[U];
-      for (; K < le; )
-        x[C++] = I[K++];
+    let X = ht[e.charCodeAt(a++)];
+    X >= s && (X = X * 91 - c + ht[e.charCodeAt(a++)]);
+    const ce = g[X];
+    if (ce < 0) {
+      let B = p[X];
+      const E = B + x[X];
+      for (; B < E; )
+        j[Q++] = T[B++];
     } else
-      x[C++] = ie;
+      j[Q++] = ce;
   }
-  return x;
+  return j;
 }
-const Yg = /* @__PURE__ */ Kg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Zg = /* @__PURE__ */ Xg("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
 })(ze || (ze = {}));
-var Qe;
+var et;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(Qe || (Qe = {}));
-const Di = 32, gu = 21, Xg = 2097151, fo = 2047;
-let mu = 0;
-function Zg(e) {
-  const t = e >>> gu;
-  return t === fo ? mu : t;
-}
-function Qg(e) {
-  return e - Qe.ZERO >>> 0 <= 9;
-}
+})(et || (et = {}));
+const Ti = 32, mu = 21, Qg = 2097151, po = 2047;
+let _u = 0;
 function em(e) {
-  return (e | Di) - Qe.LOWER_A >>> 0 <= 5;
+  const t = e >>> mu;
+  return t === po ? _u : t;
 }
 function tm(e) {
-  return (e | Di) - Qe.LOWER_A >>> 0 <= 25;
+  return e - et.ZERO >>> 0 <= 9;
 }
-var Ac;
+function nm(e) {
+  return (e | Ti) - et.LOWER_A >>> 0 <= 5;
+}
+function rm(e) {
+  return (e | Ti) - et.LOWER_A >>> 0 <= 25;
+}
+var vc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Ac || (Ac = {}));
+})(vc || (vc = {}));
 var Rc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
 })(Rc || (Rc = {}));
-function nm(e, t, n, r) {
+function im(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7781,37 +7820,37 @@ function nm(e, t, n, r) {
   }
   return -1;
 }
-function vc(e, t, n) {
+function Ec(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function rm(e, t, n) {
+function sm(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Di) === Qe.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Ti) === et.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Qg(l))
-        i = i * 16 + (l - Qe.ZERO);
-      else if (em(l))
-        i = i * 16 + ((l | Di) - Qe.LOWER_A + 10);
+      if (tm(l))
+        i = i * 16 + (l - et.ZERO);
+      else if (nm(l))
+        i = i * 16 + ((l | Ti) - et.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - Qe.ZERO;
+      const l = e.charCodeAt(r) - et.ZERO;
       if (l >>> 0 > 9)
         break;
       i = i * 10 + l, r += 1;
     }
   if (r === s)
     return 0;
-  r < n && e.charCodeAt(r) === Qe.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  r < n && e.charCodeAt(r) === et.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= fo && (mu = o, o = fo), o << gu | i;
+  return o >= po && (_u = o, o = po), o << mu | i;
 }
-function im(e, t, n) {
-  const r = Yg;
+function om(e, t, n) {
+  const r = Zg;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7819,94 +7858,94 @@ function im(e, t, n) {
   let o = 0, l = "";
   const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
   do {
-    const d = i + 1, b = e.charCodeAt(d);
+    const d = i + 1, _ = e.charCodeAt(d);
     let g, p;
-    if (b === Qe.NUM) {
-      const A = rm(e, d, s);
-      g = Zg(A), g > 0 && e.charCodeAt(d + g - 1) !== Qe.SEMI && (g = 0), p = g === 0 ? "" : Gg(A & Xg);
-    } else if (tm(b)) {
+    if (_ === et.NUM) {
+      const x = sm(e, d, s);
+      g = em(x), g > 0 && e.charCodeAt(d + g - 1) !== et.SEMI && (g = 0), p = g === 0 ? "" : Yg(x & Qg);
+    } else if (rm(_)) {
       g = 0, p = "";
-      const A = b - a;
+      const x = _ - a;
       let v;
-      if (A >>> 0 < u) {
-        const I = r[1 + A];
-        v = I === 0 ? -1 : u + I & 65535;
+      if (x >>> 0 < u) {
+        const T = r[1 + x];
+        v = T === 0 ? -1 : u + T & 65535;
       } else
         v = -1;
-      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
+      let C = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
       e: for (; y < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
           (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
         ) {
-          const C = w & ze.JUMP_TABLE, U = (w & ze.BRANCH_LENGTH) >> 7;
-          if (U === 0) {
-            if (e.charCodeAt(y) !== C)
+          const Q = w & ze.JUMP_TABLE, X = (w & ze.BRANCH_LENGTH) >> 7;
+          if (X === 0) {
+            if (e.charCodeAt(y) !== Q)
               break e;
             v += 1;
           } else {
-            const ie = e.charCodeAt(y) - C;
-            if (ie >>> 0 >= U)
+            const ce = e.charCodeAt(y) - Q;
+            if (ce >>> 0 >= X)
               break e;
-            const K = r[v + 1 + ie];
-            if (K === 0)
+            const B = r[v + 1 + ce];
+            if (B === 0)
               break e;
-            v = v + U + K & 65535;
+            v = v + X + B & 65535;
           }
           if (w = r[v], y += 1, y >= s)
             break e;
         }
         if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
-          const C = (w & ze.BRANCH_LENGTH) >> 7;
+          const Q = (w & ze.BRANCH_LENGTH) >> 7;
           if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
             break;
           y += 1;
-          const U = C - 1;
-          let ie = v + 1, K = 0;
-          for (; K + 1 < U; K += 2) {
-            const le = r[ie];
-            if (e.charCodeAt(y) !== (le & 255) || (y += 1, e.charCodeAt(y) !== (le >> 8 & 255)))
+          const X = Q - 1;
+          let ce = v + 1, B = 0;
+          for (; B + 1 < X; B += 2) {
+            const E = r[ce];
+            if (e.charCodeAt(y) !== (E & 255) || (y += 1, e.charCodeAt(y) !== (E >> 8 & 255)))
               break e;
-            y += 1, ie += 1;
+            y += 1, ce += 1;
           }
-          if (K < U) {
-            if (e.charCodeAt(y) !== (r[ie] & 255))
+          if (B < X) {
+            if (e.charCodeAt(y) !== (r[ce] & 255))
               break;
             y += 1;
           }
-          v += 1 + (C >> 1), w = r[v];
+          v += 1 + (Q >> 1), w = r[v];
           continue;
         }
-        const I = w >>> 14, F = e.charCodeAt(y);
-        if (I !== 0) {
-          if (F === Qe.SEMI) {
-            g = y - d + 1, p = I === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : vc(r, v, I);
+        const T = w >>> 14, z = e.charCodeAt(y);
+        if (T !== 0) {
+          if (z === et.SEMI) {
+            g = y - d + 1, p = T === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ec(r, v, T);
             break;
           }
-          if (I === 1)
+          if (T === 1)
             break;
         }
-        const x = nm(r, w, v + (I || 1), F);
-        if (x < 0)
+        const j = im(r, w, v + (T || 1), z);
+        if (j < 0)
           break;
-        v = x, w = r[v], y += 1;
+        v = j, w = r[v], y += 1;
       }
-      p === "" && g > 0 && (p = vc(r, D, k));
+      p === "" && g > 0 && (p = Ec(r, C, k));
     } else
       g = 0, p = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== Qe.AMP && (i = e.indexOf("&", i));
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== et.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function _u(e) {
-  return im(e, !0, !1);
+function bu(e) {
+  return om(e, !0, !1);
 }
-var sm = class {
-  src_Any = fu.source;
-  src_Cc = du.source;
-  src_Z = pu.source;
-  src_P = To.source;
+var lm = class {
+  src_Any = du.source;
+  src_Cc = hu.source;
+  src_Z = gu.source;
+  src_P = Io.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8033,7 +8072,7 @@ var sm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bs = {
+}, js = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8041,10 +8080,10 @@ var sm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, om = {
-  "http:": Bs,
-  "https:": Bs,
-  "ftp:": Bs,
+}, cm = {
+  "http:": js,
+  "https:": js,
+  "ftp:": js,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8063,23 +8102,23 @@ var sm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, lm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", cm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function am() {
-  const e = cm.split("|");
-  return lm.split("|").forEach((t) => {
+}, am = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", um = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function fm() {
+  const e = um.split("|");
+  return am.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var um = {
+var dm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: am(),
+  tlds: fm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Ec = class {
+}, Cc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8096,7 +8135,7 @@ var um = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, fm = class {
+}, hm = class {
   __opts__;
   __schemas__;
   re;
@@ -8131,9 +8170,9 @@ var um = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...um,
+      ...dm,
       ...n
-    }, this.__schemas__ = { ...om }, this.re = t || new sm(), this.re.set({
+    }, this.__schemas__ = { ...cm }, this.re = t || new lm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8221,11 +8260,11 @@ var um = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let r, i, s, o, l, c, a = !1, u = !1, d = !1, b = 0;
+    let r, i, s, o, l, c, a = !1, u = !1, d = !1, _ = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (i = this.re.get_fuzzy_mail_host_search(), i.lastIndex = 0, s = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(b - 1, 0);
-      if (i && s && !d && (!l || l.index < b))
+      const g = Math.max(_ - 1, 0);
+      if (i && s && !d && (!l || l.index < _))
         for (i.lastIndex < g && (i.lastIndex = g); ; ) {
           const k = i.exec(e);
           if (!k) {
@@ -8238,11 +8277,11 @@ var um = {
               schema: "mailto:",
               index: k.index - w[1].length,
               lastIndex: k.index + k[0].length
-            }, l.index >= b) break;
+            }, l.index >= _) break;
             i.lastIndex < g && (i.lastIndex = g);
           }
         }
-      if (r && !u && (!o || o.index < b))
+      if (r && !u && (!o || o.index < _))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
           const k = r.exec(e);
           if (!k) {
@@ -8253,12 +8292,12 @@ var um = {
             schema: "",
             index: k.index + k[1].length,
             lastIndex: k.index + k[0].length
-          }, o.index >= b) break;
+          }, o.index >= _) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
       let p = l;
       (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
-      let A;
+      let x;
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
@@ -8273,7 +8312,7 @@ var um = {
             lastIndex: y.index + y[0].length
           };
         }
-        if (c.index < b) {
+        if (c.index < _) {
           c = void 0;
           continue;
         }
@@ -8282,7 +8321,7 @@ var um = {
         c = void 0;
         const w = this.testSchemaAt(e, k.schema, k.lastIndex);
         if (w) {
-          A = {
+          x = {
             schema: k.schema,
             index: k.index,
             lastIndex: k.lastIndex + w
@@ -8290,11 +8329,11 @@ var um = {
           break;
         }
       }
-      let v = A;
+      let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Ec(e, v.schema, v.index, v.lastIndex);
-      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), b = v.lastIndex;
+      const C = new Cc(e, v.schema, v.index, v.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), _ = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8310,7 +8349,7 @@ var um = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Ec(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Cc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8342,29 +8381,29 @@ var um = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Kn = 2147483647, Ct = 36, Fo = 1, Ir = 26, dm = 38, hm = 700, bu = 72, yu = 128, wu = "-", pm = /^xn--/, gm = /[^\0-\x7F]/, mm = /[\x2E\u3002\uFF0E\uFF61]/g, _m = {
+const Yn = 2147483647, Dt = 36, Oo = 1, Or = 26, pm = 38, gm = 700, yu = 72, wu = 128, ku = "-", mm = /^xn--/, _m = /[^\0-\x7F]/, bm = /[\x2E\u3002\uFF0E\uFF61]/g, ym = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, js = Ct - Fo, Dt = Math.floor, $s = String.fromCharCode;
+}, $s = Dt - Oo, St = Math.floor, zs = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(_m[e]);
+  throw new RangeError(ym[e]);
 }
-function bm(e, t) {
+function wm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function ku(e, t) {
+function xu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(mm, ".");
-  const i = e.split("."), s = bm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(bm, ".");
+  const i = e.split("."), s = wm(i, t).join(".");
   return r + s;
 }
-function xu(e) {
+function Au(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8378,78 +8417,78 @@ function xu(e) {
   }
   return t;
 }
-const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ct;
-}, Cc = function(e, t) {
+const km = (e) => String.fromCodePoint(...e), xm = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
+}, Dc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Au = function(e, t, n) {
+}, vu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Dt(e / hm) : e >> 1, e += Dt(e / t); e > js * Ir >> 1; r += Ct)
-    e = Dt(e / js);
-  return Dt(r + (js + 1) * e / (e + dm));
+  for (e = n ? St(e / gm) : e >> 1, e += St(e / t); e > $s * Or >> 1; r += Dt)
+    e = St(e / $s);
+  return St(r + ($s + 1) * e / (e + pm));
 }, Ru = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = yu, s = bu, o = e.lastIndexOf(wu);
+  let r = 0, i = wu, s = yu, o = e.lastIndexOf(ku);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = Ct; ; d += Ct) {
+    for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const b = wm(e.charCodeAt(l++));
-      b >= Ct && tn("invalid-input"), b > Dt((Kn - r) / u) && tn("overflow"), r += b * u;
-      const g = d <= s ? Fo : d >= s + Ir ? Ir : d - s;
-      if (b < g)
+      const _ = xm(e.charCodeAt(l++));
+      _ >= Dt && tn("invalid-input"), _ > St((Yn - r) / u) && tn("overflow"), r += _ * u;
+      const g = d <= s ? Oo : d >= s + Or ? Or : d - s;
+      if (_ < g)
         break;
-      const p = Ct - g;
-      u > Dt(Kn / p) && tn("overflow"), u *= p;
+      const p = Dt - g;
+      u > St(Yn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Au(r - c, a, c == 0), Dt(r / a) > Kn - i && tn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
+    s = vu(r - c, a, c == 0), St(r / a) > Yn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, vu = function(e) {
+}, Eu = function(e) {
   const t = [];
-  e = xu(e);
+  e = Au(e);
   const n = e.length;
-  let r = yu, i = 0, s = bu;
+  let r = wu, i = 0, s = yu;
   for (const c of e)
-    c < 128 && t.push($s(c));
+    c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(wu); l < n; ) {
-    let c = Kn;
+  for (o && t.push(ku); l < n; ) {
+    let c = Yn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Dt((Kn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
+    c - r > St((Yn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Kn && tn("overflow"), u === r) {
+      if (u < r && ++i > Yn && tn("overflow"), u === r) {
         let d = i;
-        for (let b = Ct; ; b += Ct) {
-          const g = b <= s ? Fo : b >= s + Ir ? Ir : b - s;
+        for (let _ = Dt; ; _ += Dt) {
+          const g = _ <= s ? Oo : _ >= s + Or ? Or : _ - s;
           if (d < g)
             break;
-          const p = d - g, A = Ct - g;
+          const p = d - g, x = Dt - g;
           t.push(
-            $s(Cc(g + p % A, 0))
-          ), d = Dt(p / A);
+            zs(Dc(g + p % x, 0))
+          ), d = St(p / x);
         }
-        t.push($s(Cc(d, 0))), s = Au(i, a, l === o), i = 0, ++l;
+        t.push(zs(Dc(d, 0))), s = vu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, km = function(e) {
-  return ku(e, function(t) {
-    return pm.test(t) ? Ru(t.slice(4).toLowerCase()) : t;
+}, Am = function(e) {
+  return xu(e, function(t) {
+    return mm.test(t) ? Ru(t.slice(4).toLowerCase()) : t;
   });
-}, xm = function(e) {
-  return ku(e, function(t) {
-    return gm.test(t) ? "xn--" + vu(t) : t;
+}, vm = function(e) {
+  return xu(e, function(t) {
+    return _m.test(t) ? "xn--" + Eu(t) : t;
   });
-}, Dc = {
+}, Sc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8464,52 +8503,52 @@ const ym = (e) => String.fromCodePoint(...e), wm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: xu,
-    encode: ym
+    decode: Au,
+    encode: km
   },
   decode: Ru,
-  encode: vu,
-  toASCII: xm,
-  toUnicode: km
+  encode: Eu,
+  toASCII: vm,
+  toUnicode: Am
 };
-var Sc = Object.defineProperty, Eu = (e, t) => {
+var Tc = Object.defineProperty, Cu = (e, t) => {
   let n = {};
-  for (var r in e) Sc(n, r, {
+  for (var r in e) Tc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Sc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Am = /* @__PURE__ */ Eu({
-  arrayReplaceAt: () => Rm,
-  asciiTrim: () => zi,
-  callable: () => Cu,
-  escapeHtml: () => un,
-  escapeRE: () => Mm,
-  fromCodePoint: () => Or,
-  isMdAsciiPunct: () => Lr,
-  isPunctChar: () => Su,
-  isPunctCharCode: () => Nr,
-  isSpace: () => Ae,
-  isValidEntityCode: () => Io,
-  isWhiteSpace: () => Mr,
-  lib: () => Nm,
-  normalizeReference: () => $i,
-  unescapeAll: () => nr,
-  unescapeMd: () => Dm
+  return Tc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Rm = /* @__PURE__ */ Cu({
+  arrayReplaceAt: () => Em,
+  asciiTrim: () => Ui,
+  callable: () => Du,
+  escapeHtml: () => fn,
+  escapeRE: () => Lm,
+  fromCodePoint: () => Mr,
+  isMdAsciiPunct: () => Pr,
+  isPunctChar: () => Tu,
+  isPunctCharCode: () => Lr,
+  isSpace: () => Ee,
+  isValidEntityCode: () => Mo,
+  isWhiteSpace: () => Nr,
+  lib: () => Pm,
+  normalizeReference: () => zi,
+  unescapeAll: () => rr,
+  unescapeMd: () => Tm
 });
-function Cu(e) {
+function Du(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Rm(e, t, n) {
+function Em(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Io(e) {
+function Mo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Or(e) {
+function Mr(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8517,40 +8556,40 @@ function Or(e) {
   }
   return String.fromCharCode(e);
 }
-var Du = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, vm = new RegExp(`${Du.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Em = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Cm(e, t) {
-  if (t.charCodeAt(0) === 35 && Em.test(t)) {
+var Su = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Cm = new RegExp(`${Su.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Dm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Sm(e, t) {
+  if (t.charCodeAt(0) === 35 && Dm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Io(r) ? Or(r) : e;
+    return Mo(r) ? Mr(r) : e;
   }
-  const n = _u(e);
+  const n = bu(e);
   return n !== e ? n : e;
 }
-function Dm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Du, "$1");
+function Tm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Su, "$1");
 }
-function nr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(vm, function(t, n, r) {
-    return n || Cm(t, r);
+function rr(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Cm, function(t, n, r) {
+    return n || Sm(t, r);
   });
 }
-var Sm = /[&<>"]/, Tm = /[&<>"]/g, Fm = {
+var Fm = /[&<>"]/, Im = /[&<>"]/g, Om = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Im(e) {
-  return Fm[e];
-}
-function un(e) {
-  return Sm.test(e) ? e.replace(Tm, Im) : e;
-}
-var Om = /[.?*+^$[\]\\(){}|-]/g;
 function Mm(e) {
-  return e.replace(Om, "\\$&");
+  return Om[e];
 }
-function Ae(e) {
+function fn(e) {
+  return Fm.test(e) ? e.replace(Im, Mm) : e;
+}
+var Nm = /[.?*+^$[\]\\(){}|-]/g;
+function Lm(e) {
+  return e.replace(Nm, "\\$&");
+}
+function Ee(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8558,7 +8597,7 @@ function Ae(e) {
   }
   return !1;
 }
-function Mr(e) {
+function Nr(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -8576,13 +8615,13 @@ function Mr(e) {
   }
   return !1;
 }
-function Su(e) {
-  return To.test(e) || hu.test(e);
-}
-function Nr(e) {
-  return Su(Or(e));
+function Tu(e) {
+  return Io.test(e) || pu.test(e);
 }
 function Lr(e) {
+  return Tu(Mr(e));
+}
+function Pr(e) {
   switch (e) {
     case 33:
     case 34:
@@ -8621,24 +8660,24 @@ function Lr(e) {
       return !1;
   }
 }
-function $i(e) {
+function zi(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Tc(e) {
+function Fc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function zi(e) {
+function Ui(e) {
   let t = 0;
-  for (; t < e.length && Tc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Fc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Tc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Fc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Nm = {
-  mdurl: Ug,
-  ucmicro: Jg
+var Pm = {
+  mdurl: qg,
+  ucmicro: Hg
 };
-function Lm(e, t, n) {
+function Bm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8655,7 +8694,7 @@ function Lm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Pm(e, t, n) {
+function jm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8666,7 +8705,7 @@ function Pm(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = nr(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = rr(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8693,9 +8732,9 @@ function Pm(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = nr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = rr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Bm(e, t, n, r) {
+function $m(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8714,71 +8753,71 @@ function Bm(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += nr(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += rr(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += nr(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += rr(e.slice(t, s)), o;
 }
-var jm = /* @__PURE__ */ Eu({
-  parseLinkDestination: () => Pm,
-  parseLinkLabel: () => Lm,
-  parseLinkTitle: () => Bm
+var zm = /* @__PURE__ */ Cu({
+  parseLinkDestination: () => jm,
+  parseLinkLabel: () => Bm,
+  parseLinkTitle: () => $m
 });
-function Pr(e) {
+function Br(e) {
   "@babel/helpers - typeof";
-  return Pr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Br = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, Pr(e);
+  }, Br(e);
 }
-function $m(e, t) {
-  if (Pr(e) != "object" || !e) return e;
+function Um(e, t) {
+  if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (Pr(r) != "object") return r;
+    if (Br(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function zm(e) {
-  var t = $m(e, "string");
-  return Pr(t) == "symbol" ? t : t + "";
+function Wm(e) {
+  var t = Um(e, "string");
+  return Br(t) == "symbol" ? t : t + "";
 }
-function J(e, t, n) {
-  return (t = zm(t)) in e ? Object.defineProperty(e, t, {
+function V(e, t, n) {
+  return (t = Wm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var In = class {
+var On = class {
   constructor(e, t, n) {
-    J(
+    V(
       this,
       /**
       * Source map info. Format: `[ line_begin, line_end ]`
       */
       "map",
       null
-    ), J(
+    ), V(
       this,
       /**
       * nesting level, the same as `state.level`
       */
       "level",
       0
-    ), J(
+    ), V(
       this,
       /**
       * An array of child nodes (inline and img tokens)
       */
       "children",
       null
-    ), J(
+    ), V(
       this,
       /**
       * In a case of self-closing tag (code, html, fence, etc.),
@@ -8786,14 +8825,14 @@ var In = class {
       */
       "content",
       ""
-    ), J(
+    ), V(
       this,
       /**
       * '*' or '_' for emphasis, fence string for fence, etc.
       */
       "markup",
       ""
-    ), J(
+    ), V(
       this,
       /**
       * Additional information:
@@ -8804,7 +8843,7 @@ var In = class {
       */
       "info",
       ""
-    ), J(
+    ), V(
       this,
       /**
       * True for block-level tokens, false for inline tokens.
@@ -8812,7 +8851,7 @@ var In = class {
       */
       "block",
       !1
-    ), J(
+    ), V(
       this,
       /**
       * If it's true, ignore this element when rendering. Used for tight lists
@@ -8860,14 +8899,14 @@ var In = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Br = class {
+}, jr = class {
   constructor() {
-    J(
+    V(
       this,
       /** @internal */
       "__rules__",
       []
-    ), J(
+    ), V(
       this,
       /** @internal */
       "__cache__",
@@ -9044,63 +9083,63 @@ var In = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, Ft = {};
-Ft.code_inline = function(e, t, n, r, i) {
+}, It = {};
+It.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${fn(s.content)}</code>`;
 };
-Ft.code_block = function(e, t, n, r, i) {
+It.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${fn(e[t].content)}</code></pre>
 `;
 };
-Ft.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? nr(s.info).trim() : "";
+It.fence = function(e, t, n, r, i) {
+  const s = e[t], o = s.info ? rr(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || un(s.content) : a = un(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || fn(s.content) : a = fn(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
     u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const b = { attrs: d };
-    return `<pre><code${i.renderAttrs(b)}>${a}</code></pre>
+    const _ = { attrs: d };
+    return `<pre><code${i.renderAttrs(_)}>${a}</code></pre>
 `;
   }
   return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
 `;
 };
-Ft.image = function(e, t, n, r, i) {
+It.image = function(e, t, n, r, i) {
   const s = e[t];
   return s.attrs[s.attrIndex("alt")][1] = i.renderInlineAsText(s.children, n, r), i.renderToken(e, t, n);
 };
-Ft.hardbreak = function(e, t, n) {
+It.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-Ft.softbreak = function(e, t, n) {
+It.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-Ft.text = function(e, t) {
-  return un(e[t].content);
+It.text = function(e, t) {
+  return fn(e[t].content);
 };
-Ft.html_block = function(e, t) {
+It.html_block = function(e, t) {
   return e[t].content;
 };
-Ft.html_inline = function(e, t) {
+It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Tu = class {
+var Fu = class {
   constructor() {
-    J(
+    V(
       this,
       /**
       * Contains render rules for tokens. Can be updated and extended.
@@ -9128,7 +9167,7 @@ var Tu = class {
       * ```
       */
       "rules",
-      Object.assign({}, Ft)
+      Object.assign({}, It)
     );
   }
   /**
@@ -9137,7 +9176,7 @@ var Tu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${un(e.attrs[t][0])}="${un(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9215,41 +9254,41 @@ var Tu = class {
     }
     return r;
   }
-}, Fu = class {
+}, Iu = class {
   constructor(e, t, n) {
-    J(this, "tokens", []), J(this, "inlineMode", !1), J(this, "Token", In), this.src = e, this.env = n, this.md = t;
+    V(this, "tokens", []), V(this, "inlineMode", !1), V(this, "Token", On), this.src = e, this.env = n, this.md = t;
   }
-}, Um = /\r\n?/g, Wm = /\0/g;
-function Jm(e) {
+}, qm = /\r\n?/g, Jm = /\0/g;
+function Hm(e) {
   let t;
-  t = e.src.replace(Um, `
-`), t = t.replace(Wm, "�"), e.src = t;
+  t = e.src.replace(qm, `
+`), t = t.replace(Jm, "�"), e.src = t;
 }
-function qm(e) {
+function Vm(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function Hm(e) {
+function Gm(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function Vm(e) {
+function Km(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function Gm(e) {
+function Ym(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Km(e) {
+function Xm(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Ym(e) {
+function Zm(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9262,32 +9301,32 @@ function Ym(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (Gm(c.content) && o > 0 && o--, Km(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (Ym(c.content) && o > 0 && o--, Xm(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
-          let b = c.level, g = 0;
+          let _ = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let p = 0; p < u.length; p++) {
-            const A = u[p].url, v = e.md.normalizeLink(A);
+            const x = u[p].url, v = e.md.normalizeLink(x);
             if (!e.md.validateLink(v)) continue;
-            let D = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
+            let C = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
             const k = u[p].index;
             if (k > g) {
-              const F = new e.Token("text", "", 0);
-              F.content = a.slice(g, k), F.level = b, d.push(F);
+              const z = new e.Token("text", "", 0);
+              z.content = a.slice(g, k), z.level = _, d.push(z);
             }
             const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", v]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
+            w.attrs = [["href", v]], w.level = _++, w.markup = "linkify", w.info = "auto", d.push(w);
             const y = new e.Token("text", "", 0);
-            y.content = D, y.level = b, d.push(y);
-            const I = new e.Token("link_close", "a", -1);
-            I.level = --b, I.markup = "linkify", I.info = "auto", d.push(I), g = u[p].lastIndex;
+            y.content = C, y.level = _, d.push(y);
+            const T = new e.Token("link_close", "a", -1);
+            T.level = --_, T.markup = "linkify", T.info = "auto", d.push(T), g = u[p].lastIndex;
           }
           if (g < a.length) {
             const p = new e.Token("text", "", 0);
-            p.content = a.slice(g), p.level = b, d.push(p);
+            p.content = a.slice(g), p.level = _, d.push(p);
           }
           s.push({
             index: l,
@@ -9302,9 +9341,9 @@ function Ym(e) {
         let a = 0, u = 0;
         s.reverse();
         for (let d = 0; d < i.length; d++) {
-          const b = s[a];
-          if (b?.index === d) {
-            for (const g of b.nodes) c[u++] = g;
+          const _ = s[a];
+          if (_?.index === d) {
+            for (const g of _.nodes) c[u++] = g;
             a++;
           } else c[u++] = i[d];
         }
@@ -9312,48 +9351,48 @@ function Ym(e) {
       }
     }
 }
-var Iu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Xm = /\((c|tm|r)\)/i, Zm = /\((c|tm|r)\)/gi, Qm = {
+var Ou = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Qm = /\((c|tm|r)\)/i, e_ = /\((c|tm|r)\)/gi, t_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function e_(e, t) {
-  return Qm[t.toLowerCase()];
-}
-function t_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(Zm, e_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
-}
-function n_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && Iu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function n_(e, t) {
+  return t_[t.toLowerCase()];
 }
 function r_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(e_, n_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function i_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Ou.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function s_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (Xm.test(e.tokens[t].content) && t_(e.tokens[t].children), Iu.test(e.tokens[t].content) && n_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (Qm.test(e.tokens[t].content) && r_(e.tokens[t].children), Ou.test(e.tokens[t].content) && i_(e.tokens[t].children));
 }
-var i_ = /['"]/, Fc = /['"]/g, Ic = "’", s_ = 1e3;
-function Oc(e, t, n) {
+var o_ = /['"]/, Ic = /['"]/g, Oc = "’", l_ = 1e3;
+function Mc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function ii(e, t, n, r) {
+function oi(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function o_(e, t) {
+function c_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9362,7 +9401,7 @@ function o_(e, t) {
   }
   return n + e.slice(r);
 }
-function l_(e, t) {
+function a_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9371,103 +9410,103 @@ function l_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Oc(r, i, n + 1), l.type !== "text") continue;
+    if (Mc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Fc.lastIndex = u;
-      const b = Fc.exec(a);
-      if (!b) break;
+      Ic.lastIndex = u;
+      const _ = Ic.exec(a);
+      if (!_) break;
       let g = !0, p = !0;
-      u = b.index + 1;
-      const A = b[0] === "'";
+      u = _.index + 1;
+      const x = _[0] === "'";
       let v = 32;
-      if (b.index - 1 >= 0) v = a.charCodeAt(b.index - 1);
+      if (_.index - 1 >= 0) v = a.charCodeAt(_.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
           v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let D = 32;
-      if (u < d) D = a.charCodeAt(u);
+      let C = 32;
+      if (u < d) C = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          D = e[n].content.charCodeAt(0);
+          C = e[n].content.charCodeAt(0);
           break;
         }
-      const k = Lr(v) || Nr(v), w = Lr(D) || Nr(D), y = Mr(v), I = Mr(D);
-      if (I ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (I || w || (p = !1)), D === 34 && b[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        A && ii(s, o, b.index, Ic);
+      const k = Pr(v) || Lr(v), w = Pr(C) || Lr(C), y = Nr(v), T = Nr(C);
+      if (T ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (T || w || (p = !1)), C === 34 && _[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        x && oi(s, o, _.index, Oc);
         continue;
       }
-      if (p && (n = A ? i.single : i.double, n >= 0 && r[n].level === c)) {
-        const F = r[n];
-        let x, C;
-        A ? (x = t.md.options.quotes[2], C = t.md.options.quotes[3]) : (x = t.md.options.quotes[0], C = t.md.options.quotes[1]), ii(s, o, b.index, C), ii(s, F.tokenIdx, F.contentPos, x), Oc(r, i, n);
+      if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
+        const z = r[n];
+        let j, Q;
+        x ? (j = t.md.options.quotes[2], Q = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], Q = t.md.options.quotes[1]), oi(s, o, _.index, Q), oi(s, z.tokenIdx, z.contentPos, j), Mc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= s_) return;
+        if (r.length >= l_) return;
         r.push({
           tokenIdx: o,
-          contentPos: b.index,
-          isSingleQuote: A,
+          contentPos: _.index,
+          isSingleQuote: x,
           level: c,
-          prevSameQuoteIdx: A ? i.single : i.double
-        }), A ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && A && ii(s, o, b.index, Ic);
+          prevSameQuoteIdx: x ? i.single : i.double
+        }), x ? i.single = r.length - 1 : i.double = r.length - 1;
+      } else p && x && oi(s, o, _.index, Oc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = o_(e[l].content, s[o]);
+    e[l].content = c_(e[l].content, s[o]);
   });
 }
-function c_(e) {
+function u_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !i_.test(e.tokens[t].content) || l_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !o_.test(e.tokens[t].content) || a_(e.tokens[t].children, e);
 }
-function a_(e) {
+function f_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function u_(e) {
+function d_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && a_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && f_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var zs = [
-  ["normalize", Jm],
-  ["block", qm],
-  ["strip_references", Hm],
-  ["inline", Vm],
-  ["linkify", Ym],
-  ["replacements", r_],
-  ["smartquotes", c_],
-  ["text_join", u_]
-], Ou = class {
+var Us = [
+  ["normalize", Hm],
+  ["block", Vm],
+  ["strip_references", Gm],
+  ["inline", Km],
+  ["linkify", Zm],
+  ["replacements", s_],
+  ["smartquotes", u_],
+  ["text_join", d_]
+], Mu = class {
   constructor() {
-    J(
+    V(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Br()
-    ), J(this, "State", Fu);
-    for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
+      new jr()
+    ), V(this, "State", Iu);
+    for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9476,14 +9515,14 @@ var zs = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Mu = class {
+}, Nu = class {
   constructor(e, t, n, r) {
-    J(this, "bMarks", []), J(this, "eMarks", []), J(this, "tShift", []), J(this, "sCount", []), J(this, "bsCount", []), J(this, "blkIndent", 0), J(this, "line", 0), J(this, "lineMax", 0), J(this, "tight", !1), J(this, "listIndent", -1), J(this, "parentType", "root"), J(this, "level", 0), J(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    V(this, "bMarks", []), V(this, "eMarks", []), V(this, "tShift", []), V(this, "sCount", []), V(this, "bsCount", []), V(this, "blkIndent", 0), V(this, "line", 0), V(this, "lineMax", 0), V(this, "tight", !1), V(this, "listIndent", -1), V(this, "parentType", "root"), V(this, "level", 0), V(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
       if (!u)
-        if (Ae(d)) {
+        if (Ee(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9492,7 +9531,7 @@ var zs = [
     this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new In(e, t, n);
+    const r = new On(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9503,12 +9542,12 @@ var zs = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && Ae(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Ee(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!Ae(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Ee(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9529,7 +9568,7 @@ var zs = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (Ae(d))
+        if (Ee(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -9539,19 +9578,19 @@ var zs = [
     }
     return i.join("");
   }
-}, f_ = 65536;
-function Us(e, t) {
+}, h_ = 65536;
+function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Mc(e) {
+function Nc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function d_(e, t, n, r) {
+function p_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9560,68 +9599,68 @@ function d_(e, t, n, r) {
   const o = e.src.charCodeAt(s++);
   if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !Ae(l) || o === 45 && Ae(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Ee(l) || o === 45 && Ee(l)) return !1;
   for (; s < e.eMarks[i]; ) {
     const y = e.src.charCodeAt(s);
-    if (y !== 124 && y !== 45 && y !== 58 && !Ae(y)) return !1;
+    if (y !== 124 && y !== 45 && y !== 58 && !Ee(y)) return !1;
     s++;
   }
-  let c = Us(e, t + 1), a = c.split("|");
+  let c = Ws(e, t + 1), a = c.split("|");
   const u = [];
   for (let y = 0; y < a.length; y++) {
-    const I = a[y].trim();
-    if (!I) {
+    const T = a[y].trim();
+    if (!T) {
       if (y === 0 || y === a.length - 1) continue;
       return !1;
     }
-    if (!/^:?-+:?$/.test(I)) return !1;
-    I.charCodeAt(I.length - 1) === 58 ? u.push(I.charCodeAt(0) === 58 ? "center" : "right") : I.charCodeAt(0) === 58 ? u.push("left") : u.push("");
+    if (!/^:?-+:?$/.test(T)) return !1;
+    T.charCodeAt(T.length - 1) === 58 ? u.push(T.charCodeAt(0) === 58 ? "center" : "right") : T.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Us(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Nc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
-  const b = e.parentType;
+  const _ = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), A = [t, 0];
-  p.map = A;
+  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), x = [t, 0];
+  p.map = x;
   const v = e.push("thead_open", "thead", 1);
   v.map = [t, t + 1];
-  const D = e.push("tr_open", "tr", 1);
-  D.map = [t, t + 1];
+  const C = e.push("tr_open", "tr", 1);
+  C.map = [t, t + 1];
   for (let y = 0; y < a.length; y++) {
-    const I = e.push("th_open", "th", 1);
-    u[y] && (I.attrs = [["style", `text-align:${u[y]}`]]);
-    const F = e.push("inline", "", 0);
-    F.content = a[y].trim(), F.children = [], e.push("th_close", "th", -1);
+    const T = e.push("th_open", "th", 1);
+    u[y] && (T.attrs = [["style", `text-align:${u[y]}`]]);
+    const z = e.push("inline", "", 0);
+    z.content = a[y].trim(), z.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
   let k, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
     let y = !1;
-    for (let F = 0, x = g.length; F < x; F++) if (g[F](e, i, n, !0)) {
+    for (let z = 0, j = g.length; z < j; z++) if (g[z](e, i, n, !0)) {
       y = !0;
       break;
     }
-    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Mc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > f_)) break;
+    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Nc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > h_)) break;
     if (i === t + 2) {
-      const F = e.push("tbody_open", "tbody", 1);
-      F.map = k = [t + 2, 0];
+      const z = e.push("tbody_open", "tbody", 1);
+      z.map = k = [t + 2, 0];
     }
-    const I = e.push("tr_open", "tr", 1);
-    I.map = [i, i + 1];
-    for (let F = 0; F < d; F++) {
-      const x = e.push("td_open", "td", 1);
-      u[F] && (x.attrs = [["style", `text-align:${u[F]}`]]);
-      const C = e.push("inline", "", 0);
-      C.content = a[F] ? a[F].trim() : "", C.children = [], e.push("td_close", "td", -1);
+    const T = e.push("tr_open", "tr", 1);
+    T.map = [i, i + 1];
+    for (let z = 0; z < d; z++) {
+      const j = e.push("td_open", "td", 1);
+      u[z] && (j.attrs = [["style", `text-align:${u[z]}`]]);
+      const Q = e.push("inline", "", 0);
+      Q.content = a[z] ? a[z].trim() : "", Q.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), A[1] = i, e.parentType = b, e.line = i, !0;
+  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = _, e.line = i, !0;
 }
-function h_(e, t, n) {
+function g_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9640,7 +9679,7 @@ function h_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function p_(e, t, n, r) {
+function m_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9653,44 +9692,44 @@ function p_(e, t, n, r) {
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (r) return !0;
-  let d = t, b = !1;
+  let d = t, _ = !1;
   for (; d++, !(d >= n || (i = l = e.bMarks[d] + e.tShift[d], s = e.eMarks[d], i < s && e.sCount[d] < e.blkIndent)); )
     if (e.src.charCodeAt(i) === o && !(e.sCount[d] - e.blkIndent >= 4) && (i = e.skipChars(i, o), !(i - l < c) && (i = e.skipSpaces(i), !(i < s)))) {
-      b = !0;
+      _ = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (b ? 1 : 0);
+  c = e.sCount[t], e.line = d + (_ ? 1 : 0);
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function g_(e, t, n, r) {
+function __(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
   if (r) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), b = e.parentType;
+  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), _ = e.parentType;
   e.parentType = "blockquote";
   let g = !1, p;
   for (p = t; p < n; p++) {
     const w = e.sCount[p] < e.blkIndent;
     if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
     if (e.src.charCodeAt(i++) === 62 && !w) {
-      let I = e.sCount[p] + 1, F, x;
-      e.src.charCodeAt(i) === 32 ? (i++, I++, x = !1, F = !0) : e.src.charCodeAt(i) === 9 ? (F = !0, (e.bsCount[p] + I) % 4 === 3 ? (i++, I++, x = !1) : x = !0) : F = !1;
-      let C = I;
+      let T = e.sCount[p] + 1, z, j;
+      e.src.charCodeAt(i) === 32 ? (i++, T++, j = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[p] + T) % 4 === 3 ? (i++, T++, j = !1) : j = !0) : z = !1;
+      let Q = T;
       for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
-        const U = e.src.charCodeAt(i);
-        if (Ae(U))
-          U === 9 ? C += 4 - (C + e.bsCount[p] + (x ? 1 : 0)) % 4 : C++;
+        const X = e.src.charCodeAt(i);
+        if (Ee(X))
+          X === 9 ? Q += 4 - (Q + e.bsCount[p] + (j ? 1 : 0)) % 4 : Q++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (F ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = C - I, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (z ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = Q - T, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
       continue;
     }
     if (g) break;
     let y = !1;
-    for (let I = 0, F = d.length; I < F; I++) if (d[I](e, p, n, !0)) {
+    for (let T = 0, z = d.length; T < z; T++) if (d[T](e, p, n, !0)) {
       y = !0;
       break;
     }
@@ -9700,19 +9739,19 @@ function g_(e, t, n, r) {
     }
     l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
   }
-  const A = e.blkIndent;
+  const x = e.blkIndent;
   e.blkIndent = 0;
   const v = e.push("blockquote_open", "blockquote", 1);
   v.markup = ">";
-  const D = [t, 0];
-  v.map = D, e.md.block.tokenize(e, t, p);
+  const C = [t, 0];
+  v.map = C, e.md.block.tokenize(e, t, p);
   const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = b, D[1] = e.line;
+  k.markup = ">", e.lineMax = o, e.parentType = _, C[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
-  return e.blkIndent = A, !0;
+  return e.blkIndent = x, !0;
 }
-function m_(e, t, n, r) {
+function b_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9721,7 +9760,7 @@ function m_(e, t, n, r) {
   let l = 1;
   for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !Ae(a)) return !1;
+    if (a !== o && !Ee(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -9730,13 +9769,13 @@ function m_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Nc(e, t) {
+function Lc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ae(e.src.charCodeAt(r)) ? -1 : r;
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Lc(e, t) {
+function Pc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9751,67 +9790,67 @@ function Lc(e, t) {
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !Ae(s)) ? -1 : i;
+  return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function __(e, t) {
+function y_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function b_(e, t, n, r) {
+function w_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, b, g;
-  if ((g = Lc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = Nc(e, c)) >= 0) d = !1;
+  let d, _, g;
+  if ((g = Pc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], _ = Number(e.src.slice(o, g - 1)), u && _ !== 1) return !1;
+  } else if ((g = Lc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const p = e.src.charCodeAt(g - 1), A = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), b !== 1 && (l.attrs = [["start", b]])) : l = e.push("bullet_list_open", "ul", 1);
+  const p = e.src.charCodeAt(g - 1), x = e.tokens.length;
+  d ? (l = e.push("ordered_list_open", "ol", 1), _ !== 1 && (l.attrs = [["start", _]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [c, 0];
   l.map = v, l.markup = String.fromCharCode(p);
-  let D = !1;
+  let C = !1;
   const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let I = y;
+    let T = y;
     for (; s < i; ) {
-      const Re = e.src.charCodeAt(s);
-      if (Re === 9) I += 4 - (I + e.bsCount[c]) % 4;
-      else if (Re === 32) I++;
+      const be = e.src.charCodeAt(s);
+      if (be === 9) T += 4 - (T + e.bsCount[c]) % 4;
+      else if (be === 32) T++;
       else break;
       s++;
     }
-    const F = s;
-    let x;
-    F >= i ? x = 1 : x = I - y, x > 4 && (x = 1);
-    const C = y + x;
+    const z = s;
+    let j;
+    z >= i ? j = 1 : j = T - y, j > 4 && (j = 1);
+    const Q = y + j;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
-    const U = [c, 0];
-    l.map = U, d && (l.info = e.src.slice(o, g - 1));
-    const ie = e.tight, K = e.tShift[c], le = e.sCount[c], Te = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = C, e.tight = !0, e.tShift[c] = F - e.bMarks[c], e.sCount[c] = I, F >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Te, e.tShift[c] = K, e.sCount[c] = le, e.tight = ie, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, U[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let ke = !1;
-    for (let Re = 0, mt = k.length; Re < mt; Re++) if (k[Re](e, c, n, !0)) {
-      ke = !0;
+    const X = [c, 0];
+    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    const ce = e.tight, B = e.tShift[c], E = e.sCount[c], N = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = Q, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = T, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = N, e.tShift[c] = B, e.sCount[c] = E, e.tight = ce, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let ee = !1;
+    for (let be = 0, bt = k.length; be < bt; be++) if (k[be](e, c, n, !0)) {
+      ee = !0;
       break;
     }
-    if (ke) break;
+    if (ee) break;
     if (d) {
-      if (g = Lc(e, c), g < 0) break;
+      if (g = Pc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Nc(e, c), g < 0) break;
+    } else if (g = Lc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && __(e, A), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && y_(e, x), !0;
 }
-var Ws = 999;
-function y_(e) {
+var qs = 999;
+function k_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9824,7 +9863,7 @@ function y_(e) {
 function pr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function si(e, t) {
+function li(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -9840,79 +9879,79 @@ function si(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function w_(e, t, n, r) {
+function x_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = pr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Ws * 2) return !1;
-    let F = i.charCodeAt(s);
-    if (F === 91) return !1;
-    if (F === 93) {
+    if (c.length + s - u > qs * 2) return !1;
+    let z = i.charCodeAt(s);
+    if (z === 91) return !1;
+    if (z === 93) {
       a = s;
       break;
     }
-    if (F === 92 && (F = i.charCodeAt(++s)), F === 10 && s < l) {
-      const x = si(e, o);
-      if (x < 0) return !1;
-      c += i.slice(u, l), s = u = x, l = pr(e, o++);
+    if (z === 92 && (z = i.charCodeAt(++s)), z === 10 && s < l) {
+      const j = li(e, o);
+      if (j < 0) return !1;
+      c += i.slice(u, l), s = u = j, l = pr(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Ws && y_(c) > Ws)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && k_(c) > qs)) return !1;
   for (s = a + 2; s < l; ) {
-    const F = i.charCodeAt(s);
-    if (F === 10) {
-      const x = si(e, o);
-      if (x < 0) break;
-      s = x, l = pr(e, o++);
-    } else if (Ae(F)) s++;
+    const z = i.charCodeAt(s);
+    if (z === 10) {
+      const j = li(e, o);
+      if (j < 0) break;
+      s = j, l = pr(e, o++);
+    } else if (Ee(z)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
   if (!d.ok) return !1;
-  const b = e.md.normalizeLink(d.str);
-  if (!e.md.validateLink(b)) return !1;
+  const _ = e.md.normalizeLink(d.str);
+  if (!e.md.validateLink(_)) return !1;
   s = d.pos;
-  const g = s, p = l, A = o;
+  const g = s, p = l, x = o;
   for (; s < l; ) {
-    const F = i.charCodeAt(s);
-    if (F === 10) {
-      const x = si(e, o);
-      if (x < 0) break;
-      s = x, l = pr(e, o++);
-    } else if (Ae(F)) s++;
+    const z = i.charCodeAt(s);
+    if (z === 10) {
+      const j = li(e, o);
+      if (j < 0) break;
+      s = j, l = pr(e, o++);
+    } else if (Ee(z)) s++;
     else break;
   }
   const v = s;
-  let D = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; D.can_continue; ) {
-    const F = si(e, o);
-    if (F < 0) break;
-    s = F, l = pr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
+  let C = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; C.can_continue; ) {
+    const z = li(e, o);
+    if (z < 0) break;
+    s = z, l = pr(e, o++), C = e.md.helpers.parseLinkTitle(i, s, l, C);
   }
   let k;
-  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = A); s < l && Ae(i.charCodeAt(s)); )
+  for (v !== g && C.ok ? (k = C.str, s = C.pos) : (k = "", s = g, l = p, o = x); s < l && Ee(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = p, o = A; s < l && Ae(i.charCodeAt(s)); )
+    for (k = "", s = g, l = p, o = x; s < l && Ee(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = $i(c);
+  const w = zi(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
     title: k,
-    href: b
+    href: _
   });
   const y = e.push("reference_definition", "", 0);
   y.map = [t, o], y.hidden = !0;
-  const I = /* @__PURE__ */ Object.create(null);
-  return I.label = w, y.meta = I, e.line = o, !0;
+  const T = /* @__PURE__ */ Object.create(null);
+  return T.label = w, y.meta = T, e.line = o, !0;
 }
-var k_ = [
+var A_ = [
   "address",
   "article",
   "aside",
@@ -9975,7 +10014,7 @@ var k_ = [
   "tr",
   "track",
   "ul"
-], x_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, A_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Nu = new RegExp(`^(?:${x_}|${A_})`), wn = [
+], v_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, R_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Lu = new RegExp(`^(?:${v_}|${R_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10002,28 +10041,28 @@ var k_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${k_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${A_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Nu.source}\\s*$`),
+    new RegExp(`${Lu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function R_(e, t, n, r) {
+function E_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
-  for (; l < wn.length && !wn[l][0].test(o); l++) ;
-  if (l === wn.length) return !1;
-  if (r) return wn[l][2];
+  for (; l < xn.length && !xn[l][0].test(o); l++) ;
+  if (l === xn.length) return !1;
+  if (r) return xn[l][2];
   let c = t + 1;
-  const a = wn[l][1].test("");
-  if (!wn[l][1].test(o)) {
+  const a = xn[l][1].test("");
+  if (!xn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), wn[l][1].test(o)) {
+      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), xn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10032,7 +10071,7 @@ function R_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function v_(e, t, n, r) {
+function C_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10040,19 +10079,19 @@ function v_(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
     l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !Ae(o)) return !1;
+  if (l > 6 || i < s && !Ee(o)) return !1;
   if (r) return !0;
   s = e.skipSpacesBack(s, i);
   const c = e.skipCharsBack(s, 35, i);
-  c > i && Ae(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  c > i && Ee(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = zi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = Ui(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function E_(e, t, n) {
+function D_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10069,16 +10108,16 @@ function E_(e, t, n) {
       }
     }
     if (e.sCount[l] < 0) continue;
-    let b = !1;
+    let _ = !1;
     for (let g = 0, p = r.length; g < p; g++) if (r[g](e, l, n, !0)) {
-      b = !0;
+      _ = !0;
       break;
     }
-    if (b) break;
+    if (_) break;
   }
   if (!s)
     return e.parentType = i, !1;
-  const c = zi(e.getLines(t, l, e.blkIndent, !1));
+  const c = Ui(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10087,7 +10126,7 @@ function E_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function C_(e, t, n) {
+function S_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10099,42 +10138,22 @@ function C_(e, t, n) {
     }
     if (a) break;
   }
-  const o = zi(e.getLines(t, s, e.blkIndent, !1));
+  const o = Ui(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var oi = [
+var ci = [
   [
     "table",
-    d_,
+    p_,
     ["paragraph", "reference"]
   ],
-  ["code", h_],
+  ["code", g_],
   [
     "fence",
-    p_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    g_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     m_,
     [
       "paragraph",
@@ -10144,18 +10163,38 @@ var oi = [
     ]
   ],
   [
-    "list",
+    "blockquote",
+    __,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
     b_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    w_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", w_],
+  ["reference", x_],
   [
     "html_block",
-    R_,
+    E_,
     [
       "paragraph",
       "reference",
@@ -10164,26 +10203,26 @@ var oi = [
   ],
   [
     "heading",
-    v_,
+    C_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", E_],
-  ["paragraph", C_]
-], Lu = class {
+  ["lheading", D_],
+  ["paragraph", S_]
+], Pu = class {
   constructor() {
-    J(
+    V(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Br()
-    ), J(this, "State", Mu);
-    for (let e = 0; e < oi.length; e++) this.ruler.push(oi[e][0], oi[e][1], { alt: (oi[e][2] || []).slice() });
+      new jr()
+    ), V(this, "State", Nu);
+    for (let e = 0; e < ci.length; e++) this.ruler.push(ci[e][0], ci[e][1], { alt: (ci[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
@@ -10212,17 +10251,17 @@ var oi = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Pu = class {
+}, Bu = class {
   constructor(e, t, n, r) {
-    J(this, "pos", 0), J(this, "level", 0), J(this, "pending", ""), J(this, "pendingLevel", 0), J(this, "cache", {}), J(this, "backticks", {}), J(this, "backticksScanned", !1), J(this, "skipHtmlSpecial", !1), J(this, "linkLevel", 0), J(this, "delimiters", []), J(this, "_prev_delimiters", []), J(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    V(this, "pos", 0), V(this, "level", 0), V(this, "pending", ""), V(this, "pendingLevel", 0), V(this, "cache", {}), V(this, "backticks", {}), V(this, "backticksScanned", !1), V(this, "skipHtmlSpecial", !1), V(this, "linkLevel", 0), V(this, "delimiters", []), V(this, "_prev_delimiters", []), V(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new In("text", "", 0);
+    const e = new On("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new In(e, t, n);
+    const r = new On(e, t, n);
     let i;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
   }
@@ -10244,15 +10283,15 @@ var oi = [
       const p = this.src.charCodeAt(s + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = Lr(i) || Nr(i), a = Lr(l) || Nr(l), u = Mr(i), d = Mr(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = Pr(i) || Lr(i), a = Pr(l) || Lr(l), u = Nr(i), d = Nr(l), _ = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
-      can_open: b && (t || !g || c),
-      can_close: g && (t || !b || a),
+      can_open: _ && (t || !g || c),
+      can_close: g && (t || !_ || a),
       length: o
     };
   }
 };
-function D_(e) {
+function T_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10282,25 +10321,25 @@ function D_(e) {
       return !1;
   }
 }
-function S_(e, t) {
+function F_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !D_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !T_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function T_(e) {
+function I_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function F_(e) {
+function O_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function I_(e, t) {
+function M_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && F_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !T_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && O_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !I_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10314,14 +10353,14 @@ function I_(e, t) {
     e.pending = e.pending.slice(0, -o);
     const d = e.push("link_open", "a", 1);
     d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
-    const b = e.push("text", "", 0);
-    b.content = e.md.normalizeLinkText(c);
+    const _ = e.push("text", "", 0);
+    _.content = e.md.normalizeLinkText(c);
     const g = e.push("link_close", "a", -1);
     g.markup = "linkify", g.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function O_(e, t) {
+function N_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10334,21 +10373,21 @@ function O_(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && Ae(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Ee(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Oo = [];
-for (let e = 0; e < 256; e++) Oo.push(0);
+var No = [];
+for (let e = 0; e < 256; e++) No.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Oo[e.charCodeAt(0)] = 1;
+  No[e.charCodeAt(0)] = 1;
 });
-function M_(e, t) {
+function L_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let i = e.src.charCodeAt(n);
   if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ae(i)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ee(i)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10367,11 +10406,11 @@ function M_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && Oo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && No[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function N_(e) {
+function P_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10381,7 +10420,7 @@ function N_(e) {
   }
   return t;
 }
-function L_(e, t) {
+function B_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10389,7 +10428,7 @@ function L_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = N_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = P_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10407,7 +10446,7 @@ function L_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function P_(e, t) {
+function j_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10427,7 +10466,7 @@ function P_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Pc(e, t) {
+function Bc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10441,47 +10480,6 @@ function Pc(e, t) {
     let o = s + 1;
     for (; o < e.tokens.length && e.tokens[o].type === "s_close"; ) o++;
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
-  }
-}
-function B_(e) {
-  const t = e.tokens_meta, n = e.tokens_meta.length;
-  Pc(e, e.delimiters);
-  for (let i = 0; i < n; i++) {
-    var r;
-    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Pc(e, s);
-  }
-}
-var Bu = {
-  tokenize: P_,
-  postProcess: B_
-};
-function j_(e, t) {
-  const n = e.pos, r = e.src.charCodeAt(n);
-  if (t || r !== 95 && r !== 42) return !1;
-  const i = e.scanDelims(e.pos, r === 42);
-  for (let s = 0; s < i.length; s++) {
-    const o = e.push("text", "", 0);
-    o.content = String.fromCharCode(r), e.delimiters.push({
-      marker: r,
-      length: i.length,
-      token: e.tokens.length - 1,
-      end: -1,
-      open: i.can_open,
-      close: i.can_close
-    });
-  }
-  return e.pos += i.length, !0;
-}
-function Bc(e, t) {
-  const n = t.length;
-  for (let r = n - 1; r >= 0; r--) {
-    const i = t[r];
-    if (i.marker !== 95 && i.marker !== 42 || i.end === -1) continue;
-    const s = t[i.end], o = r > 0 && t[r - 1].end === i.end + 1 && t[r - 1].marker === i.marker && t[r - 1].token === i.token - 1 && t[i.end + 1].token === s.token + 1, l = String.fromCharCode(i.marker), c = e.tokens[i.token];
-    c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
-    const a = e.tokens[s.token];
-    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
 function $_(e) {
@@ -10498,80 +10496,121 @@ var ju = {
   postProcess: $_
 };
 function z_(e, t) {
+  const n = e.pos, r = e.src.charCodeAt(n);
+  if (t || r !== 95 && r !== 42) return !1;
+  const i = e.scanDelims(e.pos, r === 42);
+  for (let s = 0; s < i.length; s++) {
+    const o = e.push("text", "", 0);
+    o.content = String.fromCharCode(r), e.delimiters.push({
+      marker: r,
+      length: i.length,
+      token: e.tokens.length - 1,
+      end: -1,
+      open: i.can_open,
+      close: i.can_close
+    });
+  }
+  return e.pos += i.length, !0;
+}
+function jc(e, t) {
+  const n = t.length;
+  for (let r = n - 1; r >= 0; r--) {
+    const i = t[r];
+    if (i.marker !== 95 && i.marker !== 42 || i.end === -1) continue;
+    const s = t[i.end], o = r > 0 && t[r - 1].end === i.end + 1 && t[r - 1].marker === i.marker && t[r - 1].token === i.token - 1 && t[i.end + 1].token === s.token + 1, l = String.fromCharCode(i.marker), c = e.tokens[i.token];
+    c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
+    const a = e.tokens[s.token];
+    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
+  }
+}
+function U_(e) {
+  const t = e.tokens_meta, n = e.tokens_meta.length;
+  jc(e, e.delimiters);
+  for (let i = 0; i < n; i++) {
+    var r;
+    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
+    s && jc(e, s);
+  }
+}
+var $u = {
+  tokenize: z_,
+  postProcess: U_
+};
+function W_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  const u = e.pos, d = e.posMax, _ = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
   let p = g + 1;
   if (p < d && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
+    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
       ;
     if (p >= d) return !1;
     if (c = p, i = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
         ;
       if (i = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && i.ok)
-        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ae(n) && n !== 10)); p++)
+        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
           ;
     }
     (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = $i(r), s = e.env.references[r], !s)
+    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(_, g)), r = zi(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
   if (!t) {
-    e.pos = b, e.posMax = g;
-    const A = e.push("link_open", "a", 1), v = [["href", o]];
-    if (A.attrs = v, l && v.push(["title", l]), r) {
-      const D = /* @__PURE__ */ Object.create(null);
-      D.label = r, A.meta = D;
+    e.pos = _, e.posMax = g;
+    const x = e.push("link_open", "a", 1), v = [["href", o]];
+    if (x.attrs = v, l && v.push(["title", l]), r) {
+      const C = /* @__PURE__ */ Object.create(null);
+      C.label = r, x.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function U_(e, t) {
+function q_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
-  const d = e.pos, b = e.posMax;
+  const d = e.pos, _ = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const g = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (p < 0) return !1;
-  if (s = p + 1, s < b && e.src.charCodeAt(s) === 40) {
-    for (s++; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
+  if (s = p + 1, s < _ && e.src.charCodeAt(s) === 40) {
+    for (s++; s < _ && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
       ;
-    if (s >= b) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
+    if (s >= _) return !1;
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < _ && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < b && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!Ae(n) && n !== 10)); s++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < _ && a !== s && l.ok)
+      for (c = l.str, s = l.pos; s < _ && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
         ;
     else c = "";
-    if (s >= b || e.src.charCodeAt(s) !== 41)
+    if (s >= _ || e.src.charCodeAt(s) !== 41)
       return e.pos = d, !1;
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = $i(i), o = e.env.references[i], !o)
+    if (s < _ && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = zi(i), o = e.env.references[i], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
     r = e.src.slice(g, p);
-    const A = [];
-    e.md.inline.parse(r, e.md, e.env, A);
-    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
-    if (v.attrs = D, v.children = A, v.content = r, c && D.push(["title", c]), i) {
+    const x = [];
+    e.md.inline.parse(r, e.md, e.env, x);
+    const v = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (v.attrs = C, v.children = x, v.content = r, c && C.push(["title", c]), i) {
       const k = /* @__PURE__ */ Object.create(null);
       k.label = i, v.meta = k;
     }
   }
-  return e.pos = s, e.posMax = b, !0;
+  return e.pos = s, e.posMax = _, !0;
 }
-var W_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, J_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function q_(e, t) {
+var J_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, H_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function V_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10582,7 +10621,7 @@ function q_(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (J_.test(s)) {
+  if (H_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10595,7 +10634,7 @@ function q_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (W_.test(s)) {
+  if (J_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10610,17 +10649,17 @@ function q_(e, t) {
   }
   return !1;
 }
-function H_(e) {
+function G_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function V_(e) {
+function K_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function $u(e) {
+function zu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function G_(e, t) {
+function Y_(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10631,48 +10670,48 @@ function G_(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if ($u(n.charCodeAt(t + 2)))
+  else if (zu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function K_(e, t) {
+function X_(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = G_(e, r);
-  else if (s === 47 || $u(s)) {
-    const o = e.src.slice(r).match(Nu);
+  if (s === 33 || s === 63) i = Y_(e, r);
+  else if (s === 47 || zu(s)) {
+    const o = e.src.slice(r).match(Lu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), H_(o.content) && e.linkLevel++, V_(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), G_(o.content) && e.linkLevel++, K_(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var Y_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, X_ = /^&([a-z][a-z0-9]{1,31});/i;
-function Z_(e, t) {
+var Z_ = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, Q_ = /^&([a-z][a-z0-9]{1,31});/i;
+function e0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(Y_);
+    const i = e.src.slice(n).match(Z_);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Io(s) ? Or(s) : Or(65533), o.markup = i[0], o.info = "entity";
+        o.content = Mo(s) ? Mr(s) : Mr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(X_);
+    const i = e.src.slice(n).match(Q_);
     if (i) {
-      const s = _u(i[0]);
+      const s = bu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10684,7 +10723,7 @@ function Z_(e, t) {
   }
   return !1;
 }
-function jc(e) {
+function $c(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10705,8 +10744,8 @@ function jc(e) {
     for (; a > c; a -= s[a] + 1) {
       const d = e[a];
       if (d.marker === l.marker && d.open && d.end < 0) {
-        let b = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (b = !0), !b) {
+        let _ = !1;
+        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (_ = !0), !_) {
           const g = a > 0 && !e[a - 1].open ? s[a - 1] + 1 : 0;
           s[o] = o - a + g, s[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, i = -2;
           break;
@@ -10716,16 +10755,16 @@ function jc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function Q_(e) {
+function t0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  jc(e.delimiters);
+  $c(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && jc(s);
+    s && $c(s);
   }
 }
-function e0(e) {
+function n0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10733,43 +10772,43 @@ function e0(e) {
   t !== n && (i.length = n);
 }
 var Js = [
-  ["text", S_],
-  ["linkify", I_],
-  ["newline", O_],
-  ["escape", M_],
-  ["backticks", L_],
-  ["strikethrough", Bu.tokenize],
-  ["emphasis", ju.tokenize],
-  ["link", z_],
-  ["image", U_],
-  ["autolink", q_],
-  ["html_inline", K_],
-  ["entity", Z_]
-], qs = [
-  ["balance_pairs", Q_],
-  ["strikethrough", Bu.postProcess],
-  ["emphasis", ju.postProcess],
-  ["fragments_join", e0]
-], zu = class {
+  ["text", F_],
+  ["linkify", M_],
+  ["newline", N_],
+  ["escape", L_],
+  ["backticks", B_],
+  ["strikethrough", ju.tokenize],
+  ["emphasis", $u.tokenize],
+  ["link", W_],
+  ["image", q_],
+  ["autolink", V_],
+  ["html_inline", X_],
+  ["entity", e0]
+], Hs = [
+  ["balance_pairs", t0],
+  ["strikethrough", ju.postProcess],
+  ["emphasis", $u.postProcess],
+  ["fragments_join", n0]
+], Uu = class {
   constructor() {
-    J(
+    V(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Br()
-    ), J(
+      new jr()
+    ), V(
       this,
       /**
       * {@link Ruler} instance. Second ruler used for post-processing
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Br()
-    ), J(this, "State", Pu);
+      new jr()
+    ), V(this, "State", Bu);
     for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
-    for (let e = 0; e < qs.length; e++) this.ruler2.push(qs[e][0], qs[e][1]);
+    for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10816,7 +10855,7 @@ var Js = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, t0 = {
+}, r0 = {
   default: {
     options: {
       html: !1,
@@ -10915,11 +10954,11 @@ var Js = [
       }
     }
   }
-}, n0 = /^(vbscript|javascript|file|data):/, r0 = /^data:image\/(gif|png|jpeg|webp);/, $c = [
+}, i0 = /^(vbscript|javascript|file|data):/, s0 = /^data:image\/(gif|png|jpeg|webp);/, zc = [
   "http:",
   "https:",
   "mailto:"
-], It = class {
+], Ot = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -10938,35 +10977,35 @@ var Js = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return n0.test(t) ? r0.test(t) : !0;
+    return i0.test(t) ? s0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
+    const t = ho(e, !0);
+    if (t.hostname && (!t.protocol || zc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Dc.toASCII(t.hostname);
+        t.hostname = Sc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ao(t);
+    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || $c.indexOf(t.protocol) >= 0))
+    const t = ho(e, !0);
+    if (t.hostname && (!t.protocol || zc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Dc.toUnicode(t.hostname);
+        t.hostname = Sc.toUnicode(t.hostname);
       } catch {
       }
-    return tr(ao(t), tr.defaultChars + "%");
+    return nr(fo(t), nr.defaultChars + "%");
   }
   constructor(...e) {
-    J(
+    V(
       this,
       /**
       * Instance of {@link ParserInline}. You may need it to add new rules when
@@ -10974,8 +11013,8 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new zu()
-    ), J(
+      new Uu()
+    ), V(
       this,
       /**
       * Instance of {@link ParserBlock}. You may need it to add new rules when
@@ -10983,8 +11022,8 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Lu()
-    ), J(
+      new Pu()
+    ), V(
       this,
       /**
       * Instance of {@link ParserCore} chain executor. You may need it to add new
@@ -10992,8 +11031,8 @@ var Js = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Ou()
-    ), J(
+      new Mu()
+    ), V(
       this,
       /**
       * Instance of {@link Renderer}. Use it to modify output look. Or to add rendering
@@ -11016,8 +11055,8 @@ var Js = [
       * ```
       */
       "renderer",
-      new Tu()
-    ), J(
+      new Fu()
+    ), V(
       this,
       /**
       * [linkify-it](https://github.com/markdown-it/linkify-it) instance.
@@ -11025,23 +11064,23 @@ var Js = [
       * rule.
       */
       "linkify",
-      new fm()
-    ), J(
+      new hm()
+    ), V(
       this,
       /**
       * Assorted utility functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Am
-    ), J(
+      Rm
+    ), V(
       this,
       /**
       * Link components parser functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, jm)
+      Object.assign({}, zm)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11079,7 +11118,7 @@ var Js = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = t0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = r0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11204,17 +11243,17 @@ var Js = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-J(It, "Token", In);
-J(It, "Ruler", Br);
-J(It, "Renderer", Tu);
-J(It, "ParserCore", Ou);
-J(It, "StateCore", Fu);
-J(It, "ParserBlock", Lu);
-J(It, "StateBlock", Mu);
-J(It, "ParserInline", zu);
-J(It, "StateInline", Pu);
-var i0 = Cu(It);
-const s0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, o0 = [
+V(Ot, "Token", On);
+V(Ot, "Ruler", jr);
+V(Ot, "Renderer", Fu);
+V(Ot, "ParserCore", Mu);
+V(Ot, "StateCore", Iu);
+V(Ot, "ParserBlock", Pu);
+V(Ot, "StateBlock", Nu);
+V(Ot, "ParserInline", Uu);
+V(Ot, "StateInline", Bu);
+var o0 = Du(Ot);
+const l0 = 200 * 1024, Lo = /^(?:https?:\/\/|mailto:)/i, c0 = [
   "a",
   "blockquote",
   "br",
@@ -11241,129 +11280,129 @@ const s0 = 200 * 1024, Mo = /^(?:https?:\/\/|mailto:)/i, o0 = [
   "thead",
   "tr",
   "ul"
-], l0 = ["href", "title", "target", "rel", "start", "class"], Ur = new i0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Ur.disable(["image"]);
-Ur.validateLink = (e) => Mo.test(String(e).trim());
-const c0 = Ur.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Ur.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), c0(e, t, n, r, i));
-function a0(e) {
+], a0 = ["href", "title", "target", "rel", "start", "class"], Wr = new o0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Wr.disable(["image"]);
+Wr.validateLink = (e) => Lo.test(String(e).trim());
+const u0 = Wr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Wr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), u0(e, t, n, r, i));
+function f0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let zc = null;
-function u0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (zc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Uc = null;
+function d0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Uc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Mo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), zc = e), e);
+    n !== null && !Lo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), Uc = e), e);
 }
-function f0(e, t = Fg) {
-  const n = String(e ?? "").slice(0, s0), r = u0(t);
-  if (!r) return `<p>${a0(n)}</p>`;
-  const i = Ur.render(n);
+function h0(e, t = Og) {
+  const n = String(e ?? "").slice(0, l0), r = d0(t);
+  if (!r) return `<p>${f0(n)}</p>`;
+  const i = Wr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: o0,
-    ALLOWED_ATTR: l0,
-    ALLOWED_URI_REGEXP: Mo,
+    ALLOWED_TAGS: c0,
+    ALLOWED_ATTR: a0,
+    ALLOWED_URI_REGEXP: Lo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const d0 = 300, Wn = /* @__PURE__ */ new Map();
-function h0(e) {
+const p0 = 300, qn = /* @__PURE__ */ new Map();
+function Vs(e) {
   const t = String(e ?? "");
-  let n = Wn.get(t);
-  return n !== void 0 ? Wn.delete(t) : (n = f0(t), Wn.size >= d0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
+  let n = qn.get(t);
+  return n !== void 0 ? qn.delete(t) : (n = h0(t), qn.size >= p0 && qn.delete(qn.keys().next().value)), qn.set(t, n), n;
 }
-const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = { "data-test": "run-status" }, _0 = { class: "cd-hint" }, b0 = ["value"], y0 = {
+const g0 = ["data-prompt", "data-status"], m0 = { class: "cd-run-head" }, _0 = { "data-test": "run-status" }, b0 = { class: "cd-hint" }, y0 = ["value"], w0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, w0 = {
+}, k0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, k0 = {
+}, x0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, x0 = ["data-node", "onClick"], A0 = { class: "cd-err" }, R0 = {
+}, A0 = ["data-node", "onClick"], v0 = { class: "cd-err" }, R0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, v0 = ["src", "alt", "title", "onClick"], Uc = {
+}, E0 = ["src", "alt", "title", "onClick"], Wc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index, wp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Jl(s.id, o.nodeId, o.index));
-    return (s, o) => (G(), X("div", {
-      class: it(["cd-run", "cd-run-" + e.run.status]),
+    const t = e, n = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index, kp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index));
+    return (s, o) => (J(), H("div", {
+      class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Q("div", g0, [
-        o[0] || (o[0] = Q("span", { class: "cd-who" }, "run", -1)),
-        Q("b", m0, ae(e.run.status), 1),
-        Q("span", _0, [
-          ye(ae(e.run.short), 1),
-          e.run.queuedBy ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(e.run.queuedBy), 1)
-          ], 64)) : Ce("", !0),
-          e.run.seconds !== null ? (G(), X(ce, { key: 1 }, [
-            ye(" · " + ae(r(e.run.seconds)), 1)
-          ], 64)) : Ce("", !0)
+      Z("div", m0, [
+        o[0] || (o[0] = Z("span", { class: "cd-who" }, "run", -1)),
+        Z("b", _0, oe(e.run.status), 1),
+        Z("span", b0, [
+          ge(oe(e.run.short), 1),
+          e.run.queuedBy ? (J(), H(ae, { key: 0 }, [
+            ge(" · " + oe(e.run.queuedBy), 1)
+          ], 64)) : Ae("", !0),
+          e.run.seconds !== null ? (J(), H(ae, { key: 1 }, [
+            ge(" · " + oe(r(e.run.seconds)), 1)
+          ], 64)) : Ae("", !0)
         ])
       ]),
-      e.run.final ? Ce("", !0) : (G(), X(ce, { key: 0 }, [
-        e.run.percent !== null ? (G(), X("progress", {
+      e.run.final ? Ae("", !0) : (J(), H(ae, { key: 0 }, [
+        e.run.percent !== null ? (J(), H("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, b0)) : (G(), X("progress", y0)),
-        Q("div", w0, [
-          e.run.status === "queued" ? (G(), X(ce, { key: 0 }, [
-            o[1] || (o[1] = ye("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (G(), X(ce, { key: 0 }, [
-              ye(" (position " + ae(e.run.queuePosition) + ")", 1)
-            ], 64)) : Ce("", !0)
-          ], 64)) : e.run.node ? (G(), X(ce, { key: 1 }, [
-            ye(ae(e.run.node.title), 1),
-            e.run.max ? (G(), X(ce, { key: 0 }, [
-              ye(" · " + ae(e.run.value) + "/" + ae(e.run.max), 1)
-            ], 64)) : Ce("", !0)
-          ], 64)) : (G(), X(ce, { key: 2 }, [
-            ye("starting…")
+        }, null, 8, y0)) : (J(), H("progress", w0)),
+        Z("div", k0, [
+          e.run.status === "queued" ? (J(), H(ae, { key: 0 }, [
+            o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (J(), H(ae, { key: 0 }, [
+              ge(" (position " + oe(e.run.queuePosition) + ")", 1)
+            ], 64)) : Ae("", !0)
+          ], 64)) : e.run.node ? (J(), H(ae, { key: 1 }, [
+            ge(oe(e.run.node.title), 1),
+            e.run.max ? (J(), H(ae, { key: 0 }, [
+              ge(" · " + oe(e.run.value) + "/" + oe(e.run.max), 1)
+            ], 64)) : Ae("", !0)
+          ], 64)) : (J(), H(ae, { key: 2 }, [
+            ge("starting…")
           ], 64)),
-          e.run.done ? (G(), X(ce, { key: 3 }, [
-            ye(" · " + ae(e.run.done) + " node" + ae(e.run.done === 1 ? "" : "s") + " done", 1)
-          ], 64)) : Ce("", !0)
+          e.run.done ? (J(), H(ae, { key: 3 }, [
+            ge(" · " + oe(e.run.done) + " node" + oe(e.run.done === 1 ? "" : "s") + " done", 1)
+          ], 64)) : Ae("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (G(), X("div", k0, ae(e.run.reason), 1)) : Ce("", !0),
-      (G(!0), X(ce, null, xt(e.run.errors, (l, c) => (G(), X("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), H("div", x0, oe(e.run.reason), 1)) : Ae("", !0),
+      (J(!0), H(ae, null, Qe(e.run.errors, (l, c) => (J(), H("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (G(), X("button", {
+        l.nodeId ? (J(), H("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: ui((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: di((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          ye(ae(l.title), 1),
-          l.input ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(l.input), 1)
-          ], 64)) : Ce("", !0)
-        ], 8, x0)) : Ce("", !0),
-        Q("span", A0, ae((l.nodeId ? ": " : "") + l.message), 1)
+          ge(oe(l.title), 1),
+          l.input ? (J(), H(ae, { key: 0 }, [
+            ge(" · " + oe(l.input), 1)
+          ], 64)) : Ae("", !0)
+        ], 8, A0)) : Ae("", !0),
+        Z("span", v0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (G(), X("div", R0, [
-        (G(!0), X(ce, null, xt(e.run.outputs, (l) => (G(), X("img", {
+      e.run.outputs.length ? (J(), H("div", R0, [
+        (J(!0), H(ae, null, Qe(e.run.outputs, (l) => (J(), H("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11371,375 +11410,459 @@ const p0 = ["data-prompt", "data-status"], g0 = { class: "cd-run-head" }, m0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, v0))), 128))
-      ])) : Ce("", !0)
-    ], 10, p0));
+        }, null, 8, E0))), 128))
+      ])) : Ae("", !0)
+    ], 10, g0));
   }
-}, E0 = { class: "cd-bar" }, C0 = ["title"], D0 = ["value", "disabled"], S0 = ["value"], T0 = ["title"], F0 = ["disabled"], I0 = {
+}, C0 = { class: "cd-bar" }, D0 = ["title"], S0 = ["value", "disabled"], T0 = ["value"], F0 = ["disabled"], I0 = ["title"], O0 = ["disabled"], M0 = {
   key: 0,
+  class: "cd-hits",
+  "data-test": "search-hits"
+}, N0 = {
+  key: 0,
+  class: "cd-hint"
+}, L0 = ["onClick", "data-session"], P0 = { class: "cd-hint" }, B0 = { key: 0 }, j0 = {
+  key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, O0 = ["value"], M0 = { class: "cd-wide" }, N0 = { class: "cd-wide" }, L0 = { class: "cd-hint" }, P0 = { class: "cd-row" }, B0 = ["disabled"], j0 = {
+}, $0 = ["value"], z0 = { class: "cd-wide" }, U0 = { class: "cd-wide" }, W0 = { class: "cd-hint" }, q0 = { class: "cd-row" }, J0 = ["disabled"], H0 = {
   class: "cd-skills",
   "data-test": "skills"
-}, $0 = ["title"], z0 = ["checked", "onChange", "data-skill"], U0 = {
+}, V0 = ["title"], G0 = ["checked", "onChange", "data-skill"], K0 = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, W0 = { class: "cd-main" }, J0 = {
+}, Y0 = { class: "cd-main" }, X0 = {
+  key: 0,
+  class: "cd-compacted",
+  "data-test": "compacted"
+}, Z0 = { "data-test": "summary" }, Q0 = ["innerHTML"], eb = { class: "cd-user" }, tb = ["data-skill"], nb = { class: "cd-skill" }, rb = ["innerHTML"], ib = {
   key: 0,
   class: "cd-hint",
   "data-test": "waiting"
-}, q0 = {
+}, sb = {
   key: 1,
   class: "cd-err"
-}, H0 = ["data-skill"], V0 = { class: "cd-skill" }, G0 = {
+}, ob = ["data-skill"], lb = { class: "cd-skill" }, cb = {
   key: 0,
   class: "cd-typing"
-}, K0 = ["innerHTML"], Y0 = {
+}, ab = ["innerHTML"], ub = {
   key: 0,
   class: "cd-err"
-}, X0 = {
-  key: 0,
+}, fb = {
+  key: 1,
   class: "cd-empty"
-}, Z0 = {
+}, db = {
   key: 0,
   class: "cd-hint"
-}, Q0 = ["src"], eb = ["href"], tb = {
-  key: 1,
+}, hb = ["src"], pb = ["href"], gb = {
+  key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, nb = { class: "cd-input" }, rb = ["disabled"], ib = ["disabled"], sb = {
+}, mb = { class: "cd-input" }, _b = ["disabled"], bb = ["disabled"], yb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, i = Lt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Lt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Lt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Lt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Lt(() => r.connected && !r.outage && n.status === "working"), a = Lt(() => r.form.skills), u = Lt(() => !!n.config?.api_key_set), d = Lt(() => {
-      const F = [...r.sessions];
-      return r.form.session_id && !F.some((x) => x.id === r.form.session_id) && F.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), F;
-    }), b = Lt(() => {
-      const F = {};
-      for (const [x, C] of Object.entries(Cp(n))) F[x] = C.map((U) => Dp(U, (ie) => t.ctl.titleOf(ie)));
-      return F;
-    }), g = (F) => b.value[F] ?? [];
-    function p(F) {
-      (!F || F.type === "click" || F.key === "Escape") && t.ctl.showImage("");
+    const t = e, n = t.ctl.state, r = t.ctl.ui, i = st(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = st(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = st(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = st(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = st(() => r.connected && !r.outage && n.status === "working"), a = st(() => r.form.skills), u = st(() => !!n.config?.api_key_set), d = st(() => {
+      const B = [...r.sessions];
+      return r.form.session_id && !B.some((E) => E.id === r.form.session_id) && B.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), B;
+    }), _ = st(() => Tp(n)), g = st(() => _.value ? n.turns.filter((B) => !B.pending && B.id <= _.value.coversTo) : []), p = st(() => _.value ? n.turns.filter((B) => B.pending || B.id > _.value.coversTo) : n.turns);
+    function x(B) {
+      return String(B).split(/(\[[^\]]*\])/).filter((E) => E).map((E) => E.startsWith("[") && E.endsWith("]") ? { mark: !0, text: E.slice(1, -1) } : { mark: !1, text: E });
     }
-    const A = /* @__PURE__ */ fs(null);
-    hs(
+    function v(B) {
+      B.key === "Enter" && t.ctl.search(), B.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
+    }
+    const C = st(() => {
+      const B = {};
+      for (const [E, N] of Object.entries(Dp(n))) B[E] = N.map((ee) => Sp(ee, (be) => t.ctl.titleOf(be)));
+      return B;
+    }), k = (B) => C.value[B] ?? [];
+    function w(B) {
+      (!B || B.type === "click" || B.key === "Escape") && t.ctl.showImage("");
+    }
+    const y = /* @__PURE__ */ ds(null);
+    ps(
       () => r.image,
-      (F) => F && kr(() => A.value?.focus())
+      (B) => B && kr(() => y.value?.focus())
     );
-    const v = /* @__PURE__ */ fs(null), D = /* @__PURE__ */ fs(null), k = (F) => {
-      F && (F.scrollTop = F.scrollHeight);
+    const T = /* @__PURE__ */ ds(null), z = /* @__PURE__ */ ds(null), j = (B) => {
+      B && (B.scrollTop = B.scrollHeight);
     };
-    hs(
+    ps(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => kr(() => k(v.value))
-    ), hs(
+      () => kr(() => j(T.value))
+    ), ps(
       () => n.logs.length,
-      () => kr(() => k(D.value))
+      () => kr(() => j(z.value))
     );
-    function w(F) {
-      const x = F.target.value;
-      x === "__new__" ? t.ctl.createSession() : x && t.ctl.selectSession(x);
+    function Q(B) {
+      const E = B.target.value;
+      E === "__new__" ? t.ctl.createSession() : E && t.ctl.selectSession(E);
     }
-    function y(F) {
-      F.key === "Enter" && !F.shiftKey && !F.isComposing && (F.preventDefault(), t.ctl.send());
+    function X(B) {
+      B.key === "Enter" && !B.shiftKey && !B.isComposing && (B.preventDefault(), t.ctl.send());
     }
-    function I(F) {
-      F.stopPropagation();
+    function ce(B) {
+      B.stopPropagation();
     }
-    return (F, x) => (G(), X("div", {
+    return (B, E) => (J(), H("div", {
       class: "comfyd-panel",
-      onKeydown: I,
-      onKeyup: I,
-      onWheel: x[16] || (x[16] = ui(() => {
+      onKeydown: ce,
+      onKeyup: ce,
+      onWheel: E[17] || (E[17] = di(() => {
       }, ["stop"])),
-      onContextmenu: x[17] || (x[17] = ui(() => {
+      onContextmenu: E[18] || (E[18] = di(() => {
       }, ["stop"]))
     }, [
-      Q("div", E0, [
-        Q("span", {
-          class: it(["cd-dot", s.value]),
+      Z("div", C0, [
+        Z("span", {
+          class: rt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, C0),
-        Q("select", {
+        }, null, 10, D0),
+        Z("select", {
           class: "cd-session",
-          value: Y(r).form.session_id,
-          disabled: !Y(r).connected || Y(r).busy,
-          onChange: w,
+          value: G(r).form.session_id,
+          disabled: !G(r).connected || G(r).busy,
+          onChange: Q,
           "data-test": "session"
         }, [
-          x[18] || (x[18] = Q("option", {
+          E[19] || (E[19] = Z("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (G(!0), X(ce, null, xt(d.value, (C) => (G(), X("option", {
-            key: C.id,
-            value: C.id
-          }, ae(C.title), 9, S0))), 128)),
-          x[19] || (x[19] = Q("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, D0),
-        Q("span", {
-          class: it(["cd-status", { "cd-status-outage": Y(r).connected && Y(r).outage }]),
+          (J(!0), H(ae, null, Qe(d.value, (N) => (J(), H("option", {
+            key: N.id,
+            value: N.id
+          }, oe(N.title), 9, T0))), 128)),
+          E[20] || (E[20] = Z("option", { value: "__new__" }, "+ new session", -1))
+        ], 40, S0),
+        bn(Z("input", {
+          class: "cd-search",
+          "onUpdate:modelValue": E[0] || (E[0] = (N) => G(r).searchQuery = N),
+          type: "search",
+          placeholder: "search sessions…",
+          disabled: !G(r).connected,
+          onKeydown: v,
+          "data-test": "session-search",
+          title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
+        }, null, 40, F0), [
+          [Un, G(r).searchQuery]
+        ]),
+        Z("span", {
+          class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          ye(ae(i.value), 1),
-          Y(n).queuedTurns ? (G(), X(ce, { key: 0 }, [
-            ye(" · " + ae(Y(n).queuedTurns) + " queued", 1)
-          ], 64)) : Ce("", !0)
-        ], 10, T0),
-        Q("button", {
+          ge(oe(i.value), 1),
+          G(n).queuedTurns ? (J(), H(ae, { key: 0 }, [
+            ge(" · " + oe(G(n).queuedTurns) + " queued", 1)
+          ], 64)) : Ae("", !0)
+        ], 10, I0),
+        Z("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: x[0] || (x[0] = (C) => e.ctl.cancel()),
+          onClick: E[1] || (E[1] = (N) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, F0),
-        Q("button", {
-          class: it(["cd-btn", { "cd-on": Y(r).showSettings }]),
-          onClick: x[1] || (x[1] = (C) => Y(r).showSettings = !Y(r).showSettings),
+        }, "■", 8, O0),
+        Z("button", {
+          class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
+          onClick: E[2] || (E[2] = (N) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        Q("button", {
-          class: it(["cd-btn", { "cd-on": Y(r).showLog }]),
-          onClick: x[2] || (x[2] = (C) => Y(r).showLog = !Y(r).showLog),
+        Z("button", {
+          class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
+          onClick: E[3] || (E[3] = (N) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      Y(r).showSettings ? (G(), X("div", I0, [
-        Q("label", null, [
-          x[20] || (x[20] = ye("Provider ", -1)),
-          zn(Q("select", {
-            "onUpdate:modelValue": x[3] || (x[3] = (C) => Y(r).form.provider = C),
-            onChange: x[4] || (x[4] = (C) => e.ctl.saveConfig()),
+      G(r).searchHits ? (J(), H("div", M0, [
+        G(r).searchHits.length ? Ae("", !0) : (J(), H("div", N0, "nothing found")),
+        (J(!0), H(ae, null, Qe(G(r).searchHits, (N) => (J(), H("button", {
+          key: N.key,
+          class: "cd-hit",
+          onClick: (ee) => e.ctl.openHit(N),
+          "data-session": N.sessionId
+        }, [
+          Z("b", null, oe(N.title), 1),
+          E[21] || (E[21] = ge()),
+          Z("span", P0, oe(N.kind), 1),
+          E[22] || (E[22] = Z("br", null, null, -1)),
+          (J(!0), H(ae, null, Qe(x(N.snippet), (ee, be) => (J(), H(ae, { key: be }, [
+            ee.mark ? (J(), H("mark", B0, oe(ee.text), 1)) : (J(), H(ae, { key: 1 }, [
+              ge(oe(ee.text), 1)
+            ], 64))
+          ], 64))), 128))
+        ], 8, L0))), 128))
+      ])) : Ae("", !0),
+      G(r).showSettings ? (J(), H("div", j0, [
+        Z("label", null, [
+          E[23] || (E[23] = ge("Provider ", -1)),
+          bn(Z("select", {
+            "onUpdate:modelValue": E[4] || (E[4] = (N) => G(r).form.provider = N),
+            onChange: E[5] || (E[5] = (N) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (G(!0), X(ce, null, xt(Y(Pp), (C) => (G(), X("option", {
-              key: C,
-              value: C
-            }, ae(C), 9, O0))), 128))
+            (J(!0), H(ae, null, Qe(G(jp), (N) => (J(), H("option", {
+              key: N,
+              value: N
+            }, oe(N), 9, $0))), 128))
           ], 544), [
-            [wh, Y(r).form.provider]
+            [kh, G(r).form.provider]
           ])
         ]),
-        Q("label", null, [
-          x[21] || (x[21] = ye("Model ", -1)),
-          zn(Q("input", {
-            "onUpdate:modelValue": x[5] || (x[5] = (C) => Y(r).form.model = C),
-            onChange: x[6] || (x[6] = (C) => e.ctl.saveConfig()),
+        Z("label", null, [
+          E[24] || (E[24] = ge("Model ", -1)),
+          bn(Z("input", {
+            "onUpdate:modelValue": E[6] || (E[6] = (N) => G(r).form.model = N),
+            onChange: E[7] || (E[7] = (N) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [cr, Y(r).form.model]
+            [Un, G(r).form.model]
           ])
         ]),
-        Q("label", null, [
-          x[22] || (x[22] = ye("Base URL ", -1)),
-          zn(Q("input", {
-            "onUpdate:modelValue": x[7] || (x[7] = (C) => Y(r).form.base_url = C),
-            onChange: x[8] || (x[8] = (C) => e.ctl.saveConfig()),
+        Z("label", null, [
+          E[25] || (E[25] = ge("Base URL ", -1)),
+          bn(Z("input", {
+            "onUpdate:modelValue": E[8] || (E[8] = (N) => G(r).form.base_url = N),
+            onChange: E[9] || (E[9] = (N) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [cr, Y(r).form.base_url]
+            [Un, G(r).form.base_url]
           ])
         ]),
-        Q("label", M0, [
-          x[23] || (x[23] = ye("System prompt ", -1)),
-          zn(Q("textarea", {
-            "onUpdate:modelValue": x[9] || (x[9] = (C) => Y(r).form.system_prompt = C),
+        Z("label", z0, [
+          E[26] || (E[26] = ge("System prompt ", -1)),
+          bn(Z("textarea", {
+            "onUpdate:modelValue": E[10] || (E[10] = (N) => G(r).form.system_prompt = N),
             rows: "2",
-            onChange: x[10] || (x[10] = (C) => e.ctl.saveConfig()),
+            onChange: E[11] || (E[11] = (N) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [cr, Y(r).form.system_prompt]
+            [Un, G(r).form.system_prompt]
           ])
         ]),
-        Q("label", N0, [
-          x[24] || (x[24] = ye("API key ", -1)),
-          Q("span", L0, ae(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Q("span", P0, [
-            zn(Q("input", {
-              "onUpdate:modelValue": x[11] || (x[11] = (C) => Y(r).apiKey = C),
+        Z("label", U0, [
+          E[27] || (E[27] = ge("API key ", -1)),
+          Z("span", W0, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Z("span", q0, [
+            bn(Z("input", {
+              "onUpdate:modelValue": E[12] || (E[12] = (N) => G(r).apiKey = N),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [cr, Y(r).apiKey]
+              [Un, G(r).apiKey]
             ]),
-            Q("button", {
+            Z("button", {
               class: "cd-btn",
-              onClick: x[12] || (x[12] = (C) => e.ctl.setApiKey()),
-              disabled: !Y(r).form.session_id,
+              onClick: E[13] || (E[13] = (N) => e.ctl.setApiKey()),
+              disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, B0)
+            }, "set", 8, J0)
           ])
         ])
-      ])) : Ce("", !0),
-      Q("div", j0, [
-        (G(!0), X(ce, null, xt(Y(r).skills, (C) => (G(), X("label", {
-          key: C.name,
-          class: it(["cd-chip", { "cd-on": a.value.includes(C.name) }]),
-          title: C.description
+      ])) : Ae("", !0),
+      Z("div", H0, [
+        (J(!0), H(ae, null, Qe(G(r).skills, (N) => (J(), H("label", {
+          key: N.name,
+          class: rt(["cd-chip", { "cd-on": a.value.includes(N.name) }]),
+          title: N.description
         }, [
-          Q("input", {
+          Z("input", {
             type: "checkbox",
-            checked: a.value.includes(C.name),
-            onChange: (U) => e.ctl.toggleSkill(C.name, U.target.checked),
-            "data-skill": C.name
-          }, null, 40, z0),
-          ye(" " + ae(C.name), 1)
-        ], 10, $0))), 128)),
-        Y(r).skills.length ? Ce("", !0) : (G(), X("span", U0, [
-          ye(ae(Y(r).connected ? Y(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !Y(r).connected && Y(r).offlineReason ? (G(), X(ce, { key: 0 }, [
-            ye(" (" + ae(Y(r).offlineReason) + ")", 1)
-          ], 64)) : Ce("", !0)
+            checked: a.value.includes(N.name),
+            onChange: (ee) => e.ctl.toggleSkill(N.name, ee.target.checked),
+            "data-skill": N.name
+          }, null, 40, G0),
+          ge(" " + oe(N.name), 1)
+        ], 10, V0))), 128)),
+        G(r).skills.length ? Ae("", !0) : (J(), H("span", K0, [
+          ge(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !G(r).connected && G(r).offlineReason ? (J(), H(ae, { key: 0 }, [
+            ge(" (" + oe(G(r).offlineReason) + ")", 1)
+          ], 64)) : Ae("", !0)
         ]))
       ]),
-      Q("div", W0, [
-        Q("div", {
+      Z("div", Y0, [
+        Z("div", {
           ref_key: "chat",
-          ref: v,
+          ref: T,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (G(!0), X(ce, null, xt(Y(n).turns, (C) => (G(), X("div", {
-            key: C.pending ? C.clientId : C.id,
+          _.value ? (J(), H("details", X0, [
+            Z("summary", Z0, [
+              E[28] || (E[28] = Z("b", null, "Summary", -1)),
+              ge(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              Z("div", {
+                class: "cd-text cd-md",
+                innerHTML: G(Vs)(_.value.content)
+              }, null, 8, Q0)
+            ]),
+            (J(!0), H(ae, null, Qe(g.value, (N) => (J(), H("div", {
+              key: N.id,
+              class: "cd-turn cd-old"
+            }, [
+              Z("div", eb, [
+                E[29] || (E[29] = Z("span", { class: "cd-who" }, "you", -1)),
+                ge(oe(N.content), 1)
+              ]),
+              Z("div", {
+                class: "cd-replies",
+                style: Cr({ "--cols": Math.max(1, G(ri)(N, a.value).length) })
+              }, [
+                (J(!0), H(ae, null, Qe(G(ri)(N, a.value), (ee) => (J(), H("div", {
+                  key: ee.skill,
+                  class: rt(["cd-reply", "cd-" + ee.state]),
+                  "data-skill": ee.skill
+                }, [
+                  Z("div", nb, oe(ee.skill), 1),
+                  Z("div", {
+                    class: "cd-text cd-md",
+                    innerHTML: G(Vs)(ee.content)
+                  }, null, 8, rb)
+                ], 10, tb))), 128))
+              ], 4)
+            ]))), 128))
+          ])) : Ae("", !0),
+          (J(!0), H(ae, null, Qe(p.value, (N) => (J(), H("div", {
+            key: N.pending ? N.clientId : N.id,
             class: "cd-turn"
           }, [
-            Q("div", {
-              class: it(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
+            Z("div", {
+              class: rt(["cd-user", { "cd-failed": N.state === "failed", "cd-waiting": N.state === "waiting" }])
             }, [
-              x[25] || (x[25] = Q("span", { class: "cd-who" }, "you", -1)),
-              ye(ae(C.content) + " ", 1),
-              C.state === "waiting" ? (G(), X("span", J0, " — waiting for comfyd, sent when it is back")) : Ce("", !0),
-              C.error ? (G(), X("span", q0, " — " + ae(C.error), 1)) : Ce("", !0)
+              E[30] || (E[30] = Z("span", { class: "cd-who" }, "you", -1)),
+              ge(oe(N.content) + " ", 1),
+              N.state === "waiting" ? (J(), H("span", ib, " — waiting for comfyd, sent when it is back")) : Ae("", !0),
+              N.error ? (J(), H("span", sb, " — " + oe(N.error), 1)) : Ae("", !0)
             ], 2),
-            Q("div", {
+            Z("div", {
               class: "cd-replies",
-              style: Oi({ "--cols": Math.max(1, Y(Xl)(C, a.value).length) })
+              style: Cr({ "--cols": Math.max(1, G(ri)(N, a.value).length) })
             }, [
-              (G(!0), X(ce, null, xt(Y(Xl)(C, a.value), (U) => (G(), X("div", {
-                key: U.skill,
-                class: it(["cd-reply", "cd-" + U.state]),
-                "data-skill": U.skill
+              (J(!0), H(ae, null, Qe(G(ri)(N, a.value), (ee) => (J(), H("div", {
+                key: ee.skill,
+                class: rt(["cd-reply", "cd-" + ee.state]),
+                "data-skill": ee.skill
               }, [
-                Q("div", V0, [
-                  ye(ae(U.skill), 1),
-                  U.state === "streaming" ? (G(), X("span", G0, "…")) : Ce("", !0)
+                Z("div", lb, [
+                  ge(oe(ee.skill), 1),
+                  ee.state === "streaming" ? (J(), H("span", cb, "…")) : Ae("", !0)
                 ]),
-                Q("div", {
+                Z("div", {
                   class: "cd-text cd-md",
-                  innerHTML: Y(h0)(U.content)
-                }, null, 8, K0),
-                U.error ? (G(), X("div", Y0, ae(U.error), 1)) : Ce("", !0)
-              ], 10, H0))), 128))
+                  innerHTML: G(Vs)(ee.content)
+                }, null, 8, ab),
+                ee.error ? (J(), H("div", ub, oe(ee.error), 1)) : Ae("", !0)
+              ], 10, ob))), 128))
             ], 4),
-            (G(!0), X(ce, null, xt(g(C.id), (U) => (G(), ci(Uc, {
-              key: U.id,
-              run: U,
+            (J(!0), H(ae, null, Qe(k(N.id), (ee) => (J(), ui(Wc, {
+              key: ee.id,
+              run: ee,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (G(!0), X(ce, null, xt(g(0), (C) => (G(), ci(Uc, {
-            key: C.id,
-            run: C,
+          (J(!0), H(ae, null, Qe(k(0), (N) => (J(), ui(Wc, {
+            key: N.id,
+            run: N,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          Y(n).turns.length ? Ce("", !0) : (G(), X("div", X0, ae(Y(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? Ae("", !0) : (J(), H("div", fb, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        Y(r).showLog ? (G(), X("div", {
+        G(r).showLog ? (J(), H("div", {
           key: 0,
           ref_key: "logBox",
-          ref: D,
+          ref: z,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (G(!0), X(ce, null, xt(Y(n).logs, (C, U) => (G(), X("div", {
-            key: C.seq + ":" + U,
-            class: it("cd-l-" + C.level)
+          (J(!0), H(ae, null, Qe(G(n).logs, (N, ee) => (J(), H("div", {
+            key: N.seq + ":" + ee,
+            class: rt("cd-l-" + N.level)
           }, [
-            Q("b", null, ae(C.level), 1),
-            ye(" " + ae(C.module), 1),
-            C.skill ? (G(), X(ce, { key: 0 }, [
-              ye(" [" + ae(C.skill) + "]", 1)
-            ], 64)) : Ce("", !0),
-            ye(": " + ae(C.message), 1)
+            Z("b", null, oe(N.level), 1),
+            ge(" " + oe(N.module), 1),
+            N.skill ? (J(), H(ae, { key: 0 }, [
+              ge(" [" + oe(N.skill) + "]", 1)
+            ], 64)) : Ae("", !0),
+            ge(": " + oe(N.message), 1)
           ], 2))), 128)),
-          Y(n).logs.length ? Ce("", !0) : (G(), X("div", Z0, "no debug output yet"))
-        ], 512)) : Ce("", !0)
+          G(n).logs.length ? Ae("", !0) : (J(), H("div", db, "no debug output yet"))
+        ], 512)) : Ae("", !0)
       ]),
-      (G(), ci(dd, { to: "body" }, [
-        Y(r).image ? (G(), X("div", {
+      (J(), ui(hd, { to: "body" }, [
+        G(r).image ? (J(), H("div", {
           key: 0,
           ref_key: "overlay",
-          ref: A,
+          ref: y,
           class: "comfyd-image-overlay",
           tabindex: "0",
-          onClick: p,
-          onKeydown: p,
+          onClick: w,
+          onKeydown: w,
           "data-test": "image-overlay"
         }, [
-          Q("img", {
-            src: Y(r).image,
+          Z("img", {
+            src: G(r).image,
             alt: "run output"
-          }, null, 8, Q0),
-          Q("a", {
-            href: Y(r).image,
+          }, null, 8, hb),
+          Z("a", {
+            href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: x[13] || (x[13] = ui(() => {
+            onClick: E[14] || (E[14] = di(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, eb)
-        ], 544)) : Ce("", !0)
+          }, "open in a new tab", 8, pb)
+        ], 544)) : Ae("", !0)
       ])),
-      l.value ? (G(), X("div", tb, ae(l.value), 1)) : Ce("", !0),
-      Q("div", nb, [
-        zn(Q("textarea", {
-          "onUpdate:modelValue": x[14] || (x[14] = (C) => Y(r).draft = C),
+      l.value ? (J(), H("div", gb, oe(l.value), 1)) : Ae("", !0),
+      Z("div", mb, [
+        bn(Z("textarea", {
+          "onUpdate:modelValue": E[15] || (E[15] = (N) => G(r).draft = N),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !Y(r).connected,
-          onKeydown: y,
+          disabled: !G(r).connected,
+          onKeydown: X,
           "data-test": "input"
-        }, null, 40, rb), [
-          [cr, Y(r).draft]
+        }, null, 40, _b), [
+          [Un, G(r).draft]
         ]),
-        Q("button", {
+        Z("button", {
           class: "cd-btn cd-send",
-          disabled: !Y(r).connected || !Y(r).draft.trim(),
-          onClick: x[15] || (x[15] = (C) => e.ctl.send()),
+          disabled: !G(r).connected || !G(r).draft.trim(),
+          onClick: E[16] || (E[16] = (N) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, ib)
+        }, "send", 8, bb)
       ])
     ], 32));
   }
-}, ob = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}", lb = "comfyd.canvas", cb = 1500;
-function Wc() {
+}, wb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", kb = "comfyd.canvas", xb = 1500;
+function qc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function ho(e, t) {
+function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function ab(e) {
-  const t = Wc();
+function Ab(e) {
+  const t = qc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Wc();
-    (i || ++n > cb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = qc();
+    (i || ++n > xb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function ub({ app: e, api: t }, n) {
-  const r = new Mh({
+function vb({ app: e, api: t }, n) {
+  const r = new Nh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11752,30 +11875,30 @@ function ub({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new _p({
+  }), i = new bp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: mp(window.sessionStorage),
+    tabId: _p(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: ho,
-    isPanelNode: nc
+    log: go,
+    isPanelNode: rc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Eh,
-    reactive: ko,
-    component: sb,
-    css: ob,
+    createApp: Ch,
+    reactive: Ao,
+    component: yb,
+    css: wb,
     document,
-    log: ho,
+    log: go,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -11792,17 +11915,17 @@ function ub({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: lb,
+    name: kb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === lo && (c.prototype.isVirtualNode = !0);
+      a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      nc(c) && Vp(c, s);
+      rc(c) && Kp(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-ab(ub);
+Ab(vb);
