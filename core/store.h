@@ -214,9 +214,10 @@ int store_messages_queued(store *st, store_message **out, size_t *n);
 
 /* ---- memory: compaction, long-term memories, search ----
  *
- * Every message, summary and memory is indexed (SQLite FTS5, BM25) by
- * triggers in the store itself, so a delete (a session's cascade too)
- * removes its index entries in the same transaction. */
+ * Every message, summary and memory is indexed by the database itself
+ * (SQLite: FTS5 and BM25, kept by triggers; PostgreSQL: GIN full-text
+ * indexes and ts_rank), so a delete (a session's cascade too) removes its
+ * index entries in the same transaction. */
 
 /* The newest summary of a session. STORE_NOT_FOUND when it has none. */
 int store_summary_latest(store *st, const char *session_id, store_message *out);
@@ -253,7 +254,7 @@ typedef struct store_hit {
     char *session_title; /* never NULL */
     char *snippet;       /* matched terms in [brackets], never NULL */
     char *text;          /* memories: the whole text; NULL otherwise */
-    double score;        /* BM25: lower is better */
+    double score;        /* lower is better (SQLite BM25; PostgreSQL -ts_rank) */
     int64_t created_ms;
     int role; /* messages: store_role; 0 otherwise */
 } store_hit;
@@ -263,7 +264,8 @@ void store_hits_free(store_hit *list, size_t n);
  * query; never raw user text), best first, at most limit
  * (<= STORE_SEARCH_MAX) hits of the kinds in kind_mask, only within
  * session_id when it is non-NULL. STORE_EINVAL also when FTS5 rejects the
- * expression. */
+ * expression (PostgreSQL translates the expressions ftsq.h writes into a
+ * tsquery and refuses any other FTS5 syntax). */
 int store_search(store *st, const char *match, const char *session_id, unsigned kind_mask,
                  size_t limit, store_hit **out, size_t *n);
 
