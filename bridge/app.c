@@ -221,7 +221,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     if (bnet_route(a->x.net, "GET", "/healthz", BNET_ROUTE_PUBLIC, h_healthz, a) ||
         bnet_route(a->x.net, "GET", "/metrics", 0, h_metrics, a) || app__graph_routes(&a->x) ||
         app__editor_routes(&a->x) || app__session_routes(&a->x) || app__mcp_routes(&a->x) ||
-        app__runs_routes(&a->x) || app__attach_routes(&a->x)) {
+        app__runs_routes(&a->x) || app__attach_routes(&a->x) || app__sessions_http_routes(&a->x)) {
         LOG_E(MOD, "cannot register the routes");
         goto fail;
     }

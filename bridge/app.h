@@ -250,6 +250,8 @@ typedef enum {
     APP_SESS_USER_MESSAGE,
     APP_SESS_SKILL_EXECUTE,
     APP_SESS_CANCEL,
+    APP_SESS_COMPACT,
+    APP_SESS_SEARCH,
     APP_SESS__COUNT,
 } app_sess_kind;
 
@@ -324,6 +326,7 @@ typedef enum {
     APP_ROUTE_RUNS,
     APP_ROUTE_RUN_OUTPUT,
     APP_ROUTE_ATTACHMENTS,
+    APP_ROUTE_SESSIONS,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -361,6 +364,9 @@ typedef enum {
     APP_M_GET_RUN_OUTPUT,
     APP_M_UPLOAD_ATTACHMENT,
     APP_M_GET_ATTACHMENT,
+    APP_M_COMPACT_SESSION,
+    APP_M_SEARCH_SESSIONS,
+    APP_M_EXPORT_SESSION,
     APP_M__COUNT,
 } app_method;
 

@@ -251,6 +251,8 @@ int app__mcp_routes(app_ctx *a);
 int app__runs_routes(app_ctx *a);
 /* /comfy/attachments (app_attach.c). */
 int app__attach_routes(app_ctx *a);
+/* HTTP /comfy/sessions/search and /comfy/sessions/{id}/export (app_sessions_http.c). */
+int app__sessions_http_routes(app_ctx *a);
 void app__mcp_tick(app_ctx *a);
 void app__mcp_destroy(app_ctx *a);
 

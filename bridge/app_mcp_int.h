@@ -64,6 +64,9 @@ typedef enum {
     T_GET_RUN,
     T_CANCEL_RUN,
     T_VIEW_OUTPUT,
+    T_SEARCH_SESSIONS,
+    T_COMPACT_SESSION,
+    T_EXPORT_SESSION,
     T__COUNT,
 } tool_id;
 

@@ -18,6 +18,21 @@ static const mcp_field_doc docs_load[] = {
 };
 static const char *const skip_load[] = {"idempotency_key", "timeout_ms"};
 
+static const mcp_field_doc docs_search_sessions[] = {
+    {"query",
+     "Words to find (all must match); \"a phrase\", prefix*, a OR b, -excluded. At most 1024 "
+     "bytes."},
+    {"session_id", "Only this session; omitted: every session."},
+    {"limit", "Hits to return, best first (0: 20; at most 200)."},
+    {"kinds", "Only these kinds of entries; omitted: messages, summaries and memories."},
+};
+static const char *const req_search_sessions[] = {"query"};
+static const mcp_field_doc docs_one_session[] = {
+    {"session_id", "The session (create_session or list_sessions)."},
+    {"format", "EXPORT_FORMAT_MARKDOWN (the default) or EXPORT_FORMAT_JSON."},
+};
+static const char *const req_one_session[] = {"session_id"};
+
 static const mcp_field_doc docs_sessions[] = {
     {"page_size", "Sessions per page (0: the service's default)."},
     {"page_token", "next_page_token of the previous page."},
@@ -143,6 +158,43 @@ const tool_info mx_tools[T__COUNT] = {
     [T_GET_RUN] = {NULL, "Read a run", NULL, 1, 0, 1, 0, 0, NULL, {0}},
     [T_CANCEL_RUN] = {NULL, "Cancel a run", NULL, 0, 1, 1, 0, 0, NULL, {0}},
     [T_VIEW_OUTPUT] = {NULL, "View an output image", NULL, 1, 0, 1, 0, 0, NULL, {0}},
+    [T_SEARCH_SESSIONS] = {"search_sessions",
+                           "Search agent sessions",
+                           "Full-text search (BM25) over every session's messages, the "
+                           "summaries of compacted turns and the skills' memories. Returns hits "
+                           "best first with the session, a snippet (matches in [brackets]) and "
+                           "the message or memory id.",
+                           1,
+                           0,
+                           1,
+                           0,
+                           0,
+                           &comfyd__v1__search_sessions_request__descriptor,
+                           {DOCS(docs_search_sessions), NULL, 0, req_search_sessions, 1, NULL}},
+    [T_COMPACT_SESSION] = {"compact_session",
+                           "Compact a session",
+                           "Summarises a session's older turns now (the newest turn is kept), "
+                           "as a turn does by itself when the history outgrows the model's "
+                           "context window. The originals stay stored. Refused while a turn "
+                           "runs.",
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           &comfyd__v1__compact_session_request__descriptor,
+                           {DOCS(docs_one_session), NULL, 0, req_one_session, 1, NULL}},
+    [T_EXPORT_SESSION] = {"export_session",
+                          "Export a session",
+                          "Returns a session with its whole history (summaries included) as a "
+                          "Markdown or JSON document.",
+                          1,
+                          0,
+                          1,
+                          0,
+                          0,
+                          &comfyd__v1__export_session_request__descriptor,
+                          {DOCS(docs_one_session), NULL, 0, req_one_session, 1, NULL}},
 };
 
 const toolspec_id mx_spec_of[T__COUNT] = {
@@ -162,6 +214,9 @@ const toolspec_id mx_spec_of[T__COUNT] = {
     [T_GET_RUN] = TOOLSPEC_GET_RUN,
     [T_CANCEL_RUN] = TOOLSPEC_CANCEL_RUN,
     [T_VIEW_OUTPUT] = TOOLSPEC_VIEW_OUTPUT,
+    [T_SEARCH_SESSIONS] = TOOLSPEC__COUNT,
+    [T_COMPACT_SESSION] = TOOLSPEC__COUNT,
+    [T_EXPORT_SESSION] = TOOLSPEC__COUNT,
 };
 
 const char *mx_tool_name(tool_id t)

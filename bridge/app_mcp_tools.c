@@ -343,7 +343,9 @@ static void done_message(app_call *c)
         const Comfyd__V1__LoadResponse *r = (const Comfyd__V1__LoadResponse *)c->resp;
         if (s->has_view && r->canvas_id && !strcmp(r->canvas_id, s->canvas)) s->has_view = 0;
     }
-    int session_style = o->tool == T_SESSIONS || o->tool == T_CREATE_SESSION;
+    int session_style = o->tool == T_SESSIONS || o->tool == T_CREATE_SESSION ||
+                        o->tool == T_SEARCH_SESSIONS || o->tool == T_COMPACT_SESSION ||
+                        o->tool == T_EXPORT_SESSION;
     char *res = mx_encode_result(c->resp, session_style);
     mx_op_tool_result(o, res ? res : toolspec_error("INTERNAL", NULL, "out of memory"), 0);
 }
@@ -361,6 +363,12 @@ void mx_tool_message(op *o, mcp_session *s)
         [T_CANVASES] = {&comfyd__v1__list_canvases_request__descriptor, APP_M_LIST_CANVASES, -1},
         [T_SESSIONS] = {&comfyd__v1__list_sessions_request__descriptor, APP_M_LIST_SESSIONS, -1},
         [T_CREATE_SESSION] = {&comfyd__v1__create_session_request__descriptor, APP_M_CREATE_SESSION,
+                              -1},
+        [T_SEARCH_SESSIONS] = {&comfyd__v1__search_sessions_request__descriptor,
+                               APP_M_SEARCH_SESSIONS, -1},
+        [T_COMPACT_SESSION] = {&comfyd__v1__compact_session_request__descriptor,
+                               APP_M_COMPACT_SESSION, -1},
+        [T_EXPORT_SESSION] = {&comfyd__v1__export_session_request__descriptor, APP_M_EXPORT_SESSION,
                               -1},
     };
     const tool_info *ti = &mx_tools[o->tool];

@@ -32,6 +32,9 @@ static const struct {
     [APP_M_GET_RUN_OUTPUT] = {&comfyd__v1__run_service__descriptor, "GetRunOutput"},
     [APP_M_UPLOAD_ATTACHMENT] = {&comfyd__v1__session_service__descriptor, "UploadAttachment"},
     [APP_M_GET_ATTACHMENT] = {&comfyd__v1__session_service__descriptor, "GetAttachment"},
+    [APP_M_COMPACT_SESSION] = {&comfyd__v1__session_service__descriptor, "CompactSession"},
+    [APP_M_SEARCH_SESSIONS] = {&comfyd__v1__session_service__descriptor, "SearchSessions"},
+    [APP_M_EXPORT_SESSION] = {&comfyd__v1__session_service__descriptor, "ExportSession"},
 };
 
 const char *app_method_name(app_method m)

@@ -55,6 +55,11 @@ static const struct {
                                 &comfyd__v1__send_message_request__descriptor, "ack", r_skill, 2},
     [APP_SESS_CANCEL] = {"cancel", APP_M_CANCEL, &comfyd__v1__cancel_request__descriptor,
                          "cancelled", NULL, 0},
+    [APP_SESS_COMPACT] = {"compact", APP_M_COMPACT_SESSION,
+                          &comfyd__v1__compact_session_request__descriptor, "compacted", NULL, 0},
+    [APP_SESS_SEARCH] = {"search", APP_M_SEARCH_SESSIONS,
+                         &comfyd__v1__search_sessions_request__descriptor, "search_results", NULL,
+                         0},
 };
 
 /* The seed's other spellings of the same events. */
@@ -726,7 +731,9 @@ static void join(app_ctx *a, session_ws *w, app_session_req *r)
  * skill_execute sends none). 0, or -1 after answering an error. */
 static int default_session(session_ws *w, app_session_req *r)
 {
-    if (r->kind == APP_SESS_CREATE || r->kind == APP_SESS_JOIN) return 0;
+    /* A search without session_id searches every session. */
+    if (r->kind == APP_SESS_CREATE || r->kind == APP_SESS_JOIN || r->kind == APP_SESS_SEARCH)
+        return 0;
     char **id = session_id_field(r->msg);
     if (!id || (*id && **id)) return 0;
     if (!w->room_id) {

@@ -7,6 +7,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "ctxwin.h"
 #include "log.h"
 #include "text.h"
 
@@ -209,9 +210,51 @@ static char *system_text(const agent_turn *t)
         while (nlen > 0 && ((unsigned char)note[nlen] & 0xC0) == 0x80)
             nlen--;
     }
-    return text_printf("%s%sYou are acting as the skill \"%s\".\n\n%s%s%.*s", sp, *sp ? "\n\n" : "",
-                       t->skill->name ? t->skill->name : "", ins, nlen ? "\n\n## Canvas\n\n" : "",
-                       (int)nlen, note);
+    const char *sum = t->summary ? t->summary : "";
+    return text_printf("%s%sYou are acting as the skill \"%s\".\n\n%s%s%.*s%s%s", sp,
+                       *sp ? "\n\n" : "", t->skill->name ? t->skill->name : "", ins,
+                       nlen ? "\n\n## Canvas\n\n" : "", (int)nlen, note,
+                       *sum ? "\n\n## Earlier conversation (compacted)\n\n" : "", sum);
+}
+
+/* Estimated tokens of the tools offered. */
+static uint64_t tools_tokens(const prov_tool *tools, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += ctx_msg_tokens(strlen(tools[i].name) + strlen(tools[i].description) +
+                              strlen(tools[i].parameters_json));
+    return sum;
+}
+
+static uint64_t conv_tokens(const prov_msg *msgs, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = msgs[i].content ? strlen(msgs[i].content) : 0;
+        for (size_t j = 0; j < msgs[i].n_tool_calls; j++)
+            len +=
+                strlen(msgs[i].tool_calls[j].id) + strlen(msgs[i].tool_calls[j].name) +
+                strlen(msgs[i].tool_calls[j].arguments_json ? msgs[i].tool_calls[j].arguments_json
+                                                            : "");
+        sum += ctx_msg_tokens(len);
+    }
+    return sum;
+}
+
+uint64_t agent_fixed_tokens(const agent_turn *t)
+{
+    char *sys = system_text(t);
+    uint64_t sum = ctx_msg_tokens(sys ? strlen(sys) : 0);
+    free(sys);
+    for (size_t i = 0; i < t->n_tools; i++) {
+        const agent_tool *tool = &t->tools[i];
+        if (!agent_tool_allowed(t->skill, tool)) continue;
+        sum +=
+            ctx_msg_tokens(strlen(tool->name) + strlen(tool->description ? tool->description : "") +
+                           strlen(tool->parameters_json ? tool->parameters_json : ""));
+    }
+    return sum + ctx_msg_tokens(t->user_text ? strlen(t->user_text) : 0);
 }
 
 /* Finds an offered tool by name. */
@@ -252,7 +295,7 @@ static char *run_tool(run *r, const agent_tool *const *offered, size_t n_offered
         .vision = t->vision != 0,
         .images = images,
     };
-    int rc = tool->fn(t->tools_ud, &ctx, canon, &res);
+    int rc = tool->fn(tool->ud ? tool->ud : t->tools_ud, &ctx, canon, &res);
     int good = rc == AGENT_TOOL_OK;
     if (!res) return good ? text_dup("{}") : json_error("the tool %s failed", tool->name);
     size_t len = strlen(res);
@@ -368,12 +411,27 @@ int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, c
             .token_delay_ms = t->token_delay_ms,
             .cancel = t->cancel,
         };
+        uint64_t est = conv_tokens(cv.msgs, cv.n) + tools_tokens(ptools, n_off);
+        if (step == 0) st.first_prompt_estimate = est;
+        uint64_t scaled = ctx_scale(est, t->ratio_milli);
+        if (t->budget_tokens && scaled > t->budget_tokens) {
+            rc = AGENT_ECONTEXT;
+            if (err && errlen)
+                snprintf(err, errlen,
+                         "model call %u would send about %llu tokens, more than the context "
+                         "budget of %llu (the tool results of this turn grew too large; raise "
+                         "the session's context_window or ask for less)",
+                         step + 1, (unsigned long long)scaled,
+                         (unsigned long long)t->budget_tokens);
+            goto out;
+        }
         prov_reply *rep = &replies[n_replies++];
         char perr[512] = "";
         r.need_sep = r.emitted;
         int prc = t->prov->run(t->prov, &req, &psink, rep, perr, sizeof perr);
         st.steps++;
         st.prompt_tokens += rep->prompt_tokens;
+        if (step == 0 && rep->usage_reported) st.first_prompt_reported = rep->prompt_tokens;
         st.completion_tokens += rep->completion_tokens;
         if (sink->usage && (rep->prompt_tokens || rep->completion_tokens))
             sink->usage(sink->ud, rep->prompt_tokens, rep->completion_tokens);

@@ -53,6 +53,8 @@ typedef enum {
     /* The model repeated one call AGENT_MAX_REPEATS times. */
     AGENT_ELOOP = -5,
     AGENT_ENOMEM = -6,
+    /* The next model call would exceed budget_tokens (err says by how much). */
+    AGENT_ECONTEXT = -7,
 } agent_err;
 
 /* Return values of a tool function. */
@@ -100,6 +102,7 @@ typedef struct agent_tool {
     const char *parameters_json; /* a JSON Schema object ("" : no parameters) */
     int read_only;               /* 1: never changes anything */
     agent_tool_fn fn;
+    void *ud; /* passed to fn; NULL: the turn's tools_ud */
 } agent_tool;
 
 /* The skill being run. Borrowed. */
@@ -154,6 +157,13 @@ typedef struct agent_turn {
     const char *session_id;      /* for tools; may be "" */
     uint64_t turn_id;
     const atomic_int *cancel; /* may be NULL */
+    /* A summary of the compacted earlier conversation, put in the system
+     * message after the canvas note; NULL or "": none. */
+    const char *summary;
+    /* Prompt tokens no model call may exceed (ctxwin.h estimate scaled by
+     * ratio_milli); 0: no limit. */
+    uint64_t budget_tokens;
+    uint32_t ratio_milli; /* 0: 1000 */
 } agent_turn;
 
 /* What a run did, also when it failed. */
@@ -161,6 +171,9 @@ typedef struct agent_stats {
     uint32_t steps;      /* model calls made */
     uint32_t tool_calls; /* calls run or refused */
     uint64_t prompt_tokens, completion_tokens;
+    /* The first model call's prompt: estimated (unscaled) and, when the
+     * provider reported it, counted (0 otherwise); for calibration. */
+    uint64_t first_prompt_estimate, first_prompt_reported;
 } agent_stats;
 
 /* Runs the loop. Returns AGENT_OK when the model gave a final answer;
@@ -169,6 +182,11 @@ typedef struct agent_stats {
  * AGENT_ENOMEM. stats (may be NULL) is filled in every case. */
 int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, char *err,
               size_t errlen);
+
+/* Estimated tokens (ctxwin.h, unscaled) of what every model call of the
+ * turn sends besides the history: the system message (summary included),
+ * the skill's tool schemas and the user's text. */
+uint64_t agent_fixed_tokens(const agent_turn *t);
 
 /* 1 when the skill may use the tool named name under the rules above. */
 int agent_tool_allowed(const agent_skill *skill, const agent_tool *tool);

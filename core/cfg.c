@@ -33,6 +33,7 @@ enum {
     OPT_IDEM_TTL,
     OPT_COMFYUI,
     OPT_STORE,
+    OPT_CONTEXT_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
     {"idempotency-ttl-s", required_argument, NULL, OPT_IDEM_TTL},
     {"comfyui", required_argument, NULL, OPT_COMFYUI},
     {"store", required_argument, NULL, OPT_STORE},
+    {"context-window", required_argument, NULL, OPT_CONTEXT_WINDOW},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -99,6 +101,9 @@ void cfg_usage(FILE *f, const char *prog)
         "                         posts queued prompts there and follows their runs\n"
         "                         (docs/runs.md) [COMFYD_COMFYUI; default: none, the tab\n"
         "                         posts and runs are not followed]\n"
+        "  --context-window N     model context window in tokens for sessions that set none,\n"
+        "                         512..10000000 [COMFYD_CONTEXT_WINDOW; default: by provider\n"
+        "                         and model, see docs/sessions.md]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
@@ -187,6 +192,11 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
         free(c->builtin_skills);
         c->builtin_skills = text_dup(v);
         return CFG_OK;
+    case OPT_CONTEXT_WINDOW:
+        if (parse_uint("--context-window", v, 10000000, &n, err, errlen)) return CFG_EINVAL;
+        if (n < 512) return fail(err, errlen, "--context-window: %ld is below 512 tokens", n);
+        c->context_window = (uint32_t)n;
+        return CFG_OK;
     case OPT_ECHO_DELAY:
         if (parse_uint("--echo-delay-ms", v, 10000, &n, err, errlen)) return CFG_EINVAL;
         c->echo_delay_ms = (uint32_t)n;
@@ -268,6 +278,7 @@ static const opts_env twins[] = {
     {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
     {"COMFYD_COMFYUI", OPT_COMFYUI},
     {"COMFYD_STORE", OPT_STORE},
+    {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
     {"COMFYD_DATA", OPT_DATA},
     {"COMFYD_LISTEN", OPT_LISTEN},
     {"COMFYD_SKILLS", OPT_SKILLS},

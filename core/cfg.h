@@ -45,7 +45,8 @@ typedef struct cfg {
     size_t n_skill_dirs;
     char *builtin_skills; /* the built-in skills/ folder */
     uint32_t echo_delay_ms;
-    int log_level; /* log_level */
+    uint32_t context_window; /* --context-window; 0: by provider and model */
+    int log_level;           /* log_level */
     int cq_threads;
     int handler_threads;
     char *object_info; /* --object-info FILE or URL; NULL when not given */

@@ -189,8 +189,11 @@ int main(int argc, char **argv)
         LOG_E(MOD, "cannot open the attachment store: %s", berr);
         goto out;
     }
-    sess_mgr_opts so = {
-        .st = st, .skills = reg, .default_delay_ms = c.echo_delay_ms, .blobs = blobs};
+    sess_mgr_opts so = {.st = st,
+                        .skills = reg,
+                        .default_delay_ms = c.echo_delay_ms,
+                        .blobs = blobs,
+                        .context_window = c.context_window};
     if ((rc = sess_mgr_create(&sm, &so)) != SESS_OK) {
         LOG_E(MOD, "cannot start the session manager");
         goto out;
@@ -246,11 +249,11 @@ int main(int argc, char **argv)
     ctx.n_roots = n_roots;
     ctx.cm = cm;
     ctx.runs = rn;
-    rpcs_method methods[48];
-    size_t nm = svc_session_methods(&ctx, methods, 48);
-    nm += svc_skill_methods(&ctx, methods + nm, 48 - nm);
-    nm += svc_graph_methods(&ctx, methods + nm, 48 - nm);
-    nm += svc_run_methods(&ctx, methods + nm, 48 - nm);
+    rpcs_method methods[64];
+    size_t nm = svc_session_methods(&ctx, methods, 64);
+    nm += svc_skill_methods(&ctx, methods + nm, 64 - nm);
+    nm += svc_graph_methods(&ctx, methods + nm, 64 - nm);
+    nm += svc_run_methods(&ctx, methods + nm, 64 - nm);
     rpcs_opts ro = {.listen = (const char *const *)c.listen,
                     .n_listen = c.n_listen,
                     .cq_threads = c.cq_threads,

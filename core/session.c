@@ -9,9 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "agent.h"
+#include "ctxwin.h"
 #include "evring.h"
 #include "imgscale.h"
+#include "ftsq.h"
 #include "log.h"
 #include "providers.h"
 #include "text.h"
@@ -83,6 +87,12 @@ struct session {
     int runner_active;
     int runner_joinable;
     pthread_t runner;
+    /* A CompactSession is running on a request thread: the runner starts
+     * no turn meanwhile (it is restarted when the compaction ends). */
+    int compacting;
+    /* Reported/estimated prompt tokens of the last model call, per mille
+     * (ctxwin.h); 0 until a provider reported its count. */
+    uint32_t ratio_milli;
     session *next_in_map;
 };
 
@@ -98,6 +108,7 @@ struct sess_mgr {
     uint32_t default_delay_ms;
     size_t ring_events, ring_bytes;
     uint32_t llm_connect_timeout_ms, llm_idle_timeout_ms;
+    uint32_t default_window; /* --context-window; 0: by provider and model */
     /* Tools for the agent loop (a shallow copy of the caller's table) and
      * the canvas note; guarded by mu, copied by each turn at its start. */
     agent_tool *tools;
@@ -389,6 +400,9 @@ void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb)
     pb->turn_id = m->turn_id;
     pb->state = (Comfyd__V1__MessageState)m->state;
     pb->error = m->error ? m->error : "";
+    pb->kind = m->kind == STORE_KIND_SUMMARY ? COMFYD__V1__MESSAGE_KIND__MESSAGE_KIND_SUMMARY
+                                             : COMFYD__V1__MESSAGE_KIND__MESSAGE_KIND_UNSPECIFIED;
+    pb->covers_to = m->covers_to;
 }
 
 void sess_message_pb_attach(sess_mgr *m, const store_message *msg, Comfyd__V1__ChatMessage *pb)
@@ -486,6 +500,7 @@ static void info_fill_locked(session *s, sess_info *out)
     out->status = reported_status_locked(s);
     out->last_seq = s->seq;
     out->queued_turns = s->qlen;
+    out->window = sess_window(s->m, &s->meta);
 }
 
 void sess_info_clear(sess_info *i)
@@ -518,6 +533,10 @@ void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1_
     cfg->api_key_set = m->api_key_set;
     cfg->token_delay_ms = m->token_delay_ms;
     cfg->vision = (char *)vision_mode_name(m->vision);
+    cfg->context_window = m->context_window;
+    pb->context_window = info->window;
+    pb->archived = m->archived;
+    pb->compacted_to = m->compacted_to;
     usage->prompt_tokens = m->prompt_tokens;
     usage->completion_tokens = m->completion_tokens;
     pb->id = (char *)m->id;
@@ -636,6 +655,21 @@ static int check_vision(const char *v, char *err, size_t errlen)
     return SESS_OK;
 }
 
+static int check_window(uint32_t w, char *err, size_t errlen)
+{
+    if (w == 0 || (w >= CTX_MIN_WINDOW && w <= CTX_MAX_WINDOW)) return SESS_OK;
+    seterr(err, errlen, "context_window must be 0 (the default) or %d..%d tokens", CTX_MIN_WINDOW,
+           CTX_MAX_WINDOW);
+    return SESS_EINVAL;
+}
+
+uint32_t sess_window(sess_mgr *m, const store_session *meta)
+{
+    if (meta->context_window) return meta->context_window;
+    if (m->default_window) return m->default_window;
+    return ctx_default_window(meta->provider, meta->model, meta->base_url);
+}
+
 static int check_delay(uint32_t ms, char *err, size_t errlen)
 {
     if (ms > SESS_MAX_TOKEN_DELAY_MS) {
@@ -672,6 +706,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
     m->llm_connect_timeout_ms = opts->llm_connect_timeout_ms;
     m->llm_idle_timeout_ms = opts->llm_idle_timeout_ms;
     m->blobs = opts->blobs;
+    m->default_window = opts->context_window;
     m->ring_events = opts->ring_events ? opts->ring_events : SESS_RING_EVENTS;
     m->ring_bytes = opts->ring_bytes ? opts->ring_bytes : SESS_RING_BYTES;
     m->nbuckets = 64;
@@ -1035,36 +1070,335 @@ static int cmp_run(const void *a, const void *b)
     return strcmp(((const skill_run *)a)->name, ((const skill_run *)b)->name);
 }
 
-static prov_msg *load_provider_history(sess_mgr *m, const char *sid, uint64_t before_id,
-                                       store_message **rows_out, size_t *n_rows, size_t *n_out)
+/* The memory tools every turn offers (defined at the end of this file). */
+#define SESS_N_MEMORY_TOOLS 2
+static const agent_tool memory_tools[SESS_N_MEMORY_TOOLS];
+
+/* ---- context: what a turn sends, and compaction ---------------------------- */
+
+/* The provider settings a compaction runs with (copied, owned). */
+typedef struct prov_cfg {
+    const provider *prov;
+    char *provider_name, *model, *base_url, *api_key;
+    uint32_t connect_timeout_ms, idle_timeout_ms;
+} prov_cfg;
+
+/* A turn's history: the newest summary and the messages after it that a
+ * model may see (done replies and user messages of earlier turns). */
+typedef struct hist {
+    store_message summary; /* id 0: none */
+    store_message *rows;   /* loaded, oldest first */
+    size_t n_rows;
+    size_t *sel; /* indexes into rows of the sendable messages */
+    size_t n_sel;
+    uint64_t *tokens; /* estimated tokens of each sel entry (unscaled) */
+} hist;
+
+static void hist_clear(hist *h)
 {
-    store_message *rows = NULL;
-    size_t n = 0;
+    store_message_clear(&h->summary);
+    store_messages_free(h->rows, h->n_rows);
+    free(h->sel);
+    free(h->tokens);
+    memset(h, 0, sizeof *h);
+}
+
+/* Estimated tokens of a history message as the agent sends it (another
+ * skill's reply gets a "[skill] " label). */
+static uint64_t row_tokens(const store_message *r)
+{
+    size_t len = r->content ? strlen(r->content) : 0;
+    if (r->role == STORE_ROLE_ASSISTANT && r->skill) len += strlen(r->skill) + 3;
+    return ctx_msg_tokens(len);
+}
+
+/* Loads the summary and the messages after it, keeping those of turns
+ * before before_id. */
+static int hist_load(sess_mgr *m, const char *sid, uint64_t before_id, hist *h)
+{
+    memset(h, 0, sizeof *h);
+    int rc = store_summary_latest(m->st, sid, &h->summary);
+    if (rc == STORE_NOT_FOUND) {
+        memset(&h->summary, 0, sizeof h->summary);
+    } else if (rc != STORE_OK) {
+        return rc;
+    }
     int trunc = 0;
-    *rows_out = NULL;
-    *n_rows = 0;
-    *n_out = 0;
-    if (store_messages_load(m->st, sid, SESS_PROVIDER_HISTORY + SESS_MAX_SKILLS + 1, &rows, &n,
-                            &trunc) != STORE_OK)
-        return NULL;
-    prov_msg *h = calloc(n ? n : 1, sizeof *h);
-    size_t k = 0;
-    for (size_t i = 0; h && i < n; i++) {
-        if (rows[i].turn_id >= before_id) continue; /* this turn and later ones */
-        if (rows[i].state != STORE_MSG_DONE && rows[i].role != STORE_ROLE_USER) continue;
-        h[k].role = (prov_role)rows[i].role;
-        h[k].skill = rows[i].skill;
-        h[k].content = rows[i].content ? rows[i].content : "";
-        k++;
+    rc = store_messages_after(m->st, sid, h->summary.id ? h->summary.covers_to : 0,
+                              SESS_CONTEXT_LOAD, &h->rows, &h->n_rows, &trunc);
+    if (rc != STORE_OK) {
+        hist_clear(h);
+        return rc;
     }
-    if (h && k > SESS_PROVIDER_HISTORY) {
-        memmove(h, h + (k - SESS_PROVIDER_HISTORY), SESS_PROVIDER_HISTORY * sizeof *h);
-        k = SESS_PROVIDER_HISTORY;
+    if (trunc)
+        LOG_W(MOD, "session %s: more than %d uncompacted messages; the oldest are left out", sid,
+              SESS_CONTEXT_LOAD);
+    h->sel = calloc(h->n_rows ? h->n_rows : 1, sizeof *h->sel);
+    h->tokens = calloc(h->n_rows ? h->n_rows : 1, sizeof *h->tokens);
+    if (!h->sel || !h->tokens) {
+        hist_clear(h);
+        return STORE_ENOMEM;
     }
-    *rows_out = rows;
-    *n_rows = n;
-    *n_out = k;
-    return h;
+    for (size_t i = 0; i < h->n_rows; i++) {
+        const store_message *r = &h->rows[i];
+        if (r->kind != STORE_KIND_MESSAGE || r->turn_id >= before_id) continue;
+        if (r->state != STORE_MSG_DONE && r->role != STORE_ROLE_USER) continue;
+        h->sel[h->n_sel] = i;
+        h->tokens[h->n_sel] = row_tokens(r);
+        h->n_sel++;
+    }
+    return STORE_OK;
+}
+
+static const char *role_name(store_role r)
+{
+    return r == STORE_ROLE_USER ? "user" : r == STORE_ROLE_ASSISTANT ? "assistant" : "system";
+}
+
+typedef struct collect {
+    char *buf;
+    size_t len, cap;
+} collect;
+
+static int collect_delta(void *ud, const char *text, size_t len)
+{
+    collect *c = ud;
+    if (c->len + len > PROV_MAX_CONTENT) return 1;
+    if (c->len + len + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        while (cap < c->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(c->buf, cap);
+        if (!nb) return 1;
+        c->buf = nb;
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, text, len);
+    c->len += len;
+    c->buf[c->len] = '\0';
+    return 0;
+}
+
+#define COMPACT_SYSTEM_PROMPT                                                                      \
+    "You compact a conversation between a user and the skills of an assistant for ComfyUI "        \
+    "workflows so that it can go on within a small context window. Write a summary of at most "    \
+    "%llu words that keeps what the conversation needs later: the user's goals and "               \
+    "preferences, decisions taken, names of models, nodes, files and settings, the state of "      \
+    "the workflow on the canvas, and open questions. Plain text, no preamble."
+
+/* Summarises rows (and the previous summary) with the session's model, in
+ * chunks that each fit the prompt budget. Returns malloc'd text within
+ * cap tokens, or NULL with err set. */
+static char *summarise_with_model(const prov_cfg *pc, const char *prev, const store_message *rows,
+                                  const size_t *sel, size_t n, uint64_t cap, uint64_t budget,
+                                  const atomic_int *cancel, char *err, size_t errlen)
+{
+    char sys[768];
+    snprintf(sys, sizeof sys, COMPACT_SYSTEM_PROMPT, (unsigned long long)(cap * 3 / 4));
+    char *summary = text_dup(prev ? prev : "");
+    size_t i = 0;
+    while (i < n) {
+        /* Room for this chunk's transcript: budget minus the instructions
+         * and the summary so far. */
+        uint64_t fixed = ctx_msg_tokens(strlen(sys)) + ctx_msg_tokens(strlen(summary)) + 32;
+        uint64_t room = budget > fixed + 64 ? budget - fixed : 64;
+        collect tr = {0};
+        const char *intro = *summary ? "Summary so far:\n" : "";
+        collect_delta(&tr, intro, strlen(intro));
+        collect_delta(&tr, summary, strlen(summary));
+        const char *mid = "\n\nConversation to add to the summary:\n";
+        collect_delta(&tr, mid, strlen(mid));
+        size_t taken = 0;
+        while (i < n) {
+            const store_message *r = &rows[sel[i]];
+            char label[96];
+            snprintf(label, sizeof label, "\n%s%s%.48s%s: ", role_name(r->role),
+                     r->skill ? " (" : "", r->skill ? r->skill : "", r->skill ? ")" : "");
+            uint64_t cost = ctx_text_tokens(strlen(label) + strlen(r->content));
+            if (taken && ctx_text_tokens(tr.len) + cost > room) break;
+            collect_delta(&tr, label, strlen(label));
+            if (ctx_text_tokens(tr.len) + cost > room) {
+                /* One message larger than a chunk: its start stands for it. */
+                uint64_t left =
+                    room > ctx_text_tokens(tr.len) + 8 ? room - ctx_text_tokens(tr.len) - 8 : 8;
+                char *cut = ctx_cut(text_dup(r->content), left);
+                collect_delta(&tr, cut, strlen(cut));
+                collect_delta(&tr, " [cut]", 6);
+                free(cut);
+            } else {
+                collect_delta(&tr, r->content, strlen(r->content));
+            }
+            taken++;
+            i++;
+        }
+        if (!tr.buf) {
+            free(summary);
+            seterr(err, errlen, "out of memory");
+            return NULL;
+        }
+        prov_msg msgs[2] = {{.role = PROV_ROLE_SYSTEM, .content = sys},
+                            {.role = PROV_ROLE_USER, .content = tr.buf}};
+        prov_request req = {
+            .skill_name = "compaction",
+            .messages = msgs,
+            .n_messages = 2,
+            .model = pc->model,
+            .base_url = pc->base_url,
+            .api_key = pc->api_key,
+            .connect_timeout_ms = pc->connect_timeout_ms,
+            .idle_timeout_ms = pc->idle_timeout_ms,
+            .cancel = cancel,
+        };
+        collect out = {0};
+        prov_sink sink = {.ud = &out, .delta = collect_delta};
+        prov_reply rep = {0};
+        char perr[256] = "";
+        int prc = pc->prov->run(pc->prov, &req, &sink, &rep, perr, sizeof perr);
+        free(tr.buf);
+        prov_reply_clear(&rep);
+        if (prc != PROV_OK || !out.buf || !*out.buf) {
+            free(out.buf);
+            free(summary);
+            seterr(err, errlen, "%s",
+                   prc != PROV_OK ? (perr[0] ? perr : "the model call failed")
+                                  : "the model returned an empty summary");
+            return NULL;
+        }
+        free(summary);
+        summary = ctx_cut(out.buf, cap);
+    }
+    return summary;
+}
+
+/* Compacts h: the sel entries before the kept suffix become one summary
+ * message (stored, published, and put in h->summary), and are dropped from
+ * h->sel. keep_max bounds the messages kept. Called on the runner thread
+ * (or the CompactSession caller's, with s->compacting set) without s->mu.
+ * Returns the number of messages summarised (0: nothing to do) or -1 with
+ * err set. */
+static long compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allowance,
+                         size_t keep_max, uint32_t ratio, const atomic_int *cancel,
+                         uint64_t prompt_budget, char *err, size_t errlen)
+{
+    sess_mgr *m = s->m;
+    uint64_t cap = allowance / 4;
+    if (cap < 32) cap = 32;
+    uint64_t keep_budget = allowance > cap ? (allowance - cap) / 2 : 0;
+    ctx_item *items = calloc(h->n_sel ? h->n_sel : 1, sizeof *items);
+    if (!items) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < h->n_sel; i++) {
+        items[i].tokens = ctx_scale(h->tokens[i], ratio);
+        items[i].turn_start = h->rows[h->sel[i]].role == STORE_ROLE_USER;
+    }
+    size_t keep = ctx_select_keep(items, h->n_sel, keep_budget, keep_max);
+    free(items);
+    if (keep == 0) return 0;
+
+    int64_t t0 = text_now_ms();
+    pthread_mutex_lock(&s->mu);
+    publish_status_locked(s, 0, NULL, "compacting the earlier conversation");
+    pthread_mutex_unlock(&s->mu);
+
+    const char *prev = h->summary.id ? h->summary.content : NULL;
+    char *text = NULL;
+    char why[256] = "";
+    int by_model = pc->prov && strcmp(pc->prov->name, "echo") != 0;
+    if (by_model) {
+        /* The model's own budget: what one call may send. */
+        char *sum = summarise_with_model(pc, prev, h->rows, h->sel, keep, cap, prompt_budget,
+                                         cancel, why, sizeof why);
+        if (sum) {
+            char head[256];
+            snprintf(head, sizeof head,
+                     "Summary of %zu earlier message%s (#%llu to #%llu), written by the model "
+                     "%.80s:\n",
+                     keep, keep == 1 ? "" : "s", (unsigned long long)h->rows[h->sel[0]].id,
+                     (unsigned long long)h->rows[h->sel[keep - 1]].id,
+                     pc->model && *pc->model ? pc->model : "(default)");
+            size_t hl = strlen(head), sl = strlen(sum);
+            text = malloc(hl + sl + 1);
+            if (text) {
+                memcpy(text, head, hl);
+                memcpy(text + hl, sum, sl + 1);
+                ctx_cut(text, cap);
+            }
+            free(sum);
+        }
+    }
+    if (!text) {
+        ctx_src *src = calloc(keep, sizeof *src);
+        if (!src) {
+            seterr(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < keep; i++) {
+            const store_message *r = &h->rows[h->sel[i]];
+            src[i] = (ctx_src){
+                .id = r->id, .role = role_name(r->role), .skill = r->skill, .content = r->content};
+        }
+        text = ctx_echo_summary(src, keep, prev, cap);
+        free(src);
+        if (!text) {
+            seterr(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+
+    store_message sm = {0};
+    memcpy(sm.session_id, s->meta.id, sizeof sm.session_id);
+    sm.role = STORE_ROLE_SYSTEM;
+    sm.kind = STORE_KIND_SUMMARY;
+    sm.state = STORE_MSG_DONE;
+    sm.content = text;
+    sm.skill = NULL;
+    sm.covers_to = h->rows[h->sel[keep - 1]].id;
+    sm.created_ms = text_now_ms();
+    pthread_mutex_lock(&s->mu);
+    int rc = s->deleted ? STORE_NOT_FOUND : store_message_insert(m->st, &sm);
+    if (rc != STORE_OK) {
+        pthread_mutex_unlock(&s->mu);
+        free(text);
+        seterr(err, errlen, "cannot store the summary: %s", store_strerror(rc));
+        return -1;
+    }
+    s->meta.message_count++;
+    s->meta.compacted_to = sm.covers_to;
+    publish_message_locked(s, &sm);
+    if (by_model && why[0])
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "context",
+                           "the model could not summarise (%s); an extract of the messages was "
+                           "stored as the summary instead",
+                           why);
+    uint64_t before = 0;
+    for (size_t i = 0; i < keep; i++)
+        before += h->tokens[i];
+    publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "context",
+                       "compacted %zu messages (about %llu tokens) into a summary of about %llu "
+                       "tokens in %lld ms",
+                       keep, (unsigned long long)before,
+                       (unsigned long long)ctx_msg_tokens(strlen(text)),
+                       (long long)(text_now_ms() - t0));
+    pthread_mutex_unlock(&s->mu);
+
+    /* The new summary replaces the old one and the compacted entries. */
+    store_message_clear(&h->summary);
+    h->summary = sm; /* takes text */
+    memmove(h->sel, h->sel + keep, (h->n_sel - keep) * sizeof *h->sel);
+    memmove(h->tokens, h->tokens + keep, (h->n_sel - keep) * sizeof *h->tokens);
+    h->n_sel -= keep;
+    return (long)keep;
+}
+
+static uint64_t hist_tokens(const hist *h, uint32_t ratio)
+{
+    uint64_t sum =
+        h->summary.id ? ctx_scale(ctx_text_tokens(strlen(h->summary.content)) + 16, ratio) : 0;
+    for (size_t i = 0; i < h->n_sel; i++)
+        sum += ctx_scale(h->tokens[i], ratio);
+    return sum;
 }
 
 static void free_strv(char **v, size_t n)
@@ -1182,9 +1516,15 @@ static void run_turn(session *s, pending *p)
     /* The tool table and the note callback as they are now. */
     pthread_mutex_lock(&m->mu);
     size_t n_tools = m->n_tools;
-    agent_tool *tools = n_tools ? malloc(n_tools * sizeof *tools) : NULL;
-    if (n_tools && !tools) abort();
+    /* The caller's tools, then the memory tools (remember, recall). */
+    agent_tool *tools = malloc((n_tools + SESS_N_MEMORY_TOOLS) * sizeof *tools);
+    if (!tools) abort();
     if (n_tools) memcpy(tools, m->tools, n_tools * sizeof *tools);
+    for (size_t i = 0; i < SESS_N_MEMORY_TOOLS; i++) {
+        tools[n_tools + i] = memory_tools[i];
+        tools[n_tools + i].ud = m;
+    }
+    n_tools += SESS_N_MEMORY_TOOLS;
     void *tools_ud = m->tools_ud;
     sess_note_fn note_fn = m->note;
     void *note_ud = m->note_ud;
@@ -1221,6 +1561,8 @@ static void run_turn(session *s, pending *p)
     char *system_prompt = text_dup(s->meta.system_prompt ? s->meta.system_prompt : "");
     uint32_t delay = s->meta.token_delay_ms ? s->meta.token_delay_ms : m->default_delay_ms;
     int vision = vision_enabled(s->meta.vision, provider_name, model);
+    uint32_t window = sess_window(m, &s->meta);
+    uint32_t ratio = s->ratio_milli;
     s->cur = t;
     s->starting = 0;
     s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
@@ -1237,10 +1579,6 @@ static void run_turn(session *s, pending *p)
     skills_unref(reg);
 
     const provider *prov = provider_find(provider_name);
-    store_message *hist_rows = NULL;
-    size_t n_hist_rows = 0, n_hist = 0;
-    prov_msg *hist =
-        load_provider_history(m, s->meta.id, t->msg_id, &hist_rows, &n_hist_rows, &n_hist);
     /* One note per turn, shared by its skills: the callback may report
      * "changes since the last turn" and so must not be asked twice. */
     char *note = note_fn && t->n_runs ? note_fn(note_ud, s->meta.id) : NULL;
@@ -1251,8 +1589,6 @@ static void run_turn(session *s, pending *p)
     ctx.base.prov = prov;
     ctx.base.system_prompt = system_prompt;
     ctx.base.context_note = note;
-    ctx.base.history = hist;
-    ctx.base.n_history = n_hist;
     ctx.base.user_text = ta.text ? ta.text : t->user_text;
     ctx.base.user_images = ta.images;
     ctx.base.n_user_images = ta.n_images;
@@ -1269,6 +1605,78 @@ static void run_turn(session *s, pending *p)
     ctx.base.session_id = s->meta.id;
     ctx.base.turn_id = t->msg_id;
 
+    /* The context: what every model call sends besides the history must
+     * fit the prompt budget; the history gets the rest, compacted when it
+     * does not fit (or has more than SESS_PROVIDER_HISTORY messages). */
+    uint64_t budget = ctx_prompt_budget(window);
+    uint64_t fixed = 0;
+    for (size_t i = 0; i < t->n_runs; i++) {
+        skill_run *r = &t->runs[i];
+        if (r->err[0]) continue;
+        agent_skill sk = {.name = r->name,
+                          .instructions = r->instructions,
+                          .allowed_tools = r->allowed_tools,
+                          .n_allowed_tools = r->n_allowed_tools};
+        agent_turn tt = ctx.base;
+        tt.skill = &sk;
+        uint64_t f = ctx_scale(agent_fixed_tokens(&tt), ratio);
+        if (f > fixed) fixed = f;
+    }
+    hist h;
+    char ctx_err[sizeof t->runs[0].err] = "";
+    int hrc = hist_load(m, s->meta.id, t->msg_id, &h);
+    if (hrc != STORE_OK) {
+        memset(&h, 0, sizeof h);
+        snprintf(ctx_err, sizeof ctx_err, "cannot read the history: %s", store_strerror(hrc));
+    } else if (t->n_runs && prov && fixed > budget) {
+        snprintf(ctx_err, sizeof ctx_err,
+                 "the message with the skill's instructions, the canvas note and the tool schemas "
+                 "needs about %llu tokens, more than the prompt budget of %llu (context window "
+                 "%u): raise context_window or shorten the message",
+                 (unsigned long long)fixed, (unsigned long long)budget, window);
+    } else if (t->n_runs && prov) {
+        uint64_t allowance = budget - fixed;
+        if (hist_tokens(&h, ratio) > allowance || h.n_sel > SESS_PROVIDER_HISTORY) {
+            prov_cfg pc = {.prov = prov,
+                           .provider_name = provider_name,
+                           .model = model,
+                           .base_url = base_url,
+                           .api_key = api_key,
+                           .connect_timeout_ms = m->llm_connect_timeout_ms,
+                           .idle_timeout_ms = m->llm_idle_timeout_ms};
+            char cerr[200] = "";
+            long k = compact_hist(s, &pc, &h, allowance, SESS_PROVIDER_HISTORY / 2, ratio,
+                                  &t->cancel, budget, cerr, sizeof cerr);
+            if (k < 0)
+                snprintf(ctx_err, sizeof ctx_err, "compaction failed: %s", cerr);
+            else if (hist_tokens(&h, ratio) > allowance)
+                snprintf(ctx_err, sizeof ctx_err,
+                         "the history does not fit the prompt budget of %llu tokens even after "
+                         "compaction: raise context_window",
+                         (unsigned long long)budget);
+        }
+    }
+    prov_msg *hm = calloc(h.n_sel ? h.n_sel : 1, sizeof *hm);
+    if (!hm) abort();
+    for (size_t i = 0; i < h.n_sel; i++) {
+        const store_message *r = &h.rows[h.sel[i]];
+        hm[i].role = (prov_role)r->role;
+        hm[i].skill = r->skill;
+        hm[i].content = r->content ? r->content : "";
+    }
+    ctx.base.history = hm;
+    ctx.base.n_history = h.n_sel;
+    ctx.base.summary = h.summary.id ? h.summary.content : NULL;
+    ctx.base.budget_tokens = budget;
+    ctx.base.ratio_milli = ratio;
+    if (ctx_err[0]) {
+        for (size_t i = 0; i < t->n_runs; i++) {
+            if (t->runs[i].err[0]) continue;
+            t->runs[i].rc = AGENT_ECONTEXT;
+            snprintf(t->runs[i].err, sizeof t->runs[i].err, "%s", ctx_err);
+        }
+    }
+
     if (t->n_runs == 0) {
         pthread_mutex_lock(&s->mu);
         publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, t->msg_id, NULL, "session",
@@ -1278,7 +1686,7 @@ static void run_turn(session *s, pending *p)
     for (size_t i = 0; i < t->n_runs; i++) {
         skill_run *r = &t->runs[i];
         if (r->err[0] || !prov) {
-            r->rc = AGENT_FAILED;
+            if (r->rc != AGENT_ECONTEXT) r->rc = AGENT_FAILED;
             if (!prov) snprintf(r->err, sizeof r->err, "unknown provider '%s'", provider_name);
             continue;
         }
@@ -1307,8 +1715,8 @@ static void run_turn(session *s, pending *p)
     }
     free(note);
     free(tools);
-    free(hist);
-    store_messages_free(hist_rows, n_hist_rows);
+    free(hm);
+    hist_clear(&h);
     turn_att_clear(&ta);
 
     /* Store the replies in a stable (name) order, each with its event. */
@@ -1339,6 +1747,7 @@ static void run_turn(session *s, pending *p)
             am.error = r->err[0] ? r->err : "the provider failed";
             if (r->rc == AGENT_ESTEPS) code = "agent_step_limit";
             if (r->rc == AGENT_ELOOP) code = "agent_loop";
+            if (r->rc == AGENT_ECONTEXT) code = "context_overflow";
             failed++;
         }
         int rc = store_message_insert(m->st, &am);
@@ -1383,6 +1792,13 @@ static void run_turn(session *s, pending *p)
         }
         publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
         failed++;
+    }
+    /* Calibrate the estimate with the model server's own count (the echo
+     * provider counts words, which says nothing about a tokenizer). */
+    for (size_t i = 0; prov && strcmp(prov->name, "echo") != 0 && i < t->n_runs; i++) {
+        const agent_stats *st = &t->runs[i].stats;
+        if (st->first_prompt_reported && st->first_prompt_estimate)
+            s->ratio_milli = ctx_ratio(st->first_prompt_reported, st->first_prompt_estimate);
     }
     if ((ptok || ctok) && !s->deleted) {
         store_session_add_usage(m->st, s->meta.id, ptok, ctok);
@@ -1434,7 +1850,7 @@ static void *runner_main(void *arg)
         pthread_mutex_lock(&s->m->mu);
         int stop = s->m->shutting_down;
         pthread_mutex_unlock(&s->m->mu);
-        pending *p = (stop || s->deleted) ? NULL : s->qhead;
+        pending *p = (stop || s->deleted || s->compacting) ? NULL : s->qhead;
         if (!p) {
             s->runner_active = 0;
             pthread_mutex_unlock(&s->mu);
@@ -1505,6 +1921,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
         if ((rc = check_skills(m, c->active_skills, c->n_active_skills, err, errlen))) return rc;
         if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
         if ((rc = check_vision(c->vision, err, errlen))) return rc;
+        if ((rc = check_window(c->context_window, err, errlen))) return rc;
     }
     store_session meta = {0};
     const char *want = req->session_id;
@@ -1530,6 +1947,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
     }
     meta.token_delay_ms = c ? c->token_delay_ms : 0;
     meta.vision = c ? vision_mode_parse(c->vision) : VISION_AUTO;
+    meta.context_window = c ? c->context_window : 0;
     meta.created_ms = meta.updated_ms = text_now_ms();
     meta.api_key_set = req->api_key && *req->api_key;
 
@@ -1621,6 +2039,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
         CHECK(check_skills(m, req->active_skills->names, req->active_skills->n_names, err, errlen));
     if (req->token_delay_ms) CHECK(check_delay(req->token_delay_ms->value, err, errlen));
     if (req->vision) CHECK(check_vision(req->vision->value, err, errlen));
+    if (req->context_window) CHECK(check_window(req->context_window->value, err, errlen));
 #undef CHECK
 
     pthread_mutex_lock(&s->mu);
@@ -1640,6 +2059,8 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (req->system_prompt) set_str(&next.system_prompt, req->system_prompt->value);
     if (req->token_delay_ms) next.token_delay_ms = req->token_delay_ms->value;
     if (req->vision) next.vision = vision_mode_parse(req->vision->value);
+    if (req->context_window) next.context_window = req->context_window->value;
+    if (req->archived) next.archived = req->archived->value != 0;
     if (req->active_skills) {
         for (size_t i = 0; i < next.n_skills; i++)
             free(next.skills[i]);
@@ -1758,6 +2179,54 @@ int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
     LOG_I(MOD, "session %s deleted", id);
     session_unref(s); /* the map's reference; a running turn holds its own */
     return SESS_OK;
+}
+
+/* An untitled session is named after its first message: its first line,
+ * cut at a word boundary (the user can rename it). Called with s->mu. */
+static void title_from_first_locked(session *s, const char *content)
+{
+    char t[SESS_AUTO_TITLE + 8];
+    size_t len = 0;
+    const char *p = content;
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    while (p[len] && p[len] != '\n' && p[len] != '\r' && len < SESS_AUTO_TITLE)
+        len++;
+    if (p[len] && p[len] != '\n' && p[len] != '\r') { /* cut: back to a word boundary */
+        size_t w = len;
+        while (w > SESS_AUTO_TITLE / 2 && p[w] != ' ')
+            w--;
+        if (p[w] == ' ') len = w;
+        while (len > 0 && ((unsigned char)p[len] & 0xC0) == 0x80)
+            len--;
+    }
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    if (len == 0) return;
+    memcpy(t, p, len);
+    t[len] = '\0';
+    if (p[len] && p[len] != '\n' && p[len] != '\r') strcat(t, "…");
+    store_session next;
+    meta_copy(&next, &s->meta);
+    set_str(&next.title, t);
+    if (store_session_update(s->m->st, &next) != STORE_OK) {
+        store_session_clear(&next);
+        return; /* an untitled session is no failure */
+    }
+    store_session_clear(&s->meta);
+    s->meta = next;
+    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+    Comfyd__V1__ConfigUpdated cu = COMFYD__V1__CONFIG_UPDATED__INIT;
+    sess_info tmp = {.meta = s->meta, .window = sess_window(s->m, &s->meta)};
+    Comfyd__V1__Session spb;
+    Comfyd__V1__SessionConfig cpb;
+    Comfyd__V1__Usage upb;
+    sess_info_to_pb(&tmp, &spb, &cpb, &upb);
+    cu.config = &cpb;
+    cu.title = s->meta.title;
+    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
+    ev.config_updated = &cu;
+    publish_locked(s, &ev);
 }
 
 void sess_send_result_clear(sess_send_result *r)
@@ -2021,6 +2490,20 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
         rc = SESS_EFULL;
         goto out_unlock;
     }
+    /* A message that alone exceeds the prompt budget can never be sent
+     * whole: refuse it now rather than send it cut. */
+    uint32_t window = sess_window(m, &s->meta);
+    uint64_t need = ctx_scale(ctx_msg_tokens(strlen(req->content)), s->ratio_milli);
+    if (need > ctx_prompt_budget(window)) {
+        seterr(err, errlen,
+               "the message is about %llu tokens, more than this session's prompt budget of "
+               "%llu (context window %u minus %u kept for the reply): shorten it or raise "
+               "context_window",
+               (unsigned long long)need, (unsigned long long)ctx_prompt_budget(window), window,
+               ctx_reply_reserve(window));
+        rc = SESS_EINVAL;
+        goto out_unlock;
+    }
     store_message *msg = &out->message;
     memcpy(msg->session_id, s->meta.id, sizeof msg->session_id);
     msg->role = STORE_ROLE_USER;
@@ -2037,6 +2520,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     }
     s->meta.message_count++;
     s->meta.updated_ms = msg->created_ms;
+    if (!s->meta.title || !*s->meta.title) title_from_first_locked(s, req->content);
     int busy = s->cur != NULL || s->starting;
     out->queued = busy || s->qlen > 0;
     out->queue_position = s->qlen + (busy ? 1 : 0);
@@ -2251,8 +2735,8 @@ int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_s
 
 /* Page tokens are "<updated_ms>:<id>" of the last session of the previous
  * page; keyset paging stays correct while sessions are added. */
-int sess_list(sess_mgr *m, const char *token, size_t page_size, sess_info **out, size_t *n,
-              char **next, char *err, size_t errlen)
+int sess_list(sess_mgr *m, const char *token, size_t page_size, int include_archived,
+              sess_info **out, size_t *n, char **next, char *err, size_t errlen)
 {
     *out = NULL;
     *n = 0;
@@ -2277,9 +2761,38 @@ int sess_list(sess_mgr *m, const char *token, size_t page_size, sess_info **out,
     if (page_size > 500) page_size = 500;
     store_session *rows = NULL;
     size_t nr = 0;
-    int rc = store_session_page(m->st, after_ms, have_cursor ? after_id : NULL, page_size + 1,
-                                &rows, &nr);
+    int rc = STORE_OK;
+    /* Archived sessions are skipped unless asked for: pages are read until
+     * page_size + 1 listed ones are found or the sessions end. */
+    for (;;) {
+        store_session *part = NULL;
+        size_t np = 0;
+        rc = store_session_page(m->st, after_ms, have_cursor ? after_id : NULL, page_size + 1,
+                                &part, &np);
+        if (rc != STORE_OK) break;
+        if (np) {
+            after_ms = part[np - 1].updated_ms;
+            snprintf(after_id, sizeof after_id, "%s", part[np - 1].id);
+            have_cursor = 1;
+        }
+        store_session *grown = realloc(rows, (nr + np + 1) * sizeof *rows);
+        if (!grown) {
+            store_sessions_free(part, np);
+            rc = STORE_ENOMEM;
+            break;
+        }
+        rows = grown;
+        for (size_t i = 0; i < np; i++) {
+            if (!include_archived && part[i].archived)
+                store_session_clear(&part[i]);
+            else
+                rows[nr++] = part[i];
+        }
+        free(part);
+        if (np < page_size + 1 || nr > page_size) break;
+    }
     if (rc != STORE_OK) {
+        store_sessions_free(rows, nr);
         seterr(err, errlen, "cannot list sessions: %s", store_strerror(rc));
         return store_io_err(rc);
     }
@@ -2317,4 +2830,481 @@ int sess_history(sess_mgr *m, const char *id, size_t limit, store_message **out,
 {
     int rc = store_messages_load(m->st, id, limit, out, n, truncated);
     return store_to_sess(rc);
+}
+
+/* ---- memory: compact, search, remember, export ---------------------------- */
+
+int sess_compact(sess_mgr *m, const char *id, uint32_t *compacted, store_message *summary,
+                 char *notice, size_t noticelen, char *err, size_t errlen)
+{
+    int rc;
+    *compacted = 0;
+    if (summary) memset(summary, 0, sizeof *summary);
+    if (notice && noticelen) notice[0] = '\0';
+    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = find_or_err(m, id, &rc, err, errlen);
+    if (!s) return rc;
+    pthread_mutex_lock(&s->mu);
+    if (s->deleted) {
+        pthread_mutex_unlock(&s->mu);
+        session_unref(s);
+        seterr(err, errlen, "session %s not found", id);
+        return SESS_NOT_FOUND;
+    }
+    if (s->cur || s->starting || s->compacting || s->qhead) {
+        pthread_mutex_unlock(&s->mu);
+        session_unref(s);
+        seterr(err, errlen, "session %s is running a turn; compact it when it is idle", id);
+        return SESS_EBUSY;
+    }
+    s->compacting = 1;
+    prov_cfg pc = {0};
+    pc.provider_name = text_dup(s->meta.provider);
+    pc.model = text_dup(s->meta.model ? s->meta.model : "");
+    pc.base_url = text_dup(s->meta.base_url ? s->meta.base_url : "");
+    pc.prov = provider_find(pc.provider_name);
+    pc.connect_timeout_ms = m->llm_connect_timeout_ms;
+    pc.idle_timeout_ms = m->llm_idle_timeout_ms;
+    store_session_get_api_key(m->st, s->meta.id, &pc.api_key);
+    uint32_t window = sess_window(m, &s->meta);
+    uint32_t ratio = s->ratio_milli;
+    pthread_mutex_unlock(&s->mu);
+
+    /* Everything but the newest turn goes into the summary; the history
+     * may use what a turn's would (the budget less a typical fixed part,
+     * taken as a quarter). */
+    hist h;
+    uint64_t budget = ctx_prompt_budget(window);
+    rc = hist_load(m, s->meta.id, UINT64_MAX, &h);
+    if (rc != STORE_OK) {
+        seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
+        rc = SESS_EIO;
+    } else {
+        size_t last_turn = 0;
+        for (size_t i = 0; i < h.n_sel; i++)
+            if (h.rows[h.sel[i]].role == STORE_ROLE_USER) last_turn = i;
+        size_t keep_max = h.n_sel - last_turn;
+        long k = h.n_sel > keep_max ? compact_hist(s, &pc, &h, budget - budget / 4, keep_max, ratio,
+                                                   NULL, budget, err, errlen)
+                                    : 0;
+        if (k < 0) {
+            rc = SESS_EIO;
+        } else {
+            rc = SESS_OK;
+            *compacted = (uint32_t)k;
+            if (k > 0 && summary) {
+                *summary = h.summary;
+                memset(&h.summary, 0, sizeof h.summary);
+            }
+            if (notice && noticelen)
+                snprintf(notice, noticelen,
+                         k ? "compacted %ld earlier messages into a summary; the originals stay "
+                             "stored"
+                           : "nothing to compact: only the newest turn is after the last summary",
+                         k);
+        }
+        hist_clear(&h);
+    }
+    if (pc.api_key) {
+        memset(pc.api_key, 0, strlen(pc.api_key));
+        free(pc.api_key);
+    }
+    free(pc.provider_name);
+    free(pc.model);
+    free(pc.base_url);
+    pthread_mutex_lock(&s->mu);
+    s->compacting = 0;
+    if (s->qhead) start_runner_locked(s); /* messages sent meanwhile */
+    if (*compacted) publish_status_locked(s, 0, NULL, "compacted");
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+    return rc;
+}
+
+int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned kind_mask,
+                size_t limit, store_hit **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    int rc;
+    if (session_id && *session_id && (rc = check_session_id(session_id, err, errlen))) return rc;
+    if (limit == 0) limit = SESS_SEARCH_DEFAULT;
+    if (limit > STORE_SEARCH_MAX) {
+        seterr(err, errlen, "limit is too large (at most %d)", STORE_SEARCH_MAX);
+        return SESS_EINVAL;
+    }
+    char *match = NULL;
+    char qerr[160] = "";
+    if (ftsq_build(query, &match, qerr, sizeof qerr) != 0) {
+        seterr(err, errlen, "query: %s", qerr);
+        return SESS_EINVAL;
+    }
+    rc = store_search(m->st, match, session_id && *session_id ? session_id : NULL,
+                      kind_mask ? kind_mask : STORE_HIT_ALL, limit, out, n);
+    free(match);
+    if (rc == STORE_EINVAL) {
+        /* ftsq only builds valid expressions; say so without SQLite's words. */
+        seterr(err, errlen, "query: the search expression was not accepted");
+        return SESS_EINVAL;
+    }
+    if (rc != STORE_OK) {
+        seterr(err, errlen, "search failed: %s", store_strerror(rc));
+        return store_to_sess(rc);
+    }
+    return SESS_OK;
+}
+
+int sess_remember(sess_mgr *m, const char *session_id, int global, const char *content,
+                  uint64_t *id, char *err, size_t errlen)
+{
+    int rc;
+    if (id) *id = 0;
+    if ((rc = check_text("content", content, STORE_MEMORY_MAX, 0, err, errlen))) return rc;
+    if (!global && (rc = check_session_id(session_id, err, errlen))) return rc;
+    rc = store_memory_add(m->st, global ? NULL : session_id, content, id);
+    if (rc == STORE_NOT_FOUND) {
+        seterr(err, errlen, "session %s not found", session_id);
+        return SESS_NOT_FOUND;
+    }
+    if (rc != STORE_OK) {
+        seterr(err, errlen, "cannot store the memory: %s", store_strerror(rc));
+        return store_to_sess(rc);
+    }
+    return SESS_OK;
+}
+
+typedef struct xbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} xbuf;
+
+static void xput(xbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void xputs(xbuf *b, const char *s)
+{
+    xput(b, s, strlen(s));
+}
+
+static void xprintf(xbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void xprintf(xbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) xput(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* A JSON string: quotes, escapes, control characters as \u00XX. */
+static void xjson(xbuf *b, const char *s)
+{
+    xput(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            xput(b, e, 2);
+        } else if (*p < 0x20) {
+            xprintf(b, "\\u%04x", *p);
+        } else {
+            xput(b, (const char *)p, 1);
+        }
+    }
+    xput(b, "\"", 1);
+}
+
+static const char *state_name(store_msg_state st)
+{
+    switch (st) {
+    case STORE_MSG_QUEUED:
+        return "queued";
+    case STORE_MSG_RUNNING:
+        return "running";
+    case STORE_MSG_DONE:
+        return "done";
+    case STORE_MSG_CANCELLED:
+        return "cancelled";
+    case STORE_MSG_FAILED:
+        return "failed";
+    case STORE_MSG_INTERRUPTED:
+        return "interrupted";
+    }
+    return "unknown";
+}
+
+int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    sess_info info;
+    int rc = sess_get(m, id, &info, err, errlen);
+    if (rc != SESS_OK) return rc;
+    store_message *rows = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    rc = store_messages_load(m->st, id, SIZE_MAX / 2, &rows, &n, &trunc);
+    if (rc != STORE_OK) {
+        sess_info_clear(&info);
+        seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
+        return store_to_sess(rc);
+    }
+    const store_session *meta = &info.meta;
+    xbuf b = {0};
+    if (format == 2) {
+        xputs(&b, "{\"id\":");
+        xjson(&b, meta->id);
+        xputs(&b, ",\"title\":");
+        xjson(&b, meta->title);
+        xputs(&b, ",\"provider\":");
+        xjson(&b, meta->provider);
+        xputs(&b, ",\"model\":");
+        xjson(&b, meta->model);
+        xprintf(&b, ",\"created_at_ms\":%lld,\"updated_at_ms\":%lld,\"archived\":%s",
+                (long long)meta->created_ms, (long long)meta->updated_ms,
+                meta->archived ? "true" : "false");
+        xputs(&b, ",\"messages\":[");
+        for (size_t i = 0; i < n; i++) {
+            const store_message *r = &rows[i];
+            xprintf(&b, "%s{\"id\":%llu,\"role\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\"",
+                    i ? "," : "", (unsigned long long)r->id, role_name(r->role),
+                    r->kind == STORE_KIND_SUMMARY ? "summary" : "message", state_name(r->state));
+            xprintf(&b, ",\"turn_id\":%llu,\"created_at_ms\":%lld", (unsigned long long)r->turn_id,
+                    (long long)r->created_ms);
+            if (r->kind == STORE_KIND_SUMMARY)
+                xprintf(&b, ",\"covers_to\":%llu", (unsigned long long)r->covers_to);
+            if (r->skill) {
+                xputs(&b, ",\"skill\":");
+                xjson(&b, r->skill);
+            }
+            if (r->error) {
+                xputs(&b, ",\"error\":");
+                xjson(&b, r->error);
+            }
+            xputs(&b, ",\"content\":");
+            xjson(&b, r->content);
+            xputs(&b, "}");
+        }
+        xputs(&b, "]}\n");
+    } else {
+        xputs(&b, "# ");
+        xputs(&b, meta->title && *meta->title ? meta->title : "Untitled session");
+        xprintf(&b, "\n\nSession `%s` · provider %s%s%s · %zu messages\n", meta->id, meta->provider,
+                meta->model && *meta->model ? " · model " : "", meta->model ? meta->model : "", n);
+        for (size_t i = 0; i < n; i++) {
+            const store_message *r = &rows[i];
+            if (r->kind == STORE_KIND_SUMMARY) {
+                xprintf(&b, "\n---\n\n> **Summary** (stands for the messages up to #%llu)\n>\n",
+                        (unsigned long long)r->covers_to);
+                /* Quote every line of the summary. */
+                const char *p = r->content;
+                while (*p) {
+                    const char *nl = strchr(p, '\n');
+                    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                    xputs(&b, "> ");
+                    xput(&b, p, len);
+                    xputs(&b, "\n");
+                    p += len + (nl ? 1 : 0);
+                }
+                xputs(&b, "\n---\n");
+                continue;
+            }
+            xprintf(&b, "\n## %s", r->role == STORE_ROLE_USER ? "User" : "Assistant");
+            if (r->skill && *r->skill) xprintf(&b, " (%s)", r->skill);
+            xprintf(&b, " · #%llu", (unsigned long long)r->id);
+            if (r->state != STORE_MSG_DONE) xprintf(&b, " · %s", state_name(r->state));
+            xputs(&b, "\n\n");
+            xputs(&b, r->content);
+            if (r->error && *r->error) {
+                xputs(&b, "\n\n*Error: ");
+                xputs(&b, r->error);
+                xputs(&b, "*");
+            }
+            xputs(&b, "\n");
+        }
+    }
+    store_messages_free(rows, n);
+    sess_info_clear(&info);
+    if (b.oom) {
+        free(b.p);
+        return SESS_ENOMEM;
+    }
+    *out = b.p;
+    return SESS_OK;
+}
+
+/* ---- memory tools: remember and recall ------------------------------------ */
+
+#define RECALL_DEFAULT 5 /* memories a recall returns unless asked */
+#define RECALL_MAX 20    /* a model needs a few facts, not a dump */
+
+/* The arguments object (agent.h checked it is one); NULL on a parse error. */
+static yajl_val args_tree(const char *json)
+{
+    char e[64];
+    yajl_val v = yajl_tree_parse(json, e, sizeof e);
+    if (v && !YAJL_IS_OBJECT(v)) {
+        yajl_tree_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *arg_str(yajl_val obj, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+    return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static char *tool_error(const char *msg)
+{
+    xbuf b = {0};
+    xputs(&b, "{\"error\":");
+    xjson(&b, msg);
+    xputs(&b, "}");
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* scope: NULL or "" gives dflt; 0 session, 1 global, 2 all; -1 unknown. */
+static int parse_scope(const char *v, int dflt, int allow_all)
+{
+    if (!v || !*v) return dflt;
+    if (!strcmp(v, "session")) return 0;
+    if (!strcmp(v, "global")) return 1;
+    if (allow_all && !strcmp(v, "all")) return 2;
+    return -1;
+}
+
+static int tool_remember(void *ud, const agent_call_ctx *ctx, const char *args_json, char **result)
+{
+    sess_mgr *m = ud;
+    yajl_val a = args_tree(args_json);
+    const char *text = a ? arg_str(a, "content") : NULL;
+    int scope = parse_scope(a ? arg_str(a, "scope") : NULL, 0, 0);
+    int rc = AGENT_TOOL_ERROR;
+    if (!text || !*text) {
+        *result = tool_error("content: the fact to remember, a non-empty string");
+    } else if (scope < 0) {
+        *result = tool_error("scope: \"session\" (the default) or \"global\"");
+    } else if (scope == 0 && (!ctx->session_id || !*ctx->session_id)) {
+        *result = tool_error("scope: there is no session here; use \"global\"");
+    } else {
+        char err[256] = "";
+        uint64_t id = 0;
+        if (sess_remember(m, ctx->session_id, scope == 1, text, &id, err, sizeof err) != SESS_OK) {
+            *result = tool_error(err);
+        } else {
+            xbuf b = {0};
+            xprintf(&b, "{\"id\":%llu,\"scope\":\"%s\"}", (unsigned long long)id,
+                    scope == 1 ? "global" : "session");
+            *result = b.p;
+            rc = AGENT_TOOL_OK;
+        }
+    }
+    yajl_tree_free(a);
+    return rc;
+}
+
+static int tool_recall(void *ud, const agent_call_ctx *ctx, const char *args_json, char **result)
+{
+    sess_mgr *m = ud;
+    yajl_val a = args_tree(args_json);
+    const char *query = a ? arg_str(a, "query") : NULL;
+    int scope = parse_scope(a ? arg_str(a, "scope") : NULL, 2, 1);
+    const char *lpath[] = {"limit", NULL};
+    yajl_val lv = a ? yajl_tree_get(a, lpath, yajl_t_number) : NULL;
+    long long limit = lv && YAJL_IS_INTEGER(lv) ? YAJL_GET_INTEGER(lv) : RECALL_DEFAULT;
+    const char *sid = ctx->session_id ? ctx->session_id : "";
+    int rc = AGENT_TOOL_ERROR;
+    if (!query || !*query) {
+        *result = tool_error("query: words to look for, a non-empty string");
+    } else if (scope < 0) {
+        *result = tool_error("scope: \"session\", \"global\" or \"all\" (the default)");
+    } else if (limit < 1 || limit > RECALL_MAX) {
+        *result = tool_error("limit: an integer from 1 to 20");
+    } else {
+        char err[256] = "";
+        store_hit *hits = NULL;
+        size_t n = 0;
+        if (sess_search(m, query, NULL, 1u << STORE_HIT_MEMORY, STORE_SEARCH_MAX, &hits, &n, err,
+                        sizeof err) != SESS_OK) {
+            *result = tool_error(err);
+        } else {
+            /* Only this session's memories and the global ones, never
+             * another session's. */
+            xbuf b = {0};
+            xputs(&b, "{\"memories\":[");
+            long long k = 0;
+            for (size_t i = 0; i < n && k < limit; i++) {
+                int global = hits[i].session_id[0] == '\0';
+                int mine = !global && *sid && !strcmp(hits[i].session_id, sid);
+                if (!(global ? scope != 0 : mine && scope != 1)) continue;
+                xprintf(&b, "%s{\"id\":%llu,\"scope\":\"%s\",\"content\":", k ? "," : "",
+                        (unsigned long long)hits[i].id, global ? "global" : "session");
+                xjson(&b, hits[i].text ? hits[i].text : hits[i].snippet);
+                xputs(&b, "}");
+                k++;
+            }
+            xputs(&b, "]}");
+            store_hits_free(hits, n);
+            if (b.oom) {
+                free(b.p);
+                *result = NULL;
+            } else {
+                *result = b.p;
+                rc = AGENT_TOOL_OK;
+            }
+        }
+    }
+    yajl_tree_free(a);
+    return rc;
+}
+
+static const agent_tool memory_tools[SESS_N_MEMORY_TOOLS] = {
+    {"remember",
+     "Stores a fact for later turns and sessions: a user preference, a decision, a name. "
+     "scope \"session\" (the default) keeps it with this conversation, \"global\" for every "
+     "session. Found again with recall.",
+     "{\"type\":\"object\",\"properties\":{\"content\":{\"type\":\"string\",\"description\":"
+     "\"The fact, one or two "
+     "sentences.\"},\"scope\":{\"type\":\"string\",\"enum\":[\"session\","
+     "\"global\"]}},\"required\":[\"content\"],\"additionalProperties\":false}",
+     0, tool_remember, NULL},
+    {"recall",
+     "Looks up remembered facts by words (full-text search, best first): this session's and "
+     "the "
+     "global ones (scope \"all\", the default), or only \"session\" or \"global\".",
+     "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"scope\":{"
+     "\"type\":\"string\",\"enum\":[\"session\",\"global\",\"all\"]},\"limit\":{\"type\":"
+     "\"integer\",\"minimum\":1,\"maximum\":20}},\"required\":[\"query\"],"
+     "\"additionalProperties\":false}",
+     1, tool_recall, NULL},
+};
+
+const agent_tool *sess_memory_tools(size_t *n)
+{
+    *n = SESS_N_MEMORY_TOOLS;
+    return memory_tools;
 }

@@ -28,6 +28,7 @@
 
 /* Named limits; each bounds what one caller can make the service hold. */
 #define SESS_MAX_TITLE 200           /* bytes; a label, not a document */
+#define SESS_AUTO_TITLE 60           /* bytes of a title made from the first message */
 #define SESS_MAX_CONTENT (64 * 1024) /* bytes per user message */
 #define SESS_MAX_SYSTEM_PROMPT (32 * 1024)
 #define SESS_MAX_SHORT 256 /* provider and model names */
@@ -46,6 +47,8 @@
 #define SESS_SEQ_BLOCK 4096              /* sequence numbers reserved per store write */
 #define SESS_MAX_ATTACH_TEXT (32 * 1024) /* bytes of one text attachment given to a model */
 #define SESS_IMAGE_MAX_SIDE 1024         /* pixels: a PNG for a model is scaled down to this */
+#define SESS_CONTEXT_LOAD 2000           /* uncompacted messages read for a turn's context */
+#define SESS_SEARCH_DEFAULT 20           /* hits of a search that asks for no limit */
 
 /* The reply a turn gets when the session has no active skill. */
 #define SESS_NO_SKILLS_NOTICE                                                                      \
@@ -62,12 +65,14 @@ typedef enum {
     SESS_EIO = -4,
     /* The service is shutting down. */
     SESS_ESHUTDOWN = -5,
+    /* The session is busy (a turn is running); try again when it is idle. */
+    SESS_EBUSY = -8,
     SESS_ENOMEM = -6,
     /* CreateSession with a session_id that is taken. */
     SESS_EEXIST = -7,
     /* The store's database server is unreachable (PostgreSQL); nothing
      * was stored, retry later. */
-    SESS_EUNAVAIL = -8,
+    SESS_EUNAVAIL = -9,
 } sess_err;
 
 typedef struct sess_mgr sess_mgr;
@@ -85,6 +90,9 @@ typedef struct sess_mgr_opts {
     /* Where attachments are stored (borrowed; NULL: messages with
      * attachments are refused). */
     blobstore *blobs;
+    /* Context window for sessions that set none (0: by provider and model,
+     * ctx_default_window). */
+    uint32_t context_window;
 } sess_mgr_opts;
 
 /* Fetches a run's output file for an attachment (runs_output): 0 with
@@ -147,6 +155,7 @@ typedef struct sess_info {
     int status; /* Comfyd__V1__SessionStatus */
     uint64_t last_seq;
     uint32_t queued_turns;
+    uint32_t window; /* the context window in force (sess_window) */
     /* sess_configure only: the request dropped the stored API key (it
      * changed provider or base_url without a new key), and notice says so
      * in a sentence (empty otherwise). */
@@ -202,14 +211,45 @@ int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_s
 
 /* Pages through sessions (most recently updated first). token is the
  * previous next_page_token or "". *next receives a new token or NULL. */
-int sess_list(sess_mgr *m, const char *token, size_t page_size, sess_info **out, size_t *n,
-              char **next, char *err, size_t errlen);
+int sess_list(sess_mgr *m, const char *token, size_t page_size, int include_archived,
+              sess_info **out, size_t *n, char **next, char *err, size_t errlen);
 void sess_infos_free(sess_info *list, size_t n);
 
 /* The newest `limit` messages of a session, oldest first (free with
  * store_messages_free). */
 int sess_history(sess_mgr *m, const char *id, size_t limit, store_message **out, size_t *n,
                  int *truncated);
+
+/* The context window in force for a session (its own, the manager's
+ * default, or the provider/model default). */
+uint32_t sess_window(sess_mgr *m, const store_session *meta);
+
+/* Compacts the session's older turns now (CompactSession). SESS_EBUSY while
+ * a turn runs. *compacted is the number of messages the new summary stands
+ * for (0: nothing to compact; summary then left empty); summary (may be
+ * NULL) receives the stored summary (free with store_message_clear). */
+int sess_compact(sess_mgr *m, const char *id, uint32_t *compacted, store_message *summary,
+                 char *notice, size_t noticelen, char *err, size_t errlen);
+
+/* Full-text search (ftsq.h syntax) over messages, summaries and memories.
+ * session_id NULL or "": every session. limit 0: SESS_SEARCH_DEFAULT.
+ * SESS_EINVAL with a sentence for a malformed query. */
+int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned kind_mask,
+                size_t limit, store_hit **out, size_t *n, char *err, size_t errlen);
+
+/* Stores a memory (remember): global when global is 1, else the
+ * session's. *id (may be NULL) receives its id. */
+int sess_remember(sess_mgr *m, const char *session_id, int global, const char *content,
+                  uint64_t *id, char *err, size_t errlen);
+
+/* Renders the session and its whole history: format 2 is JSON, anything
+ * else Markdown. *out is malloc'd (caller frees). */
+int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, size_t errlen);
+
+/* The memory tools (remember, recall) every turn offers besides the table
+ * of sess_mgr_set_tools; a skill lists them in allowed-tools like others.
+ * Their ud is set per turn; the table is static. */
+const agent_tool *sess_memory_tools(size_t *n);
 
 /* Fills a ChatMessage pointing into m. */
 void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb);

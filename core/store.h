@@ -89,7 +89,16 @@ typedef struct store_session {
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     uint32_t message_count; /* output only */
+    /* Context window in tokens for this session's model; 0: the default
+     * for its provider and model (see ctxwin.h). */
+    uint32_t context_window;
+    int archived;          /* 1: hidden from the default session list */
+    uint64_t compacted_to; /* output only: newest message id a summary replaces (0: none) */
 } store_session;
+
+/* What a message is: an entry of the conversation, or a summary that
+ * stands for the earlier messages up to covers_to (which stay stored). */
+typedef enum { STORE_KIND_MESSAGE = 0, STORE_KIND_SUMMARY = 1 } store_msg_kind;
 
 typedef struct store_message {
     uint64_t id; /* assigned by store_message_insert */
@@ -102,6 +111,8 @@ typedef struct store_message {
     uint64_t turn_id; /* user messages: their own id */
     int64_t created_ms;
     char *client_id; /* user messages: client_message_id, may be NULL */
+    store_msg_kind kind;
+    uint64_t covers_to; /* summaries: the newest message id they replace */
 } store_message;
 
 typedef struct store store;
@@ -225,6 +236,62 @@ void store_attachments_free(store_attachment *list, size_t n);
 /* Every hash some message refers to (for the blob store's GC); *out is a
  * malloc'd array of malloc'd strings. */
 int store_attachment_hashes(store *st, char ***out, size_t *n);
+/* ---- memory: compaction, long-term memories, search ----
+ *
+ * Every message, summary and memory is indexed by the database itself
+ * (SQLite: FTS5 and BM25, kept by triggers; PostgreSQL: GIN full-text
+ * indexes and ts_rank), so a delete (a session's cascade too) removes its
+ * index entries in the same transaction. */
+
+/* The newest summary of a session. STORE_NOT_FOUND when it has none. */
+int store_summary_latest(store *st, const char *session_id, store_message *out);
+/* The newest `limit` messages of a session with an id above after_id,
+ * oldest first; *truncated tells whether more (older) ones exist. As
+ * store_messages_load otherwise. */
+int store_messages_after(store *st, const char *session_id, uint64_t after_id, size_t limit,
+                         store_message **out, size_t *n, int *truncated);
+
+#define STORE_MEMORY_MAX (16 * 1024) /* bytes of one memory: a fact, not a document */
+/* Stores a memory: for a session (session_id) or global (session_id NULL).
+ * *id (may be NULL) receives its id. STORE_NOT_FOUND when the session is
+ * absent. */
+int store_memory_add(store *st, const char *session_id, const char *content, uint64_t *id);
+
+/* Kinds of indexed entries; a search takes a mask of (1 << kind). */
+typedef enum {
+    STORE_HIT_MESSAGE = 0,
+    STORE_HIT_SUMMARY = 1,
+    STORE_HIT_MEMORY = 2,
+} store_hit_kind;
+#define STORE_HIT_ALL 7u
+#define STORE_SEARCH_MAX 200 /* results of one search */
+/* Only this many newest matches are ranked (BM25 reads a row per scored
+ * match): a word in a fifth of 100,000 messages still answers in a few
+ * milliseconds, and the best hits among the newest 1,000 matches are what
+ * a person looks for in their conversations. */
+#define STORE_SEARCH_RANK_WINDOW 1000
+
+typedef struct store_hit {
+    store_hit_kind kind;
+    uint64_t id;         /* message id or memory id */
+    char session_id[40]; /* "" for a global memory */
+    char *session_title; /* never NULL */
+    char *snippet;       /* matched terms in [brackets], never NULL */
+    char *text;          /* memories: the whole text; NULL otherwise */
+    double score;        /* lower is better (SQLite BM25; PostgreSQL -ts_rank) */
+    int64_t created_ms;
+    int role; /* messages: store_role; 0 otherwise */
+} store_hit;
+void store_hits_free(store_hit *list, size_t n);
+
+/* Searches with an FTS5 MATCH expression (built by ftsq.h from a user's
+ * query; never raw user text), best first, at most limit
+ * (<= STORE_SEARCH_MAX) hits of the kinds in kind_mask, only within
+ * session_id when it is non-NULL. STORE_EINVAL also when FTS5 rejects the
+ * expression (PostgreSQL translates the expressions ftsq.h writes into a
+ * tsquery and refuses any other FTS5 syntax). */
+int store_search(store *st, const char *match, const char *session_id, unsigned kind_mask,
+                 size_t limit, store_hit **out, size_t *n);
 
 /* ---- the graph service's state ----
  *

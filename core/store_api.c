@@ -261,3 +261,42 @@ int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_id
     }
     return st->ops->idem_load(st, min_created_ms, max_keys, out, n);
 }
+
+int store_summary_latest(store *st, const char *session_id, store_message *out)
+{
+    if (!st) {
+        if (out) memset(out, 0, sizeof *out);
+        return STORE_EINVAL;
+    }
+    return st->ops->summary_latest(st, session_id, out);
+}
+
+int store_messages_after(store *st, const char *session_id, uint64_t after_id, size_t limit,
+                         store_message **out, size_t *n, int *truncated)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        if (truncated) *truncated = 0;
+        return STORE_EINVAL;
+    }
+    return st->ops->messages_after(st, session_id, after_id, limit, out, n, truncated);
+}
+
+int store_memory_add(store *st, const char *session_id, const char *content, uint64_t *id)
+{
+    if (!st) {
+        if (id) *id = 0;
+        return STORE_EINVAL;
+    }
+    return st->ops->memory_add(st, session_id, content, id);
+}
+
+int store_search(store *st, const char *match, const char *session_id, unsigned kind_mask,
+                 size_t limit, store_hit **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->search(st, match, session_id, kind_mask, limit, out, n);
+}

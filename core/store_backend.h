@@ -53,6 +53,13 @@ typedef struct store_ops {
     int (*idem_delete)(store *st, const void *scope, size_t len);
     int (*idem_load)(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out,
                      size_t *n);
+    /* memory: compaction, long-term memories, search */
+    int (*summary_latest)(store *st, const char *session_id, store_message *out);
+    int (*messages_after)(store *st, const char *session_id, uint64_t after_id, size_t limit,
+                          store_message **out, size_t *n, int *truncated);
+    int (*memory_add)(store *st, const char *session_id, const char *content, uint64_t *id);
+    int (*search)(store *st, const char *match, const char *session_id, unsigned kind_mask,
+                  size_t limit, store_hit **out, size_t *n);
 } store_ops;
 
 /* The head of every engine's handle. */
@@ -75,6 +82,12 @@ int store_u63_ok(uint64_t v);
 int store_session_fields_ok(const store_session *s);
 int store_message_ok(const store_message *m);
 int store_idem_ok(const store_idem *e);
+/* store_memory_add's arguments: session_id NULL (global) or an id; content
+ * 1..STORE_MEMORY_MAX bytes of UTF-8. */
+int store_memory_ok(const char *session_id, const char *content);
+/* store_search's arguments (kind_mask is any value: unknown bits are
+ * ignored). */
+int store_search_ok(const char *match, const char *session_id, size_t limit);
 /* Skill names are stored joined by '\n' (they never contain one). *out is
  * malloc'd and owned by the caller. */
 int store_skills_join(const store_session *s, char **out);

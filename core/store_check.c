@@ -99,7 +99,20 @@ int store_message_ok(const store_message *m)
            m->state <= STORE_MSG_INTERRUPTED && m->content &&
            store_text_ok(m->content, STORE_TEXT_MAX) && store_text_ok(m->skill, STORE_TEXT_MAX) &&
            store_text_ok(m->error, STORE_TEXT_MAX) && store_text_ok(m->client_id, STORE_TEXT_MAX) &&
-           store_u63_ok(m->turn_id);
+           store_u63_ok(m->turn_id) && store_u63_ok(m->covers_to) &&
+           (m->kind == STORE_KIND_MESSAGE || m->kind == STORE_KIND_SUMMARY);
+}
+
+int store_memory_ok(const char *session_id, const char *content)
+{
+    return (!session_id || store_id_ok(session_id)) && content && *content &&
+           store_text_ok(content, STORE_MEMORY_MAX);
+}
+
+int store_search_ok(const char *match, const char *session_id, size_t limit)
+{
+    return match && *match && store_text_ok(match, STORE_TEXT_MAX) &&
+           (!session_id || store_id_ok(session_id)) && limit <= STORE_SEARCH_MAX;
 }
 
 int store_idem_ok(const store_idem *e)
@@ -164,5 +177,15 @@ void store_idems_free(store_idem *list, size_t n)
 {
     for (size_t i = 0; list && i < n; i++)
         store_idem_clear(&list[i]);
+    free(list);
+}
+
+void store_hits_free(store_hit *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++) {
+        free(list[i].session_title);
+        free(list[i].snippet);
+        free(list[i].text);
+    }
     free(list);
 }

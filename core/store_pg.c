@@ -32,7 +32,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to pg_migrations[]. */
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
@@ -43,12 +43,20 @@
 /* Seconds libpq waits for a connection (each attempt). */
 #define PG_CONNECT_TIMEOUT_S "5"
 /* Longest parameter list of any statement below. */
-#define PG_MAX_PARAMS 16
+#define PG_MAX_PARAMS 20
 
 /* The SQL spells these as numbers, as in the SQLite engine. */
 _Static_assert(STORE_MSG_QUEUED == 1 && STORE_MSG_RUNNING == 2 && STORE_MSG_INTERRUPTED == 6,
                "message states are spelled as numbers in SQL");
 _Static_assert(STORE_ROLE_USER == 1, "roles are spelled as numbers in SQL");
+
+/* The indexed text search documents. A tsvector holds at most 1 MB, so a
+ * message is indexed over its first PG_FTS_CHARS characters (a longer
+ * one would fail its insert); memories are at most STORE_MEMORY_MAX
+ * bytes. */
+#define PG_FTS_CHARS "100000"
+#define PG_FTS_MESSAGE "to_tsvector('simple'::regconfig, left(content, " PG_FTS_CHARS "))"
+#define PG_FTS_MEMORY "to_tsvector('simple'::regconfig, content)"
 
 /* pg_migrations[v] upgrades schema version v to v + 1, in the same
  * transaction as the version bump. Ids are COLLATE "C": ordering and
@@ -101,17 +109,40 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
     /* 2 -> 3: whether the session's model is sent images (vision.h). */
     "ALTER TABLE sessions ADD COLUMN vision INTEGER NOT NULL DEFAULT 0;",
+    /* 3 -> 4: memory, as SQLite's 3 -> 4: a session's context window and
+     * archive flag; a message kind (0 a message, 1 a summary of the
+     * messages up to covers_to, which stay stored); long-term memories
+     * (session NULL: global); and full-text indexes (GIN over tsvectors of
+     * the 'simple' configuration: lower-cased words, no stemming, as
+     * FTS5's unicode61) kept by PostgreSQL itself on every write and
+     * delete. The expressions must stay identical to PG_FTS_* below for
+     * the planner to use them. */
+    "ALTER TABLE sessions ADD COLUMN context_window BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN covers_to BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_summaries ON messages(session_id, id) WHERE kind = 1;"
+    "CREATE TABLE memories("
+    " id BIGSERIAL PRIMARY KEY,"
+    " session_id TEXT COLLATE \"C\" REFERENCES sessions(id) ON DELETE CASCADE,"
+    " content TEXT NOT NULL,"
+    " created_ms BIGINT NOT NULL);"
+    "CREATE INDEX memories_by_session ON memories(session_id, id);"
+    "CREATE INDEX messages_fts ON messages USING gin (" PG_FTS_MESSAGE ");"
+    "CREATE INDEX memories_fts ON memories USING gin (" PG_FTS_MEMORY ");",
 };
 
 #define SESSION_COLS                                                                               \
     "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
     " (api_key IS NOT NULL)::int, created_ms, updated_ms, seq_reserved, prompt_tokens,"            \
-    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision"      \
+    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision,"     \
+    " context_window, archived,"                                                                   \
+    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1)" \
     " FROM sessions s "
 #define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
 #define MESSAGE_COLS                                                                               \
-    "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id"    \
-    " FROM messages "
+    "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id,"   \
+    " kind, covers_to FROM messages "
 #define I64_MAX_SQL "9223372036854775807"
 
 typedef struct pg {
@@ -369,6 +400,10 @@ static int read_session(const PGresult *r, int row, store_session *s)
     s->message_count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
     int64_t vision = col_i64(r, row, 15);
     s->vision = vision < 0 || vision > STORE_VISION_MAX ? 0 : (int)vision;
+    int64_t win = col_i64(r, row, 16);
+    s->context_window = win < 0 ? 0 : win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
+    s->archived = col_i64(r, row, 17) != 0;
+    s->compacted_to = (uint64_t)col_i64(r, row, 18);
     return STORE_OK;
 }
 
@@ -393,6 +428,8 @@ static int read_message(const PGresult *r, int row, store_message *m)
     m->state = (store_msg_state)state;
     m->turn_id = (uint64_t)col_i64(r, row, 7);
     m->created_ms = col_i64(r, row, 8);
+    m->kind = col_i64(r, row, 10) == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : STORE_KIND_MESSAGE;
+    m->covers_to = (uint64_t)col_i64(r, row, 11);
     return STORE_OK;
 }
 
@@ -597,12 +634,15 @@ static int pg_session_insert(store *base, const store_session *s, const char *ap
     p_i64(&ps, (int64_t)s->prompt_tokens);
     p_i64(&ps, (int64_t)s->completion_tokens);
     p_i64(&ps, s->vision);
+    p_i64(&ps, s->context_window);
+    p_i64(&ps, s->archived ? 1 : 0);
     pthread_mutex_lock(&p->mu);
     err = run_cmd(p, "insert session",
                   "INSERT INTO sessions(id, title, provider, model, base_url, system_prompt,"
                   " skills, token_delay_ms, api_key, created_ms, updated_ms, seq_reserved,"
-                  " prompt_tokens, completion_tokens, vision)"
-                  " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                  " prompt_tokens, completion_tokens, vision, context_window, archived)"
+                  " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+                  " $16, $17)",
                   &ps, NULL);
     pthread_mutex_unlock(&p->mu);
     free(skills);
@@ -627,11 +667,13 @@ static int pg_session_update(store *base, const store_session *s)
     p_i64(&ps, s->token_delay_ms);
     p_i64(&ps, s->updated_ms);
     p_i64(&ps, s->vision);
+    p_i64(&ps, s->context_window);
+    p_i64(&ps, s->archived ? 1 : 0);
     pthread_mutex_lock(&p->mu);
     err = run_one(p, "update session",
                   "UPDATE sessions SET title = $2, provider = $3, model = $4, base_url = $5,"
                   " system_prompt = $6, skills = $7, token_delay_ms = $8, updated_ms = $9,"
-                  " vision = $10 WHERE id = $1",
+                  " vision = $10, context_window = $11, archived = $12 WHERE id = $1",
                   &ps);
     pthread_mutex_unlock(&p->mu);
     free(skills);
@@ -802,6 +844,8 @@ static int pg_message_insert(store *base, store_message *m)
     p_i64(&ps, (int64_t)m->turn_id);
     p_i64(&ps, created);
     p_text(&ps, m->client_id);
+    p_i64(&ps, m->kind == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : STORE_KIND_MESSAGE);
+    p_i64(&ps, (int64_t)m->covers_to);
     pthread_mutex_lock(&p->mu);
     PGresult *r = NULL;
     /* One statement: the touch doubles as the existence check (no row, no
@@ -813,9 +857,10 @@ static int pg_message_insert(store *base, store_message *m)
         " WHERE id = $1 RETURNING id),"
         " n AS (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM t)"
         " INSERT INTO messages(id, session_id, role, skill, content, state, error, turn_id,"
-        " created_ms, client_id)"
+        " created_ms, client_id, kind, covers_to)"
         " SELECT n.id, $1, $2::int, $3, $4, $5::int, $6,"
-        " CASE WHEN $2::int = 1 AND $7::bigint = 0 THEN n.id ELSE $7::bigint END, $8::bigint, $9"
+        " CASE WHEN $2::int = 1 AND $7::bigint = 0 THEN n.id ELSE $7::bigint END, $8::bigint, $9,"
+        " $10::int, $11::bigint"
         " FROM n RETURNING id, turn_id",
         &ps, &r);
     if (err == STORE_OK && PQntuples(r) != 1) err = STORE_NOT_FOUND;
@@ -1115,6 +1160,264 @@ static int pg_idem_load(store *base, int64_t min_created_ms, size_t max_keys, st
     return STORE_OK;
 }
 
+/* ---- memory: compaction, long-term memories, search -------------------------- */
+
+static int pg_summary_latest(store *base, const char *session_id, store_message *out)
+{
+    pg *p = (pg *)base;
+    if (!out) return STORE_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!p || !store_id_ok(session_id)) return STORE_EINVAL;
+    params ps = {0};
+    p_text(&ps, session_id);
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    int err =
+        run(p, "latest summary",
+            MESSAGE_COLS "WHERE session_id = $1 AND kind = 1 ORDER BY id DESC LIMIT 1", &ps, &r);
+    if (err == STORE_OK) {
+        err = PQntuples(r) == 1 ? read_message(r, 0, out) : STORE_NOT_FOUND;
+        if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed summary row", session_id);
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    return err;
+}
+
+static int pg_messages_after(store *base, const char *session_id, uint64_t after_id, size_t limit,
+                             store_message **out, size_t *n, int *truncated)
+{
+    pg *p = (pg *)base;
+    if (!out || !n || !truncated) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    *truncated = 0;
+    if (!p || !store_id_ok(session_id) || !store_u63_ok(after_id)) return STORE_EINVAL;
+    /* One row beyond the limit tells whether older messages exist. */
+    int64_t lim = limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1;
+    params ps = {0};
+    p_text(&ps, session_id);
+    p_i64(&ps, (int64_t)after_id);
+    p_i64(&ps, lim);
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    store_message *list = NULL;
+    size_t len = 0;
+    int err = run(p, "load messages after",
+                  MESSAGE_COLS "WHERE session_id = $1 AND id > $2::bigint"
+                               " ORDER BY id DESC LIMIT $3::bigint",
+                  &ps, &r);
+    if (err == STORE_OK) err = collect_messages(r, "load messages after", &list, &len);
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    if (err != STORE_OK) return err;
+    if (len > limit) {
+        *truncated = 1;
+        store_message_clear(&list[--len]); /* the oldest of them */
+    }
+    for (size_t i = 0; i < len / 2; i++) { /* newest first -> oldest first */
+        store_message t = list[i];
+        list[i] = list[len - 1 - i];
+        list[len - 1 - i] = t;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+static int pg_memory_add(store *base, const char *session_id, const char *content, uint64_t *id)
+{
+    pg *p = (pg *)base;
+    if (id) *id = 0;
+    if (!p || !store_memory_ok(session_id, content)) return STORE_EINVAL;
+    params ps = {0};
+    p_text(&ps, session_id);
+    p_text(&ps, content);
+    p_i64(&ps, text_now_ms());
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    /* The existence check in the statement: no row, no insert. */
+    int err = run(p, "add memory",
+                  "INSERT INTO memories(session_id, content, created_ms)"
+                  " SELECT $1, $2, $3::bigint"
+                  " WHERE $1::text IS NULL OR EXISTS(SELECT 1 FROM sessions WHERE id = $1)"
+                  " RETURNING id",
+                  &ps, &r);
+    if (err == STORE_OK && PQntuples(r) != 1) err = STORE_NOT_FOUND;
+    if (err == STORE_OK && id) *id = (uint64_t)col_i64(r, 0, 0);
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    return err;
+}
+
+/* Translates a MATCH expression as ftsq.h builds it (FTS5 strings "..."
+ * with '"' doubled, " *" after a prefix string, parentheses, AND, OR and
+ * NOT) into to_tsquery's syntax: each string a quoted lexeme, which
+ * to_tsquery splits into words joined by <-> (a phrase) as to_tsvector
+ * splits the text; :* for a prefix; & | and "& !". Anything else (FTS5
+ * syntax ftsq never writes) is STORE_EINVAL. *out is malloc'd. */
+static int fts_to_tsquery(const char *match, char **out)
+{
+    *out = NULL;
+    size_t mlen = strlen(match);
+    if (mlen > STORE_TEXT_MAX) return STORE_EINVAL;
+    /* Worst case: every byte a quote or a backslash, doubled, and each
+     * operator word widened by a few bytes. */
+    size_t cap = 2 * mlen + 64;
+    char *q = malloc(cap), *o = q;
+    if (!q) return STORE_ENOMEM;
+    int strings = 0;
+    for (size_t i = 0; i < mlen;) {
+        char c = match[i];
+        if (c == ' ') {
+            i++;
+        } else if (c == '(' || c == ')') {
+            *o++ = c;
+            i++;
+        } else if (c == '"') {
+            *o++ = '\'';
+            for (i++;; i++) {
+                if (i >= mlen) goto bad; /* an unclosed string */
+                if (match[i] == '"') {
+                    if (i + 1 < mlen && match[i + 1] == '"') {
+                        *o++ = '"';
+                        i++;
+                        continue;
+                    }
+                    break;
+                }
+                if (match[i] == '\'' || match[i] == '\\') *o++ = match[i];
+                *o++ = match[i];
+            }
+            i++;
+            *o++ = '\'';
+            size_t j = i;
+            while (j < mlen && match[j] == ' ')
+                j++;
+            if (j < mlen && match[j] == '*') {
+                memcpy(o, ":*", 2);
+                o += 2;
+                i = j + 1;
+            }
+            strings++;
+        } else if (strncmp(match + i, "AND ", 4) == 0) {
+            memcpy(o, " & ", 3);
+            o += 3;
+            i += 4;
+        } else if (strncmp(match + i, "OR ", 3) == 0) {
+            memcpy(o, " | ", 3);
+            o += 3;
+            i += 3;
+        } else if (strncmp(match + i, "NOT ", 4) == 0) {
+            memcpy(o, " & !", 4);
+            o += 4;
+            i += 4;
+        } else {
+            goto bad;
+        }
+        if ((size_t)(o - q) + 8 > cap) goto bad; /* cannot happen: the bound above */
+    }
+    if (!strings) goto bad;
+    *o = '\0';
+    *out = q;
+    return STORE_OK;
+bad:
+    free(q);
+    return STORE_EINVAL;
+}
+
+/* The newest STORE_SEARCH_RANK_WINDOW matches are ranked, as on SQLite
+ * (ts_rank reads each ranked row's text); hits come best first. The
+ * score is -ts_rank, so that lower is better as with BM25. */
+#define PG_SEARCH_SQL                                                                              \
+    "WITH q AS (SELECT to_tsquery('simple'::regconfig, $1) AS q),"                                 \
+    " hits AS ("                                                                                   \
+    "  SELECT m.kind, m.id, m.session_id, m.content, m.created_ms, m.role FROM messages m, q"      \
+    "  WHERE " PG_FTS_MESSAGE_M " @@ q.q AND ($2::text IS NULL OR m.session_id = $2)"              \
+    "  AND (($3::int >> m.kind) & 1) = 1"                                                          \
+    "  UNION ALL"                                                                                  \
+    "  SELECT 2, mm.id, mm.session_id, mm.content, mm.created_ms, 0 FROM memories mm, q"           \
+    "  WHERE " PG_FTS_MEMORY_MM " @@ q.q AND ($2::text IS NULL OR mm.session_id = $2)"             \
+    "  AND ($3::int & 4) <> 0),"                                                                   \
+    " win AS (SELECT * FROM hits ORDER BY created_ms DESC, id DESC LIMIT $5::bigint),"             \
+    " ranked AS (SELECT win.*, ts_rank(to_tsvector('simple'::regconfig,"                           \
+    "  left(win.content, " PG_FTS_CHARS ")), q.q) AS r FROM win, q"                                \
+    "  ORDER BY r DESC, created_ms DESC, id DESC LIMIT $4::bigint)"                                \
+    " SELECT kind, id, coalesce(session_id, ''),"                                                  \
+    "  coalesce((SELECT title FROM sessions s WHERE s.id = ranked.session_id), ''),"               \
+    "  ts_headline('simple'::regconfig, left(content, " PG_FTS_CHARS "), q.q,"                     \
+    "  'StartSel=[, StopSel=], MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1,"              \
+    " FragmentDelimiter=\" … \"'),"                                                              \
+    "  CASE WHEN kind = 2 THEN content END, -r, created_ms, role"                                  \
+    " FROM ranked, q ORDER BY r DESC, created_ms DESC, id DESC"
+#define PG_FTS_MESSAGE_M "to_tsvector('simple'::regconfig, left(m.content, " PG_FTS_CHARS "))"
+#define PG_FTS_MEMORY_MM "to_tsvector('simple'::regconfig, mm.content)"
+
+static int pg_search(store *base, const char *match, const char *session_id, unsigned kind_mask,
+                     size_t limit, store_hit **out, size_t *n)
+{
+    pg *p = (pg *)base;
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!p || !store_search_ok(match, session_id, limit)) return STORE_EINVAL;
+    if (limit == 0 || (kind_mask & STORE_HIT_ALL) == 0) return STORE_OK;
+    char *tsq = NULL;
+    int err = fts_to_tsquery(match, &tsq);
+    if (err != STORE_OK) return err;
+    params ps = {0};
+    p_text(&ps, tsq);
+    p_text(&ps, session_id);
+    p_i64(&ps, (int64_t)(kind_mask & STORE_HIT_ALL));
+    p_i64(&ps, (int64_t)limit);
+    p_i64(&ps, STORE_SEARCH_RANK_WINDOW);
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    err = run(p, "search", PG_SEARCH_SQL, &ps, &r);
+    pthread_mutex_unlock(&p->mu);
+    free(tsq);
+    if (err != STORE_OK) return err; /* a tsquery syntax error is sqlstate 42601: EIO */
+    int rows = PQntuples(r);
+    store_hit *list = rows > 0 ? calloc((size_t)rows, sizeof *list) : NULL;
+    if (rows > 0 && !list) err = STORE_ENOMEM;
+    size_t len = 0;
+    for (int i = 0; err == STORE_OK && i < rows && len < limit; i++) {
+        store_hit *h = &list[len];
+        int64_t kind = col_i64(r, i, 0);
+        int sl = PQgetlength(r, i, 2);
+        if (kind < STORE_HIT_MESSAGE || kind > STORE_HIT_MEMORY || sl > STORE_ID_MAX)
+            continue; /* a row we did not write: skipped, as on SQLite */
+        h->kind = (store_hit_kind)kind;
+        h->id = (uint64_t)col_i64(r, i, 1);
+        memcpy(h->session_id, PQgetvalue(r, i, 2), (size_t)sl);
+        h->session_id[sl] = '\0';
+        err = col_dup(r, i, 3, 1, &h->session_title);
+        if (err == STORE_OK) err = col_dup(r, i, 4, 1, &h->snippet);
+        if (err == STORE_OK) err = col_dup(r, i, 5, 0, &h->text);
+        h->score = strtod(PQgetvalue(r, i, 6), NULL);
+        h->created_ms = col_i64(r, i, 7);
+        h->role = (int)col_i64(r, i, 8);
+        len++;
+        if (err != STORE_OK) break;
+    }
+    PQclear(r);
+    if (err != STORE_OK) {
+        store_hits_free(list, len);
+        return err;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
 static const store_ops pg_ops = {
     .name = "postgres",
     .close = pg_close,
@@ -1139,4 +1442,8 @@ static const store_ops pg_ops = {
     .idem_put = pg_idem_put,
     .idem_delete = pg_idem_delete,
     .idem_load = pg_idem_load,
+    .summary_latest = pg_summary_latest,
+    .messages_after = pg_messages_after,
+    .memory_add = pg_memory_add,
+    .search = pg_search,
 };

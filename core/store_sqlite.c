@@ -23,7 +23,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -102,17 +102,68 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " PRIMARY KEY(message_id, idx));"
     /* Garbage collection reads every referenced hash. */
     "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);",
+    /* 4 -> 5: memory. A session's context window and archive flag; a
+     * message kind (0 a message, 1 a summary of the messages up to
+     * covers_to, which stay stored); long-term memories (session NULL:
+     * global); and one FTS5 index over message, summary and memory text,
+     * kept by triggers so that every write path (and every delete,
+     * cascades included) keeps it exact. Index rowids: message id * 2,
+     * memory id * 2 + 1, so a delete finds its entry by rowid. */
+    "ALTER TABLE sessions ADD COLUMN context_window INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN covers_to INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_summaries ON messages(session_id, id) WHERE kind = 1;"
+    "CREATE TABLE memories("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE,"
+    " content TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE INDEX memories_by_session ON memories(session_id, id);"
+    /* tags holds the session id (without its dashes: one token) and
+     * "kind<kind>" as searchable tokens, so
+     * that the session and kind filters are part of the MATCH (no per-row
+     * lookup of the UNINDEXED columns, which only serve the results). */
+    "CREATE VIRTUAL TABLE search_idx USING fts5(body, tags, session_id UNINDEXED, kind UNINDEXED,"
+    " tokenize = 'unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN new.content <> '' BEGIN"
+    " INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " VALUES(new.id * 2, new.content, replace(new.session_id, '-', '') || CASE new.kind WHEN 1 "
+    "THEN ' kindsummary'"
+    " ELSE ' kindmessage' END, new.session_id, new.kind); END;"
+    "CREATE TRIGGER messages_fts_au AFTER UPDATE OF content ON messages BEGIN"
+    " DELETE FROM search_idx WHERE rowid = old.id * 2;"
+    " INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " SELECT new.id * 2, new.content, replace(new.session_id, '-', '') || CASE new.kind WHEN 1 "
+    "THEN ' kindsummary'"
+    " ELSE ' kindmessage' END, new.session_id, new.kind WHERE new.content <> ''; END;"
+    "CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN"
+    " DELETE FROM search_idx WHERE rowid = old.id * 2; END;"
+    "CREATE TRIGGER memories_fts_ai AFTER INSERT ON memories BEGIN"
+    " INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " VALUES(new.id * 2 + 1, new.content, coalesce(replace(new.session_id, '-', '') || ' ', '') || "
+    "'kindmemory',"
+    " coalesce(new.session_id, ''), 2); END;"
+    "CREATE TRIGGER memories_fts_ad AFTER DELETE ON memories BEGIN"
+    " DELETE FROM search_idx WHERE rowid = old.id * 2 + 1; END;"
+    /* Messages stored before this version. */
+    "INSERT INTO search_idx(rowid, body, tags, session_id, kind)"
+    " SELECT id * 2, content, replace(session_id, '-', '') || ' kindmessage', session_id, 0"
+    " FROM messages"
+    " WHERE content <> '';",
 };
 
 #define SESSION_COLS                                                                               \
     "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
     " api_key IS NOT NULL, created_ms, updated_ms, seq_reserved, prompt_tokens,"                   \
-    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision"      \
+    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision,"     \
+    " context_window, archived,"                                                                   \
+    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1)" \
     " FROM sessions s "
 #define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
 #define MESSAGE_COLS                                                                               \
-    "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id"    \
-    " FROM messages "
+    "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id,"   \
+    " kind, covers_to FROM messages "
 #define I64_MAX_SQL "9223372036854775807"
 
 enum {
@@ -145,6 +196,13 @@ enum {
     Q_I_PRUNE_AGE,
     Q_I_PRUNE_COUNT,
     Q_I_LOAD,
+    Q_S_SET_MEMORY_FIELDS,
+    Q_M_SUMMARY_LATEST,
+    Q_M_AFTER,
+    Q_MEM_INSERT,
+    Q_SEARCH_FLOOR,
+    Q_SEARCH,
+    Q_SEARCH_SNIPPET,
     Q_COUNT
 };
 
@@ -176,7 +234,8 @@ static const char *const query_sql[Q_COUNT] = {
                       " WHERE id = ?1",
     [Q_S_TOUCH] = "UPDATE sessions SET updated_ms = max(updated_ms, ?2) WHERE id = ?1",
     [Q_M_INSERT] = "INSERT INTO messages(session_id, role, skill, content, state, error, turn_id,"
-                   " created_ms, client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   " created_ms, client_id, kind, covers_to)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [Q_M_SET_TURN] = "UPDATE messages SET turn_id = ?2 WHERE id = ?1",
     [Q_M_FINISH] = "UPDATE messages SET state = ?2, content = coalesce(?3, content),"
                    " error = coalesce(?4, error) WHERE id = ?1",
@@ -196,6 +255,31 @@ static const char *const query_sql[Q_COUNT] = {
                         " ORDER BY created_ms DESC, rowid DESC LIMIT -1 OFFSET ?1)",
     [Q_I_LOAD] = "SELECT scope, req_hash, err, code, message, resp, created_ms FROM idem_keys"
                  " ORDER BY created_ms DESC, rowid DESC",
+    [Q_S_SET_MEMORY_FIELDS] =
+        "UPDATE sessions SET context_window = ?2, archived = ?3 WHERE id = ?1",
+    [Q_M_SUMMARY_LATEST] =
+        MESSAGE_COLS "WHERE session_id = ?1 AND kind = 1 ORDER BY id DESC LIMIT 1",
+    [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3",
+    [Q_MEM_INSERT] = "INSERT INTO memories(session_id, content, created_ms) VALUES(?1, ?2, ?3)",
+    /* Ranked ids first, and details only for the rows returned. BM25 needs
+     * a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW newest
+     * matches are scored: Q_SEARCH_FLOOR walks the doclist newest first
+     * without scoring to find the oldest of them, and Q_SEARCH gets it as a
+     * bound value (FTS5 only narrows its scan by a rowid bound it is given
+     * as a value, not by a subquery). */
+    [Q_SEARCH_FLOOR] = "SELECT rowid FROM search_idx WHERE search_idx MATCH ?1"
+                       " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+    [Q_SEARCH] = "SELECT rowid, rank FROM search_idx WHERE search_idx MATCH ?1 AND rowid >= ?2"
+                 " ORDER BY rank LIMIT ?3",
+    [Q_SEARCH_SNIPPET] =
+        "SELECT snippet(search_idx, 0, '[', ']', '…', 16),"
+        " coalesce((SELECT title FROM sessions s WHERE s.id = search_idx.session_id), ''),"
+        " CASE WHEN ?2 % 2 = 0 THEN (SELECT created_ms FROM messages WHERE id = ?2 / 2)"
+        " ELSE (SELECT created_ms FROM memories WHERE id = ?2 / 2) END,"
+        " CASE WHEN ?2 % 2 = 0 THEN (SELECT role FROM messages WHERE id = ?2 / 2) ELSE 0 END,"
+        " CASE WHEN ?2 % 2 = 1 THEN (SELECT content FROM memories WHERE id = ?2 / 2) END,"
+        " kind, session_id"
+        " FROM search_idx WHERE search_idx MATCH ?1 AND rowid = ?2",
 };
 
 typedef struct sq {
@@ -363,6 +447,10 @@ static int read_session(sqlite3_stmt *q, store_session *s)
     s->message_count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
     int64_t vision = sqlite3_column_int64(q, 15);
     s->vision = vision < 0 || vision > STORE_VISION_MAX ? 0 : (int)vision;
+    int64_t win = sqlite3_column_int64(q, 16);
+    s->context_window = win < 0 ? 0 : win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
+    s->archived = sqlite3_column_int(q, 17) != 0;
+    s->compacted_to = (uint64_t)sqlite3_column_int64(q, 18);
     return STORE_OK;
 }
 
@@ -387,6 +475,9 @@ static int read_message(sqlite3_stmt *q, store_message *m)
     m->state = (store_msg_state)state;
     m->turn_id = (uint64_t)sqlite3_column_int64(q, 7);
     m->created_ms = sqlite3_column_int64(q, 8);
+    m->kind =
+        sqlite3_column_int(q, 10) == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : STORE_KIND_MESSAGE;
+    m->covers_to = (uint64_t)sqlite3_column_int64(q, 11);
     return STORE_OK;
 }
 
@@ -684,6 +775,17 @@ static void sq_close(store *base)
 
 /* ---- sessions ------------------------------------------------------------ */
 
+/* The columns added by schema version 4, written after an insert or an
+ * update of the older ones (inside the caller's transaction). */
+static int set_memory_fields(sq *st, const store_session *s)
+{
+    sqlite3_stmt *q = st->q[Q_S_SET_MEMORY_FIELDS];
+    bind_text(q, 1, s->id);
+    sqlite3_bind_int64(q, 2, s->context_window);
+    sqlite3_bind_int(q, 3, s->archived ? 1 : 0);
+    return q_exec_one(st, q, "set context window");
+}
+
 static int sq_session_insert(store *base, const store_session *s, const char *api_key)
 {
     sq *st = (sq *)base;
@@ -711,7 +813,16 @@ static int sq_session_insert(store *base, const store_session *s, const char *ap
     sqlite3_bind_int64(q, 13, (int64_t)s->prompt_tokens);
     sqlite3_bind_int64(q, 14, (int64_t)s->completion_tokens);
     sqlite3_bind_int64(q, 15, s->vision);
-    err = q_exec(st, q, "insert session");
+    err = tx_begin(st);
+    if (err == STORE_OK)
+        err = q_exec(st, q, "insert session");
+    else
+        q_done(q);
+    if (err == STORE_OK) err = set_memory_fields(st, s);
+    if (err == STORE_OK)
+        err = tx_commit(st);
+    else
+        tx_rollback(st);
     pthread_mutex_unlock(&st->mu);
     free(skills);
     return err;
@@ -736,7 +847,16 @@ static int sq_session_update(store *base, const store_session *s)
     sqlite3_bind_int64(q, 8, s->token_delay_ms);
     sqlite3_bind_int64(q, 9, s->updated_ms);
     sqlite3_bind_int64(q, 10, s->vision);
-    err = q_exec_one(st, q, "update session");
+    err = tx_begin(st);
+    if (err == STORE_OK)
+        err = q_exec_one(st, q, "update session");
+    else
+        q_done(q);
+    if (err == STORE_OK) err = set_memory_fields(st, s);
+    if (err == STORE_OK)
+        err = tx_commit(st);
+    else
+        tx_rollback(st);
     pthread_mutex_unlock(&st->mu);
     free(skills);
     return err;
@@ -952,6 +1072,8 @@ static int sq_message_insert_with(store *base, store_message *m, const store_att
         sqlite3_bind_int64(q, 7, (int64_t)m->turn_id);
         sqlite3_bind_int64(q, 8, created);
         bind_text(q, 9, m->client_id);
+        sqlite3_bind_int(q, 10, m->kind == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : 0);
+        sqlite3_bind_int64(q, 11, (int64_t)m->covers_to);
         err = q_exec(st, q, "insert message");
     }
     int64_t id = err == STORE_OK ? sqlite3_last_insert_rowid(st->db) : 0;
@@ -1345,6 +1467,220 @@ static int sq_attachment_hashes(store *base, char ***out, size_t *n)
     return STORE_OK;
 }
 
+/* ---- memory: compaction, long-term memories, search ---------------------- */
+
+static int sq_summary_latest(store *base, const char *session_id, store_message *out)
+{
+    sq *st = (sq *)base;
+    if (!out) return STORE_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!st || !store_id_ok(session_id)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_M_SUMMARY_LATEST];
+    bind_text(q, 1, session_id);
+    int rc = sqlite3_step(q), err;
+    if (rc == SQLITE_ROW)
+        err = read_message(q, out);
+    else if (rc == SQLITE_DONE)
+        err = STORE_NOT_FOUND;
+    else
+        err = sql_fail(st, rc, "latest summary");
+    q_done(q);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+static int sq_messages_after(store *base, const char *session_id, uint64_t after_id, size_t limit,
+                             store_message **out, size_t *n, int *truncated)
+{
+    sq *st = (sq *)base;
+    if (!out || !n || !truncated) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    *truncated = 0;
+    if (!st || !store_id_ok(session_id) || !store_u63_ok(after_id)) return STORE_EINVAL;
+    int64_t lim = limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_M_AFTER];
+    bind_text(q, 1, session_id);
+    sqlite3_bind_int64(q, 2, (int64_t)after_id);
+    sqlite3_bind_int64(q, 3, lim);
+    store_message *list = NULL;
+    size_t len = 0;
+    int err = collect_messages(st, q, "load messages after", &list, &len);
+    pthread_mutex_unlock(&st->mu);
+    if (err != STORE_OK) return err;
+    if (len > limit) {
+        *truncated = 1;
+        store_message_clear(&list[--len]);
+    }
+    for (size_t i = 0; i < len / 2; i++) {
+        store_message t = list[i];
+        list[i] = list[len - 1 - i];
+        list[len - 1 - i] = t;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
+}
+
+static int sq_memory_add(store *base, const char *session_id, const char *content, uint64_t *id)
+{
+    sq *st = (sq *)base;
+    if (id) *id = 0;
+    if (!st || !store_memory_ok(session_id, content)) return STORE_EINVAL;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_MEM_INSERT];
+    bind_text(q, 1, session_id);
+    bind_text(q, 2, content);
+    sqlite3_bind_int64(q, 3, text_now_ms());
+    int err = q_exec(st, q, "add memory");
+    /* The only constraint is the session's foreign key. */
+    if (err == STORE_CONFLICT) err = STORE_NOT_FOUND;
+    if (err == STORE_OK && id) *id = (uint64_t)sqlite3_last_insert_rowid(st->db);
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+/* Fills the display fields of a hit (snippet, title, time, role). */
+static int hit_details(sq *st, const char *match, int64_t rowid, store_hit *h)
+{
+    sqlite3_stmt *q = st->q[Q_SEARCH_SNIPPET];
+    bind_text(q, 1, match);
+    sqlite3_bind_int64(q, 2, rowid);
+    int rc = sqlite3_step(q), err = STORE_OK;
+    if (rc == SQLITE_ROW) {
+        err = col_dup(q, 0, 1, &h->snippet);
+        if (err == STORE_OK) err = col_dup(q, 1, 1, &h->session_title);
+        h->created_ms = sqlite3_column_int64(q, 2);
+        h->role = sqlite3_column_int(q, 3);
+        if (err == STORE_OK) err = col_dup(q, 4, 0, &h->text);
+        int kind = sqlite3_column_int(q, 5);
+        const unsigned char *sid = sqlite3_column_text(q, 6);
+        int sl = sqlite3_column_bytes(q, 6);
+        if (err == STORE_OK &&
+            (kind < STORE_HIT_MESSAGE || kind > STORE_HIT_MEMORY || sl > STORE_ID_MAX))
+            err = STORE_EIO;
+        if (err == STORE_OK) {
+            h->kind = (store_hit_kind)kind;
+            h->id = (uint64_t)(rowid / 2);
+            if (sid && sl > 0) memcpy(h->session_id, sid, (size_t)sl);
+            h->session_id[sl > 0 ? sl : 0] = '\0';
+        }
+    } else if (rc != SQLITE_DONE) {
+        err = sql_fail(st, rc, "search snippet");
+    }
+    q_done(q);
+    char **fields[] = {&h->snippet, &h->session_title};
+    for (size_t i = 0; err == STORE_OK && i < 2; i++) {
+        if (*fields[i]) continue;
+        *fields[i] = calloc(1, 1); /* "": the entry went between the two queries */
+        if (!*fields[i]) err = STORE_ENOMEM;
+    }
+    return err;
+}
+
+/* The full MATCH: the user's expression on the body, and the filters on
+ * the tags column. *out is malloc'd. */
+static int search_match(const char *match, const char *session_id, unsigned kind_mask, char **out)
+{
+    static const char *const kind_tag[] = {"kindmessage", "kindsummary", "kindmemory"};
+    size_t cap = strlen(match) + 2 * (session_id ? strlen(session_id) : 0) + 128;
+    char *m = malloc(cap);
+    if (!m) return STORE_ENOMEM;
+    size_t len = (size_t)snprintf(m, cap, "{body} : (%s)", match);
+    if (session_id) {
+        len += (size_t)snprintf(m + len, cap - len, " AND tags : \"");
+        for (const char *p = session_id; *p; p++) { /* as the triggers write it */
+            if (*p == '-') continue;
+            if (*p == '"') m[len++] = '"';
+            m[len++] = *p;
+        }
+        len += (size_t)snprintf(m + len, cap - len, "\"");
+    }
+    if ((kind_mask & STORE_HIT_ALL) != STORE_HIT_ALL) {
+        len += (size_t)snprintf(m + len, cap - len, " AND tags : (");
+        int k = 0;
+        for (int i = 0; i < 3; i++)
+            if (kind_mask & (1u << i))
+                len += (size_t)snprintf(m + len, cap - len, "%s%s", k++ ? " OR " : "", kind_tag[i]);
+        len += (size_t)snprintf(m + len, cap - len, ")");
+    }
+    *out = m;
+    return STORE_OK;
+}
+
+static int sq_search(store *base, const char *match, const char *session_id, unsigned kind_mask,
+                     size_t limit, store_hit **out, size_t *n)
+{
+    sq *st = (sq *)base;
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!st || !store_search_ok(match, session_id, limit)) return STORE_EINVAL;
+    if (limit == 0 || (kind_mask & STORE_HIT_ALL) == 0) return STORE_OK;
+    char *full = NULL;
+    int err = search_match(match, session_id, kind_mask, &full);
+    if (err != STORE_OK) return err;
+    store_hit *list = calloc(limit, sizeof *list);
+    if (!list) {
+        free(full);
+        return STORE_ENOMEM;
+    }
+    int64_t rowids[STORE_SEARCH_MAX];
+    size_t len = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = st->q[Q_SEARCH_FLOOR];
+    bind_text(q, 1, full);
+    sqlite3_bind_int64(q, 2, STORE_SEARCH_RANK_WINDOW - 1);
+    int rc = sqlite3_step(q);
+    int64_t floor = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0; /* fewer: rank all */
+    q_done(q);
+    q = st->q[Q_SEARCH];
+    bind_text(q, 1, full);
+    sqlite3_bind_int64(q, 2, floor);
+    sqlite3_bind_int64(q, 3, (int64_t)limit);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = sqlite3_step(q);
+    for (; rc == SQLITE_ROW && len < limit; rc = sqlite3_step(q)) {
+        list[len].score = sqlite3_column_double(q, 1);
+        rowids[len++] = sqlite3_column_int64(q, 0);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        /* FTS5 reports a malformed expression as a plain SQLITE_ERROR. */
+        err = (rc & 0xff) == SQLITE_ERROR ? STORE_EINVAL : sql_fail(st, rc, "search");
+        if (err == STORE_EINVAL) LOG_D(MOD, "search: %s", sqlite3_errmsg(st->db));
+    }
+    q_done(q);
+    size_t kept = 0;
+    for (size_t i = 0; err == STORE_OK && i < len; i++) {
+        store_hit h = list[i];
+        err = hit_details(st, full, rowids[i], &h);
+        if (err == STORE_EIO) { /* a row we did not write: skipped */
+            free(h.snippet), free(h.session_title), free(h.text);
+            err = STORE_OK;
+            continue;
+        }
+        list[kept++] = h;
+    }
+    pthread_mutex_unlock(&st->mu);
+    free(full);
+    if (err != STORE_OK) {
+        store_hits_free(list, kept);
+        return err;
+    }
+    if (kept == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = kept;
+    return STORE_OK;
+}
+
 static const store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1372,4 +1708,8 @@ static const store_ops sqlite_ops = {
     .idem_put = sq_idem_put,
     .idem_delete = sq_idem_delete,
     .idem_load = sq_idem_load,
+    .summary_latest = sq_summary_latest,
+    .messages_after = sq_messages_after,
+    .memory_add = sq_memory_add,
+    .search = sq_search,
 };

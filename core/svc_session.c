@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ grpc_status_code svc_status(int rc)
         return GRPC_STATUS_UNAVAILABLE;
     case SESS_EEXIST:
         return GRPC_STATUS_ALREADY_EXISTS;
+    case SESS_EBUSY:
+        return GRPC_STATUS_FAILED_PRECONDITION;
     default:
         return GRPC_STATUS_INTERNAL;
     }
@@ -139,7 +142,8 @@ static void h_list(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
                          "page_size is too large (at most 500)");
         return;
     }
-    int rc = sess_list(ctx->sm, req->page_token, req->page_size, &list, &n, &next, err, sizeof err);
+    int rc = sess_list(ctx->sm, req->page_token, req->page_size, req->include_archived, &list, &n,
+                       &next, err, sizeof err);
     if (rc != SESS_OK) return fail(call, rc, err);
     Comfyd__V1__Session *s = calloc(n ? n : 1, sizeof *s);
     Comfyd__V1__SessionConfig *c = calloc(n ? n : 1, sizeof *c);
@@ -255,6 +259,96 @@ static void h_get_attachment(rpcs_call *call, const ProtobufCMessage *msg, void 
     free(data);
 }
 
+static void h_compact(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__CompactSessionRequest *req = (const Comfyd__V1__CompactSessionRequest *)msg;
+    char err[ERRLEN] = "", notice[256] = "";
+    uint32_t n = 0;
+    store_message sm;
+    int rc =
+        sess_compact(ctx->sm, req->session_id, &n, &sm, notice, sizeof notice, err, sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    Comfyd__V1__CompactSessionResponse r = COMFYD__V1__COMPACT_SESSION_RESPONSE__INIT;
+    Comfyd__V1__ChatMessage cm;
+    r.compacted = n > 0;
+    r.messages_compacted = n;
+    r.notice = notice;
+    if (n) {
+        sess_message_to_pb(&sm, &cm);
+        r.summary = &cm;
+    }
+    rpcs_call_reply(call, &r.base);
+    store_message_clear(&sm);
+}
+
+static void h_search(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__SearchSessionsRequest *req = (const Comfyd__V1__SearchSessionsRequest *)msg;
+    char err[ERRLEN] = "";
+    unsigned mask = 0;
+    for (size_t i = 0; i < req->n_kinds; i++) {
+        int k = req->kinds[i];
+        if (k < COMFYD__V1__SEARCH_HIT_KIND__SEARCH_HIT_KIND_MESSAGE ||
+            k > COMFYD__V1__SEARCH_HIT_KIND__SEARCH_HIT_KIND_MEMORY) {
+            rpcs_call_finish(call, GRPC_STATUS_INVALID_ARGUMENT, "kinds: unknown kind");
+            return;
+        }
+        mask |= 1u << (k - 1);
+    }
+    store_hit *hits = NULL;
+    size_t n = 0;
+    int rc = sess_search(ctx->sm, req->query, req->session_id, mask, req->limit, &hits, &n, err,
+                         sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    Comfyd__V1__SearchHit *h = calloc(n ? n : 1, sizeof *h);
+    Comfyd__V1__SearchHit **ph = calloc(n ? n : 1, sizeof *ph);
+    if (!h || !ph) abort();
+    for (size_t i = 0; i < n; i++) {
+        comfyd__v1__search_hit__init(&h[i]);
+        h[i].kind = (Comfyd__V1__SearchHitKind)(hits[i].kind + 1);
+        h[i].id = hits[i].id;
+        h[i].session_id = hits[i].session_id;
+        h[i].session_title = hits[i].session_title;
+        h[i].snippet = hits[i].snippet;
+        h[i].score = hits[i].score;
+        h[i].created_at_ms = hits[i].created_ms;
+        h[i].role = (Comfyd__V1__Role)hits[i].role;
+        ph[i] = &h[i];
+    }
+    Comfyd__V1__SearchSessionsResponse r = COMFYD__V1__SEARCH_SESSIONS_RESPONSE__INIT;
+    r.hits = ph;
+    r.n_hits = n;
+    rpcs_call_reply(call, &r.base);
+    free(h);
+    free(ph);
+    store_hits_free(hits, n);
+}
+
+static void h_export(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__ExportSessionRequest *req = (const Comfyd__V1__ExportSessionRequest *)msg;
+    char err[ERRLEN] = "";
+    int json = req->format == COMFYD__V1__EXPORT_FORMAT__EXPORT_FORMAT_JSON;
+    if (req->format > COMFYD__V1__EXPORT_FORMAT__EXPORT_FORMAT_JSON) {
+        rpcs_call_finish(call, GRPC_STATUS_INVALID_ARGUMENT, "format: unknown format");
+        return;
+    }
+    char *doc = NULL;
+    int rc = sess_export(ctx->sm, req->session_id, json ? 2 : 1, &doc, err, sizeof err);
+    if (rc != SESS_OK) return fail(call, rc, err);
+    char name[64];
+    snprintf(name, sizeof name, "session-%.36s.%s", req->session_id, json ? "json" : "md");
+    Comfyd__V1__ExportSessionResponse r = COMFYD__V1__EXPORT_SESSION_RESPONSE__INIT;
+    r.content_type = json ? "application/json" : "text/markdown; charset=utf-8";
+    r.filename = name;
+    r.content = doc;
+    rpcs_call_reply(call, &r.base);
+    free(doc);
+}
+
 /* Subscriber callbacks over a streaming call; the session holds a call
  * reference from attach until release. */
 static int sub_push(void *ud, const void *bytes, size_t len)
@@ -307,6 +401,9 @@ size_t svc_session_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
         {d, "Cancel", RPCS_UNARY, h_cancel, ctx},
         {d, "UploadAttachment", RPCS_UNARY, h_upload, ctx},
         {d, "GetAttachment", RPCS_UNARY, h_get_attachment, ctx},
+        {d, "CompactSession", RPCS_UNARY, h_compact, ctx},
+        {d, "SearchSessions", RPCS_UNARY, h_search, ctx},
+        {d, "ExportSession", RPCS_UNARY, h_export, ctx},
     };
     size_t n = sizeof m / sizeof m[0];
     if (n > max) n = max;

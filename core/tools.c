@@ -1092,7 +1092,8 @@ static void table_init(void)
 {
     for (int i = 0; i < TOOLSPEC__COUNT; i++) {
         const toolspec_def *d = toolspec_get((toolspec_id)i);
-        table[i] = (agent_tool){d->name, d->description, d->parameters_json, d->read_only, fns[i]};
+        table[i] =
+            (agent_tool){d->name, d->description, d->parameters_json, d->read_only, fns[i], NULL};
     }
 }
 

@@ -204,10 +204,11 @@ static int t_queue(void *ud, const agent_call_ctx *ctx, const char *args, char *
 }
 
 static const agent_tool TOOLS[] = {
-    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph},
-    {"validate_patch", "Checks a patch.", "{\"type\":\"object\"}", 1, t_validate},
-    {"apply_patch", "Applies a patch.", "{\"type\":\"object\"}", 0, t_apply},
-    {"queue", "Queues the workflow.", "", 0, t_queue},
+    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph,
+     NULL},
+    {"validate_patch", "Checks a patch.", "{\"type\":\"object\"}", 1, t_validate, NULL},
+    {"apply_patch", "Applies a patch.", "{\"type\":\"object\"}", 0, t_apply, NULL},
+    {"queue", "Queues the workflow.", "", 0, t_queue, NULL},
 };
 #define N_TOOLS (sizeof TOOLS / sizeof TOOLS[0])
 
@@ -230,8 +231,9 @@ static int t_look(void *ud, const agent_call_ctx *ctx, const char *args, char **
 }
 
 static const agent_tool IMG_TOOLS[] = {
-    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph},
-    {"look", "Shows an image.", "{\"type\":\"object\"}", 1, t_look},
+    {"get_graph", "Returns the canvas.", "{\"type\":\"object\",\"properties\":{}}", 1, t_get_graph,
+     NULL},
+    {"look", "Shows an image.", "{\"type\":\"object\"}", 1, t_look, NULL},
 };
 
 /* ---- a recording sink ----------------------------------------------------- */
@@ -765,7 +767,7 @@ static void tool_allowed_rules(void **state)
     assert_false(agent_tool_allowed(&s, &TOOLS[0]));
     s.read_only = 1;
     assert_false(agent_tool_allowed(&s, &TOOLS[2]));
-    agent_tool nofn = {"get_graph", "", "", 1, NULL};
+    agent_tool nofn = {"get_graph", "", "", 1, NULL, NULL};
     s.n_allowed_tools = 0;
     assert_false(agent_tool_allowed(&s, &nofn));
 }

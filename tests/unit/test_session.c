@@ -686,8 +686,8 @@ static void list_pages_cover_every_session_once(void **state)
         sess_info *list;
         size_t n;
         char *next;
-        assert_int_equal(sess_list(f->m, token ? token : "", 3, &list, &n, &next, err, sizeof err),
-                         SESS_OK);
+        assert_int_equal(
+            sess_list(f->m, token ? token : "", 3, 0, &list, &n, &next, err, sizeof err), SESS_OK);
         seen += (int)n;
         pages++;
         sess_infos_free(list, n);
@@ -699,7 +699,8 @@ static void list_pages_cover_every_session_once(void **state)
     sess_info *list;
     size_t n;
     char *next;
-    assert_int_equal(sess_list(f->m, "garbage", 3, &list, &n, &next, err, sizeof err), SESS_EINVAL);
+    assert_int_equal(sess_list(f->m, "garbage", 3, 0, &list, &n, &next, err, sizeof err),
+                     SESS_EINVAL);
 }
 
 static void queued_turns_survive_a_stop_and_run_after_start(void **state)

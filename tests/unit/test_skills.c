@@ -518,7 +518,9 @@ static void builtin_skills_load_without_errors(void **state)
     assert_non_null(wb);
     for (size_t i = 0; i < 9; i++)
         assert_non_null(strstr(wb->instructions, tools[i]));
-    assert_int_equal(wb->n_allowed_tools, 9);
+    assert_int_equal(wb->n_allowed_tools, 11); /* and remember, recall */
+    assert_string_equal(wb->allowed_tools[9], "remember");
+    assert_string_equal(wb->allowed_tools[10], "recall");
 
     /* The doctor is read-only; the prompt writer cannot queue. */
     const skill *gd = skills_find(r, "graph-doctor");

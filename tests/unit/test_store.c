@@ -147,7 +147,7 @@ static void test_open_creates_schema_with_wal_private_file(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     assert_int_not_equal(raw_int(db, "PRAGMA application_id"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                  " ('sessions', 'messages', 'sessions_by_updated',"
@@ -180,7 +180,7 @@ static void test_reopen_keeps_schema_version(void **state)
     fixture *f = opened(state);
     reopen(f);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     sqlite3_close(db);
 }
 
@@ -225,7 +225,7 @@ static void test_newer_schema_version_gives_eschema(void **state)
     fixture *f = opened(state);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "PRAGMA user_version = 5");
+    raw_exec(f->path, "PRAGMA user_version = 6");
     assert_int_equal(store_open(&f->st, f->path), STORE_ESCHEMA);
     assert_null(f->st);
 }
@@ -1114,6 +1114,16 @@ static void test_strerror_names_every_code(void **state)
     assert_string_equal(store_strerror(-999), "unknown error");
 }
 
+/* SQL that takes a version 5 database back to version 4 (no memory). */
+#define DOWNGRADE_V4                                                                               \
+    "DROP TRIGGER messages_fts_ai; DROP TRIGGER messages_fts_au;"                                  \
+    " DROP TRIGGER messages_fts_ad; DROP TRIGGER memories_fts_ai;"                                 \
+    " DROP TRIGGER memories_fts_ad; DROP TABLE search_idx; DROP TABLE memories;"                   \
+    " DROP INDEX messages_summaries;"                                                              \
+    " ALTER TABLE messages DROP COLUMN kind; ALTER TABLE messages DROP COLUMN"                     \
+    " covers_to; ALTER TABLE sessions DROP COLUMN context_window;"                                 \
+    " ALTER TABLE sessions DROP COLUMN archived; PRAGMA user_version = 4;"
+
 /* A version 1 database (sessions only) gains the graph tables and keeps
  * its sessions. */
 static void test_version_1_database_is_upgraded_in_place(void **state)
@@ -1122,8 +1132,9 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     add_session(f->st, "s-old", 5);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "DROP TABLE counters; DROP TABLE idem_keys; DROP TABLE message_attachments;"
-                      " ALTER TABLE sessions DROP COLUMN vision; PRAGMA user_version = 1");
+    raw_exec(f->path, DOWNGRADE_V4
+             "DROP TABLE counters; DROP TABLE idem_keys; DROP TABLE message_attachments;"
+             " ALTER TABLE sessions DROP COLUMN vision; PRAGMA user_version = 1");
     assert_int_equal(store_open(&f->st, f->path), STORE_OK);
     store_session s = {0};
     assert_int_equal(store_session_get(f->st, "s-old", &s), STORE_OK);
@@ -1131,9 +1142,141 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     store_session_clear(&s);
     assert_int_equal(store_counter_raise(f->st, "c", 7), STORE_OK);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM message_attachments"), 0);
     sqlite3_close(db);
+}
+
+/* A version 4 database (no memory tables) is upgraded and its existing
+ * messages become searchable. */
+static void test_version_4_database_gains_search_over_old_messages(void **state)
+{
+    fixture *f = opened(state);
+    add_session(f->st, "s-old", 5);
+    add_message(f->st, "s-old", STORE_ROLE_USER, STORE_MSG_DONE, "an old zebra crossing", NULL);
+    store_close(f->st);
+    f->st = NULL;
+    raw_exec(f->path, DOWNGRADE_V4);
+    assert_int_equal(store_open(&f->st, f->path), STORE_OK);
+    store_hit *h = NULL;
+    size_t n = 0;
+    assert_int_equal(store_search(f->st, "\"zebra\"", NULL, STORE_HIT_ALL, 10, &h, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].session_id, "s-old");
+    store_hits_free(h, n);
+}
+
+/* Messages, summaries and memories are found by a word, best first, and
+ * deleting a session removes its index entries and memories (a global
+ * memory stays). */
+static void test_search_memories_summaries_and_delete(void **state)
+{
+    fixture *f = opened(state);
+    add_session(f->st, "a", 1);
+    add_session(f->st, "b", 1);
+    uint64_t m1 = add_message(f->st, "a", STORE_ROLE_USER, STORE_MSG_DONE,
+                              "paint a lighthouse at dusk", NULL);
+    add_message(f->st, "b", STORE_ROLE_USER, STORE_MSG_DONE, "a cat on a lighthouse lighthouse",
+                NULL);
+    store_message sm = {0};
+    snprintf(sm.session_id, sizeof sm.session_id, "a");
+    sm.role = STORE_ROLE_SYSTEM;
+    sm.state = STORE_MSG_DONE;
+    sm.kind = STORE_KIND_SUMMARY;
+    sm.covers_to = m1;
+    sm.content = "summary: the user wanted a lighthouse";
+    assert_int_equal(store_message_insert(f->st, &sm), STORE_OK);
+    uint64_t mem = 0, gmem = 0;
+    assert_int_equal(store_memory_add(f->st, "a", "prefers lighthouse scenes", &mem), STORE_OK);
+    assert_int_equal(store_memory_add(f->st, NULL, "global lighthouse fact", &gmem), STORE_OK);
+    assert_int_equal(store_memory_add(f->st, "nope", "x", NULL), STORE_NOT_FOUND);
+    assert_int_equal(store_memory_add(f->st, NULL, "", NULL), STORE_EINVAL);
+
+    store_hit *h = NULL;
+    size_t n = 0;
+    assert_int_equal(store_search(f->st, "\"lighthouse\"", NULL, STORE_HIT_ALL, 10, &h, &n),
+                     STORE_OK);
+    assert_int_equal(n, 5);
+    /* BM25: the message saying it twice in few words ranks first. */
+    assert_string_equal(h[0].session_id, "b");
+    assert_non_null(strstr(h[0].snippet, "[lighthouse]"));
+    int kinds[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        kinds[h[i].kind]++;
+        assert_true(i == 0 || h[i].score >= h[i - 1].score);
+    }
+    assert_int_equal(kinds[STORE_HIT_MESSAGE], 2);
+    assert_int_equal(kinds[STORE_HIT_SUMMARY], 1);
+    assert_int_equal(kinds[STORE_HIT_MEMORY], 2);
+    store_hits_free(h, n);
+
+    /* Only memories of session a. */
+    assert_int_equal(store_search(f->st, "\"lighthouse\"", "a", 1u << STORE_HIT_MEMORY, 10, &h, &n),
+                     STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].id, mem);
+    store_hits_free(h, n);
+
+    /* A malformed expression is EINVAL, not EIO. */
+    assert_int_equal(store_search(f->st, "\"unclosed", NULL, STORE_HIT_ALL, 10, &h, &n),
+                     STORE_EINVAL);
+
+    store_message latest;
+    assert_int_equal(store_summary_latest(f->st, "a", &latest), STORE_OK);
+    assert_int_equal(latest.kind, STORE_KIND_SUMMARY);
+    assert_int_equal(latest.covers_to, m1);
+    store_message_clear(&latest);
+    store_session g = {0};
+    assert_int_equal(store_session_get(f->st, "a", &g), STORE_OK);
+    assert_int_equal(g.compacted_to, m1);
+    store_session_clear(&g);
+
+    assert_int_equal(store_session_delete(f->st, "a"), STORE_OK);
+    sqlite3 *db = raw_open(f->path);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM search_idx WHERE session_id = 'a'"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM memories"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM search_idx"), 2);
+    sqlite3_close(db);
+    assert_int_equal(store_search(f->st, "\"lighthouse\"", NULL, STORE_HIT_ALL, 10, &h, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    store_hits_free(h, n);
+}
+
+/* context_window and archived round-trip through insert and update. */
+static void test_context_window_and_archived_round_trip(void **state)
+{
+    fixture *f = opened(state);
+    store_session s = {0};
+    snprintf(s.id, sizeof s.id, "w");
+    s.context_window = 2048;
+    s.created_ms = s.updated_ms = 1;
+    assert_int_equal(store_session_insert(f->st, &s, NULL), STORE_OK);
+    store_session g = {0};
+    assert_int_equal(store_session_get(f->st, "w", &g), STORE_OK);
+    assert_int_equal(g.context_window, 2048);
+    assert_int_equal(g.archived, 0);
+    store_session_clear(&g);
+    s.context_window = 0;
+    s.archived = 1;
+    assert_int_equal(store_session_update(f->st, &s), STORE_OK);
+    assert_int_equal(store_session_get(f->st, "w", &g), STORE_OK);
+    assert_int_equal(g.context_window, 0);
+    assert_int_equal(g.archived, 1);
+    store_session_clear(&g);
+    /* Messages after an id, newest n, oldest first. */
+    uint64_t ids[5];
+    for (int i = 0; i < 5; i++)
+        ids[i] = add_message(f->st, "w", STORE_ROLE_USER, STORE_MSG_DONE, "m", NULL);
+    store_message *list = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    assert_int_equal(store_messages_after(f->st, "w", ids[1], 2, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(trunc, 1);
+    assert_int_equal(list[0].id, ids[3]);
+    assert_int_equal(list[1].id, ids[4]);
+    store_messages_free(list, n);
 }
 
 static void test_counters_only_rise_and_persist(void **state)
@@ -1233,6 +1376,9 @@ int main(void)
         T(test_child_exit_without_close_after_ack_keeps_row),
         T(test_child_sigkill_after_ack_keeps_row),
         T(test_version_1_database_is_upgraded_in_place),
+        T(test_version_4_database_gains_search_over_old_messages),
+        T(test_search_memories_summaries_and_delete),
+        T(test_context_window_and_archived_round_trip),
         T(test_counters_only_rise_and_persist),
         T(test_idempotency_keys_persist_bounded_by_age_and_count),
         cmocka_unit_test(test_strerror_names_every_code),

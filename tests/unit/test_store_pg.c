@@ -288,6 +288,138 @@ static void test_open_errors(void **state)
     assert_null(other);
 }
 
+/* Memory on PostgreSQL: context_window and archived round-trip, summaries
+ * and messages after a summary, memories, and search over all three
+ * (ftsq's MATCH syntax translated into a tsquery): phrases, prefixes, OR,
+ * NOT, the session and kind filters, best first, and a session's delete
+ * taking its entries and memories along (a global memory stays). */
+static void test_memory_summaries_and_search(void **state)
+{
+    store *st = *state;
+    NEED_PG(st);
+    store_session a = mk_session("pgm-a", 1), b = mk_session("pgm-b", 1);
+    a.context_window = 2048;
+    a.archived = 1;
+    assert_int_equal(store_session_insert(st, &a, NULL), STORE_OK);
+    assert_int_equal(store_session_insert(st, &b, NULL), STORE_OK);
+    store_session g = {0};
+    assert_int_equal(store_session_get(st, "pgm-a", &g), STORE_OK);
+    assert_int_equal(g.context_window, 2048);
+    assert_int_equal(g.archived, 1);
+    store_session_clear(&g);
+    a.context_window = 0;
+    a.archived = 0;
+    assert_int_equal(store_session_update(st, &a), STORE_OK);
+    assert_int_equal(store_session_get(st, "pgm-a", &g), STORE_OK);
+    assert_int_equal(g.context_window, 0);
+    assert_int_equal(g.archived, 0);
+    store_session_clear(&g);
+
+    store_message m1 = mk_msg("pgm-a", STORE_ROLE_USER, "paint a lighthouse at dusk", NULL);
+    assert_int_equal(store_message_insert(st, &m1), STORE_OK);
+    store_message m2 = mk_msg("pgm-b", STORE_ROLE_USER, "a cat on a lighthouse lighthouse", NULL);
+    assert_int_equal(store_message_insert(st, &m2), STORE_OK);
+    store_message latest;
+    assert_int_equal(store_summary_latest(st, "pgm-a", &latest), STORE_NOT_FOUND);
+    store_message sm =
+        mk_msg("pgm-a", STORE_ROLE_SYSTEM, "summary: the user wanted a lighthouse", NULL);
+    sm.kind = STORE_KIND_SUMMARY;
+    sm.covers_to = m1.id;
+    assert_int_equal(store_message_insert(st, &sm), STORE_OK);
+    store_message bad = mk_msg("pgm-a", STORE_ROLE_SYSTEM, "x", NULL);
+    bad.kind = (store_msg_kind)7;
+    assert_int_equal(store_message_insert(st, &bad), STORE_EINVAL);
+    store_message m3 = mk_msg("pgm-a", STORE_ROLE_USER, "and the sea beyond", NULL);
+    assert_int_equal(store_message_insert(st, &m3), STORE_OK);
+
+    assert_int_equal(store_summary_latest(st, "pgm-a", &latest), STORE_OK);
+    assert_int_equal(latest.kind, STORE_KIND_SUMMARY);
+    assert_int_equal(latest.covers_to, m1.id);
+    assert_int_equal(latest.id, sm.id);
+    store_message_clear(&latest);
+    assert_int_equal(store_session_get(st, "pgm-a", &g), STORE_OK);
+    assert_int_equal(g.compacted_to, m1.id);
+    store_session_clear(&g);
+    store_message *list = NULL;
+    size_t n = 0;
+    int truncated = 0;
+    assert_int_equal(store_messages_after(st, "pgm-a", m1.id, 1, &list, &n, &truncated), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_true(truncated); /* the summary is older than m3 and above m1 */
+    assert_int_equal(list[0].id, m3.id);
+    store_messages_free(list, n);
+    assert_int_equal(store_messages_after(st, "pgm-a", m1.id, 10, &list, &n, &truncated), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_false(truncated);
+    assert_int_equal(list[0].id, sm.id); /* oldest first */
+    assert_int_equal(list[0].kind, STORE_KIND_SUMMARY);
+    store_messages_free(list, n);
+
+    uint64_t mem = 0, gmem = 0;
+    assert_int_equal(store_memory_add(st, "pgm-a", "prefers lighthouse scenes", &mem), STORE_OK);
+    assert_int_equal(store_memory_add(st, NULL, "global lighthouse fact", &gmem), STORE_OK);
+    assert_true(mem > 0 && gmem > mem);
+    assert_int_equal(store_memory_add(st, "pgm-none", "x", NULL), STORE_NOT_FOUND);
+    assert_int_equal(store_memory_add(st, NULL, "", NULL), STORE_EINVAL);
+
+    store_hit *h = NULL;
+    assert_int_equal(store_search(st, "(\"lighthouse\")", NULL, STORE_HIT_ALL, 10, &h, &n),
+                     STORE_OK);
+    assert_int_equal(n, 5);
+    assert_string_equal(h[0].session_id, "pgm-b"); /* says it twice */
+    assert_non_null(strstr(h[0].snippet, "[lighthouse]"));
+    int kinds[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        kinds[h[i].kind]++;
+        assert_true(i == 0 || h[i].score >= h[i - 1].score); /* lower is better */
+        if (h[i].kind == STORE_HIT_MEMORY) assert_non_null(h[i].text);
+        if (h[i].id == gmem && h[i].kind == STORE_HIT_MEMORY)
+            assert_string_equal(h[i].session_id, "");
+    }
+    assert_int_equal(kinds[STORE_HIT_MESSAGE], 2);
+    assert_int_equal(kinds[STORE_HIT_SUMMARY], 1);
+    assert_int_equal(kinds[STORE_HIT_MEMORY], 2);
+    store_hits_free(h, n);
+
+    /* Only memories of session a (the global one is not the session's). */
+    assert_int_equal(
+        store_search(st, "(\"lighthouse\")", "pgm-a", 1u << STORE_HIT_MEMORY, 10, &h, &n),
+        STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].id, mem);
+    store_hits_free(h, n);
+    /* A phrase in order, not out of it; a prefix; OR; NOT. */
+    const struct {
+        const char *match;
+        size_t hits;
+    } cases[] = {
+        {"(\"lighthouse at dusk\")", 1},
+        {"(\"dusk at lighthouse\")", 0},
+        {"(\"lightho\" *)", 5},
+        {"(\"cat\" OR \"dusk\")", 2},
+        {"(\"lighthouse\") NOT (\"cat\" OR \"dusk\")", 3},
+        {"(\"it''s\") AND (\"a\\b\")", 0}, /* quotes and backslashes are only text */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(store_search(st, cases[i].match, NULL, STORE_HIT_ALL, 10, &h, &n),
+                         STORE_OK);
+        if (n != cases[i].hits) fail_msg("%s: %zu hits", cases[i].match, n);
+        store_hits_free(h, n);
+    }
+    /* FTS5 syntax ftsq never writes is refused, not passed on. */
+    assert_int_equal(store_search(st, "\"unclosed", NULL, STORE_HIT_ALL, 10, &h, &n), STORE_EINVAL);
+    assert_int_equal(store_search(st, "body : \"x\"", NULL, STORE_HIT_ALL, 10, &h, &n),
+                     STORE_EINVAL);
+    assert_int_equal(store_search(st, "(\"x\")", NULL, STORE_HIT_ALL, STORE_SEARCH_MAX + 1, &h, &n),
+                     STORE_EINVAL);
+
+    assert_int_equal(store_session_delete(st, "pgm-a"), STORE_OK);
+    assert_int_equal(store_search(st, "(\"lighthouse\")", NULL, STORE_HIT_ALL, 10, &h, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2); /* b's message and the global memory */
+    store_hits_free(h, n);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -297,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_messages_turns_client_ids_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_and_idempotency_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_summaries_and_search, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,93 +1,93 @@
 // @__NO_SIDE_EFFECTS__
-function po(e) {
+function mo(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Te = {}, vn = [], Cn = () => {
-}, Gc = () => !1, Ti = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Fi = (e) => e.startsWith("onUpdate:"), at = Object.assign, Kc = (e, t) => {
+const Se = {}, Cn = [], Sn = () => {
+}, Kc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Yc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, bf = Object.prototype.hasOwnProperty, ke = (e, t) => bf.call(e, t), oe = Array.isArray, rn = (e) => $r(e) === "[object Map]", On = (e) => $r(e) === "[object Set]", ol = (e) => $r(e) === "[object Date]", Re = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Fe = (e) => e !== null && typeof e == "object", Yc = (e) => (Fe(e) || Re(e)) && Re(e.then) && Re(e.catch), Xc = Object.prototype.toString, $r = (e) => Xc.call(e), yf = (e) => $r(e).slice(8, -1), Zc = (e) => $r(e) === "[object Object]", go = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ po(
+}, yf = Object.prototype.hasOwnProperty, we = (e, t) => yf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Xc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), Zc = Object.prototype.toString, zr = (e) => Zc.call(e), wf = (e) => zr(e).slice(8, -1), Qc = (e) => zr(e) === "[object Object]", _o = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ii = (e) => {
+), Mi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, wf = /-\w/g, mt = /* @__PURE__ */ Ii((e) => e.replace(wf, (t) => t.slice(1).toUpperCase())), kf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ii(
-  (e) => e.replace(kf, "-$1").toLowerCase()
-), Qc = /* @__PURE__ */ Ii((e) => e.charAt(0).toUpperCase() + e.slice(1)), ls = /* @__PURE__ */ Ii((e) => e ? `on${Qc(e)}` : ""), Ct = (e, t) => !Object.is(e, t), ai = (e, ...t) => {
+}, kf = /-\w/g, _t = /* @__PURE__ */ Mi((e) => e.replace(kf, (t) => t.slice(1).toUpperCase())), xf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Mi(
+  (e) => e.replace(xf, "-$1").toLowerCase()
+), ea = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Mi((e) => e ? `on${ea(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ea = (e, t, n, r = !1) => {
+}, ta = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: r,
     value: n
   });
-}, zr = (e) => {
+}, Ur = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ll;
-const Oi = () => ll || (ll = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Ni(e) {
-  if (oe(e)) {
+let al;
+const Ni = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Dr(e) {
+  if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? vf(r) : Ni(r);
+      const r = e[n], i = Me(r) ? Ef(r) : Dr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Me(e) || Fe(e))
+  } else if (Me(e) || Te(e))
     return e;
 }
-const xf = /;(?![^(]*\))/g, Af = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function vf(e) {
+const Af = /;(?![^(]*\))/g, vf = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Ef(e) {
   const t = {};
-  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(xf).forEach((n) => {
+  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(Af).forEach((n) => {
     if (n) {
-      const r = n.split(Af);
+      const r = n.split(vf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
-function rt(e) {
+function nt(e) {
   let t = "";
   if (Me(e))
     t = e;
-  else if (oe(e))
+  else if (ce(e))
     for (let n = 0; n < e.length; n++) {
-      const r = rt(e[n]);
+      const r = nt(e[n]);
       r && (t += r + " ");
     }
-  else if (Fe(e))
+  else if (Te(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Ef = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Cf = /* @__PURE__ */ po(Ef);
-function ta(e) {
+const Cf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Df = /* @__PURE__ */ mo(Cf);
+function na(e) {
   return !!e || e === "";
 }
-function Df(e, t, n) {
+function Sf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = on(e[i], t[i], n);
+    r = ln(e[i], t[i], n);
   return r;
 }
-function cl(e, t, n) {
+function ul(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && on(s, r[l], n)) {
+      if (!i[l] && ln(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,21 +96,21 @@ function cl(e, t, n) {
   }
   return !0;
 }
-function Sf(e, t, n) {
+function Tf(e, t, n) {
   let r = rn(e), i = rn(t);
-  if (r || i || (r = On(e), i = On(t), r || i))
-    return r && i ? cl(e, t, n) : !1;
+  if (r || i || (r = Mn(e), i = Mn(t), r || i))
+    return r && i ? ul(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !on(e[l], t[l], n))
+    if (c && !a || !c && a || !ln(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function al(e, t, n, r) {
+function fl(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -119,22 +119,22 @@ function al(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function on(e, t, n) {
+function ln(e, t, n) {
   if (e === t) return !0;
-  let r = ol(e), i = ol(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = oe(e), i = oe(t), r || i ? r && i ? al(e, t, n, Df) : !1 : (r = Fe(e), i = Fe(t), r || i ? !r || !i ? !1 : al(e, t, n, Sf) : String(e) === String(t))));
+  let r = cl(e), i = cl(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Sf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Tf) : String(e) === String(t))));
 }
-function Tf(e, t) {
-  return e.findIndex((n) => on(n, t));
+function Ff(e, t) {
+  return e.findIndex((n) => ln(n, t));
 }
-const na = (e) => !!(e && e.__v_isRef === !0), de = (e) => Me(e) ? e : e == null ? "" : oe(e) || Fe(e) && (e.toString === Xc || !Re(e.toString)) ? na(e) ? de(e.value) : JSON.stringify(e, ra, 2) : String(e), ra = (e, t) => na(t) ? ra(e, t.value) : rn(t) ? {
+const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === Zc || !ve(e.toString)) ? ra(e) ? oe(e.value) : JSON.stringify(e, ia, 2) : String(e), ia = (e, t) => ra(t) ? ia(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[cs(r, s) + " =>"] = i, n),
+    (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
     {}
   )
-} : On(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => cs(n))
-} : Tt(t) ? cs(t) : Fe(t) && !oe(t) && !Zc(t) ? String(t) : t, cs = (e, t = "") => {
+} : Mn(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
+} : Tt(t) ? as(t) : Te(t) && !ce(t) && !Qc(t) ? String(t) : t, as = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -142,11 +142,11 @@ const na = (e) => !!(e && e.__v_isRef === !0), de = (e) => Me(e) ? e : e == null
     Tt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let qe;
-class Ff {
+let Je;
+class If {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && qe && (qe.active ? (this.parent = qe, this.index = (qe.scopes || (qe.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Ff {
   }
   run(t) {
     if (this._active) {
-      const n = qe;
+      const n = Je;
       try {
-        return qe = this, t();
+        return Je = this, t();
       } finally {
-        qe = n;
+        Je = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Ff {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = qe, qe = this);
+    ++this._on === 1 && (this.prevScope = Je, Je = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Ff {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (qe === this)
-        qe = this.prevScope;
+      if (Je === this)
+        Je = this.prevScope;
       else {
-        let t = qe;
+        let t = Je;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,72 +243,72 @@ class Ff {
     }
   }
 }
-function If() {
-  return qe;
+function Of() {
+  return Je;
 }
-let Ee;
-const as = /* @__PURE__ */ new WeakSet();
-class ia {
+let Re;
+const us = /* @__PURE__ */ new WeakSet();
+class sa {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, qe && (qe.active ? qe.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, as.has(this) && (as.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, us.has(this) && (us.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || oa(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || la(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, ul(this), la(this);
-    const t = Ee, n = _t;
-    Ee = this, _t = !0;
+    this.flags |= 2, dl(this), ca(this);
+    const t = Re, n = bt;
+    Re = this, bt = !0;
     try {
       return this.fn();
     } finally {
-      ca(this), Ee = t, _t = n, this.flags &= -3;
+      aa(this), Re = t, bt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        bo(t);
-      this.deps = this.depsTail = void 0, ul(this), this.onStop && this.onStop(), this.flags &= -2;
+        wo(t);
+      this.deps = this.depsTail = void 0, dl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? as.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? us.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Hs(this) && this.run();
+    Gs(this) && this.run();
   }
   get dirty() {
-    return Hs(this);
+    return Gs(this);
   }
 }
-let sa = 0, wr, kr;
-function oa(e, t = !1) {
+let oa = 0, wr, kr;
+function la(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
   }
   e.next = wr, wr = e;
 }
-function mo() {
-  sa++;
+function bo() {
+  oa++;
 }
-function _o() {
-  if (--sa > 0)
+function yo() {
+  if (--oa > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,192 +333,192 @@ function _o() {
   }
   if (e) throw e;
 }
-function la(e) {
+function ca(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ca(e) {
+function aa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), bo(r), Of(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), wo(r), Mf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Hs(e) {
+function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (aa(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ua(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function aa(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Hs(e))))
+function ua(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ee, r = _t;
-  Ee = e, _t = !0;
+  const t = e.dep, n = Re, r = bt;
+  Re = e, bt = !0;
   try {
-    la(e);
+    ca(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Ee = n, _t = r, ca(e), e.flags &= -3;
+    Re = n, bt = r, aa(e), e.flags &= -3;
   }
 }
-function bo(e, t = !1) {
+function wo(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      bo(s, !0);
+      wo(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Of(e) {
+function Mf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let _t = !0;
-const ua = [];
-function ln() {
-  ua.push(_t), _t = !1;
-}
+let bt = !0;
+const fa = [];
 function cn() {
-  const e = ua.pop();
-  _t = e === void 0 ? !0 : e;
+  fa.push(bt), bt = !1;
 }
-function ul(e) {
+function an() {
+  const e = fa.pop();
+  bt = e === void 0 ? !0 : e;
+}
+function dl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Ee;
-    Ee = void 0;
+    const n = Re;
+    Re = void 0;
     try {
       t();
     } finally {
-      Ee = n;
+      Re = n;
     }
   }
 }
-let Dr = 0;
+let Sr = 0;
 class Nf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class yo {
+class ko {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Ee || !_t || Ee === this.computed)
+    if (!Re || !bt || Re === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Ee)
-      n = this.activeLink = new Nf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, fa(n);
+    if (n === void 0 || n.sub !== Re)
+      n = this.activeLink = new Nf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, da(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
     }
     return n;
   }
   trigger(t) {
-    this.version++, Dr++, this.notify(t);
+    this.version++, Sr++, this.notify(t);
   }
   notify(t) {
-    mo();
+    bo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      _o();
+      yo();
     }
   }
 }
-function fa(e) {
+function da(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        fa(r);
+        da(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Vs = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
+const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
   ""
-), Gs = /* @__PURE__ */ Symbol(
+), Ys = /* @__PURE__ */ Symbol(
   ""
-), Sr = /* @__PURE__ */ Symbol(
+), Tr = /* @__PURE__ */ Symbol(
   ""
 );
 function Ge(e, t, n) {
-  if (_t && Ee) {
-    let r = Vs.get(e);
-    r || Vs.set(e, r = /* @__PURE__ */ new Map());
+  if (bt && Re) {
+    let r = Ks.get(e);
+    r || Ks.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new yo()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new ko()), i.map = r, i.key = n), i.track();
   }
 }
 function zt(e, t, n, r, i, s) {
-  const o = Vs.get(e);
+  const o = Ks.get(e);
   if (!o) {
-    Dr++;
+    Sr++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (mo(), t === "clear")
+  if (bo(), t === "clear")
     o.forEach(l);
   else {
-    const c = oe(e), a = c && go(n);
+    const c = ce(e), a = c && _o(n);
     if (c && n === "length") {
       const u = Number(r);
-      o.forEach((d, b) => {
-        (b === "length" || b === Sr || !Tt(b) && b >= u) && l(d);
+      o.forEach((d, m) => {
+        (m === "length" || m === Tr || !Tt(m) && m >= u) && l(d);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Sr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
+          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
           break;
         case "delete":
-          c || (l(o.get(Dn)), rn(e) && l(o.get(Gs)));
+          c || (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
           break;
         case "set":
-          rn(e) && l(o.get(Dn));
+          rn(e) && l(o.get(Tn));
           break;
       }
   }
-  _o();
+  yo();
 }
-function $n(e) {
+function zn(e) {
   const t = /* @__PURE__ */ be(e);
-  return t === e || (Ge(t, "iterate", Sr), /* @__PURE__ */ ct(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => an(ut(n))) : t.map(an) : t.map(ut);
+  return t === e || (Ge(t, "iterate", Tr), /* @__PURE__ */ ut(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(dt(n))) : t.map(un) : t.map(dt);
 }
-function Mi(e) {
-  return Ge(e = /* @__PURE__ */ be(e), "iterate", Sr), e;
+function Li(e) {
+  return Ge(e = /* @__PURE__ */ be(e), "iterate", Tr), e;
 }
-function Rt(e, t) {
-  return /* @__PURE__ */ Ft(e) ? an(/* @__PURE__ */ sn(e) ? ut(t) : t) : ut(t);
+function vt(e, t) {
+  return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? dt(t) : t) : dt(t);
 }
-const Mf = {
+const Lf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return us(this, Symbol.iterator, (e) => Rt(this, e));
+    return fs(this, Symbol.iterator, (e) => vt(this, e));
   },
   concat(...e) {
-    return $n(this).concat(
-      ...e.map((t) => oe(t) ? $n(t) : t)
+    return zn(this).concat(
+      ...e.map((t) => ce(t) ? zn(t) : t)
     );
   },
   entries() {
-    return us(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
+    return fs(this, "entries", (e) => (e[1] = vt(this, e[1]), e));
   },
   every(e, t) {
     return Lt(this, "every", e, t, void 0, arguments);
@@ -529,7 +529,7 @@ const Mf = {
       "filter",
       e,
       t,
-      (n) => n.map((r) => Rt(this, r)),
+      (n) => n.map((r) => vt(this, r)),
       arguments
     );
   },
@@ -539,7 +539,7 @@ const Mf = {
       "find",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => vt(this, n),
       arguments
     );
   },
@@ -552,7 +552,7 @@ const Mf = {
       "findLast",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => vt(this, n),
       arguments
     );
   },
@@ -564,65 +564,65 @@ const Mf = {
     return Lt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return fs(this, "includes", e);
+    return ds(this, "includes", e);
   },
   indexOf(...e) {
-    return fs(this, "indexOf", e);
+    return ds(this, "indexOf", e);
   },
   join(e) {
-    return $n(this).join(e);
+    return zn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return fs(this, "lastIndexOf", e);
+    return ds(this, "lastIndexOf", e);
   },
   map(e, t) {
     return Lt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return lr(this, "pop");
+    return cr(this, "pop");
   },
   push(...e) {
-    return lr(this, "push", e);
+    return cr(this, "push", e);
   },
   reduce(e, ...t) {
-    return dl(this, "reduce", e, t);
+    return pl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return dl(this, "reduceRight", e, t);
+    return pl(this, "reduceRight", e, t);
   },
   shift() {
-    return lr(this, "shift");
+    return cr(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
     return Lt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return lr(this, "splice", e);
+    return cr(this, "splice", e);
   },
   toReversed() {
-    return $n(this).toReversed();
+    return zn(this).toReversed();
   },
   toSorted(e) {
-    return $n(this).toSorted(e);
+    return zn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return $n(this).toSpliced(...e);
+    return zn(this).toSpliced(...e);
   },
   unshift(...e) {
-    return lr(this, "unshift", e);
+    return cr(this, "unshift", e);
   },
   values() {
-    return us(this, "values", (e) => Rt(this, e));
+    return fs(this, "values", (e) => vt(this, e));
   }
 };
-function us(e, t, n) {
-  const r = Mi(e), i = r[t], s = i.call(r);
-  if (r !== e && !/* @__PURE__ */ ct(e)) {
+function fs(e, t, n) {
+  const r = Li(e), i = r[t], s = i.call(r);
+  if (r !== e && !/* @__PURE__ */ ut(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => fl(s.next(), n), i !== da[t] && Object.defineProperties(o, {
+      return o.next = () => hl(s.next(), n), i !== ha[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,60 +637,60 @@ function us(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => fl(s._next(), n);
+    s._next = s.next, s.next = () => hl(s._next(), n);
   }
   return s;
 }
-function fl(e, t) {
+function hl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const da = Array.prototype;
+const ha = Array.prototype;
 function Lt(e, t, n, r, i, s) {
-  const o = Mi(e), l = o !== e && !/* @__PURE__ */ ct(e), c = o[t];
-  if (c !== da[t]) {
+  const o = Li(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
+  if (c !== ha[t]) {
     const d = c.apply(e, s);
-    return l ? ut(d) : d;
+    return l ? dt(d) : d;
   }
   let a = n;
-  o !== e && (l ? a = function(d, b) {
-    return n.call(this, Rt(e, d), b, e);
-  } : n.length > 2 && (a = function(d, b) {
-    return n.call(this, d, b, e);
+  o !== e && (l ? a = function(d, m) {
+    return n.call(this, vt(e, d), m, e);
+  } : n.length > 2 && (a = function(d, m) {
+    return n.call(this, d, m, e);
   }));
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function dl(e, t, n, r) {
-  const i = Mi(e), s = i !== e && !/* @__PURE__ */ ct(e);
+function pl(e, t, n, r) {
+  const i = Li(e), s = i !== e && !/* @__PURE__ */ ut(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
+    return l && (l = !1, a = vt(e, a)), n.call(this, a, vt(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = i[t](o, ...r);
-  return l ? Rt(e, c) : c;
+  return l ? vt(e, c) : c;
 }
-function fs(e, t, n) {
+function ds(e, t, n) {
   const r = /* @__PURE__ */ be(e);
-  Ge(r, "iterate", Sr);
+  Ge(r, "iterate", Tr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ao(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
 }
-function lr(e, t, n = []) {
-  ln(), mo();
+function cr(e, t, n = []) {
+  cn(), bo();
   const r = (/* @__PURE__ */ be(e))[t].apply(e, n);
-  return _o(), cn(), r;
+  return yo(), an(), r;
 }
-const Lf = /* @__PURE__ */ po("__proto__,__v_isRef,__isVue"), ha = /* @__PURE__ */ new Set(
+const Pf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), pa = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function Pf(e) {
+function jf(e) {
   Tt(e) || (e = String(e));
   const t = /* @__PURE__ */ be(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class pa {
+class ga {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class pa {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Vf : ba : s ? _a : ma).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Gf : ya : s ? ba : _a).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = oe(t);
+    const o = ce(t);
     if (!i) {
       let c;
-      if (o && (c = Mf[n]))
+      if (o && (c = Lf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Pf;
+        return jf;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class pa {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ Ze(t) ? t : r
+      /* @__PURE__ */ Qe(t) ? t : r
     );
-    if ((Tt(n) ? ha.has(n) : Lf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? pa.has(n) : Pf(n)) || (i || Ge(t, "get", n), s))
       return l;
-    if (/* @__PURE__ */ Ze(l)) {
-      const c = o && go(n) ? l : l.value;
-      return i && Fe(c) ? /* @__PURE__ */ Ys(c) : c;
+    if (/* @__PURE__ */ Qe(l)) {
+      const c = o && _o(n) ? l : l.value;
+      return i && Te(c) ? /* @__PURE__ */ Zs(c) : c;
     }
-    return Fe(l) ? i ? /* @__PURE__ */ Ys(l) : /* @__PURE__ */ ko(l) : l;
+    return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class ga extends pa {
+class ma extends ga {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = oe(t) && go(n);
+    const o = ce(t) && _o(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ft(s);
-      if (!/* @__PURE__ */ ct(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ be(s), r = /* @__PURE__ */ be(r)), !o && /* @__PURE__ */ Ze(s) && !/* @__PURE__ */ Ze(r))
+      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ be(s), r = /* @__PURE__ */ be(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
         return a || (s.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : ke(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : we(t, n), c = Reflect.set(
       t,
       n,
       r,
-      /* @__PURE__ */ Ze(t) ? t : i
+      /* @__PURE__ */ Qe(t) ? t : i
     );
     return t === /* @__PURE__ */ be(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const r = ke(t, n);
+    const r = we(t, n);
     t[n];
     const i = Reflect.deleteProperty(t, n);
     return i && r && zt(t, "delete", n, void 0), i;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !ha.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !pa.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
       t,
       "iterate",
-      oe(t) ? "length" : Dn
+      ce(t) ? "length" : Tn
     ), Reflect.ownKeys(t);
   }
 }
-class jf extends pa {
+class Bf extends ga {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,42 +781,42 @@ class jf extends pa {
     return !0;
   }
 }
-const Bf = /* @__PURE__ */ new ga(), $f = /* @__PURE__ */ new jf(), zf = /* @__PURE__ */ new ga(!0);
-const Ks = (e) => e, Xr = (e) => Reflect.getPrototypeOf(e);
-function Uf(e, t, n) {
+const $f = /* @__PURE__ */ new ma(), zf = /* @__PURE__ */ new Bf(), Uf = /* @__PURE__ */ new ma(!0);
+const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
+function Wf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Ks : t ? an : ut;
+    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : dt;
     return !t && Ge(
       s,
       "iterate",
-      c ? Gs : Dn
-    ), at(
+      c ? Ys : Tn
+    ), ft(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: b } = a.next();
-          return b ? { value: d, done: b } : {
+          const { value: d, done: m } = a.next();
+          return m ? { value: d, done: m } : {
             value: l ? [u(d[0]), u(d[1])] : u(d),
-            done: b
+            done: m
           };
         }
       }
     );
   };
 }
-function Zr(e) {
+function Qr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Wf(e, t) {
+function Jf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
       e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
-      const { has: c } = Xr(o), a = t ? Ks : e ? an : ut;
+      const { has: c } = Zr(o), a = t ? Xs : e ? un : dt;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,39 +825,39 @@ function Wf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ge(/* @__PURE__ */ be(i), "iterate", Dn), i.size;
+      return !e && Ge(/* @__PURE__ */ be(i), "iterate", Tn), i.size;
     },
     has(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
       return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Ks : e ? an : ut;
-      return !e && Ge(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Xs : e ? un : dt;
+      return !e && Ge(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
-  return at(
+  return ft(
     n,
     e ? {
-      add: Zr("add"),
-      set: Zr("set"),
-      delete: Zr("delete"),
-      clear: Zr("clear")
+      add: Qr("add"),
+      set: Qr("set"),
+      delete: Qr("delete"),
+      clear: Qr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ be(this), o = Xr(s), l = /* @__PURE__ */ be(i), c = !t && !/* @__PURE__ */ ct(i) && !/* @__PURE__ */ Ft(i) ? l : i;
+        const s = /* @__PURE__ */ be(this), o = Zr(s), l = /* @__PURE__ */ be(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
         return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ct(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ be(s));
-        const o = /* @__PURE__ */ be(this), { has: l, get: c } = Xr(o);
+        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ be(s));
+        const o = /* @__PURE__ */ be(this), { has: l, get: c } = Zr(o);
         let a = l.call(o, i);
         a || (i = /* @__PURE__ */ be(i), a = l.call(o, i));
         const u = c.call(o, i);
         return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ be(this), { has: o, get: l } = Xr(s);
+        const s = /* @__PURE__ */ be(this), { has: o, get: l } = Zr(s);
         let c = o.call(s, i);
         c || (i = /* @__PURE__ */ be(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
@@ -879,26 +879,26 @@ function Wf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Uf(i, e, t);
+    n[i] = Wf(i, e, t);
   }), n;
 }
-function wo(e, t) {
-  const n = Wf(e, t);
+function xo(e, t) {
+  const n = Jf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
-    ke(n, i) && i in r ? n : r,
+    we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Jf = {
-  get: /* @__PURE__ */ wo(!1, !1)
-}, qf = {
-  get: /* @__PURE__ */ wo(!1, !0)
+const qf = {
+  get: /* @__PURE__ */ xo(!1, !1)
 }, Hf = {
-  get: /* @__PURE__ */ wo(!0, !1)
+  get: /* @__PURE__ */ xo(!1, !0)
+}, Vf = {
+  get: /* @__PURE__ */ xo(!0, !1)
 };
-const ma = /* @__PURE__ */ new WeakMap(), _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), Vf = /* @__PURE__ */ new WeakMap();
-function Gf(e) {
+const _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), ya = /* @__PURE__ */ new WeakMap(), Gf = /* @__PURE__ */ new WeakMap();
+function Kf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function Gf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ko(e) {
-  return /* @__PURE__ */ Ft(e) ? e : xo(
+function Ao(e) {
+  return /* @__PURE__ */ Ft(e) ? e : vo(
     e,
     !1,
-    Bf,
-    Jf,
-    ma
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Kf(e) {
-  return xo(
-    e,
-    !1,
-    zf,
+    $f,
     qf,
     _a
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Ys(e) {
-  return xo(
+function Yf(e) {
+  return vo(
     e,
-    !0,
-    $f,
+    !1,
+    Uf,
     Hf,
     ba
   );
 }
-function xo(e, t, n, r, i) {
-  if (!Fe(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+// @__NO_SIDE_EFFECTS__
+function Zs(e) {
+  return vo(
+    e,
+    !0,
+    zf,
+    Vf,
+    ya
+  );
+}
+function vo(e, t, n, r, i) {
+  if (!Te(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Gf(yf(e));
+  const o = Kf(wf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -966,11 +966,11 @@ function Ft(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function ct(e) {
+function ut(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
+function Ro(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,173 +978,173 @@ function be(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ be(t) : e;
 }
-function Yf(e) {
-  return !ke(e, "__v_skip") && Object.isExtensible(e) && ea(e, "__v_skip", !0), e;
+function Xf(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && ta(e, "__v_skip", !0), e;
 }
-const ut = (e) => Fe(e) ? /* @__PURE__ */ ko(e) : e, an = (e) => Fe(e) ? /* @__PURE__ */ Ys(e) : e;
+const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
-function Ze(e) {
+function Qe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function Qr(e) {
-  return Xf(e, !1);
+function ei(e) {
+  return Zf(e, !1);
 }
-function Xf(e, t) {
-  return /* @__PURE__ */ Ze(e) ? e : new Zf(e, t);
+function Zf(e, t) {
+  return /* @__PURE__ */ Qe(e) ? e : new Qf(e, t);
 }
-class Zf {
+class Qf {
   constructor(t, n) {
-    this.dep = new yo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : ut(t), this.__v_isShallow = n;
+    this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ct(t) || /* @__PURE__ */ Ft(t);
-    t = r ? t : /* @__PURE__ */ be(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : ut(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ut(t) || /* @__PURE__ */ Ft(t);
+    t = r ? t : /* @__PURE__ */ be(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
   }
 }
-function ee(e) {
-  return /* @__PURE__ */ Ze(e) ? e.value : e;
+function G(e) {
+  return /* @__PURE__ */ Qe(e) ? e.value : e;
 }
-const Qf = {
-  get: (e, t, n) => t === "__v_raw" ? e : ee(Reflect.get(e, t, n)),
+const ed = {
+  get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
-    return /* @__PURE__ */ Ze(i) && !/* @__PURE__ */ Ze(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
+    return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function ya(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, Qf);
+function wa(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ed);
 }
-class ed {
+class td {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new yo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Ee !== this)
-      return oa(this, !0), !0;
+    Re !== this)
+      return la(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return aa(this), t && (t.version = this.dep.version), this._value;
+    return ua(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function td(e, t, n = !1) {
+function nd(e, t, n = !1) {
   let r, i;
-  return Re(e) ? r = e : (r = e.get, i = e.set), new ed(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new td(r, i, n);
 }
-const ei = {}, gi = /* @__PURE__ */ new WeakMap();
-let kn;
-function nd(e, t = !1, n = kn) {
+const ti = {}, _i = /* @__PURE__ */ new WeakMap();
+let An;
+function rd(e, t = !1, n = An) {
   if (n) {
-    let r = gi.get(n);
-    r || gi.set(n, r = []), r.push(e);
+    let r = _i.get(n);
+    r || _i.set(n, r = []), r.push(e);
   }
 }
-function rd(e, t, n = Te) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ct(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
-  let u, d, b, g, p = !1, x = !1;
-  if (/* @__PURE__ */ Ze(e) ? (d = () => e.value, p = /* @__PURE__ */ ct(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : oe(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ct(y)), d = () => e.map((y) => {
-    if (/* @__PURE__ */ Ze(y))
+function id(e, t, n = Se) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ut(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
+  let u, d, m, g, p = !1, x = !1;
+  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ut(y)), d = () => e.map((y) => {
+    if (/* @__PURE__ */ Qe(y))
       return y.value;
     if (/* @__PURE__ */ sn(y))
       return a(y);
-    if (Re(y))
+    if (ve(y))
       return c ? c(y, 2) : y();
-  })) : Re(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
-    if (b) {
-      ln();
+  })) : ve(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+    if (m) {
+      cn();
       try {
-        b();
+        m();
       } finally {
-        cn();
+        an();
       }
     }
-    const y = kn;
-    kn = u;
+    const y = An;
+    An = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      kn = y;
+      An = y;
     }
-  } : d = Cn, t && i) {
-    const y = d, T = i === !0 ? 1 / 0 : i;
-    d = () => Ut(y(), T);
+  } : d = Sn, t && i) {
+    const y = d, F = i === !0 ? 1 / 0 : i;
+    d = () => Ut(y(), F);
   }
-  const R = If(), E = () => {
-    u.stop(), R && R.active && Kc(R.effects, u);
+  const v = Of(), D = () => {
+    u.stop(), v && v.active && Yc(v.effects, u);
   };
   if (s && t) {
     const y = t;
-    t = (...T) => {
+    t = (...F) => {
       try {
-        return y(...T);
+        return y(...F);
       } finally {
-        E();
+        D();
       }
     };
   }
-  let k = x ? new Array(e.length).fill(ei) : ei;
+  let k = x ? new Array(e.length).fill(ti) : ti;
   const w = (y) => {
     if (!(!(u.flags & 1) || !u.dirty && !y))
       if (t) {
-        const T = u.run();
-        if (y || i || p || (x ? T.some((z, B) => Ct(z, k[B])) : Ct(T, k))) {
-          const z = kn;
-          ln();
+        const F = u.run();
+        if (y || i || p || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
+          const z = An;
+          cn();
           try {
-            b && b(), kn = u;
+            m && m(), An = u;
             const B = [
-              T,
+              F,
               // pass undefined as the old value when it's changed for the first time
-              k === ei ? void 0 : x && k[0] === ei ? [] : k,
+              k === ti ? void 0 : x && k[0] === ti ? [] : k,
               g
             ];
-            k = T, c ? c(t, 3, B) : (
+            k = F, c ? c(t, 3, B) : (
               // @ts-expect-error
               t(...B)
             );
           } finally {
-            kn = z, cn();
+            An = z, an();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new ia(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => nd(y, !1, u), b = u.onStop = () => {
-    const y = gi.get(u);
+  return l && l(w), u = new sa(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => rd(y, !1, u), m = u.onStop = () => {
+    const y = _i.get(u);
     if (y) {
       if (c)
         c(y, 4);
       else
-        for (const T of y) T();
-      gi.delete(u);
+        for (const F of y) F();
+      _i.delete(u);
     }
-  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), E.pause = u.pause.bind(u), E.resume = u.resume.bind(u), E.stop = E, E;
+  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
 }
 function Ut(e, t = 1 / 0, n) {
-  if (t <= 0 || !Fe(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+  if (t <= 0 || !Te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ Ze(e))
+  if (n.set(e, t), t--, /* @__PURE__ */ Qe(e))
     Ut(e.value, t, n);
-  else if (oe(e))
+  else if (ce(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (On(e) || rn(e))
+  else if (Mn(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Zc(e)) {
+  else if (Qc(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1152,29 +1152,29 @@ function Ut(e, t = 1 / 0, n) {
   }
   return e;
 }
-function Ur(e, t, n, r) {
+function Wr(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
-    Li(i, t, n);
+    Pi(i, t, n);
   }
 }
 function Ht(e, t, n, r) {
-  if (Re(e)) {
-    const i = Ur(e, t, n, r);
-    return i && Yc(i) && i.catch((s) => {
-      Li(s, t, n, void 0, !0);
+  if (ve(e)) {
+    const i = Wr(e, t, n, r);
+    return i && Xc(i) && i.catch((s) => {
+      Pi(s, t, n, void 0, !0);
     }), i;
   }
-  if (oe(e)) {
+  if (ce(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
       i.push(Ht(e[s], t, n, r));
     return i;
   }
 }
-function Li(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Te;
+function Pi(e, t, n, r = !0, i = !1) {
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Se;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1183,159 +1183,159 @@ function Li(e, t, n, r = !0, i = !1) {
       if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!i || c.scope.active)) {
-        for (let b = 0; b < d.length; b++)
-          if (d[b](e, a, u) === !1)
+        for (let m = 0; m < d.length; m++)
+          if (d[m](e, a, u) === !1)
             return;
       }
       c = c.parent;
     }
     if (o) {
-      ln(), Ur(o, null, 10, [
+      cn(), Wr(o, null, 10, [
         e,
         a,
         u
-      ]), cn();
+      ]), an();
       return;
     }
   }
-  id(e, n, s, r, l);
+  sd(e, n, s, r, l);
 }
-function id(e, t, n, r = !0, i = !1) {
+function sd(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
-const Ke = [];
-let gt = -1;
-const vt = [];
-let Qt = null, Jn = 0;
-const wa = /* @__PURE__ */ Promise.resolve();
-let mi = null;
+const Ye = [];
+let mt = -1;
+const Rt = [];
+let Qt = null, qn = 0;
+const ka = /* @__PURE__ */ Promise.resolve();
+let bi = null;
 function xr(e) {
-  const t = mi || wa;
+  const t = bi || ka;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function sd(e) {
-  let t = gt + 1, n = Ke.length;
+function od(e) {
+  let t = mt + 1, n = Ye.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ke[r], s = Tr(i);
+    const r = t + n >>> 1, i = Ye[r], s = Fr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function Ro(e) {
+function Eo(e) {
   if (!(e.flags & 1)) {
-    const t = Tr(e), n = Ke[Ke.length - 1];
+    const t = Fr(e), n = Ye[Ye.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Tr(n) ? Ke.push(e) : Ke.splice(sd(t), 0, e), e.flags |= 1, ka();
+    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(od(t), 0, e), e.flags |= 1, xa();
   }
 }
-function ka() {
-  mi || (mi = wa.then(Ra));
+function xa() {
+  bi || (bi = ka.then(Ra));
 }
-function od(e) {
-  if (!oe(e))
-    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (vt.push(e), e.flags |= 1);
+function ld(e) {
+  if (!ce(e))
+    Qt && e.id === -1 ? Qt.splice(qn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      vt.push(e[t]);
-  ka();
+      Rt.push(e[t]);
+  xa();
 }
-function xa(e, t, n, r = gt + 1) {
-  for (; r < Ke.length; r++) {
-    const i = Ke[r];
+function Aa(e, t, n, r = mt + 1) {
+  for (; r < Ye.length; r++) {
+    const i = Ye[r];
     if (i && i.flags & 2) {
       if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      Ke.splice(r, 1), r = e ? r - 1 : gt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      Ye.splice(r, 1), r = e ? r - 1 : mt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
-function Aa(e, t, n = 0) {
-  if (vt.length) {
-    let r = vt, i = 0;
+function va(e, t, n = 0) {
+  if (Rt.length) {
+    let r = Rt, i = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < vt.length; o++) {
-        const l = vt[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? vt[i++] = l : r.push(l);
+      for (let o = 0; o < Rt.length; o++) {
+        const l = Rt[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
       }
     }
-    const s = [...new Set(r)].sort((o, l) => Tr(o) - Tr(l));
-    if (vt.length = i, Qt) {
+    const s = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
+    if (Rt.length = i, Qt) {
       for (let o = 0; o < s.length; o++)
         Qt.push(s[o]);
       return;
     }
-    for (Qt = s, Jn = 0; Jn < Qt.length; Jn++) {
-      const o = Qt[Jn];
+    for (Qt = s, qn = 0; qn < Qt.length; qn++) {
+      const o = Qt[qn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Qt = null, Jn = 0;
+    Qt = null, qn = 0;
   }
 }
-let ds = !1;
-function ld(e, t) {
-  if (ds) {
+let hs = !1;
+function cd(e, t) {
+  if (hs) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(vt);
-  e(), ds = !0;
+  const n = t === void 0 ? void 0 : new Set(Rt);
+  e(), hs = !0;
   try {
-    xa(void 0, t), Aa(void 0, n, t);
+    Aa(void 0, t), va(void 0, n, t);
   } finally {
-    ds = !1;
+    hs = !1;
   }
 }
-const Tr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
 function Ra(e) {
   try {
-    for (gt = 0; gt < Ke.length; gt++) {
-      const t = Ke[gt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Ur(
+    for (mt = 0; mt < Ye.length; mt++) {
+      const t = Ye[mt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Wr(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; gt < Ke.length; gt++) {
-      const t = Ke[gt];
+    for (; mt < Ye.length; mt++) {
+      const t = Ye[mt];
       t && (t.flags &= -2);
     }
-    gt = -1, Ke.length = 0, Aa(), mi = null, (Ke.length || vt.length) && Ra();
+    mt = -1, Ye.length = 0, va(), bi = null, (Ye.length || Rt.length) && Ra();
   }
 }
-let lt = null, va = null;
-function _i(e) {
-  const t = lt;
-  return lt = e, va = e && e.type.__scopeId || null, t;
+let at = null, Ea = null;
+function yi(e) {
+  const t = at;
+  return at = e, Ea = e && e.type.__scopeId || null, t;
 }
-function cd(e, t = lt, n) {
+function ad(e, t = at, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && kl(-1);
-    const s = _i(t), o = Sn.length;
+    r._d && Al(-1);
+    const s = yi(t), o = Fn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Sn.length; c > o; c--) za();
-      _i(s), r._d && kl(1);
+      for (let c = Fn.length; c > o; c--) Ua();
+      yi(s), r._d && Al(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function zn(e, t) {
-  if (lt === null)
+function bn(e, t) {
+  if (at === null)
     return e;
-  const n = $i(lt), r = e.dirs || (e.dirs = []);
+  const n = zi(at), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = Te] = t[i];
-    s && (Re(s) && (s = {
+    let [s, o, l, c = Se] = t[i];
+    s && (ve(s) && (s = {
       mounted: s,
       updated: s
     }), s.deep && Ut(o), r.push({
@@ -1349,7 +1349,7 @@ function zn(e, t) {
   }
   return e;
 }
-function _n(e, t, n, r) {
+function yn(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1363,132 +1363,132 @@ function _n(e, t, n, r) {
   const s = i.dirs, o = t && t.dirs;
   for (let l = 0; l < s.length; l++) {
     let c = s[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = at({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ft({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (ln(), Ht(a, n, 8, [
+    a && (cn(), Ht(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), cn());
+    ]), an());
   }
 }
-function ad(e, t, n = !1) {
-  const r = Gd();
-  if (r || Vn) {
-    let i = Vn ? Vn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function ud(e, t, n = !1) {
+  const r = Kd();
+  if (r || Gn) {
+    let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && Re(t) ? t.call(r && r.proxy) : t;
+      return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const ud = /* @__PURE__ */ Symbol.for("v-scx"), fd = () => ad(ud);
-function hs(e, t, n) {
-  return dd(e, t, n);
+const fd = /* @__PURE__ */ Symbol.for("v-scx"), dd = () => ud(fd);
+function ps(e, t, n) {
+  return hd(e, t, n);
 }
-function dd(e, t, n = Te) {
-  const { immediate: r, deep: i, flush: s, once: o } = n, l = at({}, n), c = t && r || !t && s !== "post";
+function hd(e, t, n = Se) {
+  const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (ki) {
+  if (Ai) {
     if (s === "sync") {
-      const g = fd();
+      const g = dd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Cn, g.resume = Cn, g.pause = Cn, g;
+      return g.stop = Sn, g.resume = Sn, g.pause = Sn, g;
     }
   }
-  const u = Zn;
+  const u = Qn;
   l.call = (g, p, x) => Ht(g, u, p, x);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, He(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : Ro(g);
+    p ? g() : Eo(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = rd(e, t, l);
-  return ki && (a ? a.push(b) : c && b()), b;
+  const m = id(e, t, l);
+  return Ai && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ Symbol("_vte"), Pi = (e) => e.__isTeleport, An = (e) => e && (e.disabled || e.disabled === ""), hd = (e) => e && (e.defer || e.defer === ""), hl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, pl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Xs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), pd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, pd = {
+}, gd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
     const {
       mc: u,
       pc: d,
-      pbc: b,
-      o: { insert: g, querySelector: p, createText: x, createComment: R, parentNode: E }
-    } = a, k = An(t.props);
+      pbc: m,
+      o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: D }
+    } = a, k = Rn(t.props);
     let { dynamicChildren: w } = t;
-    const y = (B, X, Y) => {
+    const y = (B, ee, Q) => {
       B.shapeFlag & 16 && u(
         B.children,
-        X,
-        Y,
+        ee,
+        Q,
         i,
         s,
         o,
         l,
         c
       );
-    }, T = (B = t) => {
-      const X = An(B.props), Y = B.target = Xs(B.props, p), le = Zs(Y, B, x, g);
-      Y && (o !== "svg" && hl(Y) ? o = "svg" : o !== "mathml" && pl(Y) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), X || (y(B, Y, le), mr(B, !1)));
+    }, F = (B = t) => {
+      const ee = Rn(B.props), Q = B.target = Qs(B.props, p), ae = eo(Q, B, x, g);
+      Q && (o !== "svg" && gl(Q) ? o = "svg" : o !== "mathml" && ml(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (y(B, Q, ae), mr(B, !1)));
     }, z = (B) => {
-      const X = () => {
-        if (Zt.get(B) === X) {
-          if (Zt.delete(B), An(B.props)) {
-            const Y = E(B.el) || n;
-            y(B, Y, B.anchor), mr(B, !0);
+      const ee = () => {
+        if (Zt.get(B) === ee) {
+          if (Zt.delete(B), Rn(B.props)) {
+            const Q = D(B.el) || n;
+            y(B, Q, B.anchor), mr(B, !0);
           }
-          T(B);
+          F(B);
         }
       };
-      Zt.set(B, X), He(X, s);
+      Zt.set(B, ee), He(ee, s);
     };
     if (e == null) {
-      const B = t.el = x(""), X = t.anchor = x("");
-      if (g(B, n, r), g(X, n, r), hd(t.props) || s && s.pendingBranch) {
+      const B = t.el = x(""), ee = t.anchor = x("");
+      if (g(B, n, r), g(ee, n, r), pd(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
-      k && (y(t, n, X), mr(t, !0)), T();
+      k && (y(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
-      const B = t.anchor = e.anchor, X = Zt.get(e);
-      if (X) {
-        X.flags |= 8, Zt.delete(e), z(t);
+      const B = t.anchor = e.anchor, ee = Zt.get(e);
+      if (ee) {
+        ee.flags |= 8, Zt.delete(e), z(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const Y = t.target = e.target, le = t.targetAnchor = e.targetAnchor, Q = An(e.props), ue = Q ? n : Y, ve = Q ? B : le;
-      if (o === "svg" || hl(Y) ? o = "svg" : (o === "mathml" || pl(Y)) && (o = "mathml"), w ? (b(
+      const Q = t.target = e.target, ae = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), fe = ne ? n : Q, Ce = ne ? B : ae;
+      if (o === "svg" || gl(Q) ? o = "svg" : (o === "mathml" || ml(Q)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
         w,
-        ue,
+        fe,
         i,
         s,
         o,
         l
-      ), Co(e, t, !0)) : c || d(
+      ), So(e, t, !0)) : c || d(
         e,
         t,
-        ue,
-        ve,
+        fe,
+        Ce,
         i,
         s,
         o,
         l,
         !1
       ), k)
-        Q ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ti(
+        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ni(
           t,
           n,
           B,
@@ -1496,18 +1496,18 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ Symbol("_vte"), P
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const W = Xs(t.props, p);
-        W && (t.target = W, ti(
+        const ye = Qs(t.props, p);
+        ye && (t.target = ye, ni(
           t,
-          W,
+          ye,
           null,
           a,
           0
         ));
-      } else Q && ti(
+      } else ne && ni(
         t,
-        Y,
-        le,
+        Q,
+        ae,
         a,
         1
       );
@@ -1522,71 +1522,71 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ Symbol("_vte"), P
       targetStart: a,
       targetAnchor: u,
       target: d,
-      props: b
-    } = e, g = An(b), p = s || !g, x = Zt.get(e);
+      props: m
+    } = e, g = Rn(m), p = s || !g, x = Zt.get(e);
     if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
-      for (let R = 0; R < l.length; R++) {
-        const E = l[R];
+      for (let v = 0; v < l.length; v++) {
+        const D = l[v];
         r(
-          E,
+          D,
           t,
           n,
           p,
-          !!E.dynamicChildren
+          !!D.dynamicChildren
         );
       }
   },
-  move: ti,
-  hydrate: gd
+  move: ni,
+  hydrate: md
 };
-function ti(e, t, n, { o: { insert: r }, m: i }, s = 2) {
+function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Zt.has(e) && (!d || An(u)) && c & 16)
-    for (let b = 0; b < a.length; b++)
+  if (d && r(o, t, n), !Zt.has(e) && (!d || Rn(u)) && c & 16)
+    for (let m = 0; m < a.length; m++)
       i(
-        a[b],
+        a[m],
         t,
         n,
         2
       );
   d && r(l, t, n);
 }
-function gd(e, t, n, r, i, s, {
+function md(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function b(R, E) {
-    let k = E;
+  function m(v, D) {
+    let k = D;
     for (; k; ) {
       if (k && k.nodeType === 8) {
         if (k.data === "teleport start anchor")
           t.targetStart = k;
         else if (k.data === "teleport anchor") {
-          t.targetAnchor = k, R._lpa = t.targetAnchor && o(t.targetAnchor);
+          t.targetAnchor = k, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
       k = o(k);
     }
   }
-  function g(R, E) {
-    E.anchor = d(
-      o(R),
-      E,
-      l(R),
+  function g(v, D) {
+    D.anchor = d(
+      o(v),
+      D,
+      l(v),
       n,
       r,
       i,
       s
     );
   }
-  const p = t.target = Xs(
+  const p = t.target = Qs(
     t.props,
     c
-  ), x = An(t.props);
+  ), x = Rn(t.props);
   if (p) {
-    const R = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (x ? (g(e, t), b(p, R), t.targetAnchor || Zs(
+    const v = p._lpa || p.firstChild;
+    t.shapeFlag & 16 && (x ? (g(e, t), m(p, v), t.targetAnchor || eo(
       p,
       t,
       u,
@@ -1594,8 +1594,8 @@ function gd(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), b(p, R), t.targetAnchor || Zs(p, t, u, a), d(
-      R && o(R),
+    )) : (t.anchor = o(e), m(p, v), t.targetAnchor || eo(p, t, u, a), d(
+      v && o(v),
       t,
       p,
       n,
@@ -1606,7 +1606,7 @@ function gd(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const md = pd;
+const _d = gd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,32 +1616,32 @@ function mr(e, t) {
     n.ut();
   }
 }
-function Zs(e, t, n, r, i = null) {
+function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ea] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ca] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
-const ps = /* @__PURE__ */ Symbol("_leaveCb");
-function _d(e) {
+const gs = /* @__PURE__ */ Symbol("_leaveCb");
+function bd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== bt) {
+      if (n.type !== yt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Ca(e) {
-  if (!Da(e))
-    return Pi(e.type) && e.children ? _d(e.children) : e;
+function Da(e) {
+  if (!Sa(e))
+    return ji(e.type) && e.children ? bd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && Re(n.default))
+    if (t & 32 && ve(n.default))
       return n.default();
   }
 }
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      Pi(n.type) && Ca(n) || n,
+      ji(n.type) && Da(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1660,35 +1660,35 @@ function Ar(e, t) {
       r && Ar(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === ce && oe(e.children)) {
-    const n = Ta(e.children, !1);
+  } else if (e.transition = t, e.type === se && ce(e.children)) {
+    const n = Fa(e.children, !1);
     n && Ar(n, t);
   }
 }
-function Qs(e) {
+function to(e) {
   if (e.component)
-    return Qs(e.component.subTree);
-  if (e.type === ce) {
-    const t = oe(e.children) && Ta(e.children, !1);
-    return t ? Qs(t) : void 0;
+    return to(e.component.subTree);
+  if (e.type === se) {
+    const t = ce(e.children) && Fa(e.children, !1);
+    return t ? to(t) : void 0;
   }
-  if (e.type !== bt)
+  if (e.type !== yt)
     return e;
 }
-function bd(e) {
+function yd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function gl(e, t) {
+function _l(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const bi = /* @__PURE__ */ new WeakMap();
-function Rr(e, t, n, r, i = !1) {
-  if (oe(e)) {
+const wi = /* @__PURE__ */ new WeakMap();
+function vr(e, t, n, r, i = !1) {
+  if (ce(e)) {
     e.forEach(
-      (x, R) => Rr(
+      (x, v) => vr(
         x,
-        t && (oe(t) ? t[R] : t),
+        t && (ce(t) ? t[v] : t),
         n,
         r,
         i
@@ -1696,30 +1696,30 @@ function Rr(e, t, n, r, i = !1) {
     );
     return;
   }
-  if (vr(r) && !i) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Rr(e, t, n, r.component.subTree);
+  if (Rr(r) && !i) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? $i(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Te ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ be(d), g = d === Te ? Gc : (x) => gl(u, x) ? !1 : ke(b, x), p = (x, R) => !(R && gl(u, R));
+  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ be(d), g = d === Se ? Kc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
   if (a != null && a !== c) {
-    if (ml(t), Me(a))
+    if (bl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
-    else if (/* @__PURE__ */ Ze(a)) {
+    else if (/* @__PURE__ */ Qe(a)) {
       const x = t;
       p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
     }
   }
-  if (Re(c))
-    Ur(c, l, 12, [o, u]);
+  if (ve(c))
+    Wr(c, l, 12, [o, u]);
   else {
-    const x = Me(c), R = /* @__PURE__ */ Ze(c);
-    if (x || R) {
-      const E = () => {
+    const x = Me(c), v = /* @__PURE__ */ Qe(c);
+    if (x || v) {
+      const D = () => {
         if (e.f) {
           const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            oe(k) && Kc(k, s);
-          else if (oe(k))
+            ce(k) && Yc(k, s);
+          else if (ce(k))
             k.includes(s) || k.push(s);
           else if (x)
             u[c] = [s], g(c) && (d[c] = u[c]);
@@ -1727,35 +1727,35 @@ function Rr(e, t, n, r, i = !1) {
             const w = [s];
             p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else x ? (u[c] = o, g(c) && (d[c] = o)) : R && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const k = () => {
-          E(), bi.delete(e);
+          D(), wi.delete(e);
         };
-        k.id = -1, bi.set(e, k), He(k, n);
+        k.id = -1, wi.set(e, k), He(k, n);
       } else
-        ml(e), E();
+        bl(e), D();
     }
   }
 }
-function ml(e) {
-  const t = bi.get(e);
-  t && (t.flags |= 8, bi.delete(e));
+function bl(e) {
+  const t = wi.get(e);
+  t && (t.flags |= 8, wi.delete(e));
 }
-Oi().requestIdleCallback;
-Oi().cancelIdleCallback;
-const vr = (e) => !!e.type.__asyncLoader, Da = (e) => e.type.__isKeepAlive, yd = /* @__PURE__ */ Symbol.for("v-ndc");
-function ot(e, t, n, r) {
+Ni().requestIdleCallback;
+Ni().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, Sa = (e) => e.type.__isKeepAlive, wd = /* @__PURE__ */ Symbol.for("v-ndc");
+function qe(e, t, n, r) {
   let i;
-  const s = n, o = oe(e);
+  const s = n, o = ce(e);
   if (o || Me(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ct(e), a = /* @__PURE__ */ Ft(e), e = Mi(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Li(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? an(ut(e[u])) : ut(e[u]) : e[u],
+        c ? a ? un(dt(e[u])) : dt(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1768,7 +1768,7 @@ function ot(e, t, n, r) {
       for (let l = 0; l < e; l++)
         i[l] = t(l + 1, l, void 0, s);
     }
-  else if (Fe(e))
+  else if (Te(e))
     if (e[Symbol.iterator])
       i = Array.from(
         e,
@@ -1786,10 +1786,10 @@ function ot(e, t, n, r) {
     i = [];
   return i;
 }
-const eo = (e) => e ? Ha(e) ? $i(e) : eo(e.parent) : null, Er = (
+const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ at(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1797,26 +1797,26 @@ const eo = (e) => e ? Ha(e) ? $i(e) : eo(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => eo(e.parent),
-    $root: (e) => eo(e.root),
+    $parent: (e) => no(e.parent),
+    $root: (e) => no(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Ro(e.update);
+      Eo(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Cn
+    $watch: (e) => Sn
   })
-), gs = (e, t) => e !== Te && !e.__isScriptSetup && ke(e, t), wd = {
+), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), kd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
     const { ctx: n, setupState: r, data: i, props: s, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const b = o[t];
-      if (b !== void 0)
-        switch (b) {
+      const m = o[t];
+      if (m !== void 0)
+        switch (m) {
           case 1:
             return r[t];
           case 2:
@@ -1827,11 +1827,11 @@ const eo = (e) => e ? Ha(e) ? $i(e) : eo(e.parent) : null, Er = (
             return s[t];
         }
       else {
-        if (gs(r, t))
+        if (ms(r, t))
           return o[t] = 1, r[t];
-        if (ke(s, t))
+        if (we(s, t))
           return o[t] = 3, s[t];
-        if (n !== Te && ke(n, t))
+        if (n !== Se && we(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
@@ -1845,33 +1845,33 @@ const eo = (e) => e ? Ha(e) ? $i(e) : eo(e.parent) : null, Er = (
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== Te && ke(n, t))
+    if (n !== Se && we(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, ke(d, t)
+      d = c.config.globalProperties, we(d, t)
     )
       return d[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return gs(i, t) ? (i[t] = n, !0) : ke(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return ms(i, t) ? (i[t] = n, !0) : we(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || gs(t, l) || ke(s, l) || ke(r, l) || ke(Er, l) || ke(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || ms(t, l) || we(s, l) || we(r, l) || we(Er, l) || we(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : ke(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Sa() {
+function Ta() {
   return {
     app: null,
     config: {
-      isNativeTag: Gc,
+      isNativeTag: Kc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,27 +1888,27 @@ function Sa() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let kd = 0;
-function xd(e, t) {
+let xd = 0;
+function Ad(e, t) {
   return function(r, i = null) {
-    Re(r) || (r = at({}, r)), i != null && !Fe(i) && (i = null);
-    const s = Sa(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
+    const s = Ta(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: kd++,
+      _uid: xd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: eh,
+      version: th,
       get config() {
         return s.config;
       },
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && Re(u.install) ? (o.add(u), u.install(a, ...d)) : Re(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && ve(u.install) ? (o.add(u), u.install(a, ...d)) : ve(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1919,10 +1919,10 @@ function xd(e, t) {
       directive(u, d) {
         return d ? (s.directives[u] = d, a) : s.directives[u];
       },
-      mount(u, d, b) {
+      mount(u, d, m) {
         if (!c) {
           const g = a._ceVNode || Jt(r, i);
-          return g.appContext = s, b === !0 ? b = "svg" : b === !1 && (b = void 0), e(g, u, b), c = !0, a._container = u, u.__vue_app__ = a, $i(g.component);
+          return g.appContext = s, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, zi(g.component);
         }
       },
       onUnmount(u) {
@@ -1939,29 +1939,29 @@ function xd(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Vn;
-        Vn = a;
+        const d = Gn;
+        Gn = a;
         try {
           return u();
         } finally {
-          Vn = d;
+          Gn = d;
         }
       }
     };
     return a;
   };
 }
-let Vn = null;
-const Ad = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${mt(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+let Gn = null;
+const vd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
 function Rd(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || Te;
+  const r = e.vnode.props || Se;
   let i = n;
-  const s = t.startsWith("update:"), o = s && Ad(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(zr)));
-  let l, c = r[l = ls(t)] || // also try camelCase event handler (#2249)
-  r[l = ls(mt(t))];
-  !c && s && (c = r[l = ls(Nn(t))]), c && Ht(
+  const s = t.startsWith("update:"), o = s && vd(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
+  let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
+  r[l = cs(_t(t))];
+  !c && s && (c = r[l = cs(Nn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1981,18 +1981,18 @@ function Rd(e, t, ...n) {
     );
   }
 }
-function vd(e, t, n = !1) {
+function Ed(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (oe(s) ? s.forEach((l) => o[l] = null) : at(o, s), Fe(e) && r.set(e, o), o) : (Fe(e) && r.set(e, null), null);
+  return s ? (ce(s) ? s.forEach((l) => o[l] = null) : ft(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
 }
-function ji(e, t) {
-  return !e || !Ti(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), ke(e, t[0].toLowerCase() + t.slice(1)) || ke(e, Nn(t)) || ke(e, t));
+function Bi(e, t) {
+  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
 }
-function _l(e) {
+function yl(e) {
   const {
     type: t,
     vnode: n,
@@ -2005,29 +2005,29 @@ function _l(e) {
     render: a,
     renderCache: u,
     props: d,
-    data: b,
+    data: m,
     setupState: g,
     ctx: p,
     inheritAttrs: x
-  } = e, R = _i(e);
-  let E, k;
+  } = e, v = yi(e);
+  let D, k;
   try {
     if (n.shapeFlag & 4) {
-      const y = i || r, T = y;
-      E = Et(
+      const y = i || r, F = y;
+      D = Et(
         a.call(
-          T,
+          F,
           y,
           u,
           d,
           g,
-          b,
+          m,
           p
         )
       ), k = l;
     } else {
       const y = t;
-      E = Et(
+      D = Et(
         y.length > 1 ? y(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,31 +2035,31 @@ function _l(e) {
           d,
           null
         )
-      ), k = t.props ? l : Ed(l);
+      ), k = t.props ? l : Cd(l);
     }
   } catch (y) {
-    Sn.length = 0, Li(y, e, 1), E = Jt(bt);
+    Fn.length = 0, Pi(y, e, 1), D = Jt(yt);
   }
-  let w = E;
+  let w = D;
   if (k && x !== !1) {
-    const y = Object.keys(k), { shapeFlag: T } = w;
-    y.length && T & 7 && (s && y.some(Fi) && (k = Cd(
+    const y = Object.keys(k), { shapeFlag: F } = w;
+    y.length && F & 7 && (s && y.some(Oi) && (k = Dd(
       k,
       s
-    )), w = Xn(w, k, !1, !0));
+    )), w = Zn(w, k, !1, !0));
   }
-  if (n.dirs && (w = Xn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = Pi(w.type) && Ca(w) || w;
+  if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const y = ji(w.type) && Da(w) || w;
     Ar(y, n.transition);
   }
-  return E = w, _i(R), E;
+  return D = w, yi(v), D;
 }
-function Ta(e, t = !0) {
+function Fa(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (Do(i)) {
-      if (i.type !== bt || i.children === "v-if") {
+    if (To(i)) {
+      if (i.type !== yt || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,18 +2069,18 @@ function Ta(e, t = !0) {
   }
   return n;
 }
-const Ed = (e) => {
+const Cd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Ti(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Cd = (e, t) => {
+}, Dd = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Fi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Dd(e, t, n) {
+function Sd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Dd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? bl(r, o, a) : !!o;
+      return r ? wl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        const b = u[d];
-        if (Fa(o, r, b) && !ji(a, b))
+        const m = u[d];
+        if (Ia(o, r, m) && !Bi(a, m))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? bl(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
   return !1;
 }
-function bl(e, t, n) {
+function wl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!ke(e, s) || Fa(t, e, s) && !ji(n, s))
+    if (!we(e, s) || Ia(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Fa(e, t, n) {
+function Ia(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Fe(r) && Fe(i) ? !on(r, i) : r !== i;
+  return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
 }
-function Sd({ vnode: e, parent: t, suspense: n }, r) {
+function Td({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Sd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Ia = {}, Oa = () => Object.create(Ia), Na = (e) => Object.getPrototypeOf(e) === Ia;
-function Td(e, t, n, r = !1) {
-  const i = {}, s = Oa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ma(e, t, i, s);
+const Oa = {}, Ma = () => Object.create(Oa), Na = (e) => Object.getPrototypeOf(e) === Oa;
+function Fd(e, t, n, r = !1) {
+  const i = {}, s = Ma();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), La(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Kf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Yf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Fd(e, t, n, r) {
+function Id(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2150,16 +2150,16 @@ function Fd(e, t, n, r) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        let b = u[d];
-        if (ji(e.emitsOptions, b))
+        let m = u[d];
+        if (Bi(e.emitsOptions, m))
           continue;
-        const g = t[b];
+        const g = t[m];
         if (c)
-          if (ke(s, b))
-            g !== s[b] && (s[b] = g, a = !0);
+          if (we(s, m))
+            g !== s[m] && (s[m] = g, a = !0);
           else {
-            const p = mt(b);
-            i[p] = to(
+            const p = _t(m);
+            i[p] = ro(
               c,
               l,
               p,
@@ -2169,19 +2169,19 @@ function Fd(e, t, n, r) {
             );
           }
         else
-          g !== s[b] && (s[b] = g, a = !0);
+          g !== s[m] && (s[m] = g, a = !0);
       }
     }
   } else {
-    Ma(e, t, i, s) && (a = !0);
+    La(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
-      !ke(t, d) && // it's possible the original props was passed in as kebab-case
+      !we(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Nn(d)) === d || !ke(t, u))) && (c ? n && // for camelCase
+      ((u = Nn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = to(
+      n[u] !== void 0) && (i[d] = ro(
         c,
         l,
         d,
@@ -2191,11 +2191,11 @@ function Fd(e, t, n, r) {
       )) : delete i[d]);
     if (s !== l)
       for (const d in s)
-        (!t || !ke(t, d)) && (delete s[d], a = !0);
+        (!t || !we(t, d)) && (delete s[d], a = !0);
   }
   a && zt(e.attrs, "set", "");
 }
-function Ma(e, t, n, r) {
+function La(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2204,36 +2204,36 @@ function Ma(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      i && ke(i, u = mt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : ji(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ be(n), a = l || Te;
+    const c = /* @__PURE__ */ be(n), a = l || Se;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
-      n[d] = to(
+      n[d] = ro(
         i,
         c,
         d,
         a[d],
         e,
-        !ke(a, d)
+        !we(a, d)
       );
     }
   }
   return o;
 }
-function to(e, t, n, r, i, s) {
+function ro(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
-    const l = ke(o, "default");
+    const l = we(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && Re(c)) {
+      if (o.type !== Function && !o.skipFactory && ve(c)) {
         const { propsDefaults: a } = i;
         if (n in a)
           r = a[n];
         else {
-          const u = qa(i);
+          const u = Ha(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,94 +2253,94 @@ function to(e, t, n, r, i, s) {
   }
   return r;
 }
-function Id(e, t, n = !1) {
+function Od(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Fe(e) && r.set(e, vn), vn;
-  if (oe(s))
+    return Te(e) && r.set(e, Cn), Cn;
+  if (ce(s))
     for (let a = 0; a < s.length; a++) {
-      const u = mt(s[a]);
-      yl(u) && (o[u] = Te);
+      const u = _t(s[a]);
+      kl(u) && (o[u] = Se);
     }
   else if (s)
     for (const a in s) {
-      const u = mt(a);
-      if (yl(u)) {
-        const d = s[a], b = o[u] = oe(d) || Re(d) ? { type: d } : at({}, d), g = b.type;
+      const u = _t(a);
+      if (kl(u)) {
+        const d = s[a], m = o[u] = ce(d) || ve(d) ? { type: d } : ft({}, d), g = m.type;
         let p = !1, x = !0;
-        if (oe(g))
-          for (let R = 0; R < g.length; ++R) {
-            const E = g[R], k = Re(E) && E.name;
+        if (ce(g))
+          for (let v = 0; v < g.length; ++v) {
+            const D = g[v], k = ve(D) && D.name;
             if (k === "Boolean") {
               p = !0;
               break;
             } else k === "String" && (x = !1);
           }
         else
-          p = Re(g) && g.name === "Boolean";
-        b[
+          p = ve(g) && g.name === "Boolean";
+        m[
           0
           /* shouldCast */
-        ] = p, b[
+        ] = p, m[
           1
           /* shouldCastTrue */
-        ] = x, (p || ke(b, "default")) && l.push(u);
+        ] = x, (p || we(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Fe(e) && r.set(e, c), c;
+  return Te(e) && r.set(e, c), c;
 }
-function yl(e) {
+function kl(e) {
   return e[0] !== "$" && !yr(e);
 }
-const vo = (e) => e === "_" || e === "_ctx" || e === "$stable", Eo = (e) => oe(e) ? e.map(Et) : [Et(e)], Od = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Md = (e, t, n) => {
   if (t._n)
     return t;
-  const r = cd((...i) => Eo(t(...i)), n);
+  const r = ad((...i) => Do(t(...i)), n);
   return r._c = !1, r;
-}, La = (e, t, n) => {
+}, Pa = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (vo(i)) continue;
+    if (Co(i)) continue;
     const s = e[i];
-    if (Re(s))
-      t[i] = Od(i, s, r);
+    if (ve(s))
+      t[i] = Md(i, s, r);
     else if (s != null) {
-      const o = Eo(s);
+      const o = Do(s);
       t[i] = () => o;
     }
   }
-}, Pa = (e, t) => {
-  const n = Eo(t);
+}, ja = (e, t) => {
+  const n = Do(t);
   e.slots.default = () => n;
-}, ja = (e, t, n) => {
+}, Ba = (e, t, n) => {
   for (const r in t)
-    (n || !vo(r)) && (e[r] = t[r]);
+    (n || !Co(r)) && (e[r] = t[r]);
 }, Nd = (e, t, n) => {
-  const r = e.slots = Oa();
+  const r = e.slots = Ma();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (ja(r, t, n), n && ea(r, "_", i, !0)) : La(t, r);
-  } else t && Pa(e, t);
-}, Md = (e, t, n) => {
+    i ? (Ba(r, t, n), n && ta(r, "_", i, !0)) : Pa(t, r);
+  } else t && ja(e, t);
+}, Ld = (e, t, n) => {
   const { vnode: r, slots: i } = e;
-  let s = !0, o = Te;
+  let s = !0, o = Se;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : ja(i, t, n) : (s = !t.$stable, La(t, i)), o = t;
-  } else t && (Pa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ba(i, t, n) : (s = !t.$stable, Pa(t, i)), o = t;
+  } else t && (ja(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !vo(l) && o[l] == null && delete i[l];
-}, He = zd;
-function Ld(e) {
-  return Pd(e);
+      !Co(l) && o[l] == null && delete i[l];
+}, He = Ud;
+function Pd(e) {
+  return jd(e);
 }
-function Pd(e, t) {
-  const n = Oi();
+function jd(e, t) {
+  const n = Ni();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2352,841 +2352,841 @@ function Pd(e, t) {
     setText: a,
     setElementText: u,
     parentNode: d,
-    nextSibling: b,
-    setScopeId: g = Cn,
+    nextSibling: m,
+    setScopeId: g = Sn,
     insertStaticContent: p
-  } = e, x = (h, m, A, L = null, C = null, F = null, N = void 0, $ = null, O = !!m.dynamicChildren) => {
-    if (h === m)
+  } = e, x = (h, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
+    if (h === _)
       return;
-    h && !cr(h, m) && (L = xe(h), we(h, C, F, !0), h = null), m.patchFlag === -2 && (O = !1, m.dynamicChildren = null), m.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (m.dynamicChildren === vn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
-    const { type: D, ref: J, shapeFlag: U } = m;
-    switch (D) {
-      case Bi:
-        R(h, m, A, L);
+    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: V, shapeFlag: U } = _;
+    switch (T) {
+      case $i:
+        v(h, _, A, P);
         break;
-      case bt:
-        E(h, m, A, L);
+      case yt:
+        D(h, _, A, P);
         break;
-      case _s:
-        h == null && k(m, A, L, N);
+      case bs:
+        h == null && k(_, A, P, N);
         break;
-      case ce:
-        ue(
+      case se:
+        fe(
           h,
-          m,
+          _,
           A,
-          L,
-          C,
-          F,
+          P,
+          S,
+          I,
           N,
           $,
-          O
+          M
         );
         break;
       default:
-        U & 1 ? T(
+        U & 1 ? F(
           h,
-          m,
+          _,
           A,
-          L,
-          C,
-          F,
+          P,
+          S,
+          I,
           N,
           $,
-          O
-        ) : U & 6 ? ve(
+          M
+        ) : U & 6 ? Ce(
           h,
-          m,
+          _,
           A,
-          L,
-          C,
-          F,
+          P,
+          S,
+          I,
           N,
           $,
-          O
-        ) : (U & 64 || U & 128) && D.process(
+          M
+        ) : (U & 64 || U & 128) && T.process(
           h,
-          m,
+          _,
           A,
-          L,
-          C,
-          F,
+          P,
+          S,
+          I,
           N,
           $,
-          O,
-          dn
+          M,
+          hn
         );
     }
-    J != null && C ? Rr(J, h && h.ref, F, m || h, !m) : J == null && h && h.ref != null && Rr(h.ref, null, F, h, !0);
-  }, R = (h, m, A, L) => {
+    V != null && S ? vr(V, h && h.ref, I, _ || h, !_) : V == null && h && h.ref != null && vr(h.ref, null, I, h, !0);
+  }, v = (h, _, A, P) => {
     if (h == null)
       r(
-        m.el = l(m.children),
+        _.el = l(_.children),
         A,
-        L
+        P
       );
     else {
-      const C = m.el = h.el;
-      m.children !== h.children && a(C, m.children);
+      const S = _.el = h.el;
+      _.children !== h.children && a(S, _.children);
     }
-  }, E = (h, m, A, L) => {
+  }, D = (h, _, A, P) => {
     h == null ? r(
-      m.el = c(m.children || ""),
+      _.el = c(_.children || ""),
       A,
-      L
-    ) : m.el = h.el;
-  }, k = (h, m, A, L) => {
+      P
+    ) : _.el = h.el;
+  }, k = (h, _, A, P) => {
     [h.el, h.anchor] = p(
       h.children,
-      m,
+      _,
       A,
-      L,
+      P,
       h.el,
       h.anchor
     );
-  }, w = ({ el: h, anchor: m }, A, L) => {
-    let C;
-    for (; h && h !== m; )
-      C = b(h), r(h, A, L), h = C;
-    r(m, A, L);
-  }, y = ({ el: h, anchor: m }) => {
+  }, w = ({ el: h, anchor: _ }, A, P) => {
+    let S;
+    for (; h && h !== _; )
+      S = m(h), r(h, A, P), h = S;
+    r(_, A, P);
+  }, y = ({ el: h, anchor: _ }) => {
     let A;
-    for (; h && h !== m; )
-      A = b(h), i(h), h = A;
-    i(m);
-  }, T = (h, m, A, L, C, F, N, $, O) => {
-    if (m.type === "svg" ? N = "svg" : m.type === "math" && (N = "mathml"), h == null)
+    for (; h && h !== _; )
+      A = m(h), i(h), h = A;
+    i(_);
+  }, F = (h, _, A, P, S, I, N, $, M) => {
+    if (_.type === "svg" ? N = "svg" : _.type === "math" && (N = "mathml"), h == null)
       z(
-        m,
+        _,
         A,
-        L,
-        C,
-        F,
+        P,
+        S,
+        I,
         N,
         $,
-        O
+        M
       );
     else {
-      const D = h.el && h.el._isVueCE ? h.el : null;
+      const T = h.el && h.el._isVueCE ? h.el : null;
       try {
-        D && D._beginPatch(), Y(
+        T && T._beginPatch(), Q(
           h,
-          m,
-          C,
-          F,
+          _,
+          S,
+          I,
           N,
           $,
-          O
+          M
         );
       } finally {
-        D && D._endPatch();
+        T && T._endPatch();
       }
     }
-  }, z = (h, m, A, L, C, F, N, $) => {
-    let O, D;
-    const { props: J, shapeFlag: U, transition: G, dirs: Z } = h;
-    if (O = h.el = o(
+  }, z = (h, _, A, P, S, I, N, $) => {
+    let M, T;
+    const { props: V, shapeFlag: U, transition: X, dirs: te } = h;
+    if (M = h.el = o(
       h.type,
-      F,
-      J && J.is,
-      J
-    ), U & 8 ? u(O, h.children) : U & 16 && X(
+      I,
+      V && V.is,
+      V
+    ), U & 8 ? u(M, h.children) : U & 16 && ee(
       h.children,
-      O,
+      M,
       null,
-      L,
-      C,
-      ms(h, F),
+      P,
+      S,
+      _s(h, I),
       N,
       $
-    ), Z && _n(h, null, L, "created"), B(O, h, h.scopeId, N, L), J) {
-      for (const pe in J)
-        pe !== "value" && !yr(pe) && s(O, pe, null, J[pe], F, L);
-      "value" in J && s(O, "value", null, J.value, F), (D = J.onVnodeBeforeMount) && At(D, L, h);
+    ), te && yn(h, null, P, "created"), B(M, h, h.scopeId, N, P), V) {
+      for (const ge in V)
+        ge !== "value" && !yr(ge) && s(M, ge, null, V[ge], I, P);
+      "value" in V && s(M, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
     }
-    Z && _n(h, null, L, "beforeMount");
-    const fe = jd(C, G);
-    fe ? G.beforeEnter(O) : G && !G.persisted && (O[$d] = !0), r(O, m, A), ((D = J && J.onVnodeMounted) || fe || Z) && He(() => {
-      D && At(D, L, h), fe && G.enter(O), Z && _n(h, null, L, "mounted");
-    }, C);
-  }, B = (h, m, A, L, C) => {
-    if (A && g(h, A), L)
-      for (let F = 0; F < L.length; F++)
-        g(h, L[F]);
-    if (C) {
-      let F = C.subTree;
-      if (m === F || $a(F.type) && (F.ssContent === m || F.ssFallback === m)) {
-        const N = C.vnode;
+    te && yn(h, null, P, "beforeMount");
+    const de = Bd(S, X);
+    de ? X.beforeEnter(M) : X && !X.persisted && (M[zd] = !0), r(M, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
+      T && At(T, P, h), de && X.enter(M), te && yn(h, null, P, "mounted");
+    }, S);
+  }, B = (h, _, A, P, S) => {
+    if (A && g(h, A), P)
+      for (let I = 0; I < P.length; I++)
+        g(h, P[I]);
+    if (S) {
+      let I = S.subTree;
+      if (_ === I || za(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const N = S.vnode;
         B(
           h,
           N,
           N.scopeId,
           N.slotScopeIds,
-          C.parent
+          S.parent
         );
       }
     }
-  }, X = (h, m, A, L, C, F, N, $, O = 0) => {
-    for (let D = O; D < h.length; D++) {
-      const J = h[D] = $ ? $t(h[D]) : Et(h[D]);
+  }, ee = (h, _, A, P, S, I, N, $, M = 0) => {
+    for (let T = M; T < h.length; T++) {
+      const V = h[T] = $ ? $t(h[T]) : Et(h[T]);
       x(
         null,
-        J,
-        m,
+        V,
+        _,
         A,
-        L,
-        C,
-        F,
+        P,
+        S,
+        I,
         N,
         $
       );
     }
-  }, Y = (h, m, A, L, C, F, N) => {
-    const $ = m.el = h.el;
-    let { patchFlag: O, dynamicChildren: D, dirs: J } = m;
-    O |= h.patchFlag & 16;
-    const U = h.props || Te, G = m.props || Te;
-    let Z;
-    if (A && bn(A, !1), (Z = G.onVnodeBeforeUpdate) && At(Z, A, m, h), J && _n(m, h, A, "beforeUpdate"), A && bn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+  }, Q = (h, _, A, P, S, I, N) => {
+    const $ = _.el = h.el;
+    let { patchFlag: M, dynamicChildren: T, dirs: V } = _;
+    M |= h.patchFlag & 16;
+    const U = h.props || Se, X = _.props || Se;
+    let te;
+    if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    D && (!h.dynamicChildren || h.dynamicChildren.length !== D.length) && (O = 0, N = !1, D = null), (U.innerHTML && G.innerHTML == null || U.textContent && G.textContent == null) && u($, ""), D ? le(
+    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (M = 0, N = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
       h.dynamicChildren,
-      D,
+      T,
       $,
       A,
-      L,
-      ms(m, C),
-      F
-    ) : N || re(
+      P,
+      _s(_, S),
+      I
+    ) : N || ie(
       h,
-      m,
+      _,
       $,
       null,
       A,
-      L,
-      ms(m, C),
-      F,
+      P,
+      _s(_, S),
+      I,
       !1
-    ), O > 0) {
-      if (O & 16)
-        Q($, U, G, A, C);
-      else if (O & 2 && U.class !== G.class && s($, "class", null, G.class, C), O & 4 && s($, "style", U.style, G.style, C), O & 8) {
-        const fe = m.dynamicProps;
-        for (let pe = 0; pe < fe.length; pe++) {
-          const ge = fe[pe], Se = U[ge], Ae = G[ge];
-          (Ae !== Se || ge === "value") && s($, ge, Se, Ae, C, A);
+    ), M > 0) {
+      if (M & 16)
+        ne($, U, X, A, S);
+      else if (M & 2 && U.class !== X.class && s($, "class", null, X.class, S), M & 4 && s($, "style", U.style, X.style, S), M & 8) {
+        const de = _.dynamicProps;
+        for (let ge = 0; ge < de.length; ge++) {
+          const me = de[ge], De = U[me], Ae = X[me];
+          (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
         }
       }
-      O & 1 && h.children !== m.children && u($, m.children);
-    } else !N && D == null && Q($, U, G, A, C);
-    ((Z = G.onVnodeUpdated) || J) && He(() => {
-      Z && At(Z, A, m, h), J && _n(m, h, A, "updated");
-    }, L);
-  }, le = (h, m, A, L, C, F, N) => {
-    for (let $ = 0; $ < m.length; $++) {
-      const O = h[$], D = m[$], J = O.el || Cr(O), U = (
+      M & 1 && h.children !== _.children && u($, _.children);
+    } else !N && T == null && ne($, U, X, A, S);
+    ((te = X.onVnodeUpdated) || V) && He(() => {
+      te && At(te, A, _, h), V && yn(_, h, A, "updated");
+    }, P);
+  }, ae = (h, _, A, P, S, I, N) => {
+    for (let $ = 0; $ < _.length; $++) {
+      const M = h[$], T = _[$], V = M.el || Cr(M), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        J && // - In the case of a Fragment, we need to provide the actual parent
+        V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (O.type === ce || // - In the case of different nodes, there is going to be a replacement
+        (M.type === se || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !cr(O, D) || // - In the case of a component, it could contain anything.
-        O.shapeFlag & 198) ? d(J) : (
+        !ar(M, T) || // - In the case of a component, it could contain anything.
+        M.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           A
         )
       );
       x(
-        O,
-        D,
+        M,
+        T,
         U,
         null,
-        L,
-        C,
-        F,
+        P,
+        S,
+        I,
         N,
         !0
       );
     }
-  }, Q = (h, m, A, L, C) => {
-    if (m !== A) {
-      if (m !== Te)
-        for (const F in m)
-          !yr(F) && !(F in A) && s(
+  }, ne = (h, _, A, P, S) => {
+    if (_ !== A) {
+      if (_ !== Se)
+        for (const I in _)
+          !yr(I) && !(I in A) && s(
             h,
-            F,
-            m[F],
+            I,
+            _[I],
             null,
-            C,
-            L
+            S,
+            P
           );
-      for (const F in A) {
-        if (yr(F)) continue;
-        const N = A[F], $ = m[F];
-        N !== $ && F !== "value" && s(h, F, $, N, C, L);
+      for (const I in A) {
+        if (yr(I)) continue;
+        const N = A[I], $ = _[I];
+        N !== $ && I !== "value" && s(h, I, $, N, S, P);
       }
-      "value" in A && s(h, "value", m.value, A.value, C);
+      "value" in A && s(h, "value", _.value, A.value, S);
     }
-  }, ue = (h, m, A, L, C, F, N, $, O) => {
-    const D = m.el = h ? h.el : l(""), J = m.anchor = h ? h.anchor : l("");
-    let { patchFlag: U, dynamicChildren: G, slotScopeIds: Z } = m;
-    Z && ($ = $ ? $.concat(Z) : Z), h == null ? (r(D, A, L), r(J, A, L), X(
+  }, fe = (h, _, A, P, S, I, N, $, M) => {
+    const T = _.el = h ? h.el : l(""), V = _.anchor = h ? h.anchor : l("");
+    let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
+    te && ($ = $ ? $.concat(te) : te), h == null ? (r(T, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
-      m.children || [],
+      _.children || [],
       A,
-      J,
-      C,
-      F,
+      V,
+      S,
+      I,
       N,
       $,
-      O
-    )) : U > 0 && U & 64 && G && // #2715 the previous fragment could've been a BAILed one as a result
+      M
+    )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    h.dynamicChildren && h.dynamicChildren.length === G.length ? (le(
+    h.dynamicChildren && h.dynamicChildren.length === X.length ? (ae(
       h.dynamicChildren,
-      G,
+      X,
       A,
-      C,
-      F,
+      S,
+      I,
       N,
       $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || C && m === C.subTree) && Co(
+    (_.key != null || S && _ === S.subTree) && So(
       h,
-      m,
+      _,
       !0
       /* shallow */
-    )) : re(
+    )) : ie(
       h,
-      m,
+      _,
       A,
-      J,
-      C,
-      F,
+      V,
+      S,
+      I,
       N,
       $,
-      O
+      M
     );
-  }, ve = (h, m, A, L, C, F, N, $, O) => {
-    m.slotScopeIds = $, h == null ? m.shapeFlag & 512 ? C.ctx.activate(
-      m,
+  }, Ce = (h, _, A, P, S, I, N, $, M) => {
+    _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? S.ctx.activate(
+      _,
       A,
-      L,
+      P,
       N,
-      O
-    ) : W(
-      m,
+      M
+    ) : ye(
+      _,
       A,
-      L,
-      C,
-      F,
+      P,
+      S,
+      I,
       N,
-      O
-    ) : P(h, m, O);
-  }, W = (h, m, A, L, C, F, N) => {
-    const $ = h.component = Vd(
+      M
+    ) : ke(h, _, M);
+  }, ye = (h, _, A, P, S, I, N) => {
+    const $ = h.component = Gd(
       h,
-      L,
-      C
+      P,
+      S
     );
-    if (Da(h) && ($.ctx.renderer = dn), Kd($, !1, N), $.asyncDep) {
-      if (C && C.registerDep(
+    if (Sa(h) && ($.ctx.renderer = hn), Yd($, !1, N), $.asyncDep) {
+      if (S && S.registerDep(
         $,
-        j,
+        lt,
         N,
-        F
+        I
       ), !h.el) {
-        const O = $.subTree = Jt(bt);
-        E(null, O, m, A), h.placeholder = O.el;
+        const M = $.subTree = Jt(yt);
+        D(null, M, _, A), h.placeholder = M.el;
       }
     } else
-      j(
+      lt(
         $,
         h,
-        m,
+        _,
         A,
-        C,
-        F,
+        S,
+        I,
         N
       );
-  }, P = (h, m, A) => {
-    const L = m.component = h.component;
-    if (Dd(h, m, A))
-      if (L.asyncDep && !L.asyncResolved) {
-        m.el = h.el, m.placeholder = h.placeholder, S(L, m, A);
+  }, ke = (h, _, A) => {
+    const P = _.component = h.component;
+    if (Sd(h, _, A))
+      if (P.asyncDep && !P.asyncResolved) {
+        _.el = h.el, _.placeholder = h.placeholder, W(P, _, A);
         return;
       } else
-        L.next = m, L.update();
+        P.next = _, P.update();
     else
-      m.el = h.el, m.placeholder = h.placeholder, L.vnode = m;
-  }, j = (h, m, A, L, C, F, N) => {
+      _.el = h.el, _.placeholder = h.placeholder, P.vnode = _;
+  }, lt = (h, _, A, P, S, I, N) => {
     const $ = () => {
       if (h.isMounted) {
-        let { next: U, bu: G, u: Z, parent: fe, vnode: pe } = h;
+        let { next: U, bu: X, u: te, parent: de, vnode: ge } = h;
         {
-          const Be = Ba(h);
-          if (Be) {
-            U && (U.el = pe.el, S(h, U, N)), Be.asyncDep.then(() => {
-              const tt = () => {
-                h.job.flags & 8 || (C && C.pendingBranch ? He(tt, C) : D());
+          const je = $a(h);
+          if (je) {
+            U && (U.el = ge.el, W(h, U, N)), je.asyncDep.then(() => {
+              const it = () => {
+                h.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
               };
-              tt.flags = 48, He(tt, C);
+              it.flags = 48, He(it, S);
             });
             return;
           }
         }
-        let ge = U, Se;
-        bn(h, !1), U ? (U.el = pe.el, S(h, U, N)) : U = pe, G && ai(G), (Se = U.props && U.props.onVnodeBeforeUpdate) && At(Se, fe, U, pe), bn(h, !0);
-        const Ae = _l(h), Pe = h.subTree;
+        let me = U, De;
+        wn(h, !1), U ? (U.el = ge.el, W(h, U, N)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(h, !0);
+        const Ae = yl(h), Le = h.subTree;
         h.subTree = Ae, x(
-          Pe,
+          Le,
           Ae,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            Pe.el || Cr(Pe)
+            Le.el || Cr(Le)
           ),
           // anchor may have changed if it's in a fragment
-          xe(Pe),
+          xe(Le),
           h,
-          C,
-          F
-        ), U.el = Ae.el, ge === null && Sd(h, Ae.el), Z && He(Z, C), (Se = U.props && U.props.onVnodeUpdated) && He(
-          () => At(Se, fe, U, pe),
-          C
+          S,
+          I
+        ), U.el = Ae.el, me === null && Td(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
+          () => At(De, de, U, ge),
+          S
         );
       } else {
         let U;
-        const { el: G, props: Z } = m, { bm: fe, m: pe, parent: ge, root: Se, type: Ae } = h, Pe = vr(m);
-        bn(h, !1), fe && ai(fe), !Pe && (U = Z && Z.onVnodeBeforeMount) && At(U, ge, m), bn(h, !0);
+        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: De, type: Ae } = h, Le = Rr(_);
+        wn(h, !1), de && fi(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), wn(h, !0);
         {
-          Se.ce && Se.ce._hasShadowRoot() && Se.ce._injectChildStyle(
+          De.ce && De.ce._hasShadowRoot() && De.ce._injectChildStyle(
             Ae,
             h.parent ? h.parent.type : void 0
           );
-          const Be = h.subTree = _l(h);
+          const je = h.subTree = yl(h);
           x(
             null,
-            Be,
+            je,
             A,
-            L,
+            P,
             h,
-            C,
-            F
-          ), m.el = Be.el;
+            S,
+            I
+          ), _.el = je.el;
         }
-        if (pe && He(pe, C), !Pe && (U = Z && Z.onVnodeMounted)) {
-          const Be = m;
+        if (ge && He(ge, S), !Le && (U = te && te.onVnodeMounted)) {
+          const je = _;
           He(
-            () => At(U, ge, Be),
-            C
+            () => At(U, me, je),
+            S
           );
         }
-        (m.shapeFlag & 256 || ge && vr(ge.vnode) && ge.vnode.shapeFlag & 256) && h.a && He(h.a, C), h.isMounted = !0, m = A = L = null;
+        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && h.a && He(h.a, S), h.isMounted = !0, _ = A = P = null;
       }
     };
     h.scope.on();
-    const O = h.effect = new ia($);
+    const M = h.effect = new sa($);
     h.scope.off();
-    const D = h.update = O.run.bind(O), J = h.job = O.runIfDirty.bind(O);
-    J.i = h, J.id = h.uid, O.scheduler = () => Ro(J), bn(h, !0), D();
-  }, S = (h, m, A) => {
-    m.component = h;
-    const L = h.vnode.props;
-    h.vnode = m, h.next = null, Fd(h, m.props, L, A), Md(h, m.children, A), ln(), xa(h), cn();
-  }, re = (h, m, A, L, C, F, N, $, O = !1) => {
-    const D = h && h.children, J = h ? h.shapeFlag : 0, U = m.children, { patchFlag: G, shapeFlag: Z } = m;
-    if (G > 0) {
-      if (G & 128) {
-        he(
-          D,
+    const T = h.update = M.run.bind(M), V = h.job = M.runIfDirty.bind(M);
+    V.i = h, V.id = h.uid, M.scheduler = () => Eo(V), wn(h, !0), T();
+  }, W = (h, _, A) => {
+    _.component = h;
+    const P = h.vnode.props;
+    h.vnode = _, h.next = null, Id(h, _.props, P, A), Ld(h, _.children, A), cn(), Aa(h), an();
+  }, ie = (h, _, A, P, S, I, N, $, M = !1) => {
+    const T = h && h.children, V = h ? h.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
+    if (X > 0) {
+      if (X & 128) {
+        C(
+          T,
           U,
           A,
-          L,
-          C,
-          F,
+          P,
+          S,
+          I,
           N,
           $,
-          O
+          M
         );
         return;
-      } else if (G & 256) {
-        ie(
-          D,
+      } else if (X & 256) {
+        j(
+          T,
           U,
           A,
-          L,
-          C,
-          F,
+          P,
+          S,
+          I,
           N,
           $,
-          O
+          M
         );
         return;
       }
     }
-    Z & 8 ? (J & 16 && fn(D, C, F), U !== D && u(A, U)) : J & 16 ? Z & 16 ? he(
-      D,
+    te & 8 ? (V & 16 && dn(T, S, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
+      T,
       U,
       A,
-      L,
-      C,
-      F,
+      P,
+      S,
+      I,
       N,
       $,
-      O
-    ) : fn(D, C, F, !0) : (J & 8 && u(A, ""), Z & 16 && X(
+      M
+    ) : dn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       U,
       A,
-      L,
-      C,
-      F,
+      P,
+      S,
+      I,
       N,
       $,
-      O
+      M
     ));
-  }, ie = (h, m, A, L, C, F, N, $, O) => {
-    h = h || vn, m = m || vn;
-    const D = h.length, J = m.length, U = Math.min(D, J);
-    let G;
-    for (G = 0; G < U; G++) {
-      const Z = m[G] = O ? $t(m[G]) : Et(m[G]);
+  }, j = (h, _, A, P, S, I, N, $, M) => {
+    h = h || Cn, _ = _ || Cn;
+    const T = h.length, V = _.length, U = Math.min(T, V);
+    let X;
+    for (X = 0; X < U; X++) {
+      const te = _[X] = M ? $t(_[X]) : Et(_[X]);
       x(
-        h[G],
-        Z,
+        h[X],
+        te,
         A,
         null,
-        C,
-        F,
+        S,
+        I,
         N,
         $,
-        O
+        M
       );
     }
-    D > J ? fn(
+    T > V ? dn(
       h,
-      C,
-      F,
+      S,
+      I,
       !0,
       !1,
       U
-    ) : X(
-      m,
+    ) : ee(
+      _,
       A,
-      L,
-      C,
-      F,
+      P,
+      S,
+      I,
       N,
       $,
-      O,
+      M,
       U
     );
-  }, he = (h, m, A, L, C, F, N, $, O) => {
-    let D = 0;
-    const J = m.length;
-    let U = h.length - 1, G = J - 1;
-    for (; D <= U && D <= G; ) {
-      const Z = h[D], fe = m[D] = O ? $t(m[D]) : Et(m[D]);
-      if (cr(Z, fe))
+  }, C = (h, _, A, P, S, I, N, $, M) => {
+    let T = 0;
+    const V = _.length;
+    let U = h.length - 1, X = V - 1;
+    for (; T <= U && T <= X; ) {
+      const te = h[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
+      if (ar(te, de))
         x(
-          Z,
-          fe,
+          te,
+          de,
           A,
           null,
-          C,
-          F,
+          S,
+          I,
           N,
           $,
-          O
+          M
         );
       else
         break;
-      D++;
+      T++;
     }
-    for (; D <= U && D <= G; ) {
-      const Z = h[U], fe = m[G] = O ? $t(m[G]) : Et(m[G]);
-      if (cr(Z, fe))
+    for (; T <= U && T <= X; ) {
+      const te = h[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
+      if (ar(te, de))
         x(
-          Z,
-          fe,
+          te,
+          de,
           A,
           null,
-          C,
-          F,
+          S,
+          I,
           N,
           $,
-          O
+          M
         );
       else
         break;
-      U--, G--;
+      U--, X--;
     }
-    if (D > U) {
-      if (D <= G) {
-        const Z = G + 1, fe = Z < J ? m[Z].el : L;
-        for (; D <= G; )
+    if (T > U) {
+      if (T <= X) {
+        const te = X + 1, de = te < V ? _[te].el : P;
+        for (; T <= X; )
           x(
             null,
-            m[D] = O ? $t(m[D]) : Et(m[D]),
+            _[T] = M ? $t(_[T]) : Et(_[T]),
             A,
-            fe,
-            C,
-            F,
+            de,
+            S,
+            I,
             N,
             $,
-            O
-          ), D++;
+            M
+          ), T++;
       }
-    } else if (D > G)
-      for (; D <= U; )
-        we(h[D], C, F, !0), D++;
+    } else if (T > X)
+      for (; T <= U; )
+        H(h[T], S, I, !0), T++;
     else {
-      const Z = D, fe = D, pe = /* @__PURE__ */ new Map();
-      for (D = fe; D <= G; D++) {
-        const $e = m[D] = O ? $t(m[D]) : Et(m[D]);
-        $e.key != null && pe.set($e.key, D);
+      const te = T, de = T, ge = /* @__PURE__ */ new Map();
+      for (T = de; T <= X; T++) {
+        const Be = _[T] = M ? $t(_[T]) : Et(_[T]);
+        Be.key != null && ge.set(Be.key, T);
       }
-      let ge, Se = 0;
-      const Ae = G - fe + 1;
-      let Pe = !1, Be = 0;
-      const tt = new Array(Ae);
-      for (D = 0; D < Ae; D++) tt[D] = 0;
-      for (D = Z; D <= U; D++) {
-        const $e = h[D];
-        if (Se >= Ae) {
-          we($e, C, F, !0);
+      let me, De = 0;
+      const Ae = X - de + 1;
+      let Le = !1, je = 0;
+      const it = new Array(Ae);
+      for (T = 0; T < Ae; T++) it[T] = 0;
+      for (T = te; T <= U; T++) {
+        const Be = h[T];
+        if (De >= Ae) {
+          H(Be, S, I, !0);
           continue;
         }
-        let Qe;
-        if ($e.key != null)
-          Qe = pe.get($e.key);
+        let et;
+        if (Be.key != null)
+          et = ge.get(Be.key);
         else
-          for (ge = fe; ge <= G; ge++)
-            if (tt[ge - fe] === 0 && cr($e, m[ge])) {
-              Qe = ge;
+          for (me = de; me <= X; me++)
+            if (it[me - de] === 0 && ar(Be, _[me])) {
+              et = me;
               break;
             }
-        Qe === void 0 ? we($e, C, F, !0) : (tt[Qe - fe] = D + 1, Qe >= Be ? Be = Qe : Pe = !0, x(
-          $e,
-          m[Qe],
+        et === void 0 ? H(Be, S, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, x(
+          Be,
+          _[et],
           A,
           null,
-          C,
-          F,
+          S,
+          I,
           N,
           $,
-          O
-        ), Se++);
+          M
+        ), De++);
       }
-      const hn = Pe ? Bd(tt) : vn;
-      for (ge = hn.length - 1, D = Ae - 1; D >= 0; D--) {
-        const $e = fe + D, Qe = m[$e], Nt = m[$e + 1], pn = $e + 1 < J ? (
+      const pn = Le ? $d(it) : Cn;
+      for (me = pn.length - 1, T = Ae - 1; T >= 0; T--) {
+        const Be = de + T, et = _[Be], Mt = _[Be + 1], gn = Be + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Nt.el || Cr(Nt)
-        ) : L;
-        tt[D] === 0 ? x(
+          Mt.el || Cr(Mt)
+        ) : P;
+        it[T] === 0 ? x(
           null,
-          Qe,
+          et,
           A,
-          pn,
-          C,
-          F,
+          gn,
+          S,
+          I,
           N,
           $,
-          O
-        ) : Pe && (ge < 0 || D !== hn[ge] ? De(Qe, A, pn, 2) : ge--);
+          M
+        ) : Le && (me < 0 || T !== pn[me] ? R(et, A, gn, 2) : me--);
       }
     }
-  }, De = (h, m, A, L, C = null) => {
-    const { el: F, type: N, transition: $, children: O, shapeFlag: D } = h;
-    if (D & 6) {
-      De(h.component.subTree, m, A, L);
+  }, R = (h, _, A, P, S = null) => {
+    const { el: I, type: N, transition: $, children: M, shapeFlag: T } = h;
+    if (T & 6) {
+      R(h.component.subTree, _, A, P);
       return;
     }
-    if (D & 128) {
-      h.suspense.move(m, A, L);
+    if (T & 128) {
+      h.suspense.move(_, A, P);
       return;
     }
-    if (D & 64) {
-      N.move(h, m, A, dn);
+    if (T & 64) {
+      N.move(h, _, A, hn);
       return;
     }
-    if (N === ce) {
-      r(F, m, A);
-      for (let U = 0; U < O.length; U++)
-        De(O[U], m, A, L);
-      r(h.anchor, m, A);
+    if (N === se) {
+      r(I, _, A);
+      for (let U = 0; U < M.length; U++)
+        R(M[U], _, A, P);
+      r(h.anchor, _, A);
       return;
     }
-    if (N === _s) {
-      w(h, m, A);
+    if (N === bs) {
+      w(h, _, A);
       return;
     }
-    if (L !== 2 && D & 1 && $)
-      if (L === 0)
-        $.persisted && !F[ps] ? r(F, m, A) : ($.beforeEnter(F), r(F, m, A), He(() => $.enter(F), C));
+    if (P !== 2 && T & 1 && $)
+      if (P === 0)
+        $.persisted && !I[gs] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), S));
       else {
-        const { leave: U, delayLeave: G, afterLeave: Z } = $, fe = () => {
-          h.ctx.isUnmounted ? i(F) : r(F, m, A);
-        }, pe = () => {
-          const ge = F._isLeaving || !!F[ps];
-          F._isLeaving && F[ps](
+        const { leave: U, delayLeave: X, afterLeave: te } = $, de = () => {
+          h.ctx.isUnmounted ? i(I) : r(I, _, A);
+        }, ge = () => {
+          const me = I._isLeaving || !!I[gs];
+          I._isLeaving && I[gs](
             !0
             /* cancelled */
-          ), $.persisted && !ge ? fe() : U(F, () => {
-            fe(), Z && Z();
+          ), $.persisted && !me ? de() : U(I, () => {
+            de(), te && te();
           });
         };
-        G ? G(F, fe, pe) : pe();
+        X ? X(I, de, ge) : ge();
       }
     else
-      r(F, m, A);
-  }, we = (h, m, A, L = !1, C = !1) => {
+      r(I, _, A);
+  }, H = (h, _, A, P = !1, S = !1) => {
     const {
-      type: F,
+      type: I,
       props: N,
       ref: $,
-      children: O,
-      dynamicChildren: D,
-      shapeFlag: J,
+      children: M,
+      dynamicChildren: T,
+      shapeFlag: V,
       patchFlag: U,
-      dirs: G,
-      cacheIndex: Z,
-      memo: fe
+      dirs: X,
+      cacheIndex: te,
+      memo: de
     } = h;
-    if ((U === -2 || D && D.hasOnce) && (C = !1), $ != null && (ln(), Rr($, null, A, h, !0), cn()), Z != null && (!h.ctx || h.ctx === m) && (m.renderCache[Z] = void 0), J & 256 && m.ctx.deactivate(h))
+    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (cn(), vr($, null, A, h, !0), an()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
       return;
-    const pe = J & 1 && G, ge = !vr(h);
-    let Se;
-    if (ge && (Se = N && N.onVnodeBeforeUnmount) && At(Se, m, h), J & 6)
-      ir(h.component, A, L);
+    const ge = V & 1 && X, me = !Rr(h);
+    let De;
+    if (me && (De = N && N.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
+      sr(h.component, A, P);
     else {
-      if (J & 128) {
-        h.suspense.unmount(A, L);
+      if (V & 128) {
+        h.suspense.unmount(A, P);
         return;
       }
-      pe && _n(h, null, m, "beforeUnmount"), J & 64 ? h.type.remove(
+      ge && yn(h, null, _, "beforeUnmount"), V & 64 ? h.type.remove(
         h,
-        m,
+        _,
         A,
-        dn,
-        L
-      ) : D && // #5154
+        hn,
+        P
+      ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !D.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (F !== ce || U > 0 && U & 64) ? fn(
-        D,
-        m,
+      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (I !== se || U > 0 && U & 64) ? dn(
+        T,
+        _,
         A,
         !1,
         !0
-      ) : (F === ce && U & 384 || !C && J & 16) && fn(O, m, A), L && yt(h);
+      ) : (I === se && U & 384 || !S && V & 16) && dn(M, _, A), P && Ke(h);
     }
-    const Ae = fe != null && Z == null;
-    (ge && (Se = N && N.onVnodeUnmounted) || pe || Ae) && He(() => {
-      Se && At(Se, m, h), pe && _n(h, null, m, "unmounted"), Ae && (h.el = null);
+    const Ae = de != null && te == null;
+    (me && (De = N && N.onVnodeUnmounted) || ge || Ae) && He(() => {
+      De && At(De, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
     }, A);
-  }, yt = (h) => {
-    const { type: m, el: A, anchor: L, transition: C } = h, F = m === ce;
-    if (F && !C) {
-      wt(A, L);
+  }, Ke = (h) => {
+    const { type: _, el: A, anchor: P, transition: S } = h, I = _ === se;
+    if (I && !S) {
+      wt(A, P);
       return;
     }
-    if (m === _s) {
-      y(h), C && !C.persisted && C.afterLeave && C.afterLeave();
+    if (_ === bs) {
+      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const N = F ? Qs(h) : h, $ = () => {
-      F ? d(A) && wt(A, L) : i(A), C && !C.persisted && C.afterLeave && C.afterLeave();
+    const N = I ? to(h) : h, $ = () => {
+      I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (N && N.shapeFlag & 1 && C && !C.persisted) {
-      const { leave: O, delayLeave: D } = C, J = N.el, U = () => O(J, $);
-      D ? D(J, $, U) : U();
+    if (N && N.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: M, delayLeave: T } = S, V = N.el, U = () => M(V, $);
+      T ? T(V, $, U) : U();
     } else
       $();
-  }, wt = (h, m) => {
+  }, wt = (h, _) => {
     let A;
-    for (; h !== m; )
-      A = b(h), i(h), h = A;
-    i(m);
-  }, ir = (h, m, A) => {
-    const { bum: L, scope: C, job: F, subTree: N, um: $, m: O, a: D } = h;
-    wl(O), wl(D), L && ai(L), C.stop(), F ? (F.flags |= 8, we(N, h, m, A)) : N && (N.transition = h.vnode.transition, we(N, h, m, A)), $ && He($, m);
-    const J = () => {
+    for (; h !== _; )
+      A = m(h), i(h), h = A;
+    i(_);
+  }, sr = (h, _, A) => {
+    const { bum: P, scope: S, job: I, subTree: N, um: $, m: M, a: T } = h;
+    xl(M), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(N, h, _, A)) : N && (N.transition = h.vnode.transition, H(N, h, _, A)), $ && He($, _);
+    const V = () => {
       h.isUnmounted = !0;
     };
-    J.flags = 16, He(J, m);
-  }, fn = (h, m, A, L = !1, C = !1, F = 0) => {
-    for (let N = F; N < h.length; N++)
-      we(h[N], m, A, L, C);
+    V.flags = 16, He(V, _);
+  }, dn = (h, _, A, P = !1, S = !1, I = 0) => {
+    for (let N = I; N < h.length; N++)
+      H(h[N], _, A, P, S);
   }, xe = (h) => {
     if (h.shapeFlag & 6)
       return xe(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const m = b(h.anchor || h.el), A = m && m[Ea];
-    return A ? b(A) : m;
-  }, Jr = (h, m, A) => {
-    const L = h && m._vnode ? void 0 : h && h.component ? h.component.uid : Hd();
-    ld(() => {
-      h == null ? m._vnode && we(m._vnode, null, null, !0) : x(
-        m._vnode || null,
+    const _ = m(h.anchor || h.el), A = _ && _[Ca];
+    return A ? m(A) : _;
+  }, qr = (h, _, A) => {
+    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Vd();
+    cd(() => {
+      h == null ? _._vnode && H(_._vnode, null, null, !0) : x(
+        _._vnode || null,
         h,
-        m,
+        _,
         null,
         null,
         null,
         A
-      ), m._vnode = h;
-    }, L);
-  }, dn = {
+      ), _._vnode = h;
+    }, P);
+  }, hn = {
     p: x,
-    um: we,
-    m: De,
-    r: yt,
-    mt: W,
-    mc: X,
-    pc: re,
-    pbc: le,
+    um: H,
+    m: R,
+    r: Ke,
+    mt: ye,
+    mc: ee,
+    pc: ie,
+    pbc: ae,
     n: xe,
     o: e
   };
   return {
-    render: Jr,
+    render: qr,
     hydrate: void 0,
-    createApp: xd(Jr)
+    createApp: Ad(qr)
   };
 }
-function ms({ type: e, props: t }, n) {
+function _s({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function bn({ effect: e, job: t }, n) {
+function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function jd(e, t) {
+function Bd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Co(e, t, n = !1) {
+function So(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (oe(r) && oe(i))
+  if (ce(r) && ce(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Co(o, l)), l.type === Bi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === yt && !l.el && (l.el = o.el);
     }
 }
-function Bd(e) {
+function $d(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function Bd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Ba(e) {
+function $a(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ba(t);
+    return t.asyncDep && !t.asyncResolved ? t : $a(t);
 }
-function wl(e) {
+function xl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,28 +3225,28 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const $a = (e) => e.__isSuspense, $d = /* @__PURE__ */ Symbol("_deferredEnter");
-function zd(e, t) {
-  t && t.pendingBranch ? oe(e) ? t.effects.push(...e) : t.effects.push(e) : od(e);
+const za = (e) => e.__isSuspense, zd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Ud(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ld(e);
 }
-const ce = /* @__PURE__ */ Symbol.for("v-fgt"), Bi = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), _s = /* @__PURE__ */ Symbol.for("v-stc"), Sn = [];
-let it = null;
-function q(e = !1) {
-  Sn.push(it = e ? null : []);
+const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), yt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
+let ot = null;
+function J(e = !1) {
+  Fn.push(ot = e ? null : []);
 }
-function za() {
-  Sn.pop(), it = Sn[Sn.length - 1] || null;
+function Ua() {
+  Fn.pop(), ot = Fn[Fn.length - 1] || null;
 }
-let Fr = 1;
-function kl(e, t = !1) {
-  Fr += e, e < 0 && it && t && (it.hasOnce = !0);
+let Ir = 1;
+function Al(e, t = !1) {
+  Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
 }
-function Ua(e) {
-  return e.dynamicChildren = Fr > 0 ? it || vn : null, za(), Fr > 0 && it && it.push(e), e;
+function Wa(e) {
+  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ua(), Ir > 0 && ot && ot.push(e), e;
 }
-function V(e, t, n, r, i, s) {
-  return Ua(
-    ne(
+function q(e, t, n, r, i, s) {
+  return Wa(
+    Y(
       e,
       t,
       n,
@@ -3257,8 +3257,8 @@ function V(e, t, n, r, i, s) {
     )
   );
 }
-function ui(e, t, n, r, i) {
-  return Ua(
+function di(e, t, n, r, i) {
+  return Wa(
     Jt(
       e,
       t,
@@ -3269,26 +3269,26 @@ function ui(e, t, n, r, i) {
     )
   );
 }
-function Do(e) {
+function To(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function cr(e, t) {
+function ar(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Wa = ({ key: e }) => e ?? null, fi = ({
+const Ja = ({ key: e }) => e ?? null, hi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Ze(e) || Re(e) ? { i: lt, r: e, k: t, f: !!n } : e : null);
-function ne(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
+function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Wa(t),
-    ref: t && fi(t),
-    scopeId: va,
+    key: t && Ja(t),
+    ref: t && hi(t),
+    scopeId: Ea,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3308,36 +3308,36 @@ function ne(e, t = null, n = null, r = 0, i = null, s = e === ce ? 0 : 1, o = !1
     dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: lt
+    ctx: at
   };
-  return l ? (yi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Fr > 0 && // avoid a block node from tracking itself
+  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  it && // presence of a patch flag indicates this node needs patching on updates.
+  ot && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && it.push(c), c;
+  c.patchFlag !== 32 && ot.push(c), c;
 }
-const Jt = Ud;
-function Ud(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === yd) && (e = bt), Do(e)) {
-    const l = Xn(
+const Jt = Wd;
+function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === wd) && (e = yt), To(e)) {
+    const l = Zn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && yi(l, n), Fr > 0 && !s && it && (l.shapeFlag & 6 ? it[it.indexOf(e)] = l : it.push(l)), l.patchFlag = -2, l;
+    return n && ki(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
   }
-  if (Qd(e) && (e = e.__vccOpts), t) {
-    t = Wd(t);
+  if (eh(e) && (e = e.__vccOpts), t) {
+    t = Jd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = rt(l)), Fe(c) && (/* @__PURE__ */ Ao(c) && !oe(c) && (c = at({}, c)), t.style = Ni(c));
+    l && !Me(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
   }
-  const o = Me(e) ? 1 : $a(e) ? 128 : Pi(e) ? 64 : Fe(e) ? 4 : Re(e) ? 2 : 0;
-  return ne(
+  const o = Me(e) ? 1 : za(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  return Y(
     e,
     t,
     n,
@@ -3348,21 +3348,21 @@ function Ud(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Wd(e) {
-  return e ? /* @__PURE__ */ Ao(e) ? at({}, e) : Na(e) ? at({}, e[Ga] || e) : e : null;
+function Jd(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : Na(e) ? ft({}, e[Ka] || e) : e : null;
 }
-function Xn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Jd(i || {}, t) : i, u = {
+function Zn(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? qd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Wa(a),
+    key: a && Ja(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? oe(s) ? s.concat(fi(t)) : [s, fi(t)] : fi(t)
+      n && s ? ce(s) ? s.concat(hi(t)) : [s, hi(t)] : hi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3376,7 +3376,7 @@ function Xn(e, t, n = !1, r = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== ce ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== se ? o === -1 ? 16 : o | 16 : o,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3388,8 +3388,8 @@ function Xn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Xn(e.ssContent),
-    ssFallback: e.ssFallback && Xn(e.ssFallback),
+    ssContent: e.ssContent && Zn(e.ssContent),
+    ssFallback: e.ssFallback && Zn(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3402,64 +3402,64 @@ function Xn(e, t, n = !1, r = !1) {
     c.clone(u)
   ), u;
 }
-function _e(e = " ", t = 0) {
-  return Jt(Bi, null, e, t);
+function he(e = " ", t = 0) {
+  return Jt($i, null, e, t);
 }
-function ye(e = "", t = !1) {
-  return t ? (q(), ui(bt, null, e)) : Jt(bt, null, e);
+function pe(e = "", t = !1) {
+  return t ? (J(), di(yt, null, e)) : Jt(yt, null, e);
 }
 function Et(e) {
-  return e == null || typeof e == "boolean" ? Jt(bt) : oe(e) ? Jt(
-    ce,
+  return e == null || typeof e == "boolean" ? Jt(yt) : ce(e) ? Jt(
+    se,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Do(e) ? $t(e) : Jt(Bi, null, String(e));
+  ) : To(e) ? $t(e) : Jt($i, null, String(e));
 }
 function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Xn(e);
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Zn(e);
 }
-function yi(e, t) {
+function ki(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (oe(t))
+  else if (ce(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), yi(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), ki(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !Na(t) ? t._ctx = lt : i === 3 && lt && (lt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Na(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (Re(t)) {
+  else if (ve(t)) {
     if (r & 65) {
-      yi(e, { default: t });
+      ki(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: lt }, n = 32;
+    t = { default: t, _ctx: at }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [_e(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Jd(...e) {
+function qd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
     for (const i in r)
       if (i === "class")
-        t.class !== r.class && (t.class = rt([t.class, r.class]));
+        t.class !== r.class && (t.class = nt([t.class, r.class]));
       else if (i === "style")
-        t.style = Ni([t.style, r.style]);
-      else if (Ti(i)) {
+        t.style = Dr([t.style, r.style]);
+      else if (Ii(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(oe(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(ce(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Fi(i) && (t[i] = o);
+        !Oi(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const qd = /* @__PURE__ */ Sa();
-let Ja = 0;
-function Hd() {
-  return Ja;
+const Hd = /* @__PURE__ */ Ta();
+let qa = 0;
+function Vd() {
+  return qa;
 }
-function Vd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || qd, s = {
-    uid: Ja++,
+function Gd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Hd, s = {
+    uid: qa++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Vd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Ff(
+    scope: new If(
       !0
       /* detached */
     ),
@@ -3508,24 +3508,24 @@ function Vd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Id(r, i),
-    emitsOptions: vd(r, i),
+    propsOptions: Od(r, i),
+    emitsOptions: Ed(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: Te,
+    propsDefaults: Se,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: Te,
-    data: Te,
-    props: Te,
-    attrs: Te,
-    slots: Te,
-    refs: Te,
-    setupState: Te,
+    ctx: Se,
+    data: Se,
+    props: Se,
+    attrs: Se,
+    slots: Se,
+    refs: Se,
+    setupState: Se,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3554,50 +3554,50 @@ function Vd(e, t, n) {
   };
   return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Rd.bind(null, s), e.ce && e.ce(s), s;
 }
-let Zn = null;
-const Gd = () => Zn || lt;
-let wi, Ir;
+let Qn = null;
+const Kd = () => Qn || at;
+let xi, Or;
 {
-  const e = Oi(), t = (n, r) => {
+  const e = Ni(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  wi = t(
+  xi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Zn = n
-  ), Ir = t(
+    (n) => Qn = n
+  ), Or = t(
     "__VUE_SSR_SETTERS__",
-    (n) => ki = n
+    (n) => Ai = n
   );
 }
-const qa = (e) => {
-  const t = Zn;
-  return wi(e), e.scope.on(), () => {
-    e.scope.off(), wi(t);
+const Ha = (e) => {
+  const t = Qn;
+  return xi(e), e.scope.on(), () => {
+    e.scope.off(), xi(t);
   };
-}, xl = () => {
-  Zn && Zn.scope.off(), wi(null);
+}, vl = () => {
+  Qn && Qn.scope.off(), xi(null);
 };
-function Ha(e) {
+function Va(e) {
   return e.vnode.shapeFlag & 4;
 }
-let ki = !1;
-function Kd(e, t = !1, n = !1) {
-  t && Ir(t);
-  const { props: r, children: i } = e.vnode, s = Ha(e);
-  Td(e, r, s, t), Nd(e, i, n || t);
-  const o = s ? Yd(e, t) : void 0;
-  return t && Ir(!1), o;
+let Ai = !1;
+function Yd(e, t = !1, n = !1) {
+  t && Or(t);
+  const { props: r, children: i } = e.vnode, s = Va(e);
+  Fd(e, r, s, t), Nd(e, i, n || t);
+  const o = s ? Xd(e, t) : void 0;
+  return t && Or(!1), o;
 }
-function Yd(e, t) {
+function Xd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, wd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, kd);
   const { setup: r } = n;
   if (r) {
-    ln();
-    const i = e.setupContext = r.length > 1 ? Zd(e) : null, s = qa(e), o = Ur(
+    cn();
+    const i = e.setupContext = r.length > 1 ? Qd(e) : null, s = Ha(e), o = Wr(
       r,
       e,
       0,
@@ -3605,50 +3605,50 @@ function Yd(e, t) {
         e.props,
         i
       ]
-    ), l = Yc(o);
-    if (cn(), s(), (l || e.sp) && !vr(e) && bd(e), l) {
-      if (o.then(xl, xl), t)
+    ), l = Xc(o);
+    if (an(), s(), (l || e.sp) && !Rr(e) && yd(e), l) {
+      if (o.then(vl, vl), t)
         return o.then((c) => {
-          Ir(!0);
+          Or(!0);
           try {
-            Al(e, c, t);
+            Rl(e, c, t);
           } finally {
-            Ir(!1);
+            Or(!1);
           }
         }).catch((c) => {
-          Li(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Pi(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      Al(e, o);
+      Rl(e, o);
   } else
-    Va(e);
+    Ga(e);
 }
-function Al(e, t, n) {
-  Re(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Fe(t) && (e.setupState = ya(t)), Va(e);
+function Rl(e, t, n) {
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = wa(t)), Ga(e);
 }
-function Va(e, t, n) {
+function Ga(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Cn);
+  e.render || (e.render = r.render || Sn);
 }
-const Ga = /* @__PURE__ */ Symbol(), Xd = {
+const Ka = /* @__PURE__ */ Symbol(), Zd = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Ga ? e : e[t];
+    return Ge(e, "get", ""), t === Ka ? e : e[t];
   }
 };
-function Zd(e) {
+function Qd(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Xd),
+    attrs: new Proxy(e.attrs, Zd),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function $i(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ya(Yf(e.exposed)), {
+function zi(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(wa(Xf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,20 +3660,20 @@ function $i(e) {
     }
   })) : e.proxy;
 }
-function Qd(e) {
-  return Re(e) && "__vccOpts" in e;
+function eh(e) {
+  return ve(e) && "__vccOpts" in e;
 }
-const ht = (e, t) => /* @__PURE__ */ td(e, t, ki), eh = "3.5.45";
-let no;
-const Rl = typeof window < "u" && window.trustedTypes;
-if (Rl)
+const tt = (e, t) => /* @__PURE__ */ nd(e, t, Ai), th = "3.5.45";
+let io;
+const El = typeof window < "u" && window.trustedTypes;
+if (El)
   try {
-    no = /* @__PURE__ */ Rl.createPolicy("vue", {
+    io = /* @__PURE__ */ El.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Ka = no ? (e) => no.createHTML(e) : (e) => e, th = "http://www.w3.org/2000/svg", nh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, vl = Bt && /* @__PURE__ */ Bt.createElement("template"), rh = {
+const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000/svg", rh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), ih = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Ka = no ? (e) => no.createHTML(e) : (e) => e, th = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(th, e) : t === "mathml" ? Bt.createElementNS(nh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(nh, e) : t === "mathml" ? Bt.createElementNS(rh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const Ka = no ? (e) => no.createHTML(e) : (e) => e, th = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      vl.innerHTML = Ka(
+      Cl.innerHTML = Ya(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = vl.content;
+      const l = Cl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const Ka = no ? (e) => no.createHTML(e) : (e) => e, th = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, ih = /* @__PURE__ */ Symbol("_vtc");
-function sh(e, t, n) {
-  const r = e[ih];
+}, sh = /* @__PURE__ */ Symbol("_vtc");
+function oh(e, t, n) {
+  const r = e[sh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const El = /* @__PURE__ */ Symbol("_vod"), oh = /* @__PURE__ */ Symbol("_vsh"), lh = /* @__PURE__ */ Symbol(""), ch = /(?:^|;)\s*display\s*:/;
-function ah(e, t, n) {
+const Dl = /* @__PURE__ */ Symbol("_vod"), lh = /* @__PURE__ */ Symbol("_vsh"), ch = /* @__PURE__ */ Symbol(""), ah = /(?:^|;)\s*display\s*:/;
+function uh(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function ah(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? fh(
+      l != null ? dh(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
@@ -3759,56 +3759,56 @@ function ah(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[lh];
-      o && (n += ";" + o), r.cssText = n, s = ch.test(n);
+      const o = r[ch];
+      o && (n += ";" + o), r.cssText = n, s = ah.test(n);
     }
   } else t && e.removeAttribute("style");
-  El in e && ((!i || t !== n) && (e[El] = s ? r.display : ""), e[oh] && (r.display = "none"));
+  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[lh] && (r.display = "none"));
 }
-const ni = /\s*!important$/;
+const ri = /\s*!important$/;
 function _r(e, t, n) {
-  if (oe(n))
+  if (ce(n))
     n.forEach((r) => _r(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    ni.test(n) ? e.setProperty(t, n.replace(ni, ""), "important") : e.setProperty(t, n);
+    ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = uh(e, t);
-    ni.test(n) ? e.setProperty(
+    const r = fh(e, t);
+    ri.test(n) ? e.setProperty(
       Nn(r),
-      n.replace(ni, ""),
+      n.replace(ri, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const Cl = ["Webkit", "Moz", "ms"], bs = {};
-function uh(e, t) {
-  const n = bs[t];
+const Sl = ["Webkit", "Moz", "ms"], ys = {};
+function fh(e, t) {
+  const n = ys[t];
   if (n)
     return n;
-  let r = mt(t);
+  let r = _t(t);
   if (r !== "filter" && r in e)
-    return bs[t] = r;
-  r = Qc(r);
-  for (let i = 0; i < Cl.length; i++) {
-    const s = Cl[i] + r;
+    return ys[t] = r;
+  r = ea(r);
+  for (let i = 0; i < Sl.length; i++) {
+    const s = Sl[i] + r;
     if (s in e)
-      return bs[t] = s;
+      return ys[t] = s;
   }
   return t;
 }
-function fh(e, t, n, r) {
+function dh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const Dl = "http://www.w3.org/1999/xlink";
-function Sl(e, t, n, r, i, s = Cf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Dl, t.slice(6, t.length)) : e.setAttributeNS(Dl, t, n) : n == null || s && !ta(n) ? e.removeAttribute(t) : e.setAttribute(
+const Tl = "http://www.w3.org/1999/xlink";
+function Fl(e, t, n, r, i, s = Df(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !na(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
-function Tl(e, t, n, r, i) {
+function Il(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ka(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Ya(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Tl(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ta(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = na(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,45 +3833,45 @@ function Tl(e, t, n, r, i) {
   }
   o && e.removeAttribute(i || t);
 }
-function Rn(e, t, n, r) {
+function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function dh(e, t, n, r) {
+function hh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Fl = /* @__PURE__ */ Symbol("_vei");
-function hh(e, t, n, r, i = null) {
-  const s = e[Fl] || (e[Fl] = {}), o = s[t];
+const Ol = /* @__PURE__ */ Symbol("_vei");
+function ph(e, t, n, r, i = null) {
+  const s = e[Ol] || (e[Ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = mh(t);
+    const [l, c] = _h(t);
     if (r) {
-      const a = s[t] = yh(
+      const a = s[t] = wh(
         r,
         i
       );
-      Rn(e, l, a, c);
-    } else o && (dh(e, l, o, c), s[t] = void 0);
+      En(e, l, a, c);
+    } else o && (hh(e, l, o, c), s[t] = void 0);
   }
 }
-const ph = /(Once|Passive|Capture)$/, gh = /^on:?(?:Once|Passive|Capture)$/;
-function mh(e) {
+const gh = /(Once|Passive|Capture)$/, mh = /^on:?(?:Once|Passive|Capture)$/;
+function _h(e) {
   let t, n;
-  for (; (n = e.match(ph)) && !gh.test(e); )
+  for (; (n = e.match(gh)) && !mh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
-let ys = 0;
-const _h = /* @__PURE__ */ Promise.resolve(), bh = () => ys || (_h.then(() => ys = 0), ys = Date.now());
-function yh(e, t) {
+let ws = 0;
+const bh = /* @__PURE__ */ Promise.resolve(), yh = () => ws || (bh.then(() => ws = 0), ws = Date.now());
+function wh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (oe(i)) {
+    if (ce(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3894,18 +3894,18 @@ function yh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = bh(), n;
+  return n.value = e, n.attached = yh(), n;
 }
-const Il = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, wh = (e, t, n, r, i, s) => {
+const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, kh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? sh(e, r, o) : t === "style" ? ah(e, n, r) : Ti(t) ? Fi(t) || hh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : kh(e, t, r, o)) ? (Tl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Sl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (xh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Tl(e, mt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Sl(e, t, r, o));
+  t === "class" ? oh(e, r, o) : t === "style" ? uh(e, n, r) : Ii(t) ? Oi(t) || ph(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : xh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Ah(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
 };
-function kh(e, t, n, r) {
+function xh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Il(t) && Re(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,52 +3913,52 @@ function kh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Il(t) && Me(n) ? !1 : t in e;
+  return Ml(t) && Me(n) ? !1 : t in e;
 }
-function xh(e, t) {
+function Ah(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = mt(t);
-  return Array.isArray(n) ? n.some((i) => mt(i) === r) : Object.keys(n).some((i) => mt(i) === r);
+  const r = _t(t);
+  return Array.isArray(n) ? n.some((i) => _t(i) === r) : Object.keys(n).some((i) => _t(i) === r);
 }
-const xi = (e) => {
+const vi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return oe(t) ? (n) => ai(t, n) : t;
+  return ce(t) ? (n) => fi(t, n) : t;
 };
-function Ah(e) {
+function vh(e) {
   e.target.composing = !0;
 }
-function Ol(e) {
+function Nl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const En = /* @__PURE__ */ Symbol("_assign"), ri = /* @__PURE__ */ Symbol("_initialValue");
-function ws(e, t, n) {
-  return t && (e = e.trim()), n && (e = zr(e)), e;
+const Dn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
+function ks(e, t, n) {
+  return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const ar = {
+const Un = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
-    e.parentNode && (e.type === "text" ? e[ri] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ri] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[En] = xi(i);
+    e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[Dn] = vi(i);
     const s = r || i.props && i.props.type === "number";
-    Rn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[En](ws(e.value, n, s));
-    }), (n || s) && Rn(e, "change", () => {
-      e.value = ws(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", Ah), Rn(e, "compositionend", Ol), Rn(e, "change", Ol));
+    En(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Dn](ks(e.value, n, s));
+    }), (n || s) && En(e, "change", () => {
+      e.value = ks(e.value, n, s);
+    }), t || (En(e, "compositionstart", vh), En(e, "compositionend", Nl), En(e, "change", Nl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const i = t ?? "", s = e[ri];
-    delete e[ri], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[En](ws(e.value, n, r)) : e.value = i;
+    const i = t ?? "", s = e[ii];
+    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Dn](ks(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[En] = xi(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? zr(e.value) : e.value, c = t ?? "";
+    if (e[Dn] = vi(o), e.composing) return;
+    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
@@ -3968,38 +3968,38 @@ const ar = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, Rn(e, "change", () => {
+    e._modelValue = t, En(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? zr(Ai(c)) : Ai(c)
-      ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+        (c) => n ? Ur(Ri(c)) : Ri(c)
+      ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? oe(o) ? i.slice() : i : o
+        s ? ce(o) ? i.slice() : i : o
       ];
       try {
-        e[En](o);
+        e[Dn](o);
       } finally {
         xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[En] = xi(r);
+    }), e[Dn] = vi(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Nl(e, t, n);
+    Ll(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[En] = xi(n);
+    e._modelValue = t, e[Dn] = vi(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !vh(t, r[1], r[0])) && Nl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Eh(t, r[1], r[0])) && Ll(e, t, n);
   }
 };
-function vh(e, t, n) {
-  if (!n || oe(e)) return on(e, t);
-  if (On(e)) {
+function Eh(e, t, n) {
+  if (!n || ce(e)) return ln(e, t);
+  if (Mn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4007,18 +4007,18 @@ function vh(e, t, n) {
   }
   return !1;
 }
-function Nl(e, t, n = !1) {
-  const r = e.multiple, i = oe(t);
-  if (!(r && !i && !On(t))) {
+function Ll(e, t, n = !1) {
+  const r = e.multiple, i = ce(t);
+  if (!(r && !i && !Mn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = Ai(l);
+      const l = e.options[s], c = Ri(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Tf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ff(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(zr(c));
-      else if (on(Ai(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
+      else if (ln(Ri(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4026,10 +4026,10 @@ function Nl(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Ai(e) {
+function Ri(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Eh = ["ctrl", "shift", "alt", "meta"], Ch = {
+const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,43 +4040,43 @@ const Eh = ["ctrl", "shift", "alt", "meta"], Ch = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Eh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, qn = (e, t) => {
+  exact: (e, t) => Ch.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Hn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Ch[t[o]];
+      const l = Dh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Dh = /* @__PURE__ */ at({ patchProp: wh }, rh);
-let Ml;
-function Sh() {
-  return Ml || (Ml = Ld(Dh));
+}, Sh = /* @__PURE__ */ ft({ patchProp: kh }, ih);
+let Pl;
+function Th() {
+  return Pl || (Pl = Pd(Sh));
 }
-const Th = ((...e) => {
-  const t = Sh().createApp(...e), { mount: n } = t;
+const Fh = ((...e) => {
+  const t = Th().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Ih(r);
+    const i = Oh(r);
     if (!i) return;
     const s = t._component;
-    !Re(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Fh(i));
+    !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, Ih(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Fh(e) {
+function Ih(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Ih(e) {
+function Oh(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Oh = "/comfyd/connection";
+const Mh = "/comfyd/connection";
 function Nh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
@@ -4092,22 +4092,22 @@ function Nh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Mh = "comfyd", Lh = "comfyd.token.", Ph = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Ya(e) {
-  return Ph.test(e.token);
+const Lh = "comfyd", Ph = "comfyd.token.", jh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function Xa(e) {
+  return jh.test(e.token);
 }
-function Xa(e, t) {
-  return Ya(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function Za(e, t) {
+  return Xa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Za(e) {
-  return Ya(e) ? [Mh, Lh + e.token] : [];
+function Qa(e) {
+  return Xa(e) ? [Lh, Ph + e.token] : [];
 }
-class jh {
+class Bh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Oh).then(
+    return this.pending || (this.pending = this.fetchJson(Mh).then(
       (t) => Nh(t, this.location),
       (t) => {
         throw this.pending = null, t;
@@ -4120,36 +4120,36 @@ class jh {
     this.pending = null;
   }
 }
-function ro(e, t = Math.random) {
+function so(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Tn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+const In = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
 function qt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Tn(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Bh(e, t) {
+function $h(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Ll(e, t) {
+function jl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function $h(e, t) {
+function zh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function zh(e, t) {
+function Uh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Uh(e) {
+function Wh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Wh(e, t) {
+function Jh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4174,18 +4174,18 @@ function nn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function Hn(e, t, n = 3) {
+function Vn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Jh(r, o);
+    let l = qh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const Pl = 128;
-function Jh(e, t) {
-  if (e.length > Pl || t.length > Pl) return 1 / 0;
+const Bl = 128;
+function qh(e, t) {
+  if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4207,98 +4207,98 @@ const Vt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Ri = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function Qa(e, t, n = {}) {
+}), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function eu(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((S, re) => l.set(S.id, re));
+  e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [S, re] of t) {
-    const ie = l.get(S), he = l.get(re);
-    if (ie === void 0 || he === void 0 || ie === he) continue;
-    const De = ie * o + he;
-    u.has(De) || (u.add(De), c[ie].push(he), a[he].push(ie));
+  for (const [W, ie] of t) {
+    const j = l.get(W), C = l.get(ie);
+    if (j === void 0 || C === void 0 || j === C) continue;
+    const R = j * o + C;
+    u.has(R) || (u.add(R), c[j].push(C), a[C].push(j));
   }
-  const d = new Uint8Array(o), b = /* @__PURE__ */ new Set();
-  for (let S = 0; S < o; S++) {
-    if (d[S]) continue;
-    const re = [[S, 0]];
-    for (d[S] = 1; re.length; ) {
-      const ie = re[re.length - 1], [he, De] = ie;
-      if (De < c[he].length) {
-        ie[1]++;
-        const we = c[he][De];
-        d[we] === 1 ? b.add(he * o + we) : d[we] === 0 && (d[we] = 1, re.push([we, 0]));
+  const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
+  for (let W = 0; W < o; W++) {
+    if (d[W]) continue;
+    const ie = [[W, 0]];
+    for (d[W] = 1; ie.length; ) {
+      const j = ie[ie.length - 1], [C, R] = j;
+      if (R < c[C].length) {
+        j[1]++;
+        const H = c[C][R];
+        d[H] === 1 ? m.add(C * o + H) : d[H] === 0 && (d[H] = 1, ie.push([H, 0]));
       } else
-        d[he] = 2, re.pop();
+        d[C] = 2, ie.pop();
     }
   }
-  const g = (S, re) => !b.has(S * o + re), p = a.map((S, re) => S.filter((ie) => g(ie, re))), x = c.map((S, re) => S.filter((ie) => g(re, ie))), R = p.map((S) => S.length), E = [], k = [];
-  for (let S = 0; S < o; S++) R[S] || k.push(S);
-  for (let S = 0; S < k.length; S++) {
-    const re = k[S];
-    E.push(re);
-    for (const ie of x[re]) --R[ie] === 0 && k.push(ie);
+  const g = (W, ie) => !m.has(W * o + ie), p = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = p.map((W) => W.length), D = [], k = [];
+  for (let W = 0; W < o; W++) v[W] || k.push(W);
+  for (let W = 0; W < k.length; W++) {
+    const ie = k[W];
+    D.push(ie);
+    for (const j of x[ie]) --v[j] === 0 && k.push(j);
   }
   const w = new Int32Array(o);
-  for (const S of E) for (const re of x[S]) w[re] = Math.max(w[re], w[S] + 1);
-  for (const S of E) {
-    if (p[S].length || !x[S].length) continue;
-    let re = 1 / 0;
-    for (const ie of x[S]) re = Math.min(re, w[ie]);
-    w[S] = Math.max(0, re - 1);
+  for (const W of D) for (const ie of x[W]) w[ie] = Math.max(w[ie], w[W] + 1);
+  for (const W of D) {
+    if (p[W].length || !x[W].length) continue;
+    let ie = 1 / 0;
+    for (const j of x[W]) ie = Math.min(ie, w[j]);
+    w[W] = Math.max(0, ie - 1);
   }
   let y = 0;
-  for (let S = 0; S < o; S++) y = Math.max(y, w[S] + 1);
-  const T = Array.from({ length: y }, () => []);
-  for (let S = 0; S < o; S++) T[w[S]].push(S);
+  for (let W = 0; W < o; W++) y = Math.max(y, w[W] + 1);
+  const F = Array.from({ length: y }, () => []);
+  for (let W = 0; W < o; W++) F[w[W]].push(W);
   const z = new Float64Array(o), B = () => {
-    for (const S of T) S.forEach((re, ie) => z[re] = S.length > 1 ? ie / (S.length - 1) : 0.5);
+    for (const W of F) W.forEach((ie, j) => z[ie] = W.length > 1 ? j / (W.length - 1) : 0.5);
   };
   B();
-  const X = (S, re) => {
-    const ie = S.map((he, De) => {
-      const we = re[he];
-      let yt = z[he];
-      if (we.length) {
+  const ee = (W, ie) => {
+    const j = W.map((C, R) => {
+      const H = ie[C];
+      let Ke = z[C];
+      if (H.length) {
         let wt = 0;
-        for (const ir of we) wt += z[ir];
-        yt = wt / we.length;
+        for (const sr of H) wt += z[sr];
+        Ke = wt / H.length;
       }
-      return [yt, De, he];
+      return [Ke, R, C];
     });
-    return ie.sort((he, De) => Ri(he[0], De[0]) || he[1] - De[1]), ie.map((he) => he[2]);
+    return j.sort((C, R) => Ei(C[0], R[0]) || C[1] - R[1]), j.map((C) => C[2]);
   };
-  let Y = T.map((S) => S.slice()), le = jl(T, x, w, o);
-  for (let S = 0; S < Vt.sweeps && le > 0; S++) {
-    for (let ie = 1; ie < y; ie++)
-      T[ie] = X(T[ie], p), B();
-    for (let ie = y - 2; ie >= 0; ie--)
-      T[ie] = X(T[ie], x), B();
-    const re = jl(T, x, w, o);
-    re < le && (le = re, Y = T.map((ie) => ie.slice()));
+  let Q = F.map((W) => W.slice()), ae = $l(F, x, w, o);
+  for (let W = 0; W < Vt.sweeps && ae > 0; W++) {
+    for (let j = 1; j < y; j++)
+      F[j] = ee(F[j], p), B();
+    for (let j = y - 2; j >= 0; j--)
+      F[j] = ee(F[j], x), B();
+    const ie = $l(F, x, w, o);
+    ie < ae && (ae = ie, Q = F.map((j) => j.slice()));
   }
-  const Q = new Float64Array(o), ue = new Float64Array(o);
-  let ve = r, W = i;
-  for (let S = 0; S < y; S++) {
-    let re = 0, ie = i;
-    for (const he of Y[S]) {
-      const De = e[he];
-      let we = ie;
-      if (p[he].length) {
-        let yt = 0;
-        for (const wt of p[he]) yt += ue[wt] + e[wt].h / 2;
-        we = Math.max(ie, yt / p[he].length - De.h / 2);
+  const ne = new Float64Array(o), fe = new Float64Array(o);
+  let Ce = r, ye = i;
+  for (let W = 0; W < y; W++) {
+    let ie = 0, j = i;
+    for (const C of Q[W]) {
+      const R = e[C];
+      let H = j;
+      if (p[C].length) {
+        let Ke = 0;
+        for (const wt of p[C]) Ke += fe[wt] + e[wt].h / 2;
+        H = Math.max(j, Ke / p[C].length - R.h / 2);
       }
-      Q[he] = ve, ue[he] = we, ie = we + De.h + s, re = Math.max(re, De.w), W = Math.max(W, we + De.h);
+      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), ye = Math.max(ye, H + R.h);
     }
-    ve += re + s;
+    Ce += ie + s;
   }
-  const P = /* @__PURE__ */ new Map(), j = /* @__PURE__ */ new Map();
-  for (let S = 0; S < o; S++)
-    P.set(e[S].id, [Q[S], ue[S]]), j.set(e[S].id, w[S]);
-  return { pos: P, layer: j, width: y ? ve - s - r : 0, height: W - i };
+  const ke = /* @__PURE__ */ new Map(), lt = /* @__PURE__ */ new Map();
+  for (let W = 0; W < o; W++)
+    ke.set(e[W].id, [ne[W], fe[W]]), lt.set(e[W].id, w[W]);
+  return { pos: ke, layer: lt, width: y ? Ce - s - r : 0, height: ye - i };
 }
-function jl(e, t, n, r) {
+function $l(e, t, n, r) {
   const i = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4310,35 +4310,35 @@ function jl(e, t, n, r) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += io(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += oo(l.map((c) => c[1]));
   return o;
 }
-function io(e) {
+function oo(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = io(n) + io(r), s = 0, o = 0, l = 0;
+  let i = oo(n) + oo(r), s = 0, o = 0, l = 0;
   for (; s < n.length && o < r.length; )
     n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function qh(e, t, n = 0) {
+function Hh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function eu(e, t, n = Vt.spacing) {
+function tu(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
   for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function So(e) {
+function Fo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
-function vi(e, t) {
-  const n = So(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+function Ci(e, t) {
+  const n = Fo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4347,74 +4347,74 @@ function vi(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function tu(e) {
+function nu(e) {
   const t = [];
-  for (const n of Tn(e))
+  for (const n of In(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Bh(e, r.link);
+      const i = $h(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
-  return t.sort((n, r) => Ri(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Hh = (e, t) => Ri(Number(e.id), Number(t.id)) || Ri(String(e.id), String(t.id));
-function nu(e, t, n, r) {
+const Vh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
+function ru(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Vh(e, t, n = {}) {
-  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
+function Gh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
-    l = Tn(e).filter((y) => w.has(String(y.id)));
-  } else l = Tn(e).filter((w) => !o(w));
+    l = In(e).filter((y) => w.has(String(y.id)));
+  } else l = In(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => vi(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Hh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = tu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = Qa(a, b, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), R = Tn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => vi(w, r)), E = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
-  for (const w of E) {
-    const [y, T] = g.get(w.id), z = { ...w, x: y, y: T };
-    R.length && (z.y = eu(z, R.concat(k), s)), k.push(z), nu(qt(e, w.id), z.x, z.y, i);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Vh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = nu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = eu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  for (const w of D) {
+    const [y, F] = g.get(w.id), z = { ...w, x: y, y: F };
+    v.length && (z.y = tu(z, v.concat(k), s)), k.push(z), ru(qt(e, w.id), z.x, z.y, i);
   }
-  return E.map((w) => w.id);
+  return D.map((w) => w.id);
 }
-function Gh(e, t, n = {}) {
-  const r = n.LiteGraph, i = So(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
+function Kh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => vi(k, r)), a = Tn(e).filter((k) => !o.has(String(k.id))).map((k) => vi(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = tu(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = Qa(c, b, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ci(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = nu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = eu(c, m, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
     !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
   }
   if (p === -1 / 0) {
-    const k = Kh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Yh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
-      const T = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((z) => qh(T, z, s / 2)) && (y = null);
+      const F = { x: y[0], y: y[1], w: g.width, h: g.height };
+      a.some((z) => Hh(F, z, s / 2)) && (y = null);
     }
     y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
   }
-  const R = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), E = a.slice();
-  for (const k of R) {
-    const [w, y] = g.pos.get(k.id), T = { ...k, x: p + w, y: x + y };
-    T.y = eu(T, E, s), E.push(T), nu(qt(e, k.id), T.x, T.y, i);
+  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
+  for (const k of v) {
+    const [w, y] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + y };
+    F.y = tu(F, D, s), D.push(F), ru(qt(e, k.id), F.x, F.y, i);
   }
-  return R.map((k) => k.id);
+  return v.map((k) => k.id);
 }
-function Kh(e) {
+function Yh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
     t = Math.min(t, s.x), n = Math.min(n, s.y), r = Math.max(r, s.x + s.w), i = Math.max(i, s.y + s.h);
   return { x: t, y: n, w: r - t, h: i - n };
 }
-const Ye = Object.freeze({
+const Xe = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4429,158 +4429,158 @@ const Ye = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), ks = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class so extends Error {
+}), xs = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class lo extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const se = (e, t, n) => {
-  throw new so(e, t, n);
-}, Qn = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Un(e, t, n = Ye.name, { optional: r = !1 } = {}) {
+const le = (e, t, n) => {
+  throw new lo(e, t, n);
+}, er = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Wn(e, t, n = Xe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    se("INVALID_COMMAND", `${t} is required`);
+    le("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && se("INVALID_COMMAND", `${t} must be a string`), e.length > n && se("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && le("INVALID_COMMAND", `${t} must be a string`), e.length > n && le("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function yn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Ye.coord) && se("INVALID_COMMAND", `${t} must be a number within ±${Ye.coord}`), e);
+function kn(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Xe.coord) && le("INVALID_COMMAND", `${t} must be a number within ±${Xe.coord}`), e);
 }
 function Kt(e, t) {
-  return Qn(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Ye.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : se("INVALID_COMMAND", `${t} must be a node id or a ref`);
+  return er(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Xe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : le("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function xs(e, t) {
+function As(e, t) {
   if (e == null) return 0;
-  if (Qn(e))
+  if (er(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Ye.name ? e : se("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Xe.name ? e : le("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Bl(e, t) {
-  if (Qn(e)) {
+function zl(e, t) {
+  if (er(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || se("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Ye.text && se("VALUE_INVALID", `${t} is longer than ${Ye.text} characters`), e) : se("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || le("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Xe.text && le("VALUE_INVALID", `${t} is longer than ${Xe.text} characters`), e) : le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const di = {
+const pi = {
   create_node(e) {
     const t = {
-      node_type: Un(e.node_type, "node_type"),
-      x: yn(e.x, "x", { optional: !0 }),
-      y: yn(e.y, "y", { optional: !0 }),
-      ref: Un(e.ref, "ref", Ye.ref, { optional: !0 }),
-      title: Un(e.title, "title", Ye.name, { optional: !0 }),
+      node_type: Wn(e.node_type, "node_type"),
+      x: kn(e.x, "x", { optional: !0 }),
+      y: kn(e.y, "y", { optional: !0 }),
+      ref: Wn(e.ref, "ref", Xe.ref, { optional: !0 }),
+      title: Wn(e.title, "title", Xe.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || se("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      Qn(e.widgets) || se("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || le("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      er(e.widgets) || le("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Ye.widgets && se("INVALID_COMMAND", `more than ${Ye.widgets} widgets`);
-      for (const r of n) t.widgets.push([Un(r, "widget name"), Bl(e.widgets[r], `widgets.${r}`)]);
+      n.length > Xe.widgets && le("INVALID_COMMAND", `more than ${Xe.widgets} widgets`);
+      for (const r of n) t.widgets.push([Wn(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Kt(e.from_id, "from_id"),
-    from_slot: xs(e.from_slot, "from_slot"),
+    from_slot: As(e.from_slot, "from_slot"),
     to_id: Kt(e.to_id, "to_id"),
-    to_slot: xs(e.to_slot, "to_slot")
+    to_slot: As(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: xs(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Kt(e.node_id, "node_id"),
-    name: Un(e.name, "name"),
-    value: Bl(e.value, "value")
+    name: Wn(e.name, "name"),
+    value: zl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: yn(e.x, "x"), y: yn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: kn(e.x, "x"), y: kn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || se("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Ye.nodes && se("INVALID_COMMAND", `node_ids: more than ${Ye.nodes}`);
-    const n = yn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Vt.maxSpacing) && se("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
+    Array.isArray(t) || le("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Xe.nodes && le("INVALID_COMMAND", `node_ids: more than ${Xe.nodes}`);
+    const n = kn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Vt.maxSpacing) && le("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
       node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
-      x: yn(e.x, "x", { optional: !0 }),
-      y: yn(e.y, "y", { optional: !0 }),
+      x: kn(e.x, "x", { optional: !0 }),
+      y: kn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Un(e.mode, "mode");
-    return Object.hasOwn(ks, t) || se("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(ks).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: ks[t] };
+    const t = Wn(e.mode, "mode");
+    return Object.hasOwn(xs, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, ru = Object.freeze(Object.keys(di)), $l = new Set(ru.filter((e) => e !== "get_graph"));
-function Yh(e) {
-  Qn(e) || se("INVALID_COMMAND", "a command must be an object");
+}, iu = Object.freeze(Object.keys(pi)), Ul = new Set(iu.filter((e) => e !== "get_graph"));
+function Xh(e) {
+  er(e) || le("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(di, i));
-    r.length !== 1 && se("INVALID_COMMAND", "missing field: type"), t = r[0], n = Qn(e[t]) ? e[t] : {};
+    const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
+    r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(di, t)) && se("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ru.join(", ")}`), { type: t, ...di[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${iu.join(", ")}`), { type: t, ...pi[t](n) };
 }
-const Xh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Zh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Qh(e, t, n) {
+const Zh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Qh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function ep(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Wh(e, t);
-    return s && !s.some((o) => o === n) && se("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Hn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = Jh(e, t);
+    return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Xh.has(r) ? (typeof n != "number" && se("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && se("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && se("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && se("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && se("VALUE_INVALID", `${e.name} takes true or false`), n) : Zh.has(r) ? (typeof n != "string" && se("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && se("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Zh.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : Qh.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function ep(e) {
+function tp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function zl(e, t, n, r) {
-  const i = zh(t, n);
-  i || se("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Hn(n, Uh(t)));
-  const s = Qh(i, t, r), o = i.value;
+function Wl(e, t, n, r) {
+  const i = Uh(t, n);
+  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Wh(t)));
+  const s = ep(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return ep(i);
+  return tp(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
     const r = qt(e.graph, t.id);
     if (r) return r;
-    se("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    le("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return se("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function tp(e) {
+function np(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function np(e) {
+function rp(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Gh(e.graph, t, { LiteGraph: e.LiteGraph, view: tp(e) });
+  e.pending.clear(), t.length && Kh(e.graph, t, { LiteGraph: e.LiteGraph, view: np(e) });
 }
-const rp = {
+const ip = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      se("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Hn(t.node_type, l));
+      le("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Vn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || se("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || le("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) zl(e, i, l, c);
+      for (const [l, c] of t.widgets) Wl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
@@ -4588,38 +4588,38 @@ const rp = {
   },
   remove_node(e, t) {
     const n = Yt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), qt(e.graph, r) && se("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = $h(n, t.from_slot);
-    i < 0 && se(
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = zh(n, t.from_slot);
+    i < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Hn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Vn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = Ll(r, t.to_slot);
-    s < 0 && se(
+    const s = jl(r, t.to_slot);
+    s < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Hn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && se("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? Vn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && le("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || se("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || le("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || se("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || le("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Ll(n, t.slot);
-    r < 0 && se(
+    const n = Yt(e, t.node_id, "node_id"), r = jl(n, t.slot);
+    r < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Hn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Vn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && se("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && le("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = zl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = Wl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4628,7 +4628,7 @@ const rp = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Tn(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of In(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4636,7 +4636,7 @@ const rp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Vh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Gh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4649,66 +4649,66 @@ const rp = {
   },
   set_node_mode(e, t) {
     const n = Yt(e, t.node_id, "node_id");
-    return n.mode = t.mode, n.mode !== t.mode && se("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
+    return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, ip = "BATCH_MODE_PARTIAL";
-function sp(e) {
-  return e === ip || e === 2 || String(e).toLowerCase() === "partial";
+}, sp = "BATCH_MODE_PARTIAL";
+function op(e) {
+  return e === sp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Ul(e, t) {
-  const n = t instanceof so ? t.code : "EDITOR_FAILED", r = t instanceof so ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+function Jl(e, t) {
+  const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function op(e, t) {
+function lp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Ye.commands)
-    return { ok: !1, error: `more than ${Ye.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = sp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  if (n.length > Xe.commands)
+    return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
+  const r = e.graph, i = op(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let x;
     try {
-      x = Yh(n[p]);
-    } catch (E) {
-      if (c[p] = Ul(p, E), !i) {
+      x = Xh(n[p]);
+    } catch (D) {
+      if (c[p] = Jl(p, D), !i) {
         u = p;
         break;
       }
       continue;
     }
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
-    const R = i && $l.has(x.type) && p > 0 ? r.serialize() : null;
+    const v = i && Ul.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...rp[x.type](o, x) }, $l.has(x.type) && (d = !0);
-    } catch (E) {
-      if (c[p] = Ul(p, E), !i) {
+      c[p] = { index: p, ok: !0, ...ip[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+    } catch (D) {
+      if (c[p] = Jl(p, D), !i) {
         u = p;
         break;
       }
-      const k = R ?? l;
-      nn(r.serialize()) !== nn(k) && Wl(r, k);
+      const k = v ?? l;
+      nn(r.serialize()) !== nn(k) && ql(r, k);
     }
   }
   if (u >= 0) {
-    nn(r.serialize()) !== nn(l) && Wl(r, l);
+    nn(r.serialize()) !== nn(l) && ql(r, l);
     const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let x = 0; x < n.length; x++)
       x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  np(o), r.setDirtyCanvas?.(!0, !0);
-  const b = c.every((p) => p.ok), g = c.find((p) => !p.ok);
+  rp(o), r.setDirtyCanvas?.(!0, !0);
+  const m = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
-    ok: b,
-    error: b ? "" : g.error.message,
+    ok: m,
+    error: m ? "" : g.error.message,
     results: c,
     applied: d
   };
 }
-function Wl(e, t) {
+function ql(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function lp(e) {
+function cp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4717,8 +4717,8 @@ function lp(e) {
   }, end() {
   } };
 }
-function cp(e, t) {
-  const n = lp(e);
+function ap(e, t) {
+  const n = cp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4730,18 +4730,18 @@ function cp(e, t) {
     }
   }
 }
-const ap = 1e3, up = 1500, fp = 120, dp = 480 * 1024, As = "the tab has switched to another workflow; this canvas is no longer open in it", hp = 200, pp = 50, gp = 1e4, mp = 1e3, _p = 128, Rs = 1024 * 1024 - 1024;
-function bp(e) {
+const up = 1e3, fp = 1500, dp = 120, hp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", pp = 200, gp = 50, mp = 1e4, _p = 1e3, bp = 128, Rs = 1024 * 1024 - 1024;
+function yp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function vs(e, t) {
+function Es(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${bp(n)}`.slice(0, _p);
+  return `${e}:${r}~${yp(n)}`.slice(0, bp);
 }
-function yp(e, t = dp) {
+function wp(e, t = hp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4754,7 +4754,7 @@ function yp(e, t = dp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4771,7 +4771,7 @@ function wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class kp {
+class xp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4809,7 +4809,7 @@ class kp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), up), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), fp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4829,7 +4829,7 @@ class kp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = ro(this.attempt++);
+    const t = so(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4839,20 +4839,20 @@ class kp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > pp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > gp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, hp);
+      }, pp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = yp(await this.d.objectInfo?.());
+        this.objectInfoJson = wp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4865,7 +4865,7 @@ class kp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Xa(t, "/comfy/editor/ws"), Za(t));
+      n = new this.d.WebSocket(Za(t, "/comfy/editor/ws"), Qa(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4873,7 +4873,7 @@ class kp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === ap) {
+        if (r?.code === up) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4883,7 +4883,7 @@ class kp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = vs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
+    this.canvasId = Es(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4938,11 +4938,11 @@ class kp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return vs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Es(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: As, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: vs, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4954,7 +4954,7 @@ class kp {
     let r;
     this.busy++;
     try {
-      r = cp(this.d.app, () => op(n, t));
+      r = ap(this.d.app, () => lp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4966,7 +4966,7 @@ class kp {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(xp),
+      results: (r.results ?? []).filter(Boolean).map(Ap),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4983,7 +4983,7 @@ class kp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: As, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: vs, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, i = [];
     let s = "";
@@ -4993,14 +4993,14 @@ class kp {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = ql(u), u;
+        throw s = Vl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || ql(a);
+      s = s || Vl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5025,10 +5025,10 @@ class kp {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Jl(r, "beforeQueued");
+      Hl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Jl(r, "afterQueued");
+      Hl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5038,7 +5038,7 @@ class kp {
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: As, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: vs, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5070,13 +5070,13 @@ class kp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, fp);
+    }, dp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < gp || this.d.app.configuringGraph) return;
-    if (vs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < mp || this.d.app.configuringGraph) return;
+    if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5112,7 +5112,7 @@ class kp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < mp)) {
+    if (!(this.focused && t - this.focusSentAt < _p)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5121,11 +5121,11 @@ class kp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Jl(e, t) {
+function Hl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function ql(e) {
+function Vl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5133,37 +5133,37 @@ function ql(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function xp(e) {
+function Ap(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const oo = 200, Ap = 16, Rp = 256, vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), er = (e) => vp.has(e);
-function tr(e) {
+const co = 200, vp = 16, Rp = 256, Ep = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Ep.has(e);
+function nr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
-const Xe = (e) => {
+const Ze = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Ep(e, t) {
+function Cp(e, t) {
   if (!e) return !0;
-  const n = Xe(e.seq), r = Xe(t.seq);
-  return n && r ? r > n : !(er(tr(e.status)) && !er(tr(t.status)));
-}
-function Cp(e) {
-  const t = Object.keys(e.runs);
-  if (t.length <= oo) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(er(tr(i.status))) - Number(er(tr(r.status))) || Xe(r.queued_at_ms) - Xe(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - oo))
-    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
-}
-function iu(e, t, { workingTurn: n = 0 } = {}) {
-  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
-  const r = t.prompt_id;
-  return Ep(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !er(tr(t.status)) && (e.runTurns[r] = n), Cp(e), !0) : !1;
+  const n = Ze(e.seq), r = Ze(t.seq);
+  return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
 }
 function Dp(e) {
+  const t = Object.keys(e.runs);
+  if (t.length <= co) return;
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
+  for (const r of n.slice(0, t.length - co))
+    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
+}
+function su(e, t, { workingTurn: n = 0 } = {}) {
+  if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
+  const r = t.prompt_id;
+  return Cp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Dp(e), !0) : !1;
+}
+function Sp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5174,14 +5174,14 @@ function Dp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Sp(e, t, n) {
-  const r = Dp(n), i = Number(t) || 0;
+function Tp(e, t, n) {
+  const r = Sp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Tp(e, t) {
+function Fp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = Xe(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
+  const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
   if (!i.length) return 0;
   if (!r) return i.at(-1).id;
   let s = 0;
@@ -5193,23 +5193,23 @@ function Tp(e, t) {
   }
   return s || i[0].id;
 }
-function Fp(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, i) => Xe(r.queued_at_ms) - Xe(i.queued_at_ms) || Xe(r.number) - Xe(i.number));
+function Ip(e) {
+  const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
   for (const r of n) {
-    const i = Tp(e, r);
+    const i = Fp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Ip(e, t = () => "") {
-  const n = tr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+function Op(e, t = () => "") {
+  const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: er(n),
+    final: tr(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
-    queuePosition: Xe(e.queue_position),
+    queuePosition: Ze(e.queue_position),
     node: null,
     // {id, title} running now
     value: 0,
@@ -5228,7 +5228,7 @@ function Ip(e, t = () => "") {
     const a = String(e.executing_node);
     i.node = { id: a, title: r(a) };
     const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && Xe(u.max) > 0 && (i.value = Xe(u.value), i.max = Xe(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
+    u && Ze(u.max) > 0 && (i.value = Ze(u.value), i.max = Ze(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
   }
   for (const a of e.node_errors ?? [])
     i.errors.push({
@@ -5246,22 +5246,22 @@ function Ip(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= Ap || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= vp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
-  const l = Xe(e.started_at_ms), c = Xe(e.ended_at_ms);
+  const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Hl(e, t, n, r = 0) {
+function Gl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Vl = 500, Gl = 200;
-function Fn(e, t) {
+const Kl = 500, Yl = 200;
+function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function su() {
+function ou() {
   return {
     sessionId: "",
     session: null,
@@ -5284,34 +5284,41 @@ function su() {
     // prompt_id -> Run, the newest state seen
     runTurns: {},
     // prompt_id -> turn id, when known exactly
-    workingTurn: 0
+    workingTurn: 0,
     // the turn the session works on now (status_update)
+    summaries: []
+    // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function ou(e, t = "") {
-  Object.assign(e, su(), { sessionId: t });
+function Mp(e) {
+  let t = null;
+  for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
+  return t;
 }
-function Kl(e, t) {
+function lu(e, t = "") {
+  Object.assign(e, ou(), { sessionId: t });
+}
+function Xl(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Gn(e, t) {
-  let n = Kl(e, t);
+function Kn(e, t) {
+  let n = Xl(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Gl && e.turns.splice(0, e.turns.length - Gl), Kl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Yl && e.turns.splice(0, e.turns.length - Yl), Xl(e, n.id) ?? n;
 }
-function hi(e, t) {
+function gi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ur(e, t) {
-  e.logs.push(t), e.logs.length > Vl && e.logs.splice(0, e.logs.length - Vl);
+  e.logs.push(t), e.logs.length > Kl && e.logs.splice(0, e.logs.length - Kl);
 }
-function To(e) {
+function Io(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5321,58 +5328,63 @@ function To(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function Yl(e, t) {
+function Zl(e, t) {
   if (!t || typeof t != "object") return;
-  const n = Fn(t.role, "ROLE_"), r = Fn(t.state, "MESSAGE_STATE_");
+  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
+  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
+    const i = Number(t.id) || 0;
+    e.summaries.some((s) => s.id === i) || e.summaries.push({ id: i, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
+    return;
+  }
   if (n === "user") {
-    const i = Gn(e, t.id);
-    i.content = String(t.content ?? ""), i.attachments = To(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
+    const i = Kn(e, t.id);
+    i.content = String(t.content ?? ""), i.attachments = Io(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Gn(e, t.turn_id), s = hi(i, t.skill);
+    const i = Kn(e, t.turn_id), s = gi(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Xl(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = Fn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function Ql(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function lu(e) {
+function cu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Op(e, t) {
+function Np(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = lu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = cu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    ou(e, c), e.logs = s;
+    lu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Xl(e, r.session), r.status !== void 0 && (e.status = Fn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Yl(e, a);
+    Ql(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) Zl(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = hi(Gn(e, a.turn_id), a.skill);
+      const u = gi(Kn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return iu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return su(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Xl(e, r.session), !1;
+    return n === "configured" && r.session && Ql(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = Fn(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const s of e.turns)
           for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const s = Gn(e, r.turn_id), o = hi(s, r.skill), l = Number(r.index);
+      const s = Kn(e, r.turn_id), o = gi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5382,20 +5394,20 @@ function Op(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Yl(e, r.message), !0;
+      return Zl(e, r.message), !0;
     case "debug_log":
       return ur(e, {
         seq: i,
-        level: Fn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Gn(e, r.turn_id);
+        const s = Kn(e, r.turn_id);
         if (r.skill) {
-          const o = hi(s, r.skill);
+          const o = gi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5406,46 +5418,46 @@ function Op(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Sp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Tp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Np(e, t, n, r = []) {
-  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: To(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function Lp(e, t, n, r = []) {
+  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function Mp(e, t, n) {
+function Pp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Gn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = To(n.attachments ?? i?.attachments)), s.state || (s.state = Fn(n.state, "MESSAGE_STATE_"));
+  const s = Kn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
 }
-function Zl(e, t) {
+function ec(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Lp(e, t, n) {
+function jp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function Ql(e, t = []) {
+function si(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Pp = 15e3, jp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Bp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function pi(e) {
-  return Bp.has(String(e?.code ?? ""));
+const Bp = 15e3, $p = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), zp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function mi(e) {
+  return zp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class $p {
+class Up {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5485,7 +5497,7 @@ class $p {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Xa(t, "/comfy/session/ws"), Za(t));
+      n = new this.d.WebSocket(Za(t, "/comfy/session/ws"), Qa(t));
     } catch {
       return this.retry();
     }
@@ -5499,7 +5511,7 @@ class $p {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, ro(this.attempt++)));
+    }, so(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5516,13 +5528,13 @@ class $p {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Pp);
+      }, Bp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && ou(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && lu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5539,7 +5551,7 @@ class $p {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (jp.has(i)) {
+      if ($p.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5550,12 +5562,12 @@ class $p {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
         const s = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        pi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        mi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    lu(n) && n.event !== "error" && this.coreBack(), Op(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    cu(n) && n.event !== "error" && this.coreBack(), Np(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5563,7 +5575,7 @@ class $p {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? ro(this.probeAttempt++);
+    const n = t ?? so(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5580,30 +5592,30 @@ class $p {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const cu = Object.freeze([
+const au = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), zp = Object.freeze(["echo", "openai"]), Es = "workflow-builder", ec = 64 * 1024, Cs = 4096, Up = 64 * 1024, tc = 8, nc = 3 << 20, Fo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Wp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function Jp(e) {
-  const t = String(e?.type ?? "").toLowerCase();
-  if (Fo.includes(t)) return t;
-  const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return Wp[n] ?? t;
-}
-let qp = 0;
+]), Wp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", tc = 64 * 1024, Ds = 4096, Jp = 64 * 1024, nc = 8, rc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), qp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
 function Hp(e) {
+  const t = String(e?.type ?? "").toLowerCase();
+  if (Oo.includes(t)) return t;
+  const n = String(e?.name ?? "").toLowerCase().split(".").pop();
+  return qp[n] ?? t;
+}
+let Vp = 0;
+function Gp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let rc = 0;
-function Vp() {
+let ic = 0;
+function Kp() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return rc += 1, `panel-${e}-${rc}`;
+  return ic += 1, `panel-${e}-${ic}`;
 }
-class Gp {
+class Yp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5614,9 +5626,12 @@ class Gp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(su()), this.ui = n({
+    this.state = n(ou()), this.ui = n({
       connected: !1,
       sessions: [],
+      searchQuery: "",
+      searchHits: null,
+      // null: no search shown; [] none found
       skills: [],
       skillErrors: [],
       form: this.formFromConfig(t.readConfig()),
@@ -5635,7 +5650,7 @@ class Gp {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new $p({
+    }), this.outbox = [], this.client = new Up({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5664,7 +5679,7 @@ class Gp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Hp(n.skills)
+      skills: Gp(n.skills)
     };
   }
   start() {
@@ -5697,9 +5712,9 @@ class Gp {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Mp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Pp(this.state, t.cid, r.message);
     } catch (n) {
-      pi(n) && !this.client.stopped ? (Zl(this.state, t.cid), this.outbox.push(t)) : Lp(this.state, t.cid, n.message);
+      mi(n) && !this.client.stopped ? (ec(this.state, t.cid), this.outbox.push(t)) : jp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5715,30 +5730,30 @@ class Gp {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      pi(t) || (this.ui.notice = `skills: ${t.message}`);
+      mi(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Es) && (t.skills = [Es], this.d.writeConfig("skills", Es));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Cs) && (t.skills = [Cs], this.d.writeConfig("skills", Cs));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      pi(t) || (this.ui.notice = `sessions: ${t.message}`);
+      mi(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Cs),
-      model: t.model.slice(0, Cs),
-      base_url: t.base_url.slice(0, Cs),
-      system_prompt: t.system_prompt.slice(0, Up)
+      provider: t.provider.slice(0, Ds),
+      model: t.model.slice(0, Ds),
+      base_url: t.base_url.slice(0, Ds),
+      system_prompt: t.system_prompt.slice(0, Jp)
     };
   }
   async createSession(t = "") {
@@ -5759,6 +5774,30 @@ class Gp {
     } finally {
       this.ui.busy = !1;
     }
+  }
+  /** Searches every session (the session picker's search box). */
+  async search() {
+    const t = this.ui.searchQuery.trim();
+    if (!t) {
+      this.ui.searchHits = null;
+      return;
+    }
+    try {
+      const n = await this.client.request("search", { query: t, limit: 20 });
+      this.ui.searchHits = (n.hits ?? []).map((r) => ({
+        key: `${r.kind}:${r.id}`,
+        sessionId: String(r.session_id ?? ""),
+        title: String(r.session_title || r.session_id || "memory"),
+        kind: String(r.kind ?? ""),
+        snippet: String(r.snippet ?? "")
+      }));
+    } catch (n) {
+      this.ui.searchHits = null, this.ui.notice = `search: ${n.message}`;
+    }
+  }
+  /** Opens the session of a search hit. */
+  openHit(t) {
+    this.ui.searchHits = null, t.sessionId && this.selectSession(t.sessionId);
   }
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
@@ -5804,15 +5843,15 @@ class Gp {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = Jp(i), o = { key: `att-${++qp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= tc) {
-        this.ui.notice = `at most ${tc} files per message`;
+      const s = Hp(i), o = { key: `att-${++Vp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= nc) {
+        this.ui.notice = `at most ${nc} files per message`;
         break;
       }
-      if (!Fo.includes(s))
+      if (!Oo.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > nc)
-        o.state = "failed", o.error = `larger than ${nc >> 20} MiB`;
+      else if (o.size > rc)
+        o.state = "failed", o.error = `larger than ${rc >> 20} MiB`;
       else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(i);
@@ -5853,8 +5892,8 @@ class Gp {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > ec) {
-      this.ui.notice = `a message is at most ${ec} characters`;
+    if (t.length > tc) {
+      this.ui.notice = `a message is at most ${tc} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
@@ -5863,9 +5902,9 @@ class Gp {
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: Vp(), sid: r, content: t, attachments: i };
-    if (Np(this.state, s.cid, t, i), this.client.outage) {
-      Zl(this.state, s.cid), this.outbox.push(s);
+    const s = { cid: Kp(), sid: r, content: t, attachments: i };
+    if (Lp(this.state, s.cid, t, i), this.client.outage) {
+      ec(this.state, s.cid), this.outbox.push(s);
       return;
     }
     await this.deliver(s);
@@ -5875,9 +5914,9 @@ class Gp {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, oo)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) iu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) su(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5920,43 +5959,43 @@ class Gp {
       }
   }
 }
-const lo = "ComfydAgentPanel", ic = "comfyd-panel-style", sc = Object.freeze([440, 560]), Kp = 320, oc = (e) => e?.comfyClass === lo || e?.type === lo;
-function Yp(e, t) {
-  if (e.getElementById(ic)) return;
+const ao = "ComfydAgentPanel", sc = "comfyd-panel-style", oc = Object.freeze([440, 560]), Xp = 320, lc = (e) => e?.comfyClass === ao || e?.type === ao;
+function Zp(e, t) {
+  if (e.getElementById(sc)) return;
   const n = e.createElement("style");
-  n.id = ic, n.textContent = t, e.head.appendChild(n);
-}
-function Xp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
-}
-function Zp(e) {
-  for (const [t, n] of cu) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Xp(r);
-  }
+  n.id = sc, n.textContent = t, e.head.appendChild(n);
 }
 function Qp(e) {
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+}
+function eg(e) {
+  for (const [t, n] of au) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), Qp(r);
+  }
+}
+function tg(e) {
   const t = {};
-  for (const [n, r] of cu) {
+  for (const [n, r] of au) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function eg(e, t) {
+function ng(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Yp(r, t.css), Zp(e);
-  const i = (b, g) => {
-    const p = (e.widgets ?? []).find((x) => x.name === b);
+  Zp(r, t.css), eg(e);
+  const i = (m, g) => {
+    const p = (e.widgets ?? []).find((x) => x.name === m);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new Gp({
+  }, s = new Yp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Qp(e),
+    readConfig: () => tg(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -5966,50 +6005,50 @@ function eg(e, t) {
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: s });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Kp,
+      getMinHeight: () => Xp,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    b.serialize = !1;
+    m.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], sc[0]), Math.max(e.size[1], sc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], oc[0]), Math.max(e.size[1], oc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(...b) {
+  e.onConfigure = function(...m) {
     a = !0;
-    const g = u?.apply(this, b);
+    const g = u?.apply(this, m);
     return s.reloadConfig(), g;
   };
   const d = e.onRemoved;
-  return e.onRemoved = function(...b) {
+  return e.onRemoved = function(...m) {
     s.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, b);
+    return e.__comfydPanel = null, d?.apply(this, m);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function lc(e, t) {
+function cc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function tg(e) {
+function rg(e) {
   if (Array.isArray(e)) return e;
 }
-function ng(e, t) {
+function ig(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6027,102 +6066,102 @@ function ng(e, t) {
     return l;
   }
 }
-function rg() {
+function sg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function ig(e, t) {
-  return tg(e) || ng(e, t) || sg(e, t) || rg();
+function og(e, t) {
+  return rg(e) || ig(e, t) || lg(e, t) || sg();
 }
-function sg(e, t) {
+function lg(e, t) {
   if (e) {
-    if (typeof e == "string") return lc(e, t);
+    if (typeof e == "string") return cc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? lc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? cc(e, t) : void 0;
   }
 }
-const au = Object.entries, og = Object.keys, cc = Object.setPrototypeOf, lg = Object.isFrozen, uu = Object.getPrototypeOf, fu = Object.getOwnPropertyDescriptor;
-let We = Object.freeze, Le = Object.seal, en = Object.create, du = typeof Reflect < "u" && Reflect, Ei = du.apply, co = du.construct;
-We || (We = function(t) {
+const uu = Object.entries, cg = Object.keys, ac = Object.setPrototypeOf, ag = Object.isFrozen, fu = Object.getPrototypeOf, du = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Ne = Object.seal, en = Object.create, hu = typeof Reflect < "u" && Reflect, Di = hu.apply, uo = hu.construct;
+Ue || (Ue = function(t) {
   return t;
 });
-Le || (Le = function(t) {
+Ne || (Ne = function(t) {
   return t;
 });
-Ei || (Ei = function(t, n) {
+Di || (Di = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-co || (co = function(t) {
+uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Ie(Array.prototype.forEach), cg = Ie(Array.prototype.lastIndexOf), ac = Ie(Array.prototype.pop), dr = Ie(Array.prototype.push), ag = Ie(Array.prototype.slice), ug = Ie(Array.prototype.splice), Kn = Array.isArray, Ds = hu(Set), Ss = Ie(Set.prototype.add), hr = Ie(Set.prototype.has), xn = Ie(String.prototype.toLowerCase), Ts = Ie(String.prototype.toString), fg = Ie(String.prototype.match), ii = Ie(String.prototype.replace), Fs = Ie(String.prototype.indexOf), dg = Ie(String.prototype.trim), hg = Ie(Number.prototype.toString), pg = Ie(Boolean.prototype.toString), uc = typeof BigInt > "u" ? null : Ie(BigInt.prototype.toString), fc = typeof Symbol > "u" ? null : Ie(Symbol.prototype.toString), Ve = Ie(Object.prototype.hasOwnProperty), pr = Ie(Object.prototype.toString), gg = RegExp.prototype.test, ze = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ei(gg, t, [n]);
-}, jt = hu(TypeError);
-function Ie(e) {
+const Pt = Fe(Array.prototype.forEach), ug = Fe(Array.prototype.lastIndexOf), uc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), fg = Fe(Array.prototype.slice), dg = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = pu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), hg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), pg = Fe(String.prototype.trim), gg = Fe(Number.prototype.toString), mg = Fe(Boolean.prototype.toString), fc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), dc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), _g = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Di(_g, t, [n]);
+}, jt = pu(TypeError);
+function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Ei(e, t, r);
+    return Di(e, t, r);
   };
 }
-function hu(e) {
+function pu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return co(e, n);
+    return uo(e, n);
   };
 }
-function me(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : xn;
-  if (cc && cc(e, null), !Kn(t)) return e;
+function _e(e, t) {
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
+  if (ac && ac(e, null), !Yn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (lg(t) || (t[r] = s), i = s);
+      s !== i && (ag(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function mg(e) {
+function bg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
-function Ci(e) {
+function Si(e) {
   const t = en(null);
-  for (const r of au(e)) {
-    var n = ig(r, 2);
+  for (const r of uu(e)) {
+    var n = og(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Kn(s) ? t[i] = mg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ci(s) : t[i] = s);
+    Ve(e, i) && (Yn(s) ? t[i] = bg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
   }
   return t;
 }
 function br(e) {
-  const t = en(null), n = og(e);
+  const t = en(null), n = cg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function _g(e) {
+function yg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return hg(e);
+      return gg(e);
     case "boolean":
-      return pg(e);
+      return mg(e);
     case "bigint":
-      return uc ? uc(e) : "0";
+      return fc ? fc(e) : "0";
     case "symbol":
-      return fc ? fc(e) : "Symbol()";
+      return dc ? dc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
     case "object": {
       if (e === null) return pr(e);
-      const t = e, n = st(t, "toString");
+      const t = e, n = ct(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
         return typeof r == "string" ? r : pr(r);
@@ -6133,37 +6172,37 @@ function _g(e) {
       return pr(e);
   }
 }
-function st(e, t) {
+function ct(e, t) {
   for (; e !== null; ) {
-    const r = fu(e, t);
+    const r = du(e, t);
     if (r) {
-      if (r.get) return Ie(r.get);
-      if (typeof r.value == "function") return Ie(r.value);
+      if (r.get) return Fe(r.get);
+      if (typeof r.value == "function") return Fe(r.value);
     }
-    e = uu(e);
+    e = fu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function bg(e, t) {
+function wg(e, t) {
   for (; e !== null; ) {
-    const n = fu(e, t);
-    if (n) return n.get ? Ie(n.get) : null;
-    e = uu(e);
+    const n = du(e, t);
+    if (n) return n.get ? Fe(n.get) : null;
+    e = fu(e);
   }
   return null;
 }
-function yg(e) {
+function kg(e) {
   if (!e) return !1;
   try {
-    return ze(e, ""), !0;
+    return $e(e, ""), !0;
   } catch {
     return !1;
   }
 }
-const dc = We([
+const hc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6283,7 +6322,7 @@ const dc = We([
   "var",
   "video",
   "wbr"
-]), Is = We([
+]), Os = Ue([
   "svg",
   "a",
   "altglyph",
@@ -6327,7 +6366,7 @@ const dc = We([
   "tspan",
   "view",
   "vkern"
-]), Os = We([
+]), Ms = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6353,7 +6392,7 @@ const dc = We([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), wg = We([
+]), xg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6376,7 +6415,7 @@ const dc = We([
   "solidcolor",
   "unknown",
   "use"
-]), Ns = We([
+]), Ns = Ue([
   "math",
   "menclose",
   "merror",
@@ -6407,7 +6446,7 @@ const dc = We([
   "munder",
   "munderover",
   "mprescripts"
-]), kg = We([
+]), Ag = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6423,7 +6462,7 @@ const dc = We([
   "annotation-xml",
   "mprescripts",
   "none"
-]), hc = We(["#text"]), pc = We([
+]), pc = Ue(["#text"]), gc = Ue([
   "accept",
   "action",
   "align",
@@ -6542,7 +6581,7 @@ const dc = We([
   "width",
   "wrap",
   "xmlns"
-]), Ms = We([
+]), Ls = Ue([
   "accent-height",
   "accumulate",
   "additive",
@@ -6735,7 +6774,7 @@ const dc = We([
   "y2",
   "z",
   "zoomandpan"
-]), gc = We([
+]), mc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6790,20 +6829,20 @@ const dc = We([
   "voffset",
   "width",
   "xmlns"
-]), si = We([
+]), li = Ue([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), xg = Le(/{{[\w\W]*|^[\w\W]*}}/g), Ag = Le(/<%[\w\W]*|^[\w\W]*%>/g), Rg = Le(/\${[\w\W]*/g), vg = Le(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Eg = Le(/^data-[\-\w.\u00B7-\uFFFF]+$/), Cg = Le(/^aria-[\-\w]+$/), mc = Le(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Dg = Le(/^(?:\w+script|data):/i), Sg = Le(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Tg = Le(/^html$/i), Fg = Le(/^[a-z][.\w]*(-[.\w]+)+$/i), Ls = Le(/<[/\w!]/g), _c = Le(/<[/\w]/g), Ig = Le(/<\/no(script|embed|frames)/i), bc = Le(/\/>/i), Og = Le(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Ng = Le(/^[\r\n\t ]+/), Ne = {
+]), vg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), Rg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), Eg = Ne(/\${[\w\W]*/g), Cg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Dg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), Sg = Ne(/^aria-[\-\w]+$/), _c = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Tg = Ne(/^(?:\w+script|data):/i), Fg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ig = Ne(/^html$/i), Og = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Ne(/<[/\w!]/g), bc = Ne(/<[/\w]/g), Mg = Ne(/<\/no(script|embed|frames)/i), yc = Ne(/\/>/i), Ng = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Lg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Mg = We(me({}, [
+}, Pg = Ue(_e({}, [
   "style",
   "script",
   "xmp",
@@ -6812,9 +6851,9 @@ const dc = We([
   "noframes",
   "plaintext",
   "noscript"
-])), Lg = function() {
+])), jg = function() {
   return typeof window > "u" ? null : window;
-}, Pg = function(t, n) {
+}, Bg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6832,7 +6871,7 @@ const dc = We([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, yc = function() {
+}, wc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6845,70 +6884,70 @@ const dc = We([
     uponSanitizeShadowNode: []
   };
 }, Xt = function(t, n, r, i) {
-  return Ve(t, n) && Kn(t[n]) ? me(i.base ? br(i.base) : {}, t[n], i.transform) : r;
-}, Ps = function(t, n, r) {
+  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? br(i.base) : {}, t[n], i.transform) : r;
+}, js = function(t, n, r) {
   const i = Ve(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Ci(i) : r;
+  return i && typeof i == "object" ? Si(i) : r;
 };
-function pu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Lg();
-  const t = (I) => pu(I);
-  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Ne.document || !e.Element)
+function gu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : jg();
+  const t = (O) => gu(O);
+  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, b = st(d, "cloneNode"), g = st(d, "remove"), p = st(d, "removeAttributeNode"), x = st(d, "nextSibling"), R = st(d, "childNodes"), E = st(d, "parentNode"), k = st(d, "shadowRoot"), w = st(d, "attributes"), y = o && o.prototype ? st(o.prototype, "nodeType") : null, T = o && o.prototype ? st(o.prototype, "nodeName") : null, z = o && o.prototype ? st(o.prototype, "ownerDocument") : null, B = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), y = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
     return y ? y(f) : f.nodeType;
-  }, X = function(f) {
-    return T ? T(f) : f.nodeName;
-  }, Y = bg(d, "namespaceURI"), le = function(f) {
-    return Y ? Y(f) : f.namespaceURI;
+  }, ee = function(f) {
+    return F ? F(f) : f.nodeName;
+  }, Q = wg(d, "namespaceURI"), ae = function(f) {
+    return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
-    const I = n.createElement("template");
-    I.content && I.content.ownerDocument && (n = I.content.ownerDocument);
+    const O = n.createElement("template");
+    O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let Q, ue = "", ve, W = !1, P = 0;
-  const j = function() {
-    if (P > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, S = function(f) {
-    j(), P++;
+  let ne, fe = "", Ce, ye = !1, ke = 0;
+  const lt = function() {
+    if (ke > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  }, W = function(f) {
+    lt(), ke++;
     try {
-      return Q.createHTML(f);
+      return ne.createHTML(f);
     } finally {
-      P--;
+      ke--;
     }
-  }, re = function(f) {
-    return Q && Wi ? S(f) : f;
   }, ie = function(f) {
-    j(), P++;
+    return ne && Ji ? W(f) : f;
+  }, j = function(f) {
+    lt(), ke++;
     try {
-      return Q.createScriptURL(f);
+      return ne.createScriptURL(f);
     } finally {
-      P--;
+      ke--;
     }
-  }, he = function() {
-    return W || (ve = Pg(u, i), W = !0), ve;
-  }, De = n, we = De.implementation, yt = De.createNodeIterator, wt = De.createDocumentFragment, ir = De.getElementsByTagName, fn = r.importNode;
-  let xe = yc();
-  t.isSupported = typeof au == "function" && typeof E == "function" && we && we.createHTMLDocument !== void 0;
-  const Jr = xg, dn = Ag, Po = Rg, h = Eg, m = Cg, A = Dg, L = Sg, C = Fg;
-  let F = mc, N = null;
-  const $ = me({}, [
-    ...dc,
-    ...Is,
+  }, C = function() {
+    return ye || (Ce = Bg(u, i), ye = !0), Ce;
+  }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, dn = r.importNode;
+  let xe = wc();
+  t.isSupported = typeof uu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
+  const qr = vg, hn = Rg, Bo = Eg, h = Dg, _ = Sg, A = Tg, P = Fg, S = Og;
+  let I = _c, N = null;
+  const $ = _e({}, [
+    ...hc,
     ...Os,
-    ...Ns,
-    ...hc
-  ]);
-  let O = null;
-  const D = me({}, [
-    ...pc,
     ...Ms,
-    ...gc,
-    ...si
+    ...Ns,
+    ...pc
   ]);
-  let J = null, U = null, G = null;
-  const Z = Object.seal(en(null, {
+  let M = null;
+  const T = _e({}, [
+    ...gc,
+    ...Ls,
+    ...mc,
+    ...li
+  ]);
+  let V = null, U = null, X = null;
+  const te = Object.seal(en(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -6922,10 +6961,10 @@ function pu() {
       value: null
     }
   }));
-  let fe = !0, pe = !0, ge = !1, Se = !0, Ae = !1, Pe = !0, Be = !1, tt = !1, hn = null, $e = null, Qe = !1, Nt = !1, pn = !1, Wi = !1, jo = !0, Bo = !1;
-  const $o = "user-content-";
-  let Ji = !0, qi = !1, gn = null, Mn = !1, mn = null;
-  const zo = me({}, [
+  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Mt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
+  const Uo = "user-content-";
+  let qi = !0, Hi = !1, mn = null, Ln = !1, _n = null;
+  const Wo = _e({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -6953,8 +6992,8 @@ function pu() {
     "video",
     "xmp"
   ]);
-  let Uo = null;
-  const Wo = me({}, [
+  let Jo = null;
+  const qo = _e({}, [
     "audio",
     "video",
     "img",
@@ -6962,8 +7001,8 @@ function pu() {
     "image",
     "track"
   ]);
-  let Jo = null;
-  const qo = me({}, [
+  let Ho = null;
+  const Vo = _e({}, [
     "alt",
     "class",
     "for",
@@ -6978,327 +7017,327 @@ function pu() {
     "value",
     "style",
     "xmlns"
-  ]), qr = "http://www.w3.org/1998/Math/MathML", Hr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
-  let Ln = kt, Hi = !1, Ho = null;
-  const Hu = me({}, [
-    qr,
+  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
+  let Pn = kt, Vi = !1, Go = null;
+  const Vu = _e({}, [
     Hr,
+    Vr,
     kt
-  ], Ts), Vu = We(me({}, [
+  ], Fs), Gu = Ue(_e({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Vi = null;
-  const Gu = We(me({}, ["annotation-xml"]));
   let Gi = null;
-  const Ku = We(en(null)), Yu = me({}, [
+  const Ku = Ue(_e({}, ["annotation-xml"]));
+  let Ki = null;
+  const Yu = Ue(en(null)), Xu = _e({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let sr = null;
-  const Xu = ["application/xhtml+xml", "text/html"], Zu = "text/html";
-  let Oe = null, Vr = null;
-  const Qu = n.createElement("form"), Vo = function(f) {
+  let or = null;
+  const Zu = ["application/xhtml+xml", "text/html"], Qu = "text/html";
+  let Ie = null, Gr = null;
+  const ef = n.createElement("form"), Ko = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Ki = function() {
+  }, Yi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ci(f), sr = Xu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Zu : f.PARSER_MEDIA_TYPE, Oe = sr === "application/xhtml+xml" ? Ts : xn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Oe }), O = Xt(f, "ALLOWED_ATTR", D, { transform: Oe }), Ho = Xt(f, "ALLOWED_NAMESPACES", Hu, { transform: Ts }), Jo = Xt(f, "ADD_URI_SAFE_ATTR", qo, {
-      transform: Oe,
+    (!f || typeof f != "object") && (f = {}), f = Si(f), or = Zu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Qu : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : vn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), M = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Vu, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
+      transform: Ie,
+      base: Vo
+    }), Jo = Xt(f, "ADD_DATA_URI_TAGS", qo, {
+      transform: Ie,
       base: qo
-    }), Uo = Xt(f, "ADD_DATA_URI_TAGS", Wo, {
-      transform: Oe,
-      base: Wo
-    }), mn = Xt(f, "FORBID_CONTENTS", zo, { transform: Oe }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Oe }), G = Xt(f, "FORBID_ATTR", en(null), { transform: Oe }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ci(f.USE_PROFILES) : f.USE_PROFILES : !1, fe = f.ALLOW_ARIA_ATTR !== !1, pe = f.ALLOW_DATA_ATTR !== !1, ge = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Se = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Pe = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Wi = f.RETURN_TRUSTED_TYPE || !1, Qe = f.FORCE_BODY || !1, jo = f.SANITIZE_DOM !== !1, Bo = f.SANITIZE_NAMED_PROPS || !1, Ji = f.KEEP_CONTENT !== !1, qi = f.IN_PLACE || !1, F = yg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : mc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Vi = Ps(f, "MATHML_TEXT_INTEGRATION_POINTS", Vu), Gi = Ps(f, "HTML_INTEGRATION_POINTS", Gu);
-    const _ = Ps(f, "CUSTOM_ELEMENT_HANDLING", Ku);
-    if (J = en(null), Ve(_, "tagNameCheck") && Vo(_.tagNameCheck) && (J.tagNameCheck = _.tagNameCheck), Ve(_, "attributeNameCheck") && Vo(_.attributeNameCheck) && (J.attributeNameCheck = _.attributeNameCheck), Ve(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (J.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Le(J), Ae && (pe = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = me({}, hc), O = en(null), Mn.html === !0 && (me(N, dc), me(O, pc)), Mn.svg === !0 && (me(N, Is), me(O, Ms), me(O, si)), Mn.svgFilters === !0 && (me(N, Os), me(O, Ms), me(O, si)), Mn.mathMl === !0 && (me(N, Ns), me(O, gc), me(O, si))), Z.tagCheck = null, Z.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? Z.tagCheck = f.ADD_TAGS : Kn(f.ADD_TAGS) && (N === $ && (N = br(N)), me(N, f.ADD_TAGS, Oe))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? Z.attributeCheck = f.ADD_ATTR : Kn(f.ADD_ATTR) && (O === D && (O = br(O)), me(O, f.ADD_ATTR, Oe))), Ve(f, "ADD_FORBID_CONTENTS") && Kn(f.ADD_FORBID_CONTENTS) && (mn === zo && (mn = br(mn)), me(mn, f.ADD_FORBID_CONTENTS, Oe)), Ji && (N["#text"] = !0), Be && me(N, [
+    }), _n = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = kg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : _c, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Gu), Ki = js(f, "HTML_INTEGRATION_POINTS", Ku);
+    const b = js(f, "CUSTOM_ELEMENT_HANDLING", Yu);
+    if (V = en(null), Ve(b, "tagNameCheck") && Ko(b.tagNameCheck) && (V.tagNameCheck = b.tagNameCheck), Ve(b, "attributeNameCheck") && Ko(b.attributeNameCheck) && (V.attributeNameCheck = b.attributeNameCheck), Ve(b, "allowCustomizedBuiltInElements") && typeof b.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = b.allowCustomizedBuiltInElements), Ne(V), Ae && (ge = !1), gn && (Mt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = _e({}, pc), M = en(null), Ln.html === !0 && (_e(N, hc), _e(M, gc)), Ln.svg === !0 && (_e(N, Os), _e(M, Ls), _e(M, li)), Ln.svgFilters === !0 && (_e(N, Ms), _e(M, Ls), _e(M, li)), Ln.mathMl === !0 && (_e(N, Ns), _e(M, mc), _e(M, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (N === $ && (N = br(N)), _e(N, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (M === T && (M = br(M)), _e(M, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = br(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), qi && (N["#text"] = !0), je && _e(N, [
       "html",
       "head",
       "body"
     ]), N.table && (N.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const v = Q;
-      Q = f.TRUSTED_TYPES_POLICY;
+      const E = ne;
+      ne = f.TRUSTED_TYPES_POLICY;
       try {
-        ue = S("");
-      } catch (M) {
-        throw Q = v, M;
+        fe = W("");
+      } catch (L) {
+        throw ne = E, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (Q = void 0, ue = "") : (Q === void 0 && (Q = he()), Q && typeof ue == "string" && (ue = S("")));
-    Vr = We(f);
-  }, Go = me({}, [
-    ...Is,
+    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, fe = "") : (ne === void 0 && (ne = C()), ne && typeof fe == "string" && (fe = W("")));
+    Gr = Ue(f);
+  }, Yo = _e({}, [
     ...Os,
-    ...wg
-  ]), Ko = me({}, [...Ns, ...kg]), ef = function(f, _, v) {
-    return _ === kt ? f === "svg" : _ === qr ? f === "svg" && (v === "annotation-xml" || Vi[v]) : !!Go[f];
-  }, tf = function(f, _, v) {
-    return _ === kt ? f === "math" : _ === Hr ? f === "math" && Gi[v] : !!Ko[f];
-  }, nf = function(f, _, v) {
-    return _ === Hr && !Gi[v] || _ === qr && !Vi[v] ? !1 : !Ko[f] && (Yu[f] || !Go[f]);
-  }, rf = function(f) {
-    const _ = le(f), v = xn(X(f)), M = E(f);
-    let K = Ln, te = "template";
-    return M && B(M) === Ne.element && (K = le(M), te = xn(X(M))), Ho[_] ? _ === Hr ? ef(v, K, te) : _ === qr ? tf(v, K, te) : _ === kt ? nf(v, K, te) : sr === "application/xhtml+xml" : !1;
+    ...Ms,
+    ...xg
+  ]), Xo = _e({}, [...Ns, ...Ag]), tf = function(f, b, E) {
+    return b === kt ? f === "svg" : b === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
+  }, nf = function(f, b, E) {
+    return b === kt ? f === "math" : b === Vr ? f === "math" && Ki[E] : !!Xo[f];
+  }, rf = function(f, b, E) {
+    return b === Vr && !Ki[E] || b === Hr && !Gi[E] ? !1 : !Xo[f] && (Xu[f] || !Yo[f]);
+  }, sf = function(f) {
+    const b = ae(f), E = vn(ee(f)), L = D(f);
+    let Z = Pn, re = "template";
+    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Go[b] ? b === Vr ? tf(E, Z, re) : b === Hr ? nf(E, Z, re) : b === kt ? rf(E, Z, re) : or === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
-      E(f).removeChild(f);
+      D(f).removeChild(f);
     } catch {
-      if (g(f), !E(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !D(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Yo = function(f, _, v) {
+  }, Zo = function(f, b, E) {
     try {
-      p(f, _);
+      p(f, b);
     } catch {
       try {
-        f.removeAttribute(v);
+        f.removeAttribute(E);
       } catch {
       }
     }
-  }, Yi = function(f) {
-    Qi(f);
-    const _ = R(f);
-    _ && Pt(ag(_), (v) => {
+  }, Xi = function(f) {
+    es(f);
+    const b = v(f);
+    b && Pt(fg(b), (E) => {
       try {
-        g(v);
+        g(E);
       } catch {
       }
-    }), B(f) === Ne.element && Xi(f, !1);
-  }, Pn = function(f, _, v) {
-    if (!v) try {
-      v = _.getAttributeNode(f);
+    }), B(f) === Oe.element && Zi(f, !1);
+  }, jn = function(f, b, E) {
+    if (!E) try {
+      E = b.getAttributeNode(f);
     } catch {
-      v = null;
+      E = null;
     }
     if (dr(t.removed, {
-      attribute: v || null,
-      from: _
-    }), v) Yo(_, v, f);
+      attribute: E || null,
+      from: b
+    }), E) Zo(b, E, f);
     else try {
-      _.removeAttribute(f);
+      b.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Nt || pn) try {
-        Gt(_);
+      if (Mt || gn) try {
+        Gt(b);
       } catch {
       }
       else try {
-        _.setAttribute(f, "");
+        b.setAttribute(f, "");
       } catch {
       }
-  }, Xi = function(f, _) {
-    const v = w(f);
-    if (v)
-      for (let M = v.length - 1; M >= 0; --M) {
-        const K = v[M], te = K && K.name;
-        typeof te == "string" && !(_ && O[Oe(te)]) && Yo(f, K, te);
+  }, Zi = function(f, b) {
+    const E = w(f);
+    if (E)
+      for (let L = E.length - 1; L >= 0; --L) {
+        const Z = E[L], re = Z && Z.name;
+        typeof re == "string" && !(b && M[Ie(re)]) && Zo(f, Z, re);
       }
-  }, Zi = function(f, _) {
-    let v = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const M = [f];
-    for (; M.length > 0; ) {
-      const K = M.pop();
-      if (_(K) === !1) continue;
-      if (v && B(K) === Ne.element) {
-        const ae = k(K);
-        jn(ae) && M.push(ae);
+  }, Qi = function(f, b) {
+    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const L = [f];
+    for (; L.length > 0; ) {
+      const Z = L.pop();
+      if (b(Z) === !1) continue;
+      if (E && B(Z) === Oe.element) {
+        const ue = k(Z);
+        Bn(ue) && L.push(ue);
       }
-      const te = R(K);
-      if (te) for (let ae = te.length - 1; ae >= 0; --ae) M.push(te[ae]);
+      const re = v(Z);
+      if (re) for (let ue = re.length - 1; ue >= 0; --ue) L.push(re[ue]);
     }
-  }, Qi = function(f) {
-    Zi(f, (_) => {
-      B(_) === Ne.element && Xi(_, !0);
-    });
   }, es = function(f) {
-    const _ = [];
-    return Zi(f, (v) => {
-      _.push(v);
-    }, !0), _;
-  }, sf = function(f, _) {
-    const v = Ds();
-    Pt(es(f), (M) => {
-      B(M) === Ne.element && Ss(v, M);
-    }), Pt(_, (M) => {
-      B(M) === Ne.element && !hr(v, M) && Xi(M, !0);
+    Qi(f, (b) => {
+      B(b) === Oe.element && Zi(b, !0);
     });
-  }, Xo = function(f, _) {
-    let v = !1;
-    return Pt(t.removed, (M) => {
-      M.element && (v = v || M.element === f, Qi(M.element));
-    }), sf(f, _), v;
-  }, of = 8, lf = function(f, _) {
-    const v = gn;
-    let M = null;
-    const K = () => (M || (M = Ds(), Pt(_, (te) => {
-      Ss(M, te);
-    })), M);
-    for (let te = 0; ; te++) {
-      const ae = es(f), je = [f];
-      let Mt = !1;
-      if (Pt(ae, (dt) => {
-        B(dt) === Ne.documentFragment ? dr(je, dt) : !Mt && !hr(v, dt) && (Mt = hr(K(), dt));
-      }), !Mt) return;
-      if (te >= of) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
-      Pt(je, (dt, nt) => {
-        cf(dt, nt > 0, f, K());
+  }, ts = function(f) {
+    const b = [];
+    return Qi(f, (E) => {
+      b.push(E);
+    }, !0), b;
+  }, of = function(f, b) {
+    const E = Ss();
+    Pt(ts(f), (L) => {
+      B(L) === Oe.element && Ts(E, L);
+    }), Pt(b, (L) => {
+      B(L) === Oe.element && !hr(E, L) && Zi(L, !0);
+    });
+  }, Qo = function(f, b) {
+    let E = !1;
+    return Pt(t.removed, (L) => {
+      L.element && (E = E || L.element === f, es(L.element));
+    }), of(f, b), E;
+  }, lf = 8, cf = function(f, b) {
+    const E = mn;
+    let L = null;
+    const Z = () => (L || (L = Ss(), Pt(b, (re) => {
+      Ts(L, re);
+    })), L);
+    for (let re = 0; ; re++) {
+      const ue = ts(f), Pe = [f];
+      let Nt = !1;
+      if (Pt(ue, (pt) => {
+        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Nt && !hr(E, pt) && (Nt = hr(Z(), pt));
+      }), !Nt) return;
+      if (re >= lf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+      Pt(Pe, (pt, st) => {
+        af(pt, st > 0, f, Z());
       });
     }
-  }, cf = function(f, _, v, M) {
-    const K = Gr(f);
-    let te;
-    for (; te = K.nextNode(); )
-      !hr(M, te) || hr(gn, te) || (_ && ft(xe.uponSanitizeShadowNode, te, null), is(te, v));
-  }, af = function(f) {
-    gn && Ss(gn, f);
-  }, Zo = function(f, _) {
-    return Pe ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
+  }, af = function(f, b, E, L) {
+    const Z = Kr(f);
+    let re;
+    for (; re = Z.nextNode(); )
+      !hr(L, re) || hr(mn, re) || (b && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
   }, uf = function(f) {
-    Pe && Zi(f, (_) => {
-      const v = B(_);
-      if (v === Ne.processingInstruction || v === Ne.comment && ze(_c, _.data)) {
+    mn && Ts(mn, f);
+  }, el = function(f, b) {
+    return Le ? f === "patchsrc" ? !0 : f === "for" && b !== "label" && b !== "output" : !1;
+  }, ff = function(f) {
+    Le && Qi(f, (b) => {
+      const E = B(b);
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(bc, b.data)) {
         try {
-          g(_);
+          g(b);
         } catch {
         }
         return !1;
       }
-      if (v === Ne.element) {
-        const M = _, K = Oe(X(_));
+      if (E === Oe.element) {
+        const L = b, Z = Ie(ee(b));
         try {
-          M.hasAttribute && M.hasAttribute("patchsrc") && M.removeAttribute("patchsrc"), M.hasAttribute && M.hasAttribute("for") && Zo("for", K) && M.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && el("for", Z) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, Qo = function(f) {
-    let _ = null, v = null;
-    if (Qe) f = "<remove></remove>" + f;
+  }, tl = function(f) {
+    let b = null, E = null;
+    if (et) f = "<remove></remove>" + f;
     else {
-      const te = fg(f, Ng);
-      v = te && te[0];
+      const re = hg(f, Lg);
+      E = re && re[0];
     }
-    sr === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const M = Q ? S(f) : f;
-    if (Ln === kt) try {
-      _ = new a().parseFromString(M, sr);
+    or === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    const L = ne ? W(f) : f;
+    if (Pn === kt) try {
+      b = new a().parseFromString(L, or);
     } catch {
     }
-    if (!_ || !_.documentElement) {
-      _ = we.createDocument(Ln, "template", null);
+    if (!b || !b.documentElement) {
+      b = H.createDocument(Pn, "template", null);
       try {
-        _.documentElement.innerHTML = Hi ? ue : M;
+        b.documentElement.innerHTML = Vi ? fe : L;
       } catch {
       }
     }
-    const K = _.body || _.documentElement;
-    return f && v && K.insertBefore(n.createTextNode(v), K.childNodes[0] || null), Ln === kt ? ir.call(_, Be ? "html" : "body")[0] : Be ? _.documentElement : K;
-  }, Gr = function(f) {
-    let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const v = z ? z(f) : f.ownerDocument;
-    return yt.call(v || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ts = function(f) {
-    return f = ii(f, Jr, " "), f = ii(f, dn, " "), f = ii(f, Po, " "), f;
-  }, ns = function(f) {
-    var _;
-    rs(f);
-    const v = (_ = f.querySelectorAll) === null || _ === void 0 ? void 0 : _.call(f, "template");
-    v && Pt(v, (M) => {
-      jn(M.content) && ns(M.content);
-    });
-  }, rs = function(f) {
-    f.normalize();
-    const _ = Gr(f, !0);
-    let v = _.nextNode();
-    for (; v; )
-      v.data = ts(v.data), v = _.nextNode();
+    const Z = b.body || b.documentElement;
+    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Pn === kt ? sr.call(b, je ? "html" : "body")[0] : je ? b.documentElement : Z;
   }, Kr = function(f) {
-    const _ = T ? T(f) : null;
-    return typeof _ != "string" || Oe(_) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== R(f);
-  }, el = function(f) {
+    let b = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    const E = z ? z(f) : f.ownerDocument;
+    return Ke.call(E || f, f, (b ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, ns = function(f) {
+    return f = oi(f, qr, " "), f = oi(f, hn, " "), f = oi(f, Bo, " "), f;
+  }, rs = function(f) {
+    var b;
+    is(f);
+    const E = (b = f.querySelectorAll) === null || b === void 0 ? void 0 : b.call(f, "template");
+    E && Pt(E, (L) => {
+      Bn(L.content) && rs(L.content);
+    });
+  }, is = function(f) {
+    f.normalize();
+    const b = Kr(f, !0);
+    let E = b.nextNode();
+    for (; E; )
+      E.data = ns(E.data), E = b.nextNode();
+  }, Yr = function(f) {
+    const b = F ? F(f) : null;
+    return typeof b != "string" || Ie(b) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
+  }, nl = function(f) {
     if (!y || typeof f != "object" || f === null) return null;
     try {
-      const _ = y(f);
-      return typeof _ == "number" ? _ : null;
+      const b = y(f);
+      return typeof b == "number" ? b : null;
     } catch {
       return null;
     }
-  }, jn = function(f) {
-    return el(f) === Ne.documentFragment;
-  }, or = function(f) {
-    return el(f) !== null;
+  }, Bn = function(f) {
+    return nl(f) === Oe.documentFragment;
+  }, lr = function(f) {
+    return nl(f) !== null;
   };
-  function ft(I, f, _) {
-    I.length !== 0 && Pt(I, (v) => {
-      v.call(t, f, _, Vr);
+  function ht(O, f, b) {
+    O.length !== 0 && Pt(O, (E) => {
+      E.call(t, f, b, Gr);
     });
   }
-  const ff = function(f, _, v) {
-    return !!(Pe && v === Ne.element && f.hasChildNodes() && !or(f.firstElementChild) && ze(Ls, f.textContent) && ze(Ls, f.innerHTML) || Pe && Mg[_] && v === Ne.element && le(f) === kt && (or(f.firstElementChild) || typeof f.textContent == "string" && ze(Ls, f.textContent)) || v === Ne.processingInstruction || Pe && v === Ne.comment && ze(_c, f.data));
-  }, Yr = function(f, _) {
-    if (f instanceof RegExp) return ze(f, _);
+  const df = function(f, b, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Pg[b] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(bc, f.data));
+  }, Xr = function(f, b) {
+    if (f instanceof RegExp) return $e(f, b);
     if (f instanceof Function) {
-      for (var v = arguments.length, M = new Array(v > 2 ? v - 2 : 0), K = 2; K < v; K++) M[K - 2] = arguments[K];
-      return !!f(_, ...M);
+      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Z = 2; Z < E; Z++) L[Z - 2] = arguments[Z];
+      return !!f(b, ...L);
     }
     return !1;
-  }, df = function(f, _, v) {
-    if (!U[_] && rl(_) && Yr(J.tagNameCheck, _)) return !1;
-    if (Ji && !mn[_] && !mn[xn(_)]) {
-      const M = E(f), K = R(f);
-      if (K && M) {
-        const te = K.length;
-        for (let ae = te - 1; ae >= 0; --ae) {
-          const je = f === v ? b(K[ae], !0) : K[ae];
-          M.insertBefore(je, x(f));
+  }, hf = function(f, b, E) {
+    if (!U[b] && sl(b) && Xr(V.tagNameCheck, b)) return !1;
+    if (qi && !_n[b] && !_n[vn(b)]) {
+      const L = D(f), Z = v(f);
+      if (Z && L) {
+        const re = Z.length;
+        for (let ue = re - 1; ue >= 0; --ue) {
+          const Pe = f === E ? m(Z[ue], !0) : Z[ue];
+          L.insertBefore(Pe, x(f));
         }
       }
     }
     return Gt(f), !0;
-  }, tl = function(f, _, v, M) {
-    return f.length === 0 ? _ : _ === v || _ === M ? br(_) : _;
-  }, Bn = function(f, _) {
-    return f === _ || E(f) !== null ? !1 : (qi && Qi(f), !0);
-  }, hf = function(f, _) {
-    if (af(f), ft(xe.beforeSanitizeElements, f, null), Bn(f, _)) return !0;
-    if (Kr(f))
+  }, rl = function(f, b, E, L) {
+    return f.length === 0 ? b : b === E || b === L ? br(b) : b;
+  }, $n = function(f, b) {
+    return f === b || D(f) !== null ? !1 : (Hi && es(f), !0);
+  }, pf = function(f, b) {
+    if (uf(f), ht(xe.beforeSanitizeElements, f, null), $n(f, b)) return !0;
+    if (Yr(f))
       return Gt(f), !0;
-    const v = Oe(X(f)), M = B(f);
-    if (N = tl(xe.uponSanitizeElement, N, $, hn), ft(xe.uponSanitizeElement, f, {
-      tagName: v,
+    const E = Ie(ee(f)), L = B(f);
+    if (N = rl(xe.uponSanitizeElement, N, $, pn), ht(xe.uponSanitizeElement, f, {
+      tagName: E,
       allowedTags: N
-    }), Bn(f, _)) return !0;
-    if (ff(f, v, M))
+    }), $n(f, b)) return !0;
+    if (df(f, E, L))
       return Gt(f), !0;
-    if (U[v] || !(Z.tagCheck instanceof Function && Z.tagCheck(v)) && !N[v]) {
-      const K = df(f, v, _);
-      return K === !1 && (ft(xe.afterSanitizeElements, f, null), Bn(f, _)) ? !0 : K;
+    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !N[E]) {
+      const Z = hf(f, E, b);
+      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, b)) ? !0 : Z;
     }
-    if (M === Ne.element && !rf(f) || (v === "noscript" || v === "noembed" || v === "noframes") && ze(Ig, f.innerHTML))
+    if (L === Oe.element && !sf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Mg, f.innerHTML))
       return Gt(f), !0;
-    if (Ae && M === Ne.text) {
-      const K = f.textContent, te = ts(K);
-      K !== te && (dr(t.removed, { element: f.cloneNode() }), f.textContent = te);
+    if (Ae && L === Oe.text) {
+      const Z = f.textContent, re = ns(Z);
+      Z !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return ft(xe.afterSanitizeElements, f, null), Bn(f, _);
-  }, nl = function(f, _, v) {
-    if (G[_] || Zo(_, f) || jo && (_ === "id" || _ === "name") && (v in n || v in Qu)) return !1;
-    const M = O[_] || Z.attributeCheck instanceof Function && Z.attributeCheck(_, f);
-    if (pe && ze(h, _) || fe && ze(m, _)) return !0;
-    if (!M) return rl(f) && Yr(J.tagNameCheck, f) && Yr(J.attributeNameCheck, _, f) || _ === "is" && J.allowCustomizedBuiltInElements && Yr(J.tagNameCheck, v);
-    if (Jo[_]) return !0;
-    const K = ii(v, L, "");
-    return ze(F, K) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Fs(v, "data:") === 0 && Uo[f] || ge && !ze(A, K) ? !0 : !v;
-  }, pf = me({}, [
+    return ht(xe.afterSanitizeElements, f, null), $n(f, b);
+  }, il = function(f, b, E) {
+    if (X[b] || el(b, f) || $o && (b === "id" || b === "name") && (E in n || E in ef)) return !1;
+    const L = M[b] || te.attributeCheck instanceof Function && te.attributeCheck(b, f);
+    if (ge && $e(h, b) || de && $e(_, b)) return !0;
+    if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, b, f) || b === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
+    if (Ho[b]) return !0;
+    const Z = oi(E, P, "");
+    return $e(I, Z) || (b === "src" || b === "xlink:href" || b === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
+  }, gf = _e({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7307,195 +7346,195 @@ function pu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), rl = function(f) {
-    return !pf[xn(f)] && ze(C, f);
-  }, gf = function(f, _, v, M) {
-    if (Q && typeof u == "object" && typeof u.getAttributeType == "function" && !v) switch (u.getAttributeType(f, _)) {
+  ]), sl = function(f) {
+    return !gf[vn(f)] && $e(S, f);
+  }, mf = function(f, b, E, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, b)) {
       case "TrustedHTML":
-        return S(M);
+        return W(L);
       case "TrustedScriptURL":
-        return ie(M);
+        return j(L);
     }
-    return M;
-  }, mf = function(f, _, v, M) {
+    return L;
+  }, _f = function(f, b, E, L) {
     try {
-      return v ? f.setAttributeNS(v, _, M) : f.setAttribute(_, M), Kr(f) ? (Gt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, b, L) : f.setAttribute(b, L), Yr(f) ? (Gt(f), !1) : !0;
     } catch {
-      return Pn(_, f), !1;
+      return jn(b, f), !1;
     }
-  }, il = function(f, _) {
-    return Pe && ze(Og, _) ? !0 : xn(f) === "attributename" && Fs(_, "href") !== -1;
-  }, _f = function(f, _) {
-    if (ft(xe.beforeSanitizeAttributes, f, null), Bn(f, _)) return;
-    const v = f.attributes;
-    if (!v || Kr(f)) return;
-    O = tl(xe.uponSanitizeAttribute, O, D, $e);
-    const M = {
+  }, ol = function(f, b) {
+    return Le && $e(Ng, b) ? !0 : vn(f) === "attributename" && Is(b, "href") !== -1;
+  }, bf = function(f, b) {
+    if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, b)) return;
+    const E = f.attributes;
+    if (!E || Yr(f)) return;
+    M = rl(xe.uponSanitizeAttribute, M, T, Be);
+    const L = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: O,
+      allowedAttributes: M,
       forceKeepAttr: void 0
     };
-    let K = v.length;
-    const te = Oe(X(f));
-    for (; K--; ) {
-      const ae = v[K], je = ae.name, Mt = ae.namespaceURI, dt = ae.value, nt = Oe(je), xt = dt;
-      let Je = je === "value" ? xt : dg(xt), sl = !1;
-      if (M.attrName = nt, M.attrValue = Je, M.keepAttr = !0, M.forceKeepAttr = void 0, ft(xe.uponSanitizeAttribute, f, M), Je = M.attrValue, Bo && (nt === "id" || nt === "name") && Fs(Je, $o) !== 0 && (Pn(je, f, ae), Je = $o + Je, sl = !0), il(je, Je)) {
-        Pn(je, f, ae);
+    let Z = E.length;
+    const re = Ie(ee(f));
+    for (; Z--; ) {
+      const ue = E[Z], Pe = ue.name, Nt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
+      let We = Pe === "value" ? xt : pg(xt), ll = !1;
+      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (jn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
+        jn(Pe, f, ue);
         continue;
       }
-      if (!M.forceKeepAttr) {
-        if (!M.keepAttr) {
-          Pn(je, f, ae);
+      if (!L.forceKeepAttr) {
+        if (!L.keepAttr) {
+          jn(Pe, f, ue);
           continue;
         }
-        if (!Se && ze(bc, Je)) {
-          Pn(je, f, ae);
+        if (!De && $e(yc, We)) {
+          jn(Pe, f, ue);
           continue;
         }
-        if (Ae && (Je = ts(Je)), !nl(te, nt, Je)) {
-          Pn(je, f, ae);
+        if (Ae && (We = ns(We)), !il(re, st, We)) {
+          jn(Pe, f, ue);
           continue;
         }
-        Je = gf(te, nt, Mt, Je), Je !== xt && mf(f, je, Mt, Je) && sl && ac(t.removed);
+        We = mf(re, st, Nt, We), We !== xt && _f(f, Pe, Nt, We) && ll && uc(t.removed);
       }
     }
-    ft(xe.afterSanitizeAttributes, f, null), Bn(f, _);
-  }, is = function(f, _) {
-    hf(f, _), _f(f, _), jn(f.content) && ss(f.content);
-  }, ss = function(f) {
-    let _ = null;
-    const v = Gr(f);
-    for (ft(xe.beforeSanitizeShadowDOM, f, null); _ = v.nextNode(); )
-      if (ft(xe.uponSanitizeShadowNode, _, null), is(_, f), B(_) === Ne.element) {
-        const M = k(_);
-        jn(M) && (os(M), ss(M));
-      }
-    Ae && rs(f), ft(xe.afterSanitizeShadowDOM, f, null);
+    ht(xe.afterSanitizeAttributes, f, null), $n(f, b);
+  }, ss = function(f, b) {
+    pf(f, b), bf(f, b), Bn(f.content) && os(f.content);
   }, os = function(f) {
-    const _ = [{
+    let b = null;
+    const E = Kr(f);
+    for (ht(xe.beforeSanitizeShadowDOM, f, null); b = E.nextNode(); )
+      if (ht(xe.uponSanitizeShadowNode, b, null), ss(b, f), B(b) === Oe.element) {
+        const L = k(b);
+        Bn(L) && (ls(L), os(L));
+      }
+    Ae && is(f), ht(xe.afterSanitizeShadowDOM, f, null);
+  }, ls = function(f) {
+    const b = [{
       node: f,
       shadow: null
     }];
-    for (; _.length > 0; ) {
-      const v = _.pop();
-      if (v.shadow) {
-        ss(v.shadow);
+    for (; b.length > 0; ) {
+      const E = b.pop();
+      if (E.shadow) {
+        os(E.shadow);
         continue;
       }
-      const M = v.node, K = B(M) === Ne.element, te = R(M);
-      if (te) for (let ae = te.length - 1; ae >= 0; --ae) _.push({
-        node: te[ae],
+      const L = E.node, Z = B(L) === Oe.element, re = v(L);
+      if (re) for (let ue = re.length - 1; ue >= 0; --ue) b.push({
+        node: re[ue],
         shadow: null
       });
-      if (K) {
-        const ae = T ? T(M) : null;
-        if (typeof ae == "string" && Oe(ae) === "template") {
-          const je = M.content;
-          jn(je) && _.push({
-            node: je,
+      if (Z) {
+        const ue = F ? F(L) : null;
+        if (typeof ue == "string" && Ie(ue) === "template") {
+          const Pe = L.content;
+          Bn(Pe) && b.push({
+            node: Pe,
             shadow: null
           });
         }
       }
-      if (K) {
-        const ae = k(M);
-        jn(ae) && _.push({
+      if (Z) {
+        const ue = k(L);
+        Bn(ue) && b.push({
           node: null,
-          shadow: ae
+          shadow: ue
         }, {
-          node: ae,
+          node: ue,
           shadow: null
         });
       }
     }
   };
-  return t.sanitize = function(I) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, v = null, M = null, K = null;
-    if (Hi = !I, Hi && (I = "<!-->"), typeof I != "string" && !or(I) && (I = _g(I), typeof I != "string"))
+  return t.sanitize = function(O) {
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, b = null, E = null, L = null, Z = null;
+    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = yg(O), typeof O != "string"))
       throw jt("dirty is not a string, aborting");
-    if (!t.isSupported) return I;
-    tt ? (N = hn, O = $e) : Ki(f), t.removed = [];
-    const te = qi && typeof I != "string" && or(I);
-    let ae = [];
-    const je = gn;
-    if (te) {
-      uf(I);
-      const xt = X(I);
+    if (!t.isSupported) return O;
+    it ? (N = pn, M = Be) : Yi(f), t.removed = [];
+    const re = Hi && typeof O != "string" && lr(O);
+    let ue = [];
+    const Pe = mn;
+    if (re) {
+      ff(O);
+      const xt = ee(O);
       if (typeof xt == "string") {
-        const Je = Oe(xt);
-        if (!N[Je] || U[Je])
-          throw Yi(I), jt("root node is forbidden and cannot be sanitized in-place");
+        const We = Ie(xt);
+        if (!N[We] || U[We])
+          throw Xi(O), jt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Kr(I))
-        throw Yi(I), jt("root node is clobbered and cannot be sanitized in-place");
-      ae = es(I), gn = Ds();
-    } else if (or(I))
-      _ = Qo("<!---->"), v = _.ownerDocument.importNode(I, !0), v.nodeType === Ne.element && v.nodeName === "BODY" || v.nodeName === "HTML" ? _ = v : _.appendChild(v), os(_);
+      if (Yr(O))
+        throw Xi(O), jt("root node is clobbered and cannot be sanitized in-place");
+      ue = ts(O), mn = Ss();
+    } else if (lr(O))
+      b = tl("<!---->"), E = b.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? b = E : b.appendChild(E), ls(b);
     else {
-      if (!Nt && !Ae && !Be && I.indexOf("<") === -1) return re(I);
-      if (_ = Qo(I), !_) return Nt ? null : Wi ? ue : "";
+      if (!Mt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
+      if (b = tl(O), !b) return Mt ? null : Ji ? fe : "";
     }
-    _ && Qe && Gt(_.firstChild);
-    const Mt = te ? I : _;
+    b && et && Gt(b.firstChild);
+    const Nt = re ? O : b;
     try {
-      te && os(I);
-      const xt = Gr(Mt);
-      for (; M = xt.nextNode(); ) is(M, Mt);
-      te && lf(I, ae);
+      re && ls(O);
+      const xt = Kr(Nt);
+      for (; L = xt.nextNode(); ) ss(L, Nt);
+      re && cf(O, ue);
     } catch (xt) {
-      throw te && (Yi(I), Xo(I, ae)), xt;
+      throw re && (Xi(O), Qo(O, ue)), xt;
     } finally {
-      gn = je;
+      mn = Pe;
     }
-    if (te) {
-      if (Xo(I, ae)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Ae && ns(I), I;
+    if (re) {
+      if (Qo(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Ae && rs(O), O;
     }
-    if (Nt) {
-      if (Ae && ns(_), pn)
-        for (K = wt.call(_.ownerDocument); _.firstChild; ) K.appendChild(_.firstChild);
-      else K = _;
-      return (O.shadowroot || O.shadowrootmode) && (K = fn.call(r, K, !0)), K;
+    if (Mt) {
+      if (Ae && rs(b), gn)
+        for (Z = wt.call(b.ownerDocument); b.firstChild; ) Z.appendChild(b.firstChild);
+      else Z = b;
+      return (M.shadowroot || M.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
     }
-    const dt = () => Be ? _.outerHTML : _.innerHTML;
-    let nt = dt();
-    return Ae && ze(vg, nt) && (rs(_), nt = dt()), Be && N["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && ze(Tg, _.ownerDocument.doctype.name) && (nt = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
-` + nt), re(nt);
+    const pt = () => je ? b.outerHTML : b.innerHTML;
+    let st = pt();
+    return Ae && $e(Cg, st) && (is(b), st = pt()), je && N["!doctype"] && b.ownerDocument && b.ownerDocument.doctype && b.ownerDocument.doctype.name && $e(Ig, b.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + b.ownerDocument.doctype.name + `>
+` + st), ie(st);
   }, t.setConfig = function() {
-    let I = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Ki(I), tt = !0, hn = N, $e = O;
+    let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    Yi(O), it = !0, pn = N, Be = M;
   }, t.clearConfig = function() {
-    Vr = null, tt = !1, hn = null, $e = null, Q = ve, ue = "";
-  }, t.isValidAttribute = function(I, f, _) {
-    Vr || Ki({});
-    const v = Oe(I), M = Oe(f);
-    return typeof _ == "string" && (il(f, _) || !Se && ze(bc, _)) ? !1 : nl(v, M, _);
-  }, t.addHook = function(I, f) {
-    typeof f == "function" && Ve(xe, I) && dr(xe[I], f);
-  }, t.removeHook = function(I, f) {
-    if (Ve(xe, I)) {
+    Gr = null, it = !1, pn = null, Be = null, ne = Ce, fe = "";
+  }, t.isValidAttribute = function(O, f, b) {
+    Gr || Yi({});
+    const E = Ie(O), L = Ie(f);
+    return typeof b == "string" && (ol(f, b) || !De && $e(yc, b)) ? !1 : il(E, L, b);
+  }, t.addHook = function(O, f) {
+    typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
+  }, t.removeHook = function(O, f) {
+    if (Ve(xe, O)) {
       if (f !== void 0) {
-        const _ = cg(xe[I], f);
-        return _ === -1 ? void 0 : ug(xe[I], _, 1)[0];
+        const b = ug(xe[O], f);
+        return b === -1 ? void 0 : dg(xe[O], b, 1)[0];
       }
-      return ac(xe[I]);
+      return uc(xe[O]);
     }
-  }, t.removeHooks = function(I) {
-    Ve(xe, I) && (xe[I] = []);
+  }, t.removeHooks = function(O) {
+    Ve(xe, O) && (xe[O] = []);
   }, t.removeAllHooks = function() {
-    xe = yc();
+    xe = wc();
   }, t;
 }
-var jg = pu();
-const wc = {};
-function Bg(e) {
-  let t = wc[e];
+var $g = gu();
+const kc = {};
+function zg(e) {
+  let t = kc[e];
   if (t)
     return t;
-  t = wc[e] = [];
+  t = kc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7506,9 +7545,9 @@ function Bg(e) {
   }
   return t;
 }
-function nr(e, t) {
-  typeof t != "string" && (t = nr.defaultChars);
-  const n = Bg(t);
+function rr(e, t) {
+  typeof t != "string" && (t = rr.defaultChars);
+  const n = zg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7546,14 +7585,14 @@ function nr(e, t) {
     return i;
   });
 }
-nr.defaultChars = ";/?:@&=+$,#";
-nr.componentChars = "";
-const kc = {};
-function $g(e) {
-  let t = kc[e];
+rr.defaultChars = ";/?:@&=+$,#";
+rr.componentChars = "";
+const xc = {};
+function Ug(e) {
+  let t = xc[e];
   if (t)
     return t;
-  t = kc[e] = [];
+  t = xc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7564,7 +7603,7 @@ function $g(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = $g(t);
+  const r = Ug(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7593,18 +7632,18 @@ function Wt(e, t, n) {
 }
 Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Wt.componentChars = "-_.!~*'()";
-function ao(e) {
+function fo(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Di() {
+function Ti() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const zg = /^([a-z0-9.+-]+:)/i, Ug = /:[0-9]*$/, Wg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Jg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], qg = ["{", "}", "|", "\\", "^", "`"].concat(Jg), Hg = ["'"].concat(qg), xc = ["%", "/", "?", ";", "#"].concat(Hg), Ac = ["/", "?", "#"], Vg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Gg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, vc = {
+const Wg = /^([a-z0-9.+-]+:)/i, Jg = /:[0-9]*$/, qg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Hg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Vg = ["{", "}", "|", "\\", "^", "`"].concat(Hg), Gg = ["'"].concat(Vg), Ac = ["%", "/", "?", ";", "#"].concat(Gg), vc = ["/", "?", "#"], Kg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Yg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ec = {
   javascript: !0,
   "javascript:": !0
-}, Ec = {
+}, Cc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7616,73 +7655,73 @@ const zg = /^([a-z0-9.+-]+:)/i, Ug = /:[0-9]*$/, Wg = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function uo(e, t) {
-  if (e && e instanceof Di) return e;
-  const n = new Di();
+function ho(e, t) {
+  if (e && e instanceof Ti) return e;
+  const n = new Ti();
   return n.parse(e, t), n;
 }
-Di.prototype.parse = function(e, t) {
+Ti.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Wg.exec(s);
+    const a = qg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = zg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && vc[o]) && (s = s.substr(2), this.slashes = !0)), !vc[o] && (i || o && !Ec[o])) {
+  let o = Wg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ec[o]) && (s = s.substr(2), this.slashes = !0)), !Ec[o] && (i || o && !Cc[o])) {
     let a = -1;
-    for (let p = 0; p < Ac.length; p++)
-      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < vc.length; p++)
+      r = s.indexOf(vc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < xc.length; p++)
-      r = s.indexOf(xc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Ac.length; p++)
+      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
-    const b = s.slice(0, a);
-    s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
+    const m = s.slice(0, a);
+    s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const p = this.hostname.split(/\./);
-      for (let x = 0, R = p.length; x < R; x++) {
-        const E = p[x];
-        if (E && !E.match(Rc)) {
+      for (let x = 0, v = p.length; x < v; x++) {
+        const D = p[x];
+        if (D && !D.match(Rc)) {
           let k = "";
-          for (let w = 0, y = E.length; w < y; w++)
-            E.charCodeAt(w) > 127 ? k += "x" : k += E[w];
+          for (let w = 0, y = D.length; w < y; w++)
+            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
           if (!k.match(Rc)) {
-            const w = p.slice(0, x), y = p.slice(x + 1), T = E.match(Gg);
-            T && (w.push(T[1]), y.unshift(T[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
+            const w = p.slice(0, x), y = p.slice(x + 1), F = D.match(Yg);
+            F && (w.push(F[1]), y.unshift(F[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Vg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Kg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ec[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Cc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Di.prototype.parseHost = function(e) {
-  let t = Ug.exec(e);
+Ti.prototype.parseHost = function(e) {
+  let t = Jg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Kg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: nr,
+  decode: rr,
   encode: Wt,
-  format: ao,
-  parse: uo
-}, Symbol.toStringTag, { value: "Module" })), gu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, mu = /[\0-\x1F\x7F-\x9F]/, Yg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Io = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, _u = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, bu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: fo,
+  parse: ho
+}, Symbol.toStringTag, { value: "Module" })), mu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, _u = /[\0-\x1F\x7F-\x9F]/, Zg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, bu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, yu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: gu,
-  Cc: mu,
-  Cf: Yg,
-  P: Io,
-  S: _u,
-  Z: bu
-}, Symbol.toStringTag, { value: "Module" })), Zg = [
+  Any: mu,
+  Cc: _u,
+  Cf: Zg,
+  P: Mo,
+  S: bu,
+  Z: yu
+}, Symbol.toStringTag, { value: "Module" })), em = [
   8364,
   0,
   8218,
@@ -7716,124 +7755,124 @@ const Kg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Qg(e) {
+function tm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function em(e) {
-  return Qg(e) ? 65533 : e >= 128 && e <= 159 && Zg[e - 128] || e;
+function nm(e) {
+  return tm(e) ? 65533 : e >= 128 && e <= 159 && em[e - 128] || e;
 }
-function tm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(em(e));
+function rm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(nm(e));
 }
-const pt = /* @__PURE__ */ (() => {
+const gt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function nm(e, t, n, r, i, s) {
+function im(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const Y = pt[e.charCodeAt(a++)];
-    return Y < s ? Y : Y * 91 - c + pt[e.charCodeAt(a++)];
-  }, d = n - r, b = n + i, g = new Int32Array(b);
-  g.fill(-1, r, s), g.fill(-1, s + d, b);
-  const p = new Int32Array(b), x = new Int32Array(b);
-  function R(Y, le) {
-    let Q = 0, ue = le;
-    const ve = le + Y;
-    for (; ue < ve; ) {
-      const W = pt[e.charCodeAt(a++)];
-      if (W < 89)
-        Q += W, g[ue++] = Q;
-      else if (W === 89) {
-        let P = pt[e.charCodeAt(a++)] + 2;
-        for (; P--; )
-          g[ue++] = ++Q;
+    const Q = gt[e.charCodeAt(a++)];
+    return Q < s ? Q : Q * 91 - c + gt[e.charCodeAt(a++)];
+  }, d = n - r, m = n + i, g = new Int32Array(m);
+  g.fill(-1, r, s), g.fill(-1, s + d, m);
+  const p = new Int32Array(m), x = new Int32Array(m);
+  function v(Q, ae) {
+    let ne = 0, fe = ae;
+    const Ce = ae + Q;
+    for (; fe < Ce; ) {
+      const ye = gt[e.charCodeAt(a++)];
+      if (ye < 89)
+        ne += ye, g[fe++] = ne;
+      else if (ye === 89) {
+        let ke = gt[e.charCodeAt(a++)] + 2;
+        for (; ke--; )
+          g[fe++] = ++ne;
       } else {
-        const P = pt[e.charCodeAt(a++)];
-        Q += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (P < 90 ? P * 91 + pt[e.charCodeAt(a++)] : pt[e.charCodeAt(a++)] * 8281 + pt[e.charCodeAt(a++)] * 91 + pt[e.charCodeAt(a++)]), g[ue++] = Q;
+        const ke = gt[e.charCodeAt(a++)];
+        ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
+        (ke < 90 ? ke * 91 + gt[e.charCodeAt(a++)] : gt[e.charCodeAt(a++)] * 8281 + gt[e.charCodeAt(a++)] * 91 + gt[e.charCodeAt(a++)]), g[fe++] = ne;
       }
     }
   }
-  R(r, 0), R(d, s);
-  const E = new Int32Array(i * 2);
+  v(r, 0), v(d, s);
+  const D = new Int32Array(i * 2);
   let k = 0, w = 0;
-  function y(Y, le) {
-    for (let Q = 0; Q < Y; Q++) {
-      const ue = le + Q, ve = u(), W = u();
-      E[w * 2] = ve, E[w * 2 + 1] = W, w += 1, p[ue] = k;
-      const P = (g[ve] < 0 ? x[ve] : 1) + (g[W] < 0 ? x[W] : 1);
-      x[ue] = P, k += P;
+  function y(Q, ae) {
+    for (let ne = 0; ne < Q; ne++) {
+      const fe = ae + ne, Ce = u(), ye = u();
+      D[w * 2] = Ce, D[w * 2 + 1] = ye, w += 1, p[fe] = k;
+      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[ye] < 0 ? x[ye] : 1);
+      x[fe] = ke, k += ke;
     }
   }
   y(i - s + r, s + d), y(s - r, r);
-  const T = new Uint16Array(k);
+  const F = new Uint16Array(k);
   let z = 0;
-  for (let Y = 0; Y < w; Y++)
-    for (let le = 0; le < 2; le++) {
-      const Q = E[Y * 2 + le], ue = g[Q];
-      if (ue < 0) {
-        let ve = p[Q];
-        const W = ve + x[Q];
-        for (; ve < W; )
-          T[z++] = T[ve++];
+  for (let Q = 0; Q < w; Q++)
+    for (let ae = 0; ae < 2; ae++) {
+      const ne = D[Q * 2 + ae], fe = g[ne];
+      if (fe < 0) {
+        let Ce = p[ne];
+        const ye = Ce + x[ne];
+        for (; Ce < ye; )
+          F[z++] = F[Ce++];
       } else
-        T[z++] = ue;
+        F[z++] = fe;
     }
   const B = new Uint16Array(t);
-  let X = 0;
+  let ee = 0;
   for (; a < l; ) {
-    let Y = pt[e.charCodeAt(a++)];
-    Y >= s && (Y = Y * 91 - c + pt[e.charCodeAt(a++)]);
-    const le = g[Y];
-    if (le < 0) {
-      let Q = p[Y];
-      const ue = Q + x[Y];
-      for (; Q < ue; )
-        B[X++] = T[Q++];
+    let Q = gt[e.charCodeAt(a++)];
+    Q >= s && (Q = Q * 91 - c + gt[e.charCodeAt(a++)]);
+    const ae = g[Q];
+    if (ae < 0) {
+      let ne = p[Q];
+      const fe = ne + x[Q];
+      for (; ne < fe; )
+        B[ee++] = F[ne++];
     } else
-      B[X++] = le;
+      B[ee++] = ae;
   }
   return B;
 }
-const rm = /* @__PURE__ */ nm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
-var Ue;
+const sm = /* @__PURE__ */ im("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
-})(Ue || (Ue = {}));
-var et;
+})(ze || (ze = {}));
+var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(et || (et = {}));
-const Si = 32, yu = 21, im = 2097151, fo = 2047;
-let wu = 0;
-function sm(e) {
-  const t = e >>> yu;
-  return t === fo ? wu : t;
-}
-function om(e) {
-  return e - et.ZERO >>> 0 <= 9;
-}
+})(rt || (rt = {}));
+const Fi = 32, wu = 21, om = 2097151, po = 2047;
+let ku = 0;
 function lm(e) {
-  return (e | Si) - et.LOWER_A >>> 0 <= 5;
+  const t = e >>> wu;
+  return t === po ? ku : t;
 }
 function cm(e) {
-  return (e | Si) - et.LOWER_A >>> 0 <= 25;
+  return e - rt.ZERO >>> 0 <= 9;
 }
-var Cc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Cc || (Cc = {}));
+function am(e) {
+  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+}
+function um(e) {
+  return (e | Fi) - rt.LOWER_A >>> 0 <= 25;
+}
 var Dc;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(Dc || (Dc = {}));
-function am(e, t, n, r) {
-  const i = (t & Ue.BRANCH_LENGTH) >> 7, s = t & Ue.JUMP_TABLE;
+var Sc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(Sc || (Sc = {}));
+function fm(e, t, n, r) {
+  const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
       return r === s ? n : -1;
@@ -7857,132 +7896,132 @@ function am(e, t, n, r) {
   }
   return -1;
 }
-function Sc(e, t, n) {
-  return n === 1 ? String.fromCharCode(e[t] & Ue.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
+function Tc(e, t, n) {
+  return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function um(e, t, n) {
+function dm(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Si) === et.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Fi) === rt.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (om(l))
-        i = i * 16 + (l - et.ZERO);
-      else if (lm(l))
-        i = i * 16 + ((l | Si) - et.LOWER_A + 10);
+      if (cm(l))
+        i = i * 16 + (l - rt.ZERO);
+      else if (am(l))
+        i = i * 16 + ((l | Fi) - rt.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - et.ZERO;
+      const l = e.charCodeAt(r) - rt.ZERO;
       if (l >>> 0 > 9)
         break;
       i = i * 10 + l, r += 1;
     }
   if (r === s)
     return 0;
-  r < n && e.charCodeAt(r) === et.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= fo && (wu = o, o = fo), o << yu | i;
+  return o >= po && (ku = o, o = po), o << wu | i;
 }
-function fm(e, t, n) {
-  const r = rm;
+function hm(e, t, n) {
+  const r = sm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
   const s = e.length;
   let o = 0, l = "";
-  const c = r[0], a = c & Ue.JUMP_TABLE, u = (c & Ue.BRANCH_LENGTH) >> 7;
+  const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
   do {
-    const d = i + 1, b = e.charCodeAt(d);
+    const d = i + 1, m = e.charCodeAt(d);
     let g, p;
-    if (b === et.NUM) {
-      const x = um(e, d, s);
-      g = sm(x), g > 0 && e.charCodeAt(d + g - 1) !== et.SEMI && (g = 0), p = g === 0 ? "" : tm(x & im);
-    } else if (cm(b)) {
+    if (m === rt.NUM) {
+      const x = dm(e, d, s);
+      g = lm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : rm(x & om);
+    } else if (um(m)) {
       g = 0, p = "";
-      const x = b - a;
-      let R;
+      const x = m - a;
+      let v;
       if (x >>> 0 < u) {
-        const T = r[1 + x];
-        R = T === 0 ? -1 : u + T & 65535;
+        const F = r[1 + x];
+        v = F === 0 ? -1 : u + F & 65535;
       } else
-        R = -1;
-      let E = 0, k = 0, w = R < 0 ? 0 : r[R], y = d + 1;
+        v = -1;
+      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
       e: for (; y < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (w & (Ue.VALUE_LENGTH | Ue.FLAG13)) === 0 && (w & Ue.JUMP_TABLE) !== 0;
+          (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
         ) {
-          const X = w & Ue.JUMP_TABLE, Y = (w & Ue.BRANCH_LENGTH) >> 7;
-          if (Y === 0) {
-            if (e.charCodeAt(y) !== X)
+          const ee = w & ze.JUMP_TABLE, Q = (w & ze.BRANCH_LENGTH) >> 7;
+          if (Q === 0) {
+            if (e.charCodeAt(y) !== ee)
               break e;
-            R += 1;
+            v += 1;
           } else {
-            const le = e.charCodeAt(y) - X;
-            if (le >>> 0 >= Y)
+            const ae = e.charCodeAt(y) - ee;
+            if (ae >>> 0 >= Q)
               break e;
-            const Q = r[R + 1 + le];
-            if (Q === 0)
+            const ne = r[v + 1 + ae];
+            if (ne === 0)
               break e;
-            R = R + Y + Q & 65535;
+            v = v + Q + ne & 65535;
           }
-          if (w = r[R], y += 1, y >= s)
+          if (w = r[v], y += 1, y >= s)
             break e;
         }
-        if ((w & (Ue.VALUE_LENGTH | Ue.FLAG13)) === Ue.FLAG13) {
-          const X = (w & Ue.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(y) !== (w & Ue.JUMP_TABLE))
+        if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
+          const ee = (w & ze.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
             break;
           y += 1;
-          const Y = X - 1;
-          let le = R + 1, Q = 0;
-          for (; Q + 1 < Y; Q += 2) {
-            const ue = r[le];
-            if (e.charCodeAt(y) !== (ue & 255) || (y += 1, e.charCodeAt(y) !== (ue >> 8 & 255)))
+          const Q = ee - 1;
+          let ae = v + 1, ne = 0;
+          for (; ne + 1 < Q; ne += 2) {
+            const fe = r[ae];
+            if (e.charCodeAt(y) !== (fe & 255) || (y += 1, e.charCodeAt(y) !== (fe >> 8 & 255)))
               break e;
-            y += 1, le += 1;
+            y += 1, ae += 1;
           }
-          if (Q < Y) {
-            if (e.charCodeAt(y) !== (r[le] & 255))
+          if (ne < Q) {
+            if (e.charCodeAt(y) !== (r[ae] & 255))
               break;
             y += 1;
           }
-          R += 1 + (X >> 1), w = r[R];
+          v += 1 + (ee >> 1), w = r[v];
           continue;
         }
-        const T = w >>> 14, z = e.charCodeAt(y);
-        if (T !== 0) {
-          if (z === et.SEMI) {
-            g = y - d + 1, p = T === 1 ? String.fromCharCode(w & Ue.VALUE_MASK) : Sc(r, R, T);
+        const F = w >>> 14, z = e.charCodeAt(y);
+        if (F !== 0) {
+          if (z === rt.SEMI) {
+            g = y - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Tc(r, v, F);
             break;
           }
-          if (T === 1)
+          if (F === 1)
             break;
         }
-        const B = am(r, w, R + (T || 1), z);
+        const B = fm(r, w, v + (F || 1), z);
         if (B < 0)
           break;
-        R = B, w = r[R], y += 1;
+        v = B, w = r[v], y += 1;
       }
-      p === "" && g > 0 && (p = Sc(r, E, k));
+      p === "" && g > 0 && (p = Tc(r, D, k));
     } else
       g = 0, p = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== et.AMP && (i = e.indexOf("&", i));
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function ku(e) {
-  return fm(e, !0, !1);
+function xu(e) {
+  return hm(e, !0, !1);
 }
-var dm = class {
-  src_Any = gu.source;
-  src_Cc = mu.source;
-  src_Z = bu.source;
-  src_P = Io.source;
+var pm = class {
+  src_Any = mu.source;
+  src_Cc = _u.source;
+  src_Z = yu.source;
+  src_P = Mo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8109,7 +8148,7 @@ var dm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, js = {
+}, Bs = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8117,10 +8156,10 @@ var dm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, hm = {
-  "http:": js,
-  "https:": js,
-  "ftp:": js,
+}, gm = {
+  "http:": Bs,
+  "https:": Bs,
+  "ftp:": Bs,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8139,23 +8178,23 @@ var dm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", gm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function mm() {
-  const e = gm.split("|");
-  return pm.split("|").forEach((t) => {
+}, mm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", _m = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function bm() {
+  const e = _m.split("|");
+  return mm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var _m = {
+var ym = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: mm(),
+  tlds: bm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Tc = class {
+}, Fc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8172,7 +8211,7 @@ var _m = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, bm = class {
+}, wm = class {
   __opts__;
   __schemas__;
   re;
@@ -8207,9 +8246,9 @@ var _m = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ..._m,
+      ...ym,
       ...n
-    }, this.__schemas__ = { ...hm }, this.re = t || new dm(), this.re.set({
+    }, this.__schemas__ = { ...gm }, this.re = t || new pm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8297,11 +8336,11 @@ var _m = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let r, i, s, o, l, c, a = !1, u = !1, d = !1, b = 0;
+    let r, i, s, o, l, c, a = !1, u = !1, d = !1, m = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (i = this.re.get_fuzzy_mail_host_search(), i.lastIndex = 0, s = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(b - 1, 0);
-      if (i && s && !d && (!l || l.index < b))
+      const g = Math.max(m - 1, 0);
+      if (i && s && !d && (!l || l.index < m))
         for (i.lastIndex < g && (i.lastIndex = g); ; ) {
           const k = i.exec(e);
           if (!k) {
@@ -8314,11 +8353,11 @@ var _m = {
               schema: "mailto:",
               index: k.index - w[1].length,
               lastIndex: k.index + k[0].length
-            }, l.index >= b) break;
+            }, l.index >= m) break;
             i.lastIndex < g && (i.lastIndex = g);
           }
         }
-      if (r && !u && (!o || o.index < b))
+      if (r && !u && (!o || o.index < m))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
           const k = r.exec(e);
           if (!k) {
@@ -8329,7 +8368,7 @@ var _m = {
             schema: "",
             index: k.index + k[1].length,
             lastIndex: k.index + k[0].length
-          }, o.index >= b) break;
+          }, o.index >= m) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
       let p = l;
@@ -8349,7 +8388,7 @@ var _m = {
             lastIndex: y.index + y[0].length
           };
         }
-        if (c.index < b) {
+        if (c.index < m) {
           c = void 0;
           continue;
         }
@@ -8366,11 +8405,11 @@ var _m = {
           break;
         }
       }
-      let R = x;
-      if ((!R || l && (l.index < R.index || l.index === R.index && l.lastIndex > R.lastIndex)) && (R = l), (!R || o && (o.index < R.index || o.index === R.index && o.lastIndex > R.lastIndex)) && (R = o), !R) break;
-      R === l ? l = void 0 : R === o && (o = void 0);
-      const E = new Tc(e, R.schema, R.index, R.lastIndex);
-      E.schema ? this.__schemas__[E.schema].normalize(E, this) : this.normalize(E), t.push(E), b = R.lastIndex;
+      let v = x;
+      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
+      v === l ? l = void 0 : v === o && (o = void 0);
+      const D = new Fc(e, v.schema, v.index, v.lastIndex);
+      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8386,7 +8425,7 @@ var _m = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Tc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Fc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8418,29 +8457,29 @@ var _m = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Yn = 2147483647, Dt = 36, Oo = 1, Or = 26, ym = 38, wm = 700, xu = 72, Au = 128, Ru = "-", km = /^xn--/, xm = /[^\0-\x7F]/, Am = /[\x2E\u3002\uFF0E\uFF61]/g, Rm = {
+const Xn = 2147483647, Dt = 36, No = 1, Mr = 26, km = 38, xm = 700, Au = 72, vu = 128, Ru = "-", Am = /^xn--/, vm = /[^\0-\x7F]/, Rm = /[\x2E\u3002\uFF0E\uFF61]/g, Em = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Bs = Dt - Oo, St = Math.floor, $s = String.fromCharCode;
+}, $s = Dt - No, St = Math.floor, zs = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(Rm[e]);
+  throw new RangeError(Em[e]);
 }
-function vm(e, t) {
+function Cm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function vu(e, t) {
+function Eu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Am, ".");
-  const i = e.split("."), s = vm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Rm, ".");
+  const i = e.split("."), s = Cm(i, t).join(".");
   return r + s;
 }
-function Eu(e) {
+function Cu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8454,18 +8493,18 @@ function Eu(e) {
   }
   return t;
 }
-const Em = (e) => String.fromCodePoint(...e), Cm = function(e) {
+const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Fc = function(e, t) {
+}, Ic = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Cu = function(e, t, n) {
+}, Du = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / wm) : e >> 1, e += St(e / t); e > Bs * Or >> 1; r += Dt)
-    e = St(e / Bs);
-  return St(r + (Bs + 1) * e / (e + ym));
-}, Du = function(e) {
+  for (e = n ? St(e / xm) : e >> 1, e += St(e / t); e > $s * Mr >> 1; r += Dt)
+    e = St(e / $s);
+  return St(r + ($s + 1) * e / (e + km));
+}, Su = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Au, s = xu, o = e.lastIndexOf(Ru);
+  let r = 0, i = vu, s = Au, o = e.lastIndexOf(Ru);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
@@ -8473,59 +8512,59 @@ const Em = (e) => String.fromCodePoint(...e), Cm = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const b = Cm(e.charCodeAt(l++));
-      b >= Dt && tn("invalid-input"), b > St((Yn - r) / u) && tn("overflow"), r += b * u;
-      const g = d <= s ? Oo : d >= s + Or ? Or : d - s;
-      if (b < g)
+      const m = Sm(e.charCodeAt(l++));
+      m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
+      const g = d <= s ? No : d >= s + Mr ? Mr : d - s;
+      if (m < g)
         break;
       const p = Dt - g;
-      u > St(Yn / p) && tn("overflow"), u *= p;
+      u > St(Xn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Cu(r - c, a, c == 0), St(r / a) > Yn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Du(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Su = function(e) {
+}, Tu = function(e) {
   const t = [];
-  e = Eu(e);
+  e = Cu(e);
   const n = e.length;
-  let r = Au, i = 0, s = xu;
+  let r = vu, i = 0, s = Au;
   for (const c of e)
-    c < 128 && t.push($s(c));
+    c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
   for (o && t.push(Ru); l < n; ) {
-    let c = Yn;
+    let c = Xn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > St((Yn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
+    c - r > St((Xn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Yn && tn("overflow"), u === r) {
+      if (u < r && ++i > Xn && tn("overflow"), u === r) {
         let d = i;
-        for (let b = Dt; ; b += Dt) {
-          const g = b <= s ? Oo : b >= s + Or ? Or : b - s;
+        for (let m = Dt; ; m += Dt) {
+          const g = m <= s ? No : m >= s + Mr ? Mr : m - s;
           if (d < g)
             break;
           const p = d - g, x = Dt - g;
           t.push(
-            $s(Fc(g + p % x, 0))
+            zs(Ic(g + p % x, 0))
           ), d = St(p / x);
         }
-        t.push($s(Fc(d, 0))), s = Cu(i, a, l === o), i = 0, ++l;
+        t.push(zs(Ic(d, 0))), s = Du(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, Dm = function(e) {
-  return vu(e, function(t) {
-    return km.test(t) ? Du(t.slice(4).toLowerCase()) : t;
+}, Tm = function(e) {
+  return Eu(e, function(t) {
+    return Am.test(t) ? Su(t.slice(4).toLowerCase()) : t;
   });
-}, Sm = function(e) {
-  return vu(e, function(t) {
-    return xm.test(t) ? "xn--" + Su(t) : t;
+}, Fm = function(e) {
+  return Eu(e, function(t) {
+    return vm.test(t) ? "xn--" + Tu(t) : t;
   });
-}, Ic = {
+}, Oc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8540,49 +8579,49 @@ const Em = (e) => String.fromCodePoint(...e), Cm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Eu,
-    encode: Em
+    decode: Cu,
+    encode: Dm
   },
-  decode: Du,
-  encode: Su,
-  toASCII: Sm,
-  toUnicode: Dm
+  decode: Su,
+  encode: Tu,
+  toASCII: Fm,
+  toUnicode: Tm
 };
-var Oc = Object.defineProperty, Tu = (e, t) => {
+var Mc = Object.defineProperty, Fu = (e, t) => {
   let n = {};
-  for (var r in e) Oc(n, r, {
+  for (var r in e) Mc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Oc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Tm = /* @__PURE__ */ Tu({
-  arrayReplaceAt: () => Fm,
-  asciiTrim: () => Ui,
-  callable: () => Fu,
-  escapeHtml: () => un,
-  escapeRE: () => zm,
+  return Mc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Im = /* @__PURE__ */ Fu({
+  arrayReplaceAt: () => Om,
+  asciiTrim: () => Wi,
+  callable: () => Iu,
+  escapeHtml: () => fn,
+  escapeRE: () => Wm,
   fromCodePoint: () => Nr,
-  isMdAsciiPunct: () => Pr,
-  isPunctChar: () => Ou,
-  isPunctCharCode: () => Lr,
-  isSpace: () => Ce,
-  isValidEntityCode: () => No,
-  isWhiteSpace: () => Mr,
-  lib: () => Um,
-  normalizeReference: () => zi,
-  unescapeAll: () => rr,
-  unescapeMd: () => Mm
+  isMdAsciiPunct: () => jr,
+  isPunctChar: () => Mu,
+  isPunctCharCode: () => Pr,
+  isSpace: () => Ee,
+  isValidEntityCode: () => Lo,
+  isWhiteSpace: () => Lr,
+  lib: () => Jm,
+  normalizeReference: () => Ui,
+  unescapeAll: () => ir,
+  unescapeMd: () => Pm
 });
-function Fu(e) {
+function Iu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Fm(e, t, n) {
+function Om(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function No(e) {
+function Lo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Nr(e) {
@@ -8593,40 +8632,40 @@ function Nr(e) {
   }
   return String.fromCharCode(e);
 }
-var Iu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Im = new RegExp(`${Iu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Om = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Nm(e, t) {
-  if (t.charCodeAt(0) === 35 && Om.test(t)) {
+var Ou = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Mm = new RegExp(`${Ou.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Nm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Lm(e, t) {
+  if (t.charCodeAt(0) === 35 && Nm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return No(r) ? Nr(r) : e;
+    return Lo(r) ? Nr(r) : e;
   }
-  const n = ku(e);
+  const n = xu(e);
   return n !== e ? n : e;
 }
-function Mm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Iu, "$1");
+function Pm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Ou, "$1");
 }
-function rr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Im, function(t, n, r) {
-    return n || Nm(t, r);
+function ir(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Mm, function(t, n, r) {
+    return n || Lm(t, r);
   });
 }
-var Lm = /[&<>"]/, Pm = /[&<>"]/g, jm = {
+var jm = /[&<>"]/, Bm = /[&<>"]/g, $m = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Bm(e) {
-  return jm[e];
-}
-function un(e) {
-  return Lm.test(e) ? e.replace(Pm, Bm) : e;
-}
-var $m = /[.?*+^$[\]\\(){}|-]/g;
 function zm(e) {
-  return e.replace($m, "\\$&");
+  return $m[e];
 }
-function Ce(e) {
+function fn(e) {
+  return jm.test(e) ? e.replace(Bm, zm) : e;
+}
+var Um = /[.?*+^$[\]\\(){}|-]/g;
+function Wm(e) {
+  return e.replace(Um, "\\$&");
+}
+function Ee(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8634,7 +8673,7 @@ function Ce(e) {
   }
   return !1;
 }
-function Mr(e) {
+function Lr(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -8652,13 +8691,13 @@ function Mr(e) {
   }
   return !1;
 }
-function Ou(e) {
-  return Io.test(e) || _u.test(e);
-}
-function Lr(e) {
-  return Ou(Nr(e));
+function Mu(e) {
+  return Mo.test(e) || bu.test(e);
 }
 function Pr(e) {
+  return Mu(Nr(e));
+}
+function jr(e) {
   switch (e) {
     case 33:
     case 34:
@@ -8697,24 +8736,24 @@ function Pr(e) {
       return !1;
   }
 }
-function zi(e) {
+function Ui(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
 function Nc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Ui(e) {
+function Wi(e) {
   let t = 0;
   for (; t < e.length && Nc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
   for (; n >= t && Nc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Um = {
-  mdurl: Kg,
-  ucmicro: Xg
+var Jm = {
+  mdurl: Xg,
+  ucmicro: Qg
 };
-function Wm(e, t, n) {
+function qm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8731,7 +8770,7 @@ function Wm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Jm(e, t, n) {
+function Hm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8742,7 +8781,7 @@ function Jm(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = rr(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = ir(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8769,9 +8808,9 @@ function Jm(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = rr(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function qm(e, t, n, r) {
+function Vm(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8790,71 +8829,71 @@ function qm(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += rr(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += ir(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += rr(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
 }
-var Hm = /* @__PURE__ */ Tu({
-  parseLinkDestination: () => Jm,
-  parseLinkLabel: () => Wm,
-  parseLinkTitle: () => qm
+var Gm = /* @__PURE__ */ Fu({
+  parseLinkDestination: () => Hm,
+  parseLinkLabel: () => qm,
+  parseLinkTitle: () => Vm
 });
-function jr(e) {
+function Br(e) {
   "@babel/helpers - typeof";
-  return jr = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Br = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, jr(e);
+  }, Br(e);
 }
-function Vm(e, t) {
-  if (jr(e) != "object" || !e) return e;
+function Km(e, t) {
+  if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (jr(r) != "object") return r;
+    if (Br(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function Gm(e) {
-  var t = Vm(e, "string");
-  return jr(t) == "symbol" ? t : t + "";
+function Ym(e) {
+  var t = Km(e, "string");
+  return Br(t) == "symbol" ? t : t + "";
 }
-function H(e, t, n) {
-  return (t = Gm(t)) in e ? Object.defineProperty(e, t, {
+function K(e, t, n) {
+  return (t = Ym(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var In = class {
+var On = class {
   constructor(e, t, n) {
-    H(
+    K(
       this,
       /**
       * Source map info. Format: `[ line_begin, line_end ]`
       */
       "map",
       null
-    ), H(
+    ), K(
       this,
       /**
       * nesting level, the same as `state.level`
       */
       "level",
       0
-    ), H(
+    ), K(
       this,
       /**
       * An array of child nodes (inline and img tokens)
       */
       "children",
       null
-    ), H(
+    ), K(
       this,
       /**
       * In a case of self-closing tag (code, html, fence, etc.),
@@ -8862,14 +8901,14 @@ var In = class {
       */
       "content",
       ""
-    ), H(
+    ), K(
       this,
       /**
       * '*' or '_' for emphasis, fence string for fence, etc.
       */
       "markup",
       ""
-    ), H(
+    ), K(
       this,
       /**
       * Additional information:
@@ -8880,7 +8919,7 @@ var In = class {
       */
       "info",
       ""
-    ), H(
+    ), K(
       this,
       /**
       * True for block-level tokens, false for inline tokens.
@@ -8888,7 +8927,7 @@ var In = class {
       */
       "block",
       !1
-    ), H(
+    ), K(
       this,
       /**
       * If it's true, ignore this element when rendering. Used for tight lists
@@ -8936,14 +8975,14 @@ var In = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Br = class {
+}, $r = class {
   constructor() {
-    H(
+    K(
       this,
       /** @internal */
       "__rules__",
       []
-    ), H(
+    ), K(
       this,
       /** @internal */
       "__cache__",
@@ -9123,28 +9162,28 @@ var In = class {
 }, It = {};
 It.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${fn(s.content)}</code>`;
 };
 It.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${fn(e[t].content)}</code></pre>
 `;
 };
 It.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? rr(s.info).trim() : "";
+  const s = e[t], o = s.info ? ir(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || un(s.content) : a = un(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || fn(s.content) : a = fn(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
     u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const b = { attrs: d };
-    return `<pre><code${i.renderAttrs(b)}>${a}</code></pre>
+    const m = { attrs: d };
+    return `<pre><code${i.renderAttrs(m)}>${a}</code></pre>
 `;
   }
   return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
@@ -9166,7 +9205,7 @@ It.softbreak = function(e, t, n) {
 `;
 };
 It.text = function(e, t) {
-  return un(e[t].content);
+  return fn(e[t].content);
 };
 It.html_block = function(e, t) {
   return e[t].content;
@@ -9176,7 +9215,7 @@ It.html_inline = function(e, t) {
 };
 var Nu = class {
   constructor() {
-    H(
+    K(
       this,
       /**
       * Contains render rules for tokens. Can be updated and extended.
@@ -9213,7 +9252,7 @@ var Nu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${un(e.attrs[t][0])}="${un(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9291,41 +9330,41 @@ var Nu = class {
     }
     return r;
   }
-}, Mu = class {
+}, Lu = class {
   constructor(e, t, n) {
-    H(this, "tokens", []), H(this, "inlineMode", !1), H(this, "Token", In), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
   }
-}, Km = /\r\n?/g, Ym = /\0/g;
-function Xm(e) {
+}, Xm = /\r\n?/g, Zm = /\0/g;
+function Qm(e) {
   let t;
-  t = e.src.replace(Km, `
-`), t = t.replace(Ym, "�"), e.src = t;
+  t = e.src.replace(Xm, `
+`), t = t.replace(Zm, "�"), e.src = t;
 }
-function Zm(e) {
+function e_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function Qm(e) {
+function t_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function e_(e) {
+function n_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function t_(e) {
+function r_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function n_(e) {
+function i_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function r_(e) {
+function s_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9338,32 +9377,32 @@ function r_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (t_(c.content) && o > 0 && o--, n_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (r_(c.content) && o > 0 && o--, i_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
-          let b = c.level, g = 0;
+          let m = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let p = 0; p < u.length; p++) {
-            const x = u[p].url, R = e.md.normalizeLink(x);
-            if (!e.md.validateLink(R)) continue;
-            let E = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(E) ? E = e.md.normalizeLinkText(`mailto:${E}`).replace(/^mailto:/, "") : E = e.md.normalizeLinkText(E) : E = e.md.normalizeLinkText(`http://${E}`).replace(/^http:\/\//, "");
+            const x = u[p].url, v = e.md.normalizeLink(x);
+            if (!e.md.validateLink(v)) continue;
+            let D = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
             const k = u[p].index;
             if (k > g) {
               const z = new e.Token("text", "", 0);
-              z.content = a.slice(g, k), z.level = b, d.push(z);
+              z.content = a.slice(g, k), z.level = m, d.push(z);
             }
             const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", R]], w.level = b++, w.markup = "linkify", w.info = "auto", d.push(w);
+            w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
             const y = new e.Token("text", "", 0);
-            y.content = E, y.level = b, d.push(y);
-            const T = new e.Token("link_close", "a", -1);
-            T.level = --b, T.markup = "linkify", T.info = "auto", d.push(T), g = u[p].lastIndex;
+            y.content = D, y.level = m, d.push(y);
+            const F = new e.Token("link_close", "a", -1);
+            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[p].lastIndex;
           }
           if (g < a.length) {
             const p = new e.Token("text", "", 0);
-            p.content = a.slice(g), p.level = b, d.push(p);
+            p.content = a.slice(g), p.level = m, d.push(p);
           }
           s.push({
             index: l,
@@ -9378,9 +9417,9 @@ function r_(e) {
         let a = 0, u = 0;
         s.reverse();
         for (let d = 0; d < i.length; d++) {
-          const b = s[a];
-          if (b?.index === d) {
-            for (const g of b.nodes) c[u++] = g;
+          const m = s[a];
+          if (m?.index === d) {
+            for (const g of m.nodes) c[u++] = g;
             a++;
           } else c[u++] = i[d];
         }
@@ -9388,48 +9427,48 @@ function r_(e) {
       }
     }
 }
-var Lu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, i_ = /\((c|tm|r)\)/i, s_ = /\((c|tm|r)\)/gi, o_ = {
+var Pu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, o_ = /\((c|tm|r)\)/i, l_ = /\((c|tm|r)\)/gi, c_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function l_(e, t) {
-  return o_[t.toLowerCase()];
-}
-function c_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(s_, l_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
-}
-function a_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && Lu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function a_(e, t) {
+  return c_[t.toLowerCase()];
 }
 function u_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(l_, a_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function f_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Pu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function d_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (i_.test(e.tokens[t].content) && c_(e.tokens[t].children), Lu.test(e.tokens[t].content) && a_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (o_.test(e.tokens[t].content) && u_(e.tokens[t].children), Pu.test(e.tokens[t].content) && f_(e.tokens[t].children));
 }
-var f_ = /['"]/, Mc = /['"]/g, Lc = "’", d_ = 1e3;
-function Pc(e, t, n) {
+var h_ = /['"]/, Lc = /['"]/g, Pc = "’", p_ = 1e3;
+function jc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function oi(e, t, n, r) {
+function ci(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function h_(e, t) {
+function g_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9438,7 +9477,7 @@ function h_(e, t) {
   }
   return n + e.slice(r);
 }
-function p_(e, t) {
+function m_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9447,103 +9486,103 @@ function p_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Pc(r, i, n + 1), l.type !== "text") continue;
+    if (jc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Mc.lastIndex = u;
-      const b = Mc.exec(a);
-      if (!b) break;
+      Lc.lastIndex = u;
+      const m = Lc.exec(a);
+      if (!m) break;
       let g = !0, p = !0;
-      u = b.index + 1;
-      const x = b[0] === "'";
-      let R = 32;
-      if (b.index - 1 >= 0) R = a.charCodeAt(b.index - 1);
+      u = m.index + 1;
+      const x = m[0] === "'";
+      let v = 32;
+      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          R = e[n].content.charCodeAt(e[n].content.length - 1);
+          v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let E = 32;
-      if (u < d) E = a.charCodeAt(u);
+      let D = 32;
+      if (u < d) D = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          E = e[n].content.charCodeAt(0);
+          D = e[n].content.charCodeAt(0);
           break;
         }
-      const k = Pr(R) || Lr(R), w = Pr(E) || Lr(E), y = Mr(R), T = Mr(E);
-      if (T ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (T || w || (p = !1)), E === 34 && b[0] === '"' && R >= 48 && R <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && oi(s, o, b.index, Lc);
+      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), y = Lr(v), F = Lr(D);
+      if (F ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (F || w || (p = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        x && ci(s, o, m.index, Pc);
         continue;
       }
       if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
-        let B, X;
-        x ? (B = t.md.options.quotes[2], X = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], X = t.md.options.quotes[1]), oi(s, o, b.index, X), oi(s, z.tokenIdx, z.contentPos, B), Pc(r, i, n);
+        let B, ee;
+        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), jc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= d_) return;
+        if (r.length >= p_) return;
         r.push({
           tokenIdx: o,
-          contentPos: b.index,
+          contentPos: m.index,
           isSingleQuote: x,
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && oi(s, o, b.index, Lc);
+      } else p && x && ci(s, o, m.index, Pc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = h_(e[l].content, s[o]);
+    e[l].content = g_(e[l].content, s[o]);
   });
 }
-function g_(e) {
+function __(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !f_.test(e.tokens[t].content) || p_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !h_.test(e.tokens[t].content) || m_(e.tokens[t].children, e);
 }
-function m_(e) {
+function b_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function __(e) {
+function y_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && m_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && b_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var zs = [
-  ["normalize", Xm],
-  ["block", Zm],
-  ["strip_references", Qm],
-  ["inline", e_],
-  ["linkify", r_],
-  ["replacements", u_],
-  ["smartquotes", g_],
-  ["text_join", __]
-], Pu = class {
+var Us = [
+  ["normalize", Qm],
+  ["block", e_],
+  ["strip_references", t_],
+  ["inline", n_],
+  ["linkify", s_],
+  ["replacements", d_],
+  ["smartquotes", __],
+  ["text_join", y_]
+], ju = class {
   constructor() {
-    H(
+    K(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Br()
-    ), H(this, "State", Mu);
-    for (let e = 0; e < zs.length; e++) this.ruler.push(zs[e][0], zs[e][1]);
+      new $r()
+    ), K(this, "State", Lu);
+    for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9552,14 +9591,14 @@ var zs = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, ju = class {
+}, Bu = class {
   constructor(e, t, n, r) {
-    H(this, "bMarks", []), H(this, "eMarks", []), H(this, "tShift", []), H(this, "sCount", []), H(this, "bsCount", []), H(this, "blkIndent", 0), H(this, "line", 0), H(this, "lineMax", 0), H(this, "tight", !1), H(this, "listIndent", -1), H(this, "parentType", "root"), H(this, "level", 0), H(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
       if (!u)
-        if (Ce(d)) {
+        if (Ee(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9568,7 +9607,7 @@ var zs = [
     this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new In(e, t, n);
+    const r = new On(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9579,12 +9618,12 @@ var zs = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && Ce(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Ee(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!Ce(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Ee(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9605,7 +9644,7 @@ var zs = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (Ce(d))
+        if (Ee(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -9615,19 +9654,19 @@ var zs = [
     }
     return i.join("");
   }
-}, b_ = 65536;
-function Us(e, t) {
+}, w_ = 65536;
+function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function jc(e) {
+function Bc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function y_(e, t, n, r) {
+function k_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9636,39 +9675,39 @@ function y_(e, t, n, r) {
   const o = e.src.charCodeAt(s++);
   if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !Ce(l) || o === 45 && Ce(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Ee(l) || o === 45 && Ee(l)) return !1;
   for (; s < e.eMarks[i]; ) {
     const y = e.src.charCodeAt(s);
-    if (y !== 124 && y !== 45 && y !== 58 && !Ce(y)) return !1;
+    if (y !== 124 && y !== 45 && y !== 58 && !Ee(y)) return !1;
     s++;
   }
-  let c = Us(e, t + 1), a = c.split("|");
+  let c = Ws(e, t + 1), a = c.split("|");
   const u = [];
   for (let y = 0; y < a.length; y++) {
-    const T = a[y].trim();
-    if (!T) {
+    const F = a[y].trim();
+    if (!F) {
       if (y === 0 || y === a.length - 1) continue;
       return !1;
     }
-    if (!/^:?-+:?$/.test(T)) return !1;
-    T.charCodeAt(T.length - 1) === 58 ? u.push(T.charCodeAt(0) === 58 ? "center" : "right") : T.charCodeAt(0) === 58 ? u.push("left") : u.push("");
+    if (!/^:?-+:?$/.test(F)) return !1;
+    F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Us(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
-  const b = e.parentType;
+  const m = e.parentType;
   e.parentType = "table";
   const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), x = [t, 0];
   p.map = x;
-  const R = e.push("thead_open", "thead", 1);
-  R.map = [t, t + 1];
-  const E = e.push("tr_open", "tr", 1);
-  E.map = [t, t + 1];
+  const v = e.push("thead_open", "thead", 1);
+  v.map = [t, t + 1];
+  const D = e.push("tr_open", "tr", 1);
+  D.map = [t, t + 1];
   for (let y = 0; y < a.length; y++) {
-    const T = e.push("th_open", "th", 1);
-    u[y] && (T.attrs = [["style", `text-align:${u[y]}`]]);
+    const F = e.push("th_open", "th", 1);
+    u[y] && (F.attrs = [["style", `text-align:${u[y]}`]]);
     const z = e.push("inline", "", 0);
     z.content = a[y].trim(), z.children = [], e.push("th_close", "th", -1);
   }
@@ -9680,24 +9719,24 @@ function y_(e, t, n, r) {
       y = !0;
       break;
     }
-    if (y || (c = Us(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > b_)) break;
+    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > w_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = k = [t + 2, 0];
     }
-    const T = e.push("tr_open", "tr", 1);
-    T.map = [i, i + 1];
+    const F = e.push("tr_open", "tr", 1);
+    F.map = [i, i + 1];
     for (let z = 0; z < d; z++) {
       const B = e.push("td_open", "td", 1);
       u[z] && (B.attrs = [["style", `text-align:${u[z]}`]]);
-      const X = e.push("inline", "", 0);
-      X.content = a[z] ? a[z].trim() : "", X.children = [], e.push("td_close", "td", -1);
+      const ee = e.push("inline", "", 0);
+      ee.content = a[z] ? a[z].trim() : "", ee.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = b, e.line = i, !0;
+  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
 }
-function w_(e, t, n) {
+function x_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9716,7 +9755,7 @@ function w_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function k_(e, t, n, r) {
+function A_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9729,44 +9768,44 @@ function k_(e, t, n, r) {
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (r) return !0;
-  let d = t, b = !1;
+  let d = t, m = !1;
   for (; d++, !(d >= n || (i = l = e.bMarks[d] + e.tShift[d], s = e.eMarks[d], i < s && e.sCount[d] < e.blkIndent)); )
     if (e.src.charCodeAt(i) === o && !(e.sCount[d] - e.blkIndent >= 4) && (i = e.skipChars(i, o), !(i - l < c) && (i = e.skipSpaces(i), !(i < s)))) {
-      b = !0;
+      m = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (b ? 1 : 0);
+  c = e.sCount[t], e.line = d + (m ? 1 : 0);
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function x_(e, t, n, r) {
+function v_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
   if (r) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), b = e.parentType;
+  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
   let g = !1, p;
   for (p = t; p < n; p++) {
     const w = e.sCount[p] < e.blkIndent;
     if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
     if (e.src.charCodeAt(i++) === 62 && !w) {
-      let T = e.sCount[p] + 1, z, B;
-      e.src.charCodeAt(i) === 32 ? (i++, T++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[p] + T) % 4 === 3 ? (i++, T++, B = !1) : B = !0) : z = !1;
-      let X = T;
+      let F = e.sCount[p] + 1, z, B;
+      e.src.charCodeAt(i) === 32 ? (i++, F++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[p] + F) % 4 === 3 ? (i++, F++, B = !1) : B = !0) : z = !1;
+      let ee = F;
       for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
-        const Y = e.src.charCodeAt(i);
-        if (Ce(Y))
-          Y === 9 ? X += 4 - (X + e.bsCount[p] + (B ? 1 : 0)) % 4 : X++;
+        const Q = e.src.charCodeAt(i);
+        if (Ee(Q))
+          Q === 9 ? ee += 4 - (ee + e.bsCount[p] + (B ? 1 : 0)) % 4 : ee++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (z ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = X - T, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (z ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = ee - F, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
       continue;
     }
     if (g) break;
     let y = !1;
-    for (let T = 0, z = d.length; T < z; T++) if (d[T](e, p, n, !0)) {
+    for (let F = 0, z = d.length; F < z; F++) if (d[F](e, p, n, !0)) {
       y = !0;
       break;
     }
@@ -9778,17 +9817,17 @@ function x_(e, t, n, r) {
   }
   const x = e.blkIndent;
   e.blkIndent = 0;
-  const R = e.push("blockquote_open", "blockquote", 1);
-  R.markup = ">";
-  const E = [t, 0];
-  R.map = E, e.md.block.tokenize(e, t, p);
+  const v = e.push("blockquote_open", "blockquote", 1);
+  v.markup = ">";
+  const D = [t, 0];
+  v.map = D, e.md.block.tokenize(e, t, p);
   const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = b, E[1] = e.line;
+  k.markup = ">", e.lineMax = o, e.parentType = m, D[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function A_(e, t, n, r) {
+function R_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9797,7 +9836,7 @@ function A_(e, t, n, r) {
   let l = 1;
   for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !Ce(a)) return !1;
+    if (a !== o && !Ee(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -9806,13 +9845,13 @@ function A_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Bc(e, t) {
+function $c(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ce(e.src.charCodeAt(r)) ? -1 : r;
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function $c(e, t) {
+function zc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9827,67 +9866,67 @@ function $c(e, t) {
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !Ce(s)) ? -1 : i;
+  return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function R_(e, t) {
+function E_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function v_(e, t, n, r) {
+function C_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, b, g;
-  if ((g = $c(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = Bc(e, c)) >= 0) d = !1;
+  let d, m, g;
+  if ((g = zc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
+  } else if ((g = $c(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
   const p = e.src.charCodeAt(g - 1), x = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), b !== 1 && (l.attrs = [["start", b]])) : l = e.push("bullet_list_open", "ul", 1);
-  const R = [c, 0];
-  l.map = R, l.markup = String.fromCharCode(p);
-  let E = !1;
+  d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
+  const v = [c, 0];
+  l.map = v, l.markup = String.fromCharCode(p);
+  let D = !1;
   const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let T = y;
+    let F = y;
     for (; s < i; ) {
-      const P = e.src.charCodeAt(s);
-      if (P === 9) T += 4 - (T + e.bsCount[c]) % 4;
-      else if (P === 32) T++;
+      const ke = e.src.charCodeAt(s);
+      if (ke === 9) F += 4 - (F + e.bsCount[c]) % 4;
+      else if (ke === 32) F++;
       else break;
       s++;
     }
     const z = s;
     let B;
-    z >= i ? B = 1 : B = T - y, B > 4 && (B = 1);
-    const X = y + B;
+    z >= i ? B = 1 : B = F - y, B > 4 && (B = 1);
+    const ee = y + B;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
-    const Y = [c, 0];
-    l.map = Y, d && (l.info = e.src.slice(o, g - 1));
-    const le = e.tight, Q = e.tShift[c], ue = e.sCount[c], ve = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = X, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = T, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || E) && (a = !1), E = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = ve, e.tShift[c] = Q, e.sCount[c] = ue, e.tight = le, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Y[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let W = !1;
-    for (let P = 0, j = k.length; P < j; P++) if (k[P](e, c, n, !0)) {
-      W = !0;
+    const Q = [c, 0];
+    l.map = Q, d && (l.info = e.src.slice(o, g - 1));
+    const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let ye = !1;
+    for (let ke = 0, lt = k.length; ke < lt; ke++) if (k[ke](e, c, n, !0)) {
+      ye = !0;
       break;
     }
-    if (W) break;
+    if (ye) break;
     if (d) {
-      if (g = $c(e, c), g < 0) break;
+      if (g = zc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Bc(e, c), g < 0) break;
+    } else if (g = $c(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), R[1] = c, e.line = c, e.parentType = w, a && R_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && E_(e, x), !0;
 }
-var Ws = 999;
-function E_(e) {
+var Js = 999;
+function D_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9900,7 +9939,7 @@ function E_(e) {
 function gr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function li(e, t) {
+function ai(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -9916,13 +9955,13 @@ function li(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function C_(e, t, n, r) {
+function S_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = gr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Ws * 2) return !1;
+    if (c.length + s - u > Js * 2) return !1;
     let z = i.charCodeAt(s);
     if (z === 91) return !1;
     if (z === 93) {
@@ -9930,65 +9969,65 @@ function C_(e, t, n, r) {
       break;
     }
     if (z === 92 && (z = i.charCodeAt(++s)), z === 10 && s < l) {
-      const B = li(e, o);
+      const B = ai(e, o);
       if (B < 0) return !1;
       c += i.slice(u, l), s = u = B, l = gr(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Ws && E_(c) > Ws)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && D_(c) > Js)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
-      const B = li(e, o);
+      const B = ai(e, o);
       if (B < 0) break;
       s = B, l = gr(e, o++);
-    } else if (Ce(z)) s++;
+    } else if (Ee(z)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
   if (!d.ok) return !1;
-  const b = e.md.normalizeLink(d.str);
-  if (!e.md.validateLink(b)) return !1;
+  const m = e.md.normalizeLink(d.str);
+  if (!e.md.validateLink(m)) return !1;
   s = d.pos;
   const g = s, p = l, x = o;
   for (; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
-      const B = li(e, o);
+      const B = ai(e, o);
       if (B < 0) break;
       s = B, l = gr(e, o++);
-    } else if (Ce(z)) s++;
+    } else if (Ee(z)) s++;
     else break;
   }
-  const R = s;
-  let E = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; E.can_continue; ) {
-    const z = li(e, o);
+  const v = s;
+  let D = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; D.can_continue; ) {
+    const z = ai(e, o);
     if (z < 0) break;
-    s = z, l = gr(e, o++), E = e.md.helpers.parseLinkTitle(i, s, l, E);
+    s = z, l = gr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
   }
   let k;
-  for (R !== g && E.ok ? (k = E.str, s = E.pos) : (k = "", s = g, l = p, o = x); s < l && Ce(i.charCodeAt(s)); )
+  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = x); s < l && Ee(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = p, o = x; s < l && Ce(i.charCodeAt(s)); )
+    for (k = "", s = g, l = p, o = x; s < l && Ee(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = zi(c);
+  const w = Ui(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
     title: k,
-    href: b
+    href: m
   });
   const y = e.push("reference_definition", "", 0);
   y.map = [t, o], y.hidden = !0;
-  const T = /* @__PURE__ */ Object.create(null);
-  return T.label = w, y.meta = T, e.line = o, !0;
+  const F = /* @__PURE__ */ Object.create(null);
+  return F.label = w, y.meta = F, e.line = o, !0;
 }
-var D_ = [
+var T_ = [
   "address",
   "article",
   "aside",
@@ -10051,7 +10090,7 @@ var D_ = [
   "tr",
   "track",
   "ul"
-], S_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, T_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Bu = new RegExp(`^(?:${S_}|${T_})`), wn = [
+], F_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, I_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", $u = new RegExp(`^(?:${F_}|${I_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10078,28 +10117,28 @@ var D_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${D_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${T_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Bu.source}\\s*$`),
+    new RegExp(`${$u.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function F_(e, t, n, r) {
+function O_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
-  for (; l < wn.length && !wn[l][0].test(o); l++) ;
-  if (l === wn.length) return !1;
-  if (r) return wn[l][2];
+  for (; l < xn.length && !xn[l][0].test(o); l++) ;
+  if (l === xn.length) return !1;
+  if (r) return xn[l][2];
   let c = t + 1;
-  const a = wn[l][1].test("");
-  if (!wn[l][1].test(o)) {
+  const a = xn[l][1].test("");
+  if (!xn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), wn[l][1].test(o)) {
+      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), xn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10108,7 +10147,7 @@ function F_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function I_(e, t, n, r) {
+function M_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10116,19 +10155,19 @@ function I_(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
     l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !Ce(o)) return !1;
+  if (l > 6 || i < s && !Ee(o)) return !1;
   if (r) return !0;
   s = e.skipSpacesBack(s, i);
   const c = e.skipCharsBack(s, 35, i);
-  c > i && Ce(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  c > i && Ee(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Ui(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = Wi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function O_(e, t, n) {
+function N_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10145,16 +10184,16 @@ function O_(e, t, n) {
       }
     }
     if (e.sCount[l] < 0) continue;
-    let b = !1;
+    let m = !1;
     for (let g = 0, p = r.length; g < p; g++) if (r[g](e, l, n, !0)) {
-      b = !0;
+      m = !0;
       break;
     }
-    if (b) break;
+    if (m) break;
   }
   if (!s)
     return e.parentType = i, !1;
-  const c = Ui(e.getLines(t, l, e.blkIndent, !1));
+  const c = Wi(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10163,7 +10202,7 @@ function O_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function N_(e, t, n) {
+function L_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10175,42 +10214,22 @@ function N_(e, t, n) {
     }
     if (a) break;
   }
-  const o = Ui(e.getLines(t, s, e.blkIndent, !1));
+  const o = Wi(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var ci = [
+var ui = [
   [
     "table",
-    y_,
+    k_,
     ["paragraph", "reference"]
   ],
-  ["code", w_],
+  ["code", x_],
   [
     "fence",
-    k_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    x_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     A_,
     [
       "paragraph",
@@ -10220,18 +10239,38 @@ var ci = [
     ]
   ],
   [
-    "list",
+    "blockquote",
     v_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
+    R_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    C_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", C_],
+  ["reference", S_],
   [
     "html_block",
-    F_,
+    O_,
     [
       "paragraph",
       "reference",
@@ -10240,26 +10279,26 @@ var ci = [
   ],
   [
     "heading",
-    I_,
+    M_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", O_],
-  ["paragraph", N_]
-], $u = class {
+  ["lheading", N_],
+  ["paragraph", L_]
+], zu = class {
   constructor() {
-    H(
+    K(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Br()
-    ), H(this, "State", ju);
-    for (let e = 0; e < ci.length; e++) this.ruler.push(ci[e][0], ci[e][1], { alt: (ci[e][2] || []).slice() });
+      new $r()
+    ), K(this, "State", Bu);
+    for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
@@ -10288,17 +10327,17 @@ var ci = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, zu = class {
+}, Uu = class {
   constructor(e, t, n, r) {
-    H(this, "pos", 0), H(this, "level", 0), H(this, "pending", ""), H(this, "pendingLevel", 0), H(this, "cache", {}), H(this, "backticks", {}), H(this, "backticksScanned", !1), H(this, "skipHtmlSpecial", !1), H(this, "linkLevel", 0), H(this, "delimiters", []), H(this, "_prev_delimiters", []), H(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new In("text", "", 0);
+    const e = new On("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new In(e, t, n);
+    const r = new On(e, t, n);
     let i;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
   }
@@ -10320,15 +10359,15 @@ var ci = [
       const p = this.src.charCodeAt(s + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = Pr(i) || Lr(i), a = Pr(l) || Lr(l), u = Mr(i), d = Mr(l), b = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = jr(i) || Pr(i), a = jr(l) || Pr(l), u = Lr(i), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
-      can_open: b && (t || !g || c),
-      can_close: g && (t || !b || a),
+      can_open: m && (t || !g || c),
+      can_close: g && (t || !m || a),
       length: o
     };
   }
 };
-function M_(e) {
+function P_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10358,25 +10397,25 @@ function M_(e) {
       return !1;
   }
 }
-function L_(e, t) {
+function j_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !M_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !P_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function P_(e) {
+function B_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function j_(e) {
+function $_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function B_(e, t) {
+function z_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && j_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !P_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && $_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !B_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10390,14 +10429,14 @@ function B_(e, t) {
     e.pending = e.pending.slice(0, -o);
     const d = e.push("link_open", "a", 1);
     d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
-    const b = e.push("text", "", 0);
-    b.content = e.md.normalizeLinkText(c);
+    const m = e.push("text", "", 0);
+    m.content = e.md.normalizeLinkText(c);
     const g = e.push("link_close", "a", -1);
     g.markup = "linkify", g.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function $_(e, t) {
+function U_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10410,21 +10449,21 @@ function $_(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && Ce(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Ee(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Mo = [];
-for (let e = 0; e < 256; e++) Mo.push(0);
+var Po = [];
+for (let e = 0; e < 256; e++) Po.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Mo[e.charCodeAt(0)] = 1;
+  Po[e.charCodeAt(0)] = 1;
 });
-function z_(e, t) {
+function W_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let i = e.src.charCodeAt(n);
   if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ce(i)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ee(i)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10443,11 +10482,11 @@ function z_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && Mo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && Po[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function U_(e) {
+function J_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10457,7 +10496,7 @@ function U_(e) {
   }
   return t;
 }
-function W_(e, t) {
+function q_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10465,7 +10504,7 @@ function W_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = U_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = J_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10483,7 +10522,7 @@ function W_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function J_(e, t) {
+function H_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10503,7 +10542,7 @@ function J_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function zc(e, t) {
+function Uc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10517,47 +10556,6 @@ function zc(e, t) {
     let o = s + 1;
     for (; o < e.tokens.length && e.tokens[o].type === "s_close"; ) o++;
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
-  }
-}
-function q_(e) {
-  const t = e.tokens_meta, n = e.tokens_meta.length;
-  zc(e, e.delimiters);
-  for (let i = 0; i < n; i++) {
-    var r;
-    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && zc(e, s);
-  }
-}
-var Uu = {
-  tokenize: J_,
-  postProcess: q_
-};
-function H_(e, t) {
-  const n = e.pos, r = e.src.charCodeAt(n);
-  if (t || r !== 95 && r !== 42) return !1;
-  const i = e.scanDelims(e.pos, r === 42);
-  for (let s = 0; s < i.length; s++) {
-    const o = e.push("text", "", 0);
-    o.content = String.fromCharCode(r), e.delimiters.push({
-      marker: r,
-      length: i.length,
-      token: e.tokens.length - 1,
-      end: -1,
-      open: i.can_open,
-      close: i.can_close
-    });
-  }
-  return e.pos += i.length, !0;
-}
-function Uc(e, t) {
-  const n = t.length;
-  for (let r = n - 1; r >= 0; r--) {
-    const i = t[r];
-    if (i.marker !== 95 && i.marker !== 42 || i.end === -1) continue;
-    const s = t[i.end], o = r > 0 && t[r - 1].end === i.end + 1 && t[r - 1].marker === i.marker && t[r - 1].token === i.token - 1 && t[i.end + 1].token === s.token + 1, l = String.fromCharCode(i.marker), c = e.tokens[i.token];
-    c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
-    const a = e.tokens[s.token];
-    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
 function V_(e) {
@@ -10574,63 +10572,104 @@ var Wu = {
   postProcess: V_
 };
 function G_(e, t) {
+  const n = e.pos, r = e.src.charCodeAt(n);
+  if (t || r !== 95 && r !== 42) return !1;
+  const i = e.scanDelims(e.pos, r === 42);
+  for (let s = 0; s < i.length; s++) {
+    const o = e.push("text", "", 0);
+    o.content = String.fromCharCode(r), e.delimiters.push({
+      marker: r,
+      length: i.length,
+      token: e.tokens.length - 1,
+      end: -1,
+      open: i.can_open,
+      close: i.can_close
+    });
+  }
+  return e.pos += i.length, !0;
+}
+function Wc(e, t) {
+  const n = t.length;
+  for (let r = n - 1; r >= 0; r--) {
+    const i = t[r];
+    if (i.marker !== 95 && i.marker !== 42 || i.end === -1) continue;
+    const s = t[i.end], o = r > 0 && t[r - 1].end === i.end + 1 && t[r - 1].marker === i.marker && t[r - 1].token === i.token - 1 && t[i.end + 1].token === s.token + 1, l = String.fromCharCode(i.marker), c = e.tokens[i.token];
+    c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
+    const a = e.tokens[s.token];
+    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
+  }
+}
+function K_(e) {
+  const t = e.tokens_meta, n = e.tokens_meta.length;
+  Wc(e, e.delimiters);
+  for (let i = 0; i < n; i++) {
+    var r;
+    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
+    s && Wc(e, s);
+  }
+}
+var Ju = {
+  tokenize: G_,
+  postProcess: K_
+};
+function Y_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
   let p = g + 1;
   if (p < d && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ce(n) && n !== 10)); p++)
+    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
       ;
     if (p >= d) return !1;
     if (c = p, i = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ce(n) && n !== 10)); p++)
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
         ;
       if (i = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && i.ok)
-        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ce(n) && n !== 10)); p++)
+        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
           ;
     }
     (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(b, g)), r = zi(r), s = e.env.references[r], !s)
+    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(m, g)), r = Ui(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
   if (!t) {
-    e.pos = b, e.posMax = g;
-    const x = e.push("link_open", "a", 1), R = [["href", o]];
-    if (x.attrs = R, l && R.push(["title", l]), r) {
-      const E = /* @__PURE__ */ Object.create(null);
-      E.label = r, x.meta = E;
+    e.pos = m, e.posMax = g;
+    const x = e.push("link_open", "a", 1), v = [["href", o]];
+    if (x.attrs = v, l && v.push(["title", l]), r) {
+      const D = /* @__PURE__ */ Object.create(null);
+      D.label = r, x.meta = D;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function K_(e, t) {
+function X_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
-  const d = e.pos, b = e.posMax;
+  const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const g = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (p < 0) return !1;
-  if (s = p + 1, s < b && e.src.charCodeAt(s) === 40) {
-    for (s++; s < b && (n = e.src.charCodeAt(s), !(!Ce(n) && n !== 10)); s++)
+  if (s = p + 1, s < m && e.src.charCodeAt(s) === 40) {
+    for (s++; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
       ;
-    if (s >= b) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!Ce(n) && n !== 10)); s++)
+    if (s >= m) return !1;
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < b && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!Ce(n) && n !== 10)); s++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < m && a !== s && l.ok)
+      for (c = l.str, s = l.pos; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
         ;
     else c = "";
-    if (s >= b || e.src.charCodeAt(s) !== 41)
+    if (s >= m || e.src.charCodeAt(s) !== 41)
       return e.pos = d, !1;
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < b && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = zi(i), o = e.env.references[i], !o)
+    if (s < m && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = Ui(i), o = e.env.references[i], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
@@ -10638,16 +10677,16 @@ function K_(e, t) {
     r = e.src.slice(g, p);
     const x = [];
     e.md.inline.parse(r, e.md, e.env, x);
-    const R = e.push("image", "img", 0), E = [["src", u], ["alt", ""]];
-    if (R.attrs = E, R.children = x, R.content = r, c && E.push(["title", c]), i) {
+    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
+    if (v.attrs = D, v.children = x, v.content = r, c && D.push(["title", c]), i) {
       const k = /* @__PURE__ */ Object.create(null);
-      k.label = i, R.meta = k;
+      k.label = i, v.meta = k;
     }
   }
-  return e.pos = s, e.posMax = b, !0;
+  return e.pos = s, e.posMax = m, !0;
 }
-var Y_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, X_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function Z_(e, t) {
+var Z_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, Q_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function e0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10658,7 +10697,7 @@ function Z_(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (X_.test(s)) {
+  if (Q_.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10671,7 +10710,7 @@ function Z_(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (Y_.test(s)) {
+  if (Z_.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10686,17 +10725,17 @@ function Z_(e, t) {
   }
   return !1;
 }
-function Q_(e) {
+function t0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function e0(e) {
+function n0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Ju(e) {
+function qu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function t0(e, t) {
+function r0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10707,48 +10746,48 @@ function t0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Ju(n.charCodeAt(t + 2)))
+  else if (qu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function n0(e, t) {
+function i0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = t0(e, r);
-  else if (s === 47 || Ju(s)) {
-    const o = e.src.slice(r).match(Bu);
+  if (s === 33 || s === 63) i = r0(e, r);
+  else if (s === 47 || qu(s)) {
+    const o = e.src.slice(r).match($u);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), Q_(o.content) && e.linkLevel++, e0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), t0(o.content) && e.linkLevel++, n0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var r0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, i0 = /^&([a-z][a-z0-9]{1,31});/i;
-function s0(e, t) {
+var s0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, o0 = /^&([a-z][a-z0-9]{1,31});/i;
+function l0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(r0);
+    const i = e.src.slice(n).match(s0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = No(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
+        o.content = Lo(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(i0);
+    const i = e.src.slice(n).match(o0);
     if (i) {
-      const s = ku(i[0]);
+      const s = xu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10760,7 +10799,7 @@ function s0(e, t) {
   }
   return !1;
 }
-function Wc(e) {
+function Jc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10781,8 +10820,8 @@ function Wc(e) {
     for (; a > c; a -= s[a] + 1) {
       const d = e[a];
       if (d.marker === l.marker && d.open && d.end < 0) {
-        let b = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (b = !0), !b) {
+        let m = !1;
+        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
           const g = a > 0 && !e[a - 1].open ? s[a - 1] + 1 : 0;
           s[o] = o - a + g, s[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, i = -2;
           break;
@@ -10792,60 +10831,60 @@ function Wc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function o0(e) {
+function c0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Wc(e.delimiters);
+  Jc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Wc(s);
+    s && Jc(s);
   }
 }
-function l0(e) {
+function a0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
     i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
   t !== n && (i.length = n);
 }
-var Js = [
-  ["text", L_],
-  ["linkify", B_],
-  ["newline", $_],
-  ["escape", z_],
-  ["backticks", W_],
-  ["strikethrough", Uu.tokenize],
-  ["emphasis", Wu.tokenize],
-  ["link", G_],
-  ["image", K_],
-  ["autolink", Z_],
-  ["html_inline", n0],
-  ["entity", s0]
-], qs = [
-  ["balance_pairs", o0],
-  ["strikethrough", Uu.postProcess],
-  ["emphasis", Wu.postProcess],
-  ["fragments_join", l0]
-], qu = class {
+var qs = [
+  ["text", j_],
+  ["linkify", z_],
+  ["newline", U_],
+  ["escape", W_],
+  ["backticks", q_],
+  ["strikethrough", Wu.tokenize],
+  ["emphasis", Ju.tokenize],
+  ["link", Y_],
+  ["image", X_],
+  ["autolink", e0],
+  ["html_inline", i0],
+  ["entity", l0]
+], Hs = [
+  ["balance_pairs", c0],
+  ["strikethrough", Wu.postProcess],
+  ["emphasis", Ju.postProcess],
+  ["fragments_join", a0]
+], Hu = class {
   constructor() {
-    H(
+    K(
       this,
       /**
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Br()
-    ), H(
+      new $r()
+    ), K(
       this,
       /**
       * {@link Ruler} instance. Second ruler used for post-processing
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Br()
-    ), H(this, "State", zu);
-    for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
-    for (let e = 0; e < qs.length; e++) this.ruler2.push(qs[e][0], qs[e][1]);
+      new $r()
+    ), K(this, "State", Uu);
+    for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
+    for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10892,7 +10931,7 @@ var Js = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, c0 = {
+}, u0 = {
   default: {
     options: {
       html: !1,
@@ -10991,7 +11030,7 @@ var Js = [
       }
     }
   }
-}, a0 = /^(vbscript|javascript|file|data):/, u0 = /^data:image\/(gif|png|jpeg|webp);/, Jc = [
+}, f0 = /^(vbscript|javascript|file|data):/, d0 = /^data:image\/(gif|png|jpeg|webp);/, qc = [
   "http:",
   "https:",
   "mailto:"
@@ -11014,35 +11053,35 @@ var Js = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return a0.test(t) ? u0.test(t) : !0;
+    return f0.test(t) ? d0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || Jc.indexOf(t.protocol) >= 0))
+    const t = ho(e, !0);
+    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Ic.toASCII(t.hostname);
+        t.hostname = Oc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ao(t);
+    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = uo(e, !0);
-    if (t.hostname && (!t.protocol || Jc.indexOf(t.protocol) >= 0))
+    const t = ho(e, !0);
+    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Ic.toUnicode(t.hostname);
+        t.hostname = Oc.toUnicode(t.hostname);
       } catch {
       }
-    return nr(ao(t), nr.defaultChars + "%");
+    return rr(fo(t), rr.defaultChars + "%");
   }
   constructor(...e) {
-    H(
+    K(
       this,
       /**
       * Instance of {@link ParserInline}. You may need it to add new rules when
@@ -11050,8 +11089,8 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new qu()
-    ), H(
+      new Hu()
+    ), K(
       this,
       /**
       * Instance of {@link ParserBlock}. You may need it to add new rules when
@@ -11059,8 +11098,8 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new $u()
-    ), H(
+      new zu()
+    ), K(
       this,
       /**
       * Instance of {@link ParserCore} chain executor. You may need it to add new
@@ -11068,8 +11107,8 @@ var Js = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Pu()
-    ), H(
+      new ju()
+    ), K(
       this,
       /**
       * Instance of {@link Renderer}. Use it to modify output look. Or to add rendering
@@ -11093,7 +11132,7 @@ var Js = [
       */
       "renderer",
       new Nu()
-    ), H(
+    ), K(
       this,
       /**
       * [linkify-it](https://github.com/markdown-it/linkify-it) instance.
@@ -11101,23 +11140,23 @@ var Js = [
       * rule.
       */
       "linkify",
-      new bm()
-    ), H(
+      new wm()
+    ), K(
       this,
       /**
       * Assorted utility functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Tm
-    ), H(
+      Im
+    ), K(
       this,
       /**
       * Link components parser functions, useful to write plugins. See details
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, Hm)
+      Object.assign({}, Gm)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11155,7 +11194,7 @@ var Js = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = c0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = u0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11280,17 +11319,17 @@ var Js = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-H(Ot, "Token", In);
-H(Ot, "Ruler", Br);
-H(Ot, "Renderer", Nu);
-H(Ot, "ParserCore", Pu);
-H(Ot, "StateCore", Mu);
-H(Ot, "ParserBlock", $u);
-H(Ot, "StateBlock", ju);
-H(Ot, "ParserInline", qu);
-H(Ot, "StateInline", zu);
-var f0 = Fu(Ot);
-const d0 = 200 * 1024, Lo = /^(?:https?:\/\/|mailto:)/i, h0 = [
+K(Ot, "Token", On);
+K(Ot, "Ruler", $r);
+K(Ot, "Renderer", Nu);
+K(Ot, "ParserCore", ju);
+K(Ot, "StateCore", Lu);
+K(Ot, "ParserBlock", zu);
+K(Ot, "StateBlock", Bu);
+K(Ot, "ParserInline", Hu);
+K(Ot, "StateInline", Uu);
+var h0 = Iu(Ot);
+const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
   "a",
   "blockquote",
   "br",
@@ -11317,129 +11356,129 @@ const d0 = 200 * 1024, Lo = /^(?:https?:\/\/|mailto:)/i, h0 = [
   "thead",
   "tr",
   "ul"
-], p0 = ["href", "title", "target", "rel", "start", "class"], Wr = new f0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Wr.disable(["image"]);
-Wr.validateLink = (e) => Lo.test(String(e).trim());
-const g0 = Wr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Wr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), g0(e, t, n, r, i));
-function m0(e) {
+], m0 = ["href", "title", "target", "rel", "start", "class"], Jr = new h0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Jr.disable(["image"]);
+Jr.validateLink = (e) => jo.test(String(e).trim());
+const _0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), _0(e, t, n, r, i));
+function b0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let qc = null;
-function _0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (qc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Hc = null;
+function y0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Hc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Lo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), qc = e), e);
+    n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), Hc = e), e);
 }
-function b0(e, t = jg) {
-  const n = String(e ?? "").slice(0, d0), r = _0(t);
-  if (!r) return `<p>${m0(n)}</p>`;
-  const i = Wr.render(n);
+function w0(e, t = $g) {
+  const n = String(e ?? "").slice(0, p0), r = y0(t);
+  if (!r) return `<p>${b0(n)}</p>`;
+  const i = Jr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: h0,
-    ALLOWED_ATTR: p0,
-    ALLOWED_URI_REGEXP: Lo,
+    ALLOWED_TAGS: g0,
+    ALLOWED_ATTR: m0,
+    ALLOWED_URI_REGEXP: jo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const y0 = 300, Wn = /* @__PURE__ */ new Map();
-function w0(e) {
+const k0 = 300, Jn = /* @__PURE__ */ new Map();
+function Vs(e) {
   const t = String(e ?? "");
-  let n = Wn.get(t);
-  return n !== void 0 ? Wn.delete(t) : (n = b0(t), Wn.size >= y0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
+  let n = Jn.get(t);
+  return n !== void 0 ? Jn.delete(t) : (n = w0(t), Jn.size >= k0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
 }
-const k0 = ["data-prompt", "data-status"], x0 = { class: "cd-run-head" }, A0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, v0 = ["value"], E0 = {
+const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, E0 = ["value"], C0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, C0 = {
+}, D0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, D0 = {
+}, S0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, S0 = ["data-node", "onClick"], T0 = { class: "cd-err" }, F0 = {
+}, T0 = ["data-node", "onClick"], F0 = { class: "cd-err" }, I0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, I0 = ["src", "alt", "title", "onClick"], Hc = {
+}, O0 = ["src", "alt", "title", "onClick"], Vc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Hl(s.id, o.nodeId, o.index));
-    return (s, o) => (q(), V("div", {
-      class: rt(["cd-run", "cd-run-" + e.run.status]),
+    const t = e, n = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index));
+    return (s, o) => (J(), q("div", {
+      class: nt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      ne("div", x0, [
-        o[0] || (o[0] = ne("span", { class: "cd-who" }, "run", -1)),
-        ne("b", A0, de(e.run.status), 1),
-        ne("span", R0, [
-          _e(de(e.run.short), 1),
-          e.run.queuedBy ? (q(), V(ce, { key: 0 }, [
-            _e(" · " + de(e.run.queuedBy), 1)
-          ], 64)) : ye("", !0),
-          e.run.seconds !== null ? (q(), V(ce, { key: 1 }, [
-            _e(" · " + de(r(e.run.seconds)), 1)
-          ], 64)) : ye("", !0)
+      Y("div", A0, [
+        o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
+        Y("b", v0, oe(e.run.status), 1),
+        Y("span", R0, [
+          he(oe(e.run.short), 1),
+          e.run.queuedBy ? (J(), q(se, { key: 0 }, [
+            he(" · " + oe(e.run.queuedBy), 1)
+          ], 64)) : pe("", !0),
+          e.run.seconds !== null ? (J(), q(se, { key: 1 }, [
+            he(" · " + oe(r(e.run.seconds)), 1)
+          ], 64)) : pe("", !0)
         ])
       ]),
-      e.run.final ? ye("", !0) : (q(), V(ce, { key: 0 }, [
-        e.run.percent !== null ? (q(), V("progress", {
+      e.run.final ? pe("", !0) : (J(), q(se, { key: 0 }, [
+        e.run.percent !== null ? (J(), q("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, v0)) : (q(), V("progress", E0)),
-        ne("div", C0, [
-          e.run.status === "queued" ? (q(), V(ce, { key: 0 }, [
-            o[1] || (o[1] = _e("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (q(), V(ce, { key: 0 }, [
-              _e(" (position " + de(e.run.queuePosition) + ")", 1)
-            ], 64)) : ye("", !0)
-          ], 64)) : e.run.node ? (q(), V(ce, { key: 1 }, [
-            _e(de(e.run.node.title), 1),
-            e.run.max ? (q(), V(ce, { key: 0 }, [
-              _e(" · " + de(e.run.value) + "/" + de(e.run.max), 1)
-            ], 64)) : ye("", !0)
-          ], 64)) : (q(), V(ce, { key: 2 }, [
-            _e("starting…")
+        }, null, 8, E0)) : (J(), q("progress", C0)),
+        Y("div", D0, [
+          e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
+            o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (J(), q(se, { key: 0 }, [
+              he(" (position " + oe(e.run.queuePosition) + ")", 1)
+            ], 64)) : pe("", !0)
+          ], 64)) : e.run.node ? (J(), q(se, { key: 1 }, [
+            he(oe(e.run.node.title), 1),
+            e.run.max ? (J(), q(se, { key: 0 }, [
+              he(" · " + oe(e.run.value) + "/" + oe(e.run.max), 1)
+            ], 64)) : pe("", !0)
+          ], 64)) : (J(), q(se, { key: 2 }, [
+            he("starting…")
           ], 64)),
-          e.run.done ? (q(), V(ce, { key: 3 }, [
-            _e(" · " + de(e.run.done) + " node" + de(e.run.done === 1 ? "" : "s") + " done", 1)
-          ], 64)) : ye("", !0)
+          e.run.done ? (J(), q(se, { key: 3 }, [
+            he(" · " + oe(e.run.done) + " node" + oe(e.run.done === 1 ? "" : "s") + " done", 1)
+          ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (q(), V("div", D0, de(e.run.reason), 1)) : ye("", !0),
-      (q(!0), V(ce, null, ot(e.run.errors, (l, c) => (q(), V("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", S0, oe(e.run.reason), 1)) : pe("", !0),
+      (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (q(), V("button", {
+        l.nodeId ? (J(), q("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: qn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Hn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          _e(de(l.title), 1),
-          l.input ? (q(), V(ce, { key: 0 }, [
-            _e(" · " + de(l.input), 1)
-          ], 64)) : ye("", !0)
-        ], 8, S0)) : ye("", !0),
-        ne("span", T0, de((l.nodeId ? ": " : "") + l.message), 1)
+          he(oe(l.title), 1),
+          l.input ? (J(), q(se, { key: 0 }, [
+            he(" · " + oe(l.input), 1)
+          ], 64)) : pe("", !0)
+        ], 8, T0)) : pe("", !0),
+        Y("span", F0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (q(), V("div", F0, [
-        (q(!0), V(ce, null, ot(e.run.outputs, (l) => (q(), V("img", {
+      e.run.outputs.length ? (J(), q("div", I0, [
+        (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11447,466 +11486,550 @@ const k0 = ["data-prompt", "data-status"], x0 = { class: "cd-run-head" }, A0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, I0))), 128))
-      ])) : ye("", !0)
-    ], 10, k0));
+        }, null, 8, O0))), 128))
+      ])) : pe("", !0)
+    ], 10, x0));
   }
-}, O0 = { class: "cd-bar" }, N0 = ["title"], M0 = ["value", "disabled"], L0 = ["value"], P0 = ["title"], j0 = ["disabled"], B0 = {
+}, M0 = { class: "cd-bar" }, N0 = ["title"], L0 = ["value", "disabled"], P0 = ["value"], j0 = ["disabled"], B0 = ["title"], $0 = ["disabled"], z0 = {
   key: 0,
+  class: "cd-hits",
+  "data-test": "search-hits"
+}, U0 = {
+  key: 0,
+  class: "cd-hint"
+}, W0 = ["onClick", "data-session"], J0 = { class: "cd-hint" }, q0 = { key: 0 }, H0 = {
+  key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, $0 = ["value"], z0 = { class: "cd-wide" }, U0 = { class: "cd-wide" }, W0 = { class: "cd-hint" }, J0 = { class: "cd-row" }, q0 = ["disabled"], H0 = {
+}, V0 = ["value"], G0 = { class: "cd-wide" }, K0 = { class: "cd-wide" }, Y0 = { class: "cd-hint" }, X0 = { class: "cd-row" }, Z0 = ["disabled"], Q0 = {
   class: "cd-skills",
   "data-test": "skills"
-}, V0 = ["title"], G0 = ["checked", "onChange", "data-skill"], K0 = {
+}, eb = ["title"], tb = ["checked", "onChange", "data-skill"], nb = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Y0 = { class: "cd-main" }, X0 = {
+}, rb = { class: "cd-main" }, ib = {
+  key: 0,
+  class: "cd-compacted",
+  "data-test": "compacted"
+}, sb = { "data-test": "summary" }, ob = ["innerHTML"], lb = { class: "cd-user" }, cb = ["data-skill"], ab = { class: "cd-skill" }, ub = ["innerHTML"], fb = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, Z0 = ["src", "alt", "title", "onClick"], Q0 = ["href", "title"], eb = {
+}, db = ["src", "alt", "title", "onClick"], hb = ["href", "title"], pb = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, tb = {
+}, gb = {
   key: 2,
   class: "cd-err"
-}, nb = ["data-skill"], rb = { class: "cd-skill" }, ib = {
+}, mb = ["data-skill"], _b = { class: "cd-skill" }, bb = {
   key: 0,
   class: "cd-typing"
-}, sb = ["innerHTML"], ob = {
+}, yb = ["innerHTML"], wb = {
   key: 0,
   class: "cd-err"
-}, lb = {
-  key: 0,
+}, kb = {
+  key: 1,
   class: "cd-empty"
-}, cb = {
+}, xb = {
   key: 0,
   class: "cd-hint"
-}, ab = ["src"], ub = ["href"], fb = {
-  key: 1,
+}, Ab = ["src"], vb = ["href"], Rb = {
+  key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, db = {
-  key: 2,
+}, Eb = {
+  key: 3,
   class: "cd-chips",
   "data-test": "chips"
-}, hb = ["title", "data-state"], pb = ["src"], gb = ["onClick"], mb = { class: "cd-input" }, _b = ["disabled"], bb = ["accept"], yb = ["disabled"], wb = ["disabled"], kb = {
+}, Cb = ["title", "data-state"], Db = ["src"], Sb = ["onClick"], Tb = { class: "cd-input" }, Fb = ["disabled"], Ib = ["accept"], Ob = ["disabled"], Mb = ["disabled"], Nb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, i = ht(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = ht(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = ht(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = ht(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = ht(() => r.connected && !r.outage && n.status === "working"), a = ht(() => r.form.skills), u = ht(() => !!n.config?.api_key_set), d = ht(() => {
-      const W = [...r.sessions];
-      return r.form.session_id && !W.some((P) => P.id === r.form.session_id) && W.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), W;
-    }), b = ht(() => {
-      const W = {};
-      for (const [P, j] of Object.entries(Fp(n))) W[P] = j.map((S) => Ip(S, (re) => t.ctl.titleOf(re)));
-      return W;
-    }), g = (W) => b.value[W] ?? [];
-    function p(W) {
-      (!W || W.type === "click" || W.key === "Escape") && t.ctl.showImage("");
+    const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
+      const j = [...r.sessions];
+      return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
+    }), m = tt(() => Mp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
+    function x(j) {
+      return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
-    const x = /* @__PURE__ */ Qr(null);
-    hs(
+    function v(j) {
+      j.key === "Enter" && t.ctl.search(), j.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
+    }
+    const D = tt(() => {
+      const j = {};
+      for (const [C, R] of Object.entries(Ip(n))) j[C] = R.map((H) => Op(H, (Ke) => t.ctl.titleOf(Ke)));
+      return j;
+    }), k = (j) => D.value[j] ?? [];
+    function w(j) {
+      (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
+    }
+    const y = /* @__PURE__ */ ei(null);
+    ps(
       () => r.image,
-      (W) => W && xr(() => x.value?.focus())
+      (j) => j && xr(() => y.value?.focus())
     );
-    const R = /* @__PURE__ */ Qr(null), E = /* @__PURE__ */ Qr(null), k = (W) => {
-      W && (W.scrollTop = W.scrollHeight);
+    const F = /* @__PURE__ */ ei(null), z = /* @__PURE__ */ ei(null), B = (j) => {
+      j && (j.scrollTop = j.scrollHeight);
     };
-    hs(
+    ps(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => xr(() => k(R.value))
-    ), hs(
+      () => xr(() => B(F.value))
+    ), ps(
       () => n.logs.length,
-      () => xr(() => k(E.value))
+      () => xr(() => B(z.value))
     );
-    function w(W) {
-      const P = W.target.value;
-      P === "__new__" ? t.ctl.createSession() : P && t.ctl.selectSession(P);
+    function ee(j) {
+      const C = j.target.value;
+      C === "__new__" ? t.ctl.createSession() : C && t.ctl.selectSession(C);
     }
-    function y(W) {
-      W.key === "Enter" && !W.shiftKey && !W.isComposing && (W.preventDefault(), t.ctl.send());
+    function Q(j) {
+      j.key === "Enter" && !j.shiftKey && !j.isComposing && (j.preventDefault(), t.ctl.send());
     }
-    const T = /* @__PURE__ */ Qr(null), z = [...Fo, ".md", ".json", ".txt"].join(","), B = ht(() => r.attachments.some((W) => W.state === "ready")), X = ht(() => r.connected && (r.draft.trim() || B.value));
-    function Y(W) {
-      t.ctl.addFiles(W.target.files), W.target.value = "";
+    const ae = /* @__PURE__ */ ei(null), ne = [...Oo, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
+    function ye(j) {
+      t.ctl.addFiles(j.target.files), j.target.value = "";
     }
-    function le(W) {
-      W.dataTransfer?.files?.length && t.ctl.addFiles(W.dataTransfer.files);
+    function ke(j) {
+      j.dataTransfer?.files?.length && t.ctl.addFiles(j.dataTransfer.files);
     }
-    function Q(W) {
-      const P = Array.from(W.clipboardData?.files ?? []);
-      P.length && (W.preventDefault(), t.ctl.addFiles(P));
+    function lt(j) {
+      const C = Array.from(j.clipboardData?.files ?? []);
+      C.length && (j.preventDefault(), t.ctl.addFiles(C));
     }
-    const ue = (W) => String(W.mime).startsWith("image/");
-    function ve(W) {
-      W.stopPropagation();
+    const W = (j) => String(j.mime).startsWith("image/");
+    function ie(j) {
+      j.stopPropagation();
     }
-    return (W, P) => (q(), V("div", {
+    return (j, C) => (J(), q("div", {
       class: "comfyd-panel",
-      onKeydown: ve,
-      onKeyup: ve,
-      onWheel: P[17] || (P[17] = qn(() => {
+      onKeydown: ie,
+      onKeyup: ie,
+      onWheel: C[18] || (C[18] = Hn(() => {
       }, ["stop"])),
-      onContextmenu: P[18] || (P[18] = qn(() => {
+      onContextmenu: C[19] || (C[19] = Hn(() => {
       }, ["stop"])),
-      onDragover: P[19] || (P[19] = qn(() => {
+      onDragover: C[20] || (C[20] = Hn(() => {
       }, ["prevent", "stop"])),
-      onDrop: qn(le, ["prevent", "stop"])
+      onDrop: Hn(ke, ["prevent", "stop"])
     }, [
-      ne("div", O0, [
-        ne("span", {
-          class: rt(["cd-dot", s.value]),
+      Y("div", M0, [
+        Y("span", {
+          class: nt(["cd-dot", s.value]),
           title: o.value
         }, null, 10, N0),
-        ne("select", {
+        Y("select", {
           class: "cd-session",
-          value: ee(r).form.session_id,
-          disabled: !ee(r).connected || ee(r).busy,
-          onChange: w,
+          value: G(r).form.session_id,
+          disabled: !G(r).connected || G(r).busy,
+          onChange: ee,
           "data-test": "session"
         }, [
-          P[20] || (P[20] = ne("option", {
+          C[21] || (C[21] = Y("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (q(!0), V(ce, null, ot(d.value, (j) => (q(), V("option", {
-            key: j.id,
-            value: j.id
-          }, de(j.title), 9, L0))), 128)),
-          P[21] || (P[21] = ne("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, M0),
-        ne("span", {
-          class: rt(["cd-status", { "cd-status-outage": ee(r).connected && ee(r).outage }]),
+          (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
+            key: R.id,
+            value: R.id
+          }, oe(R.title), 9, P0))), 128)),
+          C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
+        ], 40, L0),
+        bn(Y("input", {
+          class: "cd-search",
+          "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
+          type: "search",
+          placeholder: "search sessions…",
+          disabled: !G(r).connected,
+          onKeydown: v,
+          "data-test": "session-search",
+          title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
+        }, null, 40, j0), [
+          [Un, G(r).searchQuery]
+        ]),
+        Y("span", {
+          class: nt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          _e(de(i.value), 1),
-          ee(n).queuedTurns ? (q(), V(ce, { key: 0 }, [
-            _e(" · " + de(ee(n).queuedTurns) + " queued", 1)
-          ], 64)) : ye("", !0)
-        ], 10, P0),
-        ne("button", {
+          he(oe(i.value), 1),
+          G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
+            he(" · " + oe(G(n).queuedTurns) + " queued", 1)
+          ], 64)) : pe("", !0)
+        ], 10, B0),
+        Y("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: P[0] || (P[0] = (j) => e.ctl.cancel()),
+          onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, j0),
-        ne("button", {
-          class: rt(["cd-btn", { "cd-on": ee(r).showSettings }]),
-          onClick: P[1] || (P[1] = (j) => ee(r).showSettings = !ee(r).showSettings),
+        }, "■", 8, $0),
+        Y("button", {
+          class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
+          onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        ne("button", {
-          class: rt(["cd-btn", { "cd-on": ee(r).showLog }]),
-          onClick: P[2] || (P[2] = (j) => ee(r).showLog = !ee(r).showLog),
+        Y("button", {
+          class: nt(["cd-btn", { "cd-on": G(r).showLog }]),
+          onClick: C[3] || (C[3] = (R) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      ee(r).showSettings ? (q(), V("div", B0, [
-        ne("label", null, [
-          P[22] || (P[22] = _e("Provider ", -1)),
-          zn(ne("select", {
-            "onUpdate:modelValue": P[3] || (P[3] = (j) => ee(r).form.provider = j),
-            onChange: P[4] || (P[4] = (j) => e.ctl.saveConfig()),
+      G(r).searchHits ? (J(), q("div", z0, [
+        G(r).searchHits.length ? pe("", !0) : (J(), q("div", U0, "nothing found")),
+        (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
+          key: R.key,
+          class: "cd-hit",
+          onClick: (H) => e.ctl.openHit(R),
+          "data-session": R.sessionId
+        }, [
+          Y("b", null, oe(R.title), 1),
+          C[23] || (C[23] = he()),
+          Y("span", J0, oe(R.kind), 1),
+          C[24] || (C[24] = Y("br", null, null, -1)),
+          (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
+            H.mark ? (J(), q("mark", q0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
+              he(oe(H.text), 1)
+            ], 64))
+          ], 64))), 128))
+        ], 8, W0))), 128))
+      ])) : pe("", !0),
+      G(r).showSettings ? (J(), q("div", H0, [
+        Y("label", null, [
+          C[25] || (C[25] = he("Provider ", -1)),
+          bn(Y("select", {
+            "onUpdate:modelValue": C[4] || (C[4] = (R) => G(r).form.provider = R),
+            onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (q(!0), V(ce, null, ot(ee(zp), (j) => (q(), V("option", {
-              key: j,
-              value: j
-            }, de(j), 9, $0))), 128))
+            (J(!0), q(se, null, qe(G(Wp), (R) => (J(), q("option", {
+              key: R,
+              value: R
+            }, oe(R), 9, V0))), 128))
           ], 544), [
-            [Rh, ee(r).form.provider]
+            [Rh, G(r).form.provider]
           ])
         ]),
-        ne("label", null, [
-          P[23] || (P[23] = _e("Model ", -1)),
-          zn(ne("input", {
-            "onUpdate:modelValue": P[5] || (P[5] = (j) => ee(r).form.model = j),
-            onChange: P[6] || (P[6] = (j) => e.ctl.saveConfig()),
+        Y("label", null, [
+          C[26] || (C[26] = he("Model ", -1)),
+          bn(Y("input", {
+            "onUpdate:modelValue": C[6] || (C[6] = (R) => G(r).form.model = R),
+            onChange: C[7] || (C[7] = (R) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [ar, ee(r).form.model]
+            [Un, G(r).form.model]
           ])
         ]),
-        ne("label", null, [
-          P[24] || (P[24] = _e("Base URL ", -1)),
-          zn(ne("input", {
-            "onUpdate:modelValue": P[7] || (P[7] = (j) => ee(r).form.base_url = j),
-            onChange: P[8] || (P[8] = (j) => e.ctl.saveConfig()),
+        Y("label", null, [
+          C[27] || (C[27] = he("Base URL ", -1)),
+          bn(Y("input", {
+            "onUpdate:modelValue": C[8] || (C[8] = (R) => G(r).form.base_url = R),
+            onChange: C[9] || (C[9] = (R) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [ar, ee(r).form.base_url]
+            [Un, G(r).form.base_url]
           ])
         ]),
-        ne("label", z0, [
-          P[25] || (P[25] = _e("System prompt ", -1)),
-          zn(ne("textarea", {
-            "onUpdate:modelValue": P[9] || (P[9] = (j) => ee(r).form.system_prompt = j),
+        Y("label", G0, [
+          C[28] || (C[28] = he("System prompt ", -1)),
+          bn(Y("textarea", {
+            "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
             rows: "2",
-            onChange: P[10] || (P[10] = (j) => e.ctl.saveConfig()),
+            onChange: C[11] || (C[11] = (R) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [ar, ee(r).form.system_prompt]
+            [Un, G(r).form.system_prompt]
           ])
         ]),
-        ne("label", U0, [
-          P[26] || (P[26] = _e("API key ", -1)),
-          ne("span", W0, de(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          ne("span", J0, [
-            zn(ne("input", {
-              "onUpdate:modelValue": P[11] || (P[11] = (j) => ee(r).apiKey = j),
+        Y("label", K0, [
+          C[29] || (C[29] = he("API key ", -1)),
+          Y("span", Y0, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", X0, [
+            bn(Y("input", {
+              "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [ar, ee(r).apiKey]
+              [Un, G(r).apiKey]
             ]),
-            ne("button", {
+            Y("button", {
               class: "cd-btn",
-              onClick: P[12] || (P[12] = (j) => e.ctl.setApiKey()),
-              disabled: !ee(r).form.session_id,
+              onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
+              disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, q0)
+            }, "set", 8, Z0)
           ])
         ])
-      ])) : ye("", !0),
-      ne("div", H0, [
-        (q(!0), V(ce, null, ot(ee(r).skills, (j) => (q(), V("label", {
-          key: j.name,
-          class: rt(["cd-chip", { "cd-on": a.value.includes(j.name) }]),
-          title: j.description
+      ])) : pe("", !0),
+      Y("div", Q0, [
+        (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
+          key: R.name,
+          class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
+          title: R.description
         }, [
-          ne("input", {
+          Y("input", {
             type: "checkbox",
-            checked: a.value.includes(j.name),
-            onChange: (S) => e.ctl.toggleSkill(j.name, S.target.checked),
-            "data-skill": j.name
-          }, null, 40, G0),
-          _e(" " + de(j.name), 1)
-        ], 10, V0))), 128)),
-        ee(r).skills.length ? ye("", !0) : (q(), V("span", K0, [
-          _e(de(ee(r).connected ? ee(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !ee(r).connected && ee(r).offlineReason ? (q(), V(ce, { key: 0 }, [
-            _e(" (" + de(ee(r).offlineReason) + ")", 1)
-          ], 64)) : ye("", !0)
+            checked: a.value.includes(R.name),
+            onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
+            "data-skill": R.name
+          }, null, 40, tb),
+          he(" " + oe(R.name), 1)
+        ], 10, eb))), 128)),
+        G(r).skills.length ? pe("", !0) : (J(), q("span", nb, [
+          he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
+            he(" (" + oe(G(r).offlineReason) + ")", 1)
+          ], 64)) : pe("", !0)
         ]))
       ]),
-      ne("div", Y0, [
-        ne("div", {
+      Y("div", rb, [
+        Y("div", {
           ref_key: "chat",
-          ref: R,
+          ref: F,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          (q(!0), V(ce, null, ot(ee(n).turns, (j) => (q(), V("div", {
-            key: j.pending ? j.clientId : j.id,
+          m.value ? (J(), q("details", ib, [
+            Y("summary", sb, [
+              C[30] || (C[30] = Y("b", null, "Summary", -1)),
+              he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              Y("div", {
+                class: "cd-text cd-md",
+                innerHTML: G(Vs)(m.value.content)
+              }, null, 8, ob)
+            ]),
+            (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
+              key: R.id,
+              class: "cd-turn cd-old"
+            }, [
+              Y("div", lb, [
+                C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
+                he(oe(R.content), 1)
+              ]),
+              Y("div", {
+                class: "cd-replies",
+                style: Dr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+              }, [
+                (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
+                  key: H.skill,
+                  class: nt(["cd-reply", "cd-" + H.state]),
+                  "data-skill": H.skill
+                }, [
+                  Y("div", ab, oe(H.skill), 1),
+                  Y("div", {
+                    class: "cd-text cd-md",
+                    innerHTML: G(Vs)(H.content)
+                  }, null, 8, ub)
+                ], 10, cb))), 128))
+              ], 4)
+            ]))), 128))
+          ])) : pe("", !0),
+          (J(!0), q(se, null, qe(p.value, (R) => (J(), q("div", {
+            key: R.pending ? R.clientId : R.id,
             class: "cd-turn"
           }, [
-            ne("div", {
-              class: rt(["cd-user", { "cd-failed": j.state === "failed", "cd-waiting": j.state === "waiting" }])
+            Y("div", {
+              class: nt(["cd-user", { "cd-failed": R.state === "failed", "cd-waiting": R.state === "waiting" }])
             }, [
-              P[27] || (P[27] = ne("span", { class: "cd-who" }, "you", -1)),
-              _e(de(j.content) + " ", 1),
-              j.attachments?.length ? (q(), V("span", X0, [
-                (q(!0), V(ce, null, ot(j.attachments, (S) => (q(), V(ce, {
-                  key: S.sha256
+              C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
+              he(oe(R.content) + " ", 1),
+              R.attachments?.length ? (J(), q("span", fb, [
+                (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
+                  key: H.sha256
                 }, [
-                  ue(S) ? (q(), V("img", {
+                  W(H) ? (J(), q("img", {
                     key: 0,
                     class: "cd-thumb",
-                    src: e.ctl.attachmentUrl(S.sha256),
-                    alt: S.name,
-                    title: S.name + (S.width ? ` · ${S.width}×${S.height}` : ""),
-                    onClick: (re) => e.ctl.showImage(e.ctl.attachmentUrl(S.sha256)),
+                    src: e.ctl.attachmentUrl(H.sha256),
+                    alt: H.name,
+                    title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
+                    onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Z0)) : (q(), V("a", {
+                  }, null, 8, db)) : (J(), q("a", {
                     key: 1,
                     class: "cd-file",
-                    href: e.ctl.attachmentUrl(S.sha256),
+                    href: e.ctl.attachmentUrl(H.sha256),
                     target: "_blank",
                     rel: "noopener",
-                    title: S.mime,
+                    title: H.mime,
                     "data-test": "attachment"
-                  }, de(S.name || S.mime), 9, Q0))
+                  }, oe(H.name || H.mime), 9, hb))
                 ], 64))), 128))
-              ])) : ye("", !0),
-              j.state === "waiting" ? (q(), V("span", eb, " — waiting for comfyd, sent when it is back")) : ye("", !0),
-              j.error ? (q(), V("span", tb, " — " + de(j.error), 1)) : ye("", !0)
+              ])) : pe("", !0),
+              R.state === "waiting" ? (J(), q("span", pb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              R.error ? (J(), q("span", gb, " — " + oe(R.error), 1)) : pe("", !0)
             ], 2),
-            ne("div", {
+            Y("div", {
               class: "cd-replies",
-              style: Ni({ "--cols": Math.max(1, ee(Ql)(j, a.value).length) })
+              style: Dr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
             }, [
-              (q(!0), V(ce, null, ot(ee(Ql)(j, a.value), (S) => (q(), V("div", {
-                key: S.skill,
-                class: rt(["cd-reply", "cd-" + S.state]),
-                "data-skill": S.skill
+              (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
+                key: H.skill,
+                class: nt(["cd-reply", "cd-" + H.state]),
+                "data-skill": H.skill
               }, [
-                ne("div", rb, [
-                  _e(de(S.skill), 1),
-                  S.state === "streaming" ? (q(), V("span", ib, "…")) : ye("", !0)
+                Y("div", _b, [
+                  he(oe(H.skill), 1),
+                  H.state === "streaming" ? (J(), q("span", bb, "…")) : pe("", !0)
                 ]),
-                ne("div", {
+                Y("div", {
                   class: "cd-text cd-md",
-                  innerHTML: ee(w0)(S.content)
-                }, null, 8, sb),
-                S.error ? (q(), V("div", ob, de(S.error), 1)) : ye("", !0)
-              ], 10, nb))), 128))
+                  innerHTML: G(Vs)(H.content)
+                }, null, 8, yb),
+                H.error ? (J(), q("div", wb, oe(H.error), 1)) : pe("", !0)
+              ], 10, mb))), 128))
             ], 4),
-            (q(!0), V(ce, null, ot(g(j.id), (S) => (q(), ui(Hc, {
-              key: S.id,
-              run: S,
+            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Vc, {
+              key: H.id,
+              run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (q(!0), V(ce, null, ot(g(0), (j) => (q(), ui(Hc, {
-            key: j.id,
-            run: j,
+          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Vc, {
+            key: R.id,
+            run: R,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          ee(n).turns.length ? ye("", !0) : (q(), V("div", lb, de(ee(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (J(), q("div", kb, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        ee(r).showLog ? (q(), V("div", {
+        G(r).showLog ? (J(), q("div", {
           key: 0,
           ref_key: "logBox",
-          ref: E,
+          ref: z,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (q(!0), V(ce, null, ot(ee(n).logs, (j, S) => (q(), V("div", {
-            key: j.seq + ":" + S,
-            class: rt("cd-l-" + j.level)
+          (J(!0), q(se, null, qe(G(n).logs, (R, H) => (J(), q("div", {
+            key: R.seq + ":" + H,
+            class: nt("cd-l-" + R.level)
           }, [
-            ne("b", null, de(j.level), 1),
-            _e(" " + de(j.module), 1),
-            j.skill ? (q(), V(ce, { key: 0 }, [
-              _e(" [" + de(j.skill) + "]", 1)
-            ], 64)) : ye("", !0),
-            _e(": " + de(j.message), 1)
+            Y("b", null, oe(R.level), 1),
+            he(" " + oe(R.module), 1),
+            R.skill ? (J(), q(se, { key: 0 }, [
+              he(" [" + oe(R.skill) + "]", 1)
+            ], 64)) : pe("", !0),
+            he(": " + oe(R.message), 1)
           ], 2))), 128)),
-          ee(n).logs.length ? ye("", !0) : (q(), V("div", cb, "no debug output yet"))
-        ], 512)) : ye("", !0)
+          G(n).logs.length ? pe("", !0) : (J(), q("div", xb, "no debug output yet"))
+        ], 512)) : pe("", !0)
       ]),
-      (q(), ui(md, { to: "body" }, [
-        ee(r).image ? (q(), V("div", {
+      (J(), di(_d, { to: "body" }, [
+        G(r).image ? (J(), q("div", {
           key: 0,
           ref_key: "overlay",
-          ref: x,
+          ref: y,
           class: "comfyd-image-overlay",
           tabindex: "0",
-          onClick: p,
-          onKeydown: p,
+          onClick: w,
+          onKeydown: w,
           "data-test": "image-overlay"
         }, [
-          ne("img", {
-            src: ee(r).image,
+          Y("img", {
+            src: G(r).image,
             alt: "full size"
-          }, null, 8, ab),
-          ne("a", {
-            href: ee(r).image,
+          }, null, 8, Ab),
+          Y("a", {
+            href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: P[13] || (P[13] = qn(() => {
+            onClick: C[14] || (C[14] = Hn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, ub)
-        ], 544)) : ye("", !0)
+          }, "open in a new tab", 8, vb)
+        ], 544)) : pe("", !0)
       ])),
-      l.value ? (q(), V("div", fb, de(l.value), 1)) : ye("", !0),
-      ee(r).attachments.length ? (q(), V("div", db, [
-        (q(!0), V(ce, null, ot(ee(r).attachments, (j) => (q(), V("span", {
-          key: j.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + j.state]),
-          title: j.error || j.mime,
-          "data-state": j.state
+      l.value ? (J(), q("div", Rb, oe(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (J(), q("div", Eb, [
+        (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
+          key: R.key,
+          class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
+          title: R.error || R.mime,
+          "data-state": R.state
         }, [
-          j.preview ? (q(), V("img", {
+          R.preview ? (J(), q("img", {
             key: 0,
             class: "cd-chip-thumb",
-            src: j.preview,
+            src: R.preview,
             alt: ""
-          }, null, 8, pb)) : ye("", !0),
-          _e(" " + de(j.name), 1),
-          j.state === "uploading" ? (q(), V(ce, { key: 1 }, [
-            _e(" …")
-          ], 64)) : ye("", !0),
-          j.error ? (q(), V(ce, { key: 2 }, [
-            _e(" — " + de(j.error), 1)
-          ], 64)) : ye("", !0),
-          ne("button", {
+          }, null, 8, Db)) : pe("", !0),
+          he(" " + oe(R.name), 1),
+          R.state === "uploading" ? (J(), q(se, { key: 1 }, [
+            he(" …")
+          ], 64)) : pe("", !0),
+          R.error ? (J(), q(se, { key: 2 }, [
+            he(" — " + oe(R.error), 1)
+          ], 64)) : pe("", !0),
+          Y("button", {
             class: "cd-x",
-            onClick: (S) => e.ctl.removeAttachment(j.key),
+            onClick: (H) => e.ctl.removeAttachment(R.key),
             title: "Remove"
-          }, "×", 8, gb)
-        ], 10, hb))), 128))
-      ])) : ye("", !0),
-      ne("div", mb, [
-        ne("button", {
+          }, "×", 8, Sb)
+        ], 10, Cb))), 128))
+      ])) : pe("", !0),
+      Y("div", Tb, [
+        Y("button", {
           class: "cd-btn",
-          disabled: !ee(r).connected,
-          onClick: P[14] || (P[14] = (j) => T.value?.click()),
+          disabled: !G(r).connected,
+          onClick: C[15] || (C[15] = (R) => ae.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, _b),
-        ne("input", {
+        }, "+", 8, Fb),
+        Y("input", {
           ref_key: "picker",
-          ref: T,
+          ref: ae,
           type: "file",
           multiple: "",
-          accept: ee(z),
+          accept: G(ne),
           style: { display: "none" },
-          onChange: Y,
+          onChange: ye,
           "data-test": "file"
-        }, null, 40, bb),
-        zn(ne("textarea", {
-          "onUpdate:modelValue": P[15] || (P[15] = (j) => ee(r).draft = j),
+        }, null, 40, Ib),
+        bn(Y("textarea", {
+          "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !ee(r).connected,
-          onKeydown: y,
-          onPaste: Q,
+          disabled: !G(r).connected,
+          onKeydown: Q,
+          onPaste: lt,
           "data-test": "input"
-        }, null, 40, yb), [
-          [ar, ee(r).draft]
+        }, null, 40, Ob), [
+          [Un, G(r).draft]
         ]),
-        ne("button", {
+        Y("button", {
           class: "cd-btn cd-send",
-          disabled: !X.value,
-          onClick: P[16] || (P[16] = (j) => e.ctl.send()),
+          disabled: !Ce.value,
+          onClick: C[17] || (C[17] = (R) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, wb)
+        }, "send", 8, Mb)
       ])
     ], 32));
   }
-}, xb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}", Ab = "comfyd.canvas", Rb = 1500;
-function Vc() {
+}, Lb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Pb = "comfyd.canvas", jb = 1500;
+function Gc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function ho(e, t) {
+function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function vb(e) {
-  const t = Vc();
+function Bb(e) {
+  const t = Gc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Vc();
-    (i || ++n > Rb) && (clearInterval(r), i ? e(i, !0) : ho("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Gc();
+    (i || ++n > jb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Eb({ app: e, api: t }, n) {
-  const r = new jh({
+function $b({ app: e, api: t }, n) {
+  const r = new Bh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -11919,30 +12042,30 @@ function Eb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new kp({
+  }), i = new xp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: wp(window.sessionStorage),
+    tabId: kp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: ho,
-    isPanelNode: oc
+    log: go,
+    isPanelNode: lc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Th,
-    reactive: ko,
-    component: kb,
-    css: xb,
+    createApp: Fh,
+    reactive: Ao,
+    component: Nb,
+    css: Lb,
     document,
-    log: ho,
+    log: go,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -11953,9 +12076,9 @@ function Eb({ app: e, api: t }, n) {
     apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
     // Attachments are uploaded the same way (the package's POST route).
     postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), b = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(b?.error || `HTTP ${d.status}`);
-      return b;
+      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
+      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
+      return m;
     }
   };
   let o = !1;
@@ -11965,17 +12088,17 @@ function Eb({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Ab,
+    name: Pb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === lo && (c.prototype.isVirtualNode = !0);
+      a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      oc(c) && eg(c, s);
+      lc(c) && ng(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-vb(Eb);
+Bb($b);

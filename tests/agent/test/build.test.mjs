@@ -12,7 +12,7 @@ import { post } from "../../graph/lib/clients.mjs";
 import { TXT2IMG_LINKS, TXT2IMG_TYPES, TXT2IMG_WIDGETS, assertSameGraph, editorView } from "../../graph/lib/graph.mjs";
 import { SessionWs, eventsOf, repliesOf, startFakeLlm, systemText, toolMessages } from "../lib.mjs";
 
-const TOOLS = ["get_graph", "search_node_types", "get_node_schema", "validate_patch", "apply_patch", "queue", "run", "get_run", "view_output"];
+const TOOLS = ["get_graph", "search_node_types", "get_node_schema", "validate_patch", "apply_patch", "queue", "run", "get_run", "view_output", "remember", "recall"];
 
 describe("workflow-builder builds txt2img", () => {
   const holder = useStack();

@@ -27,7 +27,7 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.match(client.getInstructions(), /apply_patch/);
   });
 
-  it("lists the sixteen tools with schemas and annotations", async () => {
+  it("lists the nineteen tools with schemas and annotations", async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name), TOOL_NAMES);
     const by = Object.fromEntries(tools.map((t) => [t.name, t]));
@@ -227,6 +227,31 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     const malformed = await call(client, "send_message", { session_id: "nope", content: "x" });
     assert.equal(malformed.isError, true);
     assert.equal(malformed.data.code, "INVALID_ARGUMENT", malformed.text);
+  });
+
+  it("finds, compacts and exports sessions", async () => {
+    const cs = await call(client, "create_session", { config: { provider: "echo", active_skills: ["graph-doctor"] } });
+    const sid = cs.data.session.id;
+    for (const text of ["an albatross over the sea", "then a harbour at night"]) {
+      const r = await call(client, "send_message", { session_id: sid, content: text });
+      assert.equal(r.isError, false, r.text);
+    }
+    const found = await call(client, "search_sessions", { query: "albatross" });
+    assert.equal(found.isError, false, found.text);
+    assert.ok(found.data.hits.some((h) => h.session_id === sid && /\[albatross\]/.test(h.snippet)), found.text);
+    const bad = await call(client, "search_sessions", { query: '"unclosed' });
+    assert.equal(bad.isError, true);
+    assert.equal(bad.data.code, "INVALID_ARGUMENT", bad.text);
+    assert.doesNotMatch(bad.text, /sql|fts5/i);
+    const cp = await call(client, "compact_session", { session_id: sid });
+    assert.equal(cp.isError, false, cp.text);
+    assert.equal(cp.data.compacted, true, cp.text);
+    assert.equal(cp.data.messages_compacted, 2);
+    assert.match(cp.data.summary.content, /^Summary of 2 earlier messages/);
+    const ex = await call(client, "export_session", { session_id: sid });
+    assert.equal(ex.isError, false, ex.text);
+    assert.match(ex.data.content, /## User/);
+    assert.match(ex.data.content, /\*\*Summary\*\*/);
   });
 
   it("closing ends the session: the bridge forgets it (404)", async () => {

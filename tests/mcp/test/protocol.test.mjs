@@ -114,7 +114,7 @@ describe("MCP transport rules", () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.length, 3);
     assert.deepEqual(r.json[0], { jsonrpc: "2.0", id: 1, result: {} });
-    assert.equal(r.json[1].result.tools.length, 16);
+    assert.equal(r.json[1].result.tools.length, 19);
     // 2025-03-26 has no titles and no structuredContent.
     assert.equal(r.json[1].result.tools[0].title, undefined);
     assert.equal(r.json[2].error.code, -32600);

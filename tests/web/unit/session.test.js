@@ -7,6 +7,7 @@ import {
   applyEvent,
   columnsOf,
   createState,
+  latestSummary,
   shortEnum,
 } from "../../../web/src/panel/session-store.js";
 import { DEFAULT_SKILL, PanelController, parseSkills } from "../../../web/src/panel/controller.js";
@@ -149,6 +150,24 @@ describe("session store", () => {
     expect(s.turns[0]).toMatchObject({ id: 10, content: "hello" });
   });
 
+  it("keeps summaries apart from turns: the turns they cover are the compacted ones", () => {
+    const history = [
+      { id: 10, role: "user", content: "one", state: "done" },
+      { id: 11, role: "assistant", skill: "a", turn_id: 10, content: "r1", state: "done" },
+      { id: 12, role: "user", content: "two", state: "done" },
+      { id: 13, role: "assistant", skill: "a", turn_id: 12, content: "r2", state: "done" },
+    ];
+    applyEvent(s, sync(1, { history }));
+    expect(latestSummary(s)).toBe(null);
+    applyEvent(s, ev("message_added", 2, { message: { id: 14, role: "system", kind: "summary", covers_to: 11, content: "Summary of 2 earlier messages" } }));
+    expect(s.turns.map((t) => t.id)).toEqual([10, 12]); // no turn for the summary
+    expect(latestSummary(s)).toEqual({ id: 14, coversTo: 11, content: "Summary of 2 earlier messages" });
+    // A snapshot carries it too (the enum's full spelling).
+    applyEvent(s, sync(3, { history: [...history, { id: 14, role: "ROLE_SYSTEM", kind: "MESSAGE_KIND_SUMMARY", covers_to: 11, content: "S" }] }));
+    expect(latestSummary(s).coversTo).toBe(11);
+    expect(s.turns.map((t) => t.id)).toEqual([10, 12]);
+  });
+
   it("normalises enum spellings", () => {
     expect(shortEnum("SESSION_STATUS_WORKING", "SESSION_STATUS_")).toBe("working");
     expect(shortEnum("idle", "SESSION_STATUS_")).toBe("idle");
@@ -234,6 +253,31 @@ describe("panel controller", () => {
     const req = s.sent.filter((m) => m.event === event).at(-1);
     s.receive({ event: { create: "created", list: "sessions", list_skills: "skills", configure: "configured", update_skills: "configured", user_message: "ack", cancel: "cancelled" }[event], request_id: req.request_id, data });
   };
+
+  it("searches every session from the picker and opens a hit's session", async () => {
+    const env = setup();
+    const s = await opened(env);
+    env.ctl.ui.searchQuery = "  heron ";
+    const p = env.ctl.search();
+    await flush();
+    const req = s.sent.filter((m) => m.event === "search").at(-1);
+    expect(req.data).toEqual({ query: "heron", limit: 20 });
+    s.receive({ event: "search_results", request_id: req.request_id, data: { hits: [{ kind: "message", id: 7, session_id: "s7", session_title: "Birds", snippet: "a [heron] in mist" }] } });
+    await p;
+    expect(env.ctl.ui.searchHits).toEqual([{ key: "message:7", sessionId: "s7", title: "Birds", kind: "message", snippet: "a [heron] in mist" }]);
+    env.ctl.openHit(env.ctl.ui.searchHits[0]);
+    expect(env.ctl.ui.searchHits).toBe(null);
+    expect(env.ctl.ui.form.session_id).toBe("s7");
+    // A malformed query: the core's sentence, no list.
+    env.ctl.ui.searchQuery = '"open';
+    const p2 = env.ctl.search();
+    await flush();
+    const req2 = s.sent.filter((m) => m.event === "search").at(-1);
+    s.receive({ event: "error", request_id: req2.request_id, data: { code: "INVALID_ARGUMENT", message: "query: unbalanced quote" } });
+    await p2;
+    expect(env.ctl.ui.searchHits).toBe(null);
+    expect(env.ctl.ui.notice).toMatch(/^search: .*unbalanced quote/);
+  });
 
   it("lists skills and sessions when connected", async () => {
     const env = setup();

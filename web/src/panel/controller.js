@@ -77,6 +77,8 @@ export class PanelController {
     this.ui = reactive({
       connected: false,
       sessions: [],
+      searchQuery: "",
+      searchHits: null, // null: no search shown; [] none found
       skills: [],
       skillErrors: [],
       form: this.formFromConfig(deps.readConfig()),
@@ -264,6 +266,34 @@ export class PanelController {
     } finally {
       this.ui.busy = false;
     }
+  }
+
+  /** Searches every session (the session picker's search box). */
+  async search() {
+    const q = this.ui.searchQuery.trim();
+    if (!q) {
+      this.ui.searchHits = null;
+      return;
+    }
+    try {
+      const r = await this.client.request("search", { query: q, limit: 20 });
+      this.ui.searchHits = (r.hits ?? []).map((h) => ({
+        key: `${h.kind}:${h.id}`,
+        sessionId: String(h.session_id ?? ""),
+        title: String(h.session_title || h.session_id || "memory"),
+        kind: String(h.kind ?? ""),
+        snippet: String(h.snippet ?? ""),
+      }));
+    } catch (e) {
+      this.ui.searchHits = null;
+      this.ui.notice = `search: ${e.message}`;
+    }
+  }
+
+  /** Opens the session of a search hit. */
+  openHit(hit) {
+    this.ui.searchHits = null;
+    if (hit.sessionId) this.selectSession(hit.sessionId);
   }
 
   selectSession(id) {

@@ -42,7 +42,15 @@ export function createState() {
     runs: {}, // prompt_id -> Run, the newest state seen
     runTurns: {}, // prompt_id -> turn id, when known exactly
     workingTurn: 0, // the turn the session works on now (status_update)
+    summaries: [], // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
+}
+
+/** The newest summary, or null: turns up to its coversTo are compacted. */
+export function latestSummary(s) {
+  let best = null;
+  for (const x of s.summaries) if (!best || x.coversTo > best.coversTo) best = x;
+  return best;
 }
 
 /** Forgets everything about the session (switching to another one). */
@@ -104,6 +112,12 @@ function applyMessage(s, m) {
   if (!m || typeof m !== "object") return;
   const role = shortEnum(m.role, "ROLE_");
   const state = shortEnum(m.state, "MESSAGE_STATE_");
+  if (shortEnum(m.kind, "MESSAGE_KIND_") === "summary") {
+    const id = Number(m.id) || 0;
+    if (!s.summaries.some((x) => x.id === id))
+      s.summaries.push({ id, coversTo: Number(m.covers_to) || 0, content: String(m.content ?? "") });
+    return;
+  }
   if (role === "user") {
     const t = ensureTurn(s, m.id);
     t.content = String(m.content ?? "");

@@ -207,6 +207,56 @@ func (MessageState) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{2}
 }
 
+// MessageKind tells an ordinary message from a summary.
+type MessageKind int32
+
+const (
+	// An ordinary message of the conversation.
+	MessageKind_MESSAGE_KIND_UNSPECIFIED MessageKind = 0
+	// A summary standing for the earlier messages up to covers_to, which stay
+	// stored (shown collapsed behind it).
+	MessageKind_MESSAGE_KIND_SUMMARY MessageKind = 1
+)
+
+// Enum value maps for MessageKind.
+var (
+	MessageKind_name = map[int32]string{
+		0: "MESSAGE_KIND_UNSPECIFIED",
+		1: "MESSAGE_KIND_SUMMARY",
+	}
+	MessageKind_value = map[string]int32{
+		"MESSAGE_KIND_UNSPECIFIED": 0,
+		"MESSAGE_KIND_SUMMARY":     1,
+	}
+)
+
+func (x MessageKind) Enum() *MessageKind {
+	p := new(MessageKind)
+	*p = x
+	return p
+}
+
+func (x MessageKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MessageKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_session_proto_enumTypes[3].Descriptor()
+}
+
+func (MessageKind) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_session_proto_enumTypes[3]
+}
+
+func (x MessageKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MessageKind.Descriptor instead.
+func (MessageKind) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{3}
+}
+
 // LogLevel of a debug_log event.
 type LogLevel int32
 
@@ -247,11 +297,11 @@ func (x LogLevel) String() string {
 }
 
 func (LogLevel) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_session_proto_enumTypes[3].Descriptor()
+	return file_comfyd_v1_session_proto_enumTypes[4].Descriptor()
 }
 
 func (LogLevel) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_session_proto_enumTypes[3]
+	return &file_comfyd_v1_session_proto_enumTypes[4]
 }
 
 func (x LogLevel) Number() protoreflect.EnumNumber {
@@ -260,7 +310,110 @@ func (x LogLevel) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LogLevel.Descriptor instead.
 func (LogLevel) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{3}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{4}
+}
+
+// SearchHitKind is what a search hit is.
+type SearchHitKind int32
+
+const (
+	SearchHitKind_SEARCH_HIT_KIND_UNSPECIFIED SearchHitKind = 0
+	SearchHitKind_SEARCH_HIT_KIND_MESSAGE     SearchHitKind = 1
+	SearchHitKind_SEARCH_HIT_KIND_SUMMARY     SearchHitKind = 2
+	SearchHitKind_SEARCH_HIT_KIND_MEMORY      SearchHitKind = 3
+)
+
+// Enum value maps for SearchHitKind.
+var (
+	SearchHitKind_name = map[int32]string{
+		0: "SEARCH_HIT_KIND_UNSPECIFIED",
+		1: "SEARCH_HIT_KIND_MESSAGE",
+		2: "SEARCH_HIT_KIND_SUMMARY",
+		3: "SEARCH_HIT_KIND_MEMORY",
+	}
+	SearchHitKind_value = map[string]int32{
+		"SEARCH_HIT_KIND_UNSPECIFIED": 0,
+		"SEARCH_HIT_KIND_MESSAGE":     1,
+		"SEARCH_HIT_KIND_SUMMARY":     2,
+		"SEARCH_HIT_KIND_MEMORY":      3,
+	}
+)
+
+func (x SearchHitKind) Enum() *SearchHitKind {
+	p := new(SearchHitKind)
+	*p = x
+	return p
+}
+
+func (x SearchHitKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SearchHitKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_session_proto_enumTypes[5].Descriptor()
+}
+
+func (SearchHitKind) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_session_proto_enumTypes[5]
+}
+
+func (x SearchHitKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SearchHitKind.Descriptor instead.
+func (SearchHitKind) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{5}
+}
+
+// ExportFormat of ExportSession.
+type ExportFormat int32
+
+const (
+	ExportFormat_EXPORT_FORMAT_UNSPECIFIED ExportFormat = 0
+	ExportFormat_EXPORT_FORMAT_MARKDOWN    ExportFormat = 1
+	ExportFormat_EXPORT_FORMAT_JSON        ExportFormat = 2
+)
+
+// Enum value maps for ExportFormat.
+var (
+	ExportFormat_name = map[int32]string{
+		0: "EXPORT_FORMAT_UNSPECIFIED",
+		1: "EXPORT_FORMAT_MARKDOWN",
+		2: "EXPORT_FORMAT_JSON",
+	}
+	ExportFormat_value = map[string]int32{
+		"EXPORT_FORMAT_UNSPECIFIED": 0,
+		"EXPORT_FORMAT_MARKDOWN":    1,
+		"EXPORT_FORMAT_JSON":        2,
+	}
+)
+
+func (x ExportFormat) Enum() *ExportFormat {
+	p := new(ExportFormat)
+	*p = x
+	return p
+}
+
+func (x ExportFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ExportFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_session_proto_enumTypes[6].Descriptor()
+}
+
+func (ExportFormat) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_session_proto_enumTypes[6]
+}
+
+func (x ExportFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ExportFormat.Descriptor instead.
+func (ExportFormat) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{6}
 }
 
 // SessionConfig is what a session runs with. The API key is write-only: it
@@ -287,7 +440,10 @@ type SessionConfig struct {
 	// Whether the model is sent images (a run's outputs, as image parts of a
 	// user message): "on", "off", or "auto" (the default; "" reads as auto),
 	// which judges the model name (docs/runs.md, "Images and the model").
-	Vision        string `protobuf:"bytes,8,opt,name=vision,proto3" json:"vision,omitempty"`
+	Vision string `protobuf:"bytes,8,opt,name=vision,proto3" json:"vision,omitempty"`
+	// The model's context window in tokens (0: the service's default for the
+	// provider and model, see Session.context_window for the one in force).
+	ContextWindow uint32 `protobuf:"varint,9,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -378,6 +534,13 @@ func (x *SessionConfig) GetVision() string {
 	return ""
 }
 
+func (x *SessionConfig) GetContextWindow() uint32 {
+	if x != nil {
+		return x.ContextWindow
+	}
+	return 0
+}
+
 // Usage counts tokens spent by a session or a turn.
 type Usage struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -444,8 +607,15 @@ type Session struct {
 	LastSeq      uint64 `protobuf:"varint,7,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	MessageCount uint32 `protobuf:"varint,8,opt,name=message_count,json=messageCount,proto3" json:"message_count,omitempty"`
 	// User messages waiting behind the running turn.
-	QueuedTurns   uint32 `protobuf:"varint,9,opt,name=queued_turns,json=queuedTurns,proto3" json:"queued_turns,omitempty"`
-	Usage         *Usage `protobuf:"bytes,10,opt,name=usage,proto3" json:"usage,omitempty"`
+	QueuedTurns uint32 `protobuf:"varint,9,opt,name=queued_turns,json=queuedTurns,proto3" json:"queued_turns,omitempty"`
+	Usage       *Usage `protobuf:"bytes,10,opt,name=usage,proto3" json:"usage,omitempty"`
+	// The context window in force (config.context_window or the default).
+	ContextWindow uint32 `protobuf:"varint,11,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
+	// Archived sessions are left out of ListSessions unless asked for.
+	Archived bool `protobuf:"varint,12,opt,name=archived,proto3" json:"archived,omitempty"`
+	// Messages with an id up to this one are compacted: a summary stands for
+	// them in the model's context (0: none).
+	CompactedTo   uint64 `protobuf:"varint,13,opt,name=compacted_to,json=compactedTo,proto3" json:"compacted_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -550,6 +720,27 @@ func (x *Session) GetUsage() *Usage {
 	return nil
 }
 
+func (x *Session) GetContextWindow() uint32 {
+	if x != nil {
+		return x.ContextWindow
+	}
+	return 0
+}
+
+func (x *Session) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
+func (x *Session) GetCompactedTo() uint64 {
+	if x != nil {
+		return x.CompactedTo
+	}
+	return 0
+}
+
 // ChatMessage is one entry of the history.
 type ChatMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -567,7 +758,10 @@ type ChatMessage struct {
 	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
 	// User messages: the files sent with it (by reference; fetch the bytes
 	// from the bridge's /comfy/attachments/{sha256}).
-	Attachments   []*Attachment `protobuf:"bytes,9,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	Attachments []*Attachment `protobuf:"bytes,9,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	Kind        MessageKind   `protobuf:"varint,10,opt,name=kind,proto3,enum=comfyd.v1.MessageKind" json:"kind,omitempty"`
+	// Summaries: the newest message id this summary stands for.
+	CoversTo      uint64 `protobuf:"varint,11,opt,name=covers_to,json=coversTo,proto3" json:"covers_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -663,6 +857,20 @@ func (x *ChatMessage) GetAttachments() []*Attachment {
 		return x.Attachments
 	}
 	return nil
+}
+
+func (x *ChatMessage) GetKind() MessageKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MessageKind_MESSAGE_KIND_UNSPECIFIED
+}
+
+func (x *ChatMessage) GetCoversTo() uint64 {
+	if x != nil {
+		return x.CoversTo
+	}
+	return 0
 }
 
 // RunOutputRef names one output file of a run (as GetRunOutput does).
@@ -1368,9 +1576,11 @@ type ListSessionsRequest struct {
 	// 0 means 50; at most 500.
 	PageSize uint32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Also list archived sessions.
+	IncludeArchived bool `protobuf:"varint,3,opt,name=include_archived,json=includeArchived,proto3" json:"include_archived,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListSessionsRequest) Reset() {
@@ -1415,6 +1625,13 @@ func (x *ListSessionsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListSessionsRequest) GetIncludeArchived() bool {
+	if x != nil {
+		return x.IncludeArchived
+	}
+	return false
 }
 
 // ListSessionsResponse is one page.
@@ -1616,7 +1833,10 @@ type ConfigureSessionRequest struct {
 	ActiveSkills *SkillList              `protobuf:"bytes,8,opt,name=active_skills,json=activeSkills,proto3" json:"active_skills,omitempty"`
 	TokenDelayMs *wrapperspb.UInt32Value `protobuf:"bytes,9,opt,name=token_delay_ms,json=tokenDelayMs,proto3" json:"token_delay_ms,omitempty"`
 	// "auto", "on" or "off" (SessionConfig.vision).
-	Vision        *wrapperspb.StringValue `protobuf:"bytes,10,opt,name=vision,proto3" json:"vision,omitempty"`
+	Vision *wrapperspb.StringValue `protobuf:"bytes,10,opt,name=vision,proto3" json:"vision,omitempty"`
+	// 0 returns to the default; otherwise 512..10000000 tokens.
+	ContextWindow *wrapperspb.UInt32Value `protobuf:"bytes,11,opt,name=context_window,json=contextWindow,proto3" json:"context_window,omitempty"`
+	Archived      *wrapperspb.BoolValue   `protobuf:"bytes,12,opt,name=archived,proto3" json:"archived,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1717,6 +1937,20 @@ func (x *ConfigureSessionRequest) GetTokenDelayMs() *wrapperspb.UInt32Value {
 func (x *ConfigureSessionRequest) GetVision() *wrapperspb.StringValue {
 	if x != nil {
 		return x.Vision
+	}
+	return nil
+}
+
+func (x *ConfigureSessionRequest) GetContextWindow() *wrapperspb.UInt32Value {
+	if x != nil {
+		return x.ContextWindow
+	}
+	return nil
+}
+
+func (x *ConfigureSessionRequest) GetArchived() *wrapperspb.BoolValue {
+	if x != nil {
+		return x.Archived
 	}
 	return nil
 }
@@ -3081,11 +3315,470 @@ func (x *CancelResponse) GetDroppedQueued() uint32 {
 	return 0
 }
 
+// CompactSessionRequest asks for a compaction now.
+type CompactSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactSessionRequest) Reset() {
+	*x = CompactSessionRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactSessionRequest) ProtoMessage() {}
+
+func (x *CompactSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactSessionRequest.ProtoReflect.Descriptor instead.
+func (*CompactSessionRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CompactSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+// CompactSessionResponse tells what was compacted.
+type CompactSessionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False when there was nothing to compact (the newest turn is kept).
+	Compacted bool `protobuf:"varint,1,opt,name=compacted,proto3" json:"compacted,omitempty"`
+	// Number of messages the new summary stands for.
+	MessagesCompacted uint32 `protobuf:"varint,2,opt,name=messages_compacted,json=messagesCompacted,proto3" json:"messages_compacted,omitempty"`
+	// The stored summary, when compacted.
+	Summary *ChatMessage `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	// A sentence for a person about what happened.
+	Notice        string `protobuf:"bytes,4,opt,name=notice,proto3" json:"notice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactSessionResponse) Reset() {
+	*x = CompactSessionResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactSessionResponse) ProtoMessage() {}
+
+func (x *CompactSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactSessionResponse.ProtoReflect.Descriptor instead.
+func (*CompactSessionResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *CompactSessionResponse) GetCompacted() bool {
+	if x != nil {
+		return x.Compacted
+	}
+	return false
+}
+
+func (x *CompactSessionResponse) GetMessagesCompacted() uint32 {
+	if x != nil {
+		return x.MessagesCompacted
+	}
+	return 0
+}
+
+func (x *CompactSessionResponse) GetSummary() *ChatMessage {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *CompactSessionResponse) GetNotice() string {
+	if x != nil {
+		return x.Notice
+	}
+	return ""
+}
+
+// SearchSessionsRequest is a full-text search. Syntax: words (all must
+// match), "a phrase", prefix*, a OR b, -excluded.
+type SearchSessionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 1024 bytes.
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// Only this session (empty: every session).
+	SessionId string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// 0 means 20; at most 200.
+	Limit uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only these kinds (empty: all).
+	Kinds         []SearchHitKind `protobuf:"varint,4,rep,packed,name=kinds,proto3,enum=comfyd.v1.SearchHitKind" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchSessionsRequest) Reset() {
+	*x = SearchSessionsRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchSessionsRequest) ProtoMessage() {}
+
+func (x *SearchSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchSessionsRequest.ProtoReflect.Descriptor instead.
+func (*SearchSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *SearchSessionsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchSessionsRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *SearchSessionsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SearchSessionsRequest) GetKinds() []SearchHitKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+// SearchHit is one result.
+type SearchHit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  SearchHitKind          `protobuf:"varint,1,opt,name=kind,proto3,enum=comfyd.v1.SearchHitKind" json:"kind,omitempty"`
+	// Message id, or memory id for memories.
+	Id uint64 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	// Empty for a global memory.
+	SessionId    string `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	SessionTitle string `protobuf:"bytes,4,opt,name=session_title,json=sessionTitle,proto3" json:"session_title,omitempty"`
+	// The matching text with matched terms in [brackets].
+	Snippet string `protobuf:"bytes,5,opt,name=snippet,proto3" json:"snippet,omitempty"`
+	// BM25 rank: lower is better.
+	Score         float64 `protobuf:"fixed64,6,opt,name=score,proto3" json:"score,omitempty"`
+	CreatedAtMs   int64   `protobuf:"varint,7,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	Role          Role    `protobuf:"varint,8,opt,name=role,proto3,enum=comfyd.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchHit) Reset() {
+	*x = SearchHit{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchHit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchHit) ProtoMessage() {}
+
+func (x *SearchHit) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
+func (*SearchHit) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SearchHit) GetKind() SearchHitKind {
+	if x != nil {
+		return x.Kind
+	}
+	return SearchHitKind_SEARCH_HIT_KIND_UNSPECIFIED
+}
+
+func (x *SearchHit) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *SearchHit) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *SearchHit) GetSessionTitle() string {
+	if x != nil {
+		return x.SessionTitle
+	}
+	return ""
+}
+
+func (x *SearchHit) GetSnippet() string {
+	if x != nil {
+		return x.Snippet
+	}
+	return ""
+}
+
+func (x *SearchHit) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *SearchHit) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *SearchHit) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+// SearchSessionsResponse lists hits, best first.
+type SearchSessionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hits          []*SearchHit           `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchSessionsResponse) Reset() {
+	*x = SearchSessionsResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchSessionsResponse) ProtoMessage() {}
+
+func (x *SearchSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchSessionsResponse.ProtoReflect.Descriptor instead.
+func (*SearchSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SearchSessionsResponse) GetHits() []*SearchHit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+// ExportSessionRequest exports one session.
+type ExportSessionRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// UNSPECIFIED means MARKDOWN.
+	Format        ExportFormat `protobuf:"varint,2,opt,name=format,proto3,enum=comfyd.v1.ExportFormat" json:"format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSessionRequest) Reset() {
+	*x = ExportSessionRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSessionRequest) ProtoMessage() {}
+
+func (x *ExportSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSessionRequest.ProtoReflect.Descriptor instead.
+func (*ExportSessionRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ExportSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *ExportSessionRequest) GetFormat() ExportFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ExportFormat_EXPORT_FORMAT_UNSPECIFIED
+}
+
+// ExportSessionResponse holds the document.
+type ExportSessionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "text/markdown; charset=utf-8" or "application/json".
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// A suggested file name.
+	Filename      string `protobuf:"bytes,2,opt,name=filename,proto3" json:"filename,omitempty"`
+	Content       string `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportSessionResponse) Reset() {
+	*x = ExportSessionResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportSessionResponse) ProtoMessage() {}
+
+func (x *ExportSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportSessionResponse.ProtoReflect.Descriptor instead.
+func (*ExportSessionResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ExportSessionResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *ExportSessionResponse) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *ExportSessionResponse) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
 var File_comfyd_v1_session_proto protoreflect.FileDescriptor
 
 const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\n" +
-	"\x17comfyd/v1/session.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"\x84\x02\n" +
+	"\x17comfyd/v1/session.proto\x12\tcomfyd.v1\x1a\x1egoogle/protobuf/wrappers.proto\"\xab\x02\n" +
 	"\rSessionConfig\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x19\n" +
@@ -3094,10 +3787,11 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\ractive_skills\x18\x05 \x03(\tR\factiveSkills\x12\x1e\n" +
 	"\vapi_key_set\x18\x06 \x01(\bR\tapiKeySet\x12$\n" +
 	"\x0etoken_delay_ms\x18\a \x01(\rR\ftokenDelayMs\x12\x16\n" +
-	"\x06vision\x18\b \x01(\tR\x06vision\"Y\n" +
+	"\x06vision\x18\b \x01(\tR\x06vision\x12%\n" +
+	"\x0econtext_window\x18\t \x01(\rR\rcontextWindow\"Y\n" +
 	"\x05Usage\x12#\n" +
 	"\rprompt_tokens\x18\x01 \x01(\x04R\fpromptTokens\x12+\n" +
-	"\x11completion_tokens\x18\x02 \x01(\x04R\x10completionTokens\"\xe6\x02\n" +
+	"\x11completion_tokens\x18\x02 \x01(\x04R\x10completionTokens\"\xcc\x03\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x120\n" +
@@ -3109,7 +3803,10 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rmessage_count\x18\b \x01(\rR\fmessageCount\x12!\n" +
 	"\fqueued_turns\x18\t \x01(\rR\vqueuedTurns\x12&\n" +
 	"\x05usage\x18\n" +
-	" \x01(\v2\x10.comfyd.v1.UsageR\x05usage\"\xad\x02\n" +
+	" \x01(\v2\x10.comfyd.v1.UsageR\x05usage\x12%\n" +
+	"\x0econtext_window\x18\v \x01(\rR\rcontextWindow\x12\x1a\n" +
+	"\barchived\x18\f \x01(\bR\barchived\x12!\n" +
+	"\fcompacted_to\x18\r \x01(\x04R\vcompactedTo\"\xf6\x02\n" +
 	"\vChatMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.comfyd.v1.RoleR\x04role\x12\x14\n" +
@@ -3119,7 +3816,10 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\aturn_id\x18\x06 \x01(\x04R\x06turnId\x12-\n" +
 	"\x05state\x18\a \x01(\x0e2\x17.comfyd.v1.MessageStateR\x05state\x12\x14\n" +
 	"\x05error\x18\b \x01(\tR\x05error\x127\n" +
-	"\vattachments\x18\t \x03(\v2\x15.comfyd.v1.AttachmentR\vattachments\"Z\n" +
+	"\vattachments\x18\t \x03(\v2\x15.comfyd.v1.AttachmentR\vattachments\x12*\n" +
+	"\x04kind\x18\n" +
+	" \x01(\x0e2\x16.comfyd.v1.MessageKindR\x04kind\x12\x1b\n" +
+	"\tcovers_to\x18\v \x01(\x04R\bcoversTo\"Z\n" +
 	"\fRunOutputRef\x12\x1b\n" +
 	"\tprompt_id\x18\x01 \x01(\tR\bpromptId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x14\n" +
@@ -3172,11 +3872,12 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x12GetSessionResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x120\n" +
 	"\ahistory\x18\x02 \x03(\v2\x16.comfyd.v1.ChatMessageR\ahistory\x12+\n" +
-	"\x11history_truncated\x18\x03 \x01(\bR\x10historyTruncated\"Q\n" +
+	"\x11history_truncated\x18\x03 \x01(\bR\x10historyTruncated\"|\n" +
 	"\x13ListSessionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\rR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"n\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12)\n" +
+	"\x10include_archived\x18\x03 \x01(\bR\x0fincludeArchived\"n\n" +
 	"\x14ListSessionsResponse\x12.\n" +
 	"\bsessions\x18\x01 \x03(\v2\x12.comfyd.v1.SessionR\bsessions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"5\n" +
@@ -3185,7 +3886,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"\x17\n" +
 	"\x15DeleteSessionResponse\"!\n" +
 	"\tSkillList\x12\x14\n" +
-	"\x05names\x18\x01 \x03(\tR\x05names\"\xc2\x04\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\"\xbf\x05\n" +
 	"\x17ConfigureSessionRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x122\n" +
@@ -3198,7 +3899,9 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\ractive_skills\x18\b \x01(\v2\x14.comfyd.v1.SkillListR\factiveSkills\x12B\n" +
 	"\x0etoken_delay_ms\x18\t \x01(\v2\x1c.google.protobuf.UInt32ValueR\ftokenDelayMs\x124\n" +
 	"\x06vision\x18\n" +
-	" \x01(\v2\x1c.google.protobuf.StringValueR\x06vision\"\x88\x01\n" +
+	" \x01(\v2\x1c.google.protobuf.StringValueR\x06vision\x12C\n" +
+	"\x0econtext_window\x18\v \x01(\v2\x1c.google.protobuf.UInt32ValueR\rcontextWindow\x126\n" +
+	"\barchived\x18\f \x01(\v2\x1a.google.protobuf.BoolValueR\barchived\"\x88\x01\n" +
 	"\x18ConfigureSessionResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12&\n" +
 	"\x0fapi_key_cleared\x18\x02 \x01(\bR\rapiKeyCleared\x12\x16\n" +
@@ -3299,7 +4002,41 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"clearQueue\"U\n" +
 	"\x0eCancelResponse\x12\x1c\n" +
 	"\tcancelled\x18\x01 \x01(\bR\tcancelled\x12%\n" +
-	"\x0edropped_queued\x18\x02 \x01(\rR\rdroppedQueued*~\n" +
+	"\x0edropped_queued\x18\x02 \x01(\rR\rdroppedQueued\"6\n" +
+	"\x15CompactSessionRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\"\xaf\x01\n" +
+	"\x16CompactSessionResponse\x12\x1c\n" +
+	"\tcompacted\x18\x01 \x01(\bR\tcompacted\x12-\n" +
+	"\x12messages_compacted\x18\x02 \x01(\rR\x11messagesCompacted\x120\n" +
+	"\asummary\x18\x03 \x01(\v2\x16.comfyd.v1.ChatMessageR\asummary\x12\x16\n" +
+	"\x06notice\x18\x04 \x01(\tR\x06notice\"\x92\x01\n" +
+	"\x15SearchSessionsRequest\x12\x14\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\x12.\n" +
+	"\x05kinds\x18\x04 \x03(\x0e2\x18.comfyd.v1.SearchHitKindR\x05kinds\"\x86\x02\n" +
+	"\tSearchHit\x12,\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x18.comfyd.v1.SearchHitKindR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x03 \x01(\tR\tsessionId\x12#\n" +
+	"\rsession_title\x18\x04 \x01(\tR\fsessionTitle\x12\x18\n" +
+	"\asnippet\x18\x05 \x01(\tR\asnippet\x12\x14\n" +
+	"\x05score\x18\x06 \x01(\x01R\x05score\x12\"\n" +
+	"\rcreated_at_ms\x18\a \x01(\x03R\vcreatedAtMs\x12#\n" +
+	"\x04role\x18\b \x01(\x0e2\x0f.comfyd.v1.RoleR\x04role\"B\n" +
+	"\x16SearchSessionsResponse\x12(\n" +
+	"\x04hits\x18\x01 \x03(\v2\x14.comfyd.v1.SearchHitR\x04hits\"f\n" +
+	"\x14ExportSessionRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12/\n" +
+	"\x06format\x18\x02 \x01(\x0e2\x17.comfyd.v1.ExportFormatR\x06format\"p\n" +
+	"\x15ExportSessionResponse\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x1a\n" +
+	"\bfilename\x18\x02 \x01(\tR\bfilename\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\tR\acontent*~\n" +
 	"\rSessionStatus\x12\x1e\n" +
 	"\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SESSION_STATUS_IDLE\x10\x01\x12\x1a\n" +
@@ -3318,13 +4055,25 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x12MESSAGE_STATE_DONE\x10\x03\x12\x1b\n" +
 	"\x17MESSAGE_STATE_CANCELLED\x10\x04\x12\x18\n" +
 	"\x14MESSAGE_STATE_FAILED\x10\x05\x12\x1d\n" +
-	"\x19MESSAGE_STATE_INTERRUPTED\x10\x06*w\n" +
+	"\x19MESSAGE_STATE_INTERRUPTED\x10\x06*E\n" +
+	"\vMessageKind\x12\x1c\n" +
+	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14MESSAGE_KIND_SUMMARY\x10\x01*w\n" +
 	"\bLogLevel\x12\x19\n" +
 	"\x15LOG_LEVEL_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fLOG_LEVEL_DEBUG\x10\x01\x12\x12\n" +
 	"\x0eLOG_LEVEL_INFO\x10\x02\x12\x12\n" +
 	"\x0eLOG_LEVEL_WARN\x10\x03\x12\x13\n" +
-	"\x0fLOG_LEVEL_ERROR\x10\x042\xb9\x06\n" +
+	"\x0fLOG_LEVEL_ERROR\x10\x04*\x86\x01\n" +
+	"\rSearchHitKind\x12\x1f\n" +
+	"\x1bSEARCH_HIT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17SEARCH_HIT_KIND_MESSAGE\x10\x01\x12\x1b\n" +
+	"\x17SEARCH_HIT_KIND_SUMMARY\x10\x02\x12\x1a\n" +
+	"\x16SEARCH_HIT_KIND_MEMORY\x10\x03*a\n" +
+	"\fExportFormat\x12\x1d\n" +
+	"\x19EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16EXPORT_FORMAT_MARKDOWN\x10\x01\x12\x16\n" +
+	"\x12EXPORT_FORMAT_JSON\x10\x022\xbb\b\n" +
 	"\x0eSessionService\x12R\n" +
 	"\rCreateSession\x12\x1f.comfyd.v1.CreateSessionRequest\x1a .comfyd.v1.CreateSessionResponse\x12I\n" +
 	"\n" +
@@ -3336,7 +4085,10 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\tSubscribe\x12\x1b.comfyd.v1.SubscribeRequest\x1a\x1c.comfyd.v1.SubscribeResponse0\x01\x12=\n" +
 	"\x06Cancel\x12\x18.comfyd.v1.CancelRequest\x1a\x19.comfyd.v1.CancelResponse\x12[\n" +
 	"\x10UploadAttachment\x12\".comfyd.v1.UploadAttachmentRequest\x1a#.comfyd.v1.UploadAttachmentResponse\x12R\n" +
-	"\rGetAttachment\x12\x1f.comfyd.v1.GetAttachmentRequest\x1a .comfyd.v1.GetAttachmentResponseb\x06proto3"
+	"\rGetAttachment\x12\x1f.comfyd.v1.GetAttachmentRequest\x1a .comfyd.v1.GetAttachmentResponse\x12U\n" +
+	"\x0eCompactSession\x12 .comfyd.v1.CompactSessionRequest\x1a!.comfyd.v1.CompactSessionResponse\x12U\n" +
+	"\x0eSearchSessions\x12 .comfyd.v1.SearchSessionsRequest\x1a!.comfyd.v1.SearchSessionsResponse\x12R\n" +
+	"\rExportSession\x12\x1f.comfyd.v1.ExportSessionRequest\x1a .comfyd.v1.ExportSessionResponseb\x06proto3"
 
 var (
 	file_comfyd_v1_session_proto_rawDescOnce sync.Once
@@ -3350,125 +4102,151 @@ func file_comfyd_v1_session_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_session_proto_rawDescData
 }
 
-var file_comfyd_v1_session_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_comfyd_v1_session_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_comfyd_v1_session_proto_goTypes = []any{
 	(SessionStatus)(0),               // 0: comfyd.v1.SessionStatus
 	(Role)(0),                        // 1: comfyd.v1.Role
 	(MessageState)(0),                // 2: comfyd.v1.MessageState
-	(LogLevel)(0),                    // 3: comfyd.v1.LogLevel
-	(*SessionConfig)(nil),            // 4: comfyd.v1.SessionConfig
-	(*Usage)(nil),                    // 5: comfyd.v1.Usage
-	(*Session)(nil),                  // 6: comfyd.v1.Session
-	(*ChatMessage)(nil),              // 7: comfyd.v1.ChatMessage
-	(*RunOutputRef)(nil),             // 8: comfyd.v1.RunOutputRef
-	(*Attachment)(nil),               // 9: comfyd.v1.Attachment
-	(*UploadAttachmentRequest)(nil),  // 10: comfyd.v1.UploadAttachmentRequest
-	(*UploadAttachmentResponse)(nil), // 11: comfyd.v1.UploadAttachmentResponse
-	(*GetAttachmentRequest)(nil),     // 12: comfyd.v1.GetAttachmentRequest
-	(*GetAttachmentResponse)(nil),    // 13: comfyd.v1.GetAttachmentResponse
-	(*PartialReply)(nil),             // 14: comfyd.v1.PartialReply
-	(*CreateSessionRequest)(nil),     // 15: comfyd.v1.CreateSessionRequest
-	(*CreateSessionResponse)(nil),    // 16: comfyd.v1.CreateSessionResponse
-	(*GetSessionRequest)(nil),        // 17: comfyd.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),       // 18: comfyd.v1.GetSessionResponse
-	(*ListSessionsRequest)(nil),      // 19: comfyd.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),     // 20: comfyd.v1.ListSessionsResponse
-	(*DeleteSessionRequest)(nil),     // 21: comfyd.v1.DeleteSessionRequest
-	(*DeleteSessionResponse)(nil),    // 22: comfyd.v1.DeleteSessionResponse
-	(*SkillList)(nil),                // 23: comfyd.v1.SkillList
-	(*ConfigureSessionRequest)(nil),  // 24: comfyd.v1.ConfigureSessionRequest
-	(*ConfigureSessionResponse)(nil), // 25: comfyd.v1.ConfigureSessionResponse
-	(*SendMessageRequest)(nil),       // 26: comfyd.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),      // 27: comfyd.v1.SendMessageResponse
-	(*SubscribeRequest)(nil),         // 28: comfyd.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),        // 29: comfyd.v1.SubscribeResponse
-	(*SessionEvent)(nil),             // 30: comfyd.v1.SessionEvent
-	(*SyncState)(nil),                // 31: comfyd.v1.SyncState
-	(*StatusUpdate)(nil),             // 32: comfyd.v1.StatusUpdate
-	(*StreamDelta)(nil),              // 33: comfyd.v1.StreamDelta
-	(*DebugLog)(nil),                 // 34: comfyd.v1.DebugLog
-	(*MessageAdded)(nil),             // 35: comfyd.v1.MessageAdded
-	(*ErrorEvent)(nil),               // 36: comfyd.v1.ErrorEvent
-	(*ConfigUpdated)(nil),            // 37: comfyd.v1.ConfigUpdated
-	(*ToolCall)(nil),                 // 38: comfyd.v1.ToolCall
-	(*ToolResult)(nil),               // 39: comfyd.v1.ToolResult
-	(*GraphChanged)(nil),             // 40: comfyd.v1.GraphChanged
-	(*CancelRequest)(nil),            // 41: comfyd.v1.CancelRequest
-	(*CancelResponse)(nil),           // 42: comfyd.v1.CancelResponse
-	(*wrapperspb.StringValue)(nil),   // 43: google.protobuf.StringValue
-	(*wrapperspb.UInt32Value)(nil),   // 44: google.protobuf.UInt32Value
+	(MessageKind)(0),                 // 3: comfyd.v1.MessageKind
+	(LogLevel)(0),                    // 4: comfyd.v1.LogLevel
+	(SearchHitKind)(0),               // 5: comfyd.v1.SearchHitKind
+	(ExportFormat)(0),                // 6: comfyd.v1.ExportFormat
+	(*SessionConfig)(nil),            // 7: comfyd.v1.SessionConfig
+	(*Usage)(nil),                    // 8: comfyd.v1.Usage
+	(*Session)(nil),                  // 9: comfyd.v1.Session
+	(*ChatMessage)(nil),              // 10: comfyd.v1.ChatMessage
+	(*RunOutputRef)(nil),             // 11: comfyd.v1.RunOutputRef
+	(*Attachment)(nil),               // 12: comfyd.v1.Attachment
+	(*UploadAttachmentRequest)(nil),  // 13: comfyd.v1.UploadAttachmentRequest
+	(*UploadAttachmentResponse)(nil), // 14: comfyd.v1.UploadAttachmentResponse
+	(*GetAttachmentRequest)(nil),     // 15: comfyd.v1.GetAttachmentRequest
+	(*GetAttachmentResponse)(nil),    // 16: comfyd.v1.GetAttachmentResponse
+	(*PartialReply)(nil),             // 17: comfyd.v1.PartialReply
+	(*CreateSessionRequest)(nil),     // 18: comfyd.v1.CreateSessionRequest
+	(*CreateSessionResponse)(nil),    // 19: comfyd.v1.CreateSessionResponse
+	(*GetSessionRequest)(nil),        // 20: comfyd.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),       // 21: comfyd.v1.GetSessionResponse
+	(*ListSessionsRequest)(nil),      // 22: comfyd.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),     // 23: comfyd.v1.ListSessionsResponse
+	(*DeleteSessionRequest)(nil),     // 24: comfyd.v1.DeleteSessionRequest
+	(*DeleteSessionResponse)(nil),    // 25: comfyd.v1.DeleteSessionResponse
+	(*SkillList)(nil),                // 26: comfyd.v1.SkillList
+	(*ConfigureSessionRequest)(nil),  // 27: comfyd.v1.ConfigureSessionRequest
+	(*ConfigureSessionResponse)(nil), // 28: comfyd.v1.ConfigureSessionResponse
+	(*SendMessageRequest)(nil),       // 29: comfyd.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),      // 30: comfyd.v1.SendMessageResponse
+	(*SubscribeRequest)(nil),         // 31: comfyd.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),        // 32: comfyd.v1.SubscribeResponse
+	(*SessionEvent)(nil),             // 33: comfyd.v1.SessionEvent
+	(*SyncState)(nil),                // 34: comfyd.v1.SyncState
+	(*StatusUpdate)(nil),             // 35: comfyd.v1.StatusUpdate
+	(*StreamDelta)(nil),              // 36: comfyd.v1.StreamDelta
+	(*DebugLog)(nil),                 // 37: comfyd.v1.DebugLog
+	(*MessageAdded)(nil),             // 38: comfyd.v1.MessageAdded
+	(*ErrorEvent)(nil),               // 39: comfyd.v1.ErrorEvent
+	(*ConfigUpdated)(nil),            // 40: comfyd.v1.ConfigUpdated
+	(*ToolCall)(nil),                 // 41: comfyd.v1.ToolCall
+	(*ToolResult)(nil),               // 42: comfyd.v1.ToolResult
+	(*GraphChanged)(nil),             // 43: comfyd.v1.GraphChanged
+	(*CancelRequest)(nil),            // 44: comfyd.v1.CancelRequest
+	(*CancelResponse)(nil),           // 45: comfyd.v1.CancelResponse
+	(*CompactSessionRequest)(nil),    // 46: comfyd.v1.CompactSessionRequest
+	(*CompactSessionResponse)(nil),   // 47: comfyd.v1.CompactSessionResponse
+	(*SearchSessionsRequest)(nil),    // 48: comfyd.v1.SearchSessionsRequest
+	(*SearchHit)(nil),                // 49: comfyd.v1.SearchHit
+	(*SearchSessionsResponse)(nil),   // 50: comfyd.v1.SearchSessionsResponse
+	(*ExportSessionRequest)(nil),     // 51: comfyd.v1.ExportSessionRequest
+	(*ExportSessionResponse)(nil),    // 52: comfyd.v1.ExportSessionResponse
+	(*wrapperspb.StringValue)(nil),   // 53: google.protobuf.StringValue
+	(*wrapperspb.UInt32Value)(nil),   // 54: google.protobuf.UInt32Value
+	(*wrapperspb.BoolValue)(nil),     // 55: google.protobuf.BoolValue
 }
 var file_comfyd_v1_session_proto_depIdxs = []int32{
-	4,  // 0: comfyd.v1.Session.config:type_name -> comfyd.v1.SessionConfig
+	7,  // 0: comfyd.v1.Session.config:type_name -> comfyd.v1.SessionConfig
 	0,  // 1: comfyd.v1.Session.status:type_name -> comfyd.v1.SessionStatus
-	5,  // 2: comfyd.v1.Session.usage:type_name -> comfyd.v1.Usage
+	8,  // 2: comfyd.v1.Session.usage:type_name -> comfyd.v1.Usage
 	1,  // 3: comfyd.v1.ChatMessage.role:type_name -> comfyd.v1.Role
 	2,  // 4: comfyd.v1.ChatMessage.state:type_name -> comfyd.v1.MessageState
-	9,  // 5: comfyd.v1.ChatMessage.attachments:type_name -> comfyd.v1.Attachment
-	8,  // 6: comfyd.v1.Attachment.run_output:type_name -> comfyd.v1.RunOutputRef
-	9,  // 7: comfyd.v1.UploadAttachmentResponse.attachment:type_name -> comfyd.v1.Attachment
-	9,  // 8: comfyd.v1.GetAttachmentResponse.attachment:type_name -> comfyd.v1.Attachment
-	4,  // 9: comfyd.v1.CreateSessionRequest.config:type_name -> comfyd.v1.SessionConfig
-	6,  // 10: comfyd.v1.CreateSessionResponse.session:type_name -> comfyd.v1.Session
-	6,  // 11: comfyd.v1.GetSessionResponse.session:type_name -> comfyd.v1.Session
-	7,  // 12: comfyd.v1.GetSessionResponse.history:type_name -> comfyd.v1.ChatMessage
-	6,  // 13: comfyd.v1.ListSessionsResponse.sessions:type_name -> comfyd.v1.Session
-	43, // 14: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
-	43, // 15: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
-	43, // 16: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
-	43, // 17: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
-	43, // 18: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
-	43, // 19: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
-	23, // 20: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
-	44, // 21: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
-	43, // 22: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
-	6,  // 23: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
-	9,  // 24: comfyd.v1.SendMessageRequest.attachments:type_name -> comfyd.v1.Attachment
-	7,  // 25: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
-	30, // 26: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
-	31, // 27: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
-	32, // 28: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
-	33, // 29: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
-	34, // 30: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
-	35, // 31: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
-	36, // 32: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
-	37, // 33: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
-	38, // 34: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
-	39, // 35: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
-	40, // 36: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
-	6,  // 37: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
-	7,  // 38: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
-	14, // 39: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
-	0,  // 40: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
-	3,  // 41: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
-	7,  // 42: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
-	4,  // 43: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
-	15, // 44: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
-	17, // 45: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
-	19, // 46: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
-	21, // 47: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
-	24, // 48: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
-	26, // 49: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
-	28, // 50: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
-	41, // 51: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
-	10, // 52: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
-	12, // 53: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
-	16, // 54: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
-	18, // 55: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
-	20, // 56: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
-	22, // 57: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
-	25, // 58: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
-	27, // 59: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
-	29, // 60: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
-	42, // 61: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
-	11, // 62: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
-	13, // 63: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
-	54, // [54:64] is the sub-list for method output_type
-	44, // [44:54] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	12, // 5: comfyd.v1.ChatMessage.attachments:type_name -> comfyd.v1.Attachment
+	3,  // 6: comfyd.v1.ChatMessage.kind:type_name -> comfyd.v1.MessageKind
+	11, // 7: comfyd.v1.Attachment.run_output:type_name -> comfyd.v1.RunOutputRef
+	12, // 8: comfyd.v1.UploadAttachmentResponse.attachment:type_name -> comfyd.v1.Attachment
+	12, // 9: comfyd.v1.GetAttachmentResponse.attachment:type_name -> comfyd.v1.Attachment
+	7,  // 10: comfyd.v1.CreateSessionRequest.config:type_name -> comfyd.v1.SessionConfig
+	9,  // 11: comfyd.v1.CreateSessionResponse.session:type_name -> comfyd.v1.Session
+	9,  // 12: comfyd.v1.GetSessionResponse.session:type_name -> comfyd.v1.Session
+	10, // 13: comfyd.v1.GetSessionResponse.history:type_name -> comfyd.v1.ChatMessage
+	9,  // 14: comfyd.v1.ListSessionsResponse.sessions:type_name -> comfyd.v1.Session
+	53, // 15: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
+	53, // 16: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
+	53, // 17: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
+	53, // 18: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
+	53, // 19: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
+	53, // 20: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
+	26, // 21: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
+	54, // 22: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
+	53, // 23: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
+	54, // 24: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
+	55, // 25: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
+	9,  // 26: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
+	12, // 27: comfyd.v1.SendMessageRequest.attachments:type_name -> comfyd.v1.Attachment
+	10, // 28: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
+	33, // 29: comfyd.v1.SubscribeResponse.event:type_name -> comfyd.v1.SessionEvent
+	34, // 30: comfyd.v1.SessionEvent.sync_state:type_name -> comfyd.v1.SyncState
+	35, // 31: comfyd.v1.SessionEvent.status_update:type_name -> comfyd.v1.StatusUpdate
+	36, // 32: comfyd.v1.SessionEvent.stream_delta:type_name -> comfyd.v1.StreamDelta
+	37, // 33: comfyd.v1.SessionEvent.debug_log:type_name -> comfyd.v1.DebugLog
+	38, // 34: comfyd.v1.SessionEvent.message_added:type_name -> comfyd.v1.MessageAdded
+	39, // 35: comfyd.v1.SessionEvent.error:type_name -> comfyd.v1.ErrorEvent
+	40, // 36: comfyd.v1.SessionEvent.config_updated:type_name -> comfyd.v1.ConfigUpdated
+	41, // 37: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
+	42, // 38: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
+	43, // 39: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
+	9,  // 40: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
+	10, // 41: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
+	17, // 42: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
+	0,  // 43: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
+	4,  // 44: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
+	10, // 45: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
+	7,  // 46: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
+	10, // 47: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
+	5,  // 48: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
+	5,  // 49: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
+	1,  // 50: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
+	49, // 51: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
+	6,  // 52: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
+	18, // 53: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
+	20, // 54: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
+	22, // 55: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
+	24, // 56: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
+	27, // 57: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
+	29, // 58: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
+	31, // 59: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
+	44, // 60: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
+	13, // 61: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
+	15, // 62: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
+	46, // 63: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
+	48, // 64: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
+	51, // 65: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
+	19, // 66: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
+	21, // 67: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
+	23, // 68: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
+	25, // 69: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
+	28, // 70: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
+	30, // 71: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
+	32, // 72: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
+	45, // 73: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
+	14, // 74: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
+	16, // 75: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
+	47, // 76: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
+	50, // 77: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
+	52, // 78: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
+	66, // [66:79] is the sub-list for method output_type
+	53, // [53:66] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_session_proto_init() }
@@ -3493,8 +4271,8 @@ func file_comfyd_v1_session_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_session_proto_rawDesc), len(file_comfyd_v1_session_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   39,
+			NumEnums:      7,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,9 @@ const (
 	SessionService_Cancel_FullMethodName           = "/comfyd.v1.SessionService/Cancel"
 	SessionService_UploadAttachment_FullMethodName = "/comfyd.v1.SessionService/UploadAttachment"
 	SessionService_GetAttachment_FullMethodName    = "/comfyd.v1.SessionService/GetAttachment"
+	SessionService_CompactSession_FullMethodName   = "/comfyd.v1.SessionService/CompactSession"
+	SessionService_SearchSessions_FullMethodName   = "/comfyd.v1.SessionService/SearchSessions"
+	SessionService_ExportSession_FullMethodName    = "/comfyd.v1.SessionService/ExportSession"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -68,6 +71,16 @@ type SessionServiceClient interface {
 	UploadAttachment(ctx context.Context, in *UploadAttachmentRequest, opts ...grpc.CallOption) (*UploadAttachmentResponse, error)
 	// GetAttachment returns a stored file's bytes and description.
 	GetAttachment(ctx context.Context, in *GetAttachmentRequest, opts ...grpc.CallOption) (*GetAttachmentResponse, error)
+	// CompactSession summarises the older turns now (as a turn does by itself
+	// when the history no longer fits the context window). The originals stay
+	// stored and readable. FAILED_PRECONDITION while a turn is running.
+	CompactSession(ctx context.Context, in *CompactSessionRequest, opts ...grpc.CallOption) (*CompactSessionResponse, error)
+	// SearchSessions finds messages, summaries and memories across every
+	// session (or one), ranked by BM25. A malformed query is INVALID_ARGUMENT.
+	SearchSessions(ctx context.Context, in *SearchSessionsRequest, opts ...grpc.CallOption) (*SearchSessionsResponse, error)
+	// ExportSession renders a session with its whole history as Markdown or
+	// JSON.
+	ExportSession(ctx context.Context, in *ExportSessionRequest, opts ...grpc.CallOption) (*ExportSessionResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -187,6 +200,36 @@ func (c *sessionServiceClient) GetAttachment(ctx context.Context, in *GetAttachm
 	return out, nil
 }
 
+func (c *sessionServiceClient) CompactSession(ctx context.Context, in *CompactSessionRequest, opts ...grpc.CallOption) (*CompactSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompactSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_CompactSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) SearchSessions(ctx context.Context, in *SearchSessionsRequest, opts ...grpc.CallOption) (*SearchSessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchSessionsResponse)
+	err := c.cc.Invoke(ctx, SessionService_SearchSessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ExportSession(ctx context.Context, in *ExportSessionRequest, opts ...grpc.CallOption) (*ExportSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_ExportSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -219,6 +262,16 @@ type SessionServiceServer interface {
 	UploadAttachment(context.Context, *UploadAttachmentRequest) (*UploadAttachmentResponse, error)
 	// GetAttachment returns a stored file's bytes and description.
 	GetAttachment(context.Context, *GetAttachmentRequest) (*GetAttachmentResponse, error)
+	// CompactSession summarises the older turns now (as a turn does by itself
+	// when the history no longer fits the context window). The originals stay
+	// stored and readable. FAILED_PRECONDITION while a turn is running.
+	CompactSession(context.Context, *CompactSessionRequest) (*CompactSessionResponse, error)
+	// SearchSessions finds messages, summaries and memories across every
+	// session (or one), ranked by BM25. A malformed query is INVALID_ARGUMENT.
+	SearchSessions(context.Context, *SearchSessionsRequest) (*SearchSessionsResponse, error)
+	// ExportSession renders a session with its whole history as Markdown or
+	// JSON.
+	ExportSession(context.Context, *ExportSessionRequest) (*ExportSessionResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -258,6 +311,15 @@ func (UnimplementedSessionServiceServer) UploadAttachment(context.Context, *Uplo
 }
 func (UnimplementedSessionServiceServer) GetAttachment(context.Context, *GetAttachmentRequest) (*GetAttachmentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAttachment not implemented")
+}
+func (UnimplementedSessionServiceServer) CompactSession(context.Context, *CompactSessionRequest) (*CompactSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompactSession not implemented")
+}
+func (UnimplementedSessionServiceServer) SearchSessions(context.Context, *SearchSessionsRequest) (*SearchSessionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchSessions not implemented")
+}
+func (UnimplementedSessionServiceServer) ExportSession(context.Context, *ExportSessionRequest) (*ExportSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportSession not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -453,6 +515,60 @@ func _SessionService_GetAttachment_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_CompactSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompactSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).CompactSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_CompactSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).CompactSession(ctx, req.(*CompactSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_SearchSessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchSessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).SearchSessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_SearchSessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).SearchSessions(ctx, req.(*SearchSessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ExportSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ExportSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ExportSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ExportSession(ctx, req.(*ExportSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -495,6 +611,18 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAttachment",
 			Handler:    _SessionService_GetAttachment_Handler,
+		},
+		{
+			MethodName: "CompactSession",
+			Handler:    _SessionService_CompactSession_Handler,
+		},
+		{
+			MethodName: "SearchSessions",
+			Handler:    _SessionService_SearchSessions_Handler,
+		},
+		{
+			MethodName: "ExportSession",
+			Handler:    _SessionService_ExportSession_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

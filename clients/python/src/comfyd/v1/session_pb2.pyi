@@ -6,11 +6,16 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+EXPORT_FORMAT_JSON: ExportFormat
+EXPORT_FORMAT_MARKDOWN: ExportFormat
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 LOG_LEVEL_DEBUG: LogLevel
 LOG_LEVEL_ERROR: LogLevel
 LOG_LEVEL_INFO: LogLevel
 LOG_LEVEL_UNSPECIFIED: LogLevel
 LOG_LEVEL_WARN: LogLevel
+MESSAGE_KIND_SUMMARY: MessageKind
+MESSAGE_KIND_UNSPECIFIED: MessageKind
 MESSAGE_STATE_CANCELLED: MessageState
 MESSAGE_STATE_DONE: MessageState
 MESSAGE_STATE_FAILED: MessageState
@@ -23,6 +28,10 @@ ROLE_SYSTEM: Role
 ROLE_TOOL: Role
 ROLE_UNSPECIFIED: Role
 ROLE_USER: Role
+SEARCH_HIT_KIND_MEMORY: SearchHitKind
+SEARCH_HIT_KIND_MESSAGE: SearchHitKind
+SEARCH_HIT_KIND_SUMMARY: SearchHitKind
+SEARCH_HIT_KIND_UNSPECIFIED: SearchHitKind
 SESSION_STATUS_ERROR: SessionStatus
 SESSION_STATUS_IDLE: SessionStatus
 SESSION_STATUS_UNSPECIFIED: SessionStatus
@@ -65,26 +74,48 @@ class CancelResponse(_message.Message):
     def __init__(self, cancelled: bool = ..., dropped_queued: _Optional[int] = ...) -> None: ...
 
 class ChatMessage(_message.Message):
-    __slots__ = ["attachments", "content", "created_at_ms", "error", "id", "role", "skill", "state", "turn_id"]
+    __slots__ = ["attachments", "content", "covers_to", "created_at_ms", "error", "id", "kind", "role", "skill", "state", "turn_id"]
     ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
+    COVERS_TO_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     SKILL_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TURN_ID_FIELD_NUMBER: _ClassVar[int]
     attachments: _containers.RepeatedCompositeFieldContainer[Attachment]
     content: str
+    covers_to: int
     created_at_ms: int
     error: str
     id: int
+    kind: MessageKind
     role: Role
     skill: str
     state: MessageState
     turn_id: int
-    def __init__(self, id: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., turn_id: _Optional[int] = ..., state: _Optional[_Union[MessageState, str]] = ..., error: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., turn_id: _Optional[int] = ..., state: _Optional[_Union[MessageState, str]] = ..., error: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., covers_to: _Optional[int] = ...) -> None: ...
+
+class CompactSessionRequest(_message.Message):
+    __slots__ = ["session_id"]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class CompactSessionResponse(_message.Message):
+    __slots__ = ["compacted", "messages_compacted", "notice", "summary"]
+    COMPACTED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_COMPACTED_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    compacted: bool
+    messages_compacted: int
+    notice: str
+    summary: ChatMessage
+    def __init__(self, compacted: bool = ..., messages_compacted: _Optional[int] = ..., summary: _Optional[_Union[ChatMessage, _Mapping]] = ..., notice: _Optional[str] = ...) -> None: ...
 
 class ConfigUpdated(_message.Message):
     __slots__ = ["config", "title"]
@@ -95,10 +126,12 @@ class ConfigUpdated(_message.Message):
     def __init__(self, config: _Optional[_Union[SessionConfig, _Mapping]] = ..., title: _Optional[str] = ...) -> None: ...
 
 class ConfigureSessionRequest(_message.Message):
-    __slots__ = ["active_skills", "api_key", "base_url", "model", "provider", "session_id", "system_prompt", "title", "token_delay_ms", "vision"]
+    __slots__ = ["active_skills", "api_key", "archived", "base_url", "context_window", "model", "provider", "session_id", "system_prompt", "title", "token_delay_ms", "vision"]
     ACTIVE_SKILLS_FIELD_NUMBER: _ClassVar[int]
     API_KEY_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_WINDOW_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -108,7 +141,9 @@ class ConfigureSessionRequest(_message.Message):
     VISION_FIELD_NUMBER: _ClassVar[int]
     active_skills: SkillList
     api_key: _wrappers_pb2.StringValue
+    archived: _wrappers_pb2.BoolValue
     base_url: _wrappers_pb2.StringValue
+    context_window: _wrappers_pb2.UInt32Value
     model: _wrappers_pb2.StringValue
     provider: _wrappers_pb2.StringValue
     session_id: str
@@ -116,7 +151,7 @@ class ConfigureSessionRequest(_message.Message):
     title: _wrappers_pb2.StringValue
     token_delay_ms: _wrappers_pb2.UInt32Value
     vision: _wrappers_pb2.StringValue
-    def __init__(self, session_id: _Optional[str] = ..., title: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., provider: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., model: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., base_url: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., system_prompt: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., api_key: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., active_skills: _Optional[_Union[SkillList, _Mapping]] = ..., token_delay_ms: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., vision: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ...) -> None: ...
+    def __init__(self, session_id: _Optional[str] = ..., title: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., provider: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., model: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., base_url: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., system_prompt: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., api_key: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., active_skills: _Optional[_Union[SkillList, _Mapping]] = ..., token_delay_ms: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., vision: _Optional[_Union[_wrappers_pb2.StringValue, _Mapping]] = ..., context_window: _Optional[_Union[_wrappers_pb2.UInt32Value, _Mapping]] = ..., archived: _Optional[_Union[_wrappers_pb2.BoolValue, _Mapping]] = ...) -> None: ...
 
 class ConfigureSessionResponse(_message.Message):
     __slots__ = ["api_key_cleared", "notice", "session"]
@@ -182,6 +217,24 @@ class ErrorEvent(_message.Message):
     turn_id: int
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., turn_id: _Optional[int] = ..., skill: _Optional[str] = ...) -> None: ...
 
+class ExportSessionRequest(_message.Message):
+    __slots__ = ["format", "session_id"]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    format: ExportFormat
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ..., format: _Optional[_Union[ExportFormat, str]] = ...) -> None: ...
+
+class ExportSessionResponse(_message.Message):
+    __slots__ = ["content", "content_type", "filename"]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    content_type: str
+    filename: str
+    def __init__(self, content_type: _Optional[str] = ..., filename: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
+
 class GetAttachmentRequest(_message.Message):
     __slots__ = ["sha256"]
     SHA256_FIELD_NUMBER: _ClassVar[int]
@@ -227,12 +280,14 @@ class GraphChanged(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., summary: _Optional[str] = ...) -> None: ...
 
 class ListSessionsRequest(_message.Message):
-    __slots__ = ["page_size", "page_token"]
+    __slots__ = ["include_archived", "page_size", "page_token"]
+    INCLUDE_ARCHIVED_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    include_archived: bool
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., include_archived: bool = ...) -> None: ...
 
 class ListSessionsResponse(_message.Message):
     __slots__ = ["next_page_token", "sessions"]
@@ -270,6 +325,44 @@ class RunOutputRef(_message.Message):
     prompt_id: str
     def __init__(self, prompt_id: _Optional[str] = ..., node_id: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
 
+class SearchHit(_message.Message):
+    __slots__ = ["created_at_ms", "id", "kind", "role", "score", "session_id", "session_title", "snippet"]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_TITLE_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    created_at_ms: int
+    id: int
+    kind: SearchHitKind
+    role: Role
+    score: float
+    session_id: str
+    session_title: str
+    snippet: str
+    def __init__(self, kind: _Optional[_Union[SearchHitKind, str]] = ..., id: _Optional[int] = ..., session_id: _Optional[str] = ..., session_title: _Optional[str] = ..., snippet: _Optional[str] = ..., score: _Optional[float] = ..., created_at_ms: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class SearchSessionsRequest(_message.Message):
+    __slots__ = ["kinds", "limit", "query", "session_id"]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    kinds: _containers.RepeatedScalarFieldContainer[SearchHitKind]
+    limit: int
+    query: str
+    session_id: str
+    def __init__(self, query: _Optional[str] = ..., session_id: _Optional[str] = ..., limit: _Optional[int] = ..., kinds: _Optional[_Iterable[_Union[SearchHitKind, str]]] = ...) -> None: ...
+
+class SearchSessionsResponse(_message.Message):
+    __slots__ = ["hits"]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ...) -> None: ...
+
 class SendMessageRequest(_message.Message):
     __slots__ = ["attachments", "client_message_id", "content", "session_id", "skills"]
     ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -297,8 +390,11 @@ class SendMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[ChatMessage, _Mapping]] = ..., queued: bool = ..., queue_position: _Optional[int] = ..., duplicate: bool = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ["config", "created_at_ms", "id", "last_seq", "message_count", "queued_turns", "status", "title", "updated_at_ms", "usage"]
+    __slots__ = ["archived", "compacted_to", "config", "context_window", "created_at_ms", "id", "last_seq", "message_count", "queued_turns", "status", "title", "updated_at_ms", "usage"]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    COMPACTED_TO_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_WINDOW_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -308,7 +404,10 @@ class Session(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
+    archived: bool
+    compacted_to: int
     config: SessionConfig
+    context_window: int
     created_at_ms: int
     id: str
     last_seq: int
@@ -318,13 +417,14 @@ class Session(_message.Message):
     title: str
     updated_at_ms: int
     usage: Usage
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., last_seq: _Optional[int] = ..., message_count: _Optional[int] = ..., queued_turns: _Optional[int] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., last_seq: _Optional[int] = ..., message_count: _Optional[int] = ..., queued_turns: _Optional[int] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., context_window: _Optional[int] = ..., archived: bool = ..., compacted_to: _Optional[int] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
-    __slots__ = ["active_skills", "api_key_set", "base_url", "model", "provider", "system_prompt", "token_delay_ms", "vision"]
+    __slots__ = ["active_skills", "api_key_set", "base_url", "context_window", "model", "provider", "system_prompt", "token_delay_ms", "vision"]
     ACTIVE_SKILLS_FIELD_NUMBER: _ClassVar[int]
     API_KEY_SET_FIELD_NUMBER: _ClassVar[int]
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_WINDOW_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -333,12 +433,13 @@ class SessionConfig(_message.Message):
     active_skills: _containers.RepeatedScalarFieldContainer[str]
     api_key_set: bool
     base_url: str
+    context_window: int
     model: str
     provider: str
     system_prompt: str
     token_delay_ms: int
     vision: str
-    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ..., vision: _Optional[str] = ...) -> None: ...
+    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ..., vision: _Optional[str] = ..., context_window: _Optional[int] = ...) -> None: ...
 
 class SessionEvent(_message.Message):
     __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result"]
@@ -491,5 +592,14 @@ class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 class MessageState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
+class MessageKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
 class LogLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SearchHitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -66,6 +66,21 @@ class SessionServiceStub(object):
                 request_serializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentRequest.SerializeToString,
                 response_deserializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentResponse.FromString,
                 )
+        self.CompactSession = channel.unary_unary(
+                '/comfyd.v1.SessionService/CompactSession',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.CompactSessionRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.CompactSessionResponse.FromString,
+                )
+        self.SearchSessions = channel.unary_unary(
+                '/comfyd.v1.SessionService/SearchSessions',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.SearchSessionsRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.SearchSessionsResponse.FromString,
+                )
+        self.ExportSession = channel.unary_unary(
+                '/comfyd.v1.SessionService/ExportSession',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.ExportSessionRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.ExportSessionResponse.FromString,
+                )
 
 
 class SessionServiceServicer(object):
@@ -148,6 +163,31 @@ class SessionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompactSession(self, request, context):
+        """CompactSession summarises the older turns now (as a turn does by itself
+        when the history no longer fits the context window). The originals stay
+        stored and readable. FAILED_PRECONDITION while a turn is running.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchSessions(self, request, context):
+        """SearchSessions finds messages, summaries and memories across every
+        session (or one), ranked by BM25. A malformed query is INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportSession(self, request, context):
+        """ExportSession renders a session with its whole history as Markdown or
+        JSON.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -200,6 +240,21 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.GetAttachment,
                     request_deserializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentRequest.FromString,
                     response_serializer=comfyd_dot_v1_dot_session__pb2.GetAttachmentResponse.SerializeToString,
+            ),
+            'CompactSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompactSession,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.CompactSessionRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.CompactSessionResponse.SerializeToString,
+            ),
+            'SearchSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchSessions,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.SearchSessionsRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.SearchSessionsResponse.SerializeToString,
+            ),
+            'ExportSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportSession,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.ExportSessionRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.ExportSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -380,5 +435,56 @@ class SessionService(object):
         return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/GetAttachment',
             comfyd_dot_v1_dot_session__pb2.GetAttachmentRequest.SerializeToString,
             comfyd_dot_v1_dot_session__pb2.GetAttachmentResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CompactSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/CompactSession',
+            comfyd_dot_v1_dot_session__pb2.CompactSessionRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.CompactSessionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SearchSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/SearchSessions',
+            comfyd_dot_v1_dot_session__pb2.SearchSessionsRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.SearchSessionsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ExportSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/ExportSession',
+            comfyd_dot_v1_dot_session__pb2.ExportSessionRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.ExportSessionResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/session.proto.
  */
 export const file_comfyd_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIq0BCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIOCgZ2aXNpb24YCCABKAkiOQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBCKGAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIoCgZzdGF0dXMYBCABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDXVwZGF0ZWRfYXRfbXMYBiABKAMSEAoIbGFzdF9zZXEYByABKAQSFQoNbWVzc2FnZV9jb3VudBgIIAEoDRIUCgxxdWV1ZWRfdHVybnMYCSABKA0SHwoFdXNhZ2UYCiABKAsyEC5jb21meWQudjEuVXNhZ2Ui4wEKC0NoYXRNZXNzYWdlEgoKAmlkGAEgASgEEh0KBHJvbGUYAiABKA4yDy5jb21meWQudjEuUm9sZRINCgVza2lsbBgDIAEoCRIPCgdjb250ZW50GAQgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMSDwoHdHVybl9pZBgGIAEoBBImCgVzdGF0ZRgHIAEoDjIXLmNvbWZ5ZC52MS5NZXNzYWdlU3RhdGUSDQoFZXJyb3IYCCABKAkSKgoLYXR0YWNobWVudHMYCSADKAsyFS5jb21meWQudjEuQXR0YWNobWVudCJBCgxSdW5PdXRwdXRSZWYSEQoJcHJvbXB0X2lkGAEgASgJEg8KB25vZGVfaWQYAiABKAkSDQoFaW5kZXgYAyABKA0ipQEKCkF0dGFjaG1lbnQSDgoGc2hhMjU2GAEgASgJEhEKCW1pbWVfdHlwZRgCIAEoCRIMCgRuYW1lGAMgASgJEgwKBHNpemUYBCABKAQSDQoFd2lkdGgYBSABKA0SDgoGaGVpZ2h0GAYgASgNEisKCnJ1bl9vdXRwdXQYByABKAsyFy5jb21meWQudjEuUnVuT3V0cHV0UmVmEgwKBGRhdGEYCCABKAwiSAoXVXBsb2FkQXR0YWNobWVudFJlcXVlc3QSDAoEZGF0YRgBIAEoDBIRCgltaW1lX3R5cGUYAiABKAkSDAoEbmFtZRgDIAEoCSJFChhVcGxvYWRBdHRhY2htZW50UmVzcG9uc2USKQoKYXR0YWNobWVudBgBIAEoCzIVLmNvbWZ5ZC52MS5BdHRhY2htZW50IiYKFEdldEF0dGFjaG1lbnRSZXF1ZXN0Eg4KBnNoYTI1NhgBIAEoCSJQChVHZXRBdHRhY2htZW50UmVzcG9uc2USKQoKYXR0YWNobWVudBgBIAEoCzIVLmNvbWZ5ZC52MS5BdHRhY2htZW50EgwKBGRhdGEYAiABKAwiVAoMUGFydGlhbFJlcGx5Eg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY29udGVudBgDIAEoCRITCgtkZWx0YV9jb3VudBgEIAEoDSJ0ChRDcmVhdGVTZXNzaW9uUmVxdWVzdBINCgV0aXRsZRgBIAEoCRIoCgZjb25maWcYAiABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIPCgdhcGlfa2V5GAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkiPAoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbiJXChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2luY2x1ZGVfaGlzdG9yeRgCIAEoCBIVCg1oaXN0b3J5X2xpbWl0GAMgASgNIn0KEkdldFNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SJwoHaGlzdG9yeRgCIAMoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIZChFoaXN0b3J5X3RydW5jYXRlZBgDIAEoCCI8ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlUKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiQKCHNlc3Npb25zGAEgAygLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhoKCVNraWxsTGlzdBINCgVuYW1lcxgBIAMoCSLcAwoXQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIrCgV0aXRsZRgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghwcm92aWRlchgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCgVtb2RlbBgEIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghiYXNlX3VybBgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIzCg1zeXN0ZW1fcHJvbXB0GAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi0KB2FwaV9rZXkYByABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSKwoNYWN0aXZlX3NraWxscxgIIAEoCzIULmNvbWZ5ZC52MS5Ta2lsbExpc3QSNAoOdG9rZW5fZGVsYXlfbXMYCSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDMyVmFsdWUSLAoGdmlzaW9uGAogASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlImgKGENvbmZpZ3VyZVNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPYXBpX2tleV9jbGVhcmVkGAIgASgIEg4KBm5vdGljZRgDIAEoCSKQAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHY29udGVudBgCIAEoCRIOCgZza2lsbHMYAyADKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBCABKAkSKgoLYXR0YWNobWVudHMYBSADKAsyFS5jb21meWQudjEuQXR0YWNobWVudCJ5ChNTZW5kTWVzc2FnZVJlc3BvbnNlEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USDgoGcXVldWVkGAIgASgIEhYKDnF1ZXVlX3Bvc2l0aW9uGAMgASgNEhEKCWR1cGxpY2F0ZRgEIAEoCCI5ChBTdWJzY3JpYmVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjsKEVN1YnNjcmliZVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuY29tZnlkLnYxLlNlc3Npb25FdmVudCKYBAoMU2Vzc2lvbkV2ZW50EgsKA3NlcRgBIAEoBBIPCgd0aW1lX21zGAIgASgDEhIKCnNlc3Npb25faWQYAyABKAkSKgoKc3luY19zdGF0ZRgKIAEoCzIULmNvbWZ5ZC52MS5TeW5jU3RhdGVIABIwCg1zdGF0dXNfdXBkYXRlGAsgASgLMhcuY29tZnlkLnYxLlN0YXR1c1VwZGF0ZUgAEi4KDHN0cmVhbV9kZWx0YRgMIAEoCzIWLmNvbWZ5ZC52MS5TdHJlYW1EZWx0YUgAEigKCWRlYnVnX2xvZxgNIAEoCzITLmNvbWZ5ZC52MS5EZWJ1Z0xvZ0gAEjAKDW1lc3NhZ2VfYWRkZWQYDiABKAsyFy5jb21meWQudjEuTWVzc2FnZUFkZGVkSAASJgoFZXJyb3IYDyABKAsyFS5jb21meWQudjEuRXJyb3JFdmVudEgAEjIKDmNvbmZpZ191cGRhdGVkGBAgASgLMhguY29tZnlkLnYxLkNvbmZpZ1VwZGF0ZWRIABIoCgl0b29sX2NhbGwYESABKAsyEy5jb21meWQudjEuVG9vbENhbGxIABIsCgt0b29sX3Jlc3VsdBgSIAEoCzIVLmNvbWZ5ZC52MS5Ub29sUmVzdWx0SAASMAoNZ3JhcGhfY2hhbmdlZBgTIAEoCzIXLmNvbWZ5ZC52MS5HcmFwaENoYW5nZWRIAEIGCgRraW5kIq8BCglTeW5jU3RhdGUSIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEicKB2hpc3RvcnkYAiADKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USGQoRaGlzdG9yeV90cnVuY2F0ZWQYAyABKAgSKQoIcGFydGlhbHMYBCADKAsyFy5jb21meWQudjEuUGFydGlhbFJlcGx5Eg4KBnJlYXNvbhgFIAEoCSJ+CgxTdGF0dXNVcGRhdGUSKAoGc3RhdHVzGAEgASgOMhguY29tZnlkLnYxLlNlc3Npb25TdGF0dXMSDwoHdHVybl9pZBgCIAEoBBIUCgxxdWV1ZWRfdHVybnMYAyABKA0SDgoGZGV0YWlsGAQgASgJEg0KBXNraWxsGAUgASgJIksKC1N0cmVhbURlbHRhEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDQoFZGVsdGEYAyABKAkSDQoFaW5kZXgYBCABKA0ibwoIRGVidWdMb2cSIgoFbGV2ZWwYASABKA4yEy5jb21meWQudjEuTG9nTGV2ZWwSDgoGbW9kdWxlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSDwoHdHVybl9pZBgEIAEoBBINCgVza2lsbBgFIAEoCSI3CgxNZXNzYWdlQWRkZWQSJwoHbWVzc2FnZRgBIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZSJLCgpFcnJvckV2ZW50EgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIPCgd0dXJuX2lkGAMgASgEEg0KBXNraWxsGAQgASgJIkgKDUNvbmZpZ1VwZGF0ZWQSKAoGY29uZmlnGAEgASgLMhguY29tZnlkLnYxLlNlc3Npb25Db25maWcSDQoFdGl0bGUYAiABKAkiYQoIVG9vbENhbGwSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgwKBG5hbWUYBCABKAkSFgoOYXJndW1lbnRzX2pzb24YBSABKAkiXgoKVG9vbFJlc3VsdBIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NhbGxfaWQYAyABKAkSCgoCb2sYBCABKAgSEwoLcmVzdWx0X2pzb24YBSABKAkiRAoMR3JhcGhDaGFuZ2VkEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBIPCgdzdW1tYXJ5GAMgASgJIjgKDUNhbmNlbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRITCgtjbGVhcl9xdWV1ZRgCIAEoCCI7Cg5DYW5jZWxSZXNwb25zZRIRCgljYW5jZWxsZWQYASABKAgSFgoOZHJvcHBlZF9xdWV1ZWQYAiABKA0qfgoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NFU1NJT05fU1RBVFVTX0lETEUQARIaChZTRVNTSU9OX1NUQVRVU19XT1JLSU5HEAISGAoUU0VTU0lPTl9TVEFUVVNfRVJST1IQAypfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACEg8KC1JPTEVfU1lTVEVNEAMSDQoJUk9MRV9UT09MEAQq0AEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUVTU0FHRV9TVEFURV9RVUVVRUQQARIZChVNRVNTQUdFX1NUQVRFX1JVTk5JTkcQAhIWChJNRVNTQUdFX1NUQVRFX0RPTkUQAxIbChdNRVNTQUdFX1NUQVRFX0NBTkNFTExFRBAEEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAUSHQoZTUVTU0FHRV9TVEFURV9JTlRFUlJVUFRFRBAGKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBDK5BgoOU2Vzc2lvblNlcnZpY2USUgoNQ3JlYXRlU2Vzc2lvbhIfLmNvbWZ5ZC52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USSQoKR2V0U2Vzc2lvbhIcLmNvbWZ5ZC52MS5HZXRTZXNzaW9uUmVxdWVzdBodLmNvbWZ5ZC52MS5HZXRTZXNzaW9uUmVzcG9uc2USTwoMTGlzdFNlc3Npb25zEh4uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaHy5jb21meWQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USUgoNRGVsZXRlU2Vzc2lvbhIfLmNvbWZ5ZC52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USWwoQQ29uZmlndXJlU2Vzc2lvbhIiLmNvbWZ5ZC52MS5Db25maWd1cmVTZXNzaW9uUmVxdWVzdBojLmNvbWZ5ZC52MS5Db25maWd1cmVTZXNzaW9uUmVzcG9uc2USTAoLU2VuZE1lc3NhZ2USHS5jb21meWQudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh4uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2USSAoJU3Vic2NyaWJlEhsuY29tZnlkLnYxLlN1YnNjcmliZVJlcXVlc3QaHC5jb21meWQudjEuU3Vic2NyaWJlUmVzcG9uc2UwARI9CgZDYW5jZWwSGC5jb21meWQudjEuQ2FuY2VsUmVxdWVzdBoZLmNvbWZ5ZC52MS5DYW5jZWxSZXNwb25zZRJbChBVcGxvYWRBdHRhY2htZW50EiIuY29tZnlkLnYxLlVwbG9hZEF0dGFjaG1lbnRSZXF1ZXN0GiMuY29tZnlkLnYxLlVwbG9hZEF0dGFjaG1lbnRSZXNwb25zZRJSCg1HZXRBdHRhY2htZW50Eh8uY29tZnlkLnYxLkdldEF0dGFjaG1lbnRSZXF1ZXN0GiAuY29tZnlkLnYxLkdldEF0dGFjaG1lbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_wrappers]);
+  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIsUBCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIOCgZ2aXNpb24YCCABKAkSFgoOY29udGV4dF93aW5kb3cYCSABKA0iOQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBCLGAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIoCgZzdGF0dXMYBCABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDXVwZGF0ZWRfYXRfbXMYBiABKAMSEAoIbGFzdF9zZXEYByABKAQSFQoNbWVzc2FnZV9jb3VudBgIIAEoDRIUCgxxdWV1ZWRfdHVybnMYCSABKA0SHwoFdXNhZ2UYCiABKAsyEC5jb21meWQudjEuVXNhZ2USFgoOY29udGV4dF93aW5kb3cYCyABKA0SEAoIYXJjaGl2ZWQYDCABKAgSFAoMY29tcGFjdGVkX3RvGA0gASgEIpwCCgtDaGF0TWVzc2FnZRIKCgJpZBgBIAEoBBIdCgRyb2xlGAIgASgOMg8uY29tZnlkLnYxLlJvbGUSDQoFc2tpbGwYAyABKAkSDwoHY29udGVudBgEIAEoCRIVCg1jcmVhdGVkX2F0X21zGAUgASgDEg8KB3R1cm5faWQYBiABKAQSJgoFc3RhdGUYByABKA4yFy5jb21meWQudjEuTWVzc2FnZVN0YXRlEg0KBWVycm9yGAggASgJEioKC2F0dGFjaG1lbnRzGAkgAygLMhUuY29tZnlkLnYxLkF0dGFjaG1lbnQSJAoEa2luZBgKIAEoDjIWLmNvbWZ5ZC52MS5NZXNzYWdlS2luZBIRCgljb3ZlcnNfdG8YCyABKAQiQQoMUnVuT3V0cHV0UmVmEhEKCXByb21wdF9pZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEg0KBWluZGV4GAMgASgNIqUBCgpBdHRhY2htZW50Eg4KBnNoYTI1NhgBIAEoCRIRCgltaW1lX3R5cGUYAiABKAkSDAoEbmFtZRgDIAEoCRIMCgRzaXplGAQgASgEEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIrCgpydW5fb3V0cHV0GAcgASgLMhcuY29tZnlkLnYxLlJ1bk91dHB1dFJlZhIMCgRkYXRhGAggASgMIkgKF1VwbG9hZEF0dGFjaG1lbnRSZXF1ZXN0EgwKBGRhdGEYASABKAwSEQoJbWltZV90eXBlGAIgASgJEgwKBG5hbWUYAyABKAkiRQoYVXBsb2FkQXR0YWNobWVudFJlc3BvbnNlEikKCmF0dGFjaG1lbnQYASABKAsyFS5jb21meWQudjEuQXR0YWNobWVudCImChRHZXRBdHRhY2htZW50UmVxdWVzdBIOCgZzaGEyNTYYASABKAkiUAoVR2V0QXR0YWNobWVudFJlc3BvbnNlEikKCmF0dGFjaG1lbnQYASABKAsyFS5jb21meWQudjEuQXR0YWNobWVudBIMCgRkYXRhGAIgASgMIlQKDFBhcnRpYWxSZXBseRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEwoLZGVsdGFfY291bnQYBCABKA0idAoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSKAoGY29uZmlnGAIgASgLMhguY29tZnlkLnYxLlNlc3Npb25Db25maWcSDwoHYXBpX2tleRgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJIjwKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24iVwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIXCg9pbmNsdWRlX2hpc3RvcnkYAiABKAgSFQoNaGlzdG9yeV9saW1pdBgDIAEoDSJ9ChJHZXRTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEicKB2hpc3RvcnkYAiADKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USGQoRaGlzdG9yeV90cnVuY2F0ZWQYAyABKAgiVgoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCRIYChBpbmNsdWRlX2FyY2hpdmVkGAMgASgIIlUKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiQKCHNlc3Npb25zGAEgAygLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhoKCVNraWxsTGlzdBINCgVuYW1lcxgBIAMoCSLABAoXQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIrCgV0aXRsZRgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghwcm92aWRlchgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCgVtb2RlbBgEIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghiYXNlX3VybBgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIzCg1zeXN0ZW1fcHJvbXB0GAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi0KB2FwaV9rZXkYByABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSKwoNYWN0aXZlX3NraWxscxgIIAEoCzIULmNvbWZ5ZC52MS5Ta2lsbExpc3QSNAoOdG9rZW5fZGVsYXlfbXMYCSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDMyVmFsdWUSLAoGdmlzaW9uGAogASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEjQKDmNvbnRleHRfd2luZG93GAsgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQzMlZhbHVlEiwKCGFyY2hpdmVkGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZSJoChhDb25maWd1cmVTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEhcKD2FwaV9rZXlfY2xlYXJlZBgCIAEoCBIOCgZub3RpY2UYAyABKAkikAEKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSDgoGc2tpbGxzGAMgAygJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEioKC2F0dGFjaG1lbnRzGAUgAygLMhUuY29tZnlkLnYxLkF0dGFjaG1lbnQieQoTU2VuZE1lc3NhZ2VSZXNwb25zZRInCgdtZXNzYWdlGAEgASgLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEg4KBnF1ZXVlZBgCIAEoCBIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoDRIRCglkdXBsaWNhdGUYBCABKAgiOQoQU3Vic2NyaWJlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI7ChFTdWJzY3JpYmVSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLmNvbWZ5ZC52MS5TZXNzaW9uRXZlbnQimAQKDFNlc3Npb25FdmVudBILCgNzZXEYASABKAQSDwoHdGltZV9tcxgCIAEoAxISCgpzZXNzaW9uX2lkGAMgASgJEioKCnN5bmNfc3RhdGUYCiABKAsyFC5jb21meWQudjEuU3luY1N0YXRlSAASMAoNc3RhdHVzX3VwZGF0ZRgLIAEoCzIXLmNvbWZ5ZC52MS5TdGF0dXNVcGRhdGVIABIuCgxzdHJlYW1fZGVsdGEYDCABKAsyFi5jb21meWQudjEuU3RyZWFtRGVsdGFIABIoCglkZWJ1Z19sb2cYDSABKAsyEy5jb21meWQudjEuRGVidWdMb2dIABIwCg1tZXNzYWdlX2FkZGVkGA4gASgLMhcuY29tZnlkLnYxLk1lc3NhZ2VBZGRlZEgAEiYKBWVycm9yGA8gASgLMhUuY29tZnlkLnYxLkVycm9yRXZlbnRIABIyCg5jb25maWdfdXBkYXRlZBgQIAEoCzIYLmNvbWZ5ZC52MS5Db25maWdVcGRhdGVkSAASKAoJdG9vbF9jYWxsGBEgASgLMhMuY29tZnlkLnYxLlRvb2xDYWxsSAASLAoLdG9vbF9yZXN1bHQYEiABKAsyFS5jb21meWQudjEuVG9vbFJlc3VsdEgAEjAKDWdyYXBoX2NoYW5nZWQYEyABKAsyFy5jb21meWQudjEuR3JhcGhDaGFuZ2VkSABCBgoEa2luZCKvAQoJU3luY1N0YXRlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhInCgdoaXN0b3J5GAIgAygLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEhkKEWhpc3RvcnlfdHJ1bmNhdGVkGAMgASgIEikKCHBhcnRpYWxzGAQgAygLMhcuY29tZnlkLnYxLlBhcnRpYWxSZXBseRIOCgZyZWFzb24YBSABKAkifgoMU3RhdHVzVXBkYXRlEigKBnN0YXR1cxgBIAEoDjIYLmNvbWZ5ZC52MS5TZXNzaW9uU3RhdHVzEg8KB3R1cm5faWQYAiABKAQSFAoMcXVldWVkX3R1cm5zGAMgASgNEg4KBmRldGFpbBgEIAEoCRINCgVza2lsbBgFIAEoCSJLCgtTdHJlYW1EZWx0YRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg0KBWRlbHRhGAMgASgJEg0KBWluZGV4GAQgASgNIm8KCERlYnVnTG9nEiIKBWxldmVsGAEgASgOMhMuY29tZnlkLnYxLkxvZ0xldmVsEg4KBm1vZHVsZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEg8KB3R1cm5faWQYBCABKAQSDQoFc2tpbGwYBSABKAkiNwoMTWVzc2FnZUFkZGVkEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2UiSwoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDwoHdHVybl9pZBgDIAEoBBINCgVza2lsbBgEIAEoCSJICg1Db25maWdVcGRhdGVkEigKBmNvbmZpZxgBIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEg0KBXRpdGxlGAIgASgJImEKCFRvb2xDYWxsEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY2FsbF9pZBgDIAEoCRIMCgRuYW1lGAQgASgJEhYKDmFyZ3VtZW50c19qc29uGAUgASgJIl4KClRvb2xSZXN1bHQSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgoKAm9rGAQgASgIEhMKC3Jlc3VsdF9qc29uGAUgASgJIkQKDEdyYXBoQ2hhbmdlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDwoHc3VtbWFyeRgDIAEoCSI4Cg1DYW5jZWxSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLY2xlYXJfcXVldWUYAiABKAgiOwoOQ2FuY2VsUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIEhYKDmRyb3BwZWRfcXVldWVkGAIgASgNIisKFUNvbXBhY3RTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIoABChZDb21wYWN0U2Vzc2lvblJlc3BvbnNlEhEKCWNvbXBhY3RlZBgBIAEoCBIaChJtZXNzYWdlc19jb21wYWN0ZWQYAiABKA0SJwoHc3VtbWFyeRgDIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIOCgZub3RpY2UYBCABKAkicgoVU2VhcmNoU2Vzc2lvbnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSDQoFbGltaXQYAyABKA0SJwoFa2luZHMYBCADKA4yGC5jb21meWQudjEuU2VhcmNoSGl0S2luZCLAAQoJU2VhcmNoSGl0EiYKBGtpbmQYASABKA4yGC5jb21meWQudjEuU2VhcmNoSGl0S2luZBIKCgJpZBgCIAEoBBISCgpzZXNzaW9uX2lkGAMgASgJEhUKDXNlc3Npb25fdGl0bGUYBCABKAkSDwoHc25pcHBldBgFIAEoCRINCgVzY29yZRgGIAEoARIVCg1jcmVhdGVkX2F0X21zGAcgASgDEh0KBHJvbGUYCCABKA4yDy5jb21meWQudjEuUm9sZSI8ChZTZWFyY2hTZXNzaW9uc1Jlc3BvbnNlEiIKBGhpdHMYASADKAsyFC5jb21meWQudjEuU2VhcmNoSGl0IlMKFEV4cG9ydFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSJwoGZm9ybWF0GAIgASgOMhcuY29tZnlkLnYxLkV4cG9ydEZvcm1hdCJQChVFeHBvcnRTZXNzaW9uUmVzcG9uc2USFAoMY29udGVudF90eXBlGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg8KB2NvbnRlbnQYAyABKAkqfgoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NFU1NJT05fU1RBVFVTX0lETEUQARIaChZTRVNTSU9OX1NUQVRVU19XT1JLSU5HEAISGAoUU0VTU0lPTl9TVEFUVVNfRVJST1IQAypfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACEg8KC1JPTEVfU1lTVEVNEAMSDQoJUk9MRV9UT09MEAQq0AEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUVTU0FHRV9TVEFURV9RVUVVRUQQARIZChVNRVNTQUdFX1NUQVRFX1JVTk5JTkcQAhIWChJNRVNTQUdFX1NUQVRFX0RPTkUQAxIbChdNRVNTQUdFX1NUQVRFX0NBTkNFTExFRBAEEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAUSHQoZTUVTU0FHRV9TVEFURV9JTlRFUlJVUFRFRBAGKkUKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhgKFE1FU1NBR0VfS0lORF9TVU1NQVJZEAEqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKoYBCg1TZWFyY2hIaXRLaW5kEh8KG1NFQVJDSF9ISVRfS0lORF9VTlNQRUNJRklFRBAAEhsKF1NFQVJDSF9ISVRfS0lORF9NRVNTQUdFEAESGwoXU0VBUkNIX0hJVF9LSU5EX1NVTU1BUlkQAhIaChZTRUFSQ0hfSElUX0tJTkRfTUVNT1JZEAMqYQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIaChZFWFBPUlRfRk9STUFUX01BUktET1dOEAESFgoSRVhQT1JUX0ZPUk1BVF9KU09OEAIyuwgKDlNlc3Npb25TZXJ2aWNlElIKDUNyZWF0ZVNlc3Npb24SHy5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEkkKCkdldFNlc3Npb24SHC5jb21meWQudjEuR2V0U2Vzc2lvblJlcXVlc3QaHS5jb21meWQudjEuR2V0U2Vzc2lvblJlc3BvbnNlEk8KDExpc3RTZXNzaW9ucxIeLmNvbWZ5ZC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElIKDURlbGV0ZVNlc3Npb24SHy5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlElsKEENvbmZpZ3VyZVNlc3Npb24SIi5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QaIy5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlc3BvbnNlEkwKC1NlbmRNZXNzYWdlEh0uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoeLmNvbWZ5ZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkgKCVN1YnNjcmliZRIbLmNvbWZ5ZC52MS5TdWJzY3JpYmVSZXF1ZXN0GhwuY29tZnlkLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESPQoGQ2FuY2VsEhguY29tZnlkLnYxLkNhbmNlbFJlcXVlc3QaGS5jb21meWQudjEuQ2FuY2VsUmVzcG9uc2USWwoQVXBsb2FkQXR0YWNobWVudBIiLmNvbWZ5ZC52MS5VcGxvYWRBdHRhY2htZW50UmVxdWVzdBojLmNvbWZ5ZC52MS5VcGxvYWRBdHRhY2htZW50UmVzcG9uc2USUgoNR2V0QXR0YWNobWVudBIfLmNvbWZ5ZC52MS5HZXRBdHRhY2htZW50UmVxdWVzdBogLmNvbWZ5ZC52MS5HZXRBdHRhY2htZW50UmVzcG9uc2USVQoOQ29tcGFjdFNlc3Npb24SIC5jb21meWQudjEuQ29tcGFjdFNlc3Npb25SZXF1ZXN0GiEuY29tZnlkLnYxLkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USVQoOU2VhcmNoU2Vzc2lvbnMSIC5jb21meWQudjEuU2VhcmNoU2Vzc2lvbnNSZXF1ZXN0GiEuY29tZnlkLnYxLlNlYXJjaFNlc3Npb25zUmVzcG9uc2USUgoNRXhwb3J0U2Vzc2lvbhIfLmNvbWZ5ZC52MS5FeHBvcnRTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5FeHBvcnRTZXNzaW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_wrappers]);
 
 /**
  * SessionConfig is what a session runs with. The API key is write-only: it
@@ -85,6 +85,14 @@ export type SessionConfig = Message<"comfyd.v1.SessionConfig"> & {
    * @generated from field: string vision = 8;
    */
   vision: string;
+
+  /**
+   * The model's context window in tokens (0: the service's default for the
+   * provider and model, see Session.context_window for the one in force).
+   *
+   * @generated from field: uint32 context_window = 9;
+   */
+  contextWindow: number;
 };
 
 /**
@@ -177,6 +185,28 @@ export type Session = Message<"comfyd.v1.Session"> & {
    * @generated from field: comfyd.v1.Usage usage = 10;
    */
   usage?: Usage | undefined;
+
+  /**
+   * The context window in force (config.context_window or the default).
+   *
+   * @generated from field: uint32 context_window = 11;
+   */
+  contextWindow: number;
+
+  /**
+   * Archived sessions are left out of ListSessions unless asked for.
+   *
+   * @generated from field: bool archived = 12;
+   */
+  archived: boolean;
+
+  /**
+   * Messages with an id up to this one are compacted: a summary stands for
+   * them in the model's context (0: none).
+   *
+   * @generated from field: uint64 compacted_to = 13;
+   */
+  compactedTo: bigint;
 };
 
 /**
@@ -247,6 +277,18 @@ export type ChatMessage = Message<"comfyd.v1.ChatMessage"> & {
    * @generated from field: repeated comfyd.v1.Attachment attachments = 9;
    */
   attachments: Attachment[];
+
+  /**
+   * @generated from field: comfyd.v1.MessageKind kind = 10;
+   */
+  kind: MessageKind;
+
+  /**
+   * Summaries: the newest message id this summary stands for.
+   *
+   * @generated from field: uint64 covers_to = 11;
+   */
+  coversTo: bigint;
 };
 
 /**
@@ -636,6 +678,13 @@ export type ListSessionsRequest = Message<"comfyd.v1.ListSessionsRequest"> & {
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
+
+  /**
+   * Also list archived sessions.
+   *
+   * @generated from field: bool include_archived = 3;
+   */
+  includeArchived: boolean;
 };
 
 /**
@@ -788,6 +837,18 @@ export type ConfigureSessionRequest = Message<"comfyd.v1.ConfigureSessionRequest
    * @generated from field: google.protobuf.StringValue vision = 10;
    */
   vision?: string | undefined;
+
+  /**
+   * 0 returns to the default; otherwise 512..10000000 tokens.
+   *
+   * @generated from field: google.protobuf.UInt32Value context_window = 11;
+   */
+  contextWindow?: number | undefined;
+
+  /**
+   * @generated from field: google.protobuf.BoolValue archived = 12;
+   */
+  archived?: boolean | undefined;
 };
 
 /**
@@ -1477,6 +1538,250 @@ export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_session, 38);
 
 /**
+ * CompactSessionRequest asks for a compaction now.
+ *
+ * @generated from message comfyd.v1.CompactSessionRequest
+ */
+export type CompactSessionRequest = Message<"comfyd.v1.CompactSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message comfyd.v1.CompactSessionRequest.
+ * Use `create(CompactSessionRequestSchema)` to create a new message.
+ */
+export const CompactSessionRequestSchema: GenMessage<CompactSessionRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 39);
+
+/**
+ * CompactSessionResponse tells what was compacted.
+ *
+ * @generated from message comfyd.v1.CompactSessionResponse
+ */
+export type CompactSessionResponse = Message<"comfyd.v1.CompactSessionResponse"> & {
+  /**
+   * False when there was nothing to compact (the newest turn is kept).
+   *
+   * @generated from field: bool compacted = 1;
+   */
+  compacted: boolean;
+
+  /**
+   * Number of messages the new summary stands for.
+   *
+   * @generated from field: uint32 messages_compacted = 2;
+   */
+  messagesCompacted: number;
+
+  /**
+   * The stored summary, when compacted.
+   *
+   * @generated from field: comfyd.v1.ChatMessage summary = 3;
+   */
+  summary?: ChatMessage | undefined;
+
+  /**
+   * A sentence for a person about what happened.
+   *
+   * @generated from field: string notice = 4;
+   */
+  notice: string;
+};
+
+/**
+ * Describes the message comfyd.v1.CompactSessionResponse.
+ * Use `create(CompactSessionResponseSchema)` to create a new message.
+ */
+export const CompactSessionResponseSchema: GenMessage<CompactSessionResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 40);
+
+/**
+ * SearchSessionsRequest is a full-text search. Syntax: words (all must
+ * match), "a phrase", prefix*, a OR b, -excluded.
+ *
+ * @generated from message comfyd.v1.SearchSessionsRequest
+ */
+export type SearchSessionsRequest = Message<"comfyd.v1.SearchSessionsRequest"> & {
+  /**
+   * At most 1024 bytes.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Only this session (empty: every session).
+   *
+   * @generated from field: string session_id = 2;
+   */
+  sessionId: string;
+
+  /**
+   * 0 means 20; at most 200.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * Only these kinds (empty: all).
+   *
+   * @generated from field: repeated comfyd.v1.SearchHitKind kinds = 4;
+   */
+  kinds: SearchHitKind[];
+};
+
+/**
+ * Describes the message comfyd.v1.SearchSessionsRequest.
+ * Use `create(SearchSessionsRequestSchema)` to create a new message.
+ */
+export const SearchSessionsRequestSchema: GenMessage<SearchSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 41);
+
+/**
+ * SearchHit is one result.
+ *
+ * @generated from message comfyd.v1.SearchHit
+ */
+export type SearchHit = Message<"comfyd.v1.SearchHit"> & {
+  /**
+   * @generated from field: comfyd.v1.SearchHitKind kind = 1;
+   */
+  kind: SearchHitKind;
+
+  /**
+   * Message id, or memory id for memories.
+   *
+   * @generated from field: uint64 id = 2;
+   */
+  id: bigint;
+
+  /**
+   * Empty for a global memory.
+   *
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string session_title = 4;
+   */
+  sessionTitle: string;
+
+  /**
+   * The matching text with matched terms in [brackets].
+   *
+   * @generated from field: string snippet = 5;
+   */
+  snippet: string;
+
+  /**
+   * BM25 rank: lower is better.
+   *
+   * @generated from field: double score = 6;
+   */
+  score: number;
+
+  /**
+   * @generated from field: int64 created_at_ms = 7;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * @generated from field: comfyd.v1.Role role = 8;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message comfyd.v1.SearchHit.
+ * Use `create(SearchHitSchema)` to create a new message.
+ */
+export const SearchHitSchema: GenMessage<SearchHit> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 42);
+
+/**
+ * SearchSessionsResponse lists hits, best first.
+ *
+ * @generated from message comfyd.v1.SearchSessionsResponse
+ */
+export type SearchSessionsResponse = Message<"comfyd.v1.SearchSessionsResponse"> & {
+  /**
+   * @generated from field: repeated comfyd.v1.SearchHit hits = 1;
+   */
+  hits: SearchHit[];
+};
+
+/**
+ * Describes the message comfyd.v1.SearchSessionsResponse.
+ * Use `create(SearchSessionsResponseSchema)` to create a new message.
+ */
+export const SearchSessionsResponseSchema: GenMessage<SearchSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 43);
+
+/**
+ * ExportSessionRequest exports one session.
+ *
+ * @generated from message comfyd.v1.ExportSessionRequest
+ */
+export type ExportSessionRequest = Message<"comfyd.v1.ExportSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * UNSPECIFIED means MARKDOWN.
+   *
+   * @generated from field: comfyd.v1.ExportFormat format = 2;
+   */
+  format: ExportFormat;
+};
+
+/**
+ * Describes the message comfyd.v1.ExportSessionRequest.
+ * Use `create(ExportSessionRequestSchema)` to create a new message.
+ */
+export const ExportSessionRequestSchema: GenMessage<ExportSessionRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 44);
+
+/**
+ * ExportSessionResponse holds the document.
+ *
+ * @generated from message comfyd.v1.ExportSessionResponse
+ */
+export type ExportSessionResponse = Message<"comfyd.v1.ExportSessionResponse"> & {
+  /**
+   * "text/markdown; charset=utf-8" or "application/json".
+   *
+   * @generated from field: string content_type = 1;
+   */
+  contentType: string;
+
+  /**
+   * A suggested file name.
+   *
+   * @generated from field: string filename = 2;
+   */
+  filename: string;
+
+  /**
+   * @generated from field: string content = 3;
+   */
+  content: string;
+};
+
+/**
+ * Describes the message comfyd.v1.ExportSessionResponse.
+ * Use `create(ExportSessionResponseSchema)` to create a new message.
+ */
+export const ExportSessionResponseSchema: GenMessage<ExportSessionResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 45);
+
+/**
  * SessionStatus is the state machine of a session.
  *
  * @generated from enum comfyd.v1.SessionStatus
@@ -1614,6 +1919,34 @@ export const MessageStateSchema: GenEnum<MessageState> = /*@__PURE__*/
   enumDesc(file_comfyd_v1_session, 2);
 
 /**
+ * MessageKind tells an ordinary message from a summary.
+ *
+ * @generated from enum comfyd.v1.MessageKind
+ */
+export enum MessageKind {
+  /**
+   * An ordinary message of the conversation.
+   *
+   * @generated from enum value: MESSAGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A summary standing for the earlier messages up to covers_to, which stay
+   * stored (shown collapsed behind it).
+   *
+   * @generated from enum value: MESSAGE_KIND_SUMMARY = 1;
+   */
+  SUMMARY = 1,
+}
+
+/**
+ * Describes the enum comfyd.v1.MessageKind.
+ */
+export const MessageKindSchema: GenEnum<MessageKind> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_session, 3);
+
+/**
  * LogLevel of a debug_log event.
  *
  * @generated from enum comfyd.v1.LogLevel
@@ -1649,7 +1982,68 @@ export enum LogLevel {
  * Describes the enum comfyd.v1.LogLevel.
  */
 export const LogLevelSchema: GenEnum<LogLevel> = /*@__PURE__*/
-  enumDesc(file_comfyd_v1_session, 3);
+  enumDesc(file_comfyd_v1_session, 4);
+
+/**
+ * SearchHitKind is what a search hit is.
+ *
+ * @generated from enum comfyd.v1.SearchHitKind
+ */
+export enum SearchHitKind {
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_MESSAGE = 1;
+   */
+  MESSAGE = 1,
+
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_SUMMARY = 2;
+   */
+  SUMMARY = 2,
+
+  /**
+   * @generated from enum value: SEARCH_HIT_KIND_MEMORY = 3;
+   */
+  MEMORY = 3,
+}
+
+/**
+ * Describes the enum comfyd.v1.SearchHitKind.
+ */
+export const SearchHitKindSchema: GenEnum<SearchHitKind> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_session, 5);
+
+/**
+ * ExportFormat of ExportSession.
+ *
+ * @generated from enum comfyd.v1.ExportFormat
+ */
+export enum ExportFormat {
+  /**
+   * @generated from enum value: EXPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EXPORT_FORMAT_MARKDOWN = 1;
+   */
+  MARKDOWN = 1,
+
+  /**
+   * @generated from enum value: EXPORT_FORMAT_JSON = 2;
+   */
+  JSON = 2,
+}
+
+/**
+ * Describes the enum comfyd.v1.ExportFormat.
+ */
+export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_session, 6);
 
 /**
  * SessionService holds every session's state: history, configuration and
@@ -1762,6 +2156,40 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof GetAttachmentRequestSchema;
     output: typeof GetAttachmentResponseSchema;
+  },
+  /**
+   * CompactSession summarises the older turns now (as a turn does by itself
+   * when the history no longer fits the context window). The originals stay
+   * stored and readable. FAILED_PRECONDITION while a turn is running.
+   *
+   * @generated from rpc comfyd.v1.SessionService.CompactSession
+   */
+  compactSession: {
+    methodKind: "unary";
+    input: typeof CompactSessionRequestSchema;
+    output: typeof CompactSessionResponseSchema;
+  },
+  /**
+   * SearchSessions finds messages, summaries and memories across every
+   * session (or one), ranked by BM25. A malformed query is INVALID_ARGUMENT.
+   *
+   * @generated from rpc comfyd.v1.SessionService.SearchSessions
+   */
+  searchSessions: {
+    methodKind: "unary";
+    input: typeof SearchSessionsRequestSchema;
+    output: typeof SearchSessionsResponseSchema;
+  },
+  /**
+   * ExportSession renders a session with its whole history as Markdown or
+   * JSON.
+   *
+   * @generated from rpc comfyd.v1.SessionService.ExportSession
+   */
+  exportSession: {
+    methodKind: "unary";
+    input: typeof ExportSessionRequestSchema;
+    output: typeof ExportSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_comfyd_v1_session, 0);
