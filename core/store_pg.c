@@ -32,7 +32,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to pg_migrations[]. */
-#define PG_SCHEMA_VERSION 4
+#define PG_SCHEMA_VERSION 5
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
@@ -109,7 +109,7 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     "CREATE INDEX idem_keys_by_age ON idem_keys(created_ms);",
     /* 2 -> 3: whether the session's model is sent images (vision.h). */
     "ALTER TABLE sessions ADD COLUMN vision INTEGER NOT NULL DEFAULT 0;",
-    /* 3 -> 4: memory, as SQLite's 3 -> 4: a session's context window and
+    /* 3 -> 4: memory, as SQLite's 4 -> 5: a session's context window and
      * archive flag; a message kind (0 a message, 1 a summary of the
      * messages up to covers_to, which stay stored); long-term memories
      * (session NULL: global); and full-text indexes (GIN over tsvectors of
@@ -130,6 +130,19 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     "CREATE INDEX memories_by_session ON memories(session_id, id);"
     "CREATE INDEX messages_fts ON messages USING gin (" PG_FTS_MESSAGE ");"
     "CREATE INDEX memories_fts ON memories USING gin (" PG_FTS_MEMORY ");",
+    /* 4 -> 5: attachments of user messages, as SQLite's 3 -> 4 (references
+     * into the blob store, in order). */
+    "CREATE TABLE message_attachments("
+    " message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    " idx INTEGER NOT NULL,"
+    " sha256 TEXT COLLATE \"C\" NOT NULL,"
+    " mime TEXT NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " size BIGINT NOT NULL,"
+    " width INTEGER NOT NULL DEFAULT 0,"
+    " height INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(message_id, idx));"
+    "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);",
 };
 
 #define SESSION_COLS                                                                               \
@@ -829,10 +842,9 @@ static int pg_session_add_usage(store *base, const char *id, uint64_t prompt, ui
 
 /* ---- messages ---------------------------------------------------------------- */
 
-static int pg_message_insert(store *base, store_message *m)
+/* Inserts m with p->mu held (see pg_message_insert). */
+static int message_insert_locked(pg *p, store_message *m)
 {
-    pg *p = (pg *)base;
-    if (!p || !store_message_ok(m)) return STORE_EINVAL;
     int64_t created = m->created_ms ? m->created_ms : text_now_ms();
     params ps = {0};
     p_text(&ps, m->session_id);
@@ -846,7 +858,6 @@ static int pg_message_insert(store *base, store_message *m)
     p_text(&ps, m->client_id);
     p_i64(&ps, m->kind == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : STORE_KIND_MESSAGE);
     p_i64(&ps, (int64_t)m->covers_to);
-    pthread_mutex_lock(&p->mu);
     PGresult *r = NULL;
     /* One statement: the touch doubles as the existence check (no row, no
      * insert), the id is drawn first so that a user message's turn id can
@@ -870,8 +881,147 @@ static int pg_message_insert(store *base, store_message *m)
         m->created_ms = created;
     }
     PQclear(r);
+    return err;
+}
+
+static int pg_message_insert(store *base, store_message *m)
+{
+    pg *p = (pg *)base;
+    if (!p || !store_message_ok(m)) return STORE_EINVAL;
+    pthread_mutex_lock(&p->mu);
+    int err = message_insert_locked(p, m);
     pthread_mutex_unlock(&p->mu);
     return err;
+}
+
+/* ---- attachments ------------------------------------------------------------ */
+
+static int attachments_ok(const store_attachment *a, size_t n)
+{
+    if (n > STORE_ATTACH_MAX || (n && !a)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strnlen(a[i].sha256, sizeof a[i].sha256) != 64 || !a[i].mime[0] ||
+            !store_text_ok(a[i].name, STORE_ATTACH_NAME_MAX))
+            return 0;
+    return 1;
+}
+
+/* The message and its attachments in one transaction: all or nothing. */
+static int pg_message_insert_with(store *base, store_message *m, const store_attachment *atts,
+                                  size_t n_atts)
+{
+    pg *p = (pg *)base;
+    if (!p || !store_message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
+    pthread_mutex_lock(&p->mu);
+    int err = n_atts ? connect_locked(p) : STORE_OK;
+    if (err == STORE_OK && n_atts) err = exec_simple(p, "begin message", "BEGIN");
+    if (err == STORE_OK) err = message_insert_locked(p, m);
+    for (size_t i = 0; err == STORE_OK && i < n_atts; i++) {
+        params ps = {0};
+        p_i64(&ps, (int64_t)m->id);
+        p_i64(&ps, (int64_t)i);
+        p_text(&ps, atts[i].sha256);
+        p_text(&ps, atts[i].mime);
+        p_text(&ps, atts[i].name ? atts[i].name : "");
+        p_i64(&ps, atts[i].size > INT64_MAX ? INT64_MAX : (int64_t)atts[i].size);
+        p_i64(&ps, atts[i].width);
+        p_i64(&ps, atts[i].height);
+        err = run_cmd(p, "insert attachment",
+                      "INSERT INTO message_attachments(message_id, idx, sha256, mime, name, size,"
+                      " width, height) VALUES($1::bigint, $2::int, $3, $4, $5, $6::bigint,"
+                      " $7::int, $8::int)",
+                      &ps, NULL);
+    }
+    if (n_atts && p->conn) {
+        if (err == STORE_OK) err = exec_simple(p, "commit message", "COMMIT");
+        if (err != STORE_OK && p->conn) PQclear(PQexec(p->conn, "ROLLBACK"));
+    }
+    if (err != STORE_OK) m->id = 0;
+    pthread_mutex_unlock(&p->mu);
+    return err;
+}
+
+static int pg_attachments_load(store *base, uint64_t message_id, store_attachment **out, size_t *n)
+{
+    pg *p = (pg *)base;
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!p || !store_u63_ok(message_id)) return STORE_EINVAL;
+    params ps = {0};
+    p_i64(&ps, (int64_t)message_id);
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    int err = run(p, "load attachments",
+                  "SELECT sha256, mime, name, size, width, height FROM message_attachments"
+                  " WHERE message_id = $1::bigint ORDER BY idx",
+                  &ps, &r);
+    store_attachment *list = NULL;
+    size_t len = 0;
+    int rows = err == STORE_OK ? PQntuples(r) : 0;
+    if (rows > 0) {
+        list = calloc((size_t)rows, sizeof *list);
+        if (!list) err = STORE_ENOMEM;
+    }
+    for (int i = 0; err == STORE_OK && i < rows; i++) {
+        store_attachment *a = &list[len];
+        const char *h = PQgetvalue(r, i, 0), *mi = PQgetvalue(r, i, 1);
+        if (strlen(h) != 64 || strlen(mi) >= sizeof a->mime) {
+            err = STORE_EIO;
+            break;
+        }
+        memcpy(a->sha256, h, 65);
+        snprintf(a->mime, sizeof a->mime, "%s", mi);
+        err = col_dup(r, i, 2, 1, &a->name);
+        if (err != STORE_OK) break;
+        int64_t sz = col_i64(r, i, 3);
+        a->size = sz < 0 ? 0 : (uint64_t)sz;
+        a->width = (uint32_t)col_i64(r, i, 4);
+        a->height = (uint32_t)col_i64(r, i, 5);
+        len++;
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    if (err != STORE_OK) {
+        store_attachments_free(list, len);
+        return err;
+    }
+    *out = len ? list : NULL;
+    if (!len) free(list);
+    *n = len;
+    return STORE_OK;
+}
+
+static int pg_attachment_hashes(store *base, char ***out, size_t *n)
+{
+    pg *p = (pg *)base;
+    if (!out || !n) return STORE_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!p) return STORE_EINVAL;
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    int err =
+        run(p, "attachment hashes", "SELECT DISTINCT sha256 FROM message_attachments", NULL, &r);
+    int rows = err == STORE_OK ? PQntuples(r) : 0;
+    char **list = rows > 0 ? calloc((size_t)rows, sizeof *list) : NULL;
+    if (rows > 0 && !list) err = STORE_ENOMEM;
+    size_t len = 0;
+    for (int i = 0; err == STORE_OK && i < rows; i++) {
+        err = col_dup(r, i, 0, 1, &list[len]);
+        if (err == STORE_OK) len++;
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    if (err != STORE_OK) {
+        for (size_t i = 0; i < len; i++)
+            free(list[i]);
+        free(list);
+        return err;
+    }
+    *out = list;
+    *n = len;
+    return STORE_OK;
 }
 
 static int pg_message_finish(store *base, uint64_t id, store_msg_state state, const char *content,
@@ -1432,6 +1582,9 @@ static const store_ops pg_ops = {
     .session_set_seq_reserved = pg_session_set_seq_reserved,
     .session_add_usage = pg_session_add_usage,
     .message_insert = pg_message_insert,
+    .message_insert_with = pg_message_insert_with,
+    .attachments_load = pg_attachments_load,
+    .attachment_hashes = pg_attachment_hashes,
     .message_finish = pg_message_finish,
     .message_find_client_id = pg_message_find_client_id,
     .messages_load = pg_messages_load,
