@@ -465,7 +465,7 @@ export class HeadlessEditor extends EventEmitter {
         break;
       case "report_ack":
         this.revision = Number(msg.revision ?? this.revision);
-        this.emit("ack", this.revision);
+        this.emit("ack", this.revision, msg.report);
         break;
       default:
         break;
@@ -567,18 +567,23 @@ export class HeadlessEditor extends EventEmitter {
     }
   }
 
-  // Waits for the next report_ack (resolves with its revision).
-  nextAck(timeoutMs = 5000) {
+  // Waits for the next report_ack of the given report kind ("user_edit",
+  // "focus"; any kind when omitted) and resolves with its revision. The kind
+  // matters: the ack of a patch result the core has already answered its
+  // caller for may still be on its way when the next report is sent.
+  nextAck(timeoutMs = 5000, kind = null) {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.off("ack", on);
-        reject(new Error(`no report_ack within ${timeoutMs} ms`));
+        reject(new Error(`no report_ack${kind ? ` for ${kind}` : ""} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const on = (rev) => {
+      const on = (rev, report) => {
+        if (kind && report !== kind) return;
         clearTimeout(t);
+        this.off("ack", on);
         resolve(rev);
       };
-      this.once("ack", on);
+      this.on("ack", on);
     });
   }
 
@@ -593,7 +598,7 @@ export class HeadlessEditor extends EventEmitter {
     const pre = this.opts.deltas ? nodeText() : null;
     fn(this.graph, this.applier);
     this.tabRevision++;
-    const ack = waitAck ? this.nextAck() : null;
+    const ack = waitAck ? this.nextAck(5000, "user_edit") : null;
     if (this.opts.deltas) {
       const touched = new Set();
       for (const [id, text] of nodeText()) if (pre.get(id) !== text) touched.add(id);
@@ -607,7 +612,7 @@ export class HeadlessEditor extends EventEmitter {
 
   async focus(focused = true, { waitAck = true } = {}) {
     this.opts.focused = focused;
-    const ack = waitAck ? this.nextAck() : null;
+    const ack = waitAck ? this.nextAck(5000, "focus") : null;
     this.send({ type: "focus", focused });
     return ack;
   }
