@@ -50,10 +50,15 @@ describe("session memory over the bridge", () => {
     c.emit("configure", { session_id: sid, active_skills: ["prompt-writer"] });
     await c.next((m) => m.event === "configured", "configured");
     for (const text of ["a kingfisher diving into a pond", "now make it a rainy evening"]) {
+      // Both waiters before the message: an echo turn can finish before a
+      // waiter registered after the ack would see its idle status.
       const ack = c.next((m) => m.event === "ack", "ack");
+      const idle = c.next(
+        (m) => m.event === "status_update" && m.data.status === "idle" && m.data.detail === "turn finished",
+        "idle");
       c.emit("user_message", { session_id: sid, content: text });
-      const a = await ack;
-      await c.next((m) => m.event === "status_update" && m.data.status === "idle" && m.seq > (a.seq ?? 0), "idle");
+      await ack;
+      await idle;
     }
 
     // Search on the socket: every session unless one is named.
