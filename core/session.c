@@ -36,6 +36,8 @@ typedef struct pending {
     char *content;
     char **skills; /* explicit skills for this message (skill_execute), or NULL */
     size_t n_skills;
+    int no_attachments; /* known to have none: the store need not be asked */
+    int stored_running; /* stored RUNNING with the message: no mark to write */
 } pending;
 
 typedef struct session session;
@@ -444,18 +446,25 @@ void sess_message_pb_release(Comfyd__V1__ChatMessage *pb)
     pb->n_attachments = 0;
 }
 
-static void publish_message_locked(session *s, const store_message *m)
+/* load_atts 0: the message is known to have no attachments (the store is
+ * not asked). */
+static void publish_message_atts_locked(session *s, const store_message *m, int load_atts)
 {
     Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
     Comfyd__V1__MessageAdded ma = COMFYD__V1__MESSAGE_ADDED__INIT;
     Comfyd__V1__ChatMessage cm;
     sess_message_to_pb(m, &cm);
-    sess_message_pb_attach(s->m, m, &cm);
+    if (load_atts) sess_message_pb_attach(s->m, m, &cm);
     ma.message = &cm;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED;
     ev.message_added = &ma;
     publish_locked(s, &ev);
     sess_message_pb_release(&cm);
+}
+
+static void publish_message_locked(session *s, const store_message *m)
+{
+    publish_message_atts_locked(s, m, 1);
 }
 
 static void publish_error_locked(session *s, const char *code, const char *message,
@@ -1566,7 +1575,7 @@ static void run_turn(session *s, pending *p)
     s->cur = t;
     s->starting = 0;
     s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
-    store_message_finish(m->st, t->msg_id, STORE_MSG_RUNNING, NULL, NULL);
+    if (!p->stored_running) store_message_finish(m->st, t->msg_id, STORE_MSG_RUNNING, NULL, NULL);
     char detail[64];
     snprintf(detail, sizeof detail, "running %zu skill%s", t->n_runs, t->n_runs == 1 ? "" : "s");
     publish_status_locked(s, t->msg_id, NULL, detail);
@@ -1583,7 +1592,10 @@ static void run_turn(session *s, pending *p)
      * "changes since the last turn" and so must not be asked twice. */
     char *note = note_fn && t->n_runs ? note_fn(note_ud, s->meta.id) : NULL;
     turn_att ta;
-    turn_attachments(m, t->msg_id, t->user_text, vision, &ta);
+    if (!p->no_attachments)
+        turn_attachments(m, t->msg_id, t->user_text, vision, &ta);
+    else
+        memset(&ta, 0, sizeof ta);
 
     turn_ctx ctx = {0};
     ctx.base.prov = prov;
@@ -1683,6 +1695,11 @@ static void run_turn(session *s, pending *p)
                            "no active skills: nothing to run (configure active_skills)");
         pthread_mutex_unlock(&s->mu);
     }
+    /* A lone skill runs on this thread: a thread of its own would only add
+     * its start and a hand-off before the first token. */
+    size_t n_start = 0;
+    for (size_t i = 0; i < t->n_runs; i++)
+        if (!t->runs[i].err[0] && prov) n_start++;
     for (size_t i = 0; i < t->n_runs; i++) {
         skill_run *r = &t->runs[i];
         if (r->err[0] || !prov) {
@@ -1698,6 +1715,10 @@ static void run_turn(session *s, pending *p)
         if (!a) abort();
         a->r = r;
         a->ctx = &ctx;
+        if (n_start == 1) {
+            skill_thread(a); /* frees a */
+            continue;
+        }
         if (pthread_create(&r->thread, NULL, skill_thread, a) != 0) {
             free(a);
             r->rc = AGENT_FAILED;
@@ -1719,78 +1740,60 @@ static void run_turn(session *s, pending *p)
     hist_clear(&h);
     turn_att_clear(&ta);
 
-    /* Store the replies in a stable (name) order, each with its event. */
+    /* Store the replies in a stable (name) order, the user message's final
+     * state and the usage with one commit, then publish their events: a
+     * client that sees the reply and sends again finds the store free. */
     pthread_mutex_lock(&s->mu);
     int cancelled = atomic_load(&t->cancel) != 0;
     int failed = 0;
     uint64_t ptok = 0, ctok = 0;
+    size_t n_am = 0;
+    store_message *ams = calloc(t->n_runs + 1, sizeof *ams);
+    skill_run **am_run = calloc(t->n_runs + 1, sizeof *am_run); /* NULL: the no-skills reply */
+    const char **am_code = calloc(t->n_runs + 1, sizeof *am_code);
+    if (!ams || !am_run || !am_code) abort();
     for (size_t i = 0; i < t->n_runs && !s->deleted; i++) {
         skill_run *r = &t->runs[i];
         ptok += r->prompt_tokens;
         ctok += r->completion_tokens;
-        store_message am = {0};
-        memcpy(am.session_id, s->meta.id, sizeof am.session_id);
-        am.role = STORE_ROLE_ASSISTANT;
-        am.skill = r->name;
-        am.content = r->reply.p ? r->reply.p : "";
-        am.turn_id = t->msg_id;
-        am.created_ms = text_now_ms();
+        store_message *am = &ams[n_am];
+        memcpy(am->session_id, s->meta.id, sizeof am->session_id);
+        am->role = STORE_ROLE_ASSISTANT;
+        am->skill = r->name;
+        am->content = r->reply.p ? r->reply.p : "";
+        am->turn_id = t->msg_id;
+        am->created_ms = text_now_ms();
         const char *code = "provider_error";
         if (r->rc == AGENT_OK) {
-            am.state = STORE_MSG_DONE;
+            am->state = STORE_MSG_DONE;
         } else if (r->rc == AGENT_CANCELLED || (r->rc == AGENT_ABORTED && cancelled)) {
-            am.state = t->interrupted ? STORE_MSG_INTERRUPTED : STORE_MSG_CANCELLED;
-            am.error =
+            am->state = t->interrupted ? STORE_MSG_INTERRUPTED : STORE_MSG_CANCELLED;
+            am->error =
                 t->interrupted ? "interrupted: the service stopped during this turn" : "cancelled";
         } else {
-            am.state = STORE_MSG_FAILED;
-            am.error = r->err[0] ? r->err : "the provider failed";
+            am->state = STORE_MSG_FAILED;
+            am->error = r->err[0] ? r->err : "the provider failed";
             if (r->rc == AGENT_ESTEPS) code = "agent_step_limit";
             if (r->rc == AGENT_ELOOP) code = "agent_loop";
             if (r->rc == AGENT_ECONTEXT) code = "context_overflow";
             failed++;
         }
-        int rc = store_message_insert(m->st, &am);
-        if (rc != STORE_OK) {
-            LOG_E(MOD, "session %s: cannot store the reply of %s: %s", s->meta.id, r->name,
-                  store_strerror(rc));
-            publish_error_locked(s, "store_error", "the reply could not be stored", t->msg_id,
-                                 r->name);
-            failed++;
-            continue;
-        }
-        if (am.state == STORE_MSG_FAILED) {
-            publish_error_locked(s, code, am.error, t->msg_id, r->name);
-            publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_ERROR, t->msg_id, r->name,
-                               "skill", "skill %s failed: %s", r->name, am.error);
-        }
-        if (r->stats.steps)
-            publish_log_locked(
-                s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_DEBUG, t->msg_id, r->name, "skill",
-                "skill %s: %u model call%s, %u tool call%s, %" PRIu64 " prompt + %" PRIu64
-                " completion tokens",
-                r->name, r->stats.steps, r->stats.steps == 1 ? "" : "s", r->stats.tool_calls,
-                r->stats.tool_calls == 1 ? "" : "s", r->prompt_tokens, r->completion_tokens);
-        s->meta.message_count++;
-        publish_message_locked(s, &am);
+        am_run[n_am] = r;
+        am_code[n_am] = code;
+        n_am++;
     }
     if (t->n_runs == 0 && !s->deleted && !cancelled && !t->interrupted) {
         /* Nothing ran: answer the turn with a reply that says why, so no
          * surface (panel, MCP, HTTP) shows a message left without an answer.
          * It is stored FAILED, so it never enters a provider's history. */
-        store_message am = {0};
-        memcpy(am.session_id, s->meta.id, sizeof am.session_id);
-        am.role = STORE_ROLE_ASSISTANT;
-        am.content = "";
-        am.turn_id = t->msg_id;
-        am.created_ms = text_now_ms();
-        am.state = STORE_MSG_FAILED;
-        am.error = SESS_NO_SKILLS_NOTICE;
-        if (store_message_insert(m->st, &am) == STORE_OK) {
-            s->meta.message_count++;
-            publish_message_locked(s, &am);
-        }
-        publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
+        store_message *am = &ams[n_am++];
+        memcpy(am->session_id, s->meta.id, sizeof am->session_id);
+        am->role = STORE_ROLE_ASSISTANT;
+        am->content = "";
+        am->turn_id = t->msg_id;
+        am->created_ms = text_now_ms();
+        am->state = STORE_MSG_FAILED;
+        am->error = SESS_NO_SKILLS_NOTICE;
         failed++;
     }
     /* Calibrate the estimate with the model server's own count (the echo
@@ -1800,8 +1803,58 @@ static void run_turn(session *s, pending *p)
         if (st->first_prompt_reported && st->first_prompt_estimate)
             s->ratio_milli = ctx_ratio(st->first_prompt_reported, st->first_prompt_estimate);
     }
-    if ((ptok || ctok) && !s->deleted) {
-        store_session_add_usage(m->st, s->meta.id, ptok, ctok);
+    store_msg_state ust = t->interrupted ? STORE_MSG_INTERRUPTED
+                          : cancelled    ? STORE_MSG_CANCELLED
+                          : failed       ? STORE_MSG_FAILED
+                                         : STORE_MSG_DONE;
+    /* An interrupted turn stays RUNNING in the store so the next start marks
+     * it interrupted, exactly as after a crash. */
+    int finish_user = !t->interrupted && !s->deleted;
+    if (s->deleted) ptok = ctok = 0;
+    int src = STORE_OK;
+    if (n_am || finish_user || ptok || ctok)
+        src = store_turn_end(m->st, s->meta.id, ams, n_am, finish_user ? t->msg_id : 0,
+                             finish_user ? ust : 0, ptok, ctok);
+    if (src != STORE_OK) {
+        LOG_E(MOD, "session %s: cannot store the end of turn %" PRIu64 ": %s", s->meta.id,
+              t->msg_id, store_strerror(src));
+        for (size_t j = 0; j < n_am; j++) {
+            publish_error_locked(s, "store_error", "the reply could not be stored", t->msg_id,
+                                 ams[j].skill);
+            if (am_run[j] && ams[j].state != STORE_MSG_FAILED) failed++;
+        }
+        if (finish_user) {
+            ust = cancelled ? STORE_MSG_CANCELLED : STORE_MSG_FAILED;
+            store_message_finish(m->st, t->msg_id, ust, NULL, NULL);
+        }
+        n_am = 0;
+        ptok = ctok = 0;
+    }
+    for (size_t j = 0; j < n_am; j++) {
+        store_message *am = &ams[j];
+        skill_run *r = am_run[j];
+        if (r && am->state == STORE_MSG_FAILED) {
+            publish_error_locked(s, am_code[j], am->error, t->msg_id, r->name);
+            publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_ERROR, t->msg_id, r->name,
+                               "skill", "skill %s failed: %s", r->name, am->error);
+        }
+        if (r && r->stats.steps)
+            publish_log_locked(
+                s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_DEBUG, t->msg_id, r->name, "skill",
+                "skill %s: %u model call%s, %u tool call%s, %" PRIu64 " prompt + %" PRIu64
+                " completion tokens",
+                r->name, r->stats.steps, r->stats.steps == 1 ? "" : "s", r->stats.tool_calls,
+                r->stats.tool_calls == 1 ? "" : "s", r->prompt_tokens, r->completion_tokens);
+        s->meta.message_count++;
+        publish_message_locked(s, am);
+        if (!r) publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
+    }
+    if (t->n_runs == 0 && src != STORE_OK && !s->deleted && !cancelled && !t->interrupted)
+        publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
+    free(ams);
+    free(am_run);
+    free(am_code);
+    if (ptok || ctok) {
         s->meta.prompt_tokens += ptok;
         s->meta.completion_tokens += ctok;
         publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, NULL, "session",
@@ -1809,13 +1862,6 @@ static void run_turn(session *s, pending *p)
                            " completion tokens (session total %" PRIu64 " + %" PRIu64 ")",
                            ptok, ctok, s->meta.prompt_tokens, s->meta.completion_tokens);
     }
-    store_msg_state ust = t->interrupted ? STORE_MSG_INTERRUPTED
-                          : cancelled    ? STORE_MSG_CANCELLED
-                          : failed       ? STORE_MSG_FAILED
-                                         : STORE_MSG_DONE;
-    /* An interrupted turn stays RUNNING in the store so the next start marks
-     * it interrupted, exactly as after a crash. */
-    if (!t->interrupted && !s->deleted) store_message_finish(m->st, t->msg_id, ust, NULL, NULL);
     if (cancelled && !t->interrupted)
         publish_error_locked(s, "cancelled", "the turn was cancelled", t->msg_id, NULL);
     s->cur = NULL;
@@ -2504,11 +2550,19 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
         rc = SESS_EINVAL;
         goto out_unlock;
     }
+    /* Nothing ahead: the turn starts now, and the message is stored RUNNING
+     * in the commit that acknowledges it, so the turn's first token waits
+     * for no second commit. A crash from here on marks it interrupted at the
+     * next start, never reruns it. A message that waits (a turn ahead, a
+     * compaction, a service not started yet) is stored QUEUED: the runner
+     * marks it when it starts, and a crash before that reruns it. */
+    int busy = s->cur != NULL || s->starting;
+    int run_now = !busy && s->qlen == 0 && !s->compacting && atomic_load(&m->started_flag);
     store_message *msg = &out->message;
     memcpy(msg->session_id, s->meta.id, sizeof msg->session_id);
     msg->role = STORE_ROLE_USER;
     msg->content = text_dup(req->content);
-    msg->state = STORE_MSG_QUEUED;
+    msg->state = run_now ? STORE_MSG_RUNNING : STORE_MSG_QUEUED;
     msg->created_ms = text_now_ms();
     msg->client_id = cid ? text_dup(cid) : NULL;
     rc = store_message_insert_with(m->st, msg, atts, n_atts);
@@ -2521,13 +2575,14 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     s->meta.message_count++;
     s->meta.updated_ms = msg->created_ms;
     if (!s->meta.title || !*s->meta.title) title_from_first_locked(s, req->content);
-    int busy = s->cur != NULL || s->starting;
     out->queued = busy || s->qlen > 0;
     out->queue_position = s->qlen + (busy ? 1 : 0);
     pending *p = calloc(1, sizeof *p);
     if (!p) abort();
     p->msg_id = msg->id;
     p->content = text_dup(req->content);
+    p->no_attachments = n_atts == 0;
+    p->stored_running = run_now;
     if (req->n_skills) {
         p->skills = calloc(req->n_skills, sizeof(char *));
         if (!p->skills) abort();
@@ -2535,10 +2590,11 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
             p->skills[i] = text_dup(req->skills[i]);
         p->n_skills = req->n_skills;
     }
-    /* Nothing ahead: the turn starts now. The row stays QUEUED until the
-     * runner marks it, so a crash before that reruns it at the next start. */
+    /* Not queued, the clients see it running (the store has it RUNNING or,
+     * during a compaction or before the start, gets the mark when the
+     * runner takes it). */
     if (!out->queued) msg->state = STORE_MSG_RUNNING;
-    publish_message_locked(s, msg);
+    publish_message_atts_locked(s, msg, n_atts > 0);
     enqueue_locked(s, p);
     if (out->queued) publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
     start_runner_locked(s);

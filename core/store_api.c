@@ -187,6 +187,25 @@ int store_message_finish(store *st, uint64_t id, store_msg_state state, const ch
     return st->ops->message_finish(st, id, state, content, error);
 }
 
+int store_turn_end(store *st, const char *session_id, store_message *replies, size_t n,
+                   uint64_t user_id, store_msg_state user_state, uint64_t prompt,
+                   uint64_t completion)
+{
+    if (!st || !store_turn_end_ok(session_id, replies, n, user_id, user_state, prompt, completion))
+        return STORE_EINVAL;
+    if (st->ops->turn_end)
+        return st->ops->turn_end(st, session_id, replies, n, user_id, user_state, prompt,
+                                 completion);
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        rc = st->ops->message_insert(st, &replies[i]);
+    if (rc == STORE_OK && user_state)
+        rc = st->ops->message_finish(st, user_id, user_state, NULL, NULL);
+    if (rc == STORE_OK && (prompt || completion))
+        rc = st->ops->session_add_usage(st, session_id, prompt, completion);
+    return rc;
+}
+
 int store_message_find_client_id(store *st, const char *session_id, const char *client_id,
                                  store_message *out)
 {

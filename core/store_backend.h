@@ -41,6 +41,11 @@ typedef struct store_ops {
     int (*attachment_hashes)(store *st, char ***out, size_t *n);
     int (*message_finish)(store *st, uint64_t id, store_msg_state state, const char *content,
                           const char *error);
+    /* store_turn_end in one transaction; NULL in an engine without it (the
+     * steps are then written one by one). */
+    int (*turn_end)(store *st, const char *session_id, store_message *replies, size_t n,
+                    uint64_t user_id, store_msg_state user_state, uint64_t prompt,
+                    uint64_t completion);
     int (*message_find_client_id)(store *st, const char *session_id, const char *client_id,
                                   store_message *out);
     int (*messages_load)(store *st, const char *session_id, size_t limit, store_message **out,
@@ -82,6 +87,10 @@ int store_u63_ok(uint64_t v);
 int store_session_fields_ok(const store_session *s);
 int store_message_ok(const store_message *m);
 int store_idem_ok(const store_idem *e);
+/* store_turn_end's arguments. */
+int store_turn_end_ok(const char *session_id, const store_message *replies, size_t n,
+                      uint64_t user_id, store_msg_state user_state, uint64_t prompt,
+                      uint64_t completion);
 /* store_memory_add's arguments: session_id NULL (global) or an id; content
  * 1..STORE_MEMORY_MAX bytes of UTF-8. */
 int store_memory_ok(const char *session_id, const char *content);

@@ -103,6 +103,22 @@ int store_message_ok(const store_message *m)
            (m->kind == STORE_KIND_MESSAGE || m->kind == STORE_KIND_SUMMARY);
 }
 
+int store_turn_end_ok(const char *session_id, const store_message *replies, size_t n,
+                      uint64_t user_id, store_msg_state user_state, uint64_t prompt,
+                      uint64_t completion)
+{
+    if (!store_id_ok(session_id) || (n && !replies) || n > STORE_TURN_END_MAX ||
+        !store_u63_ok(user_id) || !store_u63_ok(prompt) || !store_u63_ok(completion))
+        return 0;
+    if (user_state &&
+        (user_id == 0 || user_state < STORE_MSG_QUEUED || user_state > STORE_MSG_INTERRUPTED))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!store_message_ok(&replies[i]) || strcmp(replies[i].session_id, session_id) != 0)
+            return 0;
+    return 1;
+}
+
 int store_memory_ok(const char *session_id, const char *content)
 {
     return (!session_id || store_id_ok(session_id)) && content && *content &&

@@ -984,17 +984,22 @@ static int sq_session_set_seq_reserved(store *base, const char *id, uint64_t seq
     return err;
 }
 
+static int add_usage_locked(sq *st, const char *id, uint64_t prompt, uint64_t completion)
+{
+    sqlite3_stmt *q = st->q[Q_S_ADD_USAGE];
+    bind_text(q, 1, id);
+    sqlite3_bind_int64(q, 2, (int64_t)prompt);
+    sqlite3_bind_int64(q, 3, (int64_t)completion);
+    return q_exec_one(st, q, "add usage");
+}
+
 static int sq_session_add_usage(store *base, const char *id, uint64_t prompt, uint64_t completion)
 {
     sq *st = (sq *)base;
     if (!st || !store_id_ok(id) || !store_u63_ok(prompt) || !store_u63_ok(completion))
         return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_ADD_USAGE];
-    bind_text(q, 1, id);
-    sqlite3_bind_int64(q, 2, (int64_t)prompt);
-    sqlite3_bind_int64(q, 3, (int64_t)completion);
-    int err = q_exec_one(st, q, "add usage");
+    int err = add_usage_locked(st, id, prompt, completion);
     pthread_mutex_unlock(&st->mu);
     return err;
 }
@@ -1044,22 +1049,19 @@ static int attachments_insert_locked(sq *st, uint64_t msg_id, const store_attach
     return err;
 }
 
-static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
-                                  size_t n_atts)
+/* Inserts m and its attachments inside the caller's transaction, with
+ * st->mu held; m's id, turn_id and created_ms are written back on success
+ * only (the caller commits or rolls back). */
+static int message_insert_locked(sq *st, store_message *m, const store_attachment *atts,
+                                 size_t n_atts)
 {
-    sq *st = (sq *)base;
-    if (!st || !store_message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
     int64_t created = m->created_ms ? m->created_ms : text_now_ms();
-    pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
-    if (err != STORE_OK) goto out;
-
     /* The touch doubles as the existence check: a missing session would
      * otherwise surface as a foreign-key failure, mapped to CONFLICT. */
     sqlite3_stmt *q = st->q[Q_S_TOUCH];
     bind_text(q, 1, m->session_id);
     sqlite3_bind_int64(q, 2, created);
-    err = q_exec_one(st, q, "touch session");
+    int err = q_exec_one(st, q, "touch session");
 
     if (err == STORE_OK) {
         q = st->q[Q_M_INSERT];
@@ -1086,17 +1088,71 @@ static int sq_message_insert_with(store *base, store_message *m, const store_att
         err = q_exec(st, q, "set turn id");
     }
     if (err == STORE_OK) err = attachments_insert_locked(st, (uint64_t)id, atts, n_atts);
-    if (err == STORE_OK)
-        err = tx_commit(st);
-    else
-        tx_rollback(st);
     if (err == STORE_OK) {
         m->id = (uint64_t)id;
         m->turn_id = turn;
         m->created_ms = created;
     }
-out:
+    return err;
+}
+
+static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
+                                  size_t n_atts)
+{
+    sq *st = (sq *)base;
+    if (!st || !store_message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
+    store_message w = *m; /* written back only once committed */
+    pthread_mutex_lock(&st->mu);
+    int err = tx_begin(st);
+    if (err == STORE_OK) {
+        err = message_insert_locked(st, &w, atts, n_atts);
+        if (err == STORE_OK)
+            err = tx_commit(st);
+        else
+            tx_rollback(st);
+    }
     pthread_mutex_unlock(&st->mu);
+    if (err == STORE_OK) *m = w;
+    return err;
+}
+
+static int finish_locked(sq *st, uint64_t id, store_msg_state state, const char *content,
+                         const char *error)
+{
+    sqlite3_stmt *q = st->q[Q_M_FINISH];
+    sqlite3_bind_int64(q, 1, (int64_t)id);
+    sqlite3_bind_int(q, 2, (int)state);
+    bind_text(q, 3, content);
+    bind_text(q, 4, error);
+    return q_exec_one(st, q, "finish message");
+}
+
+static int sq_turn_end(store *base, const char *session_id, store_message *replies, size_t n,
+                       uint64_t user_id, store_msg_state user_state, uint64_t prompt,
+                       uint64_t completion)
+{
+    sq *st = (sq *)base;
+    if (!st || !store_turn_end_ok(session_id, replies, n, user_id, user_state, prompt, completion))
+        return STORE_EINVAL;
+    store_message *w = calloc(n ? n : 1, sizeof *w); /* written back only once committed */
+    if (!w) return STORE_ENOMEM;
+    if (n) memcpy(w, replies, n * sizeof *w);
+    pthread_mutex_lock(&st->mu);
+    int err = tx_begin(st);
+    if (err == STORE_OK) {
+        for (size_t i = 0; err == STORE_OK && i < n; i++)
+            err = message_insert_locked(st, &w[i], NULL, 0);
+        if (err == STORE_OK && user_state) err = finish_locked(st, user_id, user_state, NULL, NULL);
+        if (err == STORE_OK && (prompt || completion))
+            err = add_usage_locked(st, session_id, prompt, completion);
+        if (err == STORE_OK)
+            err = tx_commit(st);
+        else
+            tx_rollback(st);
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (err == STORE_OK && n) memcpy(replies, w, n * sizeof *w);
+    free(w);
     return err;
 }
 
@@ -1109,12 +1165,7 @@ static int sq_message_finish(store *base, uint64_t id, store_msg_state state, co
         !store_text_ok(error, STORE_TEXT_MAX))
         return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_M_FINISH];
-    sqlite3_bind_int64(q, 1, (int64_t)id);
-    sqlite3_bind_int(q, 2, (int)state);
-    bind_text(q, 3, content);
-    bind_text(q, 4, error);
-    int err = q_exec_one(st, q, "finish message");
+    int err = finish_locked(st, id, state, content, error);
     pthread_mutex_unlock(&st->mu);
     return err;
 }
@@ -1699,6 +1750,7 @@ static const store_ops sqlite_ops = {
     .attachments_load = sq_attachments_load,
     .attachment_hashes = sq_attachment_hashes,
     .message_finish = sq_message_finish,
+    .turn_end = sq_turn_end,
     .message_find_client_id = sq_message_find_client_id,
     .messages_load = sq_messages_load,
     .recover_interrupted = sq_recover_interrupted,

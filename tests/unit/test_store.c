@@ -764,6 +764,77 @@ static void test_message_insert_assigns_ids_turns_and_bumps_session(void **state
     assert_int_equal(message_count(f->st, "s"), 3);
 }
 
+/* The end of a turn is one commit: every reply, the user message's state
+ * and the usage land together, or (a step fails) nothing does. */
+static void test_turn_end_writes_all_or_nothing(void **state)
+{
+    fixture *f = opened(state);
+    add_session(f->st, "s", 100);
+    store_message u = {
+        .session_id = "s", .role = STORE_ROLE_USER, .content = "hi", .state = STORE_MSG_RUNNING};
+    assert_int_equal(store_message_insert(f->st, &u), STORE_OK);
+    store_message r[2] = {
+        {.session_id = "s",
+         .role = STORE_ROLE_ASSISTANT,
+         .skill = "a",
+         .content = "one",
+         .state = STORE_MSG_DONE,
+         .turn_id = u.id},
+        {.session_id = "s",
+         .role = STORE_ROLE_ASSISTANT,
+         .skill = "b",
+         .content = "",
+         .state = STORE_MSG_FAILED,
+         .error = "down",
+         .turn_id = u.id},
+    };
+    /* A failing step (no such user message) rolls the replies back. */
+    assert_int_equal(store_turn_end(f->st, "s", r, 2, 999999, STORE_MSG_DONE, 3, 4),
+                     STORE_NOT_FOUND);
+    assert_int_equal(r[0].id, 0);
+    store_message *list = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    assert_int_equal(store_messages_load(f->st, "s", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 1);
+    store_messages_free(list, n);
+    store_session g;
+    assert_int_equal(store_session_get(f->st, "s", &g), STORE_OK);
+    assert_int_equal(g.prompt_tokens, 0);
+    store_session_clear(&g);
+
+    /* Bad arguments write nothing. */
+    assert_int_equal(store_turn_end(f->st, "other", r, 2, u.id, STORE_MSG_DONE, 0, 0),
+                     STORE_EINVAL);
+    assert_int_equal(store_turn_end(f->st, "s", r, 2, 0, STORE_MSG_DONE, 0, 0), STORE_EINVAL);
+    assert_int_equal(store_turn_end(f->st, "s", NULL, 1, u.id, STORE_MSG_DONE, 0, 0), STORE_EINVAL);
+    assert_int_equal(store_turn_end(f->st, "s", r, 2, u.id, 99, 0, 0), STORE_EINVAL);
+
+    assert_int_equal(store_turn_end(f->st, "s", r, 2, u.id, STORE_MSG_FAILED, 3, 4), STORE_OK);
+    assert_true(r[0].id > u.id && r[1].id > r[0].id);
+    assert_int_equal(r[1].turn_id, u.id);
+    reopen(f);
+    assert_int_equal(store_messages_load(f->st, "s", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].state, STORE_MSG_FAILED);
+    assert_string_equal(list[1].content, "one");
+    assert_int_equal(list[1].state, STORE_MSG_DONE);
+    assert_string_equal(list[2].error, "down");
+    store_messages_free(list, n);
+    assert_int_equal(store_session_get(f->st, "s", &g), STORE_OK);
+    assert_int_equal(g.prompt_tokens, 3);
+    assert_int_equal(g.completion_tokens, 4);
+    assert_int_equal(g.message_count, 3);
+    store_session_clear(&g);
+
+    /* No replies: the state alone (a cancelled turn of a deleted skill). */
+    assert_int_equal(store_turn_end(f->st, "s", NULL, 0, u.id, STORE_MSG_CANCELLED, 0, 0),
+                     STORE_OK);
+    assert_int_equal(store_messages_load(f->st, "s", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(list[0].state, STORE_MSG_CANCELLED);
+    store_messages_free(list, n);
+}
+
 static void test_client_id_duplicate_conflicts_and_adds_nothing(void **state)
 {
     fixture *f = opened(state);
@@ -1368,6 +1439,7 @@ int main(void)
         T(test_attachments_round_trip_and_cascade),
         T(test_seq_reserved_and_usage_persist),
         T(test_message_insert_assigns_ids_turns_and_bumps_session),
+        T(test_turn_end_writes_all_or_nothing),
         T(test_client_id_duplicate_conflicts_and_adds_nothing),
         T(test_history_load_returns_newest_n_oldest_first),
         T(test_recover_marks_running_only_and_queued_lists_in_id_order),
