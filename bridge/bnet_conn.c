@@ -502,6 +502,13 @@ void bn_pump(conn *c)
                 }
                 net_buf_free(&rest);
             }
+            if (c->proto != P_H1 && c->h1 && !c->in.len) {
+                /* Upgraded: the HTTP/1.1 parser and the input buffer are
+                 * not needed again (an idle WebSocket keeps neither). */
+                net_http1_destroy(c->h1);
+                c->h1 = NULL;
+                net_buf_free(&c->in);
+            }
             if (c->state == S_OPEN && c->proto == P_WS) bn_ws_pump(c);
             if (c->state == S_OPEN && c->proto == P_H2) bn_h2_pump(c);
         }

@@ -10,8 +10,23 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+/* Where the peer's byte stream stands, read from the frame headers as they
+ * pass: at a frame boundary outside a fragmented message, wslay holds no
+ * input state. */
+typedef struct ws_scan {
+    uint8_t hdr[14]; /* the frame header being read */
+    size_t hdr_len;
+    uint64_t payload_left; /* of the current frame */
+    int in_fragments;      /* a data message's FIN has not come yet */
+} ws_scan;
+
 struct net_ws {
+    /* wslay's context (about 8.5 KB, its buffers inline) exists only while
+     * there is something in flight: created when bytes arrive or a message
+     * is queued, freed again once everything is out and the input stands
+     * between messages. An idle connection holds none. */
     wslay_event_context_ptr ctx;
+    ws_scan scan;
     net_ws_limits lim;
     const net_ws_callbacks *cb;
     void *ud;
@@ -165,6 +180,72 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
         w->cb->on_message(arg->opcode == WSLAY_BINARY_FRAME, arg->msg, arg->msg_length, w->ud);
 }
 
+/* Creates wslay's context when there is none. 0 or NET_WS_E_NOMEM. */
+static int ctx_need(net_ws *w)
+{
+    if (w->ctx) return 0;
+    struct wslay_event_callbacks wcb = {
+        .recv_callback = ws_recv,
+        .send_callback = ws_send,
+        .on_msg_recv_callback = ws_on_msg,
+    };
+    if (wslay_event_context_server_init(&w->ctx, &wcb, w) != 0) {
+        w->ctx = NULL;
+        return NET_WS_E_NOMEM;
+    }
+    wslay_event_config_set_max_recv_msg_length(w->ctx, w->lim.max_msg);
+    return 0;
+}
+
+/* Follows the frame headers of the bytes wslay is given (RFC 6455 5.2). */
+static void scan_input(ws_scan *sc, const uint8_t *d, size_t len)
+{
+    while (len) {
+        if (sc->payload_left) {
+            uint64_t k = sc->payload_left < len ? sc->payload_left : len;
+            sc->payload_left -= k;
+            d += k;
+            len -= (size_t)k;
+            continue;
+        }
+        sc->hdr[sc->hdr_len++] = *d++;
+        len--;
+        if (sc->hdr_len < 2) continue;
+        uint8_t b1 = sc->hdr[1], len7 = b1 & 0x7f;
+        size_t need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) ? 4 : 0);
+        if (sc->hdr_len < need) continue;
+        uint64_t plen = len7;
+        if (len7 >= 126) {
+            size_t n = len7 == 126 ? 2 : 8;
+            plen = 0;
+            for (size_t i = 0; i < n; i++)
+                plen = (plen << 8) | sc->hdr[2 + i];
+        }
+        uint8_t op = sc->hdr[0] & 0x0f;
+        int fin = (sc->hdr[0] & 0x80) != 0;
+        if (op < 0x8) sc->in_fragments = !fin; /* data frames; control frames leave it */
+        sc->payload_left = plen;
+        sc->hdr_len = 0;
+    }
+}
+
+/* Frees wslay's context when it holds nothing: no input mid-frame or
+ * mid-message, nothing queued, no close under way, no failure. A fresh one
+ * is the same state. */
+static void ctx_release_if_idle(net_ws *w)
+{
+    if (!w->ctx || w->failed || w->close_pending || w->we_closed || w->peer_closed ||
+        w->proto_error)
+        return;
+    if (w->scan.hdr_len || w->scan.payload_left || w->scan.in_fragments) return;
+    if (wslay_event_get_queued_msg_count(w->ctx) || wslay_event_want_write(w->ctx) ||
+        wslay_event_get_close_received(w->ctx) || wslay_event_get_close_sent(w->ctx) ||
+        !wslay_event_get_read_enabled(w->ctx))
+        return;
+    wslay_event_context_free(w->ctx);
+    w->ctx = NULL;
+}
+
 int net_ws_create(net_ws **out, const net_ws_limits *limits, const net_ws_callbacks *cb, void *ud)
 {
     net_ws *w = calloc(1, sizeof *w);
@@ -175,16 +256,6 @@ int net_ws_create(net_ws **out, const net_ws_limits *limits, const net_ws_callba
         net_ws_limits_default(&w->lim);
     w->cb = cb;
     w->ud = ud;
-    struct wslay_event_callbacks wcb = {
-        .recv_callback = ws_recv,
-        .send_callback = ws_send,
-        .on_msg_recv_callback = ws_on_msg,
-    };
-    if (wslay_event_context_server_init(&w->ctx, &wcb, w) != 0) {
-        free(w);
-        return NET_WS_E_NOMEM;
-    }
-    wslay_event_config_set_max_recv_msg_length(w->ctx, w->lim.max_msg);
     *out = w;
     return 0;
 }
@@ -192,7 +263,7 @@ int net_ws_create(net_ws **out, const net_ws_limits *limits, const net_ws_callba
 void net_ws_destroy(net_ws *w)
 {
     if (!w) return;
-    wslay_event_context_free(w->ctx);
+    if (w->ctx) wslay_event_context_free(w->ctx);
     free(w);
 }
 
@@ -208,6 +279,11 @@ static int map_wslay(int r)
 int net_ws_feed(net_ws *w, const uint8_t *data, size_t len)
 {
     if (w->failed) return NET_WS_E_FATAL;
+    if (ctx_need(w)) {
+        w->failed = 1;
+        return NET_WS_E_NOMEM;
+    }
+    scan_input(&w->scan, data, len);
     w->in = data;
     w->in_len = len;
     int r = wslay_event_recv(w->ctx);
@@ -221,6 +297,8 @@ int net_ws_feed(net_ws *w, const uint8_t *data, size_t len)
         return 0;
     }
     if (r != 0) w->failed = 1;
+    /* A ping's pong is queued: the context stays until flush sends it. */
+    if (r == 0) ctx_release_if_idle(w);
     return map_wslay(r);
 }
 
@@ -235,6 +313,7 @@ static void record_close(net_ws *w, uint16_t code, const char *reason, size_t le
 
 static int queue_close(net_ws *w, uint16_t code, const char *reason, size_t len)
 {
+    if (ctx_need(w)) return NET_WS_E_NOMEM;
     int r = wslay_event_queue_close(w->ctx, code, (const uint8_t *)reason, len);
     if (r) return map_wslay(r);
     record_close(w, code, reason, len);
@@ -244,6 +323,7 @@ static int queue_close(net_ws *w, uint16_t code, const char *reason, size_t len)
 int net_ws_flush(net_ws *w)
 {
     if (w->failed) return NET_WS_E_FATAL;
+    if (!w->ctx) return 0; /* nothing queued */
     int r = wslay_event_send(w->ctx);
     if (r == 0 && w->close_pending && wslay_event_get_queued_msg_count(w->ctx) == 0) {
         w->close_pending = 0;
@@ -256,6 +336,7 @@ int net_ws_flush(net_ws *w)
             r = q;
     }
     if (r != 0) w->failed = 1;
+    if (r == 0) ctx_release_if_idle(w);
     return map_wslay(r);
 }
 
@@ -263,6 +344,7 @@ int net_ws_send(net_ws *w, int binary, const void *data, size_t len)
 {
     if (!binary && !net_ws_utf8_valid(data, len)) return NET_WS_E_ARG;
     if (net_ws_closing(w)) return NET_WS_E_CLOSED;
+    if (ctx_need(w)) return NET_WS_E_NOMEM;
     size_t queued = wslay_event_get_queued_msg_length(w->ctx);
     if (len > w->lim.max_queue || queued > w->lim.max_queue - len) {
         static const char why[] = "send queue full";
@@ -295,7 +377,7 @@ int net_ws_close(net_ws *w, uint16_t code, const char *reason, size_t len)
             len--;
     }
     if (net_ws_closing(w)) return NET_WS_E_CLOSED;
-    if (wslay_event_get_queued_msg_count(w->ctx) > 0) {
+    if (w->ctx && wslay_event_get_queued_msg_count(w->ctx) > 0) {
         /* Data first: the close goes out once the queue is empty. */
         record_close(w, code, reason, len);
         w->close_pending = 1;
@@ -324,18 +406,20 @@ int net_ws_close_now(net_ws *w, uint16_t code, const char *reason, size_t len)
 
 int net_ws_ping(net_ws *w)
 {
+    if (ctx_need(w)) return NET_WS_E_NOMEM;
     struct wslay_event_msg msg = {WSLAY_PING, NULL, 0};
     return map_wslay(wslay_event_queue_msg(w->ctx, &msg));
 }
 
 int net_ws_want_read(const net_ws *w)
 {
-    return !w->failed && wslay_event_want_read(w->ctx);
+    /* Without a context nothing has stopped reading. */
+    return !w->failed && (!w->ctx || wslay_event_want_read(w->ctx));
 }
 
 int net_ws_want_write(const net_ws *w)
 {
-    return !w->failed && (w->close_pending || wslay_event_want_write(w->ctx));
+    return !w->failed && (w->close_pending || (w->ctx && wslay_event_want_write(w->ctx)));
 }
 
 int net_ws_finished(const net_ws *w)
@@ -345,18 +429,19 @@ int net_ws_finished(const net_ws *w)
 
 int net_ws_closing(const net_ws *w)
 {
-    return w->we_closed || w->peer_closed || wslay_event_get_close_received(w->ctx) ||
-           wslay_event_get_close_sent(w->ctx) || !wslay_event_get_read_enabled(w->ctx);
+    if (w->we_closed || w->peer_closed) return 1;
+    return w->ctx && (wslay_event_get_close_received(w->ctx) ||
+                      wslay_event_get_close_sent(w->ctx) || !wslay_event_get_read_enabled(w->ctx));
 }
 
 int net_ws_close_sent(const net_ws *w)
 {
-    return wslay_event_get_close_sent(w->ctx) != 0;
+    return w->ctx && wslay_event_get_close_sent(w->ctx) != 0;
 }
 
 size_t net_ws_queued(const net_ws *w)
 {
-    return wslay_event_get_queued_msg_length(w->ctx);
+    return w->ctx ? wslay_event_get_queued_msg_length(w->ctx) : 0;
 }
 
 uint16_t net_ws_close_code(const net_ws *w, net_str *reason)
@@ -372,7 +457,7 @@ uint16_t net_ws_close_code(const net_ws *w, net_str *reason)
     } else if (w->proto_error) {
         code = 1002;
         r = (net_str){"protocol error", 14};
-    } else {
+    } else if (w->ctx) {
         uint16_t sent = wslay_event_get_status_code_sent(w->ctx);
         if (sent != WSLAY_CODE_ABNORMAL_CLOSURE && sent != WSLAY_CODE_NO_STATUS_RCVD) code = sent;
     }
