@@ -444,6 +444,11 @@ size_t net_ws_queued(const net_ws *w)
     return w->ctx ? wslay_event_get_queued_msg_length(w->ctx) : 0;
 }
 
+int net_ws_holds_context(const net_ws *w)
+{
+    return w->ctx != NULL;
+}
+
 uint16_t net_ws_close_code(const net_ws *w, net_str *reason)
 {
     net_str r = {"", 0};

@@ -122,6 +122,10 @@ int net_ws_close_sent(const net_ws *w);
 int net_ws_closing(const net_ws *w);
 /* Bytes of queued messages not yet handed to the send callback. */
 size_t net_ws_queued(const net_ws *w);
+/* 1 while the WebSocket library's context (about 8.5 KB) is allocated: from
+ * the first byte in or message out until the input stands between messages
+ * and everything queued is out (for tests and memory figures). */
+int net_ws_holds_context(const net_ws *w);
 /* The close code to report: the peer's (1005 when its close had none),
  * else the one we sent (1002, 1007, 1008, 1009 or the application's), else
  * 1006. *reason (may be NULL) receives the matching reason; valid while w

@@ -279,6 +279,62 @@ static void fragments_are_joined_and_interleaved_ping_answered(void **state)
     assert_memory_equal(out[0].p, "pp", 2);
 }
 
+/* An idle connection holds no wslay context: it comes with the first byte
+ * and stays while a frame or a fragmented message is incomplete (fed one
+ * byte at a time here, with a 16-bit length and a ping in between) or
+ * output is queued, and goes once all of it is done. */
+static void context_lives_only_while_something_is_in_flight(void **state)
+{
+    fixture *f = *state;
+    assert_false(net_ws_holds_context(f->w));
+    assert_true(net_ws_want_read(f->w));
+    assert_false(net_ws_want_write(f->w));
+    assert_false(net_ws_closing(f->w));
+    assert_int_equal(net_ws_queued(f->w), 0);
+    assert_int_equal(net_ws_flush(f->w), 0);
+
+    static uint8_t buf[1024];
+    char big[300];
+    memset(big, 'x', sizeof big);
+    size_t n = cframe(buf, 0, 1, big, sizeof big, 1);
+    n += cframe(buf + n, 1, 9, "pp", 2, 1);
+    n += cframe(buf + n, 1, 0, "end", 3, 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(net_ws_feed(f->w, buf + i, 1), 0);
+        if (i + 1 < n) assert_true(net_ws_holds_context(f->w));
+        if (i + 1 < n && f->out.len == 0) assert_int_equal(net_ws_flush(f->w), 0);
+    }
+    assert_int_equal(f->nmsg, 1);
+    assert_int_equal(f->last.len, sizeof big + 3);
+    assert_memory_equal(f->last.data + sizeof big, "end", 3);
+    assert_int_equal(net_ws_flush(f->w), 0); /* the pong, if still queued */
+    assert_false(net_ws_holds_context(f->w));
+    sframe out[2];
+    assert_int_equal(parse(f, out, 2), 1);
+    assert_int_equal(out[0].opcode, 10);
+
+    /* Output: held from the queueing until the send callback took it all;
+     * a refused send keeps it (and the bytes) for later. */
+    net_buf_reset(&f->out);
+    assert_int_equal(net_ws_send(f->w, 0, "hello", 5), 0);
+    assert_true(net_ws_holds_context(f->w));
+    f->refuse = 1;
+    assert_int_equal(net_ws_flush(f->w), 0);
+    assert_true(net_ws_holds_context(f->w));
+    assert_true(net_ws_want_write(f->w));
+    f->refuse = 0;
+    assert_int_equal(net_ws_flush(f->w), 0);
+    assert_false(net_ws_holds_context(f->w));
+    assert_int_equal(parse(f, out, 2), 1);
+    assert_memory_equal(out[0].p, "hello", 5);
+
+    /* A close keeps it to the end. */
+    assert_int_equal(net_ws_close(f->w, 1000, "bye", 3), 0);
+    assert_int_equal(net_ws_flush(f->w), 0);
+    assert_true(net_ws_holds_context(f->w));
+    assert_true(net_ws_close_sent(f->w));
+}
+
 static void utf8_split_across_fragments_is_valid(void **state)
 {
     fixture *f = *state;
@@ -807,6 +863,7 @@ int main(void)
         T(text_message_is_delivered_and_reply_framed_exactly),
         T(message_fed_byte_by_byte_arrives_once),
         T(fragments_are_joined_and_interleaved_ping_answered),
+        T(context_lives_only_while_something_is_in_flight),
         T(utf8_split_across_fragments_is_valid),
         T(unmasked_client_frame_closes_with_1002),
         T(oversized_message_closes_with_1009),
