@@ -4,23 +4,23 @@ function mo(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Se = {}, Cn = [], Sn = () => {
-}, Kc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Yc = (e, t) => {
+const Se = {}, En = [], Dn = () => {
+}, Zc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Qc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, yf = Object.prototype.hasOwnProperty, we = (e, t) => yf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Xc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), Zc = Object.prototype.toString, zr = (e) => Zc.call(e), wf = (e) => zr(e).slice(8, -1), Qc = (e) => zr(e) === "[object Object]", _o = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
+}, vf = Object.prototype.hasOwnProperty, we = (e, t) => vf.call(e, t), ce = Array.isArray, nn = (e) => zr(e) === "[object Map]", On = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", ea = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ta = Object.prototype.toString, zr = (e) => ta.call(e), Rf = (e) => zr(e).slice(8, -1), na = (e) => zr(e) === "[object Object]", _o = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Mi = (e) => {
+), Ni = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, kf = /-\w/g, _t = /* @__PURE__ */ Mi((e) => e.replace(kf, (t) => t.slice(1).toUpperCase())), xf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Mi(
-  (e) => e.replace(xf, "-$1").toLowerCase()
-), ea = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Mi((e) => e ? `on${ea(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, Ef = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Ef, (t) => t.slice(1).toUpperCase())), Cf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ni(
+  (e) => e.replace(Cf, "-$1").toLowerCase()
+), ra = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${ra(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ta = (e, t, n, r = !1) => {
+}, ia = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -32,33 +32,33 @@ const Se = {}, Cn = [], Sn = () => {
   return isNaN(t) ? e : t;
 };
 let al;
-const Ni = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+const Mi = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Dr(e) {
   if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? Ef(r) : Dr(r);
+      const r = e[n], i = Ne(r) ? Ff(r) : Dr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Me(e) || Te(e))
+  } else if (Ne(e) || Te(e))
     return e;
 }
-const Af = /;(?![^(]*\))/g, vf = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Ef(e) {
+const Df = /;(?![^(]*\))/g, Sf = /:([^]+)/, Tf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Ff(e) {
   const t = {};
-  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(Af).forEach((n) => {
+  return e.replace(Tf, (n) => n.startsWith("/*") ? "" : n).split(Df).forEach((n) => {
     if (n) {
-      const r = n.split(vf);
+      const r = n.split(Sf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
 function nt(e) {
   let t = "";
-  if (Me(e))
+  if (Ne(e))
     t = e;
   else if (ce(e))
     for (let n = 0; n < e.length; n++) {
@@ -70,15 +70,15 @@ function nt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Cf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Df = /* @__PURE__ */ mo(Cf);
-function na(e) {
+const If = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Of = /* @__PURE__ */ mo(If);
+function sa(e) {
   return !!e || e === "";
 }
-function Sf(e, t, n) {
+function Nf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = ln(e[i], t[i], n);
+    r = on(e[i], t[i], n);
   return r;
 }
 function ul(e, t, n) {
@@ -87,7 +87,7 @@ function ul(e, t, n) {
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && ln(s, r[l], n)) {
+      if (!i[l] && on(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,16 +96,16 @@ function ul(e, t, n) {
   }
   return !0;
 }
-function Tf(e, t, n) {
-  let r = rn(e), i = rn(t);
-  if (r || i || (r = Mn(e), i = Mn(t), r || i))
+function Mf(e, t, n) {
+  let r = nn(e), i = nn(t);
+  if (r || i || (r = On(e), i = On(t), r || i))
     return r && i ? ul(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !ln(e[l], t[l], n))
+    if (c && !a || !c && a || !on(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
@@ -119,22 +119,22 @@ function fl(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function ln(e, t, n) {
+function on(e, t, n) {
   if (e === t) return !0;
   let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Sf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Tf) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Nf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Mf) : String(e) === String(t))));
 }
-function Ff(e, t) {
-  return e.findIndex((n) => ln(n, t));
+function Lf(e, t) {
+  return e.findIndex((n) => on(n, t));
 }
-const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === Zc || !ve(e.toString)) ? ra(e) ? oe(e.value) : JSON.stringify(e, ia, 2) : String(e), ia = (e, t) => ra(t) ? ia(e, t.value) : rn(t) ? {
+const oa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ta || !ve(e.toString)) ? oa(e) ? oe(e.value) : JSON.stringify(e, la, 2) : String(e), la = (e, t) => oa(t) ? la(e, t.value) : nn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
     {}
   )
-} : Mn(t) ? {
+} : On(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Tt(t) ? as(t) : Te(t) && !ce(t) && !Qc(t) ? String(t) : t, as = (e, t = "") => {
+} : Tt(t) ? as(t) : Te(t) && !ce(t) && !na(t) ? String(t) : t, as = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null
   );
 };
 let Je;
-class If {
+class Pf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class If {
     }
   }
 }
-function Of() {
+function jf() {
   return Je;
 }
 let Re;
 const us = /* @__PURE__ */ new WeakSet();
-class sa {
+class ca {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class sa {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || la(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ua(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), ca(this);
-    const t = Re, n = bt;
-    Re = this, bt = !0;
+    this.flags |= 2, dl(this), fa(this);
+    const t = Re, n = yt;
+    Re = this, yt = !0;
     try {
       return this.fn();
     } finally {
-      aa(this), Re = t, bt = n, this.flags &= -3;
+      da(this), Re = t, yt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,19 +296,19 @@ class sa {
     return Gs(this);
   }
 }
-let oa = 0, wr, kr;
-function la(e, t = !1) {
+let aa = 0, wr, kr;
+function ua(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
   }
   e.next = wr, wr = e;
 }
-function bo() {
-  oa++;
-}
 function yo() {
-  if (--oa > 0)
+  aa++;
+}
+function bo() {
+  if (--aa > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,38 +333,38 @@ function yo() {
   }
   if (e) throw e;
 }
-function ca(e) {
+function fa(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function aa(e) {
+function da(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), wo(r), Mf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), wo(r), Bf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ua(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ha(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ua(e) {
+function ha(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Re, r = bt;
-  Re = e, bt = !0;
+  const t = e.dep, n = Re, r = yt;
+  Re = e, yt = !0;
   try {
-    ca(e);
+    fa(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, bt = r, aa(e), e.flags &= -3;
+    Re = n, yt = r, da(e), e.flags &= -3;
   }
 }
 function wo(e, t = !1) {
@@ -376,18 +376,18 @@ function wo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Mf(e) {
+function Bf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let bt = !0;
-const fa = [];
-function cn() {
-  fa.push(bt), bt = !1;
+let yt = !0;
+const pa = [];
+function ln() {
+  pa.push(yt), yt = !1;
 }
-function an() {
-  const e = fa.pop();
-  bt = e === void 0 ? !0 : e;
+function cn() {
+  const e = pa.pop();
+  yt = e === void 0 ? !0 : e;
 }
 function dl(e) {
   const { cleanup: t } = e;
@@ -402,7 +402,7 @@ function dl(e) {
   }
 }
 let Sr = 0;
-class Nf {
+class $f {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -413,11 +413,11 @@ class ko {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Re || !bt || Re === this.computed)
+    if (!Re || !yt || Re === this.computed)
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new Nf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, da(n);
+      n = this.activeLink = new $f(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, ga(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
@@ -428,28 +428,28 @@ class ko {
     this.version++, Sr++, this.notify(t);
   }
   notify(t) {
-    bo();
+    yo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      yo();
+      bo();
     }
   }
 }
-function da(e) {
+function ga(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        da(r);
+        ga(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
+const Ks = /* @__PURE__ */ new WeakMap(), Sn = /* @__PURE__ */ Symbol(
   ""
 ), Ys = /* @__PURE__ */ Symbol(
   ""
@@ -457,7 +457,7 @@ const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
   ""
 );
 function Ge(e, t, n) {
-  if (bt && Re) {
+  if (yt && Re) {
     let r = Ks.get(e);
     r || Ks.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
@@ -473,7 +473,7 @@ function zt(e, t, n, r, i, s) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (bo(), t === "clear")
+  if (yo(), t === "clear")
     o.forEach(l);
   else {
     const c = ce(e), a = c && _o(n);
@@ -485,36 +485,36 @@ function zt(e, t, n, r, i, s) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
+          c ? a && l(o.get("length")) : (l(o.get(Sn)), nn(e) && l(o.get(Ys)));
           break;
         case "delete":
-          c || (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
+          c || (l(o.get(Sn)), nn(e) && l(o.get(Ys)));
           break;
         case "set":
-          rn(e) && l(o.get(Tn));
+          nn(e) && l(o.get(Sn));
           break;
       }
   }
-  yo();
+  bo();
 }
-function zn(e) {
-  const t = /* @__PURE__ */ be(e);
-  return t === e || (Ge(t, "iterate", Tr), /* @__PURE__ */ ut(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(dt(n))) : t.map(un) : t.map(dt);
+function $n(e) {
+  const t = /* @__PURE__ */ ye(e);
+  return t === e || (Ge(t, "iterate", Tr), /* @__PURE__ */ ut(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ rn(e) ? t.map((n) => an(dt(n))) : t.map(an) : t.map(dt);
 }
 function Li(e) {
-  return Ge(e = /* @__PURE__ */ be(e), "iterate", Tr), e;
+  return Ge(e = /* @__PURE__ */ ye(e), "iterate", Tr), e;
 }
 function vt(e, t) {
-  return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? dt(t) : t) : dt(t);
+  return /* @__PURE__ */ Ft(e) ? an(/* @__PURE__ */ rn(e) ? dt(t) : t) : dt(t);
 }
-const Lf = {
+const zf = {
   __proto__: null,
   [Symbol.iterator]() {
     return fs(this, Symbol.iterator, (e) => vt(this, e));
   },
   concat(...e) {
-    return zn(this).concat(
-      ...e.map((t) => ce(t) ? zn(t) : t)
+    return $n(this).concat(
+      ...e.map((t) => ce(t) ? $n(t) : t)
     );
   },
   entries() {
@@ -570,7 +570,7 @@ const Lf = {
     return ds(this, "indexOf", e);
   },
   join(e) {
-    return zn(this).join(e);
+    return $n(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
@@ -602,13 +602,13 @@ const Lf = {
     return cr(this, "splice", e);
   },
   toReversed() {
-    return zn(this).toReversed();
+    return $n(this).toReversed();
   },
   toSorted(e) {
-    return zn(this).toSorted(e);
+    return $n(this).toSorted(e);
   },
   toSpliced(...e) {
-    return zn(this).toSpliced(...e);
+    return $n(this).toSpliced(...e);
   },
   unshift(...e) {
     return cr(this, "unshift", e);
@@ -622,7 +622,7 @@ function fs(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ut(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== ha[t] && Object.defineProperties(o, {
+      return o.next = () => hl(s.next(), n), i !== ma[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,10 +644,10 @@ function fs(e, t, n) {
 function hl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ha = Array.prototype;
+const ma = Array.prototype;
 function Lt(e, t, n, r, i, s) {
   const o = Li(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== ha[t]) {
+  if (c !== ma[t]) {
     const d = c.apply(e, s);
     return l ? dt(d) : d;
   }
@@ -672,25 +672,25 @@ function pl(e, t, n, r) {
   return l ? vt(e, c) : c;
 }
 function ds(e, t, n) {
-  const r = /* @__PURE__ */ be(e);
+  const r = /* @__PURE__ */ ye(e);
   Ge(r, "iterate", Tr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ ye(n[0]), r[t](...n)) : i;
 }
 function cr(e, t, n = []) {
-  cn(), bo();
-  const r = (/* @__PURE__ */ be(e))[t].apply(e, n);
-  return yo(), an(), r;
+  ln(), yo();
+  const r = (/* @__PURE__ */ ye(e))[t].apply(e, n);
+  return bo(), cn(), r;
 }
-const Pf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), pa = /* @__PURE__ */ new Set(
+const Uf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), _a = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function jf(e) {
+function Wf(e) {
   Tt(e) || (e = String(e));
-  const t = /* @__PURE__ */ be(this);
+  const t = /* @__PURE__ */ ye(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class ga {
+class ya {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ga {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Gf : ya : s ? ba : _a).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Qf : xa : s ? ka : wa).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ce(t);
     if (!i) {
       let c;
-      if (o && (c = Lf[n]))
+      if (o && (c = zf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return jf;
+        return Wf;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class ga {
       // its class methods
       /* @__PURE__ */ Qe(t) ? t : r
     );
-    if ((Tt(n) ? pa.has(n) : Pf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? _a.has(n) : Uf(n)) || (i || Ge(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Qe(l)) {
       const c = o && _o(n) ? l : l.value;
@@ -732,7 +732,7 @@ class ga {
     return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class ma extends ga {
+class ba extends ya {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -741,7 +741,7 @@ class ma extends ga {
     const o = ce(t) && _o(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ft(s);
-      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ be(s), r = /* @__PURE__ */ be(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
+      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ ye(s), r = /* @__PURE__ */ ye(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
         return a || (s.value = r), !0;
     }
     const l = o ? Number(n) < t.length : we(t, n), c = Reflect.set(
@@ -750,7 +750,7 @@ class ma extends ga {
       r,
       /* @__PURE__ */ Qe(t) ? t : i
     );
-    return t === /* @__PURE__ */ be(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ ye(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
     const r = we(t, n);
@@ -760,17 +760,17 @@ class ma extends ga {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !pa.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !_a.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
       t,
       "iterate",
-      ce(t) ? "length" : Tn
+      ce(t) ? "length" : Sn
     ), Reflect.ownKeys(t);
   }
 }
-class Bf extends ga {
+class Jf extends ya {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Bf extends ga {
     return !0;
   }
 }
-const $f = /* @__PURE__ */ new ma(), zf = /* @__PURE__ */ new Bf(), Uf = /* @__PURE__ */ new ma(!0);
+const qf = /* @__PURE__ */ new ba(), Hf = /* @__PURE__ */ new Jf(), Vf = /* @__PURE__ */ new ba(!0);
 const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Wf(e, t, n) {
+function Gf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : dt;
+    const i = this.__v_raw, s = /* @__PURE__ */ ye(i), o = nn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? an : dt;
     return !t && Ge(
       s,
       "iterate",
-      c ? Ys : Tn
+      c ? Ys : Sn
     ), ft(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Jf(e, t) {
+function Kf(e, t) {
   const n = {
     get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
+      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
       e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Xs : e ? un : dt;
+      const { has: c } = Zr(o), a = t ? Xs : e ? an : dt;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,15 +825,15 @@ function Jf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ge(/* @__PURE__ */ be(i), "iterate", Tn), i.size;
+      return !e && Ge(/* @__PURE__ */ ye(i), "iterate", Sn), i.size;
     },
     has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
+      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
       return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Xs : e ? un : dt;
-      return !e && Ge(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ye(l), a = t ? Xs : e ? an : dt;
+      return !e && Ge(c, "iterate", Sn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
   return ft(
@@ -845,26 +845,26 @@ function Jf(e, t) {
       clear: Qr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ be(this), o = Zr(s), l = /* @__PURE__ */ be(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
+        const s = /* @__PURE__ */ ye(this), o = Zr(s), l = /* @__PURE__ */ ye(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
         return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ be(s));
-        const o = /* @__PURE__ */ be(this), { has: l, get: c } = Zr(o);
+        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ ye(s));
+        const o = /* @__PURE__ */ ye(this), { has: l, get: c } = Zr(o);
         let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ be(i), a = l.call(o, i));
+        a || (i = /* @__PURE__ */ ye(i), a = l.call(o, i));
         const u = c.call(o, i);
         return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ be(this), { has: o, get: l } = Zr(s);
+        const s = /* @__PURE__ */ ye(this), { has: o, get: l } = Zr(s);
         let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ be(i), c = o.call(s, i)), l && l.call(s, i);
+        c || (i = /* @__PURE__ */ ye(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
         return c && zt(s, "delete", i, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ be(this), s = i.size !== 0, o = i.clear();
+        const i = /* @__PURE__ */ ye(this), s = i.size !== 0, o = i.clear();
         return s && zt(
           i,
           "clear",
@@ -879,26 +879,26 @@ function Jf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Wf(i, e, t);
+    n[i] = Gf(i, e, t);
   }), n;
 }
 function xo(e, t) {
-  const n = Jf(e, t);
+  const n = Kf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const qf = {
+const Yf = {
   get: /* @__PURE__ */ xo(!1, !1)
-}, Hf = {
+}, Xf = {
   get: /* @__PURE__ */ xo(!1, !0)
-}, Vf = {
+}, Zf = {
   get: /* @__PURE__ */ xo(!0, !1)
 };
-const _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), ya = /* @__PURE__ */ new WeakMap(), Gf = /* @__PURE__ */ new WeakMap();
-function Kf(e) {
+const wa = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ new WeakMap(), Qf = /* @__PURE__ */ new WeakMap();
+function ed(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function Ao(e) {
   return /* @__PURE__ */ Ft(e) ? e : vo(
     e,
     !1,
-    $f,
     qf,
-    _a
+    Yf,
+    wa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Yf(e) {
+function td(e) {
   return vo(
     e,
     !1,
-    Uf,
-    Hf,
-    ba
+    Vf,
+    Xf,
+    ka
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Zs(e) {
   return vo(
     e,
     !0,
-    zf,
-    Vf,
-    ya
+    Hf,
+    Zf,
+    xa
   );
 }
 function vo(e, t, n, r, i) {
@@ -948,7 +948,7 @@ function vo(e, t, n, r, i) {
   const s = i.get(e);
   if (s)
     return s;
-  const o = Kf(wf(e));
+  const o = ed(Rf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,8 +958,8 @@ function vo(e, t, n, r, i) {
   return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function sn(e) {
-  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+function rn(e) {
+  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ rn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
 function Ft(e) {
@@ -974,51 +974,51 @@ function Ro(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function be(e) {
+function ye(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ be(t) : e;
+  return t ? /* @__PURE__ */ ye(t) : e;
 }
-function Xf(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && ta(e, "__v_skip", !0), e;
+function nd(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && ia(e, "__v_skip", !0), e;
 }
-const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
+const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, an = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Qe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return Zf(e, !1);
+  return rd(e, !1);
 }
-function Zf(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new Qf(e, t);
+function rd(e, t) {
+  return /* @__PURE__ */ Qe(e) ? e : new id(e, t);
 }
-class Qf {
+class id {
   constructor(t, n) {
-    this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
+    this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ye(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
     const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ut(t) || /* @__PURE__ */ Ft(t);
-    t = r ? t : /* @__PURE__ */ be(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
+    t = r ? t : /* @__PURE__ */ ye(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
   }
 }
 function G(e) {
   return /* @__PURE__ */ Qe(e) ? e.value : e;
 }
-const ed = {
+const sd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function wa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ed);
+function Aa(e) {
+  return /* @__PURE__ */ rn(e) ? e : new Proxy(e, sd);
 }
-class td {
+class od {
   constructor(t, n, r) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
@@ -1028,82 +1028,82 @@ class td {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Re !== this)
-      return la(this, !0), !0;
+      return ua(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ua(this), t && (t.version = this.dep.version), this._value;
+    return ha(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function nd(e, t, n = !1) {
+function ld(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new td(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new od(r, i, n);
 }
 const ti = {}, _i = /* @__PURE__ */ new WeakMap();
-let An;
-function rd(e, t = !1, n = An) {
+let xn;
+function cd(e, t = !1, n = xn) {
   if (n) {
     let r = _i.get(n);
     r || _i.set(n, r = []), r.push(e);
   }
 }
-function id(e, t, n = Se) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ut(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
+function ad(e, t, n = Se) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
   let u, d, m, g, p = !1, x = !1;
-  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ut(y)), d = () => e.map((y) => {
-    if (/* @__PURE__ */ Qe(y))
-      return y.value;
-    if (/* @__PURE__ */ sn(y))
-      return a(y);
-    if (ve(y))
-      return c ? c(y, 2) : y();
+  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ rn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((b) => /* @__PURE__ */ rn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
+    if (/* @__PURE__ */ Qe(b))
+      return b.value;
+    if (/* @__PURE__ */ rn(b))
+      return a(b);
+    if (ve(b))
+      return c ? c(b, 2) : b();
   })) : ve(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (m) {
-      cn();
+      ln();
       try {
         m();
       } finally {
-        an();
+        cn();
       }
     }
-    const y = An;
-    An = u;
+    const b = xn;
+    xn = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      An = y;
+      xn = b;
     }
-  } : d = Sn, t && i) {
-    const y = d, F = i === !0 ? 1 / 0 : i;
-    d = () => Ut(y(), F);
+  } : d = Dn, t && i) {
+    const b = d, F = i === !0 ? 1 / 0 : i;
+    d = () => Ut(b(), F);
   }
-  const v = Of(), D = () => {
-    u.stop(), v && v.active && Yc(v.effects, u);
+  const v = jf(), D = () => {
+    u.stop(), v && v.active && Qc(v.effects, u);
   };
   if (s && t) {
-    const y = t;
+    const b = t;
     t = (...F) => {
       try {
-        return y(...F);
+        return b(...F);
       } finally {
         D();
       }
     };
   }
   let k = x ? new Array(e.length).fill(ti) : ti;
-  const w = (y) => {
-    if (!(!(u.flags & 1) || !u.dirty && !y))
+  const w = (b) => {
+    if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (y || i || p || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
-          const z = An;
-          cn();
+        if (b || i || p || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
+          const z = xn;
+          ln();
           try {
-            m && m(), An = u;
+            m && m(), xn = u;
             const B = [
               F,
               // pass undefined as the old value when it's changed for the first time
@@ -1115,19 +1115,19 @@ function id(e, t, n = Se) {
               t(...B)
             );
           } finally {
-            An = z, an();
+            xn = z, cn();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new sa(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => rd(y, !1, u), m = u.onStop = () => {
-    const y = _i.get(u);
-    if (y) {
+  return l && l(w), u = new ca(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => cd(b, !1, u), m = u.onStop = () => {
+    const b = _i.get(u);
+    if (b) {
       if (c)
-        c(y, 4);
+        c(b, 4);
       else
-        for (const F of y) F();
+        for (const F of b) F();
       _i.delete(u);
     }
   }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
@@ -1140,11 +1140,11 @@ function Ut(e, t = 1 / 0, n) {
   else if (ce(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (Mn(e) || rn(e))
+  else if (On(e) || nn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Qc(e)) {
+  else if (na(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Wr(e, t, n, r) {
 function Ht(e, t, n, r) {
   if (ve(e)) {
     const i = Wr(e, t, n, r);
-    return i && Xc(i) && i.catch((s) => {
+    return i && ea(i) && i.catch((s) => {
       Pi(s, t, n, void 0, !0);
     }), i;
   }
@@ -1190,17 +1190,17 @@ function Pi(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      cn(), Wr(o, null, 10, [
+      ln(), Wr(o, null, 10, [
         e,
         a,
         u
-      ]), an();
+      ]), cn();
       return;
     }
   }
-  sd(e, n, s, r, l);
+  ud(e, n, s, r, l);
 }
-function sd(e, t, n, r = !0, i = !1) {
+function ud(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1208,14 +1208,14 @@ function sd(e, t, n, r = !0, i = !1) {
 const Ye = [];
 let mt = -1;
 const Rt = [];
-let Qt = null, qn = 0;
-const ka = /* @__PURE__ */ Promise.resolve();
-let bi = null;
+let Qt = null, Jn = 0;
+const va = /* @__PURE__ */ Promise.resolve();
+let yi = null;
 function xr(e) {
-  const t = bi || ka;
+  const t = yi || va;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function od(e) {
+function fd(e) {
   let t = mt + 1, n = Ye.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ye[r], s = Fr(i);
@@ -1227,21 +1227,21 @@ function Eo(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ye[Ye.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(od(t), 0, e), e.flags |= 1, xa();
+    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(fd(t), 0, e), e.flags |= 1, Ra();
   }
 }
-function xa() {
-  bi || (bi = ka.then(Ra));
+function Ra() {
+  yi || (yi = va.then(Da));
 }
-function ld(e) {
+function dd(e) {
   if (!ce(e))
-    Qt && e.id === -1 ? Qt.splice(qn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
+    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  xa();
+  Ra();
 }
-function Aa(e, t, n, r = mt + 1) {
+function Ea(e, t, n, r = mt + 1) {
   for (; r < Ye.length; r++) {
     const i = Ye[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function Aa(e, t, n, r = mt + 1) {
     }
   }
 }
-function va(e, t, n = 0) {
+function Ca(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1267,15 +1267,15 @@ function va(e, t, n = 0) {
         Qt.push(s[o]);
       return;
     }
-    for (Qt = s, qn = 0; qn < Qt.length; qn++) {
-      const o = Qt[qn];
+    for (Qt = s, Jn = 0; Jn < Qt.length; Jn++) {
+      const o = Qt[Jn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Qt = null, qn = 0;
+    Qt = null, Jn = 0;
   }
 }
 let hs = !1;
-function cd(e, t) {
+function hd(e, t) {
   if (hs) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function cd(e, t) {
   const n = t === void 0 ? void 0 : new Set(Rt);
   e(), hs = !0;
   try {
-    Aa(void 0, t), va(void 0, n, t);
+    Ea(void 0, t), Ca(void 0, n, t);
   } finally {
     hs = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ra(e) {
+function Da(e) {
   try {
     for (mt = 0; mt < Ye.length; mt++) {
       const t = Ye[mt];
@@ -1304,32 +1304,32 @@ function Ra(e) {
       const t = Ye[mt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, va(), bi = null, (Ye.length || Rt.length) && Ra();
+    mt = -1, Ye.length = 0, Ca(), yi = null, (Ye.length || Rt.length) && Da();
   }
 }
-let at = null, Ea = null;
-function yi(e) {
+let at = null, Sa = null;
+function bi(e) {
   const t = at;
-  return at = e, Ea = e && e.type.__scopeId || null, t;
+  return at = e, Sa = e && e.type.__scopeId || null, t;
 }
-function ad(e, t = at, n) {
+function pd(e, t = at, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
     r._d && Al(-1);
-    const s = yi(t), o = Fn.length;
+    const s = bi(t), o = Tn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Fn.length; c > o; c--) Ua();
-      yi(s), r._d && Al(1);
+      for (let c = Tn.length; c > o; c--) qa();
+      bi(s), r._d && Al(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function bn(e, t) {
+function _n(e, t) {
   if (at === null)
     return e;
   const n = zi(at), r = e.dirs || (e.dirs = []);
@@ -1365,16 +1365,16 @@ function yn(e, t, n, r) {
     let c = s[l];
     o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ft({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (cn(), Ht(a, n, 8, [
+    a && (ln(), Ht(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), an());
+    ]), cn());
   }
 }
-function ud(e, t, n = !1) {
-  const r = Kd();
+function gd(e, t, n = !1) {
+  const r = eh();
   if (r || Gn) {
     let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,21 +1383,21 @@ function ud(e, t, n = !1) {
       return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const fd = /* @__PURE__ */ Symbol.for("v-scx"), dd = () => ud(fd);
+const md = /* @__PURE__ */ Symbol.for("v-scx"), _d = () => gd(md);
 function ps(e, t, n) {
-  return hd(e, t, n);
+  return yd(e, t, n);
 }
-function hd(e, t, n = Se) {
+function yd(e, t, n = Se) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
   let a;
   if (Ai) {
     if (s === "sync") {
-      const g = dd();
+      const g = _d();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Sn, g.resume = Sn, g.pause = Sn, g;
+      return g.stop = Dn, g.resume = Dn, g.pause = Dn, g;
     }
   }
   const u = Qn;
@@ -1410,13 +1410,13 @@ function hd(e, t, n = Se) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = id(e, t, l);
+  const m = ad(e, t, l);
   return Ai && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), pd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, vn = (e) => e && (e.disabled || e.disabled === ""), bd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
-  return Me(n) ? t ? t(n) : null : n;
-}, gd = {
+  return Ne(n) ? t ? t(n) : null : n;
+}, wd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1425,9 +1425,9 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       pc: d,
       pbc: m,
       o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: D }
-    } = a, k = Rn(t.props);
+    } = a, k = vn(t.props);
     let { dynamicChildren: w } = t;
-    const y = (B, ee, Q) => {
+    const b = (B, ee, Q) => {
       B.shapeFlag & 16 && u(
         B.children,
         ee,
@@ -1439,14 +1439,14 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
         c
       );
     }, F = (B = t) => {
-      const ee = Rn(B.props), Q = B.target = Qs(B.props, p), ae = eo(Q, B, x, g);
-      Q && (o !== "svg" && gl(Q) ? o = "svg" : o !== "mathml" && ml(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (y(B, Q, ae), mr(B, !1)));
+      const ee = vn(B.props), Q = B.target = Qs(B.props, p), ae = eo(Q, B, x, g);
+      Q && (o !== "svg" && gl(Q) ? o = "svg" : o !== "mathml" && ml(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (b(B, Q, ae), mr(B, !1)));
     }, z = (B) => {
       const ee = () => {
         if (Zt.get(B) === ee) {
-          if (Zt.delete(B), Rn(B.props)) {
+          if (Zt.delete(B), vn(B.props)) {
             const Q = D(B.el) || n;
-            y(B, Q, B.anchor), mr(B, !0);
+            b(B, Q, B.anchor), mr(B, !0);
           }
           F(B);
         }
@@ -1455,11 +1455,11 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
     };
     if (e == null) {
       const B = t.el = x(""), ee = t.anchor = x("");
-      if (g(B, n, r), g(ee, n, r), pd(t.props) || s && s.pendingBranch) {
+      if (g(B, n, r), g(ee, n, r), bd(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
-      k && (y(t, n, ee), mr(t, !0)), F();
+      k && (b(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
       const B = t.anchor = e.anchor, ee = Zt.get(e);
@@ -1468,7 +1468,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
         return;
       }
       t.targetStart = e.targetStart;
-      const Q = t.target = e.target, ae = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), fe = ne ? n : Q, Ce = ne ? B : ae;
+      const Q = t.target = e.target, ae = t.targetAnchor = e.targetAnchor, ne = vn(e.props), fe = ne ? n : Q, Ce = ne ? B : ae;
       if (o === "svg" || gl(Q) ? o = "svg" : (o === "mathml" || ml(Q)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
         w,
@@ -1496,10 +1496,10 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ye = Qs(t.props, p);
-        ye && (t.target = ye, ni(
+        const be = Qs(t.props, p);
+        be && (t.target = be, ni(
           t,
-          ye,
+          be,
           null,
           a,
           0
@@ -1523,7 +1523,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), p = s || !g, x = Zt.get(e);
+    } = e, g = vn(m), p = s || !g, x = Zt.get(e);
     if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const D = l[v];
@@ -1537,12 +1537,12 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       }
   },
   move: ni,
-  hydrate: md
+  hydrate: kd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Zt.has(e) && (!d || Rn(u)) && c & 16)
+  if (d && r(o, t, n), !Zt.has(e) && (!d || vn(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       i(
         a[m],
@@ -1552,7 +1552,7 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function md(e, t, n, r, i, s, {
+function kd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function m(v, D) {
@@ -1583,7 +1583,7 @@ function md(e, t, n, r, i, s, {
   const p = t.target = Qs(
     t.props,
     c
-  ), x = Rn(t.props);
+  ), x = vn(t.props);
   if (p) {
     const v = p._lpa || p.firstChild;
     t.shapeFlag & 16 && (x ? (g(e, t), m(p, v), t.targetAnchor || eo(
@@ -1606,7 +1606,7 @@ function md(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const _d = gd;
+const xd = wd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,23 +1618,23 @@ function mr(e, t) {
 }
 function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ca] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ta] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function bd(e) {
+function Ad(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== yt) {
+      if (n.type !== bt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Da(e) {
-  if (!Sa(e))
-    return ji(e.type) && e.children ? bd(e.children) : e;
+function Fa(e) {
+  if (!Ia(e))
+    return ji(e.type) && e.children ? Ad(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      ji(n.type) && Da(n) || n,
+      ji(n.type) && Fa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = Fa(e.children, !1);
+    const n = Na(e.children, !1);
     n && Ar(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function to(e) {
   if (e.component)
     return to(e.component.subTree);
   if (e.type === se) {
-    const t = ce(e.children) && Fa(e.children, !1);
+    const t = ce(e.children) && Na(e.children, !1);
     return t ? to(t) : void 0;
   }
-  if (e.type !== yt)
+  if (e.type !== bt)
     return e;
 }
-function yd(e) {
+function vd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function _l(e, t) {
@@ -1700,9 +1700,9 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ be(d), g = d === Se ? Kc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
+  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Zc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
   if (a != null && a !== c) {
-    if (bl(t), Me(a))
+    if (yl(t), Ne(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Qe(a)) {
       const x = t;
@@ -1712,13 +1712,13 @@ function vr(e, t, n, r, i = !1) {
   if (ve(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const x = Me(c), v = /* @__PURE__ */ Qe(c);
+    const x = Ne(c), v = /* @__PURE__ */ Qe(c);
     if (x || v) {
       const D = () => {
         if (e.f) {
           const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(k) && Yc(k, s);
+            ce(k) && Qc(k, s);
           else if (ce(k))
             k.includes(s) || k.push(s);
           else if (x)
@@ -1735,27 +1735,27 @@ function vr(e, t, n, r, i = !1) {
         };
         k.id = -1, wi.set(e, k), He(k, n);
       } else
-        bl(e), D();
+        yl(e), D();
     }
   }
 }
-function bl(e) {
+function yl(e) {
   const t = wi.get(e);
   t && (t.flags |= 8, wi.delete(e));
 }
-Ni().requestIdleCallback;
-Ni().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Sa = (e) => e.type.__isKeepAlive, wd = /* @__PURE__ */ Symbol.for("v-ndc");
+Mi().requestIdleCallback;
+Mi().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, Ia = (e) => e.type.__isKeepAlive, Rd = /* @__PURE__ */ Symbol.for("v-ndc");
 function qe(e, t, n, r) {
   let i;
   const s = n, o = ce(e);
-  if (o || Me(e)) {
-    const l = o && /* @__PURE__ */ sn(e);
+  if (o || Ne(e)) {
+    const l = o && /* @__PURE__ */ rn(e);
     let c = !1, a = !1;
     l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Li(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? un(dt(e[u])) : dt(e[u]) : e[u],
+        c ? a ? an(dt(e[u])) : dt(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1786,7 +1786,7 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
+const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
@@ -1806,9 +1806,9 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
       Eo(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Sn
+    $watch: (e) => Dn
   })
-), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), kd = {
+), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Ed = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ta() {
+function Oa() {
   return {
     app: null,
     config: {
-      isNativeTag: Kc,
+      isNativeTag: Zc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ta() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let xd = 0;
-function Ad(e, t) {
+let Cd = 0;
+function Dd(e, t) {
   return function(r, i = null) {
     ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Ta(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Oa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: xd++,
+      _uid: Cd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: th,
+      version: oh,
       get config() {
         return s.config;
       },
@@ -1952,13 +1952,13 @@ function Ad(e, t) {
   };
 }
 let Gn = null;
-const vd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function Rd(e, t, ...n) {
+const Sd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+function Td(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Se;
   let i = n;
-  const s = t.startsWith("update:"), o = s && vd(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
+  const s = t.startsWith("update:"), o = s && Sd(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Ne(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
   r[l = cs(_t(t))];
   !c && s && (c = r[l = cs(Nn(t))]), c && Ht(
@@ -1981,7 +1981,7 @@ function Rd(e, t, ...n) {
     );
   }
 }
-function Ed(e, t, n = !1) {
+function Fd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -1992,7 +1992,7 @@ function Ed(e, t, n = !1) {
 function Bi(e, t) {
   return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
 }
-function yl(e) {
+function bl(e) {
   const {
     type: t,
     vnode: n,
@@ -2009,15 +2009,15 @@ function yl(e) {
     setupState: g,
     ctx: p,
     inheritAttrs: x
-  } = e, v = yi(e);
+  } = e, v = bi(e);
   let D, k;
   try {
     if (n.shapeFlag & 4) {
-      const y = i || r, F = y;
+      const b = i || r, F = b;
       D = Et(
         a.call(
           F,
-          y,
+          b,
           u,
           d,
           g,
@@ -2026,40 +2026,40 @@ function yl(e) {
         )
       ), k = l;
     } else {
-      const y = t;
+      const b = t;
       D = Et(
-        y.length > 1 ? y(
+        b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
-        ) : y(
+        ) : b(
           d,
           null
         )
-      ), k = t.props ? l : Cd(l);
+      ), k = t.props ? l : Id(l);
     }
-  } catch (y) {
-    Fn.length = 0, Pi(y, e, 1), D = Jt(yt);
+  } catch (b) {
+    Tn.length = 0, Pi(b, e, 1), D = Jt(bt);
   }
   let w = D;
   if (k && x !== !1) {
-    const y = Object.keys(k), { shapeFlag: F } = w;
-    y.length && F & 7 && (s && y.some(Oi) && (k = Dd(
+    const b = Object.keys(k), { shapeFlag: F } = w;
+    b.length && F & 7 && (s && b.some(Oi) && (k = Od(
       k,
       s
     )), w = Zn(w, k, !1, !0));
   }
   if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = ji(w.type) && Da(w) || w;
-    Ar(y, n.transition);
+    const b = ji(w.type) && Fa(w) || w;
+    Ar(b, n.transition);
   }
-  return D = w, yi(v), D;
+  return D = w, bi(v), D;
 }
-function Fa(e, t = !0) {
+function Na(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
     if (To(i)) {
-      if (i.type !== yt || i.children === "v-if") {
+      if (i.type !== bt || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,18 +2069,18 @@ function Fa(e, t = !0) {
   }
   return n;
 }
-const Cd = (e) => {
+const Id = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Dd = (e, t) => {
+}, Od = (e, t) => {
   const n = {};
   for (const r in e)
     (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Sd(e, t, n) {
+function Nd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Sd(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ia(o, r, m) && !Bi(a, m))
+        if (Ma(o, r, m) && !Bi(a, m))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function wl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || Ia(t, e, s) && !Bi(n, s))
+    if (!we(e, s) || Ma(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Ia(e, t, n) {
+function Ma(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
+  return n === "style" && Te(r) && Te(i) ? !on(r, i) : r !== i;
 }
-function Td({ vnode: e, parent: t, suspense: n }, r) {
+function Md({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,20 +2126,20 @@ function Td({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Oa = {}, Ma = () => Object.create(Oa), Na = (e) => Object.getPrototypeOf(e) === Oa;
-function Fd(e, t, n, r = !1) {
-  const i = {}, s = Ma();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), La(e, t, i, s);
+const La = {}, Pa = () => Object.create(La), ja = (e) => Object.getPrototypeOf(e) === La;
+function Ld(e, t, n, r = !1) {
+  const i = {}, s = Pa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ba(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Yf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ td(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Id(e, t, n, r) {
+function Pd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ be(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ ye(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2173,7 +2173,7 @@ function Id(e, t, n, r) {
       }
     }
   } else {
-    La(e, t, i, s) && (a = !0);
+    Ba(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2195,19 +2195,19 @@ function Id(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function La(e, t, n, r) {
+function Ba(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (yr(c))
+      if (br(c))
         continue;
       const a = t[c];
       let u;
       i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ be(n), a = l || Se;
+    const c = /* @__PURE__ */ ye(n), a = l || Se;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
       n[d] = ro(
@@ -2233,7 +2233,7 @@ function ro(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Ha(i);
+          const u = Ka(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,13 +2253,13 @@ function ro(e, t, n, r, i, s) {
   }
   return r;
 }
-function Od(e, t, n = !1) {
+function jd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Te(e) && r.set(e, Cn), Cn;
+    return Te(e) && r.set(e, En), En;
   if (ce(s))
     for (let a = 0; a < s.length; a++) {
       const u = _t(s[a]);
@@ -2294,53 +2294,53 @@ function Od(e, t, n = !1) {
   return Te(e) && r.set(e, c), c;
 }
 function kl(e) {
-  return e[0] !== "$" && !yr(e);
+  return e[0] !== "$" && !br(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Md = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Bd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = ad((...i) => Do(t(...i)), n);
+  const r = pd((...i) => Do(t(...i)), n);
   return r._c = !1, r;
-}, Pa = (e, t, n) => {
+}, $a = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (Co(i)) continue;
     const s = e[i];
     if (ve(s))
-      t[i] = Md(i, s, r);
+      t[i] = Bd(i, s, r);
     else if (s != null) {
       const o = Do(s);
       t[i] = () => o;
     }
   }
-}, ja = (e, t) => {
+}, za = (e, t) => {
   const n = Do(t);
   e.slots.default = () => n;
-}, Ba = (e, t, n) => {
+}, Ua = (e, t, n) => {
   for (const r in t)
     (n || !Co(r)) && (e[r] = t[r]);
-}, Nd = (e, t, n) => {
-  const r = e.slots = Ma();
+}, $d = (e, t, n) => {
+  const r = e.slots = Pa();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ba(r, t, n), n && ta(r, "_", i, !0)) : Pa(t, r);
-  } else t && ja(e, t);
-}, Ld = (e, t, n) => {
+    i ? (Ua(r, t, n), n && ia(r, "_", i, !0)) : $a(t, r);
+  } else t && za(e, t);
+}, zd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = Se;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ba(i, t, n) : (s = !t.$stable, Pa(t, i)), o = t;
-  } else t && (ja(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ua(i, t, n) : (s = !t.$stable, $a(t, i)), o = t;
+  } else t && (za(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !Co(l) && o[l] == null && delete i[l];
-}, He = Ud;
-function Pd(e) {
-  return jd(e);
+}, He = Vd;
+function Ud(e) {
+  return Wd(e);
 }
-function jd(e, t) {
-  const n = Ni();
+function Wd(e, t) {
+  const n = Mi();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2353,22 +2353,22 @@ function jd(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Sn,
+    setScopeId: g = Dn,
     insertStaticContent: p
-  } = e, x = (h, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
+  } = e, x = (h, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (h === _)
       return;
-    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === En && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: U } = _;
     switch (T) {
       case $i:
         v(h, _, A, P);
         break;
-      case yt:
+      case bt:
         D(h, _, A, P);
         break;
-      case bs:
-        h == null && k(_, A, P, N);
+      case ys:
+        h == null && k(_, A, P, M);
         break;
       case se:
         fe(
@@ -2378,9 +2378,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         break;
       default:
@@ -2391,9 +2391,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : U & 6 ? Ce(
           h,
           _,
@@ -2401,9 +2401,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : (U & 64 || U & 128) && T.process(
           h,
           _,
@@ -2411,10 +2411,10 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
-          $,
           M,
-          hn
+          $,
+          N,
+          dn
         );
     }
     V != null && S ? vr(V, h && h.ref, I, _ || h, !_) : V == null && h && h.ref != null && vr(h.ref, null, I, h, !0);
@@ -2449,22 +2449,22 @@ function jd(e, t) {
     for (; h && h !== _; )
       S = m(h), r(h, A, P), h = S;
     r(_, A, P);
-  }, y = ({ el: h, anchor: _ }) => {
+  }, b = ({ el: h, anchor: _ }) => {
     let A;
     for (; h && h !== _; )
       A = m(h), i(h), h = A;
     i(_);
-  }, F = (h, _, A, P, S, I, N, $, M) => {
-    if (_.type === "svg" ? N = "svg" : _.type === "math" && (N = "mathml"), h == null)
+  }, F = (h, _, A, P, S, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), h == null)
       z(
         _,
         A,
         P,
         S,
         I,
-        N,
+        M,
         $,
-        M
+        N
       );
     else {
       const T = h.el && h.el._isVueCE ? h.el : null;
@@ -2474,40 +2474,40 @@ function jd(e, t) {
           _,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       } finally {
         T && T._endPatch();
       }
     }
-  }, z = (h, _, A, P, S, I, N, $) => {
-    let M, T;
+  }, z = (h, _, A, P, S, I, M, $) => {
+    let N, T;
     const { props: V, shapeFlag: U, transition: X, dirs: te } = h;
-    if (M = h.el = o(
+    if (N = h.el = o(
       h.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(M, h.children) : U & 16 && ee(
+    ), U & 8 ? u(N, h.children) : U & 16 && ee(
       h.children,
-      M,
+      N,
       null,
       P,
       S,
       _s(h, I),
-      N,
+      M,
       $
-    ), te && yn(h, null, P, "created"), B(M, h, h.scopeId, N, P), V) {
+    ), te && yn(h, null, P, "created"), B(N, h, h.scopeId, M, P), V) {
       for (const ge in V)
-        ge !== "value" && !yr(ge) && s(M, ge, null, V[ge], I, P);
-      "value" in V && s(M, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
+        ge !== "value" && !br(ge) && s(N, ge, null, V[ge], I, P);
+      "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
     }
     te && yn(h, null, P, "beforeMount");
-    const de = Bd(S, X);
-    de ? X.beforeEnter(M) : X && !X.persisted && (M[zd] = !0), r(M, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
-      T && At(T, P, h), de && X.enter(M), te && yn(h, null, P, "mounted");
+    const de = Jd(S, X);
+    de ? X.beforeEnter(N) : X && !X.persisted && (N[Hd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
+      T && At(T, P, h), de && X.enter(N), te && yn(h, null, P, "mounted");
     }, S);
   }, B = (h, _, A, P, S) => {
     if (A && g(h, A), P)
@@ -2515,19 +2515,19 @@ function jd(e, t) {
         g(h, P[I]);
     if (S) {
       let I = S.subTree;
-      if (_ === I || za(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const N = S.vnode;
+      if (_ === I || Ja(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const M = S.vnode;
         B(
           h,
-          N,
-          N.scopeId,
-          N.slotScopeIds,
+          M,
+          M.scopeId,
+          M.slotScopeIds,
           S.parent
         );
       }
     }
-  }, ee = (h, _, A, P, S, I, N, $, M = 0) => {
-    for (let T = M; T < h.length; T++) {
+  }, ee = (h, _, A, P, S, I, M, $, N = 0) => {
+    for (let T = N; T < h.length; T++) {
       const V = h[T] = $ ? $t(h[T]) : Et(h[T]);
       x(
         null,
@@ -2537,19 +2537,19 @@ function jd(e, t) {
         P,
         S,
         I,
-        N,
+        M,
         $
       );
     }
-  }, Q = (h, _, A, P, S, I, N) => {
+  }, Q = (h, _, A, P, S, I, M) => {
     const $ = _.el = h.el;
-    let { patchFlag: M, dynamicChildren: T, dirs: V } = _;
-    M |= h.patchFlag & 16;
+    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
+    N |= h.patchFlag & 16;
     const U = h.props || Se, X = _.props || Se;
     let te;
-    if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && bn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && bn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (M = 0, N = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
+    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
       h.dynamicChildren,
       T,
       $,
@@ -2557,7 +2557,7 @@ function jd(e, t) {
       P,
       _s(_, S),
       I
-    ) : N || ie(
+    ) : M || ie(
       h,
       _,
       $,
@@ -2567,46 +2567,46 @@ function jd(e, t) {
       _s(_, S),
       I,
       !1
-    ), M > 0) {
-      if (M & 16)
+    ), N > 0) {
+      if (N & 16)
         ne($, U, X, A, S);
-      else if (M & 2 && U.class !== X.class && s($, "class", null, X.class, S), M & 4 && s($, "style", U.style, X.style, S), M & 8) {
+      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, S), N & 4 && s($, "style", U.style, X.style, S), N & 8) {
         const de = _.dynamicProps;
         for (let ge = 0; ge < de.length; ge++) {
           const me = de[ge], De = U[me], Ae = X[me];
           (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
         }
       }
-      M & 1 && h.children !== _.children && u($, _.children);
-    } else !N && T == null && ne($, U, X, A, S);
+      N & 1 && h.children !== _.children && u($, _.children);
+    } else !M && T == null && ne($, U, X, A, S);
     ((te = X.onVnodeUpdated) || V) && He(() => {
       te && At(te, A, _, h), V && yn(_, h, A, "updated");
     }, P);
-  }, ae = (h, _, A, P, S, I, N) => {
+  }, ae = (h, _, A, P, S, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const M = h[$], T = _[$], V = M.el || Cr(M), U = (
+      const N = h[$], T = _[$], V = N.el || Cr(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (M.type === se || // - In the case of different nodes, there is going to be a replacement
+        (N.type === se || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ar(M, T) || // - In the case of a component, it could contain anything.
-        M.shapeFlag & 198) ? d(V) : (
+        !ar(N, T) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           A
         )
       );
       x(
-        M,
+        N,
         T,
         U,
         null,
         P,
         S,
         I,
-        N,
+        M,
         !0
       );
     }
@@ -2614,7 +2614,7 @@ function jd(e, t) {
     if (_ !== A) {
       if (_ !== Se)
         for (const I in _)
-          !yr(I) && !(I in A) && s(
+          !br(I) && !(I in A) && s(
             h,
             I,
             _[I],
@@ -2623,13 +2623,13 @@ function jd(e, t) {
             P
           );
       for (const I in A) {
-        if (yr(I)) continue;
-        const N = A[I], $ = _[I];
-        N !== $ && I !== "value" && s(h, I, $, N, S, P);
+        if (br(I)) continue;
+        const M = A[I], $ = _[I];
+        M !== $ && I !== "value" && s(h, I, $, M, S, P);
       }
       "value" in A && s(h, "value", _.value, A.value, S);
     }
-  }, fe = (h, _, A, P, S, I, N, $, M) => {
+  }, fe = (h, _, A, P, S, I, M, $, N) => {
     const T = _.el = h ? h.el : l(""), V = _.anchor = h ? h.anchor : l("");
     let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
     te && ($ = $ ? $.concat(te) : te), h == null ? (r(T, A, P), r(V, A, P), ee(
@@ -2642,9 +2642,9 @@ function jd(e, t) {
       V,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
     h.dynamicChildren && h.dynamicChildren.length === X.length ? (ae(
@@ -2653,7 +2653,7 @@ function jd(e, t) {
       A,
       S,
       I,
-      N,
+      M,
       $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
@@ -2671,41 +2671,41 @@ function jd(e, t) {
       V,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     );
-  }, Ce = (h, _, A, P, S, I, N, $, M) => {
+  }, Ce = (h, _, A, P, S, I, M, $, N) => {
     _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
       A,
       P,
-      N,
-      M
-    ) : ye(
+      M,
+      N
+    ) : be(
       _,
       A,
       P,
       S,
       I,
-      N,
-      M
-    ) : ke(h, _, M);
-  }, ye = (h, _, A, P, S, I, N) => {
-    const $ = h.component = Gd(
+      M,
+      N
+    ) : ke(h, _, N);
+  }, be = (h, _, A, P, S, I, M) => {
+    const $ = h.component = Qd(
       h,
       P,
       S
     );
-    if (Sa(h) && ($.ctx.renderer = hn), Yd($, !1, N), $.asyncDep) {
+    if (Ia(h) && ($.ctx.renderer = dn), th($, !1, M), $.asyncDep) {
       if (S && S.registerDep(
         $,
         lt,
-        N,
+        M,
         I
       ), !h.el) {
-        const M = $.subTree = Jt(yt);
-        D(null, M, _, A), h.placeholder = M.el;
+        const N = $.subTree = Jt(bt);
+        D(null, N, _, A), h.placeholder = N.el;
       }
     } else
       lt(
@@ -2715,11 +2715,11 @@ function jd(e, t) {
         A,
         S,
         I,
-        N
+        M
       );
   }, ke = (h, _, A) => {
     const P = _.component = h.component;
-    if (Sd(h, _, A))
+    if (Nd(h, _, A))
       if (P.asyncDep && !P.asyncResolved) {
         _.el = h.el, _.placeholder = h.placeholder, W(P, _, A);
         return;
@@ -2727,14 +2727,14 @@ function jd(e, t) {
         P.next = _, P.update();
     else
       _.el = h.el, _.placeholder = h.placeholder, P.vnode = _;
-  }, lt = (h, _, A, P, S, I, N) => {
+  }, lt = (h, _, A, P, S, I, M) => {
     const $ = () => {
       if (h.isMounted) {
         let { next: U, bu: X, u: te, parent: de, vnode: ge } = h;
         {
-          const je = $a(h);
+          const je = Wa(h);
           if (je) {
-            U && (U.el = ge.el, W(h, U, N)), je.asyncDep.then(() => {
+            U && (U.el = ge.el, W(h, U, M)), je.asyncDep.then(() => {
               const it = () => {
                 h.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
               };
@@ -2744,8 +2744,8 @@ function jd(e, t) {
           }
         }
         let me = U, De;
-        wn(h, !1), U ? (U.el = ge.el, W(h, U, N)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(h, !0);
-        const Ae = yl(h), Le = h.subTree;
+        bn(h, !1), U ? (U.el = ge.el, W(h, U, M)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), bn(h, !0);
+        const Ae = bl(h), Le = h.subTree;
         h.subTree = Ae, x(
           Le,
           Ae,
@@ -2759,20 +2759,20 @@ function jd(e, t) {
           h,
           S,
           I
-        ), U.el = Ae.el, me === null && Td(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
+        ), U.el = Ae.el, me === null && Md(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
           () => At(De, de, U, ge),
           S
         );
       } else {
         let U;
         const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: De, type: Ae } = h, Le = Rr(_);
-        wn(h, !1), de && fi(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), wn(h, !0);
+        bn(h, !1), de && fi(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), bn(h, !0);
         {
           De.ce && De.ce._hasShadowRoot() && De.ce._injectChildStyle(
             Ae,
             h.parent ? h.parent.type : void 0
           );
-          const je = h.subTree = yl(h);
+          const je = h.subTree = bl(h);
           x(
             null,
             je,
@@ -2794,15 +2794,15 @@ function jd(e, t) {
       }
     };
     h.scope.on();
-    const M = h.effect = new sa($);
+    const N = h.effect = new ca($);
     h.scope.off();
-    const T = h.update = M.run.bind(M), V = h.job = M.runIfDirty.bind(M);
-    V.i = h, V.id = h.uid, M.scheduler = () => Eo(V), wn(h, !0), T();
+    const T = h.update = N.run.bind(N), V = h.job = N.runIfDirty.bind(N);
+    V.i = h, V.id = h.uid, N.scheduler = () => Eo(V), bn(h, !0), T();
   }, W = (h, _, A) => {
     _.component = h;
     const P = h.vnode.props;
-    h.vnode = _, h.next = null, Id(h, _.props, P, A), Ld(h, _.children, A), cn(), Aa(h), an();
-  }, ie = (h, _, A, P, S, I, N, $, M = !1) => {
+    h.vnode = _, h.next = null, Pd(h, _.props, P, A), zd(h, _.children, A), ln(), Ea(h), cn();
+  }, ie = (h, _, A, P, S, I, M, $, N = !1) => {
     const T = h && h.children, V = h ? h.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
     if (X > 0) {
       if (X & 128) {
@@ -2813,9 +2813,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         return;
       } else if (X & 256) {
@@ -2826,39 +2826,39 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, S, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
+    te & 8 ? (V & 16 && fn(T, S, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
       T,
       U,
       A,
       P,
       S,
       I,
-      N,
+      M,
       $,
-      M
-    ) : dn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
+      N
+    ) : fn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       U,
       A,
       P,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     ));
-  }, j = (h, _, A, P, S, I, N, $, M) => {
-    h = h || Cn, _ = _ || Cn;
+  }, j = (h, _, A, P, S, I, M, $, N) => {
+    h = h || En, _ = _ || En;
     const T = h.length, V = _.length, U = Math.min(T, V);
     let X;
     for (X = 0; X < U; X++) {
-      const te = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = _[X] = N ? $t(_[X]) : Et(_[X]);
       x(
         h[X],
         te,
@@ -2866,12 +2866,12 @@ function jd(e, t) {
         null,
         S,
         I,
-        N,
+        M,
         $,
-        M
+        N
       );
     }
-    T > V ? dn(
+    T > V ? fn(
       h,
       S,
       I,
@@ -2884,17 +2884,17 @@ function jd(e, t) {
       P,
       S,
       I,
-      N,
-      $,
       M,
+      $,
+      N,
       U
     );
-  }, C = (h, _, A, P, S, I, N, $, M) => {
+  }, C = (h, _, A, P, S, I, M, $, N) => {
     let T = 0;
     const V = _.length;
     let U = h.length - 1, X = V - 1;
     for (; T <= U && T <= X; ) {
-      const te = h[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
+      const te = h[T], de = _[T] = N ? $t(_[T]) : Et(_[T]);
       if (ar(te, de))
         x(
           te,
@@ -2903,16 +2903,16 @@ function jd(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       else
         break;
       T++;
     }
     for (; T <= U && T <= X; ) {
-      const te = h[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = h[U], de = _[X] = N ? $t(_[X]) : Et(_[X]);
       if (ar(te, de))
         x(
           te,
@@ -2921,9 +2921,9 @@ function jd(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       else
         break;
@@ -2935,14 +2935,14 @@ function jd(e, t) {
         for (; T <= X; )
           x(
             null,
-            _[T] = M ? $t(_[T]) : Et(_[T]),
+            _[T] = N ? $t(_[T]) : Et(_[T]),
             A,
             de,
             S,
             I,
-            N,
+            M,
             $,
-            M
+            N
           ), T++;
       }
     } else if (T > X)
@@ -2951,7 +2951,7 @@ function jd(e, t) {
     else {
       const te = T, de = T, ge = /* @__PURE__ */ new Map();
       for (T = de; T <= X; T++) {
-        const Be = _[T] = M ? $t(_[T]) : Et(_[T]);
+        const Be = _[T] = N ? $t(_[T]) : Et(_[T]);
         Be.key != null && ge.set(Be.key, T);
       }
       let me, De = 0;
@@ -2981,32 +2981,32 @@ function jd(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ), De++);
       }
-      const pn = Le ? $d(it) : Cn;
-      for (me = pn.length - 1, T = Ae - 1; T >= 0; T--) {
-        const Be = de + T, et = _[Be], Mt = _[Be + 1], gn = Be + 1 < V ? (
+      const hn = Le ? qd(it) : En;
+      for (me = hn.length - 1, T = Ae - 1; T >= 0; T--) {
+        const Be = de + T, et = _[Be], Nt = _[Be + 1], pn = Be + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Cr(Mt)
+          Nt.el || Cr(Nt)
         ) : P;
         it[T] === 0 ? x(
           null,
           et,
           A,
-          gn,
+          pn,
           S,
           I,
-          N,
+          M,
           $,
-          M
-        ) : Le && (me < 0 || T !== pn[me] ? R(et, A, gn, 2) : me--);
+          N
+        ) : Le && (me < 0 || T !== hn[me] ? R(et, A, pn, 2) : me--);
       }
     }
   }, R = (h, _, A, P, S = null) => {
-    const { el: I, type: N, transition: $, children: M, shapeFlag: T } = h;
+    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = h;
     if (T & 6) {
       R(h.component.subTree, _, A, P);
       return;
@@ -3016,17 +3016,17 @@ function jd(e, t) {
       return;
     }
     if (T & 64) {
-      N.move(h, _, A, hn);
+      M.move(h, _, A, dn);
       return;
     }
-    if (N === se) {
+    if (M === se) {
       r(I, _, A);
-      for (let U = 0; U < M.length; U++)
-        R(M[U], _, A, P);
+      for (let U = 0; U < N.length; U++)
+        R(N[U], _, A, P);
       r(h.anchor, _, A);
       return;
     }
-    if (N === bs) {
+    if (M === ys) {
       w(h, _, A);
       return;
     }
@@ -3052,9 +3052,9 @@ function jd(e, t) {
   }, H = (h, _, A, P = !1, S = !1) => {
     const {
       type: I,
-      props: N,
+      props: M,
       ref: $,
-      children: M,
+      children: N,
       dynamicChildren: T,
       shapeFlag: V,
       patchFlag: U,
@@ -3062,11 +3062,11 @@ function jd(e, t) {
       cacheIndex: te,
       memo: de
     } = h;
-    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (cn(), vr($, null, A, h, !0), an()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
+    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (ln(), vr($, null, A, h, !0), cn()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
       return;
     const ge = V & 1 && X, me = !Rr(h);
     let De;
-    if (me && (De = N && N.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
+    if (me && (De = M && M.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
       sr(h.component, A, P);
     else {
       if (V & 128) {
@@ -3077,7 +3077,7 @@ function jd(e, t) {
         h,
         _,
         A,
-        hn,
+        dn,
         P
       ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3085,16 +3085,16 @@ function jd(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== se || U > 0 && U & 64) ? dn(
+      (I !== se || U > 0 && U & 64) ? fn(
         T,
         _,
         A,
         !1,
         !0
-      ) : (I === se && U & 384 || !S && V & 16) && dn(M, _, A), P && Ke(h);
+      ) : (I === se && U & 384 || !S && V & 16) && fn(N, _, A), P && Ke(h);
     }
     const Ae = de != null && te == null;
-    (me && (De = N && N.onVnodeUnmounted) || ge || Ae) && He(() => {
+    (me && (De = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
       De && At(De, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
     }, A);
   }, Ke = (h) => {
@@ -3103,15 +3103,15 @@ function jd(e, t) {
       wt(A, P);
       return;
     }
-    if (_ === bs) {
-      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
+    if (_ === ys) {
+      b(h), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const N = I ? to(h) : h, $ = () => {
+    const M = I ? to(h) : h, $ = () => {
       I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (N && N.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: M, delayLeave: T } = S, V = N.el, U = () => M(V, $);
+    if (M && M.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: T } = S, V = M.el, U = () => N(V, $);
       T ? T(V, $, U) : U();
     } else
       $();
@@ -3121,25 +3121,25 @@ function jd(e, t) {
       A = m(h), i(h), h = A;
     i(_);
   }, sr = (h, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: N, um: $, m: M, a: T } = h;
-    xl(M), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(N, h, _, A)) : N && (N.transition = h.vnode.transition, H(N, h, _, A)), $ && He($, _);
+    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: T } = h;
+    xl(N), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(M, h, _, A)) : M && (M.transition = h.vnode.transition, H(M, h, _, A)), $ && He($, _);
     const V = () => {
       h.isUnmounted = !0;
     };
     V.flags = 16, He(V, _);
-  }, dn = (h, _, A, P = !1, S = !1, I = 0) => {
-    for (let N = I; N < h.length; N++)
-      H(h[N], _, A, P, S);
+  }, fn = (h, _, A, P = !1, S = !1, I = 0) => {
+    for (let M = I; M < h.length; M++)
+      H(h[M], _, A, P, S);
   }, xe = (h) => {
     if (h.shapeFlag & 6)
       return xe(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const _ = m(h.anchor || h.el), A = _ && _[Ca];
+    const _ = m(h.anchor || h.el), A = _ && _[Ta];
     return A ? m(A) : _;
   }, qr = (h, _, A) => {
-    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Vd();
-    cd(() => {
+    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Zd();
+    hd(() => {
       h == null ? _._vnode && H(_._vnode, null, null, !0) : x(
         _._vnode || null,
         h,
@@ -3150,12 +3150,12 @@ function jd(e, t) {
         A
       ), _._vnode = h;
     }, P);
-  }, hn = {
+  }, dn = {
     p: x,
     um: H,
     m: R,
     r: Ke,
-    mt: ye,
+    mt: be,
     mc: ee,
     pc: ie,
     pbc: ae,
@@ -3165,16 +3165,16 @@ function jd(e, t) {
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Ad(qr)
+    createApp: Dd(qr)
   };
 }
 function _s({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function wn({ effect: e, job: t }, n) {
+function bn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Bd(e, t) {
+function Jd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function So(e, t, n = !1) {
@@ -3183,10 +3183,10 @@ function So(e, t, n = !1) {
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === yt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
     }
 }
-function $d(e) {
+function qd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function $d(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function $a(e) {
+function Wa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : $a(t);
+    return t.asyncDep && !t.asyncResolved ? t : Wa(t);
 }
 function xl(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const za = (e) => e.__isSuspense, zd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Ud(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ld(e);
+const Ja = (e) => e.__isSuspense, Hd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Vd(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : dd(e);
 }
-const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), yt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
+const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), ys = /* @__PURE__ */ Symbol.for("v-stc"), Tn = [];
 let ot = null;
 function J(e = !1) {
-  Fn.push(ot = e ? null : []);
+  Tn.push(ot = e ? null : []);
 }
-function Ua() {
-  Fn.pop(), ot = Fn[Fn.length - 1] || null;
+function qa() {
+  Tn.pop(), ot = Tn[Tn.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
   Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
 }
-function Wa(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ua(), Ir > 0 && ot && ot.push(e), e;
+function Ha(e) {
+  return e.dynamicChildren = Ir > 0 ? ot || En : null, qa(), Ir > 0 && ot && ot.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return Wa(
+  return Ha(
     Y(
       e,
       t,
@@ -3258,7 +3258,7 @@ function q(e, t, n, r, i, s) {
   );
 }
 function di(e, t, n, r, i) {
-  return Wa(
+  return Ha(
     Jt(
       e,
       t,
@@ -3275,20 +3275,20 @@ function To(e) {
 function ar(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ja = ({ key: e }) => e ?? null, hi = ({
+const Va = ({ key: e }) => e ?? null, hi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Ne(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
 function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ja(t),
+    key: t && Va(t),
     ref: t && hi(t),
-    scopeId: Ea,
+    scopeId: Sa,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     appContext: null,
     ctx: at
   };
-  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Ne(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   ot && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,9 +3320,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ot.push(c), c;
 }
-const Jt = Wd;
-function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === wd) && (e = yt), To(e)) {
+const Jt = Gd;
+function Gd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === Rd) && (e = bt), To(e)) {
     const l = Zn(
       e,
       t,
@@ -3331,12 +3331,12 @@ function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && ki(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
   }
-  if (eh(e) && (e = e.__vccOpts), t) {
-    t = Jd(t);
+  if (sh(e) && (e = e.__vccOpts), t) {
+    t = Kd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
+    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
   }
-  const o = Me(e) ? 1 : za(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  const o = Ne(e) ? 1 : Ja(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
   return Y(
     e,
     t,
@@ -3348,16 +3348,16 @@ function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Jd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : Na(e) ? ft({}, e[Ka] || e) : e : null;
+function Kd(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : ja(e) ? ft({}, e[Za] || e) : e : null;
 }
 function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? qd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Yd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ja(a),
+    key: a && Va(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3406,10 +3406,10 @@ function he(e = " ", t = 0) {
   return Jt($i, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (J(), di(yt, null, e)) : Jt(yt, null, e);
+  return t ? (J(), di(bt, null, e)) : Jt(bt, null, e);
 }
 function Et(e) {
-  return e == null || typeof e == "boolean" ? Jt(yt) : ce(e) ? Jt(
+  return e == null || typeof e == "boolean" ? Jt(bt) : ce(e) ? Jt(
     se,
     null,
     // #3666, avoid reference pollution when reusing vnode
@@ -3434,7 +3434,7 @@ function ki(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Na(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !ja(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (ve(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function ki(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function qd(...e) {
+function Yd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const Hd = /* @__PURE__ */ Ta();
-let qa = 0;
-function Vd() {
-  return qa;
+const Xd = /* @__PURE__ */ Oa();
+let Ga = 0;
+function Zd() {
+  return Ga;
 }
-function Gd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Hd, s = {
-    uid: qa++,
+function Qd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Xd, s = {
+    uid: Ga++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Gd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new If(
+    scope: new Pf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function Gd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Od(r, i),
-    emitsOptions: Ed(r, i),
+    propsOptions: jd(r, i),
+    emitsOptions: Fd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,13 +3552,13 @@ function Gd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Rd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Td.bind(null, s), e.ce && e.ce(s), s;
 }
 let Qn = null;
-const Kd = () => Qn || at;
+const eh = () => Qn || at;
 let xi, Or;
 {
-  const e = Ni(), t = (n, r) => {
+  const e = Mi(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
@@ -3572,7 +3572,7 @@ let xi, Or;
     (n) => Ai = n
   );
 }
-const Ha = (e) => {
+const Ka = (e) => {
   const t = Qn;
   return xi(e), e.scope.on(), () => {
     e.scope.off(), xi(t);
@@ -3580,24 +3580,24 @@ const Ha = (e) => {
 }, vl = () => {
   Qn && Qn.scope.off(), xi(null);
 };
-function Va(e) {
+function Ya(e) {
   return e.vnode.shapeFlag & 4;
 }
 let Ai = !1;
-function Yd(e, t = !1, n = !1) {
+function th(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Va(e);
-  Fd(e, r, s, t), Nd(e, i, n || t);
-  const o = s ? Xd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ya(e);
+  Ld(e, r, s, t), $d(e, i, n || t);
+  const o = s ? nh(e, t) : void 0;
   return t && Or(!1), o;
 }
-function Xd(e, t) {
+function nh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, kd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ed);
   const { setup: r } = n;
   if (r) {
-    cn();
-    const i = e.setupContext = r.length > 1 ? Qd(e) : null, s = Ha(e), o = Wr(
+    ln();
+    const i = e.setupContext = r.length > 1 ? ih(e) : null, s = Ka(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function Xd(e, t) {
         e.props,
         i
       ]
-    ), l = Xc(o);
-    if (an(), s(), (l || e.sp) && !Rr(e) && yd(e), l) {
+    ), l = ea(o);
+    if (cn(), s(), (l || e.sp) && !Rr(e) && vd(e), l) {
       if (o.then(vl, vl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function Xd(e, t) {
     } else
       Rl(e, o);
   } else
-    Ga(e);
+    Xa(e);
 }
 function Rl(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = wa(t)), Ga(e);
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = Aa(t)), Xa(e);
 }
-function Ga(e, t, n) {
+function Xa(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Sn);
+  e.render || (e.render = r.render || Dn);
 }
-const Ka = /* @__PURE__ */ Symbol(), Zd = {
+const Za = /* @__PURE__ */ Symbol(), rh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Ka ? e : e[t];
+    return Ge(e, "get", ""), t === Za ? e : e[t];
   }
 };
-function Qd(e) {
+function ih(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Zd),
+    attrs: new Proxy(e.attrs, rh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(wa(Xf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Aa(nd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function eh(e) {
+function sh(e) {
   return ve(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ nd(e, t, Ai), th = "3.5.45";
+const tt = (e, t) => /* @__PURE__ */ ld(e, t, Ai), oh = "3.5.45";
 let io;
 const El = typeof window < "u" && window.trustedTypes;
 if (El)
@@ -3673,7 +3673,7 @@ if (El)
     });
   } catch {
   }
-const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000/svg", rh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), ih = {
+const Qa = io ? (e) => io.createHTML(e) : (e) => e, lh = "http://www.w3.org/2000/svg", ch = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), ah = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(nh, e) : t === "mathml" ? Bt.createElementNS(rh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(lh, e) : t === "mathml" ? Bt.createElementNS(ch, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = Ya(
+      Cl.innerHTML = Qa(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Cl.content;
@@ -3728,18 +3728,18 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, sh = /* @__PURE__ */ Symbol("_vtc");
-function oh(e, t, n) {
-  const r = e[sh];
+}, uh = /* @__PURE__ */ Symbol("_vtc");
+function fh(e, t, n) {
+  const r = e[uh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), lh = /* @__PURE__ */ Symbol("_vsh"), ch = /* @__PURE__ */ Symbol(""), ah = /(?:^|;)\s*display\s*:/;
-function uh(e, t, n) {
-  const r = e.style, i = Me(n);
+const Dl = /* @__PURE__ */ Symbol("_vod"), dh = /* @__PURE__ */ Symbol("_vsh"), hh = /* @__PURE__ */ Symbol(""), ph = /(?:^|;)\s*display\s*:/;
+function gh(e, t, n) {
+  const r = e.style, i = Ne(n);
   let s = !1;
   if (n && !i) {
     if (t)
-      if (Me(t))
+      if (Ne(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
           n[l] == null && _r(r, l, "");
@@ -3750,20 +3750,20 @@ function uh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? dh(
+      l != null ? _h(
         e,
         o,
-        !Me(t) && t ? t[o] : void 0,
+        !Ne(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[ch];
-      o && (n += ";" + o), r.cssText = n, s = ah.test(n);
+      const o = r[hh];
+      o && (n += ";" + o), r.cssText = n, s = ph.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[lh] && (r.display = "none"));
+  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[dh] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,7 +3772,7 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = fh(e, t);
+    const r = mh(e, t);
     ri.test(n) ? e.setProperty(
       Nn(r),
       n.replace(ri, ""),
@@ -3780,35 +3780,35 @@ function _r(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Sl = ["Webkit", "Moz", "ms"], ys = {};
-function fh(e, t) {
-  const n = ys[t];
+const Sl = ["Webkit", "Moz", "ms"], bs = {};
+function mh(e, t) {
+  const n = bs[t];
   if (n)
     return n;
   let r = _t(t);
   if (r !== "filter" && r in e)
-    return ys[t] = r;
-  r = ea(r);
+    return bs[t] = r;
+  r = ra(r);
   for (let i = 0; i < Sl.length; i++) {
     const s = Sl[i] + r;
     if (s in e)
-      return ys[t] = s;
+      return bs[t] = s;
   }
   return t;
 }
-function dh(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
+function _h(e, t, n, r) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Ne(r) && n === r;
 }
 const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Df(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !na(n) ? e.removeAttribute(t) : e.setAttribute(
+function Fl(e, t, n, r, i, s = Of(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !sa(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
 function Il(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ya(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Qa(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = na(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = sa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,38 +3833,38 @@ function Il(e, t, n, r, i) {
   }
   o && e.removeAttribute(i || t);
 }
-function En(e, t, n, r) {
+function Rn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function hh(e, t, n, r) {
+function yh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Ol = /* @__PURE__ */ Symbol("_vei");
-function ph(e, t, n, r, i = null) {
+function bh(e, t, n, r, i = null) {
   const s = e[Ol] || (e[Ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = _h(t);
+    const [l, c] = xh(t);
     if (r) {
-      const a = s[t] = wh(
+      const a = s[t] = Rh(
         r,
         i
       );
-      En(e, l, a, c);
-    } else o && (hh(e, l, o, c), s[t] = void 0);
+      Rn(e, l, a, c);
+    } else o && (yh(e, l, o, c), s[t] = void 0);
   }
 }
-const gh = /(Once|Passive|Capture)$/, mh = /^on:?(?:Once|Passive|Capture)$/;
-function _h(e) {
+const wh = /(Once|Passive|Capture)$/, kh = /^on:?(?:Once|Passive|Capture)$/;
+function xh(e) {
   let t, n;
-  for (; (n = e.match(gh)) && !mh.test(e); )
+  for (; (n = e.match(wh)) && !kh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
 let ws = 0;
-const bh = /* @__PURE__ */ Promise.resolve(), yh = () => ws || (bh.then(() => ws = 0), ws = Date.now());
-function wh(e, t) {
+const Ah = /* @__PURE__ */ Promise.resolve(), vh = () => ws || (Ah.then(() => ws = 0), ws = Date.now());
+function Rh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,18 +3894,18 @@ function wh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = yh(), n;
+  return n.value = e, n.attached = vh(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, kh = (e, t, n, r, i, s) => {
+const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Eh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? oh(e, r, o) : t === "style" ? uh(e, n, r) : Ii(t) ? Oi(t) || ph(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : xh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Ah(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
+  t === "class" ? fh(e, r, o) : t === "style" ? gh(e, n, r) : Ii(t) ? Oi(t) || bh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ch(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Dh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Ne(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
 };
-function xh(e, t, n, r) {
+function Ch(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && ve(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function xh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Ml(t) && Me(n) ? !1 : t in e;
+  return Nl(t) && Ne(n) ? !1 : t in e;
 }
-function Ah(e, t) {
+function Dh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,60 +3929,60 @@ const vi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ce(t) ? (n) => fi(t, n) : t;
 };
-function vh(e) {
+function Sh(e) {
   e.target.composing = !0;
 }
-function Nl(e) {
+function Ml(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Dn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
+const Cn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
 function ks(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const Un = {
+const zn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Dn] = vi(i);
+`))), e[Cn] = vi(i);
     const s = r || i.props && i.props.type === "number";
-    En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Dn](ks(e.value, n, s));
-    }), (n || s) && En(e, "change", () => {
+    Rn(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Cn](ks(e.value, n, s));
+    }), (n || s) && Rn(e, "change", () => {
       e.value = ks(e.value, n, s);
-    }), t || (En(e, "compositionstart", vh), En(e, "compositionend", Nl), En(e, "change", Nl));
+    }), t || (Rn(e, "compositionstart", Sh), Rn(e, "compositionend", Ml), Rn(e, "change", Ml));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const i = t ?? "", s = e[ii];
-    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Dn](ks(e.value, n, r)) : e.value = i;
+    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Cn](ks(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[Dn] = vi(o), e.composing) return;
+    if (e[Cn] = vi(o), e.composing) return;
     const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Rh = {
+}, Th = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, En(e, "change", () => {
+    e._modelValue = t, Rn(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
         (c) => n ? Ur(Ri(c)) : Ri(c)
-      ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+      ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? ce(o) ? i.slice() : i : o
       ];
       try {
-        e[Dn](o);
+        e[Cn](o);
       } finally {
         xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Dn] = vi(r);
+    }), e[Cn] = vi(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
@@ -3990,16 +3990,16 @@ const Un = {
     Ll(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Dn] = vi(n);
+    e._modelValue = t, e[Cn] = vi(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Eh(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Fh(t, r[1], r[0])) && Ll(e, t, n);
   }
 };
-function Eh(e, t, n) {
-  if (!n || ce(e)) return ln(e, t);
-  if (Mn(e)) {
+function Fh(e, t, n) {
+  if (!n || ce(e)) return on(e, t);
+  if (On(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4009,16 +4009,16 @@ function Eh(e, t, n) {
 }
 function Ll(e, t, n = !1) {
   const r = e.multiple, i = ce(t);
-  if (!(r && !i && !Mn(t))) {
+  if (!(r && !i && !On(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = Ri(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ff(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Lf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Ri(l), t)) {
+      else if (on(Ri(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4029,7 +4029,7 @@ function Ll(e, t, n = !1) {
 function Ri(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
+const Ih = ["ctrl", "shift", "alt", "meta"], Oh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ch.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Hn = (e, t) => {
+  exact: (e, t) => Ih.some((n) => e[`${n}Key`] && !t.includes(n))
+}, qn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Dh[t[o]];
+      const l = Oh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Sh = /* @__PURE__ */ ft({ patchProp: kh }, ih);
+}, Nh = /* @__PURE__ */ ft({ patchProp: Eh }, ah);
 let Pl;
-function Th() {
-  return Pl || (Pl = Pd(Sh));
+function Mh() {
+  return Pl || (Pl = Ud(Nh));
 }
-const Fh = ((...e) => {
-  const t = Th().createApp(...e), { mount: n } = t;
+const Lh = ((...e) => {
+  const t = Mh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Oh(r);
+    const i = jh(r);
     if (!i) return;
     const s = t._component;
     !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Ih(i));
+    const o = n(i, !1, Ph(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Ih(e) {
+function Ph(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Oh(e) {
-  return Me(e) ? document.querySelector(e) : e;
+function jh(e) {
+  return Ne(e) ? document.querySelector(e) : e;
 }
-const Mh = "/comfyd/connection";
-function Nh(e, t) {
+const Bh = "/comfyd/connection";
+function $h(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Nh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Lh = "comfyd", Ph = "comfyd.token.", jh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Xa(e) {
-  return jh.test(e.token);
+const zh = "comfyd", Uh = "comfyd.token.", Wh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function eu(e) {
+  return Wh.test(e.token);
 }
-function Za(e, t) {
-  return Xa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function tu(e, t) {
+  return eu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function Qa(e) {
-  return Xa(e) ? [Lh, Ph + e.token] : [];
+function nu(e) {
+  return eu(e) ? [zh, Uh + e.token] : [];
 }
-class Bh {
+class Jh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Mh).then(
-      (t) => Nh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Bh).then(
+      (t) => $h(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4124,13 +4124,13 @@ function so(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const In = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+const Fn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
 function qt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (Fn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function $h(e, t) {
+function qh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function jl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function zh(e, t) {
+function Hh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Uh(e, t) {
+function Vh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Wh(e) {
+function Gh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Jh(e, t) {
+function Kh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function Jh(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function nn(e) {
+function Hn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let i = t;
@@ -4178,13 +4178,13 @@ function Vn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = qh(r, o);
+    let l = Yh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const Bl = 128;
-function qh(e, t) {
+function Yh(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4208,7 +4208,7 @@ const Vt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function eu(e, t, n = {}) {
+function ru(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4247,9 +4247,9 @@ function eu(e, t, n = {}) {
     for (const j of x[W]) ie = Math.min(ie, w[j]);
     w[W] = Math.max(0, ie - 1);
   }
-  let y = 0;
-  for (let W = 0; W < o; W++) y = Math.max(y, w[W] + 1);
-  const F = Array.from({ length: y }, () => []);
+  let b = 0;
+  for (let W = 0; W < o; W++) b = Math.max(b, w[W] + 1);
+  const F = Array.from({ length: b }, () => []);
   for (let W = 0; W < o; W++) F[w[W]].push(W);
   const z = new Float64Array(o), B = () => {
     for (const W of F) W.forEach((ie, j) => z[ie] = W.length > 1 ? j / (W.length - 1) : 0.5);
@@ -4270,16 +4270,16 @@ function eu(e, t, n = {}) {
   };
   let Q = F.map((W) => W.slice()), ae = $l(F, x, w, o);
   for (let W = 0; W < Vt.sweeps && ae > 0; W++) {
-    for (let j = 1; j < y; j++)
+    for (let j = 1; j < b; j++)
       F[j] = ee(F[j], p), B();
-    for (let j = y - 2; j >= 0; j--)
+    for (let j = b - 2; j >= 0; j--)
       F[j] = ee(F[j], x), B();
     const ie = $l(F, x, w, o);
     ie < ae && (ae = ie, Q = F.map((j) => j.slice()));
   }
   const ne = new Float64Array(o), fe = new Float64Array(o);
-  let Ce = r, ye = i;
-  for (let W = 0; W < y; W++) {
+  let Ce = r, be = i;
+  for (let W = 0; W < b; W++) {
     let ie = 0, j = i;
     for (const C of Q[W]) {
       const R = e[C];
@@ -4289,14 +4289,14 @@ function eu(e, t, n = {}) {
         for (const wt of p[C]) Ke += fe[wt] + e[wt].h / 2;
         H = Math.max(j, Ke / p[C].length - R.h / 2);
       }
-      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), ye = Math.max(ye, H + R.h);
+      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), be = Math.max(be, H + R.h);
     }
     Ce += ie + s;
   }
   const ke = /* @__PURE__ */ new Map(), lt = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
     ke.set(e[W].id, [ne[W], fe[W]]), lt.set(e[W].id, w[W]);
-  return { pos: ke, layer: lt, width: y ? Ce - s - r : 0, height: ye - i };
+  return { pos: ke, layer: lt, width: b ? Ce - s - r : 0, height: be - i };
 }
 function $l(e, t, n, r) {
   const i = new Float64Array(r);
@@ -4323,10 +4323,10 @@ function oo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Hh(e, t, n = 0) {
+function Xh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function tu(e, t, n = Vt.spacing) {
+function iu(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4347,67 +4347,67 @@ function Ci(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function nu(e) {
+function su(e) {
   const t = [];
-  for (const n of In(e))
+  for (const n of Fn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = $h(e, r.link);
+      const i = qh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Vh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function ru(e, t, n, r) {
+const Zh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
+function ou(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Gh(e, t, n = {}) {
+function Qh(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
-    l = In(e).filter((y) => w.has(String(y.id)));
-  } else l = In(e).filter((w) => !o(w));
+    l = Fn(e).filter((b) => w.has(String(b.id)));
+  } else l = Fn(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Vh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = nu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = eu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  a.sort((w, b) => w.y - b.y || w.x - b.x || Zh(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = su(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: p } = ru(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = Fn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, b) => p.get(w.id) - p.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), k = [];
   for (const w of D) {
-    const [y, F] = g.get(w.id), z = { ...w, x: y, y: F };
-    v.length && (z.y = tu(z, v.concat(k), s)), k.push(z), ru(qt(e, w.id), z.x, z.y, i);
+    const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
+    v.length && (z.y = iu(z, v.concat(k), s)), k.push(z), ou(qt(e, w.id), z.x, z.y, i);
   }
   return D.map((w) => w.id);
 }
-function Kh(e, t, n = {}) {
+function ep(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ci(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = nu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = eu(c, m, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ci(k, r)), a = Fn(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = su(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = ru(c, m, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
-    const y = u.get(String(k));
-    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
+    const b = u.get(String(k));
+    !b || !o.has(String(w)) || (p = Math.max(p, b.x + b.w + s - g.pos.get(w)[0]), x = Math.min(x, b.y));
   }
   if (p === -1 / 0) {
-    const k = Yh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
-    let y = null;
+    const k = tp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    let b = null;
     if (w) {
-      y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
-      const F = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((z) => Hh(F, z, s / 2)) && (y = null);
+      b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
+      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
+      a.some((z) => Xh(F, z, s / 2)) && (b = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
+    b || (b = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = b;
   }
   const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
   for (const k of v) {
-    const [w, y] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + y };
-    F.y = tu(F, D, s), D.push(F), ru(qt(e, k.id), F.x, F.y, i);
+    const [w, b] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + b };
+    F.y = iu(F, D, s), D.push(F), ou(qt(e, k.id), F.x, F.y, i);
   }
   return v.map((k) => k.id);
 }
-function Yh(e) {
+function tp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4438,14 +4438,14 @@ class lo extends Error {
 const le = (e, t, n) => {
   throw new lo(e, t, n);
 }, er = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Wn(e, t, n = Xe.name, { optional: r = !1 } = {}) {
+function Un(e, t, n = Xe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
     le("INVALID_COMMAND", `${t} is required`);
   }
   return typeof e != "string" && le("INVALID_COMMAND", `${t} must be a string`), e.length > n && le("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function kn(e, t, { optional: n = !1 } = {}) {
+function wn(e, t, { optional: n = !1 } = {}) {
   return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Xe.coord) && le("INVALID_COMMAND", `${t} must be a number within ±${Xe.coord}`), e);
 }
 function Kt(e, t) {
@@ -4469,18 +4469,18 @@ function zl(e, t) {
 const pi = {
   create_node(e) {
     const t = {
-      node_type: Wn(e.node_type, "node_type"),
-      x: kn(e.x, "x", { optional: !0 }),
-      y: kn(e.y, "y", { optional: !0 }),
-      ref: Wn(e.ref, "ref", Xe.ref, { optional: !0 }),
-      title: Wn(e.title, "title", Xe.name, { optional: !0 }),
+      node_type: Un(e.node_type, "node_type"),
+      x: wn(e.x, "x", { optional: !0 }),
+      y: wn(e.y, "y", { optional: !0 }),
+      ref: Un(e.ref, "ref", Xe.ref, { optional: !0 }),
+      title: Un(e.title, "title", Xe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || le("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
       er(e.widgets) || le("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Xe.widgets && le("INVALID_COMMAND", `more than ${Xe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Wn(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([Un(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
@@ -4494,61 +4494,61 @@ const pi = {
   disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Kt(e.node_id, "node_id"),
-    name: Wn(e.name, "name"),
+    name: Un(e.name, "name"),
     value: zl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: kn(e.x, "x"), y: kn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
     Array.isArray(t) || le("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Xe.nodes && le("INVALID_COMMAND", `node_ids: more than ${Xe.nodes}`);
-    const n = kn(e.spacing, "spacing", { optional: !0 });
+    const n = wn(e.spacing, "spacing", { optional: !0 });
     return n !== null && (n < 0 || n > Vt.maxSpacing) && le("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
       node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
-      x: kn(e.x, "x", { optional: !0 }),
-      y: kn(e.y, "y", { optional: !0 }),
+      x: wn(e.x, "x", { optional: !0 }),
+      y: wn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Wn(e.mode, "mode");
+    const t = Un(e.mode, "mode");
     return Object.hasOwn(xs, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, iu = Object.freeze(Object.keys(pi)), Ul = new Set(iu.filter((e) => e !== "get_graph"));
-function Xh(e) {
+}, lu = Object.freeze(Object.keys(pi)), Ul = new Set(lu.filter((e) => e !== "get_graph"));
+function np(e) {
   er(e) || le("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
     r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${iu.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${lu.join(", ")}`), { type: t, ...pi[t](n) };
 }
-const Zh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Qh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function ep(e, t, n) {
+const rp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), ip = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function sp(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Jh(e, t);
+    const s = Kh(e, t);
     return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Zh.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : Qh.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return rp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : ip.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function tp(e) {
+function op(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Wl(e, t, n, r) {
-  const i = Uh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Wh(t)));
-  const s = ep(i, t, r), o = i.value;
+  const i = Vh(t, n);
+  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Gh(t)));
+  const s = sp(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return tp(i);
+  return op(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
@@ -4559,15 +4559,15 @@ function Yt(e, t, n) {
   }
   return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function np(e) {
+function lp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function rp(e) {
+function cp(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Kh(e.graph, t, { LiteGraph: e.LiteGraph, view: np(e) });
+  e.pending.clear(), t.length && ep(e.graph, t, { LiteGraph: e.LiteGraph, view: lp(e) });
 }
-const ip = {
+const ap = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
@@ -4591,7 +4591,7 @@ const ip = {
     return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = zh(n, t.from_slot);
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Hh(n, t.from_slot);
     i < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4628,7 +4628,7 @@ const ip = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of In(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Fn(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4636,7 +4636,7 @@ const ip = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Gh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Qh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4651,24 +4651,24 @@ const ip = {
     const n = Yt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, sp = "BATCH_MODE_PARTIAL";
-function op(e) {
-  return e === sp || e === 2 || String(e).toLowerCase() === "partial";
+}, up = "BATCH_MODE_PARTIAL";
+function fp(e) {
+  return e === up || e === 2 || String(e).toLowerCase() === "partial";
 }
 function Jl(e, t) {
   const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function lp(e, t) {
+function dp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Xe.commands)
     return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = op(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = fp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let x;
     try {
-      x = Xh(n[p]);
+      x = np(n[p]);
     } catch (D) {
       if (c[p] = Jl(p, D), !i) {
         u = p;
@@ -4679,24 +4679,24 @@ function lp(e, t) {
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
     const v = i && Ul.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...ip[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+      c[p] = { index: p, ok: !0, ...ap[x.type](o, x) }, Ul.has(x.type) && (d = !0);
     } catch (D) {
       if (c[p] = Jl(p, D), !i) {
         u = p;
         break;
       }
       const k = v ?? l;
-      nn(r.serialize()) !== nn(k) && ql(r, k);
+      Hn(r.serialize()) !== Hn(k) && ql(r, k);
     }
   }
   if (u >= 0) {
-    nn(r.serialize()) !== nn(l) && ql(r, l);
+    Hn(r.serialize()) !== Hn(l) && ql(r, l);
     const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let x = 0; x < n.length; x++)
       x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  rp(o), r.setDirtyCanvas?.(!0, !0);
+  cp(o), r.setDirtyCanvas?.(!0, !0);
   const m = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: m,
@@ -4708,7 +4708,100 @@ function lp(e, t) {
 function ql(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function cp(e) {
+const cu = new Float64Array(1), Hl = new Uint32Array(cu.buffer), Vl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Gl(e) {
+  for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
+  return e;
+}
+function hp(e) {
+  const t = e._links ?? e.links;
+  return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
+}
+function pp(e) {
+  let t = -2128831035;
+  const n = (l) => {
+    t = Math.imul(t ^ l, 16777619);
+  }, r = (l) => {
+    let c = Number(l);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), cu[0] = c, n(Hl[Vl]), n(Hl[1 - Vl]);
+  }, i = (l) => {
+    const c = String(l ?? "");
+    r(c.length);
+    for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
+  }, s = Gl(e._nodes ?? e.nodes ?? []);
+  r(s.length);
+  for (const l of s) {
+    r(l.id), i(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
+    const c = l.inputs ?? [];
+    r(c.length);
+    for (const u of c) r(u?.link > 0 ? u.link : 0);
+    const a = l.outputs ?? [];
+    r(a.length);
+    for (const u of a) {
+      const d = (u?.links ?? []).filter((m) => m > 0);
+      r(d.length);
+      for (const m of d) r(m);
+    }
+  }
+  const o = Gl(hp(e));
+  r(o.length);
+  for (const l of o)
+    r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
+  return (t >>> 0).toString(16).padStart(8, "0");
+}
+function gp(e) {
+  return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
+}
+function mp(e) {
+  if (!e || typeof e != "object") return JSON.stringify(e);
+  const { order: t, ...n } = e;
+  return JSON.stringify(n);
+}
+function _p(e) {
+  const { nodes: t, links: n, last_node_id: r, last_link_id: i, state: s, extra: o, ...l } = e;
+  let c = o;
+  if (c && typeof c == "object" && "ds" in c) {
+    const { ds: a, ...u } = c;
+    c = u;
+  }
+  return JSON.stringify({ ...l, extra: c ?? null });
+}
+function au(e) {
+  if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
+  const t = /* @__PURE__ */ new Map();
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, mp(r));
+  const n = /* @__PURE__ */ new Map();
+  for (const r of Array.isArray(e.links) ? e.links : []) {
+    const i = gp(r);
+    i && i[0] != null && n.set(i[0], JSON.stringify(i));
+  }
+  return { nodes: t, links: n, rest: _p(e) };
+}
+function yp(e, t, n) {
+  if (!e) return null;
+  const r = au(t);
+  if (!r || r.rest !== e.rest) return null;
+  const i = [];
+  for (const c of t.nodes)
+    !c || c.id == null || e.nodes.get(c.id) !== r.nodes.get(c.id) && i.push(JSON.stringify(c));
+  const s = [...e.nodes.keys()].filter((c) => !r.nodes.has(c)), o = [];
+  for (const [c, a] of r.links) {
+    const u = e.links.get(c);
+    if (u === void 0) o.push(a);
+    else if (u !== a) return null;
+  }
+  const l = [...e.links.keys()].filter((c) => !r.links.has(c));
+  return {
+    nodes_json: i,
+    removed_node_ids: s,
+    links_json: o,
+    removed_link_ids: l,
+    last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
+    last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
+    digest: pp(n)
+  };
+}
+function bp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4717,8 +4810,8 @@ function cp(e) {
   }, end() {
   } };
 }
-function ap(e, t) {
-  const n = cp(e);
+function wp(e, t) {
+  const n = bp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4730,8 +4823,8 @@ function ap(e, t) {
     }
   }
 }
-const up = 1e3, fp = 1500, dp = 120, hp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", pp = 200, gp = 50, mp = 1e4, _p = 1e3, bp = 128, Rs = 1024 * 1024 - 1024;
-function yp(e) {
+const kp = 1e3, xp = 1500, Ap = 120, vp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", Rp = 200, Ep = 50, Cp = 1e4, Dp = 1e3, Sp = 128, Rs = 1024 * 1024 - 1024;
+function Tp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4739,9 +4832,9 @@ function yp(e) {
 }
 function Es(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${yp(n)}`.slice(0, bp);
+  return `${e}:${r}~${Tp(n)}`.slice(0, Sp);
 }
-function wp(e, t = hp) {
+function Fp(e, t = vp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4754,7 +4847,7 @@ function wp(e, t = hp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Ip(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4771,7 +4864,7 @@ function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class xp {
+class Op {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4787,7 +4880,7 @@ class xp {
    */
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.log = t.log ?? (() => {
-    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
+    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
   }
   // ---- the graph ----
   graph() {
@@ -4809,7 +4902,7 @@ class xp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), fp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), xp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4839,20 +4932,20 @@ class xp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > gp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Ep : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, pp);
+      }, Rp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = wp(await this.d.objectInfo?.());
+        this.objectInfoJson = Fp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4865,7 +4958,7 @@ class xp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Za(t, "/comfy/editor/ws"), Qa(t));
+      n = new this.d.WebSocket(tu(t, "/comfy/editor/ws"), nu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4873,7 +4966,7 @@ class xp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === up) {
+        if (r?.code === kp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4883,7 +4976,7 @@ class xp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Es(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
+    this.canvasId = Es(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4920,6 +5013,8 @@ class xp {
           return this.enqueue(() => this.handleQueue(n));
         case "load":
           return this.enqueue(() => this.handleLoad(n));
+        case "resync":
+          return this.enqueue(() => this.resync(n));
         case "report_ack":
           Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision));
           return;
@@ -4954,19 +5049,19 @@ class xp {
     let r;
     this.busy++;
     try {
-      r = ap(this.d.app, () => lp(n, t));
+      r = wp(this.d.app, () => dp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
       this.busy--;
     }
     const i = this.serialize();
-    this.lastSig = nn(i), this.tabRevision += 1, this.send({
+    this.reported(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Ap),
+      results: (r.results ?? []).filter(Boolean).map(Np),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -4993,14 +5088,14 @@ class xp {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Vl(u), u;
+        throw s = Yl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Vl(a);
+      s = s || Yl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5025,10 +5120,10 @@ class xp {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Hl(r, "beforeQueued");
+      Kl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Hl(r, "afterQueued");
+      Kl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5056,7 +5151,7 @@ class xp {
       }
     }
     const s = this.serialize();
-    this.lastSig = nn(s), this.tabRevision += 1, this.send({
+    this.reported(s), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: r,
@@ -5070,12 +5165,12 @@ class xp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, dp);
+    }, Ap);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < mp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Cp || this.d.app.configuringGraph) return;
     if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5086,8 +5181,36 @@ class xp {
     } catch {
       return;
     }
-    const r = nn(n);
-    r !== this.lastSig && (this.lastSig = r, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
+    const r = Hn(n);
+    if (r === this.lastSig) return;
+    let i = null;
+    try {
+      i = yp(this.baseline, n, this.graph());
+    } catch {
+      i = null;
+    }
+    this.reported(n, r), this.tabRevision += 1, i ? this.send({ type: "user_edit", delta: i, tab_revision: this.tabRevision }) : this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
+  }
+  /** The workflow the core now has from this tab: edits are found, and
+   * their deltas taken, against it. */
+  reported(t, n = Hn(t)) {
+    this.lastSig = n, this.baseline = au(t);
+  }
+  /** The core could not use a delta of a user edit: it gets the whole
+   * workflow (the tab's patches always carry it). */
+  resync(t) {
+    if (!this.attached) return;
+    if (String(t.request_id ?? 0) !== "0") {
+      this.log("warn", `comfyd: a resync for request ${String(t.request_id).slice(0, 40)}, which carried its workflow`);
+      return;
+    }
+    let n;
+    try {
+      n = this.serialize();
+    } catch {
+      return;
+    }
+    this.reported(n), this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
   }
   /** The open workflow changed: attach it on a new socket. */
   reattach() {
@@ -5112,7 +5235,7 @@ class xp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < _p)) {
+    if (!(this.focused && t - this.focusSentAt < Dp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5121,11 +5244,11 @@ class xp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Hl(e, t) {
+function Kl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Vl(e) {
+function Yl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5133,11 +5256,11 @@ function Vl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Ap(e) {
+function Np(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, vp = 16, Rp = 256, Ep = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Ep.has(e);
+const co = 200, Mp = 16, Lp = 256, Pp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Pp.has(e);
 function nr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5146,24 +5269,24 @@ const Ze = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Cp(e, t) {
+function jp(e, t) {
   if (!e) return !0;
   const n = Ze(e.seq), r = Ze(t.seq);
   return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
 }
-function Dp(e) {
+function Bp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= co) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
   for (const r of n.slice(0, t.length - co))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function su(e, t, { workingTurn: n = 0 } = {}) {
+function uu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Cp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Dp(e), !0) : !1;
+  return jp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Bp(e), !0) : !1;
 }
-function Sp(e) {
+function $p(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5174,11 +5297,11 @@ function Sp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Tp(e, t, n) {
-  const r = Sp(n), i = Number(t) || 0;
+function zp(e, t, n) {
+  const r = $p(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Fp(e, t) {
+function Up(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5193,15 +5316,15 @@ function Fp(e, t) {
   }
   return s || i[0].id;
 }
-function Ip(e) {
+function Wp(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
   for (const r of n) {
-    const i = Fp(e, r);
+    const i = Up(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Op(e, t = () => "") {
+function Jp(e, t = () => "") {
   const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5246,22 +5369,22 @@ function Op(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= vp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Mp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Gl(e, t, n, r = 0) {
+function Xl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Kl = 500, Yl = 200;
-function on(e, t) {
+const Zl = 500, Ql = 200;
+function sn(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function ou() {
+function fu() {
   return {
     sessionId: "",
     session: null,
@@ -5290,33 +5413,33 @@ function ou() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function Mp(e) {
+function qp(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function lu(e, t = "") {
-  Object.assign(e, ou(), { sessionId: t });
+function du(e, t = "") {
+  Object.assign(e, fu(), { sessionId: t });
 }
-function Xl(e, t) {
+function ec(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Kn(e, t) {
-  let n = Xl(e, t);
+  let n = ec(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Yl && e.turns.splice(0, e.turns.length - Yl), Xl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Ql && e.turns.splice(0, e.turns.length - Ql), ec(e, n.id) ?? n;
 }
 function gi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ur(e, t) {
-  e.logs.push(t), e.logs.length > Kl && e.logs.splice(0, e.logs.length - Kl);
+  e.logs.push(t), e.logs.length > Zl && e.logs.splice(0, e.logs.length - Zl);
 }
 function Io(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
@@ -5328,10 +5451,10 @@ function Io(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function Zl(e, t) {
+function tc(e, t) {
   if (!t || typeof t != "object") return;
-  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
-  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
+  const n = sn(t.role, "ROLE_"), r = sn(t.state, "MESSAGE_STATE_");
+  if (sn(t.kind, "MESSAGE_KIND_") === "summary") {
     const i = Number(t.id) || 0;
     e.summaries.some((s) => s.id === i) || e.summaries.push({ id: i, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
@@ -5344,41 +5467,41 @@ function Zl(e, t) {
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Ql(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function nc(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = sn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function cu(e) {
+function hu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Np(e, t) {
+function Hp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = cu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = hu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    lu(e, c), e.logs = s;
+    du(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Ql(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Zl(e, a);
+    nc(e, r.session), r.status !== void 0 && (e.status = sn(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) tc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = gi(Kn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return su(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return uu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Ql(e, r.session), !1;
+    return n === "configured" && r.session && nc(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = sn(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const s of e.turns)
           for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
       return !0;
@@ -5394,11 +5517,11 @@ function Np(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Zl(e, r.message), !0;
+      return tc(e, r.message), !0;
     case "debug_log":
       return ur(e, {
         seq: i,
-        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: sn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
@@ -5418,28 +5541,28 @@ function Np(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Tp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return zp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Lp(e, t, n, r = []) {
+function Vp(e, t, n, r = []) {
   const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function Pp(e, t, n) {
+function Gp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const s = Kn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = sn(n.state, "MESSAGE_STATE_"));
 }
-function ec(e, t) {
+function rc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function jp(e, t, n) {
+function Kp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5449,15 +5572,15 @@ function si(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Bp = 15e3, $p = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), zp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const Yp = 15e3, Xp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Zp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function mi(e) {
-  return zp.has(String(e?.code ?? ""));
+  return Zp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Up {
+class Qp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5497,7 +5620,7 @@ class Up {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Za(t, "/comfy/session/ws"), Qa(t));
+      n = new this.d.WebSocket(tu(t, "/comfy/session/ws"), nu(t));
     } catch {
       return this.retry();
     }
@@ -5528,13 +5651,13 @@ class Up {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Bp);
+      }, Yp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && lu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && du(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5551,7 +5674,7 @@ class Up {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if ($p.has(i)) {
+      if (Xp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5567,7 +5690,7 @@ class Up {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    cu(n) && n.event !== "error" && this.coreBack(), Np(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    hu(n) && n.event !== "error" && this.coreBack(), Hp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5592,30 +5715,30 @@ class Up {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const au = Object.freeze([
+const pu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Wp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", tc = 64 * 1024, Ds = 4096, Jp = 64 * 1024, nc = 8, rc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), qp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function Hp(e) {
+]), eg = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", ic = 64 * 1024, Ds = 4096, tg = 64 * 1024, sc = 8, oc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), ng = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function rg(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Oo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return qp[n] ?? t;
+  return ng[n] ?? t;
 }
-let Vp = 0;
-function Gp(e) {
+let ig = 0;
+function sg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let ic = 0;
-function Kp() {
+let lc = 0;
+function og() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return ic += 1, `panel-${e}-${ic}`;
+  return lc += 1, `panel-${e}-${lc}`;
 }
-class Yp {
+class lg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5626,7 +5749,7 @@ class Yp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(ou()), this.ui = n({
+    this.state = n(fu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5650,7 +5773,7 @@ class Yp {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Up({
+    }), this.outbox = [], this.client = new Qp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5679,7 +5802,7 @@ class Yp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Gp(n.skills)
+      skills: sg(n.skills)
     };
   }
   start() {
@@ -5712,9 +5835,9 @@ class Yp {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Pp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Gp(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (ec(this.state, t.cid), this.outbox.push(t)) : jp(this.state, t.cid, n.message);
+      mi(n) && !this.client.stopped ? (rc(this.state, t.cid), this.outbox.push(t)) : Kp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5753,7 +5876,7 @@ class Yp {
       provider: t.provider.slice(0, Ds),
       model: t.model.slice(0, Ds),
       base_url: t.base_url.slice(0, Ds),
-      system_prompt: t.system_prompt.slice(0, Jp)
+      system_prompt: t.system_prompt.slice(0, tg)
     };
   }
   async createSession(t = "") {
@@ -5843,15 +5966,15 @@ class Yp {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = Hp(i), o = { key: `att-${++Vp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= nc) {
-        this.ui.notice = `at most ${nc} files per message`;
+      const s = rg(i), o = { key: `att-${++ig}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= sc) {
+        this.ui.notice = `at most ${sc} files per message`;
         break;
       }
       if (!Oo.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > rc)
-        o.state = "failed", o.error = `larger than ${rc >> 20} MiB`;
+      else if (o.size > oc)
+        o.state = "failed", o.error = `larger than ${oc >> 20} MiB`;
       else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(i);
@@ -5892,8 +6015,8 @@ class Yp {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > tc) {
-      this.ui.notice = `a message is at most ${tc} characters`;
+    if (t.length > ic) {
+      this.ui.notice = `a message is at most ${ic} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
@@ -5902,9 +6025,9 @@ class Yp {
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: Kp(), sid: r, content: t, attachments: i };
-    if (Lp(this.state, s.cid, t, i), this.client.outage) {
-      ec(this.state, s.cid), this.outbox.push(s);
+    const s = { cid: og(), sid: r, content: t, attachments: i };
+    if (Vp(this.state, s.cid, t, i), this.client.outage) {
+      rc(this.state, s.cid), this.outbox.push(s);
       return;
     }
     await this.deliver(s);
@@ -5916,7 +6039,7 @@ class Yp {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) su(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) uu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5959,43 +6082,43 @@ class Yp {
       }
   }
 }
-const ao = "ComfydAgentPanel", sc = "comfyd-panel-style", oc = Object.freeze([440, 560]), Xp = 320, lc = (e) => e?.comfyClass === ao || e?.type === ao;
-function Zp(e, t) {
-  if (e.getElementById(sc)) return;
+const ao = "ComfydAgentPanel", cc = "comfyd-panel-style", ac = Object.freeze([440, 560]), cg = 320, uc = (e) => e?.comfyClass === ao || e?.type === ao;
+function ag(e, t) {
+  if (e.getElementById(cc)) return;
   const n = e.createElement("style");
-  n.id = sc, n.textContent = t, e.head.appendChild(n);
+  n.id = cc, n.textContent = t, e.head.appendChild(n);
 }
-function Qp(e) {
+function ug(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function eg(e) {
-  for (const [t, n] of au) {
+function fg(e) {
+  for (const [t, n] of pu) {
     let r = (e.widgets ?? []).find((i) => i.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Qp(r);
+    }, {})), ug(r);
   }
 }
-function tg(e) {
+function dg(e) {
   const t = {};
-  for (const [n, r] of au) {
+  for (const [n, r] of pu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function ng(e, t) {
+function hg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Zp(r, t.css), eg(e);
+  ag(r, t.css), fg(e);
   const i = (m, g) => {
     const p = (e.widgets ?? []).find((x) => x.name === m);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new Yp({
+  }, s = new lg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => tg(e),
+    readConfig: () => dg(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -6008,7 +6131,7 @@ function ng(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Xp,
+      getMinHeight: () => cg,
       getValue: () => {
       },
       setValue: () => {
@@ -6018,7 +6141,7 @@ function ng(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], oc[0]), Math.max(e.size[1], oc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], ac[0]), Math.max(e.size[1], ac[1])]);
   };
   c();
   let a = !1;
@@ -6040,15 +6163,15 @@ function ng(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function cc(e, t) {
+function fc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function rg(e) {
+function pg(e) {
   if (Array.isArray(e)) return e;
 }
-function ig(e, t) {
+function gg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6066,26 +6189,26 @@ function ig(e, t) {
     return l;
   }
 }
-function sg() {
+function mg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function og(e, t) {
-  return rg(e) || ig(e, t) || lg(e, t) || sg();
+function _g(e, t) {
+  return pg(e) || gg(e, t) || yg(e, t) || mg();
 }
-function lg(e, t) {
+function yg(e, t) {
   if (e) {
-    if (typeof e == "string") return cc(e, t);
+    if (typeof e == "string") return fc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? cc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? fc(e, t) : void 0;
   }
 }
-const uu = Object.entries, cg = Object.keys, ac = Object.setPrototypeOf, ag = Object.isFrozen, fu = Object.getPrototypeOf, du = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, en = Object.create, hu = typeof Reflect < "u" && Reflect, Di = hu.apply, uo = hu.construct;
+const gu = Object.entries, bg = Object.keys, dc = Object.setPrototypeOf, wg = Object.isFrozen, mu = Object.getPrototypeOf, _u = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Me = Object.seal, en = Object.create, yu = typeof Reflect < "u" && Reflect, Di = yu.apply, uo = yu.construct;
 Ue || (Ue = function(t) {
   return t;
 });
-Ne || (Ne = function(t) {
+Me || (Me = function(t) {
   return t;
 });
 Di || (Di = function(t, n) {
@@ -6096,66 +6219,66 @@ uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), ug = Fe(Array.prototype.lastIndexOf), uc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), fg = Fe(Array.prototype.slice), dg = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = pu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), hg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), pg = Fe(String.prototype.trim), gg = Fe(Number.prototype.toString), mg = Fe(Boolean.prototype.toString), fc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), dc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), _g = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Di(_g, t, [n]);
-}, jt = pu(TypeError);
+const Pt = Fe(Array.prototype.forEach), kg = Fe(Array.prototype.lastIndexOf), hc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), xg = Fe(Array.prototype.slice), Ag = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = bu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), An = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), vg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), Rg = Fe(String.prototype.trim), Eg = Fe(Number.prototype.toString), Cg = Fe(Boolean.prototype.toString), pc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), gc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Dg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Di(Dg, t, [n]);
+}, jt = bu(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return Di(e, t, r);
   };
 }
-function pu(e) {
+function bu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return uo(e, n);
   };
 }
 function _e(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
-  if (ac && ac(e, null), !Yn(t)) return e;
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
+  if (dc && dc(e, null), !Yn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (ag(t) || (t[r] = s), i = s);
+      s !== i && (wg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function bg(e) {
+function Sg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
 function Si(e) {
   const t = en(null);
-  for (const r of uu(e)) {
-    var n = og(r, 2);
+  for (const r of gu(e)) {
+    var n = _g(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = bg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
+    Ve(e, i) && (Yn(s) ? t[i] = Sg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
   }
   return t;
 }
-function br(e) {
-  const t = en(null), n = cg(e);
+function yr(e) {
+  const t = en(null), n = bg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function yg(e) {
+function Tg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return gg(e);
+      return Eg(e);
     case "boolean":
-      return mg(e);
+      return Cg(e);
     case "bigint":
-      return fc ? fc(e) : "0";
+      return pc ? pc(e) : "0";
     case "symbol":
-      return dc ? dc(e) : "Symbol()";
+      return gc ? gc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6174,27 +6297,27 @@ function yg(e) {
 }
 function ct(e, t) {
   for (; e !== null; ) {
-    const r = du(e, t);
+    const r = _u(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = fu(e);
+    e = mu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function wg(e, t) {
+function Fg(e, t) {
   for (; e !== null; ) {
-    const n = du(e, t);
+    const n = _u(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = fu(e);
+    e = mu(e);
   }
   return null;
 }
-function kg(e) {
+function Ig(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6202,7 +6325,7 @@ function kg(e) {
     return !1;
   }
 }
-const hc = Ue([
+const mc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6366,7 +6489,7 @@ const hc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ms = Ue([
+]), Ns = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6392,7 +6515,7 @@ const hc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), xg = Ue([
+]), Og = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6415,7 +6538,7 @@ const hc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ns = Ue([
+]), Ms = Ue([
   "math",
   "menclose",
   "merror",
@@ -6446,7 +6569,7 @@ const hc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), Ag = Ue([
+]), Ng = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6462,7 +6585,7 @@ const hc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), pc = Ue(["#text"]), gc = Ue([
+]), _c = Ue(["#text"]), yc = Ue([
   "accept",
   "action",
   "align",
@@ -6774,7 +6897,7 @@ const hc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), mc = Ue([
+]), bc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6835,14 +6958,14 @@ const hc = Ue([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), vg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), Rg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), Eg = Ne(/\${[\w\W]*/g), Cg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Dg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), Sg = Ne(/^aria-[\-\w]+$/), _c = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Tg = Ne(/^(?:\w+script|data):/i), Fg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ig = Ne(/^html$/i), Og = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Ne(/<[/\w!]/g), bc = Ne(/<[/\w]/g), Mg = Ne(/<\/no(script|embed|frames)/i), yc = Ne(/\/>/i), Ng = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Lg = Ne(/^[\r\n\t ]+/), Oe = {
+]), Mg = Me(/{{[\w\W]*|^[\w\W]*}}/g), Lg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Pg = Me(/\${[\w\W]*/g), jg = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Bg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), $g = Me(/^aria-[\-\w]+$/), wc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), zg = Me(/^(?:\w+script|data):/i), Ug = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Wg = Me(/^html$/i), Jg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Me(/<[/\w!]/g), kc = Me(/<[/\w]/g), qg = Me(/<\/no(script|embed|frames)/i), xc = Me(/\/>/i), Hg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Vg = Me(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Pg = Ue(_e({}, [
+}, Gg = Ue(_e({}, [
   "style",
   "script",
   "xmp",
@@ -6851,9 +6974,9 @@ const hc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), jg = function() {
+])), Kg = function() {
   return typeof window > "u" ? null : window;
-}, Bg = function(t, n) {
+}, Yg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6871,7 +6994,7 @@ const hc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, wc = function() {
+}, Ac = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6884,29 +7007,29 @@ const hc = Ue([
     uponSanitizeShadowNode: []
   };
 }, Xt = function(t, n, r, i) {
-  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? br(i.base) : {}, t[n], i.transform) : r;
+  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
 }, js = function(t, n, r) {
   const i = Ve(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Si(i) : r;
 };
-function gu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : jg();
-  const t = (O) => gu(O);
+function wu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Kg();
+  const t = (O) => wu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), y = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
-    return y ? y(f) : f.nodeType;
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
+    return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = wg(d, "namespaceURI"), ae = function(f) {
+  }, Q = Fg(d, "namespaceURI"), ae = function(f) {
     return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, fe = "", Ce, ye = !1, ke = 0;
+  let ne, fe = "", Ce, be = !1, ke = 0;
   const lt = function() {
     if (ke > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
@@ -6926,24 +7049,24 @@ function gu() {
       ke--;
     }
   }, C = function() {
-    return ye || (Ce = Bg(u, i), ye = !0), Ce;
-  }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, dn = r.importNode;
-  let xe = wc();
-  t.isSupported = typeof uu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = vg, hn = Rg, Bo = Eg, h = Dg, _ = Sg, A = Tg, P = Fg, S = Og;
-  let I = _c, N = null;
+    return be || (Ce = Yg(u, i), be = !0), Ce;
+  }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, fn = r.importNode;
+  let xe = Ac();
+  t.isSupported = typeof gu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
+  const qr = Mg, dn = Lg, Bo = Pg, h = Bg, _ = $g, A = zg, P = Ug, S = Jg;
+  let I = wc, M = null;
   const $ = _e({}, [
-    ...hc,
-    ...Os,
-    ...Ms,
-    ...Ns,
-    ...pc
-  ]);
-  let M = null;
-  const T = _e({}, [
-    ...gc,
-    ...Ls,
     ...mc,
+    ...Os,
+    ...Ns,
+    ...Ms,
+    ..._c
+  ]);
+  let N = null;
+  const T = _e({}, [
+    ...yc,
+    ...Ls,
+    ...bc,
     ...li
   ]);
   let V = null, U = null, X = null;
@@ -6961,9 +7084,9 @@ function gu() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Mt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
+  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, hn = null, Be = null, et = !1, Nt = !1, pn = !1, Ji = !1, $o = !0, zo = !1;
   const Uo = "user-content-";
-  let qi = !0, Hi = !1, mn = null, Ln = !1, _n = null;
+  let qi = !0, Hi = !1, gn = null, Mn = !1, mn = null;
   const Wo = _e({}, [
     "annotation-xml",
     "audio",
@@ -7018,12 +7141,12 @@ function gu() {
     "style",
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
-  let Pn = kt, Vi = !1, Go = null;
-  const Vu = _e({}, [
+  let Ln = kt, Vi = !1, Go = null;
+  const Zu = _e({}, [
     Hr,
     Vr,
     kt
-  ], Fs), Gu = Ue(_e({}, [
+  ], Fs), Qu = Ue(_e({}, [
     "mi",
     "mo",
     "mn",
@@ -7031,9 +7154,9 @@ function gu() {
     "mtext"
   ]));
   let Gi = null;
-  const Ku = Ue(_e({}, ["annotation-xml"]));
+  const ef = Ue(_e({}, ["annotation-xml"]));
   let Ki = null;
-  const Yu = Ue(en(null)), Xu = _e({}, [
+  const tf = Ue(en(null)), nf = _e({}, [
     "title",
     "style",
     "font",
@@ -7041,25 +7164,25 @@ function gu() {
     "script"
   ]);
   let or = null;
-  const Zu = ["application/xhtml+xml", "text/html"], Qu = "text/html";
+  const rf = ["application/xhtml+xml", "text/html"], sf = "text/html";
   let Ie = null, Gr = null;
-  const ef = n.createElement("form"), Ko = function(f) {
+  const of = n.createElement("form"), Ko = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Yi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Si(f), or = Zu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Qu : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : vn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), M = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Vu, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
+    (!f || typeof f != "object") && (f = {}), f = Si(f), or = rf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? sf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : An, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Zu, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
       transform: Ie,
       base: Vo
     }), Jo = Xt(f, "ADD_DATA_URI_TAGS", qo, {
       transform: Ie,
       base: qo
-    }), _n = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = kg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : _c, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Gu), Ki = js(f, "HTML_INTEGRATION_POINTS", Ku);
-    const b = js(f, "CUSTOM_ELEMENT_HANDLING", Yu);
-    if (V = en(null), Ve(b, "tagNameCheck") && Ko(b.tagNameCheck) && (V.tagNameCheck = b.tagNameCheck), Ve(b, "attributeNameCheck") && Ko(b.attributeNameCheck) && (V.attributeNameCheck = b.attributeNameCheck), Ve(b, "allowCustomizedBuiltInElements") && typeof b.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = b.allowCustomizedBuiltInElements), Ne(V), Ae && (ge = !1), gn && (Mt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = _e({}, pc), M = en(null), Ln.html === !0 && (_e(N, hc), _e(M, gc)), Ln.svg === !0 && (_e(N, Os), _e(M, Ls), _e(M, li)), Ln.svgFilters === !0 && (_e(N, Ms), _e(M, Ls), _e(M, li)), Ln.mathMl === !0 && (_e(N, Ns), _e(M, mc), _e(M, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (N === $ && (N = br(N)), _e(N, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (M === T && (M = br(M)), _e(M, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = br(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), qi && (N["#text"] = !0), je && _e(N, [
+    }), mn = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ig(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : wc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Qu), Ki = js(f, "HTML_INTEGRATION_POINTS", ef);
+    const y = js(f, "CUSTOM_ELEMENT_HANDLING", tf);
+    if (V = en(null), Ve(y, "tagNameCheck") && Ko(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Ko(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, _c), N = en(null), Mn.html === !0 && (_e(M, mc), _e(N, yc)), Mn.svg === !0 && (_e(M, Os), _e(N, Ls), _e(N, li)), Mn.svgFilters === !0 && (_e(M, Ns), _e(N, Ls), _e(N, li)), Mn.mathMl === !0 && (_e(M, Ms), _e(N, bc), _e(N, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = yr(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = yr(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (mn === Wo && (mn = yr(mn)), _e(mn, f.ADD_FORBID_CONTENTS, Ie)), qi && (M["#text"] = !0), je && _e(M, [
       "html",
       "head",
       "body"
-    ]), N.table && (N.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
+    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
@@ -7073,18 +7196,18 @@ function gu() {
     Gr = Ue(f);
   }, Yo = _e({}, [
     ...Os,
-    ...Ms,
-    ...xg
-  ]), Xo = _e({}, [...Ns, ...Ag]), tf = function(f, b, E) {
-    return b === kt ? f === "svg" : b === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, nf = function(f, b, E) {
-    return b === kt ? f === "math" : b === Vr ? f === "math" && Ki[E] : !!Xo[f];
-  }, rf = function(f, b, E) {
-    return b === Vr && !Ki[E] || b === Hr && !Gi[E] ? !1 : !Xo[f] && (Xu[f] || !Yo[f]);
-  }, sf = function(f) {
-    const b = ae(f), E = vn(ee(f)), L = D(f);
-    let Z = Pn, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Go[b] ? b === Vr ? tf(E, Z, re) : b === Hr ? nf(E, Z, re) : b === kt ? rf(E, Z, re) : or === "application/xhtml+xml" : !1;
+    ...Ns,
+    ...Og
+  ]), Xo = _e({}, [...Ms, ...Ng]), lf = function(f, y, E) {
+    return y === kt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
+  }, cf = function(f, y, E) {
+    return y === kt ? f === "math" : y === Vr ? f === "math" && Ki[E] : !!Xo[f];
+  }, af = function(f, y, E) {
+    return y === Vr && !Ki[E] || y === Hr && !Gi[E] ? !1 : !Xo[f] && (nf[f] || !Yo[f]);
+  }, uf = function(f) {
+    const y = ae(f), E = An(ee(f)), L = D(f);
+    let Z = Ln, re = "template";
+    return L && B(L) === Oe.element && (Z = ae(L), re = An(ee(L))), Go[y] ? y === Vr ? lf(E, Z, re) : y === Hr ? cf(E, Z, re) : y === kt ? af(E, Z, re) : or === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
@@ -7092,9 +7215,9 @@ function gu() {
     } catch {
       if (g(f), !D(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Zo = function(f, b, E) {
+  }, Zo = function(f, y, E) {
     try {
-      p(f, b);
+      p(f, y);
     } catch {
       try {
         f.removeAttribute(E);
@@ -7103,115 +7226,115 @@ function gu() {
     }
   }, Xi = function(f) {
     es(f);
-    const b = v(f);
-    b && Pt(fg(b), (E) => {
+    const y = v(f);
+    y && Pt(xg(y), (E) => {
       try {
         g(E);
       } catch {
       }
     }), B(f) === Oe.element && Zi(f, !1);
-  }, jn = function(f, b, E) {
+  }, Pn = function(f, y, E) {
     if (!E) try {
-      E = b.getAttributeNode(f);
+      E = y.getAttributeNode(f);
     } catch {
       E = null;
     }
     if (dr(t.removed, {
       attribute: E || null,
-      from: b
-    }), E) Zo(b, E, f);
+      from: y
+    }), E) Zo(y, E, f);
     else try {
-      b.removeAttribute(f);
+      y.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Mt || gn) try {
-        Gt(b);
+      if (Nt || pn) try {
+        Gt(y);
       } catch {
       }
       else try {
-        b.setAttribute(f, "");
+        y.setAttribute(f, "");
       } catch {
       }
-  }, Zi = function(f, b) {
+  }, Zi = function(f, y) {
     const E = w(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Z = E[L], re = Z && Z.name;
-        typeof re == "string" && !(b && M[Ie(re)]) && Zo(f, Z, re);
+        typeof re == "string" && !(y && N[Ie(re)]) && Zo(f, Z, re);
       }
-  }, Qi = function(f, b) {
+  }, Qi = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
       const Z = L.pop();
-      if (b(Z) === !1) continue;
+      if (y(Z) === !1) continue;
       if (E && B(Z) === Oe.element) {
         const ue = k(Z);
-        Bn(ue) && L.push(ue);
+        jn(ue) && L.push(ue);
       }
       const re = v(Z);
       if (re) for (let ue = re.length - 1; ue >= 0; --ue) L.push(re[ue]);
     }
   }, es = function(f) {
-    Qi(f, (b) => {
-      B(b) === Oe.element && Zi(b, !0);
+    Qi(f, (y) => {
+      B(y) === Oe.element && Zi(y, !0);
     });
   }, ts = function(f) {
-    const b = [];
+    const y = [];
     return Qi(f, (E) => {
-      b.push(E);
-    }, !0), b;
-  }, of = function(f, b) {
+      y.push(E);
+    }, !0), y;
+  }, ff = function(f, y) {
     const E = Ss();
     Pt(ts(f), (L) => {
       B(L) === Oe.element && Ts(E, L);
-    }), Pt(b, (L) => {
+    }), Pt(y, (L) => {
       B(L) === Oe.element && !hr(E, L) && Zi(L, !0);
     });
-  }, Qo = function(f, b) {
+  }, Qo = function(f, y) {
     let E = !1;
     return Pt(t.removed, (L) => {
       L.element && (E = E || L.element === f, es(L.element));
-    }), of(f, b), E;
-  }, lf = 8, cf = function(f, b) {
-    const E = mn;
+    }), ff(f, y), E;
+  }, df = 8, hf = function(f, y) {
+    const E = gn;
     let L = null;
-    const Z = () => (L || (L = Ss(), Pt(b, (re) => {
+    const Z = () => (L || (L = Ss(), Pt(y, (re) => {
       Ts(L, re);
     })), L);
     for (let re = 0; ; re++) {
       const ue = ts(f), Pe = [f];
-      let Nt = !1;
+      let Mt = !1;
       if (Pt(ue, (pt) => {
-        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Nt && !hr(E, pt) && (Nt = hr(Z(), pt));
-      }), !Nt) return;
-      if (re >= lf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Mt && !hr(E, pt) && (Mt = hr(Z(), pt));
+      }), !Mt) return;
+      if (re >= df) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (pt, st) => {
-        af(pt, st > 0, f, Z());
+        pf(pt, st > 0, f, Z());
       });
     }
-  }, af = function(f, b, E, L) {
+  }, pf = function(f, y, E, L) {
     const Z = Kr(f);
     let re;
     for (; re = Z.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (b && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, uf = function(f) {
-    mn && Ts(mn, f);
-  }, el = function(f, b) {
-    return Le ? f === "patchsrc" ? !0 : f === "for" && b !== "label" && b !== "output" : !1;
-  }, ff = function(f) {
-    Le && Qi(f, (b) => {
-      const E = B(b);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(bc, b.data)) {
+      !hr(L, re) || hr(gn, re) || (y && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
+  }, gf = function(f) {
+    gn && Ts(gn, f);
+  }, el = function(f, y) {
+    return Le ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+  }, mf = function(f) {
+    Le && Qi(f, (y) => {
+      const E = B(y);
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(kc, y.data)) {
         try {
-          g(b);
+          g(y);
         } catch {
         }
         return !1;
       }
       if (E === Oe.element) {
-        const L = b, Z = Ie(ee(b));
+        const L = y, Z = Ie(ee(y));
         try {
           L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && el("for", Z) && L.removeAttribute("for");
         } catch {
@@ -7220,79 +7343,79 @@ function gu() {
       return !0;
     });
   }, tl = function(f) {
-    let b = null, E = null;
+    let y = null, E = null;
     if (et) f = "<remove></remove>" + f;
     else {
-      const re = hg(f, Lg);
+      const re = vg(f, Vg);
       E = re && re[0];
     }
-    or === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    or === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
-    if (Pn === kt) try {
-      b = new a().parseFromString(L, or);
+    if (Ln === kt) try {
+      y = new a().parseFromString(L, or);
     } catch {
     }
-    if (!b || !b.documentElement) {
-      b = H.createDocument(Pn, "template", null);
+    if (!y || !y.documentElement) {
+      y = H.createDocument(Ln, "template", null);
       try {
-        b.documentElement.innerHTML = Vi ? fe : L;
+        y.documentElement.innerHTML = Vi ? fe : L;
       } catch {
       }
     }
-    const Z = b.body || b.documentElement;
-    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Pn === kt ? sr.call(b, je ? "html" : "body")[0] : je ? b.documentElement : Z;
+    const Z = y.body || y.documentElement;
+    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Ln === kt ? sr.call(y, je ? "html" : "body")[0] : je ? y.documentElement : Z;
   }, Kr = function(f) {
-    let b = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const E = z ? z(f) : f.ownerDocument;
-    return Ke.call(E || f, f, (b ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    return Ke.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, ns = function(f) {
-    return f = oi(f, qr, " "), f = oi(f, hn, " "), f = oi(f, Bo, " "), f;
+    return f = oi(f, qr, " "), f = oi(f, dn, " "), f = oi(f, Bo, " "), f;
   }, rs = function(f) {
-    var b;
+    var y;
     is(f);
-    const E = (b = f.querySelectorAll) === null || b === void 0 ? void 0 : b.call(f, "template");
+    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
     E && Pt(E, (L) => {
-      Bn(L.content) && rs(L.content);
+      jn(L.content) && rs(L.content);
     });
   }, is = function(f) {
     f.normalize();
-    const b = Kr(f, !0);
-    let E = b.nextNode();
+    const y = Kr(f, !0);
+    let E = y.nextNode();
     for (; E; )
-      E.data = ns(E.data), E = b.nextNode();
+      E.data = ns(E.data), E = y.nextNode();
   }, Yr = function(f) {
-    const b = F ? F(f) : null;
-    return typeof b != "string" || Ie(b) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
+    const y = F ? F(f) : null;
+    return typeof y != "string" || Ie(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
   }, nl = function(f) {
-    if (!y || typeof f != "object" || f === null) return null;
+    if (!b || typeof f != "object" || f === null) return null;
     try {
-      const b = y(f);
-      return typeof b == "number" ? b : null;
+      const y = b(f);
+      return typeof y == "number" ? y : null;
     } catch {
       return null;
     }
-  }, Bn = function(f) {
+  }, jn = function(f) {
     return nl(f) === Oe.documentFragment;
   }, lr = function(f) {
     return nl(f) !== null;
   };
-  function ht(O, f, b) {
+  function ht(O, f, y) {
     O.length !== 0 && Pt(O, (E) => {
-      E.call(t, f, b, Gr);
+      E.call(t, f, y, Gr);
     });
   }
-  const df = function(f, b, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Pg[b] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(bc, f.data));
-  }, Xr = function(f, b) {
-    if (f instanceof RegExp) return $e(f, b);
+  const _f = function(f, y, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Gg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(kc, f.data));
+  }, Xr = function(f, y) {
+    if (f instanceof RegExp) return $e(f, y);
     if (f instanceof Function) {
       for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Z = 2; Z < E; Z++) L[Z - 2] = arguments[Z];
-      return !!f(b, ...L);
+      return !!f(y, ...L);
     }
     return !1;
-  }, hf = function(f, b, E) {
-    if (!U[b] && sl(b) && Xr(V.tagNameCheck, b)) return !1;
-    if (qi && !_n[b] && !_n[vn(b)]) {
+  }, yf = function(f, y, E) {
+    if (!U[y] && sl(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (qi && !mn[y] && !mn[An(y)]) {
       const L = D(f), Z = v(f);
       if (Z && L) {
         const re = Z.length;
@@ -7303,41 +7426,41 @@ function gu() {
       }
     }
     return Gt(f), !0;
-  }, rl = function(f, b, E, L) {
-    return f.length === 0 ? b : b === E || b === L ? br(b) : b;
-  }, $n = function(f, b) {
-    return f === b || D(f) !== null ? !1 : (Hi && es(f), !0);
-  }, pf = function(f, b) {
-    if (uf(f), ht(xe.beforeSanitizeElements, f, null), $n(f, b)) return !0;
+  }, rl = function(f, y, E, L) {
+    return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
+  }, Bn = function(f, y) {
+    return f === y || D(f) !== null ? !1 : (Hi && es(f), !0);
+  }, bf = function(f, y) {
+    if (gf(f), ht(xe.beforeSanitizeElements, f, null), Bn(f, y)) return !0;
     if (Yr(f))
       return Gt(f), !0;
     const E = Ie(ee(f)), L = B(f);
-    if (N = rl(xe.uponSanitizeElement, N, $, pn), ht(xe.uponSanitizeElement, f, {
+    if (M = rl(xe.uponSanitizeElement, M, $, hn), ht(xe.uponSanitizeElement, f, {
       tagName: E,
-      allowedTags: N
-    }), $n(f, b)) return !0;
-    if (df(f, E, L))
+      allowedTags: M
+    }), Bn(f, y)) return !0;
+    if (_f(f, E, L))
       return Gt(f), !0;
-    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !N[E]) {
-      const Z = hf(f, E, b);
-      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, b)) ? !0 : Z;
+    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
+      const Z = yf(f, E, y);
+      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), Bn(f, y)) ? !0 : Z;
     }
-    if (L === Oe.element && !sf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Mg, f.innerHTML))
+    if (L === Oe.element && !uf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(qg, f.innerHTML))
       return Gt(f), !0;
     if (Ae && L === Oe.text) {
       const Z = f.textContent, re = ns(Z);
       Z !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return ht(xe.afterSanitizeElements, f, null), $n(f, b);
-  }, il = function(f, b, E) {
-    if (X[b] || el(b, f) || $o && (b === "id" || b === "name") && (E in n || E in ef)) return !1;
-    const L = M[b] || te.attributeCheck instanceof Function && te.attributeCheck(b, f);
-    if (ge && $e(h, b) || de && $e(_, b)) return !0;
-    if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, b, f) || b === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Ho[b]) return !0;
+    return ht(xe.afterSanitizeElements, f, null), Bn(f, y);
+  }, il = function(f, y, E) {
+    if (X[y] || el(y, f) || $o && (y === "id" || y === "name") && (E in n || E in of)) return !1;
+    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
+    if (ge && $e(h, y) || de && $e(_, y)) return !0;
+    if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
+    if (Ho[y]) return !0;
     const Z = oi(E, P, "");
-    return $e(I, Z) || (b === "src" || b === "xlink:href" || b === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, gf = _e({}, [
+    return $e(I, Z) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
+  }, wf = _e({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7347,85 +7470,85 @@ function gu() {
     "font-face-uri",
     "missing-glyph"
   ]), sl = function(f) {
-    return !gf[vn(f)] && $e(S, f);
-  }, mf = function(f, b, E, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, b)) {
+    return !wf[An(f)] && $e(S, f);
+  }, kf = function(f, y, E, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return j(L);
     }
     return L;
-  }, _f = function(f, b, E, L) {
+  }, xf = function(f, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, b, L) : f.setAttribute(b, L), Yr(f) ? (Gt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Gt(f), !1) : !0;
     } catch {
-      return jn(b, f), !1;
+      return Pn(y, f), !1;
     }
-  }, ol = function(f, b) {
-    return Le && $e(Ng, b) ? !0 : vn(f) === "attributename" && Is(b, "href") !== -1;
-  }, bf = function(f, b) {
-    if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, b)) return;
+  }, ol = function(f, y) {
+    return Le && $e(Hg, y) ? !0 : An(f) === "attributename" && Is(y, "href") !== -1;
+  }, Af = function(f, y) {
+    if (ht(xe.beforeSanitizeAttributes, f, null), Bn(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    M = rl(xe.uponSanitizeAttribute, M, T, Be);
+    N = rl(xe.uponSanitizeAttribute, N, T, Be);
     const L = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: M,
+      allowedAttributes: N,
       forceKeepAttr: void 0
     };
     let Z = E.length;
     const re = Ie(ee(f));
     for (; Z--; ) {
-      const ue = E[Z], Pe = ue.name, Nt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : pg(xt), ll = !1;
-      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (jn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
-        jn(Pe, f, ue);
+      const ue = E[Z], Pe = ue.name, Mt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
+      let We = Pe === "value" ? xt : Rg(xt), ll = !1;
+      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (Pn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
+        Pn(Pe, f, ue);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          jn(Pe, f, ue);
+          Pn(Pe, f, ue);
           continue;
         }
-        if (!De && $e(yc, We)) {
-          jn(Pe, f, ue);
+        if (!De && $e(xc, We)) {
+          Pn(Pe, f, ue);
           continue;
         }
         if (Ae && (We = ns(We)), !il(re, st, We)) {
-          jn(Pe, f, ue);
+          Pn(Pe, f, ue);
           continue;
         }
-        We = mf(re, st, Nt, We), We !== xt && _f(f, Pe, Nt, We) && ll && uc(t.removed);
+        We = kf(re, st, Mt, We), We !== xt && xf(f, Pe, Mt, We) && ll && hc(t.removed);
       }
     }
-    ht(xe.afterSanitizeAttributes, f, null), $n(f, b);
-  }, ss = function(f, b) {
-    pf(f, b), bf(f, b), Bn(f.content) && os(f.content);
+    ht(xe.afterSanitizeAttributes, f, null), Bn(f, y);
+  }, ss = function(f, y) {
+    bf(f, y), Af(f, y), jn(f.content) && os(f.content);
   }, os = function(f) {
-    let b = null;
+    let y = null;
     const E = Kr(f);
-    for (ht(xe.beforeSanitizeShadowDOM, f, null); b = E.nextNode(); )
-      if (ht(xe.uponSanitizeShadowNode, b, null), ss(b, f), B(b) === Oe.element) {
-        const L = k(b);
-        Bn(L) && (ls(L), os(L));
+    for (ht(xe.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (ht(xe.uponSanitizeShadowNode, y, null), ss(y, f), B(y) === Oe.element) {
+        const L = k(y);
+        jn(L) && (ls(L), os(L));
       }
     Ae && is(f), ht(xe.afterSanitizeShadowDOM, f, null);
   }, ls = function(f) {
-    const b = [{
+    const y = [{
       node: f,
       shadow: null
     }];
-    for (; b.length > 0; ) {
-      const E = b.pop();
+    for (; y.length > 0; ) {
+      const E = y.pop();
       if (E.shadow) {
         os(E.shadow);
         continue;
       }
       const L = E.node, Z = B(L) === Oe.element, re = v(L);
-      if (re) for (let ue = re.length - 1; ue >= 0; --ue) b.push({
+      if (re) for (let ue = re.length - 1; ue >= 0; --ue) y.push({
         node: re[ue],
         shadow: null
       });
@@ -7433,7 +7556,7 @@ function gu() {
         const ue = F ? F(L) : null;
         if (typeof ue == "string" && Ie(ue) === "template") {
           const Pe = L.content;
-          Bn(Pe) && b.push({
+          jn(Pe) && y.push({
             node: Pe,
             shadow: null
           });
@@ -7441,7 +7564,7 @@ function gu() {
       }
       if (Z) {
         const ue = k(L);
-        Bn(ue) && b.push({
+        jn(ue) && y.push({
           node: null,
           shadow: ue
         }, {
@@ -7452,89 +7575,89 @@ function gu() {
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, b = null, E = null, L = null, Z = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = yg(O), typeof O != "string"))
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Z = null;
+    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Tg(O), typeof O != "string"))
       throw jt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (N = pn, M = Be) : Yi(f), t.removed = [];
+    it ? (M = hn, N = Be) : Yi(f), t.removed = [];
     const re = Hi && typeof O != "string" && lr(O);
     let ue = [];
-    const Pe = mn;
+    const Pe = gn;
     if (re) {
-      ff(O);
+      mf(O);
       const xt = ee(O);
       if (typeof xt == "string") {
         const We = Ie(xt);
-        if (!N[We] || U[We])
+        if (!M[We] || U[We])
           throw Xi(O), jt("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
         throw Xi(O), jt("root node is clobbered and cannot be sanitized in-place");
-      ue = ts(O), mn = Ss();
+      ue = ts(O), gn = Ss();
     } else if (lr(O))
-      b = tl("<!---->"), E = b.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? b = E : b.appendChild(E), ls(b);
+      y = tl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ls(y);
     else {
-      if (!Mt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
-      if (b = tl(O), !b) return Mt ? null : Ji ? fe : "";
+      if (!Nt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
+      if (y = tl(O), !y) return Nt ? null : Ji ? fe : "";
     }
-    b && et && Gt(b.firstChild);
-    const Nt = re ? O : b;
+    y && et && Gt(y.firstChild);
+    const Mt = re ? O : y;
     try {
       re && ls(O);
-      const xt = Kr(Nt);
-      for (; L = xt.nextNode(); ) ss(L, Nt);
-      re && cf(O, ue);
+      const xt = Kr(Mt);
+      for (; L = xt.nextNode(); ) ss(L, Mt);
+      re && hf(O, ue);
     } catch (xt) {
       throw re && (Xi(O), Qo(O, ue)), xt;
     } finally {
-      mn = Pe;
+      gn = Pe;
     }
     if (re) {
       if (Qo(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return Ae && rs(O), O;
     }
-    if (Mt) {
-      if (Ae && rs(b), gn)
-        for (Z = wt.call(b.ownerDocument); b.firstChild; ) Z.appendChild(b.firstChild);
-      else Z = b;
-      return (M.shadowroot || M.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
+    if (Nt) {
+      if (Ae && rs(y), pn)
+        for (Z = wt.call(y.ownerDocument); y.firstChild; ) Z.appendChild(y.firstChild);
+      else Z = y;
+      return (N.shadowroot || N.shadowrootmode) && (Z = fn.call(r, Z, !0)), Z;
     }
-    const pt = () => je ? b.outerHTML : b.innerHTML;
+    const pt = () => je ? y.outerHTML : y.innerHTML;
     let st = pt();
-    return Ae && $e(Cg, st) && (is(b), st = pt()), je && N["!doctype"] && b.ownerDocument && b.ownerDocument.doctype && b.ownerDocument.doctype.name && $e(Ig, b.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + b.ownerDocument.doctype.name + `>
+    return Ae && $e(jg, st) && (is(y), st = pt()), je && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e(Wg, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + st), ie(st);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Yi(O), it = !0, pn = N, Be = M;
+    Yi(O), it = !0, hn = M, Be = N;
   }, t.clearConfig = function() {
-    Gr = null, it = !1, pn = null, Be = null, ne = Ce, fe = "";
-  }, t.isValidAttribute = function(O, f, b) {
+    Gr = null, it = !1, hn = null, Be = null, ne = Ce, fe = "";
+  }, t.isValidAttribute = function(O, f, y) {
     Gr || Yi({});
     const E = Ie(O), L = Ie(f);
-    return typeof b == "string" && (ol(f, b) || !De && $e(yc, b)) ? !1 : il(E, L, b);
+    return typeof y == "string" && (ol(f, y) || !De && $e(xc, y)) ? !1 : il(E, L, y);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
   }, t.removeHook = function(O, f) {
     if (Ve(xe, O)) {
       if (f !== void 0) {
-        const b = ug(xe[O], f);
-        return b === -1 ? void 0 : dg(xe[O], b, 1)[0];
+        const y = kg(xe[O], f);
+        return y === -1 ? void 0 : Ag(xe[O], y, 1)[0];
       }
-      return uc(xe[O]);
+      return hc(xe[O]);
     }
   }, t.removeHooks = function(O) {
     Ve(xe, O) && (xe[O] = []);
   }, t.removeAllHooks = function() {
-    xe = wc();
+    xe = Ac();
   }, t;
 }
-var $g = gu();
-const kc = {};
-function zg(e) {
-  let t = kc[e];
+var Xg = wu();
+const vc = {};
+function Zg(e) {
+  let t = vc[e];
   if (t)
     return t;
-  t = kc[e] = [];
+  t = vc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7547,7 +7670,7 @@ function zg(e) {
 }
 function rr(e, t) {
   typeof t != "string" && (t = rr.defaultChars);
-  const n = zg(t);
+  const n = Zg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7587,12 +7710,12 @@ function rr(e, t) {
 }
 rr.defaultChars = ";/?:@&=+$,#";
 rr.componentChars = "";
-const xc = {};
-function Ug(e) {
-  let t = xc[e];
+const Rc = {};
+function Qg(e) {
+  let t = Rc[e];
   if (t)
     return t;
-  t = xc[e] = [];
+  t = Rc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7603,7 +7726,7 @@ function Ug(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Ug(t);
+  const r = Qg(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7639,11 +7762,11 @@ function fo(e) {
 function Ti() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Wg = /^([a-z0-9.+-]+:)/i, Jg = /:[0-9]*$/, qg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Hg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Vg = ["{", "}", "|", "\\", "^", "`"].concat(Hg), Gg = ["'"].concat(Vg), Ac = ["%", "/", "?", ";", "#"].concat(Gg), vc = ["/", "?", "#"], Kg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Yg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ec = {
+const em = /^([a-z0-9.+-]+:)/i, tm = /:[0-9]*$/, nm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, rm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], im = ["{", "}", "|", "\\", "^", "`"].concat(rm), sm = ["'"].concat(im), Ec = ["%", "/", "?", ";", "#"].concat(sm), Cc = ["/", "?", "#"], om = 255, Dc = /^[+a-z0-9A-Z_-]{0,63}$/, lm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Sc = {
   javascript: !0,
   "javascript:": !0
-}, Cc = {
+}, Tc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7663,19 +7786,19 @@ function ho(e, t) {
 Ti.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = qg.exec(s);
+    const a = nm.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Wg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ec[o]) && (s = s.substr(2), this.slashes = !0)), !Ec[o] && (i || o && !Cc[o])) {
+  let o = em.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Sc[o]) && (s = s.substr(2), this.slashes = !0)), !Sc[o] && (i || o && !Tc[o])) {
     let a = -1;
-    for (let p = 0; p < vc.length; p++)
-      r = s.indexOf(vc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Cc.length; p++)
+      r = s.indexOf(Cc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Ac.length; p++)
-      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Ec.length; p++)
+      r = s.indexOf(Ec[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const m = s.slice(0, a);
     s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
@@ -7684,44 +7807,44 @@ Ti.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let x = 0, v = p.length; x < v; x++) {
         const D = p[x];
-        if (D && !D.match(Rc)) {
+        if (D && !D.match(Dc)) {
           let k = "";
-          for (let w = 0, y = D.length; w < y; w++)
+          for (let w = 0, b = D.length; w < b; w++)
             D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(Rc)) {
-            const w = p.slice(0, x), y = p.slice(x + 1), F = D.match(Yg);
-            F && (w.push(F[1]), y.unshift(F[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
+          if (!k.match(Dc)) {
+            const w = p.slice(0, x), b = p.slice(x + 1), F = D.match(lm);
+            F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Kg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > om && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Cc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Tc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ti.prototype.parseHost = function(e) {
-  let t = Jg.exec(e);
+  let t = tm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const cm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: rr,
   encode: Wt,
   format: fo,
   parse: ho
-}, Symbol.toStringTag, { value: "Module" })), mu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, _u = /[\0-\x1F\x7F-\x9F]/, Zg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, bu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, yu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), ku = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, xu = /[\0-\x1F\x7F-\x9F]/, am = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Au = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, vu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, um = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: mu,
-  Cc: _u,
-  Cf: Zg,
-  P: Mo,
-  S: bu,
-  Z: yu
-}, Symbol.toStringTag, { value: "Module" })), em = [
+  Any: ku,
+  Cc: xu,
+  Cf: am,
+  P: No,
+  S: Au,
+  Z: vu
+}, Symbol.toStringTag, { value: "Module" })), fm = [
   8364,
   0,
   8218,
@@ -7755,14 +7878,14 @@ const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function tm(e) {
+function dm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function nm(e) {
-  return tm(e) ? 65533 : e >= 128 && e <= 159 && em[e - 128] || e;
+function hm(e) {
+  return dm(e) ? 65533 : e >= 128 && e <= 159 && fm[e - 128] || e;
 }
-function rm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(nm(e));
+function pm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(hm(e));
 }
 const gt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7771,7 +7894,7 @@ const gt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function im(e, t, n, r, i, s) {
+function gm(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7784,10 +7907,10 @@ function im(e, t, n, r, i, s) {
     let ne = 0, fe = ae;
     const Ce = ae + Q;
     for (; fe < Ce; ) {
-      const ye = gt[e.charCodeAt(a++)];
-      if (ye < 89)
-        ne += ye, g[fe++] = ne;
-      else if (ye === 89) {
+      const be = gt[e.charCodeAt(a++)];
+      if (be < 89)
+        ne += be, g[fe++] = ne;
+      else if (be === 89) {
         let ke = gt[e.charCodeAt(a++)] + 2;
         for (; ke--; )
           g[fe++] = ++ne;
@@ -7801,15 +7924,15 @@ function im(e, t, n, r, i, s) {
   v(r, 0), v(d, s);
   const D = new Int32Array(i * 2);
   let k = 0, w = 0;
-  function y(Q, ae) {
+  function b(Q, ae) {
     for (let ne = 0; ne < Q; ne++) {
-      const fe = ae + ne, Ce = u(), ye = u();
-      D[w * 2] = Ce, D[w * 2 + 1] = ye, w += 1, p[fe] = k;
-      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[ye] < 0 ? x[ye] : 1);
+      const fe = ae + ne, Ce = u(), be = u();
+      D[w * 2] = Ce, D[w * 2 + 1] = be, w += 1, p[fe] = k;
+      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[be] < 0 ? x[be] : 1);
       x[fe] = ke, k += ke;
     }
   }
-  y(i - s + r, s + d), y(s - r, r);
+  b(i - s + r, s + d), b(s - r, r);
   const F = new Uint16Array(k);
   let z = 0;
   for (let Q = 0; Q < w; Q++)
@@ -7817,8 +7940,8 @@ function im(e, t, n, r, i, s) {
       const ne = D[Q * 2 + ae], fe = g[ne];
       if (fe < 0) {
         let Ce = p[ne];
-        const ye = Ce + x[ne];
-        for (; Ce < ye; )
+        const be = Ce + x[ne];
+        for (; Ce < be; )
           F[z++] = F[Ce++];
       } else
         F[z++] = fe;
@@ -7839,7 +7962,7 @@ function im(e, t, n, r, i, s) {
   }
   return B;
 }
-const sm = /* @__PURE__ */ im("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const mm = /* @__PURE__ */ gm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7848,30 +7971,30 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Fi = 32, wu = 21, om = 2097151, po = 2047;
-let ku = 0;
-function lm(e) {
-  const t = e >>> wu;
-  return t === po ? ku : t;
+const Fi = 32, Ru = 21, _m = 2097151, po = 2047;
+let Eu = 0;
+function ym(e) {
+  const t = e >>> Ru;
+  return t === po ? Eu : t;
 }
-function cm(e) {
+function bm(e) {
   return e - rt.ZERO >>> 0 <= 9;
 }
-function am(e) {
+function wm(e) {
   return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
 }
-function um(e) {
+function km(e) {
   return (e | Fi) - rt.LOWER_A >>> 0 <= 25;
 }
-var Dc;
+var Fc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Dc || (Dc = {}));
-var Sc;
+})(Fc || (Fc = {}));
+var Ic;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Sc || (Sc = {}));
-function fm(e, t, n, r) {
+})(Ic || (Ic = {}));
+function xm(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7896,17 +8019,17 @@ function fm(e, t, n, r) {
   }
   return -1;
 }
-function Tc(e, t, n) {
+function Oc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function dm(e, t, n) {
+function Am(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Fi) === rt.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (cm(l))
+      if (bm(l))
         i = i * 16 + (l - rt.ZERO);
-      else if (am(l))
+      else if (wm(l))
         i = i * 16 + ((l | Fi) - rt.LOWER_A + 10);
       else
         break;
@@ -7923,10 +8046,10 @@ function dm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= po && (ku = o, o = po), o << wu | i;
+  return o >= po && (Eu = o, o = po), o << Ru | i;
 }
-function hm(e, t, n) {
-  const r = sm;
+function vm(e, t, n) {
+  const r = mm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7937,9 +8060,9 @@ function hm(e, t, n) {
     const d = i + 1, m = e.charCodeAt(d);
     let g, p;
     if (m === rt.NUM) {
-      const x = dm(e, d, s);
-      g = lm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : rm(x & om);
-    } else if (um(m)) {
+      const x = Am(e, d, s);
+      g = ym(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : pm(x & _m);
+    } else if (km(m)) {
       g = 0, p = "";
       const x = m - a;
       let v;
@@ -7948,8 +8071,8 @@ function hm(e, t, n) {
         v = F === 0 ? -1 : u + F & 65535;
       } else
         v = -1;
-      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
-      e: for (; y < s; ) {
+      let D = 0, k = 0, w = v < 0 ? 0 : r[v], b = d + 1;
+      e: for (; b < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
@@ -7957,11 +8080,11 @@ function hm(e, t, n) {
         ) {
           const ee = w & ze.JUMP_TABLE, Q = (w & ze.BRANCH_LENGTH) >> 7;
           if (Q === 0) {
-            if (e.charCodeAt(y) !== ee)
+            if (e.charCodeAt(b) !== ee)
               break e;
             v += 1;
           } else {
-            const ae = e.charCodeAt(y) - ee;
+            const ae = e.charCodeAt(b) - ee;
             if (ae >>> 0 >= Q)
               break e;
             const ne = r[v + 1 + ae];
@@ -7969,59 +8092,59 @@ function hm(e, t, n) {
               break e;
             v = v + Q + ne & 65535;
           }
-          if (w = r[v], y += 1, y >= s)
+          if (w = r[v], b += 1, b >= s)
             break e;
         }
         if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
           const ee = (w & ze.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
+          if (e.charCodeAt(b) !== (w & ze.JUMP_TABLE))
             break;
-          y += 1;
+          b += 1;
           const Q = ee - 1;
           let ae = v + 1, ne = 0;
           for (; ne + 1 < Q; ne += 2) {
             const fe = r[ae];
-            if (e.charCodeAt(y) !== (fe & 255) || (y += 1, e.charCodeAt(y) !== (fe >> 8 & 255)))
+            if (e.charCodeAt(b) !== (fe & 255) || (b += 1, e.charCodeAt(b) !== (fe >> 8 & 255)))
               break e;
-            y += 1, ae += 1;
+            b += 1, ae += 1;
           }
           if (ne < Q) {
-            if (e.charCodeAt(y) !== (r[ae] & 255))
+            if (e.charCodeAt(b) !== (r[ae] & 255))
               break;
-            y += 1;
+            b += 1;
           }
           v += 1 + (ee >> 1), w = r[v];
           continue;
         }
-        const F = w >>> 14, z = e.charCodeAt(y);
+        const F = w >>> 14, z = e.charCodeAt(b);
         if (F !== 0) {
           if (z === rt.SEMI) {
-            g = y - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Tc(r, v, F);
+            g = b - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Oc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = fm(r, w, v + (F || 1), z);
+        const B = xm(r, w, v + (F || 1), z);
         if (B < 0)
           break;
-        v = B, w = r[v], y += 1;
+        v = B, w = r[v], b += 1;
       }
-      p === "" && g > 0 && (p = Tc(r, D, k));
+      p === "" && g > 0 && (p = Oc(r, D, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function xu(e) {
-  return hm(e, !0, !1);
+function Cu(e) {
+  return vm(e, !0, !1);
 }
-var pm = class {
-  src_Any = mu.source;
-  src_Cc = _u.source;
-  src_Z = yu.source;
-  src_P = Mo.source;
+var Rm = class {
+  src_Any = ku.source;
+  src_Cc = xu.source;
+  src_Z = vu.source;
+  src_P = No.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8156,7 +8279,7 @@ var pm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, gm = {
+}, Em = {
   "http:": Bs,
   "https:": Bs,
   "ftp:": Bs,
@@ -8178,23 +8301,23 @@ var pm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, mm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", _m = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function bm() {
-  const e = _m.split("|");
-  return mm.split("|").forEach((t) => {
+}, Cm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Dm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Sm() {
+  const e = Dm.split("|");
+  return Cm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var ym = {
+var Tm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: bm(),
+  tlds: Sm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Fc = class {
+}, Nc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8211,7 +8334,7 @@ var ym = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, wm = class {
+}, Fm = class {
   __opts__;
   __schemas__;
   re;
@@ -8246,9 +8369,9 @@ var ym = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...ym,
+      ...Tm,
       ...n
-    }, this.__schemas__ = { ...gm }, this.re = t || new pm(), this.re.set({
+    }, this.__schemas__ = { ...Em }, this.re = t || new Rm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8377,15 +8500,15 @@ var ym = {
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
-          const y = n.exec(e);
-          if (!y) {
+          const b = n.exec(e);
+          if (!b) {
             a = !0;
             break;
           }
           c = {
-            schema: y[2],
-            index: y.index + y[1].length,
-            lastIndex: y.index + y[0].length
+            schema: b[2],
+            index: b.index + b[1].length,
+            lastIndex: b.index + b[0].length
           };
         }
         if (c.index < m) {
@@ -8408,7 +8531,7 @@ var ym = {
       let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Fc(e, v.schema, v.index, v.lastIndex);
+      const D = new Nc(e, v.schema, v.index, v.lastIndex);
       D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8425,7 +8548,7 @@ var ym = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Fc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Nc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8457,29 +8580,29 @@ var ym = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, Dt = 36, No = 1, Mr = 26, km = 38, xm = 700, Au = 72, vu = 128, Ru = "-", Am = /^xn--/, vm = /[^\0-\x7F]/, Rm = /[\x2E\u3002\uFF0E\uFF61]/g, Em = {
+const Xn = 2147483647, Dt = 36, Mo = 1, Nr = 26, Im = 38, Om = 700, Du = 72, Su = 128, Tu = "-", Nm = /^xn--/, Mm = /[^\0-\x7F]/, Lm = /[\x2E\u3002\uFF0E\uFF61]/g, Pm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = Dt - No, St = Math.floor, zs = String.fromCharCode;
+}, $s = Dt - Mo, St = Math.floor, zs = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(Em[e]);
+  throw new RangeError(Pm[e]);
 }
-function Cm(e, t) {
+function jm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Eu(e, t) {
+function Fu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Rm, ".");
-  const i = e.split("."), s = Cm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Lm, ".");
+  const i = e.split("."), s = jm(i, t).join(".");
   return r + s;
 }
-function Cu(e) {
+function Iu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8493,18 +8616,18 @@ function Cu(e) {
   }
   return t;
 }
-const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
+const Bm = (e) => String.fromCodePoint(...e), $m = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Ic = function(e, t) {
+}, Mc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Du = function(e, t, n) {
+}, Ou = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / xm) : e >> 1, e += St(e / t); e > $s * Mr >> 1; r += Dt)
+  for (e = n ? St(e / Om) : e >> 1, e += St(e / t); e > $s * Nr >> 1; r += Dt)
     e = St(e / $s);
-  return St(r + ($s + 1) * e / (e + km));
-}, Su = function(e) {
+  return St(r + ($s + 1) * e / (e + Im));
+}, Nu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = vu, s = Au, o = e.lastIndexOf(Ru);
+  let r = 0, i = Su, s = Du, o = e.lastIndexOf(Tu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
@@ -8512,28 +8635,28 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const m = Sm(e.charCodeAt(l++));
+      const m = $m(e.charCodeAt(l++));
       m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
-      const g = d <= s ? No : d >= s + Mr ? Mr : d - s;
+      const g = d <= s ? Mo : d >= s + Nr ? Nr : d - s;
       if (m < g)
         break;
       const p = Dt - g;
       u > St(Xn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Du(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Ou(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Tu = function(e) {
+}, Mu = function(e) {
   const t = [];
-  e = Cu(e);
+  e = Iu(e);
   const n = e.length;
-  let r = vu, i = 0, s = Au;
+  let r = Su, i = 0, s = Du;
   for (const c of e)
     c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Ru); l < n; ) {
+  for (o && t.push(Tu); l < n; ) {
     let c = Xn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8543,28 +8666,28 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
       if (u < r && ++i > Xn && tn("overflow"), u === r) {
         let d = i;
         for (let m = Dt; ; m += Dt) {
-          const g = m <= s ? No : m >= s + Mr ? Mr : m - s;
+          const g = m <= s ? Mo : m >= s + Nr ? Nr : m - s;
           if (d < g)
             break;
           const p = d - g, x = Dt - g;
           t.push(
-            zs(Ic(g + p % x, 0))
+            zs(Mc(g + p % x, 0))
           ), d = St(p / x);
         }
-        t.push(zs(Ic(d, 0))), s = Du(i, a, l === o), i = 0, ++l;
+        t.push(zs(Mc(d, 0))), s = Ou(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, Tm = function(e) {
-  return Eu(e, function(t) {
-    return Am.test(t) ? Su(t.slice(4).toLowerCase()) : t;
+}, zm = function(e) {
+  return Fu(e, function(t) {
+    return Nm.test(t) ? Nu(t.slice(4).toLowerCase()) : t;
   });
-}, Fm = function(e) {
-  return Eu(e, function(t) {
-    return vm.test(t) ? "xn--" + Tu(t) : t;
+}, Um = function(e) {
+  return Fu(e, function(t) {
+    return Mm.test(t) ? "xn--" + Mu(t) : t;
   });
-}, Oc = {
+}, Lc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8579,52 +8702,52 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Cu,
-    encode: Dm
+    decode: Iu,
+    encode: Bm
   },
-  decode: Su,
-  encode: Tu,
-  toASCII: Fm,
-  toUnicode: Tm
+  decode: Nu,
+  encode: Mu,
+  toASCII: Um,
+  toUnicode: zm
 };
-var Mc = Object.defineProperty, Fu = (e, t) => {
+var Pc = Object.defineProperty, Lu = (e, t) => {
   let n = {};
-  for (var r in e) Mc(n, r, {
+  for (var r in e) Pc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Mc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Im = /* @__PURE__ */ Fu({
-  arrayReplaceAt: () => Om,
+  return Pc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Wm = /* @__PURE__ */ Lu({
+  arrayReplaceAt: () => Jm,
   asciiTrim: () => Wi,
-  callable: () => Iu,
-  escapeHtml: () => fn,
-  escapeRE: () => Wm,
-  fromCodePoint: () => Nr,
+  callable: () => Pu,
+  escapeHtml: () => un,
+  escapeRE: () => e_,
+  fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Mu,
+  isPunctChar: () => Bu,
   isPunctCharCode: () => Pr,
   isSpace: () => Ee,
   isValidEntityCode: () => Lo,
   isWhiteSpace: () => Lr,
-  lib: () => Jm,
+  lib: () => t_,
   normalizeReference: () => Ui,
   unescapeAll: () => ir,
-  unescapeMd: () => Pm
+  unescapeMd: () => Gm
 });
-function Iu(e) {
+function Pu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Om(e, t, n) {
+function Jm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function Lo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Nr(e) {
+function Mr(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8632,38 +8755,38 @@ function Nr(e) {
   }
   return String.fromCharCode(e);
 }
-var Ou = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Mm = new RegExp(`${Ou.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Nm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Lm(e, t) {
-  if (t.charCodeAt(0) === 35 && Nm.test(t)) {
+var ju = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, qm = new RegExp(`${ju.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Hm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Vm(e, t) {
+  if (t.charCodeAt(0) === 35 && Hm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Lo(r) ? Nr(r) : e;
+    return Lo(r) ? Mr(r) : e;
   }
-  const n = xu(e);
+  const n = Cu(e);
   return n !== e ? n : e;
 }
-function Pm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Ou, "$1");
+function Gm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(ju, "$1");
 }
 function ir(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Mm, function(t, n, r) {
-    return n || Lm(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(qm, function(t, n, r) {
+    return n || Vm(t, r);
   });
 }
-var jm = /[&<>"]/, Bm = /[&<>"]/g, $m = {
+var Km = /[&<>"]/, Ym = /[&<>"]/g, Xm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function zm(e) {
-  return $m[e];
+function Zm(e) {
+  return Xm[e];
 }
-function fn(e) {
-  return jm.test(e) ? e.replace(Bm, zm) : e;
+function un(e) {
+  return Km.test(e) ? e.replace(Ym, Zm) : e;
 }
-var Um = /[.?*+^$[\]\\(){}|-]/g;
-function Wm(e) {
-  return e.replace(Um, "\\$&");
+var Qm = /[.?*+^$[\]\\(){}|-]/g;
+function e_(e) {
+  return e.replace(Qm, "\\$&");
 }
 function Ee(e) {
   switch (e) {
@@ -8691,11 +8814,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Mu(e) {
-  return Mo.test(e) || bu.test(e);
+function Bu(e) {
+  return No.test(e) || Au.test(e);
 }
 function Pr(e) {
-  return Mu(Nr(e));
+  return Bu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8739,21 +8862,21 @@ function jr(e) {
 function Ui(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Nc(e) {
+function jc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Wi(e) {
   let t = 0;
-  for (; t < e.length && Nc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && jc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Nc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && jc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Jm = {
-  mdurl: Xg,
-  ucmicro: Qg
+var t_ = {
+  mdurl: cm,
+  ucmicro: um
 };
-function qm(e, t, n) {
+function n_(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8770,7 +8893,7 @@ function qm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Hm(e, t, n) {
+function r_(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8810,7 +8933,7 @@ function Hm(e, t, n) {
   }
   return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Vm(e, t, n, r) {
+function i_(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8835,10 +8958,10 @@ function Vm(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
 }
-var Gm = /* @__PURE__ */ Fu({
-  parseLinkDestination: () => Hm,
-  parseLinkLabel: () => qm,
-  parseLinkTitle: () => Vm
+var s_ = /* @__PURE__ */ Lu({
+  parseLinkDestination: () => r_,
+  parseLinkLabel: () => n_,
+  parseLinkTitle: () => i_
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -8848,7 +8971,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function Km(e, t) {
+function o_(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8858,19 +8981,19 @@ function Km(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function Ym(e) {
-  var t = Km(e, "string");
+function l_(e) {
+  var t = o_(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = Ym(t)) in e ? Object.defineProperty(e, t, {
+  return (t = l_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var On = class {
+var In = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9162,11 +9285,11 @@ var On = class {
 }, It = {};
 It.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${fn(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
 };
 It.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${fn(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
 `;
 };
 It.fence = function(e, t, n, r, i) {
@@ -9177,7 +9300,7 @@ It.fence = function(e, t, n, r, i) {
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || fn(s.content) : a = fn(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || un(s.content) : a = un(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
@@ -9205,7 +9328,7 @@ It.softbreak = function(e, t, n) {
 `;
 };
 It.text = function(e, t) {
-  return fn(e[t].content);
+  return un(e[t].content);
 };
 It.html_block = function(e, t) {
   return e[t].content;
@@ -9213,7 +9336,7 @@ It.html_block = function(e, t) {
 It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Nu = class {
+var $u = class {
   constructor() {
     K(
       this,
@@ -9252,7 +9375,7 @@ var Nu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${un(e.attrs[t][0])}="${un(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9330,41 +9453,41 @@ var Nu = class {
     }
     return r;
   }
-}, Lu = class {
+}, zu = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
-}, Xm = /\r\n?/g, Zm = /\0/g;
-function Qm(e) {
+}, c_ = /\r\n?/g, a_ = /\0/g;
+function u_(e) {
   let t;
-  t = e.src.replace(Xm, `
-`), t = t.replace(Zm, "�"), e.src = t;
+  t = e.src.replace(c_, `
+`), t = t.replace(a_, "�"), e.src = t;
 }
-function e_(e) {
+function f_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function t_(e) {
+function d_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function n_(e) {
+function h_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function r_(e) {
+function p_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function i_(e) {
+function g_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function s_(e) {
+function m_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9377,7 +9500,7 @@ function s_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (r_(c.content) && o > 0 && o--, i_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (p_(c.content) && o > 0 && o--, g_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9395,8 +9518,8 @@ function s_(e) {
             }
             const w = new e.Token("link_open", "a", 1);
             w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
-            const y = new e.Token("text", "", 0);
-            y.content = D, y.level = m, d.push(y);
+            const b = new e.Token("text", "", 0);
+            b.content = D, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
             F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[p].lastIndex;
           }
@@ -9427,36 +9550,36 @@ function s_(e) {
       }
     }
 }
-var Pu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, o_ = /\((c|tm|r)\)/i, l_ = /\((c|tm|r)\)/gi, c_ = {
+var Uu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, __ = /\((c|tm|r)\)/i, y_ = /\((c|tm|r)\)/gi, b_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function a_(e, t) {
-  return c_[t.toLowerCase()];
+function w_(e, t) {
+  return b_[t.toLowerCase()];
 }
-function u_(e) {
+function k_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(l_, a_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(y_, w_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function f_(e) {
+function x_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Pu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Uu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function d_(e) {
+function A_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (o_.test(e.tokens[t].content) && u_(e.tokens[t].children), Pu.test(e.tokens[t].content) && f_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (__.test(e.tokens[t].content) && k_(e.tokens[t].children), Uu.test(e.tokens[t].content) && x_(e.tokens[t].children));
 }
-var h_ = /['"]/, Lc = /['"]/g, Pc = "’", p_ = 1e3;
-function jc(e, t, n) {
+var v_ = /['"]/, Bc = /['"]/g, $c = "’", R_ = 1e3;
+function zc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9468,7 +9591,7 @@ function ci(e, t, n, r) {
     ch: r
   });
 }
-function g_(e, t) {
+function E_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9477,7 +9600,7 @@ function g_(e, t) {
   }
   return n + e.slice(r);
 }
-function m_(e, t) {
+function C_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9486,13 +9609,13 @@ function m_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (jc(r, i, n + 1), l.type !== "text") continue;
+    if (zc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Lc.lastIndex = u;
-      const m = Lc.exec(a);
+      Bc.lastIndex = u;
+      const m = Bc.exec(a);
       if (!m) break;
       let g = !0, p = !0;
       u = m.index + 1;
@@ -9511,19 +9634,19 @@ function m_(e, t) {
           D = e[n].content.charCodeAt(0);
           break;
         }
-      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), y = Lr(v), F = Lr(D);
-      if (F ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (F || w || (p = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && ci(s, o, m.index, Pc);
+      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
+      if (F ? g = !1 : w && (b || k || (g = !1)), b ? p = !1 : k && (F || w || (p = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        x && ci(s, o, m.index, $c);
         continue;
       }
       if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, ee;
-        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), jc(r, i, n);
+        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), zc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= p_) return;
+        if (r.length >= R_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9531,48 +9654,48 @@ function m_(e, t) {
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && ci(s, o, m.index, Pc);
+      } else p && x && ci(s, o, m.index, $c);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = g_(e[l].content, s[o]);
+    e[l].content = E_(e[l].content, s[o]);
   });
 }
-function __(e) {
+function D_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !h_.test(e.tokens[t].content) || m_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !v_.test(e.tokens[t].content) || C_(e.tokens[t].children, e);
 }
-function b_(e) {
+function S_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function y_(e) {
+function T_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && b_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && S_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Us = [
-  ["normalize", Qm],
-  ["block", e_],
-  ["strip_references", t_],
-  ["inline", n_],
-  ["linkify", s_],
-  ["replacements", d_],
-  ["smartquotes", __],
-  ["text_join", y_]
-], ju = class {
+  ["normalize", u_],
+  ["block", f_],
+  ["strip_references", d_],
+  ["inline", h_],
+  ["linkify", m_],
+  ["replacements", A_],
+  ["smartquotes", D_],
+  ["text_join", T_]
+], Wu = class {
   constructor() {
     K(
       this,
@@ -9581,7 +9704,7 @@ var Us = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Lu);
+    ), K(this, "State", zu);
     for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
@@ -9591,9 +9714,9 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Bu = class {
+}, Ju = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
@@ -9607,7 +9730,7 @@ var Us = [
     this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new On(e, t, n);
+    const r = new In(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9654,19 +9777,19 @@ var Us = [
     }
     return i.join("");
   }
-}, w_ = 65536;
+}, F_ = 65536;
 function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Bc(e) {
+function Uc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function k_(e, t, n, r) {
+function I_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9677,23 +9800,23 @@ function k_(e, t, n, r) {
   const l = e.src.charCodeAt(s++);
   if (l !== 124 && l !== 45 && l !== 58 && !Ee(l) || o === 45 && Ee(l)) return !1;
   for (; s < e.eMarks[i]; ) {
-    const y = e.src.charCodeAt(s);
-    if (y !== 124 && y !== 45 && y !== 58 && !Ee(y)) return !1;
+    const b = e.src.charCodeAt(s);
+    if (b !== 124 && b !== 45 && b !== 58 && !Ee(b)) return !1;
     s++;
   }
   let c = Ws(e, t + 1), a = c.split("|");
   const u = [];
-  for (let y = 0; y < a.length; y++) {
-    const F = a[y].trim();
+  for (let b = 0; b < a.length; b++) {
+    const F = a[b].trim();
     if (!F) {
-      if (y === 0 || y === a.length - 1) continue;
+      if (b === 0 || b === a.length - 1) continue;
       return !1;
     }
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Uc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9705,21 +9828,21 @@ function k_(e, t, n, r) {
   v.map = [t, t + 1];
   const D = e.push("tr_open", "tr", 1);
   D.map = [t, t + 1];
-  for (let y = 0; y < a.length; y++) {
+  for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
-    u[y] && (F.attrs = [["style", `text-align:${u[y]}`]]);
+    u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
     const z = e.push("inline", "", 0);
-    z.content = a[y].trim(), z.children = [], e.push("th_close", "th", -1);
+    z.content = a[b].trim(), z.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
   let k, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
-    let y = !1;
+    let b = !1;
     for (let z = 0, B = g.length; z < B; z++) if (g[z](e, i, n, !0)) {
-      y = !0;
+      b = !0;
       break;
     }
-    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > w_)) break;
+    if (b || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Uc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > F_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = k = [t + 2, 0];
@@ -9736,7 +9859,7 @@ function k_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
 }
-function x_(e, t, n) {
+function O_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9755,7 +9878,7 @@ function x_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function A_(e, t, n, r) {
+function N_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9778,7 +9901,7 @@ function A_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function v_(e, t, n, r) {
+function M_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9804,12 +9927,12 @@ function v_(e, t, n, r) {
       continue;
     }
     if (g) break;
-    let y = !1;
+    let b = !1;
     for (let F = 0, z = d.length; F < z; F++) if (d[F](e, p, n, !0)) {
-      y = !0;
+      b = !0;
       break;
     }
-    if (y) {
+    if (b) {
       e.lineMax = p, e.blkIndent !== 0 && (l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] -= e.blkIndent);
       break;
     }
@@ -9827,7 +9950,7 @@ function v_(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function R_(e, t, n, r) {
+function L_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9845,13 +9968,13 @@ function R_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function $c(e, t) {
+function Wc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function zc(e, t) {
+function Jc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9868,19 +9991,19 @@ function zc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function E_(e, t) {
+function P_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function C_(e, t, n, r) {
+function j_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = zc(e, c)) >= 0) {
+  if ((g = Jc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = $c(e, c)) >= 0) d = !1;
+  } else if ((g = Wc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -9893,8 +10016,8 @@ function C_(e, t, n, r) {
   const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
-    const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let F = y;
+    const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
+    let F = b;
     for (; s < i; ) {
       const ke = e.src.charCodeAt(s);
       if (ke === 9) F += 4 - (F + e.bsCount[c]) % 4;
@@ -9904,29 +10027,29 @@ function C_(e, t, n, r) {
     }
     const z = s;
     let B;
-    z >= i ? B = 1 : B = F - y, B > 4 && (B = 1);
-    const ee = y + B;
+    z >= i ? B = 1 : B = F - b, B > 4 && (B = 1);
+    const ee = b + B;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
     const Q = [c, 0];
     l.map = Q, d && (l.info = e.src.slice(o, g - 1));
     const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
     if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let ye = !1;
+    let be = !1;
     for (let ke = 0, lt = k.length; ke < lt; ke++) if (k[ke](e, c, n, !0)) {
-      ye = !0;
+      be = !0;
       break;
     }
-    if (ye) break;
+    if (be) break;
     if (d) {
-      if (g = zc(e, c), g < 0) break;
+      if (g = Jc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = $c(e, c), g < 0) break;
+    } else if (g = Wc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && E_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && P_(e, x), !0;
 }
 var Js = 999;
-function D_(e) {
+function B_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9955,7 +10078,7 @@ function ai(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function S_(e, t, n, r) {
+function $_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
@@ -9976,7 +10099,7 @@ function S_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && D_(c) > Js)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && B_(c) > Js)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
@@ -10022,12 +10145,12 @@ function S_(e, t, n, r) {
     title: k,
     href: m
   });
-  const y = e.push("reference_definition", "", 0);
-  y.map = [t, o], y.hidden = !0;
+  const b = e.push("reference_definition", "", 0);
+  b.map = [t, o], b.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
-  return F.label = w, y.meta = F, e.line = o, !0;
+  return F.label = w, b.meta = F, e.line = o, !0;
 }
-var T_ = [
+var z_ = [
   "address",
   "article",
   "aside",
@@ -10090,7 +10213,7 @@ var T_ = [
   "tr",
   "track",
   "ul"
-], F_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, I_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", $u = new RegExp(`^(?:${F_}|${I_})`), xn = [
+], U_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, W_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", qu = new RegExp(`^(?:${U_}|${W_})`), kn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10117,28 +10240,28 @@ var T_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${T_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${z_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${$u.source}\\s*$`),
+    new RegExp(`${qu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function O_(e, t, n, r) {
+function J_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
-  for (; l < xn.length && !xn[l][0].test(o); l++) ;
-  if (l === xn.length) return !1;
-  if (r) return xn[l][2];
+  for (; l < kn.length && !kn[l][0].test(o); l++) ;
+  if (l === kn.length) return !1;
+  if (r) return kn[l][2];
   let c = t + 1;
-  const a = xn[l][1].test("");
-  if (!xn[l][1].test(o)) {
+  const a = kn[l][1].test("");
+  if (!kn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), xn[l][1].test(o)) {
+      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), kn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10147,7 +10270,7 @@ function O_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function M_(e, t, n, r) {
+function q_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10167,7 +10290,7 @@ function M_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function N_(e, t, n) {
+function H_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10202,7 +10325,7 @@ function N_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function L_(e, t, n) {
+function V_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10224,13 +10347,13 @@ function L_(e, t, n) {
 var ui = [
   [
     "table",
-    k_,
+    I_,
     ["paragraph", "reference"]
   ],
-  ["code", x_],
+  ["code", O_],
   [
     "fence",
-    A_,
+    N_,
     [
       "paragraph",
       "reference",
@@ -10240,7 +10363,7 @@ var ui = [
   ],
   [
     "blockquote",
-    v_,
+    M_,
     [
       "paragraph",
       "reference",
@@ -10250,7 +10373,7 @@ var ui = [
   ],
   [
     "hr",
-    R_,
+    L_,
     [
       "paragraph",
       "reference",
@@ -10260,17 +10383,17 @@ var ui = [
   ],
   [
     "list",
-    C_,
+    j_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", S_],
+  ["reference", $_],
   [
     "html_block",
-    O_,
+    J_,
     [
       "paragraph",
       "reference",
@@ -10279,16 +10402,16 @@ var ui = [
   ],
   [
     "heading",
-    M_,
+    q_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", N_],
-  ["paragraph", L_]
-], zu = class {
+  ["lheading", H_],
+  ["paragraph", V_]
+], Hu = class {
   constructor() {
     K(
       this,
@@ -10297,7 +10420,7 @@ var ui = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Bu);
+    ), K(this, "State", Ju);
     for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10327,17 +10450,17 @@ var ui = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Uu = class {
+}, Vu = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new On("text", "", 0);
+    const e = new In("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new On(e, t, n);
+    const r = new In(e, t, n);
     let i;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
   }
@@ -10367,7 +10490,7 @@ var ui = [
     };
   }
 };
-function P_(e) {
+function G_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10397,25 +10520,25 @@ function P_(e) {
       return !1;
   }
 }
-function j_(e, t) {
+function K_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !P_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !G_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function B_(e) {
+function Y_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function $_(e) {
+function X_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function z_(e, t) {
+function Z_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && $_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !B_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && X_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !Y_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10436,7 +10559,7 @@ function z_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function U_(e, t) {
+function Q_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10457,7 +10580,7 @@ for (let e = 0; e < 256; e++) Po.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   Po[e.charCodeAt(0)] = 1;
 });
-function W_(e, t) {
+function e0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10486,7 +10609,7 @@ function W_(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function J_(e) {
+function t0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10496,7 +10619,7 @@ function J_(e) {
   }
   return t;
 }
-function q_(e, t) {
+function n0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10504,7 +10627,7 @@ function q_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = J_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = t0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10522,7 +10645,7 @@ function q_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function H_(e, t) {
+function r0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10542,7 +10665,7 @@ function H_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Uc(e, t) {
+function qc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10558,20 +10681,20 @@ function Uc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function V_(e) {
+function i0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Uc(e, e.delimiters);
+  qc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Uc(e, s);
+    s && qc(e, s);
   }
 }
-var Wu = {
-  tokenize: H_,
-  postProcess: V_
+var Gu = {
+  tokenize: r0,
+  postProcess: i0
 };
-function G_(e, t) {
+function s0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10588,7 +10711,7 @@ function G_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Wc(e, t) {
+function Hc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10599,20 +10722,20 @@ function Wc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function K_(e) {
+function o0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Wc(e, e.delimiters);
+  Hc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Wc(e, s);
+    s && Hc(e, s);
   }
 }
-var Ju = {
-  tokenize: G_,
-  postProcess: K_
+var Ku = {
+  tokenize: s0,
+  postProcess: o0
 };
-function Y_(e, t) {
+function l0(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10648,7 +10771,7 @@ function Y_(e, t) {
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function X_(e, t) {
+function c0(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10685,8 +10808,8 @@ function X_(e, t) {
   }
   return e.pos = s, e.posMax = m, !0;
 }
-var Z_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, Q_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function e0(e, t) {
+var a0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, u0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function f0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10697,7 +10820,7 @@ function e0(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (Q_.test(s)) {
+  if (u0.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10710,7 +10833,7 @@ function e0(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (Z_.test(s)) {
+  if (a0.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10725,17 +10848,17 @@ function e0(e, t) {
   }
   return !1;
 }
-function t0(e) {
+function d0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function n0(e) {
+function h0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function qu(e) {
+function Yu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function r0(e, t) {
+function p0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10746,48 +10869,48 @@ function r0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (qu(n.charCodeAt(t + 2)))
+  else if (Yu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function i0(e, t) {
+function g0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = r0(e, r);
-  else if (s === 47 || qu(s)) {
-    const o = e.src.slice(r).match($u);
+  if (s === 33 || s === 63) i = p0(e, r);
+  else if (s === 47 || Yu(s)) {
+    const o = e.src.slice(r).match(qu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), t0(o.content) && e.linkLevel++, n0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), d0(o.content) && e.linkLevel++, h0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var s0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, o0 = /^&([a-z][a-z0-9]{1,31});/i;
-function l0(e, t) {
+var m0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, _0 = /^&([a-z][a-z0-9]{1,31});/i;
+function y0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(s0);
+    const i = e.src.slice(n).match(m0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Lo(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
+        o.content = Lo(s) ? Mr(s) : Mr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(o0);
+    const i = e.src.slice(n).match(_0);
     if (i) {
-      const s = xu(i[0]);
+      const s = Cu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10799,7 +10922,7 @@ function l0(e, t) {
   }
   return !1;
 }
-function Jc(e) {
+function Vc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10831,16 +10954,16 @@ function Jc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function c0(e) {
+function b0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Jc(e.delimiters);
+  Vc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Jc(s);
+    s && Vc(s);
   }
 }
-function a0(e) {
+function w0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10848,24 +10971,24 @@ function a0(e) {
   t !== n && (i.length = n);
 }
 var qs = [
-  ["text", j_],
-  ["linkify", z_],
-  ["newline", U_],
-  ["escape", W_],
-  ["backticks", q_],
-  ["strikethrough", Wu.tokenize],
-  ["emphasis", Ju.tokenize],
-  ["link", Y_],
-  ["image", X_],
-  ["autolink", e0],
-  ["html_inline", i0],
-  ["entity", l0]
+  ["text", K_],
+  ["linkify", Z_],
+  ["newline", Q_],
+  ["escape", e0],
+  ["backticks", n0],
+  ["strikethrough", Gu.tokenize],
+  ["emphasis", Ku.tokenize],
+  ["link", l0],
+  ["image", c0],
+  ["autolink", f0],
+  ["html_inline", g0],
+  ["entity", y0]
 ], Hs = [
-  ["balance_pairs", c0],
-  ["strikethrough", Wu.postProcess],
-  ["emphasis", Ju.postProcess],
-  ["fragments_join", a0]
-], Hu = class {
+  ["balance_pairs", b0],
+  ["strikethrough", Gu.postProcess],
+  ["emphasis", Ku.postProcess],
+  ["fragments_join", w0]
+], Xu = class {
   constructor() {
     K(
       this,
@@ -10882,7 +11005,7 @@ var qs = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Uu);
+    ), K(this, "State", Vu);
     for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
     for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
@@ -10931,7 +11054,7 @@ var qs = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, u0 = {
+}, k0 = {
   default: {
     options: {
       html: !1,
@@ -11030,7 +11153,7 @@ var qs = [
       }
     }
   }
-}, f0 = /^(vbscript|javascript|file|data):/, d0 = /^data:image\/(gif|png|jpeg|webp);/, qc = [
+}, x0 = /^(vbscript|javascript|file|data):/, A0 = /^data:image\/(gif|png|jpeg|webp);/, Gc = [
   "http:",
   "https:",
   "mailto:"
@@ -11053,7 +11176,7 @@ var qs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return f0.test(t) ? d0.test(t) : !0;
+    return x0.test(t) ? A0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11061,9 +11184,9 @@ var qs = [
   */
   normalizeLink(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Gc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Oc.toASCII(t.hostname);
+        t.hostname = Lc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
@@ -11073,9 +11196,9 @@ var qs = [
   */
   normalizeLinkText(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Gc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Oc.toUnicode(t.hostname);
+        t.hostname = Lc.toUnicode(t.hostname);
       } catch {
       }
     return rr(fo(t), rr.defaultChars + "%");
@@ -11089,7 +11212,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Hu()
+      new Xu()
     ), K(
       this,
       /**
@@ -11098,7 +11221,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new zu()
+      new Hu()
     ), K(
       this,
       /**
@@ -11107,7 +11230,7 @@ var qs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new ju()
+      new Wu()
     ), K(
       this,
       /**
@@ -11131,7 +11254,7 @@ var qs = [
       * ```
       */
       "renderer",
-      new Nu()
+      new $u()
     ), K(
       this,
       /**
@@ -11140,7 +11263,7 @@ var qs = [
       * rule.
       */
       "linkify",
-      new wm()
+      new Fm()
     ), K(
       this,
       /**
@@ -11148,7 +11271,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Im
+      Wm
     ), K(
       this,
       /**
@@ -11156,7 +11279,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, Gm)
+      Object.assign({}, s_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11194,7 +11317,7 @@ var qs = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = u0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = k0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11319,17 +11442,17 @@ var qs = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Ot, "Token", On);
+K(Ot, "Token", In);
 K(Ot, "Ruler", $r);
-K(Ot, "Renderer", Nu);
-K(Ot, "ParserCore", ju);
-K(Ot, "StateCore", Lu);
-K(Ot, "ParserBlock", zu);
-K(Ot, "StateBlock", Bu);
-K(Ot, "ParserInline", Hu);
-K(Ot, "StateInline", Uu);
-var h0 = Iu(Ot);
-const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
+K(Ot, "Renderer", $u);
+K(Ot, "ParserCore", Wu);
+K(Ot, "StateCore", zu);
+K(Ot, "ParserBlock", Hu);
+K(Ot, "StateBlock", Ju);
+K(Ot, "ParserInline", Xu);
+K(Ot, "StateInline", Vu);
+var v0 = Pu(Ot);
+const R0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, E0 = [
   "a",
   "blockquote",
   "br",
@@ -11356,70 +11479,70 @@ const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
   "thead",
   "tr",
   "ul"
-], m0 = ["href", "title", "target", "rel", "start", "class"], Jr = new h0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], C0 = ["href", "title", "target", "rel", "start", "class"], Jr = new v0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
 Jr.validateLink = (e) => jo.test(String(e).trim());
-const _0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), _0(e, t, n, r, i));
-function b0(e) {
+const D0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), D0(e, t, n, r, i));
+function S0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Hc = null;
-function y0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Hc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Kc = null;
+function T0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Kc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Hc = e), e);
+  }), Kc = e), e);
 }
-function w0(e, t = $g) {
-  const n = String(e ?? "").slice(0, p0), r = y0(t);
-  if (!r) return `<p>${b0(n)}</p>`;
+function F0(e, t = Xg) {
+  const n = String(e ?? "").slice(0, R0), r = T0(t);
+  if (!r) return `<p>${S0(n)}</p>`;
   const i = Jr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: g0,
-    ALLOWED_ATTR: m0,
+    ALLOWED_TAGS: E0,
+    ALLOWED_ATTR: C0,
     ALLOWED_URI_REGEXP: jo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const k0 = 300, Jn = /* @__PURE__ */ new Map();
+const I0 = 300, Wn = /* @__PURE__ */ new Map();
 function Vs(e) {
   const t = String(e ?? "");
-  let n = Jn.get(t);
-  return n !== void 0 ? Jn.delete(t) : (n = w0(t), Jn.size >= k0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
+  let n = Wn.get(t);
+  return n !== void 0 ? Wn.delete(t) : (n = F0(t), Wn.size >= I0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
 }
-const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, E0 = ["value"], C0 = {
+const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = { "data-test": "run-status" }, L0 = { class: "cd-hint" }, P0 = ["value"], j0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, D0 = {
+}, B0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, S0 = {
+}, $0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, T0 = ["data-node", "onClick"], F0 = { class: "cd-err" }, I0 = {
+}, z0 = ["data-node", "onClick"], U0 = { class: "cd-err" }, W0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, O0 = ["src", "alt", "title", "onClick"], Vc = {
+}, J0 = ["src", "alt", "title", "onClick"], Yc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index, Lp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index));
     return (s, o) => (J(), q("div", {
       class: nt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", A0, [
+      Y("div", N0, [
         o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", v0, oe(e.run.status), 1),
-        Y("span", R0, [
+        Y("b", M0, oe(e.run.status), 1),
+        Y("span", L0, [
           he(oe(e.run.short), 1),
           e.run.queuedBy ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(e.run.queuedBy), 1)
@@ -11436,8 +11559,8 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, E0)) : (J(), q("progress", C0)),
-        Y("div", D0, [
+        }, null, 8, P0)) : (J(), q("progress", j0)),
+        Y("div", B0, [
           e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
             o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (J(), q(se, { key: 0 }, [
@@ -11456,7 +11579,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", S0, oe(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", $0, oe(e.run.reason), 1)) : pe("", !0),
       (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11467,17 +11590,17 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Hn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: qn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           he(oe(l.title), 1),
           l.input ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, T0)) : pe("", !0),
-        Y("span", F0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, z0)) : pe("", !0),
+        Y("span", U0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", I0, [
+      e.run.outputs.length ? (J(), q("div", W0, [
         (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11486,71 +11609,71 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, O0))), 128))
+        }, null, 8, J0))), 128))
       ])) : pe("", !0)
-    ], 10, x0));
+    ], 10, O0));
   }
-}, M0 = { class: "cd-bar" }, N0 = ["title"], L0 = ["value", "disabled"], P0 = ["value"], j0 = ["disabled"], B0 = ["title"], $0 = ["disabled"], z0 = {
+}, q0 = { class: "cd-bar" }, H0 = ["title"], V0 = ["value", "disabled"], G0 = ["value"], K0 = ["disabled"], Y0 = ["title"], X0 = ["disabled"], Z0 = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, U0 = {
+}, Q0 = {
   key: 0,
   class: "cd-hint"
-}, W0 = ["onClick", "data-session"], J0 = { class: "cd-hint" }, q0 = { key: 0 }, H0 = {
+}, ey = ["onClick", "data-session"], ty = { class: "cd-hint" }, ny = { key: 0 }, ry = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, V0 = ["value"], G0 = { class: "cd-wide" }, K0 = { class: "cd-wide" }, Y0 = { class: "cd-hint" }, X0 = { class: "cd-row" }, Z0 = ["disabled"], Q0 = {
+}, iy = ["value"], sy = { class: "cd-wide" }, oy = { class: "cd-wide" }, ly = { class: "cd-hint" }, cy = { class: "cd-row" }, ay = ["disabled"], uy = {
   class: "cd-skills",
   "data-test": "skills"
-}, eb = ["title"], tb = ["checked", "onChange", "data-skill"], nb = {
+}, fy = ["title"], dy = ["checked", "onChange", "data-skill"], hy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, rb = { class: "cd-main" }, ib = {
+}, py = { class: "cd-main" }, gy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, sb = { "data-test": "summary" }, ob = ["innerHTML"], lb = { class: "cd-user" }, cb = ["data-skill"], ab = { class: "cd-skill" }, ub = ["innerHTML"], fb = {
+}, my = { "data-test": "summary" }, _y = ["innerHTML"], yy = { class: "cd-user" }, by = ["data-skill"], wy = { class: "cd-skill" }, ky = ["innerHTML"], xy = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, db = ["src", "alt", "title", "onClick"], hb = ["href", "title"], pb = {
+}, Ay = ["src", "alt", "title", "onClick"], vy = ["href", "title"], Ry = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, gb = {
+}, Ey = {
   key: 2,
   class: "cd-err"
-}, mb = ["data-skill"], _b = { class: "cd-skill" }, bb = {
+}, Cy = ["data-skill"], Dy = { class: "cd-skill" }, Sy = {
   key: 0,
   class: "cd-typing"
-}, yb = ["innerHTML"], wb = {
+}, Ty = ["innerHTML"], Fy = {
   key: 0,
   class: "cd-err"
-}, kb = {
+}, Iy = {
   key: 1,
   class: "cd-empty"
-}, xb = {
+}, Oy = {
   key: 0,
   class: "cd-hint"
-}, Ab = ["src"], vb = ["href"], Rb = {
+}, Ny = ["src"], My = ["href"], Ly = {
   key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, Eb = {
+}, Py = {
   key: 3,
   class: "cd-chips",
   "data-test": "chips"
-}, Cb = ["title", "data-state"], Db = ["src"], Sb = ["onClick"], Tb = { class: "cd-input" }, Fb = ["disabled"], Ib = ["accept"], Ob = ["disabled"], Mb = ["disabled"], Nb = {
+}, jy = ["title", "data-state"], By = ["src"], $y = ["onClick"], zy = { class: "cd-input" }, Uy = ["disabled"], Wy = ["accept"], Jy = ["disabled"], qy = ["disabled"], Hy = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
       const j = [...r.sessions];
       return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => Mp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
+    }), m = tt(() => qp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
     function x(j) {
       return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
@@ -11559,16 +11682,16 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
     }
     const D = tt(() => {
       const j = {};
-      for (const [C, R] of Object.entries(Ip(n))) j[C] = R.map((H) => Op(H, (Ke) => t.ctl.titleOf(Ke)));
+      for (const [C, R] of Object.entries(Wp(n))) j[C] = R.map((H) => Jp(H, (Ke) => t.ctl.titleOf(Ke)));
       return j;
     }), k = (j) => D.value[j] ?? [];
     function w(j) {
       (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
     }
-    const y = /* @__PURE__ */ ei(null);
+    const b = /* @__PURE__ */ ei(null);
     ps(
       () => r.image,
-      (j) => j && xr(() => y.value?.focus())
+      (j) => j && xr(() => b.value?.focus())
     );
     const F = /* @__PURE__ */ ei(null), z = /* @__PURE__ */ ei(null), B = (j) => {
       j && (j.scrollTop = j.scrollHeight);
@@ -11588,7 +11711,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
       j.key === "Enter" && !j.shiftKey && !j.isComposing && (j.preventDefault(), t.ctl.send());
     }
     const ae = /* @__PURE__ */ ei(null), ne = [...Oo, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
-    function ye(j) {
+    function be(j) {
       t.ctl.addFiles(j.target.files), j.target.value = "";
     }
     function ke(j) {
@@ -11606,19 +11729,19 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
       class: "comfyd-panel",
       onKeydown: ie,
       onKeyup: ie,
-      onWheel: C[18] || (C[18] = Hn(() => {
+      onWheel: C[18] || (C[18] = qn(() => {
       }, ["stop"])),
-      onContextmenu: C[19] || (C[19] = Hn(() => {
+      onContextmenu: C[19] || (C[19] = qn(() => {
       }, ["stop"])),
-      onDragover: C[20] || (C[20] = Hn(() => {
+      onDragover: C[20] || (C[20] = qn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Hn(ke, ["prevent", "stop"])
+      onDrop: qn(ke, ["prevent", "stop"])
     }, [
-      Y("div", M0, [
+      Y("div", q0, [
         Y("span", {
           class: nt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, N0),
+        }, null, 10, H0),
         Y("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11633,10 +11756,10 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
             key: R.id,
             value: R.id
-          }, oe(R.title), 9, P0))), 128)),
+          }, oe(R.title), 9, G0))), 128)),
           C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, L0),
-        bn(Y("input", {
+        ], 40, V0),
+        _n(Y("input", {
           class: "cd-search",
           "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
           type: "search",
@@ -11645,8 +11768,8 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           onKeydown: v,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, j0), [
-          [Un, G(r).searchQuery]
+        }, null, 40, K0), [
+          [zn, G(r).searchQuery]
         ]),
         Y("span", {
           class: nt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
@@ -11657,14 +11780,14 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, B0),
+        ], 10, Y0),
         Y("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, $0),
+        }, "■", 8, X0),
         Y("button", {
           class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
@@ -11678,8 +11801,8 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", z0, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", U0, "nothing found")),
+      G(r).searchHits ? (J(), q("div", Z0, [
+        G(r).searchHits.length ? pe("", !0) : (J(), q("div", Q0, "nothing found")),
         (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
           key: R.key,
           class: "cd-hit",
@@ -11688,87 +11811,87 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
         }, [
           Y("b", null, oe(R.title), 1),
           C[23] || (C[23] = he()),
-          Y("span", J0, oe(R.kind), 1),
+          Y("span", ty, oe(R.kind), 1),
           C[24] || (C[24] = Y("br", null, null, -1)),
           (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", q0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
+            H.mark ? (J(), q("mark", ny, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
               he(oe(H.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, W0))), 128))
+        ], 8, ey))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", H0, [
+      G(r).showSettings ? (J(), q("div", ry, [
         Y("label", null, [
           C[25] || (C[25] = he("Provider ", -1)),
-          bn(Y("select", {
+          _n(Y("select", {
             "onUpdate:modelValue": C[4] || (C[4] = (R) => G(r).form.provider = R),
             onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(Wp), (R) => (J(), q("option", {
+            (J(!0), q(se, null, qe(G(eg), (R) => (J(), q("option", {
               key: R,
               value: R
-            }, oe(R), 9, V0))), 128))
+            }, oe(R), 9, iy))), 128))
           ], 544), [
-            [Rh, G(r).form.provider]
+            [Th, G(r).form.provider]
           ])
         ]),
         Y("label", null, [
           C[26] || (C[26] = he("Model ", -1)),
-          bn(Y("input", {
+          _n(Y("input", {
             "onUpdate:modelValue": C[6] || (C[6] = (R) => G(r).form.model = R),
             onChange: C[7] || (C[7] = (R) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Un, G(r).form.model]
+            [zn, G(r).form.model]
           ])
         ]),
         Y("label", null, [
           C[27] || (C[27] = he("Base URL ", -1)),
-          bn(Y("input", {
+          _n(Y("input", {
             "onUpdate:modelValue": C[8] || (C[8] = (R) => G(r).form.base_url = R),
             onChange: C[9] || (C[9] = (R) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Un, G(r).form.base_url]
+            [zn, G(r).form.base_url]
           ])
         ]),
-        Y("label", G0, [
+        Y("label", sy, [
           C[28] || (C[28] = he("System prompt ", -1)),
-          bn(Y("textarea", {
+          _n(Y("textarea", {
             "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
             rows: "2",
             onChange: C[11] || (C[11] = (R) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Un, G(r).form.system_prompt]
+            [zn, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", K0, [
+        Y("label", oy, [
           C[29] || (C[29] = he("API key ", -1)),
-          Y("span", Y0, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", X0, [
-            bn(Y("input", {
+          Y("span", ly, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", cy, [
+            _n(Y("input", {
               "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Un, G(r).apiKey]
+              [zn, G(r).apiKey]
             ]),
             Y("button", {
               class: "cd-btn",
               onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Z0)
+            }, "set", 8, ay)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", Q0, [
+      Y("div", uy, [
         (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
           key: R.name,
           class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
@@ -11779,37 +11902,37 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             checked: a.value.includes(R.name),
             onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
             "data-skill": R.name
-          }, null, 40, tb),
+          }, null, 40, dy),
           he(" " + oe(R.name), 1)
-        ], 10, eb))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", nb, [
+        ], 10, fy))), 128)),
+        G(r).skills.length ? pe("", !0) : (J(), q("span", hy, [
           he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
             he(" (" + oe(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", rb, [
+      Y("div", py, [
         Y("div", {
           ref_key: "chat",
           ref: F,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", ib, [
-            Y("summary", sb, [
+          m.value ? (J(), q("details", gy, [
+            Y("summary", my, [
               C[30] || (C[30] = Y("b", null, "Summary", -1)),
               he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               Y("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Vs)(m.value.content)
-              }, null, 8, ob)
+              }, null, 8, _y)
             ]),
             (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
               key: R.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", lb, [
+              Y("div", yy, [
                 C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
                 he(oe(R.content), 1)
               ]),
@@ -11822,12 +11945,12 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                   class: nt(["cd-reply", "cd-" + H.state]),
                   "data-skill": H.skill
                 }, [
-                  Y("div", ab, oe(H.skill), 1),
+                  Y("div", wy, oe(H.skill), 1),
                   Y("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Vs)(H.content)
-                  }, null, 8, ub)
-                ], 10, cb))), 128))
+                  }, null, 8, ky)
+                ], 10, by))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -11840,7 +11963,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             }, [
               C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
               he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", fb, [
+              R.attachments?.length ? (J(), q("span", xy, [
                 (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
                   key: H.sha256
                 }, [
@@ -11852,7 +11975,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                     title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
                     onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, db)) : (J(), q("a", {
+                  }, null, 8, Ay)) : (J(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(H.sha256),
@@ -11860,11 +11983,11 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                     rel: "noopener",
                     title: H.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, hb))
+                  }, oe(H.name || H.mime), 9, vy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", pb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", gb, " — " + oe(R.error), 1)) : pe("", !0)
+              R.state === "waiting" ? (J(), q("span", Ry, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              R.error ? (J(), q("span", Ey, " — " + oe(R.error), 1)) : pe("", !0)
             ], 2),
             Y("div", {
               class: "cd-replies",
@@ -11875,30 +11998,30 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                 class: nt(["cd-reply", "cd-" + H.state]),
                 "data-skill": H.skill
               }, [
-                Y("div", _b, [
+                Y("div", Dy, [
                   he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", bb, "…")) : pe("", !0)
+                  H.state === "streaming" ? (J(), q("span", Sy, "…")) : pe("", !0)
                 ]),
                 Y("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Vs)(H.content)
-                }, null, 8, yb),
-                H.error ? (J(), q("div", wb, oe(H.error), 1)) : pe("", !0)
-              ], 10, mb))), 128))
+                }, null, 8, Ty),
+                H.error ? (J(), q("div", Fy, oe(H.error), 1)) : pe("", !0)
+              ], 10, Cy))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Vc, {
+            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Yc, {
               key: H.id,
               run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Vc, {
+          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Yc, {
             key: R.id,
             run: R,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", kb, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (J(), q("div", Iy, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (J(), q("div", {
           key: 0,
@@ -11918,14 +12041,14 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             ], 64)) : pe("", !0),
             he(": " + oe(R.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", xb, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (J(), q("div", Oy, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), di(_d, { to: "body" }, [
+      (J(), di(xd, { to: "body" }, [
         G(r).image ? (J(), q("div", {
           key: 0,
           ref_key: "overlay",
-          ref: y,
+          ref: b,
           class: "comfyd-image-overlay",
           tabindex: "0",
           onClick: w,
@@ -11935,18 +12058,18 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           Y("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Ab),
+          }, null, 8, Ny),
           Y("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: C[14] || (C[14] = Hn(() => {
+            onClick: C[14] || (C[14] = qn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, vb)
+          }, "open in a new tab", 8, My)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", Rb, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", Eb, [
+      l.value ? (J(), q("div", Ly, oe(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (J(), q("div", Py, [
         (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
           key: R.key,
           class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
@@ -11958,7 +12081,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             class: "cd-chip-thumb",
             src: R.preview,
             alt: ""
-          }, null, 8, Db)) : pe("", !0),
+          }, null, 8, By)) : pe("", !0),
           he(" " + oe(R.name), 1),
           R.state === "uploading" ? (J(), q(se, { key: 1 }, [
             he(" …")
@@ -11970,17 +12093,17 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             class: "cd-x",
             onClick: (H) => e.ctl.removeAttachment(R.key),
             title: "Remove"
-          }, "×", 8, Sb)
-        ], 10, Cb))), 128))
+          }, "×", 8, $y)
+        ], 10, jy))), 128))
       ])) : pe("", !0),
-      Y("div", Tb, [
+      Y("div", zy, [
         Y("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: C[15] || (C[15] = (R) => ae.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Fb),
+        }, "+", 8, Uy),
         Y("input", {
           ref_key: "picker",
           ref: ae,
@@ -11988,10 +12111,10 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           multiple: "",
           accept: G(ne),
           style: { display: "none" },
-          onChange: ye,
+          onChange: be,
           "data-test": "file"
-        }, null, 40, Ib),
-        bn(Y("textarea", {
+        }, null, 40, Wy),
+        _n(Y("textarea", {
           "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
@@ -11999,37 +12122,37 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           onKeydown: Q,
           onPaste: lt,
           "data-test": "input"
-        }, null, 40, Ob), [
-          [Un, G(r).draft]
+        }, null, 40, Jy), [
+          [zn, G(r).draft]
         ]),
         Y("button", {
           class: "cd-btn cd-send",
           disabled: !Ce.value,
           onClick: C[17] || (C[17] = (R) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Mb)
+        }, "send", 8, qy)
       ])
     ], 32));
   }
-}, Lb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Pb = "comfyd.canvas", jb = 1500;
-function Gc() {
+}, Vy = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Gy = "comfyd.canvas", Ky = 1500;
+function Xc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Bb(e) {
-  const t = Gc();
+function Yy(e) {
+  const t = Xc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Gc();
-    (i || ++n > jb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Xc();
+    (i || ++n > Ky) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function $b({ app: e, api: t }, n) {
-  const r = new Bh({
+function Xy({ app: e, api: t }, n) {
+  const r = new Jh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12042,28 +12165,28 @@ function $b({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new xp({
+  }), i = new Op({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: kp(window.sessionStorage),
+    tabId: Ip(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: go,
-    isPanelNode: lc
+    isPanelNode: uc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Fh,
+    createApp: Lh,
     reactive: Ao,
-    component: Nb,
-    css: Lb,
+    component: Hy,
+    css: Vy,
     document,
     log: go,
     // Runs and their outputs come through the package's routes on
@@ -12088,7 +12211,7 @@ function $b({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Pb,
+    name: Gy,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12097,8 +12220,8 @@ function $b({ app: e, api: t }, n) {
       a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      lc(c) && ng(c, s);
+      uc(c) && hg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Bb($b);
+Yy(Xy);

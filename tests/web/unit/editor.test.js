@@ -4,6 +4,7 @@ import { FakeSocket, ManualTimers, fakeConnection, flush } from "./fakes.js";
 import { EditorClient, canvasIdFor, compactObjectInfo, tabId } from "../../../web/src/executor/editor.js";
 import { inUndoStep } from "../../../web/src/executor/transaction.js";
 import { nodesOf, workflowSignature } from "../../../web/src/executor/graphops.js";
+import { graphDigest } from "../../../web/src/executor/delta.js";
 
 function setup({ graph = newGraph(), info = objectInfo } = {}) {
   FakeSocket.reset();
@@ -398,7 +399,10 @@ describe("user edits and focus", () => {
     const edits = s.ofType("user_edit");
     expect(edits).toHaveLength(1);
     expect(edits[0].tab_revision).toBe(3);
-    expect(JSON.parse(edits[0].workflow_json).nodes[0].pos).toEqual([400, 400]);
+    // As a delta: the moved node alone, with the digest of the whole graph.
+    expect(edits[0].workflow_json).toBeUndefined();
+    expect(edits[0].delta.nodes_json.map((t) => JSON.parse(t).pos)).toEqual([[400, 400]]);
+    expect(edits[0].delta.digest).toBe(graphDigest(env.graph));
     env.timers.advance(5000);
     expect(s.ofType("user_edit")).toHaveLength(1);
   });
@@ -420,7 +424,70 @@ describe("user edits and focus", () => {
     env.timers.advance(200);
     const edits = s.ofType("user_edit");
     expect(edits).toHaveLength(2);
-    expect(JSON.parse(edits[1].workflow_json).nodes[0].pos).toEqual([90, 90]);
+    expect(edits[1].delta.nodes_json.map((t) => JSON.parse(t).pos)).toEqual([[90, 90]]);
+  });
+
+  it("reports edits as deltas against what it last reported, and the whole workflow on a resync", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
+    await flush();
+    const [pr] = s.ofType("patch_result");
+    expect(pr.ok).toBe(true);
+    expect(JSON.parse(pr.workflow_json).nodes).toHaveLength(7); // patches carry the whole workflow
+    const nodes = nodesOf(env.graph);
+    const byType = (t) => nodes.find((n) => n.type === t);
+    const edits = () => s.ofType("user_edit");
+
+    // The user deletes the VAE decoder: it goes, with its three links
+    // (samples, vae, image); the nodes at their other ends changed slots
+    // and are listed.
+    const vae = byType("VAEDecode");
+    const linksBefore = new Set(JSON.parse(pr.workflow_json).links.map((l) => l[0]));
+    inUndoStep(env.app, () => env.graph.remove(vae));
+    env.timers.advance(1600);
+    expect(edits()).toHaveLength(1);
+    let d = edits()[0].delta;
+    expect(d.removed_node_ids).toEqual([vae.id]);
+    expect(d.removed_link_ids.length).toBe(3);
+    for (const id of d.removed_link_ids) expect(linksBefore.has(id)).toBe(true);
+    expect(d.nodes_json.map((t) => JSON.parse(t).type).sort()).toEqual(["CheckpointLoaderSimple", "KSampler", "SaveImage"]);
+    expect(d.links_json).toEqual([]);
+    expect(d.digest).toBe(graphDigest(env.graph));
+    expect(d.last_node_id).toBeGreaterThanOrEqual(7);
+
+    // A new node and a link to it: the link in links_json, both ends listed.
+    const dec = LiteGraph.createNode("VAEDecode");
+    inUndoStep(env.app, () => {
+      env.graph.add(dec);
+      byType("KSampler").connect(0, dec, 0);
+    });
+    env.timers.advance(1600);
+    d = edits()[1].delta;
+    expect(d.links_json).toHaveLength(1);
+    const link = JSON.parse(d.links_json[0]);
+    expect([link[1], link[3]]).toEqual([byType("KSampler").id, dec.id]);
+    expect(d.nodes_json.map((t) => JSON.parse(t).id).sort()).toEqual([byType("KSampler").id, dec.id].sort());
+    expect(d.removed_node_ids).toEqual([]);
+    expect(d.digest).toBe(graphDigest(env.graph));
+
+    // The core could not use it: the whole workflow follows.
+    s.receive({ type: "resync", request_id: 0 });
+    await flush();
+    expect(edits()).toHaveLength(3);
+    expect(edits()[2].delta).toBeUndefined();
+    expect(JSON.parse(edits()[2].workflow_json).nodes).toHaveLength(7);
+
+    // A change a delta cannot carry (a group): the whole workflow.
+    const group = new LiteGraph.LGraphGroup("g");
+    inUndoStep(env.app, () => env.graph.add(group));
+    env.timers.advance(1600);
+    expect(edits()).toHaveLength(4);
+    expect(JSON.parse(edits()[3].workflow_json).groups).toHaveLength(1);
+    // And the next plain edit is a delta again.
+    dec.pos = [900, 900];
+    env.timers.advance(1600);
+    expect(edits()[4].delta.nodes_json.map((t) => JSON.parse(t).id)).toEqual([dec.id]);
   });
 
   it("finds edits that raised no event by polling", async () => {

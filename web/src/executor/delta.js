@@ -124,3 +124,79 @@ export function graphDelta(graph, before, touched) {
     digest: graphDigest(graph),
   };
 }
+
+// ---- a user's edit, from two serialised workflows ----
+//
+// The tab notices an edit by comparing its serialised workflow with the one
+// it last reported; the delta names the nodes whose serialisation changed
+// (a node's "order" aside: it follows the execution order, not an edit)
+// and the links made and removed. Anything else in the workflow (groups,
+// subgraph definitions, settings) has no place in a delta: when that
+// changed, workflowDelta answers null and the whole workflow goes.
+
+function linkArray(l) {
+  if (Array.isArray(l)) return l;
+  if (l && typeof l === "object") return [l.id, l.origin_id, l.origin_slot, l.target_id, l.target_slot, l.type];
+  return null;
+}
+
+function nodeKey(n) {
+  if (!n || typeof n !== "object") return JSON.stringify(n);
+  const { order, ...keep } = n; // eslint-disable-line no-unused-vars
+  return JSON.stringify(keep);
+}
+
+function restKey(wf) {
+  // The id counters travel in the delta ("state" holds them in the newer
+  // format).
+  const { nodes, links, last_node_id, last_link_id, state, extra, ...rest } = wf; // eslint-disable-line no-unused-vars
+  let e = extra;
+  if (e && typeof e === "object" && "ds" in e) {
+    const { ds, ...others } = e; // eslint-disable-line no-unused-vars
+    e = others;
+  }
+  return JSON.stringify({ ...rest, extra: e ?? null });
+}
+
+/** What a reported workflow was, for the next edit's delta. */
+export function workflowBaseline(wf) {
+  if (!wf || typeof wf !== "object" || !Array.isArray(wf.nodes)) return null;
+  const nodes = new Map();
+  for (const n of wf.nodes) if (n && n.id != null) nodes.set(n.id, nodeKey(n));
+  const links = new Map();
+  for (const l of Array.isArray(wf.links) ? wf.links : []) {
+    const a = linkArray(l);
+    if (a && a[0] != null) links.set(a[0], JSON.stringify(a));
+  }
+  return { nodes, links, rest: restKey(wf) };
+}
+
+/** The delta from the baseline to wf (the graph gives the digest), or
+ * null when the change is not one a delta can carry. */
+export function workflowDelta(base, wf, graph) {
+  if (!base) return null;
+  const now = workflowBaseline(wf);
+  if (!now || now.rest !== base.rest) return null;
+  const nodesJson = [];
+  for (const n of wf.nodes) {
+    if (!n || n.id == null) continue;
+    if (base.nodes.get(n.id) !== now.nodes.get(n.id)) nodesJson.push(JSON.stringify(n));
+  }
+  const removedNodes = [...base.nodes.keys()].filter((id) => !now.nodes.has(id));
+  const linksJson = [];
+  for (const [id, text] of now.links) {
+    const was = base.links.get(id);
+    if (was === undefined) linksJson.push(text);
+    else if (was !== text) return null; // a link id reused for other ends: send it all
+  }
+  const removedLinks = [...base.links.keys()].filter((id) => !now.links.has(id));
+  return {
+    nodes_json: nodesJson,
+    removed_node_ids: removedNodes,
+    links_json: linksJson,
+    removed_link_ids: removedLinks,
+    last_node_id: Number(graph.state?.lastNodeId ?? graph.last_node_id ?? wf.last_node_id ?? 0),
+    last_link_id: Number(graph.state?.lastLinkId ?? graph.last_link_id ?? wf.last_link_id ?? 0),
+    digest: graphDigest(graph),
+  };
+}

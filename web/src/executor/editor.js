@@ -8,11 +8,12 @@
 //
 // Protocol (docs/bridge-protocol.md):
 //   tab  -> {"type":"attach", canvas_id, title, workflow_json, object_info_json, focused, tab_revision}
-//   core -> attached | patch | queue | load | report_ack | error
-//   tab  -> patch_result | queue_result | load_result | user_edit | focus
+//   core -> attached | patch | queue | load | report_ack | resync | error
+//   tab  -> patch_result | queue_result | load_result | user_edit (a delta when it can) | focus
 
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
+import { workflowBaseline, workflowDelta } from "./delta.js";
 import { workflowSignature } from "./graphops.js";
 import { inUndoStep } from "./transaction.js";
 
@@ -120,6 +121,7 @@ export class EditorClient {
     this.revision = 0; // the core's revision of this canvas
     this.tabRevision = 0; // this tab's report counter
     this.lastSig = null; // signature of the workflow last reported
+    this.baseline = null; // its nodes and links, for the next edit's delta
     this.work = Promise.resolve(); // requests run one at a time
     this.busy = 0; // >0 while a request changes the graph
     this.attempt = 0;
@@ -282,7 +284,7 @@ export class EditorClient {
   sendAttach() {
     const wf = this.serialize();
     this.canvasId = canvasIdFor(this.d.tabId, this.workflowKey());
-    this.lastSig = workflowSignature(wf);
+    this.reported(wf);
     this.tabRevision += 1;
     const msg = {
       type: "attach",
@@ -339,6 +341,8 @@ export class EditorClient {
         return this.enqueue(() => this.handleQueue(m));
       case "load":
         return this.enqueue(() => this.handleLoad(m));
+      case "resync":
+        return this.enqueue(() => this.resync(m));
       case "report_ack":
         if (Number.isFinite(Number(m.revision))) this.revision = Number(m.revision);
         return;
@@ -388,7 +392,7 @@ export class EditorClient {
       this.busy--;
     }
     const wf = this.serialize();
-    this.lastSig = workflowSignature(wf);
+    this.reported(wf);
     this.tabRevision += 1;
     this.send({
       type: "patch_result",
@@ -515,7 +519,7 @@ export class EditorClient {
       }
     }
     const post = this.serialize();
-    this.lastSig = workflowSignature(post);
+    this.reported(post);
     this.tabRevision += 1;
     this.send({
       type: "load_result",
@@ -559,7 +563,43 @@ export class EditorClient {
     }
     const sig = workflowSignature(wf);
     if (sig === this.lastSig) return;
+    // What changed since the last report, when a delta can say it
+    // (docs/graph-delta.md): the core checks it against the digest and
+    // asks for the whole workflow ("resync") when they disagree.
+    let delta = null;
+    try {
+      delta = workflowDelta(this.baseline, wf, this.graph());
+    } catch {
+      delta = null;
+    }
+    this.reported(wf, sig);
+    this.tabRevision += 1;
+    if (delta) this.send({ type: "user_edit", delta, tab_revision: this.tabRevision });
+    else this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
+  }
+
+  /** The workflow the core now has from this tab: edits are found, and
+   * their deltas taken, against it. */
+  reported(wf, sig = workflowSignature(wf)) {
     this.lastSig = sig;
+    this.baseline = workflowBaseline(wf);
+  }
+
+  /** The core could not use a delta of a user edit: it gets the whole
+   * workflow (the tab's patches always carry it). */
+  resync(m) {
+    if (!this.attached) return;
+    if (String(m.request_id ?? 0) !== "0") {
+      this.log("warn", `comfyd: a resync for request ${String(m.request_id).slice(0, 40)}, which carried its workflow`);
+      return;
+    }
+    let wf;
+    try {
+      wf = this.serialize();
+    } catch {
+      return;
+    }
+    this.reported(wf);
     this.tabRevision += 1;
     this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
   }
