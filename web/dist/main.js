@@ -4880,7 +4880,7 @@ class Op {
    */
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.log = t.log ?? (() => {
-    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
+    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.deltasSent = 0, this.resyncs = 0, this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
   }
   // ---- the graph ----
   graph() {
@@ -5189,7 +5189,7 @@ class Op {
     } catch {
       i = null;
     }
-    this.reported(n, r), this.tabRevision += 1, i ? this.send({ type: "user_edit", delta: i, tab_revision: this.tabRevision }) : this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
+    this.reported(n, r), this.tabRevision += 1, i && this.send({ type: "user_edit", delta: i, tab_revision: this.tabRevision }) ? this.deltasSent++ : i || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
@@ -5199,7 +5199,7 @@ class Op {
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
   resync(t) {
-    if (!this.attached) return;
+    if (this.resyncs++, !this.attached) return;
     if (String(t.request_id ?? 0) !== "0") {
       this.log("warn", `comfyd: a resync for request ${String(t.request_id).slice(0, 40)}, which carried its workflow`);
       return;

@@ -127,6 +127,11 @@ describe("the canvas executor in the stock frontend", () => {
     expect(Number(diff.to_revision)).toBeGreaterThan(before);
     expect(await revisionOf(canvasId)).toBeGreaterThan(before);
     expect(diff.ops.every((o) => o.origin === "GRAPH_ORIGIN_USER")).toBe(true);
+    // It went as a delta, and the core took it (a digest that disagreed
+    // would have brought a resync and the whole workflow).
+    const sent = await page.evaluate(() => ({ deltas: window.comfyd.editor.deltasSent, resyncs: window.comfyd.editor.resyncs }));
+    expect(sent.deltas).toBeGreaterThan(0);
+    expect(sent.resyncs).toBe(0);
   });
 
   it("queues the workflow: the prompt reaches the host", async () => {

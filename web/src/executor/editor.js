@@ -122,6 +122,8 @@ export class EditorClient {
     this.tabRevision = 0; // this tab's report counter
     this.lastSig = null; // signature of the workflow last reported
     this.baseline = null; // its nodes and links, for the next edit's delta
+    this.deltasSent = 0; // user edits reported as deltas
+    this.resyncs = 0; // deltas the core could not use
     this.work = Promise.resolve(); // requests run one at a time
     this.busy = 0; // >0 while a request changes the graph
     this.attempt = 0;
@@ -574,8 +576,8 @@ export class EditorClient {
     }
     this.reported(wf, sig);
     this.tabRevision += 1;
-    if (delta) this.send({ type: "user_edit", delta, tab_revision: this.tabRevision });
-    else this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
+    if (delta && this.send({ type: "user_edit", delta, tab_revision: this.tabRevision })) this.deltasSent++;
+    else if (!delta) this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
   }
 
   /** The workflow the core now has from this tab: edits are found, and
@@ -588,6 +590,7 @@ export class EditorClient {
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
   resync(m) {
+    this.resyncs++;
     if (!this.attached) return;
     if (String(m.request_id ?? 0) !== "0") {
       this.log("warn", `comfyd: a resync for request ${String(m.request_id).slice(0, 40)}, which carried its workflow`);
