@@ -193,13 +193,13 @@ int store_message_insert(store *st, store_message *m);
 int store_message_finish(store *st, uint64_t id, store_msg_state state, const char *content,
                          const char *error);
 /* The end of a turn with one durable commit: inserts the replies (as
- * store_message_insert, each id, turn_id and created_ms written back), then,
- * when user_state is not 0, sets the user message user_id to that state,
- * and adds prompt/completion to the session's token counters (as
- * store_session_add_usage). On SQLite all of it is one transaction (all or
- * nothing); an engine without it writes the steps in that order and stops
- * at the first failure. At most STORE_TURN_END_MAX replies, each of
- * session_id. */
+ * store_message_insert, each id, turn_id and created_ms written back once
+ * committed), then, when user_state is not 0, sets the user message user_id
+ * to that state, and adds prompt/completion to the session's token counters
+ * (as store_session_add_usage). One transaction on SQLite and PostgreSQL:
+ * all or nothing (an engine without turn_end writes the steps in that order
+ * and stops at the first failure). At most STORE_TURN_END_MAX replies, each
+ * of session_id. */
 #define STORE_TURN_END_MAX 64
 int store_turn_end(store *st, const char *session_id, store_message *replies, size_t n,
                    uint64_t user_id, store_msg_state user_state, uint64_t prompt,

@@ -817,6 +817,16 @@ static int pg_session_set_seq_reserved(store *base, const char *id, uint64_t seq
     return err;
 }
 
+/* Saturating adds: BIGINT arithmetic would raise an overflow error.
+ * $1 session id, $2 prompt, $3 completion. */
+#define PG_ADD_USAGE_SQL                                                                           \
+    "UPDATE sessions SET"                                                                          \
+    " prompt_tokens = CASE WHEN prompt_tokens > " I64_MAX_SQL " - $2::bigint THEN " I64_MAX_SQL    \
+    " ELSE prompt_tokens + $2::bigint END,"                                                        \
+    " completion_tokens = CASE WHEN completion_tokens > " I64_MAX_SQL                              \
+    " - $3::bigint THEN " I64_MAX_SQL " ELSE completion_tokens + $3::bigint END"                   \
+    " WHERE id = $1"
+
 static int pg_session_add_usage(store *base, const char *id, uint64_t prompt, uint64_t completion)
 {
     pg *p = (pg *)base;
@@ -827,15 +837,7 @@ static int pg_session_add_usage(store *base, const char *id, uint64_t prompt, ui
     p_i64(&ps, (int64_t)prompt);
     p_i64(&ps, (int64_t)completion);
     pthread_mutex_lock(&p->mu);
-    /* Saturating adds: BIGINT arithmetic would raise an overflow error. */
-    int err = run_one(p, "add usage",
-                      "UPDATE sessions SET"
-                      " prompt_tokens = CASE WHEN prompt_tokens > " I64_MAX_SQL
-                      " - $2::bigint THEN " I64_MAX_SQL " ELSE prompt_tokens + $2::bigint END,"
-                      " completion_tokens = CASE WHEN completion_tokens > " I64_MAX_SQL
-                      " - $3::bigint THEN " I64_MAX_SQL " ELSE completion_tokens + $3::bigint END"
-                      " WHERE id = $1",
-                      &ps);
+    int err = run_one(p, "add usage", PG_ADD_USAGE_SQL, &ps);
     pthread_mutex_unlock(&p->mu);
     return err;
 }
@@ -1024,6 +1026,11 @@ static int pg_attachment_hashes(store *base, char ***out, size_t *n)
     return STORE_OK;
 }
 
+/* $1 id, $2 state, $3 content or NULL, $4 error or NULL. */
+#define PG_FINISH_SQL                                                                              \
+    "UPDATE messages SET state = $2::int, content = coalesce($3, content),"                        \
+    " error = coalesce($4, error) WHERE id = $1::bigint"
+
 static int pg_message_finish(store *base, uint64_t id, store_msg_state state, const char *content,
                              const char *error)
 {
@@ -1038,11 +1045,47 @@ static int pg_message_finish(store *base, uint64_t id, store_msg_state state, co
     p_text(&ps, content);
     p_text(&ps, error);
     pthread_mutex_lock(&p->mu);
-    int err = run_one(p, "finish message",
-                      "UPDATE messages SET state = $2::int, content = coalesce($3, content),"
-                      " error = coalesce($4, error) WHERE id = $1::bigint",
-                      &ps);
+    int err = run_one(p, "finish message", PG_FINISH_SQL, &ps);
     pthread_mutex_unlock(&p->mu);
+    return err;
+}
+
+/* store_turn_end in one transaction: one durable commit for the replies,
+ * the user message's state and the usage. */
+static int pg_turn_end(store *base, const char *session_id, store_message *replies, size_t n,
+                       uint64_t user_id, store_msg_state user_state, uint64_t prompt,
+                       uint64_t completion)
+{
+    pg *p = (pg *)base;
+    if (!p || !store_turn_end_ok(session_id, replies, n, user_id, user_state, prompt, completion))
+        return STORE_EINVAL;
+    store_message *w = calloc(n ? n : 1, sizeof *w); /* written back only once committed */
+    if (!w) return STORE_ENOMEM;
+    if (n) memcpy(w, replies, n * sizeof *w);
+    pthread_mutex_lock(&p->mu);
+    int err = exec_simple(p, "begin turn end", "BEGIN");
+    for (size_t i = 0; err == STORE_OK && i < n; i++)
+        err = message_insert_locked(p, &w[i]);
+    if (err == STORE_OK && user_state) {
+        params ps = {0};
+        p_i64(&ps, (int64_t)user_id);
+        p_i64(&ps, (int64_t)user_state);
+        p_text(&ps, NULL);
+        p_text(&ps, NULL);
+        err = run_one(p, "finish message", PG_FINISH_SQL, &ps);
+    }
+    if (err == STORE_OK && (prompt || completion)) {
+        params ps = {0};
+        p_text(&ps, session_id);
+        p_i64(&ps, (int64_t)prompt);
+        p_i64(&ps, (int64_t)completion);
+        err = run_one(p, "add usage", PG_ADD_USAGE_SQL, &ps);
+    }
+    if (err == STORE_OK) err = exec_simple(p, "commit turn end", "COMMIT");
+    if (err != STORE_OK && p->conn) PQclear(PQexec(p->conn, "ROLLBACK"));
+    pthread_mutex_unlock(&p->mu);
+    if (err == STORE_OK && n) memcpy(replies, w, n * sizeof *w);
+    free(w);
     return err;
 }
 
@@ -1586,6 +1629,7 @@ static const store_ops pg_ops = {
     .attachments_load = pg_attachments_load,
     .attachment_hashes = pg_attachment_hashes,
     .message_finish = pg_message_finish,
+    .turn_end = pg_turn_end,
     .message_find_client_id = pg_message_find_client_id,
     .messages_load = pg_messages_load,
     .recover_interrupted = pg_recover_interrupted,

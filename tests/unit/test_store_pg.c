@@ -293,6 +293,46 @@ static void test_open_errors(void **state)
  * (ftsq's MATCH syntax translated into a tsquery): phrases, prefixes, OR,
  * NOT, the session and kind filters, best first, and a session's delete
  * taking its entries and memories along (a global memory stays). */
+/* store_turn_end is one transaction here too: a failing step leaves no
+ * reply behind. */
+static void test_turn_end_all_or_nothing(void **state)
+{
+    store *st = *state;
+    NEED_PG(st);
+    store_session s = mk_session("pg-turn", 1);
+    assert_int_equal(store_session_insert(st, &s, NULL), STORE_OK);
+    store_message u = mk_msg("pg-turn", STORE_ROLE_USER, "hi", NULL);
+    u.state = STORE_MSG_RUNNING;
+    assert_int_equal(store_message_insert(st, &u), STORE_OK);
+    store_message r[2] = {mk_msg("pg-turn", STORE_ROLE_ASSISTANT, "one", NULL),
+                          mk_msg("pg-turn", STORE_ROLE_ASSISTANT, "two", NULL)};
+    r[0].turn_id = r[1].turn_id = u.id;
+    r[0].skill = "a";
+    r[1].skill = "b";
+    assert_int_equal(store_turn_end(st, "pg-turn", r, 2, u.id + 1000000, STORE_MSG_DONE, 3, 4),
+                     STORE_NOT_FOUND);
+    assert_int_equal(r[0].id, 0);
+    store_message *list = NULL;
+    size_t n = 0;
+    int trunc = 0;
+    assert_int_equal(store_messages_load(st, "pg-turn", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 1);
+    store_messages_free(list, n);
+
+    assert_int_equal(store_turn_end(st, "pg-turn", r, 2, u.id, STORE_MSG_DONE, 3, 4), STORE_OK);
+    assert_true(r[0].id > u.id && r[1].id > r[0].id);
+    assert_int_equal(store_messages_load(st, "pg-turn", 10, &list, &n, &trunc), STORE_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].state, STORE_MSG_DONE);
+    assert_string_equal(list[2].content, "two");
+    store_messages_free(list, n);
+    store_session g;
+    assert_int_equal(store_session_get(st, "pg-turn", &g), STORE_OK);
+    assert_int_equal(g.prompt_tokens, 3);
+    assert_int_equal(g.completion_tokens, 4);
+    store_session_clear(&g);
+}
+
 static void test_memory_summaries_and_search(void **state)
 {
     store *st = *state;
@@ -429,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_messages_turns_client_ids_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_and_idempotency_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_turn_end_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_summaries_and_search, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
