@@ -233,6 +233,15 @@ describe("rebase instead of reject", () => {
       "STALE_REVISION",
     );
     assert.match(body.errors[0].message, /on_stale is reject/);
+    // Beside a single command too.
+    const one = expectStatus(
+      await post(h.stack, "/comfy/graph/command", {
+        type: "move_node", node_id: Number(refs.l5), x: 9, y: 9, base_revision: r - 1, on_stale: "reject", canvas_id: CANVAS,
+      }),
+      409,
+      "STALE_REVISION",
+    );
+    assert.match(one.result.error.message, /on_stale is reject/);
     assert.equal(ed.patches.length, np);
     // validate_only answers as the patch would be answered: rebased.
     const v = expectGraphOk(
