@@ -24,7 +24,9 @@ describe("rebase instead of reject", () => {
 
   const graphOf = async (id) =>
     expectGraphOk(await post(h.stack, "/comfy/graph/command", { type: "get_graph", canvas_id: id })).graph;
-  const batch = (body) => post(h.stack, "/comfy/graph/batch", { canvas_id: CANVAS, ...body });
+  // Sixteen patches wait behind each other for one tab: a generous wait, so
+  // that a loaded machine does not turn the queue into EDITOR_TIMEOUT.
+  const batch = (body) => post(h.stack, "/comfy/graph/batch", { canvas_id: CANVAS, timeout_ms: 30000, ...body });
 
   // Replays patches in commit order on a new canvas holding the workflow
   // the callers based them on, and compares it with the live canvas.
