@@ -152,7 +152,13 @@ static void cmd_touches(const graph *g, const Comfyd__V1__Command *c, tlist *l)
     case COMFYD__V1__COMMAND__COMMAND_CLEAR_GRAPH:
         t_add(l, TK_ALL, 0, 0, NULL);
         break;
-    default: /* create_node, get_graph: nothing committed */
+    case COMFYD__V1__COMMAND__COMMAND_CREATE_NODE: /* a fresh id */
+    case COMFYD__V1__COMMAND__COMMAND_GET_GRAPH:   /* reads */
+        break;
+    default:
+        /* A command this check does not know (docs/adding-a-graph-command.md)
+         * is taken as touching everything: it never rebases. */
+        t_add(l, TK_ALL, 0, 0, NULL);
         break;
     }
 }

@@ -457,6 +457,63 @@ static void cap_and_arrange_all(void **state)
     graph_destroy(g);
 }
 
+/* A widget with a socket (newer frontends give every widget one): a link
+ * into the socket and a value of the widget touch the same thing, both
+ * ways round. */
+static void a_widget_and_its_socket_are_one(void **state)
+{
+    (void)state;
+    const char *at = "{\"name\": \"latent_image\", \"type\": \"LATENT\", \"link\": 2}";
+    const char *hit = strstr(default_wf, at);
+    assert_non_null(hit);
+    const char *sock = ", {\"name\": \"seed\", \"type\": \"INT\", \"link\": null, \"widget\": "
+                       "{\"name\": \"seed\"}}";
+    size_t pre = (size_t)(hit - default_wf) + strlen(at);
+    char *wf = malloc(default_wf_len + strlen(sock) + 1);
+    assert_non_null(wf);
+    memcpy(wf, default_wf, pre);
+    strcpy(wf + pre, sock);
+    strcat(wf, default_wf + pre);
+    graph *g = NULL;
+    char err[256] = "";
+    assert_int_equal(graph_parse_workflow(&g, wf, strlen(wf), schema, 20, err, sizeof err),
+                     GRAPH_OK);
+    const graph_node *ks = graph_find_node(g, 3);
+    assert_int_equal(ks->n_inputs, 5);
+    assert_string_equal(ks->inputs[4].widget, "seed");
+    Comfyd__V1__GraphOp *set =
+        logged(11, "{\"type\":\"set_widget\",\"node_id\":3,\"name\":\"seed\",\"value\":1}",
+               "set #3 KSampler.seed to 1");
+    Comfyd__V1__GraphOp *linked =
+        logged(12, "{\"type\":\"connect\",\"from_id\":5,\"from_slot\":0,\"to_id\":3,\"to_slot\":4}",
+               "connected #5 EmptyLatentImage.LATENT to #3 KSampler.seed");
+    Comfyd__V1__Command *connect = cmd("{\"type\":\"connect\",\"from_id\":5,\"from_slot\":0,"
+                                       "\"to_id\":3,\"to_slot\":\"seed\"}");
+    Comfyd__V1__Command *widget =
+        cmd("{\"type\":\"set_widget\",\"node_id\":3,\"name\":\"seed\",\"value\":2}");
+    Comfyd__V1__Command *steps =
+        cmd("{\"type\":\"set_widget\",\"node_id\":3,\"name\":\"steps\",\"value\":2}");
+    graph_conflicts gc;
+    assert_int_equal(check(g, &set, 1, &connect, 1, &gc), 1);
+    assert_string_equal(gc.v[0]->input, "seed");
+    assert_string_equal(gc.v[0]->widget, "seed");
+    assert_string_equal(gc.v[0]->current_link, "");
+    graph_conflicts_clear(&gc);
+    assert_int_equal(check(g, &linked, 1, &widget, 1, &gc), 1);
+    assert_string_equal(gc.v[0]->widget, "seed");
+    assert_string_equal(gc.v[0]->input, "seed");
+    graph_conflicts_clear(&gc);
+    assert_int_equal(check(g, &linked, 1, &steps, 1, &gc), 0);
+    graph_conflicts_clear(&gc);
+    protobuf_c_message_free_unpacked(&connect->base, NULL);
+    protobuf_c_message_free_unpacked(&widget->base, NULL);
+    protobuf_c_message_free_unpacked(&steps->base, NULL);
+    op_free(set);
+    op_free(linked);
+    free(wf);
+    graph_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +522,7 @@ int main(void)
         cmocka_unit_test(refs_and_counts),
         cmocka_unit_test(real_log_from_a_user_edit),
         cmocka_unit_test(cap_and_arrange_all),
+        cmocka_unit_test(a_widget_and_its_socket_are_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
