@@ -4,23 +4,23 @@ function mo(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Se = {}, En = [], Dn = () => {
-}, Zc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Qc = (e, t) => {
+const De = {}, En = [], Sn = () => {
+}, ea = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, ta = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, vf = Object.prototype.hasOwnProperty, we = (e, t) => vf.call(e, t), ce = Array.isArray, nn = (e) => zr(e) === "[object Map]", On = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", ea = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ta = Object.prototype.toString, zr = (e) => ta.call(e), Rf = (e) => zr(e).slice(8, -1), na = (e) => zr(e) === "[object Object]", _o = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
+}, Ef = Object.prototype.hasOwnProperty, we = (e, t) => Ef.call(e, t), ce = Array.isArray, nn = (e) => zr(e) === "[object Map]", On = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", na = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ra = Object.prototype.toString, zr = (e) => ra.call(e), Cf = (e) => zr(e).slice(8, -1), ia = (e) => zr(e) === "[object Object]", _o = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ni = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Ef = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Ef, (t) => t.slice(1).toUpperCase())), Cf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ni(
-  (e) => e.replace(Cf, "-$1").toLowerCase()
-), ra = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${ra(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, Sf = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Sf, (t) => t.slice(1).toUpperCase())), Df = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ni(
+  (e) => e.replace(Df, "-$1").toLowerCase()
+), sa = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${sa(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ia = (e, t, n, r = !1) => {
+}, oa = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -33,11 +33,11 @@ const Se = {}, En = [], Dn = () => {
 };
 let al;
 const Mi = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Dr(e) {
+function Sr(e) {
   if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Ne(r) ? Ff(r) : Dr(r);
+      const r = e[n], i = Ne(r) ? Of(r) : Sr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function Dr(e) {
   } else if (Ne(e) || Te(e))
     return e;
 }
-const Df = /;(?![^(]*\))/g, Sf = /:([^]+)/, Tf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Ff(e) {
+const Tf = /;(?![^(]*\))/g, Ff = /:([^]+)/, If = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Of(e) {
   const t = {};
-  return e.replace(Tf, (n) => n.startsWith("/*") ? "" : n).split(Df).forEach((n) => {
+  return e.replace(If, (n) => n.startsWith("/*") ? "" : n).split(Tf).forEach((n) => {
     if (n) {
-      const r = n.split(Sf);
+      const r = n.split(Ff);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function nt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const If = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Of = /* @__PURE__ */ mo(If);
-function sa(e) {
+const Nf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Mf = /* @__PURE__ */ mo(Nf);
+function la(e) {
   return !!e || e === "";
 }
-function Nf(e, t, n) {
+function Lf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
@@ -96,7 +96,7 @@ function ul(e, t, n) {
   }
   return !0;
 }
-function Mf(e, t, n) {
+function Pf(e, t, n) {
   let r = nn(e), i = nn(t);
   if (r || i || (r = On(e), i = On(t), r || i))
     return r && i ? ul(e, t, n) : !1;
@@ -122,19 +122,19 @@ function fl(e, t, n, r) {
 function on(e, t, n) {
   if (e === t) return !0;
   let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Nf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Mf) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Lf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Pf) : String(e) === String(t))));
 }
-function Lf(e, t) {
+function jf(e, t) {
   return e.findIndex((n) => on(n, t));
 }
-const oa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ta || !ve(e.toString)) ? oa(e) ? oe(e.value) : JSON.stringify(e, la, 2) : String(e), la = (e, t) => oa(t) ? la(e, t.value) : nn(t) ? {
+const ca = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ra || !ve(e.toString)) ? ca(e) ? oe(e.value) : JSON.stringify(e, aa, 2) : String(e), aa = (e, t) => ca(t) ? aa(e, t.value) : nn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
     {}
   )
 } : On(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Tt(t) ? as(t) : Te(t) && !ce(t) && !na(t) ? String(t) : t, as = (e, t = "") => {
+} : Tt(t) ? as(t) : Te(t) && !ce(t) && !ia(t) ? String(t) : t, as = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const oa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null
   );
 };
 let Je;
-class Pf {
+class Bf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class Pf {
     }
   }
 }
-function jf() {
+function $f() {
   return Je;
 }
 let Re;
 const us = /* @__PURE__ */ new WeakSet();
-class ca {
+class ua {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class ca {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ua(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || da(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), fa(this);
+    this.flags |= 2, dl(this), ha(this);
     const t = Re, n = yt;
     Re = this, yt = !0;
     try {
       return this.fn();
     } finally {
-      da(this), Re = t, yt = n, this.flags &= -3;
+      pa(this), Re = t, yt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class ca {
     return Gs(this);
   }
 }
-let aa = 0, wr, kr;
-function ua(e, t = !1) {
+let fa = 0, wr, kr;
+function da(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
@@ -305,10 +305,10 @@ function ua(e, t = !1) {
   e.next = wr, wr = e;
 }
 function yo() {
-  aa++;
+  fa++;
 }
 function bo() {
-  if (--aa > 0)
+  if (--fa > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,38 +333,38 @@ function bo() {
   }
   if (e) throw e;
 }
-function fa(e) {
+function ha(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function da(e) {
+function pa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), wo(r), Bf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), wo(r), zf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ha(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ga(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ha(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
+function ga(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Re, r = yt;
   Re = e, yt = !0;
   try {
-    fa(e);
+    ha(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, yt = r, da(e), e.flags &= -3;
+    Re = n, yt = r, pa(e), e.flags &= -3;
   }
 }
 function wo(e, t = !1) {
@@ -376,17 +376,17 @@ function wo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Bf(e) {
+function zf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let yt = !0;
-const pa = [];
+const ma = [];
 function ln() {
-  pa.push(yt), yt = !1;
+  ma.push(yt), yt = !1;
 }
 function cn() {
-  const e = pa.pop();
+  const e = ma.pop();
   yt = e === void 0 ? !0 : e;
 }
 function dl(e) {
@@ -401,8 +401,8 @@ function dl(e) {
     }
   }
 }
-let Sr = 0;
-class $f {
+let Dr = 0;
+class Uf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class ko {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new $f(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, ga(n);
+      n = this.activeLink = new Uf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, _a(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
@@ -425,7 +425,7 @@ class ko {
     return n;
   }
   trigger(t) {
-    this.version++, Sr++, this.notify(t);
+    this.version++, Dr++, this.notify(t);
   }
   notify(t) {
     yo();
@@ -437,19 +437,19 @@ class ko {
     }
   }
 }
-function ga(e) {
+function _a(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        ga(r);
+        _a(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ks = /* @__PURE__ */ new WeakMap(), Sn = /* @__PURE__ */ Symbol(
+const Ks = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
   ""
 ), Ys = /* @__PURE__ */ Symbol(
   ""
@@ -467,7 +467,7 @@ function Ge(e, t, n) {
 function zt(e, t, n, r, i, s) {
   const o = Ks.get(e);
   if (!o) {
-    Sr++;
+    Dr++;
     return;
   }
   const l = (c) => {
@@ -485,13 +485,13 @@ function zt(e, t, n, r, i, s) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Sn)), nn(e) && l(o.get(Ys)));
+          c ? a && l(o.get("length")) : (l(o.get(Dn)), nn(e) && l(o.get(Ys)));
           break;
         case "delete":
-          c || (l(o.get(Sn)), nn(e) && l(o.get(Ys)));
+          c || (l(o.get(Dn)), nn(e) && l(o.get(Ys)));
           break;
         case "set":
-          nn(e) && l(o.get(Sn));
+          nn(e) && l(o.get(Dn));
           break;
       }
   }
@@ -507,7 +507,7 @@ function Li(e) {
 function vt(e, t) {
   return /* @__PURE__ */ Ft(e) ? an(/* @__PURE__ */ rn(e) ? dt(t) : t) : dt(t);
 }
-const zf = {
+const Wf = {
   __proto__: null,
   [Symbol.iterator]() {
     return fs(this, Symbol.iterator, (e) => vt(this, e));
@@ -622,7 +622,7 @@ function fs(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ut(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== ma[t] && Object.defineProperties(o, {
+      return o.next = () => hl(s.next(), n), i !== ya[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,10 +644,10 @@ function fs(e, t, n) {
 function hl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ma = Array.prototype;
+const ya = Array.prototype;
 function Lt(e, t, n, r, i, s) {
   const o = Li(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== ma[t]) {
+  if (c !== ya[t]) {
     const d = c.apply(e, s);
     return l ? dt(d) : d;
   }
@@ -682,15 +682,15 @@ function cr(e, t, n = []) {
   const r = (/* @__PURE__ */ ye(e))[t].apply(e, n);
   return bo(), cn(), r;
 }
-const Uf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), _a = /* @__PURE__ */ new Set(
+const Jf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ba = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function Wf(e) {
+function qf(e) {
   Tt(e) || (e = String(e));
   const t = /* @__PURE__ */ ye(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class ya {
+class wa {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ya {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Qf : xa : s ? ka : wa).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? td : va : s ? Aa : xa).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ce(t);
     if (!i) {
       let c;
-      if (o && (c = zf[n]))
+      if (o && (c = Wf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Wf;
+        return qf;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class ya {
       // its class methods
       /* @__PURE__ */ Qe(t) ? t : r
     );
-    if ((Tt(n) ? _a.has(n) : Uf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? ba.has(n) : Jf(n)) || (i || Ge(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Qe(l)) {
       const c = o && _o(n) ? l : l.value;
@@ -732,7 +732,7 @@ class ya {
     return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class ba extends ya {
+class ka extends wa {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -760,17 +760,17 @@ class ba extends ya {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !_a.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !ba.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
       t,
       "iterate",
-      ce(t) ? "length" : Sn
+      ce(t) ? "length" : Dn
     ), Reflect.ownKeys(t);
   }
 }
-class Jf extends ya {
+class Hf extends wa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Jf extends ya {
     return !0;
   }
 }
-const qf = /* @__PURE__ */ new ba(), Hf = /* @__PURE__ */ new Jf(), Vf = /* @__PURE__ */ new ba(!0);
+const Vf = /* @__PURE__ */ new ka(), Gf = /* @__PURE__ */ new Hf(), Kf = /* @__PURE__ */ new ka(!0);
 const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Gf(e, t, n) {
+function Yf(e, t, n) {
   return function(...r) {
     const i = this.__v_raw, s = /* @__PURE__ */ ye(i), o = nn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? an : dt;
     return !t && Ge(
       s,
       "iterate",
-      c ? Ys : Sn
+      c ? Ys : Dn
     ), ft(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,7 +811,7 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Kf(e, t) {
+function Xf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
@@ -825,7 +825,7 @@ function Kf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ge(/* @__PURE__ */ ye(i), "iterate", Sn), i.size;
+      return !e && Ge(/* @__PURE__ */ ye(i), "iterate", Dn), i.size;
     },
     has(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
@@ -833,7 +833,7 @@ function Kf(e, t) {
     },
     forEach(i, s) {
       const o = this, l = o.__v_raw, c = /* @__PURE__ */ ye(l), a = t ? Xs : e ? an : dt;
-      return !e && Ge(c, "iterate", Sn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      return !e && Ge(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
   return ft(
@@ -879,26 +879,26 @@ function Kf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Gf(i, e, t);
+    n[i] = Yf(i, e, t);
   }), n;
 }
 function xo(e, t) {
-  const n = Kf(e, t);
+  const n = Xf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Yf = {
+const Zf = {
   get: /* @__PURE__ */ xo(!1, !1)
-}, Xf = {
+}, Qf = {
   get: /* @__PURE__ */ xo(!1, !0)
-}, Zf = {
+}, ed = {
   get: /* @__PURE__ */ xo(!0, !1)
 };
-const wa = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ new WeakMap(), Qf = /* @__PURE__ */ new WeakMap();
-function ed(e) {
+const xa = /* @__PURE__ */ new WeakMap(), Aa = /* @__PURE__ */ new WeakMap(), va = /* @__PURE__ */ new WeakMap(), td = /* @__PURE__ */ new WeakMap();
+function nd(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function Ao(e) {
   return /* @__PURE__ */ Ft(e) ? e : vo(
     e,
     !1,
-    qf,
-    Yf,
-    wa
+    Vf,
+    Zf,
+    xa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function td(e) {
+function rd(e) {
   return vo(
     e,
     !1,
-    Vf,
-    Xf,
-    ka
+    Kf,
+    Qf,
+    Aa
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Zs(e) {
   return vo(
     e,
     !0,
-    Hf,
-    Zf,
-    xa
+    Gf,
+    ed,
+    va
   );
 }
 function vo(e, t, n, r, i) {
@@ -948,7 +948,7 @@ function vo(e, t, n, r, i) {
   const s = i.get(e);
   if (s)
     return s;
-  const o = ed(Rf(e));
+  const o = nd(Cf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function ye(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ye(t) : e;
 }
-function nd(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && ia(e, "__v_skip", !0), e;
+function id(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && oa(e, "__v_skip", !0), e;
 }
 const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, an = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function Qe(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return rd(e, !1);
+  return sd(e, !1);
 }
-function rd(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new id(e, t);
+function sd(e, t) {
+  return /* @__PURE__ */ Qe(e) ? e : new od(e, t);
 }
-class id {
+class od {
   constructor(t, n) {
     this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ye(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
   }
@@ -1008,19 +1008,19 @@ class id {
 function G(e) {
   return /* @__PURE__ */ Qe(e) ? e.value : e;
 }
-const sd = {
+const ld = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Aa(e) {
-  return /* @__PURE__ */ rn(e) ? e : new Proxy(e, sd);
+function Ra(e) {
+  return /* @__PURE__ */ rn(e) ? e : new Proxy(e, ld);
 }
-class od {
+class cd {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,30 +1028,30 @@ class od {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Re !== this)
-      return ua(this, !0), !0;
+      return da(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ha(this), t && (t.version = this.dep.version), this._value;
+    return ga(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ld(e, t, n = !1) {
+function ad(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new od(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new cd(r, i, n);
 }
 const ti = {}, _i = /* @__PURE__ */ new WeakMap();
 let xn;
-function cd(e, t = !1, n = xn) {
+function ud(e, t = !1, n = xn) {
   if (n) {
     let r = _i.get(n);
     r || _i.set(n, r = []), r.push(e);
   }
 }
-function ad(e, t, n = Se) {
+function fd(e, t, n = De) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
   let u, d, m, g, p = !1, x = !1;
   if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ rn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((b) => /* @__PURE__ */ rn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
@@ -1077,12 +1077,12 @@ function ad(e, t, n = Se) {
     } finally {
       xn = b;
     }
-  } : d = Dn, t && i) {
+  } : d = Sn, t && i) {
     const b = d, F = i === !0 ? 1 / 0 : i;
     d = () => Ut(b(), F);
   }
-  const v = jf(), D = () => {
-    u.stop(), v && v.active && Qc(v.effects, u);
+  const v = $f(), S = () => {
+    u.stop(), v && v.active && ta(v.effects, u);
   };
   if (s && t) {
     const b = t;
@@ -1090,7 +1090,7 @@ function ad(e, t, n = Se) {
       try {
         return b(...F);
       } finally {
-        D();
+        S();
       }
     };
   }
@@ -1121,7 +1121,7 @@ function ad(e, t, n = Se) {
       } else
         u.run();
   };
-  return l && l(w), u = new ca(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => cd(b, !1, u), m = u.onStop = () => {
+  return l && l(w), u = new ua(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => ud(b, !1, u), m = u.onStop = () => {
     const b = _i.get(u);
     if (b) {
       if (c)
@@ -1130,7 +1130,7 @@ function ad(e, t, n = Se) {
         for (const F of b) F();
       _i.delete(u);
     }
-  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
+  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), S.pause = u.pause.bind(u), S.resume = u.resume.bind(u), S.stop = S, S;
 }
 function Ut(e, t = 1 / 0, n) {
   if (t <= 0 || !Te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1144,7 +1144,7 @@ function Ut(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (na(e)) {
+  else if (ia(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Wr(e, t, n, r) {
 function Ht(e, t, n, r) {
   if (ve(e)) {
     const i = Wr(e, t, n, r);
-    return i && ea(i) && i.catch((s) => {
+    return i && na(i) && i.catch((s) => {
       Pi(s, t, n, void 0, !0);
     }), i;
   }
@@ -1174,7 +1174,7 @@ function Ht(e, t, n, r) {
   }
 }
 function Pi(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Se;
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || De;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1198,9 +1198,9 @@ function Pi(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  ud(e, n, s, r, l);
+  dd(e, n, s, r, l);
 }
-function ud(e, t, n, r = !0, i = !1) {
+function dd(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ye = [];
 let mt = -1;
 const Rt = [];
 let Qt = null, Jn = 0;
-const va = /* @__PURE__ */ Promise.resolve();
+const Ea = /* @__PURE__ */ Promise.resolve();
 let yi = null;
 function xr(e) {
-  const t = yi || va;
+  const t = yi || Ea;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function fd(e) {
+function hd(e) {
   let t = mt + 1, n = Ye.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ye[r], s = Fr(i);
@@ -1227,21 +1227,21 @@ function Eo(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ye[Ye.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(fd(t), 0, e), e.flags |= 1, Ra();
+    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(hd(t), 0, e), e.flags |= 1, Ca();
   }
 }
-function Ra() {
-  yi || (yi = va.then(Da));
+function Ca() {
+  yi || (yi = Ea.then(Ta));
 }
-function dd(e) {
+function pd(e) {
   if (!ce(e))
     Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  Ra();
+  Ca();
 }
-function Ea(e, t, n, r = mt + 1) {
+function Sa(e, t, n, r = mt + 1) {
   for (; r < Ye.length; r++) {
     const i = Ye[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function Ea(e, t, n, r = mt + 1) {
     }
   }
 }
-function Ca(e, t, n = 0) {
+function Da(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1275,7 +1275,7 @@ function Ca(e, t, n = 0) {
   }
 }
 let hs = !1;
-function hd(e, t) {
+function gd(e, t) {
   if (hs) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function hd(e, t) {
   const n = t === void 0 ? void 0 : new Set(Rt);
   e(), hs = !0;
   try {
-    Ea(void 0, t), Ca(void 0, n, t);
+    Sa(void 0, t), Da(void 0, n, t);
   } finally {
     hs = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Da(e) {
+function Ta(e) {
   try {
     for (mt = 0; mt < Ye.length; mt++) {
       const t = Ye[mt];
@@ -1304,15 +1304,15 @@ function Da(e) {
       const t = Ye[mt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, Ca(), yi = null, (Ye.length || Rt.length) && Da();
+    mt = -1, Ye.length = 0, Da(), yi = null, (Ye.length || Rt.length) && Ta();
   }
 }
-let at = null, Sa = null;
+let at = null, Fa = null;
 function bi(e) {
   const t = at;
-  return at = e, Sa = e && e.type.__scopeId || null, t;
+  return at = e, Fa = e && e.type.__scopeId || null, t;
 }
-function pd(e, t = at, n) {
+function md(e, t = at, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
@@ -1322,7 +1322,7 @@ function pd(e, t = at, n) {
     try {
       l = e(...i);
     } finally {
-      for (let c = Tn.length; c > o; c--) qa();
+      for (let c = Tn.length; c > o; c--) Va();
       bi(s), r._d && Al(1);
     }
     return l;
@@ -1334,7 +1334,7 @@ function _n(e, t) {
     return e;
   const n = zi(at), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = Se] = t[i];
+    let [s, o, l, c = De] = t[i];
     s && (ve(s) && (s = {
       mounted: s,
       updated: s
@@ -1373,8 +1373,8 @@ function yn(e, t, n, r) {
     ]), cn());
   }
 }
-function gd(e, t, n = !1) {
-  const r = eh();
+function _d(e, t, n = !1) {
+  const r = nh();
   if (r || Gn) {
     let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,21 +1383,21 @@ function gd(e, t, n = !1) {
       return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const md = /* @__PURE__ */ Symbol.for("v-scx"), _d = () => gd(md);
+const yd = /* @__PURE__ */ Symbol.for("v-scx"), bd = () => _d(yd);
 function ps(e, t, n) {
-  return yd(e, t, n);
+  return wd(e, t, n);
 }
-function yd(e, t, n = Se) {
+function wd(e, t, n = De) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
   let a;
   if (Ai) {
     if (s === "sync") {
-      const g = _d();
+      const g = bd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Dn, g.resume = Dn, g.pause = Dn, g;
+      return g.stop = Sn, g.resume = Sn, g.pause = Sn, g;
     }
   }
   const u = Qn;
@@ -1410,13 +1410,13 @@ function yd(e, t, n = Se) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = ad(e, t, l);
+  const m = fd(e, t, l);
   return Ai && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, vn = (e) => e && (e.disabled || e.disabled === ""), bd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Ia = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, vn = (e) => e && (e.disabled || e.disabled === ""), kd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
   return Ne(n) ? t ? t(n) : null : n;
-}, wd = {
+}, xd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1424,7 +1424,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), j
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: D }
+      o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: S }
     } = a, k = vn(t.props);
     let { dynamicChildren: w } = t;
     const b = (B, ee, Q) => {
@@ -1445,7 +1445,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), j
       const ee = () => {
         if (Zt.get(B) === ee) {
           if (Zt.delete(B), vn(B.props)) {
-            const Q = D(B.el) || n;
+            const Q = S(B.el) || n;
             b(B, Q, B.anchor), mr(B, !0);
           }
           F(B);
@@ -1455,7 +1455,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), j
     };
     if (e == null) {
       const B = t.el = x(""), ee = t.anchor = x("");
-      if (g(B, n, r), g(ee, n, r), bd(t.props) || s && s.pendingBranch) {
+      if (g(B, n, r), g(ee, n, r), kd(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
@@ -1477,7 +1477,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), j
         s,
         o,
         l
-      ), So(e, t, !0)) : c || d(
+      ), Do(e, t, !0)) : c || d(
         e,
         t,
         fe,
@@ -1526,18 +1526,18 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), j
     } = e, g = vn(m), p = s || !g, x = Zt.get(e);
     if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
-        const D = l[v];
+        const S = l[v];
         r(
-          D,
+          S,
           t,
           n,
           p,
-          !!D.dynamicChildren
+          !!S.dynamicChildren
         );
       }
   },
   move: ni,
-  hydrate: kd
+  hydrate: Ad
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,11 +1552,11 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function kd(e, t, n, r, i, s, {
+function Ad(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(v, D) {
-    let k = D;
+  function m(v, S) {
+    let k = S;
     for (; k; ) {
       if (k && k.nodeType === 8) {
         if (k.data === "teleport start anchor")
@@ -1569,10 +1569,10 @@ function kd(e, t, n, r, i, s, {
       k = o(k);
     }
   }
-  function g(v, D) {
-    D.anchor = d(
+  function g(v, S) {
+    S.anchor = d(
       o(v),
-      D,
+      S,
       l(v),
       n,
       r,
@@ -1606,7 +1606,7 @@ function kd(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const xd = wd;
+const vd = xd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function mr(e, t) {
 }
 function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ta] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ia] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function Ad(e) {
+function Rd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function Ad(e) {
   }
   return t;
 }
-function Fa(e) {
-  if (!Ia(e))
-    return ji(e.type) && e.children ? Ad(e.children) : e;
+function Oa(e) {
+  if (!Na(e))
+    return ji(e.type) && e.children ? Rd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      ji(n.type) && Fa(n) || n,
+      ji(n.type) && Oa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = Na(e.children, !1);
+    const n = La(e.children, !1);
     n && Ar(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function to(e) {
   if (e.component)
     return to(e.component.subTree);
   if (e.type === se) {
-    const t = ce(e.children) && Na(e.children, !1);
+    const t = ce(e.children) && La(e.children, !1);
     return t ? to(t) : void 0;
   }
   if (e.type !== bt)
     return e;
 }
-function vd(e) {
+function Ed(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function _l(e, t) {
@@ -1700,7 +1700,7 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Zc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
+  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === De ? ea : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
   if (a != null && a !== c) {
     if (yl(t), Ne(a))
       u[a] = null, g(a) && (d[a] = null);
@@ -1714,11 +1714,11 @@ function vr(e, t, n, r, i = !1) {
   else {
     const x = Ne(c), v = /* @__PURE__ */ Qe(c);
     if (x || v) {
-      const D = () => {
+      const S = () => {
         if (e.f) {
           const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(k) && Qc(k, s);
+            ce(k) && ta(k, s);
           else if (ce(k))
             k.includes(s) || k.push(s);
           else if (x)
@@ -1731,11 +1731,11 @@ function vr(e, t, n, r, i = !1) {
       };
       if (o) {
         const k = () => {
-          D(), wi.delete(e);
+          S(), wi.delete(e);
         };
         k.id = -1, wi.set(e, k), He(k, n);
       } else
-        yl(e), D();
+        yl(e), S();
     }
   }
 }
@@ -1745,7 +1745,7 @@ function yl(e) {
 }
 Mi().requestIdleCallback;
 Mi().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Ia = (e) => e.type.__isKeepAlive, Rd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, Na = (e) => e.type.__isKeepAlive, Cd = /* @__PURE__ */ Symbol.for("v-ndc");
 function qe(e, t, n, r) {
   let i;
   const s = n, o = ce(e);
@@ -1786,7 +1786,7 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
+const no = (e) => e ? Za(e) ? zi(e) : no(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
@@ -1806,9 +1806,9 @@ const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
       Eo(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Dn
+    $watch: (e) => Sn
   })
-), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Ed = {
+), ms = (e, t) => e !== De && !e.__isScriptSetup && we(e, t), Sd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1831,7 +1831,7 @@ const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
           return o[t] = 1, r[t];
         if (we(s, t))
           return o[t] = 3, s[t];
-        if (n !== Se && we(n, t))
+        if (n !== De && we(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
@@ -1845,7 +1845,7 @@ const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== Se && we(n, t))
+    if (n !== De && we(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
@@ -1867,11 +1867,11 @@ const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Oa() {
+function Ma() {
   return {
     app: null,
     config: {
-      isNativeTag: Zc,
+      isNativeTag: ea,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Oa() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Cd = 0;
-function Dd(e, t) {
+let Dd = 0;
+function Td(e, t) {
   return function(r, i = null) {
     ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Oa(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Ma(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: Cd++,
+      _uid: Dd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: oh,
+      version: ch,
       get config() {
         return s.config;
       },
@@ -1952,12 +1952,12 @@ function Dd(e, t) {
   };
 }
 let Gn = null;
-const Sd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function Td(e, t, ...n) {
+const Fd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+function Id(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || Se;
+  const r = e.vnode.props || De;
   let i = n;
-  const s = t.startsWith("update:"), o = s && Sd(r, t.slice(7));
+  const s = t.startsWith("update:"), o = s && Fd(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Ne(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
   r[l = cs(_t(t))];
@@ -1981,7 +1981,7 @@ function Td(e, t, ...n) {
     );
   }
 }
-function Fd(e, t, n = !1) {
+function Od(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -2010,11 +2010,11 @@ function bl(e) {
     ctx: p,
     inheritAttrs: x
   } = e, v = bi(e);
-  let D, k;
+  let S, k;
   try {
     if (n.shapeFlag & 4) {
       const b = i || r, F = b;
-      D = Et(
+      S = Et(
         a.call(
           F,
           b,
@@ -2027,7 +2027,7 @@ function bl(e) {
       ), k = l;
     } else {
       const b = t;
-      D = Et(
+      S = Et(
         b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,26 +2035,26 @@ function bl(e) {
           d,
           null
         )
-      ), k = t.props ? l : Id(l);
+      ), k = t.props ? l : Nd(l);
     }
   } catch (b) {
-    Tn.length = 0, Pi(b, e, 1), D = Jt(bt);
+    Tn.length = 0, Pi(b, e, 1), S = Jt(bt);
   }
-  let w = D;
+  let w = S;
   if (k && x !== !1) {
     const b = Object.keys(k), { shapeFlag: F } = w;
-    b.length && F & 7 && (s && b.some(Oi) && (k = Od(
+    b.length && F & 7 && (s && b.some(Oi) && (k = Md(
       k,
       s
     )), w = Zn(w, k, !1, !0));
   }
   if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = ji(w.type) && Fa(w) || w;
+    const b = ji(w.type) && Oa(w) || w;
     Ar(b, n.transition);
   }
-  return D = w, bi(v), D;
+  return S = w, bi(v), S;
 }
-function Na(e, t = !0) {
+function La(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
@@ -2069,18 +2069,18 @@ function Na(e, t = !0) {
   }
   return n;
 }
-const Id = (e) => {
+const Nd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Od = (e, t) => {
+}, Md = (e, t) => {
   const n = {};
   for (const r in e)
     (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Nd(e, t, n) {
+function Ld(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Nd(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ma(o, r, m) && !Bi(a, m))
+        if (Pa(o, r, m) && !Bi(a, m))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function wl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || Ma(t, e, s) && !Bi(n, s))
+    if (!we(e, s) || Pa(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Ma(e, t, n) {
+function Pa(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && Te(r) && Te(i) ? !on(r, i) : r !== i;
 }
-function Md({ vnode: e, parent: t, suspense: n }, r) {
+function Pd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Md({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const La = {}, Pa = () => Object.create(La), ja = (e) => Object.getPrototypeOf(e) === La;
-function Ld(e, t, n, r = !1) {
-  const i = {}, s = Pa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ba(e, t, i, s);
+const ja = {}, Ba = () => Object.create(ja), $a = (e) => Object.getPrototypeOf(e) === ja;
+function jd(e, t, n, r = !1) {
+  const i = {}, s = Ba();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), za(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ td(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ rd(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Pd(e, t, n, r) {
+function Bd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2173,7 +2173,7 @@ function Pd(e, t, n, r) {
       }
     }
   } else {
-    Ba(e, t, i, s) && (a = !0);
+    za(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2195,7 +2195,7 @@ function Pd(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function Ba(e, t, n, r) {
+function za(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2207,7 +2207,7 @@ function Ba(e, t, n, r) {
       i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ ye(n), a = l || Se;
+    const c = /* @__PURE__ */ ye(n), a = l || De;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
       n[d] = ro(
@@ -2233,7 +2233,7 @@ function ro(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Ka(i);
+          const u = Xa(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function ro(e, t, n, r, i, s) {
   }
   return r;
 }
-function jd(e, t, n = !1) {
+function $d(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
@@ -2263,7 +2263,7 @@ function jd(e, t, n = !1) {
   if (ce(s))
     for (let a = 0; a < s.length; a++) {
       const u = _t(s[a]);
-      kl(u) && (o[u] = Se);
+      kl(u) && (o[u] = De);
     }
   else if (s)
     for (const a in s) {
@@ -2273,7 +2273,7 @@ function jd(e, t, n = !1) {
         let p = !1, x = !0;
         if (ce(g))
           for (let v = 0; v < g.length; ++v) {
-            const D = g[v], k = ve(D) && D.name;
+            const S = g[v], k = ve(S) && S.name;
             if (k === "Boolean") {
               p = !0;
               break;
@@ -2296,50 +2296,50 @@ function jd(e, t, n = !1) {
 function kl(e) {
   return e[0] !== "$" && !br(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Bd = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ce(e) ? e.map(Et) : [Et(e)], zd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = pd((...i) => Do(t(...i)), n);
+  const r = md((...i) => So(t(...i)), n);
   return r._c = !1, r;
-}, $a = (e, t, n) => {
+}, Ua = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (Co(i)) continue;
     const s = e[i];
     if (ve(s))
-      t[i] = Bd(i, s, r);
+      t[i] = zd(i, s, r);
     else if (s != null) {
-      const o = Do(s);
+      const o = So(s);
       t[i] = () => o;
     }
   }
-}, za = (e, t) => {
-  const n = Do(t);
+}, Wa = (e, t) => {
+  const n = So(t);
   e.slots.default = () => n;
-}, Ua = (e, t, n) => {
+}, Ja = (e, t, n) => {
   for (const r in t)
     (n || !Co(r)) && (e[r] = t[r]);
-}, $d = (e, t, n) => {
-  const r = e.slots = Pa();
+}, Ud = (e, t, n) => {
+  const r = e.slots = Ba();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ua(r, t, n), n && ia(r, "_", i, !0)) : $a(t, r);
-  } else t && za(e, t);
-}, zd = (e, t, n) => {
+    i ? (Ja(r, t, n), n && oa(r, "_", i, !0)) : Ua(t, r);
+  } else t && Wa(e, t);
+}, Wd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
-  let s = !0, o = Se;
+  let s = !0, o = De;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ua(i, t, n) : (s = !t.$stable, $a(t, i)), o = t;
-  } else t && (za(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ja(i, t, n) : (s = !t.$stable, Ua(t, i)), o = t;
+  } else t && (Wa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !Co(l) && o[l] == null && delete i[l];
-}, He = Vd;
-function Ud(e) {
-  return Wd(e);
+}, He = Kd;
+function Jd(e) {
+  return qd(e);
 }
-function Wd(e, t) {
+function qd(e, t) {
   const n = Mi();
   n.__VUE__ = !0;
   const {
@@ -2353,19 +2353,19 @@ function Wd(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Dn,
+    setScopeId: g = Sn,
     insertStaticContent: p
-  } = e, x = (h, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+  } = e, x = (h, _, A, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (h === _)
       return;
-    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === En && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    h && !ar(h, _) && (P = xe(h), H(h, D, I, !0), h = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === En && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: U } = _;
     switch (T) {
       case $i:
         v(h, _, A, P);
         break;
       case bt:
-        D(h, _, A, P);
+        S(h, _, A, P);
         break;
       case ys:
         h == null && k(_, A, P, M);
@@ -2376,7 +2376,7 @@ function Wd(e, t) {
           _,
           A,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2389,7 +2389,7 @@ function Wd(e, t) {
           _,
           A,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2399,7 +2399,7 @@ function Wd(e, t) {
           _,
           A,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2409,7 +2409,7 @@ function Wd(e, t) {
           _,
           A,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2417,7 +2417,7 @@ function Wd(e, t) {
           dn
         );
     }
-    V != null && S ? vr(V, h && h.ref, I, _ || h, !_) : V == null && h && h.ref != null && vr(h.ref, null, I, h, !0);
+    V != null && D ? vr(V, h && h.ref, I, _ || h, !_) : V == null && h && h.ref != null && vr(h.ref, null, I, h, !0);
   }, v = (h, _, A, P) => {
     if (h == null)
       r(
@@ -2426,10 +2426,10 @@ function Wd(e, t) {
         P
       );
     else {
-      const S = _.el = h.el;
-      _.children !== h.children && a(S, _.children);
+      const D = _.el = h.el;
+      _.children !== h.children && a(D, _.children);
     }
-  }, D = (h, _, A, P) => {
+  }, S = (h, _, A, P) => {
     h == null ? r(
       _.el = c(_.children || ""),
       A,
@@ -2445,22 +2445,22 @@ function Wd(e, t) {
       h.anchor
     );
   }, w = ({ el: h, anchor: _ }, A, P) => {
-    let S;
+    let D;
     for (; h && h !== _; )
-      S = m(h), r(h, A, P), h = S;
+      D = m(h), r(h, A, P), h = D;
     r(_, A, P);
   }, b = ({ el: h, anchor: _ }) => {
     let A;
     for (; h && h !== _; )
       A = m(h), i(h), h = A;
     i(_);
-  }, F = (h, _, A, P, S, I, M, $, N) => {
+  }, F = (h, _, A, P, D, I, M, $, N) => {
     if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), h == null)
       z(
         _,
         A,
         P,
-        S,
+        D,
         I,
         M,
         $,
@@ -2472,7 +2472,7 @@ function Wd(e, t) {
         T && T._beginPatch(), Q(
           h,
           _,
-          S,
+          D,
           I,
           M,
           $,
@@ -2482,7 +2482,7 @@ function Wd(e, t) {
         T && T._endPatch();
       }
     }
-  }, z = (h, _, A, P, S, I, M, $) => {
+  }, z = (h, _, A, P, D, I, M, $) => {
     let N, T;
     const { props: V, shapeFlag: U, transition: X, dirs: te } = h;
     if (N = h.el = o(
@@ -2495,7 +2495,7 @@ function Wd(e, t) {
       N,
       null,
       P,
-      S,
+      D,
       _s(h, I),
       M,
       $
@@ -2505,28 +2505,28 @@ function Wd(e, t) {
       "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
     }
     te && yn(h, null, P, "beforeMount");
-    const de = Jd(S, X);
-    de ? X.beforeEnter(N) : X && !X.persisted && (N[Hd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
+    const de = Hd(D, X);
+    de ? X.beforeEnter(N) : X && !X.persisted && (N[Gd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
       T && At(T, P, h), de && X.enter(N), te && yn(h, null, P, "mounted");
-    }, S);
-  }, B = (h, _, A, P, S) => {
+    }, D);
+  }, B = (h, _, A, P, D) => {
     if (A && g(h, A), P)
       for (let I = 0; I < P.length; I++)
         g(h, P[I]);
-    if (S) {
-      let I = S.subTree;
-      if (_ === I || Ja(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const M = S.vnode;
+    if (D) {
+      let I = D.subTree;
+      if (_ === I || Ha(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const M = D.vnode;
         B(
           h,
           M,
           M.scopeId,
           M.slotScopeIds,
-          S.parent
+          D.parent
         );
       }
     }
-  }, ee = (h, _, A, P, S, I, M, $, N = 0) => {
+  }, ee = (h, _, A, P, D, I, M, $, N = 0) => {
     for (let T = N; T < h.length; T++) {
       const V = h[T] = $ ? $t(h[T]) : Et(h[T]);
       x(
@@ -2535,17 +2535,17 @@ function Wd(e, t) {
         _,
         A,
         P,
-        S,
+        D,
         I,
         M,
         $
       );
     }
-  }, Q = (h, _, A, P, S, I, M) => {
+  }, Q = (h, _, A, P, D, I, M) => {
     const $ = _.el = h.el;
     let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
     N |= h.patchFlag & 16;
-    const U = h.props || Se, X = _.props || Se;
+    const U = h.props || De, X = _.props || De;
     let te;
     if (A && bn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && bn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
@@ -2555,7 +2555,7 @@ function Wd(e, t) {
       $,
       A,
       P,
-      _s(_, S),
+      _s(_, D),
       I
     ) : M || ie(
       h,
@@ -2564,25 +2564,25 @@ function Wd(e, t) {
       null,
       A,
       P,
-      _s(_, S),
+      _s(_, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, U, X, A, S);
-      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, S), N & 4 && s($, "style", U.style, X.style, S), N & 8) {
+        ne($, U, X, A, D);
+      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, D), N & 4 && s($, "style", U.style, X.style, D), N & 8) {
         const de = _.dynamicProps;
         for (let ge = 0; ge < de.length; ge++) {
-          const me = de[ge], De = U[me], Ae = X[me];
-          (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
+          const me = de[ge], Se = U[me], Ae = X[me];
+          (Ae !== Se || me === "value") && s($, me, Se, Ae, D, A);
         }
       }
       N & 1 && h.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, U, X, A, S);
+    } else !M && T == null && ne($, U, X, A, D);
     ((te = X.onVnodeUpdated) || V) && He(() => {
       te && At(te, A, _, h), V && yn(_, h, A, "updated");
     }, P);
-  }, ae = (h, _, A, P, S, I, M) => {
+  }, ae = (h, _, A, P, D, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
       const N = h[$], T = _[$], V = N.el || Cr(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
@@ -2604,32 +2604,32 @@ function Wd(e, t) {
         U,
         null,
         P,
-        S,
+        D,
         I,
         M,
         !0
       );
     }
-  }, ne = (h, _, A, P, S) => {
+  }, ne = (h, _, A, P, D) => {
     if (_ !== A) {
-      if (_ !== Se)
+      if (_ !== De)
         for (const I in _)
           !br(I) && !(I in A) && s(
             h,
             I,
             _[I],
             null,
-            S,
+            D,
             P
           );
       for (const I in A) {
         if (br(I)) continue;
         const M = A[I], $ = _[I];
-        M !== $ && I !== "value" && s(h, I, $, M, S, P);
+        M !== $ && I !== "value" && s(h, I, $, M, D, P);
       }
-      "value" in A && s(h, "value", _.value, A.value, S);
+      "value" in A && s(h, "value", _.value, A.value, D);
     }
-  }, fe = (h, _, A, P, S, I, M, $, N) => {
+  }, fe = (h, _, A, P, D, I, M, $, N) => {
     const T = _.el = h ? h.el : l(""), V = _.anchor = h ? h.anchor : l("");
     let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
     te && ($ = $ ? $.concat(te) : te), h == null ? (r(T, A, P), r(V, A, P), ee(
@@ -2640,7 +2640,7 @@ function Wd(e, t) {
       _.children || [],
       A,
       V,
-      S,
+      D,
       I,
       M,
       $,
@@ -2651,7 +2651,7 @@ function Wd(e, t) {
       h.dynamicChildren,
       X,
       A,
-      S,
+      D,
       I,
       M,
       $
@@ -2659,7 +2659,7 @@ function Wd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || S && _ === S.subTree) && So(
+    (_.key != null || D && _ === D.subTree) && Do(
       h,
       _,
       !0
@@ -2669,14 +2669,14 @@ function Wd(e, t) {
       _,
       A,
       V,
-      S,
+      D,
       I,
       M,
       $,
       N
     );
-  }, Ce = (h, _, A, P, S, I, M, $, N) => {
-    _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? S.ctx.activate(
+  }, Ce = (h, _, A, P, D, I, M, $, N) => {
+    _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? D.ctx.activate(
       _,
       A,
       P,
@@ -2686,26 +2686,26 @@ function Wd(e, t) {
       _,
       A,
       P,
-      S,
+      D,
       I,
       M,
       N
     ) : ke(h, _, N);
-  }, be = (h, _, A, P, S, I, M) => {
-    const $ = h.component = Qd(
+  }, be = (h, _, A, P, D, I, M) => {
+    const $ = h.component = th(
       h,
       P,
-      S
+      D
     );
-    if (Ia(h) && ($.ctx.renderer = dn), th($, !1, M), $.asyncDep) {
-      if (S && S.registerDep(
+    if (Na(h) && ($.ctx.renderer = dn), rh($, !1, M), $.asyncDep) {
+      if (D && D.registerDep(
         $,
         lt,
         M,
         I
       ), !h.el) {
         const N = $.subTree = Jt(bt);
-        D(null, N, _, A), h.placeholder = N.el;
+        S(null, N, _, A), h.placeholder = N.el;
       }
     } else
       lt(
@@ -2713,13 +2713,13 @@ function Wd(e, t) {
         h,
         _,
         A,
-        S,
+        D,
         I,
         M
       );
   }, ke = (h, _, A) => {
     const P = _.component = h.component;
-    if (Nd(h, _, A))
+    if (Ld(h, _, A))
       if (P.asyncDep && !P.asyncResolved) {
         _.el = h.el, _.placeholder = h.placeholder, W(P, _, A);
         return;
@@ -2727,24 +2727,24 @@ function Wd(e, t) {
         P.next = _, P.update();
     else
       _.el = h.el, _.placeholder = h.placeholder, P.vnode = _;
-  }, lt = (h, _, A, P, S, I, M) => {
+  }, lt = (h, _, A, P, D, I, M) => {
     const $ = () => {
       if (h.isMounted) {
         let { next: U, bu: X, u: te, parent: de, vnode: ge } = h;
         {
-          const je = Wa(h);
+          const je = qa(h);
           if (je) {
             U && (U.el = ge.el, W(h, U, M)), je.asyncDep.then(() => {
               const it = () => {
-                h.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
+                h.job.flags & 8 || (D && D.pendingBranch ? He(it, D) : T());
               };
-              it.flags = 48, He(it, S);
+              it.flags = 48, He(it, D);
             });
             return;
           }
         }
-        let me = U, De;
-        bn(h, !1), U ? (U.el = ge.el, W(h, U, M)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), bn(h, !0);
+        let me = U, Se;
+        bn(h, !1), U ? (U.el = ge.el, W(h, U, M)) : U = ge, X && fi(X), (Se = U.props && U.props.onVnodeBeforeUpdate) && At(Se, de, U, ge), bn(h, !0);
         const Ae = bl(h), Le = h.subTree;
         h.subTree = Ae, x(
           Le,
@@ -2757,18 +2757,18 @@ function Wd(e, t) {
           // anchor may have changed if it's in a fragment
           xe(Le),
           h,
-          S,
+          D,
           I
-        ), U.el = Ae.el, me === null && Md(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
-          () => At(De, de, U, ge),
-          S
+        ), U.el = Ae.el, me === null && Pd(h, Ae.el), te && He(te, D), (Se = U.props && U.props.onVnodeUpdated) && He(
+          () => At(Se, de, U, ge),
+          D
         );
       } else {
         let U;
-        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: De, type: Ae } = h, Le = Rr(_);
+        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: Se, type: Ae } = h, Le = Rr(_);
         bn(h, !1), de && fi(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), bn(h, !0);
         {
-          De.ce && De.ce._hasShadowRoot() && De.ce._injectChildStyle(
+          Se.ce && Se.ce._hasShadowRoot() && Se.ce._injectChildStyle(
             Ae,
             h.parent ? h.parent.type : void 0
           );
@@ -2779,30 +2779,30 @@ function Wd(e, t) {
             A,
             P,
             h,
-            S,
+            D,
             I
           ), _.el = je.el;
         }
-        if (ge && He(ge, S), !Le && (U = te && te.onVnodeMounted)) {
+        if (ge && He(ge, D), !Le && (U = te && te.onVnodeMounted)) {
           const je = _;
           He(
             () => At(U, me, je),
-            S
+            D
           );
         }
-        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && h.a && He(h.a, S), h.isMounted = !0, _ = A = P = null;
+        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && h.a && He(h.a, D), h.isMounted = !0, _ = A = P = null;
       }
     };
     h.scope.on();
-    const N = h.effect = new ca($);
+    const N = h.effect = new ua($);
     h.scope.off();
     const T = h.update = N.run.bind(N), V = h.job = N.runIfDirty.bind(N);
     V.i = h, V.id = h.uid, N.scheduler = () => Eo(V), bn(h, !0), T();
   }, W = (h, _, A) => {
     _.component = h;
     const P = h.vnode.props;
-    h.vnode = _, h.next = null, Pd(h, _.props, P, A), zd(h, _.children, A), ln(), Ea(h), cn();
-  }, ie = (h, _, A, P, S, I, M, $, N = !1) => {
+    h.vnode = _, h.next = null, Bd(h, _.props, P, A), Wd(h, _.children, A), ln(), Sa(h), cn();
+  }, ie = (h, _, A, P, D, I, M, $, N = !1) => {
     const T = h && h.children, V = h ? h.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
     if (X > 0) {
       if (X & 128) {
@@ -2811,7 +2811,7 @@ function Wd(e, t) {
           U,
           A,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2824,7 +2824,7 @@ function Wd(e, t) {
           U,
           A,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2833,27 +2833,27 @@ function Wd(e, t) {
         return;
       }
     }
-    te & 8 ? (V & 16 && fn(T, S, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
+    te & 8 ? (V & 16 && fn(T, D, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
       T,
       U,
       A,
       P,
-      S,
+      D,
       I,
       M,
       $,
       N
-    ) : fn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
+    ) : fn(T, D, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       U,
       A,
       P,
-      S,
+      D,
       I,
       M,
       $,
       N
     ));
-  }, j = (h, _, A, P, S, I, M, $, N) => {
+  }, j = (h, _, A, P, D, I, M, $, N) => {
     h = h || En, _ = _ || En;
     const T = h.length, V = _.length, U = Math.min(T, V);
     let X;
@@ -2864,7 +2864,7 @@ function Wd(e, t) {
         te,
         A,
         null,
-        S,
+        D,
         I,
         M,
         $,
@@ -2873,7 +2873,7 @@ function Wd(e, t) {
     }
     T > V ? fn(
       h,
-      S,
+      D,
       I,
       !0,
       !1,
@@ -2882,14 +2882,14 @@ function Wd(e, t) {
       _,
       A,
       P,
-      S,
+      D,
       I,
       M,
       $,
       N,
       U
     );
-  }, C = (h, _, A, P, S, I, M, $, N) => {
+  }, C = (h, _, A, P, D, I, M, $, N) => {
     let T = 0;
     const V = _.length;
     let U = h.length - 1, X = V - 1;
@@ -2901,7 +2901,7 @@ function Wd(e, t) {
           de,
           A,
           null,
-          S,
+          D,
           I,
           M,
           $,
@@ -2919,7 +2919,7 @@ function Wd(e, t) {
           de,
           A,
           null,
-          S,
+          D,
           I,
           M,
           $,
@@ -2938,7 +2938,7 @@ function Wd(e, t) {
             _[T] = N ? $t(_[T]) : Et(_[T]),
             A,
             de,
-            S,
+            D,
             I,
             M,
             $,
@@ -2947,22 +2947,22 @@ function Wd(e, t) {
       }
     } else if (T > X)
       for (; T <= U; )
-        H(h[T], S, I, !0), T++;
+        H(h[T], D, I, !0), T++;
     else {
       const te = T, de = T, ge = /* @__PURE__ */ new Map();
       for (T = de; T <= X; T++) {
         const Be = _[T] = N ? $t(_[T]) : Et(_[T]);
         Be.key != null && ge.set(Be.key, T);
       }
-      let me, De = 0;
+      let me, Se = 0;
       const Ae = X - de + 1;
       let Le = !1, je = 0;
       const it = new Array(Ae);
       for (T = 0; T < Ae; T++) it[T] = 0;
       for (T = te; T <= U; T++) {
         const Be = h[T];
-        if (De >= Ae) {
-          H(Be, S, I, !0);
+        if (Se >= Ae) {
+          H(Be, D, I, !0);
           continue;
         }
         let et;
@@ -2974,19 +2974,19 @@ function Wd(e, t) {
               et = me;
               break;
             }
-        et === void 0 ? H(Be, S, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, x(
+        et === void 0 ? H(Be, D, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, x(
           Be,
           _[et],
           A,
           null,
-          S,
+          D,
           I,
           M,
           $,
           N
-        ), De++);
+        ), Se++);
       }
-      const hn = Le ? qd(it) : En;
+      const hn = Le ? Vd(it) : En;
       for (me = hn.length - 1, T = Ae - 1; T >= 0; T--) {
         const Be = de + T, et = _[Be], Nt = _[Be + 1], pn = Be + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -2997,7 +2997,7 @@ function Wd(e, t) {
           et,
           A,
           pn,
-          S,
+          D,
           I,
           M,
           $,
@@ -3005,7 +3005,7 @@ function Wd(e, t) {
         ) : Le && (me < 0 || T !== hn[me] ? R(et, A, pn, 2) : me--);
       }
     }
-  }, R = (h, _, A, P, S = null) => {
+  }, R = (h, _, A, P, D = null) => {
     const { el: I, type: M, transition: $, children: N, shapeFlag: T } = h;
     if (T & 6) {
       R(h.component.subTree, _, A, P);
@@ -3032,7 +3032,7 @@ function Wd(e, t) {
     }
     if (P !== 2 && T & 1 && $)
       if (P === 0)
-        $.persisted && !I[gs] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), S));
+        $.persisted && !I[gs] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), D));
       else {
         const { leave: U, delayLeave: X, afterLeave: te } = $, de = () => {
           h.ctx.isUnmounted ? i(I) : r(I, _, A);
@@ -3049,7 +3049,7 @@ function Wd(e, t) {
       }
     else
       r(I, _, A);
-  }, H = (h, _, A, P = !1, S = !1) => {
+  }, H = (h, _, A, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
@@ -3062,11 +3062,11 @@ function Wd(e, t) {
       cacheIndex: te,
       memo: de
     } = h;
-    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (ln(), vr($, null, A, h, !0), cn()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
+    if ((U === -2 || T && T.hasOnce) && (D = !1), $ != null && (ln(), vr($, null, A, h, !0), cn()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
       return;
     const ge = V & 1 && X, me = !Rr(h);
-    let De;
-    if (me && (De = M && M.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
+    let Se;
+    if (me && (Se = M && M.onVnodeBeforeUnmount) && At(Se, _, h), V & 6)
       sr(h.component, A, P);
     else {
       if (V & 128) {
@@ -3091,27 +3091,27 @@ function Wd(e, t) {
         A,
         !1,
         !0
-      ) : (I === se && U & 384 || !S && V & 16) && fn(N, _, A), P && Ke(h);
+      ) : (I === se && U & 384 || !D && V & 16) && fn(N, _, A), P && Ke(h);
     }
     const Ae = de != null && te == null;
-    (me && (De = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
-      De && At(De, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
+    (me && (Se = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
+      Se && At(Se, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
     }, A);
   }, Ke = (h) => {
-    const { type: _, el: A, anchor: P, transition: S } = h, I = _ === se;
-    if (I && !S) {
+    const { type: _, el: A, anchor: P, transition: D } = h, I = _ === se;
+    if (I && !D) {
       wt(A, P);
       return;
     }
     if (_ === ys) {
-      b(h), S && !S.persisted && S.afterLeave && S.afterLeave();
+      b(h), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
     const M = I ? to(h) : h, $ = () => {
-      I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
+      I ? d(A) && wt(A, P) : i(A), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
-    if (M && M.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: N, delayLeave: T } = S, V = M.el, U = () => N(V, $);
+    if (M && M.shapeFlag & 1 && D && !D.persisted) {
+      const { leave: N, delayLeave: T } = D, V = M.el, U = () => N(V, $);
       T ? T(V, $, U) : U();
     } else
       $();
@@ -3121,25 +3121,25 @@ function Wd(e, t) {
       A = m(h), i(h), h = A;
     i(_);
   }, sr = (h, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: T } = h;
-    xl(N), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(M, h, _, A)) : M && (M.transition = h.vnode.transition, H(M, h, _, A)), $ && He($, _);
+    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = h;
+    xl(N), xl(T), P && fi(P), D.stop(), I ? (I.flags |= 8, H(M, h, _, A)) : M && (M.transition = h.vnode.transition, H(M, h, _, A)), $ && He($, _);
     const V = () => {
       h.isUnmounted = !0;
     };
     V.flags = 16, He(V, _);
-  }, fn = (h, _, A, P = !1, S = !1, I = 0) => {
+  }, fn = (h, _, A, P = !1, D = !1, I = 0) => {
     for (let M = I; M < h.length; M++)
-      H(h[M], _, A, P, S);
+      H(h[M], _, A, P, D);
   }, xe = (h) => {
     if (h.shapeFlag & 6)
       return xe(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const _ = m(h.anchor || h.el), A = _ && _[Ta];
+    const _ = m(h.anchor || h.el), A = _ && _[Ia];
     return A ? m(A) : _;
   }, qr = (h, _, A) => {
-    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Zd();
-    hd(() => {
+    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : eh();
+    gd(() => {
       h == null ? _._vnode && H(_._vnode, null, null, !0) : x(
         _._vnode || null,
         h,
@@ -3165,7 +3165,7 @@ function Wd(e, t) {
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Dd(qr)
+    createApp: Td(qr)
   };
 }
 function _s({ type: e, props: t }, n) {
@@ -3174,19 +3174,19 @@ function _s({ type: e, props: t }, n) {
 function bn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Jd(e, t) {
+function Hd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function So(e, t, n = !1) {
+function Do(e, t, n = !1) {
   const r = e.children, i = t.children;
   if (ce(r) && ce(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Do(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
     }
 }
-function qd(e) {
+function Vd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function qd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Wa(e) {
+function qa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Wa(t);
+    return t.asyncDep && !t.asyncResolved ? t : qa(t);
 }
 function xl(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Ja = (e) => e.__isSuspense, Hd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Vd(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : dd(e);
+const Ha = (e) => e.__isSuspense, Gd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Kd(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : pd(e);
 }
 const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), ys = /* @__PURE__ */ Symbol.for("v-stc"), Tn = [];
 let ot = null;
 function J(e = !1) {
   Tn.push(ot = e ? null : []);
 }
-function qa() {
+function Va() {
   Tn.pop(), ot = Tn[Tn.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
   Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
 }
-function Ha(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || En : null, qa(), Ir > 0 && ot && ot.push(e), e;
+function Ga(e) {
+  return e.dynamicChildren = Ir > 0 ? ot || En : null, Va(), Ir > 0 && ot && ot.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return Ha(
+  return Ga(
     Y(
       e,
       t,
@@ -3258,7 +3258,7 @@ function q(e, t, n, r, i, s) {
   );
 }
 function di(e, t, n, r, i) {
-  return Ha(
+  return Ga(
     Jt(
       e,
       t,
@@ -3275,7 +3275,7 @@ function To(e) {
 function ar(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Va = ({ key: e }) => e ?? null, hi = ({
+const Ka = ({ key: e }) => e ?? null, hi = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Va(t),
+    key: t && Ka(t),
     ref: t && hi(t),
-    scopeId: Sa,
+    scopeId: Fa,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,9 +3320,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ot.push(c), c;
 }
-const Jt = Gd;
-function Gd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === Rd) && (e = bt), To(e)) {
+const Jt = Yd;
+function Yd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === Cd) && (e = bt), To(e)) {
     const l = Zn(
       e,
       t,
@@ -3331,12 +3331,12 @@ function Gd(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && ki(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
   }
-  if (sh(e) && (e = e.__vccOpts), t) {
-    t = Kd(t);
+  if (lh(e) && (e = e.__vccOpts), t) {
+    t = Xd(t);
     let { class: l, style: c } = t;
-    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
+    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Sr(c));
   }
-  const o = Ne(e) ? 1 : Ja(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  const o = Ne(e) ? 1 : Ha(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
   return Y(
     e,
     t,
@@ -3348,16 +3348,16 @@ function Gd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Kd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : ja(e) ? ft({}, e[Za] || e) : e : null;
+function Xd(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : $a(e) ? ft({}, e[eu] || e) : e : null;
 }
 function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Yd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Zd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Va(a),
+    key: a && Ka(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3434,7 +3434,7 @@ function ki(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !ja(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !$a(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (ve(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function ki(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Yd(...e) {
+function Zd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3454,7 +3454,7 @@ function Yd(...e) {
       if (i === "class")
         t.class !== r.class && (t.class = nt([t.class, r.class]));
       else if (i === "style")
-        t.style = Dr([t.style, r.style]);
+        t.style = Sr([t.style, r.style]);
       else if (Ii(i)) {
         const s = t[i], o = r[i];
         o && s !== o && !(ce(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const Xd = /* @__PURE__ */ Oa();
-let Ga = 0;
-function Zd() {
-  return Ga;
+const Qd = /* @__PURE__ */ Ma();
+let Ya = 0;
+function eh() {
+  return Ya;
 }
-function Qd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Xd, s = {
-    uid: Ga++,
+function th(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Qd, s = {
+    uid: Ya++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Qd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Pf(
+    scope: new Bf(
       !0
       /* detached */
     ),
@@ -3508,24 +3508,24 @@ function Qd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: jd(r, i),
-    emitsOptions: Fd(r, i),
+    propsOptions: $d(r, i),
+    emitsOptions: Od(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: Se,
+    propsDefaults: De,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: Se,
-    data: Se,
-    props: Se,
-    attrs: Se,
-    slots: Se,
-    refs: Se,
-    setupState: Se,
+    ctx: De,
+    data: De,
+    props: De,
+    attrs: De,
+    slots: De,
+    refs: De,
+    setupState: De,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3552,10 +3552,10 @@ function Qd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Td.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Id.bind(null, s), e.ce && e.ce(s), s;
 }
 let Qn = null;
-const eh = () => Qn || at;
+const nh = () => Qn || at;
 let xi, Or;
 {
   const e = Mi(), t = (n, r) => {
@@ -3572,7 +3572,7 @@ let xi, Or;
     (n) => Ai = n
   );
 }
-const Ka = (e) => {
+const Xa = (e) => {
   const t = Qn;
   return xi(e), e.scope.on(), () => {
     e.scope.off(), xi(t);
@@ -3580,24 +3580,24 @@ const Ka = (e) => {
 }, vl = () => {
   Qn && Qn.scope.off(), xi(null);
 };
-function Ya(e) {
+function Za(e) {
   return e.vnode.shapeFlag & 4;
 }
 let Ai = !1;
-function th(e, t = !1, n = !1) {
+function rh(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Ya(e);
-  Ld(e, r, s, t), $d(e, i, n || t);
-  const o = s ? nh(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Za(e);
+  jd(e, r, s, t), Ud(e, i, n || t);
+  const o = s ? ih(e, t) : void 0;
   return t && Or(!1), o;
 }
-function nh(e, t) {
+function ih(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ed);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Sd);
   const { setup: r } = n;
   if (r) {
     ln();
-    const i = e.setupContext = r.length > 1 ? ih(e) : null, s = Ka(e), o = Wr(
+    const i = e.setupContext = r.length > 1 ? oh(e) : null, s = Xa(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function nh(e, t) {
         e.props,
         i
       ]
-    ), l = ea(o);
-    if (cn(), s(), (l || e.sp) && !Rr(e) && vd(e), l) {
+    ), l = na(o);
+    if (cn(), s(), (l || e.sp) && !Rr(e) && Ed(e), l) {
       if (o.then(vl, vl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function nh(e, t) {
     } else
       Rl(e, o);
   } else
-    Xa(e);
+    Qa(e);
 }
 function Rl(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = Aa(t)), Xa(e);
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = Ra(t)), Qa(e);
 }
-function Xa(e, t, n) {
+function Qa(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Dn);
+  e.render || (e.render = r.render || Sn);
 }
-const Za = /* @__PURE__ */ Symbol(), rh = {
+const eu = /* @__PURE__ */ Symbol(), sh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Za ? e : e[t];
+    return Ge(e, "get", ""), t === eu ? e : e[t];
   }
 };
-function ih(e) {
+function oh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, rh),
+    attrs: new Proxy(e.attrs, sh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Aa(nd(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ra(id(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function sh(e) {
+function lh(e) {
   return ve(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ ld(e, t, Ai), oh = "3.5.45";
+const tt = (e, t) => /* @__PURE__ */ ad(e, t, Ai), ch = "3.5.45";
 let io;
 const El = typeof window < "u" && window.trustedTypes;
 if (El)
@@ -3673,7 +3673,7 @@ if (El)
     });
   } catch {
   }
-const Qa = io ? (e) => io.createHTML(e) : (e) => e, lh = "http://www.w3.org/2000/svg", ch = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), ah = {
+const tu = io ? (e) => io.createHTML(e) : (e) => e, ah = "http://www.w3.org/2000/svg", uh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), fh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Qa = io ? (e) => io.createHTML(e) : (e) => e, lh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(lh, e) : t === "mathml" ? Bt.createElementNS(ch, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(ah, e) : t === "mathml" ? Bt.createElementNS(uh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const Qa = io ? (e) => io.createHTML(e) : (e) => e, lh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = Qa(
+      Cl.innerHTML = tu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Cl.content;
@@ -3728,13 +3728,13 @@ const Qa = io ? (e) => io.createHTML(e) : (e) => e, lh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, uh = /* @__PURE__ */ Symbol("_vtc");
-function fh(e, t, n) {
-  const r = e[uh];
+}, dh = /* @__PURE__ */ Symbol("_vtc");
+function hh(e, t, n) {
+  const r = e[dh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), dh = /* @__PURE__ */ Symbol("_vsh"), hh = /* @__PURE__ */ Symbol(""), ph = /(?:^|;)\s*display\s*:/;
-function gh(e, t, n) {
+const Sl = /* @__PURE__ */ Symbol("_vod"), ph = /* @__PURE__ */ Symbol("_vsh"), gh = /* @__PURE__ */ Symbol(""), mh = /(?:^|;)\s*display\s*:/;
+function _h(e, t, n) {
   const r = e.style, i = Ne(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function gh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? _h(
+      l != null ? bh(
         e,
         o,
         !Ne(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function gh(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[hh];
-      o && (n += ";" + o), r.cssText = n, s = ph.test(n);
+      const o = r[gh];
+      o && (n += ";" + o), r.cssText = n, s = mh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[dh] && (r.display = "none"));
+  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[ph] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,7 +3772,7 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = mh(e, t);
+    const r = yh(e, t);
     ri.test(n) ? e.setProperty(
       Nn(r),
       n.replace(ri, ""),
@@ -3780,35 +3780,35 @@ function _r(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Sl = ["Webkit", "Moz", "ms"], bs = {};
-function mh(e, t) {
+const Dl = ["Webkit", "Moz", "ms"], bs = {};
+function yh(e, t) {
   const n = bs[t];
   if (n)
     return n;
   let r = _t(t);
   if (r !== "filter" && r in e)
     return bs[t] = r;
-  r = ra(r);
-  for (let i = 0; i < Sl.length; i++) {
-    const s = Sl[i] + r;
+  r = sa(r);
+  for (let i = 0; i < Dl.length; i++) {
+    const s = Dl[i] + r;
     if (s in e)
       return bs[t] = s;
   }
   return t;
 }
-function _h(e, t, n, r) {
+function bh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Ne(r) && n === r;
 }
 const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Of(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !sa(n) ? e.removeAttribute(t) : e.setAttribute(
+function Fl(e, t, n, r, i, s = Mf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !la(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
 function Il(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Qa(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? tu(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = sa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = la(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Il(e, t, n, r, i) {
 function Rn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function yh(e, t, n, r) {
+function wh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Ol = /* @__PURE__ */ Symbol("_vei");
-function bh(e, t, n, r, i = null) {
+function kh(e, t, n, r, i = null) {
   const s = e[Ol] || (e[Ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = xh(t);
+    const [l, c] = vh(t);
     if (r) {
-      const a = s[t] = Rh(
+      const a = s[t] = Ch(
         r,
         i
       );
       Rn(e, l, a, c);
-    } else o && (yh(e, l, o, c), s[t] = void 0);
+    } else o && (wh(e, l, o, c), s[t] = void 0);
   }
 }
-const wh = /(Once|Passive|Capture)$/, kh = /^on:?(?:Once|Passive|Capture)$/;
-function xh(e) {
+const xh = /(Once|Passive|Capture)$/, Ah = /^on:?(?:Once|Passive|Capture)$/;
+function vh(e) {
   let t, n;
-  for (; (n = e.match(wh)) && !kh.test(e); )
+  for (; (n = e.match(xh)) && !Ah.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
 let ws = 0;
-const Ah = /* @__PURE__ */ Promise.resolve(), vh = () => ws || (Ah.then(() => ws = 0), ws = Date.now());
-function Rh(e, t) {
+const Rh = /* @__PURE__ */ Promise.resolve(), Eh = () => ws || (Rh.then(() => ws = 0), ws = Date.now());
+function Ch(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,16 +3894,16 @@ function Rh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = vh(), n;
+  return n.value = e, n.attached = Eh(), n;
 }
 const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Eh = (e, t, n, r, i, s) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Sh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? fh(e, r, o) : t === "style" ? gh(e, n, r) : Ii(t) ? Oi(t) || bh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ch(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Dh(e, t) || // @ts-expect-error _def is private
+  t === "class" ? hh(e, r, o) : t === "style" ? _h(e, n, r) : Ii(t) ? Oi(t) || kh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Dh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Th(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !Ne(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
 };
-function Ch(e, t, n, r) {
+function Dh(e, t, n, r) {
   if (r)
     return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
@@ -3915,7 +3915,7 @@ function Ch(e, t, n, r) {
   }
   return Nl(t) && Ne(n) ? !1 : t in e;
 }
-function Dh(e, t) {
+function Th(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,7 +3929,7 @@ const vi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ce(t) ? (n) => fi(t, n) : t;
 };
-function Sh(e) {
+function Fh(e) {
   e.target.composing = !0;
 }
 function Ml(e) {
@@ -3949,7 +3949,7 @@ const zn = {
       o.target.composing || e[Cn](ks(e.value, n, s));
     }), (n || s) && Rn(e, "change", () => {
       e.value = ks(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", Sh), Rn(e, "compositionend", Ml), Rn(e, "change", Ml));
+    }), t || (Rn(e, "compositionstart", Fh), Rn(e, "compositionend", Ml), Rn(e, "change", Ml));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,7 +3964,7 @@ const zn = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Th = {
+}, Ih = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3994,10 +3994,10 @@ const zn = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Fh(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Oh(t, r[1], r[0])) && Ll(e, t, n);
   }
 };
-function Fh(e, t, n) {
+function Oh(e, t, n) {
   if (!n || ce(e)) return on(e, t);
   if (On(e)) {
     if (e.size !== t.length) return !1;
@@ -4015,7 +4015,7 @@ function Ll(e, t, n = !1) {
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Lf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = jf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
       else if (on(Ri(l), t)) {
@@ -4029,7 +4029,7 @@ function Ll(e, t, n = !1) {
 function Ri(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ih = ["ctrl", "shift", "alt", "meta"], Oh = {
+const Nh = ["ctrl", "shift", "alt", "meta"], Mh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Ih = ["ctrl", "shift", "alt", "meta"], Oh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ih.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Nh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, qn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Oh[t[o]];
+      const l = Mh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Nh = /* @__PURE__ */ ft({ patchProp: Eh }, ah);
+}, Lh = /* @__PURE__ */ ft({ patchProp: Sh }, fh);
 let Pl;
-function Mh() {
-  return Pl || (Pl = Ud(Nh));
+function Ph() {
+  return Pl || (Pl = Jd(Lh));
 }
-const Lh = ((...e) => {
-  const t = Mh().createApp(...e), { mount: n } = t;
+const jh = ((...e) => {
+  const t = Ph().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = jh(r);
+    const i = $h(r);
     if (!i) return;
     const s = t._component;
     !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Ph(i));
+    const o = n(i, !1, Bh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Ph(e) {
+function Bh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function jh(e) {
+function $h(e) {
   return Ne(e) ? document.querySelector(e) : e;
 }
-const Bh = "/comfyd/connection";
-function $h(e, t) {
+const zh = "/comfyd/connection";
+function Uh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function $h(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const zh = "comfyd", Uh = "comfyd.token.", Wh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function eu(e) {
-  return Wh.test(e.token);
-}
-function tu(e, t) {
-  return eu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const Wh = "comfyd", Jh = "comfyd.token.", qh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function nu(e) {
-  return eu(e) ? [zh, Uh + e.token] : [];
+  return qh.test(e.token);
 }
-class Jh {
+function ru(e, t) {
+  return nu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function iu(e) {
+  return nu(e) ? [Wh, Jh + e.token] : [];
+}
+class Hh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Bh).then(
-      (t) => $h(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(zh).then(
+      (t) => Uh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,7 +4130,7 @@ function qt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (Fn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function qh(e, t) {
+function Vh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function jl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Hh(e, t) {
+function Gh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Vh(e, t) {
+function Kh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Gh(e) {
+function Yh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Kh(e, t) {
+function Xh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,13 +4178,13 @@ function Vn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Yh(r, o);
+    let l = Zh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const Bl = 128;
-function Yh(e, t) {
+function Zh(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4208,7 +4208,7 @@ const Vt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function ru(e, t, n = {}) {
+function su(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4232,16 +4232,16 @@ function ru(e, t, n = {}) {
         d[C] = 2, ie.pop();
     }
   }
-  const g = (W, ie) => !m.has(W * o + ie), p = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = p.map((W) => W.length), D = [], k = [];
+  const g = (W, ie) => !m.has(W * o + ie), p = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = p.map((W) => W.length), S = [], k = [];
   for (let W = 0; W < o; W++) v[W] || k.push(W);
   for (let W = 0; W < k.length; W++) {
     const ie = k[W];
-    D.push(ie);
+    S.push(ie);
     for (const j of x[ie]) --v[j] === 0 && k.push(j);
   }
   const w = new Int32Array(o);
-  for (const W of D) for (const ie of x[W]) w[ie] = Math.max(w[ie], w[W] + 1);
-  for (const W of D) {
+  for (const W of S) for (const ie of x[W]) w[ie] = Math.max(w[ie], w[W] + 1);
+  for (const W of S) {
     if (p[W].length || !x[W].length) continue;
     let ie = 1 / 0;
     for (const j of x[W]) ie = Math.min(ie, w[j]);
@@ -4323,10 +4323,10 @@ function oo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Xh(e, t, n = 0) {
+function Qh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function iu(e, t, n = Vt.spacing) {
+function ou(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4347,24 +4347,24 @@ function Ci(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function su(e) {
+function lu(e) {
   const t = [];
   for (const n of Fn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = qh(e, r.link);
+      const i = Vh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Zh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function ou(e, t, n, r) {
+const ep = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
+function cu(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Qh(e, t, n = {}) {
+function tp(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4373,41 +4373,41 @@ function Qh(e, t, n = {}) {
   } else l = Fn(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
-  a.sort((w, b) => w.y - b.y || w.x - b.x || Zh(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = su(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: p } = ru(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = Fn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, b) => p.get(w.id) - p.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), k = [];
-  for (const w of D) {
+  a.sort((w, b) => w.y - b.y || w.x - b.x || ep(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = lu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: p } = su(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = Fn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), S = a.slice().sort((w, b) => p.get(w.id) - p.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), k = [];
+  for (const w of S) {
     const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
-    v.length && (z.y = iu(z, v.concat(k), s)), k.push(z), ou(qt(e, w.id), z.x, z.y, i);
+    v.length && (z.y = ou(z, v.concat(k), s)), k.push(z), cu(qt(e, w.id), z.x, z.y, i);
   }
-  return D.map((w) => w.id);
+  return S.map((w) => w.id);
 }
-function ep(e, t, n = {}) {
+function np(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ci(k, r)), a = Fn(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = su(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = ru(c, m, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ci(k, r)), a = Fn(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = lu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = su(c, m, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const b = u.get(String(k));
     !b || !o.has(String(w)) || (p = Math.max(p, b.x + b.w + s - g.pos.get(w)[0]), x = Math.min(x, b.y));
   }
   if (p === -1 / 0) {
-    const k = tp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = rp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (w) {
       b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((z) => Xh(F, z, s / 2)) && (b = null);
+      a.some((z) => Qh(F, z, s / 2)) && (b = null);
     }
     b || (b = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = b;
   }
-  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
+  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), S = a.slice();
   for (const k of v) {
     const [w, b] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + b };
-    F.y = iu(F, D, s), D.push(F), ou(qt(e, k.id), F.x, F.y, i);
+    F.y = ou(F, S, s), S.push(F), cu(qt(e, k.id), F.x, F.y, i);
   }
   return v.map((k) => k.id);
 }
-function tp(e) {
+function rp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4515,40 +4515,40 @@ const pi = {
     const t = Un(e.mode, "mode");
     return Object.hasOwn(xs, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, lu = Object.freeze(Object.keys(pi)), Ul = new Set(lu.filter((e) => e !== "get_graph"));
-function np(e) {
+}, au = Object.freeze(Object.keys(pi)), Ul = new Set(au.filter((e) => e !== "get_graph"));
+function ip(e) {
   er(e) || le("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
     r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${lu.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${au.join(", ")}`), { type: t, ...pi[t](n) };
 }
-const rp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), ip = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function sp(e, t, n) {
+const sp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), op = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function lp(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Kh(e, t);
+    const s = Xh(e, t);
     return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return rp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : ip.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return sp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : op.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function op(e) {
+function cp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Wl(e, t, n, r) {
-  const i = Vh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Gh(t)));
-  const s = sp(i, t, r), o = i.value;
+  const i = Kh(t, n);
+  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Yh(t)));
+  const s = lp(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return op(i);
+  return cp(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
@@ -4559,15 +4559,15 @@ function Yt(e, t, n) {
   }
   return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function lp(e) {
+function ap(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function cp(e) {
+function up(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && ep(e.graph, t, { LiteGraph: e.LiteGraph, view: lp(e) });
+  e.pending.clear(), t.length && np(e.graph, t, { LiteGraph: e.LiteGraph, view: ap(e) });
 }
-const ap = {
+const fp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
@@ -4591,7 +4591,7 @@ const ap = {
     return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Hh(n, t.from_slot);
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Gh(n, t.from_slot);
     i < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4636,7 +4636,7 @@ const ap = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Qh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = tp(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4651,26 +4651,26 @@ const ap = {
     const n = Yt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, up = "BATCH_MODE_PARTIAL";
-function fp(e) {
-  return e === up || e === 2 || String(e).toLowerCase() === "partial";
+}, dp = "BATCH_MODE_PARTIAL";
+function hp(e) {
+  return e === dp || e === 2 || String(e).toLowerCase() === "partial";
 }
 function Jl(e, t) {
   const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function dp(e, t) {
+function pp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Xe.commands)
     return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = fp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = hp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let x;
     try {
-      x = np(n[p]);
-    } catch (D) {
-      if (c[p] = Jl(p, D), !i) {
+      x = ip(n[p]);
+    } catch (S) {
+      if (c[p] = Jl(p, S), !i) {
         u = p;
         break;
       }
@@ -4679,9 +4679,9 @@ function dp(e, t) {
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
     const v = i && Ul.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...ap[x.type](o, x) }, Ul.has(x.type) && (d = !0);
-    } catch (D) {
-      if (c[p] = Jl(p, D), !i) {
+      c[p] = { index: p, ok: !0, ...fp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+    } catch (S) {
+      if (c[p] = Jl(p, S), !i) {
         u = p;
         break;
       }
@@ -4696,7 +4696,7 @@ function dp(e, t) {
       x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  cp(o), r.setDirtyCanvas?.(!0, !0);
+  up(o), r.setDirtyCanvas?.(!0, !0);
   const m = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: m,
@@ -4708,22 +4708,22 @@ function dp(e, t) {
 function ql(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const cu = new Float64Array(1), Hl = new Uint32Array(cu.buffer), Vl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const uu = new Float64Array(1), Hl = new Uint32Array(uu.buffer), Vl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 function Gl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function hp(e) {
+function gp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function pp(e) {
+function mp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), cu[0] = c, n(Hl[Vl]), n(Hl[1 - Vl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), uu[0] = c, n(Hl[Vl]), n(Hl[1 - Vl]);
   }, i = (l) => {
     const c = String(l ?? "");
     r(c.length);
@@ -4743,21 +4743,21 @@ function pp(e) {
       for (const m of d) r(m);
     }
   }
-  const o = Gl(hp(e));
+  const o = Gl(gp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function gp(e) {
+function _p(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function mp(e) {
+function yp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function _p(e) {
+function bp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: i, state: s, extra: o, ...l } = e;
   let c = o;
   if (c && typeof c == "object" && "ds" in c) {
@@ -4766,20 +4766,20 @@ function _p(e) {
   }
   return JSON.stringify({ ...l, extra: c ?? null });
 }
-function au(e) {
+function fu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, mp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, yp(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const i = gp(r);
+    const i = _p(r);
     i && i[0] != null && n.set(i[0], JSON.stringify(i));
   }
-  return { nodes: t, links: n, rest: _p(e) };
+  return { nodes: t, links: n, rest: bp(e) };
 }
-function yp(e, t, n) {
+function wp(e, t, n) {
   if (!e) return null;
-  const r = au(t);
+  const r = fu(t);
   if (!r || r.rest !== e.rest) return null;
   const i = [];
   for (const c of t.nodes)
@@ -4798,10 +4798,10 @@ function yp(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: pp(n)
+    digest: mp(n)
   };
 }
-function bp(e) {
+function kp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4810,8 +4810,8 @@ function bp(e) {
   }, end() {
   } };
 }
-function wp(e, t) {
-  const n = bp(e);
+function xp(e, t) {
+  const n = kp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4823,8 +4823,8 @@ function wp(e, t) {
     }
   }
 }
-const kp = 1e3, xp = 1500, Ap = 120, vp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", Rp = 200, Ep = 50, Cp = 1e4, Dp = 1e3, Sp = 128, Rs = 1024 * 1024 - 1024;
-function Tp(e) {
+const Ap = 1e3, vp = 1500, Rp = 120, Ep = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", Cp = 200, Sp = 50, Dp = 1e4, Tp = 1e3, Fp = 128, Rs = 1024 * 1024 - 1024;
+function Ip(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4832,9 +4832,9 @@ function Tp(e) {
 }
 function Es(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Tp(n)}`.slice(0, Sp);
+  return `${e}:${r}~${Ip(n)}`.slice(0, Fp);
 }
-function Fp(e, t = vp) {
+function Op(e, t = Ep) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4847,7 +4847,7 @@ function Fp(e, t = vp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function Ip(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Np(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4864,7 +4864,7 @@ function Ip(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Op {
+class Mp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4902,7 +4902,7 @@ class Op {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), xp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), vp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4932,20 +4932,20 @@ class Op {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Ep : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Sp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Rp);
+      }, Cp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Fp(await this.d.objectInfo?.());
+        this.objectInfoJson = Op(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4958,7 +4958,7 @@ class Op {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(tu(t, "/comfy/editor/ws"), nu(t));
+      n = new this.d.WebSocket(ru(t, "/comfy/editor/ws"), iu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4966,7 +4966,7 @@ class Op {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === kp) {
+        if (r?.code === Ap) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -5049,7 +5049,7 @@ class Op {
     let r;
     this.busy++;
     try {
-      r = wp(this.d.app, () => dp(n, t));
+      r = xp(this.d.app, () => pp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -5061,7 +5061,7 @@ class Op {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Np),
+      results: (r.results ?? []).filter(Boolean).map(Lp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -5165,12 +5165,12 @@ class Op {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Ap);
+    }, Rp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Cp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Dp || this.d.app.configuringGraph) return;
     if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5185,7 +5185,7 @@ class Op {
     if (r === this.lastSig) return;
     let i = null;
     try {
-      i = yp(this.baseline, n, this.graph());
+      i = wp(this.baseline, n, this.graph());
     } catch {
       i = null;
     }
@@ -5194,7 +5194,7 @@ class Op {
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
   reported(t, n = Hn(t)) {
-    this.lastSig = n, this.baseline = au(t);
+    this.lastSig = n, this.baseline = fu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
@@ -5235,7 +5235,7 @@ class Op {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Dp)) {
+    if (!(this.focused && t - this.focusSentAt < Tp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5256,11 +5256,11 @@ function Yl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Np(e) {
+function Lp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, Mp = 16, Lp = 256, Pp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Pp.has(e);
+const co = 200, Pp = 16, jp = 256, Bp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Bp.has(e);
 function nr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5269,24 +5269,24 @@ const Ze = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function jp(e, t) {
+function $p(e, t) {
   if (!e) return !0;
   const n = Ze(e.seq), r = Ze(t.seq);
   return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
 }
-function Bp(e) {
+function zp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= co) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
   for (const r of n.slice(0, t.length - co))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function uu(e, t, { workingTurn: n = 0 } = {}) {
+function du(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return jp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Bp(e), !0) : !1;
+  return $p(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), zp(e), !0) : !1;
 }
-function $p(e) {
+function Up(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5297,11 +5297,11 @@ function $p(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function zp(e, t, n) {
-  const r = $p(n), i = Number(t) || 0;
+function Wp(e, t, n) {
+  const r = Up(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Up(e, t) {
+function Jp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5316,15 +5316,15 @@ function Up(e, t) {
   }
   return s || i[0].id;
 }
-function Wp(e) {
+function qp(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
   for (const r of n) {
-    const i = Up(e, r);
+    const i = Jp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Jp(e, t = () => "") {
+function Hp(e, t = () => "") {
   const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5369,7 +5369,7 @@ function Jp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= Mp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Pp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
@@ -5384,7 +5384,7 @@ function sn(e, t) {
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function fu() {
+function hu() {
   return {
     sessionId: "",
     session: null,
@@ -5413,13 +5413,13 @@ function fu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function qp(e) {
+function Vp(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function du(e, t = "") {
-  Object.assign(e, fu(), { sessionId: t });
+function pu(e, t = "") {
+  Object.assign(e, hu(), { sessionId: t });
 }
 function ec(e, t) {
   const n = Number(t) || 0;
@@ -5470,18 +5470,18 @@ function tc(e, t) {
 function nc(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = sn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function hu(e) {
+function gu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Hp(e, t) {
+function Gp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = hu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = gu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    du(e, c), e.logs = s;
+    pu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
     nc(e, r.session), r.status !== void 0 && (e.status = sn(r.status, "SESSION_STATUS_") || e.status);
@@ -5492,7 +5492,7 @@ function Hp(e, t) {
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return uu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return du(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
     return n === "configured" && r.session && nc(e, r.session), !1;
   if (i) {
@@ -5541,18 +5541,18 @@ function Hp(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return zp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Wp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Vp(e, t, n, r = []) {
+function Kp(e, t, n, r = []) {
   const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function Gp(e, t, n) {
+function Yp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const s = Kn(e, n.id);
@@ -5562,7 +5562,7 @@ function rc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Kp(e, t, n) {
+function Xp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5572,15 +5572,15 @@ function si(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Yp = 15e3, Xp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Zp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const Zp = 15e3, Qp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), eg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function mi(e) {
-  return Zp.has(String(e?.code ?? ""));
+  return eg.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Qp {
+class tg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5620,7 +5620,7 @@ class Qp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(tu(t, "/comfy/session/ws"), nu(t));
+      n = new this.d.WebSocket(ru(t, "/comfy/session/ws"), iu(t));
     } catch {
       return this.retry();
     }
@@ -5651,13 +5651,13 @@ class Qp {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Yp);
+      }, Zp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && du(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && pu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5674,7 +5674,7 @@ class Qp {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Xp.has(i)) {
+      if (Qp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5690,7 +5690,7 @@ class Qp {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    hu(n) && n.event !== "error" && this.coreBack(), Hp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    gu(n) && n.event !== "error" && this.coreBack(), Gp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5715,30 +5715,42 @@ class Qp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const pu = Object.freeze([
+const mu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), eg = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", ic = 64 * 1024, Ds = 4096, tg = 64 * 1024, sc = 8, oc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), ng = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function rg(e) {
+]), ng = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", ic = 64 * 1024, Ss = 4096, rg = 64 * 1024, sc = 8, oc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), ig = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function sg(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Oo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return ng[n] ?? t;
+  return ig[n] ?? t;
 }
-let ig = 0;
-function sg(e) {
+let og = 0;
+function lg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let lc = 0;
-function og() {
+function cg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return lc += 1, `panel-${e}-${lc}`;
 }
-class lg {
+function cc(e) {
+  const t = {
+    provider: String(e.provider || "echo"),
+    model: String(e.model ?? ""),
+    base_url: String(e.base_url ?? ""),
+    system_prompt: String(e.system_prompt ?? "")
+  };
+  return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
+}
+function ac(e, t) {
+  return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
+}
+class ag {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5747,9 +5759,9 @@ class lg {
    *        apiUrl?(path) (the URL of such a path, for <img>)}
    */
   constructor(t) {
-    this.d = t;
+    this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(fu()), this.ui = n({
+    this.state = n(hu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5773,7 +5785,7 @@ class lg {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Qp({
+    }), this.outbox = [], this.client = new tg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5802,7 +5814,7 @@ class lg {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: sg(n.skills)
+      skills: lg(n.skills)
     };
   }
   start() {
@@ -5835,18 +5847,18 @@ class lg {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Gp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Yp(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (rc(this.state, t.cid), this.outbox.push(t)) : Kp(this.state, t.cid, n.message);
+      mi(n) && !this.client.stopped ? (rc(this.state, t.cid), this.outbox.push(t)) : Xp(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = this.ui.form, r = (i, s) => {
-      s !== void 0 && n[i] !== s && (n[i] = s, this.d.writeConfig(i, i === "skills" ? s.join(",") : s));
-    };
-    r("provider", t.provider || "echo"), r("model", t.model ?? ""), r("base_url", t.base_url ?? ""), r("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && r("skills", t.active_skills.map(String));
+    const n = cc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
+    for (const [s, o] of Object.entries(n))
+      !(r && !ac(i[s], r[s])) && !ac(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+    this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
     try {
@@ -5873,13 +5885,25 @@ class lg {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ds),
-      model: t.model.slice(0, Ds),
-      base_url: t.base_url.slice(0, Ds),
-      system_prompt: t.system_prompt.slice(0, tg)
+      provider: t.provider.slice(0, Ss),
+      model: t.model.slice(0, Ss),
+      base_url: t.base_url.slice(0, Ss),
+      system_prompt: t.system_prompt.slice(0, rg)
     };
   }
-  async createSession(t = "") {
+  /** Creates a session and selects it. Settings changed while the core is
+   * creating it wait for it (creating() below), or they would go to the
+   * session shown before, and the new one would keep the old settings. */
+  createSession(t = "") {
+    return this.creatingSession || (this.creatingSession = this.createSessionNow(t).finally(() => {
+      this.creatingSession = null;
+    })), this.creatingSession;
+  }
+  /** Resolves once no session is being created (never rejects). */
+  async creating() {
+    this.creatingSession && await this.creatingSession;
+  }
+  async createSessionNow(t) {
     this.ui.busy = !0;
     try {
       const n = {
@@ -5891,7 +5915,7 @@ class lg {
       this.ui.apiKey = "";
       const i = r.session?.id;
       if (!i) throw new Error("the core answered without a session id");
-      this.selectSession(String(i)), await this.refreshSessions();
+      this.coreConfig = { sid: String(i), values: cc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -5925,48 +5949,63 @@ class lg {
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
   }
+  /** Runs a settings change after the ones before it and after a pending
+   * session creation. The bridge may apply requests that are in flight
+   * together in any order, so one at a time, each reading the form when it
+   * goes out: an older value never wins over a newer one, and a change made
+   * while a session is being created reaches the new session. */
+  settingsStep(t) {
+    const n = this.settingsQueue.then(async () => (await this.creating(), t()));
+    return this.settingsQueue = n.catch(() => {
+    }), n;
+  }
   /** Saves provider, model, base URL and system prompt (workflow + core). */
-  async saveConfig() {
-    const t = this.configFields();
-    for (const [n, r] of Object.entries(t)) this.d.writeConfig(n, r);
-    if (this.ui.form.session_id)
-      try {
-        await this.client.request("configure", { session_id: this.ui.form.session_id, ...t }), this.ui.notice = "";
-      } catch (n) {
-        this.ui.notice = `configure: ${n.message}`;
-      }
+  saveConfig() {
+    for (const [t, n] of Object.entries(this.configFields())) this.d.writeConfig(t, n);
+    return this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("configure", { session_id: this.ui.form.session_id, ...this.configFields() }), this.ui.notice = "";
+        } catch (t) {
+          this.ui.notice = `configure: ${t.message}`;
+        }
+    });
   }
   /** Sends the API key to the core and forgets it. */
-  async setApiKey() {
+  setApiKey() {
     const t = this.ui.apiKey;
-    if (this.ui.apiKey = "", !this.ui.form.session_id) {
-      this.ui.notice = "create or choose a session first";
-      return;
-    }
-    try {
-      await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
-    } catch (n) {
-      this.ui.notice = `API key: ${n.message}`;
-    }
+    return this.ui.apiKey = "", this.settingsStep(async () => {
+      if (!this.ui.form.session_id) {
+        this.ui.notice = "create or choose a session first";
+        return;
+      }
+      try {
+        await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
+      } catch (n) {
+        this.ui.notice = `API key: ${n.message}`;
+      }
+    });
   }
-  async toggleSkill(t, n) {
+  toggleSkill(t, n) {
     this.skillsChosen = !0;
     const r = new Set(this.ui.form.skills);
     n ? r.add(t) : r.delete(t);
     const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];
-    if (this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), !!this.ui.form.session_id)
-      try {
-        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: s });
-      } catch (o) {
-        this.ui.notice = `skills: ${o.message}`;
-      }
+    return this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: [...this.ui.form.skills] });
+        } catch (o) {
+          this.ui.notice = `skills: ${o.message}`;
+        }
+    });
   }
   /** Adds files for the next message: each is checked, then uploaded at
    * once (the core stores it by its hash); its chip says how it went. */
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = rg(i), o = { key: `att-${++ig}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      const s = sg(i), o = { key: `att-${++og}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
       if (this.ui.attachments.length >= sc) {
         this.ui.notice = `at most ${sc} files per message`;
         break;
@@ -6019,14 +6058,15 @@ class lg {
       this.ui.notice = `a message is at most ${ic} characters`;
       return;
     }
-    this.ui.form.session_id || await this.createSession();
+    await this.settingsStep(() => {
+    }), this.ui.form.session_id || await this.createSession();
     const r = this.ui.form.session_id;
     if (!r) return;
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: og(), sid: r, content: t, attachments: i };
-    if (Vp(this.state, s.cid, t, i), this.client.outage) {
+    const s = { cid: cg(), sid: r, content: t, attachments: i };
+    if (Kp(this.state, s.cid, t, i), this.client.outage) {
       rc(this.state, s.cid), this.outbox.push(s);
       return;
     }
@@ -6039,7 +6079,7 @@ class lg {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) uu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) du(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6082,43 +6122,43 @@ class lg {
       }
   }
 }
-const ao = "ComfydAgentPanel", cc = "comfyd-panel-style", ac = Object.freeze([440, 560]), cg = 320, uc = (e) => e?.comfyClass === ao || e?.type === ao;
-function ag(e, t) {
-  if (e.getElementById(cc)) return;
+const ao = "ComfydAgentPanel", uc = "comfyd-panel-style", fc = Object.freeze([440, 560]), ug = 320, dc = (e) => e?.comfyClass === ao || e?.type === ao;
+function fg(e, t) {
+  if (e.getElementById(uc)) return;
   const n = e.createElement("style");
-  n.id = cc, n.textContent = t, e.head.appendChild(n);
-}
-function ug(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
-}
-function fg(e) {
-  for (const [t, n] of pu) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), ug(r);
-  }
+  n.id = uc, n.textContent = t, e.head.appendChild(n);
 }
 function dg(e) {
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+}
+function hg(e) {
+  for (const [t, n] of mu) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), dg(r);
+  }
+}
+function pg(e) {
   const t = {};
-  for (const [n, r] of pu) {
+  for (const [n, r] of mu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function hg(e, t) {
+function gg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  ag(r, t.css), fg(e);
+  fg(r, t.css), hg(e);
   const i = (m, g) => {
     const p = (e.widgets ?? []).find((x) => x.name === m);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new lg({
+  }, s = new ag({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => dg(e),
+    readConfig: () => pg(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -6131,7 +6171,7 @@ function hg(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => cg,
+      getMinHeight: () => ug,
       getValue: () => {
       },
       setValue: () => {
@@ -6141,7 +6181,7 @@ function hg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], ac[0]), Math.max(e.size[1], ac[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], fc[0]), Math.max(e.size[1], fc[1])]);
   };
   c();
   let a = !1;
@@ -6163,15 +6203,15 @@ function hg(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function fc(e, t) {
+function hc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function pg(e) {
+function mg(e) {
   if (Array.isArray(e)) return e;
 }
-function gg(e, t) {
+function _g(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6189,29 +6229,29 @@ function gg(e, t) {
     return l;
   }
 }
-function mg() {
+function yg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function _g(e, t) {
-  return pg(e) || gg(e, t) || yg(e, t) || mg();
+function bg(e, t) {
+  return mg(e) || _g(e, t) || wg(e, t) || yg();
 }
-function yg(e, t) {
+function wg(e, t) {
   if (e) {
-    if (typeof e == "string") return fc(e, t);
+    if (typeof e == "string") return hc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? fc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? hc(e, t) : void 0;
   }
 }
-const gu = Object.entries, bg = Object.keys, dc = Object.setPrototypeOf, wg = Object.isFrozen, mu = Object.getPrototypeOf, _u = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Me = Object.seal, en = Object.create, yu = typeof Reflect < "u" && Reflect, Di = yu.apply, uo = yu.construct;
+const _u = Object.entries, kg = Object.keys, pc = Object.setPrototypeOf, xg = Object.isFrozen, yu = Object.getPrototypeOf, bu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Me = Object.seal, en = Object.create, wu = typeof Reflect < "u" && Reflect, Si = wu.apply, uo = wu.construct;
 Ue || (Ue = function(t) {
   return t;
 });
 Me || (Me = function(t) {
   return t;
 });
-Di || (Di = function(t, n) {
+Si || (Si = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
@@ -6219,16 +6259,16 @@ uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), kg = Fe(Array.prototype.lastIndexOf), hc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), xg = Fe(Array.prototype.slice), Ag = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = bu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), An = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), vg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), Rg = Fe(String.prototype.trim), Eg = Fe(Number.prototype.toString), Cg = Fe(Boolean.prototype.toString), pc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), gc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Dg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Di(Dg, t, [n]);
-}, jt = bu(TypeError);
+const Pt = Fe(Array.prototype.forEach), Ag = Fe(Array.prototype.lastIndexOf), gc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), vg = Fe(Array.prototype.slice), Rg = Fe(Array.prototype.splice), Yn = Array.isArray, Ds = ku(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), An = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), Eg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), Cg = Fe(String.prototype.trim), Sg = Fe(Number.prototype.toString), Dg = Fe(Boolean.prototype.toString), mc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), _c = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Tg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Si(Tg, t, [n]);
+}, jt = ku(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Di(e, t, r);
+    return Si(e, t, r);
   };
 }
-function bu(e) {
+function ku(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return uo(e, n);
@@ -6236,49 +6276,49 @@ function bu(e) {
 }
 function _e(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
-  if (dc && dc(e, null), !Yn(t)) return e;
+  if (pc && pc(e, null), !Yn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (wg(t) || (t[r] = s), i = s);
+      s !== i && (xg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function Sg(e) {
+function Fg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
-function Si(e) {
+function Di(e) {
   const t = en(null);
-  for (const r of gu(e)) {
-    var n = _g(r, 2);
+  for (const r of _u(e)) {
+    var n = bg(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = Sg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
+    Ve(e, i) && (Yn(s) ? t[i] = Fg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Di(s) : t[i] = s);
   }
   return t;
 }
 function yr(e) {
-  const t = en(null), n = bg(e);
+  const t = en(null), n = kg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Tg(e) {
+function Ig(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Eg(e);
+      return Sg(e);
     case "boolean":
-      return Cg(e);
+      return Dg(e);
     case "bigint":
-      return pc ? pc(e) : "0";
+      return mc ? mc(e) : "0";
     case "symbol":
-      return gc ? gc(e) : "Symbol()";
+      return _c ? _c(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6297,27 +6337,27 @@ function Tg(e) {
 }
 function ct(e, t) {
   for (; e !== null; ) {
-    const r = _u(e, t);
+    const r = bu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = mu(e);
+    e = yu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Fg(e, t) {
+function Og(e, t) {
   for (; e !== null; ) {
-    const n = _u(e, t);
+    const n = bu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = mu(e);
+    e = yu(e);
   }
   return null;
 }
-function Ig(e) {
+function Ng(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6325,7 +6365,7 @@ function Ig(e) {
     return !1;
   }
 }
-const mc = Ue([
+const yc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6515,7 +6555,7 @@ const mc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Og = Ue([
+]), Mg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6569,7 +6609,7 @@ const mc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), Ng = Ue([
+]), Lg = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6585,7 +6625,7 @@ const mc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), _c = Ue(["#text"]), yc = Ue([
+]), bc = Ue(["#text"]), wc = Ue([
   "accept",
   "action",
   "align",
@@ -6897,7 +6937,7 @@ const mc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), bc = Ue([
+]), kc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6958,14 +6998,14 @@ const mc = Ue([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Mg = Me(/{{[\w\W]*|^[\w\W]*}}/g), Lg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Pg = Me(/\${[\w\W]*/g), jg = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Bg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), $g = Me(/^aria-[\-\w]+$/), wc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), zg = Me(/^(?:\w+script|data):/i), Ug = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Wg = Me(/^html$/i), Jg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Me(/<[/\w!]/g), kc = Me(/<[/\w]/g), qg = Me(/<\/no(script|embed|frames)/i), xc = Me(/\/>/i), Hg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Vg = Me(/^[\r\n\t ]+/), Oe = {
+]), Pg = Me(/{{[\w\W]*|^[\w\W]*}}/g), jg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Bg = Me(/\${[\w\W]*/g), $g = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), zg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), Ug = Me(/^aria-[\-\w]+$/), xc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Wg = Me(/^(?:\w+script|data):/i), Jg = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), qg = Me(/^html$/i), Hg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Me(/<[/\w!]/g), Ac = Me(/<[/\w]/g), Vg = Me(/<\/no(script|embed|frames)/i), vc = Me(/\/>/i), Gg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Kg = Me(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Gg = Ue(_e({}, [
+}, Yg = Ue(_e({}, [
   "style",
   "script",
   "xmp",
@@ -6974,9 +7014,9 @@ const mc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), Kg = function() {
+])), Xg = function() {
   return typeof window > "u" ? null : window;
-}, Yg = function(t, n) {
+}, Zg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6994,7 +7034,7 @@ const mc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, Ac = function() {
+}, Rc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7010,19 +7050,19 @@ const mc = Ue([
   return Ve(t, n) && Yn(t[n]) ? _e(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
 }, js = function(t, n, r) {
   const i = Ve(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Si(i) : r;
+  return i && typeof i == "object" ? Di(i) : r;
 };
-function wu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Kg();
-  const t = (O) => wu(O);
+function xu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Xg();
+  const t = (O) => xu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), S = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = Fg(d, "namespaceURI"), ae = function(f) {
+  }, Q = Og(d, "namespaceURI"), ae = function(f) {
     return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
@@ -7049,24 +7089,24 @@ function wu() {
       ke--;
     }
   }, C = function() {
-    return be || (Ce = Yg(u, i), be = !0), Ce;
+    return be || (Ce = Zg(u, i), be = !0), Ce;
   }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, fn = r.importNode;
-  let xe = Ac();
-  t.isSupported = typeof gu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = Mg, dn = Lg, Bo = Pg, h = Bg, _ = $g, A = zg, P = Ug, S = Jg;
-  let I = wc, M = null;
+  let xe = Rc();
+  t.isSupported = typeof _u == "function" && typeof S == "function" && H && H.createHTMLDocument !== void 0;
+  const qr = Pg, dn = jg, Bo = Bg, h = zg, _ = Ug, A = Wg, P = Jg, D = Hg;
+  let I = xc, M = null;
   const $ = _e({}, [
-    ...mc,
+    ...yc,
     ...Os,
     ...Ns,
     ...Ms,
-    ..._c
+    ...bc
   ]);
   let N = null;
   const T = _e({}, [
-    ...yc,
+    ...wc,
     ...Ls,
-    ...bc,
+    ...kc,
     ...li
   ]);
   let V = null, U = null, X = null;
@@ -7084,7 +7124,7 @@ function wu() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, hn = null, Be = null, et = !1, Nt = !1, pn = !1, Ji = !1, $o = !0, zo = !1;
+  let de = !0, ge = !0, me = !1, Se = !0, Ae = !1, Le = !0, je = !1, it = !1, hn = null, Be = null, et = !1, Nt = !1, pn = !1, Ji = !1, $o = !0, zo = !1;
   const Uo = "user-content-";
   let qi = !0, Hi = !1, gn = null, Mn = !1, mn = null;
   const Wo = _e({}, [
@@ -7142,11 +7182,11 @@ function wu() {
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
   let Ln = kt, Vi = !1, Go = null;
-  const Zu = _e({}, [
+  const ef = _e({}, [
     Hr,
     Vr,
     kt
-  ], Fs), Qu = Ue(_e({}, [
+  ], Fs), tf = Ue(_e({}, [
     "mi",
     "mo",
     "mn",
@@ -7154,9 +7194,9 @@ function wu() {
     "mtext"
   ]));
   let Gi = null;
-  const ef = Ue(_e({}, ["annotation-xml"]));
+  const nf = Ue(_e({}, ["annotation-xml"]));
   let Ki = null;
-  const tf = Ue(en(null)), nf = _e({}, [
+  const rf = Ue(en(null)), sf = _e({}, [
     "title",
     "style",
     "font",
@@ -7164,21 +7204,21 @@ function wu() {
     "script"
   ]);
   let or = null;
-  const rf = ["application/xhtml+xml", "text/html"], sf = "text/html";
+  const of = ["application/xhtml+xml", "text/html"], lf = "text/html";
   let Ie = null, Gr = null;
-  const of = n.createElement("form"), Ko = function(f) {
+  const cf = n.createElement("form"), Ko = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Yi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Si(f), or = rf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? sf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : An, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Zu, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
+    (!f || typeof f != "object") && (f = {}), f = Di(f), or = of.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? lf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : An, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", ef, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
       transform: Ie,
       base: Vo
     }), Jo = Xt(f, "ADD_DATA_URI_TAGS", qo, {
       transform: Ie,
       base: qo
-    }), mn = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ig(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : wc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Qu), Ki = js(f, "HTML_INTEGRATION_POINTS", ef);
-    const y = js(f, "CUSTOM_ELEMENT_HANDLING", tf);
-    if (V = en(null), Ve(y, "tagNameCheck") && Ko(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Ko(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, _c), N = en(null), Mn.html === !0 && (_e(M, mc), _e(N, yc)), Mn.svg === !0 && (_e(M, Os), _e(N, Ls), _e(N, li)), Mn.svgFilters === !0 && (_e(M, Ns), _e(N, Ls), _e(N, li)), Mn.mathMl === !0 && (_e(M, Ms), _e(N, bc), _e(N, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = yr(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = yr(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (mn === Wo && (mn = yr(mn)), _e(mn, f.ADD_FORBID_CONTENTS, Ie)), qi && (M["#text"] = !0), je && _e(M, [
+    }), mn = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Di(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Se = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ng(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : xc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", tf), Ki = js(f, "HTML_INTEGRATION_POINTS", nf);
+    const y = js(f, "CUSTOM_ELEMENT_HANDLING", rf);
+    if (V = en(null), Ve(y, "tagNameCheck") && Ko(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Ko(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, bc), N = en(null), Mn.html === !0 && (_e(M, yc), _e(N, wc)), Mn.svg === !0 && (_e(M, Os), _e(N, Ls), _e(N, li)), Mn.svgFilters === !0 && (_e(M, Ns), _e(N, Ls), _e(N, li)), Mn.mathMl === !0 && (_e(M, Ms), _e(N, kc), _e(N, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = yr(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = yr(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (mn === Wo && (mn = yr(mn)), _e(mn, f.ADD_FORBID_CONTENTS, Ie)), qi && (M["#text"] = !0), je && _e(M, [
       "html",
       "head",
       "body"
@@ -7197,23 +7237,23 @@ function wu() {
   }, Yo = _e({}, [
     ...Os,
     ...Ns,
-    ...Og
-  ]), Xo = _e({}, [...Ms, ...Ng]), lf = function(f, y, E) {
+    ...Mg
+  ]), Xo = _e({}, [...Ms, ...Lg]), af = function(f, y, E) {
     return y === kt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, cf = function(f, y, E) {
+  }, uf = function(f, y, E) {
     return y === kt ? f === "math" : y === Vr ? f === "math" && Ki[E] : !!Xo[f];
-  }, af = function(f, y, E) {
-    return y === Vr && !Ki[E] || y === Hr && !Gi[E] ? !1 : !Xo[f] && (nf[f] || !Yo[f]);
-  }, uf = function(f) {
-    const y = ae(f), E = An(ee(f)), L = D(f);
+  }, ff = function(f, y, E) {
+    return y === Vr && !Ki[E] || y === Hr && !Gi[E] ? !1 : !Xo[f] && (sf[f] || !Yo[f]);
+  }, df = function(f) {
+    const y = ae(f), E = An(ee(f)), L = S(f);
     let Z = Ln, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = An(ee(L))), Go[y] ? y === Vr ? lf(E, Z, re) : y === Hr ? cf(E, Z, re) : y === kt ? af(E, Z, re) : or === "application/xhtml+xml" : !1;
+    return L && B(L) === Oe.element && (Z = ae(L), re = An(ee(L))), Go[y] ? y === Vr ? af(E, Z, re) : y === Hr ? uf(E, Z, re) : y === kt ? ff(E, Z, re) : or === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
-      D(f).removeChild(f);
+      S(f).removeChild(f);
     } catch {
-      if (g(f), !D(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !S(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
   }, Zo = function(f, y, E) {
     try {
@@ -7227,7 +7267,7 @@ function wu() {
   }, Xi = function(f) {
     es(f);
     const y = v(f);
-    y && Pt(xg(y), (E) => {
+    y && Pt(vg(y), (E) => {
       try {
         g(E);
       } catch {
@@ -7285,8 +7325,8 @@ function wu() {
     return Qi(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, ff = function(f, y) {
-    const E = Ss();
+  }, hf = function(f, y) {
+    const E = Ds();
     Pt(ts(f), (L) => {
       B(L) === Oe.element && Ts(E, L);
     }), Pt(y, (L) => {
@@ -7296,11 +7336,11 @@ function wu() {
     let E = !1;
     return Pt(t.removed, (L) => {
       L.element && (E = E || L.element === f, es(L.element));
-    }), ff(f, y), E;
-  }, df = 8, hf = function(f, y) {
+    }), hf(f, y), E;
+  }, pf = 8, gf = function(f, y) {
     const E = gn;
     let L = null;
-    const Z = () => (L || (L = Ss(), Pt(y, (re) => {
+    const Z = () => (L || (L = Ds(), Pt(y, (re) => {
       Ts(L, re);
     })), L);
     for (let re = 0; ; re++) {
@@ -7309,24 +7349,24 @@ function wu() {
       if (Pt(ue, (pt) => {
         B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Mt && !hr(E, pt) && (Mt = hr(Z(), pt));
       }), !Mt) return;
-      if (re >= df) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (re >= pf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (pt, st) => {
-        pf(pt, st > 0, f, Z());
+        mf(pt, st > 0, f, Z());
       });
     }
-  }, pf = function(f, y, E, L) {
+  }, mf = function(f, y, E, L) {
     const Z = Kr(f);
     let re;
     for (; re = Z.nextNode(); )
       !hr(L, re) || hr(gn, re) || (y && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, gf = function(f) {
+  }, _f = function(f) {
     gn && Ts(gn, f);
   }, el = function(f, y) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, mf = function(f) {
+  }, yf = function(f) {
     Le && Qi(f, (y) => {
       const E = B(y);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(kc, y.data)) {
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(Ac, y.data)) {
         try {
           g(y);
         } catch {
@@ -7346,7 +7386,7 @@ function wu() {
     let y = null, E = null;
     if (et) f = "<remove></remove>" + f;
     else {
-      const re = vg(f, Vg);
+      const re = Eg(f, Kg);
       E = re && re[0];
     }
     or === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
@@ -7404,8 +7444,8 @@ function wu() {
       E.call(t, f, y, Gr);
     });
   }
-  const _f = function(f, y, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Gg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(kc, f.data));
+  const bf = function(f, y, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Yg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(Ac, f.data));
   }, Xr = function(f, y) {
     if (f instanceof RegExp) return $e(f, y);
     if (f instanceof Function) {
@@ -7413,10 +7453,10 @@ function wu() {
       return !!f(y, ...L);
     }
     return !1;
-  }, yf = function(f, y, E) {
+  }, wf = function(f, y, E) {
     if (!U[y] && sl(y) && Xr(V.tagNameCheck, y)) return !1;
     if (qi && !mn[y] && !mn[An(y)]) {
-      const L = D(f), Z = v(f);
+      const L = S(f), Z = v(f);
       if (Z && L) {
         const re = Z.length;
         for (let ue = re - 1; ue >= 0; --ue) {
@@ -7429,9 +7469,9 @@ function wu() {
   }, rl = function(f, y, E, L) {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
   }, Bn = function(f, y) {
-    return f === y || D(f) !== null ? !1 : (Hi && es(f), !0);
-  }, bf = function(f, y) {
-    if (gf(f), ht(xe.beforeSanitizeElements, f, null), Bn(f, y)) return !0;
+    return f === y || S(f) !== null ? !1 : (Hi && es(f), !0);
+  }, kf = function(f, y) {
+    if (_f(f), ht(xe.beforeSanitizeElements, f, null), Bn(f, y)) return !0;
     if (Yr(f))
       return Gt(f), !0;
     const E = Ie(ee(f)), L = B(f);
@@ -7439,13 +7479,13 @@ function wu() {
       tagName: E,
       allowedTags: M
     }), Bn(f, y)) return !0;
-    if (_f(f, E, L))
+    if (bf(f, E, L))
       return Gt(f), !0;
     if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Z = yf(f, E, y);
+      const Z = wf(f, E, y);
       return Z === !1 && (ht(xe.afterSanitizeElements, f, null), Bn(f, y)) ? !0 : Z;
     }
-    if (L === Oe.element && !uf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(qg, f.innerHTML))
+    if (L === Oe.element && !df(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Vg, f.innerHTML))
       return Gt(f), !0;
     if (Ae && L === Oe.text) {
       const Z = f.textContent, re = ns(Z);
@@ -7453,14 +7493,14 @@ function wu() {
     }
     return ht(xe.afterSanitizeElements, f, null), Bn(f, y);
   }, il = function(f, y, E) {
-    if (X[y] || el(y, f) || $o && (y === "id" || y === "name") && (E in n || E in of)) return !1;
+    if (X[y] || el(y, f) || $o && (y === "id" || y === "name") && (E in n || E in cf)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
     if (ge && $e(h, y) || de && $e(_, y)) return !0;
     if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Ho[y]) return !0;
     const Z = oi(E, P, "");
     return $e(I, Z) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, wf = _e({}, [
+  }, xf = _e({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7470,8 +7510,8 @@ function wu() {
     "font-face-uri",
     "missing-glyph"
   ]), sl = function(f) {
-    return !wf[An(f)] && $e(S, f);
-  }, kf = function(f, y, E, L) {
+    return !xf[An(f)] && $e(D, f);
+  }, Af = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7479,15 +7519,15 @@ function wu() {
         return j(L);
     }
     return L;
-  }, xf = function(f, y, E, L) {
+  }, vf = function(f, y, E, L) {
     try {
       return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Gt(f), !1) : !0;
     } catch {
       return Pn(y, f), !1;
     }
   }, ol = function(f, y) {
-    return Le && $e(Hg, y) ? !0 : An(f) === "attributename" && Is(y, "href") !== -1;
-  }, Af = function(f, y) {
+    return Le && $e(Gg, y) ? !0 : An(f) === "attributename" && Is(y, "href") !== -1;
+  }, Rf = function(f, y) {
     if (ht(xe.beforeSanitizeAttributes, f, null), Bn(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
@@ -7503,7 +7543,7 @@ function wu() {
     const re = Ie(ee(f));
     for (; Z--; ) {
       const ue = E[Z], Pe = ue.name, Mt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : Rg(xt), ll = !1;
+      let We = Pe === "value" ? xt : Cg(xt), ll = !1;
       if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (Pn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
         Pn(Pe, f, ue);
         continue;
@@ -7513,7 +7553,7 @@ function wu() {
           Pn(Pe, f, ue);
           continue;
         }
-        if (!De && $e(xc, We)) {
+        if (!Se && $e(vc, We)) {
           Pn(Pe, f, ue);
           continue;
         }
@@ -7521,12 +7561,12 @@ function wu() {
           Pn(Pe, f, ue);
           continue;
         }
-        We = kf(re, st, Mt, We), We !== xt && xf(f, Pe, Mt, We) && ll && hc(t.removed);
+        We = Af(re, st, Mt, We), We !== xt && vf(f, Pe, Mt, We) && ll && gc(t.removed);
       }
     }
     ht(xe.afterSanitizeAttributes, f, null), Bn(f, y);
   }, ss = function(f, y) {
-    bf(f, y), Af(f, y), jn(f.content) && os(f.content);
+    kf(f, y), Rf(f, y), jn(f.content) && os(f.content);
   }, os = function(f) {
     let y = null;
     const E = Kr(f);
@@ -7576,7 +7616,7 @@ function wu() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Z = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Tg(O), typeof O != "string"))
+    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Ig(O), typeof O != "string"))
       throw jt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
     it ? (M = hn, N = Be) : Yi(f), t.removed = [];
@@ -7584,7 +7624,7 @@ function wu() {
     let ue = [];
     const Pe = gn;
     if (re) {
-      mf(O);
+      yf(O);
       const xt = ee(O);
       if (typeof xt == "string") {
         const We = Ie(xt);
@@ -7593,7 +7633,7 @@ function wu() {
       }
       if (Yr(O))
         throw Xi(O), jt("root node is clobbered and cannot be sanitized in-place");
-      ue = ts(O), gn = Ss();
+      ue = ts(O), gn = Ds();
     } else if (lr(O))
       y = tl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ls(y);
     else {
@@ -7606,7 +7646,7 @@ function wu() {
       re && ls(O);
       const xt = Kr(Mt);
       for (; L = xt.nextNode(); ) ss(L, Mt);
-      re && hf(O, ue);
+      re && gf(O, ue);
     } catch (xt) {
       throw re && (Xi(O), Qo(O, ue)), xt;
     } finally {
@@ -7624,7 +7664,7 @@ function wu() {
     }
     const pt = () => je ? y.outerHTML : y.innerHTML;
     let st = pt();
-    return Ae && $e(jg, st) && (is(y), st = pt()), je && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e(Wg, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Ae && $e($g, st) && (is(y), st = pt()), je && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e(qg, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + st), ie(st);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
@@ -7634,30 +7674,30 @@ function wu() {
   }, t.isValidAttribute = function(O, f, y) {
     Gr || Yi({});
     const E = Ie(O), L = Ie(f);
-    return typeof y == "string" && (ol(f, y) || !De && $e(xc, y)) ? !1 : il(E, L, y);
+    return typeof y == "string" && (ol(f, y) || !Se && $e(vc, y)) ? !1 : il(E, L, y);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
   }, t.removeHook = function(O, f) {
     if (Ve(xe, O)) {
       if (f !== void 0) {
-        const y = kg(xe[O], f);
-        return y === -1 ? void 0 : Ag(xe[O], y, 1)[0];
+        const y = Ag(xe[O], f);
+        return y === -1 ? void 0 : Rg(xe[O], y, 1)[0];
       }
-      return hc(xe[O]);
+      return gc(xe[O]);
     }
   }, t.removeHooks = function(O) {
     Ve(xe, O) && (xe[O] = []);
   }, t.removeAllHooks = function() {
-    xe = Ac();
+    xe = Rc();
   }, t;
 }
-var Xg = wu();
-const vc = {};
-function Zg(e) {
-  let t = vc[e];
+var Qg = xu();
+const Ec = {};
+function em(e) {
+  let t = Ec[e];
   if (t)
     return t;
-  t = vc[e] = [];
+  t = Ec[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7670,7 +7710,7 @@ function Zg(e) {
 }
 function rr(e, t) {
   typeof t != "string" && (t = rr.defaultChars);
-  const n = Zg(t);
+  const n = em(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7710,12 +7750,12 @@ function rr(e, t) {
 }
 rr.defaultChars = ";/?:@&=+$,#";
 rr.componentChars = "";
-const Rc = {};
-function Qg(e) {
-  let t = Rc[e];
+const Cc = {};
+function tm(e) {
+  let t = Cc[e];
   if (t)
     return t;
-  t = Rc[e] = [];
+  t = Cc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7726,7 +7766,7 @@ function Qg(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Qg(t);
+  const r = tm(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7762,11 +7802,11 @@ function fo(e) {
 function Ti() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const em = /^([a-z0-9.+-]+:)/i, tm = /:[0-9]*$/, nm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, rm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], im = ["{", "}", "|", "\\", "^", "`"].concat(rm), sm = ["'"].concat(im), Ec = ["%", "/", "?", ";", "#"].concat(sm), Cc = ["/", "?", "#"], om = 255, Dc = /^[+a-z0-9A-Z_-]{0,63}$/, lm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Sc = {
+const nm = /^([a-z0-9.+-]+:)/i, rm = /:[0-9]*$/, im = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, sm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], om = ["{", "}", "|", "\\", "^", "`"].concat(sm), lm = ["'"].concat(om), Sc = ["%", "/", "?", ";", "#"].concat(lm), Dc = ["/", "?", "#"], cm = 255, Tc = /^[+a-z0-9A-Z_-]{0,63}$/, am = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Fc = {
   javascript: !0,
   "javascript:": !0
-}, Tc = {
+}, Ic = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7786,19 +7826,19 @@ function ho(e, t) {
 Ti.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = nm.exec(s);
+    const a = im.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = em.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Sc[o]) && (s = s.substr(2), this.slashes = !0)), !Sc[o] && (i || o && !Tc[o])) {
+  let o = nm.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Fc[o]) && (s = s.substr(2), this.slashes = !0)), !Fc[o] && (i || o && !Ic[o])) {
     let a = -1;
-    for (let p = 0; p < Cc.length; p++)
-      r = s.indexOf(Cc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Dc.length; p++)
+      r = s.indexOf(Dc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Ec.length; p++)
-      r = s.indexOf(Ec[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Sc.length; p++)
+      r = s.indexOf(Sc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const m = s.slice(0, a);
     s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
@@ -7806,45 +7846,45 @@ Ti.prototype.parse = function(e, t) {
     if (!g) {
       const p = this.hostname.split(/\./);
       for (let x = 0, v = p.length; x < v; x++) {
-        const D = p[x];
-        if (D && !D.match(Dc)) {
+        const S = p[x];
+        if (S && !S.match(Tc)) {
           let k = "";
-          for (let w = 0, b = D.length; w < b; w++)
-            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(Dc)) {
-            const w = p.slice(0, x), b = p.slice(x + 1), F = D.match(lm);
+          for (let w = 0, b = S.length; w < b; w++)
+            S.charCodeAt(w) > 127 ? k += "x" : k += S[w];
+          if (!k.match(Tc)) {
+            const w = p.slice(0, x), b = p.slice(x + 1), F = S.match(am);
             F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > om && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > cm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Tc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ic[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ti.prototype.parseHost = function(e) {
-  let t = tm.exec(e);
+  let t = rm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const cm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const um = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: rr,
   encode: Wt,
   format: fo,
   parse: ho
-}, Symbol.toStringTag, { value: "Module" })), ku = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, xu = /[\0-\x1F\x7F-\x9F]/, am = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Au = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, vu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, um = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), Au = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, vu = /[\0-\x1F\x7F-\x9F]/, fm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Ru = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Eu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, dm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: ku,
-  Cc: xu,
-  Cf: am,
+  Any: Au,
+  Cc: vu,
+  Cf: fm,
   P: No,
-  S: Au,
-  Z: vu
-}, Symbol.toStringTag, { value: "Module" })), fm = [
+  S: Ru,
+  Z: Eu
+}, Symbol.toStringTag, { value: "Module" })), hm = [
   8364,
   0,
   8218,
@@ -7878,14 +7918,14 @@ const cm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function dm(e) {
+function pm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function hm(e) {
-  return dm(e) ? 65533 : e >= 128 && e <= 159 && fm[e - 128] || e;
+function gm(e) {
+  return pm(e) ? 65533 : e >= 128 && e <= 159 && hm[e - 128] || e;
 }
-function pm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(hm(e));
+function mm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(gm(e));
 }
 const gt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7894,7 +7934,7 @@ const gt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function gm(e, t, n, r, i, s) {
+function _m(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7922,12 +7962,12 @@ function gm(e, t, n, r, i, s) {
     }
   }
   v(r, 0), v(d, s);
-  const D = new Int32Array(i * 2);
+  const S = new Int32Array(i * 2);
   let k = 0, w = 0;
   function b(Q, ae) {
     for (let ne = 0; ne < Q; ne++) {
       const fe = ae + ne, Ce = u(), be = u();
-      D[w * 2] = Ce, D[w * 2 + 1] = be, w += 1, p[fe] = k;
+      S[w * 2] = Ce, S[w * 2 + 1] = be, w += 1, p[fe] = k;
       const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[be] < 0 ? x[be] : 1);
       x[fe] = ke, k += ke;
     }
@@ -7937,7 +7977,7 @@ function gm(e, t, n, r, i, s) {
   let z = 0;
   for (let Q = 0; Q < w; Q++)
     for (let ae = 0; ae < 2; ae++) {
-      const ne = D[Q * 2 + ae], fe = g[ne];
+      const ne = S[Q * 2 + ae], fe = g[ne];
       if (fe < 0) {
         let Ce = p[ne];
         const be = Ce + x[ne];
@@ -7962,7 +8002,7 @@ function gm(e, t, n, r, i, s) {
   }
   return B;
 }
-const mm = /* @__PURE__ */ gm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const ym = /* @__PURE__ */ _m("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7971,30 +8011,30 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Fi = 32, Ru = 21, _m = 2097151, po = 2047;
-let Eu = 0;
-function ym(e) {
-  const t = e >>> Ru;
-  return t === po ? Eu : t;
-}
-function bm(e) {
-  return e - rt.ZERO >>> 0 <= 9;
-}
+const Fi = 32, Cu = 21, bm = 2097151, po = 2047;
+let Su = 0;
 function wm(e) {
-  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+  const t = e >>> Cu;
+  return t === po ? Su : t;
 }
 function km(e) {
+  return e - rt.ZERO >>> 0 <= 9;
+}
+function xm(e) {
+  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+}
+function Am(e) {
   return (e | Fi) - rt.LOWER_A >>> 0 <= 25;
 }
-var Fc;
+var Oc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Fc || (Fc = {}));
-var Ic;
+})(Oc || (Oc = {}));
+var Nc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Ic || (Ic = {}));
-function xm(e, t, n, r) {
+})(Nc || (Nc = {}));
+function vm(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -8019,17 +8059,17 @@ function xm(e, t, n, r) {
   }
   return -1;
 }
-function Oc(e, t, n) {
+function Mc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Am(e, t, n) {
+function Rm(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Fi) === rt.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (bm(l))
+      if (km(l))
         i = i * 16 + (l - rt.ZERO);
-      else if (wm(l))
+      else if (xm(l))
         i = i * 16 + ((l | Fi) - rt.LOWER_A + 10);
       else
         break;
@@ -8046,10 +8086,10 @@ function Am(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= po && (Eu = o, o = po), o << Ru | i;
+  return o >= po && (Su = o, o = po), o << Cu | i;
 }
-function vm(e, t, n) {
-  const r = mm;
+function Em(e, t, n) {
+  const r = ym;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -8060,9 +8100,9 @@ function vm(e, t, n) {
     const d = i + 1, m = e.charCodeAt(d);
     let g, p;
     if (m === rt.NUM) {
-      const x = Am(e, d, s);
-      g = ym(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : pm(x & _m);
-    } else if (km(m)) {
+      const x = Rm(e, d, s);
+      g = wm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : mm(x & bm);
+    } else if (Am(m)) {
       g = 0, p = "";
       const x = m - a;
       let v;
@@ -8071,7 +8111,7 @@ function vm(e, t, n) {
         v = F === 0 ? -1 : u + F & 65535;
       } else
         v = -1;
-      let D = 0, k = 0, w = v < 0 ? 0 : r[v], b = d + 1;
+      let S = 0, k = 0, w = v < 0 ? 0 : r[v], b = d + 1;
       e: for (; b < s; ) {
         for (
           ;
@@ -8119,31 +8159,31 @@ function vm(e, t, n) {
         const F = w >>> 14, z = e.charCodeAt(b);
         if (F !== 0) {
           if (z === rt.SEMI) {
-            g = b - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Oc(r, v, F);
+            g = b - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Mc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = xm(r, w, v + (F || 1), z);
+        const B = vm(r, w, v + (F || 1), z);
         if (B < 0)
           break;
         v = B, w = r[v], b += 1;
       }
-      p === "" && g > 0 && (p = Oc(r, D, k));
+      p === "" && g > 0 && (p = Mc(r, S, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function Cu(e) {
-  return vm(e, !0, !1);
+function Du(e) {
+  return Em(e, !0, !1);
 }
-var Rm = class {
-  src_Any = ku.source;
-  src_Cc = xu.source;
-  src_Z = vu.source;
+var Cm = class {
+  src_Any = Au.source;
+  src_Cc = vu.source;
+  src_Z = Eu.source;
   src_P = No.source;
   src_ZPCc = [
     this.src_Z,
@@ -8279,7 +8319,7 @@ var Rm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Em = {
+}, Sm = {
   "http:": Bs,
   "https:": Bs,
   "ftp:": Bs,
@@ -8301,23 +8341,23 @@ var Rm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Cm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Dm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Sm() {
-  const e = Dm.split("|");
-  return Cm.split("|").forEach((t) => {
+}, Dm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Tm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Fm() {
+  const e = Tm.split("|");
+  return Dm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var Tm = {
+var Im = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Sm(),
+  tlds: Fm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Nc = class {
+}, Lc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8334,7 +8374,7 @@ var Tm = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, Fm = class {
+}, Om = class {
   __opts__;
   __schemas__;
   re;
@@ -8369,9 +8409,9 @@ var Tm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Tm,
+      ...Im,
       ...n
-    }, this.__schemas__ = { ...Em }, this.re = t || new Rm(), this.re.set({
+    }, this.__schemas__ = { ...Sm }, this.re = t || new Cm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8531,8 +8571,8 @@ var Tm = {
       let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Nc(e, v.schema, v.index, v.lastIndex);
-      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
+      const S = new Lc(e, v.schema, v.index, v.lastIndex);
+      S.schema ? this.__schemas__[S.schema].normalize(S, this) : this.normalize(S), t.push(S), m = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8548,7 +8588,7 @@ var Tm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Nc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Lc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8580,29 +8620,29 @@ var Tm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, Dt = 36, Mo = 1, Nr = 26, Im = 38, Om = 700, Du = 72, Su = 128, Tu = "-", Nm = /^xn--/, Mm = /[^\0-\x7F]/, Lm = /[\x2E\u3002\uFF0E\uFF61]/g, Pm = {
+const Xn = 2147483647, St = 36, Mo = 1, Nr = 26, Nm = 38, Mm = 700, Tu = 72, Fu = 128, Iu = "-", Lm = /^xn--/, Pm = /[^\0-\x7F]/, jm = /[\x2E\u3002\uFF0E\uFF61]/g, Bm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = Dt - Mo, St = Math.floor, zs = String.fromCharCode;
+}, $s = St - Mo, Dt = Math.floor, zs = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(Pm[e]);
+  throw new RangeError(Bm[e]);
 }
-function jm(e, t) {
+function $m(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Fu(e, t) {
+function Ou(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Lm, ".");
-  const i = e.split("."), s = jm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(jm, ".");
+  const i = e.split("."), s = $m(i, t).join(".");
   return r + s;
 }
-function Iu(e) {
+function Nu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8616,78 +8656,78 @@ function Iu(e) {
   }
   return t;
 }
-const Bm = (e) => String.fromCodePoint(...e), $m = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Mc = function(e, t) {
+const zm = (e) => String.fromCodePoint(...e), Um = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : St;
+}, Pc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Ou = function(e, t, n) {
+}, Mu = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / Om) : e >> 1, e += St(e / t); e > $s * Nr >> 1; r += Dt)
-    e = St(e / $s);
-  return St(r + ($s + 1) * e / (e + Im));
-}, Nu = function(e) {
+  for (e = n ? Dt(e / Mm) : e >> 1, e += Dt(e / t); e > $s * Nr >> 1; r += St)
+    e = Dt(e / $s);
+  return Dt(r + ($s + 1) * e / (e + Nm));
+}, Lu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Su, s = Du, o = e.lastIndexOf(Tu);
+  let r = 0, i = Fu, s = Tu, o = e.lastIndexOf(Iu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = Dt; ; d += Dt) {
+    for (let u = 1, d = St; ; d += St) {
       l >= n && tn("invalid-input");
-      const m = $m(e.charCodeAt(l++));
-      m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
+      const m = Um(e.charCodeAt(l++));
+      m >= St && tn("invalid-input"), m > Dt((Xn - r) / u) && tn("overflow"), r += m * u;
       const g = d <= s ? Mo : d >= s + Nr ? Nr : d - s;
       if (m < g)
         break;
-      const p = Dt - g;
-      u > St(Xn / p) && tn("overflow"), u *= p;
+      const p = St - g;
+      u > Dt(Xn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Ou(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Mu(r - c, a, c == 0), Dt(r / a) > Xn - i && tn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Mu = function(e) {
+}, Pu = function(e) {
   const t = [];
-  e = Iu(e);
+  e = Nu(e);
   const n = e.length;
-  let r = Su, i = 0, s = Du;
+  let r = Fu, i = 0, s = Tu;
   for (const c of e)
     c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Tu); l < n; ) {
+  for (o && t.push(Iu); l < n; ) {
     let c = Xn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > St((Xn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
+    c - r > Dt((Xn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
       if (u < r && ++i > Xn && tn("overflow"), u === r) {
         let d = i;
-        for (let m = Dt; ; m += Dt) {
+        for (let m = St; ; m += St) {
           const g = m <= s ? Mo : m >= s + Nr ? Nr : m - s;
           if (d < g)
             break;
-          const p = d - g, x = Dt - g;
+          const p = d - g, x = St - g;
           t.push(
-            zs(Mc(g + p % x, 0))
-          ), d = St(p / x);
+            zs(Pc(g + p % x, 0))
+          ), d = Dt(p / x);
         }
-        t.push(zs(Mc(d, 0))), s = Ou(i, a, l === o), i = 0, ++l;
+        t.push(zs(Pc(d, 0))), s = Mu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, zm = function(e) {
-  return Fu(e, function(t) {
-    return Nm.test(t) ? Nu(t.slice(4).toLowerCase()) : t;
+}, Wm = function(e) {
+  return Ou(e, function(t) {
+    return Lm.test(t) ? Lu(t.slice(4).toLowerCase()) : t;
   });
-}, Um = function(e) {
-  return Fu(e, function(t) {
-    return Mm.test(t) ? "xn--" + Mu(t) : t;
+}, Jm = function(e) {
+  return Ou(e, function(t) {
+    return Pm.test(t) ? "xn--" + Pu(t) : t;
   });
-}, Lc = {
+}, jc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8702,46 +8742,46 @@ const Bm = (e) => String.fromCodePoint(...e), $m = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Iu,
-    encode: Bm
+    decode: Nu,
+    encode: zm
   },
-  decode: Nu,
-  encode: Mu,
-  toASCII: Um,
-  toUnicode: zm
+  decode: Lu,
+  encode: Pu,
+  toASCII: Jm,
+  toUnicode: Wm
 };
-var Pc = Object.defineProperty, Lu = (e, t) => {
+var Bc = Object.defineProperty, ju = (e, t) => {
   let n = {};
-  for (var r in e) Pc(n, r, {
+  for (var r in e) Bc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Pc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Wm = /* @__PURE__ */ Lu({
-  arrayReplaceAt: () => Jm,
+  return Bc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, qm = /* @__PURE__ */ ju({
+  arrayReplaceAt: () => Hm,
   asciiTrim: () => Wi,
-  callable: () => Pu,
+  callable: () => Bu,
   escapeHtml: () => un,
-  escapeRE: () => e_,
+  escapeRE: () => n_,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Bu,
+  isPunctChar: () => zu,
   isPunctCharCode: () => Pr,
   isSpace: () => Ee,
   isValidEntityCode: () => Lo,
   isWhiteSpace: () => Lr,
-  lib: () => t_,
+  lib: () => r_,
   normalizeReference: () => Ui,
   unescapeAll: () => ir,
-  unescapeMd: () => Gm
+  unescapeMd: () => Ym
 });
-function Pu(e) {
+function Bu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Jm(e, t, n) {
+function Hm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function Lo(e) {
@@ -8755,38 +8795,38 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var ju = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, qm = new RegExp(`${ju.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Hm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Vm(e, t) {
-  if (t.charCodeAt(0) === 35 && Hm.test(t)) {
+var $u = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Vm = new RegExp(`${$u.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Gm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Km(e, t) {
+  if (t.charCodeAt(0) === 35 && Gm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return Lo(r) ? Mr(r) : e;
   }
-  const n = Cu(e);
+  const n = Du(e);
   return n !== e ? n : e;
 }
-function Gm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(ju, "$1");
+function Ym(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace($u, "$1");
 }
 function ir(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(qm, function(t, n, r) {
-    return n || Vm(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Vm, function(t, n, r) {
+    return n || Km(t, r);
   });
 }
-var Km = /[&<>"]/, Ym = /[&<>"]/g, Xm = {
+var Xm = /[&<>"]/, Zm = /[&<>"]/g, Qm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Zm(e) {
-  return Xm[e];
+function e_(e) {
+  return Qm[e];
 }
 function un(e) {
-  return Km.test(e) ? e.replace(Ym, Zm) : e;
+  return Xm.test(e) ? e.replace(Zm, e_) : e;
 }
-var Qm = /[.?*+^$[\]\\(){}|-]/g;
-function e_(e) {
-  return e.replace(Qm, "\\$&");
+var t_ = /[.?*+^$[\]\\(){}|-]/g;
+function n_(e) {
+  return e.replace(t_, "\\$&");
 }
 function Ee(e) {
   switch (e) {
@@ -8814,11 +8854,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Bu(e) {
-  return No.test(e) || Au.test(e);
+function zu(e) {
+  return No.test(e) || Ru.test(e);
 }
 function Pr(e) {
-  return Bu(Mr(e));
+  return zu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8862,21 +8902,21 @@ function jr(e) {
 function Ui(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function jc(e) {
+function $c(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Wi(e) {
   let t = 0;
-  for (; t < e.length && jc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && $c(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && jc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && $c(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var t_ = {
-  mdurl: cm,
-  ucmicro: um
+var r_ = {
+  mdurl: um,
+  ucmicro: dm
 };
-function n_(e, t, n) {
+function i_(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8893,7 +8933,7 @@ function n_(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function r_(e, t, n) {
+function s_(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8933,7 +8973,7 @@ function r_(e, t, n) {
   }
   return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function i_(e, t, n, r) {
+function o_(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8958,10 +8998,10 @@ function i_(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
 }
-var s_ = /* @__PURE__ */ Lu({
-  parseLinkDestination: () => r_,
-  parseLinkLabel: () => n_,
-  parseLinkTitle: () => i_
+var l_ = /* @__PURE__ */ ju({
+  parseLinkDestination: () => s_,
+  parseLinkLabel: () => i_,
+  parseLinkTitle: () => o_
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -8971,7 +9011,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function o_(e, t) {
+function c_(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8981,12 +9021,12 @@ function o_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function l_(e) {
-  var t = o_(e, "string");
+function a_(e) {
+  var t = c_(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = l_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = a_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9336,7 +9376,7 @@ It.html_block = function(e, t) {
 It.html_inline = function(e, t) {
   return e[t].content;
 };
-var $u = class {
+var Uu = class {
   constructor() {
     K(
       this,
@@ -9453,41 +9493,41 @@ var $u = class {
     }
     return r;
   }
-}, zu = class {
+}, Wu = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", In), this.src = e, this.env = n, this.md = t;
   }
-}, c_ = /\r\n?/g, a_ = /\0/g;
-function u_(e) {
+}, u_ = /\r\n?/g, f_ = /\0/g;
+function d_(e) {
   let t;
-  t = e.src.replace(c_, `
-`), t = t.replace(a_, "�"), e.src = t;
+  t = e.src.replace(u_, `
+`), t = t.replace(f_, "�"), e.src = t;
 }
-function f_(e) {
+function h_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function d_(e) {
+function p_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function h_(e) {
+function g_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function p_(e) {
+function m_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function g_(e) {
+function __(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function m_(e) {
+function y_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9500,7 +9540,7 @@ function m_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (p_(c.content) && o > 0 && o--, g_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (m_(c.content) && o > 0 && o--, __(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9509,8 +9549,8 @@ function m_(e) {
           for (let p = 0; p < u.length; p++) {
             const x = u[p].url, v = e.md.normalizeLink(x);
             if (!e.md.validateLink(v)) continue;
-            let D = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
+            let S = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(S) ? S = e.md.normalizeLinkText(`mailto:${S}`).replace(/^mailto:/, "") : S = e.md.normalizeLinkText(S) : S = e.md.normalizeLinkText(`http://${S}`).replace(/^http:\/\//, "");
             const k = u[p].index;
             if (k > g) {
               const z = new e.Token("text", "", 0);
@@ -9519,7 +9559,7 @@ function m_(e) {
             const w = new e.Token("link_open", "a", 1);
             w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
             const b = new e.Token("text", "", 0);
-            b.content = D, b.level = m, d.push(b);
+            b.content = S, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
             F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[p].lastIndex;
           }
@@ -9550,36 +9590,36 @@ function m_(e) {
       }
     }
 }
-var Uu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, __ = /\((c|tm|r)\)/i, y_ = /\((c|tm|r)\)/gi, b_ = {
+var Ju = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, b_ = /\((c|tm|r)\)/i, w_ = /\((c|tm|r)\)/gi, k_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function w_(e, t) {
-  return b_[t.toLowerCase()];
-}
-function k_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(y_, w_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
-}
-function x_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && Uu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function x_(e, t) {
+  return k_[t.toLowerCase()];
 }
 function A_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(w_, x_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function v_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Ju.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function R_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (__.test(e.tokens[t].content) && k_(e.tokens[t].children), Uu.test(e.tokens[t].content) && x_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (b_.test(e.tokens[t].content) && A_(e.tokens[t].children), Ju.test(e.tokens[t].content) && v_(e.tokens[t].children));
 }
-var v_ = /['"]/, Bc = /['"]/g, $c = "’", R_ = 1e3;
-function zc(e, t, n) {
+var E_ = /['"]/, zc = /['"]/g, Uc = "’", C_ = 1e3;
+function Wc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9591,7 +9631,7 @@ function ci(e, t, n, r) {
     ch: r
   });
 }
-function E_(e, t) {
+function S_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9600,7 +9640,7 @@ function E_(e, t) {
   }
   return n + e.slice(r);
 }
-function C_(e, t) {
+function D_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9609,13 +9649,13 @@ function C_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (zc(r, i, n + 1), l.type !== "text") continue;
+    if (Wc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Bc.lastIndex = u;
-      const m = Bc.exec(a);
+      zc.lastIndex = u;
+      const m = zc.exec(a);
       if (!m) break;
       let g = !0, p = !0;
       u = m.index + 1;
@@ -9627,26 +9667,26 @@ function C_(e, t) {
           v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let D = 32;
-      if (u < d) D = a.charCodeAt(u);
+      let S = 32;
+      if (u < d) S = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          D = e[n].content.charCodeAt(0);
+          S = e[n].content.charCodeAt(0);
           break;
         }
-      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
-      if (F ? g = !1 : w && (b || k || (g = !1)), b ? p = !1 : k && (F || w || (p = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && ci(s, o, m.index, $c);
+      const k = jr(v) || Pr(v), w = jr(S) || Pr(S), b = Lr(v), F = Lr(S);
+      if (F ? g = !1 : w && (b || k || (g = !1)), b ? p = !1 : k && (F || w || (p = !1)), S === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
+        x && ci(s, o, m.index, Uc);
         continue;
       }
       if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, ee;
-        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), zc(r, i, n);
+        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), Wc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= R_) return;
+        if (r.length >= C_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9654,48 +9694,48 @@ function C_(e, t) {
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && ci(s, o, m.index, $c);
+      } else p && x && ci(s, o, m.index, Uc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = E_(e[l].content, s[o]);
+    e[l].content = S_(e[l].content, s[o]);
   });
 }
-function D_(e) {
+function T_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !v_.test(e.tokens[t].content) || C_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !E_.test(e.tokens[t].content) || D_(e.tokens[t].children, e);
 }
-function S_(e) {
+function F_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function T_(e) {
+function I_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && S_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && F_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Us = [
-  ["normalize", u_],
-  ["block", f_],
-  ["strip_references", d_],
-  ["inline", h_],
-  ["linkify", m_],
-  ["replacements", A_],
-  ["smartquotes", D_],
-  ["text_join", T_]
-], Wu = class {
+  ["normalize", d_],
+  ["block", h_],
+  ["strip_references", p_],
+  ["inline", g_],
+  ["linkify", y_],
+  ["replacements", R_],
+  ["smartquotes", T_],
+  ["text_join", I_]
+], qu = class {
   constructor() {
     K(
       this,
@@ -9704,7 +9744,7 @@ var Us = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", zu);
+    ), K(this, "State", Wu);
     for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
@@ -9714,7 +9754,7 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Ju = class {
+}, Hu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9777,19 +9817,19 @@ var Us = [
     }
     return i.join("");
   }
-}, F_ = 65536;
+}, O_ = 65536;
 function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Uc(e) {
+function Jc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function I_(e, t, n, r) {
+function N_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9816,7 +9856,7 @@ function I_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Uc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9826,8 +9866,8 @@ function I_(e, t, n, r) {
   p.map = x;
   const v = e.push("thead_open", "thead", 1);
   v.map = [t, t + 1];
-  const D = e.push("tr_open", "tr", 1);
-  D.map = [t, t + 1];
+  const S = e.push("tr_open", "tr", 1);
+  S.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
@@ -9842,7 +9882,7 @@ function I_(e, t, n, r) {
       b = !0;
       break;
     }
-    if (b || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Uc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > F_)) break;
+    if (b || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > O_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = k = [t + 2, 0];
@@ -9859,7 +9899,7 @@ function I_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
 }
-function O_(e, t, n) {
+function M_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9878,7 +9918,7 @@ function O_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function N_(e, t, n, r) {
+function L_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9901,7 +9941,7 @@ function N_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function M_(e, t, n, r) {
+function P_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9942,15 +9982,15 @@ function M_(e, t, n, r) {
   e.blkIndent = 0;
   const v = e.push("blockquote_open", "blockquote", 1);
   v.markup = ">";
-  const D = [t, 0];
-  v.map = D, e.md.block.tokenize(e, t, p);
+  const S = [t, 0];
+  v.map = S, e.md.block.tokenize(e, t, p);
   const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = m, D[1] = e.line;
+  k.markup = ">", e.lineMax = o, e.parentType = m, S[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function L_(e, t, n, r) {
+function j_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9968,13 +10008,13 @@ function L_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Wc(e, t) {
+function qc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Jc(e, t) {
+function Hc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9991,19 +10031,19 @@ function Jc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function P_(e, t) {
+function B_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function j_(e, t, n, r) {
+function $_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = Jc(e, c)) >= 0) {
+  if ((g = Hc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Wc(e, c)) >= 0) d = !1;
+  } else if ((g = qc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -10012,7 +10052,7 @@ function j_(e, t, n, r) {
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [c, 0];
   l.map = v, l.markup = String.fromCharCode(p);
-  let D = !1;
+  let S = !1;
   const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
@@ -10033,7 +10073,7 @@ function j_(e, t, n, r) {
     const Q = [c, 0];
     l.map = Q, d && (l.info = e.src.slice(o, g - 1));
     const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || S) && (a = !1), S = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let be = !1;
     for (let ke = 0, lt = k.length; ke < lt; ke++) if (k[ke](e, c, n, !0)) {
       be = !0;
@@ -10041,15 +10081,15 @@ function j_(e, t, n, r) {
     }
     if (be) break;
     if (d) {
-      if (g = Jc(e, c), g < 0) break;
+      if (g = Hc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Wc(e, c), g < 0) break;
+    } else if (g = qc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && P_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && B_(e, x), !0;
 }
 var Js = 999;
-function B_(e) {
+function z_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10078,7 +10118,7 @@ function ai(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function $_(e, t, n, r) {
+function U_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
@@ -10099,7 +10139,7 @@ function $_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && B_(c) > Js)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && z_(c) > Js)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
@@ -10125,14 +10165,14 @@ function $_(e, t, n, r) {
     else break;
   }
   const v = s;
-  let D = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; D.can_continue; ) {
+  let S = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; S.can_continue; ) {
     const z = ai(e, o);
     if (z < 0) break;
-    s = z, l = gr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
+    s = z, l = gr(e, o++), S = e.md.helpers.parseLinkTitle(i, s, l, S);
   }
   let k;
-  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = x); s < l && Ee(i.charCodeAt(s)); )
+  for (v !== g && S.ok ? (k = S.str, s = S.pos) : (k = "", s = g, l = p, o = x); s < l && Ee(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && k)
     for (k = "", s = g, l = p, o = x; s < l && Ee(i.charCodeAt(s)); )
@@ -10150,7 +10190,7 @@ function $_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = w, b.meta = F, e.line = o, !0;
 }
-var z_ = [
+var W_ = [
   "address",
   "article",
   "aside",
@@ -10213,7 +10253,7 @@ var z_ = [
   "tr",
   "track",
   "ul"
-], U_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, W_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", qu = new RegExp(`^(?:${U_}|${W_})`), kn = [
+], J_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Vu = new RegExp(`^(?:${J_}|${q_})`), kn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10240,17 +10280,17 @@ var z_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${z_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${W_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${qu.source}\\s*$`),
+    new RegExp(`${Vu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function J_(e, t, n, r) {
+function H_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10270,7 +10310,7 @@ function J_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function q_(e, t, n, r) {
+function V_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10290,7 +10330,7 @@ function q_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function H_(e, t, n) {
+function G_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10325,7 +10365,7 @@ function H_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function V_(e, t, n) {
+function K_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10347,32 +10387,12 @@ function V_(e, t, n) {
 var ui = [
   [
     "table",
-    I_,
+    N_,
     ["paragraph", "reference"]
   ],
-  ["code", O_],
+  ["code", M_],
   [
     "fence",
-    N_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    M_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     L_,
     [
       "paragraph",
@@ -10382,18 +10402,38 @@ var ui = [
     ]
   ],
   [
-    "list",
+    "blockquote",
+    P_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
     j_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    $_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", $_],
+  ["reference", U_],
   [
     "html_block",
-    J_,
+    H_,
     [
       "paragraph",
       "reference",
@@ -10402,16 +10442,16 @@ var ui = [
   ],
   [
     "heading",
-    q_,
+    V_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", H_],
-  ["paragraph", V_]
-], Hu = class {
+  ["lheading", G_],
+  ["paragraph", K_]
+], Gu = class {
   constructor() {
     K(
       this,
@@ -10420,7 +10460,7 @@ var ui = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Ju);
+    ), K(this, "State", Hu);
     for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10450,7 +10490,7 @@ var ui = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Vu = class {
+}, Ku = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10490,7 +10530,7 @@ var ui = [
     };
   }
 };
-function G_(e) {
+function Y_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10520,25 +10560,25 @@ function G_(e) {
       return !1;
   }
 }
-function K_(e, t) {
+function X_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !G_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !Y_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function Y_(e) {
+function Z_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function X_(e) {
+function Q_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function Z_(e, t) {
+function e0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && X_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !Y_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && Q_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !Z_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10559,7 +10599,7 @@ function Z_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function Q_(e, t) {
+function t0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10580,7 +10620,7 @@ for (let e = 0; e < 256; e++) Po.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   Po[e.charCodeAt(0)] = 1;
 });
-function e0(e, t) {
+function n0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10609,7 +10649,7 @@ function e0(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function t0(e) {
+function r0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10619,7 +10659,7 @@ function t0(e) {
   }
   return t;
 }
-function n0(e, t) {
+function i0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10627,7 +10667,7 @@ function n0(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = t0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = r0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10645,7 +10685,7 @@ function n0(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function r0(e, t) {
+function s0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10665,7 +10705,7 @@ function r0(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function qc(e, t) {
+function Vc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10681,20 +10721,20 @@ function qc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function i0(e) {
+function o0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  qc(e, e.delimiters);
+  Vc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && qc(e, s);
+    s && Vc(e, s);
   }
 }
-var Gu = {
-  tokenize: r0,
-  postProcess: i0
+var Yu = {
+  tokenize: s0,
+  postProcess: o0
 };
-function s0(e, t) {
+function l0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10711,7 +10751,7 @@ function s0(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Hc(e, t) {
+function Gc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10722,20 +10762,20 @@ function Hc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function o0(e) {
+function c0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Hc(e, e.delimiters);
+  Gc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Hc(e, s);
+    s && Gc(e, s);
   }
 }
-var Ku = {
-  tokenize: s0,
-  postProcess: o0
+var Xu = {
+  tokenize: l0,
+  postProcess: c0
 };
-function l0(e, t) {
+function a0(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10764,14 +10804,14 @@ function l0(e, t) {
     e.pos = m, e.posMax = g;
     const x = e.push("link_open", "a", 1), v = [["href", o]];
     if (x.attrs = v, l && v.push(["title", l]), r) {
-      const D = /* @__PURE__ */ Object.create(null);
-      D.label = r, x.meta = D;
+      const S = /* @__PURE__ */ Object.create(null);
+      S.label = r, x.meta = S;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function c0(e, t) {
+function u0(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10800,16 +10840,16 @@ function c0(e, t) {
     r = e.src.slice(g, p);
     const x = [];
     e.md.inline.parse(r, e.md, e.env, x);
-    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
-    if (v.attrs = D, v.children = x, v.content = r, c && D.push(["title", c]), i) {
+    const v = e.push("image", "img", 0), S = [["src", u], ["alt", ""]];
+    if (v.attrs = S, v.children = x, v.content = r, c && S.push(["title", c]), i) {
       const k = /* @__PURE__ */ Object.create(null);
       k.label = i, v.meta = k;
     }
   }
   return e.pos = s, e.posMax = m, !0;
 }
-var a0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, u0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function f0(e, t) {
+var f0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, d0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function h0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10820,7 +10860,7 @@ function f0(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (u0.test(s)) {
+  if (d0.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10833,7 +10873,7 @@ function f0(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (a0.test(s)) {
+  if (f0.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10848,17 +10888,17 @@ function f0(e, t) {
   }
   return !1;
 }
-function d0(e) {
+function p0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function h0(e) {
+function g0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Yu(e) {
+function Zu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function p0(e, t) {
+function m0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10869,37 +10909,37 @@ function p0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Yu(n.charCodeAt(t + 2)))
+  else if (Zu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function g0(e, t) {
+function _0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = p0(e, r);
-  else if (s === 47 || Yu(s)) {
-    const o = e.src.slice(r).match(qu);
+  if (s === 33 || s === 63) i = m0(e, r);
+  else if (s === 47 || Zu(s)) {
+    const o = e.src.slice(r).match(Vu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), d0(o.content) && e.linkLevel++, h0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), p0(o.content) && e.linkLevel++, g0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var m0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, _0 = /^&([a-z][a-z0-9]{1,31});/i;
-function y0(e, t) {
+var y0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, b0 = /^&([a-z][a-z0-9]{1,31});/i;
+function w0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(m0);
+    const i = e.src.slice(n).match(y0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
@@ -10908,9 +10948,9 @@ function y0(e, t) {
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(_0);
+    const i = e.src.slice(n).match(b0);
     if (i) {
-      const s = Cu(i[0]);
+      const s = Du(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10922,7 +10962,7 @@ function y0(e, t) {
   }
   return !1;
 }
-function Vc(e) {
+function Kc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10954,16 +10994,16 @@ function Vc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function b0(e) {
+function k0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Vc(e.delimiters);
+  Kc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Vc(s);
+    s && Kc(s);
   }
 }
-function w0(e) {
+function x0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10971,24 +11011,24 @@ function w0(e) {
   t !== n && (i.length = n);
 }
 var qs = [
-  ["text", K_],
-  ["linkify", Z_],
-  ["newline", Q_],
-  ["escape", e0],
-  ["backticks", n0],
-  ["strikethrough", Gu.tokenize],
-  ["emphasis", Ku.tokenize],
-  ["link", l0],
-  ["image", c0],
-  ["autolink", f0],
-  ["html_inline", g0],
-  ["entity", y0]
+  ["text", X_],
+  ["linkify", e0],
+  ["newline", t0],
+  ["escape", n0],
+  ["backticks", i0],
+  ["strikethrough", Yu.tokenize],
+  ["emphasis", Xu.tokenize],
+  ["link", a0],
+  ["image", u0],
+  ["autolink", h0],
+  ["html_inline", _0],
+  ["entity", w0]
 ], Hs = [
-  ["balance_pairs", b0],
-  ["strikethrough", Gu.postProcess],
-  ["emphasis", Ku.postProcess],
-  ["fragments_join", w0]
-], Xu = class {
+  ["balance_pairs", k0],
+  ["strikethrough", Yu.postProcess],
+  ["emphasis", Xu.postProcess],
+  ["fragments_join", x0]
+], Qu = class {
   constructor() {
     K(
       this,
@@ -11005,7 +11045,7 @@ var qs = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Vu);
+    ), K(this, "State", Ku);
     for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
     for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
@@ -11054,7 +11094,7 @@ var qs = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, k0 = {
+}, A0 = {
   default: {
     options: {
       html: !1,
@@ -11153,7 +11193,7 @@ var qs = [
       }
     }
   }
-}, x0 = /^(vbscript|javascript|file|data):/, A0 = /^data:image\/(gif|png|jpeg|webp);/, Gc = [
+}, v0 = /^(vbscript|javascript|file|data):/, R0 = /^data:image\/(gif|png|jpeg|webp);/, Yc = [
   "http:",
   "https:",
   "mailto:"
@@ -11176,7 +11216,7 @@ var qs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return x0.test(t) ? A0.test(t) : !0;
+    return v0.test(t) ? R0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11184,9 +11224,9 @@ var qs = [
   */
   normalizeLink(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Gc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Yc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Lc.toASCII(t.hostname);
+        t.hostname = jc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
@@ -11196,9 +11236,9 @@ var qs = [
   */
   normalizeLinkText(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Gc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Yc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Lc.toUnicode(t.hostname);
+        t.hostname = jc.toUnicode(t.hostname);
       } catch {
       }
     return rr(fo(t), rr.defaultChars + "%");
@@ -11212,7 +11252,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Xu()
+      new Qu()
     ), K(
       this,
       /**
@@ -11221,7 +11261,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Hu()
+      new Gu()
     ), K(
       this,
       /**
@@ -11230,7 +11270,7 @@ var qs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Wu()
+      new qu()
     ), K(
       this,
       /**
@@ -11254,7 +11294,7 @@ var qs = [
       * ```
       */
       "renderer",
-      new $u()
+      new Uu()
     ), K(
       this,
       /**
@@ -11263,7 +11303,7 @@ var qs = [
       * rule.
       */
       "linkify",
-      new Fm()
+      new Om()
     ), K(
       this,
       /**
@@ -11271,7 +11311,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Wm
+      qm
     ), K(
       this,
       /**
@@ -11279,7 +11319,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, s_)
+      Object.assign({}, l_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11317,7 +11357,7 @@ var qs = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = k0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = A0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11444,15 +11484,15 @@ var qs = [
 };
 K(Ot, "Token", In);
 K(Ot, "Ruler", $r);
-K(Ot, "Renderer", $u);
-K(Ot, "ParserCore", Wu);
-K(Ot, "StateCore", zu);
-K(Ot, "ParserBlock", Hu);
-K(Ot, "StateBlock", Ju);
-K(Ot, "ParserInline", Xu);
-K(Ot, "StateInline", Vu);
-var v0 = Pu(Ot);
-const R0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, E0 = [
+K(Ot, "Renderer", Uu);
+K(Ot, "ParserCore", qu);
+K(Ot, "StateCore", Wu);
+K(Ot, "ParserBlock", Gu);
+K(Ot, "StateBlock", Hu);
+K(Ot, "ParserInline", Qu);
+K(Ot, "StateInline", Ku);
+var E0 = Bu(Ot);
+const C0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, S0 = [
   "a",
   "blockquote",
   "br",
@@ -11479,70 +11519,70 @@ const R0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, E0 = [
   "thead",
   "tr",
   "ul"
-], C0 = ["href", "title", "target", "rel", "start", "class"], Jr = new v0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], D0 = ["href", "title", "target", "rel", "start", "class"], Jr = new E0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
 Jr.validateLink = (e) => jo.test(String(e).trim());
-const D0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), D0(e, t, n, r, i));
-function S0(e) {
+const T0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), T0(e, t, n, r, i));
+function F0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Kc = null;
-function T0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Kc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Xc = null;
+function I0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Xc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Kc = e), e);
+  }), Xc = e), e);
 }
-function F0(e, t = Xg) {
-  const n = String(e ?? "").slice(0, R0), r = T0(t);
-  if (!r) return `<p>${S0(n)}</p>`;
+function O0(e, t = Qg) {
+  const n = String(e ?? "").slice(0, C0), r = I0(t);
+  if (!r) return `<p>${F0(n)}</p>`;
   const i = Jr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: E0,
-    ALLOWED_ATTR: C0,
+    ALLOWED_TAGS: S0,
+    ALLOWED_ATTR: D0,
     ALLOWED_URI_REGEXP: jo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const I0 = 300, Wn = /* @__PURE__ */ new Map();
+const N0 = 300, Wn = /* @__PURE__ */ new Map();
 function Vs(e) {
   const t = String(e ?? "");
   let n = Wn.get(t);
-  return n !== void 0 ? Wn.delete(t) : (n = F0(t), Wn.size >= I0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
+  return n !== void 0 ? Wn.delete(t) : (n = O0(t), Wn.size >= N0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
 }
-const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = { "data-test": "run-status" }, L0 = { class: "cd-hint" }, P0 = ["value"], j0 = {
+const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = { "data-test": "run-status" }, j0 = { class: "cd-hint" }, B0 = ["value"], $0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, B0 = {
+}, z0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, $0 = {
+}, U0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, z0 = ["data-node", "onClick"], U0 = { class: "cd-err" }, W0 = {
+}, W0 = ["data-node", "onClick"], J0 = { class: "cd-err" }, q0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, J0 = ["src", "alt", "title", "onClick"], Yc = {
+}, H0 = ["src", "alt", "title", "onClick"], Zc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index, Lp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index, jp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index));
     return (s, o) => (J(), q("div", {
       class: nt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", N0, [
+      Y("div", L0, [
         o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", M0, oe(e.run.status), 1),
-        Y("span", L0, [
+        Y("b", P0, oe(e.run.status), 1),
+        Y("span", j0, [
           he(oe(e.run.short), 1),
           e.run.queuedBy ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(e.run.queuedBy), 1)
@@ -11559,8 +11599,8 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, P0)) : (J(), q("progress", j0)),
-        Y("div", B0, [
+        }, null, 8, B0)) : (J(), q("progress", $0)),
+        Y("div", z0, [
           e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
             o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (J(), q(se, { key: 0 }, [
@@ -11579,7 +11619,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", $0, oe(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", U0, oe(e.run.reason), 1)) : pe("", !0),
       (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11597,10 +11637,10 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           l.input ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, z0)) : pe("", !0),
-        Y("span", U0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, W0)) : pe("", !0),
+        Y("span", J0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", W0, [
+      e.run.outputs.length ? (J(), q("div", q0, [
         (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11609,82 +11649,82 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, J0))), 128))
+        }, null, 8, H0))), 128))
       ])) : pe("", !0)
-    ], 10, O0));
+    ], 10, M0));
   }
-}, q0 = { class: "cd-bar" }, H0 = ["title"], V0 = ["value", "disabled"], G0 = ["value"], K0 = ["disabled"], Y0 = ["title"], X0 = ["disabled"], Z0 = {
+}, V0 = { class: "cd-bar" }, G0 = ["title"], K0 = ["value", "disabled"], Y0 = ["value"], X0 = ["disabled"], Z0 = ["title"], Q0 = ["disabled"], ey = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, Q0 = {
+}, ty = {
   key: 0,
   class: "cd-hint"
-}, ey = ["onClick", "data-session"], ty = { class: "cd-hint" }, ny = { key: 0 }, ry = {
+}, ny = ["onClick", "data-session"], ry = { class: "cd-hint" }, iy = { key: 0 }, sy = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, iy = ["value"], sy = { class: "cd-wide" }, oy = { class: "cd-wide" }, ly = { class: "cd-hint" }, cy = { class: "cd-row" }, ay = ["disabled"], uy = {
+}, oy = ["value"], ly = { class: "cd-wide" }, cy = { class: "cd-wide" }, ay = { class: "cd-hint" }, uy = { class: "cd-row" }, fy = ["disabled"], dy = {
   class: "cd-skills",
   "data-test": "skills"
-}, fy = ["title"], dy = ["checked", "onChange", "data-skill"], hy = {
+}, hy = ["title"], py = ["checked", "onChange", "data-skill"], gy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, py = { class: "cd-main" }, gy = {
+}, my = { class: "cd-main" }, _y = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, my = { "data-test": "summary" }, _y = ["innerHTML"], yy = { class: "cd-user" }, by = ["data-skill"], wy = { class: "cd-skill" }, ky = ["innerHTML"], xy = {
+}, yy = { "data-test": "summary" }, by = ["innerHTML"], wy = { class: "cd-user" }, ky = ["data-skill"], xy = { class: "cd-skill" }, Ay = ["innerHTML"], vy = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, Ay = ["src", "alt", "title", "onClick"], vy = ["href", "title"], Ry = {
+}, Ry = ["src", "alt", "title", "onClick"], Ey = ["href", "title"], Cy = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, Ey = {
+}, Sy = {
   key: 2,
   class: "cd-err"
-}, Cy = ["data-skill"], Dy = { class: "cd-skill" }, Sy = {
+}, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = {
   key: 0,
   class: "cd-typing"
-}, Ty = ["innerHTML"], Fy = {
+}, Iy = ["innerHTML"], Oy = {
   key: 0,
   class: "cd-err"
-}, Iy = {
+}, Ny = {
   key: 1,
   class: "cd-empty"
-}, Oy = {
+}, My = {
   key: 0,
   class: "cd-hint"
-}, Ny = ["src"], My = ["href"], Ly = {
+}, Ly = ["src"], Py = ["href"], jy = {
   key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, Py = {
+}, By = {
   key: 3,
   class: "cd-chips",
   "data-test": "chips"
-}, jy = ["title", "data-state"], By = ["src"], $y = ["onClick"], zy = { class: "cd-input" }, Uy = ["disabled"], Wy = ["accept"], Jy = ["disabled"], qy = ["disabled"], Hy = {
+}, $y = ["title", "data-state"], zy = ["src"], Uy = ["onClick"], Wy = { class: "cd-input" }, Jy = ["disabled"], qy = ["accept"], Hy = ["disabled"], Vy = ["disabled"], Gy = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
       const j = [...r.sessions];
       return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => qp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
+    }), m = tt(() => Vp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
     function x(j) {
       return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
     function v(j) {
       j.key === "Enter" && t.ctl.search(), j.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
     }
-    const D = tt(() => {
+    const S = tt(() => {
       const j = {};
-      for (const [C, R] of Object.entries(Wp(n))) j[C] = R.map((H) => Jp(H, (Ke) => t.ctl.titleOf(Ke)));
+      for (const [C, R] of Object.entries(qp(n))) j[C] = R.map((H) => Hp(H, (Ke) => t.ctl.titleOf(Ke)));
       return j;
-    }), k = (j) => D.value[j] ?? [];
+    }), k = (j) => S.value[j] ?? [];
     function w(j) {
       (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
     }
@@ -11737,11 +11777,11 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
       }, ["prevent", "stop"])),
       onDrop: qn(ke, ["prevent", "stop"])
     }, [
-      Y("div", q0, [
+      Y("div", V0, [
         Y("span", {
           class: nt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, H0),
+        }, null, 10, G0),
         Y("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11756,9 +11796,9 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
             key: R.id,
             value: R.id
-          }, oe(R.title), 9, G0))), 128)),
+          }, oe(R.title), 9, Y0))), 128)),
           C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, V0),
+        ], 40, K0),
         _n(Y("input", {
           class: "cd-search",
           "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
@@ -11768,7 +11808,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           onKeydown: v,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, K0), [
+        }, null, 40, X0), [
           [zn, G(r).searchQuery]
         ]),
         Y("span", {
@@ -11780,14 +11820,14 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, Y0),
+        ], 10, Z0),
         Y("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, X0),
+        }, "■", 8, Q0),
         Y("button", {
           class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
@@ -11801,8 +11841,8 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", Z0, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", Q0, "nothing found")),
+      G(r).searchHits ? (J(), q("div", ey, [
+        G(r).searchHits.length ? pe("", !0) : (J(), q("div", ty, "nothing found")),
         (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
           key: R.key,
           class: "cd-hit",
@@ -11811,16 +11851,16 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
         }, [
           Y("b", null, oe(R.title), 1),
           C[23] || (C[23] = he()),
-          Y("span", ty, oe(R.kind), 1),
+          Y("span", ry, oe(R.kind), 1),
           C[24] || (C[24] = Y("br", null, null, -1)),
           (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", ny, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
+            H.mark ? (J(), q("mark", iy, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
               he(oe(H.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, ey))), 128))
+        ], 8, ny))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", ry, [
+      G(r).showSettings ? (J(), q("div", sy, [
         Y("label", null, [
           C[25] || (C[25] = he("Provider ", -1)),
           _n(Y("select", {
@@ -11828,12 +11868,12 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(eg), (R) => (J(), q("option", {
+            (J(!0), q(se, null, qe(G(ng), (R) => (J(), q("option", {
               key: R,
               value: R
-            }, oe(R), 9, iy))), 128))
+            }, oe(R), 9, oy))), 128))
           ], 544), [
-            [Th, G(r).form.provider]
+            [Ih, G(r).form.provider]
           ])
         ]),
         Y("label", null, [
@@ -11858,7 +11898,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             [zn, G(r).form.base_url]
           ])
         ]),
-        Y("label", sy, [
+        Y("label", ly, [
           C[28] || (C[28] = he("System prompt ", -1)),
           _n(Y("textarea", {
             "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
@@ -11869,10 +11909,10 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             [zn, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", oy, [
+        Y("label", cy, [
           C[29] || (C[29] = he("API key ", -1)),
-          Y("span", ly, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", cy, [
+          Y("span", ay, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", uy, [
             _n(Y("input", {
               "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
               type: "password",
@@ -11887,11 +11927,11 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
               onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, ay)
+            }, "set", 8, fy)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", uy, [
+      Y("div", dy, [
         (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
           key: R.name,
           class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
@@ -11902,55 +11942,55 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             checked: a.value.includes(R.name),
             onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
             "data-skill": R.name
-          }, null, 40, dy),
+          }, null, 40, py),
           he(" " + oe(R.name), 1)
-        ], 10, fy))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", hy, [
+        ], 10, hy))), 128)),
+        G(r).skills.length ? pe("", !0) : (J(), q("span", gy, [
           he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
             he(" (" + oe(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", py, [
+      Y("div", my, [
         Y("div", {
           ref_key: "chat",
           ref: F,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", gy, [
-            Y("summary", my, [
+          m.value ? (J(), q("details", _y, [
+            Y("summary", yy, [
               C[30] || (C[30] = Y("b", null, "Summary", -1)),
               he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               Y("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Vs)(m.value.content)
-              }, null, 8, _y)
+              }, null, 8, by)
             ]),
             (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
               key: R.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", yy, [
+              Y("div", wy, [
                 C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
                 he(oe(R.content), 1)
               ]),
               Y("div", {
                 class: "cd-replies",
-                style: Dr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+                style: Sr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
               }, [
                 (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
                   key: H.skill,
                   class: nt(["cd-reply", "cd-" + H.state]),
                   "data-skill": H.skill
                 }, [
-                  Y("div", wy, oe(H.skill), 1),
+                  Y("div", xy, oe(H.skill), 1),
                   Y("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Vs)(H.content)
-                  }, null, 8, ky)
-                ], 10, by))), 128))
+                  }, null, 8, Ay)
+                ], 10, ky))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -11963,7 +12003,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             }, [
               C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
               he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", xy, [
+              R.attachments?.length ? (J(), q("span", vy, [
                 (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
                   key: H.sha256
                 }, [
@@ -11975,7 +12015,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
                     title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
                     onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Ay)) : (J(), q("a", {
+                  }, null, 8, Ry)) : (J(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(H.sha256),
@@ -11983,45 +12023,45 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
                     rel: "noopener",
                     title: H.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, vy))
+                  }, oe(H.name || H.mime), 9, Ey))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", Ry, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", Ey, " — " + oe(R.error), 1)) : pe("", !0)
+              R.state === "waiting" ? (J(), q("span", Cy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              R.error ? (J(), q("span", Sy, " — " + oe(R.error), 1)) : pe("", !0)
             ], 2),
             Y("div", {
               class: "cd-replies",
-              style: Dr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+              style: Sr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
             }, [
               (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
                 key: H.skill,
                 class: nt(["cd-reply", "cd-" + H.state]),
                 "data-skill": H.skill
               }, [
-                Y("div", Dy, [
+                Y("div", Ty, [
                   he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", Sy, "…")) : pe("", !0)
+                  H.state === "streaming" ? (J(), q("span", Fy, "…")) : pe("", !0)
                 ]),
                 Y("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Vs)(H.content)
-                }, null, 8, Ty),
-                H.error ? (J(), q("div", Fy, oe(H.error), 1)) : pe("", !0)
-              ], 10, Cy))), 128))
+                }, null, 8, Iy),
+                H.error ? (J(), q("div", Oy, oe(H.error), 1)) : pe("", !0)
+              ], 10, Dy))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Yc, {
+            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Zc, {
               key: H.id,
               run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Yc, {
+          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Zc, {
             key: R.id,
             run: R,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", Iy, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (J(), q("div", Ny, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (J(), q("div", {
           key: 0,
@@ -12041,10 +12081,10 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             ], 64)) : pe("", !0),
             he(": " + oe(R.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", Oy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (J(), q("div", My, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), di(xd, { to: "body" }, [
+      (J(), di(vd, { to: "body" }, [
         G(r).image ? (J(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12058,18 +12098,18 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           Y("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Ny),
+          }, null, 8, Ly),
           Y("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: C[14] || (C[14] = qn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, My)
+          }, "open in a new tab", 8, Py)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", Ly, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", Py, [
+      l.value ? (J(), q("div", jy, oe(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (J(), q("div", By, [
         (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
           key: R.key,
           class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
@@ -12081,7 +12121,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             class: "cd-chip-thumb",
             src: R.preview,
             alt: ""
-          }, null, 8, By)) : pe("", !0),
+          }, null, 8, zy)) : pe("", !0),
           he(" " + oe(R.name), 1),
           R.state === "uploading" ? (J(), q(se, { key: 1 }, [
             he(" …")
@@ -12093,17 +12133,17 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
             class: "cd-x",
             onClick: (H) => e.ctl.removeAttachment(R.key),
             title: "Remove"
-          }, "×", 8, $y)
-        ], 10, jy))), 128))
+          }, "×", 8, Uy)
+        ], 10, $y))), 128))
       ])) : pe("", !0),
-      Y("div", zy, [
+      Y("div", Wy, [
         Y("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: C[15] || (C[15] = (R) => ae.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Uy),
+        }, "+", 8, Jy),
         Y("input", {
           ref_key: "picker",
           ref: ae,
@@ -12113,7 +12153,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           style: { display: "none" },
           onChange: be,
           "data-test": "file"
-        }, null, 40, Wy),
+        }, null, 40, qy),
         _n(Y("textarea", {
           "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
           rows: "2",
@@ -12122,7 +12162,7 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           onKeydown: Q,
           onPaste: lt,
           "data-test": "input"
-        }, null, 40, Jy), [
+        }, null, 40, Hy), [
           [zn, G(r).draft]
         ]),
         Y("button", {
@@ -12130,29 +12170,29 @@ const O0 = ["data-prompt", "data-status"], N0 = { class: "cd-run-head" }, M0 = {
           disabled: !Ce.value,
           onClick: C[17] || (C[17] = (R) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, qy)
+        }, "send", 8, Vy)
       ])
     ], 32));
   }
-}, Vy = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Gy = "comfyd.canvas", Ky = 1500;
-function Xc() {
+}, Ky = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Yy = "comfyd.canvas", Xy = 1500;
+function Qc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Yy(e) {
-  const t = Xc();
+function Zy(e) {
+  const t = Qc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Xc();
-    (i || ++n > Ky) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Qc();
+    (i || ++n > Xy) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Xy({ app: e, api: t }, n) {
-  const r = new Jh({
+function Qy({ app: e, api: t }, n) {
+  const r = new Hh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12165,28 +12205,28 @@ function Xy({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Op({
+  }), i = new Mp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: Ip(window.sessionStorage),
+    tabId: Np(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: go,
-    isPanelNode: uc
+    isPanelNode: dc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Lh,
+    createApp: jh,
     reactive: Ao,
-    component: Hy,
-    css: Vy,
+    component: Gy,
+    css: Ky,
     document,
     log: go,
     // Runs and their outputs come through the package's routes on
@@ -12211,7 +12251,7 @@ function Xy({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Gy,
+    name: Yy,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12220,8 +12260,8 @@ function Xy({ app: e, api: t }, n) {
       a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      uc(c) && hg(c, s);
+      dc(c) && gg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Yy(Xy);
+Zy(Qy);
