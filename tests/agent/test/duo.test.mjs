@@ -1,10 +1,13 @@
 // Two skills answer one message at once (workflow-builder and
 // prompt-writer, each with its own script: tests/llm/scripts/
 // agent-duo.<skill>.json). Both read the canvas at the same revision; the
-// builder patches half a second later, the prompt writer two seconds later,
-// so the writer's patch, built on the older read, is refused as stale
-// instead of overwriting; it reads again and its patch lands. Both replies
-// and both changes are there at the end.
+// builder patches half a second later, the prompt writer two seconds later.
+// The writer's patch, built on the older read, also sets the sampler's cfg
+// the builder just changed: it does not commute, so it is refused as stale
+// with that conflict named instead of overwriting (a patch on other nodes
+// would have been rebased: tests/graph/test/rebase.test.mjs); the writer
+// reads again and its patch lands. Both replies and both changes are there
+// at the end.
 
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
@@ -24,7 +27,7 @@ describe("two skills on one message", () => {
   });
   after(() => llm?.stop());
 
-  it("both replies and both patches land; the stale one is retried on the fresh state", async () => {
+  it("both replies and both patches land; the conflicting stale one is refused with its conflict and retried on the fresh state", async () => {
     const stack = holder.stack;
     const ed = await stack.editor({ canvasId: "tab-duo", title: "txt2img", workflow: fixtureWorkflow() });
     const s = await SessionWs.open(stack);
@@ -55,6 +58,13 @@ describe("two skills on one message", () => {
     assert.equal(stale.errors[0].code, "STALE_REVISION");
     assert.match(stale.hint, /Call get_graph/);
     assert.equal(stale.revision, builder[1].revision);
+    // The conflict named exactly: its second command against the builder's cfg.
+    const c = stale.errors.find((e) => e.index === 1)?.conflicts;
+    assert.deepEqual(
+      c?.map((x) => [x.index, x.node_id, x.widget, x.revision, x.origin, x.current_value]),
+      [[1, 3, "cfg", builder[1].revision, "agent", 6.5]],
+      JSON.stringify(stale),
+    );
     const reread = JSON.parse(writer[2].data.result_json);
     assert.equal(reread.revision, builder[1].revision);
     const landed = JSON.parse(writer[3].data.result_json);
