@@ -2276,6 +2276,24 @@ int canvas_save(canvas_mgr *m, const Comfyd__V1__SaveRequest *req, Comfyd__V1__S
     return CANVAS_OK;
 }
 
+int canvas_workflow(canvas_mgr *m, const char *canvas_id, char **json, size_t *len,
+                    uint64_t *revision, char *resolved, canvas_error *err)
+{
+    *json = NULL;
+    if (check_canvas_id(canvas_id, 0, err)) return CANVAS_EINVAL;
+    int rc = CANVAS_OK;
+    canvas *cv = resolve(m, canvas_id, &rc, err);
+    if (!cv) return rc;
+    pthread_mutex_lock(&cv->mu);
+    const char *cur = graph_workflow_json(cv->g, len);
+    *json = text_dupn(cur, *len);
+    *revision = graph_revision(cv->g);
+    if (resolved) snprintf(resolved, CANVAS_MAX_ID + 1, "%s", cv->id);
+    pthread_mutex_unlock(&cv->mu);
+    canvas_unref(cv);
+    return CANVAS_OK;
+}
+
 int canvas_list_workflows(canvas_mgr *m, Comfyd__V1__ListWorkflowsResponse **out, canvas_error *err)
 {
     *out = NULL;
