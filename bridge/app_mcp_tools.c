@@ -372,8 +372,8 @@ void mx_tool_message(op *o, mcp_session *s)
         [T_EXPORT_SESSION] = {&comfyd__v1__export_session_request__descriptor, APP_M_EXPORT_SESSION,
                               -1},
         [T_FORK_SESSION] = {&comfyd__v1__fork_session_request__descriptor, APP_M_FORK_SESSION, -1},
-        [T_REVERT_SESSION] = {&comfyd__v1__revert_session_request__descriptor,
-                              APP_M_REVERT_SESSION, -1},
+        [T_REVERT_SESSION] = {&comfyd__v1__revert_session_request__descriptor, APP_M_REVERT_SESSION,
+                              -1},
         [T_LIST_CHECKPOINTS] = {&comfyd__v1__list_checkpoints_request__descriptor,
                                 APP_M_LIST_CHECKPOINTS, -1},
     };

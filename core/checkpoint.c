@@ -195,7 +195,7 @@ static void describe_diff(ckpt *c, const char *canvas, uint64_t since, text_buf 
     if (canvas_get_diff(c->cm, &req, &d, &e) != CANVAS_OK) return;
     if (d->truncated) {
         text_buf_addf(b, " (the change log no longer reaches revision %llu)",
-                         (unsigned long long)since);
+                      (unsigned long long)since);
     } else {
         for (size_t i = 0; i < d->n_ops && i < CKPT_DIFF_LINES; i++)
             text_buf_addf(b, "%s %s", i ? ";" : ":", d->ops[i]->summary);
@@ -252,18 +252,18 @@ int ckpt_restore(ckpt *c, const char *session_id, uint64_t to_id, int force, uin
         char *json = NULL;
         size_t len;
         canvas_error e = {0};
-        if (canvas_workflow(c->cm, l->canvas_id, &json, &len, &cur_rev[k], NULL, &e) !=
-            CANVAS_OK) {
+        if (canvas_workflow(c->cm, l->canvas_id, &json, &len, &cur_rev[k], NULL, &e) != CANVAS_OK) {
             snprintf(err, errlen, "canvas %s cannot be restored: %s", l->canvas_id, e.message);
             rc = CKPT_ECANVAS;
             break;
         }
         free(json);
         if (cur_rev[k] != l->rev_after && !force) {
-            text_buf_addf(&stale, "%scanvas %s is at revision %llu, not %llu (the session's last "
-                                     "change) since",
-                             stale.n ? "; " : "", l->canvas_id, (unsigned long long)cur_rev[k],
-                             (unsigned long long)l->rev_after);
+            text_buf_addf(&stale,
+                          "%scanvas %s is at revision %llu, not %llu (the session's last "
+                          "change) since",
+                          stale.n ? "; " : "", l->canvas_id, (unsigned long long)cur_rev[k],
+                          (unsigned long long)l->rev_after);
             describe_diff(c, l->canvas_id, l->rev_after, &stale);
         }
     }
@@ -304,8 +304,9 @@ int ckpt_restore(ckpt *c, const char *session_id, uint64_t to_id, int force, uin
         r->from_revision = cur_rev[k];
         r->to_revision = rev;
         list[nl++] = r;
-        LOG_I(MOD, "session %s: canvas %s restored to its checkpoint of turn %llu (revision %llu "
-                   "-> %llu)",
+        LOG_I(MOD,
+              "session %s: canvas %s restored to its checkpoint of turn %llu (revision %llu "
+              "-> %llu)",
               session_id, f->canvas_id, (unsigned long long)f->message_id,
               (unsigned long long)cur_rev[k], (unsigned long long)rev);
     }

@@ -117,7 +117,7 @@ typedef struct store_message {
     int64_t created_ms;
     char *client_id; /* user messages: client_message_id, may be NULL */
     store_msg_kind kind;
-    uint64_t covers_to; /* summaries: the newest message id they replace */
+    uint64_t covers_to;  /* summaries: the newest message id they replace */
     int64_t reverted_ms; /* output only: when a revert hid it (0: visible) */
 } store_message;
 
@@ -326,17 +326,16 @@ int store_session_fork(store *st, const char *src_id, uint64_t upto_id, const st
  * (reverted_ms = now_ms). *hidden (may be NULL) gets their number.
  * STORE_NOT_FOUND when the session is absent or to_id is not a visible
  * message of it. */
-int store_session_revert(store *st, const char *id, uint64_t to_id, int64_t now_ms,
-                         size_t *hidden);
+int store_session_revert(store *st, const char *id, uint64_t to_id, int64_t now_ms, size_t *hidden);
 
 /* A canvas checkpoint: the workflow of canvas_id before the first change a
  * turn (message_id, the user message) made to it, with the revision it had
  * then and the revision after the turn's latest change. Bounded per
  * session: the oldest go first beyond either limit. */
-#define STORE_CKPT_MAX 64                  /* checkpoints per session */
-#define STORE_CKPT_BYTES (64u << 20)       /* bytes of workflows per session */
+#define STORE_CKPT_MAX 64                      /* checkpoints per session */
+#define STORE_CKPT_BYTES (64u << 20)           /* bytes of workflows per session */
 #define STORE_CKPT_WORKFLOW_MAX STORE_TEXT_MAX /* one workflow; a larger one is not kept */
-#define STORE_CKPT_CANVAS_MAX 128           /* CANVAS_MAX_ID */
+#define STORE_CKPT_CANVAS_MAX 128              /* CANVAS_MAX_ID */
 typedef struct store_checkpoint {
     uint64_t id; /* assigned by store_checkpoint_put */
     char session_id[40];

@@ -1116,7 +1116,8 @@ static int pg_messages_load(store *base, const char *session_id, size_t limit, s
     size_t len = 0;
     int err = run(p, "load messages",
                   MESSAGE_COLS "WHERE session_id = $1 AND reverted_ms = 0"
-                               " ORDER BY id DESC LIMIT $2::bigint", &ps, &r);
+                               " ORDER BY id DESC LIMIT $2::bigint",
+                  &ps, &r);
     if (err == STORE_OK) err = collect_messages(r, "load messages", &list, &len);
     PQclear(r);
     pthread_mutex_unlock(&p->mu);
@@ -1349,10 +1350,10 @@ static int pg_summary_latest(store *base, const char *session_id, store_message 
     p_text(&ps, session_id);
     pthread_mutex_lock(&p->mu);
     PGresult *r = NULL;
-    int err =
-        run(p, "latest summary",
-            MESSAGE_COLS "WHERE session_id = $1 AND kind = 1 AND reverted_ms = 0"
-                         " ORDER BY id DESC LIMIT 1", &ps, &r);
+    int err = run(p, "latest summary",
+                  MESSAGE_COLS "WHERE session_id = $1 AND kind = 1 AND reverted_ms = 0"
+                               " ORDER BY id DESC LIMIT 1",
+                  &ps, &r);
     if (err == STORE_OK) {
         err = PQntuples(r) == 1 ? read_message(r, 0, out) : STORE_NOT_FOUND;
         if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed summary row", session_id);

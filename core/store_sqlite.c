@@ -265,7 +265,7 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_M_RECOVER] = "UPDATE messages SET state = 6, error = ?1"
                     " WHERE state IN (1, 2) AND state = 2",
     [Q_M_QUEUED] = MESSAGE_COLS "WHERE state IN (1, 2) AND state = 1 AND role = 1"
-                               " AND reverted_ms = 0 ORDER BY id",
+                                " AND reverted_ms = 0 ORDER BY id",
     [Q_C_GET] = "SELECT value FROM counters WHERE name = ?1",
     [Q_C_RAISE] = "INSERT INTO counters(name, value) VALUES(?1, ?2)"
                   " ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
@@ -279,10 +279,10 @@ static const char *const query_sql[Q_COUNT] = {
                  " ORDER BY created_ms DESC, rowid DESC",
     [Q_S_SET_MEMORY_FIELDS] =
         "UPDATE sessions SET context_window = ?2, archived = ?3 WHERE id = ?1",
-    [Q_M_SUMMARY_LATEST] =
-        MESSAGE_COLS "WHERE session_id = ?1 AND kind = 1 AND reverted_ms = 0 ORDER BY id DESC LIMIT 1",
+    [Q_M_SUMMARY_LATEST] = MESSAGE_COLS
+    "WHERE session_id = ?1 AND kind = 1 AND reverted_ms = 0 ORDER BY id DESC LIMIT 1",
     [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 AND reverted_ms = 0"
-                              " ORDER BY id DESC LIMIT ?3",
+                               " ORDER BY id DESC LIMIT ?3",
     [Q_MEM_INSERT] = "INSERT INTO memories(session_id, content, created_ms) VALUES(?1, ?2, ?3)",
     /* Ranked ids first, and details only for the rows returned. BM25 needs
      * a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW newest

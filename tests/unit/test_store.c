@@ -1122,13 +1122,13 @@ static void test_strerror_names_every_code(void **state)
     " PRAGMA user_version = 5;"
 /* SQL that takes a version 6 database back to version 4 (no memory). */
 #define DOWNGRADE_V4                                                                               \
-    DOWNGRADE_V5 " DROP TRIGGER messages_fts_ai; DROP TRIGGER messages_fts_au;"                                  \
-    " DROP TRIGGER messages_fts_ad; DROP TRIGGER memories_fts_ai;"                                 \
-    " DROP TRIGGER memories_fts_ad; DROP TABLE search_idx; DROP TABLE memories;"                   \
-    " DROP INDEX messages_summaries;"                                                              \
-    " ALTER TABLE messages DROP COLUMN kind; ALTER TABLE messages DROP COLUMN"                     \
-    " covers_to; ALTER TABLE sessions DROP COLUMN context_window;"                                 \
-    " ALTER TABLE sessions DROP COLUMN archived; PRAGMA user_version = 4;"
+    DOWNGRADE_V5 " DROP TRIGGER messages_fts_ai; DROP TRIGGER messages_fts_au;"                    \
+                 " DROP TRIGGER messages_fts_ad; DROP TRIGGER memories_fts_ai;"                    \
+                 " DROP TRIGGER memories_fts_ad; DROP TABLE search_idx; DROP TABLE memories;"      \
+                 " DROP INDEX messages_summaries;"                                                 \
+                 " ALTER TABLE messages DROP COLUMN kind; ALTER TABLE messages DROP COLUMN"        \
+                 " covers_to; ALTER TABLE sessions DROP COLUMN context_window;"                    \
+                 " ALTER TABLE sessions DROP COLUMN archived; PRAGMA user_version = 4;"
 
 /* A version 1 database (sessions only) gains the graph tables and keeps
  * its sessions. */

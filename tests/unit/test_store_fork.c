@@ -253,7 +253,7 @@ static void test_fork_and_revert(void **state)
     store_messages_free(ms, n);
     assert_int_equal(hits(st, "zebra", A, 1u << STORE_HIT_MESSAGE), 0);
     assert_int_equal(hits(st, "zebra", F, 1u << STORE_HIT_MESSAGE), 1); /* the fork's copy stays */
-    assert_int_equal(store_message_get(st, u2, &got), STORE_OK);       /* kept, marked */
+    assert_int_equal(store_message_get(st, u2, &got), STORE_OK);        /* kept, marked */
     assert_int_equal(got.reverted_ms, 5000);
     store_message_clear(&got);
     assert_int_equal(store_session_revert(st, A, u2, 6000, &hidden), STORE_NOT_FOUND);
