@@ -217,6 +217,7 @@ struct job {
     const char *json;
     size_t json_len;
     char *json_owned;
+    int undo_step; /* the tab applies it as one undo step (LoadRequest.undo_step) */
     /* Outcome. */
     int err;
     Comfyd__V1__GraphErrorCode code;
@@ -1148,6 +1149,7 @@ static void dispatch(canvas *cv, job *j, jlist *fin)
         l.request_id = j->request_id;
         l.workflow_json = (char *)j->json;
         l.deadline_ms = j->deadline_wall;
+        l.undo_step = j->undo_step;
         msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_LOAD;
         msg.load = &l;
     }
@@ -2035,6 +2037,7 @@ int canvas_load(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, uint32_t limi
     int rc = shutting_down(m, err);
     if (rc) return rc;
     job *j = job_new(m, JOB_LOAD, RK_LOAD, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
+    j->undo_step = req->undo_step;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_load(req, hash);
     if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;

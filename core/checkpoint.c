@@ -163,6 +163,8 @@ static int load_wait(ckpt *c, const char *canvas, const char *json, uint32_t tim
     req.canvas_id = (char *)canvas;
     req.workflow_json = (char *)json;
     req.timeout_ms = timeout_ms;
+    /* The tab keeps its open workflow and can undo the restore. */
+    req.undo_step = 1;
     canvas_error e = {0};
     int rc = canvas_load(c->cm, &req, 0, load_done, &w, &e);
     if (rc != CANVAS_OK) {

@@ -110,6 +110,7 @@ describe("revert restores the canvas checkpoint", () => {
     assert.equal(r.json.restored[0].checkpoint_revision, cp.revision_before);
     assert.deepEqual(editorView(ed), beforeTurn);
     assert.equal(ed.loads.length, 1);
+    assert.equal(ed.loads[0].undo_step, true, "the tab applies the restore as one undo step");
     const g = await post(stack, "/comfy/graph/command", { type: "get_graph", canvas_id: CANVAS });
     assertSameGraph(g.json.graph, ed);
     const ev = await s2.waitFor((e) => e.event === "reverted", "reverted event", { from: from2 });
