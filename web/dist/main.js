@@ -11904,21 +11904,21 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                   onClick: (Y) => e.ctl.forkFrom(D.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "⑂", 8, db),
+                }, "fork", 8, db),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(D.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "↶", 8, hb),
+                }, "revert", 8, hb),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(D.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "↶▦", 8, pb)
+                }, "revert + canvas", 8, pb)
               ], 8, fb)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(se(D.content) + " ", 1),
@@ -11972,14 +11972,14 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "⑂", 8, vb),
+                    }, "fork", 8, vb),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "↶", 8, Rb)
+                    }, "revert", 8, Rb)
                   ], 8, Ab)) : pe("", !0)
                 ]),
                 H("div", {
