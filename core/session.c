@@ -90,6 +90,10 @@ struct session {
     /* A CompactSession is running on a request thread: the runner starts
      * no turn meanwhile (it is restarted when the compaction ends). */
     int compacting;
+    /* A revert holds the runner (as a compaction does) and hides the
+     * messages up to this id: the newest when it began, so that a message
+     * sent while the canvas is restored is not hidden with the rest. */
+    uint64_t revert_through;
     /* Reported/estimated prompt tokens of the last model call, per mille
      * (ctxwin.h); 0 until a provider reported its count. */
     uint32_t ratio_milli;
@@ -3383,13 +3387,14 @@ int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *titl
     }
     dst.created_ms = dst.updated_ms = text_now_ms();
     size_t n_copied = 0;
-    /* Under the map lock, as a create: the new id is in the map as soon as
-     * it is in the store. */
-    pthread_mutex_lock(&m->mu);
+    /* The copy runs without the map lock (a long history takes a while and
+     * every lookup needs that lock); the new id is fresh, so nothing can
+     * look it up before it is in the map. */
     rc = store_session_fork(m->st, id, message_id, &dst, &n_copied);
     store_session meta = {0};
     if (rc == STORE_OK) rc = store_session_get(m->st, dst.id, &meta);
     store_session_clear(&dst);
+    pthread_mutex_lock(&m->mu);
     if (rc != STORE_OK) {
         pthread_mutex_unlock(&m->mu);
         session_unref(src);
@@ -3430,6 +3435,20 @@ int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *er
         session_unref(s);
         return rc;
     }
+    /* The newest message before the runner is held: anything later is sent
+     * meanwhile and stays (a turn that got in first makes the session busy
+     * below). */
+    store_message *newest = NULL;
+    size_t nn = 0;
+    int trunc = 0;
+    int lrc = store_messages_load(m->st, id, 1, &newest, &nn, &trunc);
+    uint64_t through = lrc == STORE_OK && nn ? newest[0].id : 0;
+    store_messages_free(newest, nn);
+    if (lrc != STORE_OK || !through) {
+        session_unref(s);
+        seterr(err, errlen, "cannot read the history: %s", store_strerror(lrc));
+        return store_io_err(lrc);
+    }
     pthread_mutex_lock(&s->mu);
     if (s->deleted) {
         rc = SESS_NOT_FOUND;
@@ -3444,6 +3463,7 @@ int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *er
         /* As during a compaction: the runner starts no turn until
          * sess_revert_end. */
         s->compacting = 1;
+        s->revert_through = through;
     }
     pthread_mutex_unlock(&s->mu);
     session_unref(s);
@@ -3463,8 +3483,11 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
     }
     int rc = SESS_OK;
     size_t n = 0;
+    pthread_mutex_lock(&s->mu);
+    uint64_t through = s->revert_through;
+    pthread_mutex_unlock(&s->mu);
     if (apply) {
-        int src = store_session_revert(m->st, id, message_id, text_now_ms(), &n);
+        int src = store_session_revert(m->st, id, message_id, through, text_now_ms(), &n);
         if (src == STORE_NOT_FOUND) {
             rc = SESS_NOT_FOUND;
             seterr(err, errlen, "message %llu is no longer a visible message of session %s",
@@ -3495,6 +3518,7 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
         publish_locked(s, &ev);
     }
     s->compacting = 0;
+    s->revert_through = 0;
     if (s->qhead) start_runner_locked(s); /* messages sent meanwhile */
     if (out) info_fill_locked(s, out);
     pthread_mutex_unlock(&s->mu);

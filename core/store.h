@@ -322,11 +322,14 @@ int store_message_get(store *st, uint64_t id, store_message *out);
  * exists. */
 int store_session_fork(store *st, const char *src_id, uint64_t upto_id, const store_session *dst,
                        size_t *copied);
-/* Hides the session's visible messages with an id above to_id
- * (reverted_ms = now_ms). *hidden (may be NULL) gets their number.
+/* Hides the session's visible messages with an id above to_id and, when
+ * through_id is not 0, at most through_id (messages stored after the
+ * caller looked stay: a revert never hides a message sent meanwhile), with
+ * reverted_ms = now_ms. *hidden (may be NULL) gets their number.
  * STORE_NOT_FOUND when the session is absent or to_id is not a visible
  * message of it. */
-int store_session_revert(store *st, const char *id, uint64_t to_id, int64_t now_ms, size_t *hidden);
+int store_session_revert(store *st, const char *id, uint64_t to_id, uint64_t through_id,
+                         int64_t now_ms, size_t *hidden);
 
 /* A canvas checkpoint: the workflow of canvas_id before the first change a
  * turn (message_id, the user message) made to it, with the revision it had

@@ -318,11 +318,12 @@ int store_session_fork(store *st, const char *src_id, uint64_t upto_id, const st
     return st->ops->session_fork(st, src_id, upto_id, dst, copied);
 }
 
-int store_session_revert(store *st, const char *id, uint64_t to_id, int64_t now_ms, size_t *hidden)
+int store_session_revert(store *st, const char *id, uint64_t to_id, uint64_t through_id,
+                         int64_t now_ms, size_t *hidden)
 {
     if (hidden) *hidden = 0;
     if (!st) return STORE_EINVAL;
-    return st->ops->session_revert(st, id, to_id, now_ms, hidden);
+    return st->ops->session_revert(st, id, to_id, through_id, now_ms, hidden);
 }
 
 int store_checkpoint_put(store *st, const store_checkpoint *c)

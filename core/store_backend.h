@@ -64,8 +64,8 @@ typedef struct store_ops {
     int (*message_get)(store *st, uint64_t id, store_message *out);
     int (*session_fork)(store *st, const char *src_id, uint64_t upto_id, const store_session *dst,
                         size_t *copied);
-    int (*session_revert)(store *st, const char *id, uint64_t to_id, int64_t now_ms,
-                          size_t *hidden);
+    int (*session_revert)(store *st, const char *id, uint64_t to_id, uint64_t through_id,
+                          int64_t now_ms, size_t *hidden);
     int (*checkpoint_put)(store *st, const store_checkpoint *c);
     int (*checkpoints_list)(store *st, const char *session_id, int with_workflow,
                             store_checkpoint **out, size_t *n);

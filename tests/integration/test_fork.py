@@ -86,10 +86,9 @@ def test_fork_copies_history_config_skills_and_memories(comfyd_factory, llm, tmp
 def test_revert_hides_later_messages_and_survives_restart(comfyd):
     stub = comfyd.sessions()
     s = new_session(stub, skills=["prompt-writer"])
-    for text in ("a kingfisher on a branch", "make it a heron", "now an osprey at dusk"):
+    for i, text in enumerate(("a kingfisher on a branch", "make it a heron", "now an osprey at dusk")):
         send(stub, s.id, text)
-        wait_turns_done(stub, s.id, len(history(stub, s.id)) + 1)
-    wait_turns_done(stub, s.id, 6)
+        wait_turns_done(stub, s.id, 2 * (i + 1))
     h = history(stub, s.id)
     assert len(h) == 6
     sub = Sub(stub, s.id, after_seq=get_session(stub, s.id).session.last_seq)

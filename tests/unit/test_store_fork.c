@@ -237,7 +237,7 @@ static void test_fork_and_revert(void **state)
     /* Revert A to a1: the summary, u2, its reply and u3 are hidden. */
     size_t hidden = 0;
     assert_int_equal(hits(st, "zebra", A, 1u << STORE_HIT_MESSAGE), 2);
-    assert_int_equal(store_session_revert(st, A, a1, 5000, &hidden), STORE_OK);
+    assert_int_equal(store_session_revert(st, A, a1, 0, 5000, &hidden), STORE_OK);
     assert_int_equal(hidden, 4);
     assert_int_equal(store_session_get(st, A, &s), STORE_OK);
     assert_int_equal(s.message_count, 2);
@@ -256,10 +256,18 @@ static void test_fork_and_revert(void **state)
     assert_int_equal(store_message_get(st, u2, &got), STORE_OK);        /* kept, marked */
     assert_int_equal(got.reverted_ms, 5000);
     store_message_clear(&got);
-    assert_int_equal(store_session_revert(st, A, u2, 6000, &hidden), STORE_NOT_FOUND);
-    assert_int_equal(store_session_revert(st, A, b1, 6000, &hidden), STORE_NOT_FOUND);
-    assert_int_equal(store_session_revert(st, A, a1, 6000, &hidden), STORE_OK);
+    assert_int_equal(store_session_revert(st, A, u2, 0, 6000, &hidden), STORE_NOT_FOUND);
+    assert_int_equal(store_session_revert(st, A, b1, 0, 6000, &hidden), STORE_NOT_FOUND);
+    assert_int_equal(store_session_revert(st, A, a1, 0, 6000, &hidden), STORE_OK);
     assert_int_equal(hidden, 0);
+    /* A bound: messages above it (sent after the caller looked) stay. */
+    uint64_t b2 = add(st, B, STORE_ROLE_ASSISTANT, STORE_MSG_DONE, b1, "b reply");
+    uint64_t b3 = add(st, B, STORE_ROLE_USER, STORE_MSG_QUEUED, 0, "sent meanwhile");
+    assert_int_equal(store_session_revert(st, B, b1, b2, 6000, &hidden), STORE_OK);
+    assert_int_equal(hidden, 1);
+    assert_int_equal(store_message_get(st, b3, &got), STORE_OK);
+    assert_int_equal(got.reverted_ms, 0);
+    store_message_clear(&got);
     assert_int_equal(store_session_fork(st, A, u2, &dst, &copied), STORE_NOT_FOUND);
 }
 
@@ -298,7 +306,7 @@ static void test_checkpoints(void **state)
     store_checkpoints_free(l, n);
 
     size_t hidden = 0;
-    assert_int_equal(store_session_revert(st, C, u1, 7000, &hidden), STORE_OK);
+    assert_int_equal(store_session_revert(st, C, u1, 0, 7000, &hidden), STORE_OK);
     assert_int_equal(store_checkpoints_list(st, C, 0, &l, &n), STORE_OK);
     assert_int_equal(n, 1);
     store_checkpoints_free(l, n);
