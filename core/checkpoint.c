@@ -19,6 +19,8 @@ typedef struct held {
     uint64_t rev_before;
     char *workflow; /* NULL: slot free */
     uint64_t used;  /* LRU tick */
+    int stored;     /* a patch moved the canvas: the checkpoint was written */
+    int inflight;   /* patches between ckpt_before_change and ckpt_after_change */
 } held;
 
 struct ckpt {
@@ -63,41 +65,63 @@ static held *find_locked(ckpt *c, const char *sid, uint64_t turn, const char *ca
     return NULL;
 }
 
-void ckpt_before_change(ckpt *c, const char *session_id, uint64_t turn_id, const char *canvas_id)
+void ckpt_before_change(ckpt *c, const char *session_id, uint64_t turn_id, const char *canvas_id,
+                        char resolved[CANVAS_MAX_ID + 1])
 {
+    resolved[0] = 0;
     if (!c || !session_id || !*session_id || !turn_id || strlen(session_id) > STORE_ID_MAX) return;
     if (!canvas_id) canvas_id = "";
+    /* Until a patch of the turn has moved the canvas, and while none of its
+     * patches is in flight, the capture is taken again before each patch:
+     * the canvas as it is right before the change (a user's edit after a
+     * refused patch included). With a patch in flight (another skill's) the
+     * canvas may already hold that patch, so the capture stays. */
     pthread_mutex_lock(&c->mu);
     held *h = *canvas_id ? find_locked(c, session_id, turn_id, canvas_id) : NULL;
-    if (h) h->used = ++c->tick;
+    int keep = h && (h->stored || h->inflight);
+    if (keep) {
+        h->used = ++c->tick;
+        h->inflight++;
+        snprintf(resolved, CANVAS_MAX_ID + 1, "%s", h->canvas_id);
+    }
     pthread_mutex_unlock(&c->mu);
-    if (h) return;
+    if (keep) return;
     char *json = NULL;
     size_t len = 0;
     uint64_t rev = 0;
-    char resolved[CANVAS_MAX_ID + 1] = "";
+    char rid[CANVAS_MAX_ID + 1] = "";
     canvas_error e = {0};
     /* No canvas to read: the patch fails the same way, nothing to keep. */
-    if (canvas_workflow(c->cm, canvas_id, &json, &len, &rev, resolved, &e) != CANVAS_OK) return;
+    if (canvas_workflow(c->cm, canvas_id, &json, &len, &rev, rid, &e) != CANVAS_OK) return;
     pthread_mutex_lock(&c->mu);
-    if (!find_locked(c, session_id, turn_id, resolved)) {
-        held *slot = &c->slots[0];
+    held *cur = find_locked(c, session_id, turn_id, rid);
+    if (cur && !cur->stored && !cur->inflight) {
+        free(cur->workflow);
+        cur->workflow = json;
+        cur->rev_before = rev;
+        json = NULL;
+    } else if (!cur) {
+        cur = &c->slots[0];
         for (size_t i = 0; i < CKPT_MAX_HELD; i++) {
             if (!c->slots[i].workflow) {
-                slot = &c->slots[i];
+                cur = &c->slots[i];
                 break;
             }
-            if (c->slots[i].used < slot->used) slot = &c->slots[i];
+            if (c->slots[i].used < cur->used) cur = &c->slots[i];
         }
-        free(slot->workflow);
-        snprintf(slot->session_id, sizeof slot->session_id, "%s", session_id);
-        snprintf(slot->canvas_id, sizeof slot->canvas_id, "%s", resolved);
-        slot->turn_id = turn_id;
-        slot->rev_before = rev;
-        slot->workflow = json;
-        slot->used = ++c->tick;
+        free(cur->workflow);
+        snprintf(cur->session_id, sizeof cur->session_id, "%s", session_id);
+        snprintf(cur->canvas_id, sizeof cur->canvas_id, "%s", rid);
+        cur->turn_id = turn_id;
+        cur->rev_before = rev;
+        cur->workflow = json;
+        cur->stored = 0;
+        cur->inflight = 0;
         json = NULL;
     }
+    cur->used = ++c->tick;
+    cur->inflight++;
+    snprintf(resolved, CANVAS_MAX_ID + 1, "%s", rid);
     pthread_mutex_unlock(&c->mu);
     free(json);
 }
@@ -109,6 +133,7 @@ void ckpt_after_change(ckpt *c, const char *session_id, uint64_t turn_id, const 
     store_checkpoint cp = {0};
     pthread_mutex_lock(&c->mu);
     held *h = find_locked(c, session_id, turn_id, canvas_id);
+    if (h && h->inflight) h->inflight--;
     if (h && revision > h->rev_before) {
         h->used = ++c->tick;
         snprintf(cp.session_id, sizeof cp.session_id, "%s", session_id);
@@ -118,6 +143,9 @@ void ckpt_after_change(ckpt *c, const char *session_id, uint64_t turn_id, const 
         cp.rev_after = revision;
         cp.workflow = text_dup(h->workflow);
         cp.created_ms = text_now_ms();
+        /* Marked before the write: a later capture must not replace the
+         * workflow of a change that happened, whatever the store says. */
+        h->stored = 1;
     }
     pthread_mutex_unlock(&c->mu);
     if (!cp.workflow) return;

@@ -59,10 +59,15 @@ void ckpt_destroy(ckpt *c);
 
 /* Before an agent's patch of canvas_id ("" : the focused canvas) in turn
  * turn_id of session_id: captures the workflow unless this turn already
- * has a capture of it. session_id "" (no session) is ignored. */
-void ckpt_before_change(ckpt *c, const char *session_id, uint64_t turn_id, const char *canvas_id);
-/* After the patch: the canvas (its resolved id) is at revision; stores or
- * raises the checkpoint when it moved past the capture. */
+ * changed the canvas or has a patch of it in flight. resolved gets the
+ * canvas's id ("" when there is nothing to capture: no session, no such
+ * canvas); pass it to ckpt_after_change once the patch is done, whatever
+ * its outcome. session_id "" (no session) is ignored. */
+void ckpt_before_change(ckpt *c, const char *session_id, uint64_t turn_id, const char *canvas_id,
+                        char resolved[CANVAS_MAX_ID + 1]);
+/* After the patch of canvas_id (ckpt_before_change's resolved): the canvas
+ * is at revision (0: unknown, the patch failed); stores or raises the
+ * checkpoint when it moved past the capture. */
 void ckpt_after_change(ckpt *c, const char *session_id, uint64_t turn_id, const char *canvas_id,
                        uint64_t revision);
 

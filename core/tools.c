@@ -708,12 +708,17 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     uint64_t base = has_base ? req->base_revision->value : 0;
 
     /* The canvas before the turn's first change is kept (checkpoint.h). */
-    if (!validate_only) ckpt_before_change(t->ck, ctx->session_id, ctx->turn_id, req->canvas_id);
+    char ck_canvas[CANVAS_MAX_ID + 1] = "";
+    if (!validate_only)
+        ckpt_before_change(t->ck, ctx->session_id, ctx->turn_id, req->canvas_id, ck_canvas);
     outcome o;
-    if (submit_wait(t, ctx, &req->base, &o, res) != 0) return AGENT_TOOL_ERROR;
+    if (submit_wait(t, ctx, &req->base, &o, res) != 0) {
+        ckpt_after_change(t->ck, ctx->session_id, ctx->turn_id, ck_canvas, 0);
+        return AGENT_TOOL_ERROR;
+    }
     const Comfyd__V1__ExecuteBatchResponse *r = (const Comfyd__V1__ExecuteBatchResponse *)o.resp;
-    if (!validate_only && r->canvas_id)
-        ckpt_after_change(t->ck, ctx->session_id, ctx->turn_id, r->canvas_id, r->revision);
+    ckpt_after_change(t->ck, ctx->session_id, ctx->turn_id, ck_canvas,
+                      r->canvas_id && !strcmp(r->canvas_id, ck_canvas) ? r->revision : 0);
     *res = toolspec_patch_result(r, validate_only, has_base, base);
     /* The skill knows the state after its own patch; the session's mark
      * moves only when it also knew the state before. */
