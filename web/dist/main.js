@@ -4,23 +4,23 @@ function mo(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Fe = {}, Dn = [], Tn = () => {
-}, Yc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ht = Object.assign, Xc = (e, t) => {
+const Fe = {}, Sn = [], Tn = () => {
+}, Zc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ht = Object.assign, Qc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, wf = Object.prototype.hasOwnProperty, xe = (e, t) => wf.call(e, t), ae = Array.isArray, sn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", Zc = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), Qc = Object.prototype.toString, zr = (e) => Qc.call(e), kf = (e) => zr(e).slice(8, -1), ea = (e) => zr(e) === "[object Object]", _o = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
+}, xf = Object.prototype.hasOwnProperty, xe = (e, t) => xf.call(e, t), ae = Array.isArray, sn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ea = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ta = Object.prototype.toString, zr = (e) => ta.call(e), Af = (e) => zr(e).slice(8, -1), na = (e) => zr(e) === "[object Object]", _o = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ni = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, xf = /-\w/g, yt = /* @__PURE__ */ Ni((e) => e.replace(xf, (t) => t.slice(1).toUpperCase())), Af = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ni(
-  (e) => e.replace(Af, "-$1").toLowerCase()
-), ta = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${ta(e)}` : ""), Dt = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, vf = /-\w/g, yt = /* @__PURE__ */ Ni((e) => e.replace(vf, (t) => t.slice(1).toUpperCase())), Rf = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ni(
+  (e) => e.replace(Rf, "-$1").toLowerCase()
+), ra = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${ra(e)}` : ""), St = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, na = (e, t, n, r = !1) => {
+}, ia = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -33,11 +33,11 @@ const Fe = {}, Dn = [], Tn = () => {
 };
 let al;
 const Mi = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Dr(e) {
+function Sr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Le(r) ? Cf(r) : Dr(r);
+      const r = e[n], i = Le(r) ? Df(r) : Sr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function Dr(e) {
   } else if (Le(e) || Ie(e))
     return e;
 }
-const vf = /;(?![^(]*\))/g, Rf = /:([^]+)/, Ef = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Cf(e) {
+const Ef = /;(?![^(]*\))/g, Cf = /:([^]+)/, Sf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Df(e) {
   const t = {};
-  return e.replace(Ef, (n) => n.startsWith("/*") ? "" : n).split(vf).forEach((n) => {
+  return e.replace(Sf, (n) => n.startsWith("/*") ? "" : n).split(Ef).forEach((n) => {
     if (n) {
-      const r = n.split(Rf);
+      const r = n.split(Cf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Df = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Sf = /* @__PURE__ */ mo(Df);
-function ra(e) {
+const Tf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Ff = /* @__PURE__ */ mo(Tf);
+function sa(e) {
   return !!e || e === "";
 }
-function Tf(e, t, n) {
+function If(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
@@ -96,7 +96,7 @@ function ul(e, t, n) {
   }
   return !0;
 }
-function Ff(e, t, n) {
+function Of(e, t, n) {
   let r = sn(e), i = sn(t);
   if (r || i || (r = Mn(e), i = Mn(t), r || i))
     return r && i ? ul(e, t, n) : !1;
@@ -122,19 +122,19 @@ function fl(e, t, n, r) {
 function cn(e, t, n) {
   if (e === t) return !0;
   let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Ft(e), i = Ft(t), r || i ? e === t : (r = ae(e), i = ae(t), r || i ? r && i ? fl(e, t, n, Tf) : !1 : (r = Ie(e), i = Ie(t), r || i ? !r || !i ? !1 : fl(e, t, n, Ff) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Ft(e), i = Ft(t), r || i ? e === t : (r = ae(e), i = ae(t), r || i ? r && i ? fl(e, t, n, If) : !1 : (r = Ie(e), i = Ie(t), r || i ? !r || !i ? !1 : fl(e, t, n, Of) : String(e) === String(t))));
 }
-function If(e, t) {
+function Nf(e, t) {
   return e.findIndex((n) => cn(n, t));
 }
-const ia = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === Qc || !Ee(e.toString)) ? ia(e) ? se(e.value) : JSON.stringify(e, sa, 2) : String(e), sa = (e, t) => ia(t) ? sa(e, t.value) : sn(t) ? {
+const oa = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ta || !Ee(e.toString)) ? oa(e) ? se(e.value) : JSON.stringify(e, la, 2) : String(e), la = (e, t) => oa(t) ? la(e, t.value) : sn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
     {}
   )
 } : Mn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Ft(t) ? as(t) : Ie(t) && !ae(t) && !ea(t) ? String(t) : t, as = (e, t = "") => {
+} : Ft(t) ? as(t) : Ie(t) && !ae(t) && !na(t) ? String(t) : t, as = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const ia = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null
   );
 };
 let He;
-class Of {
+class Mf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -243,12 +243,12 @@ class Of {
     }
   }
 }
-function Nf() {
+function Lf() {
   return He;
 }
 let Ce;
 const us = /* @__PURE__ */ new WeakSet();
-class oa {
+class ca {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class oa {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ca(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ua(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), aa(this);
+    this.flags |= 2, dl(this), fa(this);
     const t = Ce, n = wt;
     Ce = this, wt = !0;
     try {
       return this.fn();
     } finally {
-      ua(this), Ce = t, wt = n, this.flags &= -3;
+      da(this), Ce = t, wt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class oa {
     return Gs(this);
   }
 }
-let la = 0, wr, kr;
-function ca(e, t = !1) {
+let aa = 0, wr, kr;
+function ua(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
@@ -305,10 +305,10 @@ function ca(e, t = !1) {
   e.next = wr, wr = e;
 }
 function bo() {
-  la++;
+  aa++;
 }
 function yo() {
-  if (--la > 0)
+  if (--aa > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,38 +333,38 @@ function yo() {
   }
   if (e) throw e;
 }
-function aa(e) {
+function fa(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ua(e) {
+function da(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), wo(r), Mf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), wo(r), Pf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (fa(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ha(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function fa(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
+function ha(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Ce, r = wt;
   Ce = e, wt = !0;
   try {
-    aa(e);
+    fa(e);
     const i = e.fn(e._value);
-    (t.version === 0 || Dt(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || St(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Ce = n, wt = r, ua(e), e.flags &= -3;
+    Ce = n, wt = r, da(e), e.flags &= -3;
   }
 }
 function wo(e, t = !1) {
@@ -376,17 +376,17 @@ function wo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Mf(e) {
+function Pf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let wt = !0;
-const da = [];
+const pa = [];
 function an() {
-  da.push(wt), wt = !1;
+  pa.push(wt), wt = !1;
 }
 function un() {
-  const e = da.pop();
+  const e = pa.pop();
   wt = e === void 0 ? !0 : e;
 }
 function dl(e) {
@@ -401,8 +401,8 @@ function dl(e) {
     }
   }
 }
-let Sr = 0;
-class Lf {
+let Dr = 0;
+class jf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class ko {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new Lf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ha(n);
+      n = this.activeLink = new jf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ga(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
@@ -425,7 +425,7 @@ class ko {
     return n;
   }
   trigger(t) {
-    this.version++, Sr++, this.notify(t);
+    this.version++, Dr++, this.notify(t);
   }
   notify(t) {
     bo();
@@ -437,13 +437,13 @@ class ko {
     }
   }
 }
-function ha(e) {
+function ga(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        ha(r);
+        ga(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -467,7 +467,7 @@ function Xe(e, t, n) {
 function Ut(e, t, n, r, i, s) {
   const o = Ks.get(e);
   if (!o) {
-    Sr++;
+    Dr++;
     return;
   }
   const l = (c) => {
@@ -507,7 +507,7 @@ function Li(e) {
 function Rt(e, t) {
   return /* @__PURE__ */ It(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
 }
-const Pf = {
+const Bf = {
   __proto__: null,
   [Symbol.iterator]() {
     return fs(this, Symbol.iterator, (e) => Rt(this, e));
@@ -622,7 +622,7 @@ function fs(e, t, n) {
   if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== pa[t] && Object.defineProperties(o, {
+      return o.next = () => hl(s.next(), n), i !== ma[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,10 +644,10 @@ function fs(e, t, n) {
 function hl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const pa = Array.prototype;
+const ma = Array.prototype;
 function Pt(e, t, n, r, i, s) {
   const o = Li(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== pa[t]) {
+  if (c !== ma[t]) {
     const d = c.apply(e, s);
     return l ? pt(d) : d;
   }
@@ -682,15 +682,15 @@ function ar(e, t, n = []) {
   const r = (/* @__PURE__ */ we(e))[t].apply(e, n);
   return yo(), un(), r;
 }
-const jf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ga = /* @__PURE__ */ new Set(
+const $f = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), _a = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
-function Bf(e) {
+function zf(e) {
   Ft(e) || (e = String(e));
   const t = /* @__PURE__ */ we(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class ma {
+class ba {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ma {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Kf : wa : s ? ya : ba).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Xf : xa : s ? ka : wa).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
     if (!i) {
       let c;
-      if (o && (c = Pf[n]))
+      if (o && (c = Bf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Bf;
+        return zf;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class ma {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Ft(n) ? ga.has(n) : jf(n)) || (i || Xe(t, "get", n), s))
+    if ((Ft(n) ? _a.has(n) : $f(n)) || (i || Xe(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ tt(l)) {
       const c = o && _o(n) ? l : l.value;
@@ -732,7 +732,7 @@ class ma {
     return Ie(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class _a extends ma {
+class ya extends ba {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -750,7 +750,7 @@ class _a extends ma {
       r,
       /* @__PURE__ */ tt(t) ? t : i
     );
-    return t === /* @__PURE__ */ we(i) && c && (l ? Dt(r, s) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ we(i) && c && (l ? St(r, s) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
     const r = xe(t, n);
@@ -760,7 +760,7 @@ class _a extends ma {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Ft(n) || !ga.has(n)) && Xe(t, "has", n), r;
+    return (!Ft(n) || !_a.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
     return Xe(
@@ -770,7 +770,7 @@ class _a extends ma {
     ), Reflect.ownKeys(t);
   }
 }
-class $f extends ma {
+class Uf extends ba {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class $f extends ma {
     return !0;
   }
 }
-const zf = /* @__PURE__ */ new _a(), Uf = /* @__PURE__ */ new $f(), Wf = /* @__PURE__ */ new _a(!0);
+const Wf = /* @__PURE__ */ new ya(), qf = /* @__PURE__ */ new Uf(), Jf = /* @__PURE__ */ new ya(!0);
 const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function qf(e, t, n) {
+function Hf(e, t, n) {
   return function(...r) {
     const i = this.__v_raw, s = /* @__PURE__ */ we(i), o = sn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? fn : pt;
     return !t && Xe(
@@ -811,11 +811,11 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Jf(e, t) {
+function Vf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ we(s), l = /* @__PURE__ */ we(i);
-      e || (Dt(i, l) && Xe(o, "get", i), Xe(o, "get", l));
+      e || (St(i, l) && Xe(o, "get", i), Xe(o, "get", l));
       const { has: c } = Zr(o), a = t ? Xs : e ? fn : pt;
       if (c.call(o, i))
         return a(s.get(i));
@@ -829,7 +829,7 @@ function Jf(e, t) {
     },
     has(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ we(s), l = /* @__PURE__ */ we(i);
-      return e || (Dt(i, l) && Xe(o, "has", i), Xe(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
+      return e || (St(i, l) && Xe(o, "has", i), Xe(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
       const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? Xs : e ? fn : pt;
@@ -846,7 +846,7 @@ function Jf(e, t) {
     } : {
       add(i) {
         const s = /* @__PURE__ */ we(this), o = Zr(s), l = /* @__PURE__ */ we(i), c = !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) ? l : i;
-        return o.has.call(s, c) || Dt(i, c) && o.has.call(s, i) || Dt(l, c) && o.has.call(s, l) || (s.add(c), Ut(s, "add", c, c)), this;
+        return o.has.call(s, c) || St(i, c) && o.has.call(s, i) || St(l, c) && o.has.call(s, l) || (s.add(c), Ut(s, "add", c, c)), this;
       },
       set(i, s) {
         !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) && (s = /* @__PURE__ */ we(s));
@@ -854,7 +854,7 @@ function Jf(e, t) {
         let a = l.call(o, i);
         a || (i = /* @__PURE__ */ we(i), a = l.call(o, i));
         const u = c.call(o, i);
-        return o.set(i, s), a ? Dt(s, u) && Ut(o, "set", i, s) : Ut(o, "add", i, s), this;
+        return o.set(i, s), a ? St(s, u) && Ut(o, "set", i, s) : Ut(o, "add", i, s), this;
       },
       delete(i) {
         const s = /* @__PURE__ */ we(this), { has: o, get: l } = Zr(s);
@@ -879,26 +879,26 @@ function Jf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = qf(i, e, t);
+    n[i] = Hf(i, e, t);
   }), n;
 }
 function xo(e, t) {
-  const n = Jf(e, t);
+  const n = Vf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     xe(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Hf = {
+const Gf = {
   get: /* @__PURE__ */ xo(!1, !1)
-}, Vf = {
+}, Kf = {
   get: /* @__PURE__ */ xo(!1, !0)
-}, Gf = {
+}, Yf = {
   get: /* @__PURE__ */ xo(!0, !1)
 };
-const ba = /* @__PURE__ */ new WeakMap(), ya = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ new WeakMap(), Kf = /* @__PURE__ */ new WeakMap();
-function Yf(e) {
+const wa = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ new WeakMap(), Xf = /* @__PURE__ */ new WeakMap();
+function Zf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function Ao(e) {
   return /* @__PURE__ */ It(e) ? e : vo(
     e,
     !1,
-    zf,
-    Hf,
-    ba
+    Wf,
+    Gf,
+    wa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Xf(e) {
+function Qf(e) {
   return vo(
     e,
     !1,
-    Wf,
-    Vf,
-    ya
+    Jf,
+    Kf,
+    ka
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Zs(e) {
   return vo(
     e,
     !0,
-    Uf,
-    Gf,
-    wa
+    qf,
+    Yf,
+    xa
   );
 }
 function vo(e, t, n, r, i) {
@@ -948,7 +948,7 @@ function vo(e, t, n, r, i) {
   const s = i.get(e);
   if (s)
     return s;
-  const o = Yf(kf(e));
+  const o = Zf(Af(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function we(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ we(t) : e;
 }
-function Zf(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && na(e, "__v_skip", !0), e;
+function ed(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && ia(e, "__v_skip", !0), e;
 }
 const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function tt(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return Qf(e, !1);
+  return td(e, !1);
 }
-function Qf(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ed(e, t);
+function td(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new nd(e, t);
 }
-class ed {
+class nd {
   constructor(t, n) {
     this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
@@ -1002,25 +1002,25 @@ class ed {
   }
   set value(t) {
     const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ It(t);
-    t = r ? t : /* @__PURE__ */ we(t), Dt(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
+    t = r ? t : /* @__PURE__ */ we(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
   }
 }
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const td = {
+const rd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function ka(e) {
-  return /* @__PURE__ */ on(e) ? e : new Proxy(e, td);
+function Aa(e) {
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, rd);
 }
-class nd {
+class id {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,30 +1028,30 @@ class nd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return ca(this, !0), !0;
+      return ua(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return fa(this), t && (t.version = this.dep.version), this._value;
+    return ha(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function rd(e, t, n = !1) {
+function sd(e, t, n = !1) {
   let r, i;
-  return Ee(e) ? r = e : (r = e.get, i = e.set), new nd(r, i, n);
+  return Ee(e) ? r = e : (r = e.get, i = e.set), new id(r, i, n);
 }
 const ti = {}, _i = /* @__PURE__ */ new WeakMap();
 let vn;
-function id(e, t = !1, n = vn) {
+function od(e, t = !1, n = vn) {
   if (n) {
     let r = _i.get(n);
     r || _i.set(n, r = []), r.push(e);
   }
 }
-function sd(e, t, n = Fe) {
+function ld(e, t, n = Fe) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ dt(y) || i === !1 || i === 0 ? Wt(y, 1) : Wt(y);
   let u, d, b, g, h = !1, x = !1;
   if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (d = () => a(e), h = !0) : ae(e) ? (x = !0, h = e.some((y) => /* @__PURE__ */ on(y) || /* @__PURE__ */ dt(y)), d = () => e.map((y) => {
@@ -1081,8 +1081,8 @@ function sd(e, t, n = Fe) {
     const y = d, F = i === !0 ? 1 / 0 : i;
     d = () => Wt(y(), F);
   }
-  const v = Nf(), C = () => {
-    u.stop(), v && v.active && Xc(v.effects, u);
+  const v = Lf(), C = () => {
+    u.stop(), v && v.active && Qc(v.effects, u);
   };
   if (s && t) {
     const y = t;
@@ -1099,7 +1099,7 @@ function sd(e, t, n = Fe) {
     if (!(!(u.flags & 1) || !u.dirty && !y))
       if (t) {
         const F = u.run();
-        if (y || i || h || (x ? F.some(($, j) => Dt($, k[j])) : Dt(F, k))) {
+        if (y || i || h || (x ? F.some(($, j) => St($, k[j])) : St(F, k))) {
           const $ = vn;
           an();
           try {
@@ -1121,7 +1121,7 @@ function sd(e, t, n = Fe) {
       } else
         u.run();
   };
-  return l && l(w), u = new oa(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => id(y, !1, u), b = u.onStop = () => {
+  return l && l(w), u = new ca(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => od(y, !1, u), b = u.onStop = () => {
     const y = _i.get(u);
     if (y) {
       if (c)
@@ -1144,7 +1144,7 @@ function Wt(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Wt(r, t, n);
     });
-  else if (ea(e)) {
+  else if (na(e)) {
     for (const r in e)
       Wt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Wr(e, t, n, r) {
 function Vt(e, t, n, r) {
   if (Ee(e)) {
     const i = Wr(e, t, n, r);
-    return i && Zc(i) && i.catch((s) => {
+    return i && ea(i) && i.catch((s) => {
       Pi(s, t, n, void 0, !0);
     }), i;
   }
@@ -1198,9 +1198,9 @@ function Pi(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  od(e, n, s, r, l);
+  cd(e, n, s, r, l);
 }
-function od(e, t, n, r = !0, i = !1) {
+function cd(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ze = [];
 let bt = -1;
 const Et = [];
 let en = null, Vn = 0;
-const xa = /* @__PURE__ */ Promise.resolve();
+const va = /* @__PURE__ */ Promise.resolve();
 let bi = null;
 function xr(e) {
-  const t = bi || xa;
+  const t = bi || va;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function ld(e) {
+function ad(e) {
   let t = bt + 1, n = Ze.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ze[r], s = Fr(i);
@@ -1227,21 +1227,21 @@ function Eo(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(ld(t), 0, e), e.flags |= 1, Aa();
+    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(ad(t), 0, e), e.flags |= 1, Ra();
   }
 }
-function Aa() {
-  bi || (bi = xa.then(Ea));
+function Ra() {
+  bi || (bi = va.then(Sa));
 }
-function cd(e) {
+function ud(e) {
   if (!ae(e))
     en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Et.push(e[t]);
-  Aa();
+  Ra();
 }
-function va(e, t, n, r = bt + 1) {
+function Ea(e, t, n, r = bt + 1) {
   for (; r < Ze.length; r++) {
     const i = Ze[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function va(e, t, n, r = bt + 1) {
     }
   }
 }
-function Ra(e, t, n = 0) {
+function Ca(e, t, n = 0) {
   if (Et.length) {
     let r = Et, i = 0;
     if (t) {
@@ -1275,7 +1275,7 @@ function Ra(e, t, n = 0) {
   }
 }
 let hs = !1;
-function ad(e, t) {
+function fd(e, t) {
   if (hs) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function ad(e, t) {
   const n = t === void 0 ? void 0 : new Set(Et);
   e(), hs = !0;
   try {
-    va(void 0, t), Ra(void 0, n, t);
+    Ea(void 0, t), Ca(void 0, n, t);
   } finally {
     hs = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ea(e) {
+function Sa(e) {
   try {
     for (bt = 0; bt < Ze.length; bt++) {
       const t = Ze[bt];
@@ -1304,15 +1304,15 @@ function Ea(e) {
       const t = Ze[bt];
       t && (t.flags &= -2);
     }
-    bt = -1, Ze.length = 0, Ra(), bi = null, (Ze.length || Et.length) && Ea();
+    bt = -1, Ze.length = 0, Ca(), bi = null, (Ze.length || Et.length) && Sa();
   }
 }
-let ft = null, Ca = null;
+let ft = null, Da = null;
 function yi(e) {
   const t = ft;
-  return ft = e, Ca = e && e.type.__scopeId || null, t;
+  return ft = e, Da = e && e.type.__scopeId || null, t;
 }
-function ud(e, t = ft, n) {
+function dd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
@@ -1322,7 +1322,7 @@ function ud(e, t = ft, n) {
     try {
       l = e(...i);
     } finally {
-      for (let c = In.length; c > o; c--) Wa();
+      for (let c = In.length; c > o; c--) Ja();
       yi(s), r._d && Al(1);
     }
     return l;
@@ -1373,8 +1373,8 @@ function wn(e, t, n, r) {
     ]), un());
   }
 }
-function fd(e, t, n = !1) {
-  const r = Yd();
+function hd(e, t, n = !1) {
+  const r = Zd();
   if (r || Yn) {
     let i = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,16 +1383,16 @@ function fd(e, t, n = !1) {
       return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const dd = /* @__PURE__ */ Symbol.for("v-scx"), hd = () => fd(dd);
+const pd = /* @__PURE__ */ Symbol.for("v-scx"), gd = () => hd(pd);
 function ps(e, t, n) {
-  return pd(e, t, n);
+  return md(e, t, n);
 }
-function pd(e, t, n = Fe) {
+function md(e, t, n = Fe) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = ht({}, n), c = t && r || !t && s !== "post";
   let a;
   if (Ai) {
     if (s === "sync") {
-      const g = hd();
+      const g = gd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1410,13 +1410,13 @@ function pd(e, t, n = Fe) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const b = sd(e, t, l);
+  const b = ld(e, t, l);
   return Ai && (a ? a.push(b) : c && b()), b;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), gd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), _d = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, md = {
+}, bd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1455,7 +1455,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ Symbol("_vte"), j
     };
     if (e == null) {
       const j = t.el = x(""), ee = t.anchor = x("");
-      if (g(j, n, r), g(ee, n, r), gd(t.props) || s && s.pendingBranch) {
+      if (g(j, n, r), g(ee, n, r), _d(t.props) || s && s.pendingBranch) {
         $(t);
         return;
       }
@@ -1468,7 +1468,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ Symbol("_vte"), j
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : X, Se = ne ? j : ue;
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : X, De = ne ? j : ue;
       if (o === "svg" || gl(X) ? o = "svg" : (o === "mathml" || ml(X)) && (o = "mathml"), w ? (b(
         e.dynamicChildren,
         w,
@@ -1477,11 +1477,11 @@ const Qt = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ Symbol("_vte"), j
         s,
         o,
         l
-      ), So(e, t, !0)) : c || d(
+      ), Do(e, t, !0)) : c || d(
         e,
         t,
         de,
-        Se,
+        De,
         i,
         s,
         o,
@@ -1537,7 +1537,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ Symbol("_vte"), j
       }
   },
   move: ni,
-  hydrate: _d
+  hydrate: yd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,7 +1552,7 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function _d(e, t, n, r, i, s, {
+function yd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function b(v, C) {
@@ -1606,7 +1606,7 @@ function _d(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const bd = md;
+const wd = bd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function mr(e, t) {
 }
 function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Da] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ta] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function yd(e) {
+function kd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function yd(e) {
   }
   return t;
 }
-function Sa(e) {
-  if (!Ta(e))
-    return ji(e.type) && e.children ? yd(e.children) : e;
+function Fa(e) {
+  if (!Ia(e))
+    return ji(e.type) && e.children ? kd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      ji(n.type) && Sa(n) || n,
+      ji(n.type) && Fa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = Ia(e.children, !1);
+    const n = Na(e.children, !1);
     n && Ar(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function to(e) {
   if (e.component)
     return to(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && Ia(e.children, !1);
+    const t = ae(e.children) && Na(e.children, !1);
     return t ? to(t) : void 0;
   }
   if (e.type !== kt)
     return e;
 }
-function wd(e) {
+function xd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function _l(e, t) {
@@ -1700,7 +1700,7 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ we(d), g = d === Fe ? Yc : (x) => _l(u, x) ? !1 : xe(b, x), h = (x, v) => !(v && _l(u, v));
+  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, b = /* @__PURE__ */ we(d), g = d === Fe ? Zc : (x) => _l(u, x) ? !1 : xe(b, x), h = (x, v) => !(v && _l(u, v));
   if (a != null && a !== c) {
     if (bl(t), Le(a))
       u[a] = null, g(a) && (d[a] = null);
@@ -1718,7 +1718,7 @@ function vr(e, t, n, r, i = !1) {
         if (e.f) {
           const k = x ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (i)
-            ae(k) && Xc(k, s);
+            ae(k) && Qc(k, s);
           else if (ae(k))
             k.includes(s) || k.push(s);
           else if (x)
@@ -1745,7 +1745,7 @@ function bl(e) {
 }
 Mi().requestIdleCallback;
 Mi().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Ta = (e) => e.type.__isKeepAlive, kd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, Ia = (e) => e.type.__isKeepAlive, Ad = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, r) {
   let i;
   const s = n, o = ae(e);
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, r) {
     i = [];
   return i;
 }
-const no = (e) => e ? Ga(e) ? zi(e) : no(e.parent) : null, Er = (
+const no = (e) => e ? Ya(e) ? zi(e) : no(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1808,7 +1808,7 @@ const no = (e) => e ? Ga(e) ? zi(e) : no(e.parent) : null, Er = (
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Tn
   })
-), ms = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), xd = {
+), ms = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), vd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const no = (e) => e ? Ga(e) ? zi(e) : no(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Fa() {
+function Oa() {
   return {
     app: null,
     config: {
-      isNativeTag: Yc,
+      isNativeTag: Zc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Fa() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Ad = 0;
-function vd(e, t) {
+let Rd = 0;
+function Ed(e, t) {
   return function(r, i = null) {
     Ee(r) || (r = ht({}, r)), i != null && !Ie(i) && (i = null);
-    const s = Fa(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Oa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: Ad++,
+      _uid: Rd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: nh,
+      version: ih,
       get config() {
         return s.config;
       },
@@ -1952,12 +1952,12 @@ function vd(e, t) {
   };
 }
 let Yn = null;
-const Rd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${yt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
-function Ed(e, t, ...n) {
+const Cd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${yt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
+function Sd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
   let i = n;
-  const s = t.startsWith("update:"), o = s && Rd(r, t.slice(7));
+  const s = t.startsWith("update:"), o = s && Cd(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Le(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
   r[l = cs(yt(t))];
@@ -1981,7 +1981,7 @@ function Ed(e, t, ...n) {
     );
   }
 }
-function Cd(e, t, n = !1) {
+function Dd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -2035,7 +2035,7 @@ function yl(e) {
           d,
           null
         )
-      ), k = t.props ? l : Dd(l);
+      ), k = t.props ? l : Td(l);
     }
   } catch (y) {
     In.length = 0, Pi(y, e, 1), C = Jt(kt);
@@ -2043,18 +2043,18 @@ function yl(e) {
   let w = C;
   if (k && x !== !1) {
     const y = Object.keys(k), { shapeFlag: F } = w;
-    y.length && F & 7 && (s && y.some(Oi) && (k = Sd(
+    y.length && F & 7 && (s && y.some(Oi) && (k = Fd(
       k,
       s
     )), w = er(w, k, !1, !0));
   }
   if (n.dirs && (w = er(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = ji(w.type) && Sa(w) || w;
+    const y = ji(w.type) && Fa(w) || w;
     Ar(y, n.transition);
   }
   return C = w, yi(v), C;
 }
-function Ia(e, t = !0) {
+function Na(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
@@ -2069,18 +2069,18 @@ function Ia(e, t = !0) {
   }
   return n;
 }
-const Dd = (e) => {
+const Td = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Sd = (e, t) => {
+}, Fd = (e, t) => {
   const n = {};
   for (const r in e)
     (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Td(e, t, n) {
+function Id(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Td(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const b = u[d];
-        if (Oa(o, r, b) && !Bi(a, b))
+        if (Ma(o, r, b) && !Bi(a, b))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function wl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!xe(e, s) || Oa(t, e, s) && !Bi(n, s))
+    if (!xe(e, s) || Ma(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Oa(e, t, n) {
+function Ma(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && Ie(r) && Ie(i) ? !cn(r, i) : r !== i;
 }
-function Fd({ vnode: e, parent: t, suspense: n }, r) {
+function Od({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Fd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Na = {}, Ma = () => Object.create(Na), La = (e) => Object.getPrototypeOf(e) === Na;
-function Id(e, t, n, r = !1) {
-  const i = {}, s = Ma();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Pa(e, t, i, s);
+const La = {}, Pa = () => Object.create(La), ja = (e) => Object.getPrototypeOf(e) === La;
+function Nd(e, t, n, r = !1) {
+  const i = {}, s = Pa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ba(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Xf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Qf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Od(e, t, n, r) {
+function Md(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2173,7 +2173,7 @@ function Od(e, t, n, r) {
       }
     }
   } else {
-    Pa(e, t, i, s) && (a = !0);
+    Ba(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2195,7 +2195,7 @@ function Od(e, t, n, r) {
   }
   a && Ut(e.attrs, "set", "");
 }
-function Pa(e, t, n, r) {
+function Ba(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2233,7 +2233,7 @@ function ro(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Va(i);
+          const u = Ka(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,13 +2253,13 @@ function ro(e, t, n, r, i, s) {
   }
   return r;
 }
-function Nd(e, t, n = !1) {
+function Ld(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Ie(e) && r.set(e, Dn), Dn;
+    return Ie(e) && r.set(e, Sn), Sn;
   if (ae(s))
     for (let a = 0; a < s.length; a++) {
       const u = yt(s[a]);
@@ -2296,50 +2296,50 @@ function Nd(e, t, n = !1) {
 function kl(e) {
   return e[0] !== "$" && !yr(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Md = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Pd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = ud((...i) => Do(t(...i)), n);
+  const r = dd((...i) => So(t(...i)), n);
   return r._c = !1, r;
-}, ja = (e, t, n) => {
+}, $a = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (Co(i)) continue;
     const s = e[i];
     if (Ee(s))
-      t[i] = Md(i, s, r);
+      t[i] = Pd(i, s, r);
     else if (s != null) {
-      const o = Do(s);
+      const o = So(s);
       t[i] = () => o;
     }
   }
-}, Ba = (e, t) => {
-  const n = Do(t);
+}, za = (e, t) => {
+  const n = So(t);
   e.slots.default = () => n;
-}, $a = (e, t, n) => {
+}, Ua = (e, t, n) => {
   for (const r in t)
     (n || !Co(r)) && (e[r] = t[r]);
-}, Ld = (e, t, n) => {
-  const r = e.slots = Ma();
+}, jd = (e, t, n) => {
+  const r = e.slots = Pa();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? ($a(r, t, n), n && na(r, "_", i, !0)) : ja(t, r);
-  } else t && Ba(e, t);
-}, Pd = (e, t, n) => {
+    i ? (Ua(r, t, n), n && ia(r, "_", i, !0)) : $a(t, r);
+  } else t && za(e, t);
+}, Bd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : $a(i, t, n) : (s = !t.$stable, ja(t, i)), o = t;
-  } else t && (Ba(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ua(i, t, n) : (s = !t.$stable, $a(t, i)), o = t;
+  } else t && (za(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !Co(l) && o[l] == null && delete i[l];
-}, Ke = Wd;
-function jd(e) {
-  return Bd(e);
+}, Ke = Jd;
+function $d(e) {
+  return zd(e);
 }
-function Bd(e, t) {
+function zd(e, t) {
   const n = Mi();
   n.__VUE__ = !0;
   const {
@@ -2355,10 +2355,10 @@ function Bd(e, t) {
     nextSibling: b,
     setScopeId: g = Tn,
     insertStaticContent: h
-  } = e, x = (p, m, A, P = null, S = null, I = null, M = void 0, B = null, N = !!m.dynamicChildren) => {
+  } = e, x = (p, m, A, P = null, D = null, I = null, M = void 0, B = null, N = !!m.dynamicChildren) => {
     if (p === m)
       return;
-    p && !ur(p, m) && (P = ve(p), R(p, S, I, !0), p = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (m.dynamicChildren === Dn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    p && !ur(p, m) && (P = ve(p), R(p, D, I, !0), p = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (m.dynamicChildren === Sn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: z } = m;
     switch (T) {
       case $i:
@@ -2376,7 +2376,7 @@ function Bd(e, t) {
           m,
           A,
           P,
-          S,
+          D,
           I,
           M,
           B,
@@ -2389,17 +2389,17 @@ function Bd(e, t) {
           m,
           A,
           P,
-          S,
+          D,
           I,
           M,
           B,
           N
-        ) : z & 6 ? Se(
+        ) : z & 6 ? De(
           p,
           m,
           A,
           P,
-          S,
+          D,
           I,
           M,
           B,
@@ -2409,7 +2409,7 @@ function Bd(e, t) {
           m,
           A,
           P,
-          S,
+          D,
           I,
           M,
           B,
@@ -2417,7 +2417,7 @@ function Bd(e, t) {
           pn
         );
     }
-    V != null && S ? vr(V, p && p.ref, I, m || p, !m) : V == null && p && p.ref != null && vr(p.ref, null, I, p, !0);
+    V != null && D ? vr(V, p && p.ref, I, m || p, !m) : V == null && p && p.ref != null && vr(p.ref, null, I, p, !0);
   }, v = (p, m, A, P) => {
     if (p == null)
       r(
@@ -2426,8 +2426,8 @@ function Bd(e, t) {
         P
       );
     else {
-      const S = m.el = p.el;
-      m.children !== p.children && a(S, m.children);
+      const D = m.el = p.el;
+      m.children !== p.children && a(D, m.children);
     }
   }, C = (p, m, A, P) => {
     p == null ? r(
@@ -2445,22 +2445,22 @@ function Bd(e, t) {
       p.anchor
     );
   }, w = ({ el: p, anchor: m }, A, P) => {
-    let S;
+    let D;
     for (; p && p !== m; )
-      S = b(p), r(p, A, P), p = S;
+      D = b(p), r(p, A, P), p = D;
     r(m, A, P);
   }, y = ({ el: p, anchor: m }) => {
     let A;
     for (; p && p !== m; )
       A = b(p), i(p), p = A;
     i(m);
-  }, F = (p, m, A, P, S, I, M, B, N) => {
+  }, F = (p, m, A, P, D, I, M, B, N) => {
     if (m.type === "svg" ? M = "svg" : m.type === "math" && (M = "mathml"), p == null)
       $(
         m,
         A,
         P,
-        S,
+        D,
         I,
         M,
         B,
@@ -2472,7 +2472,7 @@ function Bd(e, t) {
         T && T._beginPatch(), X(
           p,
           m,
-          S,
+          D,
           I,
           M,
           B,
@@ -2482,7 +2482,7 @@ function Bd(e, t) {
         T && T._endPatch();
       }
     }
-  }, $ = (p, m, A, P, S, I, M, B) => {
+  }, $ = (p, m, A, P, D, I, M, B) => {
     let N, T;
     const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
     if (N = p.el = o(
@@ -2495,7 +2495,7 @@ function Bd(e, t) {
       N,
       null,
       P,
-      S,
+      D,
       _s(p, I),
       M,
       B
@@ -2505,28 +2505,28 @@ function Bd(e, t) {
       "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && vt(T, P, p);
     }
     te && wn(p, null, P, "beforeMount");
-    const he = $d(S, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Ud] = !0), r(N, m, A), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+    const he = Ud(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[qd] = !0), r(N, m, A), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
       T && vt(T, P, p), he && Z.enter(N), te && wn(p, null, P, "mounted");
-    }, S);
-  }, j = (p, m, A, P, S) => {
+    }, D);
+  }, j = (p, m, A, P, D) => {
     if (A && g(p, A), P)
       for (let I = 0; I < P.length; I++)
         g(p, P[I]);
-    if (S) {
-      let I = S.subTree;
-      if (m === I || Ua(I.type) && (I.ssContent === m || I.ssFallback === m)) {
-        const M = S.vnode;
+    if (D) {
+      let I = D.subTree;
+      if (m === I || qa(I.type) && (I.ssContent === m || I.ssFallback === m)) {
+        const M = D.vnode;
         j(
           p,
           M,
           M.scopeId,
           M.slotScopeIds,
-          S.parent
+          D.parent
         );
       }
     }
-  }, ee = (p, m, A, P, S, I, M, B, N = 0) => {
+  }, ee = (p, m, A, P, D, I, M, B, N = 0) => {
     for (let T = N; T < p.length; T++) {
       const V = p[T] = B ? zt(p[T]) : Ct(p[T]);
       x(
@@ -2535,13 +2535,13 @@ function Bd(e, t) {
         m,
         A,
         P,
-        S,
+        D,
         I,
         M,
         B
       );
     }
-  }, X = (p, m, A, P, S, I, M) => {
+  }, X = (p, m, A, P, D, I, M) => {
     const B = m.el = p.el;
     let { patchFlag: N, dynamicChildren: T, dirs: V } = m;
     N |= p.patchFlag & 16;
@@ -2555,7 +2555,7 @@ function Bd(e, t) {
       B,
       A,
       P,
-      _s(m, S),
+      _s(m, D),
       I
     ) : M || ie(
       p,
@@ -2564,25 +2564,25 @@ function Bd(e, t) {
       null,
       A,
       P,
-      _s(m, S),
+      _s(m, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne(B, z, Z, A, S);
-      else if (N & 2 && z.class !== Z.class && s(B, "class", null, Z.class, S), N & 4 && s(B, "style", z.style, Z.style, S), N & 8) {
+        ne(B, z, Z, A, D);
+      else if (N & 2 && z.class !== Z.class && s(B, "class", null, Z.class, D), N & 4 && s(B, "style", z.style, Z.style, D), N & 8) {
         const he = m.dynamicProps;
         for (let _e = 0; _e < he.length; _e++) {
           const be = he[_e], Te = z[be], Re = Z[be];
-          (Re !== Te || be === "value") && s(B, be, Te, Re, S, A);
+          (Re !== Te || be === "value") && s(B, be, Te, Re, D, A);
         }
       }
       N & 1 && p.children !== m.children && u(B, m.children);
-    } else !M && T == null && ne(B, z, Z, A, S);
+    } else !M && T == null && ne(B, z, Z, A, D);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
       te && vt(te, A, m, p), V && wn(m, p, A, "updated");
     }, P);
-  }, ue = (p, m, A, P, S, I, M) => {
+  }, ue = (p, m, A, P, D, I, M) => {
     for (let B = 0; B < m.length; B++) {
       const N = p[B], T = m[B], V = N.el || Cr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
@@ -2604,13 +2604,13 @@ function Bd(e, t) {
         z,
         null,
         P,
-        S,
+        D,
         I,
         M,
         !0
       );
     }
-  }, ne = (p, m, A, P, S) => {
+  }, ne = (p, m, A, P, D) => {
     if (m !== A) {
       if (m !== Fe)
         for (const I in m)
@@ -2619,17 +2619,17 @@ function Bd(e, t) {
             I,
             m[I],
             null,
-            S,
+            D,
             P
           );
       for (const I in A) {
         if (yr(I)) continue;
         const M = A[I], B = m[I];
-        M !== B && I !== "value" && s(p, I, B, M, S, P);
+        M !== B && I !== "value" && s(p, I, B, M, D, P);
       }
-      "value" in A && s(p, "value", m.value, A.value, S);
+      "value" in A && s(p, "value", m.value, A.value, D);
     }
-  }, de = (p, m, A, P, S, I, M, B, N) => {
+  }, de = (p, m, A, P, D, I, M, B, N) => {
     const T = m.el = p ? p.el : l(""), V = m.anchor = p ? p.anchor : l("");
     let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = m;
     te && (B = B ? B.concat(te) : te), p == null ? (r(T, A, P), r(V, A, P), ee(
@@ -2640,7 +2640,7 @@ function Bd(e, t) {
       m.children || [],
       A,
       V,
-      S,
+      D,
       I,
       M,
       B,
@@ -2651,7 +2651,7 @@ function Bd(e, t) {
       p.dynamicChildren,
       Z,
       A,
-      S,
+      D,
       I,
       M,
       B
@@ -2659,7 +2659,7 @@ function Bd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || S && m === S.subTree) && So(
+    (m.key != null || D && m === D.subTree) && Do(
       p,
       m,
       !0
@@ -2669,14 +2669,14 @@ function Bd(e, t) {
       m,
       A,
       V,
-      S,
+      D,
       I,
       M,
       B,
       N
     );
-  }, Se = (p, m, A, P, S, I, M, B, N) => {
-    m.slotScopeIds = B, p == null ? m.shapeFlag & 512 ? S.ctx.activate(
+  }, De = (p, m, A, P, D, I, M, B, N) => {
+    m.slotScopeIds = B, p == null ? m.shapeFlag & 512 ? D.ctx.activate(
       m,
       A,
       P,
@@ -2686,19 +2686,19 @@ function Bd(e, t) {
       m,
       A,
       P,
-      S,
+      D,
       I,
       M,
       N
     ) : Ae(p, m, N);
-  }, ke = (p, m, A, P, S, I, M) => {
-    const B = p.component = Kd(
+  }, ke = (p, m, A, P, D, I, M) => {
+    const B = p.component = Xd(
       p,
       P,
-      S
+      D
     );
-    if (Ta(p) && (B.ctx.renderer = pn), Xd(B, !1, M), B.asyncDep) {
-      if (S && S.registerDep(
+    if (Ia(p) && (B.ctx.renderer = pn), Qd(B, !1, M), B.asyncDep) {
+      if (D && D.registerDep(
         B,
         ct,
         M,
@@ -2713,13 +2713,13 @@ function Bd(e, t) {
         p,
         m,
         A,
-        S,
+        D,
         I,
         M
       );
   }, Ae = (p, m, A) => {
     const P = m.component = p.component;
-    if (Td(p, m, A))
+    if (Id(p, m, A))
       if (P.asyncDep && !P.asyncResolved) {
         m.el = p.el, m.placeholder = p.placeholder, W(P, m, A);
         return;
@@ -2727,18 +2727,18 @@ function Bd(e, t) {
         P.next = m, P.update();
     else
       m.el = p.el, m.placeholder = p.placeholder, P.vnode = m;
-  }, ct = (p, m, A, P, S, I, M) => {
+  }, ct = (p, m, A, P, D, I, M) => {
     const B = () => {
       if (p.isMounted) {
         let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const $e = za(p);
+          const $e = Wa(p);
           if ($e) {
             z && (z.el = _e.el, W(p, z, M)), $e.asyncDep.then(() => {
               const st = () => {
-                p.job.flags & 8 || (S && S.pendingBranch ? Ke(st, S) : T());
+                p.job.flags & 8 || (D && D.pendingBranch ? Ke(st, D) : T());
               };
-              st.flags = 48, Ke(st, S);
+              st.flags = 48, Ke(st, D);
             });
             return;
           }
@@ -2757,11 +2757,11 @@ function Bd(e, t) {
           // anchor may have changed if it's in a fragment
           ve(je),
           p,
-          S,
+          D,
           I
-        ), z.el = Re.el, be === null && Fd(p, Re.el), te && Ke(te, S), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+        ), z.el = Re.el, be === null && Od(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
           () => vt(Te, he, z, _e),
-          S
+          D
         );
       } else {
         let z;
@@ -2779,30 +2779,30 @@ function Bd(e, t) {
             A,
             P,
             p,
-            S,
+            D,
             I
           ), m.el = $e.el;
         }
-        if (_e && Ke(_e, S), !je && (z = te && te.onVnodeMounted)) {
+        if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
           const $e = m;
           Ke(
             () => vt(z, be, $e),
-            S
+            D
           );
         }
-        (m.shapeFlag & 256 || be && Rr(be.vnode) && be.vnode.shapeFlag & 256) && p.a && Ke(p.a, S), p.isMounted = !0, m = A = P = null;
+        (m.shapeFlag & 256 || be && Rr(be.vnode) && be.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, m = A = P = null;
       }
     };
     p.scope.on();
-    const N = p.effect = new oa(B);
+    const N = p.effect = new ca(B);
     p.scope.off();
     const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
     V.i = p, V.id = p.uid, N.scheduler = () => Eo(V), kn(p, !0), T();
   }, W = (p, m, A) => {
     m.component = p;
     const P = p.vnode.props;
-    p.vnode = m, p.next = null, Od(p, m.props, P, A), Pd(p, m.children, A), an(), va(p), un();
-  }, ie = (p, m, A, P, S, I, M, B, N = !1) => {
+    p.vnode = m, p.next = null, Md(p, m.props, P, A), Bd(p, m.children, A), an(), Ea(p), un();
+  }, ie = (p, m, A, P, D, I, M, B, N = !1) => {
     const T = p && p.children, V = p ? p.shapeFlag : 0, z = m.children, { patchFlag: Z, shapeFlag: te } = m;
     if (Z > 0) {
       if (Z & 128) {
@@ -2811,7 +2811,7 @@ function Bd(e, t) {
           z,
           A,
           P,
-          S,
+          D,
           I,
           M,
           B,
@@ -2824,7 +2824,7 @@ function Bd(e, t) {
           z,
           A,
           P,
-          S,
+          D,
           I,
           M,
           B,
@@ -2833,28 +2833,28 @@ function Bd(e, t) {
         return;
       }
     }
-    te & 8 ? (V & 16 && hn(T, S, I), z !== T && u(A, z)) : V & 16 ? te & 16 ? me(
+    te & 8 ? (V & 16 && hn(T, D, I), z !== T && u(A, z)) : V & 16 ? te & 16 ? me(
       T,
       z,
       A,
       P,
-      S,
+      D,
       I,
       M,
       B,
       N
-    ) : hn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
+    ) : hn(T, D, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       z,
       A,
       P,
-      S,
+      D,
       I,
       M,
       B,
       N
     ));
-  }, le = (p, m, A, P, S, I, M, B, N) => {
-    p = p || Dn, m = m || Dn;
+  }, le = (p, m, A, P, D, I, M, B, N) => {
+    p = p || Sn, m = m || Sn;
     const T = p.length, V = m.length, z = Math.min(T, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
@@ -2864,7 +2864,7 @@ function Bd(e, t) {
         te,
         A,
         null,
-        S,
+        D,
         I,
         M,
         B,
@@ -2873,7 +2873,7 @@ function Bd(e, t) {
     }
     T > V ? hn(
       p,
-      S,
+      D,
       I,
       !0,
       !1,
@@ -2882,14 +2882,14 @@ function Bd(e, t) {
       m,
       A,
       P,
-      S,
+      D,
       I,
       M,
       B,
       N,
       z
     );
-  }, me = (p, m, A, P, S, I, M, B, N) => {
+  }, me = (p, m, A, P, D, I, M, B, N) => {
     let T = 0;
     const V = m.length;
     let z = p.length - 1, Z = V - 1;
@@ -2901,7 +2901,7 @@ function Bd(e, t) {
           he,
           A,
           null,
-          S,
+          D,
           I,
           M,
           B,
@@ -2919,7 +2919,7 @@ function Bd(e, t) {
           he,
           A,
           null,
-          S,
+          D,
           I,
           M,
           B,
@@ -2938,7 +2938,7 @@ function Bd(e, t) {
             m[T] = N ? zt(m[T]) : Ct(m[T]),
             A,
             he,
-            S,
+            D,
             I,
             M,
             B,
@@ -2947,7 +2947,7 @@ function Bd(e, t) {
       }
     } else if (T > Z)
       for (; T <= z; )
-        R(p[T], S, I, !0), T++;
+        R(p[T], D, I, !0), T++;
     else {
       const te = T, he = T, _e = /* @__PURE__ */ new Map();
       for (T = he; T <= Z; T++) {
@@ -2962,7 +2962,7 @@ function Bd(e, t) {
       for (T = te; T <= z; T++) {
         const ze = p[T];
         if (Te >= Re) {
-          R(ze, S, I, !0);
+          R(ze, D, I, !0);
           continue;
         }
         let nt;
@@ -2974,19 +2974,19 @@ function Bd(e, t) {
               nt = be;
               break;
             }
-        nt === void 0 ? R(ze, S, I, !0) : (st[nt - he] = T + 1, nt >= $e ? $e = nt : je = !0, x(
+        nt === void 0 ? R(ze, D, I, !0) : (st[nt - he] = T + 1, nt >= $e ? $e = nt : je = !0, x(
           ze,
           m[nt],
           A,
           null,
-          S,
+          D,
           I,
           M,
           B,
           N
         ), Te++);
       }
-      const gn = je ? zd(st) : Dn;
+      const gn = je ? Wd(st) : Sn;
       for (be = gn.length - 1, T = Re - 1; T >= 0; T--) {
         const ze = he + T, nt = m[ze], Mt = m[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -2997,7 +2997,7 @@ function Bd(e, t) {
           nt,
           A,
           mn,
-          S,
+          D,
           I,
           M,
           B,
@@ -3005,7 +3005,7 @@ function Bd(e, t) {
         ) : je && (be < 0 || T !== gn[be] ? q(nt, A, mn, 2) : be--);
       }
     }
-  }, q = (p, m, A, P, S = null) => {
+  }, q = (p, m, A, P, D = null) => {
     const { el: I, type: M, transition: B, children: N, shapeFlag: T } = p;
     if (T & 6) {
       q(p.component.subTree, m, A, P);
@@ -3032,7 +3032,7 @@ function Bd(e, t) {
     }
     if (P !== 2 && T & 1 && B)
       if (P === 0)
-        B.persisted && !I[gs] ? r(I, m, A) : (B.beforeEnter(I), r(I, m, A), Ke(() => B.enter(I), S));
+        B.persisted && !I[gs] ? r(I, m, A) : (B.beforeEnter(I), r(I, m, A), Ke(() => B.enter(I), D));
       else {
         const { leave: z, delayLeave: Z, afterLeave: te } = B, he = () => {
           p.ctx.isUnmounted ? i(I) : r(I, m, A);
@@ -3049,7 +3049,7 @@ function Bd(e, t) {
       }
     else
       r(I, m, A);
-  }, R = (p, m, A, P = !1, S = !1) => {
+  }, R = (p, m, A, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
@@ -3062,7 +3062,7 @@ function Bd(e, t) {
       cacheIndex: te,
       memo: he
     } = p;
-    if ((z === -2 || T && T.hasOnce) && (S = !1), B != null && (an(), vr(B, null, A, p, !0), un()), te != null && (!p.ctx || p.ctx === m) && (m.renderCache[te] = void 0), V & 256 && m.ctx.deactivate(p))
+    if ((z === -2 || T && T.hasOnce) && (D = !1), B != null && (an(), vr(B, null, A, p, !0), un()), te != null && (!p.ctx || p.ctx === m) && (m.renderCache[te] = void 0), V & 256 && m.ctx.deactivate(p))
       return;
     const _e = V & 1 && Z, be = !Rr(p);
     let Te;
@@ -3091,27 +3091,27 @@ function Bd(e, t) {
         A,
         !1,
         !0
-      ) : (I === oe && z & 384 || !S && V & 16) && hn(N, m, A), P && D(p);
+      ) : (I === oe && z & 384 || !D && V & 16) && hn(N, m, A), P && S(p);
     }
     const Re = he != null && te == null;
     (be && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
       Te && vt(Te, m, p), _e && wn(p, null, m, "unmounted"), Re && (p.el = null);
     }, A);
-  }, D = (p) => {
-    const { type: m, el: A, anchor: P, transition: S } = p, I = m === oe;
-    if (I && !S) {
+  }, S = (p) => {
+    const { type: m, el: A, anchor: P, transition: D } = p, I = m === oe;
+    if (I && !D) {
       Y(A, P);
       return;
     }
     if (m === bs) {
-      y(p), S && !S.persisted && S.afterLeave && S.afterLeave();
+      y(p), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
     const M = I ? to(p) : p, B = () => {
-      I ? d(A) && Y(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
+      I ? d(A) && Y(A, P) : i(A), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
-    if (M && M.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: N, delayLeave: T } = S, V = M.el, z = () => N(V, B);
+    if (M && M.shapeFlag & 1 && D && !D.persisted) {
+      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, B);
       T ? T(V, B, z) : z();
     } else
       B();
@@ -3121,25 +3121,25 @@ function Bd(e, t) {
       A = b(p), i(p), p = A;
     i(m);
   }, at = (p, m, A) => {
-    const { bum: P, scope: S, job: I, subTree: M, um: B, m: N, a: T } = p;
-    xl(N), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, R(M, p, m, A)) : M && (M.transition = p.vnode.transition, R(M, p, m, A)), B && Ke(B, m);
+    const { bum: P, scope: D, job: I, subTree: M, um: B, m: N, a: T } = p;
+    xl(N), xl(T), P && fi(P), D.stop(), I ? (I.flags |= 8, R(M, p, m, A)) : M && (M.transition = p.vnode.transition, R(M, p, m, A)), B && Ke(B, m);
     const V = () => {
       p.isUnmounted = !0;
     };
     V.flags = 16, Ke(V, m);
-  }, hn = (p, m, A, P = !1, S = !1, I = 0) => {
+  }, hn = (p, m, A, P = !1, D = !1, I = 0) => {
     for (let M = I; M < p.length; M++)
-      R(p[M], m, A, P, S);
+      R(p[M], m, A, P, D);
   }, ve = (p) => {
     if (p.shapeFlag & 6)
       return ve(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const m = b(p.anchor || p.el), A = m && m[Da];
+    const m = b(p.anchor || p.el), A = m && m[Ta];
     return A ? b(A) : m;
   }, Jr = (p, m, A) => {
-    const P = p && m._vnode ? void 0 : p && p.component ? p.component.uid : Gd();
-    ad(() => {
+    const P = p && m._vnode ? void 0 : p && p.component ? p.component.uid : Yd();
+    fd(() => {
       p == null ? m._vnode && R(m._vnode, null, null, !0) : x(
         m._vnode || null,
         p,
@@ -3154,7 +3154,7 @@ function Bd(e, t) {
     p: x,
     um: R,
     m: q,
-    r: D,
+    r: S,
     mt: ke,
     mc: ee,
     pc: ie,
@@ -3165,7 +3165,7 @@ function Bd(e, t) {
   return {
     render: Jr,
     hydrate: void 0,
-    createApp: vd(Jr)
+    createApp: Ed(Jr)
   };
 }
 function _s({ type: e, props: t }, n) {
@@ -3174,19 +3174,19 @@ function _s({ type: e, props: t }, n) {
 function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function $d(e, t) {
+function Ud(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function So(e, t, n = !1) {
+function Do(e, t, n = !1) {
   const r = e.children, i = t.children;
   if (ae(r) && ae(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = zt(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = zt(l)), l.el = o.el), l.type === kt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = zt(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Do(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = zt(l)), l.el = o.el), l.type === kt && !l.el && (l.el = o.el);
     }
 }
-function zd(e) {
+function Wd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function zd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function za(e) {
+function Wa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : za(t);
+    return t.asyncDep && !t.asyncResolved ? t : Wa(t);
 }
 function xl(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Ua = (e) => e.__isSuspense, Ud = /* @__PURE__ */ Symbol("_deferredEnter");
-function Wd(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : cd(e);
+const qa = (e) => e.__isSuspense, qd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Jd(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : ud(e);
 }
 const oe = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), kt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
 let lt = null;
 function U(e = !1) {
   In.push(lt = e ? null : []);
 }
-function Wa() {
+function Ja() {
   In.pop(), lt = In[In.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
   Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function qa(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Dn : null, Wa(), Ir > 0 && lt && lt.push(e), e;
+function Ha(e) {
+  return e.dynamicChildren = Ir > 0 ? lt || Sn : null, Ja(), Ir > 0 && lt && lt.push(e), e;
 }
 function J(e, t, n, r, i, s) {
-  return qa(
+  return Ha(
     H(
       e,
       t,
@@ -3258,7 +3258,7 @@ function J(e, t, n, r, i, s) {
   );
 }
 function di(e, t, n, r, i) {
-  return qa(
+  return Ha(
     Jt(
       e,
       t,
@@ -3275,7 +3275,7 @@ function To(e) {
 function ur(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ja = ({ key: e }) => e ?? null, hi = ({
+const Va = ({ key: e }) => e ?? null, hi = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function H(e, t = null, n = null, r = 0, i = null, s = e === oe ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ja(t),
+    key: t && Va(t),
     ref: t && hi(t),
-    scopeId: Ca,
+    scopeId: Da,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,9 +3320,9 @@ function H(e, t = null, n = null, r = 0, i = null, s = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const Jt = qd;
-function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === kd) && (e = kt), To(e)) {
+const Jt = Hd;
+function Hd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === Ad) && (e = kt), To(e)) {
     const l = er(
       e,
       t,
@@ -3331,12 +3331,12 @@ function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && ki(l, n), Ir > 0 && !s && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (th(e) && (e = e.__vccOpts), t) {
-    t = Jd(t);
+  if (rh(e) && (e = e.__vccOpts), t) {
+    t = Vd(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Ro(c) && !ae(c) && (c = ht({}, c)), t.style = Dr(c));
+    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Ro(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Le(e) ? 1 : Ua(e) ? 128 : ji(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : qa(e) ? 128 : ji(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3348,16 +3348,16 @@ function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Jd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ht({}, e) : La(e) ? ht({}, e[Ya] || e) : e : null;
+function Vd(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? ht({}, e) : ja(e) ? ht({}, e[Za] || e) : e : null;
 }
 function er(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Hd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Gd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ja(a),
+    key: a && Va(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3434,7 +3434,7 @@ function ki(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !La(t) ? t._ctx = ft : i === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !ja(t) ? t._ctx = ft : i === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function ki(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Hd(...e) {
+function Gd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3454,7 +3454,7 @@ function Hd(...e) {
       if (i === "class")
         t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (i === "style")
-        t.style = Dr([t.style, r.style]);
+        t.style = Sr([t.style, r.style]);
       else if (Ii(i)) {
         const s = t[i], o = r[i];
         o && s !== o && !(ae(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
@@ -3470,14 +3470,14 @@ function vt(e, t, n, r = null) {
     r
   ]);
 }
-const Vd = /* @__PURE__ */ Fa();
-let Ha = 0;
-function Gd() {
-  return Ha;
+const Kd = /* @__PURE__ */ Oa();
+let Ga = 0;
+function Yd() {
+  return Ga;
 }
-function Kd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Vd, s = {
-    uid: Ha++,
+function Xd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Kd, s = {
+    uid: Ga++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Kd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Of(
+    scope: new Mf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function Kd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Nd(r, i),
-    emitsOptions: Cd(r, i),
+    propsOptions: Ld(r, i),
+    emitsOptions: Dd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function Kd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Ed.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Sd.bind(null, s), e.ce && e.ce(s), s;
 }
 let tr = null;
-const Yd = () => tr || ft;
+const Zd = () => tr || ft;
 let xi, Or;
 {
   const e = Mi(), t = (n, r) => {
@@ -3572,7 +3572,7 @@ let xi, Or;
     (n) => Ai = n
   );
 }
-const Va = (e) => {
+const Ka = (e) => {
   const t = tr;
   return xi(e), e.scope.on(), () => {
     e.scope.off(), xi(t);
@@ -3580,24 +3580,24 @@ const Va = (e) => {
 }, vl = () => {
   tr && tr.scope.off(), xi(null);
 };
-function Ga(e) {
+function Ya(e) {
   return e.vnode.shapeFlag & 4;
 }
 let Ai = !1;
-function Xd(e, t = !1, n = !1) {
+function Qd(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Ga(e);
-  Id(e, r, s, t), Ld(e, i, n || t);
-  const o = s ? Zd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ya(e);
+  Nd(e, r, s, t), jd(e, i, n || t);
+  const o = s ? eh(e, t) : void 0;
   return t && Or(!1), o;
 }
-function Zd(e, t) {
+function eh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, xd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, vd);
   const { setup: r } = n;
   if (r) {
     an();
-    const i = e.setupContext = r.length > 1 ? eh(e) : null, s = Va(e), o = Wr(
+    const i = e.setupContext = r.length > 1 ? nh(e) : null, s = Ka(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function Zd(e, t) {
         e.props,
         i
       ]
-    ), l = Zc(o);
-    if (un(), s(), (l || e.sp) && !Rr(e) && wd(e), l) {
+    ), l = ea(o);
+    if (un(), s(), (l || e.sp) && !Rr(e) && xd(e), l) {
       if (o.then(vl, vl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function Zd(e, t) {
     } else
       Rl(e, o);
   } else
-    Ka(e);
+    Xa(e);
 }
 function Rl(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = ka(t)), Ka(e);
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Aa(t)), Xa(e);
 }
-function Ka(e, t, n) {
+function Xa(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Tn);
 }
-const Ya = /* @__PURE__ */ Symbol(), Qd = {
+const Za = /* @__PURE__ */ Symbol(), th = {
   get(e, t) {
-    return Xe(e, "get", ""), t === Ya ? e : e[t];
+    return Xe(e, "get", ""), t === Za ? e : e[t];
   }
 };
-function eh(e) {
+function nh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Qd),
+    attrs: new Proxy(e.attrs, th),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(ka(Zf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Aa(ed(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function th(e) {
+function rh(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ rd(e, t, Ai), nh = "3.5.45";
+const Ve = (e, t) => /* @__PURE__ */ sd(e, t, Ai), ih = "3.5.45";
 let io;
 const El = typeof window < "u" && window.trustedTypes;
 if (El)
@@ -3673,7 +3673,7 @@ if (El)
     });
   } catch {
   }
-const Xa = io ? (e) => io.createHTML(e) : (e) => e, rh = "http://www.w3.org/2000/svg", ih = "http://www.w3.org/1998/Math/MathML", $t = typeof document < "u" ? document : null, Cl = $t && /* @__PURE__ */ $t.createElement("template"), sh = {
+const Qa = io ? (e) => io.createHTML(e) : (e) => e, sh = "http://www.w3.org/2000/svg", oh = "http://www.w3.org/1998/Math/MathML", $t = typeof document < "u" ? document : null, Cl = $t && /* @__PURE__ */ $t.createElement("template"), lh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Xa = io ? (e) => io.createHTML(e) : (e) => e, rh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? $t.createElementNS(rh, e) : t === "mathml" ? $t.createElementNS(ih, e) : n ? $t.createElement(e, { is: n }) : $t.createElement(e);
+    const i = t === "svg" ? $t.createElementNS(sh, e) : t === "mathml" ? $t.createElementNS(oh, e) : n ? $t.createElement(e, { is: n }) : $t.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => $t.createTextNode(e),
@@ -3709,7 +3709,7 @@ const Xa = io ? (e) => io.createHTML(e) : (e) => e, rh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = Xa(
+      Cl.innerHTML = Qa(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Cl.content;
@@ -3728,13 +3728,13 @@ const Xa = io ? (e) => io.createHTML(e) : (e) => e, rh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, oh = /* @__PURE__ */ Symbol("_vtc");
-function lh(e, t, n) {
-  const r = e[oh];
+}, ch = /* @__PURE__ */ Symbol("_vtc");
+function ah(e, t, n) {
+  const r = e[ch];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), ch = /* @__PURE__ */ Symbol("_vsh"), ah = /* @__PURE__ */ Symbol(""), uh = /(?:^|;)\s*display\s*:/;
-function fh(e, t, n) {
+const Sl = /* @__PURE__ */ Symbol("_vod"), uh = /* @__PURE__ */ Symbol("_vsh"), fh = /* @__PURE__ */ Symbol(""), dh = /(?:^|;)\s*display\s*:/;
+function hh(e, t, n) {
   const r = e.style, i = Le(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function fh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? hh(
+      l != null ? gh(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function fh(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[ah];
-      o && (n += ";" + o), r.cssText = n, s = uh.test(n);
+      const o = r[fh];
+      o && (n += ";" + o), r.cssText = n, s = dh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[ch] && (r.display = "none"));
+  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[uh] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,7 +3772,7 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = dh(e, t);
+    const r = ph(e, t);
     ri.test(n) ? e.setProperty(
       Ln(r),
       n.replace(ri, ""),
@@ -3780,35 +3780,35 @@ function _r(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Sl = ["Webkit", "Moz", "ms"], ys = {};
-function dh(e, t) {
+const Dl = ["Webkit", "Moz", "ms"], ys = {};
+function ph(e, t) {
   const n = ys[t];
   if (n)
     return n;
   let r = yt(t);
   if (r !== "filter" && r in e)
     return ys[t] = r;
-  r = ta(r);
-  for (let i = 0; i < Sl.length; i++) {
-    const s = Sl[i] + r;
+  r = ra(r);
+  for (let i = 0; i < Dl.length; i++) {
+    const s = Dl[i] + r;
     if (s in e)
       return ys[t] = s;
   }
   return t;
 }
-function hh(e, t, n, r) {
+function gh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
 const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Sf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !ra(n) ? e.removeAttribute(t) : e.setAttribute(
+function Fl(e, t, n, r, i, s = Ff(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !sa(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Ft(n) ? String(n) : n
   );
 }
 function Il(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Xa(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Qa(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ra(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = sa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Il(e, t, n, r, i) {
 function Cn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function ph(e, t, n, r) {
+function mh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Ol = /* @__PURE__ */ Symbol("_vei");
-function gh(e, t, n, r, i = null) {
+function _h(e, t, n, r, i = null) {
   const s = e[Ol] || (e[Ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = bh(t);
+    const [l, c] = wh(t);
     if (r) {
-      const a = s[t] = kh(
+      const a = s[t] = Ah(
         r,
         i
       );
       Cn(e, l, a, c);
-    } else o && (ph(e, l, o, c), s[t] = void 0);
+    } else o && (mh(e, l, o, c), s[t] = void 0);
   }
 }
-const mh = /(Once|Passive|Capture)$/, _h = /^on:?(?:Once|Passive|Capture)$/;
-function bh(e) {
+const bh = /(Once|Passive|Capture)$/, yh = /^on:?(?:Once|Passive|Capture)$/;
+function wh(e) {
   let t, n;
-  for (; (n = e.match(mh)) && !_h.test(e); )
+  for (; (n = e.match(bh)) && !yh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
 }
 let ws = 0;
-const yh = /* @__PURE__ */ Promise.resolve(), wh = () => ws || (yh.then(() => ws = 0), ws = Date.now());
-function kh(e, t) {
+const kh = /* @__PURE__ */ Promise.resolve(), xh = () => ws || (kh.then(() => ws = 0), ws = Date.now());
+function Ah(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,16 +3894,16 @@ function kh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = wh(), n;
+  return n.value = e, n.attached = xh(), n;
 }
 const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, xh = (e, t, n, r, i, s) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, vh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? lh(e, r, o) : t === "style" ? fh(e, n, r) : Ii(t) ? Oi(t) || gh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ah(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (vh(e, t) || // @ts-expect-error _def is private
+  t === "class" ? ah(e, r, o) : t === "style" ? hh(e, n, r) : Ii(t) ? Oi(t) || _h(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Rh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Eh(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Il(e, yt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
 };
-function Ah(e, t, n, r) {
+function Rh(e, t, n, r) {
   if (r)
     return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
@@ -3915,7 +3915,7 @@ function Ah(e, t, n, r) {
   }
   return Nl(t) && Le(n) ? !1 : t in e;
 }
-function vh(e, t) {
+function Eh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,42 +3929,42 @@ const vi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ae(t) ? (n) => fi(t, n) : t;
 };
-function Rh(e) {
+function Ch(e) {
   e.target.composing = !0;
 }
 function Ml(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Sn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
+const Dn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
 function ks(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
 const Wn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Sn] = vi(i);
+`))), e[Dn] = vi(i);
     const s = r || i.props && i.props.type === "number";
     Cn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Sn](ks(e.value, n, s));
+      o.target.composing || e[Dn](ks(e.value, n, s));
     }), (n || s) && Cn(e, "change", () => {
       e.value = ks(e.value, n, s);
-    }), t || (Cn(e, "compositionstart", Rh), Cn(e, "compositionend", Ml), Cn(e, "change", Ml));
+    }), t || (Cn(e, "compositionstart", Ch), Cn(e, "compositionend", Ml), Cn(e, "change", Ml));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const i = t ?? "", s = e[ii];
-    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Sn](ks(e.value, n, r)) : e.value = i;
+    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Dn](ks(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[Sn] = vi(o), e.composing) return;
+    if (e[Dn] = vi(o), e.composing) return;
     const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Eh = {
+}, Sh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3976,13 +3976,13 @@ const Wn = {
         s ? ae(o) ? i.slice() : i : o
       ];
       try {
-        e[Sn](o);
+        e[Dn](o);
       } finally {
         xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Sn] = vi(r);
+    }), e[Dn] = vi(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
@@ -3990,14 +3990,14 @@ const Wn = {
     Ll(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Sn] = vi(n);
+    e._modelValue = t, e[Dn] = vi(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Ch(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Dh(t, r[1], r[0])) && Ll(e, t, n);
   }
 };
-function Ch(e, t, n) {
+function Dh(e, t, n) {
   if (!n || ae(e)) return cn(e, t);
   if (Mn(e)) {
     if (e.size !== t.length) return !1;
@@ -4015,7 +4015,7 @@ function Ll(e, t, n = !1) {
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = If(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Nf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
       else if (cn(Ri(l), t)) {
@@ -4029,7 +4029,7 @@ function Ll(e, t, n = !1) {
 function Ri(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Dh = ["ctrl", "shift", "alt", "meta"], Sh = {
+const Th = ["ctrl", "shift", "alt", "meta"], Fh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Dh = ["ctrl", "shift", "alt", "meta"], Sh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Dh.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Th.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Gn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Sh[t[o]];
+      const l = Fh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Th = /* @__PURE__ */ ht({ patchProp: xh }, sh);
+}, Ih = /* @__PURE__ */ ht({ patchProp: vh }, lh);
 let Pl;
-function Fh() {
-  return Pl || (Pl = jd(Th));
+function Oh() {
+  return Pl || (Pl = $d(Ih));
 }
-const Ih = ((...e) => {
-  const t = Fh().createApp(...e), { mount: n } = t;
+const Nh = ((...e) => {
+  const t = Oh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Nh(r);
+    const i = Lh(r);
     if (!i) return;
     const s = t._component;
     !Ee(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Oh(i));
+    const o = n(i, !1, Mh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Oh(e) {
+function Mh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Nh(e) {
+function Lh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Mh = "/comfyd/connection";
-function Lh(e, t) {
+const Ph = "/comfyd/connection";
+function jh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Lh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Ph = "comfyd", jh = "comfyd.token.", Bh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Za(e) {
-  return Bh.test(e.token);
-}
-function Qa(e, t) {
-  return Za(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const Bh = "comfyd", $h = "comfyd.token.", zh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function eu(e) {
-  return Za(e) ? [Ph, jh + e.token] : [];
+  return zh.test(e.token);
 }
-class $h {
+function tu(e, t) {
+  return eu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function nu(e) {
+  return eu(e) ? [Bh, $h + e.token] : [];
+}
+class Uh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Mh).then(
-      (t) => Lh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Ph).then(
+      (t) => jh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,7 +4130,7 @@ function Ht(e, t) {
   const n = e.getNodeById?.(t);
   return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function zh(e, t) {
+function Wh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function jl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Uh(e, t) {
+function qh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Wh(e, t) {
+function Jh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function qh(e) {
+function Hh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Jh(e, t) {
+function Vh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,13 +4178,13 @@ function Kn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Hh(r, o);
+    let l = Gh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const Bl = 128;
-function Hh(e, t) {
+function Gh(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4208,7 +4208,7 @@ const Gt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function tu(e, t, n = {}) {
+function ru(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4258,13 +4258,13 @@ function tu(e, t, n = {}) {
   const ee = (W, ie) => {
     const le = W.map((me, q) => {
       const R = ie[me];
-      let D = $[me];
+      let S = $[me];
       if (R.length) {
         let Y = 0;
         for (const at of R) Y += $[at];
-        D = Y / R.length;
+        S = Y / R.length;
       }
-      return [D, q, me];
+      return [S, q, me];
     });
     return le.sort((me, q) => Ei(me[0], q[0]) || me[1] - q[1]), le.map((me) => me[2]);
   };
@@ -4278,25 +4278,25 @@ function tu(e, t, n = {}) {
     ie < ue && (ue = ie, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
-  let Se = r, ke = i;
+  let De = r, ke = i;
   for (let W = 0; W < y; W++) {
     let ie = 0, le = i;
     for (const me of X[W]) {
       const q = e[me];
       let R = le;
       if (h[me].length) {
-        let D = 0;
-        for (const Y of h[me]) D += de[Y] + e[Y].h / 2;
-        R = Math.max(le, D / h[me].length - q.h / 2);
+        let S = 0;
+        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
+        R = Math.max(le, S / h[me].length - q.h / 2);
       }
-      ne[me] = Se, de[me] = R, le = R + q.h + s, ie = Math.max(ie, q.w), ke = Math.max(ke, R + q.h);
+      ne[me] = De, de[me] = R, le = R + q.h + s, ie = Math.max(ie, q.w), ke = Math.max(ke, R + q.h);
     }
-    Se += ie + s;
+    De += ie + s;
   }
   const Ae = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
     Ae.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, w[W]);
-  return { pos: Ae, layer: ct, width: y ? Se - s - r : 0, height: ke - i };
+  return { pos: Ae, layer: ct, width: y ? De - s - r : 0, height: ke - i };
 }
 function $l(e, t, n, r) {
   const i = new Float64Array(r);
@@ -4323,10 +4323,10 @@ function oo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Vh(e, t, n = 0) {
+function Kh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function nu(e, t, n = Gt.spacing) {
+function iu(e, t, n = Gt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4347,24 +4347,24 @@ function Ci(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function ru(e) {
+function su(e) {
   const t = [];
   for (const n of On(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = zh(e, r.link);
+      const i = Wh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Gh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function iu(e, t, n, r) {
+const Yh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
+function ou(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Kh(e, t, n = {}) {
+function Xh(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4373,41 +4373,41 @@ function Kh(e, t, n = {}) {
   } else l = On(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Gh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = ru(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: h } = tu(a, b, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = On(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), C = a.slice().sort((w, y) => h.get(w.id) - h.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Yh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), b = su(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: h } = ru(a, b, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = On(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), C = a.slice().sort((w, y) => h.get(w.id) - h.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
   for (const w of C) {
     const [y, F] = g.get(w.id), $ = { ...w, x: y, y: F };
-    v.length && ($.y = nu($, v.concat(k), s)), k.push($), iu(Ht(e, w.id), $.x, $.y, i);
+    v.length && ($.y = iu($, v.concat(k), s)), k.push($), ou(Ht(e, w.id), $.x, $.y, i);
   }
   return C.map((w) => w.id);
 }
-function Yh(e, t, n = {}) {
+function Zh(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((k) => Ht(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ci(k, r)), a = On(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = ru(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = tu(c, b, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ci(k, r)), a = On(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = su(e), b = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = ru(c, b, { x: 0, y: 0, spacing: s });
   let h = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
     !y || !o.has(String(w)) || (h = Math.max(h, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
   }
   if (h === -1 / 0) {
-    const k = Xh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const F = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some(($) => Vh(F, $, s / 2)) && (y = null);
+      a.some(($) => Kh(F, $, s / 2)) && (y = null);
     }
     y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [h, x] = y;
   }
   const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), C = a.slice();
   for (const k of v) {
     const [w, y] = g.pos.get(k.id), F = { ...k, x: h + w, y: x + y };
-    F.y = nu(F, C, s), C.push(F), iu(Ht(e, k.id), F.x, F.y, i);
+    F.y = iu(F, C, s), C.push(F), ou(Ht(e, k.id), F.x, F.y, i);
   }
   return v.map((k) => k.id);
 }
-function Xh(e) {
+function Qh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4515,40 +4515,40 @@ const pi = {
     const t = qn(e.mode, "mode");
     return Object.hasOwn(xs, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, su = Object.freeze(Object.keys(pi)), Ul = new Set(su.filter((e) => e !== "get_graph"));
-function Zh(e) {
+}, lu = Object.freeze(Object.keys(pi)), Ul = new Set(lu.filter((e) => e !== "get_graph"));
+function ep(e) {
   nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
     r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${su.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(pi, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${lu.join(", ")}`), { type: t, ...pi[t](n) };
 }
-const Qh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), ep = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function tp(e, t, n) {
+const tp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), np = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function rp(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Jh(e, t);
+    const s = Vh(e, t);
     return s && !s.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Kn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Qh.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : ep.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return tp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : np.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function np(e) {
+function ip(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Wl(e, t, n, r) {
-  const i = Wh(t, n);
-  i || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, qh(t)));
-  const s = tp(i, t, r), o = i.value;
+  const i = Jh(t, n);
+  i || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Hh(t)));
+  const s = rp(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return np(i);
+  return ip(i);
 }
 function Xt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
@@ -4559,15 +4559,15 @@ function Xt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function rp(e) {
+function sp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function ip(e) {
+function op(e) {
   const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && Yh(e.graph, t, { LiteGraph: e.LiteGraph, view: rp(e) });
+  e.pending.clear(), t.length && Zh(e.graph, t, { LiteGraph: e.LiteGraph, view: sp(e) });
 }
-const sp = {
+const lp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
@@ -4591,7 +4591,7 @@ const sp = {
     return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), i = Uh(n, t.from_slot);
+    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), i = qh(n, t.from_slot);
     i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4636,7 +4636,7 @@ const sp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Xt(e, i, `node_ids[${s}]`).id), r = Kh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Xt(e, i, `node_ids[${s}]`).id), r = Xh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4651,24 +4651,24 @@ const sp = {
     const n = Xt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, op = "BATCH_MODE_PARTIAL";
-function lp(e) {
-  return e === op || e === 2 || String(e).toLowerCase() === "partial";
+}, cp = "BATCH_MODE_PARTIAL";
+function ap(e) {
+  return e === cp || e === 2 || String(e).toLowerCase() === "partial";
 }
 function ql(e, t) {
   const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function cp(e, t) {
+function up(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = lp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = ap(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
     let x;
     try {
-      x = Zh(n[h]);
+      x = ep(n[h]);
     } catch (C) {
       if (c[h] = ql(h, C), !i) {
         u = h;
@@ -4679,7 +4679,7 @@ function cp(e, t) {
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
     const v = i && Ul.has(x.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...sp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...lp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
     } catch (C) {
       if (c[h] = ql(h, C), !i) {
         u = h;
@@ -4696,7 +4696,7 @@ function cp(e, t) {
       x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: h, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  ip(o), r.setDirtyCanvas?.(!0, !0);
+  op(o), r.setDirtyCanvas?.(!0, !0);
   const b = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
     ok: b,
@@ -4708,7 +4708,7 @@ function cp(e, t) {
 function Jl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function ap(e) {
+function fp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4718,7 +4718,7 @@ function ap(e) {
   } };
 }
 function Hl(e, t) {
-  const n = ap(e);
+  const n = fp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4730,8 +4730,8 @@ function Hl(e, t) {
     }
   }
 }
-const up = 1e3, fp = 1500, dp = 120, hp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", pp = 200, gp = 50, mp = 1e4, _p = 1e3, bp = 128, Rs = 1024 * 1024 - 1024;
-function yp(e) {
+const dp = 1e3, hp = 1500, pp = 120, gp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", mp = 200, _p = 50, bp = 1e4, yp = 1e3, wp = 128, Rs = 1024 * 1024 - 1024;
+function kp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4739,9 +4739,9 @@ function yp(e) {
 }
 function Es(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${yp(n)}`.slice(0, bp);
+  return `${e}:${r}~${kp(n)}`.slice(0, wp);
 }
-function wp(e, t = hp) {
+function xp(e, t = gp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4754,7 +4754,7 @@ function wp(e, t = hp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Ap(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4771,7 +4771,7 @@ function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class xp {
+class vp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4809,7 +4809,7 @@ class xp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), fp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), hp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4839,20 +4839,20 @@ class xp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > gp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > _p : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, pp);
+      }, mp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = wp(await this.d.objectInfo?.());
+        this.objectInfoJson = xp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4865,7 +4865,7 @@ class xp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Qa(t, "/comfy/editor/ws"), eu(t));
+      n = new this.d.WebSocket(tu(t, "/comfy/editor/ws"), nu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4873,7 +4873,7 @@ class xp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === up) {
+        if (r?.code === dp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4954,7 +4954,7 @@ class xp {
     let r;
     this.busy++;
     try {
-      r = Hl(this.d.app, () => cp(n, t));
+      r = Hl(this.d.app, () => up(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4966,7 +4966,7 @@ class xp {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Ap),
+      results: (r.results ?? []).filter(Boolean).map(Rp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -5075,12 +5075,12 @@ class xp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, dp);
+    }, pp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < mp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < bp || this.d.app.configuringGraph) return;
     if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5117,7 +5117,7 @@ class xp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < _p)) {
+    if (!(this.focused && t - this.focusSentAt < yp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5138,11 +5138,11 @@ function Gl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Ap(e) {
+function Rp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, vp = 16, Rp = 256, Ep = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Ep.has(e);
+const co = 200, Ep = 16, Cp = 256, Sp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Sp.has(e);
 function ir(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5151,24 +5151,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Cp(e, t) {
+function Dp(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
   return n && r ? r > n : !(rr(ir(e.status)) && !rr(ir(t.status)));
 }
-function Dp(e) {
+function Tp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= co) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(rr(ir(i.status))) - Number(rr(ir(r.status))) || et(r.queued_at_ms) - et(i.queued_at_ms));
   for (const r of n.slice(0, t.length - co))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function ou(e, t, { workingTurn: n = 0 } = {}) {
+function cu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Cp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(ir(t.status)) && (e.runTurns[r] = n), Dp(e), !0) : !1;
+  return Dp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(ir(t.status)) && (e.runTurns[r] = n), Tp(e), !0) : !1;
 }
-function Sp(e) {
+function Fp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5179,11 +5179,11 @@ function Sp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Tp(e, t, n) {
-  const r = Sp(n), i = Number(t) || 0;
+function Ip(e, t, n) {
+  const r = Fp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Fp(e, t) {
+function Op(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = et(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5198,15 +5198,15 @@ function Fp(e, t) {
   }
   return s || i[0].id;
 }
-function Ip(e) {
+function Np(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => et(r.queued_at_ms) - et(i.queued_at_ms) || et(r.number) - et(i.number));
   for (const r of n) {
-    const i = Fp(e, r);
+    const i = Op(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Op(e, t = () => "") {
+function Mp(e, t = () => "") {
   const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5251,7 +5251,7 @@ function Op(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= vp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Ep || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
@@ -5266,7 +5266,7 @@ function ln(e, t) {
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function lu() {
+function au() {
   return {
     sessionId: "",
     session: null,
@@ -5295,13 +5295,13 @@ function lu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function Np(e) {
+function Lp(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function cu(e, t = "") {
-  Object.assign(e, lu(), { sessionId: t });
+function uu(e, t = "") {
+  Object.assign(e, au(), { sessionId: t });
 }
 function Zl(e, t) {
   const n = Number(t) || 0;
@@ -5352,18 +5352,18 @@ function Ql(e, t) {
 function ec(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function au(e) {
+function fu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Mp(e, t) {
+function Pp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = au(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = fu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    cu(e, c), e.logs = s;
+    uu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
     ec(e, r.session), r.status !== void 0 && (e.status = ln(r.status, "SESSION_STATUS_") || e.status);
@@ -5374,7 +5374,7 @@ function Mp(e, t) {
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return ou(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return cu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
     return n === "configured" && r.session && ec(e, r.session), !1;
   if (i) {
@@ -5423,7 +5423,7 @@ function Mp(e, t) {
     case "tool_call":
       return Jn(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Tp(e, r.turn_id, r.result_json), Jn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Ip(e, r.turn_id, r.result_json), Jn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const s = Number(r.to_message_id) || 0;
       if (!s) return !1;
@@ -5441,11 +5441,11 @@ function Mp(e, t) {
       return !1;
   }
 }
-function Lp(e, t, n, r = []) {
+function jp(e, t, n, r = []) {
   const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function Pp(e, t, n) {
+function Bp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const s = Xn(e, n.id);
@@ -5455,7 +5455,7 @@ function tc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function jp(e, t, n) {
+function $p(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5465,15 +5465,15 @@ function si(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Bp = 15e3, $p = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), zp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const zp = 15e3, Up = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Wp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function mi(e) {
-  return zp.has(String(e?.code ?? ""));
+  return Wp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Up {
+class qp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5513,7 +5513,7 @@ class Up {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Qa(t, "/comfy/session/ws"), eu(t));
+      n = new this.d.WebSocket(tu(t, "/comfy/session/ws"), nu(t));
     } catch {
       return this.retry();
     }
@@ -5544,13 +5544,13 @@ class Up {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Bp);
+      }, zp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && cu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && uu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5567,7 +5567,7 @@ class Up {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if ($p.has(i)) {
+      if (Up.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5583,7 +5583,7 @@ class Up {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    au(n) && n.event !== "error" && this.coreBack(), Mp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    fu(n) && n.event !== "error" && this.coreBack(), Pp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5608,30 +5608,42 @@ class Up {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const uu = Object.freeze([
+const du = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Wp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", nc = 64 * 1024, Ds = 4096, qp = 64 * 1024, rc = 8, ic = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Jp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function Hp(e) {
+]), Jp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", nc = 64 * 1024, Ss = 4096, Hp = 64 * 1024, rc = 8, ic = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Vp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Gp(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Oo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return Jp[n] ?? t;
+  return Vp[n] ?? t;
 }
-let Vp = 0;
-function Gp(e) {
+let Kp = 0;
+function Yp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let sc = 0;
-function Kp() {
+function Xp() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return sc += 1, `panel-${e}-${sc}`;
 }
-class Yp {
+function oc(e) {
+  const t = {
+    provider: String(e.provider || "echo"),
+    model: String(e.model ?? ""),
+    base_url: String(e.base_url ?? ""),
+    system_prompt: String(e.system_prompt ?? "")
+  };
+  return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
+}
+function lc(e, t) {
+  return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
+}
+class Zp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5640,9 +5652,9 @@ class Yp {
    *        apiUrl?(path) (the URL of such a path, for <img>)}
    */
   constructor(t) {
-    this.d = t;
+    this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(lu()), this.ui = n({
+    this.state = n(au()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5670,7 +5682,7 @@ class Yp {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Up({
+    }), this.outbox = [], this.client = new qp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5699,7 +5711,7 @@ class Yp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Gp(n.skills)
+      skills: Yp(n.skills)
     };
   }
   start() {
@@ -5732,18 +5744,18 @@ class Yp {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Pp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Bp(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (tc(this.state, t.cid), this.outbox.push(t)) : jp(this.state, t.cid, n.message);
+      mi(n) && !this.client.stopped ? (tc(this.state, t.cid), this.outbox.push(t)) : $p(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = this.ui.form, r = (i, s) => {
-      s !== void 0 && n[i] !== s && (n[i] = s, this.d.writeConfig(i, i === "skills" ? s.join(",") : s));
-    };
-    r("provider", t.provider || "echo"), r("model", t.model ?? ""), r("base_url", t.base_url ?? ""), r("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && r("skills", t.active_skills.map(String));
+    const n = oc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
+    for (const [s, o] of Object.entries(n))
+      !(r && !lc(i[s], r[s])) && !lc(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+    this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
     try {
@@ -5770,13 +5782,25 @@ class Yp {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ds),
-      model: t.model.slice(0, Ds),
-      base_url: t.base_url.slice(0, Ds),
-      system_prompt: t.system_prompt.slice(0, qp)
+      provider: t.provider.slice(0, Ss),
+      model: t.model.slice(0, Ss),
+      base_url: t.base_url.slice(0, Ss),
+      system_prompt: t.system_prompt.slice(0, Hp)
     };
   }
-  async createSession(t = "") {
+  /** Creates a session and selects it. Settings changed while the core is
+   * creating it wait for it (creating() below), or they would go to the
+   * session shown before, and the new one would keep the old settings. */
+  createSession(t = "") {
+    return this.creatingSession || (this.creatingSession = this.createSessionNow(t).finally(() => {
+      this.creatingSession = null;
+    })), this.creatingSession;
+  }
+  /** Resolves once no session is being created (never rejects). */
+  async creating() {
+    this.creatingSession && await this.creatingSession;
+  }
+  async createSessionNow(t) {
     this.ui.busy = !0;
     try {
       const n = {
@@ -5788,7 +5812,7 @@ class Yp {
       this.ui.apiKey = "";
       const i = r.session?.id;
       if (!i) throw new Error("the core answered without a session id");
-      this.selectSession(String(i)), await this.refreshSessions();
+      this.coreConfig = { sid: String(i), values: oc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -5822,48 +5846,63 @@ class Yp {
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
   }
+  /** Runs a settings change after the ones before it and after a pending
+   * session creation. The bridge may apply requests that are in flight
+   * together in any order, so one at a time, each reading the form when it
+   * goes out: an older value never wins over a newer one, and a change made
+   * while a session is being created reaches the new session. */
+  settingsStep(t) {
+    const n = this.settingsQueue.then(async () => (await this.creating(), t()));
+    return this.settingsQueue = n.catch(() => {
+    }), n;
+  }
   /** Saves provider, model, base URL and system prompt (workflow + core). */
-  async saveConfig() {
-    const t = this.configFields();
-    for (const [n, r] of Object.entries(t)) this.d.writeConfig(n, r);
-    if (this.ui.form.session_id)
-      try {
-        await this.client.request("configure", { session_id: this.ui.form.session_id, ...t }), this.ui.notice = "";
-      } catch (n) {
-        this.ui.notice = `configure: ${n.message}`;
-      }
+  saveConfig() {
+    for (const [t, n] of Object.entries(this.configFields())) this.d.writeConfig(t, n);
+    return this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("configure", { session_id: this.ui.form.session_id, ...this.configFields() }), this.ui.notice = "";
+        } catch (t) {
+          this.ui.notice = `configure: ${t.message}`;
+        }
+    });
   }
   /** Sends the API key to the core and forgets it. */
-  async setApiKey() {
+  setApiKey() {
     const t = this.ui.apiKey;
-    if (this.ui.apiKey = "", !this.ui.form.session_id) {
-      this.ui.notice = "create or choose a session first";
-      return;
-    }
-    try {
-      await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
-    } catch (n) {
-      this.ui.notice = `API key: ${n.message}`;
-    }
+    return this.ui.apiKey = "", this.settingsStep(async () => {
+      if (!this.ui.form.session_id) {
+        this.ui.notice = "create or choose a session first";
+        return;
+      }
+      try {
+        await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
+      } catch (n) {
+        this.ui.notice = `API key: ${n.message}`;
+      }
+    });
   }
-  async toggleSkill(t, n) {
+  toggleSkill(t, n) {
     this.skillsChosen = !0;
     const r = new Set(this.ui.form.skills);
     n ? r.add(t) : r.delete(t);
     const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];
-    if (this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), !!this.ui.form.session_id)
-      try {
-        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: s });
-      } catch (o) {
-        this.ui.notice = `skills: ${o.message}`;
-      }
+    return this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: [...this.ui.form.skills] });
+        } catch (o) {
+          this.ui.notice = `skills: ${o.message}`;
+        }
+    });
   }
   /** Adds files for the next message: each is checked, then uploaded at
    * once (the core stores it by its hash); its chip says how it went. */
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = Hp(i), o = { key: `att-${++Vp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      const s = Gp(i), o = { key: `att-${++Kp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
       if (this.ui.attachments.length >= rc) {
         this.ui.notice = `at most ${rc} files per message`;
         break;
@@ -5916,14 +5955,15 @@ class Yp {
       this.ui.notice = `a message is at most ${nc} characters`;
       return;
     }
-    this.ui.form.session_id || await this.createSession();
+    await this.settingsStep(() => {
+    }), this.ui.form.session_id || await this.createSession();
     const r = this.ui.form.session_id;
     if (!r) return;
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: Kp(), sid: r, content: t, attachments: i };
-    if (Lp(this.state, s.cid, t, i), this.client.outage) {
+    const s = { cid: Xp(), sid: r, content: t, attachments: i };
+    if (jp(this.state, s.cid, t, i), this.client.outage) {
       tc(this.state, s.cid), this.outbox.push(s);
       return;
     }
@@ -5936,7 +5976,7 @@ class Yp {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) ou(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) cu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6009,43 +6049,43 @@ class Yp {
       }
   }
 }
-const ao = "ComfydAgentPanel", oc = "comfyd-panel-style", lc = Object.freeze([440, 560]), Xp = 320, cc = (e) => e?.comfyClass === ao || e?.type === ao;
-function Zp(e, t) {
-  if (e.getElementById(oc)) return;
+const ao = "ComfydAgentPanel", cc = "comfyd-panel-style", ac = Object.freeze([440, 560]), Qp = 320, uc = (e) => e?.comfyClass === ao || e?.type === ao;
+function eg(e, t) {
+  if (e.getElementById(cc)) return;
   const n = e.createElement("style");
-  n.id = oc, n.textContent = t, e.head.appendChild(n);
-}
-function Qp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
-}
-function eg(e) {
-  for (const [t, n] of uu) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Qp(r);
-  }
+  n.id = cc, n.textContent = t, e.head.appendChild(n);
 }
 function tg(e) {
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+}
+function ng(e) {
+  for (const [t, n] of du) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), tg(r);
+  }
+}
+function rg(e) {
   const t = {};
-  for (const [n, r] of uu) {
+  for (const [n, r] of du) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function ng(e, t) {
+function ig(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Zp(r, t.css), eg(e);
+  eg(r, t.css), ng(e);
   const i = (b, g) => {
     const h = (e.widgets ?? []).find((x) => x.name === b);
     !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new Yp({
+  }, s = new Zp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => tg(e),
+    readConfig: () => rg(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -6058,7 +6098,7 @@ function ng(e, t) {
     const b = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Xp,
+      getMinHeight: () => Qp,
       getValue: () => {
       },
       setValue: () => {
@@ -6068,7 +6108,7 @@ function ng(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], lc[0]), Math.max(e.size[1], lc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], ac[0]), Math.max(e.size[1], ac[1])]);
   };
   c();
   let a = !1;
@@ -6090,15 +6130,15 @@ function ng(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function ac(e, t) {
+function fc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function rg(e) {
+function sg(e) {
   if (Array.isArray(e)) return e;
 }
-function ig(e, t) {
+function og(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6116,29 +6156,29 @@ function ig(e, t) {
     return l;
   }
 }
-function sg() {
+function lg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function og(e, t) {
-  return rg(e) || ig(e, t) || lg(e, t) || sg();
+function cg(e, t) {
+  return sg(e) || og(e, t) || ag(e, t) || lg();
 }
-function lg(e, t) {
+function ag(e, t) {
   if (e) {
-    if (typeof e == "string") return ac(e, t);
+    if (typeof e == "string") return fc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? ac(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? fc(e, t) : void 0;
   }
 }
-const fu = Object.entries, cg = Object.keys, uc = Object.setPrototypeOf, ag = Object.isFrozen, du = Object.getPrototypeOf, hu = Object.getOwnPropertyDescriptor;
-let qe = Object.freeze, Pe = Object.seal, tn = Object.create, pu = typeof Reflect < "u" && Reflect, Di = pu.apply, uo = pu.construct;
+const hu = Object.entries, ug = Object.keys, dc = Object.setPrototypeOf, fg = Object.isFrozen, pu = Object.getPrototypeOf, gu = Object.getOwnPropertyDescriptor;
+let qe = Object.freeze, Pe = Object.seal, tn = Object.create, mu = typeof Reflect < "u" && Reflect, Si = mu.apply, uo = mu.construct;
 qe || (qe = function(t) {
   return t;
 });
 Pe || (Pe = function(t) {
   return t;
 });
-Di || (Di = function(t, n) {
+Si || (Si = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
@@ -6146,16 +6186,16 @@ uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), ug = Oe(Array.prototype.lastIndexOf), fc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), fg = Oe(Array.prototype.slice), dg = Oe(Array.prototype.splice), Zn = Array.isArray, Ss = gu(Set), Ts = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Fs = Oe(String.prototype.toString), hg = Oe(String.prototype.match), oi = Oe(String.prototype.replace), Is = Oe(String.prototype.indexOf), pg = Oe(String.prototype.trim), gg = Oe(Number.prototype.toString), mg = Oe(Boolean.prototype.toString), dc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), hc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), _g = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Di(_g, t, [n]);
-}, Bt = gu(TypeError);
+const jt = Oe(Array.prototype.forEach), dg = Oe(Array.prototype.lastIndexOf), hc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), hg = Oe(Array.prototype.slice), pg = Oe(Array.prototype.splice), Zn = Array.isArray, Ds = _u(Set), Ts = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Fs = Oe(String.prototype.toString), gg = Oe(String.prototype.match), oi = Oe(String.prototype.replace), Is = Oe(String.prototype.indexOf), mg = Oe(String.prototype.trim), _g = Oe(Number.prototype.toString), bg = Oe(Boolean.prototype.toString), pc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), gc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), yg = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Si(yg, t, [n]);
+}, Bt = _u(TypeError);
 function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Di(e, t, r);
+    return Si(e, t, r);
   };
 }
-function gu(e) {
+function _u(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return uo(e, n);
@@ -6163,49 +6203,49 @@ function gu(e) {
 }
 function ye(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
-  if (uc && uc(e, null), !Zn(t)) return e;
+  if (dc && dc(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (ag(t) || (t[r] = s), i = s);
+      s !== i && (fg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function bg(e) {
+function wg(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
-function Si(e) {
+function Di(e) {
   const t = tn(null);
-  for (const r of fu(e)) {
-    var n = og(r, 2);
+  for (const r of hu(e)) {
+    var n = cg(r, 2);
     const i = n[0], s = n[1];
-    Ye(e, i) && (Zn(s) ? t[i] = bg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
+    Ye(e, i) && (Zn(s) ? t[i] = wg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Di(s) : t[i] = s);
   }
   return t;
 }
 function br(e) {
-  const t = tn(null), n = cg(e);
+  const t = tn(null), n = ug(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function yg(e) {
+function kg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return gg(e);
+      return _g(e);
     case "boolean":
-      return mg(e);
+      return bg(e);
     case "bigint":
-      return dc ? dc(e) : "0";
+      return pc ? pc(e) : "0";
     case "symbol":
-      return hc ? hc(e) : "Symbol()";
+      return gc ? gc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6224,27 +6264,27 @@ function yg(e) {
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const r = hu(e, t);
+    const r = gu(e, t);
     if (r) {
       if (r.get) return Oe(r.get);
       if (typeof r.value == "function") return Oe(r.value);
     }
-    e = du(e);
+    e = pu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function wg(e, t) {
+function xg(e, t) {
   for (; e !== null; ) {
-    const n = hu(e, t);
+    const n = gu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = du(e);
+    e = pu(e);
   }
   return null;
 }
-function kg(e) {
+function Ag(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6252,7 +6292,7 @@ function kg(e) {
     return !1;
   }
 }
-const pc = qe([
+const mc = qe([
   "a",
   "abbr",
   "acronym",
@@ -6442,7 +6482,7 @@ const pc = qe([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), xg = qe([
+]), vg = qe([
   "animate",
   "color-profile",
   "cursor",
@@ -6496,7 +6536,7 @@ const pc = qe([
   "munder",
   "munderover",
   "mprescripts"
-]), Ag = qe([
+]), Rg = qe([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6512,7 +6552,7 @@ const pc = qe([
   "annotation-xml",
   "mprescripts",
   "none"
-]), gc = qe(["#text"]), mc = qe([
+]), _c = qe(["#text"]), bc = qe([
   "accept",
   "action",
   "align",
@@ -6824,7 +6864,7 @@ const pc = qe([
   "y2",
   "z",
   "zoomandpan"
-]), _c = qe([
+]), yc = qe([
   "accent",
   "accentunder",
   "align",
@@ -6885,14 +6925,14 @@ const pc = qe([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), vg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Rg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Eg = Pe(/\${[\w\W]*/g), Cg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Dg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Sg = Pe(/^aria-[\-\w]+$/), bc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Tg = Pe(/^(?:\w+script|data):/i), Fg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ig = Pe(/^html$/i), Og = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Pe(/<[/\w!]/g), yc = Pe(/<[/\w]/g), Ng = Pe(/<\/no(script|embed|frames)/i), wc = Pe(/\/>/i), Mg = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Lg = Pe(/^[\r\n\t ]+/), Me = {
+]), Eg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Cg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Sg = Pe(/\${[\w\W]*/g), Dg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Tg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Fg = Pe(/^aria-[\-\w]+$/), wc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Ig = Pe(/^(?:\w+script|data):/i), Og = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ng = Pe(/^html$/i), Mg = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Pe(/<[/\w!]/g), kc = Pe(/<[/\w]/g), Lg = Pe(/<\/no(script|embed|frames)/i), xc = Pe(/\/>/i), Pg = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), jg = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Pg = qe(ye({}, [
+}, Bg = qe(ye({}, [
   "style",
   "script",
   "xmp",
@@ -6901,9 +6941,9 @@ const pc = qe([
   "noframes",
   "plaintext",
   "noscript"
-])), jg = function() {
+])), $g = function() {
   return typeof window > "u" ? null : window;
-}, Bg = function(t, n) {
+}, zg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6921,7 +6961,7 @@ const pc = qe([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, kc = function() {
+}, Ac = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6937,11 +6977,11 @@ const pc = qe([
   return Ye(t, n) && Zn(t[n]) ? ye(i.base ? br(i.base) : {}, t[n], i.transform) : r;
 }, js = function(t, n, r) {
   const i = Ye(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Si(i) : r;
+  return i && typeof i == "object" ? Di(i) : r;
 };
-function mu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : jg();
-  const t = (O) => mu(O);
+function bu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : $g();
+  const t = (O) => bu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6949,14 +6989,14 @@ function mu() {
     return y ? y(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, X = wg(d, "namespaceURI"), ue = function(f) {
+  }, X = xg(d, "namespaceURI"), ue = function(f) {
     return X ? X(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, de = "", Se, ke = !1, Ae = 0;
+  let ne, de = "", De, ke = !1, Ae = 0;
   const ct = function() {
     if (Ae > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
@@ -6976,24 +7016,24 @@ function mu() {
       Ae--;
     }
   }, me = function() {
-    return ke || (Se = Bg(u, i), ke = !0), Se;
-  }, q = n, R = q.implementation, D = q.createNodeIterator, Y = q.createDocumentFragment, at = q.getElementsByTagName, hn = r.importNode;
-  let ve = kc();
-  t.isSupported = typeof fu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const Jr = vg, pn = Rg, Bo = Eg, p = Dg, m = Sg, A = Tg, P = Fg, S = Og;
-  let I = bc, M = null;
+    return ke || (De = zg(u, i), ke = !0), De;
+  }, q = n, R = q.implementation, S = q.createNodeIterator, Y = q.createDocumentFragment, at = q.getElementsByTagName, hn = r.importNode;
+  let ve = Ac();
+  t.isSupported = typeof hu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const Jr = Eg, pn = Cg, Bo = Sg, p = Tg, m = Fg, A = Ig, P = Og, D = Mg;
+  let I = wc, M = null;
   const B = ye({}, [
-    ...pc,
+    ...mc,
     ...Os,
     ...Ns,
     ...Ms,
-    ...gc
+    ..._c
   ]);
   let N = null;
   const T = ye({}, [
-    ...mc,
+    ...bc,
     ...Ls,
-    ..._c,
+    ...yc,
     ...li
   ]);
   let V = null, z = null, Z = null;
@@ -7069,11 +7109,11 @@ function mu() {
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
   let jn = xt, Vi = !1, Go = null;
-  const Gu = ye({}, [
+  const Yu = ye({}, [
     Hr,
     Vr,
     xt
-  ], Fs), Ku = qe(ye({}, [
+  ], Fs), Xu = qe(ye({}, [
     "mi",
     "mo",
     "mn",
@@ -7081,9 +7121,9 @@ function mu() {
     "mtext"
   ]));
   let Gi = null;
-  const Yu = qe(ye({}, ["annotation-xml"]));
+  const Zu = qe(ye({}, ["annotation-xml"]));
   let Ki = null;
-  const Xu = qe(tn(null)), Zu = ye({}, [
+  const Qu = qe(tn(null)), ef = ye({}, [
     "title",
     "style",
     "font",
@@ -7091,21 +7131,21 @@ function mu() {
     "script"
   ]);
   let lr = null;
-  const Qu = ["application/xhtml+xml", "text/html"], ef = "text/html";
+  const tf = ["application/xhtml+xml", "text/html"], nf = "text/html";
   let Ne = null, Gr = null;
-  const tf = n.createElement("form"), Ko = function(f) {
+  const rf = n.createElement("form"), Ko = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Yi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Si(f), lr = Qu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? ef : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Fs : Rn, M = Zt(f, "ALLOWED_TAGS", B, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Go = Zt(f, "ALLOWED_NAMESPACES", Gu, { transform: Fs }), Ho = Zt(f, "ADD_URI_SAFE_ATTR", Vo, {
+    (!f || typeof f != "object") && (f = {}), f = Di(f), lr = tf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? nf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Fs : Rn, M = Zt(f, "ALLOWED_TAGS", B, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Go = Zt(f, "ALLOWED_NAMESPACES", Yu, { transform: Fs }), Ho = Zt(f, "ADD_URI_SAFE_ATTR", Vo, {
       transform: Ne,
       base: Vo
     }), qo = Zt(f, "ADD_DATA_URI_TAGS", Jo, {
       transform: Ne,
       base: Jo
-    }), bn = Zt(f, "FORBID_CONTENTS", Wo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, be = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, $e = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, mn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, Ji = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = kg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : bc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Ku), Ki = js(f, "HTML_INTEGRATION_POINTS", Yu);
-    const _ = js(f, "CUSTOM_ELEMENT_HANDLING", Xu);
-    if (V = tn(null), Ye(_, "tagNameCheck") && Ko(_.tagNameCheck) && (V.tagNameCheck = _.tagNameCheck), Ye(_, "attributeNameCheck") && Ko(_.attributeNameCheck) && (V.attributeNameCheck = _.attributeNameCheck), Ye(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = ye({}, gc), N = tn(null), Pn.html === !0 && (ye(M, pc), ye(N, mc)), Pn.svg === !0 && (ye(M, Os), ye(N, Ls), ye(N, li)), Pn.svgFilters === !0 && (ye(M, Ns), ye(N, Ls), ye(N, li)), Pn.mathMl === !0 && (ye(M, Ms), ye(N, _c), ye(N, li))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === B && (M = br(M)), ye(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = br(N)), ye(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (bn === Wo && (bn = br(bn)), ye(bn, f.ADD_FORBID_CONTENTS, Ne)), Ji && (M["#text"] = !0), $e && ye(M, [
+    }), bn = Zt(f, "FORBID_CONTENTS", Wo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Di(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, be = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, $e = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, mn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, Ji = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ag(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : wc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Xu), Ki = js(f, "HTML_INTEGRATION_POINTS", Zu);
+    const _ = js(f, "CUSTOM_ELEMENT_HANDLING", Qu);
+    if (V = tn(null), Ye(_, "tagNameCheck") && Ko(_.tagNameCheck) && (V.tagNameCheck = _.tagNameCheck), Ye(_, "attributeNameCheck") && Ko(_.attributeNameCheck) && (V.attributeNameCheck = _.attributeNameCheck), Ye(_, "allowCustomizedBuiltInElements") && typeof _.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = _.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = ye({}, _c), N = tn(null), Pn.html === !0 && (ye(M, mc), ye(N, bc)), Pn.svg === !0 && (ye(M, Os), ye(N, Ls), ye(N, li)), Pn.svgFilters === !0 && (ye(M, Ns), ye(N, Ls), ye(N, li)), Pn.mathMl === !0 && (ye(M, Ms), ye(N, yc), ye(N, li))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === B && (M = br(M)), ye(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = br(N)), ye(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (bn === Wo && (bn = br(bn)), ye(bn, f.ADD_FORBID_CONTENTS, Ne)), Ji && (M["#text"] = !0), $e && ye(M, [
       "html",
       "head",
       "body"
@@ -7124,17 +7164,17 @@ function mu() {
   }, Yo = ye({}, [
     ...Os,
     ...Ns,
-    ...xg
-  ]), Xo = ye({}, [...Ms, ...Ag]), nf = function(f, _, E) {
+    ...vg
+  ]), Xo = ye({}, [...Ms, ...Rg]), sf = function(f, _, E) {
     return _ === xt ? f === "svg" : _ === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, rf = function(f, _, E) {
+  }, of = function(f, _, E) {
     return _ === xt ? f === "math" : _ === Vr ? f === "math" && Ki[E] : !!Xo[f];
-  }, sf = function(f, _, E) {
-    return _ === Vr && !Ki[E] || _ === Hr && !Gi[E] ? !1 : !Xo[f] && (Zu[f] || !Yo[f]);
-  }, of = function(f) {
+  }, lf = function(f, _, E) {
+    return _ === Vr && !Ki[E] || _ === Hr && !Gi[E] ? !1 : !Xo[f] && (ef[f] || !Yo[f]);
+  }, cf = function(f) {
     const _ = ue(f), E = Rn(ee(f)), L = C(f);
     let Q = jn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Go[_] ? _ === Vr ? nf(E, Q, re) : _ === Hr ? rf(E, Q, re) : _ === xt ? sf(E, Q, re) : lr === "application/xhtml+xml" : !1;
+    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Go[_] ? _ === Vr ? sf(E, Q, re) : _ === Hr ? of(E, Q, re) : _ === xt ? lf(E, Q, re) : lr === "application/xhtml+xml" : !1;
   }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
@@ -7154,7 +7194,7 @@ function mu() {
   }, Xi = function(f) {
     es(f);
     const _ = v(f);
-    _ && jt(fg(_), (E) => {
+    _ && jt(hg(_), (E) => {
       try {
         g(E);
       } catch {
@@ -7212,8 +7252,8 @@ function mu() {
     return Qi(f, (E) => {
       _.push(E);
     }, !0), _;
-  }, lf = function(f, _) {
-    const E = Ss();
+  }, af = function(f, _) {
+    const E = Ds();
     jt(ts(f), (L) => {
       j(L) === Me.element && Ts(E, L);
     }), jt(_, (L) => {
@@ -7223,11 +7263,11 @@ function mu() {
     let E = !1;
     return jt(t.removed, (L) => {
       L.element && (E = E || L.element === f, es(L.element));
-    }), lf(f, _), E;
-  }, cf = 8, af = function(f, _) {
+    }), af(f, _), E;
+  }, uf = 8, ff = function(f, _) {
     const E = _n;
     let L = null;
-    const Q = () => (L || (L = Ss(), jt(_, (re) => {
+    const Q = () => (L || (L = Ds(), jt(_, (re) => {
       Ts(L, re);
     })), L);
     for (let re = 0; ; re++) {
@@ -7236,24 +7276,24 @@ function mu() {
       if (jt(fe, (mt) => {
         j(mt) === Me.documentFragment ? dr(Be, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
       }), !Lt) return;
-      if (re >= cf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (re >= uf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       jt(Be, (mt, ot) => {
-        uf(mt, ot > 0, f, Q());
+        df(mt, ot > 0, f, Q());
       });
     }
-  }, uf = function(f, _, E, L) {
+  }, df = function(f, _, E, L) {
     const Q = Kr(f);
     let re;
     for (; re = Q.nextNode(); )
       !hr(L, re) || hr(_n, re) || (_ && gt(ve.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, ff = function(f) {
+  }, hf = function(f) {
     _n && Ts(_n, f);
   }, el = function(f, _) {
     return je ? f === "patchsrc" ? !0 : f === "for" && _ !== "label" && _ !== "output" : !1;
-  }, df = function(f) {
+  }, pf = function(f) {
     je && Qi(f, (_) => {
       const E = j(_);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(yc, _.data)) {
+      if (E === Me.processingInstruction || E === Me.comment && Ue(kc, _.data)) {
         try {
           g(_);
         } catch {
@@ -7273,7 +7313,7 @@ function mu() {
     let _ = null, E = null;
     if (nt) f = "<remove></remove>" + f;
     else {
-      const re = hg(f, Lg);
+      const re = gg(f, jg);
       E = re && re[0];
     }
     lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
@@ -7294,7 +7334,7 @@ function mu() {
   }, Kr = function(f) {
     let _ = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const E = $ ? $(f) : f.ownerDocument;
-    return D.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    return S.call(E || f, f, (_ ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, ns = function(f) {
     return f = oi(f, Jr, " "), f = oi(f, pn, " "), f = oi(f, Bo, " "), f;
   }, rs = function(f) {
@@ -7331,8 +7371,8 @@ function mu() {
       E.call(t, f, _, Gr);
     });
   }
-  const hf = function(f, _, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(Ps, f.textContent) && Ue(Ps, f.innerHTML) || je && Pg[_] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(Ps, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(yc, f.data));
+  const gf = function(f, _, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(Ps, f.textContent) && Ue(Ps, f.innerHTML) || je && Bg[_] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(Ps, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(kc, f.data));
   }, Xr = function(f, _) {
     if (f instanceof RegExp) return Ue(f, _);
     if (f instanceof Function) {
@@ -7340,7 +7380,7 @@ function mu() {
       return !!f(_, ...L);
     }
     return !1;
-  }, pf = function(f, _, E) {
+  }, mf = function(f, _, E) {
     if (!z[_] && sl(_) && Xr(V.tagNameCheck, _)) return !1;
     if (Ji && !bn[_] && !bn[Rn(_)]) {
       const L = C(f), Q = v(f);
@@ -7357,8 +7397,8 @@ function mu() {
     return f.length === 0 ? _ : _ === E || _ === L ? br(_) : _;
   }, zn = function(f, _) {
     return f === _ || C(f) !== null ? !1 : (Hi && es(f), !0);
-  }, gf = function(f, _) {
-    if (ff(f), gt(ve.beforeSanitizeElements, f, null), zn(f, _)) return !0;
+  }, _f = function(f, _) {
+    if (hf(f), gt(ve.beforeSanitizeElements, f, null), zn(f, _)) return !0;
     if (Yr(f))
       return Kt(f), !0;
     const E = Ne(ee(f)), L = j(f);
@@ -7366,13 +7406,13 @@ function mu() {
       tagName: E,
       allowedTags: M
     }), zn(f, _)) return !0;
-    if (hf(f, E, L))
+    if (gf(f, E, L))
       return Kt(f), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = pf(f, E, _);
+      const Q = mf(f, E, _);
       return Q === !1 && (gt(ve.afterSanitizeElements, f, null), zn(f, _)) ? !0 : Q;
     }
-    if (L === Me.element && !of(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(Ng, f.innerHTML))
+    if (L === Me.element && !cf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(Lg, f.innerHTML))
       return Kt(f), !0;
     if (Re && L === Me.text) {
       const Q = f.textContent, re = ns(Q);
@@ -7380,14 +7420,14 @@ function mu() {
     }
     return gt(ve.afterSanitizeElements, f, null), zn(f, _);
   }, il = function(f, _, E) {
-    if (Z[_] || el(_, f) || $o && (_ === "id" || _ === "name") && (E in n || E in tf)) return !1;
+    if (Z[_] || el(_, f) || $o && (_ === "id" || _ === "name") && (E in n || E in rf)) return !1;
     const L = N[_] || te.attributeCheck instanceof Function && te.attributeCheck(_, f);
     if (_e && Ue(p, _) || he && Ue(m, _)) return !0;
     if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, _, f) || _ === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Ho[_]) return !0;
     const Q = oi(E, P, "");
     return Ue(I, Q) || (_ === "src" || _ === "xlink:href" || _ === "href") && f !== "script" && Is(E, "data:") === 0 && qo[f] || be && !Ue(A, Q) ? !0 : !E;
-  }, mf = ye({}, [
+  }, bf = ye({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7397,8 +7437,8 @@ function mu() {
     "font-face-uri",
     "missing-glyph"
   ]), sl = function(f) {
-    return !mf[Rn(f)] && Ue(S, f);
-  }, _f = function(f, _, E, L) {
+    return !bf[Rn(f)] && Ue(D, f);
+  }, yf = function(f, _, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, _)) {
       case "TrustedHTML":
         return W(L);
@@ -7406,15 +7446,15 @@ function mu() {
         return le(L);
     }
     return L;
-  }, bf = function(f, _, E, L) {
+  }, wf = function(f, _, E, L) {
     try {
       return E ? f.setAttributeNS(E, _, L) : f.setAttribute(_, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
       return Bn(_, f), !1;
     }
   }, ol = function(f, _) {
-    return je && Ue(Mg, _) ? !0 : Rn(f) === "attributename" && Is(_, "href") !== -1;
-  }, yf = function(f, _) {
+    return je && Ue(Pg, _) ? !0 : Rn(f) === "attributename" && Is(_, "href") !== -1;
+  }, kf = function(f, _) {
     if (gt(ve.beforeSanitizeAttributes, f, null), zn(f, _)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
@@ -7430,7 +7470,7 @@ function mu() {
     const re = Ne(ee(f));
     for (; Q--; ) {
       const fe = E[Q], Be = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne(Be), At = mt;
-      let Je = Be === "value" ? At : pg(At), ll = !1;
+      let Je = Be === "value" ? At : mg(At), ll = !1;
       if (L.attrName = ot, L.attrValue = Je, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(ve.uponSanitizeAttribute, f, L), Je = L.attrValue, zo && (ot === "id" || ot === "name") && Is(Je, Uo) !== 0 && (Bn(Be, f, fe), Je = Uo + Je, ll = !0), ol(Be, Je)) {
         Bn(Be, f, fe);
         continue;
@@ -7440,7 +7480,7 @@ function mu() {
           Bn(Be, f, fe);
           continue;
         }
-        if (!Te && Ue(wc, Je)) {
+        if (!Te && Ue(xc, Je)) {
           Bn(Be, f, fe);
           continue;
         }
@@ -7448,12 +7488,12 @@ function mu() {
           Bn(Be, f, fe);
           continue;
         }
-        Je = _f(re, ot, Lt, Je), Je !== At && bf(f, Be, Lt, Je) && ll && fc(t.removed);
+        Je = yf(re, ot, Lt, Je), Je !== At && wf(f, Be, Lt, Je) && ll && hc(t.removed);
       }
     }
     gt(ve.afterSanitizeAttributes, f, null), zn(f, _);
   }, ss = function(f, _) {
-    gf(f, _), yf(f, _), $n(f.content) && os(f.content);
+    _f(f, _), kf(f, _), $n(f.content) && os(f.content);
   }, os = function(f) {
     let _ = null;
     const E = Kr(f);
@@ -7503,7 +7543,7 @@ function mu() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ = null, E = null, L = null, Q = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = yg(O), typeof O != "string"))
+    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = kg(O), typeof O != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
     st ? (M = gn, N = ze) : Yi(f), t.removed = [];
@@ -7511,7 +7551,7 @@ function mu() {
     let fe = [];
     const Be = _n;
     if (re) {
-      df(O);
+      pf(O);
       const At = ee(O);
       if (typeof At == "string") {
         const Je = Ne(At);
@@ -7520,7 +7560,7 @@ function mu() {
       }
       if (Yr(O))
         throw Xi(O), Bt("root node is clobbered and cannot be sanitized in-place");
-      fe = ts(O), _n = Ss();
+      fe = ts(O), _n = Ds();
     } else if (cr(O))
       _ = tl("<!---->"), E = _.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? _ = E : _.appendChild(E), ls(_);
     else {
@@ -7533,7 +7573,7 @@ function mu() {
       re && ls(O);
       const At = Kr(Lt);
       for (; L = At.nextNode(); ) ss(L, Lt);
-      re && af(O, fe);
+      re && ff(O, fe);
     } catch (At) {
       throw re && (Xi(O), Qo(O, fe)), At;
     } finally {
@@ -7551,40 +7591,40 @@ function mu() {
     }
     const mt = () => $e ? _.outerHTML : _.innerHTML;
     let ot = mt();
-    return Re && Ue(Cg, ot) && (is(_), ot = mt()), $e && M["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && Ue(Ig, _.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
+    return Re && Ue(Dg, ot) && (is(_), ot = mt()), $e && M["!doctype"] && _.ownerDocument && _.ownerDocument.doctype && _.ownerDocument.doctype.name && Ue(Ng, _.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + _.ownerDocument.doctype.name + `>
 ` + ot), ie(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
     Yi(O), st = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
-    Gr = null, st = !1, gn = null, ze = null, ne = Se, de = "";
+    Gr = null, st = !1, gn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, _) {
     Gr || Yi({});
     const E = Ne(O), L = Ne(f);
-    return typeof _ == "string" && (ol(f, _) || !Te && Ue(wc, _)) ? !1 : il(E, L, _);
+    return typeof _ == "string" && (ol(f, _) || !Te && Ue(xc, _)) ? !1 : il(E, L, _);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ye(ve, O) && dr(ve[O], f);
   }, t.removeHook = function(O, f) {
     if (Ye(ve, O)) {
       if (f !== void 0) {
-        const _ = ug(ve[O], f);
-        return _ === -1 ? void 0 : dg(ve[O], _, 1)[0];
+        const _ = dg(ve[O], f);
+        return _ === -1 ? void 0 : pg(ve[O], _, 1)[0];
       }
-      return fc(ve[O]);
+      return hc(ve[O]);
     }
   }, t.removeHooks = function(O) {
     Ye(ve, O) && (ve[O] = []);
   }, t.removeAllHooks = function() {
-    ve = kc();
+    ve = Ac();
   }, t;
 }
-var $g = mu();
-const xc = {};
-function zg(e) {
-  let t = xc[e];
+var Ug = bu();
+const vc = {};
+function Wg(e) {
+  let t = vc[e];
   if (t)
     return t;
-  t = xc[e] = [];
+  t = vc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7597,7 +7637,7 @@ function zg(e) {
 }
 function sr(e, t) {
   typeof t != "string" && (t = sr.defaultChars);
-  const n = zg(t);
+  const n = Wg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7637,12 +7677,12 @@ function sr(e, t) {
 }
 sr.defaultChars = ";/?:@&=+$,#";
 sr.componentChars = "";
-const Ac = {};
-function Ug(e) {
-  let t = Ac[e];
+const Rc = {};
+function qg(e) {
+  let t = Rc[e];
   if (t)
     return t;
-  t = Ac[e] = [];
+  t = Rc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7653,7 +7693,7 @@ function Ug(e) {
 }
 function qt(e, t, n) {
   typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Ug(t);
+  const r = qg(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7689,11 +7729,11 @@ function fo(e) {
 function Ti() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Wg = /^([a-z0-9.+-]+:)/i, qg = /:[0-9]*$/, Jg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Hg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Vg = ["{", "}", "|", "\\", "^", "`"].concat(Hg), Gg = ["'"].concat(Vg), vc = ["%", "/", "?", ";", "#"].concat(Gg), Rc = ["/", "?", "#"], Kg = 255, Ec = /^[+a-z0-9A-Z_-]{0,63}$/, Yg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Cc = {
+const Jg = /^([a-z0-9.+-]+:)/i, Hg = /:[0-9]*$/, Vg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Gg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Kg = ["{", "}", "|", "\\", "^", "`"].concat(Gg), Yg = ["'"].concat(Kg), Ec = ["%", "/", "?", ";", "#"].concat(Yg), Cc = ["/", "?", "#"], Xg = 255, Sc = /^[+a-z0-9A-Z_-]{0,63}$/, Zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Dc = {
   javascript: !0,
   "javascript:": !0
-}, Dc = {
+}, Tc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7713,19 +7753,19 @@ function ho(e, t) {
 Ti.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Jg.exec(s);
+    const a = Vg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Wg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Cc[o]) && (s = s.substr(2), this.slashes = !0)), !Cc[o] && (i || o && !Dc[o])) {
+  let o = Jg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Dc[o]) && (s = s.substr(2), this.slashes = !0)), !Dc[o] && (i || o && !Tc[o])) {
     let a = -1;
-    for (let h = 0; h < Rc.length; h++)
-      r = s.indexOf(Rc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Cc.length; h++)
+      r = s.indexOf(Cc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < vc.length; h++)
-      r = s.indexOf(vc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Ec.length; h++)
+      r = s.indexOf(Ec[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const b = s.slice(0, a);
     s = s.slice(a), this.parseHost(b), this.hostname = this.hostname || "";
@@ -7734,44 +7774,44 @@ Ti.prototype.parse = function(e, t) {
       const h = this.hostname.split(/\./);
       for (let x = 0, v = h.length; x < v; x++) {
         const C = h[x];
-        if (C && !C.match(Ec)) {
+        if (C && !C.match(Sc)) {
           let k = "";
           for (let w = 0, y = C.length; w < y; w++)
             C.charCodeAt(w) > 127 ? k += "x" : k += C[w];
-          if (!k.match(Ec)) {
-            const w = h.slice(0, x), y = h.slice(x + 1), F = C.match(Yg);
+          if (!k.match(Sc)) {
+            const w = h.slice(0, x), y = h.slice(x + 1), F = C.match(Zg);
             F && (w.push(F[1]), y.unshift(F[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Kg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Xg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Dc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Tc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ti.prototype.parseHost = function(e) {
-  let t = qg.exec(e);
+  let t = Hg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: sr,
   encode: qt,
   format: fo,
   parse: ho
-}, Symbol.toStringTag, { value: "Module" })), _u = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, bu = /[\0-\x1F\x7F-\x9F]/, Zg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, yu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, wu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), yu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, wu = /[\0-\x1F\x7F-\x9F]/, em = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, ku = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, xu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, tm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: _u,
-  Cc: bu,
-  Cf: Zg,
+  Any: yu,
+  Cc: wu,
+  Cf: em,
   P: No,
-  S: yu,
-  Z: wu
-}, Symbol.toStringTag, { value: "Module" })), em = [
+  S: ku,
+  Z: xu
+}, Symbol.toStringTag, { value: "Module" })), nm = [
   8364,
   0,
   8218,
@@ -7805,14 +7845,14 @@ const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function tm(e) {
+function rm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function nm(e) {
-  return tm(e) ? 65533 : e >= 128 && e <= 159 && em[e - 128] || e;
+function im(e) {
+  return rm(e) ? 65533 : e >= 128 && e <= 159 && nm[e - 128] || e;
 }
-function rm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(nm(e));
+function sm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(im(e));
 }
 const _t = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7821,7 +7861,7 @@ const _t = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function im(e, t, n, r, i, s) {
+function om(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7832,8 +7872,8 @@ function im(e, t, n, r, i, s) {
   const h = new Int32Array(b), x = new Int32Array(b);
   function v(X, ue) {
     let ne = 0, de = ue;
-    const Se = ue + X;
-    for (; de < Se; ) {
+    const De = ue + X;
+    for (; de < De; ) {
       const ke = _t[e.charCodeAt(a++)];
       if (ke < 89)
         ne += ke, g[de++] = ne;
@@ -7853,9 +7893,9 @@ function im(e, t, n, r, i, s) {
   let k = 0, w = 0;
   function y(X, ue) {
     for (let ne = 0; ne < X; ne++) {
-      const de = ue + ne, Se = u(), ke = u();
-      C[w * 2] = Se, C[w * 2 + 1] = ke, w += 1, h[de] = k;
-      const Ae = (g[Se] < 0 ? x[Se] : 1) + (g[ke] < 0 ? x[ke] : 1);
+      const de = ue + ne, De = u(), ke = u();
+      C[w * 2] = De, C[w * 2 + 1] = ke, w += 1, h[de] = k;
+      const Ae = (g[De] < 0 ? x[De] : 1) + (g[ke] < 0 ? x[ke] : 1);
       x[de] = Ae, k += Ae;
     }
   }
@@ -7866,10 +7906,10 @@ function im(e, t, n, r, i, s) {
     for (let ue = 0; ue < 2; ue++) {
       const ne = C[X * 2 + ue], de = g[ne];
       if (de < 0) {
-        let Se = h[ne];
-        const ke = Se + x[ne];
-        for (; Se < ke; )
-          F[$++] = F[Se++];
+        let De = h[ne];
+        const ke = De + x[ne];
+        for (; De < ke; )
+          F[$++] = F[De++];
       } else
         F[$++] = de;
     }
@@ -7889,7 +7929,7 @@ function im(e, t, n, r, i, s) {
   }
   return j;
 }
-const sm = /* @__PURE__ */ im("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const lm = /* @__PURE__ */ om("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7898,30 +7938,30 @@ var it;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(it || (it = {}));
-const Fi = 32, ku = 21, om = 2097151, po = 2047;
-let xu = 0;
-function lm(e) {
-  const t = e >>> ku;
-  return t === po ? xu : t;
-}
-function cm(e) {
-  return e - it.ZERO >>> 0 <= 9;
-}
+const Fi = 32, Au = 21, cm = 2097151, po = 2047;
+let vu = 0;
 function am(e) {
-  return (e | Fi) - it.LOWER_A >>> 0 <= 5;
+  const t = e >>> Au;
+  return t === po ? vu : t;
 }
 function um(e) {
+  return e - it.ZERO >>> 0 <= 9;
+}
+function fm(e) {
+  return (e | Fi) - it.LOWER_A >>> 0 <= 5;
+}
+function dm(e) {
   return (e | Fi) - it.LOWER_A >>> 0 <= 25;
 }
-var Sc;
+var Fc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Sc || (Sc = {}));
-var Tc;
+})(Fc || (Fc = {}));
+var Ic;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Tc || (Tc = {}));
-function fm(e, t, n, r) {
+})(Ic || (Ic = {}));
+function hm(e, t, n, r) {
   const i = (t & We.BRANCH_LENGTH) >> 7, s = t & We.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7946,17 +7986,17 @@ function fm(e, t, n, r) {
   }
   return -1;
 }
-function Fc(e, t, n) {
+function Oc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function dm(e, t, n) {
+function pm(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Fi) === it.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (cm(l))
+      if (um(l))
         i = i * 16 + (l - it.ZERO);
-      else if (am(l))
+      else if (fm(l))
         i = i * 16 + ((l | Fi) - it.LOWER_A + 10);
       else
         break;
@@ -7973,10 +8013,10 @@ function dm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === it.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= po && (xu = o, o = po), o << ku | i;
+  return o >= po && (vu = o, o = po), o << Au | i;
 }
-function hm(e, t, n) {
-  const r = sm;
+function gm(e, t, n) {
+  const r = lm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7987,9 +8027,9 @@ function hm(e, t, n) {
     const d = i + 1, b = e.charCodeAt(d);
     let g, h;
     if (b === it.NUM) {
-      const x = dm(e, d, s);
-      g = lm(x), g > 0 && e.charCodeAt(d + g - 1) !== it.SEMI && (g = 0), h = g === 0 ? "" : rm(x & om);
-    } else if (um(b)) {
+      const x = pm(e, d, s);
+      g = am(x), g > 0 && e.charCodeAt(d + g - 1) !== it.SEMI && (g = 0), h = g === 0 ? "" : sm(x & cm);
+    } else if (dm(b)) {
       g = 0, h = "";
       const x = b - a;
       let v;
@@ -8046,31 +8086,31 @@ function hm(e, t, n) {
         const F = w >>> 14, $ = e.charCodeAt(y);
         if (F !== 0) {
           if ($ === it.SEMI) {
-            g = y - d + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : Fc(r, v, F);
+            g = y - d + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : Oc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = fm(r, w, v + (F || 1), $);
+        const j = hm(r, w, v + (F || 1), $);
         if (j < 0)
           break;
         v = j, w = r[v], y += 1;
       }
-      h === "" && g > 0 && (h = Fc(r, C, k));
+      h === "" && g > 0 && (h = Oc(r, C, k));
     } else
       g = 0, h = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== it.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function Au(e) {
-  return hm(e, !0, !1);
+function Ru(e) {
+  return gm(e, !0, !1);
 }
-var pm = class {
-  src_Any = _u.source;
-  src_Cc = bu.source;
-  src_Z = wu.source;
+var mm = class {
+  src_Any = yu.source;
+  src_Cc = wu.source;
+  src_Z = xu.source;
   src_P = No.source;
   src_ZPCc = [
     this.src_Z,
@@ -8206,7 +8246,7 @@ var pm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, gm = {
+}, _m = {
   "http:": Bs,
   "https:": Bs,
   "ftp:": Bs,
@@ -8228,23 +8268,23 @@ var pm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, mm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", _m = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function bm() {
-  const e = _m.split("|");
-  return mm.split("|").forEach((t) => {
+}, bm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", ym = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function wm() {
+  const e = ym.split("|");
+  return bm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var ym = {
+var km = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: bm(),
+  tlds: wm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Ic = class {
+}, Nc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8261,7 +8301,7 @@ var ym = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, wm = class {
+}, xm = class {
   __opts__;
   __schemas__;
   re;
@@ -8296,9 +8336,9 @@ var ym = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...ym,
+      ...km,
       ...n
-    }, this.__schemas__ = { ...gm }, this.re = t || new pm(), this.re.set({
+    }, this.__schemas__ = { ..._m }, this.re = t || new mm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8458,7 +8498,7 @@ var ym = {
       let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const C = new Ic(e, v.schema, v.index, v.lastIndex);
+      const C = new Nc(e, v.schema, v.index, v.lastIndex);
       C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), b = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8475,7 +8515,7 @@ var ym = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Ic(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Nc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8507,29 +8547,29 @@ var ym = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, St = 36, Mo = 1, Nr = 26, km = 38, xm = 700, vu = 72, Ru = 128, Eu = "-", Am = /^xn--/, vm = /[^\0-\x7F]/, Rm = /[\x2E\u3002\uFF0E\uFF61]/g, Em = {
+const Qn = 2147483647, Dt = 36, Mo = 1, Nr = 26, Am = 38, vm = 700, Eu = 72, Cu = 128, Su = "-", Rm = /^xn--/, Em = /[^\0-\x7F]/, Cm = /[\x2E\u3002\uFF0E\uFF61]/g, Sm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = St - Mo, Tt = Math.floor, zs = String.fromCharCode;
+}, $s = Dt - Mo, Tt = Math.floor, zs = String.fromCharCode;
 function nn(e) {
-  throw new RangeError(Em[e]);
+  throw new RangeError(Sm[e]);
 }
-function Cm(e, t) {
+function Dm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Cu(e, t) {
+function Du(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Rm, ".");
-  const i = e.split("."), s = Cm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Cm, ".");
+  const i = e.split("."), s = Dm(i, t).join(".");
   return r + s;
 }
-function Du(e) {
+function Tu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8543,47 +8583,47 @@ function Du(e) {
   }
   return t;
 }
-const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : St;
-}, Oc = function(e, t) {
+const Tm = (e) => String.fromCodePoint(...e), Fm = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
+}, Mc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Su = function(e, t, n) {
+}, Fu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / xm) : e >> 1, e += Tt(e / t); e > $s * Nr >> 1; r += St)
+  for (e = n ? Tt(e / vm) : e >> 1, e += Tt(e / t); e > $s * Nr >> 1; r += Dt)
     e = Tt(e / $s);
-  return Tt(r + ($s + 1) * e / (e + km));
-}, Tu = function(e) {
+  return Tt(r + ($s + 1) * e / (e + Am));
+}, Iu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Ru, s = vu, o = e.lastIndexOf(Eu);
+  let r = 0, i = Cu, s = Eu, o = e.lastIndexOf(Su);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = St; ; d += St) {
+    for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && nn("invalid-input");
-      const b = Sm(e.charCodeAt(l++));
-      b >= St && nn("invalid-input"), b > Tt((Qn - r) / u) && nn("overflow"), r += b * u;
+      const b = Fm(e.charCodeAt(l++));
+      b >= Dt && nn("invalid-input"), b > Tt((Qn - r) / u) && nn("overflow"), r += b * u;
       const g = d <= s ? Mo : d >= s + Nr ? Nr : d - s;
       if (b < g)
         break;
-      const h = St - g;
+      const h = Dt - g;
       u > Tt(Qn / h) && nn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    s = Su(r - c, a, c == 0), Tt(r / a) > Qn - i && nn("overflow"), i += Tt(r / a), r %= a, t.splice(r++, 0, i);
+    s = Fu(r - c, a, c == 0), Tt(r / a) > Qn - i && nn("overflow"), i += Tt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Fu = function(e) {
+}, Ou = function(e) {
   const t = [];
-  e = Du(e);
+  e = Tu(e);
   const n = e.length;
-  let r = Ru, i = 0, s = vu;
+  let r = Cu, i = 0, s = Eu;
   for (const c of e)
     c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Eu); l < n; ) {
+  for (o && t.push(Su); l < n; ) {
     let c = Qn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8592,29 +8632,29 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
     for (const u of e)
       if (u < r && ++i > Qn && nn("overflow"), u === r) {
         let d = i;
-        for (let b = St; ; b += St) {
+        for (let b = Dt; ; b += Dt) {
           const g = b <= s ? Mo : b >= s + Nr ? Nr : b - s;
           if (d < g)
             break;
-          const h = d - g, x = St - g;
+          const h = d - g, x = Dt - g;
           t.push(
-            zs(Oc(g + h % x, 0))
+            zs(Mc(g + h % x, 0))
           ), d = Tt(h / x);
         }
-        t.push(zs(Oc(d, 0))), s = Su(i, a, l === o), i = 0, ++l;
+        t.push(zs(Mc(d, 0))), s = Fu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, Tm = function(e) {
-  return Cu(e, function(t) {
-    return Am.test(t) ? Tu(t.slice(4).toLowerCase()) : t;
+}, Im = function(e) {
+  return Du(e, function(t) {
+    return Rm.test(t) ? Iu(t.slice(4).toLowerCase()) : t;
   });
-}, Fm = function(e) {
-  return Cu(e, function(t) {
-    return vm.test(t) ? "xn--" + Fu(t) : t;
+}, Om = function(e) {
+  return Du(e, function(t) {
+    return Em.test(t) ? "xn--" + Ou(t) : t;
   });
-}, Nc = {
+}, Lc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8629,46 +8669,46 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Du,
-    encode: Dm
+    decode: Tu,
+    encode: Tm
   },
-  decode: Tu,
-  encode: Fu,
-  toASCII: Fm,
-  toUnicode: Tm
+  decode: Iu,
+  encode: Ou,
+  toASCII: Om,
+  toUnicode: Im
 };
-var Mc = Object.defineProperty, Iu = (e, t) => {
+var Pc = Object.defineProperty, Nu = (e, t) => {
   let n = {};
-  for (var r in e) Mc(n, r, {
+  for (var r in e) Pc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Mc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Im = /* @__PURE__ */ Iu({
-  arrayReplaceAt: () => Om,
+  return Pc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Nm = /* @__PURE__ */ Nu({
+  arrayReplaceAt: () => Mm,
   asciiTrim: () => Wi,
-  callable: () => Ou,
+  callable: () => Mu,
   escapeHtml: () => dn,
-  escapeRE: () => Wm,
+  escapeRE: () => Jm,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Mu,
+  isPunctChar: () => Pu,
   isPunctCharCode: () => Pr,
-  isSpace: () => De,
+  isSpace: () => Se,
   isValidEntityCode: () => Lo,
   isWhiteSpace: () => Lr,
-  lib: () => qm,
+  lib: () => Hm,
   normalizeReference: () => Ui,
   unescapeAll: () => or,
-  unescapeMd: () => Pm
+  unescapeMd: () => Bm
 });
-function Ou(e) {
+function Mu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Om(e, t, n) {
+function Mm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function Lo(e) {
@@ -8682,40 +8722,40 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var Nu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Nm = new RegExp(`${Nu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Mm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Lm(e, t) {
-  if (t.charCodeAt(0) === 35 && Mm.test(t)) {
+var Lu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Lm = new RegExp(`${Lu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Pm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function jm(e, t) {
+  if (t.charCodeAt(0) === 35 && Pm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return Lo(r) ? Mr(r) : e;
   }
-  const n = Au(e);
+  const n = Ru(e);
   return n !== e ? n : e;
 }
-function Pm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Nu, "$1");
+function Bm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Lu, "$1");
 }
 function or(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Nm, function(t, n, r) {
-    return n || Lm(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Lm, function(t, n, r) {
+    return n || jm(t, r);
   });
 }
-var jm = /[&<>"]/, Bm = /[&<>"]/g, $m = {
+var $m = /[&<>"]/, zm = /[&<>"]/g, Um = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function zm(e) {
-  return $m[e];
+function Wm(e) {
+  return Um[e];
 }
 function dn(e) {
-  return jm.test(e) ? e.replace(Bm, zm) : e;
+  return $m.test(e) ? e.replace(zm, Wm) : e;
 }
-var Um = /[.?*+^$[\]\\(){}|-]/g;
-function Wm(e) {
-  return e.replace(Um, "\\$&");
+var qm = /[.?*+^$[\]\\(){}|-]/g;
+function Jm(e) {
+  return e.replace(qm, "\\$&");
 }
-function De(e) {
+function Se(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8741,11 +8781,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Mu(e) {
-  return No.test(e) || yu.test(e);
+function Pu(e) {
+  return No.test(e) || ku.test(e);
 }
 function Pr(e) {
-  return Mu(Mr(e));
+  return Pu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8789,21 +8829,21 @@ function jr(e) {
 function Ui(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Lc(e) {
+function jc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Wi(e) {
   let t = 0;
-  for (; t < e.length && Lc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && jc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Lc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && jc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var qm = {
-  mdurl: Xg,
-  ucmicro: Qg
+var Hm = {
+  mdurl: Qg,
+  ucmicro: tm
 };
-function Jm(e, t, n) {
+function Vm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8820,7 +8860,7 @@ function Jm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Hm(e, t, n) {
+function Gm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8860,7 +8900,7 @@ function Hm(e, t, n) {
   }
   return t === i || o !== 0 || (s.str = or(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Vm(e, t, n, r) {
+function Km(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8885,10 +8925,10 @@ function Vm(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += or(e.slice(t, s)), o;
 }
-var Gm = /* @__PURE__ */ Iu({
-  parseLinkDestination: () => Hm,
-  parseLinkLabel: () => Jm,
-  parseLinkTitle: () => Vm
+var Ym = /* @__PURE__ */ Nu({
+  parseLinkDestination: () => Gm,
+  parseLinkLabel: () => Vm,
+  parseLinkTitle: () => Km
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -8898,7 +8938,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function Km(e, t) {
+function Xm(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8908,12 +8948,12 @@ function Km(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function Ym(e) {
-  var t = Km(e, "string");
+function Zm(e) {
+  var t = Xm(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = Ym(t)) in e ? Object.defineProperty(e, t, {
+  return (t = Zm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9263,7 +9303,7 @@ Ot.html_block = function(e, t) {
 Ot.html_inline = function(e, t) {
   return e[t].content;
 };
-var Lu = class {
+var ju = class {
   constructor() {
     K(
       this,
@@ -9380,41 +9420,41 @@ var Lu = class {
     }
     return r;
   }
-}, Pu = class {
+}, Bu = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
   }
-}, Xm = /\r\n?/g, Zm = /\0/g;
-function Qm(e) {
+}, Qm = /\r\n?/g, e_ = /\0/g;
+function t_(e) {
   let t;
-  t = e.src.replace(Xm, `
-`), t = t.replace(Zm, "�"), e.src = t;
+  t = e.src.replace(Qm, `
+`), t = t.replace(e_, "�"), e.src = t;
 }
-function e_(e) {
+function n_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function t_(e) {
+function r_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function n_(e) {
+function i_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function r_(e) {
+function s_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function i_(e) {
+function o_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function s_(e) {
+function l_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9427,7 +9467,7 @@ function s_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (r_(c.content) && o > 0 && o--, i_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (s_(c.content) && o > 0 && o--, o_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9477,36 +9517,36 @@ function s_(e) {
       }
     }
 }
-var ju = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, o_ = /\((c|tm|r)\)/i, l_ = /\((c|tm|r)\)/gi, c_ = {
+var $u = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, c_ = /\((c|tm|r)\)/i, a_ = /\((c|tm|r)\)/gi, u_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function a_(e, t) {
-  return c_[t.toLowerCase()];
-}
-function u_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(l_, a_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
-}
-function f_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && ju.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function f_(e, t) {
+  return u_[t.toLowerCase()];
 }
 function d_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(a_, f_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function h_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && $u.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function p_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (o_.test(e.tokens[t].content) && u_(e.tokens[t].children), ju.test(e.tokens[t].content) && f_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (c_.test(e.tokens[t].content) && d_(e.tokens[t].children), $u.test(e.tokens[t].content) && h_(e.tokens[t].children));
 }
-var h_ = /['"]/, Pc = /['"]/g, jc = "’", p_ = 1e3;
-function Bc(e, t, n) {
+var g_ = /['"]/, Bc = /['"]/g, $c = "’", m_ = 1e3;
+function zc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9518,7 +9558,7 @@ function ci(e, t, n, r) {
     ch: r
   });
 }
-function g_(e, t) {
+function __(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9527,7 +9567,7 @@ function g_(e, t) {
   }
   return n + e.slice(r);
 }
-function m_(e, t) {
+function b_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9536,13 +9576,13 @@ function m_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Bc(r, i, n + 1), l.type !== "text") continue;
+    if (zc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Pc.lastIndex = u;
-      const b = Pc.exec(a);
+      Bc.lastIndex = u;
+      const b = Bc.exec(a);
       if (!b) break;
       let g = !0, h = !0;
       u = b.index + 1;
@@ -9563,17 +9603,17 @@ function m_(e, t) {
         }
       const k = jr(v) || Pr(v), w = jr(C) || Pr(C), y = Lr(v), F = Lr(C);
       if (F ? g = !1 : w && (y || k || (g = !1)), y ? h = !1 : k && (F || w || (h = !1)), C === 34 && b[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = k, h = w), !g && !h) {
-        x && ci(s, o, b.index, jc);
+        x && ci(s, o, b.index, $c);
         continue;
       }
       if (h && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const $ = r[n];
         let j, ee;
-        x ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, b.index, ee), ci(s, $.tokenIdx, $.contentPos, j), Bc(r, i, n);
+        x ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, b.index, ee), ci(s, $.tokenIdx, $.contentPos, j), zc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= p_) return;
+        if (r.length >= m_) return;
         r.push({
           tokenIdx: o,
           contentPos: b.index,
@@ -9581,48 +9621,48 @@ function m_(e, t) {
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else h && x && ci(s, o, b.index, jc);
+      } else h && x && ci(s, o, b.index, $c);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = g_(e[l].content, s[o]);
+    e[l].content = __(e[l].content, s[o]);
   });
 }
-function __(e) {
+function y_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !h_.test(e.tokens[t].content) || m_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !g_.test(e.tokens[t].content) || b_(e.tokens[t].children, e);
 }
-function b_(e) {
+function w_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function y_(e) {
+function k_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && b_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && w_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Us = [
-  ["normalize", Qm],
-  ["block", e_],
-  ["strip_references", t_],
-  ["inline", n_],
-  ["linkify", s_],
-  ["replacements", d_],
-  ["smartquotes", __],
-  ["text_join", y_]
-], Bu = class {
+  ["normalize", t_],
+  ["block", n_],
+  ["strip_references", r_],
+  ["inline", i_],
+  ["linkify", l_],
+  ["replacements", p_],
+  ["smartquotes", y_],
+  ["text_join", k_]
+], zu = class {
   constructor() {
     K(
       this,
@@ -9631,7 +9671,7 @@ var Us = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Pu);
+    ), K(this, "State", Bu);
     for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
@@ -9641,14 +9681,14 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, $u = class {
+}, Uu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
       if (!u)
-        if (De(d)) {
+        if (Se(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9668,12 +9708,12 @@ var Us = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && De(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Se(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!De(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Se(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9694,7 +9734,7 @@ var Us = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (De(d))
+        if (Se(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -9704,19 +9744,19 @@ var Us = [
     }
     return i.join("");
   }
-}, w_ = 65536;
+}, x_ = 65536;
 function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function $c(e) {
+function Uc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function k_(e, t, n, r) {
+function A_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9725,10 +9765,10 @@ function k_(e, t, n, r) {
   const o = e.src.charCodeAt(s++);
   if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !De(l) || o === 45 && De(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
   for (; s < e.eMarks[i]; ) {
     const y = e.src.charCodeAt(s);
-    if (y !== 124 && y !== 45 && y !== 58 && !De(y)) return !1;
+    if (y !== 124 && y !== 45 && y !== 58 && !Se(y)) return !1;
     s++;
   }
   let c = Ws(e, t + 1), a = c.split("|");
@@ -9743,7 +9783,7 @@ function k_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = $c(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Uc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9769,7 +9809,7 @@ function k_(e, t, n, r) {
       y = !0;
       break;
     }
-    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = $c(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > w_)) break;
+    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Uc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > x_)) break;
     if (i === t + 2) {
       const $ = e.push("tbody_open", "tbody", 1);
       $.map = k = [t + 2, 0];
@@ -9786,7 +9826,7 @@ function k_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = b, e.line = i, !0;
 }
-function x_(e, t, n) {
+function v_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9805,7 +9845,7 @@ function x_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function A_(e, t, n, r) {
+function R_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9828,7 +9868,7 @@ function A_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function v_(e, t, n, r) {
+function E_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9845,7 +9885,7 @@ function v_(e, t, n, r) {
       let ee = F;
       for (l.push(e.bMarks[h]), e.bMarks[h] = i; i < s; ) {
         const X = e.src.charCodeAt(i);
-        if (De(X))
+        if (Se(X))
           X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
         else break;
         i++;
@@ -9877,7 +9917,7 @@ function v_(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function R_(e, t, n, r) {
+function C_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9886,7 +9926,7 @@ function R_(e, t, n, r) {
   let l = 1;
   for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !De(a)) return !1;
+    if (a !== o && !Se(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -9895,13 +9935,13 @@ function R_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function zc(e, t) {
+function Wc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !De(e.src.charCodeAt(r)) ? -1 : r;
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Uc(e, t) {
+function qc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9916,21 +9956,21 @@ function Uc(e, t) {
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !De(s)) ? -1 : i;
+  return i < r && (s = e.src.charCodeAt(i), !Se(s)) ? -1 : i;
 }
-function E_(e, t) {
+function S_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function C_(e, t, n, r) {
+function D_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, b, g;
-  if ((g = Uc(e, c)) >= 0) {
+  if ((g = qc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], b = Number(e.src.slice(o, g - 1)), u && b !== 1) return !1;
-  } else if ((g = zc(e, c)) >= 0) d = !1;
+  } else if ((g = Wc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -9959,8 +9999,8 @@ function C_(e, t, n, r) {
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
     const X = [c, 0];
     l.map = X, d && (l.info = e.src.slice(o, g - 1));
-    const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], Se = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = $ - e.bMarks[c], e.sCount[c] = F, $ >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Se, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = $ - e.bMarks[c], e.sCount[c] = F, $ >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let ke = !1;
     for (let Ae = 0, ct = k.length; Ae < ct; Ae++) if (k[Ae](e, c, n, !0)) {
       ke = !0;
@@ -9968,15 +10008,15 @@ function C_(e, t, n, r) {
     }
     if (ke) break;
     if (d) {
-      if (g = Uc(e, c), g < 0) break;
+      if (g = qc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = zc(e, c), g < 0) break;
+    } else if (g = Wc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && E_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && S_(e, x), !0;
 }
 var qs = 999;
-function D_(e) {
+function T_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10005,7 +10045,7 @@ function ai(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function S_(e, t, n, r) {
+function F_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
@@ -10026,14 +10066,14 @@ function S_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && D_(c) > qs)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && T_(c) > qs)) return !1;
   for (s = a + 2; s < l; ) {
     const $ = i.charCodeAt(s);
     if ($ === 10) {
       const j = ai(e, o);
       if (j < 0) break;
       s = j, l = gr(e, o++);
-    } else if (De($)) s++;
+    } else if (Se($)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
@@ -10048,7 +10088,7 @@ function S_(e, t, n, r) {
       const j = ai(e, o);
       if (j < 0) break;
       s = j, l = gr(e, o++);
-    } else if (De($)) s++;
+    } else if (Se($)) s++;
     else break;
   }
   const v = s;
@@ -10059,10 +10099,10 @@ function S_(e, t, n, r) {
     s = $, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(i, s, l, C);
   }
   let k;
-  for (v !== g && C.ok ? (k = C.str, s = C.pos) : (k = "", s = g, l = h, o = x); s < l && De(i.charCodeAt(s)); )
+  for (v !== g && C.ok ? (k = C.str, s = C.pos) : (k = "", s = g, l = h, o = x); s < l && Se(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = h, o = x; s < l && De(i.charCodeAt(s)); )
+    for (k = "", s = g, l = h, o = x; s < l && Se(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
   const w = Ui(c);
@@ -10077,7 +10117,7 @@ function S_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = w, y.meta = F, e.line = o, !0;
 }
-var T_ = [
+var I_ = [
   "address",
   "article",
   "aside",
@@ -10140,7 +10180,7 @@ var T_ = [
   "tr",
   "track",
   "ul"
-], F_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, I_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", zu = new RegExp(`^(?:${F_}|${I_})`), An = [
+], O_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, N_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Wu = new RegExp(`^(?:${O_}|${N_})`), An = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10167,17 +10207,17 @@ var T_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${T_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${I_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${zu.source}\\s*$`),
+    new RegExp(`${Wu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function O_(e, t, n, r) {
+function M_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10197,7 +10237,7 @@ function O_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function N_(e, t, n, r) {
+function L_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10205,11 +10245,11 @@ function N_(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
     l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !De(o)) return !1;
+  if (l > 6 || i < s && !Se(o)) return !1;
   if (r) return !0;
   s = e.skipSpacesBack(s, i);
   const c = e.skipCharsBack(s, 35, i);
-  c > i && De(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  c > i && Se(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
@@ -10217,7 +10257,7 @@ function N_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function M_(e, t, n) {
+function P_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10252,7 +10292,7 @@ function M_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function L_(e, t, n) {
+function j_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10274,32 +10314,12 @@ function L_(e, t, n) {
 var ui = [
   [
     "table",
-    k_,
+    A_,
     ["paragraph", "reference"]
   ],
-  ["code", x_],
+  ["code", v_],
   [
     "fence",
-    A_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    v_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     R_,
     [
       "paragraph",
@@ -10309,18 +10329,38 @@ var ui = [
     ]
   ],
   [
-    "list",
+    "blockquote",
+    E_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
     C_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    D_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", S_],
+  ["reference", F_],
   [
     "html_block",
-    O_,
+    M_,
     [
       "paragraph",
       "reference",
@@ -10329,16 +10369,16 @@ var ui = [
   ],
   [
     "heading",
-    N_,
+    L_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", M_],
-  ["paragraph", L_]
-], Uu = class {
+  ["lheading", P_],
+  ["paragraph", j_]
+], qu = class {
   constructor() {
     K(
       this,
@@ -10347,7 +10387,7 @@ var ui = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", $u);
+    ), K(this, "State", Uu);
     for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10377,7 +10417,7 @@ var ui = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Wu = class {
+}, Ju = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10417,7 +10457,7 @@ var ui = [
     };
   }
 };
-function P_(e) {
+function B_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10447,25 +10487,25 @@ function P_(e) {
       return !1;
   }
 }
-function j_(e, t) {
+function $_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !P_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !B_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function B_(e) {
+function z_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function $_(e) {
+function U_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function z_(e, t) {
+function W_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && $_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !B_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && U_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !z_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10486,7 +10526,7 @@ function z_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function U_(e, t) {
+function q_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10499,7 +10539,7 @@ function U_(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && De(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
 var Po = [];
@@ -10507,13 +10547,13 @@ for (let e = 0; e < 256; e++) Po.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   Po[e.charCodeAt(0)] = 1;
 });
-function W_(e, t) {
+function J_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let i = e.src.charCodeAt(n);
   if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!De(i)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Se(i)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10536,7 +10576,7 @@ function W_(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function q_(e) {
+function H_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10546,7 +10586,7 @@ function q_(e) {
   }
   return t;
 }
-function J_(e, t) {
+function V_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10554,7 +10594,7 @@ function J_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = q_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = H_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10572,7 +10612,7 @@ function J_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function H_(e, t) {
+function G_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10592,7 +10632,7 @@ function H_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Wc(e, t) {
+function Jc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10608,20 +10648,20 @@ function Wc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function V_(e) {
+function K_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Wc(e, e.delimiters);
+  Jc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Wc(e, s);
+    s && Jc(e, s);
   }
 }
-var qu = {
-  tokenize: H_,
-  postProcess: V_
+var Hu = {
+  tokenize: G_,
+  postProcess: K_
 };
-function G_(e, t) {
+function Y_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10638,7 +10678,7 @@ function G_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function qc(e, t) {
+function Hc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10649,34 +10689,34 @@ function qc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function K_(e) {
+function X_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  qc(e, e.delimiters);
+  Hc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && qc(e, s);
+    s && Hc(e, s);
   }
 }
-var Ju = {
-  tokenize: G_,
-  postProcess: K_
+var Vu = {
+  tokenize: Y_,
+  postProcess: X_
 };
-function Y_(e, t) {
+function Z_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, b = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
   let h = g + 1;
   if (h < d && e.src.charCodeAt(h) === 40) {
-    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!De(n) && n !== 10)); h++)
+    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
     if (h >= d) return !1;
     if (c = h, i = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!De(n) && n !== 10)); h++)
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
       if (i = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && i.ok)
-        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!De(n) && n !== 10)); h++)
+        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
     (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
@@ -10698,20 +10738,20 @@ function Y_(e, t) {
   }
   return e.pos = h, e.posMax = d, !0;
 }
-function X_(e, t) {
+function Q_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, b = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
   if (s = h + 1, s < b && e.src.charCodeAt(s) === 40) {
-    for (s++; s < b && (n = e.src.charCodeAt(s), !(!De(n) && n !== 10)); s++)
+    for (s++; s < b && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
       ;
     if (s >= b) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!De(n) && n !== 10)); s++)
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < b && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
       ;
     if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < b && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!De(n) && n !== 10)); s++)
+      for (c = l.str, s = l.pos; s < b && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
         ;
     else c = "";
     if (s >= b || e.src.charCodeAt(s) !== 41)
@@ -10735,8 +10775,8 @@ function X_(e, t) {
   }
   return e.pos = s, e.posMax = b, !0;
 }
-var Z_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, Q_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function e0(e, t) {
+var e0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, t0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function n0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10747,7 +10787,7 @@ function e0(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (Q_.test(s)) {
+  if (t0.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10760,7 +10800,7 @@ function e0(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (Z_.test(s)) {
+  if (e0.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10775,17 +10815,17 @@ function e0(e, t) {
   }
   return !1;
 }
-function t0(e) {
+function r0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function n0(e) {
+function i0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Hu(e) {
+function Gu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function r0(e, t) {
+function s0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10796,37 +10836,37 @@ function r0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Hu(n.charCodeAt(t + 2)))
+  else if (Gu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function i0(e, t) {
+function o0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = r0(e, r);
-  else if (s === 47 || Hu(s)) {
-    const o = e.src.slice(r).match(zu);
+  if (s === 33 || s === 63) i = s0(e, r);
+  else if (s === 47 || Gu(s)) {
+    const o = e.src.slice(r).match(Wu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), t0(o.content) && e.linkLevel++, n0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), r0(o.content) && e.linkLevel++, i0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var s0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, o0 = /^&([a-z][a-z0-9]{1,31});/i;
-function l0(e, t) {
+var l0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, c0 = /^&([a-z][a-z0-9]{1,31});/i;
+function a0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(s0);
+    const i = e.src.slice(n).match(l0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
@@ -10835,9 +10875,9 @@ function l0(e, t) {
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(o0);
+    const i = e.src.slice(n).match(c0);
     if (i) {
-      const s = Au(i[0]);
+      const s = Ru(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10849,7 +10889,7 @@ function l0(e, t) {
   }
   return !1;
 }
-function Jc(e) {
+function Vc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10881,16 +10921,16 @@ function Jc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function c0(e) {
+function u0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Jc(e.delimiters);
+  Vc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Jc(s);
+    s && Vc(s);
   }
 }
-function a0(e) {
+function f0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10898,24 +10938,24 @@ function a0(e) {
   t !== n && (i.length = n);
 }
 var Js = [
-  ["text", j_],
-  ["linkify", z_],
-  ["newline", U_],
-  ["escape", W_],
-  ["backticks", J_],
-  ["strikethrough", qu.tokenize],
-  ["emphasis", Ju.tokenize],
-  ["link", Y_],
-  ["image", X_],
-  ["autolink", e0],
-  ["html_inline", i0],
-  ["entity", l0]
+  ["text", $_],
+  ["linkify", W_],
+  ["newline", q_],
+  ["escape", J_],
+  ["backticks", V_],
+  ["strikethrough", Hu.tokenize],
+  ["emphasis", Vu.tokenize],
+  ["link", Z_],
+  ["image", Q_],
+  ["autolink", n0],
+  ["html_inline", o0],
+  ["entity", a0]
 ], Hs = [
-  ["balance_pairs", c0],
-  ["strikethrough", qu.postProcess],
-  ["emphasis", Ju.postProcess],
-  ["fragments_join", a0]
-], Vu = class {
+  ["balance_pairs", u0],
+  ["strikethrough", Hu.postProcess],
+  ["emphasis", Vu.postProcess],
+  ["fragments_join", f0]
+], Ku = class {
   constructor() {
     K(
       this,
@@ -10932,7 +10972,7 @@ var Js = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Wu);
+    ), K(this, "State", Ju);
     for (let e = 0; e < Js.length; e++) this.ruler.push(Js[e][0], Js[e][1]);
     for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
@@ -10981,7 +11021,7 @@ var Js = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, u0 = {
+}, d0 = {
   default: {
     options: {
       html: !1,
@@ -11080,7 +11120,7 @@ var Js = [
       }
     }
   }
-}, f0 = /^(vbscript|javascript|file|data):/, d0 = /^data:image\/(gif|png|jpeg|webp);/, Hc = [
+}, h0 = /^(vbscript|javascript|file|data):/, p0 = /^data:image\/(gif|png|jpeg|webp);/, Gc = [
   "http:",
   "https:",
   "mailto:"
@@ -11103,7 +11143,7 @@ var Js = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return f0.test(t) ? d0.test(t) : !0;
+    return h0.test(t) ? p0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11111,9 +11151,9 @@ var Js = [
   */
   normalizeLink(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Hc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Gc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Nc.toASCII(t.hostname);
+        t.hostname = Lc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), fo(t);
@@ -11123,9 +11163,9 @@ var Js = [
   */
   normalizeLinkText(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Hc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Gc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Nc.toUnicode(t.hostname);
+        t.hostname = Lc.toUnicode(t.hostname);
       } catch {
       }
     return sr(fo(t), sr.defaultChars + "%");
@@ -11139,7 +11179,7 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Vu()
+      new Ku()
     ), K(
       this,
       /**
@@ -11148,7 +11188,7 @@ var Js = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Uu()
+      new qu()
     ), K(
       this,
       /**
@@ -11157,7 +11197,7 @@ var Js = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Bu()
+      new zu()
     ), K(
       this,
       /**
@@ -11181,7 +11221,7 @@ var Js = [
       * ```
       */
       "renderer",
-      new Lu()
+      new ju()
     ), K(
       this,
       /**
@@ -11190,7 +11230,7 @@ var Js = [
       * rule.
       */
       "linkify",
-      new wm()
+      new xm()
     ), K(
       this,
       /**
@@ -11198,7 +11238,7 @@ var Js = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Im
+      Nm
     ), K(
       this,
       /**
@@ -11206,7 +11246,7 @@ var Js = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, Gm)
+      Object.assign({}, Ym)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11244,7 +11284,7 @@ var Js = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = u0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = d0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11371,15 +11411,15 @@ var Js = [
 };
 K(Nt, "Token", Nn);
 K(Nt, "Ruler", $r);
-K(Nt, "Renderer", Lu);
-K(Nt, "ParserCore", Bu);
-K(Nt, "StateCore", Pu);
-K(Nt, "ParserBlock", Uu);
-K(Nt, "StateBlock", $u);
-K(Nt, "ParserInline", Vu);
-K(Nt, "StateInline", Wu);
-var h0 = Ou(Nt);
-const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
+K(Nt, "Renderer", ju);
+K(Nt, "ParserCore", zu);
+K(Nt, "StateCore", Bu);
+K(Nt, "ParserBlock", qu);
+K(Nt, "StateBlock", Uu);
+K(Nt, "ParserInline", Ku);
+K(Nt, "StateInline", Ju);
+var g0 = Mu(Nt);
+const m0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, _0 = [
   "a",
   "blockquote",
   "br",
@@ -11406,70 +11446,70 @@ const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
   "thead",
   "tr",
   "ul"
-], m0 = ["href", "title", "target", "rel", "start", "class"], qr = new h0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], b0 = ["href", "title", "target", "rel", "start", "class"], qr = new g0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 qr.disable(["image"]);
 qr.validateLink = (e) => jo.test(String(e).trim());
-const _0 = qr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-qr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), _0(e, t, n, r, i));
-function b0(e) {
+const y0 = qr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+qr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), y0(e, t, n, r, i));
+function w0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Vc = null;
-function y0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Vc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Kc = null;
+function k0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Kc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Vc = e), e);
+  }), Kc = e), e);
 }
-function w0(e, t = $g) {
-  const n = String(e ?? "").slice(0, p0), r = y0(t);
-  if (!r) return `<p>${b0(n)}</p>`;
+function x0(e, t = Ug) {
+  const n = String(e ?? "").slice(0, m0), r = k0(t);
+  if (!r) return `<p>${w0(n)}</p>`;
   const i = qr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: g0,
-    ALLOWED_ATTR: m0,
+    ALLOWED_TAGS: _0,
+    ALLOWED_ATTR: b0,
     ALLOWED_URI_REGEXP: jo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const k0 = 300, Hn = /* @__PURE__ */ new Map();
+const A0 = 300, Hn = /* @__PURE__ */ new Map();
 function Vs(e) {
   const t = String(e ?? "");
   let n = Hn.get(t);
-  return n !== void 0 ? Hn.delete(t) : (n = w0(t), Hn.size >= k0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
+  return n !== void 0 ? Hn.delete(t) : (n = x0(t), Hn.size >= A0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
 }
-const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, E0 = ["value"], C0 = {
+const v0 = ["data-prompt", "data-status"], R0 = { class: "cd-run-head" }, E0 = { "data-test": "run-status" }, C0 = { class: "cd-hint" }, S0 = ["value"], D0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, D0 = {
+}, T0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, S0 = {
+}, F0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, T0 = ["data-node", "onClick"], F0 = { class: "cd-err" }, I0 = {
+}, I0 = ["data-node", "onClick"], O0 = { class: "cd-err" }, N0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, O0 = ["src", "alt", "title", "onClick"], Gc = {
+}, M0 = ["src", "alt", "title", "onClick"], Yc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Kl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Kl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Kl(s.id, o.nodeId, o.index, Cp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Kl(s.id, o.nodeId, o.index));
     return (s, o) => (U(), J("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", A0, [
+      H("div", R0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", v0, se(e.run.status), 1),
-        H("span", R0, [
+        H("b", E0, se(e.run.status), 1),
+        H("span", C0, [
           ge(se(e.run.short), 1),
           e.run.queuedBy ? (U(), J(oe, { key: 0 }, [
             ge(" · " + se(e.run.queuedBy), 1)
@@ -11486,8 +11526,8 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, E0)) : (U(), J("progress", C0)),
-        H("div", D0, [
+        }, null, 8, S0)) : (U(), J("progress", D0)),
+        H("div", T0, [
           e.run.status === "queued" ? (U(), J(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), J(oe, { key: 0 }, [
@@ -11506,7 +11546,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), J("div", S0, se(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), J("div", F0, se(e.run.reason), 1)) : pe("", !0),
       (U(!0), J(oe, null, Ge(e.run.errors, (l, c) => (U(), J("div", {
         key: c,
         class: "cd-run-error",
@@ -11524,10 +11564,10 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           l.input ? (U(), J(oe, { key: 0 }, [
             ge(" · " + se(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, T0)) : pe("", !0),
-        H("span", F0, se((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, I0)) : pe("", !0),
+        H("span", O0, se((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), J("div", I0, [
+      e.run.outputs.length ? (U(), J("div", N0, [
         (U(!0), J(oe, null, Ge(e.run.outputs, (l) => (U(), J("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11536,75 +11576,75 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, O0))), 128))
+        }, null, 8, M0))), 128))
       ])) : pe("", !0)
-    ], 10, x0));
+    ], 10, v0));
   }
-}, N0 = { class: "cd-bar" }, M0 = ["title"], L0 = ["value", "disabled"], P0 = ["value"], j0 = ["disabled"], B0 = ["title"], $0 = ["disabled"], z0 = {
+}, L0 = { class: "cd-bar" }, P0 = ["title"], j0 = ["value", "disabled"], B0 = ["value"], $0 = ["disabled"], z0 = ["title"], U0 = ["disabled"], W0 = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, U0 = {
+}, q0 = {
   key: 0,
   class: "cd-hint"
-}, W0 = ["onClick", "data-session"], q0 = { class: "cd-hint" }, J0 = { key: 0 }, H0 = {
+}, J0 = ["onClick", "data-session"], H0 = { class: "cd-hint" }, V0 = { key: 0 }, G0 = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, V0 = ["value"], G0 = { class: "cd-wide" }, K0 = { class: "cd-wide" }, Y0 = { class: "cd-hint" }, X0 = { class: "cd-row" }, Z0 = ["disabled"], Q0 = {
+}, K0 = ["value"], Y0 = { class: "cd-wide" }, X0 = { class: "cd-wide" }, Z0 = { class: "cd-hint" }, Q0 = { class: "cd-row" }, eb = ["disabled"], tb = {
   class: "cd-skills",
   "data-test": "skills"
-}, eb = ["title"], tb = ["checked", "onChange", "data-skill"], nb = {
+}, nb = ["title"], rb = ["checked", "onChange", "data-skill"], ib = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, rb = { class: "cd-main" }, ib = {
+}, sb = { class: "cd-main" }, ob = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, sb = { "data-test": "summary" }, ob = ["innerHTML"], lb = { class: "cd-user" }, cb = ["data-skill"], ab = { class: "cd-skill" }, ub = ["innerHTML"], fb = ["data-message"], db = ["disabled", "onClick"], hb = ["disabled", "onClick"], pb = ["disabled", "onClick"], gb = {
+}, lb = { "data-test": "summary" }, cb = ["innerHTML"], ab = { class: "cd-user" }, ub = ["data-skill"], fb = { class: "cd-skill" }, db = ["innerHTML"], hb = ["data-message"], pb = ["disabled", "onClick"], gb = ["disabled", "onClick"], mb = ["disabled", "onClick"], _b = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, mb = ["src", "alt", "title", "onClick"], _b = ["href", "title"], bb = {
+}, bb = ["src", "alt", "title", "onClick"], yb = ["href", "title"], wb = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, yb = {
+}, kb = {
   key: 3,
   class: "cd-err"
-}, wb = ["data-skill"], kb = { class: "cd-skill" }, xb = {
+}, xb = ["data-skill"], Ab = { class: "cd-skill" }, vb = {
   key: 0,
   class: "cd-typing"
-}, Ab = ["data-message"], vb = ["disabled", "onClick"], Rb = ["disabled", "onClick"], Eb = ["innerHTML"], Cb = {
+}, Rb = ["data-message"], Eb = ["disabled", "onClick"], Cb = ["disabled", "onClick"], Sb = ["innerHTML"], Db = {
   key: 0,
   class: "cd-err"
-}, Db = {
+}, Tb = {
   key: 1,
   class: "cd-empty"
-}, Sb = {
+}, Fb = {
   key: 0,
   class: "cd-hint"
-}, Tb = ["src"], Fb = ["href"], Ib = {
+}, Ib = ["src"], Ob = ["href"], Nb = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, Ob = { class: "cd-row" }, Nb = {
+}, Mb = { class: "cd-row" }, Lb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, Mb = {
+}, Pb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, Lb = ["title", "data-state"], Pb = ["src"], jb = ["onClick"], Bb = { class: "cd-input" }, $b = ["disabled"], zb = ["accept"], Ub = ["disabled"], Wb = ["disabled"], qb = {
+}, jb = ["title", "data-state"], Bb = ["src"], $b = ["onClick"], zb = { class: "cd-input" }, Ub = ["disabled"], Wb = ["accept"], qb = ["disabled"], Jb = ["disabled"], Hb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), b = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
       const q = [...r.sessions];
       return r.form.session_id && !q.some((R) => R.id === r.form.session_id) && q.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), q;
-    }), h = Ve(() => Np(n)), x = Ve(() => h.value ? n.turns.filter((q) => !q.pending && q.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((q) => q.pending || q.id > h.value.coversTo) : n.turns);
+    }), h = Ve(() => Lp(n)), x = Ve(() => h.value ? n.turns.filter((q) => !q.pending && q.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((q) => q.pending || q.id > h.value.coversTo) : n.turns);
     function C(q) {
       return String(q).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
@@ -11613,7 +11653,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
     }
     const w = Ve(() => {
       const q = {};
-      for (const [R, D] of Object.entries(Ip(n))) q[R] = D.map((Y) => Op(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, S] of Object.entries(Np(n))) q[R] = S.map((Y) => Mp(Y, (at) => t.ctl.titleOf(at)));
       return q;
     }), y = (q) => w.value[q] ?? [];
     function F(q) {
@@ -11641,7 +11681,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
     function ne(q) {
       q.key === "Enter" && !q.shiftKey && !q.isComposing && (q.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ ei(null), Se = [...Oo, ".md", ".json", ".txt"].join(","), ke = Ve(() => r.attachments.some((q) => q.state === "ready")), Ae = Ve(() => r.connected && (r.draft.trim() || ke.value));
+    const de = /* @__PURE__ */ ei(null), De = [...Oo, ".md", ".json", ".txt"].join(","), ke = Ve(() => r.attachments.some((q) => q.state === "ready")), Ae = Ve(() => r.connected && (r.draft.trim() || ke.value));
     function ct(q) {
       t.ctl.addFiles(q.target.files), q.target.value = "";
     }
@@ -11668,11 +11708,11 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
       }, ["prevent", "stop"])),
       onDrop: Gn(W, ["prevent", "stop"])
     }, [
-      H("div", N0, [
+      H("div", L0, [
         H("span", {
           class: rt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, M0),
+        }, null, 10, P0),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11684,22 +11724,22 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), J(oe, null, Ge(g.value, (D) => (U(), J("option", {
-            key: D.id,
-            value: D.id
-          }, se(D.title), 9, P0))), 128)),
+          (U(!0), J(oe, null, Ge(g.value, (S) => (U(), J("option", {
+            key: S.id,
+            value: S.id
+          }, se(S.title), 9, B0))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, L0),
+        ], 40, j0),
         yn(H("input", {
           class: "cd-search",
-          "onUpdate:modelValue": R[0] || (R[0] = (D) => G(r).searchQuery = D),
+          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
           type: "search",
           placeholder: "search sessions…",
           disabled: !G(r).connected,
           onKeydown: k,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, j0), [
+        }, null, 40, $0), [
           [Wn, G(r).searchQuery]
         ]),
         H("span", {
@@ -11711,67 +11751,67 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           G(n).queuedTurns ? (U(), J(oe, { key: 0 }, [
             ge(" · " + se(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, B0),
+        ], 10, z0),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: R[1] || (R[1] = (D) => e.ctl.cancel()),
+          onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, $0),
+        }, "■", 8, U0),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
-          onClick: R[2] || (R[2] = (D) => G(r).showSettings = !G(r).showSettings),
+          onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
-          onClick: R[3] || (R[3] = (D) => G(r).showLog = !G(r).showLog),
+          onClick: R[3] || (R[3] = (S) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), J("div", z0, [
-        G(r).searchHits.length ? pe("", !0) : (U(), J("div", U0, "nothing found")),
-        (U(!0), J(oe, null, Ge(G(r).searchHits, (D) => (U(), J("button", {
-          key: D.key,
+      G(r).searchHits ? (U(), J("div", W0, [
+        G(r).searchHits.length ? pe("", !0) : (U(), J("div", q0, "nothing found")),
+        (U(!0), J(oe, null, Ge(G(r).searchHits, (S) => (U(), J("button", {
+          key: S.key,
           class: "cd-hit",
-          onClick: (Y) => e.ctl.openHit(D),
-          "data-session": D.sessionId
+          onClick: (Y) => e.ctl.openHit(S),
+          "data-session": S.sessionId
         }, [
-          H("b", null, se(D.title), 1),
+          H("b", null, se(S.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", q0, se(D.kind), 1),
+          H("span", H0, se(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), J(oe, null, Ge(C(D.snippet), (Y, at) => (U(), J(oe, { key: at }, [
-            Y.mark ? (U(), J("mark", J0, se(Y.text), 1)) : (U(), J(oe, { key: 1 }, [
+          (U(!0), J(oe, null, Ge(C(S.snippet), (Y, at) => (U(), J(oe, { key: at }, [
+            Y.mark ? (U(), J("mark", V0, se(Y.text), 1)) : (U(), J(oe, { key: 1 }, [
               ge(se(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, W0))), 128))
+        ], 8, J0))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), J("div", H0, [
+      G(r).showSettings ? (U(), J("div", G0, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           yn(H("select", {
-            "onUpdate:modelValue": R[4] || (R[4] = (D) => G(r).form.provider = D),
-            onChange: R[5] || (R[5] = (D) => e.ctl.saveConfig()),
+            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(r).form.provider = S),
+            onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), J(oe, null, Ge(G(Wp), (D) => (U(), J("option", {
-              key: D,
-              value: D
-            }, se(D), 9, V0))), 128))
+            (U(!0), J(oe, null, Ge(G(Jp), (S) => (U(), J("option", {
+              key: S,
+              value: S
+            }, se(S), 9, K0))), 128))
           ], 544), [
-            [Eh, G(r).form.provider]
+            [Sh, G(r).form.provider]
           ])
         ]),
         H("label", null, [
           R[29] || (R[29] = ge("Model ", -1)),
           yn(H("input", {
-            "onUpdate:modelValue": R[6] || (R[6] = (D) => G(r).form.model = D),
-            onChange: R[7] || (R[7] = (D) => e.ctl.saveConfig()),
+            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(r).form.model = S),
+            onChange: R[7] || (R[7] = (S) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
@@ -11781,31 +11821,31 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
         H("label", null, [
           R[30] || (R[30] = ge("Base URL ", -1)),
           yn(H("input", {
-            "onUpdate:modelValue": R[8] || (R[8] = (D) => G(r).form.base_url = D),
-            onChange: R[9] || (R[9] = (D) => e.ctl.saveConfig()),
+            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(r).form.base_url = S),
+            onChange: R[9] || (R[9] = (S) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
             [Wn, G(r).form.base_url]
           ])
         ]),
-        H("label", G0, [
+        H("label", Y0, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           yn(H("textarea", {
-            "onUpdate:modelValue": R[10] || (R[10] = (D) => G(r).form.system_prompt = D),
+            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
             rows: "2",
-            onChange: R[11] || (R[11] = (D) => e.ctl.saveConfig()),
+            onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
             [Wn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", K0, [
+        H("label", X0, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", Y0, se(b.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", X0, [
+          H("span", Z0, se(b.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Q0, [
             yn(H("input", {
-              "onUpdate:modelValue": R[12] || (R[12] = (D) => G(r).apiKey = D),
+              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
@@ -11815,115 +11855,115 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             ]),
             H("button", {
               class: "cd-btn",
-              onClick: R[13] || (R[13] = (D) => e.ctl.setApiKey()),
+              onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Z0)
+            }, "set", 8, eb)
           ])
         ])
       ])) : pe("", !0),
-      H("div", Q0, [
-        (U(!0), J(oe, null, Ge(G(r).skills, (D) => (U(), J("label", {
-          key: D.name,
-          class: rt(["cd-chip", { "cd-on": d.value.includes(D.name) }]),
-          title: D.description
+      H("div", tb, [
+        (U(!0), J(oe, null, Ge(G(r).skills, (S) => (U(), J("label", {
+          key: S.name,
+          class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
+          title: S.description
         }, [
           H("input", {
             type: "checkbox",
-            checked: d.value.includes(D.name),
-            onChange: (Y) => e.ctl.toggleSkill(D.name, Y.target.checked),
-            "data-skill": D.name
-          }, null, 40, tb),
-          ge(" " + se(D.name), 1)
-        ], 10, eb))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), J("span", nb, [
+            checked: d.value.includes(S.name),
+            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
+            "data-skill": S.name
+          }, null, 40, rb),
+          ge(" " + se(S.name), 1)
+        ], 10, nb))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), J("span", ib, [
           ge(se(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), J(oe, { key: 0 }, [
             ge(" (" + se(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", rb, [
+      H("div", sb, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), J("details", ib, [
-            H("summary", sb, [
+          h.value ? (U(), J("details", ob, [
+            H("summary", lb, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + se(x.value.length) + " earlier turn" + se(x.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Vs)(h.value.content)
-              }, null, 8, ob)
+              }, null, 8, cb)
             ]),
-            (U(!0), J(oe, null, Ge(x.value, (D) => (U(), J("div", {
-              key: D.id,
+            (U(!0), J(oe, null, Ge(x.value, (S) => (U(), J("div", {
+              key: S.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", lb, [
+              H("div", ab, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
-                ge(se(D.content), 1)
+                ge(se(S.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Dr({ "--cols": Math.max(1, G(si)(D, d.value).length) })
+                style: Sr({ "--cols": Math.max(1, G(si)(S, d.value).length) })
               }, [
-                (U(!0), J(oe, null, Ge(G(si)(D, d.value), (Y) => (U(), J("div", {
+                (U(!0), J(oe, null, Ge(G(si)(S, d.value), (Y) => (U(), J("div", {
                   key: Y.skill,
                   class: rt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", ab, se(Y.skill), 1),
+                  H("div", fb, se(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Vs)(Y.content)
-                  }, null, 8, ub)
-                ], 10, cb))), 128))
+                  }, null, 8, db)
+                ], 10, ub))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (U(!0), J(oe, null, Ge(v.value, (D) => (U(), J("div", {
-            key: D.pending ? D.clientId : D.id,
+          (U(!0), J(oe, null, Ge(v.value, (S) => (U(), J("div", {
+            key: S.pending ? S.clientId : S.id,
             class: "cd-turn"
           }, [
             H("div", {
-              class: rt(["cd-user", { "cd-failed": D.state === "failed", "cd-waiting": D.state === "waiting" }])
+              class: rt(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
             }, [
-              D.pending ? pe("", !0) : (U(), J("span", {
+              S.pending ? pe("", !0) : (U(), J("span", {
                 key: 0,
                 class: "cd-acts",
                 "data-test": "message-actions",
-                "data-message": D.id
+                "data-message": S.id
               }, [
                 H("button", {
                   class: "cd-act",
                   disabled: !a.value,
-                  onClick: (Y) => e.ctl.forkFrom(D.id),
+                  onClick: (Y) => e.ctl.forkFrom(S.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, db),
+                }, "fork", 8, pb),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(D.id),
+                  onClick: (Y) => e.ctl.revertTo(S.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, hb),
+                }, "revert", 8, gb),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(D.id, { canvas: !0 }),
+                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, pb)
-              ], 8, fb)),
+                }, "revert + canvas", 8, mb)
+              ], 8, hb)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
-              ge(se(D.content) + " ", 1),
-              D.attachments?.length ? (U(), J("span", gb, [
-                (U(!0), J(oe, null, Ge(D.attachments, (Y) => (U(), J(oe, {
+              ge(se(S.content) + " ", 1),
+              S.attachments?.length ? (U(), J("span", _b, [
+                (U(!0), J(oe, null, Ge(S.attachments, (Y) => (U(), J(oe, {
                   key: Y.sha256
                 }, [
                   le(Y) ? (U(), J("img", {
@@ -11934,7 +11974,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, mb)) : (U(), J("a", {
+                  }, null, 8, bb)) : (U(), J("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -11942,24 +11982,24 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, se(Y.name || Y.mime), 9, _b))
+                  }, se(Y.name || Y.mime), 9, yb))
                 ], 64))), 128))
               ])) : pe("", !0),
-              D.state === "waiting" ? (U(), J("span", bb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              D.error ? (U(), J("span", yb, " — " + se(D.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), J("span", wb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), J("span", kb, " — " + se(S.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Dr({ "--cols": Math.max(1, G(si)(D, d.value).length) })
+              style: Sr({ "--cols": Math.max(1, G(si)(S, d.value).length) })
             }, [
-              (U(!0), J(oe, null, Ge(G(si)(D, d.value), (Y) => (U(), J("div", {
+              (U(!0), J(oe, null, Ge(G(si)(S, d.value), (Y) => (U(), J("div", {
                 key: Y.skill,
                 class: rt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", kb, [
+                H("div", Ab, [
                   ge(se(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), J("span", xb, "…")) : pe("", !0),
+                  Y.state === "streaming" ? (U(), J("span", vb, "…")) : pe("", !0),
                   Y.id ? (U(), J("span", {
                     key: 1,
                     class: "cd-acts",
@@ -11972,36 +12012,36 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, vb),
+                    }, "fork", 8, Eb),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Rb)
-                  ], 8, Ab)) : pe("", !0)
+                    }, "revert", 8, Cb)
+                  ], 8, Rb)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Vs)(Y.content)
-                }, null, 8, Eb),
-                Y.error ? (U(), J("div", Cb, se(Y.error), 1)) : pe("", !0)
-              ], 10, wb))), 128))
+                }, null, 8, Sb),
+                Y.error ? (U(), J("div", Db, se(Y.error), 1)) : pe("", !0)
+              ], 10, xb))), 128))
             ], 4),
-            (U(!0), J(oe, null, Ge(y(D.id), (Y) => (U(), di(Gc, {
+            (U(!0), J(oe, null, Ge(y(S.id), (Y) => (U(), di(Yc, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), J(oe, null, Ge(y(0), (D) => (U(), di(Gc, {
-            key: D.id,
-            run: D,
+          (U(!0), J(oe, null, Ge(y(0), (S) => (U(), di(Yc, {
+            key: S.id,
+            run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), J("div", Db, se(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), J("div", Tb, se(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), J("div", {
           key: 0,
@@ -12010,21 +12050,21 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           class: "cd-log",
           "data-test": "log"
         }, [
-          (U(!0), J(oe, null, Ge(G(n).logs, (D, Y) => (U(), J("div", {
-            key: D.seq + ":" + Y,
-            class: rt("cd-l-" + D.level)
+          (U(!0), J(oe, null, Ge(G(n).logs, (S, Y) => (U(), J("div", {
+            key: S.seq + ":" + Y,
+            class: rt("cd-l-" + S.level)
           }, [
-            H("b", null, se(D.level), 1),
-            ge(" " + se(D.module), 1),
-            D.skill ? (U(), J(oe, { key: 0 }, [
-              ge(" [" + se(D.skill) + "]", 1)
+            H("b", null, se(S.level), 1),
+            ge(" " + se(S.module), 1),
+            S.skill ? (U(), J(oe, { key: 0 }, [
+              ge(" [" + se(S.skill) + "]", 1)
             ], 64)) : pe("", !0),
-            ge(": " + se(D.message), 1)
+            ge(": " + se(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), J("div", Sb, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), J("div", Fb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), di(bd, { to: "body" }, [
+      (U(), di(wd, { to: "body" }, [
         G(r).image ? (U(), J("div", {
           key: 0,
           ref_key: "overlay",
@@ -12038,121 +12078,121 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Tb),
+          }, null, 8, Ib),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Gn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Fb)
+          }, "open in a new tab", 8, Ob)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), J("div", Ib, [
+      G(r).staleRevert ? (U(), J("div", Nb, [
         ge(se(G(r).staleRevert.message) + " ", 1),
-        H("span", Ob, [
+        H("span", Mb, [
           H("button", {
             class: "cd-btn",
-            onClick: R[15] || (R[15] = (D) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
             "data-test": "revert-force"
           }, "restore the canvas anyway"),
           H("button", {
             class: "cd-btn",
-            onClick: R[16] || (R[16] = (D) => e.ctl.revertTo(G(r).staleRevert.messageId)),
+            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId)),
             "data-test": "revert-keep-canvas"
           }, "revert, keep the canvas"),
           H("button", {
             class: "cd-btn",
-            onClick: R[17] || (R[17] = (D) => G(r).staleRevert = null),
+            onClick: R[17] || (R[17] = (S) => G(r).staleRevert = null),
             "data-test": "revert-dismiss"
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), J("div", Nb, se(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), J("div", Mb, [
-        (U(!0), J(oe, null, Ge(G(r).attachments, (D) => (U(), J("span", {
-          key: D.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + D.state]),
-          title: D.error || D.mime,
-          "data-state": D.state
+      l.value ? (U(), J("div", Lb, se(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), J("div", Pb, [
+        (U(!0), J(oe, null, Ge(G(r).attachments, (S) => (U(), J("span", {
+          key: S.key,
+          class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
+          title: S.error || S.mime,
+          "data-state": S.state
         }, [
-          D.preview ? (U(), J("img", {
+          S.preview ? (U(), J("img", {
             key: 0,
             class: "cd-chip-thumb",
-            src: D.preview,
+            src: S.preview,
             alt: ""
-          }, null, 8, Pb)) : pe("", !0),
-          ge(" " + se(D.name), 1),
-          D.state === "uploading" ? (U(), J(oe, { key: 1 }, [
+          }, null, 8, Bb)) : pe("", !0),
+          ge(" " + se(S.name), 1),
+          S.state === "uploading" ? (U(), J(oe, { key: 1 }, [
             ge(" …")
           ], 64)) : pe("", !0),
-          D.error ? (U(), J(oe, { key: 2 }, [
-            ge(" — " + se(D.error), 1)
+          S.error ? (U(), J(oe, { key: 2 }, [
+            ge(" — " + se(S.error), 1)
           ], 64)) : pe("", !0),
           H("button", {
             class: "cd-x",
-            onClick: (Y) => e.ctl.removeAttachment(D.key),
+            onClick: (Y) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, jb)
-        ], 10, Lb))), 128))
+          }, "×", 8, $b)
+        ], 10, jb))), 128))
       ])) : pe("", !0),
-      H("div", Bb, [
+      H("div", zb, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
-          onClick: R[18] || (R[18] = (D) => de.value?.click()),
+          onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, $b),
+        }, "+", 8, Ub),
         H("input", {
           ref_key: "picker",
           ref: de,
           type: "file",
           multiple: "",
-          accept: G(Se),
+          accept: G(De),
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, zb),
+        }, null, 40, Wb),
         yn(H("textarea", {
-          "onUpdate:modelValue": R[19] || (R[19] = (D) => G(r).draft = D),
+          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !G(r).connected,
           onKeydown: ne,
           onPaste: ie,
           "data-test": "input"
-        }, null, 40, Ub), [
+        }, null, 40, qb), [
           [Wn, G(r).draft]
         ]),
         H("button", {
           class: "cd-btn cd-send",
           disabled: !Ae.value,
-          onClick: R[20] || (R[20] = (D) => e.ctl.send()),
+          onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Wb)
+        }, "send", 8, Jb)
       ])
     ], 32));
   }
-}, Jb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", Hb = "comfyd.canvas", Vb = 1500;
-function Kc() {
+}, Vb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", Gb = "comfyd.canvas", Kb = 1500;
+function Xc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Gb(e) {
-  const t = Kc();
+function Yb(e) {
+  const t = Xc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Kc();
-    (i || ++n > Vb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Xc();
+    (i || ++n > Kb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Kb({ app: e, api: t }, n) {
-  const r = new $h({
+function Xb({ app: e, api: t }, n) {
+  const r = new Uh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12165,28 +12205,28 @@ function Kb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new xp({
+  }), i = new vp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: kp(window.sessionStorage),
+    tabId: Ap(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: go,
-    isPanelNode: cc
+    isPanelNode: uc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Ih,
+    createApp: Nh,
     reactive: Ao,
-    component: qb,
-    css: Jb,
+    component: Hb,
+    css: Vb,
     document,
     log: go,
     // Runs and their outputs come through the package's routes on
@@ -12211,7 +12251,7 @@ function Kb({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Hb,
+    name: Gb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12220,8 +12260,8 @@ function Kb({ app: e, api: t }, n) {
       a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      cc(c) && ng(c, s);
+      uc(c) && ig(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Gb(Kb);
+Yb(Xb);
