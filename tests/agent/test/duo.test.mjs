@@ -7,13 +7,15 @@
 // with that conflict named instead of overwriting (a patch on other nodes
 // would have been rebased: tests/graph/test/rebase.test.mjs); the writer
 // reads again and its patch lands. Both replies and both changes are there
-// at the end.
+// at the end. The turn's canvas checkpoint is the workflow from before the
+// first patch (not the state between the two), and a revert with the canvas
+// brings that back.
 
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
-import { post } from "../../graph/lib/clients.mjs";
-import { assertSameGraph } from "../../graph/lib/graph.mjs";
+import { get, post } from "../../graph/lib/clients.mjs";
+import { assertSameGraph, editorView } from "../../graph/lib/graph.mjs";
 import { SessionWs, eventsOf, fixtureWorkflow, repliesOf, startFakeLlm } from "../lib.mjs";
 
 const FOX = "a red fox in fresh snow, golden hour, telephoto";
@@ -36,7 +38,8 @@ describe("two skills on one message", () => {
       skills: ["workflow-builder", "prompt-writer"],
       baseUrl: llm.baseUrl,
     });
-    const { from } = await s.send(sid, "A fox in the snow, and make the sampler a bit finer.");
+    const beforeTurn = editorView(ed);
+    const { turnId, from } = await s.send(sid, "A fox in the snow, and make the sampler a bit finer.");
     const evs = await s.turnEnd(from);
 
     const replies = repliesOf(evs);
@@ -83,6 +86,17 @@ describe("two skills on one message", () => {
     assert.equal(ed.widgetsOf(6).text, FOX);
     const g = await post(stack, "/comfy/graph/command", { type: "get_graph", canvas_id: "tab-duo" });
     assertSameGraph(g.json.graph, ed);
+
+    // One checkpoint for the turn: from before the builder's patch, up to
+    // the writer's; the refused patch in between did not retake it.
+    const cps = await get(stack, `/comfy/sessions/${sid}/checkpoints`);
+    assert.equal(cps.status, 200, cps.text);
+    assert.equal(cps.json.checkpoints.length, 1, cps.text);
+    assert.equal(Number(cps.json.checkpoints[0].revision_before), builder[1].revision - 1, cps.text);
+    assert.equal(Number(cps.json.checkpoints[0].revision_after), landed.revision, cps.text);
+    const rv = await post(stack, `/comfy/sessions/${sid}/revert`, { message_id: turnId, restore_canvas: true });
+    assert.equal(rv.status, 200, rv.text);
+    assert.deepEqual(editorView(ed), beforeTurn);
     s.close();
   });
 });
