@@ -4,23 +4,23 @@ function mo(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const De = {}, En = [], Sn = () => {
-}, ea = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, ta = (e, t) => {
+const Fe = {}, Cn = [], Dn = () => {
+}, ta = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ht = Object.assign, na = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Ef = Object.prototype.hasOwnProperty, we = (e, t) => Ef.call(e, t), ce = Array.isArray, nn = (e) => zr(e) === "[object Map]", On = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", na = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ra = Object.prototype.toString, zr = (e) => ra.call(e), Cf = (e) => zr(e).slice(8, -1), ia = (e) => zr(e) === "[object Object]", _o = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
+}, Cf = Object.prototype.hasOwnProperty, xe = (e, t) => Cf.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Nn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ra = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ia = Object.prototype.toString, zr = (e) => ia.call(e), Sf = (e) => zr(e).slice(8, -1), sa = (e) => zr(e) === "[object Object]", _o = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ni = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Sf = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Sf, (t) => t.slice(1).toUpperCase())), Df = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ni(
-  (e) => e.replace(Df, "-$1").toLowerCase()
-), sa = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${sa(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, Df = /-\w/g, bt = /* @__PURE__ */ Ni((e) => e.replace(Df, (t) => t.slice(1).toUpperCase())), Tf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Ni(
+  (e) => e.replace(Tf, "-$1").toLowerCase()
+), oa = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${oa(e)}` : ""), St = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, oa = (e, t, n, r = !1) => {
+}, la = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -34,51 +34,51 @@ const De = {}, En = [], Sn = () => {
 let al;
 const Mi = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Sr(e) {
-  if (ce(e)) {
+  if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Ne(r) ? Of(r) : Sr(r);
+      const r = e[n], i = Le(r) ? Nf(r) : Sr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Ne(e) || Te(e))
+  } else if (Le(e) || Ie(e))
     return e;
 }
-const Tf = /;(?![^(]*\))/g, Ff = /:([^]+)/, If = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Of(e) {
+const Ff = /;(?![^(]*\))/g, If = /:([^]+)/, Of = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Nf(e) {
   const t = {};
-  return e.replace(If, (n) => n.startsWith("/*") ? "" : n).split(Tf).forEach((n) => {
+  return e.replace(Of, (n) => n.startsWith("/*") ? "" : n).split(Ff).forEach((n) => {
     if (n) {
-      const r = n.split(Ff);
+      const r = n.split(If);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
-function nt(e) {
+function rt(e) {
   let t = "";
-  if (Ne(e))
+  if (Le(e))
     t = e;
-  else if (ce(e))
+  else if (ae(e))
     for (let n = 0; n < e.length; n++) {
-      const r = nt(e[n]);
+      const r = rt(e[n]);
       r && (t += r + " ");
     }
-  else if (Te(e))
+  else if (Ie(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Nf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Mf = /* @__PURE__ */ mo(Nf);
-function la(e) {
+const Mf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Lf = /* @__PURE__ */ mo(Mf);
+function ca(e) {
   return !!e || e === "";
 }
-function Lf(e, t, n) {
+function Pf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = on(e[i], t[i], n);
+    r = ln(e[i], t[i], n);
   return r;
 }
 function ul(e, t, n) {
@@ -87,7 +87,7 @@ function ul(e, t, n) {
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && on(s, r[l], n)) {
+      if (!i[l] && ln(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,16 +96,16 @@ function ul(e, t, n) {
   }
   return !0;
 }
-function Pf(e, t, n) {
-  let r = nn(e), i = nn(t);
-  if (r || i || (r = On(e), i = On(t), r || i))
+function jf(e, t, n) {
+  let r = rn(e), i = rn(t);
+  if (r || i || (r = Nn(e), i = Nn(t), r || i))
     return r && i ? ul(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !on(e[l], t[l], n))
+    if (c && !a || !c && a || !ln(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
@@ -119,34 +119,34 @@ function fl(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function on(e, t, n) {
+function ln(e, t, n) {
   if (e === t) return !0;
   let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Lf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Pf) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Ft(e), i = Ft(t), r || i ? e === t : (r = ae(e), i = ae(t), r || i ? r && i ? fl(e, t, n, Pf) : !1 : (r = Ie(e), i = Ie(t), r || i ? !r || !i ? !1 : fl(e, t, n, jf) : String(e) === String(t))));
 }
-function jf(e, t) {
-  return e.findIndex((n) => on(n, t));
+function Bf(e, t) {
+  return e.findIndex((n) => ln(n, t));
 }
-const ca = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ra || !ve(e.toString)) ? ca(e) ? oe(e.value) : JSON.stringify(e, aa, 2) : String(e), aa = (e, t) => ca(t) ? aa(e, t.value) : nn(t) ? {
+const aa = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ia || !Ee(e.toString)) ? aa(e) ? se(e.value) : JSON.stringify(e, ua, 2) : String(e), ua = (e, t) => aa(t) ? ua(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
     {}
   )
-} : On(t) ? {
+} : Nn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Tt(t) ? as(t) : Te(t) && !ce(t) && !ia(t) ? String(t) : t, as = (e, t = "") => {
+} : Ft(t) ? as(t) : Ie(t) && !ae(t) && !sa(t) ? String(t) : t, as = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Tt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    Ft(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let Je;
-class Bf {
+let He;
+class $f {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Bf {
   }
   run(t) {
     if (this._active) {
-      const n = Je;
+      const n = He;
       try {
-        return Je = this, t();
+        return He = this, t();
       } finally {
-        Je = n;
+        He = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Bf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = Je, Je = this);
+    ++this._on === 1 && (this.prevScope = He, He = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Bf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (Je === this)
-        Je = this.prevScope;
+      if (He === this)
+        He = this.prevScope;
       else {
-        let t = Je;
+        let t = He;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,14 +243,14 @@ class Bf {
     }
   }
 }
-function $f() {
-  return Je;
+function zf() {
+  return He;
 }
-let Re;
+let Ce;
 const us = /* @__PURE__ */ new WeakSet();
-class ua {
+class fa {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
@@ -262,24 +262,24 @@ class ua {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || da(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ha(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), ha(this);
-    const t = Re, n = yt;
-    Re = this, yt = !0;
+    this.flags |= 2, dl(this), pa(this);
+    const t = Ce, n = kt;
+    Ce = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      pa(this), Re = t, yt = n, this.flags &= -3;
+      ga(this), Ce = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        wo(t);
+        ko(t);
       this.deps = this.depsTail = void 0, dl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
@@ -296,31 +296,31 @@ class ua {
     return Gs(this);
   }
 }
-let fa = 0, wr, kr;
-function da(e, t = !1) {
+let da = 0, kr, wr;
+function ha(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = kr, kr = e;
+    e.next = wr, wr = e;
     return;
   }
-  e.next = wr, wr = e;
+  e.next = kr, kr = e;
 }
 function yo() {
-  fa++;
+  da++;
 }
 function bo() {
-  if (--fa > 0)
+  if (--da > 0)
     return;
-  if (kr) {
-    let t = kr;
-    for (kr = void 0; t; ) {
+  if (wr) {
+    let t = wr;
+    for (wr = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; wr; ) {
-    let t = wr;
-    for (wr = void 0; t; ) {
+  for (; kr; ) {
+    let t = kr;
+    for (kr = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
@@ -333,94 +333,94 @@ function bo() {
   }
   if (e) throw e;
 }
-function ha(e) {
+function pa(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function pa(e) {
+function ga(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), wo(r), zf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), ko(r), Uf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ga(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ma(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ga(e) {
+function ma(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Re, r = yt;
-  Re = e, yt = !0;
+  const t = e.dep, n = Ce, r = kt;
+  Ce = e, kt = !0;
   try {
-    ha(e);
+    pa(e);
     const i = e.fn(e._value);
-    (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || St(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, yt = r, pa(e), e.flags &= -3;
+    Ce = n, kt = r, ga(e), e.flags &= -3;
   }
 }
-function wo(e, t = !1) {
+function ko(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      wo(s, !0);
+      ko(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function zf(e) {
+function Uf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let yt = !0;
-const ma = [];
-function ln() {
-  ma.push(yt), yt = !1;
-}
+let kt = !0;
+const _a = [];
 function cn() {
-  const e = ma.pop();
-  yt = e === void 0 ? !0 : e;
+  _a.push(kt), kt = !1;
+}
+function an() {
+  const e = _a.pop();
+  kt = e === void 0 ? !0 : e;
 }
 function dl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Re;
-    Re = void 0;
+    const n = Ce;
+    Ce = void 0;
     try {
       t();
     } finally {
-      Re = n;
+      Ce = n;
     }
   }
 }
 let Dr = 0;
-class Uf {
+class Wf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class ko {
+class wo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Re || !yt || Re === this.computed)
+    if (!Ce || !kt || Ce === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new Uf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, _a(n);
+    if (n === void 0 || n.sub !== Ce)
+      n = this.activeLink = new Wf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ya(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
     }
     return n;
   }
@@ -437,34 +437,34 @@ class ko {
     }
   }
 }
-function _a(e) {
+function ya(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        _a(r);
+        ya(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ks = /* @__PURE__ */ new WeakMap(), Dn = /* @__PURE__ */ Symbol(
+const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
   ""
 ), Ys = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
-function Ge(e, t, n) {
-  if (yt && Re) {
+function Xe(e, t, n) {
+  if (kt && Ce) {
     let r = Ks.get(e);
     r || Ks.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new ko()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new wo()), i.map = r, i.key = n), i.track();
   }
 }
-function zt(e, t, n, r, i, s) {
+function Ut(e, t, n, r, i, s) {
   const o = Ks.get(e);
   if (!o) {
     Dr++;
@@ -476,92 +476,92 @@ function zt(e, t, n, r, i, s) {
   if (yo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ce(e), a = c && _o(n);
+    const c = ae(e), a = c && _o(n);
     if (c && n === "length") {
       const u = Number(r);
-      o.forEach((d, m) => {
-        (m === "length" || m === Tr || !Tt(m) && m >= u) && l(d);
+      o.forEach((d, _) => {
+        (_ === "length" || _ === Tr || !Ft(_) && _ >= u) && l(d);
       });
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Dn)), nn(e) && l(o.get(Ys)));
+          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
           break;
         case "delete":
-          c || (l(o.get(Dn)), nn(e) && l(o.get(Ys)));
+          c || (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
           break;
         case "set":
-          nn(e) && l(o.get(Dn));
+          rn(e) && l(o.get(Tn));
           break;
       }
   }
   bo();
 }
-function $n(e) {
-  const t = /* @__PURE__ */ ye(e);
-  return t === e || (Ge(t, "iterate", Tr), /* @__PURE__ */ ut(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ rn(e) ? t.map((n) => an(dt(n))) : t.map(an) : t.map(dt);
+function zn(e) {
+  const t = /* @__PURE__ */ ke(e);
+  return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
 }
 function Li(e) {
-  return Ge(e = /* @__PURE__ */ ye(e), "iterate", Tr), e;
+  return Xe(e = /* @__PURE__ */ ke(e), "iterate", Tr), e;
 }
-function vt(e, t) {
-  return /* @__PURE__ */ Ft(e) ? an(/* @__PURE__ */ rn(e) ? dt(t) : t) : dt(t);
+function Rt(e, t) {
+  return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
 }
-const Wf = {
+const Jf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return fs(this, Symbol.iterator, (e) => vt(this, e));
+    return fs(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
-    return $n(this).concat(
-      ...e.map((t) => ce(t) ? $n(t) : t)
+    return zn(this).concat(
+      ...e.map((t) => ae(t) ? zn(t) : t)
     );
   },
   entries() {
-    return fs(this, "entries", (e) => (e[1] = vt(this, e[1]), e));
+    return fs(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
   },
   every(e, t) {
-    return Lt(this, "every", e, t, void 0, arguments);
+    return Pt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Lt(
+    return Pt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => vt(this, r)),
+      (n) => n.map((r) => Rt(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Lt(
+    return Pt(
       this,
       "find",
       e,
       t,
-      (n) => vt(this, n),
+      (n) => Rt(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Lt(this, "findIndex", e, t, void 0, arguments);
+    return Pt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Lt(
+    return Pt(
       this,
       "findLast",
       e,
       t,
-      (n) => vt(this, n),
+      (n) => Rt(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Lt(this, "findLastIndex", e, t, void 0, arguments);
+    return Pt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Lt(this, "forEach", e, t, void 0, arguments);
+    return Pt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
     return ds(this, "includes", e);
@@ -570,20 +570,20 @@ const Wf = {
     return ds(this, "indexOf", e);
   },
   join(e) {
-    return $n(this).join(e);
+    return zn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
     return ds(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Lt(this, "map", e, t, void 0, arguments);
+    return Pt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return cr(this, "pop");
+    return ar(this, "pop");
   },
   push(...e) {
-    return cr(this, "push", e);
+    return ar(this, "push", e);
   },
   reduce(e, ...t) {
     return pl(this, "reduce", e, t);
@@ -592,37 +592,37 @@ const Wf = {
     return pl(this, "reduceRight", e, t);
   },
   shift() {
-    return cr(this, "shift");
+    return ar(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Lt(this, "some", e, t, void 0, arguments);
+    return Pt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return cr(this, "splice", e);
+    return ar(this, "splice", e);
   },
   toReversed() {
-    return $n(this).toReversed();
+    return zn(this).toReversed();
   },
   toSorted(e) {
-    return $n(this).toSorted(e);
+    return zn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return $n(this).toSpliced(...e);
+    return zn(this).toSpliced(...e);
   },
   unshift(...e) {
-    return cr(this, "unshift", e);
+    return ar(this, "unshift", e);
   },
   values() {
-    return fs(this, "values", (e) => vt(this, e));
+    return fs(this, "values", (e) => Rt(this, e));
   }
 };
 function fs(e, t, n) {
   const r = Li(e), i = r[t], s = i.call(r);
-  if (r !== e && !/* @__PURE__ */ ut(e)) {
+  if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== ya[t] && Object.defineProperties(o, {
+      return o.next = () => hl(s.next(), n), i !== ba[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,51 +644,51 @@ function fs(e, t, n) {
 function hl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ya = Array.prototype;
-function Lt(e, t, n, r, i, s) {
-  const o = Li(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== ya[t]) {
+const ba = Array.prototype;
+function Pt(e, t, n, r, i, s) {
+  const o = Li(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== ba[t]) {
     const d = c.apply(e, s);
-    return l ? dt(d) : d;
+    return l ? pt(d) : d;
   }
   let a = n;
-  o !== e && (l ? a = function(d, m) {
-    return n.call(this, vt(e, d), m, e);
-  } : n.length > 2 && (a = function(d, m) {
-    return n.call(this, d, m, e);
+  o !== e && (l ? a = function(d, _) {
+    return n.call(this, Rt(e, d), _, e);
+  } : n.length > 2 && (a = function(d, _) {
+    return n.call(this, d, _, e);
   }));
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
 function pl(e, t, n, r) {
-  const i = Li(e), s = i !== e && !/* @__PURE__ */ ut(e);
+  const i = Li(e), s = i !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = vt(e, a)), n.call(this, a, vt(e, u), d, e);
+    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = i[t](o, ...r);
-  return l ? vt(e, c) : c;
+  return l ? Rt(e, c) : c;
 }
 function ds(e, t, n) {
-  const r = /* @__PURE__ */ ye(e);
-  Ge(r, "iterate", Tr);
+  const r = /* @__PURE__ */ ke(e);
+  Xe(r, "iterate", Tr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ ye(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : i;
 }
-function cr(e, t, n = []) {
-  ln(), yo();
-  const r = (/* @__PURE__ */ ye(e))[t].apply(e, n);
-  return bo(), cn(), r;
+function ar(e, t, n = []) {
+  cn(), yo();
+  const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
+  return bo(), an(), r;
 }
-const Jf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ba = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
+const qf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ka = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
-function qf(e) {
-  Tt(e) || (e = String(e));
-  const t = /* @__PURE__ */ ye(this);
-  return Ge(t, "has", e), t.hasOwnProperty(e);
+function Hf(e) {
+  Ft(e) || (e = String(e));
+  const t = /* @__PURE__ */ ke(this);
+  return Xe(t, "has", e), t.hasOwnProperty(e);
 }
 class wa {
   constructor(t = !1, n = !1) {
@@ -704,16 +704,16 @@ class wa {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? td : va : s ? Aa : xa).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? nd : Ra : s ? va : Aa).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = ce(t);
+    const o = ae(t);
     if (!i) {
       let c;
-      if (o && (c = Wf[n]))
+      if (o && (c = Jf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return qf;
+        return Hf;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class wa {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ Qe(t) ? t : r
+      /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Tt(n) ? ba.has(n) : Jf(n)) || (i || Ge(t, "get", n), s))
+    if ((Ft(n) ? ka.has(n) : qf(n)) || (i || Xe(t, "get", n), s))
       return l;
-    if (/* @__PURE__ */ Qe(l)) {
+    if (/* @__PURE__ */ tt(l)) {
       const c = o && _o(n) ? l : l.value;
-      return i && Te(c) ? /* @__PURE__ */ Zs(c) : c;
+      return i && Ie(c) ? /* @__PURE__ */ Zs(c) : c;
     }
-    return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
+    return Ie(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class ka extends wa {
+class xa extends wa {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = ce(t) && _o(n);
+    const o = ae(t) && _o(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ Ft(s);
-      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ ye(s), r = /* @__PURE__ */ ye(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
+      const a = /* @__PURE__ */ It(s);
+      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (s = /* @__PURE__ */ ke(s), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(r))
         return a || (s.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : we(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
       t,
       n,
       r,
-      /* @__PURE__ */ Qe(t) ? t : i
+      /* @__PURE__ */ tt(t) ? t : i
     );
-    return t === /* @__PURE__ */ ye(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ ke(i) && c && (l ? St(r, s) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const r = we(t, n);
+    const r = xe(t, n);
     t[n];
     const i = Reflect.deleteProperty(t, n);
-    return i && r && zt(t, "delete", n, void 0), i;
+    return i && r && Ut(t, "delete", n, void 0), i;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !ba.has(n)) && Ge(t, "has", n), r;
+    return (!Ft(n) || !ka.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
-    return Ge(
+    return Xe(
       t,
       "iterate",
-      ce(t) ? "length" : Dn
+      ae(t) ? "length" : Tn
     ), Reflect.ownKeys(t);
   }
 }
-class Hf extends wa {
+class Vf extends wa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,25 +781,25 @@ class Hf extends wa {
     return !0;
   }
 }
-const Vf = /* @__PURE__ */ new ka(), Gf = /* @__PURE__ */ new Hf(), Kf = /* @__PURE__ */ new ka(!0);
+const Gf = /* @__PURE__ */ new xa(), Kf = /* @__PURE__ */ new Vf(), Yf = /* @__PURE__ */ new xa(!0);
 const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Yf(e, t, n) {
+function Xf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ ye(i), o = nn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? an : dt;
-    return !t && Ge(
+    const i = this.__v_raw, s = /* @__PURE__ */ ke(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : pt;
+    return !t && Xe(
       s,
       "iterate",
-      c ? Ys : Dn
-    ), ft(
+      c ? Ys : Tn
+    ), ht(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: m } = a.next();
-          return m ? { value: d, done: m } : {
+          const { value: d, done: _ } = a.next();
+          return _ ? { value: d, done: _ } : {
             value: l ? [u(d[0]), u(d[1])] : u(d),
-            done: m
+            done: _
           };
         }
       }
@@ -811,12 +811,12 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Xf(e, t) {
+function Zf(e, t) {
   const n = {
     get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
-      e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Xs : e ? an : dt;
+      const s = this.__v_raw, o = /* @__PURE__ */ ke(s), l = /* @__PURE__ */ ke(i);
+      e || (St(i, l) && Xe(o, "get", i), Xe(o, "get", l));
+      const { has: c } = Zr(o), a = t ? Xs : e ? un : pt;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,18 +825,18 @@ function Xf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ge(/* @__PURE__ */ ye(i), "iterate", Dn), i.size;
+      return !e && Xe(/* @__PURE__ */ ke(i), "iterate", Tn), i.size;
     },
     has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
-      return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
+      const s = this.__v_raw, o = /* @__PURE__ */ ke(s), l = /* @__PURE__ */ ke(i);
+      return e || (St(i, l) && Xe(o, "has", i), Xe(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ye(l), a = t ? Xs : e ? an : dt;
-      return !e && Ge(c, "iterate", Dn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Xs : e ? un : pt;
+      return !e && Xe(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
-  return ft(
+  return ht(
     n,
     e ? {
       add: Qr("add"),
@@ -845,27 +845,27 @@ function Xf(e, t) {
       clear: Qr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ ye(this), o = Zr(s), l = /* @__PURE__ */ ye(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
-        return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
+        const s = /* @__PURE__ */ ke(this), o = Zr(s), l = /* @__PURE__ */ ke(i), c = !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) ? l : i;
+        return o.has.call(s, c) || St(i, c) && o.has.call(s, i) || St(l, c) && o.has.call(s, l) || (s.add(c), Ut(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ ye(s));
-        const o = /* @__PURE__ */ ye(this), { has: l, get: c } = Zr(o);
+        !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) && (s = /* @__PURE__ */ ke(s));
+        const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Zr(o);
         let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ ye(i), a = l.call(o, i));
+        a || (i = /* @__PURE__ */ ke(i), a = l.call(o, i));
         const u = c.call(o, i);
-        return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
+        return o.set(i, s), a ? St(s, u) && Ut(o, "set", i, s) : Ut(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ ye(this), { has: o, get: l } = Zr(s);
+        const s = /* @__PURE__ */ ke(this), { has: o, get: l } = Zr(s);
         let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ ye(i), c = o.call(s, i)), l && l.call(s, i);
+        c || (i = /* @__PURE__ */ ke(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
-        return c && zt(s, "delete", i, void 0), a;
+        return c && Ut(s, "delete", i, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ ye(this), s = i.size !== 0, o = i.clear();
-        return s && zt(
+        const i = /* @__PURE__ */ ke(this), s = i.size !== 0, o = i.clear();
+        return s && Ut(
           i,
           "clear",
           void 0,
@@ -879,26 +879,26 @@ function Xf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Yf(i, e, t);
+    n[i] = Xf(i, e, t);
   }), n;
 }
 function xo(e, t) {
-  const n = Xf(e, t);
+  const n = Zf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
-    we(n, i) && i in r ? n : r,
+    xe(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Zf = {
+const Qf = {
   get: /* @__PURE__ */ xo(!1, !1)
-}, Qf = {
-  get: /* @__PURE__ */ xo(!1, !0)
 }, ed = {
+  get: /* @__PURE__ */ xo(!1, !0)
+}, td = {
   get: /* @__PURE__ */ xo(!0, !1)
 };
-const xa = /* @__PURE__ */ new WeakMap(), Aa = /* @__PURE__ */ new WeakMap(), va = /* @__PURE__ */ new WeakMap(), td = /* @__PURE__ */ new WeakMap();
-function nd(e) {
+const Aa = /* @__PURE__ */ new WeakMap(), va = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ new WeakMap(), nd = /* @__PURE__ */ new WeakMap();
+function rd(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -914,22 +914,22 @@ function nd(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function Ao(e) {
-  return /* @__PURE__ */ Ft(e) ? e : vo(
+  return /* @__PURE__ */ It(e) ? e : vo(
     e,
     !1,
-    Vf,
-    Zf,
-    xa
+    Gf,
+    Qf,
+    Aa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function rd(e) {
+function id(e) {
   return vo(
     e,
     !1,
-    Kf,
-    Qf,
-    Aa
+    Yf,
+    ed,
+    va
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,18 +937,18 @@ function Zs(e) {
   return vo(
     e,
     !0,
-    Gf,
-    ed,
-    va
+    Kf,
+    td,
+    Ra
   );
 }
 function vo(e, t, n, r, i) {
-  if (!Te(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+  if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = nd(Cf(e));
+  const o = rd(Sf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,15 +958,15 @@ function vo(e, t, n, r, i) {
   return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function rn(e) {
-  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ rn(e.__v_raw) : !!(e && e.__v_isReactive);
+function sn(e) {
+  return /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Ft(e) {
+function It(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function ut(e) {
+function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
@@ -974,115 +974,115 @@ function Ro(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function ye(e) {
+function ke(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ ye(t) : e;
+  return t ? /* @__PURE__ */ ke(t) : e;
 }
-function id(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && oa(e, "__v_skip", !0), e;
+function sd(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && la(e, "__v_skip", !0), e;
 }
-const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, an = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
-function Qe(e) {
+function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return sd(e, !1);
+  return od(e, !1);
 }
-function sd(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new od(e, t);
+function od(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new ld(e, t);
 }
-class od {
+class ld {
   constructor(t, n) {
-    this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ye(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
+    this.dep = new wo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ut(t) || /* @__PURE__ */ Ft(t);
-    t = r ? t : /* @__PURE__ */ ye(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ It(t);
+    t = r ? t : /* @__PURE__ */ ke(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
   }
 }
 function G(e) {
-  return /* @__PURE__ */ Qe(e) ? e.value : e;
+  return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const ld = {
+const cd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
-    return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
+    return /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Ra(e) {
-  return /* @__PURE__ */ rn(e) ? e : new Proxy(e, ld);
+function Ea(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, cd);
 }
-class cd {
+class ad {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new wo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Re !== this)
-      return da(this, !0), !0;
+    Ce !== this)
+      return ha(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ga(this), t && (t.version = this.dep.version), this._value;
+    return ma(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ad(e, t, n = !1) {
+function ud(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new cd(r, i, n);
+  return Ee(e) ? r = e : (r = e.get, i = e.set), new ad(r, i, n);
 }
 const ti = {}, _i = /* @__PURE__ */ new WeakMap();
-let xn;
-function ud(e, t = !1, n = xn) {
+let An;
+function fd(e, t = !1, n = An) {
   if (n) {
     let r = _i.get(n);
     r || _i.set(n, r = []), r.push(e);
   }
 }
-function fd(e, t, n = De) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
-  let u, d, m, g, p = !1, x = !1;
-  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ rn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((b) => /* @__PURE__ */ rn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
-    if (/* @__PURE__ */ Qe(b))
+function dd(e, t, n = Fe) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ dt(b) || i === !1 || i === 0 ? Wt(b, 1) : Wt(b);
+  let u, d, _, g, h = !1, x = !1;
+  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (x = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
+    if (/* @__PURE__ */ tt(b))
       return b.value;
-    if (/* @__PURE__ */ rn(b))
+    if (/* @__PURE__ */ sn(b))
       return a(b);
-    if (ve(b))
+    if (Ee(b))
       return c ? c(b, 2) : b();
-  })) : ve(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
-    if (m) {
-      ln();
+  })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+    if (_) {
+      cn();
       try {
-        m();
+        _();
       } finally {
-        cn();
+        an();
       }
     }
-    const b = xn;
-    xn = u;
+    const b = An;
+    An = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      xn = b;
+      An = b;
     }
-  } : d = Sn, t && i) {
+  } : d = Dn, t && i) {
     const b = d, F = i === !0 ? 1 / 0 : i;
-    d = () => Ut(b(), F);
+    d = () => Wt(b(), F);
   }
-  const v = $f(), S = () => {
-    u.stop(), v && v.active && ta(v.effects, u);
+  const v = zf(), C = () => {
+    u.stop(), v && v.active && na(v.effects, u);
   };
   if (s && t) {
     const b = t;
@@ -1090,38 +1090,38 @@ function fd(e, t, n = De) {
       try {
         return b(...F);
       } finally {
-        S();
+        C();
       }
     };
   }
-  let k = x ? new Array(e.length).fill(ti) : ti;
-  const w = (b) => {
+  let w = x ? new Array(e.length).fill(ti) : ti;
+  const k = (b) => {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (b || i || p || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
-          const z = xn;
-          ln();
+        if (b || i || h || (x ? F.some(($, j) => St($, w[j])) : St(F, w))) {
+          const $ = An;
+          cn();
           try {
-            m && m(), xn = u;
-            const B = [
+            _ && _(), An = u;
+            const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
-              k === ti ? void 0 : x && k[0] === ti ? [] : k,
+              w === ti ? void 0 : x && w[0] === ti ? [] : w,
               g
             ];
-            k = F, c ? c(t, 3, B) : (
+            w = F, c ? c(t, 3, j) : (
               // @ts-expect-error
-              t(...B)
+              t(...j)
             );
           } finally {
-            xn = z, cn();
+            An = $, an();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new ua(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => ud(b, !1, u), m = u.onStop = () => {
+  return l && l(k), u = new fa(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => fd(b, !1, u), _ = u.onStop = () => {
     const b = _i.get(u);
     if (b) {
       if (c)
@@ -1130,25 +1130,25 @@ function fd(e, t, n = De) {
         for (const F of b) F();
       _i.delete(u);
     }
-  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), S.pause = u.pause.bind(u), S.resume = u.resume.bind(u), S.stop = S, S;
+  }, t ? r ? k(!0) : w = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
-function Ut(e, t = 1 / 0, n) {
-  if (t <= 0 || !Te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+function Wt(e, t = 1 / 0, n) {
+  if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ Qe(e))
-    Ut(e.value, t, n);
-  else if (ce(e))
+  if (n.set(e, t), t--, /* @__PURE__ */ tt(e))
+    Wt(e.value, t, n);
+  else if (ae(e))
     for (let r = 0; r < e.length; r++)
-      Ut(e[r], t, n);
-  else if (On(e) || nn(e))
+      Wt(e[r], t, n);
+  else if (Nn(e) || rn(e))
     e.forEach((r) => {
-      Ut(r, t, n);
+      Wt(r, t, n);
     });
-  else if (ia(e)) {
+  else if (sa(e)) {
     for (const r in e)
-      Ut(e[r], t, n);
+      Wt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, r) && Ut(e[r], t, n);
+      Object.prototype.propertyIsEnumerable.call(e, r) && Wt(e[r], t, n);
   }
   return e;
 }
@@ -1159,22 +1159,22 @@ function Wr(e, t, n, r) {
     Pi(i, t, n);
   }
 }
-function Ht(e, t, n, r) {
-  if (ve(e)) {
+function Vt(e, t, n, r) {
+  if (Ee(e)) {
     const i = Wr(e, t, n, r);
-    return i && na(i) && i.catch((s) => {
+    return i && ra(i) && i.catch((s) => {
       Pi(s, t, n, void 0, !0);
     }), i;
   }
-  if (ce(e)) {
+  if (ae(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
-      i.push(Ht(e[s], t, n, r));
+      i.push(Vt(e[s], t, n, r));
     return i;
   }
 }
 function Pi(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || De;
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1183,116 +1183,116 @@ function Pi(e, t, n, r = !0, i = !1) {
       if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!i || c.scope.active)) {
-        for (let m = 0; m < d.length; m++)
-          if (d[m](e, a, u) === !1)
+        for (let _ = 0; _ < d.length; _++)
+          if (d[_](e, a, u) === !1)
             return;
       }
       c = c.parent;
     }
     if (o) {
-      ln(), Wr(o, null, 10, [
+      cn(), Wr(o, null, 10, [
         e,
         a,
         u
-      ]), cn();
+      ]), an();
       return;
     }
   }
-  dd(e, n, s, r, l);
+  hd(e, n, s, r, l);
 }
-function dd(e, t, n, r = !0, i = !1) {
+function hd(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
-const Ye = [];
-let mt = -1;
-const Rt = [];
-let Qt = null, Jn = 0;
-const Ea = /* @__PURE__ */ Promise.resolve();
+const Ze = [];
+let yt = -1;
+const Et = [];
+let en = null, Hn = 0;
+const Ca = /* @__PURE__ */ Promise.resolve();
 let yi = null;
 function xr(e) {
-  const t = yi || Ea;
+  const t = yi || Ca;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function hd(e) {
-  let t = mt + 1, n = Ye.length;
+function pd(e) {
+  let t = yt + 1, n = Ze.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ye[r], s = Fr(i);
+    const r = t + n >>> 1, i = Ze[r], s = Fr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
 function Eo(e) {
   if (!(e.flags & 1)) {
-    const t = Fr(e), n = Ye[Ye.length - 1];
+    const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(hd(t), 0, e), e.flags |= 1, Ca();
+    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(pd(t), 0, e), e.flags |= 1, Sa();
   }
 }
-function Ca() {
-  yi || (yi = Ea.then(Ta));
+function Sa() {
+  yi || (yi = Ca.then(Fa));
 }
-function pd(e) {
-  if (!ce(e))
-    Qt && e.id === -1 ? Qt.splice(Jn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
+function gd(e) {
+  if (!ae(e))
+    en && e.id === -1 ? en.splice(Hn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Rt.push(e[t]);
-  Ca();
+      Et.push(e[t]);
+  Sa();
 }
-function Sa(e, t, n, r = mt + 1) {
-  for (; r < Ye.length; r++) {
-    const i = Ye[r];
+function Da(e, t, n, r = yt + 1) {
+  for (; r < Ze.length; r++) {
+    const i = Ze[r];
     if (i && i.flags & 2) {
       if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      Ye.splice(r, 1), r = e ? r - 1 : mt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      Ze.splice(r, 1), r = e ? r - 1 : yt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
-function Da(e, t, n = 0) {
-  if (Rt.length) {
-    let r = Rt, i = 0;
+function Ta(e, t, n = 0) {
+  if (Et.length) {
+    let r = Et, i = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < Rt.length; o++) {
-        const l = Rt[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
+      for (let o = 0; o < Et.length; o++) {
+        const l = Et[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[i++] = l : r.push(l);
       }
     }
     const s = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Rt.length = i, Qt) {
+    if (Et.length = i, en) {
       for (let o = 0; o < s.length; o++)
-        Qt.push(s[o]);
+        en.push(s[o]);
       return;
     }
-    for (Qt = s, Jn = 0; Jn < Qt.length; Jn++) {
-      const o = Qt[Jn];
+    for (en = s, Hn = 0; Hn < en.length; Hn++) {
+      const o = en[Hn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Qt = null, Jn = 0;
+    en = null, Hn = 0;
   }
 }
 let hs = !1;
-function gd(e, t) {
+function md(e, t) {
   if (hs) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Rt);
+  const n = t === void 0 ? void 0 : new Set(Et);
   e(), hs = !0;
   try {
-    Sa(void 0, t), Da(void 0, n, t);
+    Da(void 0, t), Ta(void 0, n, t);
   } finally {
     hs = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ta(e) {
+function Fa(e) {
   try {
-    for (mt = 0; mt < Ye.length; mt++) {
-      const t = Ye[mt];
+    for (yt = 0; yt < Ze.length; yt++) {
+      const t = Ze[yt];
       t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Wr(
         t,
         t.i,
@@ -1300,45 +1300,45 @@ function Ta(e) {
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; mt < Ye.length; mt++) {
-      const t = Ye[mt];
+    for (; yt < Ze.length; yt++) {
+      const t = Ze[yt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, Da(), yi = null, (Ye.length || Rt.length) && Ta();
+    yt = -1, Ze.length = 0, Ta(), yi = null, (Ze.length || Et.length) && Fa();
   }
 }
-let at = null, Fa = null;
+let ft = null, Ia = null;
 function bi(e) {
-  const t = at;
-  return at = e, Fa = e && e.type.__scopeId || null, t;
+  const t = ft;
+  return ft = e, Ia = e && e.type.__scopeId || null, t;
 }
-function md(e, t = at, n) {
+function _d(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
     r._d && Al(-1);
-    const s = bi(t), o = Tn.length;
+    const s = bi(t), o = Fn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Tn.length; c > o; c--) Va();
+      for (let c = Fn.length; c > o; c--) Ga();
       bi(s), r._d && Al(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function _n(e, t) {
-  if (at === null)
+function yn(e, t) {
+  if (ft === null)
     return e;
-  const n = zi(at), r = e.dirs || (e.dirs = []);
+  const n = zi(ft), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = De] = t[i];
-    s && (ve(s) && (s = {
+    let [s, o, l, c = Fe] = t[i];
+    s && (Ee(s) && (s = {
       mounted: s,
       updated: s
-    }), s.deep && Ut(o), r.push({
+    }), s.deep && Wt(o), r.push({
       dir: s,
       instance: n,
       value: o,
@@ -1349,7 +1349,7 @@ function _n(e, t) {
   }
   return e;
 }
-function yn(e, t, n, r) {
+function bn(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1363,116 +1363,116 @@ function yn(e, t, n, r) {
   const s = i.dirs, o = t && t.dirs;
   for (let l = 0; l < s.length; l++) {
     let c = s[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ft({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (ln(), Ht(a, n, 8, [
+    a && (cn(), Vt(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), cn());
+    ]), an());
   }
 }
-function _d(e, t, n = !1) {
-  const r = nh();
-  if (r || Gn) {
-    let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function yd(e, t, n = !1) {
+  const r = rh();
+  if (r || Yn) {
+    let i = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && ve(t) ? t.call(r && r.proxy) : t;
+      return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const yd = /* @__PURE__ */ Symbol.for("v-scx"), bd = () => _d(yd);
+const bd = /* @__PURE__ */ Symbol.for("v-scx"), kd = () => yd(bd);
 function ps(e, t, n) {
   return wd(e, t, n);
 }
-function wd(e, t, n = De) {
-  const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
+function wd(e, t, n = Fe) {
+  const { immediate: r, deep: i, flush: s, once: o } = n, l = ht({}, n), c = t && r || !t && s !== "post";
   let a;
   if (Ai) {
     if (s === "sync") {
-      const g = bd();
+      const g = kd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Sn, g.resume = Sn, g.pause = Sn, g;
+      return g.stop = Dn, g.resume = Dn, g.pause = Dn, g;
     }
   }
-  const u = Qn;
-  l.call = (g, p, x) => Ht(g, u, p, x);
+  const u = tr;
+  l.call = (g, h, x) => Vt(g, u, h, x);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
-    g.i = u, He(g, u && u.suspense);
-  } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : Eo(g);
+    g.i = u, Ke(g, u && u.suspense);
+  } : s !== "sync" && (d = !0, l.scheduler = (g, h) => {
+    h ? g() : Eo(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = fd(e, t, l);
-  return Ai && (a ? a.push(m) : c && m()), m;
+  const _ = dd(e, t, l);
+  return Ai && (a ? a.push(_) : c && _()), _;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Ia = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, vn = (e) => e && (e.disabled || e.disabled === ""), kd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), xd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
-  return Ne(n) ? t ? t(n) : null : n;
-}, xd = {
+  return Le(n) ? t ? t(n) : null : n;
+}, Ad = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
     const {
       mc: u,
       pc: d,
-      pbc: m,
-      o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: S }
-    } = a, k = vn(t.props);
-    let { dynamicChildren: w } = t;
-    const b = (B, ee, Q) => {
-      B.shapeFlag & 16 && u(
-        B.children,
+      pbc: _,
+      o: { insert: g, querySelector: h, createText: x, createComment: v, parentNode: C }
+    } = a, w = Rn(t.props);
+    let { dynamicChildren: k } = t;
+    const b = (j, ee, X) => {
+      j.shapeFlag & 16 && u(
+        j.children,
         ee,
-        Q,
+        X,
         i,
         s,
         o,
         l,
         c
       );
-    }, F = (B = t) => {
-      const ee = vn(B.props), Q = B.target = Qs(B.props, p), ae = eo(Q, B, x, g);
-      Q && (o !== "svg" && gl(Q) ? o = "svg" : o !== "mathml" && ml(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (b(B, Q, ae), mr(B, !1)));
-    }, z = (B) => {
+    }, F = (j = t) => {
+      const ee = Rn(j.props), X = j.target = Qs(j.props, h), ue = eo(X, j, x, g);
+      X && (o !== "svg" && gl(X) ? o = "svg" : o !== "mathml" && ml(X) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
+    }, $ = (j) => {
       const ee = () => {
-        if (Zt.get(B) === ee) {
-          if (Zt.delete(B), vn(B.props)) {
-            const Q = S(B.el) || n;
-            b(B, Q, B.anchor), mr(B, !0);
+        if (Qt.get(j) === ee) {
+          if (Qt.delete(j), Rn(j.props)) {
+            const X = C(j.el) || n;
+            b(j, X, j.anchor), mr(j, !0);
           }
-          F(B);
+          F(j);
         }
       };
-      Zt.set(B, ee), He(ee, s);
+      Qt.set(j, ee), Ke(ee, s);
     };
     if (e == null) {
-      const B = t.el = x(""), ee = t.anchor = x("");
-      if (g(B, n, r), g(ee, n, r), kd(t.props) || s && s.pendingBranch) {
-        z(t);
+      const j = t.el = x(""), ee = t.anchor = x("");
+      if (g(j, n, r), g(ee, n, r), xd(t.props) || s && s.pendingBranch) {
+        $(t);
         return;
       }
-      k && (b(t, n, ee), mr(t, !0)), F();
+      w && (b(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
-      const B = t.anchor = e.anchor, ee = Zt.get(e);
+      const j = t.anchor = e.anchor, ee = Qt.get(e);
       if (ee) {
-        ee.flags |= 8, Zt.delete(e), z(t);
+        ee.flags |= 8, Qt.delete(e), $(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const Q = t.target = e.target, ae = t.targetAnchor = e.targetAnchor, ne = vn(e.props), fe = ne ? n : Q, Ce = ne ? B : ae;
-      if (o === "svg" || gl(Q) ? o = "svg" : (o === "mathml" || ml(Q)) && (o = "mathml"), w ? (m(
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), de = ne ? n : X, De = ne ? j : ue;
+      if (o === "svg" || gl(X) ? o = "svg" : (o === "mathml" || ml(X)) && (o = "mathml"), k ? (_(
         e.dynamicChildren,
-        w,
-        fe,
+        k,
+        de,
         i,
         s,
         o,
@@ -1480,38 +1480,38 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ia = /* @__PURE__ */ Symbol("_vte"), j
       ), Do(e, t, !0)) : c || d(
         e,
         t,
-        fe,
-        Ce,
+        de,
+        De,
         i,
         s,
         o,
         l,
         !1
-      ), k)
+      ), w)
         ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ni(
           t,
           n,
-          B,
+          j,
           a,
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const be = Qs(t.props, p);
-        be && (t.target = be, ni(
+        const we = Qs(t.props, h);
+        we && (t.target = we, ni(
           t,
-          be,
+          we,
           null,
           a,
           0
         ));
       } else ne && ni(
         t,
-        Q,
-        ae,
+        X,
+        ue,
         a,
         1
       );
-      mr(t, k);
+      mr(t, w);
     }
   },
   remove(e, t, n, { um: r, o: { remove: i } }, s) {
@@ -1522,57 +1522,57 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ia = /* @__PURE__ */ Symbol("_vte"), j
       targetStart: a,
       targetAnchor: u,
       target: d,
-      props: m
-    } = e, g = vn(m), p = s || !g, x = Zt.get(e);
-    if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
+      props: _
+    } = e, g = Rn(_), h = s || !g, x = Qt.get(e);
+    if (x && (x.flags |= 8, Qt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
-        const S = l[v];
+        const C = l[v];
         r(
-          S,
+          C,
           t,
           n,
-          p,
-          !!S.dynamicChildren
+          h,
+          !!C.dynamicChildren
         );
       }
   },
   move: ni,
-  hydrate: Ad
+  hydrate: vd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Zt.has(e) && (!d || vn(u)) && c & 16)
-    for (let m = 0; m < a.length; m++)
+  if (d && r(o, t, n), !Qt.has(e) && (!d || Rn(u)) && c & 16)
+    for (let _ = 0; _ < a.length; _++)
       i(
-        a[m],
+        a[_],
         t,
         n,
         2
       );
   d && r(l, t, n);
 }
-function Ad(e, t, n, r, i, s, {
+function vd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(v, S) {
-    let k = S;
-    for (; k; ) {
-      if (k && k.nodeType === 8) {
-        if (k.data === "teleport start anchor")
-          t.targetStart = k;
-        else if (k.data === "teleport anchor") {
-          t.targetAnchor = k, v._lpa = t.targetAnchor && o(t.targetAnchor);
+  function _(v, C) {
+    let w = C;
+    for (; w; ) {
+      if (w && w.nodeType === 8) {
+        if (w.data === "teleport start anchor")
+          t.targetStart = w;
+        else if (w.data === "teleport anchor") {
+          t.targetAnchor = w, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
-      k = o(k);
+      w = o(w);
     }
   }
-  function g(v, S) {
-    S.anchor = d(
+  function g(v, C) {
+    C.anchor = d(
       o(v),
-      S,
+      C,
       l(v),
       n,
       r,
@@ -1580,24 +1580,24 @@ function Ad(e, t, n, r, i, s, {
       s
     );
   }
-  const p = t.target = Qs(
+  const h = t.target = Qs(
     t.props,
     c
-  ), x = vn(t.props);
-  if (p) {
-    const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (x ? (g(e, t), m(p, v), t.targetAnchor || eo(
-      p,
+  ), x = Rn(t.props);
+  if (h) {
+    const v = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (x ? (g(e, t), _(h, v), t.targetAnchor || eo(
+      h,
       t,
       u,
       a,
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
-      l(e) === p ? e : null
-    )) : (t.anchor = o(e), m(p, v), t.targetAnchor || eo(p, t, u, a), d(
+      l(e) === h ? e : null
+    )) : (t.anchor = o(e), _(h, v), t.targetAnchor || eo(h, t, u, a), d(
       v && o(v),
       t,
-      p,
+      h,
       n,
       r,
       i,
@@ -1606,7 +1606,7 @@ function Ad(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const vd = xd;
+const Rd = Ad;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,30 +1618,30 @@ function mr(e, t) {
 }
 function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ia] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Oa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function Rd(e) {
+function Ed(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== bt) {
+      if (n.type !== wt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Oa(e) {
-  if (!Na(e))
-    return ji(e.type) && e.children ? Rd(e.children) : e;
+function Na(e) {
+  if (!Ma(e))
+    return ji(e.type) && e.children ? Ed(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && ve(n.default))
+    if (t & 32 && Ee(n.default))
       return n.default();
   }
 }
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      ji(n.type) && Oa(n) || n,
+      ji(n.type) && Na(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1660,35 +1660,35 @@ function Ar(e, t) {
       r && Ar(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = La(e.children, !1);
+  } else if (e.transition = t, e.type === oe && ae(e.children)) {
+    const n = Pa(e.children, !1);
     n && Ar(n, t);
   }
 }
 function to(e) {
   if (e.component)
     return to(e.component.subTree);
-  if (e.type === se) {
-    const t = ce(e.children) && La(e.children, !1);
+  if (e.type === oe) {
+    const t = ae(e.children) && Pa(e.children, !1);
     return t ? to(t) : void 0;
   }
-  if (e.type !== bt)
+  if (e.type !== wt)
     return e;
 }
-function Ed(e) {
+function Cd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function _l(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const wi = /* @__PURE__ */ new WeakMap();
+const ki = /* @__PURE__ */ new WeakMap();
 function vr(e, t, n, r, i = !1) {
-  if (ce(e)) {
+  if (ae(e)) {
     e.forEach(
       (x, v) => vr(
         x,
-        t && (ce(t) ? t[v] : t),
+        t && (ae(t) ? t[v] : t),
         n,
         r,
         i
@@ -1700,62 +1700,62 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === De ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === De ? ea : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
+  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, _ = /* @__PURE__ */ ke(d), g = d === Fe ? ta : (x) => _l(u, x) ? !1 : xe(_, x), h = (x, v) => !(v && _l(u, v));
   if (a != null && a !== c) {
-    if (yl(t), Ne(a))
+    if (yl(t), Le(a))
       u[a] = null, g(a) && (d[a] = null);
-    else if (/* @__PURE__ */ Qe(a)) {
+    else if (/* @__PURE__ */ tt(a)) {
       const x = t;
-      p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
+      h(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
     }
   }
-  if (ve(c))
+  if (Ee(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const x = Ne(c), v = /* @__PURE__ */ Qe(c);
+    const x = Le(c), v = /* @__PURE__ */ tt(c);
     if (x || v) {
-      const S = () => {
+      const C = () => {
         if (e.f) {
-          const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          const w = x ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(k) && ta(k, s);
-          else if (ce(k))
-            k.includes(s) || k.push(s);
+            ae(w) && na(w, s);
+          else if (ae(w))
+            w.includes(s) || w.push(s);
           else if (x)
             u[c] = [s], g(c) && (d[c] = u[c]);
           else {
-            const w = [s];
-            p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
+            const k = [s];
+            h(c, e.k) && (c.value = k), e.k && (u[e.k] = k);
           }
-        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
-        const k = () => {
-          S(), wi.delete(e);
+        const w = () => {
+          C(), ki.delete(e);
         };
-        k.id = -1, wi.set(e, k), He(k, n);
+        w.id = -1, ki.set(e, w), Ke(w, n);
       } else
-        yl(e), S();
+        yl(e), C();
     }
   }
 }
 function yl(e) {
-  const t = wi.get(e);
-  t && (t.flags |= 8, wi.delete(e));
+  const t = ki.get(e);
+  t && (t.flags |= 8, ki.delete(e));
 }
 Mi().requestIdleCallback;
 Mi().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Na = (e) => e.type.__isKeepAlive, Cd = /* @__PURE__ */ Symbol.for("v-ndc");
-function qe(e, t, n, r) {
+const Rr = (e) => !!e.type.__asyncLoader, Ma = (e) => e.type.__isKeepAlive, Sd = /* @__PURE__ */ Symbol.for("v-ndc");
+function Ge(e, t, n, r) {
   let i;
-  const s = n, o = ce(e);
-  if (o || Ne(e)) {
-    const l = o && /* @__PURE__ */ rn(e);
+  const s = n, o = ae(e);
+  if (o || Le(e)) {
+    const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Li(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Li(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? an(dt(e[u])) : dt(e[u]) : e[u],
+        c ? a ? un(pt(e[u])) : pt(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1768,7 +1768,7 @@ function qe(e, t, n, r) {
       for (let l = 0; l < e; l++)
         i[l] = t(l + 1, l, void 0, s);
     }
-  else if (Te(e))
+  else if (Ie(e))
     if (e[Symbol.iterator])
       i = Array.from(
         e,
@@ -1786,10 +1786,10 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const no = (e) => e ? Za(e) ? zi(e) : no(e.parent) : null, Er = (
+const no = (e) => e ? Qa(e) ? zi(e) : no(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1806,17 +1806,17 @@ const no = (e) => e ? Za(e) ? zi(e) : no(e.parent) : null, Er = (
       Eo(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Sn
+    $watch: (e) => Dn
   })
-), ms = (e, t) => e !== De && !e.__isScriptSetup && we(e, t), Sd = {
+), ms = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Dd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
     const { ctx: n, setupState: r, data: i, props: s, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const m = o[t];
-      if (m !== void 0)
-        switch (m) {
+      const _ = o[t];
+      if (_ !== void 0)
+        switch (_) {
           case 1:
             return r[t];
           case 2:
@@ -1829,9 +1829,9 @@ const no = (e) => e ? Za(e) ? zi(e) : no(e.parent) : null, Er = (
       else {
         if (ms(r, t))
           return o[t] = 1, r[t];
-        if (we(s, t))
+        if (xe(s, t))
           return o[t] = 3, s[t];
-        if (n !== De && we(n, t))
+        if (n !== Fe && xe(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
@@ -1839,39 +1839,39 @@ const no = (e) => e ? Za(e) ? zi(e) : no(e.parent) : null, Er = (
     const a = Er[t];
     let u, d;
     if (a)
-      return t === "$attrs" && Ge(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== De && we(n, t))
+    if (n !== Fe && xe(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, we(d, t)
+      d = c.config.globalProperties, xe(d, t)
     )
       return d[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return ms(i, t) ? (i[t] = n, !0) : we(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return ms(i, t) ? (i[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || ms(t, l) || we(s, l) || we(r, l) || we(Er, l) || we(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || ms(t, l) || xe(s, l) || xe(r, l) || xe(Er, l) || xe(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ma() {
+function La() {
   return {
     app: null,
     config: {
-      isNativeTag: ea,
+      isNativeTag: ta,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,27 +1888,27 @@ function Ma() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Dd = 0;
-function Td(e, t) {
+let Td = 0;
+function Fd(e, t) {
   return function(r, i = null) {
-    ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Ma(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    Ee(r) || (r = ht({}, r)), i != null && !Ie(i) && (i = null);
+    const s = La(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: Dd++,
+      _uid: Td++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: ch,
+      version: ah,
       get config() {
         return s.config;
       },
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && ve(u.install) ? (o.add(u), u.install(a, ...d)) : ve(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...d)) : Ee(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1919,17 +1919,17 @@ function Td(e, t) {
       directive(u, d) {
         return d ? (s.directives[u] = d, a) : s.directives[u];
       },
-      mount(u, d, m) {
+      mount(u, d, _) {
         if (!c) {
-          const g = a._ceVNode || Jt(r, i);
-          return g.appContext = s, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, zi(g.component);
+          const g = a._ceVNode || qt(r, i);
+          return g.appContext = s, _ === !0 ? _ = "svg" : _ === !1 && (_ = void 0), e(g, u, _), c = !0, a._container = u, u.__vue_app__ = a, zi(g.component);
         }
       },
       onUnmount(u) {
         l.push(u);
       },
       unmount() {
-        c && (Ht(
+        c && (Vt(
           l,
           a._instance,
           16
@@ -1939,29 +1939,29 @@ function Td(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Gn;
-        Gn = a;
+        const d = Yn;
+        Yn = a;
         try {
           return u();
         } finally {
-          Gn = d;
+          Yn = d;
         }
       }
     };
     return a;
   };
 }
-let Gn = null;
-const Fd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function Id(e, t, ...n) {
+let Yn = null;
+const Id = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
+function Od(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || De;
+  const r = e.vnode.props || Fe;
   let i = n;
-  const s = t.startsWith("update:"), o = s && Fd(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Ne(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
+  const s = t.startsWith("update:"), o = s && Id(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Le(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
-  r[l = cs(_t(t))];
-  !c && s && (c = r[l = cs(Nn(t))]), c && Ht(
+  r[l = cs(bt(t))];
+  !c && s && (c = r[l = cs(Mn(t))]), c && Vt(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function Id(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Ht(
+    e.emitted[l] = !0, Vt(
       a,
       e,
       6,
@@ -1981,16 +1981,16 @@ function Id(e, t, ...n) {
     );
   }
 }
-function Od(e, t, n = !1) {
+function Nd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (ce(s) ? s.forEach((l) => o[l] = null) : ft(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
+  return s ? (ae(s) ? s.forEach((l) => o[l] = null) : ht(o, s), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
 function Bi(e, t) {
-  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
+  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Mn(t)) || xe(e, t));
 }
 function bl(e) {
   const {
@@ -2005,29 +2005,29 @@ function bl(e) {
     render: a,
     renderCache: u,
     props: d,
-    data: m,
+    data: _,
     setupState: g,
-    ctx: p,
+    ctx: h,
     inheritAttrs: x
   } = e, v = bi(e);
-  let S, k;
+  let C, w;
   try {
     if (n.shapeFlag & 4) {
       const b = i || r, F = b;
-      S = Et(
+      C = Ct(
         a.call(
           F,
           b,
           u,
           d,
           g,
-          m,
-          p
+          _,
+          h
         )
-      ), k = l;
+      ), w = l;
     } else {
       const b = t;
-      S = Et(
+      C = Ct(
         b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,31 +2035,31 @@ function bl(e) {
           d,
           null
         )
-      ), k = t.props ? l : Nd(l);
+      ), w = t.props ? l : Md(l);
     }
   } catch (b) {
-    Tn.length = 0, Pi(b, e, 1), S = Jt(bt);
+    Fn.length = 0, Pi(b, e, 1), C = qt(wt);
   }
-  let w = S;
-  if (k && x !== !1) {
-    const b = Object.keys(k), { shapeFlag: F } = w;
-    b.length && F & 7 && (s && b.some(Oi) && (k = Md(
-      k,
+  let k = C;
+  if (w && x !== !1) {
+    const b = Object.keys(w), { shapeFlag: F } = k;
+    b.length && F & 7 && (s && b.some(Oi) && (w = Ld(
+      w,
       s
-    )), w = Zn(w, k, !1, !0));
+    )), k = er(k, w, !1, !0));
   }
-  if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = ji(w.type) && Oa(w) || w;
+  if (n.dirs && (k = er(k, null, !1, !0), k.dirs = k.dirs ? k.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const b = ji(k.type) && Na(k) || k;
     Ar(b, n.transition);
   }
-  return S = w, bi(v), S;
+  return C = k, bi(v), C;
 }
-function La(e, t = !0) {
+function Pa(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
     if (To(i)) {
-      if (i.type !== bt || i.children === "v-if") {
+      if (i.type !== wt || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,18 +2069,18 @@ function La(e, t = !0) {
   }
   return n;
 }
-const Nd = (e) => {
+const Md = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Md = (e, t) => {
+}, Ld = (e, t) => {
   const n = {};
   for (const r in e)
     (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Ld(e, t, n) {
+function Pd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Ld(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? wl(r, o, a) : !!o;
+      return r ? kl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        const m = u[d];
-        if (Pa(o, r, m) && !Bi(a, m))
+        const _ = u[d];
+        if (ja(o, r, _) && !Bi(a, _))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? kl(r, o, a) : !0 : !!o;
   return !1;
 }
-function wl(e, t, n) {
+function kl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || Pa(t, e, s) && !Bi(n, s))
+    if (!xe(e, s) || ja(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Pa(e, t, n) {
+function ja(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Te(r) && Te(i) ? !on(r, i) : r !== i;
+  return n === "style" && Ie(r) && Ie(i) ? !ln(r, i) : r !== i;
 }
-function Pd({ vnode: e, parent: t, suspense: n }, r) {
+function jd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,20 +2126,20 @@ function Pd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const ja = {}, Ba = () => Object.create(ja), $a = (e) => Object.getPrototypeOf(e) === ja;
-function jd(e, t, n, r = !1) {
-  const i = {}, s = Ba();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), za(e, t, i, s);
+const Ba = {}, $a = () => Object.create(Ba), za = (e) => Object.getPrototypeOf(e) === Ba;
+function Bd(e, t, n, r = !1) {
+  const i = {}, s = $a();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ua(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ rd(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ id(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Bd(e, t, n, r) {
+function $d(e, t, n, r) {
   const {
     props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ ye(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ ke(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2150,36 +2150,36 @@ function Bd(e, t, n, r) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        let m = u[d];
-        if (Bi(e.emitsOptions, m))
+        let _ = u[d];
+        if (Bi(e.emitsOptions, _))
           continue;
-        const g = t[m];
+        const g = t[_];
         if (c)
-          if (we(s, m))
-            g !== s[m] && (s[m] = g, a = !0);
+          if (xe(s, _))
+            g !== s[_] && (s[_] = g, a = !0);
           else {
-            const p = _t(m);
-            i[p] = ro(
+            const h = bt(_);
+            i[h] = ro(
               c,
               l,
-              p,
+              h,
               g,
               e,
               !1
             );
           }
         else
-          g !== s[m] && (s[m] = g, a = !0);
+          g !== s[_] && (s[_] = g, a = !0);
       }
     }
   } else {
-    za(e, t, i, s) && (a = !0);
+    Ua(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
-      !we(t, d) && // it's possible the original props was passed in as kebab-case
+      !xe(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Nn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
+      ((u = Mn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
       n[u] !== void 0) && (i[d] = ro(
         c,
@@ -2191,11 +2191,11 @@ function Bd(e, t, n, r) {
       )) : delete i[d]);
     if (s !== l)
       for (const d in s)
-        (!t || !we(t, d)) && (delete s[d], a = !0);
+        (!t || !xe(t, d)) && (delete s[d], a = !0);
   }
-  a && zt(e.attrs, "set", "");
+  a && Ut(e.attrs, "set", "");
 }
-function za(e, t, n, r) {
+function Ua(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2204,10 +2204,10 @@ function za(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && xe(i, u = bt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ ye(n), a = l || De;
+    const c = /* @__PURE__ */ ke(n), a = l || Fe;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
       n[d] = ro(
@@ -2216,7 +2216,7 @@ function za(e, t, n, r) {
         d,
         a[d],
         e,
-        !we(a, d)
+        !xe(a, d)
       );
     }
   }
@@ -2225,15 +2225,15 @@ function za(e, t, n, r) {
 function ro(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
-    const l = we(o, "default");
+    const l = xe(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && ve(c)) {
+      if (o.type !== Function && !o.skipFactory && Ee(c)) {
         const { propsDefaults: a } = i;
         if (n in a)
           r = a[n];
         else {
-          const u = Xa(i);
+          const u = Za(i);
           r = a[n] = c.call(
             null,
             t
@@ -2249,97 +2249,97 @@ function ro(e, t, n, r, i, s) {
     ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Nn(n)) && (r = !0));
+    ] && (r === "" || r === Mn(n)) && (r = !0));
   }
   return r;
 }
-function $d(e, t, n = !1) {
+function zd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Te(e) && r.set(e, En), En;
-  if (ce(s))
+    return Ie(e) && r.set(e, Cn), Cn;
+  if (ae(s))
     for (let a = 0; a < s.length; a++) {
-      const u = _t(s[a]);
-      kl(u) && (o[u] = De);
+      const u = bt(s[a]);
+      wl(u) && (o[u] = Fe);
     }
   else if (s)
     for (const a in s) {
-      const u = _t(a);
-      if (kl(u)) {
-        const d = s[a], m = o[u] = ce(d) || ve(d) ? { type: d } : ft({}, d), g = m.type;
-        let p = !1, x = !0;
-        if (ce(g))
+      const u = bt(a);
+      if (wl(u)) {
+        const d = s[a], _ = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = _.type;
+        let h = !1, x = !0;
+        if (ae(g))
           for (let v = 0; v < g.length; ++v) {
-            const S = g[v], k = ve(S) && S.name;
-            if (k === "Boolean") {
-              p = !0;
+            const C = g[v], w = Ee(C) && C.name;
+            if (w === "Boolean") {
+              h = !0;
               break;
-            } else k === "String" && (x = !1);
+            } else w === "String" && (x = !1);
           }
         else
-          p = ve(g) && g.name === "Boolean";
-        m[
+          h = Ee(g) && g.name === "Boolean";
+        _[
           0
           /* shouldCast */
-        ] = p, m[
+        ] = h, _[
           1
           /* shouldCastTrue */
-        ] = x, (p || we(m, "default")) && l.push(u);
+        ] = x, (h || xe(_, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Te(e) && r.set(e, c), c;
+  return Ie(e) && r.set(e, c), c;
 }
-function kl(e) {
+function wl(e) {
   return e[0] !== "$" && !br(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ce(e) ? e.map(Et) : [Et(e)], zd = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Ud = (e, t, n) => {
   if (t._n)
     return t;
-  const r = md((...i) => So(t(...i)), n);
+  const r = _d((...i) => So(t(...i)), n);
   return r._c = !1, r;
-}, Ua = (e, t, n) => {
+}, Wa = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (Co(i)) continue;
     const s = e[i];
-    if (ve(s))
-      t[i] = zd(i, s, r);
+    if (Ee(s))
+      t[i] = Ud(i, s, r);
     else if (s != null) {
       const o = So(s);
       t[i] = () => o;
     }
   }
-}, Wa = (e, t) => {
+}, Ja = (e, t) => {
   const n = So(t);
   e.slots.default = () => n;
-}, Ja = (e, t, n) => {
+}, qa = (e, t, n) => {
   for (const r in t)
     (n || !Co(r)) && (e[r] = t[r]);
-}, Ud = (e, t, n) => {
-  const r = e.slots = Ba();
+}, Wd = (e, t, n) => {
+  const r = e.slots = $a();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ja(r, t, n), n && oa(r, "_", i, !0)) : Ua(t, r);
-  } else t && Wa(e, t);
-}, Wd = (e, t, n) => {
+    i ? (qa(r, t, n), n && la(r, "_", i, !0)) : Wa(t, r);
+  } else t && Ja(e, t);
+}, Jd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
-  let s = !0, o = De;
+  let s = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ja(i, t, n) : (s = !t.$stable, Ua(t, i)), o = t;
-  } else t && (Wa(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : qa(i, t, n) : (s = !t.$stable, Wa(t, i)), o = t;
+  } else t && (Ja(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !Co(l) && o[l] == null && delete i[l];
-}, He = Kd;
-function Jd(e) {
-  return qd(e);
+}, Ke = Yd;
+function qd(e) {
+  return Hd(e);
 }
-function qd(e, t) {
+function Hd(e, t) {
   const n = Mi();
   n.__VUE__ = !0;
   const {
@@ -2352,173 +2352,173 @@ function qd(e, t) {
     setText: a,
     setElementText: u,
     parentNode: d,
-    nextSibling: m,
-    setScopeId: g = Sn,
-    insertStaticContent: p
-  } = e, x = (h, _, A, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
-    if (h === _)
+    nextSibling: _,
+    setScopeId: g = Dn,
+    insertStaticContent: h
+  } = e, x = (p, m, A, P = null, D = null, I = null, M = void 0, B = null, N = !!m.dynamicChildren) => {
+    if (p === m)
       return;
-    h && !ar(h, _) && (P = xe(h), H(h, D, I, !0), h = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === En && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: V, shapeFlag: U } = _;
+    p && !ur(p, m) && (P = ve(p), R(p, D, I, !0), p = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (m.dynamicChildren === Cn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: V, shapeFlag: z } = m;
     switch (T) {
       case $i:
-        v(h, _, A, P);
+        v(p, m, A, P);
         break;
-      case bt:
-        S(h, _, A, P);
+      case wt:
+        C(p, m, A, P);
         break;
       case ys:
-        h == null && k(_, A, P, M);
+        p == null && w(m, A, P, M);
         break;
-      case se:
-        fe(
-          h,
-          _,
+      case oe:
+        de(
+          p,
+          m,
           A,
           P,
           D,
           I,
           M,
-          $,
+          B,
           N
         );
         break;
       default:
-        U & 1 ? F(
-          h,
-          _,
+        z & 1 ? F(
+          p,
+          m,
           A,
           P,
           D,
           I,
           M,
-          $,
+          B,
           N
-        ) : U & 6 ? Ce(
-          h,
-          _,
+        ) : z & 6 ? De(
+          p,
+          m,
           A,
           P,
           D,
           I,
           M,
-          $,
+          B,
           N
-        ) : (U & 64 || U & 128) && T.process(
-          h,
-          _,
+        ) : (z & 64 || z & 128) && T.process(
+          p,
+          m,
           A,
           P,
           D,
           I,
           M,
-          $,
+          B,
           N,
-          dn
+          hn
         );
     }
-    V != null && D ? vr(V, h && h.ref, I, _ || h, !_) : V == null && h && h.ref != null && vr(h.ref, null, I, h, !0);
-  }, v = (h, _, A, P) => {
-    if (h == null)
+    V != null && D ? vr(V, p && p.ref, I, m || p, !m) : V == null && p && p.ref != null && vr(p.ref, null, I, p, !0);
+  }, v = (p, m, A, P) => {
+    if (p == null)
       r(
-        _.el = l(_.children),
+        m.el = l(m.children),
         A,
         P
       );
     else {
-      const D = _.el = h.el;
-      _.children !== h.children && a(D, _.children);
+      const D = m.el = p.el;
+      m.children !== p.children && a(D, m.children);
     }
-  }, S = (h, _, A, P) => {
-    h == null ? r(
-      _.el = c(_.children || ""),
+  }, C = (p, m, A, P) => {
+    p == null ? r(
+      m.el = c(m.children || ""),
       A,
       P
-    ) : _.el = h.el;
-  }, k = (h, _, A, P) => {
-    [h.el, h.anchor] = p(
-      h.children,
-      _,
+    ) : m.el = p.el;
+  }, w = (p, m, A, P) => {
+    [p.el, p.anchor] = h(
+      p.children,
+      m,
       A,
       P,
-      h.el,
-      h.anchor
+      p.el,
+      p.anchor
     );
-  }, w = ({ el: h, anchor: _ }, A, P) => {
+  }, k = ({ el: p, anchor: m }, A, P) => {
     let D;
-    for (; h && h !== _; )
-      D = m(h), r(h, A, P), h = D;
-    r(_, A, P);
-  }, b = ({ el: h, anchor: _ }) => {
+    for (; p && p !== m; )
+      D = _(p), r(p, A, P), p = D;
+    r(m, A, P);
+  }, b = ({ el: p, anchor: m }) => {
     let A;
-    for (; h && h !== _; )
-      A = m(h), i(h), h = A;
-    i(_);
-  }, F = (h, _, A, P, D, I, M, $, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), h == null)
-      z(
-        _,
+    for (; p && p !== m; )
+      A = _(p), i(p), p = A;
+    i(m);
+  }, F = (p, m, A, P, D, I, M, B, N) => {
+    if (m.type === "svg" ? M = "svg" : m.type === "math" && (M = "mathml"), p == null)
+      $(
+        m,
         A,
         P,
         D,
         I,
         M,
-        $,
+        B,
         N
       );
     else {
-      const T = h.el && h.el._isVueCE ? h.el : null;
+      const T = p.el && p.el._isVueCE ? p.el : null;
       try {
-        T && T._beginPatch(), Q(
-          h,
-          _,
+        T && T._beginPatch(), X(
+          p,
+          m,
           D,
           I,
           M,
-          $,
+          B,
           N
         );
       } finally {
         T && T._endPatch();
       }
     }
-  }, z = (h, _, A, P, D, I, M, $) => {
+  }, $ = (p, m, A, P, D, I, M, B) => {
     let N, T;
-    const { props: V, shapeFlag: U, transition: X, dirs: te } = h;
-    if (N = h.el = o(
-      h.type,
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
+    if (N = p.el = o(
+      p.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(N, h.children) : U & 16 && ee(
-      h.children,
+    ), z & 8 ? u(N, p.children) : z & 16 && ee(
+      p.children,
       N,
       null,
       P,
       D,
-      _s(h, I),
+      _s(p, I),
       M,
-      $
-    ), te && yn(h, null, P, "created"), B(N, h, h.scopeId, M, P), V) {
-      for (const ge in V)
-        ge !== "value" && !br(ge) && s(N, ge, null, V[ge], I, P);
-      "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
+      B
+    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
+      for (const _e in V)
+        _e !== "value" && !br(_e) && s(N, _e, null, V[_e], I, P);
+      "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && vt(T, P, p);
     }
-    te && yn(h, null, P, "beforeMount");
-    const de = Hd(D, X);
-    de ? X.beforeEnter(N) : X && !X.persisted && (N[Gd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
-      T && At(T, P, h), de && X.enter(N), te && yn(h, null, P, "mounted");
+    te && bn(p, null, P, "beforeMount");
+    const he = Vd(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Kd] = !0), r(N, m, A), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      T && vt(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
     }, D);
-  }, B = (h, _, A, P, D) => {
-    if (A && g(h, A), P)
+  }, j = (p, m, A, P, D) => {
+    if (A && g(p, A), P)
       for (let I = 0; I < P.length; I++)
-        g(h, P[I]);
+        g(p, P[I]);
     if (D) {
       let I = D.subTree;
-      if (_ === I || Ha(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (m === I || Va(I.type) && (I.ssContent === m || I.ssFallback === m)) {
         const M = D.vnode;
-        B(
-          h,
+        j(
+          p,
           M,
           M.scopeId,
           M.slotScopeIds,
@@ -2526,72 +2526,72 @@ function qd(e, t) {
         );
       }
     }
-  }, ee = (h, _, A, P, D, I, M, $, N = 0) => {
-    for (let T = N; T < h.length; T++) {
-      const V = h[T] = $ ? $t(h[T]) : Et(h[T]);
+  }, ee = (p, m, A, P, D, I, M, B, N = 0) => {
+    for (let T = N; T < p.length; T++) {
+      const V = p[T] = B ? zt(p[T]) : Ct(p[T]);
       x(
         null,
         V,
-        _,
+        m,
         A,
         P,
         D,
         I,
         M,
-        $
+        B
       );
     }
-  }, Q = (h, _, A, P, D, I, M) => {
-    const $ = _.el = h.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
-    N |= h.patchFlag & 16;
-    const U = h.props || De, X = _.props || De;
+  }, X = (p, m, A, P, D, I, M) => {
+    const B = m.el = p.el;
+    let { patchFlag: N, dynamicChildren: T, dirs: V } = m;
+    N |= p.patchFlag & 16;
+    const z = p.props || Fe, Z = m.props || Fe;
     let te;
-    if (A && bn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && bn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && kn(A, !1), (te = Z.onVnodeBeforeUpdate) && vt(te, A, m, p), V && bn(m, p, A, "beforeUpdate"), A && kn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
-      h.dynamicChildren,
+    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u(B, ""), T ? ue(
+      p.dynamicChildren,
       T,
-      $,
+      B,
       A,
       P,
-      _s(_, D),
+      _s(m, D),
       I
     ) : M || ie(
-      h,
-      _,
-      $,
+      p,
+      m,
+      B,
       null,
       A,
       P,
-      _s(_, D),
+      _s(m, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, U, X, A, D);
-      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, D), N & 4 && s($, "style", U.style, X.style, D), N & 8) {
-        const de = _.dynamicProps;
-        for (let ge = 0; ge < de.length; ge++) {
-          const me = de[ge], Se = U[me], Ae = X[me];
-          (Ae !== Se || me === "value") && s($, me, Se, Ae, D, A);
+        ne(B, z, Z, A, D);
+      else if (N & 2 && z.class !== Z.class && s(B, "class", null, Z.class, D), N & 4 && s(B, "style", z.style, Z.style, D), N & 8) {
+        const he = m.dynamicProps;
+        for (let _e = 0; _e < he.length; _e++) {
+          const ye = he[_e], Te = z[ye], Re = Z[ye];
+          (Re !== Te || ye === "value") && s(B, ye, Te, Re, D, A);
         }
       }
-      N & 1 && h.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, U, X, A, D);
-    ((te = X.onVnodeUpdated) || V) && He(() => {
-      te && At(te, A, _, h), V && yn(_, h, A, "updated");
+      N & 1 && p.children !== m.children && u(B, m.children);
+    } else !M && T == null && ne(B, z, Z, A, D);
+    ((te = Z.onVnodeUpdated) || V) && Ke(() => {
+      te && vt(te, A, m, p), V && bn(m, p, A, "updated");
     }, P);
-  }, ae = (h, _, A, P, D, I, M) => {
-    for (let $ = 0; $ < _.length; $++) {
-      const N = h[$], T = _[$], V = N.el || Cr(N), U = (
+  }, ue = (p, m, A, P, D, I, M) => {
+    for (let B = 0; B < m.length; B++) {
+      const N = p[B], T = m[B], V = N.el || Cr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (N.type === se || // - In the case of different nodes, there is going to be a replacement
+        (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ar(N, T) || // - In the case of a component, it could contain anything.
+        !ur(N, T) || // - In the case of a component, it could contain anything.
         N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
@@ -2601,7 +2601,7 @@ function qd(e, t) {
       x(
         N,
         T,
-        U,
+        z,
         null,
         P,
         D,
@@ -2610,474 +2610,474 @@ function qd(e, t) {
         !0
       );
     }
-  }, ne = (h, _, A, P, D) => {
-    if (_ !== A) {
-      if (_ !== De)
-        for (const I in _)
+  }, ne = (p, m, A, P, D) => {
+    if (m !== A) {
+      if (m !== Fe)
+        for (const I in m)
           !br(I) && !(I in A) && s(
-            h,
+            p,
             I,
-            _[I],
+            m[I],
             null,
             D,
             P
           );
       for (const I in A) {
         if (br(I)) continue;
-        const M = A[I], $ = _[I];
-        M !== $ && I !== "value" && s(h, I, $, M, D, P);
+        const M = A[I], B = m[I];
+        M !== B && I !== "value" && s(p, I, B, M, D, P);
       }
-      "value" in A && s(h, "value", _.value, A.value, D);
+      "value" in A && s(p, "value", m.value, A.value, D);
     }
-  }, fe = (h, _, A, P, D, I, M, $, N) => {
-    const T = _.el = h ? h.el : l(""), V = _.anchor = h ? h.anchor : l("");
-    let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), h == null ? (r(T, A, P), r(V, A, P), ee(
+  }, de = (p, m, A, P, D, I, M, B, N) => {
+    const T = m.el = p ? p.el : l(""), V = m.anchor = p ? p.anchor : l("");
+    let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = m;
+    te && (B = B ? B.concat(te) : te), p == null ? (r(T, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
-      _.children || [],
+      m.children || [],
       A,
       V,
       D,
       I,
       M,
-      $,
+      B,
       N
-    )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
+    )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    h.dynamicChildren && h.dynamicChildren.length === X.length ? (ae(
-      h.dynamicChildren,
-      X,
+    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
+      p.dynamicChildren,
+      Z,
       A,
       D,
       I,
       M,
-      $
+      B
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && Do(
-      h,
-      _,
+    (m.key != null || D && m === D.subTree) && Do(
+      p,
+      m,
       !0
       /* shallow */
     )) : ie(
-      h,
-      _,
+      p,
+      m,
       A,
       V,
       D,
       I,
       M,
-      $,
+      B,
       N
     );
-  }, Ce = (h, _, A, P, D, I, M, $, N) => {
-    _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? D.ctx.activate(
-      _,
+  }, De = (p, m, A, P, D, I, M, B, N) => {
+    m.slotScopeIds = B, p == null ? m.shapeFlag & 512 ? D.ctx.activate(
+      m,
       A,
       P,
       M,
       N
-    ) : be(
-      _,
+    ) : we(
+      m,
       A,
       P,
       D,
       I,
       M,
       N
-    ) : ke(h, _, N);
-  }, be = (h, _, A, P, D, I, M) => {
-    const $ = h.component = th(
-      h,
+    ) : Ae(p, m, N);
+  }, we = (p, m, A, P, D, I, M) => {
+    const B = p.component = nh(
+      p,
       P,
       D
     );
-    if (Na(h) && ($.ctx.renderer = dn), rh($, !1, M), $.asyncDep) {
+    if (Ma(p) && (B.ctx.renderer = hn), ih(B, !1, M), B.asyncDep) {
       if (D && D.registerDep(
-        $,
-        lt,
+        B,
+        ct,
         M,
         I
-      ), !h.el) {
-        const N = $.subTree = Jt(bt);
-        S(null, N, _, A), h.placeholder = N.el;
+      ), !p.el) {
+        const N = B.subTree = qt(wt);
+        C(null, N, m, A), p.placeholder = N.el;
       }
     } else
-      lt(
-        $,
-        h,
-        _,
+      ct(
+        B,
+        p,
+        m,
         A,
         D,
         I,
         M
       );
-  }, ke = (h, _, A) => {
-    const P = _.component = h.component;
-    if (Ld(h, _, A))
+  }, Ae = (p, m, A) => {
+    const P = m.component = p.component;
+    if (Pd(p, m, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = h.el, _.placeholder = h.placeholder, W(P, _, A);
+        m.el = p.el, m.placeholder = p.placeholder, W(P, m, A);
         return;
       } else
-        P.next = _, P.update();
+        P.next = m, P.update();
     else
-      _.el = h.el, _.placeholder = h.placeholder, P.vnode = _;
-  }, lt = (h, _, A, P, D, I, M) => {
-    const $ = () => {
-      if (h.isMounted) {
-        let { next: U, bu: X, u: te, parent: de, vnode: ge } = h;
+      m.el = p.el, m.placeholder = p.placeholder, P.vnode = m;
+  }, ct = (p, m, A, P, D, I, M) => {
+    const B = () => {
+      if (p.isMounted) {
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const je = qa(h);
-          if (je) {
-            U && (U.el = ge.el, W(h, U, M)), je.asyncDep.then(() => {
-              const it = () => {
-                h.job.flags & 8 || (D && D.pendingBranch ? He(it, D) : T());
+          const $e = Ha(p);
+          if ($e) {
+            z && (z.el = _e.el, W(p, z, M)), $e.asyncDep.then(() => {
+              const st = () => {
+                p.job.flags & 8 || (D && D.pendingBranch ? Ke(st, D) : T());
               };
-              it.flags = 48, He(it, D);
+              st.flags = 48, Ke(st, D);
             });
             return;
           }
         }
-        let me = U, Se;
-        bn(h, !1), U ? (U.el = ge.el, W(h, U, M)) : U = ge, X && fi(X), (Se = U.props && U.props.onVnodeBeforeUpdate) && At(Se, de, U, ge), bn(h, !0);
-        const Ae = bl(h), Le = h.subTree;
-        h.subTree = Ae, x(
-          Le,
-          Ae,
+        let ye = z, Te;
+        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && fi(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && vt(Te, he, z, _e), kn(p, !0);
+        const Re = bl(p), je = p.subTree;
+        p.subTree = Re, x(
+          je,
+          Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            Le.el || Cr(Le)
+            je.el || Cr(je)
           ),
           // anchor may have changed if it's in a fragment
-          xe(Le),
-          h,
+          ve(je),
+          p,
           D,
           I
-        ), U.el = Ae.el, me === null && Pd(h, Ae.el), te && He(te, D), (Se = U.props && U.props.onVnodeUpdated) && He(
-          () => At(Se, de, U, ge),
+        ), z.el = Re.el, ye === null && jd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+          () => vt(Te, he, z, _e),
           D
         );
       } else {
-        let U;
-        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: Se, type: Ae } = h, Le = Rr(_);
-        bn(h, !1), de && fi(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), bn(h, !0);
+        let z;
+        const { el: Z, props: te } = m, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(m);
+        kn(p, !1), he && fi(he), !je && (z = te && te.onVnodeBeforeMount) && vt(z, ye, m), kn(p, !0);
         {
-          Se.ce && Se.ce._hasShadowRoot() && Se.ce._injectChildStyle(
-            Ae,
-            h.parent ? h.parent.type : void 0
+          Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
+            Re,
+            p.parent ? p.parent.type : void 0
           );
-          const je = h.subTree = bl(h);
+          const $e = p.subTree = bl(p);
           x(
             null,
-            je,
+            $e,
             A,
             P,
-            h,
+            p,
             D,
             I
-          ), _.el = je.el;
+          ), m.el = $e.el;
         }
-        if (ge && He(ge, D), !Le && (U = te && te.onVnodeMounted)) {
-          const je = _;
-          He(
-            () => At(U, me, je),
+        if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
+          const $e = m;
+          Ke(
+            () => vt(z, ye, $e),
             D
           );
         }
-        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && h.a && He(h.a, D), h.isMounted = !0, _ = A = P = null;
+        (m.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, m = A = P = null;
       }
     };
-    h.scope.on();
-    const N = h.effect = new ua($);
-    h.scope.off();
-    const T = h.update = N.run.bind(N), V = h.job = N.runIfDirty.bind(N);
-    V.i = h, V.id = h.uid, N.scheduler = () => Eo(V), bn(h, !0), T();
-  }, W = (h, _, A) => {
-    _.component = h;
-    const P = h.vnode.props;
-    h.vnode = _, h.next = null, Bd(h, _.props, P, A), Wd(h, _.children, A), ln(), Sa(h), cn();
-  }, ie = (h, _, A, P, D, I, M, $, N = !1) => {
-    const T = h && h.children, V = h ? h.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
-    if (X > 0) {
-      if (X & 128) {
-        C(
+    p.scope.on();
+    const N = p.effect = new fa(B);
+    p.scope.off();
+    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
+    V.i = p, V.id = p.uid, N.scheduler = () => Eo(V), kn(p, !0), T();
+  }, W = (p, m, A) => {
+    m.component = p;
+    const P = p.vnode.props;
+    p.vnode = m, p.next = null, $d(p, m.props, P, A), Jd(p, m.children, A), cn(), Da(p), an();
+  }, ie = (p, m, A, P, D, I, M, B, N = !1) => {
+    const T = p && p.children, V = p ? p.shapeFlag : 0, z = m.children, { patchFlag: Z, shapeFlag: te } = m;
+    if (Z > 0) {
+      if (Z & 128) {
+        me(
           T,
-          U,
+          z,
           A,
           P,
           D,
           I,
           M,
-          $,
+          B,
           N
         );
         return;
-      } else if (X & 256) {
-        j(
+      } else if (Z & 256) {
+        le(
           T,
-          U,
+          z,
           A,
           P,
           D,
           I,
           M,
-          $,
+          B,
           N
         );
         return;
       }
     }
-    te & 8 ? (V & 16 && fn(T, D, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
+    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(A, z)) : V & 16 ? te & 16 ? me(
       T,
-      U,
+      z,
       A,
       P,
       D,
       I,
       M,
-      $,
+      B,
       N
-    ) : fn(T, D, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
-      U,
+    ) : dn(T, D, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
+      z,
       A,
       P,
       D,
       I,
       M,
-      $,
+      B,
       N
     ));
-  }, j = (h, _, A, P, D, I, M, $, N) => {
-    h = h || En, _ = _ || En;
-    const T = h.length, V = _.length, U = Math.min(T, V);
-    let X;
-    for (X = 0; X < U; X++) {
-      const te = _[X] = N ? $t(_[X]) : Et(_[X]);
+  }, le = (p, m, A, P, D, I, M, B, N) => {
+    p = p || Cn, m = m || Cn;
+    const T = p.length, V = m.length, z = Math.min(T, V);
+    let Z;
+    for (Z = 0; Z < z; Z++) {
+      const te = m[Z] = N ? zt(m[Z]) : Ct(m[Z]);
       x(
-        h[X],
+        p[Z],
         te,
         A,
         null,
         D,
         I,
         M,
-        $,
+        B,
         N
       );
     }
-    T > V ? fn(
-      h,
+    T > V ? dn(
+      p,
       D,
       I,
       !0,
       !1,
-      U
+      z
     ) : ee(
-      _,
+      m,
       A,
       P,
       D,
       I,
       M,
-      $,
+      B,
       N,
-      U
+      z
     );
-  }, C = (h, _, A, P, D, I, M, $, N) => {
+  }, me = (p, m, A, P, D, I, M, B, N) => {
     let T = 0;
-    const V = _.length;
-    let U = h.length - 1, X = V - 1;
-    for (; T <= U && T <= X; ) {
-      const te = h[T], de = _[T] = N ? $t(_[T]) : Et(_[T]);
-      if (ar(te, de))
+    const V = m.length;
+    let z = p.length - 1, Z = V - 1;
+    for (; T <= z && T <= Z; ) {
+      const te = p[T], he = m[T] = N ? zt(m[T]) : Ct(m[T]);
+      if (ur(te, he))
         x(
           te,
-          de,
+          he,
           A,
           null,
           D,
           I,
           M,
-          $,
+          B,
           N
         );
       else
         break;
       T++;
     }
-    for (; T <= U && T <= X; ) {
-      const te = h[U], de = _[X] = N ? $t(_[X]) : Et(_[X]);
-      if (ar(te, de))
+    for (; T <= z && T <= Z; ) {
+      const te = p[z], he = m[Z] = N ? zt(m[Z]) : Ct(m[Z]);
+      if (ur(te, he))
         x(
           te,
-          de,
+          he,
           A,
           null,
           D,
           I,
           M,
-          $,
+          B,
           N
         );
       else
         break;
-      U--, X--;
+      z--, Z--;
     }
-    if (T > U) {
-      if (T <= X) {
-        const te = X + 1, de = te < V ? _[te].el : P;
-        for (; T <= X; )
+    if (T > z) {
+      if (T <= Z) {
+        const te = Z + 1, he = te < V ? m[te].el : P;
+        for (; T <= Z; )
           x(
             null,
-            _[T] = N ? $t(_[T]) : Et(_[T]),
+            m[T] = N ? zt(m[T]) : Ct(m[T]),
             A,
-            de,
+            he,
             D,
             I,
             M,
-            $,
+            B,
             N
           ), T++;
       }
-    } else if (T > X)
-      for (; T <= U; )
-        H(h[T], D, I, !0), T++;
+    } else if (T > Z)
+      for (; T <= z; )
+        R(p[T], D, I, !0), T++;
     else {
-      const te = T, de = T, ge = /* @__PURE__ */ new Map();
-      for (T = de; T <= X; T++) {
-        const Be = _[T] = N ? $t(_[T]) : Et(_[T]);
-        Be.key != null && ge.set(Be.key, T);
+      const te = T, he = T, _e = /* @__PURE__ */ new Map();
+      for (T = he; T <= Z; T++) {
+        const ze = m[T] = N ? zt(m[T]) : Ct(m[T]);
+        ze.key != null && _e.set(ze.key, T);
       }
-      let me, Se = 0;
-      const Ae = X - de + 1;
-      let Le = !1, je = 0;
-      const it = new Array(Ae);
-      for (T = 0; T < Ae; T++) it[T] = 0;
-      for (T = te; T <= U; T++) {
-        const Be = h[T];
-        if (Se >= Ae) {
-          H(Be, D, I, !0);
+      let ye, Te = 0;
+      const Re = Z - he + 1;
+      let je = !1, $e = 0;
+      const st = new Array(Re);
+      for (T = 0; T < Re; T++) st[T] = 0;
+      for (T = te; T <= z; T++) {
+        const ze = p[T];
+        if (Te >= Re) {
+          R(ze, D, I, !0);
           continue;
         }
-        let et;
-        if (Be.key != null)
-          et = ge.get(Be.key);
+        let nt;
+        if (ze.key != null)
+          nt = _e.get(ze.key);
         else
-          for (me = de; me <= X; me++)
-            if (it[me - de] === 0 && ar(Be, _[me])) {
-              et = me;
+          for (ye = he; ye <= Z; ye++)
+            if (st[ye - he] === 0 && ur(ze, m[ye])) {
+              nt = ye;
               break;
             }
-        et === void 0 ? H(Be, D, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, x(
-          Be,
-          _[et],
+        nt === void 0 ? R(ze, D, I, !0) : (st[nt - he] = T + 1, nt >= $e ? $e = nt : je = !0, x(
+          ze,
+          m[nt],
           A,
           null,
           D,
           I,
           M,
-          $,
+          B,
           N
-        ), Se++);
+        ), Te++);
       }
-      const hn = Le ? Vd(it) : En;
-      for (me = hn.length - 1, T = Ae - 1; T >= 0; T--) {
-        const Be = de + T, et = _[Be], Nt = _[Be + 1], pn = Be + 1 < V ? (
+      const pn = je ? Gd(st) : Cn;
+      for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
+        const ze = he + T, nt = m[ze], Mt = m[ze + 1], gn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Nt.el || Cr(Nt)
+          Mt.el || Cr(Mt)
         ) : P;
-        it[T] === 0 ? x(
+        st[T] === 0 ? x(
           null,
-          et,
+          nt,
           A,
-          pn,
+          gn,
           D,
           I,
           M,
-          $,
+          B,
           N
-        ) : Le && (me < 0 || T !== hn[me] ? R(et, A, pn, 2) : me--);
+        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, A, gn, 2) : ye--);
       }
     }
-  }, R = (h, _, A, P, D = null) => {
-    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = h;
+  }, J = (p, m, A, P, D = null) => {
+    const { el: I, type: M, transition: B, children: N, shapeFlag: T } = p;
     if (T & 6) {
-      R(h.component.subTree, _, A, P);
+      J(p.component.subTree, m, A, P);
       return;
     }
     if (T & 128) {
-      h.suspense.move(_, A, P);
+      p.suspense.move(m, A, P);
       return;
     }
     if (T & 64) {
-      M.move(h, _, A, dn);
+      M.move(p, m, A, hn);
       return;
     }
-    if (M === se) {
-      r(I, _, A);
-      for (let U = 0; U < N.length; U++)
-        R(N[U], _, A, P);
-      r(h.anchor, _, A);
+    if (M === oe) {
+      r(I, m, A);
+      for (let z = 0; z < N.length; z++)
+        J(N[z], m, A, P);
+      r(p.anchor, m, A);
       return;
     }
     if (M === ys) {
-      w(h, _, A);
+      k(p, m, A);
       return;
     }
-    if (P !== 2 && T & 1 && $)
+    if (P !== 2 && T & 1 && B)
       if (P === 0)
-        $.persisted && !I[gs] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), D));
+        B.persisted && !I[gs] ? r(I, m, A) : (B.beforeEnter(I), r(I, m, A), Ke(() => B.enter(I), D));
       else {
-        const { leave: U, delayLeave: X, afterLeave: te } = $, de = () => {
-          h.ctx.isUnmounted ? i(I) : r(I, _, A);
-        }, ge = () => {
-          const me = I._isLeaving || !!I[gs];
+        const { leave: z, delayLeave: Z, afterLeave: te } = B, he = () => {
+          p.ctx.isUnmounted ? i(I) : r(I, m, A);
+        }, _e = () => {
+          const ye = I._isLeaving || !!I[gs];
           I._isLeaving && I[gs](
             !0
             /* cancelled */
-          ), $.persisted && !me ? de() : U(I, () => {
-            de(), te && te();
+          ), B.persisted && !ye ? he() : z(I, () => {
+            he(), te && te();
           });
         };
-        X ? X(I, de, ge) : ge();
+        Z ? Z(I, he, _e) : _e();
       }
     else
-      r(I, _, A);
-  }, H = (h, _, A, P = !1, D = !1) => {
+      r(I, m, A);
+  }, R = (p, m, A, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
-      ref: $,
+      ref: B,
       children: N,
       dynamicChildren: T,
       shapeFlag: V,
-      patchFlag: U,
-      dirs: X,
+      patchFlag: z,
+      dirs: Z,
       cacheIndex: te,
-      memo: de
-    } = h;
-    if ((U === -2 || T && T.hasOnce) && (D = !1), $ != null && (ln(), vr($, null, A, h, !0), cn()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
+      memo: he
+    } = p;
+    if ((z === -2 || T && T.hasOnce) && (D = !1), B != null && (cn(), vr(B, null, A, p, !0), an()), te != null && (!p.ctx || p.ctx === m) && (m.renderCache[te] = void 0), V & 256 && m.ctx.deactivate(p))
       return;
-    const ge = V & 1 && X, me = !Rr(h);
-    let Se;
-    if (me && (Se = M && M.onVnodeBeforeUnmount) && At(Se, _, h), V & 6)
-      sr(h.component, A, P);
+    const _e = V & 1 && Z, ye = !Rr(p);
+    let Te;
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && vt(Te, m, p), V & 6)
+      at(p.component, A, P);
     else {
       if (V & 128) {
-        h.suspense.unmount(A, P);
+        p.suspense.unmount(A, P);
         return;
       }
-      ge && yn(h, null, _, "beforeUnmount"), V & 64 ? h.type.remove(
-        h,
-        _,
+      _e && bn(p, null, m, "beforeUnmount"), V & 64 ? p.type.remove(
+        p,
+        m,
         A,
-        dn,
+        hn,
         P
       ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3085,108 +3085,108 @@ function qd(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== se || U > 0 && U & 64) ? fn(
+      (I !== oe || z > 0 && z & 64) ? dn(
         T,
-        _,
+        m,
         A,
         !1,
         !0
-      ) : (I === se && U & 384 || !D && V & 16) && fn(N, _, A), P && Ke(h);
+      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, m, A), P && S(p);
     }
-    const Ae = de != null && te == null;
-    (me && (Se = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
-      Se && At(Se, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
+    const Re = he != null && te == null;
+    (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
+      Te && vt(Te, m, p), _e && bn(p, null, m, "unmounted"), Re && (p.el = null);
     }, A);
-  }, Ke = (h) => {
-    const { type: _, el: A, anchor: P, transition: D } = h, I = _ === se;
+  }, S = (p) => {
+    const { type: m, el: A, anchor: P, transition: D } = p, I = m === oe;
     if (I && !D) {
-      wt(A, P);
+      Y(A, P);
       return;
     }
-    if (_ === ys) {
-      b(h), D && !D.persisted && D.afterLeave && D.afterLeave();
+    if (m === ys) {
+      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? to(h) : h, $ = () => {
-      I ? d(A) && wt(A, P) : i(A), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? to(p) : p, B = () => {
+      I ? d(A) && Y(A, P) : i(A), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
-      const { leave: N, delayLeave: T } = D, V = M.el, U = () => N(V, $);
-      T ? T(V, $, U) : U();
+      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, B);
+      T ? T(V, B, z) : z();
     } else
-      $();
-  }, wt = (h, _) => {
+      B();
+  }, Y = (p, m) => {
     let A;
-    for (; h !== _; )
-      A = m(h), i(h), h = A;
-    i(_);
-  }, sr = (h, _, A) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = h;
-    xl(N), xl(T), P && fi(P), D.stop(), I ? (I.flags |= 8, H(M, h, _, A)) : M && (M.transition = h.vnode.transition, H(M, h, _, A)), $ && He($, _);
+    for (; p !== m; )
+      A = _(p), i(p), p = A;
+    i(m);
+  }, at = (p, m, A) => {
+    const { bum: P, scope: D, job: I, subTree: M, um: B, m: N, a: T } = p;
+    xl(N), xl(T), P && fi(P), D.stop(), I ? (I.flags |= 8, R(M, p, m, A)) : M && (M.transition = p.vnode.transition, R(M, p, m, A)), B && Ke(B, m);
     const V = () => {
-      h.isUnmounted = !0;
+      p.isUnmounted = !0;
     };
-    V.flags = 16, He(V, _);
-  }, fn = (h, _, A, P = !1, D = !1, I = 0) => {
-    for (let M = I; M < h.length; M++)
-      H(h[M], _, A, P, D);
-  }, xe = (h) => {
-    if (h.shapeFlag & 6)
-      return xe(h.component.subTree);
-    if (h.shapeFlag & 128)
-      return h.suspense.next();
-    const _ = m(h.anchor || h.el), A = _ && _[Ia];
-    return A ? m(A) : _;
-  }, qr = (h, _, A) => {
-    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : eh();
-    gd(() => {
-      h == null ? _._vnode && H(_._vnode, null, null, !0) : x(
-        _._vnode || null,
-        h,
-        _,
+    V.flags = 16, Ke(V, m);
+  }, dn = (p, m, A, P = !1, D = !1, I = 0) => {
+    for (let M = I; M < p.length; M++)
+      R(p[M], m, A, P, D);
+  }, ve = (p) => {
+    if (p.shapeFlag & 6)
+      return ve(p.component.subTree);
+    if (p.shapeFlag & 128)
+      return p.suspense.next();
+    const m = _(p.anchor || p.el), A = m && m[Oa];
+    return A ? _(A) : m;
+  }, qr = (p, m, A) => {
+    const P = p && m._vnode ? void 0 : p && p.component ? p.component.uid : th();
+    md(() => {
+      p == null ? m._vnode && R(m._vnode, null, null, !0) : x(
+        m._vnode || null,
+        p,
+        m,
         null,
         null,
         null,
         A
-      ), _._vnode = h;
+      ), m._vnode = p;
     }, P);
-  }, dn = {
+  }, hn = {
     p: x,
-    um: H,
-    m: R,
-    r: Ke,
-    mt: be,
+    um: R,
+    m: J,
+    r: S,
+    mt: we,
     mc: ee,
     pc: ie,
-    pbc: ae,
-    n: xe,
+    pbc: ue,
+    n: ve,
     o: e
   };
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Td(qr)
+    createApp: Fd(qr)
   };
 }
 function _s({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function bn({ effect: e, job: t }, n) {
+function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Hd(e, t) {
+function Vd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function Do(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (ce(r) && ce(i))
+  if (ae(r) && ae(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Do(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = zt(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Do(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
     }
 }
-function Vd(e) {
+function Gd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function Vd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function qa(e) {
+function Ha(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : qa(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ha(t);
 }
 function xl(e) {
   if (e)
@@ -3225,28 +3225,28 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Ha = (e) => e.__isSuspense, Gd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Kd(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : pd(e);
+const Va = (e) => e.__isSuspense, Kd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Yd(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : gd(e);
 }
-const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), ys = /* @__PURE__ */ Symbol.for("v-stc"), Tn = [];
-let ot = null;
-function J(e = !1) {
-  Tn.push(ot = e ? null : []);
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), ys = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
+let lt = null;
+function U(e = !1) {
+  Fn.push(lt = e ? null : []);
 }
-function Va() {
-  Tn.pop(), ot = Tn[Tn.length - 1] || null;
+function Ga() {
+  Fn.pop(), lt = Fn[Fn.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
-  Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
+  Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Ga(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || En : null, Va(), Ir > 0 && ot && ot.push(e), e;
+function Ka(e) {
+  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ga(), Ir > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return Ga(
-    Y(
+  return Ka(
+    H(
       e,
       t,
       n,
@@ -3258,8 +3258,8 @@ function q(e, t, n, r, i, s) {
   );
 }
 function di(e, t, n, r, i) {
-  return Ga(
-    Jt(
+  return Ka(
+    qt(
       e,
       t,
       n,
@@ -3272,23 +3272,23 @@ function di(e, t, n, r, i) {
 function To(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function ar(e, t) {
+function ur(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ka = ({ key: e }) => e ?? null, hi = ({
+const Ya = ({ key: e }) => e ?? null, hi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Ne(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
-function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
+function H(e, t = null, n = null, r = 0, i = null, s = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ka(t),
+    key: t && Ya(t),
     ref: t && hi(t),
-    scopeId: Fa,
+    scopeId: Ia,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3308,36 +3308,36 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: at
+    ctx: ft
   };
-  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Ne(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (wi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  ot && // presence of a patch flag indicates this node needs patching on updates.
+  lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && ot.push(c), c;
+  c.patchFlag !== 32 && lt.push(c), c;
 }
-const Jt = Yd;
-function Yd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === Cd) && (e = bt), To(e)) {
-    const l = Zn(
+const qt = Xd;
+function Xd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === Sd) && (e = wt), To(e)) {
+    const l = er(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && ki(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
+    return n && wi(l, n), Ir > 0 && !s && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (lh(e) && (e = e.__vccOpts), t) {
-    t = Xd(t);
+  if (ch(e) && (e = e.__vccOpts), t) {
+    t = Zd(t);
     let { class: l, style: c } = t;
-    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Sr(c));
+    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Ro(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Ne(e) ? 1 : Ha(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
-  return Y(
+  const o = Le(e) ? 1 : Va(e) ? 128 : ji(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  return H(
     e,
     t,
     n,
@@ -3348,21 +3348,21 @@ function Yd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Xd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : $a(e) ? ft({}, e[eu] || e) : e : null;
+function Zd(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? ht({}, e) : za(e) ? ht({}, e[tu] || e) : e : null;
 }
-function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Zd(i || {}, t) : i, u = {
+function er(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Qd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ka(a),
+    key: a && Ya(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? ce(s) ? s.concat(hi(t)) : [s, hi(t)] : hi(t)
+      n && s ? ae(s) ? s.concat(hi(t)) : [s, hi(t)] : hi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3376,7 +3376,7 @@ function Zn(e, t, n = !1, r = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== se ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== oe ? o === -1 ? 16 : o | 16 : o,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3388,8 +3388,8 @@ function Zn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Zn(e.ssContent),
-    ssFallback: e.ssFallback && Zn(e.ssFallback),
+    ssContent: e.ssContent && er(e.ssContent),
+    ssFallback: e.ssFallback && er(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3402,82 +3402,82 @@ function Zn(e, t, n = !1, r = !1) {
     c.clone(u)
   ), u;
 }
-function he(e = " ", t = 0) {
-  return Jt($i, null, e, t);
+function ge(e = " ", t = 0) {
+  return qt($i, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (J(), di(bt, null, e)) : Jt(bt, null, e);
+  return t ? (U(), di(wt, null, e)) : qt(wt, null, e);
 }
-function Et(e) {
-  return e == null || typeof e == "boolean" ? Jt(bt) : ce(e) ? Jt(
-    se,
+function Ct(e) {
+  return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
+    oe,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : To(e) ? $t(e) : Jt($i, null, String(e));
+  ) : To(e) ? zt(e) : qt($i, null, String(e));
 }
-function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Zn(e);
+function zt(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
 }
-function ki(e, t) {
+function wi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (ce(t))
+  else if (ae(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), ki(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), wi(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !$a(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !za(t) ? t._ctx = ft : i === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (ve(t)) {
+  else if (Ee(t)) {
     if (r & 65) {
-      ki(e, { default: t });
+      wi(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: at }, n = 32;
+    t = { default: t, _ctx: ft }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Zd(...e) {
+function Qd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
     for (const i in r)
       if (i === "class")
-        t.class !== r.class && (t.class = nt([t.class, r.class]));
+        t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (i === "style")
         t.style = Sr([t.style, r.style]);
       else if (Ii(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(ce(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(ae(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
         !Oi(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
 }
-function At(e, t, n, r = null) {
-  Ht(e, t, 7, [
+function vt(e, t, n, r = null) {
+  Vt(e, t, 7, [
     n,
     r
   ]);
 }
-const Qd = /* @__PURE__ */ Ma();
-let Ya = 0;
-function eh() {
-  return Ya;
+const eh = /* @__PURE__ */ La();
+let Xa = 0;
+function th() {
+  return Xa;
 }
-function th(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Qd, s = {
-    uid: Ya++,
+function nh(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || eh, s = {
+    uid: Xa++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function th(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Bf(
+    scope: new $f(
       !0
       /* detached */
     ),
@@ -3508,24 +3508,24 @@ function th(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: $d(r, i),
-    emitsOptions: Od(r, i),
+    propsOptions: zd(r, i),
+    emitsOptions: Nd(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: De,
+    propsDefaults: Fe,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: De,
-    data: De,
-    props: De,
-    attrs: De,
-    slots: De,
-    refs: De,
-    setupState: De,
+    ctx: Fe,
+    data: Fe,
+    props: Fe,
+    attrs: Fe,
+    slots: Fe,
+    refs: Fe,
+    setupState: Fe,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3552,10 +3552,10 @@ function th(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Id.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Od.bind(null, s), e.ce && e.ce(s), s;
 }
-let Qn = null;
-const nh = () => Qn || at;
+let tr = null;
+const rh = () => tr || ft;
 let xi, Or;
 {
   const e = Mi(), t = (n, r) => {
@@ -3566,38 +3566,38 @@ let xi, Or;
   };
   xi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Qn = n
+    (n) => tr = n
   ), Or = t(
     "__VUE_SSR_SETTERS__",
     (n) => Ai = n
   );
 }
-const Xa = (e) => {
-  const t = Qn;
+const Za = (e) => {
+  const t = tr;
   return xi(e), e.scope.on(), () => {
     e.scope.off(), xi(t);
   };
 }, vl = () => {
-  Qn && Qn.scope.off(), xi(null);
+  tr && tr.scope.off(), xi(null);
 };
-function Za(e) {
+function Qa(e) {
   return e.vnode.shapeFlag & 4;
 }
 let Ai = !1;
-function rh(e, t = !1, n = !1) {
+function ih(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Za(e);
-  jd(e, r, s, t), Ud(e, i, n || t);
-  const o = s ? ih(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Qa(e);
+  Bd(e, r, s, t), Wd(e, i, n || t);
+  const o = s ? sh(e, t) : void 0;
   return t && Or(!1), o;
 }
-function ih(e, t) {
+function sh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Sd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Dd);
   const { setup: r } = n;
   if (r) {
-    ln();
-    const i = e.setupContext = r.length > 1 ? oh(e) : null, s = Xa(e), o = Wr(
+    cn();
+    const i = e.setupContext = r.length > 1 ? lh(e) : null, s = Za(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function ih(e, t) {
         e.props,
         i
       ]
-    ), l = na(o);
-    if (cn(), s(), (l || e.sp) && !Rr(e) && Ed(e), l) {
+    ), l = ra(o);
+    if (an(), s(), (l || e.sp) && !Rr(e) && Cd(e), l) {
       if (o.then(vl, vl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function ih(e, t) {
     } else
       Rl(e, o);
   } else
-    Qa(e);
+    eu(e);
 }
 function Rl(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = Ra(t)), Qa(e);
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ea(t)), eu(e);
 }
-function Qa(e, t, n) {
+function eu(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Sn);
+  e.render || (e.render = r.render || Dn);
 }
-const eu = /* @__PURE__ */ Symbol(), sh = {
+const tu = /* @__PURE__ */ Symbol(), oh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === eu ? e : e[t];
+    return Xe(e, "get", ""), t === tu ? e : e[t];
   }
 };
-function oh(e) {
+function lh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, sh),
+    attrs: new Proxy(e.attrs, oh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ra(id(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ea(sd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function lh(e) {
-  return ve(e) && "__vccOpts" in e;
+function ch(e) {
+  return Ee(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ ad(e, t, Ai), ch = "3.5.45";
+const Ve = (e, t) => /* @__PURE__ */ ud(e, t, Ai), ah = "3.5.45";
 let io;
 const El = typeof window < "u" && window.trustedTypes;
 if (El)
@@ -3673,7 +3673,7 @@ if (El)
     });
   } catch {
   }
-const tu = io ? (e) => io.createHTML(e) : (e) => e, ah = "http://www.w3.org/2000/svg", uh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), fh = {
+const nu = io ? (e) => io.createHTML(e) : (e) => e, uh = "http://www.w3.org/2000/svg", fh = "http://www.w3.org/1998/Math/MathML", $t = typeof document < "u" ? document : null, Cl = $t && /* @__PURE__ */ $t.createElement("template"), dh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,11 +3682,11 @@ const tu = io ? (e) => io.createHTML(e) : (e) => e, ah = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(ah, e) : t === "mathml" ? Bt.createElementNS(uh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? $t.createElementNS(uh, e) : t === "mathml" ? $t.createElementNS(fh, e) : n ? $t.createElement(e, { is: n }) : $t.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
-  createText: (e) => Bt.createTextNode(e),
-  createComment: (e) => Bt.createComment(e),
+  createText: (e) => $t.createTextNode(e),
+  createComment: (e) => $t.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const tu = io ? (e) => io.createHTML(e) : (e) => e, ah = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => Bt.querySelector(e),
+  querySelector: (e) => $t.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3709,7 +3709,7 @@ const tu = io ? (e) => io.createHTML(e) : (e) => e, ah = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = tu(
+      Cl.innerHTML = nu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Cl.content;
@@ -3728,18 +3728,18 @@ const tu = io ? (e) => io.createHTML(e) : (e) => e, ah = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, dh = /* @__PURE__ */ Symbol("_vtc");
-function hh(e, t, n) {
-  const r = e[dh];
+}, hh = /* @__PURE__ */ Symbol("_vtc");
+function ph(e, t, n) {
+  const r = e[hh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Sl = /* @__PURE__ */ Symbol("_vod"), ph = /* @__PURE__ */ Symbol("_vsh"), gh = /* @__PURE__ */ Symbol(""), mh = /(?:^|;)\s*display\s*:/;
-function _h(e, t, n) {
-  const r = e.style, i = Ne(n);
+const Sl = /* @__PURE__ */ Symbol("_vod"), gh = /* @__PURE__ */ Symbol("_vsh"), mh = /* @__PURE__ */ Symbol(""), _h = /(?:^|;)\s*display\s*:/;
+function yh(e, t, n) {
+  const r = e.style, i = Le(n);
   let s = !1;
   if (n && !i) {
     if (t)
-      if (Ne(t))
+      if (Le(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
           n[l] == null && _r(r, l, "");
@@ -3750,45 +3750,45 @@ function _h(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? bh(
+      l != null ? kh(
         e,
         o,
-        !Ne(t) && t ? t[o] : void 0,
+        !Le(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[gh];
-      o && (n += ";" + o), r.cssText = n, s = mh.test(n);
+      const o = r[mh];
+      o && (n += ";" + o), r.cssText = n, s = _h.test(n);
     }
   } else t && e.removeAttribute("style");
-  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[ph] && (r.display = "none"));
+  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[gh] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
-  if (ce(n))
+  if (ae(n))
     n.forEach((r) => _r(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = yh(e, t);
+    const r = bh(e, t);
     ri.test(n) ? e.setProperty(
-      Nn(r),
+      Mn(r),
       n.replace(ri, ""),
       "important"
     ) : e[r] = n;
   }
 }
 const Dl = ["Webkit", "Moz", "ms"], bs = {};
-function yh(e, t) {
+function bh(e, t) {
   const n = bs[t];
   if (n)
     return n;
-  let r = _t(t);
+  let r = bt(t);
   if (r !== "filter" && r in e)
     return bs[t] = r;
-  r = sa(r);
+  r = oa(r);
   for (let i = 0; i < Dl.length; i++) {
     const s = Dl[i] + r;
     if (s in e)
@@ -3796,19 +3796,19 @@ function yh(e, t) {
   }
   return t;
 }
-function bh(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Ne(r) && n === r;
+function kh(e, t, n, r) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
 const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Mf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !la(n) ? e.removeAttribute(t) : e.setAttribute(
+function Fl(e, t, n, r, i, s = Lf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !ca(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    s ? "" : Tt(n) ? String(n) : n
+    s ? "" : Ft(n) ? String(n) : n
   );
 }
 function Il(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? tu(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? nu(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = la(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ca(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,45 +3833,45 @@ function Il(e, t, n, r, i) {
   }
   o && e.removeAttribute(i || t);
 }
-function Rn(e, t, n, r) {
+function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
 function wh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Ol = /* @__PURE__ */ Symbol("_vei");
-function kh(e, t, n, r, i = null) {
+function xh(e, t, n, r, i = null) {
   const s = e[Ol] || (e[Ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = vh(t);
+    const [l, c] = Rh(t);
     if (r) {
-      const a = s[t] = Ch(
+      const a = s[t] = Sh(
         r,
         i
       );
-      Rn(e, l, a, c);
+      En(e, l, a, c);
     } else o && (wh(e, l, o, c), s[t] = void 0);
   }
 }
-const xh = /(Once|Passive|Capture)$/, Ah = /^on:?(?:Once|Passive|Capture)$/;
-function vh(e) {
+const Ah = /(Once|Passive|Capture)$/, vh = /^on:?(?:Once|Passive|Capture)$/;
+function Rh(e) {
   let t, n;
-  for (; (n = e.match(xh)) && !Ah.test(e); )
+  for (; (n = e.match(Ah)) && !vh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
-let ws = 0;
-const Rh = /* @__PURE__ */ Promise.resolve(), Eh = () => ws || (Rh.then(() => ws = 0), ws = Date.now());
-function Ch(e, t) {
+let ks = 0;
+const Eh = /* @__PURE__ */ Promise.resolve(), Ch = () => ks || (Eh.then(() => ks = 0), ks = Date.now());
+function Sh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (ce(i)) {
+    if (ae(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3879,7 +3879,7 @@ function Ch(e, t) {
       const o = i.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Ht(
+        a && Vt(
           a,
           t,
           5,
@@ -3887,25 +3887,25 @@ function Ch(e, t) {
         );
       }
     } else
-      Ht(
+      Vt(
         i,
         t,
         5,
         [r]
       );
   };
-  return n.value = e, n.attached = Eh(), n;
+  return n.value = e, n.attached = Ch(), n;
 }
 const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Sh = (e, t, n, r, i, s) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Dh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? hh(e, r, o) : t === "style" ? _h(e, n, r) : Ii(t) ? Oi(t) || kh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Dh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Th(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Ne(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
+  t === "class" ? ph(e, r, o) : t === "style" ? yh(e, n, r) : Ii(t) ? Oi(t) || xh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Th(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Fh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Il(e, bt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
 };
-function Dh(e, t, n, r) {
+function Th(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && ve(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,76 +3913,76 @@ function Dh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Nl(t) && Ne(n) ? !1 : t in e;
+  return Nl(t) && Le(n) ? !1 : t in e;
 }
-function Th(e, t) {
+function Fh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = _t(t);
-  return Array.isArray(n) ? n.some((i) => _t(i) === r) : Object.keys(n).some((i) => _t(i) === r);
+  const r = bt(t);
+  return Array.isArray(n) ? n.some((i) => bt(i) === r) : Object.keys(n).some((i) => bt(i) === r);
 }
 const vi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ce(t) ? (n) => fi(t, n) : t;
+  return ae(t) ? (n) => fi(t, n) : t;
 };
-function Fh(e) {
+function Ih(e) {
   e.target.composing = !0;
 }
 function Ml(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Cn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
-function ks(e, t, n) {
+const Sn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
+function ws(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const zn = {
+const Un = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Cn] = vi(i);
+`))), e[Sn] = vi(i);
     const s = r || i.props && i.props.type === "number";
-    Rn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Cn](ks(e.value, n, s));
-    }), (n || s) && Rn(e, "change", () => {
-      e.value = ks(e.value, n, s);
-    }), t || (Rn(e, "compositionstart", Fh), Rn(e, "compositionend", Ml), Rn(e, "change", Ml));
+    En(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Sn](ws(e.value, n, s));
+    }), (n || s) && En(e, "change", () => {
+      e.value = ws(e.value, n, s);
+    }), t || (En(e, "compositionstart", Ih), En(e, "compositionend", Ml), En(e, "change", Ml));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const i = t ?? "", s = e[ii];
-    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Cn](ks(e.value, n, r)) : e.value = i;
+    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Sn](ws(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[Cn] = vi(o), e.composing) return;
+    if (e[Sn] = vi(o), e.composing) return;
     const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Ih = {
+}, Oh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, Rn(e, "change", () => {
+    e._modelValue = t, En(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
         (c) => n ? Ur(Ri(c)) : Ri(c)
-      ), s = e.multiple, o = s ? On(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+      ), s = e.multiple, o = s ? Nn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? ce(o) ? i.slice() : i : o
+        s ? ae(o) ? i.slice() : i : o
       ];
       try {
-        e[Cn](o);
+        e[Sn](o);
       } finally {
         xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Cn] = vi(r);
+    }), e[Sn] = vi(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
@@ -3990,16 +3990,16 @@ const zn = {
     Ll(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Cn] = vi(n);
+    e._modelValue = t, e[Sn] = vi(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Oh(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Nh(t, r[1], r[0])) && Ll(e, t, n);
   }
 };
-function Oh(e, t, n) {
-  if (!n || ce(e)) return on(e, t);
-  if (On(e)) {
+function Nh(e, t, n) {
+  if (!n || ae(e)) return ln(e, t);
+  if (Nn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4008,17 +4008,17 @@ function Oh(e, t, n) {
   return !1;
 }
 function Ll(e, t, n = !1) {
-  const r = e.multiple, i = ce(t);
-  if (!(r && !i && !On(t))) {
+  const r = e.multiple, i = ae(t);
+  if (!(r && !i && !Nn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = Ri(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = jf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Bf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (on(Ri(l), t)) {
+      else if (ln(Ri(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4029,7 +4029,7 @@ function Ll(e, t, n = !1) {
 function Ri(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Nh = ["ctrl", "shift", "alt", "meta"], Mh = {
+const Mh = ["ctrl", "shift", "alt", "meta"], Lh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Nh = ["ctrl", "shift", "alt", "meta"], Mh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Nh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, qn = (e, t) => {
+  exact: (e, t) => Mh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Vn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Mh[t[o]];
+      const l = Lh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Lh = /* @__PURE__ */ ft({ patchProp: Sh }, fh);
+}, Ph = /* @__PURE__ */ ht({ patchProp: Dh }, dh);
 let Pl;
-function Ph() {
-  return Pl || (Pl = Jd(Lh));
+function jh() {
+  return Pl || (Pl = qd(Ph));
 }
-const jh = ((...e) => {
-  const t = Ph().createApp(...e), { mount: n } = t;
+const Bh = ((...e) => {
+  const t = jh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = $h(r);
+    const i = zh(r);
     if (!i) return;
     const s = t._component;
-    !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Bh(i));
+    !Ee(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, $h(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Bh(e) {
+function $h(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function $h(e) {
-  return Ne(e) ? document.querySelector(e) : e;
+function zh(e) {
+  return Le(e) ? document.querySelector(e) : e;
 }
-const zh = "/comfyd/connection";
-function Uh(e, t) {
+const Uh = "/comfyd/connection";
+function Wh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Uh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Wh = "comfyd", Jh = "comfyd.token.", qh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function nu(e) {
-  return qh.test(e.token);
+const Jh = "comfyd", qh = "comfyd.token.", Hh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function ru(e) {
+  return Hh.test(e.token);
 }
-function ru(e, t) {
-  return nu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function iu(e, t) {
+  return ru(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function iu(e) {
-  return nu(e) ? [Wh, Jh + e.token] : [];
+function su(e) {
+  return ru(e) ? [Jh, qh + e.token] : [];
 }
-class Hh {
+class Vh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(zh).then(
-      (t) => Uh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Uh).then(
+      (t) => Wh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4124,13 +4124,13 @@ function so(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Fn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function qt(e, t) {
+const In = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Ht(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Fn(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Vh(e, t) {
+function Gh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function jl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Gh(e, t) {
+function Kh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Kh(e, t) {
+function Yh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Yh(e) {
+function Xh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Xh(e, t) {
+function Zh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function Xh(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Hn(e) {
+function Gn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let i = t;
@@ -4174,17 +4174,17 @@ function Hn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function Vn(e, t, n = 3) {
+function Kn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Zh(r, o);
+    let l = Qh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const Bl = 128;
-function Zh(e, t) {
+function Qh(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4195,7 +4195,7 @@ function Zh(e, t) {
   }
   return n[t.length];
 }
-const Vt = Object.freeze({
+const Gt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4208,95 +4208,95 @@ const Vt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function su(e, t, n = {}) {
-  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+function ou(e, t, n = {}) {
+  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [W, ie] of t) {
-    const j = l.get(W), C = l.get(ie);
-    if (j === void 0 || C === void 0 || j === C) continue;
-    const R = j * o + C;
-    u.has(R) || (u.add(R), c[j].push(C), a[C].push(j));
+    const le = l.get(W), me = l.get(ie);
+    if (le === void 0 || me === void 0 || le === me) continue;
+    const J = le * o + me;
+    u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
   }
-  const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
+  const d = new Uint8Array(o), _ = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
     if (d[W]) continue;
     const ie = [[W, 0]];
     for (d[W] = 1; ie.length; ) {
-      const j = ie[ie.length - 1], [C, R] = j;
-      if (R < c[C].length) {
-        j[1]++;
-        const H = c[C][R];
-        d[H] === 1 ? m.add(C * o + H) : d[H] === 0 && (d[H] = 1, ie.push([H, 0]));
+      const le = ie[ie.length - 1], [me, J] = le;
+      if (J < c[me].length) {
+        le[1]++;
+        const R = c[me][J];
+        d[R] === 1 ? _.add(me * o + R) : d[R] === 0 && (d[R] = 1, ie.push([R, 0]));
       } else
-        d[C] = 2, ie.pop();
+        d[me] = 2, ie.pop();
     }
   }
-  const g = (W, ie) => !m.has(W * o + ie), p = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = p.map((W) => W.length), S = [], k = [];
-  for (let W = 0; W < o; W++) v[W] || k.push(W);
-  for (let W = 0; W < k.length; W++) {
-    const ie = k[W];
-    S.push(ie);
-    for (const j of x[ie]) --v[j] === 0 && k.push(j);
+  const g = (W, ie) => !_.has(W * o + ie), h = a.map((W, ie) => W.filter((le) => g(le, ie))), x = c.map((W, ie) => W.filter((le) => g(ie, le))), v = h.map((W) => W.length), C = [], w = [];
+  for (let W = 0; W < o; W++) v[W] || w.push(W);
+  for (let W = 0; W < w.length; W++) {
+    const ie = w[W];
+    C.push(ie);
+    for (const le of x[ie]) --v[le] === 0 && w.push(le);
   }
-  const w = new Int32Array(o);
-  for (const W of S) for (const ie of x[W]) w[ie] = Math.max(w[ie], w[W] + 1);
-  for (const W of S) {
-    if (p[W].length || !x[W].length) continue;
+  const k = new Int32Array(o);
+  for (const W of C) for (const ie of x[W]) k[ie] = Math.max(k[ie], k[W] + 1);
+  for (const W of C) {
+    if (h[W].length || !x[W].length) continue;
     let ie = 1 / 0;
-    for (const j of x[W]) ie = Math.min(ie, w[j]);
-    w[W] = Math.max(0, ie - 1);
+    for (const le of x[W]) ie = Math.min(ie, k[le]);
+    k[W] = Math.max(0, ie - 1);
   }
   let b = 0;
-  for (let W = 0; W < o; W++) b = Math.max(b, w[W] + 1);
+  for (let W = 0; W < o; W++) b = Math.max(b, k[W] + 1);
   const F = Array.from({ length: b }, () => []);
-  for (let W = 0; W < o; W++) F[w[W]].push(W);
-  const z = new Float64Array(o), B = () => {
-    for (const W of F) W.forEach((ie, j) => z[ie] = W.length > 1 ? j / (W.length - 1) : 0.5);
+  for (let W = 0; W < o; W++) F[k[W]].push(W);
+  const $ = new Float64Array(o), j = () => {
+    for (const W of F) W.forEach((ie, le) => $[ie] = W.length > 1 ? le / (W.length - 1) : 0.5);
   };
-  B();
+  j();
   const ee = (W, ie) => {
-    const j = W.map((C, R) => {
-      const H = ie[C];
-      let Ke = z[C];
-      if (H.length) {
-        let wt = 0;
-        for (const sr of H) wt += z[sr];
-        Ke = wt / H.length;
+    const le = W.map((me, J) => {
+      const R = ie[me];
+      let S = $[me];
+      if (R.length) {
+        let Y = 0;
+        for (const at of R) Y += $[at];
+        S = Y / R.length;
       }
-      return [Ke, R, C];
+      return [S, J, me];
     });
-    return j.sort((C, R) => Ei(C[0], R[0]) || C[1] - R[1]), j.map((C) => C[2]);
+    return le.sort((me, J) => Ei(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let Q = F.map((W) => W.slice()), ae = $l(F, x, w, o);
-  for (let W = 0; W < Vt.sweeps && ae > 0; W++) {
-    for (let j = 1; j < b; j++)
-      F[j] = ee(F[j], p), B();
-    for (let j = b - 2; j >= 0; j--)
-      F[j] = ee(F[j], x), B();
-    const ie = $l(F, x, w, o);
-    ie < ae && (ae = ie, Q = F.map((j) => j.slice()));
+  let X = F.map((W) => W.slice()), ue = $l(F, x, k, o);
+  for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
+    for (let le = 1; le < b; le++)
+      F[le] = ee(F[le], h), j();
+    for (let le = b - 2; le >= 0; le--)
+      F[le] = ee(F[le], x), j();
+    const ie = $l(F, x, k, o);
+    ie < ue && (ue = ie, X = F.map((le) => le.slice()));
   }
-  const ne = new Float64Array(o), fe = new Float64Array(o);
-  let Ce = r, be = i;
+  const ne = new Float64Array(o), de = new Float64Array(o);
+  let De = r, we = i;
   for (let W = 0; W < b; W++) {
-    let ie = 0, j = i;
-    for (const C of Q[W]) {
-      const R = e[C];
-      let H = j;
-      if (p[C].length) {
-        let Ke = 0;
-        for (const wt of p[C]) Ke += fe[wt] + e[wt].h / 2;
-        H = Math.max(j, Ke / p[C].length - R.h / 2);
+    let ie = 0, le = i;
+    for (const me of X[W]) {
+      const J = e[me];
+      let R = le;
+      if (h[me].length) {
+        let S = 0;
+        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
+        R = Math.max(le, S / h[me].length - J.h / 2);
       }
-      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), be = Math.max(be, H + R.h);
+      ne[me] = De, de[me] = R, le = R + J.h + s, ie = Math.max(ie, J.w), we = Math.max(we, R + J.h);
     }
-    Ce += ie + s;
+    De += ie + s;
   }
-  const ke = /* @__PURE__ */ new Map(), lt = /* @__PURE__ */ new Map();
+  const Ae = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    ke.set(e[W].id, [ne[W], fe[W]]), lt.set(e[W].id, w[W]);
-  return { pos: ke, layer: lt, width: b ? Ce - s - r : 0, height: be - i };
+    Ae.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
+  return { pos: Ae, layer: ct, width: b ? De - s - r : 0, height: we - i };
 }
 function $l(e, t, n, r) {
   const i = new Float64Array(r);
@@ -4323,10 +4323,10 @@ function oo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Qh(e, t, n = 0) {
+function ep(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function ou(e, t, n = Vt.spacing) {
+function lu(e, t, n = Gt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4335,7 +4335,7 @@ function ou(e, t, n = Vt.spacing) {
 }
 function Fo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
 function Ci(e, t) {
   const n = Fo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
@@ -4347,74 +4347,74 @@ function Ci(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function lu(e) {
+function cu(e) {
   const t = [];
-  for (const n of Fn(e))
+  for (const n of In(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Vh(e, r.link);
+      const i = Gh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const ep = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function cu(e, t, n, r) {
+const tp = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
+function au(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function tp(e, t, n = {}) {
-  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
+function np(e, t, n = {}) {
+  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
-    const w = new Set(t.map(String));
-    l = Fn(e).filter((b) => w.has(String(b.id)));
-  } else l = Fn(e).filter((w) => !o(w));
+    const k = new Set(t.map(String));
+    l = In(e).filter((b) => k.has(String(b.id)));
+  } else l = In(e).filter((k) => !o(k));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
-  a.sort((w, b) => w.y - b.y || w.x - b.x || ep(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = lu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: p } = su(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = Fn(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), S = a.slice().sort((w, b) => p.get(w.id) - p.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), k = [];
-  for (const w of S) {
-    const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
-    v.length && (z.y = ou(z, v.concat(k), s)), k.push(z), cu(qt(e, w.id), z.x, z.y, i);
+  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ci(k, r));
+  a.sort((k, b) => k.y - b.y || k.x - b.x || tp(k, b));
+  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), _ = cu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = ou(a, _, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((k) => !c.has(String(k.id)) && !x.has(String(k.id))).map((k) => Ci(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), w = [];
+  for (const k of C) {
+    const [b, F] = g.get(k.id), $ = { ...k, x: b, y: F };
+    v.length && ($.y = lu($, v.concat(w), s)), w.push($), au(Ht(e, k.id), $.x, $.y, i);
   }
-  return S.map((w) => w.id);
+  return C.map((k) => k.id);
 }
-function np(e, t, n = {}) {
-  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
+function rp(e, t, n = {}) {
+  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((w) => Ht(e, w)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ci(k, r)), a = Fn(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = lu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = su(c, m, { x: 0, y: 0, spacing: s });
-  let p = -1 / 0, x = 1 / 0;
-  for (const [k, w] of d) {
-    const b = u.get(String(k));
-    !b || !o.has(String(w)) || (p = Math.max(p, b.x + b.w + s - g.pos.get(w)[0]), x = Math.min(x, b.y));
+  const c = l.map((w) => Ci(w, r)), a = In(e).filter((w) => !o.has(String(w.id))).map((w) => Ci(w, r)), u = new Map(a.map((w) => [String(w.id), w])), d = cu(e), _ = d.filter(([w, k]) => o.has(String(w)) && o.has(String(k))), g = ou(c, _, { x: 0, y: 0, spacing: s });
+  let h = -1 / 0, x = 1 / 0;
+  for (const [w, k] of d) {
+    const b = u.get(String(w));
+    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(k)[0]), x = Math.min(x, b.y));
   }
-  if (p === -1 / 0) {
-    const k = rp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+  if (h === -1 / 0) {
+    const w = ip(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
-    if (w) {
-      b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
+    if (k) {
+      b = [k[0] + Math.max(s, (k[2] - g.width) / 2), k[1] + Math.max(s, (k[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((z) => Qh(F, z, s / 2)) && (b = null);
+      a.some(($) => ep(F, $, s / 2)) && (b = null);
     }
-    b || (b = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = b;
+    b || (b = w ? [w.x + w.w + s, w.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, x] = b;
   }
-  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), S = a.slice();
-  for (const k of v) {
-    const [w, b] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + b };
-    F.y = ou(F, S, s), S.push(F), cu(qt(e, k.id), F.x, F.y, i);
+  const v = c.slice().sort((w, k) => g.layer.get(w.id) - g.layer.get(k.id) || g.pos.get(w.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
+  for (const w of v) {
+    const [k, b] = g.pos.get(w.id), F = { ...w, x: h + k, y: x + b };
+    F.y = lu(F, C, s), C.push(F), au(Ht(e, w.id), F.x, F.y, i);
   }
-  return v.map((k) => k.id);
+  return v.map((w) => w.id);
 }
-function rp(e) {
+function ip(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
     t = Math.min(t, s.x), n = Math.min(n, s.y), r = Math.max(r, s.x + s.w), i = Math.max(i, s.y + s.h);
   return { x: t, y: n, w: r - t, h: i - n };
 }
-const Xe = Object.freeze({
+const Qe = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4435,150 +4435,150 @@ class lo extends Error {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const le = (e, t, n) => {
+const ce = (e, t, n) => {
   throw new lo(e, t, n);
-}, er = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Un(e, t, n = Xe.name, { optional: r = !1 } = {}) {
+}, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Wn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    le("INVALID_COMMAND", `${t} is required`);
+    ce("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && le("INVALID_COMMAND", `${t} must be a string`), e.length > n && le("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && ce("INVALID_COMMAND", `${t} must be a string`), e.length > n && ce("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
 function wn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Xe.coord) && le("INVALID_COMMAND", `${t} must be a number within ±${Xe.coord}`), e);
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Qe.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${Qe.coord}`), e);
 }
-function Kt(e, t) {
-  return er(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Xe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : le("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function Yt(e, t) {
+  return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
 function As(e, t) {
   if (e == null) return 0;
-  if (er(e))
+  if (nr(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Xe.name ? e : le("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
 function zl(e, t) {
-  if (er(e)) {
+  if (nr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || le("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Xe.text && le("VALUE_INVALID", `${t} is longer than ${Xe.text} characters`), e) : le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
 const pi = {
   create_node(e) {
     const t = {
-      node_type: Un(e.node_type, "node_type"),
+      node_type: Wn(e.node_type, "node_type"),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
-      ref: Un(e.ref, "ref", Xe.ref, { optional: !0 }),
-      title: Un(e.title, "title", Xe.name, { optional: !0 }),
+      ref: Wn(e.ref, "ref", Qe.ref, { optional: !0 }),
+      title: Wn(e.title, "title", Qe.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || le("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      er(e.widgets) || le("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Xe.widgets && le("INVALID_COMMAND", `more than ${Xe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Un(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
+      n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
+      for (const r of n) t.widgets.push([Wn(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Kt(e.from_id, "from_id"),
+    from_id: Yt(e.from_id, "from_id"),
     from_slot: As(e.from_slot, "from_slot"),
-    to_id: Kt(e.to_id, "to_id"),
+    to_id: Yt(e.to_id, "to_id"),
     to_slot: As(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Kt(e.node_id, "node_id"),
-    name: Un(e.name, "name"),
+    node_id: Yt(e.node_id, "node_id"),
+    name: Wn(e.name, "name"),
     value: zl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || le("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Xe.nodes && le("INVALID_COMMAND", `node_ids: more than ${Xe.nodes}`);
+    Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
     const n = wn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Vt.maxSpacing) && le("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
-      node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
+    return n !== null && (n < 0 || n > Gt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
+      node_ids: t.map((r, i) => Yt(r, `node_ids[${i}]`)),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Un(e.mode, "mode");
-    return Object.hasOwn(xs, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
+    const t = Wn(e.mode, "mode");
+    return Object.hasOwn(xs, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, au = Object.freeze(Object.keys(pi)), Ul = new Set(au.filter((e) => e !== "get_graph"));
-function ip(e) {
-  er(e) || le("INVALID_COMMAND", "a command must be an object");
+}, uu = Object.freeze(Object.keys(pi)), Ul = new Set(uu.filter((e) => e !== "get_graph"));
+function sp(e) {
+  nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
-    r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
+    r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${au.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(pi, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${uu.join(", ")}`), { type: t, ...pi[t](n) };
 }
-const sp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), op = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function lp(e, t, n) {
+const op = /* @__PURE__ */ new Set(["number", "slider", "knob"]), lp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function cp(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Xh(e, t);
-    return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = Zh(e, t);
+    return s && !s.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Kn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return sp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : op.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return op.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : lp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function cp(e) {
+function ap(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Wl(e, t, n, r) {
-  const i = Kh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Yh(t)));
-  const s = lp(i, t, r), o = i.value;
+  const i = Yh(t, n);
+  i || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Xh(t)));
+  const s = cp(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return cp(i);
+  return ap(i);
 }
-function Yt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
+function Xt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = qt(e.graph, t.id);
+    const r = Ht(e.graph, t.id);
     if (r) return r;
-    le("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    ce("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function ap(e) {
+function up(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function up(e) {
-  const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && np(e.graph, t, { LiteGraph: e.LiteGraph, view: ap(e) });
+function fp(e) {
+  const t = [...e.pending].filter((n) => Ht(e.graph, n));
+  e.pending.clear(), t.length && rp(e.graph, t, { LiteGraph: e.LiteGraph, view: up(e) });
 }
-const fp = {
+const dp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      le("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Vn(t.node_type, l));
+      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Kn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || le("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
       for (const [l, c] of t.widgets) Wl(e, i, l, c);
     } catch (l) {
@@ -4587,48 +4587,48 @@ const fp = {
     return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Xt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Gh(n, t.from_slot);
-    i < 0 && le(
+    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), i = Kh(n, t.from_slot);
+    i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Vn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
     const s = jl(r, t.to_slot);
-    s < 0 && le(
+    s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Vn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && le("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? Kn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || le("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || le("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = jl(n, t.slot);
-    r < 0 && le(
+    const n = Xt(e, t.node_id, "node_id"), r = jl(n, t.slot);
+    r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Vn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Kn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && le("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Wl(e, n, t.name, t.value);
+    const n = Xt(e, t.node_id, "node_id"), r = Wl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = Yt(e, t.node_id, "node_id");
+    const n = Xt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Fn(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of In(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4636,7 +4636,7 @@ const fp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = tp(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Xt(e, i, `node_ids[${s}]`).id), r = np(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4648,59 +4648,59 @@ const fp = {
     return {};
   },
   set_node_mode(e, t) {
-    const n = Yt(e, t.node_id, "node_id");
-    return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
+    const n = Xt(e, t.node_id, "node_id");
+    return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, dp = "BATCH_MODE_PARTIAL";
-function hp(e) {
-  return e === dp || e === 2 || String(e).toLowerCase() === "partial";
+}, hp = "BATCH_MODE_PARTIAL";
+function pp(e) {
+  return e === hp || e === 2 || String(e).toLowerCase() === "partial";
 }
 function Jl(e, t) {
   const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function pp(e, t) {
+function gp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Xe.commands)
-    return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = hp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  if (n.length > Qe.commands)
+    return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
+  const r = e.graph, i = pp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
-  for (let p = 0; p < n.length; p++) {
+  for (let h = 0; h < n.length; h++) {
     let x;
     try {
-      x = ip(n[p]);
-    } catch (S) {
-      if (c[p] = Jl(p, S), !i) {
-        u = p;
+      x = sp(n[h]);
+    } catch (C) {
+      if (c[h] = Jl(h, C), !i) {
+        u = h;
         break;
       }
       continue;
     }
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
-    const v = i && Ul.has(x.type) && p > 0 ? r.serialize() : null;
+    const v = i && Ul.has(x.type) && h > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...fp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
-    } catch (S) {
-      if (c[p] = Jl(p, S), !i) {
-        u = p;
+      c[h] = { index: h, ok: !0, ...dp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+    } catch (C) {
+      if (c[h] = Jl(h, C), !i) {
+        u = h;
         break;
       }
-      const k = v ?? l;
-      Hn(r.serialize()) !== Hn(k) && ql(r, k);
+      const w = v ?? l;
+      Gn(r.serialize()) !== Gn(w) && ql(r, w);
     }
   }
   if (u >= 0) {
-    Hn(r.serialize()) !== Hn(l) && ql(r, l);
-    const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
+    Gn(r.serialize()) !== Gn(l) && ql(r, l);
+    const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let x = 0; x < n.length; x++)
-      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
+      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: h, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  up(o), r.setDirtyCanvas?.(!0, !0);
-  const m = c.every((p) => p.ok), g = c.find((p) => !p.ok);
+  fp(o), r.setDirtyCanvas?.(!0, !0);
+  const _ = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
-    ok: m,
-    error: m ? "" : g.error.message,
+    ok: _,
+    error: _ ? "" : g.error.message,
     results: c,
     applied: d
   };
@@ -4708,22 +4708,22 @@ function pp(e, t) {
 function ql(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const uu = new Float64Array(1), Hl = new Uint32Array(uu.buffer), Vl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const fu = new Float64Array(1), Hl = new Uint32Array(fu.buffer), Vl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 function Gl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function gp(e) {
+function mp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function mp(e) {
+function _p(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), uu[0] = c, n(Hl[Vl]), n(Hl[1 - Vl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), fu[0] = c, n(Hl[Vl]), n(Hl[1 - Vl]);
   }, i = (l) => {
     const c = String(l ?? "");
     r(c.length);
@@ -4738,26 +4738,26 @@ function mp(e) {
     const a = l.outputs ?? [];
     r(a.length);
     for (const u of a) {
-      const d = (u?.links ?? []).filter((m) => m > 0);
+      const d = (u?.links ?? []).filter((_) => _ > 0);
       r(d.length);
-      for (const m of d) r(m);
+      for (const _ of d) r(_);
     }
   }
-  const o = Gl(gp(e));
+  const o = Gl(mp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function _p(e) {
+function yp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function yp(e) {
+function bp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function bp(e) {
+function kp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: i, state: s, extra: o, ...l } = e;
   let c = o;
   if (c && typeof c == "object" && "ds" in c) {
@@ -4766,20 +4766,20 @@ function bp(e) {
   }
   return JSON.stringify({ ...l, extra: c ?? null });
 }
-function fu(e) {
+function du(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, yp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, bp(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const i = _p(r);
+    const i = yp(r);
     i && i[0] != null && n.set(i[0], JSON.stringify(i));
   }
-  return { nodes: t, links: n, rest: bp(e) };
+  return { nodes: t, links: n, rest: kp(e) };
 }
 function wp(e, t, n) {
   if (!e) return null;
-  const r = fu(t);
+  const r = du(t);
   if (!r || r.rest !== e.rest) return null;
   const i = [];
   for (const c of t.nodes)
@@ -4798,10 +4798,10 @@ function wp(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: mp(n)
+    digest: _p(n)
   };
 }
-function kp(e) {
+function xp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4810,8 +4810,8 @@ function kp(e) {
   }, end() {
   } };
 }
-function xp(e, t) {
-  const n = kp(e);
+function Kl(e, t) {
+  const n = xp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4958,7 +4958,7 @@ class Mp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ru(t, "/comfy/editor/ws"), iu(t));
+      n = new this.d.WebSocket(iu(t, "/comfy/editor/ws"), su(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -5049,7 +5049,7 @@ class Mp {
     let r;
     this.busy++;
     try {
-      r = xp(this.d.app, () => pp(n, t));
+      r = Kl(this.d.app, () => gp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -5088,14 +5088,14 @@ class Mp {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Yl(u), u;
+        throw s = Xl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Yl(a);
+      s = s || Xl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5120,10 +5120,10 @@ class Mp {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Kl(r, "beforeQueued");
+      Yl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Kl(r, "afterQueued");
+      Yl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5143,7 +5143,12 @@ class Mp {
     if (!i) {
       this.busy++;
       try {
-        await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0), r = !0;
+        if (t.undo_step) {
+          const o = this.d.app.rootGraph ?? this.d.app.graph;
+          Kl(this.d.app, () => o.configure(n));
+        } else
+          await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
+        r = !0;
       } catch (o) {
         i = `loading failed: ${o?.message ?? o}`;
       } finally {
@@ -5181,7 +5186,7 @@ class Mp {
     } catch {
       return;
     }
-    const r = Hn(n);
+    const r = Gn(n);
     if (r === this.lastSig) return;
     let i = null;
     try {
@@ -5193,8 +5198,8 @@ class Mp {
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = Hn(t)) {
-    this.lastSig = n, this.baseline = fu(t);
+  reported(t, n = Gn(t)) {
+    this.lastSig = n, this.baseline = du(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
@@ -5244,11 +5249,11 @@ class Mp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Kl(e, t) {
+function Yl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Yl(e) {
+function Xl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5260,31 +5265,31 @@ function Lp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, Pp = 16, jp = 256, Bp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Bp.has(e);
-function nr(e) {
+const co = 200, Pp = 16, jp = 256, Bp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Bp.has(e);
+function ir(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
-const Ze = (e) => {
+const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
 function $p(e, t) {
   if (!e) return !0;
-  const n = Ze(e.seq), r = Ze(t.seq);
-  return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
+  const n = et(e.seq), r = et(t.seq);
+  return n && r ? r > n : !(rr(ir(e.status)) && !rr(ir(t.status)));
 }
 function zp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= co) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(rr(ir(i.status))) - Number(rr(ir(r.status))) || et(r.queued_at_ms) - et(i.queued_at_ms));
   for (const r of n.slice(0, t.length - co))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function du(e, t, { workingTurn: n = 0 } = {}) {
+function hu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return $p(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), zp(e), !0) : !1;
+  return $p(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(ir(t.status)) && (e.runTurns[r] = n), zp(e), !0) : !1;
 }
 function Up(e) {
   let t;
@@ -5304,7 +5309,7 @@ function Wp(e, t, n) {
 function Jp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
+  const r = et(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
   if (!i.length) return 0;
   if (!r) return i.at(-1).id;
   let s = 0;
@@ -5317,7 +5322,7 @@ function Jp(e, t) {
   return s || i[0].id;
 }
 function qp(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
+  const t = {}, n = Object.values(e.runs).sort((r, i) => et(r.queued_at_ms) - et(i.queued_at_ms) || et(r.number) - et(i.number));
   for (const r of n) {
     const i = Jp(e, r);
     (t[i] ??= []).push(r);
@@ -5325,14 +5330,14 @@ function qp(e) {
   return t;
 }
 function Hp(e, t = () => "") {
-  const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+  const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: tr(n),
+    final: rr(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
-    queuePosition: Ze(e.queue_position),
+    queuePosition: et(e.queue_position),
     node: null,
     // {id, title} running now
     value: 0,
@@ -5351,7 +5356,7 @@ function Hp(e, t = () => "") {
     const a = String(e.executing_node);
     i.node = { id: a, title: r(a) };
     const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && Ze(u.max) > 0 && (i.value = Ze(u.value), i.max = Ze(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
+    u && et(u.max) > 0 && (i.value = et(u.value), i.max = et(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
   }
   for (const a of e.node_errors ?? [])
     i.errors.push({
@@ -5371,20 +5376,20 @@ function Hp(e, t = () => "") {
     (a.files ?? []).forEach((u, d) => {
       i.outputs.length >= Pp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
-  const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
+  const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Xl(e, t, n, r = 0) {
+function Zl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Zl = 500, Ql = 200;
-function sn(e, t) {
+const Ql = 500, ec = 200;
+function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function hu() {
+function pu() {
   return {
     sessionId: "",
     session: null,
@@ -5418,28 +5423,28 @@ function Vp(e) {
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function pu(e, t = "") {
-  Object.assign(e, hu(), { sessionId: t });
+function gu(e, t = "") {
+  Object.assign(e, pu(), { sessionId: t });
 }
-function ec(e, t) {
+function tc(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Kn(e, t) {
-  let n = ec(e, t);
+function Xn(e, t) {
+  let n = tc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Ql && e.turns.splice(0, e.turns.length - Ql), ec(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > ec && e.turns.splice(0, e.turns.length - ec), tc(e, n.id) ?? n;
 }
 function gi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function ur(e, t) {
-  e.logs.push(t), e.logs.length > Zl && e.logs.splice(0, e.logs.length - Zl);
+function Jn(e, t) {
+  e.logs.push(t), e.logs.length > Ql && e.logs.splice(0, e.logs.length - Ql);
 }
 function Io(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
@@ -5451,63 +5456,63 @@ function Io(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function tc(e, t) {
+function nc(e, t) {
   if (!t || typeof t != "object") return;
-  const n = sn(t.role, "ROLE_"), r = sn(t.state, "MESSAGE_STATE_");
-  if (sn(t.kind, "MESSAGE_KIND_") === "summary") {
+  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
+  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
     const i = Number(t.id) || 0;
     e.summaries.some((s) => s.id === i) || e.summaries.push({ id: i, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
   }
   if (n === "user") {
-    const i = Kn(e, t.id);
+    const i = Xn(e, t.id);
     i.content = String(t.content ?? ""), i.attachments = Io(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Kn(e, t.turn_id), s = gi(i, t.skill);
-    s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
+    const i = Xn(e, t.turn_id), s = gi(i, t.skill);
+    s.id = Number(t.id) || s.id || 0, s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function nc(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = sn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function rc(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function gu(e) {
+function mu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 function Gp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = gu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = mu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    pu(e, c), e.logs = s;
+    gu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    nc(e, r.session), r.status !== void 0 && (e.status = sn(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) tc(e, a);
+    rc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) nc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = gi(Kn(e, a.turn_id), a.skill);
+      const u = gi(Xn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return du(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
-  if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && nc(e, r.session), !1;
+  if (n === "run_update") return hu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
+    return n === "configured" && r.session && rc(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = sn(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const s of e.turns)
           for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const s = Kn(e, r.turn_id), o = gi(s, r.skill), l = Number(r.index);
+      const s = Xn(e, r.turn_id), o = gi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5517,33 +5522,44 @@ function Gp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return tc(e, r.message), !0;
+      return nc(e, r.message), !0;
     case "debug_log":
-      return ur(e, {
+      return Jn(e, {
         seq: i,
-        level: sn(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Kn(e, r.turn_id);
+        const s = Xn(e, r.turn_id);
         if (r.skill) {
           const o = gi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return ur(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return Jn(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return Jn(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Wp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Wp(e, r.turn_id, r.result_json), Jn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+    case "reverted": {
+      const s = Number(r.to_message_id) || 0;
+      if (!s) return !1;
+      e.turns = e.turns.filter((l) => l.pending || l.id <= s);
+      for (const l of e.turns)
+        for (const c of [...l.order])
+          (l.replies[c].id || 0) > s && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
+      e.summaries = e.summaries.filter((l) => l.id <= s);
+      const o = Array.isArray(r.restored) ? r.restored.map((l) => l.canvas_id).join(", ") : "";
+      return Jn(e, { seq: i, level: "INFO", module: "session", skill: "", message: `reverted to message ${s}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+    }
     case "graph_changed":
-      return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return Jn(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
@@ -5555,10 +5571,10 @@ function Kp(e, t, n, r = []) {
 function Yp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Kn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = sn(n.state, "MESSAGE_STATE_"));
+  const s = Xn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
 }
-function rc(e, t) {
+function ic(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
@@ -5620,7 +5636,7 @@ class tg {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ru(t, "/comfy/session/ws"), iu(t));
+      n = new this.d.WebSocket(iu(t, "/comfy/session/ws"), su(t));
     } catch {
       return this.retry();
     }
@@ -5657,7 +5673,7 @@ class tg {
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && pu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && gu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5690,7 +5706,7 @@ class tg {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    gu(n) && n.event !== "error" && this.coreBack(), Gp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    mu(n) && n.event !== "error" && this.coreBack(), Gp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5715,14 +5731,14 @@ class tg {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const mu = Object.freeze([
+const _u = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ng = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", ic = 64 * 1024, Ss = 4096, rg = 64 * 1024, sc = 8, oc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), ig = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+]), ng = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", sc = 64 * 1024, Ss = 4096, rg = 64 * 1024, oc = 8, lc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), ig = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
 function sg(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Oo.includes(t)) return t;
@@ -5733,12 +5749,12 @@ let og = 0;
 function lg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let lc = 0;
+let cc = 0;
 function cg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return lc += 1, `panel-${e}-${lc}`;
+  return cc += 1, `panel-${e}-${cc}`;
 }
-function cc(e) {
+function ac(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5747,7 +5763,7 @@ function cc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function ac(e, t) {
+function uc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
 class ag {
@@ -5761,7 +5777,7 @@ class ag {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(hu()), this.ui = n({
+    this.state = n(pu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5774,6 +5790,10 @@ class ag {
       showSettings: !1,
       showLog: !1,
       notice: "",
+      // A revert with the canvas refused because the canvas changed since
+      // the agent's change: {messageId, message} (the core's sentence,
+      // listing those changes), offering to restore anyway.
+      staleRevert: null,
       draft: "",
       busy: !1,
       offlineReason: "",
@@ -5849,15 +5869,15 @@ class ag {
       const r = await this.client.request("user_message", n);
       t.sid === this.state.sessionId && Yp(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (rc(this.state, t.cid), this.outbox.push(t)) : Xp(this.state, t.cid, n.message);
+      mi(n) && !this.client.stopped ? (ic(this.state, t.cid), this.outbox.push(t)) : Xp(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = cc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
+    const n = ac(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
     for (const [s, o] of Object.entries(n))
-      !(r && !ac(i[s], r[s])) && !ac(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+      !(r && !uc(i[s], r[s])) && !uc(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -5915,7 +5935,7 @@ class ag {
       this.ui.apiKey = "";
       const i = r.session?.id;
       if (!i) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(i), values: cc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
+      this.coreConfig = { sid: String(i), values: ac(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6006,14 +6026,14 @@ class ag {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
       const s = sg(i), o = { key: `att-${++og}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= sc) {
-        this.ui.notice = `at most ${sc} files per message`;
+      if (this.ui.attachments.length >= oc) {
+        this.ui.notice = `at most ${oc} files per message`;
         break;
       }
       if (!Oo.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > oc)
-        o.state = "failed", o.error = `larger than ${oc >> 20} MiB`;
+      else if (o.size > lc)
+        o.state = "failed", o.error = `larger than ${lc >> 20} MiB`;
       else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(i);
@@ -6054,8 +6074,8 @@ class ag {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > ic) {
-      this.ui.notice = `a message is at most ${ic} characters`;
+    if (t.length > sc) {
+      this.ui.notice = `a message is at most ${sc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6067,7 +6087,7 @@ class ag {
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
     const s = { cid: cg(), sid: r, content: t, attachments: i };
     if (Kp(this.state, s.cid, t, i), this.client.outage) {
-      rc(this.state, s.cid), this.outbox.push(s);
+      ic(this.state, s.cid), this.outbox.push(s);
       return;
     }
     await this.deliver(s);
@@ -6079,7 +6099,7 @@ class ag {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) du(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) hu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6113,6 +6133,36 @@ class ag {
   url(t) {
     return this.d.apiUrl ? this.d.apiUrl(t) : `/api${t}`;
   }
+  /** A new session from this message on (ForkSession), then opens it. */
+  async forkFrom(t) {
+    const n = this.ui.form.session_id;
+    if (!(!n || !t))
+      try {
+        const r = await this.client.request("fork", { session_id: n, message_id: t }), i = r.session?.id;
+        if (!i) throw new Error("the core answered without a session id");
+        this.selectSession(String(i)), await this.refreshSessions(), this.ui.notice = `forked into "${r.session.title}" (${Number(r.messages_copied) || 0} message(s) copied)`;
+      } catch (r) {
+        this.ui.notice = `fork: ${r.message}`;
+      }
+  }
+  /**
+   * Takes the session back to this message (RevertSession): later
+   * messages are hidden; with canvas, the canvas goes back to its
+   * checkpoint too. A canvas the user changed since is refused with the
+   * list of changes (staleRevert) until asked again with force.
+   */
+  async revertTo(t, { canvas: n = !1, force: r = !1 } = {}) {
+    const i = this.ui.form.session_id;
+    if (!(!i || !t)) {
+      this.ui.staleRevert = null;
+      try {
+        const s = await this.client.request("revert", { session_id: i, message_id: t, restore_canvas: n, force: r });
+        this.ui.notice = String(s.notice ?? "");
+      } catch (s) {
+        n && /^STALE_REVISION/.test(s.message) ? this.ui.staleRevert = { messageId: t, message: s.message } : this.ui.notice = `revert: ${s.message}`;
+      }
+    }
+  }
   async cancel() {
     if (this.ui.form.session_id)
       try {
@@ -6122,17 +6172,17 @@ class ag {
       }
   }
 }
-const ao = "ComfydAgentPanel", uc = "comfyd-panel-style", fc = Object.freeze([440, 560]), ug = 320, dc = (e) => e?.comfyClass === ao || e?.type === ao;
+const ao = "ComfydAgentPanel", fc = "comfyd-panel-style", dc = Object.freeze([440, 560]), ug = 320, hc = (e) => e?.comfyClass === ao || e?.type === ao;
 function fg(e, t) {
-  if (e.getElementById(uc)) return;
+  if (e.getElementById(fc)) return;
   const n = e.createElement("style");
-  n.id = uc, n.textContent = t, e.head.appendChild(n);
+  n.id = fc, n.textContent = t, e.head.appendChild(n);
 }
 function dg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function hg(e) {
-  for (const [t, n] of mu) {
+  for (const [t, n] of _u) {
     let r = (e.widgets ?? []).find((i) => i.name === t);
     r || (r = e.addWidget("text", t, n, () => {
     }, {})), dg(r);
@@ -6140,7 +6190,7 @@ function hg(e) {
 }
 function pg(e) {
   const t = {};
-  for (const [n, r] of mu) {
+  for (const [n, r] of _u) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
@@ -6150,9 +6200,9 @@ function gg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
   fg(r, t.css), hg(e);
-  const i = (m, g) => {
-    const p = (e.widgets ?? []).find((x) => x.name === m);
-    !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  const i = (_, g) => {
+    const h = (e.widgets ?? []).find((x) => x.name === _);
+    !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
   }, s = new ag({
     connection: t.connection,
     WebSocket: t.WebSocket,
@@ -6168,7 +6218,7 @@ function gg(e, t) {
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: s });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const _ = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
       getMinHeight: () => ug,
@@ -6177,33 +6227,33 @@ function gg(e, t) {
       setValue: () => {
       }
     });
-    m.serialize = !1;
+    _.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], fc[0]), Math.max(e.size[1], fc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], dc[0]), Math.max(e.size[1], dc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(...m) {
+  e.onConfigure = function(..._) {
     a = !0;
-    const g = u?.apply(this, m);
+    const g = u?.apply(this, _);
     return s.reloadConfig(), g;
   };
   const d = e.onRemoved;
-  return e.onRemoved = function(...m) {
+  return e.onRemoved = function(..._) {
     s.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, m);
+    return e.__comfydPanel = null, d?.apply(this, _);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function hc(e, t) {
+function pc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
@@ -6234,21 +6284,21 @@ function yg() {
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
 function bg(e, t) {
-  return mg(e) || _g(e, t) || wg(e, t) || yg();
+  return mg(e) || _g(e, t) || kg(e, t) || yg();
 }
-function wg(e, t) {
+function kg(e, t) {
   if (e) {
-    if (typeof e == "string") return hc(e, t);
+    if (typeof e == "string") return pc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? hc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? pc(e, t) : void 0;
   }
 }
-const _u = Object.entries, kg = Object.keys, pc = Object.setPrototypeOf, xg = Object.isFrozen, yu = Object.getPrototypeOf, bu = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Me = Object.seal, en = Object.create, wu = typeof Reflect < "u" && Reflect, Si = wu.apply, uo = wu.construct;
-Ue || (Ue = function(t) {
+const yu = Object.entries, wg = Object.keys, gc = Object.setPrototypeOf, xg = Object.isFrozen, bu = Object.getPrototypeOf, ku = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, tn = Object.create, wu = typeof Reflect < "u" && Reflect, Si = wu.apply, uo = wu.construct;
+Je || (Je = function(t) {
   return t;
 });
-Me || (Me = function(t) {
+Pe || (Pe = function(t) {
   return t;
 });
 Si || (Si = function(t, n) {
@@ -6259,24 +6309,24 @@ uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), Ag = Fe(Array.prototype.lastIndexOf), gc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), vg = Fe(Array.prototype.slice), Rg = Fe(Array.prototype.splice), Yn = Array.isArray, Ds = ku(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), An = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), Eg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), Cg = Fe(String.prototype.trim), Sg = Fe(Number.prototype.toString), Dg = Fe(Boolean.prototype.toString), mc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), _c = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Tg = RegExp.prototype.test, $e = function(t, n) {
+const jt = Oe(Array.prototype.forEach), Ag = Oe(Array.prototype.lastIndexOf), mc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), vg = Oe(Array.prototype.slice), Rg = Oe(Array.prototype.splice), Zn = Array.isArray, Ds = xu(Set), Ts = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), vn = Oe(String.prototype.toLowerCase), Fs = Oe(String.prototype.toString), Eg = Oe(String.prototype.match), oi = Oe(String.prototype.replace), Is = Oe(String.prototype.indexOf), Cg = Oe(String.prototype.trim), Sg = Oe(Number.prototype.toString), Dg = Oe(Boolean.prototype.toString), _c = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), yc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), Tg = RegExp.prototype.test, Ue = function(t, n) {
   return t instanceof RegExp && (t.lastIndex = 0), Si(Tg, t, [n]);
-}, jt = ku(TypeError);
-function Fe(e) {
+}, Bt = xu(TypeError);
+function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return Si(e, t, r);
   };
 }
-function ku(e) {
+function xu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return uo(e, n);
   };
 }
-function _e(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
-  if (pc && pc(e, null), !Yn(t)) return e;
+function be(e, t) {
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
+  if (gc && gc(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
@@ -6289,20 +6339,20 @@ function _e(e, t) {
   return e;
 }
 function Fg(e) {
-  for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
+  for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
 function Di(e) {
-  const t = en(null);
-  for (const r of _u(e)) {
+  const t = tn(null);
+  for (const r of yu(e)) {
     var n = bg(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = Fg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Di(s) : t[i] = s);
+    Ye(e, i) && (Zn(s) ? t[i] = Fg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Di(s) : t[i] = s);
   }
   return t;
 }
 function yr(e) {
-  const t = en(null), n = kg(e);
+  const t = tn(null), n = wg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
@@ -6316,15 +6366,15 @@ function Ig(e) {
     case "boolean":
       return Dg(e);
     case "bigint":
-      return mc ? mc(e) : "0";
+      return _c ? _c(e) : "0";
     case "symbol":
-      return _c ? _c(e) : "Symbol()";
+      return yc ? yc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
     case "object": {
       if (e === null) return pr(e);
-      const t = e, n = ct(t, "toString");
+      const t = e, n = ut(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
         return typeof r == "string" ? r : pr(r);
@@ -6335,14 +6385,14 @@ function Ig(e) {
       return pr(e);
   }
 }
-function ct(e, t) {
+function ut(e, t) {
   for (; e !== null; ) {
-    const r = bu(e, t);
+    const r = ku(e, t);
     if (r) {
-      if (r.get) return Fe(r.get);
-      if (typeof r.value == "function") return Fe(r.value);
+      if (r.get) return Oe(r.get);
+      if (typeof r.value == "function") return Oe(r.value);
     }
-    e = yu(e);
+    e = bu(e);
   }
   function n() {
     return null;
@@ -6351,21 +6401,21 @@ function ct(e, t) {
 }
 function Og(e, t) {
   for (; e !== null; ) {
-    const n = bu(e, t);
-    if (n) return n.get ? Fe(n.get) : null;
-    e = yu(e);
+    const n = ku(e, t);
+    if (n) return n.get ? Oe(n.get) : null;
+    e = bu(e);
   }
   return null;
 }
 function Ng(e) {
   if (!e) return !1;
   try {
-    return $e(e, ""), !0;
+    return Ue(e, ""), !0;
   } catch {
     return !1;
   }
 }
-const yc = Ue([
+const bc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6485,7 +6535,7 @@ const yc = Ue([
   "var",
   "video",
   "wbr"
-]), Os = Ue([
+]), Os = Je([
   "svg",
   "a",
   "altglyph",
@@ -6529,7 +6579,7 @@ const yc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ns = Ue([
+]), Ns = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6555,7 +6605,7 @@ const yc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Mg = Ue([
+]), Mg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6578,7 +6628,7 @@ const yc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ms = Ue([
+]), Ms = Je([
   "math",
   "menclose",
   "merror",
@@ -6609,7 +6659,7 @@ const yc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), Lg = Ue([
+]), Lg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6625,7 +6675,7 @@ const yc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), bc = Ue(["#text"]), wc = Ue([
+]), kc = Je(["#text"]), wc = Je([
   "accept",
   "action",
   "align",
@@ -6744,7 +6794,7 @@ const yc = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Ls = Ue([
+]), Ls = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -6937,7 +6987,7 @@ const yc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), kc = Ue([
+]), xc = Je([
   "accent",
   "accentunder",
   "align",
@@ -6992,20 +7042,20 @@ const yc = Ue([
   "voffset",
   "width",
   "xmlns"
-]), li = Ue([
+]), li = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Pg = Me(/{{[\w\W]*|^[\w\W]*}}/g), jg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Bg = Me(/\${[\w\W]*/g), $g = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), zg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), Ug = Me(/^aria-[\-\w]+$/), xc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Wg = Me(/^(?:\w+script|data):/i), Jg = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), qg = Me(/^html$/i), Hg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Me(/<[/\w!]/g), Ac = Me(/<[/\w]/g), Vg = Me(/<\/no(script|embed|frames)/i), vc = Me(/\/>/i), Gg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Kg = Me(/^[\r\n\t ]+/), Oe = {
+]), Pg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), jg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Bg = Pe(/\${[\w\W]*/g), $g = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), zg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Ug = Pe(/^aria-[\-\w]+$/), Ac = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Wg = Pe(/^(?:\w+script|data):/i), Jg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), qg = Pe(/^html$/i), Hg = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Pe(/<[/\w!]/g), vc = Pe(/<[/\w]/g), Vg = Pe(/<\/no(script|embed|frames)/i), Rc = Pe(/\/>/i), Gg = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Kg = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Yg = Ue(_e({}, [
+}, Yg = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7034,7 +7084,7 @@ const yc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, Rc = function() {
+}, Ec = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7046,71 +7096,71 @@ const yc = Ue([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Xt = function(t, n, r, i) {
-  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
+}, Zt = function(t, n, r, i) {
+  return Ye(t, n) && Zn(t[n]) ? be(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
 }, js = function(t, n, r) {
-  const i = Ve(t, n) ? t[n] : void 0;
+  const i = Ye(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Di(i) : r;
 };
-function xu() {
+function Au() {
   let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Xg();
-  const t = (O) => xu(O);
-  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
+  const t = (O) => Au(O);
+  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), S = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, _ = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), x = ut(d, "nextSibling"), v = ut(d, "childNodes"), C = ut(d, "parentNode"), w = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, $ = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = Og(d, "namespaceURI"), ae = function(f) {
-    return Q ? Q(f) : f.namespaceURI;
+  }, X = Og(d, "namespaceURI"), ue = function(f) {
+    return X ? X(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, fe = "", Ce, be = !1, ke = 0;
-  const lt = function() {
-    if (ke > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  let ne, de = "", De, we = !1, Ae = 0;
+  const ct = function() {
+    if (Ae > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
-    lt(), ke++;
+    ct(), Ae++;
     try {
       return ne.createHTML(f);
     } finally {
-      ke--;
+      Ae--;
     }
   }, ie = function(f) {
     return ne && Ji ? W(f) : f;
-  }, j = function(f) {
-    lt(), ke++;
+  }, le = function(f) {
+    ct(), Ae++;
     try {
       return ne.createScriptURL(f);
     } finally {
-      ke--;
+      Ae--;
     }
-  }, C = function() {
-    return be || (Ce = Zg(u, i), be = !0), Ce;
-  }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, fn = r.importNode;
-  let xe = Rc();
-  t.isSupported = typeof _u == "function" && typeof S == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = Pg, dn = jg, Bo = Bg, h = zg, _ = Ug, A = Wg, P = Jg, D = Hg;
-  let I = xc, M = null;
-  const $ = _e({}, [
-    ...yc,
+  }, me = function() {
+    return we || (De = Zg(u, i), we = !0), De;
+  }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
+  let ve = Ec();
+  t.isSupported = typeof yu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const qr = Pg, hn = jg, Bo = Bg, p = zg, m = Ug, A = Wg, P = Jg, D = Hg;
+  let I = Ac, M = null;
+  const B = be({}, [
+    ...bc,
     ...Os,
     ...Ns,
     ...Ms,
-    ...bc
+    ...kc
   ]);
   let N = null;
-  const T = _e({}, [
+  const T = be({}, [
     ...wc,
     ...Ls,
-    ...kc,
+    ...xc,
     ...li
   ]);
-  let V = null, U = null, X = null;
-  const te = Object.seal(en(null, {
+  let V = null, z = null, Z = null;
+  const te = Object.seal(tn(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -7124,10 +7174,10 @@ function xu() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, Se = !0, Ae = !1, Le = !0, je = !1, it = !1, hn = null, Be = null, et = !1, Nt = !1, pn = !1, Ji = !1, $o = !0, zo = !1;
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, $e = !1, st = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
   const Uo = "user-content-";
-  let qi = !0, Hi = !1, gn = null, Mn = !1, mn = null;
-  const Wo = _e({}, [
+  let qi = !0, Hi = !1, mn = null, Ln = !1, _n = null;
+  const Wo = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7156,7 +7206,7 @@ function xu() {
     "xmp"
   ]);
   let Jo = null;
-  const qo = _e({}, [
+  const qo = be({}, [
     "audio",
     "video",
     "img",
@@ -7165,7 +7215,7 @@ function xu() {
     "track"
   ]);
   let Ho = null;
-  const Vo = _e({}, [
+  const Vo = be({}, [
     "alt",
     "class",
     "for",
@@ -7180,13 +7230,13 @@ function xu() {
     "value",
     "style",
     "xmlns"
-  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
-  let Ln = kt, Vi = !1, Go = null;
-  const ef = _e({}, [
+  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
+  let Pn = xt, Vi = !1, Go = null;
+  const tf = be({}, [
     Hr,
     Vr,
-    kt
-  ], Fs), tf = Ue(_e({}, [
+    xt
+  ], Fs), nf = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7194,70 +7244,70 @@ function xu() {
     "mtext"
   ]));
   let Gi = null;
-  const nf = Ue(_e({}, ["annotation-xml"]));
+  const rf = Je(be({}, ["annotation-xml"]));
   let Ki = null;
-  const rf = Ue(en(null)), sf = _e({}, [
+  const sf = Je(tn(null)), of = be({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let or = null;
-  const of = ["application/xhtml+xml", "text/html"], lf = "text/html";
-  let Ie = null, Gr = null;
-  const cf = n.createElement("form"), Ko = function(f) {
+  let lr = null;
+  const lf = ["application/xhtml+xml", "text/html"], cf = "text/html";
+  let Ne = null, Gr = null;
+  const af = n.createElement("form"), Ko = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Yi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Di(f), or = of.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? lf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : An, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", ef, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
-      transform: Ie,
+    (!f || typeof f != "object") && (f = {}), f = Di(f), lr = lf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? cf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Fs : vn, M = Zt(f, "ALLOWED_TAGS", B, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Go = Zt(f, "ALLOWED_NAMESPACES", tf, { transform: Fs }), Ho = Zt(f, "ADD_URI_SAFE_ATTR", Vo, {
+      transform: Ne,
       base: Vo
-    }), Jo = Xt(f, "ADD_DATA_URI_TAGS", qo, {
-      transform: Ie,
+    }), Jo = Zt(f, "ADD_DATA_URI_TAGS", qo, {
+      transform: Ne,
       base: qo
-    }), mn = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Mn = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Di(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Se = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, pn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ng(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : xc, Ln = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", tf), Ki = js(f, "HTML_INTEGRATION_POINTS", nf);
-    const y = js(f, "CUSTOM_ELEMENT_HANDLING", rf);
-    if (V = en(null), Ve(y, "tagNameCheck") && Ko(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Ko(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), pn && (Nt = !0), Mn && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, bc), N = en(null), Mn.html === !0 && (_e(M, yc), _e(N, wc)), Mn.svg === !0 && (_e(M, Os), _e(N, Ls), _e(N, li)), Mn.svgFilters === !0 && (_e(M, Ns), _e(N, Ls), _e(N, li)), Mn.mathMl === !0 && (_e(M, Ms), _e(N, kc), _e(N, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = yr(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = yr(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (mn === Wo && (mn = yr(mn)), _e(mn, f.ADD_FORBID_CONTENTS, Ie)), qi && (M["#text"] = !0), je && _e(M, [
+    }), _n = Zt(f, "FORBID_CONTENTS", Wo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Ln = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Di(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, $e = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ng(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Ac, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", nf), Ki = js(f, "HTML_INTEGRATION_POINTS", rf);
+    const y = js(f, "CUSTOM_ELEMENT_HANDLING", sf);
+    if (V = tn(null), Ye(y, "tagNameCheck") && Ko(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Ko(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Ln && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, kc), N = tn(null), Ln.html === !0 && (be(M, bc), be(N, wc)), Ln.svg === !0 && (be(M, Os), be(N, Ls), be(N, li)), Ln.svgFilters === !0 && (be(M, Ns), be(N, Ls), be(N, li)), Ln.mathMl === !0 && (be(M, Ms), be(N, xc), be(N, li))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === B && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), qi && (M["#text"] = !0), $e && be(M, [
       "html",
       "head",
       "body"
-    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+    ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
       ne = f.TRUSTED_TYPES_POLICY;
       try {
-        fe = W("");
+        de = W("");
       } catch (L) {
         throw ne = E, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, fe = "") : (ne === void 0 && (ne = C()), ne && typeof fe == "string" && (fe = W("")));
-    Gr = Ue(f);
-  }, Yo = _e({}, [
+    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
+    Gr = Je(f);
+  }, Yo = be({}, [
     ...Os,
     ...Ns,
     ...Mg
-  ]), Xo = _e({}, [...Ms, ...Lg]), af = function(f, y, E) {
-    return y === kt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, uf = function(f, y, E) {
-    return y === kt ? f === "math" : y === Vr ? f === "math" && Ki[E] : !!Xo[f];
+  ]), Xo = be({}, [...Ms, ...Lg]), uf = function(f, y, E) {
+    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
   }, ff = function(f, y, E) {
-    return y === Vr && !Ki[E] || y === Hr && !Gi[E] ? !1 : !Xo[f] && (sf[f] || !Yo[f]);
-  }, df = function(f) {
-    const y = ae(f), E = An(ee(f)), L = S(f);
-    let Z = Ln, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = An(ee(L))), Go[y] ? y === Vr ? af(E, Z, re) : y === Hr ? uf(E, Z, re) : y === kt ? ff(E, Z, re) : or === "application/xhtml+xml" : !1;
-  }, Gt = function(f) {
+    return y === xt ? f === "math" : y === Vr ? f === "math" && Ki[E] : !!Xo[f];
+  }, df = function(f, y, E) {
+    return y === Vr && !Ki[E] || y === Hr && !Gi[E] ? !1 : !Xo[f] && (of[f] || !Yo[f]);
+  }, hf = function(f) {
+    const y = ue(f), E = vn(ee(f)), L = C(f);
+    let Q = Pn, re = "template";
+    return L && j(L) === Me.element && (Q = ue(L), re = vn(ee(L))), Go[y] ? y === Vr ? uf(E, Q, re) : y === Hr ? ff(E, Q, re) : y === xt ? df(E, Q, re) : lr === "application/xhtml+xml" : !1;
+  }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
-      S(f).removeChild(f);
+      C(f).removeChild(f);
     } catch {
-      if (g(f), !S(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !C(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
   }, Zo = function(f, y, E) {
     try {
-      p(f, y);
+      h(f, y);
     } catch {
       try {
         f.removeAttribute(E);
@@ -7267,13 +7317,13 @@ function xu() {
   }, Xi = function(f) {
     es(f);
     const y = v(f);
-    y && Pt(vg(y), (E) => {
+    y && jt(vg(y), (E) => {
       try {
         g(E);
       } catch {
       }
-    }), B(f) === Oe.element && Zi(f, !1);
-  }, Pn = function(f, y, E) {
+    }), j(f) === Me.element && Zi(f, !1);
+  }, jn = function(f, y, E) {
     if (!E) try {
       E = y.getAttributeNode(f);
     } catch {
@@ -7288,8 +7338,8 @@ function xu() {
     } catch {
     }
     if (f === "is")
-      if (Nt || pn) try {
-        Gt(y);
+      if (Mt || gn) try {
+        Kt(y);
       } catch {
       }
       else try {
@@ -7297,86 +7347,86 @@ function xu() {
       } catch {
       }
   }, Zi = function(f, y) {
-    const E = w(f);
+    const E = k(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
-        const Z = E[L], re = Z && Z.name;
-        typeof re == "string" && !(y && N[Ie(re)]) && Zo(f, Z, re);
+        const Q = E[L], re = Q && Q.name;
+        typeof re == "string" && !(y && N[Ne(re)]) && Zo(f, Q, re);
       }
   }, Qi = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
-      const Z = L.pop();
-      if (y(Z) === !1) continue;
-      if (E && B(Z) === Oe.element) {
-        const ue = k(Z);
-        jn(ue) && L.push(ue);
+      const Q = L.pop();
+      if (y(Q) === !1) continue;
+      if (E && j(Q) === Me.element) {
+        const fe = w(Q);
+        Bn(fe) && L.push(fe);
       }
-      const re = v(Z);
-      if (re) for (let ue = re.length - 1; ue >= 0; --ue) L.push(re[ue]);
+      const re = v(Q);
+      if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
   }, es = function(f) {
     Qi(f, (y) => {
-      B(y) === Oe.element && Zi(y, !0);
+      j(y) === Me.element && Zi(y, !0);
     });
   }, ts = function(f) {
     const y = [];
     return Qi(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, hf = function(f, y) {
+  }, pf = function(f, y) {
     const E = Ds();
-    Pt(ts(f), (L) => {
-      B(L) === Oe.element && Ts(E, L);
-    }), Pt(y, (L) => {
-      B(L) === Oe.element && !hr(E, L) && Zi(L, !0);
+    jt(ts(f), (L) => {
+      j(L) === Me.element && Ts(E, L);
+    }), jt(y, (L) => {
+      j(L) === Me.element && !hr(E, L) && Zi(L, !0);
     });
   }, Qo = function(f, y) {
     let E = !1;
-    return Pt(t.removed, (L) => {
+    return jt(t.removed, (L) => {
       L.element && (E = E || L.element === f, es(L.element));
-    }), hf(f, y), E;
-  }, pf = 8, gf = function(f, y) {
-    const E = gn;
+    }), pf(f, y), E;
+  }, gf = 8, mf = function(f, y) {
+    const E = mn;
     let L = null;
-    const Z = () => (L || (L = Ds(), Pt(y, (re) => {
+    const Q = () => (L || (L = Ds(), jt(y, (re) => {
       Ts(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const ue = ts(f), Pe = [f];
-      let Mt = !1;
-      if (Pt(ue, (pt) => {
-        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Mt && !hr(E, pt) && (Mt = hr(Z(), pt));
-      }), !Mt) return;
-      if (re >= pf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
-      Pt(Pe, (pt, st) => {
-        mf(pt, st > 0, f, Z());
+      const fe = ts(f), Be = [f];
+      let Lt = !1;
+      if (jt(fe, (mt) => {
+        j(mt) === Me.documentFragment ? dr(Be, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
+      }), !Lt) return;
+      if (re >= gf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      jt(Be, (mt, ot) => {
+        _f(mt, ot > 0, f, Q());
       });
     }
-  }, mf = function(f, y, E, L) {
-    const Z = Kr(f);
+  }, _f = function(f, y, E, L) {
+    const Q = Kr(f);
     let re;
-    for (; re = Z.nextNode(); )
-      !hr(L, re) || hr(gn, re) || (y && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, _f = function(f) {
-    gn && Ts(gn, f);
-  }, el = function(f, y) {
-    return Le ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+    for (; re = Q.nextNode(); )
+      !hr(L, re) || hr(mn, re) || (y && gt(ve.uponSanitizeShadowNode, re, null), ss(re, E));
   }, yf = function(f) {
-    Le && Qi(f, (y) => {
-      const E = B(y);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(Ac, y.data)) {
+    mn && Ts(mn, f);
+  }, el = function(f, y) {
+    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+  }, bf = function(f) {
+    je && Qi(f, (y) => {
+      const E = j(y);
+      if (E === Me.processingInstruction || E === Me.comment && Ue(vc, y.data)) {
         try {
           g(y);
         } catch {
         }
         return !1;
       }
-      if (E === Oe.element) {
-        const L = y, Z = Ie(ee(y));
+      if (E === Me.element) {
+        const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && el("for", Z) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && el("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
@@ -7384,38 +7434,38 @@ function xu() {
     });
   }, tl = function(f) {
     let y = null, E = null;
-    if (et) f = "<remove></remove>" + f;
+    if (nt) f = "<remove></remove>" + f;
     else {
       const re = Eg(f, Kg);
       E = re && re[0];
     }
-    or === "application/xhtml+xml" && Ln === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    lr === "application/xhtml+xml" && Pn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
-    if (Ln === kt) try {
-      y = new a().parseFromString(L, or);
+    if (Pn === xt) try {
+      y = new a().parseFromString(L, lr);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = H.createDocument(Ln, "template", null);
+      y = R.createDocument(Pn, "template", null);
       try {
-        y.documentElement.innerHTML = Vi ? fe : L;
+        y.documentElement.innerHTML = Vi ? de : L;
       } catch {
       }
     }
-    const Z = y.body || y.documentElement;
-    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Ln === kt ? sr.call(y, je ? "html" : "body")[0] : je ? y.documentElement : Z;
+    const Q = y.body || y.documentElement;
+    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), Pn === xt ? at.call(y, $e ? "html" : "body")[0] : $e ? y.documentElement : Q;
   }, Kr = function(f) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = z ? z(f) : f.ownerDocument;
-    return Ke.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    const E = $ ? $(f) : f.ownerDocument;
+    return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, ns = function(f) {
-    return f = oi(f, qr, " "), f = oi(f, dn, " "), f = oi(f, Bo, " "), f;
+    return f = oi(f, qr, " "), f = oi(f, hn, " "), f = oi(f, Bo, " "), f;
   }, rs = function(f) {
     var y;
     is(f);
     const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    E && Pt(E, (L) => {
-      jn(L.content) && rs(L.content);
+    E && jt(E, (L) => {
+      Bn(L.content) && rs(L.content);
     });
   }, is = function(f) {
     f.normalize();
@@ -7425,7 +7475,7 @@ function xu() {
       E.data = ns(E.data), E = y.nextNode();
   }, Yr = function(f) {
     const y = F ? F(f) : null;
-    return typeof y != "string" || Ie(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
   }, nl = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
@@ -7434,73 +7484,73 @@ function xu() {
     } catch {
       return null;
     }
-  }, jn = function(f) {
-    return nl(f) === Oe.documentFragment;
-  }, lr = function(f) {
+  }, Bn = function(f) {
+    return nl(f) === Me.documentFragment;
+  }, cr = function(f) {
     return nl(f) !== null;
   };
-  function ht(O, f, y) {
-    O.length !== 0 && Pt(O, (E) => {
+  function gt(O, f, y) {
+    O.length !== 0 && jt(O, (E) => {
       E.call(t, f, y, Gr);
     });
   }
-  const bf = function(f, y, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Yg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(Ac, f.data));
+  const kf = function(f, y, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(Ps, f.textContent) && Ue(Ps, f.innerHTML) || je && Yg[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(Ps, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(vc, f.data));
   }, Xr = function(f, y) {
-    if (f instanceof RegExp) return $e(f, y);
+    if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
-      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Z = 2; Z < E; Z++) L[Z - 2] = arguments[Z];
+      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
       return !!f(y, ...L);
     }
     return !1;
   }, wf = function(f, y, E) {
-    if (!U[y] && sl(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (qi && !mn[y] && !mn[An(y)]) {
-      const L = S(f), Z = v(f);
-      if (Z && L) {
-        const re = Z.length;
-        for (let ue = re - 1; ue >= 0; --ue) {
-          const Pe = f === E ? m(Z[ue], !0) : Z[ue];
-          L.insertBefore(Pe, x(f));
+    if (!z[y] && sl(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (qi && !_n[y] && !_n[vn(y)]) {
+      const L = C(f), Q = v(f);
+      if (Q && L) {
+        const re = Q.length;
+        for (let fe = re - 1; fe >= 0; --fe) {
+          const Be = f === E ? _(Q[fe], !0) : Q[fe];
+          L.insertBefore(Be, x(f));
         }
       }
     }
-    return Gt(f), !0;
+    return Kt(f), !0;
   }, rl = function(f, y, E, L) {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
-  }, Bn = function(f, y) {
-    return f === y || S(f) !== null ? !1 : (Hi && es(f), !0);
-  }, kf = function(f, y) {
-    if (_f(f), ht(xe.beforeSanitizeElements, f, null), Bn(f, y)) return !0;
+  }, $n = function(f, y) {
+    return f === y || C(f) !== null ? !1 : (Hi && es(f), !0);
+  }, xf = function(f, y) {
+    if (yf(f), gt(ve.beforeSanitizeElements, f, null), $n(f, y)) return !0;
     if (Yr(f))
-      return Gt(f), !0;
-    const E = Ie(ee(f)), L = B(f);
-    if (M = rl(xe.uponSanitizeElement, M, $, hn), ht(xe.uponSanitizeElement, f, {
+      return Kt(f), !0;
+    const E = Ne(ee(f)), L = j(f);
+    if (M = rl(ve.uponSanitizeElement, M, B, pn), gt(ve.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: M
-    }), Bn(f, y)) return !0;
-    if (bf(f, E, L))
-      return Gt(f), !0;
-    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Z = wf(f, E, y);
-      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), Bn(f, y)) ? !0 : Z;
+    }), $n(f, y)) return !0;
+    if (kf(f, E, L))
+      return Kt(f), !0;
+    if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
+      const Q = wf(f, E, y);
+      return Q === !1 && (gt(ve.afterSanitizeElements, f, null), $n(f, y)) ? !0 : Q;
     }
-    if (L === Oe.element && !df(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Vg, f.innerHTML))
-      return Gt(f), !0;
-    if (Ae && L === Oe.text) {
-      const Z = f.textContent, re = ns(Z);
-      Z !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
+    if (L === Me.element && !hf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(Vg, f.innerHTML))
+      return Kt(f), !0;
+    if (Re && L === Me.text) {
+      const Q = f.textContent, re = ns(Q);
+      Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return ht(xe.afterSanitizeElements, f, null), Bn(f, y);
+    return gt(ve.afterSanitizeElements, f, null), $n(f, y);
   }, il = function(f, y, E) {
-    if (X[y] || el(y, f) || $o && (y === "id" || y === "name") && (E in n || E in cf)) return !1;
+    if (Z[y] || el(y, f) || $o && (y === "id" || y === "name") && (E in n || E in af)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (ge && $e(h, y) || de && $e(_, y)) return !0;
+    if (_e && Ue(p, y) || he && Ue(m, y)) return !0;
     if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Ho[y]) return !0;
-    const Z = oi(E, P, "");
-    return $e(I, Z) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, xf = _e({}, [
+    const Q = oi(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || ye && !Ue(A, Q) ? !0 : !E;
+  }, Af = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7510,28 +7560,28 @@ function xu() {
     "font-face-uri",
     "missing-glyph"
   ]), sl = function(f) {
-    return !xf[An(f)] && $e(D, f);
-  }, Af = function(f, y, E, L) {
+    return !Af[vn(f)] && Ue(D, f);
+  }, vf = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
-        return j(L);
+        return le(L);
     }
     return L;
-  }, vf = function(f, y, E, L) {
+  }, Rf = function(f, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Gt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
-      return Pn(y, f), !1;
+      return jn(y, f), !1;
     }
   }, ol = function(f, y) {
-    return Le && $e(Gg, y) ? !0 : An(f) === "attributename" && Is(y, "href") !== -1;
-  }, Rf = function(f, y) {
-    if (ht(xe.beforeSanitizeAttributes, f, null), Bn(f, y)) return;
+    return je && Ue(Gg, y) ? !0 : vn(f) === "attributename" && Is(y, "href") !== -1;
+  }, Ef = function(f, y) {
+    if (gt(ve.beforeSanitizeAttributes, f, null), $n(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    N = rl(xe.uponSanitizeAttribute, N, T, Be);
+    N = rl(ve.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7539,43 +7589,43 @@ function xu() {
       allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let Z = E.length;
-    const re = Ie(ee(f));
-    for (; Z--; ) {
-      const ue = E[Z], Pe = ue.name, Mt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : Cg(xt), ll = !1;
-      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (Pn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
-        Pn(Pe, f, ue);
+    let Q = E.length;
+    const re = Ne(ee(f));
+    for (; Q--; ) {
+      const fe = E[Q], Be = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne(Be), At = mt;
+      let qe = Be === "value" ? At : Cg(At), ll = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(ve.uponSanitizeAttribute, f, L), qe = L.attrValue, zo && (ot === "id" || ot === "name") && Is(qe, Uo) !== 0 && (jn(Be, f, fe), qe = Uo + qe, ll = !0), ol(Be, qe)) {
+        jn(Be, f, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          Pn(Pe, f, ue);
+          jn(Be, f, fe);
           continue;
         }
-        if (!Se && $e(vc, We)) {
-          Pn(Pe, f, ue);
+        if (!Te && Ue(Rc, qe)) {
+          jn(Be, f, fe);
           continue;
         }
-        if (Ae && (We = ns(We)), !il(re, st, We)) {
-          Pn(Pe, f, ue);
+        if (Re && (qe = ns(qe)), !il(re, ot, qe)) {
+          jn(Be, f, fe);
           continue;
         }
-        We = Af(re, st, Mt, We), We !== xt && vf(f, Pe, Mt, We) && ll && gc(t.removed);
+        qe = vf(re, ot, Lt, qe), qe !== At && Rf(f, Be, Lt, qe) && ll && mc(t.removed);
       }
     }
-    ht(xe.afterSanitizeAttributes, f, null), Bn(f, y);
+    gt(ve.afterSanitizeAttributes, f, null), $n(f, y);
   }, ss = function(f, y) {
-    kf(f, y), Rf(f, y), jn(f.content) && os(f.content);
+    xf(f, y), Ef(f, y), Bn(f.content) && os(f.content);
   }, os = function(f) {
     let y = null;
     const E = Kr(f);
-    for (ht(xe.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (ht(xe.uponSanitizeShadowNode, y, null), ss(y, f), B(y) === Oe.element) {
-        const L = k(y);
-        jn(L) && (ls(L), os(L));
+    for (gt(ve.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (gt(ve.uponSanitizeShadowNode, y, null), ss(y, f), j(y) === Me.element) {
+        const L = w(y);
+        Bn(L) && (ls(L), os(L));
       }
-    Ae && is(f), ht(xe.afterSanitizeShadowDOM, f, null);
+    Re && is(f), gt(ve.afterSanitizeShadowDOM, f, null);
   }, ls = function(f) {
     const y = [{
       node: f,
@@ -7587,117 +7637,117 @@ function xu() {
         os(E.shadow);
         continue;
       }
-      const L = E.node, Z = B(L) === Oe.element, re = v(L);
-      if (re) for (let ue = re.length - 1; ue >= 0; --ue) y.push({
-        node: re[ue],
+      const L = E.node, Q = j(L) === Me.element, re = v(L);
+      if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
+        node: re[fe],
         shadow: null
       });
-      if (Z) {
-        const ue = F ? F(L) : null;
-        if (typeof ue == "string" && Ie(ue) === "template") {
-          const Pe = L.content;
-          jn(Pe) && y.push({
-            node: Pe,
+      if (Q) {
+        const fe = F ? F(L) : null;
+        if (typeof fe == "string" && Ne(fe) === "template") {
+          const Be = L.content;
+          Bn(Be) && y.push({
+            node: Be,
             shadow: null
           });
         }
       }
-      if (Z) {
-        const ue = k(L);
-        jn(ue) && y.push({
+      if (Q) {
+        const fe = w(L);
+        Bn(fe) && y.push({
           node: null,
-          shadow: ue
+          shadow: fe
         }, {
-          node: ue,
+          node: fe,
           shadow: null
         });
       }
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Z = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Ig(O), typeof O != "string"))
-      throw jt("dirty is not a string, aborting");
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Ig(O), typeof O != "string"))
+      throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = hn, N = Be) : Yi(f), t.removed = [];
-    const re = Hi && typeof O != "string" && lr(O);
-    let ue = [];
-    const Pe = gn;
+    st ? (M = pn, N = ze) : Yi(f), t.removed = [];
+    const re = Hi && typeof O != "string" && cr(O);
+    let fe = [];
+    const Be = mn;
     if (re) {
-      yf(O);
-      const xt = ee(O);
-      if (typeof xt == "string") {
-        const We = Ie(xt);
-        if (!M[We] || U[We])
-          throw Xi(O), jt("root node is forbidden and cannot be sanitized in-place");
+      bf(O);
+      const At = ee(O);
+      if (typeof At == "string") {
+        const qe = Ne(At);
+        if (!M[qe] || z[qe])
+          throw Xi(O), Bt("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
-        throw Xi(O), jt("root node is clobbered and cannot be sanitized in-place");
-      ue = ts(O), gn = Ds();
-    } else if (lr(O))
-      y = tl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ls(y);
+        throw Xi(O), Bt("root node is clobbered and cannot be sanitized in-place");
+      fe = ts(O), mn = Ds();
+    } else if (cr(O))
+      y = tl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ls(y);
     else {
-      if (!Nt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
-      if (y = tl(O), !y) return Nt ? null : Ji ? fe : "";
+      if (!Mt && !Re && !$e && O.indexOf("<") === -1) return ie(O);
+      if (y = tl(O), !y) return Mt ? null : Ji ? de : "";
     }
-    y && et && Gt(y.firstChild);
-    const Mt = re ? O : y;
+    y && nt && Kt(y.firstChild);
+    const Lt = re ? O : y;
     try {
       re && ls(O);
-      const xt = Kr(Mt);
-      for (; L = xt.nextNode(); ) ss(L, Mt);
-      re && gf(O, ue);
-    } catch (xt) {
-      throw re && (Xi(O), Qo(O, ue)), xt;
+      const At = Kr(Lt);
+      for (; L = At.nextNode(); ) ss(L, Lt);
+      re && mf(O, fe);
+    } catch (At) {
+      throw re && (Xi(O), Qo(O, fe)), At;
     } finally {
-      gn = Pe;
+      mn = Be;
     }
     if (re) {
-      if (Qo(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Ae && rs(O), O;
+      if (Qo(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && rs(O), O;
     }
-    if (Nt) {
-      if (Ae && rs(y), pn)
-        for (Z = wt.call(y.ownerDocument); y.firstChild; ) Z.appendChild(y.firstChild);
-      else Z = y;
-      return (N.shadowroot || N.shadowrootmode) && (Z = fn.call(r, Z, !0)), Z;
+    if (Mt) {
+      if (Re && rs(y), gn)
+        for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
+      else Q = y;
+      return (N.shadowroot || N.shadowrootmode) && (Q = dn.call(r, Q, !0)), Q;
     }
-    const pt = () => je ? y.outerHTML : y.innerHTML;
-    let st = pt();
-    return Ae && $e($g, st) && (is(y), st = pt()), je && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e(qg, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + st), ie(st);
+    const mt = () => $e ? y.outerHTML : y.innerHTML;
+    let ot = mt();
+    return Re && Ue($g, ot) && (is(y), ot = mt()), $e && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + ot), ie(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Yi(O), it = !0, hn = M, Be = N;
+    Yi(O), st = !0, pn = M, ze = N;
   }, t.clearConfig = function() {
-    Gr = null, it = !1, hn = null, Be = null, ne = Ce, fe = "";
+    Gr = null, st = !1, pn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, y) {
     Gr || Yi({});
-    const E = Ie(O), L = Ie(f);
-    return typeof y == "string" && (ol(f, y) || !Se && $e(vc, y)) ? !1 : il(E, L, y);
+    const E = Ne(O), L = Ne(f);
+    return typeof y == "string" && (ol(f, y) || !Te && Ue(Rc, y)) ? !1 : il(E, L, y);
   }, t.addHook = function(O, f) {
-    typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
+    typeof f == "function" && Ye(ve, O) && dr(ve[O], f);
   }, t.removeHook = function(O, f) {
-    if (Ve(xe, O)) {
+    if (Ye(ve, O)) {
       if (f !== void 0) {
-        const y = Ag(xe[O], f);
-        return y === -1 ? void 0 : Rg(xe[O], y, 1)[0];
+        const y = Ag(ve[O], f);
+        return y === -1 ? void 0 : Rg(ve[O], y, 1)[0];
       }
-      return gc(xe[O]);
+      return mc(ve[O]);
     }
   }, t.removeHooks = function(O) {
-    Ve(xe, O) && (xe[O] = []);
+    Ye(ve, O) && (ve[O] = []);
   }, t.removeAllHooks = function() {
-    xe = Rc();
+    ve = Ec();
   }, t;
 }
-var Qg = xu();
-const Ec = {};
+var Qg = Au();
+const Cc = {};
 function em(e) {
-  let t = Ec[e];
+  let t = Cc[e];
   if (t)
     return t;
-  t = Ec[e] = [];
+  t = Cc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7708,8 +7758,8 @@ function em(e) {
   }
   return t;
 }
-function rr(e, t) {
-  typeof t != "string" && (t = rr.defaultChars);
+function sr(e, t) {
+  typeof t != "string" && (t = sr.defaultChars);
   const n = em(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
@@ -7748,14 +7798,14 @@ function rr(e, t) {
     return i;
   });
 }
-rr.defaultChars = ";/?:@&=+$,#";
-rr.componentChars = "";
-const Cc = {};
+sr.defaultChars = ";/?:@&=+$,#";
+sr.componentChars = "";
+const Sc = {};
 function tm(e) {
-  let t = Cc[e];
+  let t = Sc[e];
   if (t)
     return t;
-  t = Cc[e] = [];
+  t = Sc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7764,8 +7814,8 @@ function tm(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Wt(e, t, n) {
-  typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
+function Jt(e, t, n) {
+  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
   const r = tm(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
@@ -7793,8 +7843,8 @@ function Wt(e, t, n) {
   }
   return i;
 }
-Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Wt.componentChars = "-_.!~*'()";
+Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Jt.componentChars = "-_.!~*'()";
 function fo(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
@@ -7803,10 +7853,10 @@ function Ti() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
 const nm = /^([a-z0-9.+-]+:)/i, rm = /:[0-9]*$/, im = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, sm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], om = ["{", "}", "|", "\\", "^", "`"].concat(sm), lm = ["'"].concat(om), Sc = ["%", "/", "?", ";", "#"].concat(lm), Dc = ["/", "?", "#"], cm = 255, Tc = /^[+a-z0-9A-Z_-]{0,63}$/, am = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Fc = {
+`, "	"], om = ["{", "}", "|", "\\", "^", "`"].concat(sm), lm = ["'"].concat(om), Dc = ["%", "/", "?", ";", "#"].concat(lm), Tc = ["/", "?", "#"], cm = 255, Fc = /^[+a-z0-9A-Z_-]{0,63}$/, am = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ic = {
   javascript: !0,
   "javascript:": !0
-}, Ic = {
+}, Oc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7831,29 +7881,29 @@ Ti.prototype.parse = function(e, t) {
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
   let o = nm.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Fc[o]) && (s = s.substr(2), this.slashes = !0)), !Fc[o] && (i || o && !Ic[o])) {
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ic[o]) && (s = s.substr(2), this.slashes = !0)), !Ic[o] && (i || o && !Oc[o])) {
     let a = -1;
-    for (let p = 0; p < Dc.length; p++)
-      r = s.indexOf(Dc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Tc.length; h++)
+      r = s.indexOf(Tc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Sc.length; p++)
-      r = s.indexOf(Sc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Dc.length; h++)
+      r = s.indexOf(Dc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
-    const m = s.slice(0, a);
-    s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
+    const _ = s.slice(0, a);
+    s = s.slice(a), this.parseHost(_), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
-      const p = this.hostname.split(/\./);
-      for (let x = 0, v = p.length; x < v; x++) {
-        const S = p[x];
-        if (S && !S.match(Tc)) {
-          let k = "";
-          for (let w = 0, b = S.length; w < b; w++)
-            S.charCodeAt(w) > 127 ? k += "x" : k += S[w];
-          if (!k.match(Tc)) {
-            const w = p.slice(0, x), b = p.slice(x + 1), F = S.match(am);
-            F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
+      const h = this.hostname.split(/\./);
+      for (let x = 0, v = h.length; x < v; x++) {
+        const C = h[x];
+        if (C && !C.match(Fc)) {
+          let w = "";
+          for (let k = 0, b = C.length; k < b; k++)
+            C.charCodeAt(k) > 127 ? w += "x" : w += C[k];
+          if (!w.match(Fc)) {
+            const k = h.slice(0, x), b = h.slice(x + 1), F = C.match(am);
+            F && (k.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = k.join(".");
             break;
           }
         }
@@ -7864,7 +7914,7 @@ Ti.prototype.parse = function(e, t) {
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ic[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Oc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ti.prototype.parseHost = function(e) {
   let t = rm.exec(e);
@@ -7872,18 +7922,18 @@ Ti.prototype.parseHost = function(e) {
 };
 const um = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: rr,
-  encode: Wt,
+  decode: sr,
+  encode: Jt,
   format: fo,
   parse: ho
-}, Symbol.toStringTag, { value: "Module" })), Au = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, vu = /[\0-\x1F\x7F-\x9F]/, fm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Ru = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Eu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, dm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), vu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Ru = /[\0-\x1F\x7F-\x9F]/, fm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Eu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Cu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, dm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Au,
-  Cc: vu,
+  Any: vu,
+  Cc: Ru,
   Cf: fm,
   P: No,
-  S: Ru,
-  Z: Eu
+  S: Eu,
+  Z: Cu
 }, Symbol.toStringTag, { value: "Module" })), hm = [
   8364,
   0,
@@ -7927,7 +7977,7 @@ function gm(e) {
 function mm(e) {
   return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(gm(e));
 }
-const gt = /* @__PURE__ */ (() => {
+const _t = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
@@ -7938,104 +7988,104 @@ function _m(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const Q = gt[e.charCodeAt(a++)];
-    return Q < s ? Q : Q * 91 - c + gt[e.charCodeAt(a++)];
-  }, d = n - r, m = n + i, g = new Int32Array(m);
-  g.fill(-1, r, s), g.fill(-1, s + d, m);
-  const p = new Int32Array(m), x = new Int32Array(m);
-  function v(Q, ae) {
-    let ne = 0, fe = ae;
-    const Ce = ae + Q;
-    for (; fe < Ce; ) {
-      const be = gt[e.charCodeAt(a++)];
-      if (be < 89)
-        ne += be, g[fe++] = ne;
-      else if (be === 89) {
-        let ke = gt[e.charCodeAt(a++)] + 2;
-        for (; ke--; )
-          g[fe++] = ++ne;
+    const X = _t[e.charCodeAt(a++)];
+    return X < s ? X : X * 91 - c + _t[e.charCodeAt(a++)];
+  }, d = n - r, _ = n + i, g = new Int32Array(_);
+  g.fill(-1, r, s), g.fill(-1, s + d, _);
+  const h = new Int32Array(_), x = new Int32Array(_);
+  function v(X, ue) {
+    let ne = 0, de = ue;
+    const De = ue + X;
+    for (; de < De; ) {
+      const we = _t[e.charCodeAt(a++)];
+      if (we < 89)
+        ne += we, g[de++] = ne;
+      else if (we === 89) {
+        let Ae = _t[e.charCodeAt(a++)] + 2;
+        for (; Ae--; )
+          g[de++] = ++ne;
       } else {
-        const ke = gt[e.charCodeAt(a++)];
+        const Ae = _t[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ke < 90 ? ke * 91 + gt[e.charCodeAt(a++)] : gt[e.charCodeAt(a++)] * 8281 + gt[e.charCodeAt(a++)] * 91 + gt[e.charCodeAt(a++)]), g[fe++] = ne;
+        (Ae < 90 ? Ae * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
       }
     }
   }
   v(r, 0), v(d, s);
-  const S = new Int32Array(i * 2);
-  let k = 0, w = 0;
-  function b(Q, ae) {
-    for (let ne = 0; ne < Q; ne++) {
-      const fe = ae + ne, Ce = u(), be = u();
-      S[w * 2] = Ce, S[w * 2 + 1] = be, w += 1, p[fe] = k;
-      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[be] < 0 ? x[be] : 1);
-      x[fe] = ke, k += ke;
+  const C = new Int32Array(i * 2);
+  let w = 0, k = 0;
+  function b(X, ue) {
+    for (let ne = 0; ne < X; ne++) {
+      const de = ue + ne, De = u(), we = u();
+      C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = w;
+      const Ae = (g[De] < 0 ? x[De] : 1) + (g[we] < 0 ? x[we] : 1);
+      x[de] = Ae, w += Ae;
     }
   }
   b(i - s + r, s + d), b(s - r, r);
-  const F = new Uint16Array(k);
-  let z = 0;
-  for (let Q = 0; Q < w; Q++)
-    for (let ae = 0; ae < 2; ae++) {
-      const ne = S[Q * 2 + ae], fe = g[ne];
-      if (fe < 0) {
-        let Ce = p[ne];
-        const be = Ce + x[ne];
-        for (; Ce < be; )
-          F[z++] = F[Ce++];
+  const F = new Uint16Array(w);
+  let $ = 0;
+  for (let X = 0; X < k; X++)
+    for (let ue = 0; ue < 2; ue++) {
+      const ne = C[X * 2 + ue], de = g[ne];
+      if (de < 0) {
+        let De = h[ne];
+        const we = De + x[ne];
+        for (; De < we; )
+          F[$++] = F[De++];
       } else
-        F[z++] = fe;
+        F[$++] = de;
     }
-  const B = new Uint16Array(t);
+  const j = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
-    let Q = gt[e.charCodeAt(a++)];
-    Q >= s && (Q = Q * 91 - c + gt[e.charCodeAt(a++)]);
-    const ae = g[Q];
-    if (ae < 0) {
-      let ne = p[Q];
-      const fe = ne + x[Q];
-      for (; ne < fe; )
-        B[ee++] = F[ne++];
+    let X = _t[e.charCodeAt(a++)];
+    X >= s && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
+    const ue = g[X];
+    if (ue < 0) {
+      let ne = h[X];
+      const de = ne + x[X];
+      for (; ne < de; )
+        j[ee++] = F[ne++];
     } else
-      B[ee++] = ae;
+      j[ee++] = ue;
   }
-  return B;
+  return j;
 }
 const ym = /* @__PURE__ */ _m("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
-var ze;
+var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
-})(ze || (ze = {}));
-var rt;
+})(We || (We = {}));
+var it;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(rt || (rt = {}));
-const Fi = 32, Cu = 21, bm = 2097151, po = 2047;
-let Su = 0;
-function wm(e) {
-  const t = e >>> Cu;
-  return t === po ? Su : t;
-}
+})(it || (it = {}));
+const Fi = 32, Su = 21, bm = 2097151, po = 2047;
+let Du = 0;
 function km(e) {
-  return e - rt.ZERO >>> 0 <= 9;
+  const t = e >>> Su;
+  return t === po ? Du : t;
+}
+function wm(e) {
+  return e - it.ZERO >>> 0 <= 9;
 }
 function xm(e) {
-  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+  return (e | Fi) - it.LOWER_A >>> 0 <= 5;
 }
 function Am(e) {
-  return (e | Fi) - rt.LOWER_A >>> 0 <= 25;
+  return (e | Fi) - it.LOWER_A >>> 0 <= 25;
 }
-var Oc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Oc || (Oc = {}));
 var Nc;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(Nc || (Nc = {}));
+var Mc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(Mc || (Mc = {}));
 function vm(e, t, n, r) {
-  const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
+  const i = (t & We.BRANCH_LENGTH) >> 7, s = t & We.JUMP_TABLE;
   if (s) {
     if (i === 0)
       return r === s ? n : -1;
@@ -8059,34 +8109,34 @@ function vm(e, t, n, r) {
   }
   return -1;
 }
-function Mc(e, t, n) {
-  return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
+function Lc(e, t, n) {
+  return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
 function Rm(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Fi) === rt.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Fi) === it.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (km(l))
-        i = i * 16 + (l - rt.ZERO);
+      if (wm(l))
+        i = i * 16 + (l - it.ZERO);
       else if (xm(l))
-        i = i * 16 + ((l | Fi) - rt.LOWER_A + 10);
+        i = i * 16 + ((l | Fi) - it.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - rt.ZERO;
+      const l = e.charCodeAt(r) - it.ZERO;
       if (l >>> 0 > 9)
         break;
       i = i * 10 + l, r += 1;
     }
   if (r === s)
     return 0;
-  r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  r < n && e.charCodeAt(r) === it.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= po && (Su = o, o = po), o << Cu | i;
+  return o >= po && (Du = o, o = po), o << Su | i;
 }
 function Em(e, t, n) {
   const r = ym;
@@ -8095,95 +8145,95 @@ function Em(e, t, n) {
     return e;
   const s = e.length;
   let o = 0, l = "";
-  const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
+  const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
-    const d = i + 1, m = e.charCodeAt(d);
-    let g, p;
-    if (m === rt.NUM) {
+    const d = i + 1, _ = e.charCodeAt(d);
+    let g, h;
+    if (_ === it.NUM) {
       const x = Rm(e, d, s);
-      g = wm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : mm(x & bm);
-    } else if (Am(m)) {
-      g = 0, p = "";
-      const x = m - a;
+      g = km(x), g > 0 && e.charCodeAt(d + g - 1) !== it.SEMI && (g = 0), h = g === 0 ? "" : mm(x & bm);
+    } else if (Am(_)) {
+      g = 0, h = "";
+      const x = _ - a;
       let v;
       if (x >>> 0 < u) {
         const F = r[1 + x];
         v = F === 0 ? -1 : u + F & 65535;
       } else
         v = -1;
-      let S = 0, k = 0, w = v < 0 ? 0 : r[v], b = d + 1;
+      let C = 0, w = 0, k = v < 0 ? 0 : r[v], b = d + 1;
       e: for (; b < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
+          (k & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (k & We.JUMP_TABLE) !== 0;
         ) {
-          const ee = w & ze.JUMP_TABLE, Q = (w & ze.BRANCH_LENGTH) >> 7;
-          if (Q === 0) {
+          const ee = k & We.JUMP_TABLE, X = (k & We.BRANCH_LENGTH) >> 7;
+          if (X === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
             v += 1;
           } else {
-            const ae = e.charCodeAt(b) - ee;
-            if (ae >>> 0 >= Q)
+            const ue = e.charCodeAt(b) - ee;
+            if (ue >>> 0 >= X)
               break e;
-            const ne = r[v + 1 + ae];
+            const ne = r[v + 1 + ue];
             if (ne === 0)
               break e;
-            v = v + Q + ne & 65535;
+            v = v + X + ne & 65535;
           }
-          if (w = r[v], b += 1, b >= s)
+          if (k = r[v], b += 1, b >= s)
             break e;
         }
-        if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
-          const ee = (w & ze.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(b) !== (w & ze.JUMP_TABLE))
+        if ((k & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
+          const ee = (k & We.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(b) !== (k & We.JUMP_TABLE))
             break;
           b += 1;
-          const Q = ee - 1;
-          let ae = v + 1, ne = 0;
-          for (; ne + 1 < Q; ne += 2) {
-            const fe = r[ae];
-            if (e.charCodeAt(b) !== (fe & 255) || (b += 1, e.charCodeAt(b) !== (fe >> 8 & 255)))
+          const X = ee - 1;
+          let ue = v + 1, ne = 0;
+          for (; ne + 1 < X; ne += 2) {
+            const de = r[ue];
+            if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
               break e;
-            b += 1, ae += 1;
+            b += 1, ue += 1;
           }
-          if (ne < Q) {
-            if (e.charCodeAt(b) !== (r[ae] & 255))
+          if (ne < X) {
+            if (e.charCodeAt(b) !== (r[ue] & 255))
               break;
             b += 1;
           }
-          v += 1 + (ee >> 1), w = r[v];
+          v += 1 + (ee >> 1), k = r[v];
           continue;
         }
-        const F = w >>> 14, z = e.charCodeAt(b);
+        const F = k >>> 14, $ = e.charCodeAt(b);
         if (F !== 0) {
-          if (z === rt.SEMI) {
-            g = b - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Mc(r, v, F);
+          if ($ === it.SEMI) {
+            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : Lc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = vm(r, w, v + (F || 1), z);
-        if (B < 0)
+        const j = vm(r, k, v + (F || 1), $);
+        if (j < 0)
           break;
-        v = B, w = r[v], b += 1;
+        v = j, k = r[v], b += 1;
       }
-      p === "" && g > 0 && (p = Mc(r, S, k));
+      h === "" && g > 0 && (h = Lc(r, C, w));
     } else
-      g = 0, p = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
+      g = 0, h = "";
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== it.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function Du(e) {
+function Tu(e) {
   return Em(e, !0, !1);
 }
 var Cm = class {
-  src_Any = Au.source;
-  src_Cc = vu.source;
-  src_Z = Eu.source;
+  src_Any = vu.source;
+  src_Cc = Ru.source;
+  src_Z = Cu.source;
   src_P = No.source;
   src_ZPCc = [
     this.src_Z,
@@ -8357,7 +8407,7 @@ var Im = {
   tlds: Fm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Lc = class {
+}, Pc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8499,43 +8549,43 @@ var Im = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let r, i, s, o, l, c, a = !1, u = !1, d = !1, m = 0;
+    let r, i, s, o, l, c, a = !1, u = !1, d = !1, _ = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (i = this.re.get_fuzzy_mail_host_search(), i.lastIndex = 0, s = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(m - 1, 0);
-      if (i && s && !d && (!l || l.index < m))
+      const g = Math.max(_ - 1, 0);
+      if (i && s && !d && (!l || l.index < _))
         for (i.lastIndex < g && (i.lastIndex = g); ; ) {
-          const k = i.exec(e);
-          if (!k) {
+          const w = i.exec(e);
+          if (!w) {
             d = !0, l = void 0;
             break;
           }
-          const w = s.exec(e.slice(Math.max(0, k.index - 65), k.index));
-          if (w) {
+          const k = s.exec(e.slice(Math.max(0, w.index - 65), w.index));
+          if (k) {
             if (l = {
               schema: "mailto:",
-              index: k.index - w[1].length,
-              lastIndex: k.index + k[0].length
-            }, l.index >= m) break;
+              index: w.index - k[1].length,
+              lastIndex: w.index + w[0].length
+            }, l.index >= _) break;
             i.lastIndex < g && (i.lastIndex = g);
           }
         }
-      if (r && !u && (!o || o.index < m))
+      if (r && !u && (!o || o.index < _))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
-          const k = r.exec(e);
-          if (!k) {
+          const w = r.exec(e);
+          if (!w) {
             u = !0, o = void 0;
             break;
           }
           if (o = {
             schema: "",
-            index: k.index + k[1].length,
-            lastIndex: k.index + k[0].length
-          }, o.index >= m) break;
+            index: w.index + w[1].length,
+            lastIndex: w.index + w[0].length
+          }, o.index >= _) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
-      let p = l;
-      (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
+      let h = l;
+      (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
       let x;
       if (!a) for (; ; ) {
         if (!c) {
@@ -8551,19 +8601,19 @@ var Im = {
             lastIndex: b.index + b[0].length
           };
         }
-        if (c.index < m) {
+        if (c.index < _) {
           c = void 0;
           continue;
         }
-        if (p && c.index > p.index) break;
-        const k = c;
+        if (h && c.index > h.index) break;
+        const w = c;
         c = void 0;
-        const w = this.testSchemaAt(e, k.schema, k.lastIndex);
-        if (w) {
+        const k = this.testSchemaAt(e, w.schema, w.lastIndex);
+        if (k) {
           x = {
-            schema: k.schema,
-            index: k.index,
-            lastIndex: k.lastIndex + w
+            schema: w.schema,
+            index: w.index,
+            lastIndex: w.lastIndex + k
           };
           break;
         }
@@ -8571,8 +8621,8 @@ var Im = {
       let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const S = new Lc(e, v.schema, v.index, v.lastIndex);
-      S.schema ? this.__schemas__[S.schema].normalize(S, this) : this.normalize(S), t.push(S), m = v.lastIndex;
+      const C = new Pc(e, v.schema, v.index, v.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), _ = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8588,7 +8638,7 @@ var Im = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Lc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Pc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8620,12 +8670,12 @@ var Im = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, St = 36, Mo = 1, Nr = 26, Nm = 38, Mm = 700, Tu = 72, Fu = 128, Iu = "-", Lm = /^xn--/, Pm = /[^\0-\x7F]/, jm = /[\x2E\u3002\uFF0E\uFF61]/g, Bm = {
+const Qn = 2147483647, Dt = 36, Mo = 1, Nr = 26, Nm = 38, Mm = 700, Fu = 72, Iu = 128, Ou = "-", Lm = /^xn--/, Pm = /[^\0-\x7F]/, jm = /[\x2E\u3002\uFF0E\uFF61]/g, Bm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = St - Mo, Dt = Math.floor, zs = String.fromCharCode;
-function tn(e) {
+}, $s = Dt - Mo, Tt = Math.floor, zs = String.fromCharCode;
+function nn(e) {
   throw new RangeError(Bm[e]);
 }
 function $m(e, t) {
@@ -8635,14 +8685,14 @@ function $m(e, t) {
     n[r] = t(e[r]);
   return n;
 }
-function Ou(e, t) {
+function Nu(e, t) {
   const n = e.split("@");
   let r = "";
   n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(jm, ".");
   const i = e.split("."), s = $m(i, t).join(".");
   return r + s;
 }
-function Nu(e) {
+function Mu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8657,77 +8707,77 @@ function Nu(e) {
   return t;
 }
 const zm = (e) => String.fromCodePoint(...e), Um = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : St;
-}, Pc = function(e, t) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
+}, jc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Mu = function(e, t, n) {
+}, Lu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Dt(e / Mm) : e >> 1, e += Dt(e / t); e > $s * Nr >> 1; r += St)
-    e = Dt(e / $s);
-  return Dt(r + ($s + 1) * e / (e + Nm));
-}, Lu = function(e) {
+  for (e = n ? Tt(e / Mm) : e >> 1, e += Tt(e / t); e > $s * Nr >> 1; r += Dt)
+    e = Tt(e / $s);
+  return Tt(r + ($s + 1) * e / (e + Nm));
+}, Pu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Fu, s = Tu, o = e.lastIndexOf(Iu);
+  let r = 0, i = Iu, s = Fu, o = e.lastIndexOf(Ou);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = St; ; d += St) {
-      l >= n && tn("invalid-input");
-      const m = Um(e.charCodeAt(l++));
-      m >= St && tn("invalid-input"), m > Dt((Xn - r) / u) && tn("overflow"), r += m * u;
+    for (let u = 1, d = Dt; ; d += Dt) {
+      l >= n && nn("invalid-input");
+      const _ = Um(e.charCodeAt(l++));
+      _ >= Dt && nn("invalid-input"), _ > Tt((Qn - r) / u) && nn("overflow"), r += _ * u;
       const g = d <= s ? Mo : d >= s + Nr ? Nr : d - s;
-      if (m < g)
+      if (_ < g)
         break;
-      const p = St - g;
-      u > Dt(Xn / p) && tn("overflow"), u *= p;
+      const h = Dt - g;
+      u > Tt(Qn / h) && nn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    s = Mu(r - c, a, c == 0), Dt(r / a) > Xn - i && tn("overflow"), i += Dt(r / a), r %= a, t.splice(r++, 0, i);
+    s = Lu(r - c, a, c == 0), Tt(r / a) > Qn - i && nn("overflow"), i += Tt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Pu = function(e) {
+}, ju = function(e) {
   const t = [];
-  e = Nu(e);
+  e = Mu(e);
   const n = e.length;
-  let r = Fu, i = 0, s = Tu;
+  let r = Iu, i = 0, s = Fu;
   for (const c of e)
     c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Iu); l < n; ) {
-    let c = Xn;
+  for (o && t.push(Ou); l < n; ) {
+    let c = Qn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Dt((Xn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
+    c - r > Tt((Qn - i) / a) && nn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Xn && tn("overflow"), u === r) {
+      if (u < r && ++i > Qn && nn("overflow"), u === r) {
         let d = i;
-        for (let m = St; ; m += St) {
-          const g = m <= s ? Mo : m >= s + Nr ? Nr : m - s;
+        for (let _ = Dt; ; _ += Dt) {
+          const g = _ <= s ? Mo : _ >= s + Nr ? Nr : _ - s;
           if (d < g)
             break;
-          const p = d - g, x = St - g;
+          const h = d - g, x = Dt - g;
           t.push(
-            zs(Pc(g + p % x, 0))
-          ), d = Dt(p / x);
+            zs(jc(g + h % x, 0))
+          ), d = Tt(h / x);
         }
-        t.push(zs(Pc(d, 0))), s = Mu(i, a, l === o), i = 0, ++l;
+        t.push(zs(jc(d, 0))), s = Lu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
 }, Wm = function(e) {
-  return Ou(e, function(t) {
-    return Lm.test(t) ? Lu(t.slice(4).toLowerCase()) : t;
+  return Nu(e, function(t) {
+    return Lm.test(t) ? Pu(t.slice(4).toLowerCase()) : t;
   });
 }, Jm = function(e) {
-  return Ou(e, function(t) {
-    return Pm.test(t) ? "xn--" + Pu(t) : t;
+  return Nu(e, function(t) {
+    return Pm.test(t) ? "xn--" + ju(t) : t;
   });
-}, jc = {
+}, Bc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8742,40 +8792,40 @@ const zm = (e) => String.fromCodePoint(...e), Um = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Nu,
+    decode: Mu,
     encode: zm
   },
-  decode: Lu,
-  encode: Pu,
+  decode: Pu,
+  encode: ju,
   toASCII: Jm,
   toUnicode: Wm
 };
-var Bc = Object.defineProperty, ju = (e, t) => {
+var $c = Object.defineProperty, Bu = (e, t) => {
   let n = {};
-  for (var r in e) Bc(n, r, {
+  for (var r in e) $c(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Bc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, qm = /* @__PURE__ */ ju({
+  return $c(n, Symbol.toStringTag, { value: "Module" }), n;
+}, qm = /* @__PURE__ */ Bu({
   arrayReplaceAt: () => Hm,
   asciiTrim: () => Wi,
-  callable: () => Bu,
-  escapeHtml: () => un,
+  callable: () => $u,
+  escapeHtml: () => fn,
   escapeRE: () => n_,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => zu,
+  isPunctChar: () => Uu,
   isPunctCharCode: () => Pr,
-  isSpace: () => Ee,
+  isSpace: () => Se,
   isValidEntityCode: () => Lo,
   isWhiteSpace: () => Lr,
   lib: () => r_,
   normalizeReference: () => Ui,
-  unescapeAll: () => ir,
+  unescapeAll: () => or,
   unescapeMd: () => Ym
 });
-function Bu(e) {
+function $u(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
@@ -8795,19 +8845,19 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var $u = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Vm = new RegExp(`${$u.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Gm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+var zu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Vm = new RegExp(`${zu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Gm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
 function Km(e, t) {
   if (t.charCodeAt(0) === 35 && Gm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return Lo(r) ? Mr(r) : e;
   }
-  const n = Du(e);
+  const n = Tu(e);
   return n !== e ? n : e;
 }
 function Ym(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace($u, "$1");
+  return e.indexOf("\\") < 0 ? e : e.replace(zu, "$1");
 }
-function ir(e) {
+function or(e) {
   return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Vm, function(t, n, r) {
     return n || Km(t, r);
   });
@@ -8821,14 +8871,14 @@ var Xm = /[&<>"]/, Zm = /[&<>"]/g, Qm = {
 function e_(e) {
   return Qm[e];
 }
-function un(e) {
+function fn(e) {
   return Xm.test(e) ? e.replace(Zm, e_) : e;
 }
 var t_ = /[.?*+^$[\]\\(){}|-]/g;
 function n_(e) {
   return e.replace(t_, "\\$&");
 }
-function Ee(e) {
+function Se(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8854,11 +8904,11 @@ function Lr(e) {
   }
   return !1;
 }
-function zu(e) {
-  return No.test(e) || Ru.test(e);
+function Uu(e) {
+  return No.test(e) || Eu.test(e);
 }
 function Pr(e) {
-  return zu(Mr(e));
+  return Uu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8902,14 +8952,14 @@ function jr(e) {
 function Ui(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function $c(e) {
+function zc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Wi(e) {
   let t = 0;
-  for (; t < e.length && $c(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && zc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && $c(e.charCodeAt(n)); n--) ;
+  for (; n >= t && zc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
 var r_ = {
@@ -8944,7 +8994,7 @@ function s_(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = ir(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = or(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8971,7 +9021,7 @@ function s_(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = or(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
 function o_(e, t, n, r) {
   let i, s = t;
@@ -8992,13 +9042,13 @@ function o_(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += ir(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += or(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += or(e.slice(t, s)), o;
 }
-var l_ = /* @__PURE__ */ ju({
+var l_ = /* @__PURE__ */ Bu({
   parseLinkDestination: () => s_,
   parseLinkLabel: () => i_,
   parseLinkTitle: () => o_
@@ -9033,7 +9083,7 @@ function K(e, t, n) {
     writable: !0
   }) : e[t] = n, e;
 }
-var In = class {
+var On = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9322,61 +9372,61 @@ var In = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, It = {};
-It.code_inline = function(e, t, n, r, i) {
+}, Ot = {};
+Ot.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${un(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${fn(s.content)}</code>`;
 };
-It.code_block = function(e, t, n, r, i) {
+Ot.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${un(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${fn(e[t].content)}</code></pre>
 `;
 };
-It.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? ir(s.info).trim() : "";
+Ot.fence = function(e, t, n, r, i) {
+  const s = e[t], o = s.info ? or(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || un(s.content) : a = un(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || fn(s.content) : a = fn(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
     u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const m = { attrs: d };
-    return `<pre><code${i.renderAttrs(m)}>${a}</code></pre>
+    const _ = { attrs: d };
+    return `<pre><code${i.renderAttrs(_)}>${a}</code></pre>
 `;
   }
   return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
 `;
 };
-It.image = function(e, t, n, r, i) {
+Ot.image = function(e, t, n, r, i) {
   const s = e[t];
   return s.attrs[s.attrIndex("alt")][1] = i.renderInlineAsText(s.children, n, r), i.renderToken(e, t, n);
 };
-It.hardbreak = function(e, t, n) {
+Ot.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-It.softbreak = function(e, t, n) {
+Ot.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-It.text = function(e, t) {
-  return un(e[t].content);
+Ot.text = function(e, t) {
+  return fn(e[t].content);
 };
-It.html_block = function(e, t) {
+Ot.html_block = function(e, t) {
   return e[t].content;
 };
-It.html_inline = function(e, t) {
+Ot.html_inline = function(e, t) {
   return e[t].content;
 };
-var Uu = class {
+var Wu = class {
   constructor() {
     K(
       this,
@@ -9406,7 +9456,7 @@ var Uu = class {
       * ```
       */
       "rules",
-      Object.assign({}, It)
+      Object.assign({}, Ot)
     );
   }
   /**
@@ -9415,7 +9465,7 @@ var Uu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${un(e.attrs[t][0])}="${un(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9493,9 +9543,9 @@ var Uu = class {
     }
     return r;
   }
-}, Wu = class {
+}, Ju = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", In), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
   }
 }, u_ = /\r\n?/g, f_ = /\0/g;
 function d_(e) {
@@ -9544,28 +9594,28 @@ function y_(e) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
-          let m = c.level, g = 0;
+          let _ = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
-          for (let p = 0; p < u.length; p++) {
-            const x = u[p].url, v = e.md.normalizeLink(x);
+          for (let h = 0; h < u.length; h++) {
+            const x = u[h].url, v = e.md.normalizeLink(x);
             if (!e.md.validateLink(v)) continue;
-            let S = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(S) ? S = e.md.normalizeLinkText(`mailto:${S}`).replace(/^mailto:/, "") : S = e.md.normalizeLinkText(S) : S = e.md.normalizeLinkText(`http://${S}`).replace(/^http:\/\//, "");
-            const k = u[p].index;
-            if (k > g) {
-              const z = new e.Token("text", "", 0);
-              z.content = a.slice(g, k), z.level = m, d.push(z);
+            let C = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
+            const w = u[h].index;
+            if (w > g) {
+              const $ = new e.Token("text", "", 0);
+              $.content = a.slice(g, w), $.level = _, d.push($);
             }
-            const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
+            const k = new e.Token("link_open", "a", 1);
+            k.attrs = [["href", v]], k.level = _++, k.markup = "linkify", k.info = "auto", d.push(k);
             const b = new e.Token("text", "", 0);
-            b.content = S, b.level = m, d.push(b);
+            b.content = C, b.level = _, d.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[p].lastIndex;
+            F.level = --_, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
           }
           if (g < a.length) {
-            const p = new e.Token("text", "", 0);
-            p.content = a.slice(g), p.level = m, d.push(p);
+            const h = new e.Token("text", "", 0);
+            h.content = a.slice(g), h.level = _, d.push(h);
           }
           s.push({
             index: l,
@@ -9580,9 +9630,9 @@ function y_(e) {
         let a = 0, u = 0;
         s.reverse();
         for (let d = 0; d < i.length; d++) {
-          const m = s[a];
-          if (m?.index === d) {
-            for (const g of m.nodes) c[u++] = g;
+          const _ = s[a];
+          if (_?.index === d) {
+            for (const g of _.nodes) c[u++] = g;
             a++;
           } else c[u++] = i[d];
         }
@@ -9590,36 +9640,36 @@ function y_(e) {
       }
     }
 }
-var Ju = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, b_ = /\((c|tm|r)\)/i, w_ = /\((c|tm|r)\)/gi, k_ = {
+var qu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, b_ = /\((c|tm|r)\)/i, k_ = /\((c|tm|r)\)/gi, w_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
 function x_(e, t) {
-  return k_[t.toLowerCase()];
+  return w_[t.toLowerCase()];
 }
 function A_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(w_, x_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(k_, x_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function v_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Ju.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && qu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function R_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (b_.test(e.tokens[t].content) && A_(e.tokens[t].children), Ju.test(e.tokens[t].content) && v_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (b_.test(e.tokens[t].content) && A_(e.tokens[t].children), qu.test(e.tokens[t].content) && v_(e.tokens[t].children));
 }
-var E_ = /['"]/, zc = /['"]/g, Uc = "’", C_ = 1e3;
-function Wc(e, t, n) {
+var E_ = /['"]/, Uc = /['"]/g, Wc = "’", C_ = 1e3;
+function Jc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9649,52 +9699,52 @@ function D_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Wc(r, i, n + 1), l.type !== "text") continue;
+    if (Jc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      zc.lastIndex = u;
-      const m = zc.exec(a);
-      if (!m) break;
-      let g = !0, p = !0;
-      u = m.index + 1;
-      const x = m[0] === "'";
+      Uc.lastIndex = u;
+      const _ = Uc.exec(a);
+      if (!_) break;
+      let g = !0, h = !0;
+      u = _.index + 1;
+      const x = _[0] === "'";
       let v = 32;
-      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
+      if (_.index - 1 >= 0) v = a.charCodeAt(_.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
           v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let S = 32;
-      if (u < d) S = a.charCodeAt(u);
+      let C = 32;
+      if (u < d) C = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          S = e[n].content.charCodeAt(0);
+          C = e[n].content.charCodeAt(0);
           break;
         }
-      const k = jr(v) || Pr(v), w = jr(S) || Pr(S), b = Lr(v), F = Lr(S);
-      if (F ? g = !1 : w && (b || k || (g = !1)), b ? p = !1 : k && (F || w || (p = !1)), S === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && ci(s, o, m.index, Uc);
+      const w = jr(v) || Pr(v), k = jr(C) || Pr(C), b = Lr(v), F = Lr(C);
+      if (F ? g = !1 : k && (b || w || (g = !1)), b ? h = !1 : w && (F || k || (h = !1)), C === 34 && _[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = w, h = k), !g && !h) {
+        x && ci(s, o, _.index, Wc);
         continue;
       }
-      if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
-        const z = r[n];
-        let B, ee;
-        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), Wc(r, i, n);
+      if (h && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
+        const $ = r[n];
+        let j, ee;
+        x ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, _.index, ee), ci(s, $.tokenIdx, $.contentPos, j), Jc(r, i, n);
         continue e;
       }
       if (g) {
         if (r.length >= C_) return;
         r.push({
           tokenIdx: o,
-          contentPos: m.index,
+          contentPos: _.index,
           isSingleQuote: x,
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && ci(s, o, m.index, Uc);
+      } else h && x && ci(s, o, _.index, Wc);
     }
   }
   Object.keys(s).forEach(function(o) {
@@ -9735,7 +9785,7 @@ var Us = [
   ["replacements", R_],
   ["smartquotes", T_],
   ["text_join", I_]
-], qu = class {
+], Hu = class {
   constructor() {
     K(
       this,
@@ -9744,7 +9794,7 @@ var Us = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Wu);
+    ), K(this, "State", Ju);
     for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
@@ -9754,14 +9804,14 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Hu = class {
+}, Vu = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", In), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
       if (!u)
-        if (Ee(d)) {
+        if (Se(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9770,7 +9820,7 @@ var Us = [
     this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new In(e, t, n);
+    const r = new On(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9781,12 +9831,12 @@ var Us = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && Ee(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Se(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!Ee(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Se(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9807,7 +9857,7 @@ var Us = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (Ee(d))
+        if (Se(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -9822,7 +9872,7 @@ function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Jc(e) {
+function qc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
@@ -9838,10 +9888,10 @@ function N_(e, t, n, r) {
   const o = e.src.charCodeAt(s++);
   if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !Ee(l) || o === 45 && Ee(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
   for (; s < e.eMarks[i]; ) {
     const b = e.src.charCodeAt(s);
-    if (b !== 124 && b !== 45 && b !== 58 && !Ee(b)) return !1;
+    if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     s++;
   }
   let c = Ws(e, t + 1), a = c.split("|");
@@ -9856,48 +9906,48 @@ function N_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = qc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
-  const m = e.parentType;
+  const _ = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), x = [t, 0];
-  p.map = x;
+  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), x = [t, 0];
+  h.map = x;
   const v = e.push("thead_open", "thead", 1);
   v.map = [t, t + 1];
-  const S = e.push("tr_open", "tr", 1);
-  S.map = [t, t + 1];
+  const C = e.push("tr_open", "tr", 1);
+  C.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
-    const z = e.push("inline", "", 0);
-    z.content = a[b].trim(), z.children = [], e.push("th_close", "th", -1);
+    const $ = e.push("inline", "", 0);
+    $.content = a[b].trim(), $.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let k, w = 0;
+  let w, k = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
     let b = !1;
-    for (let z = 0, B = g.length; z < B; z++) if (g[z](e, i, n, !0)) {
+    for (let $ = 0, j = g.length; $ < j; $++) if (g[$](e, i, n, !0)) {
       b = !0;
       break;
     }
-    if (b || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > O_)) break;
+    if (b || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = qc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > O_)) break;
     if (i === t + 2) {
-      const z = e.push("tbody_open", "tbody", 1);
-      z.map = k = [t + 2, 0];
+      const $ = e.push("tbody_open", "tbody", 1);
+      $.map = w = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
     F.map = [i, i + 1];
-    for (let z = 0; z < d; z++) {
-      const B = e.push("td_open", "td", 1);
-      u[z] && (B.attrs = [["style", `text-align:${u[z]}`]]);
+    for (let $ = 0; $ < d; $++) {
+      const j = e.push("td_open", "td", 1);
+      u[$] && (j.attrs = [["style", `text-align:${u[$]}`]]);
       const ee = e.push("inline", "", 0);
-      ee.content = a[z] ? a[z].trim() : "", ee.children = [], e.push("td_close", "td", -1);
+      ee.content = a[$] ? a[$].trim() : "", ee.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
+  return w && (e.push("tbody_close", "tbody", -1), w[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = _, e.line = i, !0;
 }
 function M_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
@@ -9931,13 +9981,13 @@ function L_(e, t, n, r) {
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (r) return !0;
-  let d = t, m = !1;
+  let d = t, _ = !1;
   for (; d++, !(d >= n || (i = l = e.bMarks[d] + e.tShift[d], s = e.eMarks[d], i < s && e.sCount[d] < e.blkIndent)); )
     if (e.src.charCodeAt(i) === o && !(e.sCount[d] - e.blkIndent >= 4) && (i = e.skipChars(i, o), !(i - l < c) && (i = e.skipSpaces(i), !(i < s)))) {
-      m = !0;
+      _ = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (m ? 1 : 0);
+  c = e.sCount[t], e.line = d + (_ ? 1 : 0);
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
@@ -9946,48 +9996,48 @@ function P_(e, t, n, r) {
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
   if (r) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
+  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), _ = e.parentType;
   e.parentType = "blockquote";
-  let g = !1, p;
-  for (p = t; p < n; p++) {
-    const w = e.sCount[p] < e.blkIndent;
-    if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
-    if (e.src.charCodeAt(i++) === 62 && !w) {
-      let F = e.sCount[p] + 1, z, B;
-      e.src.charCodeAt(i) === 32 ? (i++, F++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[p] + F) % 4 === 3 ? (i++, F++, B = !1) : B = !0) : z = !1;
+  let g = !1, h;
+  for (h = t; h < n; h++) {
+    const k = e.sCount[h] < e.blkIndent;
+    if (i = e.bMarks[h] + e.tShift[h], s = e.eMarks[h], i >= s) break;
+    if (e.src.charCodeAt(i++) === 62 && !k) {
+      let F = e.sCount[h] + 1, $, j;
+      e.src.charCodeAt(i) === 32 ? (i++, F++, j = !1, $ = !0) : e.src.charCodeAt(i) === 9 ? ($ = !0, (e.bsCount[h] + F) % 4 === 3 ? (i++, F++, j = !1) : j = !0) : $ = !1;
       let ee = F;
-      for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
-        const Q = e.src.charCodeAt(i);
-        if (Ee(Q))
-          Q === 9 ? ee += 4 - (ee + e.bsCount[p] + (B ? 1 : 0)) % 4 : ee++;
+      for (l.push(e.bMarks[h]), e.bMarks[h] = i; i < s; ) {
+        const X = e.src.charCodeAt(i);
+        if (Se(X))
+          X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (z ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = ee - F, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + ($ ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = i - e.bMarks[h];
       continue;
     }
     if (g) break;
     let b = !1;
-    for (let F = 0, z = d.length; F < z; F++) if (d[F](e, p, n, !0)) {
+    for (let F = 0, $ = d.length; F < $; F++) if (d[F](e, h, n, !0)) {
       b = !0;
       break;
     }
     if (b) {
-      e.lineMax = p, e.blkIndent !== 0 && (l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] -= e.blkIndent);
+      e.lineMax = h, e.blkIndent !== 0 && (l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] -= e.blkIndent);
       break;
     }
-    l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
+    l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
   }
   const x = e.blkIndent;
   e.blkIndent = 0;
   const v = e.push("blockquote_open", "blockquote", 1);
   v.markup = ">";
-  const S = [t, 0];
-  v.map = S, e.md.block.tokenize(e, t, p);
-  const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = m, S[1] = e.line;
-  for (let w = 0; w < u.length; w++)
-    e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
+  const C = [t, 0];
+  v.map = C, e.md.block.tokenize(e, t, h);
+  const w = e.push("blockquote_close", "blockquote", -1);
+  w.markup = ">", e.lineMax = o, e.parentType = _, C[1] = e.line;
+  for (let k = 0; k < u.length; k++)
+    e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
   return e.blkIndent = x, !0;
 }
 function j_(e, t, n, r) {
@@ -9999,7 +10049,7 @@ function j_(e, t, n, r) {
   let l = 1;
   for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !Ee(a)) return !1;
+    if (a !== o && !Se(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -10008,13 +10058,13 @@ function j_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function qc(e, t) {
+function Hc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Hc(e, t) {
+function Vc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -10029,7 +10079,7 @@ function Hc(e, t) {
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
+  return i < r && (s = e.src.charCodeAt(i), !Se(s)) ? -1 : i;
 }
 function B_(e, t) {
   const n = e.level + 2;
@@ -10040,53 +10090,53 @@ function $_(e, t, n, r) {
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, m, g;
-  if ((g = Hc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = qc(e, c)) >= 0) d = !1;
+  let d, _, g;
+  if ((g = Vc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], _ = Number(e.src.slice(o, g - 1)), u && _ !== 1) return !1;
+  } else if ((g = Hc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const p = e.src.charCodeAt(g - 1), x = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
+  const h = e.src.charCodeAt(g - 1), x = e.tokens.length;
+  d ? (l = e.push("ordered_list_open", "ol", 1), _ !== 1 && (l.attrs = [["start", _]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [c, 0];
-  l.map = v, l.markup = String.fromCharCode(p);
-  let S = !1;
-  const k = e.md.block.ruler.getRules("list"), w = e.parentType;
+  l.map = v, l.markup = String.fromCharCode(h);
+  let C = !1;
+  const w = e.md.block.ruler.getRules("list"), k = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
     let F = b;
     for (; s < i; ) {
-      const ke = e.src.charCodeAt(s);
-      if (ke === 9) F += 4 - (F + e.bsCount[c]) % 4;
-      else if (ke === 32) F++;
+      const Ae = e.src.charCodeAt(s);
+      if (Ae === 9) F += 4 - (F + e.bsCount[c]) % 4;
+      else if (Ae === 32) F++;
       else break;
       s++;
     }
-    const z = s;
-    let B;
-    z >= i ? B = 1 : B = F - b, B > 4 && (B = 1);
-    const ee = b + B;
-    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
-    const Q = [c, 0];
-    l.map = Q, d && (l.info = e.src.slice(o, g - 1));
-    const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || S) && (a = !1), S = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let be = !1;
-    for (let ke = 0, lt = k.length; ke < lt; ke++) if (k[ke](e, c, n, !0)) {
-      be = !0;
+    const $ = s;
+    let j;
+    $ >= i ? j = 1 : j = F - b, j > 4 && (j = 1);
+    const ee = b + j;
+    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
+    const X = [c, 0];
+    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = $ - e.bMarks[c], e.sCount[c] = F, $ >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let we = !1;
+    for (let Ae = 0, ct = w.length; Ae < ct; Ae++) if (w[Ae](e, c, n, !0)) {
+      we = !0;
       break;
     }
-    if (be) break;
+    if (we) break;
     if (d) {
-      if (g = Hc(e, c), g < 0) break;
+      if (g = Vc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = qc(e, c), g < 0) break;
-    if (p !== e.src.charCodeAt(g - 1)) break;
+    } else if (g = Hc(e, c), g < 0) break;
+    if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && B_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = k, a && B_(e, x), !0;
 }
 var Js = 999;
 function z_(e) {
@@ -10125,70 +10175,70 @@ function U_(e, t, n, r) {
   let l = gr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
     if (c.length + s - u > Js * 2) return !1;
-    let z = i.charCodeAt(s);
-    if (z === 91) return !1;
-    if (z === 93) {
+    let $ = i.charCodeAt(s);
+    if ($ === 91) return !1;
+    if ($ === 93) {
       a = s;
       break;
     }
-    if (z === 92 && (z = i.charCodeAt(++s)), z === 10 && s < l) {
-      const B = ai(e, o);
-      if (B < 0) return !1;
-      c += i.slice(u, l), s = u = B, l = gr(e, o++);
+    if ($ === 92 && ($ = i.charCodeAt(++s)), $ === 10 && s < l) {
+      const j = ai(e, o);
+      if (j < 0) return !1;
+      c += i.slice(u, l), s = u = j, l = gr(e, o++);
       continue;
     }
     s++;
   }
   if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && z_(c) > Js)) return !1;
   for (s = a + 2; s < l; ) {
-    const z = i.charCodeAt(s);
-    if (z === 10) {
-      const B = ai(e, o);
-      if (B < 0) break;
-      s = B, l = gr(e, o++);
-    } else if (Ee(z)) s++;
+    const $ = i.charCodeAt(s);
+    if ($ === 10) {
+      const j = ai(e, o);
+      if (j < 0) break;
+      s = j, l = gr(e, o++);
+    } else if (Se($)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
   if (!d.ok) return !1;
-  const m = e.md.normalizeLink(d.str);
-  if (!e.md.validateLink(m)) return !1;
+  const _ = e.md.normalizeLink(d.str);
+  if (!e.md.validateLink(_)) return !1;
   s = d.pos;
-  const g = s, p = l, x = o;
+  const g = s, h = l, x = o;
   for (; s < l; ) {
-    const z = i.charCodeAt(s);
-    if (z === 10) {
-      const B = ai(e, o);
-      if (B < 0) break;
-      s = B, l = gr(e, o++);
-    } else if (Ee(z)) s++;
+    const $ = i.charCodeAt(s);
+    if ($ === 10) {
+      const j = ai(e, o);
+      if (j < 0) break;
+      s = j, l = gr(e, o++);
+    } else if (Se($)) s++;
     else break;
   }
   const v = s;
-  let S = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; S.can_continue; ) {
-    const z = ai(e, o);
-    if (z < 0) break;
-    s = z, l = gr(e, o++), S = e.md.helpers.parseLinkTitle(i, s, l, S);
+  let C = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; C.can_continue; ) {
+    const $ = ai(e, o);
+    if ($ < 0) break;
+    s = $, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(i, s, l, C);
   }
-  let k;
-  for (v !== g && S.ok ? (k = S.str, s = S.pos) : (k = "", s = g, l = p, o = x); s < l && Ee(i.charCodeAt(s)); )
+  let w;
+  for (v !== g && C.ok ? (w = C.str, s = C.pos) : (w = "", s = g, l = h, o = x); s < l && Se(i.charCodeAt(s)); )
     s++;
-  if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = p, o = x; s < l && Ee(i.charCodeAt(s)); )
+  if (s < l && i.charCodeAt(s) !== 10 && w)
+    for (w = "", s = g, l = h, o = x; s < l && Se(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = Ui(c);
-  if (!w) return !1;
+  const k = Ui(c);
+  if (!k) return !1;
   if (r) return !0;
-  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
-    title: k,
-    href: m
+  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[k] > "u" && (e.env.references[k] = {
+    title: w,
+    href: _
   });
   const b = e.push("reference_definition", "", 0);
   b.map = [t, o], b.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
-  return F.label = w, b.meta = F, e.line = o, !0;
+  return F.label = k, b.meta = F, e.line = o, !0;
 }
 var W_ = [
   "address",
@@ -10253,7 +10303,7 @@ var W_ = [
   "tr",
   "track",
   "ul"
-], J_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Vu = new RegExp(`^(?:${J_}|${q_})`), kn = [
+], J_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Gu = new RegExp(`^(?:${J_}|${q_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10285,7 +10335,7 @@ var W_ = [
     !0
   ],
   [
-    new RegExp(`${Vu.source}\\s*$`),
+    new RegExp(`${Gu.source}\\s*$`),
     /^$/,
     !1
   ]
@@ -10294,14 +10344,14 @@ function H_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
-  for (; l < kn.length && !kn[l][0].test(o); l++) ;
-  if (l === kn.length) return !1;
-  if (r) return kn[l][2];
+  for (; l < xn.length && !xn[l][0].test(o); l++) ;
+  if (l === xn.length) return !1;
+  if (r) return xn[l][2];
   let c = t + 1;
-  const a = kn[l][1].test("");
-  if (!kn[l][1].test(o)) {
+  const a = xn[l][1].test("");
+  if (!xn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), kn[l][1].test(o)) {
+      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), xn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10318,11 +10368,11 @@ function V_(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
     l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !Ee(o)) return !1;
+  if (l > 6 || i < s && !Se(o)) return !1;
   if (r) return !0;
   s = e.skipSpacesBack(s, i);
   const c = e.skipCharsBack(s, 35, i);
-  c > i && Ee(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  c > i && Se(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
@@ -10340,19 +10390,19 @@ function G_(e, t, n) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
       let g = e.bMarks[l] + e.tShift[l];
-      const p = e.eMarks[l];
-      if (g < p && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= p))) {
+      const h = e.eMarks[l];
+      if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
         s = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
-    let m = !1;
-    for (let g = 0, p = r.length; g < p; g++) if (r[g](e, l, n, !0)) {
-      m = !0;
+    let _ = !1;
+    for (let g = 0, h = r.length; g < h; g++) if (r[g](e, l, n, !0)) {
+      _ = !0;
       break;
     }
-    if (m) break;
+    if (_) break;
   }
   if (!s)
     return e.parentType = i, !1;
@@ -10451,7 +10501,7 @@ var ui = [
   ],
   ["lheading", G_],
   ["paragraph", K_]
-], Gu = class {
+], Ku = class {
   constructor() {
     K(
       this,
@@ -10460,7 +10510,7 @@ var ui = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Hu);
+    ), K(this, "State", Vu);
     for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10490,17 +10540,17 @@ var ui = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Ku = class {
+}, Yu = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", In), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new In("text", "", 0);
+    const e = new On("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new In(e, t, n);
+    const r = new On(e, t, n);
     let i;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
   }
@@ -10511,21 +10561,21 @@ var ui = [
     else if (e === 1)
       i = this.src.charCodeAt(0), (i & 63488) === 55296 && (i = 65533);
     else if (i = this.src.charCodeAt(e - 1), (i & 64512) === 56320) {
-      const p = this.src.charCodeAt(e - 2);
-      i = (p & 64512) === 55296 ? 65536 + (p - 55296 << 10) + (i - 56320) : 65533;
+      const h = this.src.charCodeAt(e - 2);
+      i = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (i - 56320) : 65533;
     } else (i & 64512) === 55296 && (i = 65533);
     let s = e;
     for (; s < n && this.src.charCodeAt(s) === r; ) s++;
     const o = s - e;
     let l = s < n ? this.src.charCodeAt(s) : 32;
     if ((l & 64512) === 55296) {
-      const p = this.src.charCodeAt(s + 1);
-      l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
+      const h = this.src.charCodeAt(s + 1);
+      l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = jr(i) || Pr(i), a = jr(l) || Pr(l), u = Lr(i), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = jr(i) || Pr(i), a = jr(l) || Pr(l), u = Lr(i), d = Lr(l), _ = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
-      can_open: m && (t || !g || c),
-      can_close: g && (t || !m || a),
+      can_open: _ && (t || !g || c),
+      can_close: g && (t || !_ || a),
       length: o
     };
   }
@@ -10592,8 +10642,8 @@ function e0(e, t) {
     e.pending = e.pending.slice(0, -o);
     const d = e.push("link_open", "a", 1);
     d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
-    const m = e.push("text", "", 0);
-    m.content = e.md.normalizeLinkText(c);
+    const _ = e.push("text", "", 0);
+    _.content = e.md.normalizeLinkText(c);
     const g = e.push("link_close", "a", -1);
     g.markup = "linkify", g.info = "auto";
   }
@@ -10612,7 +10662,7 @@ function t0(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && Ee(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
 var Po = [];
@@ -10626,7 +10676,7 @@ function n0(e, t) {
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let i = e.src.charCodeAt(n);
   if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ee(i)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Se(i)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10705,7 +10755,7 @@ function s0(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Vc(e, t) {
+function Gc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10723,14 +10773,14 @@ function Vc(e, t) {
 }
 function o0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Vc(e, e.delimiters);
+  Gc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Vc(e, s);
+    s && Gc(e, s);
   }
 }
-var Yu = {
+var Xu = {
   tokenize: s0,
   postProcess: o0
 };
@@ -10751,7 +10801,7 @@ function l0(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Gc(e, t) {
+function Kc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10764,89 +10814,89 @@ function Gc(e, t) {
 }
 function c0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Gc(e, e.delimiters);
+  Kc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Gc(e, s);
+    s && Kc(e, s);
   }
 }
-var Xu = {
+var Zu = {
   tokenize: l0,
   postProcess: c0
 };
 function a0(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  const u = e.pos, d = e.posMax, _ = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
-  let p = g + 1;
-  if (p < d && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
+  let h = g + 1;
+  if (h < d && e.src.charCodeAt(h) === 40) {
+    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
-    if (p >= d) return !1;
-    if (c = p, i = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
+    if (h >= d) return !1;
+    if (c = h, i = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), i.ok) {
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
-      if (i = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && i.ok)
-        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
+      if (i = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && i.ok)
+        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
-    (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
+    (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(m, g)), r = Ui(r), s = e.env.references[r], !s)
+    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(_, g)), r = Ui(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
   if (!t) {
-    e.pos = m, e.posMax = g;
+    e.pos = _, e.posMax = g;
     const x = e.push("link_open", "a", 1), v = [["href", o]];
     if (x.attrs = v, l && v.push(["title", l]), r) {
-      const S = /* @__PURE__ */ Object.create(null);
-      S.label = r, x.meta = S;
+      const C = /* @__PURE__ */ Object.create(null);
+      C.label = r, x.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = p, e.posMax = d, !0;
+  return e.pos = h, e.posMax = d, !0;
 }
 function u0(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
-  const d = e.pos, m = e.posMax;
+  const d = e.pos, _ = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const g = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
-  if (p < 0) return !1;
-  if (s = p + 1, s < m && e.src.charCodeAt(s) === 40) {
-    for (s++; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
+  const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  if (h < 0) return !1;
+  if (s = h + 1, s < _ && e.src.charCodeAt(s) === 40) {
+    for (s++; s < _ && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
       ;
-    if (s >= m) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
+    if (s >= _) return !1;
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < _ && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < m && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < _ && a !== s && l.ok)
+      for (c = l.str, s = l.pos; s < _ && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
         ;
     else c = "";
-    if (s >= m || e.src.charCodeAt(s) !== 41)
+    if (s >= _ || e.src.charCodeAt(s) !== 41)
       return e.pos = d, !1;
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < m && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = Ui(i), o = e.env.references[i], !o)
+    if (s < _ && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = h + 1) : s = h + 1, i || (i = e.src.slice(g, h)), i = Ui(i), o = e.env.references[i], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    r = e.src.slice(g, p);
+    r = e.src.slice(g, h);
     const x = [];
     e.md.inline.parse(r, e.md, e.env, x);
-    const v = e.push("image", "img", 0), S = [["src", u], ["alt", ""]];
-    if (v.attrs = S, v.children = x, v.content = r, c && S.push(["title", c]), i) {
-      const k = /* @__PURE__ */ Object.create(null);
-      k.label = i, v.meta = k;
+    const v = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (v.attrs = C, v.children = x, v.content = r, c && C.push(["title", c]), i) {
+      const w = /* @__PURE__ */ Object.create(null);
+      w.label = i, v.meta = w;
     }
   }
-  return e.pos = s, e.posMax = m, !0;
+  return e.pos = s, e.posMax = _, !0;
 }
 var f0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, d0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
 function h0(e, t) {
@@ -10894,7 +10944,7 @@ function p0(e) {
 function g0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Zu(e) {
+function Qu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
@@ -10909,7 +10959,7 @@ function m0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Zu(n.charCodeAt(t + 2)))
+  else if (Qu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
@@ -10923,8 +10973,8 @@ function _0(e, t) {
   let i;
   const s = e.src.charCodeAt(r + 1);
   if (s === 33 || s === 63) i = m0(e, r);
-  else if (s === 47 || Zu(s)) {
-    const o = e.src.slice(r).match(Vu);
+  else if (s === 47 || Qu(s)) {
+    const o = e.src.slice(r).match(Gu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
@@ -10935,7 +10985,7 @@ function _0(e, t) {
   return e.pos = i, !0;
 }
 var y0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, b0 = /^&([a-z][a-z0-9]{1,31});/i;
-function w0(e, t) {
+function k0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
@@ -10950,7 +11000,7 @@ function w0(e, t) {
   } else {
     const i = e.src.slice(n).match(b0);
     if (i) {
-      const s = Du(i[0]);
+      const s = Tu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10962,7 +11012,7 @@ function w0(e, t) {
   }
   return !1;
 }
-function Kc(e) {
+function Yc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10983,8 +11033,8 @@ function Kc(e) {
     for (; a > c; a -= s[a] + 1) {
       const d = e[a];
       if (d.marker === l.marker && d.open && d.end < 0) {
-        let m = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
+        let _ = !1;
+        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (_ = !0), !_) {
           const g = a > 0 && !e[a - 1].open ? s[a - 1] + 1 : 0;
           s[o] = o - a + g, s[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, i = -2;
           break;
@@ -10994,13 +11044,13 @@ function Kc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function k0(e) {
+function w0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Kc(e.delimiters);
+  Yc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Kc(s);
+    s && Yc(s);
   }
 }
 function x0(e) {
@@ -11016,19 +11066,19 @@ var qs = [
   ["newline", t0],
   ["escape", n0],
   ["backticks", i0],
-  ["strikethrough", Yu.tokenize],
-  ["emphasis", Xu.tokenize],
+  ["strikethrough", Xu.tokenize],
+  ["emphasis", Zu.tokenize],
   ["link", a0],
   ["image", u0],
   ["autolink", h0],
   ["html_inline", _0],
-  ["entity", w0]
+  ["entity", k0]
 ], Hs = [
-  ["balance_pairs", k0],
-  ["strikethrough", Yu.postProcess],
-  ["emphasis", Xu.postProcess],
+  ["balance_pairs", w0],
+  ["strikethrough", Xu.postProcess],
+  ["emphasis", Zu.postProcess],
   ["fragments_join", x0]
-], Qu = class {
+], ef = class {
   constructor() {
     K(
       this,
@@ -11045,7 +11095,7 @@ var qs = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Ku);
+    ), K(this, "State", Yu);
     for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
     for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
@@ -11193,11 +11243,11 @@ var qs = [
       }
     }
   }
-}, v0 = /^(vbscript|javascript|file|data):/, R0 = /^data:image\/(gif|png|jpeg|webp);/, Yc = [
+}, v0 = /^(vbscript|javascript|file|data):/, R0 = /^data:image\/(gif|png|jpeg|webp);/, Xc = [
   "http:",
   "https:",
   "mailto:"
-], Ot = class {
+], Nt = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -11224,24 +11274,24 @@ var qs = [
   */
   normalizeLink(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Yc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Xc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = jc.toASCII(t.hostname);
+        t.hostname = Bc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), fo(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Yc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Xc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = jc.toUnicode(t.hostname);
+        t.hostname = Bc.toUnicode(t.hostname);
       } catch {
       }
-    return rr(fo(t), rr.defaultChars + "%");
+    return sr(fo(t), sr.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11252,7 +11302,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Qu()
+      new ef()
     ), K(
       this,
       /**
@@ -11261,7 +11311,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Gu()
+      new Ku()
     ), K(
       this,
       /**
@@ -11270,7 +11320,7 @@ var qs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new qu()
+      new Hu()
     ), K(
       this,
       /**
@@ -11294,7 +11344,7 @@ var qs = [
       * ```
       */
       "renderer",
-      new Uu()
+      new Wu()
     ), K(
       this,
       /**
@@ -11482,16 +11532,16 @@ var qs = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Ot, "Token", In);
-K(Ot, "Ruler", $r);
-K(Ot, "Renderer", Uu);
-K(Ot, "ParserCore", qu);
-K(Ot, "StateCore", Wu);
-K(Ot, "ParserBlock", Gu);
-K(Ot, "StateBlock", Hu);
-K(Ot, "ParserInline", Qu);
-K(Ot, "StateInline", Ku);
-var E0 = Bu(Ot);
+K(Nt, "Token", On);
+K(Nt, "Ruler", $r);
+K(Nt, "Renderer", Wu);
+K(Nt, "ParserCore", Hu);
+K(Nt, "StateCore", Ju);
+K(Nt, "ParserBlock", Ku);
+K(Nt, "StateBlock", Vu);
+K(Nt, "ParserInline", ef);
+K(Nt, "StateInline", Yu);
+var E0 = $u(Nt);
 const C0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, S0 = [
   "a",
   "blockquote",
@@ -11527,13 +11577,13 @@ Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank
 function F0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Xc = null;
+let Zc = null;
 function I0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Xc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Zc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Xc = e), e);
+  }), Zc = e), e);
 }
 function O0(e, t = Qg) {
   const n = String(e ?? "").slice(0, C0), r = I0(t);
@@ -11547,11 +11597,11 @@ function O0(e, t = Qg) {
     ALLOW_ARIA_ATTR: !1
   });
 }
-const N0 = 300, Wn = /* @__PURE__ */ new Map();
+const N0 = 300, qn = /* @__PURE__ */ new Map();
 function Vs(e) {
   const t = String(e ?? "");
-  let n = Wn.get(t);
-  return n !== void 0 ? Wn.delete(t) : (n = O0(t), Wn.size >= N0 && Wn.delete(Wn.keys().next().value)), Wn.set(t, n), n;
+  let n = qn.get(t);
+  return n !== void 0 ? qn.delete(t) : (n = O0(t), qn.size >= N0 && qn.delete(qn.keys().next().value)), qn.set(t, n), n;
 }
 const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = { "data-test": "run-status" }, j0 = { class: "cd-hint" }, B0 = ["value"], $0 = {
   key: 1,
@@ -11568,80 +11618,80 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, H0 = ["src", "alt", "title", "onClick"], Zc = {
+}, H0 = ["src", "alt", "title", "onClick"], Qc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index, jp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index));
-    return (s, o) => (J(), q("div", {
-      class: nt(["cd-run", "cd-run-" + e.run.status]),
+    const t = e, n = (s, o) => t.ctl.url(Zl(s.id, o.nodeId, o.index, jp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Zl(s.id, o.nodeId, o.index));
+    return (s, o) => (U(), q("div", {
+      class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", L0, [
-        o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", P0, oe(e.run.status), 1),
-        Y("span", j0, [
-          he(oe(e.run.short), 1),
-          e.run.queuedBy ? (J(), q(se, { key: 0 }, [
-            he(" · " + oe(e.run.queuedBy), 1)
+      H("div", L0, [
+        o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
+        H("b", P0, se(e.run.status), 1),
+        H("span", j0, [
+          ge(se(e.run.short), 1),
+          e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
+            ge(" · " + se(e.run.queuedBy), 1)
           ], 64)) : pe("", !0),
-          e.run.seconds !== null ? (J(), q(se, { key: 1 }, [
-            he(" · " + oe(r(e.run.seconds)), 1)
+          e.run.seconds !== null ? (U(), q(oe, { key: 1 }, [
+            ge(" · " + se(r(e.run.seconds)), 1)
           ], 64)) : pe("", !0)
         ])
       ]),
-      e.run.final ? pe("", !0) : (J(), q(se, { key: 0 }, [
-        e.run.percent !== null ? (J(), q("progress", {
+      e.run.final ? pe("", !0) : (U(), q(oe, { key: 0 }, [
+        e.run.percent !== null ? (U(), q("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, B0)) : (J(), q("progress", $0)),
-        Y("div", z0, [
-          e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
-            o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (J(), q(se, { key: 0 }, [
-              he(" (position " + oe(e.run.queuePosition) + ")", 1)
+        }, null, 8, B0)) : (U(), q("progress", $0)),
+        H("div", z0, [
+          e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
+            o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
+              ge(" (position " + se(e.run.queuePosition) + ")", 1)
             ], 64)) : pe("", !0)
-          ], 64)) : e.run.node ? (J(), q(se, { key: 1 }, [
-            he(oe(e.run.node.title), 1),
-            e.run.max ? (J(), q(se, { key: 0 }, [
-              he(" · " + oe(e.run.value) + "/" + oe(e.run.max), 1)
+          ], 64)) : e.run.node ? (U(), q(oe, { key: 1 }, [
+            ge(se(e.run.node.title), 1),
+            e.run.max ? (U(), q(oe, { key: 0 }, [
+              ge(" · " + se(e.run.value) + "/" + se(e.run.max), 1)
             ], 64)) : pe("", !0)
-          ], 64)) : (J(), q(se, { key: 2 }, [
-            he("starting…")
+          ], 64)) : (U(), q(oe, { key: 2 }, [
+            ge("starting…")
           ], 64)),
-          e.run.done ? (J(), q(se, { key: 3 }, [
-            he(" · " + oe(e.run.done) + " node" + oe(e.run.done === 1 ? "" : "s") + " done", 1)
+          e.run.done ? (U(), q(oe, { key: 3 }, [
+            ge(" · " + se(e.run.done) + " node" + se(e.run.done === 1 ? "" : "s") + " done", 1)
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", U0, oe(e.run.reason), 1)) : pe("", !0),
-      (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", U0, se(e.run.reason), 1)) : pe("", !0),
+      (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (J(), q("button", {
+        l.nodeId ? (U(), q("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: qn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Vn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          he(oe(l.title), 1),
-          l.input ? (J(), q(se, { key: 0 }, [
-            he(" · " + oe(l.input), 1)
+          ge(se(l.title), 1),
+          l.input ? (U(), q(oe, { key: 0 }, [
+            ge(" · " + se(l.input), 1)
           ], 64)) : pe("", !0)
         ], 8, W0)) : pe("", !0),
-        Y("span", J0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        H("span", J0, se((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", q0, [
-        (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
+      e.run.outputs.length ? (U(), q("div", q0, [
+        (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11675,524 +11725,597 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, yy = { "data-test": "summary" }, by = ["innerHTML"], wy = { class: "cd-user" }, ky = ["data-skill"], xy = { class: "cd-skill" }, Ay = ["innerHTML"], vy = {
-  key: 0,
+}, yy = { "data-test": "summary" }, by = ["innerHTML"], ky = { class: "cd-user" }, wy = ["data-skill"], xy = { class: "cd-skill" }, Ay = ["innerHTML"], vy = ["data-message"], Ry = ["disabled", "onClick"], Ey = ["disabled", "onClick"], Cy = ["disabled", "onClick"], Sy = {
+  key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Ry = ["src", "alt", "title", "onClick"], Ey = ["href", "title"], Cy = {
-  key: 1,
+}, Dy = ["src", "alt", "title", "onClick"], Ty = ["href", "title"], Fy = {
+  key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, Sy = {
-  key: 2,
+}, Iy = {
+  key: 3,
   class: "cd-err"
-}, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = {
+}, Oy = ["data-skill"], Ny = { class: "cd-skill" }, My = {
   key: 0,
   class: "cd-typing"
-}, Iy = ["innerHTML"], Oy = {
+}, Ly = ["data-message"], Py = ["disabled", "onClick"], jy = ["disabled", "onClick"], By = ["innerHTML"], $y = {
   key: 0,
   class: "cd-err"
-}, Ny = {
+}, zy = {
   key: 1,
   class: "cd-empty"
-}, My = {
+}, Uy = {
   key: 0,
   class: "cd-hint"
-}, Ly = ["src"], Py = ["href"], jy = {
+}, Wy = ["src"], Jy = ["href"], qy = {
   key: 2,
+  class: "cd-notice cd-stale",
+  "data-test": "stale-revert"
+}, Hy = { class: "cd-row" }, Vy = {
+  key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, By = {
-  key: 3,
+}, Gy = {
+  key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, $y = ["title", "data-state"], zy = ["src"], Uy = ["onClick"], Wy = { class: "cd-input" }, Jy = ["disabled"], qy = ["accept"], Hy = ["disabled"], Vy = ["disabled"], Gy = {
+}, Ky = ["title", "data-state"], Yy = ["src"], Xy = ["onClick"], Zy = { class: "cd-input" }, Qy = ["disabled"], eb = ["accept"], tb = ["disabled"], nb = ["disabled"], rb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
-      const j = [...r.sessions];
-      return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => Vp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
-    function x(j) {
-      return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
+    const t = e, n = t.ctl.state, r = t.ctl.ui, i = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), _ = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+      const J = [...r.sessions];
+      return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
+    }), h = Ve(() => Vp(n)), x = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    function C(J) {
+      return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
-    function v(j) {
-      j.key === "Enter" && t.ctl.search(), j.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
+    function w(J) {
+      J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
     }
-    const S = tt(() => {
-      const j = {};
-      for (const [C, R] of Object.entries(qp(n))) j[C] = R.map((H) => Hp(H, (Ke) => t.ctl.titleOf(Ke)));
-      return j;
-    }), k = (j) => S.value[j] ?? [];
-    function w(j) {
-      (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
+    const k = Ve(() => {
+      const J = {};
+      for (const [R, S] of Object.entries(qp(n))) J[R] = S.map((Y) => Hp(Y, (at) => t.ctl.titleOf(at)));
+      return J;
+    }), b = (J) => k.value[J] ?? [];
+    function F(J) {
+      (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
-    const b = /* @__PURE__ */ ei(null);
+    const $ = /* @__PURE__ */ ei(null);
     ps(
       () => r.image,
-      (j) => j && xr(() => b.value?.focus())
+      (J) => J && xr(() => $.value?.focus())
     );
-    const F = /* @__PURE__ */ ei(null), z = /* @__PURE__ */ ei(null), B = (j) => {
-      j && (j.scrollTop = j.scrollHeight);
+    const j = /* @__PURE__ */ ei(null), ee = /* @__PURE__ */ ei(null), X = (J) => {
+      J && (J.scrollTop = J.scrollHeight);
     };
     ps(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => xr(() => B(F.value))
+      () => xr(() => X(j.value))
     ), ps(
       () => n.logs.length,
-      () => xr(() => B(z.value))
+      () => xr(() => X(ee.value))
     );
-    function ee(j) {
-      const C = j.target.value;
-      C === "__new__" ? t.ctl.createSession() : C && t.ctl.selectSession(C);
+    function ue(J) {
+      const R = J.target.value;
+      R === "__new__" ? t.ctl.createSession() : R && t.ctl.selectSession(R);
     }
-    function Q(j) {
-      j.key === "Enter" && !j.shiftKey && !j.isComposing && (j.preventDefault(), t.ctl.send());
+    function ne(J) {
+      J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const ae = /* @__PURE__ */ ei(null), ne = [...Oo, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
-    function be(j) {
-      t.ctl.addFiles(j.target.files), j.target.value = "";
+    const de = /* @__PURE__ */ ei(null), De = [...Oo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), Ae = Ve(() => r.connected && (r.draft.trim() || we.value));
+    function ct(J) {
+      t.ctl.addFiles(J.target.files), J.target.value = "";
     }
-    function ke(j) {
-      j.dataTransfer?.files?.length && t.ctl.addFiles(j.dataTransfer.files);
+    function W(J) {
+      J.dataTransfer?.files?.length && t.ctl.addFiles(J.dataTransfer.files);
     }
-    function lt(j) {
-      const C = Array.from(j.clipboardData?.files ?? []);
-      C.length && (j.preventDefault(), t.ctl.addFiles(C));
+    function ie(J) {
+      const R = Array.from(J.clipboardData?.files ?? []);
+      R.length && (J.preventDefault(), t.ctl.addFiles(R));
     }
-    const W = (j) => String(j.mime).startsWith("image/");
-    function ie(j) {
-      j.stopPropagation();
+    const le = (J) => String(J.mime).startsWith("image/");
+    function me(J) {
+      J.stopPropagation();
     }
-    return (j, C) => (J(), q("div", {
+    return (J, R) => (U(), q("div", {
       class: "comfyd-panel",
-      onKeydown: ie,
-      onKeyup: ie,
-      onWheel: C[18] || (C[18] = qn(() => {
+      onKeydown: me,
+      onKeyup: me,
+      onWheel: R[21] || (R[21] = Vn(() => {
       }, ["stop"])),
-      onContextmenu: C[19] || (C[19] = qn(() => {
+      onContextmenu: R[22] || (R[22] = Vn(() => {
       }, ["stop"])),
-      onDragover: C[20] || (C[20] = qn(() => {
+      onDragover: R[23] || (R[23] = Vn(() => {
       }, ["prevent", "stop"])),
-      onDrop: qn(ke, ["prevent", "stop"])
+      onDrop: Vn(W, ["prevent", "stop"])
     }, [
-      Y("div", V0, [
-        Y("span", {
-          class: nt(["cd-dot", s.value]),
+      H("div", V0, [
+        H("span", {
+          class: rt(["cd-dot", s.value]),
           title: o.value
         }, null, 10, G0),
-        Y("select", {
+        H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
           disabled: !G(r).connected || G(r).busy,
-          onChange: ee,
+          onChange: ue,
           "data-test": "session"
         }, [
-          C[21] || (C[21] = Y("option", {
+          R[24] || (R[24] = H("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
-            key: R.id,
-            value: R.id
-          }, oe(R.title), 9, Y0))), 128)),
-          C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
+          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
+            key: S.id,
+            value: S.id
+          }, se(S.title), 9, Y0))), 128)),
+          R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
         ], 40, K0),
-        _n(Y("input", {
+        yn(H("input", {
           class: "cd-search",
-          "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
+          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
           type: "search",
           placeholder: "search sessions…",
           disabled: !G(r).connected,
-          onKeydown: v,
+          onKeydown: w,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
         }, null, 40, X0), [
-          [zn, G(r).searchQuery]
+          [Un, G(r).searchQuery]
         ]),
-        Y("span", {
-          class: nt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
+        H("span", {
+          class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          he(oe(i.value), 1),
-          G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
-            he(" · " + oe(G(n).queuedTurns) + " queued", 1)
+          ge(se(i.value), 1),
+          G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
+            ge(" · " + se(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
         ], 10, Z0),
-        Y("button", {
+        H("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
+          onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
         }, "■", 8, Q0),
-        Y("button", {
-          class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
-          onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
+        H("button", {
+          class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
+          onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        Y("button", {
-          class: nt(["cd-btn", { "cd-on": G(r).showLog }]),
-          onClick: C[3] || (C[3] = (R) => G(r).showLog = !G(r).showLog),
+        H("button", {
+          class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
+          onClick: R[3] || (R[3] = (S) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", ey, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", ty, "nothing found")),
-        (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
-          key: R.key,
+      G(r).searchHits ? (U(), q("div", ey, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ty, "nothing found")),
+        (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
+          key: S.key,
           class: "cd-hit",
-          onClick: (H) => e.ctl.openHit(R),
-          "data-session": R.sessionId
+          onClick: (Y) => e.ctl.openHit(S),
+          "data-session": S.sessionId
         }, [
-          Y("b", null, oe(R.title), 1),
-          C[23] || (C[23] = he()),
-          Y("span", ry, oe(R.kind), 1),
-          C[24] || (C[24] = Y("br", null, null, -1)),
-          (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", iy, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
-              he(oe(H.text), 1)
+          H("b", null, se(S.title), 1),
+          R[26] || (R[26] = ge()),
+          H("span", ry, se(S.kind), 1),
+          R[27] || (R[27] = H("br", null, null, -1)),
+          (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
+            Y.mark ? (U(), q("mark", iy, se(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+              ge(se(Y.text), 1)
             ], 64))
           ], 64))), 128))
         ], 8, ny))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", sy, [
-        Y("label", null, [
-          C[25] || (C[25] = he("Provider ", -1)),
-          _n(Y("select", {
-            "onUpdate:modelValue": C[4] || (C[4] = (R) => G(r).form.provider = R),
-            onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
+      G(r).showSettings ? (U(), q("div", sy, [
+        H("label", null, [
+          R[28] || (R[28] = ge("Provider ", -1)),
+          yn(H("select", {
+            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(r).form.provider = S),
+            onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(ng), (R) => (J(), q("option", {
-              key: R,
-              value: R
-            }, oe(R), 9, oy))), 128))
+            (U(!0), q(oe, null, Ge(G(ng), (S) => (U(), q("option", {
+              key: S,
+              value: S
+            }, se(S), 9, oy))), 128))
           ], 544), [
-            [Ih, G(r).form.provider]
+            [Oh, G(r).form.provider]
           ])
         ]),
-        Y("label", null, [
-          C[26] || (C[26] = he("Model ", -1)),
-          _n(Y("input", {
-            "onUpdate:modelValue": C[6] || (C[6] = (R) => G(r).form.model = R),
-            onChange: C[7] || (C[7] = (R) => e.ctl.saveConfig()),
+        H("label", null, [
+          R[29] || (R[29] = ge("Model ", -1)),
+          yn(H("input", {
+            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(r).form.model = S),
+            onChange: R[7] || (R[7] = (S) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [zn, G(r).form.model]
+            [Un, G(r).form.model]
           ])
         ]),
-        Y("label", null, [
-          C[27] || (C[27] = he("Base URL ", -1)),
-          _n(Y("input", {
-            "onUpdate:modelValue": C[8] || (C[8] = (R) => G(r).form.base_url = R),
-            onChange: C[9] || (C[9] = (R) => e.ctl.saveConfig()),
+        H("label", null, [
+          R[30] || (R[30] = ge("Base URL ", -1)),
+          yn(H("input", {
+            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(r).form.base_url = S),
+            onChange: R[9] || (R[9] = (S) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [zn, G(r).form.base_url]
+            [Un, G(r).form.base_url]
           ])
         ]),
-        Y("label", ly, [
-          C[28] || (C[28] = he("System prompt ", -1)),
-          _n(Y("textarea", {
-            "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
+        H("label", ly, [
+          R[31] || (R[31] = ge("System prompt ", -1)),
+          yn(H("textarea", {
+            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
             rows: "2",
-            onChange: C[11] || (C[11] = (R) => e.ctl.saveConfig()),
+            onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [zn, G(r).form.system_prompt]
+            [Un, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", cy, [
-          C[29] || (C[29] = he("API key ", -1)),
-          Y("span", ay, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", uy, [
-            _n(Y("input", {
-              "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
+        H("label", cy, [
+          R[32] || (R[32] = ge("API key ", -1)),
+          H("span", ay, se(_.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", uy, [
+            yn(H("input", {
+              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [zn, G(r).apiKey]
+              [Un, G(r).apiKey]
             ]),
-            Y("button", {
+            H("button", {
               class: "cd-btn",
-              onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
+              onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
             }, "set", 8, fy)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", dy, [
-        (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
-          key: R.name,
-          class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
-          title: R.description
+      H("div", dy, [
+        (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
+          key: S.name,
+          class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
+          title: S.description
         }, [
-          Y("input", {
+          H("input", {
             type: "checkbox",
-            checked: a.value.includes(R.name),
-            onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
-            "data-skill": R.name
+            checked: d.value.includes(S.name),
+            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
+            "data-skill": S.name
           }, null, 40, py),
-          he(" " + oe(R.name), 1)
+          ge(" " + se(S.name), 1)
         ], 10, hy))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", gy, [
-          he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
-            he(" (" + oe(G(r).offlineReason) + ")", 1)
+        G(r).skills.length ? pe("", !0) : (U(), q("span", gy, [
+          ge(se(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
+            ge(" (" + se(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", my, [
-        Y("div", {
+      H("div", my, [
+        H("div", {
           ref_key: "chat",
-          ref: F,
+          ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", _y, [
-            Y("summary", yy, [
-              C[30] || (C[30] = Y("b", null, "Summary", -1)),
-              he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
-              Y("div", {
+          h.value ? (U(), q("details", _y, [
+            H("summary", yy, [
+              R[33] || (R[33] = H("b", null, "Summary", -1)),
+              ge(" of " + se(x.value.length) + " earlier turn" + se(x.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Vs)(m.value.content)
+                innerHTML: G(Vs)(h.value.content)
               }, null, 8, by)
             ]),
-            (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
-              key: R.id,
+            (U(!0), q(oe, null, Ge(x.value, (S) => (U(), q("div", {
+              key: S.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", wy, [
-                C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
-                he(oe(R.content), 1)
+              H("div", ky, [
+                R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
+                ge(se(S.content), 1)
               ]),
-              Y("div", {
+              H("div", {
                 class: "cd-replies",
-                style: Sr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+                style: Sr({ "--cols": Math.max(1, G(si)(S, d.value).length) })
               }, [
-                (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
-                  key: H.skill,
-                  class: nt(["cd-reply", "cd-" + H.state]),
-                  "data-skill": H.skill
+                (U(!0), q(oe, null, Ge(G(si)(S, d.value), (Y) => (U(), q("div", {
+                  key: Y.skill,
+                  class: rt(["cd-reply", "cd-" + Y.state]),
+                  "data-skill": Y.skill
                 }, [
-                  Y("div", xy, oe(H.skill), 1),
-                  Y("div", {
+                  H("div", xy, se(Y.skill), 1),
+                  H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Vs)(H.content)
+                    innerHTML: G(Vs)(Y.content)
                   }, null, 8, Ay)
-                ], 10, ky))), 128))
+                ], 10, wy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (J(!0), q(se, null, qe(p.value, (R) => (J(), q("div", {
-            key: R.pending ? R.clientId : R.id,
+          (U(!0), q(oe, null, Ge(v.value, (S) => (U(), q("div", {
+            key: S.pending ? S.clientId : S.id,
             class: "cd-turn"
           }, [
-            Y("div", {
-              class: nt(["cd-user", { "cd-failed": R.state === "failed", "cd-waiting": R.state === "waiting" }])
+            H("div", {
+              class: rt(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
             }, [
-              C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
-              he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", vy, [
-                (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
-                  key: H.sha256
+              S.pending ? pe("", !0) : (U(), q("span", {
+                key: 0,
+                class: "cd-acts",
+                "data-test": "message-actions",
+                "data-message": S.id
+              }, [
+                H("button", {
+                  class: "cd-act",
+                  disabled: !a.value,
+                  onClick: (Y) => e.ctl.forkFrom(S.id),
+                  "data-test": "fork",
+                  title: "Fork from here: a new session with the history up to this message"
+                }, "fork", 8, Ry),
+                H("button", {
+                  class: "cd-act",
+                  disabled: !u.value,
+                  onClick: (Y) => e.ctl.revertTo(S.id),
+                  "data-test": "revert",
+                  title: "Revert to here: hide the later messages (kept in comfyd)"
+                }, "revert", 8, Ey),
+                H("button", {
+                  class: "cd-act",
+                  disabled: !u.value,
+                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
+                  "data-test": "revert-canvas",
+                  title: "Revert to here and put the canvas back as it was before this turn's changes"
+                }, "revert + canvas", 8, Cy)
+              ], 8, vy)),
+              R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
+              ge(se(S.content) + " ", 1),
+              S.attachments?.length ? (U(), q("span", Sy, [
+                (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
+                  key: Y.sha256
                 }, [
-                  W(H) ? (J(), q("img", {
+                  le(Y) ? (U(), q("img", {
                     key: 0,
                     class: "cd-thumb",
-                    src: e.ctl.attachmentUrl(H.sha256),
-                    alt: H.name,
-                    title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
-                    onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
+                    src: e.ctl.attachmentUrl(Y.sha256),
+                    alt: Y.name,
+                    title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
+                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Ry)) : (J(), q("a", {
+                  }, null, 8, Dy)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
-                    href: e.ctl.attachmentUrl(H.sha256),
+                    href: e.ctl.attachmentUrl(Y.sha256),
                     target: "_blank",
                     rel: "noopener",
-                    title: H.mime,
+                    title: Y.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, Ey))
+                  }, se(Y.name || Y.mime), 9, Ty))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", Cy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", Sy, " — " + oe(R.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", Fy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", Iy, " — " + se(S.error), 1)) : pe("", !0)
             ], 2),
-            Y("div", {
+            H("div", {
               class: "cd-replies",
-              style: Sr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+              style: Sr({ "--cols": Math.max(1, G(si)(S, d.value).length) })
             }, [
-              (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
-                key: H.skill,
-                class: nt(["cd-reply", "cd-" + H.state]),
-                "data-skill": H.skill
+              (U(!0), q(oe, null, Ge(G(si)(S, d.value), (Y) => (U(), q("div", {
+                key: Y.skill,
+                class: rt(["cd-reply", "cd-" + Y.state]),
+                "data-skill": Y.skill
               }, [
-                Y("div", Ty, [
-                  he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", Fy, "…")) : pe("", !0)
+                H("div", Ny, [
+                  ge(se(Y.skill), 1),
+                  Y.state === "streaming" ? (U(), q("span", My, "…")) : pe("", !0),
+                  Y.id ? (U(), q("span", {
+                    key: 1,
+                    class: "cd-acts",
+                    "data-test": "reply-actions",
+                    "data-message": Y.id
+                  }, [
+                    H("button", {
+                      class: "cd-act",
+                      disabled: !a.value,
+                      onClick: (at) => e.ctl.forkFrom(Y.id),
+                      "data-test": "fork",
+                      title: "Fork from here: a new session with the history up to this reply"
+                    }, "fork", 8, Py),
+                    H("button", {
+                      class: "cd-act",
+                      disabled: !u.value,
+                      onClick: (at) => e.ctl.revertTo(Y.id),
+                      "data-test": "revert",
+                      title: "Revert to here: hide the later messages (kept in comfyd)"
+                    }, "revert", 8, jy)
+                  ], 8, Ly)) : pe("", !0)
                 ]),
-                Y("div", {
+                H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Vs)(H.content)
-                }, null, 8, Iy),
-                H.error ? (J(), q("div", Oy, oe(H.error), 1)) : pe("", !0)
-              ], 10, Dy))), 128))
+                  innerHTML: G(Vs)(Y.content)
+                }, null, 8, By),
+                Y.error ? (U(), q("div", $y, se(Y.error), 1)) : pe("", !0)
+              ], 10, Oy))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Zc, {
-              key: H.id,
-              run: H,
+            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), di(Qc, {
+              key: Y.id,
+              run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Zc, {
-            key: R.id,
-            run: R,
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), di(Qc, {
+            key: S.id,
+            run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", Ny, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", zy, se(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        G(r).showLog ? (J(), q("div", {
+        G(r).showLog ? (U(), q("div", {
           key: 0,
           ref_key: "logBox",
-          ref: z,
+          ref: ee,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (J(!0), q(se, null, qe(G(n).logs, (R, H) => (J(), q("div", {
-            key: R.seq + ":" + H,
-            class: nt("cd-l-" + R.level)
+          (U(!0), q(oe, null, Ge(G(n).logs, (S, Y) => (U(), q("div", {
+            key: S.seq + ":" + Y,
+            class: rt("cd-l-" + S.level)
           }, [
-            Y("b", null, oe(R.level), 1),
-            he(" " + oe(R.module), 1),
-            R.skill ? (J(), q(se, { key: 0 }, [
-              he(" [" + oe(R.skill) + "]", 1)
+            H("b", null, se(S.level), 1),
+            ge(" " + se(S.module), 1),
+            S.skill ? (U(), q(oe, { key: 0 }, [
+              ge(" [" + se(S.skill) + "]", 1)
             ], 64)) : pe("", !0),
-            he(": " + oe(R.message), 1)
+            ge(": " + se(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", My, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", Uy, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), di(vd, { to: "body" }, [
-        G(r).image ? (J(), q("div", {
+      (U(), di(Rd, { to: "body" }, [
+        G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
-          ref: b,
+          ref: $,
           class: "comfyd-image-overlay",
           tabindex: "0",
-          onClick: w,
-          onKeydown: w,
+          onClick: F,
+          onKeydown: F,
           "data-test": "image-overlay"
         }, [
-          Y("img", {
+          H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Ly),
-          Y("a", {
+          }, null, 8, Wy),
+          H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: C[14] || (C[14] = qn(() => {
+            onClick: R[14] || (R[14] = Vn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Py)
+          }, "open in a new tab", 8, Jy)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", jy, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", By, [
-        (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
-          key: R.key,
-          class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
-          title: R.error || R.mime,
-          "data-state": R.state
+      G(r).staleRevert ? (U(), q("div", qy, [
+        ge(se(G(r).staleRevert.message) + " ", 1),
+        H("span", Hy, [
+          H("button", {
+            class: "cd-btn",
+            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            "data-test": "revert-force"
+          }, "restore the canvas anyway"),
+          H("button", {
+            class: "cd-btn",
+            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId)),
+            "data-test": "revert-keep-canvas"
+          }, "revert, keep the canvas"),
+          H("button", {
+            class: "cd-btn",
+            onClick: R[17] || (R[17] = (S) => G(r).staleRevert = null),
+            "data-test": "revert-dismiss"
+          }, "dismiss")
+        ])
+      ])) : pe("", !0),
+      l.value ? (U(), q("div", Vy, se(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", Gy, [
+        (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
+          key: S.key,
+          class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
+          title: S.error || S.mime,
+          "data-state": S.state
         }, [
-          R.preview ? (J(), q("img", {
+          S.preview ? (U(), q("img", {
             key: 0,
             class: "cd-chip-thumb",
-            src: R.preview,
+            src: S.preview,
             alt: ""
-          }, null, 8, zy)) : pe("", !0),
-          he(" " + oe(R.name), 1),
-          R.state === "uploading" ? (J(), q(se, { key: 1 }, [
-            he(" …")
+          }, null, 8, Yy)) : pe("", !0),
+          ge(" " + se(S.name), 1),
+          S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
+            ge(" …")
           ], 64)) : pe("", !0),
-          R.error ? (J(), q(se, { key: 2 }, [
-            he(" — " + oe(R.error), 1)
+          S.error ? (U(), q(oe, { key: 2 }, [
+            ge(" — " + se(S.error), 1)
           ], 64)) : pe("", !0),
-          Y("button", {
+          H("button", {
             class: "cd-x",
-            onClick: (H) => e.ctl.removeAttachment(R.key),
+            onClick: (Y) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, Uy)
-        ], 10, $y))), 128))
+          }, "×", 8, Xy)
+        ], 10, Ky))), 128))
       ])) : pe("", !0),
-      Y("div", Wy, [
-        Y("button", {
+      H("div", Zy, [
+        H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
-          onClick: C[15] || (C[15] = (R) => ae.value?.click()),
+          onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Jy),
-        Y("input", {
+        }, "+", 8, Qy),
+        H("input", {
           ref_key: "picker",
-          ref: ae,
+          ref: de,
           type: "file",
           multiple: "",
-          accept: G(ne),
+          accept: G(De),
           style: { display: "none" },
-          onChange: be,
+          onChange: ct,
           "data-test": "file"
-        }, null, 40, qy),
-        _n(Y("textarea", {
-          "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
+        }, null, 40, eb),
+        yn(H("textarea", {
+          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !G(r).connected,
-          onKeydown: Q,
-          onPaste: lt,
+          onKeydown: ne,
+          onPaste: ie,
           "data-test": "input"
-        }, null, 40, Hy), [
-          [zn, G(r).draft]
+        }, null, 40, tb), [
+          [Un, G(r).draft]
         ]),
-        Y("button", {
+        H("button", {
           class: "cd-btn cd-send",
-          disabled: !Ce.value,
-          onClick: C[17] || (C[17] = (R) => e.ctl.send()),
+          disabled: !Ae.value,
+          onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Vy)
+        }, "send", 8, nb)
       ])
     ], 32));
   }
-}, Ky = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Yy = "comfyd.canvas", Xy = 1500;
-function Qc() {
+}, ib = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", sb = "comfyd.canvas", ob = 1500;
+function ea() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Zy(e) {
-  const t = Qc();
+function lb(e) {
+  const t = ea();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Qc();
-    (i || ++n > Xy) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = ea();
+    (i || ++n > ob) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Qy({ app: e, api: t }, n) {
-  const r = new Hh({
+function cb({ app: e, api: t }, n) {
+  const r = new Vh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12218,15 +12341,15 @@ function Qy({ app: e, api: t }, n) {
     },
     hasFocus: () => document.hasFocus(),
     log: go,
-    isPanelNode: dc
+    isPanelNode: hc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: jh,
+    createApp: Bh,
     reactive: Ao,
-    component: Gy,
-    css: Ky,
+    component: rb,
+    css: ib,
     document,
     log: go,
     // Runs and their outputs come through the package's routes on
@@ -12239,9 +12362,9 @@ function Qy({ app: e, api: t }, n) {
     apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
     // Attachments are uploaded the same way (the package's POST route).
     postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
-      return m;
+      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), _ = await d.json().catch(() => ({}));
+      if (!d.ok) throw new Error(_?.error || `HTTP ${d.status}`);
+      return _;
     }
   };
   let o = !1;
@@ -12251,7 +12374,7 @@ function Qy({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Yy,
+    name: sb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12260,8 +12383,8 @@ function Qy({ app: e, api: t }, n) {
       a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      dc(c) && gg(c, s);
+      hc(c) && gg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Zy(Qy);
+lb(cb);
