@@ -67,6 +67,7 @@ typedef enum {
     T_SEARCH_SESSIONS,
     T_COMPACT_SESSION,
     T_EXPORT_SESSION,
+    T_NODE_HISTORY,
     T__COUNT,
 } tool_id;
 

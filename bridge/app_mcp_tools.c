@@ -370,6 +370,8 @@ void mx_tool_message(op *o, mcp_session *s)
                                APP_M_COMPACT_SESSION, -1},
         [T_EXPORT_SESSION] = {&comfyd__v1__export_session_request__descriptor, APP_M_EXPORT_SESSION,
                               -1},
+        [T_NODE_HISTORY] = {&comfyd__v1__get_node_history_request__descriptor,
+                            APP_M_GET_NODE_HISTORY, -1},
     };
     const tool_info *ti = &mx_tools[o->tool];
     ProtobufCMessage *req = mx_decode_args(o, how[o->tool].d, ti->opts.skip, ti->opts.n_skip);

@@ -35,6 +35,7 @@ static const struct {
     [APP_M_COMPACT_SESSION] = {&comfyd__v1__session_service__descriptor, "CompactSession"},
     [APP_M_SEARCH_SESSIONS] = {&comfyd__v1__session_service__descriptor, "SearchSessions"},
     [APP_M_EXPORT_SESSION] = {&comfyd__v1__session_service__descriptor, "ExportSession"},
+    [APP_M_GET_NODE_HISTORY] = {&comfyd__v1__graph_service__descriptor, "GetNodeHistory"},
 };
 
 const char *app_method_name(app_method m)
